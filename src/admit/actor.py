@@ -1,0 +1,37 @@
+"""Who is acting: a signed-in member, an API key, the system (CLI/worker), or nobody."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from admit.auth.models import ApiKey
+from admit.members.models import Member, User
+from admit.policy import Role
+from admit.portals.models import Portal
+
+
+@dataclass(frozen=True)
+class Actor:
+    portal: Portal
+    role: Role | None
+    user: User | None = None
+    member: Member | None = None
+    api_key: ApiKey | None = None
+    ip: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.user is not None and self.api_key is None:
+            return self.user.email or self.user.label
+        if self.api_key is not None:
+            return f"api key {self.api_key.prefix} ({self.api_key.name})"
+        return "system"
+
+    @property
+    def user_id(self):
+        """The user the action is attributed to (an API key acts for whoever created it)."""
+        if self.user is not None:
+            return self.user.id
+        if self.api_key is not None:
+            return self.api_key.created_by_id
+        return None

@@ -1,0 +1,16 @@
+"""The JSON API, ``/api/v1``: one router per domain, thin over the services."""
+
+from fastapi import APIRouter
+
+from admit.api import auth, invitations, members, portals
+
+
+def build_router(*, dev_mailbox: bool) -> APIRouter:
+    router = APIRouter(prefix="/api/v1")
+    for module in (auth, invitations, members, portals):
+        router.include_router(module.router)
+    if dev_mailbox:
+        from admit.api import dev
+
+        router.include_router(dev.router)
+    return router

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from admit.api.deps import AuthDep
+from admit.auth import service as auth_service
+from admit.kit import ratelimit
+from admit.members.schemas import UserRead
+from admit.portals import service as portals_service
+from admit.web import SessionDep, SettingsDep, client_ip
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+class LoginRequest(BaseModel):
+    email: str = Field(max_length=320)
+    password: str = Field(max_length=256)
+
+
+class LoginResponse(BaseModel):
+    user: UserRead
+    csrf_token: str
+    portals: list[dict]
+
+
+def set_session_cookie(response: Response, settings, raw: str) -> None:
+    response.set_cookie(
+        settings.session_cookie_name,
+        raw,
+        max_age=settings.session_lifetime_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_cookie_secure,
+        path="/",
+    )
+
+
+@router.post("/login", response_model=LoginResponse)
+def login(
+    body: LoginRequest, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+):
+    """Sign in with email and password; sets the session cookie."""
+    ip = client_ip(request)
+    ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
+    ratelimit.hit(f"login:email:{body.email.strip().lower()}", settings.login_rate_limit)
+    user = auth_service.login(session, email=body.email, password=body.password)
+    raw, web_session = auth_service.start_session(
+        session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip
+    )
+    set_session_cookie(response, settings, raw)
+    portals = [
+        {"slug": p.slug, "name": p.name, "role": m.role}
+        for p, m in portals_service.memberships_of(session, user)
+    ]
+    return LoginResponse(
+        user=UserRead.model_validate(user), csrf_token=web_session.csrf_token, portals=portals
+    )
+
+
+@router.post("/logout", status_code=204)
+def logout(response: Response, session: SessionDep, settings: SettingsDep, auth: AuthDep):
+    auth_service.end_session(session, auth.raw_session)
+    response.delete_cookie(settings.session_cookie_name, path="/")
+    response.status_code = 204
+    return response

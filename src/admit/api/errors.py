@@ -1,0 +1,40 @@
+"""Every error the API returns is ``application/problem+json`` (RFC 9457) with a stable ``code``."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from admit.errors import DomainError
+
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, *, code: str, title: str, detail: str, **extra) -> JSONResponse:
+    body = {"type": f"about:blank#{code}", "title": title, "status": status, "detail": detail, "code": code}
+    body.update(extra)
+    headers = {}
+    if status == 429 and "retry_after" in extra:
+        headers["Retry-After"] = str(extra["retry_after"])
+    return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
+
+
+def domain_error_response(exc: DomainError) -> JSONResponse:
+    return problem(exc.status, code=exc.code, title=exc.title, detail=exc.message, **exc.fields)
+
+
+def validation_error_response(exc: RequestValidationError) -> JSONResponse:
+    errors = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+        errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
+    first = errors[0] if errors else {"field": None, "message": "invalid"}
+    detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    return problem(
+        422, code="invalid_input", title="Invalid input", detail=detail, field=first["field"], errors=errors
+    )
+
+
+async def handle_domain_error(request: Request, exc: DomainError):  # noqa: ARG001
+    return domain_error_response(exc)

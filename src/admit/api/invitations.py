@@ -1,0 +1,143 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+
+from admit.api.auth import set_session_cookie
+from admit.api.deps import ActorDep, AuthDep
+from admit.auth import service as auth_service
+from admit.invitations import service as invitations_service
+from admit.invitations.schemas import (
+    AcceptRequest,
+    AcceptResponse,
+    InvitationCreate,
+    InvitationPage,
+    InvitationPreviewRead,
+    InvitationRead,
+    InviteResultRead,
+    SkippedRead,
+)
+from admit.kit import ratelimit
+from admit.members.schemas import MemberRead, UserRead
+from admit.notifications import service as notifications_service
+from admit.web import SessionDep, SettingsDep, client_ip
+
+router = APIRouter(tags=["invitations"])
+
+NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def _read_many(session, invitations) -> list[InvitationRead]:
+    latest = notifications_service.latest_for_invitations(session, [i.id for i in invitations])
+    return [InvitationRead.of(i, latest.get(i.id)) for i in invitations]
+
+
+@router.post("/portals/{portal}/invitations", response_model=InviteResultRead)
+def create_invitations(body: InvitationCreate, actor: ActorDep, session: SessionDep):
+    """Invite one or more recipients. Each gets its own result: invited, or skipped with a code."""
+    result = invitations_service.invite(
+        session,
+        actor,
+        recipients=body.recipients,
+        user_type=body.user_type,
+        role=body.role,
+        products=body.products,
+        message=body.message,
+    )
+    return InviteResultRead(
+        invited=_read_many(session, result.invited),
+        skipped=[
+            SkippedRead(recipient=s.recipient, code=s.code, detail=s.detail, invitation_id=s.invitation_id)
+            for s in result.skipped
+        ],
+    )
+
+
+@router.get("/portals/{portal}/invitations", response_model=InvitationPage)
+def list_invitations(
+    actor: ActorDep,
+    session: SessionDep,
+    status: Literal["pending", "accepted", "expired", "revoked"] | None = None,
+    user_type: Literal["internal", "client"] | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+):
+    rows, next_cursor = invitations_service.list_invitations(
+        session, actor, status=status, user_type=user_type, cursor=cursor, limit=limit
+    )
+    return InvitationPage(items=_read_many(session, rows), next_cursor=next_cursor)
+
+
+@router.get("/portals/{portal}/invitations/{invitation_id}", response_model=InvitationRead)
+def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    return _read_many(session, [invitations_service.get_or_raise(session, actor, invitation_id)])[0]
+
+
+@router.post("/portals/{portal}/invitations/{invitation_id}/resend", response_model=InvitationRead)
+def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Send a new link; every earlier link stops working. 409 unless pending (or expired)."""
+    return _read_many(session, [invitations_service.resend(session, actor, invitation_id)])[0]
+
+
+@router.post("/portals/{portal}/invitations/{invitation_id}/revoke", response_model=InvitationRead)
+def revoke_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    return _read_many(session, [invitations_service.revoke(session, actor, invitation_id)])[0]
+
+
+@router.get("/invitations/{token}", response_model=InvitationPreviewRead)
+def preview_invitation(
+    token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+):
+    """Public preview of an invitation link. Opening it never uses it up."""
+    response.headers.update(NO_REFERRER)
+    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    p = invitations_service.preview(session, token)
+    inv = p.invitation
+    return InvitationPreviewRead(
+        portal={"slug": p.portal.slug, "name": p.portal.name},
+        inviter=p.inviter_name,
+        recipient=inv.recipient,
+        recipient_name=inv.recipient_name,
+        user_type=inv.user_type,
+        role=inv.role,
+        expires_at=inv.expires_at,
+        account_exists=p.account_exists,
+        password_required=not p.account_exists
+        and (inv.user_type == "internal" or p.portal.client_require_password),
+    )
+
+
+@router.post("/invitations/{token}/accept", response_model=AcceptResponse)
+def accept_invitation(
+    token: str,
+    body: AcceptRequest,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: AuthDep,
+):
+    """Accept an invitation (single use) and sign in as the invited person."""
+    response.headers.update(NO_REFERRER)
+    ip = client_ip(request)
+    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    result = invitations_service.accept(
+        session, token=token, name=body.name, password=body.password, current_user=auth.user, ip=ip
+    )
+    if auth.web_session is not None and auth.web_session.user_id == result.user.id:
+        csrf = auth.web_session.csrf_token
+    else:
+        auth_service.end_session(session, auth.raw_session)
+        raw, web_session = auth_service.start_session(
+            session, result.user, lifetime_hours=settings.session_lifetime_hours, ip=ip
+        )
+        set_session_cookie(response, settings, raw)
+        csrf = web_session.csrf_token
+    return AcceptResponse(
+        user=UserRead.model_validate(result.user),
+        member=MemberRead.of(result.member),
+        portal={"slug": result.portal.slug, "name": result.portal.name},
+        csrf_token=csrf,
+    )

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter
+
+from admit.api.deps import ActorDep
+from admit.members import service as members_service
+from admit.members.schemas import MemberPage, MemberRead
+from admit.web import SessionDep
+
+router = APIRouter(tags=["members"])
+
+
+@router.get("/portals/{portal}/members", response_model=MemberPage)
+def list_members(
+    actor: ActorDep,
+    session: SessionDep,
+    user_type: Literal["internal", "client"] | None = None,
+    status: Literal["pending", "active", "deactivated"] | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+):
+    rows, next_cursor = members_service.list_members(
+        session, actor, user_type=user_type, status=status, cursor=cursor, limit=limit
+    )
+    return MemberPage(items=[MemberRead.of(m) for m in rows], next_cursor=next_cursor)
+
+
+@router.post("/portals/{portal}/members/{member_id}/deactivate", response_model=MemberRead)
+def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Deactivate a member: they lose access at once and their sessions end."""
+    return MemberRead.of(members_service.deactivate(session, actor, member_id))

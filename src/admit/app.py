@@ -1,0 +1,90 @@
+"""create_app(): the API under /api/v1, the pages, the error renderers and the in-process worker."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+
+from admit import __version__, api, pages
+from admit.api.errors import domain_error_response, validation_error_response
+from admit.db import Database
+from admit.errors import DomainError
+from admit.jobs import start_in_thread
+from admit.kit import ratelimit
+from admit.pages.deps import LoginRedirect
+from admit.pages.errors import error_page, handle_login_redirect
+from admit.settings import Settings, configure, current
+
+log = logging.getLogger("admit")
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def create_app(
+    settings: Settings | None = None, *, db: Database | None = None, run_worker: bool | None = None
+) -> FastAPI:
+    settings = configure(settings or current())
+    db = db or Database(settings.database_url)
+    ratelimit.configure(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled)
+    start_worker = settings.run_worker_in_web if run_worker is None else run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        worker = start_in_thread(db, settings) if start_worker else None
+        try:
+            yield
+        finally:
+            if worker is not None:
+                thread, stop = worker
+                stop.set()
+                thread.join(timeout=10)
+
+    app = FastAPI(
+        title="Admit",
+        version=__version__,
+        description="Invite people into a portal, by email, and let them join.",
+        lifespan=lifespan,
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    dev_mailbox = settings.email_backend == "dev"
+    app.include_router(api.build_router(dev_mailbox=dev_mailbox))
+    app.include_router(pages.build_router(dev_mailbox=dev_mailbox))
+    app.mount("/static", StaticFiles(directory=str(Path(pages.__file__).parent / "static")), name="static")
+
+    @app.exception_handler(DomainError)
+    async def _domain_error(request: Request, exc: DomainError):
+        if _is_api(request):
+            return domain_error_response(exc)
+        return error_page(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request: Request, exc: RequestValidationError):
+        if _is_api(request):
+            return validation_error_response(exc)
+        from admit.errors import InvalidInput
+
+        first = exc.errors()[0] if exc.errors() else {}
+        field = ".".join(str(p) for p in first.get("loc", ())[1:])
+        return error_page(request, InvalidInput(f"{field}: {first.get('msg', 'invalid')}", field=field))
+
+    app.add_exception_handler(LoginRedirect, handle_login_redirect)
+
+    @app.middleware("http")
+    async def _security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+
+class AuditEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    actor_label: str
+    action: str
+    target_type: str
+    target_id: str | None
+    target_label: str
+    detail: dict
+    ip: str | None
+    created_at: datetime
+
+
+class AuditEventPage(BaseModel):
+    items: list[AuditEventRead]
+    next_cursor: str | None

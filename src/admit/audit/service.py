@@ -1,0 +1,50 @@
+"""Writing and reading audit events. Every change in every domain calls ``record``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit.actor import Actor
+from admit.audit.models import AuditEvent
+from admit.kit.pagination import page
+
+__all__ = ["list_events", "record"]
+
+
+def record(
+    session: Session,
+    actor: Actor | None,
+    action: str,
+    *,
+    target_type: str,
+    target_id: Any = None,
+    target_label: str = "",
+    detail: dict | None = None,
+    portal_id=None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Add one audit event to the session (it commits with the change it describes)."""
+    event = AuditEvent(
+        portal_id=portal_id or (actor.portal.id if actor else None),
+        actor_user_id=actor.user_id if actor else None,
+        actor_label=actor.label if actor else "anonymous",
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id) if target_id is not None else None,
+        target_label=target_label,
+        detail=detail or {},
+        ip=ip or (actor.ip if actor else None),
+    )
+    session.add(event)
+    return event
+
+
+def list_events(session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100):
+    """The portal's audit events, newest first."""
+    policy.require(actor.role, policy.Action.AUDIT_VIEW)
+    query = select(AuditEvent).where(AuditEvent.portal_id == actor.portal.id)
+    return page(session, query, AuditEvent, cursor=cursor, limit=limit)

@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admit.db import Base, UTCDateTime, new_id
+from admit.kit import clock
+from admit.members.models import User
+
+
+class WebSession(Base):
+    """A signed-in browser (or API client using the cookie). Only the token's hash is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class ApiKey(Base):
+    """A portal-scoped key for integrators (``Authorization: Bearer``). Acts with ``role``."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(16), default="admin")
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    created_by: Mapped[User | None] = relationship()

@@ -1,0 +1,305 @@
+"""The ``admit`` command: serve, worker, init, invite, users, migrate, check-config.
+
+Commands call services inside a unit of work, as the pages and the API do; never SQL.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from admit import __version__
+from admit.settings import Settings, configure
+
+
+def _settings() -> Settings:
+    return configure(Settings())
+
+
+def _db(settings: Settings):
+    from admit.db import Database
+
+    return Database(settings.database_url)
+
+
+def _fail(message: str, code: int = 1):
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def _system_actor(session, slug: str):
+    """The CLI acts as the portal's owner (an operator at the console has the keys anyway)."""
+    from sqlalchemy import select
+
+    from admit.actor import Actor
+    from admit.members.models import Member
+    from admit.policy import Role
+    from admit.portals import service as portals_service
+
+    portal = portals_service.get_by_slug_or_raise(session, slug)
+    owner = session.scalar(
+        select(Member)
+        .where(Member.portal_id == portal.id, Member.role == Role.OWNER, Member.status == "active")
+        .order_by(Member.created_at)
+    )
+    return Actor(portal=portal, role=Role.OWNER, user=owner.user if owner else None, member=owner, ip="cli")
+
+
+@click.group()
+@click.version_option(__version__, prog_name="admit")
+def main() -> None:
+    """Admit: invite people into your portal. Settings come from ADMIT_* environment variables."""
+
+
+@main.command()
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to upgrade to.")
+def migrate(revision: str) -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    from admit.migrate import upgrade
+
+    settings = _settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"Database at {settings.database_url} is at {revision}.")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Web processes.")
+@click.option("--no-worker", is_flag=True, help="Do not run the worker inside the web process.")
+@click.option("--no-migrate", is_flag=True, help="Do not upgrade the schema at start.")
+def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool) -> None:
+    """Run the web app (pages + API) with the worker inside, on the configured database."""
+    import os
+
+    import uvicorn
+
+    from admit.migrate import upgrade
+
+    settings = _settings()
+    for problem in settings.problems():
+        click.secho(f"Warning: {problem}", fg="yellow", err=True)
+    if not no_migrate:
+        upgrade(settings.database_url)
+    if no_worker:
+        os.environ["ADMIT_RUN_WORKER_IN_WEB"] = "false"
+    click.echo(
+        f"Admit {__version__} on http://{host}:{port} (public URL {settings.public_url}); "
+        f"database {settings.database_url}; email backend {settings.email_backend}"
+    )
+    uvicorn.run(
+        "admit.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
+def worker(once: bool) -> None:
+    """Run the worker alone (deliver email, expire invitations). Run as many as you like."""
+    import signal
+    import threading
+
+    from admit.jobs import Worker
+
+    settings = _settings()
+    w = Worker(_db(settings), settings)
+    if once:
+        click.echo(json.dumps(w.drain()))
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("Worker running; Ctrl-C to stop.")
+    w.run_forever(stop)
+
+
+@main.command()
+@click.option("--portal-name", required=True, help="The company's portal name.")
+@click.option("--owner-email", required=True)
+@click.option(
+    "--owner-password", required=True, help="At least 10 characters (or the account's current one)."
+)
+@click.option("--owner-name", default="", help="The owner's display name.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"portal": SLUG, "api_key": KEY}.')
+def init(portal_name: str, owner_email: str, owner_password: str, owner_name: str, as_json: bool) -> None:
+    """Create a portal and its owner headless, and print an admin API key for it."""
+    from admit.errors import DomainError
+    from admit.migrate import upgrade
+    from admit.portals import service as portals_service
+
+    settings = _settings()
+    upgrade(settings.database_url)
+    db = _db(settings)
+    try:
+        with db.unit_of_work() as session:
+            portal, _user, key = portals_service.create_portal(
+                session,
+                name=portal_name,
+                owner_email=owner_email,
+                owner_password=owner_password,
+                owner_name=owner_name,
+                password_min_length=settings.password_min_length,
+                ip="cli",
+            )
+            slug = portal.slug
+    except DomainError as exc:
+        _fail(f"{exc.message}" + (f" (field: {exc.fields.get('field')})" if exc.fields.get("field") else ""))
+    if as_json:
+        click.echo(json.dumps({"portal": slug, "api_key": key}))
+    else:
+        click.echo(f"Portal {slug} created. Admin API key (shown once): {key}")
+
+
+@main.command()
+@click.option("--portal", "slug", required=True, help="Portal slug.")
+@click.option(
+    "--type", "user_type", type=click.Choice(["internal", "client"]), default="internal", show_default=True
+)
+@click.option(
+    "--role", type=click.Choice(["owner", "admin", "member"]), default=None, help="Internal users only."
+)
+@click.option("--product", "products", multiple=True, help="A product to grant (repeatable).")
+@click.option("--message", default=None, help="A personal message for the email.")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A .txt or .csv file of addresses (one per line or separated by , ; or tabs).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the per-recipient results as JSON.")
+@click.argument("recipients", nargs=-1)
+def invite(slug, user_type, role, products, message, file, as_json, recipients) -> None:
+    """Invite people by email: addresses as arguments, or --file."""
+    from admit.errors import DomainError
+    from admit.invitations import service as invitations_service
+
+    items = list(recipients)
+    if file is not None:
+        try:
+            items.append(file.read_text(encoding="utf-8-sig"))
+        except UnicodeDecodeError:
+            _fail(f"{file} is not UTF-8 text.")
+    if not items:
+        _fail("Give addresses as arguments or --file.", code=2)
+    settings = _settings()
+    db = _db(settings)
+    try:
+        with db.unit_of_work() as session:
+            actor = _system_actor(session, slug)
+            result = invitations_service.invite(
+                session,
+                actor,
+                recipients=items,
+                user_type=user_type,
+                role=role,
+                products=list(products),
+                message=message,
+            )
+            invited = [
+                {"id": str(i.id), "recipient": i.recipient, "expires_at": i.expires_at.isoformat()}
+                for i in result.invited
+            ]
+            skipped = [{"recipient": s.recipient, "code": s.code, "detail": s.detail} for s in result.skipped]
+    except DomainError as exc:
+        _fail(exc.message)
+    if as_json:
+        click.echo(json.dumps({"invited": invited, "skipped": skipped}))
+    else:
+        for row in invited:
+            click.echo(f"invited  {row['recipient']}")
+        for row in skipped:
+            click.echo(f"skipped  {row['recipient']}  {row['code']}: {row['detail']}")
+        click.echo(f"{len(invited)} invited, {len(skipped)} skipped. The worker sends the emails.")
+    if not invited:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--portal", "slug", required=True)
+@click.option("--type", "user_type", type=click.Choice(["internal", "client"]), default=None)
+@click.option("--status", type=click.Choice(["pending", "active", "deactivated"]), default=None)
+@click.option("--json", "as_json", is_flag=True)
+def users(slug, user_type, status, as_json) -> None:
+    """List the portal's members and pending invitations."""
+    from admit.invitations import service as invitations_service
+    from admit.members import service as members_service
+
+    settings = _settings()
+    db = _db(settings)
+    with db.unit_of_work() as session:
+        actor = _system_actor(session, slug)
+        rows = []
+        if status in (None, "active", "deactivated"):
+            members, _ = members_service.list_members(
+                session, actor, user_type=user_type, status=status, limit=500
+            )
+            rows += [
+                {
+                    "kind": "member",
+                    "address": m.user.email,
+                    "name": m.user.name,
+                    "user_type": m.user_type,
+                    "role": m.role,
+                    "status": m.status,
+                }
+                for m in members
+            ]
+        if status in (None, "pending"):
+            invitations, _ = invitations_service.list_invitations(
+                session, actor, status="pending", user_type=user_type, limit=500
+            )
+            rows += [
+                {
+                    "kind": "invitation",
+                    "address": i.recipient,
+                    "name": i.recipient_name,
+                    "user_type": i.user_type,
+                    "role": i.role,
+                    "status": "pending",
+                }
+                for i in invitations
+            ]
+    if as_json:
+        click.echo(json.dumps(rows))
+        return
+    for r in rows:
+        click.echo(f"{r['status']:<12} {r['user_type']:<9} {r['role']:<7} {r['address']}  {r['name']}")
+
+
+@main.command("check-config")
+def check_config() -> None:
+    """Say what is wrong with the configuration (and test the database connection)."""
+    from pydantic import ValidationError
+    from sqlalchemy import text
+
+    try:
+        settings = _settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            click.secho(f"ADMIT_{str(err['loc'][0]).upper()}: {err['msg']}", fg="red")
+        sys.exit(1)
+    problems = settings.problems()
+    try:
+        db = _db(settings)
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"cannot connect to ADMIT_DATABASE_URL: {exc}")
+    for p in problems:
+        click.secho(f"- {p}", fg="red")
+    if problems:
+        sys.exit(1)
+    click.secho(
+        f"OK: database {settings.database_url}, email {settings.email_backend}, "
+        f"public URL {settings.public_url}",
+        fg="green",
+    )

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admit.db import Base, UTCDateTime, new_id
+from admit.kit import clock
+from admit.members.models import User
+
+PENDING, ACCEPTED, EXPIRED, REVOKED = "pending", "accepted", "expired", "revoked"
+STATUSES = (PENDING, ACCEPTED, EXPIRED, REVOKED)
+
+
+class Invitation(Base):
+    """An offer to one recipient to join a portal.
+
+    ``status`` in the table is pending/accepted/revoked/expired; a pending row whose
+    ``expires_at`` has passed *is* expired (see ``effective_status``) even before the worker's
+    sweep writes it down. At most one pending invitation per (portal, recipient): a partial
+    unique index makes a double click or a retried request unable to invite twice.
+    """
+
+    __tablename__ = "invitations"
+    __table_args__ = (
+        Index(
+            "uq_invitations_pending_recipient",
+            "portal_id",
+            "recipient",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_invitations_portal_created", "portal_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    recipient: Mapped[str] = mapped_column(String(320))
+    recipient_name: Mapped[str] = mapped_column(String(200), default="")
+    user_type: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))
+    products: Mapped[list[str]] = mapped_column(JSON, default=list)
+    message: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default=PENDING)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    send_count: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+    invited_by: Mapped[User | None] = relationship(lazy="joined")
+
+    def effective_status(self, now: datetime | None = None) -> str:
+        if self.status == PENDING and self.expires_at <= (now or clock.now()):
+            return EXPIRED
+        return self.status

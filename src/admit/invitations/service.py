@@ -1,0 +1,567 @@
+"""Invitations: invite, resend, revoke, preview, accept, list, expire.
+
+Each public function is one unit of change: it checks permissions through ``policy``, writes
+the rows, queues its emails through ``notifications.service`` and records an audit event, all
+in the caller's transaction. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit import settings as settings_module
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.auth.passwords import check_strength, hash_password
+from admit.errors import Conflict, Gone, InvalidInput, NotFound, SignInRequired
+from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
+from admit.kit import clock, ratelimit
+from admit.kit.pagination import page
+from admit.kit.tokens import hash_token, new_token
+from admit.members import service as members_service
+from admit.members.addresses import parse_recipient, split_recipients
+from admit.members.models import Member, User
+from admit.notifications import service as notifications_service
+from admit.policy import INTERNAL_ROLES, Role, UserType
+from admit.portals.models import Portal
+
+__all__ = [
+    "AcceptResult",
+    "InviteResult",
+    "Skipped",
+    "accept",
+    "expire_due",
+    "get_or_raise",
+    "invite",
+    "list_invitations",
+    "preview",
+    "resend",
+    "revoke",
+]
+
+MAX_RECIPIENTS_PER_REQUEST = 1000
+MAX_MESSAGE = 2000
+
+
+@dataclass(slots=True)
+class Skipped:
+    recipient: str
+    code: str
+    detail: str
+    invitation_id: object = None
+
+
+@dataclass(slots=True)
+class InviteResult:
+    invited: list[Invitation] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class AcceptResult:
+    invitation: Invitation
+    portal: Portal
+    user: User
+    member: Member
+
+
+@dataclass(slots=True)
+class Preview:
+    invitation: Invitation
+    portal: Portal
+    inviter_name: str
+    account_exists: bool
+
+
+def _invite_link(token: str) -> str:
+    # Built from the configured public URL, never from the request's Host header.
+    return f"{settings_module.current().public_url}/invite/{token}"
+
+
+def _resolve_role(actor: Actor, user_type: str, role: str | None) -> Role:
+    if user_type not in tuple(UserType):
+        raise InvalidInput("user_type must be internal or client.", field="user_type")
+    if user_type == UserType.CLIENT:
+        if role not in (None, "", Role.CLIENT):
+            raise InvalidInput("Clients always have the client role.", field="role")
+        return Role.CLIENT
+    if role in (None, ""):
+        return Role.MEMBER
+    if role not in tuple(INTERNAL_ROLES):
+        raise InvalidInput("role must be owner, admin or member for internal users.", field="role")
+    policy.require_rule(policy.check_grant_role(actor.role, role))
+    return Role(role)
+
+
+def _resolve_products(portal: Portal, products: list[str] | None) -> list[str]:
+    if not products:
+        return []
+    unknown = sorted(set(products) - set(portal.enabled_products))
+    if unknown:
+        raise InvalidInput(f"Product(s) not enabled in this portal: {', '.join(unknown)}.", field="products")
+    return [p for p in portal.enabled_products if p in products]
+
+
+def _queue_invitation_email(
+    session: Session, invitation: Invitation, portal: Portal, token: str, inviter_name: str
+) -> None:
+    notifications_service.enqueue_email(
+        session,
+        event_key=f"invitation:{invitation.id}:send:{invitation.send_count}",
+        template="invitation",
+        to=invitation.recipient,
+        portal_id=portal.id,
+        invitation_id=invitation.id,
+        context={
+            "inviter_name": inviter_name,
+            "portal_name": portal.name,
+            "recipient": invitation.recipient,
+            "recipient_name": invitation.recipient_name,
+            "user_type": invitation.user_type,
+            "message": invitation.message,
+            "link": _invite_link(token),
+            "expires_at": invitation.expires_at.isoformat(),
+            "expires_at_text": invitation.expires_at.strftime("%d %B %Y at %H:%M UTC"),
+        },
+    )
+
+
+def _inviter_name(actor: Actor) -> str:
+    if actor.user is not None:
+        return actor.user.name or actor.user.email or actor.portal.name
+    if actor.api_key is not None and actor.api_key.created_by is not None:
+        return actor.api_key.created_by.name or actor.api_key.created_by.email or actor.portal.name
+    return actor.portal.name
+
+
+def invite(
+    session: Session,
+    actor: Actor,
+    *,
+    recipients: list[str] | str,
+    user_type: str,
+    role: str | None = None,
+    products: list[str] | None = None,
+    message: str | None = None,
+) -> InviteResult:
+    """Invite each recipient; every one gets its own result (invited or skipped with a code).
+
+    Validates the whole request first (type, role, products, message: errors name the field
+    and nothing is written); then each recipient is written in its own savepoint, so one bad
+    address never half-writes or blocks the others.
+    """
+    if user_type not in tuple(UserType):
+        raise InvalidInput("user_type must be internal or client.", field="user_type")
+    policy.require(actor.role, policy.invite_action(user_type))
+    final_role = _resolve_role(actor, user_type, role)
+    final_products = _resolve_products(actor.portal, products)
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE:
+        raise InvalidInput(f"The message is at most {MAX_MESSAGE} characters.", field="message")
+    raw_list = split_recipients(recipients)
+    if not raw_list:
+        raise InvalidInput("Give at least one recipient.", field="recipients")
+    if len(raw_list) > MAX_RECIPIENTS_PER_REQUEST:
+        raise InvalidInput(
+            f"At most {MAX_RECIPIENTS_PER_REQUEST} recipients per request; upload a file for more.",
+            field="recipients",
+        )
+
+    portal = actor.portal
+    parsed = [parse_recipient(raw) for raw in raw_list]
+    emails = {p.email for p in parsed if p.email}
+    # Two queries for the whole request instead of two per recipient.
+    members_by_email = (
+        {
+            email: member
+            for email, member in session.execute(
+                select(User.email, Member)
+                .join(Member, Member.user_id == User.id)
+                .where(Member.portal_id == portal.id, User.email.in_(emails))
+            )
+        }
+        if emails
+        else {}
+    )
+    pending_by_email = (
+        {
+            inv.recipient: inv
+            for inv in session.scalars(
+                select(Invitation).where(
+                    Invitation.portal_id == portal.id,
+                    Invitation.status == PENDING,
+                    Invitation.recipient.in_(emails),
+                )
+            )
+        }
+        if emails
+        else {}
+    )
+
+    result = InviteResult()
+    seen: set[str] = set()
+    now = clock.now()
+    inviter_name = _inviter_name(actor)
+    to_create = []
+    for p in parsed:
+        if p.email is None:
+            result.skipped.append(
+                Skipped(p.raw, "invalid_recipient", p.error or "Not a valid email address.")
+            )
+            continue
+        if p.email in seen:
+            result.skipped.append(
+                Skipped(p.raw, "duplicate", "This address appears more than once in the request.")
+            )
+            continue
+        seen.add(p.email)
+        member = members_by_email.get(p.email)
+        if member is not None and member.status != members_service.DEACTIVATED:
+            result.skipped.append(Skipped(p.raw, "already_member", "This person is already in the portal."))
+            continue
+        pending = pending_by_email.get(p.email)
+        if pending is not None:
+            if pending.expires_at > now:
+                result.skipped.append(
+                    Skipped(
+                        p.raw,
+                        "already_invited",
+                        "A pending invitation exists; use Resend to send it again.",
+                        pending.id,
+                    )
+                )
+                continue
+            pending.status = EXPIRED  # expired but not yet swept: a fresh invitation replaces it
+        to_create.append(p)
+
+    if to_create:
+        # The portal's sending limit counts every invitation email.
+        for _ in to_create:
+            ratelimit.hit(
+                f"invite:{portal.id}",
+                settings_module.current().invite_rate_limit,
+                message="This portal has sent too many invitations recently. Try again later.",
+            )
+    session.flush()
+    for p in to_create:
+        token = new_token()
+        invitation = Invitation(
+            portal_id=portal.id,
+            recipient=p.email,
+            recipient_name=p.name,
+            user_type=str(user_type),
+            role=str(final_role),
+            products=final_products,
+            message=message,
+            status=PENDING,
+            token_hash=hash_token(token),
+            expires_at=now + timedelta(seconds=portal.invitation_ttl_seconds),
+            invited_by_id=actor.user_id,
+            created_at=now,
+            last_sent_at=now,
+            send_count=1,
+        )
+        try:
+            with session.begin_nested():
+                session.add(invitation)
+                session.flush()
+        except IntegrityError:
+            # Someone invited the same address at the same moment (double click, retry).
+            result.skipped.append(
+                Skipped(p.raw, "already_invited", "A pending invitation exists; use Resend to send it again.")
+            )
+            continue
+        _queue_invitation_email(session, invitation, portal, token, inviter_name)
+        audit_service.record(
+            session,
+            actor,
+            "invitation.created",
+            target_type="invitation",
+            target_id=invitation.id,
+            target_label=invitation.recipient,
+            detail={"user_type": invitation.user_type, "role": invitation.role, "products": final_products},
+        )
+        result.invited.append(invitation)
+    session.flush()
+    return result
+
+
+def get_or_raise(session: Session, actor: Actor, invitation_id) -> Invitation:
+    policy.require(actor.role, policy.Action.INVITATION_VIEW)
+    invitation = session.get(Invitation, invitation_id)
+    if invitation is None or invitation.portal_id != actor.portal.id:
+        raise NotFound("No such invitation in this portal.", code="invitation_not_found")
+    if actor.role == Role.MEMBER and invitation.user_type != UserType.CLIENT:
+        raise NotFound("No such invitation in this portal.", code="invitation_not_found")
+    return invitation
+
+
+def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
+    """Send a new link (Resend / Reinvite); every earlier link of this invitation dies.
+
+    Allowed while the invitation is pending, and also once it has expired (seed 004: Reinvite
+    after the window); refused with ``invitation_not_pending`` once accepted or revoked.
+    """
+    policy.require(actor.role, policy.Action.INVITATION_RESEND)
+    invitation = get_or_raise(session, actor, invitation_id)
+    if invitation.status not in (PENDING, EXPIRED):
+        raise Conflict(
+            f"This invitation is {invitation.status}; only pending invitations can be resent.",
+            code="invitation_not_pending",
+        )
+    ratelimit.hit(
+        f"invite:{actor.portal.id}",
+        settings_module.current().invite_rate_limit,
+        message="This portal has sent too many invitations recently. Try again later.",
+    )
+    now = clock.now()
+    token = new_token()
+    was = invitation.effective_status(now)
+    invitation.token_hash = hash_token(token)
+    invitation.status = PENDING
+    invitation.expires_at = now + timedelta(seconds=actor.portal.invitation_ttl_seconds)
+    invitation.last_sent_at = now
+    invitation.send_count += 1
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "Another pending invitation exists for this address; resend that one.",
+            code="already_invited",
+        ) from exc
+    notifications_service.cancel_for_invitation(session, invitation.id)
+    _queue_invitation_email(session, invitation, actor.portal, token, _inviter_name(actor))
+    audit_service.record(
+        session,
+        actor,
+        "invitation.resent",
+        target_type="invitation",
+        target_id=invitation.id,
+        target_label=invitation.recipient,
+        detail={"send_count": invitation.send_count, "was": was},
+    )
+    session.flush()
+    return invitation
+
+
+def revoke(session: Session, actor: Actor, invitation_id) -> Invitation:
+    """Kill an invitation: its link stops working and unsent emails are cancelled."""
+    policy.require(actor.role, policy.Action.INVITATION_REVOKE)
+    invitation = get_or_raise(session, actor, invitation_id)
+    if invitation.status not in (PENDING, EXPIRED):
+        raise Conflict(
+            f"This invitation is {invitation.status}; only pending invitations can be revoked.",
+            code="invitation_not_pending",
+        )
+    invitation.status = REVOKED
+    invitation.revoked_at = clock.now()
+    notifications_service.cancel_for_invitation(session, invitation.id)
+    audit_service.record(
+        session,
+        actor,
+        "invitation.revoked",
+        target_type="invitation",
+        target_id=invitation.id,
+        target_label=invitation.recipient,
+    )
+    session.flush()
+    return invitation
+
+
+def list_invitations(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    user_type: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+):
+    """Invitations of the portal, newest first. Internal members see client invitations only."""
+    policy.require(actor.role, policy.Action.INVITATION_VIEW)
+    now = clock.now()
+    query = select(Invitation).where(Invitation.portal_id == actor.portal.id)
+    if actor.role == Role.MEMBER:
+        query = query.where(Invitation.user_type == UserType.CLIENT)
+    if user_type:
+        if user_type not in tuple(UserType):
+            raise InvalidInput("user_type must be internal or client.", field="user_type")
+        query = query.where(Invitation.user_type == user_type)
+    if status:
+        if status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", field="status")
+        if status == PENDING:
+            query = query.where(Invitation.status == PENDING, Invitation.expires_at > now)
+        elif status == EXPIRED:
+            query = query.where(
+                or_(
+                    Invitation.status == EXPIRED,
+                    and_(Invitation.status == PENDING, Invitation.expires_at <= now),
+                )
+            )
+        else:
+            query = query.where(Invitation.status == status)
+    return page(session, query, Invitation, cursor=cursor, limit=limit)
+
+
+def _by_token_or_raise(session: Session, token: str) -> Invitation:
+    """The invitation a token opens, or a clear error that says nothing about any address."""
+    invitation = session.scalar(select(Invitation).where(Invitation.token_hash == hash_token(token or "")))
+    if invitation is None:
+        raise NotFound(
+            "This invitation link is not valid. It may have been replaced by a newer one: "
+            "look for the latest email, or ask for a new invitation.",
+            code="invitation_not_found",
+        )
+    status = invitation.effective_status()
+    if status == ACCEPTED:
+        raise Gone("This invitation has already been used. Sign in instead.", code="invitation_used")
+    if status == EXPIRED:
+        raise Gone(
+            "This invitation has expired. Ask the person who invited you to send a new one.",
+            code="invitation_expired",
+        )
+    if status == REVOKED:
+        raise Gone("This invitation was withdrawn.", code="invitation_revoked")
+    return invitation
+
+
+def preview(session: Session, token: str) -> Preview:
+    """What an invitation link shows before anyone clicks Join. Never uses the link up."""
+    invitation = _by_token_or_raise(session, token)
+    portal = session.get(Portal, invitation.portal_id)
+    inviter = invitation.invited_by
+    user = members_service.get_user_by_email(session, invitation.recipient)
+    return Preview(
+        invitation=invitation,
+        portal=portal,
+        inviter_name=(inviter.name or inviter.email) if inviter else portal.name,
+        account_exists=bool(user and user.password_hash),
+    )
+
+
+def accept(
+    session: Session,
+    *,
+    token: str,
+    name: str | None = None,
+    password: str | None = None,
+    current_user: User | None = None,
+    ip: str | None = None,
+) -> AcceptResult:
+    """Use an invitation: exactly once, even when two requests race.
+
+    The role, user type and products come from the invitation, never from the request. An
+    address that already has an account must be signed in to it; an invitation never sets or
+    resets an existing account's password. Internal users choose a password here; clients
+    need none unless the portal requires one.
+    """
+    invitation = _by_token_or_raise(session, token)
+    portal = session.get(Portal, invitation.portal_id)
+    if current_user is not None and current_user.email != invitation.recipient:
+        raise SignInRequired(
+            f"This invitation is for {invitation.recipient}. Sign out and continue as that address.",
+            code="wrong_account",
+        )
+    user = members_service.get_user_by_email(session, invitation.recipient)
+    has_account = user is not None and user.password_hash is not None
+    new_password_hash = None
+    if has_account:
+        if current_user is None or current_user.id != user.id:
+            raise SignInRequired(
+                f"An account already exists for {invitation.recipient}. Sign in to accept.",
+                code="sign_in_required",
+            )
+    else:
+        needs_password = invitation.user_type == UserType.INTERNAL or portal.client_require_password
+        if needs_password or password:
+            min_length = settings_module.current().password_min_length
+            check_strength(password, min_length=min_length, email=invitation.recipient)
+            new_password_hash = hash_password(password)
+    clean_name = (name or "").strip()[:200] or invitation.recipient_name
+
+    now = clock.now()
+    # The single-use guarantee: only one UPDATE can move this row out of 'pending'. On
+    # PostgreSQL a concurrent accept waits on the row lock, then sees 'accepted' and matches
+    # nothing; on SQLite the write lock serialises the two.
+    claimed = session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.status == PENDING,
+            Invitation.token_hash == invitation.token_hash,
+            Invitation.expires_at > now,
+        )
+        .values(status=ACCEPTED, accepted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        session.expire(invitation)
+        _by_token_or_raise(session, token)  # raises the precise reason
+        raise Gone("This invitation has already been used.", code="invitation_used")
+    session.refresh(invitation)
+
+    if user is None:
+        user = User(email=invitation.recipient, name=clean_name, password_hash=new_password_hash)
+        session.add(user)
+        session.flush()
+    else:
+        if new_password_hash and user.password_hash is None:
+            user.password_hash = new_password_hash  # a passwordless (client) account's first password
+        if clean_name and not user.name:
+            user.name = clean_name
+
+    member = members_service.get_membership(session, portal.id, user.id)
+    if member is None:
+        member = Member(portal_id=portal.id, user_id=user.id)
+        session.add(member)
+    if member.status != members_service.ACTIVE or member.role != invitation.role:
+        member.user_type = invitation.user_type
+        member.role = invitation.role
+        member.products = list(invitation.products)
+    member.status = members_service.ACTIVE
+    member.activated_at = now
+    member.deactivated_at = None
+    member.invited_by_id = invitation.invited_by_id
+    session.flush()
+    invitation.member_id = member.id
+    actor = Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=ip)
+    audit_service.record(
+        session,
+        actor,
+        "invitation.accepted",
+        target_type="invitation",
+        target_id=invitation.id,
+        target_label=invitation.recipient,
+        detail={"role": member.role, "user_type": member.user_type},
+    )
+    session.flush()
+    return AcceptResult(invitation=invitation, portal=portal, user=user, member=member)
+
+
+def expire_due(session: Session, *, limit: int = 1000) -> int:
+    """Write down ``expired`` for pending invitations past their expiry (the worker's sweep)."""
+    now = clock.now()
+    ids = list(
+        session.scalars(
+            select(Invitation.id)
+            .where(Invitation.status == PENDING, Invitation.expires_at <= now)
+            .limit(limit)
+        )
+    )
+    if not ids:
+        return 0
+    session.execute(
+        update(Invitation)
+        .where(Invitation.id.in_(ids), Invitation.status == PENDING, Invitation.expires_at <= now)
+        .values(status=EXPIRED)
+        .execution_options(synchronize_session=False)
+    )
+    return len(ids)

@@ -1,0 +1,70 @@
+"""The worker: delivers notifications and runs scheduled work (the expiry sweep).
+
+It runs inside ``admit serve`` (a background thread) or alone as ``admit worker``, any number of
+times: every step is safe to run concurrently (see ``notifications.jobs`` for how rows are
+claimed). Each step opens its own sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from admit.db import Database
+from admit.invitations import service as invitations_service
+from admit.notifications import jobs as notifications_jobs
+from admit.settings import Settings
+
+log = logging.getLogger("admit.worker")
+
+SWEEP_EVERY_SECONDS = 60.0
+
+
+class Worker:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+        self._last_sweep = 0.0
+
+    def run_once(self, *, sweep: bool = True) -> dict:
+        """One pass: deliver what is due, then (if due) sweep expired invitations."""
+        counts = notifications_jobs.deliver_due(self.db, self.settings)
+        if sweep and time.monotonic() - self._last_sweep >= SWEEP_EVERY_SECONDS:
+            with self.db.unit_of_work() as session:
+                counts["expired"] = invitations_service.expire_due(session)
+            self._last_sweep = time.monotonic()
+        return counts
+
+    def drain(self, *, max_passes: int = 1000) -> dict:
+        """Deliver until nothing is due (the CLI after an invite, and tests)."""
+        total = {"sent": 0, "retry": 0, "failed": 0}
+        for _ in range(max_passes):
+            counts = self.run_once(sweep=False)
+            for key in total:
+                total[key] += counts.get(key, 0)
+            if not any(counts.get(k) for k in ("sent", "retry", "failed")):
+                break
+        return total
+
+    def run_forever(self, stop: threading.Event) -> None:
+        log.info("worker.started backend=%s", self.settings.email_backend)
+        while not stop.is_set():
+            try:
+                counts = self.run_once()
+                busy = counts.get("sent", 0) + counts.get("retry", 0) + counts.get("failed", 0)
+            except Exception:  # noqa: BLE001 - the loop must survive a bad pass
+                log.exception("worker.pass_failed")
+                busy = 0
+            if not busy:
+                stop.wait(self.settings.worker_poll_seconds)
+        log.info("worker.stopped")
+
+
+def start_in_thread(db: Database, settings: Settings) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=Worker(db, settings).run_forever, args=(stop,), name="admit-worker", daemon=True
+    )
+    thread.start()
+    return thread, stop

@@ -1,0 +1,1 @@
+"""Generic helpers with no business rules: clock, tokens, pagination, rate limits."""

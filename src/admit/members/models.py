@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admit.db import Base, UTCDateTime, new_id
+from admit.kit import clock
+
+
+class User(Base):
+    """A person, identified by a normalised email. May belong to several portals."""
+
+    __tablename__ = "users"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    phone: Mapped[str | None] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    @property
+    def label(self) -> str:
+        return self.name or self.email or self.phone or str(self.id)
+
+
+class Member(Base):
+    """A user in a portal: internal (owner/admin/member) or client."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("portal_id", "user_id", name="uq_members_portal_user"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_type: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    products: Mapped[list[str]] = mapped_column(JSON, default=list)
+    invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+    invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from admit.members.models import Member, User
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    email: str | None
+    name: str
+
+
+class MemberRead(BaseModel):
+    id: uuid.UUID
+    user: UserRead
+    user_type: Literal["internal", "client"]
+    role: str
+    status: Literal["pending", "active", "deactivated"]
+    products: list[str]
+    invited_by: UserRead | None
+    created_at: datetime
+    activated_at: datetime | None
+    deactivated_at: datetime | None
+
+    @classmethod
+    def of(cls, member: Member) -> MemberRead:
+        return cls(
+            id=member.id,
+            user=UserRead.model_validate(member.user),
+            user_type=member.user_type,
+            role=member.role,
+            status=member.status,
+            products=list(member.products or []),
+            invited_by=UserRead.model_validate(member.invited_by) if member.invited_by else None,
+            created_at=member.created_at,
+            activated_at=member.activated_at,
+            deactivated_at=member.deactivated_at,
+        )
+
+
+class MemberPage(BaseModel):
+    items: list[MemberRead]
+    next_cursor: str | None
+
+
+def user_read(user: User) -> UserRead:
+    return UserRead.model_validate(user)

@@ -1,0 +1,107 @@
+"""Members of a portal: looking them up, listing them, deactivating them."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.auth import service as auth_service
+from admit.errors import InvalidInput, NotFound
+from admit.kit import clock
+from admit.kit.pagination import page
+from admit.members.models import Member, User
+from admit.policy import Role, UserType
+
+__all__ = [
+    "ACTIVE",
+    "DEACTIVATED",
+    "PENDING",
+    "deactivate",
+    "get_membership",
+    "get_user_by_email",
+    "list_members",
+    "member_or_raise",
+]
+
+PENDING, ACTIVE, DEACTIVATED = "pending", "active", "deactivated"
+STATUSES = (PENDING, ACTIVE, DEACTIVATED)
+
+
+def get_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))
+
+
+def get_membership(session: Session, portal_id, user_id) -> Member | None:
+    return session.scalar(select(Member).where(Member.portal_id == portal_id, Member.user_id == user_id))
+
+
+def member_or_raise(session: Session, actor: Actor, member_id) -> Member:
+    member = session.get(Member, member_id)
+    if member is None or member.portal_id != actor.portal.id:
+        raise NotFound("No such member in this portal.", code="member_not_found")
+    return member
+
+
+def list_members(
+    session: Session,
+    actor: Actor,
+    *,
+    user_type: str | None = None,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+):
+    """The portal's members, newest first, optionally by user type and status."""
+    policy.require(actor.role, policy.Action.MEMBER_VIEW)
+    query = select(Member).where(Member.portal_id == actor.portal.id)
+    if user_type:
+        if user_type not in tuple(UserType):
+            raise InvalidInput("user_type must be internal or client.", field="user_type")
+        query = query.where(Member.user_type == user_type)
+    if status:
+        if status not in STATUSES:
+            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", field="status")
+        query = query.where(Member.status == status)
+    return page(session, query, Member, cursor=cursor, limit=limit)
+
+
+def deactivate(session: Session, actor: Actor, member_id) -> Member:
+    """Deactivate a member: access ends at once and every session of theirs is ended."""
+    policy.require(actor.role, policy.Action.MEMBER_DEACTIVATE)
+    member = member_or_raise(session, actor, member_id)
+    if member.status == DEACTIVATED:
+        return member
+    owners = session.scalar(
+        select(func.count())
+        .select_from(Member)
+        .where(
+            Member.portal_id == actor.portal.id,
+            Member.role == Role.OWNER,
+            Member.status == ACTIVE,
+        )
+    )
+    policy.require_rule(
+        policy.check_deactivate(
+            actor.role,
+            member.role,
+            is_self=actor.user is not None and actor.user.id == member.user_id,
+            owners_left=owners or 0,
+        )
+    )
+    member.status = DEACTIVATED
+    member.deactivated_at = clock.now()
+    ended = auth_service.end_all_sessions(session, member.user_id)
+    audit_service.record(
+        session,
+        actor,
+        "member.deactivated",
+        target_type="member",
+        target_id=member.id,
+        target_label=member.user.email or "",
+        detail={"sessions_ended": ended},
+    )
+    session.flush()
+    return member

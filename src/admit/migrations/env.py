@@ -1,0 +1,41 @@
+"""Alembic environment: the URL comes from the caller (``admit migrate``) or ADMIT_DATABASE_URL."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import admit.models  # noqa: F401 - registers every table on Base.metadata
+from admit.db import Base, create_db_engine
+from admit.settings import current
+
+config = context.config
+target_metadata = Base.metadata
+
+
+def run_migrations_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run(connection)
+        return
+    url = config.get_main_option("sqlalchemy.url") or current().database_url
+    engine = create_db_engine(url)
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+            conn.commit()
+    finally:
+        engine.dispose()
+
+
+def _run(connection) -> None:
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,20 @@
+"""Every domain's ORM classes, imported once so the metadata (and Alembic) sees them all."""
+
+from admit.audit.models import AuditEvent
+from admit.auth.models import ApiKey, WebSession
+from admit.invitations.models import Invitation
+from admit.members.models import Member, User
+from admit.notifications.models import DevMessage, Notification
+from admit.portals.models import Portal
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "DevMessage",
+    "Invitation",
+    "Member",
+    "Notification",
+    "Portal",
+    "User",
+    "WebSession",
+]

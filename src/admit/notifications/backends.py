@@ -1,0 +1,118 @@
+"""Delivery backends: ``dev`` keeps messages in the dev mailbox; ``smtp`` sends them.
+
+A backend is opened once per batch (an SMTP connection is reused across messages) and
+``send`` raises ``PermanentDeliveryError`` for a failure that retrying cannot fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+import ssl
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formatdate
+
+from sqlalchemy.orm import Session
+
+from admit.notifications.models import DevMessage, Notification
+from admit.notifications.render import RenderedEmail
+from admit.settings import Settings
+
+
+class PermanentDeliveryError(Exception):
+    """The server refused the message for good (5xx): do not retry."""
+
+
+def build_mime(settings: Settings, notification: Notification, email: RenderedEmail) -> MIMEMultipart:
+    # email.mime is ~3x faster to build and flatten than EmailMessage (PERFORMANCE-NOTES).
+    msg = MIMEMultipart("alternative")
+    msg["From"] = settings.email_from
+    msg["To"] = notification.to_address
+    msg["Subject"] = email.subject
+    msg["Date"] = formatdate(localtime=False)
+    # A stable Message-ID: if a crash makes the worker deliver the same row again, receivers
+    # (and our tests) can tell it is the same message.
+    msg["Message-ID"] = f"<{notification.id}@admit>"
+    msg.attach(MIMEText(email.text, "plain", "utf-8"))
+    msg.attach(MIMEText(email.html, "html", "utf-8"))
+    return msg
+
+
+class DevBackend:
+    """Writes the message to ``dev_messages`` in the same transaction that marks it sent."""
+
+    name = "dev"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def send(self, session: Session, notification: Notification, email: RenderedEmail) -> None:
+        session.add(
+            DevMessage(
+                notification_id=notification.id,
+                to_address=notification.to_address,
+                subject=email.subject,
+                text=email.text,
+                html=email.html,
+            )
+        )
+
+
+class SmtpBackend:
+    name = "smtp"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._conn: smtplib.SMTP | None = None
+
+    def open(self) -> None:
+        s = self.settings
+        if s.smtp_security == "tls":
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
+                s.smtp_host,
+                s.smtp_port,
+                timeout=s.smtp_timeout_seconds,
+                context=ssl.create_default_context(),
+            )
+        else:
+            conn = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=s.smtp_timeout_seconds)
+            if s.smtp_security == "starttls":
+                conn.starttls(context=ssl.create_default_context())
+        if s.smtp_username:
+            conn.login(s.smtp_username, s.smtp_password or "")
+        self._conn = conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._conn.quit()
+            self._conn = None
+
+    def send(self, session: Session, notification: Notification, email: RenderedEmail) -> None:  # noqa: ARG002
+        if self._conn is None:
+            self.open()
+        assert self._conn is not None
+        msg = build_mime(self.settings, notification, email)
+        try:
+            self._conn.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            raise PermanentDeliveryError(f"recipient refused: {exc.recipients}") from exc
+        except smtplib.SMTPResponseException as exc:
+            if 500 <= exc.smtp_code < 600:
+                raise PermanentDeliveryError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc
+            self.close()
+            raise
+        except (smtplib.SMTPException, OSError):
+            self.close()
+            raise
+
+
+def make_backend(settings: Settings) -> DevBackend | SmtpBackend:
+    return SmtpBackend(settings) if settings.email_backend == "smtp" else DevBackend(settings)

@@ -1,0 +1,107 @@
+"""``notifications.deliver``: the worker's delivery of queued notifications.
+
+Claiming takes rows that are due (``queued`` and ``next_attempt_at`` passed) or whose lease ran
+out (a worker died while ``sending``). On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``
+so any number of workers share the queue; on SQLite the write lock serialises claims.
+
+Delivery guarantees: the dev backend records the message in the same transaction that marks
+it sent, so it is delivered exactly once. SMTP is at least once: a crash after the server
+accepted a message and before the row is marked sent delivers it again after the lease, with
+the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from admit.db import Database
+from admit.kit import clock
+from admit.notifications.backends import PermanentDeliveryError, make_backend
+from admit.notifications.models import FAILED, QUEUED, SENDING, SENT, Notification
+from admit.notifications.render import render
+from admit.settings import Settings
+
+log = logging.getLogger("admit.notifications")
+
+LEASE = timedelta(minutes=5)
+REDACTED = "[link removed after delivery]"
+
+
+def backoff(attempts: int) -> timedelta:
+    """10 s, 20 s, 40 s ... capped at one hour."""
+    return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def claim_due(db: Database, *, limit: int) -> list:
+    now = clock.now()
+    with db.unit_of_work() as session:
+        query = (
+            select(Notification)
+            .where(
+                or_(
+                    (Notification.status == QUEUED) & (Notification.next_attempt_at <= now),
+                    (Notification.status == SENDING) & (Notification.lease_until < now),
+                )
+            )
+            .order_by(Notification.next_attempt_at)
+            .limit(limit)
+        )
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        rows = list(session.scalars(query))
+        for row in rows:
+            row.status = SENDING
+            row.lease_until = now + LEASE
+            row.attempts += 1
+        return [row.id for row in rows]
+
+
+def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -> dict:
+    """Deliver what is due; returns counts ``{"sent": n, "retry": n, "failed": n}``."""
+    ids = claim_due(db, limit=limit or settings.delivery_batch_size)
+    counts = {"sent": 0, "retry": 0, "failed": 0}
+    if not ids:
+        return counts
+    backend = make_backend(settings)
+    try:
+        for notification_id in ids:
+            counts[_deliver_one(db, settings, backend, notification_id)] += 1
+    finally:
+        backend.close()
+    return counts
+
+
+def _deliver_one(db: Database, settings: Settings, backend, notification_id) -> str:
+    try:
+        with db.unit_of_work() as session:
+            notification = session.get(Notification, notification_id)
+            if notification is None or notification.status != SENDING:
+                log.info("notifications.deliver.skipped id=%s", notification_id)
+                return "sent"
+            email = render(notification.template, notification.context)
+            backend.send(session, notification, email)
+            notification.status = SENT
+            notification.sent_at = clock.now()
+            notification.lease_until = None
+            notification.last_error = None
+            # The link is a live secret; once delivered the outbox need not keep it.
+            notification.context = {**notification.context, "link": REDACTED}
+        return "sent"
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+        permanent = isinstance(exc, PermanentDeliveryError)
+        log.warning("notifications.deliver.failed id=%s error=%r", notification_id, exc)
+        with db.unit_of_work() as session:
+            notification = session.get(Notification, notification_id)
+            if notification is None:
+                return "failed"
+            notification.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            notification.lease_until = None
+            if permanent or notification.attempts >= settings.delivery_max_attempts:
+                notification.status = FAILED
+                return "failed"
+            notification.status = QUEUED
+            notification.next_attempt_at = clock.now() + backoff(notification.attempts)
+        return "retry"

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admit.db import Base, UTCDateTime, new_id
+from admit.kit import clock
+
+QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+
+
+class Notification(Base):
+    """One email (or SMS) to deliver: the outbox row, written with the change that causes it.
+
+    ``event_key`` is unique: one event yields at most one notification. The worker claims a row
+    (``sending`` with a lease), delivers it, and marks it ``sent``; a failure goes back to
+    ``queued`` with ``next_attempt_at`` pushed out (backoff) until ``failed``.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    event_key: Mapped[str] = mapped_column(String(200), unique=True)
+    channel: Mapped[str] = mapped_column(String(8), default="email")
+    template: Mapped[str] = mapped_column(String(64))
+    to_address: Mapped[str] = mapped_column(String(320))
+    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("invitations.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class DevMessage(Base):
+    """A message delivered by the dev backend: the dev mailbox (``/dev/mailbox``)."""
+
+    __tablename__ = "dev_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    notification_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
+    to_address: Mapped[str] = mapped_column(String(320), index=True)
+    subject: Mapped[str] = mapped_column(String(400))
+    text: Mapped[str] = mapped_column(Text)
+    html: Mapped[str] = mapped_column(Text)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

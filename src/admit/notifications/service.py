@@ -1,0 +1,84 @@
+"""The one place notifications are written.
+
+A notification is a row in the same transaction as the change that causes it (the outbox);
+the worker (``notifications.jobs``) delivers it after commit. ``event_key`` names the event,
+so writing the same event twice is a no-op rather than a second email.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from admit.notifications.models import FAILED, QUEUED, SENDING, Notification
+from admit.notifications.render import TEMPLATES
+
+__all__ = ["cancel_for_invitation", "enqueue_email", "latest_for_invitations"]
+
+CANCELLED = "cancelled"
+
+
+def enqueue_email(
+    session: Session,
+    *,
+    event_key: str,
+    template: str,
+    to: str,
+    context: dict,
+    portal_id=None,
+    invitation_id=None,
+) -> Notification:
+    """Queue one email. ``context`` is what the template needs (JSON-serialisable)."""
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown email template {template!r}")
+    existing = session.scalar(select(Notification).where(Notification.event_key == event_key))
+    if existing is not None:
+        return existing
+    notification = Notification(
+        event_key=event_key,
+        channel="email",
+        template=template,
+        to_address=to,
+        context=context,
+        portal_id=portal_id,
+        invitation_id=invitation_id,
+    )
+    session.add(notification)
+    return notification
+
+
+def cancel_for_invitation(session: Session, invitation_id) -> int:
+    """Stop queued emails of an invitation (revoked or resent: their links are dead)."""
+    return session.execute(
+        update(Notification)
+        .where(Notification.invitation_id == invitation_id, Notification.status == QUEUED)
+        .values(status=CANCELLED, last_error="superseded before delivery")
+    ).rowcount
+
+
+def latest_for_invitations(session: Session, invitation_ids) -> dict:
+    """``{invitation_id: Notification}`` for the newest notification of each invitation."""
+    ids = list(invitation_ids)
+    if not ids:
+        return {}
+    rows = session.scalars(
+        select(Notification).where(Notification.invitation_id.in_(ids)).order_by(Notification.created_at)
+    )
+    latest: dict = {}
+    for row in rows:
+        latest[row.invitation_id] = row
+    return latest
+
+
+def delivery_status(notification: Notification | None) -> dict:
+    """What the invitation shows: queued, sent or failed (with the reason)."""
+    if notification is None:
+        return {"status": "none", "error": None, "at": None}
+    status = notification.status
+    if status == SENDING:
+        status = QUEUED
+    return {
+        "status": status,
+        "error": notification.last_error if status in (FAILED, QUEUED) else None,
+        "at": notification.sent_at,
+    }

@@ -1,0 +1,16 @@
+"""Server-rendered pages: one router per domain, thin over the same services as the API."""
+
+from fastapi import APIRouter
+
+from admit.pages import auth, invitations, portals, users
+
+
+def build_router(*, dev_mailbox: bool) -> APIRouter:
+    router = APIRouter(include_in_schema=False)
+    for module in (auth, invitations, portals, users):
+        router.include_router(module.router)
+    if dev_mailbox:
+        from admit.pages import dev
+
+        router.include_router(dev.router)
+    return router

@@ -1,0 +1,144 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from admit.auth import service as auth_service
+from admit.errors import DomainError
+from admit.kit import ratelimit
+from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
+from admit.portals import service as portals_service
+from admit.web import SessionDep, SettingsDep, client_ip
+
+router = APIRouter()
+
+
+def start_browser_session(session, settings, response, user, ip) -> None:
+    raw, _ws = auth_service.start_session(
+        session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip
+    )
+    response.set_cookie(
+        settings.session_cookie_name,
+        raw,
+        max_age=settings.session_lifetime_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_cookie_secure,
+        path="/",
+    )
+
+
+def home_for(session, user) -> str:
+    memberships = portals_service.memberships_of(session, user)
+    if not memberships:
+        return "/no-portal"
+    portal, _member = memberships[0]
+    return f"/p/{portal.slug}"
+
+
+@router.get("/", name="home")
+def home(session: SessionDep, auth: PageAuth):
+    if not portals_service.any_portal(session):
+        return RedirectResponse("/setup", status_code=303)
+    if auth.user is None:
+        return RedirectResponse("/login", status_code=303)
+    return RedirectResponse(home_for(session, auth.user), status_code=303)
+
+
+@router.get("/no-portal", name="auth:no_portal")
+def no_portal(request: Request, auth: PageAuth):
+    return render(
+        request,
+        "error.html",
+        {
+            "title": "No portal",
+            "code": "no_portal",
+            "message": "Your account is not an active member of any portal. Ask an admin to invite you.",
+        },
+    )
+
+
+@router.get("/setup", name="auth:setup")
+def setup_form(request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+    if portals_service.any_portal(session):
+        return RedirectResponse("/login", status_code=303)
+    return render(request, "auth/setup.html", {"form": {}, "min_password": settings.password_min_length})
+
+
+@router.post("/setup", dependencies=[Depends(check_csrf)])
+def setup_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: PageAuth,
+    portal_name: str = Form(""),
+    owner_name: str = Form(""),
+    owner_email: str = Form(""),
+    owner_password: str = Form(""),
+):
+    """First run: create the portal and its owner, and sign the owner in."""
+    try:
+        portal, user, _key = portals_service.create_portal(
+            session,
+            name=portal_name,
+            owner_email=owner_email,
+            owner_password=owner_password,
+            owner_name=owner_name,
+            password_min_length=settings.password_min_length,
+            first_run=True,
+            ip=client_ip(request),
+        )
+    except DomainError as exc:
+        session.rollback()
+        form = {"portal_name": portal_name, "owner_name": owner_name, "owner_email": owner_email}
+        return render(
+            request,
+            "auth/setup.html",
+            {"form": form, "error": exc.message, "min_password": settings.password_min_length},
+            status_code=exc.status,
+        )
+    response = redirect(f"/p/{portal.slug}/users", notice=f"{portal.name} is ready. Invite your team.")
+    start_browser_session(session, settings, response, user, client_ip(request))
+    return response
+
+
+@router.get("/login", name="auth:login")
+def login_form(request: Request, auth: PageAuth, next: str | None = None, email: str | None = None):
+    return render(request, "auth/login.html", {"next": next, "email": email})
+
+
+@router.post("/login", dependencies=[Depends(check_csrf)])
+def login_submit(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: PageAuth,
+    email: str = Form(""),
+    password: str = Form(""),
+    next: str = Form(""),
+):
+    ip = client_ip(request)
+    try:
+        ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
+        ratelimit.hit(f"login:email:{email.strip().lower()}", settings.login_rate_limit)
+        user = auth_service.login(session, email=email, password=password)
+    except DomainError as exc:
+        session.rollback()
+        return render(
+            request,
+            "auth/login.html",
+            {"next": next, "email": email, "error": exc.message},
+            status_code=exc.status,
+        )
+    auth_service.end_session(session, auth.raw_session)
+    response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
+    start_browser_session(session, settings, response, user, ip)
+    return response
+
+
+@router.post("/logout", name="auth:logout", dependencies=[Depends(check_csrf)])
+def logout(session: SessionDep, settings: SettingsDep, auth: PageAuth, next: str = Form("")):
+    auth_service.end_session(session, auth.raw_session)
+    response = RedirectResponse(safe_next(next, "/login"), status_code=303)
+    response.delete_cookie(settings.session_cookie_name, path="/")
+    return response

@@ -1,0 +1,143 @@
+"""Page dependencies: rendering with the shared context, the signed-in user, the portal actor,
+and CSRF for forms (the session's token when signed in, a double-submit cookie otherwise)."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, Request
+from fastapi.responses import RedirectResponse
+from fastapi.templating import Jinja2Templates
+
+from admit.actor import Actor
+from admit.errors import CsrfFailed
+from admit.kit.tokens import same
+from admit.portals import service as portals_service
+from admit.web import Auth, SessionDep, portal_actor, read_auth
+
+templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+ANON_CSRF_COOKIE = "admit_csrf"
+
+
+class LoginRedirect(Exception):
+    """Raised by page dependencies when a page needs a signed-in user."""
+
+    def __init__(self, next_path: str) -> None:
+        self.next_path = next_path
+
+
+def page_auth(request: Request, session: SessionDep) -> Auth:
+    auth = read_auth(request, session)
+    request.state.auth = auth
+    return auth
+
+
+PageAuth = Annotated[Auth, Depends(page_auth)]
+
+
+def require_user(request: Request, auth: PageAuth) -> Auth:
+    if auth.web_session is None:
+        raise LoginRedirect(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+    return auth
+
+
+SignedIn = Annotated[Auth, Depends(require_user)]
+
+
+def page_actor(slug: str, request: Request, session: SessionDep, auth: SignedIn) -> Actor:
+    actor = portal_actor(request, session, slug, auth)
+    request.state.actor = actor
+    return actor
+
+
+PageActor = Annotated[Actor, Depends(page_actor)]
+
+
+def csrf_token_for(request: Request) -> str:
+    auth: Auth | None = getattr(request.state, "auth", None)
+    if auth is not None and auth.web_session is not None:
+        return auth.web_session.csrf_token
+    token = request.cookies.get(ANON_CSRF_COOKIE) or getattr(request.state, "new_anon_csrf", None)
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.state.new_anon_csrf = token
+    return token
+
+
+async def check_csrf(request: Request, auth: PageAuth) -> None:
+    """Every page POST carries ``csrf_token``: the session's when signed in, else the cookie's."""
+    form = await request.form()
+    presented = str(form.get("csrf_token") or "")
+    if auth.web_session is not None:
+        expected = auth.web_session.csrf_token
+    else:
+        expected = request.cookies.get(ANON_CSRF_COOKIE, "")
+    if not presented or not expected or not same(presented, expected):
+        raise CsrfFailed(
+            "The form expired or came from another site. Go back, reload the page and try again."
+        )
+
+
+CsrfChecked = Depends(check_csrf)
+
+
+def render(
+    request: Request,
+    name: str,
+    context: dict | None = None,
+    *,
+    status_code: int = 200,
+    headers=None,
+    bare: bool = False,
+):
+    """Render a page. ``bare`` is for error pages: the request's session is gone by then, so
+    nothing that needs the database is shown."""
+    ctx = dict(context or {})
+    if bare:
+        request.state.auth = None
+        request.state.actor = None
+        ctx.update(user=None, actor=None, portal=None, other_portals=[])
+    auth: Auth | None = getattr(request.state, "auth", None)
+    actor: Actor | None = ctx.get("actor") or getattr(request.state, "actor", None)
+    user = auth.user if auth else None
+    ctx.setdefault("user", user)
+    ctx.setdefault("actor", actor)
+    ctx.setdefault("portal", actor.portal if actor else None)
+    ctx.setdefault("dev_mailbox", request.app.state.settings.email_backend == "dev")
+    ctx["csrf_token"] = csrf_token_for(request)
+    if user is not None and "other_portals" not in ctx:
+        session = getattr(request.state, "db_session", None)
+        current = ctx["portal"].id if ctx["portal"] else None
+        ctx["other_portals"] = (
+            [p for p, _m in portals_service.memberships_of(session, user) if p.id != current]
+            if session
+            else []
+        )
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+    new_token = getattr(request.state, "new_anon_csrf", None)
+    if new_token:
+        response.set_cookie(
+            ANON_CSRF_COOKIE,
+            new_token,
+            httponly=True,
+            samesite="lax",
+            path="/",
+            secure=request.app.state.settings.session_cookie_secure,
+        )
+    return response
+
+
+def redirect(url: str, *, notice: str | None = None) -> RedirectResponse:
+    if notice:
+        url += ("&" if "?" in url else "?") + "notice=" + quote(notice)
+    return RedirectResponse(url, status_code=303)
+
+
+def safe_next(next_path: str | None, default: str = "/") -> str:
+    """Only same-site paths are followed after sign-in (no open redirects)."""
+    if next_path and next_path.startswith("/") and not next_path.startswith("//") and "\\" not in next_path:
+        return next_path
+    return default

@@ -1,0 +1,97 @@
+"""The invitee's pages: the invitation link (GET shows, POST joins)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from admit.auth import service as auth_service
+from admit.errors import DomainError, SignInRequired
+from admit.invitations import service as invitations_service
+from admit.kit import ratelimit
+from admit.pages.auth import start_browser_session
+from admit.pages.deps import PageAuth, check_csrf, render
+from admit.web import SessionDep, SettingsDep, client_ip
+
+router = APIRouter()
+NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+def _show(
+    request, session, settings, auth, token, *, error=None, error_field=None, form_name=None, status_code=200
+):
+    p = invitations_service.preview(session, token)
+    inv = p.invitation
+    user = auth.user
+    signed_in_as_recipient = user is not None and user.email == inv.recipient
+    context = {
+        "p": p,
+        "inv": inv,
+        "portal": None,
+        "token": token,
+        "wrong_account": user is not None and not signed_in_as_recipient,
+        "signed_in_as_recipient": signed_in_as_recipient,
+        "password_required": not p.account_exists
+        and (inv.user_type == "internal" or p.portal.client_require_password),
+        "min_password": settings.password_min_length,
+        "error": error,
+        "error_field": error_field,
+        "form_name": form_name,
+    }
+    return render(request, "invitations/accept.html", context, status_code=status_code, headers=NO_REFERRER)
+
+
+@router.get("/invite/{token}", name="invitations:show")
+def show(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+    """Shows who invited whom to what. Opening the link never uses it up (mail scanners open links)."""
+    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    return _show(request, session, settings, auth, token)
+
+
+@router.post("/invite/{token}", name="invitations:accept", dependencies=[Depends(check_csrf)])
+def accept(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: PageAuth,
+    name: str = Form(""),
+    password: str = Form(""),
+):
+    ip = client_ip(request)
+    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    try:
+        result = invitations_service.accept(
+            session, token=token, name=name, password=password or None, current_user=auth.user, ip=ip
+        )
+    except DomainError as exc:
+        if not isinstance(exc, SignInRequired) and exc.status != 422:
+            raise
+        session.rollback()
+        return _show(
+            request,
+            session,
+            settings,
+            auth,
+            token,
+            error=exc.message,
+            error_field=getattr(exc, "field", None),
+            form_name=name,
+            status_code=exc.status,
+        )
+    response = RedirectResponse(f"/p/{result.portal.slug}", status_code=303)
+    response.headers.update(NO_REFERRER)
+    if auth.user is None or auth.user.id != result.user.id:
+        auth_service.end_session(session, auth.raw_session)
+        start_browser_session(session, settings, response, result.user, ip)
+    return response
+
+
+@router.post("/invite/{token}/switch", name="invitations:switch", dependencies=[Depends(check_csrf)])
+def switch_account(token: str, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+    """Signed in as someone else: sign out and come back to the same link, unused."""
+    auth_service.end_session(session, auth.raw_session)
+    response = RedirectResponse(f"/invite/{token}", status_code=303)
+    response.delete_cookie(settings.session_cookie_name, path="/")
+    response.headers.update(NO_REFERRER)
+    return response

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+
+from admit import policy
+from admit.audit import service as audit_service
+from admit.errors import DomainError
+from admit.pages.deps import PageActor, check_csrf, redirect, render
+from admit.policy import Role
+from admit.portals import service as portals_service
+from admit.portals.models import ALL_PRODUCTS
+from admit.web import SessionDep
+
+router = APIRouter()
+
+
+@router.get("/p/{slug}", name="portals:home")
+def home(request: Request, actor: PageActor):
+    """Internal users land on User Management; clients on their own page."""
+    if actor.role != Role.CLIENT:
+        return redirect(f"/p/{actor.portal.slug}/users")
+    return render(request, "portals/home.html", {"notice": request.query_params.get("notice")})
+
+
+@router.get("/p/{slug}/settings", name="portals:settings")
+def settings_form(request: Request, actor: PageActor):
+    policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
+    return render(
+        request,
+        "portals/settings.html",
+        {"nav": "settings", "all_products": ALL_PRODUCTS, "notice": request.query_params.get("notice")},
+    )
+
+
+@router.post("/p/{slug}/settings", dependencies=[Depends(check_csrf)])
+def settings_submit(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    invitation_ttl_hours: int = Form(168),
+    enabled_products: list[str] = Form(default=[]),
+    client_require_password: str = Form(""),
+):
+    try:
+        portals_service.update_settings(
+            session,
+            actor,
+            invitation_ttl_seconds=invitation_ttl_hours * 3600,
+            enabled_products=enabled_products,
+            client_require_password=bool(client_require_password),
+        )
+    except DomainError as exc:
+        if exc.status != 422:
+            raise
+        session.rollback()
+        return render(
+            request,
+            "portals/settings.html",
+            {"nav": "settings", "all_products": ALL_PRODUCTS, "error": exc.message},
+            status_code=422,
+        )
+    return redirect(f"/p/{actor.portal.slug}/settings", notice="Settings saved.")
+
+
+@router.get("/p/{slug}/audit", name="audit:list")
+def audit_list(request: Request, actor: PageActor, session: SessionDep, cursor: str | None = None):
+    events, next_cursor = audit_service.list_events(session, actor, cursor=cursor, limit=100)
+    return render(request, "audit/list.html", {"nav": "audit", "events": events, "next_cursor": next_cursor})

@@ -1,0 +1,55 @@
+// A little JavaScript: modals, tabs, role choices that follow the user type, no double submit.
+document.addEventListener("click", (event) => {
+  const opener = event.target.closest("[data-open]");
+  if (opener) {
+    const dialog = document.getElementById(opener.dataset.open);
+    if (dialog) {
+      if (opener.dataset.userType) {
+        const select = dialog.querySelector("select[name=user_type]");
+        if (select) { select.value = opener.dataset.userType; select.dispatchEvent(new Event("change")); }
+      }
+      dialog.showModal();
+      const first = dialog.querySelector("textarea, input:not([type=hidden])");
+      if (first) first.focus();
+    }
+    event.preventDefault();
+  }
+  // A confirmation pop-up: the button names the action URL, the question and the verb.
+  const asker = event.target.closest("[data-confirm-action]");
+  if (asker) {
+    const dialog = document.getElementById("confirm-dialog");
+    dialog.querySelector("form").action = asker.dataset.confirmAction;
+    dialog.querySelector("[data-confirm-text]").textContent = asker.dataset.confirmText;
+    const go = dialog.querySelector("button[type=submit]");
+    go.textContent = asker.dataset.confirmButton || "Confirm";
+    go.disabled = false;
+    dialog.showModal();
+    event.preventDefault();
+  }
+  const closer = event.target.closest("[data-close]");
+  if (closer) { closer.closest("dialog").close(); event.preventDefault(); }
+  const tab = event.target.closest("[data-tab]");
+  if (tab) {
+    const box = tab.closest("[data-tabs]");
+    box.querySelectorAll("[data-tab]").forEach((t) => t.classList.toggle("active", t === tab));
+    box.querySelectorAll("[data-panel]").forEach((p) => { p.hidden = p.dataset.panel !== tab.dataset.tab; });
+    event.preventDefault();
+  }
+});
+
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[name=user_type]")) {
+    const form = event.target.form;
+    const isClient = event.target.value === "client";
+    form.querySelectorAll("[data-internal-only]").forEach((el) => { el.hidden = isClient; });
+    const role = form.querySelector("select[name=role]");
+    if (role) role.disabled = isClient;
+  }
+});
+
+document.addEventListener("submit", (event) => {
+  // One submission per click: a double click must not send the form twice.
+  event.target.querySelectorAll("button[type=submit], button:not([type])").forEach((b) => {
+    setTimeout(() => { b.disabled = true; }, 0);
+  });
+});

@@ -1,0 +1,173 @@
+"""User Management: internal users and clients, invitations and members side by side."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Form, Request
+
+from admit import policy
+from admit.errors import DomainError
+from admit.invitations import service as invitations_service
+from admit.invitations.models import ACCEPTED
+from admit.members import service as members_service
+from admit.notifications import service as notifications_service
+from admit.pages.deps import PageActor, check_csrf, redirect, render
+from admit.policy import INTERNAL_ROLES, Action, Role
+from admit.web import SessionDep
+
+router = APIRouter()
+ROSTER_LIMIT = 500
+
+
+def _rows(session, actor, tab: str) -> list[dict]:
+    user_type = "internal" if tab == "internal" else "client"
+    rows: list[dict] = []
+    if policy.can(actor.role, Action.INVITATION_VIEW):
+        invitations, _ = invitations_service.list_invitations(
+            session, actor, user_type=user_type, limit=ROSTER_LIMIT
+        )
+        invitations = [i for i in invitations if i.status != ACCEPTED]
+        latest = notifications_service.latest_for_invitations(session, [i.id for i in invitations])
+        for inv in invitations:
+            rows.append(
+                {
+                    "kind": "invitation",
+                    "id": inv.id,
+                    "name": inv.recipient_name,
+                    "address": inv.recipient,
+                    "role": inv.role,
+                    "products": inv.products,
+                    "status": inv.effective_status(),
+                    "invited_by": (inv.invited_by.name or inv.invited_by.email) if inv.invited_by else None,
+                    "last_sent": inv.last_sent_at,
+                    "delivery": notifications_service.delivery_status(latest.get(inv.id)),
+                }
+            )
+    members, _ = members_service.list_members(session, actor, user_type=user_type, limit=ROSTER_LIMIT)
+    for m in members:
+        rows.append(
+            {
+                "kind": "member",
+                "id": m.id,
+                "user_id": m.user_id,
+                "name": m.user.name,
+                "address": m.user.email or m.user.phone,
+                "role": m.role,
+                "products": m.products,
+                "status": m.status,
+                "invited_by": (m.invited_by.name or m.invited_by.email) if m.invited_by else None,
+                "last_sent": None,
+                "delivery": None,
+            }
+        )
+    return rows
+
+
+def _page(request: Request, session, actor, *, tab: str, status_code: int = 200, **extra):
+    can_invite_internal = policy.can(actor.role, Action.INVITE_INTERNAL)
+    grantable = [r for r in INTERNAL_ROLES if policy.check_grant_role(actor.role, r) is None]
+    context = {
+        "nav": "users",
+        "tab": tab,
+        "rows": _rows(session, actor, tab),
+        "can_invite_internal": can_invite_internal,
+        "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
+        "can_resend": policy.can(actor.role, Action.INVITATION_RESEND),
+        "can_revoke": policy.can(actor.role, Action.INVITATION_REVOKE),
+        "can_deactivate": policy.can(actor.role, Action.MEMBER_DEACTIVATE),
+        "grantable_roles": [str(r) for r in grantable],
+        "form": {"user_type": "client" if tab == "clients" else "internal"},
+        "notice": request.query_params.get("notice"),
+        "open_invite": request.query_params.get("invite") is not None,
+    }
+    context.update(extra)
+    return render(request, "users/list.html", context, status_code=status_code)
+
+
+@router.get("/p/{slug}/users", name="users:list")
+def users_list(request: Request, actor: PageActor, session: SessionDep, tab: str = "internal"):
+    if actor.role == Role.CLIENT:
+        return redirect(f"/p/{actor.portal.slug}")
+    return _page(request, session, actor, tab="clients" if tab == "clients" else "internal")
+
+
+@router.post("/p/{slug}/invitations", name="invitations:create", dependencies=[Depends(check_csrf)])
+def invite_submit(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    recipients: str = Form(""),
+    user_type: str = Form("internal"),
+    role: str = Form(""),
+    products: list[str] = Form(default=[]),
+    message: str = Form(""),
+    tab: str = Form("internal"),
+):
+    """The Invite modal's Send Invitation: shows a report of who was invited and who was skipped."""
+    try:
+        result = invitations_service.invite(
+            session,
+            actor,
+            recipients=recipients,
+            user_type=user_type,
+            role=role if user_type == "internal" else None,
+            products=products,
+            message=message,
+        )
+    except DomainError as exc:
+        session.rollback()
+        form = {
+            "recipients": recipients,
+            "user_type": user_type,
+            "role": role,
+            "products": products,
+            "message": message,
+        }
+        return _page(
+            request,
+            session,
+            actor,
+            tab=tab,
+            form=form,
+            form_error=exc.message,
+            open_invite=True,
+            status_code=exc.status,
+        )
+    shown_tab = "clients" if user_type == "client" else "internal"
+    return _page(request, session, actor, tab=shown_tab, report=result)
+
+
+@router.post(
+    "/p/{slug}/invitations/{invitation_id}/resend",
+    name="invitations:resend",
+    dependencies=[Depends(check_csrf)],
+)
+def resend_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDep):
+    invitation = invitations_service.resend(session, actor, invitation_id)
+    tab = "clients" if invitation.user_type == "client" else "internal"
+    return redirect(
+        f"/p/{actor.portal.slug}/users?tab={tab}", notice=f"Invitation resent to {invitation.recipient}."
+    )
+
+
+@router.post(
+    "/p/{slug}/invitations/{invitation_id}/revoke",
+    name="invitations:revoke",
+    dependencies=[Depends(check_csrf)],
+)
+def revoke_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDep):
+    invitation = invitations_service.revoke(session, actor, invitation_id)
+    tab = "clients" if invitation.user_type == "client" else "internal"
+    return redirect(
+        f"/p/{actor.portal.slug}/users?tab={tab}", notice=f"Invitation to {invitation.recipient} revoked."
+    )
+
+
+@router.post(
+    "/p/{slug}/members/{member_id}/deactivate", name="members:deactivate", dependencies=[Depends(check_csrf)]
+)
+def deactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep):
+    member = members_service.deactivate(session, actor, member_id)
+    tab = "clients" if member.user_type == "client" else "internal"
+    return redirect(f"/p/{actor.portal.slug}/users?tab={tab}", notice=f"{member.user.email} was deactivated.")

@@ -1,0 +1,109 @@
+"""Who may do what: the one place permissions are decided.
+
+The API, the pages and the CLI never check roles themselves; services call ``require``.
+``ROLE_ACTIONS`` is the table from DESIGN.md ("Who may do what"); rules that depend on the
+target as well as the role are the small functions below it. ``tests/test_policy.py`` walks
+the whole table, so changing it shows up as a test diff.
+
+Roles: ``owner``, ``admin``, ``member`` (internal users) and ``client``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from admit.errors import PermissionDenied
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    ADMIN = "admin"
+    MEMBER = "member"
+    CLIENT = "client"
+
+
+class UserType(StrEnum):
+    INTERNAL = "internal"
+    CLIENT = "client"
+
+
+INTERNAL_ROLES = (Role.OWNER, Role.ADMIN, Role.MEMBER)
+
+
+class Action(StrEnum):
+    INVITE_INTERNAL = "invitation.create_internal"
+    INVITE_CLIENT = "invitation.create_client"
+    INVITATION_VIEW = "invitation.view"
+    INVITATION_RESEND = "invitation.resend"
+    INVITATION_REVOKE = "invitation.revoke"
+    MEMBER_VIEW = "member.view"
+    MEMBER_DEACTIVATE = "member.deactivate"
+    PORTAL_SETTINGS = "portal.settings"
+    AUDIT_VIEW = "audit.view"
+    API_KEY_MANAGE = "api_key.manage"
+
+
+_ADMIN_ACTIONS = frozenset(Action)
+
+ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
+    Role.OWNER: _ADMIN_ACTIONS,
+    Role.ADMIN: _ADMIN_ACTIONS,
+    Role.MEMBER: frozenset({Action.INVITE_CLIENT, Action.INVITATION_VIEW, Action.MEMBER_VIEW}),
+    Role.CLIENT: frozenset(),
+}
+
+DENIED_MESSAGE: dict[Action, str] = {
+    Action.INVITE_INTERNAL: "Only owners and admins can invite internal users.",
+    Action.INVITE_CLIENT: "Only internal users can invite clients.",
+    Action.INVITATION_VIEW: "Only internal users can see invitations.",
+    Action.INVITATION_RESEND: "Only owners and admins can resend invitations.",
+    Action.INVITATION_REVOKE: "Only owners and admins can revoke invitations.",
+    Action.MEMBER_VIEW: "Only internal users can see the people in this portal.",
+    Action.MEMBER_DEACTIVATE: "Only owners and admins can deactivate people.",
+    Action.PORTAL_SETTINGS: "Only owners and admins can change portal settings.",
+    Action.AUDIT_VIEW: "Only owners and admins can read the audit log.",
+    Action.API_KEY_MANAGE: "Only owners and admins can manage API keys.",
+}
+
+
+def can(role: Role | str | None, action: Action) -> bool:
+    """Whether ``role`` may perform ``action`` at all (before target rules)."""
+    if role is None:
+        return False
+    return action in ROLE_ACTIONS.get(Role(role), frozenset())
+
+
+def require(role: Role | str | None, action: Action) -> None:
+    """Raise ``PermissionDenied`` unless ``role`` may perform ``action``."""
+    if not can(role, action):
+        raise PermissionDenied(DENIED_MESSAGE[action])
+
+
+def invite_action(user_type: UserType | str) -> Action:
+    return Action.INVITE_INTERNAL if UserType(user_type) is UserType.INTERNAL else Action.INVITE_CLIENT
+
+
+def check_grant_role(actor_role: Role | str, target_role: Role | str) -> str | None:
+    """Only an owner may make someone an owner. Returns the reason when refused."""
+    if Role(target_role) is Role.OWNER and Role(actor_role) is not Role.OWNER:
+        return "Only an owner can invite another owner."
+    return None
+
+
+def check_deactivate(
+    actor_role: Role | str, target_role: Role | str, *, is_self: bool, owners_left: int
+) -> str | None:
+    """Rules on top of MEMBER_DEACTIVATE. Returns the reason when refused."""
+    if is_self:
+        return "You cannot deactivate yourself."
+    if Role(target_role) is Role.OWNER:
+        if Role(actor_role) is not Role.OWNER:
+            return "Only an owner can deactivate an owner."
+        if owners_left <= 1:
+            return "The last owner cannot be deactivated."
+    return None
+
+
+def require_rule(reason: str | None) -> None:
+    if reason is not None:
+        raise PermissionDenied(reason)

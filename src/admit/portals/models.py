@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admit.db import Base, UTCDateTime, new_id
+from admit.kit import clock
+
+DEFAULT_INVITATION_TTL = 7 * 24 * 3600
+MIN_INVITATION_TTL = 3600
+MAX_INVITATION_TTL = 30 * 24 * 3600
+ALL_PRODUCTS = ("messaging", "workspaces", "billing", "analytics")
+
+
+class Portal(Base):
+    """One company's space (a tenant)."""
+
+    __tablename__ = "portals"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    slug: Mapped[str] = mapped_column(String(63), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    invitation_ttl_seconds: Mapped[int] = mapped_column(Integer, default=DEFAULT_INVITATION_TTL)
+    enabled_products: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(ALL_PRODUCTS))
+    client_require_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -1,0 +1,103 @@
+"""One Settings object, read from ``ADMIT_*`` environment variables.
+
+Defaults are for a laptop: a SQLite file in the working directory, the dev mailbox, the
+worker inside ``admit serve``. ``admit check-config`` reports what is wrong with a setting.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "dev-only-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ADMIT_", extra="ignore")
+
+    environment: Literal["development", "production", "test"] = "development"
+    database_url: str = "sqlite:///admit.db"
+    public_url: str = "http://127.0.0.1:8000"
+    secret_key: str = DEV_SECRET
+
+    # Email
+    email_backend: Literal["dev", "smtp"] = "dev"
+    email_from: str = "Admit <no-reply@admit.localhost>"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_timeout_seconds: float = 20.0
+
+    # Worker
+    run_worker_in_web: bool = True
+    worker_poll_seconds: float = 1.0
+    delivery_max_attempts: int = Field(default=8, ge=1, le=50)
+    delivery_batch_size: int = Field(default=100, ge=1, le=10_000)
+
+    # Sessions and security
+    session_cookie_name: str = "admit_session"
+    session_cookie_secure: bool = False
+    session_lifetime_hours: int = Field(default=24 * 14, ge=1)
+    password_min_length: int = Field(default=10, ge=8, le=128)
+
+    # Rate limits (the `limits` library's notation). Redis when redis_url is set.
+    redis_url: str | None = None
+    rate_limits_enabled: bool = True
+    login_rate_limit: str = "10/minute"
+    token_rate_limit: str = "30/minute"
+    invite_rate_limit: str = "2000/hour"
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def problems(self) -> list[str]:
+        """Return what is wrong with this configuration, in words an operator can act on."""
+        found: list[str] = []
+        if self.environment == "production":
+            if self.secret_key == DEV_SECRET:
+                found.append("ADMIT_SECRET_KEY is the development placeholder; set a long random value")
+            if self.email_backend == "dev":
+                found.append("ADMIT_EMAIL_BACKEND=dev keeps mail in a dev mailbox; use smtp")
+            if not self.session_cookie_secure and self.public_url.startswith("https://"):
+                found.append("ADMIT_SESSION_COOKIE_SECURE should be true behind https")
+        if not self.public_url.startswith(("http://", "https://")):
+            found.append("ADMIT_PUBLIC_URL must start with http:// or https://")
+        if not self.database_url.startswith(("sqlite", "postgresql", "postgres")):
+            found.append("ADMIT_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
+        if self.email_backend == "smtp" and not self.smtp_host:
+            found.append("ADMIT_SMTP_HOST is required with ADMIT_EMAIL_BACKEND=smtp")
+        if bool(self.smtp_username) != bool(self.smtp_password):
+            found.append("ADMIT_SMTP_USERNAME and ADMIT_SMTP_PASSWORD go together")
+        return found
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()
+
+
+def configure(settings: Settings) -> Settings:
+    """Make ``settings`` the process-wide settings (the app, the CLI and tests call this)."""
+    get_settings.cache_clear()
+    global _override
+    _override = settings
+    return settings
+
+
+_override: Settings | None = None
+
+
+def current() -> Settings:
+    """The settings in force: those given to ``configure``, else read from the environment."""
+    return _override if _override is not None else get_settings()

@@ -1,0 +1,96 @@
+"""What the API and the pages share: the request's database session, client IP, signed-in user,
+and the actor for a portal (signed-in member or API key). Both faces authorise through the
+services; these helpers only find who is asking and 404 anyone who is not in the portal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from admit.actor import Actor
+from admit.auth import service as auth_service
+from admit.auth.models import WebSession
+from admit.db import Database
+from admit.errors import NotAuthenticated, NotFound
+from admit.kit.tokens import same
+from admit.members import service as members_service
+from admit.policy import Role
+from admit.portals import service as portals_service
+from admit.settings import Settings
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def _db_session(request: Request) -> Iterator[Session]:
+    """One session per request; committed before the response is sent, rolled back on error."""
+    db: Database = request.app.state.db
+    with db.unit_of_work() as session:
+        request.state.db_session = session
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(_db_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+@dataclass
+class Auth:
+    """Who is asking: a browser session, an API key, or nobody."""
+
+    web_session: WebSession | None = None
+    raw_session: str | None = None
+    api_key_raw: str | None = None
+
+    @property
+    def user(self):
+        return self.web_session.user if self.web_session else None
+
+
+def read_auth(request: Request, session: Session) -> Auth:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return Auth(api_key_raw=header[7:].strip())
+    raw = request.cookies.get(request.app.state.settings.session_cookie_name)
+    web_session = auth_service.session_from_token(session, raw)
+    return Auth(web_session=web_session, raw_session=raw if web_session else None)
+
+
+def portal_actor(request: Request, session: Session, slug: str, auth: Auth) -> Actor:
+    """The actor for ``slug``: 401 when nobody is signed in, 404 when not in this portal."""
+    portal = portals_service.get_by_slug_or_raise(session, slug)
+    ip = client_ip(request)
+    if auth.api_key_raw is not None:
+        key = auth_service.api_key_from_token(session, auth.api_key_raw)
+        if key is None:
+            raise NotAuthenticated("The API key is not valid.", code="invalid_api_key")
+        if key.portal_id != portal.id:
+            raise NotFound("No such portal.", code="portal_not_found")
+        return Actor(portal=portal, role=Role(key.role), api_key=key, ip=ip)
+    if auth.web_session is None:
+        raise NotAuthenticated("Sign in first.")
+    member = members_service.get_membership(session, portal.id, auth.web_session.user_id)
+    if member is None or member.status != members_service.ACTIVE:
+        # Deactivated or never a member: the portal does not exist for them.
+        raise NotFound("No such portal.", code="portal_not_found")
+    return Actor(portal=portal, role=Role(member.role), user=auth.web_session.user, member=member, ip=ip)
+
+
+def csrf_ok(auth: Auth, presented: str | None) -> bool:
+    return bool(auth.web_session and presented and same(presented, auth.web_session.csrf_token))
