@@ -562,6 +562,6 @@ def expire_due(session: Session, *, limit: int = 1000) -> int:
         update(Invitation)
         .where(Invitation.id.in_(ids), Invitation.status == PENDING, Invitation.expires_at <= now)
         .values(status=EXPIRED)
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     return len(ids)

@@ -103,7 +103,10 @@ class SmtpBackend:
         try:
             self._conn.send_message(msg)
         except smtplib.SMTPRecipientsRefused as exc:
-            raise PermanentDeliveryError(f"recipient refused: {exc.recipients}") from exc
+            # smtplib raises this for 4xx (greylisting, mailbox busy) as well as 5xx replies.
+            if all(500 <= code < 600 for code, _reply in exc.recipients.values()):
+                raise PermanentDeliveryError(f"recipient refused: {exc.recipients}") from exc
+            raise
         except smtplib.SMTPResponseException as exc:
             if 500 <= exc.smtp_code < 600:
                 raise PermanentDeliveryError(f"{exc.smtp_code} {exc.smtp_error!r}") from exc

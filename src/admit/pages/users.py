@@ -45,6 +45,7 @@ def _rows(session, actor, tab: str) -> list[dict]:
                 }
             )
     members, _ = members_service.list_members(session, actor, user_type=user_type, limit=ROSTER_LIMIT)
+    active_owners = sum(1 for m in members if m.role == Role.OWNER and m.status == members_service.ACTIVE)
     for m in members:
         rows.append(
             {
@@ -59,6 +60,15 @@ def _rows(session, actor, tab: str) -> list[dict]:
                 "invited_by": (m.invited_by.name or m.invited_by.email) if m.invited_by else None,
                 "last_sent": None,
                 "delivery": None,
+                # Offer Deactivate only where the policy would allow it (not yourself, not an
+                # owner unless you are one, never the last owner).
+                "deactivatable": policy.check_deactivate(
+                    actor.role,
+                    m.role,
+                    is_self=actor.user is not None and actor.user.id == m.user_id,
+                    owners_left=active_owners,
+                )
+                is None,
             }
         )
     return rows

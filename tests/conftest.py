@@ -1,0 +1,129 @@
+"""Test fixtures: every storage test runs on SQLite and on PostgreSQL.
+
+The schema comes from the Alembic migrations (never ``create_all``), once per backend per run.
+Each test starts from empty tables: real commits happen (the worker, the concurrency tests and
+the app all see them), and nothing one test wrote can leak into the next.
+
+PostgreSQL: set ADMIT_TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test); a
+fresh database is created next to it for the run and dropped at the end. Without the variable
+the PostgreSQL half is skipped, unless ADMIT_REQUIRE_PG=1 (CI), where that is an error.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from admit.db import Base, Database, normalize_url
+from admit.kit import ratelimit
+from admit.migrate import upgrade
+from admit.settings import Settings, configure
+
+PG_URL = os.environ.get("ADMIT_TEST_DATABASE_URL")
+REQUIRE_PG = os.environ.get("ADMIT_REQUIRE_PG") == "1"
+
+
+def _create_pg_database() -> tuple[str, str]:
+    admin_url = normalize_url(PG_URL)
+    name = f"admit_test_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    return url, name
+
+
+def _drop_pg_database(name: str) -> None:
+    engine = create_engine(normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.pg),
+]
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database per backend for the whole run."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'admit.db'}"
+        upgrade(url)
+        yield url
+        return
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("ADMIT_REQUIRE_PG=1 but ADMIT_TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL: set ADMIT_TEST_DATABASE_URL to run these")
+    url, name = _create_pg_database()
+    upgrade(url)
+    yield url
+    _drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def _database(database_url):
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+def _empty_all_tables(db: Database) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for name in tables:
+                conn.execute(text(f'DELETE FROM "{name}"'))
+        else:
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{n}"' for n in tables) + " CASCADE"))
+
+
+@pytest.fixture
+def db(_database):
+    """The test's database, emptied before the test starts."""
+    _empty_all_tables(_database)
+    return _database
+
+
+@pytest.fixture
+def settings(database_url) -> Settings:
+    s = Settings(
+        database_url=database_url,
+        environment="test",
+        email_backend="dev",
+        rate_limits_enabled=False,
+        run_worker_in_web=False,
+    )
+    configure(s)
+    ratelimit.configure(redis_url=None, enabled=False)
+    return s
+
+
+@pytest.fixture
+def app(db, settings):
+    from admit.app import create_app
+
+    return create_app(settings, db=db, run_worker=False)
+
+
+@pytest.fixture
+def client(app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture
+def worker(db, settings):
+    from admit.jobs import Worker
+
+    return Worker(db, settings)

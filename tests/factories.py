@@ -1,0 +1,90 @@
+"""Plain-function factories: create what a test needs through the services, with defaults."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from admit.actor import Actor
+from admit.db import Database
+from admit.invitations import service as invitations_service
+from admit.members.models import Member, User
+from admit.notifications import mailbox
+from admit.policy import Role
+from admit.portals import service as portals_service
+from admit.portals.models import Portal
+
+OWNER_PASSWORD = "owner-password-123"
+PASSWORD = "a-good-password-42"
+
+
+@dataclass
+class PortalFixture:
+    slug: str
+    api_key: str
+    owner_email: str
+    portal_id: object
+
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.api_key}"}
+
+
+def create_portal(
+    db: Database, *, name: str = "Acme Inc", owner_email: str = "owner@acme.com"
+) -> PortalFixture:
+    with db.unit_of_work() as session:
+        portal, _user, key = portals_service.create_portal(
+            session,
+            name=name,
+            owner_email=owner_email,
+            owner_password=OWNER_PASSWORD,
+            owner_name="Olive Owner",
+        )
+        return PortalFixture(slug=portal.slug, api_key=key, owner_email=owner_email, portal_id=portal.id)
+
+
+def actor_for(session, slug: str, email: str) -> Actor:
+    """The actor of the active member ``email`` in portal ``slug``."""
+    portal = session.scalar(select(Portal).where(Portal.slug == slug))
+    user = session.scalar(select(User).where(User.email == email))
+    member = session.scalar(select(Member).where(Member.portal_id == portal.id, Member.user_id == user.id))
+    return Actor(portal=portal, role=Role(member.role), user=user, member=member, ip="127.0.0.1")
+
+
+def invite(db: Database, pf: PortalFixture, recipients, *, user_type="internal", role=None, by=None, **kw):
+    with db.unit_of_work() as session:
+        actor = actor_for(session, pf.slug, by or pf.owner_email)
+        return invitations_service.invite(
+            session, actor, recipients=recipients, user_type=user_type, role=role, **kw
+        )
+
+
+def last_link(db: Database, email: str) -> str:
+    """The invitation link in the newest dev-mailbox message to ``email``."""
+    with db.unit_of_work() as session:
+        messages = mailbox.messages(session, to=email, limit=1)
+        assert messages, f"no message to {email}"
+        match = re.search(r"https?://\S+/invite/([A-Za-z0-9_-]+)", messages[0].text)
+        assert match, messages[0].text
+        return match.group(1)
+
+
+def member_joins(
+    db: Database, worker, pf: PortalFixture, email: str, *, role="member", user_type="internal"
+) -> str:
+    """Invite ``email`` and accept; returns the token used."""
+    invite(db, pf, [email], user_type=user_type, role=role if user_type == "internal" else None)
+    worker.drain()
+    token = last_link(db, email)
+    with db.unit_of_work() as session:
+        invitations_service.accept(session, token=token, name=email.split("@")[0], password=PASSWORD)
+    return token
+
+
+def login(client, email: str, password: str = PASSWORD) -> str:
+    """Sign in through the API; returns the CSRF token."""
+    r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
+    assert r.status_code == 200, r.text
+    return r.json()["csrf_token"]

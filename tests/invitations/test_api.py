@@ -1,0 +1,303 @@
+"""The invitations API contract (/api/v1), through the real app, on both backends."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, login, member_joins
+
+PROBLEM = "application/problem+json"
+
+
+def _invite(client, pf, recipients, **body):
+    body = {"recipients": recipients, "user_type": "internal", **body}
+    return client.post(f"/api/v1/portals/{pf.slug}/invitations", json=body, headers=pf.headers())
+
+
+def _token_for(client, email):
+    items = client.get("/api/v1/dev/messages", params={"to": email}).json()["items"]
+    assert items, f"no mail to {email}"
+    return re.search(r"/invite/([A-Za-z0-9_-]+)", items[0]["text"]).group(1)
+
+
+class TestCreate:
+    def test_per_recipient_results(self, client, db):
+        """200 with invited items (full Invitation shape) and skipped items with codes."""
+        pf = create_portal(db)
+        r = _invite(
+            client, pf, ["Ada <ada@example.com>", "nope", "ada@example.com", pf.owner_email], role="admin"
+        )
+        assert r.status_code == 200
+        body = r.json()
+        inv = body["invited"][0]
+        for key in (
+            "id",
+            "recipient",
+            "user_type",
+            "role",
+            "products",
+            "status",
+            "expires_at",
+            "invited_by",
+            "created_at",
+            "last_sent_at",
+            "send_count",
+            "delivery_status",
+        ):
+            assert key in inv
+        assert (inv["recipient"], inv["role"], inv["status"], inv["delivery_status"]) == (
+            "ada@example.com",
+            "admin",
+            "pending",
+            "queued",
+        )
+        assert inv["invited_by"]["email"] == pf.owner_email
+        assert [(s["recipient"], s["code"]) for s in body["skipped"]] == [
+            ("nope", "invalid_recipient"),
+            ("ada@example.com", "duplicate"),
+            (pf.owner_email, "already_member"),
+        ]
+
+    def test_malformed_body_is_422_problem(self, client, db):
+        """A malformed body gets 422 problem+json naming the field."""
+        pf = create_portal(db)
+        r = _invite(client, pf, ["a@example.com"], user_type="robot")
+        assert r.status_code == 422
+        assert r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["code"] == "invalid_input"
+        assert r.json()["field"] == "user_type"
+        r = _invite(client, pf, ["a@example.com"], products=["teleport"])
+        assert (r.status_code, r.json()["field"]) == (422, "products")
+
+    def test_no_credentials_is_401(self, client, db):
+        """Without credentials: 401 problem+json; with a bad key: 401 invalid_api_key."""
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations", json={"recipients": ["a@b.org"], "user_type": "client"}
+        )
+        assert (r.status_code, r.json()["code"]) == (401, "not_authenticated")
+        r = client.get(f"/api/v1/portals/{pf.slug}/invitations", headers={"Authorization": "Bearer adm_x_y"})
+        assert (r.status_code, r.json()["code"]) == (401, "invalid_api_key")
+
+    def test_other_portals_key_is_404(self, client, db):
+        """A key of portal A asking about portal B gets 404, not 403."""
+        a = create_portal(db)
+        b = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        r = client.get(f"/api/v1/portals/{b.slug}/invitations", headers=a.headers())
+        assert (r.status_code, r.json()["code"]) == (404, "portal_not_found")
+
+    def test_member_session_cannot_invite_internal(self, client, db, worker):
+        """A member signed in by cookie gets 403 for internal invitations and may invite clients."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        csrf = login(client, "mel@acme.com")
+        url = f"/api/v1/portals/{pf.slug}/invitations"
+        r = client.post(
+            url,
+            json={"recipients": ["x@example.org"], "user_type": "internal"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
+        r = client.post(
+            url, json={"recipients": ["x@example.org"], "user_type": "client"}, headers={"X-CSRF-Token": csrf}
+        )
+        assert r.status_code == 200 and len(r.json()["invited"]) == 1
+
+    def test_cookie_changes_need_csrf(self, client, db):
+        """A cookie-authenticated change without X-CSRF-Token is refused (403 csrf_failed)."""
+        pf = create_portal(db)
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations", json={"recipients": ["a@b.org"], "user_type": "client"}
+        )
+        assert (r.status_code, r.json()["code"]) == (403, "csrf_failed")
+        assert client.get(f"/api/v1/portals/{pf.slug}/invitations").status_code == 200
+
+
+class TestListAndManage:
+    def test_list_filters_and_pages(self, client, db):
+        """GET invitations filters by status and pages with next_cursor."""
+        pf = create_portal(db)
+        _invite(client, pf, [f"p{i}@example.com" for i in range(5)])
+        first = client.get(
+            f"/api/v1/portals/{pf.slug}/invitations", params={"limit": 3}, headers=pf.headers()
+        ).json()
+        assert len(first["items"]) == 3 and first["next_cursor"]
+        rest = client.get(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            params={"limit": 3, "cursor": first["next_cursor"]},
+            headers=pf.headers(),
+        ).json()
+        assert len(rest["items"]) == 2 and rest["next_cursor"] is None
+        seen = {i["recipient"] for i in first["items"] + rest["items"]}
+        assert seen == {f"p{i}@example.com" for i in range(5)}
+        none = client.get(
+            f"/api/v1/portals/{pf.slug}/invitations", params={"status": "accepted"}, headers=pf.headers()
+        )
+        assert none.json()["items"] == []
+
+    def test_resend_and_revoke(self, client, db, worker):
+        """Resend bumps send_count; revoke makes it revoked; resend then is 409 invitation_not_pending."""
+        pf = create_portal(db)
+        inv = _invite(client, pf, ["ada@example.com"]).json()["invited"][0]
+        base = f"/api/v1/portals/{pf.slug}/invitations/{inv['id']}"
+        r = client.post(f"{base}/resend", headers=pf.headers())
+        assert (r.status_code, r.json()["send_count"]) == (200, 2)
+        assert client.post(f"{base}/revoke", headers=pf.headers()).json()["status"] == "revoked"
+        r = client.post(f"{base}/resend", headers=pf.headers())
+        assert (r.status_code, r.json()["code"]) == (409, "invitation_not_pending")
+        assert client.get(base, headers=pf.headers()).json()["status"] == "revoked"
+
+    def test_audit_events(self, client, db):
+        """Every change writes an audit event with actor, action, target and IP."""
+        pf = create_portal(db)
+        inv = _invite(client, pf, ["ada@example.com"]).json()["invited"][0]
+        client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv['id']}/revoke", headers=pf.headers())
+        items = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
+        actions = [e["action"] for e in items]
+        assert actions[:2] == ["invitation.revoked", "invitation.created"]
+        assert items[0]["target_label"] == "ada@example.com"
+        assert items[0]["ip"] == "testclient"
+        assert items[0]["actor_label"].startswith("api key")
+
+
+class TestPublicToken:
+    def test_preview_and_accept(self, client, db, worker):
+        """Preview shows portal, inviter, recipient; accept signs in and the session works."""
+        pf = create_portal(db)
+        _invite(client, pf, ["ada@example.com"], role="admin")
+        worker.drain()
+        token = _token_for(client, "ada@example.com")
+        r = client.get(f"/api/v1/invitations/{token}")
+        assert r.status_code == 200
+        assert r.headers["referrer-policy"] == "no-referrer"
+        p = r.json()
+        assert (
+            p["portal"]["name"],
+            p["inviter"],
+            p["recipient"],
+            p["user_type"],
+            p["password_required"],
+        ) == ("Acme Inc", "Olive Owner", "ada@example.com", "internal", True)
+        r = client.post(
+            f"/api/v1/invitations/{token}/accept",
+            json={"name": "Ada", "password": PASSWORD, "role": "owner", "user_type": "client"},
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["member"]["role"], body["member"]["user_type"], body["member"]["status"]) == (
+            "admin",
+            "internal",
+            "active",
+        )
+        assert "admit_session" in r.cookies or client.cookies.get("admit_session")
+        # Signed in as Ada (an admin now): the session cookie reaches the portal API.
+        r = client.get(f"/api/v1/portals/{pf.slug}/members", params={"status": "active"})
+        assert {m["user"]["email"] for m in r.json()["items"]} == {"ada@example.com", pf.owner_email}
+
+    @pytest.mark.parametrize("path", ["", "/accept"])
+    def test_unknown_token_is_404(self, client, db, path):
+        """An unknown token gets 404 invitation_not_found, the same for GET and POST."""
+        method = client.get if not path else client.post
+        kwargs = {} if not path else {"json": {}}
+        r = method(f"/api/v1/invitations/{'x' * 43}{path}", **kwargs)
+        assert (r.status_code, r.json()["code"]) == (404, "invitation_not_found")
+        assert r.headers["content-type"].startswith(PROBLEM)
+
+    def test_used_revoked_expired_are_410(self, client, db, worker):
+        """Used, revoked and expired tokens each get 410 with their own code."""
+        from datetime import timedelta
+
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        invs = _invite(
+            client, pf, ["u@example.com", "r@example.com", "e@example.com"], user_type="client"
+        ).json()
+        worker.drain()
+        tokens = {e: _token_for(client, e) for e in ("u@example.com", "r@example.com", "e@example.com")}
+        assert (
+            client.post(f"/api/v1/invitations/{tokens['u@example.com']}/accept", json={}).status_code == 200
+        )
+        client.cookies.clear()
+        rid = next(i["id"] for i in invs["invited"] if i["recipient"] == "r@example.com")
+        client.post(f"/api/v1/portals/{pf.slug}/invitations/{rid}/revoke", headers=pf.headers())
+        assert (
+            client.get(f"/api/v1/invitations/{tokens['u@example.com']}").json()["code"] == "invitation_used"
+        )
+        assert (
+            client.get(f"/api/v1/invitations/{tokens['r@example.com']}").json()["code"]
+            == "invitation_revoked"
+        )
+        with clock.travel(timedelta(days=8)):
+            r = client.post(f"/api/v1/invitations/{tokens['e@example.com']}/accept", json={})
+        assert (r.status_code, r.json()["code"]) == (410, "invitation_expired")
+
+    def test_link_uses_public_url_not_host_header(self, client, db, worker, settings):
+        """Links in emails come from ADMIT_PUBLIC_URL, whatever Host the request had."""
+        pf = create_portal(db)
+        client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": ["a@example.com"], "user_type": "client"},
+            headers={**pf.headers(), "Host": "evil.example"},
+        )
+        worker.drain()
+        text = client.get("/api/v1/dev/messages", params={"to": "a@example.com"}).json()["items"][0]["text"]
+        assert f"{settings.public_url}/invite/" in text
+        assert "evil.example" not in text
+
+
+class TestSessions:
+    def test_login_error_is_the_same_for_unknown_and_wrong(self, client, db):
+        """Sign-in never tells whether an email has an account."""
+        pf = create_portal(db)
+        a = client.post(
+            "/api/v1/auth/login", json={"email": "nobody@example.com", "password": "whatever-123"}
+        )
+        b = client.post("/api/v1/auth/login", json={"email": pf.owner_email, "password": "whatever-123"})
+        assert a.status_code == b.status_code == 401
+        assert a.json()["detail"] == b.json()["detail"]
+        assert a.json()["code"] == b.json()["code"] == "invalid_credentials"
+
+    def test_session_cookie_flags(self, client, db):
+        """The session cookie is HttpOnly and SameSite=Lax."""
+        pf = create_portal(db)
+        r = client.post("/api/v1/auth/login", json={"email": pf.owner_email, "password": OWNER_PASSWORD})
+        cookie = r.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
+
+    def test_deactivation_ends_access_at_once(self, client, db, worker):
+        """A deactivated member's session stops working immediately."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        login(client, "mel@acme.com")
+        assert client.get(f"/api/v1/portals/{pf.slug}/members").status_code == 200
+        mel = next(
+            m
+            for m in client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+            if m["user"]["email"] == "mel@acme.com"
+        )
+        r = client.post(f"/api/v1/portals/{pf.slug}/members/{mel['id']}/deactivate", headers=pf.headers())
+        assert r.json()["status"] == "deactivated"
+        r = client.get(f"/api/v1/portals/{pf.slug}/members")
+        assert r.status_code == 401  # the session is gone
+
+    def test_rate_limited_sign_in(self, client, db, settings):
+        """Sign-in attempts are rate limited per address (429 rate_limited)."""
+        from admit.kit import ratelimit
+
+        pf = create_portal(db)
+        ratelimit.configure(redis_url=None, enabled=True)
+        try:
+            codes = [
+                client.post(
+                    "/api/v1/auth/login", json={"email": pf.owner_email, "password": "wrong-password"}
+                ).status_code
+                for _ in range(11)
+            ]
+        finally:
+            ratelimit.configure(redis_url=None, enabled=False)
+        assert codes[:10] == [401] * 10
+        assert codes[10] == 429

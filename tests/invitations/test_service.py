@@ -1,0 +1,358 @@
+"""invitations.service on both backends: invite, resend, revoke, expire, preview, accept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from admit.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied, SignInRequired
+from admit.invitations import service as invitations_service
+from admit.invitations.models import Invitation
+from admit.kit import clock
+from admit.members.models import Member, User
+from admit.notifications.models import Notification
+from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link, member_joins
+
+
+def _accept(db, token, **kw):
+    kw.setdefault("password", PASSWORD)
+    with db.unit_of_work() as session:
+        return invitations_service.accept(session, token=token, **kw)
+
+
+def _count(db, model, *where):
+    with db.unit_of_work() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+class TestInvite:
+    def test_each_recipient_gets_its_own_result(self, db):
+        """Valid ones are invited; the rest are skipped with a reason code and detail."""
+        pf = create_portal(db)
+        result = invite(
+            db,
+            pf,
+            "Ada Lovelace <Ada@Example.com>\nbad@\nada@example.COM; owner@acme.com,\tgrace@example.com",
+        )
+        assert [i.recipient for i in result.invited] == ["ada@example.com", "grace@example.com"]
+        assert result.invited[0].recipient_name == "Ada Lovelace"
+        codes = {s.recipient: s.code for s in result.skipped}
+        assert codes == {
+            "bad@": "invalid_recipient",
+            "ada@example.COM": "duplicate",
+            "owner@acme.com": "already_member",
+        }
+        assert "@" in next(s.detail for s in result.skipped if s.code == "invalid_recipient")
+
+    def test_already_invited_points_to_resend(self, db):
+        """A second invitation to a pending address is skipped as already_invited, naming the invitation."""
+        pf = create_portal(db)
+        first = invite(db, pf, ["ada@example.com"]).invited[0]
+        again = invite(db, pf, [" ADA@example.com "])
+        assert again.invited == []
+        assert again.skipped[0].code == "already_invited"
+        assert again.skipped[0].invitation_id == first.id
+        assert "Resend" in again.skipped[0].detail
+        assert _count(db, Invitation) == 1
+
+    def test_idn_domains_are_normalised(self, db):
+        """Unicode domains are stored in their IDNA form, so both spellings are one address."""
+        pf = create_portal(db)
+        result = invite(db, pf, ["jo@bücher.de", "jo@xn--bcher-kva.de"])
+        assert [i.recipient for i in result.invited] == ["jo@xn--bcher-kva.de"]
+        assert result.skipped[0].code == "duplicate"
+
+    def test_member_may_invite_clients_only(self, db, worker):
+        """An internal member invites clients; internal invitations are refused whole (403)."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com", role="member")
+        ok = invite(db, pf, ["cli@example.org"], user_type="client", by="mel@acme.com")
+        assert len(ok.invited) == 1
+        with pytest.raises(PermissionDenied):
+            invite(db, pf, ["x@example.org"], user_type="internal", by="mel@acme.com")
+        assert _count(db, Invitation) == 2  # mel's own (accepted) and the client's
+
+    def test_client_may_invite_nobody(self, db, worker):
+        """Clients invite nobody."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cli@example.org", user_type="client")
+        for user_type in ("client", "internal"):
+            with pytest.raises(PermissionDenied):
+                invite(db, pf, ["y@example.org"], user_type=user_type, by="cli@example.org")
+
+    def test_admin_cannot_invite_owner(self, db, worker):
+        """Only an owner can invite an owner."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "adam@acme.com", role="admin")
+        with pytest.raises(PermissionDenied):
+            invite(db, pf, ["o2@acme.com"], role="owner", by="adam@acme.com")
+        assert invite(db, pf, ["o2@acme.com"], role="owner").invited[0].role == "owner"
+
+    @pytest.mark.parametrize(
+        ("kwargs", "field"),
+        [
+            ({"user_type": "robot"}, "user_type"),
+            ({"role": "client"}, "role"),
+            ({"role": "superuser"}, "role"),
+            ({"products": ["teleport"]}, "products"),
+            ({"message": "x" * 2001}, "message"),
+        ],
+    )
+    def test_bad_request_names_the_field_and_writes_nothing(self, db, kwargs, field):
+        """A malformed request is refused as a whole, naming the field; nothing is written."""
+        pf = create_portal(db)
+        with pytest.raises(InvalidInput) as info:
+            invite(db, pf, ["ada@example.com"], **kwargs)
+        assert info.value.field == field
+        assert _count(db, Invitation) == 0
+        assert _count(db, Notification) == 0
+
+    def test_clients_always_get_client_role(self, db):
+        """A client invitation has the client role and only enabled products."""
+        pf = create_portal(db)
+        inv = invite(
+            db, pf, ["c@example.org"], user_type="client", products=["billing", "messaging"]
+        ).invited[0]
+        assert inv.role == "client"
+        assert inv.products == ["messaging", "billing"]
+
+    def test_invitation_expires_per_portal_lifetime(self, db):
+        """The expiry is the portal's invitation lifetime from now (7 days by default)."""
+        pf = create_portal(db)
+        before = clock.now()
+        inv = invite(db, pf, ["ada@example.com"]).invited[0]
+        assert timedelta(days=7) <= inv.expires_at - before < timedelta(days=7, minutes=1)
+
+    def test_token_is_only_stored_hashed(self, db, worker):
+        """The raw token never appears in the invitations table."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        assert len(token) >= 43  # 32 bytes, base64url
+        with db.unit_of_work() as session:
+            inv = session.scalar(select(Invitation))
+            assert token not in (inv.token_hash,)
+            assert len(inv.token_hash) == 64
+
+
+class TestResendRevoke:
+    def test_resend_kills_every_earlier_link(self, db, worker):
+        """Resend sends a new link; the old one is unknown from then on."""
+        pf = create_portal(db)
+        inv = invite(db, pf, ["ada@example.com"]).invited[0]
+        worker.drain()
+        old = last_link(db, "ada@example.com")
+        with db.unit_of_work() as session:
+            again = invitations_service.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+            assert again.send_count == 2
+        worker.drain()
+        new = last_link(db, "ada@example.com")
+        assert new != old
+        with pytest.raises(NotFound):
+            _accept(db, old)
+        assert _accept(db, new).member.status == "active"
+
+    def test_resend_refused_once_accepted(self, db, worker):
+        """Resend is for pending invitations only: 409 invitation_not_pending after accept."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@example.com")
+        with db.unit_of_work() as session:
+            inv = session.scalar(select(Invitation))
+            with pytest.raises(Conflict) as info:
+                invitations_service.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+        assert info.value.code == "invitation_not_pending"
+
+    def test_member_cannot_resend_or_revoke(self, db, worker):
+        """Only owners and admins resend or revoke portal invitations."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        inv = invite(db, pf, ["c@example.org"], user_type="client", by="mel@acme.com").invited[0]
+        with db.unit_of_work() as session:
+            actor = actor_for(session, pf.slug, "mel@acme.com")
+            with pytest.raises(PermissionDenied):
+                invitations_service.resend(session, actor, inv.id)
+            with pytest.raises(PermissionDenied):
+                invitations_service.revoke(session, actor, inv.id)
+
+    def test_revoke_kills_the_link(self, db, worker):
+        """A revoked invitation's link answers 410 invitation_revoked."""
+        pf = create_portal(db)
+        inv = invite(db, pf, ["ada@example.com"]).invited[0]
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        with db.unit_of_work() as session:
+            invitations_service.revoke(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+        with pytest.raises(Gone) as info:
+            _accept(db, token)
+        assert info.value.code == "invitation_revoked"
+
+    def test_other_portals_invitations_are_not_found(self, db):
+        """An admin of one portal cannot see or touch another portal's invitations."""
+        a = create_portal(db)
+        b = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        inv = invite(db, a, ["ada@example.com"]).invited[0]
+        with db.unit_of_work() as session, pytest.raises(NotFound):
+            invitations_service.resend(session, actor_for(session, b.slug, b.owner_email), inv.id)
+
+
+class TestExpiry:
+    def test_expired_link_says_so_and_reinvite_revives(self, db, worker):
+        """After the lifetime the link is Expired (410); Reinvite sends a fresh link."""
+        pf = create_portal(db)
+        inv = invite(db, pf, ["ada@example.com"]).invited[0]
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        with clock.travel(timedelta(days=7, seconds=1)):
+            with pytest.raises(Gone) as info:
+                _accept(db, token)
+            assert info.value.code == "invitation_expired"
+            with db.unit_of_work() as session:
+                rows, _ = invitations_service.list_invitations(
+                    session, actor_for(session, pf.slug, pf.owner_email), status="expired"
+                )
+                assert [r.id for r in rows] == [inv.id]
+                assert invitations_service.expire_due(session) == 1
+                invitations_service.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+            worker.drain()
+            fresh = last_link(db, "ada@example.com")
+            assert _accept(db, fresh).member.role == "member"
+
+    def test_new_invitation_replaces_an_expired_one(self, db):
+        """Inviting an address whose invitation expired makes a new one (not already_invited)."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        with clock.travel(timedelta(days=8)):
+            again = invite(db, pf, ["ada@example.com"])
+        assert len(again.invited) == 1
+        with db.unit_of_work() as session:
+            statuses = sorted(session.scalars(select(Invitation.status)))
+        assert statuses == ["expired", "pending"]
+
+
+class TestAccept:
+    def test_internal_needs_a_strong_password(self, db, worker):
+        """An internal invitee must choose a password that meets the rule (named in the error)."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        for bad in (None, "short", "aaaaaaaaaaaa", "ada@example.com"):
+            with pytest.raises(InvalidInput) as info:
+                _accept(db, token, password=bad)
+            assert info.value.field == "password"
+        result = _accept(db, token, name="Ada")
+        assert result.user.password_hash.startswith("$argon2id$")
+        assert result.member.status == "active"
+
+    def test_client_joins_without_password(self, db, worker):
+        """A client's link is a magic link: no password needed."""
+        pf = create_portal(db)
+        invite(db, pf, ["c@example.org"], user_type="client")
+        worker.drain()
+        result = _accept(db, last_link(db, "c@example.org"), password=None)
+        assert result.user.password_hash is None
+        assert (result.member.user_type, result.member.role) == ("client", "client")
+
+    def test_portal_may_require_client_password(self, db, worker):
+        """With client_require_password a client must choose a password too."""
+        pf = create_portal(db)
+        with db.unit_of_work() as session:
+            from admit.portals import service as portals_service
+
+            portals_service.update_settings(
+                session, actor_for(session, pf.slug, pf.owner_email), client_require_password=True
+            )
+        invite(db, pf, ["c@example.org"], user_type="client")
+        worker.drain()
+        with pytest.raises(InvalidInput):
+            _accept(db, last_link(db, "c@example.org"), password=None)
+
+    def test_single_use(self, db, worker):
+        """A used link answers 410 invitation_used and creates nothing more."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        _accept(db, token)
+        with pytest.raises(Gone) as info:
+            _accept(db, token)
+        assert info.value.code == "invitation_used"
+        assert _count(db, Member) == 2
+
+    def test_role_comes_from_the_invitation(self, db, worker):
+        """The member gets the invitation's role, type and products, whatever the request says."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"], role="admin", products=["analytics"])
+        worker.drain()
+        member = _accept(db, last_link(db, "ada@example.com")).member
+        assert (member.role, member.user_type, member.products) == ("admin", "internal", ["analytics"])
+
+    def test_existing_account_must_sign_in(self, db, worker):
+        """An address with an account must be signed in to accept; its password is never reset."""
+        a = create_portal(db)
+        b = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        member_joins(db, worker, a, "ada@example.com")
+        with db.unit_of_work() as session:
+            old_hash = session.scalar(select(User.password_hash).where(User.email == "ada@example.com"))
+        invite(db, b, ["ada@example.com"])
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        with pytest.raises(SignInRequired):
+            _accept(db, token, password="attacker-chosen-password")
+        with db.unit_of_work() as session:
+            ada = session.scalar(select(User).where(User.email == "ada@example.com"))
+            assert ada.password_hash == old_hash
+            result = invitations_service.accept(session, token=token, current_user=ada)
+            assert result.member.portal_id == b.portal_id
+            assert ada.password_hash == old_hash
+
+    def test_signed_in_as_someone_else(self, db, worker):
+        """Signed in as another user: refused as wrong_account, and the link stays usable."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        with db.unit_of_work() as session:
+            owner = session.scalar(select(User).where(User.email == pf.owner_email))
+            with pytest.raises(SignInRequired) as info:
+                invitations_service.accept(session, token=token, current_user=owner)
+        assert info.value.code == "wrong_account"
+        assert _accept(db, token).member.status == "active"
+
+    def test_preview_never_uses_the_link(self, db, worker):
+        """Opening (previewing) a link any number of times leaves it pending."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        for _ in range(3):
+            with db.unit_of_work() as session:
+                p = invitations_service.preview(session, token)
+                assert (p.portal.name, p.invitation.recipient, p.inviter_name) == (
+                    "Acme Inc",
+                    "ada@example.com",
+                    "Olive Owner",
+                )
+        _accept(db, token)
+
+    def test_reinvited_deactivated_member_comes_back(self, db, worker):
+        """A deactivated member can be invited again and is active after accepting."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@example.com")
+        from admit.members import service as members_service
+
+        with db.unit_of_work() as session:
+            member = session.scalar(
+                select(Member).join(User, Member.user_id == User.id).where(User.email == "ada@example.com")
+            )
+            members_service.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member.id)
+        assert len(invite(db, pf, ["ada@example.com"], role="admin").invited) == 1
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        with db.unit_of_work() as session:
+            ada = session.scalar(select(User).where(User.email == "ada@example.com"))
+            result = invitations_service.accept(session, token=token, current_user=ada)
+            assert (result.member.status, result.member.role) == ("active", "admin")

@@ -1,0 +1,76 @@
+"""The policy table, walked whole: every role × every action.
+
+This is the reference for anyone changing permissions: a change to ROLE_ACTIONS must change
+EXPECTED here too, so it shows up in review as a diff.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from admit import policy
+from admit.errors import PermissionDenied
+from admit.policy import Action, Role
+
+A = Action
+EXPECTED: dict[Role, set[Action]] = {
+    Role.OWNER: set(Action),
+    Role.ADMIN: set(Action),
+    Role.MEMBER: {A.INVITE_CLIENT, A.INVITATION_VIEW, A.MEMBER_VIEW},
+    Role.CLIENT: set(),
+}
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("action", list(Action))
+def test_role_action_table(role, action):
+    """Each role may do exactly the actions in the DESIGN.md table."""
+    allowed = action in EXPECTED[role]
+    assert policy.can(role, action) is allowed
+    if allowed:
+        policy.require(role, action)
+    else:
+        with pytest.raises(PermissionDenied) as info:
+            policy.require(role, action)
+        assert info.value.message == policy.DENIED_MESSAGE[action]
+
+
+def test_nobody_may_do_anything():
+    """No role (an outsider) may do anything."""
+    assert not any(policy.can(None, a) for a in Action)
+
+
+class TestGrantRole:
+    @pytest.mark.parametrize(
+        ("actor", "target", "allowed"),
+        [
+            (Role.OWNER, Role.OWNER, True),
+            (Role.ADMIN, Role.OWNER, False),
+            (Role.ADMIN, Role.ADMIN, True),
+            (Role.ADMIN, Role.MEMBER, True),
+            (Role.OWNER, Role.MEMBER, True),
+        ],
+    )
+    def test_only_owners_grant_owner(self, actor, target, allowed):
+        """Only an owner can make someone an owner."""
+        assert (policy.check_grant_role(actor, target) is None) is allowed
+
+
+class TestDeactivate:
+    def test_not_self(self):
+        """Nobody deactivates themselves."""
+        assert policy.check_deactivate(Role.OWNER, Role.MEMBER, is_self=True, owners_left=2)
+
+    def test_admin_cannot_deactivate_owner(self):
+        """An admin cannot deactivate an owner."""
+        assert policy.check_deactivate(Role.ADMIN, Role.OWNER, is_self=False, owners_left=2)
+
+    def test_last_owner_stays(self):
+        """The last owner cannot be deactivated."""
+        assert policy.check_deactivate(Role.OWNER, Role.OWNER, is_self=False, owners_left=1)
+        assert policy.check_deactivate(Role.OWNER, Role.OWNER, is_self=False, owners_left=2) is None
+
+    def test_admin_deactivates_member(self):
+        """Admins deactivate members and clients."""
+        assert policy.check_deactivate(Role.ADMIN, Role.MEMBER, is_self=False, owners_left=1) is None
+        assert policy.check_deactivate(Role.ADMIN, Role.CLIENT, is_self=False, owners_left=1) is None
