@@ -52,7 +52,9 @@ def create_app(
         description="Invite people into a portal, by email, and let them join.",
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/docs",
+        # The interactive docs pages load their scripts from a CDN; Admit works offline, so only
+        # the OpenAPI document itself is served.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings

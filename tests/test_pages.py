@@ -1,0 +1,202 @@
+"""Server-rendered pages through the real app (no browser): setup, sign-in, CSRF, token pages.
+
+The full click-through in Chromium lives in tests/browser/.
+"""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite, last_link, member_joins
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no csrf_token in the form"
+    return match.group(1)
+
+
+def _sign_in(client, email, password):
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": _csrf(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    return r
+
+
+class TestSetup:
+    def test_first_visit_sets_up_once(self, client, db):
+        """/ leads to setup on an empty install; after setup, setup is closed."""
+        r = client.get("/", follow_redirects=False)
+        assert r.headers["location"] == "/setup"
+        page = client.get("/setup")
+        assert "Set up your portal" in page.text
+        r = client.post(
+            "/setup",
+            data={
+                "portal_name": "Acme Inc",
+                "owner_name": "Olive",
+                "owner_email": "olive@acme.com",
+                "owner_password": OWNER_PASSWORD,
+                "csrf_token": _csrf(page.text),
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and r.headers["location"].startswith("/p/acme-inc/users")
+        assert "User Management" in client.get(r.headers["location"]).text
+        client.cookies.clear()
+        assert client.get("/setup", follow_redirects=False).headers["location"] == "/login"
+
+    def test_setup_errors_name_the_problem(self, client, db):
+        """A weak password is refused with the rule, and nothing is created."""
+        page = client.get("/setup")
+        r = client.post(
+            "/setup",
+            data={
+                "portal_name": "Acme",
+                "owner_email": "olive@acme.com",
+                "owner_password": "short",
+                "csrf_token": _csrf(page.text),
+            },
+        )
+        assert r.status_code == 422
+        assert "at least 10 characters" in r.text
+        assert client.get("/", follow_redirects=False).headers["location"] == "/setup"
+
+    def test_forms_need_the_csrf_token(self, client, db):
+        """A form post without its CSRF token is refused."""
+        client.get("/setup")
+        r = client.post(
+            "/setup",
+            data={"portal_name": "Acme", "owner_email": "olive@acme.com", "owner_password": OWNER_PASSWORD},
+        )
+        assert r.status_code == 403
+        assert "form expired" in r.text
+
+
+class TestSignIn:
+    def test_next_is_same_site_only(self, client, db):
+        """After sign-in, ?next= is followed only for same-site paths (no open redirect)."""
+        pf = create_portal(db)
+        page = client.get("/login")
+        r = client.post(
+            "/login",
+            data={
+                "email": pf.owner_email,
+                "password": OWNER_PASSWORD,
+                "next": "//evil.example/x",
+                "csrf_token": _csrf(page.text),
+            },
+            follow_redirects=False,
+        )
+        assert r.headers["location"] == f"/p/{pf.slug}"
+
+    def test_wrong_password_message(self, client, db):
+        """A wrong password shows one generic message."""
+        pf = create_portal(db)
+        page = client.get("/login")
+        r = client.post(
+            "/login",
+            data={"email": pf.owner_email, "password": "nope-nope-nope", "csrf_token": _csrf(page.text)},
+        )
+        assert r.status_code == 401
+        assert "email or password is incorrect" in r.text
+
+    def test_pages_need_sign_in(self, client, db):
+        """User Management without a session redirects to sign in, then back."""
+        pf = create_portal(db)
+        r = client.get(f"/p/{pf.slug}/users", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/login?next=/p/{pf.slug}/users"
+
+
+class TestUserManagement:
+    def test_invite_from_the_modal(self, client, db):
+        """The Invite modal's form invites and reports who was skipped and why."""
+        pf = create_portal(db)
+        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        assert "Internal Users" in page.text and "Clients" in page.text and "Invite Users" in page.text
+        r = client.post(
+            f"/p/{pf.slug}/invitations",
+            data={
+                "recipients": "Ada Lovelace <ada@example.com>\ngrace@example.com, not-an-address",
+                "user_type": "internal",
+                "role": "admin",
+                "products": ["messaging"],
+                "message": "Welcome!",
+                "csrf_token": _csrf(page.text),
+            },
+        )
+        assert r.status_code == 200
+        assert "2 invited, 1 skipped" in r.text
+        assert 'data-skip-code="invalid_recipient"' in r.text
+        rows = re.findall(r'<tr data-address="([^"]+)" data-kind="invitation">', r.text)
+        assert sorted(rows) == ["ada@example.com", "grace@example.com"]
+        assert "Pending" in r.text
+
+    def test_client_sees_no_admin_pages(self, client, db, worker):
+        """A client lands on their home page; User Management and Audit Log are not for them."""
+        pf = create_portal(db)
+        invite(db, pf, ["c@example.org"], user_type="client")
+        worker.drain()
+        token = last_link(db, "c@example.org")
+        page = client.get(f"/invite/{token}")
+        assert 'name="password"' not in page.text  # magic link: no password for clients
+        r = client.post(
+            f"/invite/{token}", data={"name": "Cleo", "csrf_token": _csrf(page.text)}, follow_redirects=False
+        )
+        assert r.headers["location"] == f"/p/{pf.slug}"
+        home = client.get(f"/p/{pf.slug}")
+        assert "data-client-home" in home.text and "Invite Users" not in home.text
+        assert (
+            client.get(f"/p/{pf.slug}/users", follow_redirects=False).headers["location"] == f"/p/{pf.slug}"
+        )
+        assert client.get(f"/p/{pf.slug}/audit").status_code == 403
+
+    def test_other_portal_is_not_found(self, client, db, worker):
+        """A member of one portal gets 404 for another portal's pages."""
+        a = create_portal(db)
+        b = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        member_joins(db, worker, a, "ada@example.com")
+        _sign_in(client, "ada@example.com", PASSWORD)
+        assert client.get(f"/p/{b.slug}/users").status_code == 404
+
+
+class TestTokenPages:
+    def test_unknown_link_is_a_clear_page(self, client, db):
+        """An unknown link shows a clear page, 404, with no referrer leaks."""
+        r = client.get("/invite/" + "x" * 43)
+        assert r.status_code == 404
+        assert "not valid" in r.text
+        assert r.headers["referrer-policy"] == "no-referrer"
+
+    def test_wrong_account_offers_to_switch(self, client, db, worker):
+        """Signed in as someone else, the link offers to sign out and continue, and stays unused."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/invite/{token}")
+        assert "Sign out and continue as ada@example.com" in page.text
+        assert page.headers["referrer-policy"] == "no-referrer"
+        r = client.post(
+            f"/invite/{token}/switch", data={"csrf_token": _csrf(page.text)}, follow_redirects=False
+        )
+        assert r.headers["location"] == f"/invite/{token}"
+        page = client.get(f"/invite/{token}")
+        assert 'name="password"' in page.text and "Olive Owner" in page.text
+
+    def test_existing_account_is_asked_to_sign_in(self, client, db, worker):
+        """An address that has an account is sent to sign in; no password form is offered."""
+        a = create_portal(db)
+        b = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        member_joins(db, worker, a, "ada@example.com")
+        invite(db, b, ["ada@example.com"])
+        worker.drain()
+        page = client.get(f"/invite/{last_link(db, 'ada@example.com')}")
+        assert "Sign in to accept" in page.text
+        assert 'name="password"' not in page.text
