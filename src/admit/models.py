@@ -2,6 +2,7 @@
 
 from admit.audit.models import AuditEvent
 from admit.auth.models import ApiKey, WebSession
+from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
 from admit.invitations.models import Invitation
 from admit.members.models import Member, User
 from admit.notifications.models import DevMessage, Notification
@@ -12,6 +13,9 @@ __all__ = [
     "AuditEvent",
     "DevMessage",
     "Invitation",
+    "InvitationImport",
+    "InvitationImportChunk",
+    "InvitationImportRow",
     "Member",
     "Notification",
     "Portal",

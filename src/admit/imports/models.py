@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from admit.db import Base, UTCDateTime, new_id
+from admit.kit import clock
+
+PREVIEWED, QUEUED, RUNNING, DONE, FAILED = "previewed", "queued", "running", "done", "failed"
+
+
+class InvitationImport(Base):
+    """A bulk invitation: an uploaded or pasted list, previewed, then processed by the worker.
+
+    The list itself is kept in ``invitation_import_chunks``; ``processed_rows`` says how many of
+    its records are done, written in the same transaction as their invitations, so a worker that
+    dies mid-way is resumed by the next one with nothing lost and nothing doubled.
+    """
+
+    __tablename__ = "invitation_imports"
+    __table_args__ = (
+        Index("uq_invitation_imports_idempotency", "portal_id", "idempotency_key", unique=True),
+        Index("ix_invitation_imports_sha", "portal_id", "sha256"),
+        Index("ix_invitation_imports_status", "status"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_label: Mapped[str] = mapped_column(String(320))
+    actor_role: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default=QUEUED)
+    user_type: Mapped[str] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(16))
+    products: Mapped[list[str]] = mapped_column(JSON, default=list)
+    message: Mapped[str] = mapped_column(Text, default="")
+    filename: Mapped[str] = mapped_column(String(255), default="")
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    sha256: Mapped[str] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    total_rows: Mapped[int] = mapped_column(Integer, default=0)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    invited_count: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[dict] = mapped_column(JSON, default=dict)
+    preview: Mapped[dict | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InvitationImportChunk(Base):
+    """The uploaded list, stored in pieces so it can be read back as a stream."""
+
+    __tablename__ = "invitation_import_chunks"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("invitation_imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class InvitationImportRow(Base):
+    """What happened to one record of the list: invited, or skipped with a code (the report)."""
+
+    __tablename__ = "invitation_import_rows"
+
+    import_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("invitation_imports.id", ondelete="CASCADE"), primary_key=True
+    )
+    row_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    recipient: Mapped[str] = mapped_column(Text)
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    code: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column()

@@ -1,0 +1,191 @@
+"""Reading address lists: pasted text, .txt and .csv files, streamed (never read whole).
+
+What people upload: one address per line; CSV with or without a header; header names matched
+loosely (``email``, ``E-mail``, ``Email Address``, ``name``, ``first name`` + ``last name``,
+``phone``, ``role``); ``,`` ``;`` or tab as separator (detected); quoted fields; UTF-8 with or
+without BOM, UTF-16 (what Excel's "Unicode text" makes); Windows, Unix and old Mac line endings;
+``Name <email>``; blank lines and trailing separators.
+
+``read_rows`` yields one ``Row`` per record with its spreadsheet row number (the header is row 1),
+skipping blank records. Everything is incremental: memory stays flat whatever the file's size.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from admit.errors import InvalidInput
+
+SNIFF_BYTES = 64 * 1024
+DELIMITERS = (",", ";", "\t")
+
+_HEADER_KEYS = {
+    "email": {"email", "emails", "emailaddress", "mail", "workemail", "emailaddresses", "courriel"},
+    "name": {"name", "fullname", "displayname", "employee", "employeename", "contactname"},
+    "first_name": {"firstname", "givenname", "first", "forename"},
+    "last_name": {"lastname", "surname", "familyname", "last"},
+    "phone": {"phone", "phonenumber", "mobile", "mobilephone", "tel", "telephone", "cell"},
+    "role": {"role", "userrole"},
+}
+_ANGLE = re.compile(r"^\s*(?P<name>.*?)\s*<\s*(?P<addr>[^<>]*?)\s*>\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    number: int
+    raw: str
+    address: str
+    name: str
+    phone: str
+    role: str
+
+
+class _ChunkStream(io.RawIOBase):
+    """A readable raw stream over an iterable of byte chunks."""
+
+    def __init__(self, chunks: Iterable[bytes], max_bytes: int | None) -> None:
+        self._chunks = iter(chunks)
+        self._buffer = b""
+        self._max = max_bytes
+        self.size = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, target) -> int:
+        while not self._buffer:
+            try:
+                self._buffer = next(self._chunks)
+            except StopIteration:
+                return 0
+            self.size += len(self._buffer)
+            if self._max is not None and self.size > self._max:
+                raise InvalidInput(
+                    f"The file is larger than the limit of {self._max // (1024 * 1024)} MB.", field="file"
+                )
+        n = min(len(target), len(self._buffer))
+        target[:n] = self._buffer[:n]
+        self._buffer = self._buffer[n:]
+        return n
+
+
+def _detect_encoding(head: bytes) -> str:
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    sample = head[:4096]
+    if sample and sample.count(b"\x00") > len(sample) // 4:
+        # UTF-16 without a BOM: every other byte of ASCII text is NUL.
+        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
+    if b"\x00" in sample:
+        raise InvalidInput("This is not a text file. Upload a .csv or .txt list of addresses.", field="file")
+    return "utf-8"
+
+
+def _detect_delimiter(sample: str) -> str | None:
+    lines = [line for line in sample.splitlines()[:50] if line.strip()]
+    if not lines:
+        return None
+    best, best_score = None, 0
+    for delim in DELIMITERS:
+        counts = [line.count(delim) for line in lines]
+        present = sum(1 for c in counts if c)
+        if present >= max(1, len(lines) // 2) and present > best_score:
+            best, best_score = delim, present
+    return best
+
+
+def _key(cell: str) -> str:
+    return re.sub(r"[^a-z]", "", cell.lower())
+
+
+def _header_map(cells: list[str]) -> dict[str, int] | None:
+    """Columns by meaning if ``cells`` is a header row (no address in it, a known name in it)."""
+    if any("@" in c for c in cells):
+        return None
+    found: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        key = _key(cell)
+        for meaning, names in _HEADER_KEYS.items():
+            if key in names and meaning not in found:
+                found[meaning] = index
+    return found if ("email" in found or "phone" in found) else None
+
+
+def _cell(cells: list[str], index: int | None) -> str:
+    if index is None or index >= len(cells):
+        return ""
+    return cells[index].strip()
+
+
+def read_rows(
+    chunks: Iterable[bytes], *, max_bytes: int | None = None, max_rows: int | None = None
+) -> Iterator[Row]:
+    """Yield the records of an uploaded list, one ``Row`` each. Raises ``InvalidInput`` (field
+    ``file``) for a file that is too large, has too many rows, or is not text."""
+    buffered = io.BufferedReader(_ChunkStream(chunks, max_bytes), buffer_size=SNIFF_BYTES)
+    head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    encoding = _detect_encoding(head)
+    delimiter = _detect_delimiter(codecs.getincrementaldecoder(encoding)(errors="ignore").decode(head))
+    # csv wants newline="" (it knows \r, \n and \r\n); plain lists use universal newlines.
+    text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="" if delimiter else None)
+    try:
+        yield from _rows(text, delimiter, max_rows)
+    except UnicodeDecodeError as exc:
+        raise InvalidInput(
+            "The file is not UTF-8 or UTF-16 text. Save it as “CSV UTF-8” and upload it again.", field="file"
+        ) from exc
+
+
+def read_text_rows(text: str, *, max_rows: int | None = None) -> Iterator[Row]:
+    """Rows of pasted text (same rules as a file)."""
+    yield from read_rows([text.encode("utf-8")], max_rows=max_rows)
+
+
+def _rows(text: io.TextIOWrapper, delimiter: str | None, max_rows: int | None) -> Iterator[Row]:
+    if delimiter is None:
+        reader: Iterable[list[str]] = ([line.rstrip("\n")] for line in text)
+    else:
+        reader = csv.reader(text, delimiter=delimiter, quotechar='"', skipinitialspace=True)
+    header: dict[str, int] | None = None
+    count = 0
+    for number, cells in enumerate(reader, start=1):
+        while cells and not cells[-1].strip():
+            cells.pop()  # trailing separators
+        if not cells:
+            continue
+        if count == 0 and header is None:
+            header = _header_map(cells)
+            if header is not None:
+                continue
+        count += 1
+        if max_rows is not None and count > max_rows:
+            raise InvalidInput(f"The file has more than {max_rows:,} rows, the limit.", field="file")
+        yield _row(number, cells, header, delimiter)
+
+
+def _row(number: int, cells: list[str], header: dict[str, int] | None, delimiter: str | None) -> Row:
+    raw = (delimiter or "").join(cells) if delimiter else cells[0]
+    if header is not None:
+        address = _cell(cells, header.get("email"))
+        name = _cell(cells, header.get("name"))
+        if not name:
+            name = " ".join(p for p in (_cell(cells, header.get("first_name")), _cell(cells, header.get("last_name"))) if p)
+        phone = _cell(cells, header.get("phone"))
+        role = _cell(cells, header.get("role")).lower()
+    else:
+        address_index = next((i for i, c in enumerate(cells) if "@" in c), 0)
+        address = cells[address_index].strip()
+        name = next((c.strip() for i, c in enumerate(cells) if i != address_index and c.strip()), "")
+        phone = role = ""
+    match = _ANGLE.match(address)
+    if match:
+        name = name or match.group("name").strip().strip("'\"").strip()
+        address = match.group("addr")
+    return Row(number=number, raw=raw.strip(), address=address.strip(), name=name[:200], phone=phone, role=role)
