@@ -43,7 +43,7 @@ class Worker:
             counts = self.run_once(sweep=False)
             for key in total:
                 total[key] += counts.get(key, 0)
-            if not any(counts.get(k) for k in ("sent", "retry", "failed")):
+            if not any(counts.get(k) for k in ("sent", "retry", "failed", "skipped")):
                 break
         return total
 

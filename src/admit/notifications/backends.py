@@ -71,8 +71,20 @@ class SmtpBackend:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._conn: smtplib.SMTP | None = None
+        self._open_error: Exception | None = None
 
     def open(self) -> None:
+        # If the server could not be reached once in this batch, fail the rest of the batch at
+        # once instead of waiting out a connection timeout per message.
+        if self._open_error is not None:
+            raise self._open_error
+        try:
+            self._open()
+        except (smtplib.SMTPException, OSError) as exc:
+            self._open_error = exc
+            raise
+
+    def _open(self) -> None:
         s = self.settings
         if s.smtp_security == "tls":
             conn: smtplib.SMTP = smtplib.SMTP_SSL(

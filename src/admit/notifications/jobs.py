@@ -36,7 +36,18 @@ def backoff(attempts: int) -> timedelta:
 
 
 def claim_due(db: Database, *, limit: int) -> list:
+    """Claim due rows; returns their ids (see ``claim_batch``)."""
+    return claim_batch(db, limit=limit)[0]
+
+
+def claim_batch(db: Database, *, limit: int):
+    """Claim up to ``limit`` due rows for this worker; returns ``(ids, lease_until)``.
+
+    The lease value identifies the claim: a row re-claimed by another worker after our lease ran
+    out carries a different one, and we then leave it alone.
+    """
     now = clock.now()
+    lease = now + LEASE
     with db.unit_of_work() as session:
         query = (
             select(Notification)
@@ -54,33 +65,39 @@ def claim_due(db: Database, *, limit: int) -> list:
         rows = list(session.scalars(query))
         for row in rows:
             row.status = SENDING
-            row.lease_until = now + LEASE
+            row.lease_until = lease
             row.attempts += 1
-        return [row.id for row in rows]
+        return [row.id for row in rows], lease
 
 
 def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -> dict:
-    """Deliver what is due; returns counts ``{"sent": n, "retry": n, "failed": n}``."""
-    ids = claim_due(db, limit=limit or settings.delivery_batch_size)
-    counts = {"sent": 0, "retry": 0, "failed": 0}
+    """Deliver what is due; returns counts ``{"sent", "retry", "failed", "skipped"}``."""
+    ids, lease = claim_batch(db, limit=limit or settings.delivery_batch_size)
+    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     if not ids:
         return counts
     backend = make_backend(settings)
     try:
         for notification_id in ids:
-            counts[_deliver_one(db, settings, backend, notification_id)] += 1
+            counts[_deliver_one(db, settings, backend, notification_id, lease)] += 1
     finally:
         backend.close()
     return counts
 
 
-def _deliver_one(db: Database, settings: Settings, backend, notification_id) -> str:
+def _deliver_one(db: Database, settings: Settings, backend, notification_id, lease) -> str:
     try:
         with db.unit_of_work() as session:
             notification = session.get(Notification, notification_id)
-            if notification is None or notification.status != SENDING:
+            if (
+                notification is None
+                or notification.status != SENDING
+                or notification.lease_until != lease  # re-claimed by another worker
+                or clock.now() >= lease  # our claim ran out: leave it to whoever takes it
+            ):
+                # Cancelled meanwhile (revoked or resent: its link is dead), or no longer ours.
                 log.info("notifications.deliver.skipped id=%s", notification_id)
-                return "sent"
+                return "skipped"
             email = render(notification.template, notification.context)
             backend.send(session, notification, email)
             notification.status = SENT
@@ -95,8 +112,8 @@ def _deliver_one(db: Database, settings: Settings, backend, notification_id) -> 
         log.warning("notifications.deliver.failed id=%s error=%r", notification_id, exc)
         with db.unit_of_work() as session:
             notification = session.get(Notification, notification_id)
-            if notification is None:
-                return "failed"
+            if notification is None or notification.status != SENDING or notification.lease_until != lease:
+                return "skipped"  # cancelled or re-claimed while we were sending
             notification.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             notification.lease_until = None
             if permanent or notification.attempts >= settings.delivery_max_attempts:

@@ -48,10 +48,14 @@ def enqueue_email(
 
 
 def cancel_for_invitation(session: Session, invitation_id) -> int:
-    """Stop queued emails of an invitation (revoked or resent: their links are dead)."""
+    """Stop undelivered emails of an invitation (revoked or resent: their links are dead).
+
+    Rows a worker has claimed (``sending``) are cancelled too: the worker re-reads the row
+    before sending and leaves a cancelled one alone.
+    """
     return session.execute(
         update(Notification)
-        .where(Notification.invitation_id == invitation_id, Notification.status == QUEUED)
+        .where(Notification.invitation_id == invitation_id, Notification.status.in_((QUEUED, SENDING)))
         .values(status=CANCELLED, last_error="superseded before delivery")
     ).rowcount
 

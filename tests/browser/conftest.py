@@ -1,0 +1,151 @@
+"""Browser fixtures: the real app served by uvicorn on 127.0.0.1, and a real headless Chromium.
+
+Each test gets its own server on a fresh, migrated SQLite file (function scope), so no test
+depends on another's leftovers. The app runs its worker thread inside its lifespan, which
+delivers the emails into the dev mailbox a user reads at /dev/mailbox.
+
+Chromium is the system one (/usr/bin/chromium); Playwright never downloads a browser here.
+Screenshots go to ``test-artifacts/`` at the repository root (gitignored).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("ADMIT_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+STARTUP_TIMEOUT_SECONDS = 15.0
+
+
+@dataclass
+class LiveServer:
+    url: str
+    settings: object
+    app: object
+
+    def __call__(self, path: str = "/") -> str:
+        return self.url + path
+
+
+def _wait_until_answering(url: str, server, thread: threading.Thread) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    last_error: Exception | None = None
+    while time.monotonic() < deadline:
+        if not thread.is_alive():
+            raise RuntimeError("uvicorn stopped while starting (see the captured log)")
+        if server.started:
+            try:
+                # /login answers 200 whatever the state of the database.
+                with urllib.request.urlopen(url + "/login", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except Exception as exc:  # noqa: BLE001 - keep polling until the deadline
+                last_error = exc
+        time.sleep(0.05)
+    raise RuntimeError(f"the live server at {url} did not answer in time: {last_error!r}")
+
+
+@pytest.fixture
+def live_server(tmp_path):
+    """The real app (pages, API, in-process worker) on a free port of 127.0.0.1."""
+    import uvicorn
+
+    from admit import settings as settings_module
+    from admit.app import create_app
+    from admit.migrate import upgrade
+    from admit.settings import Settings
+
+    database_url = f"sqlite:///{tmp_path / 'admit.db'}"
+    upgrade(database_url)
+
+    # Bind first, so the port is ours before the settings (public_url) are built: no race.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+
+    previous_settings = settings_module._override
+    settings = Settings(
+        database_url=database_url,
+        public_url=url,
+        email_backend="dev",
+        rate_limits_enabled=False,
+        run_worker_in_web=True,
+        worker_poll_seconds=0.2,
+        environment="test",
+    )
+    app = create_app(settings)
+    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
+    thread.start()
+    try:
+        _wait_until_answering(url, server, thread)
+        yield LiveServer(url=url, settings=settings, app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+        sock.close()
+        app.state.db.dispose()
+        # create_app() made these settings process-wide; put back what was there before.
+        settings_module._override = previous_settings
+        settings_module.get_settings.cache_clear()
+        assert not thread.is_alive(), "the live server did not stop"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"Chromium not found at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_context(browser, live_server):
+    """Open a fresh browser profile (its own cookies), like another person's laptop.
+
+    Only 127.0.0.1 is reachable: every other request is aborted.
+    """
+    contexts = []
+
+    def open_context():
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        context.set_default_timeout(8_000)
+        context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
+        contexts.append(context)
+        return context
+
+    yield open_context
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def shot(request):
+    """``shot(page, "name")`` saves a full-page screenshot to test-artifacts/<test>-NN-name.png."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    counter = {"n": 0}
+
+    def take(page, name: str) -> Path:
+        counter["n"] += 1
+        path = ARTIFACTS / f"{request.node.name}-{counter['n']:02d}-{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return take

@@ -1,0 +1,284 @@
+"""What people do in a real browser: set up a portal, invite, read the email, join, resend,
+invite a client, deactivate.
+
+Every step goes through the pages as a user would (labels, buttons, what is on screen). The
+emails are read from the dev mailbox page, where the in-process worker delivers them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PORTAL = "Acme Inc."
+OWNER_NAME = "Olivia Owner"
+OWNER_EMAIL = "olivia@example.com"
+OWNER_PASSWORD = "owner-password-123"
+ADA_PASSWORD = "analytical-engine-1843"
+MAIL_TIMEOUT_SECONDS = 10.0
+
+
+# --- what a user does, one small helper per gesture -------------------------------------
+
+
+def set_up_portal(page: Page, server) -> None:
+    """First run: / sends you to the setup page; create the portal and its owner."""
+    page.goto(server("/"))
+    expect(page).to_have_url(server("/setup"))
+    expect(page.get_by_role("heading", name="Set up your portal")).to_be_visible()
+    page.get_by_label("Portal name").fill(PORTAL)
+    page.get_by_label("Your name").fill(OWNER_NAME)
+    page.get_by_label("Your email").fill(OWNER_EMAIL)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Create portal").click()
+    expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
+
+
+def invite(page: Page, recipients: list[str], *, user_type: str = "Internal user", role: str | None = None):
+    """Invite Users → the modal → type the addresses (one a line) → Send Invitation."""
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Email addresses").fill("\n".join(recipients))
+    dialog.get_by_label("User type").select_option(label=user_type)
+    if role is not None:
+        dialog.get_by_label("Role").select_option(label=role)
+    else:
+        expect(dialog.get_by_label("Role")).to_be_hidden()
+    dialog.get_by_role("button", name="Send Invitation").click()
+    expect(dialog).to_be_hidden()
+
+
+def person(page: Page, address: str):
+    """The User Management row of one person."""
+    return page.locator(f'#people tbody tr[data-address="{address}"]')
+
+
+def sign_in(page: Page, server, email: str, password: str) -> None:
+    if "/login" not in page.url:
+        page.goto(server("/login"))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def sign_out(page: Page, shown_name: str) -> None:
+    """The profile menu (top right) opens on hover; Sign out is in it."""
+    page.get_by_role("button", name=shown_name).hover()
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+
+
+def open_mailbox(page: Page, server, to: str, count: int):
+    """The dev mailbox, reloaded until ``count`` messages to ``to`` have arrived (newest first)."""
+    page.goto(server("/dev/mailbox"))
+    rows = page.locator(f'#mailbox tbody tr[data-to="{to}"]')
+    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+    while rows.count() < count and time.monotonic() < deadline:
+        page.wait_for_timeout(150)
+        page.reload()
+    expect(rows).to_have_count(count)
+    return rows
+
+
+def read_newest_email(page: Page, server, to: str, count: int = 1) -> tuple[str, str]:
+    """Open the newest email to ``to``; return (its plain text, the invitation link in it)."""
+    rows = open_mailbox(page, server, to, count)
+    rows.first.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Plain text")).to_be_visible()
+    text = page.locator("pre.mail").inner_text()
+    links = page.locator('pre.mail a[href*="/invite/"]')
+    expect(links).to_have_count(1)
+    link = links.get_attribute("href")
+    assert link and link.startswith(server("/invite/")), f"unexpected link in the email: {link!r}"
+    # The HTML part carries the same link behind its Accept invitation button.
+    button = page.frame_locator('iframe[title="HTML body"]').get_by_role("link", name="Accept invitation")
+    expect(button).to_have_attribute("href", link)
+    return text, link
+
+
+# --- the journeys -----------------------------------------------------------------------
+
+
+def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
+    server = live_server
+    owner = new_context().new_page()
+
+    # 1. First visit: setup, then User Management, signed in as the owner.
+    set_up_portal(owner, server)
+    shot(owner, "user-management-first-run")
+    expect(owner.get_by_role("heading", name="User Management")).to_be_visible()
+    expect(owner.get_by_role("status")).to_contain_text(f"{PORTAL} is ready. Invite your team.")
+    expect(owner.get_by_role("button", name=OWNER_NAME)).to_be_visible()
+    expect(owner.locator(".tabs").get_by_role("link", name="Internal Users")).to_be_visible()
+    expect(owner.locator(".tabs").get_by_role("link", name="Clients")).to_be_visible()
+    expect(person(owner, OWNER_EMAIL).locator("[data-status]")).to_have_text("Active")
+    expect(person(owner, OWNER_EMAIL)).to_contain_text("Owner")
+    users_url = owner.url.split("?")[0]
+
+    # 2. Invite two internal users as admins.
+    owner.get_by_role("button", name="Invite Users").click()
+    expect(owner.locator("dialog#invite-dialog")).to_be_visible()
+    shot(owner, "invite-modal")
+    owner.locator("dialog#invite-dialog").get_by_role("button", name="Cancel").click()
+    expect(owner.locator("dialog#invite-dialog")).to_be_hidden()
+    invite(owner, ["Ada Lovelace <ada@example.com>", "grace@example.com"], role="Admin")
+    report = owner.locator("[data-report]")
+    expect(report).to_contain_text("2 invited")
+    for address in ("ada@example.com", "grace@example.com"):
+        expect(person(owner, address).locator("[data-status]")).to_have_text("Pending")
+        expect(person(owner, address)).to_contain_text("Admin")
+        expect(person(owner, address)).to_contain_text(OWNER_NAME)  # Invited by
+    expect(person(owner, "ada@example.com")).to_contain_text("Ada Lovelace")
+    shot(owner, "invite-report")
+
+    # 3. Ada's laptop: her email says who invited her, to what; it carries her link.
+    ada = new_context().new_page()
+    text, ada_link = read_newest_email(ada, server, "ada@example.com")
+    shot(ada, "email-to-ada")
+    expect(ada.get_by_role("heading", level=1)).to_have_text(f"{OWNER_NAME} invited you to join {PORTAL}")
+    assert "Hello Ada Lovelace," in text
+    assert f"{OWNER_NAME} invited you to join {PORTAL}" in text
+    assert "works once" in text
+    ada.locator('pre.mail a[href*="/invite/"]').click()
+
+    # 4. The invitation page: inviter, portal, her address; she picks a password and joins.
+    expect(ada).to_have_url(ada_link)
+    expect(ada.get_by_role("heading", name=f"Join {PORTAL}")).to_be_visible()
+    expect(ada.locator(".card")).to_contain_text(
+        f"{OWNER_NAME} invited ada@example.com to join {PORTAL} as an internal user (admin)."
+    )
+    expect(ada.get_by_label("Your name")).to_have_value("Ada Lovelace")
+    shot(ada, "invitation-page")
+    ada.get_by_label("Choose a password").fill(ADA_PASSWORD)
+    ada.get_by_role("button", name="Create account and join").click()
+    expect(ada).to_have_url(users_url)
+    expect(ada.get_by_role("heading", name="User Management")).to_be_visible()
+    expect(ada.get_by_role("button", name="Ada Lovelace")).to_be_visible()  # signed in as Ada
+    shot(ada, "ada-joined")
+    # An admin is offered no button that can only fail: only an owner can deactivate an owner.
+    expect(person(ada, OWNER_EMAIL).get_by_role("button", name="Deactivate")).to_have_count(0)
+    # The link works once.
+    ada.goto(ada_link)
+    expect(ada.get_by_text("This invitation has already been used.")).to_be_visible()
+    expect(ada.get_by_role("button", name="Create account and join")).to_have_count(0)
+    shot(ada, "used-link")
+
+    # 5. Ada signs out; the owner signs in on that same browser and sees Ada Active.
+    ada.goto(users_url)
+    sign_out(ada, "Ada Lovelace")
+    ada.goto(users_url)
+    expect(ada).to_have_url(re.compile(r"/login\?next="))  # signed out for real
+    sign_in(ada, server, OWNER_EMAIL, OWNER_PASSWORD)
+    laptop = ada  # now the owner's session
+    expect(laptop).to_have_url(users_url)
+    expect(person(laptop, "ada@example.com").locator("[data-status]")).to_have_text("Active")
+    expect(person(laptop, "ada@example.com")).to_contain_text("Ada Lovelace")
+    expect(person(laptop, "ada@example.com")).to_contain_text("Admin")
+    expect(person(laptop, "grace@example.com").locator("[data-status]")).to_have_text("Pending")
+
+    # Grace's first email, then Resend Invite (a confirmation pop-up: Send).
+    _text, grace_first_link = read_newest_email(laptop, server, "grace@example.com")
+    laptop.goto(users_url)
+    person(laptop, "grace@example.com").get_by_role("button", name="Resend Invite").click()
+    confirm = laptop.locator("dialog#confirm-dialog")
+    expect(confirm).to_be_visible()
+    expect(confirm).to_contain_text(
+        "Resend the invitation to grace@example.com? Earlier links will stop working."
+    )
+    shot(laptop, "resend-confirm")
+    confirm.get_by_role("button", name="Send").click()
+    expect(laptop.get_by_role("status")).to_contain_text("Invitation resent to grace@example.com.")
+    expect(person(laptop, "grace@example.com").locator("[data-status]")).to_have_text("Pending")
+
+    _text, grace_second_link = read_newest_email(laptop, server, "grace@example.com", count=2)
+    assert grace_second_link != grace_first_link
+    grace = new_context().new_page()
+    grace.goto(grace_first_link)
+    expect(grace.get_by_text("This invitation link is not valid.")).to_be_visible()
+    expect(grace.get_by_role("button", name="Create account and join")).to_have_count(0)
+    shot(grace, "replaced-link")
+    grace.goto(grace_second_link)
+    expect(grace.get_by_role("heading", name=f"Join {PORTAL}")).to_be_visible()
+    expect(grace.locator(".card")).to_contain_text(f"{OWNER_NAME} invited grace@example.com to join {PORTAL}")
+    expect(grace.get_by_role("button", name="Create account and join")).to_be_visible()
+
+    # (6., the client, is test_client_joins_with_one_click.)
+    # 7. Ada signs in on another browser; the owner deactivates her; she loses access at once.
+    ada2 = new_context().new_page()
+    sign_in(ada2, server, "ada@example.com", ADA_PASSWORD)
+    expect(ada2).to_have_url(users_url)
+    expect(ada2.get_by_role("button", name="Ada Lovelace")).to_be_visible()
+
+    owner.goto(users_url)  # the owner's first browser is still signed in
+    person(owner, "ada@example.com").get_by_role("button", name="Deactivate").click()
+    confirm = owner.locator("dialog#confirm-dialog")
+    expect(confirm).to_contain_text("Deactivate ada@example.com? They lose access at once.")
+    confirm.get_by_role("button", name="Deactivate").click()
+    expect(owner.get_by_role("status")).to_contain_text("ada@example.com was deactivated.")
+    expect(person(owner, "ada@example.com").locator("[data-status]")).to_have_text("Deactivated")
+    expect(person(owner, "ada@example.com").get_by_role("button", name="Deactivate")).to_have_count(0)
+    shot(owner, "ada-deactivated")
+
+    ada2.reload()
+    expect(ada2).to_have_url(re.compile(r"/login\?next="))
+    expect(ada2.get_by_role("heading", name="Sign in")).to_be_visible()
+    expect(ada2.get_by_text("User Management")).to_have_count(0)
+    # Signing in again does not bring her back into the portal.
+    # Her password still signs her in, but the portal is gone for her.
+    sign_in(ada2, server, "ada@example.com", ADA_PASSWORD)
+    expect(ada2.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(ada2.get_by_text("No such portal.")).to_be_visible()
+    expect(ada2.get_by_role("heading", name="User Management")).to_have_count(0)
+    shot(ada2, "deactivated-sign-in")
+    ada2.get_by_role("link", name="Go to the start page").click()
+    expect(ada2.get_by_text("Your account is not an active member of any portal.")).to_be_visible()
+    shot(ada2, "deactivated-start-page")
+
+
+def test_client_joins_with_one_click(live_server, new_context, shot):
+    server = live_server
+    owner = new_context().new_page()
+    set_up_portal(owner, server)
+
+    # 6. Invite a client from the Clients tab.
+    owner.locator(".tabs").get_by_role("link", name="Clients").click()
+    expect(owner).to_have_url(re.compile(r"tab=clients"))
+    invite(owner, ["carol@example.org"], user_type="Client")
+    expect(owner.locator("[data-report]")).to_contain_text("1 invited")
+    expect(owner.locator(".tabs a.active")).to_have_text("Clients")
+    expect(person(owner, "carol@example.org").locator("[data-status]")).to_have_text("Pending")
+    expect(person(owner, "carol@example.org")).to_contain_text("Client")
+    shot(owner, "client-invited")
+    # Clients are not listed with internal users.
+    owner.locator(".tabs").get_by_role("link", name="Internal Users").click()
+    expect(person(owner, "carol@example.org")).to_have_count(0)
+
+    carol = new_context().new_page()
+    text, link = read_newest_email(carol, server, "carol@example.org")
+    assert "as a client" in text
+    assert "No password is needed" in text
+    carol.goto(link)
+    expect(carol.get_by_role("heading", name=f"Join {PORTAL}")).to_be_visible()
+    expect(carol.locator(".card")).to_contain_text(
+        f"{OWNER_NAME} invited carol@example.org to join {PORTAL} as a client."
+    )
+    expect(carol.locator("input[type=password]")).to_have_count(0)
+    expect(carol.get_by_text("No password needed")).to_be_visible()
+    shot(carol, "client-invitation")
+    carol.get_by_role("button", name=f"Join {PORTAL}").click()
+
+    expect(carol.get_by_role("heading", name=f"Welcome to {PORTAL}")).to_be_visible()
+    expect(carol.locator("[data-client-home]")).to_contain_text("You joined as a client.")
+    expect(carol.get_by_role("link", name="User Management")).to_have_count(0)
+    shot(carol, "client-home")
+
+    owner.locator(".tabs").get_by_role("link", name="Clients").click()
+    expect(person(owner, "carol@example.org").locator("[data-status]")).to_have_text("Active")
