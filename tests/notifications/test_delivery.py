@@ -607,7 +607,7 @@ class TestCancelDeadLinks:
         assert api_invitation(client, pf, inv.id)["delivery_status"] == "cancelled"
 
     def test_revoke_after_a_worker_died_mid_claim_sends_nothing(self, db, settings):
-        """A claimed-but-unsent email (its worker died) is cancelled by a revoke: the dead link is never mailed."""
+        """A claimed, unsent email (its worker died) is cancelled by a revoke: the dead link never leaves."""
         pf = create_portal(db)
         (inv,) = invite(db, pf, ["ada@example.com"]).invited
         assert notifications_jobs.claim_due(db, limit=10) == [notification_of(db, inv.id).id]

@@ -37,7 +37,8 @@ MAX_LOCAL = 64
 _DOMAIN_TYPOS = {
     "gmial.com": "gmail.com", "gmai.com": "gmail.com", "gamil.com": "gmail.com", "gnail.com": "gmail.com",
     "gmail.co": "gmail.com", "gmaill.com": "gmail.com", "gmail.cm": "gmail.com", "hotmial.com": "hotmail.com",
-    "hotmai.com": "hotmail.com", "hotmal.com": "hotmail.com", "yahooo.com": "yahoo.com", "yaho.com": "yahoo.com",
+    "hotmai.com": "hotmail.com", "hotmal.com": "hotmail.com",
+    "yahooo.com": "yahoo.com", "yaho.com": "yahoo.com",
     "outlok.com": "outlook.com", "outloo.com": "outlook.com", "iclod.com": "icloud.com",
 }
 _TLD_TYPOS = {"con": "com", "cmo": "com", "ocm": "com", "comm": "com", "vom": "com", "xom": "com",
