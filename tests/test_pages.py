@@ -148,8 +148,9 @@ class TestUserManagement:
         r = client.post(
             f"/invite/{token}", data={"name": "Cleo", "csrf_token": _csrf(page.text)}, follow_redirects=False
         )
-        assert r.headers["location"] == f"/p/{pf.slug}"
-        home = client.get(f"/p/{pf.slug}")
+        assert r.headers["location"].startswith(f"/p/{pf.slug}?notice=")
+        home = client.get(r.headers["location"])
+        assert "Welcome to Acme Inc! You joined as a client." in home.text
         assert "data-client-home" in home.text and "Invite Users" not in home.text
         assert (
             client.get(f"/p/{pf.slug}/users", follow_redirects=False).headers["location"] == f"/p/{pf.slug}"

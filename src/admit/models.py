@@ -1,7 +1,7 @@
 """Every domain's ORM classes, imported once so the metadata (and Alembic) sees them all."""
 
 from admit.audit.models import AuditEvent
-from admit.auth.models import ApiKey, WebSession
+from admit.auth.models import ApiKey, SignInLink, WebSession
 from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
 from admit.invitations.models import Invitation
 from admit.members.models import Member, User
@@ -19,6 +19,7 @@ __all__ = [
     "Member",
     "Notification",
     "Portal",
+    "SignInLink",
     "User",
     "WebSession",
 ]

@@ -63,7 +63,7 @@ def sign_in(page: Page, server, email: str, password: str) -> None:
     if "/login" not in page.url:
         page.goto(server("/login"))
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
-    page.get_by_label("Email").fill(email)
+    page.get_by_label("Email", exact=True).fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).not_to_have_url(re.compile(r"/login"))
@@ -159,7 +159,8 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     shot(ada, "invitation-page")
     ada.get_by_label("Choose a password").fill(ADA_PASSWORD)
     ada.get_by_role("button", name="Create account and join").click()
-    expect(ada).to_have_url(users_url)
+    expect(ada).to_have_url(re.compile(re.escape(users_url) + r"\?notice="))
+    expect(ada.get_by_role("status")).to_contain_text("You joined as an admin")
     expect(ada.get_by_role("heading", name="User Management")).to_be_visible()
     expect(ada.get_by_role("button", name="Ada Lovelace")).to_be_visible()  # signed in as Ada
     shot(ada, "ada-joined")

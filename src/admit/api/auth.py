@@ -64,3 +64,43 @@ def logout(response: Response, session: SessionDep, settings: SettingsDep, auth:
     response.delete_cookie(settings.session_cookie_name, path="/")
     response.status_code = 204
     return response
+
+
+class SignInLinkRequest(BaseModel):
+    email: str = Field(max_length=320)
+
+
+@router.post("/sign-in-link", status_code=202)
+def request_sign_in_link(
+    body: SignInLinkRequest, request: Request, session: SessionDep, settings: SettingsDep
+):
+    """Email a one-time sign-in link (for accounts without a password). Always 202."""
+    ip = client_ip(request)
+    ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
+    ratelimit.hit(f"login:email:{body.email.strip().lower()}", settings.login_rate_limit)
+    auth_service.request_sign_in_link(
+        session, email=body.email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
+    )
+    return {"detail": "If this address belongs to an account, a sign-in link is on its way."}
+
+
+@router.post("/sign-in-link/{token}", response_model=LoginResponse)
+def use_sign_in_link(
+    token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+):
+    """Use a sign-in link (once): sets the session cookie like /auth/login."""
+    ip = client_ip(request)
+    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    user = auth_service.use_sign_in_link(session, token)
+    raw, web_session = auth_service.start_session(
+        session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip
+    )
+    set_session_cookie(response, settings, raw)
+    portals = [
+        {"slug": p.slug, "name": p.name, "role": m.role}
+        for p, m in portals_service.memberships_of(session, user)
+    ]
+    return LoginResponse(
+        user=UserRead.model_validate(user), csrf_token=web_session.csrf_token, portals=portals
+    )

@@ -5,16 +5,17 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from admit.auth.models import ApiKey, WebSession
+from admit.auth.models import ApiKey, SignInLink, WebSession
 from admit.auth.passwords import verify_password
-from admit.errors import NotAuthenticated
+from admit.errors import Gone, NotAuthenticated
 from admit.kit import clock
 from admit.kit.tokens import hash_token, new_token
 from admit.members.addresses import normalize_email
 from admit.members.models import User
+from admit.notifications import service as notifications_service
 
 __all__ = [
     "api_key_from_token",
@@ -22,8 +23,11 @@ __all__ = [
     "end_all_sessions",
     "end_session",
     "login",
+    "request_sign_in_link",
     "session_from_token",
+    "sign_in_link_user",
     "start_session",
+    "use_sign_in_link",
 ]
 
 API_KEY_PREFIX = "adm_"
@@ -101,3 +105,74 @@ def api_key_from_token(session: Session, raw: str) -> ApiKey | None:
     if key is None or key.revoked_at is not None:
         return None
     return key
+
+
+def request_sign_in_link(session: Session, *, email: str, public_url: str, minutes: int) -> None:
+    """Email a one-time sign-in link to ``email`` if it belongs to an active member.
+
+    Says nothing either way (the caller always answers "if an account exists, a link is on its
+    way"), so nobody can learn who has an account.
+    """
+    from admit.members import service as members_service  # imports this module: import here
+    from admit.members.models import Member
+
+    normalized, _error = normalize_email(email or "")
+    if normalized is None:
+        return
+    user = session.scalar(select(User).where(User.email == normalized))
+    if user is None:
+        return
+    active = session.scalar(
+        select(Member.id).where(Member.user_id == user.id, Member.status == members_service.ACTIVE).limit(1)
+    )
+    if active is None:
+        return
+    raw = new_token()
+    link = SignInLink(
+        token_hash=hash_token(raw), user_id=user.id, expires_at=clock.now() + timedelta(minutes=minutes)
+    )
+    session.add(link)
+    session.flush()
+    notifications_service.enqueue_email(
+        session,
+        event_key=f"sign_in:{link.id}",
+        template="sign_in",
+        to=user.email,
+        context={
+            "name": user.name,
+            "email": user.email,
+            "link": f"{public_url}/login/link/{raw}",
+            "minutes": minutes,
+        },
+    )
+
+
+def sign_in_link_user(session: Session, raw: str) -> User:
+    """The user a sign-in link is for, without using it (GET never uses a link up)."""
+    link = session.scalar(select(SignInLink).where(SignInLink.token_hash == hash_token(raw or "")))
+    if link is None or link.used_at is not None or link.expires_at <= clock.now():
+        raise Gone(
+            "This sign-in link has expired or was already used. Ask for a new one.", code="sign_in_link_gone"
+        )
+    return session.get(User, link.user_id)
+
+
+def use_sign_in_link(session: Session, raw: str) -> User:
+    """Use a sign-in link: exactly once, before it expires."""
+    user = sign_in_link_user(session, raw)
+    now = clock.now()
+    used = session.execute(
+        update(SignInLink)
+        .where(
+            SignInLink.token_hash == hash_token(raw),
+            SignInLink.used_at.is_(None),
+            SignInLink.expires_at > now,
+        )
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if used != 1:
+        raise Gone(
+            "This sign-in link has expired or was already used. Ask for a new one.", code="sign_in_link_gone"
+        )
+    return user

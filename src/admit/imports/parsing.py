@@ -176,7 +176,11 @@ def _row(number: int, cells: list[str], header: dict[str, int] | None, delimiter
         address = _cell(cells, header.get("email"))
         name = _cell(cells, header.get("name"))
         if not name:
-            name = " ".join(p for p in (_cell(cells, header.get("first_name")), _cell(cells, header.get("last_name"))) if p)
+            name = " ".join(
+                p
+                for p in (_cell(cells, header.get("first_name")), _cell(cells, header.get("last_name")))
+                if p
+            )
         phone = _cell(cells, header.get("phone"))
         role = _cell(cells, header.get("role")).lower()
     else:
@@ -188,4 +192,6 @@ def _row(number: int, cells: list[str], header: dict[str, int] | None, delimiter
     if match:
         name = name or match.group("name").strip().strip("'\"").strip()
         address = match.group("addr")
-    return Row(number=number, raw=raw.strip(), address=address.strip(), name=name[:200], phone=phone, role=role)
+    return Row(
+        number=number, raw=raw.strip(), address=address.strip(), name=name[:200], phone=phone, role=role
+    )

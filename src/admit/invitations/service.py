@@ -124,6 +124,7 @@ def _queue_invitation_email(
             "recipient": invitation.recipient,
             "recipient_name": invitation.recipient_name,
             "user_type": invitation.user_type,
+            "role": invitation.role,
             "message": invitation.message,
             "link": _invite_link(token),
             "expires_at": invitation.expires_at.isoformat(),

@@ -35,14 +35,33 @@ MAX_ADDRESS = 254
 MAX_LOCAL = 64
 # Obvious typos of common mail domains and top-level domains, offered as "did you mean".
 _DOMAIN_TYPOS = {
-    "gmial.com": "gmail.com", "gmai.com": "gmail.com", "gamil.com": "gmail.com", "gnail.com": "gmail.com",
-    "gmail.co": "gmail.com", "gmaill.com": "gmail.com", "gmail.cm": "gmail.com", "hotmial.com": "hotmail.com",
-    "hotmai.com": "hotmail.com", "hotmal.com": "hotmail.com",
-    "yahooo.com": "yahoo.com", "yaho.com": "yahoo.com",
-    "outlok.com": "outlook.com", "outloo.com": "outlook.com", "iclod.com": "icloud.com",
+    "gmial.com": "gmail.com",
+    "gmai.com": "gmail.com",
+    "gamil.com": "gmail.com",
+    "gnail.com": "gmail.com",
+    "gmail.co": "gmail.com",
+    "gmaill.com": "gmail.com",
+    "gmail.cm": "gmail.com",
+    "hotmial.com": "hotmail.com",
+    "hotmai.com": "hotmail.com",
+    "hotmal.com": "hotmail.com",
+    "yahooo.com": "yahoo.com",
+    "yaho.com": "yahoo.com",
+    "outlok.com": "outlook.com",
+    "outloo.com": "outlook.com",
+    "iclod.com": "icloud.com",
 }
-_TLD_TYPOS = {"con": "com", "cmo": "com", "ocm": "com", "comm": "com", "vom": "com", "xom": "com",
-              "nte": "net", "ogr": "org", "orgg": "org"}
+_TLD_TYPOS = {
+    "con": "com",
+    "cmo": "com",
+    "ocm": "com",
+    "comm": "com",
+    "vom": "com",
+    "xom": "com",
+    "nte": "net",
+    "ogr": "org",
+    "orgg": "org",
+}
 
 
 @lru_cache(maxsize=65536)

@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-TEMPLATES = ("invitation",)
+TEMPLATES = ("invitation", "sign_in")
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),

@@ -54,6 +54,7 @@ def no_portal(request: Request, auth: PageAuth):
             "title": "No portal",
             "code": "no_portal",
             "message": "Your account is not an active member of any portal. Ask an admin to invite you.",
+            "sign_out": auth.user is not None,
         },
     )
 
@@ -141,4 +142,48 @@ def logout(session: SessionDep, settings: SettingsDep, auth: PageAuth, next: str
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(safe_next(next, "/login"), status_code=303)
     response.delete_cookie(settings.session_cookie_name, path="/")
+    return response
+
+
+@router.post("/login/link", name="auth:request_link", dependencies=[Depends(check_csrf)])
+def request_link(
+    request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth, email: str = Form("")
+):
+    """No password (clients): email a one-time sign-in link. The answer is the same for everyone."""
+    ip = client_ip(request)
+    try:
+        ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
+        ratelimit.hit(f"login:email:{email.strip().lower()}", settings.login_rate_limit)
+    except DomainError as exc:
+        return render(
+            request, "auth/login.html", {"email": email, "error": exc.message}, status_code=exc.status
+        )
+    auth_service.request_sign_in_link(
+        session, email=email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
+    )
+    return render(request, "auth/link_sent.html", {"email": email, "minutes": settings.sign_in_link_minutes})
+
+
+@router.get("/login/link/{token}", name="auth:link")
+def link_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+    """Shows whom the link signs in; opening it never uses it (mail scanners open links)."""
+    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    user = auth_service.sign_in_link_user(session, token)
+    return render(
+        request,
+        "auth/link.html",
+        {"link_user": user, "token": token},
+        headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
+    )
+
+
+@router.post("/login/link/{token}", dependencies=[Depends(check_csrf)])
+def link_use(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+    ip = client_ip(request)
+    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    user = auth_service.use_sign_in_link(session, token)
+    auth_service.end_session(session, auth.raw_session)
+    response = RedirectResponse(home_for(session, user), status_code=303)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    start_browser_session(session, settings, response, user, ip)
     return response

@@ -3,6 +3,10 @@ and CSRF for forms (the session's token when signed in, a double-submit cookie o
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import secrets
 from pathlib import Path
 from typing import Annotated
@@ -84,6 +88,15 @@ async def check_csrf(request: Request, auth: PageAuth) -> None:
 CsrfChecked = Depends(check_csrf)
 
 
+def _fresh_auth(request: Request) -> Auth | None:
+    """Who is signed in, read in a session of its own (the request's is gone on error pages)."""
+    try:
+        with request.app.state.db.unit_of_work() as session:
+            return read_auth(request, session)
+    except Exception:  # noqa: BLE001 - an error page must render even if the database is down
+        return None
+
+
 def render(
     request: Request,
     name: str,
@@ -97,9 +110,9 @@ def render(
     nothing that needs the database is shown."""
     ctx = dict(context or {})
     if bare:
-        request.state.auth = None
+        request.state.auth = _fresh_auth(request)
         request.state.actor = None
-        ctx.update(user=None, actor=None, portal=None, other_portals=[])
+        ctx.update(actor=None, portal=None, other_portals=[])
     auth: Auth | None = getattr(request.state, "auth", None)
     actor: Actor | None = ctx.get("actor") or getattr(request.state, "actor", None)
     user = auth.user if auth else None
@@ -141,3 +154,42 @@ def safe_next(next_path: str | None, default: str = "/") -> str:
     if next_path and next_path.startswith("/") and not next_path.startswith("//") and "\\" not in next_path:
         return next_path
     return default
+
+
+FLASH_COOKIE = "admit_flash"
+_FLASH_MAX = 3500  # bytes: cookies are limited to ~4 KB
+
+
+def set_flash(request: Request, response, data: dict) -> None:
+    """Carry a small result (e.g. the invite report) across the redirect after a form post."""
+    payload = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+    if len(payload) > _FLASH_MAX:
+        return
+    mac = hmac.new(
+        request.app.state.settings.secret_key.encode(), payload.encode(), hashlib.sha256
+    ).hexdigest()[:32]
+    response.set_cookie(
+        FLASH_COOKIE,
+        f"{payload}.{mac}",
+        max_age=120,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=request.app.state.settings.session_cookie_secure,
+    )
+
+
+def read_flash(request: Request) -> dict | None:
+    value = request.cookies.get(FLASH_COOKIE)
+    if not value or "." not in value:
+        return None
+    payload, mac = value.rsplit(".", 1)
+    expected = hmac.new(
+        request.app.state.settings.secret_key.encode(), payload.encode(), hashlib.sha256
+    ).hexdigest()[:32]
+    if not hmac.compare_digest(mac, expected):
+        return None
+    try:
+        return json.loads(base64.urlsafe_b64decode(payload))
+    except ValueError:
+        return None

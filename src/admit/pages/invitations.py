@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
@@ -79,7 +81,11 @@ def accept(
             form_name=name,
             status_code=exc.status,
         )
-    response = RedirectResponse(f"/p/{result.portal.slug}", status_code=303)
+    joined_as = {"client": "a client", "owner": "an owner", "admin": "an admin"}.get(
+        result.member.role, "a member"
+    )
+    welcome = quote(f"Welcome to {result.portal.name}! You joined as {joined_as}.")
+    response = RedirectResponse(f"/p/{result.portal.slug}?notice={welcome}", status_code=303)
     response.headers.update(NO_REFERRER)
     if auth.user is None or auth.user.id != result.user.id:
         auth_service.end_session(session, auth.raw_session)

@@ -18,7 +18,7 @@ router = APIRouter()
 def home(request: Request, actor: PageActor):
     """Internal users land on User Management; clients on their own page."""
     if actor.role != Role.CLIENT:
-        return redirect(f"/p/{actor.portal.slug}/users")
+        return redirect(f"/p/{actor.portal.slug}/users", notice=request.query_params.get("notice"))
     return render(request, "portals/home.html", {"notice": request.query_params.get("notice")})
 
 

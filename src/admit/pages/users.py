@@ -12,7 +12,7 @@ from admit.invitations import service as invitations_service
 from admit.invitations.models import ACCEPTED
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
-from admit.pages.deps import PageActor, check_csrf, redirect, render
+from admit.pages.deps import FLASH_COOKIE, PageActor, check_csrf, read_flash, redirect, render, set_flash
 from admit.policy import INTERNAL_ROLES, Action, Role
 from admit.web import SessionDep
 
@@ -99,7 +99,13 @@ def _page(request: Request, session, actor, *, tab: str, status_code: int = 200,
 def users_list(request: Request, actor: PageActor, session: SessionDep, tab: str = "internal"):
     if actor.role == Role.CLIENT:
         return redirect(f"/p/{actor.portal.slug}")
-    return _page(request, session, actor, tab="clients" if tab == "clients" else "internal")
+    report = read_flash(request)
+    response = _page(
+        request, session, actor, tab="clients" if tab == "clients" else "internal", report=report
+    )
+    if report is not None:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
 
 
 @router.post("/p/{slug}/invitations", name="invitations:create", dependencies=[Depends(check_csrf)])
@@ -144,8 +150,19 @@ def invite_submit(
             open_invite=True,
             status_code=exc.status,
         )
+    # Post/redirect/get: reloading the page must not send the form again.
     shown_tab = "clients" if user_type == "client" else "internal"
-    return _page(request, session, actor, tab=shown_tab, report=result)
+    response = redirect(f"/p/{actor.portal.slug}/users?tab={shown_tab}")
+    report = {
+        "invited_count": len(result.invited),
+        "skipped": [
+            {"recipient": s.recipient[:120], "code": s.code, "detail": s.detail[:200]}
+            for s in result.skipped[:15]
+        ],
+        "skipped_count": len(result.skipped),
+    }
+    set_flash(request, response, report)
+    return response
 
 
 @router.post(

@@ -22,6 +22,7 @@ document.addEventListener("click", (event) => {
     dialog.querySelector("[data-confirm-text]").textContent = asker.dataset.confirmText;
     const go = dialog.querySelector("button[type=submit]");
     go.textContent = asker.dataset.confirmButton || "Confirm";
+    go.classList.toggle("danger-fill", asker.classList.contains("danger"));
     go.disabled = false;
     dialog.showModal();
     event.preventDefault();

@@ -1,0 +1,68 @@
+"""Sign-in links: how passwordless clients come back (both backends)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from admit.kit import clock
+from tests.factories import create_portal, member_joins
+
+
+def _link_token(client, email):
+    items = client.get("/api/v1/dev/messages", params={"to": email}).json()["items"]
+    assert items and items[0]["subject"] == "Your sign-in link", items[:1]
+    return re.search(r"/login/link/([A-Za-z0-9_-]+)", items[0]["text"]).group(1)
+
+
+class TestSignInLink:
+    def test_client_signs_back_in_by_email(self, client, db, worker):
+        """A passwordless client asks for a link, and it signs them in once."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client")
+        r = client.post("/api/v1/auth/sign-in-link", json={"email": "Cleo@Example.org"})
+        assert r.status_code == 202
+        worker.drain()
+        token = _link_token(client, "cleo@example.org")
+        assert "Sign in as" in client.get(f"/login/link/{token}").text  # opening does not use it
+        r = client.post(f"/api/v1/auth/sign-in-link/{token}")
+        assert r.status_code == 200
+        assert r.json()["portals"] == [{"slug": pf.slug, "name": "Acme Inc", "role": "client"}]
+        assert r.headers["referrer-policy"] == "no-referrer"
+        again = client.post(f"/api/v1/auth/sign-in-link/{token}")
+        assert (again.status_code, again.json()["code"]) == (410, "sign_in_link_gone")
+
+    def test_unknown_address_gets_the_same_answer_and_no_mail(self, client, db, worker):
+        """Asking for an unknown address answers exactly the same, and sends nothing."""
+        create_portal(db)
+        known = client.post("/api/v1/auth/sign-in-link", json={"email": "owner@acme.com"})
+        unknown = client.post("/api/v1/auth/sign-in-link", json={"email": "nobody@example.org"})
+        assert (known.status_code, known.json()) == (unknown.status_code, unknown.json())
+        worker.drain()
+        assert client.get("/api/v1/dev/messages", params={"to": "nobody@example.org"}).json()["items"] == []
+
+    def test_link_expires(self, client, db, worker, settings):
+        """A sign-in link stops working after its lifetime."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client")
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        token = _link_token(client, "cleo@example.org")
+        with clock.travel(timedelta(minutes=settings.sign_in_link_minutes, seconds=1)):
+            r = client.post(f"/api/v1/auth/sign-in-link/{token}")
+        assert r.status_code == 410
+
+    def test_deactivated_member_gets_no_link(self, client, db, worker):
+        """Nobody without an active membership is sent a link."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client")
+        cleo = next(
+            m
+            for m in client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+            if m["user"]["email"] == "cleo@example.org"
+        )
+        client.post(f"/api/v1/portals/{pf.slug}/members/{cleo['id']}/deactivate", headers=pf.headers())
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        items = client.get("/api/v1/dev/messages", params={"to": "cleo@example.org"}).json()["items"]
+        assert all(m["subject"] != "Your sign-in link" for m in items)
