@@ -25,17 +25,23 @@ from admit.kit import clock, ratelimit
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
-from admit.members.addresses import parse_recipient, split_recipients
+from admit.members.addresses import ParsedRecipient, parse_recipient, split_recipients
 from admit.members.models import Member, User
 from admit.notifications import service as notifications_service
 from admit.policy import INTERNAL_ROLES, Role, UserType
 from admit.portals.models import Portal
+from admit.workspaces import service as workspaces_service
 
 __all__ = [
     "AcceptResult",
+    "InviteOptions",
+    "check_options",
+    "classify",
+    "email_context",
     "InviteResult",
     "Skipped",
     "accept",
+    "accept_for_address",
     "expire_due",
     "get_or_raise",
     "invite",
@@ -84,9 +90,17 @@ def _invite_link(token: str) -> str:
     return f"{settings_module.current().public_url}/invite/{token}"
 
 
+@dataclass(frozen=True, slots=True)
+class InviteOptions:
+    """What every recipient of one invite request (or import) gets, validated."""
+
+    user_type: str
+    role: Role
+    products: list[str]
+    message: str
+
+
 def _resolve_role(actor: Actor, user_type: str, role: str | None) -> Role:
-    if user_type not in tuple(UserType):
-        raise InvalidInput("user_type must be internal or client.", field="user_type")
     if user_type == UserType.CLIENT:
         if role not in (None, "", Role.CLIENT):
             raise InvalidInput("Clients always have the client role.", field="role")
@@ -108,9 +122,129 @@ def _resolve_products(portal: Portal, products: list[str] | None) -> list[str]:
     return [p for p in portal.enabled_products if p in products]
 
 
+def check_options(
+    actor: Actor,
+    *,
+    user_type: str,
+    role: str | None = None,
+    products: list[str] | None = None,
+    message: str | None = None,
+) -> InviteOptions:
+    """Check who may invite whom and validate type, role, products and message.
+
+    Raises ``PermissionDenied`` or ``InvalidInput`` (naming the field) before anything is written.
+    """
+    if user_type not in tuple(UserType):
+        raise InvalidInput("user_type must be internal or client.", field="user_type")
+    policy.require(actor.role, policy.invite_action(user_type))
+    final_role = _resolve_role(actor, user_type, role)
+    final_products = _resolve_products(actor.portal, products)
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE:
+        raise InvalidInput(f"The message is at most {MAX_MESSAGE} characters.", field="message")
+    return InviteOptions(user_type=str(user_type), role=final_role, products=final_products, message=message)
+
+
+ALREADY_INVITED = "A pending invitation exists; use Resend to send it again."
+
+
+def classify(
+    session: Session,
+    portal: Portal,
+    parsed: list[ParsedRecipient],
+    seen: set[str],
+    *,
+    now,
+    replace_expired: bool,
+) -> list[Skipped | None]:
+    """For each recipient: ``None`` if it is to be invited, else why it is skipped.
+
+    The one place the skip rules live (single invitations and imports both call it): invalid,
+    duplicate (``seen`` holds addresses met earlier in the same request or file), already a
+    member (deactivated members may be invited again), already invited (a pending, unexpired
+    invitation). With ``replace_expired`` a pending-but-expired invitation is marked expired so
+    a fresh one can take its place. Two queries for the whole batch.
+    """
+    emails = {p.email for p in parsed if p.email}
+    members = {}
+    pending = {}
+    if emails:
+        members = dict(
+            session.execute(
+                select(User.email, Member.status)
+                .join(Member, Member.user_id == User.id)
+                .where(Member.portal_id == portal.id, User.email.in_(emails))
+            ).all()
+        )
+        pending = {
+            inv.recipient: inv
+            for inv in session.scalars(
+                select(Invitation).where(
+                    Invitation.portal_id == portal.id,
+                    Invitation.status == PENDING,
+                    Invitation.recipient.in_(emails),
+                )
+            )
+        }
+    outcomes: list[Skipped | None] = []
+    for p in parsed:
+        if p.email is None:
+            outcomes.append(Skipped(p.raw, "invalid_recipient", p.error or "Not a valid email address."))
+            continue
+        if p.email in seen:
+            outcomes.append(Skipped(p.raw, "duplicate", "This address appears more than once in the list."))
+            continue
+        seen.add(p.email)
+        status = members.get(p.email)
+        if status is not None and status != members_service.DEACTIVATED:
+            outcomes.append(Skipped(p.raw, "already_member", "This person is already in the portal."))
+            continue
+        invitation = pending.get(p.email)
+        if invitation is not None:
+            if invitation.expires_at > now:
+                outcomes.append(Skipped(p.raw, "already_invited", ALREADY_INVITED, invitation.id))
+                continue
+            if replace_expired:
+                invitation.status = EXPIRED  # expired but not yet swept: a fresh one replaces it
+        outcomes.append(None)
+    return outcomes
+
+
+def email_context(
+    *,
+    portal: Portal,
+    recipient: str,
+    recipient_name: str,
+    options: InviteOptions,
+    role: str,
+    token: str,
+    expires_at,
+    inviter_name: str,
+) -> dict:
+    """What the invitation email template needs (the link holds the raw token)."""
+    return {
+        "inviter_name": inviter_name,
+        "portal_name": portal.name,
+        "recipient": recipient,
+        "recipient_name": recipient_name,
+        "user_type": options.user_type,
+        "role": role,
+        "message": options.message,
+        "link": _invite_link(token),
+        "expires_at": expires_at.isoformat(),
+        "expires_at_text": expires_at.strftime("%d %B %Y at %H:%M UTC"),
+    }
+
+
 def _queue_invitation_email(
     session: Session, invitation: Invitation, portal: Portal, token: str, inviter_name: str
 ) -> None:
+    options = InviteOptions(
+        user_type=invitation.user_type,
+        role=Role(invitation.role),
+        products=list(invitation.products),
+        message=invitation.message,
+    )
     notifications_service.enqueue_email(
         session,
         event_key=f"invitation:{invitation.id}:send:{invitation.send_count}",
@@ -118,22 +252,20 @@ def _queue_invitation_email(
         to=invitation.recipient,
         portal_id=portal.id,
         invitation_id=invitation.id,
-        context={
-            "inviter_name": inviter_name,
-            "portal_name": portal.name,
-            "recipient": invitation.recipient,
-            "recipient_name": invitation.recipient_name,
-            "user_type": invitation.user_type,
-            "role": invitation.role,
-            "message": invitation.message,
-            "link": _invite_link(token),
-            "expires_at": invitation.expires_at.isoformat(),
-            "expires_at_text": invitation.expires_at.strftime("%d %B %Y at %H:%M UTC"),
-        },
+        context=email_context(
+            portal=portal,
+            recipient=invitation.recipient,
+            recipient_name=invitation.recipient_name,
+            options=options,
+            role=invitation.role,
+            token=token,
+            expires_at=invitation.expires_at,
+            inviter_name=inviter_name,
+        ),
     )
 
 
-def _inviter_name(actor: Actor) -> str:
+def inviter_display_name(actor: Actor) -> str:
     if actor.user is not None:
         return actor.user.name or actor.user.email or actor.portal.name
     if actor.api_key is not None and actor.api_key.created_by is not None:
@@ -157,14 +289,7 @@ def invite(
     and nothing is written); then each recipient is written in its own savepoint, so one bad
     address never half-writes or blocks the others.
     """
-    if user_type not in tuple(UserType):
-        raise InvalidInput("user_type must be internal or client.", field="user_type")
-    policy.require(actor.role, policy.invite_action(user_type))
-    final_role = _resolve_role(actor, user_type, role)
-    final_products = _resolve_products(actor.portal, products)
-    message = (message or "").strip()
-    if len(message) > MAX_MESSAGE:
-        raise InvalidInput(f"The message is at most {MAX_MESSAGE} characters.", field="message")
+    options = check_options(actor, user_type=user_type, role=role, products=products, message=message)
     raw_list = split_recipients(recipients)
     if not raw_list:
         raise InvalidInput("Give at least one recipient.", field="recipients")
@@ -176,70 +301,11 @@ def invite(
 
     portal = actor.portal
     parsed = [parse_recipient(raw) for raw in raw_list]
-    emails = {p.email for p in parsed if p.email}
-    # Two queries for the whole request instead of two per recipient.
-    members_by_email = (
-        {
-            email: member
-            for email, member in session.execute(
-                select(User.email, Member)
-                .join(Member, Member.user_id == User.id)
-                .where(Member.portal_id == portal.id, User.email.in_(emails))
-            )
-        }
-        if emails
-        else {}
-    )
-    pending_by_email = (
-        {
-            inv.recipient: inv
-            for inv in session.scalars(
-                select(Invitation).where(
-                    Invitation.portal_id == portal.id,
-                    Invitation.status == PENDING,
-                    Invitation.recipient.in_(emails),
-                )
-            )
-        }
-        if emails
-        else {}
-    )
-
-    result = InviteResult()
-    seen: set[str] = set()
     now = clock.now()
-    inviter_name = _inviter_name(actor)
-    to_create = []
-    for p in parsed:
-        if p.email is None:
-            result.skipped.append(
-                Skipped(p.raw, "invalid_recipient", p.error or "Not a valid email address.")
-            )
-            continue
-        if p.email in seen:
-            result.skipped.append(
-                Skipped(p.raw, "duplicate", "This address appears more than once in the request.")
-            )
-            continue
-        seen.add(p.email)
-        member = members_by_email.get(p.email)
-        if member is not None and member.status != members_service.DEACTIVATED:
-            result.skipped.append(Skipped(p.raw, "already_member", "This person is already in the portal."))
-            continue
-        pending = pending_by_email.get(p.email)
-        if pending is not None:
-            if pending.expires_at > now:
-                result.skipped.append(
-                    Skipped(
-                        p.raw,
-                        "already_invited",
-                        "A pending invitation exists; use Resend to send it again.",
-                        pending.id,
-                    )
-                )
-                continue
-            pending.status = EXPIRED  # expired but not yet swept: a fresh invitation replaces it
-        to_create.append(p)
+    outcomes = classify(session, portal, parsed, set(), now=now, replace_expired=True)
+    result = InviteResult(skipped=[o for o in outcomes if o is not None])
+    to_create = [p for p, o in zip(parsed, outcomes, strict=True) if o is None]
+    sender = inviter_display_name(actor)
 
     if to_create:
         # The portal's sending limit counts every invitation email.
@@ -256,10 +322,10 @@ def invite(
             portal_id=portal.id,
             recipient=p.email,
             recipient_name=p.name,
-            user_type=str(user_type),
-            role=str(final_role),
-            products=final_products,
-            message=message,
+            user_type=options.user_type,
+            role=str(options.role),
+            products=options.products,
+            message=options.message,
             status=PENDING,
             token_hash=hash_token(token),
             expires_at=now + timedelta(seconds=portal.invitation_ttl_seconds),
@@ -274,11 +340,9 @@ def invite(
                 session.flush()
         except IntegrityError:
             # Someone invited the same address at the same moment (double click, retry).
-            result.skipped.append(
-                Skipped(p.raw, "already_invited", "A pending invitation exists; use Resend to send it again.")
-            )
+            result.skipped.append(Skipped(p.raw, "already_invited", ALREADY_INVITED))
             continue
-        _queue_invitation_email(session, invitation, portal, token, inviter_name)
+        _queue_invitation_email(session, invitation, portal, token, sender)
         audit_service.record(
             session,
             actor,
@@ -286,7 +350,7 @@ def invite(
             target_type="invitation",
             target_id=invitation.id,
             target_label=invitation.recipient,
-            detail={"user_type": invitation.user_type, "role": invitation.role, "products": final_products},
+            detail={"user_type": invitation.user_type, "role": invitation.role, "products": options.products},
         )
         result.invited.append(invitation)
     session.flush()
@@ -338,7 +402,7 @@ def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
             code="already_invited",
         ) from exc
     notifications_service.cancel_for_invitation(session, invitation.id)
-    _queue_invitation_email(session, invitation, actor.portal, token, _inviter_name(actor))
+    _queue_invitation_email(session, invitation, actor.portal, token, inviter_display_name(actor))
     audit_service.record(
         session,
         actor,
@@ -533,6 +597,7 @@ def accept(
     member.invited_by_id = invitation.invited_by_id
     session.flush()
     invitation.member_id = member.id
+    workspaces_service.mark_joined(session, portal.id, user.id)  # approved join requests (links)
     actor = Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=ip)
     audit_service.record(
         session,
@@ -545,6 +610,63 @@ def accept(
     )
     session.flush()
     return AcceptResult(invitation=invitation, portal=portal, user=user, member=member)
+
+
+def accept_for_address(
+    session: Session, *, portal: Portal, user: User, ip: str | None = None
+) -> Member | None:
+    """Complete ``user``'s pending invitation to ``portal`` without its token, for someone who
+    has just proved they own the address another way (a confirmed invite-link sign-up).
+
+    Returns the member, or None when no live invitation is pending. The invitation's type,
+    role and products apply, and the same single-use claim as ``accept`` makes it happen once.
+    """
+    now = clock.now()
+    invitation = session.scalar(
+        select(Invitation).where(
+            Invitation.portal_id == portal.id,
+            Invitation.recipient == user.email,
+            Invitation.status == PENDING,
+            Invitation.expires_at > now,
+        )
+    )
+    if invitation is None:
+        return None
+    claimed = session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.status == PENDING, Invitation.expires_at > now)
+        .values(status=ACCEPTED, accepted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
+        return None
+    session.refresh(invitation)
+    notifications_service.cancel_for_invitation(session, invitation.id)  # its link is of no use now
+    member = members_service.get_membership(session, portal.id, user.id)
+    if member is None:
+        member = Member(portal_id=portal.id, user_id=user.id)
+        session.add(member)
+    member.user_type = invitation.user_type
+    member.role = invitation.role
+    member.products = list(invitation.products)
+    member.status = members_service.ACTIVE
+    member.activated_at = now
+    member.deactivated_at = None
+    member.invited_by_id = invitation.invited_by_id
+    session.flush()
+    invitation.member_id = member.id
+    workspaces_service.mark_joined(session, portal.id, user.id)
+    audit_service.record(
+        session,
+        Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=ip),
+        "invitation.accepted",
+        target_type="invitation",
+        target_id=invitation.id,
+        target_label=invitation.recipient,
+        detail={"role": member.role, "user_type": member.user_type, "via": "invite_link"},
+    )
+    session.flush()
+    return member
 
 
 def expire_due(session: Session, *, limit: int = 1000) -> int:
