@@ -16,7 +16,14 @@ A = Action
 EXPECTED: dict[Role, set[Action]] = {
     Role.OWNER: set(Action),
     Role.ADMIN: set(Action),
-    Role.MEMBER: {A.INVITE_CLIENT, A.INVITATION_VIEW, A.MEMBER_VIEW},
+    Role.MEMBER: {
+        A.INVITE_CLIENT,
+        A.INVITATION_VIEW,
+        A.MEMBER_VIEW,
+        A.WORKSPACE_CREATE,
+        A.WORKSPACE_LINK_MANAGE,
+        A.JOIN_REQUEST_APPROVE,
+    },
     Role.CLIENT: set(),
 }
 
@@ -74,3 +81,36 @@ class TestDeactivate:
         """Admins deactivate members and clients."""
         assert policy.check_deactivate(Role.ADMIN, Role.MEMBER, is_self=False, owners_left=1) is None
         assert policy.check_deactivate(Role.ADMIN, Role.CLIENT, is_self=False, owners_left=1) is None
+
+
+class TestJoinRequestApproval:
+    @pytest.mark.parametrize(
+        ("actor", "user_type", "allowed"),
+        [
+            (Role.OWNER, "internal", True),
+            (Role.ADMIN, "internal", True),
+            (Role.MEMBER, "internal", False),
+            (Role.OWNER, "client", True),
+            (Role.ADMIN, "client", True),
+            (Role.MEMBER, "client", True),
+        ],
+    )
+    def test_internal_only_if_allowed_to_invite_internal(self, actor, user_type, allowed):
+        """Approving as internal needs INVITE_INTERNAL; any internal user may approve as client."""
+        assert (policy.check_approve_join_request(actor, user_type) is None) is allowed
+
+
+class TestLinkRole:
+    @pytest.mark.parametrize(
+        ("actor", "target", "allowed"),
+        [
+            (Role.OWNER, Role.OWNER, False),
+            (Role.OWNER, Role.ADMIN, True),
+            (Role.ADMIN, Role.ADMIN, True),
+            (Role.ADMIN, Role.MEMBER, True),
+            (Role.ADMIN, Role.CLIENT, True),
+        ],
+    )
+    def test_a_link_never_grants_owner(self, actor, target, allowed):
+        """A shareable link never makes anyone an owner."""
+        assert (policy.check_link_role(actor, target) is None) is allowed

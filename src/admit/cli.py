@@ -175,21 +175,29 @@ def init(portal_name: str, owner_email: str, owner_password: str, owner_name: st
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A .txt or .csv file of addresses (one per line or separated by , ; or tabs).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the per-recipient results as JSON.")
+@click.option("--dry-run", is_flag=True, help="Only say what would happen (with --file: a preview).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 @click.argument("recipients", nargs=-1)
-def invite(slug, user_type, role, products, message, file, as_json, recipients) -> None:
-    """Invite people by email: addresses as arguments, or --file."""
+def invite(slug, user_type, role, products, message, file, dry_run, as_json, recipients) -> None:
+    """Invite people by email: addresses as arguments, or a list with --file.
+
+    A file goes through a bulk import: the same checks per row, a progress bar, and a summary
+    (the per-row report is in User Management and the API). --dry-run previews without writing.
+    """
     from admit.errors import DomainError
     from admit.invitations import service as invitations_service
 
     items = list(recipients)
     if file is not None:
-        try:
-            items.append(file.read_text(encoding="utf-8-sig"))
-        except UnicodeDecodeError:
-            _fail(f"{file} is not UTF-8 text.")
+        if items:
+            _fail("Give addresses as arguments or --file, not both.", code=2)
+        _import_file(slug, file, user_type, role, list(products), message, dry_run, as_json)
+        return
     if not items:
         _fail("Give addresses as arguments or --file.", code=2)
+    if dry_run:
+        _preview_text(slug, "\n".join(items), user_type, role, list(products), message, as_json)
+        return
     settings = _settings()
     db = _db(settings)
     try:
@@ -220,6 +228,123 @@ def invite(slug, user_type, role, products, message, file, as_json, recipients) 
             click.echo(f"skipped  {row['recipient']}  {row['code']}: {row['detail']}")
         click.echo(f"{len(invited)} invited, {len(skipped)} skipped. The worker sends the emails.")
     if not invited:
+        sys.exit(1)
+
+
+def _file_chunks(path: Path):
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            yield chunk
+
+
+def _print_preview(preview: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(preview))
+        return
+    labels = {
+        "will_invite": "will invite",
+        "already_member": "already members",
+        "already_invited": "already invited",
+        "duplicate": "duplicates in the list",
+        "invalid_recipient": "invalid",
+        "not_allowed": "not allowed",
+    }
+    click.echo(f"{preview['total']} rows")
+    for code, label in labels.items():
+        count = preview["counts"].get(code, 0)
+        click.echo(f"  {count:>8}  {label}")
+        if code != "will_invite":
+            for sample in preview["samples"].get(code, []):
+                click.echo(f"            row {sample['row']}: {sample['recipient']}  {sample['detail']}")
+
+
+def _preview_text(slug, text, user_type, role, products, message, as_json) -> None:
+    from admit.errors import DomainError
+    from admit.imports import service as imports_service
+
+    db = _db(_settings())
+    try:
+        with db.unit_of_work() as session:
+            preview = imports_service.preview(
+                session,
+                _system_actor(session, slug),
+                chunks=[text.encode("utf-8")],
+                user_type=user_type,
+                role=role,
+                products=products,
+                message=message,
+            )
+    except DomainError as exc:
+        _fail(exc.message)
+    _print_preview(preview, as_json)
+    if not preview["counts"]["will_invite"]:
+        sys.exit(1)
+
+
+def _import_file(slug, path: Path, user_type, role, products, message, dry_run, as_json) -> None:
+    """``admit invite --file``: preview, or import with a progress bar."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from admit.errors import DomainError
+    from admit.imports import service as imports_service
+    from admit.imports.models import DONE, FAILED, InvitationImport
+
+    settings = _settings()
+    db = _db(settings)
+    options = {"user_type": user_type, "role": role, "products": products, "message": message}
+    try:
+        with db.unit_of_work() as session:
+            actor = _system_actor(session, slug)
+            if dry_run:
+                preview = imports_service.preview(session, actor, chunks=_file_chunks(path), **options)
+            else:
+                imp, created = imports_service.create(
+                    session, actor, chunks=_file_chunks(path), filename=path.name, **options
+                )
+                import_id, total = imp.id, imp.total_rows
+    except DomainError as exc:
+        _fail(exc.message + (f" (field: {exc.fields['field']})" if exc.fields.get("field") else ""))
+    if dry_run:
+        _print_preview(preview, as_json)
+        if not preview["counts"]["will_invite"]:
+            sys.exit(1)
+        return
+    if not created:
+        click.echo(f"This list was already imported (import {import_id}); nobody is invited twice.", err=True)
+    columns = (TextColumn("Inviting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=as_json or not sys.stderr.isatty(), transient=False) as bar:
+        task = bar.add_task("import", total=total)
+        claimed = imports_service.claim(db, import_id) if created else None
+        if claimed is not None:
+            final = imports_service.run(
+                db, *claimed, on_progress=lambda imp: bar.update(task, completed=imp.processed_rows)
+            )
+        else:
+            # Another worker (e.g. the one inside `admit serve`) has it: follow its progress,
+            # and take it over if that worker dies (its lease runs out).
+            while True:
+                with db.unit_of_work() as session:
+                    imp = session.get(InvitationImport, import_id)
+                    final = imports_service.status_of(imp)
+                bar.update(task, completed=final["processed"])
+                if final["status"] in (DONE, FAILED):
+                    break
+                claimed = imports_service.claim(db, import_id)
+                if claimed is not None:
+                    final = imports_service.run(
+                        db, *claimed, on_progress=lambda imp: bar.update(task, completed=imp.processed_rows)
+                    )
+                    break
+                time.sleep(0.5)
+        bar.update(task, completed=final["processed"])
+    if as_json:
+        click.echo(json.dumps(final))
+    else:
+        skipped = ", ".join(f"{n} {code}" for code, n in sorted(final["skipped"].items())) or "none"
+        click.echo(f"{final['invited']} invited, skipped: {skipped}. The worker sends the emails.")
+    if final["status"] == FAILED or (created and not final["invited"]) or not created:
         sys.exit(1)
 
 
@@ -303,3 +428,120 @@ def check_config() -> None:
         f"public URL {settings.public_url}",
         fg="green",
     )
+
+
+# --- admit link: the portal's invite link (Copy / Refresh / policy) ---------------------------
+
+
+@main.group()
+def link() -> None:
+    """The portal's shareable invite link: show it, refresh it, set its policy."""
+
+
+def _link_json(view) -> dict:
+    from admit.links.schemas import InviteLinkRead
+
+    return InviteLinkRead.of(view).model_dump(mode="json")
+
+
+def _print_link(view, as_json: bool) -> None:
+    data = _link_json(view)
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    click.echo(data["url"] or "(the URL cannot be rebuilt: the secret key changed; run `admit link refresh`)")
+    joins_as = data["user_type"] + (f" ({data['role']})" if data["user_type"] == "internal" else "")
+    uses = f"{data['uses']} of {data['max_uses']}" if data["max_uses"] else f"{data['uses']} (no limit)"
+    click.echo(f"  status        {data['status']}{'' if data['enabled'] else ' (disabled)'}")
+    click.echo(f"  joins as      {joins_as}")
+    click.echo(f"  expires       {data['expires_at'] or 'never'}")
+    click.echo(f"  domains       {', '.join(data['allowed_domains']) or 'any'}")
+    click.echo(f"  places taken  {uses}")
+    click.echo(f"  joined        {data['joined']}")
+
+
+@link.command("show")
+@click.option("--portal", "slug", required=True, help="Portal slug.")
+@click.option("--json", "as_json", is_flag=True)
+def link_show(slug, as_json) -> None:
+    """Print the link (Copy Link) and its policy."""
+    from admit.errors import DomainError
+    from admit.links import service as links_service
+
+    db = _db(_settings())
+    try:
+        with db.unit_of_work() as session:
+            view = links_service.portal_link(session, _system_actor(session, slug))
+            _print_link(view, as_json)
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+@link.command("refresh")
+@click.option("--portal", "slug", required=True, help="Portal slug.")
+@click.option("--json", "as_json", is_flag=True)
+def link_refresh(slug, as_json) -> None:
+    """Refresh Link: print the new link; the previous one stops working at once."""
+    from admit.errors import DomainError
+    from admit.links import service as links_service
+
+    db = _db(_settings())
+    try:
+        with db.unit_of_work() as session:
+            view = links_service.refresh_portal_link(session, _system_actor(session, slug))
+            _print_link(view, as_json)
+    except DomainError as exc:
+        _fail(exc.message)
+
+
+def _none_or_int(value: str | None, name: str):
+    if value is None:
+        return None
+    if value.strip().lower() in ("none", "never", "unlimited", ""):
+        return "none"
+    try:
+        return int(value)
+    except ValueError:
+        _fail(f"{name} must be a whole number or 'none'.", code=2)
+
+
+@link.command("set")
+@click.option("--portal", "slug", required=True, help="Portal slug.")
+@click.option("--type", "user_type", type=click.Choice(["internal", "client"]), help="User type joiners get.")
+@click.option("--role", type=click.Choice(["admin", "member"]), help="Role for internal joiners.")
+@click.option("--lifetime-days", help="Days the link lives (Refresh starts it again), or 'none'.")
+@click.option(
+    "--domains", help="Allowed email domains, comma-separated (exact; subdomains only if listed), or 'none'."
+)
+@click.option("--max-uses", help="How many may sign up through the link, or 'none'.")
+@click.option("--enable/--disable", "enabled", default=None, help="Turn the link on or off.")
+@click.option("--json", "as_json", is_flag=True)
+def link_set(slug, user_type, role, lifetime_days, domains, max_uses, enabled, as_json) -> None:
+    """Change the link's policy; options not given stay as they are."""
+    from admit.errors import DomainError
+    from admit.links import service as links_service
+
+    changes: dict = {}
+    if user_type is not None:
+        changes["user_type"] = user_type
+    if role is not None:
+        changes["role"] = role
+    days = _none_or_int(lifetime_days, "--lifetime-days")
+    if days is not None:
+        changes["lifetime_seconds"] = None if days == "none" else days * 24 * 3600
+    if domains is not None:
+        listed = [d.strip() for d in domains.split(",") if d.strip()]
+        changes["allowed_domains"] = [] if [d.lower() for d in listed] in ([], ["none"]) else listed
+    uses = _none_or_int(max_uses, "--max-uses")
+    if uses is not None:
+        changes["max_uses"] = None if uses == "none" else uses
+    if enabled is not None:
+        changes["enabled"] = enabled
+    db = _db(_settings())
+    try:
+        with db.unit_of_work() as session:
+            view = links_service.update_portal_link(session, _system_actor(session, slug), **changes)
+            _print_link(view, as_json)
+    except DomainError as exc:
+        field = exc.fields.get("field")
+        _fail(exc.message + (f" (field: {field})" if field else ""))

@@ -5,14 +5,18 @@ and the HTTP ``status`` it maps to. Services raise these, never ``HTTPException`
 
 | class                | status | code                                  |
 | -------------------- | ------ | ------------------------------------- |
-| InvalidInput         | 422    | invalid_input (names the field)       |
+| InvalidInput         | 422    | invalid_input (names the field),      |
+|                      |        | domain_not_allowed (field ``email``)  |
 | NotAuthenticated     | 401    | not_authenticated                     |
-| PermissionDenied     | 403    | permission_denied                     |
+| PermissionDenied     | 403    | permission_denied, member_deactivated |
 | SignInRequired       | 403    | sign_in_required                      |
 | CsrfFailed           | 403    | csrf_failed                           |
 | NotFound             | 404    | not_found / invitation_not_found      |
 | Conflict             | 409    | invitation_not_pending, already_set_up|
+|                      |        | join_request_not_pending              |
 | Gone                 | 410    | invitation_used / _expired / _revoked |
+|                      |        | link_gone, link_used_up,              |
+|                      |        | confirmation_used / _expired / ...    |
 | RateLimited          | 429    | rate_limited                          |
 """
 

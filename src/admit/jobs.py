@@ -1,4 +1,4 @@
-"""The worker: delivers notifications and runs scheduled work (the expiry sweep).
+"""The worker: delivers notifications, runs bulk imports and scheduled work (the expiry sweep).
 
 It runs inside ``admit serve`` (a background thread) or alone as ``admit worker``, any number of
 times: every step is safe to run concurrently (see ``notifications.jobs`` for how rows are
@@ -12,6 +12,7 @@ import threading
 import time
 
 from admit.db import Database
+from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
 from admit.notifications import jobs as notifications_jobs
 from admit.settings import Settings
@@ -28,8 +29,10 @@ class Worker:
         self._last_sweep = 0.0
 
     def run_once(self, *, sweep: bool = True) -> dict:
-        """One pass: deliver what is due, then (if due) sweep expired invitations."""
+        """One pass: deliver what is due, run a queued import, then (if due) sweep expirations."""
         counts = notifications_jobs.deliver_due(self.db, self.settings)
+        if imports_service.run_due(self.db) is not None:
+            counts["imports"] = 1
         if sweep and time.monotonic() - self._last_sweep >= SWEEP_EVERY_SECONDS:
             with self.db.unit_of_work() as session:
                 counts["expired"] = invitations_service.expire_due(session)
@@ -52,7 +55,7 @@ class Worker:
         while not stop.is_set():
             try:
                 counts = self.run_once()
-                busy = counts.get("sent", 0) + counts.get("retry", 0) + counts.get("failed", 0)
+                busy = sum(counts.get(k, 0) for k in ("sent", "retry", "failed", "imports"))
             except Exception:  # noqa: BLE001 - the loop must survive a bad pass
                 log.exception("worker.pass_failed")
                 busy = 0

@@ -4,9 +4,11 @@ from admit.audit.models import AuditEvent
 from admit.auth.models import ApiKey, SignInLink, WebSession
 from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
 from admit.invitations.models import Invitation
+from admit.links.models import InviteLink, JoinRequest, LinkSignup
 from admit.members.models import Member, User
 from admit.notifications.models import DevMessage, Notification
 from admit.portals.models import Portal
+from admit.workspaces.models import Workspace, WorkspaceMember
 
 __all__ = [
     "ApiKey",
@@ -16,10 +18,15 @@ __all__ = [
     "InvitationImport",
     "InvitationImportChunk",
     "InvitationImportRow",
+    "InviteLink",
+    "JoinRequest",
+    "LinkSignup",
     "Member",
     "Notification",
     "Portal",
     "SignInLink",
     "User",
     "WebSession",
+    "Workspace",
+    "WorkspaceMember",
 ]

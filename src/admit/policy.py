@@ -41,6 +41,10 @@ class Action(StrEnum):
     PORTAL_SETTINGS = "portal.settings"
     AUDIT_VIEW = "audit.view"
     API_KEY_MANAGE = "api_key.manage"
+    LINK_MANAGE = "invite_link.manage"
+    WORKSPACE_CREATE = "workspace.create"
+    WORKSPACE_LINK_MANAGE = "workspace_link.manage"
+    JOIN_REQUEST_APPROVE = "join_request.approve"
 
 
 _ADMIN_ACTIONS = frozenset(Action)
@@ -48,7 +52,17 @@ _ADMIN_ACTIONS = frozenset(Action)
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
     Role.OWNER: _ADMIN_ACTIONS,
     Role.ADMIN: _ADMIN_ACTIONS,
-    Role.MEMBER: frozenset({Action.INVITE_CLIENT, Action.INVITATION_VIEW, Action.MEMBER_VIEW}),
+    Role.MEMBER: frozenset(
+        {
+            Action.INVITE_CLIENT,
+            Action.INVITATION_VIEW,
+            Action.MEMBER_VIEW,
+            # Inside workspaces they are in (workspaces.service.accessible_workspace_ids).
+            Action.WORKSPACE_CREATE,
+            Action.WORKSPACE_LINK_MANAGE,
+            Action.JOIN_REQUEST_APPROVE,
+        }
+    ),
     Role.CLIENT: frozenset(),
 }
 
@@ -63,6 +77,10 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.PORTAL_SETTINGS: "Only owners and admins can change portal settings.",
     Action.AUDIT_VIEW: "Only owners and admins can read the audit log.",
     Action.API_KEY_MANAGE: "Only owners and admins can manage API keys.",
+    Action.LINK_MANAGE: "Only owners and admins can manage the portal's invite link.",
+    Action.WORKSPACE_CREATE: "Only internal users can create workspaces.",
+    Action.WORKSPACE_LINK_MANAGE: "Only internal users of the workspace can share its link.",
+    Action.JOIN_REQUEST_APPROVE: "Only internal users of the workspace can answer join requests.",
 }
 
 
@@ -102,6 +120,22 @@ def check_deactivate(
         if owners_left <= 1:
             return "The last owner cannot be deactivated."
     return None
+
+
+def check_approve_join_request(actor_role: Role | str, user_type: UserType | str) -> str | None:
+    """Approving a join request invites the person as the chosen type: internal only for those
+    who may invite internal users (seed 001: only admins invite new internal users)."""
+    if UserType(user_type) is UserType.INTERNAL and not can(actor_role, Action.INVITE_INTERNAL):
+        return "Only owners and admins can let someone in as an internal user; approve them as a client."
+    return None
+
+
+def check_link_role(actor_role: Role | str, target_role: Role | str) -> str | None:
+    """What a shareable link may grant: never owner (anyone holding the link would become one),
+    and otherwise what the actor could grant by invitation."""
+    if Role(target_role) is Role.OWNER:
+        return "An invite link cannot make people owners; invite owners one by one."
+    return check_grant_role(actor_role, target_role)
 
 
 def require_rule(reason: str | None) -> None:

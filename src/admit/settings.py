@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1, le=50)
     delivery_batch_size: int = Field(default=100, ge=1, le=10_000)
 
+    # Bulk imports
+    import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    import_max_rows: int = Field(default=1_000_000, ge=1)
+
     # Sessions and security
     session_cookie_name: str = "admit_session"
     session_cookie_secure: bool = False
@@ -52,6 +56,10 @@ class Settings(BaseSettings):
     login_rate_limit: str = "10/minute"
     token_rate_limit: str = "30/minute"
     invite_rate_limit: str = "2000/hour"
+    # Invite links (sign-ups and join requests): per client address, per link, per email address.
+    link_ip_rate_limit: str = "20/hour"
+    link_rate_limit: str = "200/hour"
+    link_address_rate_limit: str = "5/hour"
 
     @field_validator("public_url")
     @classmethod

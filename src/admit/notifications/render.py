@@ -8,7 +8,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-TEMPLATES = ("invitation", "sign_in")
+TEMPLATES = ("invitation", "sign_in", "link_confirm", "join_request_approved", "join_request_declined")
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),

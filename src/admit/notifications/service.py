@@ -10,10 +10,13 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from admit.db import new_id
+from admit.kit import clock
+from admit.kit.bulk import insert_rows
 from admit.notifications.models import FAILED, QUEUED, SENDING, Notification
 from admit.notifications.render import TEMPLATES
 
-__all__ = ["cancel_for_invitation", "enqueue_email", "latest_for_invitations"]
+__all__ = ["cancel_for_invitation", "enqueue_email", "enqueue_emails", "latest_for_invitations"]
 
 CANCELLED = "cancelled"
 
@@ -45,6 +48,40 @@ def enqueue_email(
     )
     session.add(notification)
     return notification
+
+
+def enqueue_emails(session: Session, rows: list[dict]) -> None:
+    """Queue many emails in one statement (bulk imports).
+
+    Each row has ``event_key``, ``template``, ``to``, ``context``, ``portal_id`` and optionally
+    ``invitation_id``. Unlike ``enqueue_email`` this does not look for an existing row per event:
+    callers pass events that are new by construction (fresh invitation ids), and the unique
+    ``event_key`` still refuses a repeat.
+    """
+    if not rows:
+        return
+    now = clock.now()
+    insert_rows(
+        session,
+        Notification.__table__,
+        [
+            {
+                "id": new_id(),
+                "event_key": row["event_key"],
+                "channel": "email",
+                "template": row["template"],
+                "to_address": row["to"],
+                "context": row["context"],
+                "portal_id": row.get("portal_id"),
+                "invitation_id": row.get("invitation_id"),
+                "status": QUEUED,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    )
 
 
 def cancel_for_invitation(session: Session, invitation_id) -> int:

@@ -10,6 +10,7 @@ from admit import policy
 from admit.errors import DomainError
 from admit.invitations import service as invitations_service
 from admit.invitations.models import ACCEPTED
+from admit.links import service as links_service
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.pages.deps import FLASH_COOKIE, PageActor, check_csrf, read_flash, redirect, render, set_flash
@@ -71,6 +72,23 @@ def _rows(session, actor, tab: str) -> list[dict]:
                 is None,
             }
         )
+    if policy.can(actor.role, Action.LINK_MANAGE):
+        # Signed up through the invite link, waiting for their confirmation email: Pending.
+        for s in links_service.pending_signups(session, actor, user_type=user_type, limit=ROSTER_LIMIT):
+            rows.append(
+                {
+                    "kind": "signup",
+                    "id": s.id,
+                    "name": s.name,
+                    "address": s.email,
+                    "role": s.role,
+                    "products": [],
+                    "status": "pending",
+                    "invited_by": "Invite link",
+                    "last_sent": s.created_at,
+                    "delivery": None,
+                }
+            )
     return rows
 
 
@@ -90,6 +108,9 @@ def _page(request: Request, session, actor, *, tab: str, status_code: int = 200,
         "form": {"user_type": "client" if tab == "clients" else "internal"},
         "notice": request.query_params.get("notice"),
         "open_invite": request.query_params.get("invite") is not None,
+        "invite_link": links_service.portal_link(session, actor)
+        if policy.can(actor.role, Action.LINK_MANAGE)
+        else None,
     }
     context.update(extra)
     return render(request, "users/list.html", context, status_code=status_code)

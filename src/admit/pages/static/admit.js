@@ -27,6 +27,23 @@ document.addEventListener("click", (event) => {
     dialog.showModal();
     event.preventDefault();
   }
+  // Copy Link: to the clipboard, and say so (falls back to selecting the text).
+  const copier = event.target.closest("[data-copy]");
+  if (copier) {
+    const field = document.getElementById(copier.dataset.copy);
+    const said = document.getElementById(copier.dataset.copyStatus);
+    const say = (text) => { if (said) said.textContent = text; };
+    const fallback = () => {
+      field.select();
+      try { document.execCommand("copy"); say("Link copied to the clipboard."); } catch (e) { say("Press Ctrl+C (or Cmd+C) to copy the selected link."); }
+    };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(field.value).then(() => say("Link copied to the clipboard."), fallback);
+    } else {
+      fallback();
+    }
+    event.preventDefault();
+  }
   const closer = event.target.closest("[data-close]");
   if (closer) { closer.closest("dialog").close(); event.preventDefault(); }
   const tab = event.target.closest("[data-tab]");
@@ -34,6 +51,10 @@ document.addEventListener("click", (event) => {
     const box = tab.closest("[data-tabs]");
     box.querySelectorAll("[data-tab]").forEach((t) => t.classList.toggle("active", t === tab));
     box.querySelectorAll("[data-panel]").forEach((p) => { p.hidden = p.dataset.panel !== tab.dataset.tab; });
+    // Buttons outside the panels that belong to one tab (the modal's Send Invitation).
+    (box.closest("dialog") || document).querySelectorAll("[data-for-tab]").forEach((el) => {
+      el.hidden = el.dataset.forTab !== tab.dataset.tab;
+    });
     event.preventDefault();
   }
 });

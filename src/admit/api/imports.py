@@ -1,0 +1,154 @@
+"""Bulk invitations: upload a .csv/.txt (multipart ``file``) or JSON ``{text}``; preview with
+``dry_run``; otherwise 202 and the worker does it. ``Idempotency-Key`` makes a retry safe."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import ValidationError
+
+from admit.api.deps import ActorDep
+from admit.errors import CsrfFailed, InvalidInput
+from admit.imports import service as imports_service
+from admit.imports.models import InvitationImport
+from admit.imports.schemas import ImportCreate, ImportPreview, ImportStatus
+from admit.web import SAFE_METHODS, SessionDep, csrf_ok, portal_actor, read_auth
+
+router = APIRouter(tags=["invitation imports"])
+READ_BYTES = 1024 * 1024
+
+
+def _status(request: Request, imp: InvitationImport) -> ImportStatus:
+    base = f"/api/v1/portals/{request.path_params['portal']}/invitation-imports/{imp.id}"
+    return ImportStatus(
+        **imports_service.status_of(imp),
+        errors_url=f"{base}/report.csv?outcome=skipped",
+        report_url=f"{base}/report.csv",
+        preview=ImportPreview(**imp.preview) if imp.preview else None,
+    )
+
+
+def _file_chunks(upload) -> Iterator[bytes]:
+    upload.file.seek(0)
+    while chunk := upload.file.read(READ_BYTES):
+        yield chunk
+
+
+def _truthy(value) -> bool:
+    return str(value).lower() in ("1", "true", "yes", "on")
+
+
+@router.post(
+    "/portals/{portal}/invitation-imports",
+    responses={200: {"model": ImportPreview}, 202: {"model": ImportStatus}},
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "application/json": {"schema": ImportCreate.model_json_schema()},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file", "user_type"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "user_type": {"type": "string", "enum": ["internal", "client"]},
+                            "role": {"type": "string"},
+                            "products": {"type": "array", "items": {"type": "string"}},
+                            "message": {"type": "string"},
+                            "dry_run": {"type": "boolean"},
+                        },
+                    }
+                },
+            }
+        }
+    },
+)
+async def create_import(portal: str, request: Request):
+    """Preview (``dry_run``) or start a bulk invitation from a file or pasted text."""
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith("multipart/form-data"):
+        form = await request.form()
+        upload = form.get("file")
+        if upload is None or not hasattr(upload, "file"):
+            raise InvalidInput("Attach the list as the multipart field “file”.", field="file")
+        fields = {
+            "user_type": form.get("user_type") or "",
+            "role": form.get("role") or None,
+            "products": [p for p in form.getlist("products") if p] or None,
+            "message": form.get("message") or None,
+            "dry_run": _truthy(form.get("dry_run", "false")),
+        }
+        filename = upload.filename or ""
+        chunks_factory = lambda: _file_chunks(upload)  # noqa: E731
+    else:
+        try:
+            body = ImportCreate.model_validate_json(await request.body())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"]) or None
+            raise InvalidInput(f"{field}: {first['msg']}" if field else first["msg"], field=field) from exc
+        fields = body.model_dump(exclude={"text"})
+        filename = ""
+        data = body.text.encode("utf-8")
+        chunks_factory = lambda: iter([data])  # noqa: E731
+    key = request.headers.get("idempotency-key")
+    return await run_in_threadpool(_create, request, portal, fields, filename, chunks_factory, key)
+
+
+def _create(request: Request, portal: str, fields: dict, filename: str, chunks_factory, key):
+    db = request.app.state.db
+    with db.unit_of_work() as session:
+        auth = read_auth(request, session)
+        if (
+            auth.web_session is not None
+            and request.method not in SAFE_METHODS
+            and not csrf_ok(auth, request.headers.get("x-csrf-token"))
+        ):
+            raise CsrfFailed("Send the X-CSRF-Token header given at sign-in.")
+        actor = portal_actor(request, session, portal, auth)
+        options = {k: fields.get(k) for k in ("user_type", "role", "products", "message")}
+        if fields.get("dry_run"):
+            preview = imports_service.preview(session, actor, chunks=chunks_factory(), **options)
+            return JSONResponse(ImportPreview(**preview).model_dump(), status_code=200)
+        imp, created = imports_service.create(
+            session, actor, chunks=chunks_factory(), filename=filename, idempotency_key=key, **options
+        )
+        body = _status(request, imp).model_dump()
+        body["created"] = created
+    return JSONResponse(body, status_code=202 if created else 200)
+
+
+@router.get("/portals/{portal}/invitation-imports/{import_id}", response_model=ImportStatus)
+def get_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep):
+    """Progress: ``{status, total, processed, invited, skipped: {code: count}, errors_url}``."""
+    return _status(request, imports_service.get_or_raise(session, actor, import_id))
+
+
+@router.post("/portals/{portal}/invitation-imports/{import_id}/confirm", response_model=ImportStatus)
+def confirm_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep):
+    """Start an import created as a draft (the pages' preview step)."""
+    return _status(request, imports_service.confirm(session, actor, import_id))
+
+
+@router.get("/portals/{portal}/invitation-imports/{import_id}/report.csv")
+def import_report(import_id: uuid.UUID, request: Request, actor: ActorDep, outcome: str | None = None):
+    """The per-row report as CSV (cells that look like formulas are escaped)."""
+    db = request.app.state.db
+    with db.unit_of_work() as session:
+        imports_service.get_or_raise(session, actor, import_id)
+
+    def stream():
+        with db.unit_of_work() as session:
+            yield from imports_service.report_csv(
+                session, actor, import_id, only_skipped=outcome == "skipped"
+            )
+
+    return StreamingResponse(
+        stream(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="invitations-{import_id}.csv"'},
+    )

@@ -1,0 +1,210 @@
+"""Invite links: the portal's link and workspace links (managers), and the public side (preview,
+sign up, confirm, ask to join). Thin over ``links.service``."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+
+from admit.api.auth import set_session_cookie
+from admit.api.deps import ActorDep, AuthDep
+from admit.auth import service as auth_service
+from admit.kit import ratelimit
+from admit.links import service as links_service
+from admit.links.schemas import (
+    ConfirmResponse,
+    InviteLinkRead,
+    InviteLinkUpdate,
+    JoinRequestApprove,
+    JoinRequestCreate,
+    JoinRequestPage,
+    JoinRequestRead,
+    JoinRequestReceived,
+    LinkPreviewRead,
+    LinkSignupAccepted,
+    LinkSignupCreate,
+    LinkSignupPage,
+    LinkSignupRead,
+)
+from admit.members.schemas import MemberRead, UserRead
+from admit.web import SessionDep, SettingsDep, client_ip
+
+router = APIRouter(tags=["invite links"])
+
+NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+
+
+# --- managing the portal's link ---------------------------------------------------------
+
+
+@router.get("/portals/{portal}/invite-link", response_model=InviteLinkRead)
+def get_invite_link(actor: ActorDep, session: SessionDep, response: Response):
+    """The portal's invite link (Copy Link), its policy and how many joined through it."""
+    response.headers["Cache-Control"] = "no-store"
+    return InviteLinkRead.of(links_service.portal_link(session, actor))
+
+
+@router.patch("/portals/{portal}/invite-link", response_model=InviteLinkRead)
+def update_invite_link(body: InviteLinkUpdate, actor: ActorDep, session: SessionDep):
+    """Change the link's policy; only the fields sent change (null: no expiry / no rule / no limit)."""
+    view = links_service.update_portal_link(session, actor, **body.model_dump(exclude_unset=True))
+    return InviteLinkRead.of(view)
+
+
+@router.post("/portals/{portal}/invite-link/refresh", response_model=InviteLinkRead)
+def refresh_invite_link(actor: ActorDep, session: SessionDep):
+    """Refresh Link: a new URL; the previous one stops working for everyone at once."""
+    return InviteLinkRead.of(links_service.refresh_portal_link(session, actor))
+
+
+@router.get("/portals/{portal}/invite-link/signups", response_model=LinkSignupPage)
+def list_link_signups(
+    actor: ActorDep,
+    session: SessionDep,
+    status: Literal["pending", "confirmed", "expired"] | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+):
+    """Who signed up through the link: pending (awaiting their confirmation), confirmed, expired."""
+    rows, next_cursor = links_service.list_signups(session, actor, status=status, cursor=cursor, limit=limit)
+    return LinkSignupPage(items=[LinkSignupRead.of(s) for s in rows], next_cursor=next_cursor)
+
+
+# --- workspace links and join requests --------------------------------------------------
+
+
+@router.get("/portals/{portal}/workspaces/{workspace_id}/link", response_model=InviteLinkRead)
+def get_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, response: Response):
+    """The workspace's link; opening it lets anyone ask to join the workspace."""
+    response.headers["Cache-Control"] = "no-store"
+    return InviteLinkRead.of(links_service.workspace_link(session, actor, workspace_id))
+
+
+@router.post("/portals/{portal}/workspaces/{workspace_id}/link/refresh", response_model=InviteLinkRead)
+def refresh_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    return InviteLinkRead.of(links_service.refresh_workspace_link(session, actor, workspace_id))
+
+
+@router.get("/portals/{portal}/join-requests", response_model=JoinRequestPage)
+def list_join_requests(
+    actor: ActorDep,
+    session: SessionDep,
+    status: Literal["pending", "approved", "declined"] | None = None,
+    workspace_id: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+):
+    """Join requests of the workspaces you are in (owners and admins: all), newest first."""
+    rows, next_cursor = links_service.list_join_requests(
+        session, actor, status=status, workspace_id=workspace_id, cursor=cursor, limit=limit
+    )
+    return JoinRequestPage(items=[JoinRequestRead.of(r) for r in rows], next_cursor=next_cursor)
+
+
+@router.post("/portals/{portal}/join-requests/{request_id}/approve", response_model=JoinRequestRead)
+def approve_join_request(
+    request_id: uuid.UUID, body: JoinRequestApprove, actor: ActorDep, session: SessionDep
+):
+    """Approve, choosing the user type (internal only if you may invite internal users)."""
+    request = links_service.approve(session, actor, request_id, user_type=body.user_type, role=body.role)
+    return JoinRequestRead.of(request)
+
+
+@router.post("/portals/{portal}/join-requests/{request_id}/decline", response_model=JoinRequestRead)
+def decline_join_request(request_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Decline; the person is told politely by email."""
+    return JoinRequestRead.of(links_service.decline(session, actor, request_id))
+
+
+# --- the public side --------------------------------------------------------------------
+
+
+@router.get("/links/{token}", response_model=LinkPreviewRead)
+def preview_link(
+    token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+):
+    """Public preview of a link. 410 ``link_gone`` for expired, refreshed, disabled or used-up links."""
+    response.headers.update(NO_REFERRER)
+    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    return LinkPreviewRead.of(links_service.preview(session, token))
+
+
+@router.post("/links/{token}/signup", response_model=LinkSignupAccepted, status_code=202)
+def signup_through_link(
+    token: str, body: LinkSignupCreate, request: Request, response: Response, session: SessionDep
+):
+    """Sign up through a portal link; 202 when the confirmation email is on its way.
+
+    Errors: ``link_gone`` / ``link_used_up`` (410), ``domain_not_allowed`` and ``invalid_input``
+    (422, with ``field``), ``rate_limited`` (429). The answer does not depend on whether the
+    address already has an account.
+    """
+    response.headers.update(NO_REFERRER)
+    record = links_service.signup(
+        session, token=token, email=body.email, name=body.name, password=body.password, ip=client_ip(request)
+    )
+    return LinkSignupAccepted(
+        email=record.email,
+        detail=f"We sent a confirmation email to {record.email}. Follow the link in it to join.",
+    )
+
+
+@router.get("/links/confirm/{token}")
+def preview_confirmation(
+    token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+):
+    """What a confirmation link is for (portal, address). Opening it never uses it up."""
+    response.headers.update(NO_REFERRER)
+    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    c = links_service.confirmation(session, token)
+    return {
+        "portal": {"slug": c.portal.slug, "name": c.portal.name},
+        "email": c.signup.email,
+        "name": c.signup.name,
+    }
+
+
+@router.post("/links/confirm/{token}", response_model=ConfirmResponse)
+def confirm_signup(
+    token: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: AuthDep,
+):
+    """Confirm a link sign-up (single use): the person joins and is signed in."""
+    response.headers.update(NO_REFERRER)
+    ip = client_ip(request)
+    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    result = links_service.confirm(session, token=token, ip=ip)
+    if auth.web_session is not None and auth.web_session.user_id == result.user.id:
+        csrf = auth.web_session.csrf_token
+    else:
+        auth_service.end_session(session, auth.raw_session)
+        raw, web_session = auth_service.start_session(
+            session, result.user, lifetime_hours=settings.session_lifetime_hours, ip=ip
+        )
+        set_session_cookie(response, settings, raw)
+        csrf = web_session.csrf_token
+    return ConfirmResponse(
+        outcome=result.outcome,
+        user=UserRead.model_validate(result.user),
+        member=MemberRead.of(result.member),
+        portal={"slug": result.portal.slug, "name": result.portal.name},
+        csrf_token=csrf,
+    )
+
+
+@router.post("/links/{token}/join-requests", response_model=JoinRequestReceived, status_code=202)
+def request_to_join(
+    token: str, body: JoinRequestCreate, request: Request, response: Response, session: SessionDep
+):
+    """Ask to join a workspace through its link; its internal users approve or decline."""
+    response.headers.update(NO_REFERRER)
+    links_service.request_to_join(
+        session, token=token, email=body.email, name=body.name, note=body.note, ip=client_ip(request)
+    )
+    return JoinRequestReceived(detail="Your request was sent. You will get an email when someone answers it.")

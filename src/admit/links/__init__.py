@@ -1,0 +1,1 @@
+"""Invite links: the portal's shareable link, workspace links, sign-ups and join requests."""

@@ -1,0 +1,209 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from admit.links.models import JoinRequest, LinkSignup
+from admit.links.service import LinkView, Preview
+from admit.members.schemas import MemberRead, UserRead
+
+
+class InviteLinkRead(BaseModel):
+    """A link as its managers see it. ``url`` is null only when the server's secret key changed
+    since the link was made: Refresh gives a new one. ``uses`` counts places taken on the current
+    link (confirmed and unexpired pending sign-ups; for a workspace link, join requests);
+    ``joined`` counts everyone who joined through it since it was made."""
+
+    kind: Literal["portal", "workspace"]
+    workspace_id: uuid.UUID | None
+    url: str | None
+    status: Literal["active", "expired", "disabled", "used_up"]
+    user_type: Literal["internal", "client"]
+    role: str
+    lifetime_seconds: int | None
+    expires_at: datetime | None
+    allowed_domains: list[str]
+    max_uses: int | None
+    uses: int
+    joined: int
+    pending: int
+    enabled: bool
+    created_at: datetime
+    refreshed_at: datetime
+
+    @classmethod
+    def of(cls, view: LinkView) -> InviteLinkRead:
+        link = view.link
+        return cls(
+            kind=link.kind,
+            workspace_id=link.workspace_id,
+            url=view.url,
+            status=view.state,
+            user_type=link.user_type,
+            role=link.role,
+            lifetime_seconds=link.lifetime_seconds,
+            expires_at=link.expires_at,
+            allowed_domains=list(link.allowed_domains or []),
+            max_uses=link.max_uses,
+            uses=view.uses,
+            joined=view.joined,
+            pending=view.pending,
+            enabled=link.enabled,
+            created_at=link.created_at,
+            refreshed_at=link.refreshed_at,
+        )
+
+
+class InviteLinkUpdate(BaseModel):
+    """Only the fields sent change. ``null`` means none: no expiry, no domain rule, no limit."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_type: Literal["internal", "client"] | None = None
+    role: Literal["admin", "member", "client", "owner"] | None = None
+    lifetime_seconds: int | None = None
+    expires_at: datetime | None = None
+    allowed_domains: list[str] | None = Field(default=None, max_length=50)
+    max_uses: int | None = None
+    enabled: bool | None = None
+
+
+class LinkPreviewRead(BaseModel):
+    kind: Literal["portal", "workspace"]
+    portal: dict
+    workspace: dict | None
+    user_type: Literal["internal", "client"] | None
+    password_required: bool
+    allowed_domains: list[str]
+    expires_at: datetime | None
+
+    @classmethod
+    def of(cls, p: Preview) -> LinkPreviewRead:
+        link = p.link
+        return cls(
+            kind=link.kind,
+            portal={"slug": p.portal.slug, "name": p.portal.name},
+            workspace={"id": str(p.workspace.id), "name": p.workspace.name} if p.workspace else None,
+            user_type=link.user_type if link.kind == "portal" else None,
+            password_required=p.password_required,
+            allowed_domains=list(link.allowed_domains or []),
+            expires_at=link.expires_at,
+        )
+
+
+class LinkSignupCreate(BaseModel):
+    # Unknown fields (a role or user type, say) are ignored: they come from the link.
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    password: str | None = Field(default=None, max_length=256)
+
+
+class LinkSignupAccepted(BaseModel):
+    status: Literal["confirmation_sent"] = "confirmation_sent"
+    email: str
+    detail: str
+
+
+class LinkSignupRead(BaseModel):
+    id: uuid.UUID
+    email: str
+    name: str
+    user_type: str
+    role: str
+    status: Literal["pending", "confirmed", "expired", "superseded"]
+    outcome: str | None
+    created_at: datetime
+    expires_at: datetime
+    confirmed_at: datetime | None
+
+    @classmethod
+    def of(cls, s: LinkSignup) -> LinkSignupRead:
+        return cls(
+            id=s.id,
+            email=s.email,
+            name=s.name,
+            user_type=s.user_type,
+            role=s.role,
+            status=s.effective_status(),
+            outcome=s.outcome,
+            created_at=s.created_at,
+            expires_at=s.expires_at,
+            confirmed_at=s.confirmed_at,
+        )
+
+
+class LinkSignupPage(BaseModel):
+    items: list[LinkSignupRead]
+    next_cursor: str | None
+
+
+class ConfirmResponse(BaseModel):
+    outcome: Literal["joined", "invitation_completed", "already_member"]
+    user: UserRead
+    member: MemberRead
+    portal: dict
+    csrf_token: str
+
+
+class JoinRequestCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class JoinRequestReceived(BaseModel):
+    status: Literal["received"] = "received"
+    detail: str
+
+
+class JoinRequestApprove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_type: Literal["internal", "client"]
+    role: Literal["owner", "admin", "member", "client"] | None = None
+
+
+class JoinRequestRead(BaseModel):
+    id: uuid.UUID
+    workspace: dict
+    email: str
+    name: str
+    note: str
+    status: Literal["pending", "approved", "declined"]
+    user_type: str | None
+    role: str | None
+    outcome: str | None
+    invitation_id: uuid.UUID | None
+    decided_by: UserRead | None
+    decided_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: JoinRequest) -> JoinRequestRead:
+        return cls(
+            id=r.id,
+            workspace={"id": str(r.workspace_id), "name": r.workspace.name},
+            email=r.email,
+            name=r.name,
+            note=r.note,
+            status=r.status,
+            user_type=r.user_type,
+            role=r.role,
+            outcome=r.outcome,
+            invitation_id=r.invitation_id,
+            decided_by=UserRead.model_validate(r.decided_by) if r.decided_by else None,
+            decided_at=r.decided_at,
+            created_at=r.created_at,
+        )
+
+
+class JoinRequestPage(BaseModel):
+    items: list[JoinRequestRead]
+    next_cursor: str | None

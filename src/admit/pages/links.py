@@ -1,0 +1,253 @@
+"""Invite-link pages: the portal link's page (Copy / Refresh / policy / who joined), workspace
+link refresh and join-request answers, and the public side (/join/{token}, /confirm/{token})."""
+
+from __future__ import annotations
+
+import uuid
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from admit import policy
+from admit.auth import service as auth_service
+from admit.errors import DomainError, InvalidInput
+from admit.kit import ratelimit
+from admit.links import service as links_service
+from admit.pages.auth import start_browser_session
+from admit.pages.deps import PageActor, PageAuth, check_csrf, redirect, render
+from admit.policy import Role
+from admit.web import SessionDep, SettingsDep, client_ip
+
+router = APIRouter()
+NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
+# Errors a public form shows next to the form (anything else is the error page).
+_FORM_ERRORS = (422, 429)
+
+
+def _portal_page(request: Request, session, actor, *, status_code: int = 200, **extra):
+    view = links_service.portal_link(session, actor)
+    signups, _ = links_service.list_signups(session, actor, limit=50)
+    context = {
+        "nav": "users",
+        "view": view,
+        "signups": signups,
+        "grantable_roles": [r for r in ("member", "admin") if policy.check_link_role(actor.role, r) is None],
+        "notice": request.query_params.get("notice"),
+    }
+    context.update(extra)
+    return render(request, "links/portal.html", context, status_code=status_code)
+
+
+@router.get("/p/{slug}/invite-link", name="links:portal")
+def portal_link_page(request: Request, actor: PageActor, session: SessionDep):
+    """Share Invite Link: the link, Copy / Refresh, its policy and how many joined through it."""
+    return _portal_page(request, session, actor)
+
+
+def _optional_int(value: str, field: str, *, scale: int = 1) -> int | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        return int(value) * scale
+    except ValueError as exc:
+        raise InvalidInput("Give a whole number, or leave it empty.", field=field) from exc
+
+
+@router.post("/p/{slug}/invite-link", name="links:update", dependencies=[Depends(check_csrf)])
+def portal_link_update(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    user_type: str = Form("internal"),
+    role: str = Form(""),
+    lifetime_days: str = Form(""),
+    allowed_domains: str = Form(""),
+    max_uses: str = Form(""),
+    enabled: str = Form(""),
+):
+    """Save the link's policy (only what changed is recorded)."""
+    try:
+        current = links_service.portal_link(session, actor).link
+        lifetime = _optional_int(lifetime_days, "lifetime_seconds", scale=24 * 3600)
+        changes = {
+            "user_type": user_type,
+            "role": role if user_type == "internal" else None,
+            "allowed_domains": [d for d in allowed_domains.replace(",", "\n").split() if d.strip()],
+            "max_uses": _optional_int(max_uses, "max_uses"),
+            "enabled": bool(enabled),
+        }
+        if lifetime != current.lifetime_seconds:  # saving again must not restart the expiry
+            changes["lifetime_seconds"] = lifetime
+        links_service.update_portal_link(session, actor, **changes)
+    except DomainError as exc:
+        if exc.status not in (403, 422):
+            raise
+        session.rollback()
+        return _portal_page(
+            request,
+            session,
+            actor,
+            status_code=exc.status,
+            error=exc.message,
+            error_field=exc.fields.get("field"),
+        )
+    return redirect(f"/p/{actor.portal.slug}/invite-link", notice="Invite link settings saved.")
+
+
+@router.post("/p/{slug}/invite-link/refresh", name="links:refresh", dependencies=[Depends(check_csrf)])
+def portal_link_refresh(actor: PageActor, session: SessionDep, back: str = "link"):
+    """Refresh Link, from the Invite modal (back to it) or from the link's page."""
+    links_service.refresh_portal_link(session, actor)
+    notice = "Invite link refreshed. The previous link no longer works."
+    if back == "users":
+        return redirect(f"/p/{actor.portal.slug}/users?invite=link", notice=notice)
+    return redirect(f"/p/{actor.portal.slug}/invite-link", notice=notice)
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/link/refresh",
+    name="links:refresh_workspace",
+    dependencies=[Depends(check_csrf)],
+)
+def workspace_link_refresh(workspace_id: uuid.UUID, actor: PageActor, session: SessionDep):
+    links_service.refresh_workspace_link(session, actor, workspace_id)
+    return redirect(
+        f"/p/{actor.portal.slug}/workspaces/{workspace_id}",
+        notice="Workspace link refreshed. The previous link no longer works.",
+    )
+
+
+@router.post(
+    "/p/{slug}/join-requests/{request_id}/approve",
+    name="join_requests:approve",
+    dependencies=[Depends(check_csrf)],
+)
+def approve_submit(
+    request_id: uuid.UUID,
+    actor: PageActor,
+    session: SessionDep,
+    user_type: str = Form("client"),
+    role: str = Form(""),
+):
+    request = links_service.approve(
+        session, actor, request_id, user_type=user_type, role=role if user_type == "internal" else None
+    )
+    told = {
+        "invited": f"{request.email} was invited to the portal and the workspace.",
+        "invitation_pending": f"{request.email} will be in the workspace once they accept their invitation.",
+        "added_to_workspace": f"{request.email} was added to the workspace.",
+    }[request.outcome]
+    return redirect(f"/p/{actor.portal.slug}/workspaces/{request.workspace_id}", notice=f"Approved. {told}")
+
+
+@router.post(
+    "/p/{slug}/join-requests/{request_id}/decline",
+    name="join_requests:decline",
+    dependencies=[Depends(check_csrf)],
+)
+def decline_submit(request_id: uuid.UUID, actor: PageActor, session: SessionDep):
+    request = links_service.decline(session, actor, request_id)
+    return redirect(
+        f"/p/{actor.portal.slug}/workspaces/{request.workspace_id}",
+        notice=f"Declined. {request.email} will get a polite email.",
+    )
+
+
+# --- the public side --------------------------------------------------------------------
+
+
+def _join_page(request, session, settings, token, *, status_code=200, **extra):
+    preview = links_service.preview(session, token)
+    context = {
+        "p": preview,
+        "token": token,
+        "portal": None,
+        "min_password": settings.password_min_length,
+        "allowed": [links_service.display_domain(d) for d in preview.link.allowed_domains],
+        "form": {},
+    }
+    context.update(extra)
+    return render(request, "links/join.html", context, status_code=status_code, headers=NO_REFERRER)
+
+
+@router.get("/join/{token}", name="links:join")
+def join_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+    """A portal link shows the sign-up form; a workspace link the join-request form."""
+    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    return _join_page(request, session, settings, token)
+
+
+@router.post("/join/{token}", name="links:signup", dependencies=[Depends(check_csrf)])
+def join_submit(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: PageAuth,
+    email: str = Form(""),
+    name: str = Form(""),
+    password: str = Form(""),
+    note: str = Form(""),
+):
+    """Sign up (portal link) or ask to join (workspace link)."""
+    ip = client_ip(request)
+    preview = links_service.preview(session, token)
+    try:
+        if preview.link.kind == "portal":
+            record = links_service.signup(
+                session, token=token, email=email, name=name, password=password or None, ip=ip
+            )
+            sent = {"kind": "signup", "email": record.email, "portal": preview.portal.name}
+        else:
+            record = links_service.request_to_join(
+                session, token=token, email=email, name=name, note=note, ip=ip
+            )
+            sent = {"kind": "request", "email": record.email, "workspace": preview.workspace.name}
+    except DomainError as exc:
+        if exc.status not in _FORM_ERRORS:
+            raise
+        session.rollback()
+        return _join_page(
+            request,
+            session,
+            settings,
+            token,
+            status_code=exc.status,
+            error=exc.message,
+            error_field=exc.fields.get("field"),
+            form={"email": email, "name": name, "note": note},
+        )
+    return render(request, "links/sent.html", {"sent": sent, "portal": None}, headers=NO_REFERRER)
+
+
+@router.get("/confirm/{token}", name="links:confirm_show")
+def confirm_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+    """The confirmation email's link: a page with one button (mail scanners open links)."""
+    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    c = links_service.confirmation(session, token)
+    return render(
+        request, "links/confirm.html", {"c": c, "token": token, "portal": None}, headers=NO_REFERRER
+    )
+
+
+@router.post("/confirm/{token}", name="links:confirm", dependencies=[Depends(check_csrf)])
+def confirm_submit(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+    """Confirm: the person joins (or is signed in to their membership) and lands in the portal."""
+    ip = client_ip(request)
+    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    result = links_service.confirm(session, token=token, ip=ip)
+    if result.outcome == "already_member":
+        welcome = f"Welcome back! You are signed in to {result.portal.name}."
+    else:
+        joined_as = {Role.CLIENT: "a client", Role.OWNER: "an owner", Role.ADMIN: "an admin"}.get(
+            Role(result.member.role), "a member"
+        )
+        welcome = f"Welcome to {result.portal.name}! You joined as {joined_as}."
+    response = RedirectResponse(f"/p/{result.portal.slug}?notice={quote(welcome)}", status_code=303)
+    response.headers.update(NO_REFERRER)
+    if auth.user is None or auth.user.id != result.user.id:
+        auth_service.end_session(session, auth.raw_session)
+        start_browser_session(session, settings, response, result.user, ip)
+    return response

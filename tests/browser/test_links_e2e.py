@@ -1,0 +1,169 @@
+"""The invite link in a real browser: Share Invite Link → Copy Link (read back from the
+clipboard) → Refresh Link → the old link is gone → sign up through the new one → confirm from
+the dev mailbox → in. Then the admin narrows the link to one email domain and sees who joined.
+
+Every step goes through the pages as a person would; emails are read at /dev/mailbox, where
+the live server's worker delivers them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import Page, expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PORTAL = "Acme Inc."
+OWNER_NAME = "Olivia Owner"
+OWNER_EMAIL = "olivia@acme.com"
+OWNER_PASSWORD = "owner-password-123"
+LIN_PASSWORD = "lin-password-2024"
+MAIL_TIMEOUT_SECONDS = 10.0
+
+
+def set_up_portal(page: Page, server) -> None:
+    page.goto(server("/"))
+    expect(page).to_have_url(server("/setup"))
+    page.get_by_label("Portal name").fill(PORTAL)
+    page.get_by_label("Your name").fill(OWNER_NAME)
+    page.get_by_label("Your email").fill(OWNER_EMAIL)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Create portal").click()
+    expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
+
+
+def share_tab(page: Page):
+    """Invite Users → the modal's Share Invite Link tab."""
+    dialog = page.locator("dialog#invite-dialog")
+    if not dialog.is_visible():
+        page.get_by_role("button", name="Invite Users").click()
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Share Invite Link").click()
+    expect(dialog.get_by_label("Invite link")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Send Invitation")).to_be_hidden()
+    return dialog
+
+
+def copy_link(page: Page, dialog) -> str:
+    """Copy Link; the page says so; return what is on the clipboard."""
+    dialog.get_by_role("button", name="Copy Link").click()
+    expect(dialog.locator("[data-copied]")).to_have_text("Link copied to the clipboard.")
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def newest_email(page: Page, server, to: str) -> str:
+    """Open the newest email to ``to`` in the dev mailbox; return its plain text."""
+    page.goto(server("/dev/mailbox"))
+    rows = page.locator(f'#mailbox tbody tr[data-to="{to}"]')
+    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+    while rows.count() < 1 and time.monotonic() < deadline:
+        page.wait_for_timeout(150)
+        page.reload()
+    expect(rows.first).to_be_visible()
+    rows.first.get_by_role("link").click()
+    expect(page.get_by_role("heading", name="Plain text")).to_be_visible()
+    return page.locator("pre.mail").inner_text()
+
+
+def person(page: Page, address: str):
+    return page.locator(f'#people tbody tr[data-address="{address}"]')
+
+
+def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
+    server = live_server
+    owner_context = new_context()
+    owner_context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    owner = owner_context.new_page()
+    set_up_portal(owner, server)
+    users_url = owner.url.split("?")[0]
+
+    # 1. Share Invite Link: Copy Link puts the link on the clipboard and says so.
+    dialog = share_tab(owner)
+    shown = dialog.get_by_label("Invite link").input_value()
+    assert re.fullmatch(re.escape(server("/join/")) + r"[A-Za-z0-9_-]{43}", shown), shown
+    expect(dialog).to_contain_text("0 joined through this link")
+    first_link = copy_link(owner, dialog)
+    assert first_link == shown
+    shot(owner, "share-invite-link")
+
+    # 2. Refresh Link (asks first); the modal comes back on the same tab with a new link.
+    dialog.get_by_role("button", name="Refresh Link").click()
+    confirm = owner.locator("dialog#confirm-dialog")
+    expect(confirm).to_contain_text("The current link stops working for everyone at once.")
+    confirm.get_by_role("button", name="Refresh Link").click()
+    expect(owner.locator(".notice")).to_contain_text(
+        "Invite link refreshed. The previous link no longer works."
+    )
+    dialog = owner.locator("dialog#invite-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Invite link")).to_be_visible()
+    new_link = copy_link(owner, dialog)
+    assert new_link != first_link and new_link == dialog.get_by_label("Invite link").input_value()
+    shot(owner, "refreshed")
+
+    # 3. Someone opens the old link: gone, and it says so.
+    lin = new_context().new_page()
+    lin.goto(first_link)
+    expect(lin.get_by_role("heading", name="No longer valid")).to_be_visible()
+    expect(lin.get_by_text("This invite link no longer works.")).to_be_visible()
+    expect(lin.get_by_role("button", name="Sign up")).to_have_count(0)
+    shot(lin, "old-link-gone")
+
+    # 4. The new link: the portal's name, a sign-up form; then "check your email".
+    lin.goto(new_link)
+    expect(lin.get_by_role("heading", name=f"Join {PORTAL}")).to_be_visible()
+    lin.get_by_label("Email").fill("Lin@Acme.com")
+    lin.get_by_label("Your name").fill("Lin Chen")
+    lin.get_by_label("Choose a password").fill(LIN_PASSWORD)
+    shot(lin, "sign-up")
+    lin.get_by_role("button", name="Sign up").click()
+    expect(lin.get_by_role("heading", name="Check your email")).to_be_visible()
+    expect(lin.locator(".card")).to_contain_text("lin@acme.com")
+
+    # Until then the owner sees Lin as Pending (joined through the invite link).
+    owner.goto(users_url)
+    expect(person(owner, "lin@acme.com").locator("[data-status]")).to_have_text("Pending")
+    expect(person(owner, "lin@acme.com")).to_contain_text("Invite link")
+
+    # 5. The confirmation email, from the dev mailbox; its link; one button; in.
+    text = newest_email(lin, server, "lin@acme.com")
+    assert "Hello Lin Chen," in text and f"join {PORTAL}" in text
+    shot(lin, "confirmation-email")
+    lin.locator('pre.mail a[href*="/confirm/"]').click()
+    expect(lin.get_by_role("heading", name="Confirm your email")).to_be_visible()
+    lin.get_by_role("button", name=f"Confirm and join {PORTAL}").click()
+    expect(lin).to_have_url(re.compile(r"/p/[^/]+/users"))
+    expect(lin.locator(".notice")).to_contain_text(f"Welcome to {PORTAL}! You joined as a member.")
+    expect(lin.get_by_role("button", name="Lin Chen")).to_be_visible()  # signed in as Lin
+    shot(lin, "joined")
+
+    # 6. The owner sees Lin Active, and one person joined through the link.
+    owner.reload()
+    expect(person(owner, "lin@acme.com").locator("[data-status]")).to_have_text("Active")
+    dialog = share_tab(owner)
+    expect(dialog).to_contain_text("1 joined through this link")
+
+    # 7. Link settings: only acme.com addresses from now on; an outsider is refused, politely.
+    dialog.get_by_role("link", name="Link settings and sign-ups").click()
+    expect(owner.get_by_role("heading", name="Share Invite Link")).to_be_visible()
+    owner.get_by_label("Allowed email domains").fill("acme.com")
+    owner.get_by_label("Link lifetime (days)").fill("10")
+    owner.get_by_role("button", name="Save").click()
+    expect(owner.locator(".notice")).to_contain_text("Invite link settings saved.")
+    expect(owner.locator("[data-link-facts]")).to_contain_text("expires")
+    expect(owner.locator("#link-signups")).to_contain_text("lin@acme.com")
+    shot(owner, "link-settings")
+
+    eve = new_context().new_page()
+    eve.goto(new_link)
+    expect(eve.get_by_text("Use your email address at acme.com.")).to_be_visible()
+    eve.get_by_label("Email").fill("eve@acme.com.evil.example")
+    eve.get_by_label("Your name").fill("Eve")
+    eve.get_by_label("Choose a password").fill("eve-password-666")
+    eve.get_by_role("button", name="Sign up").click()
+    expect(eve.get_by_role("alert")).to_contain_text("only accepts email addresses at acme.com")
+    expect(eve.get_by_label("Email")).to_have_value("eve@acme.com.evil.example")
+    shot(eve, "domain-refused")

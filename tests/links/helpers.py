@@ -1,0 +1,86 @@
+"""Helpers for the invite-link tests: manage the link as the owner, sign up, read the emails."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from admit.links import service as links_service
+from admit.notifications.models import Notification
+from admit.workspaces import service as workspaces_service
+from tests.factories import PASSWORD, PortalFixture, actor_for
+
+
+def count(db, model, *where) -> int:
+    with db.unit_of_work() as session:
+        return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def link_token(db, pf: PortalFixture, *, by: str | None = None) -> str:
+    """The portal link's token, as Copy Link gives it."""
+    with db.unit_of_work() as session:
+        view = links_service.portal_link(session, actor_for(session, pf.slug, by or pf.owner_email))
+        return view.url.rsplit("/join/", 1)[1]
+
+
+def refresh(db, pf: PortalFixture) -> str:
+    with db.unit_of_work() as session:
+        view = links_service.refresh_portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+        return view.url.rsplit("/join/", 1)[1]
+
+
+def set_policy(db, pf: PortalFixture, **changes):
+    with db.unit_of_work() as session:
+        return links_service.update_portal_link(
+            session, actor_for(session, pf.slug, pf.owner_email), **changes
+        )
+
+
+def sign_up(
+    db, token: str, email: str, *, name: str = "Sam Signup", password: str | None = PASSWORD, ip="10.0.0.1"
+):
+    with db.unit_of_work() as session:
+        return links_service.signup(session, token=token, email=email, name=name, password=password, ip=ip)
+
+
+def confirmation_token(db, email: str) -> str:
+    """The token in the newest confirmation email queued for ``email`` (read before delivery)."""
+    with db.unit_of_work() as session:
+        row = session.scalar(
+            select(Notification)
+            .where(Notification.template == "link_confirm", Notification.to_address == email)
+            .order_by(Notification.created_at.desc())
+            .limit(1)
+        )
+        assert row is not None, f"no confirmation email to {email}"
+        return re.search(r"/confirm/([A-Za-z0-9_-]+)$", row.context["link"]).group(1)
+
+
+def confirm(db, token: str):
+    with db.unit_of_work() as session:
+        return links_service.confirm(session, token=token, ip="10.0.0.1")
+
+
+def create_workspace(db, pf: PortalFixture, name: str = "Q3 Audit", *, by: str | None = None, kind="flow"):
+    with db.unit_of_work() as session:
+        return workspaces_service.create(
+            session, actor_for(session, pf.slug, by or pf.owner_email), name=name, kind=kind
+        )
+
+
+def workspace_token(db, pf: PortalFixture, workspace_id, *, by: str | None = None) -> str:
+    with db.unit_of_work() as session:
+        view = links_service.workspace_link(
+            session, actor_for(session, pf.slug, by or pf.owner_email), workspace_id
+        )
+        return view.url.rsplit("/join/", 1)[1]
+
+
+def ask_to_join(
+    db, token: str, email: str, *, name: str = "Rita Requester", note: str = "From the audit team"
+):
+    with db.unit_of_work() as session:
+        return links_service.request_to_join(
+            session, token=token, email=email, name=name, note=note, ip="10.0.0.2"
+        )

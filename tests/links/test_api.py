@@ -1,0 +1,278 @@
+"""The invite-link API contract (/api/v1), through the real app, on both backends."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories import PASSWORD, create_portal, login, member_joins
+
+PROBLEM = "application/problem+json"
+LINK_KEYS = {"url", "user_type", "role", "expires_at", "allowed_domains", "max_uses", "uses", "enabled"}
+
+
+def _link(client, pf):
+    r = client.get(f"/api/v1/portals/{pf.slug}/invite-link", headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _token(url: str) -> str:
+    return url.rsplit("/join/", 1)[1]
+
+
+def _mail(client, email, path):
+    items = client.get("/api/v1/dev/messages", params={"to": email}).json()["items"]
+    assert items, f"no mail to {email}"
+    return items[0], re.search(rf"/{path}/([A-Za-z0-9_-]+)", items[0]["text"])
+
+
+def _signup(client, token, email, **body):
+    body = {"email": email, "name": "Sam Signup", "password": PASSWORD, **body}
+    return client.post(f"/api/v1/links/{token}/signup", json=body)
+
+
+class TestManageLink:
+    def test_get_shape(self, client, db, settings):
+        """GET gives the link and its policy; the URL is built from the public URL."""
+        pf = create_portal(db)
+        body = _link(client, pf)
+        assert set(body) >= LINK_KEYS
+        assert body["url"].startswith(f"{settings.public_url}/join/")
+        assert (body["user_type"], body["role"], body["enabled"], body["uses"], body["joined"]) == (
+            "internal",
+            "member",
+            True,
+            0,
+            0,
+        )
+        assert (body["expires_at"], body["max_uses"], body["allowed_domains"]) == (None, None, [])
+        assert _link(client, pf)["url"] == body["url"]
+
+    def test_patch_and_refresh(self, client, db):
+        """PATCH changes only the fields sent; refresh returns a new URL and the old one is gone."""
+        pf = create_portal(db)
+        old = _link(client, pf)["url"]
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/invite-link",
+            json={"allowed_domains": ["Acme.com"], "max_uses": 10, "lifetime_seconds": 10 * 86400},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["allowed_domains"], body["max_uses"], body["url"]) == (["acme.com"], 10, old)
+        assert body["expires_at"] is not None
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/invite-link", json={"max_uses": None}, headers=pf.headers()
+        )
+        assert (r.json()["max_uses"], r.json()["allowed_domains"]) == (None, ["acme.com"])
+
+        r = client.post(f"/api/v1/portals/{pf.slug}/invite-link/refresh", headers=pf.headers())
+        assert r.status_code == 200
+        new = r.json()["url"]
+        assert new != old
+        gone = client.get(f"/api/v1/links/{_token(old)}")
+        assert gone.status_code == 410
+        assert gone.headers["content-type"].startswith(PROBLEM)
+        assert gone.json()["code"] == "link_gone"
+        assert client.get(f"/api/v1/links/{_token(new)}").status_code == 200
+        events = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
+        actions = [e["action"] for e in events]
+        assert "invite_link.refreshed" in actions and "invite_link.policy_changed" in actions
+
+    def test_bad_policy_names_the_field(self, client, db):
+        """422 problem+json with the field; unknown fields are refused."""
+        pf = create_portal(db)
+        for body, field in [
+            ({"allowed_domains": ["*.acme.com"]}, "allowed_domains"),
+            ({"max_uses": 0}, "max_uses"),
+            ({"surprise": 1}, "surprise"),
+        ]:
+            r = client.patch(f"/api/v1/portals/{pf.slug}/invite-link", json=body, headers=pf.headers())
+            assert r.status_code == 422, body
+            assert r.json()["field"] == field
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/invite-link", json={"role": "owner"}, headers=pf.headers()
+        )
+        assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
+
+    def test_members_cannot_manage_it(self, client, db, worker):
+        """An internal member gets 403; nobody signed in gets 401."""
+        pf = create_portal(db)
+        assert client.get(f"/api/v1/portals/{pf.slug}/invite-link").status_code == 401
+        member_joins(db, worker, pf, "mel@acme.com")
+        csrf = login(client, "mel@acme.com")
+        assert client.get(f"/api/v1/portals/{pf.slug}/invite-link").status_code == 403
+        r = client.post(f"/api/v1/portals/{pf.slug}/invite-link/refresh", headers={"X-CSRF-Token": csrf})
+        assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
+
+
+class TestPublic:
+    def test_preview(self, client, db):
+        """The preview names the portal and says whether a password is needed; no referrer leaks."""
+        pf = create_portal(db)
+        r = client.get(f"/api/v1/links/{_token(_link(client, pf)['url'])}")
+        assert r.status_code == 200
+        assert r.headers["referrer-policy"] == "no-referrer"
+        body = r.json()
+        assert (body["kind"], body["portal"]["name"], body["password_required"]) == (
+            "portal",
+            "Acme Inc",
+            True,
+        )
+
+    def test_signup_and_confirm_from_the_mailbox(self, client, db, worker):
+        """202, a confirmation email; following it makes an active member, signed in."""
+        pf = create_portal(db)
+        token = _token(_link(client, pf)["url"])
+        r = _signup(client, token, "Ada@Acme.com", name="Ada Lovelace", role="owner")  # role ignored
+        assert r.status_code == 202, r.text
+        assert r.json()["email"] == "ada@acme.com"
+        members = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+        assert "ada@acme.com" not in [m["user"]["email"] for m in members]
+        pending = client.get(
+            f"/api/v1/portals/{pf.slug}/invite-link/signups?status=pending", headers=pf.headers()
+        ).json()["items"]
+        assert [s["email"] for s in pending] == ["ada@acme.com"]
+
+        worker.drain()
+        message, match = _mail(client, "ada@acme.com", "confirm")
+        assert message["subject"] == "Confirm your email to join Acme Inc"
+        confirm_token = match.group(1)
+        assert client.get(f"/api/v1/links/confirm/{confirm_token}").json()["email"] == "ada@acme.com"
+        r = client.post(f"/api/v1/links/confirm/{confirm_token}")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["outcome"] == "joined"
+        assert (body["member"]["role"], body["member"]["status"]) == ("member", "active")
+        # Signed in as Ada: the session cookie works.
+        assert client.get(f"/api/v1/portals/{pf.slug}/members").status_code == 200
+        client.cookies.clear()
+        again = client.post(f"/api/v1/links/confirm/{confirm_token}")
+        assert (again.status_code, again.json()["code"]) == (410, "confirmation_used")
+        assert _link(client, pf)["joined"] == 1
+
+    def test_refusals(self, client, db):
+        """domain_not_allowed (422, field email), link_gone (410), bad input names the field."""
+        pf = create_portal(db)
+        client.patch(
+            f"/api/v1/portals/{pf.slug}/invite-link",
+            json={"allowed_domains": ["acme.com"]},
+            headers=pf.headers(),
+        )
+        token = _token(_link(client, pf)["url"])
+        r = _signup(client, token, "eve@acme.com.evil.example")
+        assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "domain_not_allowed", "email")
+        assert "acme.com" in r.json()["detail"]
+        r = _signup(client, token, "not-an-address")
+        assert (r.status_code, r.json()["field"]) == (422, "email")
+        r = _signup(client, token, "ada@acme.com", password="short")
+        assert (r.status_code, r.json()["field"]) == (422, "password")
+        r = _signup(client, "no-such-token", "ada@acme.com")
+        assert (r.status_code, r.json()["code"]) == (410, "link_gone")
+
+    def test_same_answer_for_members_and_strangers(self, client, db, worker):
+        """Signing up with a member's address answers exactly like a new address (no enumeration)."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        token = _token(_link(client, pf)["url"])
+        known = _signup(client, token, "mel@acme.com")
+        unknown = _signup(client, token, "newbie@acme.com")
+        assert known.status_code == unknown.status_code == 202
+        assert known.json().keys() == unknown.json().keys()
+        assert known.json()["detail"].replace("mel", "X") == unknown.json()["detail"].replace("newbie", "X")
+
+
+class TestWorkspaces:
+    def test_workspace_link_and_join_requests(self, client, db, worker):
+        """Create a workspace, share its link, ask to join, list, approve as client, decline."""
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/workspaces",
+            json={"name": "Q3 Audit", "kind": "flow"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 201, r.text
+        ws = r.json()
+        link = client.get(
+            f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link", headers=pf.headers()
+        ).json()
+        assert (link["kind"], link["workspace_id"]) == ("workspace", ws["id"])
+        token = _token(link["url"])
+        preview = client.get(f"/api/v1/links/{token}").json()
+        assert (preview["kind"], preview["workspace"]["name"]) == ("workspace", "Q3 Audit")
+
+        for email in ("rita@example.org", "sam@example.org"):
+            r = client.post(
+                f"/api/v1/links/{token}/join-requests", json={"email": email, "name": "R", "note": "hello"}
+            )
+            assert r.status_code == 202, r.text
+        r = client.post(f"/api/v1/links/{token}/signup", json={"email": "x@example.org", "name": "X"})
+        assert (r.status_code, r.json()["code"]) == (409, "workspace_link")
+
+        pending = client.get(
+            f"/api/v1/portals/{pf.slug}/join-requests?status=pending", headers=pf.headers()
+        ).json()["items"]
+        by_email = {p["email"]: p for p in pending}
+        assert set(by_email) == {"rita@example.org", "sam@example.org"}
+        assert by_email["rita@example.org"]["workspace"]["name"] == "Q3 Audit"
+
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/join-requests/{by_email['rita@example.org']['id']}/approve",
+            json={"user_type": "client"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["status"], r.json()["outcome"], r.json()["user_type"]) == (
+            "approved",
+            "invited",
+            "client",
+        )
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/join-requests/{by_email['sam@example.org']['id']}/decline",
+            headers=pf.headers(),
+        )
+        assert r.json()["status"] == "declined"
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/join-requests/{by_email['sam@example.org']['id']}/approve",
+            json={"user_type": "client"},
+            headers=pf.headers(),
+        )
+        assert (r.status_code, r.json()["code"]) == (409, "join_request_not_pending")
+
+        worker.drain()
+        message, _ = _mail(client, "sam@example.org", "x")
+        assert "could not approve your request" in message["text"]
+        message, match = _mail(client, "rita@example.org", "invite")
+        assert match and "Q3 Audit" in message["text"]
+        detail = client.get(f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}", headers=pf.headers()).json()
+        # Made with an API key: no person created it, so Rita (Not Joined yet) is its only member.
+        assert {m["user"]["email"]: m["status"] for m in detail["members"]} == {
+            "rita@example.org": "not_joined"
+        }
+
+    def test_member_cannot_approve_as_internal(self, client, db, worker):
+        """An internal member approves as client only; outside their workspaces they get 404."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        csrf = login(client, "mel@acme.com")
+        h = {"X-CSRF-Token": csrf}
+        ws = client.post(f"/api/v1/portals/{pf.slug}/workspaces", json={"name": "Mel's"}, headers=h).json()
+        other = client.post(
+            f"/api/v1/portals/{pf.slug}/workspaces", json={"name": "Not Mel's"}, headers=pf.headers()
+        ).json()
+        assert client.get(f"/api/v1/portals/{pf.slug}/workspaces/{other['id']}/link").status_code == 404
+        token = _token(client.get(f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link").json()["url"])
+        client.post(f"/api/v1/links/{token}/join-requests", json={"email": "ivan@acme.com", "name": "Ivan"})
+        request_id = client.get(f"/api/v1/portals/{pf.slug}/join-requests").json()["items"][0]["id"]
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/join-requests/{request_id}/approve",
+            json={"user_type": "internal"},
+            headers=h,
+        )
+        assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/join-requests/{request_id}/approve",
+            json={"user_type": "client"},
+            headers=h,
+        )
+        assert r.status_code == 200 and r.json()["user_type"] == "client"

@@ -1,0 +1,95 @@
+"""``admit link show|refresh|set`` through click's CliRunner, on both backends."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from admit import cli
+from admit.cli import main
+from tests.factories import create_portal
+from tests.links.helpers import link_token
+
+
+@pytest.fixture
+def run(database_url, db, settings, monkeypatch):  # noqa: ARG001 - db empties the tables first
+    opened = []
+    real_db = cli._db
+
+    def tracking_db(s):
+        d = real_db(s)
+        opened.append(d)
+        return d
+
+    monkeypatch.setattr(cli, "_db", tracking_db)
+    env = {
+        "ADMIT_DATABASE_URL": database_url,
+        "ADMIT_RATE_LIMITS_ENABLED": "false",
+        "ADMIT_ENVIRONMENT": "test",
+        "ADMIT_EMAIL_BACKEND": "dev",
+        "ADMIT_PUBLIC_URL": settings.public_url,
+        "ADMIT_SECRET_KEY": settings.secret_key,
+    }
+    yield lambda *args: CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    for d in opened:
+        d.dispose()
+    from admit.settings import configure
+
+    configure(settings)  # the CLI configured its own settings; put the test's back
+
+
+class TestLinkCommands:
+    def test_show_refresh_set(self, run, db):
+        """show prints the same link as the pages; refresh changes it; set changes the policy."""
+        pf = create_portal(db)
+        shown = run("link", "show", "--portal", pf.slug)
+        assert shown.exit_code == 0, shown.output
+        url = shown.output.splitlines()[0]
+        assert url.endswith("/join/" + link_token(db, pf))
+        assert "joins as      internal (member)" in shown.output
+
+        refreshed = run("link", "refresh", "--portal", pf.slug, "--json")
+        assert refreshed.exit_code == 0, refreshed.output
+        assert json.loads(refreshed.output)["url"] not in (None, url)
+
+        r = run(
+            "link", "set", "--portal", pf.slug, "--type", "client", "--lifetime-days", "10",
+            "--domains", "ACME.com, eu.acme.com", "--max-uses", "25", "--json",
+        )  # fmt: skip
+        assert r.exit_code == 0, r.output
+        data = json.loads(r.output)
+        assert (data["user_type"], data["role"], data["max_uses"]) == ("client", "client", 25)
+        assert data["allowed_domains"] == ["acme.com", "eu.acme.com"]
+        assert data["expires_at"] and data["lifetime_seconds"] == 10 * 86400
+
+        r = run(
+            "link",
+            "set",
+            "--portal",
+            pf.slug,
+            "--domains",
+            "none",
+            "--max-uses",
+            "none",
+            "--disable",
+            "--json",
+        )
+        data = json.loads(r.output)
+        assert (data["allowed_domains"], data["max_uses"], data["enabled"], data["status"]) == (
+            [],
+            None,
+            False,
+            "disabled",
+        )
+
+    def test_bad_values_name_the_field(self, run, db):
+        """Errors exit 1 with the message and the field."""
+        pf = create_portal(db)
+        r = run("link", "set", "--portal", pf.slug, "--domains", "*.acme.com")
+        assert r.exit_code == 1 and "field: allowed_domains" in r.output
+        r = run("link", "set", "--portal", pf.slug, "--max-uses", "lots")
+        assert r.exit_code == 2
+        r = run("link", "show", "--portal", "nope")
+        assert r.exit_code == 1 and "No such portal" in r.output

@@ -1,0 +1,118 @@
+"""Races on invite links (both backends; the point is PostgreSQL, where requests really overlap):
+the use limit, single-use confirmations, the link made on first use, duplicate join requests."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy import select
+
+from admit.errors import Gone
+from admit.links import service as links_service
+from admit.links.models import CONFIRMED, PENDING, InviteLink, JoinRequest, LinkSignup
+from admit.members.models import Member, User
+from tests.factories import actor_for, create_portal
+from tests.links.helpers import (
+    ask_to_join,
+    confirm,
+    confirmation_token,
+    count,
+    create_workspace,
+    link_token,
+    set_policy,
+    sign_up,
+    workspace_token,
+)
+
+pytestmark = pytest.mark.slow
+
+RACERS = 12
+
+
+def _race(n, fn):
+    """Run ``fn(i)`` in ``n`` threads released together; return results or exceptions."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = fn(i)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    return results
+
+
+class TestUseLimit:
+    @pytest.mark.parametrize("max_uses", [1, 3])
+    def test_at_most_max_uses_signups_succeed(self, db, max_uses):
+        """Many simultaneous sign-ups on a link with N places: exactly N succeed, the rest are told
+        the link is used up (or gone, if they looked after it filled), and N places are taken."""
+        pf = create_portal(db)
+        set_policy(db, pf, max_uses=max_uses)
+        token = link_token(db, pf)
+
+        results = _race(RACERS, lambda i: sign_up(db, token, f"racer{i}@acme.com", ip=f"10.1.0.{i}").id)
+        wins = [r for r in results if not isinstance(r, Exception)]
+        losses = [r for r in results if isinstance(r, Exception)]
+        assert len(wins) == max_uses, results
+        assert all(isinstance(e, Gone) and e.code in ("link_used_up", "link_gone") for e in losses), losses
+        assert count(db, LinkSignup, LinkSignup.status == PENDING) == max_uses
+
+        # Every winner can confirm; the link shows N joined and is used up for the next person.
+        with db.unit_of_work() as session:
+            emails = list(session.scalars(select(LinkSignup.email)))
+        for email in emails:
+            confirm(db, confirmation_token(db, email))
+        assert count(db, LinkSignup, LinkSignup.status == CONFIRMED) == max_uses
+        with db.unit_of_work() as session:
+            view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+        assert (view.joined, view.state) == (max_uses, "used_up")
+
+
+class TestConfirmation:
+    def test_one_confirmation_wins(self, db):
+        """The same confirmation link followed many times at once: one member, one success."""
+        pf = create_portal(db)
+        sign_up(db, link_token(db, pf), "ada@acme.com")
+        token = confirmation_token(db, "ada@acme.com")
+
+        results = _race(6, lambda _i: confirm(db, token).member.id)
+        wins = [r for r in results if not isinstance(r, Exception)]
+        losses = [r for r in results if isinstance(r, Exception)]
+        assert len(wins) == 1, results
+        assert all(isinstance(e, Gone) and e.code == "confirmation_used" for e in losses), losses
+        assert count(db, User, User.email == "ada@acme.com") == 1
+        assert count(db, Member) == 2  # the owner and Ada
+
+
+class TestFirstUse:
+    def test_the_link_is_made_once(self, db):
+        """Admins opening the Share Invite Link tab at the same moment see one and the same link."""
+        pf = create_portal(db)
+
+        def open_tab(_i):
+            with db.unit_of_work() as session:
+                return links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email)).url
+
+        results = _race(6, open_tab)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert len(set(results)) == 1
+        assert count(db, InviteLink) == 1
+
+    def test_one_join_request_per_person(self, db):
+        """The same person asking many times at once makes one pending request."""
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        token = workspace_token(db, pf, ws.id)
+        results = _race(6, lambda _i: ask_to_join(db, token, "rita@example.org").id)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert len(set(results)) == 1
+        assert count(db, JoinRequest) == 1

@@ -1,0 +1,209 @@
+"""Invite-link pages through the real app (no browser): the Share Invite Link tab, the link's
+page, sign-up and confirmation pages, workspace link and join requests. The click-through in
+Chromium is tests/browser/test_links_e2e.py."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, member_joins
+from tests.links.helpers import ask_to_join, create_workspace, sign_up, workspace_token
+
+
+def _csrf(text: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', text)
+    assert match, "no csrf_token in the form"
+    return match.group(1)
+
+
+def _sign_in(client, email, password):
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": _csrf(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+
+
+def _shown_link(text: str) -> str:
+    match = re.search(r'value="(http[^"]+/join/[A-Za-z0-9_-]+)" data-link-url', text)
+    assert match, "no invite link on the page"
+    return match.group(1)
+
+
+def _path(url: str) -> str:
+    return "/join/" + url.rsplit("/join/", 1)[1]
+
+
+class TestShareTab:
+    def test_tab_copy_and_refresh(self, client, db):
+        """Admins see Share Invite Link with the link, Copy Link and Refresh Link; refresh kills it."""
+        pf = create_portal(db)
+        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        assert "Share Invite Link" in page.text and "Copy Link" in page.text and "Refresh Link" in page.text
+        old = _shown_link(page.text)
+        assert client.get(f"/p/{pf.slug}/users").text.count(old) == 1  # the same link every time
+
+        r = client.post(
+            f"/p/{pf.slug}/invite-link/refresh?back=users",
+            data={"csrf_token": _csrf(page.text)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and "invite=link" in r.headers["location"]
+        page = client.get(r.headers["location"])
+        assert "The previous link no longer works" in html.unescape(page.text)
+        assert 'data-tab="link"' in page.text
+        new = _shown_link(page.text)
+        assert new != old
+
+        client.cookies.clear()
+        gone = client.get(_path(old))
+        assert gone.status_code == 410
+        assert "This invite link no longer works" in gone.text
+        assert gone.headers["referrer-policy"] == "no-referrer"
+        assert client.get(_path(new)).status_code == 200
+
+    def test_members_do_not_get_the_tab(self, client, db, worker):
+        """Internal members (who may invite clients) have no Share Invite Link tab."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        _sign_in(client, "mel@acme.com", PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users?tab=clients")
+        assert "Invite Users" in page.text
+        assert "Share Invite Link" not in page.text
+        assert client.get(f"/p/{pf.slug}/invite-link").status_code == 403
+
+
+class TestLinkPage:
+    def test_policy_form(self, client, db):
+        """The link's page saves the policy and shows it; bad input is shown with the form."""
+        pf = create_portal(db)
+        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/invite-link")
+        assert "0 joined through this link" in page.text
+        form = {
+            "csrf_token": _csrf(page.text),
+            "user_type": "internal",
+            "role": "member",
+            "lifetime_days": "10",
+            "allowed_domains": "acme.com, eu.acme.com",
+            "max_uses": "",
+            "enabled": "1",
+        }
+        r = client.post(f"/p/{pf.slug}/invite-link", data=form, follow_redirects=True)
+        assert "Invite link settings saved." in r.text
+        assert "expires " in r.text and "acme.com, eu.acme.com" in r.text
+        r = client.post(f"/p/{pf.slug}/invite-link", data={**form, "allowed_domains": "*.acme.com"})
+        assert r.status_code == 422 and 'data-field="allowed_domains"' in r.text
+
+
+class TestPublicPages:
+    def test_sign_up_and_confirm(self, client, db, worker):
+        """Sign up through the link, see "Check your email", confirm, land in the portal signed in."""
+        pf = create_portal(db)
+        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        link = _shown_link(client.get(f"/p/{pf.slug}/users").text)
+        client.post(
+            f"/p/{pf.slug}/invite-link",
+            data={
+                "csrf_token": _csrf(client.get(f"/p/{pf.slug}/invite-link").text),
+                "user_type": "internal",
+                "role": "member",
+                "allowed_domains": "acme.com",
+                "enabled": "1",
+            },
+        )
+        client.cookies.clear()
+        page = client.get(_path(link))
+        assert "Join Acme Inc" in page.text and "Use your email address at acme.com." in page.text
+        data = {
+            "csrf_token": _csrf(page.text),
+            "email": "eve@evil.example",
+            "name": "Eve",
+            "password": PASSWORD,
+        }
+        refused = client.post(_path(link), data=data)
+        assert refused.status_code == 422
+        assert "only accepts email addresses at acme.com" in refused.text
+        assert 'value="eve@evil.example"' in refused.text  # the form keeps what was typed
+        sent = client.post(_path(link), data={**data, "email": "ada@acme.com", "name": "Ada"})
+        assert sent.status_code == 200 and "Check your email" in sent.text
+
+        worker.drain()
+        text = client.get("/api/v1/dev/messages", params={"to": "ada@acme.com"}).json()["items"][0]["text"]
+        confirm_path = re.search(r"https?://[^/]+(/confirm/[A-Za-z0-9_-]+)", text).group(1)
+        page = client.get(confirm_path)
+        assert "Confirm and join Acme Inc" in page.text
+        r = client.post(confirm_path, data={"csrf_token": _csrf(page.text)}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith(f"/p/{pf.slug}?notice=")
+        home = client.get(r.headers["location"], follow_redirects=True)
+        assert "Welcome to Acme Inc! You joined as a member." in html.unescape(home.text)
+        again = client.get(confirm_path)
+        assert again.status_code == 410 and "already confirmed" in again.text
+
+    def test_pending_signups_show_in_user_management(self, client, db):
+        """Until they confirm, people who signed up are Pending in User Management."""
+        pf = create_portal(db)
+        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        link = _shown_link(client.get(f"/p/{pf.slug}/users").text)
+        sign_up(db, link.rsplit("/", 1)[1], "ada@acme.com", name="Ada Lovelace")
+        page = client.get(f"/p/{pf.slug}/users")
+        row = re.search(r'<tr data-address="ada@acme.com" data-kind="signup">(.*?)</tr>', page.text, re.S)
+        assert row and "Pending" in row.group(1) and "Invite link" in row.group(1)
+
+
+class TestWorkspacePages:
+    def test_workspace_link_and_requests(self, client, db, worker):
+        """A member creates a workspace, shares its link, approves one request as a client, declines one."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        _sign_in(client, "mel@acme.com", PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces",
+            data={"csrf_token": _csrf(page.text), "name": "Q3 Audit", "kind": "flow"},
+            follow_redirects=True,
+        )
+        assert "Q3 Audit created." in r.text and "Workspace Link" in r.text
+        ws_url = str(r.url).split("?")[0]
+        link = _shown_link(r.text)
+        client.cookies.clear()
+        join = client.get(_path(link))
+        assert "Ask to join Q3 Audit" in join.text
+        for email in ("rita@example.org", "sam@example.org"):
+            page = client.get(_path(link))
+            sent = client.post(
+                _path(link), data={"csrf_token": _csrf(page.text), "email": email, "name": "R", "note": "hi"}
+            )
+            assert "Request sent" in sent.text
+
+        _sign_in(client, "mel@acme.com", PASSWORD)
+        page = client.get(ws_url)
+        assert "Join requests" in page.text and "rita@example.org" in page.text
+        assert '<option value="internal">' not in page.text  # a member approves as client only
+        approve = re.search(
+            r'action="(?:https?://[^/"]+)?(/p/[^"]+/join-requests/[^"]+/approve)"', page.text
+        ).group(1)
+        r = client.post(
+            approve, data={"csrf_token": _csrf(page.text), "user_type": "client"}, follow_redirects=True
+        )
+        assert "Approved." in html.unescape(r.text)
+        decline = re.search(
+            r'data-confirm-action="(?:https?://[^/"]+)?(/p/[^"]+/join-requests/[^"]+/decline)"', r.text
+        ).group(1)
+        r = client.post(decline, data={"csrf_token": _csrf(r.text)}, follow_redirects=True)
+        assert "Declined." in html.unescape(r.text)
+        assert "Not Joined" in r.text
+
+    def test_outsiders_get_404(self, client, db, worker):
+        """A member who is not in a workspace cannot open it."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "otto@acme.com")
+        ws = create_workspace(db, pf)
+        ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
+        _sign_in(client, "otto@acme.com", PASSWORD)
+        assert client.get(f"/p/{pf.slug}/workspaces/{ws.id}").status_code == 404
+        assert "Q3 Audit" not in client.get(f"/p/{pf.slug}/workspaces").text

@@ -1,0 +1,630 @@
+"""links.service on both backends: the portal link (copy, refresh, policy), sign-up and
+confirmation, the domain rule, use limits, and workspace join requests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from admit import settings as settings_module
+from admit.audit.models import AuditEvent
+from admit.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied, RateLimited
+from admit.invitations import service as invitations_service
+from admit.invitations.models import Invitation
+from admit.kit import clock, ratelimit
+from admit.kit.tokens import hash_token
+from admit.links import service as links_service
+from admit.links.models import InviteLink, JoinRequest, LinkSignup
+from admit.members.models import Member, User
+from admit.notifications.models import Notification
+from admit.workspaces.models import WorkspaceMember
+from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link, member_joins
+from tests.links.helpers import (
+    ask_to_join,
+    confirm,
+    confirmation_token,
+    count,
+    create_workspace,
+    link_token,
+    refresh,
+    set_policy,
+    sign_up,
+    workspace_token,
+)
+
+
+def _preview(db, token):
+    with db.unit_of_work() as session:
+        return links_service.preview(session, token)
+
+
+def _gone_message(db, token) -> str:
+    with pytest.raises(Gone) as info:
+        _preview(db, token)
+    assert info.value.code == "link_gone"
+    return info.value.message
+
+
+def _audit(db, action) -> list[AuditEvent]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+class TestPortalLink:
+    def test_first_use_makes_the_link(self, db):
+        """Copy Link works from the start: the link is made on first use, once, and audited."""
+        pf = create_portal(db)
+        token = link_token(db, pf)
+        assert token == link_token(db, pf)
+        assert count(db, InviteLink) == 1
+        assert len(_audit(db, "invite_link.created")) == 1
+        p = _preview(db, token)
+        assert p.portal.name == "Acme Inc" and p.link.user_type == "internal" and p.password_required
+
+    def test_only_the_hash_is_stored(self, db):
+        """The 256-bit token is in no column; its SHA-256 is."""
+        pf = create_portal(db)
+        token = link_token(db, pf)
+        assert len(token) == 43  # 32 bytes, base64url
+        with db.unit_of_work() as session:
+            link = session.scalar(select(InviteLink))
+            assert link.token_hash == hash_token(token)
+            values = [str(getattr(link, c.key)) for c in InviteLink.__table__.columns]
+        assert not any(token in v for v in values)
+
+    def test_refresh_kills_the_old_link(self, db):
+        """Refresh: a new link at once; the previous one is gone for everyone, and it is audited."""
+        pf = create_portal(db)
+        old = link_token(db, pf)
+        new = refresh(db, pf)
+        assert new != old
+        _gone_message(db, old)
+        assert _preview(db, new).portal.name == "Acme Inc"
+        with pytest.raises(Gone):
+            sign_up(db, old, "ada@acme.com")
+        assert count(db, LinkSignup) == 0
+        assert len(_audit(db, "invite_link.refreshed")) == 1
+
+    def test_refresh_stops_unconfirmed_signups(self, db):
+        """A sign-up made through the old link can no longer be confirmed after a Refresh."""
+        pf = create_portal(db)
+        sign_up(db, link_token(db, pf), "ada@acme.com")
+        refresh(db, pf)
+        with pytest.raises(Gone) as info:
+            confirm(db, confirmation_token(db, "ada@acme.com"))
+        assert info.value.code == "link_gone"
+        assert count(db, User, User.email == "ada@acme.com") == 0
+
+    def test_only_owners_and_admins_manage_it(self, db, worker):
+        """Members and clients can neither see, refresh nor change the portal's link."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com", role="member")
+        member_joins(db, worker, pf, "cli@example.org", user_type="client")
+        member_joins(db, worker, pf, "adam@acme.com", role="admin")
+        assert link_token(db, pf, by="adam@acme.com")
+        for email in ("mel@acme.com", "cli@example.org"):
+            with db.unit_of_work() as session:
+                actor = actor_for(session, pf.slug, email)
+                with pytest.raises(PermissionDenied):
+                    links_service.portal_link(session, actor)
+                with pytest.raises(PermissionDenied):
+                    links_service.refresh_portal_link(session, actor)
+                with pytest.raises(PermissionDenied):
+                    links_service.update_portal_link(session, actor, max_uses=1)
+
+    def test_policy_changes_are_audited(self, db):
+        """Each policy change records the old and the new value."""
+        pf = create_portal(db)
+        view = set_policy(db, pf, allowed_domains=["ACME.com", "@eu.acme.com", "acme.com"], max_uses=5)
+        assert view.link.allowed_domains == ["acme.com", "eu.acme.com"]
+        events = _audit(db, "invite_link.policy_changed")
+        assert len(events) == 1
+        assert events[0].detail == {
+            "allowed_domains": [[], ["acme.com", "eu.acme.com"]],
+            "max_uses": [None, 5],
+        }
+        set_policy(db, pf, max_uses=5)  # no change, no event
+        assert len(_audit(db, "invite_link.policy_changed")) == 1
+
+    def test_policy_validation(self, db):
+        """Bad values name the field; a link never grants owner; a client link grants client."""
+        pf = create_portal(db)
+        for changes, field in [
+            ({"role": "owner"}, None),
+            ({"allowed_domains": ["*.acme.com"]}, "allowed_domains"),
+            ({"allowed_domains": ["not a domain"]}, "allowed_domains"),
+            ({"max_uses": 0}, "max_uses"),
+            ({"lifetime_seconds": 60}, "lifetime_seconds"),
+            ({"lifetime_seconds": 3600, "expires_at": clock.now() + timedelta(days=1)}, "expires_at"),
+            ({"expires_at": clock.now() - timedelta(days=1)}, "expires_at"),
+            ({"user_type": "client", "role": "admin"}, "role"),
+        ]:
+            with pytest.raises((InvalidInput, PermissionDenied)) as info:
+                set_policy(db, pf, **changes)
+            if field:
+                assert info.value.fields.get("field") == field, changes
+        view = set_policy(db, pf, user_type="client")
+        assert (view.link.user_type, view.link.role) == ("client", "client")
+        view = set_policy(db, pf, user_type="internal", role="admin")
+        assert (view.link.user_type, view.link.role) == ("internal", "admin")
+
+    def test_lifetime_of_ten_days(self, db):
+        """A lifetime (seed 002: 10 days) sets the expiry; Refresh starts it again."""
+        pf = create_portal(db)
+        view = set_policy(db, pf, lifetime_seconds=10 * 24 * 3600)
+        assert abs(view.link.expires_at - (clock.now() + timedelta(days=10))) < timedelta(seconds=5)
+        token = link_token(db, pf)
+        with clock.travel(timedelta(days=10, seconds=1)):
+            _gone_message(db, token)
+            new = refresh(db, pf)
+            assert _preview(db, new).link.expires_at > clock.now() + timedelta(days=9)
+        view = set_policy(db, pf, lifetime_seconds=None)
+        assert view.link.expires_at is None
+
+    def test_secret_key_change_makes_the_url_unavailable(self, db, settings):
+        """If the secret key changes, the URL cannot be rebuilt; Refresh gives a working one."""
+        pf = create_portal(db)
+        link_token(db, pf)
+        settings_module.configure(settings.model_copy(update={"secret_key": "another-secret-key-1234567890"}))
+        with db.unit_of_work() as session:
+            view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+        assert view.url is None
+        assert _preview(db, refresh(db, pf)).portal.name == "Acme Inc"
+
+
+class TestGone:
+    def test_every_dead_link_answers_the_same(self, db):
+        """Unknown, refreshed, expired, disabled and used-up links: one code, one message."""
+        pf = create_portal(db)
+        messages = {_gone_message(db, "never-existed")}
+        old = link_token(db, pf)
+        token = refresh(db, pf)
+        messages.add(_gone_message(db, old))
+        set_policy(db, pf, expires_at=clock.now() + timedelta(hours=1))
+        with clock.travel(timedelta(hours=2)):
+            messages.add(_gone_message(db, token))
+        set_policy(db, pf, enabled=False)
+        messages.add(_gone_message(db, token))
+        set_policy(db, pf, enabled=True, max_uses=1)
+        sign_up(db, token, "ada@acme.com")
+        messages.add(_gone_message(db, token))
+        assert len(messages) == 1
+
+
+class TestDomainRule:
+    @pytest.mark.parametrize(
+        ("address", "allowed"),
+        [
+            ("ada@acme.com", True),
+            ("Ada@ACME.COM", True),
+            ("ada@ａｃｍｅ.com", True),  # fullwidth letters: IDNA maps them to acme.com
+            ("ada@sub.acme.com", False),
+            ("ada@acme.com.evil.example", False),
+            ("ada@evilacme.com", False),
+            ("ada@аcme.com", False),  # Cyrillic а: xn--cme-5cd.com, a different domain
+            ("acme.com@evil.example", False),
+        ],
+    )
+    def test_exact_normalised_domain(self, db, address, allowed):
+        """Only the listed domain, matched after IDNA and lowercasing; subdomains not included."""
+        pf = create_portal(db)
+        set_policy(db, pf, allowed_domains=["acme.com"])
+        token = link_token(db, pf)
+        if allowed:
+            assert sign_up(db, token, address).email.endswith("@acme.com")
+        else:
+            with pytest.raises(InvalidInput) as info:
+                sign_up(db, token, address)
+            assert info.value.code == "domain_not_allowed"
+            assert info.value.fields["field"] == "email"
+            assert "acme.com" in info.value.message
+            assert "owner@acme.com" not in info.value.message
+
+    def test_invalid_special_use_domain(self, db):
+        """acme.com.evil.test is not even a deliverable address: refused, naming the field."""
+        pf = create_portal(db)
+        set_policy(db, pf, allowed_domains=["acme.com"])
+        with pytest.raises(InvalidInput) as info:
+            sign_up(db, link_token(db, pf), "ada@acme.com.evil.test")
+        assert info.value.fields["field"] == "email"
+
+    def test_refusal_stores_nothing(self, db):
+        """A refused address leaves no sign-up, no user, no email and no audit event behind."""
+        pf = create_portal(db)
+        set_policy(db, pf, allowed_domains=["acme.com"])
+        token = link_token(db, pf)
+        before = count(db, AuditEvent)
+        with pytest.raises(InvalidInput):
+            sign_up(db, token, "eve@evil.example")
+        assert count(db, LinkSignup) == 0
+        assert count(db, Notification) == 0
+        assert count(db, User, User.email == "eve@evil.example") == 0
+        assert count(db, AuditEvent) == before
+
+    def test_idn_allowed_domain(self, db):
+        """A Unicode domain in the policy matches both spellings of the address."""
+        pf = create_portal(db)
+        view = set_policy(db, pf, allowed_domains=["Bücher.de"])
+        assert view.link.allowed_domains == ["xn--bcher-kva.de"]
+        token = link_token(db, pf)
+        assert sign_up(db, token, "jo@BÜCHER.de").email == "jo@xn--bcher-kva.de"
+        assert sign_up(db, token, "max@xn--bcher-kva.de").email == "max@xn--bcher-kva.de"
+
+    def test_narrowed_after_signup(self, db):
+        """The rule is checked again at confirmation: a narrowed policy refuses it then."""
+        pf = create_portal(db)
+        sign_up(db, link_token(db, pf), "ada@other.example")
+        set_policy(db, pf, allowed_domains=["acme.com"])
+        with pytest.raises(InvalidInput) as info:
+            confirm(db, confirmation_token(db, "ada@other.example"))
+        assert info.value.code == "domain_not_allowed"
+
+
+class TestSignup:
+    def test_pending_until_confirmed(self, db):
+        """A sign-up makes no user and no member: only a pending sign-up and one email."""
+        pf = create_portal(db)
+        record = sign_up(db, link_token(db, pf), " Ada@Acme.com ", name="  Ada   Lovelace ")
+        assert (record.email, record.name, record.status) == ("ada@acme.com", "Ada Lovelace", "pending")
+        assert count(db, User, User.email == "ada@acme.com") == 0
+        assert count(db, Notification, Notification.to_address == "ada@acme.com") == 1
+        with db.unit_of_work() as session:
+            pending = links_service.pending_signups(session, actor_for(session, pf.slug, pf.owner_email))
+            assert [p.email for p in pending] == ["ada@acme.com"]
+            n = session.scalar(select(Notification).where(Notification.to_address == "ada@acme.com"))
+            assert n.template == "link_confirm" and "/confirm/" in n.context["link"]
+        assert len(_audit(db, "invite_link.signup_requested")) == 1
+
+    def test_confirmation_makes_an_active_member(self, db):
+        """Following the email: a user with the chosen password, an active member as the link says."""
+        pf = create_portal(db)
+        set_policy(db, pf, role="admin")
+        sign_up(db, link_token(db, pf), "ada@acme.com", name="Ada")
+        result = confirm(db, confirmation_token(db, "ada@acme.com"))
+        assert result.outcome == "joined"
+        assert (result.member.user_type, result.member.role, result.member.status) == (
+            "internal",
+            "admin",
+            "active",
+        )
+        with db.unit_of_work() as session:
+            from admit.auth import service as auth_service
+
+            assert auth_service.login(session, email="ada@acme.com", password=PASSWORD).name == "Ada"
+            assert session.scalar(select(LinkSignup.password_hash)) is None
+        events = _audit(db, "invite_link.joined")
+        assert len(events) == 1 and events[0].detail["outcome"] == "joined"
+        with db.unit_of_work() as session:
+            view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+        assert (view.joined, view.uses, view.pending) == (1, 1, 0)
+
+    def test_confirmation_works_once(self, db):
+        """The confirmation link is single use."""
+        pf = create_portal(db)
+        sign_up(db, link_token(db, pf), "ada@acme.com")
+        token = confirmation_token(db, "ada@acme.com")
+        confirm(db, token)
+        with pytest.raises(Gone) as info:
+            confirm(db, token)
+        assert info.value.code == "confirmation_used"
+        with pytest.raises(NotFound):
+            confirm(db, "nonsense")
+
+    def test_confirmation_expires(self, db):
+        """An unconfirmed sign-up expires after a day, and frees its place."""
+        pf = create_portal(db)
+        set_policy(db, pf, max_uses=1)
+        token = link_token(db, pf)
+        sign_up(db, token, "ada@acme.com")
+        _gone_message(db, token)  # the only place is taken
+        with clock.travel(timedelta(hours=24, seconds=1)):
+            with pytest.raises(Gone) as info:
+                confirm(db, confirmation_token(db, "ada@acme.com"))
+            assert info.value.code == "confirmation_expired"
+            assert sign_up(db, token, "grace@acme.com").status == "pending"
+
+    def test_password_rules(self, db):
+        """Internal links ask for a password; client links do not (unless the portal requires it)."""
+        pf = create_portal(db)
+        token = link_token(db, pf)
+        for password in (None, "short", "aaaaaaaaaaaa"):
+            with pytest.raises(InvalidInput) as info:
+                sign_up(db, token, "ada@acme.com", password=password)
+            assert info.value.fields["field"] == "password"
+        with pytest.raises(InvalidInput) as info:
+            sign_up(db, token, "ada@acme.com", name=" ")
+        assert info.value.fields["field"] == "name"
+        set_policy(db, pf, user_type="client")
+        record = sign_up(db, token, "carol@example.org", password=None)
+        assert record.password_hash is None
+        result = confirm(db, confirmation_token(db, "carol@example.org"))
+        assert (result.member.user_type, result.member.role) == ("client", "client")
+        assert result.user.password_hash is None
+
+    def test_signing_up_again_replaces_the_earlier_one(self, db):
+        """Only the newest confirmation email works, and the person holds one place, not two."""
+        pf = create_portal(db)
+        set_policy(db, pf, max_uses=2)
+        token = link_token(db, pf)
+        sign_up(db, token, "ada@acme.com")
+        first = confirmation_token(db, "ada@acme.com")
+        sign_up(db, token, "ada@acme.com")
+        sign_up(db, token, "grace@acme.com")  # the second place is still free
+        with pytest.raises(Gone):
+            sign_up(db, token, "alan@acme.com")
+        with pytest.raises(Gone) as info:
+            confirm(db, first)
+        assert info.value.code == "confirmation_replaced"
+        assert confirm(db, confirmation_token(db, "ada@acme.com")).outcome == "joined"
+
+    def test_max_uses(self, db):
+        """With max_uses = 2 the third sign-up is refused and nothing is written for it."""
+        pf = create_portal(db)
+        set_policy(db, pf, max_uses=2)
+        token = link_token(db, pf)
+        sign_up(db, token, "a@acme.com")
+        sign_up(db, token, "b@acme.com")
+        with pytest.raises(Gone) as info:
+            sign_up(db, token, "c@acme.com")
+        assert info.value.code == "link_gone"
+        assert count(db, LinkSignup) == 2
+
+    def test_existing_member_is_signed_in_not_duplicated(self, db, worker):
+        """A member signing up gets the same answer; confirming signs them in, password unchanged."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com", role="member")
+        record = sign_up(db, link_token(db, pf), "mel@acme.com", password="another-password-99")
+        assert record.status == "pending"
+        result = confirm(db, confirmation_token(db, "mel@acme.com"))
+        assert result.outcome == "already_member"
+        assert result.member.role == "member"
+        assert count(db, Member, Member.user_id == result.user.id) == 1
+        with db.unit_of_work() as session:
+            from admit.auth import service as auth_service
+
+            auth_service.login(session, email="mel@acme.com", password=PASSWORD)
+
+    def test_pending_invitation_is_completed_not_doubled(self, db, worker):
+        """Signing up with a pending personal invitation completes that invitation (its role wins)."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@acme.com"], role="admin")
+        worker.drain()
+        invitation_token = last_link(db, "ada@acme.com")
+        sign_up(db, link_token(db, pf), "ada@acme.com")
+        result = confirm(db, confirmation_token(db, "ada@acme.com"))
+        assert result.outcome == "invitation_completed"
+        assert result.member.role == "admin"
+        assert count(db, Invitation) == 1
+        with db.unit_of_work() as session:
+            inv = session.scalar(select(Invitation))
+            assert (inv.status, inv.member_id) == ("accepted", result.member.id)
+        with pytest.raises(Gone), db.unit_of_work() as session:
+            invitations_service.accept(session, token=invitation_token, password=PASSWORD)
+
+    def test_deactivated_member_stays_out(self, db, worker):
+        """A link does not undo a deactivation."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        from admit.members import service as members_service
+
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            member = session.scalar(
+                select(Member).join(User, Member.user_id == User.id).where(User.email == "mel@acme.com")
+            )
+            members_service.deactivate(session, owner, member.id)
+        sign_up(db, link_token(db, pf), "mel@acme.com")
+        with pytest.raises(PermissionDenied) as info:
+            confirm(db, confirmation_token(db, "mel@acme.com"))
+        assert info.value.code == "member_deactivated"
+
+    def test_workspace_link_is_not_for_signing_up(self, db):
+        """Each kind of link does its own thing."""
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        with pytest.raises(Conflict):
+            sign_up(db, workspace_token(db, pf, ws.id), "ada@acme.com")
+        with pytest.raises(Conflict):
+            ask_to_join(db, link_token(db, pf), "ada@acme.com")
+
+
+class TestRateLimits:
+    def test_per_client_address_and_per_link(self, db, settings):
+        """A leaked link cannot be used to mail-bomb: limits per IP, per link and per address."""
+        settings_module.configure(
+            settings.model_copy(
+                update={
+                    "link_ip_rate_limit": "3/hour",
+                    "link_rate_limit": "5/hour",
+                    "link_address_rate_limit": "2/hour",
+                }
+            )
+        )
+        ratelimit.configure(redis_url=None, enabled=True)
+        try:
+            pf = create_portal(db)
+            token = link_token(db, pf)
+            for i in range(3):
+                sign_up(db, token, f"u{i}@acme.com", ip="10.0.0.9")
+            with pytest.raises(RateLimited):
+                sign_up(db, token, "u9@acme.com", ip="10.0.0.9")
+            # The link's 5/hour: the refused attempt above stopped at the IP limit, so 3 so far.
+            sign_up(db, token, "v1@acme.com", ip="10.0.0.10")
+            sign_up(db, token, "v2@acme.com", ip="10.0.0.11")
+            with pytest.raises(RateLimited):
+                sign_up(db, token, "v3@acme.com", ip="10.0.0.12")
+            ratelimit.reset()
+            sign_up(db, token, "x@acme.com", ip="10.0.1.1")
+            sign_up(db, token, "x@acme.com", ip="10.0.1.2")
+            with pytest.raises(RateLimited):
+                sign_up(db, token, "x@acme.com", ip="10.0.1.3")
+        finally:
+            ratelimit.reset()
+            ratelimit.configure(redis_url=None, enabled=False)
+
+
+class TestJoinRequests:
+    def test_request_and_list(self, db, worker):
+        """Opening a workspace link creates a join request; asking twice changes nothing."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        ws = create_workspace(db, pf, by="mel@acme.com")
+        token = workspace_token(db, pf, ws.id, by="mel@acme.com")
+        first = ask_to_join(db, token, "Rita@Example.org")
+        again = ask_to_join(db, token, "rita@example.org", note="again")
+        assert first.id == again.id and first.email == "rita@example.org"
+        assert count(db, JoinRequest) == 1
+        with db.unit_of_work() as session:
+            rows, _ = links_service.list_join_requests(session, actor_for(session, pf.slug, "mel@acme.com"))
+            assert [(r.email, r.name, r.note) for r in rows] == [
+                ("rita@example.org", "Rita Requester", "From the audit team")
+            ]
+
+    def test_only_internal_users_of_the_workspace_see_requests(self, db, worker):
+        """A member who is not in the workspace neither sees nor answers its requests (404)."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        member_joins(db, worker, pf, "otto@acme.com")
+        member_joins(db, worker, pf, "cli@example.org", user_type="client")
+        ws = create_workspace(db, pf, by="mel@acme.com")
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
+        with db.unit_of_work() as session:
+            otto = actor_for(session, pf.slug, "otto@acme.com")
+            assert links_service.list_join_requests(session, otto)[0] == []
+            with pytest.raises(NotFound):
+                links_service.approve(session, otto, request.id, user_type="client")
+            with pytest.raises(NotFound):
+                links_service.workspace_link(session, otto, ws.id)
+            client = actor_for(session, pf.slug, "cli@example.org")
+            with pytest.raises(PermissionDenied):
+                links_service.list_join_requests(session, client)
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            assert len(links_service.list_join_requests(session, owner)[0]) == 1
+
+    def test_member_approves_as_client(self, db, worker):
+        """An internal member approves as a client: a client invitation, Not Joined until accepted."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        ws = create_workspace(db, pf, by="mel@acme.com")
+        request = ask_to_join(db, workspace_token(db, pf, ws.id, by="mel@acme.com"), "rita@example.org")
+        with db.unit_of_work() as session:
+            mel = actor_for(session, pf.slug, "mel@acme.com")
+            with pytest.raises(PermissionDenied) as info:
+                links_service.approve(session, mel, request.id, user_type="internal")
+            assert "client" in info.value.message
+        with db.unit_of_work() as session:
+            approved = links_service.approve(
+                session, actor_for(session, pf.slug, "mel@acme.com"), request.id, user_type="client"
+            )
+            assert (approved.status, approved.outcome, approved.user_type) == (
+                "approved",
+                "invited",
+                "client",
+            )
+        with db.unit_of_work() as session:
+            inv = session.scalar(select(Invitation).where(Invitation.recipient == "rita@example.org"))
+            assert (inv.user_type, inv.recipient_name) == ("client", "Rita Requester")
+            assert "Q3 Audit" in inv.message
+            wm = session.scalar(
+                select(WorkspaceMember)
+                .join(User, WorkspaceMember.user_id == User.id)
+                .where(User.email == "rita@example.org")
+            )
+            assert wm.status == "not_joined"
+        worker.drain()
+        with db.unit_of_work() as session:
+            invitations_service.accept(session, token=last_link(db, "rita@example.org"))
+        with db.unit_of_work() as session:
+            wm = session.scalar(
+                select(WorkspaceMember)
+                .join(User, WorkspaceMember.user_id == User.id)
+                .where(User.email == "rita@example.org")
+            )
+            assert wm.status == "joined"
+        events = _audit(db, "join_request.approved")
+        assert len(events) == 1 and events[0].detail["outcome"] == "invited"
+
+    def test_admin_approves_as_internal(self, db):
+        """An owner or admin may let the person in as an internal user, with a role."""
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), "ivan@acme.com")
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            links_service.approve(session, owner, request.id, user_type="internal", role="admin")
+        with db.unit_of_work() as session:
+            inv = session.scalar(select(Invitation).where(Invitation.recipient == "ivan@acme.com"))
+            assert (inv.user_type, inv.role) == ("internal", "admin")
+
+    def test_existing_member_joins_the_workspace_without_a_new_invitation(self, db, worker):
+        """Someone already in the portal is added to the workspace at once and told by email."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cli@example.org", user_type="client")
+        ws = create_workspace(db, pf)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), "cli@example.org")
+        invitations_before = count(db, Invitation)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            approved = links_service.approve(session, owner, request.id, user_type="internal")
+            assert (approved.outcome, approved.user_type) == ("added_to_workspace", "client")
+        assert count(db, Invitation) == invitations_before
+        with db.unit_of_work() as session:
+            wm = session.scalar(
+                select(WorkspaceMember)
+                .join(User, WorkspaceMember.user_id == User.id)
+                .where(User.email == "cli@example.org")
+            )
+            assert wm.status == "joined"
+            member = session.scalar(
+                select(Member).join(User, Member.user_id == User.id).where(User.email == "cli@example.org")
+            )
+            assert member.user_type == "client"  # the membership is unchanged
+            n = session.scalar(select(Notification).where(Notification.template == "join_request_approved"))
+            assert n.to_address == "cli@example.org"
+
+    def test_pending_invitation_stands(self, db):
+        """Approving someone already invited keeps their invitation (no second one)."""
+        pf = create_portal(db)
+        invite(db, pf, ["rita@example.org"], user_type="client")
+        ws = create_workspace(db, pf)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            assert links_service.approve(session, owner, request.id, user_type="client").outcome == (
+                "invitation_pending"
+            )
+        assert count(db, Invitation) == 1
+
+    def test_decline_politely(self, db):
+        """Decline: the person gets a polite email; a decided request cannot be decided again."""
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
+        with db.unit_of_work() as session:
+            links_service.decline(session, actor_for(session, pf.slug, pf.owner_email), request.id)
+        with db.unit_of_work() as session:
+            n = session.scalar(select(Notification).where(Notification.template == "join_request_declined"))
+            assert n.to_address == "rita@example.org"
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            with pytest.raises(Conflict) as info:
+                links_service.approve(session, owner, request.id, user_type="client")
+            assert info.value.code == "join_request_not_pending"
+        assert count(db, Invitation) == 0
+        assert len(_audit(db, "join_request.declined")) == 1
+
+    def test_workspace_link_refresh(self, db):
+        """A workspace link refreshes like the portal's: the old one is gone at once."""
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        old = workspace_token(db, pf, ws.id)
+        with db.unit_of_work() as session:
+            view = links_service.refresh_workspace_link(
+                session, actor_for(session, pf.slug, pf.owner_email), ws.id
+            )
+        new = view.url.rsplit("/join/", 1)[1]
+        with pytest.raises(Gone):
+            ask_to_join(db, old, "rita@example.org")
+        assert ask_to_join(db, new, "rita@example.org").status == "pending"
+        assert _preview(db, new).workspace.name == "Q3 Audit"
