@@ -135,10 +135,13 @@ def confirm_import(import_id: uuid.UUID, request: Request, actor: ActorDep, sess
 
 
 @router.get("/portals/{portal}/invitation-imports/{import_id}/report.csv")
-def import_report(import_id: uuid.UUID, request: Request, actor: ActorDep, outcome: str | None = None):
+def import_report(portal: str, import_id: uuid.UUID, request: Request, outcome: str | None = None):
     """The per-row report as CSV (cells that look like formulas are escaped)."""
     db = request.app.state.db
+    # Authorise in a transaction of its own and end it before streaming: on SQLite any open
+    # transaction holds the write lock, and the stream reads in transactions of its own.
     with db.unit_of_work() as session:
+        actor = portal_actor(request, session, portal, read_auth(request, session))
         imports_service.get_or_raise(session, actor, import_id)
 
     def stream():

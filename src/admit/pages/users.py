@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from admit import policy
 from admit.errors import DomainError
+from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
 from admit.invitations.models import ACCEPTED
 from admit.links import service as links_service
 from admit.members import service as members_service
+from admit.members.addresses import split_recipients
 from admit.notifications import service as notifications_service
 from admit.pages.deps import FLASH_COOKIE, PageActor, check_csrf, read_flash, redirect, render, set_flash
 from admit.policy import INTERNAL_ROLES, Action, Role
@@ -116,6 +118,12 @@ def _page(request: Request, session, actor, *, tab: str, status_code: int = 200,
     return render(request, "users/list.html", context, status_code=status_code)
 
 
+def _upload_chunks(upload: UploadFile):
+    upload.file.seek(0)
+    while chunk := upload.file.read(1024 * 1024):
+        yield chunk
+
+
 @router.get("/p/{slug}/users", name="users:list")
 def users_list(request: Request, actor: PageActor, session: SessionDep, tab: str = "internal"):
     if actor.role == Role.CLIENT:
@@ -140,8 +148,52 @@ def invite_submit(
     products: list[str] = Form(default=[]),
     message: str = Form(""),
     tab: str = Form("internal"),
+    file: UploadFile | None = File(None),
 ):
-    """The Invite modal's Send Invitation: shows a report of who was invited and who was skipped."""
+    """The Invite modal's Send Invitation: shows a report of who was invited and who was skipped.
+
+    An uploaded list, or a paste longer than one request takes, becomes a bulk import instead:
+    the admin sees its preview and confirms before anything is sent.
+    """
+    has_file = file is not None and bool(file.filename)
+    pasted = split_recipients(recipients) if not has_file else []
+    if has_file or len(pasted) > invitations_service.MAX_RECIPIENTS_PER_REQUEST:
+        try:
+            if has_file:
+                chunks, filename = _upload_chunks(file), file.filename
+            else:
+                chunks, filename = iter([recipients.encode("utf-8")]), ""
+            imp, _created = imports_service.create(
+                session,
+                actor,
+                chunks=chunks,
+                filename=filename,
+                user_type=user_type,
+                role=role if user_type == "internal" else None,
+                products=products,
+                message=message,
+                start=False,
+            )
+        except DomainError as exc:
+            session.rollback()
+            form = {
+                "recipients": recipients,
+                "user_type": user_type,
+                "role": role,
+                "products": products,
+                "message": message,
+            }
+            return _page(
+                request,
+                session,
+                actor,
+                tab=tab,
+                form=form,
+                form_error=exc.message,
+                open_invite=True,
+                status_code=exc.status,
+            )
+        return redirect(f"/p/{actor.portal.slug}/imports/{imp.id}")
     try:
         result = invitations_service.invite(
             session,
