@@ -49,13 +49,13 @@ from admit.imports.models import (
     InvitationImportChunk,
     InvitationImportRow,
 )
-from admit.imports.parsing import Row, read_rows
+from admit.imports.parsing import Row, read_rows, size_text
 from admit.invitations import service as invitations_service
 from admit.invitations.models import PENDING, Invitation
 from admit.invitations.service import InviteOptions, Skipped
 from admit.kit import clock
-from admit.kit.bulk import insert_rows
-from admit.kit.tokens import hash_token, new_token
+from admit.kit.bulk import insert_rows, new_ids, new_tokens
+from admit.kit.tokens import hash_token
 from admit.members.addresses import ParsedRecipient, normalize_email
 from admit.members.models import User
 from admit.notifications import service as notifications_service
@@ -235,9 +235,7 @@ def _store(session: Session, import_id, chunks: Iterable[bytes], max_bytes: int)
     for chunk in chunks:
         size += len(chunk)
         if size > max_bytes:
-            raise InvalidInput(
-                f"The file is larger than the limit of {max_bytes // (1024 * 1024)} MB.", field="file"
-            )
+            raise InvalidInput(f"The file is larger than the limit of {size_text(max_bytes)}.", field="file")
         digest.update(chunk)
         pending += chunk
         while len(pending) >= CHUNK_BYTES:
@@ -448,18 +446,20 @@ def _write_batch(db, import_id, lease, portal, options, actor_role, batch, seen,
         imp = session.get(InvitationImport, import_id)
         if imp.lease_until != lease or imp.status != RUNNING:
             raise LeaseLost(str(import_id))
-        known = set(seen)
         outcomes = _evaluate(session, actor_role, portal, options, batch, seen, now=now, replace_expired=True)
-        added.extend(seen - known)
+        # What this batch added to ``seen`` (taken back if the batch has to be done again).
+        added.extend(o.email for o in outcomes if o.email and not (o.skip and o.skip.code == "duplicate"))
         session.flush()
         expires_at = now + timedelta(seconds=portal.invitation_ttl_seconds)
         invitations, emails, report = [], [], []
         skipped: Counter[str] = Counter(imp.skipped or {})
+        fresh = sum(1 for o in outcomes if o.skip is None)
+        ids, tokens = iter(new_ids(fresh)), iter(new_tokens(fresh))
         for o in outcomes:
             row = o.row
             if o.skip is None:
-                token = new_token()
-                invitation_id = new_id()
+                token = next(tokens)
+                invitation_id = next(ids)
                 invitations.append(
                     {
                         "id": invitation_id,

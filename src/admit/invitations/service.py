@@ -22,6 +22,7 @@ from admit.auth.passwords import check_strength, hash_password
 from admit.errors import Conflict, Gone, InvalidInput, NotFound, SignInRequired
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
 from admit.kit import clock, ratelimit
+from admit.kit.bulk import one_of
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
@@ -173,7 +174,7 @@ def classify(
             session.execute(
                 select(User.email, Member.status)
                 .join(Member, Member.user_id == User.id)
-                .where(Member.portal_id == portal.id, User.email.in_(emails))
+                .where(Member.portal_id == portal.id, one_of(session, User.email, emails))
             ).all()
         )
         pending = {
@@ -182,7 +183,7 @@ def classify(
                 select(Invitation).where(
                     Invitation.portal_id == portal.id,
                     Invitation.status == PENDING,
-                    Invitation.recipient.in_(emails),
+                    one_of(session, Invitation.recipient, emails),
                 )
             )
         }

@@ -10,9 +10,8 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from admit.db import new_id
 from admit.kit import clock
-from admit.kit.bulk import insert_rows
+from admit.kit.bulk import insert_rows, new_ids
 from admit.notifications.models import FAILED, QUEUED, SENDING, Notification
 from admit.notifications.render import TEMPLATES
 
@@ -61,12 +60,13 @@ def enqueue_emails(session: Session, rows: list[dict]) -> None:
     if not rows:
         return
     now = clock.now()
+    ids = iter(new_ids(len(rows)))
     insert_rows(
         session,
         Notification.__table__,
         [
             {
-                "id": new_id(),
+                "id": next(ids),
                 "event_key": row["event_key"],
                 "channel": "email",
                 "template": row["template"],
