@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: float = 20.0
+    smtp_connections: int = Field(default=4, ge=1, le=32)
 
     # Worker
     run_worker_in_web: bool = True

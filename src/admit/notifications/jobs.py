@@ -13,6 +13,8 @@ the same Message-ID.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from sqlalchemy import or_, select
@@ -71,17 +73,36 @@ def claim_batch(db: Database, *, limit: int):
 
 
 def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -> dict:
-    """Deliver what is due; returns counts ``{"sent", "retry", "failed", "skipped"}``."""
+    """Deliver what is due; returns counts ``{"sent", "retry", "failed", "skipped"}``.
+
+    Over SMTP the batch is shared by ``smtp_connections`` threads, each with a connection of its
+    own: a message costs several round trips to the server, and the waiting overlaps.
+    """
     ids, lease = claim_batch(db, limit=limit or settings.delivery_batch_size)
     counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     if not ids:
         return counts
-    backend = make_backend(settings)
-    try:
-        for notification_id in ids:
-            counts[_deliver_one(db, settings, backend, notification_id, lease)] += 1
-    finally:
-        backend.close()
+    lanes = settings.smtp_connections if settings.email_backend == "smtp" else 1
+    lanes = max(1, min(lanes, len(ids)))
+
+    def lane(part: list) -> Counter:
+        done: Counter = Counter()
+        backend = make_backend(settings)
+        try:
+            for notification_id in part:
+                done[_deliver_one(db, settings, backend, notification_id, lease)] += 1
+        finally:
+            backend.close()
+        return done
+
+    if lanes == 1:
+        results = [lane(ids)]
+    else:
+        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="admit-smtp") as pool:
+            results = list(pool.map(lane, [ids[i::lanes] for i in range(lanes)]))
+    for result in results:
+        for key, value in result.items():
+            counts[key] += value
     return counts
 
 

@@ -1,0 +1,442 @@
+"""Bulk invitation benchmark: preview, import, streaming memory, email delivery, and the peers.
+
+    .venv/bin/python bench/bulk.py                      # N=100000 on SQLite and PostgreSQL
+    .venv/bin/python bench/bulk.py --n 10000 --peers    # plus better-auth and django-invitations
+    .venv/bin/python bench/bulk.py --million            # plus 1,000,000 rows streamed (peak RSS)
+
+Prints one JSON line per measurement on stdout. Each measurement runs in a child process of
+its own, so ``peak_rss_mb`` is that measurement's own peak. Everything talks to 127.0.0.1 only
+and every loop is bounded (``--max-seconds`` per child).
+
+The list is synthetic and realistic: a header, names, 2% duplicates, 1% invalid addresses
+(typos such as ``gmial.com``, ``.con``, a missing ``@``), 1% existing members and 1% people
+already invited (both set up before timing starts).
+
+What is timed:
+- ``preview``: reading the file and deciding every row (nothing written);
+- ``import``: from the upload to "all invitations written and all notifications queued"
+  (storing the list, checking it, and the worker's ``run`` to the end);
+- ``deliver``: one worker delivering queued invitation emails to an SMTP server on loopback
+  (aiosmtpd in a separate process), rendering text + HTML for each.
+- ``peers``: ../shared/peers' benches (one invitation per call through their APIs) at the same
+  N, in the same run; the ratio is their seconds per invitation over ours.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS_SRC = ROOT.parent / "shared" / "peers"
+PG_URL = os.environ.get("ADMIT_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _rss_mb() -> float:
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+
+
+def _emit(record: dict) -> None:
+    print(json.dumps(record), flush=True)
+
+
+# ---------------------------------------------------------------- the data
+
+
+def write_list(path: Path, n: int, *, seed: int = 7) -> dict:
+    """Write an N-row CSV list; returns which addresses must exist beforehand."""
+    rng = random.Random(seed)
+    members, invited = [], []
+    with path.open("w", encoding="utf-8", newline="") as out:
+        out.write("Email,Name\r\n")
+        earlier: list[str] = []
+        for i in range(n):
+            roll = rng.random()
+            if roll < 0.02 and earlier:
+                address = rng.choice(earlier)  # duplicate within the file
+            elif roll < 0.03:
+                address = rng.choice(
+                    [f"person{i}@gmial.com", f"person{i}@example.con", f"person{i}.example.com"]
+                )
+            else:
+                address = f"person{i}@example{i % 97}.com"
+                if roll < 0.04:
+                    members.append(address)
+                elif roll < 0.05:
+                    invited.append(address)
+                if len(earlier) < 5000:
+                    earlier.append(address)
+            out.write(f"{address},Person {i}\r\n")
+    return {"members": members, "invited": invited}
+
+
+# ---------------------------------------------------------------- the children
+
+
+def _setup_db(backend: str, workdir: Path) -> str:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from admit.db import normalize_url
+    from admit.migrate import upgrade
+
+    if backend == "sqlite":
+        url = f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex[:6]}.db'}"
+    else:
+        name = f"admit_bench_{uuid.uuid4().hex[:8]}"
+        engine = create_engine(normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        engine.dispose()
+        url = make_url(normalize_url(PG_URL)).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    return url
+
+
+def _drop_db(url: str) -> None:
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from admit.db import normalize_url
+
+    name = make_url(url).database
+    engine = create_engine(normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
+
+
+def _portal_with_people(db, seeds: dict):
+    """A portal, its owner, the existing members and the pending invitations (not timed)."""
+    from admit.actor import Actor
+    from admit.db import new_id
+    from admit.invitations import service as invitations_service
+    from admit.kit import clock
+    from admit.kit.bulk import insert_rows
+    from admit.members.models import Member, User
+    from admit.policy import Role
+    from admit.portals import service as portals_service
+
+    with db.unit_of_work() as session:
+        portal, owner, _key = portals_service.create_portal(
+            session, name="Bench Inc", owner_email="owner@bench-inc.com", owner_password="bench-password-1"
+        )
+        now = clock.now()
+        users = [{"id": new_id(), "email": e, "name": "", "created_at": now} for e in seeds["members"]]
+        insert_rows(session, User.__table__, users)
+        insert_rows(
+            session,
+            Member.__table__,
+            [
+                {
+                    "id": new_id(),
+                    "portal_id": portal.id,
+                    "user_id": u["id"],
+                    "user_type": "internal",
+                    "role": "member",
+                    "status": "active",
+                    "products": [],
+                    "created_at": now,
+                    "activated_at": now,
+                }
+                for u in users
+            ],
+        )
+        actor = Actor(portal=portal, role=Role.OWNER, user=owner)
+        for start in range(0, len(seeds["invited"]), 1000):
+            invitations_service.invite(
+                session, actor, recipients=seeds["invited"][start : start + 1000], user_type="internal"
+            )
+        return portal.slug
+
+
+def _actor(session, slug: str):
+    from sqlalchemy import select
+
+    from admit.actor import Actor
+    from admit.members.models import Member, User
+    from admit.policy import Role
+    from admit.portals import service as portals_service
+
+    portal = portals_service.get_by_slug_or_raise(session, slug)
+    owner = session.scalar(select(User).where(User.email == "owner@bench-inc.com"))
+    member = session.scalar(select(Member).where(Member.user_id == owner.id))
+    return Actor(portal=portal, role=Role.OWNER, user=owner, member=member)
+
+
+def _chunks(path: Path):
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            yield chunk
+
+
+def child(args) -> None:
+    """One measurement, in this process."""
+    from admit.db import Database
+    from admit.settings import Settings, configure
+
+    workdir = Path(args.workdir)
+    seeds = json.loads((workdir / "seeds.json").read_text())
+    url = _setup_db(args.backend, workdir)
+    try:
+        configure(Settings(database_url=url, rate_limits_enabled=False, public_url="http://127.0.0.1:8000"))
+        db = Database(url)
+        slug = _portal_with_people(db, seeds)
+        path = Path(args.file)
+        n = args.n
+        record = {"bench": f"admit.{args.what}", "backend": args.backend, "n": n}
+        if args.what == "preview":
+            from admit.imports import service as imports_service
+
+            started = time.perf_counter()
+            with db.unit_of_work() as session:
+                preview = imports_service.preview(
+                    session, _actor(session, slug), chunks=_chunks(path), user_type="internal", role="member"
+                )
+            seconds = time.perf_counter() - started
+            record.update(seconds=round(seconds, 3), rows_per_s=round(n / seconds), counts=preview["counts"])
+        elif args.what == "import":
+            from admit.imports import service as imports_service
+
+            started = time.perf_counter()
+            with db.unit_of_work() as session:
+                imp, _created = imports_service.create(
+                    session,
+                    _actor(session, slug),
+                    chunks=_chunks(path),
+                    filename=path.name,
+                    user_type="internal",
+                    role="member",
+                )
+                import_id = imp.id
+            stored = time.perf_counter() - started
+            final = imports_service.run(db, *imports_service.claim(db, import_id))
+            seconds = time.perf_counter() - started
+            record.update(
+                seconds=round(seconds, 3),
+                stored_s=round(stored, 3),
+                rows_per_s=round(n / seconds),
+                ms_per_invitation=round(seconds * 1000 / max(final["invited"], 1), 4),
+                invited=final["invited"],
+                skipped=final["skipped"],
+            )
+        elif args.what == "deliver":
+            record.update(_deliver(db, slug, path, n, args))
+        record["peak_rss_mb"] = _rss_mb()
+        _emit(record)
+        db.dispose()
+    finally:
+        _drop_db(url)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _deliver(db, slug, path: Path, n: int, args) -> dict:
+    """Queue N invitation emails (an import), then time one worker delivering them over SMTP."""
+    from sqlalchemy import func, select
+
+    from admit.imports import service as imports_service
+    from admit.jobs import Worker
+    from admit.notifications.models import Notification
+    from admit.settings import current
+
+    with db.unit_of_work() as session:
+        imp, _ = imports_service.create(
+            session, _actor(session, slug), chunks=_chunks(path), user_type="internal"
+        )
+        import_id = imp.id
+    imports_service.run(db, *imports_service.claim(db, import_id))
+    with db.unit_of_work() as session:
+        queued = session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.status == "queued")
+        )
+    port = _free_port()
+    sink = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}", "-c", "aiosmtpd.handlers.Sink"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", port)) == 0:
+                    break
+            time.sleep(0.05)
+        settings = current().model_copy(
+            update={
+                "email_backend": "smtp",
+                "smtp_host": "127.0.0.1",
+                "smtp_port": port,
+                "delivery_batch_size": 500,
+            }
+        )
+        worker = Worker(db, settings)
+        started = time.perf_counter()
+        sent = 0
+        deadline = started + args.max_seconds
+        while time.perf_counter() < deadline:
+            counts = worker.run_once(sweep=False)
+            sent += counts.get("sent", 0)
+            if not counts.get("sent") and not counts.get("retry"):
+                break
+        seconds = time.perf_counter() - started
+    finally:
+        sink.terminate()
+        sink.wait(timeout=10)
+    return {
+        "queued": queued,
+        "sent": sent,
+        "seconds": round(seconds, 3),
+        "emails_per_s": round(sent / seconds),
+    }
+
+
+# ---------------------------------------------------------------- the peers
+
+
+def run_peers(n: int, max_seconds: int) -> list[dict]:
+    """Run the two peers' benches (in-process) at N, in this run; their set-up is not timed."""
+    work = Path(tempfile.gettempdir()) / "admit-peers"
+    if not work.exists():
+        shutil.copytree(PEERS_SRC, work)
+        subprocess.run(["chmod", "-R", "u+w", str(work)], check=True)
+    results = []
+    commands = {
+        "better-auth": (
+            ["node", "better-auth/bench.mjs", str(n), "--transport=inproc", f"--max-seconds={max_seconds}"],
+            work / "better-auth" / "node_modules" / "better-auth",
+            [str(work / "better-auth" / "setup.sh")],
+        ),
+        "django-invitations": (
+            [
+                str(work / "django-invitations/.venv/bin/python"),
+                "django-invitations/bench.py",
+                str(n),
+                "--transport=inproc",
+                f"--max-seconds={max_seconds}",
+            ],
+            work / "django-invitations" / ".venv" / "bin" / "python",
+            [str(work / "django-invitations" / "setup.sh")],
+        ),
+    }
+    for peer, (command, ready, setup) in commands.items():
+        if not ready.exists():
+            print(f"# setting up {peer} (not timed)", file=sys.stderr)
+            if subprocess.run(setup, stdout=sys.stderr, stderr=sys.stderr).returncode != 0:
+                print(f"# SKIP {peer}: setup failed", file=sys.stderr)
+                continue
+        done = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=max_seconds + 120)
+        lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+        if done.returncode != 0 or not lines:
+            print(f"# SKIP {peer}: {done.stderr[-500:]}", file=sys.stderr)
+            continue
+        record = json.loads(lines[-1])
+        record["bench"] = f"peer.{peer}.create"
+        _emit(record)
+        results.append(record)
+    return results
+
+
+# ---------------------------------------------------------------- the parent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--deliver", type=int, default=5000, help="emails for the delivery measurement (0: skip)"
+    )
+    parser.add_argument("--million", action="store_true", help="also stream 1,000,000 rows through preview")
+    parser.add_argument("--peers", action="store_true", help="also run the peers at N (use --n 10000)")
+    parser.add_argument("--max-seconds", type=int, default=600)
+    parser.add_argument("--child", choices=["preview", "import", "deliver"], help=argparse.SUPPRESS)
+    parser.add_argument("--backend", help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        args.what = args.child
+        child(args)
+        return
+
+    workdir = Path(tempfile.mkdtemp(prefix="admit-bench-"))
+    try:
+        ours: dict[str, dict] = {}
+        plans = [("preview", args.n), ("import", args.n)]
+        if args.deliver:
+            plans.append(("deliver", args.deliver))
+        if args.million:
+            plans.append(("preview", 1_000_000))
+        for n in sorted({n for _, n in plans}):
+            seeds = write_list(workdir / f"list-{n}.csv", n)
+            (workdir / f"seeds-{n}.json").write_text(json.dumps(seeds))
+        for backend in [b for b in args.backends.split(",") if b]:
+            for what, n in plans:
+                shutil.copy(workdir / f"seeds-{n}.json", workdir / "seeds.json")
+                command = [
+                    sys.executable,
+                    __file__,
+                    "--child",
+                    what,
+                    "--backend",
+                    backend,
+                    "--n",
+                    str(n),
+                    "--file",
+                    str(workdir / f"list-{n}.csv"),
+                    "--workdir",
+                    str(workdir),
+                    "--max-seconds",
+                    str(args.max_seconds),
+                ]
+                done = subprocess.run(command, capture_output=True, text=True, timeout=args.max_seconds + 120)
+                lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+                if done.returncode != 0 or not lines:
+                    print(f"# FAILED {what} {backend} n={n}: {done.stderr[-2000:]}", file=sys.stderr)
+                    continue
+                print(lines[-1], flush=True)
+                ours[f"{what}:{backend}:{n}"] = json.loads(lines[-1])
+        if args.peers:
+            ours_import = ours.get(f"import:sqlite:{args.n}")
+            for peer in run_peers(args.n, args.max_seconds):
+                if not ours_import:
+                    continue
+                peer_s_per_inv = peer["create_total_s"] / peer["N"]
+                admit_s_per_inv = ours_import["seconds"] / max(ours_import["invited"], 1)
+                _emit(
+                    {
+                        "bench": "ratio.create_per_invitation",
+                        "peer": peer["peer"],
+                        "n": args.n,
+                        "peer_ms_per_invitation": round(peer_s_per_inv * 1000, 4),
+                        "admit_ms_per_invitation": round(admit_s_per_inv * 1000, 4),
+                        "admit_faster_x": round(peer_s_per_inv / admit_s_per_inv, 1),
+                    }
+                )
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT / "src"))
+    main()
