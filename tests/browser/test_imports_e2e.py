@@ -1,0 +1,80 @@
+"""Bulk invitations in a real browser: upload a list in the Invite modal, read the preview,
+send, watch the progress bar reach 100%, download the per-row report."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+OWNER_EMAIL = "olivia@acme.com"
+OWNER_PASSWORD = "owner-password-123"
+
+
+def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, shot):
+    """An admin uploads a CSV, sees what will happen, sends, sees 100%, and downloads the report."""
+    rows = ["Email Address,First Name,Last Name"]
+    rows += [f"person{i}@example.com,Person,{i}" for i in range(300)]
+    rows += [
+        "person7@example.com,Again,Seven",
+        "broken@gmial.com,Typo,Domain",
+        f"{OWNER_EMAIL},Olivia,Owner",
+        "=cmd@evil.example.com,Formula,Cell",
+    ]
+    path = tmp_path / "team.csv"
+    path.write_bytes(("\r\n".join(rows) + "\r\n").encode("utf-8-sig"))
+
+    page = new_context().new_page()
+    page.goto(live_server("/"))
+    page.get_by_label("Portal name").fill("Acme Inc.")
+    page.get_by_label("Your email").fill(OWNER_EMAIL)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Create portal").click()
+    expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
+
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    dialog.get_by_label("Or upload email list").set_input_files(str(path))
+    dialog.get_by_role("button", name="Send Invitation").click()
+
+    preview = page.locator("[data-preview]")
+    expect(preview).to_contain_text("nothing has been sent yet")
+    counts = {
+        code: page.locator(f'tr[data-outcome="{code}"] [data-count]')
+        for code in ("will_invite", "duplicate", "invalid_recipient", "already_member")
+    }
+    expect(counts["will_invite"]).to_have_text("301")
+    expect(counts["duplicate"]).to_have_text("1")
+    expect(counts["invalid_recipient"]).to_have_text("1")
+    expect(counts["already_member"]).to_have_text("1")
+    expect(page.locator('tr[data-outcome="invalid_recipient"]')).to_contain_text(
+        "Did you mean broken@gmail.com?"
+    )
+    shot(page, "import-preview")
+
+    page.get_by_role("button", name="Send 301 invitations").click()
+    box = page.locator("[data-import]")
+    expect(box.locator("[data-percent]")).to_have_text("100%", timeout=30_000)
+    expect(box.locator("[data-state-label]")).to_have_text("Done")
+    expect(box.locator("[data-invited]")).to_have_text("301")
+    shot(page, "import-done")
+
+    with page.expect_download() as download_info:
+        box.get_by_role("link", name="Download report (CSV)").click()
+    report = list(csv.reader(io.StringIO(download_info.value.path().read_text(encoding="utf-8"))))
+    assert report[0] == ["row", "recipient", "email", "name", "outcome", "detail"]
+    assert len(report) == 1 + 304
+    by_row = {int(r[0]): r for r in report[1:]}
+    assert by_row[2][4] == "invited" and by_row[2][2] == "person0@example.com"
+    assert by_row[302][4] == "duplicate"
+    assert by_row[303][4] == "invalid_recipient"
+    assert by_row[304][4] == "already_member"
+    assert by_row[305][2].startswith("'=")  # a formula cell is escaped
+
+    page.get_by_role("link", name="← User Management").click()
+    expect(page.locator('tr[data-address="person299@example.com"] [data-status]')).to_have_text("Pending")
