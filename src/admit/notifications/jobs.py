@@ -15,9 +15,10 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, update
 
 from admit.db import Database
 from admit.kit import clock
@@ -42,8 +43,24 @@ def claim_due(db: Database, *, limit: int) -> list:
     return claim_batch(db, limit=limit)[0]
 
 
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a worker needs to deliver one claimed row, read once at claim time."""
+
+    id: object
+    template: str
+    to_address: str
+    context: dict
+
+
 def claim_batch(db: Database, *, limit: int):
-    """Claim up to ``limit`` due rows for this worker; returns ``(ids, lease_until)``.
+    """Claim up to ``limit`` due rows for this worker; returns ``(ids, lease_until)``."""
+    items, lease = _claim(db, limit=limit)
+    return [item.id for item in items], lease
+
+
+def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], object]:
+    """Claim up to ``limit`` due rows; returns what delivering them needs and the lease.
 
     The lease value identifies the claim: a row re-claimed by another worker after our lease ran
     out carries a different one, and we then leave it alone.
@@ -69,7 +86,7 @@ def claim_batch(db: Database, *, limit: int):
             row.status = SENDING
             row.lease_until = lease
             row.attempts += 1
-        return [row.id for row in rows], lease
+        return [Claimed(row.id, row.template, row.to_address, dict(row.context)) for row in rows], lease
 
 
 def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -> dict:
@@ -78,68 +95,131 @@ def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -
     Over SMTP the batch is shared by ``smtp_connections`` threads, each with a connection of its
     own: a message costs several round trips to the server, and the waiting overlaps.
     """
-    ids, lease = claim_batch(db, limit=limit or settings.delivery_batch_size)
+    items, lease = _claim(db, limit=limit or settings.delivery_batch_size)
     counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
-    if not ids:
+    if not items:
         return counts
     lanes = settings.smtp_connections if settings.email_backend == "smtp" else 1
-    lanes = max(1, min(lanes, len(ids)))
+    lanes = max(1, min(lanes, len(items)))
 
-    def lane(part: list) -> Counter:
+    def lane(part: list[Claimed]) -> Counter:
         done: Counter = Counter()
         backend = make_backend(settings)
         try:
-            for notification_id in part:
-                done[_deliver_one(db, settings, backend, notification_id, lease)] += 1
+            for start in range(0, len(part), GROUP):
+                done.update(_deliver_group(db, settings, backend, part[start : start + GROUP], lease))
         finally:
             backend.close()
         return done
 
     if lanes == 1:
-        results = [lane(ids)]
+        results = [lane(items)]
     else:
         with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="admit-smtp") as pool:
-            results = list(pool.map(lane, [ids[i::lanes] for i in range(lanes)]))
+            results = list(pool.map(lane, [items[i::lanes] for i in range(lanes)]))
     for result in results:
         for key, value in result.items():
             counts[key] += value
     return counts
 
 
-def _deliver_one(db: Database, settings: Settings, backend, notification_id, lease) -> str:
-    try:
+# Rows are checked and marked sent a group at a time: two short transactions per group, and no
+# transaction open while talking to the SMTP server (on SQLite any open transaction holds the
+# write lock). A crash between a send and its group's mark re-sends at most that group, with
+# the same Message-ID, after the lease.
+GROUP = 50
+
+
+def _still_ours(session, group: list[Claimed], lease) -> list[Claimed]:
+    """The rows of ``group`` still claimed by us: not cancelled (revoked, resent), not re-claimed."""
+    if clock.now() >= lease:
+        return []
+    mine = set(
+        session.scalars(
+            select(Notification.id).where(
+                Notification.id.in_([item.id for item in group]),
+                Notification.status == SENDING,
+                Notification.lease_until == lease,
+            )
+        )
+    )
+    return [item for item in group if item.id in mine]
+
+
+def _mark_sent(session, sent: list[Claimed], lease) -> None:
+    if not sent:
+        return
+    table = Notification.__table__
+    session.execute(
+        update(table)
+        .where(table.c.id == bindparam("b_id"), table.c.status == SENDING, table.c.lease_until == lease)
+        .values(
+            status=SENT,
+            sent_at=clock.now(),
+            lease_until=None,
+            last_error=None,
+            context=bindparam("b_context"),
+        ),
+        # The link is a live secret; once delivered the outbox need not keep it.
+        [{"b_id": item.id, "b_context": {**item.context, "link": REDACTED}} for item in sent],
+    )
+
+
+def _deliver_group(db: Database, settings: Settings, backend, group: list[Claimed], lease) -> Counter:
+    done: Counter = Counter()
+    rendered = []
+    for item in group:
+        try:
+            rendered.append((item, render(item.template, item.context)))
+        except Exception as exc:  # noqa: BLE001 - a template error fails this row, not the batch
+            done[_record_failure(db, settings, item, lease, exc)] += 1
+    if backend.name == "dev":
+        # The dev mailbox is written in the same transaction that marks the rows sent: exactly once.
         with db.unit_of_work() as session:
-            notification = session.get(Notification, notification_id)
-            if (
-                notification is None
-                or notification.status != SENDING
-                or notification.lease_until != lease  # re-claimed by another worker
-                or clock.now() >= lease  # our claim ran out: leave it to whoever takes it
-            ):
-                # Cancelled meanwhile (revoked or resent: its link is dead), or no longer ours.
-                log.info("notifications.deliver.skipped id=%s", notification_id)
-                return "skipped"
-            email = render(notification.template, notification.context)
-            backend.send(session, notification, email)
-            notification.status = SENT
-            notification.sent_at = clock.now()
-            notification.lease_until = None
-            notification.last_error = None
-            # The link is a live secret; once delivered the outbox need not keep it.
+            ours = {item.id for item in _still_ours(session, [i for i, _ in rendered], lease)}
+            sent = []
+            for item, email in rendered:
+                if item.id in ours:
+                    backend.send(session, item, email)
+                    sent.append(item)
+            _mark_sent(session, sent, lease)
+        done["sent"] += len(sent)
+        done["skipped"] += len(rendered) - len(sent)
+        return done
+    with db.unit_of_work() as session:
+        ours = {item.id for item in _still_ours(session, [i for i, _ in rendered], lease)}
+    sent = []
+    for item, email in rendered:
+        if item.id not in ours:
+            log.info("notifications.deliver.skipped id=%s", item.id)
+            done["skipped"] += 1
+            continue
+        try:
+            backend.send(None, item, email)
+        except Exception as exc:  # noqa: BLE001 - recorded on the row and retried
+            done[_record_failure(db, settings, item, lease, exc)] += 1
+            continue
+        sent.append(item)
+    with db.unit_of_work() as session:
+        _mark_sent(session, sent, lease)
+    done["sent"] += len(sent)
+    return done
+
+
+def _record_failure(db: Database, settings: Settings, item: Claimed, lease, exc: Exception) -> str:
+    permanent = isinstance(exc, PermanentDeliveryError)
+    log.warning("notifications.deliver.failed id=%s error=%r", item.id, exc)
+    with db.unit_of_work() as session:
+        notification = session.get(Notification, item.id)
+        if notification is None or notification.status != SENDING or notification.lease_until != lease:
+            return "skipped"  # cancelled or re-claimed while we were sending
+        notification.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+        notification.lease_until = None
+        if permanent or notification.attempts >= settings.delivery_max_attempts:
+            notification.status = FAILED
+            # A failed email is not retried: the link it carried need not be kept either.
             notification.context = {**notification.context, "link": REDACTED}
-        return "sent"
-    except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-        permanent = isinstance(exc, PermanentDeliveryError)
-        log.warning("notifications.deliver.failed id=%s error=%r", notification_id, exc)
-        with db.unit_of_work() as session:
-            notification = session.get(Notification, notification_id)
-            if notification is None or notification.status != SENDING or notification.lease_until != lease:
-                return "skipped"  # cancelled or re-claimed while we were sending
-            notification.last_error = f"{type(exc).__name__}: {exc}"[:1000]
-            notification.lease_until = None
-            if permanent or notification.attempts >= settings.delivery_max_attempts:
-                notification.status = FAILED
-                return "failed"
-            notification.status = QUEUED
-            notification.next_attempt_at = clock.now() + backoff(notification.attempts)
-        return "retry"
+            return "failed"
+        notification.status = QUEUED
+        notification.next_attempt_at = clock.now() + backoff(notification.attempts)
+    return "retry"
