@@ -57,9 +57,9 @@ def confirmation_token(db, email: str) -> str:
         return re.search(r"/confirm/([A-Za-z0-9_-]+)$", row.context["link"]).group(1)
 
 
-def confirm(db, token: str):
+def confirm(db, token: str, *, password: str | None = PASSWORD):
     with db.unit_of_work() as session:
-        return links_service.confirm(session, token=token, ip="10.0.0.1")
+        return links_service.confirm(session, token=token, password=password, ip="10.0.0.1")
 
 
 def create_workspace(db, pf: PortalFixture, name: str = "Q3 Audit", *, by: str | None = None, kind="flow"):

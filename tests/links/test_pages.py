@@ -137,7 +137,14 @@ class TestPublicPages:
         confirm_path = re.search(r"https?://[^/]+(/confirm/[A-Za-z0-9_-]+)", text).group(1)
         page = client.get(confirm_path)
         assert "Confirm and join Acme Inc" in page.text
-        r = client.post(confirm_path, data={"csrf_token": _csrf(page.text)}, follow_redirects=False)
+        assert 'name="password"' in page.text  # a new internal user chooses a password here
+        weak = client.post(confirm_path, data={"csrf_token": _csrf(page.text), "password": "short"})
+        assert weak.status_code == 422 and "at least 10 characters" in weak.text
+        r = client.post(
+            confirm_path,
+            data={"csrf_token": _csrf(page.text), "password": "a-good-password-42"},
+            follow_redirects=False,
+        )
         assert r.status_code == 303 and r.headers["location"].startswith(f"/p/{pf.slug}?notice=")
         home = client.get(r.headers["location"], follow_redirects=True)
         assert "Welcome to Acme Inc! You joined as a member." in html.unescape(home.text)

@@ -10,7 +10,16 @@ from sqlalchemy import select
 
 from admit import settings as settings_module
 from admit.audit.models import AuditEvent
-from admit.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied, RateLimited
+from admit.auth import service as auth_service
+from admit.errors import (
+    Conflict,
+    Gone,
+    InvalidInput,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+)
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.kit import clock, ratelimit
@@ -326,22 +335,35 @@ class TestSignup:
             assert sign_up(db, token, "grace@acme.com").status == "pending"
 
     def test_password_rules(self, db):
-        """Internal links ask for a password; client links do not (unless the portal requires it)."""
+        """Internal joiners choose a password when confirming (never at sign-up); clients need none."""
         pf = create_portal(db)
         token = link_token(db, pf)
+        record = sign_up(db, token, "ada@acme.com", password="attacker-chosen-pw")
+        assert record.password_hash is None  # a sign-up never carries a password
+        confirm_token = confirmation_token(db, "ada@acme.com")
         for password in (None, "short", "aaaaaaaaaaaa"):
             with pytest.raises(InvalidInput) as info:
-                sign_up(db, token, "ada@acme.com", password=password)
+                confirm(db, confirm_token, password=password)
             assert info.value.fields["field"] == "password"
         with pytest.raises(InvalidInput) as info:
-            sign_up(db, token, "ada@acme.com", name=" ")
+            sign_up(db, token, "bea@acme.com", name=" ")
         assert info.value.fields["field"] == "name"
         set_policy(db, pf, user_type="client")
         record = sign_up(db, token, "carol@example.org", password=None)
         assert record.password_hash is None
-        result = confirm(db, confirmation_token(db, "carol@example.org"))
+        result = confirm(db, confirmation_token(db, "carol@example.org"), password=None)
         assert (result.member.user_type, result.member.role) == ("client", "client")
         assert result.user.password_hash is None
+
+    def test_sign_up_cannot_plant_a_password(self, db, worker):
+        """Someone signing up with another's address cannot choose that account's password."""
+        pf = create_portal(db)
+        set_policy(db, pf, user_type="client")
+        sign_up(db, link_token(db, pf), "victim@example.org", password="attacker-chosen-pw")
+        result = confirm(db, confirmation_token(db, "victim@example.org"), password=None)
+        assert result.user.password_hash is None
+        with db.unit_of_work() as session, pytest.raises(NotAuthenticated):
+            auth_service.login(session, email="victim@example.org", password="attacker-chosen-pw")
 
     def test_signing_up_again_replaces_the_earlier_one(self, db):
         """Only the newest confirmation email works, and the person holds one place, not two."""

@@ -7,6 +7,7 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
 
 from admit.api.auth import set_session_cookie
 from admit.api.deps import ActorDep, AuthDep
@@ -30,6 +31,11 @@ from admit.links.schemas import (
 )
 from admit.members.schemas import MemberRead, UserRead
 from admit.web import SessionDep, SettingsDep, client_ip
+
+
+class ConfirmRequest(BaseModel):
+    password: str | None = Field(default=None, max_length=256)
+
 
 router = APIRouter(tags=["invite links"])
 
@@ -163,6 +169,7 @@ def preview_confirmation(
         "portal": {"slug": c.portal.slug, "name": c.portal.name},
         "email": c.signup.email,
         "name": c.signup.name,
+        "password_required": c.password_required,
     }
 
 
@@ -174,12 +181,14 @@ def confirm_signup(
     session: SessionDep,
     settings: SettingsDep,
     auth: AuthDep,
+    body: ConfirmRequest | None = None,
 ):
-    """Confirm a link sign-up (single use): the person joins and is signed in."""
+    """Confirm a link sign-up (single use): the person joins and is signed in. A new account
+    that needs a password chooses it here (``{password}``), not at sign-up."""
     response.headers.update(NO_REFERRER)
     ip = client_ip(request)
     ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
-    result = links_service.confirm(session, token=token, ip=ip)
+    result = links_service.confirm(session, token=token, password=body.password if body else None, ip=ip)
     if auth.web_session is not None and auth.web_session.user_id == result.user.id:
         csrf = auth.web_session.csrf_token
     else:

@@ -144,6 +144,7 @@ class Preview:
 class Confirmation:
     signup: LinkSignup
     portal: Portal
+    password_required: bool
 
 
 @dataclass(slots=True)
@@ -594,7 +595,7 @@ def signup(
     """Sign up through a portal link: a pending sign-up and a confirmation email, nothing more.
 
     Refused before anything is written: a gone link (``link_gone``), a bad address or name, an
-    address outside the allowed domains (``domain_not_allowed``), a weak password. The answer
+    address outside the allowed domains (``domain_not_allowed``). The answer
     is the same whether or not the address already has an account or a membership (no user
     enumeration); the confirmation decides what happens. The place it takes among
     ``max_uses`` is counted under a lock on the link row, so with N places at most N sign-ups
@@ -615,10 +616,12 @@ def signup(
     )
     clean_name = _clean_name(name)
     portal = session.get(Portal, link.portal_id)
+    # A password is never taken here: whoever signs up may not own the address, and a password
+    # they chose must not land on the account when the real owner clicks Confirm. It is chosen
+    # on the confirmation page instead, by whoever holds the email. (``password`` is accepted
+    # for compatibility and ignored.)
+    del password
     password_hash = None
-    if _password_required(link, portal) or password:
-        check_strength(password, min_length=settings_module.current().password_min_length, email=address)
-        password_hash = hash_password(password)  # outside the lock: ~20 ms of argon2
 
     token_hash = link.token_hash
     link = _lock(session, link.id)
@@ -727,10 +730,23 @@ def _signup_by_token_or_raise(session: Session, token: str) -> tuple[LinkSignup,
 def confirmation(session: Session, token: str) -> Confirmation:
     """What a confirmation link shows before the person clicks Confirm (never uses it up)."""
     record, _link = _signup_by_token_or_raise(session, token)
-    return Confirmation(signup=record, portal=session.get(Portal, record.portal_id))
+    portal = session.get(Portal, record.portal_id)
+    user = members_service.get_user_by_email(session, record.email)
+    return Confirmation(
+        signup=record, portal=portal, password_required=_confirm_needs_password(record, portal, user)
+    )
 
 
-def confirm(session: Session, *, token: str, ip: str | None = None) -> ConfirmResult:
+def _confirm_needs_password(record: LinkSignup, portal: Portal, user: User | None) -> bool:
+    """A password is chosen at confirmation only for an account that has none yet, and only
+    when the joiner is internal or the portal requires client passwords."""
+    has_password = user is not None and user.password_hash is not None
+    return not has_password and (record.user_type == UserType.INTERNAL or portal.client_require_password)
+
+
+def confirm(
+    session: Session, *, token: str, password: str | None = None, ip: str | None = None
+) -> ConfirmResult:
     """Follow the confirmation email: the address is proved, so the person gets in. Once.
 
     - already an active member: signs in to that membership (nothing duplicated);
@@ -738,13 +754,19 @@ def confirm(session: Session, *, token: str, ip: str | None = None) -> ConfirmRe
     - a deactivated member: refused (an admin ended their access; a link does not undo that);
     - otherwise: a new member with the type and role the link had at sign-up.
 
-    A password chosen at sign-up is applied only to an account that has none: a sign-up
-    never changes an existing account's password.
+    The password is chosen here, by whoever holds the email, and only for an account that has
+    none: a sign-up never sets or changes an existing account's password.
     """
     record, _link = _signup_by_token_or_raise(session, token)
     portal = session.get(Portal, record.portal_id)
     user = members_service.get_user_by_email(session, record.email)
     member = members_service.get_membership(session, portal.id, user.id) if user else None
+    new_password_hash = None
+    if (user is None or user.password_hash is None) and (
+        password or _confirm_needs_password(record, portal, user)
+    ):
+        check_strength(password, min_length=settings_module.current().password_min_length, email=record.email)
+        new_password_hash = hash_password(password)
 
     now = clock.now()
     claimed = session.execute(
@@ -760,12 +782,12 @@ def confirm(session: Session, *, token: str, ip: str | None = None) -> ConfirmRe
     session.refresh(record)
 
     if user is None:
-        user = User(email=record.email, name=record.name, password_hash=record.password_hash)
+        user = User(email=record.email, name=record.name, password_hash=new_password_hash)
         session.add(user)
         session.flush()
     else:
-        if user.password_hash is None and record.password_hash:
-            user.password_hash = record.password_hash
+        if user.password_hash is None and new_password_hash:
+            user.password_hash = new_password_hash
         if not user.name:
             user.name = record.name
 

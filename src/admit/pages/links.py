@@ -228,16 +228,38 @@ def confirm_page(token: str, request: Request, session: SessionDep, settings: Se
     ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
     c = links_service.confirmation(session, token)
     return render(
-        request, "links/confirm.html", {"c": c, "token": token, "portal": None}, headers=NO_REFERRER
+        request,
+        "links/confirm.html",
+        {"c": c, "token": token, "portal": None, "min_password": settings.password_min_length},
+        headers=NO_REFERRER,
     )
 
 
 @router.post("/confirm/{token}", name="links:confirm", dependencies=[Depends(check_csrf)])
-def confirm_submit(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def confirm_submit(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: PageAuth,
+    password: str = Form(""),
+):
     """Confirm: the person joins (or is signed in to their membership) and lands in the portal."""
     ip = client_ip(request)
     ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
-    result = links_service.confirm(session, token=token, ip=ip)
+    try:
+        result = links_service.confirm(session, token=token, password=password or None, ip=ip)
+    except InvalidInput as exc:
+        session.rollback()
+        c = links_service.confirmation(session, token)
+        context = {
+            "c": c,
+            "token": token,
+            "portal": None,
+            "min_password": settings.password_min_length,
+            "error": exc.message,
+        }
+        return render(request, "links/confirm.html", context, status_code=422, headers=NO_REFERRER)
     if result.outcome == "already_member":
         welcome = f"Welcome back! You are signed in to {result.portal.name}."
     else:
