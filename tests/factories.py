@@ -72,14 +72,21 @@ def last_link(db: Database, email: str) -> str:
 
 
 def member_joins(
-    db: Database, worker, pf: PortalFixture, email: str, *, role="member", user_type="internal"
+    db: Database,
+    worker,
+    pf: PortalFixture,
+    email: str,
+    *,
+    role="member",
+    user_type="internal",
+    password=PASSWORD,
 ) -> str:
     """Invite ``email`` and accept; returns the token used."""
     invite(db, pf, [email], user_type=user_type, role=role if user_type == "internal" else None)
     worker.drain()
     token = last_link(db, email)
     with db.unit_of_work() as session:
-        invitations_service.accept(session, token=token, name=email.split("@")[0], password=PASSWORD)
+        invitations_service.accept(session, token=token, name=email.split("@")[0], password=password)
     return token
 
 

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
@@ -68,7 +69,8 @@ def create_app(
     async def _domain_error(request: Request, exc: DomainError):
         if _is_api(request):
             return domain_error_response(exc)
-        return error_page(request, exc)
+        # The error page reads who is signed in from the database: not on the event loop.
+        return await run_in_threadpool(error_page, request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError):

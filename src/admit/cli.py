@@ -80,12 +80,22 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
     from admit.migrate import upgrade
 
     settings = _settings()
-    for problem in settings.problems():
-        click.secho(f"Warning: {problem}", fg="yellow", err=True)
+    problems = settings.problems()
+    for problem in problems:
+        click.secho(
+            f"{'Error' if settings.environment == 'production' else 'Warning'}: {problem}",
+            fg="red" if settings.environment == "production" else "yellow",
+            err=True,
+        )
+    if problems and settings.environment == "production":
+        # E.g. the dev mailbox shows every email (sign-in and invitation links) to anyone.
+        _fail("refusing to start in production with the problems above (see `admit check-config`).")
     if not no_migrate:
         upgrade(settings.database_url)
     if no_worker:
+        # The factory reads the settings in force; child processes (--workers) read the environment.
         os.environ["ADMIT_RUN_WORKER_IN_WEB"] = "false"
+        configure(settings.model_copy(update={"run_worker_in_web": False}))
     click.echo(
         f"Admit {__version__} on http://{host}:{port} (public URL {settings.public_url}); "
         f"database {settings.database_url}; email backend {settings.email_backend}"

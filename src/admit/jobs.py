@@ -43,10 +43,10 @@ class Worker:
         """Deliver until nothing is due (the CLI after an invite, and tests)."""
         total = {"sent": 0, "retry": 0, "failed": 0}
         for _ in range(max_passes):
-            counts = self.run_once(sweep=False)
+            counts = self.run_once(sweep=False)  # runs a queued import too
             for key in total:
                 total[key] += counts.get(key, 0)
-            if not any(counts.get(k) for k in ("sent", "retry", "failed", "skipped")):
+            if not any(counts.get(k) for k in ("sent", "retry", "failed", "skipped", "imports")):
                 break
         return total
 

@@ -73,18 +73,23 @@ def read_auth(request: Request, session: Session) -> Auth:
 
 
 def portal_actor(request: Request, session: Session, slug: str, auth: Auth) -> Actor:
-    """The actor for ``slug``: 401 when nobody is signed in, 404 when not in this portal."""
-    portal = portals_service.get_by_slug_or_raise(session, slug)
-    ip = client_ip(request)
+    """The actor for ``slug``: 401 when nobody is signed in, 404 when not in this portal.
+
+    Credentials are checked before the portal is looked up, so an anonymous caller cannot tell
+    which portal names exist."""
+    if auth.api_key_raw is None and auth.web_session is None:
+        raise NotAuthenticated("Sign in first.")
+    key = None
     if auth.api_key_raw is not None:
         key = auth_service.api_key_from_token(session, auth.api_key_raw)
         if key is None:
             raise NotAuthenticated("The API key is not valid.", code="invalid_api_key")
-        if key.portal_id != portal.id:
-            raise NotFound("No such portal.", code="portal_not_found")
+    portal = portals_service.get_by_slug(session, slug)
+    if portal is None or (key is not None and key.portal_id != portal.id):
+        raise NotFound("No such portal.", code="portal_not_found")
+    ip = client_ip(request)
+    if key is not None:
         return Actor(portal=portal, role=Role(key.role), api_key=key, ip=ip)
-    if auth.web_session is None:
-        raise NotAuthenticated("Sign in first.")
     member = members_service.get_membership(session, portal.id, auth.web_session.user_id)
     if member is None or member.status != members_service.ACTIVE:
         # Deactivated or never a member: the portal does not exist for them.

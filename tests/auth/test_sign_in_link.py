@@ -19,7 +19,7 @@ class TestSignInLink:
     def test_client_signs_back_in_by_email(self, client, db, worker):
         """A passwordless client asks for a link, and it signs them in once."""
         pf = create_portal(db)
-        member_joins(db, worker, pf, "cleo@example.org", user_type="client")
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
         r = client.post("/api/v1/auth/sign-in-link", json={"email": "Cleo@Example.org"})
         assert r.status_code == 202
         worker.drain()
@@ -44,7 +44,7 @@ class TestSignInLink:
     def test_link_expires(self, client, db, worker, settings):
         """A sign-in link stops working after its lifetime."""
         pf = create_portal(db)
-        member_joins(db, worker, pf, "cleo@example.org", user_type="client")
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
         client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
         worker.drain()
         token = _link_token(client, "cleo@example.org")
@@ -52,10 +52,19 @@ class TestSignInLink:
             r = client.post(f"/api/v1/auth/sign-in-link/{token}")
         assert r.status_code == 410
 
+    def test_accounts_with_a_password_get_no_link(self, client, db, worker):
+        """An account with a password signs in with it: no emailed link can bypass it."""
+        create_portal(db)
+        r = client.post("/api/v1/auth/sign-in-link", json={"email": "owner@acme.com"})
+        assert r.status_code == 202
+        worker.drain()
+        items = client.get("/api/v1/dev/messages", params={"to": "owner@acme.com"}).json()["items"]
+        assert all(m["subject"] != "Your sign-in link" for m in items)
+
     def test_deactivated_member_gets_no_link(self, client, db, worker):
         """Nobody without an active membership is sent a link."""
         pf = create_portal(db)
-        member_joins(db, worker, pf, "cleo@example.org", user_type="client")
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
         cleo = next(
             m
             for m in client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]

@@ -145,10 +145,7 @@ def import_report(portal: str, import_id: uuid.UUID, request: Request, outcome: 
         imports_service.get_or_raise(session, actor, import_id)
 
     def stream():
-        with db.unit_of_work() as session:
-            yield from imports_service.report_csv(
-                session, actor, import_id, only_skipped=outcome == "skipped"
-            )
+        yield from imports_service.report_csv(db, actor, import_id, only_skipped=outcome == "skipped")
 
     return StreamingResponse(
         stream(),

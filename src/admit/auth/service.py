@@ -79,6 +79,18 @@ def end_all_sessions(session: Session, user_id) -> int:
     return session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount
 
 
+def revoke_api_keys(session: Session, *, portal_id, created_by_id) -> int:
+    """Revoke the live API keys ``created_by_id`` made in a portal (on deactivation)."""
+    return session.execute(
+        update(ApiKey)
+        .where(
+            ApiKey.portal_id == portal_id, ApiKey.created_by_id == created_by_id, ApiKey.revoked_at.is_(None)
+        )
+        .values(revoked_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
 def create_api_key(
     session: Session, *, portal_id, name: str, role: str = "admin", created_by_id=None
 ) -> tuple[str, ApiKey]:
@@ -108,7 +120,7 @@ def api_key_from_token(session: Session, raw: str) -> ApiKey | None:
 
 
 def request_sign_in_link(session: Session, *, email: str, public_url: str, minutes: int) -> None:
-    """Email a one-time sign-in link to ``email`` if it belongs to an active member.
+    """Email a one-time sign-in link to ``email`` if it is a passwordless active member.
 
     Says nothing either way (the caller always answers "if an account exists, a link is on its
     way"), so nobody can learn who has an account.
@@ -120,7 +132,9 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
     if normalized is None:
         return
     user = session.scalar(select(User).where(User.email == normalized))
-    if user is None:
+    if user is None or user.password_hash is not None:
+        # Accounts with a password sign in with it: an emailed link would bypass the portal's
+        # "require a password" rule and make every password as weak as the mailbox.
         return
     active = session.scalar(
         select(Member.id).where(Member.user_id == user.id, Member.status == members_service.ACTIVE).limit(1)

@@ -58,20 +58,34 @@ class _ChunkStream(io.RawIOBase):
         return True
 
     def readinto(self, target) -> int:
-        while not self._buffer:
-            try:
-                self._buffer = next(self._chunks)
-            except StopIteration:
-                return 0
-            self.size += len(self._buffer)
-            if self._max is not None and self.size > self._max:
-                raise InvalidInput(
-                    f"The file is larger than the limit of {self._max // (1024 * 1024)} MB.", field="file"
-                )
-        n = min(len(target), len(self._buffer))
-        target[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
+        # Fill ``target`` from as many chunks as it takes: ``read_rows`` sniffs the encoding and
+        # the separator from one peek, which must see the file's head whatever the chunk sizes.
+        n = 0
+        while n < len(target):
+            if not self._buffer:
+                try:
+                    self._buffer = next(self._chunks)
+                except StopIteration:
+                    break
+                self.size += len(self._buffer)
+                if self._max is not None and self.size > self._max:
+                    raise InvalidInput(
+                        f"The file is larger than the limit of {size_text(self._max)}.", field="file"
+                    )
+                continue
+            k = min(len(target) - n, len(self._buffer))
+            target[n : n + k] = self._buffer[:k]
+            self._buffer = self._buffer[k:]
+            n += k
         return n
+
+
+def size_text(size: int) -> str:
+    """A byte count as people read it: ``50 MB``, ``10 KB``, ``1.5 MB``, ``900 bytes``."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 def _detect_encoding(head: bytes) -> str:
@@ -81,8 +95,13 @@ def _detect_encoding(head: bytes) -> str:
         return "utf-16"
     sample = head[:4096]
     if sample and sample.count(b"\x00") > len(sample) // 4:
-        # UTF-16 without a BOM: every other byte of ASCII text is NUL.
-        return "utf-16-le" if sample[1:2] == b"\x00" else "utf-16-be"
+        # UTF-16 without a BOM: every other byte of ASCII text is NUL, and only those (binary
+        # files have NULs everywhere).
+        even, odd = sample[0::2].count(b"\x00"), sample[1::2].count(b"\x00")
+        if odd > len(sample) // 4 and even <= odd // 20:
+            return "utf-16-le"
+        if even > len(sample) // 4 and odd <= even // 20:
+            return "utf-16-be"
     if b"\x00" in sample:
         raise InvalidInput("This is not a text file. Upload a .csv or .txt list of addresses.", field="file")
     return "utf-8"

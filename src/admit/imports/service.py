@@ -24,11 +24,13 @@ import hashlib
 import io
 import itertools
 import logging
+import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
+import psycopg
 from sqlalchemy import and_, delete, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -71,6 +73,8 @@ BATCH_ROWS = 5000
 SAMPLE_ROWS = 5
 LEASE = timedelta(minutes=2)
 SAME_FILE_WINDOW = timedelta(days=1)
+# kit.bulk writes through the driver itself, whose errors SQLAlchemy does not wrap.
+_INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
 WILL_INVITE = "will_invite"
 INVITED = "invited"
 OUTCOMES = (WILL_INVITE, "already_member", "already_invited", "duplicate", "invalid_recipient", "not_allowed")
@@ -269,12 +273,11 @@ def create(
         actor, user_type=user_type, role=role, products=products, message=message
     )
     portal = actor.portal
+    by_key = select(InvitationImport).where(
+        InvitationImport.portal_id == portal.id, InvitationImport.idempotency_key == idempotency_key
+    )
     if idempotency_key:
-        existing = session.scalar(
-            select(InvitationImport).where(
-                InvitationImport.portal_id == portal.id, InvitationImport.idempotency_key == idempotency_key
-            )
-        )
+        existing = session.scalar(by_key)
         if existing is not None:
             return existing, False
     max_bytes, max_rows = _limits()
@@ -294,8 +297,16 @@ def create(
         idempotency_key=idempotency_key,
         skipped={},
     )
-    session.add(imp)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(imp)
+            session.flush()
+    except IntegrityError:
+        # The same key in a request that committed first (a double click): that one is ours.
+        existing = session.scalar(by_key) if idempotency_key else None
+        if existing is None:
+            raise
+        return existing, False
     imp.size_bytes, imp.sha256 = _store(session, imp.id, chunks, max_bytes)
     earlier = session.scalar(
         select(InvitationImport)
@@ -428,7 +439,7 @@ def run(
                     db, import_id, lease, portal, options, actor_role, batch, seen, added, sender, inviter_id
                 )
                 break
-            except IntegrityError:
+            except _INTEGRITY_ERRORS:
                 # An address was invited elsewhere between our check and our insert: do the
                 # batch again, with fresh answers.
                 seen.difference_update(added)
@@ -599,16 +610,25 @@ def _cell(value) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def report_csv(session: Session, actor: Actor, import_id, *, only_skipped: bool = False) -> Iterator[str]:
-    """The per-row report as CSV lines: row, recipient, email, name, outcome, detail."""
-    get_or_raise(session, actor, import_id)
+def report_csv(
+    source: Session | Database, actor: Actor, import_id, *, only_skipped: bool = False
+) -> Iterator[str]:
+    """The per-row report as CSV lines: row, recipient, email, name, outcome, detail.
+
+    Given a ``Database`` each page of 5,000 rows is read in a transaction of its own, so a slow
+    download never holds one open (on SQLite that would hold the write lock)."""
+    if isinstance(source, Database):
+        with source.unit_of_work() as session:
+            get_or_raise(session, actor, import_id)
+    else:
+        get_or_raise(source, actor, import_id)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["row", "recipient", "email", "name", "outcome", "detail"])
     yield buffer.getvalue()
     last = 0
     while True:
-        rows = session.scalars(
+        query = (
             select(InvitationImportRow)
             .where(
                 InvitationImportRow.import_id == import_id,
@@ -617,7 +637,12 @@ def report_csv(session: Session, actor: Actor, import_id, *, only_skipped: bool 
             )
             .order_by(InvitationImportRow.row_number)
             .limit(5000)
-        ).all()
+        )
+        if isinstance(source, Database):
+            with source.unit_of_work() as session:
+                rows = session.scalars(query).all()
+        else:
+            rows = source.scalars(query).all()
         if not rows:
             return
         buffer.seek(0)

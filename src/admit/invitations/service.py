@@ -368,6 +368,14 @@ def get_or_raise(session: Session, actor: Actor, invitation_id) -> Invitation:
     return invitation
 
 
+def _locked(session: Session, invitation: Invitation) -> Invitation:
+    """Re-read the row under a lock before changing it, so a concurrent accept cannot be undone
+    (on PostgreSQL; SQLite's write lock already serialises the two)."""
+    session.execute(select(Invitation.id).where(Invitation.id == invitation.id).with_for_update())
+    session.refresh(invitation)
+    return invitation
+
+
 def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
     """Send a new link (Resend / Reinvite); every earlier link of this invitation dies.
 
@@ -375,7 +383,7 @@ def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
     after the window); refused with ``invitation_not_pending`` once accepted or revoked.
     """
     policy.require(actor.role, policy.Action.INVITATION_RESEND)
-    invitation = get_or_raise(session, actor, invitation_id)
+    invitation = _locked(session, get_or_raise(session, actor, invitation_id))
     if invitation.status not in (PENDING, EXPIRED):
         raise Conflict(
             f"This invitation is {invitation.status}; only pending invitations can be resent.",
@@ -420,7 +428,7 @@ def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
 def revoke(session: Session, actor: Actor, invitation_id) -> Invitation:
     """Kill an invitation: its link stops working and unsent emails are cancelled."""
     policy.require(actor.role, policy.Action.INVITATION_REVOKE)
-    invitation = get_or_raise(session, actor, invitation_id)
+    invitation = _locked(session, get_or_raise(session, actor, invitation_id))
     if invitation.status not in (PENDING, EXPIRED):
         raise Conflict(
             f"This invitation is {invitation.status}; only pending invitations can be revoked.",
@@ -449,13 +457,18 @@ def list_invitations(
     user_type: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
+    open_only: bool = False,
 ):
-    """Invitations of the portal, newest first. Internal members see client invitations only."""
+    """Invitations of the portal, newest first. Internal members see client invitations only.
+
+    ``open_only`` leaves out accepted ones (they are members now: User Management lists those)."""
     policy.require(actor.role, policy.Action.INVITATION_VIEW)
     now = clock.now()
     query = select(Invitation).where(Invitation.portal_id == actor.portal.id)
     if actor.role == Role.MEMBER:
         query = query.where(Invitation.user_type == UserType.CLIENT)
+    if open_only:
+        query = query.where(Invitation.status != ACCEPTED)
     if user_type:
         if user_type not in tuple(UserType):
             raise InvalidInput("user_type must be internal or client.", field="user_type")

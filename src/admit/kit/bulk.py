@@ -80,16 +80,18 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
         return out
 
     raw = connection.connection.dbapi_connection
-    names = ", ".join(f'"{c}"' for c in columns)
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(table.c[c].name) for c in columns)
+    table_name = quote(table.name)
     if dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f'COPY "{table.name}" ({names}) FROM STDIN') as copy:
+        with raw.cursor() as cursor, cursor.copy(f"COPY {table_name} ({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(values(row))
     else:
         marks = ", ".join("?" for _ in columns)
         cursor = raw.cursor()
         try:
-            statement = f'INSERT INTO "{table.name}" ({names}) VALUES ({marks})'
+            statement = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"
             cursor.executemany(statement, [values(r) for r in rows])
         finally:
             cursor.close()

@@ -23,7 +23,10 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         created, row_id = json.loads(base64.urlsafe_b64decode(padded))
-        return datetime.fromisoformat(created), uuid.UUID(row_id)
+        when = datetime.fromisoformat(created)
+        if when.tzinfo is None:
+            raise ValueError("cursor time without a time zone")
+        return when, uuid.UUID(row_id)
     except (ValueError, TypeError) as exc:
         raise InvalidInput("The cursor is not valid.", field="cursor") from exc
 

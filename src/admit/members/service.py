@@ -74,6 +74,9 @@ def deactivate(session: Session, actor: Actor, member_id) -> Member:
     member = member_or_raise(session, actor, member_id)
     if member.status == DEACTIVATED:
         return member
+    # Lock the portal before counting its owners: two owners deactivating each other at once
+    # must not leave the portal with none (STYLE: take a lock before counting for a limit).
+    session.refresh(actor.portal, with_for_update=True)
     owners = session.scalar(
         select(func.count())
         .select_from(Member)
@@ -94,6 +97,10 @@ def deactivate(session: Session, actor: Actor, member_id) -> Member:
     member.status = DEACTIVATED
     member.deactivated_at = clock.now()
     ended = auth_service.end_all_sessions(session, member.user_id)
+    # API keys they made in this portal stop working too: a key must not outlive its maker's access.
+    revoked_keys = auth_service.revoke_api_keys(
+        session, portal_id=actor.portal.id, created_by_id=member.user_id
+    )
     audit_service.record(
         session,
         actor,
@@ -101,7 +108,7 @@ def deactivate(session: Session, actor: Actor, member_id) -> Member:
         target_type="member",
         target_id=member.id,
         target_label=member.user.email or "",
-        detail={"sessions_ended": ended},
+        detail={"sessions_ended": ended, "api_keys_revoked": revoked_keys},
     )
     session.flush()
     return member

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse
 from admit.errors import DomainError, NotAuthenticated
 from admit.pages.deps import LoginRedirect, render
 
-TOKEN_PAGES = ("/invite/", "/join/", "/confirm/")
+TOKEN_PAGES = ("/invite/", "/login/link/", "/join/", "/confirm/")
 
 
 def error_page(request: Request, exc: DomainError):

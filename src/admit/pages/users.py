@@ -10,7 +10,6 @@ from admit import policy
 from admit.errors import DomainError
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
-from admit.invitations.models import ACCEPTED
 from admit.links import service as links_service
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
@@ -28,9 +27,8 @@ def _rows(session, actor, tab: str) -> list[dict]:
     rows: list[dict] = []
     if policy.can(actor.role, Action.INVITATION_VIEW):
         invitations, _ = invitations_service.list_invitations(
-            session, actor, user_type=user_type, limit=ROSTER_LIMIT
+            session, actor, user_type=user_type, limit=ROSTER_LIMIT, open_only=True
         )
-        invitations = [i for i in invitations if i.status != ACCEPTED]
         latest = notifications_service.latest_for_invitations(session, [i.id for i in invitations])
         for inv in invitations:
             rows.append(
@@ -162,7 +160,8 @@ def invite_submit(
             if has_file:
                 chunks, filename = _upload_chunks(file), file.filename
             else:
-                chunks, filename = iter([recipients.encode("utf-8")]), ""
+                # One recipient per line: the paste was already split on Enter, commas and semicolons.
+                chunks, filename = iter(["\n".join(pasted).encode("utf-8")]), ""
             imp, _created = imports_service.create(
                 session,
                 actor,

@@ -1,0 +1,369 @@
+"""The invitation-imports API and ``admit invite --file``, through the real app and CLI, on both backends."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from admit import cli
+from admit.cli import main
+from admit.invitations.models import Invitation
+from admit.notifications.models import DevMessage
+from tests.factories import create_portal, invite, login, member_joins
+from tests.imports.helpers import csv_bytes, pending_recipients, table_counts
+
+PROBLEM = "application/problem+json"
+FILES_ROWS = [
+    "Email Address,First Name,Last Name",
+    "ada@example.com,Ada,Lovelace",  # 2 invited
+    "grace@example.com,Grace,Hopper",  # 3 invited
+    "owner@acme.com,Olive,Owner",  # 4 already a member
+    "ADA@example.com,Ada,Again",  # 5 duplicate
+    "bob@gmial.com,Bob,=cmd|' /C calc'!A0",  # 6 invalid (typo), formula in the name
+    "carol@example.con,Carol,+1",  # 7 invalid (typo)
+]
+FILE = csv_bytes(FILES_ROWS)
+
+
+def url(pf) -> str:
+    return f"/api/v1/portals/{pf.slug}/invitation-imports"
+
+
+def upload(client, pf, data: bytes = FILE, *, headers=None, filename="people.csv", **fields):
+    form = {"user_type": "internal", **fields}
+    return client.post(
+        url(pf),
+        files={"file": (filename, data, "text/csv")},
+        data=form,
+        headers=headers if headers is not None else pf.headers(),
+    )
+
+
+class TestUpload:
+    def test_dry_run_is_a_preview(self, client, db):
+        """multipart with dry_run=true: 200 with counts and samples; nothing written."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        r = upload(client, pf, dry_run="true")
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["total"] == 6
+        assert body["counts"] == {
+            "will_invite": 2,
+            "already_member": 1,
+            "already_invited": 0,
+            "duplicate": 1,
+            "invalid_recipient": 2,
+            "not_allowed": 0,
+        }
+        assert [s["row"] for s in body["samples"]["invalid_recipient"]] == [6, 7]
+        assert "bob@gmail.com" in body["samples"]["invalid_recipient"][0]["detail"]
+        assert table_counts(db) == before
+
+    def test_upload_runs_in_the_background(self, client, db, worker):
+        """Without dry_run: 202 {id, status}; after the worker, GET shows the final counts."""
+        pf = create_portal(db)
+        r = upload(client, pf)
+        assert r.status_code == 202, r.text
+        body = r.json()
+        assert body["status"] == "queued"
+        assert body["total"] == 6
+        assert body["created"] is True
+        import_id = body["id"]
+        assert pending_recipients(db) == []
+
+        worker.run_once()
+
+        r = client.get(f"{url(pf)}/{import_id}", headers=pf.headers())
+        assert r.status_code == 200
+        status = r.json()
+        assert status["status"] == "done"
+        assert (status["total"], status["processed"], status["invited"]) == (6, 6, 2)
+        assert status["skipped"] == {"already_member": 1, "duplicate": 1, "invalid_recipient": 2}
+        assert status["errors_url"] == f"{url(pf)}/{import_id}/report.csv?outcome=skipped"
+        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+        with db.unit_of_work() as session:
+            names = dict(session.execute(select(Invitation.recipient, Invitation.recipient_name)).all())
+        assert names == {"ada@example.com": "Ada Lovelace", "grace@example.com": "Grace Hopper"}
+
+    def test_worker_delivers_the_imported_invitations(self, client, db, worker):
+        """The worker sends each imported invitation's email (dev mailbox)."""
+        pf = create_portal(db)
+        upload(client, pf)
+        worker.run_once()  # runs the import
+        worker.drain()  # delivers what it queued
+        with db.unit_of_work() as session:
+            to = sorted(session.scalars(select(DevMessage.to_address)).all())
+        assert to == ["ada@example.com", "grace@example.com"]
+
+    def test_drain_runs_the_import_and_delivers_its_emails(self, client, db, worker):
+        """``worker.drain()`` alone (what the CLI and tests call) runs the import and sends its emails."""
+        pf = create_portal(db)
+        upload(client, pf)
+        worker.drain()
+        with db.unit_of_work() as session:
+            assert session.scalar(select(func.count()).select_from(DevMessage)) == 2
+
+    def test_json_text(self, client, db, worker):
+        """JSON {text} (pasted lines) works like a file: preview with dry_run, else 202 and the worker."""
+        pf = create_portal(db)
+        text = "Ada Lovelace <ada@example.com>\ngrace@example.com\nnot-an-address\n"
+        r = client.post(
+            url(pf), json={"text": text, "user_type": "internal", "dry_run": True}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["counts"]["will_invite"] == 2
+        r = client.post(
+            url(pf), json={"text": text, "user_type": "internal", "role": "admin"}, headers=pf.headers()
+        )
+        assert r.status_code == 202, r.text
+        worker.run_once()
+        status = client.get(f"{url(pf)}/{r.json()['id']}", headers=pf.headers()).json()
+        assert (status["status"], status["invited"], status["skipped"]) == (
+            "done",
+            2,
+            {"invalid_recipient": 1},
+        )
+        with db.unit_of_work() as session:
+            roles = set(session.scalars(select(Invitation.role)).all())
+        assert roles == {"admin"}
+
+    def test_idempotency_key_retry(self, client, db, worker):
+        """The same Idempotency-Key again: 200 with the same id; nobody invited twice."""
+        pf = create_portal(db)
+        headers = {**pf.headers(), "Idempotency-Key": "upload-7f3a"}
+        first = upload(client, pf, headers=headers)
+        assert first.status_code == 202
+        again = upload(client, pf, csv_bytes(["other@example.com"]), headers=headers)
+        assert again.status_code == 200, again.text
+        assert again.json()["id"] == first.json()["id"]
+        assert again.json()["created"] is False
+        worker.run_once()
+        worker.run_once()
+        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+
+    def test_same_file_twice(self, client, db, worker):
+        """A double click (the same file, no key) returns the first import with 200."""
+        pf = create_portal(db)
+        first = upload(client, pf)
+        again = upload(client, pf)
+        assert (again.status_code, again.json()["id"]) == (200, first.json()["id"])
+
+    def test_report_csv(self, client, db, worker):
+        """report.csv: text/csv, one line per row, formula cells escaped; errors_url only the skipped rows."""
+        pf = create_portal(db)
+        import_id = upload(client, pf).json()["id"]
+        worker.run_once()
+        r = client.get(f"{url(pf)}/{import_id}/report.csv", headers=pf.headers())
+        assert r.status_code == 200
+        assert r.headers["content-type"].startswith("text/csv")
+        assert "attachment" in r.headers["content-disposition"]
+        rows = list(csv.reader(io.StringIO(r.text)))
+        assert rows[0] == ["row", "recipient", "email", "name", "outcome", "detail"]
+        assert [(row[0], row[4]) for row in rows[1:]] == [
+            ("2", "invited"),
+            ("3", "invited"),
+            ("4", "already_member"),
+            ("5", "duplicate"),
+            ("6", "invalid_recipient"),
+            ("7", "invalid_recipient"),
+        ]
+        assert rows[5][3] == "Bob =cmd|' /C calc'!A0"  # first + last name: not a formula, left alone
+        status = client.get(f"{url(pf)}/{import_id}", headers=pf.headers()).json()
+        errors = client.get(status["errors_url"], headers=pf.headers())
+        assert [row[0] for row in list(csv.reader(io.StringIO(errors.text)))[1:]] == ["4", "5", "6", "7"]
+
+    def test_report_csv_escapes_formulas(self, client, db, worker):
+        """A name cell starting with = + - @ is prefixed with an apostrophe in the download."""
+        pf = create_portal(db)
+        data = csv_bytes(
+            ["email,name", "a@example.com,=cmd|' /C calc'!A0", "b@example.com,+1", "c@example.com,@x"]
+        )
+        import_id = upload(client, pf, data).json()["id"]
+        worker.run_once()
+        text = client.get(f"{url(pf)}/{import_id}/report.csv", headers=pf.headers()).text
+        names = [row[3] for row in list(csv.reader(io.StringIO(text)))[1:]]
+        assert names == ["'=cmd|' /C calc'!A0", "'+1", "'@x"]
+
+
+class TestRefused:
+    def test_member_cannot_import_internal_users(self, client, db, worker):
+        """403 problem+json for a member importing internal users; clients are fine."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com", role="member")
+        csrf = login(client, "mel@acme.com")
+        r = upload(client, pf, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 403
+        assert r.headers["content-type"].startswith(PROBLEM)
+        assert r.json()["code"] == "permission_denied"
+        r = upload(client, pf, headers={"X-CSRF-Token": csrf}, user_type="client")
+        assert r.status_code == 202, r.text
+
+    def test_cookie_upload_needs_csrf(self, client, db):
+        """A signed-in upload without X-CSRF-Token: 403 csrf_failed."""
+        pf = create_portal(db)
+        login(client, pf.owner_email, "owner-password-123")
+        r = upload(client, pf, headers={})
+        assert (r.status_code, r.json()["code"]) == (403, "csrf_failed")
+
+    @pytest.mark.parametrize("as_json", [False, True])
+    def test_bad_user_type_is_422_naming_the_field(self, client, db, as_json):
+        """422 problem+json with field user_type, for multipart and for JSON."""
+        pf = create_portal(db)
+        if as_json:
+            r = client.post(
+                url(pf), json={"text": "a@example.com", "user_type": "robot"}, headers=pf.headers()
+            )
+        else:
+            r = upload(client, pf, user_type="robot")
+        assert r.status_code == 422
+        assert r.headers["content-type"].startswith(PROBLEM)
+        assert (r.json()["code"], r.json()["field"]) == ("invalid_input", "user_type")
+
+    def test_binary_upload_is_422_file(self, client, db):
+        """An image uploaded by mistake: 422 naming the field file; nothing written."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        png = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+        r = upload(client, pf, png, filename="photo.png")
+        assert r.status_code == 422
+        assert (r.json()["field"], r.json()["code"]) == ("file", "invalid_input")
+        assert table_counts(db) == before
+
+    def test_missing_file_is_422(self, client, db):
+        """multipart without the file field: 422 naming ``file``."""
+        pf = create_portal(db)
+        r = client.post(
+            url(pf), data={"user_type": "internal"}, files={"other": ("x", b"x")}, headers=pf.headers()
+        )
+        assert (r.status_code, r.json()["field"]) == (422, "file")
+
+    def test_no_credentials_is_401(self, client, db):
+        """Without credentials: 401."""
+        pf = create_portal(db)
+        assert upload(client, pf, headers={}).status_code == 401
+
+    def test_other_portals_import_is_404(self, client, db, worker):
+        """An import is only visible in its own portal."""
+        pf = create_portal(db)
+        other = create_portal(db, name="Other Co", owner_email="boss@other.example")
+        import_id = upload(client, pf).json()["id"]
+        r = client.get(f"{url(other)}/{import_id}", headers=other.headers())
+        assert (r.status_code, r.json()["code"]) == (404, "import_not_found")
+
+
+# --- admit invite --file --------------------------------------------------------------------
+
+
+@pytest.fixture
+def run(database_url, db, settings, monkeypatch):  # noqa: ARG001 - db empties the tables first
+    """``run(*args)`` → the click Result, with the test database in the environment."""
+    opened = []
+    real_db = cli._db
+
+    def tracking_db(s):
+        d = real_db(s)
+        opened.append(d)
+        return d
+
+    monkeypatch.setattr(cli, "_db", tracking_db)
+    env = {
+        "ADMIT_DATABASE_URL": database_url,
+        "ADMIT_RATE_LIMITS_ENABLED": "false",
+        "ADMIT_ENVIRONMENT": "test",
+        "ADMIT_EMAIL_BACKEND": "dev",
+        "ADMIT_PUBLIC_URL": "http://127.0.0.1:8000",
+    }
+    runner = CliRunner()
+    yield lambda *args: runner.invoke(main, list(args), env=env, catch_exceptions=False)
+    for d in opened:
+        d.dispose()
+
+
+@pytest.fixture
+def people_csv(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(FILE)
+    return path
+
+
+class TestCli:
+    def test_dry_run_prints_the_preview(self, run, db, people_csv):
+        """``--dry-run`` prints the counts and the skipped rows with their row numbers; writes nothing."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run")
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        assert "6 rows" in out
+        lines = [" ".join(line.split()) for line in out.splitlines()]
+        assert "2 will invite" in lines
+        assert "1 already members" in lines
+        assert "1 duplicates in the list" in lines
+        assert "2 invalid" in lines
+        assert any(line.startswith("row 6: bob@gmial.com") and "bob@gmail.com" in line for line in lines)
+        assert table_counts(db) == before
+
+    def test_dry_run_json(self, run, db, people_csv):
+        """``--dry-run --json`` prints the preview as JSON."""
+        pf = create_portal(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run", "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["counts"]["will_invite"] == 2
+
+    def test_import_json_prints_the_final_counts(self, run, db, people_csv):
+        """Without --dry-run, ``--json`` prints the finished import's counts; exit code 0."""
+        pf = create_portal(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
+        assert result.exit_code == 0, result.output
+        final = json.loads(result.stdout)
+        assert final["status"] == "done"
+        assert (final["total"], final["processed"], final["invited"]) == (6, 6, 2)
+        assert final["skipped"] == {"already_member": 1, "duplicate": 1, "invalid_recipient": 2}
+        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+
+    def test_summary_without_json(self, run, db, people_csv):
+        """The plain summary says how many were invited and skipped, by reason."""
+        pf = create_portal(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv))
+        assert result.exit_code == 0, result.output
+        assert "2 invited" in result.stdout
+        assert "1 already_member" in result.stdout
+
+    def test_exit_code_1_when_nobody_could_be_invited(self, run, db, tmp_path):
+        """Exit code 1 when no row could be invited (already there, invalid), with the counts printed."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        path = tmp_path / "nobody.txt"
+        path.write_bytes(b"ada@example.com\nowner@acme.com\nnope\n")
+        result = run("invite", "--portal", pf.slug, "--file", str(path), "--dry-run")
+        assert result.exit_code == 1, result.output
+        result = run("invite", "--portal", pf.slug, "--file", str(path), "--json")
+        assert result.exit_code == 1, result.output
+        final = json.loads(result.stdout)
+        assert final["invited"] == 0
+        assert final["skipped"] == {"already_invited": 1, "already_member": 1, "invalid_recipient": 1}
+
+    def test_running_the_same_file_again_invites_nobody_twice(self, run, db, people_csv):
+        """The same file again the same day: the earlier import is reported, exit code 1."""
+        pf = create_portal(db)
+        assert run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json").exit_code == 0
+        again = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
+        assert again.exit_code == 1
+        assert "already imported" in again.stderr
+        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+
+    def test_bad_file_is_an_error(self, run, db, tmp_path):
+        """A binary file: an error naming the field, exit code 1, nothing written."""
+        pf = create_portal(db)
+        path = tmp_path / "photo.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+        result = run("invite", "--portal", pf.slug, "--file", str(path))
+        assert result.exit_code == 1
+        assert "not a text file" in result.stderr
+        assert "(field: file)" in result.stderr

@@ -1,0 +1,259 @@
+"""imports.parsing.read_rows over real files (tests/imports/files, made by make_files.py).
+
+What people upload is whatever their spreadsheet or mail client saves: the table below pins, for
+each such file, exactly which records come out (spreadsheet row number, address, name, role).
+Every file is also read in tiny chunks: where the upload's pieces happen to break must not
+change what is read.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from admit.errors import InvalidInput
+from admit.imports.parsing import read_rows, read_text_rows
+
+FILES = Path(__file__).parent / "files"
+
+# file -> [(row number, address, name, role)] in the order read_rows yields them.
+EXPECTED: dict[str, list[tuple[int, str, str, str]]] = {
+    "excel_crlf.csv": [
+        (2, "ada@example.com", "Ada Lovelace", ""),
+        (3, "Grace.Hopper@Example.COM", "Grace Hopper", ""),
+        (4, "alan@example.org", "Alan", ""),
+    ],
+    "semicolon_quoted.csv": [
+        (2, "ada@example.com", "Lovelace; Ada", ""),
+        (3, "grace@example.com", 'Hopper, Grace "Amazing"', ""),
+        (4, "alan@example.org", "Alan Turing", ""),
+    ],
+    "utf8_bom.csv": [
+        (2, "zoe@example.com", "Zoë Ångström", ""),
+        (3, "jose@example.es", "José Núñez", ""),
+    ],
+    "excel_unicode.txt": [
+        (2, "ada@example.com", "Ada Lovelace", "admin"),
+        (3, "björn@exämple.com", "Björn Borg", "member"),
+    ],
+    "utf16le_nobom.csv": [
+        (1, "ada@example.com", "Ada", ""),
+        (2, "grace@example.com", "Grace", ""),
+    ],
+    "utf16be_nobom.csv": [
+        (1, "ada@example.com", "Ada", ""),
+        (2, "grace@example.com", "Grace", ""),
+    ],
+    "old_mac.csv": [
+        (2, "ada@example.com", "Ada", ""),
+        (3, "grace@example.com", "Grace", ""),
+    ],
+    "name_angle.txt": [
+        (1, "ada@example.com", "Ada Lovelace", ""),
+        (2, "grace@example.com", "Hopper, Grace", ""),
+        (3, "alan@example.org", "", ""),
+    ],
+    "blanks_trailing.csv": [
+        (2, "ada@example.com", "Ada", ""),
+        (5, "grace@example.com", "", ""),
+        (7, "alan@example.org", "Alan", ""),
+    ],
+    "e_mail_header.csv": [
+        (2, "ada@example.com", "Ada Lovelace", ""),
+        (3, "grace@example.com", "Grace Hopper", ""),
+    ],
+    "first_last.csv": [
+        (2, "ada@example.com", "Ada Lovelace", ""),
+        (3, "grace@example.com", "Hopper", ""),
+    ],
+    "role_column.csv": [
+        (2, "ada@example.com", "", "admin"),
+        (3, "grace@example.com", "", "member"),
+        (4, "alan@example.org", "", ""),
+        (5, "olive@example.com", "", "owner"),
+    ],
+    "phone_only.csv": [
+        (2, "", "Ada", ""),
+        (3, "", "Grace", ""),
+    ],
+    "plain_list.txt": [
+        (1, "ada@example.com", "", ""),
+        (2, "grace@example.com", "", ""),
+        (3, "not-an-address", "", ""),
+        (4, "alan@example.org", "", ""),
+    ],
+}
+NOT_TEXT = ["photo.png", "black.bmp", "workbook.xlsx"]
+NOT_UTF = ["latin1.csv"]
+
+
+def chunked(data: bytes, size: int) -> Iterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+def read(name: str, chunk_size: int | None = None, **limits) -> list[tuple[int, str, str, str]]:
+    data = (FILES / name).read_bytes()
+    chunks = [data] if chunk_size is None else chunked(data, chunk_size)
+    return [(r.number, r.address, r.name, r.role) for r in read_rows(chunks, **limits)]
+
+
+def test_every_fixture_file_is_in_a_table():
+    """Each file under files/ has its expected outcome here (a new fixture cannot go untested)."""
+    on_disk = {p.name for p in FILES.iterdir() if p.is_file() and p.suffix != ".py" and p.name[0] != "."}
+    assert on_disk == set(EXPECTED) | set(NOT_TEXT) | set(NOT_UTF)
+
+
+def test_fixture_files_match_their_script():
+    """The committed files are byte for byte what make_files.py writes (no editor touched them)."""
+    spec = importlib.util.spec_from_file_location("make_files", FILES / "make_files.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    for name, data in module.FILES.items():
+        assert (FILES / name).read_bytes() == data, name
+
+
+class TestFiles:
+    @pytest.mark.parametrize("name", sorted(EXPECTED))
+    def test_whole_file(self, name):
+        """The file read in one piece yields exactly the expected records."""
+        assert read(name) == EXPECTED[name]
+
+    @pytest.mark.parametrize("chunk_size", [1, 2, 7, 64])
+    @pytest.mark.parametrize("name", sorted(EXPECTED))
+    def test_any_chunk_size(self, name, chunk_size):
+        """The same records come out whatever the size of the pieces the upload arrives in."""
+        assert read(name, chunk_size) == EXPECTED[name]
+
+    def test_phone_column_is_kept(self):
+        """A phone-only list keeps each phone (the service reports it: phones cannot be invited yet)."""
+        rows = list(read_rows([(FILES / "phone_only.csv").read_bytes()]))
+        assert [(r.number, r.phone) for r in rows] == [(2, "+44 20 7946 0018"), (3, "+1 202 555 0143")]
+
+    def test_raw_is_the_record_as_written(self):
+        """``raw`` (what the report shows) is the record's cells, without the header."""
+        rows = list(read_rows([(FILES / "excel_crlf.csv").read_bytes()]))
+        assert [r.raw for r in rows] == [
+            "ada@example.com,Ada,Lovelace",
+            "Grace.Hopper@Example.COM,Grace,Hopper",
+            "alan@example.org,Alan",
+        ]
+
+
+class TestPastedText:
+    def test_spreadsheet_columns_pasted(self):
+        """Cells copied from a spreadsheet arrive tab-separated; the address column is found."""
+        text = "Ada Lovelace\tada@example.com\nGrace Hopper\tgrace@example.com\n"
+        rows = [(r.number, r.address, r.name) for r in read_text_rows(text)]
+        assert rows == [(1, "ada@example.com", "Ada Lovelace"), (2, "grace@example.com", "Grace Hopper")]
+
+    @pytest.mark.xfail(
+        strict=True,
+        reason="BUG: several addresses on one line (a pasted row, 'a@x, b@x') yield one record; "
+        "the second address becomes the name and the rest are lost, not even reported",
+    )
+    def test_several_addresses_on_one_line(self):
+        """Every address on a line of pasted text comes out (none is silently dropped)."""
+        rows = list(read_text_rows("ada@example.com, grace@example.com, alan@example.org"))
+        assert sorted(r.address for r in rows) == ["ada@example.com", "alan@example.org", "grace@example.com"]
+
+
+class TestRefused:
+    @pytest.mark.parametrize("chunk_size", [None, 7])
+    @pytest.mark.parametrize("name", NOT_TEXT)
+    def test_binary_file(self, name, chunk_size):
+        """An image or a workbook is refused as not text (field ``file``), never read as garbage rows."""
+        with pytest.raises(InvalidInput) as caught:
+            read(name, chunk_size)
+        assert caught.value.field == "file"
+        assert "not a text file" in caught.value.message
+
+    @pytest.mark.parametrize("chunk_size", [None, 7])
+    def test_latin1(self, chunk_size):
+        """Latin-1 (“ANSI”) bytes: refused, saying which encodings work and how to save one."""
+        with pytest.raises(InvalidInput) as caught:
+            read("latin1.csv", chunk_size)
+        assert caught.value.field == "file"
+        assert "UTF-8" in caught.value.message
+        assert "CSV UTF-8" in caught.value.message
+
+    def test_latin1_far_into_the_file(self):
+        """An undecodable byte after the first megabyte is still refused, not skipped."""
+        head = b"".join(b"user%d@example.com\n" % i for i in range(60_000))
+        with pytest.raises(InvalidInput) as caught:
+            read_rows_all([head, "rené@example.fr\n".encode("latin-1")])
+        assert caught.value.field == "file"
+
+    def test_max_rows(self):
+        """One row over ``max_rows`` is refused, naming the limit; the header does not count."""
+        data = b"email\n" + b"".join(b"u%d@example.com\n" % i for i in range(5))
+        assert len(read_rows_all([data], max_rows=5)) == 5
+        with pytest.raises(InvalidInput) as caught:
+            read_rows_all([data + b"one.more@example.com\n"], max_rows=5)
+        assert caught.value.field == "file"
+        assert "5 rows" in caught.value.message
+
+    def test_max_rows_thousands(self):
+        """A large row limit is written with separators (1,000,000)."""
+        data = b"".join(b"u%d@example.com\n" % i for i in range(1001))
+        with pytest.raises(InvalidInput, match=r"1,000 rows"):
+            read_rows_all([data], max_rows=1000)
+
+    def test_max_bytes(self):
+        """A file over ``max_bytes`` is refused, naming the limit in MB; exactly at the limit is fine."""
+        line = b"someone@example.com\n"  # 20 bytes
+        mb = 1024 * 1024
+        chunk = line * (mb // len(line)) + b"x" * (mb % len(line))
+        with pytest.raises(InvalidInput) as caught:
+            read_rows_all([chunk, chunk, chunk], max_bytes=2 * mb)
+        assert caught.value.field == "file"
+        assert "2 MB" in caught.value.message
+        assert read_rows_all([line * 10], max_bytes=len(line) * 10)
+
+    def test_max_bytes_below_a_megabyte(self):
+        """A limit under 1 MB (the settings allow 1 KB) is still named truthfully, not as “0 MB”."""
+        with pytest.raises(InvalidInput) as caught:
+            read_rows_all([b"someone@example.com\n" * 1000], max_bytes=10 * 1024)
+        assert "0 MB" not in caught.value.message
+        assert "10 KB" in caught.value.message
+
+
+def read_rows_all(chunks, **limits):
+    return list(read_rows(chunks, **limits))
+
+
+@pytest.mark.slow
+def test_a_million_rows_stream_in_flat_memory():
+    """1,000,000 rows fed as a generator of chunks: all read, peak traced memory under 20 MB."""
+    total = 1_000_000
+    per_chunk = 10_000
+
+    def chunks() -> Iterator[bytes]:
+        yield b"Email Address,First Name,Last Name\r\n"
+        for start in range(0, total, per_chunk):
+            yield b"".join(
+                b"person%d@example.com,First%d,Last%d\r\n" % (i, i, i)
+                for i in range(start, start + per_chunk)
+            )
+
+    tracemalloc.start()
+    try:
+        count = 0
+        last = None
+        for row in read_rows(chunks(), max_rows=total):
+            count += 1
+            last = row
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert count == total
+    assert (last.number, last.address, last.name) == (
+        total + 1,
+        f"person{total - 1}@example.com",
+        f"First{total - 1} Last{total - 1}",
+    )
+    assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"

@@ -1,0 +1,539 @@
+"""imports.service on both backends: preview, create, run (and resume), idempotency, report, limits."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from admit.errors import InvalidInput, PermissionDenied
+from admit.imports import service as imports_service
+from admit.imports.models import DONE, PREVIEWED, QUEUED, RUNNING, InvitationImportRow
+from admit.invitations.models import Invitation
+from admit.kit import clock
+from admit.notifications.models import Notification
+from admit.settings import configure
+from tests.factories import actor_for, create_portal, invite, member_joins
+from tests.imports.helpers import (
+    create,
+    csv_bytes,
+    get,
+    pending_recipients,
+    preview,
+    report_csv,
+    report_rows,
+    table_counts,
+)
+
+ADMIN = "admin@acme.com"
+MEMBER = "member@acme.com"
+CLIENT = "client@example.com"
+
+# What an admin's list looks like in practice: one of every outcome, and the row each lands on.
+MIX = csv_bytes(
+    [
+        "email,name,role",  # row 1
+        "new1@example.com,New One,",  # 2 will invite (member: the import's role)
+        "NEW2@Example.com,New Two,admin",  # 3 will invite, as admin (role column)
+        "owner@acme.com,Olive,",  # 4 already a member
+        "pending@example.com,,",  # 5 already invited (pending)
+        "new1@example.com,Again,",  # 6 duplicate of row 2
+        "New1@EXAMPLE.com,,",  # 7 duplicate, other case
+        "typo@gmial.com,,",  # 8 invalid: did you mean gmail.com
+        "x@acme.con,,",  # 9 invalid: did you mean .com
+        "not-an-email,,",  # 10 invalid
+        "new3@example.com,,superuser",  # 11 invalid: not a role
+        ",Nobody,",  # 12 invalid: no address
+        "boss@example.com,,owner",  # 13 not allowed: an admin cannot make owners
+    ]
+)
+MIX_CODES = [
+    (2, "invited", "new1@example.com"),
+    (3, "invited", "new2@example.com"),
+    (4, "already_member", "owner@acme.com"),
+    (5, "already_invited", "pending@example.com"),
+    (6, "duplicate", "new1@example.com"),
+    (7, "duplicate", "new1@example.com"),
+    (8, "invalid_recipient", None),
+    (9, "invalid_recipient", None),
+    (10, "invalid_recipient", None),
+    (11, "invalid_recipient", None),
+    (12, "invalid_recipient", None),
+    (13, "not_allowed", None),
+]
+
+
+def plain(addresses: list[str]) -> bytes:
+    return csv_bytes(addresses, "\n")
+
+
+@pytest.fixture
+def pf(db, worker):
+    """Acme's portal with an admin (besides the owner) and one pending invitation."""
+    pf = create_portal(db)
+    member_joins(db, worker, pf, ADMIN, role="admin")
+    invite(db, pf, ["pending@example.com"])
+    return pf
+
+
+class TestPreview:
+    def test_counts_and_samples_of_a_realistic_list(self, db, pf):
+        """Every outcome is counted, with row numbers and what is wrong (typos get a suggestion)."""
+        result = preview(db, pf, MIX, by=ADMIN)
+        assert result["total"] == 12
+        assert result["counts"] == {
+            "will_invite": 2,
+            "already_member": 1,
+            "already_invited": 1,
+            "duplicate": 2,
+            "invalid_recipient": 5,
+            "not_allowed": 1,
+        }
+        samples = result["samples"]
+        assert [(s["row"], s["email"]) for s in samples["will_invite"]] == [
+            (2, "new1@example.com"),
+            (3, "new2@example.com"),
+        ]
+        assert [s["row"] for s in samples["duplicate"]] == [6, 7]
+        assert [s["row"] for s in samples["already_member"]] == [4]
+        assert [s["row"] for s in samples["already_invited"]] == [5]
+        invalid = {s["row"]: s["detail"] for s in samples["invalid_recipient"]}
+        assert list(invalid) == [8, 9, 10, 11, 12]
+        assert "Did you mean typo@gmail.com?" in invalid[8]
+        assert "Did you mean x@acme.com?" in invalid[9]
+        assert "superuser" in invalid[11]
+        assert "no email address" in invalid[12]
+        assert [s["row"] for s in samples["not_allowed"]] == [13]
+        assert "owner" in samples["not_allowed"][0]["detail"]
+
+    def test_preview_writes_nothing(self, db, pf):
+        """A preview leaves every table as it was: no invitation, email, import or audit row, and
+        an expired-but-pending invitation it would replace is left untouched."""
+        with clock.travel(-timedelta(days=8)):
+            invite(db, pf, ["expired@example.com"])
+        before = table_counts(db)
+        result = preview(db, pf, MIX + b"expired@example.com,,\r\n", by=ADMIN)
+        assert result["counts"]["will_invite"] == 3
+        assert table_counts(db) == before
+        assert "expired@example.com" in pending_recipients(db)
+
+    def test_samples_are_capped(self, db, pf):
+        """Each group shows its first rows only (the counts still count all of them)."""
+        result = preview(db, pf, plain([f"bad{i}" for i in range(20)]))
+        assert result["counts"]["invalid_recipient"] == 20
+        assert [s["row"] for s in result["samples"]["invalid_recipient"]] == [1, 2, 3, 4, 5]
+
+    def test_client_import_with_a_role_column(self, db, pf, worker):
+        """Importing clients, a row asking for admin is not allowed; ``client`` or empty is fine."""
+        member_joins(db, worker, pf, MEMBER, role="member")
+        data = csv_bytes(["email,role", "c1@example.com,", "c2@example.com,client", "c3@example.com,admin"])
+        result = preview(db, pf, data, by=MEMBER, user_type="client")
+        assert result["counts"]["will_invite"] == 2
+        assert result["counts"]["not_allowed"] == 1
+        assert result["samples"]["not_allowed"][0]["row"] == 4
+
+
+class TestCreateAndRun:
+    def test_invites_exactly_the_will_invite_rows(self, db, pf):
+        """Run invites the will-invite rows (with their row's role), one email each, a report row each."""
+        before = table_counts(db)
+        import_id, created = create(db, pf, MIX, by=ADMIN)
+        assert created is True
+        imp = get(db, import_id)
+        assert (imp.status, imp.total_rows, imp.processed_rows) == (QUEUED, 12, 0)
+        assert table_counts(db)["invitations"] == before["invitations"]  # nothing until the worker runs
+
+        final = imports_service.run_due(db)
+
+        assert final["status"] == DONE
+        assert (final["total"], final["processed"], final["invited"]) == (12, 12, 2)
+        assert final["skipped"] == {
+            "already_member": 1,
+            "already_invited": 1,
+            "duplicate": 2,
+            "invalid_recipient": 5,
+            "not_allowed": 1,
+        }
+        with db.unit_of_work() as session:
+            new = session.scalars(
+                select(Invitation).where(Invitation.recipient.in_(["new1@example.com", "new2@example.com"]))
+            ).all()
+            assert sorted((i.recipient, i.role, i.recipient_name) for i in new) == [
+                ("new1@example.com", "member", "New One"),
+                ("new2@example.com", "admin", "New Two"),
+            ]
+            emails = session.scalars(
+                select(Notification).where(Notification.invitation_id.in_([i.id for i in new]))
+            ).all()
+            assert sorted(n.to_address for n in emails) == ["new1@example.com", "new2@example.com"]
+            assert {n.event_key for n in emails} == {f"invitation:{i.id}:send:1" for i in new}
+        after = table_counts(db)
+        assert after["invitations"] == before["invitations"] + 2
+        assert after["notifications"] == before["notifications"] + 2
+        assert after["invitation_import_rows"] == 12
+        assert report_rows(db, import_id) == MIX_CODES
+
+    def test_already_invited_row_points_at_the_invitation(self, db, pf):
+        """The report's already_invited row names the pending invitation (for Resend)."""
+        import_id, _ = create(db, pf, plain(["pending@example.com"]))
+        imports_service.run_due(db)
+        with db.unit_of_work() as session:
+            row = session.scalar(
+                select(InvitationImportRow).where(InvitationImportRow.import_id == import_id)
+            )
+            pending = session.scalar(select(Invitation).where(Invitation.recipient == "pending@example.com"))
+            assert (row.code, row.invitation_id) == ("already_invited", pending.id)
+
+    def test_expired_invitation_is_replaced(self, db, pf):
+        """A pending invitation past its expiry is marked expired and a fresh one takes its place."""
+        with clock.travel(-timedelta(days=8)):
+            old = invite(db, pf, ["expired@example.com"]).invited[0]
+        create(db, pf, plain(["expired@example.com"]))
+        assert imports_service.run_due(db)["invited"] == 1
+        with db.unit_of_work() as session:
+            rows = session.scalars(
+                select(Invitation).where(Invitation.recipient == "expired@example.com")
+            ).all()
+            assert sorted((i.id == old.id, i.status) for i in rows) == [(False, "pending"), (True, "expired")]
+
+    def test_run_due_with_nothing_queued(self, db, pf):
+        """The worker's step does nothing when no import waits."""
+        assert imports_service.run_due(db) is None
+
+    def test_draft_waits_for_confirm(self, db, pf):
+        """``start=False`` keeps a draft with its preview; the worker leaves it until confirmed."""
+        import_id, _ = create(db, pf, MIX, by=ADMIN, start=False)
+        imp = get(db, import_id)
+        assert imp.status == PREVIEWED
+        assert imp.preview["counts"]["will_invite"] == 2
+        assert imports_service.run_due(db) is None
+        with db.unit_of_work() as session:
+            imports_service.confirm(session, actor_for(session, pf.slug, ADMIN), import_id)
+        assert imports_service.run_due(db)["invited"] == 2
+        with db.unit_of_work() as session:  # a second click changes nothing
+            assert (
+                imports_service.confirm(session, actor_for(session, pf.slug, ADMIN), import_id).status == DONE
+            )
+        assert table_counts(db)["invitation_import_rows"] == 12
+
+
+class TestReport:
+    def test_header_rows_in_order_and_formulas_escaped(self, db, pf):
+        """The CSV has the header, one line per row in order, and cells that would run as formulas
+        start with an apostrophe."""
+        data = csv_bytes(
+            [
+                "email,name",
+                "a@example.com,=cmd|' /C calc'!A0",
+                "b@example.com,+1",
+                "c@example.com,-2",
+                "d@example.com,@x",
+                "-dash@example.com,Plain Name",
+                '=HYPERLINK("http://evil.example"),',
+            ]
+        )
+        import_id, _ = create(db, pf, data)
+        imports_service.run_due(db)
+        lines = report_csv(db, pf, import_id)
+        assert lines[0] == ["row", "recipient", "email", "name", "outcome", "detail"]
+        body = [(r[0], r[2], r[3], r[4]) for r in lines[1:]]
+        assert body == [
+            ("2", "a@example.com", "'=cmd|' /C calc'!A0", "invited"),
+            ("3", "b@example.com", "'+1", "invited"),
+            ("4", "c@example.com", "'-2", "invited"),
+            ("5", "d@example.com", "'@x", "invited"),
+            ("6", "'-dash@example.com", "Plain Name", "invited"),
+            ("7", "", "", "invalid_recipient"),
+        ]
+        assert lines[6][1] == '\'=HYPERLINK("http://evil.example")'
+        assert lines[6][5]  # what is wrong with it
+
+    @pytest.mark.slow
+    def test_long_report_is_complete(self, db, pf, monkeypatch):
+        """A report longer than one page of the stream still has every row once, in order."""
+        monkeypatch.setattr(imports_service, "BATCH_ROWS", 700)
+        import_id, _ = create(db, pf, plain([f"p{i}@example.com" for i in range(12_000)]))
+        imports_service.run_due(db)
+        lines = report_csv(db, pf, import_id)
+        assert [int(r[0]) for r in lines[1:]] == list(range(1, 12_001))
+
+
+class TestIdempotency:
+    def test_same_key_returns_the_same_import(self, db, pf):
+        """The same Idempotency-Key returns the first import (created False), whatever is sent."""
+        first, created = create(db, pf, plain(["a@example.com"]), key="retry-1")
+        assert created is True
+        again, created = create(db, pf, plain(["b@example.com"]), key="retry-1")
+        assert (again, created) == (first, False)
+        assert table_counts(db)["invitation_imports"] == 1
+        imports_service.run_due(db)
+        assert imports_service.run_due(db) is None
+        assert "b@example.com" not in pending_recipients(db)
+
+    @pytest.mark.slow
+    def test_same_key_at_the_same_moment(self, db, pf, monkeypatch):
+        """Two requests with one Idempotency-Key at once (a double click): one import, both get it
+        (PostgreSQL: on SQLite the second request waits for the first to commit)."""
+        if db.is_sqlite:
+            pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the second request sees the first")
+        both_checked = threading.Barrier(2, timeout=10)
+        real_limits = imports_service._limits
+
+        def limits_after_both_checked():
+            both_checked.wait()  # both have looked the key up, neither has written yet
+            return real_limits()
+
+        monkeypatch.setattr(imports_service, "_limits", limits_after_both_checked)
+        results: list = [None, None]
+
+        def request(i):
+            try:
+                results[i] = create(db, pf, plain([f"x{i}@example.com"]), key="double-click")
+            except Exception as exc:  # noqa: BLE001 - asserted below
+                results[i] = exc
+
+        threads = [threading.Thread(target=request, args=(i,)) for i in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert not [r for r in results if isinstance(r, Exception)], results
+        assert results[0][0] == results[1][0]
+        assert sorted(created for _, created in results) == [False, True]
+        assert table_counts(db)["invitation_imports"] == 1
+
+    def test_same_file_within_a_day_returns_the_earlier_import(self, db, pf):
+        """The same file, same options, resubmitted the same day: the earlier import, nobody twice."""
+        data = plain(["a@example.com", "b@example.com"])
+        first, _ = create(db, pf, data)
+        imports_service.run_due(db)
+        with clock.travel(timedelta(hours=23)):
+            again, created = create(db, pf, data)
+            assert (again, created) == (first, False)
+            assert imports_service.run_due(db) is None
+        counts = table_counts(db)
+        assert counts["invitation_imports"] == 1
+        assert counts["invitation_import_chunks"] == 1  # the second copy was not kept
+        with db.unit_of_work() as session:
+            n = session.scalar(
+                select(func.count()).select_from(Invitation).where(Invitation.recipient == "a@example.com")
+            )
+        assert n == 1
+
+    def test_same_file_with_other_options_is_a_new_import(self, db, pf):
+        """The same file asking for another role is a different request."""
+        data = plain(["a@example.com"])
+        first, _ = create(db, pf, data)
+        second, created = create(db, pf, data, role="admin")
+        assert created is True and second != first
+
+    def test_same_file_after_a_day_is_a_new_import_of_already_invited(self, db, pf):
+        """After a day the same file is a new import; every row is then already invited."""
+        data = plain(["a@example.com", "b@example.com"])
+        first, _ = create(db, pf, data)
+        imports_service.run_due(db)
+        with clock.travel(timedelta(days=1, minutes=1)):
+            second, created = create(db, pf, data)
+            assert created is True and second != first
+            final = imports_service.run_due(db)
+        assert (final["invited"], final["skipped"]) == (0, {"already_invited": 2})
+        assert [code for _, code, _ in report_rows(db, second)] == ["already_invited", "already_invited"]
+        assert pending_recipients(db) == ["a@example.com", "b@example.com", "pending@example.com"]
+
+
+class TestPermissions:
+    def test_member_imports_clients_not_internal_users(self, db, pf, worker):
+        """An internal member may import clients; internal users: PermissionDenied, nothing written."""
+        member_joins(db, worker, pf, MEMBER, role="member")
+        data = plain(["someone@example.com"])
+        before = table_counts(db)
+        with pytest.raises(PermissionDenied):
+            preview(db, pf, data, by=MEMBER, user_type="internal")
+        with pytest.raises(PermissionDenied):
+            create(db, pf, data, by=MEMBER, user_type="internal")
+        assert table_counts(db) == before
+        import_id, created = create(db, pf, data, by=MEMBER, user_type="client")
+        assert created
+        final = imports_service.run_due(db)
+        assert final["invited"] == 1
+        with db.unit_of_work() as session:
+            inv = session.scalar(select(Invitation).where(Invitation.recipient == "someone@example.com"))
+            assert (inv.user_type, inv.role) == ("client", "client")
+
+    def test_client_imports_nothing(self, db, pf, worker):
+        """A client may not import anyone."""
+        member_joins(db, worker, pf, CLIENT, user_type="client")
+        before = table_counts(db)
+        for user_type in ("internal", "client"):
+            with pytest.raises(PermissionDenied):
+                preview(db, pf, plain(["x@example.com"]), by=CLIENT, user_type=user_type)
+            with pytest.raises(PermissionDenied):
+                create(db, pf, plain(["x@example.com"]), by=CLIENT, user_type=user_type)
+        assert table_counts(db) == before
+
+    def test_admin_cannot_import_owners(self, db, pf):
+        """The import's own role follows the same rule: only an owner makes owners."""
+        with pytest.raises(PermissionDenied):
+            create(db, pf, plain(["x@example.com"]), by=ADMIN, role="owner")
+
+
+class WorkerKilled(BaseException):
+    """The process dies (SIGKILL, OOM): no ``except Exception`` gets to clean up."""
+
+
+class TestResume:
+    # Batches of 3 rows; the worker dies while writing the third batch (rows 7-9).
+    ROWS = [
+        "u1@example.com",  # 1
+        "u2@example.com",  # 2
+        "u3@example.com",  # 3
+        "u4@example.com",  # 4
+        "bad",  # 5 invalid
+        "u5@example.com",  # 6   <- committed up to here
+        "u6@example.com",  # 7
+        "u1@example.com",  # 8 duplicate of a committed row, in the batch that dies
+        "u7@example.com",  # 9   <- the batch in flight dies
+        "u6@example.com",  # 10 duplicate of a row of the batch that died
+        "u8@example.com",  # 11
+        "u2@example.com",  # 12 duplicate across the crash
+        "u9@example.com",  # 13
+        "u9@example.com",  # 14 duplicate
+    ]
+
+    def _kill_on_third_batch(self, monkeypatch):
+        """Make the worker die after writing, but before committing, its third batch."""
+        monkeypatch.setattr(imports_service, "BATCH_ROWS", 3)
+        real_insert = imports_service.insert_rows
+        reports = 0
+
+        def insert_then_die(session, table, rows):
+            nonlocal reports
+            real_insert(session, table, rows)
+            if table.name == "invitation_import_rows":
+                reports += 1
+                if reports == 3:
+                    raise WorkerKilled
+
+        monkeypatch.setattr(imports_service, "insert_rows", insert_then_die)
+
+    def test_killed_worker_is_resumed_without_duplicates_or_lost_rows(self, db, pf, monkeypatch):
+        """After the lease runs out the next worker finishes: every row once, nobody invited twice."""
+        self._kill_on_third_batch(monkeypatch)
+        import_id, _ = create(db, pf, plain(self.ROWS))
+        base = table_counts(db)
+
+        with pytest.raises(WorkerKilled):
+            imports_service.run_due(db)
+
+        imp = get(db, import_id)
+        assert (imp.status, imp.processed_rows, imp.invited_count) == (RUNNING, 6, 5)
+        assert table_counts(db)["invitations"] == base["invitations"] + 5
+        assert len(report_rows(db, import_id)) == 6
+        # Its lease still holds: nobody else takes it yet.
+        assert imports_service.run_due(db) is None
+
+        with clock.travel(imports_service.LEASE + timedelta(seconds=1)):
+            final = imports_service.run_due(db)
+
+        assert final["status"] == DONE
+        assert (final["processed"], final["invited"]) == (14, 9)
+        assert final["skipped"] == {"duplicate": 4, "invalid_recipient": 1}
+        after = table_counts(db)
+        assert after["invitations"] == base["invitations"] + 9
+        assert after["notifications"] == base["notifications"] + 9
+        assert pending_recipients(db) == sorted(
+            [f"u{i}@example.com" for i in range(1, 10)] + ["pending@example.com"]
+        )
+        rows = report_rows(db, import_id)
+        assert [n for n, _, _ in rows] == list(range(1, 15))
+        assert [n for n, code, _ in rows if code == "duplicate"] == [8, 10, 12, 14]
+        assert [n for n, code, _ in rows if code == "invalid_recipient"] == [5]
+
+    def test_the_dead_worker_cannot_write_after_takeover(self, db, pf):
+        """A worker whose lease ran out and was taken over stops at its next batch (LeaseLost)."""
+        import_id, _ = create(db, pf, plain(["a@example.com"]))
+        _, old_lease = imports_service.claim(db)
+        with clock.travel(imports_service.LEASE + timedelta(seconds=1)):
+            assert imports_service.claim(db)[0] == import_id
+            with pytest.raises(imports_service.LeaseLost):
+                imports_service.run(db, import_id, old_lease)
+        assert table_counts(db)["invitation_import_rows"] == 0
+
+
+class TestConcurrentInvitations:
+    def test_invited_between_preview_and_run(self, db, pf):
+        """An address invited on its own after the upload is reported already_invited, not doubled."""
+        import_id, _ = create(db, pf, plain(["a@example.com", "b@example.com"]))
+        invite(db, pf, ["a@example.com"])
+        final = imports_service.run_due(db)
+        assert (final["invited"], final["skipped"]) == (1, {"already_invited": 1})
+        assert report_rows(db, import_id) == [
+            (1, "already_invited", "a@example.com"),
+            (2, "invited", "b@example.com"),
+        ]
+        assert pending_recipients(db).count("a@example.com") == 1
+
+    @pytest.mark.slow
+    def test_invited_between_check_and_insert(self, db, pf, monkeypatch):
+        """An invitation committed while a batch is being written: the batch is done again, and
+        the address is reported already_invited, not doubled (PostgreSQL: SQLite has one writer)."""
+        if db.is_sqlite:
+            pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): nothing can come in between")
+        import_id, _ = create(db, pf, plain(["a@example.com", "b@example.com"]))
+        real_evaluate = imports_service._evaluate
+        raced = False
+
+        def evaluate_then_race(*args, **kwargs):
+            nonlocal raced
+            outcomes = real_evaluate(*args, **kwargs)
+            if not raced:
+                raced = True
+                invite(db, pf, ["a@example.com"])  # another request, committed now
+            return outcomes
+
+        monkeypatch.setattr(imports_service, "_evaluate", evaluate_then_race)
+        final = imports_service.run_due(db)
+        assert final is not None, get(db, import_id).error
+        assert (final["status"], final["invited"], final["skipped"]) == (DONE, 1, {"already_invited": 1})
+        assert pending_recipients(db).count("a@example.com") == 1
+
+
+class TestLimits:
+    @pytest.fixture
+    def small_limits(self, settings):
+        configure(settings.model_copy(update={"import_max_bytes": 2048, "import_max_rows": 3}))
+        yield
+        configure(settings)
+
+    def test_too_many_rows(self, db, pf, small_limits):
+        """Over import_max_rows: InvalidInput naming the limit, before anything is written."""
+        data = plain([f"u{i}@example.com" for i in range(4)])
+        before = table_counts(db)
+        for attempt in (preview, create):
+            with pytest.raises(InvalidInput) as caught:
+                attempt(db, pf, data)
+            assert caught.value.field == "file"
+            assert "3 rows" in caught.value.message
+        assert table_counts(db) == before
+        create(db, pf, plain([f"u{i}@example.com" for i in range(3)]))  # at the limit: fine
+
+    def test_too_many_bytes(self, db, pf, small_limits):
+        """Over import_max_bytes: InvalidInput naming the limit, before anything is written."""
+        data = csv_bytes(["email,name", "a@example.com," + "x" * 1100, "b@example.com," + "y" * 1100])
+        before = table_counts(db)
+        for attempt in (preview, create):
+            with pytest.raises(InvalidInput) as caught:
+                attempt(db, pf, data)
+            assert caught.value.field == "file"
+            assert "2 KB" in caught.value.message
+        assert table_counts(db) == before
+
+    def test_not_text(self, db, pf):
+        """A file that is not text is refused by create too, nothing written."""
+        before = table_counts(db)
+        with pytest.raises(InvalidInput) as caught:
+            create(db, pf, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
+        assert caught.value.field == "file"
+        assert table_counts(db) == before
