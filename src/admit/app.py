@@ -10,9 +10,10 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit import __version__, api, pages
-from admit.api.errors import domain_error_response, validation_error_response
+from admit.api.errors import domain_error_response, problem, validation_error_response
 from admit.db import Database
 from admit.errors import DomainError
 from admit.jobs import start_in_thread
@@ -84,10 +85,23 @@ def create_app(
 
     app.add_exception_handler(LoginRedirect, handle_login_redirect)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException):
+        # Unknown paths and wrong methods: problem+json under /api, a page elsewhere.
+        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        if _is_api(request):
+            return problem(exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail))
+        error = DomainError(str(exc.detail), code=code)
+        error.status, error.title = exc.status_code, str(exc.detail)
+        return await run_in_threadpool(error_page, request, error)
+
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Signed-in pages must not be kept by the browser (the back button after sign-out).
+        if request.cookies.get(settings.session_cookie_name) and not request.url.path.startswith("/static"):
+            response.headers.setdefault("Cache-Control", "no-store")
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 

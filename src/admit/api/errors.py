@@ -15,6 +15,8 @@ def problem(status: int, *, code: str, title: str, detail: str, **extra) -> JSON
     body = {"type": f"about:blank#{code}", "title": title, "status": status, "detail": detail, "code": code}
     body.update(extra)
     headers = {}
+    if status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="admit"'
     if status == 429 and "retry_after" in extra:
         headers["Retry-After"] = str(extra["retry_after"])
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
@@ -27,6 +29,15 @@ def domain_error_response(exc: DomainError) -> JSONResponse:
 def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     errors = []
     for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            return problem(
+                422,
+                code="invalid_input",
+                title="Invalid input",
+                detail="The body is not valid JSON.",
+                field=None,
+                errors=[],
+            )
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
     first = errors[0] if errors else {"field": None, "message": "invalid"}

@@ -22,6 +22,7 @@ class ImportPreview(BaseModel):
     total: int
     counts: dict[str, int]
     samples: dict[str, list[dict]]
+    roles: dict[str, int] = {}
 
 
 class ImportStatus(BaseModel):

@@ -175,6 +175,7 @@ def preview(
 def _preview(session: Session, actor_role, portal: Portal, options: InviteOptions, chunks) -> dict:
     max_bytes, max_rows = _limits()
     counts: Counter[str] = Counter()
+    roles: Counter[str] = Counter()
     samples: dict[str, list[dict]] = {code: [] for code in OUTCOMES}
     seen: set[str] = set()
     now = clock.now()
@@ -184,6 +185,8 @@ def _preview(session: Session, actor_role, portal: Portal, options: InviteOption
         for o in _evaluate(session, actor_role, portal, options, batch, seen, now=now, replace_expired=False):
             code = WILL_INVITE if o.skip is None else o.skip.code
             counts[code] += 1
+            if o.skip is None:
+                roles[str(o.role)] += 1
             if len(samples[code]) < SAMPLE_ROWS:
                 samples[code].append(
                     {
@@ -193,7 +196,13 @@ def _preview(session: Session, actor_role, portal: Portal, options: InviteOption
                         "detail": o.skip.detail if o.skip else "",
                     }
                 )
-    return {"total": total, "counts": {code: counts.get(code, 0) for code in OUTCOMES}, "samples": samples}
+    return {
+        "total": total,
+        "counts": {code: counts.get(code, 0) for code in OUTCOMES},
+        "samples": samples,
+        # A ``role`` column can give rows other roles than the one chosen: say so before sending.
+        "roles": dict(roles),
+    }
 
 
 def _stored_chunks(source: Session | Database, import_id) -> Iterator[bytes]:
