@@ -104,8 +104,7 @@ def preview_invitation(
         role=inv.role,
         expires_at=inv.expires_at,
         account_exists=p.account_exists,
-        password_required=not p.account_exists
-        and (inv.user_type == "internal" or p.portal.client_require_password),
+        password_required=p.password_required,
     )
 
 

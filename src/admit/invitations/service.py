@@ -84,6 +84,7 @@ class Preview:
     portal: Portal
     inviter_name: str
     account_exists: bool
+    password_required: bool
 
 
 def _invite_link(token: str) -> str:
@@ -523,7 +524,13 @@ def preview(session: Session, token: str) -> Preview:
         portal=portal,
         inviter_name=(inviter.name or inviter.email) if inviter else portal.name,
         account_exists=bool(user and user.password_hash),
+        password_required=not (user and user.password_hash) and _needs_password(invitation, portal),
     )
+
+
+def _needs_password(invitation: Invitation, portal: Portal) -> bool:
+    """Internal users choose a password; clients only where the portal requires one."""
+    return invitation.user_type == UserType.INTERNAL or portal.client_require_password
 
 
 def accept(
@@ -559,7 +566,7 @@ def accept(
                 code="sign_in_required",
             )
     else:
-        needs_password = invitation.user_type == UserType.INTERNAL or portal.client_require_password
+        needs_password = _needs_password(invitation, portal)
         if needs_password or password:
             min_length = settings_module.current().password_min_length
             check_strength(password, min_length=min_length, email=invitation.recipient)
@@ -597,19 +604,15 @@ def accept(
         if clean_name and not user.name:
             user.name = clean_name
 
-    member = members_service.get_membership(session, portal.id, user.id)
-    if member is None:
-        member = Member(portal_id=portal.id, user_id=user.id)
-        session.add(member)
-    if member.status != members_service.ACTIVE or member.role != invitation.role:
-        member.user_type = invitation.user_type
-        member.role = invitation.role
-        member.products = list(invitation.products)
-    member.status = members_service.ACTIVE
-    member.activated_at = now
-    member.deactivated_at = None
-    member.invited_by_id = invitation.invited_by_id
-    session.flush()
+    member = members_service.activate(
+        session,
+        portal_id=portal.id,
+        user_id=user.id,
+        user_type=invitation.user_type,
+        role=invitation.role,
+        products=invitation.products,
+        invited_by_id=invitation.invited_by_id,
+    )
     invitation.member_id = member.id
     workspaces_service.mark_joined(session, portal.id, user.id)  # approved join requests (links)
     actor = Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=ip)
@@ -656,18 +659,15 @@ def accept_for_address(
         return None
     session.refresh(invitation)
     notifications_service.cancel_for_invitation(session, invitation.id)  # its link is of no use now
-    member = members_service.get_membership(session, portal.id, user.id)
-    if member is None:
-        member = Member(portal_id=portal.id, user_id=user.id)
-        session.add(member)
-    member.user_type = invitation.user_type
-    member.role = invitation.role
-    member.products = list(invitation.products)
-    member.status = members_service.ACTIVE
-    member.activated_at = now
-    member.deactivated_at = None
-    member.invited_by_id = invitation.invited_by_id
-    session.flush()
+    member = members_service.activate(
+        session,
+        portal_id=portal.id,
+        user_id=user.id,
+        user_type=invitation.user_type,
+        role=invitation.role,
+        products=invitation.products,
+        invited_by_id=invitation.invited_by_id,
+    )
     invitation.member_id = member.id
     workspaces_service.mark_joined(session, portal.id, user.id)
     audit_service.record(

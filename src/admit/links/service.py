@@ -803,15 +803,14 @@ def confirm(
                 code="member_deactivated",
             )
         else:
-            if member is None:
-                member = Member(portal_id=portal.id, user_id=user.id)
-                session.add(member)
-            member.user_type = record.user_type
-            member.role = record.role
-            member.products = []
-            member.status = members_service.ACTIVE
-            member.activated_at = now
-            member.deactivated_at = None
+            member = members_service.activate(
+                session,
+                portal_id=portal.id,
+                user_id=user.id,
+                user_type=record.user_type,
+                role=record.role,
+                products=[],
+            )
             outcome = "joined"
     session.flush()
     record.member_id = member.id

@@ -19,6 +19,7 @@ __all__ = [
     "ACTIVE",
     "DEACTIVATED",
     "PENDING",
+    "activate",
     "deactivate",
     "get_membership",
     "get_user_by_email",
@@ -66,6 +67,38 @@ def list_members(
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", field="status")
         query = query.where(Member.status == status)
     return page(session, query, Member, cursor=cursor, limit=limit)
+
+
+def activate(
+    session: Session,
+    *,
+    portal_id,
+    user_id,
+    user_type: str,
+    role: str,
+    products: list[str],
+    invited_by_id=None,
+) -> Member:
+    """Make a user an active member of a portal with this type, role and products.
+
+    The one way anyone gets in (an accepted invitation, a confirmed link sign-up): a new member
+    row, or the existing one (pending or deactivated) brought back. Applies only; callers
+    decide whether the person may join.
+    """
+    member = get_membership(session, portal_id, user_id)
+    if member is None:
+        member = Member(portal_id=portal_id, user_id=user_id)
+        session.add(member)
+    member.user_type = user_type
+    member.role = role
+    member.products = list(products)
+    member.status = ACTIVE
+    member.activated_at = clock.now()
+    member.deactivated_at = None
+    if invited_by_id is not None:
+        member.invited_by_id = invited_by_id
+    session.flush()
+    return member
 
 
 def deactivate(session: Session, actor: Actor, member_id) -> Member:

@@ -33,8 +33,7 @@ def _show(
         "token": token,
         "wrong_account": user is not None and not signed_in_as_recipient,
         "signed_in_as_recipient": signed_in_as_recipient,
-        "password_required": not p.account_exists
-        and (inv.user_type == "internal" or p.portal.client_require_password),
+        "password_required": p.password_required,
         "min_password": settings.password_min_length,
         "error": error,
         "error_field": error_field,
