@@ -193,6 +193,9 @@ def child(args) -> None:
     url = _setup_db(args.backend, workdir)
     try:
         configure(Settings(database_url=url, rate_limits_enabled=False, public_url="http://127.0.0.1:8000"))
+        from admit.kit import ratelimit
+
+        ratelimit.configure(redis_url=None, enabled=False)  # set-up invites more than an hour's limit
         db = Database(url)
         slug = _portal_with_people(db, seeds)
         path = Path(args.file)
