@@ -20,10 +20,27 @@ from sqlalchemy.orm import Session
 __all__ = ["insert_rows", "new_ids", "new_tokens"]
 
 
+_VERSION_4_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
+_VERSION_4_BITS = (0x4000 << 64) | (0x8000 << 48)
+
+
 def new_ids(n: int) -> list[uuid.UUID]:
-    """``n`` random (version 4) UUIDs from one read of the system's random source."""
+    """``n`` random (version 4, RFC 4122 variant) UUIDs from one read of the random source.
+
+    ``uuid.UUID(...)`` validates its arguments on every call, which was 13% of a bulk import;
+    the values here are made right by construction, so the objects are filled in directly.
+    """
     raw = os.urandom(16 * n)
-    return [uuid.UUID(bytes=raw[i : i + 16], version=4) for i in range(0, 16 * n, 16)]
+    make = uuid.UUID.__new__
+    fill = object.__setattr__
+    out = []
+    for i in range(0, 16 * n, 16):
+        value = (int.from_bytes(raw[i : i + 16], "big") & _VERSION_4_MASK) | _VERSION_4_BITS
+        u = make(uuid.UUID)
+        fill(u, "int", value)
+        fill(u, "is_safe", uuid.SafeUUID.unknown)
+        out.append(u)
+    return out
 
 
 def new_tokens(n: int) -> list[str]:
@@ -59,6 +76,12 @@ def _processor(column_type, dialect):
     return convert
 
 
+def _pg_type_name(column_type, dialect) -> str:
+    """``VARCHAR(320)`` -> ``varchar``, ``TIMESTAMP WITHOUT TIME ZONE`` -> ``timestamp``."""
+    name = column_type.compile(dialect=dialect).lower().split("(")[0].strip()
+    return {"timestamp without time zone": "timestamp"}.get(name, name)
+
+
 def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table``. No defaults are applied."""
     if not rows:
@@ -84,7 +107,11 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
     names = ", ".join(quote(table.c[c].name) for c in columns)
     table_name = quote(table.name)
     if dialect.name == "postgresql":
-        with raw.cursor() as cursor, cursor.copy(f"COPY {table_name} ({names}) FROM STDIN") as copy:
+        # Binary COPY: psycopg's C dumpers do the formatting (text COPY formats in Python).
+        types = [_pg_type_name(table.c[c].type, dialect) for c in columns]
+        statement = f"COPY {table_name} ({names}) FROM STDIN (FORMAT BINARY)"
+        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+            copy.set_types(types)
             for row in rows:
                 copy.write_row(values(row))
     else:
@@ -98,11 +125,12 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
 
 
 def one_of(session: Session, column, values):
-    """``column IN values``, as ``= ANY(array)`` on PostgreSQL: one parameter instead of
-    thousands (the driver spends real time on a statement with 5,000 placeholders)."""
+    """``column IN values``; on PostgreSQL ``IN (SELECT unnest(array))``: one parameter instead of
+    thousands (the driver spends real time on 5,000 placeholders), and a plan that hashes the
+    list instead of scanning it for every row (``= ANY(array)`` did that: ~80 ms a query)."""
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy import any_, bindparam
+        from sqlalchemy import bindparam, func, select
         from sqlalchemy.dialects.postgresql import ARRAY
 
-        return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return column.in_(select(func.unnest(bindparam(None, list(values), type_=ARRAY(column.type)))))
     return column.in_(values)
