@@ -164,17 +164,9 @@ def _portal_with_people(db, seeds: dict):
 
 
 def _actor(session, slug: str):
-    from sqlalchemy import select
-
-    from admit.actor import Actor
-    from admit.members.models import Member, User
-    from admit.policy import Role
     from admit.portals import service as portals_service
 
-    portal = portals_service.get_by_slug_or_raise(session, slug)
-    owner = session.scalar(select(User).where(User.email == "owner@bench-inc.com"))
-    member = session.scalar(select(Member).where(Member.user_id == owner.id))
-    return Actor(portal=portal, role=Role.OWNER, user=owner, member=member)
+    return portals_service.operator_actor(session, slug, ip="bench")
 
 
 def _chunks(path: Path):

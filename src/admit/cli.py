@@ -31,21 +31,10 @@ def _fail(message: str, code: int = 1):
 
 
 def _system_actor(session, slug: str):
-    """The CLI acts as the portal's owner (an operator at the console has the keys anyway)."""
-    from sqlalchemy import select
-
-    from admit.actor import Actor
-    from admit.members.models import Member
-    from admit.policy import Role
+    """The CLI acts as the portal's first owner (an operator at the console has the keys anyway)."""
     from admit.portals import service as portals_service
 
-    portal = portals_service.get_by_slug_or_raise(session, slug)
-    owner = session.scalar(
-        select(Member)
-        .where(Member.portal_id == portal.id, Member.role == Role.OWNER, Member.status == "active")
-        .order_by(Member.created_at)
-    )
-    return Actor(portal=portal, role=Role.OWNER, user=owner.user if owner else None, member=owner, ip="cli")
+    return portals_service.operator_actor(session, slug)
 
 
 @click.group()

@@ -32,6 +32,7 @@ __all__ = [
     "get_by_slug",
     "get_by_slug_or_raise",
     "memberships_of",
+    "operator_actor",
     "update_settings",
 ]
 
@@ -128,6 +129,18 @@ def create_portal(
     )
     session.flush()
     return portal, user, raw_key
+
+
+def operator_actor(session: Session, slug: str, *, ip: str = "cli") -> Actor:
+    """The actor for an operator at the console (the CLI): the portal's first active owner."""
+    portal = get_by_slug_or_raise(session, slug)
+    owner = session.scalar(
+        select(Member)
+        .where(Member.portal_id == portal.id, Member.role == Role.OWNER, Member.status == ACTIVE)
+        .order_by(Member.created_at)
+        .limit(1)
+    )
+    return Actor(portal=portal, role=Role.OWNER, user=owner.user if owner else None, member=owner, ip=ip)
 
 
 def memberships_of(session: Session, user: User) -> list[tuple[Portal, Member]]:
