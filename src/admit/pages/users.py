@@ -155,54 +155,24 @@ def invite_submit(
     """
     has_file = file is not None and bool(file.filename)
     pasted = split_recipients(recipients) if not has_file else []
-    if has_file or len(pasted) > invitations_service.MAX_RECIPIENTS_PER_REQUEST:
-        try:
+    options = {
+        "user_type": user_type,
+        "role": role if user_type == "internal" else None,
+        "products": products,
+        "message": message,
+    }
+    try:
+        if has_file or len(pasted) > invitations_service.MAX_RECIPIENTS_PER_REQUEST:
             if has_file:
                 chunks, filename = _upload_chunks(file), file.filename
             else:
                 # One recipient per line: the paste was already split on Enter, commas and semicolons.
                 chunks, filename = iter(["\n".join(pasted).encode("utf-8")]), ""
             imp, _created = imports_service.create(
-                session,
-                actor,
-                chunks=chunks,
-                filename=filename,
-                user_type=user_type,
-                role=role if user_type == "internal" else None,
-                products=products,
-                message=message,
-                start=False,
+                session, actor, chunks=chunks, filename=filename, start=False, **options
             )
-        except DomainError as exc:
-            session.rollback()
-            form = {
-                "recipients": recipients,
-                "user_type": user_type,
-                "role": role,
-                "products": products,
-                "message": message,
-            }
-            return _page(
-                request,
-                session,
-                actor,
-                tab=tab,
-                form=form,
-                form_error=exc.message,
-                open_invite=True,
-                status_code=exc.status,
-            )
-        return redirect(f"/p/{actor.portal.slug}/imports/{imp.id}")
-    try:
-        result = invitations_service.invite(
-            session,
-            actor,
-            recipients=recipients,
-            user_type=user_type,
-            role=role if user_type == "internal" else None,
-            products=products,
-            message=message,
-        )
+            return redirect(f"/p/{actor.portal.slug}/imports/{imp.id}")
+        result = invitations_service.invite(session, actor, recipients=recipients, **options)
     except DomainError as exc:
         session.rollback()
         form = {
