@@ -205,6 +205,15 @@ def _preview(session: Session, actor_role, portal: Portal, options: InviteOption
     }
 
 
+def _read(source: Session | Database, fetch):
+    """Run ``fetch(session)`` in the given session, or, given a ``Database``, in a short
+    transaction of its own (long reads must not hold one open: on SQLite it holds the write lock)."""
+    if isinstance(source, Database):
+        with source.unit_of_work() as session:
+            return fetch(session)
+    return fetch(source)
+
+
 def _stored_chunks(source: Session | Database, import_id) -> Iterator[bytes]:
     """The stored list, chunk by chunk, a few chunks at a time (never whole).
 
@@ -219,11 +228,7 @@ def _stored_chunks(source: Session | Database, import_id) -> Iterator[bytes]:
             .order_by(InvitationImportChunk.seq)
             .limit(8)
         )
-        if isinstance(source, Database):
-            with source.unit_of_work() as session:
-                rows = session.execute(query).all()
-        else:
-            rows = source.execute(query).all()
+        rows = _read(source, lambda session, q=query: session.execute(q).all())
         if not rows:
             return
         for number, data in rows:
@@ -647,11 +652,7 @@ def report_csv(
             .order_by(InvitationImportRow.row_number)
             .limit(5000)
         )
-        if isinstance(source, Database):
-            with source.unit_of_work() as session:
-                rows = session.scalars(query).all()
-        else:
-            rows = source.scalars(query).all()
+        rows = _read(source, lambda session, q=query: session.scalars(q).all())
         if not rows:
             return
         buffer.seek(0)
