@@ -69,7 +69,7 @@ __all__ = ["confirm", "create", "get_or_raise", "preview", "report_csv", "run", 
 log = logging.getLogger("admit.imports")
 
 CHUNK_BYTES = 1024 * 1024
-BATCH_ROWS = 5000
+BATCH_ROWS = 10000
 SAMPLE_ROWS = 5
 LEASE = timedelta(minutes=2)
 SAME_FILE_WINDOW = timedelta(days=1)
