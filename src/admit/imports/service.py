@@ -69,7 +69,8 @@ __all__ = ["confirm", "create", "get_or_raise", "preview", "report_csv", "run", 
 log = logging.getLogger("admit.imports")
 
 CHUNK_BYTES = 1024 * 1024
-BATCH_ROWS = 10000
+BATCH_ROWS = 10000  # rows per transaction of an import
+PREVIEW_BATCH_ROWS = 5000  # a preview holds no transaction; smaller batches, less memory
 SAMPLE_ROWS = 5
 LEASE = timedelta(minutes=2)
 SAME_FILE_WINDOW = timedelta(days=1)
@@ -78,6 +79,36 @@ _INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityEr
 WILL_INVITE = "will_invite"
 INVITED = "invited"
 OUTCOMES = (WILL_INVITE, "already_member", "already_invited", "duplicate", "invalid_recipient", "not_allowed")
+
+
+class SeenAddresses:
+    """The addresses met so far in one list, kept as 8-byte digests instead of strings.
+
+    A million-row list remembers every address to report later duplicates; digests take about
+    half the memory. Two different addresses sharing a 64-bit digest is a ~1e-8 chance in a
+    million-row file, and would only report one of them as a duplicate.
+    """
+
+    __slots__ = ("_digests",)
+
+    def __init__(self, addresses=()) -> None:
+        self._digests: set[int] = {self._key(a) for a in addresses}
+
+    @staticmethod
+    def _key(address: str) -> int:
+        return int.from_bytes(hashlib.blake2b(address.encode(), digest_size=8).digest(), "big")
+
+    def __contains__(self, address: str) -> bool:
+        return self._key(address) in self._digests
+
+    def add(self, address: str) -> None:
+        self._digests.add(self._key(address))
+
+    def forget(self, addresses) -> None:
+        self._digests.difference_update(self._key(a) for a in addresses)
+
+    def __len__(self) -> int:
+        return len(self._digests)
 
 
 @dataclass(slots=True)
@@ -111,7 +142,7 @@ def _evaluate(
     portal: Portal,
     options: InviteOptions,
     rows: list[Row],
-    seen: set[str],
+    seen: SeenAddresses,
     *,
     now,
     replace_expired: bool,
@@ -177,10 +208,10 @@ def _preview(session: Session, actor_role, portal: Portal, options: InviteOption
     counts: Counter[str] = Counter()
     roles: Counter[str] = Counter()
     samples: dict[str, list[dict]] = {code: [] for code in OUTCOMES}
-    seen: set[str] = set()
+    seen = SeenAddresses()
     now = clock.now()
     total = 0
-    for batch in _batched(read_rows(chunks, max_bytes=max_bytes, max_rows=max_rows), BATCH_ROWS):
+    for batch in _batched(read_rows(chunks, max_bytes=max_bytes, max_rows=max_rows), PREVIEW_BATCH_ROWS):
         total += len(batch)
         for o in _evaluate(session, actor_role, portal, options, batch, seen, now=now, replace_expired=False):
             code = WILL_INVITE if o.skip is None else o.skip.code
@@ -434,7 +465,7 @@ def run(
         actor_role = imp.actor_role
         done_rows = imp.processed_rows
         # Addresses met in rows already done (a resumed run must still see their duplicates).
-        seen = set(
+        seen = SeenAddresses(
             session.scalars(
                 select(InvitationImportRow.email).where(
                     InvitationImportRow.import_id == import_id, InvitationImportRow.email.is_not(None)
@@ -456,7 +487,7 @@ def run(
             except _INTEGRITY_ERRORS:
                 # An address was invited elsewhere between our check and our insert: do the
                 # batch again, with fresh answers.
-                seen.difference_update(added)
+                seen.forget(added)
                 if attempt == 2:
                     raise
         if on_progress is not None:

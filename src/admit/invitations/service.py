@@ -154,7 +154,7 @@ def classify(
     session: Session,
     portal: Portal,
     parsed: list[ParsedRecipient],
-    seen: set[str],
+    seen,  # a set of addresses, or anything with `in` and `add` (imports keep digests)
     *,
     now,
     replace_expired: bool,
