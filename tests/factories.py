@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -95,3 +96,42 @@ def login(client, email: str, password: str = PASSWORD) -> str:
     r = client.post("/api/v1/auth/login", json={"email": email, "password": password})
     assert r.status_code == 200, r.text
     return r.json()["csrf_token"]
+
+
+def race(n: int, fn, *, timeout: float = 120) -> list:
+    """Run ``fn(i)`` in ``n`` threads released together; return each result or exception."""
+    barrier = threading.Barrier(n)
+    results: list = [None] * n
+
+    def run(i):
+        barrier.wait()
+        try:
+            results[i] = fn(i)
+        except Exception as exc:  # noqa: BLE001 - collected for the assertions
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=timeout)
+    return results
+
+
+def csrf_of(html_text: str) -> str:
+    """The csrf_token of the first form on a page."""
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html_text)
+    assert match, "no csrf_token in the form"
+    return match.group(1)
+
+
+def sign_in_page(client, email: str, password: str):
+    """Sign in through the sign-in page (a real form post with its CSRF token)."""
+    page = client.get("/login")
+    r = client.post(
+        "/login",
+        data={"email": email, "password": password, "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303, r.text
+    return r

@@ -7,24 +7,16 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite, last_link, member_joins
-
-
-def _csrf(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no csrf_token in the form"
-    return match.group(1)
-
-
-def _sign_in(client, email, password):
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": _csrf(page.text)},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
-    return r
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    create_portal,
+    csrf_of,
+    invite,
+    last_link,
+    member_joins,
+    sign_in_page,
+)
 
 
 class TestSetup:
@@ -41,7 +33,7 @@ class TestSetup:
                 "owner_name": "Olive",
                 "owner_email": "olive@acme.com",
                 "owner_password": OWNER_PASSWORD,
-                "csrf_token": _csrf(page.text),
+                "csrf_token": csrf_of(page.text),
             },
             follow_redirects=False,
         )
@@ -59,7 +51,7 @@ class TestSetup:
                 "portal_name": "Acme",
                 "owner_email": "olive@acme.com",
                 "owner_password": "short",
-                "csrf_token": _csrf(page.text),
+                "csrf_token": csrf_of(page.text),
             },
         )
         assert r.status_code == 422
@@ -88,7 +80,7 @@ class TestSignIn:
                 "email": pf.owner_email,
                 "password": OWNER_PASSWORD,
                 "next": "//evil.example/x",
-                "csrf_token": _csrf(page.text),
+                "csrf_token": csrf_of(page.text),
             },
             follow_redirects=False,
         )
@@ -100,12 +92,12 @@ class TestSignIn:
         page = client.get("/login")
         r = client.post(
             "/login",
-            data={"email": pf.owner_email, "password": "nope-nope-nope", "csrf_token": _csrf(page.text)},
+            data={"email": pf.owner_email, "password": "nope-nope-nope", "csrf_token": csrf_of(page.text)},
         )
         assert r.status_code == 401
         assert "email or password is incorrect" in r.text
 
-    def test_pages_need_sign_in(self, client, db):
+    def test_pages_needsign_in_page(self, client, db):
         """User Management without a session redirects to sign in, then back."""
         pf = create_portal(db)
         r = client.get(f"/p/{pf.slug}/users", follow_redirects=False)
@@ -116,7 +108,7 @@ class TestUserManagement:
     def test_invite_from_the_modal(self, client, db):
         """The Invite modal's form invites and reports who was skipped and why."""
         pf = create_portal(db)
-        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/users")
         assert "Internal Users" in page.text and "Clients" in page.text and "Invite Users" in page.text
         r = client.post(
@@ -127,7 +119,7 @@ class TestUserManagement:
                 "role": "admin",
                 "products": ["messaging"],
                 "message": "Welcome!",
-                "csrf_token": _csrf(page.text),
+                "csrf_token": csrf_of(page.text),
             },
         )
         assert r.status_code == 200
@@ -146,7 +138,9 @@ class TestUserManagement:
         page = client.get(f"/invite/{token}")
         assert 'name="password"' not in page.text  # magic link: no password for clients
         r = client.post(
-            f"/invite/{token}", data={"name": "Cleo", "csrf_token": _csrf(page.text)}, follow_redirects=False
+            f"/invite/{token}",
+            data={"name": "Cleo", "csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
         )
         assert r.headers["location"].startswith(f"/p/{pf.slug}?notice=")
         home = client.get(r.headers["location"])
@@ -162,7 +156,7 @@ class TestUserManagement:
         a = create_portal(db)
         b = create_portal(db, name="Beta", owner_email="boss@beta.com")
         member_joins(db, worker, a, "ada@example.com")
-        _sign_in(client, "ada@example.com", PASSWORD)
+        sign_in_page(client, "ada@example.com", PASSWORD)
         assert client.get(f"/p/{b.slug}/users").status_code == 404
 
 
@@ -180,18 +174,18 @@ class TestTokenPages:
         invite(db, pf, ["ada@example.com"])
         worker.drain()
         token = last_link(db, "ada@example.com")
-        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/invite/{token}")
         assert "Sign out and continue as ada@example.com" in page.text
         assert page.headers["referrer-policy"] == "no-referrer"
         r = client.post(
-            f"/invite/{token}/switch", data={"csrf_token": _csrf(page.text)}, follow_redirects=False
+            f"/invite/{token}/switch", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False
         )
         assert r.headers["location"] == f"/invite/{token}"
         page = client.get(f"/invite/{token}")
         assert 'name="password"' in page.text and "Olive Owner" in page.text
 
-    def test_existing_account_is_asked_to_sign_in(self, client, db, worker):
+    def test_existing_account_is_asked_tosign_in_page(self, client, db, worker):
         """An address that has an account is sent to sign in; no password form is offered."""
         a = create_portal(db)
         b = create_portal(db, name="Beta", owner_email="boss@beta.com")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import func, select
 
@@ -11,31 +9,11 @@ from admit.errors import Gone
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.members.models import Member, User
-from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link
+from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link, race
 
 pytestmark = pytest.mark.slow
 
 RACERS = 6
-
-
-def _race(n, fn):
-    """Run ``fn(i)`` in ``n`` threads released together; return results or exceptions."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - collected for the assertions
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
 
 
 class TestConcurrentAccept:
@@ -50,7 +28,7 @@ class TestConcurrentAccept:
             with db.unit_of_work() as session:
                 return invitations_service.accept(session, token=token, password=PASSWORD).member.id
 
-        results = _race(RACERS, accept)
+        results = race(RACERS, accept)
         wins = [r for r in results if not isinstance(r, Exception)]
         losses = [r for r in results if isinstance(r, Exception)]
         assert len(wins) == 1, results
@@ -77,7 +55,7 @@ class TestConcurrentInvite:
                 )
                 return len(result.invited), [s.code for s in result.skipped]
 
-        results = _race(RACERS, send)
+        results = race(RACERS, send)
         assert not [r for r in results if isinstance(r, Exception)], results
         assert sum(n for n, _ in results) == 1
         assert all(codes == ["already_invited"] for n, codes in results if n == 0)

@@ -3,8 +3,6 @@ the use limit, single-use confirmations, the link made on first use, duplicate j
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from sqlalchemy import select
 
@@ -12,7 +10,7 @@ from admit.errors import Gone
 from admit.links import service as links_service
 from admit.links.models import CONFIRMED, PENDING, InviteLink, JoinRequest, LinkSignup
 from admit.members.models import Member, User
-from tests.factories import actor_for, create_portal
+from tests.factories import actor_for, create_portal, race
 from tests.links.helpers import (
     ask_to_join,
     confirm,
@@ -30,26 +28,6 @@ pytestmark = pytest.mark.slow
 RACERS = 12
 
 
-def _race(n, fn):
-    """Run ``fn(i)`` in ``n`` threads released together; return results or exceptions."""
-    barrier = threading.Barrier(n)
-    results: list = [None] * n
-
-    def run(i):
-        barrier.wait()
-        try:
-            results[i] = fn(i)
-        except Exception as exc:  # noqa: BLE001 - collected for the assertions
-            results[i] = exc
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    return results
-
-
 class TestUseLimit:
     @pytest.mark.parametrize("max_uses", [1, 3])
     def test_at_most_max_uses_signups_succeed(self, db, max_uses):
@@ -59,7 +37,7 @@ class TestUseLimit:
         set_policy(db, pf, max_uses=max_uses)
         token = link_token(db, pf)
 
-        results = _race(RACERS, lambda i: sign_up(db, token, f"racer{i}@acme.com", ip=f"10.1.0.{i}").id)
+        results = race(RACERS, lambda i: sign_up(db, token, f"racer{i}@acme.com", ip=f"10.1.0.{i}").id)
         wins = [r for r in results if not isinstance(r, Exception)]
         losses = [r for r in results if isinstance(r, Exception)]
         assert len(wins) == max_uses, results
@@ -84,7 +62,7 @@ class TestConfirmation:
         sign_up(db, link_token(db, pf), "ada@acme.com")
         token = confirmation_token(db, "ada@acme.com")
 
-        results = _race(6, lambda _i: confirm(db, token).member.id)
+        results = race(6, lambda _i: confirm(db, token).member.id)
         wins = [r for r in results if not isinstance(r, Exception)]
         losses = [r for r in results if isinstance(r, Exception)]
         assert len(wins) == 1, results
@@ -102,7 +80,7 @@ class TestFirstUse:
             with db.unit_of_work() as session:
                 return links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email)).url
 
-        results = _race(6, open_tab)
+        results = race(6, open_tab)
         assert not [r for r in results if isinstance(r, Exception)], results
         assert len(set(results)) == 1
         assert count(db, InviteLink) == 1
@@ -112,7 +90,7 @@ class TestFirstUse:
         pf = create_portal(db)
         ws = create_workspace(db, pf)
         token = workspace_token(db, pf, ws.id)
-        results = _race(6, lambda _i: ask_to_join(db, token, "rita@example.org").id)
+        results = race(6, lambda _i: ask_to_join(db, token, "rita@example.org").id)
         assert not [r for r in results if isinstance(r, Exception)], results
         assert len(set(results)) == 1
         assert count(db, JoinRequest) == 1

@@ -7,24 +7,8 @@ from __future__ import annotations
 import html
 import re
 
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, member_joins
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, csrf_of, member_joins, sign_in_page
 from tests.links.helpers import ask_to_join, create_workspace, sign_up, workspace_token
-
-
-def _csrf(text: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', text)
-    assert match, "no csrf_token in the form"
-    return match.group(1)
-
-
-def _sign_in(client, email, password):
-    page = client.get("/login")
-    r = client.post(
-        "/login",
-        data={"email": email, "password": password, "csrf_token": _csrf(page.text)},
-        follow_redirects=False,
-    )
-    assert r.status_code == 303, r.text
 
 
 def _shown_link(text: str) -> str:
@@ -41,7 +25,7 @@ class TestShareTab:
     def test_tab_copy_and_refresh(self, client, db):
         """Admins see Share Invite Link with the link, Copy Link and Refresh Link; refresh kills it."""
         pf = create_portal(db)
-        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/users")
         assert "Share Invite Link" in page.text and "Copy Link" in page.text and "Refresh Link" in page.text
         old = _shown_link(page.text)
@@ -49,7 +33,7 @@ class TestShareTab:
 
         r = client.post(
             f"/p/{pf.slug}/invite-link/refresh?back=users",
-            data={"csrf_token": _csrf(page.text)},
+            data={"csrf_token": csrf_of(page.text)},
             follow_redirects=False,
         )
         assert r.status_code == 303 and "invite=link" in r.headers["location"]
@@ -70,7 +54,7 @@ class TestShareTab:
         """Internal members (who may invite clients) have no Share Invite Link tab."""
         pf = create_portal(db)
         member_joins(db, worker, pf, "mel@acme.com")
-        _sign_in(client, "mel@acme.com", PASSWORD)
+        sign_in_page(client, "mel@acme.com", PASSWORD)
         page = client.get(f"/p/{pf.slug}/users?tab=clients")
         assert "Invite Users" in page.text
         assert "Share Invite Link" not in page.text
@@ -81,11 +65,11 @@ class TestLinkPage:
     def test_policy_form(self, client, db):
         """The link's page saves the policy and shows it; bad input is shown with the form."""
         pf = create_portal(db)
-        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/invite-link")
         assert "0 joined through this link" in page.text
         form = {
-            "csrf_token": _csrf(page.text),
+            "csrf_token": csrf_of(page.text),
             "user_type": "internal",
             "role": "member",
             "lifetime_days": "10",
@@ -104,12 +88,12 @@ class TestPublicPages:
     def test_sign_up_and_confirm(self, client, db, worker):
         """Sign up through the link, see "Check your email", confirm, land in the portal signed in."""
         pf = create_portal(db)
-        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         link = _shown_link(client.get(f"/p/{pf.slug}/users").text)
         client.post(
             f"/p/{pf.slug}/invite-link",
             data={
-                "csrf_token": _csrf(client.get(f"/p/{pf.slug}/invite-link").text),
+                "csrf_token": csrf_of(client.get(f"/p/{pf.slug}/invite-link").text),
                 "user_type": "internal",
                 "role": "member",
                 "allowed_domains": "acme.com",
@@ -120,7 +104,7 @@ class TestPublicPages:
         page = client.get(_path(link))
         assert "Join Acme Inc" in page.text and "Use your email address at acme.com." in page.text
         data = {
-            "csrf_token": _csrf(page.text),
+            "csrf_token": csrf_of(page.text),
             "email": "eve@evil.example",
             "name": "Eve",
             "password": PASSWORD,
@@ -138,11 +122,11 @@ class TestPublicPages:
         page = client.get(confirm_path)
         assert "Confirm and join Acme Inc" in page.text
         assert 'name="password"' in page.text  # a new internal user chooses a password here
-        weak = client.post(confirm_path, data={"csrf_token": _csrf(page.text), "password": "short"})
+        weak = client.post(confirm_path, data={"csrf_token": csrf_of(page.text), "password": "short"})
         assert weak.status_code == 422 and "at least 10 characters" in weak.text
         r = client.post(
             confirm_path,
-            data={"csrf_token": _csrf(page.text), "password": "a-good-password-42"},
+            data={"csrf_token": csrf_of(page.text), "password": "a-good-password-42"},
             follow_redirects=False,
         )
         assert r.status_code == 303 and r.headers["location"].startswith(f"/p/{pf.slug}?notice=")
@@ -154,7 +138,7 @@ class TestPublicPages:
     def test_pending_signups_show_in_user_management(self, client, db):
         """Until they confirm, people who signed up are Pending in User Management."""
         pf = create_portal(db)
-        _sign_in(client, pf.owner_email, OWNER_PASSWORD)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         link = _shown_link(client.get(f"/p/{pf.slug}/users").text)
         sign_up(db, link.rsplit("/", 1)[1], "ada@acme.com", name="Ada Lovelace")
         page = client.get(f"/p/{pf.slug}/users")
@@ -167,11 +151,11 @@ class TestWorkspacePages:
         """A member creates a workspace, shares its link, approves one request as a client, declines one."""
         pf = create_portal(db)
         member_joins(db, worker, pf, "mel@acme.com")
-        _sign_in(client, "mel@acme.com", PASSWORD)
+        sign_in_page(client, "mel@acme.com", PASSWORD)
         page = client.get(f"/p/{pf.slug}/workspaces")
         r = client.post(
             f"/p/{pf.slug}/workspaces",
-            data={"csrf_token": _csrf(page.text), "name": "Q3 Audit", "kind": "flow"},
+            data={"csrf_token": csrf_of(page.text), "name": "Q3 Audit", "kind": "flow"},
             follow_redirects=True,
         )
         assert "Q3 Audit created." in r.text and "Workspace Link" in r.text
@@ -183,11 +167,12 @@ class TestWorkspacePages:
         for email in ("rita@example.org", "sam@example.org"):
             page = client.get(_path(link))
             sent = client.post(
-                _path(link), data={"csrf_token": _csrf(page.text), "email": email, "name": "R", "note": "hi"}
+                _path(link),
+                data={"csrf_token": csrf_of(page.text), "email": email, "name": "R", "note": "hi"},
             )
             assert "Request sent" in sent.text
 
-        _sign_in(client, "mel@acme.com", PASSWORD)
+        sign_in_page(client, "mel@acme.com", PASSWORD)
         page = client.get(ws_url)
         assert "Join requests" in page.text and "rita@example.org" in page.text
         assert '<option value="internal">' not in page.text  # a member approves as client only
@@ -195,13 +180,13 @@ class TestWorkspacePages:
             r'action="(?:https?://[^/"]+)?(/p/[^"]+/join-requests/[^"]+/approve)"', page.text
         ).group(1)
         r = client.post(
-            approve, data={"csrf_token": _csrf(page.text), "user_type": "client"}, follow_redirects=True
+            approve, data={"csrf_token": csrf_of(page.text), "user_type": "client"}, follow_redirects=True
         )
         assert "Approved." in html.unescape(r.text)
         decline = re.search(
             r'data-confirm-action="(?:https?://[^/"]+)?(/p/[^"]+/join-requests/[^"]+/decline)"', r.text
         ).group(1)
-        r = client.post(decline, data={"csrf_token": _csrf(r.text)}, follow_redirects=True)
+        r = client.post(decline, data={"csrf_token": csrf_of(r.text)}, follow_redirects=True)
         assert "Declined." in html.unescape(r.text)
         assert "Not Joined" in r.text
 
@@ -211,6 +196,6 @@ class TestWorkspacePages:
         member_joins(db, worker, pf, "otto@acme.com")
         ws = create_workspace(db, pf)
         ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
-        _sign_in(client, "otto@acme.com", PASSWORD)
+        sign_in_page(client, "otto@acme.com", PASSWORD)
         assert client.get(f"/p/{pf.slug}/workspaces/{ws.id}").status_code == 404
         assert "Q3 Audit" not in client.get(f"/p/{pf.slug}/workspaces").text
