@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -28,6 +29,23 @@ def _db(settings: Settings):
 def _fail(message: str, code: int = 1):
     click.secho(f"Error: {message}", fg="red", err=True)
     sys.exit(code)
+
+
+@contextmanager
+def _portal_session(slug: str):
+    """A unit of work acting as the portal's operator: yields ``(session, actor)``. A domain error
+    ends the command with its message (and field); the engine is closed at the end."""
+    from admit.errors import DomainError
+
+    db = _db(_settings())
+    try:
+        with db.unit_of_work() as session:
+            yield session, _system_actor(session, slug)
+    except DomainError as exc:
+        field = exc.fields.get("field")
+        _fail(exc.message + (f" (field: {field})" if field else ""))
+    finally:
+        db.dispose()
 
 
 def _system_actor(session, slug: str):
@@ -183,7 +201,6 @@ def invite(slug, user_type, role, products, message, file, dry_run, as_json, rec
     A file goes through a bulk import: the same checks per row, a progress bar, and a summary
     (the per-row report is in User Management and the API). --dry-run previews without writing.
     """
-    from admit.errors import DomainError
     from admit.invitations import service as invitations_service
 
     items = list(recipients)
@@ -197,27 +214,21 @@ def invite(slug, user_type, role, products, message, file, dry_run, as_json, rec
     if dry_run:
         _preview_text(slug, "\n".join(items), user_type, role, list(products), message, as_json)
         return
-    settings = _settings()
-    db = _db(settings)
-    try:
-        with db.unit_of_work() as session:
-            actor = _system_actor(session, slug)
-            result = invitations_service.invite(
-                session,
-                actor,
-                recipients=items,
-                user_type=user_type,
-                role=role,
-                products=list(products),
-                message=message,
-            )
-            invited = [
-                {"id": str(i.id), "recipient": i.recipient, "expires_at": i.expires_at.isoformat()}
-                for i in result.invited
-            ]
-            skipped = [{"recipient": s.recipient, "code": s.code, "detail": s.detail} for s in result.skipped]
-    except DomainError as exc:
-        _fail(exc.message)
+    with _portal_session(slug) as (session, actor):
+        result = invitations_service.invite(
+            session,
+            actor,
+            recipients=items,
+            user_type=user_type,
+            role=role,
+            products=list(products),
+            message=message,
+        )
+        invited = [
+            {"id": str(i.id), "recipient": i.recipient, "expires_at": i.expires_at.isoformat()}
+            for i in result.invited
+        ]
+        skipped = [{"recipient": s.recipient, "code": s.code, "detail": s.detail} for s in result.skipped]
     if as_json:
         click.echo(json.dumps({"invited": invited, "skipped": skipped}))
     else:
@@ -258,23 +269,18 @@ def _print_preview(preview: dict, as_json: bool) -> None:
 
 
 def _preview_text(slug, text, user_type, role, products, message, as_json) -> None:
-    from admit.errors import DomainError
     from admit.imports import service as imports_service
 
-    db = _db(_settings())
-    try:
-        with db.unit_of_work() as session:
-            preview = imports_service.preview(
-                session,
-                _system_actor(session, slug),
-                chunks=[text.encode("utf-8")],
-                user_type=user_type,
-                role=role,
-                products=products,
-                message=message,
-            )
-    except DomainError as exc:
-        _fail(exc.message)
+    with _portal_session(slug) as (session, actor):
+        preview = imports_service.preview(
+            session,
+            actor,
+            chunks=[text.encode("utf-8")],
+            user_type=user_type,
+            role=role,
+            products=products,
+            message=message,
+        )
     _print_preview(preview, as_json)
     if not preview["counts"]["will_invite"]:
         sys.exit(1)
@@ -357,10 +363,7 @@ def users(slug, user_type, status, as_json) -> None:
     from admit.invitations import service as invitations_service
     from admit.members import service as members_service
 
-    settings = _settings()
-    db = _db(settings)
-    with db.unit_of_work() as session:
-        actor = _system_actor(session, slug)
+    with _portal_session(slug) as (session, actor):
         rows = []
         if status in (None, "active", "deactivated"):
             members, _ = members_service.list_members(
@@ -459,21 +462,19 @@ def _print_link(view, as_json: bool) -> None:
     click.echo(f"  joined        {data['joined']}")
 
 
+def _link_command(slug: str, as_json: bool, change) -> None:
+    with _portal_session(slug) as (session, actor):
+        _print_link(change(session, actor), as_json)
+
+
 @link.command("show")
 @click.option("--portal", "slug", required=True, help="Portal slug.")
 @click.option("--json", "as_json", is_flag=True)
 def link_show(slug, as_json) -> None:
     """Print the link (Copy Link) and its policy."""
-    from admit.errors import DomainError
     from admit.links import service as links_service
 
-    db = _db(_settings())
-    try:
-        with db.unit_of_work() as session:
-            view = links_service.portal_link(session, _system_actor(session, slug))
-            _print_link(view, as_json)
-    except DomainError as exc:
-        _fail(exc.message)
+    _link_command(slug, as_json, links_service.portal_link)
 
 
 @link.command("refresh")
@@ -481,16 +482,9 @@ def link_show(slug, as_json) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def link_refresh(slug, as_json) -> None:
     """Refresh Link: print the new link; the previous one stops working at once."""
-    from admit.errors import DomainError
     from admit.links import service as links_service
 
-    db = _db(_settings())
-    try:
-        with db.unit_of_work() as session:
-            view = links_service.refresh_portal_link(session, _system_actor(session, slug))
-            _print_link(view, as_json)
-    except DomainError as exc:
-        _fail(exc.message)
+    _link_command(slug, as_json, links_service.refresh_portal_link)
 
 
 def _none_or_int(value: str | None, name: str):
@@ -517,7 +511,6 @@ def _none_or_int(value: str | None, name: str):
 @click.option("--json", "as_json", is_flag=True)
 def link_set(slug, user_type, role, lifetime_days, domains, max_uses, enabled, as_json) -> None:
     """Change the link's policy; options not given stay as they are."""
-    from admit.errors import DomainError
     from admit.links import service as links_service
 
     changes: dict = {}
@@ -536,11 +529,6 @@ def link_set(slug, user_type, role, lifetime_days, domains, max_uses, enabled, a
         changes["max_uses"] = None if uses == "none" else uses
     if enabled is not None:
         changes["enabled"] = enabled
-    db = _db(_settings())
-    try:
-        with db.unit_of_work() as session:
-            view = links_service.update_portal_link(session, _system_actor(session, slug), **changes)
-            _print_link(view, as_json)
-    except DomainError as exc:
-        field = exc.fields.get("field")
-        _fail(exc.message + (f" (field: {field})" if field else ""))
+    _link_command(
+        slug, as_json, lambda session, actor: links_service.update_portal_link(session, actor, **changes)
+    )
