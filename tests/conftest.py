@@ -127,3 +127,32 @@ def worker(db, settings):
     from admit.jobs import Worker
 
     return Worker(db, settings)
+
+
+@pytest.fixture
+def run_cli(database_url, db, settings):  # noqa: ARG001 - db empties the tables first
+    """``run_cli(*args, env={...})`` → the click Result of ``admit ARGS`` on the test database.
+
+    The CLI reads ``ADMIT_*`` from the environment and configures its own settings; the test's
+    are put back afterwards.
+    """
+    from click.testing import CliRunner
+
+    from admit.cli import main
+
+    base = {
+        "ADMIT_DATABASE_URL": database_url,
+        "ADMIT_RATE_LIMITS_ENABLED": "false",
+        "ADMIT_ENVIRONMENT": "test",
+        "ADMIT_EMAIL_BACKEND": "dev",
+        "ADMIT_PUBLIC_URL": settings.public_url,
+        "ADMIT_SECRET_KEY": settings.secret_key,
+    }
+    runner = CliRunner()
+
+    def invoke(*args, env: dict | None = None):
+        return runner.invoke(main, list(args), env={**base, **(env or {})}, catch_exceptions=False)
+
+    yield invoke
+    configure(settings)
+    ratelimit.configure(redis_url=None, enabled=False)

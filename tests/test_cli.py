@@ -9,11 +9,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from admit import cli
-from admit.cli import main
 from admit.invitations.models import Invitation
 from admit.notifications.models import DevMessage, Notification
 from tests.factories import OWNER_PASSWORD, create_portal
@@ -21,39 +18,9 @@ from tests.factories import OWNER_PASSWORD, create_portal
 SUBCOMMANDS = ("serve", "worker", "init", "invite", "users", "migrate", "check-config")
 
 
-@pytest.fixture(autouse=True)
-def _dispose_cli_databases(monkeypatch):
-    """Each CLI call opens its own engine; close them after the test (no pooled connections left)."""
-    opened = []
-    real_db = cli._db
-
-    def tracking_db(settings):
-        db = real_db(settings)
-        opened.append(db)
-        return db
-
-    monkeypatch.setattr(cli, "_db", tracking_db)
-    yield
-    for db in opened:
-        db.dispose()
-
-
 @pytest.fixture
-def run(database_url, db, settings):  # noqa: ARG001 - db empties the tables first
-    """``run(*args, env={...})`` → the click Result, with the test database in the environment."""
-    runner = CliRunner()
-
-    def invoke(*args, env: dict | None = None):
-        base = {
-            "ADMIT_DATABASE_URL": database_url,
-            "ADMIT_RATE_LIMITS_ENABLED": "false",
-            "ADMIT_ENVIRONMENT": "test",
-            "ADMIT_EMAIL_BACKEND": "dev",
-            "ADMIT_PUBLIC_URL": "http://127.0.0.1:8000",
-        }
-        return runner.invoke(main, list(args), env={**base, **(env or {})}, catch_exceptions=False)
-
-    return invoke
+def run(run_cli):
+    return run_cli
 
 
 def count(db, model, *where) -> int:

@@ -7,11 +7,8 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from admit import cli
-from admit.cli import main
 from admit.invitations.models import Invitation
 from admit.notifications.models import DevMessage
 from tests.factories import create_portal, invite, login, member_joins
@@ -261,28 +258,8 @@ class TestRefused:
 
 
 @pytest.fixture
-def run(database_url, db, settings, monkeypatch):  # noqa: ARG001 - db empties the tables first
-    """``run(*args)`` → the click Result, with the test database in the environment."""
-    opened = []
-    real_db = cli._db
-
-    def tracking_db(s):
-        d = real_db(s)
-        opened.append(d)
-        return d
-
-    monkeypatch.setattr(cli, "_db", tracking_db)
-    env = {
-        "ADMIT_DATABASE_URL": database_url,
-        "ADMIT_RATE_LIMITS_ENABLED": "false",
-        "ADMIT_ENVIRONMENT": "test",
-        "ADMIT_EMAIL_BACKEND": "dev",
-        "ADMIT_PUBLIC_URL": "http://127.0.0.1:8000",
-    }
-    runner = CliRunner()
-    yield lambda *args: runner.invoke(main, list(args), env=env, catch_exceptions=False)
-    for d in opened:
-        d.dispose()
+def run(run_cli):
+    return run_cli
 
 
 @pytest.fixture

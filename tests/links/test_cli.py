@@ -5,39 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from admit import cli
-from admit.cli import main
 from tests.factories import create_portal
 from tests.links.helpers import link_token
 
 
 @pytest.fixture
-def run(database_url, db, settings, monkeypatch):  # noqa: ARG001 - db empties the tables first
-    opened = []
-    real_db = cli._db
-
-    def tracking_db(s):
-        d = real_db(s)
-        opened.append(d)
-        return d
-
-    monkeypatch.setattr(cli, "_db", tracking_db)
-    env = {
-        "ADMIT_DATABASE_URL": database_url,
-        "ADMIT_RATE_LIMITS_ENABLED": "false",
-        "ADMIT_ENVIRONMENT": "test",
-        "ADMIT_EMAIL_BACKEND": "dev",
-        "ADMIT_PUBLIC_URL": settings.public_url,
-        "ADMIT_SECRET_KEY": settings.secret_key,
-    }
-    yield lambda *args: CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
-    for d in opened:
-        d.dispose()
-    from admit.settings import configure
-
-    configure(settings)  # the CLI configured its own settings; put the test's back
+def run(run_cli):
+    return run_cli
 
 
 class TestLinkCommands:
