@@ -30,4 +30,9 @@ def api_actor(portal: str, request: Request, session: SessionDep, auth: AuthDep)
     return portal_actor(request, session, portal, auth)
 
 
+def actor_in(session, request: Request, portal: str) -> Actor:
+    """The same as ``ActorDep``, for routes that open their own unit of work (uploads, streams)."""
+    return portal_actor(request, session, portal, api_auth(request, session))
+
+
 ActorDep = Annotated[Actor, Depends(api_actor)]

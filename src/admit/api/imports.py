@@ -11,12 +11,12 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
-from admit.api.deps import ActorDep
-from admit.errors import CsrfFailed, InvalidInput
+from admit.api.deps import ActorDep, actor_in
+from admit.errors import InvalidInput
 from admit.imports import service as imports_service
 from admit.imports.models import InvitationImport
 from admit.imports.schemas import ImportCreate, ImportPreview, ImportStatus
-from admit.web import SAFE_METHODS, SessionDep, csrf_ok, portal_actor, read_auth
+from admit.web import SessionDep
 
 router = APIRouter(tags=["invitation imports"])
 READ_BYTES = 1024 * 1024
@@ -102,14 +102,7 @@ async def create_import(portal: str, request: Request):
 def _create(request: Request, portal: str, fields: dict, filename: str, chunks_factory, key):
     db = request.app.state.db
     with db.unit_of_work() as session:
-        auth = read_auth(request, session)
-        if (
-            auth.web_session is not None
-            and request.method not in SAFE_METHODS
-            and not csrf_ok(auth, request.headers.get("x-csrf-token"))
-        ):
-            raise CsrfFailed("Send the X-CSRF-Token header given at sign-in.")
-        actor = portal_actor(request, session, portal, auth)
+        actor = actor_in(session, request, portal)
         options = {k: fields.get(k) for k in ("user_type", "role", "products", "message")}
         if fields.get("dry_run"):
             preview = imports_service.preview(session, actor, chunks=chunks_factory(), **options)
@@ -141,7 +134,7 @@ def import_report(portal: str, import_id: uuid.UUID, request: Request, outcome: 
     # Authorise in a transaction of its own and end it before streaming: on SQLite any open
     # transaction holds the write lock, and the stream reads in transactions of its own.
     with db.unit_of_work() as session:
-        actor = portal_actor(request, session, portal, read_auth(request, session))
+        actor = actor_in(session, request, portal)
         imports_service.get_or_raise(session, actor, import_id)
 
     def stream():
