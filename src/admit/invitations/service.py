@@ -310,13 +310,7 @@ def invite(
     sender = inviter_display_name(actor)
 
     if to_create:
-        # The portal's sending limit counts every invitation email.
-        for _ in to_create:
-            ratelimit.hit(
-                f"invite:{portal.id}",
-                settings_module.current().invite_rate_limit,
-                message="This portal has sent too many invitations recently. Try again later.",
-            )
+        _count_invitation_emails(portal.id, len(to_create))
     session.flush()
     for p in to_create:
         token = new_token()
@@ -369,6 +363,16 @@ def get_or_raise(session: Session, actor: Actor, invitation_id) -> Invitation:
     return invitation
 
 
+def _count_invitation_emails(portal_id, n: int) -> None:
+    """The portal's sending limit: every invitation email counts, all of a request or none."""
+    ratelimit.hit(
+        f"invite:{portal_id}",
+        settings_module.current().invite_rate_limit,
+        message="This portal has sent too many invitations recently. Try again later.",
+        cost=n,
+    )
+
+
 def _locked(session: Session, invitation: Invitation) -> Invitation:
     """Re-read the row under a lock before changing it, so a concurrent accept cannot be undone
     (on PostgreSQL; SQLite's write lock already serialises the two)."""
@@ -390,11 +394,7 @@ def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
             f"This invitation is {invitation.status}; only pending invitations can be resent.",
             code="invitation_not_pending",
         )
-    ratelimit.hit(
-        f"invite:{actor.portal.id}",
-        settings_module.current().invite_rate_limit,
-        message="This portal has sent too many invitations recently. Try again later.",
-    )
+    _count_invitation_emails(actor.portal.id, 1)
     now = clock.now()
     token = new_token()
     was = invitation.effective_status(now)

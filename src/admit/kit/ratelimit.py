@@ -22,15 +22,17 @@ def configure(*, redis_url: str | None, enabled: bool = True) -> None:
     _enabled = enabled
 
 
-def hit(key: str, limit: str, *, message: str = "Too many attempts. Wait a little and try again.") -> None:
-    """Count one attempt under ``key``; raise ``RateLimited`` once ``limit`` is exceeded."""
+def hit(
+    key: str, limit: str, *, message: str = "Too many attempts. Wait a little and try again.", cost: int = 1
+) -> None:
+    """Count ``cost`` attempts under ``key``; raise ``RateLimited`` (counting none) if they do not fit."""
     global _limiter
     if not _enabled:
         return
     if _limiter is None:
         _limiter = MovingWindowRateLimiter(MemoryStorage())
     item = parse(limit)
-    if not _limiter.hit(item, key):
+    if not _limiter.hit(item, key, cost=cost):
         raise RateLimited(message, retry_after=item.get_expiry())
 
 
