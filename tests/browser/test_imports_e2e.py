@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 import pytest
 from playwright.sync_api import expect
+
+from tests.browser import gestures
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,12 +31,14 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     path.write_bytes(("\r\n".join(rows) + "\r\n").encode("utf-8-sig"))
 
     page = new_context().new_page()
-    page.goto(live_server("/"))
-    page.get_by_label("Portal name").fill("Acme Inc.")
-    page.get_by_label("Your email").fill(OWNER_EMAIL)
-    page.get_by_label("Password").fill(OWNER_PASSWORD)
-    page.get_by_role("button", name="Create portal").click()
-    expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
+    gestures.set_up_portal(
+        page,
+        live_server,
+        portal="Acme Inc.",
+        owner_name="Olivia",
+        owner_email=OWNER_EMAIL,
+        password=OWNER_PASSWORD,
+    )
 
     page.get_by_role("button", name="Invite Users").click()
     dialog = page.locator("dialog#invite-dialog")

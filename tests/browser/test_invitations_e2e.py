@@ -13,6 +13,8 @@ import time
 import pytest
 from playwright.sync_api import Page, expect
 
+from tests.browser import gestures
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PORTAL = "Acme Inc."
@@ -27,16 +29,9 @@ MAIL_TIMEOUT_SECONDS = 10.0
 
 
 def set_up_portal(page: Page, server) -> None:
-    """First run: / sends you to the setup page; create the portal and its owner."""
-    page.goto(server("/"))
-    expect(page).to_have_url(server("/setup"))
-    expect(page.get_by_role("heading", name="Set up your portal")).to_be_visible()
-    page.get_by_label("Portal name").fill(PORTAL)
-    page.get_by_label("Your name").fill(OWNER_NAME)
-    page.get_by_label("Your email").fill(OWNER_EMAIL)
-    page.get_by_label("Password").fill(OWNER_PASSWORD)
-    page.get_by_role("button", name="Create portal").click()
-    expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
+    gestures.set_up_portal(
+        page, server, portal=PORTAL, owner_name=OWNER_NAME, owner_email=OWNER_EMAIL, password=OWNER_PASSWORD
+    )
 
 
 def invite(page: Page, recipients: list[str], *, user_type: str = "Internal user", role: str | None = None):

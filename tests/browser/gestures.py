@@ -1,0 +1,22 @@
+"""What a person does in the browser, shared by the browser tests."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+
+def set_up_portal(
+    page: Page, server, *, portal: str, owner_name: str, owner_email: str, password: str
+) -> None:
+    """First run: / sends you to the setup page; create the portal and its owner."""
+    page.goto(server("/"))
+    expect(page).to_have_url(server("/setup"))
+    expect(page.get_by_role("heading", name="Set up your portal")).to_be_visible()
+    page.get_by_label("Portal name").fill(portal)
+    page.get_by_label("Your name").fill(owner_name)
+    page.get_by_label("Your email").fill(owner_email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Create portal").click()
+    expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
