@@ -23,6 +23,12 @@ EXPECTED: dict[Role, set[Action]] = {
         A.WORKSPACE_CREATE,
         A.WORKSPACE_LINK_MANAGE,
         A.JOIN_REQUEST_APPROVE,
+        A.WORKSPACE_ADD_MEMBERS,
+        A.WORKSPACE_RESEND,
+        A.WORKSPACE_ROLES,
+        A.WORKSPACE_ACTION_ADD,
+        A.CLIENT_GROUP_MANAGE,
+        A.CONTACT_MANAGE,
     },
     Role.CLIENT: set(),
 }

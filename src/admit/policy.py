@@ -45,6 +45,13 @@ class Action(StrEnum):
     WORKSPACE_CREATE = "workspace.create"
     WORKSPACE_LINK_MANAGE = "workspace_link.manage"
     JOIN_REQUEST_APPROVE = "join_request.approve"
+    WORKSPACE_ADD_MEMBERS = "workspace.add_members"
+    WORKSPACE_RESEND = "workspace.resend_invitation"
+    WORKSPACE_ROLES = "workspace.manage_roles"
+    WORKSPACE_ACTION_ADD = "workspace.add_action"
+    TEAM_MANAGE = "team.manage"
+    CLIENT_GROUP_MANAGE = "client_group.manage"
+    CONTACT_MANAGE = "contact.manage"
 
 
 _ADMIN_ACTIONS = frozenset(Action)
@@ -61,6 +68,13 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.WORKSPACE_CREATE,
             Action.WORKSPACE_LINK_MANAGE,
             Action.JOIN_REQUEST_APPROVE,
+            # Existing users of any type, and new clients; new internal users need INVITE_INTERNAL.
+            Action.WORKSPACE_ADD_MEMBERS,
+            Action.WORKSPACE_RESEND,
+            Action.WORKSPACE_ROLES,
+            Action.WORKSPACE_ACTION_ADD,
+            Action.CLIENT_GROUP_MANAGE,
+            Action.CONTACT_MANAGE,
         }
     ),
     Role.CLIENT: frozenset(),
@@ -81,6 +95,13 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.WORKSPACE_CREATE: "Only internal users can create workspaces.",
     Action.WORKSPACE_LINK_MANAGE: "Only internal users of the workspace can share its link.",
     Action.JOIN_REQUEST_APPROVE: "Only internal users of the workspace can answer join requests.",
+    Action.WORKSPACE_ADD_MEMBERS: "Only internal users can invite people to a workspace.",
+    Action.WORKSPACE_RESEND: "Only internal users of the workspace can resend its invitations.",
+    Action.WORKSPACE_ROLES: "Only internal users of the workspace can manage its roles.",
+    Action.WORKSPACE_ACTION_ADD: "Only internal users of the workspace can add actions.",
+    Action.TEAM_MANAGE: "Only owners and admins can manage internal teams.",
+    Action.CLIENT_GROUP_MANAGE: "Only internal users can manage client groups.",
+    Action.CONTACT_MANAGE: "Only internal users can keep contacts.",
 }
 
 

@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = DEV_SECRET
 
+    # Phone numbers typed without a country code (``020 7946 0000``) are read as this region's.
+    default_phone_region: str = "US"
+
     # Email
     email_backend: Literal["dev", "smtp"] = "dev"
     email_from: str = "Admit <no-reply@admit.localhost>"
@@ -33,6 +36,14 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_timeout_seconds: float = 20.0
     smtp_connections: int = Field(default=4, ge=1, le=32)
+
+    # SMS (recipients known by phone number): ``dev`` keeps them in the dev mailbox, ``twilio`` sends.
+    sms_backend: Literal["dev", "twilio"] = "dev"
+    sms_from: str | None = None  # the sending number (E.164) or an alphanumeric sender id
+    sms_twilio_account_sid: str | None = None
+    sms_twilio_auth_token: str | None = None
+    sms_twilio_base_url: str = "https://api.twilio.com"
+    sms_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
     # Worker
     run_worker_in_web: bool = True
@@ -89,6 +100,12 @@ class Settings(BaseSettings):
             found.append("ADMIT_SMTP_HOST is required with ADMIT_EMAIL_BACKEND=smtp")
         if bool(self.smtp_username) != bool(self.smtp_password):
             found.append("ADMIT_SMTP_USERNAME and ADMIT_SMTP_PASSWORD go together")
+        if self.sms_backend == "twilio":
+            for name in ("sms_twilio_account_sid", "sms_twilio_auth_token", "sms_from"):
+                if not getattr(self, name):
+                    found.append(f"ADMIT_{name.upper()} is required with ADMIT_SMS_BACKEND=twilio")
+            if not self.sms_twilio_base_url.startswith(("http://", "https://")):
+                found.append("ADMIT_SMS_TWILIO_BASE_URL must start with http:// or https://")
         return found
 
 

@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter
 
-from admit.api import auth, imports, invitations, links, members, portals, workspaces
+from admit.api import auth, contacts, imports, invitations, links, members, portals, teams, workspaces
 
 
 def build_router(*, dev_mailbox: bool) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
-    for module in (auth, imports, invitations, links, members, portals, workspaces):
+    for module in (auth, contacts, imports, invitations, links, members, portals, teams, workspaces):
         router.include_router(module.router)
     if dev_mailbox:
         from admit.api import dev

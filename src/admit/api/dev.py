@@ -2,29 +2,56 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 
-from admit.members.addresses import normalize_email
+from admit.members.addresses import normalize_email, normalize_phone
 from admit.notifications import mailbox
 from admit.web import SessionDep
 
 router = APIRouter(prefix="/dev", tags=["dev"])
 
 
+def _address(to: str) -> str:
+    """An email address normalised like a recipient's; a phone number as E.164.
+
+    An unencoded ``?to=+1202…`` arrives as `` 1202…`` (``+`` is a space in a query string):
+    digits alone are read as an international number.
+    """
+    text = to.strip()
+    if "@" in text:
+        return normalize_email(text)[0] or text.lower()
+    phone = normalize_phone(text)[0]
+    if phone is None and text.isdigit():
+        phone = normalize_phone("+" + text)[0]
+    return phone or text
+
+
 @router.get("/messages")
-def list_messages(session: SessionDep, to: str | None = None, limit: int = 50):
-    """Messages the dev backend delivered, newest first (optionally to one address)."""
-    address = (normalize_email(to)[0] or to.strip().lower()) if to else None
+def list_messages(
+    session: SessionDep,
+    to: str | None = None,
+    channel: Literal["email", "sms"] | None = None,
+    limit: int = 50,
+):
+    """Messages the dev backends delivered, newest first (optionally to one address or number).
+
+    ``channel`` is ``email`` or ``sms``; an SMS has ``to`` as an E.164 number, its body in
+    ``text``, and an empty ``subject`` and ``html``.
+    """
+    address = _address(to) if to else None
     return {
         "items": [
             {
                 "id": str(m.id),
+                "channel": m.channel,
                 "to": m.to_address,
                 "subject": m.subject,
                 "text": m.text,
                 "html": m.html,
                 "sent_at": m.sent_at.isoformat(),
             }
-            for m in mailbox.messages(session, to=address, limit=min(max(limit, 1), 500))
+            for m in mailbox.messages(session, to=address, channel=channel, limit=min(max(limit, 1), 500))
         ]
     }

@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
 from admit.members import service as members_service
-from admit.members.schemas import MemberPage, MemberRead
+from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
 from admit.web import SessionDep
 
 router = APIRouter(tags=["members"])
@@ -32,3 +32,16 @@ def list_members(
 def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Deactivate a member: they lose access at once and their sessions end."""
     return MemberRead.of(members_service.deactivate(session, actor, member_id))
+
+
+@router.get("/portals/{portal}/people", response_model=PeopleMatches)
+def search_people(
+    actor: ActorDep,
+    session: SessionDep,
+    q: str = "",
+    user_type: Literal["internal", "client"] | None = None,
+    limit: int = 10,
+):
+    """Suggestions as you type a name, email or phone: this portal's active members only."""
+    matches = members_service.search_people(session, actor, q, user_type=user_type, limit=limit)
+    return PeopleMatches(items=[MemberRead.of(m) for m in matches])

@@ -1,4 +1,5 @@
-"""Workspaces (the minimal core the workspaces issue extends): create, list, read."""
+"""Workspaces: create, list, read; their members (add, resend), flow roles and actions; and
+``/me/workspaces``, a person's timeline."""
 
 from __future__ import annotations
 
@@ -6,18 +7,45 @@ import uuid
 
 from fastapi import APIRouter
 
-from admit.api.deps import ActorDep
+from admit.api.deps import ActorDep, AuthDep
+from admit.errors import NotAuthenticated
 from admit.web import SessionDep
+from admit.workspaces import people, roles
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.schemas import WorkspaceCreate, WorkspacePage, WorkspaceRead
+from admit.workspaces.schemas import (
+    ActionCreate,
+    ActionList,
+    ActionRead,
+    AddMembers,
+    AddMembersResult,
+    AddResultRead,
+    AssignResult,
+    PortalRef,
+    ResendResult,
+    RoleAssign,
+    RoleCreate,
+    RoleList,
+    RoleRead,
+    TeamRef,
+    TeamRowRead,
+    Timeline,
+    TimelineItem,
+    WorkspaceCreate,
+    WorkspaceMemberRead,
+    WorkspaceMembersRead,
+    WorkspacePage,
+    WorkspaceRead,
+)
 
 router = APIRouter(tags=["workspaces"])
+
+W = "/portals/{portal}/workspaces/{workspace_id}"
 
 
 @router.post("/portals/{portal}/workspaces", response_model=WorkspaceRead, status_code=201)
 def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep):
-    """Create a workspace (internal users); its creator joins it."""
-    workspace = workspaces_service.create(session, actor, name=body.name, kind=body.kind)
+    """Create a workspace (internal users); its creator joins it. A flow may list its roles."""
+    workspace = workspaces_service.create(session, actor, name=body.name, kind=body.kind, roles=body.roles)
     return WorkspaceRead.of(workspace, workspaces_service.members(session, workspace))
 
 
@@ -28,8 +56,144 @@ def list_workspaces(actor: ActorDep, session: SessionDep, cursor: str | None = N
     return WorkspacePage(items=[WorkspaceRead.of(w) for w in rows], next_cursor=next_cursor)
 
 
-@router.get("/portals/{portal}/workspaces/{workspace_id}", response_model=WorkspaceRead)
+@router.get(W, response_model=WorkspaceRead)
 def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """A workspace with its members (Joined / Not Joined); 404 when you cannot reach it."""
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     return WorkspaceRead.of(workspace, workspaces_service.members(session, workspace))
+
+
+@router.get(W + "/members", response_model=WorkspaceMembersRead)
+def list_members(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """The Members panel: everyone with Joined / Not Joined, their roles and the team or group
+    they came with, and one row per team or group."""
+    _workspace, views, team_rows = people.members_view(session, actor, workspace_id)
+    return WorkspaceMembersRead(
+        items=[WorkspaceMemberRead.of(v.membership, v.roles, v.via_team) for v in views],
+        teams=[
+            TeamRowRead(
+                team=TeamRef(id=t.team.id, name=t.team.name, kind=t.team.kind),
+                joined=t.joined,
+                not_joined=t.not_joined,
+                status="not_joined" if t.not_joined else "joined",
+            )
+            for t in team_rows
+        ],
+    )
+
+
+@router.post(W + "/members", response_model=AddMembersResult)
+def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, session: SessionDep):
+    """Invite people into the workspace: existing users (``user_ids`` or their address), teams,
+    client groups, and new people by email or phone (``new_user_type``). One result each."""
+    results = people.add_people(
+        session,
+        actor,
+        workspace_id,
+        recipients=body.recipients,
+        user_ids=body.user_ids,
+        team_ids=body.team_ids,
+        group_ids=body.group_ids,
+        new_user_type=body.new_user_type,
+    )
+    return AddMembersResult.of(results)
+
+
+@router.post(W + "/members/{user_id}/resend", response_model=ResendResult)
+def resend_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Resend Invitation to a Not Joined member: one new message, earlier links dead."""
+    membership = people.resend(session, actor, workspace_id, user_id)
+    return ResendResult(resent=1, user_ids=[membership.user_id])
+
+
+@router.post(W + "/teams/{team_id}/resend", response_model=ResendResult)
+def resend_team(workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Resend Invitation on a team's row: everyone in it who has not joined, nobody who has."""
+    resent = people.resend_team(session, actor, workspace_id, team_id, kind="team")
+    return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
+
+
+@router.post(W + "/groups/{group_id}/resend", response_model=ResendResult)
+def resend_group(workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Resend Invitation on a client group's row: everyone in it who has not joined."""
+    resent = people.resend_team(session, actor, workspace_id, group_id, kind="client_group")
+    return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
+
+
+@router.get(W + "/roles", response_model=RoleList)
+def list_roles(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """A flow's roles, each with who holds it now and who held it before."""
+    return RoleList(items=[RoleRead.of(v) for v in roles.list_roles(session, actor, workspace_id)])
+
+
+@router.post(W + "/roles", response_model=RoleList, status_code=201)
+def add_role(workspace_id: uuid.UUID, body: RoleCreate, actor: ActorDep, session: SessionDep):
+    """Add a role to a flow (unassigned)."""
+    roles.add_roles(session, actor, workspace_id, [body.name])
+    return RoleList(items=[RoleRead.of(v) for v in roles.list_roles(session, actor, workspace_id)])
+
+
+@router.post(W + "/roles/{role_id}/assign", response_model=AssignResult)
+def assign_role(
+    workspace_id: uuid.UUID, role_id: uuid.UUID, body: RoleAssign, actor: ActorDep, session: SessionDep
+):
+    """Assign a role to an existing person (``user_id``) or invite someone new into it
+    (``recipient`` + ``user_type``). Reassigning keeps the history."""
+    _assignment, added = roles.assign(
+        session,
+        actor,
+        workspace_id,
+        role_id,
+        user_id=body.user_id,
+        recipient=body.recipient,
+        user_type=body.user_type,
+    )
+    view = next(v for v in roles.list_roles(session, actor, workspace_id) if v.role.id == role_id)
+    return AssignResult(role=RoleRead.of(view), added=_result(added))
+
+
+def _result(r) -> AddResultRead | None:
+    if r is None:
+        return None
+    return AddResultRead(
+        recipient=r.recipient,
+        outcome=r.outcome,
+        user_id=r.user_id,
+        status=r.status,
+        code=r.code,
+        detail=r.detail,
+        invitation_id=r.invitation_id,
+    )
+
+
+@router.get(W + "/actions", response_model=ActionList)
+def list_actions(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    return ActionList(items=[ActionRead.of(a) for a in roles.list_actions(session, actor, workspace_id)])
+
+
+@router.post(W + "/actions", response_model=ActionRead, status_code=201)
+def add_action(workspace_id: uuid.UUID, body: ActionCreate, actor: ActorDep, session: SessionDep):
+    """Add an action to a flow (internal users; clients get 403)."""
+    action = roles.add_action(
+        session, actor, workspace_id, title=body.title, role_id=body.role_id, due_on=body.due_on
+    )
+    return ActionRead.of(action)
+
+
+@router.get("/me/workspaces", response_model=Timeline)
+def my_workspaces(auth: AuthDep, session: SessionDep):
+    """Your timeline: the workspaces you have joined in every portal, newest first."""
+    if auth.user is None:
+        raise NotAuthenticated("Sign in first: the timeline belongs to a person, not an API key.")
+    return Timeline(
+        items=[
+            TimelineItem(
+                id=w.id,
+                name=w.name,
+                kind=w.kind,
+                portal=PortalRef(slug=p.slug, name=p.name),
+                added_at=m.created_at,
+            )
+            for w, m, p in workspaces_service.timeline(session, auth.user)
+        ]
+    )

@@ -48,6 +48,7 @@ __all__ = [
     "invite",
     "list_invitations",
     "preview",
+    "reissue",
     "resend",
     "revoke",
 ]
@@ -168,6 +169,7 @@ def classify(
     a fresh one can take its place. Two queries for the whole batch.
     """
     emails = {p.email for p in parsed if p.email}
+    phones = {p.phone for p in parsed if p.phone}
     members = {}
     pending = {}
     if emails:
@@ -178,30 +180,41 @@ def classify(
                 .where(Member.portal_id == portal.id, one_of(session, User.email, emails))
             ).all()
         )
+    if phones:
+        members.update(
+            session.execute(
+                select(User.phone, Member.status)
+                .join(Member, Member.user_id == User.id)
+                .where(Member.portal_id == portal.id, User.phone.in_(phones))
+            ).all()
+        )
+    addresses = emails | phones
+    if addresses:
         pending = {
             inv.recipient: inv
             for inv in session.scalars(
                 select(Invitation).where(
                     Invitation.portal_id == portal.id,
                     Invitation.status == PENDING,
-                    one_of(session, Invitation.recipient, emails),
+                    one_of(session, Invitation.recipient, addresses),
                 )
             )
         }
     outcomes: list[Skipped | None] = []
     for p in parsed:
-        if p.email is None:
+        address = p.email or p.phone
+        if address is None:
             outcomes.append(Skipped(p.raw, "invalid_recipient", p.error or "Not a valid email address."))
             continue
-        if p.email in seen:
+        if address in seen:
             outcomes.append(Skipped(p.raw, "duplicate", "This address appears more than once in the list."))
             continue
-        seen.add(p.email)
-        status = members.get(p.email)
+        seen.add(address)
+        status = members.get(address)
         if status is not None and status != members_service.DEACTIVATED:
             outcomes.append(Skipped(p.raw, "already_member", "This person is already in the portal."))
             continue
-        invitation = pending.get(p.email)
+        invitation = pending.get(address)
         if invitation is not None:
             if invitation.expires_at > now:
                 outcomes.append(Skipped(p.raw, "already_invited", ALREADY_INVITED, invitation.id))
@@ -222,9 +235,11 @@ def email_context(
     token: str,
     expires_at,
     inviter_name: str,
+    workspace_name: str | None = None,
 ) -> dict:
-    """What the invitation email template needs (the link holds the raw token)."""
+    """What the invitation email (or SMS) template needs (the link holds the raw token)."""
     return {
+        "workspace_name": workspace_name or "",
         "inviter_name": inviter_name,
         "portal_name": portal.name,
         "recipient": recipient,
@@ -239,15 +254,21 @@ def email_context(
 
 
 def _queue_invitation_email(
-    session: Session, invitation: Invitation, portal: Portal, token: str, inviter_name: str
+    session: Session,
+    invitation: Invitation,
+    portal: Portal,
+    token: str,
+    inviter_name: str,
+    workspace_name: str | None = None,
 ) -> None:
+    """Queue the invitation's message: an email, or an SMS when the recipient is a phone number."""
     options = InviteOptions(
         user_type=invitation.user_type,
         role=Role(invitation.role),
         products=list(invitation.products),
         message=invitation.message,
     )
-    notifications_service.enqueue_email(
+    notifications_service.enqueue(
         session,
         event_key=f"invitation:{invitation.id}:send:{invitation.send_count}",
         template="invitation",
@@ -263,6 +284,7 @@ def _queue_invitation_email(
             token=token,
             expires_at=invitation.expires_at,
             inviter_name=inviter_name,
+            workspace_name=workspace_name,
         ),
     )
 
@@ -284,8 +306,12 @@ def invite(
     role: str | None = None,
     products: list[str] | None = None,
     message: str | None = None,
+    workspace_name: str | None = None,
 ) -> InviteResult:
-    """Invite each recipient; every one gets its own result (invited or skipped with a code).
+    """Invite each recipient (email or phone); each gets its own result (invited or skipped).
+
+    ``workspace_name``: the invitation also brings them into that workspace (the message says so;
+    the caller adds the workspace membership).
 
     Validates the whole request first (type, role, products, message: errors name the field
     and nothing is written); then each recipient is written in its own savepoint, so one bad
@@ -316,7 +342,7 @@ def invite(
         token = new_token()
         invitation = Invitation(
             portal_id=portal.id,
-            recipient=p.email,
+            recipient=p.address,
             recipient_name=p.name,
             user_type=options.user_type,
             role=str(options.role),
@@ -338,7 +364,7 @@ def invite(
             # Someone invited the same address at the same moment (double click, retry).
             result.skipped.append(Skipped(p.raw, "already_invited", ALREADY_INVITED))
             continue
-        _queue_invitation_email(session, invitation, portal, token, sender)
+        _queue_invitation_email(session, invitation, portal, token, sender, workspace_name)
         audit_service.record(
             session,
             actor,
@@ -388,7 +414,16 @@ def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
     after the window); refused with ``invitation_not_pending`` once accepted or revoked.
     """
     policy.require(actor.role, policy.Action.INVITATION_RESEND)
-    invitation = _locked(session, get_or_raise(session, actor, invitation_id))
+    return reissue(session, actor, get_or_raise(session, actor, invitation_id))
+
+
+def reissue(session: Session, actor: Actor, invitation: Invitation) -> Invitation:
+    """Send ``invitation`` again with a new token; every earlier link dies.
+
+    The caller has decided the actor may (``resend`` for the portal's invitations, workspaces'
+    Resend Invitation for their members).
+    """
+    invitation = _locked(session, invitation)
     if invitation.status not in (PENDING, EXPIRED):
         raise Conflict(
             f"This invitation is {invitation.status}; only pending invitations can be resent.",
@@ -412,7 +447,14 @@ def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
             code="already_invited",
         ) from exc
     notifications_service.cancel_for_invitation(session, invitation.id)
-    _queue_invitation_email(session, invitation, actor.portal, token, inviter_display_name(actor))
+    _queue_invitation_email(
+        session,
+        invitation,
+        actor.portal,
+        token,
+        inviter_display_name(actor),
+        workspaces_service.workspace_name_for_invitation(session, invitation.id),
+    )
     audit_service.record(
         session,
         actor,
@@ -518,7 +560,7 @@ def preview(session: Session, token: str) -> Preview:
     invitation = _by_token_or_raise(session, token)
     portal = session.get(Portal, invitation.portal_id)
     inviter = invitation.invited_by
-    user = members_service.get_user_by_email(session, invitation.recipient)
+    user = members_service.get_user_by_address(session, invitation.recipient)
     return Preview(
         invitation=invitation,
         portal=portal,
@@ -551,12 +593,12 @@ def accept(
     """
     invitation = _by_token_or_raise(session, token)
     portal = session.get(Portal, invitation.portal_id)
-    if current_user is not None and current_user.email != invitation.recipient:
+    if current_user is not None and invitation.recipient not in (current_user.email, current_user.phone):
         raise SignInRequired(
             f"This invitation is for {invitation.recipient}. Sign out and continue as that address.",
             code="wrong_account",
         )
-    user = members_service.get_user_by_email(session, invitation.recipient)
+    user = members_service.get_user_by_address(session, invitation.recipient)
     has_account = user is not None and user.password_hash is not None
     new_password_hash = None
     if has_account:
@@ -595,7 +637,8 @@ def accept(
     session.refresh(invitation)
 
     if user is None:
-        user = User(email=invitation.recipient, name=clean_name, password_hash=new_password_hash)
+        user = members_service.new_user(invitation.recipient, name=clean_name)
+        user.password_hash = new_password_hash
         session.add(user)
         session.flush()
     else:

@@ -1,4 +1,9 @@
-"""Recipient addresses: splitting what people type or paste, and normalising emails.
+"""Recipient addresses: splitting what people type or paste, normalising emails and phones.
+
+A recipient is an email address or a phone number. Phone numbers are accepted in national
+(``(201) 555-0123``, read in ``ADMIT_DEFAULT_PHONE_REGION``) or international
+(``+44 20 7946 0958``) form and kept as E.164 (``+442079460958``) via ``phonenumbers``; a
+stored recipient that starts with ``+`` is a phone number.
 
 A normalised email is lowercase with an ASCII (IDNA) domain, so ``Ada@Bücher.example`` and
 ``ada@xn--bcher-kva.example`` are the same person. Display names (``Ada <ada@x.org>``) and
@@ -11,9 +16,18 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-__all__ = ["ParsedRecipient", "normalize_email", "parse_recipient", "split_recipients", "typo_suggestion"]
+__all__ = [
+    "ParsedRecipient",
+    "is_phone",
+    "normalize_email",
+    "normalize_phone",
+    "parse_recipient",
+    "split_recipients",
+    "typo_suggestion",
+]
 
 # Enter, comma, semicolon, tab or newline separate recipients (a spreadsheet column pastes as lines).
 _SEPARATORS = re.compile(r"[\n\r\t,;]+")
@@ -27,6 +41,36 @@ class ParsedRecipient:
     email: str | None
     name: str
     error: str | None
+    phone: str | None = None  # E.164, when the recipient is a phone number
+
+    @property
+    def address(self) -> str | None:
+        """What identifies the recipient: the normalised email or the E.164 number."""
+        return self.email or self.phone
+
+
+# Digits with the usual punctuation of a written phone number, optionally a leading +.
+_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{4,30}$")
+
+
+def is_phone(address: str) -> bool:
+    """Whether a stored recipient is a phone number (E.164) rather than an email."""
+    return address.startswith("+")
+
+
+def normalize_phone(text: str, region: str | None = None) -> tuple[str | None, str | None]:
+    """Return ``(E.164, None)`` or ``(None, what is wrong)`` for a typed phone number."""
+    if region is None:
+        from admit import settings as settings_module  # late: settings import addresses' users
+
+        region = settings_module.current().default_phone_region
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException:
+        return None, "Not a valid phone number."
+    if not phonenumbers.is_valid_number(number):
+        return None, "Not a valid phone number: check the digits and the country code."
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
 # An ASCII dot-atom local part (RFC 5322 atext), which is nearly every real address.
@@ -133,6 +177,9 @@ def parse_recipient(raw: str) -> ParsedRecipient:
     if match:
         name = match.group("name").strip().strip("'\"").strip()[:MAX_NAME]
         text = match.group("addr")
+    if "@" not in text and _PHONE_LIKE.match(text.strip()) and sum(c.isdigit() for c in text) >= 4:
+        phone, error = normalize_phone(text.strip())
+        return ParsedRecipient(raw=raw.strip(), email=None, name=name, error=error, phone=phone)
     email, error = normalize_email(text)
     return ParsedRecipient(raw=raw.strip(), email=email, name=name, error=error)
 

@@ -14,6 +14,7 @@ class UserRead(BaseModel):
 
     id: uuid.UUID
     email: str | None
+    phone: str | None = None
     name: str
 
 
@@ -48,6 +49,10 @@ class MemberRead(BaseModel):
 class MemberPage(BaseModel):
     items: list[MemberRead]
     next_cursor: str | None
+
+
+class PeopleMatches(BaseModel):
+    items: list[MemberRead]
 
 
 def user_read(user: User) -> UserRead:

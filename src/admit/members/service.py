@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import policy
@@ -12,6 +13,7 @@ from admit.auth import service as auth_service
 from admit.errors import InvalidInput, NotFound
 from admit.kit import clock
 from admit.kit.pagination import page
+from admit.members.addresses import is_phone
 from admit.members.models import Member, User
 from admit.policy import Role, UserType
 
@@ -22,9 +24,13 @@ __all__ = [
     "activate",
     "deactivate",
     "get_membership",
+    "get_or_create_user",
+    "get_user_by_address",
     "get_user_by_email",
+    "new_user",
     "list_members",
     "member_or_raise",
+    "search_people",
 ]
 
 PENDING, ACTIVE, DEACTIVATED = "pending", "active", "deactivated"
@@ -33,6 +39,38 @@ STATUSES = (PENDING, ACTIVE, DEACTIVATED)
 
 def get_user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email))
+
+
+def get_user_by_address(session: Session, address: str) -> User | None:
+    """The user a normalised recipient names: an E.164 phone number (``+…``) or an email."""
+    if is_phone(address):
+        return session.scalar(select(User).where(User.phone == address))
+    return get_user_by_email(session, address)
+
+
+def new_user(address: str, *, name: str = "") -> User:
+    """A user row for a normalised recipient (not added to the session)."""
+    if is_phone(address):
+        return User(phone=address, name=name)
+    return User(email=address, name=name)
+
+
+def get_or_create_user(session: Session, address: str, *, name: str = "") -> User:
+    """The user for ``address``, made if there is none: people added to a workspace, a group or
+    contacts before they join have a row (no password, no portal membership) to hang that on."""
+    user = get_user_by_address(session, address)
+    if user is None:
+        user = new_user(address, name=name)
+        try:
+            with session.begin_nested():
+                session.add(user)
+                session.flush()
+        except IntegrityError:  # made at the same moment by another request
+            user = get_user_by_address(session, address)
+            assert user is not None
+    elif name and not user.name:
+        user.name = name
+    return user
 
 
 def get_membership(session: Session, portal_id, user_id) -> Member | None:
@@ -67,6 +105,35 @@ def list_members(
             raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", field="status")
         query = query.where(Member.status == status)
     return page(session, query, Member, cursor=cursor, limit=limit)
+
+
+def search_people(
+    session: Session, actor: Actor, q: str, *, user_type: str | None = None, limit: int = 10
+) -> list[Member]:
+    """Type-ahead suggestions: active members of the actor's portal (never another portal's)
+    whose name, email or phone number contains ``q``."""
+    policy.require(actor.role, policy.Action.MEMBER_VIEW)
+    q = (q or "").strip().lower()
+    if not q:
+        return []
+    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    like = f"%{escaped}%"
+    matches = [func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\")]
+    digits = "".join(c for c in q if c.isdigit())
+    if len(digits) >= 3:
+        matches.append(User.phone.like(f"%{digits}%"))
+    query = (
+        select(Member)
+        .join(User, User.id == Member.user_id)
+        .where(Member.portal_id == actor.portal.id, Member.status == ACTIVE, or_(*matches))
+        .order_by(func.lower(User.name), User.email)
+        .limit(max(1, min(limit, 50)))
+    )
+    if user_type:
+        if user_type not in tuple(UserType):
+            raise InvalidInput("user_type must be internal or client.", field="user_type")
+        query = query.where(Member.user_type == user_type)
+    return list(session.scalars(query))
 
 
 def activate(

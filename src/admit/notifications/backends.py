@@ -1,4 +1,5 @@
-"""Delivery backends: ``dev`` keeps messages in the dev mailbox; ``smtp`` sends them.
+"""Email delivery backends: ``dev`` keeps messages in the dev mailbox; ``smtp`` sends them.
+(SMS backends are in ``notifications.sms``, with the same interface.)
 
 A backend is opened once per batch (an SMTP connection is reused across messages) and
 ``send`` raises ``PermanentDeliveryError`` for a failure that retrying cannot fix.
@@ -21,7 +22,7 @@ from admit.settings import Settings
 
 
 class PermanentDeliveryError(Exception):
-    """The server refused the message for good (5xx): do not retry."""
+    """The server refused the message for good (an SMTP 5xx, an SMS provider's 4xx): do not retry."""
 
 
 def build_mime(settings: Settings, notification: Notification, email: RenderedEmail) -> MIMEMultipart:

@@ -4,10 +4,14 @@ Claiming takes rows that are due (``queued`` and ``next_attempt_at`` passed) or 
 out (a worker died while ``sending``). On PostgreSQL the claim uses ``FOR UPDATE SKIP LOCKED``
 so any number of workers share the queue; on SQLite the write lock serialises claims.
 
-Delivery guarantees: the dev backend records the message in the same transaction that marks
-it sent, so it is delivered exactly once. SMTP is at least once: a crash after the server
-accepted a message and before the row is marked sent delivers it again after the lease, with
-the same Message-ID.
+Each claimed row goes out on its channel: emails through the email backend (``dev`` or
+``smtp``, ``smtp_connections`` lanes), SMS through the SMS backend (``dev`` or ``twilio``, one
+lane). Both kinds share the claim, the lease, the retries and the redaction of the link.
+
+Delivery guarantees: a dev backend records the message in the same transaction that marks
+it sent, so it is delivered exactly once. SMTP and SMS providers are at least once: a crash
+after the server accepted a message and before the row is marked sent delivers it again after
+the lease (over SMTP with the same Message-ID).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from admit.kit import clock
 from admit.notifications.backends import PermanentDeliveryError, make_backend
 from admit.notifications.models import FAILED, QUEUED, SENDING, SENT, Notification
 from admit.notifications.render import render
+from admit.notifications.sms import make_sms_backend
 from admit.settings import Settings
 
 log = logging.getLogger("admit.notifications")
@@ -51,6 +56,7 @@ class Claimed:
     template: str
     to_address: str
     context: dict
+    channel: str = "email"
 
 
 def claim_batch(db: Database, *, limit: int):
@@ -86,25 +92,39 @@ def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], object]:
             row.status = SENDING
             row.lease_until = lease
             row.attempts += 1
-        return [Claimed(row.id, row.template, row.to_address, dict(row.context)) for row in rows], lease
+        claimed = [
+            Claimed(row.id, row.template, row.to_address, dict(row.context), row.channel or "email")
+            for row in rows
+        ]
+        return claimed, lease
 
 
 def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -> dict:
     """Deliver what is due; returns counts ``{"sent", "retry", "failed", "skipped"}``.
 
-    Over SMTP the batch is shared by ``smtp_connections`` threads, each with a connection of its
-    own: a message costs several round trips to the server, and the waiting overlaps.
+    Over SMTP the emails are shared by ``smtp_connections`` threads, each with a connection of
+    its own: a message costs several round trips to the server, and the waiting overlaps. SMS go
+    through the SMS backend in one lane of their own (beside the SMTP lanes when there are any).
     """
     items, lease = _claim(db, limit=limit or settings.delivery_batch_size)
     counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
     if not items:
         return counts
-    lanes = settings.smtp_connections if settings.email_backend == "smtp" else 1
-    lanes = max(1, min(lanes, len(items)))
+    emails = [item for item in items if item.channel != "sms"]
+    texts = [item for item in items if item.channel == "sms"]
 
-    def lane(part: list[Claimed]) -> Counter:
+    tasks: list[tuple] = []  # (backend factory, items of one lane)
+    if emails:
+        lanes = settings.smtp_connections if settings.email_backend == "smtp" else 1
+        lanes = max(1, min(lanes, len(emails)))
+        tasks += [(make_backend, emails[i::lanes]) for i in range(lanes)]
+    if texts:
+        tasks.append((make_sms_backend, texts))
+
+    def lane(task: tuple) -> Counter:
+        factory, part = task
         done: Counter = Counter()
-        backend = make_backend(settings)
+        backend = factory(settings)
         try:
             for start in range(0, len(part), GROUP):
                 done.update(_deliver_group(db, settings, backend, part[start : start + GROUP], lease))
@@ -112,11 +132,13 @@ def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -
             backend.close()
         return done
 
-    if lanes == 1:
-        results = [lane(items)]
+    external = settings.email_backend != "dev" or settings.sms_backend != "dev"
+    if len(tasks) == 1 or not external:
+        # Dev backends only write to the database: threads would just queue for its write lock.
+        results = [lane(task) for task in tasks]
     else:
-        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="admit-smtp") as pool:
-            results = list(pool.map(lane, [items[i::lanes] for i in range(lanes)]))
+        with ThreadPoolExecutor(max_workers=len(tasks), thread_name_prefix="admit-deliver") as pool:
+            results = list(pool.map(lane, tasks))
     for result in results:
         for key, value in result.items():
             counts[key] += value
@@ -124,9 +146,9 @@ def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -
 
 
 # Rows are checked and marked sent a group at a time: two short transactions per group, and no
-# transaction open while talking to the SMTP server (on SQLite any open transaction holds the
-# write lock). A crash between a send and its group's mark re-sends at most that group, with
-# the same Message-ID, after the lease.
+# transaction open while talking to the SMTP server or the SMS provider (on SQLite any open
+# transaction holds the write lock). A crash between a send and its group's mark re-sends at
+# most that group (emails with the same Message-ID) after the lease.
 GROUP = 50
 
 
@@ -166,11 +188,16 @@ def _mark_sent(session, sent: list[Claimed], lease) -> None:
 
 
 def _deliver_group(db: Database, settings: Settings, backend, group: list[Claimed], lease) -> Counter:
+    """Deliver one group through ``backend`` (an email or an SMS backend: same interface).
+
+    A backend named ``dev`` writes the dev mailbox in the transaction that marks the rows sent;
+    any other sends with no transaction open, then marks what went out.
+    """
     done: Counter = Counter()
     rendered = []
     for item in group:
         try:
-            rendered.append((item, render(item.template, item.context)))
+            rendered.append((item, render(item.template, item.context, item.channel)))
         except Exception as exc:  # noqa: BLE001 - a template error fails this row, not the batch
             done[_record_failure(db, settings, item, lease, exc)] += 1
     if backend.name == "dev":
@@ -217,7 +244,7 @@ def _record_failure(db: Database, settings: Settings, item: Claimed, lease, exc:
         notification.lease_until = None
         if permanent or notification.attempts >= settings.delivery_max_attempts:
             notification.status = FAILED
-            # A failed email is not retried: the link it carried need not be kept either.
+            # A failed message is not retried: the link it carried need not be kept either.
             notification.context = {**notification.context, "link": REDACTED}
             return "failed"
         notification.status = QUEUED

@@ -50,6 +50,7 @@ class DevMessage(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     notification_id: Mapped[uuid.UUID | None] = mapped_column(unique=True)
     to_address: Mapped[str] = mapped_column(String(320), index=True)
+    channel: Mapped[str] = mapped_column(String(8), default="email", server_default="email")
     subject: Mapped[str] = mapped_column(String(400))
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)

@@ -1,4 +1,5 @@
-"""Rendering emails: subject, plain text and HTML templates, HTML autoescaped."""
+"""Rendering messages: an email is subject, plain text and HTML templates (HTML autoescaped);
+an SMS is one short plain-text template, ``{name}_sms.txt``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
-TEMPLATES = ("invitation", "sign_in", "link_confirm", "join_request_approved", "join_request_declined")
+TEMPLATES = (
+    "invitation",
+    "sign_in",
+    "link_confirm",
+    "join_request_approved",
+    "join_request_declined",
+    "workspace_added",
+)
+# Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
+SMS_TEMPLATES = ("invitation", "workspace_added")
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),
@@ -26,7 +36,18 @@ class RenderedEmail:
     html: str
 
 
-def render(template: str, context: dict) -> RenderedEmail:
+CHANNELS = ("email", "sms")
+
+
+def render(template: str, context: dict, channel: str = "email") -> RenderedEmail:
+    """Render ``template`` for ``channel``; an SMS has only ``text`` (subject and html are "")."""
+    if channel == "sms":
+        if template not in SMS_TEMPLATES:
+            raise ValueError(f"no SMS form of template {template!r}")
+        text = _env.get_template(f"{template}_sms.txt").render(context)
+        return RenderedEmail(subject="", text=text.strip(), html="")
+    if channel != "email":
+        raise ValueError(f"unknown channel {channel!r}")
     subject = _env.get_template(f"{template}_subject.txt").render(context)
     return RenderedEmail(
         subject=" ".join(subject.split()),

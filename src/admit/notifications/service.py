@@ -13,11 +13,49 @@ from sqlalchemy.orm import Session
 from admit.kit import clock
 from admit.kit.bulk import insert_rows, new_ids
 from admit.notifications.models import FAILED, QUEUED, SENDING, Notification
-from admit.notifications.render import TEMPLATES
+from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
 
-__all__ = ["cancel_for_invitation", "enqueue_email", "enqueue_emails", "latest_for_invitations"]
+__all__ = [
+    "cancel_for_invitation",
+    "channel_for",
+    "enqueue",
+    "enqueue_email",
+    "enqueue_emails",
+    "latest_for_invitations",
+]
 
 CANCELLED = "cancelled"
+
+
+def channel_for(address: str) -> str:
+    """``sms`` for a phone number (stored as E.164, ``+…``), ``email`` for anything else."""
+    return "sms" if address.startswith("+") else "email"
+
+
+def enqueue(
+    session: Session,
+    *,
+    event_key: str,
+    template: str,
+    to: str,
+    context: dict,
+    portal_id=None,
+    invitation_id=None,
+) -> Notification:
+    """Queue one message to ``to``: an SMS to a phone number, an email to an address."""
+    if channel_for(to) == "sms":
+        if template not in SMS_TEMPLATES:
+            raise ValueError(f"no SMS form of template {template!r}")
+        return _enqueue(session, "sms", event_key, template, to, context, portal_id, invitation_id)
+    return enqueue_email(
+        session,
+        event_key=event_key,
+        template=template,
+        to=to,
+        context=context,
+        portal_id=portal_id,
+        invitation_id=invitation_id,
+    )
 
 
 def enqueue_email(
@@ -33,12 +71,25 @@ def enqueue_email(
     """Queue one email. ``context`` is what the template needs (JSON-serialisable)."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown email template {template!r}")
+    return _enqueue(session, "email", event_key, template, to, context, portal_id, invitation_id)
+
+
+def _enqueue(
+    session: Session,
+    channel: str,
+    event_key: str,
+    template: str,
+    to: str,
+    context: dict,
+    portal_id,
+    invitation_id,
+) -> Notification:
     existing = session.scalar(select(Notification).where(Notification.event_key == event_key))
     if existing is not None:
         return existing
     notification = Notification(
         event_key=event_key,
-        channel="email",
+        channel=channel,
         template=template,
         to_address=to,
         context=context,

@@ -1,4 +1,4 @@
-"""The dev mailbox page. Mounted only with ``ADMIT_EMAIL_BACKEND=dev``."""
+"""The dev mailbox page (emails, and SMS marked as such). Mounted only with ``ADMIT_EMAIL_BACKEND=dev``."""
 
 from __future__ import annotations
 

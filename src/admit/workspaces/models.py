@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id
@@ -18,7 +18,7 @@ MEMBER_STATUSES = (JOINED, NOT_JOINED)
 
 class Workspace(Base):
     """Where internal users and clients work together: a ``chat``, a ``flow`` or a ``line``
-    (a shared inbox, seed 004). Flows' roles and actions come with the workspaces issue."""
+    (a shared inbox, seed 004). A flow has roles (``WorkspaceRole``)."""
 
     __tablename__ = "workspaces"
     __table_args__ = (Index("ix_workspaces_portal_created", "portal_id", "created_at"),)
@@ -35,7 +35,10 @@ class Workspace(Base):
 
 class WorkspaceMember(Base):
     """A user in a workspace: ``joined``, or ``not_joined`` while their portal invitation is
-    still pending (seed 001's "Not Joined")."""
+    still pending (seed 001's "Not Joined").
+
+    ``invitation_id`` is the portal invitation that brings a not-joined person in (Resend
+    Invitation reissues it); ``via_team_id`` is the team or client group they came with."""
 
     __tablename__ = "workspace_members"
     __table_args__ = (
@@ -49,5 +52,63 @@ class WorkspaceMember(Base):
     added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     joined_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
+    via_team_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("teams.id", ondelete="SET NULL"))
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class WorkspaceRole(Base):
+    """A role in a flow workspace ("Reviewer", "Client signer"), assigned to one member or none."""
+
+    __tablename__ = "workspace_roles"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_workspace_roles_workspace_name"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class RoleAssignment(Base):
+    """Who holds a role, from when to when: reassigning ends the current row and adds one, so the
+    history stays. At most one current (``ended_at`` NULL) assignment per role."""
+
+    __tablename__ = "workspace_role_assignments"
+    __table_args__ = (
+        Index(
+            "uq_role_assignments_current",
+            "role_id",
+            unique=True,
+            sqlite_where=text("ended_at IS NULL"),
+            postgresql_where=text("ended_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    role_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspace_roles.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    assigned_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    assigned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
+
+
+class WorkspaceAction(Base):
+    """A step in a flow workspace, optionally assigned to a role and due on a date. Internal
+    users add them; clients cannot (seed 003)."""
+
+    __tablename__ = "workspace_actions"
+    __table_args__ = (Index("ix_workspace_actions_workspace", "workspace_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    role_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("workspace_roles.id", ondelete="SET NULL"))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -1,20 +1,29 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.members.schemas import UserRead
-from admit.workspaces.models import Workspace, WorkspaceMember
+from admit.workspaces.models import RoleAssignment, Workspace, WorkspaceAction, WorkspaceMember
+
+Kind = Literal["chat", "flow", "line"]
 
 
 class WorkspaceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    kind: Literal["chat", "flow", "line"] = "chat"
+    kind: Kind = "chat"
+    roles: list[str] | None = Field(default=None, description="Role names, for a flow workspace.")
+
+
+class TeamRef(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: Literal["team", "client_group"]
 
 
 class WorkspaceMemberRead(BaseModel):
@@ -22,21 +31,42 @@ class WorkspaceMemberRead(BaseModel):
     status: Literal["joined", "not_joined"]
     created_at: datetime
     joined_at: datetime | None
+    roles: list[str] = []
+    via_team: TeamRef | None = None
+    via_group: TeamRef | None = None
 
     @classmethod
-    def of(cls, m: WorkspaceMember) -> WorkspaceMemberRead:
+    def of(cls, m: WorkspaceMember, roles: list[str] | None = None, via=None) -> WorkspaceMemberRead:
+        ref = TeamRef(id=via.id, name=via.name, kind=via.kind) if via is not None else None
         return cls(
             user=UserRead.model_validate(m.user),
             status=m.status,
             created_at=m.created_at,
             joined_at=m.joined_at,
+            roles=roles or [],
+            via_team=ref if ref is not None and ref.kind == "team" else None,
+            via_group=ref if ref is not None and ref.kind == "client_group" else None,
         )
+
+
+class TeamRowRead(BaseModel):
+    """A team's or client group's row in the Members panel."""
+
+    team: TeamRef
+    joined: int
+    not_joined: int
+    status: Literal["joined", "not_joined"]
+
+
+class WorkspaceMembersRead(BaseModel):
+    items: list[WorkspaceMemberRead]
+    teams: list[TeamRowRead]
 
 
 class WorkspaceRead(BaseModel):
     id: uuid.UUID
     name: str
-    kind: Literal["chat", "flow", "line"]
+    kind: Kind
     created_by: UserRead | None
     created_at: datetime
     members: list[WorkspaceMemberRead] | None = None
@@ -56,3 +86,146 @@ class WorkspaceRead(BaseModel):
 class WorkspacePage(BaseModel):
     items: list[WorkspaceRead]
     next_cursor: str | None
+
+
+class AddMembers(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recipients: list[str] | None = Field(default=None, description="Emails or phone numbers, new or not.")
+    user_ids: list[uuid.UUID] | None = None
+    team_ids: list[uuid.UUID] | None = None
+    group_ids: list[uuid.UUID] | None = None
+    new_user_type: Literal["client", "internal"] = "client"
+
+
+class AddResultRead(BaseModel):
+    recipient: str
+    outcome: Literal["added", "invited", "skipped"]
+    user_id: uuid.UUID | None
+    status: Literal["joined", "not_joined"] | None
+    code: str | None
+    detail: str
+    invitation_id: uuid.UUID | None
+
+
+class AddMembersResult(BaseModel):
+    added: int
+    invited: int
+    skipped: int
+    results: list[AddResultRead]
+
+    @classmethod
+    def of(cls, results) -> AddMembersResult:
+        items = [
+            AddResultRead(
+                recipient=r.recipient,
+                outcome=r.outcome,
+                user_id=r.user_id,
+                status=r.status,
+                code=r.code,
+                detail=r.detail,
+                invitation_id=r.invitation_id,
+            )
+            for r in results
+        ]
+        count = {k: sum(1 for r in items if r.outcome == k) for k in ("added", "invited", "skipped")}
+        return cls(**count, results=items)
+
+
+class ResendResult(BaseModel):
+    resent: int
+    user_ids: list[uuid.UUID]
+
+
+class RoleCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+
+
+class RoleAssign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: uuid.UUID | None = None
+    recipient: str | None = None
+    user_type: Literal["client", "internal"] = "client"
+
+
+class AssignmentRead(BaseModel):
+    user: UserRead
+    assigned_at: datetime
+    ended_at: datetime | None
+
+    @classmethod
+    def of(cls, a: RoleAssignment) -> AssignmentRead:
+        return cls(user=UserRead.model_validate(a.user), assigned_at=a.assigned_at, ended_at=a.ended_at)
+
+
+class RoleRead(BaseModel):
+    id: uuid.UUID
+    name: str
+    position: int
+    assignee: UserRead | None
+    history: list[AssignmentRead]
+
+    @classmethod
+    def of(cls, view) -> RoleRead:
+        return cls(
+            id=view.role.id,
+            name=view.role.name,
+            position=view.role.position,
+            assignee=UserRead.model_validate(view.current.user) if view.current else None,
+            history=[AssignmentRead.of(a) for a in view.history],
+        )
+
+
+class RoleList(BaseModel):
+    items: list[RoleRead]
+
+
+class AssignResult(BaseModel):
+    role: RoleRead
+    added: AddResultRead | None
+
+
+class ActionCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=200)
+    role_id: uuid.UUID | None = None
+    due_on: date | None = None
+
+
+class ActionRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID
+    title: str
+    role_id: uuid.UUID | None
+    due_on: date | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, a: WorkspaceAction) -> ActionRead:
+        return cls.model_validate(a)
+
+
+class ActionList(BaseModel):
+    items: list[ActionRead]
+
+
+class PortalRef(BaseModel):
+    slug: str
+    name: str
+
+
+class TimelineItem(BaseModel):
+    id: uuid.UUID
+    name: str
+    kind: Kind
+    portal: PortalRef
+    added_at: datetime
+
+
+class Timeline(BaseModel):
+    items: list[TimelineItem]

@@ -1,4 +1,7 @@
-"""Workspaces (the minimal core): create one, find the ones an actor may reach, and who is in them.
+"""Workspaces: create one, find the ones an actor may reach, who is in them, a person's timeline.
+
+Adding people (and resending their invitations) is ``workspaces.people``; flow roles and
+actions are ``workspaces.roles``.
 
 Access: owners and admins (and admin API keys) reach every workspace of their portal; everyone
 else reaches the workspaces they have joined. Anything else is 404 (``workspace_not_found``),
@@ -11,7 +14,7 @@ in the portal stays ``not_joined`` until they accept their portal invitation (``
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from admit import policy
@@ -20,9 +23,10 @@ from admit.audit import service as audit_service
 from admit.errors import InvalidInput, NotFound
 from admit.kit import clock
 from admit.kit.pagination import page
-from admit.members.models import User
+from admit.members.models import Member, User
 from admit.policy import Role
-from admit.workspaces.models import JOINED, KINDS, NOT_JOINED, Workspace, WorkspaceMember
+from admit.portals.models import Portal
+from admit.workspaces.models import FLOW, JOINED, KINDS, NOT_JOINED, Workspace, WorkspaceMember, WorkspaceRole
 
 __all__ = [
     "accessible_workspace_ids",
@@ -33,9 +37,13 @@ __all__ = [
     "list_workspaces",
     "mark_joined",
     "members",
+    "timeline",
+    "workspace_name_for_invitation",
 ]
 
 MAX_NAME = 200
+MAX_ROLES = 20
+MAX_ROLE_NAME = 100
 
 
 def accessible_workspace_ids(actor: Actor) -> Select:
@@ -49,8 +57,28 @@ def accessible_workspace_ids(actor: Actor) -> Select:
     )
 
 
-def create(session: Session, actor: Actor, *, name: str, kind: str = "chat") -> Workspace:
-    """Create a workspace; its creator (when a person) joins it at once."""
+def clean_role_names(names: list[str] | None, *, field: str = "roles") -> list[str]:
+    """Role names as given, trimmed, each once; errors name the field."""
+    out: list[str] = []
+    for raw in names or []:
+        name = (raw or "").strip()
+        if not name:
+            raise InvalidInput("A role needs a name.", field=field)
+        if len(name) > MAX_ROLE_NAME:
+            raise InvalidInput(f"A role name is at most {MAX_ROLE_NAME} characters.", field=field)
+        if name.casefold() in (n.casefold() for n in out):
+            raise InvalidInput(f"The role “{name}” is listed twice.", field=field)
+        out.append(name)
+    if len(out) > MAX_ROLES:
+        raise InvalidInput(f"A flow has at most {MAX_ROLES} roles.", field=field)
+    return out
+
+
+def create(
+    session: Session, actor: Actor, *, name: str, kind: str = "chat", roles: list[str] | None = None
+) -> Workspace:
+    """Create a workspace; its creator (when a person) joins it at once. A flow may be given its
+    roles ("Reviewer", "Client signer"), each left unassigned."""
     policy.require(actor.role, policy.Action.WORKSPACE_CREATE)
     name = (name or "").strip()
     if not name:
@@ -59,9 +87,14 @@ def create(session: Session, actor: Actor, *, name: str, kind: str = "chat") -> 
         raise InvalidInput(f"The workspace name is at most {MAX_NAME} characters.", field="name")
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}.", field="kind")
+    role_names = clean_role_names(roles)
+    if role_names and kind != FLOW:
+        raise InvalidInput("Only flow workspaces have roles.", field="roles")
     workspace = Workspace(portal_id=actor.portal.id, name=name, kind=kind, created_by_id=actor.user_id)
     session.add(workspace)
     session.flush()
+    for position, role_name in enumerate(role_names):
+        session.add(WorkspaceRole(workspace_id=workspace.id, name=role_name, position=position))
     if actor.user is not None:
         now = clock.now()
         session.add(
@@ -81,7 +114,7 @@ def create(session: Session, actor: Actor, *, name: str, kind: str = "chat") -> 
         target_type="workspace",
         target_id=workspace.id,
         target_label=name,
-        detail={"kind": kind},
+        detail={"kind": kind, "roles": role_names},
     )
     session.flush()
     return workspace
@@ -124,12 +157,20 @@ def members(session: Session, workspace: Workspace) -> list[WorkspaceMember]:
 
 
 def add_member(
-    session: Session, actor: Actor, workspace: Workspace, user: User, *, joined: bool
+    session: Session,
+    actor: Actor,
+    workspace: Workspace,
+    user: User,
+    *,
+    joined: bool,
+    invitation_id=None,
+    via_team_id=None,
 ) -> WorkspaceMember:
     """Put ``user`` in ``workspace`` (``joined`` or ``not_joined``); idempotent.
 
     The caller has already checked permissions (e.g. approving a join request); a member who
-    is already ``joined`` stays joined.
+    is already ``joined`` stays joined. ``invitation_id`` is the portal invitation that will
+    bring a not-joined person in; ``via_team_id`` the team or client group they came with.
     """
     now = clock.now()
     membership = get_membership(session, workspace.id, user.id)
@@ -141,12 +182,16 @@ def add_member(
             added_by_id=actor.user_id,
             created_at=now,
             joined_at=now if joined else None,
+            invitation_id=invitation_id,
+            via_team_id=via_team_id,
         )
         session.add(membership)
     elif joined and membership.status != JOINED:
         membership.status = JOINED
         membership.joined_at = now
     else:
+        if invitation_id is not None and membership.status == NOT_JOINED:
+            membership.invitation_id = invitation_id
         return membership
     audit_service.record(
         session,
@@ -174,3 +219,50 @@ def mark_joined(session: Session, portal_id, user_id) -> int:
         .values(status=JOINED, joined_at=clock.now())
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def workspace_name_for_invitation(session: Session, invitation_id) -> str | None:
+    """The workspace a portal invitation also brings its recipient into (the first one), if any."""
+    return session.scalar(
+        select(Workspace.name)
+        .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        .where(WorkspaceMember.invitation_id == invitation_id)
+        .order_by(WorkspaceMember.created_at)
+        .limit(1)
+    )
+
+
+def timeline(
+    session: Session, user: User, *, limit: int = 200
+) -> list[tuple[Workspace, WorkspaceMember, Portal]]:
+    """A person's timeline: the workspaces they have joined, in every portal where they are an
+    active member, the most recently added first (a new workspace appears at the top)."""
+    rows = session.execute(
+        select(Workspace, WorkspaceMember, Portal)
+        .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        .join(Portal, Portal.id == Workspace.portal_id)
+        .join(Member, (Member.portal_id == Portal.id) & (Member.user_id == WorkspaceMember.user_id))
+        .where(
+            WorkspaceMember.user_id == user.id,
+            WorkspaceMember.status == JOINED,
+            Member.status == "active",
+        )
+        .order_by(WorkspaceMember.created_at.desc(), WorkspaceMember.id.desc())
+        .limit(limit)
+    ).all()
+    return [(w, m, p) for w, m, p in rows]
+
+
+def count_members(session: Session, workspace_ids) -> dict:
+    """``{workspace_id: (joined, not_joined)}``."""
+    ids = list(workspace_ids)
+    if not ids:
+        return {}
+    out: dict = {i: [0, 0] for i in ids}
+    for wid, status, n in session.execute(
+        select(WorkspaceMember.workspace_id, WorkspaceMember.status, func.count())
+        .where(WorkspaceMember.workspace_id.in_(ids))
+        .group_by(WorkspaceMember.workspace_id, WorkspaceMember.status)
+    ):
+        out[wid][0 if status == JOINED else 1] = n
+    return {k: tuple(v) for k, v in out.items()}

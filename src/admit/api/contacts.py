@@ -1,0 +1,47 @@
+"""Contacts: add (then Add to Workspace / Add to Contacts / Add to Contacts Quietly), list, invite."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter
+
+from admit.api.deps import ActorDep
+from admit.contacts import service as contacts_service
+from admit.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactResultRead
+from admit.web import SessionDep
+
+router = APIRouter(tags=["contacts"])
+
+
+@router.post("/portals/{portal}/contacts", response_model=ContactResultRead, status_code=201)
+def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep):
+    """Add a client or internal user to your contacts, then: ``workspace`` (into an existing
+    workspace, or a new one named ``workspace_name``), ``contacts`` (send a portal invitation)
+    or ``quietly`` (send nothing)."""
+    result = contacts_service.add(
+        session,
+        actor,
+        recipient=body.recipient,
+        user_type=body.user_type,
+        name=body.name,
+        then=body.then,
+        workspace_id=body.workspace_id,
+        workspace_name=body.workspace_name,
+        workspace_kind=body.workspace_kind,
+    )
+    return ContactResultRead.of(result)
+
+
+@router.get("/portals/{portal}/contacts", response_model=ContactList)
+def list_contacts(actor: ActorDep, session: SessionDep):
+    """Your contacts, newest first, with where each stands: joined, invited, not invited."""
+    return ContactList(
+        items=[ContactRead.of(v.contact, v.status) for v in contacts_service.list_contacts(session, actor)]
+    )
+
+
+@router.post("/portals/{portal}/contacts/{contact_id}/invite", response_model=ContactResultRead)
+def invite_contact(contact_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Send the portal invitation of a contact added quietly."""
+    return ContactResultRead.of(contacts_service.invite(session, actor, contact_id))

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from admit.db import Base, UTCDateTime, new_id
+from admit.kit import clock
+from admit.members.models import User
+
+
+class Contact(Base):
+    """Someone a person (``owner``) keeps in their contacts: a client or an internal user.
+
+    ``quiet`` contacts were added without any message; ``invitation_id`` is the portal invitation
+    sent for them, if any (Add to Contacts, or Invite later). ``owner_id`` is NULL for contacts
+    added through an API key with no person behind it.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (Index("ix_contacts_portal_owner", "portal_id", "owner_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_type: Mapped[str] = mapped_column(String(16))
+    quiet: Mapped[bool] = mapped_column(Boolean, default=False)
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")

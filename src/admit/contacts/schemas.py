@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from admit.members.schemas import UserRead
+
+
+class ContactCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    recipient: str = Field(description="An email address or a phone number.")
+    user_type: Literal["client", "internal"] = "client"
+    name: str | None = None
+    then: Literal["workspace", "contacts", "quietly"] = "contacts"
+    workspace_id: uuid.UUID | None = None
+    workspace_name: str | None = Field(default=None, description="then=workspace: create this workspace.")
+    workspace_kind: Literal["chat", "flow", "line"] = "chat"
+
+
+class ContactRead(BaseModel):
+    id: uuid.UUID
+    user: UserRead
+    user_type: Literal["client", "internal"]
+    quiet: bool
+    status: Literal["joined", "invited", "not_invited", "deactivated"] | None = None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, contact, status: str | None = None) -> ContactRead:
+        return cls(
+            id=contact.id,
+            user=UserRead.model_validate(contact.user),
+            user_type=contact.user_type,
+            quiet=contact.quiet,
+            status=status,
+            created_at=contact.created_at,
+        )
+
+
+class ContactResultRead(BaseModel):
+    contact: ContactRead
+    outcome: str
+    detail: str
+    workspace_id: uuid.UUID | None
+    invitation_id: uuid.UUID | None
+
+    @classmethod
+    def of(cls, result) -> ContactResultRead:
+        return cls(
+            contact=ContactRead.of(result.contact),
+            outcome=result.outcome,
+            detail=result.detail,
+            workspace_id=result.workspace.id if result.workspace is not None else None,
+            invitation_id=result.invitation_id,
+        )
+
+
+class ContactList(BaseModel):
+    items: list[ContactRead]

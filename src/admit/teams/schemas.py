@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from admit.members.schemas import UserRead
+
+
+class TeamCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    user_ids: list[uuid.UUID] | None = None
+    recipients: list[str] | None = Field(
+        default=None, description="Addresses: existing people; for client groups also new clients to invite."
+    )
+
+
+class TeamMembersAdd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_ids: list[uuid.UUID] | None = None
+    recipients: list[str] | None = None
+
+
+class PersonResult(BaseModel):
+    recipient: str
+    outcome: Literal["added", "invited", "skipped"]
+    user_id: uuid.UUID | None
+    code: str | None
+    detail: str
+
+
+class TeamRead(BaseModel):
+    id: uuid.UUID
+    kind: Literal["team", "client_group"]
+    name: str
+    created_at: datetime
+    members: list[UserRead]
+
+    @classmethod
+    def of(cls, team, members) -> TeamRead:
+        return cls(
+            id=team.id,
+            kind=team.kind,
+            name=team.name,
+            created_at=team.created_at,
+            members=[UserRead.model_validate(tm.user) for tm in members],
+        )
+
+
+class TeamChangeRead(BaseModel):
+    team: TeamRead
+    results: list[PersonResult]
+
+
+class TeamList(BaseModel):
+    items: list[TeamRead]

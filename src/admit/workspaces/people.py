@@ -1,0 +1,412 @@
+"""Bringing people into a workspace, and nudging those who have not joined.
+
+``add_people`` is what **Invite** under a workspace's cover does, whatever was picked: people
+already in the portal (by id, or by the address typed), whole internal teams and client groups,
+and new addresses (email or phone), who are invited into the portal and this workspace in one
+step. Every person gets one result:
+
+- ``added``: already active in the portal; in the workspace at once (``joined``), the
+  workspace appears at the top of their timeline and they get a message saying so;
+- ``invited``: new to the portal; a portal invitation (email or SMS) that lands them here once
+  accepted, and ``not_joined`` until then;
+- ``skipped``, with a code: ``already_in_workspace`` (never a duplicate), ``invalid_recipient``,
+  ``duplicate``, ``not_found``, or what the invitation refused.
+
+Who may add whom is policy's: any internal user of the workspace adds existing people and new
+clients; only owners and admins invite new internal users. Asking for new internal users
+without that right refuses the whole request before anything is written.
+
+``resend`` (one member) and ``resend_team`` (a team's or group's row) reissue the portal
+invitation of those not joined: one new message each, every earlier link dead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit import settings as settings_module
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.errors import Conflict, InvalidInput, NotFound
+from admit.invitations import service as invitations_service
+from admit.invitations.models import ACCEPTED, PENDING, Invitation
+from admit.members import service as members_service
+from admit.members.addresses import parse_recipient, split_recipients
+from admit.members.models import Member, User
+from admit.notifications import service as notifications_service
+from admit.policy import UserType
+from admit.teams import service as teams_service
+from admit.teams.models import CLIENT_GROUP, TEAM, Team
+from admit.workspaces import service as workspaces_service
+from admit.workspaces.models import (
+    JOINED,
+    NOT_JOINED,
+    RoleAssignment,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceRole,
+)
+
+__all__ = ["AddResult", "MemberView", "TeamView", "add_people", "members_view", "resend", "resend_team"]
+
+MAX_PEOPLE_PER_REQUEST = 500
+
+
+@dataclass(slots=True)
+class AddResult:
+    recipient: str
+    outcome: str  # added | invited | skipped
+    user_id: object = None
+    status: str | None = None  # joined | not_joined, for added and invited
+    code: str | None = None
+    detail: str = ""
+    invitation_id: object = None
+
+
+@dataclass(slots=True)
+class _Person:
+    asked: str
+    user: User
+    joined: bool
+    invitation_id: object = None
+    via_team_id: object = None
+    detail: str = ""
+
+
+def _active_member(session: Session, portal_id, user_id) -> Member | None:
+    member = members_service.get_membership(session, portal_id, user_id)
+    return member if member is not None and member.status == members_service.ACTIVE else None
+
+
+def _pending_invitation(session: Session, portal_id, address: str | None) -> Invitation | None:
+    if not address:
+        return None
+    return session.scalar(
+        select(Invitation)
+        .where(
+            Invitation.portal_id == portal_id, Invitation.recipient == address, Invitation.status == PENDING
+        )
+        .order_by(Invitation.created_at.desc())
+        .limit(1)
+    )
+
+
+def add_people(
+    session: Session,
+    actor: Actor,
+    workspace_id,
+    *,
+    recipients: list[str] | str | None = None,
+    user_ids: list | None = None,
+    team_ids: list | None = None,
+    group_ids: list | None = None,
+    new_user_type: str = UserType.CLIENT,
+) -> list[AddResult]:
+    """Add people to a workspace (see the module's docstring); one result per person asked for."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ADD_MEMBERS)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    if new_user_type not in tuple(UserType):
+        raise InvalidInput("new_user_type must be client or internal.", field="new_user_type")
+    raw = split_recipients(recipients or [])
+    ids = list(dict.fromkeys(user_ids or []))
+    teams = _teams(session, actor, team_ids, TEAM, "team_ids") + _teams(
+        session, actor, group_ids, CLIENT_GROUP, "group_ids"
+    )
+    if not (raw or ids or teams):
+        raise InvalidInput("Choose at least one person, team or client group.", field="recipients")
+    if len(raw) + len(ids) > MAX_PEOPLE_PER_REQUEST:
+        raise InvalidInput(f"At most {MAX_PEOPLE_PER_REQUEST} people per request.", field="recipients")
+
+    portal_id = actor.portal.id
+    results: list[AddResult] = []
+    people: list[_Person] = []
+
+    for user_id in ids:
+        member = _active_member(session, portal_id, user_id)
+        if member is None:
+            results.append(
+                AddResult(str(user_id), "skipped", code="not_found", detail="No such person in this portal.")
+            )
+        else:
+            people.append(_Person(member.user.label, member.user, joined=True))
+
+    new_people: list[str] = []
+    seen: set[str] = set()
+    for text in raw:
+        parsed = parse_recipient(text)
+        address = parsed.address
+        if address is None:
+            results.append(
+                AddResult(parsed.raw, "skipped", code="invalid_recipient", detail=parsed.error or "")
+            )
+            continue
+        if address in seen:
+            results.append(
+                AddResult(parsed.raw, "skipped", code="duplicate", detail="Listed more than once.")
+            )
+            continue
+        seen.add(address)
+        user = members_service.get_user_by_address(session, address)
+        member = _active_member(session, portal_id, user.id) if user is not None else None
+        if member is not None:
+            people.append(_Person(parsed.raw, user, joined=True))
+        else:
+            new_people.append(parsed.raw)
+
+    for team in teams:
+        for tm in teams_service.members_of(session, [team.id])[team.id]:
+            member = _active_member(session, portal_id, tm.user_id)
+            asked = f"{team.name}: {tm.user.label}"
+            if member is not None:
+                people.append(_Person(asked, tm.user, joined=True, via_team_id=team.id))
+                continue
+            invitation = _pending_invitation(session, portal_id, tm.user.email or tm.user.phone)
+            if invitation is None:
+                results.append(
+                    AddResult(
+                        asked,
+                        "skipped",
+                        user_id=tm.user_id,
+                        code="not_invitable",
+                        detail="Not in the portal and no pending invitation; invite them first.",
+                    )
+                )
+            else:
+                people.append(
+                    _Person(asked, tm.user, joined=False, invitation_id=invitation.id, via_team_id=team.id)
+                )
+
+    if new_people:
+        # New people need the right to invite that type; refused as a whole, before any write.
+        policy.require(actor.role, policy.invite_action(new_user_type))
+        people.extend(_invite_new(session, actor, workspace, new_people, new_user_type, results))
+
+    for person in people:
+        results.append(_put_in(session, actor, workspace, person))
+    session.flush()
+    return results
+
+
+def _teams(session: Session, actor: Actor, ids, kind: str, field: str) -> list[Team]:
+    out = []
+    for team_id in dict.fromkeys(ids or []):
+        try:
+            out.append(teams_service.get_or_raise(session, actor, team_id, kind=kind))
+        except NotFound as exc:
+            raise InvalidInput(exc.message, field=field) from exc
+    return out
+
+
+def _invite_new(
+    session: Session,
+    actor: Actor,
+    workspace: Workspace,
+    texts: list[str],
+    user_type: str,
+    results: list[AddResult],
+) -> list[_Person]:
+    """Invite new people into the portal and this workspace (one message each)."""
+    invited = invitations_service.invite(
+        session, actor, recipients=texts, user_type=user_type, workspace_name=workspace.name
+    )
+    people = []
+    for inv in invited.invited:
+        user = members_service.get_or_create_user(session, inv.recipient, name=inv.recipient_name)
+        people.append(_Person(inv.recipient, user, joined=False, invitation_id=inv.id))
+    for skip in invited.skipped:
+        if skip.code != "already_invited":
+            results.append(AddResult(skip.recipient, "skipped", code=skip.code, detail=skip.detail))
+            continue
+        # Already invited to the portal: that invitation stands and will land them here too.
+        parsed = parse_recipient(skip.recipient)
+        user = members_service.get_or_create_user(session, parsed.address, name=parsed.name)
+        invitation = _pending_invitation(session, actor.portal.id, parsed.address)
+        people.append(
+            _Person(
+                skip.recipient,
+                user,
+                joined=False,
+                invitation_id=invitation.id if invitation else skip.invitation_id,
+                detail="Already invited to the portal; they will join this workspace when they accept.",
+            )
+        )
+    return people
+
+
+def _put_in(session: Session, actor: Actor, workspace: Workspace, person: _Person) -> AddResult:
+    user = person.user
+    existing = workspaces_service.get_membership(session, workspace.id, user.id)
+    if existing is not None:
+        detail = f"{user.label} is already in this workspace."
+        if existing.status == NOT_JOINED:
+            detail = f"{user.label} is already invited to this workspace; use Resend Invitation."
+        return AddResult(
+            person.asked,
+            "skipped",
+            user_id=user.id,
+            status=existing.status,
+            code="already_in_workspace",
+            detail=detail,
+        )
+    membership = workspaces_service.add_member(
+        session,
+        actor,
+        workspace,
+        user,
+        joined=person.joined,
+        invitation_id=person.invitation_id,
+        via_team_id=person.via_team_id,
+    )
+    if person.joined:
+        _notify_added(session, actor, workspace, user, membership)
+        return AddResult(person.asked, "added", user_id=user.id, status=JOINED, detail=person.detail)
+    return AddResult(
+        person.asked,
+        "invited",
+        user_id=user.id,
+        status=NOT_JOINED,
+        detail=person.detail,
+        invitation_id=person.invitation_id,
+    )
+
+
+def _notify_added(
+    session: Session, actor: Actor, workspace: Workspace, user: User, membership: WorkspaceMember
+) -> None:
+    """An existing user added to a workspace hears about it (not the one who added themselves)."""
+    to = user.email or user.phone
+    if to is None or user.id == actor.user_id:
+        return
+    portal = actor.portal
+    notifications_service.enqueue(
+        session,
+        event_key=f"workspace:{workspace.id}:added:{membership.id}",
+        template="workspace_added",
+        to=to,
+        portal_id=portal.id,
+        context={
+            "portal_name": portal.name,
+            "workspace_name": workspace.name,
+            "adder_name": invitations_service.inviter_display_name(actor),
+            "recipient_name": user.name,
+            "link": f"{settings_module.current().public_url}/p/{portal.slug}/workspaces/{workspace.id}",
+        },
+    )
+
+
+# --- resending ------------------------------------------------------------------------------
+
+
+def resend(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMember:
+    """Resend Invitation for one Not Joined member: one new message, earlier links dead."""
+    policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    membership = workspaces_service.get_membership(session, workspace.id, user_id)
+    if membership is None:
+        raise NotFound("No such member in this workspace.", code="member_not_found")
+    _resend_one(session, actor, workspace, membership)
+    session.flush()
+    return membership
+
+
+def resend_team(session: Session, actor: Actor, workspace_id, team_id, *, kind: str) -> list[WorkspaceMember]:
+    """Resend Invitation on a team's or client group's row: every one of its people in this
+    workspace who has not joined gets one new message; those who joined get nothing."""
+    policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    team = teams_service.get_or_raise(session, actor, team_id, kind=kind)
+    user_ids = [tm.user_id for tm in teams_service.members_of(session, [team.id])[team.id]]
+    if not user_ids:
+        return []
+    waiting = list(
+        session.scalars(
+            select(WorkspaceMember).where(
+                WorkspaceMember.workspace_id == workspace.id,
+                WorkspaceMember.user_id.in_(user_ids),
+                WorkspaceMember.status == NOT_JOINED,
+            )
+        )
+    )
+    resent = []
+    for membership in waiting:
+        try:
+            _resend_one(session, actor, workspace, membership)
+        except Conflict:
+            continue  # joined meanwhile, or their invitation was withdrawn: nothing to send
+        resent.append(membership)
+    session.flush()
+    return resent
+
+
+def _resend_one(session: Session, actor: Actor, workspace: Workspace, membership: WorkspaceMember) -> None:
+    user = membership.user
+    if membership.status == JOINED:
+        raise Conflict(f"{user.label} has already joined; there is nothing to resend.", code="already_joined")
+    invitation = session.get(Invitation, membership.invitation_id) if membership.invitation_id else None
+    if invitation is None or invitation.status not in (PENDING, "expired"):
+        invitation = _pending_invitation(session, workspace.portal_id, user.email or user.phone) or invitation
+    if invitation is not None and invitation.status == ACCEPTED:
+        workspaces_service.mark_joined(session, workspace.portal_id, user.id)
+        raise Conflict(f"{user.label} has already joined; there is nothing to resend.", code="already_joined")
+    if invitation is None:
+        raise Conflict(f"{user.label} has no invitation to resend; invite them again.", code="no_invitation")
+    invitations_service.reissue(session, actor, invitation)
+    membership.invitation_id = invitation.id
+    audit_service.record(
+        session,
+        actor,
+        "workspace.invitation_resent",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=user.email or user.label,
+        detail={"workspace": workspace.name, "invitation_id": str(invitation.id)},
+    )
+
+
+# --- the Members panel ----------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class MemberView:
+    membership: WorkspaceMember
+    roles: list[str]
+    via_team: Team | None
+
+
+@dataclass(slots=True)
+class TeamView:
+    team: Team
+    joined: int
+    not_joined: int
+
+
+def members_view(
+    session: Session, actor: Actor, workspace_id
+) -> tuple[Workspace, list[MemberView], list[TeamView]]:
+    """Everyone in the workspace (Joined / Not Joined, their flow roles, the team or group they
+    came with) and one row per team or group in it."""
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    memberships = workspaces_service.members(session, workspace)
+    roles: dict = {}
+    for user_id, role_name in session.execute(
+        select(RoleAssignment.user_id, WorkspaceRole.name)
+        .join(WorkspaceRole, WorkspaceRole.id == RoleAssignment.role_id)
+        .where(WorkspaceRole.workspace_id == workspace.id, RoleAssignment.ended_at.is_(None))
+        .order_by(WorkspaceRole.position)
+    ):
+        roles.setdefault(user_id, []).append(role_name)
+    team_ids = {m.via_team_id for m in memberships if m.via_team_id}
+    teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))} if team_ids else {}
+    views = [MemberView(m, roles.get(m.user_id, []), teams.get(m.via_team_id)) for m in memberships]
+    team_rows = []
+    if teams:
+        in_workspace = {m.user_id: m.status for m in memberships}
+        for team_id, team_members in teams_service.members_of(session, teams).items():
+            statuses = [in_workspace[tm.user_id] for tm in team_members if tm.user_id in in_workspace]
+            team_rows.append(TeamView(teams[team_id], statuses.count(JOINED), statuses.count(NOT_JOINED)))
+        team_rows.sort(key=lambda v: (v.team.kind, v.team.name.casefold()))
+    return workspace, views, team_rows

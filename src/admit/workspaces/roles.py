@@ -1,0 +1,222 @@
+"""Flow workspaces: roles ("Reviewer", "Client signer"), who holds them, and actions.
+
+A role is held by one member at a time or left unassigned (the page shows **Assign** /
+**Invite** for it). Assigning picks an existing person (who is added to the workspace if they
+are not in it) or invites a new client or internal user straight into the role, through the
+same ``workspaces.people.add_people`` as the Invite panel. Reassigning ends the current
+assignment and starts a new one, so the history stays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.errors import Conflict, InvalidInput, NotFound
+from admit.kit import clock
+from admit.members.models import User
+from admit.policy import UserType
+from admit.workspaces import people
+from admit.workspaces import service as workspaces_service
+from admit.workspaces.models import FLOW, RoleAssignment, Workspace, WorkspaceAction, WorkspaceRole
+
+__all__ = ["RoleView", "add_action", "add_roles", "assign", "list_actions", "list_roles"]
+
+MAX_TITLE = 200
+
+
+@dataclass(slots=True)
+class RoleView:
+    role: WorkspaceRole
+    current: RoleAssignment | None
+    history: list[RoleAssignment]
+
+
+def _flow_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    if workspace.kind != FLOW:
+        raise Conflict("Only flow workspaces have roles and actions.", code="not_a_flow")
+    return workspace
+
+
+def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleView]:
+    """The roles of a workspace in order, each with its current holder and its history."""
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    roles = list(
+        session.scalars(
+            select(WorkspaceRole)
+            .where(WorkspaceRole.workspace_id == workspace.id)
+            .order_by(WorkspaceRole.position, WorkspaceRole.created_at)
+        )
+    )
+    history: dict = {r.id: [] for r in roles}
+    if roles:
+        for a in session.scalars(
+            select(RoleAssignment)
+            .where(RoleAssignment.role_id.in_(list(history)))
+            .order_by(RoleAssignment.assigned_at, RoleAssignment.id)
+        ):
+            history[a.role_id].append(a)
+    return [
+        RoleView(r, next((a for a in history[r.id] if a.ended_at is None), None), history[r.id])
+        for r in roles
+    ]
+
+
+def add_roles(session: Session, actor: Actor, workspace_id, names: list[str]) -> list[WorkspaceRole]:
+    """Add roles to a flow (after the ones it has)."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
+    workspace = _flow_or_raise(session, actor, workspace_id)
+    clean = workspaces_service.clean_role_names(names, field="name")
+    if not clean:
+        raise InvalidInput("Give the role a name.", field="name")
+    existing = list(session.scalars(select(WorkspaceRole).where(WorkspaceRole.workspace_id == workspace.id)))
+    taken = {r.name.casefold() for r in existing}
+    for name in clean:
+        if name.casefold() in taken:
+            raise Conflict(f"This flow already has a role “{name}”.", code="role_exists")
+    if len(existing) + len(clean) > workspaces_service.MAX_ROLES:
+        raise InvalidInput(f"A flow has at most {workspaces_service.MAX_ROLES} roles.", field="name")
+    position = max((r.position for r in existing), default=-1) + 1
+    added = []
+    for offset, name in enumerate(clean):
+        role = WorkspaceRole(workspace_id=workspace.id, name=name, position=position + offset)
+        session.add(role)
+        added.append(role)
+    audit_service.record(
+        session,
+        actor,
+        "workspace.roles_added",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=workspace.name,
+        detail={"roles": clean},
+    )
+    session.flush()
+    return added
+
+
+def assign(
+    session: Session,
+    actor: Actor,
+    workspace_id,
+    role_id,
+    *,
+    user_id=None,
+    recipient: str | None = None,
+    user_type: str = UserType.CLIENT,
+) -> tuple[RoleAssignment, people.AddResult | None]:
+    """Give a role to an existing person (``user_id``) or to someone invited now (``recipient``,
+    a new client or internal user). Returns the assignment and, for a recipient, how they were
+    brought into the workspace."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
+    workspace = _flow_or_raise(session, actor, workspace_id)
+    role = session.get(WorkspaceRole, role_id)
+    if role is None or role.workspace_id != workspace.id:
+        raise NotFound("No such role in this workspace.", code="role_not_found")
+    if (user_id is None) == (recipient is None or not recipient.strip()):
+        raise InvalidInput("Give either user_id or recipient.", field="user_id")
+
+    added: people.AddResult | None = None
+    if user_id is not None:
+        if workspaces_service.get_membership(session, workspace.id, user_id) is None:
+            result = people.add_people(session, actor, workspace.id, user_ids=[user_id])[0]
+            if result.outcome == "skipped":
+                raise InvalidInput(result.detail, field="user_id")
+        user = session.get(User, user_id)
+    else:
+        added = people.add_people(
+            session, actor, workspace.id, recipients=[recipient], new_user_type=user_type
+        )[0]
+        if added.outcome == "skipped" and added.code != "already_in_workspace":
+            raise InvalidInput(added.detail or "This person cannot be invited.", field="recipient")
+        user = session.get(User, added.user_id)
+
+    now = clock.now()
+    # Two assignments of one role at once: the role's row lock makes them take turns (PostgreSQL;
+    # SQLite's write lock already does), and the partial unique index backs it up.
+    session.execute(select(WorkspaceRole.id).where(WorkspaceRole.id == role.id).with_for_update())
+    current = session.scalar(
+        select(RoleAssignment).where(RoleAssignment.role_id == role.id, RoleAssignment.ended_at.is_(None))
+    )
+    if current is not None and current.user_id == user.id:
+        return current, added
+    if current is not None:
+        session.execute(
+            update(RoleAssignment)
+            .where(RoleAssignment.id == current.id, RoleAssignment.ended_at.is_(None))
+            .values(ended_at=now)
+            .execution_options(synchronize_session="fetch")
+        )
+        session.flush()
+    assignment = RoleAssignment(
+        role_id=role.id, user_id=user.id, assigned_by_id=actor.user_id, assigned_at=now
+    )
+    session.add(assignment)
+    audit_service.record(
+        session,
+        actor,
+        "workspace.role_assigned",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=user.email or user.phone or user.label,
+        detail={
+            "workspace": workspace.name,
+            "role": role.name,
+            "previous": str(current.user_id) if current is not None else None,
+        },
+    )
+    session.flush()
+    return assignment, added
+
+
+# --- actions ---------------------------------------------------------------------------------
+
+
+def add_action(
+    session: Session, actor: Actor, workspace_id, *, title: str, role_id=None, due_on: date | None = None
+) -> WorkspaceAction:
+    """Add a step to a flow, optionally for a role and with a due date (internal users only)."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
+    workspace = _flow_or_raise(session, actor, workspace_id)
+    title = (title or "").strip()
+    if not title:
+        raise InvalidInput("The action needs a title.", field="title")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(f"The title is at most {MAX_TITLE} characters.", field="title")
+    if role_id is not None:
+        role = session.get(WorkspaceRole, role_id)
+        if role is None or role.workspace_id != workspace.id:
+            raise InvalidInput("No such role in this workspace.", field="role_id")
+    action = WorkspaceAction(
+        workspace_id=workspace.id, title=title, role_id=role_id, due_on=due_on, created_by_id=actor.user_id
+    )
+    session.add(action)
+    session.flush()
+    audit_service.record(
+        session,
+        actor,
+        "workspace.action_added",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=workspace.name,
+        detail={"title": title, "due_on": due_on.isoformat() if due_on else None},
+    )
+    return action
+
+
+def list_actions(session: Session, actor: Actor, workspace_id) -> list[WorkspaceAction]:
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    return list(
+        session.scalars(
+            select(WorkspaceAction)
+            .where(WorkspaceAction.workspace_id == workspace.id)
+            .order_by(WorkspaceAction.created_at, func.coalesce(WorkspaceAction.title, ""))
+        )
+    )

@@ -1,0 +1,293 @@
+"""Workspaces through the API (/api/v1), on both backends: inviting into a workspace, the
+Members panel (Joined / Not Joined, Resend Invitation), teams and client groups, flow roles,
+the timeline, and who may see what."""
+
+from __future__ import annotations
+
+from tests.workspaces.helpers import (
+    PASSWORD,
+    add,
+    api,
+    create_portal,
+    create_workspace,
+    invite_token,
+    joined,
+    mail_count,
+    members,
+    messages_to,
+    notifications_to,
+    session_headers,
+    status_of,
+)
+
+
+def accept(client, text: str, password: str | None = None):
+    r = client.post(
+        f"/api/v1/invitations/{invite_token(text)}/accept", json={"password": password, "name": "N"}
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+class TestAddPeople:
+    def test_existing_people_join_at_once_and_hear_about_it(self, client, db, worker):
+        """Existing internal users and clients are Joined at once, get one email each, and see the
+        workspace at the top of their timeline."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        older = create_workspace(client, pf, "Older")
+        add(client, pf, older["id"], user_ids=[ivy.user_id])
+        ws = create_workspace(client, pf, "Q3 audit")
+        worker.drain()
+        before = mail_count(db, "ivy@acme.com")
+
+        r = add(client, pf, ws["id"], user_ids=[ivy.user_id], recipients=["cleo@client.org"])
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["added"], body["invited"], body["skipped"]) == (2, 0, 0)
+        assert {x["status"] for x in body["results"]} == {"joined"}
+        worker.drain()
+        assert mail_count(db, "ivy@acme.com") == before + 1
+        mail = messages_to(db, "cleo@client.org")[-1]
+        assert "Q3 audit" in mail.subject + mail.text
+        assert status_of(client, pf, ws["id"])["cleo@client.org"] == "joined"
+
+        h = session_headers(client, "ivy@acme.com")
+        timeline = client.get("/api/v1/me/workspaces", headers=h).json()["items"]
+        assert [w["name"] for w in timeline][:2] == ["Q3 audit", "Older"]
+        assert timeline[0]["portal"]["slug"] == pf.slug
+
+    def test_adding_someone_already_in_is_a_no_op_with_a_message(self, client, db, worker):
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], user_ids=[ivy.user_id])
+        worker.drain()
+        sent = mail_count(db, "ivy@acme.com")
+        r = add(client, pf, ws["id"], recipients=["IVY@acme.com"], user_ids=[ivy.user_id])
+        results = r.json()["results"]
+        assert {x["code"] for x in results} == {"already_in_workspace"}
+        assert "already in this workspace" in results[0]["detail"]
+        worker.drain()
+        assert mail_count(db, "ivy@acme.com") == sent
+        assert list(status_of(client, pf, ws["id"])).count("ivy@acme.com") == 1
+
+    def test_new_client_is_invited_and_lands_in_the_workspace(self, client, db, worker):
+        """A new address gets one invitation naming the workspace; Not Joined until accepted,
+        then Joined, and the workspace is on their timeline."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Kitchen remodel")
+        r = add(client, pf, ws["id"], recipients=["Nora New <nora@home.net>"])
+        assert r.json()["invited"] == 1, r.text
+        assert status_of(client, pf, ws["id"])["nora@home.net"] == "not_joined"
+        worker.drain()
+        mail = messages_to(db, "nora@home.net")
+        assert len(mail) == 1 and "Kitchen remodel" in mail[0].text
+        client.cookies.clear()
+        accept(client, mail[0].text)
+        assert status_of(client, pf, ws["id"])["nora@home.net"] == "joined"
+        timeline = client.get("/api/v1/me/workspaces").json()["items"]
+        assert [w["name"] for w in timeline] == ["Kitchen remodel"]
+
+    def test_phone_number_is_stored_as_e164_and_gets_an_sms(self, client, db, worker):
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        r = add(client, pf, ws["id"], recipients=["(202) 555-0173"])
+        assert r.json()["invited"] == 1, r.text
+        assert "+12025550173" in status_of(client, pf, ws["id"])
+        rows = notifications_to(db, "+12025550173")
+        assert [(n.channel, n.template) for n in rows] == [("sms", "invitation")]
+        assert mail_count(db, "(202) 555-0173") == 0
+
+    def test_bad_input_names_the_row_and_writes_nothing_for_it(self, client, db, worker):
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        r = add(client, pf, ws["id"], recipients=["not an address", "ok@home.net", "ok@home.net"])
+        codes = [(x["recipient"], x["outcome"], x["code"]) for x in r.json()["results"]]
+        assert ("not an address", "skipped", "invalid_recipient") in codes
+        assert ("ok@home.net", "skipped", "duplicate") in codes
+        assert set(status_of(client, pf, ws["id"])) == {"ok@home.net"}  # made by an API key: nobody else
+        r = add(client, pf, ws["id"])
+        assert r.status_code == 422 and r.json()["field"] == "recipients"
+        r = add(client, pf, ws["id"], team_ids=["00000000-0000-0000-0000-000000000000"])
+        assert r.status_code == 422 and r.json()["field"] == "team_ids"
+
+    def test_internal_member_adds_clients_but_not_new_internal_users(self, client, db, worker):
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "mel@acme.com")
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        h = session_headers(client, "mel@acme.com")
+        ws = create_workspace(client, pf, "Mel's", headers=h)
+        r = add(client, pf, ws["id"], headers=h, user_ids=[ivy.user_id], recipients=["c@home.net"])
+        assert (r.json()["added"], r.json()["invited"]) == (1, 1), r.text
+        r = add(client, pf, ws["id"], headers=h, recipients=["new-staff@acme.com"], new_user_type="internal")
+        assert r.status_code == 403, r.text
+        assert "new-staff@acme.com" not in status_of(client, pf, ws["id"], headers=h)
+        assert notifications_to(db, "new-staff@acme.com") == []
+
+
+class TestResend:
+    def test_resend_member_sends_one_new_link_and_kills_the_old(self, client, db, worker):
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["nora@home.net"])
+        worker.drain()
+        old = messages_to(db, "nora@home.net")[0].text
+        nora = members(client, pf, ws["id"])["items"][-1]["user"]["id"]
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/members/{nora}/resend"), headers=pf.headers())
+        assert r.status_code == 200 and r.json()["resent"] == 1, r.text
+        worker.drain()
+        mails = messages_to(db, "nora@home.net")
+        assert len(mails) == 2
+        client.cookies.clear()
+        dead = client.post(f"/api/v1/invitations/{invite_token(old)}/accept", json={})
+        assert dead.status_code == 404, dead.text
+        accept(client, mails[-1].text)
+        again = client.post(api(pf, f"/workspaces/{ws['id']}/members/{nora}/resend"), headers=pf.headers())
+        assert again.status_code == 409 and again.json()["code"] == "already_joined"
+
+    def test_group_resend_reaches_exactly_those_not_joined(self, client, db, worker):
+        """A client group of three is added; one joins; Resend on the group's row sends one new
+        invitation to each of the other two and nothing to the one who joined."""
+        pf = create_portal(db)
+        r = client.post(
+            api(pf, "/client-groups"),
+            json={"name": "Smith family", "recipients": ["a@smith.net", "b@smith.net", "c@smith.net"]},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 201, r.text
+        group = r.json()["team"]
+        assert len(group["members"]) == 3
+        ws = create_workspace(client, pf, "Estate")
+        r = add(client, pf, ws["id"], group_ids=[group["id"]])
+        assert r.json()["invited"] == 3, r.text
+        worker.drain()
+        accept(client, messages_to(db, "a@smith.net")[-1].text)
+        panel = members(client, pf, ws["id"])
+        row = panel["teams"][0]
+        assert (row["team"]["name"], row["joined"], row["not_joined"], row["status"]) == (
+            "Smith family",
+            1,
+            2,
+            "not_joined",
+        )
+        assert {m["via_group"]["name"] for m in panel["items"] if m["via_group"]} == {"Smith family"}
+        before = {e: mail_count(db, e) for e in ("a@smith.net", "b@smith.net", "c@smith.net")}
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/groups/{group['id']}/resend"), headers=pf.headers())
+        assert r.status_code == 200 and r.json()["resent"] == 2, r.text
+        worker.drain()
+        after = {e: mail_count(db, e) for e in before}
+        assert after == {"a@smith.net": before["a@smith.net"], "b@smith.net": 2, "c@smith.net": 2}
+
+    def test_team_of_internal_users(self, client, db, worker):
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        r = client.post(
+            api(pf, "/teams"),
+            json={
+                "name": "Tax",
+                "user_ids": [ivy.user_id],
+                "recipients": ["cleo@client.org", "x@nowhere.org"],
+            },
+            headers=pf.headers(),
+        )
+        assert r.status_code == 201, r.text
+        codes = {x["recipient"]: x["code"] for x in r.json()["results"]}
+        assert codes["cleo@client.org"] == "wrong_user_type" and codes["x@nowhere.org"] == "not_found"
+        team = r.json()["team"]
+        ws = create_workspace(client, pf)
+        assert add(client, pf, ws["id"], team_ids=[team["id"]]).json()["added"] == 1
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/teams/{team['id']}/resend"), headers=pf.headers())
+        assert r.json()["resent"] == 0
+        dup = client.post(api(pf, "/teams"), json={"name": "Tax"}, headers=pf.headers())
+        assert dup.status_code == 409 and dup.json()["code"] == "team_exists"
+
+
+class TestFlowRoles:
+    def test_roles_assign_new_client_and_reassign_keeps_history(self, client, db, worker):
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer", "Client signer"])
+        roles = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"]
+        assert [(r["name"], r["assignee"]) for r in roles] == [("Reviewer", None), ("Client signer", None)]
+        signer = roles[1]["id"]
+
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{signer}/assign"),
+            json={"recipient": "+44 20 7946 0958", "user_type": "client"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["role"]["assignee"]["phone"] == "+442079460958"
+        assert r.json()["added"]["outcome"] == "invited"
+        panel = {m["user"]["phone"] or m["user"]["email"]: m for m in members(client, pf, ws["id"])["items"]}
+        assert panel["+442079460958"]["roles"] == ["Client signer"]
+        assert panel["+442079460958"]["status"] == "not_joined"
+
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{signer}/assign"),
+            json={"user_id": ivy.user_id},
+            headers=pf.headers(),
+        )
+        role = r.json()["role"]
+        assert role["assignee"]["email"] == "ivy@acme.com"
+        assert [
+            (h["user"]["phone"] or h["user"]["email"], h["ended_at"] is None) for h in role["history"]
+        ] == [
+            ("+442079460958", False),
+            ("ivy@acme.com", True),
+        ]
+        assert status_of(client, pf, ws["id"])["ivy@acme.com"] == "joined"  # added by the assignment
+
+    def test_roles_only_on_flows(self, client, db, worker):
+        pf = create_portal(db)
+        r = client.post(
+            api(pf, "/workspaces"),
+            json={"name": "Chat", "kind": "chat", "roles": ["X"]},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422 and r.json()["field"] == "roles"
+        ws = create_workspace(client, pf)
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/roles"), json={"name": "X"}, headers=pf.headers())
+        assert r.status_code == 409 and r.json()["code"] == "not_a_flow"
+
+
+class TestWhoSeesWhat:
+    def test_client_sees_only_their_workspaces_and_may_not_act(self, client, db, worker):
+        pf = create_portal(db)
+        create_workspace(client, pf, "Secret")
+        ws = create_workspace(client, pf, "Theirs", kind="flow")
+        add(client, pf, ws["id"], recipients=["cleo@client.org"])
+        worker.drain()
+        client.cookies.clear()
+        accept(client, messages_to(db, "cleo@client.org")[-1].text, password=None)
+        listing = client.get(api(pf, "/workspaces")).json()["items"]
+        assert [w["name"] for w in listing] == ["Theirs"]
+        assert [w["name"] for w in client.get("/api/v1/me/workspaces").json()["items"]] == ["Theirs"]
+
+    def test_other_workspaces_and_portals_are_404(self, client, db, worker):
+        pf = create_portal(db)
+        other = create_portal(db, name="Other Co", owner_email="boss@other.com")
+        joined(db, worker, client, pf, "mel@acme.com")
+        ws = create_workspace(client, pf, "Owner only")
+        h = session_headers(client, "mel@acme.com")
+        assert client.get(api(pf, f"/workspaces/{ws['id']}/members"), headers=h).status_code == 404
+        assert add(client, pf, ws["id"], headers=h, recipients=["x@y.org"]).status_code == 404
+        theirs = create_workspace(client, other, "Theirs")
+        assert client.get(api(other, f"/workspaces/{theirs['id']}"), headers=h).status_code == 404
+        assert client.get(api(pf, f"/workspaces/{theirs['id']}"), headers=pf.headers()).status_code == 404
+
+    def test_suggestions_never_leak_other_portals(self, client, db, worker):
+        pf = create_portal(db)
+        other = create_portal(db, name="Other Co", owner_email="boss@other.com")
+        joined(db, worker, client, pf, "sam@acme.com")
+        r = client.get(api(pf, "/people"), params={"q": "o"}, headers=pf.headers())
+        emails = {m["user"]["email"] for m in r.json()["items"]}
+        assert "owner@acme.com" in emails and "boss@other.com" not in emails
+        r = client.get(api(other, "/people"), params={"q": "sam"}, headers=other.headers())
+        assert r.json()["items"] == []
+
+
+__all__ = ["PASSWORD"]
