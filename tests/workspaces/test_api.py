@@ -98,7 +98,15 @@ class TestAddPeople:
         assert "+12025550173" in status_of(client, pf, ws["id"])
         rows = notifications_to(db, "+12025550173")
         assert [(n.channel, n.template) for n in rows] == [("sms", "invitation")]
-        assert mail_count(db, "(202) 555-0173") == 0
+        worker.drain()
+        sms = messages_to(db, "+12025550173")
+        assert [m.channel for m in sms] == ["sms"]
+        client.cookies.clear()
+        body = accept(client, sms[0].text)  # a client: no password needed
+        assert body["user"]["phone"] == "+12025550173" and body["user"]["email"] is None
+        assert status_of(client, pf, ws["id"])["+12025550173"] == "joined"
+        again = add(client, pf, ws["id"], recipients=["+1 (202) 555 0173"])
+        assert again.json()["results"][0]["code"] == "already_in_workspace"
 
     def test_bad_input_names_the_row_and_writes_nothing_for_it(self, client, db, worker):
         pf = create_portal(db)

@@ -1,0 +1,108 @@
+"""Contacts through the API, on both backends: the three endings after Next, inviting a quiet
+contact later, and who may keep contacts."""
+
+from __future__ import annotations
+
+from tests.workspaces.helpers import (
+    api,
+    create_portal,
+    create_workspace,
+    joined,
+    mail_count,
+    messages_to,
+    notifications_to,
+    session_headers,
+    status_of,
+)
+
+
+def add_contact(client, pf, headers=None, **body):
+    return client.post(api(pf, "/contacts"), json=body, headers=headers or pf.headers())
+
+
+def contacts(client, pf, headers=None) -> dict:
+    items = client.get(api(pf, "/contacts"), headers=headers or pf.headers()).json()["items"]
+    return {c["user"]["email"] or c["user"]["phone"]: c for c in items}
+
+
+class TestThreeEndings:
+    def test_quietly_sends_nothing_and_invite_later_sends_one(self, client, db, worker):
+        pf = create_portal(db)
+        r = add_contact(client, pf, recipient="quiet@home.net", name="Quinn", then="quietly")
+        assert r.status_code == 201, r.text
+        assert r.json()["outcome"] == "added_quietly"
+        worker.drain()
+        assert mail_count(db, "quiet@home.net") == 0
+        assert notifications_to(db, "quiet@home.net") == []
+        listed = contacts(client, pf)["quiet@home.net"]
+        assert (listed["status"], listed["quiet"], listed["user"]["name"]) == ("not_invited", True, "Quinn")
+
+        r = client.post(api(pf, f"/contacts/{listed['id']}/invite"), headers=pf.headers())
+        assert r.status_code == 200 and r.json()["outcome"] == "invited", r.text
+        worker.drain()
+        assert mail_count(db, "quiet@home.net") == 1
+        assert contacts(client, pf)["quiet@home.net"]["status"] == "invited"
+
+    def test_add_to_contacts_sends_a_portal_invitation(self, client, db, worker):
+        pf = create_portal(db)
+        r = add_contact(client, pf, recipient="+1 202 555 0173", then="contacts")
+        assert r.json()["outcome"] == "invited", r.text
+        worker.drain()
+        sms = messages_to(db, "+12025550173")
+        assert len(sms) == 1 and sms[0].channel == "sms" and "/invite/" in sms[0].text
+        again = add_contact(client, pf, recipient="(202) 555-0173", then="contacts")
+        assert again.json()["outcome"] == "already_invited"
+        assert len(contacts(client, pf)) == 1
+
+    def test_add_to_a_new_workspace(self, client, db, worker):
+        pf = create_portal(db)
+        r = add_contact(
+            client,
+            pf,
+            recipient="nora@home.net",
+            then="workspace",
+            workspace_name="Nora's move",
+            user_type="client",
+        )
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert body["outcome"] == "invited_to_workspace" and body["workspace_id"]
+        assert status_of(client, pf, body["workspace_id"]) == {"nora@home.net": "not_joined"}
+        worker.drain()
+        assert "Nora's move" in messages_to(db, "nora@home.net")[0].text
+
+    def test_add_existing_member_to_an_existing_workspace(self, client, db, worker):
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        ws = create_workspace(client, pf, "Existing")
+        r = add_contact(client, pf, recipient="cleo@client.org", then="workspace", workspace_id=ws["id"])
+        assert r.json()["outcome"] == "added_to_workspace", r.text
+        assert contacts(client, pf)["cleo@client.org"]["status"] == "joined"
+
+    def test_errors_name_the_field_and_write_nothing(self, client, db, worker):
+        pf = create_portal(db)
+        for body, field in [
+            ({"recipient": "nope", "then": "quietly"}, "recipient"),
+            ({"recipient": "a@b.org", "then": "workspace"}, "workspace_id"),
+            ({"recipient": "a@b.org", "then": "later"}, "then"),
+        ]:
+            r = add_contact(client, pf, **body)
+            assert r.status_code == 422, r.text
+            assert field in r.text
+        assert contacts(client, pf) == {}
+
+
+class TestWhoMay:
+    def test_member_keeps_clients_not_new_internal_users_and_clients_none(self, client, db, worker):
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "mel@acme.com")
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        h = session_headers(client, "mel@acme.com")
+        assert add_contact(client, pf, h, recipient="c@home.net", then="quietly").status_code == 201
+        r = add_contact(client, pf, h, recipient="staff@acme.com", user_type="internal", then="quietly")
+        assert r.status_code == 403, r.text
+        assert set(contacts(client, pf, h)) == {"c@home.net"}
+        assert contacts(client, pf) == {}  # contacts are per person: the API key's list is its own
+        h = session_headers(client, "cleo@client.org")
+        assert add_contact(client, pf, h, recipient="x@home.net", then="quietly").status_code == 403
+        assert client.get(api(pf, "/contacts"), headers=h).status_code == 403
