@@ -309,6 +309,16 @@ class TestDevSms:
             assert worker.drain() == {"sent": 0, "retry": 0, "failed": 0}
         assert len(dev_messages(db)) == 1
 
+    def test_production_without_a_provider_fails_the_sms_visibly(self, db, settings):
+        """In production the dev backend would hide SMS where nobody looks: each fails at once,
+        with a reason that shows next to the invitation, and nothing reaches the dev mailbox."""
+        queue(db, PHONE, key="sms-prod", context=invitation_context())
+        production = Worker(db, settings.model_copy(update={"environment": "production"}))
+        assert production.drain() == {"sent": 0, "retry": 0, "failed": 1}
+        row = rows(db)["sms-prod"]
+        assert row.status == "failed" and "ADMIT_SMS_BACKEND=twilio" in row.last_error
+        assert dev_messages(db) == []
+
     def test_mixed_batch_delivers_emails_and_sms(self, db, settings, worker):  # noqa: ARG002
         """One claim with emails and SMS: each goes out on its own channel, once."""
         queue(db, "ada@example.com", key="mail-1")

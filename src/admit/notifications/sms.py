@@ -134,5 +134,28 @@ def _provider_message(exc: urllib.error.HTTPError) -> str:
     return text[:500]
 
 
-def make_sms_backend(settings: Settings) -> DevSmsBackend | TwilioSmsBackend:
-    return TwilioSmsBackend(settings) if settings.sms_backend == "twilio" else DevSmsBackend(settings)
+class NoSmsBackend:
+    """Production without an SMS provider: each SMS fails at once, with a reason that shows next
+    to the invitation, rather than vanishing into a dev mailbox nobody can open."""
+
+    name = "none"
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+    def send(self, session, notification, message) -> None:  # noqa: ARG002
+        raise PermanentDeliveryError("No SMS provider is configured: set ADMIT_SMS_BACKEND=twilio.")
+
+
+def make_sms_backend(settings: Settings) -> DevSmsBackend | TwilioSmsBackend | NoSmsBackend:
+    if settings.sms_backend == "twilio":
+        return TwilioSmsBackend(settings)
+    if settings.environment == "production":
+        return NoSmsBackend(settings)
+    return DevSmsBackend(settings)
