@@ -25,6 +25,7 @@ __all__ = [
     "deactivate",
     "get_membership",
     "get_or_create_user",
+    "get_or_create_users",
     "get_user_by_address",
     "get_user_by_email",
     "new_user",
@@ -53,6 +54,33 @@ def new_user(address: str, *, name: str = "") -> User:
     if is_phone(address):
         return User(phone=address, name=name)
     return User(email=address, name=name)
+
+
+def get_or_create_users(session: Session, wanted: list[tuple[str, str]]) -> dict:
+    """``{address: User}`` for many ``(address, name)`` at once: one query for those that exist,
+    one flush for the new ones (falling back to one at a time if another request made some)."""
+    if not wanted:
+        return {}
+    emails = [a for a, _ in wanted if not is_phone(a)]
+    phones = [a for a, _ in wanted if is_phone(a)]
+    found: dict = {}
+    if emails:
+        found.update({u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))})
+    if phones:
+        found.update({u.phone: u for u in session.scalars(select(User).where(User.phone.in_(phones)))})
+    new = {a: new_user(a, name=n) for a, n in wanted if a not in found}
+    if new:
+        try:
+            with session.begin_nested():
+                session.add_all(new.values())
+                session.flush()
+        except IntegrityError:
+            new = {a: get_or_create_user(session, a, name=n) for a, n in wanted if a not in found}
+        found.update(new)
+    for address, name in wanted:
+        if name and not found[address].name:
+            found[address].name = name
+    return found
 
 
 def get_or_create_user(session: Session, address: str, *, name: str = "") -> User:

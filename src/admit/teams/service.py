@@ -30,7 +30,7 @@ from admit.teams.models import CLIENT_GROUP, KINDS, TEAM, Team, TeamMember
 __all__ = ["add_members", "create", "get_or_raise", "list_teams", "members_of", "TeamChange"]
 
 MAX_NAME = 200
-MAX_PEOPLE_PER_REQUEST = 500
+MAX_PEOPLE_PER_REQUEST = invitations_service.MAX_RECIPIENTS_PER_REQUEST  # 1000
 WORDS = {TEAM: "team", CLIENT_GROUP: "client group"}
 
 
@@ -199,9 +199,11 @@ def add_members(
 
     if new_people:
         invited = invitations_service.invite(session, actor, recipients=new_people, user_type=UserType.CLIENT)
+        made = members_service.get_or_create_users(
+            session, [(inv.recipient, inv.recipient_name) for inv in invited.invited]
+        )
         for inv in invited.invited:
-            user = members_service.get_or_create_user(session, inv.recipient, name=inv.recipient_name)
-            people.append((inv.recipient, user, "invited", ""))
+            people.append((inv.recipient, made[inv.recipient], "invited", ""))
         for skip in invited.skipped:
             if skip.code == "already_invited":
                 parsed = parse_recipient(skip.recipient)

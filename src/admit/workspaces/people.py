@@ -53,7 +53,7 @@ from admit.workspaces.models import (
 
 __all__ = ["AddResult", "MemberView", "TeamView", "add_people", "members_view", "resend", "resend_team"]
 
-MAX_PEOPLE_PER_REQUEST = 500
+MAX_PEOPLE_PER_REQUEST = invitations_service.MAX_RECIPIENTS_PER_REQUEST  # 1000
 
 
 @dataclass(slots=True)
@@ -77,9 +77,50 @@ class _Person:
     detail: str = ""
 
 
-def _active_member(session: Session, portal_id, user_id) -> Member | None:
-    member = members_service.get_membership(session, portal_id, user_id)
-    return member if member is not None and member.status == members_service.ACTIVE else None
+def _active_members(session: Session, portal_id, user_ids) -> dict:
+    """``{user_id: Member}`` of those of ``user_ids`` active in the portal (one query)."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    return {
+        m.user_id: m
+        for m in session.scalars(
+            select(Member).where(
+                Member.portal_id == portal_id,
+                Member.user_id.in_(ids),
+                Member.status == members_service.ACTIVE,
+            )
+        )
+    }
+
+
+def _users_by_address(session: Session, addresses) -> dict:
+    """``{address: User}`` for the emails and phone numbers that have a user (two queries)."""
+    emails = [a for a in addresses if not a.startswith("+")]
+    phones = [a for a in addresses if a.startswith("+")]
+    found = {}
+    if emails:
+        found.update({u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))})
+    if phones:
+        found.update({u.phone: u for u in session.scalars(select(User).where(User.phone.in_(phones)))})
+    return found
+
+
+def _pending_by_address(session: Session, portal_id, addresses) -> dict:
+    """``{address: Invitation}``: the pending portal invitation of each address that has one."""
+    wanted = [a for a in set(addresses) if a]
+    if not wanted:
+        return {}
+    return {
+        inv.recipient: inv
+        for inv in session.scalars(
+            select(Invitation).where(
+                Invitation.portal_id == portal_id,
+                Invitation.recipient.in_(wanted),
+                Invitation.status == PENDING,
+            )
+        )
+    }
 
 
 def _pending_invitation(session: Session, portal_id, address: str | None) -> Invitation | None:
@@ -124,9 +165,17 @@ def add_people(
     portal_id = actor.portal.id
     results: list[AddResult] = []
     people: list[_Person] = []
+    parsed_all = [parse_recipient(text) for text in raw]
+    users = _users_by_address(session, {p.address for p in parsed_all if p.address})
+    team_members = teams_service.members_of(session, [t.id for t in teams])
+    active = _active_members(
+        session,
+        portal_id,
+        [*ids, *(u.id for u in users.values()), *(tm.user_id for tms in team_members.values() for tm in tms)],
+    )
 
     for user_id in ids:
-        member = _active_member(session, portal_id, user_id)
+        member = active.get(user_id)
         if member is None:
             results.append(
                 AddResult(str(user_id), "skipped", code="not_found", detail="No such person in this portal.")
@@ -136,8 +185,7 @@ def add_people(
 
     new_people: list[str] = []
     seen: set[str] = set()
-    for text in raw:
-        parsed = parse_recipient(text)
+    for parsed in parsed_all:
         address = parsed.address
         if address is None:
             results.append(
@@ -150,21 +198,22 @@ def add_people(
             )
             continue
         seen.add(address)
-        user = members_service.get_user_by_address(session, address)
-        member = _active_member(session, portal_id, user.id) if user is not None else None
+        user = users.get(address)
+        member = active.get(user.id) if user is not None else None
         if member is not None:
             people.append(_Person(parsed.raw, user, joined=True))
         else:
             new_people.append(parsed.raw)
 
+    outside = [tm.user for tms in team_members.values() for tm in tms if tm.user_id not in active]
+    pending = _pending_by_address(session, portal_id, [u.email or u.phone for u in outside])
     for team in teams:
-        for tm in teams_service.members_of(session, [team.id])[team.id]:
-            member = _active_member(session, portal_id, tm.user_id)
+        for tm in team_members[team.id]:
             asked = f"{team.name}: {tm.user.label}"
-            if member is not None:
+            if tm.user_id in active:
                 people.append(_Person(asked, tm.user, joined=True, via_team_id=team.id))
                 continue
-            invitation = _pending_invitation(session, portal_id, tm.user.email or tm.user.phone)
+            invitation = pending.get(tm.user.email or tm.user.phone)
             if invitation is None:
                 results.append(
                     AddResult(
@@ -185,10 +234,25 @@ def add_people(
         policy.require(actor.role, policy.invite_action(new_user_type))
         people.extend(_invite_new(session, actor, workspace, new_people, new_user_type, results))
 
+    in_workspace = _statuses(session, workspace.id, [p.user.id for p in people])
     for person in people:
-        results.append(_put_in(session, actor, workspace, person))
+        results.append(_put_in(session, actor, workspace, person, in_workspace))
     session.flush()
     return results
+
+
+def _statuses(session: Session, workspace_id, user_ids) -> dict:
+    """``{user_id: status}`` of those of ``user_ids`` already in the workspace (one query)."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(WorkspaceMember.user_id, WorkspaceMember.status).where(
+                WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.user_id.in_(ids)
+            )
+        ).all()
+    )
 
 
 def _teams(session: Session, actor: Actor, ids, kind: str, field: str) -> list[Team]:
@@ -214,9 +278,11 @@ def _invite_new(
         session, actor, recipients=texts, user_type=user_type, workspace_name=workspace.name
     )
     people = []
+    users = members_service.get_or_create_users(
+        session, [(inv.recipient, inv.recipient_name) for inv in invited.invited]
+    )
     for inv in invited.invited:
-        user = members_service.get_or_create_user(session, inv.recipient, name=inv.recipient_name)
-        people.append(_Person(inv.recipient, user, joined=False, invitation_id=inv.id))
+        people.append(_Person(inv.recipient, users[inv.recipient], joined=False, invitation_id=inv.id))
     for skip in invited.skipped:
         if skip.code != "already_invited":
             results.append(AddResult(skip.recipient, "skipped", code=skip.code, detail=skip.detail))
@@ -237,22 +303,25 @@ def _invite_new(
     return people
 
 
-def _put_in(session: Session, actor: Actor, workspace: Workspace, person: _Person) -> AddResult:
+def _put_in(
+    session: Session, actor: Actor, workspace: Workspace, person: _Person, in_workspace: dict
+) -> AddResult:
     user = person.user
-    existing = workspaces_service.get_membership(session, workspace.id, user.id)
+    existing = in_workspace.get(user.id)
     if existing is not None:
         detail = f"{user.label} is already in this workspace."
-        if existing.status == NOT_JOINED:
+        if existing == NOT_JOINED:
             detail = f"{user.label} is already invited to this workspace; use Resend Invitation."
         return AddResult(
             person.asked,
             "skipped",
             user_id=user.id,
-            status=existing.status,
+            status=existing,
             code="already_in_workspace",
             detail=detail,
         )
-    membership = workspaces_service.add_member(
+    in_workspace[user.id] = JOINED if person.joined else NOT_JOINED
+    membership = workspaces_service.new_member(
         session,
         actor,
         workspace,

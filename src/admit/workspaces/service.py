@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.db import new_id
 from admit.errors import InvalidInput, NotFound
 from admit.kit import clock
 from admit.kit.pagination import page
@@ -203,6 +204,43 @@ def add_member(
         detail={"workspace": workspace.name, "status": membership.status},
     )
     session.flush()
+    return membership
+
+
+def new_member(
+    session: Session,
+    actor: Actor,
+    workspace: Workspace,
+    user: User,
+    *,
+    joined: bool,
+    invitation_id=None,
+    via_team_id=None,
+) -> WorkspaceMember:
+    """A membership for someone known not to be in the workspace yet (the caller looked, in bulk);
+    not flushed, so adding many costs one flush. The unique (workspace, user) index still holds."""
+    now = clock.now()
+    membership = WorkspaceMember(
+        id=new_id(),
+        workspace_id=workspace.id,
+        user_id=user.id,
+        status=JOINED if joined else NOT_JOINED,
+        added_by_id=actor.user_id,
+        created_at=now,
+        joined_at=now if joined else None,
+        invitation_id=invitation_id,
+        via_team_id=via_team_id,
+    )
+    session.add(membership)
+    audit_service.record(
+        session,
+        actor,
+        "workspace.member_added",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=user.email or user.phone or user.label,
+        detail={"workspace": workspace.name, "status": membership.status},
+    )
     return membership
 
 
