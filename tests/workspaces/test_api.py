@@ -299,3 +299,23 @@ class TestWhoSeesWhat:
 
 
 __all__ = ["PASSWORD"]
+
+
+class TestInvitationWithdrawn:
+    def test_not_joined_after_a_revoke_can_be_added_again(self, client, db, worker):
+        """An admin revoked the portal invitation of someone Not Joined: Resend says there is
+        nothing to resend; adding them again invites them afresh and the new link lands them here."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["nora@home.net"])
+        invitation = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"][0]
+        client.post(api(pf, f"/invitations/{invitation['id']}/revoke"), headers=pf.headers())
+        nora = members(client, pf, ws["id"])["items"][0]["user"]["id"]
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/members/{nora}/resend"), headers=pf.headers())
+        assert r.status_code == 409 and r.json()["code"] == "no_invitation", r.text
+        again = add(client, pf, ws["id"], recipients=["nora@home.net"]).json()["results"][0]
+        assert (again["outcome"], again["status"]) == ("invited", "not_joined"), again
+        worker.drain()
+        client.cookies.clear()
+        accept(client, messages_to(db, "nora@home.net")[-1].text)
+        assert status_of(client, pf, ws["id"]) == {"nora@home.net": "joined"}

@@ -1021,7 +1021,9 @@ def approve(
             user = User(email=request.email, name=request.name)
             session.add(user)
             session.flush()
-        workspaces_service.add_member(session, actor, workspace, user, joined=False)
+        workspaces_service.add_member(
+            session, actor, workspace, user, joined=False, invitation_id=request.invitation_id
+        )
 
     request.status = APPROVED
     request.outcome = outcome

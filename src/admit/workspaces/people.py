@@ -33,7 +33,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
 from admit.invitations import service as invitations_service
-from admit.invitations.models import ACCEPTED, PENDING, Invitation
+from admit.invitations.models import ACCEPTED, PENDING, REVOKED, Invitation
 from admit.members import service as members_service
 from admit.members.addresses import parse_recipient, split_recipients
 from admit.members.models import Member, User
@@ -75,6 +75,7 @@ class _Person:
     invitation_id: object = None
     via_team_id: object = None
     detail: str = ""
+    fresh: bool = False  # a portal invitation was made for them just now
 
 
 def _active_members(session: Session, portal_id, user_ids) -> dict:
@@ -282,7 +283,9 @@ def _invite_new(
         session, [(inv.recipient, inv.recipient_name) for inv in invited.invited]
     )
     for inv in invited.invited:
-        people.append(_Person(inv.recipient, users[inv.recipient], joined=False, invitation_id=inv.id))
+        people.append(
+            _Person(inv.recipient, users[inv.recipient], joined=False, invitation_id=inv.id, fresh=True)
+        )
     for skip in invited.skipped:
         if skip.code != "already_invited":
             results.append(AddResult(skip.recipient, "skipped", code=skip.code, detail=skip.detail))
@@ -308,6 +311,19 @@ def _put_in(
 ) -> AddResult:
     user = person.user
     existing = in_workspace.get(user.id)
+    if existing == NOT_JOINED and person.fresh:
+        # Still Not Joined from before, but their invitation had expired or been revoked: the
+        # invitation just made replaces it (Resend Invitation will reissue this one).
+        membership = workspaces_service.get_membership(session, workspace.id, user.id)
+        membership.invitation_id = person.invitation_id
+        return AddResult(
+            person.asked,
+            "invited",
+            user_id=user.id,
+            status=NOT_JOINED,
+            detail="Invited again: the earlier invitation had expired or was withdrawn.",
+            invitation_id=person.invitation_id,
+        )
     if existing is not None:
         detail = f"{user.label} is already in this workspace."
         if existing == NOT_JOINED:
@@ -421,8 +437,11 @@ def _resend_one(session: Session, actor: Actor, workspace: Workspace, membership
     if invitation is not None and invitation.status == ACCEPTED:
         workspaces_service.mark_joined(session, workspace.portal_id, user.id)
         raise Conflict(f"{user.label} has already joined; there is nothing to resend.", code="already_joined")
-    if invitation is None:
-        raise Conflict(f"{user.label} has no invitation to resend; invite them again.", code="no_invitation")
+    if invitation is None or invitation.status == REVOKED:
+        raise Conflict(
+            f"{user.label}'s invitation was withdrawn; add them to the workspace again to send a new one.",
+            code="no_invitation",
+        )
     invitations_service.reissue(session, actor, invitation)
     membership.invitation_id = invitation.id
     audit_service.record(
