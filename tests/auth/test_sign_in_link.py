@@ -32,6 +32,32 @@ class TestSignInLink:
         again = client.post(f"/api/v1/auth/sign-in-link/{token}")
         assert (again.status_code, again.json()["code"]) == (410, "sign_in_link_gone")
 
+    def test_client_invited_by_phone_signs_back_in_by_sms(self, client, db, worker):
+        """A client who joined by phone asks with their number (any form) and gets an SMS."""
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": ["+1 202 555 0173"], "user_type": "client"},
+            headers=pf.headers(),
+        )
+        assert r.json()["invited"], r.text
+        worker.drain()
+        sms = client.get("/api/v1/dev/messages", params={"to": "+12025550173"}).json()["items"][0]
+        invite = re.search(r"/invite/([A-Za-z0-9_-]+)", sms["text"]).group(1)
+        assert client.post(f"/api/v1/invitations/{invite}/accept", json={}).status_code == 200
+        client.cookies.clear()
+
+        r = client.post("/api/v1/auth/sign-in-link", json={"email": "(202) 555-0173"})
+        assert r.status_code == 202
+        worker.drain()
+        items = client.get("/api/v1/dev/messages", params={"to": "+12025550173", "channel": "sms"}).json()[
+            "items"
+        ]
+        assert len(items) == 2 and "sign-in link" in items[0]["text"]
+        token = re.search(r"/login/link/([A-Za-z0-9_-]+)", items[0]["text"]).group(1)
+        r = client.post(f"/api/v1/auth/sign-in-link/{token}")
+        assert r.status_code == 200 and r.json()["portals"][0]["slug"] == pf.slug
+
     def test_unknown_address_gets_the_same_answer_and_no_mail(self, client, db, worker):
         """Asking for an unknown address answers exactly the same, and sends nothing."""
         create_portal(db)

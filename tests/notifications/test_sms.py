@@ -235,8 +235,8 @@ class TestRender:
             assert "workspace" not in email.text
 
     def test_unknown_sms_template_raises(self):
-        with pytest.raises(ValueError, match="sign_in"):
-            render("sign_in", {}, channel="sms")
+        with pytest.raises(ValueError, match="link_confirm"):
+            render("link_confirm", {}, channel="sms")
         with pytest.raises(ValueError, match="channel"):
             render("invitation", invitation_context(), channel="pigeon")
 
@@ -279,8 +279,8 @@ class TestEnqueue:
         assert (row.channel, row.to_address, row.status) == ("sms", PHONE, "queued")
 
     def test_unknown_sms_template_raises_and_writes_nothing(self, db, settings):  # noqa: ARG002
-        with pytest.raises(ValueError, match="sign_in"):
-            queue(db, PHONE, key="sms-bad", template="sign_in", context={"link": "x"})
+        with pytest.raises(ValueError, match="link_confirm"):
+            queue(db, PHONE, key="sms-bad", template="link_confirm", context={"link": "x"})
         assert rows(db) == {}
 
 

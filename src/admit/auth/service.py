@@ -13,7 +13,7 @@ from admit.auth.passwords import verify_password
 from admit.errors import Gone, NotAuthenticated
 from admit.kit import clock
 from admit.kit.tokens import hash_token, new_token
-from admit.members.addresses import normalize_email
+from admit.members.addresses import normalize_email, parse_recipient
 from admit.members.models import User
 from admit.notifications import service as notifications_service
 
@@ -120,7 +120,8 @@ def api_key_from_token(session: Session, raw: str) -> ApiKey | None:
 
 
 def request_sign_in_link(session: Session, *, email: str, public_url: str, minutes: int) -> None:
-    """Email a one-time sign-in link to ``email`` if it is a passwordless active member.
+    """Send a one-time sign-in link to ``email`` (an email address, or a phone number: then by
+    SMS) if it is a passwordless active member.
 
     Says nothing either way (the caller always answers "if an account exists, a link is on its
     way"), so nobody can learn who has an account.
@@ -128,10 +129,10 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
     from admit.members import service as members_service  # imports this module: import here
     from admit.members.models import Member
 
-    normalized, _error = normalize_email(email or "")
-    if normalized is None:
+    parsed = parse_recipient(email or "")
+    if parsed.address is None:
         return
-    user = session.scalar(select(User).where(User.email == normalized))
+    user = members_service.get_user_by_address(session, parsed.address)
     if user is None or user.password_hash is not None:
         # Accounts with a password sign in with it: an emailed link would bypass the portal's
         # "require a password" rule and make every password as weak as the mailbox.
@@ -147,14 +148,14 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
     )
     session.add(link)
     session.flush()
-    notifications_service.enqueue_email(
+    notifications_service.enqueue(
         session,
         event_key=f"sign_in:{link.id}",
         template="sign_in",
-        to=user.email,
+        to=parsed.address,
         context={
             "name": user.name,
-            "email": user.email,
+            "email": parsed.address,
             "link": f"{public_url}/login/link/{raw}",
             "minutes": minutes,
         },

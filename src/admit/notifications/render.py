@@ -18,7 +18,7 @@ TEMPLATES = (
     "workspace_added",
 )
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
-SMS_TEMPLATES = ("invitation", "workspace_added")
+SMS_TEMPLATES = ("invitation", "workspace_added", "sign_in")
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),
