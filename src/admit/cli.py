@@ -105,7 +105,8 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         configure(settings.model_copy(update={"run_worker_in_web": False}))
     click.echo(
         f"Admit {__version__} on http://{host}:{port} (public URL {settings.public_url}); "
-        f"database {settings.database_url}; email backend {settings.email_backend}"
+        f"database {settings.database_url}; email backend {settings.email_backend}; "
+        f"SMS backend {settings.sms_backend}"
     )
     uvicorn.run(
         "admit.app:create_app",
@@ -426,7 +427,7 @@ def check_config() -> None:
     if problems:
         sys.exit(1)
     click.secho(
-        f"OK: database {settings.database_url}, email {settings.email_backend}, "
+        f"OK: database {settings.database_url}, email {settings.email_backend}, SMS {settings.sms_backend}, "
         f"public URL {settings.public_url}",
         fg="green",
     )
