@@ -10,16 +10,23 @@ from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import ALL_PRODUCTS
 from admit.web import SessionDep
+from admit.workspaces import service as workspaces_service
 
 router = APIRouter()
 
 
 @router.get("/p/{slug}", name="portals:home")
-def home(request: Request, actor: PageActor):
-    """Internal users land on User Management; clients on their own page."""
+def home(request: Request, actor: PageActor, session: SessionDep):
+    """Internal users land on User Management (their timeline is the Workspaces page); clients
+    on their own page, which lists only the workspaces they were invited to, newest first."""
     if actor.role != Role.CLIENT:
         return redirect(f"/p/{actor.portal.slug}/users", notice=request.query_params.get("notice"))
-    return render(request, "portals/home.html", {"notice": request.query_params.get("notice")})
+    workspaces = [
+        (w, m) for w, m, p in workspaces_service.timeline(session, actor.user) if p.id == actor.portal.id
+    ]
+    return render(
+        request, "portals/home.html", {"notice": request.query_params.get("notice"), "workspaces": workspaces}
+    )
 
 
 @router.get("/p/{slug}/settings", name="portals:settings")

@@ -1,29 +1,48 @@
-"""Workspaces (the minimal pages the workspaces issue extends): the list, and one workspace with
-its members (Joined / Not Joined), its Workspace Link and its join requests."""
+"""Workspaces: the list (and creating one: chat, flow with its roles, line), and one workspace
+with its Invite panel, Members panel (Joined / Not Joined, Resend Invitation, team and client
+group rows), flow roles (Assign, history) and actions, its Workspace Link and join requests.
+
+Every change is a plain form post to a page route that calls the same service as the API; the
+Invite panel's suggestions come from ``GET /api/v1/portals/{slug}/people`` (session auth). The
+result of a change is carried across the redirect in the signed flash cookie.
+"""
 
 from __future__ import annotations
 
 import uuid
+from datetime import date
 
 from fastapi import APIRouter, Depends, Form, Request
 
 from admit import policy
-from admit.errors import DomainError
+from admit.errors import DomainError, InvalidInput
 from admit.links import service as links_service
-from admit.pages.deps import PageActor, check_csrf, redirect, render
+from admit.pages.deps import FLASH_COOKIE, PageActor, check_csrf, read_flash, redirect, render, set_flash
 from admit.policy import INTERNAL_ROLES, Action, Role
+from admit.teams import service as teams_service
+from admit.teams.models import CLIENT_GROUP, TEAM
 from admit.web import SessionDep
+from admit.workspaces import people, roles
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import KINDS
+from admit.workspaces.models import FLOW, KINDS
 
 router = APIRouter()
 
+# Form errors are shown on the page; anything else (403, 404) is the error page.
+_SHOWN_STATUSES = (409, 422)
+_MAX_RESULTS_SHOWN = 15
+
 
 def _list_page(request: Request, session, actor, *, status_code: int = 200, **extra):
-    workspaces, _ = workspaces_service.list_workspaces(session, actor, limit=200)
+    """Internal users' workspaces: the ones they are in, most recently added first (their
+    timeline); owners and admins also see the portal's other workspaces."""
+    mine = [w for w, _m, p in workspaces_service.timeline(session, actor.user) if p.id == actor.portal.id]
+    mine_ids = {w.id for w in mine}
+    reachable, _ = workspaces_service.list_workspaces(session, actor, limit=200)
     context = {
         "nav": "workspaces",
-        "workspaces": workspaces,
+        "workspaces": mine,
+        "others": [w for w in reachable if w.id not in mine_ids],
         "kinds": KINDS,
         "can_create": policy.can(actor.role, Action.WORKSPACE_CREATE),
         "notice": request.query_params.get("notice"),
@@ -40,45 +59,316 @@ def workspaces_list(request: Request, actor: PageActor, session: SessionDep):
     return _list_page(request, session, actor)
 
 
+def _role_names(text: str) -> list[str]:
+    return [part.strip() for part in (text or "").split(",") if part.strip()]
+
+
 @router.post("/p/{slug}/workspaces", name="workspaces:create", dependencies=[Depends(check_csrf)])
 def workspaces_create(
-    request: Request, actor: PageActor, session: SessionDep, name: str = Form(""), kind: str = Form("chat")
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    name: str = Form(""),
+    kind: str = Form("chat"),
+    roles: str = Form(""),
 ):
+    role_names = _role_names(roles) if kind == FLOW else []
     try:
-        workspace = workspaces_service.create(session, actor, name=name, kind=kind)
+        workspace = workspaces_service.create(session, actor, name=name, kind=kind, roles=role_names)
     except DomainError as exc:
         if exc.status != 422:
             raise
         session.rollback()
         return _list_page(
-            request, session, actor, status_code=422, error=exc.message, form={"name": name, "kind": kind}
+            request,
+            session,
+            actor,
+            status_code=422,
+            error=exc.message,
+            form={"name": name, "kind": kind, "roles": roles},
         )
     return redirect(f"/p/{actor.portal.slug}/workspaces/{workspace.id}", notice=f"{workspace.name} created.")
 
 
+def _back(actor, workspace_id, flash: dict, request: Request, *, anchor: str = ""):
+    response = redirect(f"/p/{actor.portal.slug}/workspaces/{workspace_id}{anchor}")
+    set_flash(request, response, flash)
+    return response
+
+
+def _results_flash(results: list[people.AddResult]) -> dict:
+    counts = {o: sum(1 for r in results if r.outcome == o) for o in ("added", "invited", "skipped")}
+    parts = []
+    if counts["added"]:
+        parts.append(f"{counts['added']} added")
+    if counts["invited"]:
+        parts.append(f"{counts['invited']} invited")
+    if counts["skipped"]:
+        parts.append(f"{counts['skipped']} skipped")
+    return {
+        "summary": (", ".join(parts) or "Nobody added") + ".",
+        "ok": bool(counts["added"] or counts["invited"]),
+        "results": [
+            {
+                "recipient": r.recipient[:120],
+                "outcome": r.outcome,
+                "code": r.code,
+                "detail": (r.detail or "")[:200],
+            }
+            for r in results[:_MAX_RESULTS_SHOWN]
+        ],
+        "more": max(0, len(results) - _MAX_RESULTS_SHOWN),
+    }
+
+
+def _picked_team(value: str) -> tuple[list, list]:
+    """The Invite panel's team select: ``team:<id>`` or ``group:<id>``."""
+    kind, _, raw_id = (value or "").partition(":")
+    if not raw_id:
+        return [], []
+    try:
+        team_id = uuid.UUID(raw_id)
+    except ValueError as exc:
+        raise InvalidInput("No such team or client group.", field="team") from exc
+    return ([team_id], []) if kind == "team" else ([], [team_id])
+
+
+def _recipient(name: str, address: str) -> str:
+    name, address = (name or "").strip().replace("<", "").replace(">", ""), (address or "").strip()
+    return f"{name} <{address}>" if name and address else address
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/people", name="workspaces:add", dependencies=[Depends(check_csrf)]
+)
+def add_people(
+    workspace_id: uuid.UUID,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    user_ids: list[uuid.UUID] = Form(default=[]),
+    team: str = Form(""),
+    name: str = Form(""),
+    recipient: str = Form(""),
+    new_user_type: str = Form("client"),
+):
+    """The Invite panel: people picked from the suggestions, a team or client group, or one new
+    person (name, email or phone) as a client or internal user."""
+    try:
+        team_ids, group_ids = _picked_team(team)
+        results = people.add_people(
+            session,
+            actor,
+            workspace_id,
+            recipients=[_recipient(name, recipient)] if recipient.strip() else None,
+            user_ids=user_ids,
+            team_ids=team_ids,
+            group_ids=group_ids,
+            new_user_type=new_user_type,
+        )
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(actor, workspace_id, {"error": exc.message, "panel": "invite"}, request)
+    return _back(actor, workspace_id, _results_flash(results), request)
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/members/{user_id}/resend",
+    name="workspaces:resend_member",
+    dependencies=[Depends(check_csrf)],
+)
+def resend_member(
+    workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+):
+    try:
+        membership = people.resend(session, actor, workspace_id, user_id)
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(actor, workspace_id, {"error": exc.message}, request, anchor="#members")
+    flash = {"notice": f"Invitation resent to {membership.user.email or membership.user.phone}."}
+    return _back(actor, workspace_id, flash, request, anchor="#members")
+
+
+def _resend_team(request, actor, session, workspace_id, team_id, kind):
+    try:
+        resent = people.resend_team(session, actor, workspace_id, team_id, kind=kind)
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(actor, workspace_id, {"error": exc.message}, request, anchor="#members")
+    if resent:
+        notice = f"Invitation resent to {len(resent)} {'person' if len(resent) == 1 else 'people'}."
+    else:
+        notice = "Everyone has joined; nothing to resend."
+    return _back(actor, workspace_id, {"notice": notice}, request, anchor="#members")
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/teams/{team_id}/resend",
+    name="workspaces:resend_team",
+    dependencies=[Depends(check_csrf)],
+)
+def resend_team(
+    workspace_id: uuid.UUID, team_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+):
+    return _resend_team(request, actor, session, workspace_id, team_id, TEAM)
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/groups/{group_id}/resend",
+    name="workspaces:resend_group",
+    dependencies=[Depends(check_csrf)],
+)
+def resend_group(
+    workspace_id: uuid.UUID, group_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+):
+    return _resend_team(request, actor, session, workspace_id, group_id, CLIENT_GROUP)
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/roles/{role_id}/assign",
+    name="workspaces:assign",
+    dependencies=[Depends(check_csrf)],
+)
+def assign_role(
+    workspace_id: uuid.UUID,
+    role_id: uuid.UUID,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    user_id: str = Form(""),
+    recipient: str = Form(""),
+    user_type: str = Form("client"),
+):
+    """Assign: an existing member picked from the list, or a new client / internal user."""
+    try:
+        picked = uuid.UUID(user_id) if user_id.strip() else None
+        if picked is None and not recipient.strip():
+            raise InvalidInput("Pick a member, or enter an email or phone number.", field="recipient")
+        assignment, added = roles.assign(
+            session,
+            actor,
+            workspace_id,
+            role_id,
+            user_id=picked,
+            recipient=None if picked else recipient,
+            user_type=user_type,
+        )
+    except ValueError:
+        session.rollback()
+        return _back(actor, workspace_id, {"error": "No such member."}, request)
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(actor, workspace_id, {"error": exc.message}, request)
+    who = assignment.user.name or assignment.user.email or assignment.user.phone
+    notice = f"{who} now holds this role."
+    if added is not None and added.outcome == "invited":
+        notice = f"{who} was invited and now holds this role."
+    return _back(actor, workspace_id, {"notice": notice}, request)
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/roles",
+    name="workspaces:add_role",
+    dependencies=[Depends(check_csrf)],
+)
+def add_role(
+    workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
+):
+    try:
+        roles.add_roles(session, actor, workspace_id, [name])
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(actor, workspace_id, {"error": exc.message}, request)
+    return _back(actor, workspace_id, {"notice": f"Role “{name.strip()}” added."}, request)
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/actions",
+    name="workspaces:add_action",
+    dependencies=[Depends(check_csrf)],
+)
+def add_action(
+    workspace_id: uuid.UUID,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    title: str = Form(""),
+    role_id: str = Form(""),
+    due_on: str = Form(""),
+):
+    try:
+        try:
+            role = uuid.UUID(role_id) if role_id.strip() else None
+        except ValueError as exc:
+            raise InvalidInput("No such role in this workspace.", field="role_id") from exc
+        try:
+            due = date.fromisoformat(due_on) if due_on.strip() else None
+        except ValueError as exc:
+            raise InvalidInput("The due date is not a date (YYYY-MM-DD).", field="due_on") from exc
+        action = roles.add_action(session, actor, workspace_id, title=title, role_id=role, due_on=due)
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(actor, workspace_id, {"error": exc.message}, request, anchor="#actions")
+    return _back(
+        actor, workspace_id, {"notice": f"Action “{action.title}” added."}, request, anchor="#actions"
+    )
+
+
 @router.get("/p/{slug}/workspaces/{workspace_id}", name="workspaces:show")
 def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep):
-    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    workspace, views, team_rows = people.members_view(session, actor, workspace_id)
     can_share = policy.can(actor.role, Action.WORKSPACE_LINK_MANAGE)
     can_answer = policy.can(actor.role, Action.JOIN_REQUEST_APPROVE)
+    can_add = policy.can(actor.role, Action.WORKSPACE_ADD_MEMBERS)
     requests = []
     if can_answer:
         rows, _ = links_service.list_join_requests(session, actor, workspace_id=workspace.id, limit=200)
         requests = [(r, links_service.existing_member(session, actor.portal.id, r.email)) for r in rows]
-    can_invite_internal = policy.can(actor.role, Action.INVITE_INTERNAL)
-    return render(
+    teams, groups = [], []
+    if can_add:
+        teams = teams_service.list_teams(session, actor, kind=TEAM)
+        groups = teams_service.list_teams(session, actor, kind=CLIENT_GROUP)
+    flow = workspace.kind == FLOW
+    flash = read_flash(request) or {}
+    response = render(
         request,
         "workspaces/show.html",
         {
             "nav": "workspaces",
             "workspace": workspace,
-            "members": workspaces_service.members(session, workspace),
+            "members": views,
+            "team_rows": team_rows,
+            "teams": teams,
+            "groups": groups,
+            "roles": roles.list_roles(session, actor, workspace.id) if flow else [],
+            "actions": roles.list_actions(session, actor, workspace.id) if flow else [],
             "view": links_service.workspace_link(session, actor, workspace.id) if can_share else None,
             "requests": requests,
-            "can_invite_internal": can_invite_internal,
+            "can_add": can_add,
+            "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
+            "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
+            "can_resend": policy.can(actor.role, Action.WORKSPACE_RESEND),
+            "can_assign": policy.can(actor.role, Action.WORKSPACE_ROLES),
+            "can_add_action": policy.can(actor.role, Action.WORKSPACE_ACTION_ADD),
             "grantable_roles": [
                 str(r) for r in INTERNAL_ROLES if policy.check_grant_role(actor.role, r) is None
             ],
-            "notice": request.query_params.get("notice"),
+            "notice": flash.get("notice") or request.query_params.get("notice"),
+            "flash": flash,
         },
     )
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response

@@ -75,3 +75,153 @@ document.addEventListener("submit", (event) => {
     setTimeout(() => { b.disabled = true; }, 0);
   });
 });
+
+// Show or hide the element a button names (Not Joined → Resend Invitation, Assign, "+").
+document.addEventListener("click", (event) => {
+  const toggler = event.target.closest("[data-toggle]");
+  if (!toggler) return;
+  const target = document.getElementById(toggler.dataset.toggle);
+  if (target) {
+    target.hidden = !target.hidden;
+    if (!target.hidden) {
+      const first = target.querySelector("input:not([type=hidden]), select, button[type=submit]");
+      if (first) first.focus();
+    }
+  }
+  event.preventDefault();
+});
+
+// A dialog marked data-autopen opens with the page (e.g. to show an error inside it).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("dialog[data-autopen]").forEach((d) => { if (!d.open) d.showModal(); });
+});
+
+// Workspace Invite panel: suggestions as you type (this portal's members only), picked people
+// become chips; nothing found → "No matches found" with Invite New Client / Internal User.
+(() => {
+  const panel = () => document.getElementById("invite-panel");
+  let timer = null;
+  let asked = 0;
+  const looksLikeAddress = (q) => q.includes("@") || /^\+?[\d\s().\-/]{4,}$/.test(q);
+
+  function pick(form, person) {
+    const chips = form.querySelector("[data-picked]");
+    if (chips.querySelector(`input[value="${person.id}"]`)) return;
+    const chip = document.createElement("span");
+    chip.className = "chip";
+    chip.dataset.chip = person.label;
+    chip.textContent = person.label + " ";
+    const input = document.createElement("input");
+    input.type = "hidden"; input.name = "user_ids"; input.value = person.id;
+    const remove = document.createElement("button");
+    remove.type = "button"; remove.textContent = "×"; remove.setAttribute("aria-label", "Remove " + person.label);
+    remove.addEventListener("click", () => chip.remove());
+    chip.append(input, remove);
+    chips.append(chip);
+  }
+
+  async function search(input) {
+    const dialog = panel();
+    const form = input.form;
+    const list = form.querySelector("[data-suggestions]");
+    const none = form.querySelector("[data-no-matches]");
+    const q = input.value.trim();
+    const mine = ++asked;
+    if (!q) { list.hidden = true; none.hidden = true; return; }
+    let items = [];
+    try {
+      const r = await fetch(`${dialog.dataset.peopleUrl}?q=${encodeURIComponent(q)}&limit=8`, {
+        credentials: "same-origin", headers: { Accept: "application/json" },
+      });
+      if (r.ok) items = (await r.json()).items || [];
+    } catch (e) { items = []; }
+    if (mine !== asked) return; // a newer keystroke has its own answer coming
+    list.replaceChildren();
+    items.forEach((m) => {
+      const u = m.user;
+      const address = u.email || u.phone || "";
+      const label = u.name ? `${u.name} (${address})` : address;
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = `${label} · ${m.user_type === "client" ? "Client" : "Internal user"}`;
+      b.dataset.suggestion = address;
+      b.addEventListener("click", () => {
+        pick(form, { id: u.id, label: u.name || address });
+        input.value = ""; list.hidden = true; none.hidden = true; input.focus();
+      });
+      li.append(b);
+      list.append(li);
+    });
+    list.hidden = items.length === 0;
+    none.hidden = items.length !== 0;
+  }
+
+  document.addEventListener("input", (event) => {
+    if (!event.target.matches("[data-people-search]")) return;
+    clearTimeout(timer);
+    const input = event.target;
+    timer = setTimeout(() => search(input), 180);
+  });
+  document.addEventListener("keydown", (event) => {
+    // Enter in the search box searches now rather than submitting the form.
+    if (event.key === "Enter" && event.target.matches("[data-people-search]")) {
+      event.preventDefault();
+      clearTimeout(timer);
+      search(event.target);
+    }
+  });
+  document.addEventListener("click", (event) => {
+    const opener = event.target.closest("[data-new-person]");
+    if (opener) {
+      const dialog = opener.closest("dialog");
+      const pickForm = dialog.querySelector("[data-pick-form]");
+      const newForm = dialog.querySelector("[data-new-person-form]");
+      const q = pickForm.querySelector("[data-people-search]").value.trim();
+      const internal = opener.dataset.newPerson === "internal";
+      newForm.querySelector("input[name=new_user_type]").value = internal ? "internal" : "client";
+      newForm.querySelector("[data-new-title]").textContent = internal ? "Invite a New Internal User" : "Invite a New Client";
+      newForm.querySelector("[data-new-submit]").textContent = internal ? "Add Internal User" : "Add Client";
+      newForm.querySelector("input[name=recipient]").value = looksLikeAddress(q) ? q : "";
+      newForm.querySelector("input[name=name]").value = looksLikeAddress(q) ? "" : q;
+      pickForm.hidden = true;
+      newForm.hidden = false;
+      (looksLikeAddress(q) ? newForm.querySelector("input[name=name]") : newForm.querySelector("input[name=recipient]")).focus();
+      event.preventDefault();
+    }
+    const back = event.target.closest("[data-new-back]");
+    if (back) {
+      const dialog = back.closest("dialog");
+      dialog.querySelector("[data-new-person-form]").hidden = true;
+      dialog.querySelector("[data-pick-form]").hidden = false;
+      event.preventDefault();
+    }
+  });
+})();
+
+// Contacts "+": the details first, then Next shows the three endings.
+document.addEventListener("click", (event) => {
+  const next = event.target.closest("[data-next]");
+  if (!next) return;
+  const form = next.closest("form");
+  const first = form.querySelector("[data-step='1']");
+  const fields = Array.from(first.querySelectorAll("input, textarea, select"));
+  if (!fields.every((f) => f.reportValidity())) { event.preventDefault(); return; }
+  first.hidden = true;
+  form.querySelector("[data-step='2']").hidden = false;
+  event.preventDefault();
+});
+
+// New workspace: role names only for flows.
+document.addEventListener("change", (event) => {
+  if (event.target.matches("select[data-kind]")) {
+    const roles = event.target.form.querySelector("[data-flow-only]");
+    if (roles) roles.hidden = event.target.value !== "flow";
+  }
+});
+
+// Choosing from a "+" menu closes it.
+document.addEventListener("click", (event) => {
+  const item = event.target.closest(".plus-menu .menu [data-open]");
+  if (item) item.closest(".menu").hidden = true;
+});

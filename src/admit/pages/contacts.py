@@ -1,0 +1,195 @@
+"""Contacts: the people someone keeps at hand, and the "+" that invites a client, an internal
+user or a client group. After the details, Next offers three endings (``contacts.service``):
+Add to Workspace (existing or new), Add to Contacts (sends a portal invitation), Add to
+Contacts Quietly (sends nothing; Invite later sends it in one click)."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Depends, Form, Request
+
+from admit import policy
+from admit.contacts import service as contacts_service
+from admit.errors import DomainError, InvalidInput
+from admit.pages.deps import FLASH_COOKIE, PageActor, check_csrf, read_flash, redirect, render, set_flash
+from admit.policy import Action
+from admit.teams import service as teams_service
+from admit.teams.models import CLIENT_GROUP, TEAM
+from admit.web import SessionDep
+from admit.workspaces import people
+from admit.workspaces import service as workspaces_service
+
+router = APIRouter()
+
+_SHOWN_STATUSES = (409, 422)
+
+
+def _back(request: Request, actor, flash: dict):
+    response = redirect(f"/p/{actor.portal.slug}/contacts")
+    set_flash(request, response, flash)
+    return response
+
+
+@router.get("/p/{slug}/contacts", name="contacts:list")
+def contacts_list(request: Request, actor: PageActor, session: SessionDep):
+    if not policy.can(actor.role, Action.CONTACT_MANAGE):
+        return redirect(f"/p/{actor.portal.slug}")
+    workspaces, _ = workspaces_service.list_workspaces(session, actor, limit=200)
+    groups = teams_service.list_teams(session, actor, kind=CLIENT_GROUP)
+    teams = teams_service.list_teams(session, actor, kind=TEAM)
+    sizes = {k: len(v) for k, v in teams_service.members_of(session, [t.id for t in groups + teams]).items()}
+    flash = read_flash(request) or {}
+    response = render(
+        request,
+        "contacts/list.html",
+        {
+            "nav": "contacts",
+            "contacts": contacts_service.list_contacts(session, actor),
+            "workspaces": workspaces,
+            "groups": groups,
+            "teams": teams,
+            "sizes": sizes,
+            "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
+            "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
+            "can_manage_groups": policy.can(actor.role, Action.CLIENT_GROUP_MANAGE),
+            "can_manage_teams": policy.can(actor.role, Action.TEAM_MANAGE),
+            "can_create_workspace": policy.can(actor.role, Action.WORKSPACE_CREATE),
+            "notice": flash.get("notice") or request.query_params.get("notice"),
+            "flash": flash,
+        },
+    )
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+    return response
+
+
+def _workspace_choice(workspace_id: str, workspace_name: str) -> tuple[uuid.UUID | None, str | None]:
+    """Add to Workspace: an existing one picked from the list, or a new one named on the spot."""
+    if workspace_id.strip():
+        try:
+            return uuid.UUID(workspace_id), None
+        except ValueError as exc:
+            raise InvalidInput("No such workspace.", field="workspace_id") from exc
+    if workspace_name.strip():
+        return None, workspace_name.strip()
+    raise InvalidInput("Choose a workspace, or name a new one.", field="workspace_id")
+
+
+@router.post("/p/{slug}/contacts", name="contacts:add", dependencies=[Depends(check_csrf)])
+def contacts_add(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    user_type: str = Form("client"),
+    name: str = Form(""),
+    recipient: str = Form(""),
+    then: str = Form("contacts"),
+    workspace_id: str = Form(""),
+    workspace_name: str = Form(""),
+):
+    try:
+        ws_id, ws_name = (
+            _workspace_choice(workspace_id, workspace_name) if then == "workspace" else (None, None)
+        )
+        result = contacts_service.add(
+            session,
+            actor,
+            recipient=recipient,
+            user_type=user_type,
+            name=name or None,
+            then=then,
+            workspace_id=ws_id,
+            workspace_name=ws_name,
+        )
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(request, actor, {"error": exc.message})
+    who = result.contact.user.name or result.contact.user.email or result.contact.user.phone
+    if result.workspace is not None:
+        verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
+            result.outcome, "already in"
+        )
+        notice = f"{who} was {verb} {result.workspace.name}."
+        if result.detail:
+            notice += " " + result.detail
+    else:
+        notice = f"{who}: {result.detail}" if result.detail else f"{who} was added to your contacts."
+    return _back(request, actor, {"notice": notice})
+
+
+@router.post(
+    "/p/{slug}/contacts/{contact_id}/invite", name="contacts:invite", dependencies=[Depends(check_csrf)]
+)
+def contacts_invite(contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep):
+    try:
+        result = contacts_service.invite(session, actor, contact_id)
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(request, actor, {"error": exc.message})
+    user = result.contact.user
+    return _back(request, actor, {"notice": f"{user.email or user.phone}: {result.detail}"})
+
+
+@router.post("/p/{slug}/client-groups", name="contacts:add_group", dependencies=[Depends(check_csrf)])
+def groups_add(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    name: str = Form(""),
+    recipients: str = Form(""),
+    then: str = Form("group"),
+    workspace_id: str = Form(""),
+    workspace_name: str = Form(""),
+):
+    """Invite a client group: create it with its people (new addresses are invited as clients),
+    then, for Add to Workspace, add the whole group to an existing or new workspace."""
+    try:
+        ws_id, ws_name = (
+            _workspace_choice(workspace_id, workspace_name) if then == "workspace" else (None, None)
+        )
+        change = teams_service.create(session, actor, kind=CLIENT_GROUP, name=name, recipients=recipients)
+        invited = sum(1 for r in change.results if r.outcome == "invited")
+        added = sum(1 for r in change.results if r.outcome == "added")
+        skipped = [r for r in change.results if r.outcome == "skipped"]
+        notice = f"Client group {change.team.name} created: {added} added, {invited} invited"
+        notice += f", {len(skipped)} skipped ({skipped[0].detail})." if skipped else "."
+        if then == "workspace":
+            if ws_id is None:
+                ws_id = workspaces_service.create(session, actor, name=ws_name or "").id
+            workspace = workspaces_service.get_or_raise(session, actor, ws_id)
+            people.add_people(session, actor, workspace.id, group_ids=[change.team.id])
+            notice += f" The group was added to {workspace.name}."
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(request, actor, {"error": exc.message})
+    return _back(request, actor, {"notice": notice})
+
+
+@router.post("/p/{slug}/teams", name="contacts:add_team", dependencies=[Depends(check_csrf)])
+def teams_add(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    name: str = Form(""),
+    recipients: str = Form(""),
+):
+    """A new internal team with internal users already in the portal (owners and admins)."""
+    try:
+        change = teams_service.create(session, actor, kind=TEAM, name=name, recipients=recipients)
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(request, actor, {"error": exc.message})
+    added = sum(1 for r in change.results if r.outcome == "added")
+    skipped = [r for r in change.results if r.outcome == "skipped"]
+    notice = f"Team {change.team.name} created with {added} {'person' if added == 1 else 'people'}"
+    notice += f"; {len(skipped)} skipped ({skipped[0].detail})." if skipped else "."
+    return _back(request, actor, {"notice": notice})

@@ -1,0 +1,201 @@
+"""Workspaces and contacts in a real browser: the Invite panel ("No matches found" → Invite New
+Client), a client's magic link landing on their only workspace, Not Joined → Resend
+Invitation, and the Contacts "+" with Add to Contacts Quietly then Invite.
+
+Emails are read at /dev/mailbox, where the live server's worker delivers them.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser import gestures
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PORTAL = "Acme Inc."
+OWNER_EMAIL = "olivia@acme.com"
+MAIL_TIMEOUT_SECONDS = 10.0
+
+
+def set_up_portal(page: Page, server) -> None:
+    gestures.set_up_portal(
+        page,
+        server,
+        portal=PORTAL,
+        owner_name="Olivia Owner",
+        owner_email=OWNER_EMAIL,
+        password="owner-password-123",
+    )
+
+
+def create_workspace(page: Page, name: str) -> None:
+    page.get_by_role("link", name="Workspaces", exact=True).click()
+    page.get_by_label("New workspace").fill(name)
+    page.get_by_role("button", name="Create workspace").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+
+
+def invite_new_client(page: Page, email: str) -> None:
+    """Invite → type the address → "No matches found" → Invite New Client → Add Client."""
+    page.get_by_role("button", name="Invite", exact=True).click()
+    panel = page.locator("dialog#invite-panel")
+    expect(panel).to_be_visible()
+    panel.get_by_label("Type a name, email or phone number").fill(email)
+    expect(panel.get_by_text("No matches found")).to_be_visible()
+    panel.get_by_role("button", name="Invite New Client").click()
+    expect(panel.get_by_role("heading", name="Invite a New Client")).to_be_visible()
+    expect(panel.get_by_label("Email or phone number", exact=True)).to_have_value(email)
+    panel.get_by_role("button", name="Add Client").click()
+    expect(page.locator("[data-report]")).to_contain_text("1 invited.")
+
+
+def mailbox_rows(page: Page, server, to: str, at_least: int):
+    """The dev mailbox rows to ``to``, waiting until there are ``at_least`` of them."""
+    page.goto(server("/dev/mailbox"))
+    rows = page.locator(f'#mailbox tbody tr[data-to="{to}"]')
+    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+    while rows.count() < at_least and time.monotonic() < deadline:
+        page.wait_for_timeout(150)
+        page.reload()
+    expect(rows).to_have_count(at_least)
+    return rows
+
+
+def newest_link(page: Page, server, to: str, count: int = 1) -> str:
+    rows = mailbox_rows(page, server, to, count)
+    rows.first.get_by_role("link").click()
+    link = page.locator('pre.mail a[href*="/invite/"]')
+    expect(link).to_have_count(1)
+    return link.get_attribute("href")
+
+
+def status_of(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_new_client_from_the_invite_panel_sees_only_their_workspace(live_server, new_context, shot):
+    server = live_server
+    owner = new_context().new_page()
+    set_up_portal(owner, server)
+    create_workspace(owner, "Other deal")
+    create_workspace(owner, "Kitchen remodel")
+    invite_new_client(owner, "cleo@client.org")
+    row = owner.locator('#workspace-members tr[data-address="cleo@client.org"]')
+    expect(row.locator("[data-status]")).to_have_text("Not Joined")
+    shot(owner, "invited")
+
+    cleo = new_context().new_page()
+    cleo.goto(newest_link(cleo, server, "cleo@client.org"))
+    cleo.get_by_role("button", name=f"Join {PORTAL}").click()
+    expect(cleo.get_by_role("heading", name=f"Welcome to {PORTAL}")).to_be_visible()
+    expect(cleo.locator("#my-workspaces tbody tr[data-workspace]")).to_have_count(1)
+    expect(cleo.locator("#my-workspaces")).to_contain_text("Kitchen remodel")
+    expect(cleo.locator("#my-workspaces")).not_to_contain_text("Other deal")
+    expect(cleo.get_by_role("link", name="Workspaces", exact=True)).to_have_count(0)
+    shot(cleo, "client-home")
+    cleo.get_by_role("link", name="Kitchen remodel").click()
+    expect(cleo.get_by_role("heading", name="Kitchen remodel")).to_be_visible()
+    for name in ("Invite", "Create workspace", "Add action", "Assign", "Resend Invitation"):
+        expect(cleo.get_by_role("button", name=name, exact=True)).to_have_count(0)
+    expect(cleo.locator('#workspace-members tr[data-address="cleo@client.org"] [data-status]')).to_have_text(
+        "Joined"
+    )
+    shot(cleo, "client-workspace")
+
+
+def test_not_joined_resend_invitation(live_server, new_context, shot):
+    server = live_server
+    owner = new_context().new_page()
+    set_up_portal(owner, server)
+    create_workspace(owner, "Q3 Audit")
+    workspace_url = owner.url.split("?")[0]
+    invite_new_client(owner, "rita@client.org")
+    mail = new_context().new_page()
+    old = newest_link(mail, server, "rita@client.org")
+
+    owner.goto(workspace_url)
+    row = owner.locator('#workspace-members tr[data-address="rita@client.org"]')
+    expect(row.get_by_role("button", name="Resend Invitation")).to_be_hidden()
+    row.get_by_role("button", name="Not Joined").click()
+    row.get_by_role("button", name="Resend Invitation").click()
+    expect(owner.locator(".notice")).to_contain_text("Invitation resent to rita@client.org.")
+    shot(owner, "resent")
+
+    new = newest_link(mail, server, "rita@client.org", count=2)
+    assert new != old
+    assert status_of(old) == 404  # the resend replaced the token: the old link is dead
+    assert status_of(new) == 200
+    mail.goto(old)
+    expect(mail.get_by_role("button", name=f"Join {PORTAL}")).to_have_count(0)
+
+
+def test_contacts_quietly_then_invite(live_server, new_context, shot):
+    server = live_server
+    owner = new_context().new_page()
+    set_up_portal(owner, server)
+    owner.get_by_role("link", name="Contacts").click()
+    expect(owner.get_by_role("heading", name="Contacts")).to_be_visible()
+    owner.get_by_role("button", name="Add").click()
+    owner.get_by_role("button", name="Invite a client", exact=True).click()
+    dialog = owner.locator("dialog#contact-client")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Name").fill("Quinn Client")
+    dialog.get_by_label("Email or phone number").fill("quinn@client.org")
+    dialog.get_by_role("button", name="Next").click()
+    expect(dialog.get_by_role("button", name="Add to Workspace")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Add to Contacts", exact=True)).to_be_visible()
+    shot(owner, "three-endings")
+    dialog.get_by_role("button", name="Add to Contacts Quietly").click()
+    expect(owner.locator(".notice")).to_contain_text("Nothing was sent.")
+    row = owner.locator('#contacts tr[data-address="quinn@client.org"]')
+    expect(row.locator("[data-status]")).to_have_text("Not invited")
+
+    mail = new_context().new_page()
+    mail.goto(server("/dev/mailbox"))
+    mail.wait_for_timeout(600)  # the worker polls every 0.2 s: anything sent would be here by now
+    mail.reload()
+    expect(mail.locator('#mailbox tbody tr[data-to="quinn@client.org"]')).to_have_count(0)
+
+    row.get_by_role("button", name="Invite").click()
+    expect(owner.locator(".notice")).to_contain_text("Invitation sent.")
+    expect(row.locator("[data-status]")).to_have_text("Invited")
+    mailbox_rows(mail, server, "quinn@client.org", 1)
+    shot(owner, "invited")
+
+
+def test_suggestions_add_an_existing_member(live_server, new_context):
+    """Typing part of a name suggests this portal's members; picking one adds them (Joined)."""
+    server = live_server
+    owner = new_context().new_page()
+    set_up_portal(owner, server)
+    create_workspace(owner, "First")
+    invite_new_client(owner, "cleo@client.org")
+    cleo = new_context().new_page()
+    cleo.goto(newest_link(cleo, server, "cleo@client.org"))
+    cleo.get_by_label("Your name").fill("Cleo Client")
+    cleo.get_by_role("button", name=f"Join {PORTAL}").click()
+    expect(cleo.get_by_role("heading", name=f"Welcome to {PORTAL}")).to_be_visible()
+
+    create_workspace(owner, "Second")
+    owner.get_by_role("button", name="Invite", exact=True).click()
+    panel = owner.locator("dialog#invite-panel")
+    panel.get_by_label("Type a name, email or phone number").fill("cleo")
+    panel.locator('[data-suggestion="cleo@client.org"]').click()
+    expect(panel.locator('[data-chip="Cleo Client"]')).to_be_visible()
+    panel.get_by_role("button", name="Invite", exact=True).click()
+    expect(owner.locator("[data-report]")).to_contain_text("1 added.")
+    expect(owner.locator('#workspace-members tr[data-address="cleo@client.org"] [data-status]')).to_have_text(
+        "Joined"
+    )
+    expect(owner).to_have_url(re.compile(r"/workspaces/"))

@@ -1,0 +1,531 @@
+"""The permission table of DESIGN.md ("Who may do what"), walked through the real API.
+
+This is the reference for anyone changing permissions: ``ROWS`` below is the table, one row per
+action and one column per kind of caller. Change ``admit.policy``, then the cell here; the diff
+shows in review. ``tests/test_policy.py`` checks the policy module itself; this module checks
+that every route really asks it (and answers 401/403/404 as it should).
+
+The columns (callers), all asking about portal A:
+
+- ``owner``, ``admin``, ``member`` (an internal member), ``client``: people of portal A who
+  joined with a password, signed in with a browser session (cookie + ``X-CSRF-Token``);
+- ``outsider``: no credentials at all;
+- ``other_portal``: the owner of portal B, signed in, not in portal A.
+
+A cell is ``ALLOW`` (the call succeeds with a 2xx and writes what it should) or the status the
+call must answer, having written nothing: 401 nobody signed in, 403 not allowed, 404 a portal or
+workspace you are not in (never 403 for those: their existence is not told).
+
+Each row is one test per database (``test_row[sqlite-invite-internal]``) that builds the world
+below, then runs its six cells in the table's order, each as a subtest named after the cell
+(``[invite-internal × member]``) with a target of its own (a new address, a new invitation, a
+new join request...), so one cell's success cannot make the next one's call a no-op.
+
+The world (``build_world``): portal A with its owner, an admin, an internal member and a
+client; a flow workspace W ("Loan") that the owner, the member (its "Reviewer") and the client
+(its "Client signer") are in; a flow workspace X that only the owner is in; portal B with its
+owner.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy import func, select
+
+from admit.auth import passwords
+from admit.contacts.models import Contact
+from admit.invitations.models import Invitation
+from admit.links import service as links_service
+from admit.links.models import InviteLink, JoinRequest, LinkSignup
+from admit.members.models import User
+from admit.portals.models import Portal
+from admit.settings import Settings
+from admit.teams.models import Team
+from admit.workspaces import people, roles
+from admit.workspaces import service as workspaces_service
+from admit.workspaces.models import Workspace, WorkspaceAction, WorkspaceMember, WorkspaceRole
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    PortalFixture,
+    actor_for,
+    create_portal,
+    invite,
+    last_link,
+    login,
+    member_joins,
+)
+
+ALLOW = "allow"
+ACTORS = ("owner", "admin", "member", "client", "outsider", "other_portal")
+
+# fmt: off
+_TABLE: dict[str, tuple] = {
+    #                                    owner  admin  member client outsider other_portal
+    # invite new internal users (portal; new people into a workspace)
+    "invite-internal":                  (ALLOW, ALLOW, 403,   403,   401,     404),
+    "invite-internal-to-workspace":     (ALLOW, ALLOW, 403,   403,   401,     404),
+    # add existing internal users to a workspace
+    "add-internal-to-workspace":        (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    # invite new or existing clients (portal or workspace)
+    "invite-client":                    (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "invite-client-to-workspace":       (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "add-client-to-workspace":          (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    # resend / revoke a pending portal invitation
+    "resend-invitation":                (ALLOW, ALLOW, 403,   403,   401,     404),
+    "revoke-invitation":                (ALLOW, ALLOW, 403,   403,   401,     404),
+    # resend a workspace invitation: internal members only in workspaces they are in. Clients are
+    # refused by role (403) before any workspace is looked up, so that tells them nothing either.
+    "resend-workspace-invitation":      (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "resend-in-workspace-not-in":       (ALLOW, ALLOW, 404,   403,   401,     404),
+    # manage the invite link (copy, refresh, policy)
+    "copy-invite-link":                 (ALLOW, ALLOW, 403,   403,   401,     404),
+    "change-invite-link-policy":        (ALLOW, ALLOW, 403,   403,   401,     404),
+    "refresh-invite-link":              (ALLOW, ALLOW, 403,   403,   401,     404),
+    # create workspaces, add actions (internal members: in workspaces they are in)
+    "create-workspace":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "add-action":                       (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "add-action-in-workspace-not-in":   (ALLOW, ALLOW, 404,   403,   401,     404),
+    # approve a workspace join request, choosing the user type (internal only if admin)
+    "approve-join-request-as-client":   (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "approve-join-request-as-internal": (ALLOW, ALLOW, 403,   403,   401,     404),
+    # change portal policies, products
+    "change-portal-settings":           (ALLOW, ALLOW, 403,   403,   401,     404),
+    # internal teams (owners and admins); client groups and contacts (internal users)
+    "create-team":                      (ALLOW, ALLOW, 403,   403,   401,     404),
+    "create-client-group":              (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "add-contact":                      (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    # see a workspace: one you are in; one you are not in is 404, not 403 (admins see all)
+    "see-workspace":                    (ALLOW, ALLOW, ALLOW, ALLOW, 401,     404),
+    "see-workspace-not-in":             (ALLOW, ALLOW, 404,   404,   401,     404),
+    # accept an invitation / join by link: anyone with a valid token, no credentials needed
+    "accept-invitation":                (ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW),
+    "sign-up-by-portal-link":           (ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW),
+    "ask-to-join-by-workspace-link":    (ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW),
+}
+# fmt: on
+ROWS: dict[str, dict[str, Any]] = {
+    row: dict(zip(ACTORS, cells, strict=True)) for row, cells in _TABLE.items()
+}
+
+# Cells where the service disagrees with DESIGN.md today:
+#   {(row, actor): (the status it answers instead, why)}
+# Each is a strict xfail: the cell must still answer that status; once it answers what the table
+# says, it fails and asks for its line here to be deleted.
+DISAGREEMENTS: dict[tuple[str, str], tuple[int, str]] = {}
+
+
+# --- the world ------------------------------------------------------------------------------
+
+PEOPLE = {
+    "owner": "owner@acme.com",
+    "admin": "ada@acme.com",
+    "member": "mel@acme.com",
+    "client": "cleo@client.org",
+    "other_portal": "boss@other.com",
+}
+PASSWORDS = {"owner": OWNER_PASSWORD, "other_portal": OWNER_PASSWORD}
+
+
+@dataclass
+class World:
+    db: Any
+    worker: Any
+    a: PortalFixture
+    b: PortalFixture
+    w: uuid.UUID  # flow workspace: the owner, the member and the client are in it
+    x: uuid.UUID  # flow workspace: only the owner is in it
+    reviewer: uuid.UUID  # a role of W
+
+    def api(self, path: str) -> str:
+        return f"/api/v1/portals/{self.a.slug}{path}"
+
+    def scalar(self, query):
+        with self.db.unit_of_work() as session:
+            return session.scalar(query)
+
+    def count(self, model, *where) -> int:
+        return self.scalar(select(func.count()).select_from(model).where(*where))
+
+    def as_owner(self, fn: Callable):
+        """``fn(session, actor)`` as portal A's owner, through the services."""
+        with self.db.unit_of_work() as session:
+            return fn(session, actor_for(session, self.a.slug, self.a.owner_email))
+
+
+def build_world(db, worker) -> World:
+    a = create_portal(db)
+    b = create_portal(db, name="Other Co", owner_email=PEOPLE["other_portal"])
+    member_joins(db, worker, a, PEOPLE["admin"], role="admin")
+    member_joins(db, worker, a, PEOPLE["member"])
+    member_joins(db, worker, a, PEOPLE["client"], user_type="client")
+    with db.unit_of_work() as session:
+        ids = dict(session.execute(select(User.email, User.id)).all())
+        owner = actor_for(session, a.slug, a.owner_email)
+        w = workspaces_service.create(
+            session, owner, name="Loan", kind="flow", roles=["Reviewer", "Client signer"]
+        )
+        x = workspaces_service.create(session, owner, name="Owner only", kind="flow")
+        member, client = ids[PEOPLE["member"]], ids[PEOPLE["client"]]
+        people.add_people(session, owner, w.id, user_ids=[member, client])
+        reviewer, signer = session.scalars(
+            select(WorkspaceRole.id)
+            .where(WorkspaceRole.workspace_id == w.id)
+            .order_by(WorkspaceRole.position)
+        ).all()
+        roles.assign(session, owner, w.id, reviewer, user_id=member)
+        roles.assign(session, owner, w.id, signer, user_id=client)
+        return World(db=db, worker=worker, a=a, b=b, w=w.id, x=x.id, reviewer=reviewer)
+
+
+def sign_in(client, actor: str) -> dict:
+    """Headers (and the client's cookie) for ``actor``: a browser session, or nothing."""
+    client.cookies.clear()
+    if actor == "outsider":
+        return {}
+    return {"X-CSRF-Token": login(client, PEOPLE[actor], PASSWORDS.get(actor, PASSWORD))}
+
+
+def fresh(actor: str, address: str) -> str:
+    """An address of the cell's own: ``fresh("admin", "jo@home.net")`` → ``admin.jo@home.net``."""
+    return f"{actor.replace('_', '-')}.{address}"
+
+
+# --- the calls: one per row, on a target made for the cell ------------------------------------
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    json: dict | None = None
+    # What the call would change, read before and after: it must change when allowed (calls
+    # that write) and must not change when refused.
+    probe: Callable[[], Any] | None = None
+
+
+CALLS: dict[str, Callable[[World, str], Call]] = {}
+
+
+def call(row: str):
+    def register(fn):
+        assert row in ROWS, row
+        CALLS[row] = fn
+        return fn
+
+    return register
+
+
+def invitations_to(w: World, address: str) -> Callable[[], int]:
+    return lambda: w.count(Invitation, Invitation.recipient == address)
+
+
+def in_workspace(w: World, workspace_id, address: str) -> Callable[[], int]:
+    return lambda: w.count(
+        WorkspaceMember,
+        WorkspaceMember.workspace_id == workspace_id,
+        WorkspaceMember.user_id.in_(select(User.id).where(User.email == address)),
+    )
+
+
+@call("invite-internal")
+def _(w: World, actor: str) -> Call:
+    to = fresh(actor, "staff@acme.com")
+    body = {"recipients": [to], "user_type": "internal", "role": "member"}
+    return Call("POST", w.api("/invitations"), body, invitations_to(w, to))
+
+
+@call("invite-internal-to-workspace")
+def _(w: World, actor: str) -> Call:
+    to = fresh(actor, "staff@acme.com")
+    body = {"recipients": [to], "new_user_type": "internal"}
+    return Call("POST", w.api(f"/workspaces/{w.w}/members"), body, invitations_to(w, to))
+
+
+@call("add-internal-to-workspace")
+def _(w: World, actor: str) -> Call:
+    ivy = fresh(actor, "ivy@acme.com")
+    member_joins(w.db, w.worker, w.a, ivy)
+    body = {"user_ids": [str(w.scalar(select(User.id).where(User.email == ivy)))]}
+    return Call("POST", w.api(f"/workspaces/{w.w}/members"), body, in_workspace(w, w.w, ivy))
+
+
+@call("invite-client")
+def _(w: World, actor: str) -> Call:
+    to = fresh(actor, "jo@home.net")
+    body = {"recipients": [to], "user_type": "client"}
+    return Call("POST", w.api("/invitations"), body, invitations_to(w, to))
+
+
+@call("invite-client-to-workspace")
+def _(w: World, actor: str) -> Call:
+    to = fresh(actor, "jo@home.net")
+    return Call("POST", w.api(f"/workspaces/{w.w}/members"), {"recipients": [to]}, in_workspace(w, w.w, to))
+
+
+@call("add-client-to-workspace")
+def _(w: World, actor: str) -> Call:
+    cora = fresh(actor, "cora@client.org")
+    member_joins(w.db, w.worker, w.a, cora, user_type="client", password=None)
+    return Call(
+        "POST", w.api(f"/workspaces/{w.w}/members"), {"recipients": [cora]}, in_workspace(w, w.w, cora)
+    )
+
+
+def _pending_invitation(w: World, actor: str) -> uuid.UUID:
+    return invite(w.db, w.a, [fresh(actor, "pending@acme.com")]).invited[0].id
+
+
+@call("resend-invitation")
+def _(w: World, actor: str) -> Call:
+    inv = _pending_invitation(w, actor)
+    probe = lambda: w.scalar(select(Invitation.send_count).where(Invitation.id == inv))  # noqa: E731
+    return Call("POST", w.api(f"/invitations/{inv}/resend"), None, probe)
+
+
+@call("revoke-invitation")
+def _(w: World, actor: str) -> Call:
+    inv = _pending_invitation(w, actor)
+    probe = lambda: w.scalar(select(Invitation.status).where(Invitation.id == inv))  # noqa: E731
+    return Call("POST", w.api(f"/invitations/{inv}/revoke"), None, probe)
+
+
+def _resend_in(w: World, actor: str, workspace_id) -> Call:
+    """A new client added to the workspace by the owner (Not Joined); Resend Invitation."""
+    to = fresh(actor, "nora@home.net")
+    added = w.as_owner(lambda s, owner: people.add_people(s, owner, workspace_id, recipients=[to]))
+    probe = lambda: w.scalar(select(Invitation.send_count).where(Invitation.recipient == to))  # noqa: E731
+    return Call("POST", w.api(f"/workspaces/{workspace_id}/members/{added[0].user_id}/resend"), None, probe)
+
+
+@call("resend-workspace-invitation")
+def _(w: World, actor: str) -> Call:
+    return _resend_in(w, actor, w.w)
+
+
+@call("resend-in-workspace-not-in")
+def _(w: World, actor: str) -> Call:
+    return _resend_in(w, actor, w.x)
+
+
+def _portal_link(w: World, column) -> Callable[[], Any]:
+    return lambda: w.scalar(select(column).where(InviteLink.portal_id == w.a.portal_id))
+
+
+@call("copy-invite-link")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api("/invite-link"))
+
+
+@call("change-invite-link-policy")
+def _(w: World, actor: str) -> Call:
+    w.as_owner(links_service.portal_link)
+    body = {"allowed_domains": [fresh(actor, "example.com")]}
+    return Call("PATCH", w.api("/invite-link"), body, _portal_link(w, InviteLink.allowed_domains))
+
+
+@call("refresh-invite-link")
+def _(w: World, actor: str) -> Call:
+    w.as_owner(links_service.portal_link)
+    return Call("POST", w.api("/invite-link/refresh"), None, _portal_link(w, InviteLink.token_hash))
+
+
+@call("create-workspace")
+def _(w: World, actor: str) -> Call:
+    name = f"Flow by {actor}"
+    body = {"name": name, "kind": "flow", "roles": ["Signer"]}
+    return Call("POST", w.api("/workspaces"), body, lambda: w.count(Workspace, Workspace.name == name))
+
+
+def _add_action(w: World, workspace_id, role_id=None) -> Call:
+    body = {"title": "Sign the form", "due_on": "2030-01-31", "role_id": str(role_id) if role_id else None}
+    probe = lambda: w.count(WorkspaceAction, WorkspaceAction.workspace_id == workspace_id)  # noqa: E731
+    return Call("POST", w.api(f"/workspaces/{workspace_id}/actions"), body, probe)
+
+
+@call("add-action")
+def _(w: World, actor: str) -> Call:
+    return _add_action(w, w.w, w.reviewer)
+
+
+@call("add-action-in-workspace-not-in")
+def _(w: World, actor: str) -> Call:
+    return _add_action(w, w.x)
+
+
+def _token(url: str) -> str:
+    return re.search(r"/join/([A-Za-z0-9_-]+)$", url).group(1)
+
+
+def _link_token(w: World, workspace_id=None) -> str:
+    if workspace_id is None:
+        return _token(w.as_owner(links_service.portal_link).url)
+    return _token(w.as_owner(lambda s, owner: links_service.workspace_link(s, owner, workspace_id)).url)
+
+
+def _approve(w: World, actor: str, user_type: str) -> Call:
+    """Someone asks to join W through its link; approve them as ``user_type``."""
+    with w.db.unit_of_work() as session:
+        request = links_service.request_to_join(
+            session, token=_link_token(w, w.w), email=fresh(actor, "jo@home.net"), name="Jo"
+        )
+        request_id = request.id
+    probe = lambda: w.scalar(select(JoinRequest.status).where(JoinRequest.id == request_id))  # noqa: E731
+    return Call("POST", w.api(f"/join-requests/{request_id}/approve"), {"user_type": user_type}, probe)
+
+
+@call("approve-join-request-as-client")
+def _(w: World, actor: str) -> Call:
+    return _approve(w, actor, "client")
+
+
+@call("approve-join-request-as-internal")
+def _(w: World, actor: str) -> Call:
+    return _approve(w, actor, "internal")
+
+
+@call("change-portal-settings")
+def _(w: World, actor: str) -> Call:
+    hours = 2 + ACTORS.index(actor)  # a value of the cell's own
+    body = {"invitation_ttl_seconds": hours * 3600, "client_require_password": True, "enabled_products": []}
+    probe = lambda: w.scalar(  # noqa: E731
+        select(Portal.invitation_ttl_seconds).where(Portal.id == w.a.portal_id)
+    )
+    return Call("PATCH", f"/api/v1/portals/{w.a.slug}", body, probe)
+
+
+@call("create-team")
+def _(w: World, actor: str) -> Call:
+    name = f"Tax ({actor})"
+    return Call("POST", w.api("/teams"), {"name": name}, lambda: w.count(Team, Team.name == name))
+
+
+@call("create-client-group")
+def _(w: World, actor: str) -> Call:
+    name = f"Smith family ({actor})"
+    body = {"name": name, "recipients": [fresh(actor, "smith@home.net")]}
+    return Call("POST", w.api("/client-groups"), body, lambda: w.count(Team, Team.name == name))
+
+
+@call("add-contact")
+def _(w: World, actor: str) -> Call:
+    body = {"recipient": fresh(actor, "jo@home.net"), "user_type": "client", "then": "quietly"}
+    return Call("POST", w.api("/contacts"), body, lambda: w.count(Contact))
+
+
+@call("see-workspace")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api(f"/workspaces/{w.w}"))
+
+
+@call("see-workspace-not-in")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api(f"/workspaces/{w.x}"))
+
+
+@call("accept-invitation")
+def _(w: World, actor: str) -> Call:
+    """An invitation addressed to the caller, to a portal they are not in: B for A's people, A
+    for B's owner, A for a new address (the outsider). The token is what counts; a signed-in
+    caller must be the person invited."""
+    if actor in ("owner", "admin", "member", "client"):
+        portal, to = w.b, PEOPLE[actor]
+    else:
+        portal, to = w.a, PEOPLE.get(actor) or fresh(actor, "jo@home.net")
+    inv = invite(w.db, portal, [to], user_type="client").invited[0].id
+    w.worker.drain()
+    probe = lambda: w.scalar(select(Invitation.status).where(Invitation.id == inv))  # noqa: E731
+    return Call("POST", f"/api/v1/invitations/{last_link(w.db, to)}/accept", {"name": "Jo"}, probe)
+
+
+@call("sign-up-by-portal-link")
+def _(w: World, actor: str) -> Call:
+    to = fresh(actor, "jo@home.net")
+    probe = lambda: w.count(LinkSignup, LinkSignup.email == to)  # noqa: E731
+    return Call("POST", f"/api/v1/links/{_link_token(w)}/signup", {"email": to, "name": "Jo"}, probe)
+
+
+@call("ask-to-join-by-workspace-link")
+def _(w: World, actor: str) -> Call:
+    to = fresh(actor, "jo@home.net")
+    probe = lambda: w.count(JoinRequest, JoinRequest.email == to)  # noqa: E731
+    return Call(
+        "POST", f"/api/v1/links/{_link_token(w, w.w)}/join-requests", {"email": to, "name": "Jo"}, probe
+    )
+
+
+assert set(CALLS) == set(ROWS), set(ROWS) ^ set(CALLS)
+
+
+# --- the test -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def api(_database, database_url):
+    """One app and test client per database for the module (the ``settings`` fixture's settings).
+
+    Building the app is most of what a test costs; it keeps no state between tests (each test
+    starts from empty tables, and each cell signs in afresh)."""
+    from fastapi.testclient import TestClient
+
+    from admit.app import create_app
+
+    settings = Settings(
+        database_url=database_url,
+        environment="test",
+        email_backend="dev",
+        rate_limits_enabled=False,
+        run_worker_in_web=False,
+    )
+    with TestClient(create_app(settings, db=_database, run_worker=False)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cheap_password_hashes():
+    """Argon2 at its lowest cost: each row makes a dozen accounts and signs six in, and the real
+    cost (~30-50 ms a hash) would be most of the module's time. Checks are unchanged."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
+
+
+def check_cell(client, world: World, row: str, actor: str) -> None:
+    expected = ROWS[row][actor]
+    c = CALLS[row](world, actor)
+    headers = sign_in(client, actor)
+    before = c.probe() if c.probe else None
+    r = client.request(c.method, c.path, json=c.json, headers=headers)
+    after = c.probe() if c.probe else None
+    cell = f"[{row} × {actor}] {c.method} {c.path}"
+    if (row, actor) in DISAGREEMENTS:
+        status, why = DISAGREEMENTS[row, actor]
+        assert r.status_code == status, (
+            f"{cell}: known to answer {status} ({why}), now {r.status_code}. If that is the table's "
+            f"{expected}, delete the cell from DISAGREEMENTS."
+        )
+        pytest.xfail(f"{cell}: DESIGN.md says {expected}, the service answers {status}: {why}")
+    if expected == ALLOW:
+        assert 200 <= r.status_code < 300, f"{cell}: expected allowed, got {r.status_code} {r.text}"
+        if c.probe and c.method != "GET":
+            assert after != before, f"{cell}: allowed, but nothing changed ({before!r})"
+    else:
+        assert r.status_code == expected, f"{cell}: expected {expected}, got {r.status_code} {r.text}"
+        if c.probe:
+            assert after == before, f"{cell}: refused, but it wrote something ({before!r} → {after!r})"
+
+
+@pytest.mark.parametrize("row", list(ROWS))
+def test_row(row, db, worker, settings, api, subtests):
+    """Every caller makes the row's call, each on a target of their own; each cell as the table says."""
+    world = build_world(db, worker)
+    for actor in ACTORS:
+        with subtests.test(msg=f"{row} × {actor}"):
+            check_cell(api, world, row, actor)

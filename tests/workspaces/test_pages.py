@@ -1,0 +1,329 @@
+"""Workspace and contacts pages through the real app (no browser), with real CSRF form posts, on
+both backends: creating a flow with roles, the Invite panel's form posts, the Members panel's
+Resend Invitation, Assign, actions, what a client sees, and the Contacts "+" three endings.
+The click-through in Chromium is tests/browser/test_workspaces_e2e.py."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from tests.factories import OWNER_PASSWORD, csrf_of, last_link, sign_in_page
+from tests.workspaces.helpers import (
+    add,
+    api,
+    create_portal,
+    create_workspace,
+    joined,
+    mail_count,
+    notifications_to,
+)
+
+
+def _text(r) -> str:
+    return html.unescape(r.text)
+
+
+def _owner_page(client, pf, path: str):
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    return client.get(f"/p/{pf.slug}{path}")
+
+
+def _client_joins(client, db, worker, pf, ws_id: str, email: str) -> None:
+    """The owner invites ``email`` (a new client) into a workspace; they accept through the page."""
+    r = add(client, pf, ws_id, recipients=[email], new_user_type="client")
+    assert r.json()["invited"] == 1, r.text
+    worker.drain()
+    token = last_link(db, email)
+    client.cookies.clear()
+    page = client.get(f"/invite/{token}")
+    r = client.post(f"/invite/{token}", data={"csrf_token": csrf_of(page.text), "name": "Cleo"})
+    assert r.status_code == 200 and "You joined as a client." in r.text
+
+
+class TestWorkspacePage:
+    def test_create_a_flow_with_roles_assign_and_add_an_action(self, client, db, worker):
+        """The list page creates a flow with its roles; Assign gives a role to a new client; an
+        action is added for that role."""
+        pf = create_portal(db)
+        page = _owner_page(client, pf, "/workspaces")
+        assert 'name="roles"' in page.text and '<option value="flow"' in page.text
+        r = client.post(
+            f"/p/{pf.slug}/workspaces",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "name": "Q3 Audit",
+                "kind": "flow",
+                "roles": "Reviewer, Client signer",
+            },
+        )
+        assert r.status_code == 200 and "Q3 Audit created." in r.text
+        assert 'data-role="Reviewer"' in r.text and 'data-role="Client signer"' in r.text
+        assert r.text.count(">Assign</button>") == 2 + 2  # two role chips, two forms' submit
+        ws_url = str(r.url).split("?")[0]
+        assign = re.search(r'action="(?:https?://[^/"]+)?(/p/[^"]+/roles/[^"]+/assign)"', r.text).group(1)
+
+        r = client.post(
+            assign,
+            data={"csrf_token": csrf_of(r.text), "recipient": "cleo@client.org", "user_type": "client"},
+        )
+        assert "cleo@client.org was invited and now holds this role." in _text(r)
+        assert "data-holder>cleo@client.org<" in r.text
+        row = re.search(r'<tr data-address="cleo@client.org">(.*?)</tr>', r.text, re.S).group(1)
+        assert "Not Joined" in row and "Reviewer" in row
+        worker.drain()
+        assert mail_count(db, "cleo@client.org") == 1
+
+        role_id = re.search(r'<option value="([^"]+)">Reviewer</option>', r.text).group(1)
+        r = client.post(
+            f"{ws_url}/actions",
+            data={
+                "csrf_token": csrf_of(r.text),
+                "title": "Sign the letter",
+                "role_id": role_id,
+                "due_on": "2030-01-31",
+            },
+        )
+        assert "Action “Sign the letter” added." in _text(r)
+        assert "31 Jan 2030" in r.text
+        bad = client.post(
+            f"{ws_url}/actions", data={"csrf_token": csrf_of(r.text), "title": "X", "due_on": "soon"}
+        )
+        assert "The due date is not a date" in _text(bad)
+
+    def test_invite_panel_posts_and_already_in_message(self, client, db, worker):
+        """The Invite panel adds a new client (Not Joined, one email) and an existing member
+        (Joined); adding them again says they are already in, and nothing is duplicated."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        assert 'id="invite-panel"' in page.text and "Type a name, email or phone number" in page.text
+        assert "No matches found" in page.text and "Invite New Client" in page.text
+        assert "Invite New Internal User" in page.text  # the owner may invite internal users
+        people = f"/p/{pf.slug}/workspaces/{ws['id']}/people"
+        csrf = csrf_of(page.text)
+
+        r = client.post(
+            people,
+            data={
+                "csrf_token": csrf,
+                "name": "Cleo",
+                "recipient": "cleo@client.org",
+                "new_user_type": "client",
+            },
+        )
+        assert "1 invited." in r.text
+        r = client.post(people, data={"csrf_token": csrf, "user_ids": [ivy.user_id]})
+        assert "1 added." in r.text
+        statuses = dict(re.findall(r'<tr data-address="([^"]+)">.*?data-status[^>]*>([^<]+)<', r.text, re.S))
+        assert statuses == {  # made with the API key: no creator in it
+            "ivy@acme.com": "Joined",
+            "cleo@client.org": "Not Joined",
+        }
+
+        r = client.post(people, data={"csrf_token": csrf, "user_ids": [ivy.user_id]})
+        assert "ivy is already in this workspace." in _text(r) or "already in this workspace." in _text(r)
+        assert r.text.count('<tr data-address="ivy@acme.com">') == 1
+        r = client.post(people, data={"csrf_token": csrf})
+        assert "Choose at least one person" in _text(r)
+        worker.drain()
+        assert mail_count(db, "cleo@client.org") == 1
+
+    def test_resend_invitation_from_the_members_panel(self, client, db, worker):
+        """Not Joined → Resend Invitation sends one new email and kills the old link; a client
+        group's row resends to its not-joined people."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["cleo@client.org"])
+        group = client.post(
+            api(pf, "/client-groups"),
+            json={"name": "Smiths", "recipients": ["sam@smith.org"]},
+            headers=pf.headers(),
+        ).json()["team"]
+        add(client, pf, ws["id"], group_ids=[group["id"]])
+        worker.drain()
+        old = last_link(db, "cleo@client.org")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        assert "Resend Invitation" in page.text and 'data-team="Smiths"' in page.text
+
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/members/{_user_id(page.text, 'cleo@client.org')}/resend",
+            data={"csrf_token": csrf_of(page.text)},
+        )
+        assert "Invitation resent to cleo@client.org." in r.text
+        worker.drain()
+        assert mail_count(db, "cleo@client.org") == 2
+        assert last_link(db, "cleo@client.org") != old
+        assert client.get(f"/invite/{old}").status_code in (404, 410)
+
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/groups/{group['id']}/resend",
+            data={"csrf_token": csrf_of(r.text)},
+        )
+        assert "Invitation resent to 1 person." in r.text
+        worker.drain()
+        assert mail_count(db, "sam@smith.org") == 2
+
+    def test_a_client_sees_only_their_workspace_and_no_controls(self, client, db, worker):
+        """A client's home lists only the workspace they were invited to; its page has no
+        Invite, Assign, Add action or Resend; another workspace is 404; lists redirect home."""
+        pf = create_portal(db)
+        mine = create_workspace(client, pf, "Kitchen remodel", kind="flow", roles=["Client signer"])
+        create_workspace(client, pf, "Secret deal")
+        other = create_workspace(client, pf, "Other client")
+        _client_joins(client, db, worker, pf, mine["id"], "cleo@client.org")
+
+        home = client.get(f"/p/{pf.slug}")
+        assert re.findall(r'<tr data-workspace="([^"]+)">', home.text) == ["Kitchen remodel"]
+        page = client.get(f"/p/{pf.slug}/workspaces/{mine['id']}")
+        assert page.status_code == 200 and "Kitchen remodel" in page.text
+        for control in (
+            'id="invite-panel"',
+            ">Invite</button>",
+            ">Assign</button>",
+            "Add action",
+            "Resend Invitation",
+            "Invite New Client",
+            "Create workspace",
+            'href="/p/' + pf.slug + '/contacts"',
+        ):
+            assert control not in page.text, control
+        assert client.get(f"/p/{pf.slug}/workspaces/{other['id']}").status_code == 404
+        for path in ("/workspaces", "/contacts"):
+            r = client.get(f"/p/{pf.slug}{path}", follow_redirects=False)
+            assert r.status_code == 303 and r.headers["location"] == f"/p/{pf.slug}"
+        refused = client.post(
+            f"/p/{pf.slug}/workspaces", data={"csrf_token": csrf_of(page.text), "name": "Mine now"}
+        )
+        assert refused.status_code == 403
+
+
+def _user_id(page_text: str, address: str) -> str:
+    row = re.search(rf'<tr data-address="{re.escape(address)}">(.*?)</tr>', page_text, re.S).group(1)
+    return re.search(r"/members/([0-9a-f-]{36})/resend", row).group(1)
+
+
+class TestContactsPage:
+    def test_three_endings_and_invite_later(self, client, db, worker):
+        """Add to Contacts Quietly sends nothing (the dev mailbox is empty); Invite sends one;
+        Add to Contacts invites; Add to Workspace makes a new workspace and invites into it."""
+        pf = create_portal(db)
+        page = _owner_page(client, pf, "/contacts")
+        assert page.status_code == 200
+        for words in ("Invite a client", "Invite an internal user", "Invite a client group", "Next"):
+            assert words in page.text
+        for ending in ("Add to Workspace", "Add to Contacts", "Add to Contacts Quietly"):
+            assert f">{ending}</button>" in page.text
+        csrf = csrf_of(page.text)
+        add_contact = f"/p/{pf.slug}/contacts"
+
+        r = client.post(
+            add_contact,
+            data={
+                "csrf_token": csrf,
+                "user_type": "client",
+                "name": "Quinn",
+                "recipient": "quinn@client.org",
+                "then": "quietly",
+            },
+        )
+        assert "Added to your contacts. Nothing was sent." in _text(r)
+        row = re.search(r'<tr data-address="quinn@client.org">(.*?)</tr>', r.text, re.S).group(1)
+        assert "Not invited" in row and ">Invite</button>" in row
+        worker.drain()
+        assert mail_count(db, "quinn@client.org") == 0
+        assert notifications_to(db, "quinn@client.org") == []
+
+        invite = re.search(r'action="(?:https?://[^/"]+)?(/p/[^"]+/contacts/[^"]+/invite)"', row).group(1)
+        r = client.post(invite, data={"csrf_token": csrf})
+        assert "quinn@client.org: Invitation sent." in _text(r)
+        worker.drain()
+        assert mail_count(db, "quinn@client.org") == 1
+        row = re.search(r'<tr data-address="quinn@client.org">(.*?)</tr>', r.text, re.S).group(1)
+        assert "Invited" in row and ">Invite</button>" not in row
+
+        r = client.post(
+            add_contact,
+            data={
+                "csrf_token": csrf,
+                "user_type": "client",
+                "recipient": "cara@client.org",
+                "then": "contacts",
+            },
+        )
+        assert "Invitation sent." in _text(r)
+        r = client.post(
+            add_contact,
+            data={
+                "csrf_token": csrf,
+                "user_type": "client",
+                "recipient": "wes@client.org",
+                "then": "workspace",
+                "workspace_name": "Wes onboarding",
+            },
+        )
+        assert "wes@client.org was invited to Wes onboarding." in _text(r)
+        r = client.post(
+            add_contact,
+            data={
+                "csrf_token": csrf,
+                "user_type": "client",
+                "recipient": "x@client.org",
+                "then": "workspace",
+            },
+        )
+        assert "Choose a workspace, or name a new one." in _text(r)
+        worker.drain()
+        assert mail_count(db, "cara@client.org") == 1 and mail_count(db, "wes@client.org") == 1
+        assert mail_count(db, "x@client.org") == 0
+        ws = client.get(f"/p/{pf.slug}/workspaces")
+        assert 'data-workspace="Wes onboarding"' in ws.text
+
+    def test_client_group_into_a_workspace(self, client, db, worker):
+        """Invite a client group → Next → Add to Workspace: the group is created, its people are
+        invited, and its row in the workspace is Not Joined."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Smith estate")
+        page = _owner_page(client, pf, "/contacts")
+        r = client.post(
+            f"/p/{pf.slug}/client-groups",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "name": "Smiths",
+                "recipients": "sam@smith.org, sue@smith.org",
+                "then": "workspace",
+                "workspace_id": ws["id"],
+            },
+        )
+        assert (
+            "Client group Smiths created: 0 added, 2 invited. The group was added to Smith estate."
+            in _text(r)
+        )
+        assert 'data-team="Smiths"' in r.text
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        row = re.search(r'<tr data-team="Smiths">(.*?)</tr>', page.text, re.S).group(1)
+        assert "0 joined, 2 not joined" in row and "Not Joined" in row
+        worker.drain()
+        assert mail_count(db, "sam@smith.org") == 1
+
+    def test_members_get_no_internal_invite(self, client, db, worker):
+        """An internal member (not an admin) has no "Invite an internal user" and no "Invite New
+        Internal User"; asking anyway is refused."""
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "mel@acme.com")
+        sign_in_page(client, "mel@acme.com", "a-good-password-42")
+        page = client.get(f"/p/{pf.slug}/contacts")
+        assert "Invite a client" in page.text and "Invite an internal user" not in page.text
+        r = client.post(
+            f"/p/{pf.slug}/contacts",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "user_type": "internal",
+                "recipient": "i@acme.com",
+                "then": "quietly",
+            },
+        )
+        assert r.status_code == 403
+        ws = client.post(f"/p/{pf.slug}/workspaces", data={"csrf_token": csrf_of(page.text), "name": "Mel's"})
+        assert "Invite New Client" in ws.text and "Invite New Internal User" not in ws.text
