@@ -319,3 +319,69 @@ class TestInvitationWithdrawn:
         client.cookies.clear()
         accept(client, messages_to(db, "nora@home.net")[-1].text)
         assert status_of(client, pf, ws["id"]) == {"nora@home.net": "joined"}
+
+
+class TestReviewFindings:
+    def test_another_portals_name_for_a_person_is_never_shown(self, client, db, worker):
+        """Users are shared between portals: portal B adding Alice (who joined portal A under her
+        own name) sees only what B typed, in contacts, workspaces, groups and roles."""
+        a = create_portal(db)
+        joined(db, worker, client, a, "alice@private.org", user_type="client")  # her name: "alice"
+        b = create_portal(db, name="Other Co", owner_email="boss@other.com")
+        contact = client.post(
+            api(b, "/contacts"),
+            json={"recipient": "alice@private.org", "then": "quietly"},
+            headers=b.headers(),
+        ).json()
+        assert contact["contact"]["user"]["name"] == ""
+        listed = client.get(api(b, "/contacts"), headers=b.headers()).json()["items"]
+        assert [c["user"]["name"] for c in listed] == [""]
+        ws = create_workspace(client, b, "B's", kind="flow", roles=["Signer"])
+        add(client, b, ws["id"], recipients=["Al <alice@private.org>"])
+        panel = members(client, b, ws["id"])["items"]
+        assert [m["user"]["name"] for m in panel] == ["Al"]  # the name B gave in its invitation
+        assert (
+            client.get(api(b, f"/workspaces/{ws['id']}"), headers=b.headers()).json()["members"][0]["user"][
+                "name"
+            ]
+            == "Al"
+        )
+        group = client.post(
+            api(b, "/client-groups"),
+            json={"name": "G", "recipients": ["alice@private.org"]},
+            headers=b.headers(),
+        ).json()
+        assert [u["name"] for u in group["team"]["members"]] == ["Al"]
+        in_a = client.get(api(a, "/people"), params={"q": "alice"}, headers=a.headers())
+        assert in_a.json()["items"][0]["user"]["name"] == "alice"  # her own portal shows her own name
+
+    def test_member_cannot_renew_an_internal_invitation_through_a_workspace(self, client, db, worker):
+        pf = create_portal(db)
+        client.post(
+            api(pf, "/invitations"),
+            json={"recipients": ["boss@acme.com"], "user_type": "internal", "role": "admin"},
+            headers=pf.headers(),
+        )
+        joined(db, worker, client, pf, "mia@acme.com")
+        h = session_headers(client, "mia@acme.com")
+        ws = create_workspace(client, pf, "Mia's", headers=h)
+        r = add(client, pf, ws["id"], headers=h, recipients=["boss@acme.com"])
+        result = r.json()["results"][0]
+        assert (result["outcome"], result["invitation_id"]) == ("invited", None), result  # id not handed out
+        boss = result["user_id"]
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/members/{boss}/resend"), headers=h)
+        assert r.status_code == 403, r.text
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/members/{boss}/resend"), headers=pf.headers())
+        assert r.status_code == 200, r.text
+
+    def test_a_role_goes_to_one_person(self, client, db, worker):
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Signer"])
+        role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
+            json={"recipient": "a@x.org, b@y.org"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422 and r.json()["field"] == "recipient", r.text
+        assert status_of(client, pf, ws["id"]) == {}

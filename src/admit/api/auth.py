@@ -77,7 +77,6 @@ def request_sign_in_link(
     """Email a one-time sign-in link (for accounts without a password). Always 202."""
     ip = client_ip(request)
     ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
-    ratelimit.hit(f"login:email:{body.email.strip().lower()}", settings.login_rate_limit)
     auth_service.request_sign_in_link(
         session, email=body.email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
     )

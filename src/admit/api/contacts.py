@@ -37,7 +37,10 @@ def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep):
 def list_contacts(actor: ActorDep, session: SessionDep):
     """Your contacts, newest first, with where each stands: joined, invited, not invited."""
     return ContactList(
-        items=[ContactRead.of(v.contact, v.status) for v in contacts_service.list_contacts(session, actor)]
+        items=[
+            ContactRead.of(v.contact, v.status, v.name)
+            for v in contacts_service.list_contacts(session, actor)
+        ]
     )
 
 

@@ -7,6 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
+from admit.members import service as members_service
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
 from admit.teams.schemas import PersonResult, TeamChangeRead, TeamCreate, TeamList, TeamMembersAdd, TeamRead
@@ -17,8 +18,9 @@ router = APIRouter(tags=["teams"])
 
 def _change(session, change) -> TeamChangeRead:
     members = teams_service.members_of(session, [change.team.id])[change.team.id]
+    names = members_service.names_in_portal(session, change.team.portal_id, [tm.user for tm in members])
     return TeamChangeRead(
-        team=TeamRead.of(change.team, members),
+        team=TeamRead.of(change.team, members, names),
         results=[
             PersonResult(
                 recipient=r.recipient, outcome=r.outcome, user_id=r.user_id, code=r.code, detail=r.detail
@@ -31,7 +33,9 @@ def _change(session, change) -> TeamChangeRead:
 def _list(session, actor, kind) -> TeamList:
     teams = teams_service.list_teams(session, actor, kind=kind)
     members = teams_service.members_of(session, [t.id for t in teams])
-    return TeamList(items=[TeamRead.of(t, members[t.id]) for t in teams])
+    everyone = [tm.user for tms in members.values() for tm in tms]
+    names = members_service.names_in_portal(session, actor.portal.id, everyone)
+    return TeamList(items=[TeamRead.of(t, members[t.id], names) for t in teams])
 
 
 @router.post("/portals/{portal}/teams", response_model=TeamChangeRead, status_code=201)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from admit.api.deps import ActorDep, AuthDep
 from admit.errors import NotAuthenticated
+from admit.members import service as members_service
 from admit.web import SessionDep
 from admit.workspaces import people, roles
 from admit.workspaces import service as workspaces_service
@@ -46,7 +47,13 @@ W = "/portals/{portal}/workspaces/{workspace_id}"
 def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep):
     """Create a workspace (internal users); its creator joins it. A flow may list its roles."""
     workspace = workspaces_service.create(session, actor, name=body.name, kind=body.kind, roles=body.roles)
-    return WorkspaceRead.of(workspace, workspaces_service.members(session, workspace))
+    return _with_members(session, workspace)
+
+
+def _with_members(session, workspace) -> WorkspaceRead:
+    members = workspaces_service.members(session, workspace)
+    names = members_service.names_in_portal(session, workspace.portal_id, [m.user for m in members])
+    return WorkspaceRead.of(workspace, members, names)
 
 
 @router.get("/portals/{portal}/workspaces", response_model=WorkspacePage)
@@ -59,8 +66,7 @@ def list_workspaces(actor: ActorDep, session: SessionDep, cursor: str | None = N
 @router.get(W, response_model=WorkspaceRead)
 def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """A workspace with its members (Joined / Not Joined); 404 when you cannot reach it."""
-    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
-    return WorkspaceRead.of(workspace, workspaces_service.members(session, workspace))
+    return _with_members(session, workspaces_service.get_or_raise(session, actor, workspace_id))
 
 
 @router.get(W + "/members", response_model=WorkspaceMembersRead)
@@ -69,7 +75,7 @@ def list_members(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     they came with, and one row per team or group."""
     _workspace, views, team_rows = people.members_view(session, actor, workspace_id)
     return WorkspaceMembersRead(
-        items=[WorkspaceMemberRead.of(v.membership, v.roles, v.via_team) for v in views],
+        items=[WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name) for v in views],
         teams=[
             TeamRowRead(
                 team=TeamRef(id=t.team.id, name=t.team.name, kind=t.team.kind),

@@ -8,10 +8,11 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from admit import settings as settings_module
 from admit.auth.models import ApiKey, SignInLink, WebSession
 from admit.auth.passwords import verify_password
 from admit.errors import Gone, NotAuthenticated
-from admit.kit import clock
+from admit.kit import clock, ratelimit
 from admit.kit.tokens import hash_token, new_token
 from admit.members.addresses import normalize_email, parse_recipient
 from admit.members.models import User
@@ -130,6 +131,9 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
     from admit.members.models import Member
 
     parsed = parse_recipient(email or "")
+    # Per address, however it is written ("(202) 555-0173", "+1 202 555 0173"): one budget.
+    key = parsed.address or (email or "").strip().lower()
+    ratelimit.hit(f"login:email:{key}", settings_module.current().login_rate_limit)
     if parsed.address is None:
         return
     user = members_service.get_user_by_address(session, parsed.address)

@@ -30,10 +30,11 @@ class ContactRead(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, contact, status: str | None = None) -> ContactRead:
+    def of(cls, contact, status: str | None = None, name: str | None = None) -> ContactRead:
+        """``name``: as the portal may show it; by default the name given with the contact."""
         return cls(
             id=contact.id,
-            user=UserRead.model_validate(contact.user),
+            user=UserRead.of(contact.user, contact.name if name is None else name),
             user_type=contact.user_type,
             quiet=contact.quiet,
             status=status,

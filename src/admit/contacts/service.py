@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import policy
@@ -54,6 +55,7 @@ class ContactResult:
 class ContactView:
     contact: Contact
     status: str  # joined | invited | not_invited | deactivated
+    name: str = ""  # as this portal may show it (``members.service.names_in_portal``)
 
 
 def add(
@@ -92,29 +94,9 @@ def add(
         policy.require(actor.role, policy.invite_action(user_type))
     kept_type = member.user_type if active else user_type
     if user is None:
-        user = members_service.get_or_create_user(session, parsed.address, name=clean_name)
-    elif clean_name and not user.name:
-        user.name = clean_name
+        user = members_service.get_or_create_user(session, parsed.address)
 
-    contact = session.scalar(
-        select(Contact).where(
-            Contact.portal_id == actor.portal.id,
-            Contact.owner_id.is_(None) if actor.user_id is None else Contact.owner_id == actor.user_id,
-            Contact.user_id == user.id,
-        )
-    )
-    is_new = contact is None
-    if contact is None:
-        contact = Contact(
-            portal_id=actor.portal.id,
-            owner_id=actor.user_id,
-            user_id=user.id,
-            user_type=kept_type,
-            quiet=then == "quietly",
-            created_at=clock.now(),
-        )
-        session.add(contact)
-        session.flush()
+    contact, is_new = _get_or_create(session, actor, user, kept_type, clean_name, quiet=then == "quietly")
 
     if then == "quietly":
         result = ContactResult(
@@ -143,6 +125,43 @@ def add(
     )
     session.flush()
     return result
+
+
+def _find(session: Session, actor: Actor, user_id) -> Contact | None:
+    owner = Contact.owner_id.is_(None) if actor.user_id is None else Contact.owner_id == actor.user_id
+    return session.scalar(
+        select(Contact).where(Contact.portal_id == actor.portal.id, owner, Contact.user_id == user_id)
+    )
+
+
+def _get_or_create(
+    session: Session, actor: Actor, user, user_type: str, name: str, *, quiet: bool
+) -> tuple[Contact, bool]:
+    """The actor's contact for ``user``, made if there is none. Two adds at the same moment make
+    one (a unique index, and the loser reads the winner's row)."""
+    contact = _find(session, actor, user.id)
+    if contact is not None:
+        if name and not contact.name:
+            contact.name = name
+        return contact, False
+    contact = Contact(
+        portal_id=actor.portal.id,
+        owner_id=actor.user_id,
+        user_id=user.id,
+        user_type=user_type,
+        name=name,
+        quiet=quiet,
+        created_at=clock.now(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(contact)
+            session.flush()
+    except IntegrityError:
+        contact = _find(session, actor, user.id)
+        assert contact is not None
+        return contact, False
+    return contact, True
 
 
 def _invite(session: Session, actor: Actor, contact: Contact, recipient_text: str) -> ContactResult:
@@ -207,7 +226,7 @@ def invite(session: Session, actor: Actor, contact_id) -> ContactResult:
     address = user.email or user.phone
     if address is None:
         raise Conflict("This contact has no address to invite.", code="no_address")
-    text = f"{user.name} <{address}>" if user.name else address
+    text = f"{contact.name} <{address}>" if contact.name else address
     result = _invite(session, actor, contact, text)
     audit_service.record(
         session,
@@ -260,15 +279,17 @@ def list_contacts(session: Session, actor: Actor, *, limit: int = 500) -> list[C
         if any(c.invitation_id for c in contacts)
         else set()
     )
+    names = members_service.names_in_portal(session, actor.portal.id, [c.user for c in contacts])
     views = []
     for c in contacts:
         status = statuses.get(c.user_id)
         if status == members_service.ACTIVE:
-            views.append(ContactView(c, "joined"))
+            state = "joined"
         elif status == members_service.DEACTIVATED:
-            views.append(ContactView(c, "deactivated"))
+            state = "deactivated"
         elif c.invitation_id in pending_ids:
-            views.append(ContactView(c, "invited"))
+            state = "invited"
         else:
-            views.append(ContactView(c, "not_invited"))
+            state = "not_invited"
+        views.append(ContactView(c, state, c.name or names.get(c.user_id, "")))
     return views

@@ -17,6 +17,11 @@ class UserRead(BaseModel):
     phone: str | None = None
     name: str
 
+    @classmethod
+    def of(cls, user: User, name: str | None = None) -> UserRead:
+        """``name``: as the portal may show it (``members.service.names_in_portal``)."""
+        return cls(id=user.id, email=user.email, phone=user.phone, name=user.name if name is None else name)
+
 
 class MemberRead(BaseModel):
     id: uuid.UUID

@@ -28,6 +28,7 @@ __all__ = [
     "get_or_create_users",
     "get_user_by_address",
     "get_user_by_email",
+    "names_in_portal",
     "new_user",
     "list_members",
     "member_or_raise",
@@ -56,9 +57,41 @@ def new_user(address: str, *, name: str = "") -> User:
     return User(email=address, name=name)
 
 
+def names_in_portal(session: Session, portal_id, users) -> dict:
+    """``{user_id: name}`` as a portal may show it. Users are shared between portals, so a
+    person's own name is shown only where they are a member; anyone else is shown by the name
+    given in this portal's invitation to them, or by no name (their address is what was typed)."""
+    from admit.invitations.models import Invitation  # invitations import this module
+
+    by_id = {u.id: u for u in users if u is not None}
+    if not by_id:
+        return {}
+    members = set(
+        session.scalars(
+            select(Member.user_id).where(Member.portal_id == portal_id, Member.user_id.in_(list(by_id)))
+        )
+    )
+    names = {uid: (u.name if uid in members else "") for uid, u in by_id.items()}
+    outside = {
+        (u.email or u.phone): uid for uid, u in by_id.items() if uid not in members and (u.email or u.phone)
+    }
+    if outside:
+        for recipient, given in session.execute(
+            select(Invitation.recipient, Invitation.recipient_name)
+            .where(Invitation.portal_id == portal_id, Invitation.recipient.in_(list(outside)))
+            .order_by(Invitation.created_at)
+        ):
+            if given:
+                names[outside[recipient]] = given
+    return names
+
+
 def get_or_create_users(session: Session, wanted: list[tuple[str, str]]) -> dict:
     """``{address: User}`` for many ``(address, name)`` at once: one query for those that exist,
-    one flush for the new ones (falling back to one at a time if another request made some)."""
+    one flush for the new ones (falling back to one at a time if another request made some).
+
+    The name is not stored: users are shared between portals, and a name typed by someone in
+    one portal is not the person's own (it stays on the invitation or the contact)."""
     if not wanted:
         return {}
     emails = [a for a, _ in wanted if not is_phone(a)]
@@ -68,27 +101,25 @@ def get_or_create_users(session: Session, wanted: list[tuple[str, str]]) -> dict
         found.update({u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))})
     if phones:
         found.update({u.phone: u for u in session.scalars(select(User).where(User.phone.in_(phones)))})
-    new = {a: new_user(a, name=n) for a, n in wanted if a not in found}
+    new = {a: new_user(a) for a, _n in wanted if a not in found}
     if new:
         try:
             with session.begin_nested():
                 session.add_all(new.values())
                 session.flush()
         except IntegrityError:
-            new = {a: get_or_create_user(session, a, name=n) for a, n in wanted if a not in found}
+            new = {a: get_or_create_user(session, a) for a, _n in wanted if a not in found}
         found.update(new)
-    for address, name in wanted:
-        if name and not found[address].name:
-            found[address].name = name
     return found
 
 
-def get_or_create_user(session: Session, address: str, *, name: str = "") -> User:
+def get_or_create_user(session: Session, address: str) -> User:
     """The user for ``address``, made if there is none: people added to a workspace, a group or
-    contacts before they join have a row (no password, no portal membership) to hang that on."""
+    contacts before they join have a row (no password, no portal membership, no name: see
+    ``get_or_create_users``) to hang that on."""
     user = get_user_by_address(session, address)
     if user is None:
-        user = new_user(address, name=name)
+        user = new_user(address)
         try:
             with session.begin_nested():
                 session.add(user)
@@ -96,8 +127,6 @@ def get_or_create_user(session: Session, address: str, *, name: str = "") -> Use
         except IntegrityError:  # made at the same moment by another request
             user = get_user_by_address(session, address)
             assert user is not None
-    elif name and not user.name:
-        user.name = name
     return user
 
 

@@ -121,7 +121,6 @@ def login_submit(
     ip = client_ip(request)
     try:
         ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
-        ratelimit.hit(f"login:email:{email.strip().lower()}", settings.login_rate_limit)
         user = auth_service.login(session, email=email, password=password)
     except DomainError as exc:
         session.rollback()
@@ -153,14 +152,13 @@ def request_link(
     ip = client_ip(request)
     try:
         ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
-        ratelimit.hit(f"login:email:{email.strip().lower()}", settings.login_rate_limit)
+        auth_service.request_sign_in_link(
+            session, email=email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
+        )
     except DomainError as exc:
         return render(
             request, "auth/login.html", {"email": email, "error": exc.message}, status_code=exc.status
         )
-    auth_service.request_sign_in_link(
-        session, email=email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
-    )
     return render(request, "auth/link_sent.html", {"email": email, "minutes": settings.sign_in_link_minutes})
 
 

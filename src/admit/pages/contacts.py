@@ -107,7 +107,7 @@ def contacts_add(
             raise
         session.rollback()
         return _back(request, actor, {"error": exc.message})
-    who = result.contact.user.name or result.contact.user.email or result.contact.user.phone
+    who = result.contact.name or result.contact.user.email or result.contact.user.phone
     if result.workspace is not None:
         verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
             result.outcome, "already in"

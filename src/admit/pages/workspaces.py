@@ -267,7 +267,7 @@ def assign_role(
             raise
         session.rollback()
         return _back(actor, workspace_id, {"error": exc.message}, request)
-    who = assignment.user.name or assignment.user.email or assignment.user.phone
+    who = assignment.user.email or assignment.user.phone
     notice = f"{who} now holds this role."
     if added is not None and added.outcome == "invited":
         notice = f"{who} was invited and now holds this role."

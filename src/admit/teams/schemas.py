@@ -42,13 +42,13 @@ class TeamRead(BaseModel):
     members: list[UserRead]
 
     @classmethod
-    def of(cls, team, members) -> TeamRead:
+    def of(cls, team, members, names: dict) -> TeamRead:
         return cls(
             id=team.id,
             kind=team.kind,
             name=team.name,
             created_at=team.created_at,
-            members=[UserRead.model_validate(tm.user) for tm in members],
+            members=[UserRead.of(tm.user, names.get(tm.user_id, "")) for tm in members],
         )
 
 

@@ -207,7 +207,7 @@ def add_members(
         for skip in invited.skipped:
             if skip.code == "already_invited":
                 parsed = parse_recipient(skip.recipient)
-                user = members_service.get_or_create_user(session, parsed.address, name=parsed.name)
+                user = members_service.get_or_create_user(session, parsed.address)
                 people.append((skip.recipient, user, "invited", skip.detail))
             else:
                 change.results.append(
@@ -223,7 +223,7 @@ def add_members(
                     "skipped",
                     user_id=user.id,
                     code="already_in_team",
-                    detail=f"{user.label} is already in this {WORDS[team.kind]}.",
+                    detail=f"{_address(user)} is already in this {WORDS[team.kind]}.",
                 )
             )
             continue
@@ -251,3 +251,9 @@ def _wrong_type(asked: str, member: Member, kind: str) -> PersonOutcome:
     else:
         detail = f"{member.user.label} is an internal user; client groups hold clients (use a team)."
     return PersonOutcome(asked, "skipped", user_id=member.user_id, code="wrong_user_type", detail=detail)
+
+
+def _address(user) -> str:
+    """How a person is named in messages: by the address the asker typed or picked. Their own
+    name is not shown, since they may not be in this portal (users are shared between portals)."""
+    return user.email or user.phone or str(user.id)

@@ -31,7 +31,7 @@ from admit import policy
 from admit import settings as settings_module
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import Conflict, InvalidInput, NotFound
+from admit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from admit.invitations import service as invitations_service
 from admit.invitations.models import ACCEPTED, PENDING, REVOKED, Invitation
 from admit.members import service as members_service
@@ -151,6 +151,9 @@ def add_people(
     """Add people to a workspace (see the module's docstring); one result per person asked for."""
     policy.require(actor.role, policy.Action.WORKSPACE_ADD_MEMBERS)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    # Two people adding to one workspace at once take turns (PostgreSQL; SQLite's write lock
+    # already does), so the second sees the first's rows and answers already_in_workspace.
+    session.execute(select(Workspace.id).where(Workspace.id == workspace.id).with_for_update())
     if new_user_type not in tuple(UserType):
         raise InvalidInput("new_user_type must be client or internal.", field="new_user_type")
     raw = split_recipients(recipients or [])
@@ -210,7 +213,7 @@ def add_people(
     pending = _pending_by_address(session, portal_id, [u.email or u.phone for u in outside])
     for team in teams:
         for tm in team_members[team.id]:
-            asked = f"{team.name}: {tm.user.label}"
+            asked = f"{team.name}: {tm.user.email or tm.user.phone}"
             if tm.user_id in active:
                 people.append(_Person(asked, tm.user, joined=True, via_team_id=team.id))
                 continue
@@ -239,7 +242,25 @@ def add_people(
     for person in people:
         results.append(_put_in(session, actor, workspace, person, in_workspace))
     session.flush()
+    if not policy.can(actor.role, policy.Action.INVITATION_RESEND):
+        _hide_internal_invitations(session, results)
     return results
+
+
+def _hide_internal_invitations(session: Session, results: list[AddResult]) -> None:
+    """Internal members do not see internal users' invitations (``invitations.get_or_raise``
+    answers 404): do not hand them the ids either."""
+    ids = [r.invitation_id for r in results if r.invitation_id is not None]
+    if not ids:
+        return
+    internal = set(
+        session.scalars(
+            select(Invitation.id).where(Invitation.id.in_(ids), Invitation.user_type == UserType.INTERNAL)
+        )
+    )
+    for r in results:
+        if r.invitation_id in internal:
+            r.invitation_id = None
 
 
 def _statuses(session: Session, workspace_id, user_ids) -> dict:
@@ -292,7 +313,7 @@ def _invite_new(
             continue
         # Already invited to the portal: that invitation stands and will land them here too.
         parsed = parse_recipient(skip.recipient)
-        user = members_service.get_or_create_user(session, parsed.address, name=parsed.name)
+        user = members_service.get_or_create_user(session, parsed.address)
         invitation = _pending_invitation(session, actor.portal.id, parsed.address)
         people.append(
             _Person(
@@ -325,9 +346,9 @@ def _put_in(
             invitation_id=person.invitation_id,
         )
     if existing is not None:
-        detail = f"{user.label} is already in this workspace."
+        detail = f"{_address(user)} is already in this workspace."
         if existing == NOT_JOINED:
-            detail = f"{user.label} is already invited to this workspace; use Resend Invitation."
+            detail = f"{_address(user)} is already invited to this workspace; use Resend Invitation."
         return AddResult(
             person.asked,
             "skipped",
@@ -420,8 +441,10 @@ def resend_team(session: Session, actor: Actor, workspace_id, team_id, *, kind: 
     for membership in waiting:
         try:
             _resend_one(session, actor, workspace, membership)
-        except Conflict:
-            continue  # joined meanwhile, or their invitation was withdrawn: nothing to send
+        except (Conflict, PermissionDenied):
+            # Joined meanwhile, their invitation was withdrawn, or it is an internal invitation
+            # this actor may not renew: nothing to send to them.
+            continue
         resent.append(membership)
     session.flush()
     return resent
@@ -430,18 +453,24 @@ def resend_team(session: Session, actor: Actor, workspace_id, team_id, *, kind: 
 def _resend_one(session: Session, actor: Actor, workspace: Workspace, membership: WorkspaceMember) -> None:
     user = membership.user
     if membership.status == JOINED:
-        raise Conflict(f"{user.label} has already joined; there is nothing to resend.", code="already_joined")
+        raise Conflict(
+            f"{_address(user)} has already joined; there is nothing to resend.", code="already_joined"
+        )
     invitation = session.get(Invitation, membership.invitation_id) if membership.invitation_id else None
     if invitation is None or invitation.status not in (PENDING, "expired"):
         invitation = _pending_invitation(session, workspace.portal_id, user.email or user.phone) or invitation
     if invitation is not None and invitation.status == ACCEPTED:
         workspaces_service.mark_joined(session, workspace.portal_id, user.id)
-        raise Conflict(f"{user.label} has already joined; there is nothing to resend.", code="already_joined")
+        raise Conflict(
+            f"{_address(user)} has already joined; there is nothing to resend.", code="already_joined"
+        )
     if invitation is None or invitation.status == REVOKED:
         raise Conflict(
-            f"{user.label}'s invitation was withdrawn; add them to the workspace again to send a new one.",
+            f"{_address(user)}'s invitation was withdrawn; add them to the workspace again to resend.",
             code="no_invitation",
         )
+    # Resending renews the invitation (and its role): only for those who could have sent it.
+    policy.require(actor.role, policy.invite_action(invitation.user_type))
     invitations_service.reissue(session, actor, invitation)
     membership.invitation_id = invitation.id
     audit_service.record(
@@ -450,7 +479,7 @@ def _resend_one(session: Session, actor: Actor, workspace: Workspace, membership
         "workspace.invitation_resent",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=user.email or user.label,
+        target_label=_address(user),
         detail={"workspace": workspace.name, "invitation_id": str(invitation.id)},
     )
 
@@ -463,6 +492,7 @@ class MemberView:
     membership: WorkspaceMember
     roles: list[str]
     via_team: Team | None
+    name: str = ""  # as this portal may show it (``members.service.names_in_portal``)
 
 
 @dataclass(slots=True)
@@ -489,7 +519,11 @@ def members_view(
         roles.setdefault(user_id, []).append(role_name)
     team_ids = {m.via_team_id for m in memberships if m.via_team_id}
     teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))} if team_ids else {}
-    views = [MemberView(m, roles.get(m.user_id, []), teams.get(m.via_team_id)) for m in memberships]
+    names = members_service.names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
+    views = [
+        MemberView(m, roles.get(m.user_id, []), teams.get(m.via_team_id), names.get(m.user_id, ""))
+        for m in memberships
+    ]
     team_rows = []
     if teams:
         in_workspace = {m.user_id: m.status for m in memberships}
@@ -498,3 +532,9 @@ def members_view(
             team_rows.append(TeamView(teams[team_id], statuses.count(JOINED), statuses.count(NOT_JOINED)))
         team_rows.sort(key=lambda v: (v.team.kind, v.team.name.casefold()))
     return workspace, views, team_rows
+
+
+def _address(user) -> str:
+    """How a person is named in messages: by the address the asker typed or picked. Their own
+    name is not shown, since they may not be in this portal (users are shared between portals)."""
+    return user.email or user.phone or str(user.id)

@@ -20,6 +20,8 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
 from admit.kit import clock
+from admit.members import service as members_service
+from admit.members.addresses import split_recipients
 from admit.members.models import User
 from admit.policy import UserType
 from admit.workspaces import people
@@ -36,6 +38,7 @@ class RoleView:
     role: WorkspaceRole
     current: RoleAssignment | None
     history: list[RoleAssignment]
+    names: dict  # {user_id: name as this portal may show it}
 
 
 def _flow_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
@@ -63,8 +66,11 @@ def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleView]:
             .order_by(RoleAssignment.assigned_at, RoleAssignment.id)
         ):
             history[a.role_id].append(a)
+    names = members_service.names_in_portal(
+        session, workspace.portal_id, [a.user for items in history.values() for a in items]
+    )
     return [
-        RoleView(r, next((a for a in history[r.id] if a.ended_at is None), None), history[r.id])
+        RoleView(r, next((a for a in history[r.id] if a.ended_at is None), None), history[r.id], names)
         for r in roles
     ]
 
@@ -122,6 +128,8 @@ def assign(
         raise NotFound("No such role in this workspace.", code="role_not_found")
     if (user_id is None) == (recipient is None or not recipient.strip()):
         raise InvalidInput("Give either user_id or recipient.", field="user_id")
+    if recipient is not None and len(split_recipients(recipient)) != 1:
+        raise InvalidInput("A role goes to one person: give one email or phone number.", field="recipient")
 
     added: people.AddResult | None = None
     if user_id is not None:

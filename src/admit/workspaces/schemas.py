@@ -36,10 +36,12 @@ class WorkspaceMemberRead(BaseModel):
     via_group: TeamRef | None = None
 
     @classmethod
-    def of(cls, m: WorkspaceMember, roles: list[str] | None = None, via=None) -> WorkspaceMemberRead:
+    def of(
+        cls, m: WorkspaceMember, roles: list[str] | None = None, via=None, name: str | None = None
+    ) -> WorkspaceMemberRead:
         ref = TeamRef(id=via.id, name=via.name, kind=via.kind) if via is not None else None
         return cls(
-            user=UserRead.model_validate(m.user),
+            user=UserRead.of(m.user, name),
             status=m.status,
             created_at=m.created_at,
             joined_at=m.joined_at,
@@ -72,14 +74,19 @@ class WorkspaceRead(BaseModel):
     members: list[WorkspaceMemberRead] | None = None
 
     @classmethod
-    def of(cls, w: Workspace, members: list[WorkspaceMember] | None = None) -> WorkspaceRead:
+    def of(
+        cls, w: Workspace, members: list[WorkspaceMember] | None = None, names: dict | None = None
+    ) -> WorkspaceRead:
+        """``names``: ``{user_id: name}`` as the portal may show them (required with members)."""
         return cls(
             id=w.id,
             name=w.name,
             kind=w.kind,
             created_by=UserRead.model_validate(w.created_by) if w.created_by else None,
             created_at=w.created_at,
-            members=[WorkspaceMemberRead.of(m) for m in members] if members is not None else None,
+            members=[WorkspaceMemberRead.of(m, name=(names or {}).get(m.user_id, "")) for m in members]
+            if members is not None
+            else None,
         )
 
 
@@ -157,8 +164,9 @@ class AssignmentRead(BaseModel):
     ended_at: datetime | None
 
     @classmethod
-    def of(cls, a: RoleAssignment) -> AssignmentRead:
-        return cls(user=UserRead.model_validate(a.user), assigned_at=a.assigned_at, ended_at=a.ended_at)
+    def of(cls, a: RoleAssignment, names: dict) -> AssignmentRead:
+        user = UserRead.of(a.user, names.get(a.user_id, ""))
+        return cls(user=user, assigned_at=a.assigned_at, ended_at=a.ended_at)
 
 
 class RoleRead(BaseModel):
@@ -174,8 +182,10 @@ class RoleRead(BaseModel):
             id=view.role.id,
             name=view.role.name,
             position=view.role.position,
-            assignee=UserRead.model_validate(view.current.user) if view.current else None,
-            history=[AssignmentRead.of(a) for a in view.history],
+            assignee=UserRead.of(view.current.user, view.names.get(view.current.user_id, ""))
+            if view.current
+            else None,
+            history=[AssignmentRead.of(a, view.names) for a in view.history],
         )
 
 

@@ -85,6 +85,7 @@ def upgrade() -> None:
         sa.Column("owner_id", sa.Uuid(), nullable=True),
         sa.Column("user_id", sa.Uuid(), nullable=False),
         sa.Column("user_type", sa.String(length=16), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("quiet", sa.Boolean(), nullable=False),
         sa.Column("invitation_id", sa.Uuid(), nullable=True),
         sa.Column("created_at", admit.db.UTCDateTime(), nullable=False),
@@ -104,12 +105,20 @@ def upgrade() -> None:
             ["user_id"], ["users.id"], name=op.f("fk_contacts_user_id_users"), ondelete="CASCADE"
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_contacts")),
+        sa.UniqueConstraint("portal_id", "owner_id", "user_id", name="uq_contacts_portal_owner_user"),
     )
     with op.batch_alter_table("contacts", schema=None) as batch_op:
         batch_op.create_index(
             "ix_contacts_portal_owner", ["portal_id", "owner_id", "created_at"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_contacts_user_id"), ["user_id"], unique=False)
+        batch_op.create_index(
+            "uq_contacts_portal_user_no_owner",
+            ["portal_id", "user_id"],
+            unique=True,
+            sqlite_where=sa.text("owner_id IS NULL"),
+            postgresql_where=sa.text("owner_id IS NULL"),
+        )
 
     op.create_table(
         "workspace_actions",
@@ -233,6 +242,11 @@ def downgrade() -> None:
 
     op.drop_table("workspace_actions")
     with op.batch_alter_table("contacts", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_contacts_portal_user_no_owner",
+            sqlite_where=sa.text("owner_id IS NULL"),
+            postgresql_where=sa.text("owner_id IS NULL"),
+        )
         batch_op.drop_index(batch_op.f("ix_contacts_user_id"))
         batch_op.drop_index("ix_contacts_portal_owner")
 
