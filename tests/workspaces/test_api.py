@@ -85,6 +85,9 @@ class TestAddPeople:
         mail = messages_to(db, "nora@home.net")
         assert len(mail) == 1 and "Kitchen remodel" in mail[0].text
         client.cookies.clear()
+        token = invite_token(mail[0].text)
+        assert client.get(f"/api/v1/invitations/{token}").json()["workspace"] == "Kitchen remodel"
+        assert "the workspace <strong>“Kitchen remodel”</strong> in" in client.get(f"/invite/{token}").text
         accept(client, mail[0].text)
         assert status_of(client, pf, ws["id"])["nora@home.net"] == "joined"
         timeline = client.get("/api/v1/me/workspaces").json()["items"]
@@ -274,6 +277,30 @@ class TestWhoSeesWhat:
         listing = client.get(api(pf, "/workspaces")).json()["items"]
         assert [w["name"] for w in listing] == ["Theirs"]
         assert [w["name"] for w in client.get("/api/v1/me/workspaces").json()["items"]] == ["Theirs"]
+
+    def test_clients_see_the_others_by_name_only(self, client, db, worker):
+        """In a workspace, a client sees who else is there by name, not their email or phone."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Shared", kind="flow", roles=["Signer"])
+        add(client, pf, ws["id"], recipients=["Nora <nora@home.net>", "+1 202 555 0173", "cleo@client.org"])
+        role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+        client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
+            json={"recipient": "nora@home.net"},
+            headers=pf.headers(),
+        )
+        worker.drain()
+        client.cookies.clear()
+        accept(client, messages_to(db, "cleo@client.org")[-1].text)
+        items = client.get(api(pf, f"/workspaces/{ws['id']}/members")).json()["items"]  # as the client
+        seen = {(m["user"]["name"], m["user"]["email"], m["user"]["phone"]) for m in items}
+        assert ("N", "cleo@client.org", None) in seen  # herself (accept named her "N")
+        assert ("Nora", None, None) in seen and ("", None, None) in seen
+        assert not any(e for _n, e, _p in seen if e and e != "cleo@client.org")
+        holder = client.get(api(pf, f"/workspaces/{ws['id']}/roles")).json()["items"][0]["assignee"]
+        assert (holder["name"], holder["email"]) == ("Nora", None)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
+        assert "nora@home.net" not in page and "+12025550173" not in page and "Nora" in page
 
     def test_other_workspaces_and_portals_are_404(self, client, db, worker):
         pf = create_portal(db)

@@ -105,6 +105,7 @@ def preview_invitation(
         expires_at=inv.expires_at,
         account_exists=p.account_exists,
         password_required=p.password_required,
+        workspace=p.workspace_name,
     )
 
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 
 from admit.api.deps import ActorDep, AuthDep
 from admit.errors import NotAuthenticated
-from admit.members import service as members_service
+from admit.policy import Role
 from admit.web import SessionDep
 from admit.workspaces import people, roles
 from admit.workspaces import service as workspaces_service
@@ -47,13 +47,16 @@ W = "/portals/{portal}/workspaces/{workspace_id}"
 def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep):
     """Create a workspace (internal users); its creator joins it. A flow may list its roles."""
     workspace = workspaces_service.create(session, actor, name=body.name, kind=body.kind, roles=body.roles)
-    return _with_members(session, workspace)
+    return _with_members(session, actor, workspace.id)
 
 
-def _with_members(session, workspace) -> WorkspaceRead:
-    members = workspaces_service.members(session, workspace)
-    names = members_service.names_in_portal(session, workspace.portal_id, [m.user for m in members])
-    return WorkspaceRead.of(workspace, members, names)
+def _with_members(session, actor, workspace_id) -> WorkspaceRead:
+    workspace, views, _teams = people.members_view(session, actor, workspace_id)
+    read = WorkspaceRead.of(workspace)
+    read.members = [
+        WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address) for v in views
+    ]
+    return read
 
 
 @router.get("/portals/{portal}/workspaces", response_model=WorkspacePage)
@@ -66,7 +69,7 @@ def list_workspaces(actor: ActorDep, session: SessionDep, cursor: str | None = N
 @router.get(W, response_model=WorkspaceRead)
 def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """A workspace with its members (Joined / Not Joined); 404 when you cannot reach it."""
-    return _with_members(session, workspaces_service.get_or_raise(session, actor, workspace_id))
+    return _with_members(session, actor, workspace_id)
 
 
 @router.get(W + "/members", response_model=WorkspaceMembersRead)
@@ -75,7 +78,9 @@ def list_members(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     they came with, and one row per team or group."""
     _workspace, views, team_rows = people.members_view(session, actor, workspace_id)
     return WorkspaceMembersRead(
-        items=[WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name) for v in views],
+        items=[
+            WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address) for v in views
+        ],
         teams=[
             TeamRowRead(
                 team=TeamRef(id=t.team.id, name=t.team.name, kind=t.team.kind),
@@ -129,14 +134,18 @@ def resend_group(workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, 
 @router.get(W + "/roles", response_model=RoleList)
 def list_roles(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """A flow's roles, each with who holds it now and who held it before."""
-    return RoleList(items=[RoleRead.of(v) for v in roles.list_roles(session, actor, workspace_id)])
+    return RoleList(
+        items=[RoleRead.of(v, _viewer(actor)) for v in roles.list_roles(session, actor, workspace_id)]
+    )
 
 
 @router.post(W + "/roles", response_model=RoleList, status_code=201)
 def add_role(workspace_id: uuid.UUID, body: RoleCreate, actor: ActorDep, session: SessionDep):
     """Add a role to a flow (unassigned)."""
     roles.add_roles(session, actor, workspace_id, [body.name])
-    return RoleList(items=[RoleRead.of(v) for v in roles.list_roles(session, actor, workspace_id)])
+    return RoleList(
+        items=[RoleRead.of(v, _viewer(actor)) for v in roles.list_roles(session, actor, workspace_id)]
+    )
 
 
 @router.post(W + "/roles/{role_id}/assign", response_model=AssignResult)
@@ -155,7 +164,12 @@ def assign_role(
         user_type=body.user_type,
     )
     view = next(v for v in roles.list_roles(session, actor, workspace_id) if v.role.id == role_id)
-    return AssignResult(role=RoleRead.of(view), added=_result(added))
+    return AssignResult(role=RoleRead.of(view, _viewer(actor)), added=_result(added))
+
+
+def _viewer(actor):
+    """A client sees the others in their workspaces by name only: their own id, else None."""
+    return actor.user_id if actor.role == Role.CLIENT else None
 
 
 def _result(r) -> AddResultRead | None:

@@ -111,8 +111,9 @@ def add(
             session, actor, contact, parsed.raw if not clean_name else f"{clean_name} <{parsed.address}>"
         )
     else:
+        text = f"{clean_name} <{parsed.address}>" if clean_name else parsed.address
         result = _to_workspace(
-            session, actor, contact, parsed.address, user_type, workspace_id, workspace_name, workspace_kind
+            session, actor, contact, text, user_type, workspace_id, workspace_name, workspace_kind
         )
     audit_service.record(
         session,
@@ -178,7 +179,12 @@ def _invite(session: Session, actor: Actor, contact: Contact, recipient_text: st
     skip = result.skipped[0]
     if skip.code == "already_invited":
         contact.invitation_id = skip.invitation_id or contact.invitation_id
-        return ContactResult(contact, "already_invited", skip.detail, invitation_id=contact.invitation_id)
+        return ContactResult(
+            contact,
+            "already_invited",
+            "Already invited to the portal: that invitation is still pending.",
+            invitation_id=contact.invitation_id,
+        )
     raise InvalidInput(skip.detail, field="recipient")
 
 

@@ -98,6 +98,7 @@ class InvitationPreviewRead(BaseModel):
     expires_at: datetime
     account_exists: bool
     password_required: bool
+    workspace: str | None = None
 
 
 class AcceptRequest(BaseModel):

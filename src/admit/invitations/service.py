@@ -86,6 +86,7 @@ class Preview:
     inviter_name: str
     account_exists: bool
     password_required: bool
+    workspace_name: str | None = None  # the workspace the invitation also brings them into
 
 
 def _invite_link(token: str) -> str:
@@ -567,6 +568,7 @@ def preview(session: Session, token: str) -> Preview:
         inviter_name=(inviter.name or inviter.email) if inviter else portal.name,
         account_exists=bool(user and user.password_hash),
         password_required=not (user and user.password_hash) and _needs_password(invitation, portal),
+        workspace_name=workspaces_service.workspace_name_for_invitation(session, invitation.id),
     )
 
 

@@ -119,15 +119,15 @@ def _check_domain(domain: str) -> tuple[str | None, str | None]:
 
 
 def typo_suggestion(address: str) -> str | None:
-    """``ada@gmial.com`` -> ``ada@gmail.com``; ``x@acme.con`` -> ``x@acme.com``; else None."""
+    """``ada@gmial.com`` -> ``ada@gmail.com``; ``x@acme.con`` -> ``x@acme.com``; both at once
+    (``bob@gmial.con`` -> ``bob@gmail.com``); else None."""
     local, _, domain = address.rpartition("@")
-    domain = domain.lower()
-    if domain in _DOMAIN_TYPOS:
-        return f"{local}@{_DOMAIN_TYPOS[domain]}"
-    head, dot, tld = domain.rpartition(".")
+    fixed = domain = domain.lower()
+    head, dot, tld = fixed.rpartition(".")
     if dot and tld in _TLD_TYPOS:
-        return f"{local}@{head}.{_TLD_TYPOS[tld]}"
-    return None
+        fixed = f"{head}.{_TLD_TYPOS[tld]}"
+    fixed = _DOMAIN_TYPOS.get(fixed, fixed)
+    return f"{local}@{fixed}" if fixed != domain else None
 
 
 def normalize_email(address: str) -> tuple[str | None, str | None]:

@@ -18,9 +18,15 @@ class UserRead(BaseModel):
     name: str
 
     @classmethod
-    def of(cls, user: User, name: str | None = None) -> UserRead:
-        """``name``: as the portal may show it (``members.service.names_in_portal``)."""
-        return cls(id=user.id, email=user.email, phone=user.phone, name=user.name if name is None else name)
+    def of(cls, user: User, name: str | None = None, *, hide_address: bool = False) -> UserRead:
+        """``name``: as the portal may show it (``members.service.names_in_portal``);
+        ``hide_address``: for clients looking at the other people in their workspaces."""
+        return cls(
+            id=user.id,
+            email=None if hide_address else user.email,
+            phone=None if hide_address else user.phone,
+            name=user.name if name is None else name,
+        )
 
 
 class MemberRead(BaseModel):

@@ -38,7 +38,7 @@ from admit.members import service as members_service
 from admit.members.addresses import parse_recipient, split_recipients
 from admit.members.models import Member, User
 from admit.notifications import service as notifications_service
-from admit.policy import UserType
+from admit.policy import Role, UserType
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM, Team
 from admit.workspaces import service as workspaces_service
@@ -493,6 +493,7 @@ class MemberView:
     roles: list[str]
     via_team: Team | None
     name: str = ""  # as this portal may show it (``members.service.names_in_portal``)
+    show_address: bool = True  # clients see the others in their workspaces by name only
 
 
 @dataclass(slots=True)
@@ -520,8 +521,15 @@ def members_view(
     team_ids = {m.via_team_id for m in memberships if m.via_team_id}
     teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))} if team_ids else {}
     names = members_service.names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
+    private = actor.role == Role.CLIENT
     views = [
-        MemberView(m, roles.get(m.user_id, []), teams.get(m.via_team_id), names.get(m.user_id, ""))
+        MemberView(
+            m,
+            roles.get(m.user_id, []),
+            teams.get(m.via_team_id),
+            names.get(m.user_id, ""),
+            show_address=not private or m.user_id == actor.user_id,
+        )
         for m in memberships
     ]
     team_rows = []

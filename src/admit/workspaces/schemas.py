@@ -37,11 +37,19 @@ class WorkspaceMemberRead(BaseModel):
 
     @classmethod
     def of(
-        cls, m: WorkspaceMember, roles: list[str] | None = None, via=None, name: str | None = None
+        cls,
+        m: WorkspaceMember,
+        roles: list[str] | None = None,
+        via=None,
+        name: str | None = None,
+        show_address: bool = True,
     ) -> WorkspaceMemberRead:
         ref = TeamRef(id=via.id, name=via.name, kind=via.kind) if via is not None else None
+        user = UserRead.of(m.user, name)
+        if not show_address:
+            user = user.model_copy(update={"email": None, "phone": None})
         return cls(
-            user=UserRead.of(m.user, name),
+            user=user,
             status=m.status,
             created_at=m.created_at,
             joined_at=m.joined_at,
@@ -164,8 +172,10 @@ class AssignmentRead(BaseModel):
     ended_at: datetime | None
 
     @classmethod
-    def of(cls, a: RoleAssignment, names: dict) -> AssignmentRead:
-        user = UserRead.of(a.user, names.get(a.user_id, ""))
+    def of(cls, a: RoleAssignment, names: dict, viewer=None) -> AssignmentRead:
+        """``viewer``: a client's user id; the addresses of everyone else are left out."""
+        hide = viewer is not None and a.user_id != viewer
+        user = UserRead.of(a.user, names.get(a.user_id, ""), hide_address=hide)
         return cls(user=user, assigned_at=a.assigned_at, ended_at=a.ended_at)
 
 
@@ -177,15 +187,16 @@ class RoleRead(BaseModel):
     history: list[AssignmentRead]
 
     @classmethod
-    def of(cls, view) -> RoleRead:
+    def of(cls, view, viewer=None) -> RoleRead:
+        """``viewer``: a client's user id; the addresses of everyone else are left out."""
+        history = [AssignmentRead.of(a, view.names, viewer) for a in view.history]
+        current = next((h for h, a in zip(history, view.history, strict=True) if a is view.current), None)
         return cls(
             id=view.role.id,
             name=view.role.name,
             position=view.role.position,
-            assignee=UserRead.of(view.current.user, view.names.get(view.current.user_id, ""))
-            if view.current
-            else None,
-            history=[AssignmentRead.of(a, view.names) for a in view.history],
+            assignee=current.user if current is not None else None,
+            history=history,
         )
 
 
