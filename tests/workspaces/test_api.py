@@ -412,3 +412,26 @@ class TestReviewFindings:
         )
         assert r.status_code == 422 and r.json()["field"] == "recipient", r.text
         assert status_of(client, pf, ws["id"]) == {}
+
+
+class TestGroupIntoWorkspace:
+    def test_uninvited_group_is_invited_when_added_and_the_email_names_the_workspace(
+        self, client, db, worker
+    ):
+        pf = create_portal(db)
+        r = client.post(
+            api(pf, "/client-groups"),
+            json={"name": "Smiths", "recipients": ["a@smith.net", "b@smith.net"], "invite": False},
+            headers=pf.headers(),
+        )
+        assert {x["outcome"] for x in r.json()["results"]} == {"added"}, r.text
+        worker.drain()
+        assert mail_count(db, "a@smith.net") == 0
+        ws = create_workspace(client, pf, "Smith Mortgage")
+        r = add(client, pf, ws["id"], group_ids=[r.json()["team"]["id"]])
+        assert r.json()["invited"] == 2, r.text
+        panel = members(client, pf, ws["id"])
+        assert {m["via_group"]["name"] for m in panel["items"]} == {"Smiths"}
+        worker.drain()
+        mail = messages_to(db, "a@smith.net")
+        assert len(mail) == 1 and "Smith Mortgage" in mail[0].text

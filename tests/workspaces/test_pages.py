@@ -296,10 +296,7 @@ class TestContactsPage:
                 "workspace_id": ws["id"],
             },
         )
-        assert (
-            "Client group Smiths created: 0 added, 2 invited. The group was added to Smith estate."
-            in _text(r)
-        )
+        assert "Client group Smiths created and added to Smith estate: 0 added, 2 invited." in _text(r)
         assert 'data-team="Smiths"' in r.text
         page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
         row = re.search(r'<tr data-team="Smiths">(.*?)</tr>', page.text, re.S).group(1)

@@ -64,7 +64,13 @@ def add_team_members(team_id: uuid.UUID, body: TeamMembersAdd, actor: ActorDep, 
 def create_group(body: TeamCreate, actor: ActorDep, session: SessionDep):
     """Create a client group: existing clients, and new addresses invited as clients."""
     change = teams_service.create(
-        session, actor, kind=CLIENT_GROUP, name=body.name, user_ids=body.user_ids, recipients=body.recipients
+        session,
+        actor,
+        kind=CLIENT_GROUP,
+        name=body.name,
+        user_ids=body.user_ids,
+        recipients=body.recipients,
+        invite=body.invite,
     )
     return _change(session, change)
 

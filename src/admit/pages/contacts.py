@@ -25,6 +25,15 @@ router = APIRouter()
 _SHOWN_STATUSES = (409, 422)
 
 
+def _skipped_text(skipped: list, sep: str) -> str:
+    """``, 2 skipped: bad@: …; x@y: ….`` naming each row (the first five), or ``.``."""
+    if not skipped:
+        return "."
+    rows = "; ".join(f"{r.recipient}: {r.detail}" for r in skipped[:5])
+    more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
+    return f"{sep} {len(skipped)} skipped: {rows}{more}."
+
+
 def _back(request: Request, actor, flash: dict):
     response = redirect(f"/p/{actor.portal.slug}/contacts")
     set_flash(request, response, flash)
@@ -152,18 +161,28 @@ def groups_add(
         ws_id, ws_name = (
             _workspace_choice(workspace_id, workspace_name) if then == "workspace" else (None, None)
         )
-        change = teams_service.create(session, actor, kind=CLIENT_GROUP, name=name, recipients=recipients)
+        # For Add to Workspace, new people are invited when the group joins the workspace, so
+        # their one invitation names it.
+        change = teams_service.create(
+            session, actor, kind=CLIENT_GROUP, name=name, recipients=recipients, invite=then != "workspace"
+        )
         invited = sum(1 for r in change.results if r.outcome == "invited")
         added = sum(1 for r in change.results if r.outcome == "added")
         skipped = [r for r in change.results if r.outcome == "skipped"]
         notice = f"Client group {change.team.name} created: {added} added, {invited} invited"
-        notice += f", {len(skipped)} skipped ({skipped[0].detail})." if skipped else "."
+        notice += _skipped_text(skipped, ",")
         if then == "workspace":
             if ws_id is None:
                 ws_id = workspaces_service.create(session, actor, name=ws_name or "").id
             workspace = workspaces_service.get_or_raise(session, actor, ws_id)
-            people.add_people(session, actor, workspace.id, group_ids=[change.team.id])
-            notice += f" The group was added to {workspace.name}."
+            results = people.add_people(session, actor, workspace.id, group_ids=[change.team.id])
+            joined = sum(1 for r in results if r.outcome == "added")
+            sent = sum(1 for r in results if r.outcome == "invited")
+            notice = (
+                f"Client group {change.team.name} created and added to {workspace.name}: "
+                f"{joined} added, {sent} invited"
+            )
+            notice += _skipped_text(skipped, ",")
     except DomainError as exc:
         if exc.status not in _SHOWN_STATUSES:
             raise
@@ -191,5 +210,5 @@ def teams_add(
     added = sum(1 for r in change.results if r.outcome == "added")
     skipped = [r for r in change.results if r.outcome == "skipped"]
     notice = f"Team {change.team.name} created with {added} {'person' if added == 1 else 'people'}"
-    notice += f"; {len(skipped)} skipped ({skipped[0].detail})." if skipped else "."
+    notice += _skipped_text(skipped, ";")
     return _back(request, actor, {"notice": notice})

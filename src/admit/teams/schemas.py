@@ -17,6 +17,11 @@ class TeamCreate(BaseModel):
     recipients: list[str] | None = Field(
         default=None, description="Addresses: existing people; for client groups also new clients to invite."
     )
+    invite: bool = Field(
+        default=True,
+        description="Client groups: invite new addresses now. False: they join the group uninvited, and "
+        "adding the group to a workspace invites them (the invitation names the workspace).",
+    )
 
 
 class TeamMembersAdd(BaseModel):

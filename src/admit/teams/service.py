@@ -98,8 +98,12 @@ def create(
     name: str,
     user_ids: list | None = None,
     recipients: list[str] | str | None = None,
+    invite: bool = True,
 ) -> TeamChange:
-    """Create a team (``kind="team"``) or client group (``"client_group"``) with its people."""
+    """Create a team (``kind="team"``) or client group (``"client_group"``) with its people.
+
+    ``invite=False`` (a group about to be added to a workspace): new addresses join the group
+    uninvited, and adding the group to the workspace invites them, naming the workspace."""
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}.", field="kind")
     policy.require(actor.role, _manage_action(kind))
@@ -118,8 +122,9 @@ def create(
     audit_service.record(
         session, actor, f"{kind}.created", target_type=kind, target_id=team.id, target_label=name
     )
-    change = add_members(session, actor, team.id, user_ids=user_ids, recipients=recipients, kind=kind)
-    return change
+    return add_members(
+        session, actor, team.id, user_ids=user_ids, recipients=recipients, kind=kind, invite=invite
+    )
 
 
 def add_members(
@@ -130,6 +135,7 @@ def add_members(
     user_ids: list | None = None,
     recipients: list[str] | str | None = None,
     kind: str | None = None,
+    invite: bool = True,
 ) -> TeamChange:
     """Add people to a team or client group; each gets its own result.
 
@@ -197,6 +203,13 @@ def add_members(
         else:
             new_people.append(parsed.raw)
 
+    if new_people and not invite:
+        policy.require(actor.role, policy.Action.INVITE_CLIENT)
+        addresses = {text: parse_recipient(text).address for text in new_people}
+        made = members_service.get_or_create_users(session, [(a, "") for a in addresses.values()])
+        for text, address in addresses.items():
+            people.append((text, made[address], "added", "Not invited yet."))
+        new_people = []
     if new_people:
         invited = invitations_service.invite(session, actor, recipients=new_people, user_type=UserType.CLIENT)
         made = members_service.get_or_create_users(

@@ -210,6 +210,7 @@ def add_people(
             new_people.append(parsed.raw)
 
     outside = [tm.user for tms in team_members.values() for tm in tms if tm.user_id not in active]
+    uninvited: dict = {}  # address -> the client group they come with
     pending = _pending_by_address(session, portal_id, [u.email or u.phone for u in outside])
     for team in teams:
         for tm in team_members[team.id]:
@@ -218,7 +219,11 @@ def add_people(
                 people.append(_Person(asked, tm.user, joined=True, via_team_id=team.id))
                 continue
             invitation = pending.get(tm.user.email or tm.user.phone)
-            if invitation is None:
+            if invitation is None and team.kind == CLIENT_GROUP and (tm.user.email or tm.user.phone):
+                # In the group but never invited (or the invitation lapsed): invite them now, as
+                # clients, into the portal and this workspace.
+                uninvited.setdefault(tm.user.email or tm.user.phone, team.id)
+            elif invitation is None:
                 results.append(
                     AddResult(
                         asked,
@@ -237,6 +242,11 @@ def add_people(
         # New people need the right to invite that type; refused as a whole, before any write.
         policy.require(actor.role, policy.invite_action(new_user_type))
         people.extend(_invite_new(session, actor, workspace, new_people, new_user_type, results))
+    if uninvited:
+        policy.require(actor.role, policy.Action.INVITE_CLIENT)
+        for person in _invite_new(session, actor, workspace, list(uninvited), UserType.CLIENT, results):
+            person.via_team_id = uninvited.get(person.user.email or person.user.phone)
+            people.append(person)
 
     in_workspace = _statuses(session, workspace.id, [p.user.id for p in people])
     for person in people:
