@@ -435,3 +435,40 @@ class TestGroupIntoWorkspace:
         worker.drain()
         mail = messages_to(db, "a@smith.net")
         assert len(mail) == 1 and "Smith Mortgage" in mail[0].text
+
+
+class TestActions:
+    def test_action_for_a_role_tells_its_holder_and_due_dates_are_not_in_the_past(self, client, db, worker):
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Client signer"])
+        role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+        cleo = members(client, pf, ws["id"])  # empty: made by an API key
+        assert cleo["items"] == []
+        client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
+            json={"recipient": "cleo@client.org"},
+            headers=pf.headers(),
+        )
+        worker.drain()
+        before = mail_count(db, "cleo@client.org")
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/actions"),
+            json={"title": "Sign the letter", "role_id": role["id"], "due_on": "2099-01-31"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 201, r.text
+        worker.drain()
+        assert mail_count(db, "cleo@client.org") == before + 1
+        mail = messages_to(db, "cleo@client.org")[-1]
+        assert (
+            "Sign the letter" in mail.subject
+            and "31 January 2099" in mail.text
+            and "Client signer" in mail.text
+        )
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/actions"),
+            json={"title": "Too late", "due_on": "2001-01-01"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422 and r.json()["field"] == "due_on", r.text

@@ -16,9 +16,10 @@ TEMPLATES = (
     "join_request_approved",
     "join_request_declined",
     "workspace_added",
+    "action_assigned",
 )
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
-SMS_TEMPLATES = ("invitation", "workspace_added", "sign_in")
+SMS_TEMPLATES = ("invitation", "workspace_added", "sign_in", "action_assigned")
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),

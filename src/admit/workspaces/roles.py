@@ -16,17 +16,20 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from admit import policy
+from admit import settings as settings_module
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
+from admit.invitations import service as invitations_service
 from admit.kit import clock
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.members.models import User
+from admit.notifications import service as notifications_service
 from admit.policy import UserType
 from admit.workspaces import people
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import FLOW, RoleAssignment, Workspace, WorkspaceAction, WorkspaceRole
+from admit.workspaces.models import FLOW, JOINED, RoleAssignment, Workspace, WorkspaceAction, WorkspaceRole
 
 __all__ = ["RoleView", "add_action", "add_roles", "assign", "list_actions", "list_roles"]
 
@@ -198,6 +201,9 @@ def add_action(
         raise InvalidInput("The action needs a title.", field="title")
     if len(title) > MAX_TITLE:
         raise InvalidInput(f"The title is at most {MAX_TITLE} characters.", field="title")
+    if due_on is not None and due_on < clock.now().date():
+        raise InvalidInput("The due date is in the past.", field="due_on")
+    role = None
     if role_id is not None:
         role = session.get(WorkspaceRole, role_id)
         if role is None or role.workspace_id != workspace.id:
@@ -216,7 +222,45 @@ def add_action(
         target_label=workspace.name,
         detail={"title": title, "due_on": due_on.isoformat() if due_on else None},
     )
+    if role is not None:
+        _notify_assignee(session, actor, workspace, role, action)
     return action
+
+
+def _notify_assignee(
+    session: Session, actor: Actor, workspace: Workspace, role: WorkspaceRole, action: WorkspaceAction
+) -> None:
+    """The role's holder hears of a new action for them (seed 003), unless they added it. Someone
+    not joined yet hears of it when they join and open the workspace."""
+    holder = session.scalar(
+        select(RoleAssignment).where(RoleAssignment.role_id == role.id, RoleAssignment.ended_at.is_(None))
+    )
+    if holder is None or holder.user_id == actor.user_id:
+        return
+    membership = workspaces_service.get_membership(session, workspace.id, holder.user_id)
+    user = holder.user
+    to = user.email or user.phone
+    if membership is None or membership.status != JOINED or to is None:
+        return
+    portal = actor.portal
+    names = members_service.names_in_portal(session, portal.id, [user])
+    notifications_service.enqueue(
+        session,
+        event_key=f"action:{action.id}:assigned:{user.id}",
+        template="action_assigned",
+        to=to,
+        portal_id=portal.id,
+        context={
+            "portal_name": portal.name,
+            "workspace_name": workspace.name,
+            "adder_name": invitations_service.inviter_display_name(actor),
+            "recipient_name": names.get(user.id, ""),
+            "role_name": role.name,
+            "title": action.title,
+            "due_on_text": action.due_on.strftime("%d %B %Y") if action.due_on else "",
+            "link": f"{settings_module.current().public_url}/p/{portal.slug}/workspaces/{workspace.id}",
+        },
+    )
 
 
 def list_actions(session: Session, actor: Actor, workspace_id) -> list[WorkspaceAction]:
