@@ -173,38 +173,37 @@ def add_member(
     is already ``joined`` stays joined. ``invitation_id`` is the portal invitation that will
     bring a not-joined person in; ``via_team_id`` the team or client group they came with.
     """
-    now = clock.now()
     membership = get_membership(session, workspace.id, user.id)
     if membership is None:
-        membership = WorkspaceMember(
-            workspace_id=workspace.id,
-            user_id=user.id,
-            status=JOINED if joined else NOT_JOINED,
-            added_by_id=actor.user_id,
-            created_at=now,
-            joined_at=now if joined else None,
+        membership = new_member(
+            session,
+            actor,
+            workspace,
+            user,
+            joined=joined,
             invitation_id=invitation_id,
             via_team_id=via_team_id,
         )
-        session.add(membership)
     elif joined and membership.status != JOINED:
         membership.status = JOINED
-        membership.joined_at = now
-    else:
-        if invitation_id is not None and membership.status == NOT_JOINED:
-            membership.invitation_id = invitation_id
-        return membership
+        membership.joined_at = clock.now()
+        _record_added(session, actor, workspace, user, membership)
+    elif invitation_id is not None and membership.status == NOT_JOINED:
+        membership.invitation_id = invitation_id
+    session.flush()
+    return membership
+
+
+def _record_added(session: Session, actor: Actor, workspace: Workspace, user: User, membership) -> None:
     audit_service.record(
         session,
         actor,
         "workspace.member_added",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=user.email or user.label,
+        target_label=user.email or user.phone or user.label,
         detail={"workspace": workspace.name, "status": membership.status},
     )
-    session.flush()
-    return membership
 
 
 def new_member(
@@ -232,15 +231,7 @@ def new_member(
         via_team_id=via_team_id,
     )
     session.add(membership)
-    audit_service.record(
-        session,
-        actor,
-        "workspace.member_added",
-        target_type="workspace",
-        target_id=workspace.id,
-        target_label=user.email or user.phone or user.label,
-        detail={"workspace": workspace.name, "status": membership.status},
-    )
+    _record_added(session, actor, workspace, user, membership)
     return membership
 
 
