@@ -129,3 +129,24 @@ class TestSignInLinkLimits:
             ratelimit.reset()
             ratelimit.configure(redis_url=None, enabled=False)
             settings_module.configure(settings)
+
+
+class TestPhoneAccounts:
+    def test_internal_user_invited_by_phone_signs_in_with_number_and_password(self, client, db, worker):
+        pf = create_portal(db)
+        client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": ["+44 20 7946 0958"], "user_type": "internal"},
+            headers=pf.headers(),
+        )
+        worker.drain()
+        sms = client.get("/api/v1/dev/messages", params={"to": "+442079460958"}).json()["items"][0]
+        token = re.search(r"/invite/([A-Za-z0-9_-]+)", sms["text"]).group(1)
+        r = client.post(f"/api/v1/invitations/{token}/accept", json={"password": "a-good-password-42"})
+        assert r.status_code == 200, r.text
+        client.cookies.clear()
+        for typed in ("+44 20 7946 0958", "+442079460958"):
+            r = client.post("/api/v1/auth/login", json={"email": typed, "password": "a-good-password-42"})
+            assert r.status_code == 200, r.text
+        r = client.post("/api/v1/auth/login", json={"email": "+442079460958", "password": "wrong-password-1"})
+        assert r.status_code == 401

@@ -43,7 +43,6 @@ def login(
     """Sign in with email and password; sets the session cookie."""
     ip = client_ip(request)
     ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
-    ratelimit.hit(f"login:email:{body.email.strip().lower()}", settings.login_rate_limit)
     user = auth_service.login(session, email=body.email, password=body.password)
     raw, web_session = auth_service.start_session(
         session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip

@@ -14,7 +14,7 @@ from admit.auth.passwords import verify_password
 from admit.errors import Gone, NotAuthenticated
 from admit.kit import clock, ratelimit
 from admit.kit.tokens import hash_token, new_token
-from admit.members.addresses import normalize_email, parse_recipient
+from admit.members.addresses import parse_recipient
 from admit.members.models import User
 from admit.notifications import service as notifications_service
 
@@ -35,9 +35,15 @@ API_KEY_PREFIX = "adm_"
 
 
 def login(session: Session, *, email: str, password: str) -> User:
-    """Check an email and password; the same error whether the email is unknown or not."""
-    normalized, _error = normalize_email(email or "")
-    user = session.scalar(select(User).where(User.email == normalized)) if normalized else None
+    """Check an email (or, for people invited by phone, a phone number) and password; the same
+    error whether the address is unknown or not."""
+    from admit.members import service as members_service  # imports this module: import here
+
+    address = parse_recipient(email or "").address
+    # Guessing is limited per address however it is written, as well as per IP (in the faces).
+    key = address or (email or "").strip().lower()
+    ratelimit.hit(f"login:email:{key}", settings_module.current().login_rate_limit)
+    user = members_service.get_user_by_address(session, address) if address else None
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok:
         raise NotAuthenticated("The email or password is incorrect.", code="invalid_credentials")
