@@ -1,6 +1,6 @@
 """Workspaces and contacts in a real browser: the Invite panel ("No matches found" → Invite New
-Client), a client's magic link landing on their only workspace, Not Joined → Resend
-Invitation, and the Contacts "+" with Add to Contacts Quietly then Invite.
+Client), a client's magic link landing on their only workspace, the Members panel's Not Joined →
+Resend Invitation, and the Contacts "+" with Add to Contacts Quietly then Invite.
 
 Emails are read at /dev/mailbox, where the live server's worker delivers them.
 """
@@ -56,6 +56,14 @@ def invite_new_client(page: Page, email: str) -> None:
     expect(page.locator("[data-report]")).to_contain_text("1 invited.")
 
 
+def open_members(page: Page):
+    """The "Members (N)" button opens the Members panel on the right side."""
+    page.get_by_role("link", name=re.compile(r"^Members \(\d+\)$")).click()
+    panel = page.locator("dialog#members-panel")
+    expect(panel).to_be_visible()
+    return panel
+
+
 def mailbox_rows(page: Page, server, to: str, at_least: int):
     """The dev mailbox rows to ``to``, waiting until there are ``at_least`` of them."""
     page.goto(server("/dev/mailbox"))
@@ -91,7 +99,8 @@ def test_new_client_from_the_invite_panel_sees_only_their_workspace(live_server,
     create_workspace(owner, "Other deal")
     create_workspace(owner, "Kitchen remodel")
     invite_new_client(owner, "cleo@client.org")
-    row = owner.locator('#workspace-members tr[data-address="cleo@client.org"]')
+    panel = open_members(owner)
+    row = panel.locator('#workspace-members tr[data-address="cleo@client.org"]')
     expect(row.locator("[data-status]")).to_have_text("Not Joined")
     shot(owner, "invited")
 
@@ -108,7 +117,8 @@ def test_new_client_from_the_invite_panel_sees_only_their_workspace(live_server,
     expect(cleo.get_by_role("heading", name="Kitchen remodel")).to_be_visible()
     for name in ("Invite", "Create workspace", "Add action", "Assign", "Resend Invitation"):
         expect(cleo.get_by_role("button", name=name, exact=True)).to_have_count(0)
-    expect(cleo.locator('#workspace-members tr[data-address="cleo@client.org"] [data-status]')).to_have_text(
+    panel = open_members(cleo)
+    expect(panel.locator('#workspace-members tr[data-address="cleo@client.org"] [data-status]')).to_have_text(
         "Joined"
     )
     shot(cleo, "client-workspace")
@@ -125,11 +135,18 @@ def test_not_joined_resend_invitation(live_server, new_context, shot):
     old = newest_link(mail, server, "rita@client.org")
 
     owner.goto(workspace_url)
-    row = owner.locator('#workspace-members tr[data-address="rita@client.org"]')
+    expect(owner.locator("dialog#members-panel")).to_be_hidden()
+    panel = open_members(owner)
+    row = panel.locator('#workspace-members tr[data-address="rita@client.org"]')
     expect(row.get_by_role("button", name="Resend Invitation")).to_be_hidden()
     row.get_by_role("button", name="Not Joined").click()
     row.get_by_role("button", name="Resend Invitation").click()
     expect(owner.locator(".notice")).to_contain_text("Invitation resent to rita@client.org.")
+    # The page comes back with the Members panel still open, saying so there too.
+    expect(panel).to_be_visible()
+    expect(panel.locator(".panel-note")).to_contain_text("Invitation resent to rita@client.org.")
+    panel.get_by_role("button", name="Close").click()
+    expect(panel).to_be_hidden()
     shot(owner, "resent")
 
     new = newest_link(mail, server, "rita@client.org", count=2)
@@ -195,7 +212,8 @@ def test_suggestions_add_an_existing_member(live_server, new_context):
     expect(panel.locator('[data-chip="Cleo Client"]')).to_be_visible()
     panel.get_by_role("button", name="Invite", exact=True).click()
     expect(owner.locator("[data-report]")).to_contain_text("1 added.")
-    expect(owner.locator('#workspace-members tr[data-address="cleo@client.org"] [data-status]')).to_have_text(
+    panel = open_members(owner)
+    expect(panel.locator('#workspace-members tr[data-address="cleo@client.org"] [data-status]')).to_have_text(
         "Joined"
     )
     expect(owner).to_have_url(re.compile(r"/workspaces/"))

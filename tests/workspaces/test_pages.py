@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 
+from admit.pages.deps import readable_phone, templates
 from tests.factories import OWNER_PASSWORD, csrf_of, last_link, sign_in_page
 from tests.workspaces.helpers import (
     add,
@@ -197,6 +198,59 @@ class TestWorkspacePage:
             f"/p/{pf.slug}/workspaces", data={"csrf_token": csrf_of(page.text), "name": "Mine now"}
         )
         assert refused.status_code == 403
+
+
+def test_readable_phone_filter():
+    """E.164 numbers are shown in the international format; anything else passes through."""
+    assert readable_phone("+12025550173") == "+1 202-555-0173"
+    assert readable_phone("+442079460958") == "+44 20 7946 0958"
+    for unchanged in ("ada@example.com", None, "", "+1", "+not-a-number"):
+        assert readable_phone(unchanged) == unchanged
+    render = templates.env.from_string("{{ a|phone }} / {{ b|phone }}").render
+    assert render(a="+12025550173", b="ada@example.com") == "+1 202-555-0173 / ada@example.com"
+
+
+class TestMembersPanelAndRoles:
+    def test_members_panel_shows_phones_readable_and_roles_their_history(self, client, db, worker):
+        """The Members (N) button opens the right-side panel (inline without JS); a phone is shown
+        as "+1 202-555-0173" while data-address stays E.164; each role lists its last 3 holders."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Q3 Audit", kind="flow", roles=["Reviewer"])
+        add(client, pf, ws["id"], recipients=["+1 202 555 0173", "a@client.org", "b@client.org"])
+        role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+        for who in ("a@client.org", "b@client.org", "+12025550173", "a@client.org"):
+            r = client.post(
+                api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
+                json={"recipient": who},
+                headers=pf.headers(),
+            )
+            assert r.status_code == 200, r.text
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        text = _text(page)
+        assert 'data-open="members-panel"' in page.text and "Members (3)" in text
+        assert '<dialog id="members-panel" class="side"' in page.text and "<noscript>" in page.text
+        row = re.search(r'<tr data-address="\+12025550173">(.*?)</tr>', page.text, re.S).group(1)
+        assert "+1 202-555-0173" in html.unescape(row) and "Not Joined" in row
+
+        chip = re.search(r'data-role="Reviewer">(.*?)</div>', page.text, re.S).group(1)
+        history = re.findall(r"<li>(.*?) · ", re.search(r"data-role-history.*?</ul>", chip, re.S).group(0))
+        assert history == ["a@client.org", "+1 202-555-0173", "b@client.org"]  # newest first, 3 of 4
+        assert "since" in chip and "and 1 earlier" in chip
+
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/members/{_user_id(page.text, '+12025550173')}/resend",
+            data={"csrf_token": csrf_of(page.text)},
+        )
+        assert "Invitation resent to +1 202-555-0173." in _text(r)
+        assert re.search(r'<dialog id="members-panel"[^>]*data-autopen', r.text)  # reopens there
+        client.post(
+            f"/p/{pf.slug}/contacts",
+            data={"csrf_token": csrf_of(r.text), "recipient": "+1 202 555 0173", "then": "quietly"},
+        )
+        for path in ("/contacts", "/users?tab=clients"):
+            listed = client.get(f"/p/{pf.slug}{path}").text
+            assert 'data-address="+12025550173"' in listed, path
+            assert "<td>+1 202-555-0173</td>" in listed and "<td>+12025550173</td>" not in listed, path
 
 
 def _user_id(page_text: str, address: str) -> str:

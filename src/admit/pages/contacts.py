@@ -12,7 +12,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from admit import policy
 from admit.contacts import service as contacts_service
 from admit.errors import DomainError, InvalidInput
-from admit.pages.deps import FLASH_COOKIE, PageActor, check_csrf, read_flash, redirect, render, set_flash
+from admit.pages.deps import (
+    FLASH_COOKIE,
+    PageActor,
+    check_csrf,
+    read_flash,
+    readable_phone,
+    redirect,
+    render,
+    set_flash,
+)
 from admit.policy import Action
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
@@ -116,7 +125,7 @@ def contacts_add(
             raise
         session.rollback()
         return _back(request, actor, {"error": exc.message})
-    who = result.contact.name or result.contact.user.email or result.contact.user.phone
+    who = result.contact.name or result.contact.user.email or readable_phone(result.contact.user.phone)
     if result.workspace is not None:
         verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
             result.outcome, "already in"
@@ -141,7 +150,7 @@ def contacts_invite(contact_id: uuid.UUID, request: Request, actor: PageActor, s
         session.rollback()
         return _back(request, actor, {"error": exc.message})
     user = result.contact.user
-    return _back(request, actor, {"notice": f"{user.email or user.phone}: {result.detail}"})
+    return _back(request, actor, {"notice": f"{user.email or readable_phone(user.phone)}: {result.detail}"})
 
 
 @router.post("/p/{slug}/client-groups", name="contacts:add_group", dependencies=[Depends(check_csrf)])

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
+import phonenumbers
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -23,6 +24,23 @@ from admit.portals import service as portals_service
 from admit.web import Auth, SessionDep, portal_actor, read_auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+
+def readable_phone(value):
+    """An E.164 number as people read it ("+12025550173" → "+1 202-555-0173"); anything else
+    (an email address, None, text that does not parse) is returned unchanged."""
+    if not isinstance(value, str) or not value.startswith("+"):
+        return value
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    if not phonenumbers.is_possible_number(number):
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+templates.env.filters["phone"] = readable_phone
 ANON_CSRF_COOKIE = "admit_csrf"
 
 

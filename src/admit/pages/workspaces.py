@@ -17,7 +17,16 @@ from fastapi import APIRouter, Depends, Form, Request
 from admit import policy
 from admit.errors import DomainError, InvalidInput
 from admit.links import service as links_service
-from admit.pages.deps import FLASH_COOKIE, PageActor, check_csrf, read_flash, redirect, render, set_flash
+from admit.pages.deps import (
+    FLASH_COOKIE,
+    PageActor,
+    check_csrf,
+    read_flash,
+    readable_phone,
+    redirect,
+    render,
+    set_flash,
+)
 from admit.policy import INTERNAL_ROLES, Action, Role
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
@@ -188,8 +197,11 @@ def resend_member(
         if exc.status not in _SHOWN_STATUSES:
             raise
         session.rollback()
-        return _back(actor, workspace_id, {"error": exc.message}, request, anchor="#members")
-    flash = {"notice": f"Invitation resent to {membership.user.email or membership.user.phone}."}
+        return _back(
+            actor, workspace_id, {"error": exc.message, "panel": "members"}, request, anchor="#members"
+        )
+    who = membership.user.email or readable_phone(membership.user.phone)
+    flash = {"notice": f"Invitation resent to {who}.", "panel": "members"}
     return _back(actor, workspace_id, flash, request, anchor="#members")
 
 
@@ -200,12 +212,14 @@ def _resend_team(request, actor, session, workspace_id, team_id, kind):
         if exc.status not in _SHOWN_STATUSES:
             raise
         session.rollback()
-        return _back(actor, workspace_id, {"error": exc.message}, request, anchor="#members")
+        return _back(
+            actor, workspace_id, {"error": exc.message, "panel": "members"}, request, anchor="#members"
+        )
     if resent:
         notice = f"Invitation resent to {len(resent)} {'person' if len(resent) == 1 else 'people'}."
     else:
         notice = "Everyone has joined; nothing to resend."
-    return _back(actor, workspace_id, {"notice": notice}, request, anchor="#members")
+    return _back(actor, workspace_id, {"notice": notice, "panel": "members"}, request, anchor="#members")
 
 
 @router.post(
@@ -267,7 +281,7 @@ def assign_role(
             raise
         session.rollback()
         return _back(actor, workspace_id, {"error": exc.message}, request)
-    who = assignment.user.email or assignment.user.phone
+    who = assignment.user.email or readable_phone(assignment.user.phone)
     notice = f"{who} now holds this role."
     if added is not None and added.outcome == "invited":
         notice = f"{who} was invited and now holds this role."

@@ -1,4 +1,4 @@
-// A little JavaScript: modals, tabs, role choices that follow the user type, no double submit.
+// A little JavaScript: modals and side panels (Invite, Members), tabs, role choices that follow the user type, no double submit.
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-open]");
   if (opener) {
@@ -83,6 +83,7 @@ document.addEventListener("click", (event) => {
   const target = document.getElementById(toggler.dataset.toggle);
   if (target) {
     target.hidden = !target.hidden;
+    if (toggler.hasAttribute("aria-expanded")) toggler.setAttribute("aria-expanded", String(!target.hidden));
     if (!target.hidden) {
       const first = target.querySelector("input:not([type=hidden]), select, button[type=submit]");
       if (first) first.focus();
