@@ -27,6 +27,7 @@ from admit.kit.tokens import hash_token
 from admit.links import service as links_service
 from admit.links.models import InviteLink, JoinRequest, LinkSignup
 from admit.members.models import Member, User
+from admit.notifications import mailbox
 from admit.notifications.models import Notification
 from admit.workspaces.models import WorkspaceMember
 from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link, member_joins
@@ -503,6 +504,28 @@ class TestJoinRequests:
             assert [(r.email, r.name, r.note) for r in rows] == [
                 ("rita@example.org", "Rita Requester", "From the audit team")
             ]
+
+    def test_the_workspaces_internal_users_are_told_once(self, db, worker):
+        """A new join request emails the workspace's internal users (not its clients, not other
+        internal users); asking again while it is pending sends nothing more."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        member_joins(db, worker, pf, "otto@acme.com")
+        member_joins(db, worker, pf, "cli@example.org", user_type="client")
+        ws = create_workspace(db, pf, by="mel@acme.com")
+        token = workspace_token(db, pf, ws.id, by="mel@acme.com")
+        ask_to_join(db, token, "rita@example.org", note="From <b>audit</b>")
+        ask_to_join(db, token, "rita@example.org")
+        worker.drain()
+        with db.unit_of_work() as session:
+            told = [
+                (m.to_address, m.subject)
+                for m in mailbox.messages(session, limit=50)
+                if "asks to join" in m.subject
+            ]
+            html = [m.html for m in mailbox.messages(session, to="mel@acme.com", limit=1)]
+        assert told == [("mel@acme.com", "Rita Requester asks to join “Q3 Audit”")]
+        assert "From &lt;b&gt;audit&lt;/b&gt;" in html[0]
 
     def test_only_internal_users_of_the_workspace_see_requests(self, db, worker):
         """A member who is not in the workspace neither sees nor answers its requests (404)."""

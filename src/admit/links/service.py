@@ -70,7 +70,7 @@ from admit.notifications import service as notifications_service
 from admit.policy import Role, UserType
 from admit.portals.models import Portal
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import Workspace
+from admit.workspaces.models import JOINED, Workspace, WorkspaceMember
 
 __all__ = [
     "UNSET",
@@ -909,8 +909,60 @@ def request_to_join(
         target_label=address,
         detail={"workspace_id": str(link.workspace_id), "workspace": link.workspace.name},
     )
+    _tell_approvers(session, request, link.workspace)
     session.flush()
     return request
+
+
+MAX_APPROVERS_TOLD = 50
+
+
+def _tell_approvers(session: Session, request: JoinRequest, workspace: Workspace) -> None:
+    """The workspace's internal users hear of a new join request (or, if it has none, the
+    portal's owners and admins), at most ``MAX_APPROVERS_TOLD`` of them."""
+    active_internal = (Member.portal_id == workspace.portal_id) & (Member.status == members_service.ACTIVE)
+    in_workspace = (
+        select(User)
+        .join(WorkspaceMember, WorkspaceMember.user_id == User.id)
+        .join(Member, Member.user_id == User.id)
+        .where(
+            WorkspaceMember.workspace_id == workspace.id,
+            WorkspaceMember.status == JOINED,
+            active_internal,
+            Member.user_type == UserType.INTERNAL,
+        )
+        .limit(MAX_APPROVERS_TOLD)
+    )
+    approvers = list(session.scalars(in_workspace))
+    if not approvers:
+        approvers = list(
+            session.scalars(
+                select(User)
+                .join(Member, Member.user_id == User.id)
+                .where(active_internal, Member.role.in_((Role.OWNER, Role.ADMIN)))
+                .limit(MAX_APPROVERS_TOLD)
+            )
+        )
+    portal = session.get(Portal, workspace.portal_id)
+    for user in approvers:
+        to = user.email or user.phone
+        if to is None:
+            continue
+        notifications_service.enqueue(
+            session,
+            event_key=f"join_request:{request.id}:new:{user.id}",
+            template="join_request_new",
+            to=to,
+            portal_id=portal.id,
+            context={
+                "portal_name": portal.name,
+                "workspace_name": workspace.name,
+                "name": request.name,
+                "email": request.email,
+                "note": request.note,
+                "link": f"{_public_url()}/p/{portal.slug}/workspaces/{workspace.id}",
+            },
+        )
 
 
 # --- join requests: the internal users' side -------------------------------------------

@@ -17,9 +17,10 @@ TEMPLATES = (
     "join_request_declined",
     "workspace_added",
     "action_assigned",
+    "join_request_new",
 )
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
-SMS_TEMPLATES = ("invitation", "workspace_added", "sign_in", "action_assigned")
+SMS_TEMPLATES = ("invitation", "workspace_added", "sign_in", "action_assigned", "join_request_new")
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),
