@@ -259,6 +259,16 @@ def _user_id(page_text: str, address: str) -> str:
 
 
 class TestContactsPage:
+    def test_a_bad_address_is_named_in_the_error(self, client, db, worker):
+        pf = create_portal(db)
+        page = _owner_page(client, pf, "/contacts")
+        r = client.post(
+            f"/p/{pf.slug}/contacts",
+            data={"csrf_token": csrf_of(page.text), "recipient": "not-an-email", "then": "quietly"},
+            follow_redirects=True,
+        )
+        assert "not-an-email: An email address must have an @-sign." in _text(r)
+
     def test_three_endings_and_invite_later(self, client, db, worker):
         """Add to Contacts Quietly sends nothing (the dev mailbox is empty); Invite sends one;
         Add to Contacts invites; Add to Workspace makes a new workspace and invites into it."""

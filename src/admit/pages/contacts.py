@@ -124,7 +124,9 @@ def contacts_add(
         if exc.status not in _SHOWN_STATUSES:
             raise
         session.rollback()
-        return _back(request, actor, {"error": exc.message})
+        typed = recipient.strip()
+        about_it = exc.fields.get("field") == "recipient" and typed
+        return _back(request, actor, {"error": f"{typed}: {exc.message}" if about_it else exc.message})
     who = result.contact.name or result.contact.user.email or readable_phone(result.contact.user.phone)
     if result.workspace is not None:
         verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
