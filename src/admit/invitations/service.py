@@ -337,7 +337,7 @@ def invite(
     sender = inviter_display_name(actor)
 
     if to_create:
-        _count_invitation_emails(portal.id, len(to_create))
+        count_invitation_emails(portal.id, len(to_create))
     session.flush()
     for p in to_create:
         token = new_token()
@@ -390,7 +390,7 @@ def get_or_raise(session: Session, actor: Actor, invitation_id) -> Invitation:
     return invitation
 
 
-def _count_invitation_emails(portal_id, n: int) -> None:
+def count_invitation_emails(portal_id, n: int) -> None:
     """The portal's sending limit: every invitation email counts, all of a request or none."""
     ratelimit.hit(
         f"invite:{portal_id}",
@@ -418,11 +418,20 @@ def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
     return reissue(session, actor, get_or_raise(session, actor, invitation_id))
 
 
-def reissue(session: Session, actor: Actor, invitation: Invitation) -> Invitation:
+def reissue(
+    session: Session,
+    actor: Actor,
+    invitation: Invitation,
+    *,
+    counted: bool = False,
+    workspace_name: str | None = None,
+) -> Invitation:
     """Send ``invitation`` again with a new token; every earlier link dies.
 
     The caller has decided the actor may (``resend`` for the portal's invitations, workspaces'
-    Resend Invitation for their members).
+    Resend Invitation for their members). ``counted``: the caller has already charged the
+    portal's sending limit (for a whole group, all or none). ``workspace_name``: the workspace the
+    message names (looked up when not given).
     """
     invitation = _locked(session, invitation)
     if invitation.status not in (PENDING, EXPIRED):
@@ -430,7 +439,8 @@ def reissue(session: Session, actor: Actor, invitation: Invitation) -> Invitatio
             f"This invitation is {invitation.status}; only pending invitations can be resent.",
             code="invitation_not_pending",
         )
-    _count_invitation_emails(actor.portal.id, 1)
+    if not counted:
+        count_invitation_emails(actor.portal.id, 1)
     now = clock.now()
     token = new_token()
     was = invitation.effective_status(now)
@@ -454,7 +464,7 @@ def reissue(session: Session, actor: Actor, invitation: Invitation) -> Invitatio
         actor.portal,
         token,
         inviter_display_name(actor),
-        workspaces_service.workspace_name_for_invitation(session, invitation.id),
+        workspace_name or workspaces_service.workspace_name_for_invitation(session, invitation.id),
     )
     audit_service.record(
         session,

@@ -447,10 +447,13 @@ def resend_team(session: Session, actor: Actor, workspace_id, team_id, *, kind: 
             )
         )
     )
+    # The portal's sending limit, charged once for the whole row: all of it goes out or none.
+    if waiting:
+        invitations_service.count_invitation_emails(workspace.portal_id, len(waiting))
     resent = []
     for membership in waiting:
         try:
-            _resend_one(session, actor, workspace, membership)
+            _resend_one(session, actor, workspace, membership, counted=True)
         except (Conflict, PermissionDenied):
             # Joined meanwhile, their invitation was withdrawn, or it is an internal invitation
             # this actor may not renew: nothing to send to them.
@@ -460,7 +463,14 @@ def resend_team(session: Session, actor: Actor, workspace_id, team_id, *, kind: 
     return resent
 
 
-def _resend_one(session: Session, actor: Actor, workspace: Workspace, membership: WorkspaceMember) -> None:
+def _resend_one(
+    session: Session,
+    actor: Actor,
+    workspace: Workspace,
+    membership: WorkspaceMember,
+    *,
+    counted: bool = False,
+) -> None:
     user = membership.user
     if membership.status == JOINED:
         raise Conflict(
@@ -481,7 +491,7 @@ def _resend_one(session: Session, actor: Actor, workspace: Workspace, membership
         )
     # Resending renews the invitation (and its role): only for those who could have sent it.
     policy.require(actor.role, policy.invite_action(invitation.user_type))
-    invitations_service.reissue(session, actor, invitation)
+    invitations_service.reissue(session, actor, invitation, counted=counted, workspace_name=workspace.name)
     membership.invitation_id = invitation.id
     audit_service.record(
         session,
