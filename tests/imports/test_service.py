@@ -537,3 +537,35 @@ class TestLimits:
             create(db, pf, b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4)
         assert caught.value.field == "file"
         assert table_counts(db) == before
+
+
+class TestPhoneNumbers:
+    def test_phone_rows_are_invited_by_sms(self, db, pf, worker):
+        """A phone column (when there is no email) or a number alone on its line is invited by SMS,
+        stored as E.164; the same number written twice is a duplicate; a bad number is named."""
+        data = csv_bytes(
+            [
+                "email,name,phone",
+                ",Pat Phone,(202) 555-0173",  # 2 invited by SMS
+                "ada@example.com,Ada,+44 20 7946 0958",  # 3 email wins when both are given
+                ",Again,+1 202 555 0173",  # 4 duplicate of row 2
+                ",Bad,555-01",  # 5 invalid phone
+                ",Nobody,",  # 6 nothing to invite
+            ]
+        )
+        import_id, _created = create(db, pf, data, by=ADMIN, user_type="client")
+        final = imports_service.run_due(db)
+        assert (final["invited"], final["skipped"]) == (2, {"duplicate": 1, "invalid_recipient": 2}), final
+        assert report_rows(db, import_id)[:3] == [
+            (2, "invited", "+12025550173"),
+            (3, "invited", "ada@example.com"),
+            (4, "duplicate", "+12025550173"),
+        ]
+        worker.drain()
+        with db.unit_of_work() as session:
+            sms = session.scalars(select(Notification).where(Notification.to_address == "+12025550173")).all()
+            assert [(n.channel, n.status) for n in sms] == [("sms", "sent")]
+
+    def test_a_plain_list_of_numbers(self, db, pf):
+        preview_ = preview(db, pf, plain(["+1 202 555 0173", "(202) 555-0174", "ada@example.com"]), by=ADMIN)
+        assert preview_["counts"]["will_invite"] == 3, preview_

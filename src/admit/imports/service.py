@@ -58,7 +58,7 @@ from admit.invitations.service import InviteOptions, Skipped
 from admit.kit import clock
 from admit.kit.bulk import insert_rows, new_ids, new_tokens
 from admit.kit.tokens import hash_token
-from admit.members.addresses import ParsedRecipient, normalize_email
+from admit.members.addresses import ParsedRecipient, looks_like_phone, normalize_email, normalize_phone
 from admit.members.models import User
 from admit.notifications import service as notifications_service
 from admit.policy import INTERNAL_ROLES, Role, UserType
@@ -152,13 +152,20 @@ def _evaluate(
     waiting: list[int] = []
     for row in rows:
         role, skip = _row_role(actor_role, options, row)
-        if skip is None and not row.address:
-            detail = (
-                "Phone numbers cannot be invited from a list yet; give an email address."
-                if row.phone
-                else "The row has no email address."
+        # A phone number: in the phone column when there is no email, or alone on its line.
+        phone_text = row.phone if not row.address else row.address if looks_like_phone(row.address) else ""
+        if skip is None and phone_text:
+            phone, error = normalize_phone(phone_text)
+            parsed.append(
+                ParsedRecipient(
+                    raw=row.raw or phone_text, email=None, name=row.name, error=error, phone=phone
+                )
             )
-            skip = Skipped(row.raw, "invalid_recipient", detail)
+            waiting.append(len(outcomes))
+            outcomes.append(Outcome(row=row, email=phone, role=role, skip=None))
+            continue
+        if skip is None and not row.address:
+            skip = Skipped(row.raw, "invalid_recipient", "The row has no email address or phone number.")
         email = None
         if skip is None:
             email, error = normalize_email(row.address)

@@ -22,6 +22,7 @@ from email_validator import EmailNotValidError, validate_email
 __all__ = [
     "ParsedRecipient",
     "is_phone",
+    "looks_like_phone",
     "normalize_email",
     "normalize_phone",
     "parse_recipient",
@@ -51,6 +52,12 @@ class ParsedRecipient:
 
 # Digits with the usual punctuation of a written phone number, optionally a leading +.
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{4,30}$")
+
+
+def looks_like_phone(text: str) -> bool:
+    """Digits with a phone number's usual punctuation (and no ``@``): worth reading as a phone."""
+    text = text.strip()
+    return "@" not in text and bool(_PHONE_LIKE.match(text)) and sum(c.isdigit() for c in text) >= 4
 
 
 def is_phone(address: str) -> bool:
@@ -177,7 +184,7 @@ def parse_recipient(raw: str) -> ParsedRecipient:
     if match:
         name = match.group("name").strip().strip("'\"").strip()[:MAX_NAME]
         text = match.group("addr")
-    if "@" not in text and _PHONE_LIKE.match(text.strip()) and sum(c.isdigit() for c in text) >= 4:
+    if looks_like_phone(text):
         phone, error = normalize_phone(text.strip())
         return ParsedRecipient(raw=raw.strip(), email=None, name=name, error=error, phone=phone)
     email, error = normalize_email(text)

@@ -101,7 +101,7 @@ def _enqueue(
 
 
 def enqueue_emails(session: Session, rows: list[dict]) -> None:
-    """Queue many emails in one statement (bulk imports).
+    """Queue many emails (or SMS, for phone numbers) in one statement (bulk imports).
 
     Each row has ``event_key``, ``template``, ``to``, ``context``, ``portal_id`` and optionally
     ``invitation_id``. Unlike ``enqueue_email`` this does not look for an existing row per event:
@@ -119,7 +119,7 @@ def enqueue_emails(session: Session, rows: list[dict]) -> None:
             {
                 "id": next(ids),
                 "event_key": row["event_key"],
-                "channel": "email",
+                "channel": channel_for(row["to"]),
                 "template": row["template"],
                 "to_address": row["to"],
                 "context": row["context"],
