@@ -74,6 +74,8 @@ _TABLE: dict[str, tuple] = {
     "invite-internal-to-workspace":     (ALLOW, ALLOW, 403,   403,   401,     404),
     # add existing internal users to a workspace
     "add-internal-to-workspace":        (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    # take someone out of a workspace (not in the DESIGN.md table: internal users of the workspace)
+    "remove-from-workspace":            (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     # invite new or existing clients (portal or workspace)
     "invite-client":                    (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     "invite-client-to-workspace":       (ALLOW, ALLOW, ALLOW, 403,   401,     404),
@@ -255,6 +257,17 @@ def _(w: World, actor: str) -> Call:
     member_joins(w.db, w.worker, w.a, ivy)
     body = {"user_ids": [str(w.scalar(select(User.id).where(User.email == ivy)))]}
     return Call("POST", w.api(f"/workspaces/{w.w}/members"), body, in_workspace(w, w.w, ivy))
+
+
+@call("remove-from-workspace")
+def _(w: World, actor: str) -> Call:
+    cora = fresh(actor, "cora@client.org")
+    member_joins(w.db, w.worker, w.a, cora, user_type="client", password=None)
+    cora_id = w.scalar(select(User.id).where(User.email == cora))
+    with w.db.unit_of_work() as session:
+        owner = actor_for(session, w.a.slug, w.a.owner_email)
+        people.add_people(session, owner, w.w, user_ids=[cora_id])
+    return Call("DELETE", w.api(f"/workspaces/{w.w}/members/{cora_id}"), None, in_workspace(w, w.w, cora))
 
 
 @call("invite-client")

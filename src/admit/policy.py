@@ -46,6 +46,7 @@ class Action(StrEnum):
     WORKSPACE_LINK_MANAGE = "workspace_link.manage"
     JOIN_REQUEST_APPROVE = "join_request.approve"
     WORKSPACE_ADD_MEMBERS = "workspace.add_members"
+    WORKSPACE_REMOVE_MEMBERS = "workspace.remove_members"
     WORKSPACE_RESEND = "workspace.resend_invitation"
     WORKSPACE_ROLES = "workspace.manage_roles"
     WORKSPACE_ACTION_ADD = "workspace.add_action"
@@ -70,6 +71,7 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.JOIN_REQUEST_APPROVE,
             # Existing users of any type, and new clients; new internal users need INVITE_INTERNAL.
             Action.WORKSPACE_ADD_MEMBERS,
+            Action.WORKSPACE_REMOVE_MEMBERS,
             Action.WORKSPACE_RESEND,
             Action.WORKSPACE_ROLES,
             Action.WORKSPACE_ACTION_ADD,
@@ -96,6 +98,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.WORKSPACE_LINK_MANAGE: "Only internal users of the workspace can share its link.",
     Action.JOIN_REQUEST_APPROVE: "Only internal users of the workspace can answer join requests.",
     Action.WORKSPACE_ADD_MEMBERS: "Only internal users can invite people to a workspace.",
+    Action.WORKSPACE_REMOVE_MEMBERS: "Only internal users of the workspace can remove people from it.",
     Action.WORKSPACE_RESEND: "Only internal users of the workspace can resend its invitations.",
     Action.WORKSPACE_ROLES: "Only internal users of the workspace can manage its roles.",
     Action.WORKSPACE_ACTION_ADD: "Only internal users of the workspace can add actions.",

@@ -502,3 +502,27 @@ class TestSendingLimit:
             ratelimit.reset()
             ratelimit.configure(redis_url=None, enabled=False)
             settings_module.configure(settings)
+
+
+class TestRemove:
+    def test_remove_ends_roles_keeps_history_and_is_audited(self, client, db, worker):
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer"])
+        role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+        client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
+            json={"user_id": ivy.user_id},
+            headers=pf.headers(),
+        )
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{ivy.user_id}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+        assert status_of(client, pf, ws["id"]) == {}
+        role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+        assert role["assignee"] is None and role["history"][0]["ended_at"] is not None
+        events = client.get(api(pf, "/audit-events"), headers=pf.headers()).json()["items"]
+        assert any(e["action"] == "workspace.member_removed" for e in events)
+        again = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{ivy.user_id}"), headers=pf.headers())
+        assert again.status_code == 404 and again.json()["code"] == "member_not_found"
+        h = session_headers(client, "ivy@acme.com")
+        assert client.get("/api/v1/me/workspaces", headers=h).json()["items"] == []

@@ -131,6 +131,20 @@ class TestWorkspacePage:
         worker.drain()
         assert mail_count(db, "cleo@client.org") == 1
 
+    def test_remove_from_the_members_panel(self, client, db, worker):
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["cleo@client.org"])
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        assert "data-remove" in page.text
+        cleo = _user_id(page.text, "cleo@client.org")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/members/{cleo}/remove",
+            data={"csrf_token": csrf_of(page.text)},
+        )
+        assert "cleo@client.org was removed from this workspace." in _text(r)
+        assert 'data-address="cleo@client.org"' not in r.text
+
     def test_resend_invitation_from_the_members_panel(self, client, db, worker):
         """Not Joined → Resend Invitation sends one new email and kills the old link; a client
         group's row resends to its not-joined people."""

@@ -110,6 +110,12 @@ def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, sess
     return AddMembersResult.of(results)
 
 
+@router.delete(W + "/members/{user_id}", status_code=204)
+def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Take someone out of the workspace; roles they hold there end (history kept)."""
+    people.remove(session, actor, workspace_id, user_id)
+
+
 @router.post(W + "/members/{user_id}/resend", response_model=ResendResult)
 def resend_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Resend Invitation to a Not Joined member: one new message, earlier links dead."""

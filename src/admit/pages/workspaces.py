@@ -184,6 +184,29 @@ def add_people(
 
 
 @router.post(
+    "/p/{slug}/workspaces/{workspace_id}/members/{user_id}/remove",
+    name="workspaces:remove_member",
+    dependencies=[Depends(check_csrf)],
+)
+def remove_member(
+    workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+):
+    try:
+        membership = workspaces_service.get_membership(session, workspace_id, user_id)
+        people.remove(session, actor, workspace_id, user_id)
+    except DomainError as exc:
+        if exc.status not in _SHOWN_STATUSES:
+            raise
+        session.rollback()
+        return _back(
+            actor, workspace_id, {"error": exc.message, "panel": "members"}, request, anchor="#members"
+        )
+    who = membership.user.email or readable_phone(membership.user.phone)
+    flash = {"notice": f"{who} was removed from this workspace.", "panel": "members"}
+    return _back(actor, workspace_id, flash, request, anchor="#members")
+
+
+@router.post(
     "/p/{slug}/workspaces/{workspace_id}/members/{user_id}/resend",
     name="workspaces:resend_member",
     dependencies=[Depends(check_csrf)],
@@ -376,6 +399,7 @@ def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, 
             "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
             "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
             "can_resend": policy.can(actor.role, Action.WORKSPACE_RESEND),
+            "can_remove": policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS),
             "can_assign": policy.can(actor.role, Action.WORKSPACE_ROLES),
             "can_add_action": policy.can(actor.role, Action.WORKSPACE_ACTION_ADD),
             "grantable_roles": [

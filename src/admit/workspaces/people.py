@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from admit import policy
@@ -34,6 +34,7 @@ from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from admit.invitations import service as invitations_service
 from admit.invitations.models import ACCEPTED, PENDING, REVOKED, Invitation
+from admit.kit import clock
 from admit.members import service as members_service
 from admit.members.addresses import parse_recipient, split_recipients
 from admit.members.models import Member, User
@@ -51,7 +52,16 @@ from admit.workspaces.models import (
     WorkspaceRole,
 )
 
-__all__ = ["AddResult", "MemberView", "TeamView", "add_people", "members_view", "resend", "resend_team"]
+__all__ = [
+    "AddResult",
+    "MemberView",
+    "TeamView",
+    "add_people",
+    "members_view",
+    "remove",
+    "resend",
+    "resend_team",
+]
 
 MAX_PEOPLE_PER_REQUEST = invitations_service.MAX_RECIPIENTS_PER_REQUEST  # 1000
 
@@ -502,6 +512,44 @@ def _resend_one(
         target_label=_address(user),
         detail={"workspace": workspace.name, "invitation_id": str(invitation.id)},
     )
+
+
+# --- removing -------------------------------------------------------------------------------
+
+
+def remove(session: Session, actor: Actor, workspace_id, user_id) -> None:
+    """Take someone out of a workspace (any internal user of it may; clients may not). Roles they
+    hold there end (the history keeps them). A portal invitation they have stands: revoke it in
+    User Management if they should not join the portal either."""
+    policy.require(actor.role, policy.Action.WORKSPACE_REMOVE_MEMBERS)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    membership = workspaces_service.get_membership(session, workspace.id, user_id)
+    if membership is None:
+        raise NotFound("No such member in this workspace.", code="member_not_found")
+    user = membership.user
+    roles_ended = session.execute(
+        update(RoleAssignment)
+        .where(
+            RoleAssignment.user_id == user.id,
+            RoleAssignment.ended_at.is_(None),
+            RoleAssignment.role_id.in_(
+                select(WorkspaceRole.id).where(WorkspaceRole.workspace_id == workspace.id)
+            ),
+        )
+        .values(ended_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.delete(membership)
+    audit_service.record(
+        session,
+        actor,
+        "workspace.member_removed",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=_address(user),
+        detail={"workspace": workspace.name, "was": membership.status, "roles_ended": roles_ended},
+    )
+    session.flush()
 
 
 # --- the Members panel ----------------------------------------------------------------------
