@@ -631,7 +631,7 @@ def workspace_members(slug, workspace_id, as_json) -> None:
         _ws, views, _teams = people.members_view(session, actor, workspace_id)
         items = [
             {
-                "user": v.membership.user.email or v.membership.user.phone,
+                "user": v.membership.user.address,
                 "name": v.membership.user.name,
                 "status": v.membership.status,
                 "roles": v.roles,

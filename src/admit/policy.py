@@ -162,6 +162,14 @@ def check_link_role(actor_role: Role | str, target_role: Role | str) -> str | No
     return check_grant_role(actor_role, target_role)
 
 
+def sees_addresses_of(role: Role | str | None, *, viewer_id, person_id) -> bool:
+    """Whether someone sees another person's email and phone in a workspace: clients see the
+    others by name only (their own address, of course, they see)."""
+    if role is None:
+        return False
+    return Role(role) is not Role.CLIENT or (viewer_id is not None and viewer_id == person_id)
+
+
 def require_rule(reason: str | None) -> None:
     if reason is not None:
         raise PermissionDenied(reason)

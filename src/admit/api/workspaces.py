@@ -9,7 +9,6 @@ from fastapi import APIRouter
 
 from admit.api.deps import ActorDep, AuthDep
 from admit.errors import NotAuthenticated
-from admit.policy import Role
 from admit.web import SessionDep
 from admit.workspaces import people, roles
 from admit.workspaces import service as workspaces_service
@@ -140,18 +139,14 @@ def resend_group(workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, 
 @router.get(W + "/roles", response_model=RoleList)
 def list_roles(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """A flow's roles, each with who holds it now and who held it before."""
-    return RoleList(
-        items=[RoleRead.of(v, _viewer(actor)) for v in roles.list_roles(session, actor, workspace_id)]
-    )
+    return RoleList(items=[RoleRead.of(v) for v in roles.list_roles(session, actor, workspace_id)])
 
 
 @router.post(W + "/roles", response_model=RoleList, status_code=201)
 def add_role(workspace_id: uuid.UUID, body: RoleCreate, actor: ActorDep, session: SessionDep):
     """Add a role to a flow (unassigned)."""
     roles.add_roles(session, actor, workspace_id, [body.name])
-    return RoleList(
-        items=[RoleRead.of(v, _viewer(actor)) for v in roles.list_roles(session, actor, workspace_id)]
-    )
+    return RoleList(items=[RoleRead.of(v) for v in roles.list_roles(session, actor, workspace_id)])
 
 
 @router.post(W + "/roles/{role_id}/assign", response_model=AssignResult)
@@ -170,12 +165,7 @@ def assign_role(
         user_type=body.user_type,
     )
     view = next(v for v in roles.list_roles(session, actor, workspace_id) if v.role.id == role_id)
-    return AssignResult(role=RoleRead.of(view, _viewer(actor)), added=_result(added))
-
-
-def _viewer(actor):
-    """A client sees the others in their workspaces by name only: their own id, else None."""
-    return actor.user_id if actor.role == Role.CLIENT else None
+    return AssignResult(role=RoleRead.of(view), added=_result(added))
 
 
 def _result(r) -> AddResultRead | None:

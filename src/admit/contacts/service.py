@@ -229,7 +229,7 @@ def invite(session: Session, actor: Actor, contact_id) -> ContactResult:
     contact = _own_or_raise(session, actor, contact_id)
     policy.require(actor.role, policy.invite_action(contact.user_type))
     user = contact.user
-    address = user.email or user.phone
+    address = user.address
     if address is None:
         raise Conflict("This contact has no address to invite.", code="no_address")
     text = f"{contact.name} <{address}>" if contact.name else address

@@ -945,7 +945,7 @@ def _tell_approvers(session: Session, request: JoinRequest, workspace: Workspace
         )
     portal = session.get(Portal, workspace.portal_id)
     for user in approvers:
-        to = user.email or user.phone
+        to = user.address
         if to is None:
             continue
         notifications_service.enqueue(
@@ -960,7 +960,7 @@ def _tell_approvers(session: Session, request: JoinRequest, workspace: Workspace
                 "name": request.name,
                 "email": request.email,
                 "note": request.note,
-                "link": f"{_public_url()}/p/{portal.slug}/workspaces/{workspace.id}",
+                "link": workspaces_service.workspace_url(portal, workspace.id),
             },
         )
 

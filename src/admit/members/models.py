@@ -23,6 +23,11 @@ class User(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     @property
+    def address(self) -> str | None:
+        """What reaches them: their email, or their phone number (E.164) if they have no email."""
+        return self.email or self.phone
+
+    @property
     def label(self) -> str:
         return self.name or self.email or self.phone or str(self.id)
 

@@ -33,6 +33,7 @@ __all__ = [
     "list_members",
     "member_or_raise",
     "search_people",
+    "users_by_address",
 ]
 
 PENDING, ACTIVE, DEACTIVATED = "pending", "active", "deactivated"
@@ -72,9 +73,7 @@ def names_in_portal(session: Session, portal_id, users) -> dict:
         )
     )
     names = {uid: (u.name if uid in members else "") for uid, u in by_id.items()}
-    outside = {
-        (u.email or u.phone): uid for uid, u in by_id.items() if uid not in members and (u.email or u.phone)
-    }
+    outside = {u.address: uid for uid, u in by_id.items() if uid not in members and u.address}
     if outside:
         for recipient, given in session.execute(
             select(Invitation.recipient, Invitation.recipient_name)
@@ -86,29 +85,34 @@ def names_in_portal(session: Session, portal_id, users) -> dict:
     return names
 
 
-def get_or_create_users(session: Session, wanted: list[tuple[str, str]]) -> dict:
-    """``{address: User}`` for many ``(address, name)`` at once: one query for those that exist,
-    one flush for the new ones (falling back to one at a time if another request made some).
-
-    The name is not stored: users are shared between portals, and a name typed by someone in
-    one portal is not the person's own (it stays on the invitation or the contact)."""
-    if not wanted:
-        return {}
-    emails = [a for a, _ in wanted if not is_phone(a)]
-    phones = [a for a, _ in wanted if is_phone(a)]
+def users_by_address(session: Session, addresses) -> dict:
+    """``{address: User}`` for the normalised emails and phone numbers that have a user (one
+    query per kind)."""
+    emails = [a for a in addresses if not is_phone(a)]
+    phones = [a for a in addresses if is_phone(a)]
     found: dict = {}
     if emails:
         found.update({u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))})
     if phones:
         found.update({u.phone: u for u in session.scalars(select(User).where(User.phone.in_(phones)))})
-    new = {a: new_user(a) for a, _n in wanted if a not in found}
+    return found
+
+
+def get_or_create_users(session: Session, addresses: list[str]) -> dict:
+    """``{address: User}`` for many addresses at once: one query for those that exist, one flush
+    for the new ones (falling back to one at a time if another request made some).
+
+    New users get no name: users are shared between portals, and a name typed by someone in one
+    portal is not the person's own (it stays on the invitation or the contact)."""
+    found = users_by_address(session, addresses)
+    new = {a: new_user(a) for a in addresses if a not in found}
     if new:
         try:
             with session.begin_nested():
                 session.add_all(new.values())
                 session.flush()
         except IntegrityError:
-            new = {a: get_or_create_user(session, a) for a, _n in wanted if a not in found}
+            new = {a: get_or_create_user(session, a) for a in addresses if a not in found}
         found.update(new)
     return found
 

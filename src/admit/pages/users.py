@@ -54,7 +54,7 @@ def _rows(session, actor, tab: str) -> list[dict]:
                 "id": m.id,
                 "user_id": m.user_id,
                 "name": m.user.name,
-                "address": m.user.email or m.user.phone,
+                "address": m.user.address,
                 "role": m.role,
                 "products": m.products,
                 "status": m.status,

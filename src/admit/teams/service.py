@@ -206,15 +206,13 @@ def add_members(
     if new_people and not invite:
         policy.require(actor.role, policy.Action.INVITE_CLIENT)
         addresses = {text: parse_recipient(text).address for text in new_people}
-        made = members_service.get_or_create_users(session, [(a, "") for a in addresses.values()])
+        made = members_service.get_or_create_users(session, list(addresses.values()))
         for text, address in addresses.items():
             people.append((text, made[address], "added", "Not invited yet."))
         new_people = []
     if new_people:
         invited = invitations_service.invite(session, actor, recipients=new_people, user_type=UserType.CLIENT)
-        made = members_service.get_or_create_users(
-            session, [(inv.recipient, inv.recipient_name) for inv in invited.invited]
-        )
+        made = members_service.get_or_create_users(session, [inv.recipient for inv in invited.invited])
         for inv in invited.invited:
             people.append((inv.recipient, made[inv.recipient], "invited", ""))
         for skip in invited.skipped:
@@ -236,13 +234,13 @@ def add_members(
                     "skipped",
                     user_id=user.id,
                     code="already_in_team",
-                    detail=f"{_address(user)} is already in this {WORDS[team.kind]}.",
+                    detail=f"{user.address} is already in this {WORDS[team.kind]}.",
                 )
             )
             continue
         already.add(user.id)
         session.add(TeamMember(team_id=team.id, user_id=user.id, added_by_id=actor.user_id))
-        added.append(user.email or user.phone or str(user.id))
+        added.append(user.address)
         change.results.append(PersonOutcome(asked, outcome, user_id=user.id, detail=detail))
     if added:
         audit_service.record(
@@ -264,9 +262,3 @@ def _wrong_type(asked: str, member: Member, kind: str) -> PersonOutcome:
     else:
         detail = f"{member.user.label} is an internal user; client groups hold clients (use a team)."
     return PersonOutcome(asked, "skipped", user_id=member.user_id, code="wrong_user_type", detail=detail)
-
-
-def _address(user) -> str:
-    """How a person is named in messages: by the address the asker typed or picked. Their own
-    name is not shown, since they may not be in this portal (users are shared between portals)."""
-    return user.email or user.phone or str(user.id)

@@ -28,7 +28,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from admit import policy
-from admit import settings as settings_module
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
@@ -39,7 +38,7 @@ from admit.members import service as members_service
 from admit.members.addresses import parse_recipient, split_recipients
 from admit.members.models import Member, User
 from admit.notifications import service as notifications_service
-from admit.policy import Role, UserType
+from admit.policy import UserType
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM, Team
 from admit.workspaces import service as workspaces_service
@@ -105,18 +104,6 @@ def _active_members(session: Session, portal_id, user_ids) -> dict:
     }
 
 
-def _users_by_address(session: Session, addresses) -> dict:
-    """``{address: User}`` for the emails and phone numbers that have a user (two queries)."""
-    emails = [a for a in addresses if not a.startswith("+")]
-    phones = [a for a in addresses if a.startswith("+")]
-    found = {}
-    if emails:
-        found.update({u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))})
-    if phones:
-        found.update({u.phone: u for u in session.scalars(select(User).where(User.phone.in_(phones)))})
-    return found
-
-
 def _pending_by_address(session: Session, portal_id, addresses) -> dict:
     """``{address: Invitation}``: the pending portal invitation of each address that has one."""
     wanted = [a for a in set(addresses) if a]
@@ -180,7 +167,7 @@ def add_people(
     results: list[AddResult] = []
     people: list[_Person] = []
     parsed_all = [parse_recipient(text) for text in raw]
-    users = _users_by_address(session, {p.address for p in parsed_all if p.address})
+    users = members_service.users_by_address(session, {p.address for p in parsed_all if p.address})
     team_members = teams_service.members_of(session, [t.id for t in teams])
     active = _active_members(
         session,
@@ -221,18 +208,18 @@ def add_people(
 
     outside = [tm.user for tms in team_members.values() for tm in tms if tm.user_id not in active]
     uninvited: dict = {}  # address -> the client group they come with
-    pending = _pending_by_address(session, portal_id, [u.email or u.phone for u in outside])
+    pending = _pending_by_address(session, portal_id, [u.address for u in outside])
     for team in teams:
         for tm in team_members[team.id]:
-            asked = f"{team.name}: {tm.user.email or tm.user.phone}"
+            asked = f"{team.name}: {tm.user.address}"
             if tm.user_id in active:
                 people.append(_Person(asked, tm.user, joined=True, via_team_id=team.id))
                 continue
-            invitation = pending.get(tm.user.email or tm.user.phone)
-            if invitation is None and team.kind == CLIENT_GROUP and (tm.user.email or tm.user.phone):
+            invitation = pending.get(tm.user.address)
+            if invitation is None and team.kind == CLIENT_GROUP and tm.user.address:
                 # In the group but never invited (or the invitation lapsed): invite them now, as
                 # clients, into the portal and this workspace.
-                uninvited.setdefault(tm.user.email or tm.user.phone, team.id)
+                uninvited.setdefault(tm.user.address, team.id)
             elif invitation is None:
                 results.append(
                     AddResult(
@@ -255,7 +242,7 @@ def add_people(
     if uninvited:
         policy.require(actor.role, policy.Action.INVITE_CLIENT)
         for person in _invite_new(session, actor, workspace, list(uninvited), UserType.CLIENT, results):
-            person.via_team_id = uninvited.get(person.user.email or person.user.phone)
+            person.via_team_id = uninvited.get(person.user.address)
             people.append(person)
 
     in_workspace = _statuses(session, workspace.id, [p.user.id for p in people])
@@ -320,9 +307,7 @@ def _invite_new(
         session, actor, recipients=texts, user_type=user_type, workspace_name=workspace.name
     )
     people = []
-    users = members_service.get_or_create_users(
-        session, [(inv.recipient, inv.recipient_name) for inv in invited.invited]
-    )
+    users = members_service.get_or_create_users(session, [inv.recipient for inv in invited.invited])
     for inv in invited.invited:
         people.append(
             _Person(inv.recipient, users[inv.recipient], joined=False, invitation_id=inv.id, fresh=True)
@@ -366,9 +351,9 @@ def _put_in(
             invitation_id=person.invitation_id,
         )
     if existing is not None:
-        detail = f"{_address(user)} is already in this workspace."
+        detail = f"{user.address} is already in this workspace."
         if existing == NOT_JOINED:
-            detail = f"{_address(user)} is already invited to this workspace; use Resend Invitation."
+            detail = f"{user.address} is already invited to this workspace; use Resend Invitation."
         return AddResult(
             person.asked,
             "skipped",
@@ -404,7 +389,7 @@ def _notify_added(
     session: Session, actor: Actor, workspace: Workspace, user: User, membership: WorkspaceMember
 ) -> None:
     """An existing user added to a workspace hears about it (not the one who added themselves)."""
-    to = user.email or user.phone
+    to = user.address
     if to is None or user.id == actor.user_id:
         return
     portal = actor.portal
@@ -419,7 +404,7 @@ def _notify_added(
             "workspace_name": workspace.name,
             "adder_name": invitations_service.inviter_display_name(actor),
             "recipient_name": user.name,
-            "link": f"{settings_module.current().public_url}/p/{portal.slug}/workspaces/{workspace.id}",
+            "link": workspaces_service.workspace_url(portal, workspace.id),
         },
     )
 
@@ -484,19 +469,19 @@ def _resend_one(
     user = membership.user
     if membership.status == JOINED:
         raise Conflict(
-            f"{_address(user)} has already joined; there is nothing to resend.", code="already_joined"
+            f"{user.address} has already joined; there is nothing to resend.", code="already_joined"
         )
     invitation = session.get(Invitation, membership.invitation_id) if membership.invitation_id else None
     if invitation is None or invitation.status not in (PENDING, "expired"):
-        invitation = _pending_invitation(session, workspace.portal_id, user.email or user.phone) or invitation
+        invitation = _pending_invitation(session, workspace.portal_id, user.address) or invitation
     if invitation is not None and invitation.status == ACCEPTED:
         workspaces_service.mark_joined(session, workspace.portal_id, user.id)
         raise Conflict(
-            f"{_address(user)} has already joined; there is nothing to resend.", code="already_joined"
+            f"{user.address} has already joined; there is nothing to resend.", code="already_joined"
         )
     if invitation is None or invitation.status == REVOKED:
         raise Conflict(
-            f"{_address(user)}'s invitation was withdrawn; add them to the workspace again to resend.",
+            f"{user.address}'s invitation was withdrawn; add them to the workspace again to resend.",
             code="no_invitation",
         )
     # Resending renews the invitation (and its role): only for those who could have sent it.
@@ -509,7 +494,7 @@ def _resend_one(
         "workspace.invitation_resent",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=_address(user),
+        target_label=user.address,
         detail={"workspace": workspace.name, "invitation_id": str(invitation.id)},
     )
 
@@ -546,7 +531,7 @@ def remove(session: Session, actor: Actor, workspace_id, user_id) -> None:
         "workspace.member_removed",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=_address(user),
+        target_label=user.address,
         detail={"workspace": workspace.name, "was": membership.status, "roles_ended": roles_ended},
     )
     session.flush()
@@ -589,14 +574,13 @@ def members_view(
     team_ids = {m.via_team_id for m in memberships if m.via_team_id}
     teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))} if team_ids else {}
     names = members_service.names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
-    private = actor.role == Role.CLIENT
     views = [
         MemberView(
             m,
             roles.get(m.user_id, []),
             teams.get(m.via_team_id),
             names.get(m.user_id, ""),
-            show_address=not private or m.user_id == actor.user_id,
+            show_address=policy.sees_addresses_of(actor.role, viewer_id=actor.user_id, person_id=m.user_id),
         )
         for m in memberships
     ]
@@ -608,9 +592,3 @@ def members_view(
             team_rows.append(TeamView(teams[team_id], statuses.count(JOINED), statuses.count(NOT_JOINED)))
         team_rows.sort(key=lambda v: (v.team.kind, v.team.name.casefold()))
     return workspace, views, team_rows
-
-
-def _address(user) -> str:
-    """How a person is named in messages: by the address the asker typed or picked. Their own
-    name is not shown, since they may not be in this portal (users are shared between portals)."""
-    return user.email or user.phone or str(user.id)

@@ -16,7 +16,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from admit import policy
-from admit import settings as settings_module
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
@@ -42,6 +41,10 @@ class RoleView:
     current: RoleAssignment | None
     history: list[RoleAssignment]
     names: dict  # {user_id: name as this portal may show it}
+    actor: Actor  # who is looking: whose addresses they see is policy's (``sees_addresses_of``)
+
+    def shows_address(self, user_id) -> bool:
+        return policy.sees_addresses_of(self.actor.role, viewer_id=self.actor.user_id, person_id=user_id)
 
 
 def _flow_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
@@ -73,7 +76,7 @@ def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleView]:
         session, workspace.portal_id, [a.user for items in history.values() for a in items]
     )
     return [
-        RoleView(r, next((a for a in history[r.id] if a.ended_at is None), None), history[r.id], names)
+        RoleView(r, next((a for a in history[r.id] if a.ended_at is None), None), history[r.id], names, actor)
         for r in roles
     ]
 
@@ -176,7 +179,7 @@ def assign(
         "workspace.role_assigned",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=user.email or user.phone or user.label,
+        target_label=user.address,
         detail={
             "workspace": workspace.name,
             "role": role.name,
@@ -239,7 +242,7 @@ def _notify_assignee(
         return
     membership = workspaces_service.get_membership(session, workspace.id, holder.user_id)
     user = holder.user
-    to = user.email or user.phone
+    to = user.address
     if membership is None or membership.status != JOINED or to is None:
         return
     portal = actor.portal
@@ -258,7 +261,7 @@ def _notify_assignee(
             "role_name": role.name,
             "title": action.title,
             "due_on_text": action.due_on.strftime("%d %B %Y") if action.due_on else "",
-            "link": f"{settings_module.current().public_url}/p/{portal.slug}/workspaces/{workspace.id}",
+            "link": workspaces_service.workspace_url(portal, workspace.id),
         },
     )
 

@@ -172,10 +172,10 @@ class AssignmentRead(BaseModel):
     ended_at: datetime | None
 
     @classmethod
-    def of(cls, a: RoleAssignment, names: dict, viewer=None) -> AssignmentRead:
-        """``viewer``: a client's user id; the addresses of everyone else are left out."""
-        hide = viewer is not None and a.user_id != viewer
-        user = UserRead.of(a.user, names.get(a.user_id, ""), hide_address=hide)
+    def of(cls, a: RoleAssignment, view) -> AssignmentRead:
+        """``view``: the role's ``RoleView`` (the names shown, and whose addresses the viewer sees)."""
+        hide = not view.shows_address(a.user_id)
+        user = UserRead.of(a.user, view.names.get(a.user_id, ""), hide_address=hide)
         return cls(user=user, assigned_at=a.assigned_at, ended_at=a.ended_at)
 
 
@@ -187,9 +187,8 @@ class RoleRead(BaseModel):
     history: list[AssignmentRead]
 
     @classmethod
-    def of(cls, view, viewer=None) -> RoleRead:
-        """``viewer``: a client's user id; the addresses of everyone else are left out."""
-        history = [AssignmentRead.of(a, view.names, viewer) for a in view.history]
+    def of(cls, view) -> RoleRead:
+        history = [AssignmentRead.of(a, view) for a in view.history]
         current = next((h for h, a in zip(history, view.history, strict=True) if a is view.current), None)
         return cls(
             id=view.role.id,

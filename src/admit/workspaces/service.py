@@ -18,6 +18,7 @@ from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
 from admit import policy
+from admit import settings as settings_module
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
@@ -201,7 +202,7 @@ def _record_added(session: Session, actor: Actor, workspace: Workspace, user: Us
         "workspace.member_added",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=user.email or user.phone or user.label,
+        target_label=user.address,
         detail={"workspace": workspace.name, "status": membership.status},
     )
 
@@ -248,6 +249,11 @@ def mark_joined(session: Session, portal_id, user_id) -> int:
         .values(status=JOINED, joined_at=clock.now())
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def workspace_url(portal: Portal, workspace_id) -> str:
+    """The workspace's page, from the configured public URL (what messages link to)."""
+    return f"{settings_module.current().public_url}/p/{portal.slug}/workspaces/{workspace_id}"
 
 
 def workspace_name_for_invitation(session: Session, invitation_id) -> str | None:
