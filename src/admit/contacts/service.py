@@ -33,11 +33,22 @@ from admit.members import service as members_service
 from admit.members.addresses import parse_recipient
 from admit.members.models import Member
 from admit.policy import UserType
+from admit.teams import service as teams_service
+from admit.teams.models import CLIENT_GROUP
 from admit.workspaces import people
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import KINDS, Workspace
 
-__all__ = ["ContactResult", "ContactView", "THEN", "add", "invite", "list_contacts"]
+__all__ = [
+    "ContactResult",
+    "ContactView",
+    "GroupResult",
+    "THEN",
+    "add",
+    "add_group",
+    "invite",
+    "list_contacts",
+]
 
 THEN = ("workspace", "contacts", "quietly")
 
@@ -198,10 +209,7 @@ def _to_workspace(
     workspace_name: str | None,
     workspace_kind: str,
 ) -> ContactResult:
-    if workspace_id is not None:
-        workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
-    else:
-        workspace = workspaces_service.create(session, actor, name=workspace_name or "", kind=workspace_kind)
+    workspace = _workspace_for(session, actor, workspace_id, workspace_name, workspace_kind)
     added = people.add_people(session, actor, workspace.id, recipients=[address], new_user_type=user_type)[0]
     if added.outcome == "skipped" and added.code != "already_in_workspace":
         raise InvalidInput(added.detail, field="recipient")
@@ -214,6 +222,47 @@ def _to_workspace(
     return ContactResult(
         contact, outcome, added.detail, workspace=workspace, invitation_id=added.invitation_id
     )
+
+
+def _workspace_for(session: Session, actor: Actor, workspace_id, workspace_name: str | None, kind: str):
+    """Add to Workspace: the one picked (that the actor may reach), or a new one made on the spot
+    (the callers have checked that one of the two was given)."""
+    if workspace_id is not None:
+        return workspaces_service.get_or_raise(session, actor, workspace_id)
+    return workspaces_service.create(session, actor, name=workspace_name, kind=kind)
+
+
+@dataclass(slots=True)
+class GroupResult:
+    change: teams_service.TeamChange  # the group and how each of its people was added to it
+    workspace: Workspace | None = None
+    added: list[people.AddResult] | None = None  # how the group went into the workspace
+
+
+def add_group(
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    recipients: list[str] | str | None,
+    then: str = "group",
+    workspace_id=None,
+    workspace_name: str | None = None,
+) -> GroupResult:
+    """The "+" → client group: make the group (new addresses are invited as clients), and for
+    ``then="workspace"`` (Add to Workspace) add it whole to an existing or new workspace. Then the
+    new people are invited when the group joins it, so their one invitation names the workspace."""
+    into_workspace = then == "workspace"
+    if into_workspace and workspace_id is None and not (workspace_name or "").strip():
+        raise InvalidInput("Choose a workspace, or name a new one.", field="workspace_id")
+    change = teams_service.create(
+        session, actor, kind=CLIENT_GROUP, name=name, recipients=recipients, invite=not into_workspace
+    )
+    if not into_workspace:
+        return GroupResult(change)
+    workspace = _workspace_for(session, actor, workspace_id, workspace_name, "chat")
+    added = people.add_people(session, actor, workspace.id, group_ids=[change.team.id])
+    return GroupResult(change, workspace, added)
 
 
 def _own_or_raise(session: Session, actor: Actor, contact_id) -> Contact:

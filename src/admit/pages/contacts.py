@@ -13,9 +13,10 @@ from admit import policy
 from admit.contacts import service as contacts_service
 from admit.errors import DomainError, InvalidInput
 from admit.pages.deps import (
-    FLASH_COOKIE,
     PageActor,
     check_csrf,
+    forget_flash,
+    form_error,
     read_flash,
     readable_phone,
     redirect,
@@ -26,12 +27,9 @@ from admit.policy import Action
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
 from admit.web import SessionDep
-from admit.workspaces import people
 from admit.workspaces import service as workspaces_service
 
 router = APIRouter()
-
-_SHOWN_STATUSES = (409, 422)
 
 
 def _skipped_text(skipped: list, sep: str) -> str:
@@ -77,21 +75,19 @@ def contacts_list(request: Request, actor: PageActor, session: SessionDep):
             "flash": flash,
         },
     )
-    if flash:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+    forget_flash(response, flash)
     return response
 
 
 def _workspace_choice(workspace_id: str, workspace_name: str) -> tuple[uuid.UUID | None, str | None]:
-    """Add to Workspace: an existing one picked from the list, or a new one named on the spot."""
+    """Add to Workspace: an existing one picked from the list, or a new one named on the spot (the
+    service refuses neither)."""
     if workspace_id.strip():
         try:
             return uuid.UUID(workspace_id), None
         except ValueError as exc:
             raise InvalidInput("No such workspace.", field="workspace_id") from exc
-    if workspace_name.strip():
-        return None, workspace_name.strip()
-    raise InvalidInput("Choose a workspace, or name a new one.", field="workspace_id")
+    return None, workspace_name.strip() or None
 
 
 @router.post("/p/{slug}/contacts", name="contacts:add", dependencies=[Depends(check_csrf)])
@@ -121,12 +117,10 @@ def contacts_add(
             workspace_name=ws_name,
         )
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
+        error = form_error(session, exc)
         typed = recipient.strip()
         about_it = exc.fields.get("field") == "recipient" and typed
-        return _back(request, actor, {"error": f"{typed}: {exc.message}" if about_it else exc.message})
+        return _back(request, actor, {"error": f"{typed}: {error}" if about_it else error})
     who = result.contact.name or result.contact.user.email or readable_phone(result.contact.user.phone)
     if result.workspace is not None:
         verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
@@ -147,10 +141,8 @@ def contacts_invite(contact_id: uuid.UUID, request: Request, actor: PageActor, s
     try:
         result = contacts_service.invite(session, actor, contact_id)
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(request, actor, {"error": exc.message})
+        error = form_error(session, exc)
+        return _back(request, actor, {"error": error})
     user = result.contact.user
     return _back(request, actor, {"notice": f"{user.email or readable_phone(user.phone)}: {result.detail}"})
 
@@ -172,33 +164,27 @@ def groups_add(
         ws_id, ws_name = (
             _workspace_choice(workspace_id, workspace_name) if then == "workspace" else (None, None)
         )
-        # For Add to Workspace, new people are invited when the group joins the workspace, so
-        # their one invitation names it.
-        change = teams_service.create(
-            session, actor, kind=CLIENT_GROUP, name=name, recipients=recipients, invite=then != "workspace"
+        result = contacts_service.add_group(
+            session,
+            actor,
+            name=name,
+            recipients=recipients,
+            then=then,
+            workspace_id=ws_id,
+            workspace_name=ws_name,
         )
-        invited = sum(1 for r in change.results if r.outcome == "invited")
-        added = sum(1 for r in change.results if r.outcome == "added")
-        skipped = [r for r in change.results if r.outcome == "skipped"]
-        notice = f"Client group {change.team.name} created: {added} added, {invited} invited"
-        notice += _skipped_text(skipped, ",")
-        if then == "workspace":
-            if ws_id is None:
-                ws_id = workspaces_service.create(session, actor, name=ws_name or "").id
-            workspace = workspaces_service.get_or_raise(session, actor, ws_id)
-            results = people.add_people(session, actor, workspace.id, group_ids=[change.team.id])
-            joined = sum(1 for r in results if r.outcome == "added")
-            sent = sum(1 for r in results if r.outcome == "invited")
-            notice = (
-                f"Client group {change.team.name} created and added to {workspace.name}: "
-                f"{joined} added, {sent} invited"
-            )
-            notice += _skipped_text(skipped, ",")
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(request, actor, {"error": exc.message})
+        error = form_error(session, exc)
+        return _back(request, actor, {"error": error})
+    group = result.change.team.name
+    skipped = [r for r in result.change.results if r.outcome == "skipped"]
+    if result.workspace is None:
+        counted, where = result.change.results, "created"
+    else:
+        counted, where = result.added, f"created and added to {result.workspace.name}"
+    added = sum(1 for r in counted if r.outcome == "added")
+    invited = sum(1 for r in counted if r.outcome == "invited")
+    notice = f"Client group {group} {where}: {added} added, {invited} invited" + _skipped_text(skipped, ",")
     return _back(request, actor, {"notice": notice})
 
 
@@ -214,10 +200,8 @@ def teams_add(
     try:
         change = teams_service.create(session, actor, kind=TEAM, name=name, recipients=recipients)
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(request, actor, {"error": exc.message})
+        error = form_error(session, exc)
+        return _back(request, actor, {"error": error})
     added = sum(1 for r in change.results if r.outcome == "added")
     skipped = [r for r in change.results if r.outcome == "skipped"]
     notice = f"Team {change.team.name} created with {added} {'person' if added == 1 else 'people'}"

@@ -174,6 +174,26 @@ def safe_next(next_path: str | None, default: str = "/") -> str:
     return default
 
 
+# A refused form post whose reason belongs on the page it came from (a conflict, bad input); any
+# other refusal (403, 404) is the error page.
+SHOWN_STATUSES = (409, 422)
+
+
+def form_error(session, exc) -> str:
+    """The message to show for a refused form post, the transaction rolled back; re-raises a
+    refusal that is not a form error (``SHOWN_STATUSES``)."""
+    if exc.status not in SHOWN_STATUSES:
+        raise exc
+    session.rollback()
+    return exc.message
+
+
+def forget_flash(response, flash: dict | None) -> None:
+    """Once a page has shown the flash it read, the cookie goes."""
+    if flash:
+        response.delete_cookie(FLASH_COOKIE, path="/")
+
+
 FLASH_COOKIE = "admit_flash"
 _FLASH_MAX = 3500  # bytes: cookies are limited to ~4 KB
 

@@ -14,7 +14,7 @@ from admit.links import service as links_service
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.notifications import service as notifications_service
-from admit.pages.deps import FLASH_COOKIE, PageActor, check_csrf, read_flash, redirect, render, set_flash
+from admit.pages.deps import PageActor, check_csrf, forget_flash, read_flash, redirect, render, set_flash
 from admit.policy import INTERNAL_ROLES, Action, Role
 from admit.web import SessionDep
 
@@ -130,8 +130,7 @@ def users_list(request: Request, actor: PageActor, session: SessionDep, tab: str
     response = _page(
         request, session, actor, tab="clients" if tab == "clients" else "internal", report=report
     )
-    if report is not None:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+    forget_flash(response, report)
     return response
 
 

@@ -18,9 +18,10 @@ from admit import policy
 from admit.errors import DomainError, InvalidInput
 from admit.links import service as links_service
 from admit.pages.deps import (
-    FLASH_COOKIE,
     PageActor,
     check_csrf,
+    forget_flash,
+    form_error,
     read_flash,
     readable_phone,
     redirect,
@@ -37,8 +38,6 @@ from admit.workspaces.models import FLOW, KINDS
 
 router = APIRouter()
 
-# Form errors are shown on the page; anything else (403, 404) is the error page.
-_SHOWN_STATUSES = (409, 422)
 _MAX_RESULTS_SHOWN = 15
 
 
@@ -176,10 +175,8 @@ def add_people(
             new_user_type=new_user_type,
         )
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(actor, workspace_id, {"error": exc.message, "panel": "invite"}, request)
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error, "panel": "invite"}, request)
     return _back(actor, workspace_id, _results_flash(results), request)
 
 
@@ -192,15 +189,10 @@ def remove_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ):
     try:
-        membership = workspaces_service.get_membership(session, workspace_id, user_id)
-        people.remove(session, actor, workspace_id, user_id)
+        membership = people.remove(session, actor, workspace_id, user_id)
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(
-            actor, workspace_id, {"error": exc.message, "panel": "members"}, request, anchor="#members"
-        )
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
     who = membership.user.email or readable_phone(membership.user.phone)
     flash = {"notice": f"{who} was removed from this workspace.", "panel": "members"}
     return _back(actor, workspace_id, flash, request, anchor="#members")
@@ -217,12 +209,8 @@ def resend_member(
     try:
         membership = people.resend(session, actor, workspace_id, user_id)
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(
-            actor, workspace_id, {"error": exc.message, "panel": "members"}, request, anchor="#members"
-        )
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
     who = membership.user.email or readable_phone(membership.user.phone)
     flash = {"notice": f"Invitation resent to {who}.", "panel": "members"}
     return _back(actor, workspace_id, flash, request, anchor="#members")
@@ -232,12 +220,8 @@ def _resend_team(request, actor, session, workspace_id, team_id, kind):
     try:
         resent = people.resend_team(session, actor, workspace_id, team_id, kind=kind)
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(
-            actor, workspace_id, {"error": exc.message, "panel": "members"}, request, anchor="#members"
-        )
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
     if resent:
         notice = f"Invitation resent to {len(resent)} {'person' if len(resent) == 1 else 'people'}."
     else:
@@ -300,10 +284,8 @@ def assign_role(
         session.rollback()
         return _back(actor, workspace_id, {"error": "No such member."}, request)
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(actor, workspace_id, {"error": exc.message}, request)
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error}, request)
     who = assignment.user.email or readable_phone(assignment.user.phone)
     notice = f"{who} now holds this role."
     if added is not None and added.outcome == "invited":
@@ -322,10 +304,8 @@ def add_role(
     try:
         roles.add_roles(session, actor, workspace_id, [name])
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(actor, workspace_id, {"error": exc.message}, request)
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error}, request)
     return _back(actor, workspace_id, {"notice": f"Role “{name.strip()}” added."}, request)
 
 
@@ -354,10 +334,8 @@ def add_action(
             raise InvalidInput("The due date is not a date (YYYY-MM-DD).", field="due_on") from exc
         action = roles.add_action(session, actor, workspace_id, title=title, role_id=role, due_on=due)
     except DomainError as exc:
-        if exc.status not in _SHOWN_STATUSES:
-            raise
-        session.rollback()
-        return _back(actor, workspace_id, {"error": exc.message}, request, anchor="#actions")
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error}, request, anchor="#actions")
     return _back(
         actor, workspace_id, {"notice": f"Action “{action.title}” added."}, request, anchor="#actions"
     )
@@ -407,6 +385,5 @@ def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, 
             "flash": flash,
         },
     )
-    if flash:
-        response.delete_cookie(FLASH_COOKIE, path="/")
+    forget_flash(response, flash)
     return response

@@ -502,7 +502,7 @@ def _resend_one(
 # --- removing -------------------------------------------------------------------------------
 
 
-def remove(session: Session, actor: Actor, workspace_id, user_id) -> None:
+def remove(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMember:
     """Take someone out of a workspace (any internal user of it may; clients may not). Roles they
     hold there end (the history keeps them). A portal invitation they have stands: revoke it in
     User Management if they should not join the portal either."""
@@ -535,6 +535,7 @@ def remove(session: Session, actor: Actor, workspace_id, user_id) -> None:
         detail={"workspace": workspace.name, "was": membership.status, "roles_ended": roles_ended},
     )
     session.flush()
+    return membership
 
 
 # --- the Members panel ----------------------------------------------------------------------
