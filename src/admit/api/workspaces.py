@@ -165,21 +165,7 @@ def assign_role(
         user_type=body.user_type,
     )
     view = next(v for v in roles.list_roles(session, actor, workspace_id) if v.role.id == role_id)
-    return AssignResult(role=RoleRead.of(view), added=_result(added))
-
-
-def _result(r) -> AddResultRead | None:
-    if r is None:
-        return None
-    return AddResultRead(
-        recipient=r.recipient,
-        outcome=r.outcome,
-        user_id=r.user_id,
-        status=r.status,
-        code=r.code,
-        detail=r.detail,
-        invitation_id=r.invitation_id,
-    )
+    return AssignResult(role=RoleRead.of(view), added=AddResultRead.of(added) if added is not None else None)
 
 
 @router.get(W + "/actions", response_model=ActionList)

@@ -659,6 +659,13 @@ def accept(
         if clean_name and not user.name:
             user.name = clean_name
 
+    member = _join(session, invitation, portal, user, ip=ip)
+    return AcceptResult(invitation=invitation, portal=portal, user=user, member=member)
+
+
+def _join(session: Session, invitation: Invitation, portal: Portal, user: User, *, ip, via=None) -> Member:
+    """An invitation just claimed: the user becomes an active member with its type, role and
+    products, the workspaces they were added to count them as joined, and it is audited."""
     member = members_service.activate(
         session,
         portal_id=portal.id,
@@ -669,19 +676,21 @@ def accept(
         invited_by_id=invitation.invited_by_id,
     )
     invitation.member_id = member.id
-    workspaces_service.mark_joined(session, portal.id, user.id)  # approved join requests (links)
-    actor = Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=ip)
+    workspaces_service.mark_joined(session, portal.id, user.id)
+    detail = {"role": member.role, "user_type": member.user_type}
+    if via is not None:
+        detail["via"] = via
     audit_service.record(
         session,
-        actor,
+        Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=ip),
         "invitation.accepted",
         target_type="invitation",
         target_id=invitation.id,
         target_label=invitation.recipient,
-        detail={"role": member.role, "user_type": member.user_type},
+        detail=detail,
     )
     session.flush()
-    return AcceptResult(invitation=invitation, portal=portal, user=user, member=member)
+    return member
 
 
 def accept_for_address(
@@ -714,28 +723,7 @@ def accept_for_address(
         return None
     session.refresh(invitation)
     notifications_service.cancel_for_invitation(session, invitation.id)  # its link is of no use now
-    member = members_service.activate(
-        session,
-        portal_id=portal.id,
-        user_id=user.id,
-        user_type=invitation.user_type,
-        role=invitation.role,
-        products=invitation.products,
-        invited_by_id=invitation.invited_by_id,
-    )
-    invitation.member_id = member.id
-    workspaces_service.mark_joined(session, portal.id, user.id)
-    audit_service.record(
-        session,
-        Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=ip),
-        "invitation.accepted",
-        target_type="invitation",
-        target_id=invitation.id,
-        target_label=invitation.recipient,
-        detail={"role": member.role, "user_type": member.user_type, "via": "invite_link"},
-    )
-    session.flush()
-    return member
+    return _join(session, invitation, portal, user, ip=ip, via="invite_link")
 
 
 def expire_due(session: Session, *, limit: int = 1000) -> int:

@@ -24,6 +24,7 @@ __all__ = [
     "activate",
     "deactivate",
     "get_membership",
+    "active_members",
     "get_or_create_user",
     "get_or_create_users",
     "get_user_by_address",
@@ -56,6 +57,23 @@ def new_user(address: str, *, name: str = "") -> User:
     if is_phone(address):
         return User(phone=address, name=name)
     return User(email=address, name=name)
+
+
+def active_members(session: Session, portal_id, user_ids) -> dict:
+    """``{user_id: Member}`` of those of ``user_ids`` active in the portal (one query)."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    return {
+        m.user_id: m
+        for m in session.scalars(
+            select(Member).where(
+                Member.portal_id == portal_id,
+                Member.user_id.in_(ids),
+                Member.status == ACTIVE,
+            )
+        )
+    }
 
 
 def names_in_portal(session: Session, portal_id, users) -> dict:

@@ -40,10 +40,10 @@ def build_mime(settings: Settings, notification: Notification, email: RenderedEm
     return msg
 
 
-class DevBackend:
-    """Writes the message to ``dev_messages`` in the same transaction that marks it sent."""
+class Connectionless:
+    """A backend with no connection to open or close (the dev mailbox, a refusal)."""
 
-    name = "dev"
+    name = ""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
@@ -53,6 +53,12 @@ class DevBackend:
 
     def close(self) -> None:
         pass
+
+
+class DevBackend(Connectionless):
+    """Writes the message to ``dev_messages`` in the same transaction that marks it sent."""
+
+    name = "dev"
 
     def send(self, session: Session, notification: Notification, email: RenderedEmail) -> None:
         session.add(

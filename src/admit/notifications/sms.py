@@ -22,7 +22,7 @@ import urllib.request
 
 from sqlalchemy.orm import Session
 
-from admit.notifications.backends import PermanentDeliveryError
+from admit.notifications.backends import Connectionless, PermanentDeliveryError
 from admit.notifications.models import DevMessage
 from admit.notifications.render import RenderedEmail
 from admit.settings import Settings
@@ -34,19 +34,10 @@ class SmsDeliveryError(Exception):
     """A transient SMS failure (rate limited, provider unavailable): retried with backoff."""
 
 
-class DevSmsBackend:
+class DevSmsBackend(Connectionless):
     """Writes the SMS to ``dev_messages`` (channel ``sms``) in the transaction that marks it sent."""
 
     name = "dev"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def send(self, session: Session, notification, message: RenderedEmail) -> None:
         session.add(
@@ -134,20 +125,11 @@ def _provider_message(exc: urllib.error.HTTPError) -> str:
     return text[:500]
 
 
-class NoSmsBackend:
+class NoSmsBackend(Connectionless):
     """Production without an SMS provider: each SMS fails at once, with a reason that shows next
     to the invitation, rather than vanishing into a dev mailbox nobody can open."""
 
     name = "none"
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def open(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
     def send(self, session, notification, message) -> None:  # noqa: ARG002
         raise PermanentDeliveryError("No SMS provider is configured: set ADMIT_SMS_BACKEND=twilio.")

@@ -152,12 +152,13 @@ def add_members(
     change = TeamChange(team=team)
     already = {tm.user_id for tm in members_of(session, [team.id])[team.id]}
     people: list[tuple[str, User, str, str]] = []  # (what was asked, user, outcome, detail)
+    parsed_all = [parse_recipient(text) for text in raw]
+    users = members_service.users_by_address(session, {p.address for p in parsed_all if p.address})
+    active = members_service.active_members(session, actor.portal.id, [*ids, *(u.id for u in users.values())])
 
     for user_id in ids:
-        member = session.scalar(
-            select(Member).where(Member.portal_id == actor.portal.id, Member.user_id == user_id)
-        )
-        if member is None or member.status != members_service.ACTIVE:
+        member = active.get(user_id)
+        if member is None:
             change.results.append(
                 PersonOutcome(
                     str(user_id), "skipped", code="not_found", detail="No such person in this portal."
@@ -170,8 +171,7 @@ def add_members(
 
     new_people: list[str] = []
     seen: set[str] = set()
-    for text in raw:
-        parsed = parse_recipient(text)
+    for parsed in parsed_all:
         address = parsed.address
         if address is None:
             change.results.append(
@@ -184,9 +184,9 @@ def add_members(
             )
             continue
         seen.add(address)
-        user = members_service.get_user_by_address(session, address)
-        member = members_service.get_membership(session, actor.portal.id, user.id) if user else None
-        if member is not None and member.status == members_service.ACTIVE:
+        user = users.get(address)
+        member = active.get(user.id) if user is not None else None
+        if member is not None:
             if member.user_type != wanted_type:
                 change.results.append(_wrong_type(parsed.raw, member, team.kind))
             else:

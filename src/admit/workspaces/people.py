@@ -36,7 +36,7 @@ from admit.invitations.models import ACCEPTED, PENDING, REVOKED, Invitation
 from admit.kit import clock
 from admit.members import service as members_service
 from admit.members.addresses import parse_recipient, split_recipients
-from admit.members.models import Member, User
+from admit.members.models import User
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 from admit.teams import service as teams_service
@@ -85,23 +85,6 @@ class _Person:
     via_team_id: object = None
     detail: str = ""
     fresh: bool = False  # a portal invitation was made for them just now
-
-
-def _active_members(session: Session, portal_id, user_ids) -> dict:
-    """``{user_id: Member}`` of those of ``user_ids`` active in the portal (one query)."""
-    ids = list(set(user_ids))
-    if not ids:
-        return {}
-    return {
-        m.user_id: m
-        for m in session.scalars(
-            select(Member).where(
-                Member.portal_id == portal_id,
-                Member.user_id.in_(ids),
-                Member.status == members_service.ACTIVE,
-            )
-        )
-    }
 
 
 def _pending_by_address(session: Session, portal_id, addresses) -> dict:
@@ -169,7 +152,7 @@ def add_people(
     parsed_all = [parse_recipient(text) for text in raw]
     users = members_service.users_by_address(session, {p.address for p in parsed_all if p.address})
     team_members = teams_service.members_of(session, [t.id for t in teams])
-    active = _active_members(
+    active = members_service.active_members(
         session,
         portal_id,
         [*ids, *(u.id for u in users.values()), *(tm.user_id for tms in team_members.values() for tm in tms)],

@@ -122,6 +122,19 @@ class AddResultRead(BaseModel):
     detail: str
     invitation_id: uuid.UUID | None
 
+    @classmethod
+    def of(cls, r) -> AddResultRead:
+        """From ``workspaces.people.AddResult`` (the same fields)."""
+        return cls(
+            recipient=r.recipient,
+            outcome=r.outcome,
+            user_id=r.user_id,
+            status=r.status,
+            code=r.code,
+            detail=r.detail,
+            invitation_id=r.invitation_id,
+        )
+
 
 class AddMembersResult(BaseModel):
     added: int
@@ -131,18 +144,7 @@ class AddMembersResult(BaseModel):
 
     @classmethod
     def of(cls, results) -> AddMembersResult:
-        items = [
-            AddResultRead(
-                recipient=r.recipient,
-                outcome=r.outcome,
-                user_id=r.user_id,
-                status=r.status,
-                code=r.code,
-                detail=r.detail,
-                invitation_id=r.invitation_id,
-            )
-            for r in results
-        ]
+        items = [AddResultRead.of(r) for r in results]
         count = {k: sum(1 for r in items if r.outcome == k) for k in ("added", "invited", "skipped")}
         return cls(**count, results=items)
 
