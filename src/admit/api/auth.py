@@ -36,14 +36,8 @@ def set_session_cookie(response: Response, settings, raw: str) -> None:
     )
 
 
-@router.post("/login", response_model=LoginResponse)
-def login(
-    body: LoginRequest, request: Request, response: Response, session: SessionDep, settings: SettingsDep
-):
-    """Sign in with email and password; sets the session cookie."""
-    ip = client_ip(request)
-    ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
-    user = auth_service.login(session, email=body.email, password=body.password)
+def _signed_in(session, settings, response: Response, user, ip) -> LoginResponse:
+    """Start a browser session for ``user`` (the cookie) and answer with their portals."""
     raw, web_session = auth_service.start_session(
         session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip
     )
@@ -55,6 +49,30 @@ def login(
     return LoginResponse(
         user=UserRead.model_validate(user), csrf_token=web_session.csrf_token, portals=portals
     )
+
+
+def session_as(session, settings, response: Response, auth, user, ip) -> str:
+    """After a token made ``user`` a member: keep the browser session if it is already theirs,
+    else end it and start one for them. Returns the CSRF token for the session in force."""
+    if auth.web_session is not None and auth.web_session.user_id == user.id:
+        return auth.web_session.csrf_token
+    auth_service.end_session(session, auth.raw_session)
+    raw, web_session = auth_service.start_session(
+        session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip
+    )
+    set_session_cookie(response, settings, raw)
+    return web_session.csrf_token
+
+
+@router.post("/login", response_model=LoginResponse)
+def login(
+    body: LoginRequest, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+):
+    """Sign in with email and password; sets the session cookie."""
+    ip = client_ip(request)
+    ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
+    user = auth_service.login(session, email=body.email, password=body.password)
+    return _signed_in(session, settings, response, user, ip)
 
 
 @router.post("/logout", status_code=204)
@@ -91,14 +109,4 @@ def use_sign_in_link(
     ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
     response.headers["Referrer-Policy"] = "no-referrer"
     user = auth_service.use_sign_in_link(session, token)
-    raw, web_session = auth_service.start_session(
-        session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip
-    )
-    set_session_cookie(response, settings, raw)
-    portals = [
-        {"slug": p.slug, "name": p.name, "role": m.role}
-        for p, m in portals_service.memberships_of(session, user)
-    ]
-    return LoginResponse(
-        user=UserRead.model_validate(user), csrf_token=web_session.csrf_token, portals=portals
-    )
+    return _signed_in(session, settings, response, user, ip)

@@ -5,9 +5,8 @@ from typing import Literal
 
 from fastapi import APIRouter, Request, Response
 
-from admit.api.auth import set_session_cookie
+from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
-from admit.auth import service as auth_service
 from admit.invitations import service as invitations_service
 from admit.invitations.schemas import (
     AcceptRequest,
@@ -126,15 +125,7 @@ def accept_invitation(
     result = invitations_service.accept(
         session, token=token, name=body.name, password=body.password, current_user=auth.user, ip=ip
     )
-    if auth.web_session is not None and auth.web_session.user_id == result.user.id:
-        csrf = auth.web_session.csrf_token
-    else:
-        auth_service.end_session(session, auth.raw_session)
-        raw, web_session = auth_service.start_session(
-            session, result.user, lifetime_hours=settings.session_lifetime_hours, ip=ip
-        )
-        set_session_cookie(response, settings, raw)
-        csrf = web_session.csrf_token
+    csrf = session_as(session, settings, response, auth, result.user, ip)
     return AcceptResponse(
         user=UserRead.model_validate(result.user),
         member=MemberRead.of(result.member),

@@ -9,9 +9,8 @@ from typing import Literal
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from admit.api.auth import set_session_cookie
+from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
-from admit.auth import service as auth_service
 from admit.kit import ratelimit
 from admit.links import service as links_service
 from admit.links.schemas import (
@@ -189,15 +188,7 @@ def confirm_signup(
     ip = client_ip(request)
     ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
     result = links_service.confirm(session, token=token, password=body.password if body else None, ip=ip)
-    if auth.web_session is not None and auth.web_session.user_id == result.user.id:
-        csrf = auth.web_session.csrf_token
-    else:
-        auth_service.end_session(session, auth.raw_session)
-        raw, web_session = auth_service.start_session(
-            session, result.user, lifetime_hours=settings.session_lifetime_hours, ip=ip
-        )
-        set_session_cookie(response, settings, raw)
-        csrf = web_session.csrf_token
+    csrf = session_as(session, settings, response, auth, result.user, ip)
     return ConfirmResponse(
         outcome=result.outcome,
         user=UserRead.model_validate(result.user),
