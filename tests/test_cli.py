@@ -322,3 +322,19 @@ class TestMigrate:
         from admit.portals.models import Portal
 
         assert count(db, Portal) == 1
+
+
+class TestUsersByPhone:
+    def test_member_who_joined_by_phone_is_listed_by_their_number(self, run, db, worker):
+        """``admit users`` shows the phone number of someone who joined by phone, never null."""
+        from admit.invitations import service as invitations_service
+        from tests.factories import last_link
+
+        slug = init_portal(run)["portal"]
+        assert run("invite", "--portal", slug, "--type", "client", "+1 202 555 0173").exit_code == 0
+        worker.drain()
+        with db.unit_of_work() as session:
+            invitations_service.accept(session, token=last_link(db, "+12025550173"))
+        rows = json.loads(run("users", "--portal", slug, "--json").stdout)
+        member = next(r for r in rows if r["user_type"] == "client")
+        assert (member["kind"], member["address"], member["status"]) == ("member", "+12025550173", "active")

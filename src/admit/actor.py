@@ -22,7 +22,7 @@ class Actor:
     @property
     def label(self) -> str:
         if self.user is not None and self.api_key is None:
-            return self.user.email or self.user.label
+            return self.user.address or self.user.label
         if self.api_key is not None:
             return f"api key {self.api_key.prefix} ({self.api_key.name})"
         return "system"

@@ -373,7 +373,7 @@ def users(slug, user_type, status, as_json) -> None:
             rows += [
                 {
                     "kind": "member",
-                    "address": m.user.email,
+                    "address": m.user.address,
                     "name": m.user.name,
                     "user_type": m.user_type,
                     "role": m.role,

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
+from admit.kit import clock
 from tests.factories import PASSWORD, create_portal, login, member_joins
 
 PROBLEM = "application/problem+json"
@@ -65,6 +67,15 @@ class TestManageLink:
             f"/api/v1/portals/{pf.slug}/invite-link", json={"max_uses": None}, headers=pf.headers()
         )
         assert (r.json()["max_uses"], r.json()["allowed_domains"]) == (None, ["acme.com"])
+
+        expiry = body["expires_at"]
+        with clock.travel(timedelta(days=2)):
+            r = client.patch(
+                f"/api/v1/portals/{pf.slug}/invite-link",
+                json={"lifetime_seconds": 10 * 86400},
+                headers=pf.headers(),
+            )
+        assert r.json()["expires_at"] == expiry  # the same lifetime does not extend the link
 
         r = client.post(f"/api/v1/portals/{pf.slug}/invite-link/refresh", headers=pf.headers())
         assert r.status_code == 200

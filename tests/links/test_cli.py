@@ -68,3 +68,18 @@ class TestLinkCommands:
         assert r.exit_code == 2
         r = run("link", "show", "--portal", "nope")
         assert r.exit_code == 1 and "No such portal" in r.output
+
+
+def test_set_with_the_same_lifetime_keeps_the_expiry(run_cli, db):
+    """``admit link set --lifetime-days N`` with the link's own N does not extend the link."""
+    from datetime import timedelta
+
+    from admit.kit import clock
+
+    pf = create_portal(db)
+    first = json.loads(run_cli("link", "set", "--portal", pf.slug, "--lifetime-days", "10", "--json").output)
+    with clock.travel(timedelta(days=2)):
+        again = json.loads(
+            run_cli("link", "set", "--portal", pf.slug, "--lifetime-days", "10", "--json").output
+        )
+    assert again["expires_at"] == first["expires_at"]

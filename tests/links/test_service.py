@@ -173,6 +173,17 @@ class TestPortalLink:
         view = set_policy(db, pf, lifetime_seconds=None)
         assert view.link.expires_at is None
 
+    def test_saving_the_same_lifetime_keeps_the_expiry(self, db):
+        """Setting the lifetime the link already has does not restart its expiry (whoever asks:
+        the page, the API or the CLI); a different lifetime does."""
+        pf = create_portal(db)
+        first = set_policy(db, pf, lifetime_seconds=10 * 24 * 3600).link.expires_at
+        with clock.travel(timedelta(days=3)):
+            again = set_policy(db, pf, lifetime_seconds=10 * 24 * 3600).link.expires_at
+            assert again == first
+            changed = set_policy(db, pf, lifetime_seconds=5 * 24 * 3600).link.expires_at
+            assert abs(changed - (clock.now() + timedelta(days=5))) < timedelta(seconds=5)
+
     def test_secret_key_change_makes_the_url_unavailable(self, db, settings):
         """If the secret key changes, the URL cannot be rebuilt; Refresh gives a working one."""
         pf = create_portal(db)

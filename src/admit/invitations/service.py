@@ -292,9 +292,9 @@ def _queue_invitation_email(
 
 def inviter_display_name(actor: Actor) -> str:
     if actor.user is not None:
-        return actor.user.name or actor.user.email or actor.portal.name
+        return actor.user.label
     if actor.api_key is not None and actor.api_key.created_by is not None:
-        return actor.api_key.created_by.name or actor.api_key.created_by.email or actor.portal.name
+        return actor.api_key.created_by.label
     return actor.portal.name
 
 
@@ -605,7 +605,7 @@ def accept(
     """
     invitation = _by_token_or_raise(session, token)
     portal = session.get(Portal, invitation.portal_id)
-    if current_user is not None and invitation.recipient not in (current_user.email, current_user.phone):
+    if current_user is not None and not current_user.has_address(invitation.recipient):
         raise SignInRequired(
             f"This invitation is for {invitation.recipient}. Sign out and continue as that address.",
             code="wrong_account",

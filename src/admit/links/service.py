@@ -457,7 +457,10 @@ def update_portal_link(
                 "The link's lifetime must be between 1 hour and 365 days (or none).", field="lifetime_seconds"
             )
         new["lifetime_seconds"] = lifetime_seconds
-        new["expires_at"] = now + timedelta(seconds=lifetime_seconds) if lifetime_seconds else None
+        # The lifetime the link already has is no change: saving it again (a form sends every
+        # field) must not restart the expiry; only a new lifetime (or Refresh) does.
+        if lifetime_seconds != link.lifetime_seconds:
+            new["expires_at"] = now + timedelta(seconds=lifetime_seconds) if lifetime_seconds else None
     if expires_at is not UNSET:
         if expires_at is not None:
             expires_at = _as_utc(expires_at)

@@ -29,7 +29,13 @@ class User(Base):
 
     @property
     def label(self) -> str:
-        return self.name or self.email or self.phone or str(self.id)
+        """How a person is named on screen: their name, else their address."""
+        return self.name or self.address or str(self.id)
+
+    def has_address(self, address: str | None) -> bool:
+        """Whether ``address`` (a normalised email or E.164 number) is one of this person's: the
+        one rule for "is this invitation (or link, or contact) for the one signed in"."""
+        return address is not None and address in (self.email, self.phone)
 
 
 class Member(Base):

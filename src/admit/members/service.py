@@ -286,7 +286,7 @@ def deactivate(session: Session, actor: Actor, member_id) -> Member:
         "member.deactivated",
         target_type="member",
         target_id=member.id,
-        target_label=member.user.email or "",
+        target_label=member.user.address or "",
         detail={"sessions_ended": ended, "api_keys_revoked": revoked_keys},
     )
     session.flush()

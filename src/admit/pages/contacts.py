@@ -121,7 +121,7 @@ def contacts_add(
         typed = recipient.strip()
         about_it = exc.fields.get("field") == "recipient" and typed
         return _back(request, actor, {"error": f"{typed}: {error}" if about_it else error})
-    who = result.contact.name or result.contact.user.email or readable_phone(result.contact.user.phone)
+    who = result.contact.name or readable_phone(result.contact.user.address)
     if result.workspace is not None:
         verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
             result.outcome, "already in"
@@ -144,7 +144,7 @@ def contacts_invite(contact_id: uuid.UUID, request: Request, actor: PageActor, s
         error = form_error(session, exc)
         return _back(request, actor, {"error": error})
     user = result.contact.user
-    return _back(request, actor, {"notice": f"{user.email or readable_phone(user.phone)}: {result.detail}"})
+    return _back(request, actor, {"notice": f"{readable_phone(user.address)}: {result.detail}"})
 
 
 @router.post("/p/{slug}/client-groups", name="contacts:add_group", dependencies=[Depends(check_csrf)])

@@ -40,7 +40,13 @@ def readable_phone(value):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+def who(user) -> str:
+    """A person as the pages name them: ``User.label`` with a phone number made readable."""
+    return user.name or readable_phone(user.label)
+
+
 templates.env.filters["phone"] = readable_phone
+templates.env.filters["who"] = who
 ANON_CSRF_COOKIE = "admit_csrf"
 
 

@@ -25,7 +25,7 @@ def _show(
     p = invitations_service.preview(session, token)
     inv = p.invitation
     user = auth.user
-    signed_in_as_recipient = user is not None and user.email == inv.recipient
+    signed_in_as_recipient = user is not None and user.has_address(inv.recipient)
     context = {
         "p": p,
         "inv": inv,

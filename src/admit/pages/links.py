@@ -69,18 +69,17 @@ def portal_link_update(
 ):
     """Save the link's policy (only what changed is recorded)."""
     try:
-        current = links_service.portal_link(session, actor).link
         lifetime = _optional_int(lifetime_days, "lifetime_seconds", scale=24 * 3600)
-        changes = {
-            "user_type": user_type,
-            "role": role if user_type == "internal" else None,
-            "allowed_domains": [d for d in allowed_domains.replace(",", "\n").split() if d.strip()],
-            "max_uses": _optional_int(max_uses, "max_uses"),
-            "enabled": bool(enabled),
-        }
-        if lifetime != current.lifetime_seconds:  # saving again must not restart the expiry
-            changes["lifetime_seconds"] = lifetime
-        links_service.update_portal_link(session, actor, **changes)
+        links_service.update_portal_link(
+            session,
+            actor,
+            user_type=user_type,
+            role=role if user_type == "internal" else None,
+            allowed_domains=[d for d in allowed_domains.replace(",", "\n").split() if d.strip()],
+            max_uses=_optional_int(max_uses, "max_uses"),
+            enabled=bool(enabled),
+            lifetime_seconds=lifetime,
+        )
     except DomainError as exc:
         if exc.status not in (403, 422):
             raise

@@ -14,7 +14,16 @@ from admit.links import service as links_service
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.notifications import service as notifications_service
-from admit.pages.deps import PageActor, check_csrf, forget_flash, read_flash, redirect, render, set_flash
+from admit.pages.deps import (
+    PageActor,
+    check_csrf,
+    forget_flash,
+    read_flash,
+    readable_phone,
+    redirect,
+    render,
+    set_flash,
+)
 from admit.policy import INTERNAL_ROLES, Action, Role
 from admit.web import SessionDep
 
@@ -238,4 +247,7 @@ def revoke_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDe
 def deactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep):
     member = members_service.deactivate(session, actor, member_id)
     tab = "clients" if member.user_type == "client" else "internal"
-    return redirect(f"/p/{actor.portal.slug}/users?tab={tab}", notice=f"{member.user.email} was deactivated.")
+    return redirect(
+        f"/p/{actor.portal.slug}/users?tab={tab}",
+        notice=f"{readable_phone(member.user.address)} was deactivated.",
+    )

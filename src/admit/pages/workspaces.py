@@ -193,7 +193,7 @@ def remove_member(
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
-    who = membership.user.email or readable_phone(membership.user.phone)
+    who = readable_phone(membership.user.address)
     flash = {"notice": f"{who} was removed from this workspace.", "panel": "members"}
     return _back(actor, workspace_id, flash, request, anchor="#members")
 
@@ -211,7 +211,7 @@ def resend_member(
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
-    who = membership.user.email or readable_phone(membership.user.phone)
+    who = readable_phone(membership.user.address)
     flash = {"notice": f"Invitation resent to {who}.", "panel": "members"}
     return _back(actor, workspace_id, flash, request, anchor="#members")
 
@@ -286,7 +286,7 @@ def assign_role(
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error}, request)
-    who = assignment.user.email or readable_phone(assignment.user.phone)
+    who = readable_phone(assignment.user.address)
     notice = f"{who} now holds this role."
     if added is not None and added.outcome == "invited":
         notice = f"{who} was invited and now holds this role."
