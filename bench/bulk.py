@@ -184,11 +184,13 @@ def child(args) -> None:
     seeds = json.loads((workdir / "seeds.json").read_text())
     url = _setup_db(args.backend, workdir)
     try:
-        configure(Settings(database_url=url, rate_limits_enabled=False, public_url="http://127.0.0.1:8000"))
-        from admit.kit import ratelimit
+        from admit.context import Context
 
-        ratelimit.configure(redis_url=None, enabled=False)  # set-up invites more than an hour's limit
-        db = Database(url)
+        # Rate limits off: the set-up invites more than an hour's sending limit.
+        settings = configure(
+            Settings(database_url=url, rate_limits_enabled=False, public_url="http://127.0.0.1:8000")
+        )
+        db = Database(url, context=Context.build(settings))
         slug = _portal_with_people(db, seeds)
         path = Path(args.file)
         n = args.n

@@ -114,8 +114,10 @@ def run_backend(backend: str, n: int, runs: int, max_seconds: float, workdir: Pa
 
     deadline = time.monotonic() + max_seconds
     url = _setup_db(backend, workdir)
-    configure(Settings(database_url=url, environment="test", rate_limits_enabled=False))
-    db = Database(url)
+    from admit.context import Context
+
+    settings = configure(Settings(database_url=url, environment="test", rate_limits_enabled=False))
+    db = Database(url, context=Context.build(settings))
     server = None
     try:
 

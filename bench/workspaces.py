@@ -44,8 +44,9 @@ def _ms(samples: list[float]) -> dict:
 def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dict]:
     from sqlalchemy import update
 
+    from admit.context import Context
     from admit.db import Database, new_id
-    from admit.kit import clock, ratelimit
+    from admit.kit import clock
     from admit.kit.bulk import insert_rows
     from admit.members.models import Member, User
     from admit.portals import service as portals_service
@@ -56,9 +57,9 @@ def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dic
     from admit.workspaces.models import JOINED, WorkspaceMember
 
     url = _setup_db(backend, workdir)
-    configure(Settings(database_url=url, environment="test", rate_limits_enabled=False))
-    ratelimit.configure(redis_url=None, enabled=False)  # the portal's sending limit is not measured
-    db = Database(url)
+    # Rate limits off: the portal's sending limit is not measured.
+    settings = configure(Settings(database_url=url, environment="test", rate_limits_enabled=False))
+    db = Database(url, context=Context.build(settings))
     out = []
     try:
         with db.unit_of_work() as session:

@@ -18,8 +18,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from admit.context import Context
 from admit.db import Base, Database, normalize_url
-from admit.kit import ratelimit
+from admit.kit.ratelimit import Limiter
 from admit.migrate import upgrade
 from admit.settings import Settings, configure
 
@@ -87,10 +88,36 @@ def _empty_all_tables(db: Database) -> None:
 
 
 @pytest.fixture
-def db(_database):
-    """The test's database, emptied before the test starts."""
+def db(_database, settings):
+    """The test's database, emptied before the test starts, with the test's context (its
+    settings, the system clock, a rate limiter that is off until ``rate_limits`` turns it on)."""
     _empty_all_tables(_database)
+    _database.context = Context(settings=settings, limiter=Limiter(enabled=False))
     return _database
+
+
+@pytest.fixture
+def rate_limits(db):
+    """Turn the test database's rate limiter on (fresh counts); yields the ``Limiter``."""
+    limiter = Limiter(enabled=True)
+    db.context = Context(settings=db.context.settings, clock=db.context.clock, limiter=limiter)
+    return limiter
+
+
+@pytest.fixture
+def change_settings(db):
+    """``change_settings(**changes)``: the test's settings, changed for what follows (another
+    secret key, a tighter limit); the next test starts from its own."""
+
+    def change(**changes) -> Settings:
+        ctx = db.context
+        db.context = Context(
+            settings=ctx.settings.model_copy(update=changes), clock=ctx.clock, limiter=ctx.limiter
+        )
+        configure(db.context.settings)
+        return db.context.settings
+
+    return change
 
 
 @pytest.fixture
@@ -103,7 +130,6 @@ def settings(database_url) -> Settings:
         run_worker_in_web=False,
     )
     configure(s)
-    ratelimit.configure(redis_url=None, enabled=False)
     return s
 
 
@@ -155,4 +181,3 @@ def run_cli(database_url, db, settings):  # noqa: ARG001 - db empties the tables
 
     yield invoke
     configure(settings)
-    ratelimit.configure(redis_url=None, enabled=False)

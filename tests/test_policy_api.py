@@ -39,11 +39,11 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
-from admit.auth import passwords
 from admit.contacts.models import Contact
 from admit.invitations.models import Invitation
 from admit.links import service as links_service
 from admit.links.models import InviteLink, JoinRequest, LinkSignup
+from admit.members import passwords
 from admit.members.models import User
 from admit.portals.models import Portal
 from admit.settings import Settings

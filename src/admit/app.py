@@ -14,10 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit import __version__, api, pages
 from admit.api.errors import domain_error_response, problem, validation_error_response
+from admit.context import Context
 from admit.db import Database
 from admit.errors import DomainError
 from admit.jobs import start_in_thread
-from admit.kit import ratelimit
 from admit.pages.deps import LoginRedirect
 from admit.pages.errors import error_page, handle_login_redirect
 from admit.settings import Settings, configure, current
@@ -34,7 +34,8 @@ def create_app(
 ) -> FastAPI:
     settings = configure(settings or current())
     db = db or Database(settings.database_url)
-    ratelimit.configure(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled)
+    if db.context is None:
+        db.context = Context.build(settings)
     start_worker = settings.run_worker_in_web if run_worker is None else run_worker
 
     @asynccontextmanager
@@ -59,7 +60,6 @@ def create_app(
         docs_url=None,
         redoc_url=None,
     )
-    app.state.settings = settings
     app.state.db = db
     dev_mailbox = settings.email_backend == "dev"
     app.include_router(api.build_router(dev_mailbox=dev_mailbox))

@@ -21,9 +21,10 @@ def _settings() -> Settings:
 
 
 def _db(settings: Settings):
+    from admit.context import Context
     from admit.db import Database
 
-    return Database(settings.database_url)
+    return Database(settings.database_url, context=Context.build(settings))
 
 
 def _fail(message: str, code: int = 1):

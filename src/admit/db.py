@@ -16,6 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+CONTEXT_KEY = "admit.context"  # where sessions carry their context (admit.context.of)
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -97,12 +99,21 @@ def create_db_engine(url: str, **kwargs) -> Engine:
 
 
 class Database:
-    """An engine and its session factory; one per process (the app, the CLI, a test)."""
+    """An engine and its session factory; one per process (the app, the CLI, a test).
 
-    def __init__(self, url: str, **engine_kwargs) -> None:
+    ``context`` (an ``admit.context.Context``: settings, clock, rate limiter) rides along in
+    every session's ``info``; services read it with ``admit.context.of(session)``.
+    """
+
+    def __init__(self, url: str, *, context=None, **engine_kwargs) -> None:
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self.context = context
+
+    def session(self) -> Session:
+        """A new session carrying this database's context (the caller closes it)."""
+        return self.sessionmaker(info={CONTEXT_KEY: self.context})
 
     @property
     def is_sqlite(self) -> bool:
@@ -111,7 +122,7 @@ class Database:
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
         """Open a session, commit when the block ends, roll back if it raises."""
-        session = self.sessionmaker()
+        session = self.session()
         try:
             yield session
             session.commit()

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from admit.actor import Actor
 from admit.auth import service as auth_service
 from admit.auth.models import WebSession
+from admit.context import Context
 from admit.db import Database
 from admit.errors import NotAuthenticated, NotFound
 from admit.kit.tokens import same
@@ -31,7 +32,7 @@ def get_db(request: Request) -> Database:
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.settings
+    return request.app.state.db.context.settings
 
 
 def _db_session(request: Request) -> Iterator[Session]:
@@ -48,6 +49,29 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def get_context(request: Request) -> Context:
+    return request.app.state.db.context
+
+
+ContextDep = Annotated[Context, Depends(get_context)]
+
+
+def limit_token_guessing(request: Request) -> None:
+    """Opening or using a secret link is limited per client address (guessing tokens)."""
+    ctx: Context = request.app.state.db.context
+    ctx.limiter.hit(f"token:{client_ip(request)}", ctx.settings.token_rate_limit)
+
+
+def limit_sign_in(request: Request) -> None:
+    """Sign-in attempts (password, sign-in link requests) are limited per client address; the
+    per-address limit is the auth service's."""
+    ctx: Context = request.app.state.db.context
+    ctx.limiter.hit(f"login:ip:{client_ip(request)}", ctx.settings.login_rate_limit)
+
+
+TokenGuessingLimited = Depends(limit_token_guessing)
 
 
 @dataclass
@@ -67,7 +91,7 @@ def read_auth(request: Request, session: Session) -> Auth:
     header = request.headers.get("authorization", "")
     if header.lower().startswith("bearer "):
         return Auth(api_key_raw=header[7:].strip())
-    raw = request.cookies.get(request.app.state.settings.session_cookie_name)
+    raw = request.cookies.get(request.app.state.db.context.settings.session_cookie_name)
     web_session = auth_service.session_from_token(session, raw)
     return Auth(web_session=web_session, raw_session=raw if web_session else None)
 

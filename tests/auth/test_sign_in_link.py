@@ -106,29 +106,21 @@ class TestSignInLink:
 
 
 class TestSignInLinkLimits:
-    def test_one_budget_per_number_however_it_is_written(self, db, settings):
+    def test_one_budget_per_number_however_it_is_written(self, db, change_settings, rate_limits):
         """Rewriting a phone number ("(202) 555-0173", "+1 202 555 0173", …) does not buy more
         sign-in SMS: the per-address limit counts the normalised number."""
-        from admit import settings as settings_module
         from admit.auth import service as auth_service
         from admit.errors import RateLimited
-        from admit.kit import ratelimit
 
-        settings_module.configure(settings.model_copy(update={"login_rate_limit": "3/minute"}))
-        ratelimit.configure(redis_url=None, enabled=True)
-        try:
-            spellings = ["(202) 555-0173", "+1 202 555 0173", "202.555.0173", "+12025550173"]
-            with db.unit_of_work() as session:
-                for text in spellings[:3]:
-                    auth_service.request_sign_in_link(session, email=text, public_url="http://x", minutes=5)
-                with pytest.raises(RateLimited):
-                    auth_service.request_sign_in_link(
-                        session, email=spellings[3], public_url="http://x", minutes=5
-                    )
-        finally:
-            ratelimit.reset()
-            ratelimit.configure(redis_url=None, enabled=False)
-            settings_module.configure(settings)
+        change_settings(login_rate_limit="3/minute")
+        spellings = ["(202) 555-0173", "+1 202 555 0173", "202.555.0173", "+12025550173"]
+        with db.unit_of_work() as session:
+            for text in spellings[:3]:
+                auth_service.request_sign_in_link(session, email=text, public_url="http://x", minutes=5)
+            with pytest.raises(RateLimited):
+                auth_service.request_sign_in_link(
+                    session, email=spellings[3], public_url="http://x", minutes=5
+                )
 
 
 class TestPhoneAccounts:

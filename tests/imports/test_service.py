@@ -14,7 +14,6 @@ from admit.imports.models import DONE, PREVIEWED, QUEUED, RUNNING, InvitationImp
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.notifications.models import Notification
-from admit.settings import configure
 from tests.factories import actor_for, create_portal, invite, member_joins
 from tests.imports.helpers import (
     create,
@@ -502,10 +501,8 @@ class TestConcurrentInvitations:
 
 class TestLimits:
     @pytest.fixture
-    def small_limits(self, settings):
-        configure(settings.model_copy(update={"import_max_bytes": 2048, "import_max_rows": 3}))
-        yield
-        configure(settings)
+    def small_limits(self, change_settings):
+        change_settings(import_max_bytes=2048, import_max_rows=3)
 
     def test_too_many_rows(self, db, pf, small_limits):
         """Over import_max_rows: InvalidInput naming the limit, before anything is written."""

@@ -284,20 +284,14 @@ class TestSessions:
         r = client.get(f"/api/v1/portals/{pf.slug}/members")
         assert r.status_code == 401  # the session is gone
 
-    def test_rate_limited_sign_in(self, client, db, settings):
+    def test_rate_limited_sign_in(self, client, db, rate_limits):
         """Sign-in attempts are rate limited per address (429 rate_limited)."""
-        from admit.kit import ratelimit
-
         pf = create_portal(db)
-        ratelimit.configure(redis_url=None, enabled=True)
-        try:
-            codes = [
-                client.post(
-                    "/api/v1/auth/login", json={"email": pf.owner_email, "password": "wrong-password"}
-                ).status_code
-                for _ in range(11)
-            ]
-        finally:
-            ratelimit.configure(redis_url=None, enabled=False)
+        codes = [
+            client.post(
+                "/api/v1/auth/login", json={"email": pf.owner_email, "password": "wrong-password"}
+            ).status_code
+            for _ in range(11)
+        ]
         assert codes[:10] == [401] * 10
         assert codes[10] == 429

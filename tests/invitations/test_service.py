@@ -359,20 +359,13 @@ class TestAccept:
 
 
 class TestSendingLimit:
-    def test_a_request_over_the_limit_invites_nobody(self, db, settings):
+    def test_a_request_over_the_limit_invites_nobody(self, db, change_settings, rate_limits):
         """The portal's sending limit counts each email; a request that does not fit writes nothing."""
         from admit.errors import RateLimited
-        from admit.kit import ratelimit
-        from admit.settings import configure
 
         pf = create_portal(db)
-        configure(settings.model_copy(update={"invite_rate_limit": "3/hour"}))
-        ratelimit.configure(redis_url=None, enabled=True)
-        try:
-            with pytest.raises(RateLimited):
-                invite(db, pf, ["a@example.com", "b@example.com", "c@example.com", "d@example.com"])
-            assert _count(db, Invitation) == 0
-            assert len(invite(db, pf, ["a@example.com", "b@example.com", "c@example.com"]).invited) == 3
-        finally:
-            ratelimit.configure(redis_url=None, enabled=False)
-            configure(settings)
+        change_settings(invite_rate_limit="3/hour")
+        with pytest.raises(RateLimited):
+            invite(db, pf, ["a@example.com", "b@example.com", "c@example.com", "d@example.com"])
+        assert _count(db, Invitation) == 0
+        assert len(invite(db, pf, ["a@example.com", "b@example.com", "c@example.com"]).invited) == 3

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from admit import settings as settings_module
 from admit.audit.models import AuditEvent
 from admit.auth import service as auth_service
 from admit.errors import (
@@ -22,7 +21,7 @@ from admit.errors import (
 )
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
-from admit.kit import clock, ratelimit
+from admit.kit import clock
 from admit.kit.tokens import hash_token
 from admit.links import service as links_service
 from admit.links.models import InviteLink, JoinRequest, LinkSignup
@@ -184,11 +183,11 @@ class TestPortalLink:
             changed = set_policy(db, pf, lifetime_seconds=5 * 24 * 3600).link.expires_at
             assert abs(changed - (clock.now() + timedelta(days=5))) < timedelta(seconds=5)
 
-    def test_secret_key_change_makes_the_url_unavailable(self, db, settings):
+    def test_secret_key_change_makes_the_url_unavailable(self, db, change_settings):
         """If the secret key changes, the URL cannot be rebuilt; Refresh gives a working one."""
         pf = create_portal(db)
         link_token(db, pf)
-        settings_module.configure(settings.model_copy(update={"secret_key": "another-secret-key-1234567890"}))
+        change_settings(secret_key="another-secret-key-1234567890")
         with db.unit_of_work() as session:
             view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
         assert view.url is None
@@ -465,38 +464,27 @@ class TestSignup:
 
 
 class TestRateLimits:
-    def test_per_client_address_and_per_link(self, db, settings):
+    def test_per_client_address_and_per_link(self, db, change_settings, rate_limits):
         """A leaked link cannot be used to mail-bomb: limits per IP, per link and per address."""
-        settings_module.configure(
-            settings.model_copy(
-                update={
-                    "link_ip_rate_limit": "3/hour",
-                    "link_rate_limit": "5/hour",
-                    "link_address_rate_limit": "2/hour",
-                }
-            )
+        change_settings(
+            link_ip_rate_limit="3/hour", link_rate_limit="5/hour", link_address_rate_limit="2/hour"
         )
-        ratelimit.configure(redis_url=None, enabled=True)
-        try:
-            pf = create_portal(db)
-            token = link_token(db, pf)
-            for i in range(3):
-                sign_up(db, token, f"u{i}@acme.com", ip="10.0.0.9")
-            with pytest.raises(RateLimited):
-                sign_up(db, token, "u9@acme.com", ip="10.0.0.9")
-            # The link's 5/hour: the refused attempt above stopped at the IP limit, so 3 so far.
-            sign_up(db, token, "v1@acme.com", ip="10.0.0.10")
-            sign_up(db, token, "v2@acme.com", ip="10.0.0.11")
-            with pytest.raises(RateLimited):
-                sign_up(db, token, "v3@acme.com", ip="10.0.0.12")
-            ratelimit.reset()
-            sign_up(db, token, "x@acme.com", ip="10.0.1.1")
-            sign_up(db, token, "x@acme.com", ip="10.0.1.2")
-            with pytest.raises(RateLimited):
-                sign_up(db, token, "x@acme.com", ip="10.0.1.3")
-        finally:
-            ratelimit.reset()
-            ratelimit.configure(redis_url=None, enabled=False)
+        pf = create_portal(db)
+        token = link_token(db, pf)
+        for i in range(3):
+            sign_up(db, token, f"u{i}@acme.com", ip="10.0.0.9")
+        with pytest.raises(RateLimited):
+            sign_up(db, token, "u9@acme.com", ip="10.0.0.9")
+        # The link's 5/hour: the refused attempt above stopped at the IP limit, so 3 so far.
+        sign_up(db, token, "v1@acme.com", ip="10.0.0.10")
+        sign_up(db, token, "v2@acme.com", ip="10.0.0.11")
+        with pytest.raises(RateLimited):
+            sign_up(db, token, "v3@acme.com", ip="10.0.0.12")
+        rate_limits.reset()
+        sign_up(db, token, "x@acme.com", ip="10.0.1.1")
+        sign_up(db, token, "x@acme.com", ip="10.0.1.2")
+        with pytest.raises(RateLimited):
+            sign_up(db, token, "x@acme.com", ip="10.0.1.3")
 
 
 class TestJoinRequests:

@@ -475,12 +475,11 @@ class TestActions:
 
 
 class TestSendingLimit:
-    def test_group_resend_is_all_or_nothing_under_the_portals_limit(self, client, db, worker, settings):
+    def test_group_resend_is_all_or_nothing_under_the_portals_limit(
+        self, client, db, worker, change_settings, rate_limits
+    ):
         """Resend on a group's row charges the portal's sending limit once for everyone: over the
         limit, nobody gets a message and nothing is renewed (429, rate_limited)."""
-        from admit import settings as settings_module
-        from admit.kit import ratelimit
-
         pf = create_portal(db)
         r = client.post(
             api(pf, "/client-groups"),
@@ -491,17 +490,11 @@ class TestSendingLimit:
         ws = create_workspace(client, pf)
         assert add(client, pf, ws["id"], group_ids=[group]).json()["invited"] == 5
         worker.drain()
-        settings_module.configure(settings.model_copy(update={"invite_rate_limit": "3/hour"}))
-        ratelimit.configure(redis_url=None, enabled=True)
-        try:
-            r = client.post(api(pf, f"/workspaces/{ws['id']}/groups/{group}/resend"), headers=pf.headers())
-            assert r.status_code == 429 and r.json()["code"] == "rate_limited", r.text
-            worker.drain()
-            assert [mail_count(db, f"p{i}@big.org") for i in range(5)] == [1] * 5
-        finally:
-            ratelimit.reset()
-            ratelimit.configure(redis_url=None, enabled=False)
-            settings_module.configure(settings)
+        change_settings(invite_rate_limit="3/hour")
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/groups/{group}/resend"), headers=pf.headers())
+        assert r.status_code == 429 and r.json()["code"] == "rate_limited", r.text
+        worker.drain()
+        assert [mail_count(db, f"p{i}@big.org") for i in range(5)] == [1] * 5
 
 
 class TestRemove:

@@ -5,10 +5,9 @@ from pydantic import BaseModel, Field
 
 from admit.api.deps import AuthDep
 from admit.auth import service as auth_service
-from admit.kit import ratelimit
 from admit.members.schemas import UserRead
 from admit.portals import service as portals_service
-from admit.web import SessionDep, SettingsDep, client_ip
+from admit.web import SessionDep, SettingsDep, client_ip, limit_sign_in, limit_token_guessing
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -70,7 +69,7 @@ def login(
 ):
     """Sign in with email and password; sets the session cookie."""
     ip = client_ip(request)
-    ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
+    limit_sign_in(request)
     user = auth_service.login(session, email=body.email, password=body.password)
     return _signed_in(session, settings, response, user, ip)
 
@@ -92,8 +91,7 @@ def request_sign_in_link(
     body: SignInLinkRequest, request: Request, session: SessionDep, settings: SettingsDep
 ):
     """Email a one-time sign-in link (for accounts without a password). Always 202."""
-    ip = client_ip(request)
-    ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
+    limit_sign_in(request)
     auth_service.request_sign_in_link(
         session, email=body.email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
     )
@@ -106,7 +104,7 @@ def use_sign_in_link(
 ):
     """Use a sign-in link (once): sets the session cookie like /auth/login."""
     ip = client_ip(request)
-    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    limit_token_guessing(request)
     response.headers["Referrer-Policy"] = "no-referrer"
     user = auth_service.use_sign_in_link(session, token)
     return _signed_in(session, settings, response, user, ip)

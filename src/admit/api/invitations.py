@@ -18,10 +18,9 @@ from admit.invitations.schemas import (
     InviteResultRead,
     SkippedRead,
 )
-from admit.kit import ratelimit
 from admit.members.schemas import MemberRead, UserRead
 from admit.notifications import service as notifications_service
-from admit.web import SessionDep, SettingsDep, client_ip
+from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = APIRouter(tags=["invitations"])
 
@@ -91,7 +90,7 @@ def preview_invitation(
 ):
     """Public preview of an invitation link. Opening it never uses it up."""
     response.headers.update(NO_REFERRER)
-    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    limit_token_guessing(request)
     p = invitations_service.preview(session, token)
     inv = p.invitation
     return InvitationPreviewRead(
@@ -121,7 +120,7 @@ def accept_invitation(
     """Accept an invitation (single use) and sign in as the invited person."""
     response.headers.update(NO_REFERRER)
     ip = client_ip(request)
-    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    limit_token_guessing(request)
     result = invitations_service.accept(
         session, token=token, name=body.name, password=body.password, current_user=auth.user, ip=ip
     )

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
-from admit.kit import ratelimit
 from admit.links import service as links_service
 from admit.links.schemas import (
     ConfirmResponse,
@@ -29,7 +28,7 @@ from admit.links.schemas import (
     LinkSignupRead,
 )
 from admit.members.schemas import MemberRead, UserRead
-from admit.web import SessionDep, SettingsDep, client_ip
+from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 
 class ConfirmRequest(BaseModel):
@@ -132,7 +131,7 @@ def preview_link(
 ):
     """Public preview of a link. 410 ``link_gone`` for expired, refreshed, disabled or used-up links."""
     response.headers.update(NO_REFERRER)
-    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    limit_token_guessing(request)
     return LinkPreviewRead.of(links_service.preview(session, token))
 
 
@@ -162,7 +161,7 @@ def preview_confirmation(
 ):
     """What a confirmation link is for (portal, address). Opening it never uses it up."""
     response.headers.update(NO_REFERRER)
-    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    limit_token_guessing(request)
     c = links_service.confirmation(session, token)
     return {
         "portal": {"slug": c.portal.slug, "name": c.portal.name},
@@ -186,7 +185,7 @@ def confirm_signup(
     that needs a password chooses it here (``{password}``), not at sign-up."""
     response.headers.update(NO_REFERRER)
     ip = client_ip(request)
-    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    limit_token_guessing(request)
     result = links_service.confirm(session, token=token, password=body.password if body else None, ip=ip)
     csrf = session_as(session, settings, response, auth, result.user, ip)
     return ConfirmResponse(

@@ -8,14 +8,13 @@ from datetime import timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from admit import settings as settings_module
+from admit import context
 from admit.auth.models import ApiKey, SignInLink, WebSession
-from admit.auth.passwords import verify_password
 from admit.errors import Gone, NotAuthenticated
-from admit.kit import clock, ratelimit
 from admit.kit.tokens import hash_token, new_token
 from admit.members.addresses import parse_recipient
 from admit.members.models import User
+from admit.members.passwords import verify_password
 from admit.notifications import service as notifications_service
 
 __all__ = [
@@ -42,7 +41,8 @@ def login(session: Session, *, email: str, password: str) -> User:
     address = parse_recipient(email or "").address
     # Guessing is limited per address however it is written, as well as per IP (in the faces).
     key = address or (email or "").strip().lower()
-    ratelimit.hit(f"login:email:{key}", settings_module.current().login_rate_limit)
+    ctx = context.of(session)
+    ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
     user = members_service.get_user_by_address(session, address) if address else None
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok:
@@ -59,7 +59,7 @@ def start_session(
         token_hash=hash_token(raw),
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32),
-        expires_at=clock.now() + timedelta(hours=lifetime_hours),
+        expires_at=context.of(session).clock.now() + timedelta(hours=lifetime_hours),
         ip=ip,
     )
     session.add(web_session)
@@ -71,7 +71,7 @@ def session_from_token(session: Session, raw: str | None) -> WebSession | None:
     if not raw:
         return None
     row = session.scalar(select(WebSession).where(WebSession.token_hash == hash_token(raw)))
-    if row is None or row.expires_at <= clock.now():
+    if row is None or row.expires_at <= context.of(session).clock.now():
         return None
     return row
 
@@ -93,7 +93,7 @@ def revoke_api_keys(session: Session, *, portal_id, created_by_id) -> int:
         .where(
             ApiKey.portal_id == portal_id, ApiKey.created_by_id == created_by_id, ApiKey.revoked_at.is_(None)
         )
-        .values(revoked_at=clock.now())
+        .values(revoked_at=context.of(session).clock.now())
         .execution_options(synchronize_session=False)
     ).rowcount
 
@@ -139,7 +139,8 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
     parsed = parse_recipient(email or "")
     # Per address, however it is written ("(202) 555-0173", "+1 202 555 0173"): one budget.
     key = parsed.address or (email or "").strip().lower()
-    ratelimit.hit(f"login:email:{key}", settings_module.current().login_rate_limit)
+    ctx = context.of(session)
+    ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
     if parsed.address is None:
         return
     user = members_service.get_user_by_address(session, parsed.address)
@@ -154,7 +155,9 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
         return
     raw = new_token()
     link = SignInLink(
-        token_hash=hash_token(raw), user_id=user.id, expires_at=clock.now() + timedelta(minutes=minutes)
+        token_hash=hash_token(raw),
+        user_id=user.id,
+        expires_at=context.of(session).clock.now() + timedelta(minutes=minutes),
     )
     session.add(link)
     session.flush()
@@ -175,7 +178,7 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
 def sign_in_link_user(session: Session, raw: str) -> User:
     """The user a sign-in link is for, without using it (GET never uses a link up)."""
     link = session.scalar(select(SignInLink).where(SignInLink.token_hash == hash_token(raw or "")))
-    if link is None or link.used_at is not None or link.expires_at <= clock.now():
+    if link is None or link.used_at is not None or link.expires_at <= context.of(session).clock.now():
         raise Gone(
             "This sign-in link has expired or was already used. Ask for a new one.", code="sign_in_link_gone"
         )
@@ -185,7 +188,7 @@ def sign_in_link_user(session: Session, raw: str) -> User:
 def use_sign_in_link(session: Session, raw: str) -> User:
     """Use a sign-in link: exactly once, before it expires."""
     user = sign_in_link_user(session, raw)
-    now = clock.now()
+    now = context.of(session).clock.now()
     used = session.execute(
         update(SignInLink)
         .where(

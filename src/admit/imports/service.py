@@ -35,8 +35,7 @@ from sqlalchemy import and_, delete, insert, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admit import policy
-from admit import settings as settings_module
+from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import Database, new_id
@@ -188,8 +187,8 @@ def _batched(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield batch
 
 
-def _limits() -> tuple[int, int]:
-    s = settings_module.current()
+def _limits(source: Session | Database) -> tuple[int, int]:
+    s = source.context.settings if isinstance(source, Database) else context.of(source).settings
     return s.import_max_bytes, s.import_max_rows
 
 
@@ -211,7 +210,7 @@ def preview(
 
 
 def _preview(session: Session, actor_role, portal: Portal, options: InviteOptions, chunks) -> dict:
-    max_bytes, max_rows = _limits()
+    max_bytes, max_rows = _limits(session)
     counts: Counter[str] = Counter()
     roles: Counter[str] = Counter()
     samples: dict[str, list[dict]] = {code: [] for code in OUTCOMES}
@@ -332,7 +331,7 @@ def create(
         existing = session.scalar(by_key)
         if existing is not None:
             return existing, False
-    max_bytes, max_rows = _limits()
+    max_bytes, max_rows = _limits(session)
     imp = InvitationImport(
         id=new_id(),
         portal_id=portal.id,
@@ -461,7 +460,7 @@ def run(
     db: Database, import_id, lease, *, on_progress: Callable[[InvitationImport], None] | None = None
 ) -> dict:
     """Process a claimed import to the end; returns its final counts. Safe to run again after a crash."""
-    _max_bytes, max_rows = _limits()
+    _max_bytes, max_rows = _limits(db)
     with db.unit_of_work() as session:
         imp = session.get(InvitationImport, import_id)
         portal = session.get(Portal, imp.portal_id)
@@ -550,6 +549,7 @@ def _write_batch(db, import_id, lease, portal, options, actor_role, batch, seen,
                         "portal_id": portal.id,
                         "invitation_id": invitation_id,
                         "context": invitations_service.email_context(
+                            public_url=context.of(session).settings.public_url,
                             portal=portal,
                             recipient=o.email,
                             recipient_name=row.name,

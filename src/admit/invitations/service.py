@@ -14,20 +14,18 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admit import policy
-from admit import settings as settings_module
+from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.auth.passwords import check_strength, hash_password
 from admit.errors import Conflict, Gone, InvalidInput, NotFound, SignInRequired
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
-from admit.kit import clock, ratelimit
 from admit.kit.bulk import one_of
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
 from admit.members.addresses import ParsedRecipient, parse_recipient, split_recipients
 from admit.members.models import Member, User
+from admit.members.passwords import check_strength, hash_password
 from admit.notifications import service as notifications_service
 from admit.policy import INTERNAL_ROLES, Role, UserType
 from admit.portals.models import Portal
@@ -89,9 +87,9 @@ class Preview:
     workspace_name: str | None = None  # the workspace the invitation also brings them into
 
 
-def _invite_link(token: str) -> str:
+def _invite_link(public_url: str, token: str) -> str:
     # Built from the configured public URL, never from the request's Host header.
-    return f"{settings_module.current().public_url}/invite/{token}"
+    return f"{public_url}/invite/{token}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +226,7 @@ def classify(
 
 def email_context(
     *,
+    public_url: str,
     portal: Portal,
     recipient: str,
     recipient_name: str,
@@ -248,7 +247,7 @@ def email_context(
         "user_type": options.user_type,
         "role": role,
         "message": options.message,
-        "link": _invite_link(token),
+        "link": _invite_link(public_url, token),
         "expires_at": expires_at.isoformat(),
         "expires_at_text": expires_at.strftime("%d %B %Y at %H:%M UTC"),
     }
@@ -277,6 +276,7 @@ def _queue_invitation_email(
         portal_id=portal.id,
         invitation_id=invitation.id,
         context=email_context(
+            public_url=context.of(session).settings.public_url,
             portal=portal,
             recipient=invitation.recipient,
             recipient_name=invitation.recipient_name,
@@ -330,14 +330,14 @@ def invite(
 
     portal = actor.portal
     parsed = [parse_recipient(raw) for raw in raw_list]
-    now = clock.now()
+    now = context.of(session).clock.now()
     outcomes = classify(session, portal, parsed, set(), now=now, replace_expired=True)
     result = InviteResult(skipped=[o for o in outcomes if o is not None])
     to_create = [p for p, o in zip(parsed, outcomes, strict=True) if o is None]
     sender = inviter_display_name(actor)
 
     if to_create:
-        count_invitation_emails(portal.id, len(to_create))
+        count_invitation_emails(session, portal.id, len(to_create))
     session.flush()
     for p in to_create:
         token = new_token()
@@ -390,11 +390,12 @@ def get_or_raise(session: Session, actor: Actor, invitation_id) -> Invitation:
     return invitation
 
 
-def count_invitation_emails(portal_id, n: int) -> None:
+def count_invitation_emails(session: Session, portal_id, n: int) -> None:
     """The portal's sending limit: every invitation email counts, all of a request or none."""
-    ratelimit.hit(
+    ctx = context.of(session)
+    ctx.limiter.hit(
         f"invite:{portal_id}",
-        settings_module.current().invite_rate_limit,
+        ctx.settings.invite_rate_limit,
         message="This portal has sent too many invitations recently. Try again later.",
         cost=n,
     )
@@ -440,8 +441,8 @@ def reissue(
             code="invitation_not_pending",
         )
     if not counted:
-        count_invitation_emails(actor.portal.id, 1)
-    now = clock.now()
+        count_invitation_emails(session, actor.portal.id, 1)
+    now = context.of(session).clock.now()
     token = new_token()
     was = invitation.effective_status(now)
     invitation.token_hash = hash_token(token)
@@ -489,7 +490,7 @@ def revoke(session: Session, actor: Actor, invitation_id) -> Invitation:
             code="invitation_not_pending",
         )
     invitation.status = REVOKED
-    invitation.revoked_at = clock.now()
+    invitation.revoked_at = context.of(session).clock.now()
     notifications_service.cancel_for_invitation(session, invitation.id)
     audit_service.record(
         session,
@@ -517,7 +518,7 @@ def list_invitations(
 
     ``open_only`` leaves out accepted ones (they are members now: User Management lists those)."""
     policy.require(actor.role, policy.Action.INVITATION_VIEW)
-    now = clock.now()
+    now = context.of(session).clock.now()
     query = select(Invitation).where(Invitation.portal_id == actor.portal.id)
     if actor.role == Role.MEMBER:
         query = query.where(Invitation.user_type == UserType.CLIENT)
@@ -622,12 +623,12 @@ def accept(
     else:
         needs_password = _needs_password(invitation, portal)
         if needs_password or password:
-            min_length = settings_module.current().password_min_length
+            min_length = context.of(session).settings.password_min_length
             check_strength(password, min_length=min_length, email=invitation.recipient)
             new_password_hash = hash_password(password)
     clean_name = (name or "").strip()[:200] or invitation.recipient_name
 
-    now = clock.now()
+    now = context.of(session).clock.now()
     # The single-use guarantee: only one UPDATE can move this row out of 'pending'. On
     # PostgreSQL a concurrent accept waits on the row lock, then sees 'accepted' and matches
     # nothing; on SQLite the write lock serialises the two.
@@ -702,7 +703,7 @@ def accept_for_address(
     Returns the member, or None when no live invitation is pending. The invitation's type,
     role and products apply, and the same single-use claim as ``accept`` makes it happen once.
     """
-    now = clock.now()
+    now = context.of(session).clock.now()
     invitation = session.scalar(
         select(Invitation).where(
             Invitation.portal_id == portal.id,
@@ -728,7 +729,7 @@ def accept_for_address(
 
 def expire_due(session: Session, *, limit: int = 1000) -> int:
     """Write down ``expired`` for pending invitations past their expiry (the worker's sweep)."""
-    now = clock.now()
+    now = context.of(session).clock.now()
     ids = list(
         session.scalars(
             select(Invitation.id)

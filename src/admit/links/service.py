@@ -41,15 +41,12 @@ from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admit import policy
-from admit import settings as settings_module
+from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.auth.passwords import check_strength, hash_password
 from admit.db import new_id
 from admit.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied
 from admit.invitations import service as invitations_service
-from admit.kit import clock, ratelimit
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.links.models import (
@@ -66,6 +63,7 @@ from admit.links.models import (
 from admit.members import service as members_service
 from admit.members.addresses import normalize_email
 from admit.members.models import Member, User
+from admit.members.passwords import check_strength, hash_password
 from admit.notifications import service as notifications_service
 from admit.policy import Role, UserType
 from admit.portals.models import Portal
@@ -159,27 +157,24 @@ class ConfirmResult:
 # --- the secret ------------------------------------------------------------------------
 
 
-def _derive_token(link: InviteLink) -> str:
-    key = settings_module.current().secret_key.encode()
+def _derive_token(link: InviteLink, secret_key: str) -> str:
+    key = secret_key.encode()
     mac = hmac.new(key, _TOKEN_CONTEXT + link.id.bytes + bytes.fromhex(link.token_nonce), hashlib.sha256)
     return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
 
-def _new_secret(link: InviteLink) -> None:
+def _new_secret(session: Session, link: InviteLink) -> None:
     link.token_nonce = secrets.token_hex(32)
-    link.token_hash = hash_token(_derive_token(link))
+    link.token_hash = hash_token(_derive_token(link, context.of(session).settings.secret_key))
 
 
-def _public_url() -> str:
-    return settings_module.current().public_url
-
-
-def link_url(link: InviteLink) -> str | None:
+def link_url(session: Session, link: InviteLink) -> str | None:
     """The link's URL, or None when it cannot be rebuilt (the secret key changed: Refresh)."""
-    token = _derive_token(link)
+    settings = context.of(session).settings
+    token = _derive_token(link, settings.secret_key)
     if not hmac.compare_digest(hash_token(token), link.token_hash):
         return None
-    return f"{_public_url()}/join/{token}"
+    return f"{settings.public_url}/join/{token}"
 
 
 # --- domains ---------------------------------------------------------------------------
@@ -260,7 +255,7 @@ def _state(session: Session, link: InviteLink, now: datetime, uses: int | None =
 
 
 def _view(session: Session, link: InviteLink) -> LinkView:
-    now = clock.now()
+    now = context.of(session).clock.now()
     if link.workspace_id is None:
         uses = _uses(session, link, now)
         joined = session.scalar(
@@ -290,7 +285,7 @@ def _view(session: Session, link: InviteLink) -> LinkView:
         pending = counts.get(PENDING, 0)
     return LinkView(
         link=link,
-        url=link_url(link),
+        url=link_url(session, link),
         state=_state(session, link, now, uses),
         uses=uses,
         joined=joined,
@@ -324,7 +319,7 @@ def _get_or_create(session: Session, actor: Actor, workspace: Workspace | None) 
     link = _find(session, actor.portal.id, workspace_id)
     if link is not None:
         return link
-    now = clock.now()
+    now = context.of(session).clock.now()
     link = InviteLink(
         id=new_id(),
         portal_id=actor.portal.id,
@@ -337,7 +332,7 @@ def _get_or_create(session: Session, actor: Actor, workspace: Workspace | None) 
         created_at=now,
         refreshed_at=now,
     )
-    _new_secret(link)
+    _new_secret(session, link)
     try:
         with session.begin_nested():
             session.add(link)
@@ -369,8 +364,8 @@ def portal_link(session: Session, actor: Actor) -> LinkView:
 def _refresh(session: Session, actor: Actor, link: InviteLink, label: str) -> None:
     """A new secret: the previous URL matches nothing from now on, and its unconfirmed sign-ups
     can no longer be confirmed (they were made with the old secret)."""
-    now = clock.now()
-    _new_secret(link)
+    now = context.of(session).clock.now()
+    _new_secret(session, link)
     link.refreshed_at = now
     if link.lifetime_seconds:
         link.expires_at = now + timedelta(seconds=link.lifetime_seconds)
@@ -427,7 +422,7 @@ def update_portal_link(
     """
     policy.require(actor.role, policy.Action.LINK_MANAGE)
     link = _get_or_create(session, actor, None)
-    now = clock.now()
+    now = context.of(session).clock.now()
     new: dict[str, Any] = {}
 
     if user_type is not UNSET:
@@ -528,7 +523,7 @@ def refresh_workspace_link(session: Session, actor: Actor, workspace_id) -> Link
 
 def _live_link_or_raise(session: Session, token: str) -> InviteLink:
     link = session.scalar(select(InviteLink).where(InviteLink.token_hash == hash_token(token or "")))
-    if link is None or _state(session, link, clock.now()) != "active":
+    if link is None or _state(session, link, context.of(session).clock.now()) != "active":
         raise _gone()
     return link
 
@@ -551,13 +546,15 @@ def preview(session: Session, token: str) -> Preview:
     )
 
 
-def _rate_limits(token: str, ip: str | None) -> None:
+def _rate_limits(session: Session, token: str, ip: str | None) -> None:
     """Per client address and per link, counted before anything else (a leaked link must not
     become a way to mail-bomb: every accepted attempt sends one email)."""
-    s = settings_module.current()
+    ctx = context.of(session)
     message = "Too many sign-ups from here or through this link. Wait a little and try again."
-    ratelimit.hit(f"link:ip:{ip}", s.link_ip_rate_limit, message=message)
-    ratelimit.hit(f"link:token:{hash_token(token or '')[:32]}", s.link_rate_limit, message=message)
+    ctx.limiter.hit(f"link:ip:{ip}", ctx.settings.link_ip_rate_limit, message=message)
+    ctx.limiter.hit(
+        f"link:token:{hash_token(token or '')[:32]}", ctx.settings.link_rate_limit, message=message
+    )
 
 
 def _clean_email(email: str | None) -> str:
@@ -604,16 +601,16 @@ def signup(
     ``max_uses`` is counted under a lock on the link row, so with N places at most N sign-ups
     succeed however many arrive at once; a loser gets ``link_used_up``.
     """
-    _rate_limits(token, ip)
+    _rate_limits(session, token, ip)
     link = _live_link_or_raise(session, token)
     if link.workspace_id is not None:
         raise Conflict("This is a workspace link: ask to join the workspace instead.", code="workspace_link")
     address = _clean_email(email)
     if not domain_allowed(address, link.allowed_domains):
         raise _domain_refused(link.allowed_domains)
-    ratelimit.hit(
+    context.of(session).limiter.hit(
         f"link:address:{address}",
-        settings_module.current().link_address_rate_limit,
+        context.of(session).settings.link_address_rate_limit,
         message="Several confirmation emails were sent to this address already. Look for them, "
         "or try again later.",
     )
@@ -628,7 +625,7 @@ def signup(
 
     token_hash = link.token_hash
     link = _lock(session, link.id)
-    now = clock.now()
+    now = context.of(session).clock.now()
     # uses=0: the used-up check is the count below, after one's own earlier sign-up is replaced.
     if link is None or link.token_hash != token_hash or _state(session, link, now, uses=0) != "active":
         raise _gone()
@@ -679,7 +676,7 @@ def signup(
             "name": clean_name,
             "email": address,
             "user_type": record.user_type,
-            "link": f"{_public_url()}/confirm/{raw}",
+            "link": f"{context.of(session).settings.public_url}/confirm/{raw}",
             "expires_at_text": record.expires_at.strftime("%d %B %Y at %H:%M UTC"),
         },
     )
@@ -768,10 +765,12 @@ def confirm(
     if (user is None or user.password_hash is None) and (
         password or _confirm_needs_password(record, portal, user)
     ):
-        check_strength(password, min_length=settings_module.current().password_min_length, email=record.email)
+        check_strength(
+            password, min_length=context.of(session).settings.password_min_length, email=record.email
+        )
         new_password_hash = hash_password(password)
 
-    now = clock.now()
+    now = context.of(session).clock.now()
     claimed = session.execute(
         update(LinkSignup)
         .where(LinkSignup.id == record.id, LinkSignup.status == PENDING, LinkSignup.expires_at > now)
@@ -852,16 +851,16 @@ def request_to_join(
     Asking again while a request is pending changes nothing and answers the same, so nobody can
     learn through the link who has asked already.
     """
-    _rate_limits(token, ip)
+    _rate_limits(session, token, ip)
     link = _live_link_or_raise(session, token)
     if link.workspace_id is None:
         raise Conflict("This is the portal's invite link: sign up instead.", code="portal_link")
     address = _clean_email(email)
     if not domain_allowed(address, link.allowed_domains):
         raise _domain_refused(link.allowed_domains)
-    ratelimit.hit(
+    context.of(session).limiter.hit(
         f"link:address:{address}",
-        settings_module.current().link_address_rate_limit,
+        context.of(session).settings.link_address_rate_limit,
         message="Several requests came from this address already. Try again later.",
     )
     clean_name = _clean_name(name)
@@ -889,7 +888,7 @@ def request_to_join(
         name=clean_name,
         note=clean_note,
         status=PENDING,
-        created_at=clock.now(),
+        created_at=context.of(session).clock.now(),
         ip=ip,
     )
     try:
@@ -963,7 +962,7 @@ def _tell_approvers(session: Session, request: JoinRequest, workspace: Workspace
                 "name": request.name,
                 "email": request.email,
                 "note": request.note,
-                "link": workspaces_service.workspace_url(portal, workspace.id),
+                "link": workspaces_service.workspace_url(session, portal, workspace.id),
             },
         )
 
@@ -1083,7 +1082,7 @@ def approve(
     request.status = APPROVED
     request.outcome = outcome
     request.decided_by_id = actor.user_id
-    request.decided_at = clock.now()
+    request.decided_at = context.of(session).clock.now()
     if outcome != "invited":  # the invitation email already says so
         notifications_service.enqueue_email(
             session,
@@ -1096,7 +1095,7 @@ def approve(
                 "workspace_name": workspace.name,
                 "name": request.name,
                 "outcome": outcome,
-                "link": f"{_public_url()}/p/{portal.slug}",
+                "link": f"{context.of(session).settings.public_url}/p/{portal.slug}",
             },
         )
     audit_service.record(
@@ -1124,7 +1123,7 @@ def decline(session: Session, actor: Actor, request_id) -> JoinRequest:
     _require_pending(request)
     request.status = DECLINED
     request.decided_by_id = actor.user_id
-    request.decided_at = clock.now()
+    request.decided_at = context.of(session).clock.now()
     notifications_service.enqueue_email(
         session,
         event_key=f"join_request:{request.id}:declined",
@@ -1158,7 +1157,7 @@ def list_signups(
 ):
     """Sign-ups through the portal's link, newest first; ``status`` pending/confirmed/expired."""
     policy.require(actor.role, policy.Action.LINK_MANAGE)
-    now = clock.now()
+    now = context.of(session).clock.now()
     query = select(LinkSignup).where(LinkSignup.portal_id == actor.portal.id)
     if status == PENDING:
         query = query.where(LinkSignup.status == PENDING, LinkSignup.expires_at > now)
@@ -1187,7 +1186,7 @@ def pending_signups(
         .where(
             LinkSignup.portal_id == actor.portal.id,
             LinkSignup.status == PENDING,
-            LinkSignup.expires_at > clock.now(),
+            LinkSignup.expires_at > context.of(session).clock.now(),
             LinkSignup.link_token_hash == InviteLink.token_hash,
             InviteLink.enabled.is_(True),
         )

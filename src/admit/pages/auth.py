@@ -5,10 +5,9 @@ from fastapi.responses import RedirectResponse
 
 from admit.auth import service as auth_service
 from admit.errors import DomainError
-from admit.kit import ratelimit
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
 from admit.portals import service as portals_service
-from admit.web import SessionDep, SettingsDep, client_ip
+from admit.web import SessionDep, SettingsDep, client_ip, limit_sign_in, limit_token_guessing
 
 router = APIRouter()
 
@@ -120,7 +119,7 @@ def login_submit(
 ):
     ip = client_ip(request)
     try:
-        ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
+        limit_sign_in(request)
         user = auth_service.login(session, email=email, password=password)
     except DomainError as exc:
         session.rollback()
@@ -149,9 +148,8 @@ def request_link(
     request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth, email: str = Form("")
 ):
     """No password (clients): email a one-time sign-in link. The answer is the same for everyone."""
-    ip = client_ip(request)
     try:
-        ratelimit.hit(f"login:ip:{ip}", settings.login_rate_limit)
+        limit_sign_in(request)
         auth_service.request_sign_in_link(
             session, email=email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
         )
@@ -165,7 +163,7 @@ def request_link(
 @router.get("/login/link/{token}", name="auth:link")
 def link_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
     """Shows whom the link signs in; opening it never uses it (mail scanners open links)."""
-    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    limit_token_guessing(request)
     user = auth_service.sign_in_link_user(session, token)
     return render(
         request,
@@ -178,7 +176,7 @@ def link_page(token: str, request: Request, session: SessionDep, settings: Setti
 @router.post("/login/link/{token}", dependencies=[Depends(check_csrf)])
 def link_use(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
     ip = client_ip(request)
-    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    limit_token_guessing(request)
     user = auth_service.use_sign_in_link(session, token)
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(home_for(session, user), status_code=303)

@@ -143,7 +143,7 @@ def render(
     ctx.setdefault("user", user)
     ctx.setdefault("actor", actor)
     ctx.setdefault("portal", actor.portal if actor else None)
-    ctx.setdefault("dev_mailbox", request.app.state.settings.email_backend == "dev")
+    ctx.setdefault("dev_mailbox", request.app.state.db.context.settings.email_backend == "dev")
     ctx["csrf_token"] = csrf_token_for(request)
     if user is not None and "other_portals" not in ctx:
         session = getattr(request.state, "db_session", None)
@@ -162,7 +162,7 @@ def render(
             httponly=True,
             samesite="lax",
             path="/",
-            secure=request.app.state.settings.session_cookie_secure,
+            secure=request.app.state.db.context.settings.session_cookie_secure,
         )
     return response
 
@@ -210,7 +210,7 @@ def set_flash(request: Request, response, data: dict) -> None:
     if len(payload) > _FLASH_MAX:
         return
     mac = hmac.new(
-        request.app.state.settings.secret_key.encode(), payload.encode(), hashlib.sha256
+        request.app.state.db.context.settings.secret_key.encode(), payload.encode(), hashlib.sha256
     ).hexdigest()[:32]
     response.set_cookie(
         FLASH_COOKIE,
@@ -219,7 +219,7 @@ def set_flash(request: Request, response, data: dict) -> None:
         httponly=True,
         samesite="lax",
         path="/",
-        secure=request.app.state.settings.session_cookie_secure,
+        secure=request.app.state.db.context.settings.session_cookie_secure,
     )
 
 
@@ -229,7 +229,7 @@ def read_flash(request: Request) -> dict | None:
         return None
     payload, mac = value.rsplit(".", 1)
     expected = hmac.new(
-        request.app.state.settings.secret_key.encode(), payload.encode(), hashlib.sha256
+        request.app.state.db.context.settings.secret_key.encode(), payload.encode(), hashlib.sha256
     ).hexdigest()[:32]
     if not hmac.compare_digest(mac, expected):
         return None

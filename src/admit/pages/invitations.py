@@ -10,10 +10,9 @@ from fastapi.responses import RedirectResponse
 from admit.auth import service as auth_service
 from admit.errors import DomainError, SignInRequired
 from admit.invitations import service as invitations_service
-from admit.kit import ratelimit
 from admit.pages.auth import start_browser_session
 from admit.pages.deps import PageAuth, check_csrf, render
-from admit.web import SessionDep, SettingsDep, client_ip
+from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = APIRouter()
 NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -45,7 +44,7 @@ def _show(
 @router.get("/invite/{token}", name="invitations:show")
 def show(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
     """Shows who invited whom to what. Opening the link never uses it up (mail scanners open links)."""
-    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    limit_token_guessing(request)
     return _show(request, session, settings, auth, token)
 
 
@@ -60,7 +59,7 @@ def accept(
     password: str = Form(""),
 ):
     ip = client_ip(request)
-    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    limit_token_guessing(request)
     try:
         result = invitations_service.accept(
             session, token=token, name=name, password=password or None, current_user=auth.user, ip=ip

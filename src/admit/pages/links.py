@@ -12,12 +12,11 @@ from fastapi.responses import RedirectResponse
 from admit import policy
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
-from admit.kit import ratelimit
 from admit.links import service as links_service
 from admit.pages.auth import start_browser_session
 from admit.pages.deps import PageActor, PageAuth, check_csrf, redirect, render
 from admit.policy import Role
-from admit.web import SessionDep, SettingsDep, client_ip
+from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = APIRouter()
 NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -174,7 +173,7 @@ def _join_page(request, session, settings, token, *, status_code=200, **extra):
 @router.get("/join/{token}", name="links:join")
 def join_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
     """A portal link shows the sign-up form; a workspace link the join-request form."""
-    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    limit_token_guessing(request)
     return _join_page(request, session, settings, token)
 
 
@@ -224,7 +223,7 @@ def join_submit(
 @router.get("/confirm/{token}", name="links:confirm_show")
 def confirm_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
     """The confirmation email's link: a page with one button (mail scanners open links)."""
-    ratelimit.hit(f"token:{client_ip(request)}", settings.token_rate_limit)
+    limit_token_guessing(request)
     c = links_service.confirmation(session, token)
     return render(
         request,
@@ -245,7 +244,7 @@ def confirm_submit(
 ):
     """Confirm: the person joins (or is signed in to their membership) and lands in the portal."""
     ip = client_ip(request)
-    ratelimit.hit(f"token:{ip}", settings.token_rate_limit)
+    limit_token_guessing(request)
     try:
         result = links_service.confirm(session, token=token, password=password or None, ip=ip)
     except InvalidInput as exc:

@@ -12,11 +12,11 @@ from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import service as auth_service
-from admit.auth.passwords import check_strength, hash_password, verify_password
 from admit.errors import Conflict, InvalidInput, NotFound
 from admit.kit import clock
 from admit.members.addresses import normalize_email
 from admit.members.models import Member, User
+from admit.members.passwords import check_strength, hash_password, verify_password
 from admit.members.service import ACTIVE, get_user_by_email
 from admit.policy import Role, UserType
 from admit.portals.models import (

@@ -387,7 +387,7 @@ def _notify_added(
             "workspace_name": workspace.name,
             "adder_name": invitations_service.inviter_display_name(actor),
             "recipient_name": user.name,
-            "link": workspaces_service.workspace_url(portal, workspace.id),
+            "link": workspaces_service.workspace_url(session, portal, workspace.id),
         },
     )
 
@@ -427,7 +427,7 @@ def resend_team(session: Session, actor: Actor, workspace_id, team_id, *, kind: 
     )
     # The portal's sending limit, charged once for the whole row: all of it goes out or none.
     if waiting:
-        invitations_service.count_invitation_emails(workspace.portal_id, len(waiting))
+        invitations_service.count_invitation_emails(session, workspace.portal_id, len(waiting))
     resent = []
     for membership in waiting:
         try:

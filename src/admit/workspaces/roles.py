@@ -261,7 +261,7 @@ def _notify_assignee(
             "role_name": role.name,
             "title": action.title,
             "due_on_text": action.due_on.strftime("%d %B %Y") if action.due_on else "",
-            "link": workspaces_service.workspace_url(portal, workspace.id),
+            "link": workspaces_service.workspace_url(session, portal, workspace.id),
         },
     )
 

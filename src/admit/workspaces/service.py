@@ -17,8 +17,7 @@ from __future__ import annotations
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
-from admit import policy
-from admit import settings as settings_module
+from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
@@ -251,9 +250,9 @@ def mark_joined(session: Session, portal_id, user_id) -> int:
     ).rowcount
 
 
-def workspace_url(portal: Portal, workspace_id) -> str:
+def workspace_url(session: Session, portal: Portal, workspace_id) -> str:
     """The workspace's page, from the configured public URL (what messages link to)."""
-    return f"{settings_module.current().public_url}/p/{portal.slug}/workspaces/{workspace_id}"
+    return f"{context.of(session).settings.public_url}/p/{portal.slug}/workspaces/{workspace_id}"
 
 
 def workspace_name_for_invitation(session: Session, invitation_id) -> str | None:
