@@ -123,15 +123,15 @@ def _portal_with_people(db, seeds: dict):
     """A portal, its owner, the existing members and the pending invitations (not timed)."""
     from admit.actor import Actor
     from admit.db import new_id
+    from admit.flows import setup
     from admit.invitations import service as invitations_service
     from admit.kit import clock
     from admit.kit.bulk import insert_rows
     from admit.members.models import Member, User
     from admit.policy import Role
-    from admit.portals import service as portals_service
 
     with db.unit_of_work() as session:
-        portal, owner, _key = portals_service.create_portal(
+        portal, owner, _key = setup.create_portal(
             session, name="Bench Inc", owner_email="owner@bench-inc.com", owner_password="bench-password-1"
         )
         now = clock.now()
@@ -164,9 +164,9 @@ def _portal_with_people(db, seeds: dict):
 
 
 def _actor(session, slug: str):
-    from admit.portals import service as portals_service
+    from admit.members import service as members_service
 
-    return portals_service.operator_actor(session, slug, ip="bench")
+    return members_service.operator_actor(session, slug, ip="bench")
 
 
 def _chunks(path: Path):

@@ -108,8 +108,8 @@ def run_backend(backend: str, n: int, runs: int, max_seconds: float, workdir: Pa
     from sqlalchemy import func, select
 
     from admit.db import Database
+    from admit.flows import setup
     from admit.invitations.models import Invitation
-    from admit.portals import service as portals_service
     from admit.settings import Settings, configure
 
     deadline = time.monotonic() + max_seconds
@@ -123,7 +123,7 @@ def run_backend(backend: str, n: int, runs: int, max_seconds: float, workdir: Pa
 
         def new_portal(name: str):
             with db.unit_of_work() as session:
-                portal, _owner, key = portals_service.create_portal(
+                portal, _owner, key = setup.create_portal(
                     session, name=name, owner_email="owner@bench-inc.com", owner_password="bench-password-1"
                 )
                 return portal.id, portal.slug, key

@@ -46,10 +46,11 @@ def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dic
 
     from admit.context import Context
     from admit.db import Database, new_id
+    from admit.flows import setup
     from admit.kit import clock
     from admit.kit.bulk import insert_rows
+    from admit.members import service as members_service
     from admit.members.models import Member, User
-    from admit.portals import service as portals_service
     from admit.settings import Settings, configure
     from admit.teams import service as teams_service
     from admit.workspaces import people
@@ -63,14 +64,14 @@ def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dic
     out = []
     try:
         with db.unit_of_work() as session:
-            portal, _owner, _key = portals_service.create_portal(
+            portal, _owner, _key = setup.create_portal(
                 session,
                 name="Bench Inc",
                 owner_email="owner@bench-inc.com",
                 owner_password="bench-password-1",
             )
             slug = portal.slug
-            actor = portals_service.operator_actor(session, slug, ip="bench")
+            actor = members_service.operator_actor(session, slug, ip="bench")
             ws_id = workspaces_service.create(session, actor, name="One by one").id
 
         samples = []
@@ -78,7 +79,7 @@ def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dic
         for i in range(n):
             t = time.perf_counter()
             with db.unit_of_work() as session:
-                actor = portals_service.operator_actor(session, slug, ip="bench")
+                actor = members_service.operator_actor(session, slug, ip="bench")
                 result = people.add_people(session, actor, ws_id, recipients=[f"invitee{i}@bench.example"])
                 assert result[0].outcome == "invited", result
             samples.append(time.perf_counter() - t)
@@ -88,7 +89,7 @@ def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dic
 
         addresses = [f"client{i}@group.example" for i in range(g)]
         with db.unit_of_work() as session:
-            actor = portals_service.operator_actor(session, slug, ip="bench")
+            actor = members_service.operator_actor(session, slug, ip="bench")
             t = time.perf_counter()
             change = teams_service.create(
                 session, actor, kind="client_group", name="Big group", recipients=addresses
@@ -98,7 +99,7 @@ def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dic
             ws2 = workspaces_service.create(session, actor, name="Group workspace").id
         out.append({"bench": "group_create", "backend": backend, "n": g, "total_s": round(group_s, 3)})
         with db.unit_of_work() as session:
-            actor = portals_service.operator_actor(session, slug, ip="bench")
+            actor = members_service.operator_actor(session, slug, ip="bench")
             t = time.perf_counter()
             results = people.add_people(session, actor, ws2, group_ids=[group_id])
             add_s = time.perf_counter() - t
@@ -118,7 +119,7 @@ def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dic
                 .values(status=JOINED)
             )
         with db.unit_of_work() as session:
-            actor = portals_service.operator_actor(session, slug, ip="bench")
+            actor = members_service.operator_actor(session, slug, ip="bench")
             t = time.perf_counter()
             resent = people.resend_team(session, actor, ws2, group_id, kind="client_group")
             resend_s = time.perf_counter() - t
@@ -130,7 +131,7 @@ def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dic
         samples = []
         for _ in range(20):
             with db.unit_of_work() as session:
-                actor = portals_service.operator_actor(session, slug, ip="bench")
+                actor = members_service.operator_actor(session, slug, ip="bench")
                 t = time.perf_counter()
                 _ws, views, _teams = people.members_view(session, actor, ws2)
                 samples.append(time.perf_counter() - t)
@@ -159,7 +160,7 @@ def run_backend(backend: str, n: int, g: int, m: int, workdir: Path) -> list[dic
         samples = []
         for i in range(100):
             with db.unit_of_work() as session:
-                actor = portals_service.operator_actor(session, slug, ip="bench")
+                actor = members_service.operator_actor(session, slug, ip="bench")
                 t = time.perf_counter()
                 found = members_service.search_people(session, actor, f"person{i * 37 % m}")
                 samples.append(time.perf_counter() - t)

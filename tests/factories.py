@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from admit.actor import Actor
 from admit.db import Database
+from admit.flows import setup
 from admit.invitations import service as invitations_service
 from admit.members.models import Member, User
 from admit.notifications import mailbox
 from admit.policy import Role
-from admit.portals import service as portals_service
 from admit.portals.models import Portal
 
 OWNER_PASSWORD = "owner-password-123"
@@ -36,7 +36,7 @@ def create_portal(
     db: Database, *, name: str = "Acme Inc", owner_email: str = "owner@acme.com"
 ) -> PortalFixture:
     with db.unit_of_work() as session:
-        portal, _user, key = portals_service.create_portal(
+        portal, _user, key = setup.create_portal(
             session,
             name=name,
             owner_email=owner_email,

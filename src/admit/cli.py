@@ -50,10 +50,11 @@ def _portal_session(slug: str):
 
 
 def _system_actor(session, slug: str):
-    """The CLI acts as the portal's first owner (an operator at the console has the keys anyway)."""
-    from admit.portals import service as portals_service
+    from admit.members import service as members_service
 
-    return portals_service.operator_actor(session, slug)
+    """The CLI acts as the portal's first owner (an operator at the console has the keys anyway)."""
+
+    return members_service.operator_actor(session, slug)
 
 
 @click.group()
@@ -152,21 +153,20 @@ def worker(once: bool) -> None:
 def init(portal_name: str, owner_email: str, owner_password: str, owner_name: str, as_json: bool) -> None:
     """Create a portal and its owner headless, and print an admin API key for it."""
     from admit.errors import DomainError
+    from admit.flows import setup
     from admit.migrate import upgrade
-    from admit.portals import service as portals_service
 
     settings = _settings()
     upgrade(settings.database_url)
     db = _db(settings)
     try:
         with db.unit_of_work() as session:
-            portal, _user, key = portals_service.create_portal(
+            portal, _user, key = setup.create_portal(
                 session,
                 name=portal_name,
                 owner_email=owner_email,
                 owner_password=owner_password,
                 owner_name=owner_name,
-                password_min_length=settings.password_min_length,
                 ip="cli",
             )
             slug = portal.slug

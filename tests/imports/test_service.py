@@ -280,9 +280,9 @@ class TestIdempotency:
         both_checked = threading.Barrier(2, timeout=10)
         real_limits = imports_service._limits
 
-        def limits_after_both_checked():
+        def limits_after_both_checked(source):
             both_checked.wait()  # both have looked the key up, neither has written yet
-            return real_limits()
+            return real_limits(source)
 
         monkeypatch.setattr(imports_service, "_limits", limits_after_both_checked)
         results: list = [None, None]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from admit.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied, SignInRequired
+from admit.flows import members as members_flow
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.kit import clock
@@ -342,13 +343,12 @@ class TestAccept:
         """A deactivated member can be invited again and is active after accepting."""
         pf = create_portal(db)
         member_joins(db, worker, pf, "ada@example.com")
-        from admit.members import service as members_service
 
         with db.unit_of_work() as session:
             member = session.scalar(
                 select(Member).join(User, Member.user_id == User.id).where(User.email == "ada@example.com")
             )
-            members_service.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member.id)
+            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member.id)
         assert len(invite(db, pf, ["ada@example.com"], role="admin").invited) == 1
         worker.drain()
         token = last_link(db, "ada@example.com")

@@ -19,6 +19,7 @@ from admit.errors import (
     PermissionDenied,
     RateLimited,
 )
+from admit.flows import members as members_flow
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.kit import clock
@@ -440,14 +441,13 @@ class TestSignup:
         """A link does not undo a deactivation."""
         pf = create_portal(db)
         member_joins(db, worker, pf, "mel@acme.com")
-        from admit.members import service as members_service
 
         with db.unit_of_work() as session:
             owner = actor_for(session, pf.slug, pf.owner_email)
             member = session.scalar(
                 select(Member).join(User, Member.user_id == User.id).where(User.email == "mel@acme.com")
             )
-            members_service.deactivate(session, owner, member.id)
+            members_flow.deactivate(session, owner, member.id)
         sign_up(db, link_token(db, pf), "mel@acme.com")
         with pytest.raises(PermissionDenied) as info:
             confirm(db, confirmation_token(db, "mel@acme.com"))

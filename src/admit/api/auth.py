@@ -5,8 +5,8 @@ from pydantic import BaseModel, Field
 
 from admit.api.deps import AuthDep
 from admit.auth import service as auth_service
+from admit.members import service as members_service
 from admit.members.schemas import UserRead
-from admit.portals import service as portals_service
 from admit.web import SessionDep, SettingsDep, client_ip, limit_sign_in, limit_token_guessing
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -43,7 +43,7 @@ def _signed_in(session, settings, response: Response, user, ip) -> LoginResponse
     set_session_cookie(response, settings, raw)
     portals = [
         {"slug": p.slug, "name": p.name, "role": m.role}
-        for p, m in portals_service.memberships_of(session, user)
+        for p, m in members_service.memberships_of(session, user)
     ]
     return LoginResponse(
         user=UserRead.model_validate(user), csrf_token=web_session.csrf_token, portals=portals

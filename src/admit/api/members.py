@@ -6,6 +6,7 @@ from typing import Literal
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
+from admit.flows import members as members_flow
 from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
 from admit.web import SessionDep
@@ -31,7 +32,7 @@ def list_members(
 @router.post("/portals/{portal}/members/{member_id}/deactivate", response_model=MemberRead)
 def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Deactivate a member: they lose access at once and their sessions end."""
-    return MemberRead.of(members_service.deactivate(session, actor, member_id))
+    return MemberRead.of(members_flow.deactivate(session, actor, member_id))
 
 
 @router.get("/portals/{portal}/people", response_model=PeopleMatches)

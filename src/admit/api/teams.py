@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
-from admit.members import service as members_service
+from admit.people import names as people_names
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
 from admit.teams.schemas import PersonResult, TeamChangeRead, TeamCreate, TeamList, TeamMembersAdd, TeamRead
@@ -18,7 +18,7 @@ router = APIRouter(tags=["teams"])
 
 def _change(session, change) -> TeamChangeRead:
     members = teams_service.members_of(session, [change.team.id])[change.team.id]
-    names = members_service.names_in_portal(session, change.team.portal_id, [tm.user for tm in members])
+    names = people_names.names_in_portal(session, change.team.portal_id, [tm.user for tm in members])
     return TeamChangeRead(
         team=TeamRead.of(change.team, members, names),
         results=[
@@ -34,7 +34,7 @@ def _list(session, actor, kind) -> TeamList:
     teams = teams_service.list_teams(session, actor, kind=kind)
     members = teams_service.members_of(session, [t.id for t in teams])
     everyone = [tm.user for tms in members.values() for tm in tms]
-    names = members_service.names_in_portal(session, actor.portal.id, everyone)
+    names = people_names.names_in_portal(session, actor.portal.id, everyone)
     return TeamList(items=[TeamRead.of(t, members[t.id], names) for t in teams])
 
 

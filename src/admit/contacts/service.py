@@ -32,6 +32,7 @@ from admit.kit import clock
 from admit.members import service as members_service
 from admit.members.addresses import parse_recipient
 from admit.members.models import Member
+from admit.people import names as people_names
 from admit.policy import UserType
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP
@@ -334,7 +335,7 @@ def list_contacts(session: Session, actor: Actor, *, limit: int = 500) -> list[C
         if any(c.invitation_id for c in contacts)
         else set()
     )
-    names = members_service.names_in_portal(session, actor.portal.id, [c.user for c in contacts])
+    names = people_names.names_in_portal(session, actor.portal.id, [c.user for c in contacts])
     views = []
     for c in contacts:
         status = statuses.get(c.user_id)

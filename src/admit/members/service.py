@@ -1,4 +1,8 @@
-"""Members of a portal: looking them up, listing them, deactivating them."""
+"""Users and their memberships: looking people up by address, making users, listing a portal's
+members, activating a membership, the portals a person belongs to.
+
+Deactivating someone (which also ends their sessions) is ``flows.members``.
+"""
 
 from __future__ import annotations
 
@@ -6,34 +10,37 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admit import policy
+from admit import context, policy
 from admit.actor import Actor
-from admit.audit import service as audit_service
-from admit.auth import service as auth_service
 from admit.errors import InvalidInput, NotFound
-from admit.kit import clock
 from admit.kit.pagination import page
 from admit.members.addresses import is_phone
 from admit.members.models import Member, User
 from admit.policy import Role, UserType
+from admit.portals import service as portals_service
+from admit.portals.models import Portal
 
 __all__ = [
     "ACTIVE",
     "DEACTIVATED",
     "PENDING",
     "activate",
-    "deactivate",
+    "add_user",
+    "count_active_owners",
     "get_membership",
     "active_members",
     "get_or_create_user",
     "get_or_create_users",
     "get_user_by_address",
     "get_user_by_email",
-    "names_in_portal",
+    "memberships_of",
     "new_user",
+    "operator_actor",
     "list_members",
     "member_or_raise",
     "search_people",
+    "set_status",
+    "statuses",
     "users_by_address",
 ]
 
@@ -50,6 +57,15 @@ def get_user_by_address(session: Session, address: str) -> User | None:
     if is_phone(address):
         return session.scalar(select(User).where(User.phone == address))
     return get_user_by_email(session, address)
+
+
+def add_user(session: Session, address: str, *, name: str = "", password_hash: str | None = None) -> User:
+    """A new user for a normalised address (email or E.164 number), flushed."""
+    user = new_user(address, name=name)
+    user.password_hash = password_hash
+    session.add(user)
+    session.flush()
+    return user
 
 
 def new_user(address: str, *, name: str = "") -> User:
@@ -74,33 +90,6 @@ def active_members(session: Session, portal_id, user_ids) -> dict:
             )
         )
     }
-
-
-def names_in_portal(session: Session, portal_id, users) -> dict:
-    """``{user_id: name}`` as a portal may show it. Users are shared between portals, so a
-    person's own name is shown only where they are a member; anyone else is shown by the name
-    given in this portal's invitation to them, or by no name (their address is what was typed)."""
-    from admit.invitations.models import Invitation  # invitations import this module
-
-    by_id = {u.id: u for u in users if u is not None}
-    if not by_id:
-        return {}
-    members = set(
-        session.scalars(
-            select(Member.user_id).where(Member.portal_id == portal_id, Member.user_id.in_(list(by_id)))
-        )
-    )
-    names = {uid: (u.name if uid in members else "") for uid, u in by_id.items()}
-    outside = {u.address: uid for uid, u in by_id.items() if uid not in members and u.address}
-    if outside:
-        for recipient, given in session.execute(
-            select(Invitation.recipient, Invitation.recipient_name)
-            .where(Invitation.portal_id == portal_id, Invitation.recipient.in_(list(outside)))
-            .order_by(Invitation.created_at)
-        ):
-            if given:
-                names[outside[recipient]] = given
-    return names
 
 
 def users_by_address(session: Session, addresses) -> dict:
@@ -239,7 +228,7 @@ def activate(
     member.role = role
     member.products = list(products)
     member.status = ACTIVE
-    member.activated_at = clock.now()
+    member.activated_at = context.of(session).clock.now()
     member.deactivated_at = None
     if invited_by_id is not None:
         member.invited_by_id = invited_by_id
@@ -247,47 +236,60 @@ def activate(
     return member
 
 
-def deactivate(session: Session, actor: Actor, member_id) -> Member:
-    """Deactivate a member: access ends at once and every session of theirs is ended."""
-    policy.require(actor.role, policy.Action.MEMBER_DEACTIVATE)
-    member = member_or_raise(session, actor, member_id)
-    if member.status == DEACTIVATED:
-        return member
-    # Lock the portal before counting its owners: two owners deactivating each other at once
-    # must not leave the portal with none (STYLE: take a lock before counting for a limit).
-    session.refresh(actor.portal, with_for_update=True)
-    owners = session.scalar(
-        select(func.count())
-        .select_from(Member)
-        .where(
-            Member.portal_id == actor.portal.id,
-            Member.role == Role.OWNER,
-            Member.status == ACTIVE,
-        )
+def operator_actor(session: Session, slug: str, *, ip: str = "cli") -> Actor:
+    """The actor for an operator at the console (the CLI): the portal's first active owner."""
+    portal = portals_service.get_by_slug_or_raise(session, slug)
+    owner = session.scalar(
+        select(Member)
+        .where(Member.portal_id == portal.id, Member.role == Role.OWNER, Member.status == ACTIVE)
+        .order_by(Member.created_at)
+        .limit(1)
     )
-    policy.require_rule(
-        policy.check_deactivate(
-            actor.role,
-            member.role,
-            is_self=actor.user is not None and actor.user.id == member.user_id,
-            owners_left=owners or 0,
-        )
+    return Actor(portal=portal, role=Role.OWNER, user=owner.user if owner else None, member=owner, ip=ip)
+
+
+def memberships_of(session: Session, user: User) -> list[tuple[Portal, Member]]:
+    """The portals where ``user`` is an active member, by name."""
+    rows = session.execute(
+        select(Portal, Member)
+        .join(Member, Member.portal_id == Portal.id)
+        .where(Member.user_id == user.id, Member.status == ACTIVE)
+        .order_by(Portal.name)
     )
-    member.status = DEACTIVATED
-    member.deactivated_at = clock.now()
-    ended = auth_service.end_all_sessions(session, member.user_id)
-    # API keys they made in this portal stop working too: a key must not outlive its maker's access.
-    revoked_keys = auth_service.revoke_api_keys(
-        session, portal_id=actor.portal.id, created_by_id=member.user_id
-    )
-    audit_service.record(
-        session,
-        actor,
-        "member.deactivated",
-        target_type="member",
-        target_id=member.id,
-        target_label=member.user.address or "",
-        detail={"sessions_ended": ended, "api_keys_revoked": revoked_keys},
-    )
+    return [(p, m) for p, m in rows]
+
+
+def set_status(session: Session, member: Member, status: str) -> None:
+    """Write a member's status (and when it changed); callers decide whether it may change."""
+    now = context.of(session).clock.now()
+    member.status = status
+    if status == DEACTIVATED:
+        member.deactivated_at = now
+    elif status == ACTIVE:
+        member.activated_at, member.deactivated_at = now, None
     session.flush()
-    return member
+
+
+def count_active_owners(session: Session, portal_id) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Member)
+            .where(Member.portal_id == portal_id, Member.role == Role.OWNER, Member.status == ACTIVE)
+        )
+        or 0
+    )
+
+
+def statuses(session: Session, portal_id, user_ids) -> dict:
+    """``{user_id: status}`` of those of ``user_ids`` who have a membership in the portal."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Member.user_id, Member.status).where(
+                Member.portal_id == portal_id, Member.user_id.in_(ids)
+            )
+        ).all()
+    )

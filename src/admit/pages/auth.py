@@ -5,6 +5,8 @@ from fastapi.responses import RedirectResponse
 
 from admit.auth import service as auth_service
 from admit.errors import DomainError
+from admit.flows import setup
+from admit.members import service as members_service
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
 from admit.portals import service as portals_service
 from admit.web import SessionDep, SettingsDep, client_ip, limit_sign_in, limit_token_guessing
@@ -28,7 +30,7 @@ def start_browser_session(session, settings, response, user, ip) -> None:
 
 
 def home_for(session, user) -> str:
-    memberships = portals_service.memberships_of(session, user)
+    memberships = members_service.memberships_of(session, user)
     if not memberships:
         return "/no-portal"
     portal, _member = memberships[0]
@@ -78,13 +80,12 @@ def setup_submit(
 ):
     """First run: create the portal and its owner, and sign the owner in."""
     try:
-        portal, user, _key = portals_service.create_portal(
+        portal, user, _key = setup.create_portal(
             session,
             name=portal_name,
             owner_email=owner_email,
             owner_password=owner_password,
             owner_name=owner_name,
-            password_min_length=settings.password_min_length,
             first_run=True,
             ip=client_ip(request),
         )

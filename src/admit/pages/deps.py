@@ -20,7 +20,7 @@ from fastapi.templating import Jinja2Templates
 from admit.actor import Actor
 from admit.errors import CsrfFailed
 from admit.kit.tokens import same
-from admit.portals import service as portals_service
+from admit.members import service as members_service
 from admit.web import Auth, SessionDep, portal_actor, read_auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -149,7 +149,7 @@ def render(
         session = getattr(request.state, "db_session", None)
         current = ctx["portal"].id if ctx["portal"] else None
         ctx["other_portals"] = (
-            [p for p, _m in portals_service.memberships_of(session, user) if p.id != current]
+            [p for p, _m in members_service.memberships_of(session, user) if p.id != current]
             if session
             else []
         )

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from admit import policy
 from admit.errors import DomainError
+from admit.flows import members as members_flow
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
 from admit.links import service as links_service
@@ -245,7 +246,7 @@ def revoke_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDe
     "/p/{slug}/members/{member_id}/deactivate", name="members:deactivate", dependencies=[Depends(check_csrf)]
 )
 def deactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep):
-    member = members_service.deactivate(session, actor, member_id)
+    member = members_flow.deactivate(session, actor, member_id)
     tab = "clients" if member.user_type == "client" else "internal"
     return redirect(
         f"/p/{actor.portal.slug}/users?tab={tab}",

@@ -1,4 +1,7 @@
-"""Portals: first-run setup, lookup by slug, settings."""
+"""Portals: the tenants. Looking one up by slug, making one, changing its settings.
+
+Setting a portal up with its owner (first run, ``admit init``) is ``flows.setup``.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +14,7 @@ from sqlalchemy.orm import Session
 from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.auth import service as auth_service
-from admit.errors import Conflict, InvalidInput, NotFound
-from admit.kit import clock
-from admit.members.addresses import normalize_email
-from admit.members.models import Member, User
-from admit.members.passwords import check_strength, hash_password, verify_password
-from admit.members.service import ACTIVE, get_user_by_email
-from admit.policy import Role, UserType
+from admit.errors import InvalidInput, NotFound
 from admit.portals.models import (
     ALL_PRODUCTS,
     MAX_INVITATION_TTL,
@@ -28,13 +24,16 @@ from admit.portals.models import (
 
 __all__ = [
     "any_portal",
-    "create_portal",
+    "check_name",
+    "get",
     "get_by_slug",
     "get_by_slug_or_raise",
-    "memberships_of",
-    "operator_actor",
+    "lock",
+    "new_portal",
     "update_settings",
 ]
+
+MAX_NAME = 200
 
 
 def any_portal(session: Session) -> bool:
@@ -52,6 +51,10 @@ def get_by_slug_or_raise(session: Session, slug: str) -> Portal:
     return portal
 
 
+def get(session: Session, portal_id) -> Portal | None:
+    return session.get(Portal, portal_id)
+
+
 def _slugify(name: str) -> str:
     ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:50]
@@ -67,91 +70,30 @@ def _unique_slug(session: Session, name: str) -> str:
     return slug
 
 
-def create_portal(
-    session: Session,
-    *,
-    name: str,
-    owner_email: str,
-    owner_password: str,
-    owner_name: str = "",
-    password_min_length: int = 10,
-    first_run: bool = False,
-    ip: str | None = None,
-) -> tuple[Portal, User, str]:
-    """Create a portal, its owner and an admin API key; returns (portal, owner, raw api key).
+def lock(session: Session, portal: Portal) -> Portal:
+    """Re-read the portal under a row lock (PostgreSQL; SQLite's write lock already serialises
+    writers): take it before counting something the portal limits, and keep it to the end."""
+    session.refresh(portal, with_for_update=True)
+    return portal
 
-    ``first_run`` refuses when any portal exists (the setup page must not be reusable). An
-    existing account's password is never changed: the owner must already know it.
-    """
+
+def check_name(name: str | None) -> str:
+    """A portal's name, trimmed; refused (naming the field) when empty or too long."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput("The portal needs a name.", field="portal_name")
-    if len(name) > 200:
-        raise InvalidInput("The portal name is at most 200 characters.", field="portal_name")
-    email, error = normalize_email(owner_email or "")
-    if email is None:
-        raise InvalidInput(f"The owner's email is not valid: {error}", field="owner_email")
-    if first_run and any_portal(session):
-        raise Conflict("Admit is already set up. Sign in instead.", code="already_set_up")
-    user = get_user_by_email(session, email)
-    if user is None:
-        check_strength(owner_password, min_length=password_min_length, email=email)
-        user = User(
-            email=email, name=(owner_name or "").strip()[:200], password_hash=hash_password(owner_password)
-        )
-        session.add(user)
-    elif user.password_hash is None or not verify_password(user.password_hash, owner_password):
-        raise InvalidInput(
-            "This email already has an account; give its current password.", field="owner_password"
-        )
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"The portal name is at most {MAX_NAME} characters.", field="portal_name")
+    return name
+
+
+def new_portal(session: Session, name: str) -> Portal:
+    """Make a portal named ``name`` (checked with ``check_name``), every product enabled, with a
+    slug of its own; flushed."""
     portal = Portal(slug=_unique_slug(session, name), name=name, enabled_products=list(ALL_PRODUCTS))
     session.add(portal)
     session.flush()
-    owner = Member(
-        portal_id=portal.id,
-        user_id=user.id,
-        user_type=UserType.INTERNAL,
-        role=Role.OWNER,
-        status=ACTIVE,
-        products=list(ALL_PRODUCTS),
-        activated_at=clock.now(),
-    )
-    session.add(owner)
-    raw_key, key = auth_service.create_api_key(
-        session, portal_id=portal.id, name="default", role=Role.ADMIN, created_by_id=user.id
-    )
-    actor = Actor(portal=portal, role=Role.OWNER, user=user, member=owner, ip=ip)
-    audit_service.record(
-        session, actor, "portal.created", target_type="portal", target_id=portal.id, target_label=name
-    )
-    audit_service.record(
-        session, actor, "api_key.created", target_type="api_key", target_id=key.id, target_label=key.prefix
-    )
-    session.flush()
-    return portal, user, raw_key
-
-
-def operator_actor(session: Session, slug: str, *, ip: str = "cli") -> Actor:
-    """The actor for an operator at the console (the CLI): the portal's first active owner."""
-    portal = get_by_slug_or_raise(session, slug)
-    owner = session.scalar(
-        select(Member)
-        .where(Member.portal_id == portal.id, Member.role == Role.OWNER, Member.status == ACTIVE)
-        .order_by(Member.created_at)
-        .limit(1)
-    )
-    return Actor(portal=portal, role=Role.OWNER, user=owner.user if owner else None, member=owner, ip=ip)
-
-
-def memberships_of(session: Session, user: User) -> list[tuple[Portal, Member]]:
-    """The portals where ``user`` is an active member."""
-    rows = session.execute(
-        select(Portal, Member)
-        .join(Member, Member.portal_id == Portal.id)
-        .where(Member.user_id == user.id, Member.status == ACTIVE)
-        .order_by(Portal.name)
-    )
-    return [(p, m) for p, m in rows]
+    return portal
 
 
 def update_settings(

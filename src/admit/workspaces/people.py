@@ -38,6 +38,7 @@ from admit.members import service as members_service
 from admit.members.addresses import parse_recipient, split_recipients
 from admit.members.models import User
 from admit.notifications import service as notifications_service
+from admit.people import names as people_names
 from admit.policy import UserType
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM, Team
@@ -557,7 +558,7 @@ def members_view(
         roles.setdefault(user_id, []).append(role_name)
     team_ids = {m.via_team_id for m in memberships if m.via_team_id}
     teams = {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(team_ids)))} if team_ids else {}
-    names = members_service.names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
+    names = people_names.names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
     views = [
         MemberView(
             m,

@@ -21,10 +21,10 @@ from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
 from admit.invitations import service as invitations_service
 from admit.kit import clock
-from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.members.models import User
 from admit.notifications import service as notifications_service
+from admit.people import names as people_names
 from admit.policy import UserType
 from admit.workspaces import people
 from admit.workspaces import service as workspaces_service
@@ -72,7 +72,7 @@ def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleView]:
             .order_by(RoleAssignment.assigned_at, RoleAssignment.id)
         ):
             history[a.role_id].append(a)
-    names = members_service.names_in_portal(
+    names = people_names.names_in_portal(
         session, workspace.portal_id, [a.user for items in history.values() for a in items]
     )
     return [
@@ -246,7 +246,7 @@ def _notify_assignee(
     if membership is None or membership.status != JOINED or to is None:
         return
     portal = actor.portal
-    names = members_service.names_in_portal(session, portal.id, [user])
+    names = people_names.names_in_portal(session, portal.id, [user])
     notifications_service.enqueue(
         session,
         event_key=f"action:{action.id}:assigned:{user.id}",

@@ -1,0 +1,52 @@
+"""Deactivating a member: their access to the portal ends at once, with their sessions and the
+API keys they made there."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.auth import service as auth_service
+from admit.members import service as members_service
+from admit.members.models import Member
+from admit.portals import service as portals_service
+
+__all__ = ["deactivate"]
+
+
+def deactivate(session: Session, actor: Actor, member_id) -> Member:
+    """Deactivate a member: access ends at once and every session of theirs is ended."""
+    policy.require(actor.role, policy.Action.MEMBER_DEACTIVATE)
+    member = members_service.member_or_raise(session, actor, member_id)
+    if member.status == members_service.DEACTIVATED:
+        return member
+    # Lock the portal before counting its owners: two owners deactivating each other at once
+    # must not leave the portal with none (STYLE: take a lock before counting for a limit).
+    portals_service.lock(session, actor.portal)
+    policy.require_rule(
+        policy.check_deactivate(
+            actor.role,
+            member.role,
+            is_self=actor.user is not None and actor.user.id == member.user_id,
+            owners_left=members_service.count_active_owners(session, actor.portal.id),
+        )
+    )
+    members_service.set_status(session, member, members_service.DEACTIVATED)
+    ended = auth_service.end_all_sessions(session, member.user_id)
+    # API keys they made in this portal stop working too: a key must not outlive its maker's access.
+    revoked_keys = auth_service.revoke_api_keys(
+        session, portal_id=actor.portal.id, created_by_id=member.user_id
+    )
+    audit_service.record(
+        session,
+        actor,
+        "member.deactivated",
+        target_type="member",
+        target_id=member.id,
+        target_label=member.user.address or "",
+        detail={"sessions_ended": ended, "api_keys_revoked": revoked_keys},
+    )
+    session.flush()
+    return member

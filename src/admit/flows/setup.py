@@ -1,0 +1,75 @@
+"""Setting a portal up: the portal, its owner and an admin API key (first run, ``admit init``)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from admit import context
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.auth import service as auth_service
+from admit.errors import Conflict, InvalidInput
+from admit.members import service as members_service
+from admit.members.addresses import normalize_email
+from admit.members.models import User
+from admit.members.passwords import check_strength, hash_password, verify_password
+from admit.policy import Role, UserType
+from admit.portals import service as portals_service
+from admit.portals.models import ALL_PRODUCTS, Portal
+
+__all__ = ["create_portal"]
+
+
+def create_portal(
+    session: Session,
+    *,
+    name: str,
+    owner_email: str,
+    owner_password: str,
+    owner_name: str = "",
+    first_run: bool = False,
+    ip: str | None = None,
+) -> tuple[Portal, User, str]:
+    """Create a portal, its owner and an admin API key; returns (portal, owner, raw api key).
+
+    ``first_run`` refuses when any portal exists (the setup page must not be reusable). An
+    existing account's password is never changed: the owner must already know it.
+    """
+    name = portals_service.check_name(name)
+    email, error = normalize_email(owner_email or "")
+    if email is None:
+        raise InvalidInput(f"The owner's email is not valid: {error}", field="owner_email")
+    if first_run and portals_service.any_portal(session):
+        raise Conflict("Admit is already set up. Sign in instead.", code="already_set_up")
+    user = members_service.get_user_by_email(session, email)
+    if user is None:
+        min_length = context.of(session).settings.password_min_length
+        check_strength(owner_password, min_length=min_length, email=email)
+        user = members_service.add_user(
+            session, email, name=(owner_name or "").strip()[:200], password_hash=hash_password(owner_password)
+        )
+    elif user.password_hash is None or not verify_password(user.password_hash, owner_password):
+        raise InvalidInput(
+            "This email already has an account; give its current password.", field="owner_password"
+        )
+    portal = portals_service.new_portal(session, name)
+    owner = members_service.activate(
+        session,
+        portal_id=portal.id,
+        user_id=user.id,
+        user_type=UserType.INTERNAL,
+        role=Role.OWNER,
+        products=list(ALL_PRODUCTS),
+    )
+    raw_key, key = auth_service.create_api_key(
+        session, portal_id=portal.id, name="default", role=Role.ADMIN, created_by_id=user.id
+    )
+    actor = Actor(portal=portal, role=Role.OWNER, user=user, member=owner, ip=ip)
+    audit_service.record(
+        session, actor, "portal.created", target_type="portal", target_id=portal.id, target_label=name
+    )
+    audit_service.record(
+        session, actor, "api_key.created", target_type="api_key", target_id=key.id, target_label=key.prefix
+    )
+    session.flush()
+    return portal, user, raw_key

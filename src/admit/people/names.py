@@ -1,0 +1,25 @@
+"""How a portal names a person."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from admit.invitations import repository as invitations_repository
+from admit.members import service as members_service
+
+__all__ = ["names_in_portal"]
+
+
+def names_in_portal(session: Session, portal_id, users) -> dict:
+    """``{user_id: name}`` as a portal may show it. Users are shared between portals, so a
+    person's own name is shown only where they are a member; anyone else is shown by the name
+    given in this portal's invitation to them, or by no name (their address is what was typed)."""
+    by_id = {u.id: u for u in users if u is not None}
+    if not by_id:
+        return {}
+    members = members_service.statuses(session, portal_id, list(by_id))
+    names = {uid: (u.name if uid in members else "") for uid, u in by_id.items()}
+    outside = {u.address: uid for uid, u in by_id.items() if uid not in members and u.address}
+    for address, given in invitations_repository.names_given(session, portal_id, outside).items():
+        names[outside[address]] = given
+    return names
