@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from admit.actor import Actor
 from admit.db import Database
-from admit.flows import setup
+from admit.flows import join, setup
 from admit.invitations import service as invitations_service
 from admit.members.models import Member, User
 from admit.notifications import mailbox
@@ -54,12 +54,22 @@ def actor_for(session, slug: str, email: str) -> Actor:
     return Actor(portal=portal, role=Role(member.role), user=user, member=member, ip="127.0.0.1")
 
 
+@dataclass
+class Invited:
+    """What ``invite`` made: the new invitations, and the recipients skipped (with their code)."""
+
+    invited: list
+    skipped: list
+
+
 def invite(db: Database, pf: PortalFixture, recipients, *, user_type="internal", role=None, by=None, **kw):
+    """Invite through the service every face calls (``invitations.service.invite``)."""
     with db.unit_of_work() as session:
         actor = actor_for(session, pf.slug, by or pf.owner_email)
-        return invitations_service.invite(
+        batch = invitations_service.invite(
             session, actor, recipients=recipients, user_type=user_type, role=role, **kw
         )
+        return Invited(invited=[r.invitation for r in batch.invited], skipped=batch.skipped)
 
 
 def last_link(db: Database, email: str) -> str:
@@ -87,7 +97,7 @@ def member_joins(
     worker.drain()
     token = last_link(db, email)
     with db.unit_of_work() as session:
-        invitations_service.accept(session, token=token, name=email.split("@")[0], password=password)
+        join.accept(session, token=token, name=email.split("@")[0], password=password)
     return token
 
 

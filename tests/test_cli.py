@@ -11,6 +11,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from admit.flows import join
 from admit.invitations.models import Invitation
 from admit.notifications.models import DevMessage, Notification
 from tests.factories import OWNER_PASSWORD, create_portal
@@ -136,17 +137,25 @@ class TestInvite:
         assert count(db, Notification, Notification.status == "queued") == 2
 
     def test_json_output(self, run):
-        """``--json`` prints the invited and the skipped recipients, each with its details."""
+        """``--json`` prints the API's answer: one result per recipient (the invitation for those
+        invited, the code and reason for those skipped) and the counts."""
         slug = init_portal(run)["portal"]
         result = run("invite", "--portal", slug, "--role", "admin", "--json", "a@x.com", "not-an-email")
         assert result.exit_code == 0, result.output
         out = json.loads(result.stdout)
-        assert [row["recipient"] for row in out["invited"]] == ["a@x.com"]
-        assert set(out["invited"][0]) == {"id", "recipient", "expires_at"}
-        assert out["skipped"] == [
-            {"recipient": "not-an-email", "code": "invalid_recipient", "detail": out["skipped"][0]["detail"]}
-        ]
-        assert out["skipped"][0]["detail"]
+        assert out["counts"] == {"invited": 1, "added": 0, "skipped": 1}
+        first, second = out["results"]
+        assert (first["recipient"], first["outcome"], first["invitation"]["role"]) == (
+            "a@x.com",
+            "invited",
+            "admin",
+        )
+        assert (second["recipient"], second["outcome"], second["code"]) == (
+            "not-an-email",
+            "skipped",
+            "invalid_recipient",
+        )
+        assert second["detail"] and second["invitation"] is None
 
     def test_bad_addresses_are_skipped_with_a_reason(self, run, db):
         """Invalid addresses are reported as skipped with a reason; the good ones are still invited."""
@@ -164,8 +173,8 @@ class TestInvite:
         result = run("invite", "--portal", slug, "--json", "bad@", "also bad")
         assert result.exit_code == 1
         out = json.loads(result.stdout)
-        assert out["invited"] == []
-        assert {s["code"] for s in out["skipped"]} == {"invalid_recipient"}
+        assert out["counts"]["invited"] == 0
+        assert {s["code"] for s in out["results"]} == {"invalid_recipient"}
         assert count(db, Invitation) == 0
         assert count(db, Notification) == 0
 
@@ -327,14 +336,13 @@ class TestMigrate:
 class TestUsersByPhone:
     def test_member_who_joined_by_phone_is_listed_by_their_number(self, run, db, worker):
         """``admit users`` shows the phone number of someone who joined by phone, never null."""
-        from admit.invitations import service as invitations_service
         from tests.factories import last_link
 
         slug = init_portal(run)["portal"]
         assert run("invite", "--portal", slug, "--type", "client", "+1 202 555 0173").exit_code == 0
         worker.drain()
         with db.unit_of_work() as session:
-            invitations_service.accept(session, token=last_link(db, "+12025550173"))
+            join.accept(session, token=last_link(db, "+12025550173"))
         rows = json.loads(run("users", "--portal", slug, "--json").stdout)
         member = next(r for r in rows if r["user_type"] == "client")
         assert (member["kind"], member["address"], member["status"]) == ("member", "+12025550173", "active")

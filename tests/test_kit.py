@@ -23,3 +23,24 @@ def test_bulk_tokens_are_256_bits():
     assert len(set(tokens)) == 2000
     for t in tokens[:200]:
         assert "=" not in t and len(base64.urlsafe_b64decode(t + "=")) == 32
+
+
+def test_bulk_insert_applies_column_defaults(db):
+    """Rows written in bulk get the column defaults the ORM would give them (never NULL where a
+    model says otherwise): a scalar, a callable and the clock."""
+    from sqlalchemy import select
+
+    from admit.audit.models import AuditEvent
+    from admit.kit.bulk import insert_rows, new_ids
+
+    event_id = new_ids(1)[0]
+    with db.unit_of_work() as session:
+        insert_rows(
+            session,
+            AuditEvent.__table__,
+            [{"id": event_id, "actor_label": "bulk", "action": "test.bulk", "target_type": "test"}],
+        )
+    with db.unit_of_work() as session:
+        row = session.scalar(select(AuditEvent).where(AuditEvent.id == event_id))
+        assert (row.target_label, row.detail) == ("", {})
+        assert row.created_at is not None

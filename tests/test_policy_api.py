@@ -40,17 +40,18 @@ from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from admit.contacts.models import Contact
+from admit.flows import join_requests as join_requests_flow
+from admit.flows import workspace_links, workspace_people
 from admit.invitations.models import Invitation
 from admit.links import service as links_service
-from admit.links.models import InviteLink, JoinRequest, LinkSignup
+from admit.links.models import InviteLink, LinkSignup
 from admit.members import passwords
 from admit.members.models import User
 from admit.portals.models import Portal
 from admit.settings import Settings
 from admit.teams.models import Team
-from admit.workspaces import people, roles
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import Workspace, WorkspaceAction, WorkspaceMember, WorkspaceRole
+from admit.workspaces.models import JoinRequest, Workspace, WorkspaceAction, WorkspaceMember, WorkspaceRole
 from tests.factories import (
     OWNER_PASSWORD,
     PASSWORD,
@@ -176,14 +177,14 @@ def build_world(db, worker) -> World:
         )
         x = workspaces_service.create(session, owner, name="Owner only", kind="flow")
         member, client = ids[PEOPLE["member"]], ids[PEOPLE["client"]]
-        people.add_people(session, owner, w.id, user_ids=[member, client])
+        workspace_people.add_people(session, owner, w.id, user_ids=[member, client])
         reviewer, signer = session.scalars(
             select(WorkspaceRole.id)
             .where(WorkspaceRole.workspace_id == w.id)
             .order_by(WorkspaceRole.position)
         ).all()
-        roles.assign(session, owner, w.id, reviewer, user_id=member)
-        roles.assign(session, owner, w.id, signer, user_id=client)
+        workspace_people.assign_role(session, owner, w.id, reviewer, user_id=member)
+        workspace_people.assign_role(session, owner, w.id, signer, user_id=client)
         return World(db=db, worker=worker, a=a, b=b, w=w.id, x=x.id, reviewer=reviewer)
 
 
@@ -266,7 +267,7 @@ def _(w: World, actor: str) -> Call:
     cora_id = w.scalar(select(User.id).where(User.email == cora))
     with w.db.unit_of_work() as session:
         owner = actor_for(session, w.a.slug, w.a.owner_email)
-        people.add_people(session, owner, w.w, user_ids=[cora_id])
+        workspace_people.add_people(session, owner, w.w, user_ids=[cora_id])
     return Call("DELETE", w.api(f"/workspaces/{w.w}/members/{cora_id}"), None, in_workspace(w, w.w, cora))
 
 
@@ -313,7 +314,7 @@ def _(w: World, actor: str) -> Call:
 def _resend_in(w: World, actor: str, workspace_id) -> Call:
     """A new client added to the workspace by the owner (Not Joined); Resend Invitation."""
     to = fresh(actor, "nora@home.net")
-    added = w.as_owner(lambda s, owner: people.add_people(s, owner, workspace_id, recipients=[to]))
+    added = w.as_owner(lambda s, owner: workspace_people.add_people(s, owner, workspace_id, recipients=[to]))
     probe = lambda: w.scalar(select(Invitation.send_count).where(Invitation.recipient == to))  # noqa: E731
     return Call("POST", w.api(f"/workspaces/{workspace_id}/members/{added[0].user_id}/resend"), None, probe)
 
@@ -380,13 +381,13 @@ def _token(url: str) -> str:
 def _link_token(w: World, workspace_id=None) -> str:
     if workspace_id is None:
         return _token(w.as_owner(links_service.portal_link).url)
-    return _token(w.as_owner(lambda s, owner: links_service.workspace_link(s, owner, workspace_id)).url)
+    return _token(w.as_owner(lambda s, owner: workspace_links.show(s, owner, workspace_id)).url)
 
 
 def _approve(w: World, actor: str, user_type: str) -> Call:
     """Someone asks to join W through its link; approve them as ``user_type``."""
     with w.db.unit_of_work() as session:
-        request = links_service.request_to_join(
+        request = join_requests_flow.request_to_join(
             session, token=_link_token(w, w.w), email=fresh(actor, "jo@home.net"), name="Jo"
         )
         request_id = request.id

@@ -18,14 +18,29 @@ class Actor:
     member: Member | None = None
     api_key: ApiKey | None = None
     ip: str | None = None
+    # How the audit log names this actor when its parts do not say it (a background job acting
+    # for whoever started it: "api key 1a2b (default)").
+    shown_as: str | None = None
 
     @property
     def label(self) -> str:
+        if self.shown_as is not None:
+            return self.shown_as
         if self.user is not None and self.api_key is None:
             return self.user.address or self.user.label
         if self.api_key is not None:
             return f"api key {self.api_key.prefix} ({self.api_key.name})"
         return "system"
+
+    @property
+    def display_name(self) -> str:
+        """How messages name whoever acts ("Olive Owner invited you"): the person, the maker of
+        the API key, or the portal itself for the system."""
+        if self.user is not None:
+            return self.user.label
+        if self.api_key is not None and self.api_key.created_by is not None:
+            return self.api_key.created_by.label
+        return self.portal.name
 
     @property
     def user_id(self):

@@ -204,6 +204,7 @@ def invite(slug, user_type, role, products, message, file, dry_run, as_json, rec
     (the per-row report is in User Management and the API). --dry-run previews without writing.
     """
     from admit.invitations import service as invitations_service
+    from admit.people.results import recipient_results
 
     items = list(recipients)
     if file is not None:
@@ -217,7 +218,7 @@ def invite(slug, user_type, role, products, message, file, dry_run, as_json, rec
         _preview_text(slug, "\n".join(items), user_type, role, list(products), message, as_json)
         return
     with _portal_session(slug) as (session, actor):
-        result = invitations_service.invite(
+        batch = invitations_service.invite(
             session,
             actor,
             recipients=items,
@@ -226,20 +227,16 @@ def invite(slug, user_type, role, products, message, file, dry_run, as_json, rec
             products=list(products),
             message=message,
         )
-        invited = [
-            {"id": str(i.id), "recipient": i.recipient, "expires_at": i.expires_at.isoformat()}
-            for i in result.invited
-        ]
-        skipped = [{"recipient": s.recipient, "code": s.code, "detail": s.detail} for s in result.skipped]
+        answer = recipient_results(session, batch.results)
     if as_json:
-        click.echo(json.dumps({"invited": invited, "skipped": skipped}))
+        click.echo(answer.model_dump_json())
     else:
-        for row in invited:
-            click.echo(f"invited  {row['recipient']}")
-        for row in skipped:
-            click.echo(f"skipped  {row['recipient']}  {row['code']}: {row['detail']}")
-        click.echo(f"{len(invited)} invited, {len(skipped)} skipped. The worker sends the emails.")
-    if not invited:
+        for r in answer.results:
+            why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
+            click.echo(f"{r.outcome:<8} {r.recipient}{why}")
+        counts = answer.counts
+        click.echo(f"{counts['invited']} invited, {counts['skipped']} skipped. The worker sends the emails.")
+    if not answer.counts["invited"]:
         sys.exit(1)
 
 
@@ -295,6 +292,7 @@ def _import_file(slug, path: Path, user_type, role, products, message, dry_run, 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from admit.errors import DomainError
+    from admit.imports import jobs as imports_jobs
     from admit.imports import service as imports_service
     from admit.imports.models import DONE, FAILED, InvitationImport
 
@@ -323,9 +321,9 @@ def _import_file(slug, path: Path, user_type, role, products, message, dry_run, 
     columns = (TextColumn("Inviting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=as_json or not sys.stderr.isatty(), transient=False) as bar:
         task = bar.add_task("import", total=total)
-        claimed = imports_service.claim(db, import_id) if created else None
+        claimed = imports_jobs.claim(db, import_id) if created else None
         if claimed is not None:
-            final = imports_service.run(
+            final = imports_jobs.run(
                 db, *claimed, on_progress=lambda imp: bar.update(task, completed=imp.processed_rows)
             )
         else:
@@ -338,9 +336,9 @@ def _import_file(slug, path: Path, user_type, role, products, message, dry_run, 
                 bar.update(task, completed=final["processed"])
                 if final["status"] in (DONE, FAILED):
                     break
-                claimed = imports_service.claim(db, import_id)
+                claimed = imports_jobs.claim(db, import_id)
                 if claimed is not None:
-                    final = imports_service.run(
+                    final = imports_jobs.run(
                         db, *claimed, on_progress=lambda imp: bar.update(task, completed=imp.processed_rows)
                     )
                     break
@@ -600,14 +598,19 @@ def workspace_create(slug, name, kind, roles, as_json) -> None:
 def workspace_add(slug, workspace_id, new_user_type, as_json, recipients) -> None:
     """Add people by email or phone: those in the portal join at once, new ones are invited.
     Exit status 1 when nobody could be added."""
-    from admit.workspaces import people
+    from admit.flows import workspace_people
 
     with _portal_session(slug) as (session, actor):
-        results = people.add_people(
+        results = workspace_people.add_people(
             session, actor, workspace_id, recipients=list(recipients), new_user_type=new_user_type
         )
         items = [
-            {"recipient": r.recipient, "outcome": r.outcome, "code": r.code, "detail": r.detail}
+            {
+                "recipient": r.recipient,
+                "outcome": str(r.outcome),
+                "code": r.code and str(r.code),
+                "detail": r.detail,
+            }
             for r in results
         ]
     if as_json:
@@ -626,10 +629,10 @@ def workspace_add(slug, workspace_id, new_user_type, as_json, recipients) -> Non
 @click.option("--json", "as_json", is_flag=True)
 def workspace_members(slug, workspace_id, as_json) -> None:
     """Who is in the workspace: Joined or Not Joined, with their flow roles."""
-    from admit.workspaces import people
+    from admit.people import workspace as workspace_view
 
     with _portal_session(slug) as (session, actor):
-        _ws, views, _teams = people.members_view(session, actor, workspace_id)
+        _ws, views, _teams = workspace_view.members_view(session, actor, workspace_id)
         items = [
             {
                 "user": v.membership.user.address,

@@ -12,7 +12,7 @@ import threading
 import time
 
 from admit.db import Database
-from admit.imports import service as imports_service
+from admit.imports import jobs as imports_jobs
 from admit.invitations import service as invitations_service
 from admit.notifications import jobs as notifications_jobs
 from admit.settings import Settings
@@ -31,7 +31,7 @@ class Worker:
     def run_once(self, *, sweep: bool = True) -> dict:
         """One pass: deliver what is due, run a queued import, then (if due) sweep expirations."""
         counts = notifications_jobs.deliver_due(self.db, self.settings)
-        if imports_service.run_due(self.db) is not None:
+        if imports_jobs.run_due(self.db) is not None:
             counts["imports"] = 1
         if sweep and time.monotonic() - self._last_sweep >= SWEEP_EVERY_SECONDS:
             with self.db.unit_of_work() as session:

@@ -1,16 +1,18 @@
 """Every domain's ORM classes, imported once so the metadata (and Alembic) sees them all."""
 
 from admit.audit.models import AuditEvent
-from admit.auth.models import ApiKey, SignInLink, WebSession
+from admit.auth.models import ApiKey, WebSession
 from admit.contacts.models import Contact
 from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
 from admit.invitations.models import Invitation
-from admit.links.models import InviteLink, JoinRequest, LinkSignup
+from admit.links.models import InviteLink, LinkSignup
 from admit.members.models import Member, User
 from admit.notifications.models import DevMessage, Notification
 from admit.portals.models import Portal
 from admit.teams.models import Team, TeamMember
+from admit.tokens.models import Token
 from admit.workspaces.models import (
+    JoinRequest,
     RoleAssignment,
     Workspace,
     WorkspaceAction,
@@ -34,9 +36,9 @@ __all__ = [
     "Notification",
     "Portal",
     "RoleAssignment",
-    "SignInLink",
     "Team",
     "TeamMember",
+    "Token",
     "User",
     "WebSession",
     "Workspace",

@@ -121,6 +121,11 @@ def require(role: Role | str | None, action: Action) -> None:
         raise PermissionDenied(DENIED_MESSAGE[action])
 
 
+def roles_with(action: Action) -> tuple[Role, ...]:
+    """The roles that may perform ``action`` (who to tell about something only they can do)."""
+    return tuple(role for role in Role if can(role, action))
+
+
 def invite_action(user_type: UserType | str) -> Action:
     return Action.INVITE_INTERNAL if UserType(user_type) is UserType.INTERNAL else Action.INVITE_CLIENT
 
@@ -160,6 +165,26 @@ def check_link_role(actor_role: Role | str, target_role: Role | str) -> str | No
     if Role(target_role) is Role.OWNER:
         return "An invite link cannot make people owners; invite owners one by one."
     return check_grant_role(actor_role, target_role)
+
+
+def sees_invitation(role: Role | str | None, user_type: UserType | str) -> bool:
+    """Whether ``role`` may see an invitation of ``user_type`` (list it, open it, be handed its
+    id): owners and admins see every invitation; internal members see client invitations only,
+    as they may only invite clients."""
+    return can(role, Action.INVITATION_VIEW) and (
+        can(role, Action.INVITE_INTERNAL) or UserType(user_type) is UserType.CLIENT
+    )
+
+
+def visible_invitation_types(role: Role | str | None) -> tuple[UserType, ...]:
+    """The user types of the invitations ``role`` sees (``sees_invitation``), for list queries."""
+    return tuple(t for t in UserType if sees_invitation(role, t))
+
+
+def reaches_every_workspace(role: Role | str | None) -> bool:
+    """Owners and admins (and admin API keys) reach every workspace of their portal; everyone
+    else only the workspaces they have joined."""
+    return role is not None and Role(role) in (Role.OWNER, Role.ADMIN)
 
 
 def sees_addresses_of(role: Role | str | None, *, viewer_id, person_id) -> bool:

@@ -198,7 +198,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     assert grace_second_link != grace_first_link
     grace = new_context().new_page()
     grace.goto(grace_first_link)
-    expect(grace.get_by_text("This invitation link is not valid.")).to_be_visible()
+    expect(grace.get_by_text("A newer invitation was sent to this address")).to_be_visible()
     expect(grace.get_by_role("button", name="Create account and join")).to_have_count(0)
     shot(grace, "replaced-link")
     grace.goto(grace_second_link)

@@ -151,7 +151,7 @@ def test_not_joined_resend_invitation(live_server, new_context, shot):
 
     new = newest_link(mail, server, "rita@client.org", count=2)
     assert new != old
-    assert status_of(old) == 404  # the resend replaced the token: the old link is dead
+    assert status_of(old) == 410  # the resend superseded the token: the old link is dead
     assert status_of(new) == 200
     mail.goto(old)
     expect(mail.get_by_role("button", name=f"Join {PORTAL}")).to_have_count(0)

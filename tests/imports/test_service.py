@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from admit.errors import InvalidInput, PermissionDenied
+from admit.imports import jobs as imports_jobs
 from admit.imports import service as imports_service
 from admit.imports.models import DONE, PREVIEWED, QUEUED, RUNNING, InvitationImportRow
+from admit.invitations import pipeline
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.notifications.models import Notification
@@ -144,7 +146,7 @@ class TestCreateAndRun:
         assert (imp.status, imp.total_rows, imp.processed_rows) == (QUEUED, 12, 0)
         assert table_counts(db)["invitations"] == before["invitations"]  # nothing until the worker runs
 
-        final = imports_service.run_due(db)
+        final = imports_jobs.run_due(db)
 
         assert final["status"] == DONE
         assert (final["total"], final["processed"], final["invited"]) == (12, 12, 2)
@@ -177,7 +179,7 @@ class TestCreateAndRun:
     def test_already_invited_row_points_at_the_invitation(self, db, pf):
         """The report's already_invited row names the pending invitation (for Resend)."""
         import_id, _ = create(db, pf, plain(["pending@example.com"]))
-        imports_service.run_due(db)
+        imports_jobs.run_due(db)
         with db.unit_of_work() as session:
             row = session.scalar(
                 select(InvitationImportRow).where(InvitationImportRow.import_id == import_id)
@@ -190,7 +192,7 @@ class TestCreateAndRun:
         with clock.travel(-timedelta(days=8)):
             old = invite(db, pf, ["expired@example.com"]).invited[0]
         create(db, pf, plain(["expired@example.com"]))
-        assert imports_service.run_due(db)["invited"] == 1
+        assert imports_jobs.run_due(db)["invited"] == 1
         with db.unit_of_work() as session:
             rows = session.scalars(
                 select(Invitation).where(Invitation.recipient == "expired@example.com")
@@ -199,7 +201,7 @@ class TestCreateAndRun:
 
     def test_run_due_with_nothing_queued(self, db, pf):
         """The worker's step does nothing when no import waits."""
-        assert imports_service.run_due(db) is None
+        assert imports_jobs.run_due(db) is None
 
     def test_draft_waits_for_confirm(self, db, pf):
         """``start=False`` keeps a draft with its preview; the worker leaves it until confirmed."""
@@ -207,10 +209,10 @@ class TestCreateAndRun:
         imp = get(db, import_id)
         assert imp.status == PREVIEWED
         assert imp.preview["counts"]["will_invite"] == 2
-        assert imports_service.run_due(db) is None
+        assert imports_jobs.run_due(db) is None
         with db.unit_of_work() as session:
             imports_service.confirm(session, actor_for(session, pf.slug, ADMIN), import_id)
-        assert imports_service.run_due(db)["invited"] == 2
+        assert imports_jobs.run_due(db)["invited"] == 2
         with db.unit_of_work() as session:  # a second click changes nothing
             assert (
                 imports_service.confirm(session, actor_for(session, pf.slug, ADMIN), import_id).status == DONE
@@ -234,7 +236,7 @@ class TestReport:
             ]
         )
         import_id, _ = create(db, pf, data)
-        imports_service.run_due(db)
+        imports_jobs.run_due(db)
         lines = report_csv(db, pf, import_id)
         assert lines[0] == ["row", "recipient", "email", "name", "outcome", "detail"]
         body = [(r[0], r[2], r[3], r[4]) for r in lines[1:]]
@@ -252,9 +254,9 @@ class TestReport:
     @pytest.mark.slow
     def test_long_report_is_complete(self, db, pf, monkeypatch):
         """A report longer than one page of the stream still has every row once, in order."""
-        monkeypatch.setattr(imports_service, "BATCH_ROWS", 700)
+        monkeypatch.setattr(imports_jobs, "BATCH_ROWS", 700)
         import_id, _ = create(db, pf, plain([f"p{i}@example.com" for i in range(12_000)]))
-        imports_service.run_due(db)
+        imports_jobs.run_due(db)
         lines = report_csv(db, pf, import_id)
         assert [int(r[0]) for r in lines[1:]] == list(range(1, 12_001))
 
@@ -267,8 +269,8 @@ class TestIdempotency:
         again, created = create(db, pf, plain(["b@example.com"]), key="retry-1")
         assert (again, created) == (first, False)
         assert table_counts(db)["invitation_imports"] == 1
-        imports_service.run_due(db)
-        assert imports_service.run_due(db) is None
+        imports_jobs.run_due(db)
+        assert imports_jobs.run_due(db) is None
         assert "b@example.com" not in pending_recipients(db)
 
     @pytest.mark.slow
@@ -278,13 +280,13 @@ class TestIdempotency:
         if db.is_sqlite:
             pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): the second request sees the first")
         both_checked = threading.Barrier(2, timeout=10)
-        real_limits = imports_service._limits
+        real_limits = imports_service.limits
 
         def limits_after_both_checked(source):
             both_checked.wait()  # both have looked the key up, neither has written yet
             return real_limits(source)
 
-        monkeypatch.setattr(imports_service, "_limits", limits_after_both_checked)
+        monkeypatch.setattr(imports_service, "limits", limits_after_both_checked)
         results: list = [None, None]
 
         def request(i):
@@ -307,11 +309,11 @@ class TestIdempotency:
         """The same file, same options, resubmitted the same day: the earlier import, nobody twice."""
         data = plain(["a@example.com", "b@example.com"])
         first, _ = create(db, pf, data)
-        imports_service.run_due(db)
+        imports_jobs.run_due(db)
         with clock.travel(timedelta(hours=23)):
             again, created = create(db, pf, data)
             assert (again, created) == (first, False)
-            assert imports_service.run_due(db) is None
+            assert imports_jobs.run_due(db) is None
         counts = table_counts(db)
         assert counts["invitation_imports"] == 1
         assert counts["invitation_import_chunks"] == 1  # the second copy was not kept
@@ -332,11 +334,11 @@ class TestIdempotency:
         """After a day the same file is a new import; every row is then already invited."""
         data = plain(["a@example.com", "b@example.com"])
         first, _ = create(db, pf, data)
-        imports_service.run_due(db)
+        imports_jobs.run_due(db)
         with clock.travel(timedelta(days=1, minutes=1)):
             second, created = create(db, pf, data)
             assert created is True and second != first
-            final = imports_service.run_due(db)
+            final = imports_jobs.run_due(db)
         assert (final["invited"], final["skipped"]) == (0, {"already_invited": 2})
         assert [code for _, code, _ in report_rows(db, second)] == ["already_invited", "already_invited"]
         assert pending_recipients(db) == ["a@example.com", "b@example.com", "pending@example.com"]
@@ -355,7 +357,7 @@ class TestPermissions:
         assert table_counts(db) == before
         import_id, created = create(db, pf, data, by=MEMBER, user_type="client")
         assert created
-        final = imports_service.run_due(db)
+        final = imports_jobs.run_due(db)
         assert final["invited"] == 1
         with db.unit_of_work() as session:
             inv = session.scalar(select(Invitation).where(Invitation.recipient == "someone@example.com"))
@@ -403,8 +405,8 @@ class TestResume:
 
     def _kill_on_third_batch(self, monkeypatch):
         """Make the worker die after writing, but before committing, its third batch."""
-        monkeypatch.setattr(imports_service, "BATCH_ROWS", 3)
-        real_insert = imports_service.insert_rows
+        monkeypatch.setattr(imports_jobs, "BATCH_ROWS", 3)
+        real_insert = imports_jobs.insert_rows
         reports = 0
 
         def insert_then_die(session, table, rows):
@@ -415,7 +417,7 @@ class TestResume:
                 if reports == 3:
                     raise WorkerKilled
 
-        monkeypatch.setattr(imports_service, "insert_rows", insert_then_die)
+        monkeypatch.setattr(imports_jobs, "insert_rows", insert_then_die)
 
     def test_killed_worker_is_resumed_without_duplicates_or_lost_rows(self, db, pf, monkeypatch):
         """After the lease runs out the next worker finishes: every row once, nobody invited twice."""
@@ -424,17 +426,17 @@ class TestResume:
         base = table_counts(db)
 
         with pytest.raises(WorkerKilled):
-            imports_service.run_due(db)
+            imports_jobs.run_due(db)
 
         imp = get(db, import_id)
         assert (imp.status, imp.processed_rows, imp.invited_count) == (RUNNING, 6, 5)
         assert table_counts(db)["invitations"] == base["invitations"] + 5
         assert len(report_rows(db, import_id)) == 6
         # Its lease still holds: nobody else takes it yet.
-        assert imports_service.run_due(db) is None
+        assert imports_jobs.run_due(db) is None
 
-        with clock.travel(imports_service.LEASE + timedelta(seconds=1)):
-            final = imports_service.run_due(db)
+        with clock.travel(imports_jobs.LEASE + timedelta(seconds=1)):
+            final = imports_jobs.run_due(db)
 
         assert final["status"] == DONE
         assert (final["processed"], final["invited"]) == (14, 9)
@@ -453,11 +455,11 @@ class TestResume:
     def test_the_dead_worker_cannot_write_after_takeover(self, db, pf):
         """A worker whose lease ran out and was taken over stops at its next batch (LeaseLost)."""
         import_id, _ = create(db, pf, plain(["a@example.com"]))
-        _, old_lease = imports_service.claim(db)
-        with clock.travel(imports_service.LEASE + timedelta(seconds=1)):
-            assert imports_service.claim(db)[0] == import_id
-            with pytest.raises(imports_service.LeaseLost):
-                imports_service.run(db, import_id, old_lease)
+        _, old_lease = imports_jobs.claim(db)
+        with clock.travel(imports_jobs.LEASE + timedelta(seconds=1)):
+            assert imports_jobs.claim(db)[0] == import_id
+            with pytest.raises(imports_jobs.LeaseLost):
+                imports_jobs.run(db, import_id, old_lease)
         assert table_counts(db)["invitation_import_rows"] == 0
 
 
@@ -466,7 +468,7 @@ class TestConcurrentInvitations:
         """An address invited on its own after the upload is reported already_invited, not doubled."""
         import_id, _ = create(db, pf, plain(["a@example.com", "b@example.com"]))
         invite(db, pf, ["a@example.com"])
-        final = imports_service.run_due(db)
+        final = imports_jobs.run_due(db)
         assert (final["invited"], final["skipped"]) == (1, {"already_invited": 1})
         assert report_rows(db, import_id) == [
             (1, "already_invited", "a@example.com"),
@@ -481,19 +483,19 @@ class TestConcurrentInvitations:
         if db.is_sqlite:
             pytest.skip("SQLite serialises writers (BEGIN IMMEDIATE): nothing can come in between")
         import_id, _ = create(db, pf, plain(["a@example.com", "b@example.com"]))
-        real_evaluate = imports_service._evaluate
+        real_classify = pipeline._classify
         raced = False
 
-        def evaluate_then_race(*args, **kwargs):
+        def classify_then_race(*args, **kwargs):
             nonlocal raced
-            outcomes = real_evaluate(*args, **kwargs)
+            outcomes = real_classify(*args, **kwargs)
             if not raced:
                 raced = True
                 invite(db, pf, ["a@example.com"])  # another request, committed now
             return outcomes
 
-        monkeypatch.setattr(imports_service, "_evaluate", evaluate_then_race)
-        final = imports_service.run_due(db)
+        monkeypatch.setattr(pipeline, "_classify", classify_then_race)
+        final = imports_jobs.run_due(db)
         assert final is not None, get(db, import_id).error
         assert (final["status"], final["invited"], final["skipped"]) == (DONE, 1, {"already_invited": 1})
         assert pending_recipients(db).count("a@example.com") == 1
@@ -551,7 +553,7 @@ class TestPhoneNumbers:
             ]
         )
         import_id, _created = create(db, pf, data, by=ADMIN, user_type="client")
-        final = imports_service.run_due(db)
+        final = imports_jobs.run_due(db)
         assert (final["invited"], final["skipped"]) == (2, {"duplicate": 1, "invalid_recipient": 2}), final
         assert report_rows(db, import_id)[:3] == [
             (2, "invited", "+12025550173"),

@@ -24,14 +24,17 @@ def _token_for(client, email):
 
 class TestCreate:
     def test_per_recipient_results(self, client, db):
-        """200 with invited items (full Invitation shape) and skipped items with codes."""
+        """201 with one result per recipient in order: invited ones carry the full Invitation,
+        skipped ones their code; and the counts per outcome."""
         pf = create_portal(db)
         r = _invite(
             client, pf, ["Ada <ada@example.com>", "nope", "ada@example.com", pf.owner_email], role="admin"
         )
-        assert r.status_code == 200
+        assert r.status_code == 201
         body = r.json()
-        inv = body["invited"][0]
+        assert body["counts"] == {"invited": 1, "added": 0, "skipped": 3}
+        assert [x["outcome"] for x in body["results"]] == ["invited", "skipped", "skipped", "skipped"]
+        inv = body["results"][0]["invitation"]
         for key in (
             "id",
             "recipient",
@@ -54,7 +57,7 @@ class TestCreate:
             "queued",
         )
         assert inv["invited_by"]["email"] == pf.owner_email
-        assert [(s["recipient"], s["code"]) for s in body["skipped"]] == [
+        assert [(s["recipient"], s["code"]) for s in body["results"][1:]] == [
             ("nope", "invalid_recipient"),
             ("ada@example.com", "duplicate"),
             (pf.owner_email, "already_member"),
@@ -103,7 +106,7 @@ class TestCreate:
         r = client.post(
             url, json={"recipients": ["x@example.org"], "user_type": "client"}, headers={"X-CSRF-Token": csrf}
         )
-        assert r.status_code == 200 and len(r.json()["invited"]) == 1
+        assert r.status_code == 201 and r.json()["counts"]["invited"] == 1
 
     def test_cookie_changes_need_csrf(self, client, db):
         """A cookie-authenticated change without X-CSRF-Token is refused (403 csrf_failed)."""
@@ -141,7 +144,7 @@ class TestListAndManage:
     def test_resend_and_revoke(self, client, db, worker):
         """Resend bumps send_count; revoke makes it revoked; resend then is 409 invitation_not_pending."""
         pf = create_portal(db)
-        inv = _invite(client, pf, ["ada@example.com"]).json()["invited"][0]
+        inv = _invite(client, pf, ["ada@example.com"]).json()["results"][0]["invitation"]
         base = f"/api/v1/portals/{pf.slug}/invitations/{inv['id']}"
         r = client.post(f"{base}/resend", headers=pf.headers())
         assert (r.status_code, r.json()["send_count"]) == (200, 2)
@@ -153,7 +156,7 @@ class TestListAndManage:
     def test_audit_events(self, client, db):
         """Every change writes an audit event with actor, action, target and IP."""
         pf = create_portal(db)
-        inv = _invite(client, pf, ["ada@example.com"]).json()["invited"][0]
+        inv = _invite(client, pf, ["ada@example.com"]).json()["results"][0]["invitation"]
         client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv['id']}/revoke", headers=pf.headers())
         items = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
         actions = [e["action"] for e in items]
@@ -222,7 +225,7 @@ class TestPublicToken:
             client.post(f"/api/v1/invitations/{tokens['u@example.com']}/accept", json={}).status_code == 200
         )
         client.cookies.clear()
-        rid = next(i["id"] for i in invs["invited"] if i["recipient"] == "r@example.com")
+        rid = next(x["invitation"]["id"] for x in invs["results"] if x["recipient"] == "r@example.com")
         client.post(f"/api/v1/portals/{pf.slug}/invitations/{rid}/revoke", headers=pf.headers())
         assert (
             client.get(f"/api/v1/invitations/{tokens['u@example.com']}").json()["code"] == "invitation_used"

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from admit.errors import Gone
+from admit.flows import join
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.members.models import Member, User
@@ -26,7 +27,7 @@ class TestConcurrentAccept:
 
         def accept(_i):
             with db.unit_of_work() as session:
-                return invitations_service.accept(session, token=token, password=PASSWORD).member.id
+                return join.accept(session, token=token, password=PASSWORD).member.id
 
         results = race(RACERS, accept)
         wins = [r for r in results if not isinstance(r, Exception)]

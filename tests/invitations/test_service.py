@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from admit.errors import Conflict, Gone, InvalidInput, NotFound, PermissionDenied, SignInRequired
+from admit.flows import invitations as invitations_flow
+from admit.flows import join
 from admit.flows import members as members_flow
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.members.models import Member, User
 from admit.notifications.models import Notification
+from admit.tokens.models import Token
 from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link, member_joins
 
 
 def _accept(db, token, **kw):
     kw.setdefault("password", PASSWORD)
     with db.unit_of_work() as session:
-        return invitations_service.accept(session, token=token, **kw)
+        return join.accept(session, token=token, **kw)
 
 
 def _count(db, model, *where):
@@ -127,7 +131,7 @@ class TestInvite:
         assert timedelta(days=7) <= inv.expires_at - before < timedelta(days=7, minutes=1)
 
     def test_token_is_only_stored_hashed(self, db, worker):
-        """The raw token never appears in the invitations table."""
+        """The raw token is stored nowhere: its single-use token row keeps its SHA-256 only."""
         pf = create_portal(db)
         invite(db, pf, ["ada@example.com"])
         worker.drain()
@@ -135,25 +139,27 @@ class TestInvite:
         assert len(token) >= 43  # 32 bytes, base64url
         with db.unit_of_work() as session:
             inv = session.scalar(select(Invitation))
-            assert token not in (inv.token_hash,)
-            assert len(inv.token_hash) == 64
+            row = session.scalar(select(Token).where(Token.subject_id == inv.id))
+            assert (row.purpose, row.token_hash) == ("invitation", hashlib.sha256(token.encode()).hexdigest())
+            assert token not in str([getattr(inv, c.key) for c in Invitation.__table__.columns])
 
 
 class TestResendRevoke:
     def test_resend_kills_every_earlier_link(self, db, worker):
-        """Resend sends a new link; the old one is unknown from then on."""
+        """Resend sends a new link; the old one is dead from then on (superseded: 410)."""
         pf = create_portal(db)
         inv = invite(db, pf, ["ada@example.com"]).invited[0]
         worker.drain()
         old = last_link(db, "ada@example.com")
         with db.unit_of_work() as session:
-            again = invitations_service.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+            again = invitations_flow.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
             assert again.send_count == 2
         worker.drain()
         new = last_link(db, "ada@example.com")
         assert new != old
-        with pytest.raises(NotFound):
+        with pytest.raises(Gone) as gone:
             _accept(db, old)
+        assert gone.value.code == "invitation_superseded"
         assert _accept(db, new).member.status == "active"
 
     def test_resend_refused_once_accepted(self, db, worker):
@@ -163,7 +169,7 @@ class TestResendRevoke:
         with db.unit_of_work() as session:
             inv = session.scalar(select(Invitation))
             with pytest.raises(Conflict) as info:
-                invitations_service.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+                invitations_flow.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
         assert info.value.code == "invitation_not_pending"
 
     def test_member_cannot_resend_or_revoke(self, db, worker):
@@ -174,7 +180,7 @@ class TestResendRevoke:
         with db.unit_of_work() as session:
             actor = actor_for(session, pf.slug, "mel@acme.com")
             with pytest.raises(PermissionDenied):
-                invitations_service.resend(session, actor, inv.id)
+                invitations_flow.resend(session, actor, inv.id)
             with pytest.raises(PermissionDenied):
                 invitations_service.revoke(session, actor, inv.id)
 
@@ -196,7 +202,7 @@ class TestResendRevoke:
         b = create_portal(db, name="Beta", owner_email="boss@beta.com")
         inv = invite(db, a, ["ada@example.com"]).invited[0]
         with db.unit_of_work() as session, pytest.raises(NotFound):
-            invitations_service.resend(session, actor_for(session, b.slug, b.owner_email), inv.id)
+            invitations_flow.resend(session, actor_for(session, b.slug, b.owner_email), inv.id)
 
 
 class TestExpiry:
@@ -216,7 +222,7 @@ class TestExpiry:
                 )
                 assert [r.id for r in rows] == [inv.id]
                 assert invitations_service.expire_due(session) == 1
-                invitations_service.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+                invitations_flow.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
             worker.drain()
             fresh = last_link(db, "ada@example.com")
             assert _accept(db, fresh).member.role == "member"
@@ -306,7 +312,7 @@ class TestAccept:
         with db.unit_of_work() as session:
             ada = session.scalar(select(User).where(User.email == "ada@example.com"))
             assert ada.password_hash == old_hash
-            result = invitations_service.accept(session, token=token, current_user=ada)
+            result = join.accept(session, token=token, current_user=ada)
             assert result.member.portal_id == b.portal_id
             assert ada.password_hash == old_hash
 
@@ -319,7 +325,7 @@ class TestAccept:
         with db.unit_of_work() as session:
             owner = session.scalar(select(User).where(User.email == pf.owner_email))
             with pytest.raises(SignInRequired) as info:
-                invitations_service.accept(session, token=token, current_user=owner)
+                join.accept(session, token=token, current_user=owner)
         assert info.value.code == "wrong_account"
         assert _accept(db, token).member.status == "active"
 
@@ -331,7 +337,7 @@ class TestAccept:
         token = last_link(db, "ada@example.com")
         for _ in range(3):
             with db.unit_of_work() as session:
-                p = invitations_service.preview(session, token)
+                p = join.preview(session, token)
                 assert (p.portal.name, p.invitation.recipient, p.inviter_name) == (
                     "Acme Inc",
                     "ada@example.com",
@@ -354,7 +360,7 @@ class TestAccept:
         token = last_link(db, "ada@example.com")
         with db.unit_of_work() as session:
             ada = session.scalar(select(User).where(User.email == "ada@example.com"))
-            result = invitations_service.accept(session, token=token, current_user=ada)
+            result = join.accept(session, token=token, current_user=ada)
             assert (result.member.status, result.member.role) == ("active", "admin")
 
 

@@ -6,7 +6,11 @@ import re
 
 from sqlalchemy import func, select
 
+from admit.flows import join_requests as join_requests_flow
+from admit.flows import signups as signups_flow
+from admit.flows import workspace_links
 from admit.links import service as links_service
+from admit.links import signups
 from admit.notifications.models import Notification
 from admit.workspaces import service as workspaces_service
 from tests.factories import PASSWORD, PortalFixture, actor_for
@@ -41,7 +45,7 @@ def sign_up(
     db, token: str, email: str, *, name: str = "Sam Signup", password: str | None = PASSWORD, ip="10.0.0.1"
 ):
     with db.unit_of_work() as session:
-        return links_service.signup(session, token=token, email=email, name=name, password=password, ip=ip)
+        return signups.signup(session, token=token, email=email, name=name, password=password, ip=ip)
 
 
 def confirmation_token(db, email: str) -> str:
@@ -59,7 +63,7 @@ def confirmation_token(db, email: str) -> str:
 
 def confirm(db, token: str, *, password: str | None = PASSWORD):
     with db.unit_of_work() as session:
-        return links_service.confirm(session, token=token, password=password, ip="10.0.0.1")
+        return signups_flow.confirm(session, token=token, password=password, ip="10.0.0.1")
 
 
 def create_workspace(db, pf: PortalFixture, name: str = "Q3 Audit", *, by: str | None = None, kind="flow"):
@@ -71,9 +75,7 @@ def create_workspace(db, pf: PortalFixture, name: str = "Q3 Audit", *, by: str |
 
 def workspace_token(db, pf: PortalFixture, workspace_id, *, by: str | None = None) -> str:
     with db.unit_of_work() as session:
-        view = links_service.workspace_link(
-            session, actor_for(session, pf.slug, by or pf.owner_email), workspace_id
-        )
+        view = workspace_links.show(session, actor_for(session, pf.slug, by or pf.owner_email), workspace_id)
         return view.url.rsplit("/join/", 1)[1]
 
 
@@ -81,6 +83,6 @@ def ask_to_join(
     db, token: str, email: str, *, name: str = "Rita Requester", note: str = "From the audit team"
 ):
     with db.unit_of_work() as session:
-        return links_service.request_to_join(
+        return join_requests_flow.request_to_join(
             session, token=token, email=email, name=name, note=note, ip="10.0.0.2"
         )

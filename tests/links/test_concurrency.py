@@ -8,8 +8,9 @@ from sqlalchemy import select
 
 from admit.errors import Gone
 from admit.links import service as links_service
-from admit.links.models import CONFIRMED, PENDING, InviteLink, JoinRequest, LinkSignup
+from admit.links.models import CONFIRMED, PENDING, InviteLink, LinkSignup
 from admit.members.models import Member, User
+from admit.workspaces.models import JoinRequest
 from tests.factories import actor_for, create_portal, race
 from tests.links.helpers import (
     ask_to_join,

@@ -19,17 +19,20 @@ from admit.errors import (
     PermissionDenied,
     RateLimited,
 )
+from admit.flows import join, workspace_links
+from admit.flows import join_requests as join_requests_flow
 from admit.flows import members as members_flow
-from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.kit.tokens import hash_token
 from admit.links import service as links_service
-from admit.links.models import InviteLink, JoinRequest, LinkSignup
+from admit.links import signups
+from admit.links.models import InviteLink, LinkSignup
 from admit.members.models import Member, User
 from admit.notifications import mailbox
 from admit.notifications.models import Notification
-from admit.workspaces.models import WorkspaceMember
+from admit.workspaces import join_requests
+from admit.workspaces.models import JoinRequest, WorkspaceMember
 from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link, member_joins
 from tests.links.helpers import (
     ask_to_join,
@@ -47,7 +50,7 @@ from tests.links.helpers import (
 
 def _preview(db, token):
     with db.unit_of_work() as session:
-        return links_service.preview(session, token)
+        return workspace_links.preview(session, token)
 
 
 def _gone_message(db, token) -> str:
@@ -292,7 +295,7 @@ class TestSignup:
         assert count(db, User, User.email == "ada@acme.com") == 0
         assert count(db, Notification, Notification.to_address == "ada@acme.com") == 1
         with db.unit_of_work() as session:
-            pending = links_service.pending_signups(session, actor_for(session, pf.slug, pf.owner_email))
+            pending = signups.pending_signups(session, actor_for(session, pf.slug, pf.owner_email))
             assert [p.email for p in pending] == ["ada@acme.com"]
             n = session.scalar(select(Notification).where(Notification.to_address == "ada@acme.com"))
             assert n.template == "link_confirm" and "/confirm/" in n.context["link"]
@@ -435,7 +438,7 @@ class TestSignup:
             inv = session.scalar(select(Invitation))
             assert (inv.status, inv.member_id) == ("accepted", result.member.id)
         with pytest.raises(Gone), db.unit_of_work() as session:
-            invitations_service.accept(session, token=invitation_token, password=PASSWORD)
+            join.accept(session, token=invitation_token, password=PASSWORD)
 
     def test_deactivated_member_stays_out(self, db, worker):
         """A link does not undo a deactivation."""
@@ -499,7 +502,7 @@ class TestJoinRequests:
         assert first.id == again.id and first.email == "rita@example.org"
         assert count(db, JoinRequest) == 1
         with db.unit_of_work() as session:
-            rows, _ = links_service.list_join_requests(session, actor_for(session, pf.slug, "mel@acme.com"))
+            rows, _ = join_requests.list_join_requests(session, actor_for(session, pf.slug, "mel@acme.com"))
             assert [(r.email, r.name, r.note) for r in rows] == [
                 ("rita@example.org", "Rita Requester", "From the audit team")
             ]
@@ -536,16 +539,16 @@ class TestJoinRequests:
         request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
         with db.unit_of_work() as session:
             otto = actor_for(session, pf.slug, "otto@acme.com")
-            assert links_service.list_join_requests(session, otto)[0] == []
+            assert join_requests.list_join_requests(session, otto)[0] == []
             with pytest.raises(NotFound):
-                links_service.approve(session, otto, request.id, user_type="client")
+                join_requests_flow.approve(session, otto, request.id, user_type="client")
             with pytest.raises(NotFound):
-                links_service.workspace_link(session, otto, ws.id)
+                workspace_links.show(session, otto, ws.id)
             client = actor_for(session, pf.slug, "cli@example.org")
             with pytest.raises(PermissionDenied):
-                links_service.list_join_requests(session, client)
+                join_requests.list_join_requests(session, client)
             owner = actor_for(session, pf.slug, pf.owner_email)
-            assert len(links_service.list_join_requests(session, owner)[0]) == 1
+            assert len(join_requests.list_join_requests(session, owner)[0]) == 1
 
     def test_member_approves_as_client(self, db, worker):
         """An internal member approves as a client: a client invitation, Not Joined until accepted."""
@@ -556,10 +559,10 @@ class TestJoinRequests:
         with db.unit_of_work() as session:
             mel = actor_for(session, pf.slug, "mel@acme.com")
             with pytest.raises(PermissionDenied) as info:
-                links_service.approve(session, mel, request.id, user_type="internal")
+                join_requests_flow.approve(session, mel, request.id, user_type="internal")
             assert "client" in info.value.message
         with db.unit_of_work() as session:
-            approved = links_service.approve(
+            approved = join_requests_flow.approve(
                 session, actor_for(session, pf.slug, "mel@acme.com"), request.id, user_type="client"
             )
             assert (approved.status, approved.outcome, approved.user_type) == (
@@ -579,7 +582,7 @@ class TestJoinRequests:
             assert wm.status == "not_joined"
         worker.drain()
         with db.unit_of_work() as session:
-            invitations_service.accept(session, token=last_link(db, "rita@example.org"))
+            join.accept(session, token=last_link(db, "rita@example.org"))
         with db.unit_of_work() as session:
             wm = session.scalar(
                 select(WorkspaceMember)
@@ -597,7 +600,7 @@ class TestJoinRequests:
         request = ask_to_join(db, workspace_token(db, pf, ws.id), "ivan@acme.com")
         with db.unit_of_work() as session:
             owner = actor_for(session, pf.slug, pf.owner_email)
-            links_service.approve(session, owner, request.id, user_type="internal", role="admin")
+            join_requests_flow.approve(session, owner, request.id, user_type="internal", role="admin")
         with db.unit_of_work() as session:
             inv = session.scalar(select(Invitation).where(Invitation.recipient == "ivan@acme.com"))
             assert (inv.user_type, inv.role) == ("internal", "admin")
@@ -611,7 +614,7 @@ class TestJoinRequests:
         invitations_before = count(db, Invitation)
         with db.unit_of_work() as session:
             owner = actor_for(session, pf.slug, pf.owner_email)
-            approved = links_service.approve(session, owner, request.id, user_type="internal")
+            approved = join_requests_flow.approve(session, owner, request.id, user_type="internal")
             assert (approved.outcome, approved.user_type) == ("added_to_workspace", "client")
         assert count(db, Invitation) == invitations_before
         with db.unit_of_work() as session:
@@ -636,7 +639,7 @@ class TestJoinRequests:
         request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
         with db.unit_of_work() as session:
             owner = actor_for(session, pf.slug, pf.owner_email)
-            assert links_service.approve(session, owner, request.id, user_type="client").outcome == (
+            assert join_requests_flow.approve(session, owner, request.id, user_type="client").outcome == (
                 "invitation_pending"
             )
         assert count(db, Invitation) == 1
@@ -647,13 +650,13 @@ class TestJoinRequests:
         ws = create_workspace(db, pf)
         request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
         with db.unit_of_work() as session:
-            links_service.decline(session, actor_for(session, pf.slug, pf.owner_email), request.id)
+            join_requests.decline(session, actor_for(session, pf.slug, pf.owner_email), request.id)
         with db.unit_of_work() as session:
             n = session.scalar(select(Notification).where(Notification.template == "join_request_declined"))
             assert n.to_address == "rita@example.org"
             owner = actor_for(session, pf.slug, pf.owner_email)
             with pytest.raises(Conflict) as info:
-                links_service.approve(session, owner, request.id, user_type="client")
+                join_requests_flow.approve(session, owner, request.id, user_type="client")
             assert info.value.code == "join_request_not_pending"
         assert count(db, Invitation) == 0
         assert len(_audit(db, "join_request.declined")) == 1
@@ -664,11 +667,9 @@ class TestJoinRequests:
         ws = create_workspace(db, pf)
         old = workspace_token(db, pf, ws.id)
         with db.unit_of_work() as session:
-            view = links_service.refresh_workspace_link(
-                session, actor_for(session, pf.slug, pf.owner_email), ws.id
-            )
+            view = workspace_links.refresh(session, actor_for(session, pf.slug, pf.owner_email), ws.id)
         new = view.url.rsplit("/join/", 1)[1]
         with pytest.raises(Gone):
             ask_to_join(db, old, "rita@example.org")
         assert ask_to_join(db, new, "rita@example.org").status == "pending"
-        assert _preview(db, new).workspace.name == "Q3 Audit"
+        assert _preview(db, new).workspace_name == "Q3 Audit"

@@ -32,13 +32,13 @@ def test_typo_suggestion(typed, suggested):
     ],
 )
 def test_phone_numbers_become_e164(typed, phone):
-    parsed = parse_recipient(typed)
+    parsed = parse_recipient(typed, region="US")
     assert (parsed.phone, parsed.email, parsed.address, parsed.error) == (phone, None, phone, None)
 
 
 @pytest.mark.parametrize("typed", ["12345", "555-0123", "+999 123"])
 def test_invalid_phone_numbers_say_so(typed):
-    parsed = parse_recipient(typed)
+    parsed = parse_recipient(typed, region="US")
     assert parsed.address is None and "phone number" in parsed.error
 
 

@@ -19,6 +19,8 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select
 
 from admit.errors import InvalidInput
+from admit.flows import invitations as invitations_flow
+from admit.flows import join
 from admit.invitations import service as invitations_service
 from admit.jobs import Worker
 from admit.kit import clock
@@ -167,7 +169,7 @@ class TestInviteQueues:
                 session, actor, recipients=["ada@example.com"], user_type="internal"
             )
             queued = session.scalars(
-                select(Notification).where(Notification.invitation_id == result.invited[0].id)
+                select(Notification).where(Notification.invitation_id == result.invited[0].invitation_id)
             ).all()
             assert len(queued) == 1
             raise Abort
@@ -624,7 +626,7 @@ class TestCancelDeadLinks:
         (inv,) = invite(db, pf, ["ada@example.com"]).invited
         old_link = notification_of(db, inv.id).context["link"]
         with db.unit_of_work() as session:
-            invitations_service.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+            invitations_flow.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
 
         old, new = notifications(db)
         assert old.status == CANCELLED
@@ -638,7 +640,7 @@ class TestCancelDeadLinks:
         assert new_link in message.text
         assert old_link not in message.text
         with db.unit_of_work() as session:
-            assert invitations_service.preview(session, new_link.rsplit("/", 1)[1]).invitation.id == inv.id
+            assert join.preview(session, new_link.rsplit("/", 1)[1]).invitation.id == inv.id
 
     def test_revoke_cancels_an_email_waiting_for_retry(self, db, settings):
         """An email queued again after a transient failure is cancelled by a revoke and never retried."""
@@ -661,7 +663,7 @@ class TestCancelDeadLinks:
         (inv,) = invite(db, pf, ["ada@example.com"]).invited
         worker.drain()
         with db.unit_of_work() as session:
-            invitations_service.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+            invitations_flow.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
         worker.drain()
 
         first, second = notifications(db)

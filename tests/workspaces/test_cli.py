@@ -21,7 +21,7 @@ class TestWorkspaceCommands:
         assert r.exit_code == 0, r.output
         lines = r.output.splitlines()
         assert "invited  nora@home.net" in lines
-        assert "invited  +12025550173" in lines
+        assert "invited  +1 202 555 0173" in lines
         assert any(line.startswith("skipped  not-an-address (invalid_recipient") for line in lines)
         assert any(line.startswith("skipped  owner@acme.com (already_in_workspace") for line in lines)
 

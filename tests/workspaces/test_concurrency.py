@@ -7,9 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from admit.contacts import service as contacts_service
 from admit.contacts.models import Contact
-from admit.workspaces import people, roles
+from admit.flows import contacts as contacts_flow
+from admit.flows import workspace_people
+from admit.people import workspace as workspace_view
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import RoleAssignment, WorkspaceMember
 from tests.factories import actor_for, create_portal, member_joins, race
@@ -41,7 +42,9 @@ def test_same_people_added_at_once_are_added_once(db, worker):
     def add(_i):
         with db.unit_of_work() as session:
             actor = actor_for(session, pf.slug, pf.owner_email)
-            results = people.add_people(session, actor, ws_id, recipients=["ivy@acme.com", "new@home.net"])
+            results = workspace_people.add_people(
+                session, actor, ws_id, recipients=["ivy@acme.com", "new@home.net"]
+            )
             return [(r.recipient, r.outcome, r.code) for r in results]
 
     results = race(RACERS, add)
@@ -58,12 +61,14 @@ def test_one_role_assigned_at_once_has_one_holder_and_a_history(db, worker):
         member_joins(db, worker, pf, f"m{i}@acme.com")
     ws_id = _workspace(db, pf, kind="flow", role_names=["Reviewer"])
     with db.unit_of_work() as session:
-        role_id = roles.list_roles(session, actor_for(session, pf.slug, pf.owner_email), ws_id)[0].role.id
+        role_id = workspace_view.roles_view(session, actor_for(session, pf.slug, pf.owner_email), ws_id)[
+            0
+        ].role.id
 
     def assign(i):
         with db.unit_of_work() as session:
             actor = actor_for(session, pf.slug, pf.owner_email)
-            roles.assign(session, actor, ws_id, role_id, recipient=f"m{i}@acme.com")
+            workspace_people.assign_role(session, actor, ws_id, role_id, recipient=f"m{i}@acme.com")
 
     results = race(RACERS, assign)
     assert not [r for r in results if isinstance(r, Exception)], results
@@ -80,7 +85,7 @@ def test_one_contact_added_twice_at_once_is_kept_once(db, worker):
     def add(_i):
         with db.unit_of_work() as session:
             actor = actor_for(session, pf.slug, pf.owner_email)
-            return contacts_service.add(session, actor, recipient="cleo@client.org", then="quietly").outcome
+            return contacts_flow.add(session, actor, recipient="cleo@client.org", then="quietly").outcome
 
     results = race(RACERS, add)
     assert not [r for r in results if isinstance(r, Exception)], results

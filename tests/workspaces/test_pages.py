@@ -33,7 +33,7 @@ def _owner_page(client, pf, path: str):
 def _client_joins(client, db, worker, pf, ws_id: str, email: str) -> None:
     """The owner invites ``email`` (a new client) into a workspace; they accept through the page."""
     r = add(client, pf, ws_id, recipients=[email], new_user_type="client")
-    assert r.json()["invited"] == 1, r.text
+    assert r.json()["counts"]["invited"] == 1, r.text
     worker.drain()
     token = last_link(db, email)
     client.cookies.clear()

@@ -7,8 +7,9 @@ import uuid
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
-from admit.contacts import service as contacts_service
 from admit.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactResultRead
+from admit.flows import contacts as contacts_flow
+from admit.people import contacts as people_contacts
 from admit.web import SessionDep
 
 router = APIRouter(tags=["contacts"])
@@ -19,7 +20,7 @@ def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep):
     """Add a client or internal user to your contacts, then: ``workspace`` (into an existing
     workspace, or a new one named ``workspace_name``), ``contacts`` (send a portal invitation)
     or ``quietly`` (send nothing)."""
-    result = contacts_service.add(
+    result = contacts_flow.add(
         session,
         actor,
         recipient=body.recipient,
@@ -38,8 +39,7 @@ def list_contacts(actor: ActorDep, session: SessionDep):
     """Your contacts, newest first, with where each stands: joined, invited, not invited."""
     return ContactList(
         items=[
-            ContactRead.of(v.contact, v.status, v.name)
-            for v in contacts_service.list_contacts(session, actor)
+            ContactRead.of(v.contact, v.status, v.name) for v in people_contacts.list_contacts(session, actor)
         ]
     )
 
@@ -47,4 +47,4 @@ def list_contacts(actor: ActorDep, session: SessionDep):
 @router.post("/portals/{portal}/contacts/{contact_id}/invite", response_model=ContactResultRead)
 def invite_contact(contact_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Send the portal invitation of a contact added quietly."""
-    return ContactResultRead.of(contacts_service.invite(session, actor, contact_id))
+    return ContactResultRead.of(contacts_flow.invite(session, actor, contact_id))

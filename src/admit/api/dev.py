@@ -6,6 +6,7 @@ from typing import Literal
 
 from fastapi import APIRouter
 
+from admit import context
 from admit.members.addresses import normalize_email, normalize_phone
 from admit.notifications import mailbox
 from admit.web import SessionDep
@@ -13,7 +14,7 @@ from admit.web import SessionDep
 router = APIRouter(prefix="/dev", tags=["dev"])
 
 
-def _address(to: str) -> str:
+def _address(to: str, region: str) -> str:
     """An email address normalised like a recipient's; a phone number as E.164.
 
     An unencoded ``?to=+1202…`` arrives as `` 1202…`` (``+`` is a space in a query string):
@@ -22,9 +23,9 @@ def _address(to: str) -> str:
     text = to.strip()
     if "@" in text:
         return normalize_email(text)[0] or text.lower()
-    phone = normalize_phone(text)[0]
+    phone = normalize_phone(text, region=region)[0]
     if phone is None and text.isdigit():
-        phone = normalize_phone("+" + text)[0]
+        phone = normalize_phone("+" + text, region=region)[0]
     return phone or text
 
 
@@ -40,7 +41,7 @@ def list_messages(
     ``channel`` is ``email`` or ``sms``; an SMS has ``to`` as an E.164 number, its body in
     ``text``, and an empty ``subject`` and ``html``.
     """
-    address = _address(to) if to else None
+    address = _address(to, context.of(session).settings.default_phone_region) if to else None
     return {
         "items": [
             {

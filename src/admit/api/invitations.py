@@ -7,6 +7,8 @@ from fastapi import APIRouter, Request, Response
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
+from admit.flows import invitations as invitations_flow
+from admit.flows import join
 from admit.invitations import service as invitations_service
 from admit.invitations.schemas import (
     AcceptRequest,
@@ -15,11 +17,11 @@ from admit.invitations.schemas import (
     InvitationPage,
     InvitationPreviewRead,
     InvitationRead,
-    InviteResultRead,
-    SkippedRead,
+    RecipientResults,
 )
 from admit.members.schemas import MemberRead, UserRead
 from admit.notifications import service as notifications_service
+from admit.people.results import recipient_results
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = APIRouter(tags=["invitations"])
@@ -32,10 +34,10 @@ def _read_many(session, invitations) -> list[InvitationRead]:
     return [InvitationRead.of(i, latest.get(i.id)) for i in invitations]
 
 
-@router.post("/portals/{portal}/invitations", response_model=InviteResultRead)
+@router.post("/portals/{portal}/invitations", response_model=RecipientResults, status_code=201)
 def create_invitations(body: InvitationCreate, actor: ActorDep, session: SessionDep):
     """Invite one or more recipients. Each gets its own result: invited, or skipped with a code."""
-    result = invitations_service.invite(
+    batch = invitations_service.invite(
         session,
         actor,
         recipients=body.recipients,
@@ -44,13 +46,7 @@ def create_invitations(body: InvitationCreate, actor: ActorDep, session: Session
         products=body.products,
         message=body.message,
     )
-    return InviteResultRead(
-        invited=_read_many(session, result.invited),
-        skipped=[
-            SkippedRead(recipient=s.recipient, code=s.code, detail=s.detail, invitation_id=s.invitation_id)
-            for s in result.skipped
-        ],
-    )
+    return recipient_results(session, batch.results)
 
 
 @router.get("/portals/{portal}/invitations", response_model=InvitationPage)
@@ -76,7 +72,7 @@ def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDe
 @router.post("/portals/{portal}/invitations/{invitation_id}/resend", response_model=InvitationRead)
 def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Send a new link; every earlier link stops working. 409 unless pending (or expired)."""
-    return _read_many(session, [invitations_service.resend(session, actor, invitation_id)])[0]
+    return _read_many(session, [invitations_flow.resend(session, actor, invitation_id)])[0]
 
 
 @router.post("/portals/{portal}/invitations/{invitation_id}/revoke", response_model=InvitationRead)
@@ -91,7 +87,7 @@ def preview_invitation(
     """Public preview of an invitation link. Opening it never uses it up."""
     response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
-    p = invitations_service.preview(session, token)
+    p = join.preview(session, token)
     inv = p.invitation
     return InvitationPreviewRead(
         portal={"slug": p.portal.slug, "name": p.portal.name},
@@ -121,7 +117,7 @@ def accept_invitation(
     response.headers.update(NO_REFERRER)
     ip = client_ip(request)
     limit_token_guessing(request)
-    result = invitations_service.accept(
+    result = join.accept(
         session, token=token, name=body.name, password=body.password, current_user=auth.user, ip=ip
     )
     csrf = session_as(session, settings, response, auth, result.user, ip)

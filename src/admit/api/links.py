@@ -11,16 +11,15 @@ from pydantic import BaseModel, Field
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
+from admit.flows import join_requests as join_requests_flow
+from admit.flows import signups as signups_flow
+from admit.flows import workspace_links
 from admit.links import service as links_service
+from admit.links import signups
 from admit.links.schemas import (
     ConfirmResponse,
     InviteLinkRead,
     InviteLinkUpdate,
-    JoinRequestApprove,
-    JoinRequestCreate,
-    JoinRequestPage,
-    JoinRequestRead,
-    JoinRequestReceived,
     LinkPreviewRead,
     LinkSignupAccepted,
     LinkSignupCreate,
@@ -29,6 +28,14 @@ from admit.links.schemas import (
 )
 from admit.members.schemas import MemberRead, UserRead
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
+from admit.workspaces import join_requests
+from admit.workspaces.schemas import (
+    JoinRequestApprove,
+    JoinRequestCreate,
+    JoinRequestPage,
+    JoinRequestRead,
+    JoinRequestReceived,
+)
 
 
 class ConfirmRequest(BaseModel):
@@ -72,7 +79,7 @@ def list_link_signups(
     limit: int = 100,
 ):
     """Who signed up through the link: pending (awaiting their confirmation), confirmed, expired."""
-    rows, next_cursor = links_service.list_signups(session, actor, status=status, cursor=cursor, limit=limit)
+    rows, next_cursor = signups.list_signups(session, actor, status=status, cursor=cursor, limit=limit)
     return LinkSignupPage(items=[LinkSignupRead.of(s) for s in rows], next_cursor=next_cursor)
 
 
@@ -83,12 +90,12 @@ def list_link_signups(
 def get_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, response: Response):
     """The workspace's link; opening it lets anyone ask to join the workspace."""
     response.headers["Cache-Control"] = "no-store"
-    return InviteLinkRead.of(links_service.workspace_link(session, actor, workspace_id))
+    return InviteLinkRead.of(workspace_links.show(session, actor, workspace_id))
 
 
 @router.post("/portals/{portal}/workspaces/{workspace_id}/link/refresh", response_model=InviteLinkRead)
 def refresh_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
-    return InviteLinkRead.of(links_service.refresh_workspace_link(session, actor, workspace_id))
+    return InviteLinkRead.of(workspace_links.refresh(session, actor, workspace_id))
 
 
 @router.get("/portals/{portal}/join-requests", response_model=JoinRequestPage)
@@ -101,7 +108,7 @@ def list_join_requests(
     limit: int = 100,
 ):
     """Join requests of the workspaces you are in (owners and admins: all), newest first."""
-    rows, next_cursor = links_service.list_join_requests(
+    rows, next_cursor = join_requests.list_join_requests(
         session, actor, status=status, workspace_id=workspace_id, cursor=cursor, limit=limit
     )
     return JoinRequestPage(items=[JoinRequestRead.of(r) for r in rows], next_cursor=next_cursor)
@@ -112,14 +119,14 @@ def approve_join_request(
     request_id: uuid.UUID, body: JoinRequestApprove, actor: ActorDep, session: SessionDep
 ):
     """Approve, choosing the user type (internal only if you may invite internal users)."""
-    request = links_service.approve(session, actor, request_id, user_type=body.user_type, role=body.role)
+    request = join_requests_flow.approve(session, actor, request_id, user_type=body.user_type, role=body.role)
     return JoinRequestRead.of(request)
 
 
 @router.post("/portals/{portal}/join-requests/{request_id}/decline", response_model=JoinRequestRead)
 def decline_join_request(request_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Decline; the person is told politely by email."""
-    return JoinRequestRead.of(links_service.decline(session, actor, request_id))
+    return JoinRequestRead.of(join_requests.decline(session, actor, request_id))
 
 
 # --- the public side --------------------------------------------------------------------
@@ -132,7 +139,7 @@ def preview_link(
     """Public preview of a link. 410 ``link_gone`` for expired, refreshed, disabled or used-up links."""
     response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
-    return LinkPreviewRead.of(links_service.preview(session, token))
+    return LinkPreviewRead.of(workspace_links.preview(session, token))
 
 
 @router.post("/links/{token}/signup", response_model=LinkSignupAccepted, status_code=202)
@@ -146,7 +153,7 @@ def signup_through_link(
     address already has an account.
     """
     response.headers.update(NO_REFERRER)
-    record = links_service.signup(
+    record = signups.signup(
         session, token=token, email=body.email, name=body.name, password=body.password, ip=client_ip(request)
     )
     return LinkSignupAccepted(
@@ -162,7 +169,7 @@ def preview_confirmation(
     """What a confirmation link is for (portal, address). Opening it never uses it up."""
     response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
-    c = links_service.confirmation(session, token)
+    c = signups_flow.confirmation(session, token)
     return {
         "portal": {"slug": c.portal.slug, "name": c.portal.name},
         "email": c.signup.email,
@@ -186,7 +193,7 @@ def confirm_signup(
     response.headers.update(NO_REFERRER)
     ip = client_ip(request)
     limit_token_guessing(request)
-    result = links_service.confirm(session, token=token, password=body.password if body else None, ip=ip)
+    result = signups_flow.confirm(session, token=token, password=body.password if body else None, ip=ip)
     csrf = session_as(session, settings, response, auth, result.user, ip)
     return ConfirmResponse(
         outcome=result.outcome,
@@ -203,7 +210,7 @@ def request_to_join(
 ):
     """Ask to join a workspace through its link; its internal users approve or decline."""
     response.headers.update(NO_REFERRER)
-    links_service.request_to_join(
+    join_requests_flow.request_to_join(
         session, token=token, email=body.email, name=body.name, note=body.note, ip=client_ip(request)
     )
     return JoinRequestReceived(detail="Your request was sent. You will get an email when someone answers it.")

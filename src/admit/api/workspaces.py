@@ -6,20 +6,23 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from admit.api.deps import ActorDep, AuthDep
 from admit.errors import NotAuthenticated
+from admit.flows import workspace_people
+from admit.invitations.schemas import RecipientResultRead, RecipientResults
+from admit.people import timeline as people_timeline
+from admit.people import workspace as workspace_view
+from admit.people.results import recipient_results
 from admit.web import SessionDep
-from admit.workspaces import people, roles
+from admit.workspaces import roles
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.schemas import (
     ActionCreate,
     ActionList,
     ActionRead,
     AddMembers,
-    AddMembersResult,
-    AddResultRead,
-    AssignResult,
     PortalRef,
     ResendResult,
     RoleAssign,
@@ -39,6 +42,12 @@ from admit.workspaces.schemas import (
 
 router = APIRouter(tags=["workspaces"])
 
+
+class AssignResult(BaseModel):
+    role: RoleRead
+    added: RecipientResultRead | None
+
+
 W = "/portals/{portal}/workspaces/{workspace_id}"
 
 
@@ -50,7 +59,7 @@ def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep
 
 
 def _with_members(session, actor, workspace_id) -> WorkspaceRead:
-    workspace, views, _teams = people.members_view(session, actor, workspace_id)
+    workspace, views, _teams = workspace_view.members_view(session, actor, workspace_id)
     read = WorkspaceRead.of(workspace)
     read.members = [
         WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address) for v in views
@@ -75,7 +84,7 @@ def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep)
 def list_members(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """The Members panel: everyone with Joined / Not Joined, their roles and the team or group
     they came with, and one row per team or group."""
-    _workspace, views, team_rows = people.members_view(session, actor, workspace_id)
+    _workspace, views, team_rows = workspace_view.members_view(session, actor, workspace_id)
     return WorkspaceMembersRead(
         items=[
             WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address) for v in views
@@ -92,11 +101,11 @@ def list_members(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     )
 
 
-@router.post(W + "/members", response_model=AddMembersResult)
+@router.post(W + "/members", response_model=RecipientResults, status_code=201)
 def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, session: SessionDep):
     """Invite people into the workspace: existing users (``user_ids`` or their address), teams,
     client groups, and new people by email or phone (``new_user_type``). One result each."""
-    results = people.add_people(
+    results = workspace_people.add_people(
         session,
         actor,
         workspace_id,
@@ -106,47 +115,47 @@ def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, sess
         group_ids=body.group_ids,
         new_user_type=body.new_user_type,
     )
-    return AddMembersResult.of(results)
+    return recipient_results(session, results)
 
 
 @router.delete(W + "/members/{user_id}", status_code=204)
 def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Take someone out of the workspace; roles they hold there end (history kept)."""
-    people.remove(session, actor, workspace_id, user_id)
+    workspaces_service.remove(session, actor, workspace_id, user_id)
 
 
 @router.post(W + "/members/{user_id}/resend", response_model=ResendResult)
 def resend_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Resend Invitation to a Not Joined member: one new message, earlier links dead."""
-    membership = people.resend(session, actor, workspace_id, user_id)
+    membership = workspace_people.resend(session, actor, workspace_id, user_id)
     return ResendResult(resent=1, user_ids=[membership.user_id])
 
 
 @router.post(W + "/teams/{team_id}/resend", response_model=ResendResult)
 def resend_team(workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Resend Invitation on a team's row: everyone in it who has not joined, nobody who has."""
-    resent = people.resend_team(session, actor, workspace_id, team_id, kind="team")
+    resent = workspace_people.resend_team(session, actor, workspace_id, team_id, kind="team")
     return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
 
 
 @router.post(W + "/groups/{group_id}/resend", response_model=ResendResult)
 def resend_group(workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Resend Invitation on a client group's row: everyone in it who has not joined."""
-    resent = people.resend_team(session, actor, workspace_id, group_id, kind="client_group")
+    resent = workspace_people.resend_team(session, actor, workspace_id, group_id, kind="client_group")
     return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
 
 
 @router.get(W + "/roles", response_model=RoleList)
 def list_roles(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """A flow's roles, each with who holds it now and who held it before."""
-    return RoleList(items=[RoleRead.of(v) for v in roles.list_roles(session, actor, workspace_id)])
+    return RoleList(items=[RoleRead.of(v) for v in workspace_view.roles_view(session, actor, workspace_id)])
 
 
 @router.post(W + "/roles", response_model=RoleList, status_code=201)
 def add_role(workspace_id: uuid.UUID, body: RoleCreate, actor: ActorDep, session: SessionDep):
     """Add a role to a flow (unassigned)."""
     roles.add_roles(session, actor, workspace_id, [body.name])
-    return RoleList(items=[RoleRead.of(v) for v in roles.list_roles(session, actor, workspace_id)])
+    return RoleList(items=[RoleRead.of(v) for v in workspace_view.roles_view(session, actor, workspace_id)])
 
 
 @router.post(W + "/roles/{role_id}/assign", response_model=AssignResult)
@@ -155,7 +164,7 @@ def assign_role(
 ):
     """Assign a role to an existing person (``user_id``) or invite someone new into it
     (``recipient`` + ``user_type``). Reassigning keeps the history."""
-    _assignment, added = roles.assign(
+    _assignment, added = workspace_people.assign_role(
         session,
         actor,
         workspace_id,
@@ -164,8 +173,9 @@ def assign_role(
         recipient=body.recipient,
         user_type=body.user_type,
     )
-    view = next(v for v in roles.list_roles(session, actor, workspace_id) if v.role.id == role_id)
-    return AssignResult(role=RoleRead.of(view), added=AddResultRead.of(added) if added is not None else None)
+    view = next(v for v in workspace_view.roles_view(session, actor, workspace_id) if v.role.id == role_id)
+    added_read = recipient_results(session, [added]).results[0] if added is not None else None
+    return AssignResult(role=RoleRead.of(view), added=added_read)
 
 
 @router.get(W + "/actions", response_model=ActionList)
@@ -196,6 +206,6 @@ def my_workspaces(auth: AuthDep, session: SessionDep):
                 portal=PortalRef(slug=p.slug, name=p.name),
                 added_at=m.created_at,
             )
-            for w, m, p in workspaces_service.timeline(session, auth.user)
+            for w, m, p in people_timeline.timeline(session, auth.user)
         ]
     )

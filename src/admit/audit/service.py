@@ -7,12 +7,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admit import policy
+from admit import context, policy
 from admit.actor import Actor
 from admit.audit.models import AuditEvent
+from admit.kit.bulk import insert_rows, new_ids
 from admit.kit.pagination import page
 
-__all__ = ["list_events", "record"]
+__all__ = ["list_events", "record", "record_many"]
 
 
 def record(
@@ -41,6 +42,42 @@ def record(
     )
     session.add(event)
     return event
+
+
+def record_many(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    target_type: str,
+    targets: list[tuple[Any, str, dict]],
+) -> None:
+    """One audit event per ``(target_id, target_label, detail)``, written in one statement (the
+    bulk paths: an import batch, a request of many recipients)."""
+    if not targets:
+        return
+    now = context.of(session).clock.now()
+    ids = new_ids(len(targets))
+    insert_rows(
+        session,
+        AuditEvent.__table__,
+        [
+            {
+                "id": event_id,
+                "portal_id": actor.portal.id,
+                "actor_user_id": actor.user_id,
+                "actor_label": actor.label,
+                "action": action,
+                "target_type": target_type,
+                "target_id": str(target_id) if target_id is not None else None,
+                "target_label": label,
+                "detail": detail,
+                "ip": actor.ip,
+                "created_at": now,
+            }
+            for event_id, (target_id, label, detail) in zip(ids, targets, strict=True)
+        ],
+    )
 
 
 def list_events(session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100):

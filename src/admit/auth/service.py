@@ -1,4 +1,8 @@
-"""Sign-in, browser sessions and API keys."""
+"""Sign-in, browser sessions and API keys.
+
+Sign-in links are single-use secrets (``admit.tokens``, purpose ``sign_in``); asking for a new
+one kills the earlier ones.
+"""
 
 from __future__ import annotations
 
@@ -9,13 +13,14 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from admit import context
-from admit.auth.models import ApiKey, SignInLink, WebSession
+from admit.auth.models import ApiKey, WebSession
 from admit.errors import Gone, NotAuthenticated
 from admit.kit.tokens import hash_token, new_token
-from admit.members.addresses import parse_recipient
+from admit.members import service as members_service
 from admit.members.models import User
 from admit.members.passwords import verify_password
 from admit.notifications import service as notifications_service
+from admit.tokens import service as tokens
 
 __all__ = [
     "api_key_from_token",
@@ -31,14 +36,13 @@ __all__ = [
 ]
 
 API_KEY_PREFIX = "adm_"
+SIGN_IN = tokens.Purpose.SIGN_IN
 
 
 def login(session: Session, *, email: str, password: str) -> User:
     """Check an email (or, for people invited by phone, a phone number) and password; the same
     error whether the address is unknown or not."""
-    from admit.members import service as members_service  # imports this module: import here
-
-    address = parse_recipient(email or "").address
+    address = members_service.parse_recipient(session, email or "").address
     # Guessing is limited per address however it is written, as well as per IP (in the faces).
     key = address or (email or "").strip().lower()
     ctx = context.of(session)
@@ -133,10 +137,7 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
     Says nothing either way (the caller always answers "if an account exists, a link is on its
     way"), so nobody can learn who has an account.
     """
-    from admit.members import service as members_service  # imports this module: import here
-    from admit.members.models import Member
-
-    parsed = parse_recipient(email or "")
+    parsed = members_service.parse_recipient(session, email or "")
     # Per address, however it is written ("(202) 555-0173", "+1 202 555 0173"): one budget.
     key = parsed.address or (email or "").strip().lower()
     ctx = context.of(session)
@@ -148,22 +149,13 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
         # Accounts with a password sign in with it: an emailed link would bypass the portal's
         # "require a password" rule and make every password as weak as the mailbox.
         return
-    active = session.scalar(
-        select(Member.id).where(Member.user_id == user.id, Member.status == members_service.ACTIVE).limit(1)
-    )
-    if active is None:
+    if not members_service.memberships_of(session, user):
         return
-    raw = new_token()
-    link = SignInLink(
-        token_hash=hash_token(raw),
-        user_id=user.id,
-        expires_at=context.of(session).clock.now() + timedelta(minutes=minutes),
-    )
-    session.add(link)
-    session.flush()
+    # The newest link wins: asking again kills the links sent before.
+    raw = tokens.issue(session, SIGN_IN, user.id, ttl=timedelta(minutes=minutes))
     notifications_service.enqueue(
         session,
-        event_key=f"sign_in:{link.id}",
+        event_key=f"sign_in:{hash_token(raw)[:32]}",
         template="sign_in",
         to=parsed.address,
         context={
@@ -175,32 +167,17 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
     )
 
 
+def _link_gone(_reason: tokens.Reason) -> Gone:
+    return Gone(
+        "This sign-in link has expired or was already used. Ask for a new one.", code="sign_in_link_gone"
+    )
+
+
 def sign_in_link_user(session: Session, raw: str) -> User:
     """The user a sign-in link is for, without using it (GET never uses a link up)."""
-    link = session.scalar(select(SignInLink).where(SignInLink.token_hash == hash_token(raw or "")))
-    if link is None or link.used_at is not None or link.expires_at <= context.of(session).clock.now():
-        raise Gone(
-            "This sign-in link has expired or was already used. Ask for a new one.", code="sign_in_link_gone"
-        )
-    return session.get(User, link.user_id)
+    return session.get(User, tokens.subject_of(session, SIGN_IN, raw, use=False, refused=_link_gone))
 
 
 def use_sign_in_link(session: Session, raw: str) -> User:
-    """Use a sign-in link: exactly once, before it expires."""
-    user = sign_in_link_user(session, raw)
-    now = context.of(session).clock.now()
-    used = session.execute(
-        update(SignInLink)
-        .where(
-            SignInLink.token_hash == hash_token(raw),
-            SignInLink.used_at.is_(None),
-            SignInLink.expires_at > now,
-        )
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if used != 1:
-        raise Gone(
-            "This sign-in link has expired or was already used. Ask for a new one.", code="sign_in_link_gone"
-        )
-    return user
+    """Use a sign-in link: exactly once, before it expires (and before a newer one is sent)."""
+    return session.get(User, tokens.subject_of(session, SIGN_IN, raw, use=True, refused=_link_gone))

@@ -9,7 +9,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
 
-PREVIEWED, QUEUED, RUNNING, DONE, FAILED = "previewed", "queued", "running", "done", "failed"
+PREVIEWED, QUEUED, RUNNING, WAITING, DONE, FAILED = (
+    "previewed",
+    "queued",
+    "running",
+    "waiting",
+    "done",
+    "failed",
+)
 
 
 class InvitationImport(Base):
@@ -17,7 +24,8 @@ class InvitationImport(Base):
 
     The list itself is kept in ``invitation_import_chunks``; ``processed_rows`` says how many of
     its records are done, written in the same transaction as their invitations, so a worker that
-    dies mid-way is resumed by the next one with nothing lost and nothing doubled.
+    dies mid-way is resumed by the next one with nothing lost and nothing doubled. An import that
+    reaches the portal's sending limit is ``waiting`` until ``resume_at``, then goes on.
     """
 
     __tablename__ = "invitation_imports"
@@ -48,6 +56,8 @@ class InvitationImport(Base):
     preview: Mapped[dict | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # ``waiting``: the portal's sending limit was reached; the import goes on from here.
+    resume_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,8 +11,21 @@ from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
 from admit.members.models import User
 
-PENDING, ACCEPTED, EXPIRED, REVOKED = "pending", "accepted", "expired", "revoked"
-STATUSES = (PENDING, ACCEPTED, EXPIRED, REVOKED)
+
+class InvitationStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+PENDING, ACCEPTED, EXPIRED, REVOKED = (
+    InvitationStatus.PENDING,
+    InvitationStatus.ACCEPTED,
+    InvitationStatus.EXPIRED,
+    InvitationStatus.REVOKED,
+)
+STATUSES = tuple(InvitationStatus)
 
 
 class Invitation(Base):
@@ -21,6 +35,9 @@ class Invitation(Base):
     ``expires_at`` has passed *is* expired (see ``effective_status``) even before the worker's
     sweep writes it down. At most one pending invitation per (portal, recipient): a partial
     unique index makes a double click or a retried request unable to invite twice.
+
+    Its link's secret is a single-use token (``admit.tokens``, purpose ``invitation``); Resend
+    issues a new one and every earlier one dies.
     """
 
     __tablename__ = "invitations"
@@ -45,7 +62,6 @@ class Invitation(Base):
     products: Mapped[list[str]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -57,7 +73,7 @@ class Invitation(Base):
 
     invited_by: Mapped[User | None] = relationship(lazy="joined")
 
-    def effective_status(self, now: datetime | None = None) -> str:
+    def effective_status(self, now: datetime | None = None) -> InvitationStatus:
         if self.status == PENDING and self.expires_at <= (now or clock.now()):
-            return EXPIRED
-        return self.status
+            return InvitationStatus.EXPIRED
+        return InvitationStatus(self.status)

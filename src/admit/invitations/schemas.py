@@ -8,8 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from admit.invitations.models import Invitation
 from admit.members.schemas import MemberRead, UserRead
-from admit.notifications.models import Notification
-from admit.notifications.service import delivery_status
+from admit.notifications.models import Notification, delivery_status
 
 
 class InvitationCreate(BaseModel):
@@ -71,16 +70,46 @@ class InvitationRead(BaseModel):
         )
 
 
-class SkippedRead(BaseModel):
+class RecipientResultRead(BaseModel):
+    """What happened to one recipient, the same on every endpoint that takes recipients.
+
+    ``outcome``: ``invited`` (a new invitation; or, for a workspace or group, someone already
+    invited to the portal who will land there), ``added`` (already in the portal: put in the
+    workspace or group at once) or ``skipped`` (``code`` says why). ``invitation`` is the full
+    invitation whenever one was made or already stands (and the caller may see it)."""
+
     recipient: str
-    code: Literal["invalid_recipient", "duplicate", "already_member", "already_invited", "not_allowed"]
-    detail: str
-    invitation_id: uuid.UUID | None = None
+    outcome: Literal["invited", "added", "skipped"]
+    code: str | None = None
+    detail: str = ""
+    invitation: InvitationRead | None = None
+    user_id: uuid.UUID | None = None
 
 
-class InviteResultRead(BaseModel):
-    invited: list[InvitationRead]
-    skipped: list[SkippedRead]
+class RecipientResults(BaseModel):
+    """``results`` in the order asked, and how many of each ``outcome``."""
+
+    results: list[RecipientResultRead]
+    counts: dict[Literal["invited", "added", "skipped"], int]
+
+    @classmethod
+    def of(cls, results, deliveries: dict) -> RecipientResults:
+        """``deliveries``: ``{invitation_id: Notification}`` (the newest message of each)."""
+        items = [
+            RecipientResultRead(
+                recipient=r.recipient,
+                outcome=str(r.outcome),
+                code=str(r.code) if r.code is not None else None,
+                detail=r.detail,
+                invitation=InvitationRead.of(r.invitation, deliveries.get(r.invitation.id))
+                if r.invitation is not None
+                else None,
+                user_id=r.user_id,
+            )
+            for r in results
+        ]
+        counts = {o: sum(1 for i in items if i.outcome == o) for o in ("invited", "added", "skipped")}
+        return cls(results=items, counts=counts)
 
 
 class InvitationPage(BaseModel):

@@ -82,12 +82,31 @@ def _pg_type_name(column_type, dialect) -> str:
     return {"timestamp without time zone": "timestamp"}.get(name, name)
 
 
+def _defaults(table: Table, given) -> dict:
+    """The Python-side defaults (``default=`` on the column) of the columns not ``given``, as the
+    ORM would apply them: a scalar as is, a callable called once for the batch."""
+    out = {}
+    for column in table.columns:
+        if column.name in given or column.default is None:
+            continue
+        default = column.default
+        if default.is_scalar:
+            out[column.name] = default.arg
+        elif default.is_callable:
+            out[column.name] = default.arg(None)  # SQLAlchemy wraps it to take a context
+    return out
+
+
 def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table``. No defaults are applied."""
+    """Insert ``rows`` (dicts with the same keys) into ``table``. Columns the rows leave out get
+    their column default (``default=``), as through the ORM; a column with neither is NULL."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
+    defaults = _defaults(table, rows[0].keys())
+    if defaults:
+        rows = [{**defaults, **row} for row in rows]
     columns = list(rows[0].keys())
     getter = itemgetter(*columns)
     conversions = [

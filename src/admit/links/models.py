@@ -3,20 +3,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
-from admit.members.models import User
-from admit.workspaces.models import Workspace
 
 # Sign-up statuses. A pending sign-up whose expires_at has passed is expired (computed).
 PENDING, CONFIRMED, SUPERSEDED = "pending", "confirmed", "superseded"
 SIGNUP_STATUSES = (PENDING, CONFIRMED, SUPERSEDED)
-# Join request statuses.
-APPROVED, DECLINED = "approved", "declined"
-REQUEST_STATUSES = (PENDING, APPROVED, DECLINED)
 
 
 class InviteLink(Base):
@@ -56,8 +51,6 @@ class InviteLink(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     refreshed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
-    workspace: Mapped[Workspace | None] = relationship()
-
     @property
     def kind(self) -> str:
         return "portal" if self.workspace_id is None else "workspace"
@@ -69,7 +62,8 @@ class LinkSignup(Base):
     It holds one of the link's ``max_uses`` slots while pending (until ``expires_at``) and for
     good once confirmed. ``link_token_hash`` is the link's secret at sign-up: after a Refresh
     it no longer matches, so the sign-up neither counts nor can be confirmed. The password
-    (when one was asked for) is kept hashed only until confirmation.
+    (when one was asked for) is kept hashed only until confirmation. Its confirmation link is a
+    single-use token (``admit.tokens``, purpose ``link_signup``).
     """
 
     __tablename__ = "link_signups"
@@ -87,7 +81,6 @@ class LinkSignup(Base):
     user_type: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(16))
     password_hash: Mapped[str | None] = mapped_column(String(200))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     outcome: Mapped[str | None] = mapped_column(String(32))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -100,44 +93,3 @@ class LinkSignup(Base):
         if self.status == PENDING and self.expires_at <= (now or clock.now()):
             return "expired"
         return self.status
-
-
-class JoinRequest(Base):
-    """Someone asked, through a workspace link, to join that workspace.
-
-    An internal user of the workspace approves it (choosing the user type) or declines it. At
-    most one pending request per (workspace, address): asking again changes nothing.
-    """
-
-    __tablename__ = "join_requests"
-    __table_args__ = (
-        Index(
-            "uq_join_requests_pending",
-            "workspace_id",
-            "email",
-            unique=True,
-            sqlite_where=text("status = 'pending'"),
-            postgresql_where=text("status = 'pending'"),
-        ),
-        Index("ix_join_requests_portal_created", "portal_id", "created_at"),
-    )
-
-    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
-    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
-    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
-    link_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invite_links.id", ondelete="SET NULL"))
-    email: Mapped[str] = mapped_column(String(320))
-    name: Mapped[str] = mapped_column(String(200), default="")
-    note: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(16), default=PENDING)
-    user_type: Mapped[str | None] = mapped_column(String(16))
-    role: Mapped[str | None] = mapped_column(String(16))
-    outcome: Mapped[str | None] = mapped_column(String(32))
-    invitation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
-    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-    ip: Mapped[str | None] = mapped_column(String(64))
-
-    workspace: Mapped[Workspace] = relationship(lazy="joined")
-    decided_by: Mapped[User | None] = relationship()

@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from admit.links.models import JoinRequest, LinkSignup
-from admit.links.service import LinkView, Preview
+from admit.links.models import LinkSignup
+from admit.links.views import LinkPreview, LinkView
 from admit.members.schemas import MemberRead, UserRead
 
 
@@ -81,12 +81,12 @@ class LinkPreviewRead(BaseModel):
     expires_at: datetime | None
 
     @classmethod
-    def of(cls, p: Preview) -> LinkPreviewRead:
+    def of(cls, p: LinkPreview) -> LinkPreviewRead:
         link = p.link
         return cls(
             kind=link.kind,
             portal={"slug": p.portal.slug, "name": p.portal.name},
-            workspace={"id": str(p.workspace.id), "name": p.workspace.name} if p.workspace else None,
+            workspace={"name": p.workspace_name} if p.workspace_name else None,
             user_type=link.user_type if link.kind == "portal" else None,
             password_required=p.password_required,
             allowed_domains=list(link.allowed_domains or []),
@@ -148,62 +148,3 @@ class ConfirmResponse(BaseModel):
     member: MemberRead
     portal: dict
     csrf_token: str
-
-
-class JoinRequestCreate(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-
-    email: str = Field(max_length=320)
-    name: str = Field(max_length=200)
-    note: str | None = Field(default=None, max_length=1000)
-
-
-class JoinRequestReceived(BaseModel):
-    status: Literal["received"] = "received"
-    detail: str
-
-
-class JoinRequestApprove(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    user_type: Literal["internal", "client"]
-    role: Literal["owner", "admin", "member", "client"] | None = None
-
-
-class JoinRequestRead(BaseModel):
-    id: uuid.UUID
-    workspace: dict
-    email: str
-    name: str
-    note: str
-    status: Literal["pending", "approved", "declined"]
-    user_type: str | None
-    role: str | None
-    outcome: str | None
-    invitation_id: uuid.UUID | None
-    decided_by: UserRead | None
-    decided_at: datetime | None
-    created_at: datetime
-
-    @classmethod
-    def of(cls, r: JoinRequest) -> JoinRequestRead:
-        return cls(
-            id=r.id,
-            workspace={"id": str(r.workspace_id), "name": r.workspace.name},
-            email=r.email,
-            name=r.name,
-            note=r.note,
-            status=r.status,
-            user_type=r.user_type,
-            role=r.role,
-            outcome=r.outcome,
-            invitation_id=r.invitation_id,
-            decided_by=UserRead.model_validate(r.decided_by) if r.decided_by else None,
-            decided_at=r.decided_at,
-            created_at=r.created_at,
-        )
-
-
-class JoinRequestPage(BaseModel):
-    items: list[JoinRequestRead]
-    next_cursor: str | None

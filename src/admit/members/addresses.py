@@ -65,12 +65,9 @@ def is_phone(address: str) -> bool:
     return address.startswith("+")
 
 
-def normalize_phone(text: str, region: str | None = None) -> tuple[str | None, str | None]:
-    """Return ``(E.164, None)`` or ``(None, what is wrong)`` for a typed phone number."""
-    if region is None:
-        from admit import settings as settings_module  # late: settings import addresses' users
-
-        region = settings_module.current().default_phone_region
+def normalize_phone(text: str, *, region: str) -> tuple[str | None, str | None]:
+    """Return ``(E.164, None)`` or ``(None, what is wrong)`` for a typed phone number; a number
+    without a country code is read as ``region``'s (``ADMIT_DEFAULT_PHONE_REGION``)."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
@@ -177,7 +174,9 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
     return f"{local}@{domain}".lower(), None
 
 
-def parse_recipient(raw: str) -> ParsedRecipient:
+def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
+    """One recipient as typed: ``Name <address>``, an email address or a phone number (read in
+    ``region`` when it has no country code)."""
     text = raw.strip()
     name = ""
     match = _NAME_ADDR.match(text)
@@ -185,7 +184,7 @@ def parse_recipient(raw: str) -> ParsedRecipient:
         name = match.group("name").strip().strip("'\"").strip()[:MAX_NAME]
         text = match.group("addr")
     if looks_like_phone(text):
-        phone, error = normalize_phone(text.strip())
+        phone, error = normalize_phone(text.strip(), region=region)
         return ParsedRecipient(raw=raw.strip(), email=None, name=name, error=error, phone=phone)
     email, error = normalize_email(text)
     return ParsedRecipient(raw=raw.strip(), email=email, name=name, error=error)

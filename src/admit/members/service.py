@@ -13,8 +13,10 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.errors import InvalidInput, NotFound
+from admit.kit.bulk import one_of
 from admit.kit.pagination import page
-from admit.members.addresses import is_phone
+from admit.members import addresses
+from admit.members.addresses import ParsedRecipient, is_phone
 from admit.members.models import Member, User
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
@@ -31,8 +33,10 @@ __all__ = [
     "active_members",
     "get_or_create_user",
     "get_or_create_users",
+    "get_user",
     "get_user_by_address",
     "get_user_by_email",
+    "internal_users",
     "memberships_of",
     "new_user",
     "operator_actor",
@@ -40,12 +44,18 @@ __all__ = [
     "member_or_raise",
     "search_people",
     "set_status",
+    "parse_recipient",
     "statuses",
+    "statuses_by_address",
     "users_by_address",
 ]
 
 PENDING, ACTIVE, DEACTIVATED = "pending", "active", "deactivated"
 STATUSES = (PENDING, ACTIVE, DEACTIVATED)
+
+
+def get_user(session: Session, user_id) -> User | None:
+    return session.get(User, user_id)
 
 
 def get_user_by_email(session: Session, email: str) -> User | None:
@@ -279,6 +289,56 @@ def count_active_owners(session: Session, portal_id) -> int:
         )
         or 0
     )
+
+
+def statuses_by_address(session: Session, portal_id, addresses) -> dict:
+    """``{address: membership status}`` in the portal of those of the normalised ``addresses``
+    (emails and E.164 numbers) that have a membership there: two queries for any number."""
+    emails = [a for a in addresses if not is_phone(a)]
+    phones = [a for a in addresses if is_phone(a)]
+    found: dict = {}
+    if emails:
+        found.update(
+            session.execute(
+                select(User.email, Member.status)
+                .join(Member, Member.user_id == User.id)
+                .where(Member.portal_id == portal_id, one_of(session, User.email, emails))
+            ).all()
+        )
+    if phones:
+        found.update(
+            session.execute(
+                select(User.phone, Member.status)
+                .join(Member, Member.user_id == User.id)
+                .where(Member.portal_id == portal_id, one_of(session, User.phone, phones))
+            ).all()
+        )
+    return found
+
+
+def parse_recipient(session: Session, text: str) -> ParsedRecipient:
+    """``addresses.parse_recipient`` with this deployment's default phone region."""
+    return addresses.parse_recipient(text, region=context.of(session).settings.default_phone_region)
+
+
+def internal_users(session: Session, portal_id, *, user_ids=None, roles=None, limit: int = 50) -> list[User]:
+    """Active internal members of the portal, optionally among ``user_ids`` or with one of
+    ``roles``, at most ``limit``."""
+    query = (
+        select(User)
+        .join(Member, Member.user_id == User.id)
+        .where(Member.portal_id == portal_id, Member.status == ACTIVE, Member.user_type == UserType.INTERNAL)
+        .order_by(Member.created_at)
+        .limit(limit)
+    )
+    if user_ids is not None:
+        ids = list(user_ids)
+        if not ids:
+            return []
+        query = query.where(Member.user_id.in_(ids))
+    if roles is not None:
+        query = query.where(Member.role.in_([str(r) for r in roles]))
+    return list(session.scalars(query))
 
 
 def statuses(session: Session, portal_id, user_ids) -> dict:

@@ -21,7 +21,11 @@ class Notification(Base):
     """
 
     __tablename__ = "notifications"
-    __table_args__ = (Index("ix_notifications_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notifications_due", "status", "next_attempt_at"),
+        # The portal's sending limit counts its recent invitation messages.
+        Index("ix_notifications_portal_created", "portal_id", "created_at"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     portal_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
@@ -55,3 +59,20 @@ class DevMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+CANCELLED = "cancelled"
+
+
+def delivery_status(notification: Notification | None) -> dict:
+    """What the invitation shows: queued, sent or failed (with the reason)."""
+    if notification is None:
+        return {"status": "none", "error": None, "at": None}
+    status = notification.status
+    if status == SENDING:
+        status = QUEUED
+    return {
+        "status": status,
+        "error": notification.last_error if status in (FAILED, QUEUED) else None,
+        "at": notification.sent_at,
+    }

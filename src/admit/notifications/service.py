@@ -7,24 +7,27 @@ so writing the same event twice is a no-op rather than a second email.
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from admit.kit import clock
+from admit import context
 from admit.kit.bulk import insert_rows, new_ids
-from admit.notifications.models import FAILED, QUEUED, SENDING, Notification
+from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
 
 __all__ = [
+    "InvitationMessages",
     "cancel_for_invitation",
+    "count_invitation_messages",
     "channel_for",
     "enqueue",
     "enqueue_email",
-    "enqueue_emails",
+    "enqueue_many",
     "latest_for_invitations",
 ]
-
-CANCELLED = "cancelled"
 
 
 def channel_for(address: str) -> str:
@@ -100,8 +103,8 @@ def _enqueue(
     return notification
 
 
-def enqueue_emails(session: Session, rows: list[dict]) -> None:
-    """Queue many emails (or SMS, for phone numbers) in one statement (bulk imports).
+def enqueue_many(session: Session, rows: list[dict]) -> None:
+    """Queue many emails (or SMS, for phone numbers) in one statement (the bulk paths).
 
     Each row has ``event_key``, ``template``, ``to``, ``context``, ``portal_id`` and optionally
     ``invitation_id``. Unlike ``enqueue_email`` this does not look for an existing row per event:
@@ -110,7 +113,7 @@ def enqueue_emails(session: Session, rows: list[dict]) -> None:
     """
     if not rows:
         return
-    now = clock.now()
+    now = context.of(session).clock.now()
     ids = iter(new_ids(len(rows)))
     insert_rows(
         session,
@@ -162,15 +165,20 @@ def latest_for_invitations(session: Session, invitation_ids) -> dict:
     return latest
 
 
-def delivery_status(notification: Notification | None) -> dict:
-    """What the invitation shows: queued, sent or failed (with the reason)."""
-    if notification is None:
-        return {"status": "none", "error": None, "at": None}
-    status = notification.status
-    if status == SENDING:
-        status = QUEUED
-    return {
-        "status": status,
-        "error": notification.last_error if status in (FAILED, QUEUED) else None,
-        "at": notification.sent_at,
-    }
+@dataclass(frozen=True, slots=True)
+class InvitationMessages:
+    count: int
+    oldest: datetime | None
+
+
+def count_invitation_messages(session: Session, portal_id, since: datetime) -> InvitationMessages:
+    """How many invitation messages (first sends and resends, email or SMS) the portal has queued
+    since ``since``, and when the oldest of them was: what its sending limit counts."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(Notification.created_at)).where(
+            Notification.portal_id == portal_id,
+            Notification.invitation_id.is_not(None),
+            Notification.created_at > since,
+        )
+    ).one()
+    return InvitationMessages(count or 0, oldest)

@@ -10,8 +10,9 @@ import uuid
 from fastapi import APIRouter, Depends, Form, Request
 
 from admit import policy
-from admit.contacts import service as contacts_service
 from admit.errors import DomainError, InvalidInput
+from admit.flows import contacts as contacts_flow
+from admit.flows import groups as groups_flow
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -23,6 +24,7 @@ from admit.pages.deps import (
     render,
     set_flash,
 )
+from admit.people import contacts as people_contacts
 from admit.policy import Action
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
@@ -61,7 +63,7 @@ def contacts_list(request: Request, actor: PageActor, session: SessionDep):
         "contacts/list.html",
         {
             "nav": "contacts",
-            "contacts": contacts_service.list_contacts(session, actor),
+            "contacts": people_contacts.list_contacts(session, actor),
             "workspaces": workspaces,
             "groups": groups,
             "teams": teams,
@@ -106,7 +108,7 @@ def contacts_add(
         ws_id, ws_name = (
             _workspace_choice(workspace_id, workspace_name) if then == "workspace" else (None, None)
         )
-        result = contacts_service.add(
+        result = contacts_flow.add(
             session,
             actor,
             recipient=recipient,
@@ -139,7 +141,7 @@ def contacts_add(
 )
 def contacts_invite(contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep):
     try:
-        result = contacts_service.invite(session, actor, contact_id)
+        result = contacts_flow.invite(session, actor, contact_id)
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(request, actor, {"error": error})
@@ -164,7 +166,7 @@ def groups_add(
         ws_id, ws_name = (
             _workspace_choice(workspace_id, workspace_name) if then == "workspace" else (None, None)
         )
-        result = contacts_service.add_group(
+        result = contacts_flow.add_group(
             session,
             actor,
             name=name,
@@ -198,7 +200,7 @@ def teams_add(
 ):
     """A new internal team with internal users already in the portal (owners and admins)."""
     try:
-        change = teams_service.create(session, actor, kind=TEAM, name=name, recipients=recipients)
+        change = groups_flow.create(session, actor, kind=TEAM, name=name, recipients=recipients)
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(request, actor, {"error": error})

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse
 
 from admit.auth import service as auth_service
 from admit.errors import DomainError, SignInRequired
-from admit.invitations import service as invitations_service
+from admit.flows import join
 from admit.pages.auth import start_browser_session
 from admit.pages.deps import PageAuth, check_csrf, render
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
@@ -21,10 +21,10 @@ NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 def _show(
     request, session, settings, auth, token, *, error=None, error_field=None, form_name=None, status_code=200
 ):
-    p = invitations_service.preview(session, token)
+    p = join.preview(session, token, viewer=auth.user)
     inv = p.invitation
     user = auth.user
-    signed_in_as_recipient = user is not None and user.has_address(inv.recipient)
+    signed_in_as_recipient = p.for_viewer
     context = {
         "p": p,
         "inv": inv,
@@ -61,7 +61,7 @@ def accept(
     ip = client_ip(request)
     limit_token_guessing(request)
     try:
-        result = invitations_service.accept(
+        result = join.accept(
             session, token=token, name=name, password=password or None, current_user=auth.user, ip=ip
         )
     except DomainError as exc:

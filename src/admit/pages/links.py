@@ -12,11 +12,17 @@ from fastapi.responses import RedirectResponse
 from admit import policy
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
+from admit.flows import join_requests as join_requests_flow
+from admit.flows import signups as signups_flow
+from admit.flows import workspace_links
 from admit.links import service as links_service
+from admit.links import signups as signups_service
+from admit.links.domains import display_domain
 from admit.pages.auth import start_browser_session
 from admit.pages.deps import PageActor, PageAuth, check_csrf, redirect, render
 from admit.policy import Role
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
+from admit.workspaces import join_requests
 
 router = APIRouter()
 NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
@@ -26,7 +32,7 @@ _FORM_ERRORS = (422, 429)
 
 def _portal_page(request: Request, session, actor, *, status_code: int = 200, **extra):
     view = links_service.portal_link(session, actor)
-    signups, _ = links_service.list_signups(session, actor, limit=50)
+    signups, _ = signups_service.list_signups(session, actor, limit=50)
     context = {
         "nav": "users",
         "view": view,
@@ -110,7 +116,7 @@ def portal_link_refresh(actor: PageActor, session: SessionDep, back: str = "link
     dependencies=[Depends(check_csrf)],
 )
 def workspace_link_refresh(workspace_id: uuid.UUID, actor: PageActor, session: SessionDep):
-    links_service.refresh_workspace_link(session, actor, workspace_id)
+    workspace_links.refresh(session, actor, workspace_id)
     return redirect(
         f"/p/{actor.portal.slug}/workspaces/{workspace_id}",
         notice="Workspace link refreshed. The previous link no longer works.",
@@ -129,7 +135,7 @@ def approve_submit(
     user_type: str = Form("client"),
     role: str = Form(""),
 ):
-    request = links_service.approve(
+    request = join_requests_flow.approve(
         session, actor, request_id, user_type=user_type, role=role if user_type == "internal" else None
     )
     told = {
@@ -146,7 +152,7 @@ def approve_submit(
     dependencies=[Depends(check_csrf)],
 )
 def decline_submit(request_id: uuid.UUID, actor: PageActor, session: SessionDep):
-    request = links_service.decline(session, actor, request_id)
+    request = join_requests.decline(session, actor, request_id)
     return redirect(
         f"/p/{actor.portal.slug}/workspaces/{request.workspace_id}",
         notice=f"Declined. {request.email} will get a polite email.",
@@ -157,13 +163,13 @@ def decline_submit(request_id: uuid.UUID, actor: PageActor, session: SessionDep)
 
 
 def _join_page(request, session, settings, token, *, status_code=200, **extra):
-    preview = links_service.preview(session, token)
+    preview = workspace_links.preview(session, token)
     context = {
         "p": preview,
         "token": token,
         "portal": None,
         "min_password": settings.password_min_length,
-        "allowed": [links_service.display_domain(d) for d in preview.link.allowed_domains],
+        "allowed": [display_domain(d) for d in preview.link.allowed_domains],
         "form": {},
     }
     context.update(extra)
@@ -191,18 +197,18 @@ def join_submit(
 ):
     """Sign up (portal link) or ask to join (workspace link)."""
     ip = client_ip(request)
-    preview = links_service.preview(session, token)
+    preview = workspace_links.preview(session, token)
     try:
         if preview.link.kind == "portal":
-            record = links_service.signup(
+            record = signups_service.signup(
                 session, token=token, email=email, name=name, password=password or None, ip=ip
             )
             sent = {"kind": "signup", "email": record.email, "portal": preview.portal.name}
         else:
-            record = links_service.request_to_join(
+            record = join_requests_flow.request_to_join(
                 session, token=token, email=email, name=name, note=note, ip=ip
             )
-            sent = {"kind": "request", "email": record.email, "workspace": preview.workspace.name}
+            sent = {"kind": "request", "email": record.email, "workspace": preview.workspace_name}
     except DomainError as exc:
         if exc.status not in _FORM_ERRORS:
             raise
@@ -224,7 +230,7 @@ def join_submit(
 def confirm_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
     """The confirmation email's link: a page with one button (mail scanners open links)."""
     limit_token_guessing(request)
-    c = links_service.confirmation(session, token)
+    c = signups_flow.confirmation(session, token)
     return render(
         request,
         "links/confirm.html",
@@ -246,10 +252,10 @@ def confirm_submit(
     ip = client_ip(request)
     limit_token_guessing(request)
     try:
-        result = links_service.confirm(session, token=token, password=password or None, ip=ip)
+        result = signups_flow.confirm(session, token=token, password=password or None, ip=ip)
     except InvalidInput as exc:
         session.rollback()
-        c = links_service.confirmation(session, token)
+        c = signups_flow.confirmation(session, token)
         context = {
             "c": c,
             "token": token,

@@ -6,11 +6,11 @@ from admit import policy
 from admit.audit import service as audit_service
 from admit.errors import DomainError
 from admit.pages.deps import PageActor, check_csrf, redirect, render
+from admit.people import timeline as people_timeline
 from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import ALL_PRODUCTS
 from admit.web import SessionDep
-from admit.workspaces import service as workspaces_service
 
 router = APIRouter()
 
@@ -21,9 +21,7 @@ def home(request: Request, actor: PageActor, session: SessionDep):
     on their own page, which lists only the workspaces they were invited to, newest first."""
     if actor.role != Role.CLIENT:
         return redirect(f"/p/{actor.portal.slug}/users", notice=request.query_params.get("notice"))
-    workspaces = [
-        (w, m) for w, m, p in workspaces_service.timeline(session, actor.user) if p.id == actor.portal.id
-    ]
+    workspaces = [(w, m) for w, m, _p in people_timeline.timeline(session, actor.user, portal=actor.portal)]
     return render(
         request, "portals/home.html", {"notice": request.query_params.get("notice"), "workspaces": workspaces}
     )

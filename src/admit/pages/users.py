@@ -8,13 +8,16 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from admit import policy
 from admit.errors import DomainError
+from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
 from admit.links import service as links_service
+from admit.links import signups as signups_service
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.notifications import service as notifications_service
+from admit.notifications.models import delivery_status
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -52,7 +55,7 @@ def _rows(session, actor, tab: str) -> list[dict]:
                     "status": inv.effective_status(),
                     "invited_by": (inv.invited_by.name or inv.invited_by.email) if inv.invited_by else None,
                     "last_sent": inv.last_sent_at,
-                    "delivery": notifications_service.delivery_status(latest.get(inv.id)),
+                    "delivery": delivery_status(latest.get(inv.id)),
                 }
             )
     members, _ = members_service.list_members(session, actor, user_type=user_type, limit=ROSTER_LIMIT)
@@ -84,7 +87,7 @@ def _rows(session, actor, tab: str) -> list[dict]:
         )
     if policy.can(actor.role, Action.LINK_MANAGE):
         # Signed up through the invite link, waiting for their confirmation email: Pending.
-        for s in links_service.pending_signups(session, actor, user_type=user_type, limit=ROSTER_LIMIT):
+        for s in signups_service.pending_signups(session, actor, user_type=user_type, limit=ROSTER_LIMIT):
             rows.append(
                 {
                     "kind": "signup",
@@ -222,7 +225,7 @@ def invite_submit(
     dependencies=[Depends(check_csrf)],
 )
 def resend_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDep):
-    invitation = invitations_service.resend(session, actor, invitation_id)
+    invitation = invitations_flow.resend(session, actor, invitation_id)
     tab = "clients" if invitation.user_type == "client" else "internal"
     return redirect(
         f"/p/{actor.portal.slug}/users?tab={tab}", notice=f"Invitation resent to {invitation.recipient}."

@@ -16,7 +16,9 @@ from fastapi import APIRouter, Depends, Form, Request
 
 from admit import policy
 from admit.errors import DomainError, InvalidInput
-from admit.links import service as links_service
+from admit.flows import join_requests as join_requests_flow
+from admit.flows import workspace_links, workspace_people
+from admit.invitations.pipeline import RecipientResult
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -28,11 +30,13 @@ from admit.pages.deps import (
     render,
     set_flash,
 )
+from admit.people import timeline as people_timeline
+from admit.people import workspace as workspace_view
 from admit.policy import INTERNAL_ROLES, Action, Role
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
 from admit.web import SessionDep
-from admit.workspaces import people, roles
+from admit.workspaces import join_requests, roles
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import FLOW, KINDS
 
@@ -44,7 +48,7 @@ _MAX_RESULTS_SHOWN = 15
 def _list_page(request: Request, session, actor, *, status_code: int = 200, **extra):
     """Internal users' workspaces: the ones they are in, most recently added first (their
     timeline); owners and admins also see the portal's other workspaces."""
-    mine = [w for w, _m, p in workspaces_service.timeline(session, actor.user) if p.id == actor.portal.id]
+    mine = [w for w, _m, _p in people_timeline.timeline(session, actor.user, portal=actor.portal)]
     mine_ids = {w.id for w in mine}
     reachable, _ = workspaces_service.list_workspaces(session, actor, limit=200)
     context = {
@@ -104,7 +108,7 @@ def _back(actor, workspace_id, flash: dict, request: Request, *, anchor: str = "
     return response
 
 
-def _results_flash(results: list[people.AddResult]) -> dict:
+def _results_flash(results: list[RecipientResult]) -> dict:
     counts = {o: sum(1 for r in results if r.outcome == o) for o in ("added", "invited", "skipped")}
     parts = []
     if counts["added"]:
@@ -164,7 +168,7 @@ def add_people(
     person (name, email or phone) as a client or internal user."""
     try:
         team_ids, group_ids = _picked_team(team)
-        results = people.add_people(
+        results = workspace_people.add_people(
             session,
             actor,
             workspace_id,
@@ -189,7 +193,7 @@ def remove_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ):
     try:
-        membership = people.remove(session, actor, workspace_id, user_id)
+        membership = workspaces_service.remove(session, actor, workspace_id, user_id)
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
@@ -207,7 +211,7 @@ def resend_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ):
     try:
-        membership = people.resend(session, actor, workspace_id, user_id)
+        membership = workspace_people.resend(session, actor, workspace_id, user_id)
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
@@ -218,7 +222,7 @@ def resend_member(
 
 def _resend_team(request, actor, session, workspace_id, team_id, kind):
     try:
-        resent = people.resend_team(session, actor, workspace_id, team_id, kind=kind)
+        resent = workspace_people.resend_team(session, actor, workspace_id, team_id, kind=kind)
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
@@ -271,7 +275,7 @@ def assign_role(
         picked = uuid.UUID(user_id) if user_id.strip() else None
         if picked is None and not recipient.strip():
             raise InvalidInput("Pick a member, or enter an email or phone number.", field="recipient")
-        assignment, added = roles.assign(
+        assignment, added = workspace_people.assign_role(
             session,
             actor,
             workspace_id,
@@ -343,14 +347,14 @@ def add_action(
 
 @router.get("/p/{slug}/workspaces/{workspace_id}", name="workspaces:show")
 def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep):
-    workspace, views, team_rows = people.members_view(session, actor, workspace_id)
+    workspace, views, team_rows = workspace_view.members_view(session, actor, workspace_id)
     can_share = policy.can(actor.role, Action.WORKSPACE_LINK_MANAGE)
     can_answer = policy.can(actor.role, Action.JOIN_REQUEST_APPROVE)
     can_add = policy.can(actor.role, Action.WORKSPACE_ADD_MEMBERS)
     requests = []
     if can_answer:
-        rows, _ = links_service.list_join_requests(session, actor, workspace_id=workspace.id, limit=200)
-        requests = [(r, links_service.existing_member(session, actor.portal.id, r.email)) for r in rows]
+        rows, _ = join_requests.list_join_requests(session, actor, workspace_id=workspace.id, limit=200)
+        requests = [(r, join_requests_flow.existing_member(session, actor.portal.id, r.email)) for r in rows]
     teams, groups = [], []
     if can_add:
         teams = teams_service.list_teams(session, actor, kind=TEAM)
@@ -367,9 +371,9 @@ def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, 
             "team_rows": team_rows,
             "teams": teams,
             "groups": groups,
-            "roles": roles.list_roles(session, actor, workspace.id) if flow else [],
+            "roles": workspace_view.roles_view(session, actor, workspace.id) if flow else [],
             "actions": roles.list_actions(session, actor, workspace.id) if flow else [],
-            "view": links_service.workspace_link(session, actor, workspace.id) if can_share else None,
+            "view": workspace_links.show(session, actor, workspace.id) if can_share else None,
             "requests": requests,
             "can_add": can_add,
             "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),

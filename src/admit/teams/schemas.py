@@ -31,14 +31,6 @@ class TeamMembersAdd(BaseModel):
     recipients: list[str] | None = None
 
 
-class PersonResult(BaseModel):
-    recipient: str
-    outcome: Literal["added", "invited", "skipped"]
-    user_id: uuid.UUID | None
-    code: str | None
-    detail: str
-
-
 class TeamRead(BaseModel):
     id: uuid.UUID
     kind: Literal["team", "client_group"]
@@ -55,11 +47,6 @@ class TeamRead(BaseModel):
             created_at=team.created_at,
             members=[UserRead.of(tm.user, names.get(tm.user_id, "")) for tm in members],
         )
-
-
-class TeamChangeRead(BaseModel):
-    team: TeamRead
-    results: list[PersonResult]
 
 
 class TeamList(BaseModel):

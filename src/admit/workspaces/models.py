@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id
@@ -112,3 +112,49 @@ class WorkspaceAction(Base):
     due_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+# Join request statuses.
+REQUEST_PENDING, APPROVED, DECLINED = "pending", "approved", "declined"
+REQUEST_STATUSES = (REQUEST_PENDING, APPROVED, DECLINED)
+
+
+class JoinRequest(Base):
+    """Someone asked, through a workspace link, to join that workspace.
+
+    An internal user of the workspace approves it (choosing the user type) or declines it. At
+    most one pending request per (workspace, address): asking again changes nothing.
+    """
+
+    __tablename__ = "join_requests"
+    __table_args__ = (
+        Index(
+            "uq_join_requests_pending",
+            "workspace_id",
+            "email",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+        Index("ix_join_requests_portal_created", "portal_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    link_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invite_links.id", ondelete="SET NULL"))
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default=REQUEST_PENDING)
+    user_type: Mapped[str | None] = mapped_column(String(16))
+    role: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    invitation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
+    decided_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    ip: Mapped[str | None] = mapped_column(String(64))
+
+    workspace: Mapped[Workspace] = relationship(lazy="joined")
+    decided_by: Mapped[User | None] = relationship()

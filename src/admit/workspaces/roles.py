@@ -1,10 +1,9 @@
 """Flow workspaces: roles ("Reviewer", "Client signer"), who holds them, and actions.
 
 A role is held by one member at a time or left unassigned (the page shows **Assign** /
-**Invite** for it). Assigning picks an existing person (who is added to the workspace if they
-are not in it) or invites a new client or internal user straight into the role, through the
-same ``workspaces.people.add_people`` as the Invite panel. Reassigning ends the current
-assignment and starts a new one, so the history stays.
+**Invite** for it). Assigning someone not in the workspace yet, or someone new, goes through
+the Invite panel's flow first (``flows.workspace_people.assign_role``). Reassigning ends the
+current assignment and starts a new one, so the history stays.
 """
 
 from __future__ import annotations
@@ -15,36 +14,36 @@ from datetime import date
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from admit import policy
+from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
-from admit.invitations import service as invitations_service
-from admit.kit import clock
-from admit.members.addresses import split_recipients
 from admit.members.models import User
 from admit.notifications import service as notifications_service
-from admit.people import names as people_names
-from admit.policy import UserType
-from admit.workspaces import people
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import FLOW, JOINED, RoleAssignment, Workspace, WorkspaceAction, WorkspaceRole
 
-__all__ = ["RoleView", "add_action", "add_roles", "assign", "list_actions", "list_roles"]
+__all__ = [
+    "RoleHistory",
+    "add_action",
+    "add_roles",
+    "assign",
+    "current_roles",
+    "list_actions",
+    "list_roles",
+    "role_or_raise",
+]
 
 MAX_TITLE = 200
 
 
 @dataclass(slots=True)
-class RoleView:
+class RoleHistory:
+    """A role with who holds it now and everyone who held it (oldest first)."""
+
     role: WorkspaceRole
     current: RoleAssignment | None
     history: list[RoleAssignment]
-    names: dict  # {user_id: name as this portal may show it}
-    actor: Actor  # who is looking: whose addresses they see is policy's (``sees_addresses_of``)
-
-    def shows_address(self, user_id) -> bool:
-        return policy.sees_addresses_of(self.actor.role, viewer_id=self.actor.user_id, person_id=user_id)
 
 
 def _flow_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
@@ -54,7 +53,7 @@ def _flow_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
     return workspace
 
 
-def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleView]:
+def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleHistory]:
     """The roles of a workspace in order, each with its current holder and its history."""
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     roles = list(
@@ -72,13 +71,23 @@ def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleView]:
             .order_by(RoleAssignment.assigned_at, RoleAssignment.id)
         ):
             history[a.role_id].append(a)
-    names = people_names.names_in_portal(
-        session, workspace.portal_id, [a.user for items in history.values() for a in items]
-    )
     return [
-        RoleView(r, next((a for a in history[r.id] if a.ended_at is None), None), history[r.id], names, actor)
+        RoleHistory(r, next((a for a in history[r.id] if a.ended_at is None), None), history[r.id])
         for r in roles
     ]
+
+
+def current_roles(session: Session, workspace_id) -> dict:
+    """``{user_id: [role name, …]}``: who holds which of the workspace's roles now, in order."""
+    held: dict = {}
+    for user_id, role_name in session.execute(
+        select(RoleAssignment.user_id, WorkspaceRole.name)
+        .join(WorkspaceRole, WorkspaceRole.id == RoleAssignment.role_id)
+        .where(WorkspaceRole.workspace_id == workspace_id, RoleAssignment.ended_at.is_(None))
+        .order_by(WorkspaceRole.position)
+    ):
+        held.setdefault(user_id, []).append(role_name)
+    return held
 
 
 def add_roles(session: Session, actor: Actor, workspace_id, names: list[str]) -> list[WorkspaceRole]:
@@ -114,45 +123,22 @@ def add_roles(session: Session, actor: Actor, workspace_id, names: list[str]) ->
     return added
 
 
-def assign(
-    session: Session,
-    actor: Actor,
-    workspace_id,
-    role_id,
-    *,
-    user_id=None,
-    recipient: str | None = None,
-    user_type: str = UserType.CLIENT,
-) -> tuple[RoleAssignment, people.AddResult | None]:
-    """Give a role to an existing person (``user_id``) or to someone invited now (``recipient``,
-    a new client or internal user). Returns the assignment and, for a recipient, how they were
-    brought into the workspace."""
-    policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
+def role_or_raise(session: Session, actor: Actor, workspace_id, role_id) -> tuple[Workspace, WorkspaceRole]:
+    """A flow the actor reaches and one of its roles; 404 (or 409 ``not_a_flow``) otherwise."""
     workspace = _flow_or_raise(session, actor, workspace_id)
     role = session.get(WorkspaceRole, role_id)
     if role is None or role.workspace_id != workspace.id:
         raise NotFound("No such role in this workspace.", code="role_not_found")
-    if (user_id is None) == (recipient is None or not recipient.strip()):
-        raise InvalidInput("Give either user_id or recipient.", field="user_id")
-    if recipient is not None and len(split_recipients(recipient)) != 1:
-        raise InvalidInput("A role goes to one person: give one email or phone number.", field="recipient")
+    return workspace, role
 
-    added: people.AddResult | None = None
-    if user_id is not None:
-        if workspaces_service.get_membership(session, workspace.id, user_id) is None:
-            result = people.add_people(session, actor, workspace.id, user_ids=[user_id])[0]
-            if result.outcome == "skipped":
-                raise InvalidInput(result.detail, field="user_id")
-        user = session.get(User, user_id)
-    else:
-        added = people.add_people(
-            session, actor, workspace.id, recipients=[recipient], new_user_type=user_type
-        )[0]
-        if added.outcome == "skipped" and added.code != "already_in_workspace":
-            raise InvalidInput(added.detail or "This person cannot be invited.", field="recipient")
-        user = session.get(User, added.user_id)
 
-    now = clock.now()
+def assign(
+    session: Session, actor: Actor, workspace: Workspace, role: WorkspaceRole, user: User
+) -> RoleAssignment:
+    """Give ``role`` to ``user`` (already in the workspace); the current holder's assignment
+    ends (history kept). Giving it to its holder changes nothing."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
+    now = context.of(session).clock.now()
     # Two assignments of one role at once: the role's row lock makes them take turns (PostgreSQL;
     # SQLite's write lock already does), and the partial unique index backs it up.
     session.execute(select(WorkspaceRole.id).where(WorkspaceRole.id == role.id).with_for_update())
@@ -160,7 +146,7 @@ def assign(
         select(RoleAssignment).where(RoleAssignment.role_id == role.id, RoleAssignment.ended_at.is_(None))
     )
     if current is not None and current.user_id == user.id:
-        return current, added
+        return current
     if current is not None:
         session.execute(
             update(RoleAssignment)
@@ -187,7 +173,7 @@ def assign(
         },
     )
     session.flush()
-    return assignment, added
+    return assignment
 
 
 # --- actions ---------------------------------------------------------------------------------
@@ -204,7 +190,7 @@ def add_action(
         raise InvalidInput("The action needs a title.", field="title")
     if len(title) > MAX_TITLE:
         raise InvalidInput(f"The title is at most {MAX_TITLE} characters.", field="title")
-    if due_on is not None and due_on < clock.now().date():
+    if due_on is not None and due_on < context.of(session).clock.now().date():
         raise InvalidInput("The due date is in the past.", field="due_on")
     role = None
     if role_id is not None:
@@ -246,7 +232,6 @@ def _notify_assignee(
     if membership is None or membership.status != JOINED or to is None:
         return
     portal = actor.portal
-    names = people_names.names_in_portal(session, portal.id, [user])
     notifications_service.enqueue(
         session,
         event_key=f"action:{action.id}:assigned:{user.id}",
@@ -256,8 +241,8 @@ def _notify_assignee(
         context={
             "portal_name": portal.name,
             "workspace_name": workspace.name,
-            "adder_name": invitations_service.inviter_display_name(actor),
-            "recipient_name": names.get(user.id, ""),
+            "adder_name": actor.display_name,
+            "recipient_name": user.name,  # joined the workspace, so a member: their own name
             "role_name": role.name,
             "title": action.title,
             "due_on_text": action.due_on.strftime("%d %B %Y") if action.due_on else "",

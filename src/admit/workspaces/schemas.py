@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.members.schemas import UserRead
-from admit.workspaces.models import RoleAssignment, Workspace, WorkspaceAction, WorkspaceMember
+from admit.workspaces.models import JoinRequest, RoleAssignment, Workspace, WorkspaceAction, WorkspaceMember
 
 Kind = Literal["chat", "flow", "line"]
 
@@ -113,42 +113,6 @@ class AddMembers(BaseModel):
     new_user_type: Literal["client", "internal"] = "client"
 
 
-class AddResultRead(BaseModel):
-    recipient: str
-    outcome: Literal["added", "invited", "skipped"]
-    user_id: uuid.UUID | None
-    status: Literal["joined", "not_joined"] | None
-    code: str | None
-    detail: str
-    invitation_id: uuid.UUID | None
-
-    @classmethod
-    def of(cls, r) -> AddResultRead:
-        """From ``workspaces.people.AddResult`` (the same fields)."""
-        return cls(
-            recipient=r.recipient,
-            outcome=r.outcome,
-            user_id=r.user_id,
-            status=r.status,
-            code=r.code,
-            detail=r.detail,
-            invitation_id=r.invitation_id,
-        )
-
-
-class AddMembersResult(BaseModel):
-    added: int
-    invited: int
-    skipped: int
-    results: list[AddResultRead]
-
-    @classmethod
-    def of(cls, results) -> AddMembersResult:
-        items = [AddResultRead.of(r) for r in results]
-        count = {k: sum(1 for r in items if r.outcome == k) for k in ("added", "invited", "skipped")}
-        return cls(**count, results=items)
-
-
 class ResendResult(BaseModel):
     resent: int
     user_ids: list[uuid.UUID]
@@ -205,11 +169,6 @@ class RoleList(BaseModel):
     items: list[RoleRead]
 
 
-class AssignResult(BaseModel):
-    role: RoleRead
-    added: AddResultRead | None
-
-
 class ActionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -251,3 +210,62 @@ class TimelineItem(BaseModel):
 
 class Timeline(BaseModel):
     items: list[TimelineItem]
+
+
+class JoinRequestCreate(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    email: str = Field(max_length=320)
+    name: str = Field(max_length=200)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class JoinRequestReceived(BaseModel):
+    status: Literal["received"] = "received"
+    detail: str
+
+
+class JoinRequestApprove(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user_type: Literal["internal", "client"]
+    role: Literal["owner", "admin", "member", "client"] | None = None
+
+
+class JoinRequestRead(BaseModel):
+    id: uuid.UUID
+    workspace: dict
+    email: str
+    name: str
+    note: str
+    status: Literal["pending", "approved", "declined"]
+    user_type: str | None
+    role: str | None
+    outcome: str | None
+    invitation_id: uuid.UUID | None
+    decided_by: UserRead | None
+    decided_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, r: JoinRequest) -> JoinRequestRead:
+        return cls(
+            id=r.id,
+            workspace={"id": str(r.workspace_id), "name": r.workspace.name},
+            email=r.email,
+            name=r.name,
+            note=r.note,
+            status=r.status,
+            user_type=r.user_type,
+            role=r.role,
+            outcome=r.outcome,
+            invitation_id=r.invitation_id,
+            decided_by=UserRead.model_validate(r.decided_by) if r.decided_by else None,
+            decided_at=r.decided_at,
+            created_at=r.created_at,
+        )
+
+
+class JoinRequestPage(BaseModel):
+    items: list[JoinRequestRead]
+    next_cursor: str | None

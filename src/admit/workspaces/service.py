@@ -1,7 +1,7 @@
 """Workspaces: create one, find the ones an actor may reach, who is in them, a person's timeline.
 
-Adding people (and resending their invitations) is ``workspaces.people``; flow roles and
-actions are ``workspaces.roles``.
+Adding people (and resending their invitations) is ``flows.workspace_people``; flow roles
+and actions are ``workspaces.roles``; join requests ``workspaces.join_requests``.
 
 Access: owners and admins (and admin API keys) reach every workspace of their portal; everyone
 else reaches the workspaces they have joined. Anything else is 404 (``workspace_not_found``),
@@ -22,21 +22,34 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
 from admit.errors import InvalidInput, NotFound
-from admit.kit import clock
 from admit.kit.pagination import page
-from admit.members.models import Member, User
-from admit.policy import Role
+from admit.members.models import User
 from admit.portals.models import Portal
-from admit.workspaces.models import FLOW, JOINED, KINDS, NOT_JOINED, Workspace, WorkspaceMember, WorkspaceRole
+from admit.workspaces.models import (
+    FLOW,
+    JOINED,
+    KINDS,
+    NOT_JOINED,
+    RoleAssignment,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceRole,
+)
 
 __all__ = [
     "accessible_workspace_ids",
     "add_member",
     "create",
     "get_membership",
+    "get",
     "get_or_raise",
+    "joined_user_ids",
     "list_workspaces",
+    "lock",
     "mark_joined",
+    "not_joined",
+    "remove",
+    "statuses",
     "members",
     "timeline",
     "workspace_name_for_invitation",
@@ -50,7 +63,7 @@ MAX_ROLE_NAME = 100
 def accessible_workspace_ids(actor: Actor) -> Select:
     """A SELECT of the ids of the workspaces ``actor`` may reach (use it in ``.in_()``)."""
     query = select(Workspace.id).where(Workspace.portal_id == actor.portal.id)
-    if actor.role in (Role.OWNER, Role.ADMIN):
+    if policy.reaches_every_workspace(actor.role):
         return query
     user_id = actor.user.id if actor.user is not None else None
     return query.join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id).where(
@@ -97,7 +110,7 @@ def create(
     for position, role_name in enumerate(role_names):
         session.add(WorkspaceRole(workspace_id=workspace.id, name=role_name, position=position))
     if actor.user is not None:
-        now = clock.now()
+        now = context.of(session).clock.now()
         session.add(
             WorkspaceMember(
                 workspace_id=workspace.id,
@@ -119,6 +132,21 @@ def create(
     )
     session.flush()
     return workspace
+
+
+def get(session: Session, workspace_id) -> Workspace | None:
+    return session.get(Workspace, workspace_id)
+
+
+def joined_user_ids(session: Session, workspace_id) -> list:
+    """The users who have joined the workspace."""
+    return list(
+        session.scalars(
+            select(WorkspaceMember.user_id).where(
+                WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.status == JOINED
+            )
+        )
+    )
 
 
 def get_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
@@ -186,7 +214,7 @@ def add_member(
         )
     elif joined and membership.status != JOINED:
         membership.status = JOINED
-        membership.joined_at = clock.now()
+        membership.joined_at = context.of(session).clock.now()
         _record_added(session, actor, workspace, user, membership)
     elif invitation_id is not None and membership.status == NOT_JOINED:
         membership.invitation_id = invitation_id
@@ -218,7 +246,7 @@ def new_member(
 ) -> WorkspaceMember:
     """A membership for someone known not to be in the workspace yet (the caller looked, in bulk);
     not flushed, so adding many costs one flush. The unique (workspace, user) index still holds."""
-    now = clock.now()
+    now = context.of(session).clock.now()
     membership = WorkspaceMember(
         id=new_id(),
         workspace_id=workspace.id,
@@ -245,7 +273,7 @@ def mark_joined(session: Session, portal_id, user_id) -> int:
             WorkspaceMember.status == NOT_JOINED,
             WorkspaceMember.workspace_id.in_(ids),
         )
-        .values(status=JOINED, joined_at=clock.now())
+        .values(status=JOINED, joined_at=context.of(session).clock.now())
         .execution_options(synchronize_session=False)
     ).rowcount
 
@@ -267,24 +295,26 @@ def workspace_name_for_invitation(session: Session, invitation_id) -> str | None
 
 
 def timeline(
-    session: Session, user: User, *, limit: int = 200
-) -> list[tuple[Workspace, WorkspaceMember, Portal]]:
-    """A person's timeline: the workspaces they have joined, in every portal where they are an
-    active member, the most recently added first (a new workspace appears at the top)."""
+    session: Session, user: User, *, portal_ids, limit: int = 200
+) -> list[tuple[Workspace, WorkspaceMember]]:
+    """A person's timeline: the workspaces they have joined in ``portal_ids`` (the portals where
+    they are an active member: ``members.service.memberships_of``), the most recently added
+    first (a new workspace appears at the top)."""
+    ids = list(portal_ids)
+    if not ids:
+        return []
     rows = session.execute(
-        select(Workspace, WorkspaceMember, Portal)
+        select(Workspace, WorkspaceMember)
         .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
-        .join(Portal, Portal.id == Workspace.portal_id)
-        .join(Member, (Member.portal_id == Portal.id) & (Member.user_id == WorkspaceMember.user_id))
         .where(
             WorkspaceMember.user_id == user.id,
             WorkspaceMember.status == JOINED,
-            Member.status == "active",
+            Workspace.portal_id.in_(ids),
         )
         .order_by(WorkspaceMember.created_at.desc(), WorkspaceMember.id.desc())
         .limit(limit)
     ).all()
-    return [(w, m, p) for w, m, p in rows]
+    return [(w, m) for w, m in rows]
 
 
 def count_members(session: Session, workspace_ids) -> dict:
@@ -300,3 +330,75 @@ def count_members(session: Session, workspace_ids) -> dict:
     ):
         out[wid][0 if status == JOINED else 1] = n
     return {k: tuple(v) for k, v in out.items()}
+
+
+def lock(session: Session, workspace: Workspace) -> None:
+    """Hold the workspace's row until the transaction ends (PostgreSQL; SQLite's write lock
+    already does): two changes of one workspace's people take turns."""
+    session.execute(select(Workspace.id).where(Workspace.id == workspace.id).with_for_update())
+
+
+def statuses(session: Session, workspace_id, user_ids) -> dict:
+    """``{user_id: status}`` of those of ``user_ids`` already in the workspace (one query)."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(WorkspaceMember.user_id, WorkspaceMember.status).where(
+                WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.user_id.in_(ids)
+            )
+        ).all()
+    )
+
+
+def not_joined(session: Session, workspace_id, user_ids) -> list[WorkspaceMember]:
+    """The memberships of ``user_ids`` in the workspace that are still Not Joined."""
+    ids = list(set(user_ids))
+    if not ids:
+        return []
+    return list(
+        session.scalars(
+            select(WorkspaceMember).where(
+                WorkspaceMember.workspace_id == workspace_id,
+                WorkspaceMember.user_id.in_(ids),
+                WorkspaceMember.status == NOT_JOINED,
+            )
+        )
+    )
+
+
+def remove(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMember:
+    """Take someone out of a workspace (any internal user of it may; clients may not). Roles they
+    hold there end (the history keeps them). A portal invitation they have stands: revoke it in
+    User Management if they should not join the portal either."""
+    policy.require(actor.role, policy.Action.WORKSPACE_REMOVE_MEMBERS)
+    workspace = get_or_raise(session, actor, workspace_id)
+    membership = get_membership(session, workspace.id, user_id)
+    if membership is None:
+        raise NotFound("No such member in this workspace.", code="member_not_found")
+    user = membership.user
+    roles_ended = session.execute(
+        update(RoleAssignment)
+        .where(
+            RoleAssignment.user_id == user.id,
+            RoleAssignment.ended_at.is_(None),
+            RoleAssignment.role_id.in_(
+                select(WorkspaceRole.id).where(WorkspaceRole.workspace_id == workspace.id)
+            ),
+        )
+        .values(ended_at=context.of(session).clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.delete(membership)
+    audit_service.record(
+        session,
+        actor,
+        "workspace.member_removed",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=user.address,
+        detail={"workspace": workspace.name, "was": membership.status, "roles_ended": roles_ended},
+    )
+    session.flush()
+    return membership

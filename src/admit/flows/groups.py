@@ -1,0 +1,131 @@
+"""Teams and client groups with their people: existing members join at once; new addresses
+given for a client group are invited into the portal as clients (through the invitation
+pipeline), or, when the group is about to be added to a workspace, join it uninvited so that
+the workspace's invitation is their one message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit.actor import Actor
+from admit.flows.people_asked import skipped, sort_asked
+from admit.invitations import pipeline
+from admit.invitations.options import check_options
+from admit.invitations.pipeline import Outcome, RecipientResult, SkipCode
+from admit.members import service as members_service
+from admit.policy import UserType
+from admit.teams import service as teams_service
+from admit.teams.models import TEAM, Team
+
+__all__ = ["TeamChange", "add_members", "create"]
+
+
+@dataclass(slots=True)
+class TeamChange:
+    team: Team
+    results: list[RecipientResult] = field(default_factory=list)
+
+
+def create(
+    session: Session,
+    actor: Actor,
+    *,
+    kind: str,
+    name: str,
+    user_ids: list | None = None,
+    recipients: list[str] | str | None = None,
+    invite: bool = True,
+) -> TeamChange:
+    """Create a team (``kind="team"``) or client group (``"client_group"``) with its people.
+
+    ``invite=False`` (a group about to be added to a workspace): new addresses join the group
+    uninvited, and adding the group to the workspace invites them, naming the workspace."""
+    team = teams_service.create(session, actor, kind=kind, name=name)
+    return _add(session, actor, team, user_ids=user_ids, recipients=recipients, invite=invite)
+
+
+def add_members(
+    session: Session,
+    actor: Actor,
+    team_id,
+    *,
+    user_ids: list | None = None,
+    recipients: list[str] | str | None = None,
+    kind: str | None = None,
+    invite: bool = True,
+) -> TeamChange:
+    """Add people to a team or client group; each gets its own result.
+
+    Teams take existing internal users only. Client groups take existing clients, and new
+    addresses, which are invited into the portal as clients (one invitation each).
+    """
+    team = teams_service.get_or_raise(session, actor, team_id, kind=kind)
+    return _add(session, actor, team, user_ids=user_ids, recipients=recipients, invite=invite)
+
+
+def _add(session: Session, actor: Actor, team: Team, *, user_ids, recipients, invite: bool) -> TeamChange:
+    policy.require(actor.role, teams_service.manage_action(team.kind))
+    wanted = teams_service.member_type(team.kind)
+    asked = sort_asked(session, actor.portal.id, recipients=recipients, user_ids=user_ids)
+    change = TeamChange(team=team, results=list(asked.skipped))
+    entries: list[teams_service.Entry] = []
+    for label, member in asked.existing:
+        if member.user_type != wanted:
+            change.results.append(
+                skipped(
+                    label,
+                    "wrong_user_type",
+                    teams_service.wrong_type_detail(member, team.kind),
+                    user_id=member.user_id,
+                )
+            )
+        else:
+            entries.append(teams_service.Entry(label, member.user, Outcome.ADDED))
+
+    if asked.new and team.kind == TEAM:
+        change.results.extend(
+            skipped(r.raw, "not_found", "Teams take internal users already in the portal; invite them first.")
+            for r in asked.new
+        )
+    elif asked.new and not invite:
+        policy.require(actor.role, policy.Action.INVITE_CLIENT)
+        made = members_service.get_or_create_users(session, [r.address for r in asked.new])
+        entries.extend(
+            teams_service.Entry(r.raw, made[r.address], Outcome.ADDED, "Not invited yet.") for r in asked.new
+        )
+    elif asked.new:
+        options = check_options(actor, user_type=UserType.CLIENT)
+        batch = pipeline.invite(session, actor, asked.new, options, via="client_group")
+        placed = [r for r in batch.results if r.invitation is not None]
+        made = members_service.get_or_create_users(session, [r.address for r in placed])
+        for r in batch.results:
+            if r.outcome is Outcome.INVITED or r.code is SkipCode.ALREADY_INVITED:
+                detail = "" if r.outcome is Outcome.INVITED else pipeline.DETAILS[SkipCode.ALREADY_INVITED]
+                entries.append(teams_service.Entry(r.recipient, made[r.address], Outcome.INVITED, detail))
+            else:
+                change.results.append(r)
+
+    for entry, added in teams_service.add_members(session, actor, team, entries):
+        if added:
+            change.results.append(
+                RecipientResult(
+                    recipient=entry.asked,
+                    outcome=Outcome(entry.outcome),
+                    detail=entry.detail,
+                    address=entry.user.address,
+                    user_id=entry.user.id,
+                )
+            )
+        else:
+            change.results.append(
+                skipped(
+                    entry.asked,
+                    "already_in_team",
+                    f"{entry.user.address} is already in this {teams_service.WORDS[team.kind]}.",
+                    user_id=entry.user.id,
+                )
+            )
+    return change

@@ -1,0 +1,26 @@
+"""Resending a portal invitation (User Management's Resend Invite / Reinvite): the new message
+names the workspace the invitation also brings its recipient into, if any."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit.actor import Actor
+from admit.invitations import service as invitations_service
+from admit.invitations.models import Invitation
+from admit.workspaces import service as workspaces_service
+
+__all__ = ["resend"]
+
+
+def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
+    """Send a new link (Resend / Reinvite); every earlier link of this invitation dies.
+
+    Allowed while the invitation is pending, and also once it has expired (seed 004: Reinvite
+    after the window); refused with ``invitation_not_pending`` once accepted or revoked.
+    """
+    policy.require(actor.role, policy.Action.INVITATION_RESEND)
+    invitation = invitations_service.get_or_raise(session, actor, invitation_id)
+    workspace_name = workspaces_service.workspace_name_for_invitation(session, invitation.id)
+    return invitations_service.reissue(session, actor, invitation, workspace_name=workspace_name)

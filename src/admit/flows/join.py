@@ -1,0 +1,165 @@
+"""Joining a portal: accepting an invitation by its link, or completing a pending invitation for
+someone who proved their address another way (a confirmed link sign-up).
+
+``join`` is the one step every accepted invitation ends in: the person becomes an active member
+with the invitation's type, role and products, the workspaces they were added to count them as
+joined, and it is audited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from admit import context
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.errors import SignInRequired
+from admit.invitations import service as invitations_service
+from admit.invitations.models import Invitation
+from admit.members import service as members_service
+from admit.members.models import Member, User
+from admit.members.passwords import check_strength, hash_password
+from admit.policy import Role, UserType
+from admit.portals import service as portals_service
+from admit.portals.models import Portal
+from admit.workspaces import service as workspaces_service
+
+__all__ = ["Accepted", "InvitationPreview", "accept", "complete_pending", "join", "preview"]
+
+
+@dataclass(slots=True)
+class InvitationPreview:
+    """What an invitation link shows before anyone clicks Join."""
+
+    invitation: Invitation
+    portal: Portal
+    inviter_name: str
+    account_exists: bool
+    password_required: bool
+    workspace_name: str | None  # the workspace the invitation also brings them into
+    for_viewer: bool  # the one signed in is the recipient
+
+
+@dataclass(slots=True)
+class Accepted:
+    invitation: Invitation
+    portal: Portal
+    user: User
+    member: Member
+
+
+def _needs_password(invitation: Invitation, portal: Portal) -> bool:
+    """Internal users choose a password; clients only where the portal requires one."""
+    return invitation.user_type == UserType.INTERNAL or portal.client_require_password
+
+
+def preview(session: Session, token: str, *, viewer: User | None = None) -> InvitationPreview:
+    """What an invitation link shows. Never uses the link up (mail scanners open links)."""
+    invitation = invitations_service.open_by_token(session, token)
+    portal = portals_service.get(session, invitation.portal_id)
+    user = members_service.get_user_by_address(session, invitation.recipient)
+    has_password = bool(user and user.password_hash)
+    return InvitationPreview(
+        invitation=invitation,
+        portal=portal,
+        inviter_name=invitation.invited_by.label if invitation.invited_by else portal.name,
+        account_exists=has_password,
+        password_required=not has_password and _needs_password(invitation, portal),
+        workspace_name=workspaces_service.workspace_name_for_invitation(session, invitation.id),
+        for_viewer=viewer is not None and viewer.has_address(invitation.recipient),
+    )
+
+
+def accept(
+    session: Session,
+    *,
+    token: str,
+    name: str | None = None,
+    password: str | None = None,
+    current_user: User | None = None,
+    ip: str | None = None,
+) -> Accepted:
+    """Use an invitation: exactly once, even when two requests race.
+
+    The role, user type and products come from the invitation, never from the request. An
+    address that already has an account must be signed in to it; an invitation never sets or
+    resets an existing account's password. Internal users choose a password here; clients
+    need none unless the portal requires one.
+    """
+    invitation = invitations_service.open_by_token(session, token)
+    portal = portals_service.get(session, invitation.portal_id)
+    if current_user is not None and not current_user.has_address(invitation.recipient):
+        raise SignInRequired(
+            f"This invitation is for {invitation.recipient}. Sign out and continue as that address.",
+            code="wrong_account",
+        )
+    user = members_service.get_user_by_address(session, invitation.recipient)
+    new_password_hash = None
+    if user is not None and user.password_hash is not None:
+        if current_user is None or current_user.id != user.id:
+            raise SignInRequired(
+                f"An account already exists for {invitation.recipient}. Sign in to accept.",
+                code="sign_in_required",
+            )
+    elif _needs_password(invitation, portal) or password:
+        min_length = context.of(session).settings.password_min_length
+        check_strength(password, min_length=min_length, email=invitation.recipient)
+        new_password_hash = hash_password(password)
+    clean_name = (name or "").strip()[:200] or invitation.recipient_name
+
+    invitation = invitations_service.claim(session, token)
+    if user is None:
+        user = members_service.add_user(
+            session, invitation.recipient, name=clean_name, password_hash=new_password_hash
+        )
+    else:
+        if new_password_hash and user.password_hash is None:
+            user.password_hash = new_password_hash  # a passwordless (client) account's first password
+        if clean_name and not user.name:
+            user.name = clean_name
+    member = join(session, invitation, portal, user, ip=ip)
+    return Accepted(invitation=invitation, portal=portal, user=user, member=member)
+
+
+def join(
+    session: Session, invitation: Invitation, portal: Portal, user: User, *, ip, via: str | None = None
+) -> Member:
+    """An invitation just claimed: the user becomes an active member with its type, role and
+    products, the workspaces they were added to count them as joined, and it is audited."""
+    member = members_service.activate(
+        session,
+        portal_id=portal.id,
+        user_id=user.id,
+        user_type=invitation.user_type,
+        role=invitation.role,
+        products=invitation.products,
+        invited_by_id=invitation.invited_by_id,
+    )
+    invitation.member_id = member.id
+    workspaces_service.mark_joined(session, portal.id, user.id)
+    detail = {"role": member.role, "user_type": member.user_type}
+    if via is not None:
+        detail["via"] = via
+    audit_service.record(
+        session,
+        Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=ip),
+        "invitation.accepted",
+        target_type="invitation",
+        target_id=invitation.id,
+        target_label=invitation.recipient,
+        detail=detail,
+    )
+    session.flush()
+    return member
+
+
+def complete_pending(session: Session, *, portal: Portal, user: User, ip: str | None = None) -> Member | None:
+    """Complete ``user``'s pending invitation to ``portal`` without its link (they have just
+    proved they own the address: a confirmed invite-link sign-up). The invitation's type, role
+    and products apply. None when no live invitation is pending."""
+    invitation = invitations_service.claim_pending_for(session, portal_id=portal.id, address=user.address)
+    if invitation is None:
+        return None
+    return join(session, invitation, portal, user, ip=ip, via="invite_link")

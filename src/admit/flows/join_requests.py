@@ -1,0 +1,204 @@
+"""Workspace links: asking to join a workspace through its link, and approving the request.
+
+Declining needs nothing beyond the workspace (``workspaces.join_requests.decline``).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy.orm import Session
+
+from admit import context, policy
+from admit.actor import Actor
+from admit.errors import Conflict, InvalidInput
+from admit.invitations import pipeline
+from admit.invitations.options import check_options
+from admit.links import service as links_service
+from admit.links.domains import domain_allowed, domain_refused
+from admit.members import service as members_service
+from admit.members.models import Member
+from admit.notifications import service as notifications_service
+from admit.policy import UserType
+from admit.portals import service as portals_service
+from admit.workspaces import join_requests
+from admit.workspaces import service as workspaces_service
+from admit.workspaces.models import JoinRequest, Workspace
+
+__all__ = ["MAX_APPROVERS_TOLD", "approve", "existing_member", "request_to_join"]
+
+MAX_APPROVERS_TOLD = 50
+# Names go into "Name <address>" for the invitation; these would split or break it.
+_NAME_UNSAFE = re.compile(r"[<>,;\"\t\r\n]+")
+
+
+def request_to_join(
+    session: Session,
+    *,
+    token: str,
+    email: str,
+    name: str,
+    note: str | None = None,
+    ip: str | None = None,
+) -> JoinRequest:
+    """Ask to join a workspace through its link: a pending join request for its internal users,
+    who are told of it.
+
+    Asking again while a request is pending changes nothing and answers the same, so nobody can
+    learn through the link who has asked already.
+    """
+    links_service.rate_limits(session, token, ip)
+    link = links_service.live_link_or_raise(session, token)
+    if link.workspace_id is None:
+        raise Conflict("This is the portal's invite link: sign up instead.", code="portal_link")
+    address = links_service.clean_email(email)
+    if not domain_allowed(address, link.allowed_domains):
+        raise domain_refused(link.allowed_domains)
+    ctx = context.of(session)
+    ctx.limiter.hit(
+        f"link:address:{address}",
+        ctx.settings.link_address_rate_limit,
+        message="Several requests came from this address already. Try again later.",
+    )
+    clean_name = links_service.clean_name(name)
+    clean_note = join_requests.clean_note(note)
+    workspace = workspaces_service.get(session, link.workspace_id)
+    request, new = join_requests.create(
+        session, workspace, link_id=link.id, email=address, name=clean_name, note=clean_note, ip=ip
+    )
+    if new:
+        _tell_approvers(session, request, workspace)
+    session.flush()
+    return request
+
+
+def _tell_approvers(session: Session, request: JoinRequest, workspace: Workspace) -> None:
+    """The workspace's internal users hear of a new join request (or, if it has none, the
+    portal's owners and admins), at most ``MAX_APPROVERS_TOLD`` of them."""
+    in_workspace = workspaces_service.joined_user_ids(session, workspace.id)
+    approvers = members_service.internal_users(
+        session, workspace.portal_id, user_ids=in_workspace, limit=MAX_APPROVERS_TOLD
+    )
+    if not approvers:
+        # Nobody internal in the workspace: those who may let anyone in, the owners and admins.
+        approvers = members_service.internal_users(
+            session,
+            workspace.portal_id,
+            roles=policy.roles_with(policy.Action.INVITE_INTERNAL),
+            limit=MAX_APPROVERS_TOLD,
+        )
+    portal = portals_service.get(session, workspace.portal_id)
+    for user in approvers:
+        to = user.address
+        if to is None:
+            continue
+        notifications_service.enqueue(
+            session,
+            event_key=f"join_request:{request.id}:new:{user.id}",
+            template="join_request_new",
+            to=to,
+            portal_id=portal.id,
+            context={
+                "portal_name": portal.name,
+                "workspace_name": workspace.name,
+                "name": request.name,
+                "email": request.email,
+                "note": request.note,
+                "link": workspaces_service.workspace_url(session, portal, workspace.id),
+            },
+        )
+
+
+def existing_member(session: Session, portal_id, email: str) -> Member | None:
+    """The active portal membership of ``email``, if any (approvers are shown this)."""
+    user = members_service.get_user_by_email(session, email)
+    if user is None:
+        return None
+    member = members_service.get_membership(session, portal_id, user.id)
+    return member if member is not None and member.status == members_service.ACTIVE else None
+
+
+def approve(
+    session: Session, actor: Actor, request_id, *, user_type: str, role: str | None = None
+) -> JoinRequest:
+    """Approve a join request, choosing the user type (internal only for those allowed to invite
+    internal users).
+
+    Someone already active in the portal is added to the workspace at once (no new portal
+    invitation; their membership is unchanged) and told by email. Anyone else is invited into
+    the portal with the chosen type and role, through the invitation pipeline, and is in the
+    workspace as Not Joined until they accept; if they already have a pending invitation, that
+    one stands (and the request records its type and role, not the ones chosen now).
+    """
+    policy.require(actor.role, policy.Action.JOIN_REQUEST_APPROVE)
+    request = join_requests.get_or_raise(session, actor, request_id)
+    join_requests.require_pending(request)
+    if user_type not in tuple(UserType):
+        raise InvalidInput("user_type must be internal or client.", field="user_type")
+    workspace = request.workspace
+    portal = actor.portal
+    member = existing_member(session, portal.id, request.email)
+
+    if member is not None:
+        workspaces_service.add_member(session, actor, workspace, member.user, joined=True)
+        outcome, kept_type, kept_role, invitation_id = (
+            "added_to_workspace",
+            member.user_type,
+            member.role,
+            None,
+        )
+    else:
+        policy.require_rule(policy.check_approve_join_request(actor.role, user_type))
+        options = check_options(
+            actor,
+            user_type=user_type,
+            role=role if user_type == UserType.INTERNAL else None,
+            message=f"You asked to join the workspace “{workspace.name}”. Your request was approved.",
+        )
+        safe_name = _NAME_UNSAFE.sub(" ", request.name).strip()
+        recipient = f"{safe_name} <{request.email}>" if safe_name else request.email
+        result = pipeline.invite(session, actor, [recipient], options, via="join_request").results[0]
+        if result.outcome is pipeline.Outcome.INVITED:
+            outcome = "invited"
+        elif result.code is pipeline.SkipCode.ALREADY_INVITED:
+            outcome = "invitation_pending"
+        else:
+            raise Conflict(
+                result.detail or "The invitation could not be made.", code="join_request_not_invitable"
+            )
+        invitation = result.invitation
+        kept_type, kept_role, invitation_id = invitation.user_type, invitation.role, invitation.id
+        # The workspace membership needs a user row; it has no password, no name (the name the
+        # requester gave is the invitation's, not the account's) and no portal membership until
+        # the invitation is accepted.
+        user = members_service.get_or_create_user(session, request.email)
+        workspaces_service.add_member(
+            session, actor, workspace, user, joined=False, invitation_id=invitation_id
+        )
+
+    join_requests.record_approval(
+        session,
+        actor,
+        request,
+        outcome=outcome,
+        user_type=kept_type,
+        role=kept_role,
+        invitation_id=invitation_id,
+    )
+    if outcome != "invited":  # the invitation email already says so
+        notifications_service.enqueue_email(
+            session,
+            event_key=f"join_request:{request.id}:approved",
+            template="join_request_approved",
+            to=request.email,
+            portal_id=portal.id,
+            context={
+                "portal_name": portal.name,
+                "workspace_name": workspace.name,
+                "name": request.name,
+                "outcome": outcome,
+                "link": f"{context.of(session).settings.public_url}/p/{portal.slug}",
+            },
+        )
+    session.flush()
+    return request

@@ -1,0 +1,114 @@
+"""Confirming an invite-link sign-up: the address is proved, so the person gets in. Once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from admit import context
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.errors import PermissionDenied
+from admit.flows import join
+from admit.links import signups
+from admit.links.models import LinkSignup
+from admit.links.views import Confirmation
+from admit.members import service as members_service
+from admit.members.models import Member, User
+from admit.members.passwords import check_strength, hash_password
+from admit.policy import Role
+from admit.portals import service as portals_service
+from admit.portals.models import Portal
+
+__all__ = ["Confirmed", "confirm", "confirmation"]
+
+
+@dataclass(slots=True)
+class Confirmed:
+    signup: LinkSignup
+    portal: Portal
+    user: User
+    member: Member
+    outcome: str  # joined | invitation_completed | already_member
+
+
+def confirmation(session: Session, token: str) -> Confirmation:
+    """What a confirmation link shows before the person clicks Confirm (never uses it up)."""
+    record = signups.open_for_confirmation(session, token)
+    return signups.confirmation(session, token, user=members_service.get_user_by_email(session, record.email))
+
+
+def confirm(session: Session, *, token: str, password: str | None = None, ip: str | None = None) -> Confirmed:
+    """Follow the confirmation email: the address is proved, so the person gets in. Once.
+
+    - already an active member: signs in to that membership (nothing duplicated);
+    - a pending personal invitation: completes it (its type and role win) instead of a second;
+    - a deactivated member: refused (an admin ended their access; a link does not undo that);
+    - otherwise: a new member with the type and role the link had at sign-up.
+
+    The password is chosen here, by whoever holds the email, and only for an account that has
+    none: a sign-up never sets or changes an existing account's password.
+    """
+    record = signups.open_for_confirmation(session, token)
+    portal = portals_service.get(session, record.portal_id)
+    user = members_service.get_user_by_email(session, record.email)
+    member = members_service.get_membership(session, portal.id, user.id) if user else None
+    new_password_hash = None
+    if (user is None or user.password_hash is None) and (
+        password or signups.confirm_needs_password(record, portal, user)
+    ):
+        check_strength(
+            password, min_length=context.of(session).settings.password_min_length, email=record.email
+        )
+        new_password_hash = hash_password(password)
+
+    record = signups.mark_confirmed(session, token)
+    if user is None:
+        user = members_service.add_user(
+            session, record.email, name=record.name, password_hash=new_password_hash
+        )
+    else:
+        if user.password_hash is None and new_password_hash:
+            user.password_hash = new_password_hash
+        if not user.name:
+            user.name = record.name
+
+    if member is not None and member.status == members_service.ACTIVE:
+        outcome = "already_member"
+    else:
+        completed = join.complete_pending(session, portal=portal, user=user, ip=ip)
+        if completed is not None:
+            member, outcome = completed, "invitation_completed"
+        elif member is not None and member.status == members_service.DEACTIVATED:
+            raise PermissionDenied(
+                "Your access to this portal was ended by an administrator. Ask them to invite you again.",
+                code="member_deactivated",
+            )
+        else:
+            member = members_service.activate(
+                session,
+                portal_id=portal.id,
+                user_id=user.id,
+                user_type=record.user_type,
+                role=record.role,
+                products=[],
+            )
+            outcome = "joined"
+    signups.record_outcome(session, record, member_id=member.id, outcome=outcome)
+    audit_service.record(
+        session,
+        Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=ip),
+        "invite_link.joined",
+        target_type="member",
+        target_id=member.id,
+        target_label=record.email,
+        detail={
+            "link_id": str(record.link_id),
+            "outcome": outcome,
+            "user_type": member.user_type,
+            "role": member.role,
+        },
+    )
+    session.flush()
+    return Confirmed(signup=record, portal=portal, user=user, member=member, outcome=outcome)

@@ -1,0 +1,37 @@
+"""A workspace's link: its managers show and refresh it (for workspaces they reach), and anyone
+holding a link sees what it opens (for a workspace link, which workspace)."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from admit.actor import Actor
+from admit.links import service as links_service
+from admit.links.views import LinkPreview, LinkView
+from admit.workspaces import join_requests
+from admit.workspaces import service as workspaces_service
+
+__all__ = ["preview", "refresh", "show"]
+
+
+def show(session: Session, actor: Actor, workspace_id) -> LinkView:
+    """The workspace's link (made on first use), with how many asked and joined through it."""
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    counts = join_requests.counts(session, workspace.id)
+    return links_service.workspace_link(session, actor, workspace.id, label=workspace.name, counts=counts)
+
+
+def refresh(session: Session, actor: Actor, workspace_id) -> LinkView:
+    """Refresh the workspace's link; the previous one stops working for everyone at once."""
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    counts = join_requests.counts(session, workspace.id)
+    return links_service.refresh_workspace_link(
+        session, actor, workspace.id, label=workspace.name, counts=counts
+    )
+
+
+def preview(session: Session, token: str) -> LinkPreview:
+    """What a live link (portal or workspace) shows; 410 ``link_gone`` for anything else."""
+    link = links_service.live_link_or_raise(session, token)
+    workspace = workspaces_service.get(session, link.workspace_id) if link.workspace_id else None
+    return links_service.preview(session, token, workspace_name=workspace.name if workspace else None)

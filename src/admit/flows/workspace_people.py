@@ -1,0 +1,391 @@
+"""Bringing people into a workspace, nudging those who have not joined, and giving a flow's role
+to someone new.
+
+``add_people`` is what **Invite** under a workspace's cover does, whatever was picked: people
+already in the portal (by id, or by the address typed), whole internal teams and client groups,
+and new addresses (email or phone), who are invited into the portal and this workspace in one
+step through the invitation pipeline. Every person gets one ``RecipientResult``:
+
+- ``added``: already active in the portal; in the workspace at once (``joined``), the
+  workspace appears at the top of their timeline and they get a message saying so;
+- ``invited``: new to the portal; a portal invitation (email or SMS) that lands them here once
+  accepted, and ``not_joined`` until then; someone already invited to the portal is ``invited``
+  too, on the invitation that stands;
+- ``skipped``, with a code: ``already_in_workspace`` (never a duplicate), ``invalid_recipient``,
+  ``duplicate``, ``not_found``, ``not_invitable``, or what the pipeline refused.
+
+Who may add whom is policy's: any internal user of the workspace adds existing people and new
+clients; only owners and admins invite new internal users. Asking for new internal users
+without that right refuses the whole request before anything is written.
+
+``resend`` (one member) and ``resend_team`` (a team's or group's row) reissue the portal
+invitation of those not joined: one new message each, every earlier link dead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from admit.flows.people_asked import skipped as _skipped
+from admit.flows.people_asked import sort_asked
+from admit.invitations import pipeline, repository, sending
+from admit.invitations import service as invitations_service
+from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, Invitation
+from admit.invitations.options import check_options
+from admit.invitations.pipeline import Outcome, Recipient, RecipientResult, SkipCode
+from admit.members import service as members_service
+from admit.members.addresses import split_recipients
+from admit.members.models import User
+from admit.notifications import service as notifications_service
+from admit.policy import UserType
+from admit.teams import service as teams_service
+from admit.teams.models import CLIENT_GROUP, TEAM, Team
+from admit.workspaces import roles as roles_service
+from admit.workspaces import service as workspaces_service
+from admit.workspaces.models import JOINED, NOT_JOINED, RoleAssignment, Workspace, WorkspaceMember
+
+__all__ = ["add_people", "assign_role", "resend", "resend_team"]
+
+ALREADY_INVITED_HERE = "Already invited to the portal; they will join this workspace when they accept."
+
+
+@dataclass(slots=True)
+class _Person:
+    asked: str
+    user: User
+    joined: bool
+    invitation: Invitation | None = None
+    via_team_id: object = None
+    detail: str = ""
+    fresh: bool = False  # a portal invitation was made for them just now
+
+
+def add_people(
+    session: Session,
+    actor: Actor,
+    workspace_id,
+    *,
+    recipients: list[str] | str | None = None,
+    user_ids: list | None = None,
+    team_ids: list | None = None,
+    group_ids: list | None = None,
+    new_user_type: str = UserType.CLIENT,
+) -> list[RecipientResult]:
+    """Add people to a workspace (see the module's docstring); one result per person asked for."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ADD_MEMBERS)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    # Two people adding to one workspace at once take turns, so the second sees the first's
+    # rows and answers already_in_workspace.
+    workspaces_service.lock(session, workspace)
+    if new_user_type not in tuple(UserType):
+        raise InvalidInput("new_user_type must be client or internal.", field="new_user_type")
+    teams = _teams(session, actor, team_ids, TEAM, "team_ids") + _teams(
+        session, actor, group_ids, CLIENT_GROUP, "group_ids"
+    )
+    if not (recipients or user_ids or teams):
+        raise InvalidInput("Choose at least one person, team or client group.", field="recipients")
+    portal_id = actor.portal.id
+    team_members = teams_service.members_of(session, [t.id for t in teams])
+    asked = sort_asked(
+        session,
+        portal_id,
+        recipients=recipients,
+        user_ids=user_ids,
+        also=[tm.user_id for tms in team_members.values() for tm in tms],
+    )
+    if not (asked.existing or asked.new or asked.skipped or teams):
+        raise InvalidInput("Choose at least one person, team or client group.", field="recipients")
+    active = asked.active
+    results: list[RecipientResult] = list(asked.skipped)
+    people = [_Person(label, member.user, joined=True) for label, member in asked.existing]
+    new_people = asked.new
+
+    outside = [tm.user for tms in team_members.values() for tm in tms if tm.user_id not in active]
+    pending = repository.pending_by_address(session, portal_id, [u.address for u in outside])
+    uninvited: dict[str, object] = {}  # address -> the client group they come with
+    for team in teams:
+        for tm in team_members[team.id]:
+            label = f"{team.name}: {tm.user.address}"
+            if tm.user_id in active:
+                people.append(_Person(label, tm.user, joined=True, via_team_id=team.id))
+                continue
+            invitation = pending.get(tm.user.address)
+            if invitation is None and team.kind == CLIENT_GROUP and tm.user.address:
+                # In the group but never invited (or the invitation lapsed): invite them now, as
+                # clients, into the portal and this workspace.
+                uninvited.setdefault(tm.user.address, team.id)
+            elif invitation is None:
+                results.append(
+                    _skipped(
+                        label,
+                        "not_invitable",
+                        "Not in the portal and no pending invitation; invite them first.",
+                        user_id=tm.user_id,
+                    )
+                )
+            else:
+                people.append(
+                    _Person(label, tm.user, joined=False, invitation=invitation, via_team_id=team.id)
+                )
+
+    if new_people:
+        # New people need the right to invite that type; refused as a whole, before any write.
+        people.extend(_invite_new(session, actor, workspace, new_people, new_user_type, results))
+    if uninvited:
+        for person in _invite_new(
+            session, actor, workspace, [Recipient(a, a) for a in uninvited], UserType.CLIENT, results
+        ):
+            person.via_team_id = uninvited.get(person.user.address)
+            people.append(person)
+
+    in_workspace = workspaces_service.statuses(session, workspace.id, [p.user.id for p in people])
+    for person in people:
+        results.append(_put_in(session, actor, workspace, person, in_workspace))
+    session.flush()
+    pipeline.hide_unseen(actor, results)
+    return results
+
+
+def _teams(session: Session, actor: Actor, ids, kind: str, field: str) -> list[Team]:
+    out = []
+    for team_id in dict.fromkeys(ids or []):
+        try:
+            out.append(teams_service.get_or_raise(session, actor, team_id, kind=kind))
+        except NotFound as exc:
+            raise InvalidInput(exc.message, field=field) from exc
+    return out
+
+
+def _invite_new(
+    session: Session,
+    actor: Actor,
+    workspace: Workspace,
+    recipients: list[Recipient],
+    user_type: str,
+    results: list[RecipientResult],
+) -> list[_Person]:
+    """Invite new people into the portal and this workspace (one message each, naming it)."""
+    options = check_options(actor, user_type=user_type)
+    batch = pipeline.invite(
+        session, actor, recipients, options, workspace_name=workspace.name, via="workspace"
+    )
+    placed = [r for r in batch.results if r.invitation is not None]
+    users = members_service.get_or_create_users(session, [r.address for r in placed])
+    people = []
+    for r in batch.results:
+        if r.outcome is Outcome.INVITED:
+            people.append(
+                _Person(r.recipient, users[r.address], joined=False, invitation=r.invitation, fresh=True)
+            )
+        elif r.code is SkipCode.ALREADY_INVITED:
+            # Already invited to the portal: that invitation stands and will land them here too.
+            people.append(
+                _Person(
+                    r.recipient,
+                    users[r.address],
+                    joined=False,
+                    invitation=r.invitation,
+                    detail=ALREADY_INVITED_HERE,
+                )
+            )
+        else:
+            results.append(r)
+    return people
+
+
+def _put_in(
+    session: Session, actor: Actor, workspace: Workspace, person: _Person, in_workspace: dict
+) -> RecipientResult:
+    user = person.user
+    invitation = person.invitation
+    existing = in_workspace.get(user.id)
+    invited = RecipientResult(
+        recipient=person.asked,
+        outcome=Outcome.INVITED,
+        detail=person.detail,
+        address=user.address,
+        invitation_id=invitation.id if invitation is not None else None,
+        invitation=invitation,
+        user_id=user.id,
+    )
+    if existing == NOT_JOINED and person.fresh:
+        # Still Not Joined from before, but their invitation had expired or been revoked: the
+        # invitation just made replaces it (Resend Invitation will reissue this one).
+        workspaces_service.get_membership(session, workspace.id, user.id).invitation_id = invitation.id
+        invited.detail = "Invited again: the earlier invitation had expired or was withdrawn."
+        return invited
+    if existing is not None:
+        detail = f"{user.address} is already in this workspace."
+        if existing == NOT_JOINED:
+            detail = f"{user.address} is already invited to this workspace; use Resend Invitation."
+        return _skipped(person.asked, "already_in_workspace", detail, user_id=user.id, address=user.address)
+    in_workspace[user.id] = JOINED if person.joined else NOT_JOINED
+    membership = workspaces_service.new_member(
+        session,
+        actor,
+        workspace,
+        user,
+        joined=person.joined,
+        invitation_id=invitation.id if invitation is not None else None,
+        via_team_id=person.via_team_id,
+    )
+    if person.joined:
+        _notify_added(session, actor, workspace, user, membership)
+        return RecipientResult(
+            recipient=person.asked,
+            outcome=Outcome.ADDED,
+            detail=person.detail,
+            address=user.address,
+            user_id=user.id,
+        )
+    return invited
+
+
+def _notify_added(
+    session: Session, actor: Actor, workspace: Workspace, user: User, membership: WorkspaceMember
+) -> None:
+    """An existing user added to a workspace hears about it (not the one who added themselves)."""
+    to = user.address
+    if to is None or user.id == actor.user_id:
+        return
+    portal = actor.portal
+    notifications_service.enqueue(
+        session,
+        event_key=f"workspace:{workspace.id}:added:{membership.id}",
+        template="workspace_added",
+        to=to,
+        portal_id=portal.id,
+        context={
+            "portal_name": portal.name,
+            "workspace_name": workspace.name,
+            "adder_name": actor.display_name,
+            "recipient_name": user.name,
+            "link": workspaces_service.workspace_url(session, portal, workspace.id),
+        },
+    )
+
+
+# --- resending ------------------------------------------------------------------------------
+
+
+def resend(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMember:
+    """Resend Invitation for one Not Joined member: one new message, earlier links dead."""
+    policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    membership = workspaces_service.get_membership(session, workspace.id, user_id)
+    if membership is None:
+        raise NotFound("No such member in this workspace.", code="member_not_found")
+    _resend_one(session, actor, workspace, membership)
+    session.flush()
+    return membership
+
+
+def resend_team(session: Session, actor: Actor, workspace_id, team_id, *, kind: str) -> list[WorkspaceMember]:
+    """Resend Invitation on a team's or client group's row: every one of its people in this
+    workspace who has not joined gets one new message; those who joined get nothing."""
+    policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    team = teams_service.get_or_raise(session, actor, team_id, kind=kind)
+    user_ids = [tm.user_id for tm in teams_service.members_of(session, [team.id])[team.id]]
+    waiting = workspaces_service.not_joined(session, workspace.id, user_ids)
+    # The portal's sending limit, charged once for the whole row: all of it goes out or none.
+    sending.reserve(session, actor.portal, len(waiting))
+    resent = []
+    for membership in waiting:
+        try:
+            _resend_one(session, actor, workspace, membership, counted=True)
+        except (Conflict, PermissionDenied):
+            # Joined meanwhile, their invitation was withdrawn, or it is an internal invitation
+            # this actor may not renew: nothing to send to them.
+            continue
+        resent.append(membership)
+    session.flush()
+    return resent
+
+
+def _resend_one(
+    session: Session,
+    actor: Actor,
+    workspace: Workspace,
+    membership: WorkspaceMember,
+    *,
+    counted: bool = False,
+) -> None:
+    user = membership.user
+    if membership.status == JOINED:
+        raise Conflict(
+            f"{user.address} has already joined; there is nothing to resend.", code="already_joined"
+        )
+    invitation = session.get(Invitation, membership.invitation_id) if membership.invitation_id else None
+    if invitation is None or invitation.status not in (PENDING, EXPIRED):
+        standing = repository.pending_by_address(session, workspace.portal_id, [user.address]).get(
+            user.address
+        )
+        invitation = standing or invitation
+    if invitation is not None and invitation.status == ACCEPTED:
+        workspaces_service.mark_joined(session, workspace.portal_id, user.id)
+        raise Conflict(
+            f"{user.address} has already joined; there is nothing to resend.", code="already_joined"
+        )
+    if invitation is None or invitation.status == REVOKED:
+        raise Conflict(
+            f"{user.address}'s invitation was withdrawn; add them to the workspace again to resend.",
+            code="no_invitation",
+        )
+    # Resending renews the invitation (and its role): only for those who could have sent it.
+    policy.require(actor.role, policy.invite_action(invitation.user_type))
+    invitations_service.reissue(session, actor, invitation, counted=counted, workspace_name=workspace.name)
+    membership.invitation_id = invitation.id
+    audit_service.record(
+        session,
+        actor,
+        "workspace.invitation_resent",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=user.address,
+        detail={"workspace": workspace.name, "invitation_id": str(invitation.id)},
+    )
+
+
+# --- a flow's roles -------------------------------------------------------------------------
+
+
+def assign_role(
+    session: Session,
+    actor: Actor,
+    workspace_id,
+    role_id,
+    *,
+    user_id=None,
+    recipient: str | None = None,
+    user_type: str = UserType.CLIENT,
+) -> tuple[RoleAssignment, RecipientResult | None]:
+    """Give a role to an existing person (``user_id``) or to someone invited now (``recipient``,
+    a new client or internal user). Returns the assignment and, for a recipient, how they were
+    brought into the workspace."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
+    workspace, role = roles_service.role_or_raise(session, actor, workspace_id, role_id)
+    if (user_id is None) == (recipient is None or not recipient.strip()):
+        raise InvalidInput("Give either user_id or recipient.", field="user_id")
+    if recipient is not None and len(split_recipients(recipient)) != 1:
+        raise InvalidInput("A role goes to one person: give one email or phone number.", field="recipient")
+
+    added: RecipientResult | None = None
+    if user_id is not None:
+        if workspaces_service.get_membership(session, workspace.id, user_id) is None:
+            result = add_people(session, actor, workspace.id, user_ids=[user_id])[0]
+            if result.outcome is Outcome.SKIPPED:
+                raise InvalidInput(result.detail, field="user_id")
+        user = members_service.get_user(session, user_id)
+    else:
+        added = add_people(session, actor, workspace.id, recipients=[recipient], new_user_type=user_type)[0]
+        if added.outcome is Outcome.SKIPPED and added.code != "already_in_workspace":
+            raise InvalidInput(added.detail or "This person cannot be invited.", field="recipient")
+        user = members_service.get_user(session, added.user_id)
+    return roles_service.assign(session, actor, workspace, role, user), added

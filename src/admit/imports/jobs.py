@@ -1,0 +1,212 @@
+"""``imports.run``: the worker's side of a bulk invitation.
+
+A worker claims an import (a lease), reads the stored list again, skips the rows already done,
+and sends each batch of rows through the invitation pipeline in one transaction together with
+the per-row report and the new ``processed_rows``. A crash loses at most the batch in flight,
+which the next run does again; the partial unique index on pending invitations makes a repeat
+impossible.
+
+The portal's sending limit applies as to any invitation: when a batch reaches it, the rows that
+fit are done and the import is ``waiting`` until more may go (``resume_at``); any worker then
+goes on from there.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import logging
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select
+
+from admit import context
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.db import Database
+from admit.imports import evaluate, service, storage
+from admit.imports.models import (
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    WAITING,
+    InvitationImport,
+    InvitationImportRow,
+)
+from admit.imports.parsing import read_rows
+from admit.invitations import pipeline
+from admit.invitations.options import InviteOptions
+from admit.kit.bulk import insert_rows
+from admit.members import service as members_service
+from admit.policy import Role, UserType
+from admit.portals import service as portals_service
+
+__all__ = ["BATCH_ROWS", "LeaseLost", "claim", "run", "run_due"]
+
+log = logging.getLogger("admit.imports")
+
+BATCH_ROWS = 10000  # rows per transaction of an import
+LEASE = timedelta(minutes=2)
+
+
+class LeaseLost(Exception):
+    """Another worker took over this import (ours ran out)."""
+
+
+def claim(db: Database, import_id=None):
+    """Take a queued import (one whose wait is over, or one whose worker died) for this process;
+    ``(id, lease)`` or None."""
+    now = db.context.clock.now()
+    with db.unit_of_work() as session:
+        query = select(InvitationImport).where(
+            or_(
+                InvitationImport.status == QUEUED,
+                and_(InvitationImport.status == WAITING, InvitationImport.resume_at <= now),
+                and_(InvitationImport.status == RUNNING, InvitationImport.lease_until < now),
+            )
+        )
+        if import_id is not None:
+            query = query.where(InvitationImport.id == import_id)
+        query = query.order_by(InvitationImport.created_at).limit(1)
+        if not db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        imp = session.scalar(query)
+        if imp is None:
+            return None
+        imp.status = RUNNING
+        imp.lease_until = now + LEASE
+        imp.resume_at = None
+        imp.started_at = imp.started_at or now
+        return imp.id, imp.lease_until
+
+
+def run(
+    db: Database, import_id, lease, *, on_progress: Callable[[InvitationImport], None] | None = None
+) -> dict:
+    """Process a claimed import to the end (or until it must wait for the sending limit); returns
+    its status. Safe to run again after a crash."""
+    _max_bytes, max_rows = service.limits(db)
+    with db.unit_of_work() as session:
+        imp = session.get(InvitationImport, import_id)
+        portal = portals_service.get(session, imp.portal_id)
+        inviter = members_service.get_user(session, imp.created_by_id) if imp.created_by_id else None
+        actor = Actor(portal=portal, role=Role(imp.actor_role), user=inviter, shown_as=imp.actor_label)
+        options = InviteOptions(
+            user_type=UserType(imp.user_type),
+            role=Role(imp.role),
+            products=tuple(imp.products),
+            message=imp.message,
+        )
+        done_rows = imp.processed_rows
+        # Addresses met in rows already done (a resumed run must still see their duplicates).
+        seen = evaluate.SeenAddresses(
+            session.scalars(
+                select(InvitationImportRow.email).where(
+                    InvitationImportRow.import_id == import_id, InvitationImportRow.email.is_not(None)
+                )
+            )
+        )
+        session.expunge_all()
+    rows = itertools.islice(
+        read_rows(storage.stored_chunks(db, import_id), max_rows=max_rows), done_rows, None
+    )
+    for batch in evaluate.batched(rows, BATCH_ROWS):
+        lease, waiting = _write_batch(db, import_id, lease, actor, options, batch, seen)
+        if on_progress is not None:
+            with db.unit_of_work() as session:
+                on_progress(session.get(InvitationImport, import_id))
+        if waiting:
+            with db.unit_of_work() as session:
+                return service.status_of(session.get(InvitationImport, import_id))
+    return _finish(db, import_id, lease)
+
+
+def _write_batch(db: Database, import_id, lease, actor: Actor, options: InviteOptions, batch, seen):
+    """One batch in one transaction; returns the new lease and whether the import now waits."""
+    with db.unit_of_work() as session:
+        imp = session.get(InvitationImport, import_id)
+        if imp.lease_until != lease or imp.status != RUNNING:
+            raise LeaseLost(str(import_id))
+        # The portal in this transaction: the sending limit locks its row.
+        actor = dataclasses.replace(actor, portal=portals_service.get(session, actor.portal.id))
+        items = evaluate.recipients(session, actor.role, options, batch)
+        result = pipeline.invite(
+            session, actor, items, options, seen=seen, partial=True, load=False, via="import"
+        )
+        skipped: Counter[str] = Counter(imp.skipped or {})
+        report = []
+        for row, outcome in zip(batch[: result.processed], result.results, strict=True):
+            invited = outcome.outcome is pipeline.Outcome.INVITED
+            if not invited:
+                skipped[str(outcome.code)] += 1
+            report.append(
+                {
+                    "import_id": import_id,
+                    "row_number": row.number,
+                    "recipient": row.raw or row.address,
+                    "email": outcome.address,
+                    "name": row.name,
+                    "code": service.INVITED if invited else str(outcome.code),
+                    "detail": outcome.detail,
+                    "invitation_id": outcome.invitation_id,
+                }
+            )
+        insert_rows(session, InvitationImportRow.__table__, report)
+        imp.processed_rows += result.processed
+        imp.invited_count += len(result.invited)
+        imp.skipped = dict(skipped)
+        if result.processed < len(batch):
+            imp.status = WAITING
+            imp.resume_at = result.retry_at
+            imp.lease_until = None
+            log.info("imports.waiting id=%s resume_at=%s", import_id, result.retry_at)
+            return None, True
+        imp.lease_until = context.of(session).clock.now() + LEASE
+        return imp.lease_until, False
+
+
+def _finish(db: Database, import_id, lease) -> dict:
+    with db.unit_of_work() as session:
+        imp = session.get(InvitationImport, import_id)
+        if imp.lease_until != lease:
+            raise LeaseLost(str(import_id))
+        imp.status = DONE
+        imp.finished_at = context.of(session).clock.now()
+        imp.lease_until = None
+        portal = portals_service.get(session, imp.portal_id)
+        actor = Actor(portal=portal, role=Role(imp.actor_role), shown_as=imp.actor_label)
+        audit_service.record(
+            session,
+            actor,
+            "invitation_import.completed",
+            target_type="invitation_import",
+            target_id=imp.id,
+            target_label=imp.filename or "pasted list",
+            detail={"rows": imp.processed_rows, "invited": imp.invited_count, "skipped": imp.skipped},
+        )
+        return service.status_of(imp)
+
+
+def run_due(db: Database) -> dict | None:
+    """The worker's step: process the oldest queued import (or resume one that waited, or one
+    whose worker died)."""
+    claimed = claim(db)
+    if claimed is None:
+        return None
+    import_id, lease = claimed
+    try:
+        return run(db, import_id, lease)
+    except LeaseLost:
+        log.warning("imports.lease_lost id=%s", import_id)
+        return None
+    except Exception as exc:  # noqa: BLE001 - recorded on the import, visible to the admin
+        log.exception("imports.failed id=%s", import_id)
+        with db.unit_of_work() as session:
+            imp = session.get(InvitationImport, import_id)
+            imp.status = FAILED
+            imp.error = f"{type(exc).__name__}: {exc}"[:1000]
+            imp.lease_until = None
+        return None

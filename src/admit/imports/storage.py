@@ -1,0 +1,76 @@
+"""An import's list, stored in 1 MB pieces as uploaded and read back as a stream (never whole)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from admit.db import Database
+from admit.errors import InvalidInput
+from admit.imports.models import InvitationImportChunk
+from admit.imports.parsing import size_text
+
+__all__ = ["CHUNK_BYTES", "read", "store", "stored_chunks"]
+
+CHUNK_BYTES = 1024 * 1024
+
+
+def read(source: Session | Database, fetch):
+    """Run ``fetch(session)`` in the given session, or, given a ``Database``, in a short
+    transaction of its own (long reads must not hold one open: on SQLite it holds the write lock)."""
+    if isinstance(source, Database):
+        with source.unit_of_work() as session:
+            return fetch(session)
+    return fetch(source)
+
+
+def stored_chunks(source: Session | Database, import_id) -> Iterator[bytes]:
+    """The stored list, chunk by chunk, a few chunks at a time (never whole).
+
+    Given a ``Database`` each fetch is its own short transaction, so a long import never holds
+    a read transaction (on SQLite, any transaction holds the write lock) while it writes.
+    """
+    seq = 0
+    while True:
+        query = (
+            select(InvitationImportChunk.seq, InvitationImportChunk.data)
+            .where(InvitationImportChunk.import_id == import_id, InvitationImportChunk.seq >= seq)
+            .order_by(InvitationImportChunk.seq)
+            .limit(8)
+        )
+        rows = read(source, lambda session, q=query: session.execute(q).all())
+        if not rows:
+            return
+        for number, data in rows:
+            yield data
+            seq = number + 1
+
+
+def store(session: Session, import_id, chunks: Iterable[bytes], max_bytes: int) -> tuple[int, str]:
+    """Store the upload in 1 MB pieces while hashing it; refuse it once over ``max_bytes``.
+    Returns ``(size, sha256)``."""
+    digest = hashlib.sha256()
+    size = 0
+    seq = 0
+    pending = b""
+
+    def flush(data: bytes) -> None:
+        nonlocal seq
+        session.execute(insert(InvitationImportChunk), [{"import_id": import_id, "seq": seq, "data": data}])
+        seq += 1
+
+    for chunk in chunks:
+        size += len(chunk)
+        if size > max_bytes:
+            raise InvalidInput(f"The file is larger than the limit of {size_text(max_bytes)}.", field="file")
+        digest.update(chunk)
+        pending += chunk
+        while len(pending) >= CHUNK_BYTES:
+            flush(pending[:CHUNK_BYTES])
+            pending = pending[CHUNK_BYTES:]
+    if pending:
+        flush(pending)
+    return size, digest.hexdigest()

@@ -1,0 +1,56 @@
+"""The invitation's message (email, or SMS for a phone number): what its template is given.
+
+One context builder for every path (a single invite, a request of many, an import batch, a
+resend), so every invitation says the same things: who invited whom, to which portal (and
+workspace), as what, the personal message, the link and when it expires.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from admit.portals.models import Portal
+
+__all__ = ["context_for", "event_key", "invite_url"]
+
+TEMPLATE = "invitation"
+
+
+def invite_url(public_url: str, token: str) -> str:
+    """The invitation link: built from the configured public URL, never a request's Host."""
+    return f"{public_url}/invite/{token}"
+
+
+def event_key(invitation_id, send_count: int) -> str:
+    """One message per invitation and send (Resend is the next send)."""
+    return f"invitation:{invitation_id}:send:{send_count}"
+
+
+def context_for(
+    *,
+    public_url: str,
+    portal: Portal,
+    recipient: str,
+    recipient_name: str,
+    user_type: str,
+    role: str,
+    message: str,
+    token: str,
+    expires_at: datetime,
+    inviter_name: str,
+    workspace_name: str | None = None,
+) -> dict:
+    """What the invitation template needs (the link holds the raw token)."""
+    return {
+        "workspace_name": workspace_name or "",
+        "inviter_name": inviter_name,
+        "portal_name": portal.name,
+        "recipient": recipient,
+        "recipient_name": recipient_name,
+        "user_type": str(user_type),
+        "role": str(role),
+        "message": message,
+        "link": invite_url(public_url, token),
+        "expires_at": expires_at.isoformat(),
+        "expires_at_text": expires_at.strftime("%d %B %Y at %H:%M UTC"),
+    }

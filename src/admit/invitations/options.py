@@ -1,0 +1,94 @@
+"""What every recipient of one invitation request gets: user type, role, products, message.
+
+``check_options`` validates them once per request (or import), before anything is written;
+``row_role`` is the rule for a per-row role (an import's ``role`` column) under those options.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from admit import policy
+from admit.actor import Actor
+from admit.errors import InvalidInput
+from admit.policy import INTERNAL_ROLES, Role, UserType
+
+__all__ = ["MAX_MESSAGE", "InviteOptions", "check_options", "row_role"]
+
+MAX_MESSAGE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class InviteOptions:
+    """What every recipient of one invite request (or import) gets, validated."""
+
+    user_type: UserType
+    role: Role
+    products: tuple[str, ...] = ()
+    message: str = ""
+
+
+def _resolve_role(actor_role: Role | None, user_type: UserType, role: str | None) -> Role:
+    if user_type is UserType.CLIENT:
+        if role not in (None, "", Role.CLIENT):
+            raise InvalidInput("Clients always have the client role.", field="role")
+        return Role.CLIENT
+    if role in (None, ""):
+        return Role.MEMBER
+    if role not in tuple(INTERNAL_ROLES):
+        raise InvalidInput("role must be owner, admin or member for internal users.", field="role")
+    policy.require_rule(policy.check_grant_role(actor_role, role))
+    return Role(role)
+
+
+def _resolve_products(enabled: list[str], products: list[str] | None) -> tuple[str, ...]:
+    if not products:
+        return ()
+    unknown = sorted(set(products) - set(enabled))
+    if unknown:
+        raise InvalidInput(f"Product(s) not enabled in this portal: {', '.join(unknown)}.", field="products")
+    return tuple(p for p in enabled if p in products)
+
+
+def check_options(
+    actor: Actor,
+    *,
+    user_type: str,
+    role: str | None = None,
+    products: list[str] | None = None,
+    message: str | None = None,
+) -> InviteOptions:
+    """Check who may invite whom and validate type, role, products and message.
+
+    Raises ``PermissionDenied`` or ``InvalidInput`` (naming the field) before anything is written.
+    """
+    if user_type not in tuple(UserType):
+        raise InvalidInput("user_type must be internal or client.", field="user_type")
+    kind = UserType(user_type)
+    policy.require(actor.role, policy.invite_action(kind))
+    final_role = _resolve_role(actor.role, kind, role)
+    final_products = _resolve_products(list(actor.portal.enabled_products), products)
+    message = (message or "").strip()
+    if len(message) > MAX_MESSAGE:
+        raise InvalidInput(f"The message is at most {MAX_MESSAGE} characters.", field="message")
+    return InviteOptions(user_type=kind, role=final_role, products=final_products, message=message)
+
+
+def row_role(
+    actor_role: Role | str | None, options: InviteOptions, raw_role: str
+) -> tuple[Role, str | None, str]:
+    """The role one row asks for (an import's ``role`` column), within what the actor may grant.
+
+    Returns ``(role, refusal code, why)``: the code is ``None`` when the row may have the role.
+    """
+    asked = (raw_role or "").strip().lower()
+    if not asked or asked == options.role:
+        return options.role, None, ""
+    if options.user_type is UserType.CLIENT:
+        return options.role, "not_allowed", "Clients always have the client role."
+    if asked not in tuple(INTERNAL_ROLES):
+        return options.role, "invalid_recipient", f"“{raw_role}” is not a role: use owner, admin or member."
+    reason = policy.check_grant_role(actor_role, asked)
+    if reason:
+        return options.role, "not_allowed", reason
+    return Role(asked), None, ""

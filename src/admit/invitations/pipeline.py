@@ -1,0 +1,382 @@
+"""The invitation pipeline: the one way anyone is invited into a portal.
+
+Every way in calls ``invite`` with many recipients (one is the N=1 case): the Invite modal and
+the API, the CLI, a file import (a batch at a time), adding people to a workspace, a client
+group, a contact's endings, an approved join request. It decides and writes set-based:
+
+1. **classify** every recipient in a few queries: not an address (``invalid_recipient``),
+   listed twice (``duplicate``), already in the portal (``already_member``; a deactivated
+   member may be invited again), already invited (``already_invited``, with the invitation
+   that stands), or fresh. A pending invitation past its expiry is replaced by a fresh one.
+2. **charge the sending limit** for the fresh ones (``invitations.sending``): all or none for a
+   request, as many as fit for an import (which then waits for the rest).
+3. **write** the invitations, their single-use tokens, their messages (the outbox) and one audit
+   event each, a statement per table whatever the count.
+
+Each recipient gets a ``RecipientResult``: ``invited`` (with the new invitation) or ``skipped``
+with a ``SkipCode`` (and, for ``already_invited``, the invitation that stands). Callers
+branch on ``outcome`` and ``code`` values, never on message text.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+import psycopg
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from admit import context, policy
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.invitations import messages, repository, sending
+from admit.invitations.models import EXPIRED, PENDING, Invitation
+from admit.invitations.options import InviteOptions
+from admit.kit.bulk import insert_rows, new_ids
+from admit.members import service as members_service
+from admit.members.addresses import MAX_NAME
+from admit.notifications import service as notifications_service
+from admit.policy import Role
+from admit.tokens import service as tokens
+
+__all__ = [
+    "MAX_RECIPIENTS_PER_REQUEST",
+    "Batch",
+    "Outcome",
+    "Recipient",
+    "classify",
+    "RecipientResult",
+    "SkipCode",
+    "hide_unseen",
+    "invite",
+]
+
+MAX_RECIPIENTS_PER_REQUEST = 1000
+# kit.bulk writes through the driver itself, whose errors SQLAlchemy does not wrap.
+INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
+ATTEMPTS = 3
+
+
+class Outcome(StrEnum):
+    INVITED = "invited"  # a new invitation was made and its message queued
+    ADDED = "added"  # already in the portal: put somewhere (a workspace, a group) at once
+    SKIPPED = "skipped"  # nothing was done, ``code`` says why
+
+
+class SkipCode(StrEnum):
+    INVALID_RECIPIENT = "invalid_recipient"
+    DUPLICATE = "duplicate"
+    ALREADY_MEMBER = "already_member"
+    ALREADY_INVITED = "already_invited"
+    NOT_ALLOWED = "not_allowed"
+
+
+DETAILS = {
+    SkipCode.DUPLICATE: "This address appears more than once in the list.",
+    SkipCode.ALREADY_MEMBER: "This person is already in the portal.",
+    SkipCode.ALREADY_INVITED: "A pending invitation exists; use Resend to send it again.",
+}
+
+
+@dataclass(slots=True)
+class Recipient:
+    """One person asked for: what was typed (``raw``), the normalised address (or why there is
+    none), a name, and, for an import row, its own role or a refusal decided before."""
+
+    raw: str
+    address: str | None
+    name: str = ""
+    error: str | None = None
+    role: Role | None = None
+    refusal: SkipCode | None = None
+
+    @classmethod
+    def parse(cls, session: Session, text: str) -> Recipient:
+        parsed = members_service.parse_recipient(session, text)
+        return cls(raw=parsed.raw, address=parsed.address, name=parsed.name[:MAX_NAME], error=parsed.error)
+
+
+@dataclass(slots=True)
+class RecipientResult:
+    """What happened to one recipient (the shape every face shows)."""
+
+    recipient: str
+    outcome: Outcome
+    code: SkipCode | str | None = None
+    detail: str = ""
+    address: str | None = None
+    invitation_id: uuid.UUID | None = None
+    invitation: Invitation | None = None
+    user_id: uuid.UUID | None = None
+
+    @property
+    def invited(self) -> bool:
+        return self.outcome is Outcome.INVITED
+
+
+@dataclass(slots=True)
+class Batch:
+    """The results of one ``invite`` call, in the order of the recipients.
+
+    ``processed`` is how many recipients were decided: all of them, unless an import's batch
+    stopped at the sending limit (``retry_at`` says when more may go)."""
+
+    results: list[RecipientResult]
+    processed: int
+    retry_at: object = None
+    invitations: list[Invitation] = field(default_factory=list)
+
+    @property
+    def invited(self) -> list[RecipientResult]:
+        return [r for r in self.results if r.outcome is Outcome.INVITED]
+
+    @property
+    def skipped(self) -> list[RecipientResult]:
+        return [r for r in self.results if r.outcome is Outcome.SKIPPED]
+
+
+def hide_unseen(actor: Actor, results: Iterable[RecipientResult]) -> None:
+    """Take out the invitations ``actor`` may not see (``policy.sees_invitation``: internal
+    members do not see internal users' invitations), ids included."""
+    for r in results:
+        if r.invitation is not None and not policy.sees_invitation(actor.role, r.invitation.user_type):
+            r.invitation, r.invitation_id = None, None
+
+
+def _skip(r: Recipient, code: SkipCode, detail: str | None = None, invitation=None) -> RecipientResult:
+    return RecipientResult(
+        recipient=r.raw,
+        outcome=Outcome.SKIPPED,
+        code=code,
+        detail=detail if detail is not None else DETAILS.get(code, ""),
+        address=r.address,
+        invitation_id=invitation.id if invitation is not None else None,
+        invitation=invitation,
+    )
+
+
+def _classify(
+    session: Session,
+    actor: Actor,
+    recipients: Sequence[Recipient],
+    seen,
+    now,
+    fresh: list[int],
+    added: list[tuple[int, str]],
+) -> tuple[list[RecipientResult | None], list[Invitation]]:
+    """Decide every recipient (see the module); fills ``fresh`` with the indexes to invite and
+    ``added`` with the addresses put in ``seen``, and returns the results so far and the lapsed
+    pending invitations the fresh ones replace."""
+    addresses = {r.address for r in recipients if r.address and r.refusal is None}
+    statuses = members_service.statuses_by_address(session, actor.portal.id, addresses)
+    pending = repository.pending_by_address(session, actor.portal.id, addresses)
+    results: list[RecipientResult | None] = []
+    lapsed: list[Invitation] = []
+    for i, r in enumerate(recipients):
+        if r.refusal is not None:
+            results.append(_skip(r, r.refusal, r.error or ""))
+            continue
+        if r.address is None:
+            results.append(_skip(r, SkipCode.INVALID_RECIPIENT, r.error or "Not a valid email address."))
+            continue
+        if r.address in seen:
+            results.append(_skip(r, SkipCode.DUPLICATE))
+            continue
+        seen.add(r.address)
+        added.append((i, r.address))
+        status = statuses.get(r.address)
+        if status is not None and status != members_service.DEACTIVATED:
+            results.append(_skip(r, SkipCode.ALREADY_MEMBER))
+            continue
+        standing = pending.get(r.address)
+        if standing is not None and standing.expires_at > now:
+            results.append(_skip(r, SkipCode.ALREADY_INVITED, invitation=standing))
+            continue
+        if standing is not None:
+            lapsed.append(standing)
+        results.append(None)
+        fresh.append(i)
+    return results, lapsed
+
+
+def classify(
+    session: Session, actor: Actor, recipients: Sequence[Recipient], seen=None
+) -> list[RecipientResult | None]:
+    """What ``invite`` would decide for each recipient, writing nothing (a preview): a result
+    for those it would skip, ``None`` for those it would invite."""
+    now = context.of(session).clock.now()
+    results, _lapsed = _classify(session, actor, recipients, set() if seen is None else seen, now, [], [])
+    return results
+
+
+def invite(
+    session: Session,
+    actor: Actor,
+    recipients: Iterable[str | Recipient],
+    options: InviteOptions,
+    *,
+    workspace_name: str | None = None,
+    seen=None,
+    partial: bool = False,
+    load: bool = True,
+    via: str | None = None,
+) -> Batch:
+    """Invite ``recipients`` with ``options`` (already checked: ``options.check_options``).
+
+    ``workspace_name``: the invitation also brings them into that workspace (the message says
+    so; the caller adds the workspace membership). ``seen``: addresses met earlier in the same
+    list (an import's earlier batches), updated. ``partial``: invite as many as the sending limit
+    allows now (``Batch.processed`` says how far it got) instead of refusing the whole batch.
+    ``load``: return the new ``Invitation`` objects (one query). ``via``: the way in, for the
+    audit log (``import``, ``workspace``…).
+    """
+    ctx = context.of(session)
+    portal = actor.portal
+    items = [r if isinstance(r, Recipient) else Recipient.parse(session, r) for r in recipients]
+    seen = set() if seen is None else seen
+    now = ctx.clock.now()
+
+    for attempt in range(ATTEMPTS):
+        fresh: list[int] = []
+        added: list[tuple[int, str]] = []
+        results, lapsed = _classify(session, actor, items, seen, now, fresh, added)
+        reservation = sending.reserve(session, portal, len(fresh), partial=partial)
+        processed = len(items)
+        if reservation.granted < len(fresh):
+            # The sending limit stops the batch at the first recipient it cannot take; the rest
+            # are decided again when the import goes on.
+            processed = fresh[reservation.granted]
+            fresh = fresh[: reservation.granted]
+            for i, address in added:
+                if i >= processed:
+                    seen.discard(address)
+        try:
+            created = _write(session, actor, items, fresh, lapsed, options, now, workspace_name, via)
+            break
+        except INTEGRITY_ERRORS:
+            # Someone invited one of these addresses between our look and our write (a double
+            # click, a retried request): decide again, that invitation now stands.
+            for i, address in added:
+                if i < processed:
+                    seen.discard(address)
+            if attempt == ATTEMPTS - 1:
+                raise
+
+    for i, invitation_id in zip(fresh, created, strict=True):
+        r = items[i]
+        results[i] = RecipientResult(
+            recipient=r.raw, outcome=Outcome.INVITED, address=r.address, invitation_id=invitation_id
+        )
+    done = [res for res in results[:processed] if res is not None]
+    batch = Batch(results=done, processed=processed, retry_at=reservation.retry_at)
+    if load and created:
+        loaded = {
+            inv.id: inv
+            for inv in session.scalars(
+                select(Invitation)
+                .where(Invitation.id.in_(created))
+                .options(selectinload(Invitation.invited_by))
+            )
+        }
+        for res in done:
+            if res.outcome is Outcome.INVITED:
+                res.invitation = loaded[res.invitation_id]
+        batch.invitations = [loaded[i] for i in created]
+    return batch
+
+
+def _write(
+    session: Session,
+    actor: Actor,
+    items: Sequence[Recipient],
+    fresh: list[int],
+    lapsed: list[Invitation],
+    options: InviteOptions,
+    now,
+    workspace_name: str | None,
+    via: str | None,
+) -> list[uuid.UUID]:
+    """Write the fresh invitations with their tokens, messages and audit events; returns their
+    ids in the order of ``fresh``."""
+    if not fresh:
+        return []
+    ctx = context.of(session)
+    portal = actor.portal
+    expires_at = now + timedelta(seconds=portal.invitation_ttl_seconds)
+    ids = new_ids(len(fresh))
+    rows = [
+        {
+            "id": invitation_id,
+            "portal_id": portal.id,
+            "recipient": items[i].address,
+            "recipient_name": items[i].name,
+            "user_type": str(options.user_type),
+            "role": str(items[i].role or options.role),
+            "products": list(options.products),
+            "message": options.message,
+            "status": PENDING,
+            "expires_at": expires_at,
+            "invited_by_id": actor.user_id,
+            "created_at": now,
+            "last_sent_at": now,
+            "send_count": 1,
+        }
+        for invitation_id, i in zip(ids, fresh, strict=True)
+    ]
+    with session.begin_nested():
+        if lapsed:
+            # Pending but past their expiry (the sweep had not come yet): fresh ones replace them.
+            session.execute(
+                update(Invitation)
+                .where(Invitation.id.in_([inv.id for inv in lapsed]), Invitation.status == PENDING)
+                .values(status=EXPIRED)
+                .execution_options(synchronize_session=False)
+            )
+            for inv in lapsed:
+                session.expire(inv)
+        insert_rows(session, Invitation.__table__, rows)
+    raws = tokens.issue_many(session, tokens.Purpose.INVITATION, [(row["id"], expires_at) for row in rows])
+    inviter = actor.display_name
+    notifications_service.enqueue_many(
+        session,
+        [
+            {
+                "event_key": messages.event_key(row["id"], 1),
+                "template": messages.TEMPLATE,
+                "to": row["recipient"],
+                "portal_id": portal.id,
+                "invitation_id": row["id"],
+                "context": messages.context_for(
+                    public_url=ctx.settings.public_url,
+                    portal=portal,
+                    recipient=row["recipient"],
+                    recipient_name=row["recipient_name"],
+                    user_type=row["user_type"],
+                    role=row["role"],
+                    message=options.message,
+                    token=raw,
+                    expires_at=expires_at,
+                    inviter_name=inviter,
+                    workspace_name=workspace_name,
+                ),
+            }
+            for row, raw in zip(rows, raws, strict=True)
+        ],
+    )
+    detail_base = {"user_type": str(options.user_type), "products": list(options.products)}
+    if via is not None:
+        detail_base["via"] = via
+    audit_service.record_many(
+        session,
+        actor,
+        "invitation.created",
+        target_type="invitation",
+        targets=[(row["id"], row["recipient"], {**detail_base, "role": row["role"]}) for row in rows],
+    )
+    return ids

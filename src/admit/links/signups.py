@@ -1,0 +1,309 @@
+"""Sign-ups through a portal's invite link, and their confirmation emails.
+
+Whoever opens a portal link signs up with email and name: a pending ``LinkSignup`` and a
+confirmation email to that address, nothing more. Following the email proves the address;
+what happens then (a new member, a completed invitation, a signed-in member) is
+``flows.signups.confirm``. The confirmation link is a single-use token (``admit.tokens``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from admit import context, policy
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.db import new_id
+from admit.errors import Conflict, DomainError, Gone, InvalidInput, NotFound
+from admit.kit.pagination import page
+from admit.links import service as links_service
+from admit.links.domains import domain_allowed, domain_refused
+from admit.links.models import CONFIRMED, PENDING, SUPERSEDED, InviteLink, LinkSignup
+from admit.links.views import Confirmation
+from admit.members.models import User
+from admit.notifications import service as notifications_service
+from admit.policy import UserType
+from admit.portals import service as portals_service
+from admit.tokens import service as tokens
+
+__all__ = [
+    "CONFIRM_TTL",
+    "confirm_needs_password",
+    "confirmation",
+    "list_signups",
+    "mark_confirmed",
+    "open_for_confirmation",
+    "pending_signups",
+    "record_outcome",
+    "signup",
+]
+
+CONFIRM_TTL = timedelta(hours=24)
+CONFIRMATION = tokens.Purpose.LINK_SIGNUP
+
+
+def signup(
+    session: Session,
+    *,
+    token: str,
+    email: str,
+    name: str,
+    password: str | None = None,
+    ip: str | None = None,
+) -> LinkSignup:
+    """Sign up through a portal link: a pending sign-up and a confirmation email, nothing more.
+
+    Refused before anything is written: a gone link (``link_gone``), a bad address or name, an
+    address outside the allowed domains (``domain_not_allowed``). The answer
+    is the same whether or not the address already has an account or a membership (no user
+    enumeration); the confirmation decides what happens. The place it takes among
+    ``max_uses`` is counted under a lock on the link row, so with N places at most N sign-ups
+    succeed however many arrive at once; a loser gets ``link_used_up``.
+    """
+    links_service.rate_limits(session, token, ip)
+    link = links_service.live_link_or_raise(session, token)
+    if link.workspace_id is not None:
+        raise Conflict("This is a workspace link: ask to join the workspace instead.", code="workspace_link")
+    address = links_service.clean_email(email)
+    if not domain_allowed(address, link.allowed_domains):
+        raise domain_refused(link.allowed_domains)
+    context.of(session).limiter.hit(
+        f"link:address:{address}",
+        context.of(session).settings.link_address_rate_limit,
+        message="Several confirmation emails were sent to this address already. Look for them, "
+        "or try again later.",
+    )
+    clean_name = links_service.clean_name(name)
+    portal = portals_service.get(session, link.portal_id)
+    # A password is never taken here: whoever signs up may not own the address, and a password
+    # they chose must not land on the account when the real owner clicks Confirm. It is chosen
+    # on the confirmation page instead, by whoever holds the email. (``password`` is accepted
+    # for compatibility and ignored.)
+    del password
+    password_hash = None
+
+    token_hash = link.token_hash
+    link = links_service.lock(session, link.id)
+    now = context.of(session).clock.now()
+    # uses=0: the used-up check is the count below, after one's own earlier sign-up is replaced.
+    if (
+        link is None
+        or link.token_hash != token_hash
+        or links_service.state(session, link, now, uses=0) != "active"
+    ):
+        raise links_service.gone()
+    # Signing up again replaces one's own earlier unconfirmed sign-up (and frees its place).
+    replaced = session.scalars(
+        update(LinkSignup)
+        .where(
+            LinkSignup.link_id == link.id,
+            LinkSignup.link_token_hash == link.token_hash,
+            LinkSignup.email == address,
+            LinkSignup.status == PENDING,
+        )
+        .values(status=SUPERSEDED)
+        .returning(LinkSignup.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    for signup_id in replaced:
+        tokens.end(session, CONFIRMATION, signup_id, tokens.Reason.SUPERSEDED)
+    if link.max_uses is not None and links_service.places_taken(session, link, now) >= link.max_uses:
+        raise Gone(
+            "This invite link has just reached its limit of sign-ups. Ask the person who shared it.",
+            code="link_used_up",
+        )
+    record = LinkSignup(
+        id=new_id(),
+        portal_id=link.portal_id,
+        link_id=link.id,
+        link_token_hash=link.token_hash,
+        email=address,
+        name=clean_name,
+        user_type=link.user_type,
+        role=link.role,
+        password_hash=password_hash,
+        status=PENDING,
+        expires_at=now + CONFIRM_TTL,
+        created_at=now,
+        ip=ip,
+    )
+    session.add(record)
+    session.flush()
+    raw = tokens.issue(session, CONFIRMATION, record.id, expires_at=record.expires_at)
+    notifications_service.enqueue_email(
+        session,
+        event_key=f"link_signup:{record.id}:confirm",
+        template="link_confirm",
+        to=address,
+        portal_id=portal.id,
+        context={
+            "portal_name": portal.name,
+            "name": clean_name,
+            "email": address,
+            "user_type": record.user_type,
+            "link": f"{context.of(session).settings.public_url}/confirm/{raw}",
+            "expires_at_text": record.expires_at.strftime("%d %B %Y at %H:%M UTC"),
+        },
+    )
+    audit_service.record(
+        session,
+        None,
+        "invite_link.signup_requested",
+        portal_id=portal.id,
+        ip=ip,
+        target_type="link_signup",
+        target_id=record.id,
+        target_label=address,
+        detail={"link_id": str(link.id), "user_type": record.user_type, "role": record.role},
+    )
+    session.flush()
+    return record
+
+
+def _refused(reason: tokens.Reason) -> DomainError:
+    if reason is tokens.Reason.USED:
+        return Gone("This address is already confirmed. Sign in instead.", code="confirmation_used")
+    if reason is tokens.Reason.SUPERSEDED:
+        return Gone(
+            "A newer confirmation email was sent to this address; use the link in that one.",
+            code="confirmation_replaced",
+        )
+    if reason is tokens.Reason.EXPIRED:
+        return Gone(
+            "This confirmation link has expired. Sign up again through the invite link.",
+            code="confirmation_expired",
+        )
+    return NotFound(
+        "This confirmation link is not valid. Use the link in the newest email, or sign up again.",
+        code="confirmation_not_found",
+    )
+
+
+def _check(session: Session, record: LinkSignup) -> None:
+    """A sign-up can be confirmed only while its link still stands as it was signed up through
+    (not refreshed, not turned off) and still accepts its address."""
+    status = record.effective_status(context.of(session).clock.now())
+    if status == CONFIRMED:
+        raise _refused(tokens.Reason.USED)
+    if status == SUPERSEDED:
+        raise _refused(tokens.Reason.SUPERSEDED)
+    if status == "expired":
+        raise _refused(tokens.Reason.EXPIRED)
+    link = session.get(InviteLink, record.link_id)
+    if link is None or not link.enabled or link.token_hash != record.link_token_hash:
+        raise Gone(
+            "The invite link you signed up through has been replaced or turned off. Ask the person "
+            "who shared it for the current link.",
+            code="link_gone",
+        )
+    if not domain_allowed(record.email, link.allowed_domains):
+        raise domain_refused(link.allowed_domains)
+
+
+def _signup(session: Session, token: str, *, use: bool) -> LinkSignup:
+    record = session.get(
+        LinkSignup, tokens.subject_of(session, CONFIRMATION, token, use=use, refused=_refused)
+    )
+    if record is None:
+        raise _refused(tokens.Reason.UNKNOWN)
+    _check(session, record)
+    return record
+
+
+def open_for_confirmation(session: Session, token: str) -> LinkSignup:
+    """The sign-up a confirmation link is for, if it can still be confirmed; never uses it."""
+    return _signup(session, token, use=False)
+
+
+def confirm_needs_password(record: LinkSignup, portal, user: User | None) -> bool:
+    """A password is chosen at confirmation only for an account that has none yet, and only
+    when the joiner is internal or the portal requires client passwords."""
+    has_password = user is not None and user.password_hash is not None
+    return not has_password and (record.user_type == UserType.INTERNAL or portal.client_require_password)
+
+
+def confirmation(session: Session, token: str, *, user: User | None) -> Confirmation:
+    """What a confirmation link shows before the person clicks Confirm (never uses it up);
+    ``user`` is the account of the address, if there is one."""
+    record = open_for_confirmation(session, token)
+    portal = portals_service.get(session, record.portal_id)
+    return Confirmation(
+        signup=record, portal=portal, password_required=confirm_needs_password(record, portal, user)
+    )
+
+
+def mark_confirmed(session: Session, token: str) -> LinkSignup:
+    """Use a confirmation link: exactly once (the token's claim), while the sign-up can still be
+    confirmed; the sign-up becomes confirmed."""
+    record = _signup(session, token, use=True)
+    now = context.of(session).clock.now()
+    moved = session.execute(
+        update(LinkSignup)
+        .where(LinkSignup.id == record.id, LinkSignup.status == PENDING, LinkSignup.expires_at > now)
+        .values(status=CONFIRMED, confirmed_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if moved != 1:
+        raise _refused(tokens.Reason.USED)
+    session.refresh(record)
+    return record
+
+
+def record_outcome(session: Session, record: LinkSignup, *, member_id, outcome: str) -> None:
+    """What the confirmation led to (joined, invitation completed, already a member)."""
+    record.member_id = member_id
+    record.outcome = outcome
+    record.password_hash = None  # no longer needed
+    session.flush()
+
+
+# --- sign-ups, as the portal's managers see them ----------------------------------------
+
+
+def list_signups(
+    session: Session, actor: Actor, *, status: str | None = None, cursor: str | None = None, limit: int = 100
+):
+    """Sign-ups through the portal's link, newest first; ``status`` pending/confirmed/expired."""
+    policy.require(actor.role, policy.Action.LINK_MANAGE)
+    now = context.of(session).clock.now()
+    query = select(LinkSignup).where(LinkSignup.portal_id == actor.portal.id)
+    if status == PENDING:
+        query = query.where(LinkSignup.status == PENDING, LinkSignup.expires_at > now)
+    elif status == "expired":
+        query = query.where(LinkSignup.status == PENDING, LinkSignup.expires_at <= now)
+    elif status == CONFIRMED:
+        query = query.where(LinkSignup.status == CONFIRMED)
+    elif status:
+        raise InvalidInput("status must be pending, confirmed or expired.", field="status")
+    else:
+        query = query.where(LinkSignup.status != SUPERSEDED)
+    return page(session, query, LinkSignup, cursor=cursor, limit=limit)
+
+
+def pending_signups(
+    session: Session, actor: Actor, *, user_type: str | None = None, limit: int = 500
+) -> list[LinkSignup]:
+    """Sign-ups still waiting for their confirmation (User Management shows them as Pending).
+
+    Only those that can still be confirmed: unexpired, made on the link's current secret.
+    """
+    policy.require(actor.role, policy.Action.LINK_MANAGE)
+    query = (
+        select(LinkSignup)
+        .join(InviteLink, InviteLink.id == LinkSignup.link_id)
+        .where(
+            LinkSignup.portal_id == actor.portal.id,
+            LinkSignup.status == PENDING,
+            LinkSignup.expires_at > context.of(session).clock.now(),
+            LinkSignup.link_token_hash == InviteLink.token_hash,
+            InviteLink.enabled.is_(True),
+        )
+        .order_by(LinkSignup.created_at.desc())
+        .limit(limit)
+    )
+    if user_type:
+        query = query.where(LinkSignup.user_type == user_type)
+    return list(session.scalars(query))

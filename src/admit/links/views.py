@@ -1,0 +1,41 @@
+"""What the links services hand to the faces (kept apart so schemas need no service)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from admit.links.models import InviteLink, LinkSignup
+from admit.portals.models import Portal
+
+__all__ = ["Confirmation", "LinkPreview", "LinkView"]
+
+
+@dataclass(slots=True)
+class LinkView:
+    """A link as its managers see it."""
+
+    link: InviteLink
+    url: str | None
+    state: str  # active | expired | disabled | used_up
+    uses: int
+    joined: int
+    pending: int
+
+
+@dataclass(slots=True)
+class LinkPreview:
+    """What anyone holding a live link sees before signing up or asking to join."""
+
+    link: InviteLink
+    portal: Portal
+    workspace_name: str | None
+    password_required: bool
+
+
+@dataclass(slots=True)
+class Confirmation:
+    """What a sign-up's confirmation link shows before the person clicks Confirm."""
+
+    signup: LinkSignup
+    portal: Portal
+    password_required: bool

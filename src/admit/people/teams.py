@@ -1,0 +1,34 @@
+"""Teams and client groups with their people, named as the portal may show them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from admit.actor import Actor
+from admit.people.names import names_in_portal
+from admit.teams import service as teams_service
+from admit.teams.models import Team, TeamMember
+
+__all__ = ["TeamView", "team_view", "teams_view"]
+
+
+@dataclass(slots=True)
+class TeamView:
+    team: Team
+    members: list[TeamMember]
+    names: dict  # {user_id: name as this portal may show it}
+
+
+def teams_view(session: Session, actor: Actor, *, kind: str) -> list[TeamView]:
+    """The portal's teams (or client groups), by name, each with its people."""
+    teams = teams_service.list_teams(session, actor, kind=kind)
+    members = teams_service.members_of(session, [t.id for t in teams])
+    names = names_in_portal(session, actor.portal.id, [tm.user for tms in members.values() for tm in tms])
+    return [TeamView(t, members[t.id], names) for t in teams]
+
+
+def team_view(session: Session, team: Team) -> TeamView:
+    members = teams_service.members_of(session, [team.id])[team.id]
+    return TeamView(team, members, names_in_portal(session, team.portal_id, [tm.user for tm in members]))

@@ -1,0 +1,25 @@
+"""A person's timeline: the workspaces they have joined, in every portal where they are an
+active member (or one of them), the most recently added first."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from admit.members import service as members_service
+from admit.members.models import User
+from admit.portals.models import Portal
+from admit.workspaces import service as workspaces_service
+from admit.workspaces.models import Workspace, WorkspaceMember
+
+__all__ = ["timeline"]
+
+
+def timeline(
+    session: Session, user: User, *, portal: Portal | None = None, limit: int = 200
+) -> list[tuple[Workspace, WorkspaceMember, Portal]]:
+    """``(workspace, membership, portal)`` rows, newest-added first; only ``portal``'s if given."""
+    portals = {p.id: p for p, _m in members_service.memberships_of(session, user)}
+    if portal is not None:
+        portals = {portal.id: portals[portal.id]} if portal.id in portals else {}
+    rows = workspaces_service.timeline(session, user, portal_ids=list(portals), limit=limit)
+    return [(w, m, portals[w.portal_id]) for w, m in rows]

@@ -1,0 +1,93 @@
+"""A workspace as its people see it: the Members panel (Joined / Not Joined, flow roles, the team
+or group each came with, one row per team or group) and a flow's roles with their holders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from admit import policy
+from admit.actor import Actor
+from admit.people.names import names_in_portal
+from admit.teams import service as teams_service
+from admit.teams.models import Team
+from admit.workspaces import roles as roles_service
+from admit.workspaces import service as workspaces_service
+from admit.workspaces.models import (
+    JOINED,
+    NOT_JOINED,
+    RoleAssignment,
+    Workspace,
+    WorkspaceMember,
+    WorkspaceRole,
+)
+
+__all__ = ["MemberView", "RoleView", "TeamView", "members_view", "roles_view"]
+
+
+@dataclass(slots=True)
+class MemberView:
+    membership: WorkspaceMember
+    roles: list[str]
+    via_team: Team | None
+    name: str = ""  # as this portal may show it (``people.names.names_in_portal``)
+    show_address: bool = True  # clients see the others in their workspaces by name only
+
+
+@dataclass(slots=True)
+class TeamView:
+    team: Team
+    joined: int
+    not_joined: int
+
+
+@dataclass(slots=True)
+class RoleView:
+    role: WorkspaceRole
+    current: RoleAssignment | None
+    history: list[RoleAssignment]
+    names: dict  # {user_id: name as this portal may show it}
+    actor: Actor  # who is looking: whose addresses they see is policy's (``sees_addresses_of``)
+
+    def shows_address(self, user_id) -> bool:
+        return policy.sees_addresses_of(self.actor.role, viewer_id=self.actor.user_id, person_id=user_id)
+
+
+def members_view(
+    session: Session, actor: Actor, workspace_id
+) -> tuple[Workspace, list[MemberView], list[TeamView]]:
+    """Everyone in the workspace (Joined / Not Joined, their flow roles, the team or group they
+    came with) and one row per team or group in it."""
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    memberships = workspaces_service.members(session, workspace)
+    roles = roles_service.current_roles(session, workspace.id)
+    team_ids = {m.via_team_id for m in memberships if m.via_team_id}
+    teams = teams_service.by_ids(session, team_ids)
+    names = names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
+    views = [
+        MemberView(
+            m,
+            roles.get(m.user_id, []),
+            teams.get(m.via_team_id),
+            names.get(m.user_id, ""),
+            show_address=policy.sees_addresses_of(actor.role, viewer_id=actor.user_id, person_id=m.user_id),
+        )
+        for m in memberships
+    ]
+    team_rows = []
+    if teams:
+        in_workspace = {m.user_id: m.status for m in memberships}
+        for team_id, team_members in teams_service.members_of(session, teams).items():
+            statuses = [in_workspace[tm.user_id] for tm in team_members if tm.user_id in in_workspace]
+            team_rows.append(TeamView(teams[team_id], statuses.count(JOINED), statuses.count(NOT_JOINED)))
+        team_rows.sort(key=lambda v: (v.team.kind, v.team.name.casefold()))
+    return workspace, views, team_rows
+
+
+def roles_view(session: Session, actor: Actor, workspace_id) -> list[RoleView]:
+    """A flow's roles in order, each with its holder and its history, named as the portal may."""
+    histories = roles_service.list_roles(session, actor, workspace_id)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    names = names_in_portal(session, workspace.portal_id, [a.user for h in histories for a in h.history])
+    return [RoleView(h.role, h.current, h.history, names, actor) for h in histories]

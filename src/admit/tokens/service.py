@@ -1,0 +1,218 @@
+"""Single-use secrets: the one mechanism behind invitation links, link sign-up confirmations,
+sign-in links (and, later, recovery codes and password resets).
+
+A secret is 256 random bits handed out once (in an email, an SMS, a page) and never stored:
+the ``tokens`` table keeps its SHA-256, what it opens (``purpose``, ``subject_id``), its expiry
+and its fate. Every check goes through here:
+
+- ``issue`` / ``issue_many``: new secrets (by default every earlier live one of the same
+  subject and purpose is *superseded*: the newest link wins);
+- ``peek``: what a secret opens, without using it (a page shows it; mail scanners open links);
+- ``claim``: use it, exactly once, by one conditional ``UPDATE … RETURNING``: of two requests
+  racing, one gets the subject and the other the reason it is gone;
+- ``end``: kill the live secrets of a subject (revoked, superseded, or used by another proof).
+
+A refused secret raises ``TokenRefused`` with a typed ``Reason`` (unknown, used, expired,
+revoked, superseded); each domain turns it into the error its users read.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from admit import context
+from admit.kit.bulk import insert_rows, new_ids, new_tokens
+from admit.kit.tokens import hash_token, new_token
+from admit.tokens.models import Token
+
+__all__ = [
+    "Opened",
+    "Purpose",
+    "Reason",
+    "TokenRefused",
+    "claim",
+    "end",
+    "issue",
+    "issue_many",
+    "peek",
+    "subject_of",
+]
+
+
+class Purpose(StrEnum):
+    INVITATION = "invitation"
+    LINK_SIGNUP = "link_signup"
+    SIGN_IN = "sign_in"
+
+
+class Reason(StrEnum):
+    UNKNOWN = "unknown"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    SUPERSEDED = "superseded"
+
+
+class TokenRefused(Exception):
+    """A secret that opens nothing (any more), and why."""
+
+    def __init__(self, reason: Reason, subject_id: uuid.UUID | None = None) -> None:
+        super().__init__(reason.value)
+        self.reason = reason
+        self.subject_id = subject_id  # known for every reason but UNKNOWN
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    """A live (or just claimed) secret: what it opens and until when."""
+
+    subject_id: uuid.UUID
+    expires_at: datetime | None
+
+
+def _live(now: datetime):
+    return (
+        Token.used_at.is_(None),
+        Token.ended_at.is_(None),
+        or_(Token.expires_at.is_(None), Token.expires_at > now),
+    )
+
+
+def issue(
+    session: Session,
+    purpose: Purpose,
+    subject_id: uuid.UUID,
+    *,
+    expires_at: datetime | None = None,
+    ttl: timedelta | None = None,
+    supersede: bool = True,
+) -> str:
+    """A new secret for ``subject_id``; returns it raw (the only time it exists in clear).
+
+    With ``supersede`` (the default) the subject's earlier live secrets of this purpose die."""
+    now = context.of(session).clock.now()
+    if ttl is not None:
+        expires_at = now + ttl
+    if supersede:
+        end(session, purpose, subject_id, Reason.SUPERSEDED)
+    raw = new_token()
+    session.add(
+        Token(
+            purpose=str(purpose),
+            subject_id=subject_id,
+            token_hash=hash_token(raw),
+            created_at=now,
+            expires_at=expires_at,
+        )
+    )
+    session.flush()
+    return raw
+
+
+def issue_many(
+    session: Session, purpose: Purpose, subjects: list[tuple[uuid.UUID, datetime | None]]
+) -> list[str]:
+    """New secrets for many new subjects at once (one bulk insert; nothing to supersede);
+    returns the raw secrets in the order of ``subjects``."""
+    if not subjects:
+        return []
+    now = context.of(session).clock.now()
+    raws = new_tokens(len(subjects))
+    ids = new_ids(len(subjects))
+    insert_rows(
+        session,
+        Token.__table__,
+        [
+            {
+                "id": token_id,
+                "purpose": str(purpose),
+                "subject_id": subject_id,
+                "token_hash": hash_token(raw),
+                "created_at": now,
+                "expires_at": expires_at,
+            }
+            for token_id, raw, (subject_id, expires_at) in zip(ids, raws, subjects, strict=True)
+        ],
+    )
+    return raws
+
+
+def end(session: Session, purpose: Purpose, subject_id: uuid.UUID, reason: Reason) -> int:
+    """End every live secret of ``subject_id`` for ``purpose``; ``Reason.USED`` when the subject
+    was completed another way. Returns how many."""
+    now = context.of(session).clock.now()
+    values = {"used_at": now} if reason is Reason.USED else {"ended_at": now, "end_reason": str(reason)}
+    return session.execute(
+        update(Token)
+        .where(Token.purpose == str(purpose), Token.subject_id == subject_id, *_live(now))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def _refusal(row: Token | None, now: datetime) -> TokenRefused:
+    if row is None:
+        return TokenRefused(Reason.UNKNOWN)
+    if row.used_at is not None:
+        return TokenRefused(Reason.USED, row.subject_id)
+    if row.ended_at is not None:
+        return TokenRefused(Reason(row.end_reason or Reason.REVOKED), row.subject_id)
+    return TokenRefused(Reason.EXPIRED, row.subject_id)
+
+
+def _find(session: Session, purpose: Purpose, raw: str) -> Token | None:
+    return session.scalar(
+        select(Token)
+        .where(Token.token_hash == hash_token(raw or ""), Token.purpose == str(purpose))
+        .execution_options(populate_existing=True)
+    )
+
+
+def peek(session: Session, purpose: Purpose, raw: str) -> Opened:
+    """What ``raw`` opens, if it is live; ``TokenRefused`` otherwise. Uses nothing up."""
+    now = context.of(session).clock.now()
+    row = _find(session, purpose, raw)
+    if (
+        row is None
+        or row.used_at is not None
+        or row.ended_at is not None
+        or (row.expires_at is not None and row.expires_at <= now)
+    ):
+        raise _refusal(row, now)
+    return Opened(row.subject_id, row.expires_at)
+
+
+def subject_of(
+    session: Session, purpose: Purpose, raw: str, *, use: bool, refused: Callable[[Reason], Exception]
+):
+    """The id of what ``raw`` opens: ``claim`` it (``use``) or only ``peek``. A refusal raises
+    ``refused(reason)``: each domain says it in its own words."""
+    try:
+        opened = claim(session, purpose, raw) if use else peek(session, purpose, raw)
+    except TokenRefused as exc:
+        raise refused(exc.reason) from None
+    return opened.subject_id
+
+
+def claim(session: Session, purpose: Purpose, raw: str) -> Opened:
+    """Use ``raw``: exactly once, while live. The conditional update is the guarantee: on
+    PostgreSQL a concurrent claim waits on the row lock and then matches nothing; on SQLite the
+    write lock serialises the two."""
+    now = context.of(session).clock.now()
+    claimed = session.execute(
+        update(Token)
+        .where(Token.token_hash == hash_token(raw or ""), Token.purpose == str(purpose), *_live(now))
+        .values(used_at=now)
+        .returning(Token.subject_id, Token.expires_at)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if claimed is None:
+        raise _refusal(_find(session, purpose, raw), now)
+    return Opened(claimed.subject_id, claimed.expires_at)
