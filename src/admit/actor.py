@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from admit.auth.models import ApiKey
-from admit.members.models import Member, User
 from admit.policy import Role
-from admit.portals.models import Portal
+
+if TYPE_CHECKING:  # the actor carries rows of these domains; it never queries them
+    from admit.auth.models import ApiKey
+    from admit.members.models import Member, User
+    from admit.portals.models import Portal
 
 
 @dataclass(frozen=True)

@@ -2,13 +2,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
-from admit.members.models import User
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.members.models import User
 
 
 class WebSession(Base):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -17,10 +18,13 @@ from admit.auth.models import ApiKey, WebSession
 from admit.errors import Gone, NotAuthenticated
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
-from admit.members.models import User
 from admit.members.passwords import verify_password
 from admit.notifications import service as notifications_service
 from admit.tokens import service as tokens
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.members.models import User
+
 
 __all__ = [
     "api_key_from_token",
@@ -175,9 +179,13 @@ def _link_gone(_reason: tokens.Reason) -> Gone:
 
 def sign_in_link_user(session: Session, raw: str) -> User:
     """The user a sign-in link is for, without using it (GET never uses a link up)."""
-    return session.get(User, tokens.subject_of(session, SIGN_IN, raw, use=False, refused=_link_gone))
+    return members_service.get_user(
+        session, tokens.subject_of(session, SIGN_IN, raw, use=False, refused=_link_gone)
+    )
 
 
 def use_sign_in_link(session: Session, raw: str) -> User:
     """Use a sign-in link: exactly once, before it expires (and before a newer one is sent)."""
-    return session.get(User, tokens.subject_of(session, SIGN_IN, raw, use=True, refused=_link_gone))
+    return members_service.get_user(
+        session, tokens.subject_of(session, SIGN_IN, raw, use=True, refused=_link_gone)
+    )

@@ -8,6 +8,8 @@ Contacts Quietly) is ``flows.contacts``, and the list with where each contact st
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,7 +18,10 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.contacts.models import Contact
 from admit.errors import NotFound
-from admit.members.models import User
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.members.models import User
+
 
 __all__ = ["get_or_create", "list_own", "own_or_raise"]
 

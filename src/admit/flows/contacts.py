@@ -14,8 +14,7 @@ ending is chosen. Also here: the "+" → client group, with Add to Workspace.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
@@ -32,6 +31,10 @@ from admit.policy import UserType
 from admit.teams.models import CLIENT_GROUP
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import KINDS, Workspace
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["THEN", "ContactResult", "GroupResult", "add", "add_group", "invite"]
 

@@ -6,8 +6,7 @@ the workspace's invitation is their one message."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
@@ -19,6 +18,10 @@ from admit.members import service as members_service
 from admit.policy import UserType
 from admit.teams import service as teams_service
 from admit.teams.models import TEAM, Team
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["TeamChange", "add_members", "create"]
 

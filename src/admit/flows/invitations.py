@@ -3,13 +3,17 @@ names the workspace the invitation also brings its recipient into, if any."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.workspaces import service as workspaces_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["resend"]
 

@@ -9,8 +9,7 @@ joined, and it is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import context
 from admit.actor import Actor
@@ -25,6 +24,10 @@ from admit.policy import Role, UserType
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
 from admit.workspaces import service as workspaces_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["Accepted", "InvitationPreview", "accept", "complete_pending", "join", "preview"]
 

@@ -6,8 +6,7 @@ Declining needs nothing beyond the workspace (``workspaces.join_requests.decline
 from __future__ import annotations
 
 import re
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import context, policy
 from admit.actor import Actor
@@ -24,6 +23,10 @@ from admit.portals import service as portals_service
 from admit.workspaces import join_requests
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import JoinRequest, Workspace
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["MAX_APPROVERS_TOLD", "approve", "existing_member", "request_to_join"]
 

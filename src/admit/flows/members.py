@@ -3,7 +3,7 @@ API keys they made there."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
@@ -12,6 +12,10 @@ from admit.auth import service as auth_service
 from admit.members import service as members_service
 from admit.members.models import Member
 from admit.portals import service as portals_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["deactivate"]
 

@@ -5,8 +5,7 @@ with (a workspace's Invite panel, a team or client group)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit.errors import InvalidInput
 from admit.invitations.pipeline import (
@@ -19,6 +18,10 @@ from admit.invitations.pipeline import (
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.members.models import Member
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["Asked", "sort_asked", "skipped"]
 

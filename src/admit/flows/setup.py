@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import context
 from admit.actor import Actor
@@ -16,6 +16,10 @@ from admit.members.passwords import check_strength, hash_password, verify_passwo
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
 from admit.portals.models import ALL_PRODUCTS, Portal
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["create_portal"]
 

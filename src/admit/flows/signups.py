@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import context
 from admit.actor import Actor
@@ -20,6 +19,10 @@ from admit.members.passwords import check_strength, hash_password
 from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["Confirmed", "confirm", "confirmation"]
 

@@ -3,13 +3,17 @@ holding a link sees what it opens (for a workspace link, which workspace)."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit.actor import Actor
 from admit.links import service as links_service
 from admit.links.views import LinkPreview, LinkView
 from admit.workspaces import join_requests
 from admit.workspaces import service as workspaces_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["preview", "refresh", "show"]
 

@@ -25,8 +25,7 @@ invitation of those not joined: one new message each, every earlier link dead.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
@@ -49,6 +48,10 @@ from admit.teams.models import CLIENT_GROUP, TEAM, Team
 from admit.workspaces import roles as roles_service
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import JOINED, NOT_JOINED, RoleAssignment, Workspace, WorkspaceMember
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["add_people", "assign_role", "resend", "resend_team"]
 
@@ -322,7 +325,7 @@ def _resend_one(
         raise Conflict(
             f"{user.address} has already joined; there is nothing to resend.", code="already_joined"
         )
-    invitation = session.get(Invitation, membership.invitation_id) if membership.invitation_id else None
+    invitation = repository.get(session, membership.invitation_id) if membership.invitation_id else None
     if invitation is None or invitation.status not in (PENDING, EXPIRED):
         standing = repository.pending_by_address(session, workspace.portal_id, [user.address]).get(
             user.address

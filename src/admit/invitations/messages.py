@@ -8,8 +8,11 @@ workspace), as what, the personal message, the link and when it expires.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from admit.portals.models import Portal
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.portals.models import Portal
+
 
 __all__ = ["context_for", "event_key", "invite_url"]
 

@@ -9,7 +9,11 @@ from admit import context
 from admit.invitations.models import PENDING, Invitation
 from admit.kit.bulk import one_of
 
-__all__ = ["live_ids", "names_given", "pending_by_address"]
+__all__ = ["get", "live_ids", "names_given", "pending_by_address"]
+
+
+def get(session: Session, invitation_id) -> Invitation | None:
+    return session.get(Invitation, invitation_id)
 
 
 def names_given(session: Session, portal_id, addresses) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from limits import parse
 from sqlalchemy.orm import Session
@@ -18,7 +19,10 @@ from admit import context
 from admit.errors import RateLimited
 from admit.notifications import service as notifications_service
 from admit.portals import service as portals_service
-from admit.portals.models import Portal
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.portals.models import Portal
+
 
 __all__ = ["Reservation", "reserve"]
 

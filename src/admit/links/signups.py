@@ -9,6 +9,7 @@ what happens then (a new member, a completed invitation, a signed-in member) is
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -23,11 +24,14 @@ from admit.links import service as links_service
 from admit.links.domains import domain_allowed, domain_refused
 from admit.links.models import CONFIRMED, PENDING, SUPERSEDED, InviteLink, LinkSignup
 from admit.links.views import Confirmation
-from admit.members.models import User
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 from admit.portals import service as portals_service
 from admit.tokens import service as tokens
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.members.models import User
+
 
 __all__ = [
     "CONFIRM_TTL",

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from admit.links.models import InviteLink, LinkSignup
-from admit.portals.models import Portal
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.portals.models import Portal
+
 
 __all__ = ["Confirmation", "LinkPreview", "LinkView"]
 

@@ -6,6 +6,8 @@ Deactivating someone (which also ends their sessions) is ``flows.members``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -20,7 +22,9 @@ from admit.members.addresses import ParsedRecipient, is_phone
 from admit.members.models import Member, User
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
-from admit.portals.models import Portal
+
+if TYPE_CHECKING:
+    from admit.portals.models import Portal
 
 __all__ = [
     "ACTIVE",
@@ -260,13 +264,9 @@ def operator_actor(session: Session, slug: str, *, ip: str = "cli") -> Actor:
 
 def memberships_of(session: Session, user: User) -> list[tuple[Portal, Member]]:
     """The portals where ``user`` is an active member, by name."""
-    rows = session.execute(
-        select(Portal, Member)
-        .join(Member, Member.portal_id == Portal.id)
-        .where(Member.user_id == user.id, Member.status == ACTIVE)
-        .order_by(Portal.name)
-    )
-    return [(p, m) for p, m in rows]
+    members = list(session.scalars(select(Member).where(Member.user_id == user.id, Member.status == ACTIVE)))
+    portals = portals_service.by_ids(session, [m.portal_id for m in members])
+    return sorted(((portals[m.portal_id], m) for m in members), key=lambda pm: (pm[0].name, str(pm[0].id)))
 
 
 def set_status(session: Session, member: Member, status: str) -> None:

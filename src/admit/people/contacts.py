@@ -4,8 +4,7 @@ invitation), not invited (yet), deactivated."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit.actor import Actor
 from admit.contacts import service as contacts_service
@@ -13,6 +12,10 @@ from admit.contacts.models import Contact
 from admit.invitations import repository as invitations_repository
 from admit.members import service as members_service
 from admit.people.names import names_in_portal
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["ContactView", "list_contacts"]
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit.invitations import repository as invitations_repository
 from admit.members import service as members_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["names_in_portal"]
 

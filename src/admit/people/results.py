@@ -3,10 +3,14 @@ that invitation's delivery, and the counts per outcome."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit.invitations.schemas import RecipientResults
 from admit.notifications import service as notifications_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["recipient_results"]
 

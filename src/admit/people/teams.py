@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit.actor import Actor
 from admit.people.names import names_in_portal
 from admit.teams import service as teams_service
 from admit.teams.models import Team, TeamMember
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["TeamView", "team_view", "teams_view"]
 

@@ -3,13 +3,17 @@ active member (or one of them), the most recently added first."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.portals.models import Portal
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import Workspace, WorkspaceMember
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["timeline"]
 

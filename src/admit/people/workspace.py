@@ -4,8 +4,7 @@ or group each came with, one row per team or group) and a flow's roles with thei
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
@@ -22,6 +21,10 @@ from admit.workspaces.models import (
     WorkspaceMember,
     WorkspaceRole,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 
 __all__ = ["MemberView", "RoleView", "TeamView", "members_view", "roles_view"]
 

@@ -25,6 +25,7 @@ from admit.portals.models import (
 __all__ = [
     "any_portal",
     "check_name",
+    "by_ids",
     "get",
     "get_by_slug",
     "get_by_slug_or_raise",
@@ -53,6 +54,14 @@ def get_by_slug_or_raise(session: Session, slug: str) -> Portal:
 
 def get(session: Session, portal_id) -> Portal | None:
     return session.get(Portal, portal_id)
+
+
+def by_ids(session: Session, portal_ids) -> dict:
+    """``{portal_id: Portal}`` for the given ids (one query)."""
+    ids = list(set(portal_ids))
+    if not ids:
+        return {}
+    return {p.id: p for p in session.scalars(select(Portal).where(Portal.id.in_(ids)))}
 
 
 def _slugify(name: str) -> str:

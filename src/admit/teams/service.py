@@ -11,6 +11,7 @@ team or group to a workspace is ``flows.workspace_people.add_people(team_ids=…
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -20,9 +21,12 @@ from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
-from admit.members.models import Member, User
 from admit.policy import UserType
 from admit.teams.models import CLIENT_GROUP, KINDS, TEAM, Team, TeamMember
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.members.models import Member, User
+
 
 __all__ = [
     "WORDS",

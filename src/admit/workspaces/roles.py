@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -18,10 +19,13 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
-from admit.members.models import User
 from admit.notifications import service as notifications_service
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import FLOW, JOINED, RoleAssignment, Workspace, WorkspaceAction, WorkspaceRole
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.members.models import User
+
 
 __all__ = [
     "RoleHistory",

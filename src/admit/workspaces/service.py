@@ -14,6 +14,8 @@ in the portal stays ``not_joined`` until they accept their portal invitation (``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import Select, func, select, update
 from sqlalchemy.orm import Session
 
@@ -23,8 +25,6 @@ from admit.audit import service as audit_service
 from admit.db import new_id
 from admit.errors import InvalidInput, NotFound
 from admit.kit.pagination import page
-from admit.members.models import User
-from admit.portals.models import Portal
 from admit.workspaces.models import (
     FLOW,
     JOINED,
@@ -35,6 +35,11 @@ from admit.workspaces.models import (
     WorkspaceMember,
     WorkspaceRole,
 )
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.members.models import User
+    from admit.portals.models import Portal
+
 
 __all__ = [
     "accessible_workspace_ids",
