@@ -356,45 +356,27 @@ def _import_file(slug, path: Path, user_type, role, products, message, dry_run, 
 @main.command()
 @click.option("--portal", "slug", required=True)
 @click.option("--type", "user_type", type=click.Choice(["internal", "client"]), default=None)
-@click.option("--status", type=click.Choice(["pending", "active", "deactivated"]), default=None)
+@click.option(
+    "--status", type=click.Choice(["pending", "active", "deactivated", "expired", "revoked"]), default=None
+)
 @click.option("--json", "as_json", is_flag=True)
 def users(slug, user_type, status, as_json) -> None:
-    """List the portal's members and pending invitations."""
-    from admit.invitations import service as invitations_service
-    from admit.members import service as members_service
+    """List the portal's people: members, open invitations and pending link sign-ups (the
+    roster User Management shows), newest first, every one of them."""
+    from admit.people import roster as people_roster
+    from admit.people.schemas import PersonRead
 
+    rows = []
     with _portal_session(slug) as (session, actor):
-        rows = []
-        if status in (None, "active", "deactivated"):
-            members, _ = members_service.list_members(
-                session, actor, user_type=user_type, status=status, limit=500
+        cursor = None
+        while True:
+            page = people_roster.roster(
+                session, actor, user_type=user_type, status=status, cursor=cursor, limit=500
             )
-            rows += [
-                {
-                    "kind": "member",
-                    "address": m.user.address,
-                    "name": m.user.name,
-                    "user_type": m.user_type,
-                    "role": m.role,
-                    "status": m.status,
-                }
-                for m in members
-            ]
-        if status in (None, "pending"):
-            invitations, _ = invitations_service.list_invitations(
-                session, actor, status="pending", user_type=user_type, limit=500
-            )
-            rows += [
-                {
-                    "kind": "invitation",
-                    "address": i.recipient,
-                    "name": i.recipient_name,
-                    "user_type": i.user_type,
-                    "role": i.role,
-                    "status": "pending",
-                }
-                for i in invitations
-            ]
+            rows += [PersonRead.of(r).model_dump(mode="json") for r in page.items]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
     if as_json:
         click.echo(json.dumps(rows))
         return

@@ -10,6 +10,7 @@ Roles: ``owner``, ``admin``, ``member`` (internal users) and ``client``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from admit.errors import PermissionDenied
@@ -193,6 +194,65 @@ def sees_addresses_of(role: Role | str | None, *, viewer_id, person_id) -> bool:
     if role is None:
         return False
     return Role(role) is not Role.CLIENT or (viewer_id is not None and viewer_id == person_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    """What one role may do, for the faces to show or hide (pages and the CLI never compare
+    roles themselves: they read this). ``can`` answers for any action; the named ones are what
+    the pages ask most."""
+
+    role: Role | None
+
+    def can(self, action: Action | str) -> bool:
+        return can(self.role, Action(action))
+
+    @property
+    def internal(self) -> bool:
+        """An internal user (owner, admin, member): the portal's own pages, not a client's."""
+        return self.role is not None and Role(self.role) in INTERNAL_ROLES
+
+    @property
+    def invite_internal(self) -> bool:
+        return self.can(Action.INVITE_INTERNAL)
+
+    @property
+    def invite_client(self) -> bool:
+        return self.can(Action.INVITE_CLIENT)
+
+    @property
+    def invite(self) -> bool:
+        return self.invite_internal or self.invite_client
+
+    @property
+    def administer(self) -> bool:
+        """Settings and the audit log."""
+        return self.can(Action.PORTAL_SETTINGS)
+
+    @property
+    def grantable_roles(self) -> tuple[Role, ...]:
+        """The internal roles this role may give by invitation (``check_grant_role``)."""
+        if self.role is None or not self.invite_internal:
+            return ()
+        return tuple(r for r in INTERNAL_ROLES if check_grant_role(self.role, r) is None)
+
+    @property
+    def link_roles(self) -> tuple[Role, ...]:
+        """The roles an invite link this role manages may give (``check_link_role``)."""
+        if self.role is None:
+            return ()
+        return tuple(r for r in (Role.MEMBER, Role.ADMIN) if check_link_role(self.role, r) is None)
+
+    @property
+    def home(self) -> str:
+        """Where this role lands in a portal: ``users`` (User Management), ``client`` (the
+        client's own page listing their workspaces)."""
+        return "users" if self.internal else "client"
+
+
+def capabilities(role: Role | str | None) -> Capabilities:
+    """What ``role`` may do (see ``Capabilities``)."""
+    return Capabilities(Role(role) if role is not None else None)
 
 
 def require_rule(reason: str | None) -> None:

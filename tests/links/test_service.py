@@ -26,11 +26,11 @@ from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.kit.tokens import hash_token
 from admit.links import service as links_service
-from admit.links import signups
 from admit.links.models import InviteLink, LinkSignup
 from admit.members.models import Member, User
 from admit.notifications import mailbox
 from admit.notifications.models import Notification
+from admit.people import roster as people_roster
 from admit.workspaces import join_requests
 from admit.workspaces.models import JoinRequest, WorkspaceMember
 from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link, member_joins
@@ -295,8 +295,10 @@ class TestSignup:
         assert count(db, User, User.email == "ada@acme.com") == 0
         assert count(db, Notification, Notification.to_address == "ada@acme.com") == 1
         with db.unit_of_work() as session:
-            pending = signups.pending_signups(session, actor_for(session, pf.slug, pf.owner_email))
-            assert [p.email for p in pending] == ["ada@acme.com"]
+            roster = people_roster.roster(
+                session, actor_for(session, pf.slug, pf.owner_email), status="pending"
+            )
+            assert [(p.kind, p.address) for p in roster.items] == [("signup", "ada@acme.com")]
             n = session.scalar(select(Notification).where(Notification.to_address == "ada@acme.com"))
             assert n.template == "link_confirm" and "/confirm/" in n.context["link"]
         assert len(_audit(db, "invite_link.signup_requested")) == 1

@@ -23,7 +23,7 @@ def api(pf, path: str) -> str:
 
 
 def user_id_of(client, pf, email: str) -> str:
-    r = client.get(api(pf, "/people"), params={"q": email}, headers=pf.headers())
+    r = client.get(api(pf, "/people/suggestions"), params={"q": email}, headers=pf.headers())
     assert r.status_code == 200, r.text
     matches = [m for m in r.json()["items"] if m["user"]["email"] == email]
     assert matches, f"{email} is not a member"

@@ -318,10 +318,10 @@ class TestWhoSeesWhat:
         pf = create_portal(db)
         other = create_portal(db, name="Other Co", owner_email="boss@other.com")
         joined(db, worker, client, pf, "sam@acme.com")
-        r = client.get(api(pf, "/people"), params={"q": "o"}, headers=pf.headers())
+        r = client.get(api(pf, "/people/suggestions"), params={"q": "o"}, headers=pf.headers())
         emails = {m["user"]["email"] for m in r.json()["items"]}
         assert "owner@acme.com" in emails and "boss@other.com" not in emails
-        r = client.get(api(other, "/people"), params={"q": "sam"}, headers=other.headers())
+        r = client.get(api(other, "/people/suggestions"), params={"q": "sam"}, headers=other.headers())
         assert r.json()["items"] == []
 
 
@@ -380,7 +380,7 @@ class TestReviewFindings:
             headers=b.headers(),
         ).json()
         assert [u["name"] for u in group["team"]["members"]] == ["Al"]
-        in_a = client.get(api(a, "/people"), params={"q": "alice"}, headers=a.headers())
+        in_a = client.get(api(a, "/people/suggestions"), params={"q": "alice"}, headers=a.headers())
         assert in_a.json()["items"][0]["user"]["name"] == "alice"  # her own portal shows her own name
 
     def test_member_cannot_renew_an_internal_invitation_through_a_workspace(self, client, db, worker):

@@ -9,6 +9,8 @@ from admit.api.deps import ActorDep
 from admit.flows import members as members_flow
 from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
+from admit.people import roster as people_roster
+from admit.people.schemas import PeoplePage, PersonRead
 from admit.web import SessionDep
 
 router = APIRouter(tags=["members"])
@@ -35,7 +37,28 @@ def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep
     return MemberRead.of(members_flow.deactivate(session, actor, member_id))
 
 
-@router.get("/portals/{portal}/people", response_model=PeopleMatches)
+@router.get("/portals/{portal}/people", response_model=PeoplePage)
+def list_people(
+    actor: ActorDep,
+    session: SessionDep,
+    user_type: Literal["internal", "client"] | None = None,
+    status: Literal["pending", "active", "deactivated", "expired", "revoked"] | None = None,
+    role: Literal["owner", "admin", "member", "client"] | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+):
+    """The roster User Management shows: members, open invitations and pending link sign-ups
+    in one list, one row per person, newest first, with the total the filters match."""
+    page = people_roster.roster(
+        session, actor, user_type=user_type, status=status, role=role, q=q, cursor=cursor, limit=limit
+    )
+    return PeoplePage(
+        items=[PersonRead.of(r) for r in page.items], next_cursor=page.next_cursor, total=page.total
+    )
+
+
+@router.get("/portals/{portal}/people/suggestions", response_model=PeopleMatches)
 def search_people(
     actor: ActorDep,
     session: SessionDep,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import Select, Uuid, and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admit import context
-from admit.invitations.models import PENDING, Invitation
+from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, Invitation
 from admit.kit.bulk import one_of
+from admit.kit.search import contains
 
-__all__ = ["get", "live_ids", "names_given", "pending_by_address"]
+__all__ = ["get", "live_ids", "names_given", "pending_by_address", "roster_select"]
 
 
 def get(session: Session, invitation_id) -> Invitation | None:
@@ -64,3 +65,59 @@ def live_ids(session: Session, invitation_ids) -> set:
             )
         )
     )
+
+
+def roster_select(
+    portal_id,
+    *,
+    now,
+    user_types,
+    user_type: str | None = None,
+    status: str | None = None,
+    role: str | None = None,
+    q: str | None = None,
+) -> Select:
+    """The portal's open invitations (not accepted: accepted ones are members) of the visible
+    ``user_types`` as roster rows (see ``people.roster``); a pending one past its expiry shows
+    as expired."""
+    shown_status = case(
+        (and_(Invitation.status == PENDING, Invitation.expires_at <= now), literal(EXPIRED)),
+        else_=Invitation.status,
+    )
+    query = select(
+        literal("invitation").label("kind"),
+        Invitation.id.label("id"),
+        literal(None, type_=Uuid()).label("user_id"),
+        Invitation.created_at.label("created_at"),
+        Invitation.recipient_name.label("name"),
+        Invitation.recipient.label("address"),
+        Invitation.user_type.label("user_type"),
+        Invitation.role.label("role"),
+        Invitation.products.label("products"),
+        shown_status.label("status"),
+        Invitation.invited_by_id.label("invited_by_id"),
+        Invitation.last_sent_at.label("last_sent_at"),
+    ).where(
+        Invitation.portal_id == portal_id,
+        Invitation.status != ACCEPTED,
+        Invitation.user_type.in_([str(t) for t in user_types]),
+    )
+    if user_type:
+        query = query.where(Invitation.user_type == user_type)
+    if status == PENDING:
+        query = query.where(Invitation.status == PENDING, Invitation.expires_at > now)
+    elif status == EXPIRED:
+        query = query.where(
+            or_(
+                Invitation.status == EXPIRED, and_(Invitation.status == PENDING, Invitation.expires_at <= now)
+            )
+        )
+    elif status:
+        query = query.where(Invitation.status == status)
+    if role:
+        query = query.where(Invitation.role == role)
+    if q:
+        query = query.where(
+            contains(q, Invitation.recipient_name, Invitation.recipient, phone_column=Invitation.recipient)
+        )
+    return query

@@ -1,4 +1,5 @@
-"""Keyset pagination over (created_at, id), with an opaque cursor."""
+"""Keyset pagination over (created_at, id), with an opaque cursor: for one query (``page``) or
+for rows merged from several (``page_of_union``: a read model across tables)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, and_, func, or_, select, union_all
 
 from admit.errors import InvalidInput
 
@@ -51,3 +52,43 @@ def page(session, query: Select, model, *, cursor: str | None, limit: int):
         last = rows[-1]
         next_cursor = encode_cursor(last.created_at, last.id)
     return rows, next_cursor
+
+
+def _keyset(query: Select, created_at, row_id, cursor: str | None) -> Select:
+    if cursor:
+        at, last_id = decode_cursor(cursor)
+        query = query.where(or_(created_at < at, and_(created_at == at, row_id < last_id)))
+    return query
+
+
+def page_of_union(session, selects: list[Select], *, cursor: str | None, limit: int):
+    """One page, newest first, of rows from several SELECTs that each label ``created_at`` and
+    ``id`` (and share their other columns): ``(rows, next_cursor)``.
+
+    Each SELECT is cut to the page first (its own keyset and limit, so each can use its
+    index), then the pieces are merged: a page costs ``limit`` rows per SELECT, however many
+    rows match."""
+    if limit < 1 or limit > MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
+    pieces = []
+    for query in selects:
+        inner = query.subquery()
+        piece = _keyset(select(*inner.c), inner.c.created_at, inner.c.id, cursor)
+        piece = piece.order_by(inner.c.created_at.desc(), inner.c.id.desc()).limit(limit + 1).subquery()
+        pieces.append(select(*piece.c))
+    merged = (union_all(*pieces) if len(pieces) > 1 else pieces[0]).subquery()
+    rows = list(
+        session.execute(
+            select(*merged.c).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
+        )
+    )
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+    return rows, next_cursor
+
+
+def count_all(session, selects: list[Select]) -> int:
+    """How many rows the SELECTs match in all (no page)."""
+    return sum(session.scalar(select(func.count()).select_from(q.subquery())) or 0 for q in selects)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import JSON, Select, Uuid, literal, select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -20,6 +20,7 @@ from admit.audit import service as audit_service
 from admit.db import new_id
 from admit.errors import Conflict, DomainError, Gone, InvalidInput, NotFound
 from admit.kit.pagination import page
+from admit.kit.search import contains
 from admit.links import service as links_service
 from admit.links.domains import domain_allowed, domain_refused
 from admit.links.models import CONFIRMED, PENDING, SUPERSEDED, InviteLink, LinkSignup
@@ -40,7 +41,7 @@ __all__ = [
     "list_signups",
     "mark_confirmed",
     "open_for_confirmation",
-    "pending_signups",
+    "roster_select",
     "record_outcome",
     "signup",
 ]
@@ -287,27 +288,48 @@ def list_signups(
     return page(session, query, LinkSignup, cursor=cursor, limit=limit)
 
 
-def pending_signups(
-    session: Session, actor: Actor, *, user_type: str | None = None, limit: int = 500
-) -> list[LinkSignup]:
-    """Sign-ups still waiting for their confirmation (User Management shows them as Pending).
-
-    Only those that can still be confirmed: unexpired, made on the link's current secret.
-    """
-    policy.require(actor.role, policy.Action.LINK_MANAGE)
+def roster_select(
+    portal_id,
+    *,
+    now,
+    user_type: str | None = None,
+    status: str | None = None,
+    role: str | None = None,
+    q: str | None = None,
+) -> Select | None:
+    """Sign-ups still waiting for their confirmation as roster rows (User Management shows them
+    as Pending): only those that can still be confirmed (unexpired, on the link's current secret,
+    the link on). None when ``status`` asks for something else."""
+    if status not in (None, "", PENDING):
+        return None
     query = (
-        select(LinkSignup)
+        select(
+            literal("signup").label("kind"),
+            LinkSignup.id.label("id"),
+            literal(None, type_=Uuid()).label("user_id"),
+            LinkSignup.created_at.label("created_at"),
+            LinkSignup.name.label("name"),
+            LinkSignup.email.label("address"),
+            LinkSignup.user_type.label("user_type"),
+            LinkSignup.role.label("role"),
+            literal([], type_=JSON()).label("products"),
+            literal(PENDING).label("status"),
+            literal(None, type_=Uuid()).label("invited_by_id"),
+            LinkSignup.created_at.label("last_sent_at"),
+        )
         .join(InviteLink, InviteLink.id == LinkSignup.link_id)
         .where(
-            LinkSignup.portal_id == actor.portal.id,
+            LinkSignup.portal_id == portal_id,
             LinkSignup.status == PENDING,
-            LinkSignup.expires_at > context.of(session).clock.now(),
+            LinkSignup.expires_at > now,
             LinkSignup.link_token_hash == InviteLink.token_hash,
             InviteLink.enabled.is_(True),
         )
-        .order_by(LinkSignup.created_at.desc())
-        .limit(limit)
     )
     if user_type:
         query = query.where(LinkSignup.user_type == user_type)
-    return list(session.scalars(query))
+    if role:
+        query = query.where(LinkSignup.role == role)
+    if q:
+        query = query.where(contains(q, LinkSignup.name, LinkSignup.email))
+    return query

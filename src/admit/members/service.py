@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import context, policy
 from admit.actor import Actor
+from admit.db import UTCDateTime
 from admit.errors import InvalidInput, NotFound
 from admit.kit.bulk import one_of
 from admit.kit.pagination import page
+from admit.kit.search import contains
 from admit.members import addresses
 from admit.members.addresses import ParsedRecipient, is_phone
 from admit.members.models import Member, User
@@ -49,9 +51,11 @@ __all__ = [
     "search_people",
     "set_status",
     "parse_recipient",
+    "roster_select",
     "statuses",
     "statuses_by_address",
     "users_by_address",
+    "users_by_id",
 ]
 
 PENDING, ACTIVE, DEACTIVATED = "pending", "active", "deactivated"
@@ -60,6 +64,14 @@ STATUSES = (PENDING, ACTIVE, DEACTIVATED)
 
 def get_user(session: Session, user_id) -> User | None:
     return session.get(User, user_id)
+
+
+def users_by_id(session: Session, user_ids) -> dict:
+    """``{user_id: User}`` for the given ids (one query)."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
 def get_user_by_email(session: Session, email: str) -> User | None:
@@ -353,3 +365,41 @@ def statuses(session: Session, portal_id, user_ids) -> dict:
             )
         ).all()
     )
+
+
+def roster_select(
+    portal_id,
+    *,
+    user_type: str | None = None,
+    status: str | None = None,
+    role: str | None = None,
+    q: str | None = None,
+) -> Select:
+    """The portal's members as roster rows (see ``people.roster``), filtered."""
+    query = (
+        select(
+            literal("member").label("kind"),
+            Member.id.label("id"),
+            Member.user_id.label("user_id"),
+            Member.created_at.label("created_at"),
+            User.name.label("name"),
+            func.coalesce(User.email, User.phone).label("address"),
+            Member.user_type.label("user_type"),
+            Member.role.label("role"),
+            Member.products.label("products"),
+            Member.status.label("status"),
+            Member.invited_by_id.label("invited_by_id"),
+            literal(None, type_=UTCDateTime()).label("last_sent_at"),
+        )
+        .join(User, User.id == Member.user_id)
+        .where(Member.portal_id == portal_id)
+    )
+    if user_type:
+        query = query.where(Member.user_type == user_type)
+    if status:
+        query = query.where(Member.status == status)
+    if role:
+        query = query.where(Member.role == role)
+    if q:
+        query = query.where(contains(q, User.name, User.email, phone_column=User.phone))
+    return query

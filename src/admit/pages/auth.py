@@ -29,6 +29,25 @@ def start_browser_session(session, settings, response, user, ip) -> None:
     )
 
 
+ROLE_PHRASES = {"client": "a client", "owner": "an owner", "admin": "an admin", "member": "a member"}
+
+
+def land_after_joining(request, session, settings, auth, *, user, portal, role: str, back: bool = False):
+    """Where someone lands who has just joined (an invitation, a confirmed sign-up): their
+    portal, welcomed, signed in as themselves (the browser's session switches if it was someone
+    else's)."""
+    if back:
+        welcome = f"Welcome back! You are signed in to {portal.name}."
+    else:
+        welcome = f"Welcome to {portal.name}! You joined as {ROLE_PHRASES.get(role, 'a member')}."
+    response = redirect(f"/p/{portal.slug}", notice=welcome)
+    response.headers.update({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+    if auth.user is None or auth.user.id != user.id:
+        auth_service.end_session(session, auth.raw_session)
+        start_browser_session(session, settings, response, user, client_ip(request))
+    return response
+
+
 def home_for(session, user) -> str:
     memberships = members_service.memberships_of(session, user)
     if not memberships:

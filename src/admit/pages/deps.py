@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 from fastapi.templating import Jinja2Templates
 
+from admit import policy
 from admit.actor import Actor
 from admit.errors import CsrfFailed
 from admit.kit.tokens import same
@@ -142,6 +143,7 @@ def render(
     user = auth.user if auth else None
     ctx.setdefault("user", user)
     ctx.setdefault("actor", actor)
+    ctx.setdefault("caps", policy.capabilities(actor.role if actor else None))
     ctx.setdefault("portal", actor.portal if actor else None)
     ctx.setdefault("dev_mailbox", request.app.state.db.context.settings.email_backend == "dev")
     ctx["csrf_token"] = csrf_token_for(request)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from admit.auth import service as auth_service
 from admit.errors import DomainError, SignInRequired
 from admit.flows import join
-from admit.pages.auth import start_browser_session
+from admit.pages.auth import land_after_joining
 from admit.pages.deps import PageAuth, check_csrf, render
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
@@ -79,16 +77,9 @@ def accept(
             form_name=name,
             status_code=exc.status,
         )
-    joined_as = {"client": "a client", "owner": "an owner", "admin": "an admin"}.get(
-        result.member.role, "a member"
+    return land_after_joining(
+        request, session, settings, auth, user=result.user, portal=result.portal, role=result.member.role
     )
-    welcome = quote(f"Welcome to {result.portal.name}! You joined as {joined_as}.")
-    response = RedirectResponse(f"/p/{result.portal.slug}?notice={welcome}", status_code=303)
-    response.headers.update(NO_REFERRER)
-    if auth.user is None or auth.user.id != result.user.id:
-        auth_service.end_session(session, auth.raw_session)
-        start_browser_session(session, settings, response, result.user, ip)
-    return response
 
 
 @router.post("/invite/{token}/switch", name="invitations:switch", dependencies=[Depends(check_csrf)])

@@ -4,13 +4,10 @@ link refresh and join-request answers, and the public side (/join/{token}, /conf
 from __future__ import annotations
 
 import uuid
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
 
 from admit import policy
-from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
@@ -18,9 +15,8 @@ from admit.flows import workspace_links
 from admit.links import service as links_service
 from admit.links import signups as signups_service
 from admit.links.domains import display_domain
-from admit.pages.auth import start_browser_session
+from admit.pages.auth import land_after_joining
 from admit.pages.deps import PageActor, PageAuth, check_csrf, redirect, render
-from admit.policy import Role
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import join_requests
 
@@ -264,16 +260,13 @@ def confirm_submit(
             "error": exc.message,
         }
         return render(request, "links/confirm.html", context, status_code=422, headers=NO_REFERRER)
-    if result.outcome == "already_member":
-        welcome = f"Welcome back! You are signed in to {result.portal.name}."
-    else:
-        joined_as = {Role.CLIENT: "a client", Role.OWNER: "an owner", Role.ADMIN: "an admin"}.get(
-            Role(result.member.role), "a member"
-        )
-        welcome = f"Welcome to {result.portal.name}! You joined as {joined_as}."
-    response = RedirectResponse(f"/p/{result.portal.slug}?notice={quote(welcome)}", status_code=303)
-    response.headers.update(NO_REFERRER)
-    if auth.user is None or auth.user.id != result.user.id:
-        auth_service.end_session(session, auth.raw_session)
-        start_browser_session(session, settings, response, result.user, ip)
-    return response
+    return land_after_joining(
+        request,
+        session,
+        settings,
+        auth,
+        user=result.user,
+        portal=result.portal,
+        role=result.member.role,
+        back=result.outcome == "already_member",
+    )

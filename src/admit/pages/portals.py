@@ -7,7 +7,6 @@ from admit.audit import service as audit_service
 from admit.errors import DomainError
 from admit.pages.deps import PageActor, check_csrf, redirect, render
 from admit.people import timeline as people_timeline
-from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import ALL_PRODUCTS
 from admit.web import SessionDep
@@ -19,7 +18,7 @@ router = APIRouter()
 def home(request: Request, actor: PageActor, session: SessionDep):
     """Internal users land on User Management (their timeline is the Workspaces page); clients
     on their own page, which lists only the workspaces they were invited to, newest first."""
-    if actor.role != Role.CLIENT:
+    if policy.capabilities(actor.role).internal:
         return redirect(f"/p/{actor.portal.slug}/users", notice=request.query_params.get("notice"))
     workspaces = [(w, m) for w, m, _p in people_timeline.timeline(session, actor.user, portal=actor.portal)]
     return render(

@@ -13,11 +13,8 @@ from admit.flows import members as members_flow
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
 from admit.links import service as links_service
-from admit.links import signups as signups_service
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
-from admit.notifications import service as notifications_service
-from admit.notifications.models import delivery_status
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -28,102 +25,56 @@ from admit.pages.deps import (
     render,
     set_flash,
 )
-from admit.policy import INTERNAL_ROLES, Action, Role
+from admit.people import roster as people_roster
+from admit.policy import Action
 from admit.web import SessionDep
 
 router = APIRouter()
-ROSTER_LIMIT = 500
+PAGE_SIZE = 50
 
 
-def _rows(session, actor, tab: str) -> list[dict]:
-    user_type = "internal" if tab == "internal" else "client"
-    rows: list[dict] = []
-    if policy.can(actor.role, Action.INVITATION_VIEW):
-        invitations, _ = invitations_service.list_invitations(
-            session, actor, user_type=user_type, limit=ROSTER_LIMIT, open_only=True
+def _roster(session, actor, tab: str, filters: dict, cursor: str | None) -> dict:
+    """One page of the roster for the tab (``people.roster``), each row told whether the policy
+    lets this actor deactivate it."""
+    page = people_roster.roster(
+        session,
+        actor,
+        user_type="internal" if tab == "internal" else "client",
+        status=filters.get("status") or None,
+        q=filters.get("q") or None,
+        cursor=cursor,
+        limit=PAGE_SIZE,
+    )
+    owners_left = members_service.count_active_owners(session, actor.portal.id)
+    may_deactivate = policy.can(actor.role, Action.MEMBER_DEACTIVATE)
+    deactivatable = {
+        row.id
+        for row in page.items
+        if row.kind == "member"
+        and may_deactivate
+        and policy.check_deactivate(
+            actor.role,
+            row.role,
+            is_self=actor.user is not None and actor.user.id == row.user_id,
+            owners_left=owners_left,
         )
-        latest = notifications_service.latest_for_invitations(session, [i.id for i in invitations])
-        for inv in invitations:
-            rows.append(
-                {
-                    "kind": "invitation",
-                    "id": inv.id,
-                    "name": inv.recipient_name,
-                    "address": inv.recipient,
-                    "role": inv.role,
-                    "products": inv.products,
-                    "status": inv.effective_status(),
-                    "invited_by": (inv.invited_by.name or inv.invited_by.email) if inv.invited_by else None,
-                    "last_sent": inv.last_sent_at,
-                    "delivery": delivery_status(latest.get(inv.id)),
-                }
-            )
-    members, _ = members_service.list_members(session, actor, user_type=user_type, limit=ROSTER_LIMIT)
-    active_owners = sum(1 for m in members if m.role == Role.OWNER and m.status == members_service.ACTIVE)
-    for m in members:
-        rows.append(
-            {
-                "kind": "member",
-                "id": m.id,
-                "user_id": m.user_id,
-                "name": m.user.name,
-                "address": m.user.address,
-                "role": m.role,
-                "products": m.products,
-                "status": m.status,
-                "invited_by": (m.invited_by.name or m.invited_by.email) if m.invited_by else None,
-                "last_sent": None,
-                "delivery": None,
-                # Offer Deactivate only where the policy would allow it (not yourself, not an
-                # owner unless you are one, never the last owner).
-                "deactivatable": policy.check_deactivate(
-                    actor.role,
-                    m.role,
-                    is_self=actor.user is not None and actor.user.id == m.user_id,
-                    owners_left=active_owners,
-                )
-                is None,
-            }
-        )
-    if policy.can(actor.role, Action.LINK_MANAGE):
-        # Signed up through the invite link, waiting for their confirmation email: Pending.
-        for s in signups_service.pending_signups(session, actor, user_type=user_type, limit=ROSTER_LIMIT):
-            rows.append(
-                {
-                    "kind": "signup",
-                    "id": s.id,
-                    "name": s.name,
-                    "address": s.email,
-                    "role": s.role,
-                    "products": [],
-                    "status": "pending",
-                    "invited_by": "Invite link",
-                    "last_sent": s.created_at,
-                    "delivery": None,
-                }
-            )
-    return rows
+        is None
+    }
+    return {"page": page, "deactivatable": deactivatable}
 
 
 def _page(request: Request, session, actor, *, tab: str, status_code: int = 200, **extra):
-    can_invite_internal = policy.can(actor.role, Action.INVITE_INTERNAL)
-    grantable = [r for r in INTERNAL_ROLES if policy.check_grant_role(actor.role, r) is None]
+    caps = policy.capabilities(actor.role)
+    filters = {"q": request.query_params.get("q", ""), "status": request.query_params.get("status", "")}
     context = {
         "nav": "users",
         "tab": tab,
-        "rows": _rows(session, actor, tab),
-        "can_invite_internal": can_invite_internal,
-        "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
-        "can_resend": policy.can(actor.role, Action.INVITATION_RESEND),
-        "can_revoke": policy.can(actor.role, Action.INVITATION_REVOKE),
-        "can_deactivate": policy.can(actor.role, Action.MEMBER_DEACTIVATE),
-        "grantable_roles": [str(r) for r in grantable],
-        "form": {"user_type": "client" if tab == "clients" else "internal"},
+        "filters": filters,
+        "form": {"user_type": "client" if tab == "clients" or not caps.invite_internal else "internal"},
         "notice": request.query_params.get("notice"),
         "open_invite": request.query_params.get("invite") is not None,
-        "invite_link": links_service.portal_link(session, actor)
-        if policy.can(actor.role, Action.LINK_MANAGE)
-        else None,
+        "invite_link": links_service.portal_link(session, actor) if caps.can(Action.LINK_MANAGE) else None,
+        **_roster(session, actor, tab, filters, request.query_params.get("cursor")),
     }
     context.update(extra)
     return render(request, "users/list.html", context, status_code=status_code)
@@ -137,7 +88,8 @@ def _upload_chunks(upload: UploadFile):
 
 @router.get("/p/{slug}/users", name="users:list")
 def users_list(request: Request, actor: PageActor, session: SessionDep, tab: str = "internal"):
-    if actor.role == Role.CLIENT:
+    """The roster, a page at a time (search, status filter, Next page), and the Invite modal."""
+    if not policy.capabilities(actor.role).internal:
         return redirect(f"/p/{actor.portal.slug}")
     report = read_flash(request)
     response = _page(

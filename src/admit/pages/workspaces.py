@@ -32,7 +32,7 @@ from admit.pages.deps import (
 )
 from admit.people import timeline as people_timeline
 from admit.people import workspace as workspace_view
-from admit.policy import INTERNAL_ROLES, Action, Role
+from admit.policy import INTERNAL_ROLES, Action
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
 from admit.web import SessionDep
@@ -66,7 +66,7 @@ def _list_page(request: Request, session, actor, *, status_code: int = 200, **ex
 
 @router.get("/p/{slug}/workspaces", name="workspaces:list")
 def workspaces_list(request: Request, actor: PageActor, session: SessionDep):
-    if actor.role == Role.CLIENT:
+    if not policy.capabilities(actor.role).internal:
         return redirect(f"/p/{actor.portal.slug}")
     return _list_page(request, session, actor)
 

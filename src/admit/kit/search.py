@@ -1,0 +1,25 @@
+"""Text search over columns with LIKE: what someone types, escaped, matched anywhere."""
+
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, false, func, or_
+
+__all__ = ["contains"]
+
+
+def _escape(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def contains(q: str, *text_columns, phone_column=None) -> ColumnElement[bool]:
+    """A condition: ``q`` (case-insensitive) appears in one of ``text_columns``; with
+    ``phone_column``, three or more digits of ``q`` appear in it too (a number typed any way)."""
+    q = (q or "").strip().lower()
+    if not q:
+        return false()
+    like = f"%{_escape(q)}%"
+    matches = [func.lower(column).like(like, escape="\\") for column in text_columns]
+    digits = "".join(c for c in q if c.isdigit())
+    if phone_column is not None and len(digits) >= 3:
+        matches.append(phone_column.like(f"%{digits}%"))
+    return or_(*matches)

@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel
+
+from admit.invitations.schemas import DeliveryRead
+
+
+class PersonRead(BaseModel):
+    """One row of the roster: a member, an open invitation or a sign-up waiting for its
+    confirmation (``kind``); ``id`` is that row's own id (a member id, an invitation id…)."""
+
+    kind: Literal["member", "invitation", "signup"]
+    id: uuid.UUID
+    user_id: uuid.UUID | None
+    name: str
+    address: str
+    user_type: Literal["internal", "client"]
+    role: str
+    products: list[str]
+    status: Literal["pending", "active", "deactivated", "expired", "revoked"]
+    invited_by: str | None
+    created_at: datetime
+    last_sent_at: datetime | None
+    delivery: DeliveryRead | None
+
+    @classmethod
+    def of(cls, row) -> PersonRead:
+        return cls(
+            kind=row.kind,
+            id=row.id,
+            user_id=row.user_id,
+            name=row.name,
+            address=row.address,
+            user_type=row.user_type,
+            role=row.role,
+            products=row.products,
+            status=row.status,
+            invited_by=row.invited_by,
+            created_at=row.created_at,
+            last_sent_at=row.last_sent_at,
+            delivery=DeliveryRead(**row.delivery) if row.delivery else None,
+        )
+
+
+class PeoplePage(BaseModel):
+    """A page of the roster, newest first; ``total`` counts every row the filters match."""
+
+    items: list[PersonRead]
+    next_cursor: str | None
+    total: int

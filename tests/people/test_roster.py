@@ -1,0 +1,136 @@
+"""The roster (people.roster): members, open invitations and pending sign-ups in one list, one
+row per person, newest first, paged with a cursor and never capped, on both backends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from admit.errors import InvalidInput
+from admit.kit import clock
+from admit.people import roster as people_roster
+from tests.factories import actor_for, create_portal, invite, member_joins
+from tests.links.helpers import link_token, sign_up
+
+
+def _roster(db, pf, by=None, **filters):
+    with db.unit_of_work() as session:
+        return people_roster.roster(session, actor_for(session, pf.slug, by or pf.owner_email), **filters)
+
+
+def _all(db, pf, by=None, **filters) -> list:
+    """Every row, following the cursor to the end."""
+    rows, cursor = [], None
+    while True:
+        page = _roster(db, pf, by=by, cursor=cursor, **filters)
+        rows.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return rows
+
+
+class TestRoster:
+    def test_members_invitations_and_signups_in_one_list(self, db, worker):
+        """One row each: the owner, a member who joined, an invitation, a link sign-up."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        invite(db, pf, ["Cleo Client <cleo@client.org>"], user_type="client")
+        sign_up(db, link_token(db, pf), "sam@acme.com", name="Sam Signup")
+        page = _roster(db, pf)
+        by_address = {r.address: r for r in page.items}
+        assert page.total == 4 and page.next_cursor is None
+        assert (by_address["owner@acme.com"].kind, by_address["owner@acme.com"].status) == (
+            "member",
+            "active",
+        )
+        assert (by_address["mel@acme.com"].kind, by_address["mel@acme.com"].role) == ("member", "member")
+        cleo = by_address["cleo@client.org"]
+        assert (cleo.kind, cleo.name, cleo.status, cleo.user_type) == (
+            "invitation",
+            "Cleo Client",
+            "pending",
+            "client",
+        )
+        assert cleo.invited_by == "Olive Owner" and cleo.delivery["status"] == "queued"
+        assert (by_address["sam@acme.com"].kind, by_address["sam@acme.com"].invited_by) == (
+            "signup",
+            "Invite link",
+        )
+        assert [r.created_at for r in page.items] == sorted((r.created_at for r in page.items), reverse=True)
+
+    def test_pages_through_everyone_without_a_cap(self, db):
+        """120 invitations and the owner: three pages of 50, every row once, total 121."""
+        pf = create_portal(db)
+        invite(db, pf, [f"p{i}@example.com" for i in range(120)], user_type="client")
+        first = _roster(db, pf)
+        assert (len(first.items), first.total) == (50, 121) and first.next_cursor
+        rows = _all(db, pf)
+        assert len(rows) == 121 and len({r.id for r in rows}) == 121
+
+    def test_filters_by_type_status_role_and_search(self, db, worker):
+        """Filters combine; search finds names, emails and phone digits however typed."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@acme.com", role="admin")
+        invite(db, pf, ["Grace Hopper <grace@navy.mil>", "+1 202 555 0173"], user_type="client")
+        invite(db, pf, ["lapsed@example.com"], user_type="client")
+        with clock.travel(timedelta(days=8)):
+            expired = _roster(db, pf, status="expired")
+            assert {r.address for r in expired.items} == {
+                "grace@navy.mil",
+                "+12025550173",
+                "lapsed@example.com",
+            }
+            assert _roster(db, pf, status="pending").total == 0
+        assert {r.address for r in _roster(db, pf, user_type="client").items} == {
+            "grace@navy.mil",
+            "+12025550173",
+            "lapsed@example.com",
+        }
+        assert [r.address for r in _roster(db, pf, role="admin").items] == ["ada@acme.com"]
+        assert [
+            r.address for r in _roster(db, pf, status="active", user_type="internal", role="owner").items
+        ] == ["owner@acme.com"]
+        assert [r.address for r in _roster(db, pf, q="hopper").items] == ["grace@navy.mil"]
+        assert [r.address for r in _roster(db, pf, q="(202) 555").items] == ["+12025550173"]
+        assert _roster(db, pf, q="nobody").total == 0
+
+    def test_revoked_invitations_stay_and_accepted_ones_become_members(self, db, worker):
+        """A revoked invitation is a row with status revoked; an accepted one is the member's row."""
+        from admit.invitations import service as invitations_service
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        inv = invite(db, pf, ["rita@example.com"]).invited[0]
+        with db.unit_of_work() as session:
+            invitations_service.revoke(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+        rows = {r.address: (r.kind, r.status) for r in _roster(db, pf).items}
+        assert rows == {
+            "owner@acme.com": ("member", "active"),
+            "mel@acme.com": ("member", "active"),
+            "rita@example.com": ("invitation", "revoked"),
+        }
+
+    def test_internal_members_see_client_invitations_only(self, db, worker):
+        """Who sees which invitation is policy's: a member sees no internal invitation, no sign-up."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        invite(db, pf, ["staff@acme.com"])
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        sign_up(db, link_token(db, pf), "sam@acme.com")
+        seen = {r.address for r in _roster(db, pf, by="mel@acme.com").items}
+        assert seen == {"owner@acme.com", "mel@acme.com", "cleo@client.org"}
+
+    def test_bad_filters_name_the_field(self, db):
+        pf = create_portal(db)
+        for filters, field in (
+            ({"status": "gone"}, "status"),
+            ({"role": "king"}, "role"),
+            ({"user_type": "x"}, "user_type"),
+        ):
+            with pytest.raises(InvalidInput) as caught:
+                _roster(db, pf, **filters)
+            assert caught.value.field == field
+        with pytest.raises(InvalidInput) as caught:
+            _roster(db, pf, cursor="not-a-cursor")
+        assert caught.value.field == "cursor"
