@@ -568,3 +568,55 @@ class TestPhoneNumbers:
     def test_a_plain_list_of_numbers(self, db, pf):
         preview_ = preview(db, pf, plain(["+1 202 555 0173", "(202) 555-0174", "ada@example.com"]), by=ADMIN)
         assert preview_["counts"]["will_invite"] == 3, preview_
+
+
+class TestSendingLimit:
+    """Imports are a way in like any other: the portal's sending limit and the audit log apply."""
+
+    def test_an_import_sends_what_fits_then_waits_and_goes_on(self, db, pf, change_settings, rate_limits):
+        """With 3 places left in the hour (the fixture sent 2 of 5), a list of 10 invites 3, waits
+        (status waiting, resume_at), and finishes once the window has moved on; nobody is invited
+        twice."""
+        change_settings(invite_rate_limit="5/hour")
+        import_id, _ = create(db, pf, plain([f"p{i}@example.com" for i in range(10)]))
+        first = imports_jobs.run_due(db)
+        assert (first["status"], first["processed"], first["invited"]) == ("waiting", 3, 3)
+        assert first["resume_at"] is not None
+        assert table_counts(db)["invitations"] == 2 + 3
+        assert imports_jobs.run_due(db) is None  # not before resume_at
+        for hour in (1, 2):
+            with clock.travel(timedelta(hours=hour, minutes=1)):
+                status = imports_jobs.run_due(db)
+        assert (status["status"], status["processed"], status["invited"]) == ("done", 10, 10)
+        assert sorted(r for r in pending_recipients(db) if r[0] == "p" and r[1].isdigit()) == sorted(
+            f"p{i}@example.com" for i in range(10)
+        )
+        assert [n for n, code, _ in report_rows(db, import_id)] == list(range(1, 11))
+
+    def test_a_request_over_the_limit_and_an_import_share_one_count(
+        self, db, pf, change_settings, rate_limits
+    ):
+        """An import's invitations count toward the limit a single request then meets (the
+        fixture sent 2 of 5)."""
+        from admit.errors import RateLimited
+
+        change_settings(invite_rate_limit="5/hour")
+        create(db, pf, plain(["a@example.com", "b@example.com"]))
+        imports_jobs.run_due(db)
+        invite(db, pf, ["c@example.com"])
+        with pytest.raises(RateLimited):
+            invite(db, pf, ["d@example.com"])
+
+    def test_every_invitation_of_an_import_is_audited(self, db, pf):
+        """One invitation.created event per invitation an import makes, saying it came by import."""
+        from admit.audit.models import AuditEvent
+
+        create(db, pf, plain(["a@example.com", "b@example.com", "a@example.com"]))
+        imports_jobs.run_due(db)
+        with db.unit_of_work() as session:
+            events = session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "invitation.created")
+            ).all()
+            by_import = [e for e in events if e.detail.get("via") == "import"]
+            assert sorted(e.target_label for e in by_import) == ["a@example.com", "b@example.com"]
+            assert {e.actor_label for e in by_import} == {pf.owner_email}
