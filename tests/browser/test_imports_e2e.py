@@ -80,4 +80,8 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     assert by_row[305][2].startswith("'=")  # a formula cell is escaped
 
     page.get_by_role("link", name="← User Management").click()
+    expect(page.locator("[data-total]")).to_contain_text("302 people")  # the owner and 301 invited
+    page.get_by_label("Search").fill("person299")
+    page.get_by_role("button", name="Search").click()
     expect(page.locator('tr[data-address="person299@example.com"] [data-status]')).to_have_text("Pending")
+    expect(page.locator("[data-total]")).to_contain_text("1 person match")
