@@ -39,19 +39,30 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
+from admit import policy
+from admit.auth.models import ApiKey
 from admit.contacts.models import Contact
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
+from admit.imports.models import InvitationImport
 from admit.invitations.models import Invitation
 from admit.links import service as links_service
 from admit.links.models import InviteLink, LinkSignup
 from admit.members import passwords
-from admit.members.models import User
+from admit.members.models import Member, User
+from admit.policy import Action
 from admit.portals.models import Portal
 from admit.settings import Settings
 from admit.teams.models import Team
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import JoinRequest, Workspace, WorkspaceAction, WorkspaceMember, WorkspaceRole
+from admit.workspaces.models import (
+    JoinRequest,
+    RoleAssignment,
+    Workspace,
+    WorkspaceAction,
+    WorkspaceMember,
+    WorkspaceRole,
+)
 from tests.factories import (
     OWNER_PASSWORD,
     PASSWORD,
@@ -108,6 +119,24 @@ _TABLE: dict[str, tuple] = {
     # see a workspace: one you are in; one you are not in is 404, not 403 (admins see all)
     "see-workspace":                    (ALLOW, ALLOW, ALLOW, ALLOW, 401,     404),
     "see-workspace-not-in":             (ALLOW, ALLOW, 404,   404,   401,     404),
+    # see invitations and people (internal users); internal invitations: owners and admins only
+    "list-invitations":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "see-internal-invitation":          (ALLOW, ALLOW, 404,   403,   401,     404),
+    "list-people":                      (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "list-members":                     (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    # deactivate people, read the audit log, manage API keys (owners and admins)
+    "deactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
+    "read-audit-log":                   (ALLOW, ALLOW, 403,   403,   401,     404),
+    "create-api-key":                   (ALLOW, ALLOW, 403,   403,   401,     404),
+    # a workspace's link and its join requests (internal users of the workspace)
+    "share-workspace-link":             (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "share-link-of-workspace-not-in":   (ALLOW, ALLOW, 404,   403,   401,     404),
+    "list-join-requests":               (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    # flow roles (internal users of the workspace)
+    "assign-role":                      (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    # imports: a way in like any other (internal users only by owners and admins)
+    "import-internal-users":            (ALLOW, ALLOW, 403,   403,   401,     404),
+    "import-clients":                   (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     # accept an invitation / join by link: anyone with a valid token, no credentials needed
     "accept-invitation":                (ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW),
     "sign-up-by-portal-link":           (ALLOW, ALLOW, ALLOW, ALLOW, ALLOW,   ALLOW),
@@ -117,6 +146,77 @@ _TABLE: dict[str, tuple] = {
 ROWS: dict[str, dict[str, Any]] = {
     row: dict(zip(ACTORS, cells, strict=True)) for row, cells in _TABLE.items()
 }
+
+# The policy action each row exercises (a row may exercise a target rule on top of it). Every
+# Action of policy.py has at least one row: adding an action without one fails below.
+A = Action
+ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
+    "invite-internal": A.INVITE_INTERNAL,
+    "invite-internal-to-workspace": (A.WORKSPACE_ADD_MEMBERS, A.INVITE_INTERNAL),
+    "add-internal-to-workspace": A.WORKSPACE_ADD_MEMBERS,
+    "remove-from-workspace": A.WORKSPACE_REMOVE_MEMBERS,
+    "invite-client": A.INVITE_CLIENT,
+    "invite-client-to-workspace": A.INVITE_CLIENT,
+    "add-client-to-workspace": A.WORKSPACE_ADD_MEMBERS,
+    "resend-invitation": A.INVITATION_RESEND,
+    "revoke-invitation": A.INVITATION_REVOKE,
+    "resend-workspace-invitation": A.WORKSPACE_RESEND,
+    "resend-in-workspace-not-in": A.WORKSPACE_RESEND,
+    "copy-invite-link": A.LINK_MANAGE,
+    "change-invite-link-policy": A.LINK_MANAGE,
+    "refresh-invite-link": A.LINK_MANAGE,
+    "create-workspace": A.WORKSPACE_CREATE,
+    "add-action": A.WORKSPACE_ACTION_ADD,
+    "add-action-in-workspace-not-in": A.WORKSPACE_ACTION_ADD,
+    "approve-join-request-as-client": A.JOIN_REQUEST_APPROVE,
+    "approve-join-request-as-internal": (A.JOIN_REQUEST_APPROVE, A.INVITE_INTERNAL),
+    "change-portal-settings": A.PORTAL_SETTINGS,
+    "create-team": A.TEAM_MANAGE,
+    "create-client-group": A.CLIENT_GROUP_MANAGE,
+    "add-contact": A.CONTACT_MANAGE,
+    "see-workspace": None,  # membership of the workspace, not a role's action
+    "see-workspace-not-in": None,
+    "list-invitations": A.INVITATION_VIEW,
+    "see-internal-invitation": A.INVITATION_VIEW,
+    "list-people": A.MEMBER_VIEW,
+    "list-members": A.MEMBER_VIEW,
+    "deactivate-member": A.MEMBER_DEACTIVATE,
+    "read-audit-log": A.AUDIT_VIEW,
+    "create-api-key": A.API_KEY_MANAGE,
+    "share-workspace-link": A.WORKSPACE_LINK_MANAGE,
+    "share-link-of-workspace-not-in": A.WORKSPACE_LINK_MANAGE,
+    "list-join-requests": A.JOIN_REQUEST_APPROVE,
+    "assign-role": A.WORKSPACE_ROLES,
+    "import-internal-users": A.INVITE_INTERNAL,
+    "import-clients": A.INVITE_CLIENT,
+    "accept-invitation": None,  # a token, not a role
+    "sign-up-by-portal-link": None,
+    "ask-to-join-by-workspace-link": None,
+}
+
+
+def test_every_action_has_a_row():
+    """The walk covers every Action in policy.py (and names no row twice)."""
+    assert set(ROW_ACTIONS) == set(ROWS)
+    assert {a for actions in ROW_ACTIONS.values() for a in _actions(actions)} == set(Action)
+
+
+def _actions(actions) -> tuple:
+    if actions is None:
+        return ()
+    return actions if isinstance(actions, tuple) else (actions,)
+
+
+def test_the_table_agrees_with_the_policy():
+    """Each row's cells for the portal's own people are what policy.can says for their role
+    (a 404 for a member is a target rule: a workspace they are not in, an internal invitation)."""
+    for row, actions in ROW_ACTIONS.items():
+        if actions is None:
+            continue
+        for role in ("owner", "admin", "member", "client"):
+            allowed = ROWS[row][role] in (ALLOW, 404)
+            assert allowed == all(policy.can(role, a) for a in _actions(actions)), (row, role)
+
 
 # Cells where the service disagrees with DESIGN.md today:
 #   {(row, actor): (the status it answers instead, why)}
@@ -473,6 +573,93 @@ def _(w: World, actor: str) -> Call:
     return Call(
         "POST", f"/api/v1/links/{_link_token(w, w.w)}/join-requests", {"email": to, "name": "Jo"}, probe
     )
+
+
+@call("list-invitations")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api("/invitations"))
+
+
+@call("see-internal-invitation")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api(f"/invitations/{_pending_invitation(w, actor)}"))
+
+
+@call("list-people")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api("/people"))
+
+
+@call("list-members")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api("/members"))
+
+
+@call("deactivate-member")
+def _(w: World, actor: str) -> Call:
+    zed = fresh(actor, "zed@acme.com")
+    member_joins(w.db, w.worker, w.a, zed)
+    member_id = w.scalar(select(Member.id).join(User, User.id == Member.user_id).where(User.email == zed))
+    probe = lambda: w.scalar(select(Member.status).where(Member.id == member_id))  # noqa: E731
+    return Call("POST", w.api(f"/members/{member_id}/deactivate"), None, probe)
+
+
+@call("read-audit-log")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api("/audit-events"))
+
+
+@call("create-api-key")
+def _(w: World, actor: str) -> Call:
+    name = f"HR sync ({actor})"
+    return Call("POST", w.api("/api-keys"), {"name": name}, lambda: w.count(ApiKey, ApiKey.name == name))
+
+
+@call("share-workspace-link")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api(f"/workspaces/{w.w}/link"))
+
+
+@call("share-link-of-workspace-not-in")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api(f"/workspaces/{w.x}/link"))
+
+
+@call("list-join-requests")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api("/join-requests"))
+
+
+@call("assign-role")
+def _(w: World, actor: str) -> Call:
+    """The Reviewer role of W, to a new client invited straight into it."""
+    to = fresh(actor, "rev@home.net")
+
+    def probe():  # who holds the role now
+        return w.scalar(
+            select(User.email)
+            .join(RoleAssignment, RoleAssignment.user_id == User.id)
+            .where(RoleAssignment.role_id == w.reviewer, RoleAssignment.ended_at.is_(None))
+        )
+
+    body = {"recipient": to, "user_type": "client"}
+    return Call("POST", w.api(f"/workspaces/{w.w}/roles/{w.reviewer}/assign"), body, probe)
+
+
+def _import(w: World, actor: str, user_type: str) -> Call:
+    text = "\n".join(fresh(actor, f"row{i}@example.com") for i in range(3))
+    body = {"text": text, "user_type": user_type}
+    return Call("POST", w.api("/invitation-imports"), body, lambda: w.count(InvitationImport))
+
+
+@call("import-internal-users")
+def _(w: World, actor: str) -> Call:
+    return _import(w, actor, "internal")
+
+
+@call("import-clients")
+def _(w: World, actor: str) -> Call:
+    return _import(w, actor, "client")
 
 
 assert set(CALLS) == set(ROWS), set(ROWS) ^ set(CALLS)

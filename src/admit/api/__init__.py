@@ -2,12 +2,34 @@
 
 from fastapi import APIRouter
 
-from admit.api import auth, contacts, imports, invitations, links, members, portals, teams, workspaces
+from admit.api import (
+    api_keys,
+    auth,
+    contacts,
+    imports,
+    invitations,
+    links,
+    members,
+    portals,
+    teams,
+    workspaces,
+)
 
 
 def build_router(*, dev_mailbox: bool) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
-    for module in (auth, contacts, imports, invitations, links, members, portals, teams, workspaces):
+    for module in (
+        api_keys,
+        auth,
+        contacts,
+        imports,
+        invitations,
+        links,
+        members,
+        portals,
+        teams,
+        workspaces,
+    ):
         router.include_router(module.router)
     if dev_mailbox:
         from admit.api import dev

@@ -13,9 +13,12 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from admit import context
+from admit import context, policy
+from admit.actor import Actor
+from admit.audit import service as audit_service
 from admit.auth.models import ApiKey, WebSession
-from admit.errors import Gone, NotAuthenticated
+from admit.errors import Gone, InvalidInput, NotAuthenticated, NotFound
+from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
 from admit.members.passwords import verify_password
@@ -28,6 +31,9 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 
 __all__ = [
     "api_key_from_token",
+    "issue_api_key",
+    "list_api_keys",
+    "revoke_api_key",
     "create_api_key",
     "end_all_sessions",
     "end_session",
@@ -123,6 +129,55 @@ def create_api_key(
     session.add(key)
     session.flush()
     return raw, key
+
+
+MAX_KEY_NAME = 100
+
+
+def issue_api_key(session: Session, actor: Actor, *, name: str) -> tuple[str, ApiKey]:
+    """A new admin API key for the actor's portal (owners and admins); the secret is returned
+    once. The key acts for whoever made it: it stops working if they are deactivated."""
+    policy.require(actor.role, policy.Action.API_KEY_MANAGE)
+    name = (name or "").strip()
+    if not name:
+        raise InvalidInput("Give the key a name (what uses it).", field="name")
+    if len(name) > MAX_KEY_NAME:
+        raise InvalidInput(f"The name is at most {MAX_KEY_NAME} characters.", field="name")
+    raw, key = create_api_key(
+        session, portal_id=actor.portal.id, name=name, role="admin", created_by_id=actor.user_id
+    )
+    audit_service.record(
+        session, actor, "api_key.created", target_type="api_key", target_id=key.id, target_label=key.prefix
+    )
+    return raw, key
+
+
+def list_api_keys(session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100):
+    """The portal's API keys, newest first (never their secrets)."""
+    policy.require(actor.role, policy.Action.API_KEY_MANAGE)
+    return page(
+        session, select(ApiKey).where(ApiKey.portal_id == actor.portal.id), ApiKey, cursor=cursor, limit=limit
+    )
+
+
+def revoke_api_key(session: Session, actor: Actor, key_id) -> ApiKey:
+    """Revoke one of the portal's API keys: it stops working at once. Revoking it again is a no-op."""
+    policy.require(actor.role, policy.Action.API_KEY_MANAGE)
+    key = session.get(ApiKey, key_id)
+    if key is None or key.portal_id != actor.portal.id:
+        raise NotFound("No such API key in this portal.", code="api_key_not_found")
+    if key.revoked_at is None:
+        key.revoked_at = context.of(session).clock.now()
+        audit_service.record(
+            session,
+            actor,
+            "api_key.revoked",
+            target_type="api_key",
+            target_id=key.id,
+            target_label=key.prefix,
+        )
+        session.flush()
+    return key
 
 
 def api_key_from_token(session: Session, raw: str) -> ApiKey | None:

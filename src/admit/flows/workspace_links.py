@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from admit import policy
 from admit.actor import Actor
 from admit.links import service as links_service
 from admit.links.views import LinkPreview, LinkView
@@ -20,6 +21,7 @@ __all__ = ["preview", "refresh", "show"]
 
 def show(session: Session, actor: Actor, workspace_id) -> LinkView:
     """The workspace's link (made on first use), with how many asked and joined through it."""
+    policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)  # by role first: a 404 would say more
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     counts = join_requests.counts(session, workspace.id)
     return links_service.workspace_link(session, actor, workspace.id, label=workspace.name, counts=counts)
@@ -27,6 +29,7 @@ def show(session: Session, actor: Actor, workspace_id) -> LinkView:
 
 def refresh(session: Session, actor: Actor, workspace_id) -> LinkView:
     """Refresh the workspace's link; the previous one stops working for everyone at once."""
+    policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     counts = join_requests.counts(session, workspace.id)
     return links_service.refresh_workspace_link(

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from admit.members.schemas import UserRead
+
+
+class ApiKeyCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, description="What uses the key, e.g. “HR sync”.")
+
+
+class ApiKeyRead(BaseModel):
+    """An API key as its portal's owners and admins see it: never its secret."""
+
+    id: uuid.UUID
+    name: str
+    prefix: str
+    role: str
+    created_by: UserRead | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+    @classmethod
+    def of(cls, key) -> ApiKeyRead:
+        return cls(
+            id=key.id,
+            name=key.name,
+            prefix=key.prefix,
+            role=key.role,
+            created_by=UserRead.model_validate(key.created_by) if key.created_by else None,
+            created_at=key.created_at,
+            revoked_at=key.revoked_at,
+        )
+
+
+class ApiKeyCreated(BaseModel):
+    key: ApiKeyRead
+    secret: str = Field(description="The key itself (Authorization: Bearer …), shown this once.")
+
+
+class ApiKeyPage(BaseModel):
+    items: list[ApiKeyRead]
+    next_cursor: str | None
