@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from admit.invitations.models import Invitation
 from admit.members.schemas import MemberRead, UserRead
-from admit.notifications.models import Notification, delivery_status
+from admit.notifications.models import delivery_status
 
 
 class InvitationCreate(BaseModel):
@@ -47,7 +47,8 @@ class InvitationRead(BaseModel):
     delivery: DeliveryRead
 
     @classmethod
-    def of(cls, inv: Invitation, notification: Notification | None) -> InvitationRead:
+    def of(cls, inv: Invitation, notification=None) -> InvitationRead:
+        """``notification``: its newest message (``notifications.service.latest_for_invitations``)."""
         delivery = delivery_status(notification)
         return cls(
             id=inv.id,

@@ -64,8 +64,9 @@ class DevMessage(Base):
 CANCELLED = "cancelled"
 
 
-def delivery_status(notification: Notification | None) -> dict:
-    """What the invitation shows: queued, sent or failed (with the reason)."""
+def delivery_status(notification) -> dict:
+    """What the invitation shows: queued, sent or failed (with the reason). ``notification`` is
+    a ``Notification`` or a row with its ``status``, ``last_error`` and ``sent_at``."""
     if notification is None:
         return {"status": "none", "error": None, "at": None}
     status = notification.status

@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from admit import context
-from admit.kit.bulk import insert_rows, new_ids
+from admit.kit.bulk import insert_rows, new_ids, one_of
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
 
@@ -152,17 +152,17 @@ def cancel_for_invitation(session: Session, invitation_id) -> int:
 
 
 def latest_for_invitations(session: Session, invitation_ids) -> dict:
-    """``{invitation_id: Notification}`` for the newest notification of each invitation."""
+    """``{invitation_id: delivery}``: the newest message of each invitation, as much of it as
+    its delivery shows (``status``, ``last_error``, ``sent_at``; ``models.delivery_status``)."""
     ids = list(invitation_ids)
     if not ids:
         return {}
-    rows = session.scalars(
-        select(Notification).where(Notification.invitation_id.in_(ids)).order_by(Notification.created_at)
+    rows = session.execute(
+        select(Notification.invitation_id, Notification.status, Notification.last_error, Notification.sent_at)
+        .where(one_of(session, Notification.invitation_id, ids))
+        .order_by(Notification.created_at)
     )
-    latest: dict = {}
-    for row in rows:
-        latest[row.invitation_id] = row
-    return latest
+    return {row.invitation_id: row for row in rows}
 
 
 @dataclass(frozen=True, slots=True)
