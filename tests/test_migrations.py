@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -25,3 +26,84 @@ class TestMigrations:
         with db.engine.connect() as conn:
             version = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
         assert version
+
+
+class TestTokensMigration:
+    def test_live_links_keep_working_across_the_upgrade(self, database_url, tmp_path):
+        """Links sent before single-use tokens had their own table still open what they opened
+        after the upgrade: a pending invitation can be accepted, an accepted one says so."""
+        import hashlib
+        import uuid
+        from datetime import UTC, datetime, timedelta
+
+        from sqlalchemy import create_engine, text
+
+        from admit.context import Context
+        from admit.db import Database, normalize_url
+        from admit.flows import join
+        from admit.migrate import upgrade
+        from admit.settings import Settings
+        from tests import conftest
+
+        if database_url.startswith("sqlite"):
+            url = f"sqlite:///{tmp_path / 'old.db'}"
+            drop = None
+        else:
+            url, name = conftest._create_pg_database()
+            drop = name
+        try:
+            upgrade(url, "c5e0a1f00005")  # the schema before tokens
+            now = datetime.now(UTC).replace(tzinfo=None)
+            portal = uuid.uuid4()
+            pending, accepted = uuid.uuid4(), uuid.uuid4()
+            engine = create_engine(normalize_url(url))
+            ids = (lambda u: u.hex) if url.startswith("sqlite") else (lambda u: str(u))
+            with engine.begin() as conn:
+                conn.execute(
+                    text(
+                        "INSERT INTO portals (id, slug, name, invitation_ttl_seconds, enabled_products,"
+                        " client_require_password, created_at)"
+                        " VALUES (:id, 'old', 'Old Co', 3600, '[]', false, :now)"
+                    ),
+                    {"id": ids(portal), "now": now},
+                )
+                for inv, raw, status in (
+                    (pending, "raw-pending-token", "pending"),
+                    (accepted, "raw-used-token", "accepted"),
+                ):
+                    conn.execute(
+                        text(
+                            "INSERT INTO invitations (id, portal_id, recipient, recipient_name, user_type,"
+                            " role, products, message, status, token_hash, expires_at, created_at,"
+                            " send_count, accepted_at) VALUES (:id, :portal, :to, '', 'client', 'client',"
+                            " '[]', '', :status, :hash, :exp, :now, 1, :acc)"
+                        ),
+                        {
+                            "id": ids(inv),
+                            "portal": ids(portal),
+                            "to": f"{status}@example.com",
+                            "status": status,
+                            "hash": hashlib.sha256(raw.encode()).hexdigest(),
+                            "exp": now + timedelta(days=3),
+                            "now": now,
+                            "acc": now if status == "accepted" else None,
+                        },
+                    )
+            engine.dispose()
+            upgrade(url)
+            db = Database(url, context=Context(settings=Settings(database_url=url, environment="test")))
+            try:
+                with db.unit_of_work() as session:
+                    assert (
+                        join.preview(session, "raw-pending-token").invitation.recipient
+                        == "pending@example.com"
+                    )
+                    assert join.accept(session, token="raw-pending-token").member.status == "active"
+                with db.unit_of_work() as session, pytest.raises(Exception) as used:
+                    join.preview(session, "raw-used-token")
+                assert getattr(used.value, "code", None) == "invitation_used"
+            finally:
+                db.dispose()
+        finally:
+            if drop:
+                conftest._drop_pg_database(drop)

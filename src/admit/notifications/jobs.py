@@ -24,8 +24,8 @@ from datetime import timedelta
 
 from sqlalchemy import bindparam, or_, select, update
 
+from admit import context
 from admit.db import Database
-from admit.kit import clock
 from admit.notifications.backends import PermanentDeliveryError, make_backend
 from admit.notifications.models import FAILED, QUEUED, SENDING, SENT, Notification
 from admit.notifications.render import render
@@ -71,7 +71,7 @@ def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], object]:
     The lease value identifies the claim: a row re-claimed by another worker after our lease ran
     out carries a different one, and we then leave it alone.
     """
-    now = clock.now()
+    now = db.context.clock.now()
     lease = now + LEASE
     with db.unit_of_work() as session:
         query = (
@@ -154,7 +154,7 @@ GROUP = 50
 
 def _still_ours(session, group: list[Claimed], lease) -> list[Claimed]:
     """The rows of ``group`` still claimed by us: not cancelled (revoked, resent), not re-claimed."""
-    if clock.now() >= lease:
+    if context.of(session).clock.now() >= lease:
         return []
     mine = set(
         session.scalars(
@@ -177,7 +177,7 @@ def _mark_sent(session, sent: list[Claimed], lease) -> None:
         .where(table.c.id == bindparam("b_id"), table.c.status == SENDING, table.c.lease_until == lease)
         .values(
             status=SENT,
-            sent_at=clock.now(),
+            sent_at=context.of(session).clock.now(),
             lease_until=None,
             last_error=None,
             context=bindparam("b_context"),
@@ -248,5 +248,5 @@ def _record_failure(db: Database, settings: Settings, item: Claimed, lease, exc:
             notification.context = {**notification.context, "link": REDACTED}
             return "failed"
         notification.status = QUEUED
-        notification.next_attempt_at = clock.now() + backoff(notification.attempts)
+        notification.next_attempt_at = context.of(session).clock.now() + backoff(notification.attempts)
     return "retry"
