@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -9,14 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
 
-PREVIEWED, QUEUED, RUNNING, WAITING, DONE, FAILED = (
-    "previewed",
-    "queued",
-    "running",
-    "waiting",
-    "done",
-    "failed",
-)
+
+class ImportStatus(StrEnum):
+    """previewed (a draft waiting for Send), queued, running (a worker holds its lease), waiting
+    (the portal's sending limit: goes on at resume_at), done, failed."""
+
+    PREVIEWED = "previewed"
+    QUEUED = "queued"
+    RUNNING = "running"
+    WAITING = "waiting"
+    DONE = "done"
+    FAILED = "failed"
+
+
+PREVIEWED, QUEUED, RUNNING, WAITING, DONE, FAILED = tuple(ImportStatus)
 
 
 class InvitationImport(Base):

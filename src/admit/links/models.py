@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -9,8 +10,18 @@ from sqlalchemy.orm import Mapped, mapped_column
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
 
+
 # Sign-up statuses. A pending sign-up whose expires_at has passed is expired (computed).
-PENDING, CONFIRMED, SUPERSEDED = "pending", "confirmed", "superseded"
+class SignupStatus(StrEnum):
+    """A link sign-up: pending (waiting for its confirmation; past ``expires_at`` it is
+    expired), confirmed, or superseded by a newer sign-up of the same address."""
+
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    SUPERSEDED = "superseded"
+
+
+PENDING, CONFIRMED, SUPERSEDED = (SignupStatus.PENDING, SignupStatus.CONFIRMED, SignupStatus.SUPERSEDED)
 SIGNUP_STATUSES = (PENDING, CONFIRMED, SUPERSEDED)
 
 

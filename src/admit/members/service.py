@@ -6,6 +6,7 @@ Deactivating someone (which also ends their sessions) is ``flows.members``.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, literal, or_, select
@@ -58,7 +59,16 @@ __all__ = [
     "users_by_id",
 ]
 
-PENDING, ACTIVE, DEACTIVATED = "pending", "active", "deactivated"
+
+class MemberStatus(StrEnum):
+    """A membership: pending, active, or deactivated (access ended; the row and its history stay)."""
+
+    PENDING = "pending"
+    ACTIVE = "active"
+    DEACTIVATED = "deactivated"
+
+
+PENDING, ACTIVE, DEACTIVATED = (MemberStatus.PENDING, MemberStatus.ACTIVE, MemberStatus.DEACTIVATED)
 STATUSES = (PENDING, ACTIVE, DEACTIVATED)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -9,7 +10,25 @@ from sqlalchemy.orm import Mapped, mapped_column
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
 
-QUEUED, SENDING, SENT, FAILED = "queued", "sending", "sent", "failed"
+
+class NotificationStatus(StrEnum):
+    """An outbox row: queued (due at ``next_attempt_at``), sending (claimed by a worker), sent,
+    failed (gave up), cancelled (its link died before delivery)."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+QUEUED, SENDING, SENT, FAILED, CANCELLED = (
+    NotificationStatus.QUEUED,
+    NotificationStatus.SENDING,
+    NotificationStatus.SENT,
+    NotificationStatus.FAILED,
+    NotificationStatus.CANCELLED,
+)
 
 
 class Notification(Base):
@@ -59,9 +78,6 @@ class DevMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
-
-
-CANCELLED = "cancelled"
 
 
 def delivery_status(notification) -> dict:

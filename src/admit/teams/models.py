@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
@@ -14,7 +15,14 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
 
 
-TEAM, CLIENT_GROUP = "team", "client_group"
+class TeamKind(StrEnum):
+    """A team holds internal users; a client group holds clients."""
+
+    TEAM = "team"
+    CLIENT_GROUP = "client_group"
+
+
+TEAM, CLIENT_GROUP = (TeamKind.TEAM, TeamKind.CLIENT_GROUP)
 KINDS = (TEAM, CLIENT_GROUP)
 
 

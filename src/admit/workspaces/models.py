@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -14,9 +15,26 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
 
 
-CHAT, FLOW, LINE = "chat", "flow", "line"
+class WorkspaceKind(StrEnum):
+    """A chat; a flow (with roles and actions); a line (a shared inbox, seed 004)."""
+
+    CHAT = "chat"
+    FLOW = "flow"
+    LINE = "line"
+
+
+CHAT, FLOW, LINE = (WorkspaceKind.CHAT, WorkspaceKind.FLOW, WorkspaceKind.LINE)
 KINDS = (CHAT, FLOW, LINE)
-JOINED, NOT_JOINED = "joined", "not_joined"
+
+
+class WorkspaceMemberStatus(StrEnum):
+    """Joined, or Not Joined while the person's portal invitation is still pending."""
+
+    JOINED = "joined"
+    NOT_JOINED = "not_joined"
+
+
+JOINED, NOT_JOINED = (WorkspaceMemberStatus.JOINED, WorkspaceMemberStatus.NOT_JOINED)
 MEMBER_STATUSES = (JOINED, NOT_JOINED)
 
 
@@ -119,7 +137,19 @@ class WorkspaceAction(Base):
 
 
 # Join request statuses.
-REQUEST_PENDING, APPROVED, DECLINED = "pending", "approved", "declined"
+class JoinRequestStatus(StrEnum):
+    """A join request: pending until an internal user of the workspace approves or declines it."""
+
+    REQUEST_PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
+REQUEST_PENDING, APPROVED, DECLINED = (
+    JoinRequestStatus.REQUEST_PENDING,
+    JoinRequestStatus.APPROVED,
+    JoinRequestStatus.DECLINED,
+)
 REQUEST_STATUSES = (REQUEST_PENDING, APPROVED, DECLINED)
 
 
