@@ -72,14 +72,24 @@ def invite(db: Database, pf: PortalFixture, recipients, *, user_type="internal",
         return Invited(invited=[r.invitation for r in batch.invited], skipped=batch.skipped)
 
 
-def last_link(db: Database, email: str) -> str:
-    """The invitation link in the newest dev-mailbox message to ``email``."""
+# The secret links Admit sends, by the path before their token.
+LINK_PATHS = {"invite": "/invite/", "sign_in": "/login/link/", "confirm": "/confirm/", "join": "/join/"}
+
+
+def token_in(text: str, kind: str = "invite") -> str:
+    """The token of the ``kind`` of link (``LINK_PATHS``) in a message's text, a URL or a page."""
+    match = re.search(re.escape(LINK_PATHS[kind]) + r"([A-Za-z0-9_-]+)", text)
+    assert match, f"no {kind} link in: {text[:500]}"
+    return match.group(1)
+
+
+def last_link(db: Database, address: str, kind: str = "invite") -> str:
+    """The token of the ``kind`` of link in the newest dev-mailbox message to ``address`` (an
+    email address or a phone number): the one place tests read links out of messages."""
     with db.unit_of_work() as session:
-        messages = mailbox.messages(session, to=email, limit=1)
-        assert messages, f"no message to {email}"
-        match = re.search(r"https?://\S+/invite/([A-Za-z0-9_-]+)", messages[0].text)
-        assert match, messages[0].text
-        return match.group(1)
+        messages = mailbox.messages(session, to=address, limit=1)
+        assert messages, f"no message to {address}"
+        return token_in(messages[0].text, kind)
 
 
 def member_joins(

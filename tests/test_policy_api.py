@@ -29,7 +29,6 @@ owner.
 
 from __future__ import annotations
 
-import re
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -73,6 +72,7 @@ from tests.factories import (
     last_link,
     login,
     member_joins,
+    token_in,
 )
 
 ALLOW = "allow"
@@ -475,7 +475,7 @@ def _(w: World, actor: str) -> Call:
 
 
 def _token(url: str) -> str:
-    return re.search(r"/join/([A-Za-z0-9_-]+)$", url).group(1)
+    return token_in(url, "join")
 
 
 def _link_token(w: World, workspace_id=None) -> str:

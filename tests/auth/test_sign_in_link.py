@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import pytest
 
 from admit.kit import clock
-from tests.factories import create_portal, member_joins
+from tests.factories import create_portal, member_joins, token_in
 
 
 def _link_token(client, email):
+    """The sign-in link in the newest message to ``email``, read as a person would (the dev API)."""
     items = client.get("/api/v1/dev/messages", params={"to": email}).json()["items"]
     assert items and items[0]["subject"] == "Your sign-in link", items[:1]
-    return re.search(r"/login/link/([A-Za-z0-9_-]+)", items[0]["text"]).group(1)
+    return token_in(items[0]["text"], "sign_in")
 
 
 class TestSignInLink:
@@ -45,7 +45,7 @@ class TestSignInLink:
         assert r.json()["counts"]["invited"] == 1, r.text
         worker.drain()
         sms = client.get("/api/v1/dev/messages", params={"to": "+12025550173"}).json()["items"][0]
-        invite = re.search(r"/invite/([A-Za-z0-9_-]+)", sms["text"]).group(1)
+        invite = token_in(sms["text"])
         assert client.post(f"/api/v1/invitations/{invite}/accept", json={}).status_code == 200
         client.cookies.clear()
 
@@ -56,7 +56,7 @@ class TestSignInLink:
             "items"
         ]
         assert len(items) == 2 and "sign-in link" in items[0]["text"]
-        token = re.search(r"/login/link/([A-Za-z0-9_-]+)", items[0]["text"]).group(1)
+        token = token_in(items[0]["text"], "sign_in")
         r = client.post(f"/api/v1/auth/sign-in-link/{token}")
         assert r.status_code == 200 and r.json()["portals"][0]["slug"] == pf.slug
 
@@ -133,7 +133,7 @@ class TestPhoneAccounts:
         )
         worker.drain()
         sms = client.get("/api/v1/dev/messages", params={"to": "+442079460958"}).json()["items"][0]
-        token = re.search(r"/invite/([A-Za-z0-9_-]+)", sms["text"]).group(1)
+        token = token_in(sms["text"])
         r = client.post(f"/api/v1/invitations/{token}/accept", json={"password": "a-good-password-42"})
         assert r.status_code == 200, r.text
         client.cookies.clear()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, login, member_joins
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, login, member_joins, token_in
 
 PROBLEM = "application/problem+json"
 
@@ -19,7 +17,7 @@ def _invite(client, pf, recipients, **body):
 def _token_for(client, email):
     items = client.get("/api/v1/dev/messages", params={"to": email}).json()["items"]
     assert items, f"no mail to {email}"
-    return re.search(r"/invite/([A-Za-z0-9_-]+)", items[0]["text"]).group(1)
+    return token_in(items[0]["text"])
 
 
 class TestCreate:

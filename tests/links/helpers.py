@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from sqlalchemy import func, select
 
 from admit.flows import join_requests as join_requests_flow
@@ -13,7 +11,7 @@ from admit.links import service as links_service
 from admit.links import signups
 from admit.notifications.models import Notification
 from admit.workspaces import service as workspaces_service
-from tests.factories import PASSWORD, PortalFixture, actor_for
+from tests.factories import PASSWORD, PortalFixture, actor_for, token_in
 
 
 def count(db, model, *where) -> int:
@@ -58,7 +56,7 @@ def confirmation_token(db, email: str) -> str:
             .limit(1)
         )
         assert row is not None, f"no confirmation email to {email}"
-        return re.search(r"/confirm/([A-Za-z0-9_-]+)$", row.context["link"]).group(1)
+        return token_in(row.context["link"], "confirm")
 
 
 def confirm(db, token: str, *, password: str | None = PASSWORD):

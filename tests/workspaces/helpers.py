@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
 from admit.notifications.models import DevMessage, Notification
-from tests.factories import PASSWORD, create_portal, login, member_joins
+from tests.factories import (
+    PASSWORD,
+    create_portal,
+    login,
+    member_joins,
+    token_in,  # noqa: F401
+)
 
 
 @dataclass
@@ -90,9 +95,7 @@ def notifications_to(db, to: str) -> list[Notification]:
 
 
 def invite_token(text: str) -> str:
-    match = re.search(r"/invite/([A-Za-z0-9_-]+)", text)
-    assert match, text
-    return match.group(1)
+    return token_in(text, "invite")
 
 
 __all__ = ["PASSWORD", "create_portal"]
