@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from admit import context
 from admit.actor import Actor
 from admit.auth import service as auth_service
 from admit.auth.models import WebSession
@@ -72,6 +73,23 @@ def limit_sign_in(request: Request) -> None:
 
 
 TokenGuessingLimited = Depends(limit_token_guessing)
+
+
+def sign_in_browser(session: Session, response, user, *, via: auth_service.Via, ip: str | None) -> WebSession:
+    """Pass the sign-in gate (``auth.service.sign_in``) and give the browser its session cookie:
+    how both faces sign someone in."""
+    raw, web_session = auth_service.sign_in(session, user, via=via, ip=ip)
+    settings = context.of(session).settings
+    response.set_cookie(
+        settings.session_cookie_name,
+        raw,
+        max_age=settings.session_lifetime_hours * 3600,
+        httponly=True,
+        samesite="lax",
+        secure=settings.session_cookie_secure,
+        path="/",
+    )
+    return web_session
 
 
 @dataclass

@@ -7,7 +7,14 @@ from admit.api.deps import AuthDep
 from admit.auth import service as auth_service
 from admit.members import service as members_service
 from admit.members.schemas import UserRead
-from admit.web import SessionDep, SettingsDep, client_ip, limit_sign_in, limit_token_guessing
+from admit.web import (
+    SessionDep,
+    SettingsDep,
+    client_ip,
+    limit_sign_in,
+    limit_token_guessing,
+    sign_in_browser,
+)
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -23,24 +30,9 @@ class LoginResponse(BaseModel):
     portals: list[dict]
 
 
-def set_session_cookie(response: Response, settings, raw: str) -> None:
-    response.set_cookie(
-        settings.session_cookie_name,
-        raw,
-        max_age=settings.session_lifetime_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=settings.session_cookie_secure,
-        path="/",
-    )
-
-
-def _signed_in(session, settings, response: Response, user, ip) -> LoginResponse:
-    """Start a browser session for ``user`` (the cookie) and answer with their portals."""
-    raw, web_session = auth_service.start_session(
-        session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip
-    )
-    set_session_cookie(response, settings, raw)
+def _signed_in(session, response: Response, user, ip, via) -> LoginResponse:
+    """Sign ``user`` in through the gate (the cookie) and answer with their portals."""
+    web_session = sign_in_browser(session, response, user, via=via, ip=ip)
     portals = [
         {"slug": p.slug, "name": p.name, "role": m.role}
         for p, m in members_service.memberships_of(session, user)
@@ -50,17 +42,14 @@ def _signed_in(session, settings, response: Response, user, ip) -> LoginResponse
     )
 
 
-def session_as(session, settings, response: Response, auth, user, ip) -> str:
+def session_as(session, response: Response, auth, user, ip, via) -> str:
     """After a token made ``user`` a member: keep the browser session if it is already theirs,
-    else end it and start one for them. Returns the CSRF token for the session in force."""
+    else end it and sign them in through the gate. Returns the CSRF token of the session in
+    force."""
     if auth.web_session is not None and auth.web_session.user_id == user.id:
         return auth.web_session.csrf_token
     auth_service.end_session(session, auth.raw_session)
-    raw, web_session = auth_service.start_session(
-        session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip
-    )
-    set_session_cookie(response, settings, raw)
-    return web_session.csrf_token
+    return sign_in_browser(session, response, user, via=via, ip=ip).csrf_token
 
 
 @router.post("/login", response_model=LoginResponse)
@@ -71,7 +60,7 @@ def login(
     ip = client_ip(request)
     limit_sign_in(request)
     user = auth_service.login(session, email=body.email, password=body.password)
-    return _signed_in(session, settings, response, user, ip)
+    return _signed_in(session, response, user, ip, auth_service.Via.PASSWORD)
 
 
 @router.post("/logout", status_code=204)
@@ -107,4 +96,4 @@ def use_sign_in_link(
     limit_token_guessing(request)
     response.headers["Referrer-Policy"] = "no-referrer"
     user = auth_service.use_sign_in_link(session, token)
-    return _signed_in(session, settings, response, user, ip)
+    return _signed_in(session, response, user, ip, auth_service.Via.SIGN_IN_LINK)

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request, Response
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
+from admit.auth import service as auth_service
 from admit.flows import invitations as invitations_flow
 from admit.flows import join
 from admit.invitations import service as invitations_service
@@ -120,7 +121,7 @@ def accept_invitation(
     result = join.accept(
         session, token=token, name=body.name, password=body.password, current_user=auth.user, ip=ip
     )
-    csrf = session_as(session, settings, response, auth, result.user, ip)
+    csrf = session_as(session, response, auth, result.user, ip, auth_service.Via.INVITATION)
     return AcceptResponse(
         user=UserRead.model_validate(result.user),
         member=MemberRead.of(result.member),

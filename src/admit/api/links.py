@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
+from admit.auth import service as auth_service
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
@@ -194,7 +195,7 @@ def confirm_signup(
     ip = client_ip(request)
     limit_token_guessing(request)
     result = signups_flow.confirm(session, token=token, password=body.password if body else None, ip=ip)
-    csrf = session_as(session, settings, response, auth, result.user, ip)
+    csrf = session_as(session, response, auth, result.user, ip, auth_service.Via.LINK_SIGNUP)
     return ConfirmResponse(
         outcome=result.outcome,
         user=UserRead.model_validate(result.user),

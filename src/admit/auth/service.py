@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import timedelta
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
@@ -30,7 +31,9 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 
 
 __all__ = [
+    "Via",
     "api_key_from_token",
+    "sign_in",
     "issue_api_key",
     "list_api_keys",
     "revoke_api_key",
@@ -64,10 +67,38 @@ def login(session: Session, *, email: str, password: str) -> User:
     return user
 
 
+class Via(StrEnum):
+    """The ways someone proves who they are before the gate."""
+
+    PASSWORD = "password"
+    SIGN_IN_LINK = "sign_in_link"
+    INVITATION = "invitation"
+    LINK_SIGNUP = "link_signup"
+    SETUP = "setup"
+
+
+def sign_in(session: Session, user: User, *, via: Via, ip: str | None = None) -> tuple[str, WebSession]:
+    """The one gate every sign-in ends in, whatever proved who the person is (a password, a
+    sign-in link, accepting an invitation, confirming a link sign-up, setting Admit up): it
+    starts the browser session and records it. The portal's sign-in policy (a second factor, a
+    password still to choose) is applied here, and only here.
+
+    Returns the raw cookie value (never stored) and the session row."""
+    raw, web_session = start_session(
+        session, user, lifetime_hours=context.of(session).settings.session_lifetime_hours, ip=ip
+    )
+    audit_service.record(
+        session, None, "user.signed_in", target_type="user", target_id=user.id,
+        target_label=user.address or "", detail={"via": str(via)}, ip=ip,
+    )  # fmt: skip
+    return raw, web_session
+
+
 def start_session(
     session: Session, user: User, *, lifetime_hours: int, ip: str | None = None
 ) -> tuple[str, WebSession]:
-    """Create a browser session; returns the raw cookie value (never stored) and the row."""
+    """Create a browser session (``sign_in`` is the gate that calls this); returns the raw
+    cookie value (never stored) and the row."""
     raw = new_token()
     web_session = WebSession(
         token_hash=hash_token(raw),

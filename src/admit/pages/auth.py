@@ -9,30 +9,17 @@ from admit.flows import setup
 from admit.members import service as members_service
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
 from admit.portals import service as portals_service
-from admit.web import SessionDep, SettingsDep, client_ip, limit_sign_in, limit_token_guessing
+from admit.web import SessionDep, SettingsDep, client_ip, limit_sign_in, limit_token_guessing, sign_in_browser
 
 router = APIRouter()
-
-
-def start_browser_session(session, settings, response, user, ip) -> None:
-    raw, _ws = auth_service.start_session(
-        session, user, lifetime_hours=settings.session_lifetime_hours, ip=ip
-    )
-    response.set_cookie(
-        settings.session_cookie_name,
-        raw,
-        max_age=settings.session_lifetime_hours * 3600,
-        httponly=True,
-        samesite="lax",
-        secure=settings.session_cookie_secure,
-        path="/",
-    )
 
 
 ROLE_PHRASES = {"client": "a client", "owner": "an owner", "admin": "an admin", "member": "a member"}
 
 
-def land_after_joining(request, session, settings, auth, *, user, portal, role: str, back: bool = False):
+def land_after_joining(
+    request, session, settings, auth, *, user, portal, role: str, via: auth_service.Via, back: bool = False
+):
     """Where someone lands who has just joined (an invitation, a confirmed sign-up): their
     portal, welcomed, signed in as themselves (the browser's session switches if it was someone
     else's)."""
@@ -44,7 +31,7 @@ def land_after_joining(request, session, settings, auth, *, user, portal, role: 
     response.headers.update({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
     if auth.user is None or auth.user.id != user.id:
         auth_service.end_session(session, auth.raw_session)
-        start_browser_session(session, settings, response, user, client_ip(request))
+        sign_in_browser(session, response, user, via=via, ip=client_ip(request))
     return response
 
 
@@ -118,7 +105,7 @@ def setup_submit(
             status_code=exc.status,
         )
     response = redirect(f"/p/{portal.slug}/users", notice=f"{portal.name} is ready. Invite your team.")
-    start_browser_session(session, settings, response, user, client_ip(request))
+    sign_in_browser(session, response, user, via=auth_service.Via.SETUP, ip=client_ip(request))
     return response
 
 
@@ -151,7 +138,7 @@ def login_submit(
         )
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
-    start_browser_session(session, settings, response, user, ip)
+    sign_in_browser(session, response, user, via=auth_service.Via.PASSWORD, ip=ip)
     return response
 
 
@@ -201,5 +188,5 @@ def link_use(token: str, request: Request, session: SessionDep, settings: Settin
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(home_for(session, user), status_code=303)
     response.headers["Referrer-Policy"] = "no-referrer"
-    start_browser_session(session, settings, response, user, ip)
+    sign_in_browser(session, response, user, via=auth_service.Via.SIGN_IN_LINK, ip=ip)
     return response

@@ -78,7 +78,14 @@ def accept(
             status_code=exc.status,
         )
     return land_after_joining(
-        request, session, settings, auth, user=result.user, portal=result.portal, role=result.member.role
+        request,
+        session,
+        settings,
+        auth,
+        user=result.user,
+        portal=result.portal,
+        role=result.member.role,
+        via=auth_service.Via.INVITATION,
     )
 
 

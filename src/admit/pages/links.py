@@ -8,6 +8,7 @@ import uuid
 from fastapi import APIRouter, Depends, Form, Request
 
 from admit import policy
+from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
@@ -268,5 +269,6 @@ def confirm_submit(
         user=result.user,
         portal=result.portal,
         role=result.member.role,
+        via=auth_service.Via.LINK_SIGNUP,
         back=result.outcome == "already_member",
     )
