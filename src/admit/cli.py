@@ -611,10 +611,15 @@ def workspace_add(slug, workspace_id, new_user_type, as_json, recipients) -> Non
 @click.option("--json", "as_json", is_flag=True)
 def workspace_members(slug, workspace_id, as_json) -> None:
     """Who is in the workspace: Joined or Not Joined, with their flow roles."""
+    from admit.kit.pagination import every
     from admit.people import workspace as workspace_view
 
+    def page(cursor, limit):
+        panel = workspace_view.members_view(session, actor, workspace_id, cursor=cursor, limit=limit)
+        return panel.members, panel.next_cursor
+
     with _portal_session(slug) as (session, actor):
-        _ws, views, _teams = workspace_view.members_view(session, actor, workspace_id)
+        views = every(page)
         items = [
             {
                 "user": v.membership.user.address,

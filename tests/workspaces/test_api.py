@@ -368,12 +368,8 @@ class TestReviewFindings:
         add(client, b, ws["id"], recipients=["Al <alice@private.org>"])
         panel = members(client, b, ws["id"])["items"]
         assert [m["user"]["name"] for m in panel] == ["Al"]  # the name B gave in its invitation
-        assert (
-            client.get(api(b, f"/workspaces/{ws['id']}"), headers=b.headers()).json()["members"][0]["user"][
-                "name"
-            ]
-            == "Al"
-        )
+        detail = client.get(api(b, f"/workspaces/{ws['id']}"), headers=b.headers()).json()
+        assert detail["name"] == "B's" and "members" not in detail  # the panel is paged: …/members
         group = client.post(
             api(b, "/client-groups"),
             json={"name": "G", "recipients": ["alice@private.org"]},
@@ -520,3 +516,44 @@ class TestRemove:
         assert again.status_code == 404 and again.json()["code"] == "member_not_found"
         h = session_headers(client, "ivy@acme.com")
         assert client.get("/api/v1/me/workspaces", headers=h).json()["items"] == []
+
+
+class TestPaging:
+    def test_a_workspaces_people_and_the_timeline_come_a_page_at_a_time(self, client, db, worker):
+        """Five people, pages of two: every person once, in the order added, and the last page
+        says there is no next; the timeline pages the same way, newest first."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Big")
+        emails = [f"p{i}@client.org" for i in range(5)]
+        for email in emails:  # one by one: the order they were added is the order listed
+            assert add(client, pf, ws["id"], recipients=[email]).status_code == 201
+        seen, cursor, pages = [], None, 0
+        while True:
+            params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+            r = client.get(api(pf, f"/workspaces/{ws['id']}/members"), params=params, headers=pf.headers())
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert len(body["items"]) <= 2
+            seen += [m["user"]["email"] for m in body["items"]]
+            pages += 1
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert pages == 3 and seen == emails
+        bad = client.get(
+            api(pf, f"/workspaces/{ws['id']}/members"), params={"limit": 0}, headers=pf.headers()
+        )
+        assert bad.status_code == 422 and bad.json()["field"] == "limit"
+
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        names = ["W1", "W2", "W3"]
+        for name in names:
+            other = create_workspace(client, pf, name)
+            add(client, pf, other["id"], user_ids=[ivy.user_id])
+        h = session_headers(client, "ivy@acme.com")
+        first = client.get("/api/v1/me/workspaces", params={"limit": 2}, headers=h).json()
+        second = client.get(
+            "/api/v1/me/workspaces", params={"limit": 2, "cursor": first["next_cursor"]}, headers=h
+        ).json()
+        assert [w["name"] for w in first["items"] + second["items"]] == ["W3", "W2", "W1"]
+        assert second["next_cursor"] is None

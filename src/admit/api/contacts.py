@@ -35,12 +35,11 @@ def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep):
 
 
 @router.get("/portals/{portal}/contacts", response_model=ContactList)
-def list_contacts(actor: ActorDep, session: SessionDep):
+def list_contacts(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
     """Your contacts, newest first, with where each stands: joined, invited, not invited."""
+    views, next_cursor = people_contacts.list_contacts(session, actor, cursor=cursor, limit=limit)
     return ContactList(
-        items=[
-            ContactRead.of(v.contact, v.status, v.name) for v in people_contacts.list_contacts(session, actor)
-        ]
+        items=[ContactRead.of(v.contact, v.status, v.name) for v in views], next_cursor=next_cursor
     )
 
 

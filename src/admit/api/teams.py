@@ -32,13 +32,9 @@ def _change(session, change) -> TeamChangeRead:
     )
 
 
-def _list(session, actor, kind) -> TeamList:
-    return TeamList(
-        items=[
-            TeamRead.of(v.team, v.members, v.names)
-            for v in people_teams.teams_view(session, actor, kind=kind)
-        ]
-    )
+def _list(session, actor, kind, cursor, limit) -> TeamList:
+    views, next_cursor = people_teams.teams_view(session, actor, kind=kind, cursor=cursor, limit=limit)
+    return TeamList(items=[TeamRead.of(v.team, v.members, v.names) for v in views], next_cursor=next_cursor)
 
 
 @router.post("/portals/{portal}/teams", response_model=TeamChangeRead, status_code=201)
@@ -51,8 +47,9 @@ def create_team(body: TeamCreate, actor: ActorDep, session: SessionDep):
 
 
 @router.get("/portals/{portal}/teams", response_model=TeamList)
-def list_teams(actor: ActorDep, session: SessionDep):
-    return _list(session, actor, TEAM)
+def list_teams(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
+    """The portal's internal teams, newest first, with their people."""
+    return _list(session, actor, TEAM, cursor, limit)
 
 
 @router.post("/portals/{portal}/teams/{team_id}/members", response_model=TeamChangeRead, status_code=201)
@@ -79,8 +76,9 @@ def create_group(body: TeamCreate, actor: ActorDep, session: SessionDep):
 
 
 @router.get("/portals/{portal}/client-groups", response_model=TeamList)
-def list_groups(actor: ActorDep, session: SessionDep):
-    return _list(session, actor, CLIENT_GROUP)
+def list_groups(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
+    """The portal's client groups, newest first, with their people."""
+    return _list(session, actor, CLIENT_GROUP, cursor, limit)
 
 
 @router.post(

@@ -55,16 +55,7 @@ W = "/portals/{portal}/workspaces/{workspace_id}"
 def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep):
     """Create a workspace (internal users); its creator joins it. A flow may list its roles."""
     workspace = workspaces_service.create(session, actor, name=body.name, kind=body.kind, roles=body.roles)
-    return _with_members(session, actor, workspace.id)
-
-
-def _with_members(session, actor, workspace_id) -> WorkspaceRead:
-    workspace, views, _teams = workspace_view.members_view(session, actor, workspace_id)
-    read = WorkspaceRead.of(workspace)
-    read.members = [
-        WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address) for v in views
-    ]
-    return read
+    return WorkspaceRead.of(workspace)
 
 
 @router.get("/portals/{portal}/workspaces", response_model=WorkspacePage)
@@ -76,18 +67,23 @@ def list_workspaces(actor: ActorDep, session: SessionDep, cursor: str | None = N
 
 @router.get(W, response_model=WorkspaceRead)
 def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
-    """A workspace with its members (Joined / Not Joined); 404 when you cannot reach it."""
-    return _with_members(session, actor, workspace_id)
+    """A workspace (its people: GET …/members); 404 when you cannot reach it."""
+    return WorkspaceRead.of(workspaces_service.get_or_raise(session, actor, workspace_id))
 
 
 @router.get(W + "/members", response_model=WorkspaceMembersRead)
-def list_members(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
-    """The Members panel: everyone with Joined / Not Joined, their roles and the team or group
-    they came with, and one row per team or group."""
-    _workspace, views, team_rows = workspace_view.members_view(session, actor, workspace_id)
+def list_members(
+    workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+):
+    """The Members panel: the people with Joined / Not Joined, their roles and the team or group
+    they came with (a page, in the order they were added), and one row per team or group."""
+    panel = workspace_view.members_view(session, actor, workspace_id, cursor=cursor, limit=limit)
+    team_rows = panel.teams
     return WorkspaceMembersRead(
+        next_cursor=panel.next_cursor,
         items=[
-            WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address) for v in views
+            WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address)
+            for v in panel.members
         ],
         teams=[
             TeamRowRead(
@@ -179,8 +175,12 @@ def assign_role(
 
 
 @router.get(W + "/actions", response_model=ActionList)
-def list_actions(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
-    return ActionList(items=[ActionRead.of(a) for a in roles.list_actions(session, actor, workspace_id)])
+def list_actions(
+    workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+):
+    """A flow's actions in the order they were added."""
+    rows, next_cursor = roles.list_actions(session, actor, workspace_id, cursor=cursor, limit=limit)
+    return ActionList(items=[ActionRead.of(a) for a in rows], next_cursor=next_cursor)
 
 
 @router.post(W + "/actions", response_model=ActionRead, status_code=201)
@@ -193,10 +193,11 @@ def add_action(workspace_id: uuid.UUID, body: ActionCreate, actor: ActorDep, ses
 
 
 @router.get("/me/workspaces", response_model=Timeline)
-def my_workspaces(auth: AuthDep, session: SessionDep):
+def my_workspaces(auth: AuthDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
     """Your timeline: the workspaces you have joined in every portal, newest first."""
     if auth.user is None:
         raise NotAuthenticated("Sign in first: the timeline belongs to a person, not an API key.")
+    rows, next_cursor = people_timeline.timeline(session, auth.user, cursor=cursor, limit=limit)
     return Timeline(
         items=[
             TimelineItem(
@@ -206,6 +207,7 @@ def my_workspaces(auth: AuthDep, session: SessionDep):
                 portal=PortalRef(slug=p.slug, name=p.name),
                 added_at=m.created_at,
             )
-            for w, m, p in people_timeline.timeline(session, auth.user)
-        ]
+            for w, m, p in rows
+        ],
+        next_cursor=next_cursor,
     )

@@ -62,3 +62,4 @@ class ContactResultRead(BaseModel):
 
 class ContactList(BaseModel):
     items: list[ContactRead]
+    next_cursor: str | None

@@ -18,6 +18,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.contacts.models import Contact
 from admit.errors import NotFound
+from admit.kit.pagination import page
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
@@ -76,14 +77,8 @@ def own_or_raise(session: Session, actor: Actor, contact_id) -> Contact:
     return contact
 
 
-def list_own(session: Session, actor: Actor, *, limit: int = 500) -> list[Contact]:
-    """The actor's contacts, newest first."""
+def list_own(session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100):
+    """The actor's contacts, newest first: ``(contacts, next_cursor)``."""
     policy.require(actor.role, policy.Action.CONTACT_MANAGE)
-    return list(
-        session.scalars(
-            select(Contact)
-            .where(Contact.portal_id == actor.portal.id, _owner(actor))
-            .order_by(Contact.created_at.desc(), Contact.id)
-            .limit(limit)
-        )
-    )
+    query = select(Contact).where(Contact.portal_id == actor.portal.id, _owner(actor))
+    return page(session, query, Contact, cursor=cursor, limit=limit)

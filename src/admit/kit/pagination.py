@@ -32,18 +32,23 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidInput("The cursor is not valid.", field="cursor") from exc
 
 
-def page(session, query: Select, model, *, cursor: str | None, limit: int):
-    """Return (rows, next_cursor), newest first."""
+def page(session, query: Select, model, *, cursor: str | None, limit: int, oldest_first: bool = False):
+    """Return (rows, next_cursor), newest first (or oldest first: a flow's steps, the order
+    people were added in)."""
     if limit < 1 or limit > MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
-    query = query.order_by(model.created_at.desc(), model.id.desc())
+    if oldest_first:
+        query = query.order_by(model.created_at.asc(), model.id.asc())
+    else:
+        query = query.order_by(model.created_at.desc(), model.id.desc())
     if cursor:
         created_at, row_id = decode_cursor(cursor)
+        later, after = (model.created_at > created_at, model.id > row_id)
+        earlier, before = (model.created_at < created_at, model.id < row_id)
         query = query.where(
-            or_(
-                model.created_at < created_at,
-                and_(model.created_at == created_at, model.id < row_id),
-            )
+            or_(later, and_(model.created_at == created_at, after))
+            if oldest_first
+            else or_(earlier, and_(model.created_at == created_at, before))
         )
     rows = list(session.scalars(query.limit(limit + 1)))
     next_cursor = None
@@ -92,3 +97,15 @@ def page_of_union(session, selects: list[Select], *, cursor: str | None, limit: 
 def count_all(session, selects: list[Select]) -> int:
     """How many rows the SELECTs match in all (no page)."""
     return sum(session.scalar(select(func.count()).select_from(q.subquery())) or 0 for q in selects)
+
+
+def every(fetch, *, limit: int = MAX_LIMIT) -> list:
+    """Every row of a paged list: ``fetch(cursor=…, limit=…)`` returns ``(rows, next_cursor)``
+    and is called until there is no next page (a face that shows a whole list, a select box)."""
+    out: list = []
+    cursor = None
+    while True:
+        rows, cursor = fetch(cursor=cursor, limit=limit)
+        out.extend(rows)
+        if cursor is None:
+            return out

@@ -6,6 +6,7 @@ Contacts Quietly (sends nothing; Invite later sends it in one click)."""
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 from fastapi import APIRouter, Depends, Form, Request
 
@@ -13,6 +14,7 @@ from admit import policy
 from admit.errors import DomainError, InvalidInput
 from admit.flows import contacts as contacts_flow
 from admit.flows import groups as groups_flow
+from admit.kit.pagination import every
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -54,8 +56,8 @@ def contacts_list(request: Request, actor: PageActor, session: SessionDep):
     if not policy.can(actor.role, Action.CONTACT_MANAGE):
         return redirect(f"/p/{actor.portal.slug}")
     workspaces, _ = workspaces_service.list_workspaces(session, actor, limit=200)
-    groups = teams_service.list_teams(session, actor, kind=CLIENT_GROUP)
-    teams = teams_service.list_teams(session, actor, kind=TEAM)
+    groups = every(partial(teams_service.list_teams, session, actor, kind=CLIENT_GROUP))
+    teams = every(partial(teams_service.list_teams, session, actor, kind=TEAM))
     sizes = {k: len(v) for k, v in teams_service.members_of(session, [t.id for t in groups + teams]).items()}
     flash = read_flash(request) or {}
     response = render(
@@ -63,7 +65,7 @@ def contacts_list(request: Request, actor: PageActor, session: SessionDep):
         "contacts/list.html",
         {
             "nav": "contacts",
-            "contacts": people_contacts.list_contacts(session, actor),
+            "contacts": every(partial(people_contacts.list_contacts, session, actor)),
             "workspaces": workspaces,
             "groups": groups,
             "teams": teams,

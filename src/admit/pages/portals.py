@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Depends, Form, Request
 
 from admit import policy
 from admit.audit import service as audit_service
 from admit.errors import DomainError
+from admit.kit.pagination import every
 from admit.pages.deps import PageActor, check_csrf, redirect, render
 from admit.people import timeline as people_timeline
 from admit.portals import service as portals_service
@@ -20,7 +23,10 @@ def home(request: Request, actor: PageActor, session: SessionDep):
     on their own page, which lists only the workspaces they were invited to, newest first."""
     if policy.capabilities(actor.role).internal:
         return redirect(f"/p/{actor.portal.slug}/users", notice=request.query_params.get("notice"))
-    workspaces = [(w, m) for w, m, _p in people_timeline.timeline(session, actor.user, portal=actor.portal)]
+    workspaces = [
+        (w, m)
+        for w, m, _p in every(partial(people_timeline.timeline, session, actor.user, portal=actor.portal))
+    ]
     return render(
         request, "portals/home.html", {"notice": request.query_params.get("notice"), "workspaces": workspaces}
     )

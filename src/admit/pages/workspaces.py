@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import partial
 
 from fastapi import APIRouter, Depends, Form, Request
 
@@ -19,6 +20,7 @@ from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
 from admit.invitations.pipeline import RecipientResult
+from admit.kit.pagination import every
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -48,7 +50,9 @@ _MAX_RESULTS_SHOWN = 15
 def _list_page(request: Request, session, actor, *, status_code: int = 200, **extra):
     """Internal users' workspaces: the ones they are in, most recently added first (their
     timeline); owners and admins also see the portal's other workspaces."""
-    mine = [w for w, _m, _p in people_timeline.timeline(session, actor.user, portal=actor.portal)]
+    mine = [
+        w for w, _m, _p in every(partial(people_timeline.timeline, session, actor.user, portal=actor.portal))
+    ]
     mine_ids = {w.id for w in mine}
     reachable, _ = workspaces_service.list_workspaces(session, actor, limit=200)
     context = {
@@ -347,7 +351,8 @@ def add_action(
 
 @router.get("/p/{slug}/workspaces/{workspace_id}", name="workspaces:show")
 def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep):
-    workspace, views, team_rows = workspace_view.members_view(session, actor, workspace_id)
+    panel = workspace_view.whole_panel(session, actor, workspace_id)
+    workspace, views, team_rows = panel.workspace, panel.members, panel.teams
     can_share = policy.can(actor.role, Action.WORKSPACE_LINK_MANAGE)
     can_answer = policy.can(actor.role, Action.JOIN_REQUEST_APPROVE)
     can_add = policy.can(actor.role, Action.WORKSPACE_ADD_MEMBERS)
@@ -357,8 +362,8 @@ def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, 
         requests = [(r, join_requests_flow.existing_member(session, actor.portal.id, r.email)) for r in rows]
     teams, groups = [], []
     if can_add:
-        teams = teams_service.list_teams(session, actor, kind=TEAM)
-        groups = teams_service.list_teams(session, actor, kind=CLIENT_GROUP)
+        teams = every(partial(teams_service.list_teams, session, actor, kind=TEAM))
+        groups = every(partial(teams_service.list_teams, session, actor, kind=CLIENT_GROUP))
     flow = workspace.kind == FLOW
     flash = read_flash(request) or {}
     response = render(
@@ -372,7 +377,7 @@ def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, 
             "teams": teams,
             "groups": groups,
             "roles": workspace_view.roles_view(session, actor, workspace.id) if flow else [],
-            "actions": roles.list_actions(session, actor, workspace.id) if flow else [],
+            "actions": every(partial(roles.list_actions, session, actor, workspace.id)) if flow else [],
             "view": workspace_links.show(session, actor, workspace.id) if can_share else None,
             "requests": requests,
             "can_add": can_add,

@@ -27,9 +27,12 @@ class ContactView:
     name: str = ""  # as this portal may show it (``people.names.names_in_portal``)
 
 
-def list_contacts(session: Session, actor: Actor, *, limit: int = 500) -> list[ContactView]:
-    """The actor's contacts, newest first, each with where they stand in the portal."""
-    contacts = contacts_service.list_own(session, actor, limit=limit)
+def list_contacts(
+    session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[ContactView], str | None]:
+    """A page of the actor's contacts, newest first, each with where they stand in the portal:
+    ``(views, next_cursor)``."""
+    contacts, next_cursor = contacts_service.list_own(session, actor, cursor=cursor, limit=limit)
     statuses = members_service.statuses(session, actor.portal.id, [c.user_id for c in contacts])
     live = invitations_repository.live_ids(session, [c.invitation_id for c in contacts if c.invitation_id])
     names = names_in_portal(session, actor.portal.id, [c.user for c in contacts])
@@ -45,4 +48,4 @@ def list_contacts(session: Session, actor: Actor, *, limit: int = 500) -> list[C
         else:
             state = "not_invited"
         views.append(ContactView(c, state, c.name or names.get(c.user_id, "")))
-    return views
+    return views, next_cursor

@@ -24,12 +24,14 @@ class TeamView:
     names: dict  # {user_id: name as this portal may show it}
 
 
-def teams_view(session: Session, actor: Actor, *, kind: str) -> list[TeamView]:
-    """The portal's teams (or client groups), by name, each with its people."""
-    teams = teams_service.list_teams(session, actor, kind=kind)
+def teams_view(
+    session: Session, actor: Actor, *, kind: str, cursor: str | None = None, limit: int = 100
+) -> tuple[list[TeamView], str | None]:
+    """A page of the portal's teams (or client groups), newest first, each with its people."""
+    teams, next_cursor = teams_service.list_teams(session, actor, kind=kind, cursor=cursor, limit=limit)
     members = teams_service.members_of(session, [t.id for t in teams])
     names = names_in_portal(session, actor.portal.id, [tm.user for tms in members.values() for tm in tms])
-    return [TeamView(t, members[t.id], names) for t in teams]
+    return [TeamView(t, members[t.id], names) for t in teams], next_cursor
 
 
 def team_view(session: Session, team: Team) -> TeamView:

@@ -19,11 +19,14 @@ __all__ = ["timeline"]
 
 
 def timeline(
-    session: Session, user: User, *, portal: Portal | None = None, limit: int = 200
-) -> list[tuple[Workspace, WorkspaceMember, Portal]]:
-    """``(workspace, membership, portal)`` rows, newest-added first; only ``portal``'s if given."""
+    session: Session, user: User, *, portal: Portal | None = None, cursor: str | None = None, limit: int = 100
+) -> tuple[list[tuple[Workspace, WorkspaceMember, Portal]], str | None]:
+    """A page of ``(workspace, membership, portal)`` rows, newest-added first, and the next
+    page's cursor; only ``portal``'s if given."""
     portals = {p.id: p for p, _m in members_service.memberships_of(session, user)}
     if portal is not None:
         portals = {portal.id: portals[portal.id]} if portal.id in portals else {}
-    rows = workspaces_service.timeline(session, user, portal_ids=list(portals), limit=limit)
-    return [(w, m, portals[w.portal_id]) for w, m in rows]
+    rows, next_cursor = workspaces_service.timeline(
+        session, user, portal_ids=list(portals), cursor=cursor, limit=limit
+    )
+    return [(w, m, portals[w.portal_id]) for w, m in rows], next_cursor

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
+from admit.kit.pagination import MAX_LIMIT
 from admit.people.names import names_in_portal
 from admit.teams import service as teams_service
 from admit.teams.models import Team
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["MemberView", "RoleView", "TeamView", "members_view", "roles_view"]
+__all__ = ["MemberView", "MembersPanel", "RoleView", "TeamView", "members_view", "roles_view", "whole_panel"]
 
 
 @dataclass(slots=True)
@@ -57,16 +58,23 @@ class RoleView:
         return policy.sees_addresses_of(self.actor.role, viewer_id=self.actor.user_id, person_id=user_id)
 
 
+@dataclass(slots=True)
+class MembersPanel:
+    workspace: Workspace
+    members: list[MemberView]  # one page, in the order they were added
+    next_cursor: str | None
+    teams: list[TeamView]  # one row per team or group in the workspace (all of them)
+
+
 def members_view(
-    session: Session, actor: Actor, workspace_id
-) -> tuple[Workspace, list[MemberView], list[TeamView]]:
-    """Everyone in the workspace (Joined / Not Joined, their flow roles, the team or group they
-    came with) and one row per team or group in it."""
+    session: Session, actor: Actor, workspace_id, *, cursor: str | None = None, limit: int = 100
+) -> MembersPanel:
+    """A page of the people in the workspace (Joined / Not Joined, their flow roles, the team or
+    group they came with) and one row per team or group in it."""
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
-    memberships = workspaces_service.members(session, workspace)
+    memberships, next_cursor = workspaces_service.members(session, workspace, cursor=cursor, limit=limit)
     roles = roles_service.current_roles(session, workspace.id)
-    team_ids = {m.via_team_id for m in memberships if m.via_team_id}
-    teams = teams_service.by_ids(session, team_ids)
+    teams = teams_service.by_ids(session, workspaces_service.team_ids(session, workspace.id))
     names = names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
     views = [
         MemberView(
@@ -80,12 +88,26 @@ def members_view(
     ]
     team_rows = []
     if teams:
-        in_workspace = {m.user_id: m.status for m in memberships}
-        for team_id, team_members in teams_service.members_of(session, teams).items():
-            statuses = [in_workspace[tm.user_id] for tm in team_members if tm.user_id in in_workspace]
+        team_members = teams_service.members_of(session, teams)
+        everyone = {tm.user_id for tms in team_members.values() for tm in tms}
+        in_workspace = workspaces_service.statuses(session, workspace.id, everyone)
+        for team_id, people in team_members.items():
+            statuses = [in_workspace[tm.user_id] for tm in people if tm.user_id in in_workspace]
             team_rows.append(TeamView(teams[team_id], statuses.count(JOINED), statuses.count(NOT_JOINED)))
         team_rows.sort(key=lambda v: (v.team.kind, v.team.name.casefold()))
-    return workspace, views, team_rows
+    return MembersPanel(workspace, views, next_cursor, team_rows)
+
+
+def whole_panel(session: Session, actor: Actor, workspace_id) -> MembersPanel:
+    """Every person in the workspace at once, Joined first (the workspace page shows the whole
+    panel; the API pages it)."""
+    panel = members_view(session, actor, workspace_id, limit=MAX_LIMIT)
+    while panel.next_cursor:
+        more = members_view(session, actor, workspace_id, cursor=panel.next_cursor, limit=MAX_LIMIT)
+        panel.members.extend(more.members)
+        panel.next_cursor = more.next_cursor
+    panel.members.sort(key=lambda v: v.membership.status != JOINED)
+    return panel
 
 
 def roles_view(session: Session, actor: Actor, workspace_id) -> list[RoleView]:

@@ -51,3 +51,4 @@ class TeamRead(BaseModel):
 
 class TeamList(BaseModel):
     items: list[TeamRead]
+    next_cursor: str | None

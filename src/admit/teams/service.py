@@ -21,6 +21,7 @@ from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
+from admit.kit.pagination import page
 from admit.policy import UserType
 from admit.teams.models import CLIENT_GROUP, KINDS, TEAM, Team, TeamMember
 
@@ -89,13 +90,11 @@ def by_ids(session: Session, team_ids) -> dict:
     return {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(ids)))}
 
 
-def list_teams(session: Session, actor: Actor, *, kind: str) -> list[Team]:
+def list_teams(session: Session, actor: Actor, *, kind: str, cursor: str | None = None, limit: int = 100):
+    """The portal's teams (or client groups), newest first: ``(teams, next_cursor)``."""
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
-    return list(
-        session.scalars(
-            select(Team).where(Team.portal_id == actor.portal.id, Team.kind == kind).order_by(Team.name)
-        )
-    )
+    query = select(Team).where(Team.portal_id == actor.portal.id, Team.kind == kind)
+    return page(session, query, Team, cursor=cursor, limit=limit)
 
 
 def members_of(session: Session, team_ids) -> dict:

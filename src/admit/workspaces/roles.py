@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Conflict, InvalidInput, NotFound
+from admit.kit.pagination import page
 from admit.notifications import service as notifications_service
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import FLOW, JOINED, RoleAssignment, Workspace, WorkspaceAction, WorkspaceRole
@@ -255,12 +256,10 @@ def _notify_assignee(
     )
 
 
-def list_actions(session: Session, actor: Actor, workspace_id) -> list[WorkspaceAction]:
+def list_actions(
+    session: Session, actor: Actor, workspace_id, *, cursor: str | None = None, limit: int = 100
+):
+    """A flow's actions in the order they were added: ``(actions, next_cursor)``."""
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
-    return list(
-        session.scalars(
-            select(WorkspaceAction)
-            .where(WorkspaceAction.workspace_id == workspace.id)
-            .order_by(WorkspaceAction.created_at, func.coalesce(WorkspaceAction.title, ""))
-        )
-    )
+    query = select(WorkspaceAction).where(WorkspaceAction.workspace_id == workspace.id)
+    return page(session, query, WorkspaceAction, cursor=cursor, limit=limit, oldest_first=True)

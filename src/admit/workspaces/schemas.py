@@ -70,6 +70,7 @@ class TeamRowRead(BaseModel):
 
 class WorkspaceMembersRead(BaseModel):
     items: list[WorkspaceMemberRead]
+    next_cursor: str | None
     teams: list[TeamRowRead]
 
 
@@ -79,22 +80,15 @@ class WorkspaceRead(BaseModel):
     kind: Kind
     created_by: UserRead | None
     created_at: datetime
-    members: list[WorkspaceMemberRead] | None = None
 
     @classmethod
-    def of(
-        cls, w: Workspace, members: list[WorkspaceMember] | None = None, names: dict | None = None
-    ) -> WorkspaceRead:
-        """``names``: ``{user_id: name}`` as the portal may show them (required with members)."""
+    def of(cls, w: Workspace) -> WorkspaceRead:
         return cls(
             id=w.id,
             name=w.name,
             kind=w.kind,
             created_by=UserRead.model_validate(w.created_by) if w.created_by else None,
             created_at=w.created_at,
-            members=[WorkspaceMemberRead.of(m, name=(names or {}).get(m.user_id, "")) for m in members]
-            if members is not None
-            else None,
         )
 
 
@@ -193,6 +187,7 @@ class ActionRead(BaseModel):
 
 class ActionList(BaseModel):
     items: list[ActionRead]
+    next_cursor: str | None
 
 
 class PortalRef(BaseModel):
@@ -210,6 +205,7 @@ class TimelineItem(BaseModel):
 
 class Timeline(BaseModel):
     items: list[TimelineItem]
+    next_cursor: str | None = None
 
 
 class JoinRequestCreate(BaseModel):

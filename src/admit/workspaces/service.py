@@ -55,6 +55,7 @@ __all__ = [
     "not_joined",
     "remove",
     "statuses",
+    "team_ids",
     "members",
     "timeline",
     "workspace_name_for_invitation",
@@ -180,14 +181,21 @@ def get_membership(session: Session, workspace_id, user_id) -> WorkspaceMember |
     )
 
 
-def members(session: Session, workspace: Workspace) -> list[WorkspaceMember]:
-    """Everyone in the workspace, joined first, then by when they were added."""
-    rows = session.scalars(
-        select(WorkspaceMember)
-        .where(WorkspaceMember.workspace_id == workspace.id)
-        .order_by(WorkspaceMember.created_at, WorkspaceMember.id)
+def members(session: Session, workspace: Workspace, *, cursor: str | None = None, limit: int = 100):
+    """The people in the workspace in the order they were added: ``(memberships, next_cursor)``."""
+    query = select(WorkspaceMember).where(WorkspaceMember.workspace_id == workspace.id)
+    return page(session, query, WorkspaceMember, cursor=cursor, limit=limit, oldest_first=True)
+
+
+def team_ids(session: Session, workspace_id) -> list:
+    """The teams and client groups people came into the workspace with."""
+    return list(
+        session.scalars(
+            select(WorkspaceMember.via_team_id)
+            .where(WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.via_team_id.is_not(None))
+            .distinct()
+        )
     )
-    return sorted(rows, key=lambda m: m.status != JOINED)
 
 
 def add_member(
@@ -300,26 +308,27 @@ def workspace_name_for_invitation(session: Session, invitation_id) -> str | None
 
 
 def timeline(
-    session: Session, user: User, *, portal_ids, limit: int = 200
-) -> list[tuple[Workspace, WorkspaceMember]]:
-    """A person's timeline: the workspaces they have joined in ``portal_ids`` (the portals where
-    they are an active member: ``members.service.memberships_of``), the most recently added
-    first (a new workspace appears at the top)."""
+    session: Session, user: User, *, portal_ids, cursor: str | None = None, limit: int = 100
+) -> tuple[list[tuple[Workspace, WorkspaceMember]], str | None]:
+    """A page of a person's timeline: the workspaces they have joined in ``portal_ids`` (the
+    portals where they are an active member: ``members.service.memberships_of``), the most
+    recently added first (a new workspace appears at the top)."""
     ids = list(portal_ids)
     if not ids:
-        return []
-    rows = session.execute(
-        select(Workspace, WorkspaceMember)
-        .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        return [], None
+    query = (
+        select(WorkspaceMember)
+        .join(Workspace, WorkspaceMember.workspace_id == Workspace.id)
         .where(
             WorkspaceMember.user_id == user.id,
             WorkspaceMember.status == JOINED,
             Workspace.portal_id.in_(ids),
         )
-        .order_by(WorkspaceMember.created_at.desc(), WorkspaceMember.id.desc())
-        .limit(limit)
-    ).all()
-    return [(w, m) for w, m in rows]
+    )
+    memberships, next_cursor = page(session, query, WorkspaceMember, cursor=cursor, limit=limit)
+    wanted = {m.workspace_id for m in memberships}
+    workspaces = {w.id: w for w in session.scalars(select(Workspace).where(Workspace.id.in_(wanted)))}
+    return [(workspaces[m.workspace_id], m) for m in memberships], next_cursor
 
 
 def count_members(session: Session, workspace_ids) -> dict:
