@@ -16,7 +16,7 @@ from admit import __version__, api, pages
 from admit.api.errors import domain_error_response, problem, validation_error_response
 from admit.context import Context
 from admit.db import Database
-from admit.errors import DomainError
+from admit.errors import DomainError, ErrorCode
 from admit.jobs import start_in_thread
 from admit.pages.deps import LoginRedirect
 from admit.pages.errors import error_page, handle_login_redirect
@@ -88,7 +88,9 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         # Unknown paths and wrong methods: problem+json under /api, a page elsewhere.
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
+            exc.status_code, ErrorCode.HTTP_ERROR
+        )
         if _is_api(request):
             return problem(exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail))
         error = DomainError(str(exc.detail), code=code)

@@ -6,7 +6,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from admit.errors import DomainError
+from admit.errors import DomainError, ErrorCode
 
 PROBLEM = "application/problem+json"
 
@@ -32,7 +32,7 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
         if err.get("type") == "json_invalid":
             return problem(
                 422,
-                code="invalid_input",
+                code=ErrorCode.INVALID_INPUT,
                 title="Invalid input",
                 detail="The body is not valid JSON.",
                 field=None,
@@ -43,7 +43,12 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     first = errors[0] if errors else {"field": None, "message": "invalid"}
     detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
     return problem(
-        422, code="invalid_input", title="Invalid input", detail=detail, field=first["field"], errors=errors
+        422,
+        code=ErrorCode.INVALID_INPUT,
+        title="Invalid input",
+        detail=detail,
+        field=first["field"],
+        errors=errors,
     )
 
 

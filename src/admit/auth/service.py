@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from admit import context
 from admit.auth.models import ApiKey, WebSession
-from admit.errors import Gone, NotAuthenticated
+from admit.errors import Gone, InvalidCredentials, SignInLinkGone
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
 from admit.members.passwords import verify_password
@@ -54,7 +54,7 @@ def login(session: Session, *, email: str, password: str) -> User:
     user = members_service.get_user_by_address(session, address) if address else None
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok:
-        raise NotAuthenticated("The email or password is incorrect.", code="invalid_credentials")
+        raise InvalidCredentials("The email or password is incorrect.")
     return user
 
 
@@ -172,9 +172,7 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
 
 
 def _link_gone(_reason: tokens.Reason) -> Gone:
-    return Gone(
-        "This sign-in link has expired or was already used. Ask for a new one.", code="sign_in_link_gone"
-    )
+    return SignInLinkGone("This sign-in link has expired or was already used. Ask for a new one.")
 
 
 def sign_in_link_user(session: Session, raw: str) -> User:
