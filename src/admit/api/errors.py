@@ -1,4 +1,7 @@
-"""Every error the API returns is ``application/problem+json`` (RFC 9457) with a stable ``code``."""
+"""Every error the API returns is ``application/problem+json`` (RFC 9457) with a stable ``code``.
+
+Its ``type`` is ``/errors#<code>``: the code's entry on the errors page, an absolute path that
+resolves against whichever host answered (so it holds behind any public URL)."""
 
 from __future__ import annotations
 
@@ -6,13 +9,14 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from admit.errors import DomainError, ErrorCode
+from admit.errors import DomainError, ErrorCode, type_uri
 
 PROBLEM = "application/problem+json"
 
 
-def problem(status: int, *, code: str, title: str, detail: str, **extra) -> JSONResponse:
-    body = {"type": f"about:blank#{code}", "title": title, "status": status, "detail": detail, "code": code}
+def problem(status: int, *, code: ErrorCode, title: str, detail: str, **extra) -> JSONResponse:
+    code = ErrorCode(code)
+    body = {"type": type_uri(code), "title": title, "status": status, "detail": detail, "code": code}
     body.update(extra)
     headers = {}
     if status == 401:
