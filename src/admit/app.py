@@ -14,9 +14,10 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit import __version__, api, pages
 from admit.api.errors import domain_error_response, problem, validation_error_response
+from admit.api.openapi import install as install_openapi
 from admit.context import Context
 from admit.db import Database
-from admit.errors import DomainError, ErrorCode
+from admit.errors import DOCS_PATH, DomainError, ErrorCode
 from admit.jobs import start_in_thread
 from admit.pages.deps import LoginRedirect
 from admit.pages.errors import error_page, handle_login_redirect
@@ -52,7 +53,11 @@ def create_app(
     app = FastAPI(
         title="Admit",
         version=__version__,
-        description="Invite people into a portal, by email, and let them join.",
+        description=(
+            "Invite people into a portal, by email, and let them join.\n\n"
+            "Every error is `application/problem+json` with a `code` from a closed list; each "
+            f"operation lists the codes it can answer, and [{DOCS_PATH}]({DOCS_PATH}) says what each means."
+        ),
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
         # The interactive docs pages load their scripts from a CDN; Admit works offline, so only
@@ -61,6 +66,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.db = db
+    install_openapi(app, session_cookie=settings.session_cookie_name)
     dev_mailbox = settings.email_backend == "dev"
     app.include_router(api.build_router(dev_mailbox=dev_mailbox))
     app.include_router(pages.build_router(dev_mailbox=dev_mailbox))

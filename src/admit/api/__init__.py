@@ -3,14 +3,15 @@
 from fastapi import APIRouter
 
 from admit.api import auth, contacts, imports, invitations, links, members, portals, teams, workspaces
+from admit.api.openapi import describe, require_operation_id
 
 
 def build_router(*, dev_mailbox: bool) -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+    router = APIRouter(prefix="/api/v1", generate_unique_id_function=require_operation_id)
     for module in (auth, contacts, imports, invitations, links, members, portals, teams, workspaces):
-        router.include_router(module.router)
+        router.include_router(describe(module.router))
     if dev_mailbox:
         from admit.api import dev
 
-        router.include_router(dev.router)
+        router.include_router(describe(dev.router))
     return router
