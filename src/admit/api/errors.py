@@ -8,6 +8,7 @@ errors it can give besides those its dependencies and input imply (``api.openapi
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 from http import HTTPStatus
 
@@ -16,7 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from admit.errors import DOCS_PATH, DomainError, ErrorCode, type_uri
+from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, type_uri
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -61,9 +62,17 @@ def problems(*classes: type[DomainError]) -> dict[int, dict]:
 def problem_response(status: int, codes) -> dict:
     ordered = [code for code in ErrorCode if code in set(codes)]
     links = ", ".join(f"[`{code}`]({type_uri(code)})" for code in ordered)
+    first = CLASSES[ordered[0]]
+    example = {
+        "type": type_uri(first.code),
+        "title": first.title,
+        "status": status,
+        "detail": " ".join(inspect.getdoc(first).split()),
+        "code": str(first.code),
+    }
     return {
         "description": f"{HTTPStatus(status).phrase}: {links}",
-        "content": {PROBLEM: {"schema": {"$ref": PROBLEM_REF}}},
+        "content": {PROBLEM: {"schema": {"$ref": PROBLEM_REF}, "example": example}},
         CODES_KEY: [str(code) for code in ordered],
     }
 
