@@ -177,3 +177,22 @@ class TestAnswersAreDeclared:
         seen += self._call_all(client, document, pf.slug, {})
         assert "csrf_failed" in {c for _w, _o, _s, c in seen}
         self._check(seen)
+
+
+class TestApiDocs:
+    def test_served_offline_from_the_app(self, client):
+        """/api/docs is Swagger UI over the app's own document, its scripts and styles served by
+        the app: the page names no other host."""
+        r = client.get("/api/docs")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert "'/api/v1/openapi.json'" in r.text
+        assert not re.search(r"https?://", r.text), "the docs page loads something from another host"
+        assets = re.findall(r'(?:src|href)="([^"]+)"', r.text)
+        kinds = {}
+        for asset in assets:
+            assert asset.startswith("/") and not asset.startswith("//"), asset
+            a = client.get(asset)
+            assert a.status_code == 200, asset
+            kinds[a.headers["content-type"].split(";")[0]] = a.content
+        assert b"SwaggerUIBundle" in kinds["text/javascript"]
+        assert b".swagger-ui" in kinds["text/css"]

@@ -10,6 +10,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit import __version__, api, pages
@@ -50,7 +51,14 @@ def create_app(
                 stop.set()
                 thread.join(timeout=10)
 
-    app = FastAPI(
+    # The API reference at /api/docs is Swagger UI served from fastapi-offline's own copy of its
+    # assets (Admit works offline: nothing comes from a CDN), over /api/v1/openapi.json.
+    app = FastAPIOffline(
+        docs_url="/api/docs",
+        redoc_url=None,
+        static_url="/api/docs/assets",
+        favicon_url="/static/favicon.svg",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
         title="Admit",
         version=__version__,
         description=(
@@ -60,10 +68,6 @@ def create_app(
         ),
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        # The interactive docs pages load their scripts from a CDN; Admit works offline, so only
-        # the OpenAPI document itself is served.
-        docs_url=None,
-        redoc_url=None,
     )
     app.state.db = db
     install_openapi(app, session_cookie=settings.session_cookie_name)
