@@ -75,7 +75,8 @@ DOCS_PATH = "/errors"
 
 
 class ErrorCode(StrEnum):
-    """Every code the service answers with. Closed: ``DomainError`` refuses any other."""
+    """Every error code the service answers with: a closed list (``GET /errors`` says what each
+    means), so ``DomainError`` refuses any other."""
 
     BAD_REQUEST = "bad_request"
     HTTP_ERROR = "http_error"

@@ -6,7 +6,7 @@
 - Each route declares the errors of its own meaning with ``responses=problems(...)``;
   ``describe`` adds the ones its shape implies: 422 ``invalid_input`` when it takes input, 401
   and 404 ``portal_not_found`` for a portal's actor (``ActorDep``), 403 ``csrf_failed`` for a
-  change that a browser session may make, and the credentials it takes (``security``).
+  change that a browser session may make, and the credentials it requires (``security``).
 - ``install`` adds the ``Problem`` schema and the security schemes to the document. Since every
   route with input declares its 422, FastAPI's ``HTTPValidationError`` never appears.
 """
@@ -64,14 +64,12 @@ def describe(router: APIRouter) -> APIRouter:
             codes = set(responses.get(cls.status, {}).get(CODES_KEY, ())) | {cls.code}
             responses[cls.status] = problem_response(cls.status, codes)
         route.responses = responses
+        # Credentials are declared where they are required; a browser session that some public
+        # routes use when there is one (accepting an invitation) is not, so that clients call
+        # those without any.
         declared = _declared(route)
         if NotAuthenticated.code in declared:
             security = API_KEY_OR_SESSION if InvalidApiKey.code in declared else [{"session": []}]
-        elif api_auth in calls:
-            security = [{}, {"session": []}]  # optional: a browser session is used when there is one
-        else:
-            security = None
-        if security is not None:
             route.openapi_extra = {"security": security, **(route.openapi_extra or {})}
     return router
 
