@@ -133,7 +133,7 @@ def list_members(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     response_model=RecipientResults,
     status_code=201,
     operation_id="workspaces_members_add",
-    responses=problems(PermissionDenied, WorkspaceNotFound, TeamNotFound, RateLimited),
+    responses=problems(PermissionDenied, WorkspaceNotFound, RateLimited),
 )
 def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, session: SessionDep):
     """Invite people into the workspace: existing users (``user_ids`` or their address), teams,
