@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+from urllib.parse import urljoin, urlsplit
+
+from admit.errors import CLASSES
 from tests.factories import OWNER_PASSWORD, create_portal
 
 PROBLEM = "application/problem+json"
@@ -44,3 +49,55 @@ class TestProblems:
         client.post("/api/v1/auth/login", json={"email": pf.owner_email, "password": OWNER_PASSWORD})
         r = client.get(f"/p/{pf.slug}/users")
         assert r.status_code == 200 and r.headers["cache-control"] == "no-store"
+
+
+class TestErrorsPage:
+    def test_type_is_the_codes_entry_on_the_errors_page(self, client, db):
+        """A problem's ``type`` is ``/errors#<code>``, and that page has an entry with that id."""
+        pf = create_portal(db)
+        r = client.get(f"/api/v1/portals/{pf.slug}/invitations/{uuid.uuid4()}", headers=pf.headers())
+        body = r.json()
+        assert (r.status_code, body["code"], body["type"]) == (
+            404,
+            "invitation_not_found",
+            "/errors#invitation_not_found",
+        )
+        page = client.get(urljoin(str(r.url), body["type"]))
+        assert page.status_code == 200 and 'id="invitation_not_found"' in page.text
+
+    def test_unknown_route_type(self, client, db):
+        """Errors from routing have a type on the page too."""
+        assert client.get("/api/v1/no-such-thing").json()["type"] == "/errors#not_found"
+        assert client.delete("/api/v1/auth/login").json()["type"] == "/errors#method_not_allowed"
+
+    def test_validation_error_stays_invalid_input(self, client, db):
+        """Request parsing errors are ``invalid_input`` with ``field`` and every ``errors`` entry."""
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations", json={"user_type": "nobody"}, headers=pf.headers()
+        )
+        body = r.json()
+        assert (r.status_code, body["code"], body["type"]) == (422, "invalid_input", "/errors#invalid_input")
+        assert body["field"] == "recipients" and {e["field"] for e in body["errors"]} >= {
+            "recipients",
+            "user_type",
+        }
+
+    def test_lists_every_code_without_sign_in(self, client, db):
+        """GET /errors needs no sign-in and lists every code with its status, title and meaning."""
+        r = client.get("/errors")
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        rows = dict(
+            re.findall(r'<tr id="(\w+)" data-code="\w+">\s*<td>.*?</td>\s*<td>(\d{3})</td>', r.text, re.S)
+        )
+        assert rows == {code: str(cls.status) for code, cls in CLASSES.items()}
+        assert "The invitation was already accepted: sign in instead." in r.text
+        assert "<code>retry_after</code>" in r.text
+
+    def test_works_offline(self, client, db):
+        """The page loads nothing from another host: its scripts, styles and icons are the app's."""
+        r = client.get("/errors")
+        assets = re.findall(r'(?:src|href)="([^"#]+)"', r.text)
+        assert assets and {urlsplit(urljoin(str(r.url), a)).netloc for a in assets} == {"testserver"}, assets
+        for asset in assets:
+            assert client.get(asset).status_code == 200, asset

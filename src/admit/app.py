@@ -10,13 +10,15 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit import __version__, api, pages
 from admit.api.errors import domain_error_response, problem, validation_error_response
+from admit.api.openapi import install as install_openapi
 from admit.context import Context
 from admit.db import Database
-from admit.errors import DomainError
+from admit.errors import DOCS_PATH, DomainError, ErrorCode
 from admit.jobs import start_in_thread
 from admit.pages.deps import LoginRedirect
 from admit.pages.errors import error_page, handle_login_redirect
@@ -49,18 +51,26 @@ def create_app(
                 stop.set()
                 thread.join(timeout=10)
 
-    app = FastAPI(
+    # The API reference at /api/docs is Swagger UI served from fastapi-offline's own copy of its
+    # assets (Admit works offline: nothing comes from a CDN), over /api/v1/openapi.json.
+    app = FastAPIOffline(
+        docs_url="/api/docs",
+        redoc_url=None,
+        static_url="/api/docs/assets",
+        favicon_url="/static/favicon.svg",
+        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
         title="Admit",
         version=__version__,
-        description="Invite people into a portal, by email, and let them join.",
+        description=(
+            "Invite people into a portal, by email, and let them join.\n\n"
+            "Every error is `application/problem+json` with a `code` from a closed list; each "
+            f"operation lists the codes it can answer, and [{DOCS_PATH}]({DOCS_PATH}) says what each means."
+        ),
         lifespan=lifespan,
         openapi_url="/api/v1/openapi.json",
-        # The interactive docs pages load their scripts from a CDN; Admit works offline, so only
-        # the OpenAPI document itself is served.
-        docs_url=None,
-        redoc_url=None,
     )
     app.state.db = db
+    install_openapi(app, session_cookie=settings.session_cookie_name)
     dev_mailbox = settings.email_backend == "dev"
     app.include_router(api.build_router(dev_mailbox=dev_mailbox))
     app.include_router(pages.build_router(dev_mailbox=dev_mailbox))
@@ -88,7 +98,9 @@ def create_app(
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException):
         # Unknown paths and wrong methods: problem+json under /api, a page elsewhere.
-        code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+        code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
+            exc.status_code, ErrorCode.HTTP_ERROR
+        )
         if _is_api(request):
             return problem(exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail))
         error = DomainError(str(exc.detail), code=code)

@@ -1,46 +1,193 @@
-"""Domain errors, shared by the API, the pages, the CLI and the worker.
+"""Domain errors, shared by the API, the pages, the CLI and the worker: a closed vocabulary.
 
-Each error has a stable snake_case ``code`` (what integrators match on), a human ``message``
-and the HTTP ``status`` it maps to. Services raise these, never ``HTTPException``.
+Each error has a stable snake_case ``code`` (an ``ErrorCode``: what integrators match on), a
+human ``message`` (the problem's ``detail``: people read it, so raise sites word it), the HTTP
+``status`` it maps to and a short ``title`` (its family's). Services raise these, never
+``HTTPException``. There is one class per meaning; its docstring is the meaning that
+``GET /errors`` shows, and an API problem's ``type`` is ``/errors#<code>`` (``type_uri``), an
+absolute path on the server that answered. ``DomainError`` refuses a code that is not an
+``ErrorCode``, so a new meaning is added here (member, class, row below) before it is raised.
 
-| class                | status | code                                  |
-| -------------------- | ------ | ------------------------------------- |
-| InvalidInput         | 422    | invalid_input (names the field),      |
-|                      |        | domain_not_allowed (field ``email``)  |
-| NotAuthenticated     | 401    | not_authenticated                     |
-| PermissionDenied     | 403    | permission_denied, member_deactivated |
-| SignInRequired       | 403    | sign_in_required                      |
-| CsrfFailed           | 403    | csrf_failed                           |
-| NotFound             | 404    | not_found / invitation_not_found      |
-| Conflict             | 409    | invitation_not_pending, already_set_up|
-|                      |        | join_request_not_pending              |
-| Gone                 | 410    | invitation_used / _expired / _revoked |
-|                      |        | link_gone, link_used_up,              |
-|                      |        | confirmation_used / _expired / ...    |
-| RateLimited          | 429    | rate_limited                          |
+| code                       | class                   | HTTP | meaning                                      |
+| -------------------------- | ----------------------- | ---- | -------------------------------------------- |
+| bad_request                | DomainError             | 400  | the request cannot be done (generic)         |
+| http_error                 | HttpError               | 400  | the request could not be read (HTTP level)   |
+| invalid_input              | InvalidInput            | 422  | a value is not acceptable (``field``)        |
+| domain_not_allowed         | DomainNotAllowed        | 422  | the link does not accept this email domain   |
+| not_authenticated          | NotAuthenticated        | 401  | no credentials: sign in or send an API key   |
+| invalid_credentials        | InvalidCredentials      | 401  | wrong email or password                      |
+| invalid_api_key            | InvalidApiKey           | 401  | the API key is unknown or revoked            |
+| permission_denied          | PermissionDenied        | 403  | your role may not do this                    |
+| member_deactivated         | MemberDeactivated       | 403  | your access to the portal was ended          |
+| sign_in_required           | SignInRequired          | 403  | sign in to the account this is for           |
+| wrong_account              | WrongAccount            | 403  | signed in as someone other than the invitee  |
+| csrf_failed                | CsrfFailed              | 403  | the CSRF token is missing or wrong           |
+| not_found                  | NotFound                | 404  | no such thing (or no such route)             |
+| portal_not_found           | PortalNotFound          | 404  | no such portal, or you are not in it         |
+| workspace_not_found        | WorkspaceNotFound       | 404  | no such workspace that you can reach         |
+| member_not_found           | MemberNotFound          | 404  | no such member (portal or workspace)         |
+| invitation_not_found       | InvitationNotFound      | 404  | no such invitation, or its link is not valid |
+| team_not_found             | TeamNotFound            | 404  | no such team or client group                 |
+| role_not_found             | RoleNotFound            | 404  | no such role in this workspace               |
+| join_request_not_found     | JoinRequestNotFound     | 404  | no such join request                         |
+| contact_not_found          | ContactNotFound         | 404  | no such contact of yours                     |
+| import_not_found           | ImportNotFound          | 404  | no such invitation import                    |
+| confirmation_not_found     | ConfirmationNotFound    | 404  | the sign-up confirmation link is not valid   |
+| api_key_not_found          | ApiKeyNotFound          | 404  | no such API key in this portal               |
+| method_not_allowed         | MethodNotAllowed        | 405  | the route does not take this HTTP method     |
+| conflict                   | Conflict                | 409  | the current state does not allow it |
+| invitation_not_pending     | InvitationNotPending    | 409  | the invitation was accepted or revoked       |
+| join_request_not_pending   | JoinRequestNotPending   | 409  | the join request was already answered        |
+| join_request_not_invitable | JoinRequestNotInvitable | 409  | the requester cannot be invited              |
+| already_set_up             | AlreadySetUp            | 409  | first-run setup was already done             |
+| already_joined             | AlreadyJoined           | 409  | they joined: nothing to resend               |
+| no_invitation              | NoInvitation            | 409  | their invitation was withdrawn               |
+| no_address                 | NoAddress               | 409  | the contact has no address to invite         |
+| portal_link                | PortalLink              | 409  | a portal link: sign up, not ask to join      |
+| workspace_link             | WorkspaceLink           | 409  | a workspace link: ask to join, not sign up   |
+| not_a_flow                 | NotAFlow                | 409  | only flow workspaces have roles and actions  |
+| role_exists                | RoleExists              | 409  | the flow already has a role of that name     |
+| team_exists                | TeamExists              | 409  | a team or group of that name exists          |
+| import_not_previewed       | ImportNotPreviewed      | 409  | the import cannot be started in its state    |
+| gone                       | Gone                    | 410  | it existed but no longer works (generic)     |
+| invitation_used            | InvitationUsed          | 410  | the invitation was already accepted          |
+| invitation_expired         | InvitationExpired       | 410  | the invitation expired                       |
+| invitation_revoked         | InvitationRevoked       | 410  | the invitation was withdrawn                 |
+| invitation_superseded      | InvitationSuperseded    | 410  | a newer invitation replaced this link        |
+| link_gone                  | LinkGone                | 410  | the invite link expired, was replaced or off |
+| link_used_up               | LinkUsedUp              | 410  | the invite link reached its sign-up limit    |
+| confirmation_used          | ConfirmationUsed        | 410  | the sign-up was already confirmed            |
+| confirmation_replaced      | ConfirmationReplaced    | 410  | a newer confirmation email replaced it       |
+| confirmation_expired       | ConfirmationExpired     | 410  | the confirmation link expired                |
+| sign_in_link_gone          | SignInLinkGone          | 410  | the sign-in link expired or was used         |
+| rate_limited               | RateLimited             | 429  | too many attempts; ``retry_after`` seconds   |
+
+Optional fields a problem may carry: ``field`` (422, the input at fault; ``errors`` lists each
+one for request parsing) and ``retry_after`` (429, also the ``Retry-After`` header).
 """
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
+
+# Where the vocabulary is documented; a problem's ``type`` points into it.
+DOCS_PATH = "/errors"
+
+
+class ErrorCode(StrEnum):
+    """Every error code the service answers with: a closed list (``GET /errors`` says what each
+    means), so ``DomainError`` refuses any other."""
+
+    BAD_REQUEST = "bad_request"
+    HTTP_ERROR = "http_error"
+    INVALID_INPUT = "invalid_input"
+    DOMAIN_NOT_ALLOWED = "domain_not_allowed"
+    NOT_AUTHENTICATED = "not_authenticated"
+    INVALID_CREDENTIALS = "invalid_credentials"
+    INVALID_API_KEY = "invalid_api_key"
+    PERMISSION_DENIED = "permission_denied"
+    MEMBER_DEACTIVATED = "member_deactivated"
+    SIGN_IN_REQUIRED = "sign_in_required"
+    WRONG_ACCOUNT = "wrong_account"
+    CSRF_FAILED = "csrf_failed"
+    NOT_FOUND = "not_found"
+    PORTAL_NOT_FOUND = "portal_not_found"
+    WORKSPACE_NOT_FOUND = "workspace_not_found"
+    MEMBER_NOT_FOUND = "member_not_found"
+    INVITATION_NOT_FOUND = "invitation_not_found"
+    TEAM_NOT_FOUND = "team_not_found"
+    ROLE_NOT_FOUND = "role_not_found"
+    JOIN_REQUEST_NOT_FOUND = "join_request_not_found"
+    CONTACT_NOT_FOUND = "contact_not_found"
+    IMPORT_NOT_FOUND = "import_not_found"
+    CONFIRMATION_NOT_FOUND = "confirmation_not_found"
+    API_KEY_NOT_FOUND = "api_key_not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    CONFLICT = "conflict"
+    INVITATION_NOT_PENDING = "invitation_not_pending"
+    JOIN_REQUEST_NOT_PENDING = "join_request_not_pending"
+    JOIN_REQUEST_NOT_INVITABLE = "join_request_not_invitable"
+    ALREADY_SET_UP = "already_set_up"
+    ALREADY_JOINED = "already_joined"
+    NO_INVITATION = "no_invitation"
+    NO_ADDRESS = "no_address"
+    PORTAL_LINK = "portal_link"
+    WORKSPACE_LINK = "workspace_link"
+    NOT_A_FLOW = "not_a_flow"
+    ROLE_EXISTS = "role_exists"
+    TEAM_EXISTS = "team_exists"
+    IMPORT_NOT_PREVIEWED = "import_not_previewed"
+    GONE = "gone"
+    INVITATION_USED = "invitation_used"
+    INVITATION_EXPIRED = "invitation_expired"
+    INVITATION_REVOKED = "invitation_revoked"
+    INVITATION_SUPERSEDED = "invitation_superseded"
+    LINK_GONE = "link_gone"
+    LINK_USED_UP = "link_used_up"
+    CONFIRMATION_USED = "confirmation_used"
+    CONFIRMATION_REPLACED = "confirmation_replaced"
+    CONFIRMATION_EXPIRED = "confirmation_expired"
+    SIGN_IN_LINK_GONE = "sign_in_link_gone"
+    RATE_LIMITED = "rate_limited"
+
+
+def type_uri(code: ErrorCode | str) -> str:
+    """A problem's ``type``: the code's entry on the errors page (RFC 9457 allows a relative
+    reference; an absolute path resolves against whichever host answered)."""
+    return f"{DOCS_PATH}#{code}"
+
+
+# code → the class that means it; filled as the classes below are defined.
+CLASSES: dict[ErrorCode, type[DomainError]] = {}
 
 
 class DomainError(Exception):
+    """The request cannot be done (generic; every error below is more specific)."""
+
     status: int = 400
-    code: str = "bad_request"
+    code: ErrorCode = ErrorCode.BAD_REQUEST
     title: str = "Bad request"
 
-    def __init__(self, message: str, *, code: str | None = None, **fields: Any) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" not in cls.__dict__:
+            raise TypeError(f"{cls.__name__} names no code: one class per meaning, one ErrorCode each")
+        if not isinstance(cls.code, ErrorCode):
+            raise TypeError(f"{cls.__name__}.code must be an ErrorCode, not {cls.code!r}")
+        if cls.code in CLASSES:
+            raise TypeError(f"{cls.code} already means {CLASSES[cls.code].__name__}")
+        CLASSES[cls.code] = cls
+
+    def __init__(self, message: str, *, code: ErrorCode | str | None = None, **fields: Any) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
-            self.code = code
+            try:
+                self.code = ErrorCode(code)
+            except ValueError:
+                raise ValueError(
+                    f"{code!r} is not an ErrorCode: add it to admit.errors (a member and a class)"
+                ) from None
         self.fields = {k: v for k, v in fields.items() if v is not None}
 
 
+CLASSES[ErrorCode.BAD_REQUEST] = DomainError
+
+
+class HttpError(DomainError):
+    """The request could not be read at the HTTP level (for example a malformed form body);
+    the status and title are HTTP's own."""
+
+    code = ErrorCode.HTTP_ERROR
+
+
 class InvalidInput(DomainError):
+    """A value in the request is not acceptable; ``field`` names it (for request parsing,
+    ``errors`` lists every field at fault)."""
+
     status = 422
-    code = "invalid_input"
+    code = ErrorCode.INVALID_INPUT
     title = "Invalid input"
 
     def __init__(self, message: str, *, field: str | None = None, **fields: Any) -> None:
@@ -48,49 +195,311 @@ class InvalidInput(DomainError):
         self.field = field
 
 
+class DomainNotAllowed(InvalidInput):
+    """The invite link only accepts email addresses at the domains it lists (``field``:
+    ``email``)."""
+
+    code = ErrorCode.DOMAIN_NOT_ALLOWED
+
+
 class NotAuthenticated(DomainError):
+    """No credentials came with the request: sign in, or send ``Authorization: Bearer <API key>``."""
+
     status = 401
-    code = "not_authenticated"
+    code = ErrorCode.NOT_AUTHENTICATED
     title = "Sign in required"
 
 
+class InvalidCredentials(NotAuthenticated):
+    """The email or password is incorrect."""
+
+    code = ErrorCode.INVALID_CREDENTIALS
+
+
+class InvalidApiKey(NotAuthenticated):
+    """The API key is not valid (unknown or revoked)."""
+
+    code = ErrorCode.INVALID_API_KEY
+
+
 class PermissionDenied(DomainError):
+    """Your role may not do this (the detail says what it would take)."""
+
     status = 403
-    code = "permission_denied"
+    code = ErrorCode.PERMISSION_DENIED
     title = "Not allowed"
 
 
+class MemberDeactivated(PermissionDenied):
+    """An administrator ended your access to this portal; only a new invitation brings you back."""
+
+    code = ErrorCode.MEMBER_DEACTIVATED
+
+
 class SignInRequired(DomainError):
+    """An account already exists for this address: sign in to it to go on."""
+
     status = 403
-    code = "sign_in_required"
+    code = ErrorCode.SIGN_IN_REQUIRED
     title = "Sign in to continue"
 
 
+class WrongAccount(SignInRequired):
+    """You are signed in as someone other than the person this is for: sign out and continue
+    as them."""
+
+    code = ErrorCode.WRONG_ACCOUNT
+
+
 class CsrfFailed(DomainError):
+    """A change made with a browser session lacks the right CSRF token (the ``X-CSRF-Token``
+    header given at sign-in, or the form's token)."""
+
     status = 403
-    code = "csrf_failed"
+    code = ErrorCode.CSRF_FAILED
     title = "Security check failed"
 
 
 class NotFound(DomainError):
+    """Nothing here: an unknown route, or something that does not exist for you."""
+
     status = 404
-    code = "not_found"
+    code = ErrorCode.NOT_FOUND
     title = "Not found"
 
 
+class PortalNotFound(NotFound):
+    """No such portal, or you are not an active member of it (the two are not told apart)."""
+
+    code = ErrorCode.PORTAL_NOT_FOUND
+
+
+class WorkspaceNotFound(NotFound):
+    """No such workspace, or not one you can reach."""
+
+    code = ErrorCode.WORKSPACE_NOT_FOUND
+
+
+class MemberNotFound(NotFound):
+    """No such member in this portal or workspace."""
+
+    code = ErrorCode.MEMBER_NOT_FOUND
+
+
+class InvitationNotFound(NotFound):
+    """No such invitation in this portal, or an invitation link that is not valid."""
+
+    code = ErrorCode.INVITATION_NOT_FOUND
+
+
+class TeamNotFound(NotFound):
+    """No such team or client group in this portal."""
+
+    code = ErrorCode.TEAM_NOT_FOUND
+
+
+class RoleNotFound(NotFound):
+    """No such role in this workspace."""
+
+    code = ErrorCode.ROLE_NOT_FOUND
+
+
+class JoinRequestNotFound(NotFound):
+    """No such join request (in a workspace you are in)."""
+
+    code = ErrorCode.JOIN_REQUEST_NOT_FOUND
+
+
+class ContactNotFound(NotFound):
+    """No such contact of yours."""
+
+    code = ErrorCode.CONTACT_NOT_FOUND
+
+
+class ImportNotFound(NotFound):
+    """No such invitation import in this portal (that you may see)."""
+
+    code = ErrorCode.IMPORT_NOT_FOUND
+
+
+class ConfirmationNotFound(NotFound):
+    """The sign-up confirmation link is not valid: use the newest email, or sign up again."""
+
+    code = ErrorCode.CONFIRMATION_NOT_FOUND
+
+
+class ApiKeyNotFound(NotFound):
+    """No such API key in this portal."""
+
+    code = ErrorCode.API_KEY_NOT_FOUND
+
+
+class MethodNotAllowed(DomainError):
+    """The route exists but does not take this HTTP method."""
+
+    status = 405
+    code = ErrorCode.METHOD_NOT_ALLOWED
+    title = "Method Not Allowed"
+
+
 class Conflict(DomainError):
+    """The current state does not allow this (generic; every conflict below is more specific)."""
+
     status = 409
-    code = "conflict"
+    code = ErrorCode.CONFLICT
     title = "Conflict"
 
 
+class InvitationNotPending(Conflict):
+    """Only pending (or expired) invitations can be resent or revoked; this one was accepted
+    or revoked."""
+
+    code = ErrorCode.INVITATION_NOT_PENDING
+
+
+class JoinRequestNotPending(Conflict):
+    """The join request was already approved or declined."""
+
+    code = ErrorCode.JOIN_REQUEST_NOT_PENDING
+
+
+class JoinRequestNotInvitable(Conflict):
+    """Approving would invite someone who cannot be invited (the detail says why)."""
+
+    code = ErrorCode.JOIN_REQUEST_NOT_INVITABLE
+
+
+class AlreadySetUp(Conflict):
+    """Admit is already set up: sign in instead."""
+
+    code = ErrorCode.ALREADY_SET_UP
+
+
+class AlreadyJoined(Conflict):
+    """They have already joined: there is no invitation to resend."""
+
+    code = ErrorCode.ALREADY_JOINED
+
+
+class NoInvitation(Conflict):
+    """Their invitation was withdrawn: add them again to send a new one."""
+
+    code = ErrorCode.NO_INVITATION
+
+
+class NoAddress(Conflict):
+    """The contact has no email address or phone number to invite."""
+
+    code = ErrorCode.NO_ADDRESS
+
+
+class PortalLink(Conflict):
+    """This is the portal's invite link: sign up through it rather than ask to join."""
+
+    code = ErrorCode.PORTAL_LINK
+
+
+class WorkspaceLink(Conflict):
+    """This is a workspace link: ask to join the workspace rather than sign up."""
+
+    code = ErrorCode.WORKSPACE_LINK
+
+
+class NotAFlow(Conflict):
+    """Only flow workspaces have roles and actions."""
+
+    code = ErrorCode.NOT_A_FLOW
+
+
+class RoleExists(Conflict):
+    """The flow already has a role of that name."""
+
+    code = ErrorCode.ROLE_EXISTS
+
+
+class TeamExists(Conflict):
+    """A team or client group of that name already exists in the portal."""
+
+    code = ErrorCode.TEAM_EXISTS
+
+
+class ImportNotPreviewed(Conflict):
+    """Only a previewed import can be started; this one failed or was cancelled."""
+
+    code = ErrorCode.IMPORT_NOT_PREVIEWED
+
+
 class Gone(DomainError):
+    """It existed but no longer works (generic; every case below is more specific)."""
+
     status = 410
-    code = "gone"
+    code = ErrorCode.GONE
     title = "No longer valid"
 
 
+class InvitationUsed(Gone):
+    """The invitation was already accepted: sign in instead."""
+
+    code = ErrorCode.INVITATION_USED
+
+
+class InvitationExpired(Gone):
+    """The invitation expired: ask the person who invited you for a new one."""
+
+    code = ErrorCode.INVITATION_EXPIRED
+
+
+class InvitationRevoked(Gone):
+    """The invitation was withdrawn."""
+
+    code = ErrorCode.INVITATION_REVOKED
+
+
+class InvitationSuperseded(Gone):
+    """A newer invitation was sent to this address: use the link in the latest message."""
+
+    code = ErrorCode.INVITATION_SUPERSEDED
+
+
+class LinkGone(Gone):
+    """The invite link no longer works: it expired, was refreshed, turned off or used up."""
+
+    code = ErrorCode.LINK_GONE
+
+
+class LinkUsedUp(Gone):
+    """The invite link has just reached its limit of sign-ups."""
+
+    code = ErrorCode.LINK_USED_UP
+
+
+class ConfirmationUsed(Gone):
+    """The address is already confirmed: sign in instead."""
+
+    code = ErrorCode.CONFIRMATION_USED
+
+
+class ConfirmationReplaced(Gone):
+    """A newer confirmation email was sent to this address: use the link in that one."""
+
+    code = ErrorCode.CONFIRMATION_REPLACED
+
+
+class ConfirmationExpired(Gone):
+    """The confirmation link expired: sign up again through the invite link."""
+
+    code = ErrorCode.CONFIRMATION_EXPIRED
+
+
+class SignInLinkGone(Gone):
+    """The sign-in link expired or was already used: ask for a new one."""
+
+    code = ErrorCode.SIGN_IN_LINK_GONE
+
+
 class RateLimited(DomainError):
+    """Too many attempts: wait ``retry_after`` seconds (also the ``Retry-After`` header)."""
+
     status = 429
-    code = "rate_limited"
+    code = ErrorCode.RATE_LIMITED
     title = "Too many requests"

@@ -18,7 +18,7 @@ from admit.auth import service as auth_service
 from admit.auth.models import WebSession
 from admit.context import Context
 from admit.db import Database
-from admit.errors import NotAuthenticated, NotFound
+from admit.errors import InvalidApiKey, NotAuthenticated, PortalNotFound
 from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.policy import Role
@@ -125,17 +125,17 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth) -> A
     if auth.api_key_raw is not None:
         key = auth_service.api_key_from_token(session, auth.api_key_raw)
         if key is None:
-            raise NotAuthenticated("The API key is not valid.", code="invalid_api_key")
+            raise InvalidApiKey("The API key is not valid.")
     portal = portals_service.get_by_slug(session, slug)
     if portal is None or (key is not None and key.portal_id != portal.id):
-        raise NotFound("No such portal.", code="portal_not_found")
+        raise PortalNotFound("No such portal.")
     ip = client_ip(request)
     if key is not None:
         return Actor(portal=portal, role=Role(key.role), api_key=key, ip=ip)
     member = members_service.get_membership(session, portal.id, auth.web_session.user_id)
     if member is None or member.status != members_service.ACTIVE:
         # Deactivated or never a member: the portal does not exist for them.
-        raise NotFound("No such portal.", code="portal_not_found")
+        raise PortalNotFound("No such portal.")
     return Actor(portal=portal, role=Role(member.role), user=auth.web_session.user, member=member, ip=ip)
 
 

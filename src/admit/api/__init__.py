@@ -14,10 +14,11 @@ from admit.api import (
     teams,
     workspaces,
 )
+from admit.api.openapi import describe, require_operation_id
 
 
 def build_router(*, dev_mailbox: bool) -> APIRouter:
-    router = APIRouter(prefix="/api/v1")
+    router = APIRouter(prefix="/api/v1", generate_unique_id_function=require_operation_id)
     for module in (
         api_keys,
         auth,
@@ -30,9 +31,9 @@ def build_router(*, dev_mailbox: bool) -> APIRouter:
         teams,
         workspaces,
     ):
-        router.include_router(module.router)
+        router.include_router(describe(module.router))
     if dev_mailbox:
         from admit.api import dev
 
-        router.include_router(dev.router)
+        router.include_router(describe(dev.router))
     return router

@@ -8,28 +8,46 @@ import uuid
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
+from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
+from admit.errors import ApiKeyNotFound, PermissionDenied
 from admit.web import SessionDep
 
 router = APIRouter(tags=["api keys"])
 
 
-@router.get("/portals/{portal}/api-keys", response_model=ApiKeyPage)
+@router.get(
+    "/portals/{portal}/api-keys",
+    response_model=ApiKeyPage,
+    operation_id="api_keys_list",
+    responses=problems(PermissionDenied),
+)
 def list_api_keys(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
     """The portal's API keys, newest first, revoked ones included; never their secrets."""
     rows, next_cursor = auth_service.list_api_keys(session, actor, cursor=cursor, limit=limit)
     return ApiKeyPage(items=[ApiKeyRead.of(k) for k in rows], next_cursor=next_cursor)
 
 
-@router.post("/portals/{portal}/api-keys", response_model=ApiKeyCreated, status_code=201)
+@router.post(
+    "/portals/{portal}/api-keys",
+    response_model=ApiKeyCreated,
+    status_code=201,
+    operation_id="api_keys_create",
+    responses=problems(PermissionDenied),
+)
 def create_api_key(body: ApiKeyCreate, actor: ActorDep, session: SessionDep):
     """A new admin key acting for you; the secret is in this answer only."""
     raw, key = auth_service.issue_api_key(session, actor, name=body.name)
     return ApiKeyCreated(key=ApiKeyRead.of(key), secret=raw)
 
 
-@router.delete("/portals/{portal}/api-keys/{api_key_id}", response_model=ApiKeyRead)
+@router.delete(
+    "/portals/{portal}/api-keys/{api_key_id}",
+    response_model=ApiKeyRead,
+    operation_id="api_keys_revoke",
+    responses=problems(PermissionDenied, ApiKeyNotFound),
+)
 def revoke_api_key(api_key_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Revoke a key: it stops working at once."""
     return ApiKeyRead.of(auth_service.revoke_api_key(session, actor, api_key_id))

@@ -4,7 +4,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
 from admit.api.deps import AuthDep
+from admit.api.errors import problems
 from admit.auth import service as auth_service
+from admit.errors import InvalidCredentials, RateLimited, SignInLinkGone
 from admit.members import service as members_service
 from admit.members.schemas import UserRead
 from admit.web import (
@@ -52,7 +54,12 @@ def session_as(session, response: Response, auth, user, ip, via) -> str:
     return sign_in_browser(session, response, user, via=via, ip=ip).csrf_token
 
 
-@router.post("/login", response_model=LoginResponse)
+@router.post(
+    "/login",
+    response_model=LoginResponse,
+    operation_id="auth_login",
+    responses=problems(InvalidCredentials, RateLimited),
+)
 def login(
     body: LoginRequest, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ):
@@ -63,7 +70,7 @@ def login(
     return _signed_in(session, response, user, ip, auth_service.Via.PASSWORD)
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, operation_id="auth_logout")
 def logout(response: Response, session: SessionDep, settings: SettingsDep, auth: AuthDep):
     auth_service.end_session(session, auth.raw_session)
     response.delete_cookie(settings.session_cookie_name, path="/")
@@ -75,7 +82,12 @@ class SignInLinkRequest(BaseModel):
     email: str = Field(max_length=320)
 
 
-@router.post("/sign-in-link", status_code=202)
+@router.post(
+    "/sign-in-link",
+    status_code=202,
+    operation_id="auth_sign_in_link_request",
+    responses=problems(RateLimited),
+)
 def request_sign_in_link(
     body: SignInLinkRequest, request: Request, session: SessionDep, settings: SettingsDep
 ):
@@ -87,7 +99,12 @@ def request_sign_in_link(
     return {"detail": "If this address belongs to an account, a sign-in link is on its way."}
 
 
-@router.post("/sign-in-link/{token}", response_model=LoginResponse)
+@router.post(
+    "/sign-in-link/{token}",
+    response_model=LoginResponse,
+    operation_id="auth_sign_in_link_use",
+    responses=problems(SignInLinkGone, RateLimited),
+)
 def use_sign_in_link(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ):

@@ -7,7 +7,9 @@ import uuid
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
+from admit.api.errors import problems
 from admit.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactResultRead
+from admit.errors import ContactNotFound, NoAddress, PermissionDenied, RateLimited, WorkspaceNotFound
 from admit.flows import contacts as contacts_flow
 from admit.people import contacts as people_contacts
 from admit.web import SessionDep
@@ -15,7 +17,13 @@ from admit.web import SessionDep
 router = APIRouter(tags=["contacts"])
 
 
-@router.post("/portals/{portal}/contacts", response_model=ContactResultRead, status_code=201)
+@router.post(
+    "/portals/{portal}/contacts",
+    response_model=ContactResultRead,
+    status_code=201,
+    operation_id="contacts_add",
+    responses=problems(PermissionDenied, WorkspaceNotFound, RateLimited),
+)
 def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep):
     """Add a client or internal user to your contacts, then: ``workspace`` (into an existing
     workspace, or a new one named ``workspace_name``), ``contacts`` (send a portal invitation)
@@ -34,7 +42,12 @@ def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep):
     return ContactResultRead.of(result)
 
 
-@router.get("/portals/{portal}/contacts", response_model=ContactList)
+@router.get(
+    "/portals/{portal}/contacts",
+    response_model=ContactList,
+    operation_id="contacts_list",
+    responses=problems(PermissionDenied),
+)
 def list_contacts(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
     """Your contacts, newest first, with where each stands: joined, invited, not invited."""
     views, next_cursor = people_contacts.list_contacts(session, actor, cursor=cursor, limit=limit)
@@ -43,7 +56,12 @@ def list_contacts(actor: ActorDep, session: SessionDep, cursor: str | None = Non
     )
 
 
-@router.post("/portals/{portal}/contacts/{contact_id}/invite", response_model=ContactResultRead)
+@router.post(
+    "/portals/{portal}/contacts/{contact_id}/invite",
+    response_model=ContactResultRead,
+    operation_id="contacts_invite",
+    responses=problems(PermissionDenied, ContactNotFound, NoAddress, RateLimited),
+)
 def invite_contact(contact_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Send the portal invitation of a contact added quietly."""
     return ContactResultRead.of(contacts_flow.invite(session, actor, contact_id))

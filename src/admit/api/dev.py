@@ -29,7 +29,7 @@ def _address(to: str, region: str) -> str:
     return phone or text
 
 
-@router.get("/messages")
+@router.get("/messages", operation_id="dev_messages_list")
 def list_messages(
     session: SessionDep,
     to: str | None = None,

@@ -1,18 +1,85 @@
-"""Every error the API returns is ``application/problem+json`` (RFC 9457) with a stable ``code``."""
+"""Every error the API returns is ``application/problem+json`` (RFC 9457) with a stable ``code``.
+
+Its ``type`` is ``/errors#<code>``: the code's entry on the errors page, an absolute path that
+resolves against whichever host answered (so it holds behind any public URL). ``Problem`` is its
+schema in the OpenAPI document, and ``problems(*classes)`` is a route's ``responses=``: the
+errors it can give besides those its dependencies and input imply (``api.openapi`` adds those).
+"""
 
 from __future__ import annotations
+
+import inspect
+from collections import defaultdict
+from http import HTTPStatus
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
-from admit.errors import DomainError
+from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, type_uri
 
 PROBLEM = "application/problem+json"
+PROBLEM_REF = "#/components/schemas/Problem"
+# Where a response of the OpenAPI document lists the codes it stands for.
+CODES_KEY = "x-error-codes"
 
 
-def problem(status: int, *, code: str, title: str, detail: str, **extra) -> JSONResponse:
-    body = {"type": f"about:blank#{code}", "title": title, "status": status, "detail": detail, "code": code}
+class ProblemFieldError(BaseModel):
+    """One input at fault, when the request itself could not be parsed."""
+
+    field: str | None = Field(description="The input at fault (dotted for nested ones).")
+    message: str
+
+
+class Problem(BaseModel):
+    """An error, as the API answers every one (RFC 9457, ``application/problem+json``)."""
+
+    type: str = Field(
+        description=f"`{DOCS_PATH}#<code>`: the code's entry on the errors page (a path on this server).",
+        json_schema_extra={"format": "uri-reference"},
+    )
+    title: str = Field(description="A short summary of the kind of error (the same for a whole family).")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong and what to do, for people to read.")
+    code: ErrorCode = Field(description="What went wrong, for programs to match on.")
+    field: str | None = Field(default=None, description="422: the input at fault.")
+    errors: list[ProblemFieldError] | None = Field(
+        default=None, description="422 from parsing the request: every input at fault."
+    )
+    retry_after: int | None = Field(default=None, description="429: seconds to wait (also `Retry-After`).")
+
+
+def problems(*classes: type[DomainError]) -> dict[int, dict]:
+    """OpenAPI ``responses=`` for the errors a route can give: one problem+json response per
+    status, listing its codes (``x-error-codes``) with links to the errors page."""
+    codes: dict[int, set[ErrorCode]] = defaultdict(set)
+    for cls in classes:
+        codes[cls.status].add(cls.code)
+    return {status: problem_response(status, found) for status, found in sorted(codes.items())}
+
+
+def problem_response(status: int, codes) -> dict:
+    ordered = [code for code in ErrorCode if code in set(codes)]
+    links = ", ".join(f"[`{code}`]({type_uri(code)})" for code in ordered)
+    first = CLASSES[ordered[0]]
+    example = {
+        "type": type_uri(first.code),
+        "title": first.title,
+        "status": status,
+        "detail": " ".join(inspect.getdoc(first).split()),
+        "code": str(first.code),
+    }
+    return {
+        "description": f"{HTTPStatus(status).phrase}: {links}",
+        "content": {PROBLEM: {"schema": {"$ref": PROBLEM_REF}, "example": example}},
+        CODES_KEY: [str(code) for code in ordered],
+    }
+
+
+def problem(status: int, *, code: ErrorCode, title: str, detail: str, **extra) -> JSONResponse:
+    code = ErrorCode(code)
+    body = {"type": type_uri(code), "title": title, "status": status, "detail": detail, "code": code}
     body.update(extra)
     headers = {}
     if status == 401:
@@ -32,7 +99,7 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
         if err.get("type") == "json_invalid":
             return problem(
                 422,
-                code="invalid_input",
+                code=ErrorCode.INVALID_INPUT,
                 title="Invalid input",
                 detail="The body is not valid JSON.",
                 field=None,
@@ -43,7 +110,12 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     first = errors[0] if errors else {"field": None, "message": "invalid"}
     detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
     return problem(
-        422, code="invalid_input", title="Invalid input", detail=detail, field=first["field"], errors=errors
+        422,
+        code=ErrorCode.INVALID_INPUT,
+        title="Invalid input",
+        detail=detail,
+        field=first["field"],
+        errors=errors,
     )
 
 

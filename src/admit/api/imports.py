@@ -12,7 +12,16 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
 
 from admit.api.deps import ActorDep, actor_in
-from admit.errors import InvalidInput
+from admit.api.errors import problems
+from admit.api.openapi import ACTOR_ERRORS
+from admit.errors import (
+    CsrfFailed,
+    HttpError,
+    ImportNotFound,
+    ImportNotPreviewed,
+    InvalidInput,
+    PermissionDenied,
+)
 from admit.imports import service as imports_service
 from admit.imports.models import InvitationImport
 from admit.imports.schemas import ImportCreate, ImportPreview, ImportStatus
@@ -44,7 +53,11 @@ def _truthy(value) -> bool:
 
 @router.post(
     "/portals/{portal}/invitation-imports",
-    responses={200: {"model": ImportPreview}, 202: {"model": ImportStatus}},
+    responses={
+        200: {"model": ImportPreview},
+        202: {"model": ImportStatus},
+        **problems(*ACTOR_ERRORS, CsrfFailed, PermissionDenied, HttpError),
+    },
     openapi_extra={
         "requestBody": {
             "content": {
@@ -66,6 +79,7 @@ def _truthy(value) -> bool:
             }
         }
     },
+    operation_id="invitation_imports_create",
 )
 async def create_import(portal: str, request: Request):
     """Preview (``dry_run``) or start a bulk invitation from a file or pasted text."""
@@ -115,19 +129,33 @@ def _create(request: Request, portal: str, fields: dict, filename: str, chunks_f
     return JSONResponse(body, status_code=202 if created else 200)
 
 
-@router.get("/portals/{portal}/invitation-imports/{import_id}", response_model=ImportStatus)
+@router.get(
+    "/portals/{portal}/invitation-imports/{import_id}",
+    response_model=ImportStatus,
+    operation_id="invitation_imports_get",
+    responses=problems(PermissionDenied, ImportNotFound),
+)
 def get_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep):
     """Progress: ``{status, total, processed, invited, skipped: {code: count}, errors_url}``."""
     return _status(request, imports_service.get_or_raise(session, actor, import_id))
 
 
-@router.post("/portals/{portal}/invitation-imports/{import_id}/confirm", response_model=ImportStatus)
+@router.post(
+    "/portals/{portal}/invitation-imports/{import_id}/confirm",
+    response_model=ImportStatus,
+    operation_id="invitation_imports_confirm",
+    responses=problems(PermissionDenied, ImportNotFound, ImportNotPreviewed),
+)
 def confirm_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep):
     """Start an import created as a draft (the pages' preview step)."""
     return _status(request, imports_service.confirm(session, actor, import_id))
 
 
-@router.get("/portals/{portal}/invitation-imports/{import_id}/report.csv")
+@router.get(
+    "/portals/{portal}/invitation-imports/{import_id}/report.csv",
+    operation_id="invitation_imports_report",
+    responses=problems(*ACTOR_ERRORS, PermissionDenied, ImportNotFound),
+)
 def import_report(portal: str, import_id: uuid.UUID, request: Request, outcome: str | None = None):
     """The per-row report as CSV (cells that look like formulas are escaped)."""
     db = request.app.state.db

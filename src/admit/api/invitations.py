@@ -7,7 +7,20 @@ from fastapi import APIRouter, Request, Response
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
+from admit.api.errors import problems
 from admit.auth import service as auth_service
+from admit.errors import (
+    InvitationExpired,
+    InvitationNotFound,
+    InvitationNotPending,
+    InvitationRevoked,
+    InvitationSuperseded,
+    InvitationUsed,
+    PermissionDenied,
+    RateLimited,
+    SignInRequired,
+    WrongAccount,
+)
 from admit.flows import invitations as invitations_flow
 from admit.flows import join
 from admit.invitations import service as invitations_service
@@ -27,6 +40,15 @@ from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = APIRouter(tags=["invitations"])
 
+# What opening or using an invitation link can meet (``invitations.service.refused``).
+INVITATION_LINK_ERRORS = (
+    InvitationNotFound,
+    InvitationUsed,
+    InvitationExpired,
+    InvitationRevoked,
+    InvitationSuperseded,
+)
+
 NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
@@ -35,7 +57,13 @@ def _read_many(session, invitations) -> list[InvitationRead]:
     return [InvitationRead.of(i, latest.get(i.id)) for i in invitations]
 
 
-@router.post("/portals/{portal}/invitations", response_model=RecipientResults, status_code=201)
+@router.post(
+    "/portals/{portal}/invitations",
+    response_model=RecipientResults,
+    status_code=201,
+    operation_id="invitations_create",
+    responses=problems(PermissionDenied, RateLimited),
+)
 def create_invitations(body: InvitationCreate, actor: ActorDep, session: SessionDep):
     """Invite one or more recipients. Each gets its own result: invited, or skipped with a code."""
     batch = invitations_service.invite(
@@ -50,7 +78,12 @@ def create_invitations(body: InvitationCreate, actor: ActorDep, session: Session
     return recipient_results(session, batch.results)
 
 
-@router.get("/portals/{portal}/invitations", response_model=InvitationPage)
+@router.get(
+    "/portals/{portal}/invitations",
+    response_model=InvitationPage,
+    operation_id="invitations_list",
+    responses=problems(PermissionDenied),
+)
 def list_invitations(
     actor: ActorDep,
     session: SessionDep,
@@ -65,23 +98,43 @@ def list_invitations(
     return InvitationPage(items=_read_many(session, rows), next_cursor=next_cursor)
 
 
-@router.get("/portals/{portal}/invitations/{invitation_id}", response_model=InvitationRead)
+@router.get(
+    "/portals/{portal}/invitations/{invitation_id}",
+    response_model=InvitationRead,
+    operation_id="invitations_get",
+    responses=problems(PermissionDenied, InvitationNotFound),
+)
 def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     return _read_many(session, [invitations_service.get_or_raise(session, actor, invitation_id)])[0]
 
 
-@router.post("/portals/{portal}/invitations/{invitation_id}/resend", response_model=InvitationRead)
+@router.post(
+    "/portals/{portal}/invitations/{invitation_id}/resend",
+    response_model=InvitationRead,
+    operation_id="invitations_resend",
+    responses=problems(PermissionDenied, InvitationNotFound, InvitationNotPending, RateLimited),
+)
 def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Send a new link; every earlier link stops working. 409 unless pending (or expired)."""
     return _read_many(session, [invitations_flow.resend(session, actor, invitation_id)])[0]
 
 
-@router.post("/portals/{portal}/invitations/{invitation_id}/revoke", response_model=InvitationRead)
+@router.post(
+    "/portals/{portal}/invitations/{invitation_id}/revoke",
+    response_model=InvitationRead,
+    operation_id="invitations_revoke",
+    responses=problems(PermissionDenied, InvitationNotFound, InvitationNotPending),
+)
 def revoke_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     return _read_many(session, [invitations_service.revoke(session, actor, invitation_id)])[0]
 
 
-@router.get("/invitations/{token}", response_model=InvitationPreviewRead)
+@router.get(
+    "/invitations/{token}",
+    response_model=InvitationPreviewRead,
+    operation_id="invitations_preview",
+    responses=problems(*INVITATION_LINK_ERRORS, RateLimited),
+)
 def preview_invitation(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ):
@@ -104,7 +157,12 @@ def preview_invitation(
     )
 
 
-@router.post("/invitations/{token}/accept", response_model=AcceptResponse)
+@router.post(
+    "/invitations/{token}/accept",
+    response_model=AcceptResponse,
+    operation_id="invitations_accept",
+    responses=problems(*INVITATION_LINK_ERRORS, SignInRequired, WrongAccount, RateLimited),
+)
 def accept_invitation(
     token: str,
     body: AcceptRequest,

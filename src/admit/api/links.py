@@ -11,7 +11,26 @@ from pydantic import BaseModel, Field
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
+from admit.api.errors import problems
 from admit.auth import service as auth_service
+from admit.errors import (
+    ConfirmationExpired,
+    ConfirmationNotFound,
+    ConfirmationReplaced,
+    ConfirmationUsed,
+    DomainNotAllowed,
+    JoinRequestNotFound,
+    JoinRequestNotInvitable,
+    JoinRequestNotPending,
+    LinkGone,
+    LinkUsedUp,
+    MemberDeactivated,
+    PermissionDenied,
+    PortalLink,
+    RateLimited,
+    WorkspaceLink,
+    WorkspaceNotFound,
+)
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
@@ -45,33 +64,63 @@ class ConfirmRequest(BaseModel):
 
 router = APIRouter(tags=["invite links"])
 
+# What opening or using a sign-up confirmation link can meet (``links.signups``).
+CONFIRMATION_ERRORS = (
+    ConfirmationNotFound,
+    ConfirmationUsed,
+    ConfirmationReplaced,
+    ConfirmationExpired,
+    LinkGone,
+    DomainNotAllowed,
+)
+
 NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 # --- managing the portal's link ---------------------------------------------------------
 
 
-@router.get("/portals/{portal}/invite-link", response_model=InviteLinkRead)
+@router.get(
+    "/portals/{portal}/invite-link",
+    response_model=InviteLinkRead,
+    operation_id="invite_link_get",
+    responses=problems(PermissionDenied),
+)
 def get_invite_link(actor: ActorDep, session: SessionDep, response: Response):
     """The portal's invite link (Copy Link), its policy and how many joined through it."""
     response.headers["Cache-Control"] = "no-store"
     return InviteLinkRead.of(links_service.portal_link(session, actor))
 
 
-@router.patch("/portals/{portal}/invite-link", response_model=InviteLinkRead)
+@router.patch(
+    "/portals/{portal}/invite-link",
+    response_model=InviteLinkRead,
+    operation_id="invite_link_update",
+    responses=problems(PermissionDenied),
+)
 def update_invite_link(body: InviteLinkUpdate, actor: ActorDep, session: SessionDep):
     """Change the link's policy; only the fields sent change (null: no expiry / no rule / no limit)."""
     view = links_service.update_portal_link(session, actor, **body.model_dump(exclude_unset=True))
     return InviteLinkRead.of(view)
 
 
-@router.post("/portals/{portal}/invite-link/refresh", response_model=InviteLinkRead)
+@router.post(
+    "/portals/{portal}/invite-link/refresh",
+    response_model=InviteLinkRead,
+    operation_id="invite_link_refresh",
+    responses=problems(PermissionDenied),
+)
 def refresh_invite_link(actor: ActorDep, session: SessionDep):
     """Refresh Link: a new URL; the previous one stops working for everyone at once."""
     return InviteLinkRead.of(links_service.refresh_portal_link(session, actor))
 
 
-@router.get("/portals/{portal}/invite-link/signups", response_model=LinkSignupPage)
+@router.get(
+    "/portals/{portal}/invite-link/signups",
+    response_model=LinkSignupPage,
+    operation_id="invite_link_signups_list",
+    responses=problems(PermissionDenied),
+)
 def list_link_signups(
     actor: ActorDep,
     session: SessionDep,
@@ -87,19 +136,34 @@ def list_link_signups(
 # --- workspace links and join requests --------------------------------------------------
 
 
-@router.get("/portals/{portal}/workspaces/{workspace_id}/link", response_model=InviteLinkRead)
+@router.get(
+    "/portals/{portal}/workspaces/{workspace_id}/link",
+    response_model=InviteLinkRead,
+    operation_id="workspaces_link_get",
+    responses=problems(PermissionDenied, WorkspaceNotFound),
+)
 def get_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, response: Response):
     """The workspace's link; opening it lets anyone ask to join the workspace."""
     response.headers["Cache-Control"] = "no-store"
     return InviteLinkRead.of(workspace_links.show(session, actor, workspace_id))
 
 
-@router.post("/portals/{portal}/workspaces/{workspace_id}/link/refresh", response_model=InviteLinkRead)
+@router.post(
+    "/portals/{portal}/workspaces/{workspace_id}/link/refresh",
+    response_model=InviteLinkRead,
+    operation_id="workspaces_link_refresh",
+    responses=problems(PermissionDenied, WorkspaceNotFound),
+)
 def refresh_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     return InviteLinkRead.of(workspace_links.refresh(session, actor, workspace_id))
 
 
-@router.get("/portals/{portal}/join-requests", response_model=JoinRequestPage)
+@router.get(
+    "/portals/{portal}/join-requests",
+    response_model=JoinRequestPage,
+    operation_id="join_requests_list",
+    responses=problems(PermissionDenied),
+)
 def list_join_requests(
     actor: ActorDep,
     session: SessionDep,
@@ -115,7 +179,14 @@ def list_join_requests(
     return JoinRequestPage(items=[JoinRequestRead.of(r) for r in rows], next_cursor=next_cursor)
 
 
-@router.post("/portals/{portal}/join-requests/{request_id}/approve", response_model=JoinRequestRead)
+@router.post(
+    "/portals/{portal}/join-requests/{request_id}/approve",
+    response_model=JoinRequestRead,
+    operation_id="join_requests_approve",
+    responses=problems(
+        PermissionDenied, JoinRequestNotFound, JoinRequestNotPending, JoinRequestNotInvitable, RateLimited
+    ),
+)
 def approve_join_request(
     request_id: uuid.UUID, body: JoinRequestApprove, actor: ActorDep, session: SessionDep
 ):
@@ -124,7 +195,12 @@ def approve_join_request(
     return JoinRequestRead.of(request)
 
 
-@router.post("/portals/{portal}/join-requests/{request_id}/decline", response_model=JoinRequestRead)
+@router.post(
+    "/portals/{portal}/join-requests/{request_id}/decline",
+    response_model=JoinRequestRead,
+    operation_id="join_requests_decline",
+    responses=problems(PermissionDenied, JoinRequestNotFound, JoinRequestNotPending),
+)
 def decline_join_request(request_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Decline; the person is told politely by email."""
     return JoinRequestRead.of(join_requests.decline(session, actor, request_id))
@@ -133,7 +209,12 @@ def decline_join_request(request_id: uuid.UUID, actor: ActorDep, session: Sessio
 # --- the public side --------------------------------------------------------------------
 
 
-@router.get("/links/{token}", response_model=LinkPreviewRead)
+@router.get(
+    "/links/{token}",
+    response_model=LinkPreviewRead,
+    operation_id="links_preview",
+    responses=problems(LinkGone, RateLimited),
+)
 def preview_link(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ):
@@ -143,7 +224,13 @@ def preview_link(
     return LinkPreviewRead.of(workspace_links.preview(session, token))
 
 
-@router.post("/links/{token}/signup", response_model=LinkSignupAccepted, status_code=202)
+@router.post(
+    "/links/{token}/signup",
+    response_model=LinkSignupAccepted,
+    status_code=202,
+    operation_id="links_signup",
+    responses=problems(WorkspaceLink, DomainNotAllowed, LinkGone, LinkUsedUp, RateLimited),
+)
 def signup_through_link(
     token: str, body: LinkSignupCreate, request: Request, response: Response, session: SessionDep
 ):
@@ -163,7 +250,11 @@ def signup_through_link(
     )
 
 
-@router.get("/links/confirm/{token}")
+@router.get(
+    "/links/confirm/{token}",
+    operation_id="links_confirmation_preview",
+    responses=problems(*CONFIRMATION_ERRORS, RateLimited),
+)
 def preview_confirmation(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ):
@@ -179,7 +270,12 @@ def preview_confirmation(
     }
 
 
-@router.post("/links/confirm/{token}", response_model=ConfirmResponse)
+@router.post(
+    "/links/confirm/{token}",
+    response_model=ConfirmResponse,
+    operation_id="links_confirm",
+    responses=problems(*CONFIRMATION_ERRORS, MemberDeactivated, RateLimited),
+)
 def confirm_signup(
     token: str,
     request: Request,
@@ -205,7 +301,13 @@ def confirm_signup(
     )
 
 
-@router.post("/links/{token}/join-requests", response_model=JoinRequestReceived, status_code=202)
+@router.post(
+    "/links/{token}/join-requests",
+    response_model=JoinRequestReceived,
+    status_code=202,
+    operation_id="join_requests_create",
+    responses=problems(PortalLink, DomainNotAllowed, LinkGone, RateLimited),
+)
 def request_to_join(
     token: str, body: JoinRequestCreate, request: Request, response: Response, session: SessionDep
 ):

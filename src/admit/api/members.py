@@ -6,6 +6,8 @@ from typing import Literal
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
+from admit.api.errors import problems
+from admit.errors import MemberNotFound, PermissionDenied
 from admit.flows import members as members_flow
 from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
@@ -16,7 +18,12 @@ from admit.web import SessionDep
 router = APIRouter(tags=["members"])
 
 
-@router.get("/portals/{portal}/members", response_model=MemberPage)
+@router.get(
+    "/portals/{portal}/members",
+    response_model=MemberPage,
+    operation_id="members_list",
+    responses=problems(PermissionDenied),
+)
 def list_members(
     actor: ActorDep,
     session: SessionDep,
@@ -31,13 +38,23 @@ def list_members(
     return MemberPage(items=[MemberRead.of(m) for m in rows], next_cursor=next_cursor)
 
 
-@router.post("/portals/{portal}/members/{member_id}/deactivate", response_model=MemberRead)
+@router.post(
+    "/portals/{portal}/members/{member_id}/deactivate",
+    response_model=MemberRead,
+    operation_id="members_deactivate",
+    responses=problems(PermissionDenied, MemberNotFound),
+)
 def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Deactivate a member: they lose access at once and their sessions end."""
     return MemberRead.of(members_flow.deactivate(session, actor, member_id))
 
 
-@router.get("/portals/{portal}/people", response_model=PeoplePage)
+@router.get(
+    "/portals/{portal}/people",
+    response_model=PeoplePage,
+    operation_id="people_list",
+    responses=problems(PermissionDenied),
+)
 def list_people(
     actor: ActorDep,
     session: SessionDep,
@@ -58,7 +75,12 @@ def list_people(
     )
 
 
-@router.get("/portals/{portal}/people/suggestions", response_model=PeopleMatches)
+@router.get(
+    "/portals/{portal}/people/suggestions",
+    response_model=PeopleMatches,
+    operation_id="people_suggest",
+    responses=problems(PermissionDenied),
+)
 def search_people(
     actor: ActorDep,
     session: SessionDep,

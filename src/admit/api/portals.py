@@ -3,8 +3,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
+from admit.api.errors import problems
 from admit.audit import service as audit_service
 from admit.audit.schemas import AuditEventPage, AuditEventRead
+from admit.errors import PermissionDenied
 from admit.portals import service as portals_service
 from admit.portals.schemas import PortalRead, PortalUpdate
 from admit.web import SessionDep
@@ -12,19 +14,29 @@ from admit.web import SessionDep
 router = APIRouter(tags=["portals"])
 
 
-@router.get("/portals/{portal}", response_model=PortalRead)
+@router.get("/portals/{portal}", response_model=PortalRead, operation_id="portals_get")
 def get_portal(actor: ActorDep):
     return PortalRead.model_validate(actor.portal)
 
 
-@router.patch("/portals/{portal}", response_model=PortalRead)
+@router.patch(
+    "/portals/{portal}",
+    response_model=PortalRead,
+    operation_id="portals_update",
+    responses=problems(PermissionDenied),
+)
 def update_portal(body: PortalUpdate, actor: ActorDep, session: SessionDep):
     """Change settings: invitation lifetime (1 hour to 30 days), products, client password rule."""
     portal = portals_service.update_settings(session, actor, **body.model_dump(exclude_unset=True))
     return PortalRead.model_validate(portal)
 
 
-@router.get("/portals/{portal}/audit-events", response_model=AuditEventPage)
+@router.get(
+    "/portals/{portal}/audit-events",
+    response_model=AuditEventPage,
+    operation_id="audit_events_list",
+    responses=problems(PermissionDenied),
+)
 def list_audit_events(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
     rows, next_cursor = audit_service.list_events(session, actor, cursor=cursor, limit=limit)
     return AuditEventPage(items=[AuditEventRead.model_validate(r) for r in rows], next_cursor=next_cursor)

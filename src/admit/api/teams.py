@@ -7,6 +7,8 @@ import uuid
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
+from admit.api.errors import problems
+from admit.errors import PermissionDenied, RateLimited, TeamExists, TeamNotFound
 from admit.flows import groups
 from admit.invitations.schemas import RecipientResults
 from admit.people import teams as people_teams
@@ -37,7 +39,13 @@ def _list(session, actor, kind, cursor, limit) -> TeamList:
     return TeamList(items=[TeamRead.of(v.team, v.members, v.names) for v in views], next_cursor=next_cursor)
 
 
-@router.post("/portals/{portal}/teams", response_model=TeamChangeRead, status_code=201)
+@router.post(
+    "/portals/{portal}/teams",
+    response_model=TeamChangeRead,
+    status_code=201,
+    operation_id="teams_create",
+    responses=problems(PermissionDenied, TeamExists, RateLimited),
+)
 def create_team(body: TeamCreate, actor: ActorDep, session: SessionDep):
     """Create an internal team with existing internal users (owners and admins)."""
     change = groups.create(
@@ -46,13 +54,24 @@ def create_team(body: TeamCreate, actor: ActorDep, session: SessionDep):
     return _change(session, change)
 
 
-@router.get("/portals/{portal}/teams", response_model=TeamList)
+@router.get(
+    "/portals/{portal}/teams",
+    response_model=TeamList,
+    operation_id="teams_list",
+    responses=problems(PermissionDenied),
+)
 def list_teams(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
     """The portal's internal teams, newest first, with their people."""
     return _list(session, actor, TEAM, cursor, limit)
 
 
-@router.post("/portals/{portal}/teams/{team_id}/members", response_model=TeamChangeRead, status_code=201)
+@router.post(
+    "/portals/{portal}/teams/{team_id}/members",
+    response_model=TeamChangeRead,
+    status_code=201,
+    operation_id="teams_members_add",
+    responses=problems(PermissionDenied, TeamNotFound, RateLimited),
+)
 def add_team_members(team_id: uuid.UUID, body: TeamMembersAdd, actor: ActorDep, session: SessionDep):
     change = groups.add_members(
         session, actor, team_id, user_ids=body.user_ids, recipients=body.recipients, kind=TEAM
@@ -60,7 +79,13 @@ def add_team_members(team_id: uuid.UUID, body: TeamMembersAdd, actor: ActorDep, 
     return _change(session, change)
 
 
-@router.post("/portals/{portal}/client-groups", response_model=TeamChangeRead, status_code=201)
+@router.post(
+    "/portals/{portal}/client-groups",
+    response_model=TeamChangeRead,
+    status_code=201,
+    operation_id="client_groups_create",
+    responses=problems(PermissionDenied, TeamExists, RateLimited),
+)
 def create_group(body: TeamCreate, actor: ActorDep, session: SessionDep):
     """Create a client group: existing clients, and new addresses invited as clients."""
     change = groups.create(
@@ -75,14 +100,23 @@ def create_group(body: TeamCreate, actor: ActorDep, session: SessionDep):
     return _change(session, change)
 
 
-@router.get("/portals/{portal}/client-groups", response_model=TeamList)
+@router.get(
+    "/portals/{portal}/client-groups",
+    response_model=TeamList,
+    operation_id="client_groups_list",
+    responses=problems(PermissionDenied),
+)
 def list_groups(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
     """The portal's client groups, newest first, with their people."""
     return _list(session, actor, CLIENT_GROUP, cursor, limit)
 
 
 @router.post(
-    "/portals/{portal}/client-groups/{group_id}/members", response_model=TeamChangeRead, status_code=201
+    "/portals/{portal}/client-groups/{group_id}/members",
+    response_model=TeamChangeRead,
+    status_code=201,
+    operation_id="client_groups_members_add",
+    responses=problems(PermissionDenied, TeamNotFound, RateLimited),
 )
 def add_group_members(group_id: uuid.UUID, body: TeamMembersAdd, actor: ActorDep, session: SessionDep):
     change = groups.add_members(

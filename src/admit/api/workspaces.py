@@ -9,7 +9,21 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from admit.api.deps import ActorDep, AuthDep
-from admit.errors import NotAuthenticated
+from admit.api.errors import problems
+from admit.errors import (
+    AlreadyJoined,
+    InvitationNotPending,
+    MemberNotFound,
+    NoInvitation,
+    NotAFlow,
+    NotAuthenticated,
+    PermissionDenied,
+    RateLimited,
+    RoleExists,
+    RoleNotFound,
+    TeamNotFound,
+    WorkspaceNotFound,
+)
 from admit.flows import workspace_people
 from admit.invitations.schemas import RecipientResultRead, RecipientResults
 from admit.people import timeline as people_timeline
@@ -51,27 +65,40 @@ class AssignResult(BaseModel):
 W = "/portals/{portal}/workspaces/{workspace_id}"
 
 
-@router.post("/portals/{portal}/workspaces", response_model=WorkspaceRead, status_code=201)
+@router.post(
+    "/portals/{portal}/workspaces",
+    response_model=WorkspaceRead,
+    status_code=201,
+    operation_id="workspaces_create",
+    responses=problems(PermissionDenied),
+)
 def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep):
     """Create a workspace (internal users); its creator joins it. A flow may list its roles."""
     workspace = workspaces_service.create(session, actor, name=body.name, kind=body.kind, roles=body.roles)
     return WorkspaceRead.of(workspace)
 
 
-@router.get("/portals/{portal}/workspaces", response_model=WorkspacePage)
+@router.get("/portals/{portal}/workspaces", response_model=WorkspacePage, operation_id="workspaces_list")
 def list_workspaces(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
     """The workspaces you are in (owners and admins: all of the portal's), newest first."""
     rows, next_cursor = workspaces_service.list_workspaces(session, actor, cursor=cursor, limit=limit)
     return WorkspacePage(items=[WorkspaceRead.of(w) for w in rows], next_cursor=next_cursor)
 
 
-@router.get(W, response_model=WorkspaceRead)
+@router.get(
+    W, response_model=WorkspaceRead, operation_id="workspaces_get", responses=problems(WorkspaceNotFound)
+)
 def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """A workspace (its people: GET …/members); 404 when you cannot reach it."""
     return WorkspaceRead.of(workspaces_service.get_or_raise(session, actor, workspace_id))
 
 
-@router.get(W + "/members", response_model=WorkspaceMembersRead)
+@router.get(
+    W + "/members",
+    response_model=WorkspaceMembersRead,
+    operation_id="workspaces_members_list",
+    responses=problems(WorkspaceNotFound),
+)
 def list_members(
     workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
 ):
@@ -97,7 +124,13 @@ def list_members(
     )
 
 
-@router.post(W + "/members", response_model=RecipientResults, status_code=201)
+@router.post(
+    W + "/members",
+    response_model=RecipientResults,
+    status_code=201,
+    operation_id="workspaces_members_add",
+    responses=problems(PermissionDenied, WorkspaceNotFound, RateLimited),
+)
 def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, session: SessionDep):
     """Invite people into the workspace: existing users (``user_ids`` or their address), teams,
     client groups, and new people by email or phone (``new_user_type``). One result each."""
@@ -114,47 +147,91 @@ def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, sess
     return recipient_results(session, results)
 
 
-@router.delete(W + "/members/{user_id}", status_code=204)
+@router.delete(
+    W + "/members/{user_id}",
+    status_code=204,
+    operation_id="workspaces_members_remove",
+    responses=problems(PermissionDenied, WorkspaceNotFound, MemberNotFound),
+)
 def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Take someone out of the workspace; roles they hold there end (history kept)."""
     workspaces_service.remove(session, actor, workspace_id, user_id)
 
 
-@router.post(W + "/members/{user_id}/resend", response_model=ResendResult)
+@router.post(
+    W + "/members/{user_id}/resend",
+    response_model=ResendResult,
+    operation_id="workspaces_members_resend",
+    responses=problems(
+        PermissionDenied,
+        WorkspaceNotFound,
+        MemberNotFound,
+        AlreadyJoined,
+        NoInvitation,
+        InvitationNotPending,
+        RateLimited,
+    ),
+)
 def resend_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Resend Invitation to a Not Joined member: one new message, earlier links dead."""
     membership = workspace_people.resend(session, actor, workspace_id, user_id)
     return ResendResult(resent=1, user_ids=[membership.user_id])
 
 
-@router.post(W + "/teams/{team_id}/resend", response_model=ResendResult)
+@router.post(
+    W + "/teams/{team_id}/resend",
+    response_model=ResendResult,
+    operation_id="workspaces_teams_resend",
+    responses=problems(PermissionDenied, WorkspaceNotFound, TeamNotFound, RateLimited),
+)
 def resend_team(workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Resend Invitation on a team's row: everyone in it who has not joined, nobody who has."""
     resent = workspace_people.resend_team(session, actor, workspace_id, team_id, kind="team")
     return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
 
 
-@router.post(W + "/groups/{group_id}/resend", response_model=ResendResult)
+@router.post(
+    W + "/groups/{group_id}/resend",
+    response_model=ResendResult,
+    operation_id="workspaces_groups_resend",
+    responses=problems(PermissionDenied, WorkspaceNotFound, TeamNotFound, RateLimited),
+)
 def resend_group(workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Resend Invitation on a client group's row: everyone in it who has not joined."""
     resent = workspace_people.resend_team(session, actor, workspace_id, group_id, kind="client_group")
     return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
 
 
-@router.get(W + "/roles", response_model=RoleList)
+@router.get(
+    W + "/roles",
+    response_model=RoleList,
+    operation_id="workspaces_roles_list",
+    responses=problems(WorkspaceNotFound),
+)
 def list_roles(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """A flow's roles, each with who holds it now and who held it before."""
     return RoleList(items=[RoleRead.of(v) for v in workspace_view.roles_view(session, actor, workspace_id)])
 
 
-@router.post(W + "/roles", response_model=RoleList, status_code=201)
+@router.post(
+    W + "/roles",
+    response_model=RoleList,
+    status_code=201,
+    operation_id="workspaces_roles_add",
+    responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow, RoleExists),
+)
 def add_role(workspace_id: uuid.UUID, body: RoleCreate, actor: ActorDep, session: SessionDep):
     """Add a role to a flow (unassigned)."""
     roles.add_roles(session, actor, workspace_id, [body.name])
     return RoleList(items=[RoleRead.of(v) for v in workspace_view.roles_view(session, actor, workspace_id)])
 
 
-@router.post(W + "/roles/{role_id}/assign", response_model=AssignResult)
+@router.post(
+    W + "/roles/{role_id}/assign",
+    response_model=AssignResult,
+    operation_id="workspaces_roles_assign",
+    responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow, RoleNotFound, RateLimited),
+)
 def assign_role(
     workspace_id: uuid.UUID, role_id: uuid.UUID, body: RoleAssign, actor: ActorDep, session: SessionDep
 ):
@@ -174,7 +251,12 @@ def assign_role(
     return AssignResult(role=RoleRead.of(view), added=added_read)
 
 
-@router.get(W + "/actions", response_model=ActionList)
+@router.get(
+    W + "/actions",
+    response_model=ActionList,
+    operation_id="workspaces_actions_list",
+    responses=problems(WorkspaceNotFound),
+)
 def list_actions(
     workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
 ):
@@ -183,7 +265,13 @@ def list_actions(
     return ActionList(items=[ActionRead.of(a) for a in rows], next_cursor=next_cursor)
 
 
-@router.post(W + "/actions", response_model=ActionRead, status_code=201)
+@router.post(
+    W + "/actions",
+    response_model=ActionRead,
+    status_code=201,
+    operation_id="workspaces_actions_add",
+    responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow),
+)
 def add_action(workspace_id: uuid.UUID, body: ActionCreate, actor: ActorDep, session: SessionDep):
     """Add an action to a flow (internal users; clients get 403)."""
     action = roles.add_action(
@@ -192,7 +280,12 @@ def add_action(workspace_id: uuid.UUID, body: ActionCreate, actor: ActorDep, ses
     return ActionRead.of(action)
 
 
-@router.get("/me/workspaces", response_model=Timeline)
+@router.get(
+    "/me/workspaces",
+    response_model=Timeline,
+    operation_id="me_workspaces_list",
+    responses=problems(NotAuthenticated),
+)
 def my_workspaces(auth: AuthDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
     """Your timeline: the workspaces you have joined in every portal, newest first."""
     if auth.user is None:

@@ -18,7 +18,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth.models import ApiKey, WebSession
-from admit.errors import Gone, InvalidInput, NotAuthenticated, NotFound
+from admit.errors import ApiKeyNotFound, Gone, InvalidCredentials, InvalidInput, SignInLinkGone
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
@@ -63,7 +63,7 @@ def login(session: Session, *, email: str, password: str) -> User:
     user = members_service.get_user_by_address(session, address) if address else None
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok:
-        raise NotAuthenticated("The email or password is incorrect.", code="invalid_credentials")
+        raise InvalidCredentials("The email or password is incorrect.")
     return user
 
 
@@ -196,7 +196,7 @@ def revoke_api_key(session: Session, actor: Actor, key_id) -> ApiKey:
     policy.require(actor.role, policy.Action.API_KEY_MANAGE)
     key = session.get(ApiKey, key_id)
     if key is None or key.portal_id != actor.portal.id:
-        raise NotFound("No such API key in this portal.", code="api_key_not_found")
+        raise ApiKeyNotFound("No such API key in this portal.")
     if key.revoked_at is None:
         key.revoked_at = context.of(session).clock.now()
         audit_service.record(
@@ -258,9 +258,7 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
 
 
 def _link_gone(_reason: tokens.Reason) -> Gone:
-    return Gone(
-        "This sign-in link has expired or was already used. Ask for a new one.", code="sign_in_link_gone"
-    )
+    return SignInLinkGone("This sign-in link has expired or was already used. Ask for a new one.")
 
 
 def sign_in_link_user(session: Session, raw: str) -> User:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.contacts.models import Contact
-from admit.errors import NotFound
+from admit.errors import ContactNotFound
 from admit.kit.pagination import page
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -73,7 +73,7 @@ def own_or_raise(session: Session, actor: Actor, contact_id) -> Contact:
     policy.require(actor.role, policy.Action.CONTACT_MANAGE)
     contact = session.get(Contact, contact_id)
     if contact is None or contact.portal_id != actor.portal.id or contact.owner_id != actor.user_id:
-        raise NotFound("No such contact.", code="contact_not_found")
+        raise ContactNotFound("No such contact.")
     return contact
 
 

@@ -21,7 +21,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.contacts import service as contacts_service
 from admit.contacts.models import Contact
-from admit.errors import Conflict, InvalidInput
+from admit.errors import InvalidInput, NoAddress
 from admit.flows import groups, workspace_people
 from admit.invitations import pipeline
 from admit.invitations.options import check_options
@@ -214,7 +214,7 @@ def invite(session: Session, actor: Actor, contact_id) -> ContactResult:
     policy.require(actor.role, policy.invite_action(contact.user_type))
     address = contact.user.address
     if address is None:
-        raise Conflict("This contact has no address to invite.", code="no_address")
+        raise NoAddress("This contact has no address to invite.")
     result = _invite(session, actor, contact, Recipient(address, address, contact.name))
     audit_service.record(
         session,

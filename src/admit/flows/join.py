@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import SignInRequired
+from admit.errors import SignInRequired, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.members import service as members_service
@@ -94,18 +94,14 @@ def accept(
     invitation = invitations_service.open_by_token(session, token)
     portal = portals_service.get(session, invitation.portal_id)
     if current_user is not None and not current_user.has_address(invitation.recipient):
-        raise SignInRequired(
-            f"This invitation is for {invitation.recipient}. Sign out and continue as that address.",
-            code="wrong_account",
+        raise WrongAccount(
+            f"This invitation is for {invitation.recipient}. Sign out and continue as that address."
         )
     user = members_service.get_user_by_address(session, invitation.recipient)
     new_password_hash = None
     if user is not None and user.password_hash is not None:
         if current_user is None or current_user.id != user.id:
-            raise SignInRequired(
-                f"An account already exists for {invitation.recipient}. Sign in to accept.",
-                code="sign_in_required",
-            )
+            raise SignInRequired(f"An account already exists for {invitation.recipient}. Sign in to accept.")
     elif _needs_password(invitation, portal) or password:
         min_length = context.of(session).settings.password_min_length
         check_strength(password, min_length=min_length, email=invitation.recipient)

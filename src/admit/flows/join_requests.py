@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from admit import context, policy
 from admit.actor import Actor
-from admit.errors import Conflict, InvalidInput
+from admit.errors import InvalidInput, JoinRequestNotInvitable, PortalLink
 from admit.invitations import pipeline
 from admit.invitations.options import check_options
 from admit.links import service as links_service
@@ -53,7 +53,7 @@ def request_to_join(
     links_service.rate_limits(session, token, ip)
     link = links_service.live_link_or_raise(session, token)
     if link.workspace_id is None:
-        raise Conflict("This is the portal's invite link: sign up instead.", code="portal_link")
+        raise PortalLink("This is the portal's invite link: sign up instead.")
     address = links_service.clean_email(email)
     if not domain_allowed(address, link.allowed_domains):
         raise domain_refused(link.allowed_domains)
@@ -166,9 +166,7 @@ def approve(
         elif result.code is pipeline.SkipCode.ALREADY_INVITED:
             outcome = "invitation_pending"
         else:
-            raise Conflict(
-                result.detail or "The invitation could not be made.", code="join_request_not_invitable"
-            )
+            raise JoinRequestNotInvitable(result.detail or "The invitation could not be made.")
         invitation = result.invitation
         kept_type, kept_role, invitation_id = invitation.user_type, invitation.role, invitation.id
         # The workspace membership needs a user row; it has no password, no name (the name the

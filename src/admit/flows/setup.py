@@ -8,7 +8,7 @@ from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import service as auth_service
-from admit.errors import Conflict, InvalidInput
+from admit.errors import AlreadySetUp, InvalidInput
 from admit.members import service as members_service
 from admit.members.addresses import normalize_email
 from admit.members.models import User
@@ -44,7 +44,7 @@ def create_portal(
     if email is None:
         raise InvalidInput(f"The owner's email is not valid: {error}", field="owner_email")
     if first_run and portals_service.any_portal(session):
-        raise Conflict("Admit is already set up. Sign in instead.", code="already_set_up")
+        raise AlreadySetUp("Admit is already set up. Sign in instead.")
     user = members_service.get_user_by_email(session, email)
     if user is None:
         min_length = context.of(session).settings.password_min_length

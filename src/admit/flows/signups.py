@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import PermissionDenied
+from admit.errors import MemberDeactivated
 from admit.flows import join
 from admit.links import signups
 from admit.links.models import LinkSignup
@@ -84,9 +84,8 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
         if completed is not None:
             member, outcome = completed, "invitation_completed"
         elif member is not None and member.status == members_service.DEACTIVATED:
-            raise PermissionDenied(
-                "Your access to this portal was ended by an administrator. Ask them to invite you again.",
-                code="member_deactivated",
+            raise MemberDeactivated(
+                "Your access to this portal was ended by an administrator. Ask them to invite you again."
             )
         else:
             member = members_service.activate(

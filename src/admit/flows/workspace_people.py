@@ -30,7 +30,15 @@ from typing import TYPE_CHECKING
 from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from admit.errors import (
+    AlreadyJoined,
+    Conflict,
+    InvalidInput,
+    MemberNotFound,
+    NoInvitation,
+    NotFound,
+    PermissionDenied,
+)
 from admit.flows.people_asked import skipped as _skipped
 from admit.flows.people_asked import sort_asked
 from admit.invitations import pipeline, repository, sending
@@ -283,7 +291,7 @@ def resend(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMe
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     membership = workspaces_service.get_membership(session, workspace.id, user_id)
     if membership is None:
-        raise NotFound("No such member in this workspace.", code="member_not_found")
+        raise MemberNotFound("No such member in this workspace.")
     _resend_one(session, actor, workspace, membership)
     session.flush()
     return membership
@@ -322,9 +330,7 @@ def _resend_one(
 ) -> None:
     user = membership.user
     if membership.status == JOINED:
-        raise Conflict(
-            f"{user.address} has already joined; there is nothing to resend.", code="already_joined"
-        )
+        raise AlreadyJoined(f"{user.address} has already joined; there is nothing to resend.")
     invitation = repository.get(session, membership.invitation_id) if membership.invitation_id else None
     if invitation is None or invitation.status not in (PENDING, EXPIRED):
         standing = repository.pending_by_address(session, workspace.portal_id, [user.address]).get(
@@ -333,13 +339,10 @@ def _resend_one(
         invitation = standing or invitation
     if invitation is not None and invitation.status == ACCEPTED:
         workspaces_service.mark_joined(session, workspace.portal_id, user.id)
-        raise Conflict(
-            f"{user.address} has already joined; there is nothing to resend.", code="already_joined"
-        )
+        raise AlreadyJoined(f"{user.address} has already joined; there is nothing to resend.")
     if invitation is None or invitation.status == REVOKED:
-        raise Conflict(
-            f"{user.address}'s invitation was withdrawn; add them to the workspace again to resend.",
-            code="no_invitation",
+        raise NoInvitation(
+            f"{user.address}'s invitation was withdrawn; add them to the workspace again to resend."
         )
     # Resending renews the invitation (and its role): only for those who could have sent it.
     policy.require(actor.role, policy.invite_action(invitation.user_type))

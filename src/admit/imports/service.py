@@ -28,7 +28,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import Database, new_id
-from admit.errors import Conflict, NotFound
+from admit.errors import ImportNotFound, ImportNotPreviewed
 from admit.imports import evaluate, storage
 from admit.imports.models import (
     DONE,
@@ -220,7 +220,7 @@ def get_or_raise(session: Session, actor: Actor, import_id) -> InvitationImport:
         or imp.portal_id != actor.portal.id
         or not policy.sees_invitation(actor.role, imp.user_type)
     ):
-        raise NotFound("No such import in this portal.", code="import_not_found")
+        raise ImportNotFound("No such import in this portal.")
     return imp
 
 
@@ -231,7 +231,7 @@ def confirm(session: Session, actor: Actor, import_id) -> InvitationImport:
     if imp.status != PREVIEWED:
         if imp.status in (QUEUED, RUNNING, WAITING, DONE):
             return imp  # a double click: already on its way
-        raise Conflict(f"This import is {imp.status}.", code="import_not_previewed")
+        raise ImportNotPreviewed(f"This import is {imp.status}.")
     imp.status = QUEUED
     audit_service.record(
         session,

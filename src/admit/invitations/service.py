@@ -20,7 +20,16 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import Conflict, DomainError, Gone, InvalidInput, NotFound
+from admit.errors import (
+    DomainError,
+    InvalidInput,
+    InvitationExpired,
+    InvitationNotFound,
+    InvitationNotPending,
+    InvitationRevoked,
+    InvitationSuperseded,
+    InvitationUsed,
+)
 from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
 from admit.invitations.options import check_options
@@ -88,7 +97,7 @@ def get_or_raise(session: Session, actor: Actor, invitation_id) -> Invitation:
         or invitation.portal_id != actor.portal.id
         or not policy.sees_invitation(actor.role, invitation.user_type)
     ):
-        raise NotFound("No such invitation in this portal.", code="invitation_not_found")
+        raise InvitationNotFound("No such invitation in this portal.")
     return invitation
 
 
@@ -143,9 +152,8 @@ def _locked(session: Session, invitation: Invitation) -> Invitation:
 
 def _require_open(invitation: Invitation, verb: str) -> None:
     if invitation.status not in (PENDING, EXPIRED):
-        raise Conflict(
-            f"This invitation is {invitation.status}; only pending invitations can be {verb}.",
-            code="invitation_not_pending",
+        raise InvitationNotPending(
+            f"This invitation is {invitation.status}; only pending invitations can be {verb}."
         )
 
 
@@ -267,20 +275,18 @@ _NOT_FOUND = (
 def refused(reason: tokens.Reason) -> DomainError:
     """What the holder of a link that opens nothing is told, by the token's reason."""
     if reason is tokens.Reason.USED:
-        return Gone("This invitation has already been used. Sign in instead.", code="invitation_used")
+        return InvitationUsed("This invitation has already been used. Sign in instead.")
     if reason is tokens.Reason.EXPIRED:
-        return Gone(
-            "This invitation has expired. Ask the person who invited you to send a new one.",
-            code="invitation_expired",
+        return InvitationExpired(
+            "This invitation has expired. Ask the person who invited you to send a new one."
         )
     if reason is tokens.Reason.REVOKED:
-        return Gone("This invitation was withdrawn.", code="invitation_revoked")
+        return InvitationRevoked("This invitation was withdrawn.")
     if reason is tokens.Reason.SUPERSEDED:
-        return Gone(
-            "A newer invitation was sent to this address; use the link in the latest message.",
-            code="invitation_superseded",
+        return InvitationSuperseded(
+            "A newer invitation was sent to this address; use the link in the latest message."
         )
-    return NotFound(_NOT_FOUND, code="invitation_not_found")
+    return InvitationNotFound(_NOT_FOUND)
 
 
 def open_by_token(session: Session, token: str) -> Invitation:

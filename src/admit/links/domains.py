@@ -3,7 +3,7 @@ domain; subdomains only when listed; no list means any domain."""
 
 from __future__ import annotations
 
-from admit.errors import InvalidInput
+from admit.errors import DomainNotAllowed, InvalidInput
 from admit.members.addresses import normalize_email
 
 __all__ = ["display_domain", "domain_allowed", "domain_refused", "normalize_domain"]
@@ -37,10 +37,9 @@ def domain_refused(allowed: list[str]) -> InvalidInput:
     """The error for an address outside ``allowed`` (field ``email``)."""
     names = ", ".join(display_domain(d) for d in allowed)
     where = names if len(allowed) == 1 else f"one of {names}"
-    return InvalidInput(
+    return DomainNotAllowed(
         f"This invite link only accepts email addresses at {where} (subdomains only when listed).",
         field="email",
-        code="domain_not_allowed",
     )
 
 

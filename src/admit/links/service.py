@@ -41,7 +41,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
-from admit.errors import Gone, InvalidInput
+from admit.errors import Gone, InvalidInput, LinkGone
 from admit.kit.tokens import hash_token
 from admit.links.domains import normalize_domain
 from admit.links.models import CONFIRMED, PENDING, InviteLink, LinkSignup
@@ -174,10 +174,9 @@ def _view(session: Session, link: InviteLink, counts: tuple[int, int, int] | Non
 
 
 def gone() -> Gone:
-    return Gone(
+    return LinkGone(
         "This invite link no longer works. It may have expired, reached its limit or been replaced "
-        "by a newer one. Ask the person who shared it for the current link.",
-        code="link_gone",
+        "by a newer one. Ask the person who shared it for the current link."
     )
 
 

@@ -18,7 +18,17 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
-from admit.errors import Conflict, DomainError, Gone, InvalidInput, NotFound
+from admit.errors import (
+    ConfirmationExpired,
+    ConfirmationNotFound,
+    ConfirmationReplaced,
+    ConfirmationUsed,
+    DomainError,
+    InvalidInput,
+    LinkGone,
+    LinkUsedUp,
+    WorkspaceLink,
+)
 from admit.kit.pagination import page
 from admit.kit.search import contains
 from admit.links import service as links_service
@@ -71,7 +81,7 @@ def signup(
     links_service.rate_limits(session, token, ip)
     link = links_service.live_link_or_raise(session, token)
     if link.workspace_id is not None:
-        raise Conflict("This is a workspace link: ask to join the workspace instead.", code="workspace_link")
+        raise WorkspaceLink("This is a workspace link: ask to join the workspace instead.")
     address = links_service.clean_email(email)
     if not domain_allowed(address, link.allowed_domains):
         raise domain_refused(link.allowed_domains)
@@ -116,9 +126,8 @@ def signup(
     for signup_id in replaced:
         tokens.end(session, CONFIRMATION, signup_id, tokens.Reason.SUPERSEDED)
     if link.max_uses is not None and links_service.places_taken(session, link, now) >= link.max_uses:
-        raise Gone(
-            "This invite link has just reached its limit of sign-ups. Ask the person who shared it.",
-            code="link_used_up",
+        raise LinkUsedUp(
+            "This invite link has just reached its limit of sign-ups. Ask the person who shared it."
         )
     record = LinkSignup(
         id=new_id(),
@@ -170,20 +179,17 @@ def signup(
 
 def _refused(reason: tokens.Reason) -> DomainError:
     if reason is tokens.Reason.USED:
-        return Gone("This address is already confirmed. Sign in instead.", code="confirmation_used")
+        return ConfirmationUsed("This address is already confirmed. Sign in instead.")
     if reason is tokens.Reason.SUPERSEDED:
-        return Gone(
-            "A newer confirmation email was sent to this address; use the link in that one.",
-            code="confirmation_replaced",
+        return ConfirmationReplaced(
+            "A newer confirmation email was sent to this address; use the link in that one."
         )
     if reason is tokens.Reason.EXPIRED:
-        return Gone(
-            "This confirmation link has expired. Sign up again through the invite link.",
-            code="confirmation_expired",
+        return ConfirmationExpired(
+            "This confirmation link has expired. Sign up again through the invite link."
         )
-    return NotFound(
-        "This confirmation link is not valid. Use the link in the newest email, or sign up again.",
-        code="confirmation_not_found",
+    return ConfirmationNotFound(
+        "This confirmation link is not valid. Use the link in the newest email, or sign up again."
     )
 
 
@@ -199,10 +205,9 @@ def _check(session: Session, record: LinkSignup) -> None:
         raise _refused(tokens.Reason.EXPIRED)
     link = session.get(InviteLink, record.link_id)
     if link is None or not link.enabled or link.token_hash != record.link_token_hash:
-        raise Gone(
+        raise LinkGone(
             "The invite link you signed up through has been replaced or turned off. Ask the person "
-            "who shared it for the current link.",
-            code="link_gone",
+            "who shared it for the current link."
         )
     if not domain_allowed(record.email, link.allowed_domains):
         raise domain_refused(link.allowed_domains)

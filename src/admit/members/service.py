@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.db import UTCDateTime
-from admit.errors import InvalidInput, NotFound
+from admit.errors import InvalidInput, MemberNotFound
 from admit.kit.bulk import one_of
 from admit.kit.pagination import page
 from admit.kit.search import contains
@@ -184,7 +184,7 @@ def get_membership(session: Session, portal_id, user_id) -> Member | None:
 def member_or_raise(session: Session, actor: Actor, member_id) -> Member:
     member = session.get(Member, member_id)
     if member is None or member.portal_id != actor.portal.id:
-        raise NotFound("No such member in this portal.", code="member_not_found")
+        raise MemberNotFound("No such member in this portal.")
     return member
 
 

@@ -2,12 +2,12 @@
 
 from fastapi import APIRouter
 
-from admit.pages import auth, contacts, imports, invitations, links, portals, users, workspaces
+from admit.pages import auth, contacts, errors, imports, invitations, links, portals, users, workspaces
 
 
 def build_router(*, dev_mailbox: bool) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth, contacts, imports, invitations, links, portals, users, workspaces):
+    for module in (auth, contacts, errors, imports, invitations, links, portals, users, workspaces):
         router.include_router(module.router)
     if dev_mailbox:
         from admit.pages import dev

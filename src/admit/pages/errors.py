@@ -1,16 +1,38 @@
-"""Pages render the same domain errors as an error page (and sign-in redirects)."""
+"""Pages render the same domain errors as an error page (and sign-in redirects); ``/errors``
+documents the vocabulary, and an API problem's ``type`` points into it."""
 
 from __future__ import annotations
 
+import inspect
+import re
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
+from markupsafe import Markup, escape
 
-from admit.errors import DomainError, NotAuthenticated
-from admit.pages.deps import LoginRedirect, render
+from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenticated
+from admit.pages.deps import LoginRedirect, PageAuth, render
 
 TOKEN_PAGES = ("/invite/", "/login/link/", "/join/", "/confirm/")
+
+router = APIRouter()
+
+
+def _meaning(cls: type[DomainError]) -> Markup:
+    """A class's docstring as one paragraph, ````name```` shown as code."""
+    text = escape(" ".join(inspect.getdoc(cls).split()))
+    return Markup(re.sub(r"``(.+?)``", r"<code>\1</code>", str(text)))
+
+
+@router.get(DOCS_PATH, name="errors:list")
+def error_codes(request: Request, auth: PageAuth):
+    """Every error code with its status, title and meaning; ``#<code>`` is a problem's ``type``."""
+    rows = [
+        {"code": code, "status": cls.status, "title": cls.title, "meaning": _meaning(cls)}
+        for code, cls in sorted(((c, CLASSES[c]) for c in ErrorCode), key=lambda item: item[1].status)
+    ]
+    return render(request, "errors/list.html", {"rows": rows})
 
 
 def error_page(request: Request, exc: DomainError):

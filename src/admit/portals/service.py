@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import InvalidInput, NotFound
+from admit.errors import InvalidInput, PortalNotFound
 from admit.portals.models import (
     ALL_PRODUCTS,
     MAX_INVITATION_TTL,
@@ -48,7 +48,7 @@ def get_by_slug(session: Session, slug: str) -> Portal | None:
 def get_by_slug_or_raise(session: Session, slug: str) -> Portal:
     portal = get_by_slug(session, slug)
     if portal is None:
-        raise NotFound("No such portal.", code="portal_not_found")
+        raise PortalNotFound("No such portal.")
     return portal
 
 

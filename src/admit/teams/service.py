@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import Conflict, InvalidInput, NotFound
+from admit.errors import InvalidInput, TeamExists, TeamNotFound
 from admit.kit.pagination import page
 from admit.policy import UserType
 from admit.teams.models import CLIENT_GROUP, KINDS, TEAM, Team, TeamMember
@@ -78,7 +78,7 @@ def get_or_raise(session: Session, actor: Actor, team_id, *, kind: str | None = 
     team = session.get(Team, team_id)
     if team is None or team.portal_id != actor.portal.id or (kind is not None and team.kind != kind):
         word = WORDS.get(kind or "", "team or client group")
-        raise NotFound(f"No such {word} in this portal.", code="team_not_found")
+        raise TeamNotFound(f"No such {word} in this portal.")
     return team
 
 
@@ -127,7 +127,7 @@ def create(session: Session, actor: Actor, *, kind: str, name: str) -> Team:
             session.add(team)
             session.flush()
     except IntegrityError as exc:
-        raise Conflict(f"A {WORDS[kind]} named “{name}” already exists.", code="team_exists") from exc
+        raise TeamExists(f"A {WORDS[kind]} named “{name}” already exists.") from exc
     audit_service.record(
         session, actor, f"{kind}.created", target_type=kind, target_id=team.id, target_label=name
     )

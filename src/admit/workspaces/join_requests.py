@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import Conflict, InvalidInput, NotFound
+from admit.errors import InvalidInput, JoinRequestNotFound, JoinRequestNotPending
 from admit.kit.pagination import page
 from admit.notifications import service as notifications_service
 from admit.workspaces import service as workspaces_service
@@ -147,13 +147,13 @@ def get_or_raise(session: Session, actor: Actor, request_id) -> JoinRequest:
         )
     )
     if request is None:
-        raise NotFound("No such join request.", code="join_request_not_found")
+        raise JoinRequestNotFound("No such join request.")
     return request
 
 
 def require_pending(request: JoinRequest) -> None:
     if request.status != REQUEST_PENDING:
-        raise Conflict(f"This request was already {request.status}.", code="join_request_not_pending")
+        raise JoinRequestNotPending(f"This request was already {request.status}.")
 
 
 def record_approval(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import Conflict, InvalidInput, NotFound
+from admit.errors import InvalidInput, NotAFlow, RoleExists, RoleNotFound
 from admit.kit.pagination import page
 from admit.notifications import service as notifications_service
 from admit.workspaces import service as workspaces_service
@@ -54,7 +54,7 @@ class RoleHistory:
 def _flow_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     if workspace.kind != FLOW:
-        raise Conflict("Only flow workspaces have roles and actions.", code="not_a_flow")
+        raise NotAFlow("Only flow workspaces have roles and actions.")
     return workspace
 
 
@@ -106,7 +106,7 @@ def add_roles(session: Session, actor: Actor, workspace_id, names: list[str]) ->
     taken = {r.name.casefold() for r in existing}
     for name in clean:
         if name.casefold() in taken:
-            raise Conflict(f"This flow already has a role “{name}”.", code="role_exists")
+            raise RoleExists(f"This flow already has a role “{name}”.")
     if len(existing) + len(clean) > workspaces_service.MAX_ROLES:
         raise InvalidInput(f"A flow has at most {workspaces_service.MAX_ROLES} roles.", field="name")
     position = max((r.position for r in existing), default=-1) + 1
@@ -133,7 +133,7 @@ def role_or_raise(session: Session, actor: Actor, workspace_id, role_id) -> tupl
     workspace = _flow_or_raise(session, actor, workspace_id)
     role = session.get(WorkspaceRole, role_id)
     if role is None or role.workspace_id != workspace.id:
-        raise NotFound("No such role in this workspace.", code="role_not_found")
+        raise RoleNotFound("No such role in this workspace.")
     return workspace, role
 
 

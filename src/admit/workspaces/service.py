@@ -23,7 +23,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
-from admit.errors import InvalidInput, NotFound
+from admit.errors import InvalidInput, MemberNotFound, WorkspaceNotFound
 from admit.kit.pagination import page
 from admit.workspaces.models import (
     FLOW,
@@ -163,7 +163,7 @@ def get_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
         )
     )
     if workspace is None:
-        raise NotFound("No such workspace.", code="workspace_not_found")
+        raise WorkspaceNotFound("No such workspace.")
     return workspace
 
 
@@ -390,7 +390,7 @@ def remove(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMe
     workspace = get_or_raise(session, actor, workspace_id)
     membership = get_membership(session, workspace.id, user_id)
     if membership is None:
-        raise NotFound("No such member in this workspace.", code="member_not_found")
+        raise MemberNotFound("No such member in this workspace.")
     user = membership.user
     roles_ended = session.execute(
         update(RoleAssignment)

@@ -1,0 +1,112 @@
+"""The OpenAPI document tells the truth: clean operation ids and every error an operation can give.
+
+- Every API route names its ``operation_id`` as ``domain_verb`` (``invitations_create``,
+  ``workspaces_members_add``); ``require_operation_id`` refuses a route that does not, so ids
+  never fall back to FastAPI's ``name_path_method`` and stay stable when code moves.
+- Each route declares the errors of its own meaning with ``responses=problems(...)``;
+  ``describe`` adds the ones its shape implies: 422 ``invalid_input`` when it takes input, 401
+  and 404 ``portal_not_found`` for a portal's actor (``ActorDep``), 403 ``csrf_failed`` for a
+  change that a browser session may make, and the credentials it requires (``security``).
+- ``install`` adds the ``Problem`` schema and the security schemes to the document. Since every
+  route with input declares its 422, FastAPI's ``HTTPValidationError`` never appears.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.utils import get_flat_params
+from fastapi.routing import APIRoute
+
+from admit.api.deps import api_actor, api_auth
+from admit.api.errors import CODES_KEY, Problem, problem_response
+from admit.errors import CsrfFailed, InvalidApiKey, InvalidInput, NotAuthenticated, PortalNotFound
+from admit.web import SAFE_METHODS
+
+# A portal's actor: credentials first (401), then the portal (404 for one you are not in).
+ACTOR_ERRORS = (NotAuthenticated, InvalidApiKey, PortalNotFound)
+API_KEY_OR_SESSION = [{"apiKey": []}, {"session": []}]
+
+
+def require_operation_id(route: APIRoute) -> str:
+    """``generate_unique_id_function`` of the API: there is no fallback id."""
+    raise TypeError(f"API route {route.path} ({route.name}) needs operation_id='domain_verb'")
+
+
+def _calls(dependant) -> set:
+    calls = {dependant.call}
+    for sub in dependant.dependencies:
+        calls |= _calls(sub)
+    return calls
+
+
+def _declared(route: APIRoute) -> set[str]:
+    return {code for response in route.responses.values() for code in response.get(CODES_KEY, ())}
+
+
+def describe(router: APIRouter) -> APIRouter:
+    """Complete each route's ``responses`` and ``security`` from its dependencies and input
+    (again and again is the same: the routers are the modules' own)."""
+    for route in router.routes:
+        if not isinstance(route, APIRoute):
+            continue
+        calls = _calls(route.dependant)
+        implied: list[type] = []
+        if route.body_field is not None or get_flat_params(route.dependant):
+            implied.append(InvalidInput)
+        if api_actor in calls:
+            implied += ACTOR_ERRORS
+        if api_auth in calls and not set(route.methods) <= SAFE_METHODS:
+            implied.append(CsrfFailed)
+        responses = dict(route.responses)
+        for cls in implied:
+            codes = set(responses.get(cls.status, {}).get(CODES_KEY, ())) | {cls.code}
+            responses[cls.status] = problem_response(cls.status, codes)
+        route.responses = responses
+        # Credentials are declared where they are required; a browser session that some public
+        # routes use when there is one (accepting an invitation) is not, so that clients call
+        # those without any.
+        declared = _declared(route)
+        if NotAuthenticated.code in declared:
+            security = API_KEY_OR_SESSION if InvalidApiKey.code in declared else [{"session": []}]
+            route.openapi_extra = {"security": security, **(route.openapi_extra or {})}
+    return router
+
+
+def _problem_schemas() -> dict[str, Any]:
+    schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = schema.pop("$defs", {})
+    schemas["Problem"] = schema
+    return schemas
+
+
+def install(app: FastAPI, *, session_cookie: str) -> None:
+    """Serve the document with the ``Problem`` schema and the security schemes it refers to."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = generate()
+            for operations in document.get("paths", {}).values():
+                for operation in operations.values():
+                    operation["responses"] = dict(sorted(operation["responses"].items()))
+            components = document.setdefault("components", {})
+            components.setdefault("schemas", {}).update(_problem_schemas())
+            components["securitySchemes"] = {
+                "apiKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A portal's API key: `Authorization: Bearer adm_…`.",
+                },
+                "session": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    "name": session_cookie,
+                    "description": "The session cookie set at sign-in; changes also send the "
+                    "`X-CSRF-Token` header given with it.",
+                },
+            }
+        return app.openapi_schema
+
+    app.openapi = openapi
