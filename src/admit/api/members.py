@@ -37,6 +37,13 @@ def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep
     return MemberRead.of(members_flow.deactivate(session, actor, member_id))
 
 
+@router.post("/portals/{portal}/members/{member_id}/reactivate", response_model=MemberRead)
+def reactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Reactivate a deactivated member: the same membership is active again (role, type and
+    products unchanged); an active member is answered as it is. 409 for a pending one."""
+    return MemberRead.of(members_flow.reactivate(session, actor, member_id))
+
+
 @router.get("/portals/{portal}/people", response_model=PeoplePage)
 def list_people(
     actor: ActorDep,
