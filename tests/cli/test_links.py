@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.factories import create_portal
 from tests.links.helpers import link_token
-
-
-@pytest.fixture
-def run(run_cli):
-    return run_cli
 
 
 class TestLinkCommands:

@@ -1,0 +1,186 @@
+"""Inviting people: ``invite`` (addresses, or a file through a bulk import)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from admit.cli import _shared
+
+
+@click.command()
+@click.option("--portal", "slug", required=True, help="Portal slug.")
+@click.option(
+    "--type", "user_type", type=click.Choice(["internal", "client"]), default="internal", show_default=True
+)
+@click.option(
+    "--role", type=click.Choice(["owner", "admin", "member"]), default=None, help="Internal users only."
+)
+@click.option("--product", "products", multiple=True, help="A product to grant (repeatable).")
+@click.option("--message", default=None, help="A personal message for the email.")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A .txt or .csv file of addresses (one per line or separated by , ; or tabs).",
+)
+@click.option("--dry-run", is_flag=True, help="Only say what would happen (with --file: a preview).")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@click.argument("recipients", nargs=-1)
+def invite(slug, user_type, role, products, message, file, dry_run, as_json, recipients) -> None:
+    """Invite people by email: addresses as arguments, or a list with --file.
+
+    A file goes through a bulk import: the same checks per row, a progress bar, and a summary
+    (the per-row report is in User Management and the API). --dry-run previews without writing.
+    """
+    from admit.invitations import service as invitations_service
+    from admit.people.results import recipient_results
+
+    items = list(recipients)
+    if file is not None:
+        if items:
+            _shared.fail("Give addresses as arguments or --file, not both.", code=2)
+        _import_file(slug, file, user_type, role, list(products), message, dry_run, as_json)
+        return
+    if not items:
+        _shared.fail("Give addresses as arguments or --file.", code=2)
+    if dry_run:
+        _preview_text(slug, "\n".join(items), user_type, role, list(products), message, as_json)
+        return
+    with _shared.portal_session(slug) as (session, actor):
+        batch = invitations_service.invite(
+            session,
+            actor,
+            recipients=items,
+            user_type=user_type,
+            role=role,
+            products=list(products),
+            message=message,
+        )
+        answer = recipient_results(session, batch.results)
+    if as_json:
+        click.echo(answer.model_dump_json())
+    else:
+        for r in answer.results:
+            why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
+            click.echo(f"{r.outcome:<8} {r.recipient}{why}")
+        counts = answer.counts
+        click.echo(f"{counts['invited']} invited, {counts['skipped']} skipped. The worker sends the emails.")
+    if not answer.counts["invited"]:
+        sys.exit(1)
+
+
+def _file_chunks(path: Path):
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            yield chunk
+
+
+def _print_preview(preview: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(preview))
+        return
+    labels = {
+        "will_invite": "will invite",
+        "already_member": "already members",
+        "already_invited": "already invited",
+        "duplicate": "duplicates in the list",
+        "invalid_recipient": "invalid",
+        "not_allowed": "not allowed",
+    }
+    click.echo(f"{preview['total']} rows")
+    for code, label in labels.items():
+        count = preview["counts"].get(code, 0)
+        click.echo(f"  {count:>8}  {label}")
+        if code != "will_invite":
+            for sample in preview["samples"].get(code, []):
+                click.echo(f"            row {sample['row']}: {sample['recipient']}  {sample['detail']}")
+
+
+def _preview_text(slug, text, user_type, role, products, message, as_json) -> None:
+    from admit.imports import service as imports_service
+
+    with _shared.portal_session(slug) as (session, actor):
+        preview = imports_service.preview(
+            session,
+            actor,
+            chunks=[text.encode("utf-8")],
+            user_type=user_type,
+            role=role,
+            products=products,
+            message=message,
+        )
+    _print_preview(preview, as_json)
+    if not preview["counts"]["will_invite"]:
+        sys.exit(1)
+
+
+def _import_file(slug, path: Path, user_type, role, products, message, dry_run, as_json) -> None:
+    """``admit invite --file``: preview, or import with a progress bar."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from admit.errors import DomainError
+    from admit.imports import jobs as imports_jobs
+    from admit.imports import service as imports_service
+    from admit.imports.models import DONE, FAILED, InvitationImport
+
+    settings = _shared.settings()
+    db = _shared.database(settings)
+    options = {"user_type": user_type, "role": role, "products": products, "message": message}
+    try:
+        with db.unit_of_work() as session:
+            actor = _shared.operator(session, slug)
+            if dry_run:
+                preview = imports_service.preview(session, actor, chunks=_file_chunks(path), **options)
+            else:
+                imp, created = imports_service.create(
+                    session, actor, chunks=_file_chunks(path), filename=path.name, **options
+                )
+                import_id, total = imp.id, imp.total_rows
+    except DomainError as exc:
+        _shared.fail(_shared.error_message(exc))
+    if dry_run:
+        _print_preview(preview, as_json)
+        if not preview["counts"]["will_invite"]:
+            sys.exit(1)
+        return
+    if not created:
+        click.echo(f"This list was already imported (import {import_id}); nobody is invited twice.", err=True)
+    columns = (TextColumn("Inviting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=as_json or not sys.stderr.isatty(), transient=False) as bar:
+        task = bar.add_task("import", total=total)
+        claimed = imports_jobs.claim(db, import_id) if created else None
+        if claimed is not None:
+            final = imports_jobs.run(
+                db, *claimed, on_progress=lambda imp: bar.update(task, completed=imp.processed_rows)
+            )
+        else:
+            # Another worker (e.g. the one inside `admit serve`) has it: follow its progress,
+            # and take it over if that worker dies (its lease runs out).
+            while True:
+                with db.unit_of_work() as session:
+                    imp = session.get(InvitationImport, import_id)
+                    final = imports_service.status_of(imp)
+                bar.update(task, completed=final["processed"])
+                if final["status"] in (DONE, FAILED):
+                    break
+                claimed = imports_jobs.claim(db, import_id)
+                if claimed is not None:
+                    final = imports_jobs.run(
+                        db, *claimed, on_progress=lambda imp: bar.update(task, completed=imp.processed_rows)
+                    )
+                    break
+                time.sleep(0.5)
+        bar.update(task, completed=final["processed"])
+    if as_json:
+        click.echo(json.dumps(final))
+    else:
+        skipped = ", ".join(f"{n} {code}" for code, n in sorted(final["skipped"].items())) or "none"
+        click.echo(f"{final['invited']} invited, skipped: {skipped}. The worker sends the emails.")
+    if final["status"] == FAILED or (created and not final["invited"]) or not created:
+        sys.exit(1)

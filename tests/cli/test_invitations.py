@@ -1,0 +1,217 @@
+"""``admit invite`` (addresses, or a file through a bulk import)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from admit.invitations.models import Invitation
+from admit.notifications.models import DevMessage, Notification
+from tests.cli.helpers import count, init_portal
+from tests.factories import create_portal, invite
+from tests.imports.helpers import FILE, pending_recipients, table_counts
+
+
+class TestInvite:
+    def test_invites_addresses_given_as_arguments(self, run, db):
+        """``admit invite --type client a b`` invites both as clients and queues one email each."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "--type", "client", "a@x.com", "b@y.com")
+        assert result.exit_code == 0, result.output
+        assert "invited  a@x.com" in result.output
+        assert "invited  b@y.com" in result.output
+        assert "2 invited, 0 skipped" in result.output
+
+        with db.unit_of_work() as session:
+            rows = session.execute(select(Invitation.recipient, Invitation.user_type, Invitation.role)).all()
+        assert sorted(rows) == [("a@x.com", "client", "client"), ("b@y.com", "client", "client")]
+        assert count(db, Notification, Notification.status == "queued") == 2
+
+    def test_json_output(self, run):
+        """``--json`` prints the API's answer: one result per recipient (the invitation for those
+        invited, the code and reason for those skipped) and the counts."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "--role", "admin", "--json", "a@x.com", "not-an-email")
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert out["counts"] == {"invited": 1, "added": 0, "skipped": 1}
+        first, second = out["results"]
+        assert (first["recipient"], first["outcome"], first["invitation"]["role"]) == (
+            "a@x.com",
+            "invited",
+            "admin",
+        )
+        assert (second["recipient"], second["outcome"], second["code"]) == (
+            "not-an-email",
+            "skipped",
+            "invalid_recipient",
+        )
+        assert second["detail"] and second["invitation"] is None
+
+    def test_bad_addresses_are_skipped_with_a_reason(self, run, db):
+        """Invalid addresses are reported as skipped with a reason; the good ones are still invited."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "good@x.com", "bad@", "good@x.com")
+        assert result.exit_code == 0, result.output
+        assert "skipped  bad@  invalid_recipient:" in result.output
+        assert "skipped  good@x.com  duplicate:" in result.output
+        assert "1 invited, 2 skipped" in result.output
+        assert count(db, Invitation) == 1
+
+    def test_nothing_invited_exits_non_zero(self, run, db):
+        """When no address could be invited the command reports why and exits 1."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "--json", "bad@", "also bad")
+        assert result.exit_code == 1
+        out = json.loads(result.stdout)
+        assert out["counts"]["invited"] == 0
+        assert {s["code"] for s in out["results"]} == {"invalid_recipient"}
+        assert count(db, Invitation) == 0
+        assert count(db, Notification) == 0
+
+    def test_already_invited_exits_non_zero(self, run):
+        """Inviting the same address again is skipped as already_invited and exits 1."""
+        slug = init_portal(run)["portal"]
+        assert run("invite", "--portal", slug, "a@x.com").exit_code == 0
+        again = run("invite", "--portal", slug, "a@x.com")
+        assert again.exit_code == 1
+        assert "already_invited" in again.output
+
+    def test_file_of_addresses(self, run, db, tmp_path):
+        """``--file`` imports a .txt list (one per line, names allowed) and invites each."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "people.txt"
+        path.write_text(
+            "ada@example.com\nBob Builder <bob@example.com>\n\ncy@example.com\r\ndee@example.com\n"
+        )
+        result = run("invite", "--portal", slug, "--file", str(path), "--json")
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert (out["status"], out["invited"], out["skipped"]) == ("done", 4, {})
+        with db.unit_of_work() as session:
+            recipients = sorted(session.scalars(select(Invitation.recipient)))
+        assert recipients == ["ada@example.com", "bob@example.com", "cy@example.com", "dee@example.com"]
+        with db.unit_of_work() as session:
+            name = session.scalar(
+                select(Invitation.recipient_name).where(Invitation.recipient == "bob@example.com")
+            )
+        assert name == "Bob Builder"
+
+    def test_missing_file_is_a_usage_error(self, run, tmp_path):
+        """A --file that does not exist is refused by the option parser (exit 2)."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "--file", str(tmp_path / "missing.txt"))
+        assert result.exit_code == 2
+        assert "does not exist" in result.output
+
+    def test_no_recipients_is_a_usage_error(self, run):
+        """With neither addresses nor --file the command exits 2 and says what to give."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug)
+        assert result.exit_code == 2
+        assert "--file" in result.output
+
+    def test_unknown_portal_fails(self, run, db):
+        """An unknown portal slug exits non-zero with an error and writes nothing."""
+        init_portal(run)
+        result = run("invite", "--portal", "no-such-portal", "a@x.com")
+        assert result.exit_code != 0
+        assert "Error" in result.output
+        assert count(db, Invitation) == 0
+
+    def test_worker_once_delivers_what_invite_queued(self, run, db):
+        """``admit worker --once`` delivers the queued emails to the dev mailbox and prints counts."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "a@x.com", "b@y.com")
+        result = run("worker", "--once")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == {"sent": 2, "retry": 0, "failed": 0}
+        assert count(db, DevMessage) == 2
+
+
+@pytest.fixture
+def people_csv(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(FILE)
+    return path
+
+
+class TestInviteFile:
+    """``admit invite --file`` (moved from tests/imports/test_api.py)."""
+
+    def test_dry_run_prints_the_preview(self, run, db, people_csv):
+        """``--dry-run`` prints the counts and the skipped rows with their row numbers; writes nothing."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run")
+        assert result.exit_code == 0, result.output
+        out = result.stdout
+        assert "6 rows" in out
+        lines = [" ".join(line.split()) for line in out.splitlines()]
+        assert "2 will invite" in lines
+        assert "1 already members" in lines
+        assert "1 duplicates in the list" in lines
+        assert "2 invalid" in lines
+        assert any(line.startswith("row 6: bob@gmial.com") and "bob@gmail.com" in line for line in lines)
+        assert table_counts(db) == before
+
+    def test_dry_run_json(self, run, db, people_csv):
+        """``--dry-run --json`` prints the preview as JSON."""
+        pf = create_portal(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run", "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["counts"]["will_invite"] == 2
+
+    def test_import_json_prints_the_final_counts(self, run, db, people_csv):
+        """Without --dry-run, ``--json`` prints the finished import's counts; exit code 0."""
+        pf = create_portal(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
+        assert result.exit_code == 0, result.output
+        final = json.loads(result.stdout)
+        assert final["status"] == "done"
+        assert (final["total"], final["processed"], final["invited"]) == (6, 6, 2)
+        assert final["skipped"] == {"already_member": 1, "duplicate": 1, "invalid_recipient": 2}
+        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+
+    def test_summary_without_json(self, run, db, people_csv):
+        """The plain summary says how many were invited and skipped, by reason."""
+        pf = create_portal(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv))
+        assert result.exit_code == 0, result.output
+        assert "2 invited" in result.stdout
+        assert "1 already_member" in result.stdout
+
+    def test_exit_code_1_when_nobody_could_be_invited(self, run, db, tmp_path):
+        """Exit code 1 when no row could be invited (already there, invalid), with the counts printed."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        path = tmp_path / "nobody.txt"
+        path.write_bytes(b"ada@example.com\nowner@acme.com\nnope\n")
+        result = run("invite", "--portal", pf.slug, "--file", str(path), "--dry-run")
+        assert result.exit_code == 1, result.output
+        result = run("invite", "--portal", pf.slug, "--file", str(path), "--json")
+        assert result.exit_code == 1, result.output
+        final = json.loads(result.stdout)
+        assert final["invited"] == 0
+        assert final["skipped"] == {"already_invited": 1, "already_member": 1, "invalid_recipient": 1}
+
+    def test_running_the_same_file_again_invites_nobody_twice(self, run, db, people_csv):
+        """The same file again the same day: the earlier import is reported, exit code 1."""
+        pf = create_portal(db)
+        assert run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json").exit_code == 0
+        again = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
+        assert again.exit_code == 1
+        assert "already imported" in again.stderr
+        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+
+    def test_bad_file_is_an_error(self, run, db, tmp_path):
+        """A binary file: an error naming the field, exit code 1, nothing written."""
+        pf = create_portal(db)
+        path = tmp_path / "photo.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+        result = run("invite", "--portal", pf.slug, "--file", str(path))
+        assert result.exit_code == 1
+        assert "not a text file" in result.stderr
+        assert "(field: file)" in result.stderr
