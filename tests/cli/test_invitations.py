@@ -31,10 +31,11 @@ class TestInvite:
 
     def test_json_output(self, run):
         """``--json`` prints the API's answer: one result per recipient (the invitation for those
-        invited, the code and reason for those skipped) and the counts."""
+        invited, the code and reason for those skipped) and the counts; an invalid address needs
+        fixing, so the command exits 1 (the others are invited all the same)."""
         slug = init_portal(run)["portal"]
         result = run("invite", "--portal", slug, "--role", "admin", "--json", "a@x.com", "not-an-email")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output
         out = json.loads(result.stdout)
         assert out["counts"] == {"invited": 1, "added": 0, "skipped": 1}
         first, second = out["results"]
@@ -51,10 +52,11 @@ class TestInvite:
         assert second["detail"] and second["invitation"] is None
 
     def test_bad_addresses_are_skipped_with_a_reason(self, run, db):
-        """Invalid addresses are reported as skipped with a reason; the good ones are still invited."""
+        """Invalid addresses are reported as skipped with a reason (exit 1: they need fixing); the
+        good ones are still invited."""
         slug = init_portal(run)["portal"]
         result = run("invite", "--portal", slug, "good@x.com", "bad@", "good@x.com")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output
         assert "skipped  bad@  invalid_recipient:" in result.output
         assert "skipped  good@x.com  duplicate:" in result.output
         assert "1 invited, 2 skipped" in result.output
@@ -71,13 +73,30 @@ class TestInvite:
         assert count(db, Invitation) == 0
         assert count(db, Notification) == 0
 
-    def test_already_invited_exits_non_zero(self, run):
-        """Inviting the same address again is skipped as already_invited and exits 1."""
+    def test_already_invited_is_nothing_to_do(self, run):
+        """Inviting the same address again is skipped as already_invited: nothing to do, exit 0
+        (it was exit 1 before the one exit-code rule)."""
         slug = init_portal(run)["portal"]
         assert run("invite", "--portal", slug, "a@x.com").exit_code == 0
         again = run("invite", "--portal", slug, "a@x.com")
-        assert again.exit_code == 1
+        assert again.exit_code == 0, again.output
         assert "already_invited" in again.output
+        assert "0 invited, 1 skipped" in again.output
+
+    def test_members_and_duplicates_are_nothing_to_do(self, run):
+        """Everyone skipped as already_member, already_invited or duplicate: exit 0."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        result = run("invite", "--portal", slug, "--json", "owner@acme.com", "a@x.com", "b@y.com", "B@y.com")
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert [(r["outcome"], r["code"]) for r in out["results"]] == [
+            ("skipped", "already_member"),
+            ("skipped", "already_invited"),
+            ("invited", None),
+            ("skipped", "duplicate"),
+        ]
+        assert out["results"][1]["invitation"]["recipient"] == "a@x.com"  # the one that stands
 
     def test_file_of_addresses(self, run, db, tmp_path):
         """``--file`` imports a .txt list (one per line, names allowed) and invites each."""
@@ -99,6 +118,43 @@ class TestInvite:
             )
         assert name == "Bob Builder"
 
+    def test_file_exit_codes(self, run, tmp_path):
+        """An import is done (exit 0) when every row was invited or had nothing to do (the same
+        list again: "already imported"); a row that needs fixing makes it exit 1."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "people.txt"
+        path.write_text("ada@example.com\nowner@acme.com\nada@example.com\n")
+        first = run("invite", "--portal", slug, "--file", str(path), "--json")
+        assert first.exit_code == 0, first.output
+        out = json.loads(first.stdout)
+        assert (out["invited"], out["skipped"]) == (1, {"already_member": 1, "duplicate": 1})
+        again = run("invite", "--portal", slug, "--file", str(path), "--json")
+        assert again.exit_code == 0, again.output
+        assert "already imported" in again.output
+
+        bad = tmp_path / "bad.txt"
+        bad.write_text("bob@example.com\nnot an address\n")
+        result = run("invite", "--portal", slug, "--file", str(bad), "--json")
+        assert result.exit_code == 1, result.output
+        out = json.loads(result.stdout)
+        assert (out["status"], out["invited"], out["skipped"]) == ("done", 1, {"invalid_recipient": 1})
+
+    def test_dry_run_exit_codes(self, run, tmp_path):
+        """A preview writes nothing; it exits 0 unless some row would need fixing."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        ok = run("invite", "--portal", slug, "--dry-run", "--json", "a@x.com", "owner@acme.com", "b@x.com")
+        assert ok.exit_code == 0, ok.output
+        counts = json.loads(ok.stdout)["counts"]
+        assert (counts["will_invite"], counts["already_invited"], counts["already_member"]) == (1, 1, 1)
+        nothing = run("invite", "--portal", slug, "--dry-run", "a@x.com")
+        assert nothing.exit_code == 0, nothing.output
+        path = tmp_path / "people.txt"
+        path.write_text("c@x.com\nnope\n")
+        bad = run("invite", "--portal", slug, "--file", str(path), "--dry-run", "--json")
+        assert bad.exit_code == 1, bad.output
+        assert json.loads(bad.stdout)["counts"]["invalid_recipient"] == 1
+
     def test_missing_file_is_a_usage_error(self, run, tmp_path):
         """A --file that does not exist is refused by the option parser (exit 2)."""
         slug = init_portal(run)["portal"]
@@ -112,6 +168,15 @@ class TestInvite:
         result = run("invite", "--portal", slug)
         assert result.exit_code == 2
         assert "--file" in result.output
+
+    def test_addresses_and_file_is_a_usage_error(self, run, tmp_path):
+        """Addresses and --file together: exit 2, nothing invited."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "people.txt"
+        path.write_text("ada@example.com\n")
+        result = run("invite", "--portal", slug, "--file", str(path), "b@x.com")
+        assert result.exit_code == 2
+        assert "not both" in result.output
 
     def test_unknown_portal_fails(self, run, db):
         """An unknown portal slug exits non-zero with an error and writes nothing."""
@@ -142,11 +207,12 @@ class TestInviteFile:
     """``admit invite --file`` (moved from tests/imports/test_api.py)."""
 
     def test_dry_run_prints_the_preview(self, run, db, people_csv):
-        """``--dry-run`` prints the counts and the skipped rows with their row numbers; writes nothing."""
+        """``--dry-run`` prints the counts and the skipped rows with their row numbers; writes nothing.
+        Two rows are invalid: they need fixing, so exit 1 (it was 0 before the exit-code rule)."""
         pf = create_portal(db)
         before = table_counts(db)
         result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output
         out = result.stdout
         assert "6 rows" in out
         lines = [" ".join(line.split()) for line in out.splitlines()]
@@ -158,17 +224,18 @@ class TestInviteFile:
         assert table_counts(db) == before
 
     def test_dry_run_json(self, run, db, people_csv):
-        """``--dry-run --json`` prints the preview as JSON."""
+        """``--dry-run --json`` prints the preview as JSON (exit 1: two rows need fixing)."""
         pf = create_portal(db)
         result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run", "--json")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output
         assert json.loads(result.stdout)["counts"]["will_invite"] == 2
 
     def test_import_json_prints_the_final_counts(self, run, db, people_csv):
-        """Without --dry-run, ``--json`` prints the finished import's counts; exit code 0."""
+        """Without --dry-run, ``--json`` prints the finished import's counts; exit code 1, as two
+        rows are invalid (it was 0 before the exit-code rule: some were invited)."""
         pf = create_portal(db)
         result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output
         final = json.loads(result.stdout)
         assert final["status"] == "done"
         assert (final["total"], final["processed"], final["invited"]) == (6, 6, 2)
@@ -179,12 +246,13 @@ class TestInviteFile:
         """The plain summary says how many were invited and skipped, by reason."""
         pf = create_portal(db)
         result = run("invite", "--portal", pf.slug, "--file", str(people_csv))
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 1, result.output  # two invalid rows
         assert "2 invited" in result.stdout
         assert "1 already_member" in result.stdout
 
-    def test_exit_code_1_when_nobody_could_be_invited(self, run, db, tmp_path):
-        """Exit code 1 when no row could be invited (already there, invalid), with the counts printed."""
+    def test_exit_code_1_when_a_row_needs_fixing(self, run, db, tmp_path):
+        """Exit code 1 when a row needs fixing (``nope``), whatever the others (already there), with
+        the counts printed."""
         pf = create_portal(db)
         invite(db, pf, ["ada@example.com"])
         path = tmp_path / "nobody.txt"
@@ -198,9 +266,10 @@ class TestInviteFile:
         assert final["skipped"] == {"already_invited": 1, "already_member": 1, "invalid_recipient": 1}
 
     def test_running_the_same_file_again_invites_nobody_twice(self, run, db, people_csv):
-        """The same file again the same day: the earlier import is reported, exit code 1."""
+        """The same file again the same day: the earlier import is reported; exit code 1 as its
+        invalid rows still need fixing (a clean list again is 0: ``test_file_exit_codes``)."""
         pf = create_portal(db)
-        assert run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json").exit_code == 0
+        assert run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json").exit_code == 1
         again = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
         assert again.exit_code == 1
         assert "already imported" in again.stderr

@@ -1,8 +1,10 @@
-"""``admit`` itself: what its help says, its version."""
+"""``admit`` itself: what its help says, its version, and the one exit-code rule."""
 
 from __future__ import annotations
 
 import pytest
+
+from admit.cli import _shared
 
 SUBCOMMANDS = ("serve", "worker", "init", "invite", "users", "migrate", "check-config")
 
@@ -41,3 +43,39 @@ class TestHelp:
         result = run("--version")
         assert result.exit_code == 0
         assert __version__ in result.output
+
+
+class TestExitCodes:
+    def test_help_documents_the_rule(self, run):
+        """``admit --help`` ends with the exit codes: 0 done (nothing to do included), 1 error,
+        2 usage."""
+        text = " ".join(run("--help").output.split())
+        assert 'Exit codes: 0 done, including "nothing to do"' in text
+        assert "1 an error, or a recipient refused for a reason that needs fixing" in text
+        assert "2 usage" in text
+
+    @pytest.mark.parametrize(
+        "code", ["already_member", "already_invited", "already_in_workspace", "already_in_team", "duplicate"]
+    )
+    def test_nothing_to_do_is_done(self, code):
+        """A recipient already where they were asked to be is nothing to do: exit 0."""
+        assert _shared.exit_code([code, code]) == 0
+
+    @pytest.mark.parametrize(
+        "code", ["invalid_recipient", "not_allowed", "wrong_user_type", "not_found", "not_invitable", "new"]
+    )
+    def test_a_refusal_that_needs_fixing_is_an_error(self, code):
+        """Any recipient refused for a reason someone must fix (or an unknown one) makes it exit 1,
+        whatever the others did."""
+        assert _shared.exit_code(["already_invited", code]) == 1
+
+    def test_no_skips_is_done_and_a_failure_is_an_error(self):
+        """Nobody skipped is done; an import that failed is an error whatever its rows."""
+        assert _shared.exit_code([]) == 0
+        assert _shared.exit_code([], failed=True) == 1
+
+    def test_usage_errors_are_2(self, run):
+        """click's own usage errors and ours exit 2."""
+        assert run("invite").exit_code == 2  # --portal missing
+        assert run("no-such-command").exit_code == 2
+        assert run("link", "set", "--portal", "acme", "--max-uses", "lots").exit_code == 2

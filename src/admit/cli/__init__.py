@@ -10,10 +10,10 @@ from __future__ import annotations
 import click
 
 from admit import __version__
-from admit.cli import invitations, links, members, server, workspaces
+from admit.cli import _shared, invitations, links, members, server, workspaces
 
 
-@click.group()
+@click.group(epilog=_shared.EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="admit")
 def main() -> None:
     """Admit: invite people into your portal. Settings come from ADMIT_* environment variables."""

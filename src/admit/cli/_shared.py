@@ -1,14 +1,50 @@
 """What every command group shares: the settings and the database, a unit of work acting as a
-portal's operator, and how an error ends a command."""
+portal's operator, how answers are printed, and the exit codes.
+
+Exit codes, one rule for every command (``admit --help`` and the README say the same):
+
+- ``0`` (``DONE``): done, and that includes "nothing to do": recipients skipped because they are
+  already where they were asked to be (``NOTHING_TO_DO``: already_member, already_invited,
+  already_in_workspace, already_in_team, duplicate).
+- ``1`` (``ERROR``): an error (a ``DomainError``: its message and the field it names), any
+  recipient refused for a reason someone must fix (``NEEDS_FIXING``: invalid_recipient,
+  not_allowed, wrong_user_type, not_found, not_invitable; a code not known here counts as one),
+  or an import that failed.
+- ``2`` (``USAGE``): the command line is wrong; click's own errors, and ours (``usage``).
+
+``--json`` prints the API's answer; a recipient answer is ``{"results": [...], "counts": {...}}``.
+"""
 
 from __future__ import annotations
 
+import json
 import sys
+from collections.abc import Iterable
 from contextlib import contextmanager
+from typing import NoReturn
 
 import click
 
 from admit.settings import Settings, configure
+
+DONE, ERROR, USAGE = 0, 1, 2
+
+NOTHING_TO_DO = frozenset(
+    {"already_member", "already_invited", "already_in_workspace", "already_in_team", "duplicate"}
+)
+NEEDS_FIXING = frozenset(
+    {"invalid_recipient", "not_allowed", "wrong_user_type", "not_found", "not_invitable"}
+)
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  done, including "nothing to do" (everyone already invited, already in
+     the workspace: skipped as already_member, already_invited,
+     already_in_workspace, already_in_team or duplicate)
+  1  an error, or a recipient refused for a reason that needs fixing
+     (invalid_recipient, not_allowed, wrong_user_type, not_found,
+     not_invitable), or an import that failed
+  2  usage: a missing or wrong option or argument"""
 
 
 def settings() -> Settings:
@@ -22,9 +58,17 @@ def database(settings: Settings):
     return Database(settings.database_url, context=Context.build(settings))
 
 
-def fail(message: str, code: int = 1):
+# --- ending a command -----------------------------------------------------------------------------
+
+
+def fail(message: str, code: int = ERROR) -> NoReturn:
     click.secho(f"Error: {message}", fg="red", err=True)
     sys.exit(code)
+
+
+def usage(message: str) -> NoReturn:
+    """End the command as a usage error (exit 2), as click ends its own."""
+    raise click.UsageError(message)
 
 
 def error_message(exc) -> str:
@@ -33,10 +77,33 @@ def error_message(exc) -> str:
     return exc.message + (f" (field: {field})" if field else "")
 
 
+def exit_code(skipped_codes: Iterable[str | None], *, failed: bool = False) -> int:
+    """The exit code of an answer whose recipients were skipped with ``skipped_codes``: ``ERROR``
+    when it ``failed`` or any of them needs fixing, else ``DONE`` (skipping someone already where
+    they were asked to be is nothing to do)."""
+    if failed or any(code not in NOTHING_TO_DO for code in skipped_codes):
+        return ERROR
+    return DONE
+
+
+def results_exit_code(answer) -> int:
+    """``exit_code`` of a recipient answer (``RecipientResults``)."""
+    return exit_code(r.code for r in answer.results if r.outcome == "skipped")
+
+
+def finish(code: int) -> None:
+    """Exit with ``code`` unless it is ``DONE`` (then the command just returns)."""
+    if code != DONE:
+        sys.exit(code)
+
+
+# --- acting in a portal ---------------------------------------------------------------------------
+
+
 @contextmanager
 def portal_session(slug: str):
     """A unit of work acting as the portal's operator: yields ``(session, actor)``. A domain error
-    ends the command with its message (and field); the engine is closed at the end."""
+    ends the command with its message (and field), exit 1; the engine is closed at the end."""
     from admit.errors import DomainError
 
     db = database(settings())
@@ -54,3 +121,28 @@ def operator(session, slug: str):
     from admit.members import service as members_service
 
     return members_service.operator_actor(session, slug)
+
+
+# --- answers --------------------------------------------------------------------------------------
+
+
+def echo_json(data) -> None:
+    """Print one answer as JSON: an API model as the API serialises it, or plain data."""
+    if hasattr(data, "model_dump_json"):
+        click.echo(data.model_dump_json())
+    else:
+        click.echo(json.dumps(data))
+
+
+def print_results(answer) -> None:
+    """A recipient answer as text: one line per recipient (why, for those skipped), then counts."""
+    for r in answer.results:
+        why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
+        click.echo(f"{r.outcome:<8} {r.recipient}{why}")
+    counts = answer.counts
+    parts = [f"{counts['invited']} invited"]
+    if counts["added"]:
+        parts.append(f"{counts['added']} added")
+    parts.append(f"{counts['skipped']} skipped")
+    after = " The worker sends the messages." if counts["invited"] or counts["added"] else ""
+    click.echo(", ".join(parts) + "." + after)

@@ -42,11 +42,11 @@ def invite(slug, user_type, role, products, message, file, dry_run, as_json, rec
     items = list(recipients)
     if file is not None:
         if items:
-            _shared.fail("Give addresses as arguments or --file, not both.", code=2)
+            _shared.usage("Give addresses as arguments or --file, not both.")
         _import_file(slug, file, user_type, role, list(products), message, dry_run, as_json)
         return
     if not items:
-        _shared.fail("Give addresses as arguments or --file.", code=2)
+        _shared.usage("Give addresses as arguments or --file.")
     if dry_run:
         _preview_text(slug, "\n".join(items), user_type, role, list(products), message, as_json)
         return
@@ -62,15 +62,10 @@ def invite(slug, user_type, role, products, message, file, dry_run, as_json, rec
         )
         answer = recipient_results(session, batch.results)
     if as_json:
-        click.echo(answer.model_dump_json())
+        _shared.echo_json(answer)
     else:
-        for r in answer.results:
-            why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
-            click.echo(f"{r.outcome:<8} {r.recipient}{why}")
-        counts = answer.counts
-        click.echo(f"{counts['invited']} invited, {counts['skipped']} skipped. The worker sends the emails.")
-    if not answer.counts["invited"]:
-        sys.exit(1)
+        _shared.print_results(answer)
+    _shared.finish(_shared.results_exit_code(answer))
 
 
 def _file_chunks(path: Path):
@@ -100,6 +95,11 @@ def _print_preview(preview: dict, as_json: bool) -> None:
                 click.echo(f"            row {sample['row']}: {sample['recipient']}  {sample['detail']}")
 
 
+def _preview_exit_code(preview: dict) -> int:
+    """A preview is done unless rows would be refused for a reason that needs fixing."""
+    return _shared.exit_code(code for code, n in preview["counts"].items() if n and code != "will_invite")
+
+
 def _preview_text(slug, text, user_type, role, products, message, as_json) -> None:
     from admit.imports import service as imports_service
 
@@ -114,8 +114,7 @@ def _preview_text(slug, text, user_type, role, products, message, as_json) -> No
             message=message,
         )
     _print_preview(preview, as_json)
-    if not preview["counts"]["will_invite"]:
-        sys.exit(1)
+    _shared.finish(_preview_exit_code(preview))
 
 
 def _import_file(slug, path: Path, user_type, role, products, message, dry_run, as_json) -> None:
@@ -146,8 +145,7 @@ def _import_file(slug, path: Path, user_type, role, products, message, dry_run, 
         _shared.fail(_shared.error_message(exc))
     if dry_run:
         _print_preview(preview, as_json)
-        if not preview["counts"]["will_invite"]:
-            sys.exit(1)
+        _shared.finish(_preview_exit_code(preview))
         return
     if not created:
         click.echo(f"This list was already imported (import {import_id}); nobody is invited twice.", err=True)
@@ -182,5 +180,5 @@ def _import_file(slug, path: Path, user_type, role, products, message, dry_run, 
     else:
         skipped = ", ".join(f"{n} {code}" for code, n in sorted(final["skipped"].items())) or "none"
         click.echo(f"{final['invited']} invited, skipped: {skipped}. The worker sends the emails.")
-    if final["status"] == FAILED or (created and not final["invited"]) or not created:
-        sys.exit(1)
+    skipped = (code for code, n in final["skipped"].items() if n)
+    _shared.finish(_shared.exit_code(skipped, failed=final["status"] == FAILED))

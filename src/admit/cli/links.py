@@ -69,7 +69,7 @@ def _none_or_int(value: str | None, name: str):
     try:
         return int(value)
     except ValueError:
-        _shared.fail(f"{name} must be a whole number or 'none'.", code=2)
+        _shared.usage(f"{name} must be a whole number or 'none'.")
 
 
 @link.command("set")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import click
 
@@ -66,34 +65,24 @@ def workspace_create(slug, name, kind, roles, as_json) -> None:
     "--type", "new_user_type", type=click.Choice(["client", "internal"]), default="client", show_default=True,
     help="What people new to the portal are invited as.",
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help='Print {"results": [...], "counts": {...}}.')
 @click.argument("recipients", nargs=-1, required=True)
 def workspace_add(slug, workspace_id, new_user_type, as_json, recipients) -> None:
     """Add people by email or phone: those in the portal join at once, new ones are invited.
-    Exit status 1 when nobody could be added."""
+    Someone already in the workspace is nothing to do; exit 1 when anyone needs fixing."""
     from admit.flows import workspace_people
+    from admit.people.results import recipient_results
 
     with _shared.portal_session(slug) as (session, actor):
         results = workspace_people.add_people(
             session, actor, workspace_id, recipients=list(recipients), new_user_type=new_user_type
         )
-        items = [
-            {
-                "recipient": r.recipient,
-                "outcome": str(r.outcome),
-                "code": r.code and str(r.code),
-                "detail": r.detail,
-            }
-            for r in results
-        ]
+        answer = recipient_results(session, results)
     if as_json:
-        click.echo(json.dumps(items))
+        _shared.echo_json(answer)
     else:
-        for item in items:
-            why = f" ({item['code']}: {item['detail']})" if item["outcome"] == "skipped" else ""
-            click.echo(f"{item['outcome']:<8} {item['recipient']}{why}")
-    if not any(i["outcome"] != "skipped" for i in items):
-        sys.exit(1)
+        _shared.print_results(answer)
+    _shared.finish(_shared.results_exit_code(answer))
 
 
 @workspace.command("members")
