@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from admit.cli import _shared
+from tests.factories import OWNER_PASSWORD
 
 SUBCOMMANDS = ("serve", "worker", "init", "invite", "users", "migrate", "check-config")
 
@@ -79,3 +82,36 @@ class TestExitCodes:
         assert run("invite").exit_code == 2  # --portal missing
         assert run("no-such-command").exit_code == 2
         assert run("link", "set", "--portal", "acme", "--max-uses", "lots").exit_code == 2
+
+
+class TestFreshProcess:
+    def test_every_table_is_known_in_a_command_of_its_own(self, run_cli, database_url, settings, tmp_path):
+        """Commands run in a process that has imported nothing else: the ORM must know every
+        table (``admit workspace create`` and ``admit link show`` failed there, with
+        NoReferencedTableError, while passing under pytest, which imports every model)."""
+        import os
+        import subprocess
+        import sys
+
+        slug = json.loads(run_cli("init", "--portal-name", "Acme", "--owner-email", "o@acme.com",
+                                  "--owner-password", OWNER_PASSWORD, "--json").stdout)["portal"]  # fmt: skip
+        env = {
+            **os.environ,
+            "ADMIT_DATABASE_URL": database_url,
+            "ADMIT_ENVIRONMENT": "test",
+            "ADMIT_EMAIL_BACKEND": "dev",
+            "ADMIT_PUBLIC_URL": settings.public_url,
+            "ADMIT_SECRET_KEY": settings.secret_key,
+        }
+
+        def admit(*args):
+            return subprocess.run(
+                [sys.executable, "-c", "from admit.cli import main; main()", *args],
+                env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+            )  # fmt: skip
+
+        created = admit("workspace", "create", "--portal", slug, "--name", "Loan")
+        assert created.returncode == 0, created.stderr
+        shown = admit("link", "show", "--portal", slug, "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["status"] == "active"

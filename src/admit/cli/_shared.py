@@ -52,6 +52,7 @@ def settings() -> Settings:
 
 
 def database(settings: Settings):
+    import admit.models  # noqa: F401 - every table, so the ORM resolves foreign keys across domains
     from admit.context import Context
     from admit.db import Database
 
