@@ -9,35 +9,65 @@ import pytest
 from admit.cli import _shared
 from tests.factories import OWNER_PASSWORD
 
-SUBCOMMANDS = ("serve", "worker", "init", "invite", "users", "migrate", "check-config")
+COMMANDS = (
+    "serve", "worker", "migrate", "check-config", "init", "invite",
+    "members", "workspaces", "links",
+)  # fmt: skip
+OLD_NAMES = ("users", "workspace", "link")
+
+
+def listed_commands(help_text: str) -> list[str]:
+    """The command names ``--help`` lists under "Commands:"."""
+    block = help_text.split("Commands:")[1].split("\n\n")[0]
+    return [line.split()[0] for line in block.splitlines() if line.startswith("  ") and line.strip()]
 
 
 class TestHelp:
     def test_main_help_lists_every_command(self, run):
-        """``admit --help`` says what Admit is and lists every subcommand."""
+        """``admit --help`` says what Admit is and lists every command group; the old names are
+        hidden."""
         result = run("--help")
         assert result.exit_code == 0
         assert "invite people into your portal" in result.output
-        for name in SUBCOMMANDS:
-            assert name in result.output
+        assert sorted(listed_commands(result.output)) == sorted(COMMANDS)
 
     @pytest.mark.parametrize(
         ("command", "phrase"),
         [
-            ("serve", "Run the web app"),
-            ("worker", "Run the worker alone"),
-            ("init", "Create a portal and its owner"),
-            ("invite", "Invite people by email"),
-            ("users", "List the portal's people"),
-            ("migrate", "Create or upgrade the database schema"),
-            ("check-config", "Say what is wrong with the configuration"),
+            (["serve"], "Run the web app"),
+            (["worker"], "Run the worker alone"),
+            (["init"], "Create a portal and its owner"),
+            (["invite"], "Invite people by email"),
+            (["migrate"], "Create or upgrade the database schema"),
+            (["check-config"], "Say what is wrong with the configuration"),
+            (["members"], "The portal's people"),
+            (["members", "list"], "List the portal's people"),
+            (["workspaces"], "Workspaces: create one, list them"),
+            (["workspaces", "list"], "The portal's workspaces, newest first"),
+            (["workspaces", "create"], "Create a workspace"),
+            (["workspaces", "add"], "Add people by email or phone"),
+            (["workspaces", "members"], "Who is in the workspace"),
+            (["links"], "The portal's shareable invite link"),
+            (["links", "show"], "Print the link"),
+            (["links", "refresh"], "Refresh Link"),
+            (["links", "set"], "Change the link's policy"),
+            (["users"], "Old name of `admit members list`, kept for one release"),
+            (["workspace"], "Old name of `admit workspaces`, kept for one release"),
+            (["link"], "Old name of `admit links`, kept for one release"),
         ],
     )
-    def test_each_subcommand_help_says_what_it_does(self, run, command, phrase):
-        """Every subcommand's --help describes what it does."""
-        result = run(command, "--help")
+    def test_each_command_help_says_what_it_does(self, run, command, phrase):
+        """Every command's --help describes what it does (the old names: what they became)."""
+        result = run(*command, "--help")
         assert result.exit_code == 0, result.output
         assert phrase in " ".join(result.output.split())
+
+    def test_lists_say_their_json_shape(self, run):
+        """Commands that list say their --json shape: items, total, next_cursor."""
+        for command in (["members", "list"], ["workspaces", "list"]):
+            text = " ".join(run(*command, "--help").output.split())
+            assert '{"items": [' in text and '"total": N, "next_cursor": null}' in text, command
+            assert "--limit" in text and "--cursor" in text
 
     def test_version(self, run):
         """``admit --version`` prints the package version."""

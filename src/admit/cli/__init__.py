@@ -1,8 +1,13 @@
 """The ``admit`` command: one module per command group.
 
 ``server`` (serve, worker, migrate, check-config, init), ``invitations`` (invite), ``members``
-(users), ``workspaces`` (workspace …), ``links`` (link …); ``_shared`` holds what they share.
-Commands call services inside a unit of work, as the pages and the API do; never SQL.
+(members list), ``workspaces``
+(workspaces list|create|add|members), ``links`` (links show|refresh|set); ``_shared`` holds what
+they share, the exit codes among it. Commands call one service or flow inside a unit of work,
+as the pages and the API do, and print its answer; never SQL, never a role compared.
+
+The old names ``users``, ``workspace …`` and ``link …`` still work for one release, hidden from
+``admit --help``.
 """
 
 from __future__ import annotations
@@ -20,14 +25,18 @@ def main() -> None:
 
 
 for command in (
-    server.migrate,
     server.serve,
     server.worker,
+    server.migrate,
+    server.check_config,
     server.init,
     invitations.invite,
+    members.members,
+    workspaces.workspaces,
+    links.links,
+    # Old names, hidden, for one release.
     members.users,
-    server.check_config,
-    links.link,
     workspaces.workspace,
+    links.link,
 ):
     main.add_command(command)

@@ -1,5 +1,6 @@
 """What every command group shares: the settings and the database, a unit of work acting as a
-portal's operator, how answers are printed, and the exit codes.
+portal's operator, the options the groups have in common, how answers are printed, the old
+names kept for one release, and the exit codes.
 
 Exit codes, one rule for every command (``admit --help`` and the README say the same):
 
@@ -12,15 +13,20 @@ Exit codes, one rule for every command (``admit --help`` and the README say the 
   or an import that failed.
 - ``2`` (``USAGE``): the command line is wrong; click's own errors, and ours (``usage``).
 
-``--json`` prints the API's answer; a recipient answer is ``{"results": [...], "counts": {...}}``.
+``--json`` prints the API's answer: one object as the API returns it, a recipient answer as
+``{"results": [...], "counts": {...}}``, and a list as ``{"items": [...], "total": N,
+"next_cursor": C}`` (``Listing``): lists walk every page unless ``--limit`` stops them early, and
+then ``next_cursor`` (null otherwise) is where ``--cursor`` goes on.
 """
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import NoReturn
 
 import click
@@ -45,6 +51,8 @@ Exit codes:
      (invalid_recipient, not_allowed, wrong_user_type, not_found,
      not_invitable), or an import that failed
   2  usage: a missing or wrong option or argument"""
+
+PAGE_SIZE = 500  # kit.pagination.MAX_LIMIT: lists read this many rows per query
 
 
 def settings() -> Settings:
@@ -124,6 +132,31 @@ def operator(session, slug: str):
     return members_service.operator_actor(session, slug)
 
 
+# --- options --------------------------------------------------------------------------------------
+
+
+def portal_option(command):
+    return click.option("--portal", "slug", required=True, help="Portal slug.")(command)
+
+
+def json_option(shape: str):
+    """``--json``, its help naming the shape printed."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {shape} (the API's shape).")
+
+
+def list_options(command):
+    """``--limit`` and ``--cursor`` for a command that lists: every page unless ``--limit``."""
+    command = click.option(
+        "--cursor", default=None, help="Go on from where a --limit stopped (its next_cursor)."
+    )(command)
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Stop after this many (default: all of them, every page).",
+    )(command)
+
+
 # --- answers --------------------------------------------------------------------------------------
 
 
@@ -133,6 +166,60 @@ def echo_json(data) -> None:
         click.echo(data.model_dump_json())
     else:
         click.echo(json.dumps(data))
+
+
+@dataclass(slots=True)
+class Listing:
+    """A list as the CLI prints it: ``items`` (API models), how many match in all (``total``),
+    and ``next_cursor`` when ``--limit`` stopped before the end."""
+
+    items: list
+    total: int
+    next_cursor: str | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "items": [item.model_dump(mode="json") for item in self.items],
+            "total": self.total,
+            "next_cursor": self.next_cursor,
+        }
+
+    def echo(self, as_json: bool, line: Callable[[object], str]) -> None:
+        """Print the list: as JSON, or one ``line(item)`` each, then where to go on if stopped."""
+        if as_json:
+            echo_json(self.as_json())
+            return
+        for item in self.items:
+            click.echo(line(item))
+        if self.next_cursor is not None:
+            click.echo(f"({len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
+
+
+def walk(
+    fetch: Callable[[str | None, int], tuple[list, str | None]],
+    count: Callable[[], int],
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> tuple[list, int, str | None]:
+    """Every row ``fetch(cursor, page_size) -> (rows, next_cursor)`` gives, page after page from
+    ``cursor``, or the first ``limit`` of them: ``(rows, total, next_cursor)``, ``next_cursor``
+    None when every page was read. ``count()`` (how many match in all) is asked only when the
+    rows read are not all of them."""
+    start, rows = cursor, []
+    while True:
+        size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(rows))
+        page, cursor = fetch(cursor, size)
+        rows += page
+        if cursor is None or (limit is not None and len(rows) >= limit):
+            break
+    total = len(rows) if start is None and cursor is None else count()
+    return rows, total, cursor
+
+
+def columns(*texts) -> str:
+    """One line of plain output: the texts given, two spaces apart, the empty ones left out."""
+    return "  ".join(t for t in texts if t)
 
 
 def print_results(answer) -> None:
@@ -147,3 +234,21 @@ def print_results(answer) -> None:
     parts.append(f"{counts['skipped']} skipped")
     after = " The worker sends the messages." if counts["invited"] or counts["added"] else ""
     click.echo(", ".join(parts) + "." + after)
+
+
+def alias(command: click.Command, old_name: str, new_name: str) -> click.Command:
+    """``command`` under the name it had before (``admit users``, ``admit link …``), hidden from
+    ``admit --help`` and saying it is deprecated, for one release."""
+    note = f"Old name of `admit {new_name}`, kept for one release; use that instead."
+    if isinstance(command, click.Group):
+        return click.Group(
+            old_name, commands=command.commands, help=note, hidden=True, deprecated=f"Use `admit {new_name}`."
+        )
+    return click.Command(
+        old_name,
+        callback=command.callback,
+        params=command.params,
+        help=f"{note}\n\n{inspect.cleandoc(command.help or '')}",
+        hidden=True,
+        deprecated=f"Use `admit {new_name}`.",
+    )

@@ -12,7 +12,7 @@ from admit.cli import _shared
 
 
 @click.command()
-@click.option("--portal", "slug", required=True, help="Portal slug.")
+@_shared.portal_option
 @click.option(
     "--type", "user_type", type=click.Choice(["internal", "client"]), default="internal", show_default=True
 )
@@ -28,7 +28,7 @@ from admit.cli import _shared
     help="A .txt or .csv file of addresses (one per line or separated by , ; or tabs).",
 )
 @click.option("--dry-run", is_flag=True, help="Only say what would happen (with --file: a preview).")
-@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+@_shared.json_option('{"results": [...], "counts": {...}} (with --file: the import\'s status)')
 @click.argument("recipients", nargs=-1)
 def invite(slug, user_type, role, products, message, file, dry_run, as_json, recipients) -> None:
     """Invite people by email: addresses as arguments, or a list with --file.

@@ -1,4 +1,5 @@
-"""The portal's invite link (Copy / Refresh / policy): ``link show|refresh|set``."""
+"""The portal's invite link (Copy / Refresh / policy): ``links show|refresh|set``; ``link``, their
+old name, for one release."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import click
 from admit.cli import _shared
 
 
-@click.group()
-def link() -> None:
+@click.group("links")
+def links() -> None:
     """The portal's shareable invite link: show it, refresh it, set its policy."""
 
 
@@ -20,12 +21,13 @@ def _link_json(view) -> dict:
     return InviteLinkRead.of(view).model_dump(mode="json")
 
 
-def _print_link(view, as_json: bool) -> None:
-    data = _link_json(view)
+def _print_link(data: dict, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data))
         return
-    click.echo(data["url"] or "(the URL cannot be rebuilt: the secret key changed; run `admit link refresh`)")
+    click.echo(
+        data["url"] or "(the URL cannot be rebuilt: the secret key changed; run `admit links refresh`)"
+    )
     joins_as = data["user_type"] + (f" ({data['role']})" if data["user_type"] == "internal" else "")
     uses = f"{data['uses']} of {data['max_uses']}" if data["max_uses"] else f"{data['uses']} (no limit)"
     click.echo(f"  status        {data['status']}{'' if data['enabled'] else ' (disabled)'}")
@@ -37,24 +39,26 @@ def _print_link(view, as_json: bool) -> None:
 
 
 def _link_command(slug: str, as_json: bool, change) -> None:
+    # Printed once committed: a refreshed URL is shown only when it is the one that works.
     with _shared.portal_session(slug) as (session, actor):
-        _print_link(change(session, actor), as_json)
+        data = _link_json(change(session, actor))
+    _print_link(data, as_json)
 
 
-@link.command("show")
-@click.option("--portal", "slug", required=True, help="Portal slug.")
-@click.option("--json", "as_json", is_flag=True)
-def link_show(slug, as_json) -> None:
+@links.command("show")
+@_shared.portal_option
+@_shared.json_option("the link")
+def links_show(slug, as_json) -> None:
     """Print the link (Copy Link) and its policy."""
     from admit.links import service as links_service
 
     _link_command(slug, as_json, links_service.portal_link)
 
 
-@link.command("refresh")
-@click.option("--portal", "slug", required=True, help="Portal slug.")
-@click.option("--json", "as_json", is_flag=True)
-def link_refresh(slug, as_json) -> None:
+@links.command("refresh")
+@_shared.portal_option
+@_shared.json_option("the link")
+def links_refresh(slug, as_json) -> None:
     """Refresh Link: print the new link; the previous one stops working at once."""
     from admit.links import service as links_service
 
@@ -72,8 +76,8 @@ def _none_or_int(value: str | None, name: str):
         _shared.usage(f"{name} must be a whole number or 'none'.")
 
 
-@link.command("set")
-@click.option("--portal", "slug", required=True, help="Portal slug.")
+@links.command("set")
+@_shared.portal_option
 @click.option("--type", "user_type", type=click.Choice(["internal", "client"]), help="User type joiners get.")
 @click.option("--role", type=click.Choice(["admin", "member"]), help="Role for internal joiners.")
 @click.option("--lifetime-days", help="Days the link lives (Refresh starts it again), or 'none'.")
@@ -82,8 +86,8 @@ def _none_or_int(value: str | None, name: str):
 )
 @click.option("--max-uses", help="How many may sign up through the link, or 'none'.")
 @click.option("--enable/--disable", "enabled", default=None, help="Turn the link on or off.")
-@click.option("--json", "as_json", is_flag=True)
-def link_set(slug, user_type, role, lifetime_days, domains, max_uses, enabled, as_json) -> None:
+@_shared.json_option("the link")
+def links_set(slug, user_type, role, lifetime_days, domains, max_uses, enabled, as_json) -> None:
     """Change the link's policy; options not given stay as they are."""
     from admit.links import service as links_service
 
@@ -106,3 +110,6 @@ def link_set(slug, user_type, role, lifetime_days, domains, max_uses, enabled, a
     _link_command(
         slug, as_json, lambda session, actor: links_service.update_portal_link(session, actor, **changes)
     )
+
+
+link = _shared.alias(links, "link", "links")

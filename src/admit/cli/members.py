@@ -1,40 +1,53 @@
-"""The portal's people: ``users`` (the roster)."""
+"""The portal's people: ``members list`` (the roster User Management shows); ``users``, the old
+name of ``members list``, for one release."""
 
 from __future__ import annotations
-
-import json
 
 import click
 
 from admit.cli import _shared
 
 
-@click.command()
-@click.option("--portal", "slug", required=True)
+@click.group("members")
+def members() -> None:
+    """The portal's people: list them (the roster)."""
+
+
+@members.command("list")
+@_shared.portal_option
 @click.option("--type", "user_type", type=click.Choice(["internal", "client"]), default=None)
 @click.option(
     "--status", type=click.Choice(["pending", "active", "deactivated", "expired", "revoked"]), default=None
 )
-@click.option("--json", "as_json", is_flag=True)
-def users(slug, user_type, status, as_json) -> None:
+@click.option("--role", type=click.Choice(["owner", "admin", "member", "client"]), default=None)
+@click.option("--search", "q", default=None, help="A name, email or phone number, or part of one.")
+@_shared.list_options
+@_shared.json_option('{"items": [person...], "total": N, "next_cursor": null}')
+def members_list(slug, user_type, status, role, q, limit, cursor, as_json) -> None:
     """List the portal's people: members, open invitations and pending link sign-ups (the
-    roster User Management shows), newest first, every one of them."""
+    roster User Management shows), newest first, every one of them (--limit to stop early).
+
+    Each line ends with the row's kind and id."""
     from admit.people import roster as people_roster
     from admit.people.schemas import PersonRead
 
-    rows = []
+    filters = {"user_type": user_type, "status": status, "role": role, "q": q}
+    last: dict = {}
+
+    def fetch(cursor, size):
+        last["page"] = people_roster.roster(session, actor, cursor=cursor, limit=size, **filters)
+        return last["page"].items, last["page"].next_cursor
+
     with _shared.portal_session(slug) as (session, actor):
-        cursor = None
-        while True:
-            page = people_roster.roster(
-                session, actor, user_type=user_type, status=status, cursor=cursor, limit=500
-            )
-            rows += [PersonRead.of(r).model_dump(mode="json") for r in page.items]
-            cursor = page.next_cursor
-            if cursor is None:
-                break
-    if as_json:
-        click.echo(json.dumps(rows))
-        return
-    for r in rows:
-        click.echo(f"{r['status']:<12} {r['user_type']:<9} {r['role']:<7} {r['address']}  {r['name']}")
+        # The roster counts its matches with every page: the total comes with it.
+        rows, total, next_cursor = _shared.walk(fetch, lambda: last["page"].total, cursor=cursor, limit=limit)
+        listing = _shared.Listing([PersonRead.of(r) for r in rows], total, next_cursor)
+    listing.echo(
+        as_json,
+        lambda p: _shared.columns(
+            f"{p.status:<12} {p.user_type:<9} {p.role:<6}", p.address, p.name, f"({p.kind} {p.id})"
+        ),
+    )
+
+
+users = _shared.alias(members_list, "users", "members list")

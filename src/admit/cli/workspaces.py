@@ -1,73 +1,78 @@
-"""Workspaces: ``workspace list|create|add|members``."""
+"""Workspaces: ``workspaces list|create|add|members``; ``workspace``, their old name, for one
+release."""
 
 from __future__ import annotations
-
-import json
 
 import click
 
 from admit.cli import _shared
 
+WORKSPACE_OPTION = click.option(
+    "--workspace", "workspace_id", required=True, type=click.UUID, help="Workspace id."
+)
 
-@click.group()
-def workspace() -> None:
-    """Workspaces: create one, list them, add people (existing or new, by email or phone)."""
+
+@click.group("workspaces")
+def workspaces() -> None:
+    """Workspaces: create one, list them, add people (existing or new, by email or phone), see
+    who is in one."""
 
 
-@workspace.command("list")
-@click.option("--portal", "slug", required=True, help="Portal slug.")
-@click.option("--json", "as_json", is_flag=True)
-def workspace_list(slug, as_json) -> None:
-    """The portal's workspaces, newest first, with how many joined and how many have not."""
+@workspaces.command("list")
+@_shared.portal_option
+@_shared.list_options
+@_shared.json_option('{"items": [workspace...], "total": N, "next_cursor": null}')
+def workspaces_list(slug, limit, cursor, as_json) -> None:
+    """The portal's workspaces, newest first (all pages; --limit to stop early), with how many
+    joined and how many have not."""
     from admit.workspaces import service as workspaces_service
+    from admit.workspaces.schemas import WorkspaceRead
 
     with _shared.portal_session(slug) as (session, actor):
-        rows, _cursor = workspaces_service.list_workspaces(session, actor, limit=500)
-        counts = workspaces_service.count_members(session, [w.id for w in rows])
-        items = [
-            {
-                "id": str(w.id),
-                "name": w.name,
-                "kind": w.kind,
-                "joined": counts[w.id][0],
-                "not_joined": counts[w.id][1],
-            }
-            for w in rows
-        ]
-    if as_json:
-        click.echo(json.dumps(items))
-        return
-    for item in items:
-        counts = f"({item['joined']} joined, {item['not_joined']} not joined)"
-        click.echo(f"{item['id']}  {item['kind']:<5} {item['name']}  {counts}")
+        rows, total, next_cursor = _shared.walk(
+            lambda cursor, size: workspaces_service.list_workspaces(
+                session, actor, cursor=cursor, limit=size
+            ),
+            lambda: workspaces_service.count_workspaces(session, actor),
+            cursor=cursor,
+            limit=limit,
+        )
+        listing = _shared.Listing([WorkspaceRead.of(w) for w in rows], total, next_cursor)
+        # The counts are for the eyes only: the API's WorkspaceRead has none.
+        counts = {} if as_json else workspaces_service.count_members(session, [w.id for w in rows])
+    listing.echo(
+        as_json,
+        lambda w: f"{w.id}  {w.kind:<5} {w.name}  ({counts[w.id][0]} joined, {counts[w.id][1]} not joined)",
+    )
 
 
-@workspace.command("create")
-@click.option("--portal", "slug", required=True, help="Portal slug.")
+@workspaces.command("create")
+@_shared.portal_option
 @click.option("--name", required=True)
 @click.option("--kind", type=click.Choice(["chat", "flow", "line"]), default="chat", show_default=True)
 @click.option("--role", "roles", multiple=True, help="A flow's role, e.g. 'Client signer' (repeatable).")
-@click.option("--json", "as_json", is_flag=True)
-def workspace_create(slug, name, kind, roles, as_json) -> None:
+@_shared.json_option("the workspace with its members")
+def workspaces_create(slug, name, kind, roles, as_json) -> None:
     """Create a workspace; prints its id."""
     from admit.workspaces import service as workspaces_service
 
     with _shared.portal_session(slug) as (session, actor):
         created = workspaces_service.create(session, actor, name=name, kind=kind, roles=list(roles))
-        data = {"id": str(created.id), "name": created.name, "kind": created.kind, "roles": list(roles)}
-    click.echo(json.dumps(data) if as_json else data["id"])
+        workspace, members = _members(session, actor, created.id)
+        workspace.members = members.items
+    click.echo(workspace.model_dump_json() if as_json else str(workspace.id))
 
 
-@workspace.command("add")
-@click.option("--portal", "slug", required=True, help="Portal slug.")
-@click.option("--workspace", "workspace_id", required=True, type=click.UUID, help="Workspace id.")
+@workspaces.command("add")
+@_shared.portal_option
+@WORKSPACE_OPTION
 @click.option(
     "--type", "new_user_type", type=click.Choice(["client", "internal"]), default="client", show_default=True,
     help="What people new to the portal are invited as.",
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help='Print {"results": [...], "counts": {...}}.')
+@_shared.json_option('{"results": [...], "counts": {...}}')
 @click.argument("recipients", nargs=-1, required=True)
-def workspace_add(slug, workspace_id, new_user_type, as_json, recipients) -> None:
+def workspaces_add(slug, workspace_id, new_user_type, as_json, recipients) -> None:
     """Add people by email or phone: those in the portal join at once, new ones are invited.
     Someone already in the workspace is nothing to do; exit 1 when anyone needs fixing."""
     from admit.flows import workspace_people
@@ -85,29 +90,32 @@ def workspace_add(slug, workspace_id, new_user_type, as_json, recipients) -> Non
     _shared.finish(_shared.results_exit_code(answer))
 
 
-@workspace.command("members")
-@click.option("--portal", "slug", required=True, help="Portal slug.")
-@click.option("--workspace", "workspace_id", required=True, type=click.UUID, help="Workspace id.")
-@click.option("--json", "as_json", is_flag=True)
-def workspace_members(slug, workspace_id, as_json) -> None:
+@workspaces.command("members")
+@_shared.portal_option
+@WORKSPACE_OPTION
+@_shared.json_option('{"items": [workspace member...], "total": N, "next_cursor": null}')
+def workspaces_members(slug, workspace_id, as_json) -> None:
     """Who is in the workspace: Joined or Not Joined, with their flow roles."""
-    from admit.people import workspace as workspace_view
-
     with _shared.portal_session(slug) as (session, actor):
-        _ws, views, _teams = workspace_view.members_view(session, actor, workspace_id)
-        items = [
-            {
-                "user": v.membership.user.address,
-                "name": v.membership.user.name,
-                "status": v.membership.status,
-                "roles": v.roles,
-            }
-            for v in views
-        ]
-    if as_json:
-        click.echo(json.dumps(items))
-        return
-    for item in items:
-        roles = f"  [{', '.join(item['roles'])}]" if item["roles"] else ""
-        label = "Joined" if item["status"] == "joined" else "Not Joined"
-        click.echo(f"{label:<11} {item['user']}  {item['name']}{roles}")
+        _workspace, members = _members(session, actor, workspace_id)
+
+    def line(m) -> str:
+        roles = f"[{', '.join(m.roles)}]" if m.roles else ""
+        label = "Joined" if m.status == "joined" else "Not Joined"
+        return _shared.columns(f"{label:<10}", m.user.email or m.user.phone, m.user.name, roles)
+
+    members.echo(as_json, line)
+
+
+def _members(session, actor, workspace_id):
+    """The workspace (``WorkspaceRead``) and its members (``WorkspaceMemberRead``, a Listing)
+    from the Members panel's read model, as the API serialises them."""
+    from admit.people import workspace as workspace_view
+    from admit.workspaces.schemas import WorkspaceMemberRead, WorkspaceRead
+
+    workspace, views, _teams = workspace_view.members_view(session, actor, workspace_id)
+    items = [WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address) for v in views]
+    return WorkspaceRead.of(workspace), _shared.Listing(items, len(items))
+
+
+workspace = _shared.alias(workspaces, "workspace", "workspaces")
