@@ -1,4 +1,5 @@
-"""``admit invite`` (addresses, or a file through a bulk import)."""
+"""``admit invite`` (addresses, or a file through a bulk import) and ``admit invitations
+list|resend|revoke``."""
 
 from __future__ import annotations
 
@@ -284,3 +285,90 @@ class TestInviteFile:
         assert result.exit_code == 1
         assert "not a text file" in result.stderr
         assert "(field: file)" in result.stderr
+
+
+def _api(client, out: dict, path: str = "", method: str = "get"):
+    response = getattr(client, method)(
+        f"/api/v1/portals/{out['portal']}/invitations{path}",
+        headers={"Authorization": f"Bearer {out['api_key']}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class TestInvitationsCommands:
+    def test_list_is_the_apis_list_of_every_page(self, run, client, monkeypatch):
+        """``invitations list --json`` prints ``{items, total, next_cursor}``, the items as
+        ``GET …/invitations`` serialises them, all pages of them."""
+        from admit.cli import _shared
+
+        out = init_portal(run)
+        run("invite", "--portal", out["portal"], "a@x.com")
+        run("invite", "--portal", out["portal"], "b@x.com")
+        run("invite", "--portal", out["portal"], "--type", "client", "Cleo <c@x.com>")
+        monkeypatch.setattr(_shared, "PAGE_SIZE", 2)
+        result = run("invitations", "list", "--portal", out["portal"], "--json")
+        assert result.exit_code == 0, result.output
+        listed = json.loads(result.stdout)
+        assert (listed["total"], listed["next_cursor"]) == (3, None)
+        assert listed["items"] == _api(client, out)["items"]
+        assert [i["recipient"] for i in listed["items"]] == ["c@x.com", "b@x.com", "a@x.com"]
+
+    def test_filters_limit_and_plain_output(self, run):
+        """--status and --type filter; --limit stops early with the total and next_cursor; each
+        plain line starts with the id resend and revoke take."""
+        out = init_portal(run)
+        slug = out["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        run("invite", "--portal", slug, "b@x.com")
+        run("invite", "--portal", slug, "--type", "client", "c@x.com")
+
+        def listed(*args):
+            result = run("invitations", "list", "--portal", slug, "--json", *args)
+            assert result.exit_code == 0, result.output
+            return json.loads(result.stdout)
+
+        clients = listed("--type", "client")
+        assert ([i["recipient"] for i in clients["items"]], clients["total"]) == (["c@x.com"], 1)
+        assert listed("--status", "revoked")["items"] == []
+        first = listed("--limit", "2")
+        assert (len(first["items"]), first["total"]) == (2, 3) and first["next_cursor"]
+        rest = listed("--cursor", first["next_cursor"])
+        assert [i["recipient"] for i in rest["items"]] == ["a@x.com"] and rest["total"] == 3
+
+        lines = run("invitations", "list", "--portal", slug).output.splitlines()
+        ids = [i["id"] for i in listed()["items"]]
+        assert [line.split()[0] for line in lines] == ids
+        assert lines[0].split()[1:] == ["pending", "client", "client", "c@x.com"]
+        assert run("invitations", "list", "--portal", slug, "--status", "gone").exit_code == 2
+
+    def test_resend_and_revoke_print_the_invitation(self, run, client):
+        """resend and revoke print the API's InvitationRead; revoking (or resending) one that is
+        no longer pending is an error (exit 1, invitation_not_pending's message)."""
+        out = init_portal(run)
+        slug = out["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        (invitation,) = json.loads(run("invitations", "list", "--portal", slug, "--json").stdout)["items"]
+
+        r = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
+        assert r.exit_code == 0, r.output
+        resent = json.loads(r.stdout)
+        assert (resent["id"], resent["status"], resent["send_count"]) == (invitation["id"], "pending", 2)
+        assert resent == _api(client, out, f"/{invitation['id']}")
+
+        r = run("invitations", "revoke", "--portal", slug, invitation["id"])
+        assert (r.exit_code, r.output.strip()) == (0, "Invitation to a@x.com revoked.")
+        assert _api(client, out, f"/{invitation['id']}")["status"] == "revoked"
+
+        again = run("invitations", "revoke", "--portal", slug, invitation["id"])
+        assert again.exit_code == 1 and "only pending invitations can be revoked" in again.output
+        resend = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
+        assert resend.exit_code == 1 and resend.stdout == ""
+
+    def test_unknown_or_malformed_id(self, run):
+        """An id of no invitation here is exit 1 (not found); one that is no id at all is exit 2."""
+        slug = init_portal(run)["portal"]
+        r = run("invitations", "revoke", "--portal", slug, "00000000-0000-4000-8000-000000000000")
+        assert r.exit_code == 1 and "No such invitation" in r.output
+        assert run("invitations", "resend", "--portal", slug, "nope").exit_code == 2
+        assert run("invitations", "list", "--portal", "no-such-portal").exit_code == 1

@@ -11,7 +11,7 @@ from tests.factories import OWNER_PASSWORD
 
 COMMANDS = (
     "serve", "worker", "migrate", "check-config", "init", "invite",
-    "members", "workspaces", "links",
+    "invitations", "members", "workspaces", "links",
 )  # fmt: skip
 OLD_NAMES = ("users", "workspace", "link")
 
@@ -40,8 +40,14 @@ class TestHelp:
             (["invite"], "Invite people by email"),
             (["migrate"], "Create or upgrade the database schema"),
             (["check-config"], "Say what is wrong with the configuration"),
+            (["invitations"], "The portal's invitations"),
+            (["invitations", "list"], "Every invitation, newest first"),
+            (["invitations", "resend"], "Send a pending (or expired) invitation again"),
+            (["invitations", "revoke"], "Revoke a pending (or expired) invitation"),
             (["members"], "The portal's people"),
             (["members", "list"], "List the portal's people"),
+            (["members", "deactivate"], "Deactivate a member"),
+            (["members", "reactivate"], "Reactivate a deactivated member"),
             (["workspaces"], "Workspaces: create one, list them"),
             (["workspaces", "list"], "The portal's workspaces, newest first"),
             (["workspaces", "create"], "Create a workspace"),
@@ -64,7 +70,7 @@ class TestHelp:
 
     def test_lists_say_their_json_shape(self, run):
         """Commands that list say their --json shape: items, total, next_cursor."""
-        for command in (["members", "list"], ["workspaces", "list"]):
+        for command in (["invitations", "list"], ["members", "list"], ["workspaces", "list"]):
             text = " ".join(run(*command, "--help").output.split())
             assert '{"items": [' in text and '"total": N, "next_cursor": null}' in text, command
             assert "--limit" in text and "--cursor" in text

@@ -1,4 +1,4 @@
-"""``admit members list`` (and ``users``, its old name)."""
+"""``admit members list|deactivate|reactivate`` (and ``users``, the old name of ``members list``)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import re
 
 from admit.flows import join
 from tests.cli.helpers import init_portal
+from tests.factories import PortalFixture, member_joins
 
 
 def items(result) -> list:
@@ -127,6 +128,54 @@ class TestList:
 def _member_id(run, slug, address) -> str:
     rows = items(run("members", "list", "--portal", slug, "--json"))
     return next(r["id"] for r in rows if r["address"] == address and r["kind"] == "member")
+
+
+class TestDeactivateReactivate:
+    def test_deactivate_then_reactivate(self, run, db, worker, client):
+        """Each prints the API's MemberRead; doing either twice is nothing to do (exit 0)."""
+        out = init_portal(run)
+        slug = out["portal"]
+        pf = PortalFixture(slug=slug, api_key=out["api_key"], owner_email="owner@acme.com", portal_id=None)
+        member_joins(db, worker, pf, "mel@acme.com")
+        mel = _member_id(run, slug, "mel@acme.com")
+
+        r = run("members", "deactivate", "--portal", slug, mel, "--json")
+        assert r.exit_code == 0, r.output
+        member = json.loads(r.stdout)
+        assert (member["id"], member["status"], member["role"], member["user"]["email"]) == (
+            mel,
+            "deactivated",
+            "member",
+            "mel@acme.com",
+        )
+        assert member["deactivated_at"]
+        again = run("members", "deactivate", "--portal", slug, mel)
+        assert (again.exit_code, again.output.strip()) == (0, "mel@acme.com is deactivated.")
+
+        r = run("members", "reactivate", "--portal", slug, mel, "--json")
+        assert r.exit_code == 0, r.output
+        member = json.loads(r.stdout)
+        assert (member["id"], member["status"], member["role"], member["deactivated_at"]) == (
+            mel,
+            "active",
+            "member",
+            None,
+        )
+        api = client.get(f"/api/v1/portals/{slug}/members", headers=pf.headers()).json()["items"]
+        assert next(m for m in api if m["id"] == mel) == member  # the API's MemberRead
+        again = run("members", "reactivate", "--portal", slug, mel)
+        assert (again.exit_code, again.output.strip()) == (0, "mel@acme.com is active.")
+
+    def test_errors(self, run):
+        """An unknown member or a refusal is exit 1 with the reason; a malformed id is exit 2."""
+        slug = init_portal(run)["portal"]
+        owner = _member_id(run, slug, "owner@acme.com")
+        r = run("members", "deactivate", "--portal", slug, owner)
+        assert r.exit_code == 1 and "You cannot deactivate yourself." in r.output  # the operator
+        r = run("members", "reactivate", "--portal", slug, "00000000-0000-4000-8000-000000000000")
+        assert r.exit_code == 1 and "No such member" in r.output
+        assert run("members", "deactivate", "--portal", slug, "not-an-id").exit_code == 2
+        assert run("members", "deactivate", "--portal", slug).exit_code == 2
 
 
 class TestUsersAlias:

@@ -1,7 +1,7 @@
 """The ``admit`` command: one module per command group.
 
-``server`` (serve, worker, migrate, check-config, init), ``invitations`` (invite), ``members``
-(members list), ``workspaces``
+``server`` (serve, worker, migrate, check-config, init), ``invitations`` (invite, invitations
+list|resend|revoke), ``members`` (members list|deactivate|reactivate), ``workspaces``
 (workspaces list|create|add|members), ``links`` (links show|refresh|set); ``_shared`` holds what
 they share, the exit codes among it. Commands call one service or flow inside a unit of work,
 as the pages and the API do, and print its answer; never SQL, never a role compared.
@@ -31,6 +31,7 @@ for command in (
     server.check_config,
     server.init,
     invitations.invite,
+    invitations.invitations,
     members.members,
     workspaces.workspaces,
     links.links,

@@ -6,7 +6,7 @@ Exit codes, one rule for every command (``admit --help`` and the README say the 
 
 - ``0`` (``DONE``): done, and that includes "nothing to do": recipients skipped because they are
   already where they were asked to be (``NOTHING_TO_DO``: already_member, already_invited,
-  already_in_workspace, already_in_team, duplicate).
+  already_in_workspace, already_in_team, duplicate), a member deactivated or reactivated twice.
 - ``1`` (``ERROR``): an error (a ``DomainError``: its message and the field it names), any
   recipient refused for a reason someone must fix (``NEEDS_FIXING``: invalid_recipient,
   not_allowed, wrong_user_type, not_found, not_invitable; a code not known here counts as one),

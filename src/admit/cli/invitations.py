@@ -1,4 +1,5 @@
-"""Inviting people: ``invite`` (addresses, or a file through a bulk import)."""
+"""Invitations: ``invite`` (addresses, or a file through a bulk import) and ``invitations
+list|resend|revoke``."""
 
 from __future__ import annotations
 
@@ -182,3 +183,83 @@ def _import_file(slug, path: Path, user_type, role, products, message, dry_run, 
         click.echo(f"{final['invited']} invited, skipped: {skipped}. The worker sends the emails.")
     skipped = (code for code, n in final["skipped"].items() if n)
     _shared.finish(_shared.exit_code(skipped, failed=final["status"] == FAILED))
+
+
+# --- admit invitations list|resend|revoke -------------------------------------------------------
+
+
+@click.group("invitations")
+def invitations() -> None:
+    """The portal's invitations: list them, resend one (a new link), revoke one."""
+
+
+@invitations.command("list")
+@_shared.portal_option
+@click.option("--status", type=click.Choice(["pending", "accepted", "expired", "revoked"]), default=None)
+@click.option("--type", "user_type", type=click.Choice(["internal", "client"]), default=None)
+@_shared.list_options
+@_shared.json_option('{"items": [invitation...], "total": N, "next_cursor": null}')
+def invitations_list(slug, status, user_type, limit, cursor, as_json) -> None:
+    """Every invitation, newest first (all pages; --limit to stop early), each with its id for
+    resend and revoke."""
+    from admit.invitations import service as invitations_service
+    from admit.people.results import invitation_reads
+
+    filters = {"status": status, "user_type": user_type}
+    with _shared.portal_session(slug) as (session, actor):
+        rows, total, next_cursor = _shared.walk(
+            lambda cursor, size: invitations_service.list_invitations(
+                session, actor, cursor=cursor, limit=size, **filters
+            ),
+            lambda: invitations_service.count_invitations(session, actor, **filters),
+            cursor=cursor,
+            limit=limit,
+        )
+        listing = _shared.Listing(invitation_reads(session, rows), total, next_cursor)
+    listing.echo(
+        as_json,
+        lambda i: _shared.columns(
+            f"{i.id}  {i.status:<8} {i.user_type:<8} {i.role:<6}", i.recipient, i.recipient_name
+        ),
+    )
+
+
+@invitations.command("resend")
+@_shared.portal_option
+@_shared.json_option("the invitation")
+@click.argument("invitation_id", type=click.UUID)
+def invitations_resend(slug, as_json, invitation_id) -> None:
+    """Send a pending (or expired) invitation again with a new link; earlier links stop working."""
+    from admit.flows import invitations as invitations_flow
+
+    _change(
+        slug, as_json, lambda s, a: invitations_flow.resend(s, a, invitation_id), "Invitation resent to {}."
+    )
+
+
+@invitations.command("revoke")
+@_shared.portal_option
+@_shared.json_option("the invitation")
+@click.argument("invitation_id", type=click.UUID)
+def invitations_revoke(slug, as_json, invitation_id) -> None:
+    """Revoke a pending (or expired) invitation: its link stops working."""
+    from admit.invitations import service as invitations_service
+
+    _change(
+        slug,
+        as_json,
+        lambda s, a: invitations_service.revoke(s, a, invitation_id),
+        "Invitation to {} revoked.",
+    )
+
+
+def _change(slug, as_json: bool, change, said: str) -> None:
+    """Change one invitation and print it (``InvitationRead``, as the API answers)."""
+    from admit.people.results import invitation_reads
+
+    with _shared.portal_session(slug) as (session, actor):
+        (invitation,) = invitation_reads(session, [change(session, actor)])
+    if as_json:
+        _shared.echo_json(invitation)
+    else:
+        click.echo(said.format(invitation.recipient))
