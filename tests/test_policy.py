@@ -90,6 +90,22 @@ class TestDeactivate:
         assert policy.check_deactivate(Role.ADMIN, Role.CLIENT, is_self=False, owners_left=1) is None
 
 
+class TestReactivate:
+    @pytest.mark.parametrize(
+        ("actor", "target", "allowed"),
+        [
+            (Role.OWNER, Role.OWNER, True),
+            (Role.ADMIN, Role.OWNER, False),
+            (Role.ADMIN, Role.ADMIN, True),
+            (Role.ADMIN, Role.MEMBER, True),
+            (Role.ADMIN, Role.CLIENT, True),
+        ],
+    )
+    def test_whom_you_may_not_deactivate_you_may_not_bring_back(self, actor, target, allowed):
+        """Only an owner reactivates an owner; admins reactivate everyone else."""
+        assert (policy.check_reactivate(actor, target) is None) is allowed
+
+
 class TestJoinRequestApproval:
     @pytest.mark.parametrize(
         ("actor", "user_type", "allowed"),

@@ -41,6 +41,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | join_request_not_invitable | JoinRequestNotInvitable | 409  | the requester cannot be invited              |
 | already_set_up             | AlreadySetUp            | 409  | first-run setup was already done             |
 | already_joined             | AlreadyJoined           | 409  | they joined: nothing to resend               |
+| member_not_deactivated     | MemberNotDeactivated    | 409  | only a deactivated member can be reactivated |
 | no_invitation              | NoInvitation            | 409  | their invitation was withdrawn               |
 | no_address                 | NoAddress               | 409  | the contact has no address to invite         |
 | portal_link                | PortalLink              | 409  | a portal link: sign up, not ask to join      |
@@ -110,6 +111,7 @@ class ErrorCode(StrEnum):
     JOIN_REQUEST_NOT_INVITABLE = "join_request_not_invitable"
     ALREADY_SET_UP = "already_set_up"
     ALREADY_JOINED = "already_joined"
+    MEMBER_NOT_DEACTIVATED = "member_not_deactivated"
     NO_INVITATION = "no_invitation"
     NO_ADDRESS = "no_address"
     PORTAL_LINK = "portal_link"
@@ -379,6 +381,12 @@ class AlreadyJoined(Conflict):
     """They have already joined: there is no invitation to resend."""
 
     code = ErrorCode.ALREADY_JOINED
+
+
+class MemberNotDeactivated(Conflict):
+    """Only a deactivated member can be reactivated; a pending one joins by accepting."""
+
+    code = ErrorCode.MEMBER_NOT_DEACTIVATED
 
 
 class NoInvitation(Conflict):

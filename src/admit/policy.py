@@ -152,6 +152,14 @@ def check_deactivate(
     return None
 
 
+def check_reactivate(actor_role: Role | str, target_role: Role | str) -> str | None:
+    """Rules on top of MEMBER_DEACTIVATE for bringing a deactivated member back: whom you may not
+    deactivate you may not bring back either. Returns the reason when refused."""
+    if Role(target_role) is Role.OWNER and Role(actor_role) is not Role.OWNER:
+        return "Only an owner can reactivate an owner."
+    return None
+
+
 def check_approve_join_request(actor_role: Role | str, user_type: UserType | str) -> str | None:
     """Approving a join request invites the person as the chosen type: internal only for those
     who may invite internal users (seed 001: only admins invite new internal users)."""

@@ -36,6 +36,19 @@ def csv_bytes(rows: list[str], end: str = "\r\n") -> bytes:
     return "".join(row + end for row in rows).encode("utf-8")
 
 
+# A list with a bit of everything; each comment gives the row's number and what becomes of it.
+FILES_ROWS = [
+    "Email Address,First Name,Last Name",
+    "ada@example.com,Ada,Lovelace",  # 2 invited
+    "grace@example.com,Grace,Hopper",  # 3 invited
+    "owner@acme.com,Olive,Owner",  # 4 already a member
+    "ADA@example.com,Ada,Again",  # 5 duplicate
+    "bob@gmial.com,Bob,=cmd|' /C calc'!A0",  # 6 invalid (typo), formula in the name
+    "carol@example.con,Carol,+1",  # 7 invalid (typo)
+]
+FILE = csv_bytes(FILES_ROWS)
+
+
 def preview(db, pf: PortalFixture, data: bytes, *, by: str | None = None, user_type="internal", **options):
     with db.unit_of_work() as session:
         actor = actor_for(session, pf.slug, by or pf.owner_email)

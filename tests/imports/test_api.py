@@ -1,30 +1,20 @@
-"""The invitation-imports API and ``admit invite --file``, through the real app and CLI, on both backends."""
+"""The invitation-imports API through the real app, on both backends (``admit invite --file``:
+tests/cli/test_invitations.py)."""
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 
 import pytest
 from sqlalchemy import func, select
 
 from admit.invitations.models import Invitation
 from admit.notifications.models import DevMessage
-from tests.factories import create_portal, invite, login, member_joins
-from tests.imports.helpers import csv_bytes, pending_recipients, table_counts
+from tests.factories import create_portal, login, member_joins
+from tests.imports.helpers import FILE, csv_bytes, pending_recipients, table_counts
 
 PROBLEM = "application/problem+json"
-FILES_ROWS = [
-    "Email Address,First Name,Last Name",
-    "ada@example.com,Ada,Lovelace",  # 2 invited
-    "grace@example.com,Grace,Hopper",  # 3 invited
-    "owner@acme.com,Olive,Owner",  # 4 already a member
-    "ADA@example.com,Ada,Again",  # 5 duplicate
-    "bob@gmial.com,Bob,=cmd|' /C calc'!A0",  # 6 invalid (typo), formula in the name
-    "carol@example.con,Carol,+1",  # 7 invalid (typo)
-]
-FILE = csv_bytes(FILES_ROWS)
 
 
 def url(pf) -> str:
@@ -252,95 +242,3 @@ class TestRefused:
         import_id = upload(client, pf).json()["id"]
         r = client.get(f"{url(other)}/{import_id}", headers=other.headers())
         assert (r.status_code, r.json()["code"]) == (404, "import_not_found")
-
-
-# --- admit invite --file --------------------------------------------------------------------
-
-
-@pytest.fixture
-def run(run_cli):
-    return run_cli
-
-
-@pytest.fixture
-def people_csv(tmp_path):
-    path = tmp_path / "people.csv"
-    path.write_bytes(FILE)
-    return path
-
-
-class TestCli:
-    def test_dry_run_prints_the_preview(self, run, db, people_csv):
-        """``--dry-run`` prints the counts and the skipped rows with their row numbers; writes nothing."""
-        pf = create_portal(db)
-        before = table_counts(db)
-        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run")
-        assert result.exit_code == 0, result.output
-        out = result.stdout
-        assert "6 rows" in out
-        lines = [" ".join(line.split()) for line in out.splitlines()]
-        assert "2 will invite" in lines
-        assert "1 already members" in lines
-        assert "1 duplicates in the list" in lines
-        assert "2 invalid" in lines
-        assert any(line.startswith("row 6: bob@gmial.com") and "bob@gmail.com" in line for line in lines)
-        assert table_counts(db) == before
-
-    def test_dry_run_json(self, run, db, people_csv):
-        """``--dry-run --json`` prints the preview as JSON."""
-        pf = create_portal(db)
-        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run", "--json")
-        assert result.exit_code == 0, result.output
-        assert json.loads(result.stdout)["counts"]["will_invite"] == 2
-
-    def test_import_json_prints_the_final_counts(self, run, db, people_csv):
-        """Without --dry-run, ``--json`` prints the finished import's counts; exit code 0."""
-        pf = create_portal(db)
-        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
-        assert result.exit_code == 0, result.output
-        final = json.loads(result.stdout)
-        assert final["status"] == "done"
-        assert (final["total"], final["processed"], final["invited"]) == (6, 6, 2)
-        assert final["skipped"] == {"already_member": 1, "duplicate": 1, "invalid_recipient": 2}
-        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
-
-    def test_summary_without_json(self, run, db, people_csv):
-        """The plain summary says how many were invited and skipped, by reason."""
-        pf = create_portal(db)
-        result = run("invite", "--portal", pf.slug, "--file", str(people_csv))
-        assert result.exit_code == 0, result.output
-        assert "2 invited" in result.stdout
-        assert "1 already_member" in result.stdout
-
-    def test_exit_code_1_when_nobody_could_be_invited(self, run, db, tmp_path):
-        """Exit code 1 when no row could be invited (already there, invalid), with the counts printed."""
-        pf = create_portal(db)
-        invite(db, pf, ["ada@example.com"])
-        path = tmp_path / "nobody.txt"
-        path.write_bytes(b"ada@example.com\nowner@acme.com\nnope\n")
-        result = run("invite", "--portal", pf.slug, "--file", str(path), "--dry-run")
-        assert result.exit_code == 1, result.output
-        result = run("invite", "--portal", pf.slug, "--file", str(path), "--json")
-        assert result.exit_code == 1, result.output
-        final = json.loads(result.stdout)
-        assert final["invited"] == 0
-        assert final["skipped"] == {"already_invited": 1, "already_member": 1, "invalid_recipient": 1}
-
-    def test_running_the_same_file_again_invites_nobody_twice(self, run, db, people_csv):
-        """The same file again the same day: the earlier import is reported, exit code 1."""
-        pf = create_portal(db)
-        assert run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json").exit_code == 0
-        again = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
-        assert again.exit_code == 1
-        assert "already imported" in again.stderr
-        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
-
-    def test_bad_file_is_an_error(self, run, db, tmp_path):
-        """A binary file: an error naming the field, exit code 1, nothing written."""
-        pf = create_portal(db)
-        path = tmp_path / "photo.png"
-        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
-        result = run("invite", "--portal", pf.slug, "--file", str(path))
-        assert result.exit_code == 1
-        assert "not a text file" in result.stderr
-        assert "(field: file)" in result.stderr

@@ -239,6 +239,39 @@ class TestExpiry:
         assert statuses == ["expired", "pending"]
 
 
+class TestListAndCount:
+    def test_count_matches_every_page_of_the_list(self, db, worker):
+        """count_invitations counts what list_invitations gives over all its pages, with the same
+        filters and the same visibility (an internal member sees client invitations only)."""
+        pf = create_portal(db)
+        invite(db, pf, ["a@x.com", "b@x.com", "c@x.com"], user_type="client")
+        invite(db, pf, ["d@x.com", "e@x.com"], role="admin")
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            invitations_service.revoke(
+                session, owner, invitations_service.list_invitations(session, owner, limit=1)[0][0].id
+            )
+
+        def listed_and_counted(email=pf.owner_email, **filters):
+            with db.unit_of_work() as session:
+                actor = actor_for(session, pf.slug, email)
+                ids, cursor = [], None
+                while True:
+                    rows, cursor = invitations_service.list_invitations(
+                        session, actor, cursor=cursor, limit=2, **filters
+                    )
+                    ids += [r.id for r in rows]
+                    if cursor is None:
+                        return len(ids), invitations_service.count_invitations(session, actor, **filters)
+
+        assert listed_and_counted() == (5, 5)
+        assert listed_and_counted(user_type="client") == (3, 3)
+        assert listed_and_counted(status="pending") == (4, 4)
+        assert listed_and_counted(status="revoked", user_type="internal") == (1, 1)
+        member_joins(db, worker, pf, "mel@acme.com")
+        assert listed_and_counted("mel@acme.com") == (3, 3)
+
+
 class TestAccept:
     def test_internal_needs_a_strong_password(self, db, worker):
         """An internal invitee must choose a password that meets the rule (named in the error)."""

@@ -34,8 +34,7 @@ from admit.invitations.schemas import (
     RecipientResults,
 )
 from admit.members.schemas import MemberRead, UserRead
-from admit.notifications import service as notifications_service
-from admit.people.results import recipient_results
+from admit.people.results import invitation_reads, recipient_results
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = APIRouter(tags=["invitations"])
@@ -53,8 +52,7 @@ NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 def _read_many(session, invitations) -> list[InvitationRead]:
-    latest = notifications_service.latest_for_invitations(session, [i.id for i in invitations])
-    return [InvitationRead.of(i, latest.get(i.id)) for i in invitations]
+    return invitation_reads(session, invitations)
 
 
 @router.post(

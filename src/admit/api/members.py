@@ -7,7 +7,7 @@ from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
-from admit.errors import MemberNotFound, PermissionDenied
+from admit.errors import MemberNotDeactivated, MemberNotFound, PermissionDenied
 from admit.flows import members as members_flow
 from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
@@ -47,6 +47,18 @@ def list_members(
 def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     """Deactivate a member: they lose access at once and their sessions end."""
     return MemberRead.of(members_flow.deactivate(session, actor, member_id))
+
+
+@router.post(
+    "/portals/{portal}/members/{member_id}/reactivate",
+    response_model=MemberRead,
+    operation_id="members_reactivate",
+    responses=problems(PermissionDenied, MemberNotFound, MemberNotDeactivated),
+)
+def reactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """Reactivate a deactivated member: the same membership is active again (role, type and
+    products unchanged); an active member is answered as it is. 409 for a pending one."""
+    return MemberRead.of(members_flow.reactivate(session, actor, member_id))
 
 
 @router.get(

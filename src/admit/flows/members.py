@@ -1,5 +1,6 @@
 """Deactivating a member: their access to the portal ends at once, with their sessions and the
-API keys they made there."""
+API keys they made there. Reactivating brings the same membership back (role, type and products
+as they were); the sessions and keys that ended stay ended."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import service as auth_service
+from admit.errors import MemberNotDeactivated
 from admit.members import service as members_service
 from admit.members.models import Member
 from admit.portals import service as portals_service
@@ -17,7 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["deactivate"]
+__all__ = ["deactivate", "reactivate"]
 
 
 def deactivate(session: Session, actor: Actor, member_id) -> Member:
@@ -51,6 +53,36 @@ def deactivate(session: Session, actor: Actor, member_id) -> Member:
         target_id=member.id,
         target_label=member.user.address or "",
         detail={"sessions_ended": ended, "api_keys_revoked": revoked_keys},
+    )
+    session.flush()
+    return member
+
+
+def reactivate(session: Session, actor: Actor, member_id) -> Member:
+    """Bring a deactivated member back: the same membership is active again, with the role, user
+    type and products it had. Reactivating an active member changes nothing.
+
+    Who may deactivate may reactivate (MEMBER_DEACTIVATE, and only an owner brings back an owner:
+    ``policy.check_reactivate``). A pending member has never joined: they come in by accepting an
+    invitation, not this way (409 ``member_not_deactivated``).
+    """
+    policy.require(actor.role, policy.Action.MEMBER_DEACTIVATE)
+    member = members_service.member_or_raise(session, actor, member_id)
+    if member.status == members_service.ACTIVE:
+        return member
+    if member.status != members_service.DEACTIVATED:
+        raise MemberNotDeactivated(
+            f"This member is {member.status}; only deactivated members can be reactivated."
+        )
+    policy.require_rule(policy.check_reactivate(actor.role, member.role))
+    members_service.set_status(session, member, members_service.ACTIVE)
+    audit_service.record(
+        session,
+        actor,
+        "member.reactivated",
+        target_type="member",
+        target_id=member.id,
+        target_label=member.user.address or "",
     )
     session.flush()
     return member

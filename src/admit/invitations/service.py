@@ -33,7 +33,7 @@ from admit.errors import (
 from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
 from admit.invitations.options import check_options
-from admit.kit.pagination import page
+from admit.kit.pagination import count_all, page
 from admit.members.addresses import split_recipients
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
@@ -43,6 +43,7 @@ __all__ = [
     "MAX_RECIPIENTS_PER_REQUEST",
     "claim",
     "claim_pending_for",
+    "count_invitations",
     "expire_due",
     "get_or_raise",
     "invite",
@@ -113,6 +114,24 @@ def list_invitations(
 ):
     """Invitations of the portal that the actor may see, newest first. ``open_only`` leaves out
     accepted ones (they are members now)."""
+    query = _visible(session, actor, status=status, user_type=user_type, open_only=open_only)
+    return page(session, query, Invitation, cursor=cursor, limit=limit)
+
+
+def count_invitations(
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    user_type: str | None = None,
+    open_only: bool = False,
+) -> int:
+    """How many invitations ``list_invitations`` gives with these filters, over all its pages."""
+    query = _visible(session, actor, status=status, user_type=user_type, open_only=open_only)
+    return count_all(session, [query])
+
+
+def _visible(session: Session, actor: Actor, *, status, user_type, open_only: bool):
     policy.require(actor.role, policy.Action.INVITATION_VIEW)
     now = context.of(session).clock.now()
     query = select(Invitation).where(
@@ -139,7 +158,7 @@ def list_invitations(
             )
         else:
             query = query.where(Invitation.status == status)
-    return page(session, query, Invitation, cursor=cursor, limit=limit)
+    return query
 
 
 def _locked(session: Session, invitation: Invitation) -> Invitation:

@@ -35,7 +35,7 @@ PAGE_SIZE = 50
 
 def _roster(session, actor, tab: str, filters: dict, cursor: str | None) -> dict:
     """One page of the roster for the tab (``people.roster``), each row told whether the policy
-    lets this actor deactivate it."""
+    lets this actor deactivate it (or, once deactivated, reactivate it)."""
     page = people_roster.roster(
         session,
         actor,
@@ -60,7 +60,12 @@ def _roster(session, actor, tab: str, filters: dict, cursor: str | None) -> dict
         )
         is None
     }
-    return {"page": page, "deactivatable": deactivatable}
+    reactivatable = {
+        row.id
+        for row in page.items
+        if row.kind == "member" and may_deactivate and policy.check_reactivate(actor.role, row.role) is None
+    }
+    return {"page": page, "deactivatable": deactivatable, "reactivatable": reactivatable}
 
 
 def _page(request: Request, session, actor, *, tab: str, status_code: int = 200, **extra):
@@ -206,4 +211,16 @@ def deactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDe
     return redirect(
         f"/p/{actor.portal.slug}/users?tab={tab}",
         notice=f"{readable_phone(member.user.address)} was deactivated.",
+    )
+
+
+@router.post(
+    "/p/{slug}/members/{member_id}/reactivate", name="members:reactivate", dependencies=[Depends(check_csrf)]
+)
+def reactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep):
+    member = members_flow.reactivate(session, actor, member_id)
+    tab = "clients" if member.user_type == "client" else "internal"
+    return redirect(
+        f"/p/{actor.portal.slug}/users?tab={tab}",
+        notice=f"{readable_phone(member.user.address)} is active again.",
     )

@@ -1,21 +1,28 @@
 """The one per-recipient answer every face gives (API, CLI): each result with its invitation and
-that invitation's delivery, and the counts per outcome."""
+that invitation's delivery, and the counts per outcome; and invitations as every face shows them
+(``invitation_reads``: each with its newest message's delivery)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from admit.invitations.schemas import RecipientResults
+from admit.invitations.schemas import InvitationRead, RecipientResults
 from admit.notifications import service as notifications_service
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["recipient_results"]
+__all__ = ["invitation_reads", "recipient_results"]
 
 
 def recipient_results(session: Session, results) -> RecipientResults:
     """``RecipientResults`` for pipeline results (one query for the deliveries)."""
     ids = [r.invitation.id for r in results if r.invitation is not None]
     return RecipientResults.of(results, notifications_service.latest_for_invitations(session, ids))
+
+
+def invitation_reads(session: Session, invitations) -> list[InvitationRead]:
+    """``InvitationRead`` for each invitation, with its newest message's delivery (one query)."""
+    latest = notifications_service.latest_for_invitations(session, [i.id for i in invitations])
+    return [InvitationRead.of(i, latest.get(i.id)) for i in invitations]

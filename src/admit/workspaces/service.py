@@ -24,7 +24,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
 from admit.errors import InvalidInput, MemberNotFound, WorkspaceNotFound
-from admit.kit.pagination import page
+from admit.kit.pagination import count_all, page
 from admit.workspaces.models import (
     FLOW,
     JOINED,
@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 __all__ = [
     "accessible_workspace_ids",
     "add_member",
+    "count_workspaces",
     "create",
     "get_membership",
     "get",
@@ -169,8 +170,16 @@ def get_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
 
 def list_workspaces(session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100):
     """The workspaces ``actor`` may reach, newest first."""
-    query = select(Workspace).where(Workspace.id.in_(accessible_workspace_ids(actor)))
-    return page(session, query, Workspace, cursor=cursor, limit=limit)
+    return page(session, _reachable(actor), Workspace, cursor=cursor, limit=limit)
+
+
+def count_workspaces(session: Session, actor: Actor) -> int:
+    """How many workspaces ``list_workspaces`` gives ``actor``, over all its pages."""
+    return count_all(session, [_reachable(actor)])
+
+
+def _reachable(actor: Actor) -> Select:
+    return select(Workspace).where(Workspace.id.in_(accessible_workspace_ids(actor)))
 
 
 def get_membership(session: Session, workspace_id, user_id) -> WorkspaceMember | None:

@@ -1,36 +1,30 @@
-"""``admit link show|refresh|set`` through click's CliRunner, on both backends."""
+"""``admit links show|refresh|set`` through click's CliRunner, on both backends."""
 
 from __future__ import annotations
 
 import json
-
-import pytest
+import re
 
 from tests.factories import create_portal
 from tests.links.helpers import link_token
-
-
-@pytest.fixture
-def run(run_cli):
-    return run_cli
 
 
 class TestLinkCommands:
     def test_show_refresh_set(self, run, db):
         """show prints the same link as the pages; refresh changes it; set changes the policy."""
         pf = create_portal(db)
-        shown = run("link", "show", "--portal", pf.slug)
+        shown = run("links", "show", "--portal", pf.slug)
         assert shown.exit_code == 0, shown.output
         url = shown.output.splitlines()[0]
         assert url.endswith("/join/" + link_token(db, pf))
         assert "joins as      internal (member)" in shown.output
 
-        refreshed = run("link", "refresh", "--portal", pf.slug, "--json")
+        refreshed = run("links", "refresh", "--portal", pf.slug, "--json")
         assert refreshed.exit_code == 0, refreshed.output
         assert json.loads(refreshed.output)["url"] not in (None, url)
 
         r = run(
-            "link", "set", "--portal", pf.slug, "--type", "client", "--lifetime-days", "10",
+            "links", "set", "--portal", pf.slug, "--type", "client", "--lifetime-days", "10",
             "--domains", "ACME.com, eu.acme.com", "--max-uses", "25", "--json",
         )  # fmt: skip
         assert r.exit_code == 0, r.output
@@ -40,7 +34,7 @@ class TestLinkCommands:
         assert data["expires_at"] and data["lifetime_seconds"] == 10 * 86400
 
         r = run(
-            "link",
+            "links",
             "set",
             "--portal",
             pf.slug,
@@ -62,24 +56,38 @@ class TestLinkCommands:
     def test_bad_values_name_the_field(self, run, db):
         """Errors exit 1 with the message and the field."""
         pf = create_portal(db)
-        r = run("link", "set", "--portal", pf.slug, "--domains", "*.acme.com")
+        r = run("links", "set", "--portal", pf.slug, "--domains", "*.acme.com")
         assert r.exit_code == 1 and "field: allowed_domains" in r.output
-        r = run("link", "set", "--portal", pf.slug, "--max-uses", "lots")
+        r = run("links", "set", "--portal", pf.slug, "--max-uses", "lots")
         assert r.exit_code == 2
-        r = run("link", "show", "--portal", "nope")
+        r = run("links", "show", "--portal", "nope")
         assert r.exit_code == 1 and "No such portal" in r.output
 
 
 def test_set_with_the_same_lifetime_keeps_the_expiry(run_cli, db):
-    """``admit link set --lifetime-days N`` with the link's own N does not extend the link."""
+    """``admit links set --lifetime-days N`` with the link's own N does not extend the link."""
     from datetime import timedelta
 
     from admit.kit import clock
 
     pf = create_portal(db)
-    first = json.loads(run_cli("link", "set", "--portal", pf.slug, "--lifetime-days", "10", "--json").output)
+    first = json.loads(run_cli("links", "set", "--portal", pf.slug, "--lifetime-days", "10", "--json").output)
     with clock.travel(timedelta(days=2)):
         again = json.loads(
-            run_cli("link", "set", "--portal", pf.slug, "--lifetime-days", "10", "--json").output
+            run_cli("links", "set", "--portal", pf.slug, "--lifetime-days", "10", "--json").output
         )
     assert again["expires_at"] == first["expires_at"]
+
+
+def test_link_is_links(run_cli, db, client):
+    """``admit link …`` still works for one release (hidden, with a deprecation note); ``--json``
+    prints the API's InviteLinkRead."""
+    pf = create_portal(db)
+    old = run_cli("link", "show", "--portal", pf.slug, "--json")
+    assert old.exit_code == 0, old.output
+    assert "deprecated" in old.stderr and "admit links" in old.stderr
+    new = json.loads(run_cli("links", "show", "--portal", pf.slug, "--json").stdout)
+    assert json.loads(old.stdout) == new
+    api = client.get(f"/api/v1/portals/{pf.slug}/invite-link", headers=pf.headers())
+    assert api.json() == new
+    assert not re.search(r"^\s+link\s", run_cli("--help").output, re.M)  # hidden

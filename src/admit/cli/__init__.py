@@ -1,0 +1,43 @@
+"""The ``admit`` command: one module per command group.
+
+``server`` (serve, worker, migrate, check-config, init), ``invitations`` (invite, invitations
+list|resend|revoke), ``members`` (members list|deactivate|reactivate), ``workspaces``
+(workspaces list|create|add|members), ``links`` (links show|refresh|set); ``_shared`` holds what
+they share, the exit codes among it. Commands call one service or flow inside a unit of work,
+as the pages and the API do, and print its answer; never SQL, never a role compared.
+
+The old names ``users``, ``workspace …`` and ``link …`` still work for one release, hidden from
+``admit --help``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from admit import __version__
+from admit.cli import _shared, invitations, links, members, server, workspaces
+
+
+@click.group(epilog=_shared.EXIT_CODES_HELP)
+@click.version_option(__version__, prog_name="admit")
+def main() -> None:
+    """Admit: invite people into your portal. Settings come from ADMIT_* environment variables."""
+
+
+for command in (
+    server.serve,
+    server.worker,
+    server.migrate,
+    server.check_config,
+    server.init,
+    invitations.invite,
+    invitations.invitations,
+    members.members,
+    workspaces.workspaces,
+    links.links,
+    # Old names, hidden, for one release.
+    members.users,
+    workspaces.workspace,
+    links.link,
+):
+    main.add_command(command)

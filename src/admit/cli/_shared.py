@@ -1,0 +1,254 @@
+"""What every command group shares: the settings and the database, a unit of work acting as a
+portal's operator, the options the groups have in common, how answers are printed, the old
+names kept for one release, and the exit codes.
+
+Exit codes, one rule for every command (``admit --help`` and the README say the same):
+
+- ``0`` (``DONE``): done, and that includes "nothing to do": recipients skipped because they are
+  already where they were asked to be (``NOTHING_TO_DO``: already_member, already_invited,
+  already_in_workspace, already_in_team, duplicate), a member deactivated or reactivated twice.
+- ``1`` (``ERROR``): an error (a ``DomainError``: its message and the field it names), any
+  recipient refused for a reason someone must fix (``NEEDS_FIXING``: invalid_recipient,
+  not_allowed, wrong_user_type, not_found, not_invitable; a code not known here counts as one),
+  or an import that failed.
+- ``2`` (``USAGE``): the command line is wrong; click's own errors, and ours (``usage``).
+
+``--json`` prints the API's answer: one object as the API returns it, a recipient answer as
+``{"results": [...], "counts": {...}}``, and a list as ``{"items": [...], "total": N,
+"next_cursor": C}`` (``Listing``): lists walk every page unless ``--limit`` stops them early, and
+then ``next_cursor`` (null otherwise) is where ``--cursor`` goes on.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import NoReturn
+
+import click
+
+from admit.settings import Settings, configure
+
+DONE, ERROR, USAGE = 0, 1, 2
+
+NOTHING_TO_DO = frozenset(
+    {"already_member", "already_invited", "already_in_workspace", "already_in_team", "duplicate"}
+)
+NEEDS_FIXING = frozenset(
+    {"invalid_recipient", "not_allowed", "wrong_user_type", "not_found", "not_invitable"}
+)
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  done, including "nothing to do" (everyone already invited, already in
+     the workspace: skipped as already_member, already_invited,
+     already_in_workspace, already_in_team or duplicate)
+  1  an error, or a recipient refused for a reason that needs fixing
+     (invalid_recipient, not_allowed, wrong_user_type, not_found,
+     not_invitable), or an import that failed
+  2  usage: a missing or wrong option or argument"""
+
+PAGE_SIZE = 500  # kit.pagination.MAX_LIMIT: lists read this many rows per query
+
+
+def settings() -> Settings:
+    return configure(Settings())
+
+
+def database(settings: Settings):
+    import admit.models  # noqa: F401 - every table, so the ORM resolves foreign keys across domains
+    from admit.context import Context
+    from admit.db import Database
+
+    return Database(settings.database_url, context=Context.build(settings))
+
+
+# --- ending a command -----------------------------------------------------------------------------
+
+
+def fail(message: str, code: int = ERROR) -> NoReturn:
+    click.secho(f"Error: {message}", fg="red", err=True)
+    sys.exit(code)
+
+
+def usage(message: str) -> NoReturn:
+    """End the command as a usage error (exit 2), as click ends its own."""
+    raise click.UsageError(message)
+
+
+def error_message(exc) -> str:
+    """A domain error as the CLI says it: its message, and the field it names."""
+    field = exc.fields.get("field")
+    return exc.message + (f" (field: {field})" if field else "")
+
+
+def exit_code(skipped_codes: Iterable[str | None], *, failed: bool = False) -> int:
+    """The exit code of an answer whose recipients were skipped with ``skipped_codes``: ``ERROR``
+    when it ``failed`` or any of them needs fixing, else ``DONE`` (skipping someone already where
+    they were asked to be is nothing to do)."""
+    if failed or any(code not in NOTHING_TO_DO for code in skipped_codes):
+        return ERROR
+    return DONE
+
+
+def results_exit_code(answer) -> int:
+    """``exit_code`` of a recipient answer (``RecipientResults``)."""
+    return exit_code(r.code for r in answer.results if r.outcome == "skipped")
+
+
+def finish(code: int) -> None:
+    """Exit with ``code`` unless it is ``DONE`` (then the command just returns)."""
+    if code != DONE:
+        sys.exit(code)
+
+
+# --- acting in a portal ---------------------------------------------------------------------------
+
+
+@contextmanager
+def portal_session(slug: str):
+    """A unit of work acting as the portal's operator: yields ``(session, actor)``. A domain error
+    ends the command with its message (and field), exit 1; the engine is closed at the end."""
+    from admit.errors import DomainError
+
+    db = database(settings())
+    try:
+        with db.unit_of_work() as session:
+            yield session, operator(session, slug)
+    except DomainError as exc:
+        fail(error_message(exc))
+    finally:
+        db.dispose()
+
+
+def operator(session, slug: str):
+    """The CLI acts as the portal's first owner (an operator at the console has the keys anyway)."""
+    from admit.members import service as members_service
+
+    return members_service.operator_actor(session, slug)
+
+
+# --- options --------------------------------------------------------------------------------------
+
+
+def portal_option(command):
+    return click.option("--portal", "slug", required=True, help="Portal slug.")(command)
+
+
+def json_option(shape: str):
+    """``--json``, its help naming the shape printed."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {shape} (the API's shape).")
+
+
+def list_options(command):
+    """``--limit`` and ``--cursor`` for a command that lists: every page unless ``--limit``."""
+    command = click.option(
+        "--cursor", default=None, help="Go on from where a --limit stopped (its next_cursor)."
+    )(command)
+    return click.option(
+        "--limit",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Stop after this many (default: all of them, every page).",
+    )(command)
+
+
+# --- answers --------------------------------------------------------------------------------------
+
+
+def echo_json(data) -> None:
+    """Print one answer as JSON: an API model as the API serialises it, or plain data."""
+    if hasattr(data, "model_dump_json"):
+        click.echo(data.model_dump_json())
+    else:
+        click.echo(json.dumps(data))
+
+
+@dataclass(slots=True)
+class Listing:
+    """A list as the CLI prints it: ``items`` (API models), how many match in all (``total``),
+    and ``next_cursor`` when ``--limit`` stopped before the end."""
+
+    items: list
+    total: int
+    next_cursor: str | None = None
+
+    def as_json(self) -> dict:
+        return {
+            "items": [item.model_dump(mode="json") for item in self.items],
+            "total": self.total,
+            "next_cursor": self.next_cursor,
+        }
+
+    def echo(self, as_json: bool, line: Callable[[object], str]) -> None:
+        """Print the list: as JSON, or one ``line(item)`` each, then where to go on if stopped."""
+        if as_json:
+            echo_json(self.as_json())
+            return
+        for item in self.items:
+            click.echo(line(item))
+        if self.next_cursor is not None:
+            click.echo(f"({len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
+
+
+def walk(
+    fetch: Callable[[str | None, int], tuple[list, str | None]],
+    count: Callable[[], int],
+    *,
+    cursor: str | None = None,
+    limit: int | None = None,
+) -> tuple[list, int, str | None]:
+    """Every row ``fetch(cursor, page_size) -> (rows, next_cursor)`` gives, page after page from
+    ``cursor``, or the first ``limit`` of them: ``(rows, total, next_cursor)``, ``next_cursor``
+    None when every page was read. ``count()`` (how many match in all) is asked only when the
+    rows read are not all of them."""
+    start, rows = cursor, []
+    while True:
+        size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(rows))
+        page, cursor = fetch(cursor, size)
+        rows += page
+        if cursor is None or (limit is not None and len(rows) >= limit):
+            break
+    total = len(rows) if start is None and cursor is None else count()
+    return rows, total, cursor
+
+
+def columns(*texts) -> str:
+    """One line of plain output: the texts given, two spaces apart, the empty ones left out."""
+    return "  ".join(t for t in texts if t)
+
+
+def print_results(answer) -> None:
+    """A recipient answer as text: one line per recipient (why, for those skipped), then counts."""
+    for r in answer.results:
+        why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
+        click.echo(f"{r.outcome:<8} {r.recipient}{why}")
+    counts = answer.counts
+    parts = [f"{counts['invited']} invited"]
+    if counts["added"]:
+        parts.append(f"{counts['added']} added")
+    parts.append(f"{counts['skipped']} skipped")
+    after = " The worker sends the messages." if counts["invited"] or counts["added"] else ""
+    click.echo(", ".join(parts) + "." + after)
+
+
+def alias(command: click.Command, old_name: str, new_name: str) -> click.Command:
+    """``command`` under the name it had before (``admit users``, ``admit link …``), hidden from
+    ``admit --help`` and saying it is deprecated, for one release."""
+    note = f"Old name of `admit {new_name}`, kept for one release; use that instead."
+    if isinstance(command, click.Group):
+        return click.Group(
+            old_name, commands=command.commands, help=note, hidden=True, deprecated=f"Use `admit {new_name}`."
+        )
+    return click.Command(
+        old_name,
+        callback=command.callback,
+        params=command.params,
+        help=f"{note}\n\n{inspect.cleandoc(command.help or '')}",
+        hidden=True,
+        deprecated=f"Use `admit {new_name}`.",
+    )

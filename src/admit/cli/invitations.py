@@ -1,0 +1,265 @@
+"""Invitations: ``invite`` (addresses, or a file through a bulk import) and ``invitations
+list|resend|revoke``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from admit.cli import _shared
+
+
+@click.command()
+@_shared.portal_option
+@click.option(
+    "--type", "user_type", type=click.Choice(["internal", "client"]), default="internal", show_default=True
+)
+@click.option(
+    "--role", type=click.Choice(["owner", "admin", "member"]), default=None, help="Internal users only."
+)
+@click.option("--product", "products", multiple=True, help="A product to grant (repeatable).")
+@click.option("--message", default=None, help="A personal message for the email.")
+@click.option(
+    "--file",
+    "file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A .txt or .csv file of addresses (one per line or separated by , ; or tabs).",
+)
+@click.option("--dry-run", is_flag=True, help="Only say what would happen (with --file: a preview).")
+@_shared.json_option('{"results": [...], "counts": {...}} (with --file: the import\'s status)')
+@click.argument("recipients", nargs=-1)
+def invite(slug, user_type, role, products, message, file, dry_run, as_json, recipients) -> None:
+    """Invite people by email: addresses as arguments, or a list with --file.
+
+    A file goes through a bulk import: the same checks per row, a progress bar, and a summary
+    (the per-row report is in User Management and the API). --dry-run previews without writing.
+    """
+    from admit.invitations import service as invitations_service
+    from admit.people.results import recipient_results
+
+    items = list(recipients)
+    if file is not None:
+        if items:
+            _shared.usage("Give addresses as arguments or --file, not both.")
+        _import_file(slug, file, user_type, role, list(products), message, dry_run, as_json)
+        return
+    if not items:
+        _shared.usage("Give addresses as arguments or --file.")
+    if dry_run:
+        _preview_text(slug, "\n".join(items), user_type, role, list(products), message, as_json)
+        return
+    with _shared.portal_session(slug) as (session, actor):
+        batch = invitations_service.invite(
+            session,
+            actor,
+            recipients=items,
+            user_type=user_type,
+            role=role,
+            products=list(products),
+            message=message,
+        )
+        answer = recipient_results(session, batch.results)
+    if as_json:
+        _shared.echo_json(answer)
+    else:
+        _shared.print_results(answer)
+    _shared.finish(_shared.results_exit_code(answer))
+
+
+def _file_chunks(path: Path):
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            yield chunk
+
+
+def _print_preview(preview: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(preview))
+        return
+    labels = {
+        "will_invite": "will invite",
+        "already_member": "already members",
+        "already_invited": "already invited",
+        "duplicate": "duplicates in the list",
+        "invalid_recipient": "invalid",
+        "not_allowed": "not allowed",
+    }
+    click.echo(f"{preview['total']} rows")
+    for code, label in labels.items():
+        count = preview["counts"].get(code, 0)
+        click.echo(f"  {count:>8}  {label}")
+        if code != "will_invite":
+            for sample in preview["samples"].get(code, []):
+                click.echo(f"            row {sample['row']}: {sample['recipient']}  {sample['detail']}")
+
+
+def _preview_exit_code(preview: dict) -> int:
+    """A preview is done unless rows would be refused for a reason that needs fixing."""
+    return _shared.exit_code(code for code, n in preview["counts"].items() if n and code != "will_invite")
+
+
+def _preview_text(slug, text, user_type, role, products, message, as_json) -> None:
+    from admit.imports import service as imports_service
+
+    with _shared.portal_session(slug) as (session, actor):
+        preview = imports_service.preview(
+            session,
+            actor,
+            chunks=[text.encode("utf-8")],
+            user_type=user_type,
+            role=role,
+            products=products,
+            message=message,
+        )
+    _print_preview(preview, as_json)
+    _shared.finish(_preview_exit_code(preview))
+
+
+def _import_file(slug, path: Path, user_type, role, products, message, dry_run, as_json) -> None:
+    """``admit invite --file``: preview, or import with a progress bar."""
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from admit.errors import DomainError
+    from admit.imports import jobs as imports_jobs
+    from admit.imports import service as imports_service
+    from admit.imports.models import DONE, FAILED, InvitationImport
+
+    settings = _shared.settings()
+    db = _shared.database(settings)
+    options = {"user_type": user_type, "role": role, "products": products, "message": message}
+    try:
+        with db.unit_of_work() as session:
+            actor = _shared.operator(session, slug)
+            if dry_run:
+                preview = imports_service.preview(session, actor, chunks=_file_chunks(path), **options)
+            else:
+                imp, created = imports_service.create(
+                    session, actor, chunks=_file_chunks(path), filename=path.name, **options
+                )
+                import_id, total = imp.id, imp.total_rows
+    except DomainError as exc:
+        _shared.fail(_shared.error_message(exc))
+    if dry_run:
+        _print_preview(preview, as_json)
+        _shared.finish(_preview_exit_code(preview))
+        return
+    if not created:
+        click.echo(f"This list was already imported (import {import_id}); nobody is invited twice.", err=True)
+    columns = (TextColumn("Inviting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, disable=as_json or not sys.stderr.isatty(), transient=False) as bar:
+        task = bar.add_task("import", total=total)
+        claimed = imports_jobs.claim(db, import_id) if created else None
+        if claimed is not None:
+            final = imports_jobs.run(
+                db, *claimed, on_progress=lambda imp: bar.update(task, completed=imp.processed_rows)
+            )
+        else:
+            # Another worker (e.g. the one inside `admit serve`) has it: follow its progress,
+            # and take it over if that worker dies (its lease runs out).
+            while True:
+                with db.unit_of_work() as session:
+                    imp = session.get(InvitationImport, import_id)
+                    final = imports_service.status_of(imp)
+                bar.update(task, completed=final["processed"])
+                if final["status"] in (DONE, FAILED):
+                    break
+                claimed = imports_jobs.claim(db, import_id)
+                if claimed is not None:
+                    final = imports_jobs.run(
+                        db, *claimed, on_progress=lambda imp: bar.update(task, completed=imp.processed_rows)
+                    )
+                    break
+                time.sleep(0.5)
+        bar.update(task, completed=final["processed"])
+    if as_json:
+        click.echo(json.dumps(final))
+    else:
+        skipped = ", ".join(f"{n} {code}" for code, n in sorted(final["skipped"].items())) or "none"
+        click.echo(f"{final['invited']} invited, skipped: {skipped}. The worker sends the emails.")
+    skipped = (code for code, n in final["skipped"].items() if n)
+    _shared.finish(_shared.exit_code(skipped, failed=final["status"] == FAILED))
+
+
+# --- admit invitations list|resend|revoke -------------------------------------------------------
+
+
+@click.group("invitations")
+def invitations() -> None:
+    """The portal's invitations: list them, resend one (a new link), revoke one."""
+
+
+@invitations.command("list")
+@_shared.portal_option
+@click.option("--status", type=click.Choice(["pending", "accepted", "expired", "revoked"]), default=None)
+@click.option("--type", "user_type", type=click.Choice(["internal", "client"]), default=None)
+@_shared.list_options
+@_shared.json_option('{"items": [invitation...], "total": N, "next_cursor": null}')
+def invitations_list(slug, status, user_type, limit, cursor, as_json) -> None:
+    """Every invitation, newest first (all pages; --limit to stop early), each with its id for
+    resend and revoke."""
+    from admit.invitations import service as invitations_service
+    from admit.people.results import invitation_reads
+
+    filters = {"status": status, "user_type": user_type}
+    with _shared.portal_session(slug) as (session, actor):
+        rows, total, next_cursor = _shared.walk(
+            lambda cursor, size: invitations_service.list_invitations(
+                session, actor, cursor=cursor, limit=size, **filters
+            ),
+            lambda: invitations_service.count_invitations(session, actor, **filters),
+            cursor=cursor,
+            limit=limit,
+        )
+        listing = _shared.Listing(invitation_reads(session, rows), total, next_cursor)
+    listing.echo(
+        as_json,
+        lambda i: _shared.columns(
+            f"{i.id}  {i.status:<8} {i.user_type:<8} {i.role:<6}", i.recipient, i.recipient_name
+        ),
+    )
+
+
+@invitations.command("resend")
+@_shared.portal_option
+@_shared.json_option("the invitation")
+@click.argument("invitation_id", type=click.UUID)
+def invitations_resend(slug, as_json, invitation_id) -> None:
+    """Send a pending (or expired) invitation again with a new link; earlier links stop working."""
+    from admit.flows import invitations as invitations_flow
+
+    _change(
+        slug, as_json, lambda s, a: invitations_flow.resend(s, a, invitation_id), "Invitation resent to {}."
+    )
+
+
+@invitations.command("revoke")
+@_shared.portal_option
+@_shared.json_option("the invitation")
+@click.argument("invitation_id", type=click.UUID)
+def invitations_revoke(slug, as_json, invitation_id) -> None:
+    """Revoke a pending (or expired) invitation: its link stops working."""
+    from admit.invitations import service as invitations_service
+
+    _change(
+        slug,
+        as_json,
+        lambda s, a: invitations_service.revoke(s, a, invitation_id),
+        "Invitation to {} revoked.",
+    )
+
+
+def _change(slug, as_json: bool, change, said: str) -> None:
+    """Change one invitation and print it (``InvitationRead``, as the API answers)."""
+    from admit.people.results import invitation_reads
+
+    with _shared.portal_session(slug) as (session, actor):
+        (invitation,) = invitation_reads(session, [change(session, actor)])
+    if as_json:
+        _shared.echo_json(invitation)
+    else:
+        click.echo(said.format(invitation.recipient))

@@ -1,0 +1,115 @@
+"""The portal's invite link (Copy / Refresh / policy): ``links show|refresh|set``; ``link``, their
+old name, for one release."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from admit.cli import _shared
+
+
+@click.group("links")
+def links() -> None:
+    """The portal's shareable invite link: show it, refresh it, set its policy."""
+
+
+def _link_json(view) -> dict:
+    from admit.links.schemas import InviteLinkRead
+
+    return InviteLinkRead.of(view).model_dump(mode="json")
+
+
+def _print_link(data: dict, as_json: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(data))
+        return
+    click.echo(
+        data["url"] or "(the URL cannot be rebuilt: the secret key changed; run `admit links refresh`)"
+    )
+    joins_as = data["user_type"] + (f" ({data['role']})" if data["user_type"] == "internal" else "")
+    uses = f"{data['uses']} of {data['max_uses']}" if data["max_uses"] else f"{data['uses']} (no limit)"
+    click.echo(f"  status        {data['status']}{'' if data['enabled'] else ' (disabled)'}")
+    click.echo(f"  joins as      {joins_as}")
+    click.echo(f"  expires       {data['expires_at'] or 'never'}")
+    click.echo(f"  domains       {', '.join(data['allowed_domains']) or 'any'}")
+    click.echo(f"  places taken  {uses}")
+    click.echo(f"  joined        {data['joined']}")
+
+
+def _link_command(slug: str, as_json: bool, change) -> None:
+    # Printed once committed: a refreshed URL is shown only when it is the one that works.
+    with _shared.portal_session(slug) as (session, actor):
+        data = _link_json(change(session, actor))
+    _print_link(data, as_json)
+
+
+@links.command("show")
+@_shared.portal_option
+@_shared.json_option("the link")
+def links_show(slug, as_json) -> None:
+    """Print the link (Copy Link) and its policy."""
+    from admit.links import service as links_service
+
+    _link_command(slug, as_json, links_service.portal_link)
+
+
+@links.command("refresh")
+@_shared.portal_option
+@_shared.json_option("the link")
+def links_refresh(slug, as_json) -> None:
+    """Refresh Link: print the new link; the previous one stops working at once."""
+    from admit.links import service as links_service
+
+    _link_command(slug, as_json, links_service.refresh_portal_link)
+
+
+def _none_or_int(value: str | None, name: str):
+    if value is None:
+        return None
+    if value.strip().lower() in ("none", "never", "unlimited", ""):
+        return "none"
+    try:
+        return int(value)
+    except ValueError:
+        _shared.usage(f"{name} must be a whole number or 'none'.")
+
+
+@links.command("set")
+@_shared.portal_option
+@click.option("--type", "user_type", type=click.Choice(["internal", "client"]), help="User type joiners get.")
+@click.option("--role", type=click.Choice(["admin", "member"]), help="Role for internal joiners.")
+@click.option("--lifetime-days", help="Days the link lives (Refresh starts it again), or 'none'.")
+@click.option(
+    "--domains", help="Allowed email domains, comma-separated (exact; subdomains only if listed), or 'none'."
+)
+@click.option("--max-uses", help="How many may sign up through the link, or 'none'.")
+@click.option("--enable/--disable", "enabled", default=None, help="Turn the link on or off.")
+@_shared.json_option("the link")
+def links_set(slug, user_type, role, lifetime_days, domains, max_uses, enabled, as_json) -> None:
+    """Change the link's policy; options not given stay as they are."""
+    from admit.links import service as links_service
+
+    changes: dict = {}
+    if user_type is not None:
+        changes["user_type"] = user_type
+    if role is not None:
+        changes["role"] = role
+    days = _none_or_int(lifetime_days, "--lifetime-days")
+    if days is not None:
+        changes["lifetime_seconds"] = None if days == "none" else days * 24 * 3600
+    if domains is not None:
+        listed = [d.strip() for d in domains.split(",") if d.strip()]
+        changes["allowed_domains"] = [] if [d.lower() for d in listed] in ([], ["none"]) else listed
+    uses = _none_or_int(max_uses, "--max-uses")
+    if uses is not None:
+        changes["max_uses"] = None if uses == "none" else uses
+    if enabled is not None:
+        changes["enabled"] = enabled
+    _link_command(
+        slug, as_json, lambda session, actor: links_service.update_portal_link(session, actor, **changes)
+    )
+
+
+link = _shared.alias(links, "link", "links")

@@ -1,0 +1,90 @@
+"""The portal's people: ``members list`` (the roster User Management shows), ``members deactivate``
+and ``members reactivate``; ``users``, the old name of ``members list``, for one release."""
+
+from __future__ import annotations
+
+import click
+
+from admit.cli import _shared
+
+
+@click.group("members")
+def members() -> None:
+    """The portal's people: list them (the roster), deactivate or reactivate a member."""
+
+
+@members.command("list")
+@_shared.portal_option
+@click.option("--type", "user_type", type=click.Choice(["internal", "client"]), default=None)
+@click.option(
+    "--status", type=click.Choice(["pending", "active", "deactivated", "expired", "revoked"]), default=None
+)
+@click.option("--role", type=click.Choice(["owner", "admin", "member", "client"]), default=None)
+@click.option("--search", "q", default=None, help="A name, email or phone number, or part of one.")
+@_shared.list_options
+@_shared.json_option('{"items": [person...], "total": N, "next_cursor": null}')
+def members_list(slug, user_type, status, role, q, limit, cursor, as_json) -> None:
+    """List the portal's people: members, open invitations and pending link sign-ups (the
+    roster User Management shows), newest first, every one of them (--limit to stop early).
+
+    Each line ends with the row's kind and id: a member's id is what deactivate and reactivate
+    take, an invitation's what `admit invitations resend|revoke` take."""
+    from admit.people import roster as people_roster
+    from admit.people.schemas import PersonRead
+
+    filters = {"user_type": user_type, "status": status, "role": role, "q": q}
+    last: dict = {}
+
+    def fetch(cursor, size):
+        last["page"] = people_roster.roster(session, actor, cursor=cursor, limit=size, **filters)
+        return last["page"].items, last["page"].next_cursor
+
+    with _shared.portal_session(slug) as (session, actor):
+        # The roster counts its matches with every page: the total comes with it.
+        rows, total, next_cursor = _shared.walk(fetch, lambda: last["page"].total, cursor=cursor, limit=limit)
+        listing = _shared.Listing([PersonRead.of(r) for r in rows], total, next_cursor)
+    listing.echo(
+        as_json,
+        lambda p: _shared.columns(
+            f"{p.status:<12} {p.user_type:<9} {p.role:<6}", p.address, p.name, f"({p.kind} {p.id})"
+        ),
+    )
+
+
+@members.command("deactivate")
+@_shared.portal_option
+@_shared.json_option("the member")
+@click.argument("member_id", type=click.UUID)
+def members_deactivate(slug, as_json, member_id) -> None:
+    """Deactivate a member: their access and sessions end at once (already deactivated: nothing
+    to do)."""
+    from admit.flows import members as members_flow
+
+    _change(slug, as_json, lambda s, a: members_flow.deactivate(s, a, member_id), "{} is deactivated.")
+
+
+@members.command("reactivate")
+@_shared.portal_option
+@_shared.json_option("the member")
+@click.argument("member_id", type=click.UUID)
+def members_reactivate(slug, as_json, member_id) -> None:
+    """Reactivate a deactivated member: the same membership, with its role, type and products
+    (already active: nothing to do)."""
+    from admit.flows import members as members_flow
+
+    _change(slug, as_json, lambda s, a: members_flow.reactivate(s, a, member_id), "{} is active.")
+
+
+def _change(slug, as_json: bool, change, said: str) -> None:
+    """Change one member and print it (``MemberRead``, as the API answers)."""
+    from admit.members.schemas import MemberRead
+
+    with _shared.portal_session(slug) as (session, actor):
+        member = MemberRead.of(change(session, actor))
+    if as_json:
+        _shared.echo_json(member)
+    else:
+        click.echo(said.format(member.user.email or member.user.phone))
+
+
+users = _shared.alias(members_list, "users", "members list")

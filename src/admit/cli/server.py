@@ -1,0 +1,158 @@
+"""Running Admit: ``serve``, ``worker``, ``migrate``, ``check-config`` and ``init`` (a portal
+and its owner, headless)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from admit import __version__
+from admit.cli import _shared
+from admit.settings import configure
+
+
+@click.command()
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to upgrade to.")
+def migrate(revision: str) -> None:
+    """Create or upgrade the database schema (safe to run again)."""
+    from admit.migrate import upgrade
+
+    settings = _shared.settings()
+    upgrade(settings.database_url, revision)
+    click.echo(f"Database at {settings.database_url} is at {revision}.")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="Web processes.")
+@click.option("--no-worker", is_flag=True, help="Do not run the worker inside the web process.")
+@click.option("--no-migrate", is_flag=True, help="Do not upgrade the schema at start.")
+def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool) -> None:
+    """Run the web app (pages + API) with the worker inside, on the configured database."""
+    import os
+
+    import uvicorn
+
+    from admit.migrate import upgrade
+
+    settings = _shared.settings()
+    problems = settings.problems()
+    for problem in problems:
+        click.secho(
+            f"{'Error' if settings.environment == 'production' else 'Warning'}: {problem}",
+            fg="red" if settings.environment == "production" else "yellow",
+            err=True,
+        )
+    if problems and settings.environment == "production":
+        # E.g. the dev mailbox shows every email (sign-in and invitation links) to anyone.
+        _shared.fail("refusing to start in production with the problems above (see `admit check-config`).")
+    if not no_migrate:
+        upgrade(settings.database_url)
+    if no_worker:
+        # The factory reads the settings in force; child processes (--workers) read the environment.
+        os.environ["ADMIT_RUN_WORKER_IN_WEB"] = "false"
+        configure(settings.model_copy(update={"run_worker_in_web": False}))
+    click.echo(
+        f"Admit {__version__} on http://{host}:{port} (public URL {settings.public_url}); "
+        f"database {settings.database_url}; email backend {settings.email_backend}; "
+        f"SMS backend {settings.sms_backend}"
+    )
+    uvicorn.run(
+        "admit.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=False,
+    )
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
+def worker(once: bool) -> None:
+    """Run the worker alone (deliver email, expire invitations). Run as many as you like."""
+    import signal
+    import threading
+
+    from admit.jobs import Worker
+
+    settings = _shared.settings()
+    w = Worker(_shared.database(settings), settings)
+    if once:
+        click.echo(json.dumps(w.drain()))
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    click.echo("Worker running; Ctrl-C to stop.")
+    w.run_forever(stop)
+
+
+@click.command()
+@click.option("--portal-name", required=True, help="The company's portal name.")
+@click.option("--owner-email", required=True)
+@click.option(
+    "--owner-password", required=True, help="At least 10 characters (or the account's current one)."
+)
+@click.option("--owner-name", default="", help="The owner's display name.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"portal": SLUG, "api_key": KEY}.')
+def init(portal_name: str, owner_email: str, owner_password: str, owner_name: str, as_json: bool) -> None:
+    """Create a portal and its owner headless, and print an admin API key for it."""
+    from admit.errors import DomainError
+    from admit.flows import setup
+    from admit.migrate import upgrade
+
+    settings = _shared.settings()
+    upgrade(settings.database_url)
+    db = _shared.database(settings)
+    try:
+        with db.unit_of_work() as session:
+            portal, _user, key = setup.create_portal(
+                session,
+                name=portal_name,
+                owner_email=owner_email,
+                owner_password=owner_password,
+                owner_name=owner_name,
+                ip="cli",
+            )
+            slug = portal.slug
+    except DomainError as exc:
+        _shared.fail(_shared.error_message(exc))
+    if as_json:
+        click.echo(json.dumps({"portal": slug, "api_key": key}))
+    else:
+        click.echo(f"Portal {slug} created. Admin API key (shown once): {key}")
+
+
+@click.command("check-config")
+def check_config() -> None:
+    """Say what is wrong with the configuration (and test the database connection)."""
+    from pydantic import ValidationError
+    from sqlalchemy import text
+
+    try:
+        settings = _shared.settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            click.secho(f"ADMIT_{str(err['loc'][0]).upper()}: {err['msg']}", fg="red")
+        sys.exit(1)
+    problems = settings.problems()
+    try:
+        db = _shared.database(settings)
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except Exception as exc:  # noqa: BLE001
+        problems.append(f"cannot connect to ADMIT_DATABASE_URL: {exc}")
+    for p in problems:
+        click.secho(f"- {p}", fg="red")
+    if problems:
+        sys.exit(1)
+    click.secho(
+        f"OK: database {settings.database_url}, email {settings.email_backend}, SMS {settings.sms_backend}, "
+        f"public URL {settings.public_url}",
+        fg="green",
+    )

@@ -1,0 +1,125 @@
+"""Workspaces: ``workspaces list|create|add|members``; ``workspace``, their old name, for one
+release."""
+
+from __future__ import annotations
+
+import click
+
+from admit.cli import _shared
+
+WORKSPACE_OPTION = click.option(
+    "--workspace", "workspace_id", required=True, type=click.UUID, help="Workspace id."
+)
+
+
+@click.group("workspaces")
+def workspaces() -> None:
+    """Workspaces: create one, list them, add people (existing or new, by email or phone), see
+    who is in one."""
+
+
+@workspaces.command("list")
+@_shared.portal_option
+@_shared.list_options
+@_shared.json_option('{"items": [workspace...], "total": N, "next_cursor": null}')
+def workspaces_list(slug, limit, cursor, as_json) -> None:
+    """The portal's workspaces, newest first (all pages; --limit to stop early), with how many
+    joined and how many have not."""
+    from admit.workspaces import service as workspaces_service
+    from admit.workspaces.schemas import WorkspaceRead
+
+    with _shared.portal_session(slug) as (session, actor):
+        rows, total, next_cursor = _shared.walk(
+            lambda cursor, size: workspaces_service.list_workspaces(
+                session, actor, cursor=cursor, limit=size
+            ),
+            lambda: workspaces_service.count_workspaces(session, actor),
+            cursor=cursor,
+            limit=limit,
+        )
+        listing = _shared.Listing([WorkspaceRead.of(w) for w in rows], total, next_cursor)
+        # The counts are for the eyes only: the API's WorkspaceRead has none.
+        counts = {} if as_json else workspaces_service.count_members(session, [w.id for w in rows])
+    listing.echo(
+        as_json,
+        lambda w: f"{w.id}  {w.kind:<5} {w.name}  ({counts[w.id][0]} joined, {counts[w.id][1]} not joined)",
+    )
+
+
+@workspaces.command("create")
+@_shared.portal_option
+@click.option("--name", required=True)
+@click.option("--kind", type=click.Choice(["chat", "flow", "line"]), default="chat", show_default=True)
+@click.option("--role", "roles", multiple=True, help="A flow's role, e.g. 'Client signer' (repeatable).")
+@_shared.json_option("the workspace with its members")
+def workspaces_create(slug, name, kind, roles, as_json) -> None:
+    """Create a workspace; prints its id."""
+    from admit.workspaces import service as workspaces_service
+    from admit.workspaces.schemas import WorkspaceRead
+
+    with _shared.portal_session(slug) as (session, actor):
+        workspace = WorkspaceRead.of(
+            workspaces_service.create(session, actor, name=name, kind=kind, roles=list(roles))
+        )
+    click.echo(workspace.model_dump_json() if as_json else str(workspace.id))
+
+
+@workspaces.command("add")
+@_shared.portal_option
+@WORKSPACE_OPTION
+@click.option(
+    "--type", "new_user_type", type=click.Choice(["client", "internal"]), default="client", show_default=True,
+    help="What people new to the portal are invited as.",
+)  # fmt: skip
+@_shared.json_option('{"results": [...], "counts": {...}}')
+@click.argument("recipients", nargs=-1, required=True)
+def workspaces_add(slug, workspace_id, new_user_type, as_json, recipients) -> None:
+    """Add people by email or phone: those in the portal join at once, new ones are invited.
+    Someone already in the workspace is nothing to do; exit 1 when anyone needs fixing."""
+    from admit.flows import workspace_people
+    from admit.people.results import recipient_results
+
+    with _shared.portal_session(slug) as (session, actor):
+        results = workspace_people.add_people(
+            session, actor, workspace_id, recipients=list(recipients), new_user_type=new_user_type
+        )
+        answer = recipient_results(session, results)
+    if as_json:
+        _shared.echo_json(answer)
+    else:
+        _shared.print_results(answer)
+    _shared.finish(_shared.results_exit_code(answer))
+
+
+@workspaces.command("members")
+@_shared.portal_option
+@WORKSPACE_OPTION
+@_shared.json_option('{"items": [workspace member...], "total": N, "next_cursor": null}')
+def workspaces_members(slug, workspace_id, as_json) -> None:
+    """Who is in the workspace: Joined or Not Joined, with their flow roles."""
+    with _shared.portal_session(slug) as (session, actor):
+        members = _members(session, actor, workspace_id)
+
+    def line(m) -> str:
+        roles = f"[{', '.join(m.roles)}]" if m.roles else ""
+        label = "Joined" if m.status == "joined" else "Not Joined"
+        return _shared.columns(f"{label:<10}", m.user.email or m.user.phone, m.user.name, roles)
+
+    members.echo(as_json, line)
+
+
+def _members(session, actor, workspace_id):
+    """Everyone in the workspace, Joined first (``WorkspaceMemberRead``s, a Listing), from the
+    Members panel's read model, as the API serialises them."""
+    from admit.people import workspace as workspace_view
+    from admit.workspaces.schemas import WorkspaceMemberRead
+
+    panel = workspace_view.whole_panel(session, actor, workspace_id)
+    items = [
+        WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address)
+        for v in panel.members
+    ]
+    return _shared.Listing(items, len(items))
+
+
+workspace = _shared.alias(workspaces, "workspace", "workspaces")

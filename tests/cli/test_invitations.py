@@ -1,0 +1,374 @@
+"""``admit invite`` (addresses, or a file through a bulk import) and ``admit invitations
+list|resend|revoke``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from admit.invitations.models import Invitation
+from admit.notifications.models import DevMessage, Notification
+from tests.cli.helpers import count, init_portal
+from tests.factories import create_portal, invite
+from tests.imports.helpers import FILE, pending_recipients, table_counts
+
+
+class TestInvite:
+    def test_invites_addresses_given_as_arguments(self, run, db):
+        """``admit invite --type client a b`` invites both as clients and queues one email each."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "--type", "client", "a@x.com", "b@y.com")
+        assert result.exit_code == 0, result.output
+        assert "invited  a@x.com" in result.output
+        assert "invited  b@y.com" in result.output
+        assert "2 invited, 0 skipped" in result.output
+
+        with db.unit_of_work() as session:
+            rows = session.execute(select(Invitation.recipient, Invitation.user_type, Invitation.role)).all()
+        assert sorted(rows) == [("a@x.com", "client", "client"), ("b@y.com", "client", "client")]
+        assert count(db, Notification, Notification.status == "queued") == 2
+
+    def test_json_output(self, run):
+        """``--json`` prints the API's answer: one result per recipient (the invitation for those
+        invited, the code and reason for those skipped) and the counts; an invalid address needs
+        fixing, so the command exits 1 (the others are invited all the same)."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "--role", "admin", "--json", "a@x.com", "not-an-email")
+        assert result.exit_code == 1, result.output
+        out = json.loads(result.stdout)
+        assert out["counts"] == {"invited": 1, "added": 0, "skipped": 1}
+        first, second = out["results"]
+        assert (first["recipient"], first["outcome"], first["invitation"]["role"]) == (
+            "a@x.com",
+            "invited",
+            "admin",
+        )
+        assert (second["recipient"], second["outcome"], second["code"]) == (
+            "not-an-email",
+            "skipped",
+            "invalid_recipient",
+        )
+        assert second["detail"] and second["invitation"] is None
+
+    def test_bad_addresses_are_skipped_with_a_reason(self, run, db):
+        """Invalid addresses are reported as skipped with a reason (exit 1: they need fixing); the
+        good ones are still invited."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "good@x.com", "bad@", "good@x.com")
+        assert result.exit_code == 1, result.output
+        assert "skipped  bad@  invalid_recipient:" in result.output
+        assert "skipped  good@x.com  duplicate:" in result.output
+        assert "1 invited, 2 skipped" in result.output
+        assert count(db, Invitation) == 1
+
+    def test_nothing_invited_exits_non_zero(self, run, db):
+        """When no address could be invited the command reports why and exits 1."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "--json", "bad@", "also bad")
+        assert result.exit_code == 1
+        out = json.loads(result.stdout)
+        assert out["counts"]["invited"] == 0
+        assert {s["code"] for s in out["results"]} == {"invalid_recipient"}
+        assert count(db, Invitation) == 0
+        assert count(db, Notification) == 0
+
+    def test_already_invited_is_nothing_to_do(self, run):
+        """Inviting the same address again is skipped as already_invited: nothing to do, exit 0
+        (it was exit 1 before the one exit-code rule)."""
+        slug = init_portal(run)["portal"]
+        assert run("invite", "--portal", slug, "a@x.com").exit_code == 0
+        again = run("invite", "--portal", slug, "a@x.com")
+        assert again.exit_code == 0, again.output
+        assert "already_invited" in again.output
+        assert "0 invited, 1 skipped" in again.output
+
+    def test_members_and_duplicates_are_nothing_to_do(self, run):
+        """Everyone skipped as already_member, already_invited or duplicate: exit 0."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        result = run("invite", "--portal", slug, "--json", "owner@acme.com", "a@x.com", "b@y.com", "B@y.com")
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert [(r["outcome"], r["code"]) for r in out["results"]] == [
+            ("skipped", "already_member"),
+            ("skipped", "already_invited"),
+            ("invited", None),
+            ("skipped", "duplicate"),
+        ]
+        assert out["results"][1]["invitation"]["recipient"] == "a@x.com"  # the one that stands
+
+    def test_file_of_addresses(self, run, db, tmp_path):
+        """``--file`` imports a .txt list (one per line, names allowed) and invites each."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "people.txt"
+        path.write_text(
+            "ada@example.com\nBob Builder <bob@example.com>\n\ncy@example.com\r\ndee@example.com\n"
+        )
+        result = run("invite", "--portal", slug, "--file", str(path), "--json")
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert (out["status"], out["invited"], out["skipped"]) == ("done", 4, {})
+        with db.unit_of_work() as session:
+            recipients = sorted(session.scalars(select(Invitation.recipient)))
+        assert recipients == ["ada@example.com", "bob@example.com", "cy@example.com", "dee@example.com"]
+        with db.unit_of_work() as session:
+            name = session.scalar(
+                select(Invitation.recipient_name).where(Invitation.recipient == "bob@example.com")
+            )
+        assert name == "Bob Builder"
+
+    def test_file_exit_codes(self, run, tmp_path):
+        """An import is done (exit 0) when every row was invited or had nothing to do (the same
+        list again: "already imported"); a row that needs fixing makes it exit 1."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "people.txt"
+        path.write_text("ada@example.com\nowner@acme.com\nada@example.com\n")
+        first = run("invite", "--portal", slug, "--file", str(path), "--json")
+        assert first.exit_code == 0, first.output
+        out = json.loads(first.stdout)
+        assert (out["invited"], out["skipped"]) == (1, {"already_member": 1, "duplicate": 1})
+        again = run("invite", "--portal", slug, "--file", str(path), "--json")
+        assert again.exit_code == 0, again.output
+        assert "already imported" in again.output
+
+        bad = tmp_path / "bad.txt"
+        bad.write_text("bob@example.com\nnot an address\n")
+        result = run("invite", "--portal", slug, "--file", str(bad), "--json")
+        assert result.exit_code == 1, result.output
+        out = json.loads(result.stdout)
+        assert (out["status"], out["invited"], out["skipped"]) == ("done", 1, {"invalid_recipient": 1})
+
+    def test_dry_run_exit_codes(self, run, tmp_path):
+        """A preview writes nothing; it exits 0 unless some row would need fixing."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        ok = run("invite", "--portal", slug, "--dry-run", "--json", "a@x.com", "owner@acme.com", "b@x.com")
+        assert ok.exit_code == 0, ok.output
+        counts = json.loads(ok.stdout)["counts"]
+        assert (counts["will_invite"], counts["already_invited"], counts["already_member"]) == (1, 1, 1)
+        nothing = run("invite", "--portal", slug, "--dry-run", "a@x.com")
+        assert nothing.exit_code == 0, nothing.output
+        path = tmp_path / "people.txt"
+        path.write_text("c@x.com\nnope\n")
+        bad = run("invite", "--portal", slug, "--file", str(path), "--dry-run", "--json")
+        assert bad.exit_code == 1, bad.output
+        assert json.loads(bad.stdout)["counts"]["invalid_recipient"] == 1
+
+    def test_missing_file_is_a_usage_error(self, run, tmp_path):
+        """A --file that does not exist is refused by the option parser (exit 2)."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug, "--file", str(tmp_path / "missing.txt"))
+        assert result.exit_code == 2
+        assert "does not exist" in result.output
+
+    def test_no_recipients_is_a_usage_error(self, run):
+        """With neither addresses nor --file the command exits 2 and says what to give."""
+        slug = init_portal(run)["portal"]
+        result = run("invite", "--portal", slug)
+        assert result.exit_code == 2
+        assert "--file" in result.output
+
+    def test_addresses_and_file_is_a_usage_error(self, run, tmp_path):
+        """Addresses and --file together: exit 2, nothing invited."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "people.txt"
+        path.write_text("ada@example.com\n")
+        result = run("invite", "--portal", slug, "--file", str(path), "b@x.com")
+        assert result.exit_code == 2
+        assert "not both" in result.output
+
+    def test_unknown_portal_fails(self, run, db):
+        """An unknown portal slug exits non-zero with an error and writes nothing."""
+        init_portal(run)
+        result = run("invite", "--portal", "no-such-portal", "a@x.com")
+        assert result.exit_code != 0
+        assert "Error" in result.output
+        assert count(db, Invitation) == 0
+
+    def test_worker_once_delivers_what_invite_queued(self, run, db):
+        """``admit worker --once`` delivers the queued emails to the dev mailbox and prints counts."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "a@x.com", "b@y.com")
+        result = run("worker", "--once")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == {"sent": 2, "retry": 0, "failed": 0}
+        assert count(db, DevMessage) == 2
+
+
+@pytest.fixture
+def people_csv(tmp_path):
+    path = tmp_path / "people.csv"
+    path.write_bytes(FILE)
+    return path
+
+
+class TestInviteFile:
+    """``admit invite --file`` (moved from tests/imports/test_api.py)."""
+
+    def test_dry_run_prints_the_preview(self, run, db, people_csv):
+        """``--dry-run`` prints the counts and the skipped rows with their row numbers; writes nothing.
+        Two rows are invalid: they need fixing, so exit 1 (it was 0 before the exit-code rule)."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run")
+        assert result.exit_code == 1, result.output
+        out = result.stdout
+        assert "6 rows" in out
+        lines = [" ".join(line.split()) for line in out.splitlines()]
+        assert "2 will invite" in lines
+        assert "1 already members" in lines
+        assert "1 duplicates in the list" in lines
+        assert "2 invalid" in lines
+        assert any(line.startswith("row 6: bob@gmial.com") and "bob@gmail.com" in line for line in lines)
+        assert table_counts(db) == before
+
+    def test_dry_run_json(self, run, db, people_csv):
+        """``--dry-run --json`` prints the preview as JSON (exit 1: two rows need fixing)."""
+        pf = create_portal(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run", "--json")
+        assert result.exit_code == 1, result.output
+        assert json.loads(result.stdout)["counts"]["will_invite"] == 2
+
+    def test_import_json_prints_the_final_counts(self, run, db, people_csv):
+        """Without --dry-run, ``--json`` prints the finished import's counts; exit code 1, as two
+        rows are invalid (it was 0 before the exit-code rule: some were invited)."""
+        pf = create_portal(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
+        assert result.exit_code == 1, result.output
+        final = json.loads(result.stdout)
+        assert final["status"] == "done"
+        assert (final["total"], final["processed"], final["invited"]) == (6, 6, 2)
+        assert final["skipped"] == {"already_member": 1, "duplicate": 1, "invalid_recipient": 2}
+        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+
+    def test_summary_without_json(self, run, db, people_csv):
+        """The plain summary says how many were invited and skipped, by reason."""
+        pf = create_portal(db)
+        result = run("invite", "--portal", pf.slug, "--file", str(people_csv))
+        assert result.exit_code == 1, result.output  # two invalid rows
+        assert "2 invited" in result.stdout
+        assert "1 already_member" in result.stdout
+
+    def test_exit_code_1_when_a_row_needs_fixing(self, run, db, tmp_path):
+        """Exit code 1 when a row needs fixing (``nope``), whatever the others (already there), with
+        the counts printed."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        path = tmp_path / "nobody.txt"
+        path.write_bytes(b"ada@example.com\nowner@acme.com\nnope\n")
+        result = run("invite", "--portal", pf.slug, "--file", str(path), "--dry-run")
+        assert result.exit_code == 1, result.output
+        result = run("invite", "--portal", pf.slug, "--file", str(path), "--json")
+        assert result.exit_code == 1, result.output
+        final = json.loads(result.stdout)
+        assert final["invited"] == 0
+        assert final["skipped"] == {"already_invited": 1, "already_member": 1, "invalid_recipient": 1}
+
+    def test_running_the_same_file_again_invites_nobody_twice(self, run, db, people_csv):
+        """The same file again the same day: the earlier import is reported; exit code 1 as its
+        invalid rows still need fixing (a clean list again is 0: ``test_file_exit_codes``)."""
+        pf = create_portal(db)
+        assert run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json").exit_code == 1
+        again = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
+        assert again.exit_code == 1
+        assert "already imported" in again.stderr
+        assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+
+    def test_bad_file_is_an_error(self, run, db, tmp_path):
+        """A binary file: an error naming the field, exit code 1, nothing written."""
+        pf = create_portal(db)
+        path = tmp_path / "photo.png"
+        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+        result = run("invite", "--portal", pf.slug, "--file", str(path))
+        assert result.exit_code == 1
+        assert "not a text file" in result.stderr
+        assert "(field: file)" in result.stderr
+
+
+def _api(client, out: dict, path: str = "", method: str = "get"):
+    response = getattr(client, method)(
+        f"/api/v1/portals/{out['portal']}/invitations{path}",
+        headers={"Authorization": f"Bearer {out['api_key']}"},
+    )
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class TestInvitationsCommands:
+    def test_list_is_the_apis_list_of_every_page(self, run, client, monkeypatch):
+        """``invitations list --json`` prints ``{items, total, next_cursor}``, the items as
+        ``GET …/invitations`` serialises them, all pages of them."""
+        from admit.cli import _shared
+
+        out = init_portal(run)
+        run("invite", "--portal", out["portal"], "a@x.com")
+        run("invite", "--portal", out["portal"], "b@x.com")
+        run("invite", "--portal", out["portal"], "--type", "client", "Cleo <c@x.com>")
+        monkeypatch.setattr(_shared, "PAGE_SIZE", 2)
+        result = run("invitations", "list", "--portal", out["portal"], "--json")
+        assert result.exit_code == 0, result.output
+        listed = json.loads(result.stdout)
+        assert (listed["total"], listed["next_cursor"]) == (3, None)
+        assert listed["items"] == _api(client, out)["items"]
+        assert [i["recipient"] for i in listed["items"]] == ["c@x.com", "b@x.com", "a@x.com"]
+
+    def test_filters_limit_and_plain_output(self, run):
+        """--status and --type filter; --limit stops early with the total and next_cursor; each
+        plain line starts with the id resend and revoke take."""
+        out = init_portal(run)
+        slug = out["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        run("invite", "--portal", slug, "b@x.com")
+        run("invite", "--portal", slug, "--type", "client", "c@x.com")
+
+        def listed(*args):
+            result = run("invitations", "list", "--portal", slug, "--json", *args)
+            assert result.exit_code == 0, result.output
+            return json.loads(result.stdout)
+
+        clients = listed("--type", "client")
+        assert ([i["recipient"] for i in clients["items"]], clients["total"]) == (["c@x.com"], 1)
+        assert listed("--status", "revoked")["items"] == []
+        first = listed("--limit", "2")
+        assert (len(first["items"]), first["total"]) == (2, 3) and first["next_cursor"]
+        rest = listed("--cursor", first["next_cursor"])
+        assert [i["recipient"] for i in rest["items"]] == ["a@x.com"] and rest["total"] == 3
+
+        lines = run("invitations", "list", "--portal", slug).output.splitlines()
+        ids = [i["id"] for i in listed()["items"]]
+        assert [line.split()[0] for line in lines] == ids
+        assert lines[0].split()[1:] == ["pending", "client", "client", "c@x.com"]
+        assert run("invitations", "list", "--portal", slug, "--status", "gone").exit_code == 2
+
+    def test_resend_and_revoke_print_the_invitation(self, run, client):
+        """resend and revoke print the API's InvitationRead; revoking (or resending) one that is
+        no longer pending is an error (exit 1, invitation_not_pending's message)."""
+        out = init_portal(run)
+        slug = out["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        (invitation,) = json.loads(run("invitations", "list", "--portal", slug, "--json").stdout)["items"]
+
+        r = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
+        assert r.exit_code == 0, r.output
+        resent = json.loads(r.stdout)
+        assert (resent["id"], resent["status"], resent["send_count"]) == (invitation["id"], "pending", 2)
+        assert resent == _api(client, out, f"/{invitation['id']}")
+
+        r = run("invitations", "revoke", "--portal", slug, invitation["id"])
+        assert (r.exit_code, r.output.strip()) == (0, "Invitation to a@x.com revoked.")
+        assert _api(client, out, f"/{invitation['id']}")["status"] == "revoked"
+
+        again = run("invitations", "revoke", "--portal", slug, invitation["id"])
+        assert again.exit_code == 1 and "only pending invitations can be revoked" in again.output
+        resend = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
+        assert resend.exit_code == 1 and resend.stdout == ""
+
+    def test_unknown_or_malformed_id(self, run):
+        """An id of no invitation here is exit 1 (not found); one that is no id at all is exit 2."""
+        slug = init_portal(run)["portal"]
+        r = run("invitations", "revoke", "--portal", slug, "00000000-0000-4000-8000-000000000000")
+        assert r.exit_code == 1 and "No such invitation" in r.output
+        assert run("invitations", "resend", "--portal", slug, "nope").exit_code == 2
+        assert run("invitations", "list", "--portal", "no-such-portal").exit_code == 1

@@ -1,0 +1,153 @@
+"""``admit`` itself: what its help says, its version, and the one exit-code rule."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from admit.cli import _shared
+from tests.factories import OWNER_PASSWORD
+
+COMMANDS = (
+    "serve", "worker", "migrate", "check-config", "init", "invite",
+    "invitations", "members", "workspaces", "links",
+)  # fmt: skip
+OLD_NAMES = ("users", "workspace", "link")
+
+
+def listed_commands(help_text: str) -> list[str]:
+    """The command names ``--help`` lists under "Commands:"."""
+    block = help_text.split("Commands:")[1].split("\n\n")[0]
+    return [line.split()[0] for line in block.splitlines() if line.startswith("  ") and line.strip()]
+
+
+class TestHelp:
+    def test_main_help_lists_every_command(self, run):
+        """``admit --help`` says what Admit is and lists every command group; the old names are
+        hidden."""
+        result = run("--help")
+        assert result.exit_code == 0
+        assert "invite people into your portal" in result.output
+        assert sorted(listed_commands(result.output)) == sorted(COMMANDS)
+
+    @pytest.mark.parametrize(
+        ("command", "phrase"),
+        [
+            (["serve"], "Run the web app"),
+            (["worker"], "Run the worker alone"),
+            (["init"], "Create a portal and its owner"),
+            (["invite"], "Invite people by email"),
+            (["migrate"], "Create or upgrade the database schema"),
+            (["check-config"], "Say what is wrong with the configuration"),
+            (["invitations"], "The portal's invitations"),
+            (["invitations", "list"], "Every invitation, newest first"),
+            (["invitations", "resend"], "Send a pending (or expired) invitation again"),
+            (["invitations", "revoke"], "Revoke a pending (or expired) invitation"),
+            (["members"], "The portal's people"),
+            (["members", "list"], "List the portal's people"),
+            (["members", "deactivate"], "Deactivate a member"),
+            (["members", "reactivate"], "Reactivate a deactivated member"),
+            (["workspaces"], "Workspaces: create one, list them"),
+            (["workspaces", "list"], "The portal's workspaces, newest first"),
+            (["workspaces", "create"], "Create a workspace"),
+            (["workspaces", "add"], "Add people by email or phone"),
+            (["workspaces", "members"], "Who is in the workspace"),
+            (["links"], "The portal's shareable invite link"),
+            (["links", "show"], "Print the link"),
+            (["links", "refresh"], "Refresh Link"),
+            (["links", "set"], "Change the link's policy"),
+            (["users"], "Old name of `admit members list`, kept for one release"),
+            (["workspace"], "Old name of `admit workspaces`, kept for one release"),
+            (["link"], "Old name of `admit links`, kept for one release"),
+        ],
+    )
+    def test_each_command_help_says_what_it_does(self, run, command, phrase):
+        """Every command's --help describes what it does (the old names: what they became)."""
+        result = run(*command, "--help")
+        assert result.exit_code == 0, result.output
+        assert phrase in " ".join(result.output.split())
+
+    def test_lists_say_their_json_shape(self, run):
+        """Commands that list say their --json shape: items, total, next_cursor."""
+        for command in (["invitations", "list"], ["members", "list"], ["workspaces", "list"]):
+            text = " ".join(run(*command, "--help").output.split())
+            assert '{"items": [' in text and '"total": N, "next_cursor": null}' in text, command
+            assert "--limit" in text and "--cursor" in text
+
+    def test_version(self, run):
+        """``admit --version`` prints the package version."""
+        from admit import __version__
+
+        result = run("--version")
+        assert result.exit_code == 0
+        assert __version__ in result.output
+
+
+class TestExitCodes:
+    def test_help_documents_the_rule(self, run):
+        """``admit --help`` ends with the exit codes: 0 done (nothing to do included), 1 error,
+        2 usage."""
+        text = " ".join(run("--help").output.split())
+        assert 'Exit codes: 0 done, including "nothing to do"' in text
+        assert "1 an error, or a recipient refused for a reason that needs fixing" in text
+        assert "2 usage" in text
+
+    @pytest.mark.parametrize(
+        "code", ["already_member", "already_invited", "already_in_workspace", "already_in_team", "duplicate"]
+    )
+    def test_nothing_to_do_is_done(self, code):
+        """A recipient already where they were asked to be is nothing to do: exit 0."""
+        assert _shared.exit_code([code, code]) == 0
+
+    @pytest.mark.parametrize(
+        "code", ["invalid_recipient", "not_allowed", "wrong_user_type", "not_found", "not_invitable", "new"]
+    )
+    def test_a_refusal_that_needs_fixing_is_an_error(self, code):
+        """Any recipient refused for a reason someone must fix (or an unknown one) makes it exit 1,
+        whatever the others did."""
+        assert _shared.exit_code(["already_invited", code]) == 1
+
+    def test_no_skips_is_done_and_a_failure_is_an_error(self):
+        """Nobody skipped is done; an import that failed is an error whatever its rows."""
+        assert _shared.exit_code([]) == 0
+        assert _shared.exit_code([], failed=True) == 1
+
+    def test_usage_errors_are_2(self, run):
+        """click's own usage errors and ours exit 2."""
+        assert run("invite").exit_code == 2  # --portal missing
+        assert run("no-such-command").exit_code == 2
+        assert run("link", "set", "--portal", "acme", "--max-uses", "lots").exit_code == 2
+
+
+class TestFreshProcess:
+    def test_every_table_is_known_in_a_command_of_its_own(self, run_cli, database_url, settings, tmp_path):
+        """Commands run in a process that has imported nothing else: the ORM must know every
+        table (``admit workspace create`` and ``admit link show`` failed there, with
+        NoReferencedTableError, while passing under pytest, which imports every model)."""
+        import os
+        import subprocess
+        import sys
+
+        slug = json.loads(run_cli("init", "--portal-name", "Acme", "--owner-email", "o@acme.com",
+                                  "--owner-password", OWNER_PASSWORD, "--json").stdout)["portal"]  # fmt: skip
+        env = {
+            **os.environ,
+            "ADMIT_DATABASE_URL": database_url,
+            "ADMIT_ENVIRONMENT": "test",
+            "ADMIT_EMAIL_BACKEND": "dev",
+            "ADMIT_PUBLIC_URL": settings.public_url,
+            "ADMIT_SECRET_KEY": settings.secret_key,
+        }
+
+        def admit(*args):
+            return subprocess.run(
+                [sys.executable, "-c", "from admit.cli import main; main()", *args],
+                env=env, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+            )  # fmt: skip
+
+        created = admit("workspace", "create", "--portal", slug, "--name", "Loan")
+        assert created.returncode == 0, created.stderr
+        shown = admit("link", "show", "--portal", slug, "--json")
+        assert shown.returncode == 0, shown.stderr
+        assert json.loads(shown.stdout)["status"] == "active"

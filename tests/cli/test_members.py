@@ -1,0 +1,209 @@
+"""``admit members list|deactivate|reactivate`` (and ``users``, the old name of ``members list``)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from admit.flows import join
+from tests.cli.helpers import init_portal
+from tests.factories import PortalFixture, member_joins
+
+
+def items(result) -> list:
+    """The ``items`` of a list printed with --json (a bare list before ``{items, total}``)."""
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)["items"]
+
+
+class TestList:
+    def test_json_lists_members_and_pending_invitations(self, run):
+        """``admit members list --json`` lists the owner and everyone invited, with type, role and
+        status, in ``{"items": [...], "total": N, "next_cursor": null}``."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "--type", "client", "a@x.com")
+        run("invite", "--portal", slug, "--role", "admin", "Bea <b@y.com>")
+
+        result = run("members", "list", "--portal", slug, "--json")
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert (set(out), out["total"], out["next_cursor"]) == ({"items", "total", "next_cursor"}, 3, None)
+        rows = {r["address"]: r for r in out["items"]}
+        assert set(rows) == {"owner@acme.com", "a@x.com", "b@y.com"}
+        owner = rows["owner@acme.com"]
+        assert {k: owner[k] for k in ("kind", "address", "name", "user_type", "role", "status")} == {
+            "kind": "member",
+            "address": "owner@acme.com",
+            "name": "",
+            "user_type": "internal",
+            "role": "owner",
+            "status": "active",
+        }
+        assert (rows["a@x.com"]["kind"], rows["a@x.com"]["user_type"], rows["a@x.com"]["role"]) == (
+            "invitation",
+            "client",
+            "client",
+        )
+        assert rows["a@x.com"]["status"] == "pending"
+        assert (rows["b@y.com"]["role"], rows["b@y.com"]["name"]) == ("admin", "Bea")
+
+    def test_filters_by_status_and_type(self, run):
+        """``--status pending`` shows only invitations; ``--type client`` only clients."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "--type", "client", "a@x.com")
+        run("invite", "--portal", slug, "b@y.com")
+
+        pending = items(run("members", "list", "--portal", slug, "--status", "pending", "--json"))
+        assert sorted(r["address"] for r in pending) == ["a@x.com", "b@y.com"]
+        clients = items(run("members", "list", "--portal", slug, "--type", "client", "--json"))
+        assert [r["address"] for r in clients] == ["a@x.com"]
+        active = items(run("members", "list", "--portal", slug, "--status", "active", "--json"))
+        assert [r["address"] for r in active] == ["owner@acme.com"]
+
+    def test_plain_output(self, run):
+        """Without --json each person is one line with status, type, role and address."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        result = run("members", "list", "--portal", slug)
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        assert any(line.startswith("active") and "owner@acme.com" in line for line in lines)
+        assert any(line.startswith("pending") and "a@x.com" in line for line in lines)
+
+    def test_items_are_the_apis_people(self, run, client):
+        """Each item is the API's PersonRead, as ``GET …/people`` serialises it."""
+        out = init_portal(run)
+        slug = out["portal"]
+        run("invite", "--portal", slug, "--type", "client", "Cleo <c@x.com>")
+        listed = items(run("members", "list", "--portal", slug, "--json"))
+        api = client.get(
+            f"/api/v1/portals/{slug}/people", headers={"Authorization": f"Bearer {out['api_key']}"}
+        )
+        assert listed == api.json()["items"]
+
+    def test_role_and_search(self, run):
+        """``--role`` and ``--search`` filter as User Management's do."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "--role", "admin", "Ada Lovelace <ada@x.com>")
+        run("invite", "--portal", slug, "grace@y.com")
+        admins = items(run("members", "list", "--portal", slug, "--role", "admin", "--json"))
+        assert [r["address"] for r in admins] == ["ada@x.com"]
+        found = items(run("members", "list", "--portal", slug, "--search", "lovel", "--json"))
+        assert [r["address"] for r in found] == ["ada@x.com"]
+        assert items(run("members", "list", "--portal", slug, "--search", "nobody", "--json")) == []
+
+    def test_every_page_unless_limit(self, run):
+        """Without --limit every row comes back (past one page of 500 would too); --limit stops
+        early with the total and the next_cursor, and --cursor goes on from there."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, *[f"p{i}@x.com" for i in range(6)])
+        everyone = json.loads(run("members", "list", "--portal", slug, "--json").stdout)
+        assert (len(everyone["items"]), everyone["total"], everyone["next_cursor"]) == (7, 7, None)
+
+        first = json.loads(run("members", "list", "--portal", slug, "--limit", "4", "--json").stdout)
+        assert (len(first["items"]), first["total"]) == (4, 7) and first["next_cursor"]
+        rest = json.loads(
+            run("members", "list", "--portal", slug, "--cursor", first["next_cursor"], "--json").stdout
+        )
+        assert (len(rest["items"]), rest["total"], rest["next_cursor"]) == (3, 7, None)
+        assert first["items"] + rest["items"] == everyone["items"]
+
+        text = run("members", "list", "--portal", slug, "--limit", "2").output
+        assert "(2 of 7; more with --cursor " in text
+        assert run("members", "list", "--portal", slug, "--limit", "0").exit_code == 2
+
+    def test_walks_past_one_page(self, run, monkeypatch):
+        """Pages are read until the cursor runs out (page size made small here)."""
+        from admit.cli import _shared
+
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, *[f"p{i}@x.com" for i in range(4)])
+        monkeypatch.setattr(_shared, "PAGE_SIZE", 2)
+        out = json.loads(run("members", "list", "--portal", slug, "--json").stdout)
+        assert (len(out["items"]), out["total"], out["next_cursor"]) == (5, 5, None)
+        out = json.loads(run("members", "list", "--portal", slug, "--limit", "3", "--json").stdout)
+        assert (len(out["items"]), out["total"], bool(out["next_cursor"])) == (3, 5, True)
+
+
+def _member_id(run, slug, address) -> str:
+    rows = items(run("members", "list", "--portal", slug, "--json"))
+    return next(r["id"] for r in rows if r["address"] == address and r["kind"] == "member")
+
+
+class TestDeactivateReactivate:
+    def test_deactivate_then_reactivate(self, run, db, worker, client):
+        """Each prints the API's MemberRead; doing either twice is nothing to do (exit 0)."""
+        out = init_portal(run)
+        slug = out["portal"]
+        pf = PortalFixture(slug=slug, api_key=out["api_key"], owner_email="owner@acme.com", portal_id=None)
+        member_joins(db, worker, pf, "mel@acme.com")
+        mel = _member_id(run, slug, "mel@acme.com")
+
+        r = run("members", "deactivate", "--portal", slug, mel, "--json")
+        assert r.exit_code == 0, r.output
+        member = json.loads(r.stdout)
+        assert (member["id"], member["status"], member["role"], member["user"]["email"]) == (
+            mel,
+            "deactivated",
+            "member",
+            "mel@acme.com",
+        )
+        assert member["deactivated_at"]
+        again = run("members", "deactivate", "--portal", slug, mel)
+        assert (again.exit_code, again.output.strip()) == (0, "mel@acme.com is deactivated.")
+
+        r = run("members", "reactivate", "--portal", slug, mel, "--json")
+        assert r.exit_code == 0, r.output
+        member = json.loads(r.stdout)
+        assert (member["id"], member["status"], member["role"], member["deactivated_at"]) == (
+            mel,
+            "active",
+            "member",
+            None,
+        )
+        api = client.get(f"/api/v1/portals/{slug}/members", headers=pf.headers()).json()["items"]
+        assert next(m for m in api if m["id"] == mel) == member  # the API's MemberRead
+        again = run("members", "reactivate", "--portal", slug, mel)
+        assert (again.exit_code, again.output.strip()) == (0, "mel@acme.com is active.")
+
+    def test_errors(self, run):
+        """An unknown member or a refusal is exit 1 with the reason; a malformed id is exit 2."""
+        slug = init_portal(run)["portal"]
+        owner = _member_id(run, slug, "owner@acme.com")
+        r = run("members", "deactivate", "--portal", slug, owner)
+        assert r.exit_code == 1 and "You cannot deactivate yourself." in r.output  # the operator
+        r = run("members", "reactivate", "--portal", slug, "00000000-0000-4000-8000-000000000000")
+        assert r.exit_code == 1 and "No such member" in r.output
+        assert run("members", "deactivate", "--portal", slug, "not-an-id").exit_code == 2
+        assert run("members", "deactivate", "--portal", slug).exit_code == 2
+
+
+class TestUsersAlias:
+    def test_users_is_members_list(self, run):
+        """``admit users`` still works for one release: the same answer as ``members list``, a
+        deprecation note on stderr, hidden from ``admit --help``; its help says so."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "a@x.com")
+        old = run("users", "--portal", slug, "--status", "pending", "--json")
+        assert old.exit_code == 0, old.output
+        new = run("members", "list", "--portal", slug, "--status", "pending", "--json")
+        assert json.loads(old.stdout) == json.loads(new.stdout)
+        assert "deprecated" in old.stderr and "admit members list" in old.stderr
+        help_text = " ".join(run("users", "--help").output.split())
+        assert "Old name of `admit members list`, kept for one release" in help_text
+        assert not re.search(r"^\s+users\s", run("--help").output, re.M)  # hidden
+
+
+class TestUsersByPhone:
+    def test_member_who_joined_by_phone_is_listed_by_their_number(self, run, db, worker):
+        """``admit members list`` shows the phone number of someone who joined by phone, never null."""
+        from tests.factories import last_link
+
+        slug = init_portal(run)["portal"]
+        assert run("invite", "--portal", slug, "--type", "client", "+1 202 555 0173").exit_code == 0
+        worker.drain()
+        with db.unit_of_work() as session:
+            join.accept(session, token=last_link(db, "+12025550173"))
+        rows = items(run("members", "list", "--portal", slug, "--json"))
+        member = next(r for r in rows if r["user_type"] == "client")
+        assert (member["kind"], member["address"], member["status"]) == ("member", "+12025550173", "active")

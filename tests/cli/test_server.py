@@ -1,0 +1,98 @@
+"""``admit init``, ``migrate`` and ``check-config``."""
+
+from __future__ import annotations
+
+from tests.cli.helpers import count, init_portal
+from tests.factories import OWNER_PASSWORD, create_portal
+
+
+class TestInit:
+    def test_json_prints_slug_and_a_working_api_key(self, run, client):
+        """``admit init --json`` prints the new portal's slug and an API key that the API accepts."""
+        out = init_portal(run)
+        assert set(out) == {"portal", "api_key"}
+        assert out["portal"] == "acme-inc"
+
+        ok = client.get(
+            f"/api/v1/portals/{out['portal']}/invitations",
+            headers={"Authorization": f"Bearer {out['api_key']}"},
+        )
+        assert ok.status_code == 200, ok.text
+        assert ok.json()["items"] == []
+        wrong = client.get(
+            f"/api/v1/portals/{out['portal']}/invitations",
+            headers={"Authorization": f"Bearer {out['api_key']}x"},
+        )
+        assert wrong.status_code == 401
+
+    def test_plain_output_names_the_portal_and_key(self, run):
+        """Without --json, init says which portal it created and shows the key once."""
+        result = run(
+            "init", "--portal-name", "Beta", "--owner-email", "o@beta.com", "--owner-password", OWNER_PASSWORD
+        )
+        assert result.exit_code == 0, result.output
+        assert "Portal beta created" in result.output
+        assert "API key" in result.output
+
+    def test_bad_owner_email_fails_naming_the_field(self, run, db):
+        """A bad owner email exits non-zero with a message naming the field, and creates nothing."""
+        result = run(
+            "init", "--portal-name", "Acme", "--owner-email", "nope", "--owner-password", OWNER_PASSWORD
+        )
+        assert result.exit_code == 1
+        assert "owner_email" in result.output
+        from admit.portals.models import Portal
+
+        assert count(db, Portal) == 0
+
+    def test_weak_password_is_refused(self, run):
+        """A too-short owner password exits non-zero with a reason."""
+        result = run(
+            "init", "--portal-name", "Acme", "--owner-email", "o@acme.com", "--owner-password", "short"
+        )
+        assert result.exit_code == 1
+        assert "Error:" in result.output
+
+
+class TestCheckConfig:
+    def test_good_config_exits_zero(self, run):
+        """A sound configuration with a reachable database prints OK and exits 0."""
+        result = run("check-config")
+        assert result.exit_code == 0, result.output
+        assert "OK" in result.output
+
+    def test_bad_public_url_names_the_variable(self, run):
+        """ADMIT_PUBLIC_URL=ftp://x exits 1 with a message naming ADMIT_PUBLIC_URL."""
+        result = run("check-config", env={"ADMIT_PUBLIC_URL": "ftp://x"})
+        assert result.exit_code == 1
+        assert "ADMIT_PUBLIC_URL" in result.output
+        assert "OK" not in result.output
+
+    def test_invalid_value_names_the_variable(self, run):
+        """A value the settings cannot parse (an unknown email backend) is named and exits 1."""
+        result = run("check-config", env={"ADMIT_EMAIL_BACKEND": "pigeon"})
+        assert result.exit_code == 1
+        assert "ADMIT_EMAIL_BACKEND" in result.output
+
+    def test_production_with_dev_defaults_is_refused(self, run):
+        """In production the dev secret and the dev mailbox are reported, naming their variables."""
+        result = run("check-config", env={"ADMIT_ENVIRONMENT": "production"})
+        assert result.exit_code == 1
+        assert "ADMIT_SECRET_KEY" in result.output
+        assert "ADMIT_EMAIL_BACKEND" in result.output
+
+
+class TestMigrate:
+    def test_is_idempotent_and_keeps_data(self, run, db):
+        """Running ``admit migrate`` twice succeeds both times and leaves existing rows alone."""
+        create_portal(db)
+        first = run("migrate")
+        second = run("migrate")
+        assert (first.exit_code, second.exit_code) == (0, 0), first.output + second.output
+        assert "is at head" in second.output
+        with db.engine.connect() as conn:
+            versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalars().all()
+        assert len(versions) == 1
+        from admit.portals.models import Portal
+
+        assert count(db, Portal) == 1

@@ -1,0 +1,154 @@
+"""``admit workspaces create|list|add|members`` through click's CliRunner, on both backends."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from sqlalchemy import select
+
+from admit.workspaces.models import WorkspaceRole
+from tests.workspaces.helpers import create_portal, mail_count
+
+
+class TestWorkspaceCommands:
+    def test_create_add_members_list(self, run_cli, db, worker):
+        """create, add, members and list, each printing what it did."""
+        pf = create_portal(db)
+        r = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Loan", "--kind", "flow",
+                    "--role", "Reviewer", "--role", "Client signer", "--json")  # fmt: skip
+        assert r.exit_code == 0, r.output
+        ws = json.loads(r.output)
+        # The API's WorkspaceRead, which has no roles (the CLI's own JSON had them before).
+        assert (ws["name"], ws["kind"]) == ("Loan", "flow")
+        r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", ws["id"], "--json")
+        assert [m["user"]["email"] for m in json.loads(r.output)["items"]] == ["owner@acme.com"]
+        with db.unit_of_work() as session:
+            roles = session.scalars(select(WorkspaceRole.name).order_by(WorkspaceRole.position)).all()
+        assert roles == ["Reviewer", "Client signer"]
+
+        r = run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", ws["id"],
+                    "nora@home.net", "+1 202 555 0173", "not-an-address", "owner@acme.com")  # fmt: skip
+        assert r.exit_code == 1, r.output  # not-an-address needs fixing
+        lines = r.output.splitlines()
+        assert "invited  nora@home.net" in lines
+        assert "invited  +1 202 555 0173" in lines
+        # The same lines as `admit invite` (they were "skipped  X (code: detail)" before).
+        assert any(line.startswith("skipped  not-an-address  invalid_recipient:") for line in lines)
+        assert any(line.startswith("skipped  owner@acme.com  already_in_workspace:") for line in lines)
+        assert "2 invited, 2 skipped. The worker sends the messages." in lines
+
+        r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", ws["id"])
+        assert r.exit_code == 0, r.output
+        assert "Not Joined  nora@home.net" in r.output and "Joined      owner@acme.com" in r.output
+
+        r = run_cli("workspaces", "list", "--portal", pf.slug)
+        assert r.output == f"{ws['id']}  flow  Loan  (1 joined, 2 not joined)\n"
+        r = run_cli("workspaces", "list", "--portal", pf.slug, "--json")
+        listed = json.loads(r.output)
+        assert (listed["total"], listed["next_cursor"]) == (1, None)
+        assert [(w["id"], w["name"], w["kind"]) for w in listed["items"]] == [(ws["id"], "Loan", "flow")]
+        worker.drain()
+        assert mail_count(db, "nora@home.net") == 1
+
+    def test_errors_name_the_field_and_an_invalid_address_is_exit_1(self, run_cli, db):
+        pf = create_portal(db)
+        r = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Chat", "--role", "X")
+        assert r.exit_code == 1 and "field: roles" in r.output
+        ws = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Chat").output.strip()
+        r = run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", ws, "nope")
+        assert r.exit_code == 1 and "invalid_recipient" in r.output
+
+    def test_json_is_the_recipient_answer_and_already_in_is_nothing_to_do(self, run_cli, db):
+        """``--json`` prints the API's ``{results, counts}``; adding people already there is
+        nothing to do (exit 0), an address that needs fixing is exit 1."""
+        pf = create_portal(db)
+        ws = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Chat").output.strip()
+        r = run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", ws, "--json", "nora@home.net")
+        assert r.exit_code == 0, r.output
+        out = json.loads(r.stdout)
+        assert out["counts"] == {"invited": 1, "added": 0, "skipped": 0}
+        (nora,) = out["results"]
+        assert (nora["recipient"], nora["outcome"], nora["code"]) == ("nora@home.net", "invited", None)
+        assert (
+            nora["invitation"]["recipient"] == "nora@home.net" and nora["invitation"]["status"] == "pending"
+        )
+
+        again = run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", ws, "--json",
+                        "nora@home.net", "owner@acme.com", "owner@acme.com")  # fmt: skip
+        assert again.exit_code == 0, again.output
+        out = json.loads(again.stdout)
+        assert out["counts"] == {"invited": 0, "added": 0, "skipped": 3}, out
+        assert sorted((r["recipient"], r["code"]) for r in out["results"]) == [
+            ("nora@home.net", "already_in_workspace"),
+            ("owner@acme.com", "already_in_workspace"),
+            ("owner@acme.com", "duplicate"),
+        ]
+
+        bad = run_cli(
+            "workspaces", "add", "--portal", pf.slug, "--workspace", ws, "--json", "ok@home.net", "nope"
+        )
+        assert bad.exit_code == 1
+        assert json.loads(bad.stdout)["counts"] == {"invited": 1, "added": 0, "skipped": 1}
+
+
+def _api(client, pf, path: str):
+    response = client.get(f"/api/v1/portals/{pf.slug}/workspaces{path}", headers=pf.headers())
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class TestJsonShapes:
+    def test_the_apis_objects(self, run_cli, db, client):
+        """create prints the API's WorkspaceRead (as ``POST …/workspaces`` answers); list and
+        members print ``{items, total, next_cursor}`` with the items the API gives."""
+        pf = create_portal(db)
+        created = json.loads(
+            run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Loan", "--json").stdout
+        )
+        assert created == _api(client, pf, f"/{created['id']}")
+        run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Chat")
+        run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", created["id"], "nora@home.net")
+
+        listed = json.loads(run_cli("workspaces", "list", "--portal", pf.slug, "--json").stdout)
+        assert listed == {"items": _api(client, pf, "")["items"], "total": 2, "next_cursor": None}
+
+        members = json.loads(
+            run_cli(
+                "workspaces", "members", "--portal", pf.slug, "--workspace", created["id"], "--json"
+            ).stdout
+        )
+        assert members == {
+            "items": _api(client, pf, f"/{created['id']}/members")["items"],
+            "total": 2,
+            "next_cursor": None,
+        }
+
+    def test_list_limit(self, run_cli, db):
+        """--limit stops early: the total of all, and the cursor that goes on."""
+        pf = create_portal(db)
+        for name in ("One", "Two", "Three"):
+            run_cli("workspaces", "create", "--portal", pf.slug, "--name", name)
+        first = json.loads(
+            run_cli("workspaces", "list", "--portal", pf.slug, "--limit", "2", "--json").stdout
+        )
+        assert ([w["name"] for w in first["items"]], first["total"]) == (["Three", "Two"], 3)
+        rest = json.loads(
+            run_cli(
+                "workspaces", "list", "--portal", pf.slug, "--cursor", first["next_cursor"], "--json"
+            ).stdout
+        )
+        assert ([w["name"] for w in rest["items"]], rest["total"], rest["next_cursor"]) == (["One"], 3, None)
+
+
+class TestWorkspaceAlias:
+    def test_workspace_is_workspaces(self, run_cli, db):
+        """``admit workspace …`` still works for one release (hidden, with a deprecation note)."""
+        pf = create_portal(db)
+        r = run_cli("workspace", "create", "--portal", pf.slug, "--name", "Old name")
+        assert r.exit_code == 0, r.output
+        assert "deprecated" in r.stderr and "admit workspaces" in r.stderr
+        listed = json.loads(run_cli("workspace", "list", "--portal", pf.slug, "--json").stdout)
+        assert [w["name"] for w in listed["items"]] == ["Old name"]
+        assert "Old name of `admit workspaces`" in " ".join(run_cli("workspace", "--help").output.split())
+        assert not re.search(r"^\s+workspace\s", run_cli("--help").output, re.M)  # hidden
