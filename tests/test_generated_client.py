@@ -112,7 +112,7 @@ class TestGeneratedClient:
                 token, client=guest, body=m.AcceptRequest(name="Ada", password=PASSWORD)
             )
             assert isinstance(accepted, m.AcceptResponse), accepted
-            assert (accepted.user.email, accepted.portal["slug"]) == ("ada@example.com", pf.slug)
+            assert (accepted.user.email, accepted.portal.slug) == ("ada@example.com", pf.slug)
 
             again = await accept.asyncio_detailed(
                 token, client=stranger, body=m.AcceptRequest(password=PASSWORD)

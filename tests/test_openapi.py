@@ -196,3 +196,49 @@ class TestApiDocs:
             kinds[a.headers["content-type"].split(";")[0]] = a.content
         assert b"SwaggerUIBundle" in kinds["text/javascript"]
         assert b".swagger-ui" in kinds["text/css"]
+
+
+# Free-form by design: what an audit event recorded depends on its action (see the audit log).
+LOOSE_ON_PURPOSE = {("AuditEventRead", "detail")}
+
+
+def _loose(schema: dict) -> bool:
+    """A schema that says nothing about its shape: ``{}`` or an object of anything."""
+    if not schema:
+        return True
+    if "$ref" in schema:
+        return False
+    if schema.get("type") == "object" and "properties" not in schema:
+        values = schema.get("additionalProperties", True)
+        return values is True or values == {} or (isinstance(values, dict) and _loose(values))
+    for key in ("anyOf", "oneOf", "allOf"):
+        if key in schema:
+            return any(_loose(s) for s in schema[key] if s.get("type") != "null")
+    if schema.get("type") == "array":
+        return _loose(schema.get("items", {}))
+    return False
+
+
+class TestTypedAnswers:
+    def test_every_success_answer_has_a_shape(self, client):
+        """Each 2xx answer with a body declares it: a JSON schema, or text/csv for the report;
+        no operation answers an untyped object, and no property of a schema is an untyped dict."""
+        document = _document(client)
+        untyped = []
+        for path, method, operation in _operations(document):
+            for status, response in operation["responses"].items():
+                if not status.startswith("2") or status == "204":
+                    continue
+                content = response.get("content", {})
+                schema = content.get("application/json", {}).get("schema")
+                if schema is None and "text/csv" not in content:
+                    untyped.append((method, path, status, "no schema"))
+                elif schema is not None and _loose(schema):
+                    untyped.append((method, path, status, schema))
+        for name, schema in document["components"]["schemas"].items():
+            for prop, prop_schema in schema.get("properties", {}).items():
+                if (name, prop) not in LOOSE_ON_PURPOSE and _loose(prop_schema):
+                    untyped.append((name, prop, prop_schema))
+        assert not untyped, untyped
+        report = document["paths"]["/api/v1/portals/{portal}/invitation-imports/{import_id}/report.csv"]
+        assert list(report["get"]["responses"]["200"]["content"]) == ["text/csv"]

@@ -348,7 +348,7 @@ def _(w: World, actor: str) -> Call:
 @call("invite-internal-to-workspace")
 def _(w: World, actor: str) -> Call:
     to = fresh(actor, "staff@acme.com")
-    body = {"recipients": [to], "new_user_type": "internal"}
+    body = {"recipients": [to], "user_type": "internal"}
     return Call("POST", w.api(f"/workspaces/{w.w}/members"), body, invitations_to(w, to))
 
 
@@ -435,20 +435,20 @@ def _portal_link(w: World, column) -> Callable[[], Any]:
 
 @call("copy-invite-link")
 def _(w: World, actor: str) -> Call:
-    return Call("GET", w.api("/invite-link"))
+    return Call("GET", w.api("/link"))
 
 
 @call("change-invite-link-policy")
 def _(w: World, actor: str) -> Call:
     w.as_owner(links_service.portal_link)
     body = {"allowed_domains": [fresh(actor, "example.com")]}
-    return Call("PATCH", w.api("/invite-link"), body, _portal_link(w, InviteLink.allowed_domains))
+    return Call("PATCH", w.api("/link"), body, _portal_link(w, InviteLink.allowed_domains))
 
 
 @call("refresh-invite-link")
 def _(w: World, actor: str) -> Call:
     w.as_owner(links_service.portal_link)
-    return Call("POST", w.api("/invite-link/refresh"), None, _portal_link(w, InviteLink.token_hash))
+    return Call("POST", w.api("/link/refresh"), None, _portal_link(w, InviteLink.token_hash))
 
 
 @call("create-workspace")

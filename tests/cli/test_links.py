@@ -88,6 +88,6 @@ def test_link_is_links(run_cli, db, client):
     assert "deprecated" in old.stderr and "admit links" in old.stderr
     new = json.loads(run_cli("links", "show", "--portal", pf.slug, "--json").stdout)
     assert json.loads(old.stdout) == new
-    api = client.get(f"/api/v1/portals/{pf.slug}/invite-link", headers=pf.headers())
+    api = client.get(f"/api/v1/portals/{pf.slug}/link", headers=pf.headers())
     assert api.json() == new
     assert not re.search(r"^\s+link\s", run_cli("--help").output, re.M)  # hidden

@@ -78,6 +78,21 @@ class TestUpload:
             names = dict(session.execute(select(Invitation.recipient, Invitation.recipient_name)).all())
         assert names == {"ada@example.com": "Ada Lovelace", "grace@example.com": "Grace Hopper"}
 
+    def test_an_import_held_by_the_sending_limit_says_when_it_goes_on(
+        self, client, db, worker, change_settings, rate_limits
+    ):
+        """Over the portal's sending limit an import reads ``waiting`` with ``resume_at`` (this
+        answered 500 while the status schema knew only the other five)."""
+        change_settings(invite_rate_limit="1/hour")
+        pf = create_portal(db)
+        import_id = upload(client, pf).json()["id"]
+        worker.run_once()
+        r = client.get(f"{url(pf)}/{import_id}", headers=pf.headers())
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert (body["status"], body["invited"]) == ("waiting", 1)
+        assert body["resume_at"] is not None
+
     def test_worker_delivers_the_imported_invitations(self, client, db, worker):
         """The worker sends each imported invitation's email (dev mailbox)."""
         pf = create_portal(db)

@@ -13,7 +13,7 @@ LINK_KEYS = {"url", "user_type", "role", "expires_at", "allowed_domains", "max_u
 
 
 def _link(client, pf):
-    r = client.get(f"/api/v1/portals/{pf.slug}/invite-link", headers=pf.headers())
+    r = client.get(f"/api/v1/portals/{pf.slug}/link", headers=pf.headers())
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -50,12 +50,24 @@ class TestManageLink:
         assert (body["expires_at"], body["max_uses"], body["allowed_domains"]) == (None, None, [])
         assert _link(client, pf)["url"] == body["url"]
 
+    def test_the_old_path_moved_for_good(self, client, db):
+        """``…/invite-link`` (the name before ``…/link``) answers 308 to the new path, keeping the
+        method and body, so an old client's PATCH still changes the link."""
+        pf = create_portal(db)
+        old = f"/api/v1/portals/{pf.slug}/invite-link"
+        r = client.patch(old, json={"max_uses": 7}, headers=pf.headers(), follow_redirects=False)
+        assert r.status_code == 308 and r.headers["location"].endswith(f"/api/v1/portals/{pf.slug}/link")
+        assert client.patch(old, json={"max_uses": 7}, headers=pf.headers()).json()["max_uses"] == 7
+        assert _link(client, pf)["max_uses"] == 7
+        moved = client.get(f"{old}/signups?status=pending", headers=pf.headers(), follow_redirects=False)
+        assert moved.headers["location"].endswith(f"/portals/{pf.slug}/link/signups?status=pending")
+
     def test_patch_and_refresh(self, client, db):
         """PATCH changes only the fields sent; refresh returns a new URL and the old one is gone."""
         pf = create_portal(db)
         old = _link(client, pf)["url"]
         r = client.patch(
-            f"/api/v1/portals/{pf.slug}/invite-link",
+            f"/api/v1/portals/{pf.slug}/link",
             json={"allowed_domains": ["Acme.com"], "max_uses": 10, "lifetime_seconds": 10 * 86400},
             headers=pf.headers(),
         )
@@ -63,21 +75,19 @@ class TestManageLink:
         body = r.json()
         assert (body["allowed_domains"], body["max_uses"], body["url"]) == (["acme.com"], 10, old)
         assert body["expires_at"] is not None
-        r = client.patch(
-            f"/api/v1/portals/{pf.slug}/invite-link", json={"max_uses": None}, headers=pf.headers()
-        )
+        r = client.patch(f"/api/v1/portals/{pf.slug}/link", json={"max_uses": None}, headers=pf.headers())
         assert (r.json()["max_uses"], r.json()["allowed_domains"]) == (None, ["acme.com"])
 
         expiry = body["expires_at"]
         with clock.travel(timedelta(days=2)):
             r = client.patch(
-                f"/api/v1/portals/{pf.slug}/invite-link",
+                f"/api/v1/portals/{pf.slug}/link",
                 json={"lifetime_seconds": 10 * 86400},
                 headers=pf.headers(),
             )
         assert r.json()["expires_at"] == expiry  # the same lifetime does not extend the link
 
-        r = client.post(f"/api/v1/portals/{pf.slug}/invite-link/refresh", headers=pf.headers())
+        r = client.post(f"/api/v1/portals/{pf.slug}/link/refresh", headers=pf.headers())
         assert r.status_code == 200
         new = r.json()["url"]
         assert new != old
@@ -98,22 +108,20 @@ class TestManageLink:
             ({"max_uses": 0}, "max_uses"),
             ({"surprise": 1}, "surprise"),
         ]:
-            r = client.patch(f"/api/v1/portals/{pf.slug}/invite-link", json=body, headers=pf.headers())
+            r = client.patch(f"/api/v1/portals/{pf.slug}/link", json=body, headers=pf.headers())
             assert r.status_code == 422, body
             assert r.json()["field"] == field
-        r = client.patch(
-            f"/api/v1/portals/{pf.slug}/invite-link", json={"role": "owner"}, headers=pf.headers()
-        )
+        r = client.patch(f"/api/v1/portals/{pf.slug}/link", json={"role": "owner"}, headers=pf.headers())
         assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
 
     def test_members_cannot_manage_it(self, client, db, worker):
         """An internal member gets 403; nobody signed in gets 401."""
         pf = create_portal(db)
-        assert client.get(f"/api/v1/portals/{pf.slug}/invite-link").status_code == 401
+        assert client.get(f"/api/v1/portals/{pf.slug}/link").status_code == 401
         member_joins(db, worker, pf, "mel@acme.com")
         csrf = login(client, "mel@acme.com")
-        assert client.get(f"/api/v1/portals/{pf.slug}/invite-link").status_code == 403
-        r = client.post(f"/api/v1/portals/{pf.slug}/invite-link/refresh", headers={"X-CSRF-Token": csrf})
+        assert client.get(f"/api/v1/portals/{pf.slug}/link").status_code == 403
+        r = client.post(f"/api/v1/portals/{pf.slug}/link/refresh", headers={"X-CSRF-Token": csrf})
         assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
 
 
@@ -141,7 +149,7 @@ class TestPublic:
         members = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
         assert "ada@acme.com" not in [m["user"]["email"] for m in members]
         pending = client.get(
-            f"/api/v1/portals/{pf.slug}/invite-link/signups?status=pending", headers=pf.headers()
+            f"/api/v1/portals/{pf.slug}/link/signups?status=pending", headers=pf.headers()
         ).json()["items"]
         assert [s["email"] for s in pending] == ["ada@acme.com"]
 
@@ -166,7 +174,7 @@ class TestPublic:
         """domain_not_allowed (422, field email), link_gone (410), bad input names the field."""
         pf = create_portal(db)
         client.patch(
-            f"/api/v1/portals/{pf.slug}/invite-link",
+            f"/api/v1/portals/{pf.slug}/link",
             json={"allowed_domains": ["acme.com"]},
             headers=pf.headers(),
         )

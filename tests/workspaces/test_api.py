@@ -132,7 +132,7 @@ class TestAddPeople:
         ws = create_workspace(client, pf, "Mel's", headers=h)
         r = add(client, pf, ws["id"], headers=h, user_ids=[ivy.user_id], recipients=["c@home.net"])
         assert (r.json()["counts"]["added"], r.json()["counts"]["invited"]) == (1, 1), r.text
-        r = add(client, pf, ws["id"], headers=h, recipients=["new-staff@acme.com"], new_user_type="internal")
+        r = add(client, pf, ws["id"], headers=h, recipients=["new-staff@acme.com"], user_type="internal")
         assert r.status_code == 403, r.text
         assert "new-staff@acme.com" not in status_of(client, pf, ws["id"], headers=h)
         assert notifications_to(db, "new-staff@acme.com") == []

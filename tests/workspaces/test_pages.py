@@ -32,7 +32,7 @@ def _owner_page(client, pf, path: str):
 
 def _client_joins(client, db, worker, pf, ws_id: str, email: str) -> None:
     """The owner invites ``email`` (a new client) into a workspace; they accept through the page."""
-    r = add(client, pf, ws_id, recipients=[email], new_user_type="client")
+    r = add(client, pf, ws_id, recipients=[email], user_type="client")
     assert r.json()["counts"]["invited"] == 1, r.text
     worker.drain()
     token = last_link(db, email)
@@ -111,7 +111,7 @@ class TestWorkspacePage:
                 "csrf_token": csrf,
                 "name": "Cleo",
                 "recipient": "cleo@client.org",
-                "new_user_type": "client",
+                "user_type": "client",
             },
         )
         assert "1 invited." in r.text

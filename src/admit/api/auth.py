@@ -6,9 +6,11 @@ from pydantic import BaseModel, Field
 from admit.api.deps import AuthDep
 from admit.api.errors import problems
 from admit.auth import service as auth_service
+from admit.auth.schemas import LoginResponse, SignInLinkSent
 from admit.errors import InvalidCredentials, RateLimited, SignInLinkGone
 from admit.members import service as members_service
 from admit.members.schemas import UserRead
+from admit.portals.schemas import PortalMembershipRef
 from admit.web import (
     SessionDep,
     SettingsDep,
@@ -26,17 +28,11 @@ class LoginRequest(BaseModel):
     password: str = Field(max_length=256)
 
 
-class LoginResponse(BaseModel):
-    user: UserRead
-    csrf_token: str
-    portals: list[dict]
-
-
 def _signed_in(session, response: Response, user, ip, via) -> LoginResponse:
     """Sign ``user`` in through the gate (the cookie) and answer with their portals."""
     web_session = sign_in_browser(session, response, user, via=via, ip=ip)
     portals = [
-        {"slug": p.slug, "name": p.name, "role": m.role}
+        PortalMembershipRef(slug=p.slug, name=p.name, role=m.role)
         for p, m in members_service.memberships_of(session, user)
     ]
     return LoginResponse(
@@ -84,6 +80,7 @@ class SignInLinkRequest(BaseModel):
 
 @router.post(
     "/sign-in-link",
+    response_model=SignInLinkSent,
     status_code=202,
     operation_id="auth_sign_in_link_request",
     responses=problems(RateLimited),
@@ -96,7 +93,7 @@ def request_sign_in_link(
     auth_service.request_sign_in_link(
         session, email=body.email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
     )
-    return {"detail": "If this address belongs to an account, a sign-in link is on its way."}
+    return SignInLinkSent(detail="If this address belongs to an account, a sign-in link is on its way.")
 
 
 @router.post(

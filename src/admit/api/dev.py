@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Literal
 
 from fastapi import APIRouter
+from pydantic import BaseModel
 
 from admit import context
 from admit.members.addresses import normalize_email, normalize_phone
@@ -12,6 +15,20 @@ from admit.notifications import mailbox
 from admit.web import SessionDep
 
 router = APIRouter(prefix="/dev", tags=["dev"])
+
+
+class DevMessageRead(BaseModel):
+    id: uuid.UUID
+    channel: Literal["email", "sms"]
+    to: str
+    subject: str
+    text: str
+    html: str
+    sent_at: datetime
+
+
+class DevMessagePage(BaseModel):
+    items: list[DevMessageRead]
 
 
 def _address(to: str, region: str) -> str:
@@ -29,7 +46,7 @@ def _address(to: str, region: str) -> str:
     return phone or text
 
 
-@router.get("/messages", operation_id="dev_messages_list")
+@router.get("/messages", response_model=DevMessagePage, operation_id="dev_messages_list")
 def list_messages(
     session: SessionDep,
     to: str | None = None,
@@ -42,17 +59,17 @@ def list_messages(
     ``text``, and an empty ``subject`` and ``html``.
     """
     address = _address(to, context.of(session).settings.default_phone_region) if to else None
-    return {
-        "items": [
-            {
-                "id": str(m.id),
-                "channel": m.channel,
-                "to": m.to_address,
-                "subject": m.subject,
-                "text": m.text,
-                "html": m.html,
-                "sent_at": m.sent_at.isoformat(),
-            }
+    return DevMessagePage(
+        items=[
+            DevMessageRead(
+                id=m.id,
+                channel=m.channel,
+                to=m.to_address,
+                subject=m.subject,
+                text=m.text,
+                html=m.html,
+                sent_at=m.sent_at,
+            )
             for m in mailbox.messages(session, to=address, channel=channel, limit=min(max(limit, 1), 500))
         ]
-    }
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import Literal
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -54,8 +55,11 @@ def _truthy(value) -> bool:
 @router.post(
     "/portals/{portal}/invitation-imports",
     responses={
-        200: {"model": ImportPreview},
-        202: {"model": ImportStatus},
+        200: {
+            "model": ImportPreview | ImportStatus,
+            "description": "dry_run: the preview. A retry with the same Idempotency-Key: the earlier import.",
+        },
+        202: {"model": ImportStatus, "description": "The import is queued (or waits for Send)."},
         **problems(*ACTOR_ERRORS, CsrfFailed, PermissionDenied, HttpError),
     },
     openapi_extra={
@@ -120,13 +124,13 @@ def _create(request: Request, portal: str, fields: dict, filename: str, chunks_f
         options = {k: fields.get(k) for k in ("user_type", "role", "products", "message")}
         if fields.get("dry_run"):
             preview = imports_service.preview(session, actor, chunks=chunks_factory(), **options)
-            return JSONResponse(ImportPreview(**preview).model_dump(), status_code=200)
+            return JSONResponse(ImportPreview(**preview).model_dump(mode="json"), status_code=200)
         imp, created = imports_service.create(
             session, actor, chunks=chunks_factory(), filename=filename, idempotency_key=key, **options
         )
-        body = _status(request, imp).model_dump()
-        body["created"] = created
-    return JSONResponse(body, status_code=202 if created else 200)
+        body = _status(request, imp)
+        body.created = created
+    return JSONResponse(body.model_dump(mode="json"), status_code=202 if created else 200)
 
 
 @router.get(
@@ -154,9 +158,16 @@ def confirm_import(import_id: uuid.UUID, request: Request, actor: ActorDep, sess
 @router.get(
     "/portals/{portal}/invitation-imports/{import_id}/report.csv",
     operation_id="invitation_imports_report",
-    responses=problems(*ACTOR_ERRORS, PermissionDenied, ImportNotFound),
-)
-def import_report(portal: str, import_id: uuid.UUID, request: Request, outcome: str | None = None):
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "One row per line of the list: row, recipient, email, name, outcome, detail.",
+              "content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problems(*ACTOR_ERRORS, PermissionDenied, ImportNotFound),
+    },
+)  # fmt: skip
+def import_report(
+    portal: str, import_id: uuid.UUID, request: Request, outcome: Literal["skipped"] | None = None
+):
     """The per-row report as CSV (cells that look like formulas are escaped)."""
     db = request.app.state.db
     # Authorise in a transaction of its own and end it before streaming: on SQLite any open

@@ -35,6 +35,7 @@ from admit.invitations.schemas import (
 )
 from admit.members.schemas import MemberRead, UserRead
 from admit.people.results import invitation_reads, recipient_results
+from admit.portals.schemas import PortalRef
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = APIRouter(tags=["invitations"])
@@ -142,7 +143,7 @@ def preview_invitation(
     p = join.preview(session, token)
     inv = p.invitation
     return InvitationPreviewRead(
-        portal={"slug": p.portal.slug, "name": p.portal.name},
+        portal=PortalRef.of(p.portal),
         inviter=p.inviter_name,
         recipient=inv.recipient,
         recipient_name=inv.recipient_name,
@@ -181,6 +182,6 @@ def accept_invitation(
     return AcceptResponse(
         user=UserRead.model_validate(result.user),
         member=MemberRead.of(result.member),
-        portal={"slug": result.portal.slug, "name": result.portal.name},
+        portal=PortalRef.of(result.portal),
         csrf_token=csrf,
     )

@@ -7,6 +7,7 @@ import uuid
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from admit.api.auth import session_as
@@ -37,6 +38,7 @@ from admit.flows import workspace_links
 from admit.links import service as links_service
 from admit.links import signups
 from admit.links.schemas import (
+    ConfirmationPreview,
     ConfirmResponse,
     InviteLinkRead,
     InviteLinkUpdate,
@@ -47,6 +49,7 @@ from admit.links.schemas import (
     LinkSignupRead,
 )
 from admit.members.schemas import MemberRead, UserRead
+from admit.portals.schemas import PortalRef
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import join_requests
 from admit.workspaces.schemas import (
@@ -80,10 +83,23 @@ NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 # --- managing the portal's link ---------------------------------------------------------
 
 
+@router.api_route(
+    "/portals/{portal}/invite-link{rest:path}",
+    methods=["GET", "PATCH", "POST"],
+    include_in_schema=False,
+    operation_id="link_moved",
+)
+def moved_link(portal: str, rest: str, request: Request) -> RedirectResponse:
+    """The portal's link lived at ``…/invite-link`` before it was named like a workspace's
+    (``…/link``): 308 keeps the method and the body, so old clients go on working."""
+    target = request.url.replace(path=request.url.path.replace("/invite-link", "/link", 1))
+    return RedirectResponse(str(target), status_code=308)
+
+
 @router.get(
-    "/portals/{portal}/invite-link",
+    "/portals/{portal}/link",
     response_model=InviteLinkRead,
-    operation_id="invite_link_get",
+    operation_id="link_get",
     responses=problems(PermissionDenied),
 )
 def get_invite_link(actor: ActorDep, session: SessionDep, response: Response):
@@ -93,9 +109,9 @@ def get_invite_link(actor: ActorDep, session: SessionDep, response: Response):
 
 
 @router.patch(
-    "/portals/{portal}/invite-link",
+    "/portals/{portal}/link",
     response_model=InviteLinkRead,
-    operation_id="invite_link_update",
+    operation_id="link_update",
     responses=problems(PermissionDenied),
 )
 def update_invite_link(body: InviteLinkUpdate, actor: ActorDep, session: SessionDep):
@@ -105,9 +121,9 @@ def update_invite_link(body: InviteLinkUpdate, actor: ActorDep, session: Session
 
 
 @router.post(
-    "/portals/{portal}/invite-link/refresh",
+    "/portals/{portal}/link/refresh",
     response_model=InviteLinkRead,
-    operation_id="invite_link_refresh",
+    operation_id="link_refresh",
     responses=problems(PermissionDenied),
 )
 def refresh_invite_link(actor: ActorDep, session: SessionDep):
@@ -116,9 +132,9 @@ def refresh_invite_link(actor: ActorDep, session: SessionDep):
 
 
 @router.get(
-    "/portals/{portal}/invite-link/signups",
+    "/portals/{portal}/link/signups",
     response_model=LinkSignupPage,
-    operation_id="invite_link_signups_list",
+    operation_id="link_signups_list",
     responses=problems(PermissionDenied),
 )
 def list_link_signups(
@@ -252,6 +268,7 @@ def signup_through_link(
 
 @router.get(
     "/links/confirm/{token}",
+    response_model=ConfirmationPreview,
     operation_id="links_confirmation_preview",
     responses=problems(*CONFIRMATION_ERRORS, RateLimited),
 )
@@ -262,12 +279,12 @@ def preview_confirmation(
     response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
     c = signups_flow.confirmation(session, token)
-    return {
-        "portal": {"slug": c.portal.slug, "name": c.portal.name},
-        "email": c.signup.email,
-        "name": c.signup.name,
-        "password_required": c.password_required,
-    }
+    return ConfirmationPreview(
+        portal=PortalRef.of(c.portal),
+        email=c.signup.email,
+        name=c.signup.name,
+        password_required=c.password_required,
+    )
 
 
 @router.post(
@@ -296,7 +313,7 @@ def confirm_signup(
         outcome=result.outcome,
         user=UserRead.model_validate(result.user),
         member=MemberRead.of(result.member),
-        portal={"slug": result.portal.slug, "name": result.portal.name},
+        portal=PortalRef.of(result.portal),
         csrf_token=csrf,
     )
 

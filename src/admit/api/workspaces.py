@@ -133,7 +133,7 @@ def list_members(
 )
 def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, session: SessionDep):
     """Invite people into the workspace: existing users (``user_ids`` or their address), teams,
-    client groups, and new people by email or phone (``new_user_type``). One result each."""
+    client groups, and new people by email or phone (``user_type``). One result each."""
     results = workspace_people.add_people(
         session,
         actor,
@@ -142,7 +142,7 @@ def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, sess
         user_ids=body.user_ids,
         team_ids=body.team_ids,
         group_ids=body.group_ids,
-        new_user_type=body.new_user_type,
+        user_type=body.user_type,
     )
     return recipient_results(session, results)
 

@@ -6,6 +6,17 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.members.schemas import UserRead
+from admit.portals.schemas import PortalMembershipRef
+
+
+class LoginResponse(BaseModel):
+    user: UserRead
+    csrf_token: str
+    portals: list[PortalMembershipRef]
+
+
+class SignInLinkSent(BaseModel):
+    detail: str
 
 
 class ApiKeyCreate(BaseModel):

@@ -68,12 +68,12 @@ def workspaces_create(slug, name, kind, roles, as_json) -> None:
 @_shared.portal_option
 @WORKSPACE_OPTION
 @click.option(
-    "--type", "new_user_type", type=click.Choice(["client", "internal"]), default="client", show_default=True,
+    "--type", "user_type", type=click.Choice(["client", "internal"]), default="client", show_default=True,
     help="What people new to the portal are invited as.",
 )  # fmt: skip
 @_shared.json_option('{"results": [...], "counts": {...}}')
 @click.argument("recipients", nargs=-1, required=True)
-def workspaces_add(slug, workspace_id, new_user_type, as_json, recipients) -> None:
+def workspaces_add(slug, workspace_id, user_type, as_json, recipients) -> None:
     """Add people by email or phone: those in the portal join at once, new ones are invited.
     Someone already in the workspace is nothing to do; exit 1 when anyone needs fixing."""
     from admit.flows import workspace_people
@@ -81,7 +81,7 @@ def workspaces_add(slug, workspace_id, new_user_type, as_json, recipients) -> No
 
     with _shared.portal_session(slug) as (session, actor):
         results = workspace_people.add_people(
-            session, actor, workspace_id, recipients=list(recipients), new_user_type=new_user_type
+            session, actor, workspace_id, recipients=list(recipients), user_type=user_type
         )
         answer = recipient_results(session, results)
     if as_json:

@@ -159,7 +159,7 @@ def _to_workspace(
 ) -> ContactResult:
     workspace = _workspace_for(session, actor, workspace_id, workspace_name, workspace_kind)
     added = workspace_people.add_people(
-        session, actor, workspace.id, recipients=[address], new_user_type=user_type
+        session, actor, workspace.id, recipients=[address], user_type=user_type
     )[0]
     if added.outcome is Outcome.SKIPPED and added.code != "already_in_workspace":
         raise InvalidInput(added.detail, field="recipient")

@@ -86,7 +86,7 @@ def add_people(
     user_ids: list | None = None,
     team_ids: list | None = None,
     group_ids: list | None = None,
-    new_user_type: str = UserType.CLIENT,
+    user_type: str = UserType.CLIENT,
 ) -> list[RecipientResult]:
     """Add people to a workspace (see the module's docstring); one result per person asked for."""
     policy.require(actor.role, policy.Action.WORKSPACE_ADD_MEMBERS)
@@ -94,8 +94,8 @@ def add_people(
     # Two people adding to one workspace at once take turns, so the second sees the first's
     # rows and answers already_in_workspace.
     workspaces_service.lock(session, workspace)
-    if new_user_type not in tuple(UserType):
-        raise InvalidInput("new_user_type must be client or internal.", field="new_user_type")
+    if user_type not in tuple(UserType):
+        raise InvalidInput("user_type must be client or internal.", field="user_type")
     teams = _teams(session, actor, team_ids, TEAM, "team_ids") + _teams(
         session, actor, group_ids, CLIENT_GROUP, "group_ids"
     )
@@ -147,7 +147,7 @@ def add_people(
 
     if new_people:
         # New people need the right to invite that type; refused as a whole, before any write.
-        people.extend(_invite_new(session, actor, workspace, new_people, new_user_type, results))
+        people.extend(_invite_new(session, actor, workspace, new_people, user_type, results))
     if uninvited:
         for person in _invite_new(
             session, actor, workspace, [Recipient(a, a) for a in uninvited], UserType.CLIENT, results
@@ -390,7 +390,7 @@ def assign_role(
                 raise InvalidInput(result.detail, field="user_id")
         user = members_service.get_user(session, user_id)
     else:
-        added = add_people(session, actor, workspace.id, recipients=[recipient], new_user_type=user_type)[0]
+        added = add_people(session, actor, workspace.id, recipients=[recipient], user_type=user_type)[0]
         if added.outcome is Outcome.SKIPPED and added.code != "already_in_workspace":
             raise InvalidInput(added.detail or "This person cannot be invited.", field="recipient")
         user = members_service.get_user(session, added.user_id)

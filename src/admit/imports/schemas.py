@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -18,21 +20,32 @@ class ImportCreate(BaseModel):
     dry_run: bool = False
 
 
+class ImportSample(BaseModel):
+    """One of the first rows with an outcome: its row number, what it said, the address read."""
+
+    row: int
+    recipient: str
+    email: str | None
+    detail: str
+
+
 class ImportPreview(BaseModel):
     total: int
     counts: dict[str, int]
-    samples: dict[str, list[dict]]
+    samples: dict[str, list[ImportSample]]
     roles: dict[str, int] = {}
 
 
 class ImportStatus(BaseModel):
-    id: str
-    status: Literal["previewed", "queued", "running", "done", "failed"]
+    id: uuid.UUID
+    status: Literal["previewed", "queued", "running", "waiting", "done", "failed"]
     total: int
     processed: int
     invited: int
     skipped: dict[str, int]
     error: str | None
+    resume_at: datetime | None = None  # ``waiting``: when it goes on
+    created: bool | None = None  # on POST: false when an earlier import with the key answered
     errors_url: str
     report_url: str
     preview: ImportPreview | None = None

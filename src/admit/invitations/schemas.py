@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from admit.invitations.models import Invitation
 from admit.members.schemas import MemberRead, UserRead
 from admit.notifications.models import delivery_status
+from admit.portals.schemas import PortalRef
 
 
 class InvitationCreate(BaseModel):
@@ -119,7 +120,7 @@ class InvitationPage(BaseModel):
 
 
 class InvitationPreviewRead(BaseModel):
-    portal: dict
+    portal: PortalRef
     inviter: str
     recipient: str
     recipient_name: str
@@ -142,5 +143,5 @@ class AcceptRequest(BaseModel):
 class AcceptResponse(BaseModel):
     user: UserRead
     member: MemberRead
-    portal: dict
+    portal: PortalRef
     csrf_token: str

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from admit.links.models import LinkSignup
 from admit.links.views import LinkPreview, LinkView
 from admit.members.schemas import MemberRead, UserRead
+from admit.portals.schemas import PortalRef
 
 
 class InviteLinkRead(BaseModel):
@@ -71,10 +72,16 @@ class InviteLinkUpdate(BaseModel):
     enabled: bool | None = None
 
 
+class LinkWorkspace(BaseModel):
+    """The workspace a link leads to, by name only (its id is not for strangers)."""
+
+    name: str
+
+
 class LinkPreviewRead(BaseModel):
     kind: Literal["portal", "workspace"]
-    portal: dict
-    workspace: dict | None
+    portal: PortalRef
+    workspace: LinkWorkspace | None
     user_type: Literal["internal", "client"] | None
     password_required: bool
     allowed_domains: list[str]
@@ -85,8 +92,8 @@ class LinkPreviewRead(BaseModel):
         link = p.link
         return cls(
             kind=link.kind,
-            portal={"slug": p.portal.slug, "name": p.portal.name},
-            workspace={"name": p.workspace_name} if p.workspace_name else None,
+            portal=PortalRef.of(p.portal),
+            workspace=LinkWorkspace(name=p.workspace_name) if p.workspace_name else None,
             user_type=link.user_type if link.kind == "portal" else None,
             password_required=p.password_required,
             allowed_domains=list(link.allowed_domains or []),
@@ -142,9 +149,18 @@ class LinkSignupPage(BaseModel):
     next_cursor: str | None
 
 
+class ConfirmationPreview(BaseModel):
+    """What a sign-up confirmation link is for; opening it never uses it up."""
+
+    portal: PortalRef
+    email: str
+    name: str
+    password_required: bool
+
+
 class ConfirmResponse(BaseModel):
     outcome: Literal["joined", "invitation_completed", "already_member"]
     user: UserRead
     member: MemberRead
-    portal: dict
+    portal: PortalRef
     csrf_token: str

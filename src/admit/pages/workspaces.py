@@ -166,7 +166,7 @@ def add_people(
     team: str = Form(""),
     name: str = Form(""),
     recipient: str = Form(""),
-    new_user_type: str = Form("client"),
+    user_type: str = Form("client"),
 ):
     """The Invite panel: people picked from the suggestions, a team or client group, or one new
     person (name, email or phone) as a client or internal user."""
@@ -180,7 +180,7 @@ def add_people(
             user_ids=user_ids,
             team_ids=team_ids,
             group_ids=group_ids,
-            new_user_type=new_user_type,
+            user_type=user_type,
         )
     except DomainError as exc:
         error = form_error(session, exc)

@@ -2,8 +2,26 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+
+class PortalRef(BaseModel):
+    """A portal named in another answer: its slug (the one in every path) and its name."""
+
+    slug: str
+    name: str
+
+    @classmethod
+    def of(cls, portal) -> PortalRef:
+        return cls(slug=portal.slug, name=portal.name)
+
+
+class PortalMembershipRef(PortalRef):
+    """A portal you are in, with your role there."""
+
+    role: Literal["owner", "admin", "member", "client"]
 
 
 class PortalRead(BaseModel):

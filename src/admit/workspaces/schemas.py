@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.members.schemas import UserRead
+from admit.portals.schemas import PortalRef
 from admit.workspaces.models import JoinRequest, RoleAssignment, Workspace, WorkspaceAction, WorkspaceMember
 
 Kind = Literal["chat", "flow", "line"]
@@ -104,7 +105,7 @@ class AddMembers(BaseModel):
     user_ids: list[uuid.UUID] | None = None
     team_ids: list[uuid.UUID] | None = None
     group_ids: list[uuid.UUID] | None = None
-    new_user_type: Literal["client", "internal"] = "client"
+    user_type: Literal["client", "internal"] = "client"
 
 
 class ResendResult(BaseModel):
@@ -190,11 +191,6 @@ class ActionList(BaseModel):
     next_cursor: str | None
 
 
-class PortalRef(BaseModel):
-    slug: str
-    name: str
-
-
 class TimelineItem(BaseModel):
     id: uuid.UUID
     name: str
@@ -228,9 +224,14 @@ class JoinRequestApprove(BaseModel):
     role: Literal["owner", "admin", "member", "client"] | None = None
 
 
+class WorkspaceRef(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
 class JoinRequestRead(BaseModel):
     id: uuid.UUID
-    workspace: dict
+    workspace: WorkspaceRef
     email: str
     name: str
     note: str
@@ -247,7 +248,7 @@ class JoinRequestRead(BaseModel):
     def of(cls, r: JoinRequest) -> JoinRequestRead:
         return cls(
             id=r.id,
-            workspace={"id": str(r.workspace_id), "name": r.workspace.name},
+            workspace=WorkspaceRef(id=r.workspace_id, name=r.workspace.name),
             email=r.email,
             name=r.name,
             note=r.note,

@@ -180,7 +180,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const newForm = dialog.querySelector("[data-new-person-form]");
       const q = pickForm.querySelector("[data-people-search]").value.trim();
       const internal = opener.dataset.newPerson === "internal";
-      newForm.querySelector("input[name=new_user_type]").value = internal ? "internal" : "client";
+      newForm.querySelector("input[name=user_type]").value = internal ? "internal" : "client";
       newForm.querySelector("[data-new-title]").textContent = internal ? "Invite a New Internal User" : "Invite a New Client";
       newForm.querySelector("[data-new-submit]").textContent = internal ? "Add Internal User" : "Add Client";
       newForm.querySelector("input[name=recipient]").value = looksLikeAddress(q) ? q : "";
