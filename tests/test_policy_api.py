@@ -42,6 +42,7 @@ from admit import policy
 from admit.auth.models import ApiKey
 from admit.contacts.models import Contact
 from admit.flows import join_requests as join_requests_flow
+from admit.flows import members as members_flow
 from admit.flows import workspace_links, workspace_people
 from admit.imports.models import InvitationImport
 from admit.invitations.models import Invitation
@@ -126,6 +127,7 @@ _TABLE: dict[str, tuple] = {
     "list-members":                     (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     # deactivate people, read the audit log, manage API keys (owners and admins)
     "deactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
+    "reactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
     "read-audit-log":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-api-key":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     # a workspace's link and its join requests (internal users of the workspace)
@@ -181,6 +183,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "list-people": A.MEMBER_VIEW,
     "list-members": A.MEMBER_VIEW,
     "deactivate-member": A.MEMBER_DEACTIVATE,
+    "reactivate-member": A.MEMBER_DEACTIVATE,  # who may deactivate may bring back
     "read-audit-log": A.AUDIT_VIEW,
     "create-api-key": A.API_KEY_MANAGE,
     "share-workspace-link": A.WORKSPACE_LINK_MANAGE,
@@ -602,6 +605,16 @@ def _(w: World, actor: str) -> Call:
     member_id = w.scalar(select(Member.id).join(User, User.id == Member.user_id).where(User.email == zed))
     probe = lambda: w.scalar(select(Member.status).where(Member.id == member_id))  # noqa: E731
     return Call("POST", w.api(f"/members/{member_id}/deactivate"), None, probe)
+
+
+@call("reactivate-member")
+def _(w: World, actor: str) -> Call:
+    zed = fresh(actor, "zed@acme.com")
+    member_joins(w.db, w.worker, w.a, zed)
+    member_id = w.scalar(select(Member.id).join(User, User.id == Member.user_id).where(User.email == zed))
+    w.as_owner(lambda session, owner: members_flow.deactivate(session, owner, member_id))
+    probe = lambda: w.scalar(select(Member.status).where(Member.id == member_id))  # noqa: E731
+    return Call("POST", w.api(f"/members/{member_id}/reactivate"), None, probe)
 
 
 @call("read-audit-log")
