@@ -92,7 +92,7 @@ def report_rows(db, import_id) -> list[tuple[int, str, str | None]]:
         rows = session.scalars(
             select(InvitationImportRow)
             .where(InvitationImportRow.import_id == import_id)
-            .order_by(InvitationImportRow.row_number)
+            .order_by(InvitationImportRow.row_number, InvitationImportRow.part)
         ).all()
         return [(r.row_number, r.code, r.email) for r in rows]
 

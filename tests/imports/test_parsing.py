@@ -151,15 +151,18 @@ class TestPastedText:
         rows = [(r.number, r.address, r.name) for r in read_text_rows(text)]
         assert rows == [(1, "ada@example.com", "Ada Lovelace"), (2, "grace@example.com", "Grace Hopper")]
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="BUG: several addresses on one line (a pasted row, 'a@x, b@x') yield one record; "
-        "the second address becomes the name and the rest are lost, not even reported",
-    )
     def test_several_addresses_on_one_line(self):
         """Every address on a line of pasted text comes out (none is silently dropped)."""
         rows = list(read_text_rows("ada@example.com, grace@example.com, alan@example.org"))
         assert sorted(r.address for r in rows) == ["ada@example.com", "alan@example.org", "grace@example.com"]
+        assert {r.number for r in rows} == {1} and {r.name for r in rows} == {""}
+        rows = list(read_text_rows("solo@example.com\nx@example.com; Lin <lin@example.org>; y@example.net\n"))
+        assert [(r.number, r.address, r.name) for r in rows] == [
+            (1, "solo@example.com", ""),
+            (2, "x@example.com", ""),
+            (2, "lin@example.org", "Lin"),
+            (2, "y@example.net", ""),
+        ]
 
 
 class TestRefused:

@@ -251,6 +251,29 @@ class TestReport:
         assert lines[6][1] == '\'=HYPERLINK("http://evil.example")'
         assert lines[6][5]  # what is wrong with it
 
+    def test_several_addresses_on_a_line_are_each_invited_and_reported(self, db, pf):
+        """``lina, lino, lena`` on one line: the preview counts three, all three are invited, and
+        the report has a line for each under the same row number (issue 10: lino became lina's
+        name and lena vanished)."""
+        data = plain(["solo@example.com", "lina@acme.com, lino@acme.com, lena@acme.com"])
+        assert preview(db, pf, data)["counts"]["will_invite"] == 4
+        import_id, _ = create(db, pf, data)
+        assert imports_jobs.run_due(db)["invited"] == 4
+        assert report_rows(db, import_id) == [
+            (1, "invited", "solo@example.com"),
+            (2, "invited", "lina@acme.com"),
+            (2, "invited", "lino@acme.com"),
+            (2, "invited", "lena@acme.com"),
+        ]
+        assert [line[2] for line in report_csv(db, pf, import_id)[1:]] == [
+            "solo@example.com", "lina@acme.com", "lino@acme.com", "lena@acme.com",
+        ]  # fmt: skip
+        with db.unit_of_work() as session:
+            names = session.scalars(
+                select(Invitation.recipient_name).where(Invitation.recipient == "lina@acme.com")
+            )
+            assert list(names) == [""]  # lino is not her name
+
     @pytest.mark.slow
     def test_long_report_is_complete(self, db, pf, monkeypatch):
         """A report longer than one page of the stream still has every row once, in order."""

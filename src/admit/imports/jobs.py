@@ -146,6 +146,7 @@ def _write_batch(db: Database, import_id, lease, actor: Actor, options: InviteOp
                 {
                     "import_id": import_id,
                     "row_number": row.number,
+                    "part": row.part,
                     "recipient": row.raw or row.address,
                     "email": outcome.address,
                     "name": row.name,

@@ -91,6 +91,8 @@ class InvitationImportRow(Base):
         ForeignKey("invitation_imports.id", ondelete="CASCADE"), primary_key=True
     )
     row_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Several addresses on one line are one report row each: 0, 1, 2… along the line.
+    part: Mapped[int] = mapped_column(Integer, primary_key=True, default=0, server_default="0")
     recipient: Mapped[str] = mapped_column(Text)
     email: Mapped[str | None] = mapped_column(String(320))
     name: Mapped[str] = mapped_column(String(200), default="")

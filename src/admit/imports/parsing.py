@@ -4,7 +4,8 @@ What people upload: one address per line; CSV with or without a header; header n
 loosely (``email``, ``E-mail``, ``Email Address``, ``name``, ``first name`` + ``last name``,
 ``phone``, ``role``); ``,`` ``;`` or tab as separator (detected); quoted fields; UTF-8 with or
 without BOM, UTF-16 (what Excel's "Unicode text" makes); Windows, Unix and old Mac line endings;
-``Name <email>``; blank lines and trailing separators.
+``Name <email>``; several addresses on one line (one record each); blank lines and trailing
+separators.
 
 ``read_rows`` yields one ``Row`` per record with its spreadsheet row number (the header is row 1),
 skipping blank records. Everything is incremental: memory stays flat whatever the file's size.
@@ -43,6 +44,7 @@ class Row:
     name: str
     phone: str
     role: str
+    part: int = 0  # which address of its line (several on one line: 0, 1, 2…)
 
 
 class _ChunkStream(io.RawIOBase):
@@ -186,10 +188,19 @@ def _rows(text: io.TextIOWrapper, delimiter: str | None, max_rows: int | None) -
         count += 1
         if max_rows is not None and count > max_rows:
             raise InvalidInput(f"The file has more than {max_rows:,} rows, the limit.", field="file")
-        yield _row(number, cells, header, delimiter)
+        addresses = [i for i, c in enumerate(cells) if "@" in c] if header is None else []
+        if len(addresses) > 1:
+            # Several addresses on one line (a pasted row "a@x, b@x"): one record each, same row
+            # number; a name can only come with its address ("Ada <ada@x>").
+            for part, index in enumerate(addresses):
+                yield _row(number, [cells[index]], None, None, part=part)
+        else:
+            yield _row(number, cells, header, delimiter)
 
 
-def _row(number: int, cells: list[str], header: dict[str, int] | None, delimiter: str | None) -> Row:
+def _row(
+    number: int, cells: list[str], header: dict[str, int] | None, delimiter: str | None, *, part: int = 0
+) -> Row:
     raw = (delimiter or "").join(cells) if delimiter else cells[0]
     if header is not None:
         address = _cell(cells, header.get("email"))
@@ -212,5 +223,11 @@ def _row(number: int, cells: list[str], header: dict[str, int] | None, delimiter
         name = name or match.group("name").strip().strip("'\"").strip()
         address = match.group("addr")
     return Row(
-        number=number, raw=raw.strip(), address=address.strip(), name=name[:200], phone=phone, role=role
+        number=number,
+        raw=raw.strip(),
+        address=address.strip(),
+        name=name[:200],
+        phone=phone,
+        role=role,
+        part=part,
     )

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
-from sqlalchemy import delete, select, true
+from sqlalchemy import and_, delete, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -280,16 +280,20 @@ def report_csv(
     writer = csv.writer(buffer)
     writer.writerow(["row", "recipient", "email", "name", "outcome", "detail"])
     yield buffer.getvalue()
-    last = 0
+    last = (0, 0)  # (row_number, part) of the last report row written
     while True:
+        after = or_(
+            InvitationImportRow.row_number > last[0],
+            and_(InvitationImportRow.row_number == last[0], InvitationImportRow.part > last[1]),
+        )
         query = (
             select(InvitationImportRow)
             .where(
                 InvitationImportRow.import_id == import_id,
-                InvitationImportRow.row_number > last,
+                after,
                 InvitationImportRow.code != INVITED if only_skipped else true(),
             )
-            .order_by(InvitationImportRow.row_number)
+            .order_by(InvitationImportRow.row_number, InvitationImportRow.part)
             .limit(5000)
         )
         rows = storage.read(source, lambda session, q=query: session.scalars(q).all())
@@ -301,5 +305,5 @@ def report_csv(
             writer.writerow(
                 [r.row_number, _cell(r.recipient), _cell(r.email), _cell(r.name), r.code, _cell(r.detail)]
             )
-        last = rows[-1].row_number
+        last = (rows[-1].row_number, rows[-1].part)
         yield buffer.getvalue()
