@@ -21,6 +21,18 @@ def _token_for(client, email):
 
 
 class TestCreate:
+    def test_pasted_spreadsheet_rows_are_named_recipients(self, client, db):
+        """Two columns pasted from a spreadsheet (Name ⇥ Email) invite each person by name."""
+        pf = create_portal(db)
+        r = _invite(client, pf, ["Ada Lovelace\tada@example.com\nGrace Hopper\tgrace@example.com"])
+        assert r.status_code == 201, r.text
+        body = r.json()
+        assert body["counts"] == {"invited": 2, "added": 0, "skipped": 0}
+        assert [x["invitation"]["recipient_name"] for x in body["results"]] == [
+            "Ada Lovelace",
+            "Grace Hopper",
+        ]
+
     def test_per_recipient_results(self, client, db):
         """201 with one result per recipient in order: invited ones carry the full Invitation,
         skipped ones their code; and the counts per outcome."""

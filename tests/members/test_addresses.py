@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from admit.members.addresses import normalize_phone, parse_recipient, typo_suggestion
+from admit.members.addresses import normalize_phone, parse_recipient, split_recipients, typo_suggestion
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,35 @@ def test_invalid_phone_numbers_say_so(typed):
 
 def test_national_form_follows_the_region():
     assert normalize_phone("020 7946 0958", region="GB") == ("+442079460958", None)
+
+
+class TestSplitRecipients:
+    def test_pasted_spreadsheet_columns_keep_their_names(self):
+        """Name ⇥ Email (the commonest paste): one recipient per row, named; not each name
+        reported as an address without an @-sign (issue 10)."""
+        pasted = "Ada Lovelace\tada@example.com\r\nGrace\tHopper\tgrace@example.com\nBob\t+1 202 555 0173\n"
+        assert split_recipients(pasted) == [
+            "Ada Lovelace <ada@example.com>",
+            "Grace Hopper <grace@example.com>",
+            "Bob <+1 202 555 0173>",
+        ]
+        parsed = [parse_recipient(r, region="US") for r in split_recipients(pasted)]
+        assert [(p.email or p.phone, p.name, p.error) for p in parsed] == [
+            ("ada@example.com", "Ada Lovelace", None),
+            ("grace@example.com", "Grace Hopper", None),
+            ("+12025550173", "Bob", None),
+        ]
+
+    def test_commas_semicolons_and_lines_still_separate_addresses(self):
+        """Typed lists are unchanged: commas, semicolons and Enter separate recipients; a row with
+        two addresses or none is one recipient per cell (nothing becomes a name by accident)."""
+        assert split_recipients("a@x.com, b@x.com;c@x.com\nAda <ada@x.com>") == [
+            "a@x.com", "b@x.com", "c@x.com", "Ada <ada@x.com>",
+        ]  # fmt: skip
+        assert split_recipients("a@x.com\tb@x.com\nNobody\tThere") == [
+            "a@x.com",
+            "b@x.com",
+            "Nobody",
+            "There",
+        ]
+        assert split_recipients("Ada <ada@x.com>\tLovelace") == ["Ada <ada@x.com>"]

@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from admit.errors import InvalidInput
+from admit.members.addresses import address_and_name
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
@@ -214,9 +215,8 @@ def _row(
         phone = _cell(cells, header.get("phone"))
         role = _cell(cells, header.get("role")).lower()
     else:
-        address_index = next((i for i, c in enumerate(cells) if "@" in c), 0)
-        address = cells[address_index].strip()
-        name = next((c.strip() for i, c in enumerate(cells) if i != address_index and c.strip()), "")
+        # One address and a name beside it: the same rule as a pasted row in the Invite box.
+        address, name = address_and_name(cells) or (cells[0].strip(), "")
         phone = role = ""
     match = _ANGLE.match(address)
     if match:

@@ -21,6 +21,7 @@ from email_validator import EmailNotValidError, validate_email
 
 __all__ = [
     "ParsedRecipient",
+    "address_and_name",
     "is_phone",
     "looks_like_phone",
     "normalize_email",
@@ -30,8 +31,10 @@ __all__ = [
     "typo_suggestion",
 ]
 
-# Enter, comma, semicolon, tab or newline separate recipients (a spreadsheet column pastes as lines).
-_SEPARATORS = re.compile(r"[\n\r\t,;]+")
+# Enter, comma or semicolon separate recipients (a spreadsheet column pastes as lines); a tab
+# separates a spreadsheet row's columns (see ``address_and_name``).
+_LINES = re.compile(r"[\n\r]+")
+_SEPARATORS = re.compile(r"[,;]+")
 _NAME_ADDR = re.compile(r"^\s*(?P<name>.*?)\s*<\s*(?P<addr>[^<>]*?)\s*>\s*$")
 MAX_NAME = 200
 
@@ -190,11 +193,34 @@ def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
     return ParsedRecipient(raw=raw.strip(), email=email, name=name, error=error)
 
 
+def address_and_name(cells: list[str]) -> tuple[str, str] | None:
+    """A spreadsheet row (``Ada Lovelace ⇥ ada@example.com``, ``Ada ⇥ Lovelace ⇥ +1 202…``):
+    ``(address, name)`` when it holds exactly one email address (or, with none, exactly one phone
+    number); the cells that are neither, joined, are the name. ``None`` when the row holds no
+    address or several (then each cell stands for itself)."""
+    cells = [c.strip() for c in cells if c.strip()]
+    emails = [c for c in cells if "@" in c]
+    phones = [c for c in cells if looks_like_phone(c)]
+    if len(emails) > 1 or (not emails and len(phones) != 1):
+        return None
+    address = emails[0] if emails else phones[0]
+    name = " ".join(c for c in cells if "@" not in c and not looks_like_phone(c))
+    return address, name.replace("<", "").replace(">", "").strip()[:MAX_NAME]
+
+
 def split_recipients(values: list[str] | str) -> list[str]:
-    """Split typed or pasted text (or a list of such texts) into one string per recipient."""
+    """Split typed or pasted text (or a list of such texts) into one string per recipient: a
+    line holds one or more, separated by commas or semicolons; a line with tabs is a pasted
+    spreadsheet row, whose name columns go with its address (``Name <address>``)."""
     if isinstance(values, str):
         values = [values]
     out: list[str] = []
     for value in values:
-        out.extend(part.strip() for part in _SEPARATORS.split(value or "") if part.strip())
+        for line in _LINES.split(value or ""):
+            row = address_and_name(line.split("\t")) if "\t" in line else None
+            if row is not None:
+                address, name = row
+                out.append(f"{name} <{address}>" if name and not _NAME_ADDR.match(address) else address)
+                continue
+            out.extend(part.strip() for part in _SEPARATORS.split(line.replace("\t", ",")) if part.strip())
     return out
