@@ -10,6 +10,7 @@ Roles: ``owner``, ``admin``, ``member`` (internal users) and ``client``.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -196,7 +197,9 @@ def reaches_every_workspace(role: Role | str | None) -> bool:
     return role is not None and Role(role) in (Role.OWNER, Role.ADMIN)
 
 
-def sees_addresses_of(role: Role | str | None, *, viewer_id, person_id) -> bool:
+def sees_addresses_of(
+    role: Role | str | None, *, viewer_id: uuid.UUID | None, person_id: uuid.UUID | None
+) -> bool:
     """Whether someone sees another person's email and phone in a workspace: clients see the
     others by name only (their own address, of course, they see)."""
     if role is None:
