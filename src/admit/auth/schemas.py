@@ -2,10 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.members.schemas import UserRead
+
+if TYPE_CHECKING:
+    from admit.auth.models import ApiKey
 
 
 class ApiKeyCreate(BaseModel):
@@ -26,7 +30,7 @@ class ApiKeyRead(BaseModel):
     revoked_at: datetime | None
 
     @classmethod
-    def of(cls, key) -> ApiKeyRead:
+    def of(cls, key: ApiKey) -> ApiKeyRead:
         return cls(
             id=key.id,
             name=key.name,
