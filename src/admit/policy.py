@@ -132,9 +132,9 @@ def invite_action(user_type: UserType | str) -> Action:
     return Action.INVITE_INTERNAL if UserType(user_type) is UserType.INTERNAL else Action.INVITE_CLIENT
 
 
-def check_grant_role(actor_role: Role | str, target_role: Role | str) -> str | None:
+def check_grant_role(actor_role: Role | str | None, target_role: Role | str) -> str | None:
     """Only an owner may make someone an owner. Returns the reason when refused."""
-    if Role(target_role) is Role.OWNER and Role(actor_role) is not Role.OWNER:
+    if Role(target_role) is Role.OWNER and (actor_role is None or Role(actor_role) is not Role.OWNER):
         return "Only an owner can invite another owner."
     return None
 
