@@ -169,7 +169,7 @@ def check_approve_join_request(actor_role: Role | str, user_type: UserType | str
     return None
 
 
-def check_link_role(actor_role: Role | str, target_role: Role | str) -> str | None:
+def check_link_role(actor_role: Role | str | None, target_role: Role | str) -> str | None:
     """What a shareable link may grant: never owner (anyone holding the link would become one),
     and otherwise what the actor could grant by invitation."""
     if Role(target_role) is Role.OWNER:

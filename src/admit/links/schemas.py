@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -73,8 +73,8 @@ class InviteLinkUpdate(BaseModel):
 
 class LinkPreviewRead(BaseModel):
     kind: Literal["portal", "workspace"]
-    portal: dict
-    workspace: dict | None
+    portal: dict[str, Any]
+    workspace: dict[str, Any] | None
     user_type: Literal["internal", "client"] | None
     password_required: bool
     allowed_domains: list[str]
@@ -146,5 +146,5 @@ class ConfirmResponse(BaseModel):
     outcome: Literal["joined", "invitation_completed", "already_member"]
     user: UserRead
     member: MemberRead
-    portal: dict
+    portal: dict[str, Any]
     csrf_token: str

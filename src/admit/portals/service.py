@@ -32,6 +32,7 @@ __all__ = [
     "get",
     "get_by_slug",
     "get_by_slug_or_raise",
+    "get_or_raise",
     "lock",
     "new_portal",
     "update_settings",
@@ -57,6 +58,14 @@ def get_by_slug_or_raise(session: Session, slug: str) -> Portal:
 
 def get(session: Session, portal_id: uuid.UUID) -> Portal | None:
     return session.get(Portal, portal_id)
+
+
+def get_or_raise(session: Session, portal_id: uuid.UUID) -> Portal:
+    """The portal a row belongs to (its foreign key says there is one; ``PortalNotFound`` if not)."""
+    portal = get(session, portal_id)
+    if portal is None:
+        raise PortalNotFound("No such portal.")
+    return portal
 
 
 def by_ids(session: Session, portal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Portal]:
