@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +21,7 @@ class ImportCreate(BaseModel):
 class ImportPreview(BaseModel):
     total: int
     counts: dict[str, int]
-    samples: dict[str, list[dict]]
+    samples: dict[str, list[dict[str, Any]]]
     roles: dict[str, int] = {}
 
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 from sqlalchemy import select, update
@@ -103,6 +103,14 @@ class Recipient:
         return cls(raw=parsed.raw, address=parsed.address, name=parsed.name[:MAX_NAME], error=parsed.error)
 
 
+class Seen(Protocol):
+    """Addresses met earlier in the same list: a set, or an import's ``SeenAddresses``."""
+
+    def __contains__(self, address: str) -> bool: ...
+    def add(self, address: str) -> None: ...
+    def discard(self, address: str) -> None: ...
+
+
 @dataclass(slots=True)
 class RecipientResult:
     """What happened to one recipient (the shape every face shows)."""
@@ -168,7 +176,7 @@ def _classify(
     session: Session,
     actor: Actor,
     recipients: Sequence[Recipient],
-    seen: set[str],
+    seen: Seen,
     now: datetime,
     fresh: list[int],
     added: list[tuple[int, str]],
@@ -209,7 +217,7 @@ def _classify(
 
 
 def classify(
-    session: Session, actor: Actor, recipients: Sequence[Recipient], seen: set[str] | None = None
+    session: Session, actor: Actor, recipients: Sequence[Recipient], seen: Seen | None = None
 ) -> list[RecipientResult | None]:
     """What ``invite`` would decide for each recipient, writing nothing (a preview): a result
     for those it would skip, ``None`` for those it would invite."""
@@ -225,7 +233,7 @@ def invite(
     options: InviteOptions,
     *,
     workspace_name: str | None = None,
-    seen: set[str] | None = None,
+    seen: Seen | None = None,
     partial: bool = False,
     load: bool = True,
     via: str | None = None,
