@@ -3,6 +3,7 @@ or group each came with, one row per team or group) and a flow's roles with thei
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,10 +52,10 @@ class RoleView:
     role: WorkspaceRole
     current: RoleAssignment | None
     history: list[RoleAssignment]
-    names: dict  # {user_id: name as this portal may show it}
+    names: dict[uuid.UUID, str]  # {user_id: name as this portal may show it}
     actor: Actor  # who is looking: whose addresses they see is policy's (``sees_addresses_of``)
 
-    def shows_address(self, user_id) -> bool:
+    def shows_address(self, user_id: uuid.UUID) -> bool:
         return policy.sees_addresses_of(self.actor.role, viewer_id=self.actor.user_id, person_id=user_id)
 
 
