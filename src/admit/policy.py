@@ -140,28 +140,28 @@ def check_grant_role(actor_role: Role | str | None, target_role: Role | str) -> 
 
 
 def check_deactivate(
-    actor_role: Role | str, target_role: Role | str, *, is_self: bool, owners_left: int
+    actor_role: Role | str | None, target_role: Role | str, *, is_self: bool, owners_left: int
 ) -> str | None:
     """Rules on top of MEMBER_DEACTIVATE. Returns the reason when refused."""
     if is_self:
         return "You cannot deactivate yourself."
     if Role(target_role) is Role.OWNER:
-        if Role(actor_role) is not Role.OWNER:
+        if actor_role is None or Role(actor_role) is not Role.OWNER:
             return "Only an owner can deactivate an owner."
         if owners_left <= 1:
             return "The last owner cannot be deactivated."
     return None
 
 
-def check_reactivate(actor_role: Role | str, target_role: Role | str) -> str | None:
+def check_reactivate(actor_role: Role | str | None, target_role: Role | str) -> str | None:
     """Rules on top of MEMBER_DEACTIVATE for bringing a deactivated member back: whom you may not
     deactivate you may not bring back either. Returns the reason when refused."""
-    if Role(target_role) is Role.OWNER and Role(actor_role) is not Role.OWNER:
+    if Role(target_role) is Role.OWNER and (actor_role is None or Role(actor_role) is not Role.OWNER):
         return "Only an owner can reactivate an owner."
     return None
 
 
-def check_approve_join_request(actor_role: Role | str, user_type: UserType | str) -> str | None:
+def check_approve_join_request(actor_role: Role | str | None, user_type: UserType | str) -> str | None:
     """Approving a join request invites the person as the chosen type: internal only for those
     who may invite internal users (seed 001: only admins invite new internal users)."""
     if UserType(user_type) is UserType.INTERNAL and not can(actor_role, Action.INVITE_INTERNAL):
