@@ -63,6 +63,7 @@ class TestGrantRole:
             (Role.ADMIN, Role.ADMIN, True),
             (Role.ADMIN, Role.MEMBER, True),
             (Role.OWNER, Role.MEMBER, True),
+            (None, Role.OWNER, False),  # no role at all: refused with the reason, not a ValueError
         ],
     )
     def test_only_owners_grant_owner(self, actor, target, allowed):

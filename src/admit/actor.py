@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -46,7 +47,7 @@ class Actor:
         return self.portal.name
 
     @property
-    def user_id(self):
+    def user_id(self) -> uuid.UUID | None:
         """The user the action is attributed to (an API key acts for whoever created it)."""
         if self.user is not None:
             return self.user.id

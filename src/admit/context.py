@@ -40,6 +40,7 @@ class Context:
 def of(session: Session) -> Context:
     """The context of the unit of work ``session`` belongs to."""
     try:
-        return session.info[CONTEXT_KEY]
+        context: Context = session.info[CONTEXT_KEY]
     except KeyError:
         raise RuntimeError("this session was not opened by a Database with a context") from None
+    return context

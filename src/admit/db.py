@@ -6,15 +6,21 @@ whoever opened the session commits (or rolls back) at the end.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from sqlalchemy import DateTime, Engine, MetaData, Uuid, create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, Uuid, create_engine, event
+from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from admit.context import Context
 
 CONTEXT_KEY = "admit.context"  # where sessions carry their context (admit.context.of)
 
@@ -30,9 +36,13 @@ NAMING = {
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {uuid.UUID: Uuid(as_uuid=True)}
+    if TYPE_CHECKING:
+        # Every model is mapped to a table (none to a join or a select); bulk inserts and
+        # conditional updates take ``Model.__table__`` as one.
+        __table__: ClassVar[Table]
 
 
-class UTCDateTime(TypeDecorator):
+class UTCDateTime(TypeDecorator[datetime]):
     """A timestamp stored as naive UTC and always returned timezone-aware (UTC).
 
     SQLite has no time zones; storing naive UTC on both backends keeps comparisons equal.
@@ -41,14 +51,14 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime
     cache_ok = True
 
-    def process_bind_param(self, value: datetime | None, dialect):  # noqa: ARG002
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
         return value.astimezone(UTC).replace(tzinfo=None)
 
-    def process_result_value(self, value: datetime | None, dialect):  # noqa: ARG002
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:  # noqa: ARG002
         if value is None:
             return None
         return value.replace(tzinfo=UTC)
@@ -56,6 +66,12 @@ class UTCDateTime(TypeDecorator):
 
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
+
+
+def rowcount(result: Result[*tuple[Any, ...]]) -> int:
+    """How many rows an UPDATE or DELETE matched. (``Session.execute`` answers a ``Result``
+    whatever the statement; for an UPDATE or a DELETE it is a ``CursorResult``.)"""
+    return cast("CursorResult[*tuple[Any, ...]]", result).rowcount
 
 
 def normalize_url(url: str) -> str:
@@ -66,13 +82,13 @@ def normalize_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def create_db_engine(url: str, **kwargs) -> Engine:
+def create_db_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
             # WAL + synchronous=NORMAL: ~50x faster small transactions (PERFORMANCE-NOTES).
             # The driver's own transaction handling is turned off so that BEGIN IMMEDIATE
             # below takes the write lock up front; otherwise two writers deadlock on upgrade.
@@ -85,7 +101,7 @@ def create_db_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):
+        def _sqlite_begin(conn: Connection) -> None:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
@@ -105,7 +121,7 @@ class Database:
     every session's ``info``; services read it with ``admit.context.of(session)``.
     """
 
-    def __init__(self, url: str, *, context=None, **engine_kwargs) -> None:
+    def __init__(self, url: str, *, context: Context | None = None, **engine_kwargs: Any) -> None:
         self.url = url
         self.engine = create_db_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)

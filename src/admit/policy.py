@@ -10,6 +10,7 @@ Roles: ``owner``, ``admin``, ``member`` (internal users) and ``client``.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -131,36 +132,36 @@ def invite_action(user_type: UserType | str) -> Action:
     return Action.INVITE_INTERNAL if UserType(user_type) is UserType.INTERNAL else Action.INVITE_CLIENT
 
 
-def check_grant_role(actor_role: Role | str, target_role: Role | str) -> str | None:
+def check_grant_role(actor_role: Role | str | None, target_role: Role | str) -> str | None:
     """Only an owner may make someone an owner. Returns the reason when refused."""
-    if Role(target_role) is Role.OWNER and Role(actor_role) is not Role.OWNER:
+    if Role(target_role) is Role.OWNER and (actor_role is None or Role(actor_role) is not Role.OWNER):
         return "Only an owner can invite another owner."
     return None
 
 
 def check_deactivate(
-    actor_role: Role | str, target_role: Role | str, *, is_self: bool, owners_left: int
+    actor_role: Role | str | None, target_role: Role | str, *, is_self: bool, owners_left: int
 ) -> str | None:
     """Rules on top of MEMBER_DEACTIVATE. Returns the reason when refused."""
     if is_self:
         return "You cannot deactivate yourself."
     if Role(target_role) is Role.OWNER:
-        if Role(actor_role) is not Role.OWNER:
+        if actor_role is None or Role(actor_role) is not Role.OWNER:
             return "Only an owner can deactivate an owner."
         if owners_left <= 1:
             return "The last owner cannot be deactivated."
     return None
 
 
-def check_reactivate(actor_role: Role | str, target_role: Role | str) -> str | None:
+def check_reactivate(actor_role: Role | str | None, target_role: Role | str) -> str | None:
     """Rules on top of MEMBER_DEACTIVATE for bringing a deactivated member back: whom you may not
     deactivate you may not bring back either. Returns the reason when refused."""
-    if Role(target_role) is Role.OWNER and Role(actor_role) is not Role.OWNER:
+    if Role(target_role) is Role.OWNER and (actor_role is None or Role(actor_role) is not Role.OWNER):
         return "Only an owner can reactivate an owner."
     return None
 
 
-def check_approve_join_request(actor_role: Role | str, user_type: UserType | str) -> str | None:
+def check_approve_join_request(actor_role: Role | str | None, user_type: UserType | str) -> str | None:
     """Approving a join request invites the person as the chosen type: internal only for those
     who may invite internal users (seed 001: only admins invite new internal users)."""
     if UserType(user_type) is UserType.INTERNAL and not can(actor_role, Action.INVITE_INTERNAL):
@@ -168,7 +169,7 @@ def check_approve_join_request(actor_role: Role | str, user_type: UserType | str
     return None
 
 
-def check_link_role(actor_role: Role | str, target_role: Role | str) -> str | None:
+def check_link_role(actor_role: Role | str | None, target_role: Role | str) -> str | None:
     """What a shareable link may grant: never owner (anyone holding the link would become one),
     and otherwise what the actor could grant by invitation."""
     if Role(target_role) is Role.OWNER:
@@ -196,7 +197,9 @@ def reaches_every_workspace(role: Role | str | None) -> bool:
     return role is not None and Role(role) in (Role.OWNER, Role.ADMIN)
 
 
-def sees_addresses_of(role: Role | str | None, *, viewer_id, person_id) -> bool:
+def sees_addresses_of(
+    role: Role | str | None, *, viewer_id: uuid.UUID | None, person_id: uuid.UUID | None
+) -> bool:
     """Whether someone sees another person's email and phone in a workspace: clients see the
     others by name only (their own address, of course, they see)."""
     if role is None:

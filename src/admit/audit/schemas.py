@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -15,7 +16,7 @@ class AuditEventRead(BaseModel):
     target_type: str
     target_id: str | None
     target_label: str
-    detail: dict
+    detail: dict[str, Any]
     ip: str | None
     created_at: datetime
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from sqlalchemy import select
@@ -24,8 +25,8 @@ def record(
     target_type: str,
     target_id: Any = None,
     target_label: str = "",
-    detail: dict | None = None,
-    portal_id=None,
+    detail: dict[str, Any] | None = None,
+    portal_id: uuid.UUID | None = None,
     ip: str | None = None,
 ) -> AuditEvent:
     """Add one audit event to the session (it commits with the change it describes)."""
@@ -50,7 +51,7 @@ def record_many(
     action: str,
     *,
     target_type: str,
-    targets: list[tuple[Any, str, dict]],
+    targets: list[tuple[Any, str, dict[str, Any]]],
 ) -> None:
     """One audit event per ``(target_id, target_label, detail)``, written in one statement (the
     bulk paths: an import batch, a request of many recipients)."""
@@ -80,7 +81,9 @@ def record_many(
     )
 
 
-def list_events(session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100):
+def list_events(
+    session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[AuditEvent], str | None]:
     """The portal's audit events, newest first."""
     policy.require(actor.role, policy.Action.AUDIT_VIEW)
     query = select(AuditEvent).where(AuditEvent.portal_id == actor.portal.id)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,6 +18,10 @@ class LoginResponse(BaseModel):
 
 class SignInLinkSent(BaseModel):
     detail: str
+
+
+if TYPE_CHECKING:
+    from admit.auth.models import ApiKey
 
 
 class ApiKeyCreate(BaseModel):
@@ -37,7 +42,7 @@ class ApiKeyRead(BaseModel):
     revoked_at: datetime | None
 
     @classmethod
-    def of(cls, key) -> ApiKeyRead:
+    def of(cls, key: ApiKey) -> ApiKeyRead:
         return cls(
             id=key.id,
             name=key.name,

@@ -7,6 +7,7 @@ one kills the earlier ones.
 from __future__ import annotations
 
 import secrets
+import uuid
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth.models import ApiKey, WebSession
+from admit.db import rowcount
 from admit.errors import ApiKeyNotFound, Gone, InvalidCredentials, InvalidInput, SignInLinkGone
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
@@ -126,25 +128,34 @@ def end_session(session: Session, raw: str | None) -> None:
         session.execute(delete(WebSession).where(WebSession.token_hash == hash_token(raw)))
 
 
-def end_all_sessions(session: Session, user_id) -> int:
+def end_all_sessions(session: Session, user_id: uuid.UUID) -> int:
     """Sign a user out everywhere (used on deactivation)."""
-    return session.execute(delete(WebSession).where(WebSession.user_id == user_id)).rowcount
+    return rowcount(session.execute(delete(WebSession).where(WebSession.user_id == user_id)))
 
 
-def revoke_api_keys(session: Session, *, portal_id, created_by_id) -> int:
+def revoke_api_keys(session: Session, *, portal_id: uuid.UUID, created_by_id: uuid.UUID) -> int:
     """Revoke the live API keys ``created_by_id`` made in a portal (on deactivation)."""
-    return session.execute(
-        update(ApiKey)
-        .where(
-            ApiKey.portal_id == portal_id, ApiKey.created_by_id == created_by_id, ApiKey.revoked_at.is_(None)
+    return rowcount(
+        session.execute(
+            update(ApiKey)
+            .where(
+                ApiKey.portal_id == portal_id,
+                ApiKey.created_by_id == created_by_id,
+                ApiKey.revoked_at.is_(None),
+            )
+            .values(revoked_at=context.of(session).clock.now())
+            .execution_options(synchronize_session=False)
         )
-        .values(revoked_at=context.of(session).clock.now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
 
 
 def create_api_key(
-    session: Session, *, portal_id, name: str, role: str = "admin", created_by_id=None
+    session: Session,
+    *,
+    portal_id: uuid.UUID,
+    name: str,
+    role: str = "admin",
+    created_by_id: uuid.UUID | None = None,
 ) -> tuple[str, ApiKey]:
     """Create an API key; the raw key is returned once and only its hash is kept."""
     prefix = secrets.token_hex(4)
@@ -183,7 +194,9 @@ def issue_api_key(session: Session, actor: Actor, *, name: str) -> tuple[str, Ap
     return raw, key
 
 
-def list_api_keys(session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100):
+def list_api_keys(
+    session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[ApiKey], str | None]:
     """The portal's API keys, newest first (never their secrets)."""
     policy.require(actor.role, policy.Action.API_KEY_MANAGE)
     return page(
@@ -191,7 +204,7 @@ def list_api_keys(session: Session, actor: Actor, *, cursor: str | None = None, 
     )
 
 
-def revoke_api_key(session: Session, actor: Actor, key_id) -> ApiKey:
+def revoke_api_key(session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKey:
     """Revoke one of the portal's API keys: it stops working at once. Revoking it again is a no-op."""
     policy.require(actor.role, policy.Action.API_KEY_MANAGE)
     key = session.get(ApiKey, key_id)
@@ -263,13 +276,16 @@ def _link_gone(_reason: tokens.Reason) -> Gone:
 
 def sign_in_link_user(session: Session, raw: str) -> User:
     """The user a sign-in link is for, without using it (GET never uses a link up)."""
-    return members_service.get_user(
-        session, tokens.subject_of(session, SIGN_IN, raw, use=False, refused=_link_gone)
-    )
+    return _link_user(session, tokens.subject_of(session, SIGN_IN, raw, use=False, refused=_link_gone))
 
 
 def use_sign_in_link(session: Session, raw: str) -> User:
     """Use a sign-in link: exactly once, before it expires (and before a newer one is sent)."""
-    return members_service.get_user(
-        session, tokens.subject_of(session, SIGN_IN, raw, use=True, refused=_link_gone)
-    )
+    return _link_user(session, tokens.subject_of(session, SIGN_IN, raw, use=True, refused=_link_gone))
+
+
+def _link_user(session: Session, user_id: uuid.UUID) -> User:
+    user = members_service.get_user(session, user_id)
+    if user is None:  # users are never deleted; a link to nobody opens nothing
+        raise _link_gone(tokens.Reason.UNKNOWN)
+    return user

@@ -2,11 +2,34 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.members.schemas import UserRead
+
+if TYPE_CHECKING:
+    from admit.contacts.models import Contact
+
+
+class _Identified(Protocol):
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+class ContactOutcome(Protocol):
+    """What adding a contact did (``flows.contacts.ContactResult``)."""
+
+    @property
+    def contact(self) -> Contact: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def workspace(self) -> _Identified | None: ...
+    @property
+    def invitation_id(self) -> uuid.UUID | None: ...
 
 
 class ContactCreate(BaseModel):
@@ -30,7 +53,7 @@ class ContactRead(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, contact, status: str | None = None, name: str | None = None) -> ContactRead:
+    def of(cls, contact: Contact, status: str | None = None, name: str | None = None) -> ContactRead:
         """``name``: as the portal may show it; by default the name given with the contact."""
         return cls(
             id=contact.id,
@@ -50,7 +73,7 @@ class ContactResultRead(BaseModel):
     invitation_id: uuid.UUID | None
 
     @classmethod
-    def of(cls, result) -> ContactResultRead:
+    def of(cls, result: ContactOutcome) -> ContactResultRead:
         return cls(
             contact=ContactRead.of(result.contact),
             outcome=result.outcome,

@@ -8,9 +8,10 @@ Contacts Quietly) is ``flows.contacts``, and the list with where each contact st
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -27,11 +28,11 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 __all__ = ["get_or_create", "list_own", "own_or_raise"]
 
 
-def _owner(actor: Actor):
+def _owner(actor: Actor) -> ColumnElement[bool]:
     return Contact.owner_id.is_(None) if actor.user_id is None else Contact.owner_id == actor.user_id
 
 
-def _find(session: Session, actor: Actor, user_id) -> Contact | None:
+def _find(session: Session, actor: Actor, user_id: uuid.UUID) -> Contact | None:
     return session.scalar(
         select(Contact).where(Contact.portal_id == actor.portal.id, _owner(actor), Contact.user_id == user_id)
     )
@@ -68,7 +69,7 @@ def get_or_create(
     return contact, True
 
 
-def own_or_raise(session: Session, actor: Actor, contact_id) -> Contact:
+def own_or_raise(session: Session, actor: Actor, contact_id: uuid.UUID) -> Contact:
     """One of the actor's own contacts; 404 otherwise."""
     policy.require(actor.role, policy.Action.CONTACT_MANAGE)
     contact = session.get(Contact, contact_id)
@@ -77,7 +78,9 @@ def own_or_raise(session: Session, actor: Actor, contact_id) -> Contact:
     return contact
 
 
-def list_own(session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100):
+def list_own(
+    session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[Contact], str | None]:
     """The actor's contacts, newest first: ``(contacts, next_cursor)``."""
     policy.require(actor.role, policy.Action.CONTACT_MANAGE)
     query = select(Contact).where(Contact.portal_id == actor.portal.id, _owner(actor))

@@ -13,6 +13,7 @@ ending is chosen. Also here: the "+" → client group, with Add to Workspace.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -47,7 +48,7 @@ class ContactResult:
     outcome: str  # added_quietly | invited | already_member | already_invited | added_to_workspace | …
     detail: str = ""
     workspace: Workspace | None = None
-    invitation_id: object = None
+    invitation_id: uuid.UUID | None = None
 
 
 @dataclass(slots=True)
@@ -65,7 +66,7 @@ def add(
     user_type: str = UserType.CLIENT,
     name: str | None = None,
     then: str = "contacts",
-    workspace_id=None,
+    workspace_id: uuid.UUID | None = None,
     workspace_name: str | None = None,
     workspace_kind: str = "chat",
 ) -> ContactResult:
@@ -91,7 +92,7 @@ def add(
     if not active:
         # Someone new to the portal: adding them at all is a step towards inviting them.
         policy.require(actor.role, policy.invite_action(user_type))
-    kept_type = member.user_type if active else user_type
+    kept_type = member.user_type if member is not None and active else user_type
     if user is None:
         user = members_service.get_or_create_user(session, parsed.address)
 
@@ -153,7 +154,7 @@ def _to_workspace(
     contact: Contact,
     address: str,
     user_type: str,
-    workspace_id,
+    workspace_id: uuid.UUID | None,
     workspace_name: str | None,
     workspace_kind: str,
 ) -> ContactResult:
@@ -167,19 +168,21 @@ def _to_workspace(
         contact.invitation_id = added.invitation_id
         contact.quiet = False
     outcome = {Outcome.ADDED: "added_to_workspace", Outcome.INVITED: "invited_to_workspace"}.get(
-        added.outcome, added.code
+        added.outcome, added.code or ""
     )
     return ContactResult(
         contact, outcome, added.detail, workspace=workspace, invitation_id=added.invitation_id
     )
 
 
-def _workspace_for(session: Session, actor: Actor, workspace_id, workspace_name: str | None, kind: str):
+def _workspace_for(
+    session: Session, actor: Actor, workspace_id: uuid.UUID | None, workspace_name: str | None, kind: str
+) -> Workspace:
     """Add to Workspace: the one picked (that the actor may reach), or a new one made on the spot
     (the callers have checked that one of the two was given)."""
     if workspace_id is not None:
         return workspaces_service.get_or_raise(session, actor, workspace_id)
-    return workspaces_service.create(session, actor, name=workspace_name, kind=kind)
+    return workspaces_service.create(session, actor, name=workspace_name or "", kind=kind)
 
 
 def add_group(
@@ -189,7 +192,7 @@ def add_group(
     name: str,
     recipients: list[str] | str | None,
     then: str = "group",
-    workspace_id=None,
+    workspace_id: uuid.UUID | None = None,
     workspace_name: str | None = None,
 ) -> GroupResult:
     """The "+" → client group: make the group (new addresses are invited as clients), and for
@@ -208,7 +211,7 @@ def add_group(
     return GroupResult(change, workspace, added)
 
 
-def invite(session: Session, actor: Actor, contact_id) -> ContactResult:
+def invite(session: Session, actor: Actor, contact_id: uuid.UUID) -> ContactResult:
     """Invite a contact kept quietly (one click): their portal invitation goes out now."""
     contact = contacts_service.own_or_raise(session, actor, contact_id)
     policy.require(actor.role, policy.invite_action(contact.user_type))

@@ -5,6 +5,7 @@ the workspace's invitation is their one message."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -38,7 +39,7 @@ def create(
     *,
     kind: str,
     name: str,
-    user_ids: list | None = None,
+    user_ids: list[uuid.UUID] | None = None,
     recipients: list[str] | str | None = None,
     invite: bool = True,
 ) -> TeamChange:
@@ -53,9 +54,9 @@ def create(
 def add_members(
     session: Session,
     actor: Actor,
-    team_id,
+    team_id: uuid.UUID,
     *,
-    user_ids: list | None = None,
+    user_ids: list[uuid.UUID] | None = None,
     recipients: list[str] | str | None = None,
     kind: str | None = None,
     invite: bool = True,
@@ -69,7 +70,15 @@ def add_members(
     return _add(session, actor, team, user_ids=user_ids, recipients=recipients, invite=invite)
 
 
-def _add(session: Session, actor: Actor, team: Team, *, user_ids, recipients, invite: bool) -> TeamChange:
+def _add(
+    session: Session,
+    actor: Actor,
+    team: Team,
+    *,
+    user_ids: list[uuid.UUID] | None,
+    recipients: list[str] | str | None,
+    invite: bool,
+) -> TeamChange:
     policy.require(actor.role, teams_service.manage_action(team.kind))
     wanted = teams_service.member_type(team.kind)
     asked = sort_asked(session, actor.portal.id, recipients=recipients, user_ids=user_ids)
@@ -95,17 +104,19 @@ def _add(session: Session, actor: Actor, team: Team, *, user_ids, recipients, in
         )
     elif asked.new and not invite:
         policy.require(actor.role, policy.Action.INVITE_CLIENT)
-        made = members_service.get_or_create_users(session, [r.address for r in asked.new])
+        new = [(r.raw, r.address) for r in asked.new if r.address is not None]  # sort_asked: all of them
+        made = members_service.get_or_create_users(session, [address for _raw, address in new])
         entries.extend(
-            teams_service.Entry(r.raw, made[r.address], Outcome.ADDED, "Not invited yet.") for r in asked.new
+            teams_service.Entry(raw, made[address], Outcome.ADDED, "Not invited yet.") for raw, address in new
         )
     elif asked.new:
         options = check_options(actor, user_type=UserType.CLIENT)
         batch = pipeline.invite(session, actor, asked.new, options, via="client_group")
-        placed = [r for r in batch.results if r.invitation is not None]
-        made = members_service.get_or_create_users(session, [r.address for r in placed])
+        placed = [r.address for r in batch.results if r.invitation is not None and r.address is not None]
+        made = members_service.get_or_create_users(session, placed)
         for r in batch.results:
             if r.outcome is Outcome.INVITED or r.code is SkipCode.ALREADY_INVITED:
+                assert r.address is not None  # invited, or already: an address
                 detail = "" if r.outcome is Outcome.INVITED else pipeline.DETAILS[SkipCode.ALREADY_INVITED]
                 entries.append(teams_service.Entry(r.recipient, made[r.address], Outcome.INVITED, detail))
             else:

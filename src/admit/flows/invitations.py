@@ -3,6 +3,7 @@ names the workspace the invitation also brings its recipient into, if any."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from admit import policy
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
 __all__ = ["resend"]
 
 
-def resend(session: Session, actor: Actor, invitation_id) -> Invitation:
+def resend(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitation:
     """Send a new link (Resend / Reinvite); every earlier link of this invitation dies.
 
     Allowed while the invitation is pending, and also once it has expired (seed 004: Reinvite

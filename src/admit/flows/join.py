@@ -61,7 +61,7 @@ def _needs_password(invitation: Invitation, portal: Portal) -> bool:
 def preview(session: Session, token: str, *, viewer: User | None = None) -> InvitationPreview:
     """What an invitation link shows. Never uses the link up (mail scanners open links)."""
     invitation = invitations_service.open_by_token(session, token)
-    portal = portals_service.get(session, invitation.portal_id)
+    portal = portals_service.get_or_raise(session, invitation.portal_id)
     user = members_service.get_user_by_address(session, invitation.recipient)
     has_password = bool(user and user.password_hash)
     return InvitationPreview(
@@ -92,7 +92,7 @@ def accept(
     need none unless the portal requires one.
     """
     invitation = invitations_service.open_by_token(session, token)
-    portal = portals_service.get(session, invitation.portal_id)
+    portal = portals_service.get_or_raise(session, invitation.portal_id)
     if current_user is not None and not current_user.has_address(invitation.recipient):
         raise WrongAccount(
             f"This invitation is for {invitation.recipient}. Sign out and continue as that address."
@@ -104,8 +104,9 @@ def accept(
             raise SignInRequired(f"An account already exists for {invitation.recipient}. Sign in to accept.")
     elif _needs_password(invitation, portal) or password:
         min_length = context.of(session).settings.password_min_length
-        check_strength(password, min_length=min_length, email=invitation.recipient)
-        new_password_hash = hash_password(password)
+        new_password_hash = hash_password(
+            check_strength(password, min_length=min_length, email=invitation.recipient)
+        )
     clean_name = (name or "").strip()[:200] or invitation.recipient_name
 
     invitation = invitations_service.claim(session, token)
@@ -123,7 +124,13 @@ def accept(
 
 
 def join(
-    session: Session, invitation: Invitation, portal: Portal, user: User, *, ip, via: str | None = None
+    session: Session,
+    invitation: Invitation,
+    portal: Portal,
+    user: User,
+    *,
+    ip: str | None,
+    via: str | None = None,
 ) -> Member:
     """An invitation just claimed: the user becomes an active member with its type, role and
     products, the workspaces they were added to count them as joined, and it is audited."""
@@ -158,6 +165,8 @@ def complete_pending(session: Session, *, portal: Portal, user: User, ip: str | 
     """Complete ``user``'s pending invitation to ``portal`` without its link (they have just
     proved they own the address: a confirmed invite-link sign-up). The invitation's type, role
     and products apply. None when no live invitation is pending."""
+    if user.address is None:
+        return None
     invitation = invitations_service.claim_pending_for(session, portal_id=portal.id, address=user.address)
     if invitation is None:
         return None

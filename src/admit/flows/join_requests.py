@@ -6,6 +6,7 @@ Declining needs nothing beyond the workspace (``workspaces.join_requests.decline
 from __future__ import annotations
 
 import re
+import uuid
 from typing import TYPE_CHECKING
 
 from admit import context, policy
@@ -66,6 +67,8 @@ def request_to_join(
     clean_name = links_service.clean_name(name)
     clean_note = join_requests.clean_note(note)
     workspace = workspaces_service.get(session, link.workspace_id)
+    if workspace is None:  # the link's workspace is gone: so is the link
+        raise links_service.gone()
     request, new = join_requests.create(
         session, workspace, link_id=link.id, email=address, name=clean_name, note=clean_note, ip=ip
     )
@@ -90,7 +93,7 @@ def _tell_approvers(session: Session, request: JoinRequest, workspace: Workspace
             roles=policy.roles_with(policy.Action.INVITE_INTERNAL),
             limit=MAX_APPROVERS_TOLD,
         )
-    portal = portals_service.get(session, workspace.portal_id)
+    portal = portals_service.get_or_raise(session, workspace.portal_id)
     for user in approvers:
         to = user.address
         if to is None:
@@ -112,7 +115,7 @@ def _tell_approvers(session: Session, request: JoinRequest, workspace: Workspace
         )
 
 
-def existing_member(session: Session, portal_id, email: str) -> Member | None:
+def existing_member(session: Session, portal_id: uuid.UUID, email: str) -> Member | None:
     """The active portal membership of ``email``, if any (approvers are shown this)."""
     user = members_service.get_user_by_email(session, email)
     if user is None:
@@ -122,7 +125,7 @@ def existing_member(session: Session, portal_id, email: str) -> Member | None:
 
 
 def approve(
-    session: Session, actor: Actor, request_id, *, user_type: str, role: str | None = None
+    session: Session, actor: Actor, request_id: uuid.UUID, *, user_type: str, role: str | None = None
 ) -> JoinRequest:
     """Approve a join request, choosing the user type (internal only for those allowed to invite
     internal users).
@@ -168,6 +171,7 @@ def approve(
         else:
             raise JoinRequestNotInvitable(result.detail or "The invitation could not be made.")
         invitation = result.invitation
+        assert invitation is not None  # the one just made (loaded), or the one that stands
         kept_type, kept_role, invitation_id = invitation.user_type, invitation.role, invitation.id
         # The workspace membership needs a user row; it has no password, no name (the name the
         # requester gave is the invitation's, not the account's) and no portal membership until

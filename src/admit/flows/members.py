@@ -4,6 +4,7 @@ as they were); the sessions and keys that ended stay ended."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from admit import policy
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["deactivate", "reactivate"]
 
 
-def deactivate(session: Session, actor: Actor, member_id) -> Member:
+def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     """Deactivate a member: access ends at once and every session of theirs is ended."""
     policy.require(actor.role, policy.Action.MEMBER_DEACTIVATE)
     member = members_service.member_or_raise(session, actor, member_id)
@@ -58,7 +59,7 @@ def deactivate(session: Session, actor: Actor, member_id) -> Member:
     return member
 
 
-def reactivate(session: Session, actor: Actor, member_id) -> Member:
+def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     """Bring a deactivated member back: the same membership is active again, with the role, user
     type and products it had. Reactivating an active member changes nothing.
 

@@ -4,6 +4,8 @@ with (a workspace's Invite panel, a team or client group)."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,8 +28,17 @@ if TYPE_CHECKING:
 __all__ = ["Asked", "sort_asked", "skipped"]
 
 
-def skipped(asked: str, code, detail: str, **extra) -> RecipientResult:
-    return RecipientResult(recipient=asked, outcome=Outcome.SKIPPED, code=code, detail=detail, **extra)
+def skipped(
+    asked: str,
+    code: SkipCode | str,
+    detail: str,
+    *,
+    user_id: uuid.UUID | None = None,
+    address: str | None = None,
+) -> RecipientResult:
+    return RecipientResult(
+        recipient=asked, outcome=Outcome.SKIPPED, code=code, detail=detail, user_id=user_id, address=address
+    )
 
 
 @dataclass(slots=True)
@@ -35,11 +46,16 @@ class Asked:
     existing: list[tuple[str, Member]] = field(default_factory=list)  # (as asked, active member)
     new: list[Recipient] = field(default_factory=list)  # addresses not active in the portal
     skipped: list[RecipientResult] = field(default_factory=list)
-    active: dict = field(default_factory=dict)  # {user_id: Member} of everyone looked up
+    active: dict[uuid.UUID, Member] = field(default_factory=dict)  # {user_id: Member} of everyone looked up
 
 
 def sort_asked(
-    session: Session, portal_id, *, recipients: list[str] | str | None, user_ids: list | None, also=()
+    session: Session,
+    portal_id: uuid.UUID,
+    *,
+    recipients: list[str] | str | None,
+    user_ids: list[uuid.UUID] | None,
+    also: Iterable[uuid.UUID] = (),
 ) -> Asked:
     """Parse, dedupe and look up what was asked for: ``user_ids`` must be active members;
     typed addresses are active members or new; ``also`` (more user ids, e.g. a team's people)

@@ -54,17 +54,18 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
     none: a sign-up never sets or changes an existing account's password.
     """
     record = signups.open_for_confirmation(session, token)
-    portal = portals_service.get(session, record.portal_id)
+    portal = portals_service.get_or_raise(session, record.portal_id)
     user = members_service.get_user_by_email(session, record.email)
     member = members_service.get_membership(session, portal.id, user.id) if user else None
     new_password_hash = None
     if (user is None or user.password_hash is None) and (
         password or signups.confirm_needs_password(record, portal, user)
     ):
-        check_strength(
-            password, min_length=context.of(session).settings.password_min_length, email=record.email
+        new_password_hash = hash_password(
+            check_strength(
+                password, min_length=context.of(session).settings.password_min_length, email=record.email
+            )
         )
-        new_password_hash = hash_password(password)
 
     record = signups.mark_confirmed(session, token)
     if user is None:

@@ -3,6 +3,7 @@ holding a link sees what it opens (for a workspace link, which workspace)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import TYPE_CHECKING
 
 from admit import policy
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 __all__ = ["preview", "refresh", "show"]
 
 
-def show(session: Session, actor: Actor, workspace_id) -> LinkView:
+def show(session: Session, actor: Actor, workspace_id: uuid.UUID) -> LinkView:
     """The workspace's link (made on first use), with how many asked and joined through it."""
     policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)  # by role first: a 404 would say more
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
@@ -27,7 +28,7 @@ def show(session: Session, actor: Actor, workspace_id) -> LinkView:
     return links_service.workspace_link(session, actor, workspace.id, label=workspace.name, counts=counts)
 
 
-def refresh(session: Session, actor: Actor, workspace_id) -> LinkView:
+def refresh(session: Session, actor: Actor, workspace_id: uuid.UUID) -> LinkView:
     """Refresh the workspace's link; the previous one stops working for everyone at once."""
     policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)

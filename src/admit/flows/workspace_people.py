@@ -24,6 +24,7 @@ invitation of those not joined: one new message each, every earlier link dead.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -72,7 +73,7 @@ class _Person:
     user: User
     joined: bool
     invitation: Invitation | None = None
-    via_team_id: object = None
+    via_team_id: uuid.UUID | None = None
     detail: str = ""
     fresh: bool = False  # a portal invitation was made for them just now
 
@@ -80,12 +81,12 @@ class _Person:
 def add_people(
     session: Session,
     actor: Actor,
-    workspace_id,
+    workspace_id: uuid.UUID,
     *,
     recipients: list[str] | str | None = None,
-    user_ids: list | None = None,
-    team_ids: list | None = None,
-    group_ids: list | None = None,
+    user_ids: list[uuid.UUID] | None = None,
+    team_ids: list[uuid.UUID] | None = None,
+    group_ids: list[uuid.UUID] | None = None,
     user_type: str = UserType.CLIENT,
 ) -> list[RecipientResult]:
     """Add people to a workspace (see the module's docstring); one result per person asked for."""
@@ -119,14 +120,14 @@ def add_people(
 
     outside = [tm.user for tms in team_members.values() for tm in tms if tm.user_id not in active]
     pending = repository.pending_by_address(session, portal_id, [u.address for u in outside])
-    uninvited: dict[str, object] = {}  # address -> the client group they come with
+    uninvited: dict[str, uuid.UUID] = {}  # address -> the client group they come with
     for team in teams:
         for tm in team_members[team.id]:
             label = f"{team.name}: {tm.user.address}"
             if tm.user_id in active:
                 people.append(_Person(label, tm.user, joined=True, via_team_id=team.id))
                 continue
-            invitation = pending.get(tm.user.address)
+            invitation = pending.get(tm.user.address) if tm.user.address else None
             if invitation is None and team.kind == CLIENT_GROUP and tm.user.address:
                 # In the group but never invited (or the invitation lapsed): invite them now, as
                 # clients, into the portal and this workspace.
@@ -152,7 +153,7 @@ def add_people(
         for person in _invite_new(
             session, actor, workspace, [Recipient(a, a) for a in uninvited], UserType.CLIENT, results
         ):
-            person.via_team_id = uninvited.get(person.user.address)
+            person.via_team_id = uninvited.get(person.user.address) if person.user.address else None
             people.append(person)
 
     in_workspace = workspaces_service.statuses(session, workspace.id, [p.user.id for p in people])
@@ -163,7 +164,7 @@ def add_people(
     return results
 
 
-def _teams(session: Session, actor: Actor, ids, kind: str, field: str) -> list[Team]:
+def _teams(session: Session, actor: Actor, ids: list[uuid.UUID] | None, kind: str, field: str) -> list[Team]:
     out = []
     for team_id in dict.fromkeys(ids or []):
         try:
@@ -186,16 +187,18 @@ def _invite_new(
     batch = pipeline.invite(
         session, actor, recipients, options, workspace_name=workspace.name, via="workspace"
     )
-    placed = [r for r in batch.results if r.invitation is not None]
-    users = members_service.get_or_create_users(session, [r.address for r in placed])
+    placed = [r.address for r in batch.results if r.invitation is not None and r.address is not None]
+    users = members_service.get_or_create_users(session, placed)
     people = []
     for r in batch.results:
         if r.outcome is Outcome.INVITED:
+            assert r.address is not None  # the pipeline invites addresses only
             people.append(
                 _Person(r.recipient, users[r.address], joined=False, invitation=r.invitation, fresh=True)
             )
         elif r.code is SkipCode.ALREADY_INVITED:
             # Already invited to the portal: that invitation stands and will land them here too.
+            assert r.address is not None
             people.append(
                 _Person(
                     r.recipient,
@@ -211,7 +214,11 @@ def _invite_new(
 
 
 def _put_in(
-    session: Session, actor: Actor, workspace: Workspace, person: _Person, in_workspace: dict
+    session: Session,
+    actor: Actor,
+    workspace: Workspace,
+    person: _Person,
+    in_workspace: dict[uuid.UUID, str],
 ) -> RecipientResult:
     user = person.user
     invitation = person.invitation
@@ -228,7 +235,9 @@ def _put_in(
     if existing == NOT_JOINED and person.fresh:
         # Still Not Joined from before, but their invitation had expired or been revoked: the
         # invitation just made replaces it (Resend Invitation will reissue this one).
-        workspaces_service.get_membership(session, workspace.id, user.id).invitation_id = invitation.id
+        membership = workspaces_service.get_membership(session, workspace.id, user.id)
+        assert membership is not None and invitation is not None  # Not Joined: a row; fresh: an invitation
+        membership.invitation_id = invitation.id
         invited.detail = "Invited again: the earlier invitation had expired or was withdrawn."
         return invited
     if existing is not None:
@@ -237,7 +246,7 @@ def _put_in(
             detail = f"{user.address} is already invited to this workspace; use Resend Invitation."
         return _skipped(person.asked, "already_in_workspace", detail, user_id=user.id, address=user.address)
     in_workspace[user.id] = JOINED if person.joined else NOT_JOINED
-    membership = workspaces_service.new_member(
+    new = workspaces_service.new_member(
         session,
         actor,
         workspace,
@@ -247,7 +256,7 @@ def _put_in(
         via_team_id=person.via_team_id,
     )
     if person.joined:
-        _notify_added(session, actor, workspace, user, membership)
+        _notify_added(session, actor, workspace, user, new)
         return RecipientResult(
             recipient=person.asked,
             outcome=Outcome.ADDED,
@@ -285,7 +294,7 @@ def _notify_added(
 # --- resending ------------------------------------------------------------------------------
 
 
-def resend(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMember:
+def resend(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uuid.UUID) -> WorkspaceMember:
     """Resend Invitation for one Not Joined member: one new message, earlier links dead."""
     policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
@@ -297,7 +306,9 @@ def resend(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMe
     return membership
 
 
-def resend_team(session: Session, actor: Actor, workspace_id, team_id, *, kind: str) -> list[WorkspaceMember]:
+def resend_team(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, team_id: uuid.UUID, *, kind: str
+) -> list[WorkspaceMember]:
     """Resend Invitation on a team's or client group's row: every one of its people in this
     workspace who has not joined gets one new message; those who joined get nothing."""
     policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
@@ -334,7 +345,7 @@ def _resend_one(
     invitation = repository.get(session, membership.invitation_id) if membership.invitation_id else None
     if invitation is None or invitation.status not in (PENDING, EXPIRED):
         standing = repository.pending_by_address(session, workspace.portal_id, [user.address]).get(
-            user.address
+            user.address or ""
         )
         invitation = standing or invitation
     if invitation is not None and invitation.status == ACCEPTED:
@@ -354,7 +365,7 @@ def _resend_one(
         "workspace.invitation_resent",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=user.address,
+        target_label=user.address or "",
         detail={"workspace": workspace.name, "invitation_id": str(invitation.id)},
     )
 
@@ -365,10 +376,10 @@ def _resend_one(
 def assign_role(
     session: Session,
     actor: Actor,
-    workspace_id,
-    role_id,
+    workspace_id: uuid.UUID,
+    role_id: uuid.UUID,
     *,
-    user_id=None,
+    user_id: uuid.UUID | None = None,
     recipient: str | None = None,
     user_type: str = UserType.CLIENT,
 ) -> tuple[RoleAssignment, RecipientResult | None]:
@@ -390,8 +401,11 @@ def assign_role(
                 raise InvalidInput(result.detail, field="user_id")
         user = members_service.get_user(session, user_id)
     else:
+        assert recipient is not None  # one of user_id and recipient (checked above)
         added = add_people(session, actor, workspace.id, recipients=[recipient], user_type=user_type)[0]
         if added.outcome is Outcome.SKIPPED and added.code != "already_in_workspace":
             raise InvalidInput(added.detail or "This person cannot be invited.", field="recipient")
-        user = members_service.get_user(session, added.user_id)
+        user = members_service.get_user(session, added.user_id) if added.user_id is not None else None
+    if user is None:  # in the workspace (just added, or already) means a user row: never
+        raise MemberNotFound("No such member in this workspace.")
     return roles_service.assign(session, actor, workspace, role, user), added

@@ -22,6 +22,7 @@ from admit.invitations import pipeline
 from admit.invitations.options import InviteOptions, row_role
 from admit.invitations.pipeline import Recipient, SkipCode
 from admit.members.addresses import MAX_NAME, looks_like_phone, normalize_email, normalize_phone
+from admit.policy import Role
 
 __all__ = ["SeenAddresses", "batched", "recipients", "decide"]
 
@@ -36,7 +37,7 @@ class SeenAddresses:
 
     __slots__ = ("_digests",)
 
-    def __init__(self, addresses=()) -> None:
+    def __init__(self, addresses: Iterable[str] = ()) -> None:
         self._digests: set[int] = {self._key(a) for a in addresses}
 
     @staticmethod
@@ -62,7 +63,9 @@ def batched(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
         yield batch
 
 
-def recipients(session: Session, actor_role, options: InviteOptions, rows: list[Row]) -> list[Recipient]:
+def recipients(
+    session: Session, actor_role: Role | str | None, options: InviteOptions, rows: list[Row]
+) -> list[Recipient]:
     """One pipeline recipient per row (its ``raw`` is what the report shows)."""
     region = context.of(session).settings.default_phone_region
     out = []

@@ -16,11 +16,14 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import uuid
 from collections import Counter
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
 
 from admit import context
 from admit.actor import Actor
@@ -36,7 +39,8 @@ from admit.imports.models import (
     InvitationImport,
     InvitationImportRow,
 )
-from admit.imports.parsing import read_rows
+from admit.imports.parsing import Row, read_rows
+from admit.imports.service import ImportState
 from admit.invitations import pipeline
 from admit.invitations.options import InviteOptions
 from admit.kit.bulk import insert_rows
@@ -56,9 +60,18 @@ class LeaseLost(Exception):
     """Another worker took over this import (ours ran out)."""
 
 
-def claim(db: Database, import_id=None):
+def _import(session: Session, import_id: uuid.UUID) -> InvitationImport:
+    """The import being worked on; if its row is gone (its portal deleted), the work is over."""
+    imp = session.get(InvitationImport, import_id)
+    if imp is None:
+        raise LeaseLost(str(import_id))
+    return imp
+
+
+def claim(db: Database, import_id: uuid.UUID | None = None) -> tuple[uuid.UUID, datetime] | None:
     """Take a queued import (one whose wait is over, or one whose worker died) for this process;
     ``(id, lease)`` or None."""
+    assert db.context is not None, "the worker's database carries its context (admit.context)"
     now = db.context.clock.now()
     with db.unit_of_work() as session:
         query = select(InvitationImport).where(
@@ -76,22 +89,27 @@ def claim(db: Database, import_id=None):
         imp = session.scalar(query)
         if imp is None:
             return None
+        lease = now + LEASE
         imp.status = RUNNING
-        imp.lease_until = now + LEASE
+        imp.lease_until = lease
         imp.resume_at = None
         imp.started_at = imp.started_at or now
-        return imp.id, imp.lease_until
+        return imp.id, lease
 
 
 def run(
-    db: Database, import_id, lease, *, on_progress: Callable[[InvitationImport], None] | None = None
-) -> dict:
+    db: Database,
+    import_id: uuid.UUID,
+    lease: datetime | None,
+    *,
+    on_progress: Callable[[InvitationImport], None] | None = None,
+) -> ImportState:
     """Process a claimed import to the end (or until it must wait for the sending limit); returns
     its status. Safe to run again after a crash."""
     _max_bytes, max_rows = service.limits(db)
     with db.unit_of_work() as session:
-        imp = session.get(InvitationImport, import_id)
-        portal = portals_service.get(session, imp.portal_id)
+        imp = _import(session, import_id)
+        portal = portals_service.get_or_raise(session, imp.portal_id)
         inviter = members_service.get_user(session, imp.created_by_id) if imp.created_by_id else None
         actor = Actor(portal=portal, role=Role(imp.actor_role), user=inviter, shown_as=imp.actor_label)
         options = InviteOptions(
@@ -117,27 +135,35 @@ def run(
         lease, waiting = _write_batch(db, import_id, lease, actor, options, batch, seen)
         if on_progress is not None:
             with db.unit_of_work() as session:
-                on_progress(session.get(InvitationImport, import_id))
+                on_progress(_import(session, import_id))
         if waiting:
             with db.unit_of_work() as session:
-                return service.status_of(session.get(InvitationImport, import_id))
+                return service.status_of(_import(session, import_id))
     return _finish(db, import_id, lease)
 
 
-def _write_batch(db: Database, import_id, lease, actor: Actor, options: InviteOptions, batch, seen):
+def _write_batch(
+    db: Database,
+    import_id: uuid.UUID,
+    lease: datetime | None,
+    actor: Actor,
+    options: InviteOptions,
+    batch: list[Row],
+    seen: evaluate.SeenAddresses,
+) -> tuple[datetime | None, bool]:
     """One batch in one transaction; returns the new lease and whether the import now waits."""
     with db.unit_of_work() as session:
-        imp = session.get(InvitationImport, import_id)
+        imp = _import(session, import_id)
         if imp.lease_until != lease or imp.status != RUNNING:
             raise LeaseLost(str(import_id))
         # The portal in this transaction: the sending limit locks its row.
-        actor = dataclasses.replace(actor, portal=portals_service.get(session, actor.portal.id))
+        actor = dataclasses.replace(actor, portal=portals_service.get_or_raise(session, actor.portal.id))
         items = evaluate.recipients(session, actor.role, options, batch)
         result = pipeline.invite(
             session, actor, items, options, seen=seen, partial=True, load=False, via="import"
         )
         skipped: Counter[str] = Counter(imp.skipped or {})
-        report = []
+        report: list[dict[str, Any]] = []
         for row, outcome in zip(batch[: result.processed], result.results, strict=True):
             invited = outcome.outcome is pipeline.Outcome.INVITED
             if not invited:
@@ -165,19 +191,20 @@ def _write_batch(db: Database, import_id, lease, actor: Actor, options: InviteOp
             imp.lease_until = None
             log.info("imports.waiting id=%s resume_at=%s", import_id, result.retry_at)
             return None, True
-        imp.lease_until = context.of(session).clock.now() + LEASE
-        return imp.lease_until, False
+        new_lease = context.of(session).clock.now() + LEASE
+        imp.lease_until = new_lease
+        return new_lease, False
 
 
-def _finish(db: Database, import_id, lease) -> dict:
+def _finish(db: Database, import_id: uuid.UUID, lease: datetime | None) -> ImportState:
     with db.unit_of_work() as session:
-        imp = session.get(InvitationImport, import_id)
+        imp = _import(session, import_id)
         if imp.lease_until != lease:
             raise LeaseLost(str(import_id))
         imp.status = DONE
         imp.finished_at = context.of(session).clock.now()
         imp.lease_until = None
-        portal = portals_service.get(session, imp.portal_id)
+        portal = portals_service.get_or_raise(session, imp.portal_id)
         actor = Actor(portal=portal, role=Role(imp.actor_role), shown_as=imp.actor_label)
         audit_service.record(
             session,
@@ -191,7 +218,7 @@ def _finish(db: Database, import_id, lease) -> dict:
         return service.status_of(imp)
 
 
-def run_due(db: Database) -> dict | None:
+def run_due(db: Database) -> ImportState | None:
     """The worker's step: process the oldest queued import (or resume one that waited, or one
     whose worker died)."""
     claimed = claim(db)
@@ -207,7 +234,8 @@ def run_due(db: Database) -> dict | None:
         log.exception("imports.failed id=%s", import_id)
         with db.unit_of_work() as session:
             imp = session.get(InvitationImport, import_id)
-            imp.status = FAILED
-            imp.error = f"{type(exc).__name__}: {exc}"[:1000]
-            imp.lease_until = None
+            if imp is not None:
+                imp.status = FAILED
+                imp.error = f"{type(exc).__name__}: {exc}"[:1000]
+                imp.lease_until = None
         return None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -59,8 +60,8 @@ class InvitationImport(Base):
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     processed_rows: Mapped[int] = mapped_column(Integer, default=0)
     invited_count: Mapped[int] = mapped_column(Integer, default=0)
-    skipped: Mapped[dict] = mapped_column(JSON, default=dict)
-    preview: Mapped[dict | None] = mapped_column(JSON)
+    skipped: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    preview: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # ``waiting``: the portal's sending limit was reached; the import goes on from here.

@@ -19,9 +19,13 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from admit.errors import InvalidInput
 from admit.members.addresses import address_and_name
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 SNIFF_BYTES = 64 * 1024
 DELIMITERS = (",", ";", "\t")
@@ -60,9 +64,10 @@ class _ChunkStream(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
-    def readinto(self, target) -> int:
-        # Fill ``target`` from as many chunks as it takes: ``read_rows`` sniffs the encoding and
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        # Fill ``buffer`` from as many chunks as it takes: ``read_rows`` sniffs the encoding and
         # the separator from one peek, which must see the file's head whatever the chunk sizes.
+        target = memoryview(buffer).cast("B")
         n = 0
         while n < len(target):
             if not self._buffer:

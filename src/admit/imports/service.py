@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import csv
 import io
+import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
-from datetime import timedelta
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
 
-from sqlalchemy import and_, delete, or_, select, true
+from sqlalchemy import Select, and_, delete, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,6 +51,7 @@ __all__ = [
     "confirm",
     "create",
     "get_or_raise",
+    "ImportState",
     "limits",
     "preview",
     "report_csv",
@@ -63,9 +66,26 @@ INVITED = "invited"
 OUTCOMES = (WILL_INVITE, "already_member", "already_invited", "duplicate", "invalid_recipient", "not_allowed")
 
 
+class ImportState(TypedDict):
+    """Where an import stands (``status_of``)."""
+
+    id: str
+    status: str
+    total: int
+    processed: int
+    invited: int
+    skipped: dict[str, int]
+    error: str | None
+    resume_at: datetime | None
+
+
 def limits(source: Session | Database) -> tuple[int, int]:
     """``(max bytes, max rows)`` of one list (``ADMIT_IMPORT_MAX_BYTES``, ``…_ROWS``)."""
-    s = source.context.settings if isinstance(source, Database) else context.of(source).settings
+    if isinstance(source, Database):
+        assert source.context is not None, "the database carries its context (admit.context)"
+        s = source.context.settings
+    else:
+        s = context.of(source).settings
     return s.import_max_bytes, s.import_max_rows
 
 
@@ -78,17 +98,19 @@ def preview(
     role: str | None = None,
     products: list[str] | None = None,
     message: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """What importing this list would do: counts per outcome and the first rows of each. Writes nothing."""
     options = check_options(actor, user_type=user_type, role=role, products=products, message=message)
     return _preview(session, actor, options, chunks)
 
 
-def _preview(session: Session, actor: Actor, options: InviteOptions, chunks) -> dict:
+def _preview(
+    session: Session, actor: Actor, options: InviteOptions, chunks: Iterable[bytes]
+) -> dict[str, Any]:
     max_bytes, max_rows = limits(session)
     counts: Counter[str] = Counter()
     roles: Counter[str] = Counter()
-    samples: dict[str, list[dict]] = {code: [] for code in OUTCOMES}
+    samples: dict[str, list[dict[str, Any]]] = {code: [] for code in OUTCOMES}
     seen = evaluate.SeenAddresses()
     total = 0
     rows = read_rows(chunks, max_bytes=max_bytes, max_rows=max_rows)
@@ -211,7 +233,7 @@ def create(
     return imp, True
 
 
-def get_or_raise(session: Session, actor: Actor, import_id) -> InvitationImport:
+def get_or_raise(session: Session, actor: Actor, import_id: uuid.UUID) -> InvitationImport:
     """An import of the actor's portal whose invitations the actor may see; 404 otherwise."""
     policy.require(actor.role, policy.Action.INVITATION_VIEW)
     imp = session.get(InvitationImport, import_id)
@@ -224,7 +246,7 @@ def get_or_raise(session: Session, actor: Actor, import_id) -> InvitationImport:
     return imp
 
 
-def confirm(session: Session, actor: Actor, import_id) -> InvitationImport:
+def confirm(session: Session, actor: Actor, import_id: uuid.UUID) -> InvitationImport:
     """Start a previewed import (the admin's "Send invitations")."""
     imp = get_or_raise(session, actor, import_id)
     policy.require(actor.role, policy.invite_action(imp.user_type))
@@ -246,7 +268,7 @@ def confirm(session: Session, actor: Actor, import_id) -> InvitationImport:
     return imp
 
 
-def status_of(imp: InvitationImport) -> dict:
+def status_of(imp: InvitationImport) -> ImportState:
     return {
         "id": str(imp.id),
         "status": imp.status,
@@ -262,14 +284,14 @@ def status_of(imp: InvitationImport) -> dict:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(value) -> str:
+def _cell(value: object) -> str:
     """Spreadsheet-safe text: a cell that starts like a formula is prefixed with an apostrophe."""
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
 def report_csv(
-    source: Session | Database, actor: Actor, import_id, *, only_skipped: bool = False
+    source: Session | Database, actor: Actor, import_id: uuid.UUID, *, only_skipped: bool = False
 ) -> Iterator[str]:
     """The per-row report as CSV lines: row, recipient, email, name, outcome, detail.
 
@@ -296,7 +318,11 @@ def report_csv(
             .order_by(InvitationImportRow.row_number, InvitationImportRow.part)
             .limit(5000)
         )
-        rows = storage.read(source, lambda session, q=query: session.scalars(q).all())
+
+        def fetch(session: Session, q: Select[InvitationImportRow] = query) -> Sequence[InvitationImportRow]:
+            return session.scalars(q).all()
+
+        rows = storage.read(source, fetch)
         if not rows:
             return
         buffer.seek(0)

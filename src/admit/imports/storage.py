@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import TypeVar
 
-from sqlalchemy import insert, select
+from sqlalchemy import Row, Select, insert, select
 from sqlalchemy.orm import Session
 
 from admit.db import Database
@@ -17,8 +19,10 @@ __all__ = ["CHUNK_BYTES", "read", "store", "stored_chunks"]
 
 CHUNK_BYTES = 1024 * 1024
 
+T = TypeVar("T")
 
-def read(source: Session | Database, fetch):
+
+def read(source: Session | Database, fetch: Callable[[Session], T]) -> T:
     """Run ``fetch(session)`` in the given session, or, given a ``Database``, in a short
     transaction of its own (long reads must not hold one open: on SQLite it holds the write lock)."""
     if isinstance(source, Database):
@@ -27,7 +31,7 @@ def read(source: Session | Database, fetch):
     return fetch(source)
 
 
-def stored_chunks(source: Session | Database, import_id) -> Iterator[bytes]:
+def stored_chunks(source: Session | Database, import_id: uuid.UUID) -> Iterator[bytes]:
     """The stored list, chunk by chunk, a few chunks at a time (never whole).
 
     Given a ``Database`` each fetch is its own short transaction, so a long import never holds
@@ -41,7 +45,11 @@ def stored_chunks(source: Session | Database, import_id) -> Iterator[bytes]:
             .order_by(InvitationImportChunk.seq)
             .limit(8)
         )
-        rows = read(source, lambda session, q=query: session.execute(q).all())
+
+        def fetch(session: Session, q: Select[int, bytes] = query) -> Sequence[Row[int, bytes]]:
+            return session.execute(q).all()
+
+        rows = read(source, fetch)
         if not rows:
             return
         for number, data in rows:
@@ -49,7 +57,7 @@ def stored_chunks(source: Session | Database, import_id) -> Iterator[bytes]:
             seq = number + 1
 
 
-def store(session: Session, import_id, chunks: Iterable[bytes], max_bytes: int) -> tuple[int, str]:
+def store(session: Session, import_id: uuid.UUID, chunks: Iterable[bytes], max_bytes: int) -> tuple[int, str]:
     """Store the upload in 1 MB pieces while hashing it; refuse it once over ``max_bytes``.
     Returns ``(size, sha256)``."""
     digest = hashlib.sha256()

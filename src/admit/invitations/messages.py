@@ -7,8 +7,9 @@ workspace), as what, the personal message, the link and when it expires.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.portals.models import Portal
@@ -24,7 +25,7 @@ def invite_url(public_url: str, token: str) -> str:
     return f"{public_url}/invite/{token}"
 
 
-def event_key(invitation_id, send_count: int) -> str:
+def event_key(invitation_id: uuid.UUID, send_count: int) -> str:
     """One message per invitation and send (Resend is the next send)."""
     return f"invitation:{invitation_id}:send:{send_count}"
 
@@ -42,7 +43,7 @@ def context_for(
     expires_at: datetime,
     inviter_name: str,
     workspace_name: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """What the invitation template needs (the link holds the raw token)."""
     return {
         "workspace_name": workspace_name or "",

@@ -24,8 +24,9 @@ import sqlite3
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any, Protocol
 
 import psycopg
 from sqlalchemy import select, update
@@ -102,6 +103,14 @@ class Recipient:
         return cls(raw=parsed.raw, address=parsed.address, name=parsed.name[:MAX_NAME], error=parsed.error)
 
 
+class Seen(Protocol):
+    """Addresses met earlier in the same list: a set, or an import's ``SeenAddresses``."""
+
+    def __contains__(self, address: str) -> bool: ...
+    def add(self, address: str) -> None: ...
+    def discard(self, address: str) -> None: ...
+
+
 @dataclass(slots=True)
 class RecipientResult:
     """What happened to one recipient (the shape every face shows)."""
@@ -129,7 +138,7 @@ class Batch:
 
     results: list[RecipientResult]
     processed: int
-    retry_at: object = None
+    retry_at: datetime | None = None
     invitations: list[Invitation] = field(default_factory=list)
 
     @property
@@ -149,7 +158,9 @@ def hide_unseen(actor: Actor, results: Iterable[RecipientResult]) -> None:
             r.invitation, r.invitation_id = None, None
 
 
-def _skip(r: Recipient, code: SkipCode, detail: str | None = None, invitation=None) -> RecipientResult:
+def _skip(
+    r: Recipient, code: SkipCode, detail: str | None = None, invitation: Invitation | None = None
+) -> RecipientResult:
     return RecipientResult(
         recipient=r.raw,
         outcome=Outcome.SKIPPED,
@@ -165,8 +176,8 @@ def _classify(
     session: Session,
     actor: Actor,
     recipients: Sequence[Recipient],
-    seen,
-    now,
+    seen: Seen,
+    now: datetime,
     fresh: list[int],
     added: list[tuple[int, str]],
 ) -> tuple[list[RecipientResult | None], list[Invitation]]:
@@ -206,7 +217,7 @@ def _classify(
 
 
 def classify(
-    session: Session, actor: Actor, recipients: Sequence[Recipient], seen=None
+    session: Session, actor: Actor, recipients: Sequence[Recipient], seen: Seen | None = None
 ) -> list[RecipientResult | None]:
     """What ``invite`` would decide for each recipient, writing nothing (a preview): a result
     for those it would skip, ``None`` for those it would invite."""
@@ -222,7 +233,7 @@ def invite(
     options: InviteOptions,
     *,
     workspace_name: str | None = None,
-    seen=None,
+    seen: Seen | None = None,
     partial: bool = False,
     load: bool = True,
     via: str | None = None,
@@ -285,7 +296,7 @@ def invite(
             )
         }
         for res in done:
-            if res.outcome is Outcome.INVITED:
+            if res.outcome is Outcome.INVITED and res.invitation_id is not None:
                 res.invitation = loaded[res.invitation_id]
         batch.invitations = [loaded[i] for i in created]
     return batch
@@ -298,7 +309,7 @@ def _write(
     fresh: list[int],
     lapsed: list[Invitation],
     options: InviteOptions,
-    now,
+    now: datetime,
     workspace_name: str | None,
     via: str | None,
 ) -> list[uuid.UUID]:
@@ -310,7 +321,7 @@ def _write(
     portal = actor.portal
     expires_at = now + timedelta(seconds=portal.invitation_ttl_seconds)
     ids = new_ids(len(fresh))
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "id": invitation_id,
             "portal_id": portal.id,

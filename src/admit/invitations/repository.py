@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import Select, Uuid, and_, case, literal, or_, select
 from sqlalchemy.orm import Session
 
@@ -9,21 +14,22 @@ from admit import context
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, Invitation
 from admit.kit.bulk import one_of
 from admit.kit.search import contains
+from admit.policy import UserType
 
 __all__ = ["get", "live_ids", "names_given", "pending_by_address", "roster_select"]
 
 
-def get(session: Session, invitation_id) -> Invitation | None:
+def get(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
     return session.get(Invitation, invitation_id)
 
 
-def names_given(session: Session, portal_id, addresses) -> dict:
+def names_given(session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]) -> dict[str, str]:
     """``{address: name}``: the name a portal's invitations gave each address (the latest one
     that gave a name)."""
     wanted = [a for a in set(addresses) if a]
     if not wanted:
         return {}
-    names: dict = {}
+    names: dict[str, str] = {}
     for recipient, given in session.execute(
         select(Invitation.recipient, Invitation.recipient_name)
         .where(Invitation.portal_id == portal_id, Invitation.recipient.in_(wanted))
@@ -34,7 +40,9 @@ def names_given(session: Session, portal_id, addresses) -> dict:
     return names
 
 
-def pending_by_address(session: Session, portal_id, addresses) -> dict:
+def pending_by_address(
+    session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]
+) -> dict[str, Invitation]:
     """``{address: Invitation}``: the invitation still marked pending (perhaps past its expiry)
     for each of the normalised ``addresses`` that has one (at most one each: a unique index)."""
     wanted = [a for a in set(addresses) if a]
@@ -52,7 +60,7 @@ def pending_by_address(session: Session, portal_id, addresses) -> dict:
     }
 
 
-def live_ids(session: Session, invitation_ids) -> set:
+def live_ids(session: Session, invitation_ids: Iterable[uuid.UUID | None]) -> set[uuid.UUID]:
     """Those of ``invitation_ids`` still pending and unexpired."""
     ids = [i for i in set(invitation_ids) if i is not None]
     if not ids:
@@ -68,15 +76,15 @@ def live_ids(session: Session, invitation_ids) -> set:
 
 
 def roster_select(
-    portal_id,
+    portal_id: uuid.UUID,
     *,
-    now,
-    user_types,
+    now: datetime,
+    user_types: Iterable[UserType],
     user_type: str | None = None,
     status: str | None = None,
     role: str | None = None,
     q: str | None = None,
-) -> Select:
+) -> Select[*tuple[Any, ...]]:
     """The portal's open invitations (not accepted: accepted ones are members) of the visible
     ``user_types`` as roster rows (see ``people.roster``); a pending one past its expiry shows
     as expired."""

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.invitations.models import Invitation
 from admit.members.schemas import MemberRead, UserRead
-from admit.notifications.models import delivery_status
+from admit.notifications.models import Delivered, delivery_status
 from admit.portals.schemas import PortalRef
 
 
@@ -48,7 +49,7 @@ class InvitationRead(BaseModel):
     delivery: DeliveryRead
 
     @classmethod
-    def of(cls, inv: Invitation, notification=None) -> InvitationRead:
+    def of(cls, inv: Invitation, notification: Delivered | None = None) -> InvitationRead:
         """``notification``: its newest message (``notifications.service.latest_for_invitations``)."""
         delivery = delivery_status(notification)
         return cls(
@@ -70,6 +71,23 @@ class InvitationRead(BaseModel):
             delivery_status=delivery["status"],
             delivery=DeliveryRead(**delivery),
         )
+
+
+class RecipientResult(Protocol):
+    """What happened to one recipient (``invitations.pipeline.RecipientResult``)."""
+
+    @property
+    def recipient(self) -> str: ...
+    @property
+    def outcome(self) -> str: ...
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def detail(self) -> str: ...
+    @property
+    def invitation(self) -> Invitation | None: ...
+    @property
+    def user_id(self) -> uuid.UUID | None: ...
 
 
 class RecipientResultRead(BaseModel):
@@ -95,7 +113,9 @@ class RecipientResults(BaseModel):
     counts: dict[Literal["invited", "added", "skipped"], int]
 
     @classmethod
-    def of(cls, results, deliveries: dict) -> RecipientResults:
+    def of(
+        cls, results: Iterable[RecipientResult], deliveries: Mapping[uuid.UUID | None, Delivered]
+    ) -> RecipientResults:
         """``deliveries``: ``{invitation_id: Notification}`` (the newest message of each)."""
         items = [
             RecipientResultRead(

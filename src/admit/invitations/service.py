@@ -12,14 +12,16 @@ audit event. Nothing here commits.
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.db import rowcount
 from admit.errors import (
     DomainError,
     InvalidInput,
@@ -89,7 +91,7 @@ def invite(
     return batch
 
 
-def get_or_raise(session: Session, actor: Actor, invitation_id) -> Invitation:
+def get_or_raise(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitation:
     """An invitation of the actor's portal that the actor may see; 404 otherwise."""
     policy.require(actor.role, policy.Action.INVITATION_VIEW)
     invitation = session.get(Invitation, invitation_id)
@@ -111,7 +113,7 @@ def list_invitations(
     cursor: str | None = None,
     limit: int = 100,
     open_only: bool = False,
-):
+) -> tuple[list[Invitation], str | None]:
     """Invitations of the portal that the actor may see, newest first. ``open_only`` leaves out
     accepted ones (they are members now)."""
     query = _visible(session, actor, status=status, user_type=user_type, open_only=open_only)
@@ -131,7 +133,9 @@ def count_invitations(
     return count_all(session, [query])
 
 
-def _visible(session: Session, actor: Actor, *, status, user_type, open_only: bool):
+def _visible(
+    session: Session, actor: Actor, *, status: str | None, user_type: str | None, open_only: bool
+) -> Select[Invitation]:
     policy.require(actor.role, policy.Action.INVITATION_VIEW)
     now = context.of(session).clock.now()
     query = select(Invitation).where(
@@ -240,7 +244,7 @@ def reissue(
     return invitation
 
 
-def revoke(session: Session, actor: Actor, invitation_id) -> Invitation:
+def revoke(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitation:
     """Kill an invitation: its link stops working and unsent messages are cancelled."""
     policy.require(actor.role, policy.Action.INVITATION_REVOKE)
     invitation = _locked(session, get_or_raise(session, actor, invitation_id))
@@ -334,14 +338,16 @@ def claim(session: Session, token: str) -> Invitation:
     return invitation
 
 
-def _accepted(session: Session, invitation_id) -> Invitation | None:
+def _accepted(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
     now = context.of(session).clock.now()
-    moved = session.execute(
-        update(Invitation)
-        .where(Invitation.id == invitation_id, Invitation.status == PENDING, Invitation.expires_at > now)
-        .values(status=ACCEPTED, accepted_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = rowcount(
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id, Invitation.status == PENDING, Invitation.expires_at > now)
+            .values(status=ACCEPTED, accepted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if moved != 1:
         return None
     invitation = session.get(Invitation, invitation_id)
@@ -349,7 +355,7 @@ def _accepted(session: Session, invitation_id) -> Invitation | None:
     return invitation
 
 
-def claim_pending_for(session: Session, *, portal_id, address: str) -> Invitation | None:
+def claim_pending_for(session: Session, *, portal_id: uuid.UUID, address: str) -> Invitation | None:
     """Accept the live pending invitation to ``portal_id`` for ``address`` without its link, for
     someone who has just proved they own the address another way (a confirmed link sign-up).
     Its link dies (used) and its unsent messages are cancelled. None when there is none."""

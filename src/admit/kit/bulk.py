@@ -12,10 +12,17 @@ from __future__ import annotations
 import base64
 import os
 import uuid
+from collections.abc import Callable, Collection, Iterable
 from operator import itemgetter
+from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Table, Uuid
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnDefault, ColumnElement, Table, Uuid
+from sqlalchemy.orm import QueryableAttribute, Session
+
+if TYPE_CHECKING:
+    import psycopg
+    from sqlalchemy.engine import Dialect
+    from sqlalchemy.types import TypeEngine
 
 __all__ = ["insert_rows", "new_ids", "new_tokens"]
 
@@ -50,23 +57,23 @@ def new_tokens(n: int) -> list[str]:
     return [encode(raw[i : i + 32]).rstrip(b"=").decode("ascii") for i in range(0, 32 * n, 32)]
 
 
-def _uuid_hex(value):
+def _uuid_hex(value: uuid.UUID | None) -> str | None:
     return None if value is None else value.hex
 
 
-def _processor(column_type, dialect):
+def _processor(column_type: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
     """The column type's bind processor, made cheap for the values bulk rows repeat."""
     if isinstance(column_type, Uuid) and dialect.name == "sqlite":
-        process = _uuid_hex  # what SQLAlchemy stores for a UUID on SQLite
+        process: Callable[[Any], Any] | None = _uuid_hex  # what SQLAlchemy stores for a UUID on SQLite
     else:
         process = column_type._cached_bind_processor(dialect)
     if process is None:
         return None
     # Rows of one batch share many values (the portal id, the timestamps, the products list):
     # remember the last value converted and reuse its result when the same object comes again.
-    last = [object(), None]
+    last: list[Any] = [object(), None]
 
-    def convert(value):
+    def convert(value: Any) -> Any:
         if value is last[0]:
             return last[1]
         result = process(value)
@@ -76,20 +83,20 @@ def _processor(column_type, dialect):
     return convert
 
 
-def _pg_type_name(column_type, dialect) -> str:
+def _pg_type_name(column_type: TypeEngine[Any], dialect: Dialect) -> str:
     """``VARCHAR(320)`` -> ``varchar``, ``TIMESTAMP WITHOUT TIME ZONE`` -> ``timestamp``."""
     name = column_type.compile(dialect=dialect).lower().split("(")[0].strip()
     return {"timestamp without time zone": "timestamp"}.get(name, name)
 
 
-def _defaults(table: Table, given) -> dict:
+def _defaults(table: Table, given: Collection[str]) -> dict[str, Any]:
     """The Python-side defaults (``default=`` on the column) of the columns not ``given``, as the
     ORM would apply them: a scalar as is, a callable called once for the batch."""
-    out = {}
+    out: dict[str, Any] = {}
     for column in table.columns:
-        if column.name in given or column.default is None:
-            continue
         default = column.default
+        if column.name in given or not isinstance(default, ColumnDefault):
+            continue
         if default.is_scalar:
             out[column.name] = default.arg
         elif default.is_callable:
@@ -97,7 +104,7 @@ def _defaults(table: Table, given) -> dict:
     return out
 
 
-def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
+def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table``. Columns the rows leave out get
     their column default (``default=``), as through the ORM; a column with neither is NULL."""
     if not rows:
@@ -115,7 +122,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
         if (process := _processor(table.c[name].type, dialect)) is not None
     ]
 
-    def values(row: dict) -> list:
+    def values(row: dict[str, Any]) -> list[Any]:
         out = list(getter(row)) if len(columns) > 1 else [getter(row)]
         for index, process in conversions:
             out[index] = process(out[index])
@@ -129,12 +136,14 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
         # Binary COPY: psycopg's C dumpers do the formatting (text COPY formats in Python).
         types = [_pg_type_name(table.c[c].type, dialect) for c in columns]
         statement = f"COPY {table_name} ({names}) FROM STDIN (FORMAT BINARY)"
-        with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        pg = cast("psycopg.Connection[Any]", raw)
+        with pg.cursor() as pg_cursor, pg_cursor.copy(statement) as copy:
             copy.set_types(types)
             for row in rows:
                 copy.write_row(values(row))
     else:
         marks = ", ".join("?" for _ in columns)
+        assert raw is not None  # a checked-out connection always has its DBAPI connection
         cursor = raw.cursor()
         try:
             statement = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"
@@ -143,7 +152,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict]) -> None:
             cursor.close()
 
 
-def one_of(session: Session, column, values):
+def one_of(session: Session, column: QueryableAttribute[Any], values: Iterable[Any]) -> ColumnElement[bool]:
     """``column IN values``; on PostgreSQL ``= ANY(:array)``: one parameter instead of thousands
     (the driver spends real time on 5,000 placeholders), and an index scan on the array's values
     whatever the table's statistics say. (``IN (SELECT unnest(...))`` let the planner pick a

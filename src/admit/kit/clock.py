@@ -8,7 +8,7 @@ column defaults (``created_at``) read when a row is written without a time.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 
 __all__ = ["SYSTEM", "Clock", "now", "travel"]
@@ -44,6 +44,6 @@ def now() -> datetime:
     return SYSTEM.now()
 
 
-def travel(delta: timedelta):
+def travel(delta: timedelta) -> AbstractContextManager[None]:
     """Move the system clock (tests)."""
     return SYSTEM.travel(delta)

@@ -6,13 +6,37 @@ from __future__ import annotations
 import base64
 import json
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from sqlalchemy import Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, union_all
 
 from admit.errors import InvalidInput
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Mapped, Session
+
 MAX_LIMIT = 500
+
+
+class Keyed(Protocol):
+    """A model pages walk: mapped ``created_at`` and ``id`` (ClassVar: the model's attributes,
+    columns on the class and values on its rows)."""
+
+    id: ClassVar[Mapped[uuid.UUID]]
+    created_at: ClassVar[Mapped[datetime]]
+
+
+M = TypeVar("M", bound=Keyed)
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
+
+class Fetch(Protocol[T_co]):
+    """One page of a list: ``(rows, next_cursor)``."""
+
+    def __call__(self, *, cursor: str | None, limit: int) -> tuple[Sequence[T_co], str | None]: ...
 
 
 def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
@@ -32,7 +56,15 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         raise InvalidInput("The cursor is not valid.", field="cursor") from exc
 
 
-def page(session, query: Select, model, *, cursor: str | None, limit: int, oldest_first: bool = False):
+def page(
+    session: Session,
+    query: Select[M],
+    model: type[M],
+    *,
+    cursor: str | None,
+    limit: int,
+    oldest_first: bool = False,
+) -> tuple[list[M], str | None]:
     """Return (rows, next_cursor), newest first (or oldest first: a flow's steps, the order
     people were added in)."""
     if limit < 1 or limit > MAX_LIMIT:
@@ -59,14 +91,21 @@ def page(session, query: Select, model, *, cursor: str | None, limit: int, oldes
     return rows, next_cursor
 
 
-def _keyset(query: Select, created_at, row_id, cursor: str | None) -> Select:
+def _keyset(
+    query: Select[*tuple[Any, ...]],
+    created_at: ColumnElement[Any],
+    row_id: ColumnElement[Any],
+    cursor: str | None,
+) -> Select[*tuple[Any, ...]]:
     if cursor:
         at, last_id = decode_cursor(cursor)
         query = query.where(or_(created_at < at, and_(created_at == at, row_id < last_id)))
     return query
 
 
-def page_of_union(session, selects: list[Select], *, cursor: str | None, limit: int):
+def page_of_union(
+    session: Session, selects: Sequence[Select[*tuple[Any, ...]]], *, cursor: str | None, limit: int
+) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
     """One page, newest first, of rows from several SELECTs that each label ``created_at`` and
     ``id`` (and share their other columns): ``(rows, next_cursor)``.
 
@@ -75,11 +114,11 @@ def page_of_union(session, selects: list[Select], *, cursor: str | None, limit: 
     rows match."""
     if limit < 1 or limit > MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
-    pieces = []
+    pieces: list[Select[*tuple[Any, ...]]] = []
     for query in selects:
         inner = query.subquery()
-        piece = _keyset(select(*inner.c), inner.c.created_at, inner.c.id, cursor)
-        piece = piece.order_by(inner.c.created_at.desc(), inner.c.id.desc()).limit(limit + 1).subquery()
+        keyed = _keyset(select(*inner.c), inner.c.created_at, inner.c.id, cursor)
+        piece = keyed.order_by(inner.c.created_at.desc(), inner.c.id.desc()).limit(limit + 1).subquery()
         pieces.append(select(*piece.c))
     merged = (union_all(*pieces) if len(pieces) > 1 else pieces[0]).subquery()
     rows = list(
@@ -94,16 +133,16 @@ def page_of_union(session, selects: list[Select], *, cursor: str | None, limit: 
     return rows, next_cursor
 
 
-def count_all(session, selects: list[Select]) -> int:
+def count_all(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> int:
     """How many rows the SELECTs match in all (no page)."""
     return sum(session.scalar(select(func.count()).select_from(q.subquery())) or 0 for q in selects)
 
 
-def every(fetch, *, limit: int = MAX_LIMIT) -> list:
+def every(fetch: Fetch[T], *, limit: int = MAX_LIMIT) -> list[T]:
     """Every row of a paged list: ``fetch(cursor=…, limit=…)`` returns ``(rows, next_cursor)``
     and is called until there is no next page (a face that shows a whole list, a select box)."""
-    out: list = []
-    cursor = None
+    out: list[T] = []
+    cursor: str | None = None
     while True:
         rows, cursor = fetch(cursor=cursor, limit=limit)
         out.extend(rows)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import ColumnElement, false, func, or_
+from sqlalchemy.orm import QueryableAttribute
 
 __all__ = ["contains"]
 
@@ -11,7 +14,9 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def contains(q: str, *text_columns, phone_column=None) -> ColumnElement[bool]:
+def contains(
+    q: str, *text_columns: QueryableAttribute[Any], phone_column: QueryableAttribute[Any] | None = None
+) -> ColumnElement[bool]:
     """A condition: ``q`` (case-insensitive) appears in one of ``text_columns``; with
     ``phone_column``, three or more digits of ``q`` appear in it too (a number typed any way)."""
     q = (q or "").strip().lower()

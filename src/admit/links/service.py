@@ -30,8 +30,9 @@ import base64
 import hashlib
 import hmac
 import secrets
+import uuid
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +50,9 @@ from admit.links.views import LinkPreview, LinkView
 from admit.members.addresses import normalize_email
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.portals.models import Portal
 
 __all__ = [
     "MAX_NAME",
@@ -114,17 +118,20 @@ def link_url(session: Session, link: InviteLink) -> str | None:
 
 def places_taken(session: Session, link: InviteLink, now: datetime) -> int:
     """Places taken on the current link: confirmed sign-ups and unexpired pending ones."""
-    return session.scalar(
-        select(func.count())
-        .select_from(LinkSignup)
-        .where(
-            LinkSignup.link_id == link.id,
-            LinkSignup.link_token_hash == link.token_hash,
-            or_(
-                LinkSignup.status == CONFIRMED,
-                and_(LinkSignup.status == PENDING, LinkSignup.expires_at > now),
-            ),
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(LinkSignup)
+            .where(
+                LinkSignup.link_id == link.id,
+                LinkSignup.link_token_hash == link.token_hash,
+                or_(
+                    LinkSignup.status == CONFIRMED,
+                    and_(LinkSignup.status == PENDING, LinkSignup.expires_at > now),
+                ),
+            )
         )
+        or 0
     )
 
 
@@ -147,19 +154,25 @@ def _view(session: Session, link: InviteLink, counts: tuple[int, int, int] | Non
     now = context.of(session).clock.now()
     if counts is None:
         taken = places_taken(session, link, now)
-        joined = session.scalar(
-            select(func.count())
-            .select_from(LinkSignup)
-            .where(LinkSignup.link_id == link.id, LinkSignup.status == CONFIRMED)
-        )
-        pending = taken - session.scalar(
-            select(func.count())
-            .select_from(LinkSignup)
-            .where(
-                LinkSignup.link_id == link.id,
-                LinkSignup.link_token_hash == link.token_hash,
-                LinkSignup.status == CONFIRMED,
+        joined = (
+            session.scalar(
+                select(func.count())
+                .select_from(LinkSignup)
+                .where(LinkSignup.link_id == link.id, LinkSignup.status == CONFIRMED)
             )
+            or 0
+        )
+        pending = taken - (
+            session.scalar(
+                select(func.count())
+                .select_from(LinkSignup)
+                .where(
+                    LinkSignup.link_id == link.id,
+                    LinkSignup.link_token_hash == link.token_hash,
+                    LinkSignup.status == CONFIRMED,
+                )
+            )
+            or 0
         )
     else:
         taken, joined, pending = counts
@@ -183,7 +196,7 @@ def gone() -> Gone:
 # --- managing links --------------------------------------------------------------------
 
 
-def _find(session: Session, portal_id, workspace_id) -> InviteLink | None:
+def _find(session: Session, portal_id: uuid.UUID, workspace_id: uuid.UUID | None) -> InviteLink | None:
     query = select(InviteLink).where(InviteLink.portal_id == portal_id)
     if workspace_id is None:
         query = query.where(InviteLink.workspace_id.is_(None))
@@ -192,7 +205,9 @@ def _find(session: Session, portal_id, workspace_id) -> InviteLink | None:
     return session.scalar(query)
 
 
-def _get_or_create(session: Session, actor: Actor, workspace_id=None, label: str | None = None) -> InviteLink:
+def _get_or_create(
+    session: Session, actor: Actor, workspace_id: uuid.UUID | None = None, label: str | None = None
+) -> InviteLink:
     """The portal's (or a workspace's) link, made on first use. Two first uses at once make one."""
     link = _find(session, actor.portal.id, workspace_id)
     if link is not None:
@@ -276,7 +291,7 @@ def _as_utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
@@ -380,14 +395,18 @@ def update_portal_link(
     return _view(session, link)
 
 
-def workspace_link(session: Session, actor: Actor, workspace_id, *, label: str, counts) -> LinkView:
+def workspace_link(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, *, label: str, counts: tuple[int, int, int]
+) -> LinkView:
     """A workspace's link (made on first use). The caller has found the workspace (reachable by
     the actor) and counted its join requests (``flows.workspace_links``)."""
     policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)
     return _view(session, _get_or_create(session, actor, workspace_id, label), counts)
 
 
-def refresh_workspace_link(session: Session, actor: Actor, workspace_id, *, label: str, counts) -> LinkView:
+def refresh_workspace_link(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, *, label: str, counts: tuple[int, int, int]
+) -> LinkView:
     """Refresh a workspace's link; the previous one stops working for everyone at once."""
     policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)
     link = _get_or_create(session, actor, workspace_id, label)
@@ -405,7 +424,7 @@ def live_link_or_raise(session: Session, token: str) -> InviteLink:
     return link
 
 
-def _password_required(link: InviteLink, portal) -> bool:
+def _password_required(link: InviteLink, portal: Portal) -> bool:
     return link.workspace_id is None and (
         link.user_type == UserType.INTERNAL or portal.client_require_password
     )
@@ -415,7 +434,7 @@ def preview(session: Session, token: str, *, workspace_name: str | None = None) 
     """What a live link shows; 410 ``link_gone`` for anything else. Never uses the link up.
     ``workspace_name``: a workspace link's workspace (``flows.workspace_links.preview``)."""
     link = live_link_or_raise(session, token)
-    portal = portals_service.get(session, link.portal_id)
+    portal = portals_service.get_or_raise(session, link.portal_id)
     return LinkPreview(
         link=link,
         portal=portal,
@@ -451,7 +470,7 @@ def clean_name(name: str | None) -> str:
     return clean
 
 
-def lock(session: Session, link_id) -> InviteLink | None:
+def lock(session: Session, link_id: uuid.UUID) -> InviteLink | None:
     """Re-read the link under a row lock (PostgreSQL); SQLite's write lock is already held."""
     return session.scalar(
         select(InviteLink)

@@ -8,8 +8,9 @@ what happens then (a new member, a completed invitation, a signed-in member) is
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import TYPE_CHECKING
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Select, Uuid, literal, select, update
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.db import new_id
+from admit.db import new_id, rowcount
 from admit.errors import (
     ConfirmationExpired,
     ConfirmationNotFound,
@@ -42,6 +43,7 @@ from admit.tokens import service as tokens
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
+    from admit.portals.models import Portal
 
 
 __all__ = [
@@ -92,7 +94,7 @@ def signup(
         "or try again later.",
     )
     clean_name = links_service.clean_name(name)
-    portal = portals_service.get(session, link.portal_id)
+    portal = portals_service.get_or_raise(session, link.portal_id)
     # A password is never taken here: whoever signs up may not own the address, and a password
     # they chose must not land on the account when the real owner clicks Confirm. It is chosen
     # on the confirmation page instead, by whoever holds the email. (``password`` is accepted
@@ -101,15 +103,16 @@ def signup(
     password_hash = None
 
     token_hash = link.token_hash
-    link = links_service.lock(session, link.id)
+    locked = links_service.lock(session, link.id)
     now = context.of(session).clock.now()
     # uses=0: the used-up check is the count below, after one's own earlier sign-up is replaced.
     if (
-        link is None
-        or link.token_hash != token_hash
-        or links_service.state(session, link, now, uses=0) != "active"
+        locked is None
+        or locked.token_hash != token_hash
+        or links_service.state(session, locked, now, uses=0) != "active"
     ):
         raise links_service.gone()
+    link = locked
     # Signing up again replaces one's own earlier unconfirmed sign-up (and frees its place).
     replaced = session.scalars(
         update(LinkSignup)
@@ -228,7 +231,7 @@ def open_for_confirmation(session: Session, token: str) -> LinkSignup:
     return _signup(session, token, use=False)
 
 
-def confirm_needs_password(record: LinkSignup, portal, user: User | None) -> bool:
+def confirm_needs_password(record: LinkSignup, portal: Portal, user: User | None) -> bool:
     """A password is chosen at confirmation only for an account that has none yet, and only
     when the joiner is internal or the portal requires client passwords."""
     has_password = user is not None and user.password_hash is not None
@@ -239,7 +242,7 @@ def confirmation(session: Session, token: str, *, user: User | None) -> Confirma
     """What a confirmation link shows before the person clicks Confirm (never uses it up);
     ``user`` is the account of the address, if there is one."""
     record = open_for_confirmation(session, token)
-    portal = portals_service.get(session, record.portal_id)
+    portal = portals_service.get_or_raise(session, record.portal_id)
     return Confirmation(
         signup=record, portal=portal, password_required=confirm_needs_password(record, portal, user)
     )
@@ -250,19 +253,23 @@ def mark_confirmed(session: Session, token: str) -> LinkSignup:
     confirmed; the sign-up becomes confirmed."""
     record = _signup(session, token, use=True)
     now = context.of(session).clock.now()
-    moved = session.execute(
-        update(LinkSignup)
-        .where(LinkSignup.id == record.id, LinkSignup.status == PENDING, LinkSignup.expires_at > now)
-        .values(status=CONFIRMED, confirmed_at=now)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    moved = rowcount(
+        session.execute(
+            update(LinkSignup)
+            .where(LinkSignup.id == record.id, LinkSignup.status == PENDING, LinkSignup.expires_at > now)
+            .values(status=CONFIRMED, confirmed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    )
     if moved != 1:
         raise _refused(tokens.Reason.USED)
     session.refresh(record)
     return record
 
 
-def record_outcome(session: Session, record: LinkSignup, *, member_id, outcome: str) -> None:
+def record_outcome(
+    session: Session, record: LinkSignup, *, member_id: uuid.UUID | None, outcome: str
+) -> None:
     """What the confirmation led to (joined, invitation completed, already a member)."""
     record.member_id = member_id
     record.outcome = outcome
@@ -275,7 +282,7 @@ def record_outcome(session: Session, record: LinkSignup, *, member_id, outcome: 
 
 def list_signups(
     session: Session, actor: Actor, *, status: str | None = None, cursor: str | None = None, limit: int = 100
-):
+) -> tuple[list[LinkSignup], str | None]:
     """Sign-ups through the portal's link, newest first; ``status`` pending/confirmed/expired."""
     policy.require(actor.role, policy.Action.LINK_MANAGE)
     now = context.of(session).clock.now()
@@ -294,14 +301,14 @@ def list_signups(
 
 
 def roster_select(
-    portal_id,
+    portal_id: uuid.UUID,
     *,
-    now,
+    now: datetime,
     user_type: str | None = None,
     status: str | None = None,
     role: str | None = None,
     q: str | None = None,
-) -> Select | None:
+) -> Select[*tuple[Any, ...]] | None:
     """Sign-ups still waiting for their confirmation as roster rows (User Management shows them
     as Pending): only those that can still be confirmed (unexpired, on the link's current secret,
     the link on). None when ``status`` asks for something else."""

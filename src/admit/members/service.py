@@ -6,8 +6,10 @@ Deactivating someone (which also ends their sessions) is ``flows.members``.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Collection, Iterable
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -72,11 +74,11 @@ PENDING, ACTIVE, DEACTIVATED = (MemberStatus.PENDING, MemberStatus.ACTIVE, Membe
 STATUSES = (PENDING, ACTIVE, DEACTIVATED)
 
 
-def get_user(session: Session, user_id) -> User | None:
+def get_user(session: Session, user_id: uuid.UUID) -> User | None:
     return session.get(User, user_id)
 
 
-def users_by_id(session: Session, user_ids) -> dict:
+def users_by_id(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, User]:
     """``{user_id: User}`` for the given ids (one query)."""
     ids = list(set(user_ids))
     if not ids:
@@ -111,7 +113,9 @@ def new_user(address: str, *, name: str = "") -> User:
     return User(email=address, name=name)
 
 
-def active_members(session: Session, portal_id, user_ids) -> dict:
+def active_members(
+    session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Member]:
     """``{user_id: Member}`` of those of ``user_ids`` active in the portal (one query)."""
     ids = list(set(user_ids))
     if not ids:
@@ -128,20 +132,24 @@ def active_members(session: Session, portal_id, user_ids) -> dict:
     }
 
 
-def users_by_address(session: Session, addresses) -> dict:
+def users_by_address(session: Session, addresses: Collection[str]) -> dict[str, User]:
     """``{address: User}`` for the normalised emails and phone numbers that have a user (one
     query per kind)."""
     emails = [a for a in addresses if not is_phone(a)]
     phones = [a for a in addresses if is_phone(a)]
-    found: dict = {}
+    found: dict[str, User] = {}
     if emails:
-        found.update({u.email: u for u in session.scalars(select(User).where(User.email.in_(emails)))})
+        found.update(
+            {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails))) if u.email}
+        )
     if phones:
-        found.update({u.phone: u for u in session.scalars(select(User).where(User.phone.in_(phones)))})
+        found.update(
+            {u.phone: u for u in session.scalars(select(User).where(User.phone.in_(phones))) if u.phone}
+        )
     return found
 
 
-def get_or_create_users(session: Session, addresses: list[str]) -> dict:
+def get_or_create_users(session: Session, addresses: list[str]) -> dict[str, User]:
     """``{address: User}`` for many addresses at once: one query for those that exist, one flush
     for the new ones (falling back to one at a time if another request made some).
 
@@ -177,11 +185,11 @@ def get_or_create_user(session: Session, address: str) -> User:
     return user
 
 
-def get_membership(session: Session, portal_id, user_id) -> Member | None:
+def get_membership(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -> Member | None:
     return session.scalar(select(Member).where(Member.portal_id == portal_id, Member.user_id == user_id))
 
 
-def member_or_raise(session: Session, actor: Actor, member_id) -> Member:
+def member_or_raise(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     member = session.get(Member, member_id)
     if member is None or member.portal_id != actor.portal.id:
         raise MemberNotFound("No such member in this portal.")
@@ -196,7 +204,7 @@ def list_members(
     status: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
-):
+) -> tuple[list[Member], str | None]:
     """The portal's members, newest first, optionally by user type and status."""
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
     query = select(Member).where(Member.portal_id == actor.portal.id)
@@ -243,12 +251,12 @@ def search_people(
 def activate(
     session: Session,
     *,
-    portal_id,
-    user_id,
+    portal_id: uuid.UUID,
+    user_id: uuid.UUID,
     user_type: str,
     role: str,
     products: list[str],
-    invited_by_id=None,
+    invited_by_id: uuid.UUID | None = None,
 ) -> Member:
     """Make a user an active member of a portal with this type, role and products.
 
@@ -302,7 +310,7 @@ def set_status(session: Session, member: Member, status: str) -> None:
     session.flush()
 
 
-def count_active_owners(session: Session, portal_id) -> int:
+def count_active_owners(session: Session, portal_id: uuid.UUID) -> int:
     return (
         session.scalar(
             select(func.count())
@@ -313,28 +321,26 @@ def count_active_owners(session: Session, portal_id) -> int:
     )
 
 
-def statuses_by_address(session: Session, portal_id, addresses) -> dict:
+def statuses_by_address(session: Session, portal_id: uuid.UUID, addresses: Collection[str]) -> dict[str, str]:
     """``{address: membership status}`` in the portal of those of the normalised ``addresses``
     (emails and E.164 numbers) that have a membership there: two queries for any number."""
     emails = [a for a in addresses if not is_phone(a)]
     phones = [a for a in addresses if is_phone(a)]
-    found: dict = {}
+    found: dict[str, str] = {}
     if emails:
-        found.update(
-            session.execute(
-                select(User.email, Member.status)
-                .join(Member, Member.user_id == User.id)
-                .where(Member.portal_id == portal_id, one_of(session, User.email, emails))
-            ).all()
+        rows = session.execute(
+            select(User.email, Member.status)
+            .join(Member, Member.user_id == User.id)
+            .where(Member.portal_id == portal_id, one_of(session, User.email, emails))
         )
+        found.update((address, status) for address, status in rows if address is not None)
     if phones:
-        found.update(
-            session.execute(
-                select(User.phone, Member.status)
-                .join(Member, Member.user_id == User.id)
-                .where(Member.portal_id == portal_id, one_of(session, User.phone, phones))
-            ).all()
+        rows = session.execute(
+            select(User.phone, Member.status)
+            .join(Member, Member.user_id == User.id)
+            .where(Member.portal_id == portal_id, one_of(session, User.phone, phones))
         )
+        found.update((address, status) for address, status in rows if address is not None)
     return found
 
 
@@ -343,7 +349,14 @@ def parse_recipient(session: Session, text: str) -> ParsedRecipient:
     return addresses.parse_recipient(text, region=context.of(session).settings.default_phone_region)
 
 
-def internal_users(session: Session, portal_id, *, user_ids=None, roles=None, limit: int = 50) -> list[User]:
+def internal_users(
+    session: Session,
+    portal_id: uuid.UUID,
+    *,
+    user_ids: Iterable[uuid.UUID] | None = None,
+    roles: Iterable[Role | str] | None = None,
+    limit: int = 50,
+) -> list[User]:
     """Active internal members of the portal, optionally among ``user_ids`` or with one of
     ``roles``, at most ``limit``."""
     query = (
@@ -363,7 +376,7 @@ def internal_users(session: Session, portal_id, *, user_ids=None, roles=None, li
     return list(session.scalars(query))
 
 
-def statuses(session: Session, portal_id, user_ids) -> dict:
+def statuses(session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """``{user_id: status}`` of those of ``user_ids`` who have a membership in the portal."""
     ids = list(set(user_ids))
     if not ids:
@@ -378,13 +391,13 @@ def statuses(session: Session, portal_id, user_ids) -> dict:
 
 
 def roster_select(
-    portal_id,
+    portal_id: uuid.UUID,
     *,
     user_type: str | None = None,
     status: str | None = None,
     role: str | None = None,
     q: str | None = None,
-) -> Select:
+) -> Select[*tuple[Any, ...]]:
     """The portal's members as roster rows (see ``people.roster``), filtered."""
     query = (
         select(

@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+import uuid
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formatdate
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
-from admit.notifications.models import DevMessage, Notification
+from admit.notifications.models import DevMessage
 from admit.notifications.render import RenderedEmail
 from admit.settings import Settings
 
@@ -25,7 +27,27 @@ class PermanentDeliveryError(Exception):
     """The server refused the message for good (an SMTP 5xx, an SMS provider's 4xx): do not retry."""
 
 
-def build_mime(settings: Settings, notification: Notification, email: RenderedEmail) -> MIMEMultipart:
+class Outgoing(Protocol):
+    """What a backend sends: a ``Notification``, or what the worker read of one when it claimed it."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def to_address(self) -> str: ...
+
+
+class Backend(Protocol):
+    """An email or SMS backend. ``send`` gets the session that marks the row sent when the
+    backend is ``dev`` (it writes the dev mailbox there), else ``None``."""
+
+    name: str
+
+    def open(self) -> None: ...
+    def close(self) -> None: ...
+    def send(self, session: Session | None, notification: Outgoing, message: RenderedEmail) -> None: ...
+
+
+def build_mime(settings: Settings, notification: Outgoing, email: RenderedEmail) -> MIMEMultipart:
     # email.mime is ~3x faster to build and flatten than EmailMessage (PERFORMANCE-NOTES).
     msg = MIMEMultipart("alternative")
     msg["From"] = settings.email_from
@@ -60,7 +82,8 @@ class DevBackend(Connectionless):
 
     name = "dev"
 
-    def send(self, session: Session, notification: Notification, email: RenderedEmail) -> None:
+    def send(self, session: Session | None, notification: Outgoing, email: RenderedEmail) -> None:
+        assert session is not None, "the dev mailbox is written in the transaction that marks it sent"
         session.add(
             DevMessage(
                 notification_id=notification.id,
@@ -114,7 +137,7 @@ class SmtpBackend:
                 self._conn.quit()
             self._conn = None
 
-    def send(self, session: Session, notification: Notification, email: RenderedEmail) -> None:  # noqa: ARG002
+    def send(self, session: Session | None, notification: Outgoing, email: RenderedEmail) -> None:  # noqa: ARG002
         if self._conn is None:
             self.open()
         assert self._conn is not None

@@ -17,18 +17,22 @@ the lease (over SMTP with the same Message-ID).
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy.orm import Session
 
 from admit import context
 from admit.db import Database
-from admit.notifications.backends import PermanentDeliveryError, make_backend
+from admit.notifications.backends import Backend, PermanentDeliveryError, make_backend
 from admit.notifications.models import FAILED, QUEUED, SENDING, SENT, Notification
-from admit.notifications.render import render
+from admit.notifications.render import RenderedEmail, render
 from admit.notifications.sms import make_sms_backend
 from admit.settings import Settings
 
@@ -43,7 +47,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(10 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def claim_due(db: Database, *, limit: int) -> list:
+def claim_due(db: Database, *, limit: int) -> list[uuid.UUID]:
     """Claim due rows; returns their ids (see ``claim_batch``)."""
     return claim_batch(db, limit=limit)[0]
 
@@ -52,25 +56,26 @@ def claim_due(db: Database, *, limit: int) -> list:
 class Claimed:
     """What a worker needs to deliver one claimed row, read once at claim time."""
 
-    id: object
+    id: uuid.UUID
     template: str
     to_address: str
-    context: dict
+    context: dict[str, Any]
     channel: str = "email"
 
 
-def claim_batch(db: Database, *, limit: int):
+def claim_batch(db: Database, *, limit: int) -> tuple[list[uuid.UUID], datetime]:
     """Claim up to ``limit`` due rows for this worker; returns ``(ids, lease_until)``."""
     items, lease = _claim(db, limit=limit)
     return [item.id for item in items], lease
 
 
-def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], object]:
+def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], datetime]:
     """Claim up to ``limit`` due rows; returns what delivering them needs and the lease.
 
     The lease value identifies the claim: a row re-claimed by another worker after our lease ran
     out carries a different one, and we then leave it alone.
     """
+    assert db.context is not None, "the worker's database carries its context (admit.context)"
     now = db.context.clock.now()
     lease = now + LEASE
     with db.unit_of_work() as session:
@@ -99,7 +104,7 @@ def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], object]:
         return claimed, lease
 
 
-def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -> dict:
+def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -> dict[str, int]:
     """Deliver what is due; returns counts ``{"sent", "retry", "failed", "skipped"}``.
 
     Over SMTP the emails are shared by ``smtp_connections`` threads, each with a connection of
@@ -113,7 +118,9 @@ def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -
     emails = [item for item in items if item.channel != "sms"]
     texts = [item for item in items if item.channel == "sms"]
 
-    tasks: list[tuple] = []  # (backend factory, items of one lane)
+    tasks: list[
+        tuple[Callable[[Settings], Backend], list[Claimed]]
+    ] = []  # (backend factory, items of one lane)
     if emails:
         lanes = settings.smtp_connections if settings.email_backend == "smtp" else 1
         lanes = max(1, min(lanes, len(emails)))
@@ -121,9 +128,9 @@ def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -
     if texts:
         tasks.append((make_sms_backend, texts))
 
-    def lane(task: tuple) -> Counter:
+    def lane(task: tuple[Callable[[Settings], Backend], list[Claimed]]) -> Counter[str]:
         factory, part = task
-        done: Counter = Counter()
+        done: Counter[str] = Counter()
         backend = factory(settings)
         try:
             for start in range(0, len(part), GROUP):
@@ -152,7 +159,7 @@ def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -
 GROUP = 50
 
 
-def _still_ours(session, group: list[Claimed], lease) -> list[Claimed]:
+def _still_ours(session: Session, group: list[Claimed], lease: datetime) -> list[Claimed]:
     """The rows of ``group`` still claimed by us: not cancelled (revoked, resent), not re-claimed."""
     if context.of(session).clock.now() >= lease:
         return []
@@ -168,7 +175,7 @@ def _still_ours(session, group: list[Claimed], lease) -> list[Claimed]:
     return [item for item in group if item.id in mine]
 
 
-def _mark_sent(session, sent: list[Claimed], lease) -> None:
+def _mark_sent(session: Session, sent: list[Claimed], lease: datetime) -> None:
     if not sent:
         return
     table = Notification.__table__
@@ -187,14 +194,16 @@ def _mark_sent(session, sent: list[Claimed], lease) -> None:
     )
 
 
-def _deliver_group(db: Database, settings: Settings, backend, group: list[Claimed], lease) -> Counter:
+def _deliver_group(
+    db: Database, settings: Settings, backend: Backend, group: list[Claimed], lease: datetime
+) -> Counter[str]:
     """Deliver one group through ``backend`` (an email or an SMS backend: same interface).
 
     A backend named ``dev`` writes the dev mailbox in the transaction that marks the rows sent;
     any other sends with no transaction open, then marks what went out.
     """
-    done: Counter = Counter()
-    rendered = []
+    done: Counter[str] = Counter()
+    rendered: list[tuple[Claimed, RenderedEmail]] = []
     for item in group:
         try:
             rendered.append((item, render(item.template, item.context, item.channel)))
@@ -233,7 +242,7 @@ def _deliver_group(db: Database, settings: Settings, backend, group: list[Claime
     return done
 
 
-def _record_failure(db: Database, settings: Settings, item: Claimed, lease, exc: Exception) -> str:
+def _record_failure(db: Database, settings: Settings, item: Claimed, lease: datetime, exc: Exception) -> str:
     permanent = isinstance(exc, PermanentDeliveryError)
     log.warning("notifications.deliver.failed id=%s error=%r", item.id, exc)
     with db.unit_of_work() as session:

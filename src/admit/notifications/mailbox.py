@@ -6,6 +6,8 @@ E.164 phone number; ``to`` is matched exactly, as stored.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,5 +26,5 @@ def messages(
     return list(session.scalars(query))
 
 
-def get(session: Session, message_id) -> DevMessage | None:
+def get(session: Session, message_id: uuid.UUID) -> DevMessage | None:
     return session.get(DevMessage, message_id)

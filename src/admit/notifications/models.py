@@ -3,6 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, Protocol, TypedDict
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -52,7 +53,7 @@ class Notification(Base):
     channel: Mapped[str] = mapped_column(String(8), default="email")
     template: Mapped[str] = mapped_column(String(64))
     to_address: Mapped[str] = mapped_column(String(320))
-    context: Mapped[dict] = mapped_column(JSON, default=dict)
+    context: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[str] = mapped_column(String(16), default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
@@ -80,7 +81,24 @@ class DevMessage(Base):
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
-def delivery_status(notification) -> dict:
+class Delivered(Protocol):
+    """A ``Notification``, or a row of its ``status``, ``last_error`` and ``sent_at``."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def last_error(self) -> str | None: ...
+    @property
+    def sent_at(self) -> datetime | None: ...
+
+
+class DeliveryStatus(TypedDict):
+    status: str
+    error: str | None
+    at: datetime | None
+
+
+def delivery_status(notification: Delivered | None) -> DeliveryStatus:
     """What the invitation shows: queued, sent or failed (with the reason). ``notification`` is
     a ``Notification`` or a row with its ``status``, ``last_error`` and ``sent_at``."""
     if notification is None:

@@ -3,8 +3,10 @@ an SMS is one short plain-text template, ``{name}_sms.txt``."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -41,7 +43,7 @@ class RenderedEmail:
 CHANNELS = ("email", "sms")
 
 
-def render(template: str, context: dict, channel: str = "email") -> RenderedEmail:
+def render(template: str, context: Mapping[str, Any], channel: str = "email") -> RenderedEmail:
     """Render ``template`` for ``channel``; an SMS has only ``text`` (subject and html are "")."""
     if channel == "sms":
         if template not in SMS_TEMPLATES:

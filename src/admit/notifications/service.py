@@ -7,13 +7,17 @@ so writing the same event twice is a no-op rather than a second email.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from admit import context
+from admit.db import rowcount
 from admit.kit.bulk import insert_rows, new_ids, one_of
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
@@ -41,9 +45,9 @@ def enqueue(
     event_key: str,
     template: str,
     to: str,
-    context: dict,
-    portal_id=None,
-    invitation_id=None,
+    context: dict[str, Any],
+    portal_id: uuid.UUID | None = None,
+    invitation_id: uuid.UUID | None = None,
 ) -> Notification:
     """Queue one message to ``to``: an SMS to a phone number, an email to an address."""
     if channel_for(to) == "sms":
@@ -67,9 +71,9 @@ def enqueue_email(
     event_key: str,
     template: str,
     to: str,
-    context: dict,
-    portal_id=None,
-    invitation_id=None,
+    context: dict[str, Any],
+    portal_id: uuid.UUID | None = None,
+    invitation_id: uuid.UUID | None = None,
 ) -> Notification:
     """Queue one email. ``context`` is what the template needs (JSON-serialisable)."""
     if template not in TEMPLATES:
@@ -83,9 +87,9 @@ def _enqueue(
     event_key: str,
     template: str,
     to: str,
-    context: dict,
-    portal_id,
-    invitation_id,
+    context: dict[str, Any],
+    portal_id: uuid.UUID | None,
+    invitation_id: uuid.UUID | None,
 ) -> Notification:
     existing = session.scalar(select(Notification).where(Notification.event_key == event_key))
     if existing is not None:
@@ -103,7 +107,7 @@ def _enqueue(
     return notification
 
 
-def enqueue_many(session: Session, rows: list[dict]) -> None:
+def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Queue many emails (or SMS, for phone numbers) in one statement (the bulk paths).
 
     Each row has ``event_key``, ``template``, ``to``, ``context``, ``portal_id`` and optionally
@@ -138,20 +142,24 @@ def enqueue_many(session: Session, rows: list[dict]) -> None:
     )
 
 
-def cancel_for_invitation(session: Session, invitation_id) -> int:
+def cancel_for_invitation(session: Session, invitation_id: uuid.UUID) -> int:
     """Stop undelivered emails of an invitation (revoked or resent: their links are dead).
 
     Rows a worker has claimed (``sending``) are cancelled too: the worker re-reads the row
     before sending and leaves a cancelled one alone.
     """
-    return session.execute(
-        update(Notification)
-        .where(Notification.invitation_id == invitation_id, Notification.status.in_((QUEUED, SENDING)))
-        .values(status=CANCELLED, last_error="superseded before delivery")
-    ).rowcount
+    return rowcount(
+        session.execute(
+            update(Notification)
+            .where(Notification.invitation_id == invitation_id, Notification.status.in_((QUEUED, SENDING)))
+            .values(status=CANCELLED, last_error="superseded before delivery")
+        )
+    )
 
 
-def latest_for_invitations(session: Session, invitation_ids) -> dict:
+def latest_for_invitations(
+    session: Session, invitation_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID | None, Row[uuid.UUID | None, str, str | None, datetime | None]]:
     """``{invitation_id: delivery}``: the newest message of each invitation, as much of it as
     its delivery shows (``status``, ``last_error``, ``sent_at``; ``models.delivery_status``)."""
     ids = list(invitation_ids)
@@ -171,7 +179,7 @@ class InvitationMessages:
     oldest: datetime | None
 
 
-def count_invitation_messages(session: Session, portal_id, since: datetime) -> InvitationMessages:
+def count_invitation_messages(session: Session, portal_id: uuid.UUID, since: datetime) -> InvitationMessages:
     """How many invitation messages (first sends and resends, email or SMS) the portal has queued
     since ``since``, and when the oldest of them was: what its sending limit counts."""
     count, oldest = session.execute(

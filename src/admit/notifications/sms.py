@@ -22,7 +22,7 @@ import urllib.request
 
 from sqlalchemy.orm import Session
 
-from admit.notifications.backends import Connectionless, PermanentDeliveryError
+from admit.notifications.backends import Connectionless, Outgoing, PermanentDeliveryError
 from admit.notifications.models import DevMessage
 from admit.notifications.render import RenderedEmail
 from admit.settings import Settings
@@ -39,7 +39,8 @@ class DevSmsBackend(Connectionless):
 
     name = "dev"
 
-    def send(self, session: Session, notification, message: RenderedEmail) -> None:
+    def send(self, session: Session | None, notification: Outgoing, message: RenderedEmail) -> None:
+        assert session is not None, "the dev mailbox is written in the transaction that marks it sent"
         session.add(
             DevMessage(
                 notification_id=notification.id,
@@ -73,7 +74,7 @@ class TwilioSmsBackend:
     def close(self) -> None:
         pass
 
-    def send(self, session: Session | None, notification, message: RenderedEmail) -> None:  # noqa: ARG002
+    def send(self, session: Session | None, notification: Outgoing, message: RenderedEmail) -> None:  # noqa: ARG002
         if not (self.settings.sms_twilio_account_sid and self.settings.sms_twilio_auth_token):
             raise PermanentDeliveryError("SMS provider not configured (ADMIT_SMS_TWILIO_*)")
         if not self.settings.sms_from:
@@ -131,7 +132,7 @@ class NoSmsBackend(Connectionless):
 
     name = "none"
 
-    def send(self, session, notification, message) -> None:  # noqa: ARG002
+    def send(self, session: Session | None, notification: Outgoing, message: RenderedEmail) -> None:  # noqa: ARG002
         raise PermanentDeliveryError("No SMS provider is configured: set ADMIT_SMS_BACKEND=twilio.")
 
 

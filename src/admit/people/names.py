@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from admit.invitations import repository as invitations_repository
@@ -10,11 +12,15 @@ from admit.members import service as members_service
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from admit.members.models import User
+
 
 __all__ = ["names_in_portal"]
 
 
-def names_in_portal(session: Session, portal_id, users) -> dict:
+def names_in_portal(
+    session: Session, portal_id: uuid.UUID, users: Iterable[User | None]
+) -> dict[uuid.UUID, str]:
     """``{user_id: name}`` as a portal may show it. Users are shared between portals, so a
     person's own name is shown only where they are a member; anyone else is shown by the name
     given in this portal's invitation to them, or by no name (their address is what was typed)."""

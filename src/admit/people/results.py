@@ -4,6 +4,7 @@ that invitation's delivery, and the counts per outcome; and invitations as every
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from admit.invitations.schemas import InvitationRead, RecipientResults
@@ -12,17 +13,20 @@ from admit.notifications import service as notifications_service
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from admit.invitations.models import Invitation
+    from admit.invitations.pipeline import RecipientResult
+
 
 __all__ = ["invitation_reads", "recipient_results"]
 
 
-def recipient_results(session: Session, results) -> RecipientResults:
+def recipient_results(session: Session, results: Sequence[RecipientResult]) -> RecipientResults:
     """``RecipientResults`` for pipeline results (one query for the deliveries)."""
     ids = [r.invitation.id for r in results if r.invitation is not None]
     return RecipientResults.of(results, notifications_service.latest_for_invitations(session, ids))
 
 
-def invitation_reads(session: Session, invitations) -> list[InvitationRead]:
+def invitation_reads(session: Session, invitations: Sequence[Invitation]) -> list[InvitationRead]:
     """``InvitationRead`` for each invitation, with its newest message's delivery (one query)."""
     latest = notifications_service.latest_for_invitations(session, [i.id for i in invitations])
     return [InvitationRead.of(i, latest.get(i.id)) for i in invitations]

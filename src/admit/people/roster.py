@@ -11,6 +11,7 @@ see its sign-ups. Every list pages with a cursor; nothing is capped.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -23,11 +24,13 @@ from admit.kit.pagination import count_all, page_of_union
 from admit.links import signups
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
-from admit.notifications.models import delivery_status
+from admit.notifications.models import DeliveryStatus, delivery_status
 from admit.policy import INTERNAL_ROLES, Action, Role, UserType
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from admit.members.models import User
 
 __all__ = ["KINDS", "STATUSES", "RosterPage", "RosterRow", "roster"]
 
@@ -50,7 +53,7 @@ class RosterRow:
     created_at: datetime
     last_sent_at: datetime | None
     invited_by: str | None  # how the portal names who invited them ("Invite link" for a sign-up)
-    delivery: dict | None = None  # the last message's delivery (invitations)
+    delivery: DeliveryStatus | None = None  # the last message's delivery (invitations)
 
 
 @dataclass(slots=True)
@@ -58,10 +61,10 @@ class RosterPage:
     items: list[RosterRow]
     next_cursor: str | None
     total: int
-    filters: dict = field(default_factory=dict)
+    filters: dict[str, str | None] = field(default_factory=dict)
 
 
-def _check(name: str, value: str | None, allowed) -> str | None:
+def _check(name: str, value: str | None, allowed: Iterable[str]) -> str | None:
     if value in (None, ""):
         return None
     if value not in tuple(str(a) for a in allowed):
@@ -137,5 +140,5 @@ def roster(
     return RosterPage(items=items, next_cursor=next_cursor, total=total, filters=filters)
 
 
-def _label(user) -> str | None:
+def _label(user: User | None) -> str | None:
     return user.label if user is not None else None

@@ -2,11 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel
 
 from admit.invitations.schemas import DeliveryRead
+
+if TYPE_CHECKING:
+    from admit.people.roster import RosterRow
 
 
 class PersonRead(BaseModel):
@@ -28,7 +31,7 @@ class PersonRead(BaseModel):
     delivery: DeliveryRead | None
 
     @classmethod
-    def of(cls, row) -> PersonRead:
+    def of(cls, row: RosterRow) -> PersonRead:
         return cls(
             kind=row.kind,
             id=row.id,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ __all__ = ["TeamView", "team_view", "teams_view"]
 class TeamView:
     team: Team
     members: list[TeamMember]
-    names: dict  # {user_id: name as this portal may show it}
+    names: dict[uuid.UUID, str]  # {user_id: name as this portal may show it}
 
 
 def teams_view(

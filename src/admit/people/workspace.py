@@ -3,6 +3,7 @@ or group each came with, one row per team or group) and a flow's roles with thei
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -51,10 +52,10 @@ class RoleView:
     role: WorkspaceRole
     current: RoleAssignment | None
     history: list[RoleAssignment]
-    names: dict  # {user_id: name as this portal may show it}
+    names: dict[uuid.UUID, str]  # {user_id: name as this portal may show it}
     actor: Actor  # who is looking: whose addresses they see is policy's (``sees_addresses_of``)
 
-    def shows_address(self, user_id) -> bool:
+    def shows_address(self, user_id: uuid.UUID) -> bool:
         return policy.sees_addresses_of(self.actor.role, viewer_id=self.actor.user_id, person_id=user_id)
 
 
@@ -67,7 +68,7 @@ class MembersPanel:
 
 
 def members_view(
-    session: Session, actor: Actor, workspace_id, *, cursor: str | None = None, limit: int = 100
+    session: Session, actor: Actor, workspace_id: uuid.UUID, *, cursor: str | None = None, limit: int = 100
 ) -> MembersPanel:
     """A page of the people in the workspace (Joined / Not Joined, their flow roles, the team or
     group they came with) and one row per team or group in it."""
@@ -80,7 +81,7 @@ def members_view(
         MemberView(
             m,
             roles.get(m.user_id, []),
-            teams.get(m.via_team_id),
+            teams.get(m.via_team_id) if m.via_team_id is not None else None,
             names.get(m.user_id, ""),
             show_address=policy.sees_addresses_of(actor.role, viewer_id=actor.user_id, person_id=m.user_id),
         )
@@ -98,7 +99,7 @@ def members_view(
     return MembersPanel(workspace, views, next_cursor, team_rows)
 
 
-def whole_panel(session: Session, actor: Actor, workspace_id) -> MembersPanel:
+def whole_panel(session: Session, actor: Actor, workspace_id: uuid.UUID) -> MembersPanel:
     """Every person in the workspace at once, Joined first (the workspace page shows the whole
     panel; the API pages it)."""
     panel = members_view(session, actor, workspace_id, limit=MAX_LIMIT)
@@ -110,7 +111,7 @@ def whole_panel(session: Session, actor: Actor, workspace_id) -> MembersPanel:
     return panel
 
 
-def roles_view(session: Session, actor: Actor, workspace_id) -> list[RoleView]:
+def roles_view(session: Session, actor: Actor, workspace_id: uuid.UUID) -> list[RoleView]:
     """A flow's roles in order, each with its holder and its history, named as the portal may."""
     histories = roles_service.list_roles(session, actor, workspace_id)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import uuid
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -29,6 +32,7 @@ __all__ = [
     "get",
     "get_by_slug",
     "get_by_slug_or_raise",
+    "get_or_raise",
     "lock",
     "new_portal",
     "update_settings",
@@ -52,11 +56,19 @@ def get_by_slug_or_raise(session: Session, slug: str) -> Portal:
     return portal
 
 
-def get(session: Session, portal_id) -> Portal | None:
+def get(session: Session, portal_id: uuid.UUID) -> Portal | None:
     return session.get(Portal, portal_id)
 
 
-def by_ids(session: Session, portal_ids) -> dict:
+def get_or_raise(session: Session, portal_id: uuid.UUID) -> Portal:
+    """The portal a row belongs to (its foreign key says there is one; ``PortalNotFound`` if not)."""
+    portal = get(session, portal_id)
+    if portal is None:
+        raise PortalNotFound("No such portal.")
+    return portal
+
+
+def by_ids(session: Session, portal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Portal]:
     """``{portal_id: Portal}`` for the given ids (one query)."""
     ids = list(set(portal_ids))
     if not ids:
@@ -116,7 +128,7 @@ def update_settings(
     """Change portal settings; each change is audited with its old and new value."""
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
     portal = actor.portal
-    changes: dict[str, list] = {}
+    changes: dict[str, list[Any]] = {}
     if invitation_ttl_seconds is not None:
         if not MIN_INVITATION_TTL <= invitation_ttl_seconds <= MAX_INVITATION_TTL:
             raise InvalidInput(

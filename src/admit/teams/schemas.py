@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.members.schemas import UserRead
+
+if TYPE_CHECKING:
+    from admit.teams.models import Team, TeamMember
 
 
 class TeamCreate(BaseModel):
@@ -39,7 +43,7 @@ class TeamRead(BaseModel):
     members: list[UserRead]
 
     @classmethod
-    def of(cls, team, members, names: dict) -> TeamRead:
+    def of(cls, team: Team, members: Iterable[TeamMember], names: Mapping[uuid.UUID, str]) -> TeamRead:
         return cls(
             id=team.id,
             kind=team.kind,

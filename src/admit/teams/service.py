@@ -10,6 +10,8 @@ team or group to a workspace is ``flows.workspace_people.add_people(team_ids=…
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,7 +46,7 @@ __all__ = [
 ]
 
 MAX_NAME = 200
-WORDS = {TEAM: "team", CLIENT_GROUP: "client group"}
+WORDS: dict[str, str] = {TEAM: "team", CLIENT_GROUP: "client group"}
 
 
 @dataclass(slots=True)
@@ -72,7 +74,7 @@ def wrong_type_detail(member: Member, kind: str) -> str:
     return f"{member.user.label} is an internal user; client groups hold clients (use a team)."
 
 
-def get_or_raise(session: Session, actor: Actor, team_id, *, kind: str | None = None) -> Team:
+def get_or_raise(session: Session, actor: Actor, team_id: uuid.UUID, *, kind: str | None = None) -> Team:
     """A team or client group of the actor's portal (internal users only); 404 otherwise."""
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
     team = session.get(Team, team_id)
@@ -82,7 +84,7 @@ def get_or_raise(session: Session, actor: Actor, team_id, *, kind: str | None = 
     return team
 
 
-def by_ids(session: Session, team_ids) -> dict:
+def by_ids(session: Session, team_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, Team]:
     """``{team_id: Team}`` for the given ids (one query)."""
     ids = list(set(team_ids))
     if not ids:
@@ -90,17 +92,19 @@ def by_ids(session: Session, team_ids) -> dict:
     return {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(ids)))}
 
 
-def list_teams(session: Session, actor: Actor, *, kind: str, cursor: str | None = None, limit: int = 100):
+def list_teams(
+    session: Session, actor: Actor, *, kind: str, cursor: str | None = None, limit: int = 100
+) -> tuple[list[Team], str | None]:
     """The portal's teams (or client groups), newest first: ``(teams, next_cursor)``."""
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
     query = select(Team).where(Team.portal_id == actor.portal.id, Team.kind == kind)
     return page(session, query, Team, cursor=cursor, limit=limit)
 
 
-def members_of(session: Session, team_ids) -> dict:
+def members_of(session: Session, team_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[TeamMember]]:
     """``{team_id: [TeamMember, …]}`` in the order they were added."""
     ids = list(team_ids)
-    out: dict = {i: [] for i in ids}
+    out: dict[uuid.UUID, list[TeamMember]] = {i: [] for i in ids}
     if ids:
         for tm in session.scalars(
             select(TeamMember)

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from admit import context
+from admit.db import rowcount
 from admit.kit.bulk import insert_rows, new_ids, new_tokens
 from admit.kit.tokens import hash_token, new_token
 from admit.tokens.models import Token
@@ -77,7 +78,7 @@ class Opened:
     expires_at: datetime | None
 
 
-def _live(now: datetime):
+def _live(now: datetime) -> tuple[ColumnElement[bool], ...]:
     return (
         Token.used_at.is_(None),
         Token.ended_at.is_(None),
@@ -149,12 +150,14 @@ def end(session: Session, purpose: Purpose, subject_id: uuid.UUID, reason: Reaso
     was completed another way. Returns how many."""
     now = context.of(session).clock.now()
     values = {"used_at": now} if reason is Reason.USED else {"ended_at": now, "end_reason": str(reason)}
-    return session.execute(
-        update(Token)
-        .where(Token.purpose == str(purpose), Token.subject_id == subject_id, *_live(now))
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return rowcount(
+        session.execute(
+            update(Token)
+            .where(Token.purpose == str(purpose), Token.subject_id == subject_id, *_live(now))
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    )
 
 
 def _refusal(row: Token | None, now: datetime) -> TokenRefused:
@@ -191,7 +194,7 @@ def peek(session: Session, purpose: Purpose, raw: str) -> Opened:
 
 def subject_of(
     session: Session, purpose: Purpose, raw: str, *, use: bool, refused: Callable[[Reason], Exception]
-):
+) -> uuid.UUID:
     """The id of what ``raw`` opens: ``claim`` it (``use``) or only ``peek``. A refusal raises
     ``refused(reason)``: each domain says it in its own words."""
     try:

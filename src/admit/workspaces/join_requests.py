@@ -7,6 +7,8 @@ pending request per workspace and address: asking again changes nothing.
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -48,7 +50,7 @@ def clean_note(note: str | None) -> str:
     return clean
 
 
-def _pending(session: Session, workspace_id, email: str) -> JoinRequest | None:
+def _pending(session: Session, workspace_id: uuid.UUID, email: str) -> JoinRequest | None:
     return session.scalar(
         select(JoinRequest).where(
             JoinRequest.workspace_id == workspace_id,
@@ -59,7 +61,14 @@ def _pending(session: Session, workspace_id, email: str) -> JoinRequest | None:
 
 
 def create(
-    session: Session, workspace: Workspace, *, link_id, email: str, name: str, note: str, ip: str | None
+    session: Session,
+    workspace: Workspace,
+    *,
+    link_id: uuid.UUID,
+    email: str,
+    name: str,
+    note: str,
+    ip: str | None,
 ) -> tuple[JoinRequest, bool]:
     """A pending join request (``email`` and ``name`` already checked); returns it and whether it
     is new. Asking again while one is pending returns that one, changed in nothing."""
@@ -101,7 +110,7 @@ def create(
     return request, True
 
 
-def counts(session: Session, workspace_id) -> tuple[int, int, int]:
+def counts(session: Session, workspace_id: uuid.UUID) -> tuple[int, int, int]:
     """``(asked, approved, pending)``: what a workspace link's managers see of it."""
     by_status = dict(
         session.execute(
@@ -118,10 +127,10 @@ def list_join_requests(
     actor: Actor,
     *,
     status: str | None = REQUEST_PENDING,
-    workspace_id=None,
+    workspace_id: uuid.UUID | None = None,
     cursor: str | None = None,
     limit: int = 100,
-):
+) -> tuple[list[JoinRequest], str | None]:
     """Join requests of the workspaces ``actor`` may reach, newest first."""
     policy.require(actor.role, policy.Action.JOIN_REQUEST_APPROVE)
     query = select(JoinRequest).where(
@@ -137,7 +146,7 @@ def list_join_requests(
     return page(session, query, JoinRequest, cursor=cursor, limit=limit)
 
 
-def get_or_raise(session: Session, actor: Actor, request_id) -> JoinRequest:
+def get_or_raise(session: Session, actor: Actor, request_id: uuid.UUID) -> JoinRequest:
     """A join request of a workspace the actor may reach; 404 otherwise."""
     request = session.scalar(
         select(JoinRequest).where(
@@ -164,7 +173,7 @@ def record_approval(
     outcome: str,
     user_type: str,
     role: str,
-    invitation_id,
+    invitation_id: uuid.UUID | None,
 ) -> None:
     """Write down an approval (the flow has done what it says) and audit it."""
     request.status = APPROVED
@@ -190,7 +199,7 @@ def record_approval(
     session.flush()
 
 
-def decline(session: Session, actor: Actor, request_id) -> JoinRequest:
+def decline(session: Session, actor: Actor, request_id: uuid.UUID) -> JoinRequest:
     """Decline a join request; the person gets a polite email saying so."""
     policy.require(actor.role, policy.Action.JOIN_REQUEST_APPROVE)
     request = get_or_raise(session, actor, request_id)

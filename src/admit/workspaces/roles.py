@@ -8,6 +8,7 @@ current assignment and starts a new one, so the history stays.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
@@ -51,14 +52,14 @@ class RoleHistory:
     history: list[RoleAssignment]
 
 
-def _flow_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
+def _flow_or_raise(session: Session, actor: Actor, workspace_id: uuid.UUID) -> Workspace:
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     if workspace.kind != FLOW:
         raise NotAFlow("Only flow workspaces have roles and actions.")
     return workspace
 
 
-def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleHistory]:
+def list_roles(session: Session, actor: Actor, workspace_id: uuid.UUID) -> list[RoleHistory]:
     """The roles of a workspace in order, each with its current holder and its history."""
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     roles = list(
@@ -68,7 +69,7 @@ def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleHistory
             .order_by(WorkspaceRole.position, WorkspaceRole.created_at)
         )
     )
-    history: dict = {r.id: [] for r in roles}
+    history: dict[uuid.UUID, list[RoleAssignment]] = {r.id: [] for r in roles}
     if roles:
         for a in session.scalars(
             select(RoleAssignment)
@@ -82,9 +83,9 @@ def list_roles(session: Session, actor: Actor, workspace_id) -> list[RoleHistory
     ]
 
 
-def current_roles(session: Session, workspace_id) -> dict:
+def current_roles(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, list[str]]:
     """``{user_id: [role name, …]}``: who holds which of the workspace's roles now, in order."""
-    held: dict = {}
+    held: dict[uuid.UUID, list[str]] = {}
     for user_id, role_name in session.execute(
         select(RoleAssignment.user_id, WorkspaceRole.name)
         .join(WorkspaceRole, WorkspaceRole.id == RoleAssignment.role_id)
@@ -95,7 +96,9 @@ def current_roles(session: Session, workspace_id) -> dict:
     return held
 
 
-def add_roles(session: Session, actor: Actor, workspace_id, names: list[str]) -> list[WorkspaceRole]:
+def add_roles(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, names: list[str]
+) -> list[WorkspaceRole]:
     """Add roles to a flow (after the ones it has)."""
     policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
     workspace = _flow_or_raise(session, actor, workspace_id)
@@ -128,7 +131,9 @@ def add_roles(session: Session, actor: Actor, workspace_id, names: list[str]) ->
     return added
 
 
-def role_or_raise(session: Session, actor: Actor, workspace_id, role_id) -> tuple[Workspace, WorkspaceRole]:
+def role_or_raise(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, role_id: uuid.UUID
+) -> tuple[Workspace, WorkspaceRole]:
     """A flow the actor reaches and one of its roles; 404 (or 409 ``not_a_flow``) otherwise."""
     workspace = _flow_or_raise(session, actor, workspace_id)
     role = session.get(WorkspaceRole, role_id)
@@ -170,7 +175,7 @@ def assign(
         "workspace.role_assigned",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=user.address,
+        target_label=user.address or "",
         detail={
             "workspace": workspace.name,
             "role": role.name,
@@ -185,7 +190,13 @@ def assign(
 
 
 def add_action(
-    session: Session, actor: Actor, workspace_id, *, title: str, role_id=None, due_on: date | None = None
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    *,
+    title: str,
+    role_id: uuid.UUID | None = None,
+    due_on: date | None = None,
 ) -> WorkspaceAction:
     """Add a step to a flow, optionally for a role and with a due date (internal users only)."""
     policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
@@ -257,8 +268,8 @@ def _notify_assignee(
 
 
 def list_actions(
-    session: Session, actor: Actor, workspace_id, *, cursor: str | None = None, limit: int = 100
-):
+    session: Session, actor: Actor, workspace_id: uuid.UUID, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[WorkspaceAction], str | None]:
     """A flow's actions in the order they were added: ``(actions, next_cursor)``."""
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     query = select(WorkspaceAction).where(WorkspaceAction.workspace_id == workspace.id)

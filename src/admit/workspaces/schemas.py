@@ -1,16 +1,49 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.members.schemas import UserRead
 from admit.portals.schemas import PortalRef
-from admit.workspaces.models import JoinRequest, RoleAssignment, Workspace, WorkspaceAction, WorkspaceMember
+from admit.workspaces.models import (
+    JoinRequest,
+    RoleAssignment,
+    Workspace,
+    WorkspaceAction,
+    WorkspaceMember,
+    WorkspaceRole,
+)
 
 Kind = Literal["chat", "flow", "line"]
+
+
+class Via(Protocol):
+    """The team or client group someone came into the workspace with (a ``teams.models.Team``)."""
+
+    @property
+    def id(self) -> uuid.UUID: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+
+
+class RoleHolders(Protocol):
+    """A role with its holders as a viewer sees them (``people.workspace.RoleView``)."""
+
+    @property
+    def role(self) -> WorkspaceRole: ...
+    @property
+    def current(self) -> RoleAssignment | None: ...
+    @property
+    def history(self) -> Sequence[RoleAssignment]: ...
+    @property
+    def names(self) -> Mapping[uuid.UUID, str]: ...
+    def shows_address(self, user_id: uuid.UUID) -> bool: ...
 
 
 class WorkspaceCreate(BaseModel):
@@ -41,7 +74,7 @@ class WorkspaceMemberRead(BaseModel):
         cls,
         m: WorkspaceMember,
         roles: list[str] | None = None,
-        via=None,
+        via: Via | None = None,
         name: str | None = None,
         show_address: bool = True,
     ) -> WorkspaceMemberRead:
@@ -133,7 +166,7 @@ class AssignmentRead(BaseModel):
     ended_at: datetime | None
 
     @classmethod
-    def of(cls, a: RoleAssignment, view) -> AssignmentRead:
+    def of(cls, a: RoleAssignment, view: RoleHolders) -> AssignmentRead:
         """``view``: the role's ``RoleView`` (the names shown, and whose addresses the viewer sees)."""
         hide = not view.shows_address(a.user_id)
         user = UserRead.of(a.user, view.names.get(a.user_id, ""), hide_address=hide)
@@ -148,7 +181,7 @@ class RoleRead(BaseModel):
     history: list[AssignmentRead]
 
     @classmethod
-    def of(cls, view) -> RoleRead:
+    def of(cls, view: RoleHolders) -> RoleRead:
         history = [AssignmentRead.of(a, view) for a in view.history]
         current = next((h for h, a in zip(history, view.history, strict=True) if a is view.current), None)
         return cls(

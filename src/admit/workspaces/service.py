@@ -14,6 +14,8 @@ in the portal stays ``not_joined`` until they accept their portal invitation (``
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select, update
@@ -22,7 +24,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.db import new_id
+from admit.db import new_id, rowcount
 from admit.errors import InvalidInput, MemberNotFound, WorkspaceNotFound
 from admit.kit.pagination import count_all, page
 from admit.workspaces.models import (
@@ -67,7 +69,7 @@ MAX_ROLES = 20
 MAX_ROLE_NAME = 100
 
 
-def accessible_workspace_ids(actor: Actor) -> Select:
+def accessible_workspace_ids(actor: Actor) -> Select[uuid.UUID]:
     """A SELECT of the ids of the workspaces ``actor`` may reach (use it in ``.in_()``)."""
     query = select(Workspace.id).where(Workspace.portal_id == actor.portal.id)
     if policy.reaches_every_workspace(actor.role):
@@ -141,11 +143,11 @@ def create(
     return workspace
 
 
-def get(session: Session, workspace_id) -> Workspace | None:
+def get(session: Session, workspace_id: uuid.UUID) -> Workspace | None:
     return session.get(Workspace, workspace_id)
 
 
-def joined_user_ids(session: Session, workspace_id) -> list:
+def joined_user_ids(session: Session, workspace_id: uuid.UUID) -> list[uuid.UUID]:
     """The users who have joined the workspace."""
     return list(
         session.scalars(
@@ -156,7 +158,7 @@ def joined_user_ids(session: Session, workspace_id) -> list:
     )
 
 
-def get_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
+def get_or_raise(session: Session, actor: Actor, workspace_id: uuid.UUID) -> Workspace:
     """The workspace, if ``actor`` may reach it; 404 ``workspace_not_found`` otherwise."""
     workspace = session.scalar(
         select(Workspace).where(
@@ -168,7 +170,9 @@ def get_or_raise(session: Session, actor: Actor, workspace_id) -> Workspace:
     return workspace
 
 
-def list_workspaces(session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100):
+def list_workspaces(
+    session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[Workspace], str | None]:
     """The workspaces ``actor`` may reach, newest first."""
     return page(session, _reachable(actor), Workspace, cursor=cursor, limit=limit)
 
@@ -178,11 +182,11 @@ def count_workspaces(session: Session, actor: Actor) -> int:
     return count_all(session, [_reachable(actor)])
 
 
-def _reachable(actor: Actor) -> Select:
+def _reachable(actor: Actor) -> Select[Workspace]:
     return select(Workspace).where(Workspace.id.in_(accessible_workspace_ids(actor)))
 
 
-def get_membership(session: Session, workspace_id, user_id) -> WorkspaceMember | None:
+def get_membership(session: Session, workspace_id: uuid.UUID, user_id: uuid.UUID) -> WorkspaceMember | None:
     return session.scalar(
         select(WorkspaceMember).where(
             WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.user_id == user_id
@@ -190,13 +194,15 @@ def get_membership(session: Session, workspace_id, user_id) -> WorkspaceMember |
     )
 
 
-def members(session: Session, workspace: Workspace, *, cursor: str | None = None, limit: int = 100):
+def members(
+    session: Session, workspace: Workspace, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[WorkspaceMember], str | None]:
     """The people in the workspace in the order they were added: ``(memberships, next_cursor)``."""
     query = select(WorkspaceMember).where(WorkspaceMember.workspace_id == workspace.id)
     return page(session, query, WorkspaceMember, cursor=cursor, limit=limit, oldest_first=True)
 
 
-def team_ids(session: Session, workspace_id) -> list:
+def team_ids(session: Session, workspace_id: uuid.UUID) -> list[uuid.UUID]:
     """The teams and client groups people came into the workspace with."""
     return list(
         session.scalars(
@@ -214,8 +220,8 @@ def add_member(
     user: User,
     *,
     joined: bool,
-    invitation_id=None,
-    via_team_id=None,
+    invitation_id: uuid.UUID | None = None,
+    via_team_id: uuid.UUID | None = None,
 ) -> WorkspaceMember:
     """Put ``user`` in ``workspace`` (``joined`` or ``not_joined``); idempotent.
 
@@ -244,14 +250,16 @@ def add_member(
     return membership
 
 
-def _record_added(session: Session, actor: Actor, workspace: Workspace, user: User, membership) -> None:
+def _record_added(
+    session: Session, actor: Actor, workspace: Workspace, user: User, membership: WorkspaceMember
+) -> None:
     audit_service.record(
         session,
         actor,
         "workspace.member_added",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=user.address,
+        target_label=user.address or "",
         detail={"workspace": workspace.name, "status": membership.status},
     )
 
@@ -263,8 +271,8 @@ def new_member(
     user: User,
     *,
     joined: bool,
-    invitation_id=None,
-    via_team_id=None,
+    invitation_id: uuid.UUID | None = None,
+    via_team_id: uuid.UUID | None = None,
 ) -> WorkspaceMember:
     """A membership for someone known not to be in the workspace yet (the caller looked, in bulk);
     not flushed, so adding many costs one flush. The unique (workspace, user) index still holds."""
@@ -285,27 +293,29 @@ def new_member(
     return membership
 
 
-def mark_joined(session: Session, portal_id, user_id) -> int:
+def mark_joined(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -> int:
     """The user has joined the portal: their ``not_joined`` workspaces there become ``joined``."""
     ids = select(Workspace.id).where(Workspace.portal_id == portal_id)
-    return session.execute(
-        update(WorkspaceMember)
-        .where(
-            WorkspaceMember.user_id == user_id,
-            WorkspaceMember.status == NOT_JOINED,
-            WorkspaceMember.workspace_id.in_(ids),
+    return rowcount(
+        session.execute(
+            update(WorkspaceMember)
+            .where(
+                WorkspaceMember.user_id == user_id,
+                WorkspaceMember.status == NOT_JOINED,
+                WorkspaceMember.workspace_id.in_(ids),
+            )
+            .values(status=JOINED, joined_at=context.of(session).clock.now())
+            .execution_options(synchronize_session=False)
         )
-        .values(status=JOINED, joined_at=context.of(session).clock.now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
 
 
-def workspace_url(session: Session, portal: Portal, workspace_id) -> str:
+def workspace_url(session: Session, portal: Portal, workspace_id: uuid.UUID) -> str:
     """The workspace's page, from the configured public URL (what messages link to)."""
     return f"{context.of(session).settings.public_url}/p/{portal.slug}/workspaces/{workspace_id}"
 
 
-def workspace_name_for_invitation(session: Session, invitation_id) -> str | None:
+def workspace_name_for_invitation(session: Session, invitation_id: uuid.UUID) -> str | None:
     """The workspace a portal invitation also brings its recipient into (the first one), if any."""
     return session.scalar(
         select(Workspace.name)
@@ -317,7 +327,12 @@ def workspace_name_for_invitation(session: Session, invitation_id) -> str | None
 
 
 def timeline(
-    session: Session, user: User, *, portal_ids, cursor: str | None = None, limit: int = 100
+    session: Session,
+    user: User,
+    *,
+    portal_ids: Iterable[uuid.UUID],
+    cursor: str | None = None,
+    limit: int = 100,
 ) -> tuple[list[tuple[Workspace, WorkspaceMember]], str | None]:
     """A page of a person's timeline: the workspaces they have joined in ``portal_ids`` (the
     portals where they are an active member: ``members.service.memberships_of``), the most
@@ -340,19 +355,19 @@ def timeline(
     return [(workspaces[m.workspace_id], m) for m in memberships], next_cursor
 
 
-def count_members(session: Session, workspace_ids) -> dict:
+def count_members(session: Session, workspace_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, tuple[int, int]]:
     """``{workspace_id: (joined, not_joined)}``."""
     ids = list(workspace_ids)
     if not ids:
         return {}
-    out: dict = {i: [0, 0] for i in ids}
+    out: dict[uuid.UUID, list[int]] = {i: [0, 0] for i in ids}
     for wid, status, n in session.execute(
         select(WorkspaceMember.workspace_id, WorkspaceMember.status, func.count())
         .where(WorkspaceMember.workspace_id.in_(ids))
         .group_by(WorkspaceMember.workspace_id, WorkspaceMember.status)
     ):
         out[wid][0 if status == JOINED else 1] = n
-    return {k: tuple(v) for k, v in out.items()}
+    return {k: (v[0], v[1]) for k, v in out.items()}
 
 
 def lock(session: Session, workspace: Workspace) -> None:
@@ -361,7 +376,9 @@ def lock(session: Session, workspace: Workspace) -> None:
     session.execute(select(Workspace.id).where(Workspace.id == workspace.id).with_for_update())
 
 
-def statuses(session: Session, workspace_id, user_ids) -> dict:
+def statuses(
+    session: Session, workspace_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
     """``{user_id: status}`` of those of ``user_ids`` already in the workspace (one query)."""
     ids = list(set(user_ids))
     if not ids:
@@ -375,7 +392,9 @@ def statuses(session: Session, workspace_id, user_ids) -> dict:
     )
 
 
-def not_joined(session: Session, workspace_id, user_ids) -> list[WorkspaceMember]:
+def not_joined(
+    session: Session, workspace_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> list[WorkspaceMember]:
     """The memberships of ``user_ids`` in the workspace that are still Not Joined."""
     ids = list(set(user_ids))
     if not ids:
@@ -391,7 +410,7 @@ def not_joined(session: Session, workspace_id, user_ids) -> list[WorkspaceMember
     )
 
 
-def remove(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMember:
+def remove(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uuid.UUID) -> WorkspaceMember:
     """Take someone out of a workspace (any internal user of it may; clients may not). Roles they
     hold there end (the history keeps them). A portal invitation they have stands: revoke it in
     User Management if they should not join the portal either."""
@@ -401,18 +420,20 @@ def remove(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMe
     if membership is None:
         raise MemberNotFound("No such member in this workspace.")
     user = membership.user
-    roles_ended = session.execute(
-        update(RoleAssignment)
-        .where(
-            RoleAssignment.user_id == user.id,
-            RoleAssignment.ended_at.is_(None),
-            RoleAssignment.role_id.in_(
-                select(WorkspaceRole.id).where(WorkspaceRole.workspace_id == workspace.id)
-            ),
+    roles_ended = rowcount(
+        session.execute(
+            update(RoleAssignment)
+            .where(
+                RoleAssignment.user_id == user.id,
+                RoleAssignment.ended_at.is_(None),
+                RoleAssignment.role_id.in_(
+                    select(WorkspaceRole.id).where(WorkspaceRole.workspace_id == workspace.id)
+                ),
+            )
+            .values(ended_at=context.of(session).clock.now())
+            .execution_options(synchronize_session=False)
         )
-        .values(ended_at=context.of(session).clock.now())
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    )
     session.delete(membership)
     audit_service.record(
         session,
@@ -420,7 +441,7 @@ def remove(session: Session, actor: Actor, workspace_id, user_id) -> WorkspaceMe
         "workspace.member_removed",
         target_type="workspace",
         target_id=workspace.id,
-        target_label=user.address,
+        target_label=user.address or "",
         detail={"workspace": workspace.name, "was": membership.status, "roles_ended": roles_ended},
     )
     session.flush()

@@ -12,6 +12,8 @@ Create Date: 2026-12-02 17:33:08
 """
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -39,7 +41,9 @@ _tokens = sa.table(
 )
 
 
-def _copy(conn, query, to_row) -> None:
+def _copy(
+    conn: sa.Connection, query: sa.Select[Any], to_row: Callable[[sa.Row[Any]], dict[str, Any]]
+) -> None:
     """Copy the rows of ``query`` into ``tokens`` (``to_row`` makes each), a batch at a time."""
     result = conn.execute(query)
     while rows := result.fetchmany(BATCH):
