@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import func, select
 
 from admit import policy
@@ -48,11 +47,9 @@ from admit.imports.models import InvitationImport
 from admit.invitations.models import Invitation
 from admit.links import service as links_service
 from admit.links.models import InviteLink, LinkSignup
-from admit.members import passwords
 from admit.members.models import Member, User
 from admit.policy import Action
 from admit.portals.models import Portal
-from admit.settings import Settings
 from admit.teams.models import Team
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import (
@@ -682,33 +679,12 @@ assert set(CALLS) == set(ROWS), set(ROWS) ^ set(CALLS)
 
 
 @pytest.fixture(scope="module")
-def api(_database, database_url):
-    """One app and test client per database for the module (the ``settings`` fixture's settings).
-
-    Building the app is most of what a test costs; it keeps no state between tests (each test
-    starts from empty tables, and each cell signs in afresh)."""
+def api(_app):
+    """One test client for the module over the backend's app (each cell signs in afresh)."""
     from fastapi.testclient import TestClient
 
-    from admit.app import create_app
-
-    settings = Settings(
-        database_url=database_url,
-        environment="test",
-        email_backend="dev",
-        rate_limits_enabled=False,
-        run_worker_in_web=False,
-    )
-    with TestClient(create_app(settings, db=_database, run_worker=False)) as client:
+    with TestClient(_app) as client:
         yield client
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _cheap_password_hashes():
-    """Argon2 at its lowest cost: each row makes a dozen accounts and signs six in, and the real
-    cost (~30-50 ms a hash) would be most of the module's time. Checks are unchanged."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-        yield
 
 
 def check_cell(client, world: World, row: str, actor: str) -> None:

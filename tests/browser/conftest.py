@@ -107,6 +107,8 @@ def live_server(tmp_path):
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():
+        if os.environ.get("ADMIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"ADMIT_REQUIRE_BROWSER=1 but Chromium is not at {CHROMIUM}")
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 

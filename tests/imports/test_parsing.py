@@ -230,9 +230,11 @@ def read_rows_all(chunks, **limits):
 
 
 @pytest.mark.slow
-def test_a_million_rows_stream_in_flat_memory():
-    """1,000,000 rows fed as a generator of chunks: all read, peak traced memory under 20 MB."""
-    total = 1_000_000
+def test_a_long_list_streams_in_flat_memory():
+    """100,000 rows fed as a generator of chunks: all read, peak traced memory under 20 MB. Held
+    in memory they take ~36 MB (rows and their strings), so a parser that kept them fails;
+    the million-row figure is bench/'s to measure, not a test's to wait for."""
+    total = 100_000
     per_chunk = 10_000
 
     def chunks() -> Iterator[bytes]:

@@ -2,19 +2,49 @@
 
 The parameters are OWASP's recommended argon2id minimum (19 MiB, t=2, p=1): the library's
 defaults (64 MiB, t=3, p=4) cost ~71 ms a hash on this machine and cap sign-ins at ~18/s.
+The test suite switches to argon2's cheapest parameters with ``configure("fast-insecure-test")``
+(refused when ``ADMIT_ENVIRONMENT`` is production); nothing else calls ``configure``.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from admit import settings as settings_module
 from admit.errors import InvalidInput
 
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+Profile = Literal["production", "fast-insecure-test"]
+PROFILES: dict[str, dict[str, int]] = {
+    "production": {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1},
+    # argon2's floor (8 KiB, one pass): a hash in microseconds instead of ~40 ms. Tests only.
+    "fast-insecure-test": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},
+}
 MAX_LENGTH = 256
-# Hashing a dummy on unknown emails keeps sign-in time the same whether or not the account exists.
-_DUMMY_HASH = _hasher.hash("not-a-real-password-just-for-timing")
+_DUMMY_PASSWORD = "not-a-real-password-just-for-timing"
+_hasher: PasswordHasher
+_DUMMY_HASH: str
+
+
+def configure(profile: Profile) -> None:
+    """Hash new passwords with ``profile``'s parameters (older hashes still verify: a hash carries
+    its own parameters)."""
+    global _hasher, _DUMMY_HASH
+    if profile != "production" and settings_module.current().environment == "production":
+        raise RuntimeError(f"password hashing profile {profile!r} refused: ADMIT_ENVIRONMENT is production")
+    _hasher = PasswordHasher(**PROFILES[profile])
+    # Hashing a dummy on unknown emails keeps sign-in time the same whether or not the account exists.
+    _DUMMY_HASH = _hasher.hash(_DUMMY_PASSWORD)
+
+
+def parameters() -> tuple[int, int, int]:
+    """The parameters new hashes get: (time_cost, memory_cost KiB, parallelism)."""
+    return _hasher.time_cost, _hasher.memory_cost, _hasher.parallelism
+
+
+configure("production")
 
 
 def hash_password(password: str) -> str:
