@@ -111,6 +111,24 @@ def member_joins(
     return token
 
 
+def active_member(
+    db: Database, pf: PortalFixture, email: str, *, role="member", user_type="internal", password=PASSWORD
+) -> None:
+    """``email`` an active member straight away, with no invitation or message: for tests where
+    who is in the portal is the setting, not the subject (``member_joins`` goes the whole way)."""
+    from admit.members import passwords
+    from admit.members import service as members_service
+
+    with db.unit_of_work() as session:
+        hashed = passwords.hash_password(password) if password else None
+        user = members_service.add_user(session, email, name=email.split("@")[0], password_hash=hashed)
+        portal = session.scalar(select(Portal).where(Portal.slug == pf.slug))
+        members_service.activate(
+            session, portal_id=portal.id, user_id=user.id, user_type=user_type,
+            role=role if user_type == "internal" else "client", products=list(portal.enabled_products),
+        )  # fmt: skip
+
+
 def login(client, email: str, password: str = PASSWORD) -> str:
     """Sign in through the API; returns the CSRF token."""
     r = client.post("/api/v1/auth/login", json={"email": email, "password": password})

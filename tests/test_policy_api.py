@@ -64,6 +64,7 @@ from tests.factories import (
     OWNER_PASSWORD,
     PASSWORD,
     PortalFixture,
+    active_member,
     actor_for,
     create_portal,
     invite,
@@ -266,9 +267,10 @@ class World:
 def build_world(db, worker) -> World:
     a = create_portal(db)
     b = create_portal(db, name="Other Co", owner_email=PEOPLE["other_portal"])
-    member_joins(db, worker, a, PEOPLE["admin"], role="admin")
-    member_joins(db, worker, a, PEOPLE["member"])
-    member_joins(db, worker, a, PEOPLE["client"], user_type="client")
+    # The world is the setting, not the subject: its people are members straight away.
+    active_member(db, a, PEOPLE["admin"], role="admin")
+    active_member(db, a, PEOPLE["member"])
+    active_member(db, a, PEOPLE["client"], user_type="client")
     with db.unit_of_work() as session:
         ids = dict(session.execute(select(User.email, User.id)).all())
         owner = actor_for(session, a.slug, a.owner_email)
