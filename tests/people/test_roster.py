@@ -134,3 +134,78 @@ class TestRoster:
         with pytest.raises(InvalidInput) as caught:
             _roster(db, pf, cursor="not-a-cursor")
         assert caught.value.field == "cursor"
+
+
+class TestSortAndFilters:
+    NAMES = ["bea", "Ada", "", "cy", "Ava", "", "dot", "Al", "bo", "ed", "Cal", ""]
+
+    def _people(self, db, pf):
+        """Twelve client invitations: some named (mixed case), some not (they sort by address)."""
+        recipients = [
+            f"{n} <x{i:02d}@example.com>" if n else f"z{i:02d}@example.com" for i, n in enumerate(self.NAMES)
+        ]
+        invite(db, pf, recipients, user_type="client")
+
+    @pytest.mark.parametrize(
+        "sort", ["name", "-name", "invited", "-invited", "last_sent", "-last_sent", "status", "-status"]
+    )
+    def test_every_sort_pages_through_everyone_in_order(self, db, sort):
+        """Pages of 5 under each sort: every row once, and the rows in the sort's order."""
+        pf = create_portal(db)
+        self._people(db, pf)
+        rows = _all(db, pf, sort=sort, limit=5)
+        assert len(rows) == 13 and len({r.id for r in rows}) == 13
+        if "name" in sort:
+            keys = [(r.name or r.address).lower() for r in rows]
+        elif "status" in sort:
+            keys = [r.status for r in rows]
+        elif "last_sent" in sort:
+            keys = [r.last_sent_at or r.created_at for r in rows]
+        else:
+            keys = [r.created_at for r in rows]
+        assert keys == sorted(keys, reverse=sort.startswith("-"))
+
+    def test_name_sort_reads_like_a_list_of_names(self, db):
+        pf = create_portal(db)
+        self._people(db, pf)
+        names = [r.name or r.address for r in _all(db, pf, sort="name", user_type="client")]
+        assert names[:4] == ["Ada", "Al", "Ava", "bea"] and names[-3:] == [
+            "z02@example.com",
+            "z05@example.com",
+            "z11@example.com",
+        ]
+
+    def test_a_cursor_of_another_sort_is_refused(self, db):
+        pf = create_portal(db)
+        self._people(db, pf)
+        cursor = _roster(db, pf, sort="name", limit=5).next_cursor
+        with pytest.raises(InvalidInput) as caught:
+            _roster(db, pf, sort="-last_sent", cursor=cursor)
+        assert caught.value.field == "cursor"
+        with pytest.raises(InvalidInput) as caught:
+            _roster(db, pf, sort="shoe size")
+        assert caught.value.field == "sort"
+
+    def test_filters_by_product_inviter_and_delivery(self, db, worker):
+        """Product: members and invitations holding it; inviter: who sent it; delivery: the last
+        message's (members and sign-ups have none, so they drop out)."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@acme.com", role="admin")
+        invite(db, pf, ["bill@client.org"], user_type="client", products=["billing"])
+        invite(db, pf, ["mia@client.org"], user_type="client", products=["messaging"])
+        worker.drain()
+        invite(db, pf, ["later@client.org"], user_type="client", by="ada@acme.com", products=["billing"])
+        billing = {r.address for r in _all(db, pf, product="billing")}
+        assert {"bill@client.org", "later@client.org"} <= billing and "mia@client.org" not in billing
+        # The owner and ada hold every product the portal has (they joined with them all).
+        assert "owner@acme.com" in billing
+        with db.unit_of_work() as session:
+            ada_id = actor_for(session, pf.slug, "ada@acme.com").user.id
+        assert [r.address for r in _all(db, pf, invited_by=ada_id)] == ["later@client.org"]
+        assert {r.address for r in _all(db, pf, delivery="sent")} == {"bill@client.org", "mia@client.org"}
+        assert [r.address for r in _all(db, pf, delivery="queued")] == ["later@client.org"]
+        assert _roster(db, pf, delivery="none").total == 0
+        for filters, field in (({"product": "spaceships"}, "product"), ({"delivery": "lost"}, "delivery")):
+            with pytest.raises(InvalidInput) as caught:
+                _roster(db, pf, **filters)
+            assert caught.value.field == field

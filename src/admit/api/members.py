@@ -1,19 +1,25 @@
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from dataclasses import asdict, dataclass
+from itertools import chain
+from typing import Annotated, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
 
+from admit import context
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
-from admit.errors import MemberNotDeactivated, MemberNotFound, PermissionDenied
+from admit.errors import InvalidInput, MemberNotDeactivated, MemberNotFound, PermissionDenied
 from admit.flows import members as members_flow
+from admit.kit.pagination import MAX_LIMIT
 from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
+from admit.people import people_csv
 from admit.people import roster as people_roster
 from admit.people.schemas import PeoplePage, PersonRead
-from admit.web import SessionDep
+from admit.web import SessionDep, get_db
 
 router = APIRouter(tags=["members"])
 
@@ -61,29 +67,75 @@ def reactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep
     return MemberRead.of(members_flow.reactivate(session, actor, member_id))
 
 
+Sort = Literal["-invited", "invited", "name", "-name", "-last_sent", "last_sent", "status", "-status"]
+
+
+@dataclass
+class PeopleFilters:
+    """The roster's filters, as the list and its CSV export both read them from the query."""
+
+    user_type: Literal["internal", "client"] | None = None
+    status: Literal["pending", "active", "deactivated", "expired", "revoked"] | None = None
+    role: Literal["owner", "admin", "member", "client"] | None = None
+    product: str | None = None
+    delivery: Literal["none", "queued", "sent", "failed"] | None = None
+    invited_by: uuid.UUID | None = None
+    q: str | None = None
+    sort: Sort = "-invited"
+
+
 @router.get(
     "/portals/{portal}/people",
     response_model=PeoplePage,
     operation_id="people_list",
-    responses=problems(PermissionDenied),
+    responses=problems(PermissionDenied, InvalidInput),
 )
 def list_people(
     actor: ActorDep,
     session: SessionDep,
-    user_type: Literal["internal", "client"] | None = None,
-    status: Literal["pending", "active", "deactivated", "expired", "revoked"] | None = None,
-    role: Literal["owner", "admin", "member", "client"] | None = None,
-    q: str | None = None,
+    filters: Annotated[PeopleFilters, Depends()],
     cursor: str | None = None,
     limit: int = 50,
 ):
     """The roster User Management shows: members, open invitations and pending link sign-ups
-    in one list, one row per person, newest first, with the total the filters match."""
-    page = people_roster.roster(
-        session, actor, user_type=user_type, status=status, role=role, q=q, cursor=cursor, limit=limit
-    )
+    in one list, one row per person, newest first unless ``sort`` says otherwise (``name``,
+    ``-name``, ``invited``, ``-last_sent``, ``status``…), with the total the filters match.
+    ``q`` matches a name, an email or (three digits or more) a phone number."""
+    page = people_roster.roster(session, actor, cursor=cursor, limit=limit, **asdict(filters))
     return PeoplePage(
         items=[PersonRead.of(r) for r in page.items], next_cursor=page.next_cursor, total=page.total
+    )
+
+
+@router.get(
+    "/portals/{portal}/people.csv",
+    operation_id="people_export",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/csv": {}}}, **problems(PermissionDenied, InvalidInput)},
+)
+def export_people(
+    request: Request, actor: ActorDep, session: SessionDep, filters: Annotated[PeopleFilters, Depends()]
+):
+    """The whole roster the filters match, as CSV (one row per person, in the list's order),
+    streamed a page at a time with flat memory."""
+    # The first page is read here, so a refused filter answers its error before the download
+    # starts; the rest is read while streaming, in a session of the stream's own.
+    first = people_roster.roster(session, actor, limit=MAX_LIMIT, count=False, **asdict(filters))
+    db = get_db(request)
+
+    def rest():
+        if first.next_cursor is None:
+            return
+        with db.unit_of_work() as stream_session:
+            yield from people_roster.everyone(
+                stream_session, actor, cursor=first.next_cursor, **asdict(filters)
+            )
+
+    stamp = context.of(session).clock.now().strftime("%Y%m%d-%H%M")
+    return StreamingResponse(
+        people_csv.lines(chain(first.items, rest())),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="people-{actor.portal.slug}-{stamp}.csv"'},
     )
 
 

@@ -54,6 +54,7 @@ class Invitation(Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_invitations_portal_created", "portal_id", "created_at"),
+        Index("ix_invitations_portal_kind", "portal_id", "user_type", "status", "role", "expires_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 from admit import context
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, Invitation
 from admit.kit.bulk import one_of
-from admit.kit.search import contains
+from admit.kit.search import contains, lists
+from admit.notifications import service as notifications_service
 from admit.policy import UserType
 
 __all__ = ["get", "live_ids", "names_given", "pending_by_address", "roster_select"]
@@ -84,6 +85,9 @@ def roster_select(
     status: str | None = None,
     role: str | None = None,
     q: str | None = None,
+    product: str | None = None,
+    invited_by: uuid.UUID | None = None,
+    delivery: str | None = None,
 ) -> Select[*tuple[Any, ...]]:
     """The portal's open invitations (not accepted: accepted ones are members) of the visible
     ``user_types`` as roster rows (see ``people.roster``); a pending one past its expiry shows
@@ -128,4 +132,10 @@ def roster_select(
         query = query.where(
             contains(q, Invitation.recipient_name, Invitation.recipient, phone_column=Invitation.recipient)
         )
+    if product:
+        query = query.where(lists(Invitation.products, product))
+    if invited_by:
+        query = query.where(Invitation.invited_by_id == invited_by)
+    if delivery:
+        query = query.where(notifications_service.latest_delivery(Invitation.id) == delivery)
     return query

@@ -7,10 +7,11 @@ import base64
 import json
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, or_, select, union_all
+from sqlalchemy import ColumnElement, Row, Select, and_, func, literal_column, or_, select, union_all
 
 from admit.errors import InvalidInput
 
@@ -91,23 +92,85 @@ def page(
     return rows, next_cursor
 
 
+@dataclass(frozen=True, slots=True)
+class Order:
+    """How rows merged from several SELECTs are ordered: by a key made of the columns labelled
+    ``keys`` (the first that is set: a name, else the address), then ``id``, descending or
+    not. Text keys compare lowercased. ``name`` travels in the cursor, so a cursor made under
+    another order is refused rather than misread; ``kind`` is the key's type (``time`` or
+    ``text``)."""
+
+    name: str = "-created_at"
+    keys: tuple[str, ...] = ("created_at",)
+    descending: bool = True
+    kind: str = "time"
+
+    def key(self, columns: Any) -> ColumnElement[Any]:
+        """The key over a SELECT's labelled ``columns``, never NULL when its last column is set."""
+        parts = [columns[k] for k in self.keys]
+        if self.kind == "text":
+            # '' written in the SQL (not a parameter), so an index on the same expression serves it.
+            parts = [func.nullif(p, literal_column("''")) for p in parts[:-1]] + parts[-1:]
+            return func.lower(func.coalesce(*parts) if len(parts) > 1 else parts[0])
+        return func.coalesce(*parts) if len(parts) > 1 else parts[0]
+
+
+NEWEST = Order()
+
+
+def _encode(order: Order, value: Any, row_id: uuid.UUID) -> str:
+    if order == NEWEST:
+        return encode_cursor(value, row_id)
+    written = value.isoformat() if order.kind == "time" else str(value)
+    raw = json.dumps([order.name, written, str(row_id)]).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(order: Order, cursor: str) -> tuple[Any, uuid.UUID]:
+    if order == NEWEST:
+        return decode_cursor(cursor)
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        name, written, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        if name != order.name:
+            raise ValueError("a cursor of another order")
+        value: Any = datetime.fromisoformat(written) if order.kind == "time" else str(written)
+        return value, uuid.UUID(row_id)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput("The cursor is not valid (or belongs to another sort).", field="cursor") from exc
+
+
 def _keyset(
     query: Select[*tuple[Any, ...]],
-    created_at: ColumnElement[Any],
+    key: ColumnElement[Any],
     row_id: ColumnElement[Any],
     cursor: str | None,
+    order: Order,
 ) -> Select[*tuple[Any, ...]]:
     if cursor:
-        at, last_id = decode_cursor(cursor)
-        query = query.where(or_(created_at < at, and_(created_at == at, row_id < last_id)))
+        at, last_id = _decode(order, cursor)
+        if order.descending:
+            query = query.where(or_(key < at, and_(key == at, row_id < last_id)))
+        else:
+            query = query.where(or_(key > at, and_(key == at, row_id > last_id)))
     return query
 
 
+def _ordered(key: ColumnElement[Any], row_id: ColumnElement[Any], order: Order) -> tuple[Any, Any]:
+    return (key.desc(), row_id.desc()) if order.descending else (key.asc(), row_id.asc())
+
+
 def page_of_union(
-    session: Session, selects: Sequence[Select[*tuple[Any, ...]]], *, cursor: str | None, limit: int
+    session: Session,
+    selects: Sequence[Select[*tuple[Any, ...]]],
+    *,
+    cursor: str | None,
+    limit: int,
+    order: Order = NEWEST,
 ) -> tuple[list[Row[*tuple[Any, ...]]], str | None]:
-    """One page, newest first, of rows from several SELECTs that each label ``created_at`` and
-    ``id`` (and share their other columns): ``(rows, next_cursor)``.
+    """One page of rows from several SELECTs that each label ``id`` and the columns the order
+    needs (newest ``created_at`` first unless told; they share their other columns):
+    ``(rows, next_cursor)``, each row with its ``sort_key`` too.
 
     Each SELECT is cut to the page first (its own keyset and limit, so each can use its
     index), then the pieces are merged: a page costs ``limit`` rows per SELECT, however many
@@ -117,19 +180,21 @@ def page_of_union(
     pieces: list[Select[*tuple[Any, ...]]] = []
     for query in selects:
         inner = query.subquery()
-        keyed = _keyset(select(*inner.c), inner.c.created_at, inner.c.id, cursor)
-        piece = keyed.order_by(inner.c.created_at.desc(), inner.c.id.desc()).limit(limit + 1).subquery()
+        key = order.key(inner.c)
+        keyed = _keyset(select(*inner.c, key.label("sort_key")), key, inner.c.id, cursor, order)
+        piece = keyed.order_by(*_ordered(key, inner.c.id, order)).limit(limit + 1).subquery()
         pieces.append(select(*piece.c))
     merged = (union_all(*pieces) if len(pieces) > 1 else pieces[0]).subquery()
     rows = list(
         session.execute(
-            select(*merged.c).order_by(merged.c.created_at.desc(), merged.c.id.desc()).limit(limit + 1)
+            select(*merged.c).order_by(*_ordered(merged.c.sort_key, merged.c.id, order)).limit(limit + 1)
         )
     )
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].created_at, rows[-1].id)
+        last = rows[-1]
+        next_cursor = _encode(order, last.sort_key, last.id)
     return rows, next_cursor
 
 

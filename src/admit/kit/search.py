@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, or_
+from sqlalchemy import ColumnElement, String, cast, false, func, or_
 from sqlalchemy.orm import QueryableAttribute
 
-__all__ = ["contains"]
+__all__ = ["contains", "lists"]
 
 
 def _escape(text: str) -> str:
@@ -28,3 +28,10 @@ def contains(
     if phone_column is not None and len(digits) >= 3:
         matches.append(phone_column.like(f"%{digits}%"))
     return or_(*matches)
+
+
+def lists(column: ColumnElement[Any], item: str) -> ColumnElement[bool]:
+    """A condition: the JSON list of short words in ``column`` (e.g. a member's products) holds
+    ``item``. Matched on the list's text (``"item"`` with its quotes), which both databases
+    store as written; fit for a fixed vocabulary without quotes or backslashes."""
+    return cast(column, String).like(f'%"{_escape(item)}"%', escape="\\")

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id
@@ -42,7 +42,12 @@ class Member(Base):
     """A user in a portal: internal (owner/admin/member) or client."""
 
     __tablename__ = "members"
-    __table_args__ = (UniqueConstraint("portal_id", "user_id", name="uq_members_portal_user"),)
+    __table_args__ = (
+        UniqueConstraint("portal_id", "user_id", name="uq_members_portal_user"),
+        # The roster: its newest-first page, and its counts by type, status and role.
+        Index("ix_members_portal_created", "portal_id", "created_at"),
+        Index("ix_members_portal_kind", "portal_id", "user_type", "status", "role"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))

@@ -21,7 +21,7 @@ from admit.db import UTCDateTime
 from admit.errors import InvalidInput, MemberNotFound
 from admit.kit.bulk import one_of
 from admit.kit.pagination import page
-from admit.kit.search import contains
+from admit.kit.search import contains, lists
 from admit.members import addresses
 from admit.members.addresses import ParsedRecipient, is_phone
 from admit.members.models import Member, User
@@ -397,26 +397,35 @@ def roster_select(
     status: str | None = None,
     role: str | None = None,
     q: str | None = None,
+    product: str | None = None,
+    invited_by: uuid.UUID | None = None,
+    counting: bool = False,
 ) -> Select[*tuple[Any, ...]]:
-    """The portal's members as roster rows (see ``people.roster``), filtered."""
-    query = (
-        select(
-            literal("member").label("kind"),
-            Member.id.label("id"),
-            Member.user_id.label("user_id"),
-            Member.created_at.label("created_at"),
-            User.name.label("name"),
-            func.coalesce(User.email, User.phone).label("address"),
-            Member.user_type.label("user_type"),
-            Member.role.label("role"),
-            Member.products.label("products"),
-            Member.status.label("status"),
-            Member.invited_by_id.label("invited_by_id"),
-            literal(None, type_=UTCDateTime()).label("last_sent_at"),
+    """The portal's members as roster rows (see ``people.roster``), filtered; ``counting``: only
+    their ids, without the user's columns unless a search needs them (a count reads the index)."""
+    if counting:
+        query = select(Member.id).where(Member.portal_id == portal_id)
+        if q:
+            query = query.join(User, User.id == Member.user_id)
+    else:
+        query = (
+            select(
+                literal("member").label("kind"),
+                Member.id.label("id"),
+                Member.user_id.label("user_id"),
+                Member.created_at.label("created_at"),
+                User.name.label("name"),
+                func.coalesce(User.email, User.phone).label("address"),
+                Member.user_type.label("user_type"),
+                Member.role.label("role"),
+                Member.products.label("products"),
+                Member.status.label("status"),
+                Member.invited_by_id.label("invited_by_id"),
+                literal(None, type_=UTCDateTime()).label("last_sent_at"),
+            )
+            .join(User, User.id == Member.user_id)
+            .where(Member.portal_id == portal_id)
         )
-        .join(User, User.id == Member.user_id)
-        .where(Member.portal_id == portal_id)
-    )
     if user_type:
         query = query.where(Member.user_type == user_type)
     if status:
@@ -425,4 +434,8 @@ def roster_select(
         query = query.where(Member.role == role)
     if q:
         query = query.where(contains(q, User.name, User.email, phone_column=User.phone))
+    if product:
+        query = query.where(lists(Member.products, product))
+    if invited_by:
+        query = query.where(Member.invited_by_id == invited_by)
     return query

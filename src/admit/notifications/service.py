@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import ColumnElement, Row, case, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -171,6 +171,20 @@ def latest_for_invitations(
         .order_by(Notification.created_at)
     )
     return {row.invitation_id: row for row in rows}
+
+
+def latest_delivery(invitation_id: ColumnElement[Any]) -> ColumnElement[str]:
+    """The delivery (``models.delivery_status``: none, queued, sent or failed) of the newest
+    message of the invitation ``invitation_id`` names, as an SQL expression a list can filter on."""
+    newest = (
+        select(Notification.status)
+        .where(Notification.invitation_id == invitation_id)
+        .order_by(Notification.created_at.desc())
+        .limit(1)
+        .correlate_except(Notification)
+        .scalar_subquery()
+    )
+    return case((newest.is_(None), literal("none")), (newest == SENDING, literal(QUEUED)), else_=newest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,28 +11,30 @@ see its sign-ups. Every list pages with a cursor; nothing is capped.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from admit import context, policy
 from admit.actor import Actor
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
-from admit.kit.pagination import count_all, page_of_union
+from admit.kit.pagination import MAX_LIMIT, NEWEST, Order, count_all, page_of_union
 from admit.links import signups
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.notifications.models import DeliveryStatus, delivery_status
 from admit.policy import INTERNAL_ROLES, Action, Role, UserType
+from admit.portals import service as portals_service
 
 if TYPE_CHECKING:
+    from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
     from admit.members.models import User
 
-__all__ = ["KINDS", "STATUSES", "RosterPage", "RosterRow", "roster"]
+__all__ = ["DELIVERIES", "KINDS", "SORTS", "STATUSES", "RosterPage", "RosterRow", "everyone", "roster"]
 
 KINDS = ("member", "invitation", "signup")
 STATUSES = ("pending", "active", "deactivated", "expired", "revoked")
@@ -53,6 +55,7 @@ class RosterRow:
     created_at: datetime
     last_sent_at: datetime | None
     invited_by: str | None  # how the portal names who invited them ("Invite link" for a sign-up)
+    invited_by_id: uuid.UUID | None
     delivery: DeliveryStatus | None = None  # the last message's delivery (invitations)
 
 
@@ -72,6 +75,22 @@ def _check(name: str, value: str | None, allowed: Iterable[str]) -> str | None:
     return value
 
 
+# The orders the roster offers: ``name`` ascending, ``-name`` descending, and so on. Name sorts
+# by the address when there is no name; a member has no "last sent": they sort by when they
+# were added.
+SORTS: dict[str, Order] = {
+    "-invited": NEWEST,
+    "invited": Order("invited", ("created_at",), descending=False),
+    "name": Order("name", ("name", "address"), descending=False, kind="text"),
+    "-name": Order("-name", ("name", "address"), descending=True, kind="text"),
+    "-last_sent": Order("-last_sent", ("last_sent_at", "created_at"), descending=True),
+    "last_sent": Order("last_sent", ("last_sent_at", "created_at"), descending=False),
+    "status": Order("status", ("status",), descending=False, kind="text"),
+    "-status": Order("-status", ("status",), descending=True, kind="text"),
+}
+DELIVERIES = ("none", "queued", "sent", "failed")
+
+
 def roster(
     session: Session,
     actor: Actor,
@@ -79,41 +98,71 @@ def roster(
     user_type: str | None = None,
     status: str | None = None,
     role: str | None = None,
+    product: str | None = None,
+    invited_by: uuid.UUID | None = None,
+    delivery: str | None = None,
     q: str | None = None,
+    sort: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    count: bool = True,
 ) -> RosterPage:
-    """One page of the roster, newest first, with the total that matches the filters."""
+    """One page of the roster (newest first unless ``sort`` says otherwise: see ``SORTS``),
+    with the total that matches the filters (``count=False`` skips counting: an export)."""
     policy.require(actor.role, Action.MEMBER_VIEW)
     user_type = _check("user_type", user_type, UserType)
     status = _check("status", status, STATUSES)
     role = _check("role", role, ROLES)
+    product = _check("product", product, portals_service.ALL_PRODUCTS)
+    delivery = _check("delivery", delivery, DELIVERIES)
+    sort = _check("sort", sort, SORTS) or "-invited"
     q = (q or "").strip()[:200] or None
     now = context.of(session).clock.now()
     portal_id = actor.portal.id
-    selects = []
-    if status in (None, "active", "pending", "deactivated"):
-        selects.append(
-            members_service.roster_select(portal_id, user_type=user_type, status=status, role=role, q=q)
-        )
-    if policy.can(actor.role, Action.INVITATION_VIEW) and status in (None, "pending", "expired", "revoked"):
-        selects.append(
-            invitations_repository.roster_select(
-                portal_id,
-                now=now,
-                user_types=policy.visible_invitation_types(actor.role),
-                user_type=user_type,
-                status=status,
-                role=role,
-                q=q,
+    shared: dict[str, Any] = {"product": product, "invited_by": invited_by}
+
+    def selects(counting: bool) -> list[Select[Any]]:
+        out = []
+        # Members have no message of their own to deliver; sign-ups are nobody's invitation and
+        # hold no products.
+        if status in (None, "active", "pending", "deactivated") and not delivery:
+            out.append(
+                members_service.roster_select(
+                    portal_id, user_type=user_type, status=status, role=role, q=q, counting=counting, **shared
+                )
             )
-        )
-    if policy.can(actor.role, Action.LINK_MANAGE):
-        query = signups.roster_select(portal_id, now=now, user_type=user_type, status=status, role=role, q=q)
-        if query is not None:
-            selects.append(query)
-    rows, next_cursor = page_of_union(session, selects, cursor=cursor, limit=limit)
-    total = count_all(session, selects)
+        if policy.can(actor.role, Action.INVITATION_VIEW) and status in (
+            None,
+            "pending",
+            "expired",
+            "revoked",
+        ):
+            out.append(
+                invitations_repository.roster_select(
+                    portal_id,
+                    now=now,
+                    user_types=policy.visible_invitation_types(actor.role),
+                    user_type=user_type,
+                    status=status,
+                    role=role,
+                    q=q,
+                    delivery=delivery,
+                    **shared,
+                )
+            )
+        if policy.can(actor.role, Action.LINK_MANAGE) and not (product or invited_by or delivery):
+            query = signups.roster_select(
+                portal_id, now=now, user_type=user_type, status=status, role=role, q=q
+            )
+            if query is not None:
+                out.append(query)
+        return out
+
+    listed = selects(counting=False)
+    if not listed:
+        return RosterPage(items=[], next_cursor=None, total=0, filters={})
+    rows, next_cursor = page_of_union(session, listed, cursor=cursor, limit=limit, order=SORTS[sort])
+    total = count_all(session, selects(counting=True)) if count else -1
     inviters = members_service.users_by_id(session, [r.invited_by_id for r in rows if r.invited_by_id])
     latest = notifications_service.latest_for_invitations(
         session, [r.id for r in rows if r.kind == "invitation"]
@@ -132,12 +181,35 @@ def roster(
             created_at=r.created_at,
             last_sent_at=r.last_sent_at,
             invited_by="Invite link" if r.kind == "signup" else _label(inviters.get(r.invited_by_id)),
+            invited_by_id=r.invited_by_id,
             delivery=delivery_status(latest.get(r.id)) if r.kind == "invitation" else None,
         )
         for r in rows
     ]
-    filters = {"user_type": user_type, "status": status, "role": role, "q": q}
+    filters = {
+        "user_type": user_type,
+        "status": status,
+        "role": role,
+        "product": product,
+        "invited_by": str(invited_by) if invited_by else None,
+        "delivery": delivery,
+        "q": q,
+        "sort": sort,
+    }
     return RosterPage(items=items, next_cursor=next_cursor, total=total, filters=filters)
+
+
+def everyone(
+    session: Session, actor: Actor, *, cursor: str | None = None, **filters: Any
+) -> Iterator[RosterRow]:
+    """Every row of the roster the filters match (from ``cursor`` on), a page at a time (the
+    CSV export): memory stays flat however many there are."""
+    while True:
+        page = roster(session, actor, cursor=cursor, limit=MAX_LIMIT, count=False, **filters)
+        yield from page.items
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
 
 
 def _label(user: User | None) -> str | None:
