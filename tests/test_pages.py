@@ -14,6 +14,7 @@ from tests.factories import (
     csrf_of,
     invite,
     last_link,
+    login,
     member_joins,
     sign_in_page,
 )
@@ -142,9 +143,10 @@ class TestUserManagement:
             data={"name": "Cleo", "csrf_token": csrf_of(page.text)},
             follow_redirects=False,
         )
-        assert r.headers["location"].startswith(f"/p/{pf.slug}?notice=")
+        assert r.headers["location"] == f"/p/{pf.slug}"  # the welcome rides in a signed cookie
         home = client.get(r.headers["location"])
         assert "Welcome to Acme Inc! You joined as a client." in home.text
+        assert "role=\"status\">Welcome" not in client.get(r.headers["location"]).text  # shown once
         assert "data-client-home" in home.text and "Invite Users" not in home.text
         assert (
             client.get(f"/p/{pf.slug}/users", follow_redirects=False).headers["location"] == f"/p/{pf.slug}"
@@ -195,3 +197,16 @@ class TestTokenPages:
         page = client.get(f"/invite/{last_link(db, 'ada@example.com')}")
         assert "Sign in to accept" in page.text
         assert 'name="password"' not in page.text
+
+
+class TestNotices:
+    def test_text_in_the_url_is_never_shown_as_a_notice(self, client, db):
+        """A crafted link cannot make the app say something: ``?notice=`` is ignored, and a
+        notice cookie whose signature does not hold is too."""
+        pf = create_portal(db)
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        crafted = "Security alert: re-enter your password at evil.example"
+        page = client.get(f"/p/{pf.slug}/users", params={"notice": crafted})
+        assert page.status_code == 200 and "Security alert" not in page.text
+        client.cookies.set("admit_notice", "Security%20alert.0123456789abcdef0123456789abcdef")
+        assert "Security alert" not in client.get(f"/p/{pf.slug}/users").text

@@ -20,7 +20,7 @@ from admit.context import Context
 from admit.db import Database
 from admit.errors import DOCS_PATH, DomainError, ErrorCode
 from admit.jobs import start_in_thread
-from admit.pages.deps import LoginRedirect
+from admit.pages.deps import LoginRedirect, carry_notice
 from admit.pages.errors import error_page, handle_login_redirect
 from admit.settings import Settings, configure, current
 
@@ -110,6 +110,7 @@ def create_app(
     @app.middleware("http")
     async def _security_headers(request: Request, call_next):
         response = await call_next(request)
+        carry_notice(request, response)  # a redirect's notice rides in a signed cookie, not the URL
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         # Signed-in pages must not be kept by the browser (the back button after sign-out).
         if request.cookies.get(settings.session_cookie_name) and not request.url.path.startswith("/static"):

@@ -75,7 +75,7 @@ def contacts_list(request: Request, actor: PageActor, session: SessionDep):
             "can_manage_groups": policy.can(actor.role, Action.CLIENT_GROUP_MANAGE),
             "can_manage_teams": policy.can(actor.role, Action.TEAM_MANAGE),
             "can_create_workspace": policy.can(actor.role, Action.WORKSPACE_CREATE),
-            "notice": flash.get("notice") or request.query_params.get("notice"),
+            "notice": flash.get("notice"),
             "flash": flash,
         },
     )

@@ -10,11 +10,11 @@ import json
 import secrets
 from pathlib import Path
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import phonenumbers
 from fastapi import Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from admit import policy
@@ -155,7 +155,12 @@ def render(
             if session
             else []
         )
+    notice = None if bare else read_notice(request)
+    if notice and not ctx.get("notice"):
+        ctx["notice"] = notice
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
+    if notice:
+        response.delete_cookie(NOTICE_COOKIE, path="/")
     new_token = getattr(request.state, "new_anon_csrf", None)
     if new_token:
         response.set_cookie(
@@ -169,10 +174,52 @@ def render(
     return response
 
 
+# A notice to show on the page a redirect leads to ("Invitation resent to …") travels in a signed
+# cookie, never in the URL: text in a link must not be able to speak with the app's voice. The
+# redirect names it in this response header; the app's middleware (``carry_notice``) turns it
+# into the cookie, and the next page shown reads it once (``render``).
+NOTICE_HEADER = "x-admit-notice"
+NOTICE_COOKIE = "admit_notice"
+
+
 def redirect(url: str, *, notice: str | None = None) -> RedirectResponse:
+    response = RedirectResponse(url, status_code=303)
     if notice:
-        url += ("&" if "?" in url else "?") + "notice=" + quote(notice)
-    return RedirectResponse(url, status_code=303)
+        response.headers[NOTICE_HEADER] = quote(notice[:500])
+    return response
+
+
+def _mac(request: Request, payload: str) -> str:
+    secret = request.app.state.db.context.settings.secret_key.encode()
+    return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def carry_notice(request: Request, response: Response) -> None:
+    """A redirect's notice (``NOTICE_HEADER``) becomes a short-lived signed cookie."""
+    notice = response.headers.get(NOTICE_HEADER)
+    if notice is None:
+        return
+    del response.headers[NOTICE_HEADER]
+    response.set_cookie(
+        NOTICE_COOKIE,
+        f"{notice}.{_mac(request, notice)}",
+        max_age=120,
+        httponly=True,
+        samesite="lax",
+        path="/",
+        secure=request.app.state.db.context.settings.session_cookie_secure,
+    )
+
+
+def read_notice(request: Request) -> str | None:
+    """The notice a redirect left for this page, if its signature holds."""
+    value = request.cookies.get(NOTICE_COOKIE)
+    if not value or "." not in value:
+        return None
+    notice, mac = value.rsplit(".", 1)
+    if not hmac.compare_digest(mac, _mac(request, notice)):
+        return None
+    return unquote(notice)
 
 
 def safe_next(next_path: str | None, default: str = "/") -> str:
@@ -211,9 +258,7 @@ def set_flash(request: Request, response, data: dict) -> None:
     payload = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
     if len(payload) > _FLASH_MAX:
         return
-    mac = hmac.new(
-        request.app.state.db.context.settings.secret_key.encode(), payload.encode(), hashlib.sha256
-    ).hexdigest()[:32]
+    mac = _mac(request, payload)
     response.set_cookie(
         FLASH_COOKIE,
         f"{payload}.{mac}",
@@ -230,10 +275,7 @@ def read_flash(request: Request) -> dict | None:
     if not value or "." not in value:
         return None
     payload, mac = value.rsplit(".", 1)
-    expected = hmac.new(
-        request.app.state.db.context.settings.secret_key.encode(), payload.encode(), hashlib.sha256
-    ).hexdigest()[:32]
-    if not hmac.compare_digest(mac, expected):
+    if not hmac.compare_digest(mac, _mac(request, payload)):
         return None
     try:
         return json.loads(base64.urlsafe_b64decode(payload))

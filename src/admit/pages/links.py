@@ -35,7 +35,6 @@ def _portal_page(request: Request, session, actor, *, status_code: int = 200, **
         "view": view,
         "signups": signups,
         "grantable_roles": [r for r in ("member", "admin") if policy.check_link_role(actor.role, r) is None],
-        "notice": request.query_params.get("notice"),
     }
     context.update(extra)
     return render(request, "links/portal.html", context, status_code=status_code)

@@ -22,14 +22,12 @@ def home(request: Request, actor: PageActor, session: SessionDep):
     """Internal users land on User Management (their timeline is the Workspaces page); clients
     on their own page, which lists only the workspaces they were invited to, newest first."""
     if policy.capabilities(actor.role).internal:
-        return redirect(f"/p/{actor.portal.slug}/users", notice=request.query_params.get("notice"))
+        return redirect(f"/p/{actor.portal.slug}/users")
     workspaces = [
         (w, m)
         for w, m, _p in every(partial(people_timeline.timeline, session, actor.user, portal=actor.portal))
     ]
-    return render(
-        request, "portals/home.html", {"notice": request.query_params.get("notice"), "workspaces": workspaces}
-    )
+    return render(request, "portals/home.html", {"workspaces": workspaces})
 
 
 @router.get("/p/{slug}/settings", name="portals:settings")
@@ -38,7 +36,7 @@ def settings_form(request: Request, actor: PageActor):
     return render(
         request,
         "portals/settings.html",
-        {"nav": "settings", "all_products": ALL_PRODUCTS, "notice": request.query_params.get("notice")},
+        {"nav": "settings", "all_products": ALL_PRODUCTS},
     )
 
 

@@ -61,7 +61,6 @@ def _list_page(request: Request, session, actor, *, status_code: int = 200, **ex
         "others": [w for w in reachable if w.id not in mine_ids],
         "kinds": KINDS,
         "can_create": policy.can(actor.role, Action.WORKSPACE_CREATE),
-        "notice": request.query_params.get("notice"),
         "form": {},
     }
     context.update(extra)
@@ -390,7 +389,7 @@ def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, 
             "grantable_roles": [
                 str(r) for r in INTERNAL_ROLES if policy.check_grant_role(actor.role, r) is None
             ],
-            "notice": flash.get("notice") or request.query_params.get("notice"),
+            "notice": flash.get("notice"),
             "flash": flash,
         },
     )
