@@ -146,7 +146,7 @@ class TestUserManagement:
         assert r.headers["location"] == f"/p/{pf.slug}"  # the welcome rides in a signed cookie
         home = client.get(r.headers["location"])
         assert "Welcome to Acme Inc! You joined as a client." in home.text
-        assert "role=\"status\">Welcome" not in client.get(r.headers["location"]).text  # shown once
+        assert 'role="status">Welcome' not in client.get(r.headers["location"]).text  # shown once
         assert "data-client-home" in home.text and "Invite Users" not in home.text
         assert (
             client.get(f"/p/{pf.slug}/users", follow_redirects=False).headers["location"] == f"/p/{pf.slug}"

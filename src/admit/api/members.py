@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass
-from itertools import chain
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
@@ -13,7 +12,6 @@ from admit.api.deps import ActorDep
 from admit.api.errors import problems
 from admit.errors import InvalidInput, MemberNotDeactivated, MemberNotFound, PermissionDenied
 from admit.flows import members as members_flow
-from admit.kit.pagination import MAX_LIMIT
 from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
 from admit.people import people_csv
@@ -118,22 +116,18 @@ def export_people(
 ):
     """The whole roster the filters match, as CSV (one row per person, in the list's order),
     streamed a page at a time with flat memory."""
-    # The first page is read here, so a refused filter answers its error before the download
-    # starts; the rest is read while streaming, in a session of the stream's own.
-    first = people_roster.roster(session, actor, limit=MAX_LIMIT, count=False, **asdict(filters))
+    # The filters are checked here, so a refused one answers its error before the download
+    # starts; the rows are read while streaming, in a session of the stream's own.
+    people_roster.roster(session, actor, limit=1, count=False, **asdict(filters))
     db = get_db(request)
 
-    def rest():
-        if first.next_cursor is None:
-            return
+    def rows():
         with db.unit_of_work() as stream_session:
-            yield from people_roster.everyone(
-                stream_session, actor, cursor=first.next_cursor, **asdict(filters)
-            )
+            yield from people_roster.everyone(stream_session, actor, **asdict(filters))
 
     stamp = context.of(session).clock.now().strftime("%Y%m%d-%H%M")
     return StreamingResponse(
-        people_csv.lines(chain(first.items, rest())),
+        people_csv.lines(rows()),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="people-{actor.portal.slug}-{stamp}.csv"'},
     )

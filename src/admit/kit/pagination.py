@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
@@ -196,6 +196,21 @@ def page_of_union(
         last = rows[-1]
         next_cursor = _encode(order, last.sort_key, last.id)
     return rows, next_cursor
+
+
+def stream_union(
+    session: Session, selects: Sequence[Select[*tuple[Any, ...]]], *, order: Order = NEWEST, batch: int = 1000
+) -> Iterator[Sequence[Row[*tuple[Any, ...]]]]:
+    """Every row of several SELECTs merged in ``order`` (as ``page_of_union`` pages them), read
+    by one query as it streams, ``batch`` rows at a time (an export: flat memory)."""
+    pieces = []
+    for query in selects:
+        inner = query.subquery()
+        pieces.append(select(*inner.c, order.key(inner.c).label("sort_key")))
+    merged = (union_all(*pieces) if len(pieces) > 1 else pieces[0]).subquery()
+    ordered = select(*merged.c).order_by(*_ordered(merged.c.sort_key, merged.c.id, order))
+    result = session.execute(ordered.execution_options(yield_per=batch))
+    yield from result.partitions()
 
 
 def count_all(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> int:

@@ -11,16 +11,17 @@ see its sign-ups. Every list pages with a cursor; nothing is capped.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from admit import context, policy
 from admit.actor import Actor
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
-from admit.kit.pagination import MAX_LIMIT, NEWEST, Order, count_all, page_of_union
+from admit.kit.pagination import NEWEST, Order, count_all, page_of_union, stream_union
 from admit.links import signups
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
@@ -106,9 +107,11 @@ def roster(
     cursor: str | None = None,
     limit: int = 50,
     count: bool = True,
+    stream: list[Iterator[Sequence[Any]]] | None = None,
 ) -> RosterPage:
     """One page of the roster (newest first unless ``sort`` says otherwise: see ``SORTS``),
-    with the total that matches the filters (``count=False`` skips counting: an export)."""
+    with the total that matches the filters (``count=False`` skips counting). ``stream``, for
+    ``everyone``: the filters are checked, then the whole list's batches go there instead.)"""
     policy.require(actor.role, Action.MEMBER_VIEW)
     user_type = _check("user_type", user_type, UserType)
     status = _check("status", status, STATUSES)
@@ -159,15 +162,34 @@ def roster(
         return out
 
     listed = selects(counting=False)
+    if stream is not None:
+        stream.append(stream_union(session, listed, order=SORTS[sort]) if listed else iter([]))
+        return RosterPage(items=[], next_cursor=None, total=-1)
     if not listed:
         return RosterPage(items=[], next_cursor=None, total=0, filters={})
     rows, next_cursor = page_of_union(session, listed, cursor=cursor, limit=limit, order=SORTS[sort])
     total = count_all(session, selects(counting=True)) if count else -1
-    inviters = members_service.users_by_id(session, [r.invited_by_id for r in rows if r.invited_by_id])
+    filters = {
+        "user_type": user_type,
+        "status": status,
+        "role": role,
+        "product": product,
+        "invited_by": str(invited_by) if invited_by else None,
+        "delivery": delivery,
+        "q": q,
+        "sort": sort,
+    }
+    return RosterPage(items=_items(session, rows), next_cursor=next_cursor, total=total, filters=filters)
+
+
+def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, User] | None = None) -> list[RosterRow]:
+    """Roster rows as the faces show them: who invited them by name, the last message's delivery."""
+    wanted = {r.invited_by_id for r in rows if r.invited_by_id} - set(inviters or {})
+    inviters = {**(inviters or {}), **members_service.users_by_id(session, list(wanted))}
     latest = notifications_service.latest_for_invitations(
         session, [r.id for r in rows if r.kind == "invitation"]
     )
-    items = [
+    return [
         RosterRow(
             kind=r.kind,
             id=r.id,
@@ -186,30 +208,17 @@ def roster(
         )
         for r in rows
     ]
-    filters = {
-        "user_type": user_type,
-        "status": status,
-        "role": role,
-        "product": product,
-        "invited_by": str(invited_by) if invited_by else None,
-        "delivery": delivery,
-        "q": q,
-        "sort": sort,
-    }
-    return RosterPage(items=items, next_cursor=next_cursor, total=total, filters=filters)
 
 
-def everyone(
-    session: Session, actor: Actor, *, cursor: str | None = None, **filters: Any
-) -> Iterator[RosterRow]:
-    """Every row of the roster the filters match (from ``cursor`` on), a page at a time (the
-    CSV export): memory stays flat however many there are."""
-    while True:
-        page = roster(session, actor, cursor=cursor, limit=MAX_LIMIT, count=False, **filters)
-        yield from page.items
-        if page.next_cursor is None:
-            return
-        cursor = page.next_cursor
+def everyone(session: Session, actor: Actor, **filters: Any) -> Iterator[RosterRow]:
+    """Every row of the roster the filters match, in the sort's order (the CSV export): one
+    query read as it streams, a thousand rows at a time, so memory stays flat however many."""
+    batches: list[Iterator[Sequence[Any]]] = []
+    roster(session, actor, stream=batches, **filters)
+    inviters: dict[Any, User] = {}
+    for batch in chain.from_iterable(batches):
+        items = _items(session, batch, inviters)
+        yield from items
 
 
 def _label(user: User | None) -> str | None:
