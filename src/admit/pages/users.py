@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from admit import policy
-from admit.errors import DomainError
+from admit.actor import Actor
+from admit.errors import DomainError, InvalidInput
 from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.imports import service as imports_service
@@ -27,23 +32,29 @@ from admit.pages.deps import (
 )
 from admit.people import roster as people_roster
 from admit.policy import Action
+from admit.portals import service as portals_service
 from admit.web import SessionDep
 
 router = APIRouter()
 PAGE_SIZE = 50
 
 
-def _roster(session, actor, tab: str, filters: dict, cursor: str | None) -> dict:
+# The filters User Management keeps in its URL (with ``tab``, ``cursor`` and ``start``).
+FILTERS = ("q", "status", "role", "product", "delivery", "sort")
+
+
+def _roster(
+    session: Session, actor: Actor, tab: str, filters: dict[str, str], cursor: str | None
+) -> dict[str, Any]:
     """One page of the roster for the tab (``people.roster``), each row told whether the policy
     lets this actor deactivate it (or, once deactivated, reactivate it)."""
     page = people_roster.roster(
         session,
         actor,
         user_type="internal" if tab == "internal" else "client",
-        status=filters.get("status") or None,
-        q=filters.get("q") or None,
         cursor=cursor,
         limit=PAGE_SIZE,
+        **{k: (filters.get(k) or None) for k in FILTERS},
     )
     owners_left = members_service.count_active_owners(session, actor.portal.id)
     may_deactivate = policy.can(actor.role, Action.MEMBER_DEACTIVATE)
@@ -68,20 +79,66 @@ def _roster(session, actor, tab: str, filters: dict, cursor: str | None) -> dict
     return {"page": page, "deactivatable": deactivatable, "reactivatable": reactivatable}
 
 
-def _page(request: Request, session, actor, *, tab: str, status_code: int = 200, **extra):
+def _start(request: Request) -> int:
+    """Where this page starts in the list (1 on the first), carried in the URL for "1–50 of N"."""
+    try:
+        return max(1, int(request.query_params.get("start", "1")))
+    except ValueError:
+        return 1
+
+
+def _page(
+    request: Request, session: Session, actor: Actor, *, tab: str, status_code: int = 200, **extra: Any
+) -> Response:
     caps = policy.capabilities(actor.role)
-    filters = {"q": request.query_params.get("q", ""), "status": request.query_params.get("status", "")}
+    filters = {k: request.query_params.get(k, "") for k in FILTERS}
+    cursor = request.query_params.get("cursor")
+    try:
+        listing = _roster(session, actor, tab, filters, cursor)
+    except InvalidInput as exc:  # a hand-edited URL: the list unfiltered, and why
+        filters, cursor = dict.fromkeys(FILTERS, ""), None
+        listing = _roster(session, actor, tab, filters, None)
+        extra.setdefault("form_error", exc.message)
+    start = _start(request) if cursor else 1
+    kept = {"tab": tab, **{k: v for k, v in filters.items() if v}}
     context = {
         "nav": "users",
         "tab": tab,
         "filters": filters,
+        "filtered": any(filters[k] for k in FILTERS if k != "sort"),
+        "sorts": SORT_LABELS,
+        "products": portals_service.ALL_PRODUCTS,
+        "deliveries": people_roster.DELIVERIES,
+        "start": start,
+        "first_url": "?" + urlencode(kept),
+        "next_url": "?"
+        + urlencode({**kept, "cursor": listing["page"].next_cursor, "start": start + PAGE_SIZE})
+        if listing["page"].next_cursor
+        else None,
+        "export_url": f"/api/v1/portals/{actor.portal.slug}/people.csv?"
+        + urlencode(
+            {
+                "user_type": "internal" if tab == "internal" else "client",
+                **{k: v for k, v in filters.items() if v},
+            }
+        ),
         "form": {"user_type": "client" if tab == "clients" or not caps.invite_internal else "internal"},
         "open_invite": request.query_params.get("invite") is not None,
         "invite_link": links_service.portal_link(session, actor) if caps.can(Action.LINK_MANAGE) else None,
-        **_roster(session, actor, tab, filters, request.query_params.get("cursor")),
+        **listing,
     }
     context.update(extra)
     return render(request, "users/list.html", context, status_code=status_code)
+
+
+SORT_LABELS = {
+    "-invited": "Newest first",
+    "invited": "Oldest first",
+    "name": "Name A–Z",
+    "-name": "Name Z–A",
+    "-last_sent": "Last sent",
+    "status": "Status",
+}
 
 
 def _upload_chunks(upload: UploadFile):

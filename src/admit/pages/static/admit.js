@@ -226,3 +226,32 @@ document.addEventListener("click", (event) => {
   const item = event.target.closest(".plus-menu .menu [data-open]");
   if (item) item.closest(".menu").hidden = true;
 });
+
+// User Management: search as you type (the URL keeps the filters), filters apply when chosen.
+(() => {
+  let timer = null;
+  document.addEventListener("input", (event) => {
+    const form = event.target.closest("form[data-live-search]");
+    if (!form || event.target.type !== "search") return;
+    clearTimeout(timer);
+    timer = setTimeout(() => form.requestSubmit(), 350);
+  });
+  document.addEventListener("change", (event) => {
+    const form = event.target.closest("form[data-live-search]");
+    if (form && event.target.tagName === "SELECT") form.requestSubmit();
+  });
+  // One row menu open at a time; Escape closes it.
+  document.addEventListener("toggle", (event) => {
+    const opened = event.target;
+    if (!opened.matches || !opened.matches("details.row-menu") || !opened.open) return;
+    document.querySelectorAll("details.row-menu[open]").forEach((d) => { if (d !== opened) d.open = false; });
+  }, true);
+  document.addEventListener("keydown", (event) => {
+    if (event.key !== "Escape") return;
+    document.querySelectorAll("details.row-menu[open]").forEach((d) => { d.open = false; d.querySelector("summary").focus(); });
+  });
+})();
+document.addEventListener("DOMContentLoaded", () => {
+  const box = document.querySelector("input[data-caret-end]");
+  if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
+});
