@@ -210,3 +210,10 @@ class TestNotices:
         assert page.status_code == 200 and "Security alert" not in page.text
         client.cookies.set("admit_notice", "Security%20alert.0123456789abcdef0123456789abcdef")
         assert "Security alert" not in client.get(f"/p/{pf.slug}/users").text
+
+
+def test_head_of_the_home_page_answers_like_get(client, db):
+    """Uptime monitors send HEAD /: it answers as GET does (a redirect), not 405."""
+    create_portal(db)
+    response = client.head("/", follow_redirects=False)
+    assert response.status_code == client.get("/", follow_redirects=False).status_code == 303

@@ -43,7 +43,7 @@ def home_for(session, user) -> str:
     return f"/p/{portal.slug}"
 
 
-@router.get("/", name="home")
+@router.api_route("/", methods=["GET", "HEAD"], name="home")  # HEAD: uptime checks
 def home(session: SessionDep, auth: PageAuth):
     if not portals_service.any_portal(session):
         return RedirectResponse("/setup", status_code=303)

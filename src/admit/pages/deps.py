@@ -194,15 +194,11 @@ def _mac(request: Request, payload: str) -> str:
     return hmac.new(secret, payload.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def carry_notice(request: Request, response: Response) -> None:
-    """A redirect's notice (``NOTICE_HEADER``) becomes a short-lived signed cookie."""
-    notice = response.headers.get(NOTICE_HEADER)
-    if notice is None:
-        return
-    del response.headers[NOTICE_HEADER]
+def _set_signed(request: Request, response: Response, name: str, payload: str) -> None:
+    """A short-lived cookie (two minutes: it crosses one redirect) whose value is signed."""
     response.set_cookie(
-        NOTICE_COOKIE,
-        f"{notice}.{_mac(request, notice)}",
+        name,
+        f"{payload}.{_mac(request, payload)}",
         max_age=120,
         httponly=True,
         samesite="lax",
@@ -211,15 +207,28 @@ def carry_notice(request: Request, response: Response) -> None:
     )
 
 
-def read_notice(request: Request) -> str | None:
-    """The notice a redirect left for this page, if its signature holds."""
-    value = request.cookies.get(NOTICE_COOKIE)
+def _read_signed(request: Request, name: str) -> str | None:
+    """A cookie written by ``_set_signed``, if its signature holds."""
+    value = request.cookies.get(name)
     if not value or "." not in value:
         return None
-    notice, mac = value.rsplit(".", 1)
-    if not hmac.compare_digest(mac, _mac(request, notice)):
-        return None
-    return unquote(notice)
+    payload, mac = value.rsplit(".", 1)
+    return payload if hmac.compare_digest(mac, _mac(request, payload)) else None
+
+
+def carry_notice(request: Request, response: Response) -> None:
+    """A redirect's notice (``NOTICE_HEADER``) becomes a short-lived signed cookie."""
+    notice = response.headers.get(NOTICE_HEADER)
+    if notice is None:
+        return
+    del response.headers[NOTICE_HEADER]
+    _set_signed(request, response, NOTICE_COOKIE, notice)
+
+
+def read_notice(request: Request) -> str | None:
+    """The notice a redirect left for this page, if its signature holds."""
+    notice = _read_signed(request, NOTICE_COOKIE)
+    return unquote(notice) if notice else None
 
 
 def safe_next(next_path: str | None, default: str = "/") -> str:
@@ -256,26 +265,13 @@ _FLASH_MAX = 3500  # bytes: cookies are limited to ~4 KB
 def set_flash(request: Request, response, data: dict) -> None:
     """Carry a small result (e.g. the invite report) across the redirect after a form post."""
     payload = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
-    if len(payload) > _FLASH_MAX:
-        return
-    mac = _mac(request, payload)
-    response.set_cookie(
-        FLASH_COOKIE,
-        f"{payload}.{mac}",
-        max_age=120,
-        httponly=True,
-        samesite="lax",
-        path="/",
-        secure=request.app.state.db.context.settings.session_cookie_secure,
-    )
+    if len(payload) <= _FLASH_MAX:
+        _set_signed(request, response, FLASH_COOKIE, payload)
 
 
 def read_flash(request: Request) -> dict | None:
-    value = request.cookies.get(FLASH_COOKIE)
-    if not value or "." not in value:
-        return None
-    payload, mac = value.rsplit(".", 1)
-    if not hmac.compare_digest(mac, _mac(request, payload)):
+    payload = _read_signed(request, FLASH_COOKIE)
+    if payload is None:
         return None
     try:
         return json.loads(base64.urlsafe_b64decode(payload))
