@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
-from sqlalchemy import Connection, DateTime, Engine, MetaData, Table, Uuid, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, Index, MetaData, Table, Uuid, create_engine, event, text
 from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
@@ -150,3 +150,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def trigram_indexes(table: str, **columns: str) -> list[Index]:
+    """GIN trigram indexes (``pg_trgm``) on PostgreSQL for ``LIKE '%…%'`` search, one per
+    ``name=expression``: ``ix_<table>_<name>_trgm``. Nothing on other databases (``ddl_if``);
+    made by migration a4b5c6d70009 where the extension may be created."""
+    return [
+        Index(
+            f"ix_{table}_{name}_trgm",
+            text(expression),
+            postgresql_using="gin",
+            postgresql_ops={expression: "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql")
+        for name, expression in columns.items()
+    ]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from admit.db import Base, UTCDateTime, new_id
+from admit.db import Base, UTCDateTime, new_id, trigram_indexes
 from admit.kit import clock
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -55,6 +55,14 @@ class Invitation(Base):
         ),
         Index("ix_invitations_portal_created", "portal_id", "created_at"),
         Index("ix_invitations_portal_kind", "portal_id", "user_type", "status", "role", "expires_at"),
+        Index(
+            "ix_invitations_sort_name",
+            "portal_id",
+            text("lower(coalesce(nullif(recipient_name, ''), recipient))"),
+        ),
+        *trigram_indexes(
+            "invitations", name="lower(recipient_name)", recipient="lower(recipient)", digits="recipient"
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

@@ -3,10 +3,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from admit.db import Base, UTCDateTime, new_id
+from admit.db import Base, UTCDateTime, new_id, trigram_indexes
 from admit.kit import clock
 
 
@@ -14,6 +14,12 @@ class User(Base):
     """A person, identified by a normalised email. May belong to several portals."""
 
     __tablename__ = "users"
+    __table_args__ = (
+        # The roster sorted by name (``kit.pagination.Order``: the name, else the address).
+        Index("ix_users_sort_name", text("lower(coalesce(nullif(name, ''), coalesce(email, phone)))")),
+        # Search by any part of a name, email or phone (``kit.search.contains``), PostgreSQL only.
+        *trigram_indexes("users", name="lower(name)", email="lower(email)", phone="phone"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
