@@ -137,5 +137,5 @@ def roster_select(
     if invited_by:
         query = query.where(Invitation.invited_by_id == invited_by)
     if delivery:
-        query = query.where(notifications_service.latest_delivery(Invitation.id) == delivery)
+        query = query.where(notifications_service.delivery_is(Invitation.id, delivery, portal_id))
     return query

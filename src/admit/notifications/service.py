@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, func, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Row, exists, func, select, update
+from sqlalchemy.orm import Session, aliased
 
 from admit import context
 from admit.db import rowcount
@@ -173,18 +173,25 @@ def latest_for_invitations(
     return {row.invitation_id: row for row in rows}
 
 
-def latest_delivery(invitation_id: ColumnElement[Any]) -> ColumnElement[str]:
-    """The delivery (``models.delivery_status``: none, queued, sent or failed) of the newest
-    message of the invitation ``invitation_id`` names, as an SQL expression a list can filter on."""
-    newest = (
-        select(Notification.status)
-        .where(Notification.invitation_id == invitation_id)
-        .order_by(Notification.created_at.desc())
-        .limit(1)
-        .correlate_except(Notification)
-        .scalar_subquery()
+def delivery_is(
+    invitation_id: ColumnElement[Any], delivery: str, portal_id: uuid.UUID
+) -> ColumnElement[bool]:
+    """A condition: the newest message of the invitation ``invitation_id`` names was delivered
+    as ``delivery`` (``models.delivery_status``: none, queued, sent or failed) — for a list to
+    filter on. Read from the messages' side (their status index), not row by row."""
+    if delivery == "none":
+        return ~exists().where(Notification.invitation_id == invitation_id)
+    statuses = (QUEUED, SENDING) if delivery == QUEUED else (delivery,)
+    newer = aliased(Notification)
+    newest_in_state = select(Notification.invitation_id).where(
+        Notification.status.in_(statuses),
+        Notification.portal_id == portal_id,
+        Notification.invitation_id.is_not(None),
+        ~exists().where(
+            newer.invitation_id == Notification.invitation_id, newer.created_at > Notification.created_at
+        ),
     )
-    return case((newest.is_(None), literal("none")), (newest == SENDING, literal(QUEUED)), else_=newest)
+    return invitation_id.in_(newest_in_state)
 
 
 @dataclass(frozen=True, slots=True)
