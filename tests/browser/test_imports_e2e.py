@@ -110,3 +110,41 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     exported = Path(download.value.path()).read_text()
     assert exported.splitlines()[0].startswith("name,address") and len(exported.splitlines()) == 2
     assert "person299@example.com" in exported
+
+
+def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context, live_server, tmp_path, shot):
+    """A list with a Role column: ignored at first (everyone gets the modal's role); ticking
+    "Use the Role column" redoes the preview with each row's role, up to the modal's; a list
+    that makes owners cannot be sent until the owner says yes to it."""
+    path = tmp_path / "roles.csv"
+    path.write_text("email,role\r\na@example.com,admin\r\nm@example.com,member\r\no@example.com,owner\r\n")
+    page = new_context().new_page()
+    gestures.set_up_portal(
+        page,
+        live_server,
+        portal="Acme",
+        owner_name="Olivia",
+        owner_email=OWNER_EMAIL,
+        password=OWNER_PASSWORD,
+    )
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    dialog.get_by_label("Role").select_option("owner")
+    dialog.get_by_label("Or upload email list").set_input_files(str(path))
+    dialog.get_by_role("button", name="Send Invitation").click()
+
+    roles = page.locator("[data-roles]")
+    expect(roles).to_have_text("Will invite: 3 as Owner")  # the column is ignored
+    page.get_by_label("Use the Role column").check()
+    expect(roles).to_contain_text("1 as Admin")
+    expect(roles).to_contain_text("1 as Member")
+    expect(roles).to_contain_text("1 as Owner")
+    expect(page.get_by_label("Use the Role column")).to_be_checked()
+    shot(page, "role-column-used")
+    # Owners need an explicit yes: the box is required, and the server checks it too.
+    page.get_by_role("button", name="Send 3 invitations").click()
+    expect(page.locator("[data-preview]")).to_be_visible()  # the browser refused: nothing sent
+    page.get_by_label("Yes, make 1 person an owner.").check()
+    page.get_by_role("button", name="Send 3 invitations").click()
+    expect(page.locator("[data-import] [data-state-label]")).to_have_text("Done", timeout=30_000)
+    expect(page.locator("[data-invited]")).to_have_text("3")

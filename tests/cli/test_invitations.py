@@ -119,6 +119,26 @@ class TestInvite:
             )
         assert name == "Bob Builder"
 
+    def test_role_column_only_when_asked(self, run, db, tmp_path):
+        """A file's role column is ignored unless ``--use-role-column``; then ``--role`` is the
+        ceiling (an admin row under --role member is not invited)."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "team.csv"
+        path.write_text("email,role\nada@example.com,admin\nmo@example.com,member\n")
+        ignored = run("invite", "--portal", slug, "--file", str(path), "--dry-run", "--json")
+        assert json.loads(ignored.stdout)["roles"] == {"member": 2}
+        capped = run(
+            "invite", "--portal", slug, "--file", str(path), "--use-role-column", "--dry-run", "--json"
+        )
+        assert json.loads(capped.stdout)["counts"]["not_allowed"] == 1
+        used = run(
+            "invite", "--portal", slug, "--file", str(path), "--role", "admin", "--use-role-column", "--json"
+        )
+        assert used.exit_code == 0, used.output
+        with db.unit_of_work() as session:
+            roles = dict(session.execute(select(Invitation.recipient, Invitation.role)).all())
+        assert roles == {"ada@example.com": "admin", "mo@example.com": "member"}
+
     def test_file_exit_codes(self, run, tmp_path):
         """An import is done (exit 0) when every row was invited or had nothing to do (the same
         list again: "already imported"); a row that needs fixing makes it exit 1."""

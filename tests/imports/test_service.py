@@ -36,8 +36,8 @@ CLIENT = "client@example.com"
 MIX = csv_bytes(
     [
         "email,name,role",  # row 1
-        "new1@example.com,New One,",  # 2 will invite (member: the import's role)
-        "NEW2@Example.com,New Two,admin",  # 3 will invite, as admin (role column)
+        "new1@example.com,New One,",  # 2 will invite (admin: the import's role)
+        "NEW2@Example.com,New Two,member",  # 3 will invite, as member (role column used: USE_ROLES)
         "owner@acme.com,Olive,",  # 4 already a member
         "pending@example.com,,",  # 5 already invited (pending)
         "new1@example.com,Again,",  # 6 duplicate of row 2
@@ -47,9 +47,11 @@ MIX = csv_bytes(
         "not-an-email,,",  # 10 invalid
         "new3@example.com,,superuser",  # 11 invalid: not a role
         ",Nobody,",  # 12 invalid: no address
-        "boss@example.com,,owner",  # 13 not allowed: an admin cannot make owners
+        "boss@example.com,,owner",  # 13 not allowed: above the import's role (and an admin's)
     ]
 )
+# MIX is imported as admins, its Role column used ("Use the Role column" ticked).
+USE_ROLES = {"role": "admin", "role_column": True}
 MIX_CODES = [
     (2, "invited", "new1@example.com"),
     (3, "invited", "new2@example.com"),
@@ -82,7 +84,7 @@ def pf(db, worker):
 class TestPreview:
     def test_counts_and_samples_of_a_realistic_list(self, db, pf):
         """Every outcome is counted, with row numbers and what is wrong (typos get a suggestion)."""
-        result = preview(db, pf, MIX, by=ADMIN)
+        result = preview(db, pf, MIX, by=ADMIN, **USE_ROLES)
         assert result["total"] == 12
         assert result["counts"] == {
             "will_invite": 2,
@@ -115,7 +117,7 @@ class TestPreview:
         with clock.travel(-timedelta(days=8)):
             invite(db, pf, ["expired@example.com"])
         before = table_counts(db)
-        result = preview(db, pf, MIX + b"expired@example.com,,\r\n", by=ADMIN)
+        result = preview(db, pf, MIX + b"expired@example.com,,\r\n", by=ADMIN, **USE_ROLES)
         assert result["counts"]["will_invite"] == 3
         assert table_counts(db) == before
         assert "expired@example.com" in pending_recipients(db)
@@ -127,20 +129,85 @@ class TestPreview:
         assert [s["row"] for s in result["samples"]["invalid_recipient"]] == [1, 2, 3, 4, 5]
 
     def test_client_import_with_a_role_column(self, db, pf, worker):
-        """Importing clients, a row asking for admin is not allowed; ``client`` or empty is fine."""
+        """Importing clients, a role column changes nothing: everyone is a client (the column
+        cannot be used for clients even when asked)."""
         member_joins(db, worker, pf, MEMBER, role="member")
         data = csv_bytes(["email,role", "c1@example.com,", "c2@example.com,client", "c3@example.com,admin"])
-        result = preview(db, pf, data, by=MEMBER, user_type="client")
-        assert result["counts"]["will_invite"] == 2
-        assert result["counts"]["not_allowed"] == 1
-        assert result["samples"]["not_allowed"][0]["row"] == 4
+        result = preview(db, pf, data, by=MEMBER, user_type="client", role_column=True)
+        assert result["counts"]["will_invite"] == 3 and result["roles"] == {"client": 3}
+        assert result["role_column"] is False
+
+
+class TestRoleColumn:
+    """A list's Role column is never a surprise: ignored unless the admin says so, and then the
+    import's role is the ceiling; owners only by an owner, after an explicit confirmation."""
+
+    LIST = csv_bytes(
+        ["email,role", "a@example.com,admin", "m@example.com,member", "o@example.com,owner", "n@example.com,"]
+    )
+
+    def test_ignored_unless_chosen(self, db, pf):
+        result = preview(db, pf, self.LIST, by=ADMIN)
+        assert result["roles"] == {"member": 4} and result["role_cells"] == 3
+        assert result["role_column"] is False
+
+    def test_the_import_role_is_the_ceiling(self, db, pf):
+        """Used under Member, admin and owner rows are not invited (and say why); under Admin,
+        the owner row still is not."""
+        as_members = preview(db, pf, self.LIST, by=ADMIN, role_column=True)
+        assert as_members["roles"] == {"member": 2} and as_members["counts"]["not_allowed"] == 2
+        assert (
+            "above the role chosen for this list (member)"
+            in as_members["samples"]["not_allowed"][0]["detail"]
+        )
+        as_admins = preview(db, pf, self.LIST, by=ADMIN, role="admin", role_column=True)
+        assert as_admins["roles"] == {"admin": 2, "member": 1} and as_admins["counts"]["not_allowed"] == 1
+
+    def test_toggled_on_the_preview(self, db, pf):
+        import_id, _ = create(db, pf, self.LIST, role="admin", start=False)
+        assert get(db, import_id).preview["roles"] == {"admin": 4}
+        with db.unit_of_work() as session:
+            imports_service.use_role_column(
+                session, actor_for(session, pf.slug, pf.owner_email), import_id, True
+            )
+        imp = get(db, import_id)
+        assert imp.role_column is True and imp.preview["roles"] == {"admin": 2, "member": 1}
+        assert imports_jobs.run_due(db) is None  # still a draft
+        with db.unit_of_work() as session:
+            imports_service.confirm(session, actor_for(session, pf.slug, pf.owner_email), import_id)
+        assert imports_jobs.run_due(db)["invited"] == 3
+        with db.unit_of_work() as session:
+            roles = dict(
+                session.execute(
+                    select(Invitation.recipient, Invitation.role).where(
+                        Invitation.recipient.like("%@example.com"),
+                        Invitation.recipient != "pending@example.com",
+                    )
+                ).all()
+            )
+        assert roles == {"a@example.com": "admin", "m@example.com": "member", "n@example.com": "admin"}
+
+    def test_owners_only_after_an_explicit_confirmation(self, db, pf):
+        with pytest.raises(InvalidInput) as caught:
+            create(db, pf, self.LIST, role="owner", role_column=True)  # straight to sending: refused
+        assert caught.value.field == "role_column"
+        import_id, _ = create(db, pf, self.LIST, role="owner", role_column=True, start=False)
+        assert get(db, import_id).preview["roles"] == {"owner": 2, "admin": 1, "member": 1}
+        with db.unit_of_work() as session, pytest.raises(InvalidInput) as caught:
+            imports_service.confirm(session, actor_for(session, pf.slug, pf.owner_email), import_id)
+        assert caught.value.field == "owners_confirmed" and "2 people owners" in caught.value.message
+        with db.unit_of_work() as session:
+            imports_service.confirm(
+                session, actor_for(session, pf.slug, pf.owner_email), import_id, owners_confirmed=True
+            )
+        assert imports_jobs.run_due(db)["invited"] == 4
 
 
 class TestCreateAndRun:
     def test_invites_exactly_the_will_invite_rows(self, db, pf):
         """Run invites the will-invite rows (with their row's role), one email each, a report row each."""
         before = table_counts(db)
-        import_id, created = create(db, pf, MIX, by=ADMIN)
+        import_id, created = create(db, pf, MIX, by=ADMIN, **USE_ROLES)
         assert created is True
         imp = get(db, import_id)
         assert (imp.status, imp.total_rows, imp.processed_rows) == (QUEUED, 12, 0)
@@ -162,8 +229,8 @@ class TestCreateAndRun:
                 select(Invitation).where(Invitation.recipient.in_(["new1@example.com", "new2@example.com"]))
             ).all()
             assert sorted((i.recipient, i.role, i.recipient_name) for i in new) == [
-                ("new1@example.com", "member", "New One"),
-                ("new2@example.com", "admin", "New Two"),
+                ("new1@example.com", "admin", "New One"),
+                ("new2@example.com", "member", "New Two"),
             ]
             emails = session.scalars(
                 select(Notification).where(Notification.invitation_id.in_([i.id for i in new]))
@@ -205,7 +272,7 @@ class TestCreateAndRun:
 
     def test_draft_waits_for_confirm(self, db, pf):
         """``start=False`` keeps a draft with its preview; the worker leaves it until confirmed."""
-        import_id, _ = create(db, pf, MIX, by=ADMIN, start=False)
+        import_id, _ = create(db, pf, MIX, by=ADMIN, start=False, **USE_ROLES)
         imp = get(db, import_id)
         assert imp.status == PREVIEWED
         assert imp.preview["counts"]["will_invite"] == 2

@@ -25,7 +25,7 @@ from admit.errors import (
 )
 from admit.imports import service as imports_service
 from admit.imports.models import InvitationImport
-from admit.imports.schemas import ImportCreate, ImportPreview, ImportStatus
+from admit.imports.schemas import ImportConfirm, ImportCreate, ImportPreview, ImportStatus, RoleColumnChoice
 from admit.web import SessionDep
 
 router = APIRouter(tags=["invitation imports"])
@@ -77,6 +77,8 @@ def _truthy(value) -> bool:
                             "products": {"type": "array", "items": {"type": "string"}},
                             "message": {"type": "string"},
                             "dry_run": {"type": "boolean"},
+                            "role_column": {"type": "boolean"},
+                            "draft": {"type": "boolean"},
                         },
                     }
                 },
@@ -99,6 +101,8 @@ async def create_import(portal: str, request: Request):
             "products": [p for p in form.getlist("products") if p] or None,
             "message": form.get("message") or None,
             "dry_run": _truthy(form.get("dry_run", "false")),
+            "role_column": _truthy(form.get("role_column", "false")),
+            "draft": _truthy(form.get("draft", "false")),
         }
         filename = upload.filename or ""
         chunks_factory = lambda: _file_chunks(upload)  # noqa: E731
@@ -121,12 +125,18 @@ def _create(request: Request, portal: str, fields: dict, filename: str, chunks_f
     db = request.app.state.db
     with db.unit_of_work() as session:
         actor = actor_in(session, request, portal)
-        options = {k: fields.get(k) for k in ("user_type", "role", "products", "message")}
+        options = {k: fields.get(k) for k in ("user_type", "role", "products", "message", "role_column")}
         if fields.get("dry_run"):
             preview = imports_service.preview(session, actor, chunks=chunks_factory(), **options)
             return JSONResponse(ImportPreview(**preview).model_dump(mode="json"), status_code=200)
         imp, created = imports_service.create(
-            session, actor, chunks=chunks_factory(), filename=filename, idempotency_key=key, **options
+            session,
+            actor,
+            chunks=chunks_factory(),
+            filename=filename,
+            idempotency_key=key,
+            start=not fields.get("draft"),
+            **options,
         )
         body = _status(request, imp)
         body.created = created
@@ -148,11 +158,35 @@ def get_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session:
     "/portals/{portal}/invitation-imports/{import_id}/confirm",
     response_model=ImportStatus,
     operation_id="invitation_imports_confirm",
-    responses=problems(PermissionDenied, ImportNotFound, ImportNotPreviewed),
+    responses=problems(PermissionDenied, ImportNotFound, ImportNotPreviewed, InvalidInput),
 )
-def confirm_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep):
-    """Start an import created as a draft (the pages' preview step)."""
-    return _status(request, imports_service.confirm(session, actor, import_id))
+def confirm_import(
+    import_id: uuid.UUID,
+    request: Request,
+    actor: ActorDep,
+    session: SessionDep,
+    body: ImportConfirm | None = None,
+):
+    """Start an import created as a draft (``draft``; the pages' preview step). A list whose
+    preview makes owners needs ``{"owners_confirmed": true}``."""
+    owners_confirmed = body.owners_confirmed if body else False
+    return _status(
+        request, imports_service.confirm(session, actor, import_id, owners_confirmed=owners_confirmed)
+    )
+
+
+@router.post(
+    "/portals/{portal}/invitation-imports/{import_id}/role-column",
+    response_model=ImportStatus,
+    operation_id="invitation_imports_role_column",
+    responses=problems(PermissionDenied, ImportNotFound, ImportNotPreviewed, InvalidInput),
+)
+def choose_role_column(
+    import_id: uuid.UUID, choice: RoleColumnChoice, request: Request, actor: ActorDep, session: SessionDep
+):
+    """Use (or stop using) the list's Role column in a draft import; answers the new preview.
+    The import's own role stays the ceiling: no row gets more."""
+    return _status(request, imports_service.use_role_column(session, actor, import_id, choice.use))
 
 
 @router.get(

@@ -28,10 +28,16 @@ from admit.cli import _shared
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="A .txt or .csv file of addresses (one per line or separated by , ; or tabs).",
 )
+@click.option(
+    "--use-role-column",
+    "role_column",
+    is_flag=True,
+    help="With --file: each row's `role` cell is used, never above --role (owners: not from the CLI).",
+)
 @click.option("--dry-run", is_flag=True, help="Only say what would happen (with --file: a preview).")
 @_shared.json_option('{"results": [...], "counts": {...}} (with --file: the import\'s status)')
 @click.argument("recipients", nargs=-1)
-def invite(slug, user_type, role, products, message, file, dry_run, as_json, recipients) -> None:
+def invite(slug, user_type, role, products, message, file, role_column, dry_run, as_json, recipients) -> None:
     """Invite people by email: addresses as arguments, or a list with --file.
 
     A file goes through a bulk import: the same checks per row, a progress bar, and a summary
@@ -44,7 +50,7 @@ def invite(slug, user_type, role, products, message, file, dry_run, as_json, rec
     if file is not None:
         if items:
             _shared.usage("Give addresses as arguments or --file, not both.")
-        _import_file(slug, file, user_type, role, list(products), message, dry_run, as_json)
+        _import_file(slug, file, user_type, role, list(products), message, role_column, dry_run, as_json)
         return
     if not items:
         _shared.usage("Give addresses as arguments or --file.")
@@ -118,7 +124,7 @@ def _preview_text(slug, text, user_type, role, products, message, as_json) -> No
     _shared.finish(_preview_exit_code(preview))
 
 
-def _import_file(slug, path: Path, user_type, role, products, message, dry_run, as_json) -> None:
+def _import_file(slug, path: Path, user_type, role, products, message, role_column, dry_run, as_json) -> None:
     """``admit invite --file``: preview, or import with a progress bar."""
     import time
 
@@ -131,7 +137,13 @@ def _import_file(slug, path: Path, user_type, role, products, message, dry_run, 
 
     settings = _shared.settings()
     db = _shared.database(settings)
-    options = {"user_type": user_type, "role": role, "products": products, "message": message}
+    options = {
+        "user_type": user_type,
+        "role": role,
+        "products": products,
+        "message": message,
+        "role_column": role_column,
+    }
     try:
         with db.unit_of_work() as session:
             actor = _shared.operator(session, slug)

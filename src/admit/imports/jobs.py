@@ -117,6 +117,7 @@ def run(
             role=Role(imp.role),
             products=tuple(imp.products),
             message=imp.message,
+            role_column=imp.role_column,
         )
         done_rows = imp.processed_rows
         # Addresses met in rows already done (a resumed run must still see their duplicates).

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.db import Base, UTCDateTime, new_id
@@ -51,6 +51,8 @@ class InvitationImport(Base):
     status: Mapped[str] = mapped_column(String(16), default=QUEUED)
     user_type: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(16))
+    # Rows may carry their own role (the list's Role column), at most ``role``: the admin chose so.
+    role_column: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     products: Mapped[list[str]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(Text, default="")
     filename: Mapped[str] = mapped_column(String(255), default="")

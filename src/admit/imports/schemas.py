@@ -18,6 +18,10 @@ class ImportCreate(BaseModel):
     products: list[str] | None = None
     message: str | None = Field(default=None, max_length=2000)
     dry_run: bool = False
+    # Rows may carry their own role (a ``role`` column), never above ``role``.
+    role_column: bool = False
+    # Store it with its preview and wait for ``…/confirm`` (a list that makes owners must).
+    draft: bool = False
 
 
 class ImportSample(BaseModel):
@@ -34,6 +38,20 @@ class ImportPreview(BaseModel):
     counts: dict[str, int]
     samples: dict[str, list[ImportSample]]
     roles: dict[str, int] = {}
+    role_cells: int = 0  # rows with a role of their own
+    role_column: bool = False  # whether those roles are used
+
+
+class RoleColumnChoice(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    use: bool
+
+
+class ImportConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    owners_confirmed: bool = False
 
 
 class ImportStatus(BaseModel):

@@ -30,7 +30,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import Database, new_id
-from admit.errors import ImportNotFound, ImportNotPreviewed
+from admit.errors import ImportNotFound, ImportNotPreviewed, InvalidInput
 from admit.imports import evaluate, storage
 from admit.imports.models import (
     DONE,
@@ -43,6 +43,7 @@ from admit.imports.models import (
 )
 from admit.imports.parsing import read_rows
 from admit.invitations.options import InviteOptions, check_options
+from admit.policy import Role
 
 __all__ = [
     "INVITED",
@@ -98,9 +99,12 @@ def preview(
     role: str | None = None,
     products: list[str] | None = None,
     message: str | None = None,
+    role_column: bool = False,
 ) -> dict[str, Any]:
     """What importing this list would do: counts per outcome and the first rows of each. Writes nothing."""
-    options = check_options(actor, user_type=user_type, role=role, products=products, message=message)
+    options = check_options(
+        actor, user_type=user_type, role=role, products=products, message=message, role_column=role_column
+    )
     return _preview(session, actor, options, chunks)
 
 
@@ -110,6 +114,7 @@ def _preview(
     max_bytes, max_rows = limits(session)
     counts: Counter[str] = Counter()
     roles: Counter[str] = Counter()
+    role_cells = 0
     samples: dict[str, list[dict[str, Any]]] = {code: [] for code in OUTCOMES}
     seen = evaluate.SeenAddresses()
     total = 0
@@ -119,6 +124,7 @@ def _preview(
         for d in evaluate.decide(session, actor, options, batch, seen):
             code = WILL_INVITE if d.result is None else str(d.result.code)
             counts[code] += 1
+            role_cells += bool(d.row.role and d.row.role.strip())
             if d.result is None:
                 roles[str(d.recipient.role or options.role)] += 1
             if len(samples[code]) < SAMPLE_ROWS:
@@ -134,8 +140,11 @@ def _preview(
         "total": total,
         "counts": {code: counts.get(code, 0) for code in OUTCOMES},
         "samples": samples,
-        # A ``role`` column can give rows other roles than the one chosen: say so before sending.
+        # The roles the invitations would carry (a ``role`` column, when used, can give several).
         "roles": dict(roles),
+        # Rows with a role of their own: the preview offers "Use the Role column" when there are.
+        "role_cells": role_cells,
+        "role_column": options.role_column,
     }
 
 
@@ -151,14 +160,23 @@ def create(
     message: str | None = None,
     idempotency_key: str | None = None,
     start: bool = True,
+    role_column: bool = False,
 ) -> tuple[InvitationImport, bool]:
     """Store a list for import; returns ``(import, created)``.
 
     The same ``idempotency_key``, or the same file with the same options within a day, returns
     the earlier import (``created`` is False) instead of inviting anyone twice. With
-    ``start=False`` the import waits, with its preview, for ``confirm``.
+    ``start=False`` the import waits, with its preview, for ``confirm``. ``role_column``: rows
+    may carry their own role (``invitations.options.row_role``); a list that would make owners
+    must be previewed and confirmed with ``owners_confirmed``.
     """
-    options = check_options(actor, user_type=user_type, role=role, products=products, message=message)
+    options = check_options(
+        actor, user_type=user_type, role=role, products=products, message=message, role_column=role_column
+    )
+    if start and options.role_column and options.role is Role.OWNER:
+        raise InvalidInput(
+            "A list that can make owners is previewed first, and its owners confirmed.", field="role_column"
+        )
     portal = actor.portal
     by_key = select(InvitationImport).where(
         InvitationImport.portal_id == portal.id, InvitationImport.idempotency_key == idempotency_key
@@ -177,6 +195,7 @@ def create(
         status=PREVIEWED if not start else QUEUED,
         user_type=str(options.user_type),
         role=str(options.role),
+        role_column=options.role_column,
         products=list(options.products),
         message=options.message,
         filename=(filename or "")[:255],
@@ -206,6 +225,7 @@ def create(
             > context.of(session).clock.now() - timedelta(days=SAME_FILE_WINDOW_DAYS),
             InvitationImport.user_type == imp.user_type,
             InvitationImport.role == imp.role,
+            InvitationImport.role_column == imp.role_column,
         )
         .order_by(InvitationImport.created_at.desc())
         .limit(1)
@@ -246,14 +266,44 @@ def get_or_raise(session: Session, actor: Actor, import_id: uuid.UUID) -> Invita
     return imp
 
 
-def confirm(session: Session, actor: Actor, import_id: uuid.UUID) -> InvitationImport:
-    """Start a previewed import (the admin's "Send invitations")."""
+def use_role_column(session: Session, actor: Actor, import_id: uuid.UUID, use: bool) -> InvitationImport:
+    """Use (or stop using) the list's Role column in a previewed import; the preview is redone."""
+    imp = get_or_raise(session, actor, import_id)
+    policy.require(actor.role, policy.invite_action(imp.user_type))
+    if imp.status != PREVIEWED:
+        raise ImportNotPreviewed(f"This import is {imp.status}.")
+    options = check_options(
+        actor,
+        user_type=imp.user_type,
+        role=imp.role,
+        products=list(imp.products),
+        message=imp.message,
+        role_column=use,
+    )
+    imp.role_column = options.role_column
+    imp.preview = _preview(session, actor, options, storage.stored_chunks(session, imp.id))
+    session.flush()
+    return imp
+
+
+def confirm(
+    session: Session, actor: Actor, import_id: uuid.UUID, *, owners_confirmed: bool = False
+) -> InvitationImport:
+    """Start a previewed import (the admin's "Send invitations"). A list whose preview makes
+    owners needs ``owners_confirmed``: owners can do everything, including removing the admin."""
     imp = get_or_raise(session, actor, import_id)
     policy.require(actor.role, policy.invite_action(imp.user_type))
     if imp.status != PREVIEWED:
         if imp.status in (QUEUED, RUNNING, WAITING, DONE):
             return imp  # a double click: already on its way
         raise ImportNotPreviewed(f"This import is {imp.status}.")
+    owners = (imp.preview or {}).get("roles", {}).get(str(Role.OWNER), 0)
+    if owners and not owners_confirmed:
+        raise InvalidInput(
+            f"This list makes {owners} {'person an owner' if owners == 1 else 'people owners'}: "
+            "confirm it to send.",
+            field="owners_confirmed",
+        )
     imp.status = QUEUED
     audit_service.record(
         session,

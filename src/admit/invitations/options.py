@@ -26,6 +26,9 @@ class InviteOptions:
     role: Role
     products: tuple[str, ...] = ()
     message: str = ""
+    # An import's ``role`` column is used only when the admin says so ("Use the Role column");
+    # even then ``role`` is the ceiling: no row gets more.
+    role_column: bool = False
 
 
 def _resolve_role(actor_role: Role | None, user_type: UserType, role: str | None) -> Role:
@@ -57,6 +60,7 @@ def check_options(
     role: str | None = None,
     products: list[str] | None = None,
     message: str | None = None,
+    role_column: bool = False,
 ) -> InviteOptions:
     """Check who may invite whom and validate type, role, products and message.
 
@@ -71,23 +75,37 @@ def check_options(
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
         raise InvalidInput(f"The message is at most {MAX_MESSAGE} characters.", field="message")
-    return InviteOptions(user_type=kind, role=final_role, products=final_products, message=message)
+    return InviteOptions(
+        user_type=kind,
+        role=final_role,
+        products=final_products,
+        message=message,
+        role_column=bool(role_column) and kind is UserType.INTERNAL,
+    )
 
 
 def row_role(
     actor_role: Role | str | None, options: InviteOptions, raw_role: str
 ) -> tuple[Role, str | None, str]:
-    """The role one row asks for (an import's ``role`` column), within what the actor may grant.
+    """The role one row asks for (an import's ``role`` column): the list's role unless the admin
+    chose to use the column (``options.role_column``), and then never above the list's role nor
+    beyond what the actor may grant.
 
     Returns ``(role, refusal code, why)``: the code is ``None`` when the row may have the role.
     """
     asked = (raw_role or "").strip().lower()
-    if not asked or asked == options.role:
+    if not asked or asked == options.role or not options.role_column:
         return options.role, None, ""
     if options.user_type is UserType.CLIENT:
         return options.role, "not_allowed", "Clients always have the client role."
     if asked not in tuple(INTERNAL_ROLES):
         return options.role, "invalid_recipient", f"“{raw_role}” is not a role: use owner, admin or member."
+    if INTERNAL_ROLES.index(Role(asked)) < INTERNAL_ROLES.index(options.role):
+        return (
+            options.role,
+            "not_allowed",
+            f"“{raw_role.strip()}” is above the role chosen for this list ({options.role}).",
+        )
     reason = policy.check_grant_role(actor_role, asked)
     if reason:
         return options.role, "not_allowed", reason

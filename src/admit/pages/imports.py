@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
+from admit.actor import Actor
+from admit.errors import DomainError
 from admit.imports import service as imports_service
-from admit.pages.deps import PageActor, check_csrf, redirect, render
+from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
 from admit.web import SessionDep
 
 router = APIRouter()
@@ -23,19 +28,40 @@ LABELS = {
 
 
 @router.get("/p/{slug}/imports/{import_id}", name="imports:show")
-def show(import_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep):
+def show(import_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep) -> Response:
     """Preview (before anything is sent), then progress, then the summary and the report."""
+    return _show(request, session, actor, import_id)
+
+
+def _show(request: Request, session: Session, actor: Actor, import_id: uuid.UUID, **extra: Any) -> Response:
     imp = imports_service.get_or_raise(session, actor, import_id)
-    return render(
-        request,
-        "imports/show.html",
-        {"nav": "users", "imp": imp, "status": imports_service.status_of(imp), "labels": LABELS},
-    )
+    context = {"nav": "users", "imp": imp, "status": imports_service.status_of(imp), "labels": LABELS}
+    return render(request, "imports/show.html", {**context, **extra}, status_code=422 if extra else 200)
 
 
 @router.post(
     "/p/{slug}/imports/{import_id}/confirm", name="imports:confirm", dependencies=[Depends(check_csrf)]
 )
-def confirm(import_id: uuid.UUID, actor: PageActor, session: SessionDep):
-    imports_service.confirm(session, actor, import_id)
+def confirm(
+    import_id: uuid.UUID,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    owners_confirmed: str = Form(""),
+) -> Response:
+    try:
+        imports_service.confirm(session, actor, import_id, owners_confirmed=bool(owners_confirmed))
+    except DomainError as exc:
+        return _show(request, session, actor, import_id, form_error=form_error(session, exc))
+    return redirect(f"/p/{actor.portal.slug}/imports/{import_id}")
+
+
+@router.post(
+    "/p/{slug}/imports/{import_id}/role-column",
+    name="imports:role_column",
+    dependencies=[Depends(check_csrf)],
+)
+def role_column(import_id: uuid.UUID, actor: PageActor, session: SessionDep, use: str = Form("")) -> Response:
+    """The preview's "Use the Role column" box: the preview is redone with (or without) it."""
+    imports_service.use_role_column(session, actor, import_id, bool(use))
     return redirect(f"/p/{actor.portal.slug}/imports/{import_id}")
