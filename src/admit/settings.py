@@ -78,6 +78,16 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    def served_at(self, host: str, port: int) -> Settings:
+        """These settings for a server listening on ``host:port``: outside production, when
+        ADMIT_PUBLIC_URL was not set, the links in emails point where the server listens (never
+        taken from a request's Host header). In production the public URL must be set."""
+        if "public_url" in self.model_fields_set or self.environment == "production":
+            return self
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+        shown = f"[{shown}]" if ":" in shown else shown
+        return self.model_copy(update={"public_url": f"http://{shown}:{port}"})
+
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
@@ -90,6 +100,10 @@ class Settings(BaseSettings):
                 found.append("ADMIT_SECRET_KEY is the development placeholder; set a long random value")
             if self.email_backend == "dev":
                 found.append("ADMIT_EMAIL_BACKEND=dev keeps mail in a dev mailbox; use smtp")
+            if "public_url" not in self.model_fields_set:
+                found.append(
+                    "ADMIT_PUBLIC_URL is required in production (the address in every link Admit sends)"
+                )
             if not self.session_cookie_secure and self.public_url.startswith("https://"):
                 found.append("ADMIT_SESSION_COOKIE_SECURE should be true behind https")
         if not self.public_url.startswith(("http://", "https://")):

@@ -96,3 +96,103 @@ class TestMigrate:
         from admit.portals.models import Portal
 
         assert count(db, Portal) == 1
+
+
+class TestPublicUrl:
+    def test_development_links_point_where_the_server_listens(self):
+        from admit.settings import Settings
+
+        assert (
+            Settings(environment="development").served_at("0.0.0.0", 9000).public_url
+            == "http://127.0.0.1:9000"
+        )
+        assert (
+            Settings(environment="development").served_at("localhost", 8123).public_url
+            == "http://localhost:8123"
+        )
+        chosen = Settings(environment="development", public_url="https://admit.acme.com")
+        assert chosen.served_at("0.0.0.0", 9000).public_url == "https://admit.acme.com"
+
+    def test_production_requires_it(self):
+        from admit.settings import Settings
+
+        unset = Settings(
+            environment="production", secret_key="x" * 40, email_backend="smtp", smtp_host="mail"
+        )
+        assert unset.served_at("0.0.0.0", 9000).public_url == unset.public_url  # never guessed
+        assert any("ADMIT_PUBLIC_URL is required" in p for p in unset.problems())
+        chosen = unset.model_copy(update={"public_url": "https://admit.acme.com"})
+        chosen = Settings(
+            environment="production",
+            secret_key="x" * 40,
+            email_backend="smtp",
+            smtp_host="mail",
+            public_url="https://admit.acme.com",
+        )
+        assert not any("PUBLIC_URL" in p for p in chosen.problems())
+
+    def test_serve_on_another_port_sends_links_to_that_port(self, tmp_path):
+        """The README's ``scripts/run --port 9000``: ``admit serve --port P`` with no public URL
+        set sends invitation links to http://127.0.0.1:P (a real server in a subprocess)."""
+        import json
+        import os
+        import socket
+        import subprocess
+        import sys
+        import time
+        from pathlib import Path
+
+        import httpx
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
+        env.update(ADMIT_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", ADMIT_ENVIRONMENT="development")
+        admit = [str(Path(sys.executable).parent / "admit")]
+        owner = ["--owner-email", "o@acme.com", "--owner-password", OWNER_PASSWORD]
+        init = subprocess.run(
+            [*admit, "init", "--portal-name", "Acme", *owner, "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        made = json.loads(init.stdout)
+        server = subprocess.Popen(
+            [*admit, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    httpx.get(base + "/login", timeout=1)
+                    break
+                except httpx.HTTPError:
+                    assert time.monotonic() < deadline, "the server did not start"
+                    time.sleep(0.2)
+            headers = {"Authorization": f"Bearer {made['api_key']}"}
+            sent = httpx.post(
+                f"{base}/api/v1/portals/{made['portal']}/invitations",
+                json={"recipients": ["ada@example.com"], "user_type": "internal"},
+                headers=headers,
+                timeout=10,
+            )
+            assert sent.status_code == 201, sent.text
+            while True:
+                items = httpx.get(
+                    f"{base}/api/v1/dev/messages", params={"to": "ada@example.com"}, timeout=5
+                ).json()["items"]
+                if items:
+                    break
+                assert time.monotonic() < deadline, "no email was delivered"
+                time.sleep(0.2)
+            assert f"http://127.0.0.1:{port}/invite/" in items[0]["text"]
+        finally:
+            server.terminate()
+            server.wait(timeout=10)

@@ -38,7 +38,10 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
 
     from admit.migrate import upgrade
 
-    settings = _shared.settings()
+    settings = _shared.settings().served_at(host, port)
+    # The app (and each --workers child) reads its settings again: they must agree.
+    os.environ["ADMIT_PUBLIC_URL"] = settings.public_url
+    configure(settings)
     problems = settings.problems()
     for problem in problems:
         click.secho(
