@@ -103,7 +103,10 @@ def create_app(
         )
         if _is_api(request):
             return problem(exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail))
-        error = DomainError(str(exc.detail), code=code)
+        detail = str(exc.detail)
+        if "exceeded maximum size" in detail:  # a form field over 1 MB (pages send big pastes as files)
+            detail = "That is more text than a form can carry (1 MB). Upload the list as a file instead."
+        error = DomainError(detail, code=code)
         error.status, error.title = exc.status_code, str(exc.detail)
         return await run_in_threadpool(error_page, request, error)
 

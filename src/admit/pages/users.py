@@ -37,6 +37,7 @@ from admit.web import SessionDep
 
 router = APIRouter()
 PAGE_SIZE = 50
+PASTED_FILE = "pasted-addresses.txt"  # admit.js sends a paste too big for a form field so
 
 
 # The filters User Management keeps in its URL (with ``tab``, ``cursor`` and ``start``).
@@ -189,7 +190,9 @@ def invite_submit(
     try:
         if has_file or len(pasted) > invitations_service.MAX_RECIPIENTS_PER_REQUEST:
             if has_file:
-                chunks, filename = _upload_chunks(file), file.filename
+                # A big paste comes as a file (admit.js, PASTE_AS_FILE): it is still a paste.
+                shown_name = "" if file.filename == PASTED_FILE else file.filename
+                chunks, filename = _upload_chunks(file), shown_name
             else:
                 # One recipient per line: the paste was already split on Enter, commas and semicolons.
                 chunks, filename = iter(["\n".join(pasted).encode("utf-8")]), ""

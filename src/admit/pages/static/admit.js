@@ -69,6 +69,20 @@ document.addEventListener("change", (event) => {
   }
 });
 
+// A paste bigger than a form field may carry (the server takes fields up to 1 MB) goes as a
+// file instead: the server turns it into an import with its preview, never an error page.
+const PASTE_AS_FILE = 512 * 1024;
+document.addEventListener("submit", (event) => {
+  const form = event.target;
+  const box = form.querySelector("textarea[name=recipients]");
+  const file = form.querySelector("input[type=file][name=file]");
+  if (!box || !file || file.files.length || box.value.length < PASTE_AS_FILE) return;
+  const moved = new DataTransfer();
+  moved.items.add(new File([box.value], "pasted-addresses.txt", { type: "text/plain" }));
+  file.files = moved.files;
+  box.value = "";
+}, true);
+
 document.addEventListener("submit", (event) => {
   // One submission per click: a double click must not send the form twice.
   event.target.querySelectorAll("button[type=submit], button:not([type])").forEach((b) => {
