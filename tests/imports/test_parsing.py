@@ -87,8 +87,31 @@ EXPECTED: dict[str, list[tuple[int, str, str, str]]] = {
         (4, "alan@example.org", "", ""),
     ],
 }
-NOT_TEXT = ["photo.png", "black.bmp", "workbook.xlsx"]
-NOT_UTF = ["latin1.csv"]
+# Excel's other encodings and files (Windows-1252, Mac Roman, .xlsx), and .tsv.
+EXPECTED |= {
+    "latin1.csv": [(2, "rene@example.fr", "René Lévesque", "")],
+    "excel_windows1252.csv": [
+        (2, "rene@example.fr", "René Lévesque", ""),
+        (3, "zoe@example.com", "Zoë Ångström", ""),
+        (4, "francoise@example.fr", "Françoise Sagan", ""),
+    ],
+    "excel_mac_roman.csv": [
+        (2, "rene@example.fr", "René Lévesque", ""),
+        (3, "zoe@example.com", "Zoë Ångström", ""),
+        (4, "francoise@example.fr", "Françoise Müller", ""),
+        (5, "jose@example.es", "José Núñez", ""),
+    ],
+    "people.tsv": [(2, "ada@example.com", "Ada Lovelace", ""), (3, "grace@example.com", "Grace Hopper", "")],
+    # The first sheet; row 3 has a phone typed as a number; row 4 is empty.
+    "workbook.xlsx": [
+        (2, "zoe@example.com", "Zoë Ångström", ""),
+        (3, "", "Ada", ""),
+        (5, "grace@example.com", "", ""),
+    ],
+}
+NOT_TEXT = ["photo.png", "black.bmp"]
+NOT_UTF: list[str] = []
+NOTHING = {"empty.csv": "empty", "header_only.csv": "header row only", "broken.xlsx": "could not be read"}
 
 
 def chunked(data: bytes, size: int) -> Iterator[bytes]:
@@ -105,7 +128,7 @@ def read(name: str, chunk_size: int | None = None, **limits) -> list[tuple[int, 
 def test_every_fixture_file_is_in_a_table():
     """Each file under files/ has its expected outcome here (a new fixture cannot go untested)."""
     on_disk = {p.name for p in FILES.iterdir() if p.is_file() and p.suffix != ".py" and p.name[0] != "."}
-    assert on_disk == set(EXPECTED) | set(NOT_TEXT) | set(NOT_UTF)
+    assert on_disk == set(EXPECTED) | set(NOT_TEXT) | set(NOT_UTF) | set(NOTHING)
 
 
 def test_fixture_files_match_their_script():
@@ -176,13 +199,16 @@ class TestRefused:
         assert "not a text file" in caught.value.message
 
     @pytest.mark.parametrize("chunk_size", [None, 7])
-    def test_latin1(self, chunk_size):
-        """Latin-1 (“ANSI”) bytes: refused, saying which encodings work and how to save one."""
+    @pytest.mark.parametrize("name", sorted(NOTHING))
+    def test_nothing_to_invite(self, name, chunk_size):
+        """An empty file, a header without rows, a workbook that is not one: a clear error."""
         with pytest.raises(InvalidInput) as caught:
-            read("latin1.csv", chunk_size)
-        assert caught.value.field == "file"
-        assert "UTF-8" in caught.value.message
-        assert "CSV UTF-8" in caught.value.message
+            read(name, chunk_size)
+        assert caught.value.field == "file" and NOTHING[name] in caught.value.message
+
+    def test_a_phone_typed_as_a_number_in_a_workbook(self):
+        rows = list(read_rows([(FILES / "workbook.xlsx").read_bytes()]))
+        assert rows[1].phone == "12025550143"
 
     def test_latin1_far_into_the_file(self):
         """An undecodable byte after the first megabyte is still refused, not skipped."""

@@ -1,11 +1,13 @@
-"""Reading address lists: pasted text, .txt and .csv files, streamed (never read whole).
+"""Reading address lists: pasted text, .txt, .csv, .tsv and .xlsx files, streamed (never read
+whole).
 
 What people upload: one address per line; CSV with or without a header; header names matched
 loosely (``email``, ``E-mail``, ``Email Address``, ``name``, ``first name`` + ``last name``,
 ``phone``, ``role``); ``,`` ``;`` or tab as separator (detected); quoted fields; UTF-8 with or
-without BOM, UTF-16 (what Excel's "Unicode text" makes); Windows, Unix and old Mac line endings;
-``Name <email>``; several addresses on one line (one record each); blank lines and trailing
-separators.
+without BOM, UTF-16 (what Excel's "Unicode text" makes), Windows-1252 and Mac Roman (Excel's
+"CSV (Comma delimited)"; detected with charset-normalizer); .xlsx (the first sheet); Windows,
+Unix and old Mac line endings; ``Name <email>``; several addresses on one line (one record
+each); blank lines and trailing separators. An empty list, or a header alone, is an error.
 
 ``read_rows`` yields one ``Row`` per record with its spreadsheet row number (the header is row 1),
 skipping blank records. Everything is incremental: memory stays flat whatever the file's size.
@@ -17,9 +19,15 @@ import codecs
 import csv
 import io
 import re
+import shutil
+import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+import charset_normalizer
+import openpyxl
 
 from admit.errors import InvalidInput
 from admit.members.addresses import address_and_name
@@ -28,6 +36,9 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 SNIFF_BYTES = 64 * 1024
+# What a list that is not UTF-8 may be in (charset-normalizer chooses among them).
+LEGACY_ENCODINGS = ["cp1252", "mac_roman", "latin_1"]
+XLSX_MAGIC = b"PK\x03\x04"  # a zip: .xlsx
 DELIMITERS = (",", ";", "\t")
 
 _HEADER_KEYS = {
@@ -111,8 +122,17 @@ def _detect_encoding(head: bytes) -> str:
         if even > len(sample) // 4 and odd <= even // 20:
             return "utf-16-be"
     if b"\x00" in sample:
-        raise InvalidInput("This is not a text file. Upload a .csv or .txt list of addresses.", field="file")
-    return "utf-8"
+        raise InvalidInput(
+            "This is not a text file. Upload a .csv, .txt or .xlsx list of addresses.", field="file"
+        )
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    # Not UTF-8: Excel's "CSV (Comma delimited)" writes Windows-1252 (Mac Roman on old Macs).
+    best = charset_normalizer.from_bytes(head, cp_isolation=LEGACY_ENCODINGS).best()
+    return best.encoding if best is not None else "cp1252"
 
 
 def _detect_delimiter(sample: str) -> str | None:
@@ -158,12 +178,22 @@ def read_rows(
     ``file``) for a file that is too large, has too many rows, or is not text."""
     buffered = io.BufferedReader(_ChunkStream(chunks, max_bytes), buffer_size=SNIFF_BYTES)
     head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    if not head.strip():
+        raise InvalidInput("The file is empty: it has no addresses.", field="file")
+    if head.startswith(XLSX_MAGIC):
+        yield from _rows(_xlsx_cells(buffered), ",", max_rows)
+        return
     encoding = _detect_encoding(head)
     delimiter = _detect_delimiter(codecs.getincrementaldecoder(encoding)(errors="ignore").decode(head))
     # csv wants newline="" (it knows \r, \n and \r\n); plain lists use universal newlines.
     text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="" if delimiter else None)
+    reader: Iterable[list[str]]
+    if delimiter is None:
+        reader = ([line.rstrip("\n")] for line in text)
+    else:
+        reader = csv.reader(text, delimiter=delimiter, quotechar='"', skipinitialspace=True)
     try:
-        yield from _rows(text, delimiter, max_rows)
+        yield from _rows(reader, delimiter, max_rows)
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             "The file is not UTF-8 or UTF-16 text. Save it as “CSV UTF-8” and upload it again.", field="file"
@@ -175,11 +205,35 @@ def read_text_rows(text: str, *, max_rows: int | None = None) -> Iterator[Row]:
     yield from read_rows([text.encode("utf-8")], max_rows=max_rows)
 
 
-def _rows(text: io.TextIOWrapper, delimiter: str | None, max_rows: int | None) -> Iterator[Row]:
-    if delimiter is None:
-        reader: Iterable[list[str]] = ([line.rstrip("\n")] for line in text)
-    else:
-        reader = csv.reader(text, delimiter=delimiter, quotechar='"', skipinitialspace=True)
+def _xlsx_cells(stream: io.BufferedReader) -> Iterator[list[str]]:
+    """The first sheet of an .xlsx workbook, a row of cells at a time (openpyxl's read-only
+    mode: rows stream from the file; the file itself is spooled, as a zip must be seekable)."""
+    with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spooled:
+        shutil.copyfileobj(stream, spooled)
+        spooled.seek(0)
+        try:
+            book = openpyxl.load_workbook(spooled, read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise InvalidInput(
+                "This .xlsx file could not be read. Save it again from Excel, or as CSV.", field="file"
+            ) from exc
+        try:
+            sheet = book.worksheets[0]
+            for values in sheet.iter_rows(values_only=True):
+                yield [_xlsx_text(v) for v in values]
+        finally:
+            book.close()
+
+
+def _xlsx_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))  # a phone number typed as a number
+    return str(value)
+
+
+def _rows(reader: Iterable[list[str]], delimiter: str | None, max_rows: int | None) -> Iterator[Row]:
     header: dict[str, int] | None = None
     count = 0
     for number, cells in enumerate(reader, start=1):
@@ -202,6 +256,8 @@ def _rows(text: io.TextIOWrapper, delimiter: str | None, max_rows: int | None) -
                 yield _row(number, [cells[index]], None, None, part=part)
         else:
             yield _row(number, cells, header, delimiter)
+    if count == 0:
+        raise InvalidInput("There are no addresses in this list: it has a header row only.", field="file")
 
 
 def _row(

@@ -59,6 +59,53 @@ def xlsx() -> bytes:
     return buffer.getvalue()
 
 
+def real_xlsx() -> bytes:
+    """A real Excel workbook (the parts Excel writes that a reader needs), its first sheet a list:
+    a header, text cells (shared strings and inline), and a phone typed as a number."""
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel_ns = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+    pkg = "http://schemas.openxmlformats.org/package/2006"
+    doc = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    parts = {
+        "[Content_Types].xml": f'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="{pkg}/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/worksheets/sheet1.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        "</Types>",
+        "_rels/.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="{pkg}/relationships">'
+        f'<Relationship Id="rId1" Type="{doc}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<?xml version="1.0" encoding="UTF-8"?><workbook {ns} {rel_ns}><sheets>'
+        '<sheet name="People" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<?xml version="1.0" encoding="UTF-8"?><Relationships '
+        f'xmlns="{pkg}/relationships"><Relationship Id="rId1" Type="{doc}/worksheet" '
+        'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{doc}/sharedStrings" '
+        'Target="sharedStrings.xml"/></Relationships>'.replace("{doc}", doc),
+        "xl/sharedStrings.xml": f'<?xml version="1.0" encoding="UTF-8"?><sst {ns} count="4" uniqueCount="4">'
+        "<si><t>Email</t></si><si><t>Name</t></si><si><t>Phone</t></si>"
+        "<si><t>Zoë Ångström</t></si></sst>",
+        "xl/worksheets/sheet1.xml": f'<?xml version="1.0" encoding="UTF-8"?><worksheet {ns}><sheetData>'
+        '<row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c>'
+        '<c r="C1" t="s"><v>2</v></c></row>'
+        '<row r="2"><c r="A2" t="inlineStr"><is><t>zoe@example.com</t></is></c>'
+        '<c r="B2" t="s"><v>3</v></c></row>'
+        '<row r="3"><c r="B3" t="inlineStr"><is><t>Ada</t></is></c><c r="C3"><v>12025550143</v></c></row>'
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>grace@example.com</t></is></c></row>'
+        "</sheetData></worksheet>",
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in parts.items():
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, text)
+    return buffer.getvalue()
+
+
 def lines(rows: list[str], end: str) -> str:
     return "".join(row + end for row in rows)
 
@@ -153,12 +200,42 @@ FILES: dict[str, bytes] = {
     ),
     # One address per line, no header, a trailing space and no final newline.
     "plain_list.txt": b"ada@example.com\ngrace@example.com \nnot-an-address\nalan@example.org",
-    # Not text: what people pick by mistake (images, an Excel workbook, which is a zip).
+    # Not text: what people pick by mistake (images), and a zip that is no workbook.
     "photo.png": png(),
     "black.bmp": bmp(),
-    "workbook.xlsx": xlsx(),
+    "broken.xlsx": xlsx(),
+    # An Excel workbook: its first sheet is read.
+    "workbook.xlsx": real_xlsx(),
     # Latin-1 (Windows "ANSI" CSV): é is one byte, not UTF-8.
     "latin1.csv": lines(["email,name", "rene@example.fr,René Lévesque"], "\r\n").encode("latin-1"),
+    # Excel's default "CSV (Comma delimited)" on Windows: Windows-1252, curly quotes and €.
+    "excel_windows1252.csv": lines(
+        [
+            "Email,Name,Note",
+            "rene@example.fr,René Lévesque,“VIP” – 5 €",
+            "zoe@example.com,Zoë Ångström,Müller’s team",
+            "francoise@example.fr,Françoise Sagan,déjà vu",
+        ],
+        "\r\n",
+    ).encode("cp1252"),
+    # Excel 2011 for Mac "CSV (Macintosh)": Mac Roman, bare CR line endings.
+    "excel_mac_roman.csv": lines(
+        [
+            "Email,Name",
+            "rene@example.fr,René Lévesque",
+            "zoe@example.com,Zoë Ångström",
+            "francoise@example.fr,Françoise Müller",
+            "jose@example.es,José Núñez",
+        ],
+        "\r",
+    ).encode("mac_roman"),
+    # Tab-separated values (.tsv), the commonest export after CSV.
+    "people.tsv": lines(
+        ["email\tname", "ada@example.com\tAda Lovelace", "grace@example.com\tGrace Hopper"], "\n"
+    ).encode("utf-8"),
+    # Empty and header-only files: nothing to invite.
+    "empty.csv": b"",
+    "header_only.csv": b"Email,Name\r\n",
 }
 
 
