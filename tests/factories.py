@@ -73,7 +73,13 @@ def invite(db: Database, pf: PortalFixture, recipients, *, user_type="internal",
 
 
 # The secret links Admit sends, by the path before their token.
-LINK_PATHS = {"invite": "/invite/", "sign_in": "/login/link/", "confirm": "/confirm/", "join": "/join/"}
+LINK_PATHS = {
+    "invite": "/invite/",
+    "sign_in": "/login/link/",
+    "confirm": "/confirm/",
+    "join": "/join/",
+    "reset": "/reset-password/",
+}
 
 
 def token_in(text: str, kind: str = "invite") -> str:

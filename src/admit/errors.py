@@ -61,6 +61,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | confirmation_replaced      | ConfirmationReplaced    | 410  | a newer confirmation email replaced it       |
 | confirmation_expired       | ConfirmationExpired     | 410  | the confirmation link expired                |
 | sign_in_link_gone          | SignInLinkGone          | 410  | the sign-in link expired or was used         |
+| password_reset_gone        | PasswordResetGone       | 410  | the password reset link expired or was used  |
 | rate_limited               | RateLimited             | 429  | too many attempts; ``retry_after`` seconds   |
 
 Optional fields a problem may carry: ``field`` (422, the input at fault; ``errors`` lists each
@@ -131,6 +132,7 @@ class ErrorCode(StrEnum):
     CONFIRMATION_REPLACED = "confirmation_replaced"
     CONFIRMATION_EXPIRED = "confirmation_expired"
     SIGN_IN_LINK_GONE = "sign_in_link_gone"
+    PASSWORD_RESET_GONE = "password_reset_gone"
     RATE_LIMITED = "rate_limited"
 
 
@@ -503,6 +505,12 @@ class SignInLinkGone(Gone):
     """The sign-in link expired or was already used: ask for a new one."""
 
     code = ErrorCode.SIGN_IN_LINK_GONE
+
+
+class PasswordResetGone(Gone):
+    """The password reset link expired, was already used or was replaced: ask for a new one."""
+
+    code = ErrorCode.PASSWORD_RESET_GONE
 
 
 class RateLimited(DomainError):

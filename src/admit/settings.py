@@ -61,6 +61,7 @@ class Settings(BaseSettings):
     session_lifetime_hours: int = Field(default=24 * 14, ge=1)
     password_min_length: int = Field(default=10, ge=8, le=128)
     sign_in_link_minutes: int = Field(default=30, ge=5, le=24 * 60)
+    password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
 
     # Rate limits (the `limits` library's notation). Redis when redis_url is set.
     redis_url: str | None = None

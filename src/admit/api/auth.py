@@ -6,8 +6,8 @@ from pydantic import BaseModel, Field
 from admit.api.deps import AuthDep
 from admit.api.errors import problems
 from admit.auth import service as auth_service
-from admit.auth.schemas import LoginResponse, SignInLinkSent
-from admit.errors import InvalidCredentials, RateLimited, SignInLinkGone
+from admit.auth.schemas import LoginResponse, PasswordResetSent, SignInLinkSent
+from admit.errors import InvalidCredentials, InvalidInput, PasswordResetGone, RateLimited, SignInLinkGone
 from admit.members import service as members_service
 from admit.members.schemas import UserRead
 from admit.portals.schemas import PortalMembershipRef
@@ -111,3 +111,50 @@ def use_sign_in_link(
     response.headers["Referrer-Policy"] = "no-referrer"
     user = auth_service.use_sign_in_link(session, token)
     return _signed_in(session, response, user, ip, auth_service.Via.SIGN_IN_LINK)
+
+
+class PasswordResetRequest(BaseModel):
+    email: str = Field(max_length=320)
+
+
+class NewPassword(BaseModel):
+    password: str = Field(max_length=1024)
+
+
+@router.post(
+    "/password-reset",
+    response_model=PasswordResetSent,
+    status_code=202,
+    operation_id="auth_password_reset_request",
+    responses=problems(RateLimited),
+)
+def request_password_reset(
+    body: PasswordResetRequest, request: Request, session: SessionDep, settings: SettingsDep
+):
+    """Email a single-use link to choose a new password (accounts with a password). Always 202,
+    whatever the address: nobody learns who has an account."""
+    limit_sign_in(request)
+    auth_service.request_password_reset(
+        session, email=body.email, public_url=settings.public_url, minutes=settings.password_reset_minutes
+    )
+    return PasswordResetSent(
+        detail="If this address belongs to an account, a link to choose a new password is on its way."
+    )
+
+
+@router.post(
+    "/password-reset/{token}",
+    response_model=LoginResponse,
+    operation_id="auth_password_reset_use",
+    responses=problems(PasswordResetGone, InvalidInput, RateLimited),
+)
+def use_password_reset(
+    token: str, body: NewPassword, request: Request, response: Response, session: SessionDep
+):
+    """Choose the new password (the link works once): every other session of the account ends,
+    and this one signs in (the session cookie, as /auth/login)."""
+    ip = client_ip(request)
+    limit_token_guessing(request)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    user = auth_service.reset_password(session, token, body.password)
+    return _signed_in(session, response, user, ip, auth_service.Via.PASSWORD_RESET)

@@ -20,6 +20,10 @@ class SignInLinkSent(BaseModel):
     detail: str
 
 
+class PasswordResetSent(BaseModel):
+    detail: str
+
+
 if TYPE_CHECKING:
     from admit.auth.models import ApiKey
 

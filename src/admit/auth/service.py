@@ -20,11 +20,18 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth.models import ApiKey, WebSession
 from admit.db import rowcount
-from admit.errors import ApiKeyNotFound, Gone, InvalidCredentials, InvalidInput, SignInLinkGone
+from admit.errors import (
+    ApiKeyNotFound,
+    Gone,
+    InvalidCredentials,
+    InvalidInput,
+    PasswordResetGone,
+    SignInLinkGone,
+)
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
-from admit.members.passwords import verify_password
+from admit.members.passwords import check_strength, hash_password, verify_password
 from admit.notifications import service as notifications_service
 from admit.tokens import service as tokens
 
@@ -74,6 +81,7 @@ class Via(StrEnum):
 
     PASSWORD = "password"
     SIGN_IN_LINK = "sign_in_link"
+    PASSWORD_RESET = "password_reset"
     INVITATION = "invitation"
     LINK_SIGNUP = "link_signup"
     SETUP = "setup"
@@ -268,6 +276,69 @@ def request_sign_in_link(session: Session, *, email: str, public_url: str, minut
             "minutes": minutes,
         },
     )
+
+
+PASSWORD_RESET = tokens.Purpose.PASSWORD_RESET
+
+
+def request_password_reset(session: Session, *, email: str, public_url: str, minutes: int) -> None:
+    """Email a single-use link to choose a new password, if ``email`` is an active member's with
+    a password (people without one sign in by link).
+
+    Says nothing either way (the caller always answers "if an account exists, a link is on its
+    way"), so nobody can learn who has an account. The newest link wins."""
+    parsed = members_service.parse_recipient(session, email or "")
+    key = parsed.address or (email or "").strip().lower()
+    ctx = context.of(session)
+    ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
+    if parsed.address is None or "@" not in parsed.address:
+        return
+    user = members_service.get_user_by_address(session, parsed.address)
+    if user is None or user.password_hash is None or not members_service.memberships_of(session, user):
+        return
+    raw = tokens.issue(session, PASSWORD_RESET, user.id, ttl=timedelta(minutes=minutes))
+    notifications_service.enqueue(
+        session,
+        event_key=f"password_reset:{hash_token(raw)[:32]}",
+        template="password_reset",
+        to=parsed.address,
+        context={
+            "name": user.name,
+            "email": parsed.address,
+            "link": f"{public_url}/reset-password/{raw}",
+            "minutes": minutes,
+        },
+    )
+
+
+def _reset_gone(_reason: tokens.Reason) -> Gone:
+    return PasswordResetGone("This password reset link has expired or was already used. Ask for a new one.")
+
+
+def password_reset_user(session: Session, raw: str) -> User:
+    """The user a reset link is for, without using it (opening the page never uses it)."""
+    user_id = tokens.subject_of(session, PASSWORD_RESET, raw, use=False, refused=_reset_gone)
+    user = members_service.get_user(session, user_id)
+    if user is None:
+        raise _reset_gone(tokens.Reason.UNKNOWN)
+    return user
+
+
+def reset_password(session: Session, raw: str, password: str) -> User:
+    """Choose a new password with a reset link (once): every session of the account ends and
+    every other reset or sign-in link it had dies; the caller signs the person in afresh."""
+    user = password_reset_user(session, raw)
+    settings = context.of(session).settings
+    check_strength(password, min_length=settings.password_min_length, email=user.email)
+    tokens.subject_of(session, PASSWORD_RESET, raw, use=True, refused=_reset_gone)
+    members_service.set_password(session, user, hash_password(password))
+    end_all_sessions(session, user.id)
+    tokens.end(session, SIGN_IN, user.id, tokens.Reason.REVOKED)
+    audit_service.record(
+        session, None, "user.password_reset", target_type="user", target_id=user.id,
+        target_label=user.address or "",
+    )  # fmt: skip
+    return user
 
 
 def _link_gone(_reason: tokens.Reason) -> Gone:

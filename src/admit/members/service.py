@@ -52,6 +52,7 @@ __all__ = [
     "list_members",
     "member_or_raise",
     "search_people",
+    "set_password",
     "set_status",
     "parse_recipient",
     "roster_select",
@@ -95,6 +96,12 @@ def get_user_by_address(session: Session, address: str) -> User | None:
     if is_phone(address):
         return session.scalar(select(User).where(User.phone == address))
     return get_user_by_email(session, address)
+
+
+def set_password(session: Session, user: User, password_hash: str) -> None:
+    """The user's new password (already hashed: ``passwords.hash_password``)."""
+    user.password_hash = password_hash
+    session.flush()
 
 
 def add_user(session: Session, address: str, *, name: str = "", password_hash: str | None = None) -> User:

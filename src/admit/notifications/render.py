@@ -14,6 +14,7 @@ TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES = (
     "invitation",
     "sign_in",
+    "password_reset",
     "link_confirm",
     "join_request_approved",
     "join_request_declined",

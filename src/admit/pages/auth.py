@@ -4,7 +4,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
 from admit.auth import service as auth_service
-from admit.errors import DomainError
+from admit.errors import DomainError, InvalidInput
 from admit.flows import setup
 from admit.members import service as members_service
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
@@ -189,4 +189,77 @@ def link_use(token: str, request: Request, session: SessionDep, settings: Settin
     response = RedirectResponse(home_for(session, user), status_code=303)
     response.headers["Referrer-Policy"] = "no-referrer"
     sign_in_browser(session, response, user, via=auth_service.Via.SIGN_IN_LINK, ip=ip)
+    return response
+
+
+@router.get("/forgot-password", name="auth:forgot")
+def forgot_page(request: Request, auth: PageAuth, email: str = ""):
+    """Forgot password?: ask for a link to choose a new one."""
+    return render(request, "auth/forgot.html", {"email": email})
+
+
+@router.post("/forgot-password", dependencies=[Depends(check_csrf)])
+def forgot_submit(
+    request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth, email: str = Form("")
+):
+    """The answer is the same whether or not the address has an account."""
+    try:
+        limit_sign_in(request)
+        auth_service.request_password_reset(
+            session, email=email, public_url=settings.public_url, minutes=settings.password_reset_minutes
+        )
+    except DomainError as exc:
+        return render(
+            request, "auth/forgot.html", {"email": email, "error": exc.message}, status_code=exc.status
+        )
+    return render(
+        request, "auth/reset_sent.html", {"email": email, "minutes": settings.password_reset_minutes}
+    )
+
+
+@router.get("/reset-password/{token}", name="auth:reset")
+def reset_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+    """Choose a new password; opening the page never uses the link."""
+    limit_token_guessing(request)
+    user = auth_service.password_reset_user(session, token)
+    return render(
+        request,
+        "auth/reset.html",
+        {"reset_user": user, "token": token, "min_length": settings.password_min_length},
+        headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
+    )
+
+
+@router.post("/reset-password/{token}", dependencies=[Depends(check_csrf)])
+def reset_submit(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: PageAuth,
+    password: str = Form(""),
+):
+    ip = client_ip(request)
+    limit_token_guessing(request)
+    try:
+        user = auth_service.reset_password(session, token, password)
+    except InvalidInput as exc:
+        session.rollback()
+        user = auth_service.password_reset_user(session, token)
+        return render(
+            request,
+            "auth/reset.html",
+            {
+                "reset_user": user,
+                "token": token,
+                "error": exc.message,
+                "min_length": settings.password_min_length,
+            },
+            status_code=exc.status,
+            headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
+        )
+    auth_service.end_session(session, auth.raw_session)
+    response = redirect(home_for(session, user), notice="Your password was changed. You are signed in.")
+    response.headers["Referrer-Policy"] = "no-referrer"
+    sign_in_browser(session, response, user, via=auth_service.Via.PASSWORD_RESET, ip=ip)
     return response

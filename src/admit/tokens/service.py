@@ -51,6 +51,7 @@ class Purpose(StrEnum):
     INVITATION = "invitation"
     LINK_SIGNUP = "link_signup"
     SIGN_IN = "sign_in"
+    PASSWORD_RESET = "password_reset"
 
 
 class Reason(StrEnum):
