@@ -32,6 +32,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | join_request_not_found     | JoinRequestNotFound     | 404  | no such join request                         |
 | contact_not_found          | ContactNotFound         | 404  | no such contact of yours                     |
 | import_not_found           | ImportNotFound          | 404  | no such invitation import                    |
+| bulk_job_not_found         | BulkJobNotFound         | 404  | no such bulk action in this portal           |
 | confirmation_not_found     | ConfirmationNotFound    | 404  | the sign-up confirmation link is not valid   |
 | api_key_not_found          | ApiKeyNotFound          | 404  | no such API key in this portal               |
 | method_not_allowed         | MethodNotAllowed        | 405  | the route does not take this HTTP method     |
@@ -103,6 +104,7 @@ class ErrorCode(StrEnum):
     JOIN_REQUEST_NOT_FOUND = "join_request_not_found"
     CONTACT_NOT_FOUND = "contact_not_found"
     IMPORT_NOT_FOUND = "import_not_found"
+    BULK_JOB_NOT_FOUND = "bulk_job_not_found"
     CONFIRMATION_NOT_FOUND = "confirmation_not_found"
     API_KEY_NOT_FOUND = "api_key_not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
@@ -324,6 +326,12 @@ class ImportNotFound(NotFound):
     """No such invitation import in this portal (that you may see)."""
 
     code = ErrorCode.IMPORT_NOT_FOUND
+
+
+class BulkJobNotFound(NotFound):
+    """No such bulk action in this portal."""
+
+    code = ErrorCode.BULK_JOB_NOT_FOUND
 
 
 class ConfirmationNotFound(NotFound):

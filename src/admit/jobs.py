@@ -12,6 +12,7 @@ import threading
 import time
 
 from admit.db import Database
+from admit.flows import people_bulk
 from admit.imports import jobs as imports_jobs
 from admit.invitations import service as invitations_service
 from admit.notifications import jobs as notifications_jobs
@@ -33,6 +34,8 @@ class Worker:
         counts = notifications_jobs.deliver_due(self.db, self.settings)
         if imports_jobs.run_due(self.db) is not None:
             counts["imports"] = 1
+        if people_bulk.run_due(self.db) is not None:
+            counts["imports"] = counts.get("imports", 0) + 1  # a bulk action: work was done
         if sweep and time.monotonic() - self._last_sweep >= SWEEP_EVERY_SECONDS:
             with self.db.unit_of_work() as session:
                 counts["expired"] = invitations_service.expire_due(session)

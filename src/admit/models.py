@@ -2,6 +2,7 @@
 
 from admit.audit.models import AuditEvent
 from admit.auth.models import ApiKey, WebSession
+from admit.bulk.models import BulkJob
 from admit.contacts.models import Contact
 from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
 from admit.invitations.models import Invitation
@@ -23,6 +24,7 @@ from admit.workspaces.models import (
 __all__ = [
     "ApiKey",
     "AuditEvent",
+    "BulkJob",
     "Contact",
     "DevMessage",
     "Invitation",

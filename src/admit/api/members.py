@@ -10,8 +10,11 @@ from fastapi.responses import StreamingResponse
 from admit import context
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
-from admit.errors import InvalidInput, MemberNotDeactivated, MemberNotFound, PermissionDenied
+from admit.bulk import service as bulk_service
+from admit.bulk.schemas import BulkJobRead, BulkRequest
+from admit.errors import BulkJobNotFound, InvalidInput, MemberNotDeactivated, MemberNotFound, PermissionDenied
 from admit.flows import members as members_flow
+from admit.flows import people_bulk
 from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
 from admit.people import people_csv
@@ -131,6 +134,34 @@ def export_people(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="people-{actor.portal.slug}-{stamp}.csv"'},
     )
+
+
+@router.post(
+    "/portals/{portal}/people/bulk",
+    response_model=BulkJobRead,
+    status_code=202,
+    operation_id="people_bulk_start",
+    responses=problems(PermissionDenied, InvalidInput),
+)
+def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep):
+    """Resend, Revoke or Deactivate many people at once: the rows ``ids`` names, or every row
+    ``filter`` matches that the action applies to. Answers the queued job; poll
+    ``GET …/people/bulk/{id}`` for its progress. Each row gets exactly the single action's
+    checks; one that fails is counted by its error code and the others go on."""
+    filters = body.filter.model_dump() if body.filter is not None else None
+    job = people_bulk.start(session, actor, body.action, ids=body.ids, filters=filters)
+    return BulkJobRead.of(job)
+
+
+@router.get(
+    "/portals/{portal}/people/bulk/{job_id}",
+    response_model=BulkJobRead,
+    operation_id="people_bulk_get",
+    responses=problems(PermissionDenied, BulkJobNotFound),
+)
+def get_bulk(job_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+    """A bulk action's progress: ``{status, total, done, counts}``."""
+    return BulkJobRead.of(bulk_service.get_or_raise(session, actor, job_id))
 
 
 @router.get(

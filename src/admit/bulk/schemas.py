@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from admit.bulk.models import BulkJob
+
+
+class BulkFilter(BaseModel):
+    """Every roster row these filters match (as ``GET …/people`` reads them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_type: Literal["internal", "client"] | None = None
+    status: Literal["pending", "active", "deactivated", "expired", "revoked"] | None = None
+    role: Literal["owner", "admin", "member", "client"] | None = None
+    product: str | None = None
+    delivery: Literal["none", "queued", "sent", "failed"] | None = None
+    invited_by: uuid.UUID | None = None
+    q: str | None = None
+
+
+class BulkRequest(BaseModel):
+    """``ids`` (roster row ids: invitations for resend and revoke, members for deactivate) or
+    ``filter`` (every row it matches that the action applies to), not both."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    action: Literal["resend", "revoke", "deactivate"]
+    ids: list[uuid.UUID] | None = Field(default=None, max_length=200_000)
+    filter: BulkFilter | None = None
+
+
+class BulkJobRead(BaseModel):
+    id: uuid.UUID
+    action: Literal["resend", "revoke", "deactivate"]
+    status: Literal["queued", "running", "done"]
+    total: int
+    done: int
+    counts: dict[str, int]  # "done", or the error code each row that was not done got
+
+    @classmethod
+    def of(cls, job: BulkJob) -> BulkJobRead:
+        data: dict[str, Any] = {
+            "id": job.id,
+            "action": job.action,
+            "status": job.status,
+            "total": job.total,
+            "done": job.done,
+            "counts": dict(job.counts or {}),
+        }
+        return cls(**data)

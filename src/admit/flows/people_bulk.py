@@ -1,0 +1,126 @@
+"""Bulk actions from User Management: Resend, Revoke or Deactivate many people at once (the
+rows an admin ticked, or every row a filter matches), done by the worker with progress.
+
+Each person goes through exactly what the single action does (``flows.invitations.resend``,
+``invitations.service.revoke``, ``flows.members.deactivate``): the same permissions, limits and
+audit events. A row the action cannot apply to, or that fails, is counted by its error code and
+the others go on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from admit import policy
+from admit.actor import Actor
+from admit.bulk import service as bulk_service
+from admit.bulk.models import BulkAction, BulkJob
+from admit.errors import DomainError, InvalidInput, NotFound
+from admit.flows import invitations as invitations_flow
+from admit.flows import members as members_flow
+from admit.invitations import service as invitations_service
+from admit.members import service as members_service
+from admit.people import roster as people_roster
+from admit.people.roster import RosterRow
+from admit.policy import Role
+from admit.portals import service as portals_service
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from admit.db import Database
+
+__all__ = ["ACTIONS", "applies", "run_due", "start"]
+
+
+@dataclass(frozen=True, slots=True)
+class Kind:
+    permission: policy.Action
+    kind: str  # the roster rows it applies to
+    statuses: tuple[str, ...]
+
+
+ACTIONS = {
+    BulkAction.RESEND: Kind(policy.Action.INVITATION_RESEND, "invitation", ("pending", "expired")),
+    BulkAction.REVOKE: Kind(policy.Action.INVITATION_REVOKE, "invitation", ("pending", "expired")),
+    BulkAction.DEACTIVATE: Kind(policy.Action.MEMBER_DEACTIVATE, "member", ("active",)),
+}
+
+
+def applies(action: str, row: RosterRow) -> bool:
+    """Whether ``action`` can apply to this roster row (a pending invitation can be resent…)."""
+    kind = ACTIONS[BulkAction(action)]
+    return row.kind == kind.kind and row.status in kind.statuses
+
+
+def start(
+    session: Session,
+    actor: Actor,
+    action: str,
+    *,
+    ids: list[uuid.UUID] | None = None,
+    filters: dict[str, Any] | None = None,
+) -> BulkJob:
+    """Queue ``action`` for the roster rows ``ids``, or for every row ``filters`` match (as
+    ``GET …/people`` reads them) that it applies to."""
+    if action not in tuple(BulkAction):
+        raise InvalidInput("action must be resend, revoke or deactivate.", field="action")
+    policy.require(actor.role, ACTIONS[BulkAction(action)].permission)
+    if (ids is None) == (filters is None):
+        raise InvalidInput("Give either ids or filter.", field="ids")
+    if filters is not None:
+        wanted = {k: v for k, v in filters.items() if k not in ("cursor", "limit")}
+        ids = [row.id for row in people_roster.everyone(session, actor, **wanted) if applies(action, row)]
+    return bulk_service.create(session, actor, action, list(ids or []))
+
+
+def _one(session: Session, actor: Actor, action: str, target: uuid.UUID) -> None:
+    if action == BulkAction.RESEND:
+        invitations_flow.resend(session, actor, target)
+    elif action == BulkAction.REVOKE:
+        invitations_service.revoke(session, actor, target)
+    else:
+        members_flow.deactivate(session, actor, target)
+
+
+def _actor(session: Session, job: BulkJob) -> Actor:
+    portal = portals_service.get_or_raise(session, job.portal_id)
+    user = members_service.get_user(session, job.created_by_id) if job.created_by_id else None
+    return Actor(portal=portal, role=Role(job.actor_role), user=user, shown_as=job.actor_label)
+
+
+def run_due(db: Database) -> str | None:
+    """Claim a queued bulk job and do it to the end, a batch per transaction; its status, or
+    None when none waits."""
+    with db.unit_of_work() as session:
+        job = bulk_service.claim(session)
+        if job is None:
+            return None
+        job_id, lease = job.id, job.lease_until
+    while True:
+        with db.unit_of_work() as session:
+            job = bulk_service.get(session, job_id)
+            if job is None:
+                return None
+            actor = _actor(session, job)
+            outcomes: Counter[str] = Counter()
+            for target in bulk_service.next_batch(job):
+                try:
+                    with session.begin_nested():
+                        _one(session, actor, job.action, target)
+                    outcomes["done"] += 1
+                except NotFound:
+                    outcomes["not_applicable"] += 1  # gone, or not the kind of row this action is for
+                except DomainError as exc:
+                    outcomes[str(exc.code)] += 1
+            try:
+                job = bulk_service.advance(session, job_id, lease, outcomes)
+            except bulk_service.LeaseLost:
+                session.rollback()
+                return None
+            lease, status = job.lease_until, job.status
+        if status == "done":
+            return status

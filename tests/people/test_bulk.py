@@ -1,0 +1,92 @@
+"""Bulk actions on the roster (``flows.people_bulk``, ``POST …/people/bulk``): resend, revoke
+and deactivate many at once through the worker, each row with the single action's checks, on
+both backends."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from admit.invitations.models import Invitation
+from admit.members.models import Member, User
+from tests.factories import active_member, create_portal, invite
+
+
+def _start(client, pf, **body):
+    return client.post(f"/api/v1/portals/{pf.slug}/people/bulk", json=body, headers=pf.headers())
+
+
+def _job(client, pf, job_id):
+    r = client.get(f"/api/v1/portals/{pf.slug}/people/bulk/{job_id}", headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _invitations(db) -> dict[str, Invitation]:
+    with db.unit_of_work() as session:
+        rows = session.scalars(select(Invitation)).all()
+        session.expunge_all()
+        return {i.recipient: i for i in rows}
+
+
+class TestBulk:
+    def test_resend_the_ticked_invitations(self, client, db, worker):
+        pf = create_portal(db)
+        invited = invite(db, pf, ["a@client.org", "b@client.org", "c@client.org"], user_type="client").invited
+        worker.drain()
+        r = _start(client, pf, action="resend", ids=[str(i.id) for i in invited[:2]])
+        assert r.status_code == 202, r.text
+        job = r.json()
+        assert (job["status"], job["total"], job["done"]) == ("queued", 2, 0)
+        worker.drain()
+        job = _job(client, pf, job["id"])
+        assert (job["status"], job["done"], job["counts"]) == ("done", 2, {"done": 2})
+        sent = {k: v.send_count for k, v in _invitations(db).items()}
+        assert sent == {"a@client.org": 2, "b@client.org": 2, "c@client.org": 1}
+
+    def test_revoke_every_pending_client_a_filter_matches(self, client, db, worker):
+        """Internal invitations and members are left alone: the filter says clients, and revoke
+        applies to invitations only."""
+        pf = create_portal(db)
+        invite(db, pf, [f"c{i}@client.org" for i in range(5)], user_type="client")
+        invite(db, pf, ["staff@acme.com"])
+        active_member(db, pf, "cleo@client.org", user_type="client")
+        r = _start(client, pf, action="revoke", filter={"user_type": "client", "status": "pending"})
+        assert r.status_code == 202 and r.json()["total"] == 5
+        worker.drain()
+        assert _job(client, pf, r.json()["id"])["counts"] == {"done": 5}
+        statuses = {k: v.status for k, v in _invitations(db).items()}
+        assert statuses == {**{f"c{i}@client.org": "revoked" for i in range(5)}, "staff@acme.com": "pending"}
+
+    def test_a_row_that_fails_is_counted_and_the_others_go_on(self, client, db, worker):
+        """Deactivating the only owner is refused (as one by one); the member beside it goes."""
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        with db.unit_of_work() as session:
+            ids = dict(
+                session.execute(select(User.email, Member.id).join(Member, Member.user_id == User.id)).all()
+            )
+        r = _start(client, pf, action="deactivate", ids=[str(ids[pf.owner_email]), str(ids["mel@acme.com"])])
+        worker.drain()
+        job = _job(client, pf, r.json()["id"])
+        assert job["done"] == 2 and job["counts"]["done"] == 1 and sum(job["counts"].values()) == 2
+        with db.unit_of_work() as session:
+            status = dict(
+                session.execute(
+                    select(User.email, Member.status).join(Member, Member.user_id == User.id)
+                ).all()
+            )
+        assert status == {pf.owner_email: "active", "mel@acme.com": "deactivated"}
+
+    def test_bad_requests_name_the_field(self, client, db):
+        pf = create_portal(db)
+        both = _start(client, pf, action="resend", ids=[], filter={})
+        assert both.status_code == 422 and both.json()["field"] == "ids"
+        nothing = _start(client, pf, action="resend", ids=[])
+        assert nothing.status_code == 422 and nothing.json()["field"] == "ids"
+        wrong = _start(client, pf, action="delete", ids=[])
+        assert wrong.status_code == 422 and "action" in wrong.text
+        missing = client.get(
+            f"/api/v1/portals/{pf.slug}/people/bulk/00000000-0000-0000-0000-000000000000",
+            headers=pf.headers(),
+        )
+        assert (missing.status_code, missing.json()["code"]) == (404, "bulk_job_not_found")
