@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 from urllib.parse import urlencode
@@ -12,9 +13,11 @@ from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
+from admit.bulk import service as bulk_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
+from admit.flows import people_bulk
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
 from admit.links import service as links_service
@@ -128,6 +131,15 @@ def _page(
         "invite_link": links_service.portal_link(session, actor) if caps.can(Action.LINK_MANAGE) else None,
         **listing,
     }
+    bulk_id = request.query_params.get("bulk")
+    if bulk_id:
+        with contextlib.suppress(ValueError, DomainError):  # a stale or hand-edited link: no box
+            context["bulk_job"] = bulk_service.get_or_raise(session, actor, uuid.UUID(bulk_id))
+    context["bulk_actions"] = [
+        a
+        for a in ("resend", "revoke", "deactivate")
+        if policy.can(actor.role, people_bulk.ACTIONS[a].permission)
+    ]
     context.update(extra)
     return render(request, "users/list.html", context, status_code=status_code)
 
@@ -283,3 +295,39 @@ def reactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDe
         f"/p/{actor.portal.slug}/users?tab={tab}",
         notice=f"{readable_phone(member.user.address)} is active again.",
     )
+
+
+@router.post("/p/{slug}/people/bulk", name="people:bulk", dependencies=[Depends(check_csrf)])
+def bulk_submit(
+    actor: PageActor,
+    session: SessionDep,
+    action: str = Form(""),
+    ids: list[str] = Form(default=[]),
+    all_matching: str = Form(""),
+    tab: str = Form("internal"),
+    q: str = Form(""),
+    status: str = Form(""),
+    role: str = Form(""),
+    product: str = Form(""),
+    delivery: str = Form(""),
+) -> Response:
+    """The list's selection bar: Resend / Revoke / Deactivate the ticked rows, or every row the
+    list's filters match ("Select all N matching"); the list then shows the job's progress."""
+    tab = "clients" if tab == "clients" else "internal"
+    filters = {"q": q, "status": status, "role": role, "product": product, "delivery": delivery}
+    back = f"/p/{actor.portal.slug}/users?" + urlencode(
+        {"tab": tab, **{k: v for k, v in filters.items() if v}}
+    )
+    try:
+        if all_matching:
+            wanted: dict[str, Any] = {k: (v or None) for k, v in filters.items()}
+            wanted["user_type"] = "internal" if tab == "internal" else "client"
+            job = people_bulk.start(session, actor, action, filters=wanted)
+        else:
+            job = people_bulk.start(session, actor, action, ids=[uuid.UUID(i) for i in ids])
+    except ValueError:
+        return redirect(back, notice="That selection could not be read.")
+    except DomainError as exc:
+        session.rollback()
+        return redirect(back, notice=exc.message)
+    return redirect(back + "&bulk=" + str(job.id))

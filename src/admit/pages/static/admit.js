@@ -269,3 +269,85 @@ document.addEventListener("DOMContentLoaded", () => {
   const box = document.querySelector("input[data-caret-end]");
   if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
 });
+
+// User Management's selection: tick rows (or the page, or every match), then Resend / Revoke /
+// Deactivate for all of them at once after a confirmation naming the count.
+(() => {
+  const form = document.querySelector("form[data-bulk-form]");
+  if (!form) return;
+  const bar = form.querySelector("[data-bulk-bar]");
+  const boxes = () => Array.from(document.querySelectorAll("input[data-select]"));
+  const pageBox = document.querySelector("input[data-select-page]");
+  const all = form.querySelector("[data-all-matching]");
+  const allButton = form.querySelector("[data-bulk-all]");
+  const total = Number(form.dataset.matching || 0);
+  const people = (n) => `${n.toLocaleString()} ${n === 1 ? "person" : "people"}`;
+  const count = () => (all.value ? total : boxes().filter((b) => b.checked).length);
+  const refresh = () => {
+    const ticked = boxes().filter((b) => b.checked).length;
+    if (ticked < boxes().length) all.value = "";
+    bar.hidden = ticked === 0;
+    form.querySelector("[data-bulk-count]").textContent = all.value
+      ? `All ${people(total)} matching selected` : `${ticked} selected`;
+    allButton.hidden = !!all.value || ticked < boxes().length || total <= ticked;
+    if (pageBox) pageBox.checked = ticked > 0 && ticked === boxes().length;
+  };
+  document.addEventListener("change", (event) => {
+    if (event.target === pageBox) boxes().forEach((b) => { b.checked = pageBox.checked; });
+    if (event.target === pageBox || event.target.matches("input[data-select]")) refresh();
+  });
+  allButton.addEventListener("click", () => { all.value = "1"; refresh(); });
+  const questions = {
+    resend: (n) => `Resend the invitations of ${people(n)}? Only pending and expired invitations are resent; their earlier links stop working.`,
+    revoke: (n) => `Revoke the invitations of ${people(n)}? Their links stop working.`,
+    deactivate: (n) => `Deactivate ${people(n)}? They lose access at once.`,
+  };
+  form.querySelectorAll("[data-bulk]").forEach((button) => button.addEventListener("click", () => {
+    const action = button.dataset.bulk;
+    form.querySelector("[data-bulk-question]").textContent = questions[action](count());
+    const go = form.querySelector("[data-bulk-go]");
+    go.value = action;
+    go.textContent = button.textContent;
+    go.classList.toggle("danger-fill", action !== "resend");
+    go.disabled = false;
+    document.getElementById("bulk-dialog").showModal();
+  }));
+  refresh();
+})();
+
+// A bulk action's progress, polled until it is done; then it says what happened.
+(() => {
+  const box = document.querySelector("[data-bulk-job]");
+  if (!box) return;
+  const done = { resend: "resent", revoke: "revoked", deactivate: "deactivated" }[box.dataset.action];
+  const words = (code) => code.replaceAll("_", " ");
+  const show = (job) => {
+    box.querySelector("[data-bulk-bar-progress]").value = job.done;
+    box.querySelector("[data-bulk-done]").textContent = job.done.toLocaleString();
+    if (job.status !== "done") return false;
+    const counts = Object.assign({}, job.counts);
+    const ok = counts.done || 0;
+    delete counts.done;
+    const skipped = Object.entries(counts);
+    const skippedTotal = skipped.reduce((sum, [, n]) => sum + n, 0);
+    box.querySelector("[data-bulk-title]").textContent = `${ok.toLocaleString()} ${done}`;
+    box.querySelector("[data-bulk-summary]").textContent = skippedTotal
+      ? `· ${skippedTotal} skipped: ${skipped.map(([code, n]) => `${n} ${words(code)}`).join(", ")}` : "";
+    box.classList.toggle("error", ok === 0);
+    box.classList.toggle("warn", ok > 0 && skippedTotal > 0);
+    const reload = box.querySelector("[data-bulk-reload]");
+    const url = new URL(window.location.href);
+    url.searchParams.delete("bulk");
+    reload.href = url.toString();
+    reload.hidden = false;
+    return true;
+  };
+  const poll = async () => {
+    try {
+      const response = await fetch(box.dataset.url, { headers: { Accept: "application/json" } });
+      if (response.ok && show(await response.json())) return;
+    } catch (e) { /* try again */ }
+    setTimeout(poll, 800);
+  };
+  poll();
+})();
