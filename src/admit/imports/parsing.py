@@ -205,7 +205,7 @@ def read_text_rows(text: str, *, max_rows: int | None = None) -> Iterator[Row]:
     yield from read_rows([text.encode("utf-8")], max_rows=max_rows)
 
 
-def _xlsx_cells(stream: io.BufferedReader) -> Iterator[list[str]]:
+def _xlsx_cells(stream: io.BufferedIOBase) -> Iterator[list[str]]:
     """The first sheet of an .xlsx workbook, a row of cells at a time (openpyxl's read-only
     mode: rows stream from the file; the file itself is spooled, as a zip must be seekable)."""
     with tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024) as spooled:

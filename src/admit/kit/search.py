@@ -30,7 +30,7 @@ def contains(
     return or_(*matches)
 
 
-def lists(column: ColumnElement[Any], item: str) -> ColumnElement[bool]:
+def lists(column: ColumnElement[Any] | QueryableAttribute[Any], item: str) -> ColumnElement[bool]:
     """A condition: the JSON list of short words in ``column`` (e.g. a member's products) holds
     ``item``. Matched on the list's text (``"item"`` with its quotes), which both databases
     store as written; fit for a fixed vocabulary without quotes or backslashes."""

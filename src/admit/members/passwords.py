@@ -34,7 +34,10 @@ def configure(profile: Profile) -> None:
     global _hasher, _DUMMY_HASH
     if profile != "production" and settings_module.current().environment == "production":
         raise RuntimeError(f"password hashing profile {profile!r} refused: ADMIT_ENVIRONMENT is production")
-    _hasher = PasswordHasher(**PROFILES[profile])
+    params = PROFILES[profile]
+    _hasher = PasswordHasher(
+        time_cost=params["time_cost"], memory_cost=params["memory_cost"], parallelism=params["parallelism"]
+    )
     # Hashing a dummy on unknown emails keeps sign-in time the same whether or not the account exists.
     _DUMMY_HASH = _hasher.hash(_DUMMY_PASSWORD)
 

@@ -411,7 +411,7 @@ def roster_select(
     """The portal's members as roster rows (see ``people.roster``), filtered; ``counting``: only
     their ids, without the user's columns unless a search needs them (a count reads the index)."""
     if counting:
-        query = select(Member.id).where(Member.portal_id == portal_id)
+        query: Select[*tuple[Any, ...]] = select(Member.id).where(Member.portal_id == portal_id)
         if q:
             query = query.join(User, User.id == Member.user_id)
     else:

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, exists, func, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from admit import context
 from admit.db import rowcount
@@ -174,7 +174,7 @@ def latest_for_invitations(
 
 
 def delivery_is(
-    invitation_id: ColumnElement[Any], delivery: str, portal_id: uuid.UUID
+    invitation_id: ColumnElement[Any] | QueryableAttribute[Any], delivery: str, portal_id: uuid.UUID
 ) -> ColumnElement[bool]:
     """A condition: the newest message of the invitation ``invitation_id`` names was delivered
     as ``delivery`` (``models.delivery_status``: none, queued, sent or failed) — for a list to

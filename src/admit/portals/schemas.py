@@ -2,9 +2,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from admit.portals.models import Portal
 
 
 class PortalRef(BaseModel):
@@ -14,7 +17,7 @@ class PortalRef(BaseModel):
     name: str
 
     @classmethod
-    def of(cls, portal) -> PortalRef:
+    def of(cls, portal: Portal) -> PortalRef:
         return cls(slug=portal.slug, name=portal.name)
 
 

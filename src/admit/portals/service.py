@@ -26,6 +26,7 @@ from admit.portals.models import (
 )
 
 __all__ = [
+    "ALL_PRODUCTS",
     "any_portal",
     "check_name",
     "by_ids",
