@@ -44,3 +44,28 @@ def test_bulk_insert_applies_column_defaults(db):
         row = session.scalar(select(AuditEvent).where(AuditEvent.id == event_id))
         assert (row.target_label, row.detail) == ("", {})
         assert row.created_at is not None
+
+
+class TestSentence:
+    def test_a_name_ending_in_a_period_gets_no_second_one(self):
+        from admit.kit.text import sentence
+
+        assert sentence("Acme Inc.") == "Acme Inc."
+        assert sentence("Acme") == "Acme."
+        assert sentence("Wow!") == "Wow!"
+
+    def test_emails_about_a_portal_named_with_a_period(self):
+        from admit.notifications.render import render
+
+        context = {
+            "adder_name": "Olivia",
+            "recipient_name": "Ada",
+            "workspace_name": "Loan",
+            "portal_name": "Acme Inc.",
+            "link": "http://x/",
+        }
+        email = render("workspace_added", context)
+        assert "Acme Inc.." not in email.text and "Acme Inc.</strong>." not in email.html
+        assert "in Acme Inc." in email.text
+        plain = render("workspace_added", {**context, "portal_name": "Acme"})
+        assert "in Acme." in plain.text and "<strong>Acme</strong>." in plain.html

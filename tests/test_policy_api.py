@@ -70,7 +70,6 @@ from tests.factories import (
     invite,
     last_link,
     login,
-    member_joins,
     token_in,
 )
 
@@ -357,7 +356,7 @@ def _(w: World, actor: str) -> Call:
 @call("add-internal-to-workspace")
 def _(w: World, actor: str) -> Call:
     ivy = fresh(actor, "ivy@acme.com")
-    member_joins(w.db, w.worker, w.a, ivy)
+    active_member(w.db, w.a, ivy)  # the target is the setting: a member straight away
     body = {"user_ids": [str(w.scalar(select(User.id).where(User.email == ivy)))]}
     return Call("POST", w.api(f"/workspaces/{w.w}/members"), body, in_workspace(w, w.w, ivy))
 
@@ -365,7 +364,7 @@ def _(w: World, actor: str) -> Call:
 @call("remove-from-workspace")
 def _(w: World, actor: str) -> Call:
     cora = fresh(actor, "cora@client.org")
-    member_joins(w.db, w.worker, w.a, cora, user_type="client", password=None)
+    active_member(w.db, w.a, cora, user_type="client", password=None)
     cora_id = w.scalar(select(User.id).where(User.email == cora))
     with w.db.unit_of_work() as session:
         owner = actor_for(session, w.a.slug, w.a.owner_email)
@@ -389,7 +388,7 @@ def _(w: World, actor: str) -> Call:
 @call("add-client-to-workspace")
 def _(w: World, actor: str) -> Call:
     cora = fresh(actor, "cora@client.org")
-    member_joins(w.db, w.worker, w.a, cora, user_type="client", password=None)
+    active_member(w.db, w.a, cora, user_type="client", password=None)
     return Call(
         "POST", w.api(f"/workspaces/{w.w}/members"), {"recipients": [cora]}, in_workspace(w, w.w, cora)
     )
@@ -600,7 +599,7 @@ def _(w: World, actor: str) -> Call:
 @call("deactivate-member")
 def _(w: World, actor: str) -> Call:
     zed = fresh(actor, "zed@acme.com")
-    member_joins(w.db, w.worker, w.a, zed)
+    active_member(w.db, w.a, zed)
     member_id = w.scalar(select(Member.id).join(User, User.id == Member.user_id).where(User.email == zed))
     probe = lambda: w.scalar(select(Member.status).where(Member.id == member_id))  # noqa: E731
     return Call("POST", w.api(f"/members/{member_id}/deactivate"), None, probe)
@@ -609,7 +608,7 @@ def _(w: World, actor: str) -> Call:
 @call("reactivate-member")
 def _(w: World, actor: str) -> Call:
     zed = fresh(actor, "zed@acme.com")
-    member_joins(w.db, w.worker, w.a, zed)
+    active_member(w.db, w.a, zed)
     member_id = w.scalar(select(Member.id).join(User, User.id == Member.user_id).where(User.email == zed))
     w.as_owner(lambda session, owner: members_flow.deactivate(session, owner, member_id))
     probe = lambda: w.scalar(select(Member.status).where(Member.id == member_id))  # noqa: E731

@@ -134,7 +134,6 @@ class TestPublicUrl:
     def test_serve_on_another_port_sends_links_to_that_port(self, tmp_path):
         """The README's ``scripts/run --port 9000``: ``admit serve --port P`` with no public URL
         set sends invitation links to http://127.0.0.1:P (a real server in a subprocess)."""
-        import json
         import os
         import socket
         import subprocess
@@ -144,22 +143,28 @@ class TestPublicUrl:
 
         import httpx
 
+        from admit.context import Context
+        from admit.settings import Settings
+
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
         env.update(ADMIT_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", ADMIT_ENVIRONMENT="development")
         admit = [str(Path(sys.executable).parent / "admit")]
-        owner = ["--owner-email", "o@acme.com", "--owner-password", OWNER_PASSWORD]
-        init = subprocess.run(
-            [*admit, "init", "--portal-name", "Acme", *owner, "--json"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
-        )
-        made = json.loads(init.stdout)
+        # The portal is made here (the subject is the server); `admit serve` migrates on start.
+        from admit.db import Database
+        from admit.flows import setup
+        from admit.migrate import upgrade
+
+        upgrade(env["ADMIT_DATABASE_URL"])
+        db = Database(env["ADMIT_DATABASE_URL"], context=Context.build(Settings(environment="test")))
+        with db.unit_of_work() as session:
+            portal, _owner, key = setup.create_portal(
+                session, name="Acme", owner_email="o@acme.com", owner_password=OWNER_PASSWORD
+            )
+            made = {"portal": portal.slug, "api_key": key}
+        db.dispose()
         server = subprocess.Popen(
             [*admit, "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=env,

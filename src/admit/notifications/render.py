@@ -10,6 +10,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from admit.kit.text import sentence
+
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 TEMPLATES = (
     "invitation",
@@ -32,6 +34,7 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+_env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,7 @@ from fastapi.responses import RedirectResponse
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import setup
+from admit.kit.text import sentence
 from admit.members import service as members_service
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
 from admit.portals import service as portals_service
@@ -24,7 +25,7 @@ def land_after_joining(
     portal, welcomed, signed in as themselves (the browser's session switches if it was someone
     else's)."""
     if back:
-        welcome = f"Welcome back! You are signed in to {portal.name}."
+        welcome = f"Welcome back! You are signed in to {sentence(portal.name)}"
     else:
         welcome = f"Welcome to {portal.name}! You joined as {ROLE_PHRASES.get(role, 'a member')}."
     response = redirect(f"/p/{portal.slug}", notice=welcome)

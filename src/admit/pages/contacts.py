@@ -15,6 +15,7 @@ from admit.errors import DomainError, InvalidInput
 from admit.flows import contacts as contacts_flow
 from admit.flows import groups as groups_flow
 from admit.kit.pagination import every
+from admit.kit.text import sentence
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -130,7 +131,7 @@ def contacts_add(
         verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
             result.outcome, "already in"
         )
-        notice = f"{who} was {verb} {result.workspace.name}."
+        notice = f"{who} was {verb} {sentence(result.workspace.name)}"
         if result.detail:
             notice += " " + result.detail
     else:

@@ -20,6 +20,7 @@ from fastapi.templating import Jinja2Templates
 from admit import policy
 from admit.actor import Actor
 from admit.errors import CsrfFailed
+from admit.kit.text import sentence
 from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.web import Auth, SessionDep, portal_actor, read_auth
@@ -48,6 +49,7 @@ def who(user) -> str:
 
 templates.env.filters["phone"] = readable_phone
 templates.env.filters["who"] = who
+templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
 ANON_CSRF_COOKIE = "admit_csrf"
 
 
