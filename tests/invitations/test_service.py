@@ -408,3 +408,15 @@ class TestSendingLimit:
             invite(db, pf, ["a@example.com", "b@example.com", "c@example.com", "d@example.com"])
         assert _count(db, Invitation) == 0
         assert len(invite(db, pf, ["a@example.com", "b@example.com", "c@example.com"]).invited) == 3
+
+
+def test_a_batch_summary_reads_like_a_sentence():
+    from admit.invitations.pipeline import summary
+
+    assert summary(12, {}) == "12 invited"
+    assert summary(12, {"already_member": 1, "invalid_recipient": 1}) == (
+        "12 invited · 2 skipped: 1 already a member, 1 not an address"
+    )
+    assert summary(0, {"invalid_recipient": 3, "duplicate": 1}) == (
+        "0 invited · 4 skipped: 3 not addresses, 1 listed twice"
+    )

@@ -78,6 +78,32 @@ class SkipCode(StrEnum):
     NOT_ALLOWED = "not_allowed"
 
 
+# How a count of each skip reads in a summary: (one, many).
+SUMMARY_WORDS = {
+    SkipCode.ALREADY_MEMBER: ("already a member", "already members"),
+    SkipCode.ALREADY_INVITED: ("already invited", "already invited"),
+    SkipCode.DUPLICATE: ("listed twice", "listed twice"),
+    SkipCode.INVALID_RECIPIENT: ("not an address", "not addresses"),
+    SkipCode.NOT_ALLOWED: ("not allowed", "not allowed"),
+}
+
+
+def summary(invited: int, skipped: dict[str, int]) -> str:
+    """A request's outcome in one line: "12 invited · 2 skipped: 1 already a member, 1 not an
+    address" (the Invite box's report, the CLI)."""
+    total = sum(skipped.values())
+    text = f"{invited:,} invited"
+    if total:
+        parts = []
+        for code, n in sorted(skipped.items(), key=lambda item: -item[1]):
+            one, many = (
+                SUMMARY_WORDS.get(SkipCode(code), (code, code)) if code in tuple(SkipCode) else (code, code)
+            )
+            parts.append(f"{n:,} {one if n == 1 else many}")
+        text += f" · {total:,} skipped: " + ", ".join(parts)
+    return text
+
+
 DETAILS = {
     SkipCode.DUPLICATE: "This address appears more than once in the list.",
     SkipCode.ALREADY_MEMBER: "This person is already in the portal.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,6 +20,7 @@ from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.flows import people_bulk
 from admit.imports import service as imports_service
+from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.links import service as links_service
 from admit.members import service as members_service
@@ -235,10 +237,20 @@ def invite_submit(
     # Post/redirect/get: reloading the page must not send the form again.
     shown_tab = "clients" if user_type == "client" else "internal"
     response = redirect(f"/p/{actor.portal.slug}/users?tab={shown_tab}")
+    codes = Counter(str(s.code) for s in result.skipped)
     report = {
         "invited_count": len(result.invited),
+        "summary": pipeline.summary(len(result.invited), dict(codes)),
+        # all: everyone invited; some: some skipped; none: nobody invited.
+        "tone": "all" if not result.skipped else ("some" if result.invited else "none"),
         "skipped": [
-            {"recipient": s.recipient[:120], "code": s.code, "detail": s.detail[:200]}
+            {
+                "recipient": s.recipient[:120],
+                "code": s.code,
+                "detail": s.detail[:200],
+                # Already invited: the invitation that stands can be resent from here.
+                "invitation_id": str(s.invitation_id) if s.invitation_id else None,
+            }
             for s in result.skipped[:15]
         ],
         "skipped_count": len(result.skipped),
