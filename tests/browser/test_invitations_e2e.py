@@ -310,7 +310,18 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     # The report reads like a sentence, amber when some were skipped; a standing invitation can
     # be resent from it.
     page.get_by_role("button", name="Invite Users").click()
-    dialog.get_by_label("Email addresses").fill("p0@example.com\nnew@example.com\nnot-an-address")
+    # Each recipient becomes a chip, checked as it is typed; a mistyped domain is one click away.
+    box = dialog.get_by_label("Email addresses")
+    box.fill("p0@example.com\nnew@gmial.com\nnot-an-address, p0@example.com")
+    chips = dialog.locator("[data-chips]")
+    expect(chips.locator("[data-chip=bad]")).to_have_count(2)
+    expect(chips.locator("[data-chip=duplicate]")).to_have_count(1)
+    expect(chips.locator("[data-chips-summary]")).to_have_text("1 to invite · 2 to fix · 1 listed twice")
+    chips.get_by_role("button", name="Use new@gmail.com instead of new@gmial.com").click()
+    expect(box).to_have_value("p0@example.com\nnew@gmail.com\nnot-an-address, p0@example.com")
+    expect(chips.locator("[data-chips-summary]")).to_have_text("2 to invite · 1 to fix · 1 listed twice")
+    shot(page, "invite-chips")
+    box.fill("p0@example.com\nnew@example.com\nnot-an-address")
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(report.locator("[data-summary]")).to_have_text(
         "1 invited · 2 skipped: 1 already invited, 1 not an address"

@@ -308,3 +308,26 @@ class TestSessions:
         ]
         assert codes[:10] == [401] * 10
         assert codes[10] == 429
+
+
+class TestRecipientsCheck:
+    def test_each_recipient_as_the_box_will_read_it(self, client, db):
+        from tests.factories import create_portal
+
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/recipients/check",
+            json={"text": "Ada Lovelace <ada@example.com>, typo@gmial.com\nnot-an-address; ADA@example.com"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert [(i["address"], i["duplicate"]) for i in items] == [
+            ("ada@example.com", False),
+            (None, False),
+            (None, False),
+            ("ada@example.com", True),
+        ]
+        assert items[0]["name"] == "Ada Lovelace"
+        assert items[1]["suggestion"] == "typo@gmail.com" and "Did you mean" in items[1]["error"]
+        assert items[2]["error"] and items[2]["suggestion"] is None

@@ -10,6 +10,7 @@ from admit.api.deps import ActorDep, AuthDep
 from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.errors import (
+    InvalidInput,
     InvitationExpired,
     InvitationNotFound,
     InvitationNotPending,
@@ -27,11 +28,14 @@ from admit.invitations import service as invitations_service
 from admit.invitations.schemas import (
     AcceptRequest,
     AcceptResponse,
+    CheckedRecipientRead,
     InvitationCreate,
     InvitationPage,
     InvitationPreviewRead,
     InvitationRead,
     RecipientResults,
+    RecipientsCheck,
+    RecipientsChecked,
 )
 from admit.members.schemas import MemberRead, UserRead
 from admit.people.results import invitation_reads, recipient_results
@@ -105,6 +109,32 @@ def list_invitations(
 )
 def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     return _read_many(session, [invitations_service.get_or_raise(session, actor, invitation_id)])[0]
+
+
+@router.post(
+    "/portals/{portal}/recipients/check",
+    response_model=RecipientsChecked,
+    operation_id="recipients_check",
+    responses=problems(PermissionDenied, InvalidInput),
+)
+def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep):
+    """What the Invite box would make of a typed or pasted text, recipient by recipient, before
+    anything is sent (the box shows each as a chip): the address read, or why it is not one, a
+    suggestion for a mistyped domain, and whether it was listed before. Writes nothing."""
+    checked = invitations_service.check_recipients(session, actor, body.text)
+    return RecipientsChecked(
+        items=[
+            CheckedRecipientRead(
+                text=c.text,
+                name=c.name,
+                address=c.address,
+                error=c.error,
+                suggestion=c.suggestion,
+                duplicate=c.duplicate,
+            )
+            for c in checked
+        ]
+    )
 
 
 @router.post(

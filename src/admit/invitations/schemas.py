@@ -106,6 +106,25 @@ class RecipientResultRead(BaseModel):
     user_id: uuid.UUID | None = None
 
 
+class RecipientsCheck(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=512 * 1024)
+
+
+class CheckedRecipientRead(BaseModel):
+    text: str  # as typed
+    name: str
+    address: str | None  # the normalised email or E.164 number; null when it is not one
+    error: str | None
+    suggestion: str | None  # a mistyped domain: the address meant ("ada@gmail.com")
+    duplicate: bool  # listed before in the same text
+
+
+class RecipientsChecked(BaseModel):
+    items: list[CheckedRecipientRead]
+
+
 class RecipientResults(BaseModel):
     """``results`` in the order asked, and how many of each ``outcome``."""
 

@@ -13,6 +13,7 @@ audit event. Nothing here commits.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import Select, and_, or_, select, update
@@ -36,7 +37,8 @@ from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
 from admit.invitations.options import check_options
 from admit.kit.pagination import count_all, page
-from admit.members.addresses import split_recipients
+from admit.members import service as members_service
+from admit.members.addresses import split_recipients, typo_suggestion
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 from admit.tokens import service as tokens
@@ -58,6 +60,53 @@ __all__ = [
 
 INVITATION = tokens.Purpose.INVITATION
 MAX_RECIPIENTS_PER_REQUEST = pipeline.MAX_RECIPIENTS_PER_REQUEST
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRecipient:
+    """One recipient of the Invite box as it will be read: the address, or why it is not one
+    (and, for a mistyped domain, the address meant); ``duplicate`` when listed before."""
+
+    text: str
+    name: str
+    address: str | None
+    error: str | None
+    suggestion: str | None
+    duplicate: bool
+
+
+def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedRecipient]:
+    """What the Invite box would make of ``text`` (typed or pasted), recipient by recipient,
+    before anything is sent: the same splitting and address rules as ``invite``. Writes nothing."""
+    if not policy.can(actor.role, policy.Action.INVITE_CLIENT):
+        policy.require(actor.role, policy.Action.INVITE_INTERNAL)
+    texts = split_recipients(text or "")
+    if len(texts) > MAX_RECIPIENTS_PER_REQUEST:
+        raise InvalidInput(
+            f"At most {MAX_RECIPIENTS_PER_REQUEST} recipients are checked at once; "
+            "a longer list becomes an import.",
+            field="text",
+        )
+    seen: set[str] = set()
+    out = []
+    for typed in texts:
+        parsed = members_service.parse_recipient(session, typed)
+        address = parsed.address
+        bare = typed.rsplit("<", 1)[-1].rstrip(">").strip()
+        suggestion = typo_suggestion(bare) if parsed.error and "@" in bare else None
+        out.append(
+            CheckedRecipient(
+                text=typed,
+                name=parsed.name,
+                address=address,
+                error=parsed.error,
+                suggestion=suggestion.lower() if suggestion else None,
+                duplicate=address is not None and address in seen,
+            )
+        )
+        if address is not None:
+            seen.add(address)
+    return out
 
 
 def invite(

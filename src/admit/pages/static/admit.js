@@ -351,3 +351,75 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   poll();
 })();
+
+// The Invite box: every recipient shown as a chip, checked by the server's own rules as it is
+// typed or pasted (red with the reason when it is not an address, a one-click fix for a
+// mistyped domain, struck through when listed twice). The text stays the source of truth.
+(() => {
+  const box = document.querySelector("textarea[data-check-url]");
+  if (!box) return;
+  const chips = document.getElementById(box.getAttribute("aria-describedby"));
+  const form = box.closest("form");
+  let timer = null;
+  let asked = 0;
+  const chip = (item) => {
+    const el = document.createElement("span");
+    el.className = "chip" + (item.error ? " bad" : item.duplicate ? " dup" : "");
+    el.dataset.chip = item.error ? "bad" : item.duplicate ? "duplicate" : "ok";
+    const shown = item.address ? (item.name ? `${item.name} <${item.address}>` : item.address) : item.text;
+    el.textContent = shown;
+    el.title = item.error || (item.duplicate ? "Listed twice: invited once." : "");
+    if (item.error) {
+      const why = document.createElement("span");
+      why.className = "sr-only";
+      why.textContent = ` (${item.error})`;
+      el.append(why);
+    }
+    if (item.suggestion) {
+      const fix = document.createElement("button");
+      fix.type = "button";
+      fix.textContent = `${item.suggestion}?`;
+      fix.setAttribute("aria-label", `Use ${item.suggestion} instead of ${item.text}`);
+      fix.addEventListener("click", () => {
+        const bare = item.text.includes("<") ? item.text.slice(item.text.lastIndexOf("<") + 1).replace(">", "").trim() : item.text.trim();
+        box.value = box.value.replace(bare, item.suggestion);
+        check();
+      });
+      el.append(fix);
+    }
+    return el;
+  };
+  const render = (items) => {
+    chips.replaceChildren(...items.map(chip));
+    const bad = items.filter((i) => i.error).length;
+    const dup = items.filter((i) => i.duplicate).length;
+    const good = items.length - bad - dup;
+    const summary = document.createElement("span");
+    summary.className = "chips-summary";
+    summary.dataset.chipsSummary = "";
+    summary.textContent = `${good} to invite` + (bad ? ` · ${bad} to fix` : "") + (dup ? ` · ${dup} listed twice` : "");
+    chips.append(summary);
+  };
+  const check = async () => {
+    const text = box.value;
+    if (!text.trim()) { chips.replaceChildren(); return; }
+    if (text.length > 100 * 1024) {
+      chips.replaceChildren(Object.assign(document.createElement("span"), {
+        className: "chips-summary", textContent: "A long list: it will be checked in the preview before anything is sent.",
+      }));
+      return;
+    }
+    const mine = ++asked;
+    try {
+      const response = await fetch(box.dataset.checkUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": form.querySelector("[name=csrf_token]").value },
+        body: JSON.stringify({ text }),
+      });
+      if (mine !== asked || !response.ok) return;
+      render((await response.json()).items);
+    } catch (e) { /* the server checks again on Send */ }
+  };
+  box.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 300); });
+  if (box.value.trim()) check();
+})();
