@@ -140,6 +140,10 @@ def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context,
     expect(roles).to_contain_text("1 as Member")
     expect(roles).to_contain_text("1 as Owner")
     expect(page.get_by_label("Use the Role column")).to_be_checked()
+    # The preview shows what was read from each row (address, role), not the raw line.
+    expect(page.locator('tr[data-outcome="will_invite"] [data-sample]').first).to_have_text(
+        "row 2: a@example.com · Admin"
+    )
     shot(page, "role-column-used")
     # Owners need an explicit yes: the box is required, and the server checks it too.
     page.get_by_role("button", name="Send 3 invitations").click()
@@ -168,7 +172,7 @@ def test_a_paste_of_60000_addresses_becomes_an_import(new_context, live_server, 
     assert len(text) > 1024 * 1024
     # What a paste leaves in the box (typing 1.6 MB key by key would take minutes).
     dialog.get_by_label("Email addresses").evaluate("(box, text) => { box.value = text; }", text)
-    dialog.get_by_role("button", name="Send Invitation").click()
+    dialog.get_by_role("button", name="Send Invitation").click(timeout=60_000)  # a 60,000-row preview
     expect(page.get_by_role("heading", name="Invite from a pasted list")).to_be_visible(timeout=60_000)
     expect(page.locator('tr[data-outcome="will_invite"] [data-count]')).to_have_text("60000")
 

@@ -30,6 +30,8 @@ class ImportSample(BaseModel):
     row: int
     recipient: str
     email: str | None
+    name: str = ""  # as read from the row
+    role: str = ""  # the role it will be invited with (will_invite rows)
     detail: str
 
 

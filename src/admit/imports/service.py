@@ -133,6 +133,8 @@ def _preview(
                         "row": d.row.number,
                         "recipient": d.row.raw or d.row.address,
                         "email": d.recipient.address,
+                        "name": d.recipient.name,
+                        "role": str(d.recipient.role or options.role) if d.result is None else "",
                         "detail": d.result.detail if d.result else "",
                     }
                 )

@@ -1,0 +1,144 @@
+"""The README's screenshots, made from the real app so they stay current.
+
+    .venv/bin/python scripts/screenshots.py            # writes docs/screenshots/*.png
+
+Serves Admit on a free 127.0.0.1 port with a fresh SQLite file (dev mailbox, worker inside),
+sets a demo portal up through its pages (the first-run setup, the Invite box, a list upload, a
+workspace), then photographs the main pages in Chromium (/usr/bin/chromium, as the tests do) at
+a desktop size and, for User Management, at a phone's 390 px. Talks to 127.0.0.1 only; stops by
+itself.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "src"))
+OUT = ROOT / "docs" / "screenshots"
+
+OWNER = ("Olivia Owner", "olivia@acme.example", "owner-password-123")
+PEOPLE = [
+    "Ada Lovelace <ada@acme.example>",
+    "Grace Hopper <grace@acme.example>",
+    "Alan Turing <alan@acme.example>",
+    "Katherine Johnson <katherine@acme.example>",
+]
+CLIENTS = [
+    "Cleo Client <cleo@client.example>",
+    "Bruno Díaz <bruno@client.example>",
+    "Mina Park <mina@client.example>",
+    "+1 202 555 0173",
+]
+
+
+def serve(tmp: Path):
+    import uvicorn
+
+    from admit.app import create_app
+    from admit.migrate import upgrade
+    from admit.settings import Settings
+
+    url_db = f"sqlite:///{tmp / 'demo.db'}"
+    upgrade(url_db)
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    settings = Settings(
+        database_url=url_db, public_url=url, email_backend="dev", rate_limits_enabled=False,
+        run_worker_in_web=True, worker_poll_seconds=0.2, environment="test",
+    )  # fmt: skip
+    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise SystemExit("the server did not start")
+        time.sleep(0.05)
+    return url, server, thread
+
+
+def main() -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="admit-shots-") as tmp:
+        url, server, thread = serve(Path(tmp))
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(
+                    executable_path="/usr/bin/chromium",
+                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+                )
+                page = browser.new_page(viewport={"width": 1280, "height": 820})
+
+                def shot(name: str, *, full: bool = False) -> None:
+                    page.wait_for_timeout(150)
+                    page.screenshot(path=str(OUT / f"{name}.png"), full_page=full)
+                    print(f"docs/screenshots/{name}.png")
+
+                page.goto(url + "/")
+                shot("setup")
+                page.get_by_label("Portal name").fill("Acme")
+                page.get_by_label("Your name").fill(OWNER[0])
+                page.get_by_label("Your email").fill(OWNER[1])
+                page.get_by_label("Password").fill(OWNER[2])
+                page.get_by_role("button", name="Create portal").click()
+                expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
+                users = page.url.split("?")[0]
+
+                def invite(people: list[str], user_type: str, chips: bool = False) -> None:
+                    page.get_by_role("button", name="Invite Users").click()
+                    dialog = page.locator("dialog#invite-dialog")
+                    dialog.get_by_label("User type").select_option(user_type)
+                    dialog.get_by_label("Email addresses").fill("\n".join(people))
+                    if chips:
+                        expect(dialog.locator("[data-chips-summary]")).to_be_visible()
+                        shot("invite-users")
+                    dialog.get_by_role("button", name="Send Invitation").click()
+                    expect(page.locator("[data-report]")).to_be_visible()
+
+                invite([*PEOPLE, "typo@gmial.com"], "internal", chips=True)
+                invite(CLIENTS, "client")
+                page.goto(users)
+                shot("user-management")
+                page.set_viewport_size({"width": 390, "height": 844})
+                shot("user-management-phone")
+                page.set_viewport_size({"width": 1280, "height": 820})
+
+                upload = Path(tmp) / "team.csv"
+                upload.write_text(
+                    "Email,First Name,Last Name,Role\r\n"
+                    + "".join(f"person{i}@acme.example,Person,{i},member\r\n" for i in range(40))
+                    + "lead@acme.example,Lea,Lead,admin\r\n"
+                    + "broken@gmial.com,Bo,Ken,\r\nada@acme.example,Ada,L,\r\n"
+                )
+                page.get_by_role("button", name="Invite Users").click()
+                dialog = page.locator("dialog#invite-dialog")
+                dialog.get_by_label("User type").select_option("internal")
+                dialog.get_by_label("Role").select_option("admin")
+                dialog.get_by_label("Or upload email list").set_input_files(str(upload))
+                dialog.get_by_role("button", name="Send Invitation").click()
+                expect(page.locator("[data-preview]")).to_be_visible()
+                page.get_by_label("Use the Role column").check()
+                expect(page.locator("[data-roles]")).to_contain_text("Admin")
+                shot("import-preview")
+
+                page.goto(users.replace("/users", "/workspaces"))
+                shot("workspaces")
+                browser.close()
+        finally:
+            server.should_exit = True
+            thread.join(timeout=15)
+
+
+if __name__ == "__main__":
+    main()
