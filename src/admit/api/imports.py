@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Literal, TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from admit.api.deps import ActorDep, actor_in
 from admit.api.errors import problems
 from admit.api.openapi import ACTOR_ERRORS
+from admit.db import Database
 from admit.errors import (
     CsrfFailed,
     HttpError,
@@ -42,14 +44,36 @@ def _status(request: Request, imp: InvitationImport) -> ImportStatus:
     )
 
 
-def _file_chunks(upload) -> Iterator[bytes]:
+class _Options(TypedDict):
+    """The invitations' options, as the imports service takes them."""
+
+    user_type: str
+    role: str | None
+    products: list[str] | None
+    message: str | None
+
+
+class _Fields(_Options):
+    """What an import is asked to do, from the form or the JSON body."""
+
+    dry_run: bool
+
+
+def _file_chunks(upload: UploadFile) -> Iterator[bytes]:
     upload.file.seek(0)
     while chunk := upload.file.read(READ_BYTES):
         yield chunk
 
 
-def _truthy(value) -> bool:
+def _truthy(value: UploadFile | str) -> bool:
     return str(value).lower() in ("1", "true", "yes", "on")
+
+
+def _text(value: UploadFile | str | None, field: str) -> str | None:
+    """A text field of the multipart form; a file sent in its place is refused."""
+    if isinstance(value, UploadFile):
+        raise InvalidInput(f"Send “{field}” as text, not as a file.", field=field)
+    return value
 
 
 @router.post(
@@ -85,23 +109,23 @@ def _truthy(value) -> bool:
     },
     operation_id="invitation_imports_create",
 )
-async def create_import(portal: str, request: Request):
+async def create_import(portal: str, request: Request) -> JSONResponse:
     """Preview (``dry_run``) or start a bulk invitation from a file or pasted text."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
         upload = form.get("file")
-        if upload is None or not hasattr(upload, "file"):
+        if not isinstance(upload, UploadFile):
             raise InvalidInput("Attach the list as the multipart field “file”.", field="file")
-        fields = {
-            "user_type": form.get("user_type") or "",
-            "role": form.get("role") or None,
-            "products": [p for p in form.getlist("products") if p] or None,
-            "message": form.get("message") or None,
+        fields: _Fields = {
+            "user_type": _text(form.get("user_type"), "user_type") or "",
+            "role": _text(form.get("role"), "role") or None,
+            "products": [t for p in form.getlist("products") if (t := _text(p, "products"))] or None,
+            "message": _text(form.get("message"), "message") or None,
             "dry_run": _truthy(form.get("dry_run", "false")),
         }
         filename = upload.filename or ""
-        chunks_factory = lambda: _file_chunks(upload)  # noqa: E731
+        chunks_factory: Callable[[], Iterable[bytes]] = lambda: _file_chunks(upload)  # noqa: E731
     else:
         try:
             body = ImportCreate.model_validate_json(await request.body())
@@ -109,7 +133,13 @@ async def create_import(portal: str, request: Request):
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or None
             raise InvalidInput(f"{field}: {first['msg']}" if field else first["msg"], field=field) from exc
-        fields = body.model_dump(exclude={"text"})
+        fields = {
+            "user_type": body.user_type,
+            "role": body.role,
+            "products": body.products,
+            "message": body.message,
+            "dry_run": body.dry_run,
+        }
         filename = ""
         data = body.text.encode("utf-8")
         chunks_factory = lambda: iter([data])  # noqa: E731
@@ -117,12 +147,24 @@ async def create_import(portal: str, request: Request):
     return await run_in_threadpool(_create, request, portal, fields, filename, chunks_factory, key)
 
 
-def _create(request: Request, portal: str, fields: dict, filename: str, chunks_factory, key):
-    db = request.app.state.db
+def _create(
+    request: Request,
+    portal: str,
+    fields: _Fields,
+    filename: str,
+    chunks_factory: Callable[[], Iterable[bytes]],
+    key: str | None,
+) -> JSONResponse:
+    db: Database = request.app.state.db
     with db.unit_of_work() as session:
         actor = actor_in(session, request, portal)
-        options = {k: fields.get(k) for k in ("user_type", "role", "products", "message")}
-        if fields.get("dry_run"):
+        options: _Options = {
+            "user_type": fields["user_type"],
+            "role": fields["role"],
+            "products": fields["products"],
+            "message": fields["message"],
+        }
+        if fields["dry_run"]:
             preview = imports_service.preview(session, actor, chunks=chunks_factory(), **options)
             return JSONResponse(ImportPreview(**preview).model_dump(mode="json"), status_code=200)
         imp, created = imports_service.create(
@@ -139,7 +181,7 @@ def _create(request: Request, portal: str, fields: dict, filename: str, chunks_f
     operation_id="invitation_imports_get",
     responses=problems(PermissionDenied, ImportNotFound),
 )
-def get_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep):
+def get_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep) -> ImportStatus:
     """Progress: ``{status, total, processed, invited, skipped: {code: count}, errors_url}``."""
     return _status(request, imports_service.get_or_raise(session, actor, import_id))
 
@@ -150,7 +192,9 @@ def get_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session:
     operation_id="invitation_imports_confirm",
     responses=problems(PermissionDenied, ImportNotFound, ImportNotPreviewed),
 )
-def confirm_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep):
+def confirm_import(
+    import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep
+) -> ImportStatus:
     """Start an import created as a draft (the pages' preview step)."""
     return _status(request, imports_service.confirm(session, actor, import_id))
 
@@ -167,16 +211,16 @@ def confirm_import(import_id: uuid.UUID, request: Request, actor: ActorDep, sess
 )  # fmt: skip
 def import_report(
     portal: str, import_id: uuid.UUID, request: Request, outcome: Literal["skipped"] | None = None
-):
+) -> StreamingResponse:
     """The per-row report as CSV (cells that look like formulas are escaped)."""
-    db = request.app.state.db
+    db: Database = request.app.state.db
     # Authorise in a transaction of its own and end it before streaming: on SQLite any open
     # transaction holds the write lock, and the stream reads in transactions of its own.
     with db.unit_of_work() as session:
         actor = actor_in(session, request, portal)
         imports_service.get_or_raise(session, actor, import_id)
 
-    def stream():
+    def stream() -> Iterator[str]:
         yield from imports_service.report_csv(db, actor, import_id, only_skipped=outcome == "skipped")
 
     return StreamingResponse(

@@ -31,7 +31,7 @@ def list_members(
     status: Literal["pending", "active", "deactivated"] | None = None,
     cursor: str | None = None,
     limit: int = 100,
-):
+) -> MemberPage:
     rows, next_cursor = members_service.list_members(
         session, actor, user_type=user_type, status=status, cursor=cursor, limit=limit
     )
@@ -44,7 +44,7 @@ def list_members(
     operation_id="members_deactivate",
     responses=problems(PermissionDenied, MemberNotFound),
 )
-def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> MemberRead:
     """Deactivate a member: they lose access at once and their sessions end."""
     return MemberRead.of(members_flow.deactivate(session, actor, member_id))
 
@@ -55,7 +55,7 @@ def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep
     operation_id="members_reactivate",
     responses=problems(PermissionDenied, MemberNotFound, MemberNotDeactivated),
 )
-def reactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def reactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> MemberRead:
     """Reactivate a deactivated member: the same membership is active again (role, type and
     products unchanged); an active member is answered as it is. 409 for a pending one."""
     return MemberRead.of(members_flow.reactivate(session, actor, member_id))
@@ -76,7 +76,7 @@ def list_people(
     q: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
-):
+) -> PeoplePage:
     """The roster User Management shows: members, open invitations and pending link sign-ups
     in one list, one row per person, newest first, with the total the filters match."""
     page = people_roster.roster(
@@ -99,7 +99,7 @@ def search_people(
     q: str = "",
     user_type: Literal["internal", "client"] | None = None,
     limit: int = 10,
-):
+) -> PeopleMatches:
     """Suggestions as you type a name, email or phone: this portal's active members only."""
     matches = members_service.search_people(session, actor, q, user_type=user_type, limit=limit)
     return PeopleMatches(items=[MemberRead.of(m) for m in matches])
