@@ -1,15 +1,27 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from admit.auth import service as auth_service
 from admit.errors import DomainError
 from admit.flows import setup
 from admit.members import service as members_service
+from admit.members.models import User
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
 from admit.portals import service as portals_service
-from admit.web import SessionDep, SettingsDep, client_ip, limit_sign_in, limit_token_guessing, sign_in_browser
+from admit.portals.models import Portal
+from admit.settings import Settings
+from admit.web import (
+    Auth,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+    limit_sign_in,
+    limit_token_guessing,
+    sign_in_browser,
+)
 
 router = APIRouter()
 
@@ -18,8 +30,17 @@ ROLE_PHRASES = {"client": "a client", "owner": "an owner", "admin": "an admin", 
 
 
 def land_after_joining(
-    request, session, settings, auth, *, user, portal, role: str, via: auth_service.Via, back: bool = False
-):
+    request: Request,
+    session: Session,
+    settings: Settings,
+    auth: Auth,
+    *,
+    user: User,
+    portal: Portal,
+    role: str,
+    via: auth_service.Via,
+    back: bool = False,
+) -> RedirectResponse:
     """Where someone lands who has just joined (an invitation, a confirmed sign-up): their
     portal, welcomed, signed in as themselves (the browser's session switches if it was someone
     else's)."""
@@ -35,7 +56,7 @@ def land_after_joining(
     return response
 
 
-def home_for(session, user) -> str:
+def home_for(session: Session, user: User) -> str:
     memberships = members_service.memberships_of(session, user)
     if not memberships:
         return "/no-portal"
@@ -44,7 +65,7 @@ def home_for(session, user) -> str:
 
 
 @router.get("/", name="home")
-def home(session: SessionDep, auth: PageAuth):
+def home(session: SessionDep, auth: PageAuth) -> RedirectResponse:
     if not portals_service.any_portal(session):
         return RedirectResponse("/setup", status_code=303)
     if auth.user is None:
@@ -53,7 +74,7 @@ def home(session: SessionDep, auth: PageAuth):
 
 
 @router.get("/no-portal", name="auth:no_portal")
-def no_portal(request: Request, auth: PageAuth):
+def no_portal(request: Request, auth: PageAuth) -> HTMLResponse:
     return render(
         request,
         "error.html",
@@ -67,7 +88,7 @@ def no_portal(request: Request, auth: PageAuth):
 
 
 @router.get("/setup", name="auth:setup")
-def setup_form(request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def setup_form(request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth) -> Response:
     if portals_service.any_portal(session):
         return RedirectResponse("/login", status_code=303)
     return render(request, "auth/setup.html", {"form": {}, "min_password": settings.password_min_length})
@@ -83,7 +104,7 @@ def setup_submit(
     owner_name: str = Form(""),
     owner_email: str = Form(""),
     owner_password: str = Form(""),
-):
+) -> Response:
     """First run: create the portal and its owner, and sign the owner in."""
     try:
         portal, user, _key = setup.create_portal(
@@ -110,7 +131,9 @@ def setup_submit(
 
 
 @router.get("/login", name="auth:login")
-def login_form(request: Request, auth: PageAuth, next: str | None = None, email: str | None = None):
+def login_form(
+    request: Request, auth: PageAuth, next: str | None = None, email: str | None = None
+) -> HTMLResponse:
     return render(request, "auth/login.html", {"next": next, "email": email})
 
 
@@ -123,7 +146,7 @@ def login_submit(
     email: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),
-):
+) -> Response:
     ip = client_ip(request)
     try:
         limit_sign_in(request)
@@ -143,7 +166,9 @@ def login_submit(
 
 
 @router.post("/logout", name="auth:logout", dependencies=[Depends(check_csrf)])
-def logout(session: SessionDep, settings: SettingsDep, auth: PageAuth, next: str = Form("")):
+def logout(
+    session: SessionDep, settings: SettingsDep, auth: PageAuth, next: str = Form("")
+) -> RedirectResponse:
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(safe_next(next, "/login"), status_code=303)
     response.delete_cookie(settings.session_cookie_name, path="/")
@@ -153,7 +178,7 @@ def logout(session: SessionDep, settings: SettingsDep, auth: PageAuth, next: str
 @router.post("/login/link", name="auth:request_link", dependencies=[Depends(check_csrf)])
 def request_link(
     request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth, email: str = Form("")
-):
+) -> HTMLResponse:
     """No password (clients): email a one-time sign-in link. The answer is the same for everyone."""
     try:
         limit_sign_in(request)
@@ -168,7 +193,9 @@ def request_link(
 
 
 @router.get("/login/link/{token}", name="auth:link")
-def link_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def link_page(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
+) -> HTMLResponse:
     """Shows whom the link signs in; opening it never uses it (mail scanners open links)."""
     limit_token_guessing(request)
     user = auth_service.sign_in_link_user(session, token)
@@ -181,7 +208,9 @@ def link_page(token: str, request: Request, session: SessionDep, settings: Setti
 
 
 @router.post("/login/link/{token}", dependencies=[Depends(check_csrf)])
-def link_use(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def link_use(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
+) -> RedirectResponse:
     ip = client_ip(request)
     limit_token_guessing(request)
     user = auth_service.use_sign_in_link(session, token)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from admit.imports import service as imports_service
 from admit.pages.deps import PageActor, check_csrf, redirect, render
@@ -23,7 +24,7 @@ LABELS = {
 
 
 @router.get("/p/{slug}/imports/{import_id}", name="imports:show")
-def show(import_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep):
+def show(import_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep) -> HTMLResponse:
     """Preview (before anything is sent), then progress, then the summary and the report."""
     imp = imports_service.get_or_raise(session, actor, import_id)
     return render(
@@ -36,6 +37,6 @@ def show(import_id: uuid.UUID, request: Request, actor: PageActor, session: Sess
 @router.post(
     "/p/{slug}/imports/{import_id}/confirm", name="imports:confirm", dependencies=[Depends(check_csrf)]
 )
-def confirm(import_id: uuid.UUID, actor: PageActor, session: SessionDep):
+def confirm(import_id: uuid.UUID, actor: PageActor, session: SessionDep) -> RedirectResponse:
     imports_service.confirm(session, actor, import_id)
     return redirect(f"/p/{actor.portal.slug}/imports/{import_id}")
