@@ -28,7 +28,7 @@ class Worker:
         self.settings = settings
         self._last_sweep = 0.0
 
-    def run_once(self, *, sweep: bool = True) -> dict:
+    def run_once(self, *, sweep: bool = True) -> dict[str, int]:
         """One pass: deliver what is due, run a queued import, then (if due) sweep expirations."""
         counts = notifications_jobs.deliver_due(self.db, self.settings)
         if imports_jobs.run_due(self.db) is not None:
@@ -39,7 +39,7 @@ class Worker:
             self._last_sweep = time.monotonic()
         return counts
 
-    def drain(self, *, max_passes: int = 1000) -> dict:
+    def drain(self, *, max_passes: int = 1000) -> dict[str, int]:
         """Deliver until nothing is due (the CLI after an invite, and tests)."""
         total = {"sent": 0, "retry": 0, "failed": 0}
         for _ in range(max_passes):

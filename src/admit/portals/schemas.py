@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.portals.models import Portal
+
 
 class PortalRef(BaseModel):
     """A portal named in another answer: its slug (the one in every path) and its name."""
@@ -14,7 +16,7 @@ class PortalRef(BaseModel):
     name: str
 
     @classmethod
-    def of(cls, portal) -> PortalRef:
+    def of(cls, portal: Portal) -> PortalRef:
         return cls(slug=portal.slug, name=portal.name)
 
 
