@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.middleware.base import RequestResponseEndpoint
 
 from admit import __version__, api, pages
 from admit.api.errors import domain_error_response, problem, validation_error_response
@@ -41,7 +43,7 @@ def create_app(
     start_worker = settings.run_worker_in_web if run_worker is None else run_worker
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI):
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         worker = start_in_thread(db, settings) if start_worker else None
         try:
             yield
@@ -77,14 +79,14 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(Path(pages.__file__).parent / "static")), name="static")
 
     @app.exception_handler(DomainError)
-    async def _domain_error(request: Request, exc: DomainError):
+    async def _domain_error(request: Request, exc: DomainError) -> Response:
         if _is_api(request):
             return domain_error_response(exc)
         # The error page reads who is signed in from the database: not on the event loop.
         return await run_in_threadpool(error_page, request, exc)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation_error(request: Request, exc: RequestValidationError):
+    async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         if _is_api(request):
             return validation_error_response(exc)
         from admit.errors import InvalidInput
@@ -93,10 +95,10 @@ def create_app(
         field = ".".join(str(p) for p in first.get("loc", ())[1:])
         return error_page(request, InvalidInput(f"{field}: {first.get('msg', 'invalid')}", field=field))
 
-    app.add_exception_handler(LoginRedirect, handle_login_redirect)
+    app.exception_handler(LoginRedirect)(handle_login_redirect)
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(request: Request, exc: StarletteHTTPException):
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         # Unknown paths and wrong methods: problem+json under /api, a page elsewhere.
         code = {404: ErrorCode.NOT_FOUND, 405: ErrorCode.METHOD_NOT_ALLOWED}.get(
             exc.status_code, ErrorCode.HTTP_ERROR
@@ -111,7 +113,7 @@ def create_app(
         return await run_in_threadpool(error_page, request, error)
 
     @app.middleware("http")
-    async def _security_headers(request: Request, call_next):
+    async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
         response = await call_next(request)
         carry_notice(request, response)  # a redirect's notice rides in a signed cookie, not the URL
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

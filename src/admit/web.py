@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -21,6 +21,7 @@ from admit.db import Database
 from admit.errors import InvalidApiKey, NotAuthenticated, PortalNotFound
 from admit.kit.tokens import same
 from admit.members import service as members_service
+from admit.members.models import User
 from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.settings import Settings
@@ -29,11 +30,13 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_db(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def get_settings_dep(request: Request) -> Settings:
-    return request.app.state.db.context.settings
+    ctx: Context = request.app.state.db.context
+    return ctx.settings
 
 
 def _db_session(request: Request) -> Iterator[Session]:
@@ -53,7 +56,8 @@ def client_ip(request: Request) -> str | None:
 
 
 def get_context(request: Request) -> Context:
-    return request.app.state.db.context
+    ctx: Context = request.app.state.db.context
+    return ctx
 
 
 ContextDep = Annotated[Context, Depends(get_context)]
@@ -75,7 +79,9 @@ def limit_sign_in(request: Request) -> None:
 TokenGuessingLimited = Depends(limit_token_guessing)
 
 
-def sign_in_browser(session: Session, response, user, *, via: auth_service.Via, ip: str | None) -> WebSession:
+def sign_in_browser(
+    session: Session, response: Response, user: User, *, via: auth_service.Via, ip: str | None
+) -> WebSession:
     """Pass the sign-in gate (``auth.service.sign_in``) and give the browser its session cookie:
     how both faces sign someone in."""
     raw, web_session = auth_service.sign_in(session, user, via=via, ip=ip)
@@ -101,7 +107,7 @@ class Auth:
     api_key_raw: str | None = None
 
     @property
-    def user(self):
+    def user(self) -> User | None:
         return self.web_session.user if self.web_session else None
 
 
@@ -132,11 +138,13 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth) -> A
     ip = client_ip(request)
     if key is not None:
         return Actor(portal=portal, role=Role(key.role), api_key=key, ip=ip)
-    member = members_service.get_membership(session, portal.id, auth.web_session.user_id)
+    web_session = auth.web_session
+    assert web_session is not None, "no API key: the browser session checked above"
+    member = members_service.get_membership(session, portal.id, web_session.user_id)
     if member is None or member.status != members_service.ACTIVE:
         # Deactivated or never a member: the portal does not exist for them.
         raise PortalNotFound("No such portal.")
-    return Actor(portal=portal, role=Role(member.role), user=auth.web_session.user, member=member, ip=ip)
+    return Actor(portal=portal, role=Role(member.role), user=web_session.user, member=member, ip=ip)
 
 
 def csrf_ok(auth: Auth, presented: str | None) -> bool:

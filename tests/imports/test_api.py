@@ -245,6 +245,15 @@ class TestRefused:
         )
         assert (r.status_code, r.json()["field"]) == (422, "file")
 
+    def test_file_in_a_text_field_is_422(self, client, db):
+        """A file sent where a text field belongs (here ``message``): 422 naming it; nothing written."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        files = [("file", ("people.csv", FILE, "text/csv")), ("message", ("note.txt", b"hi", "text/plain"))]
+        r = client.post(url(pf), data={"user_type": "internal"}, files=files, headers=pf.headers())
+        assert (r.status_code, r.json()["field"], r.json()["code"]) == (422, "message", "invalid_input")
+        assert table_counts(db) == before
+
     def test_no_credentials_is_401(self, client, db):
         """Without credentials: 401."""
         pf = create_portal(db)

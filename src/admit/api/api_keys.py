@@ -23,7 +23,9 @@ router = APIRouter(tags=["api keys"])
     operation_id="api_keys_list",
     responses=problems(PermissionDenied),
 )
-def list_api_keys(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
+def list_api_keys(
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+) -> ApiKeyPage:
     """The portal's API keys, newest first, revoked ones included; never their secrets."""
     rows, next_cursor = auth_service.list_api_keys(session, actor, cursor=cursor, limit=limit)
     return ApiKeyPage(items=[ApiKeyRead.of(k) for k in rows], next_cursor=next_cursor)
@@ -36,7 +38,7 @@ def list_api_keys(actor: ActorDep, session: SessionDep, cursor: str | None = Non
     operation_id="api_keys_create",
     responses=problems(PermissionDenied),
 )
-def create_api_key(body: ApiKeyCreate, actor: ActorDep, session: SessionDep):
+def create_api_key(body: ApiKeyCreate, actor: ActorDep, session: SessionDep) -> ApiKeyCreated:
     """A new admin key acting for you; the secret is in this answer only."""
     raw, key = auth_service.issue_api_key(session, actor, name=body.name)
     return ApiKeyCreated(key=ApiKeyRead.of(key), secret=raw)
@@ -48,6 +50,6 @@ def create_api_key(body: ApiKeyCreate, actor: ActorDep, session: SessionDep):
     operation_id="api_keys_revoke",
     responses=problems(PermissionDenied, ApiKeyNotFound),
 )
-def revoke_api_key(api_key_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def revoke_api_key(api_key_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> ApiKeyRead:
     """Revoke a key: it stops working at once."""
     return ApiKeyRead.of(auth_service.revoke_api_key(session, actor, api_key_id))

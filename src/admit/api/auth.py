@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from admit.api.deps import AuthDep
 from admit.api.errors import problems
@@ -9,9 +10,11 @@ from admit.auth import service as auth_service
 from admit.auth.schemas import LoginResponse, PasswordResetSent, SignInLinkSent
 from admit.errors import InvalidCredentials, InvalidInput, PasswordResetGone, RateLimited, SignInLinkGone
 from admit.members import service as members_service
+from admit.members.models import User
 from admit.members.schemas import UserRead
 from admit.portals.schemas import PortalMembershipRef
 from admit.web import (
+    Auth,
     SessionDep,
     SettingsDep,
     client_ip,
@@ -28,7 +31,9 @@ class LoginRequest(BaseModel):
     password: str = Field(max_length=256)
 
 
-def _signed_in(session, response: Response, user, ip, via) -> LoginResponse:
+def _signed_in(
+    session: Session, response: Response, user: User, ip: str | None, via: auth_service.Via
+) -> LoginResponse:
     """Sign ``user`` in through the gate (the cookie) and answer with their portals."""
     web_session = sign_in_browser(session, response, user, via=via, ip=ip)
     portals = [
@@ -40,7 +45,9 @@ def _signed_in(session, response: Response, user, ip, via) -> LoginResponse:
     )
 
 
-def session_as(session, response: Response, auth, user, ip, via) -> str:
+def session_as(
+    session: Session, response: Response, auth: Auth, user: User, ip: str | None, via: auth_service.Via
+) -> str:
     """After a token made ``user`` a member: keep the browser session if it is already theirs,
     else end it and sign them in through the gate. Returns the CSRF token of the session in
     force."""
@@ -58,7 +65,7 @@ def session_as(session, response: Response, auth, user, ip, via) -> str:
 )
 def login(
     body: LoginRequest, request: Request, response: Response, session: SessionDep, settings: SettingsDep
-):
+) -> LoginResponse:
     """Sign in with email and password; sets the session cookie."""
     ip = client_ip(request)
     limit_sign_in(request)
@@ -67,7 +74,7 @@ def login(
 
 
 @router.post("/logout", status_code=204, operation_id="auth_logout")
-def logout(response: Response, session: SessionDep, settings: SettingsDep, auth: AuthDep):
+def logout(response: Response, session: SessionDep, settings: SettingsDep, auth: AuthDep) -> Response:
     auth_service.end_session(session, auth.raw_session)
     response.delete_cookie(settings.session_cookie_name, path="/")
     response.status_code = 204
@@ -87,7 +94,7 @@ class SignInLinkRequest(BaseModel):
 )
 def request_sign_in_link(
     body: SignInLinkRequest, request: Request, session: SessionDep, settings: SettingsDep
-):
+) -> SignInLinkSent:
     """Email a one-time sign-in link (for accounts without a password). Always 202."""
     limit_sign_in(request)
     auth_service.request_sign_in_link(
@@ -104,7 +111,7 @@ def request_sign_in_link(
 )
 def use_sign_in_link(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
-):
+) -> LoginResponse:
     """Use a sign-in link (once): sets the session cookie like /auth/login."""
     ip = client_ip(request)
     limit_token_guessing(request)
@@ -130,7 +137,7 @@ class NewPassword(BaseModel):
 )
 def request_password_reset(
     body: PasswordResetRequest, request: Request, session: SessionDep, settings: SettingsDep
-):
+) -> PasswordResetSent:
     """Email a single-use link to choose a new password (accounts with a password). Always 202,
     whatever the address: nobody learns who has an account."""
     limit_sign_in(request)
@@ -150,7 +157,7 @@ def request_password_reset(
 )
 def use_password_reset(
     token: str, body: NewPassword, request: Request, response: Response, session: SessionDep
-):
+) -> LoginResponse:
     """Choose the new password (the link works once): every other session of the account ends,
     and this one signs in (the session cookie, as /auth/login)."""
     ip = client_ip(request)

@@ -24,7 +24,7 @@ router = APIRouter(tags=["contacts"])
     operation_id="contacts_add",
     responses=problems(PermissionDenied, WorkspaceNotFound, RateLimited),
 )
-def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep):
+def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep) -> ContactResultRead:
     """Add a client or internal user to your contacts, then: ``workspace`` (into an existing
     workspace, or a new one named ``workspace_name``), ``contacts`` (send a portal invitation)
     or ``quietly`` (send nothing)."""
@@ -48,7 +48,9 @@ def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep):
     operation_id="contacts_list",
     responses=problems(PermissionDenied),
 )
-def list_contacts(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
+def list_contacts(
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+) -> ContactList:
     """Your contacts, newest first, with where each stands: joined, invited, not invited."""
     views, next_cursor = people_contacts.list_contacts(session, actor, cursor=cursor, limit=limit)
     return ContactList(
@@ -62,6 +64,6 @@ def list_contacts(actor: ActorDep, session: SessionDep, cursor: str | None = Non
     operation_id="contacts_invite",
     responses=problems(PermissionDenied, ContactNotFound, NoAddress, RateLimited),
 )
-def invite_contact(contact_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def invite_contact(contact_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> ContactResultRead:
     """Send the portal invitation of a contact added quietly."""
     return ContactResultRead.of(contacts_flow.invite(session, actor, contact_id))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session
 
 from admit.actor import Actor
 from admit.errors import CsrfFailed
@@ -30,7 +31,7 @@ def api_actor(portal: str, request: Request, session: SessionDep, auth: AuthDep)
     return portal_actor(request, session, portal, auth)
 
 
-def actor_in(session, request: Request, portal: str) -> Actor:
+def actor_in(session: Session, request: Request, portal: str) -> Actor:
     """The same as ``ActorDep``, for routes that open their own unit of work (uploads, streams)."""
     return portal_actor(request, session, portal, api_auth(request, session))
 

@@ -52,7 +52,7 @@ def list_messages(
     to: str | None = None,
     channel: Literal["email", "sms"] | None = None,
     limit: int = 50,
-):
+) -> DevMessagePage:
     """Messages the dev backends delivered, newest first (optionally to one address or number).
 
     ``channel`` is ``email`` or ``sms``; an SMS has ``to`` as an E.164 number, its body in

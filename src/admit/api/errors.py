@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import inspect
 from collections import defaultdict
+from collections.abc import Iterable
 from http import HTTPStatus
+from typing import Any, TypedDict
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -50,7 +52,7 @@ class Problem(BaseModel):
     retry_after: int | None = Field(default=None, description="429: seconds to wait (also `Retry-After`).")
 
 
-def problems(*classes: type[DomainError]) -> dict[int, dict]:
+def problems(*classes: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses=`` for the errors a route can give: one problem+json response per
     status, listing its codes (``x-error-codes``) with links to the errors page."""
     codes: dict[int, set[ErrorCode]] = defaultdict(set)
@@ -59,7 +61,7 @@ def problems(*classes: type[DomainError]) -> dict[int, dict]:
     return {status: problem_response(status, found) for status, found in sorted(codes.items())}
 
 
-def problem_response(status: int, codes) -> dict:
+def problem_response(status: int, codes: Iterable[str]) -> dict[str, Any]:
     ordered = [code for code in ErrorCode if code in set(codes)]
     links = ", ".join(f"[`{code}`]({type_uri(code)})" for code in ordered)
     first = CLASSES[ordered[0]]
@@ -67,7 +69,7 @@ def problem_response(status: int, codes) -> dict:
         "type": type_uri(first.code),
         "title": first.title,
         "status": status,
-        "detail": " ".join(inspect.getdoc(first).split()),
+        "detail": " ".join((inspect.getdoc(first) or "").split()),
         "code": str(first.code),
     }
     return {
@@ -77,11 +79,17 @@ def problem_response(status: int, codes) -> dict:
     }
 
 
-def problem(status: int, *, code: ErrorCode, title: str, detail: str, **extra) -> JSONResponse:
+def problem(status: int, *, code: ErrorCode, title: str, detail: str, **extra: Any) -> JSONResponse:
     code = ErrorCode(code)
-    body = {"type": type_uri(code), "title": title, "status": status, "detail": detail, "code": code}
+    body: dict[str, Any] = {
+        "type": type_uri(code),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+    }
     body.update(extra)
-    headers = {}
+    headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="admit"'
     if status == 429 and "retry_after" in extra:
@@ -93,8 +101,13 @@ def domain_error_response(exc: DomainError) -> JSONResponse:
     return problem(exc.status, code=exc.code, title=exc.title, detail=exc.message, **exc.fields)
 
 
+class _FieldError(TypedDict):
+    field: str | None
+    message: str
+
+
 def validation_error_response(exc: RequestValidationError) -> JSONResponse:
-    errors = []
+    errors: list[_FieldError] = []
     for err in exc.errors():
         if err.get("type") == "json_invalid":
             return problem(
@@ -107,7 +120,7 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
             )
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
         errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
-    first = errors[0] if errors else {"field": None, "message": "invalid"}
+    first: _FieldError = errors[0] if errors else {"field": None, "message": "invalid"}
     detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
     return problem(
         422,
@@ -119,5 +132,5 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     )
 
 
-async def handle_domain_error(request: Request, exc: DomainError):  # noqa: ARG001
+async def handle_domain_error(request: Request, exc: DomainError) -> JSONResponse:  # noqa: ARG001
     return domain_error_response(exc)

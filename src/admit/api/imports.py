@@ -4,17 +4,19 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from typing import Literal
+from collections.abc import Callable, Iterable, Iterator
+from typing import Literal, TypedDict
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
+from starlette.datastructures import UploadFile
 
 from admit.api.deps import ActorDep, actor_in
 from admit.api.errors import problems
 from admit.api.openapi import ACTOR_ERRORS
+from admit.db import Database
 from admit.errors import (
     CsrfFailed,
     HttpError,
@@ -42,14 +44,38 @@ def _status(request: Request, imp: InvitationImport) -> ImportStatus:
     )
 
 
-def _file_chunks(upload) -> Iterator[bytes]:
+class _Options(TypedDict):
+    """The invitations' options, as the imports service takes them."""
+
+    user_type: str
+    role: str | None
+    products: list[str] | None
+    message: str | None
+    role_column: bool
+
+
+class _Fields(_Options):
+    """What an import is asked to do, from the form or the JSON body."""
+
+    dry_run: bool
+    draft: bool
+
+
+def _file_chunks(upload: UploadFile) -> Iterator[bytes]:
     upload.file.seek(0)
     while chunk := upload.file.read(READ_BYTES):
         yield chunk
 
 
-def _truthy(value) -> bool:
+def _truthy(value: UploadFile | str) -> bool:
     return str(value).lower() in ("1", "true", "yes", "on")
+
+
+def _text(value: UploadFile | str | None, field: str) -> str | None:
+    """A text field of the multipart form; a file sent in its place is refused."""
+    if isinstance(value, UploadFile):
+        raise InvalidInput(f"Send “{field}” as text, not as a file.", field=field)
+    return value
 
 
 @router.post(
@@ -87,25 +113,25 @@ def _truthy(value) -> bool:
     },
     operation_id="invitation_imports_create",
 )
-async def create_import(portal: str, request: Request):
+async def create_import(portal: str, request: Request) -> JSONResponse:
     """Preview (``dry_run``) or start a bulk invitation from a file or pasted text."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
         upload = form.get("file")
-        if upload is None or not hasattr(upload, "file"):
+        if not isinstance(upload, UploadFile):
             raise InvalidInput("Attach the list as the multipart field “file”.", field="file")
-        fields = {
-            "user_type": form.get("user_type") or "",
-            "role": form.get("role") or None,
-            "products": [p for p in form.getlist("products") if p] or None,
-            "message": form.get("message") or None,
+        fields: _Fields = {
+            "user_type": _text(form.get("user_type"), "user_type") or "",
+            "role": _text(form.get("role"), "role") or None,
+            "products": [t for p in form.getlist("products") if (t := _text(p, "products"))] or None,
+            "message": _text(form.get("message"), "message") or None,
             "dry_run": _truthy(form.get("dry_run", "false")),
             "role_column": _truthy(form.get("role_column", "false")),
             "draft": _truthy(form.get("draft", "false")),
         }
         filename = upload.filename or ""
-        chunks_factory = lambda: _file_chunks(upload)  # noqa: E731
+        chunks_factory: Callable[[], Iterable[bytes]] = lambda: _file_chunks(upload)  # noqa: E731
     else:
         try:
             body = ImportCreate.model_validate_json(await request.body())
@@ -113,7 +139,15 @@ async def create_import(portal: str, request: Request):
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or None
             raise InvalidInput(f"{field}: {first['msg']}" if field else first["msg"], field=field) from exc
-        fields = body.model_dump(exclude={"text"})
+        fields = {
+            "user_type": body.user_type,
+            "role": body.role,
+            "products": body.products,
+            "message": body.message,
+            "dry_run": body.dry_run,
+            "role_column": body.role_column,
+            "draft": body.draft,
+        }
         filename = ""
         data = body.text.encode("utf-8")
         chunks_factory = lambda: iter([data])  # noqa: E731
@@ -121,12 +155,25 @@ async def create_import(portal: str, request: Request):
     return await run_in_threadpool(_create, request, portal, fields, filename, chunks_factory, key)
 
 
-def _create(request: Request, portal: str, fields: dict, filename: str, chunks_factory, key):
-    db = request.app.state.db
+def _create(
+    request: Request,
+    portal: str,
+    fields: _Fields,
+    filename: str,
+    chunks_factory: Callable[[], Iterable[bytes]],
+    key: str | None,
+) -> JSONResponse:
+    db: Database = request.app.state.db
     with db.unit_of_work() as session:
         actor = actor_in(session, request, portal)
-        options = {k: fields.get(k) for k in ("user_type", "role", "products", "message", "role_column")}
-        if fields.get("dry_run"):
+        options: _Options = {
+            "user_type": fields["user_type"],
+            "role": fields["role"],
+            "products": fields["products"],
+            "message": fields["message"],
+            "role_column": fields["role_column"],
+        }
+        if fields["dry_run"]:
             preview = imports_service.preview(session, actor, chunks=chunks_factory(), **options)
             return JSONResponse(ImportPreview(**preview).model_dump(mode="json"), status_code=200)
         imp, created = imports_service.create(
@@ -135,7 +182,7 @@ def _create(request: Request, portal: str, fields: dict, filename: str, chunks_f
             chunks=chunks_factory(),
             filename=filename,
             idempotency_key=key,
-            start=not fields.get("draft"),
+            start=not fields["draft"],
             **options,
         )
         body = _status(request, imp)
@@ -149,7 +196,7 @@ def _create(request: Request, portal: str, fields: dict, filename: str, chunks_f
     operation_id="invitation_imports_get",
     responses=problems(PermissionDenied, ImportNotFound),
 )
-def get_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep):
+def get_import(import_id: uuid.UUID, request: Request, actor: ActorDep, session: SessionDep) -> ImportStatus:
     """Progress: ``{status, total, processed, invited, skipped: {code: count}, errors_url}``."""
     return _status(request, imports_service.get_or_raise(session, actor, import_id))
 
@@ -166,7 +213,7 @@ def confirm_import(
     actor: ActorDep,
     session: SessionDep,
     body: ImportConfirm | None = None,
-):
+) -> ImportStatus:
     """Start an import created as a draft (``draft``; the pages' preview step). A list whose
     preview makes owners needs ``{"owners_confirmed": true}``."""
     owners_confirmed = body.owners_confirmed if body else False
@@ -183,7 +230,7 @@ def confirm_import(
 )
 def choose_role_column(
     import_id: uuid.UUID, choice: RoleColumnChoice, request: Request, actor: ActorDep, session: SessionDep
-):
+) -> ImportStatus:
     """Use (or stop using) the list's Role column in a draft import; answers the new preview.
     The import's own role stays the ceiling: no row gets more."""
     return _status(request, imports_service.use_role_column(session, actor, import_id, choice.use))
@@ -201,16 +248,16 @@ def choose_role_column(
 )  # fmt: skip
 def import_report(
     portal: str, import_id: uuid.UUID, request: Request, outcome: Literal["skipped"] | None = None
-):
+) -> StreamingResponse:
     """The per-row report as CSV (cells that look like formulas are escaped)."""
-    db = request.app.state.db
+    db: Database = request.app.state.db
     # Authorise in a transaction of its own and end it before streaming: on SQLite any open
     # transaction holds the write lock, and the stream reads in transactions of its own.
     with db.unit_of_work() as session:
         actor = actor_in(session, request, portal)
         imports_service.get_or_raise(session, actor, import_id)
 
-    def stream():
+    def stream() -> Iterator[str]:
         yield from imports_service.report_csv(db, actor, import_id, only_skipped=outcome == "skipped")
 
     return StreamingResponse(

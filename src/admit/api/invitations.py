@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Literal
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.orm import Session
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep
@@ -25,6 +27,7 @@ from admit.errors import (
 from admit.flows import invitations as invitations_flow
 from admit.flows import join
 from admit.invitations import service as invitations_service
+from admit.invitations.models import Invitation
 from admit.invitations.schemas import (
     AcceptRequest,
     AcceptResponse,
@@ -56,7 +59,7 @@ INVITATION_LINK_ERRORS = (
 NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
-def _read_many(session, invitations) -> list[InvitationRead]:
+def _read_many(session: Session, invitations: Sequence[Invitation]) -> list[InvitationRead]:
     return invitation_reads(session, invitations)
 
 
@@ -67,7 +70,7 @@ def _read_many(session, invitations) -> list[InvitationRead]:
     operation_id="invitations_create",
     responses=problems(PermissionDenied, RateLimited),
 )
-def create_invitations(body: InvitationCreate, actor: ActorDep, session: SessionDep):
+def create_invitations(body: InvitationCreate, actor: ActorDep, session: SessionDep) -> RecipientResults:
     """Invite one or more recipients. Each gets its own result: invited, or skipped with a code."""
     batch = invitations_service.invite(
         session,
@@ -94,7 +97,7 @@ def list_invitations(
     user_type: Literal["internal", "client"] | None = None,
     cursor: str | None = None,
     limit: int = 100,
-):
+) -> InvitationPage:
     rows, next_cursor = invitations_service.list_invitations(
         session, actor, status=status, user_type=user_type, cursor=cursor, limit=limit
     )
@@ -107,7 +110,7 @@ def list_invitations(
     operation_id="invitations_get",
     responses=problems(PermissionDenied, InvitationNotFound),
 )
-def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
     return _read_many(session, [invitations_service.get_or_raise(session, actor, invitation_id)])[0]
 
 
@@ -117,7 +120,7 @@ def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDe
     operation_id="recipients_check",
     responses=problems(PermissionDenied, InvalidInput),
 )
-def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep):
+def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep) -> RecipientsChecked:
     """What the Invite box would make of a typed or pasted text, recipient by recipient, before
     anything is sent (the box shows each as a chip): the address read, or why it is not one, a
     suggestion for a mistyped domain, and whether it was listed before. Writes nothing."""
@@ -143,7 +146,7 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
     operation_id="invitations_resend",
     responses=problems(PermissionDenied, InvitationNotFound, InvitationNotPending, RateLimited),
 )
-def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
     """Send a new link; every earlier link stops working. 409 unless pending (or expired)."""
     return _read_many(session, [invitations_flow.resend(session, actor, invitation_id)])[0]
 
@@ -154,7 +157,7 @@ def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: Sessio
     operation_id="invitations_revoke",
     responses=problems(PermissionDenied, InvitationNotFound, InvitationNotPending),
 )
-def revoke_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def revoke_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
     return _read_many(session, [invitations_service.revoke(session, actor, invitation_id)])[0]
 
 
@@ -166,7 +169,7 @@ def revoke_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: Sessio
 )
 def preview_invitation(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
-):
+) -> InvitationPreviewRead:
     """Public preview of an invitation link. Opening it never uses it up."""
     response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
@@ -200,7 +203,7 @@ def accept_invitation(
     session: SessionDep,
     settings: SettingsDep,
     auth: AuthDep,
-):
+) -> AcceptResponse:
     """Accept an invitation (single use) and sign in as the invited person."""
     response.headers.update(NO_REFERRER)
     ip = client_ip(request)

@@ -102,7 +102,7 @@ def moved_link(portal: str, rest: str, request: Request) -> RedirectResponse:
     operation_id="link_get",
     responses=problems(PermissionDenied),
 )
-def get_invite_link(actor: ActorDep, session: SessionDep, response: Response):
+def get_invite_link(actor: ActorDep, session: SessionDep, response: Response) -> InviteLinkRead:
     """The portal's invite link (Copy Link), its policy and how many joined through it."""
     response.headers["Cache-Control"] = "no-store"
     return InviteLinkRead.of(links_service.portal_link(session, actor))
@@ -114,7 +114,7 @@ def get_invite_link(actor: ActorDep, session: SessionDep, response: Response):
     operation_id="link_update",
     responses=problems(PermissionDenied),
 )
-def update_invite_link(body: InviteLinkUpdate, actor: ActorDep, session: SessionDep):
+def update_invite_link(body: InviteLinkUpdate, actor: ActorDep, session: SessionDep) -> InviteLinkRead:
     """Change the link's policy; only the fields sent change (null: no expiry / no rule / no limit)."""
     view = links_service.update_portal_link(session, actor, **body.model_dump(exclude_unset=True))
     return InviteLinkRead.of(view)
@@ -126,7 +126,7 @@ def update_invite_link(body: InviteLinkUpdate, actor: ActorDep, session: Session
     operation_id="link_refresh",
     responses=problems(PermissionDenied),
 )
-def refresh_invite_link(actor: ActorDep, session: SessionDep):
+def refresh_invite_link(actor: ActorDep, session: SessionDep) -> InviteLinkRead:
     """Refresh Link: a new URL; the previous one stops working for everyone at once."""
     return InviteLinkRead.of(links_service.refresh_portal_link(session, actor))
 
@@ -143,7 +143,7 @@ def list_link_signups(
     status: Literal["pending", "confirmed", "expired"] | None = None,
     cursor: str | None = None,
     limit: int = 100,
-):
+) -> LinkSignupPage:
     """Who signed up through the link: pending (awaiting their confirmation), confirmed, expired."""
     rows, next_cursor = signups.list_signups(session, actor, status=status, cursor=cursor, limit=limit)
     return LinkSignupPage(items=[LinkSignupRead.of(s) for s in rows], next_cursor=next_cursor)
@@ -158,7 +158,9 @@ def list_link_signups(
     operation_id="workspaces_link_get",
     responses=problems(PermissionDenied, WorkspaceNotFound),
 )
-def get_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, response: Response):
+def get_workspace_link(
+    workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, response: Response
+) -> InviteLinkRead:
     """The workspace's link; opening it lets anyone ask to join the workspace."""
     response.headers["Cache-Control"] = "no-store"
     return InviteLinkRead.of(workspace_links.show(session, actor, workspace_id))
@@ -170,7 +172,7 @@ def get_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: Sessio
     operation_id="workspaces_link_refresh",
     responses=problems(PermissionDenied, WorkspaceNotFound),
 )
-def refresh_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def refresh_workspace_link(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InviteLinkRead:
     return InviteLinkRead.of(workspace_links.refresh(session, actor, workspace_id))
 
 
@@ -187,7 +189,7 @@ def list_join_requests(
     workspace_id: uuid.UUID | None = None,
     cursor: str | None = None,
     limit: int = 100,
-):
+) -> JoinRequestPage:
     """Join requests of the workspaces you are in (owners and admins: all), newest first."""
     rows, next_cursor = join_requests.list_join_requests(
         session, actor, status=status, workspace_id=workspace_id, cursor=cursor, limit=limit
@@ -205,7 +207,7 @@ def list_join_requests(
 )
 def approve_join_request(
     request_id: uuid.UUID, body: JoinRequestApprove, actor: ActorDep, session: SessionDep
-):
+) -> JoinRequestRead:
     """Approve, choosing the user type (internal only if you may invite internal users)."""
     request = join_requests_flow.approve(session, actor, request_id, user_type=body.user_type, role=body.role)
     return JoinRequestRead.of(request)
@@ -217,7 +219,7 @@ def approve_join_request(
     operation_id="join_requests_decline",
     responses=problems(PermissionDenied, JoinRequestNotFound, JoinRequestNotPending),
 )
-def decline_join_request(request_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def decline_join_request(request_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> JoinRequestRead:
     """Decline; the person is told politely by email."""
     return JoinRequestRead.of(join_requests.decline(session, actor, request_id))
 
@@ -233,7 +235,7 @@ def decline_join_request(request_id: uuid.UUID, actor: ActorDep, session: Sessio
 )
 def preview_link(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
-):
+) -> LinkPreviewRead:
     """Public preview of a link. 410 ``link_gone`` for expired, refreshed, disabled or used-up links."""
     response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
@@ -249,7 +251,7 @@ def preview_link(
 )
 def signup_through_link(
     token: str, body: LinkSignupCreate, request: Request, response: Response, session: SessionDep
-):
+) -> LinkSignupAccepted:
     """Sign up through a portal link; 202 when the confirmation email is on its way.
 
     Errors: ``link_gone`` / ``link_used_up`` (410), ``domain_not_allowed`` and ``invalid_input``
@@ -274,7 +276,7 @@ def signup_through_link(
 )
 def preview_confirmation(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
-):
+) -> ConfirmationPreview:
     """What a confirmation link is for (portal, address). Opening it never uses it up."""
     response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
@@ -301,7 +303,7 @@ def confirm_signup(
     settings: SettingsDep,
     auth: AuthDep,
     body: ConfirmRequest | None = None,
-):
+) -> ConfirmResponse:
     """Confirm a link sign-up (single use): the person joins and is signed in. A new account
     that needs a password chooses it here (``{password}``), not at sign-up."""
     response.headers.update(NO_REFERRER)
@@ -327,7 +329,7 @@ def confirm_signup(
 )
 def request_to_join(
     token: str, body: JoinRequestCreate, request: Request, response: Response, session: SessionDep
-):
+) -> JoinRequestReceived:
     """Ask to join a workspace through its link; its internal users approve or decline."""
     response.headers.update(NO_REFERRER)
     join_requests_flow.request_to_join(

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
@@ -19,6 +20,7 @@ from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
 from admit.people import people_csv
 from admit.people import roster as people_roster
+from admit.people.roster import RosterRow
 from admit.people.schemas import PeoplePage, PersonRead
 from admit.web import SessionDep, get_db
 
@@ -38,7 +40,7 @@ def list_members(
     status: Literal["pending", "active", "deactivated"] | None = None,
     cursor: str | None = None,
     limit: int = 100,
-):
+) -> MemberPage:
     rows, next_cursor = members_service.list_members(
         session, actor, user_type=user_type, status=status, cursor=cursor, limit=limit
     )
@@ -51,7 +53,7 @@ def list_members(
     operation_id="members_deactivate",
     responses=problems(PermissionDenied, MemberNotFound),
 )
-def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> MemberRead:
     """Deactivate a member: they lose access at once and their sessions end."""
     return MemberRead.of(members_flow.deactivate(session, actor, member_id))
 
@@ -62,7 +64,7 @@ def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep
     operation_id="members_reactivate",
     responses=problems(PermissionDenied, MemberNotFound, MemberNotDeactivated),
 )
-def reactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def reactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> MemberRead:
     """Reactivate a deactivated member: the same membership is active again (role, type and
     products unchanged); an active member is answered as it is. 409 for a pending one."""
     return MemberRead.of(members_flow.reactivate(session, actor, member_id))
@@ -97,7 +99,7 @@ def list_people(
     filters: Annotated[PeopleFilters, Depends()],
     cursor: str | None = None,
     limit: int = 50,
-):
+) -> PeoplePage:
     """The roster User Management shows: members, open invitations and pending link sign-ups
     in one list, one row per person, newest first unless ``sort`` says otherwise (``name``,
     ``-name``, ``invited``, ``-last_sent``, ``status``…), with the total the filters match.
@@ -116,7 +118,7 @@ def list_people(
 )
 def export_people(
     request: Request, actor: ActorDep, session: SessionDep, filters: Annotated[PeopleFilters, Depends()]
-):
+) -> StreamingResponse:
     """The whole roster the filters match, as CSV (one row per person, in the list's order),
     streamed a page at a time with flat memory."""
     # The filters are checked here, so a refused one answers its error before the download
@@ -124,7 +126,7 @@ def export_people(
     people_roster.roster(session, actor, limit=1, count=False, **asdict(filters))
     db = get_db(request)
 
-    def rows():
+    def rows() -> Iterator[RosterRow]:
         with db.unit_of_work() as stream_session:
             yield from people_roster.everyone(stream_session, actor, **asdict(filters))
 
@@ -143,7 +145,7 @@ def export_people(
     operation_id="people_bulk_start",
     responses=problems(PermissionDenied, InvalidInput),
 )
-def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep):
+def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep) -> BulkJobRead:
     """Resend, Revoke or Deactivate many people at once: the rows ``ids`` names, or every row
     ``filter`` matches that the action applies to. Answers the queued job; poll
     ``GET …/people/bulk/{id}`` for its progress. Each row gets exactly the single action's
@@ -159,7 +161,7 @@ def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep):
     operation_id="people_bulk_get",
     responses=problems(PermissionDenied, BulkJobNotFound),
 )
-def get_bulk(job_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def get_bulk(job_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> BulkJobRead:
     """A bulk action's progress: ``{status, total, done, counts}``."""
     return BulkJobRead.of(bulk_service.get_or_raise(session, actor, job_id))
 
@@ -176,7 +178,7 @@ def search_people(
     q: str = "",
     user_type: Literal["internal", "client"] | None = None,
     limit: int = 10,
-):
+) -> PeopleMatches:
     """Suggestions as you type a name, email or phone: this portal's active members only."""
     matches = members_service.search_people(session, actor, q, user_type=user_type, limit=limit)
     return PeopleMatches(items=[MemberRead.of(m) for m in matches])

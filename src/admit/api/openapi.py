@@ -13,20 +13,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 
 from admit.api.deps import api_actor, api_auth
 from admit.api.errors import CODES_KEY, Problem, problem_response
-from admit.errors import CsrfFailed, InvalidApiKey, InvalidInput, NotAuthenticated, PortalNotFound
+from admit.errors import (
+    CsrfFailed,
+    DomainError,
+    InvalidApiKey,
+    InvalidInput,
+    NotAuthenticated,
+    PortalNotFound,
+)
 from admit.web import SAFE_METHODS
 
 # A portal's actor: credentials first (401), then the portal (404 for one you are not in).
 ACTOR_ERRORS = (NotAuthenticated, InvalidApiKey, PortalNotFound)
-API_KEY_OR_SESSION = [{"apiKey": []}, {"session": []}]
+API_KEY_OR_SESSION: list[dict[str, list[str]]] = [{"apiKey": []}, {"session": []}]
 
 
 def require_operation_id(route: APIRoute) -> str:
@@ -34,7 +43,7 @@ def require_operation_id(route: APIRoute) -> str:
     raise TypeError(f"API route {route.path} ({route.name}) needs operation_id='domain_verb'")
 
 
-def _calls(dependant) -> set:
+def _calls(dependant: Dependant) -> set[Callable[..., Any] | None]:
     calls = {dependant.call}
     for sub in dependant.dependencies:
         calls |= _calls(sub)
@@ -52,12 +61,12 @@ def describe(router: APIRouter) -> APIRouter:
         if not isinstance(route, APIRoute):
             continue
         calls = _calls(route.dependant)
-        implied: list[type] = []
+        implied: list[type[DomainError]] = []
         if route.body_field is not None or get_flat_params(route.dependant):
             implied.append(InvalidInput)
         if api_actor in calls:
             implied += ACTOR_ERRORS
-        if api_auth in calls and not set(route.methods) <= SAFE_METHODS:
+        if api_auth in calls and not set(route.methods or ()) <= SAFE_METHODS:
             implied.append(CsrfFailed)
         responses = dict(route.responses)
         for cls in implied:
@@ -76,7 +85,7 @@ def describe(router: APIRouter) -> APIRouter:
 
 def _problem_schemas() -> dict[str, Any]:
     schema = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-    schemas = schema.pop("$defs", {})
+    schemas: dict[str, Any] = schema.pop("$defs", {})
     schemas["Problem"] = schema
     return schemas
 
@@ -86,27 +95,29 @@ def install(app: FastAPI, *, session_cookie: str) -> None:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            document = generate()
-            for operations in document.get("paths", {}).values():
-                for operation in operations.values():
-                    operation["responses"] = dict(sorted(operation["responses"].items()))
-            components = document.setdefault("components", {})
-            components.setdefault("schemas", {}).update(_problem_schemas())
-            components["securitySchemes"] = {
-                "apiKey": {
-                    "type": "http",
-                    "scheme": "bearer",
-                    "description": "A portal's API key: `Authorization: Bearer adm_…`.",
-                },
-                "session": {
-                    "type": "apiKey",
-                    "in": "cookie",
-                    "name": session_cookie,
-                    "description": "The session cookie set at sign-in; changes also send the "
-                    "`X-CSRF-Token` header given with it.",
-                },
-            }
-        return app.openapi_schema
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        document = generate()  # FastAPI keeps it as app.openapi_schema: completed once, here
+        for operations in document.get("paths", {}).values():
+            for operation in operations.values():
+                operation["responses"] = dict(sorted(operation["responses"].items()))
+        components = document.setdefault("components", {})
+        components.setdefault("schemas", {}).update(_problem_schemas())
+        components["securitySchemes"] = {
+            "apiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "A portal's API key: `Authorization: Bearer adm_…`.",
+            },
+            "session": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": session_cookie,
+                "description": "The session cookie set at sign-in; changes also send the "
+                "`X-CSRF-Token` header given with it.",
+            },
+        }
+        return document
 
-    app.openapi = openapi
+    # Replacing the method is FastAPI's documented way to extend the document.
+    app.openapi = openapi  # type: ignore[method-assign]

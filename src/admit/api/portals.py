@@ -15,7 +15,7 @@ router = APIRouter(tags=["portals"])
 
 
 @router.get("/portals/{portal}", response_model=PortalRead, operation_id="portals_get")
-def get_portal(actor: ActorDep):
+def get_portal(actor: ActorDep) -> PortalRead:
     return PortalRead.model_validate(actor.portal)
 
 
@@ -25,7 +25,7 @@ def get_portal(actor: ActorDep):
     operation_id="portals_update",
     responses=problems(PermissionDenied),
 )
-def update_portal(body: PortalUpdate, actor: ActorDep, session: SessionDep):
+def update_portal(body: PortalUpdate, actor: ActorDep, session: SessionDep) -> PortalRead:
     """Change settings: invitation lifetime (1 hour to 30 days), products, client password rule."""
     portal = portals_service.update_settings(session, actor, **body.model_dump(exclude_unset=True))
     return PortalRead.model_validate(portal)
@@ -37,6 +37,8 @@ def update_portal(body: PortalUpdate, actor: ActorDep, session: SessionDep):
     operation_id="audit_events_list",
     responses=problems(PermissionDenied),
 )
-def list_audit_events(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
+def list_audit_events(
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+) -> AuditEventPage:
     rows, next_cursor = audit_service.list_events(session, actor, cursor=cursor, limit=limit)
     return AuditEventPage(items=[AuditEventRead.model_validate(r) for r in rows], next_cursor=next_cursor)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter
+from sqlalchemy.orm import Session
 
+from admit.actor import Actor
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
 from admit.errors import PermissionDenied, RateLimited, TeamExists, TeamNotFound
 from admit.flows import groups
+from admit.flows.groups import TeamChange
 from admit.invitations.schemas import RecipientResults
 from admit.people import teams as people_teams
 from admit.people.results import recipient_results
@@ -26,7 +29,7 @@ class TeamChangeRead(RecipientResults):
     team: TeamRead
 
 
-def _change(session, change) -> TeamChangeRead:
+def _change(session: Session, change: TeamChange) -> TeamChangeRead:
     results = recipient_results(session, change.results)
     view = people_teams.team_view(session, change.team)
     return TeamChangeRead(
@@ -34,7 +37,7 @@ def _change(session, change) -> TeamChangeRead:
     )
 
 
-def _list(session, actor, kind, cursor, limit) -> TeamList:
+def _list(session: Session, actor: Actor, kind: str, cursor: str | None, limit: int) -> TeamList:
     views, next_cursor = people_teams.teams_view(session, actor, kind=kind, cursor=cursor, limit=limit)
     return TeamList(items=[TeamRead.of(v.team, v.members, v.names) for v in views], next_cursor=next_cursor)
 
@@ -46,7 +49,7 @@ def _list(session, actor, kind, cursor, limit) -> TeamList:
     operation_id="teams_create",
     responses=problems(PermissionDenied, TeamExists, RateLimited),
 )
-def create_team(body: TeamCreate, actor: ActorDep, session: SessionDep):
+def create_team(body: TeamCreate, actor: ActorDep, session: SessionDep) -> TeamChangeRead:
     """Create an internal team with existing internal users (owners and admins)."""
     change = groups.create(
         session, actor, kind=TEAM, name=body.name, user_ids=body.user_ids, recipients=body.recipients
@@ -60,7 +63,7 @@ def create_team(body: TeamCreate, actor: ActorDep, session: SessionDep):
     operation_id="teams_list",
     responses=problems(PermissionDenied),
 )
-def list_teams(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
+def list_teams(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100) -> TeamList:
     """The portal's internal teams, newest first, with their people."""
     return _list(session, actor, TEAM, cursor, limit)
 
@@ -72,7 +75,9 @@ def list_teams(actor: ActorDep, session: SessionDep, cursor: str | None = None, 
     operation_id="teams_members_add",
     responses=problems(PermissionDenied, TeamNotFound, RateLimited),
 )
-def add_team_members(team_id: uuid.UUID, body: TeamMembersAdd, actor: ActorDep, session: SessionDep):
+def add_team_members(
+    team_id: uuid.UUID, body: TeamMembersAdd, actor: ActorDep, session: SessionDep
+) -> TeamChangeRead:
     change = groups.add_members(
         session, actor, team_id, user_ids=body.user_ids, recipients=body.recipients, kind=TEAM
     )
@@ -86,7 +91,7 @@ def add_team_members(team_id: uuid.UUID, body: TeamMembersAdd, actor: ActorDep, 
     operation_id="client_groups_create",
     responses=problems(PermissionDenied, TeamExists, RateLimited),
 )
-def create_group(body: TeamCreate, actor: ActorDep, session: SessionDep):
+def create_group(body: TeamCreate, actor: ActorDep, session: SessionDep) -> TeamChangeRead:
     """Create a client group: existing clients, and new addresses invited as clients."""
     change = groups.create(
         session,
@@ -106,7 +111,9 @@ def create_group(body: TeamCreate, actor: ActorDep, session: SessionDep):
     operation_id="client_groups_list",
     responses=problems(PermissionDenied),
 )
-def list_groups(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
+def list_groups(
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+) -> TeamList:
     """The portal's client groups, newest first, with their people."""
     return _list(session, actor, CLIENT_GROUP, cursor, limit)
 
@@ -118,7 +125,9 @@ def list_groups(actor: ActorDep, session: SessionDep, cursor: str | None = None,
     operation_id="client_groups_members_add",
     responses=problems(PermissionDenied, TeamNotFound, RateLimited),
 )
-def add_group_members(group_id: uuid.UUID, body: TeamMembersAdd, actor: ActorDep, session: SessionDep):
+def add_group_members(
+    group_id: uuid.UUID, body: TeamMembersAdd, actor: ActorDep, session: SessionDep
+) -> TeamChangeRead:
     change = groups.add_members(
         session, actor, group_id, user_ids=body.user_ids, recipients=body.recipients, kind=CLIENT_GROUP
     )

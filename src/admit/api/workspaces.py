@@ -29,6 +29,7 @@ from admit.invitations.schemas import RecipientResultRead, RecipientResults
 from admit.people import timeline as people_timeline
 from admit.people import workspace as workspace_view
 from admit.people.results import recipient_results
+from admit.portals.schemas import PortalRef
 from admit.web import SessionDep
 from admit.workspaces import roles
 from admit.workspaces import service as workspaces_service
@@ -37,7 +38,6 @@ from admit.workspaces.schemas import (
     ActionList,
     ActionRead,
     AddMembers,
-    PortalRef,
     ResendResult,
     RoleAssign,
     RoleCreate,
@@ -72,14 +72,16 @@ W = "/portals/{portal}/workspaces/{workspace_id}"
     operation_id="workspaces_create",
     responses=problems(PermissionDenied),
 )
-def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep):
+def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep) -> WorkspaceRead:
     """Create a workspace (internal users); its creator joins it. A flow may list its roles."""
     workspace = workspaces_service.create(session, actor, name=body.name, kind=body.kind, roles=body.roles)
     return WorkspaceRead.of(workspace)
 
 
 @router.get("/portals/{portal}/workspaces", response_model=WorkspacePage, operation_id="workspaces_list")
-def list_workspaces(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
+def list_workspaces(
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+) -> WorkspacePage:
     """The workspaces you are in (owners and admins: all of the portal's), newest first."""
     rows, next_cursor = workspaces_service.list_workspaces(session, actor, cursor=cursor, limit=limit)
     return WorkspacePage(items=[WorkspaceRead.of(w) for w in rows], next_cursor=next_cursor)
@@ -88,7 +90,7 @@ def list_workspaces(actor: ActorDep, session: SessionDep, cursor: str | None = N
 @router.get(
     W, response_model=WorkspaceRead, operation_id="workspaces_get", responses=problems(WorkspaceNotFound)
 )
-def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> WorkspaceRead:
     """A workspace (its people: GET …/members); 404 when you cannot reach it."""
     return WorkspaceRead.of(workspaces_service.get_or_raise(session, actor, workspace_id))
 
@@ -101,7 +103,7 @@ def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep)
 )
 def list_members(
     workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
-):
+) -> WorkspaceMembersRead:
     """The Members panel: the people with Joined / Not Joined, their roles and the team or group
     they came with (a page, in the order they were added), and one row per team or group."""
     panel = workspace_view.members_view(session, actor, workspace_id, cursor=cursor, limit=limit)
@@ -131,7 +133,9 @@ def list_members(
     operation_id="workspaces_members_add",
     responses=problems(PermissionDenied, WorkspaceNotFound, RateLimited),
 )
-def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, session: SessionDep):
+def add_members(
+    workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, session: SessionDep
+) -> RecipientResults:
     """Invite people into the workspace: existing users (``user_ids`` or their address), teams,
     client groups, and new people by email or phone (``user_type``). One result each."""
     results = workspace_people.add_people(
@@ -153,7 +157,7 @@ def add_members(workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, sess
     operation_id="workspaces_members_remove",
     responses=problems(PermissionDenied, WorkspaceNotFound, MemberNotFound),
 )
-def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
     """Take someone out of the workspace; roles they hold there end (history kept)."""
     workspaces_service.remove(session, actor, workspace_id, user_id)
 
@@ -172,7 +176,9 @@ def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, 
         RateLimited,
     ),
 )
-def resend_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def resend_member(
+    workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> ResendResult:
     """Resend Invitation to a Not Joined member: one new message, earlier links dead."""
     membership = workspace_people.resend(session, actor, workspace_id, user_id)
     return ResendResult(resent=1, user_ids=[membership.user_id])
@@ -184,7 +190,9 @@ def resend_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, 
     operation_id="workspaces_teams_resend",
     responses=problems(PermissionDenied, WorkspaceNotFound, TeamNotFound, RateLimited),
 )
-def resend_team(workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def resend_team(
+    workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> ResendResult:
     """Resend Invitation on a team's row: everyone in it who has not joined, nobody who has."""
     resent = workspace_people.resend_team(session, actor, workspace_id, team_id, kind="team")
     return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
@@ -196,7 +204,9 @@ def resend_team(workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, se
     operation_id="workspaces_groups_resend",
     responses=problems(PermissionDenied, WorkspaceNotFound, TeamNotFound, RateLimited),
 )
-def resend_group(workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def resend_group(
+    workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> ResendResult:
     """Resend Invitation on a client group's row: everyone in it who has not joined."""
     resent = workspace_people.resend_team(session, actor, workspace_id, group_id, kind="client_group")
     return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
@@ -208,7 +218,7 @@ def resend_group(workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, 
     operation_id="workspaces_roles_list",
     responses=problems(WorkspaceNotFound),
 )
-def list_roles(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
+def list_roles(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> RoleList:
     """A flow's roles, each with who holds it now and who held it before."""
     return RoleList(items=[RoleRead.of(v) for v in workspace_view.roles_view(session, actor, workspace_id)])
 
@@ -220,7 +230,7 @@ def list_roles(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep):
     operation_id="workspaces_roles_add",
     responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow, RoleExists),
 )
-def add_role(workspace_id: uuid.UUID, body: RoleCreate, actor: ActorDep, session: SessionDep):
+def add_role(workspace_id: uuid.UUID, body: RoleCreate, actor: ActorDep, session: SessionDep) -> RoleList:
     """Add a role to a flow (unassigned)."""
     roles.add_roles(session, actor, workspace_id, [body.name])
     return RoleList(items=[RoleRead.of(v) for v in workspace_view.roles_view(session, actor, workspace_id)])
@@ -234,7 +244,7 @@ def add_role(workspace_id: uuid.UUID, body: RoleCreate, actor: ActorDep, session
 )
 def assign_role(
     workspace_id: uuid.UUID, role_id: uuid.UUID, body: RoleAssign, actor: ActorDep, session: SessionDep
-):
+) -> AssignResult:
     """Assign a role to an existing person (``user_id``) or invite someone new into it
     (``recipient`` + ``user_type``). Reassigning keeps the history."""
     _assignment, added = workspace_people.assign_role(
@@ -259,7 +269,7 @@ def assign_role(
 )
 def list_actions(
     workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
-):
+) -> ActionList:
     """A flow's actions in the order they were added."""
     rows, next_cursor = roles.list_actions(session, actor, workspace_id, cursor=cursor, limit=limit)
     return ActionList(items=[ActionRead.of(a) for a in rows], next_cursor=next_cursor)
@@ -272,7 +282,9 @@ def list_actions(
     operation_id="workspaces_actions_add",
     responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow),
 )
-def add_action(workspace_id: uuid.UUID, body: ActionCreate, actor: ActorDep, session: SessionDep):
+def add_action(
+    workspace_id: uuid.UUID, body: ActionCreate, actor: ActorDep, session: SessionDep
+) -> ActionRead:
     """Add an action to a flow (internal users; clients get 403)."""
     action = roles.add_action(
         session, actor, workspace_id, title=body.title, role_id=body.role_id, due_on=body.due_on
@@ -286,7 +298,9 @@ def add_action(workspace_id: uuid.UUID, body: ActionCreate, actor: ActorDep, ses
     operation_id="me_workspaces_list",
     responses=problems(NotAuthenticated),
 )
-def my_workspaces(auth: AuthDep, session: SessionDep, cursor: str | None = None, limit: int = 100):
+def my_workspaces(
+    auth: AuthDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+) -> Timeline:
     """Your timeline: the workspaces you have joined in every portal, newest first."""
     if auth.user is None:
         raise NotAuthenticated("Sign in first: the timeline belongs to a person, not an API key.")

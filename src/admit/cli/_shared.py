@@ -24,14 +24,28 @@ from __future__ import annotations
 import inspect
 import json
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import NoReturn
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 import click
+from pydantic import BaseModel
 
 from admit.settings import Settings, configure
+
+if TYPE_CHECKING:  # the commands import the rest when they run (a quick `admit --help`)
+    from sqlalchemy.orm import Session
+
+    from admit.actor import Actor
+    from admit.db import Database
+    from admit.errors import DomainError
+    from admit.invitations.schemas import RecipientResults
+
+# A command callback as click's decorators take it (before or after it is a Command).
+FC = TypeVar("FC", bound=Callable[..., Any] | click.Command)
+Item = TypeVar("Item", bound=BaseModel)
+Row = TypeVar("Row")
 
 DONE, ERROR, USAGE = 0, 1, 2
 
@@ -59,7 +73,7 @@ def settings() -> Settings:
     return configure(Settings())
 
 
-def database(settings: Settings):
+def database(settings: Settings) -> Database:
     import admit.models  # noqa: F401 - every table, so the ORM resolves foreign keys across domains
     from admit.context import Context
     from admit.db import Database
@@ -80,7 +94,7 @@ def usage(message: str) -> NoReturn:
     raise click.UsageError(message)
 
 
-def error_message(exc) -> str:
+def error_message(exc: DomainError) -> str:
     """A domain error as the CLI says it: its message, and the field it names."""
     field = exc.fields.get("field")
     return exc.message + (f" (field: {field})" if field else "")
@@ -95,7 +109,7 @@ def exit_code(skipped_codes: Iterable[str | None], *, failed: bool = False) -> i
     return DONE
 
 
-def results_exit_code(answer) -> int:
+def results_exit_code(answer: RecipientResults) -> int:
     """``exit_code`` of a recipient answer (``RecipientResults``)."""
     return exit_code(r.code for r in answer.results if r.outcome == "skipped")
 
@@ -110,7 +124,7 @@ def finish(code: int) -> None:
 
 
 @contextmanager
-def portal_session(slug: str):
+def portal_session(slug: str) -> Iterator[tuple[Session, Actor]]:
     """A unit of work acting as the portal's operator: yields ``(session, actor)``. A domain error
     ends the command with its message (and field), exit 1; the engine is closed at the end."""
     from admit.errors import DomainError
@@ -125,7 +139,7 @@ def portal_session(slug: str):
         db.dispose()
 
 
-def operator(session, slug: str):
+def operator(session: Session, slug: str) -> Actor:
     """The CLI acts as the portal's first owner (an operator at the console has the keys anyway)."""
     from admit.members import service as members_service
 
@@ -135,16 +149,16 @@ def operator(session, slug: str):
 # --- options --------------------------------------------------------------------------------------
 
 
-def portal_option(command):
+def portal_option(command: FC) -> FC:
     return click.option("--portal", "slug", required=True, help="Portal slug.")(command)
 
 
-def json_option(shape: str):
+def json_option(shape: str) -> Callable[[FC], FC]:
     """``--json``, its help naming the shape printed."""
     return click.option("--json", "as_json", is_flag=True, help=f"Print {shape} (the API's shape).")
 
 
-def list_options(command):
+def list_options(command: FC) -> FC:
     """``--limit`` and ``--cursor`` for a command that lists: every page unless ``--limit``."""
     command = click.option(
         "--cursor", default=None, help="Go on from where a --limit stopped (its next_cursor)."
@@ -160,31 +174,31 @@ def list_options(command):
 # --- answers --------------------------------------------------------------------------------------
 
 
-def echo_json(data) -> None:
+def echo_json(data: BaseModel | dict[str, Any]) -> None:
     """Print one answer as JSON: an API model as the API serialises it, or plain data."""
-    if hasattr(data, "model_dump_json"):
+    if isinstance(data, BaseModel):
         click.echo(data.model_dump_json())
     else:
         click.echo(json.dumps(data))
 
 
 @dataclass(slots=True)
-class Listing:
+class Listing(Generic[Item]):
     """A list as the CLI prints it: ``items`` (API models), how many match in all (``total``),
     and ``next_cursor`` when ``--limit`` stopped before the end."""
 
-    items: list
+    items: list[Item]
     total: int
     next_cursor: str | None = None
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, Any]:
         return {
             "items": [item.model_dump(mode="json") for item in self.items],
             "total": self.total,
             "next_cursor": self.next_cursor,
         }
 
-    def echo(self, as_json: bool, line: Callable[[object], str]) -> None:
+    def echo(self, as_json: bool, line: Callable[[Item], str]) -> None:
         """Print the list: as JSON, or one ``line(item)`` each, then where to go on if stopped."""
         if as_json:
             echo_json(self.as_json())
@@ -196,17 +210,18 @@ class Listing:
 
 
 def walk(
-    fetch: Callable[[str | None, int], tuple[list, str | None]],
+    fetch: Callable[[str | None, int], tuple[Sequence[Row], str | None]],
     count: Callable[[], int],
     *,
     cursor: str | None = None,
     limit: int | None = None,
-) -> tuple[list, int, str | None]:
+) -> tuple[list[Row], int, str | None]:
     """Every row ``fetch(cursor, page_size) -> (rows, next_cursor)`` gives, page after page from
     ``cursor``, or the first ``limit`` of them: ``(rows, total, next_cursor)``, ``next_cursor``
     None when every page was read. ``count()`` (how many match in all) is asked only when the
     rows read are not all of them."""
-    start, rows = cursor, []
+    start = cursor
+    rows: list[Row] = []
     while True:
         size = PAGE_SIZE if limit is None else min(PAGE_SIZE, limit - len(rows))
         page, cursor = fetch(cursor, size)
@@ -217,12 +232,12 @@ def walk(
     return rows, total, cursor
 
 
-def columns(*texts) -> str:
+def columns(*texts: str | None) -> str:
     """One line of plain output: the texts given, two spaces apart, the empty ones left out."""
     return "  ".join(t for t in texts if t)
 
 
-def print_results(answer) -> None:
+def print_results(answer: RecipientResults) -> None:
     """A recipient answer as text: one line per recipient (why, for those skipped), then counts."""
     for r in answer.results:
         why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""

@@ -5,11 +5,21 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from admit.cli import _shared
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.orm import Session
+
+    from admit.actor import Actor
+    from admit.invitations.models import Invitation
 
 
 @click.command()
@@ -37,7 +47,18 @@ from admit.cli import _shared
 @click.option("--dry-run", is_flag=True, help="Only say what would happen (with --file: a preview).")
 @_shared.json_option('{"results": [...], "counts": {...}} (with --file: the import\'s status)')
 @click.argument("recipients", nargs=-1)
-def invite(slug, user_type, role, products, message, file, role_column, dry_run, as_json, recipients) -> None:
+def invite(
+    slug: str,
+    user_type: str,
+    role: str | None,
+    products: tuple[str, ...],
+    message: str | None,
+    file: Path | None,
+    role_column: bool,
+    dry_run: bool,
+    as_json: bool,
+    recipients: tuple[str, ...],
+) -> None:
     """Invite people by email: addresses as arguments, or a list with --file.
 
     A file goes through a bulk import: the same checks per row, a progress bar, and a summary
@@ -75,13 +96,13 @@ def invite(slug, user_type, role, products, message, file, role_column, dry_run,
     _shared.finish(_shared.results_exit_code(answer))
 
 
-def _file_chunks(path: Path):
+def _file_chunks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
         while chunk := handle.read(1024 * 1024):
             yield chunk
 
 
-def _print_preview(preview: dict, as_json: bool) -> None:
+def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(preview))
         return
@@ -102,12 +123,20 @@ def _print_preview(preview: dict, as_json: bool) -> None:
                 click.echo(f"            row {sample['row']}: {sample['recipient']}  {sample['detail']}")
 
 
-def _preview_exit_code(preview: dict) -> int:
+def _preview_exit_code(preview: dict[str, Any]) -> int:
     """A preview is done unless rows would be refused for a reason that needs fixing."""
     return _shared.exit_code(code for code, n in preview["counts"].items() if n and code != "will_invite")
 
 
-def _preview_text(slug, text, user_type, role, products, message, as_json) -> None:
+def _preview_text(
+    slug: str,
+    text: str,
+    user_type: str,
+    role: str | None,
+    products: list[str],
+    message: str | None,
+    as_json: bool,
+) -> None:
     from admit.imports import service as imports_service
 
     with _shared.portal_session(slug) as (session, actor):
@@ -124,7 +153,17 @@ def _preview_text(slug, text, user_type, role, products, message, as_json) -> No
     _shared.finish(_preview_exit_code(preview))
 
 
-def _import_file(slug, path: Path, user_type, role, products, message, role_column, dry_run, as_json) -> None:
+def _import_file(
+    slug: str,
+    path: Path,
+    user_type: str,
+    role: str | None,
+    products: list[str],
+    message: str | None,
+    role_column: bool,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
     """``admit invite --file``: preview, or import with a progress bar."""
     import time
 
@@ -137,21 +176,31 @@ def _import_file(slug, path: Path, user_type, role, products, message, role_colu
 
     settings = _shared.settings()
     db = _shared.database(settings)
-    options = {
-        "user_type": user_type,
-        "role": role,
-        "products": products,
-        "message": message,
-        "role_column": role_column,
-    }
     try:
         with db.unit_of_work() as session:
             actor = _shared.operator(session, slug)
             if dry_run:
-                preview = imports_service.preview(session, actor, chunks=_file_chunks(path), **options)
+                preview = imports_service.preview(
+                    session,
+                    actor,
+                    chunks=_file_chunks(path),
+                    user_type=user_type,
+                    role=role,
+                    products=products,
+                    message=message,
+                    role_column=role_column,
+                )
             else:
                 imp, created = imports_service.create(
-                    session, actor, chunks=_file_chunks(path), filename=path.name, **options
+                    session,
+                    actor,
+                    chunks=_file_chunks(path),
+                    filename=path.name,
+                    user_type=user_type,
+                    role=role,
+                    products=products,
+                    message=message,
+                    role_column=role_column,
                 )
                 import_id, total = imp.id, imp.total_rows
     except DomainError as exc:
@@ -175,8 +224,7 @@ def _import_file(slug, path: Path, user_type, role, products, message, role_colu
             # and take it over if that worker dies (its lease runs out).
             while True:
                 with db.unit_of_work() as session:
-                    imp = session.get(InvitationImport, import_id)
-                    final = imports_service.status_of(imp)
+                    final = imports_service.status_of(session.get_one(InvitationImport, import_id))
                 bar.update(task, completed=final["processed"])
                 if final["status"] in (DONE, FAILED):
                     break
@@ -193,8 +241,8 @@ def _import_file(slug, path: Path, user_type, role, products, message, role_colu
     else:
         skipped = ", ".join(f"{n} {code}" for code, n in sorted(final["skipped"].items())) or "none"
         click.echo(f"{final['invited']} invited, skipped: {skipped}. The worker sends the emails.")
-    skipped = (code for code, n in final["skipped"].items() if n)
-    _shared.finish(_shared.exit_code(skipped, failed=final["status"] == FAILED))
+    skipped_codes = (code for code, n in final["skipped"].items() if n)
+    _shared.finish(_shared.exit_code(skipped_codes, failed=final["status"] == FAILED))
 
 
 # --- admit invitations list|resend|revoke -------------------------------------------------------
@@ -211,19 +259,20 @@ def invitations() -> None:
 @click.option("--type", "user_type", type=click.Choice(["internal", "client"]), default=None)
 @_shared.list_options
 @_shared.json_option('{"items": [invitation...], "total": N, "next_cursor": null}')
-def invitations_list(slug, status, user_type, limit, cursor, as_json) -> None:
+def invitations_list(
+    slug: str, status: str | None, user_type: str | None, limit: int | None, cursor: str | None, as_json: bool
+) -> None:
     """Every invitation, newest first (all pages; --limit to stop early), each with its id for
     resend and revoke."""
     from admit.invitations import service as invitations_service
     from admit.people.results import invitation_reads
 
-    filters = {"status": status, "user_type": user_type}
     with _shared.portal_session(slug) as (session, actor):
         rows, total, next_cursor = _shared.walk(
             lambda cursor, size: invitations_service.list_invitations(
-                session, actor, cursor=cursor, limit=size, **filters
+                session, actor, status=status, user_type=user_type, cursor=cursor, limit=size
             ),
-            lambda: invitations_service.count_invitations(session, actor, **filters),
+            lambda: invitations_service.count_invitations(session, actor, status=status, user_type=user_type),
             cursor=cursor,
             limit=limit,
         )
@@ -240,7 +289,7 @@ def invitations_list(slug, status, user_type, limit, cursor, as_json) -> None:
 @_shared.portal_option
 @_shared.json_option("the invitation")
 @click.argument("invitation_id", type=click.UUID)
-def invitations_resend(slug, as_json, invitation_id) -> None:
+def invitations_resend(slug: str, as_json: bool, invitation_id: uuid.UUID) -> None:
     """Send a pending (or expired) invitation again with a new link; earlier links stop working."""
     from admit.flows import invitations as invitations_flow
 
@@ -253,7 +302,7 @@ def invitations_resend(slug, as_json, invitation_id) -> None:
 @_shared.portal_option
 @_shared.json_option("the invitation")
 @click.argument("invitation_id", type=click.UUID)
-def invitations_revoke(slug, as_json, invitation_id) -> None:
+def invitations_revoke(slug: str, as_json: bool, invitation_id: uuid.UUID) -> None:
     """Revoke a pending (or expired) invitation: its link stops working."""
     from admit.invitations import service as invitations_service
 
@@ -265,7 +314,7 @@ def invitations_revoke(slug, as_json, invitation_id) -> None:
     )
 
 
-def _change(slug, as_json: bool, change, said: str) -> None:
+def _change(slug: str, as_json: bool, change: Callable[[Session, Actor], Invitation], said: str) -> None:
     """Change one invitation and print it (``InvitationRead``, as the API answers)."""
     from admit.people.results import invitation_reads
 

@@ -4,10 +4,18 @@ old name, for one release."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 import click
 
 from admit.cli import _shared
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from admit.actor import Actor
+    from admit.links.views import LinkView
 
 
 @click.group("links")
@@ -15,13 +23,13 @@ def links() -> None:
     """The portal's shareable invite link: show it, refresh it, set its policy."""
 
 
-def _link_json(view) -> dict:
+def _link_json(view: LinkView) -> dict[str, Any]:
     from admit.links.schemas import InviteLinkRead
 
     return InviteLinkRead.of(view).model_dump(mode="json")
 
 
-def _print_link(data: dict, as_json: bool) -> None:
+def _print_link(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(data))
         return
@@ -38,7 +46,7 @@ def _print_link(data: dict, as_json: bool) -> None:
     click.echo(f"  joined        {data['joined']}")
 
 
-def _link_command(slug: str, as_json: bool, change) -> None:
+def _link_command(slug: str, as_json: bool, change: Callable[[Session, Actor], LinkView]) -> None:
     # Printed once committed: a refreshed URL is shown only when it is the one that works.
     with _shared.portal_session(slug) as (session, actor):
         data = _link_json(change(session, actor))
@@ -48,7 +56,7 @@ def _link_command(slug: str, as_json: bool, change) -> None:
 @links.command("show")
 @_shared.portal_option
 @_shared.json_option("the link")
-def links_show(slug, as_json) -> None:
+def links_show(slug: str, as_json: bool) -> None:
     """Print the link (Copy Link) and its policy."""
     from admit.links import service as links_service
 
@@ -58,14 +66,14 @@ def links_show(slug, as_json) -> None:
 @links.command("refresh")
 @_shared.portal_option
 @_shared.json_option("the link")
-def links_refresh(slug, as_json) -> None:
+def links_refresh(slug: str, as_json: bool) -> None:
     """Refresh Link: print the new link; the previous one stops working at once."""
     from admit.links import service as links_service
 
     _link_command(slug, as_json, links_service.refresh_portal_link)
 
 
-def _none_or_int(value: str | None, name: str):
+def _none_or_int(value: str | None, name: str) -> int | Literal["none"] | None:
     if value is None:
         return None
     if value.strip().lower() in ("none", "never", "unlimited", ""):
@@ -74,6 +82,17 @@ def _none_or_int(value: str | None, name: str):
         return int(value)
     except ValueError:
         _shared.usage(f"{name} must be a whole number or 'none'.")
+
+
+class _Changes(TypedDict, total=False):
+    """What ``links set`` changes (``links.service.update_portal_link``): the options given."""
+
+    user_type: str
+    role: str
+    lifetime_seconds: int | None
+    allowed_domains: list[str]
+    max_uses: int | None
+    enabled: bool
 
 
 @links.command("set")
@@ -87,11 +106,20 @@ def _none_or_int(value: str | None, name: str):
 @click.option("--max-uses", help="How many may sign up through the link, or 'none'.")
 @click.option("--enable/--disable", "enabled", default=None, help="Turn the link on or off.")
 @_shared.json_option("the link")
-def links_set(slug, user_type, role, lifetime_days, domains, max_uses, enabled, as_json) -> None:
+def links_set(
+    slug: str,
+    user_type: str | None,
+    role: str | None,
+    lifetime_days: str | None,
+    domains: str | None,
+    max_uses: str | None,
+    enabled: bool | None,
+    as_json: bool,
+) -> None:
     """Change the link's policy; options not given stay as they are."""
     from admit.links import service as links_service
 
-    changes: dict = {}
+    changes: _Changes = {}
     if user_type is not None:
         changes["user_type"] = user_type
     if role is not None:

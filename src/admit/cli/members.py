@@ -3,9 +3,21 @@ and ``members reactivate``; ``users``, the old name of ``members list``, for one
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import click
 
 from admit.cli import _shared
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.orm import Session
+
+    from admit.actor import Actor
+    from admit.members.models import Member
+    from admit.people.roster import RosterPage, RosterRow
 
 
 @click.group("members")
@@ -23,7 +35,16 @@ def members() -> None:
 @click.option("--search", "q", default=None, help="A name, email or phone number, or part of one.")
 @_shared.list_options
 @_shared.json_option('{"items": [person...], "total": N, "next_cursor": null}')
-def members_list(slug, user_type, status, role, q, limit, cursor, as_json) -> None:
+def members_list(
+    slug: str,
+    user_type: str | None,
+    status: str | None,
+    role: str | None,
+    q: str | None,
+    limit: int | None,
+    cursor: str | None,
+    as_json: bool,
+) -> None:
     """List the portal's people: members, open invitations and pending link sign-ups (the
     roster User Management shows), newest first, every one of them (--limit to stop early).
 
@@ -32,11 +53,12 @@ def members_list(slug, user_type, status, role, q, limit, cursor, as_json) -> No
     from admit.people import roster as people_roster
     from admit.people.schemas import PersonRead
 
-    filters = {"user_type": user_type, "status": status, "role": role, "q": q}
-    last: dict = {}
+    last: dict[str, RosterPage] = {}
 
-    def fetch(cursor, size):
-        last["page"] = people_roster.roster(session, actor, cursor=cursor, limit=size, **filters)
+    def fetch(cursor: str | None, size: int) -> tuple[list[RosterRow], str | None]:
+        last["page"] = people_roster.roster(
+            session, actor, user_type=user_type, status=status, role=role, q=q, cursor=cursor, limit=size
+        )
         return last["page"].items, last["page"].next_cursor
 
     with _shared.portal_session(slug) as (session, actor):
@@ -55,7 +77,7 @@ def members_list(slug, user_type, status, role, q, limit, cursor, as_json) -> No
 @_shared.portal_option
 @_shared.json_option("the member")
 @click.argument("member_id", type=click.UUID)
-def members_deactivate(slug, as_json, member_id) -> None:
+def members_deactivate(slug: str, as_json: bool, member_id: uuid.UUID) -> None:
     """Deactivate a member: their access and sessions end at once (already deactivated: nothing
     to do)."""
     from admit.flows import members as members_flow
@@ -67,7 +89,7 @@ def members_deactivate(slug, as_json, member_id) -> None:
 @_shared.portal_option
 @_shared.json_option("the member")
 @click.argument("member_id", type=click.UUID)
-def members_reactivate(slug, as_json, member_id) -> None:
+def members_reactivate(slug: str, as_json: bool, member_id: uuid.UUID) -> None:
     """Reactivate a deactivated member: the same membership, with its role, type and products
     (already active: nothing to do)."""
     from admit.flows import members as members_flow
@@ -75,7 +97,7 @@ def members_reactivate(slug, as_json, member_id) -> None:
     _change(slug, as_json, lambda s, a: members_flow.reactivate(s, a, member_id), "{} is active.")
 
 
-def _change(slug, as_json: bool, change, said: str) -> None:
+def _change(slug: str, as_json: bool, change: Callable[[Session, Actor], Member], said: str) -> None:
     """Change one member and print it (``MemberRead``, as the API answers)."""
     from admit.members.schemas import MemberRead
 

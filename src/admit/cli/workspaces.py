@@ -3,9 +3,19 @@ release."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from admit.cli import _shared
+
+if TYPE_CHECKING:
+    import uuid
+
+    from sqlalchemy.orm import Session
+
+    from admit.actor import Actor
+    from admit.workspaces.schemas import WorkspaceMemberRead
 
 WORKSPACE_OPTION = click.option(
     "--workspace", "workspace_id", required=True, type=click.UUID, help="Workspace id."
@@ -22,7 +32,7 @@ def workspaces() -> None:
 @_shared.portal_option
 @_shared.list_options
 @_shared.json_option('{"items": [workspace...], "total": N, "next_cursor": null}')
-def workspaces_list(slug, limit, cursor, as_json) -> None:
+def workspaces_list(slug: str, limit: int | None, cursor: str | None, as_json: bool) -> None:
     """The portal's workspaces, newest first (all pages; --limit to stop early), with how many
     joined and how many have not."""
     from admit.workspaces import service as workspaces_service
@@ -52,7 +62,7 @@ def workspaces_list(slug, limit, cursor, as_json) -> None:
 @click.option("--kind", type=click.Choice(["chat", "flow", "line"]), default="chat", show_default=True)
 @click.option("--role", "roles", multiple=True, help="A flow's role, e.g. 'Client signer' (repeatable).")
 @_shared.json_option("the workspace with its members")
-def workspaces_create(slug, name, kind, roles, as_json) -> None:
+def workspaces_create(slug: str, name: str, kind: str, roles: tuple[str, ...], as_json: bool) -> None:
     """Create a workspace; prints its id."""
     from admit.workspaces import service as workspaces_service
     from admit.workspaces.schemas import WorkspaceRead
@@ -73,7 +83,9 @@ def workspaces_create(slug, name, kind, roles, as_json) -> None:
 )  # fmt: skip
 @_shared.json_option('{"results": [...], "counts": {...}}')
 @click.argument("recipients", nargs=-1, required=True)
-def workspaces_add(slug, workspace_id, user_type, as_json, recipients) -> None:
+def workspaces_add(
+    slug: str, workspace_id: uuid.UUID, user_type: str, as_json: bool, recipients: tuple[str, ...]
+) -> None:
     """Add people by email or phone: those in the portal join at once, new ones are invited.
     Someone already in the workspace is nothing to do; exit 1 when anyone needs fixing."""
     from admit.flows import workspace_people
@@ -95,12 +107,12 @@ def workspaces_add(slug, workspace_id, user_type, as_json, recipients) -> None:
 @_shared.portal_option
 @WORKSPACE_OPTION
 @_shared.json_option('{"items": [workspace member...], "total": N, "next_cursor": null}')
-def workspaces_members(slug, workspace_id, as_json) -> None:
+def workspaces_members(slug: str, workspace_id: uuid.UUID, as_json: bool) -> None:
     """Who is in the workspace: Joined or Not Joined, with their flow roles."""
     with _shared.portal_session(slug) as (session, actor):
         members = _members(session, actor, workspace_id)
 
-    def line(m) -> str:
+    def line(m: WorkspaceMemberRead) -> str:
         roles = f"[{', '.join(m.roles)}]" if m.roles else ""
         label = "Joined" if m.status == "joined" else "Not Joined"
         return _shared.columns(f"{label:<10}", m.user.email or m.user.phone, m.user.name, roles)
@@ -108,7 +120,7 @@ def workspaces_members(slug, workspace_id, as_json) -> None:
     members.echo(as_json, line)
 
 
-def _members(session, actor, workspace_id):
+def _members(session: Session, actor: Actor, workspace_id: uuid.UUID) -> _shared.Listing[WorkspaceMemberRead]:
     """Everyone in the workspace, Joined first (``WorkspaceMemberRead``s, a Listing), from the
     Members panel's read model, as the API serialises them."""
     from admit.people import workspace as workspace_view

@@ -8,7 +8,7 @@ The test suite switches to argon2's cheapest parameters with ``configure("fast-i
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -17,7 +17,17 @@ from admit import settings as settings_module
 from admit.errors import InvalidInput
 
 Profile = Literal["production", "fast-insecure-test"]
-PROFILES: dict[str, dict[str, int]] = {
+
+
+class Parameters(TypedDict):
+    """argon2id's cost parameters (``PasswordHasher``'s keywords)."""
+
+    time_cost: int
+    memory_cost: int  # KiB
+    parallelism: int
+
+
+PROFILES: dict[Profile, Parameters] = {
     "production": {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1},
     # argon2's floor (8 KiB, one pass): a hash in microseconds instead of ~40 ms. Tests only.
     "fast-insecure-test": {"time_cost": 1, "memory_cost": 8, "parallelism": 1},

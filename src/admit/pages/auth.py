@@ -1,16 +1,28 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import setup
 from admit.kit.text import sentence
 from admit.members import service as members_service
+from admit.members.models import User
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
 from admit.portals import service as portals_service
-from admit.web import SessionDep, SettingsDep, client_ip, limit_sign_in, limit_token_guessing, sign_in_browser
+from admit.portals.models import Portal
+from admit.settings import Settings
+from admit.web import (
+    Auth,
+    SessionDep,
+    SettingsDep,
+    client_ip,
+    limit_sign_in,
+    limit_token_guessing,
+    sign_in_browser,
+)
 
 router = APIRouter()
 
@@ -19,8 +31,17 @@ ROLE_PHRASES = {"client": "a client", "owner": "an owner", "admin": "an admin", 
 
 
 def land_after_joining(
-    request, session, settings, auth, *, user, portal, role: str, via: auth_service.Via, back: bool = False
-):
+    request: Request,
+    session: Session,
+    settings: Settings,
+    auth: Auth,
+    *,
+    user: User,
+    portal: Portal,
+    role: str,
+    via: auth_service.Via,
+    back: bool = False,
+) -> RedirectResponse:
     """Where someone lands who has just joined (an invitation, a confirmed sign-up): their
     portal, welcomed, signed in as themselves (the browser's session switches if it was someone
     else's)."""
@@ -36,7 +57,7 @@ def land_after_joining(
     return response
 
 
-def home_for(session, user) -> str:
+def home_for(session: Session, user: User) -> str:
     memberships = members_service.memberships_of(session, user)
     if not memberships:
         return "/no-portal"
@@ -45,7 +66,7 @@ def home_for(session, user) -> str:
 
 
 @router.api_route("/", methods=["GET", "HEAD"], name="home")  # HEAD: uptime checks
-def home(session: SessionDep, auth: PageAuth):
+def home(session: SessionDep, auth: PageAuth) -> RedirectResponse:
     if not portals_service.any_portal(session):
         return RedirectResponse("/setup", status_code=303)
     if auth.user is None:
@@ -54,7 +75,7 @@ def home(session: SessionDep, auth: PageAuth):
 
 
 @router.get("/no-portal", name="auth:no_portal")
-def no_portal(request: Request, auth: PageAuth):
+def no_portal(request: Request, auth: PageAuth) -> HTMLResponse:
     return render(
         request,
         "error.html",
@@ -68,7 +89,7 @@ def no_portal(request: Request, auth: PageAuth):
 
 
 @router.get("/setup", name="auth:setup")
-def setup_form(request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def setup_form(request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth) -> Response:
     if portals_service.any_portal(session):
         return RedirectResponse("/login", status_code=303)
     return render(request, "auth/setup.html", {"form": {}, "min_password": settings.password_min_length})
@@ -84,7 +105,7 @@ def setup_submit(
     owner_name: str = Form(""),
     owner_email: str = Form(""),
     owner_password: str = Form(""),
-):
+) -> Response:
     """First run: create the portal and its owner, and sign the owner in."""
     try:
         portal, user, _key = setup.create_portal(
@@ -111,7 +132,9 @@ def setup_submit(
 
 
 @router.get("/login", name="auth:login")
-def login_form(request: Request, auth: PageAuth, next: str | None = None, email: str | None = None):
+def login_form(
+    request: Request, auth: PageAuth, next: str | None = None, email: str | None = None
+) -> HTMLResponse:
     return render(request, "auth/login.html", {"next": next, "email": email})
 
 
@@ -124,7 +147,7 @@ def login_submit(
     email: str = Form(""),
     password: str = Form(""),
     next: str = Form(""),
-):
+) -> Response:
     ip = client_ip(request)
     try:
         limit_sign_in(request)
@@ -144,7 +167,9 @@ def login_submit(
 
 
 @router.post("/logout", name="auth:logout", dependencies=[Depends(check_csrf)])
-def logout(session: SessionDep, settings: SettingsDep, auth: PageAuth, next: str = Form("")):
+def logout(
+    session: SessionDep, settings: SettingsDep, auth: PageAuth, next: str = Form("")
+) -> RedirectResponse:
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(safe_next(next, "/login"), status_code=303)
     response.delete_cookie(settings.session_cookie_name, path="/")
@@ -154,7 +179,7 @@ def logout(session: SessionDep, settings: SettingsDep, auth: PageAuth, next: str
 @router.post("/login/link", name="auth:request_link", dependencies=[Depends(check_csrf)])
 def request_link(
     request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth, email: str = Form("")
-):
+) -> HTMLResponse:
     """No password (clients): email a one-time sign-in link. The answer is the same for everyone."""
     try:
         limit_sign_in(request)
@@ -169,7 +194,9 @@ def request_link(
 
 
 @router.get("/login/link/{token}", name="auth:link")
-def link_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def link_page(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
+) -> HTMLResponse:
     """Shows whom the link signs in; opening it never uses it (mail scanners open links)."""
     limit_token_guessing(request)
     user = auth_service.sign_in_link_user(session, token)
@@ -182,7 +209,9 @@ def link_page(token: str, request: Request, session: SessionDep, settings: Setti
 
 
 @router.post("/login/link/{token}", dependencies=[Depends(check_csrf)])
-def link_use(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def link_use(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
+) -> RedirectResponse:
     ip = client_ip(request)
     limit_token_guessing(request)
     user = auth_service.use_sign_in_link(session, token)
@@ -194,7 +223,7 @@ def link_use(token: str, request: Request, session: SessionDep, settings: Settin
 
 
 @router.get("/forgot-password", name="auth:forgot")
-def forgot_page(request: Request, auth: PageAuth, email: str = ""):
+def forgot_page(request: Request, auth: PageAuth, email: str = "") -> HTMLResponse:
     """Forgot password?: ask for a link to choose a new one."""
     return render(request, "auth/forgot.html", {"email": email})
 
@@ -202,7 +231,7 @@ def forgot_page(request: Request, auth: PageAuth, email: str = ""):
 @router.post("/forgot-password", dependencies=[Depends(check_csrf)])
 def forgot_submit(
     request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth, email: str = Form("")
-):
+) -> HTMLResponse:
     """The answer is the same whether or not the address has an account."""
     try:
         limit_sign_in(request)
@@ -219,7 +248,9 @@ def forgot_submit(
 
 
 @router.get("/reset-password/{token}", name="auth:reset")
-def reset_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def reset_page(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
+) -> HTMLResponse:
     """Choose a new password; opening the page never uses the link."""
     limit_token_guessing(request)
     user = auth_service.password_reset_user(session, token)
@@ -239,7 +270,7 @@ def reset_submit(
     settings: SettingsDep,
     auth: PageAuth,
     password: str = Form(""),
-):
+) -> Response:
     ip = client_ip(request)
     limit_token_guessing(request)
     try:

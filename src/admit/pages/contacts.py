@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
+from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import RedirectResponse
 
 from admit import policy
+from admit.actor import Actor
 from admit.errors import DomainError, InvalidInput
 from admit.flows import contacts as contacts_flow
 from admit.flows import groups as groups_flow
+from admit.invitations.pipeline import RecipientResult
 from admit.kit.pagination import every
 from admit.kit.text import sentence
 from admit.pages.deps import (
@@ -37,7 +41,7 @@ from admit.workspaces import service as workspaces_service
 router = APIRouter()
 
 
-def _skipped_text(skipped: list, sep: str) -> str:
+def _skipped_text(skipped: list[RecipientResult], sep: str) -> str:
     """``, 2 skipped: bad@: …; x@y: ….`` naming each row (the first five), or ``.``."""
     if not skipped:
         return "."
@@ -46,14 +50,14 @@ def _skipped_text(skipped: list, sep: str) -> str:
     return f"{sep} {len(skipped)} skipped: {rows}{more}."
 
 
-def _back(request: Request, actor, flash: dict):
+def _back(request: Request, actor: Actor, flash: dict[str, Any]) -> RedirectResponse:
     response = redirect(f"/p/{actor.portal.slug}/contacts")
     set_flash(request, response, flash)
     return response
 
 
 @router.get("/p/{slug}/contacts", name="contacts:list")
-def contacts_list(request: Request, actor: PageActor, session: SessionDep):
+def contacts_list(request: Request, actor: PageActor, session: SessionDep) -> Response:
     if not policy.can(actor.role, Action.CONTACT_MANAGE):
         return redirect(f"/p/{actor.portal.slug}")
     workspaces, _ = workspaces_service.list_workspaces(session, actor, limit=200)
@@ -106,7 +110,7 @@ def contacts_add(
     then: str = Form("contacts"),
     workspace_id: str = Form(""),
     workspace_name: str = Form(""),
-):
+) -> RedirectResponse:
     try:
         ws_id, ws_name = (
             _workspace_choice(workspace_id, workspace_name) if then == "workspace" else (None, None)
@@ -142,7 +146,9 @@ def contacts_add(
 @router.post(
     "/p/{slug}/contacts/{contact_id}/invite", name="contacts:invite", dependencies=[Depends(check_csrf)]
 )
-def contacts_invite(contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep):
+def contacts_invite(
+    contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> RedirectResponse:
     try:
         result = contacts_flow.invite(session, actor, contact_id)
     except DomainError as exc:
@@ -162,7 +168,7 @@ def groups_add(
     then: str = Form("group"),
     workspace_id: str = Form(""),
     workspace_name: str = Form(""),
-):
+) -> RedirectResponse:
     """Invite a client group: create it with its people (new addresses are invited as clients),
     then, for Add to Workspace, add the whole group to an existing or new workspace."""
     try:
@@ -186,7 +192,7 @@ def groups_add(
     if result.workspace is None:
         counted, where = result.change.results, "created"
     else:
-        counted, where = result.added, f"created and added to {result.workspace.name}"
+        counted, where = result.added or [], f"created and added to {result.workspace.name}"
     added = sum(1 for r in counted if r.outcome == "added")
     invited = sum(1 for r in counted if r.outcome == "invited")
     notice = f"Client group {group} {where}: {added} added, {invited} invited" + _skipped_text(skipped, ",")
@@ -200,7 +206,7 @@ def teams_add(
     session: SessionDep,
     name: str = Form(""),
     recipients: str = Form(""),
-):
+) -> RedirectResponse:
     """A new internal team with internal users already in the portal (owners and admins)."""
     try:
         change = groups_flow.create(session, actor, kind=TEAM, name=name, recipients=recipients)

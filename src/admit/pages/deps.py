@@ -8,27 +8,38 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, overload
 from urllib.parse import quote, unquote
 
 import phonenumbers
-from fastapi import Depends, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi import Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
-from admit.errors import CsrfFailed
+from admit.db import Database
+from admit.errors import CsrfFailed, DomainError
 from admit.kit.text import sentence
 from admit.kit.tokens import same
 from admit.members import service as members_service
+from admit.members.models import User
 from admit.web import Auth, SessionDep, portal_actor, read_auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 
 
-def readable_phone(value):
+_T = TypeVar("_T")
+
+
+@overload
+def readable_phone(value: str) -> str: ...
+@overload
+def readable_phone(value: _T) -> _T: ...
+def readable_phone(value: object) -> object:
     """An E.164 number as people read it ("+12025550173" → "+1 202-555-0173"); anything else
     (an email address, None, text that does not parse) is returned unchanged."""
     if not isinstance(value, str) or not value.startswith("+"):
@@ -42,7 +53,7 @@ def readable_phone(value):
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
-def who(user) -> str:
+def who(user: User) -> str:
     """A person as the pages name them: ``User.label`` with a phone number made readable."""
     return user.name or readable_phone(user.label)
 
@@ -87,6 +98,13 @@ def page_actor(slug: str, request: Request, session: SessionDep, auth: SignedIn)
 PageActor = Annotated[Actor, Depends(page_actor)]
 
 
+def person(actor: Actor) -> User:
+    """The person a page's actor is: pages are for signed-in people (``require_user``), never an
+    API key."""
+    assert actor.user is not None, "a page's actor is a signed-in person"
+    return actor.user
+
+
 def csrf_token_for(request: Request) -> str:
     auth: Auth | None = getattr(request.state, "auth", None)
     if auth is not None and auth.web_session is not None:
@@ -117,8 +135,9 @@ CsrfChecked = Depends(check_csrf)
 
 def _fresh_auth(request: Request) -> Auth | None:
     """Who is signed in, read in a session of its own (the request's is gone on error pages)."""
+    db: Database = request.app.state.db
     try:
-        with request.app.state.db.unit_of_work() as session:
+        with db.unit_of_work() as session:
             return read_auth(request, session)
     except Exception:  # noqa: BLE001 - an error page must render even if the database is down
         return None
@@ -127,12 +146,12 @@ def _fresh_auth(request: Request) -> Auth | None:
 def render(
     request: Request,
     name: str,
-    context: dict | None = None,
+    context: dict[str, Any] | None = None,
     *,
     status_code: int = 200,
-    headers=None,
+    headers: Mapping[str, str] | None = None,
     bare: bool = False,
-):
+) -> HTMLResponse:
     """Render a page. ``bare`` is for error pages: the request's session is gone by then, so
     nothing that needs the database is shown."""
     ctx = dict(context or {})
@@ -245,7 +264,7 @@ def safe_next(next_path: str | None, default: str = "/") -> str:
 SHOWN_STATUSES = (409, 422)
 
 
-def form_error(session, exc) -> str:
+def form_error(session: Session, exc: DomainError) -> str:
     """The message to show for a refused form post, the transaction rolled back; re-raises a
     refusal that is not a form error (``SHOWN_STATUSES``)."""
     if exc.status not in SHOWN_STATUSES:
@@ -254,7 +273,7 @@ def form_error(session, exc) -> str:
     return exc.message
 
 
-def forget_flash(response, flash: dict | None) -> None:
+def forget_flash(response: Response, flash: dict[str, Any] | None) -> None:
     """Once a page has shown the flash it read, the cookie goes."""
     if flash:
         response.delete_cookie(FLASH_COOKIE, path="/")
@@ -264,18 +283,19 @@ FLASH_COOKIE = "admit_flash"
 _FLASH_MAX = 3500  # bytes: cookies are limited to ~4 KB
 
 
-def set_flash(request: Request, response, data: dict) -> None:
+def set_flash(request: Request, response: Response, data: dict[str, Any]) -> None:
     """Carry a small result (e.g. the invite report) across the redirect after a form post."""
     payload = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
     if len(payload) <= _FLASH_MAX:
         _set_signed(request, response, FLASH_COOKIE, payload)
 
 
-def read_flash(request: Request) -> dict | None:
+def read_flash(request: Request) -> dict[str, Any] | None:
     payload = _read_signed(request, FLASH_COOKIE)
     if payload is None:
         return None
     try:
-        return json.loads(base64.urlsafe_b64decode(payload))
+        flash: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload))  # set_flash signed it
     except ValueError:
         return None
+    return flash

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
 
 from admit.errors import NotFound
 from admit.notifications import mailbox
@@ -15,12 +16,14 @@ router = APIRouter()
 
 
 @router.get("/dev/mailbox", name="dev:mailbox")
-def mailbox_page(request: Request, session: SessionDep, auth: PageAuth):
+def mailbox_page(request: Request, session: SessionDep, auth: PageAuth) -> HTMLResponse:
     return render(request, "dev/mailbox.html", {"messages": mailbox.messages(session, limit=200)})
 
 
 @router.get("/dev/mailbox/{message_id}", name="dev:message")
-def message_page(message_id: uuid.UUID, request: Request, session: SessionDep, auth: PageAuth):
+def message_page(
+    message_id: uuid.UUID, request: Request, session: SessionDep, auth: PageAuth
+) -> HTMLResponse:
     message = mailbox.get(session, message_id)
     if message is None:
         raise NotFound("No such message.")

@@ -7,8 +7,8 @@ import inspect
 import re
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 
 from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenticated
@@ -21,12 +21,12 @@ router = APIRouter()
 
 def _meaning(cls: type[DomainError]) -> Markup:
     """A class's docstring as one paragraph, ````name```` shown as code."""
-    text = escape(" ".join(inspect.getdoc(cls).split()))
+    text = escape(" ".join((inspect.getdoc(cls) or "").split()))
     return Markup(re.sub(r"``(.+?)``", r"<code>\1</code>", str(text)))
 
 
 @router.get(DOCS_PATH, name="errors:list")
-def error_codes(request: Request, auth: PageAuth):
+def error_codes(request: Request, auth: PageAuth) -> HTMLResponse:
     """Every error code with its status, title and meaning; ``#<code>`` is a problem's ``type``."""
     rows = [
         {"code": code, "status": cls.status, "title": cls.title, "meaning": _meaning(cls)}
@@ -35,7 +35,7 @@ def error_codes(request: Request, auth: PageAuth):
     return render(request, "errors/list.html", {"rows": rows})
 
 
-def error_page(request: Request, exc: DomainError):
+def error_page(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, NotAuthenticated):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     headers = {"Referrer-Policy": "no-referrer"} if request.url.path.startswith(TOKEN_PAGES) else None
@@ -49,5 +49,5 @@ def error_page(request: Request, exc: DomainError):
     )
 
 
-async def handle_login_redirect(request: Request, exc: LoginRedirect):  # noqa: ARG001
+async def handle_login_redirect(request: Request, exc: LoginRedirect) -> RedirectResponse:  # noqa: ARG001
     return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from admit.auth import service as auth_service
 from admit.errors import DomainError, SignInRequired
 from admit.flows import join
 from admit.pages.auth import land_after_joining
 from admit.pages.deps import PageAuth, check_csrf, render
-from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
+from admit.settings import Settings
+from admit.web import Auth, SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = APIRouter()
 NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 def _show(
-    request, session, settings, auth, token, *, error=None, error_field=None, form_name=None, status_code=200
-):
+    request: Request,
+    session: Session,
+    settings: Settings,
+    auth: Auth,
+    token: str,
+    *,
+    error: str | None = None,
+    error_field: str | None = None,
+    form_name: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
     p = join.preview(session, token, viewer=auth.user)
     inv = p.invitation
     user = auth.user
@@ -40,7 +51,9 @@ def _show(
 
 
 @router.get("/invite/{token}", name="invitations:show")
-def show(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def show(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
+) -> HTMLResponse:
     """Shows who invited whom to what. Opening the link never uses it up (mail scanners open links)."""
     limit_token_guessing(request)
     return _show(request, session, settings, auth, token)
@@ -55,7 +68,7 @@ def accept(
     auth: PageAuth,
     name: str = Form(""),
     password: str = Form(""),
-):
+) -> Response:
     ip = client_ip(request)
     limit_token_guessing(request)
     try:
@@ -90,7 +103,9 @@ def accept(
 
 
 @router.post("/invite/{token}/switch", name="invitations:switch", dependencies=[Depends(check_csrf)])
-def switch_account(token: str, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def switch_account(
+    token: str, session: SessionDep, settings: SettingsDep, auth: PageAuth
+) -> RedirectResponse:
     """Signed in as someone else: sign out and come back to the same link, unused."""
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(f"/invite/{token}", status_code=303)

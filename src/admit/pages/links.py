@@ -4,10 +4,14 @@ link refresh and join-request answers, and the public side (/join/{token}, /conf
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from admit import policy
+from admit.actor import Actor
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
@@ -18,6 +22,7 @@ from admit.links import signups as signups_service
 from admit.links.domains import display_domain
 from admit.pages.auth import land_after_joining
 from admit.pages.deps import PageActor, PageAuth, check_csrf, redirect, render
+from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import join_requests
 
@@ -27,10 +32,12 @@ NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 _FORM_ERRORS = (422, 429)
 
 
-def _portal_page(request: Request, session, actor, *, status_code: int = 200, **extra):
+def _portal_page(
+    request: Request, session: Session, actor: Actor, *, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
     view = links_service.portal_link(session, actor)
     signups, _ = signups_service.list_signups(session, actor, limit=50)
-    context = {
+    context: dict[str, Any] = {
         "nav": "users",
         "view": view,
         "signups": signups,
@@ -41,7 +48,7 @@ def _portal_page(request: Request, session, actor, *, status_code: int = 200, **
 
 
 @router.get("/p/{slug}/invite-link", name="links:portal")
-def portal_link_page(request: Request, actor: PageActor, session: SessionDep):
+def portal_link_page(request: Request, actor: PageActor, session: SessionDep) -> HTMLResponse:
     """Share Invite Link: the link, Copy / Refresh, its policy and how many joined through it."""
     return _portal_page(request, session, actor)
 
@@ -67,7 +74,7 @@ def portal_link_update(
     allowed_domains: str = Form(""),
     max_uses: str = Form(""),
     enabled: str = Form(""),
-):
+) -> Response:
     """Save the link's policy (only what changed is recorded)."""
     try:
         lifetime = _optional_int(lifetime_days, "lifetime_seconds", scale=24 * 3600)
@@ -97,7 +104,7 @@ def portal_link_update(
 
 
 @router.post("/p/{slug}/invite-link/refresh", name="links:refresh", dependencies=[Depends(check_csrf)])
-def portal_link_refresh(actor: PageActor, session: SessionDep, back: str = "link"):
+def portal_link_refresh(actor: PageActor, session: SessionDep, back: str = "link") -> RedirectResponse:
     """Refresh Link, from the Invite modal (back to it) or from the link's page."""
     links_service.refresh_portal_link(session, actor)
     notice = "Invite link refreshed. The previous link no longer works."
@@ -111,7 +118,9 @@ def portal_link_refresh(actor: PageActor, session: SessionDep, back: str = "link
     name="links:refresh_workspace",
     dependencies=[Depends(check_csrf)],
 )
-def workspace_link_refresh(workspace_id: uuid.UUID, actor: PageActor, session: SessionDep):
+def workspace_link_refresh(
+    workspace_id: uuid.UUID, actor: PageActor, session: SessionDep
+) -> RedirectResponse:
     workspace_links.refresh(session, actor, workspace_id)
     return redirect(
         f"/p/{actor.portal.slug}/workspaces/{workspace_id}",
@@ -130,10 +139,11 @@ def approve_submit(
     session: SessionDep,
     user_type: str = Form("client"),
     role: str = Form(""),
-):
+) -> RedirectResponse:
     request = join_requests_flow.approve(
         session, actor, request_id, user_type=user_type, role=role if user_type == "internal" else None
     )
+    assert request.outcome is not None, "an approved request records its outcome"
     told = {
         "invited": f"{request.email} was invited to the portal and the workspace.",
         "invitation_pending": f"{request.email} will be in the workspace once they accept their invitation.",
@@ -147,7 +157,7 @@ def approve_submit(
     name="join_requests:decline",
     dependencies=[Depends(check_csrf)],
 )
-def decline_submit(request_id: uuid.UUID, actor: PageActor, session: SessionDep):
+def decline_submit(request_id: uuid.UUID, actor: PageActor, session: SessionDep) -> RedirectResponse:
     request = join_requests.decline(session, actor, request_id)
     return redirect(
         f"/p/{actor.portal.slug}/workspaces/{request.workspace_id}",
@@ -158,9 +168,17 @@ def decline_submit(request_id: uuid.UUID, actor: PageActor, session: SessionDep)
 # --- the public side --------------------------------------------------------------------
 
 
-def _join_page(request, session, settings, token, *, status_code=200, **extra):
+def _join_page(
+    request: Request,
+    session: Session,
+    settings: Settings,
+    token: str,
+    *,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
     preview = workspace_links.preview(session, token)
-    context = {
+    context: dict[str, Any] = {
         "p": preview,
         "token": token,
         "portal": None,
@@ -173,7 +191,9 @@ def _join_page(request, session, settings, token, *, status_code=200, **extra):
 
 
 @router.get("/join/{token}", name="links:join")
-def join_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def join_page(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
+) -> HTMLResponse:
     """A portal link shows the sign-up form; a workspace link the join-request form."""
     limit_token_guessing(request)
     return _join_page(request, session, settings, token)
@@ -190,21 +210,22 @@ def join_submit(
     name: str = Form(""),
     password: str = Form(""),
     note: str = Form(""),
-):
+) -> HTMLResponse:
     """Sign up (portal link) or ask to join (workspace link)."""
     ip = client_ip(request)
     preview = workspace_links.preview(session, token)
+    sent: dict[str, str | None]
     try:
         if preview.link.kind == "portal":
-            record = signups_service.signup(
+            signup = signups_service.signup(
                 session, token=token, email=email, name=name, password=password or None, ip=ip
             )
-            sent = {"kind": "signup", "email": record.email, "portal": preview.portal.name}
+            sent = {"kind": "signup", "email": signup.email, "portal": preview.portal.name}
         else:
-            record = join_requests_flow.request_to_join(
+            join_request = join_requests_flow.request_to_join(
                 session, token=token, email=email, name=name, note=note, ip=ip
             )
-            sent = {"kind": "request", "email": record.email, "workspace": preview.workspace_name}
+            sent = {"kind": "request", "email": join_request.email, "workspace": preview.workspace_name}
     except DomainError as exc:
         if exc.status not in _FORM_ERRORS:
             raise
@@ -223,7 +244,9 @@ def join_submit(
 
 
 @router.get("/confirm/{token}", name="links:confirm_show")
-def confirm_page(token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth):
+def confirm_page(
+    token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
+) -> HTMLResponse:
     """The confirmation email's link: a page with one button (mail scanners open links)."""
     limit_token_guessing(request)
     c = signups_flow.confirmation(session, token)
@@ -243,7 +266,7 @@ def confirm_submit(
     settings: SettingsDep,
     auth: PageAuth,
     password: str = Form(""),
-):
+) -> Response:
     """Confirm: the person joins (or is signed in to their membership) and lands in the portal."""
     ip = client_ip(request)
     limit_token_guessing(request)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse
 
 from admit import policy
 from admit.audit import service as audit_service
 from admit.errors import DomainError
 from admit.kit.pagination import every
-from admit.pages.deps import PageActor, check_csrf, redirect, render
+from admit.pages.deps import PageActor, check_csrf, person, redirect, render
 from admit.people import timeline as people_timeline
 from admit.portals import service as portals_service
 from admit.portals.models import ALL_PRODUCTS
@@ -18,20 +19,20 @@ router = APIRouter()
 
 
 @router.get("/p/{slug}", name="portals:home")
-def home(request: Request, actor: PageActor, session: SessionDep):
+def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
     """Internal users land on User Management (their timeline is the Workspaces page); clients
     on their own page, which lists only the workspaces they were invited to, newest first."""
     if policy.capabilities(actor.role).internal:
         return redirect(f"/p/{actor.portal.slug}/users")
     workspaces = [
         (w, m)
-        for w, m, _p in every(partial(people_timeline.timeline, session, actor.user, portal=actor.portal))
+        for w, m, _p in every(partial(people_timeline.timeline, session, person(actor), portal=actor.portal))
     ]
     return render(request, "portals/home.html", {"workspaces": workspaces})
 
 
 @router.get("/p/{slug}/settings", name="portals:settings")
-def settings_form(request: Request, actor: PageActor):
+def settings_form(request: Request, actor: PageActor) -> HTMLResponse:
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
     return render(
         request,
@@ -48,7 +49,7 @@ def settings_submit(
     invitation_ttl_hours: int = Form(168),
     enabled_products: list[str] = Form(default=[]),
     client_require_password: str = Form(""),
-):
+) -> Response:
     try:
         portals_service.update_settings(
             session,
@@ -71,6 +72,8 @@ def settings_submit(
 
 
 @router.get("/p/{slug}/audit", name="audit:list")
-def audit_list(request: Request, actor: PageActor, session: SessionDep, cursor: str | None = None):
+def audit_list(
+    request: Request, actor: PageActor, session: SessionDep, cursor: str | None = None
+) -> HTMLResponse:
     events, next_cursor = audit_service.list_events(session, actor, cursor=cursor, limit=100)
     return render(request, "audit/list.html", {"nav": "audit", "events": events, "next_cursor": next_cursor})

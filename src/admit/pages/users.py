@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -60,7 +61,12 @@ def _roster(
         user_type="internal" if tab == "internal" else "client",
         cursor=cursor,
         limit=PAGE_SIZE,
-        **{k: (filters.get(k) or None) for k in FILTERS},
+        q=filters.get("q") or None,
+        status=filters.get("status") or None,
+        role=filters.get("role") or None,
+        product=filters.get("product") or None,
+        delivery=filters.get("delivery") or None,
+        sort=filters.get("sort") or None,
     )
     owners_left = members_service.count_active_owners(session, actor.portal.id)
     may_deactivate = policy.can(actor.role, Action.MEMBER_DEACTIVATE)
@@ -138,9 +144,7 @@ def _page(
         with contextlib.suppress(ValueError, DomainError):  # a stale or hand-edited link: no box
             context["bulk_job"] = bulk_service.get_or_raise(session, actor, uuid.UUID(bulk_id))
     context["bulk_actions"] = [
-        a
-        for a in ("resend", "revoke", "deactivate")
-        if policy.can(actor.role, people_bulk.ACTIONS[a].permission)
+        str(action) for action, kind in people_bulk.ACTIONS.items() if policy.can(actor.role, kind.permission)
     ]
     context.update(extra)
     return render(request, "users/list.html", context, status_code=status_code)
@@ -156,14 +160,14 @@ SORT_LABELS = {
 }
 
 
-def _upload_chunks(upload: UploadFile):
+def _upload_chunks(upload: UploadFile) -> Iterator[bytes]:
     upload.file.seek(0)
     while chunk := upload.file.read(1024 * 1024):
         yield chunk
 
 
 @router.get("/p/{slug}/users", name="users:list")
-def users_list(request: Request, actor: PageActor, session: SessionDep, tab: str = "internal"):
+def users_list(request: Request, actor: PageActor, session: SessionDep, tab: str = "internal") -> Response:
     """The roster, a page at a time (search, status filter, Next page), and the Invite modal."""
     if not policy.capabilities(actor.role).internal:
         return redirect(f"/p/{actor.portal.slug}")
@@ -187,34 +191,46 @@ def invite_submit(
     message: str = Form(""),
     tab: str = Form("internal"),
     file: UploadFile | None = File(None),
-):
+) -> Response:
     """The Invite modal's Send Invitation: shows a report of who was invited and who was skipped.
 
     An uploaded list, or a paste longer than one request takes, becomes a bulk import instead:
     the admin sees its preview and confirms before anything is sent.
     """
-    has_file = file is not None and bool(file.filename)
-    pasted = split_recipients(recipients) if not has_file else []
-    options = {
-        "user_type": user_type,
-        "role": role if user_type == "internal" else None,
-        "products": products,
-        "message": message,
-    }
+    upload = file if file is not None and file.filename else None
+    pasted = split_recipients(recipients) if upload is None else []
+    chosen_role = role if user_type == "internal" else None
     try:
-        if has_file or len(pasted) > invitations_service.MAX_RECIPIENTS_PER_REQUEST:
-            if has_file:
+        if upload is not None or len(pasted) > invitations_service.MAX_RECIPIENTS_PER_REQUEST:
+            chunks: Iterable[bytes]
+            if upload is not None:
                 # A big paste comes as a file (admit.js, PASTE_AS_FILE): it is still a paste.
-                shown_name = "" if file.filename == PASTED_FILE else file.filename
-                chunks, filename = _upload_chunks(file), shown_name
+                filename = "" if upload.filename == PASTED_FILE else str(upload.filename)
+                chunks = _upload_chunks(upload)
             else:
                 # One recipient per line: the paste was already split on Enter, commas and semicolons.
                 chunks, filename = iter(["\n".join(pasted).encode("utf-8")]), ""
             imp, _created = imports_service.create(
-                session, actor, chunks=chunks, filename=filename, start=False, **options
+                session,
+                actor,
+                chunks=chunks,
+                filename=filename,
+                start=False,
+                user_type=user_type,
+                role=chosen_role,
+                products=products,
+                message=message,
             )
             return redirect(f"/p/{actor.portal.slug}/imports/{imp.id}")
-        result = invitations_service.invite(session, actor, recipients=recipients, **options)
+        result = invitations_service.invite(
+            session,
+            actor,
+            recipients=recipients,
+            user_type=user_type,
+            role=chosen_role,
+            products=products,
+            message=message,
+        )
     except DomainError as exc:
         session.rollback()
         form = {
@@ -264,7 +280,7 @@ def invite_submit(
     name="invitations:resend",
     dependencies=[Depends(check_csrf)],
 )
-def resend_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDep):
+def resend_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
     invitation = invitations_flow.resend(session, actor, invitation_id)
     tab = "clients" if invitation.user_type == "client" else "internal"
     return redirect(
@@ -277,7 +293,7 @@ def resend_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDe
     name="invitations:revoke",
     dependencies=[Depends(check_csrf)],
 )
-def revoke_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDep):
+def revoke_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
     invitation = invitations_service.revoke(session, actor, invitation_id)
     tab = "clients" if invitation.user_type == "client" else "internal"
     return redirect(
@@ -288,7 +304,7 @@ def revoke_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDe
 @router.post(
     "/p/{slug}/members/{member_id}/deactivate", name="members:deactivate", dependencies=[Depends(check_csrf)]
 )
-def deactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep):
+def deactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
     member = members_flow.deactivate(session, actor, member_id)
     tab = "clients" if member.user_type == "client" else "internal"
     return redirect(
@@ -300,7 +316,7 @@ def deactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDe
 @router.post(
     "/p/{slug}/members/{member_id}/reactivate", name="members:reactivate", dependencies=[Depends(check_csrf)]
 )
-def reactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep):
+def reactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
     member = members_flow.reactivate(session, actor, member_id)
     tab = "clients" if member.user_type == "client" else "internal"
     return redirect(

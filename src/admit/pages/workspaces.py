@@ -12,10 +12,14 @@ from __future__ import annotations
 import uuid
 from datetime import date
 from functools import partial
+from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.orm import Session
 
 from admit import policy
+from admit.actor import Actor
 from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
@@ -26,6 +30,7 @@ from admit.pages.deps import (
     check_csrf,
     forget_flash,
     form_error,
+    person,
     read_flash,
     readable_phone,
     redirect,
@@ -47,15 +52,18 @@ router = APIRouter()
 _MAX_RESULTS_SHOWN = 15
 
 
-def _list_page(request: Request, session, actor, *, status_code: int = 200, **extra):
+def _list_page(
+    request: Request, session: Session, actor: Actor, *, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
     """Internal users' workspaces: the ones they are in, most recently added first (their
     timeline); owners and admins also see the portal's other workspaces."""
     mine = [
-        w for w, _m, _p in every(partial(people_timeline.timeline, session, actor.user, portal=actor.portal))
+        w
+        for w, _m, _p in every(partial(people_timeline.timeline, session, person(actor), portal=actor.portal))
     ]
     mine_ids = {w.id for w in mine}
     reachable, _ = workspaces_service.list_workspaces(session, actor, limit=200)
-    context = {
+    context: dict[str, Any] = {
         "nav": "workspaces",
         "workspaces": mine,
         "others": [w for w in reachable if w.id not in mine_ids],
@@ -68,7 +76,7 @@ def _list_page(request: Request, session, actor, *, status_code: int = 200, **ex
 
 
 @router.get("/p/{slug}/workspaces", name="workspaces:list")
-def workspaces_list(request: Request, actor: PageActor, session: SessionDep):
+def workspaces_list(request: Request, actor: PageActor, session: SessionDep) -> Response:
     if not policy.capabilities(actor.role).internal:
         return redirect(f"/p/{actor.portal.slug}")
     return _list_page(request, session, actor)
@@ -86,7 +94,7 @@ def workspaces_create(
     name: str = Form(""),
     kind: str = Form("chat"),
     roles: str = Form(""),
-):
+) -> Response:
     role_names = _role_names(roles) if kind == FLOW else []
     try:
         workspace = workspaces_service.create(session, actor, name=name, kind=kind, roles=role_names)
@@ -105,13 +113,15 @@ def workspaces_create(
     return redirect(f"/p/{actor.portal.slug}/workspaces/{workspace.id}", notice=f"{workspace.name} created.")
 
 
-def _back(actor, workspace_id, flash: dict, request: Request, *, anchor: str = ""):
+def _back(
+    actor: Actor, workspace_id: uuid.UUID, flash: dict[str, Any], request: Request, *, anchor: str = ""
+) -> RedirectResponse:
     response = redirect(f"/p/{actor.portal.slug}/workspaces/{workspace_id}{anchor}")
     set_flash(request, response, flash)
     return response
 
 
-def _results_flash(results: list[RecipientResult]) -> dict:
+def _results_flash(results: list[RecipientResult]) -> dict[str, Any]:
     counts = {o: sum(1 for r in results if r.outcome == o) for o in ("added", "invited", "skipped")}
     parts = []
     if counts["added"]:
@@ -136,7 +146,7 @@ def _results_flash(results: list[RecipientResult]) -> dict:
     }
 
 
-def _picked_team(value: str) -> tuple[list, list]:
+def _picked_team(value: str) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
     """The Invite panel's team select: ``team:<id>`` or ``group:<id>``."""
     kind, _, raw_id = (value or "").partition(":")
     if not raw_id:
@@ -166,7 +176,7 @@ def add_people(
     name: str = Form(""),
     recipient: str = Form(""),
     user_type: str = Form("client"),
-):
+) -> RedirectResponse:
     """The Invite panel: people picked from the suggestions, a team or client group, or one new
     person (name, email or phone) as a client or internal user."""
     try:
@@ -194,7 +204,7 @@ def add_people(
 )
 def remove_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
-):
+) -> RedirectResponse:
     try:
         membership = workspaces_service.remove(session, actor, workspace_id, user_id)
     except DomainError as exc:
@@ -212,7 +222,7 @@ def remove_member(
 )
 def resend_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
-):
+) -> RedirectResponse:
     try:
         membership = workspace_people.resend(session, actor, workspace_id, user_id)
     except DomainError as exc:
@@ -223,7 +233,9 @@ def resend_member(
     return _back(actor, workspace_id, flash, request, anchor="#members")
 
 
-def _resend_team(request, actor, session, workspace_id, team_id, kind):
+def _resend_team(
+    request: Request, actor: Actor, session: Session, workspace_id: uuid.UUID, team_id: uuid.UUID, kind: str
+) -> RedirectResponse:
     try:
         resent = workspace_people.resend_team(session, actor, workspace_id, team_id, kind=kind)
     except DomainError as exc:
@@ -243,7 +255,7 @@ def _resend_team(request, actor, session, workspace_id, team_id, kind):
 )
 def resend_team(
     workspace_id: uuid.UUID, team_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
-):
+) -> RedirectResponse:
     return _resend_team(request, actor, session, workspace_id, team_id, TEAM)
 
 
@@ -254,7 +266,7 @@ def resend_team(
 )
 def resend_group(
     workspace_id: uuid.UUID, group_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
-):
+) -> RedirectResponse:
     return _resend_team(request, actor, session, workspace_id, group_id, CLIENT_GROUP)
 
 
@@ -272,7 +284,7 @@ def assign_role(
     user_id: str = Form(""),
     recipient: str = Form(""),
     user_type: str = Form("client"),
-):
+) -> RedirectResponse:
     """Assign: an existing member picked from the list, or a new client / internal user."""
     try:
         picked = uuid.UUID(user_id) if user_id.strip() else None
@@ -307,7 +319,7 @@ def assign_role(
 )
 def add_role(
     workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
-):
+) -> RedirectResponse:
     try:
         roles.add_roles(session, actor, workspace_id, [name])
     except DomainError as exc:
@@ -329,7 +341,7 @@ def add_action(
     title: str = Form(""),
     role_id: str = Form(""),
     due_on: str = Form(""),
-):
+) -> RedirectResponse:
     try:
         try:
             role = uuid.UUID(role_id) if role_id.strip() else None
@@ -349,7 +361,9 @@ def add_action(
 
 
 @router.get("/p/{slug}/workspaces/{workspace_id}", name="workspaces:show")
-def workspace_show(workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep):
+def workspace_show(
+    workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> HTMLResponse:
     panel = workspace_view.whole_panel(session, actor, workspace_id)
     workspace, views, team_rows = panel.workspace, panel.members, panel.teams
     can_share = policy.can(actor.role, Action.WORKSPACE_LINK_MANAGE)
