@@ -217,3 +217,11 @@ def test_head_of_the_home_page_answers_like_get(client, db):
     create_portal(db)
     response = client.head("/", follow_redirects=False)
     assert response.status_code == client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_addresses_are_shown_in_their_own_letters():
+    from admit.pages.deps import readable_phone
+
+    assert readable_phone("zoë@xn--exmple-cua.com") == "zoë@exämple.com"
+    assert readable_phone("+12025550173") == "+1 202-555-0173"
+    assert readable_phone("ada@example.com") == "ada@example.com"

@@ -138,3 +138,14 @@ class TestLinkRole:
     def test_a_link_never_grants_owner(self, actor, target, allowed):
         """A shareable link never makes anyone an owner."""
         assert (policy.check_link_role(actor, target) is None) is allowed
+
+
+def test_each_role_lands_where_it_works():
+    from admit.policy import Role, capabilities
+
+    assert {r: capabilities(r).home for r in Role} == {
+        Role.OWNER: "users",
+        Role.ADMIN: "users",
+        Role.MEMBER: "workspaces",
+        Role.CLIENT: "client",
+    }

@@ -256,9 +256,12 @@ class Capabilities:
 
     @property
     def home(self) -> str:
-        """Where this role lands in a portal: ``users`` (User Management), ``client`` (the
-        client's own page listing their workspaces)."""
-        return "users" if self.internal else "client"
+        """Where this role lands in a portal: owners and admins on ``users`` (User Management),
+        internal members on ``workspaces`` (their timeline), clients on ``client`` (their own
+        page listing their workspaces)."""
+        if not self.internal:
+            return "client"
+        return "users" if self.invite_internal else "workspaces"
 
 
 def capabilities(role: Role | str | None) -> Capabilities:

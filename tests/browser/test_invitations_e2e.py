@@ -304,6 +304,10 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     dialog.get_by_label("Email addresses").fill("\n".join(f"p{i}@example.com" for i in range(60)))
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(page.locator("[data-total]")).to_have_text("1–50 of 61")
+    # Times are the viewer's: "now", "2 minutes ago", the exact moment in the tooltip.
+    sent = page.locator('tr[data-kind="invitation"] time[data-local]').first
+    expect(sent).to_have_text(re.compile(r"^(now|\d+ seconds? ago|\d+ minutes? ago|1 minute ago)$"))
+    expect(sent).to_have_attribute("title", re.compile(r"2026|20\d\d"))
     report = page.locator("[data-report]")
     expect(report.locator("[data-summary]")).to_have_text("60 invited")
     expect(report).to_have_attribute("data-tone", "all")

@@ -344,11 +344,12 @@ class TestReport:
     @pytest.mark.slow
     def test_long_report_is_complete(self, db, pf, monkeypatch):
         """A report longer than one page of the stream still has every row once, in order."""
-        monkeypatch.setattr(imports_jobs, "BATCH_ROWS", 700)
-        import_id, _ = create(db, pf, plain([f"p{i}@example.com" for i in range(12_000)]))
+        monkeypatch.setattr(imports_jobs, "BATCH_ROWS", 70)
+        monkeypatch.setattr(imports_service, "REPORT_PAGE_ROWS", 500)
+        import_id, _ = create(db, pf, plain([f"p{i}@example.com" for i in range(1_200)]))
         imports_jobs.run_due(db)
         lines = report_csv(db, pf, import_id)
-        assert [int(r[0]) for r in lines[1:]] == list(range(1, 12_001))
+        assert [int(r[0]) for r in lines[1:]] == list(range(1, 1_201))  # three pages of the stream
 
 
 class TestIdempotency:

@@ -59,6 +59,7 @@ __all__ = [
     "status_of",
 ]
 
+REPORT_PAGE_ROWS = 5000  # rows of a report read per query while it streams
 PREVIEW_BATCH_ROWS = 5000  # a preview holds no transaction; smaller batches, less memory
 SAMPLE_ROWS = 5
 SAME_FILE_WINDOW_DAYS = 1
@@ -368,7 +369,7 @@ def report_csv(
                 InvitationImportRow.code != INVITED if only_skipped else true(),
             )
             .order_by(InvitationImportRow.row_number, InvitationImportRow.part)
-            .limit(5000)
+            .limit(REPORT_PAGE_ROWS)
         )
 
         def fetch(session: Session, q: Select[InvitationImportRow] = query) -> Sequence[InvitationImportRow]:

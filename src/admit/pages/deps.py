@@ -9,6 +9,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar, overload
 from urllib.parse import quote, unquote
@@ -17,6 +18,7 @@ import phonenumbers
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from sqlalchemy.orm import Session
 
 from admit import policy
@@ -40,8 +42,15 @@ def readable_phone(value: str) -> str: ...
 @overload
 def readable_phone(value: _T) -> _T: ...
 def readable_phone(value: object) -> object:
-    """An E.164 number as people read it ("+12025550173" → "+1 202-555-0173"); anything else
-    (an email address, None, text that does not parse) is returned unchanged."""
+    """An address as people read it: an E.164 number spaced ("+12025550173" → "+1 202-555-0173"),
+    an email address's internationalised domain in its own letters ("zoë@xn--exmple-cua.com" →
+    "zoë@exämple.com"); anything else (None, text that does not parse) unchanged."""
+    if isinstance(value, str) and "@" in value and "xn--" in value:
+        local, _, domain = value.rpartition("@")
+        try:
+            return f"{local}@{domain.encode('ascii').decode('idna')}"
+        except UnicodeError:
+            return value
     if not isinstance(value, str) or not value.startswith("+"):
         return value
     try:
@@ -58,6 +67,17 @@ def who(user: User) -> str:
     return user.name or readable_phone(user.label)
 
 
+def when(moment: datetime | None) -> Markup | str:
+    """A moment as pages show it: UTC on the server, turned into the viewer's time zone (with
+    "5 min ago" for recent ones) by admit.js from the ``datetime`` attribute."""
+    if moment is None:
+        return "—"
+    return Markup('<time datetime="{}" data-local>{} UTC</time>').format(
+        moment.isoformat(), moment.strftime("%d %b %Y %H:%M")
+    )
+
+
+templates.env.filters["when"] = when
 templates.env.filters["phone"] = readable_phone
 templates.env.filters["who"] = who
 templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."

@@ -20,10 +20,12 @@ router = APIRouter()
 
 @router.get("/p/{slug}", name="portals:home")
 def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
-    """Internal users land on User Management (their timeline is the Workspaces page); clients
-    on their own page, which lists only the workspaces they were invited to, newest first."""
-    if policy.capabilities(actor.role).internal:
-        return redirect(f"/p/{actor.portal.slug}/users")
+    """Each lands where they work (``Capabilities.home``): owners and admins on User
+    Management, internal members on their Workspaces timeline; clients on their own page, which
+    lists only the workspaces they were invited to, newest first."""
+    home = policy.capabilities(actor.role).home
+    if home != "client":
+        return redirect(f"/p/{actor.portal.slug}/{home}")
     workspaces = [
         (w, m)
         for w, m, _p in every(partial(people_timeline.timeline, session, person(actor), portal=actor.portal))

@@ -423,3 +423,26 @@ document.addEventListener("DOMContentLoaded", () => {
   box.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 300); });
   if (box.value.trim()) check();
 })();
+
+// Times: written in UTC by the server, shown in the viewer's time zone, recent ones as "5 min
+// ago" (the exact moment in the tooltip).
+(() => {
+  const exact = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
+  const full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
+  const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  const say = (el) => {
+    const at = new Date(el.getAttribute("datetime"));
+    if (Number.isNaN(at.getTime())) return;
+    const seconds = Math.round((at.getTime() - Date.now()) / 1000);
+    const ago = Math.abs(seconds);
+    let text = exact.format(at);
+    if (ago < 60) text = relative.format(0, "second");
+    else if (ago < 3600) text = relative.format(Math.round(seconds / 60), "minute");
+    else if (ago < 86400) text = relative.format(Math.round(seconds / 3600), "hour");
+    el.textContent = text;
+    el.title = full.format(at);
+  };
+  const all = () => document.querySelectorAll("time[data-local]").forEach(say);
+  document.addEventListener("DOMContentLoaded", all);
+  setInterval(all, 60_000);
+})();
