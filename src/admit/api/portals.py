@@ -1,12 +1,14 @@
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
 from admit.audit import service as audit_service
 from admit.audit.schemas import AuditEventPage, AuditEventRead
-from admit.errors import PermissionDenied
+from admit.errors import InvalidInput, PermissionDenied
 from admit.portals import service as portals_service
 from admit.portals.schemas import PortalRead, PortalUpdate
 from admit.web import SessionDep
@@ -35,10 +37,19 @@ def update_portal(body: PortalUpdate, actor: ActorDep, session: SessionDep) -> P
     "/portals/{portal}/audit-events",
     response_model=AuditEventPage,
     operation_id="audit_events_list",
-    responses=problems(PermissionDenied),
+    responses=problems(PermissionDenied, InvalidInput),
 )
 def list_audit_events(
-    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+    actor: ActorDep,
+    session: SessionDep,
+    category: Literal["invitations", "members", "sign-ins", "links", "workspaces", "settings"] | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
 ) -> AuditEventPage:
-    rows, next_cursor = audit_service.list_events(session, actor, cursor=cursor, limit=limit)
-    return AuditEventPage(items=[AuditEventRead.model_validate(r) for r in rows], next_cursor=next_cursor)
+    """The portal's audit log, newest first, each event with its ``summary`` in words; filter by
+    ``category`` or by ``q`` (who or what, in part)."""
+    rows, next_cursor = audit_service.list_events(
+        session, actor, category=category, q=q, cursor=cursor, limit=limit
+    )
+    return AuditEventPage(items=[AuditEventRead.of(r) for r in rows], next_cursor=next_cursor)

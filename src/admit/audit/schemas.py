@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from admit.audit.words import sentence
+
 
 class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -19,6 +21,13 @@ class AuditEventRead(BaseModel):
     detail: dict[str, Any]
     ip: str | None
     created_at: datetime
+    summary: str = ""  # the event in words ("Olivia Owner invited ada@acme.com as Admin")
+
+    @classmethod
+    def of(cls, event: Any) -> AuditEventRead:
+        read = cls.model_validate(event)
+        read.summary = sentence(event)
+        return read
 
 
 class AuditEventPage(BaseModel):

@@ -5,14 +5,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit.models import AuditEvent
+from admit.audit.words import CATEGORIES
+from admit.errors import InvalidInput
 from admit.kit.bulk import insert_rows, new_ids
 from admit.kit.pagination import page
+from admit.kit.search import contains
 
 __all__ = ["list_events", "record", "record_many"]
 
@@ -82,9 +85,24 @@ def record_many(
 
 
 def list_events(
-    session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100
+    session: Session,
+    actor: Actor,
+    *,
+    category: str | None = None,
+    q: str | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
 ) -> tuple[list[AuditEvent], str | None]:
-    """The portal's audit events, newest first."""
+    """The portal's audit events, newest first; ``category`` (``words.CATEGORIES``) and ``q``
+    (who or what, in part) narrow them."""
     policy.require(actor.role, policy.Action.AUDIT_VIEW)
     query = select(AuditEvent).where(AuditEvent.portal_id == actor.portal.id)
+    if category:
+        if category not in CATEGORIES:
+            raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}.", field="category")
+        query = query.where(
+            or_(*(AuditEvent.action.startswith(p, autoescape=True) for p in CATEGORIES[category]))
+        )
+    if q and q.strip():
+        query = query.where(contains(q.strip()[:200], AuditEvent.actor_label, AuditEvent.target_label))
     return page(session, query, AuditEvent, cursor=cursor, limit=limit)

@@ -7,6 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from admit import policy
 from admit.audit import service as audit_service
+from admit.audit import words as audit_words
 from admit.errors import DomainError
 from admit.kit.pagination import every
 from admit.pages.deps import PageActor, check_csrf, person, redirect, render
@@ -75,7 +76,25 @@ def settings_submit(
 
 @router.get("/p/{slug}/audit", name="audit:list")
 def audit_list(
-    request: Request, actor: PageActor, session: SessionDep, cursor: str | None = None
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    cursor: str | None = None,
+    category: str = "",
+    q: str = "",
 ) -> HTMLResponse:
-    events, next_cursor = audit_service.list_events(session, actor, cursor=cursor, limit=100)
-    return render(request, "audit/list.html", {"nav": "audit", "events": events, "next_cursor": next_cursor})
+    """The audit log in words, newest first, with a category filter and a search."""
+    events, next_cursor = audit_service.list_events(
+        session, actor, category=category or None, q=q or None, cursor=cursor, limit=100
+    )
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "nav": "audit",
+            "events": [(e, audit_words.sentence(e)) for e in events],
+            "next_cursor": next_cursor,
+            "categories": list(audit_words.CATEGORIES),
+            "filters": {"category": category, "q": q},
+        },
+    )

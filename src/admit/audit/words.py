@@ -1,0 +1,95 @@
+"""The audit log in words: "Olivia Owner invited ada@acme.com as Admin". One phrase per action,
+written once, for the page and the API (``AuditEventRead.summary``); an action without a phrase
+reads as its name."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+__all__ = ["CATEGORIES", "PHRASES", "sentence"]
+
+# "{target}" is the event's target label; "{role}", "{via}"… come from its detail.
+PHRASES: dict[str, str] = {
+    "portal.created": "set up the portal {target}",
+    "portal.settings_changed": "changed the portal's settings",
+    "invitation.created": "invited {target}{as_role}",
+    "invitation.resent": "resent the invitation to {target}",
+    "invitation.revoked": "revoked the invitation to {target}",
+    "invitation.accepted": "joined as {target}{as_role}",
+    "invitation_import.created": "uploaded {target} to invite from",
+    "invitation_import.confirmed": "started inviting from {target}",
+    "invitation_import.completed": "finished inviting from {target}",
+    "member.deactivated": "deactivated {target}",
+    "member.reactivated": "reactivated {target}",
+    "people.bulk_resend": "resent the invitations of {target}",
+    "people.bulk_revoke": "revoked the invitations of {target}",
+    "people.bulk_deactivate": "deactivated {target}",
+    "user.signed_in": "signed in{via}",
+    "user.password_reset": "chose a new password",
+    "api_key.created": "created the API key {target}",
+    "api_key.revoked": "revoked the API key {target}",
+    "invite_link.created": "created the invite link",
+    "invite_link.refreshed": "refreshed the invite link (the previous one stopped working)",
+    "invite_link.policy_changed": "changed the invite link's settings",
+    "invite_link.signup_requested": "signed up through the invite link as {target}",
+    "invite_link.joined": "joined through the invite link as {target}",
+    "join_request.created": "asked to join {target}",
+    "join_request.approved": "approved {target}'s request to join",
+    "join_request.declined": "declined {target}'s request to join",
+    "workspace.created": "created the workspace {target}",
+    "workspace.member_added": "added {target} to a workspace",
+    "workspace.member_removed": "removed {target} from a workspace",
+    "workspace.invitation_resent": "resent a workspace invitation to {target}",
+    "workspace.role_assigned": "gave a workspace role to {target}",
+    "workspace.roles_added": "added roles to the workspace {target}",
+    "workspace.action_added": "added an action {target}",
+    "contact.added": "added {target} to contacts",
+    "contact.used": "used the contact {target}",
+    "contact.invited": "invited the contact {target}",
+    "team.created": "created the team {target}",
+    "client_group.created": "created the client group {target}",
+    "team.members_added": "added people to the team {target}",
+    "client_group.members_added": "added people to the client group {target}",
+}
+
+# The log's filter: a category is the actions whose names start with one of its prefixes.
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "invitations": ("invitation.", "invitation_import.", "people.bulk_resend", "people.bulk_revoke"),
+    "members": ("member.", "people.bulk_deactivate"),
+    "sign-ins": ("user.",),
+    "links": ("invite_link.", "join_request."),
+    "workspaces": ("workspace.", "team.", "client_group.", "contact."),
+    "settings": ("portal.", "api_key."),
+}
+
+VIA = {
+    "password": "with a password",
+    "sign_in_link": "with an emailed link",
+    "invitation": "by accepting an invitation",
+    "link_signup": "through the invite link",
+    "setup": "after setting up",
+    "password_reset": "after choosing a new password",
+}
+
+
+class Event(Protocol):
+    actor_label: str
+    action: str
+    target_label: str
+    detail: dict[str, Any]
+
+
+def sentence(event: Event) -> str:
+    """The event as one sentence, its actor first."""
+    detail = event.detail or {}
+    role = detail.get("role")
+    phrase = PHRASES.get(event.action)
+    if phrase is None:
+        words = event.action.replace("_", " ").replace(".", ": ")
+        return f"{event.actor_label} · {words}{' · ' + event.target_label if event.target_label else ''}"
+    text = phrase.format(
+        target=event.target_label or "someone",
+        as_role=f" as {str(role).capitalize()}" if role else "",
+        via=f" {VIA[detail['via']]}" if detail.get("via") in VIA else "",
+    )
+    return f"{event.actor_label} {text}"
