@@ -1,0 +1,104 @@
+"""axe-core (from its npm package, ``package.json``; ``scripts/test`` installs it) run in
+Chromium on every main page: no serious or critical violation. Under ADMIT_REQUIRE_BROWSER=1 a
+missing axe-core fails, like a missing Chromium."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser import gestures
+
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+OWNER_EMAIL = "olivia@example.com"
+OWNER_PASSWORD = "owner-password-123"
+
+
+def _axe() -> Path:
+    if not AXE.exists():
+        message = f"axe-core is not installed at {AXE} (npm ci)"
+        if os.environ.get("ADMIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"ADMIT_REQUIRE_BROWSER=1 but {message}")
+        pytest.skip(message)
+    return AXE
+
+
+def serious_violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page as it is: rule, and where."""
+    page.add_script_tag(path=str(_axe()))
+    found = page.evaluate(
+        """async () => (await axe.run(document, { resultTypes: ["violations"] })).violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id} (${v.impact}): ` +
+              v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", "))"""
+    )
+    return list(found)
+
+
+def test_main_pages_have_no_serious_violations(new_context, live_server):
+    _axe()
+    page = new_context().new_page()
+    problems: dict[str, list[str]] = {}
+
+    def check(name: str) -> None:
+        found = serious_violations(page)
+        if found:
+            problems[name] = found
+
+    page.goto(live_server("/setup"))
+    check("setup")
+    gestures.set_up_portal(
+        page,
+        live_server,
+        portal="Acme",
+        owner_name="Olivia",
+        owner_email=OWNER_EMAIL,
+        password=OWNER_PASSWORD,
+    )
+    users = page.url.split("?")[0]
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    dialog.get_by_label("Email addresses").fill("ada@example.com\ngrace@example.com\nnot-an-address")
+    expect(dialog.locator("[data-chips-summary]")).to_be_visible()
+    check("invite modal")
+    dialog.get_by_role("button", name="Send Invitation").click()
+    expect(page.locator("[data-report]")).to_be_visible()
+    check("user management")
+    page.locator("details.row-menu > summary").first.click()
+    check("row menu")
+    for path, name in (
+        ("/workspaces", "workspaces"),
+        ("/contacts", "contacts"),
+        ("/audit", "audit log"),
+        ("/settings", "settings"),
+        ("/invite-link", "invite link"),
+    ):
+        page.goto(users.replace("/users", path))
+        check(name)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(users)
+    check("user management at 390 px")
+    context = new_context()
+    anonymous = context.new_page()
+    anonymous.goto(live_server("/login"))
+    page = anonymous
+    check("sign in")
+    anonymous.goto(live_server("/forgot-password"))
+    check("forgot password")
+    assert not problems, "\n".join(f"{where}: {v}" for where, found in problems.items() for v in found)
+
+
+def test_the_check_finds_a_violation(new_context, live_server):
+    """The check can fail: a page with an unlabelled field and a nameless button is caught."""
+    _axe()
+    page = new_context().new_page()
+    page.goto(live_server("/login"))
+    page.evaluate(
+        """() => { document.querySelector("main").insertAdjacentHTML("beforeend",
+             '<input type="text"><button></button>'); }"""
+    )
+    found = serious_violations(page)
+    assert any(v.startswith(("label", "button-name")) for v in found), found
