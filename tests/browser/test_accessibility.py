@@ -74,6 +74,7 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
         ("/contacts", "contacts"),
         ("/audit", "audit log"),
         ("/settings", "settings"),
+        ("/settings/api-keys", "api keys"),
         ("/invite-link", "invite link"),
     ):
         page.goto(users.replace("/users", path))

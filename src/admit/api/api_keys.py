@@ -40,7 +40,9 @@ def list_api_keys(
 )
 def create_api_key(body: ApiKeyCreate, actor: ActorDep, session: SessionDep) -> ApiKeyCreated:
     """A new admin key acting for you; the secret is in this answer only."""
-    raw, key = auth_service.issue_api_key(session, actor, name=body.name)
+    raw, key = auth_service.issue_api_key(
+        session, actor, name=body.name, expires_in_days=body.expires_in_days
+    )
     return ApiKeyCreated(key=ApiKeyRead.of(key), secret=raw)
 
 

@@ -44,5 +44,7 @@ class ApiKey(Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # None: until revoked
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the minute
 
     created_by: Mapped[User | None] = relationship()

@@ -32,6 +32,9 @@ class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=100, description="What uses the key, e.g. “HR sync”.")
+    expires_in_days: int | None = Field(
+        default=None, description="Days until it stops working; none: until revoked."
+    )
 
 
 class ApiKeyRead(BaseModel):
@@ -44,6 +47,8 @@ class ApiKeyRead(BaseModel):
     created_by: UserRead | None
     created_at: datetime
     revoked_at: datetime | None
+    expires_at: datetime | None = None
+    last_used_at: datetime | None = None
 
     @classmethod
     def of(cls, key: ApiKey) -> ApiKeyRead:
@@ -55,6 +60,8 @@ class ApiKeyRead(BaseModel):
             created_by=UserRead.model_validate(key.created_by) if key.created_by else None,
             created_at=key.created_at,
             revoked_at=key.revoked_at,
+            expires_at=key.expires_at,
+            last_used_at=key.last_used_at,
         )
 
 

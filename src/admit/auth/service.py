@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -164,6 +164,7 @@ def create_api_key(
     name: str,
     role: str = "admin",
     created_by_id: uuid.UUID | None = None,
+    expires_at: datetime | None = None,
 ) -> tuple[str, ApiKey]:
     """Create an API key; the raw key is returned once and only its hash is kept."""
     prefix = secrets.token_hex(4)
@@ -175,6 +176,7 @@ def create_api_key(
         key_hash=hash_token(raw),
         role=role,
         created_by_id=created_by_id,
+        expires_at=expires_at,
     )
     session.add(key)
     session.flush()
@@ -182,19 +184,33 @@ def create_api_key(
 
 
 MAX_KEY_NAME = 100
+MAX_KEY_DAYS = 3650
+LAST_USED_EVERY = timedelta(minutes=1)  # "last used" is kept to the minute: no write per request
 
 
-def issue_api_key(session: Session, actor: Actor, *, name: str) -> tuple[str, ApiKey]:
+def issue_api_key(
+    session: Session, actor: Actor, *, name: str, expires_in_days: int | None = None
+) -> tuple[str, ApiKey]:
     """A new admin API key for the actor's portal (owners and admins); the secret is returned
-    once. The key acts for whoever made it: it stops working if they are deactivated."""
+    once. The key acts for whoever made it: it stops working if they are deactivated, when it
+    is revoked, or after ``expires_in_days``."""
     policy.require(actor.role, policy.Action.API_KEY_MANAGE)
     name = (name or "").strip()
     if not name:
         raise InvalidInput("Give the key a name (what uses it).", field="name")
     if len(name) > MAX_KEY_NAME:
         raise InvalidInput(f"The name is at most {MAX_KEY_NAME} characters.", field="name")
+    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_KEY_DAYS:
+        raise InvalidInput(f"A key lasts between 1 and {MAX_KEY_DAYS} days.", field="expires_in_days")
+    now = context.of(session).clock.now()
+    expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
     raw, key = create_api_key(
-        session, portal_id=actor.portal.id, name=name, role="admin", created_by_id=actor.user_id
+        session,
+        portal_id=actor.portal.id,
+        name=name,
+        role="admin",
+        created_by_id=actor.user_id,
+        expires_at=expires_at,
     )
     audit_service.record(
         session, actor, "api_key.created", target_type="api_key", target_id=key.id, target_label=key.prefix
@@ -238,6 +254,11 @@ def api_key_from_token(session: Session, raw: str) -> ApiKey | None:
     key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_token(raw)))
     if key is None or key.revoked_at is not None:
         return None
+    now = context.of(session).clock.now()
+    if key.expires_at is not None and key.expires_at <= now:
+        return None
+    if key.last_used_at is None or now - key.last_used_at >= LAST_USED_EVERY:
+        key.last_used_at = now
     return key
 
 

@@ -1,16 +1,21 @@
 from __future__ import annotations
 
+import uuid
 from functools import partial
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from admit import policy
+from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.audit import words as audit_words
+from admit.auth import service as auth_service
 from admit.errors import DomainError
 from admit.kit.pagination import every
-from admit.pages.deps import PageActor, check_csrf, person, redirect, render
+from admit.pages.deps import PageActor, check_csrf, form_error, person, redirect, render
 from admit.people import timeline as people_timeline
 from admit.portals import service as portals_service
 from admit.portals.models import ALL_PRODUCTS
@@ -98,3 +103,56 @@ def audit_list(
             "filters": {"category": category, "q": q},
         },
     )
+
+
+def _keys_page(
+    request: Request, session: Session, actor: Actor, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
+    keys = every(partial(auth_service.list_api_keys, session, actor))
+    context = {
+        "nav": "settings",
+        "keys": keys,
+        "key_prefix": auth_service.API_KEY_PREFIX,
+        "form": {},
+        **extra,
+    }
+    return render(request, "portals/api_keys.html", context, status_code=status_code)
+
+
+@router.get("/p/{slug}/settings/api-keys", name="portals:api_keys")
+def api_keys_page(request: Request, actor: PageActor, session: SessionDep) -> HTMLResponse:
+    """Settings → API keys: the portal's keys (never their secrets), a new one, Revoke."""
+    return _keys_page(request, session, actor)
+
+
+@router.post("/p/{slug}/settings/api-keys", dependencies=[Depends(check_csrf)])
+def api_key_create(
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    name: str = Form(""),
+    expires_in_days: str = Form(""),
+) -> HTMLResponse:
+    """The new key's secret is in this answer only (not in a redirect, a cookie or a log)."""
+    form = {"name": name, "expires_in_days": expires_in_days}
+    try:
+        days = int(expires_in_days) if expires_in_days.strip() else None
+    except ValueError:
+        return _keys_page(request, session, actor, 422, form=form, error="The expiry is a number of days.")
+    try:
+        raw, key = auth_service.issue_api_key(session, actor, name=name, expires_in_days=days)
+    except DomainError as exc:
+        return _keys_page(request, session, actor, exc.status, form=form, error=form_error(session, exc))
+    response = _keys_page(request, session, actor, created={"key": key, "secret": raw})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.post(
+    "/p/{slug}/settings/api-keys/{key_id}/revoke",
+    name="portals:api_key_revoke",
+    dependencies=[Depends(check_csrf)],
+)
+def api_key_revoke(key_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
+    key = auth_service.revoke_api_key(session, actor, key_id)
+    return redirect(f"/p/{actor.portal.slug}/settings/api-keys", notice=f"The key “{key.name}” was revoked.")
