@@ -21,7 +21,9 @@ class TestApiKeysPage:
         pf = create_portal(db)
         login(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/settings/api-keys")
-        assert page.status_code == 200 and 'data-key="default"' in page.text  # the key made at setup is listed
+        assert (
+            page.status_code == 200 and 'data-key="default"' in page.text
+        )  # the key made at setup is listed
         made = client.post(
             f"/p/{pf.slug}/settings/api-keys",
             data={"csrf_token": csrf_of(page.text), "name": "HR sync", "expires_in_days": "30"},

@@ -133,7 +133,7 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     expect(lin.get_by_role("heading", name="Confirm your email")).to_be_visible()
     lin.get_by_label("Choose a password").fill(LIN_PASSWORD)  # whoever holds the email chooses it
     lin.get_by_role("button", name=f"Confirm and join {PORTAL}").click()
-    expect(lin).to_have_url(re.compile(r"/p/[^/]+/users"))
+    expect(lin).to_have_url(re.compile(r"/p/[^/]+/workspaces"))  # a member lands on their Workspaces
     expect(lin.locator(".notice")).to_contain_text(f"Welcome to {PORTAL}! You joined as a member.")
     expect(lin.get_by_role("button", name="Lin Chen")).to_be_visible()  # signed in as Lin
     shot(lin, "joined")

@@ -58,6 +58,7 @@ def invite_new_client(page: Page, email: str) -> None:
 
 def open_members(page: Page):
     """The "Members (N)" button opens the Members panel on the right side."""
+    page.wait_for_load_state("load")  # admit.js opens the panel: under load, wait for it to be there
     page.get_by_role("link", name=re.compile(r"^Members \(\d+\)$")).click()
     panel = page.locator("dialog#members-panel")
     expect(panel).to_be_visible()
