@@ -21,6 +21,30 @@ from pathlib import Path
 
 import pytest
 
+
+def _when_ready(action):
+    """A gesture that waits for the page's scripts first. admit.js is deferred: right after a
+    navigation the HTML can be on screen before its handlers are attached (a menu button, a
+    dialog opener), and on a busy machine a click lands in that gap and does nothing. A person
+    never clicks that fast; the tests should not either."""
+
+    def gesture(self, *args, **kwargs):
+        self.page.wait_for_load_state("domcontentloaded")
+        return action(self, *args, **kwargs)
+
+    return gesture
+
+
+def _install_ready_gestures() -> None:
+    from playwright.sync_api import Locator
+
+    if getattr(Locator, "_admit_ready", False):
+        return
+    for name in ("click", "check", "fill", "select_option", "set_input_files"):
+        setattr(Locator, name, _when_ready(getattr(Locator, name)))
+    Locator._admit_ready = True
+
+
 CHROMIUM = os.environ.get("ADMIT_TEST_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -112,6 +136,7 @@ def browser():
         pytest.skip(f"Chromium not found at {CHROMIUM}")
     from playwright.sync_api import sync_playwright
 
+    _install_ready_gestures()
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         yield chromium
