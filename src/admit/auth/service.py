@@ -262,41 +262,57 @@ def api_key_from_token(session: Session, raw: str) -> ApiKey | None:
     return key
 
 
-def request_sign_in_link(session: Session, *, email: str, public_url: str, minutes: int) -> None:
-    """Send a one-time sign-in link to ``email`` (an email address, or a phone number: then by
-    SMS) if it is a passwordless active member.
-
-    Says nothing either way (the caller always answers "if an account exists, a link is on its
-    way"), so nobody can learn who has an account.
-    """
-    parsed = members_service.parse_recipient(session, email or "")
-    # Per address, however it is written ("(202) 555-0173", "+1 202 555 0173"): one budget.
-    key = parsed.address or (email or "").strip().lower()
+def _member_asking(session: Session, typed: str) -> tuple[str, User] | None:
+    """Who asks for a link by typing ``typed`` (an email or a phone number): ``(address, user)``
+    when it is someone with an active membership, else None. Every ask is counted against the
+    address's budget, however it is written ("(202) 555-0173", "+1 202 555 0173"), before
+    anything is looked up: the answer never tells who has an account."""
+    parsed = members_service.parse_recipient(session, typed or "")
+    key = parsed.address or (typed or "").strip().lower()
     ctx = context.of(session)
     ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
     if parsed.address is None:
-        return
+        return None
     user = members_service.get_user_by_address(session, parsed.address)
-    if user is None or user.password_hash is not None:
+    if user is None or not members_service.memberships_of(session, user):
+        return None
+    return parsed.address, user
+
+
+def _send_link(
+    session: Session,
+    purpose: tokens.Purpose,
+    user: User,
+    address: str,
+    *,
+    path: str,
+    public_url: str,
+    minutes: int,
+) -> None:
+    """A single-use link of ``purpose`` for ``user``, by email or SMS to ``address`` (the
+    template is the purpose's). The newest link wins: asking again kills the ones sent before."""
+    raw = tokens.issue(session, purpose, user.id, ttl=timedelta(minutes=minutes))
+    notifications_service.enqueue(
+        session,
+        event_key=f"{purpose}:{hash_token(raw)[:32]}",
+        template=str(purpose),
+        to=address,
+        context={"name": user.name, "email": address, "link": f"{public_url}{path}{raw}", "minutes": minutes},
+    )
+
+
+def request_sign_in_link(session: Session, *, email: str, public_url: str, minutes: int) -> None:
+    """Send a one-time sign-in link to ``email`` (an email address, or a phone number: then by
+    SMS) if it is a passwordless active member. Says nothing either way."""
+    asking = _member_asking(session, email)
+    if asking is None:
+        return
+    address, user = asking
+    if user.password_hash is not None:
         # Accounts with a password sign in with it: an emailed link would bypass the portal's
         # "require a password" rule and make every password as weak as the mailbox.
         return
-    if not members_service.memberships_of(session, user):
-        return
-    # The newest link wins: asking again kills the links sent before.
-    raw = tokens.issue(session, SIGN_IN, user.id, ttl=timedelta(minutes=minutes))
-    notifications_service.enqueue(
-        session,
-        event_key=f"sign_in:{hash_token(raw)[:32]}",
-        template="sign_in",
-        to=parsed.address,
-        context={
-            "name": user.name,
-            "email": parsed.address,
-            "link": f"{public_url}/login/link/{raw}",
-            "minutes": minutes,
-        },
-    )
+    _send_link(session, SIGN_IN, user, address, path="/login/link/", public_url=public_url, minutes=minutes)
 
 
 PASSWORD_RESET = tokens.Purpose.PASSWORD_RESET
@@ -304,31 +320,21 @@ PASSWORD_RESET = tokens.Purpose.PASSWORD_RESET
 
 def request_password_reset(session: Session, *, email: str, public_url: str, minutes: int) -> None:
     """Email a single-use link to choose a new password, if ``email`` is an active member's with
-    a password (people without one sign in by link).
-
-    Says nothing either way (the caller always answers "if an account exists, a link is on its
-    way"), so nobody can learn who has an account. The newest link wins."""
-    parsed = members_service.parse_recipient(session, email or "")
-    key = parsed.address or (email or "").strip().lower()
-    ctx = context.of(session)
-    ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
-    if parsed.address is None or "@" not in parsed.address:
+    a password (people without one sign in by link). Says nothing either way."""
+    asking = _member_asking(session, email)
+    if asking is None:
         return
-    user = members_service.get_user_by_address(session, parsed.address)
-    if user is None or user.password_hash is None or not members_service.memberships_of(session, user):
+    address, user = asking
+    if "@" not in address or user.password_hash is None:
         return
-    raw = tokens.issue(session, PASSWORD_RESET, user.id, ttl=timedelta(minutes=minutes))
-    notifications_service.enqueue(
+    _send_link(
         session,
-        event_key=f"password_reset:{hash_token(raw)[:32]}",
-        template="password_reset",
-        to=parsed.address,
-        context={
-            "name": user.name,
-            "email": parsed.address,
-            "link": f"{public_url}/reset-password/{raw}",
-            "minutes": minutes,
-        },
+        PASSWORD_RESET,
+        user,
+        address,
+        path="/reset-password/",
+        public_url=public_url,
+        minutes=minutes,
     )
 
 
