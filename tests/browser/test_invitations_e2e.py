@@ -304,6 +304,11 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     dialog.get_by_label("Email addresses").fill("\n".join(f"p{i}@example.com" for i in range(60)))
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(page.locator("[data-total]")).to_have_text("1–50 of 61")
+    # Deliveries still on their way update in place as the worker sends them (no reload).
+    watched = page.locator("[data-delivery][data-watch]").count()
+    expect(page.locator("[data-delivery]", has_text="Queued")).to_have_count(0, timeout=20_000)
+    if watched:
+        expect(page.locator("[data-delivery]", has_text="Sent").first).to_be_visible()
     # Times are the viewer's: "now", "2 minutes ago", the exact moment in the tooltip.
     sent = page.locator('tr[data-kind="invitation"] time[data-local]').first
     expect(sent).to_have_text(re.compile(r"^(now|\d+ seconds? ago|\d+ minutes? ago|1 minute ago)$"))

@@ -446,3 +446,30 @@ document.addEventListener("DOMContentLoaded", () => {
   document.addEventListener("DOMContentLoaded", all);
   setInterval(all, 60_000);
 })();
+
+// Delivery that is still on its way updates in place: each queued badge asks its invitation
+// again every 2 seconds (for a minute at most) until it is sent or failed.
+(() => {
+  const badges = Array.from(document.querySelectorAll("[data-delivery][data-watch]")).slice(0, 50);
+  if (!badges.length) return;
+  const words = { queued: "Queued", sent: "Sent", failed: "Failed", none: "None" };
+  let rounds = 0;
+  const tick = async () => {
+    rounds += 1;
+    const waiting = badges.filter((b) => b.dataset.watch);
+    await Promise.all(waiting.map(async (badge) => {
+      try {
+        const response = await fetch(badge.dataset.watch, { headers: { Accept: "application/json" } });
+        if (!response.ok) { delete badge.dataset.watch; return; }
+        const delivery = (await response.json()).delivery;
+        if (delivery.status === "queued") return;
+        badge.className = `badge ${delivery.status}`;
+        badge.textContent = words[delivery.status] || delivery.status;
+        badge.title = delivery.error || "";
+        delete badge.dataset.watch;
+      } catch (e) { /* next round */ }
+    }));
+    if (badges.some((b) => b.dataset.watch) && rounds < 30) setTimeout(tick, 2000);
+  };
+  setTimeout(tick, 1500);
+})();
