@@ -69,3 +69,16 @@ class TestSentence:
         assert "in Acme Inc." in email.text
         plain = render("workspace_added", {**context, "portal_name": "Acme"})
         assert "in Acme." in plain.text and "<strong>Acme</strong>." in plain.html
+
+
+def test_html_emails_fit_a_phone_and_follow_dark_mode():
+    """Every HTML email: a viewport for phones, the long link allowed to wrap, and colours for
+    a mail app in dark mode."""
+    from admit.notifications.render import TEMPLATE_DIR, TEMPLATES
+
+    for name in TEMPLATES:
+        html = (TEMPLATE_DIR / f"{name}.html").read_text()
+        assert 'name="viewport"' in html, name
+        assert "prefers-color-scheme: dark" in html, name
+        if "Or open this link" in html:
+            assert "word-break:break-all" in html, name
