@@ -82,3 +82,32 @@ def test_html_emails_fit_a_phone_and_follow_dark_mode():
         assert "prefers-color-scheme: dark" in html, name
         if "Or open this link" in html:
             assert "word-break:break-all" in html, name
+
+
+class TestRawValues:
+    """``db.raw_*``: a column's value as the driver gives it when a stream skips the types."""
+
+    def test_times_read_as_isoformat_writes_them(self):
+        from datetime import UTC, datetime
+
+        from admit.db import raw_iso
+
+        exact = datetime(2026, 12, 3, 8, 19, 25, 120000, tzinfo=UTC)
+        whole = datetime(2026, 12, 3, 8, 19, 25, tzinfo=UTC)
+        assert raw_iso("2026-12-03 08:19:25.120000") == exact.isoformat()  # SQLite
+        assert raw_iso("2026-12-03 08:19:25.12") == exact.isoformat()  # PostgreSQL's text
+        assert raw_iso("2026-12-03 08:19:25.000000") == whole.isoformat()
+        assert raw_iso("2026-12-03 08:19:25") == whole.isoformat()
+        assert raw_iso(exact.replace(tzinfo=None)) == exact.isoformat()
+        assert raw_iso(None) == ""
+
+    def test_lists_and_identifiers(self):
+        import uuid
+
+        from admit.db import raw_list, raw_uuid
+
+        assert raw_list('["billing", "crm"]') == ("billing", "crm") == raw_list(["billing", "crm"])
+        assert raw_list(None) == ()
+        some = uuid.uuid4()
+        assert raw_uuid(some.hex) == some == raw_uuid(str(some)) == raw_uuid(some)
+        assert raw_uuid(None) is None

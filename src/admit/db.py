@@ -6,6 +6,8 @@ whoever opened the session commits (or rolls back) at the end.
 
 from __future__ import annotations
 
+import functools
+import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -64,6 +66,49 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+# Values as the driver gives them (a stream read with ``kit.pagination.stream_union(raw=True)``,
+# which skips the column types' conversions): SQLite gives text for timestamps, identifiers and
+# JSON; PostgreSQL's driver gives Python values. These read either, as the types above would.
+
+
+def raw_iso(value: datetime | str | None) -> str:
+    """A ``UTCDateTime`` column's raw value as ISO 8601 with its offset, as
+    ``datetime.isoformat`` writes the aware value; or "" for none. The raw value is a datetime,
+    or its text: SQLite's "2026-12-03 08:19:25.123456", PostgreSQL's ``timestamp::text`` (ISO
+    DateStyle) "2026-12-03 08:19:25.12" (trailing zeros left out)."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        day, _, clock = value.partition(" ")
+        if "." in clock:
+            clock = clock.ljust(15, "0").removesuffix(".000000")
+        return f"{day}T{clock}+00:00"
+    return value.replace(tzinfo=UTC).isoformat()
+
+
+@functools.lru_cache(maxsize=4096)
+def _uuid_of(text: str) -> uuid.UUID:
+    return uuid.UUID(text)
+
+
+def raw_uuid(value: uuid.UUID | str | None) -> uuid.UUID | None:
+    """A ``Uuid`` column's raw value as a UUID."""
+    return _uuid_of(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=1024)
+def _json_of(text: str) -> Any:
+    return json.loads(text)
+
+
+def raw_list(value: list[Any] | str | None) -> tuple[Any, ...]:
+    """A JSON list column's raw value as a tuple (few distinct values in a long stream: the
+    text is parsed once per distinct value)."""
+    if value is None:
+        return ()
+    return tuple(_json_of(value) if isinstance(value, str) else value)
+
+
 def new_id() -> uuid.UUID:
     return uuid.uuid4()
 
@@ -108,7 +153,11 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     # No server-side prepared statements: after five runs psycopg prepares a statement and
     # PostgreSQL may switch to a generic plan, which for the batch lookups of a bulk import
     # (``IN (SELECT unnest(:list))``) was ~80 ms a query instead of ~4 ms (bench/bulk.py).
-    connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
+    # No JIT: PostgreSQL compiles a query to machine code when its estimated cost passes
+    # ``jit_above_cost``; for Admit's queries (short lookups, or a long stream such as the roster
+    # export, estimated high because of a correlated subquery) the compiling (~0.5 s measured
+    # by EXPLAIN ANALYZE in bench/roster.py's export) never pays back.
+    connect_args = {"prepare_threshold": None, "options": "-c jit=off", **kwargs.pop("connect_args", {})}
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args, **kwargs
     )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 
-from tests.factories import create_portal, invite
+from tests.factories import create_portal, invite, member_joins
 
 
 def _people(client, pf, **params):
@@ -65,6 +66,42 @@ class TestPeopleExport:
         assert {r["status"] for r in rows} == {"pending"} and {r["user_type"] for r in rows} == {"client"}
         listed = _people(client, pf, user_type="client", limit=5)["items"]
         assert [r["address"] for r in rows[:5]] == [p["address"] for p in listed]
+
+    def test_each_cell_says_what_the_list_says(self, client, db, worker):
+        """The export reads the database's raw values (times, identifiers and JSON as the driver
+        gives them) and formats them itself: every cell of every kind of row equals what
+        ``GET …/people`` answers, on both backends."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@acme.com", role="admin")
+        invite(db, pf, ["Grace Hopper <grace@acme.com>"], role="member", products=["billing"])
+        worker.drain()  # grace's message is sent; bob's stays queued
+        invite(db, pf, ["bob@client.org"], user_type="client")
+        rows = {
+            r["address"]: r
+            for r in csv.DictReader(
+                io.StringIO(client.get(f"/api/v1/portals/{pf.slug}/people.csv", headers=pf.headers()).text)
+            )
+        }
+        listed = {p["address"]: p for p in _people(client, pf)["items"]}
+        assert (
+            set(rows) == set(listed) == {pf.owner_email, "ada@acme.com", "grace@acme.com", "bob@client.org"}
+        )
+        for address, person in listed.items():
+            row = rows[address]
+            for key in ("name", "user_type", "role", "status", "kind"):
+                assert row[key] == person[key], (address, key)
+            assert row["products"] == " ".join(person["products"]), address
+            assert row["invited_by"] == (person["invited_by"] or ""), address
+            assert datetime.fromisoformat(row["invited_at"]) == datetime.fromisoformat(person["created_at"])
+            assert row["invited_at"].endswith("+00:00"), row["invited_at"]
+            sent = person["last_sent_at"]
+            assert (datetime.fromisoformat(row["last_sent_at"]) if row["last_sent_at"] else None) == (
+                datetime.fromisoformat(sent) if sent else None
+            ), address
+            assert row["delivery"] == (person["delivery"]["status"] if person["delivery"] else ""), address
+        assert rows["grace@acme.com"]["delivery"] == "sent" and rows["bob@client.org"]["delivery"] == "queued"
+        assert rows["grace@acme.com"]["invited_by"] and rows["grace@acme.com"]["last_sent_at"]
+        assert "billing" in rows["grace@acme.com"]["products"]
 
     def test_a_name_that_looks_like_a_formula_is_written_as_text(self, client, db):
         pf = create_portal(db)

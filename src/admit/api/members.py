@@ -20,7 +20,7 @@ from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
 from admit.people import people_csv
 from admit.people import roster as people_roster
-from admit.people.roster import RosterRow
+from admit.people.roster import Listed
 from admit.people.schemas import PeoplePage, PersonRead
 from admit.web import SessionDep, get_db
 
@@ -126,9 +126,9 @@ def export_people(
     people_roster.roster(session, actor, limit=1, count=False, **asdict(filters))
     db = get_db(request)
 
-    def rows() -> Iterator[RosterRow]:
+    def rows() -> Iterator[Listed]:
         with db.unit_of_work() as stream_session:
-            yield from people_roster.everyone(stream_session, actor, **asdict(filters))
+            yield from people_roster.export(stream_session, actor, **asdict(filters))
 
     stamp = context.of(session).clock.now().strftime("%Y%m%d-%H%M")
     return StreamingResponse(

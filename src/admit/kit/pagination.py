@@ -6,17 +6,35 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, and_, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    JSON,
+    ColumnElement,
+    DateTime,
+    Row,
+    Select,
+    Text,
+    and_,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.sql.sqltypes import NullType
+from sqlalchemy.types import TypeDecorator
 
 from admit.errors import InvalidInput
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Mapped, Session
+    from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 MAX_LIMIT = 500
 
@@ -199,18 +217,44 @@ def page_of_union(
 
 
 def stream_union(
-    session: Session, selects: Sequence[Select[*tuple[Any, ...]]], *, order: Order = NEWEST, batch: int = 1000
+    session: Session,
+    selects: Sequence[Select[*tuple[Any, ...]]],
+    *,
+    order: Order = NEWEST,
+    batch: int = 1000,
+    columns: Sequence[str] | None = None,
+    extra: Callable[[ReadOnlyColumnCollection[str, Any]], Sequence[ColumnElement[Any]]] | None = None,
+    raw: bool = False,
 ) -> Iterator[Sequence[Row[*tuple[Any, ...]]]]:
     """Every row of several SELECTs merged in ``order`` (as ``page_of_union`` pages them), read
-    by one query as it streams, ``batch`` rows at a time (an export: flat memory)."""
+    by one query as it streams, ``batch`` rows at a time (an export: flat memory).
+
+    ``columns``: only these of the merged columns, in this order; ``extra(merged_columns)``:
+    more columns computed per merged row (a correlated subquery). ``raw``: values as the
+    database driver gives them, with no conversion by their types, and JSON and timestamps as
+    their text (an export that formats hundreds of thousands of rows itself: ``db.raw_iso``,
+    ``raw_list`` and ``raw_uuid`` read them)."""
     pieces = []
     for query in selects:
         inner = query.subquery()
         pieces.append(select(*inner.c, order.key(inner.c).label("sort_key")))
     merged = (union_all(*pieces) if len(pieces) > 1 else pieces[0]).subquery()
-    ordered = select(*merged.c).order_by(*_ordered(merged.c.sort_key, merged.c.id, order))
+    chosen: list[ColumnElement[Any]] = [merged.c[name] for name in columns] if columns else list(merged.c)
+    chosen += extra(merged.c) if extra else []
+    if raw:  # JSON and times come as text: the driver would convert every row's value
+        chosen = [_as_text(c) if _textual(c) else type_coerce(c, NullType()).label(c.name) for c in chosen]
+    ordered = select(*chosen).order_by(*_ordered(merged.c.sort_key, merged.c.id, order))
     result = session.execute(ordered.execution_options(yield_per=batch))
     yield from result.partitions()
+
+
+def _textual(column: ColumnElement[Any]) -> bool:
+    kind = column.type.impl if isinstance(column.type, TypeDecorator) else column.type
+    return isinstance(kind, JSON | DateTime)
+
+
+def _as_text(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return cast(column, Text).label(column.name)
 
 
 def count_all(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> int:

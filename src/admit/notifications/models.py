@@ -98,14 +98,20 @@ class DeliveryStatus(TypedDict):
     at: datetime | None
 
 
+def shown_delivery(status: str | None) -> str:
+    """How a message's status reads as a delivery: none, queued (waiting or being sent), sent,
+    failed or cancelled."""
+    if status is None:
+        return "none"
+    return QUEUED if status == SENDING else status
+
+
 def delivery_status(notification: Delivered | None) -> DeliveryStatus:
     """What the invitation shows: queued, sent or failed (with the reason). ``notification`` is
     a ``Notification`` or a row with its ``status``, ``last_error`` and ``sent_at``."""
     if notification is None:
         return {"status": "none", "error": None, "at": None}
-    status = notification.status
-    if status == SENDING:
-        status = QUEUED
+    status = shown_delivery(notification.status)
     return {
         "status": status,
         "error": notification.last_error if status in (FAILED, QUEUED) else None,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, exists, func, select, update
+from sqlalchemy import ColumnElement, Row, case, exists, func, select, update
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from admit import context
@@ -171,6 +171,21 @@ def latest_for_invitations(
         .order_by(Notification.created_at)
     )
     return {row.invitation_id: row for row in rows}
+
+
+def latest_status(invitation_id: ColumnElement[Any], when: ColumnElement[bool]) -> ColumnElement[str | None]:
+    """A column: the status of the newest message of the invitation ``invitation_id`` names
+    (None when it has none, or when the row is not an invitation: ``when`` is false), for a list
+    that shows each row's delivery without a second query (``models.shown_delivery`` says how
+    it reads)."""
+    newest = (
+        select(Notification.status)
+        .where(Notification.invitation_id == invitation_id)
+        .order_by(Notification.created_at.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    return case((when, newest), else_=None)
 
 
 def delivery_is(

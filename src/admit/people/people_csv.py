@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Iterable, Iterator
 
-from admit.people.roster import RosterRow
+from admit.people.roster import Listed
 
 __all__ = ["HEADER", "lines"]
 
@@ -25,8 +25,8 @@ HEADER = (
 )
 
 
-def _cells(row: RosterRow) -> list[str]:
-    return [
+def _cells(row: Listed) -> tuple[str, ...]:
+    return (
         _safe(row.name),
         row.address,
         row.user_type,
@@ -34,11 +34,11 @@ def _cells(row: RosterRow) -> list[str]:
         " ".join(row.products),
         row.status,
         row.kind,
-        _safe(row.invited_by or ""),
-        row.created_at.isoformat(),
-        row.last_sent_at.isoformat() if row.last_sent_at else "",
-        row.delivery["status"] if row.delivery else "",
-    ]
+        _safe(row.invited_by),
+        row.invited_at,
+        row.last_sent_at,
+        row.delivery,
+    )
 
 
 def _safe(text: str) -> str:
@@ -46,7 +46,7 @@ def _safe(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def lines(rows: Iterable[RosterRow]) -> Iterator[str]:
+def lines(rows: Iterable[Listed]) -> Iterator[str]:
     """The header, then every row, a few hundred rows per chunk."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

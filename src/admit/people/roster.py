@@ -15,17 +15,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from admit import context, policy
 from admit.actor import Actor
+from admit.db import raw_iso, raw_list, raw_uuid
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
 from admit.kit.pagination import NEWEST, Order, count_all, page_of_union, stream_union
 from admit.links import signups
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
-from admit.notifications.models import DeliveryStatus, delivery_status
+from admit.notifications.models import DeliveryStatus, delivery_status, shown_delivery
 from admit.policy import INTERNAL_ROLES, Action, Role, UserType
 from admit.portals import service as portals_service
 
@@ -35,7 +36,18 @@ if TYPE_CHECKING:
 
     from admit.members.models import User
 
-__all__ = ["DELIVERIES", "KINDS", "SORTS", "STATUSES", "RosterPage", "RosterRow", "everyone", "roster"]
+__all__ = [
+    "DELIVERIES",
+    "KINDS",
+    "SORTS",
+    "STATUSES",
+    "Listed",
+    "RosterPage",
+    "RosterRow",
+    "everyone",
+    "export",
+    "roster",
+]
 
 KINDS = ("member", "invitation", "signup")
 STATUSES = ("pending", "active", "deactivated", "expired", "revoked")
@@ -108,10 +120,12 @@ def roster(
     limit: int = 50,
     count: bool = True,
     stream: list[Iterator[Sequence[Any]]] | None = None,
+    streaming: dict[str, Any] | None = None,
 ) -> RosterPage:
     """One page of the roster (newest first unless ``sort`` says otherwise: see ``SORTS``),
     with the total that matches the filters (``count=False`` skips counting). ``stream``, for
-    ``everyone``: the filters are checked, then the whole list's batches go there instead.)"""
+    ``everyone`` and ``export``: the filters are checked, then the whole list's batches go there
+    instead, read as ``streaming`` says: ``kit.pagination.stream_union``'s options.)"""
     policy.require(actor.role, Action.MEMBER_VIEW)
     user_type = _check("user_type", user_type, UserType)
     status = _check("status", status, STATUSES)
@@ -123,6 +137,7 @@ def roster(
     now = context.of(session).clock.now()
     portal_id = actor.portal.id
     shared: dict[str, Any] = {"product": product, "invited_by": invited_by}
+    streaming = streaming or {}
 
     def selects(counting: bool) -> list[Select[Any]]:
         out = []
@@ -163,7 +178,7 @@ def roster(
 
     listed = selects(counting=False)
     if stream is not None:
-        stream.append(stream_union(session, listed, order=SORTS[sort]) if listed else iter([]))
+        stream.append(stream_union(session, listed, order=SORTS[sort], **streaming) if listed else iter([]))
         return RosterPage(items=[], next_cursor=None, total=-1)
     if not listed:
         return RosterPage(items=[], next_cursor=None, total=0, filters={})
@@ -219,6 +234,74 @@ def everyone(session: Session, actor: Actor, **filters: Any) -> Iterator[RosterR
     for batch in chain.from_iterable(batches):
         items = _items(session, batch, inviters)
         yield from items
+
+
+class Listed(NamedTuple):
+    """A roster row as the export writes it: every value already as it reads."""
+
+    name: str
+    address: str
+    user_type: str
+    role: str
+    products: tuple[str, ...]
+    status: str
+    kind: str
+    invited_by: str
+    invited_at: str  # ISO 8601, UTC
+    last_sent_at: str  # ISO 8601, UTC, or ""
+    delivery: str  # the last message's delivery (invitations), or ""
+
+
+_EXPORTED = (
+    "kind",
+    "name",
+    "address",
+    "user_type",
+    "role",
+    "products",
+    "status",
+    "invited_by_id",
+    "created_at",
+    "last_sent_at",
+)
+
+
+def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
+    """Every row of the roster the filters match, in the sort's order, as the CSV export writes
+    it: one query read as it streams (each row's delivery comes with it), values converted here
+    rather than by the column types, and inviters looked up once each. Memory stays flat and a
+    row costs a few microseconds, however many there are."""
+    batches: list[Iterator[Sequence[Any]]] = []
+    streaming = {"columns": _EXPORTED, "extra": _with_delivery, "raw": True}
+    roster(session, actor, stream=batches, streaming=streaming, **filters)
+    inviters: dict[Any, str] = {}
+    for batch in chain.from_iterable(batches):
+        unseen = {r[7] for r in batch if r[7] is not None and r[7] not in inviters}
+        if unseen:
+            users = members_service.users_by_id(session, [u for raw in unseen if (u := raw_uuid(raw))])
+            for raw in unseen:
+                user = users.get(raw_uuid(raw))  # type: ignore[arg-type]
+                inviters[raw] = user.label if user is not None else ""
+        for kind, name, address, user_type, role, products, status, by, created, sent, delivery in batch:
+            yield Listed(
+                name or "",
+                address or "",
+                user_type,
+                role,
+                raw_list(products),
+                status,
+                kind,
+                "Invite link" if kind == "signup" else inviters.get(by, ""),
+                raw_iso(created),
+                raw_iso(sent),
+                shown_delivery(delivery) if kind == "invitation" else "",
+            )
+
+
+def _with_delivery(merged: Any) -> list[Any]:
+    return [
+        notifications_service.latest_status(merged.id, when=merged.kind == "invitation").label("delivery")
+    ]
 
 
 def _label(user: User | None) -> str | None:
