@@ -190,3 +190,73 @@ class TestTeamsOnTheContactsPage:
         text = html.unescape(r.text)
         assert "Team Design deleted." in text and 'data-team="Design"' not in text
         assert 'data-team="Jones"' in text
+
+
+def contacts(client, pf, headers=None) -> dict:
+    r = client.get(api(pf, "/contacts"), headers=headers or pf.headers())
+    assert r.status_code == 200, r.text
+    return {c["user"]["email"] or c["user"]["phone"]: c for c in r.json()["items"]}
+
+
+def add_contact(client, pf, headers=None, **body) -> dict:
+    r = client.post(api(pf, "/contacts"), json=body, headers=headers or pf.headers())
+    assert r.status_code == 201, r.text
+    return r.json()["contact"]
+
+
+class TestContacts:
+    def test_rename_keeps_the_rules_of_adding(self, client, db, worker):
+        """A contact is renamed (trimmed, audited); a blank or too long name is 422 on ``name``;
+        adding with a too long name is refused the same way (one rule)."""
+        pf = create_portal(db)
+        c = add_contact(client, pf, recipient="nora@home.net", name="Nora", then="quietly")
+        path = api(pf, f"/contacts/{c['id']}")
+        r = client.patch(path, json={"name": " Nora Smith "}, headers=pf.headers())
+        assert r.status_code == 200 and r.json()["user"]["name"] == "Nora Smith", r.text
+        assert r.json()["status"] == "not_invited"
+        assert contacts(client, pf)["nora@home.net"]["user"]["name"] == "Nora Smith"
+        for bad in ("  ", "x" * 201):
+            r = client.patch(path, json={"name": bad}, headers=pf.headers())
+            assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "invalid_input", "name")
+        r = client.post(
+            api(pf, "/contacts"),
+            json={"recipient": "b@home.net", "name": "y" * 201, "then": "quietly"},
+            headers=pf.headers(),
+        )
+        assert (r.status_code, r.json()["field"]) == (422, "name"), r.text
+        event = next(e for e in audit(client, pf) if e["action"] == "contact.renamed")
+        assert event["detail"] == {"from": "Nora", "to": "Nora Smith"}
+
+    def test_delete_keeps_the_person_and_their_invitation(self, client, db, worker):
+        """Removing a contact who was invited: gone from the list, the invitation still pending
+        and in the roster, the audit log keeps both events; removing again is 404."""
+        pf = create_portal(db)
+        c = add_contact(client, pf, recipient="nora@home.net", name="Nora", then="contacts")
+        r = client.delete(api(pf, f"/contacts/{c['id']}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+        assert contacts(client, pf) == {}
+        invitations = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"]
+        assert [(i["recipient"], i["status"]) for i in invitations] == [("nora@home.net", "pending")]
+        actions = [e["action"] for e in audit(client, pf)]
+        assert "contact.added" in actions and "contact.deleted" in actions
+        again = client.delete(api(pf, f"/contacts/{c['id']}"), headers=pf.headers())
+        assert (again.status_code, again.json()["code"]) == (404, "contact_not_found")
+        gone = client.post(api(pf, f"/contacts/{c['id']}/invite"), headers=pf.headers())
+        assert gone.status_code == 404
+        assert add_contact(client, pf, recipient="nora@home.net", then="quietly")["id"] != c["id"]
+
+    def test_only_your_own_contacts_and_no_clients(self, client, db, worker):
+        """Contacts are per person: a member cannot rename or delete someone else's contact (404),
+        and a client can keep none (403)."""
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "mel@acme.com")
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        c = add_contact(client, pf, recipient="nora@home.net", then="quietly")
+        h = session_headers(client, "mel@acme.com")
+        r = client.patch(api(pf, f"/contacts/{c['id']}"), json={"name": "X"}, headers=h)
+        assert (r.status_code, r.json()["code"]) == (404, "contact_not_found")
+        assert client.delete(api(pf, f"/contacts/{c['id']}"), headers=h).status_code == 404
+        h = session_headers(client, "cleo@client.org")
+        assert client.patch(api(pf, f"/contacts/{c['id']}"), json={"name": "X"}, headers=h).status_code == 403
+        assert client.delete(api(pf, f"/contacts/{c['id']}"), headers=h).status_code == 403
+        assert "nora@home.net" in contacts(client, pf)

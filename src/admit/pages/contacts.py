@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
+from admit.contacts import service as contacts_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import contacts as contacts_flow
 from admit.flows import groups as groups_flow
@@ -283,3 +284,36 @@ def groups_delete(
     group_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ) -> RedirectResponse:
     return _changed(request, actor, session, lambda: _delete_team(session, actor, group_id, CLIENT_GROUP))
+
+
+def _rename_contact(session: Session, actor: Actor, contact_id: uuid.UUID, name: str) -> str:
+    contact = contacts_service.rename(session, actor, contact_id, name=name)
+    return f"{readable_phone(contact.user.address)} is now {sentence(contact.name)}"
+
+
+def _delete_contact(session: Session, actor: Actor, contact_id: uuid.UUID) -> str:
+    contact = contacts_service.delete(session, actor, contact_id)
+    who = contact.name or readable_phone(contact.user.address)
+    return f"{who} is no longer in your contacts. Nothing else changed for them."
+
+
+@router.post(
+    "/p/{slug}/contacts/{contact_id}/rename",
+    name="contacts:rename",
+    dependencies=[Depends(check_csrf)],
+)
+def contacts_rename(
+    contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
+) -> RedirectResponse:
+    return _changed(request, actor, session, lambda: _rename_contact(session, actor, contact_id, name))
+
+
+@router.post(
+    "/p/{slug}/contacts/{contact_id}/delete",
+    name="contacts:delete",
+    dependencies=[Depends(check_csrf)],
+)
+def contacts_delete(
+    contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> RedirectResponse:
+    return _changed(request, actor, session, lambda: _delete_contact(session, actor, contact_id))
