@@ -4,6 +4,7 @@ contacts and flow roles through the API, on both backends (issue 10, item 8a).""
 from __future__ import annotations
 
 import html
+import re
 
 from tests.factories import OWNER_PASSWORD, csrf_of, sign_in_page
 from tests.workspaces.helpers import (
@@ -260,3 +261,151 @@ class TestContacts:
         assert client.patch(api(pf, f"/contacts/{c['id']}"), json={"name": "X"}, headers=h).status_code == 403
         assert client.delete(api(pf, f"/contacts/{c['id']}"), headers=h).status_code == 403
         assert "nora@home.net" in contacts(client, pf)
+
+
+def roles_of(client, pf, ws_id, headers=None) -> list[dict]:
+    r = client.get(api(pf, f"/workspaces/{ws_id}/roles"), headers=headers or pf.headers())
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+class TestFlowRoles:
+    def test_rename_keeps_holder_and_follows_the_rules_of_adding(self, client, db, worker):
+        """A role renamed keeps its holder (the Members panel shows the new name); blank is 422 and
+        another role's name (any case) 409 ``role_exists``, both on ``name``; audited."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer", "Client signer"])
+        reviewer = roles_of(client, pf, ws["id"])[0]["id"]
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{reviewer}/assign"),
+            json={"user_id": ivy.user_id},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        path = api(pf, f"/workspaces/{ws['id']}/roles/{reviewer}")
+        r = client.patch(path, json={"name": " Approver "}, headers=pf.headers())
+        assert r.status_code == 200, r.text
+        assert (r.json()["name"], r.json()["assignee"]["email"]) == ("Approver", "ivy@acme.com")
+        panel = {m["user"]["email"]: m["roles"] for m in members(client, pf, ws["id"])["items"]}
+        assert panel["ivy@acme.com"] == ["Approver"]
+        blank = client.patch(path, json={"name": ""}, headers=pf.headers())
+        assert (blank.status_code, blank.json()["code"], blank.json()["field"]) == (
+            422,
+            "invalid_input",
+            "name",
+        )
+        dup = client.patch(path, json={"name": "client SIGNER"}, headers=pf.headers())
+        assert (dup.status_code, dup.json()["code"], dup.json()["field"]) == (409, "role_exists", "name")
+        assert client.patch(path, json={"name": "APPROVER"}, headers=pf.headers()).status_code == 200
+        assert [x["name"] for x in roles_of(client, pf, ws["id"])] == ["APPROVER", "Client signer"]
+        event = next(e for e in audit(client, pf) if e["action"] == "workspace.role_renamed")
+        assert event["detail"] == {"from": "Approver", "to": "APPROVER"}
+
+    def test_delete_ends_the_holding_keeps_history_and_actions(self, client, db, worker):
+        """Deleting a held role with an action: the holder stays in the workspace without it, the
+        assignment is ended not erased, the action stays without a role; the role can no longer
+        be assigned, renamed or given actions, and its name is free again."""
+        from sqlalchemy import select
+
+        from admit.workspaces.models import RoleAssignment, WorkspaceRole
+
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer", "Client signer"])
+        base = f"/workspaces/{ws['id']}"
+        reviewer = roles_of(client, pf, ws["id"])[0]["id"]
+        client.post(
+            api(pf, f"{base}/roles/{reviewer}/assign"), json={"user_id": ivy.user_id}, headers=pf.headers()
+        )
+        r = client.post(
+            api(pf, f"{base}/actions"), json={"title": "Check", "role_id": reviewer}, headers=pf.headers()
+        )
+        assert r.status_code == 201, r.text
+
+        r = client.delete(api(pf, f"{base}/roles/{reviewer}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+        assert [x["name"] for x in roles_of(client, pf, ws["id"])] == ["Client signer"]
+        panel = {m["user"]["email"]: m for m in members(client, pf, ws["id"])["items"]}
+        assert (panel["ivy@acme.com"]["status"], panel["ivy@acme.com"]["roles"]) == ("joined", [])
+        actions = client.get(api(pf, f"{base}/actions"), headers=pf.headers()).json()["items"]
+        assert [(a["title"], a["role_id"]) for a in actions] == [("Check", None)]
+        with db.unit_of_work() as session:
+            role = session.scalar(select(WorkspaceRole).where(WorkspaceRole.name == "Reviewer"))
+            assert role is not None and role.deleted_at is not None
+            held = list(session.scalars(select(RoleAssignment).where(RoleAssignment.role_id == role.id)))
+            assert [(str(a.user_id).replace("-", ""), a.ended_at is not None) for a in held] == [
+                (ivy.user_id.replace("-", ""), True)
+            ]
+        event = next(e for e in audit(client, pf) if e["action"] == "workspace.role_deleted")
+        assert (event["detail"]["role"], event["detail"]["actions"]) == ("Reviewer", ["Check"])
+
+        for r in (
+            client.post(
+                api(pf, f"{base}/roles/{reviewer}/assign"),
+                json={"user_id": ivy.user_id},
+                headers=pf.headers(),
+            ),
+            client.patch(api(pf, f"{base}/roles/{reviewer}"), json={"name": "X"}, headers=pf.headers()),
+            client.delete(api(pf, f"{base}/roles/{reviewer}"), headers=pf.headers()),
+        ):
+            assert (r.status_code, r.json()["code"]) == (404, "role_not_found"), r.text
+        r = client.post(
+            api(pf, f"{base}/actions"), json={"title": "Y", "role_id": reviewer}, headers=pf.headers()
+        )
+        assert (r.status_code, r.json()["field"]) == (422, "role_id")
+        r = client.post(api(pf, f"{base}/roles"), json={"name": "Reviewer"}, headers=pf.headers())
+        assert r.status_code == 201, r.text
+
+    def test_who_may_rename_and_delete_roles(self, client, db, worker):
+        """As for adding roles: an internal member of the flow may; one who is not in it gets 404;
+        a client in it gets 403."""
+        pf = create_portal(db)
+        mel = joined(db, worker, client, pf, "mel@acme.com")
+        joined(db, worker, client, pf, "nina@acme.com")
+        cleo = joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer", "Signer"])
+        add(client, pf, ws["id"], user_ids=[mel.user_id, cleo.user_id])
+        reviewer, signer = (x["id"] for x in roles_of(client, pf, ws["id"]))
+        path = api(pf, f"/workspaces/{ws['id']}/roles/{reviewer}")
+        h = session_headers(client, "cleo@client.org")
+        assert client.patch(path, json={"name": "X"}, headers=h).status_code == 403
+        assert client.delete(path, headers=h).status_code == 403
+        h = session_headers(client, "nina@acme.com")
+        r = client.patch(path, json={"name": "X"}, headers=h)
+        assert (r.status_code, r.json()["code"]) == (404, "workspace_not_found")
+        h = session_headers(client, "mel@acme.com")
+        assert client.patch(path, json={"name": "Checker"}, headers=h).status_code == 200
+        assert client.delete(api(pf, f"/workspaces/{ws['id']}/roles/{signer}"), headers=h).status_code == 204
+        assert [x["name"] for x in roles_of(client, pf, ws["id"])] == ["Checker"]
+
+    def test_the_flow_page_menu_says_what_deleting_does(self, client, db, worker):
+        """The role's … menu on the flow page: its confirmation names the holder and the actions
+        that stay; Rename and Delete post with the page's CSRF token."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer"])
+        reviewer = roles_of(client, pf, ws["id"])[0]["id"]
+        base = f"/workspaces/{ws['id']}"
+        client.post(
+            api(pf, f"{base}/roles/{reviewer}/assign"), json={"user_id": ivy.user_id}, headers=pf.headers()
+        )
+        client.post(
+            api(pf, f"{base}/actions"), json={"title": "Check", "role_id": reviewer}, headers=pf.headers()
+        )
+        page = _owner_page(client, pf, base)
+        text = html.unescape(page.text)
+        asked = re.search(r'data-confirm-text="(Delete role Reviewer\?[^"]*)"', text)
+        assert asked, text
+        assert asked.group(1).endswith(
+            "stops holding it (the history is kept) and stays in the workspace."
+            " Its 1 action stays in the flow without a role."
+        ), asked.group(1)
+        url = f"/p/{pf.slug}{base}/roles/{reviewer}"
+        assert client.post(f"{url}/rename", data={"name": "Approver"}).status_code == 403  # no CSRF token
+        r = client.post(f"{url}/rename", data={"csrf_token": csrf_of(page.text), "name": "Approver"})
+        assert "Role “Reviewer” is now “Approver”." in html.unescape(r.text)
+        r = client.post(f"{url}/delete", data={"csrf_token": csrf_of(page.text)})
+        text = html.unescape(r.text)
+        assert "Role “Approver” deleted. Its 1 action stays without a role." in text
+        assert 'data-role="Approver"' not in text
