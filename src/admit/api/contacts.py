@@ -1,4 +1,5 @@
-"""Contacts: add (then Add to Workspace / Add to Contacts / Add to Contacts Quietly), list, invite."""
+"""Contacts: add (then Add to Workspace / Add to Contacts / Add to Contacts Quietly), list, invite,
+rename, delete."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
-from admit.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactResultRead
+from admit.contacts import service as contacts_service
+from admit.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactResultRead, ContactUpdate
 from admit.errors import ContactNotFound, NoAddress, PermissionDenied, RateLimited, WorkspaceNotFound
 from admit.flows import contacts as contacts_flow
 from admit.people import contacts as people_contacts
@@ -67,3 +69,30 @@ def list_contacts(
 def invite_contact(contact_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> ContactResultRead:
     """Send the portal invitation of a contact added quietly."""
     return ContactResultRead.of(contacts_flow.invite(session, actor, contact_id))
+
+
+@router.patch(
+    "/portals/{portal}/contacts/{contact_id}",
+    response_model=ContactRead,
+    operation_id="contacts_rename",
+    responses=problems(PermissionDenied, ContactNotFound),
+)
+def rename_contact(
+    contact_id: uuid.UUID, body: ContactUpdate, actor: ActorDep, session: SessionDep
+) -> ContactRead:
+    """Give one of your contacts another name."""
+    contact = contacts_service.rename(session, actor, contact_id, name=body.name)
+    view = people_contacts.contact_view(session, actor, contact)
+    return ContactRead.of(view.contact, view.status, view.name)
+
+
+@router.delete(
+    "/portals/{portal}/contacts/{contact_id}",
+    status_code=204,
+    operation_id="contacts_delete",
+    responses=problems(PermissionDenied, ContactNotFound),
+)
+def delete_contact(contact_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
+    """Take someone out of your contacts: they keep their place in the portal and any
+    invitation already sent."""
+    contacts_service.delete(session, actor, contact_id)

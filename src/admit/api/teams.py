@@ -16,8 +16,9 @@ from admit.flows.groups import TeamChange
 from admit.invitations.schemas import RecipientResults
 from admit.people import teams as people_teams
 from admit.people.results import recipient_results
+from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
-from admit.teams.schemas import TeamCreate, TeamList, TeamMembersAdd, TeamRead
+from admit.teams.schemas import TeamCreate, TeamList, TeamMembersAdd, TeamRead, TeamUpdate
 from admit.web import SessionDep
 
 router = APIRouter(tags=["teams"])
@@ -35,6 +36,12 @@ def _change(session: Session, change: TeamChange) -> TeamChangeRead:
     return TeamChangeRead(
         team=TeamRead.of(view.team, view.members, view.names), results=results.results, counts=results.counts
     )
+
+
+def _rename(session: Session, team_id: uuid.UUID, actor: Actor, kind: str, name: str) -> TeamRead:
+    team = teams_service.rename(session, actor, team_id, kind=kind, name=name)
+    view = people_teams.team_view(session, team)
+    return TeamRead.of(view.team, view.members, view.names)
 
 
 def _list(session: Session, actor: Actor, kind: str, cursor: str | None, limit: int) -> TeamList:
@@ -132,3 +139,49 @@ def add_group_members(
         session, actor, group_id, user_ids=body.user_ids, recipients=body.recipients, kind=CLIENT_GROUP
     )
     return _change(session, change)
+
+
+@router.patch(
+    "/portals/{portal}/teams/{team_id}",
+    response_model=TeamRead,
+    operation_id="teams_rename",
+    responses=problems(PermissionDenied, TeamNotFound, TeamExists),
+)
+def rename_team(team_id: uuid.UUID, body: TeamUpdate, actor: ActorDep, session: SessionDep) -> TeamRead:
+    """Rename an internal team (owners and admins); the name rules of creation."""
+    return _rename(session, team_id, actor, TEAM, body.name)
+
+
+@router.delete(
+    "/portals/{portal}/teams/{team_id}",
+    status_code=204,
+    operation_id="teams_delete",
+    responses=problems(PermissionDenied, TeamNotFound),
+)
+def delete_team(team_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
+    """Delete an internal team: its people stay in the portal and in the workspaces they are in;
+    the team can no longer be added to a workspace."""
+    teams_service.delete(session, actor, team_id, kind=TEAM)
+
+
+@router.patch(
+    "/portals/{portal}/client-groups/{group_id}",
+    response_model=TeamRead,
+    operation_id="client_groups_rename",
+    responses=problems(PermissionDenied, TeamNotFound, TeamExists),
+)
+def rename_group(group_id: uuid.UUID, body: TeamUpdate, actor: ActorDep, session: SessionDep) -> TeamRead:
+    """Rename a client group (internal users); the name rules of creation."""
+    return _rename(session, group_id, actor, CLIENT_GROUP, body.name)
+
+
+@router.delete(
+    "/portals/{portal}/client-groups/{group_id}",
+    status_code=204,
+    operation_id="client_groups_delete",
+    responses=problems(PermissionDenied, TeamNotFound),
+)
+def delete_group(group_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
+    """Delete a client group: its clients stay in the portal and in the workspaces they are in
+    (their pending invitations stand); the group can no longer be added to a workspace."""
+    teams_service.delete(session, actor, group_id, kind=CLIENT_GROUP)

@@ -43,6 +43,7 @@ from admit.workspaces.schemas import (
     RoleCreate,
     RoleList,
     RoleRead,
+    RoleUpdate,
     TeamRef,
     TeamRowRead,
     Timeline,
@@ -234,6 +235,33 @@ def add_role(workspace_id: uuid.UUID, body: RoleCreate, actor: ActorDep, session
     """Add a role to a flow (unassigned)."""
     roles.add_roles(session, actor, workspace_id, [body.name])
     return RoleList(items=[RoleRead.of(v) for v in workspace_view.roles_view(session, actor, workspace_id)])
+
+
+@router.patch(
+    W + "/roles/{role_id}",
+    response_model=RoleRead,
+    operation_id="workspaces_roles_rename",
+    responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow, RoleNotFound, RoleExists),
+)
+def rename_role(
+    workspace_id: uuid.UUID, role_id: uuid.UUID, body: RoleUpdate, actor: ActorDep, session: SessionDep
+) -> RoleRead:
+    """Rename a flow's role; its holder and history stay."""
+    roles.rename_role(session, actor, workspace_id, role_id, name=body.name)
+    view = next(v for v in workspace_view.roles_view(session, actor, workspace_id) if v.role.id == role_id)
+    return RoleRead.of(view)
+
+
+@router.delete(
+    W + "/roles/{role_id}",
+    status_code=204,
+    operation_id="workspaces_roles_delete",
+    responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow, RoleNotFound),
+)
+def delete_role(workspace_id: uuid.UUID, role_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
+    """Delete a flow's role: its holder's assignment ends (history kept) and its actions stay
+    without a role."""
+    roles.delete_role(session, actor, workspace_id, role_id)
 
 
 @router.post(

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 __all__ = ["CATEGORIES", "PHRASES", "sentence"]
 
-# "{target}" is the event's target label; "{role}", "{via}"… come from its detail.
+# "{target}" is the event's target label; "{role}", "{via}", "{was}"… come from its detail.
 PHRASES: dict[str, str] = {
     "portal.created": "set up the portal {target}",
     "portal.settings_changed": "changed the portal's settings",
@@ -50,6 +50,14 @@ PHRASES: dict[str, str] = {
     "client_group.created": "created the client group {target}",
     "team.members_added": "added people to the team {target}",
     "client_group.members_added": "added people to the client group {target}",
+    "team.renamed": "renamed the team {target}{was}",
+    "client_group.renamed": "renamed the client group {target}{was}",
+    "team.deleted": "deleted the team {target}",
+    "client_group.deleted": "deleted the client group {target}",
+    "contact.renamed": "renamed the contact {target}{was}",
+    "contact.deleted": "removed {target} from contacts",
+    "workspace.role_renamed": "renamed a role of the workspace {target}{was}",
+    "workspace.role_deleted": "deleted a role of the workspace {target}",
 }
 
 # The log's filter: a category is the actions whose names start with one of its prefixes.
@@ -91,5 +99,8 @@ def sentence(event: Event) -> str:
         target=event.target_label or "someone",
         as_role=f" as {str(role).capitalize()}" if role else "",
         via=f" {VIA[detail['via']]}" if detail.get("via") in VIA else "",
+        was=f" (was “{detail['from']}”, now “{detail['to']}”)"
+        if detail.get("from") and detail.get("to")
+        else "",
     )
     return f"{event.actor_label} {text}"

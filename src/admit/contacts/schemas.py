@@ -44,6 +44,14 @@ class ContactCreate(BaseModel):
     workspace_kind: Literal["chat", "flow", "line"] = "chat"
 
 
+class ContactUpdate(BaseModel):
+    """Rename a contact (the name rules of adding one: the service checks them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+
+
 class ContactRead(BaseModel):
     id: uuid.UUID
     user: UserRead

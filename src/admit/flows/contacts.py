@@ -79,7 +79,7 @@ def add(
     parsed = members_service.parse_recipient(session, recipient or "")
     if parsed.address is None:
         raise InvalidInput(parsed.error or "Give an email address or a phone number.", field="recipient")
-    clean_name = (name or "").strip()[:200] or parsed.name
+    clean_name = contacts_service.check_name(name) or parsed.name
     if then == "workspace":
         if workspace_id is None and not (workspace_name or "").strip():
             raise InvalidInput("Choose a workspace, or name a new one.", field="workspace_id")

@@ -6,14 +6,17 @@ Contacts Quietly (sends nothing; Invite later sends it in one click)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
+from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
+from admit.contacts import service as contacts_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import contacts as contacts_flow
 from admit.flows import groups as groups_flow
@@ -218,3 +221,99 @@ def teams_add(
     notice = f"Team {change.team.name} created with {added} {'person' if added == 1 else 'people'}"
     notice += _skipped_text(skipped, ";")
     return _back(request, actor, {"notice": notice})
+
+
+def _changed(request: Request, actor: Actor, session: Session, change: Callable[[], str]) -> RedirectResponse:
+    """Run one rename or delete and come back to Contacts with what happened (or why not)."""
+    try:
+        notice = change()
+    except DomainError as exc:
+        return _back(request, actor, {"error": form_error(session, exc)})
+    return _back(request, actor, {"notice": notice})
+
+
+def _rename_team(session: Session, actor: Actor, team_id: uuid.UUID, kind: str, name: str) -> str:
+    before = teams_service.get_or_raise(session, actor, team_id, kind=kind).name
+    team = teams_service.rename(session, actor, team_id, kind=kind, name=name)
+    return f"{teams_service.WORDS[kind].capitalize()} {before} is now {sentence(team.name)}"
+
+
+def _delete_team(session: Session, actor: Actor, team_id: uuid.UUID, kind: str) -> str:
+    team = teams_service.delete(session, actor, team_id, kind=kind)
+    word = teams_service.WORDS[kind].capitalize()
+    return f"{word} {team.name} deleted. Its people stay in the portal and in their workspaces."
+
+
+@router.post(
+    "/p/{slug}/teams/{team_id}/rename", name="contacts:rename_team", dependencies=[Depends(check_csrf)]
+)
+def teams_rename(
+    team_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
+) -> RedirectResponse:
+    return _changed(request, actor, session, lambda: _rename_team(session, actor, team_id, TEAM, name))
+
+
+@router.post(
+    "/p/{slug}/teams/{team_id}/delete", name="contacts:delete_team", dependencies=[Depends(check_csrf)]
+)
+def teams_delete(
+    team_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> RedirectResponse:
+    return _changed(request, actor, session, lambda: _delete_team(session, actor, team_id, TEAM))
+
+
+@router.post(
+    "/p/{slug}/client-groups/{group_id}/rename",
+    name="contacts:rename_group",
+    dependencies=[Depends(check_csrf)],
+)
+def groups_rename(
+    group_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
+) -> RedirectResponse:
+    return _changed(
+        request, actor, session, lambda: _rename_team(session, actor, group_id, CLIENT_GROUP, name)
+    )
+
+
+@router.post(
+    "/p/{slug}/client-groups/{group_id}/delete",
+    name="contacts:delete_group",
+    dependencies=[Depends(check_csrf)],
+)
+def groups_delete(
+    group_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> RedirectResponse:
+    return _changed(request, actor, session, lambda: _delete_team(session, actor, group_id, CLIENT_GROUP))
+
+
+def _rename_contact(session: Session, actor: Actor, contact_id: uuid.UUID, name: str) -> str:
+    contact = contacts_service.rename(session, actor, contact_id, name=name)
+    return f"{readable_phone(contact.user.address)} is now {sentence(contact.name)}"
+
+
+def _delete_contact(session: Session, actor: Actor, contact_id: uuid.UUID) -> str:
+    contact = contacts_service.delete(session, actor, contact_id)
+    who = contact.name or readable_phone(contact.user.address)
+    return f"{who} is no longer in your contacts. Nothing else changed for them."
+
+
+@router.post(
+    "/p/{slug}/contacts/{contact_id}/rename",
+    name="contacts:rename",
+    dependencies=[Depends(check_csrf)],
+)
+def contacts_rename(
+    contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
+) -> RedirectResponse:
+    return _changed(request, actor, session, lambda: _rename_contact(session, actor, contact_id, name))
+
+
+@router.post(
+    "/p/{slug}/contacts/{contact_id}/delete",
+    name="contacts:delete",
+    dependencies=[Depends(check_csrf)],
+)
+def contacts_delete(
+    contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> RedirectResponse:
+    return _changed(request, actor, session, lambda: _delete_contact(session, actor, contact_id))

@@ -329,6 +329,49 @@ def add_role(
 
 
 @router.post(
+    "/p/{slug}/workspaces/{workspace_id}/roles/{role_id}/rename",
+    name="workspaces:rename_role",
+    dependencies=[Depends(check_csrf)],
+)
+def rename_role(
+    workspace_id: uuid.UUID,
+    role_id: uuid.UUID,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    name: str = Form(""),
+) -> RedirectResponse:
+    try:
+        _workspace, role = roles.role_or_raise(session, actor, workspace_id, role_id)
+        before = role.name
+        role = roles.rename_role(session, actor, workspace_id, role_id, name=name)
+    except DomainError as exc:
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error}, request)
+    return _back(actor, workspace_id, {"notice": f"Role “{before}” is now “{role.name}”."}, request)
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/roles/{role_id}/delete",
+    name="workspaces:delete_role",
+    dependencies=[Depends(check_csrf)],
+)
+def delete_role(
+    workspace_id: uuid.UUID, role_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> RedirectResponse:
+    try:
+        deleted = roles.delete_role(session, actor, workspace_id, role_id)
+    except DomainError as exc:
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error}, request)
+    notice = f"Role “{deleted.role.name}” deleted."
+    if deleted.actions:
+        n = len(deleted.actions)
+        notice += f" Its {n} action{'' if n == 1 else 's'} stay{'s' if n == 1 else ''} without a role."
+    return _back(actor, workspace_id, {"notice": notice}, request)
+
+
+@router.post(
     "/p/{slug}/workspaces/{workspace_id}/actions",
     name="workspaces:add_action",
     dependencies=[Depends(check_csrf)],

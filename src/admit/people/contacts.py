@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["ContactView", "list_contacts"]
+__all__ = ["ContactView", "contact_view", "list_contacts"]
 
 
 @dataclass(slots=True)
@@ -33,6 +33,15 @@ def list_contacts(
     """A page of the actor's contacts, newest first, each with where they stand in the portal:
     ``(views, next_cursor)``."""
     contacts, next_cursor = contacts_service.list_own(session, actor, cursor=cursor, limit=limit)
+    return _views(session, actor, contacts), next_cursor
+
+
+def contact_view(session: Session, actor: Actor, contact: Contact) -> ContactView:
+    """One contact as the list shows it."""
+    return _views(session, actor, [contact])[0]
+
+
+def _views(session: Session, actor: Actor, contacts: list[Contact]) -> list[ContactView]:
     statuses = members_service.statuses(session, actor.portal.id, [c.user_id for c in contacts])
     live = invitations_repository.live_ids(session, [c.invitation_id for c in contacts if c.invitation_id])
     names = names_in_portal(session, actor.portal.id, [c.user for c in contacts])
@@ -48,4 +57,4 @@ def list_contacts(
         else:
             state = "not_invited"
         views.append(ContactView(c, state, c.name or names.get(c.user_id, "")))
-    return views, next_cursor
+    return views

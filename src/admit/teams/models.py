@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id
@@ -30,11 +30,22 @@ class Team(Base):
     """A named set of people in a portal: an internal ``team`` or a ``client_group``.
 
     Adding one to a workspace adds each of its people; Resend on its row reaches those of them
-    who have not joined.
+    who have not joined. A deleted one keeps its row (``deleted_at``): the workspace memberships
+    that came through it and the audit log still name it, and its name is free again.
     """
 
     __tablename__ = "teams"
-    __table_args__ = (UniqueConstraint("portal_id", "kind", "name", name="uq_teams_portal_kind_name"),)
+    __table_args__ = (
+        Index(
+            "uq_teams_portal_kind_name",
+            "portal_id",
+            "kind",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
@@ -42,6 +53,7 @@ class Team(Base):
     name: Mapped[str] = mapped_column(String(200))
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TeamMember(Base):

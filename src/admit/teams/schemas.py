@@ -28,6 +28,14 @@ class TeamCreate(BaseModel):
     )
 
 
+class TeamUpdate(BaseModel):
+    """Rename a team or client group (the name rules of creation: the service checks them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+
+
 class TeamMembersAdd(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

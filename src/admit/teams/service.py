@@ -6,6 +6,12 @@ Everyone internal may see both.
 
 Putting new addresses into a client group (which invites them) is ``flows.groups``; adding a
 team or group to a workspace is ``flows.workspace_people.add_people(team_ids=…)``.
+
+Whoever may create a team or group may rename or delete it. Deleting is soft (``deleted_at``):
+its people stay in the portal and in every workspace they already joined or were invited to
+(adding a team to a workspace adds its people one by one, so their memberships do not depend on
+it); it is gone from every list and can no longer be added to a workspace, resent to or
+renamed. Its rows stay for the history (the audit log, the memberships that came through it).
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from admit import policy
+from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import InvalidInput, TeamExists, TeamNotFound
@@ -37,11 +43,13 @@ __all__ = [
     "add_members",
     "by_ids",
     "create",
+    "delete",
     "get_or_raise",
     "list_teams",
     "manage_action",
     "member_type",
     "members_of",
+    "rename",
     "wrong_type_detail",
 ]
 
@@ -78,18 +86,24 @@ def get_or_raise(session: Session, actor: Actor, team_id: uuid.UUID, *, kind: st
     """A team or client group of the actor's portal (internal users only); 404 otherwise."""
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
     team = session.get(Team, team_id)
-    if team is None or team.portal_id != actor.portal.id or (kind is not None and team.kind != kind):
+    if (
+        team is None
+        or team.deleted_at is not None
+        or team.portal_id != actor.portal.id
+        or (kind is not None and team.kind != kind)
+    ):
         word = WORDS.get(kind or "", "team or client group")
         raise TeamNotFound(f"No such {word} in this portal.")
     return team
 
 
 def by_ids(session: Session, team_ids: Iterable[uuid.UUID | None]) -> dict[uuid.UUID, Team]:
-    """``{team_id: Team}`` for the given ids (one query)."""
-    ids = list(set(team_ids))
+    """``{team_id: Team}`` for the given ids (one query); deleted ones are left out."""
+    ids = list({i for i in team_ids if i is not None})
     if not ids:
         return {}
-    return {t.id: t for t in session.scalars(select(Team).where(Team.id.in_(ids)))}
+    query = select(Team).where(Team.id.in_(ids), Team.deleted_at.is_(None))
+    return {t.id: t for t in session.scalars(query)}
 
 
 def list_teams(
@@ -97,7 +111,9 @@ def list_teams(
 ) -> tuple[list[Team], str | None]:
     """The portal's teams (or client groups), newest first: ``(teams, next_cursor)``."""
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
-    query = select(Team).where(Team.portal_id == actor.portal.id, Team.kind == kind)
+    query = select(Team).where(
+        Team.portal_id == actor.portal.id, Team.kind == kind, Team.deleted_at.is_(None)
+    )
     return page(session, query, Team, cursor=cursor, limit=limit)
 
 
@@ -115,26 +131,81 @@ def members_of(session: Session, team_ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
     return out
 
 
-def create(session: Session, actor: Actor, *, kind: str, name: str) -> Team:
-    """Create an empty team (``kind="team"``) or client group (``"client_group"``)."""
-    if kind not in KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}.", field="kind")
-    policy.require(actor.role, manage_action(kind))
+def _clean_name(kind: str, name: str | None) -> str:
+    """A team's or group's name, trimmed; errors name the field. The one rule, at creation and
+    at rename."""
     name = (name or "").strip()
     if not name:
         raise InvalidInput(f"The {WORDS[kind]} needs a name.", field="name")
     if len(name) > MAX_NAME:
         raise InvalidInput(f"The name is at most {MAX_NAME} characters.", field="name")
-    team = Team(portal_id=actor.portal.id, kind=kind, name=name, created_by_id=actor.user_id)
+    return name
+
+
+def _save_name(session: Session, team: Team, name: str) -> None:
+    """Write ``team`` with ``name``: no two live teams (or groups) of a portal share a name (a
+    unique index over the rows not deleted, so two at once cannot both win)."""
     try:
         with session.begin_nested():
+            team.name = name
             session.add(team)
             session.flush()
     except IntegrityError as exc:
-        raise TeamExists(f"A {WORDS[kind]} named “{name}” already exists.") from exc
+        raise TeamExists(f"A {WORDS[team.kind]} named “{name}” already exists.", field="name") from exc
+
+
+def create(session: Session, actor: Actor, *, kind: str, name: str) -> Team:
+    """Create an empty team (``kind="team"``) or client group (``"client_group"``)."""
+    if kind not in KINDS:
+        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}.", field="kind")
+    policy.require(actor.role, manage_action(kind))
+    name = _clean_name(kind, name)
+    team = Team(portal_id=actor.portal.id, kind=kind, created_by_id=actor.user_id)
+    _save_name(session, team, name)
     audit_service.record(
         session, actor, f"{kind}.created", target_type=kind, target_id=team.id, target_label=name
     )
+    return team
+
+
+def rename(session: Session, actor: Actor, team_id: uuid.UUID, *, kind: str, name: str) -> Team:
+    """Give a team or client group another name (the rules of ``create``); audited."""
+    team = get_or_raise(session, actor, team_id, kind=kind)
+    policy.require(actor.role, manage_action(team.kind))
+    name = _clean_name(team.kind, name)
+    before = team.name
+    if name == before:
+        return team
+    _save_name(session, team, name)
+    audit_service.record(
+        session,
+        actor,
+        f"{team.kind}.renamed",
+        target_type=team.kind,
+        target_id=team.id,
+        target_label=name,
+        detail={"from": before, "to": name},
+    )
+    return team
+
+
+def delete(session: Session, actor: Actor, team_id: uuid.UUID, *, kind: str) -> Team:
+    """Delete a team or client group (see the module: its people keep what they have). Audited
+    with how many people it held; deleting it again is 404."""
+    team = get_or_raise(session, actor, team_id, kind=kind)
+    policy.require(actor.role, manage_action(team.kind))
+    team.deleted_at = context.of(session).clock.now()
+    held = len(members_of(session, [team.id])[team.id])
+    audit_service.record(
+        session,
+        actor,
+        f"{team.kind}.deleted",
+        target_type=team.kind,
+        target_id=team.id,
+        target_label=team.name,
+        detail={"members": held},
+    )
+    session.flush()
     return team
 
 

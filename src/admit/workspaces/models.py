@@ -81,16 +81,27 @@ class WorkspaceMember(Base):
 
 
 class WorkspaceRole(Base):
-    """A role in a flow workspace ("Reviewer", "Client signer"), assigned to one member or none."""
+    """A role in a flow workspace ("Reviewer", "Client signer"), assigned to one member or none.
+    A deleted one keeps its row (``deleted_at``) so that who held it stays in the history."""
 
     __tablename__ = "workspace_roles"
-    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_workspace_roles_workspace_name"),)
+    __table_args__ = (
+        Index(
+            "uq_workspace_roles_workspace_name",
+            "workspace_id",
+            "name",
+            unique=True,
+            sqlite_where=text("deleted_at IS NULL"),
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(100))
     position: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class RoleAssignment(Base):

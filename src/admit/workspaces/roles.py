@@ -4,6 +4,11 @@ A role is held by one member at a time or left unassigned (the page shows **Assi
 **Invite** for it). Assigning someone not in the workspace yet, or someone new, goes through
 the Invite panel's flow first (``flows.workspace_people.assign_role``). Reassigning ends the
 current assignment and starts a new one, so the history stays.
+
+Whoever may add roles may rename or delete them. Deleting a role is never refused: its holder's
+assignment ends (as when they are reassigned or removed; the history stays), its actions stay in
+the flow without a role, and the role keeps its row (``deleted_at``) so who held it stays in the
+history; it is gone from every list and cannot be assigned, given actions or renamed.
 """
 
 from __future__ import annotations
@@ -30,13 +35,16 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 
 
 __all__ = [
+    "RoleDeleted",
     "RoleHistory",
     "add_action",
     "add_roles",
     "assign",
     "current_roles",
+    "delete_role",
     "list_actions",
     "list_roles",
+    "rename_role",
     "role_or_raise",
 ]
 
@@ -65,7 +73,7 @@ def list_roles(session: Session, actor: Actor, workspace_id: uuid.UUID) -> list[
     roles = list(
         session.scalars(
             select(WorkspaceRole)
-            .where(WorkspaceRole.workspace_id == workspace.id)
+            .where(WorkspaceRole.workspace_id == workspace.id, WorkspaceRole.deleted_at.is_(None))
             .order_by(WorkspaceRole.position, WorkspaceRole.created_at)
         )
     )
@@ -89,11 +97,31 @@ def current_roles(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, 
     for user_id, role_name in session.execute(
         select(RoleAssignment.user_id, WorkspaceRole.name)
         .join(WorkspaceRole, WorkspaceRole.id == RoleAssignment.role_id)
-        .where(WorkspaceRole.workspace_id == workspace_id, RoleAssignment.ended_at.is_(None))
+        .where(
+            WorkspaceRole.workspace_id == workspace_id,
+            WorkspaceRole.deleted_at.is_(None),
+            RoleAssignment.ended_at.is_(None),
+        )
         .order_by(WorkspaceRole.position)
     ):
         held.setdefault(user_id, []).append(role_name)
     return held
+
+
+def _live_roles(session: Session, workspace: Workspace) -> list[WorkspaceRole]:
+    query = select(WorkspaceRole).where(
+        WorkspaceRole.workspace_id == workspace.id, WorkspaceRole.deleted_at.is_(None)
+    )
+    return list(session.scalars(query))
+
+
+def _check_free(others: list[WorkspaceRole], names: list[str]) -> None:
+    """No two live roles of a flow share a name (whatever the case): the one rule, for adding
+    and for renaming (``others``: the flow's other live roles)."""
+    taken = {r.name.casefold() for r in others}
+    for name in names:
+        if name.casefold() in taken:
+            raise RoleExists(f"This flow already has a role “{name}”.", field="name")
 
 
 def add_roles(
@@ -105,11 +133,8 @@ def add_roles(
     clean = workspaces_service.clean_role_names(names, field="name")
     if not clean:
         raise InvalidInput("Give the role a name.", field="name")
-    existing = list(session.scalars(select(WorkspaceRole).where(WorkspaceRole.workspace_id == workspace.id)))
-    taken = {r.name.casefold() for r in existing}
-    for name in clean:
-        if name.casefold() in taken:
-            raise RoleExists(f"This flow already has a role “{name}”.")
+    existing = _live_roles(session, workspace)
+    _check_free(existing, clean)
     if len(existing) + len(clean) > workspaces_service.MAX_ROLES:
         raise InvalidInput(f"A flow has at most {workspaces_service.MAX_ROLES} roles.", field="name")
     position = max((r.position for r in existing), default=-1) + 1
@@ -131,13 +156,82 @@ def add_roles(
     return added
 
 
+def rename_role(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, role_id: uuid.UUID, *, name: str
+) -> WorkspaceRole:
+    """Give a flow's role another name (the rules of adding one); its holder and history stay.
+    Audited."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
+    workspace, role = role_or_raise(session, actor, workspace_id, role_id)
+    (clean,) = workspaces_service.clean_role_names([name], field="name")
+    before = role.name
+    if clean == before:
+        return role
+    _check_free([r for r in _live_roles(session, workspace) if r.id != role.id], [clean])
+    role.name = clean
+    audit_service.record(
+        session,
+        actor,
+        "workspace.role_renamed",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=workspace.name,
+        detail={"from": before, "to": clean},
+    )
+    session.flush()
+    return role
+
+
+@dataclass(slots=True)
+class RoleDeleted:
+    """What deleting a role did: whose assignment ended, and the actions left without a role."""
+
+    role: WorkspaceRole
+    ended: RoleAssignment | None
+    actions: list[WorkspaceAction]
+
+
+def delete_role(session: Session, actor: Actor, workspace_id: uuid.UUID, role_id: uuid.UUID) -> RoleDeleted:
+    """Delete a flow's role (see the module: never refused). Audited with who held it and which
+    actions it had."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
+    workspace, role = role_or_raise(session, actor, workspace_id, role_id)
+    now = context.of(session).clock.now()
+    # The role's row lock: an assignment at the same moment waits, then finds the role deleted.
+    session.execute(select(WorkspaceRole.id).where(WorkspaceRole.id == role.id).with_for_update())
+    current = session.scalar(
+        select(RoleAssignment).where(RoleAssignment.role_id == role.id, RoleAssignment.ended_at.is_(None))
+    )
+    if current is not None:
+        current.ended_at = now
+    actions = list(session.scalars(select(WorkspaceAction).where(WorkspaceAction.role_id == role.id)))
+    for action in actions:
+        action.role_id = None
+    role.deleted_at = now
+    audit_service.record(
+        session,
+        actor,
+        "workspace.role_deleted",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=workspace.name,
+        detail={
+            "role": role.name,
+            "holder": str(current.user_id) if current is not None else None,
+            "actions": [a.title for a in actions[:100]],
+        },
+    )
+    session.flush()
+    return RoleDeleted(role, current, actions)
+
+
 def role_or_raise(
     session: Session, actor: Actor, workspace_id: uuid.UUID, role_id: uuid.UUID
 ) -> tuple[Workspace, WorkspaceRole]:
     """A flow the actor reaches and one of its roles; 404 (or 409 ``not_a_flow``) otherwise."""
     workspace = _flow_or_raise(session, actor, workspace_id)
     role = session.get(WorkspaceRole, role_id)
-    if role is None or role.workspace_id != workspace.id:
+    if role is None or role.workspace_id != workspace.id or role.deleted_at is not None:
         raise RoleNotFound("No such role in this workspace.")
     return workspace, role
 
@@ -150,8 +244,13 @@ def assign(
     policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
     now = context.of(session).clock.now()
     # Two assignments of one role at once: the role's row lock makes them take turns (PostgreSQL;
-    # SQLite's write lock already does), and the partial unique index backs it up.
-    session.execute(select(WorkspaceRole.id).where(WorkspaceRole.id == role.id).with_for_update())
+    # SQLite's write lock already does), and the partial unique index backs it up. A delete that
+    # took the lock first wins: the role is gone.
+    deleted_at = session.scalar(
+        select(WorkspaceRole.deleted_at).where(WorkspaceRole.id == role.id).with_for_update()
+    )
+    if deleted_at is not None:
+        raise RoleNotFound("No such role in this workspace.")
     current = session.scalar(
         select(RoleAssignment).where(RoleAssignment.role_id == role.id, RoleAssignment.ended_at.is_(None))
     )
@@ -211,7 +310,7 @@ def add_action(
     role = None
     if role_id is not None:
         role = session.get(WorkspaceRole, role_id)
-        if role is None or role.workspace_id != workspace.id:
+        if role is None or role.workspace_id != workspace.id or role.deleted_at is not None:
             raise InvalidInput("No such role in this workspace.", field="role_id")
     action = WorkspaceAction(
         workspace_id=workspace.id, title=title, role_id=role_id, due_on=due_on, created_by_id=actor.user_id

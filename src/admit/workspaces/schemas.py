@@ -152,6 +152,14 @@ class RoleCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100)
 
 
+class RoleUpdate(BaseModel):
+    """Rename a flow's role (the name rules of adding one: the service checks them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+
+
 class RoleAssign(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

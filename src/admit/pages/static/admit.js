@@ -27,6 +27,23 @@ document.addEventListener("click", (event) => {
     dialog.showModal();
     event.preventDefault();
   }
+  // Rename: one dialog for teams, client groups, contacts and roles; the button names the
+  // action URL, the title, the current name and the longest name allowed.
+  const renamer = event.target.closest("[data-rename-action]");
+  if (renamer) {
+    const dialog = document.getElementById("rename-dialog");
+    dialog.querySelector("form").action = renamer.dataset.renameAction;
+    dialog.querySelector("[data-rename-title]").textContent = renamer.dataset.renameTitle || "Rename";
+    const input = dialog.querySelector("input[name=name]");
+    input.maxLength = Number(renamer.dataset.renameMax || 200);
+    input.value = renamer.dataset.renameName || "";
+    const menu = renamer.closest("details.row-menu");
+    if (menu) menu.open = false;
+    dialog.showModal();
+    input.focus();
+    input.select();
+    event.preventDefault();
+  }
   // Copy Link: to the clipboard, and say so (falls back to selecting the text).
   const copier = event.target.closest("[data-copy]");
   if (copier) {

@@ -1,0 +1,411 @@
+"""Everything an admin makes can be managed: renaming and deleting teams, client groups,
+contacts and flow roles through the API, on both backends (issue 10, item 8a)."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from tests.factories import OWNER_PASSWORD, csrf_of, sign_in_page
+from tests.workspaces.helpers import (
+    add,
+    api,
+    create_portal,
+    create_workspace,
+    joined,
+    members,
+    session_headers,
+    status_of,
+)
+
+
+def _owner_page(client, pf, path: str):
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    return client.get(f"/p/{pf.slug}{path}")
+
+
+def audit(client, pf) -> list[dict]:
+    r = client.get(api(pf, "/audit-events"), params={"category": "workspaces"}, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+def make(client, pf, path: str, name: str, headers=None, **body) -> dict:
+    r = client.post(api(pf, path), json={"name": name, **body}, headers=headers or pf.headers())
+    assert r.status_code == 201, r.text
+    return r.json()["team"]
+
+
+def names(client, pf, path: str, headers=None) -> list[str]:
+    r = client.get(api(pf, path), headers=headers or pf.headers())
+    assert r.status_code == 200, r.text
+    return [t["name"] for t in r.json()["items"]]
+
+
+class TestRenameTeamsAndGroups:
+    def test_rename_a_team_is_audited_and_listed(self, client, db, worker):
+        """A team gets its new name (trimmed) everywhere it is listed, and the log says so."""
+        pf = create_portal(db)
+        team = make(client, pf, "/teams", "Design")
+        r = client.patch(
+            api(pf, f"/teams/{team['id']}"), json={"name": "  Product design "}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == "Product design"
+        assert names(client, pf, "/teams") == ["Product design"]
+        event = next(e for e in audit(client, pf) if e["action"] == "team.renamed")
+        assert event["detail"] == {"from": "Design", "to": "Product design"}
+        assert "Product design" in event["summary"] and "Design" in event["summary"]
+
+    def test_duplicate_and_blank_names_are_refused_naming_the_field(self, client, db, worker):
+        """The rules of creation hold: a blank name is 422 on ``name``; another live group's
+        name is 409 ``team_exists`` on ``name``; a team and a group may share a name."""
+        pf = create_portal(db)
+        a = make(client, pf, "/client-groups", "Smith family")
+        make(client, pf, "/client-groups", "Jones family")
+        make(client, pf, "/teams", "Tax")
+        path = api(pf, f"/client-groups/{a['id']}")
+        blank = client.patch(path, json={"name": "   "}, headers=pf.headers())
+        assert (blank.status_code, blank.json()["code"], blank.json()["field"]) == (
+            422,
+            "invalid_input",
+            "name",
+        )
+        long = client.patch(path, json={"name": "x" * 201}, headers=pf.headers())
+        assert (long.status_code, long.json()["field"]) == (422, "name")
+        dup = client.patch(path, json={"name": "Jones family"}, headers=pf.headers())
+        assert (dup.status_code, dup.json()["code"], dup.json()["field"]) == (409, "team_exists", "name")
+        assert "Jones family" in dup.json()["detail"]
+        assert client.patch(path, json={"name": "Tax"}, headers=pf.headers()).status_code == 200
+        assert sorted(names(client, pf, "/client-groups")) == ["Jones family", "Tax"]
+
+    def test_a_team_is_not_renamed_through_the_groups_path(self, client, db, worker):
+        """Ids in paths say what they are: a team's id under /client-groups is 404."""
+        pf = create_portal(db)
+        team = make(client, pf, "/teams", "Tax")
+        r = client.patch(api(pf, f"/client-groups/{team['id']}"), json={"name": "X"}, headers=pf.headers())
+        assert (r.status_code, r.json()["code"]) == (404, "team_not_found")
+
+
+class TestDeleteTeamsAndGroups:
+    def test_deleted_group_people_and_history_stay(self, client, db, worker):
+        """Deleting a client group that is in a workspace: its clients stay in the portal and in
+        the workspace (joined or not), the audit log keeps its creation and records the delete;
+        the group is gone from the list and from the Members panel's group rows."""
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        group = make(
+            client, pf, "/client-groups", "Smith family", recipients=["cleo@client.org", "b@smith.net"]
+        )
+        ws = create_workspace(client, pf, "Estate")
+        assert add(client, pf, ws["id"], group_ids=[group["id"]]).status_code == 201
+        r = client.delete(api(pf, f"/client-groups/{group['id']}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+        assert names(client, pf, "/client-groups") == []
+        assert status_of(client, pf, ws["id"]) == {
+            "cleo@client.org": "joined",
+            "b@smith.net": "not_joined",
+        }
+        panel = members(client, pf, ws["id"])
+        assert panel["teams"] == []
+        people = client.get(api(pf, "/people"), params={"user_type": "client"}, headers=pf.headers()).json()
+        assert {"cleo@client.org", "b@smith.net"} <= {p["address"] for p in people["items"]}
+        actions = [e["action"] for e in audit(client, pf)]
+        assert "client_group.created" in actions and "client_group.deleted" in actions
+        deleted = next(e for e in audit(client, pf) if e["action"] == "client_group.deleted")
+        assert deleted["detail"] == {"members": 2}
+
+    def test_deleted_team_is_unusable_and_its_name_free(self, client, db, worker):
+        """A deleted team cannot be added to a workspace (422 on ``team_ids``), resent, renamed,
+        added to or deleted again (404 ``team_not_found``); a new team may take its name."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        team = make(client, pf, "/teams", "Tax", user_ids=[ivy.user_id])
+        ws = create_workspace(client, pf)
+        assert add(client, pf, ws["id"], team_ids=[team["id"]]).json()["counts"]["added"] == 1
+        assert client.delete(api(pf, f"/teams/{team['id']}"), headers=pf.headers()).status_code == 204
+        other = create_workspace(client, pf, "Other")
+        r = add(client, pf, other["id"], team_ids=[team["id"]])
+        assert (r.status_code, r.json()["field"]) == (422, "team_ids"), r.text
+        for r in (
+            client.post(api(pf, f"/workspaces/{ws['id']}/teams/{team['id']}/resend"), headers=pf.headers()),
+            client.patch(api(pf, f"/teams/{team['id']}"), json={"name": "X"}, headers=pf.headers()),
+            client.delete(api(pf, f"/teams/{team['id']}"), headers=pf.headers()),
+            client.post(api(pf, f"/teams/{team['id']}/members"), json={"user_ids": []}, headers=pf.headers()),
+        ):
+            assert (r.status_code, r.json()["code"]) == (404, "team_not_found"), r.text
+        assert "ivy@acme.com" in status_of(client, pf, ws["id"])  # kept the workspace they joined
+        again = make(client, pf, "/teams", "Tax")
+        assert again["id"] != team["id"] and names(client, pf, "/teams") == ["Tax"]
+
+
+class TestWhoMayManageTeams:
+    def test_members_manage_groups_not_teams_and_clients_neither(self, client, db, worker):
+        """As at creation: an internal member renames and deletes client groups but not teams
+        (403); a client can do neither (403)."""
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "mel@acme.com")
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        team = make(client, pf, "/teams", "Tax")
+        group = make(client, pf, "/client-groups", "Smiths")
+        h = session_headers(client, "cleo@client.org")
+        for path in (f"/teams/{team['id']}", f"/client-groups/{group['id']}"):
+            assert client.patch(api(pf, path), json={"name": "X"}, headers=h).status_code == 403
+            assert client.delete(api(pf, path), headers=h).status_code == 403
+        h = session_headers(client, "mel@acme.com")
+        r = client.patch(api(pf, f"/teams/{team['id']}"), json={"name": "X"}, headers=h)
+        assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
+        assert client.delete(api(pf, f"/teams/{team['id']}"), headers=h).status_code == 403
+        assert (
+            client.patch(api(pf, f"/client-groups/{group['id']}"), json={"name": "S"}, headers=h).status_code
+            == 200
+        )
+        assert client.delete(api(pf, f"/client-groups/{group['id']}"), headers=h).status_code == 204
+        assert names(client, pf, "/teams") == ["Tax"] and names(client, pf, "/client-groups") == []
+
+
+class TestTeamsOnTheContactsPage:
+    def test_rename_and_delete_from_the_row_menu_with_csrf(self, client, db, worker):
+        """The Contacts page's row menu renames a group and deletes a team by CSRF-checked posts;
+        the confirmation names the count of people who stay; a post without the token is 403."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        team = make(client, pf, "/teams", "Design", user_ids=[ivy.user_id])
+        group = make(client, pf, "/client-groups", "Smiths")
+        page = _owner_page(client, pf, "/contacts")
+        text = html.unescape(page.text)
+        assert "Delete team Design? Its 1 member stays in the portal and keeps the workspaces" in text
+        assert f"/p/{pf.slug}/teams/{team['id']}/delete" in text
+        csrf = csrf_of(page.text)
+        forged = client.post(f"/p/{pf.slug}/client-groups/{group['id']}/rename", data={"name": "Jones"})
+        assert forged.status_code == 403
+        r = client.post(
+            f"/p/{pf.slug}/client-groups/{group['id']}/rename", data={"csrf_token": csrf, "name": "Jones"}
+        )
+        assert "Client group Smiths is now Jones." in html.unescape(r.text)
+        r = client.post(
+            f"/p/{pf.slug}/client-groups/{group['id']}/rename", data={"csrf_token": csrf, "name": " "}
+        )
+        assert "The client group needs a name." in html.unescape(r.text)
+        r = client.post(f"/p/{pf.slug}/teams/{team['id']}/delete", data={"csrf_token": csrf})
+        text = html.unescape(r.text)
+        assert "Team Design deleted." in text and 'data-team="Design"' not in text
+        assert 'data-team="Jones"' in text
+
+
+def contacts(client, pf, headers=None) -> dict:
+    r = client.get(api(pf, "/contacts"), headers=headers or pf.headers())
+    assert r.status_code == 200, r.text
+    return {c["user"]["email"] or c["user"]["phone"]: c for c in r.json()["items"]}
+
+
+def add_contact(client, pf, headers=None, **body) -> dict:
+    r = client.post(api(pf, "/contacts"), json=body, headers=headers or pf.headers())
+    assert r.status_code == 201, r.text
+    return r.json()["contact"]
+
+
+class TestContacts:
+    def test_rename_keeps_the_rules_of_adding(self, client, db, worker):
+        """A contact is renamed (trimmed, audited); a blank or too long name is 422 on ``name``;
+        adding with a too long name is refused the same way (one rule)."""
+        pf = create_portal(db)
+        c = add_contact(client, pf, recipient="nora@home.net", name="Nora", then="quietly")
+        path = api(pf, f"/contacts/{c['id']}")
+        r = client.patch(path, json={"name": " Nora Smith "}, headers=pf.headers())
+        assert r.status_code == 200 and r.json()["user"]["name"] == "Nora Smith", r.text
+        assert r.json()["status"] == "not_invited"
+        assert contacts(client, pf)["nora@home.net"]["user"]["name"] == "Nora Smith"
+        for bad in ("  ", "x" * 201):
+            r = client.patch(path, json={"name": bad}, headers=pf.headers())
+            assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "invalid_input", "name")
+        r = client.post(
+            api(pf, "/contacts"),
+            json={"recipient": "b@home.net", "name": "y" * 201, "then": "quietly"},
+            headers=pf.headers(),
+        )
+        assert (r.status_code, r.json()["field"]) == (422, "name"), r.text
+        event = next(e for e in audit(client, pf) if e["action"] == "contact.renamed")
+        assert event["detail"] == {"from": "Nora", "to": "Nora Smith"}
+
+    def test_delete_keeps_the_person_and_their_invitation(self, client, db, worker):
+        """Removing a contact who was invited: gone from the list, the invitation still pending
+        and in the roster, the audit log keeps both events; removing again is 404."""
+        pf = create_portal(db)
+        c = add_contact(client, pf, recipient="nora@home.net", name="Nora", then="contacts")
+        r = client.delete(api(pf, f"/contacts/{c['id']}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+        assert contacts(client, pf) == {}
+        invitations = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"]
+        assert [(i["recipient"], i["status"]) for i in invitations] == [("nora@home.net", "pending")]
+        actions = [e["action"] for e in audit(client, pf)]
+        assert "contact.added" in actions and "contact.deleted" in actions
+        again = client.delete(api(pf, f"/contacts/{c['id']}"), headers=pf.headers())
+        assert (again.status_code, again.json()["code"]) == (404, "contact_not_found")
+        gone = client.post(api(pf, f"/contacts/{c['id']}/invite"), headers=pf.headers())
+        assert gone.status_code == 404
+        assert add_contact(client, pf, recipient="nora@home.net", then="quietly")["id"] != c["id"]
+
+    def test_only_your_own_contacts_and_no_clients(self, client, db, worker):
+        """Contacts are per person: a member cannot rename or delete someone else's contact (404),
+        and a client can keep none (403)."""
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "mel@acme.com")
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        c = add_contact(client, pf, recipient="nora@home.net", then="quietly")
+        h = session_headers(client, "mel@acme.com")
+        r = client.patch(api(pf, f"/contacts/{c['id']}"), json={"name": "X"}, headers=h)
+        assert (r.status_code, r.json()["code"]) == (404, "contact_not_found")
+        assert client.delete(api(pf, f"/contacts/{c['id']}"), headers=h).status_code == 404
+        h = session_headers(client, "cleo@client.org")
+        assert client.patch(api(pf, f"/contacts/{c['id']}"), json={"name": "X"}, headers=h).status_code == 403
+        assert client.delete(api(pf, f"/contacts/{c['id']}"), headers=h).status_code == 403
+        assert "nora@home.net" in contacts(client, pf)
+
+
+def roles_of(client, pf, ws_id, headers=None) -> list[dict]:
+    r = client.get(api(pf, f"/workspaces/{ws_id}/roles"), headers=headers or pf.headers())
+    assert r.status_code == 200, r.text
+    return r.json()["items"]
+
+
+class TestFlowRoles:
+    def test_rename_keeps_holder_and_follows_the_rules_of_adding(self, client, db, worker):
+        """A role renamed keeps its holder (the Members panel shows the new name); blank is 422 and
+        another role's name (any case) 409 ``role_exists``, both on ``name``; audited."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer", "Client signer"])
+        reviewer = roles_of(client, pf, ws["id"])[0]["id"]
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{reviewer}/assign"),
+            json={"user_id": ivy.user_id},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        path = api(pf, f"/workspaces/{ws['id']}/roles/{reviewer}")
+        r = client.patch(path, json={"name": " Approver "}, headers=pf.headers())
+        assert r.status_code == 200, r.text
+        assert (r.json()["name"], r.json()["assignee"]["email"]) == ("Approver", "ivy@acme.com")
+        panel = {m["user"]["email"]: m["roles"] for m in members(client, pf, ws["id"])["items"]}
+        assert panel["ivy@acme.com"] == ["Approver"]
+        blank = client.patch(path, json={"name": ""}, headers=pf.headers())
+        assert (blank.status_code, blank.json()["code"], blank.json()["field"]) == (
+            422,
+            "invalid_input",
+            "name",
+        )
+        dup = client.patch(path, json={"name": "client SIGNER"}, headers=pf.headers())
+        assert (dup.status_code, dup.json()["code"], dup.json()["field"]) == (409, "role_exists", "name")
+        assert client.patch(path, json={"name": "APPROVER"}, headers=pf.headers()).status_code == 200
+        assert [x["name"] for x in roles_of(client, pf, ws["id"])] == ["APPROVER", "Client signer"]
+        event = next(e for e in audit(client, pf) if e["action"] == "workspace.role_renamed")
+        assert event["detail"] == {"from": "Approver", "to": "APPROVER"}
+
+    def test_delete_ends_the_holding_keeps_history_and_actions(self, client, db, worker):
+        """Deleting a held role with an action: the holder stays in the workspace without it, the
+        assignment is ended not erased, the action stays without a role; the role can no longer
+        be assigned, renamed or given actions, and its name is free again."""
+        from sqlalchemy import select
+
+        from admit.workspaces.models import RoleAssignment, WorkspaceRole
+
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer", "Client signer"])
+        base = f"/workspaces/{ws['id']}"
+        reviewer = roles_of(client, pf, ws["id"])[0]["id"]
+        client.post(
+            api(pf, f"{base}/roles/{reviewer}/assign"), json={"user_id": ivy.user_id}, headers=pf.headers()
+        )
+        r = client.post(
+            api(pf, f"{base}/actions"), json={"title": "Check", "role_id": reviewer}, headers=pf.headers()
+        )
+        assert r.status_code == 201, r.text
+
+        r = client.delete(api(pf, f"{base}/roles/{reviewer}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+        assert [x["name"] for x in roles_of(client, pf, ws["id"])] == ["Client signer"]
+        panel = {m["user"]["email"]: m for m in members(client, pf, ws["id"])["items"]}
+        assert (panel["ivy@acme.com"]["status"], panel["ivy@acme.com"]["roles"]) == ("joined", [])
+        actions = client.get(api(pf, f"{base}/actions"), headers=pf.headers()).json()["items"]
+        assert [(a["title"], a["role_id"]) for a in actions] == [("Check", None)]
+        with db.unit_of_work() as session:
+            role = session.scalar(select(WorkspaceRole).where(WorkspaceRole.name == "Reviewer"))
+            assert role is not None and role.deleted_at is not None
+            held = list(session.scalars(select(RoleAssignment).where(RoleAssignment.role_id == role.id)))
+            assert [(str(a.user_id).replace("-", ""), a.ended_at is not None) for a in held] == [
+                (ivy.user_id.replace("-", ""), True)
+            ]
+        event = next(e for e in audit(client, pf) if e["action"] == "workspace.role_deleted")
+        assert (event["detail"]["role"], event["detail"]["actions"]) == ("Reviewer", ["Check"])
+
+        for r in (
+            client.post(
+                api(pf, f"{base}/roles/{reviewer}/assign"),
+                json={"user_id": ivy.user_id},
+                headers=pf.headers(),
+            ),
+            client.patch(api(pf, f"{base}/roles/{reviewer}"), json={"name": "X"}, headers=pf.headers()),
+            client.delete(api(pf, f"{base}/roles/{reviewer}"), headers=pf.headers()),
+        ):
+            assert (r.status_code, r.json()["code"]) == (404, "role_not_found"), r.text
+        r = client.post(
+            api(pf, f"{base}/actions"), json={"title": "Y", "role_id": reviewer}, headers=pf.headers()
+        )
+        assert (r.status_code, r.json()["field"]) == (422, "role_id")
+        r = client.post(api(pf, f"{base}/roles"), json={"name": "Reviewer"}, headers=pf.headers())
+        assert r.status_code == 201, r.text
+
+    def test_who_may_rename_and_delete_roles(self, client, db, worker):
+        """As for adding roles: an internal member of the flow may; one who is not in it gets 404;
+        a client in it gets 403."""
+        pf = create_portal(db)
+        mel = joined(db, worker, client, pf, "mel@acme.com")
+        joined(db, worker, client, pf, "nina@acme.com")
+        cleo = joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer", "Signer"])
+        add(client, pf, ws["id"], user_ids=[mel.user_id, cleo.user_id])
+        reviewer, signer = (x["id"] for x in roles_of(client, pf, ws["id"]))
+        path = api(pf, f"/workspaces/{ws['id']}/roles/{reviewer}")
+        h = session_headers(client, "cleo@client.org")
+        assert client.patch(path, json={"name": "X"}, headers=h).status_code == 403
+        assert client.delete(path, headers=h).status_code == 403
+        h = session_headers(client, "nina@acme.com")
+        r = client.patch(path, json={"name": "X"}, headers=h)
+        assert (r.status_code, r.json()["code"]) == (404, "workspace_not_found")
+        h = session_headers(client, "mel@acme.com")
+        assert client.patch(path, json={"name": "Checker"}, headers=h).status_code == 200
+        assert client.delete(api(pf, f"/workspaces/{ws['id']}/roles/{signer}"), headers=h).status_code == 204
+        assert [x["name"] for x in roles_of(client, pf, ws["id"])] == ["Checker"]
+
+    def test_the_flow_page_menu_says_what_deleting_does(self, client, db, worker):
+        """The role's … menu on the flow page: its confirmation names the holder and the actions
+        that stay; Rename and Delete post with the page's CSRF token."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer"])
+        reviewer = roles_of(client, pf, ws["id"])[0]["id"]
+        base = f"/workspaces/{ws['id']}"
+        client.post(
+            api(pf, f"{base}/roles/{reviewer}/assign"), json={"user_id": ivy.user_id}, headers=pf.headers()
+        )
+        client.post(
+            api(pf, f"{base}/actions"), json={"title": "Check", "role_id": reviewer}, headers=pf.headers()
+        )
+        page = _owner_page(client, pf, base)
+        text = html.unescape(page.text)
+        asked = re.search(r'data-confirm-text="(Delete role Reviewer\?[^"]*)"', text)
+        assert asked, text
+        assert asked.group(1).endswith(
+            "stops holding it (the history is kept) and stays in the workspace."
+            " Its 1 action stays in the flow without a role."
+        ), asked.group(1)
+        url = f"/p/{pf.slug}{base}/roles/{reviewer}"
+        assert client.post(f"{url}/rename", data={"name": "Approver"}).status_code == 403  # no CSRF token
+        r = client.post(f"{url}/rename", data={"csrf_token": csrf_of(page.text), "name": "Approver"})
+        assert "Role “Reviewer” is now “Approver”." in html.unescape(r.text)
+        r = client.post(f"{url}/delete", data={"csrf_token": csrf_of(page.text)})
+        text = html.unescape(r.text)
+        assert "Role “Approver” deleted. Its 1 action stays without a role." in text
+        assert 'data-role="Approver"' not in text
