@@ -3,7 +3,8 @@ on both backends."""
 
 from __future__ import annotations
 
-from tests.factories import OWNER_PASSWORD, create_portal, invite, login
+from admit.members import service as members_service
+from tests.factories import OWNER_PASSWORD, create_portal, invite, login, member_joins
 
 
 def _events(client, pf, **params):
@@ -19,9 +20,10 @@ class TestAuditLog:
         invite(db, pf, ["cleo@client.org"], user_type="client")
         invitations = _events(client, pf, category="invitations")
         summaries = [e["summary"] for e in invitations]
+        # Whoever acted is named as the portal names them (the owner has a name here).
         assert summaries == [
-            "owner@acme.com invited cleo@client.org as Client",
-            "owner@acme.com invited ada@example.com as Admin",
+            "Olive Owner invited cleo@client.org as Client",
+            "Olive Owner invited ada@example.com as Admin",
         ]
         assert [e["summary"] for e in _events(client, pf, q="ada@")] == [summaries[1]]
         assert _events(client, pf, category="members") == []
@@ -37,5 +39,24 @@ class TestAuditLog:
         login(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/audit", params={"category": "invitations"})
         assert page.status_code == 200
-        assert "owner@acme.com invited ada@example.com as Admin" in page.text
+        assert "Olive Owner invited ada@example.com as Admin" in page.text
         assert ">invitation.created<" not in page.text
+
+    def test_an_api_key_or_a_nameless_person_keeps_their_label(self, client, db, worker):
+        """Only a person acting themselves is named by their name: an API key acting for the
+        owner says so, and a member with no name in this portal is shown by their address."""
+        pf = create_portal(db)
+        response = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": ["kim@example.com"], "user_type": "internal", "role": "member"},
+            headers=pf.headers(),
+        )
+        assert response.status_code in (200, 201), response.text
+        member_joins(db, worker, pf, "nona@example.com", role="admin")
+        with db.unit_of_work() as session:  # nona joined without giving a name
+            members_service.get_user_by_email(session, "nona@example.com").name = ""
+        invite(db, pf, ["lee@example.com"], by="nona@example.com")
+        summaries = [e["summary"] for e in _events(client, pf, category="invitations")]
+        assert "nona@example.com invited lee@example.com as Member" in summaries
+        by_key = [s for s in summaries if "kim@example.com" in s]
+        assert by_key and by_key[0].startswith("api key "), by_key

@@ -6,9 +6,9 @@ from fastapi import APIRouter
 
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
-from admit.audit import service as audit_service
 from admit.audit.schemas import AuditEventPage, AuditEventRead
 from admit.errors import InvalidInput, PermissionDenied
+from admit.people import activity
 from admit.portals import service as portals_service
 from admit.portals.schemas import PortalRead, PortalUpdate
 from admit.web import SessionDep
@@ -49,7 +49,7 @@ def list_audit_events(
 ) -> AuditEventPage:
     """The portal's audit log, newest first, each event with its ``summary`` in words; filter by
     ``category`` or by ``q`` (who or what, in part)."""
-    rows, next_cursor = audit_service.list_events(
-        session, actor, category=category, q=q, cursor=cursor, limit=limit
+    entries, next_cursor = activity.log(session, actor, category=category, q=q, cursor=cursor, limit=limit)
+    return AuditEventPage(
+        items=[AuditEventRead.of(e.event, e.summary) for e in entries], next_cursor=next_cursor
     )
-    return AuditEventPage(items=[AuditEventRead.of(r) for r in rows], next_cursor=next_cursor)

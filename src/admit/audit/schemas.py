@@ -6,8 +6,6 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from admit.audit.words import sentence
-
 
 class AuditEventRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -24,9 +22,9 @@ class AuditEventRead(BaseModel):
     summary: str = ""  # the event in words ("Olivia Owner invited ada@acme.com as Admin")
 
     @classmethod
-    def of(cls, event: Any) -> AuditEventRead:
+    def of(cls, event: Any, summary: str) -> AuditEventRead:
         read = cls.model_validate(event)
-        read.summary = sentence(event)
+        read.summary = summary
         return read
 
 

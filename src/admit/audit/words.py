@@ -87,14 +87,16 @@ class Event(Protocol):
     detail: dict[str, Any]
 
 
-def sentence(event: Event) -> str:
-    """The event as one sentence, its actor first."""
+def sentence(event: Event, actor: str | None = None) -> str:
+    """The event as one sentence, its actor first (``actor``: how to name them, when the
+    reader knows better than the label the event was written with)."""
+    who = actor or event.actor_label
     detail = event.detail or {}
     role = detail.get("role")
     phrase = PHRASES.get(event.action)
     if phrase is None:
         words = event.action.replace("_", " ").replace(".", ": ")
-        return f"{event.actor_label} · {words}{' · ' + event.target_label if event.target_label else ''}"
+        return f"{who} · {words}{' · ' + event.target_label if event.target_label else ''}"
     text = phrase.format(
         target=event.target_label or "someone",
         as_role=f" as {str(role).capitalize()}" if role else "",
@@ -103,4 +105,4 @@ def sentence(event: Event) -> str:
         if detail.get("from") and detail.get("to")
         else "",
     )
-    return f"{event.actor_label} {text}"
+    return f"{who} {text}"

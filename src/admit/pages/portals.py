@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
-from admit.audit import service as audit_service
 from admit.audit import words as audit_words
 from admit.auth import service as auth_service
 from admit.errors import DomainError
 from admit.kit.pagination import every
 from admit.pages.deps import PageActor, check_csrf, form_error, person, redirect, render
+from admit.people import activity
 from admit.people import timeline as people_timeline
 from admit.portals import service as portals_service
 from admit.portals.models import ALL_PRODUCTS
@@ -89,7 +89,7 @@ def audit_list(
     q: str = "",
 ) -> HTMLResponse:
     """The audit log in words, newest first, with a category filter and a search."""
-    events, next_cursor = audit_service.list_events(
+    entries, next_cursor = activity.log(
         session, actor, category=category or None, q=q or None, cursor=cursor, limit=100
     )
     return render(
@@ -97,7 +97,7 @@ def audit_list(
         "audit/list.html",
         {
             "nav": "audit",
-            "events": [(e, audit_words.sentence(e)) for e in events],
+            "events": [(e.event, e.summary) for e in entries],
             "next_cursor": next_cursor,
             "categories": list(audit_words.CATEGORIES),
             "filters": {"category": category, "q": q},
