@@ -1,4 +1,8 @@
 // A little JavaScript: modals and side panels (Invite, Members), tabs, role choices that follow the user type, no double submit.
+
+// A page that answers a form (an API key shown once, a form with its errors): reloading it must
+// not send the form again (a second key, a second invitation). The entry becomes a plain GET.
+if (document.body.hasAttribute("data-posted")) history.replaceState(null, "", location.href);
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-open]");
   if (opener) {
