@@ -177,6 +177,20 @@ class TestListAndManage:
 
 
 class TestPublicToken:
+    def test_a_common_password_is_refused_at_accept(self, client, db, worker):
+        """NIST SP 800-63B: a password from the common-password list is refused, naming the
+        field; the invitation stays open for a better one."""
+        pf = create_portal(db)
+        _invite(client, pf, ["ada@example.com"], role="admin")
+        worker.drain()
+        token = _token_for(client, "ada@example.com")
+        for common in ("password1234", "QwertyUiop", "1234567890"):
+            r = client.post(f"/api/v1/invitations/{token}/accept", json={"name": "Ada", "password": common})
+            assert r.status_code == 422, (common, r.text)
+            assert r.json()["field"] == "password" and "common" in r.json()["detail"], r.text
+        r = client.post(f"/api/v1/invitations/{token}/accept", json={"name": "Ada", "password": PASSWORD})
+        assert r.status_code == 200, r.text
+
     def test_preview_and_accept(self, client, db, worker):
         """Preview shows portal, inviter, recipient; accept signs in and the session works."""
         pf = create_portal(db)

@@ -35,3 +35,16 @@ def test_the_test_profile_is_refused_in_production(production_hashing):
         assert passwords.parameters() == (2, 19 * 1024, 1)
     finally:
         configure(before)
+
+
+def test_common_passwords_are_refused_whatever_their_case():
+    import pytest
+
+    from admit.errors import InvalidInput
+    from admit.members.passwords import check_strength
+
+    for common in ("password1234", "qwertyuiop", "1234567890", "Iloveyou123"):
+        with pytest.raises(InvalidInput) as refused:
+            check_strength(common.upper(), min_length=10)
+        assert refused.value.field == "password" and "common" in str(refused.value), common
+    assert check_strength("violet-harbour-42", min_length=10) == "violet-harbour-42"

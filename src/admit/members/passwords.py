@@ -8,6 +8,7 @@ The test suite switches to argon2's cheapest parameters with ``configure("fast-i
 
 from __future__ import annotations
 
+import functools
 from typing import Literal, TypedDict
 
 from argon2 import PasswordHasher
@@ -71,6 +72,15 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return False
 
 
+@functools.cache
+def _common() -> frozenset[str]:
+    """The 30,000 most common passwords (zxcvbn's list, from leaked password sets), lower-case,
+    read once when first needed."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS  # ~0.1 s and a few MB: only when needed
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
 def check_strength(password: str | None, *, min_length: int, email: str | None = None) -> str:
     """Return the password, or raise ``InvalidInput`` (field ``password``) saying the rule."""
     if not password:
@@ -79,6 +89,11 @@ def check_strength(password: str | None, *, min_length: int, email: str | None =
         raise InvalidInput(f"The password must be at least {min_length} characters long.", field="password")
     if len(password) > MAX_LENGTH:
         raise InvalidInput(f"The password must be at most {MAX_LENGTH} characters.", field="password")
+    if password.lower() in _common():
+        raise InvalidInput(
+            "This password is one of the most common ones, the first an attacker tries: choose another.",
+            field="password",
+        )
     if len(set(password)) < 4:
         raise InvalidInput("The password must use at least 4 different characters.", field="password")
     if email and password.lower() == email.lower():
