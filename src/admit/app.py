@@ -20,11 +20,12 @@ from admit.api.errors import domain_error_response, problem, validation_error_re
 from admit.api.openapi import install as install_openapi
 from admit.context import Context
 from admit.db import Database
-from admit.errors import DOCS_PATH, DomainError, ErrorCode
+from admit.errors import DOCS_PATH, CsrfFailed, DomainError, ErrorCode
 from admit.jobs import start_in_thread
 from admit.pages.deps import LoginRedirect, carry_notice
 from admit.pages.errors import error_page, handle_login_redirect
 from admit.settings import Settings, configure, current
+from admit.web import SAFE_METHODS, cross_site
 
 log = logging.getLogger("admit")
 
@@ -111,6 +112,17 @@ def create_app(
         error = DomainError(detail, code=code)
         error.status, error.title = exc.status_code, str(exc.detail)
         return await run_in_threadpool(error_page, request, error)
+
+    @app.middleware("http")
+    async def _same_site_changes(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        # Every change (API and pages, signed in or not) comes from Admit's own pages or from a
+        # client that is not a browser: web.cross_site says which.
+        if request.method not in SAFE_METHODS and cross_site(request, settings.public_url):
+            error = CsrfFailed("This request came from another site. Open Admit itself and try again.")
+            if _is_api(request):
+                return domain_error_response(error)
+            return await run_in_threadpool(error_page, request, error)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:

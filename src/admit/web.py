@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
@@ -27,6 +28,24 @@ from admit.portals import service as portals_service
 from admit.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def cross_site(request: Request, public_url: str) -> bool:
+    """Whether a browser sent this request from another site (a page elsewhere posting a form
+    or a script): refused for every change, so nobody can sign a visitor's browser into an
+    account of theirs (login CSRF) or act with their session. Browsers say where a request
+    comes from (``Sec-Fetch-Site``, else ``Origin``); a client that says nothing (curl, a
+    server, an HR sync) is not a browser that can be tricked, and passes."""
+    fetch_site = request.headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in ("same-origin", "none")  # "none": typed, a bookmark
+    origin = request.headers.get("origin")
+    if origin is None:
+        return False
+    if origin == "null":  # a sandboxed frame, a data: page, a redirect across sites
+        return True
+    ours = {urlsplit(public_url).netloc, request.headers.get("host", "")}
+    return urlsplit(origin).netloc not in ours
 
 
 def get_db(request: Request) -> Database:
