@@ -22,6 +22,7 @@ from admit.context import Context
 from admit.db import Database
 from admit.errors import DOCS_PATH, CsrfFailed, DomainError, ErrorCode
 from admit.jobs import start_in_thread
+from admit.kit.tokens import HideTokens
 from admit.pages.deps import LoginRedirect, carry_notice
 from admit.pages.errors import error_page, handle_login_redirect
 from admit.settings import Settings, configure, current
@@ -34,10 +35,19 @@ def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _hide_tokens_in_logs() -> None:
+    """The web server's access log names every path, emailed links included: tokens are hidden."""
+    for name in ("uvicorn.access", "uvicorn.error", "admit"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, HideTokens) for f in logger.filters):
+            logger.addFilter(HideTokens())
+
+
 def create_app(
     settings: Settings | None = None, *, db: Database | None = None, run_worker: bool | None = None
 ) -> FastAPI:
     settings = configure(settings or current())
+    _hide_tokens_in_logs()
     db = db or Database(settings.database_url)
     if db.context is None:
         db.context = Context.build(settings)
