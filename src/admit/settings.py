@@ -99,6 +99,15 @@ class Settings(BaseSettings):
         if self.environment == "production":
             if self.secret_key == DEV_SECRET:
                 found.append("ADMIT_SECRET_KEY is the development placeholder; set a long random value")
+            elif len(self.secret_key) < 32 or len(set(self.secret_key)) < 12:
+                found.append(
+                    "ADMIT_SECRET_KEY is too weak (it signs sessions and notices): use at least 32 random"
+                    " characters, e.g. `python -c 'import secrets; print(secrets.token_urlsafe(48))'`"
+                )
+            if self.public_url.startswith("http://"):
+                found.append(
+                    "ADMIT_PUBLIC_URL must be https:// in production (links and session cookies use it)"
+                )
             if self.email_backend == "dev":
                 found.append("ADMIT_EMAIL_BACKEND=dev keeps mail in a dev mailbox; use smtp")
             if "public_url" not in self.model_fields_set:

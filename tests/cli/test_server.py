@@ -131,6 +131,34 @@ class TestPublicUrl:
         )
         assert not any("PUBLIC_URL" in p for p in chosen.problems())
 
+    def test_production_refuses_http_and_a_weak_secret(self, run):
+        """Issue 14 item 17: ``http://`` and a short or repetitive ADMIT_SECRET_KEY are refused in
+        production (check-config exits 1 naming both); a long random key over https passes."""
+        weak = run(
+            "check-config",
+            env={
+                "ADMIT_ENVIRONMENT": "production",
+                "ADMIT_PUBLIC_URL": "http://admit.acme.com",
+                "ADMIT_SECRET_KEY": "x" * 40,
+                "ADMIT_EMAIL_BACKEND": "smtp",
+                "ADMIT_SMTP_HOST": "127.0.0.1",
+            },
+        )
+        assert weak.exit_code == 1
+        assert "ADMIT_SECRET_KEY is too weak" in weak.output and "must be https://" in weak.output
+        sound = run(
+            "check-config",
+            env={
+                "ADMIT_ENVIRONMENT": "production",
+                "ADMIT_PUBLIC_URL": "https://admit.acme.com",
+                "ADMIT_SECRET_KEY": "q8Zr2mVw-4KdTn7Hx_pL9sYbCe1UfJgA3oRiW6tE",
+                "ADMIT_SESSION_COOKIE_SECURE": "true",
+                "ADMIT_EMAIL_BACKEND": "smtp",
+                "ADMIT_SMTP_HOST": "127.0.0.1",
+            },
+        )
+        assert "ADMIT_SECRET_KEY" not in sound.output and "https://" not in sound.output.split("OK")[0]
+
     def test_serve_on_another_port_sends_links_to_that_port(self, tmp_path):
         """The README's ``scripts/run --port 9000``: ``admit serve --port P`` with no public URL
         set sends invitation links to http://127.0.0.1:P (a real server in a subprocess)."""
