@@ -4,9 +4,9 @@
 
 Serves Admit on a free 127.0.0.1 port with a fresh SQLite file (dev mailbox, worker inside),
 sets a demo portal up through its pages (the first-run setup, the Invite box, a list upload, a
-workspace), then photographs the main pages in Chromium (/usr/bin/chromium, as the tests do) at
-a desktop size and, for User Management, at a phone's 390 px. Talks to 127.0.0.1 only; stops by
-itself.
+flow workspace with roles and actions), then photographs the main pages in Chromium
+(/usr/bin/chromium, as the tests do) at a desktop size and, for User Management and the flow,
+at a phone's 390 px. Talks to 127.0.0.1 only; stops by itself.
 """
 
 from __future__ import annotations
@@ -134,6 +134,38 @@ def main() -> None:
 
                 page.goto(users.replace("/users", "/workspaces"))
                 shot("workspaces")
+
+                # A flow: its roles (one held by a client), its actions, the Members panel.
+                page.get_by_label("New workspace").fill("Q3 Audit")
+                page.get_by_label("Kind").select_option("flow")
+                page.get_by_label("Roles").fill("Reviewer, Client signer")
+                page.get_by_role("button", name="Create workspace").click()
+                expect(page.get_by_role("heading", name="Q3 Audit")).to_be_visible()
+                flow = page.url.split("?")[0]
+                for title, role, due in (
+                    ("Upload last year's statements", "Client signer", "2030-01-31"),
+                    ("Review the ledger", "Reviewer", "2030-02-14"),
+                    ("Sign the engagement letter", "Client signer", ""),
+                ):
+                    page.get_by_label("Add action").fill(title)
+                    page.get_by_label("Role", exact=True).select_option(label=role)
+                    if due:
+                        page.get_by_label("Due", exact=True).fill(due)
+                    page.get_by_role("button", name="Add action").click()
+                    expect(page.locator("#workspace-actions")).to_contain_text(title)
+                page.locator('[data-role="Client signer"]').get_by_role("button", name="Assign").click()
+                box = page.locator('[data-assign="Client signer"]')
+                box.get_by_label("Or someone new: email or phone number").fill("cleo@client.example")
+                box.get_by_role("button", name="Invite New Client").click()
+                expect(page.locator('[data-role="Client signer"] [data-holder]')).to_be_visible()
+                page.goto(flow)
+                shot("workspace-flow")
+                page.set_viewport_size({"width": 390, "height": 844})
+                shot("workspace-flow-phone", full=True)
+                page.set_viewport_size({"width": 1280, "height": 820})
+                page.get_by_role("link", name=re.compile(r"^Members \(\d+\)$")).click()
+                expect(page.locator("dialog#members-panel")).to_be_visible()
+                shot("workspace-members")
                 browser.close()
         finally:
             server.should_exit = True

@@ -5,6 +5,7 @@ missing axe-core fails, like a missing Chromium."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,21 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
     ):
         page.goto(users.replace("/users", path))
         check(name)
+    page.goto(users.replace("/users", "/workspaces"))
+    page.get_by_label("New workspace").fill("Q3 Audit")
+    page.get_by_label("Kind").select_option("flow")
+    page.get_by_label("Roles").fill("Reviewer, Client signer")
+    page.get_by_role("button", name="Create workspace").click()
+    page.get_by_label("Add action").fill("Sign the engagement letter")
+    page.get_by_role("button", name="Add action").click()
+    expect(page.locator("#workspace-actions")).to_contain_text("Sign the engagement letter")
+    check("flow workspace")
+    page.get_by_role("link", name=re.compile(r"^Members \(\d+\)$")).click()
+    expect(page.locator("dialog#members-panel")).to_be_visible()
+    check("members panel")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    check("flow workspace at 390 px")
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(users)
     check("user management at 390 px")
