@@ -134,10 +134,12 @@ def setup_submit(
 
 
 def _portal_of_next(session: Session, next_path: str | None) -> Portal | None:
-    """The portal a sign-in leads into (``next`` under ``/p/<slug>``), whose brand the sign-in
-    page wears; None for anywhere else."""
+    """The portal whose brand the sign-in page wears: the one it leads into (``next`` under
+    ``/p/<slug>``), else the deployment's only portal; None when that says nothing."""
     match = re.match(r"/p/([a-z0-9-]+)(?:[/?]|$)", next_path or "")
-    return portals_service.get_by_slug(session, match.group(1)) if match else None
+    if match:
+        return portals_service.get_by_slug(session, match.group(1))
+    return portals_service.only_portal(session)
 
 
 @router.get("/login", name="auth:login")

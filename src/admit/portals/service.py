@@ -45,6 +45,7 @@ __all__ = [
     "get_or_raise",
     "lock",
     "new_portal",
+    "only_portal",
     "remove_logo",
     "set_logo",
     "update_settings",
@@ -55,6 +56,13 @@ MAX_NAME = 200
 
 def any_portal(session: Session) -> bool:
     return bool(session.scalar(select(exists().where(Portal.id.is_not(None)))))
+
+
+def only_portal(session: Session) -> Portal | None:
+    """The deployment's portal when it has exactly one (pages with no portal of their own, such
+    as sign-in, then wear its brand), else None."""
+    portals = list(session.scalars(select(Portal).limit(2)))
+    return portals[0] if len(portals) == 1 else None
 
 
 def get_by_slug(session: Session, slug: str) -> Portal | None:
