@@ -110,6 +110,7 @@ _TABLE: dict[str, tuple] = {
     "approve-join-request-as-internal": (ALLOW, ALLOW, 403,   403,   401,     404),
     # change portal policies, products
     "change-portal-settings":           (ALLOW, ALLOW, 403,   403,   401,     404),
+    "change-portal-brand":              (ALLOW, ALLOW, 403,   403,   401,     404),
     # internal teams (owners and admins); client groups and contacts (internal users)
     "create-team":                      (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-client-group":              (ALLOW, ALLOW, ALLOW, 403,   401,     404),
@@ -170,6 +171,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "approve-join-request-as-client": A.JOIN_REQUEST_APPROVE,
     "approve-join-request-as-internal": (A.JOIN_REQUEST_APPROVE, A.INVITE_INTERNAL),
     "change-portal-settings": A.PORTAL_SETTINGS,
+    "change-portal-brand": A.PORTAL_SETTINGS,
     "create-team": A.TEAM_MANAGE,
     "create-client-group": A.CLIENT_GROUP_MANAGE,
     "add-contact": A.CONTACT_MANAGE,
@@ -514,6 +516,13 @@ def _(w: World, actor: str) -> Call:
         select(Portal.invitation_ttl_seconds).where(Portal.id == w.a.portal_id)
     )
     return Call("PATCH", f"/api/v1/portals/{w.a.slug}", body, probe)
+
+
+@call("change-portal-brand")
+def _(w: World, actor: str) -> Call:
+    colour = f"#0000{ACTORS.index(actor):02x}"  # a value of the cell's own
+    probe = lambda: w.scalar(select(Portal.brand_color).where(Portal.id == w.a.portal_id))  # noqa: E731
+    return Call("PATCH", f"/api/v1/portals/{w.a.slug}", {"brand_color": colour}, probe)
 
 
 @call("create-team")

@@ -9,7 +9,7 @@ from admit.invitations.models import Invitation
 from admit.links.models import InviteLink, LinkSignup
 from admit.members.models import Member, User
 from admit.notifications.models import DevMessage, Notification
-from admit.portals.models import Portal
+from admit.portals.models import Portal, PortalLogo
 from admit.teams.models import Team, TeamMember
 from admit.tokens.models import Token
 from admit.workspaces.models import (
@@ -37,6 +37,7 @@ __all__ = [
     "Member",
     "Notification",
     "Portal",
+    "PortalLogo",
     "RoleAssignment",
     "Team",
     "TeamMember",

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, File, UploadFile
 
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
@@ -11,26 +11,60 @@ from admit.errors import InvalidInput, PermissionDenied
 from admit.people import activity
 from admit.portals import service as portals_service
 from admit.portals.schemas import PortalRead, PortalUpdate
-from admit.web import SessionDep
+from admit.web import SessionDep, SettingsDep
 
 router = APIRouter(tags=["portals"])
 
 
 @router.get("/portals/{portal}", response_model=PortalRead, operation_id="portals_get")
-def get_portal(actor: ActorDep) -> PortalRead:
-    return PortalRead.model_validate(actor.portal)
+def get_portal(actor: ActorDep, settings: SettingsDep) -> PortalRead:
+    return PortalRead.of(actor.portal, public_url=settings.public_url)
 
 
 @router.patch(
     "/portals/{portal}",
     response_model=PortalRead,
     operation_id="portals_update",
+    responses=problems(PermissionDenied, InvalidInput),
+)
+def update_portal(
+    body: PortalUpdate, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> PortalRead:
+    """Change settings: invitation lifetime (1 hour to 30 days), products, client password rule,
+    brand colour (``#rrggbb``; null removes it)."""
+    portal = portals_service.update_settings(session, actor, **body.model_dump(exclude_unset=True))
+    return PortalRead.of(portal, public_url=settings.public_url)
+
+
+@router.put(
+    "/portals/{portal}/logo",
+    response_model=PortalRead,
+    operation_id="portals_logo_set",
+    responses=problems(PermissionDenied, InvalidInput),
+)
+def set_logo(
+    actor: ActorDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    logo: UploadFile = File(description="A PNG or JPEG image, at most 256 KB (no SVG)."),
+) -> PortalRead:
+    """Upload the portal's logo (multipart field ``logo``), shown in its pages and emails in place
+    of its name; ``logo_url`` is where it is served (publicly, a new URL for each image)."""
+    data = logo.file.read(portals_service.LOGO_MAX_BYTES + 1)
+    portal = portals_service.set_logo(session, actor, data=data)
+    return PortalRead.of(portal, public_url=settings.public_url)
+
+
+@router.delete(
+    "/portals/{portal}/logo",
+    response_model=PortalRead,
+    operation_id="portals_logo_remove",
     responses=problems(PermissionDenied),
 )
-def update_portal(body: PortalUpdate, actor: ActorDep, session: SessionDep) -> PortalRead:
-    """Change settings: invitation lifetime (1 hour to 30 days), products, client password rule."""
-    portal = portals_service.update_settings(session, actor, **body.model_dump(exclude_unset=True))
-    return PortalRead.model_validate(portal)
+def remove_logo(actor: ActorDep, session: SessionDep, settings: SettingsDep) -> PortalRead:
+    """Remove the portal's logo: pages and emails show its name instead."""
+    portal = portals_service.remove_logo(session, actor)
+    return PortalRead.of(portal, public_url=settings.public_url)
 
 
 @router.get(

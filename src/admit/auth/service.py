@@ -10,7 +10,7 @@ import secrets
 import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -33,6 +33,7 @@ from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
 from admit.members.passwords import check_strength, hash_password, verify_password
 from admit.notifications import service as notifications_service
+from admit.portals import brand as portals_brand
 from admit.tokens import service as tokens
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -292,12 +293,23 @@ def _send_link(
     """A single-use link of ``purpose`` for ``user``, by email or SMS to ``address`` (the
     template is the purpose's). The newest link wins: asking again kills the ones sent before."""
     raw = tokens.issue(session, purpose, user.id, ttl=timedelta(minutes=minutes))
+    message: dict[str, Any] = {
+        "name": user.name,
+        "email": address,
+        "link": f"{public_url}{path}{raw}",
+        "minutes": minutes,
+    }
+    portals = members_service.memberships_of(session, user)
+    if len(portals) == 1:
+        # The account's one portal names the message; someone in several gets it unbranded (the
+        # link signs in to all of them, and naming one would mislead).
+        message["brand"] = portals_brand.email_context(portals[0][0], public_url)
     notifications_service.enqueue(
         session,
         event_key=f"{purpose}:{hash_token(raw)[:32]}",
         template=str(purpose),
         to=address,
-        context={"name": user.name, "email": address, "link": f"{public_url}{path}{raw}", "minutes": minutes},
+        context=message,
     )
 
 

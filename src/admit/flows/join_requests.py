@@ -20,6 +20,7 @@ from admit.members import service as members_service
 from admit.members.models import Member
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
+from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.workspaces import join_requests
 from admit.workspaces import service as workspaces_service
@@ -106,6 +107,7 @@ def _tell_approvers(session: Session, request: JoinRequest, workspace: Workspace
             portal_id=portal.id,
             context={
                 "portal_name": portal.name,
+                "brand": portals_brand.for_message(session, portal),
                 "workspace_name": workspace.name,
                 "name": request.name,
                 "email": request.email,
@@ -199,6 +201,7 @@ def approve(
             portal_id=portal.id,
             context={
                 "portal_name": portal.name,
+                "brand": portals_brand.for_message(session, portal),
                 "workspace_name": workspace.name,
                 "name": request.name,
                 "outcome": outcome,

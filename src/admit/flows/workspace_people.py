@@ -52,6 +52,7 @@ from admit.members.addresses import split_recipients
 from admit.members.models import User
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
+from admit.portals import brand as portals_brand
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM, Team
 from admit.workspaces import roles as roles_service
@@ -283,6 +284,7 @@ def _notify_added(
         portal_id=portal.id,
         context={
             "portal_name": portal.name,
+            "brand": portals_brand.for_message(session, portal),
             "workspace_name": workspace.name,
             "adder_name": actor.display_name,
             "recipient_name": user.name,

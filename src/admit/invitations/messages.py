@@ -11,6 +11,8 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from admit.portals import brand as portals_brand
+
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.portals.models import Portal
 
@@ -49,6 +51,7 @@ def context_for(
         "workspace_name": workspace_name or "",
         "inviter_name": inviter_name,
         "portal_name": portal.name,
+        "brand": portals_brand.email_context(portal, public_url),
         "recipient": recipient,
         "recipient_name": recipient_name,
         "user_type": str(user_type),

@@ -38,6 +38,7 @@ from admit.links.models import CONFIRMED, PENDING, SUPERSEDED, InviteLink, LinkS
 from admit.links.views import Confirmation
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
+from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.tokens import service as tokens
 
@@ -158,6 +159,7 @@ def signup(
         portal_id=portal.id,
         context={
             "portal_name": portal.name,
+            "brand": portals_brand.for_message(session, portal),
             "name": clean_name,
             "email": address,
             "user_type": record.user_type,

@@ -13,7 +13,7 @@ import ssl
 import uuid
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.utils import formatdate
+from email.utils import formataddr, formatdate, parseaddr
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -47,10 +47,18 @@ class Backend(Protocol):
     def send(self, session: Session | None, notification: Outgoing, message: RenderedEmail) -> None: ...
 
 
+def sender(settings: Settings, email: RenderedEmail) -> str:
+    """The From header: the configured address under the portal's name when the email has one
+    (people see who invites them, not the software that sends it)."""
+    if not email.sender_name:
+        return settings.email_from
+    return formataddr((email.sender_name, parseaddr(settings.email_from)[1]))
+
+
 def build_mime(settings: Settings, notification: Outgoing, email: RenderedEmail) -> MIMEMultipart:
     # email.mime is ~3x faster to build and flatten than EmailMessage (PERFORMANCE-NOTES).
     msg = MIMEMultipart("alternative")
-    msg["From"] = settings.email_from
+    msg["From"] = sender(settings, email)
     msg["To"] = notification.to_address
     msg["Subject"] = email.subject
     msg["Date"] = formatdate(localtime=False)

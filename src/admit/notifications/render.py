@@ -1,5 +1,11 @@
 """Rendering messages: an email is subject, plain text and HTML templates (HTML autoescaped);
-an SMS is one short plain-text template, ``{name}_sms.txt``."""
+an SMS is one short plain-text template, ``{name}_sms.txt``.
+
+Every message names the portal, never the product: a context's ``brand`` (``name``,
+``logo_url``, ``color``; ``portals.brand.email_context``) becomes a ``kit.brand.Brand`` that the
+HTML layout (``_layout.html``) draws as the logo or the name, and the buttons' colours. A
+message queued before brands existed falls back to its ``portal_name``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from admit.kit.brand import Brand
 from admit.kit.text import sentence
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -42,13 +49,36 @@ class RenderedEmail:
     subject: str
     text: str
     html: str
+    # Who the email is from, as people read it: the portal's name (``build_mime``); None keeps
+    # the configured sender's own.
+    sender_name: str | None = None
 
 
 CHANNELS = ("email", "sms")
 
 
+# The name a message without a portal's brand gives (never the product's).
+NO_BRAND_NAME = "your portal"
+
+
+def brand_of(context: Mapping[str, Any]) -> Brand:
+    """The brand a message is drawn with (see the module docstring)."""
+    given = context.get("brand")
+    if isinstance(given, Brand):
+        return given
+    given = given if isinstance(given, Mapping) else {}
+    return Brand.build(
+        name=str(given.get("name") or context.get("portal_name") or NO_BRAND_NAME),
+        logo_url=given.get("logo_url"),
+        color=given.get("color"),
+    )
+
+
 def render(template: str, context: Mapping[str, Any], channel: str = "email") -> RenderedEmail:
     """Render ``template`` for ``channel``; an SMS has only ``text`` (subject and html are "")."""
+    brand = brand_of(context)
+    named = bool(context.get("brand") or context.get("portal_name"))  # else the fallback name
+    context = {**context, "brand": brand}
     if channel == "sms":
         if template not in SMS_TEMPLATES:
             raise ValueError(f"no SMS form of template {template!r}")
@@ -58,6 +88,7 @@ def render(template: str, context: Mapping[str, Any], channel: str = "email") ->
         raise ValueError(f"unknown channel {channel!r}")
     subject = _env.get_template(f"{template}_subject.txt").render(context)
     return RenderedEmail(
+        sender_name=" ".join(brand.name.split()) if named else None,
         subject=" ".join(subject.split()),
         text=_env.get_template(f"{template}.txt").render(context),
         html=_env.get_template(f"{template}.html").render(context),

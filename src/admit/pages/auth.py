@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
@@ -131,11 +133,21 @@ def setup_submit(
     return response
 
 
+def _portal_of_next(session: Session, next_path: str | None) -> Portal | None:
+    """The portal whose brand the sign-in page wears: the one it leads into (``next`` under
+    ``/p/<slug>``), else the deployment's only portal; None when that says nothing."""
+    match = re.match(r"/p/([a-z0-9-]+)(?:[/?]|$)", next_path or "")
+    if match:
+        return portals_service.get_by_slug(session, match.group(1))
+    return portals_service.only_portal(session)
+
+
 @router.get("/login", name="auth:login")
 def login_form(
-    request: Request, auth: PageAuth, next: str | None = None, email: str | None = None
+    request: Request, session: SessionDep, auth: PageAuth, next: str | None = None, email: str | None = None
 ) -> HTMLResponse:
-    return render(request, "auth/login.html", {"next": next, "email": email})
+    context = {"next": next, "email": email, "brand_portal": _portal_of_next(session, next)}
+    return render(request, "auth/login.html", context)
 
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
@@ -157,7 +169,12 @@ def login_submit(
         return render(
             request,
             "auth/login.html",
-            {"next": next, "email": email, "error": exc.message},
+            {
+                "next": next,
+                "email": email,
+                "error": exc.message,
+                "brand_portal": _portal_of_next(session, next),
+            },
             status_code=exc.status,
         )
     auth_service.end_session(session, auth.raw_session)

@@ -29,6 +29,7 @@ from admit.kit.text import sentence
 from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.members.models import User
+from admit.portals import brand as portals_brand
 from admit.web import Auth, SessionDep, portal_actor, read_auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -186,6 +187,10 @@ def render(
     ctx.setdefault("actor", actor)
     ctx.setdefault("caps", policy.capabilities(actor.role if actor else None))
     ctx.setdefault("portal", actor.portal if actor else None)
+    # The portal whose name, logo and colour the page wears: the signed-in one, or the one a
+    # public page (an invitation, a link, sign-in) is about (``brand_portal``).
+    branded = ctx.get("brand_portal") or ctx["portal"]
+    ctx["brand"] = portals_brand.of(branded) if branded is not None else None
     ctx.setdefault("dev_mailbox", request.app.state.db.context.settings.email_backend == "dev")
     ctx["csrf_token"] = csrf_token_for(request)
     if user is not None and "other_portals" not in ctx:

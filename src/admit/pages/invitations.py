@@ -38,6 +38,7 @@ def _show(
         "p": p,
         "inv": inv,
         "portal": None,
+        "brand_portal": p.portal,
         "token": token,
         "wrong_account": user is not None and not signed_in_as_recipient,
         "signed_in_as_recipient": signed_in_as_recipient,

@@ -182,6 +182,7 @@ def _join_page(
         "p": preview,
         "token": token,
         "portal": None,
+        "brand_portal": preview.portal,
         "min_password": settings.password_min_length,
         "allowed": [display_domain(d) for d in preview.link.allowed_domains],
         "form": {},
@@ -240,7 +241,8 @@ def join_submit(
             error_field=exc.fields.get("field"),
             form={"email": email, "name": name, "note": note},
         )
-    return render(request, "links/sent.html", {"sent": sent, "portal": None}, headers=NO_REFERRER)
+    context = {"sent": sent, "portal": None, "brand_portal": preview.portal}
+    return render(request, "links/sent.html", context, headers=NO_REFERRER)
 
 
 @router.get("/confirm/{token}", name="links:confirm_show")
@@ -253,7 +255,13 @@ def confirm_page(
     return render(
         request,
         "links/confirm.html",
-        {"c": c, "token": token, "portal": None, "min_password": settings.password_min_length},
+        {
+            "c": c,
+            "token": token,
+            "portal": None,
+            "brand_portal": c.portal,
+            "min_password": settings.password_min_length,
+        },
         headers=NO_REFERRER,
     )
 
@@ -279,6 +287,7 @@ def confirm_submit(
             "c": c,
             "token": token,
             "portal": None,
+            "brand_portal": c.portal,
             "min_password": settings.password_min_length,
             "error": exc.message,
         }

@@ -4,19 +4,20 @@ import uuid
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
 from admit.audit import words as audit_words
 from admit.auth import service as auth_service
-from admit.errors import DomainError
+from admit.errors import DomainError, NotFound
 from admit.kit.pagination import every
 from admit.pages.deps import PageActor, check_csrf, form_error, person, redirect, render
 from admit.people import activity
 from admit.people import timeline as people_timeline
+from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.portals.models import ALL_PRODUCTS
 from admit.web import SessionDep
@@ -39,14 +40,17 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
     return render(request, "portals/home.html", {"workspaces": workspaces})
 
 
+def _settings_page(
+    request: Request, status_code: int = 200, *, error: str | None = None, **extra: Any
+) -> HTMLResponse:
+    context = {"nav": "settings", "all_products": ALL_PRODUCTS, "error": error, **extra}
+    return render(request, "portals/settings.html", context, status_code=status_code)
+
+
 @router.get("/p/{slug}/settings", name="portals:settings")
 def settings_form(request: Request, actor: PageActor) -> HTMLResponse:
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
-    return render(
-        request,
-        "portals/settings.html",
-        {"nav": "settings", "all_products": ALL_PRODUCTS},
-    )
+    return _settings_page(request)
 
 
 @router.post("/p/{slug}/settings", dependencies=[Depends(check_csrf)])
@@ -57,6 +61,7 @@ def settings_submit(
     invitation_ttl_hours: int = Form(168),
     enabled_products: list[str] = Form(default=[]),
     client_require_password: str = Form(""),
+    brand_color: str = Form(""),
 ) -> Response:
     try:
         portals_service.update_settings(
@@ -65,18 +70,62 @@ def settings_submit(
             invitation_ttl_seconds=invitation_ttl_hours * 3600,
             enabled_products=enabled_products,
             client_require_password=bool(client_require_password),
+            brand_color=brand_color,
         )
     except DomainError as exc:
-        if exc.status != 422:
-            raise
-        session.rollback()
-        return render(
-            request,
-            "portals/settings.html",
-            {"nav": "settings", "all_products": ALL_PRODUCTS, "error": exc.message},
-            status_code=422,
+        message = form_error(session, exc)
+        return _settings_page(
+            request, exc.status, error=message, error_field=exc.fields.get("field"), brand_color=brand_color
         )
     return redirect(f"/p/{actor.portal.slug}/settings", notice="Settings saved.")
+
+
+@router.post("/p/{slug}/settings/logo", name="portals:logo", dependencies=[Depends(check_csrf)])
+def logo_submit(
+    request: Request, actor: PageActor, session: SessionDep, logo: UploadFile | None = File(None)
+) -> Response:
+    """Settings → Logo: upload a PNG or JPEG (refused on the page, naming the field, otherwise)."""
+    data = logo.file.read(portals_service.LOGO_MAX_BYTES + 1) if logo is not None else b""
+    try:
+        portals_service.set_logo(session, actor, data=data)
+    except DomainError as exc:
+        return _settings_page(request, exc.status, error=form_error(session, exc), error_field="logo")
+    return redirect(f"/p/{actor.portal.slug}/settings", notice="Logo saved.")
+
+
+@router.post("/p/{slug}/settings/logo/remove", name="portals:logo_remove", dependencies=[Depends(check_csrf)])
+def logo_remove(actor: PageActor, session: SessionDep) -> Response:
+    portals_service.remove_logo(session, actor)
+    return redirect(
+        f"/p/{actor.portal.slug}/settings", notice="Logo removed: pages and emails show the name."
+    )
+
+
+# A logo's path names its image (``logo-<hash>.png``): the same path always means the same bytes.
+_FOREVER = "public, max-age=31536000, immutable"
+
+
+@router.get("/brand/{slug}/logo-{key}", name="portals:logo_image")
+def logo_image(slug: str, key: str, session: SessionDep) -> Response:
+    """A portal's logo, for anyone (its public pages and its emails show it). An older logo's
+    path leads to the current one, so an email sent before a change still shows a logo."""
+    logo = portals_service.get_logo(session, slug)
+    if logo is None:
+        raise NotFound("This portal has no logo.")
+    if logo.key != key:
+        return RedirectResponse(
+            portals_brand.logo_path(slug, logo.key), status_code=307, headers={"Cache-Control": "no-cache"}
+        )
+    return Response(
+        content=logo.data,
+        media_type=logo.content_type,
+        headers={
+            "Cache-Control": _FOREVER,
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "default-src 'none'",
+            "Content-Disposition": f'inline; filename="logo.{key.rsplit(".", 1)[-1]}"',
+        },
+    )
 
 
 @router.get("/p/{slug}/audit", name="audit:list")

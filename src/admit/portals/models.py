@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.db import Base, UTCDateTime, new_id
@@ -26,4 +26,23 @@ class Portal(Base):
     invitation_ttl_seconds: Mapped[int] = mapped_column(Integer, default=DEFAULT_INVITATION_TTL)
     enabled_products: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(ALL_PRODUCTS))
     client_require_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Brand (Settings): a ``#rrggbb`` accent, and the logo's file name in its public URL
+    # (``logo-<hash>.png``: a new logo is a new URL, so the old one may be cached for good).
+    brand_color: Mapped[str | None] = mapped_column(String(7))
+    logo_key: Mapped[str | None] = mapped_column(String(40))
+
+
+class PortalLogo(Base):
+    """A portal's logo image (PNG or JPEG), apart from ``portals`` so that reading a portal, as
+    every request does, never loads the image."""
+
+    __tablename__ = "portal_logos"
+
+    portal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("portals.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(40))
+    content_type: Mapped[str] = mapped_column(String(32))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

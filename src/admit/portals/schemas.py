@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.portals import brand as portals_brand
+
 if TYPE_CHECKING:
     from admit.portals.models import Portal
 
@@ -36,7 +38,22 @@ class PortalRead(BaseModel):
     invitation_ttl_seconds: int
     enabled_products: list[str]
     client_require_password: bool
+    brand_color: str | None = Field(
+        description="The brand colour, `#rrggbb`, of buttons and links in pages and emails; null: none."
+    )
+    logo_url: str | None = Field(
+        description="The logo's public URL (PNG or JPEG; a new image gets a new URL); null: no logo."
+    )
     created_at: datetime
+
+    @classmethod
+    def of(cls, portal: Portal, *, public_url: str) -> PortalRead:
+        logo_url = portals_brand.of(portal, base_url=public_url.rstrip("/")).logo_url
+        return cls.model_validate({**_columns(portal), "logo_url": logo_url})
+
+
+def _columns(portal: Portal) -> dict[str, object]:
+    return {name: getattr(portal, name) for name in PortalRead.model_fields if name != "logo_url"}
 
 
 class PortalUpdate(BaseModel):
@@ -45,3 +62,8 @@ class PortalUpdate(BaseModel):
     invitation_ttl_seconds: int | None = Field(default=None, ge=3600, le=30 * 24 * 3600)
     enabled_products: list[str] | None = None
     client_require_password: bool | None = None
+    brand_color: str | None = Field(
+        default=None,
+        description='`#rrggbb` (e.g. `#1d4ed8`); null or "" removes it. Button text is white or '
+        "near-black, whichever reads better on it.",
+    )

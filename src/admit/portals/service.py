@@ -5,11 +5,13 @@ Setting a portal up with its owner (first run, ``admit init``) is ``flows.setup`
 
 from __future__ import annotations
 
+import hashlib
 import re
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from typing import Any
+from enum import Enum
+from typing import Any, Final
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
@@ -18,17 +20,24 @@ from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import InvalidInput, PortalNotFound
+from admit.kit import colour
 from admit.portals.models import (
     ALL_PRODUCTS,
     MAX_INVITATION_TTL,
     MIN_INVITATION_TTL,
     Portal,
+    PortalLogo,
 )
 
 __all__ = [
     "ALL_PRODUCTS",
+    "LOGO_MAX_BYTES",
+    "UNSET",
     "any_portal",
+    "check_brand_color",
+    "check_logo",
     "check_name",
+    "get_logo",
     "by_ids",
     "get",
     "get_by_slug",
@@ -36,6 +45,9 @@ __all__ = [
     "get_or_raise",
     "lock",
     "new_portal",
+    "only_portal",
+    "remove_logo",
+    "set_logo",
     "update_settings",
 ]
 
@@ -44,6 +56,13 @@ MAX_NAME = 200
 
 def any_portal(session: Session) -> bool:
     return bool(session.scalar(select(exists().where(Portal.id.is_not(None)))))
+
+
+def only_portal(session: Session) -> Portal | None:
+    """The deployment's portal when it has exactly one (pages with no portal of their own, such
+    as sign-in, then wear its brand), else None."""
+    portals = list(session.scalars(select(Portal).limit(2)))
+    return portals[0] if len(portals) == 1 else None
 
 
 def get_by_slug(session: Session, slug: str) -> Portal | None:
@@ -118,6 +137,106 @@ def new_portal(session: Session, name: str) -> Portal:
     return portal
 
 
+class _Unset(Enum):
+    UNSET = "unset"
+
+
+UNSET: Final = _Unset.UNSET  # "not given", where None means "clear it"
+
+
+def check_brand_color(value: str | None) -> str | None:
+    """A brand colour as stored: ``#rrggbb`` in lower case, or None for "no colour" (empty);
+    refused, naming the field, in any other form."""
+    value = (value or "").strip().lower()
+    if not value:
+        return None
+    if not colour.is_hex(value):
+        raise InvalidInput(
+            "The brand colour must be a hex colour like #1d4ed8 (# and six digits 0-9 or a-f).",
+            field="brand_color",
+        )
+    return value
+
+
+LOGO_MAX_BYTES = 256 * 1024
+# What a logo may be, told by its first bytes (never by its name or declared type). No SVG: an
+# SVG is a document that can carry script.
+_LOGO_KINDS = (
+    (b"\x89PNG\r\n\x1a\n", "image/png", "png"),
+    (b"\xff\xd8\xff", "image/jpeg", "jpg"),
+)
+
+
+def check_logo(data: bytes) -> tuple[str, str]:
+    """``(content_type, extension)`` of a logo image, told by its magic bytes; refused, naming
+    the field ``logo``, when empty, over ``LOGO_MAX_BYTES`` or not a PNG or JPEG."""
+    if not data:
+        raise InvalidInput("Choose a logo image (PNG or JPEG).", field="logo")
+    if len(data) > LOGO_MAX_BYTES:
+        raise InvalidInput(
+            f"The logo is at most {LOGO_MAX_BYTES // 1024} KB; this file is larger.", field="logo"
+        )
+    for magic, content_type, extension in _LOGO_KINDS:
+        if data.startswith(magic):
+            return content_type, extension
+    raise InvalidInput(
+        "The logo must be a PNG or JPEG image (other formats, SVG too, are not accepted).", field="logo"
+    )
+
+
+def _audit_settings(session: Session, actor: Actor, changes: dict[str, list[Any]]) -> None:
+    audit_service.record(
+        session,
+        actor,
+        "portal.settings_changed",
+        target_type="portal",
+        target_id=actor.portal.id,
+        target_label=actor.portal.name,
+        detail=changes,
+    )
+
+
+def set_logo(session: Session, actor: Actor, *, data: bytes) -> Portal:
+    """Make ``data`` (checked with ``check_logo``) the portal's logo; audited. Its URL names the
+    image's hash, so it changes with the image."""
+    policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
+    content_type, extension = check_logo(data)
+    portal = actor.portal
+    key = f"{hashlib.sha256(data).hexdigest()[:16]}.{extension}"
+    row = session.get(PortalLogo, portal.id)
+    if row is None:
+        session.add(PortalLogo(portal_id=portal.id, key=key, content_type=content_type, data=data))
+    else:
+        row.key, row.content_type, row.data = key, content_type, data
+    if portal.logo_key != key:
+        _audit_settings(session, actor, {"logo": [portal.logo_key, key]})
+        portal.logo_key = key
+    session.flush()
+    return portal
+
+
+def remove_logo(session: Session, actor: Actor) -> Portal:
+    """Remove the portal's logo (its name shows instead); audited when there was one."""
+    policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
+    portal = actor.portal
+    row = session.get(PortalLogo, portal.id)
+    if row is not None:
+        session.delete(row)
+    if portal.logo_key is not None:
+        _audit_settings(session, actor, {"logo": [portal.logo_key, None]})
+        portal.logo_key = None
+    session.flush()
+    return portal
+
+
+def get_logo(session: Session, slug: str) -> PortalLogo | None:
+    """The logo of the portal ``slug`` (anyone may see it: it is on the portal's public pages
+    and in its emails), or None."""
+    return session.scalar(
+        select(PortalLogo).join(Portal, Portal.id == PortalLogo.portal_id).where(Portal.slug == slug)
+    )
+
+
 def update_settings(
     session: Session,
     actor: Actor,
@@ -125,11 +244,19 @@ def update_settings(
     invitation_ttl_seconds: int | None = None,
     enabled_products: list[str] | None = None,
     client_require_password: bool | None = None,
+    brand_color: str | None | _Unset = UNSET,
 ) -> Portal:
-    """Change portal settings; each change is audited with its old and new value."""
+    """Change portal settings; each change is audited with its old and new value.
+
+    ``brand_color`` None (or "") removes the colour; leaving it out keeps it."""
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
     portal = actor.portal
     changes: dict[str, list[Any]] = {}
+    if brand_color is not UNSET:
+        color = check_brand_color(brand_color)
+        if color != portal.brand_color:
+            changes["brand_color"] = [portal.brand_color, color]
+            portal.brand_color = color
     if invitation_ttl_seconds is not None:
         if not MIN_INVITATION_TTL <= invitation_ttl_seconds <= MAX_INVITATION_TTL:
             raise InvalidInput(
@@ -152,14 +279,6 @@ def update_settings(
         changes["client_require_password"] = [portal.client_require_password, client_require_password]
         portal.client_require_password = client_require_password
     if changes:
-        audit_service.record(
-            session,
-            actor,
-            "portal.settings_changed",
-            target_type="portal",
-            target_id=portal.id,
-            target_label=portal.name,
-            detail=changes,
-        )
+        _audit_settings(session, actor, changes)
     session.flush()
     return portal

@@ -19,6 +19,7 @@ from admit.audit import service as audit_service
 from admit.errors import InvalidInput, JoinRequestNotFound, JoinRequestNotPending
 from admit.kit.pagination import page
 from admit.notifications import service as notifications_service
+from admit.portals import brand as portals_brand
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import (
     APPROVED,
@@ -215,6 +216,7 @@ def decline(session: Session, actor: Actor, request_id: uuid.UUID) -> JoinReques
         portal_id=actor.portal.id,
         context={
             "portal_name": actor.portal.name,
+            "brand": portals_brand.for_message(session, actor.portal),
             "workspace_name": request.workspace.name,
             "name": request.name,
         },

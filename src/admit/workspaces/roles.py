@@ -27,6 +27,7 @@ from admit.audit import service as audit_service
 from admit.errors import InvalidInput, NotAFlow, RoleExists, RoleNotFound
 from admit.kit.pagination import page
 from admit.notifications import service as notifications_service
+from admit.portals import brand as portals_brand
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import FLOW, JOINED, RoleAssignment, Workspace, WorkspaceAction, WorkspaceRole
 
@@ -355,6 +356,7 @@ def _notify_assignee(
         portal_id=portal.id,
         context={
             "portal_name": portal.name,
+            "brand": portals_brand.for_message(session, portal),
             "workspace_name": workspace.name,
             "adder_name": actor.display_name,
             "recipient_name": user.name,  # joined the workspace, so a member: their own name

@@ -1,0 +1,329 @@
+"""The portal's brand (Settings): a colour and a logo, through the service, the API and the pages.
+
+Colour: validated ``#rrggbb``; the button text is white or near-black by WCAG luminance. Logo:
+PNG or JPEG by its magic bytes, at most 256 KB, kept in the database and served publicly at a
+path that names its hash. Only owners and admins change either (``policy.PORTAL_SETTINGS``).
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from admit.audit.models import AuditEvent
+from admit.errors import InvalidInput
+from admit.kit import colour
+from admit.kit.brand import Brand
+from admit.portals import service as portals_service
+from admit.portals.models import PortalLogo
+from tests.factories import create_portal, csrf_of, invite, last_link, login, member_joins
+from tests.portals.images import GIF, JPEG, SVG, png
+
+
+def api_portal(client, pf) -> dict:
+    r = client.get(f"/api/v1/portals/{pf.slug}", headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def upload(client, pf, data: bytes, *, filename="logo.png", content_type="image/png", headers=None):
+    return client.put(
+        f"/api/v1/portals/{pf.slug}/logo",
+        files={"logo": (filename, data, content_type)},
+        headers=pf.headers() if headers is None else headers,
+    )
+
+
+def path_of(url: str) -> str:
+    """The path of an absolute URL built from the public URL (the test client's own host)."""
+    return "/" + url.split("://", 1)[1].split("/", 1)[1]
+
+
+class TestColour:
+    def test_contrast_follows_wcag(self):
+        """Black on white is 21:1, a colour on itself 1:1."""
+        assert colour.contrast("#000000", "#ffffff") == pytest.approx(21.0)
+        assert colour.contrast("#1d4ed8", "#1d4ed8") == pytest.approx(1.0)
+
+    @pytest.mark.parametrize(
+        ("background", "text"),
+        [
+            ("#1d4ed8", colour.LIGHT_TEXT),  # blue
+            ("#111827", colour.LIGHT_TEXT),  # near-black
+            ("#b91c1c", colour.LIGHT_TEXT),  # red
+            ("#facc15", colour.DARK_TEXT),  # yellow
+            ("#ffffff", colour.DARK_TEXT),
+            ("#a3e635", colour.DARK_TEXT),  # lime
+        ],
+    )
+    def test_button_text_is_the_one_that_reads(self, background, text):
+        """White on dark colours, near-black on light ones: whichever contrasts more."""
+        assert colour.text_on(background) == text
+        other = colour.DARK_TEXT if text == colour.LIGHT_TEXT else colour.LIGHT_TEXT
+        assert colour.contrast(background, text) > colour.contrast(background, other)
+
+    def test_a_pale_colour_fills_buttons_but_not_links(self):
+        """Links keep a readable colour on white when the brand colour is too pale for text."""
+        pale = Brand.build(name="Acme", color="#facc15")
+        assert pale.color == "#facc15" and pale.link_color != "#facc15"
+        assert colour.contrast(pale.link_color, "#ffffff") >= colour.READABLE
+        dark = Brand.build(name="Acme", color="#1e3a8a")
+        assert dark.link_color == "#1e3a8a"
+
+    @pytest.mark.parametrize(
+        ("given", "stored"), [("#1D4ED8", "#1d4ed8"), (" #00aa11 ", "#00aa11"), ("", None)]
+    )
+    def test_accepted_forms(self, given, stored):
+        """``#rrggbb`` in any case (kept lower case); empty means no colour."""
+        assert portals_service.check_brand_color(given) == stored
+
+    @pytest.mark.parametrize("given", ["blue", "#12345", "1d4ed8", "#1d4ed8ff", "#ggg000", "rgb(0,0,0)"])
+    def test_anything_else_is_refused_naming_the_field(self, given):
+        with pytest.raises(InvalidInput) as caught:
+            portals_service.check_brand_color(given)
+        assert caught.value.field == "brand_color"
+        assert "brand colour" in caught.value.message
+
+
+class TestColourApi:
+    def test_set_read_and_clear(self, client, db):
+        """PATCH sets the colour (normalised), GET shows it, null removes it; each change audited."""
+        pf = create_portal(db)
+        assert api_portal(client, pf)["brand_color"] is None
+        assert api_portal(client, pf)["logo_url"] is None
+        r = client.patch(f"/api/v1/portals/{pf.slug}", json={"brand_color": "#1D4ED8"}, headers=pf.headers())
+        assert r.status_code == 200, r.text
+        assert r.json()["brand_color"] == "#1d4ed8"
+        assert api_portal(client, pf)["brand_color"] == "#1d4ed8"
+        r = client.patch(f"/api/v1/portals/{pf.slug}", json={"brand_color": None}, headers=pf.headers())
+        assert r.status_code == 200 and r.json()["brand_color"] is None
+        with db.unit_of_work() as session:
+            details = [
+                e.detail
+                for e in session.scalars(
+                    select(AuditEvent)
+                    .where(AuditEvent.action == "portal.settings_changed")
+                    .order_by(AuditEvent.created_at)
+                )
+            ]
+        assert details == [{"brand_color": [None, "#1d4ed8"]}, {"brand_color": ["#1d4ed8", None]}]
+
+    def test_other_settings_leave_the_colour_alone(self, client, db):
+        pf = create_portal(db)
+        client.patch(f"/api/v1/portals/{pf.slug}", json={"brand_color": "#00aa11"}, headers=pf.headers())
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}", json={"client_require_password": True}, headers=pf.headers()
+        )
+        assert r.json()["brand_color"] == "#00aa11"
+
+    def test_a_bad_colour_is_a_problem_naming_the_field(self, client, db):
+        pf = create_portal(db)
+        r = client.patch(f"/api/v1/portals/{pf.slug}", json={"brand_color": "blue"}, headers=pf.headers())
+        assert r.status_code == 422
+        assert r.headers["content-type"].startswith("application/problem+json")
+        body = r.json()
+        assert body["code"] == "invalid_input" and body["field"] == "brand_color"
+        assert api_portal(client, pf)["brand_color"] is None
+
+
+class TestLogo:
+    def test_a_png_is_stored_and_served_publicly(self, client, db):
+        """The logo's URL names its hash; anyone can fetch it, with its type, nosniff and a long cache."""
+        pf = create_portal(db)
+        image = png()
+        r = upload(client, pf, image)
+        assert r.status_code == 200, r.text
+        url = r.json()["logo_url"]
+        assert url.startswith("http") and f"/brand/{pf.slug}/logo-" in url and url.endswith(".png")
+        assert api_portal(client, pf)["logo_url"] == url
+
+        client.cookies.clear()
+        served = client.get(path_of(url))
+        assert served.status_code == 200
+        assert served.content == image
+        assert served.headers["content-type"] == "image/png"
+        assert served.headers["x-content-type-options"] == "nosniff"
+        assert "immutable" in served.headers["cache-control"]
+
+    def test_a_jpeg_is_served_as_one(self, client, db):
+        pf = create_portal(db)
+        url = upload(client, pf, JPEG, filename="logo.jpg", content_type="image/jpeg").json()["logo_url"]
+        assert url.endswith(".jpg")
+        served = client.get(path_of(url))
+        assert served.headers["content-type"] == "image/jpeg" and served.content == JPEG
+
+    def test_too_big_is_refused_naming_the_field(self, client, db):
+        pf = create_portal(db)
+        big = png() + b"\x00" * (portals_service.LOGO_MAX_BYTES)
+        r = upload(client, pf, big)
+        assert r.status_code == 422
+        assert r.json()["field"] == "logo" and "256 KB" in r.json()["detail"]
+        assert api_portal(client, pf)["logo_url"] is None
+
+    def test_just_under_the_limit_is_accepted(self, client, db):
+        pf = create_portal(db)
+        image = png()
+        r = upload(client, pf, image + b"\x00" * (portals_service.LOGO_MAX_BYTES - len(image)))
+        assert r.status_code == 200, r.text
+
+    @pytest.mark.parametrize(
+        ("data", "filename", "content_type"),
+        [
+            (SVG, "logo.svg", "image/svg+xml"),
+            (SVG, "logo.png", "image/png"),  # named and typed as a PNG, but it is not one
+            (GIF, "logo.png", "image/png"),
+            (b"", "logo.png", "image/png"),
+        ],
+    )
+    def test_anything_but_png_or_jpeg_is_refused_by_its_bytes(self, client, db, data, filename, content_type):
+        pf = create_portal(db)
+        r = upload(client, pf, data, filename=filename, content_type=content_type)
+        assert r.status_code == 422
+        assert r.json()["code"] == "invalid_input" and r.json()["field"] == "logo"
+        with db.unit_of_work() as session:
+            assert session.scalars(select(PortalLogo)).all() == []
+
+    def test_a_new_logo_is_a_new_url_and_the_old_one_leads_to_it(self, client, db):
+        pf = create_portal(db)
+        first = upload(client, pf, png(rgb=(0, 0, 0))).json()["logo_url"]
+        second = upload(client, pf, png(rgb=(255, 0, 0))).json()["logo_url"]
+        assert first != second
+        r = client.get(path_of(first), follow_redirects=False)
+        assert r.status_code == 307 and r.headers["location"] == path_of(second)
+
+    def test_remove(self, client, db):
+        """DELETE removes it: no URL, and its path is gone; the change is audited."""
+        pf = create_portal(db)
+        url = upload(client, pf, png()).json()["logo_url"]
+        r = client.delete(f"/api/v1/portals/{pf.slug}/logo", headers=pf.headers())
+        assert r.status_code == 200 and r.json()["logo_url"] is None
+        assert client.get(path_of(url)).status_code == 404
+        with db.unit_of_work() as session:
+            logos = [
+                e.detail["logo"]
+                for e in session.scalars(select(AuditEvent).order_by(AuditEvent.created_at))
+                if e.action == "portal.settings_changed"
+            ]
+        key = url.rsplit("logo-", 1)[1]
+        assert logos == [[None, key], [key, None]]
+
+
+class TestWhoMayChangeTheBrand:
+    @pytest.mark.parametrize("user_type", ["internal", "client"])
+    def test_members_and_clients_may_not(self, client, db, worker, user_type):
+        """An internal member or a client is refused (403) the colour, the logo and its removal."""
+        pf = create_portal(db)
+        upload(client, pf, png())
+        member_joins(db, worker, pf, "mia@acme.com", user_type=user_type)
+        csrf = login(client, "mia@acme.com")
+        session_headers = {"X-CSRF-Token": csrf}
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}", json={"brand_color": "#000000"}, headers=session_headers
+        )
+        assert r.status_code == 403 and r.json()["code"] == "permission_denied"
+        assert upload(client, pf, JPEG, headers=session_headers).status_code == 403
+        assert client.delete(f"/api/v1/portals/{pf.slug}/logo", headers=session_headers).status_code == 403
+        portal = api_portal(client, pf)
+        assert portal["brand_color"] is None and portal["logo_url"].endswith(".png")
+
+    def test_an_admin_may(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@acme.com", role="admin")
+        csrf = login(client, "ada@acme.com")
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}", json={"brand_color": "#000000"}, headers={"X-CSRF-Token": csrf}
+        )
+        assert r.status_code == 200 and r.json()["brand_color"] == "#000000"
+
+
+class TestPages:
+    def settings_page(self, client, pf):
+        login(client, pf.owner_email, password="owner-password-123")
+        page = client.get(f"/p/{pf.slug}/settings")
+        assert page.status_code == 200
+        return page
+
+    def test_settings_sets_the_colour_and_the_top_bar_and_buttons_wear_it(self, client, db):
+        pf = create_portal(db)
+        page = self.settings_page(client, pf)
+        assert 'name="brand_color"' in page.text and 'name="logo"' in page.text
+        r = client.post(
+            f"/p/{pf.slug}/settings",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "invitation_ttl_hours": "168",
+                "enabled_products": ["messaging"],
+                "brand_color": "#FACC15",
+            },
+        )
+        assert r.status_code == 200, r.text
+        assert "--brand:#facc15" in r.text.replace(" ", "")
+        assert "--brand-text:#111827" in r.text.replace(" ", "")  # dark text on yellow
+        assert api_portal(client, pf)["brand_color"] == "#facc15"
+
+    def test_a_bad_colour_is_shown_on_the_page_and_nothing_changes(self, client, db):
+        pf = create_portal(db)
+        page = self.settings_page(client, pf)
+        r = client.post(
+            f"/p/{pf.slug}/settings",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "invitation_ttl_hours": "5",
+                "enabled_products": ["messaging"],
+                "brand_color": "navy",
+            },
+        )
+        assert r.status_code == 422
+        assert "brand colour" in r.text and 'aria-invalid="true"' in r.text
+        assert 'value="navy"' in r.text  # what was typed stays to be corrected
+        assert api_portal(client, pf)["invitation_ttl_seconds"] != 5 * 3600
+
+    def test_logo_upload_shows_in_the_top_bar_and_is_removable(self, client, db):
+        pf = create_portal(db, name="Globex")
+        page = self.settings_page(client, pf)
+        r = client.post(
+            f"/p/{pf.slug}/settings/logo",
+            data={"csrf_token": csrf_of(page.text)},
+            files={"logo": ("logo.png", png(), "image/png")},
+        )
+        assert r.status_code == 200, r.text
+        assert f'<a class="brand" href="/"><img src="/brand/{pf.slug}/logo-' in r.text
+        assert 'alt="Globex"' in r.text
+        r = client.post(f"/p/{pf.slug}/settings/logo/remove", data={"csrf_token": csrf_of(r.text)})
+        assert r.status_code == 200
+        assert '<a class="brand" href="/">Globex</a>' in r.text
+
+    def test_a_fake_image_is_refused_on_the_page(self, client, db):
+        pf = create_portal(db)
+        page = self.settings_page(client, pf)
+        r = client.post(
+            f"/p/{pf.slug}/settings/logo",
+            data={"csrf_token": csrf_of(page.text)},
+            files={"logo": ("logo.png", SVG, "image/png")},
+        )
+        assert r.status_code == 422
+        assert "PNG or JPEG" in r.text
+
+    def test_the_invitation_page_wears_the_brand(self, client, db, worker):
+        """The page an invitee opens shows the portal's logo and colour, never the product's name."""
+        pf = create_portal(db, name="Globex")
+        client.patch(f"/api/v1/portals/{pf.slug}", json={"brand_color": "#1e3a8a"}, headers=pf.headers())
+        logo = upload(client, pf, png()).json()["logo_url"]
+        invite(db, pf, ["ivy@example.com"], user_type="client")
+        worker.drain()
+        page = client.get(f"/invite/{last_link(db, 'ivy@example.com')}")
+        assert page.status_code == 200
+        assert f'<img src="{path_of(logo)}" alt="Globex">' in page.text
+        assert "--brand:#1e3a8a" in page.text.replace(" ", "")
+        assert "Admit" not in page.text
+
+    def test_sign_in_into_a_portal_wears_its_brand(self, client, db):
+        pf = create_portal(db, name="Globex")
+        client.patch(f"/api/v1/portals/{pf.slug}", json={"brand_color": "#1e3a8a"}, headers=pf.headers())
+        page = client.get(f"/login?next=/p/{pf.slug}/users")
+        assert '<a class="brand" href="/">Globex</a>' in page.text
+        assert "--brand:#1e3a8a" in page.text.replace(" ", "")
+        assert "--brand:" in client.get("/login").text.replace(" ", "")  # the only portal
+        create_portal(db, name="Initech", owner_email="owner@initech.com")
+        plain = client.get("/login")  # two portals, and nothing says which
+        assert "--brand:" not in plain.text and "Globex" not in plain.text
