@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, login, member_joins, token_in
+from admit.members import service as members_service
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    create_portal,
+    login,
+    member_joins,
+    token_in,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -281,12 +289,24 @@ class TestSessions:
         cookie = r.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie
 
-    def test_deactivation_ends_access_at_once(self, client, db, worker):
-        """A deactivated member's session stops working immediately."""
+    def test_deactivation_ends_access_in_that_portal_only(self, client, db, worker):
+        """A deactivated member loses the portal at once (404 on their next request, session and
+        all), and only that portal: they stay signed in to the others they belong to."""
         pf = create_portal(db)
+        other = create_portal(db, name="Globex", owner_email="owner@globex.com")
         member_joins(db, worker, pf, "mel@acme.com")
+        with db.unit_of_work() as session:  # Mel belongs to Globex too
+            members_service.activate(
+                session,
+                portal_id=other.portal_id,
+                user_id=members_service.get_user_by_email(session, "mel@acme.com").id,
+                user_type="internal",
+                role="member",
+                products=[],
+            )
         login(client, "mel@acme.com")
         assert client.get(f"/api/v1/portals/{pf.slug}/members").status_code == 200
+        assert client.get(f"/api/v1/portals/{other.slug}/members").status_code == 200
         mel = next(
             m
             for m in client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
@@ -295,7 +315,10 @@ class TestSessions:
         r = client.post(f"/api/v1/portals/{pf.slug}/members/{mel['id']}/deactivate", headers=pf.headers())
         assert r.json()["status"] == "deactivated"
         r = client.get(f"/api/v1/portals/{pf.slug}/members")
-        assert r.status_code == 401  # the session is gone
+        assert (r.status_code, r.json()["code"]) == (404, "portal_not_found")  # gone for her at once
+        assert client.get(f"/api/v1/portals/{other.slug}/members").status_code == 200  # still signed in
+        r = client.get(f"/p/{pf.slug}/users", follow_redirects=False)
+        assert r.status_code == 404
 
     def test_rate_limited_sign_in(self, client, db, rate_limits):
         """Sign-in attempts are rate limited per address (429 rate_limited)."""
