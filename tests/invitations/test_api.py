@@ -256,6 +256,34 @@ class TestPublicToken:
             r = client.post(f"/api/v1/invitations/{tokens['e@example.com']}/accept", json={})
         assert (r.status_code, r.json()["code"]) == (410, "invitation_expired")
 
+    def test_an_invitation_its_inviter_can_no_longer_grant_is_410(self, client, db, worker):
+        """Admin X invites V as admin and is deactivated: the API preview, the API accept and
+        the invitation page all say invitation_not_grantable, and V does not join."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "xavier@acme.com", role="admin")
+        csrf = login(client, "xavier@acme.com")
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": ["vic@example.com"], "user_type": "internal", "role": "admin"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert r.status_code == 201, r.text
+        client.cookies.clear()
+        worker.drain()
+        token = _token_for(client, "vic@example.com")
+        members = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+        xavier = next(m for m in members if m["user"]["email"] == "xavier@acme.com")
+        client.post(f"/api/v1/portals/{pf.slug}/members/{xavier['id']}/deactivate", headers=pf.headers())
+        shown = client.get(f"/api/v1/invitations/{token}")
+        used = client.post(f"/api/v1/invitations/{token}/accept", json={"name": "Vic", "password": PASSWORD})
+        for r in (shown, used):
+            assert (r.status_code, r.json()["code"]) == (410, "invitation_not_grantable"), r.text
+            assert "no longer has access" in r.json()["detail"]
+        page = client.get(f"/invite/{token}")
+        assert page.status_code == 410 and "no longer has access" in page.text
+        members = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+        assert "vic@example.com" not in [m["user"]["email"] for m in members]
+
     def test_link_uses_public_url_not_host_header(self, client, db, worker, settings):
         """Links in emails come from ADMIT_PUBLIC_URL, whatever Host the request had."""
         pf = create_portal(db)

@@ -442,6 +442,23 @@ class TestSignup:
         with pytest.raises(Gone), db.unit_of_work() as session:
             join.accept(session, token=invitation_token, password=PASSWORD)
 
+    def test_an_invitation_its_inviter_can_no_longer_grant_is_not_completed(self, db, worker):
+        """Confirming a sign-up is an accept too: an admin's pending invitation, the admin since
+        deactivated, is not completed (410 invitation_not_grantable), and nobody joins."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "xavier@acme.com", role="admin")
+        invite(db, pf, ["ada@acme.com"], role="admin", by="xavier@acme.com")
+        with db.unit_of_work() as session:
+            member = session.scalar(
+                select(Member).join(User, Member.user_id == User.id).where(User.email == "xavier@acme.com")
+            )
+            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member.id)
+        sign_up(db, link_token(db, pf), "ada@acme.com")
+        with pytest.raises(Gone) as info:
+            confirm(db, confirmation_token(db, "ada@acme.com"))
+        assert info.value.code == "invitation_not_grantable"
+        assert count(db, Member, Member.role == "admin") == 1  # Xavier's, deactivated
+
     def test_deactivated_member_stays_out(self, db, worker):
         """A link does not undo a deactivation."""
         pf = create_portal(db)
