@@ -378,6 +378,19 @@ class TestAccept:
                 )
         _accept(db, token)
 
+    def test_only_products_still_enabled_are_granted(self, db, worker):
+        """A product the portal turned off after the invitation was sent is not granted."""
+        from admit.portals import service as portals_service
+
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"], products=["messaging", "billing"])
+        worker.drain()
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            portals_service.update_settings(session, owner, enabled_products=["messaging", "workspaces"])
+        result = _accept(db, last_link(db, "ada@example.com"), name="Ada")
+        assert result.member.products == ["messaging"]
+
     def test_reinvited_deactivated_member_comes_back(self, db, worker):
         """A deactivated member can be invited again and is active after accepting."""
         pf = create_portal(db)

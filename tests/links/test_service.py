@@ -326,6 +326,33 @@ class TestSignup:
             view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
         assert (view.joined, view.uses, view.pending) == (1, 1, 0)
 
+    def test_confirmation_grants_what_the_link_grants_now(self, db):
+        """The link's settings at confirmation decide, not those at sign-up: a link turned from
+        internal admin to client after someone signed up makes them a client."""
+        pf = create_portal(db)
+        set_policy(db, pf, role="admin")
+        sign_up(db, link_token(db, pf), "ada@acme.com", name="Ada")
+        set_policy(db, pf, user_type="client")
+        with db.unit_of_work() as session:  # what User Management shows for the sign-up, meanwhile
+            roster = people_roster.roster(session, actor_for(session, pf.slug, pf.owner_email))
+            assert [(p.kind, p.user_type, p.role) for p in roster.items if p.kind == "signup"] == [
+                ("signup", "client", "client")
+            ]
+        result = confirm(db, confirmation_token(db, "ada@acme.com"), password=None)
+        assert (result.member.user_type, result.member.role) == ("client", "client")
+        assert (result.signup.user_type, result.signup.role) == ("client", "client")  # what it granted
+        assert _audit(db, "invite_link.joined")[0].detail["role"] == "client"
+
+    def test_a_link_expired_since_sign_up_is_not_confirmed(self, db):
+        """A link that expired between sign-up and confirmation lets nobody in."""
+        pf = create_portal(db)
+        set_policy(db, pf, lifetime_seconds=3600)
+        sign_up(db, link_token(db, pf), "ada@acme.com")
+        with clock.travel(timedelta(hours=2)), pytest.raises(Gone) as info:
+            confirm(db, confirmation_token(db, "ada@acme.com"))
+        assert info.value.code == "link_gone"
+        assert count(db, User, User.email == "ada@acme.com") == 0
+
     def test_confirmation_works_once(self, db):
         """The confirmation link is single use."""
         pf = create_portal(db)

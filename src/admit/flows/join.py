@@ -133,14 +133,15 @@ def join(
     via: str | None = None,
 ) -> Member:
     """An invitation just claimed: the user becomes an active member with its type, role and
-    products, the workspaces they were added to count them as joined, and it is audited."""
+    products (those the portal still has enabled: ``portals.service.still_enabled``), the
+    workspaces they were added to count them as joined, and it is audited."""
     member = members_service.activate(
         session,
         portal_id=portal.id,
         user_id=user.id,
         user_type=invitation.user_type,
         role=invitation.role,
-        products=invitation.products,
+        products=portals_service.still_enabled(portal, invitation.products),
         invited_by_id=invitation.invited_by_id,
     )
     invitation.member_id = member.id

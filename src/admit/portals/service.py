@@ -36,6 +36,7 @@ __all__ = [
     "get_or_raise",
     "lock",
     "new_portal",
+    "still_enabled",
     "update_settings",
 ]
 
@@ -116,6 +117,13 @@ def new_portal(session: Session, name: str) -> Portal:
     session.add(portal)
     session.flush()
     return portal
+
+
+def still_enabled(portal: Portal, products: Iterable[str]) -> list[str]:
+    """Those of ``products`` the portal still has enabled, in the portal's order: what joining
+    grants (a product turned off after an invitation was sent is not given with it)."""
+    wanted = set(products)
+    return [p for p in portal.enabled_products if p in wanted]
 
 
 def update_settings(
