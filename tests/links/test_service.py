@@ -639,6 +639,44 @@ class TestJoinRequests:
         events = _audit(db, "join_request.approved")
         assert len(events) == 1 and events[0].detail["outcome"] == "invited"
 
+    def _approved_for(self, db, worker, pf, email, *, name):
+        """Someone asks to join for ``email`` under ``name``; the owner approves as a client."""
+        ws = create_workspace(db, pf)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), email, name=name)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            join_requests_flow.approve(session, owner, request.id, user_type="client")
+        worker.drain()
+        return last_link(db, email)
+
+    def test_a_requesters_name_is_not_planted_on_the_account(self, db, worker):
+        """The name a join requester gave is the request's and the invitation's label, never the
+        account's: the person accepting without a name keeps an account with none (shown by its
+        address), and the invitation still carries the label."""
+        pf = create_portal(db)
+        token = self._approved_for(db, worker, pf, "vic@example.org", name="Planted Name")
+        with db.unit_of_work() as session:
+            assert session.scalar(select(User.name).where(User.email == "vic@example.org")) == ""
+            join.accept(session, token=token)
+        with db.unit_of_work() as session:
+            user = session.scalar(select(User).where(User.email == "vic@example.org"))
+            assert (user.name, user.label) == ("", "vic@example.org")
+            assert session.scalar(select(Invitation.recipient_name)) == "Planted Name"
+
+    def test_the_persons_own_name_wins(self, db, worker):
+        """Whoever accepts and gives their own name has it, over any name the account was given
+        before by someone else."""
+        from admit.members import service as members_service
+
+        pf = create_portal(db)
+        with db.unit_of_work() as session:  # an account someone else named (no password: never claimed)
+            members_service.add_user(session, "vic@example.org", name="Planted Name")
+        token = self._approved_for(db, worker, pf, "vic@example.org", name="Planted Name")
+        with db.unit_of_work() as session:
+            join.accept(session, token=token, name="  Vera Victim ")
+        with db.unit_of_work() as session:
+            assert session.scalar(select(User.name).where(User.email == "vic@example.org")) == "Vera Victim"
+
     def test_admin_approves_as_internal(self, db):
         """An owner or admin may let the person in as an internal user, with a role."""
         pf = create_portal(db)
