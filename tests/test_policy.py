@@ -124,6 +124,27 @@ class TestJoinRequestApproval:
         assert (policy.check_approve_join_request(actor, user_type) is None) is allowed
 
 
+class TestInvitationStands:
+    @pytest.mark.parametrize(
+        ("inviter", "user_type", "role", "stands"),
+        [
+            (Role.OWNER, "internal", Role.OWNER, True),
+            (Role.ADMIN, "internal", Role.ADMIN, True),
+            (Role.ADMIN, "internal", Role.OWNER, False),  # an owner's invitation, the owner now admin
+            (Role.MEMBER, "internal", Role.ADMIN, False),  # an admin's, the admin now a member
+            (Role.MEMBER, "client", Role.CLIENT, True),
+            (Role.CLIENT, "client", Role.CLIENT, False),
+            (None, "client", Role.CLIENT, False),  # the inviter is no longer an active member
+        ],
+    )
+    def test_only_while_the_inviter_could_still_make_it(self, inviter, user_type, role, stands):
+        """At accept, the inviter's role now must still grant the invitation's type and role."""
+        assert (policy.check_invitation_stands(inviter, user_type, role, by_someone=True) is None) is stands
+
+    def test_the_systems_invitations_stand(self):
+        assert policy.check_invitation_stands(None, "internal", Role.OWNER, by_someone=False) is None
+
+
 class TestLinkRole:
     @pytest.mark.parametrize(
         ("actor", "target", "allowed"),

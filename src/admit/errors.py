@@ -56,6 +56,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | invitation_expired         | InvitationExpired       | 410  | the invitation expired                       |
 | invitation_revoked         | InvitationRevoked       | 410  | the invitation was withdrawn                 |
 | invitation_superseded      | InvitationSuperseded    | 410  | a newer invitation replaced this link        |
+| invitation_not_grantable   | InvitationNotGrantable  | 410  | its inviter can no longer grant it           |
 | link_gone                  | LinkGone                | 410  | the invite link expired, was replaced or off |
 | link_used_up               | LinkUsedUp              | 410  | the invite link reached its sign-up limit    |
 | confirmation_used          | ConfirmationUsed        | 410  | the sign-up was already confirmed            |
@@ -128,6 +129,7 @@ class ErrorCode(StrEnum):
     INVITATION_EXPIRED = "invitation_expired"
     INVITATION_REVOKED = "invitation_revoked"
     INVITATION_SUPERSEDED = "invitation_superseded"
+    INVITATION_NOT_GRANTABLE = "invitation_not_grantable"
     LINK_GONE = "link_gone"
     LINK_USED_UP = "link_used_up"
     CONFIRMATION_USED = "confirmation_used"
@@ -477,6 +479,14 @@ class InvitationSuperseded(Gone):
     """A newer invitation was sent to this address: use the link in the latest message."""
 
     code = ErrorCode.INVITATION_SUPERSEDED
+
+
+class InvitationNotGrantable(Gone):
+    """Whoever sent the invitation can no longer grant what it offers (they were deactivated, or
+    their role no longer allows it), so it cannot be accepted: ask an administrator to invite you
+    again."""
+
+    code = ErrorCode.INVITATION_NOT_GRANTABLE
 
 
 class LinkGone(Gone):

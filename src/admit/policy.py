@@ -139,6 +139,36 @@ def check_grant_role(actor_role: Role | str | None, target_role: Role | str) -> 
     return None
 
 
+def check_invitation_stands(
+    inviter_role: Role | str | None, user_type: UserType | str, role: Role | str, *, by_someone: bool
+) -> str | None:
+    """Whether an invitation may still be accepted as it was made, checked at accept (every way:
+    its link, the page, the API, a confirmed link sign-up that completes it). An invitation is a
+    grant its inviter makes; it stands only while they could still make it:
+
+    - made by a person, or with an API key (which acts for whoever made it): ``inviter_role`` is
+      their role now as an active member of the portal, None when they are not one any more
+      (deactivated). They must still be allowed to invite this user type
+      (``invite_action``) and grant this role (``check_grant_role``);
+    - made by the system (``by_someone`` false: the operator's console of a portal with no
+      owner, or a key with no maker): it stands, as the deployment itself made it.
+
+    Returns the reason when it no longer stands."""
+    if not by_someone:
+        return None
+    if inviter_role is None:
+        return (
+            "The person who invited you no longer has access to this portal, so their invitation "
+            "can no longer be accepted. Ask an administrator to invite you again."
+        )
+    if not can(inviter_role, invite_action(user_type)) or check_grant_role(inviter_role, role) is not None:
+        return (
+            "The person who invited you can no longer give the access this invitation offers, so it "
+            "can no longer be accepted. Ask an administrator to invite you again."
+        )
+    return None
+
+
 def check_deactivate(
     actor_role: Role | str | None, target_role: Role | str, *, is_self: bool, owners_left: int
 ) -> str | None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, login, member_joins, token_in
+from admit.members import service as members_service
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    create_portal,
+    login,
+    member_joins,
+    token_in,
+)
 
 PROBLEM = "application/problem+json"
 
@@ -262,6 +270,34 @@ class TestPublicToken:
             r = client.post(f"/api/v1/invitations/{tokens['e@example.com']}/accept", json={})
         assert (r.status_code, r.json()["code"]) == (410, "invitation_expired")
 
+    def test_an_invitation_its_inviter_can_no_longer_grant_is_410(self, client, db, worker):
+        """Admin X invites V as admin and is deactivated: the API preview, the API accept and
+        the invitation page all say invitation_not_grantable, and V does not join."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "xavier@acme.com", role="admin")
+        csrf = login(client, "xavier@acme.com")
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": ["vic@example.com"], "user_type": "internal", "role": "admin"},
+            headers={"X-CSRF-Token": csrf},
+        )
+        assert r.status_code == 201, r.text
+        client.cookies.clear()
+        worker.drain()
+        token = _token_for(client, "vic@example.com")
+        members = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+        xavier = next(m for m in members if m["user"]["email"] == "xavier@acme.com")
+        client.post(f"/api/v1/portals/{pf.slug}/members/{xavier['id']}/deactivate", headers=pf.headers())
+        shown = client.get(f"/api/v1/invitations/{token}")
+        used = client.post(f"/api/v1/invitations/{token}/accept", json={"name": "Vic", "password": PASSWORD})
+        for r in (shown, used):
+            assert (r.status_code, r.json()["code"]) == (410, "invitation_not_grantable"), r.text
+            assert "no longer has access" in r.json()["detail"]
+        page = client.get(f"/invite/{token}")
+        assert page.status_code == 410 and "no longer has access" in page.text
+        members = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+        assert "vic@example.com" not in [m["user"]["email"] for m in members]
+
     def test_link_uses_public_url_not_host_header(self, client, db, worker, settings):
         """Links in emails come from ADMIT_PUBLIC_URL, whatever Host the request had."""
         pf = create_portal(db)
@@ -295,12 +331,24 @@ class TestSessions:
         cookie = r.headers["set-cookie"].lower()
         assert "httponly" in cookie and "samesite=lax" in cookie
 
-    def test_deactivation_ends_access_at_once(self, client, db, worker):
-        """A deactivated member's session stops working immediately."""
+    def test_deactivation_ends_access_in_that_portal_only(self, client, db, worker):
+        """A deactivated member loses the portal at once (404 on their next request, session and
+        all), and only that portal: they stay signed in to the others they belong to."""
         pf = create_portal(db)
+        other = create_portal(db, name="Globex", owner_email="owner@globex.com")
         member_joins(db, worker, pf, "mel@acme.com")
+        with db.unit_of_work() as session:  # Mel belongs to Globex too
+            members_service.activate(
+                session,
+                portal_id=other.portal_id,
+                user_id=members_service.get_user_by_email(session, "mel@acme.com").id,
+                user_type="internal",
+                role="member",
+                products=[],
+            )
         login(client, "mel@acme.com")
         assert client.get(f"/api/v1/portals/{pf.slug}/members").status_code == 200
+        assert client.get(f"/api/v1/portals/{other.slug}/members").status_code == 200
         mel = next(
             m
             for m in client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
@@ -309,7 +357,10 @@ class TestSessions:
         r = client.post(f"/api/v1/portals/{pf.slug}/members/{mel['id']}/deactivate", headers=pf.headers())
         assert r.json()["status"] == "deactivated"
         r = client.get(f"/api/v1/portals/{pf.slug}/members")
-        assert r.status_code == 401  # the session is gone
+        assert (r.status_code, r.json()["code"]) == (404, "portal_not_found")  # gone for her at once
+        assert client.get(f"/api/v1/portals/{other.slug}/members").status_code == 200  # still signed in
+        r = client.get(f"/p/{pf.slug}/users", follow_redirects=False)
+        assert r.status_code == 404
 
     def test_rate_limited_sign_in(self, client, db, rate_limits):
         """Sign-in attempts are rate limited per address (429 rate_limited)."""

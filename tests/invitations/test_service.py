@@ -378,6 +378,19 @@ class TestAccept:
                 )
         _accept(db, token)
 
+    def test_only_products_still_enabled_are_granted(self, db, worker):
+        """A product the portal turned off after the invitation was sent is not granted."""
+        from admit.portals import service as portals_service
+
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"], products=["messaging", "billing"])
+        worker.drain()
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            portals_service.update_settings(session, owner, enabled_products=["messaging", "workspaces"])
+        result = _accept(db, last_link(db, "ada@example.com"), name="Ada")
+        assert result.member.products == ["messaging"]
+
     def test_reinvited_deactivated_member_comes_back(self, db, worker):
         """A deactivated member can be invited again and is active after accepting."""
         pf = create_portal(db)
@@ -395,6 +408,95 @@ class TestAccept:
             ada = session.scalar(select(User).where(User.email == "ada@example.com"))
             result = join.accept(session, token=token, current_user=ada)
             assert (result.member.status, result.member.role) == ("active", "admin")
+
+
+def _deactivate(db, pf, email):
+    with db.unit_of_work() as session:
+        member = session.scalar(
+            select(Member).join(User, Member.user_id == User.id).where(User.email == email)
+        )
+        members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member.id)
+
+
+def _not_grantable(db, token):
+    """Opening and accepting both answer 410 invitation_not_grantable; nobody joins."""
+    with pytest.raises(Gone) as shown, db.unit_of_work() as session:
+        join.preview(session, token)
+    with pytest.raises(Gone) as accepted:
+        _accept(db, token, name="Vic")
+    assert shown.value.code == accepted.value.code == "invitation_not_grantable"
+    return accepted.value
+
+
+class TestInviterStillGrants:
+    """At accept, an invitation stands only while whoever made it could still make it."""
+
+    def test_a_deactivated_admins_invitation_cannot_be_accepted(self, db, worker):
+        """Admin X invites V as admin, X is deactivated: V cannot become an admin through it."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "xavier@acme.com", role="admin")
+        invite(db, pf, ["vic@example.com"], role="admin", by="xavier@acme.com")
+        worker.drain()
+        token = last_link(db, "vic@example.com")
+        _deactivate(db, pf, "xavier@acme.com")
+        error = _not_grantable(db, token)
+        assert "no longer" in error.message
+        assert _count(db, Member, Member.role == "admin", Member.status == "active") == 0
+        with db.unit_of_work() as session:  # still pending: an admin may revoke it and invite again
+            status = session.scalar(select(Invitation.status).where(Invitation.recipient.like("vic@%")))
+            assert status == "pending"
+
+    def test_an_inviter_whose_role_fell_below_the_invitation(self, db, worker):
+        """An admin who is now a member can no longer grant internal invitations; their client
+        invitations still stand (members invite clients)."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "xavier@acme.com", role="admin")
+        invite(db, pf, ["vic@example.com"], role="admin", by="xavier@acme.com")
+        invite(db, pf, ["cleo@example.org"], user_type="client", by="xavier@acme.com")
+        worker.drain()
+        with db.unit_of_work() as session:
+            member = session.scalar(
+                select(Member).join(User, Member.user_id == User.id).where(User.email == "xavier@acme.com")
+            )
+            member.role = "member"
+        _not_grantable(db, last_link(db, "vic@example.com"))
+        result = _accept(db, last_link(db, "cleo@example.org"), password=None)
+        assert (result.member.status, result.member.role) == ("active", "client")
+
+    def test_an_api_key_acts_for_its_maker(self, db, worker):
+        """An invitation made with an API key is its maker's: once they cannot grant it, neither
+        can the invitation."""
+        from admit.actor import Actor
+        from admit.auth import service as auth_service
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "xavier@acme.com", role="admin")
+        with db.unit_of_work() as session:
+            xavier = actor_for(session, pf.slug, "xavier@acme.com")
+            _raw, key = auth_service.issue_api_key(session, xavier, name="HR sync")
+            by_key = Actor(portal=xavier.portal, role=key.role, api_key=key)
+            invitations_service.invite(
+                session, by_key, recipients=["vic@example.com"], user_type="internal", role="admin"
+            )
+        worker.drain()
+        _deactivate(db, pf, "xavier@acme.com")
+        _not_grantable(db, last_link(db, "vic@example.com"))
+
+    def test_the_systems_invitations_stand(self, db, worker):
+        """An invitation made by nobody in particular (the system: no user, no key) is the
+        deployment's own and is accepted as it is."""
+        from admit.actor import Actor
+
+        pf = create_portal(db)
+        with db.unit_of_work() as session:
+            portal = actor_for(session, pf.slug, pf.owner_email).portal
+            system = Actor(portal=portal, role="owner")
+            invitations_service.invite(
+                session, system, recipients=["vic@example.com"], user_type="internal", role="admin"
+            )
+        worker.drain()
+        result = _accept(db, last_link(db, "vic@example.com"), name="Vic")
+        assert (result.member.status, result.member.role) == ("active", "admin")
 
 
 class TestSendingLimit:

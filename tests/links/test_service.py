@@ -326,6 +326,33 @@ class TestSignup:
             view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
         assert (view.joined, view.uses, view.pending) == (1, 1, 0)
 
+    def test_confirmation_grants_what_the_link_grants_now(self, db):
+        """The link's settings at confirmation decide, not those at sign-up: a link turned from
+        internal admin to client after someone signed up makes them a client."""
+        pf = create_portal(db)
+        set_policy(db, pf, role="admin")
+        sign_up(db, link_token(db, pf), "ada@acme.com", name="Ada")
+        set_policy(db, pf, user_type="client")
+        with db.unit_of_work() as session:  # what User Management shows for the sign-up, meanwhile
+            roster = people_roster.roster(session, actor_for(session, pf.slug, pf.owner_email))
+            assert [(p.kind, p.user_type, p.role) for p in roster.items if p.kind == "signup"] == [
+                ("signup", "client", "client")
+            ]
+        result = confirm(db, confirmation_token(db, "ada@acme.com"), password=None)
+        assert (result.member.user_type, result.member.role) == ("client", "client")
+        assert (result.signup.user_type, result.signup.role) == ("client", "client")  # what it granted
+        assert _audit(db, "invite_link.joined")[0].detail["role"] == "client"
+
+    def test_a_link_expired_since_sign_up_is_not_confirmed(self, db):
+        """A link that expired between sign-up and confirmation lets nobody in."""
+        pf = create_portal(db)
+        set_policy(db, pf, lifetime_seconds=3600)
+        sign_up(db, link_token(db, pf), "ada@acme.com")
+        with clock.travel(timedelta(hours=2)), pytest.raises(Gone) as info:
+            confirm(db, confirmation_token(db, "ada@acme.com"))
+        assert info.value.code == "link_gone"
+        assert count(db, User, User.email == "ada@acme.com") == 0
+
     def test_confirmation_works_once(self, db):
         """The confirmation link is single use."""
         pf = create_portal(db)
@@ -441,6 +468,23 @@ class TestSignup:
             assert (inv.status, inv.member_id) == ("accepted", result.member.id)
         with pytest.raises(Gone), db.unit_of_work() as session:
             join.accept(session, token=invitation_token, password=PASSWORD)
+
+    def test_an_invitation_its_inviter_can_no_longer_grant_is_not_completed(self, db, worker):
+        """Confirming a sign-up is an accept too: an admin's pending invitation, the admin since
+        deactivated, is not completed (410 invitation_not_grantable), and nobody joins."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "xavier@acme.com", role="admin")
+        invite(db, pf, ["ada@acme.com"], role="admin", by="xavier@acme.com")
+        with db.unit_of_work() as session:
+            member = session.scalar(
+                select(Member).join(User, Member.user_id == User.id).where(User.email == "xavier@acme.com")
+            )
+            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member.id)
+        sign_up(db, link_token(db, pf), "ada@acme.com")
+        with pytest.raises(Gone) as info:
+            confirm(db, confirmation_token(db, "ada@acme.com"))
+        assert info.value.code == "invitation_not_grantable"
+        assert count(db, Member, Member.role == "admin") == 1  # Xavier's, deactivated
 
     def test_deactivated_member_stays_out(self, db, worker):
         """A link does not undo a deactivation."""
@@ -594,6 +638,44 @@ class TestJoinRequests:
             assert wm.status == "joined"
         events = _audit(db, "join_request.approved")
         assert len(events) == 1 and events[0].detail["outcome"] == "invited"
+
+    def _approved_for(self, db, worker, pf, email, *, name):
+        """Someone asks to join for ``email`` under ``name``; the owner approves as a client."""
+        ws = create_workspace(db, pf)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), email, name=name)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            join_requests_flow.approve(session, owner, request.id, user_type="client")
+        worker.drain()
+        return last_link(db, email)
+
+    def test_a_requesters_name_is_not_planted_on_the_account(self, db, worker):
+        """The name a join requester gave is the request's and the invitation's label, never the
+        account's: the person accepting without a name keeps an account with none (shown by its
+        address), and the invitation still carries the label."""
+        pf = create_portal(db)
+        token = self._approved_for(db, worker, pf, "vic@example.org", name="Planted Name")
+        with db.unit_of_work() as session:
+            assert session.scalar(select(User.name).where(User.email == "vic@example.org")) == ""
+            join.accept(session, token=token)
+        with db.unit_of_work() as session:
+            user = session.scalar(select(User).where(User.email == "vic@example.org"))
+            assert (user.name, user.label) == ("", "vic@example.org")
+            assert session.scalar(select(Invitation.recipient_name)) == "Planted Name"
+
+    def test_the_persons_own_name_wins(self, db, worker):
+        """Whoever accepts and gives their own name has it, over any name the account was given
+        before by someone else."""
+        from admit.members import service as members_service
+
+        pf = create_portal(db)
+        with db.unit_of_work() as session:  # an account someone else named (no password: never claimed)
+            members_service.add_user(session, "vic@example.org", name="Planted Name")
+        token = self._approved_for(db, worker, pf, "vic@example.org", name="Planted Name")
+        with db.unit_of_work() as session:
+            join.accept(session, token=token, name="  Vera Victim ")
+        with db.unit_of_work() as session:
+            assert session.scalar(select(User.name).where(User.email == "vic@example.org")) == "Vera Victim"
 
     def test_admin_approves_as_internal(self, db):
         """An owner or admin may let the person in as an internal user, with a role."""

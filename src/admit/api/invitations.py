@@ -15,6 +15,7 @@ from admit.errors import (
     InvalidInput,
     InvitationExpired,
     InvitationNotFound,
+    InvitationNotGrantable,
     InvitationNotPending,
     InvitationRevoked,
     InvitationSuperseded,
@@ -54,6 +55,7 @@ INVITATION_LINK_ERRORS = (
     InvitationExpired,
     InvitationRevoked,
     InvitationSuperseded,
+    InvitationNotGrantable,
 )
 
 NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}

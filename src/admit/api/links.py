@@ -20,6 +20,7 @@ from admit.errors import (
     ConfirmationReplaced,
     ConfirmationUsed,
     DomainNotAllowed,
+    InvitationNotGrantable,
     JoinRequestNotFound,
     JoinRequestNotInvitable,
     JoinRequestNotPending,
@@ -293,7 +294,7 @@ def preview_confirmation(
     "/links/confirm/{token}",
     response_model=ConfirmResponse,
     operation_id="links_confirm",
-    responses=problems(*CONFIRMATION_ERRORS, MemberDeactivated, RateLimited),
+    responses=problems(*CONFIRMATION_ERRORS, MemberDeactivated, InvitationNotGrantable, RateLimited),
 )
 def confirm_signup(
     token: str,

@@ -54,7 +54,8 @@ def list_members(
     responses=problems(PermissionDenied, MemberNotFound),
 )
 def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> MemberRead:
-    """Deactivate a member: they lose access at once and their sessions end."""
+    """Deactivate a member: they lose access to this portal at once (their next request finds
+    it gone), and only to this one: they stay signed in to the other portals they belong to."""
     return MemberRead.of(members_flow.deactivate(session, actor, member_id))
 
 

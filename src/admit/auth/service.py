@@ -138,7 +138,8 @@ def end_session(session: Session, raw: str | None) -> None:
 
 
 def end_all_sessions(session: Session, user_id: uuid.UUID) -> int:
-    """Sign a user out everywhere (used on deactivation)."""
+    """Sign a user out everywhere (a password reset). Deactivation does not: it ends one
+    portal's access, which every request checks (``web.portal_actor``)."""
     return rowcount(session.execute(delete(WebSession).where(WebSession.user_id == user_id)))
 
 

@@ -78,8 +78,8 @@ def members_list(
 @_shared.json_option("the member")
 @click.argument("member_id", type=click.UUID)
 def members_deactivate(slug: str, as_json: bool, member_id: uuid.UUID) -> None:
-    """Deactivate a member: their access and sessions end at once (already deactivated: nothing
-    to do)."""
+    """Deactivate a member: their access to this portal ends at once, and only to this one
+    (already deactivated: nothing to do)."""
     from admit.flows import members as members_flow
 
     _change(slug, as_json, lambda s, a: members_flow.deactivate(s, a, member_id), "{} is deactivated.")

@@ -43,6 +43,9 @@ class InvitationPreview:
     password_required: bool
     workspace_name: str | None  # the workspace the invitation also brings them into
     for_viewer: bool  # the one signed in is the recipient
+    # What the "Your name" field starts with: the account's own name if it has one, else the
+    # name the inviter gave (a label the person may keep or change: ``accept``).
+    suggested_name: str
 
 
 @dataclass(slots=True)
@@ -72,6 +75,7 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
         password_required=not has_password and _needs_password(invitation, portal),
         workspace_name=workspaces_service.workspace_name_for_invitation(session, invitation.id),
         for_viewer=viewer is not None and viewer.has_address(invitation.recipient),
+        suggested_name=(user.name if user else "") or invitation.recipient_name,
     )
 
 
@@ -90,6 +94,12 @@ def accept(
     address that already has an account must be signed in to it; an invitation never sets or
     resets an existing account's password. Internal users choose a password here; clients
     need none unless the portal requires one.
+
+    ``name`` is the person's own, given as they accept: it is the account's name from now on,
+    over any name it had (an account nobody has claimed may carry one given by others). Names
+    given by third parties (the inviter's recipient name, a join requester's, a contact's) are
+    labels on the invitation, request or contact, never the account's: accepting without a name
+    leaves the account's name as it was (none, for a new account: it is shown by its address).
     """
     invitation = invitations_service.open_by_token(session, token)
     portal = portals_service.get_or_raise(session, invitation.portal_id)
@@ -107,18 +117,18 @@ def accept(
         new_password_hash = hash_password(
             check_strength(password, min_length=min_length, email=invitation.recipient)
         )
-    clean_name = (name or "").strip()[:200] or invitation.recipient_name
+    own_name = " ".join((name or "").split())[:200]
 
     invitation = invitations_service.claim(session, token)
     if user is None:
         user = members_service.add_user(
-            session, invitation.recipient, name=clean_name, password_hash=new_password_hash
+            session, invitation.recipient, name=own_name, password_hash=new_password_hash
         )
     else:
         if new_password_hash and user.password_hash is None:
             user.password_hash = new_password_hash  # a passwordless (client) account's first password
-        if clean_name and not user.name:
-            user.name = clean_name
+        if own_name:
+            user.name = own_name  # their own name wins
     member = join(session, invitation, portal, user, ip=ip)
     return Accepted(invitation=invitation, portal=portal, user=user, member=member)
 
@@ -133,14 +143,15 @@ def join(
     via: str | None = None,
 ) -> Member:
     """An invitation just claimed: the user becomes an active member with its type, role and
-    products, the workspaces they were added to count them as joined, and it is audited."""
+    products (those the portal still has enabled: ``portals.service.still_enabled``), the
+    workspaces they were added to count them as joined, and it is audited."""
     member = members_service.activate(
         session,
         portal_id=portal.id,
         user_id=user.id,
         user_type=invitation.user_type,
         role=invitation.role,
-        products=invitation.products,
+        products=portals_service.still_enabled(portal, invitation.products),
         invited_by_id=invitation.invited_by_id,
     )
     invitation.member_id = member.id

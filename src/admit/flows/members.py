@@ -1,6 +1,11 @@
-"""Deactivating a member: their access to the portal ends at once, with their sessions and the
-API keys they made there. Reactivating brings the same membership back (role, type and products
-as they were); the sessions and keys that ended stay ended."""
+"""Deactivating a member: their access to the portal ends at once, with the API keys they made
+there. Reactivating brings the same membership back (role, type and products as they were); the
+keys that ended stay ended.
+
+Their browser sessions are not ended: a session is the person's, across every portal they belong
+to, and every request checks their membership of the portal it asks for (``web.portal_actor``:
+a deactivated member finds the portal gone at their next request). Deactivation in one portal
+must not sign them out of the others."""
 
 from __future__ import annotations
 
@@ -24,7 +29,7 @@ __all__ = ["deactivate", "reactivate"]
 
 
 def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
-    """Deactivate a member: access ends at once and every session of theirs is ended."""
+    """Deactivate a member: their access to this portal ends at once (and only to this one)."""
     policy.require(actor.role, policy.Action.MEMBER_DEACTIVATE)
     member = members_service.member_or_raise(session, actor, member_id)
     if member.status == members_service.DEACTIVATED:
@@ -41,7 +46,6 @@ def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
         )
     )
     members_service.set_status(session, member, members_service.DEACTIVATED)
-    ended = auth_service.end_all_sessions(session, member.user_id)
     # API keys they made in this portal stop working too: a key must not outlive its maker's access.
     revoked_keys = auth_service.revoke_api_keys(
         session, portal_id=actor.portal.id, created_by_id=member.user_id
@@ -53,7 +57,7 @@ def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
         target_type="member",
         target_id=member.id,
         target_label=member.user.address or "",
-        detail={"sessions_ended": ended, "api_keys_revoked": revoked_keys},
+        detail={"api_keys_revoked": revoked_keys},
     )
     session.flush()
     return member

@@ -48,7 +48,9 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
     - already an active member: signs in to that membership (nothing duplicated);
     - a pending personal invitation: completes it (its type and role win) instead of a second;
     - a deactivated member: refused (an admin ended their access; a link does not undo that);
-    - otherwise: a new member with the type and role the link had at sign-up.
+    - otherwise: a new member with the type and role the link grants now (its settings at
+      confirmation, not at sign-up: ``links.signups.current_grant``; a link turned off, expired,
+      refreshed or narrowed to other domains since lets nobody in).
 
     The password is chosen here, by whoever holds the email, and only for an account that has
     none: a sign-up never sets or changes an existing account's password.
@@ -57,9 +59,10 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
     portal = portals_service.get_or_raise(session, record.portal_id)
     user = members_service.get_user_by_email(session, record.email)
     member = members_service.get_membership(session, portal.id, user.id) if user else None
+    user_type, _role = signups.current_grant(session, record)
     new_password_hash = None
     if (user is None or user.password_hash is None) and (
-        password or signups.confirm_needs_password(record, portal, user)
+        password or signups.confirm_needs_password(user_type, portal, user)
     ):
         new_password_hash = hash_password(
             check_strength(

@@ -28,6 +28,7 @@ from admit.errors import (
     InvalidInput,
     InvitationExpired,
     InvitationNotFound,
+    InvitationNotGrantable,
     InvitationNotPending,
     InvitationRevoked,
     InvitationSuperseded,
@@ -53,6 +54,7 @@ __all__ = [
     "invite",
     "list_invitations",
     "open_by_token",
+    "require_grantable",
     "refused",
     "reissue",
     "revoke",
@@ -375,13 +377,34 @@ def open_by_token(session: Session, token: str) -> Invitation:
             status, tokens.Reason.REVOKED
         )
         raise refused(reason)
+    require_grantable(session, invitation)
     return invitation
+
+
+def require_grantable(session: Session, invitation: Invitation) -> None:
+    """Raise ``invitation_not_grantable`` unless whoever made ``invitation`` could still make it
+    (``policy.check_invitation_stands``: their role now, as an active member of the portal)."""
+    inviter_role = None
+    if invitation.invited_by_id is not None:
+        inviter = members_service.get_membership(session, invitation.portal_id, invitation.invited_by_id)
+        if inviter is not None and inviter.status == members_service.ACTIVE:
+            inviter_role = inviter.role
+    reason = policy.check_invitation_stands(
+        inviter_role, invitation.user_type, invitation.role, by_someone=invitation.invited_by_id is not None
+    )
+    if reason is not None:
+        raise InvitationNotGrantable(reason)
 
 
 def claim(session: Session, token: str) -> Invitation:
     """Use an invitation's link: exactly once, even when two requests race. The token's claim
-    is the guarantee (``tokens.claim``); the invitation then moves from pending to accepted."""
-    invitation = _accepted(session, tokens.subject_of(session, INVITATION, token, use=True, refused=refused))
+    is the guarantee (``tokens.claim``); the invitation then moves from pending to accepted, if
+    its inviter can still grant it (``require_grantable``)."""
+    invitation_id = tokens.subject_of(session, INVITATION, token, use=True, refused=refused)
+    found = session.get(Invitation, invitation_id)
+    if found is not None:
+        require_grantable(session, found)
+    invitation = _accepted(session, invitation_id)
     if invitation is None:
         raise refused(tokens.Reason.USED)
     return invitation
@@ -407,11 +430,13 @@ def _accepted(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
 def claim_pending_for(session: Session, *, portal_id: uuid.UUID, address: str) -> Invitation | None:
     """Accept the live pending invitation to ``portal_id`` for ``address`` without its link, for
     someone who has just proved they own the address another way (a confirmed link sign-up).
-    Its link dies (used) and its unsent messages are cancelled. None when there is none."""
+    Its link dies (used) and its unsent messages are cancelled. None when there is none; 410
+    ``invitation_not_grantable`` when its inviter can no longer grant it (``require_grantable``)."""
     now = context.of(session).clock.now()
     invitation = repository.pending_by_address(session, portal_id, [address]).get(address)
     if invitation is None or invitation.expires_at <= now:
         return None
+    require_grantable(session, invitation)
     claimed = _accepted(session, invitation.id)
     if claimed is None:
         return None

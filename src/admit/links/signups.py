@@ -51,6 +51,7 @@ __all__ = [
     "CONFIRM_TTL",
     "confirm_needs_password",
     "confirmation",
+    "current_grant",
     "list_signups",
     "mark_confirmed",
     "open_for_confirmation",
@@ -198,9 +199,10 @@ def _refused(reason: tokens.Reason) -> DomainError:
     )
 
 
-def _check(session: Session, record: LinkSignup) -> None:
+def _check(session: Session, record: LinkSignup) -> InviteLink:
     """A sign-up can be confirmed only while its link still stands as it was signed up through
-    (not refreshed, not turned off) and still accepts its address."""
+    (not refreshed, not turned off, not expired) and still accepts its address; returns the link.
+    What confirming grants is what the link grants now (``current_grant``), not at sign-up."""
     status = record.effective_status(context.of(session).clock.now())
     if status == CONFIRMED:
         raise _refused(tokens.Reason.USED)
@@ -209,35 +211,51 @@ def _check(session: Session, record: LinkSignup) -> None:
     if status == "expired":
         raise _refused(tokens.Reason.EXPIRED)
     link = session.get(InviteLink, record.link_id)
-    if link is None or not link.enabled or link.token_hash != record.link_token_hash:
+    now = context.of(session).clock.now()
+    # uses=0: the sign-up already holds its place, so a link used up since does not refuse it.
+    if (
+        link is None
+        or link.token_hash != record.link_token_hash
+        or links_service.state(session, link, now, uses=0) != "active"
+    ):
         raise LinkGone(
-            "The invite link you signed up through has been replaced or turned off. Ask the person "
-            "who shared it for the current link."
+            "The invite link you signed up through has been replaced, turned off or has expired. Ask "
+            "the person who shared it for the current link."
         )
     if not domain_allowed(record.email, link.allowed_domains):
         raise domain_refused(link.allowed_domains)
+    return link
 
 
-def _signup(session: Session, token: str, *, use: bool) -> LinkSignup:
+def _signup(session: Session, token: str, *, use: bool) -> tuple[LinkSignup, InviteLink]:
     record = session.get(
         LinkSignup, tokens.subject_of(session, CONFIRMATION, token, use=use, refused=_refused)
     )
     if record is None:
         raise _refused(tokens.Reason.UNKNOWN)
-    _check(session, record)
-    return record
+    return record, _check(session, record)
 
 
 def open_for_confirmation(session: Session, token: str) -> LinkSignup:
     """The sign-up a confirmation link is for, if it can still be confirmed; never uses it."""
-    return _signup(session, token, use=False)
+    return _signup(session, token, use=False)[0]
 
 
-def confirm_needs_password(record: LinkSignup, portal: Portal, user: User | None) -> bool:
+def current_grant(session: Session, record: LinkSignup) -> tuple[str, str]:
+    """``(user_type, role)`` that confirming ``record`` grants: its link's now. An admin who
+    changes the link (admin to client, say) changes what its unconfirmed sign-ups will get."""
+    link = session.get(InviteLink, record.link_id)
+    if link is None:
+        raise links_service.gone()
+    return link.user_type, link.role
+
+
+def confirm_needs_password(user_type: str, portal: Portal, user: User | None) -> bool:
     """A password is chosen at confirmation only for an account that has none yet, and only
-    when the joiner is internal or the portal requires client passwords."""
+    when the joiner (``user_type``: ``current_grant``'s) is internal or the portal requires
+    client passwords."""
     has_password = user is not None and user.password_hash is not None
-    return not has_password and (record.user_type == UserType.INTERNAL or portal.client_require_password)
+    return not has_password and (user_type == UserType.INTERNAL or portal.client_require_password)
 
 
 def confirmation(session: Session, token: str, *, user: User | None) -> Confirmation:
@@ -245,21 +263,23 @@ def confirmation(session: Session, token: str, *, user: User | None) -> Confirma
     ``user`` is the account of the address, if there is one."""
     record = open_for_confirmation(session, token)
     portal = portals_service.get_or_raise(session, record.portal_id)
+    user_type, _role = current_grant(session, record)
     return Confirmation(
-        signup=record, portal=portal, password_required=confirm_needs_password(record, portal, user)
+        signup=record, portal=portal, password_required=confirm_needs_password(user_type, portal, user)
     )
 
 
 def mark_confirmed(session: Session, token: str) -> LinkSignup:
     """Use a confirmation link: exactly once (the token's claim), while the sign-up can still be
-    confirmed; the sign-up becomes confirmed."""
-    record = _signup(session, token, use=True)
+    confirmed; the sign-up becomes confirmed, with the user type and role its link grants now
+    (what the person gets: ``current_grant``)."""
+    record, link = _signup(session, token, use=True)
     now = context.of(session).clock.now()
     moved = rowcount(
         session.execute(
             update(LinkSignup)
             .where(LinkSignup.id == record.id, LinkSignup.status == PENDING, LinkSignup.expires_at > now)
-            .values(status=CONFIRMED, confirmed_at=now)
+            .values(status=CONFIRMED, confirmed_at=now, user_type=link.user_type, role=link.role)
             .execution_options(synchronize_session=False)
         )
     )
@@ -313,7 +333,8 @@ def roster_select(
 ) -> Select[*tuple[Any, ...]] | None:
     """Sign-ups still waiting for their confirmation as roster rows (User Management shows them
     as Pending): only those that can still be confirmed (unexpired, on the link's current secret,
-    the link on). None when ``status`` asks for something else."""
+    the link on), with the user type and role the link grants now (what confirming gives). None
+    when ``status`` asks for something else."""
     if status not in (None, "", PENDING):
         return None
     query = (
@@ -324,8 +345,8 @@ def roster_select(
             LinkSignup.created_at.label("created_at"),
             LinkSignup.name.label("name"),
             LinkSignup.email.label("address"),
-            LinkSignup.user_type.label("user_type"),
-            LinkSignup.role.label("role"),
+            InviteLink.user_type.label("user_type"),
+            InviteLink.role.label("role"),
             literal([], type_=JSON()).label("products"),
             literal(PENDING).label("status"),
             literal(None, type_=Uuid()).label("invited_by_id"),
@@ -341,9 +362,9 @@ def roster_select(
         )
     )
     if user_type:
-        query = query.where(LinkSignup.user_type == user_type)
+        query = query.where(InviteLink.user_type == user_type)
     if role:
-        query = query.where(LinkSignup.role == role)
+        query = query.where(InviteLink.role == role)
     if q:
         query = query.where(contains(q, LinkSignup.name, LinkSignup.email))
     return query

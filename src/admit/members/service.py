@@ -1,7 +1,7 @@
 """Users and their memberships: looking people up by address, making users, listing a portal's
 members, activating a membership, the portals a person belongs to.
 
-Deactivating someone (which also ends their sessions) is ``flows.members``.
+Deactivating someone (which also revokes the API keys they made there) is ``flows.members``.
 """
 
 from __future__ import annotations

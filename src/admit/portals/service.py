@@ -48,6 +48,7 @@ __all__ = [
     "only_portal",
     "remove_logo",
     "set_logo",
+    "still_enabled",
     "update_settings",
 ]
 
@@ -135,6 +136,13 @@ def new_portal(session: Session, name: str) -> Portal:
     session.add(portal)
     session.flush()
     return portal
+
+
+def still_enabled(portal: Portal, products: Iterable[str]) -> list[str]:
+    """Those of ``products`` the portal still has enabled, in the portal's order: what joining
+    grants (a product turned off after an invitation was sent is not given with it)."""
+    wanted = set(products)
+    return [p for p in portal.enabled_products if p in wanted]
 
 
 class _Unset(Enum):
