@@ -128,6 +128,10 @@ _TABLE: dict[str, tuple] = {
     "reactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
     "read-audit-log":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-api-key":                   (ALLOW, ALLOW, 403,   403,   401,     404),
+    # the dev mailbox (development only; the deployment's, not a portal's): owners and admins of
+    # any portal, or this machine; others signed in are refused, a visitor finds nothing (the
+    # walk's client is not on loopback)
+    "read-dev-mailbox":                 (ALLOW, ALLOW, 403,   403,   404,     ALLOW),
     # a workspace's link and its join requests (internal users of the workspace)
     "share-workspace-link":             (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     "share-link-of-workspace-not-in":   (ALLOW, ALLOW, 404,   403,   401,     404),
@@ -185,6 +189,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "reactivate-member": A.MEMBER_DEACTIVATE,  # who may deactivate may bring back
     "read-audit-log": A.AUDIT_VIEW,
     "create-api-key": A.API_KEY_MANAGE,
+    "read-dev-mailbox": A.DEV_MAILBOX_VIEW,
     "share-workspace-link": A.WORKSPACE_LINK_MANAGE,
     "share-link-of-workspace-not-in": A.WORKSPACE_LINK_MANAGE,
     "list-join-requests": A.JOIN_REQUEST_APPROVE,
@@ -633,6 +638,11 @@ def _(w: World, actor: str) -> Call:
 def _(w: World, actor: str) -> Call:
     name = f"HR sync ({actor})"
     return Call("POST", w.api("/api-keys"), {"name": name}, lambda: w.count(ApiKey, ApiKey.name == name))
+
+
+@call("read-dev-mailbox")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", "/api/v1/dev/messages")
 
 
 @call("share-workspace-link")

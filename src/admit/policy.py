@@ -55,6 +55,7 @@ class Action(StrEnum):
     TEAM_MANAGE = "team.manage"
     CLIENT_GROUP_MANAGE = "client_group.manage"
     CONTACT_MANAGE = "contact.manage"
+    DEV_MAILBOX_VIEW = "dev_mailbox.view"  # every email and its links, in development
 
 
 _ADMIN_ACTIONS = frozenset(Action)
@@ -107,6 +108,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.TEAM_MANAGE: "Only owners and admins can manage internal teams.",
     Action.CLIENT_GROUP_MANAGE: "Only internal users can manage client groups.",
     Action.CONTACT_MANAGE: "Only internal users can keep contacts.",
+    Action.DEV_MAILBOX_VIEW: "Only owners and admins, or someone on this machine, can read the dev mailbox.",
 }
 
 

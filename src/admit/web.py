@@ -5,6 +5,7 @@ services; these helpers only find who is asking and 404 anyone who is not in the
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -13,17 +14,17 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
 
-from admit import context
+from admit import context, policy
 from admit.actor import Actor
 from admit.auth import service as auth_service
 from admit.auth.models import WebSession
 from admit.context import Context
 from admit.db import Database
-from admit.errors import InvalidApiKey, NotAuthenticated, PortalNotFound
+from admit.errors import InvalidApiKey, NotAuthenticated, NotFound, PermissionDenied, PortalNotFound
 from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.members.models import User
-from admit.policy import Role
+from admit.policy import Action, Role
 from admit.portals import service as portals_service
 from admit.settings import Settings
 
@@ -46,6 +47,24 @@ def cross_site(request: Request, public_url: str) -> bool:
         return True
     ours = {urlsplit(public_url).netloc, request.headers.get("host", "")}
     return urlsplit(origin).netloc not in ours
+
+
+def dev_mailbox_reader(request: Request, session: SessionDep) -> None:
+    """The dev mailbox holds every email and its links (sign-in, invitations): it answers this
+    machine (a loopback client) and signed-in owners and admins of a portal. Anyone else signed
+    in is refused (403); for a visitor it is not there (404)."""
+    host = request.client.host if request.client else ""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return
+    except ValueError:
+        pass
+    user = read_auth(request, session).user
+    if user is None:
+        raise NotFound("There is nothing here.")
+    roles = [member.role for _, member in members_service.memberships_of(session, user)]
+    if not any(policy.can(role, Action.DEV_MAILBOX_VIEW) for role in roles):
+        raise PermissionDenied(policy.DENIED_MESSAGE[Action.DEV_MAILBOX_VIEW])
 
 
 def get_db(request: Request) -> Database:

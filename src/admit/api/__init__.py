@@ -1,6 +1,6 @@
 """The JSON API, ``/api/v1``: one router per domain, thin over the services."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from admit.api import (
     api_keys,
@@ -15,6 +15,7 @@ from admit.api import (
     workspaces,
 )
 from admit.api.openapi import describe, require_operation_id
+from admit.web import dev_mailbox_reader
 
 
 def build_router(*, dev_mailbox: bool) -> APIRouter:
@@ -35,5 +36,5 @@ def build_router(*, dev_mailbox: bool) -> APIRouter:
     if dev_mailbox:
         from admit.api import dev
 
-        router.include_router(describe(dev.router))
+        router.include_router(describe(dev.router), dependencies=[Depends(dev_mailbox_reader)])
     return router

@@ -58,6 +58,11 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         # The factory reads the settings in force; child processes (--workers) read the environment.
         os.environ["ADMIT_RUN_WORKER_IN_WEB"] = "false"
         configure(settings.model_copy(update={"run_worker_in_web": False}))
+    if settings.email_backend == "dev":
+        click.echo(
+            f"Dev mailbox at {settings.public_url}/dev/mailbox: every email and its links, shown to this"
+            " machine and to signed-in owners and admins only"
+        )
     click.echo(
         f"Admit {__version__} on http://{host}:{port} (public URL {settings.public_url}); "
         f"database {settings.database_url}; email backend {settings.email_backend}; "

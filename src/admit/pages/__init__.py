@@ -1,8 +1,9 @@
 """Server-rendered pages: one router per domain, thin over the same services as the API."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from admit.pages import auth, contacts, errors, imports, invitations, links, portals, users, workspaces
+from admit.web import dev_mailbox_reader
 
 
 def build_router(*, dev_mailbox: bool) -> APIRouter:
@@ -12,5 +13,5 @@ def build_router(*, dev_mailbox: bool) -> APIRouter:
     if dev_mailbox:
         from admit.pages import dev
 
-        router.include_router(dev.router)
+        router.include_router(dev.router, dependencies=[Depends(dev_mailbox_reader)])
     return router

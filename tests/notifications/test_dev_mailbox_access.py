@@ -1,0 +1,37 @@
+"""The dev mailbox (issue 14 item 17): it holds every email and its links, so it answers this
+machine (a loopback client) and signed-in owners and admins; others signed in are refused, and
+a visitor finds nothing. Both backends."""
+
+from __future__ import annotations
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite, login, member_joins
+
+PATHS = ["/dev/mailbox", "/api/v1/dev/messages"]
+
+
+@pytest.fixture
+def remote(app):
+    """A browser on another machine (203.0.113.5, a documentation address)."""
+    with TestClient(app, client=("203.0.113.5", 40000)) as c:
+        yield c
+
+
+def test_another_machine_finds_nothing(client, remote, db):
+    pf = create_portal(db)
+    invite(db, pf, ["ada@example.com"])
+    for path in PATHS:
+        assert remote.get(path).status_code == 404, path
+        assert client.get(path).status_code == 200, path  # this machine
+
+
+def test_an_owner_reads_it_from_anywhere_a_member_is_refused(remote, db, worker):
+    pf = create_portal(db)
+    member_joins(db, worker, pf, "mo@example.com", role="member")
+    login(remote, "mo@example.com", PASSWORD)
+    assert [remote.get(p).status_code for p in PATHS] == [403, 403]
+    remote.cookies.clear()
+    login(remote, pf.owner_email, OWNER_PASSWORD)
+    assert [remote.get(p).status_code for p in PATHS] == [200, 200]
