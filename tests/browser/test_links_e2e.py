@@ -86,6 +86,19 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     assert first_link == shown
     shot(owner, "share-invite-link")
 
+    # 1b. A new link is off: the tab says so; "Turn on the invite link" (asks first) turns it on.
+    expect(dialog.locator("[data-link-off]")).to_contain_text("The invite link is off: nobody can join")
+    expect(dialog.locator("[data-link-state]")).to_have_text("Disabled")
+    dialog.get_by_role("button", name="Turn on the invite link").click()
+    confirm = owner.locator("dialog#confirm-dialog")
+    expect(confirm).to_contain_text("Anyone who has it can sign up")
+    confirm.get_by_role("button", name="Turn on").click()
+    expect(owner.locator(".notice")).to_contain_text("The invite link is on")
+    dialog = owner.locator("dialog#invite-dialog")
+    expect(dialog.locator("[data-link-state]")).to_have_text("Active")
+    expect(dialog.locator("[data-link-off]")).to_have_count(0)
+    assert dialog.get_by_label("Invite link").input_value() == first_link  # the same link, now on
+
     # 2. Refresh Link (asks first); the modal comes back on the same tab with a new link.
     dialog.get_by_role("button", name="Refresh Link").click()
     confirm = owner.locator("dialog#confirm-dialog")

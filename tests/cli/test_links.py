@@ -32,6 +32,10 @@ class TestLinkCommands:
         assert (data["user_type"], data["role"], data["max_uses"]) == ("client", "client", 25)
         assert data["allowed_domains"] == ["acme.com", "eu.acme.com"]
         assert data["expires_at"] and data["lifetime_seconds"] == 10 * 86400
+        r = run("links", "set", "--portal", pf.slug, "--lifetime-days", "none", "--json")
+        assert r.exit_code == 0, r.output
+        data = json.loads(r.output)
+        assert (data["never_expires"], data["lifetime_seconds"], data["expires_at"]) == (True, None, None)
 
         r = run(
             "links",

@@ -150,4 +150,4 @@ class TestFreshProcess:
         assert created.returncode == 0, created.stderr
         shown = admit("link", "show", "--portal", slug, "--json")
         assert shown.returncode == 0, shown.stderr
-        assert json.loads(shown.stdout)["status"] == "active"
+        assert json.loads(shown.stdout)["status"] == "disabled"  # a new link starts off

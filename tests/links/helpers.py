@@ -20,9 +20,13 @@ def count(db, model, *where) -> int:
 
 
 def link_token(db, pf: PortalFixture, *, by: str | None = None) -> str:
-    """The portal link's token, as Copy Link gives it."""
+    """The portal link's token, as Copy Link gives it, the link turned on first if it is off (a
+    new link starts off: ``TestPortalLink.test_a_new_link_starts_off``)."""
     with db.unit_of_work() as session:
-        view = links_service.portal_link(session, actor_for(session, pf.slug, by or pf.owner_email))
+        actor = actor_for(session, pf.slug, by or pf.owner_email)
+        view = links_service.portal_link(session, actor)
+        if not view.link.enabled:
+            view = links_service.update_portal_link(session, actor, enabled=True)
         return view.url.rsplit("/join/", 1)[1]
 
 

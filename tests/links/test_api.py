@@ -18,6 +18,13 @@ def _link(client, pf):
     return r.json()
 
 
+def _link_on(client, pf):
+    """The link, turned on (a new link starts off)."""
+    r = client.patch(f"/api/v1/portals/{pf.slug}/link", json={"enabled": True}, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def _token(url: str) -> str:
     return url.rsplit("/join/", 1)[1]
 
@@ -35,20 +42,52 @@ def _signup(client, token, email, **body):
 
 class TestManageLink:
     def test_get_shape(self, client, db, settings):
-        """GET gives the link and its policy; the URL is built from the public URL."""
+        """GET gives the link and its policy; the URL is built from the public URL. A new link
+        is off, with a 10-day lifetime that starts when it is turned on."""
         pf = create_portal(db)
         body = _link(client, pf)
         assert set(body) >= LINK_KEYS
         assert body["url"].startswith(f"{settings.public_url}/join/")
-        assert (body["user_type"], body["role"], body["enabled"], body["uses"], body["joined"]) == (
+        assert (body["user_type"], body["role"], body["enabled"], body["status"], body["uses"]) == (
             "internal",
             "member",
-            True,
-            0,
+            False,
+            "disabled",
             0,
         )
-        assert (body["expires_at"], body["max_uses"], body["allowed_domains"]) == (None, None, [])
+        assert (body["lifetime_seconds"], body["expires_at"], body["never_expires"]) == (
+            10 * 86400,
+            None,
+            False,
+        )
+        assert (body["max_uses"], body["allowed_domains"]) == (None, [])
         assert _link(client, pf)["url"] == body["url"]
+        assert client.get(f"/api/v1/links/{_token(body['url'])}").status_code == 410
+        on = _link_on(client, pf)
+        assert on["status"] == "active" and on["expires_at"] is not None
+        assert client.get(f"/api/v1/links/{_token(body['url'])}").status_code == 200
+
+    def test_no_expiry_only_when_asked_for(self, client, db):
+        """null lifetime or expiry: 422 naming the field; beyond 365 days: 422 expires_at;
+        never_expires: true is the way, and says so when read back."""
+        pf = create_portal(db)
+        far = (clock.now() + timedelta(days=400)).isoformat()
+        for body, field in [
+            ({"lifetime_seconds": None}, "lifetime_seconds"),
+            ({"expires_at": None}, "expires_at"),
+            ({"expires_at": far}, "expires_at"),
+        ]:
+            r = client.patch(f"/api/v1/portals/{pf.slug}/link", json=body, headers=pf.headers())
+            assert (r.status_code, r.json()["field"]) == (422, field), body
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/link", json={"never_expires": True}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["never_expires"], r.json()["lifetime_seconds"], r.json()["expires_at"]) == (
+            True,
+            None,
+            None,
+        )
 
     def test_the_old_path_moved_for_good(self, client, db):
         """``…/invite-link`` (the name before ``…/link``) answers 308 to the new path, keeping the
@@ -65,7 +104,7 @@ class TestManageLink:
     def test_patch_and_refresh(self, client, db):
         """PATCH changes only the fields sent; refresh returns a new URL and the old one is gone."""
         pf = create_portal(db)
-        old = _link(client, pf)["url"]
+        old = _link_on(client, pf)["url"]
         r = client.patch(
             f"/api/v1/portals/{pf.slug}/link",
             json={"allowed_domains": ["Acme.com"], "max_uses": 10, "lifetime_seconds": 10 * 86400},
@@ -129,7 +168,7 @@ class TestPublic:
     def test_preview(self, client, db):
         """The preview names the portal and says whether a password is needed; no referrer leaks."""
         pf = create_portal(db)
-        r = client.get(f"/api/v1/links/{_token(_link(client, pf)['url'])}")
+        r = client.get(f"/api/v1/links/{_token(_link_on(client, pf)['url'])}")
         assert r.status_code == 200
         assert r.headers["referrer-policy"] == "no-referrer"
         body = r.json()
@@ -142,7 +181,7 @@ class TestPublic:
     def test_signup_and_confirm_from_the_mailbox(self, client, db, worker):
         """202, a confirmation email; following it makes an active member, signed in."""
         pf = create_portal(db)
-        token = _token(_link(client, pf)["url"])
+        token = _token(_link_on(client, pf)["url"])
         r = _signup(client, token, "Ada@Acme.com", name="Ada Lovelace", role="owner")  # role ignored
         assert r.status_code == 202, r.text
         assert r.json()["email"] == "ada@acme.com"
@@ -178,7 +217,7 @@ class TestPublic:
             json={"allowed_domains": ["acme.com"]},
             headers=pf.headers(),
         )
-        token = _token(_link(client, pf)["url"])
+        token = _token(_link_on(client, pf)["url"])
         r = _signup(client, token, "eve@acme.com.evil.example")
         assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "domain_not_allowed", "email")
         assert "acme.com" in r.json()["detail"]
@@ -193,7 +232,7 @@ class TestPublic:
         """Signing up with a member's address answers exactly like a new address (no enumeration)."""
         pf = create_portal(db)
         member_joins(db, worker, pf, "mel@acme.com")
-        token = _token(_link(client, pf)["url"])
+        token = _token(_link_on(client, pf)["url"])
         known = _signup(client, token, "mel@acme.com")
         unknown = _signup(client, token, "newbie@acme.com")
         assert known.status_code == unknown.status_code == 202

@@ -23,13 +23,26 @@ def _path(url: str) -> str:
 
 class TestShareTab:
     def test_tab_copy_and_refresh(self, client, db):
-        """Admins see Share Invite Link with the link, Copy Link and Refresh Link; refresh kills it."""
+        """Admins see Share Invite Link with the link, Copy Link and Refresh Link; refresh kills it.
+        The link starts off: the tab says so and offers "Turn on the invite link"."""
         pf = create_portal(db)
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/users")
         assert "Share Invite Link" in page.text and "Copy Link" in page.text and "Refresh Link" in page.text
         old = _shown_link(page.text)
         assert client.get(f"/p/{pf.slug}/users").text.count(old) == 1  # the same link every time
+        assert "The invite link is off: nobody can join through it." in page.text
+        assert "Turn on the invite link" in page.text and "works for 10 days" in page.text
+        assert client.get(_path(old)).status_code == 410
+        r = client.post(
+            f"/p/{pf.slug}/invite-link/on?back=users",
+            data={"csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and "invite=link" in r.headers["location"]
+        page = client.get(r.headers["location"])
+        assert "The invite link is on" in page.text and "Turn on the invite link" not in page.text
+        assert client.get(_path(old)).status_code == 200
 
         r = client.post(
             f"/p/{pf.slug}/invite-link/refresh?back=users",
@@ -82,6 +95,14 @@ class TestLinkPage:
         assert "expires " in r.text and "acme.com, eu.acme.com" in r.text
         r = client.post(f"/p/{pf.slug}/invite-link", data={**form, "allowed_domains": "*.acme.com"})
         assert r.status_code == 422 and 'data-field="allowed_domains"' in r.text
+        r = client.post(f"/p/{pf.slug}/invite-link", data={**form, "lifetime_days": "400"})
+        assert r.status_code == 422 and 'data-field="lifetime_seconds"' in r.text
+        r = client.post(
+            f"/p/{pf.slug}/invite-link",
+            data={**form, "lifetime_days": "", "never_expires": "1"},
+            follow_redirects=True,
+        )
+        assert "never expires" in r.text and re.search(r'name="never_expires" value="1"\s+checked', r.text)
 
 
 class TestPublicPages:
@@ -139,7 +160,9 @@ class TestPublicPages:
         """Until they confirm, people who signed up are Pending in User Management."""
         pf = create_portal(db)
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
-        link = _shown_link(client.get(f"/p/{pf.slug}/users").text)
+        page = client.get(f"/p/{pf.slug}/users")
+        link = _shown_link(page.text)
+        client.post(f"/p/{pf.slug}/invite-link/on", data={"csrf_token": csrf_of(page.text)})
         sign_up(db, link.rsplit("/", 1)[1], "ada@acme.com", name="Ada Lovelace")
         page = client.get(f"/p/{pf.slug}/users")
         row = re.search(r'<tr data-address="ada@acme.com" data-kind="signup">(.*?)</tr>', page.text, re.S)

@@ -66,6 +66,54 @@ def _audit(db, action) -> list[AuditEvent]:
 
 
 class TestPortalLink:
+    def test_a_new_link_starts_off(self, db):
+        """The portal's link is made when User Management first shows it: turned off, with the
+        default lifetime (10 days, seed 002) that starts when it is turned on; until then it lets
+        nobody in. Turning it on is audited."""
+        pf = create_portal(db)
+        with db.unit_of_work() as session:
+            view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+            token = view.url.rsplit("/join/", 1)[1]
+        assert (view.state, view.link.enabled, view.link.expires_at) == ("disabled", False, None)
+        assert view.link.lifetime_seconds == 10 * 24 * 3600
+        assert view.link.allowed_domains == [] and view.link.role == "member"
+        _gone_message(db, token)
+        with pytest.raises(Gone):
+            sign_up(db, token, "ada@acme.com")
+        with clock.travel(timedelta(days=3)):
+            view = set_policy(db, pf, enabled=True)
+            assert view.state == "active"
+            assert abs(view.link.expires_at - (clock.now() + timedelta(days=10))) < timedelta(seconds=5)
+            assert _preview(db, token).portal.name == "Acme Inc"
+        assert _audit(db, "invite_link.policy_changed")[0].detail["enabled"] == [False, True]
+
+    def test_never_expiring_is_an_explicit_choice(self, db):
+        """No expiry is chosen with never_expires (audited as such); a null lifetime or expiry
+        is refused, naming the field, and so is an expiry beyond the 365-day cap."""
+        pf = create_portal(db)
+        link_token(db, pf)
+        for changes, field in [
+            ({"lifetime_seconds": None}, "lifetime_seconds"),
+            ({"expires_at": None}, "expires_at"),
+            ({"expires_at": clock.now() + timedelta(days=366)}, "expires_at"),
+            ({"never_expires": True, "lifetime_seconds": 3600}, "never_expires"),
+        ]:
+            with pytest.raises(InvalidInput) as info:
+                set_policy(db, pf, **changes)
+            assert info.value.fields.get("field") == field, changes
+        view = set_policy(db, pf, expires_at=clock.now() + timedelta(days=364))
+        assert view.link.expires_at is not None
+        view = set_policy(db, pf, never_expires=True)
+        assert (view.link.lifetime_seconds, view.link.expires_at) == (None, None)
+        (detail,) = [
+            e.detail for e in _audit(db, "invite_link.policy_changed") if "never_expires" in e.detail
+        ]
+        assert detail["never_expires"] == [False, True] and detail["expires_at"][1] is None
+        with clock.travel(timedelta(days=400)):
+            assert _preview(db, link_token(db, pf)).portal.name == "Acme Inc"
+        view = set_policy(db, pf, never_expires=False)  # back to the default lifetime, from now
+        assert view.link.lifetime_seconds == 10 * 24 * 3600 and view.link.expires_at is not None
+
     def test_first_use_makes_the_link(self, db):
         """Copy Link works from the start: the link is made on first use, once, and audited."""
         pf = create_portal(db)
@@ -173,13 +221,14 @@ class TestPortalLink:
             _gone_message(db, token)
             new = refresh(db, pf)
             assert _preview(db, new).link.expires_at > clock.now() + timedelta(days=9)
-        view = set_policy(db, pf, lifetime_seconds=None)
+        view = set_policy(db, pf, never_expires=True)
         assert view.link.expires_at is None
 
     def test_saving_the_same_lifetime_keeps_the_expiry(self, db):
         """Setting the lifetime the link already has does not restart its expiry (whoever asks:
         the page, the API or the CLI); a different lifetime does."""
         pf = create_portal(db)
+        link_token(db, pf)
         first = set_policy(db, pf, lifetime_seconds=10 * 24 * 3600).link.expires_at
         with clock.travel(timedelta(days=3)):
             again = set_policy(db, pf, lifetime_seconds=10 * 24 * 3600).link.expires_at

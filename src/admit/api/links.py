@@ -116,7 +116,8 @@ def get_invite_link(actor: ActorDep, session: SessionDep, response: Response) ->
     responses=problems(PermissionDenied),
 )
 def update_invite_link(body: InviteLinkUpdate, actor: ActorDep, session: SessionDep) -> InviteLinkRead:
-    """Change the link's policy; only the fields sent change (null: no expiry / no rule / no limit)."""
+    """Change the link's policy; only the fields sent change (null: no domain rule / no limit; no
+    expiry only with ``never_expires: true``)."""
     view = links_service.update_portal_link(session, actor, **body.model_dump(exclude_unset=True))
     return InviteLinkRead.of(view)
 

@@ -40,7 +40,13 @@ def _print_link(data: dict[str, Any], as_json: bool) -> None:
     uses = f"{data['uses']} of {data['max_uses']}" if data["max_uses"] else f"{data['uses']} (no limit)"
     click.echo(f"  status        {data['status']}{'' if data['enabled'] else ' (disabled)'}")
     click.echo(f"  joins as      {joins_as}")
-    click.echo(f"  expires       {data['expires_at'] or 'never'}")
+    if data["expires_at"]:
+        expires = data["expires_at"]
+    elif data["never_expires"]:
+        expires = "never"
+    else:
+        expires = f"{data['lifetime_seconds'] // 86400} days after it is turned on"
+    click.echo(f"  expires       {expires}")
     click.echo(f"  domains       {', '.join(data['allowed_domains']) or 'any'}")
     click.echo(f"  places taken  {uses}")
     click.echo(f"  joined        {data['joined']}")
@@ -89,7 +95,8 @@ class _Changes(TypedDict, total=False):
 
     user_type: str
     role: str
-    lifetime_seconds: int | None
+    lifetime_seconds: int
+    never_expires: bool
     allowed_domains: list[str]
     max_uses: int | None
     enabled: bool
@@ -99,7 +106,10 @@ class _Changes(TypedDict, total=False):
 @_shared.portal_option
 @click.option("--type", "user_type", type=click.Choice(["internal", "client"]), help="User type joiners get.")
 @click.option("--role", type=click.Choice(["admin", "member"]), help="Role for internal joiners.")
-@click.option("--lifetime-days", help="Days the link lives (Refresh starts it again), or 'none'.")
+@click.option(
+    "--lifetime-days",
+    help="Days the link lives (turning it on or Refresh starts it again), or 'none': it never expires.",
+)
 @click.option(
     "--domains", help="Allowed email domains, comma-separated (exact; subdomains only if listed), or 'none'."
 )
@@ -126,7 +136,10 @@ def links_set(
         changes["role"] = role
     days = _none_or_int(lifetime_days, "--lifetime-days")
     if days is not None:
-        changes["lifetime_seconds"] = None if days == "none" else days * 24 * 3600
+        if days == "none":
+            changes["never_expires"] = True  # an explicit choice, audited as such
+        else:
+            changes["lifetime_seconds"] = days * 24 * 3600
     if domains is not None:
         listed = [d.strip() for d in domains.split(",") if d.strip()]
         changes["allowed_domains"] = [] if [d.lower() for d in listed] in ([], ["none"]) else listed

@@ -26,6 +26,7 @@ class InviteLinkRead(BaseModel):
     role: str
     lifetime_seconds: int | None
     expires_at: datetime | None
+    never_expires: bool
     allowed_domains: list[str]
     max_uses: int | None
     uses: int
@@ -47,6 +48,7 @@ class InviteLinkRead(BaseModel):
             role=link.role,
             lifetime_seconds=link.lifetime_seconds,
             expires_at=link.expires_at,
+            never_expires=link.lifetime_seconds is None and link.expires_at is None,
             allowed_domains=list(link.allowed_domains or []),
             max_uses=link.max_uses,
             uses=view.uses,
@@ -59,7 +61,10 @@ class InviteLinkRead(BaseModel):
 
 
 class InviteLinkUpdate(BaseModel):
-    """Only the fields sent change. ``null`` means none: no expiry, no domain rule, no limit."""
+    """Only the fields sent change. ``null`` means none for the domain rule and the limit. A link
+    always expires (``lifetime_seconds``: 3600 to 31536000; or ``expires_at``, at most 365 days
+    ahead) unless ``never_expires: true`` is sent, on its own: a null lifetime or expiry is
+    refused (422, naming the field)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -70,6 +75,7 @@ class InviteLinkUpdate(BaseModel):
     allowed_domains: list[str] | None = Field(default=None, max_length=50)
     max_uses: int | None = None
     enabled: bool | None = None
+    never_expires: bool | None = None
 
 
 class LinkWorkspace(BaseModel):

@@ -77,6 +77,7 @@ __all__ = [
 MAX_NAME = 200
 MIN_LIFETIME = 3600
 MAX_LIFETIME = 365 * 24 * 3600
+DEFAULT_LIFETIME = 10 * 24 * 3600  # seed 002: an invitation link is valid 10 days
 MAX_USES = 100_000
 MAX_DOMAINS = 50
 _TOKEN_CONTEXT = b"admit.invite-link.v1|"
@@ -208,11 +209,17 @@ def _find(session: Session, portal_id: uuid.UUID, workspace_id: uuid.UUID | None
 def _get_or_create(
     session: Session, actor: Actor, workspace_id: uuid.UUID | None = None, label: str | None = None
 ) -> InviteLink:
-    """The portal's (or a workspace's) link, made on first use. Two first uses at once make one."""
+    """The portal's (or a workspace's) link, made on first use. Two first uses at once make one.
+
+    A portal's link starts turned off, with the default lifetime (10 days) that starts when an
+    owner or admin turns it on: showing User Management must not open the portal to anyone
+    holding a URL nobody chose to share. (A workspace's link only lets people ask to join, which
+    someone must approve, so it starts on.)"""
     link = _find(session, actor.portal.id, workspace_id)
     if link is not None:
         return link
     now = context.of(session).clock.now()
+    is_portal = workspace_id is None
     link = InviteLink(
         id=new_id(),
         portal_id=actor.portal.id,
@@ -220,7 +227,8 @@ def _get_or_create(
         user_type=UserType.INTERNAL,
         role=Role.MEMBER,
         allowed_domains=[],
-        enabled=True,
+        lifetime_seconds=DEFAULT_LIFETIME if is_portal else None,
+        enabled=not is_portal,
         created_by_id=actor.user_id,
         created_at=now,
         refreshed_at=now,
@@ -263,7 +271,9 @@ def _refresh(session: Session, actor: Actor, link: InviteLink, label: str) -> No
     if link.lifetime_seconds:
         link.expires_at = now + timedelta(seconds=link.lifetime_seconds)
     elif link.expires_at is not None and link.expires_at <= now:
-        link.expires_at = None
+        # A fixed expiry that has passed: the new link gets the default lifetime (never "no
+        # expiry", which only ``never_expires`` chooses).
+        link.expires_at = now + timedelta(seconds=DEFAULT_LIFETIME)
     audit_service.record(
         session,
         actor,
@@ -306,12 +316,17 @@ def update_portal_link(
     allowed_domains: list[str] | None = UNSET,
     max_uses: int | None = UNSET,
     enabled: bool = UNSET,
+    never_expires: bool = UNSET,
 ) -> LinkView:
     """Change the link's policy; only the fields given change, each audited old → new.
 
-    ``lifetime_seconds`` (None: never expires) restarts the expiry from now; ``expires_at`` sets
-    the current link's expiry directly (not both at once). A client link always grants the
-    client role; an internal link grants member or admin, never owner.
+    ``lifetime_seconds`` (1 hour to 365 days) restarts the expiry from now; ``expires_at`` sets
+    the current link's expiry directly, at most 365 days ahead (not both at once). A link
+    without expiry is an explicit choice, ``never_expires=True`` (audited as such); a null
+    lifetime or expiry is refused. ``never_expires=False`` on a link that never expires gives it
+    the default lifetime (10 days) from now, unless a lifetime or expiry comes with it. Turning
+    the link on starts its lifetime from now. A client link always grants the client role; an
+    internal link grants member or admin, never owner.
     """
     policy.require(actor.role, policy.Action.LINK_MANAGE)
     link = _get_or_create(session, actor)
@@ -339,22 +354,46 @@ def update_portal_link(
 
     if lifetime_seconds is not UNSET and expires_at is not UNSET:
         raise InvalidInput("Give lifetime_seconds or expires_at, not both.", field="expires_at")
-    if lifetime_seconds is not UNSET:
-        if lifetime_seconds is not None and not MIN_LIFETIME <= lifetime_seconds <= MAX_LIFETIME:
+    if never_expires is not UNSET and not isinstance(never_expires, bool):
+        raise InvalidInput("never_expires must be true or false.", field="never_expires")
+    if never_expires is True and (lifetime_seconds not in (UNSET, None) or expires_at not in (UNSET, None)):
+        raise InvalidInput(
+            "A link that never expires has no lifetime or expiry: give never_expires alone.",
+            field="never_expires",
+        )
+    was_never = link.lifetime_seconds is None and link.expires_at is None
+    if never_expires is True:
+        new.update(lifetime_seconds=None, expires_at=None)
+    if lifetime_seconds is not UNSET and never_expires is not True:
+        if lifetime_seconds is None:
             raise InvalidInput(
-                "The link's lifetime must be between 1 hour and 365 days (or none).", field="lifetime_seconds"
+                "Give the link's lifetime (1 hour to 365 days); a link without expiry is chosen with "
+                "never_expires: true.",
+                field="lifetime_seconds",
+            )
+        if not MIN_LIFETIME <= lifetime_seconds <= MAX_LIFETIME:
+            raise InvalidInput(
+                "The link's lifetime must be between 1 hour and 365 days.", field="lifetime_seconds"
             )
         new["lifetime_seconds"] = lifetime_seconds
         # The lifetime the link already has is no change: saving it again (a form sends every
         # field) must not restart the expiry; only a new lifetime (or Refresh) does.
-        if lifetime_seconds != link.lifetime_seconds:
-            new["expires_at"] = now + timedelta(seconds=lifetime_seconds) if lifetime_seconds else None
-    if expires_at is not UNSET:
-        if expires_at is not None:
-            expires_at = _as_utc(expires_at)
-            if expires_at <= now:
-                raise InvalidInput("expires_at must be in the future (or null: never).", field="expires_at")
+        if lifetime_seconds != link.lifetime_seconds or link.expires_at is None:
+            new["expires_at"] = now + timedelta(seconds=lifetime_seconds)
+    if expires_at is not UNSET and never_expires is not True:
+        if expires_at is None:
+            raise InvalidInput(
+                "Give the link's expiry; a link without expiry is chosen with never_expires: true.",
+                field="expires_at",
+            )
+        expires_at = _as_utc(expires_at)
+        if expires_at <= now:
+            raise InvalidInput("expires_at must be in the future.", field="expires_at")
+        if expires_at > now + timedelta(seconds=MAX_LIFETIME):
+            raise InvalidInput("expires_at must be at most 365 days from now.", field="expires_at")
         new["expires_at"] = expires_at
+    if never_expires is False and was_never and "lifetime_seconds" not in new and "expires_at" not in new:
+        new.update(lifetime_seconds=DEFAULT_LIFETIME, expires_at=now + timedelta(seconds=DEFAULT_LIFETIME))
 
     if allowed_domains is not UNSET:
         domains: list[str] = []
@@ -373,12 +412,22 @@ def update_portal_link(
         if not isinstance(enabled, bool):
             raise InvalidInput("enabled must be true or false.", field="enabled")
         new["enabled"] = enabled
+        lifetime = new.get("lifetime_seconds", link.lifetime_seconds)
+        if enabled and not link.enabled and lifetime and expires_at is UNSET:
+            # Turned on: its lifetime runs from now (it may have waited, off, since it was made).
+            new["expires_at"] = now + timedelta(seconds=lifetime)
 
     changes = {
         key: [_jsonable(getattr(link, key)), _jsonable(value)]
         for key, value in new.items()
         if getattr(link, key) != value
     }
+    if never_expires is not UNSET:
+        now_never = new.get("lifetime_seconds", link.lifetime_seconds) is None and (
+            new.get("expires_at", link.expires_at) is None
+        )
+        if now_never != was_never:
+            changes["never_expires"] = [was_never, now_never]
     for key, value in new.items():
         setattr(link, key, value)
     if changes:

@@ -74,10 +74,15 @@ def portal_link_update(
     allowed_domains: str = Form(""),
     max_uses: str = Form(""),
     enabled: str = Form(""),
+    never_expires: str = Form(""),
 ) -> Response:
-    """Save the link's policy (only what changed is recorded)."""
+    """Save the link's policy (only what changed is recorded). No expiry only when "Never
+    expires" is ticked; otherwise the lifetime given (or, left empty, the one it has)."""
     try:
         lifetime = _optional_int(lifetime_days, "lifetime_seconds", scale=24 * 3600)
+        expiry: dict[str, Any] = {"never_expires": True} if never_expires else {"never_expires": False}
+        if lifetime is not None and not never_expires:
+            expiry["lifetime_seconds"] = lifetime
         links_service.update_portal_link(
             session,
             actor,
@@ -86,7 +91,7 @@ def portal_link_update(
             allowed_domains=[d for d in allowed_domains.replace(",", "\n").split() if d.strip()],
             max_uses=_optional_int(max_uses, "max_uses"),
             enabled=bool(enabled),
-            lifetime_seconds=lifetime,
+            **expiry,
         )
     except DomainError as exc:
         if exc.status not in (403, 422):
@@ -101,6 +106,16 @@ def portal_link_update(
             error_field=exc.fields.get("field"),
         )
     return redirect(f"/p/{actor.portal.slug}/invite-link", notice="Invite link settings saved.")
+
+
+@router.post("/p/{slug}/invite-link/on", name="links:enable", dependencies=[Depends(check_csrf)])
+def portal_link_enable(actor: PageActor, session: SessionDep, back: str = "link") -> RedirectResponse:
+    """Turn on the invite link (a new one starts off), from the Invite modal or the link's page."""
+    links_service.update_portal_link(session, actor, enabled=True)
+    notice = "The invite link is on: anyone who has it can sign up."
+    if back == "users":
+        return redirect(f"/p/{actor.portal.slug}/users?invite=link", notice=notice)
+    return redirect(f"/p/{actor.portal.slug}/invite-link", notice=notice)
 
 
 @router.post("/p/{slug}/invite-link/refresh", name="links:refresh", dependencies=[Depends(check_csrf)])
