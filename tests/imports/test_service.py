@@ -711,3 +711,25 @@ class TestSendingLimit:
             by_import = [e for e in events if e.detail.get("via") == "import"]
             assert sorted(e.target_label for e in by_import) == ["a@example.com", "b@example.com"]
             assert {e.actor_label for e in by_import} == {pf.owner_email}
+
+
+class TestAFault:
+    def test_a_database_fault_shows_no_sql_and_no_addresses(self, db, pf, caplog):
+        """Issue 14 item 15: the invitations table goes missing mid-import (a real fault: the
+        database refuses the INSERT). The import fails with a sentence and a reference; the SQL
+        and the recipients' addresses stay in the server's log."""
+        import_id, _ = create(db, pf, csv_bytes(["email", "secret.person@example.com", "other@example.com"]))
+        with db.engine.begin() as conn:
+            conn.exec_driver_sql("ALTER TABLE invitations RENAME TO invitations_away")
+        try:
+            assert imports_jobs.run_due(db) is None
+        finally:
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql("ALTER TABLE invitations_away RENAME TO invitations")
+        imp = get(db, import_id)
+        assert imp.status == "failed"
+        assert "reference" in imp.error and "internal error" in imp.error
+        for leak in ("secret.person@example.com", "INSERT", "invitations", "SELECT"):
+            assert leak not in imp.error, imp.error
+        reference = imp.error.split("reference ")[1].split(")")[0]
+        assert any(reference in r.getMessage() for r in caplog.records)

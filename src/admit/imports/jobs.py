@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+import secrets
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import Database
+from admit.errors import DomainError
 from admit.imports import evaluate, service, storage
 from admit.imports.models import (
     DONE,
@@ -231,12 +233,20 @@ def run_due(db: Database) -> ImportState | None:
     except LeaseLost:
         log.warning("imports.lease_lost id=%s", import_id)
         return None
-    except Exception as exc:  # noqa: BLE001 - recorded on the import, visible to the admin
-        log.exception("imports.failed id=%s", import_id)
+    except Exception as exc:  # noqa: BLE001 - the import is marked failed, the admin is told
+        # What the admin reads never carries the fault's text (SQL, other people's addresses):
+        # a reference to the log line that does.
+        reference = secrets.token_hex(4)
+        log.exception("imports.failed id=%s reference=%s", import_id, reference)
         with db.unit_of_work() as session:
             imp = session.get(InvitationImport, import_id)
             if imp is not None:
                 imp.status = FAILED
-                imp.error = f"{type(exc).__name__}: {exc}"[:1000]
+                imp.error = (
+                    str(exc)[:1000]
+                    if isinstance(exc, DomainError)
+                    else f"The import stopped on an internal error (reference {reference}): the rows"
+                    " before it were invited; your operator can find the reference in the server's log."
+                )
                 imp.lease_until = None
         return None
