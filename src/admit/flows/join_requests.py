@@ -58,7 +58,7 @@ def request_to_join(
         raise PortalLink("This is the portal's invite link: sign up instead.")
     address = links_service.clean_email(email)
     if not domain_allowed(address, link.allowed_domains):
-        raise domain_refused(link.allowed_domains)
+        raise domain_refused(address)
     ctx = context.of(session)
     ctx.limiter.hit(
         f"link:address:{address}",

@@ -33,12 +33,14 @@ def domain_allowed(email: str, allowed: list[str] | None) -> bool:
     return email.rpartition("@")[2] in set(allowed)
 
 
-def domain_refused(allowed: list[str]) -> InvalidInput:
-    """The error for an address outside ``allowed`` (field ``email``)."""
-    names = ", ".join(display_domain(d) for d in allowed)
-    where = names if len(allowed) == 1 else f"one of {names}"
+def domain_refused(address: str) -> InvalidInput:
+    """The error for ``address`` outside a link's allowed domains (field ``email``). It names the
+    domain that was typed, never the allowed ones: a link found by a stranger must not tell whose
+    addresses (a partner's domain, say) it was made for."""
+    typed = display_domain(address.rpartition("@")[2])
     return DomainNotAllowed(
-        f"This invite link only accepts email addresses at {where} (subdomains only when listed).",
+        f"This invite link does not accept addresses at {typed}. Use the work address it was shared"
+        " for, or ask the person who shared it.",
         field="email",
     )
 

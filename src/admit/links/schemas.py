@@ -90,7 +90,9 @@ class LinkPreviewRead(BaseModel):
     workspace: LinkWorkspace | None
     user_type: Literal["internal", "client"] | None
     password_required: bool
-    allowed_domains: list[str]
+    # Whether only some email domains may use the link; which ones is not told to whoever holds
+    # the link (a partner's domain, say).
+    domain_restricted: bool
     expires_at: datetime | None
 
     @classmethod
@@ -102,7 +104,7 @@ class LinkPreviewRead(BaseModel):
             workspace=LinkWorkspace(name=p.workspace_name) if p.workspace_name else None,
             user_type=link.user_type if link.kind == "portal" else None,
             password_required=p.password_required,
-            allowed_domains=list(link.allowed_domains or []),
+            domain_restricted=bool(link.allowed_domains),
             expires_at=link.expires_at,
         )
 

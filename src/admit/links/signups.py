@@ -88,7 +88,7 @@ def signup(
         raise WorkspaceLink("This is a workspace link: ask to join the workspace instead.")
     address = links_service.clean_email(email)
     if not domain_allowed(address, link.allowed_domains):
-        raise domain_refused(link.allowed_domains)
+        raise domain_refused(address)
     context.of(session).limiter.hit(
         f"link:address:{address}",
         context.of(session).settings.link_address_rate_limit,
@@ -223,7 +223,7 @@ def _check(session: Session, record: LinkSignup) -> InviteLink:
             "the person who shared it for the current link."
         )
     if not domain_allowed(record.email, link.allowed_domains):
-        raise domain_refused(link.allowed_domains)
+        raise domain_refused(record.email)
     return link
 
 

@@ -19,7 +19,6 @@ from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
 from admit.links import service as links_service
 from admit.links import signups as signups_service
-from admit.links.domains import display_domain
 from admit.pages.auth import land_after_joining
 from admit.pages.deps import PageActor, PageAuth, check_csrf, redirect, render
 from admit.settings import Settings
@@ -199,7 +198,7 @@ def _join_page(
         "portal": None,
         "brand_portal": preview.portal,
         "min_password": settings.password_min_length,
-        "allowed": [display_domain(d) for d in preview.link.allowed_domains],
+        "restricted": bool(preview.link.allowed_domains),
         "form": {},
     }
     context.update(extra)
