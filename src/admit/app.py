@@ -15,7 +15,7 @@ from fastapi_offline import FastAPIOffline
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.base import RequestResponseEndpoint
 
-from admit import __version__, api, pages
+from admit import __version__, api, observability, pages
 from admit.api.errors import domain_error_response, problem, validation_error_response
 from admit.api.openapi import install as install_openapi
 from admit.context import Context
@@ -87,6 +87,7 @@ def create_app(
     dev_mailbox = settings.email_backend == "dev"
     app.include_router(api.build_router(dev_mailbox=dev_mailbox))
     app.include_router(pages.build_router(dev_mailbox=dev_mailbox))
+    app.include_router(observability.router)
     app.mount("/static", StaticFiles(directory=str(Path(pages.__file__).parent / "static")), name="static")
 
     @app.exception_handler(DomainError)
@@ -122,6 +123,8 @@ def create_app(
         error = DomainError(detail, code=code)
         error.status, error.title = exc.status_code, str(exc.detail)
         return await run_in_threadpool(error_page, request, error)
+
+    app.middleware("http")(observability.count_request)
 
     @app.middleware("http")
     async def _same_site_changes(request: Request, call_next: RequestResponseEndpoint) -> Response:

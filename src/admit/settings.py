@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     sign_in_link_minutes: int = Field(default=30, ge=5, le=24 * 60)
     password_reset_minutes: int = Field(default=60, ge=5, le=24 * 60)
 
+    # Operations: /metrics answers a loopback client, or anyone with this bearer token when set.
+    metrics_token: str | None = None
+
     # Rate limits (the `limits` library's notation). Redis when redis_url is set.
     redis_url: str | None = None
     rate_limits_enabled: bool = True

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from sqlalchemy import Select, and_, delete, or_, select, true
+from sqlalchemy import Select, and_, delete, func, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -386,3 +386,28 @@ def report_csv(
             )
         last = (rows[-1].row_number, rows[-1].part)
         yield buffer.getvalue()
+
+
+class ImportProgress(TypedDict):
+    imports: int
+    rows: int
+    processed: int
+
+
+def progress_stats(session: Session) -> dict[str, ImportProgress]:
+    """Imports not finished, by status (queued, running, waiting): how many, with their rows and
+    how many of those are done (``/metrics``)."""
+    rows = session.execute(
+        select(
+            InvitationImport.status,
+            func.count(),
+            func.coalesce(func.sum(InvitationImport.total_rows), 0),
+            func.coalesce(func.sum(InvitationImport.processed_rows), 0),
+        )
+        .where(InvitationImport.status.in_((QUEUED, RUNNING, WAITING)))
+        .group_by(InvitationImport.status)
+    ).all()
+    return {
+        str(status): {"imports": n, "rows": int(total), "processed": int(done)}
+        for status, n, total, done in rows
+    }

@@ -226,3 +226,21 @@ def count_invitation_messages(session: Session, portal_id: uuid.UUID, since: dat
         )
     ).one()
     return InvitationMessages(count or 0, oldest)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    by_status: dict[str, int]  # every message ever queued, by where it stands
+    oldest_waiting: datetime | None  # the oldest message still queued or being sent
+
+
+def outbox_stats(session: Session) -> OutboxStats:
+    """The outbox as an operator watches it (``/metrics``): messages by status, and how long the
+    oldest waiting one has waited. Both read the status index."""
+    counts = dict(
+        session.execute(select(Notification.status, func.count()).group_by(Notification.status)).all()
+    )
+    oldest = session.scalar(
+        select(func.min(Notification.created_at)).where(Notification.status.in_((QUEUED, SENDING)))
+    )
+    return OutboxStats({str(k): int(v) for k, v in counts.items()}, oldest)

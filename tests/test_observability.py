@@ -1,0 +1,71 @@
+"""What an operator watches (issue 13, "Deploying at scale"): /healthz, /readyz (the database and
+its schema) and /metrics (requests by route template, the outbox, imports), through the real app
+on both backends."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from starlette.testclient import TestClient
+
+from admit.kit.tokens import new_token
+from tests.factories import create_portal, invite
+
+
+def _metric(text: str, name: str, **labels: str) -> float:
+    wanted = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    pattern = rf"^{re.escape(name)}{re.escape('{' + wanted + '}') if labels else ''} (\S+)$"
+    found = re.search(pattern, text, re.MULTILINE)
+    assert found, f"{name}{labels} not in /metrics"
+    return float(found.group(1))
+
+
+def test_healthz_and_readyz(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json() == {"status": "ready", "database": "ok", "schema": "ok"}
+
+
+def test_readyz_says_when_the_schema_is_behind(tmp_path):
+    from admit.app import create_app
+    from admit.db import Database
+    from admit.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'empty.db'}"  # never migrated
+    app = create_app(Settings(database_url=url, environment="test"), db=Database(url), run_worker=False)
+    with TestClient(app) as c:
+        answer = c.get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["status"] == "not ready" and "admit migrate" in answer.json()["schema"]
+
+
+def test_metrics_count_routes_not_tokens_and_read_the_outbox(client, db, worker):
+    pf = create_portal(db)
+    token = new_token()
+    client.get(f"/invite/{token}")
+    invite(db, pf, ["ada@example.com", "grace@example.com"])
+    text = client.get("/metrics").text
+    assert token not in text
+    assert (
+        _metric(text, "admit_http_requests_total", method="GET", route="/invite/{token}", status="404") >= 1
+    )
+    assert _metric(text, "admit_outbox_depth") == 2
+    assert _metric(text, "admit_outbox_oldest_age_seconds") >= 0
+    worker.drain()
+    text = client.get("/metrics").text
+    assert _metric(text, "admit_outbox_depth") == 0
+    assert _metric(text, "admit_messages", status="sent") == 2
+
+
+@pytest.fixture
+def remote(app):
+    with TestClient(app, client=("203.0.113.5", 40000)) as c:
+        yield c
+
+
+def test_metrics_answer_loopback_or_the_token_only(remote, app, monkeypatch):
+    assert remote.get("/metrics").status_code == 404
+    monkeypatch.setattr(app.state.db.context.settings, "metrics_token", "scrape-me-please")
+    assert remote.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 404
+    assert remote.get("/metrics", headers={"Authorization": "Bearer scrape-me-please"}).status_code == 200
