@@ -22,6 +22,7 @@ from admit.context import Context
 from admit.db import Database
 from admit.errors import DOCS_PATH, CsrfFailed, DomainError, ErrorCode
 from admit.jobs import start_in_thread
+from admit.kit.logs import RequestIds
 from admit.kit.tokens import HideTokens
 from admit.pages.deps import LoginRedirect, carry_notice
 from admit.pages.errors import error_page, handle_login_redirect
@@ -148,4 +149,5 @@ def create_app(
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
+    app.add_middleware(RequestIds)  # outermost: the access log line carries the id too
     return app

@@ -65,6 +65,7 @@ class Settings(BaseSettings):
 
     # Operations: /metrics answers a loopback client, or anyone with this bearer token when set.
     metrics_token: str | None = None
+    log_format: Literal["text", "json"] = "text"  # json: one object a line, with the request id
 
     # Rate limits (the `limits` library's notation). Redis when redis_url is set.
     redis_url: str | None = None

@@ -36,6 +36,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
 
     import uvicorn
 
+    from admit.kit import logs
     from admit.migrate import upgrade
 
     settings = _shared.settings().served_at(host, port)
@@ -75,6 +76,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         port=port,
         workers=workers,
         log_level="info",
+        log_config=logs.config(settings.log_format),
         proxy_headers=False,
     )
 
