@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
+
+from admit.errors import Busy
 
 if TYPE_CHECKING:
     from admit.context import Context
@@ -119,6 +122,10 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
     return cast("CursorResult[*tuple[Any, ...]]", result).rowcount
 
 
+# How long a unit of work waits for its turn on SQLite before the request is answered 503.
+SQLITE_TURN_SECONDS = 10.0
+
+
 def normalize_url(url: str) -> str:
     """Accept plain URLs (``postgresql://``, ``sqlite:///``) and pick Admit's driver."""
     parsed = make_url(url)
@@ -175,6 +182,7 @@ class Database:
         self.engine = create_db_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.context = context
+        self._sqlite_turns = threading.Lock()
 
     def session(self) -> Session:
         """A new session carrying this database's context (the caller closes it)."""
@@ -186,7 +194,16 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """Open a session, commit when the block ends, roll back if it raises."""
+        """Open a session, commit when the block ends, roll back if it raises.
+
+        On SQLite every transaction takes the one write lock (BEGIN IMMEDIATE), so the units of
+        work of this process take turns here first, in order, instead of in SQLite's busy wait
+        (which sleeps, hands the lock over unfairly and, under a burst, ran out the connection
+        pool: 500s after 30 s). One that cannot have its turn within ``SQLITE_TURN_SECONDS``
+        is refused at once with ``Busy`` (503, Retry-After)."""
+        gate = self._sqlite_turns if self.is_sqlite else None
+        if gate is not None and not gate.acquire(timeout=SQLITE_TURN_SECONDS):
+            raise Busy("The server is busy; try again in a moment.", retry_after=1)
         session = self.session()
         try:
             yield session
@@ -196,6 +213,8 @@ class Database:
             raise
         finally:
             session.close()
+            if gate is not None:
+                gate.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -65,9 +65,10 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | sign_in_link_gone          | SignInLinkGone          | 410  | the sign-in link expired or was used         |
 | password_reset_gone        | PasswordResetGone       | 410  | the password reset link expired or was used  |
 | rate_limited               | RateLimited             | 429  | too many attempts; ``retry_after`` seconds   |
+| busy                       | Busy                    | 503  | the server is at capacity; retry shortly     |
 
 Optional fields a problem may carry: ``field`` (422, the input at fault; ``errors`` lists each
-one for request parsing) and ``retry_after`` (429, also the ``Retry-After`` header).
+one for request parsing) and ``retry_after`` (429 and 503, also the ``Retry-After`` header).
 """
 
 from __future__ import annotations
@@ -138,6 +139,7 @@ class ErrorCode(StrEnum):
     SIGN_IN_LINK_GONE = "sign_in_link_gone"
     PASSWORD_RESET_GONE = "password_reset_gone"
     RATE_LIMITED = "rate_limited"
+    BUSY = "busy"
 
 
 def type_uri(code: ErrorCode | str) -> str:
@@ -529,6 +531,15 @@ class PasswordResetGone(Gone):
     """The password reset link expired, was already used or was replaced: ask for a new one."""
 
     code = ErrorCode.PASSWORD_RESET_GONE
+
+
+class Busy(DomainError):
+    """The server has more requests than it can take at once (the embedded SQLite database
+    serves one at a time): retry after ``retry_after`` seconds (also the ``Retry-After`` header)."""
+
+    status = 503
+    code = ErrorCode.BUSY
+    title = "Busy"
 
 
 class RateLimited(DomainError):

@@ -77,7 +77,7 @@ def get_settings_dep(request: Request) -> Settings:
     return ctx.settings
 
 
-def _db_session(request: Request) -> Iterator[Session]:
+def db_session(request: Request) -> Iterator[Session]:
     """One session per request; committed before the response is sent, rolled back on error."""
     db: Database = request.app.state.db
     with db.unit_of_work() as session:
@@ -85,7 +85,7 @@ def _db_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(_db_session, scope="function")]
+SessionDep = Annotated[Session, Depends(db_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 

@@ -49,7 +49,9 @@ class Problem(BaseModel):
     errors: list[ProblemFieldError] | None = Field(
         default=None, description="422 from parsing the request: every input at fault."
     )
-    retry_after: int | None = Field(default=None, description="429: seconds to wait (also `Retry-After`).")
+    retry_after: int | None = Field(
+        default=None, description="429, 503: seconds to wait (also `Retry-After`)."
+    )
 
 
 def problems(*classes: type[DomainError]) -> dict[int | str, dict[str, Any]]:
@@ -92,7 +94,7 @@ def problem(status: int, *, code: ErrorCode, title: str, detail: str, **extra: A
     headers: dict[str, str] = {}
     if status == 401:
         headers["WWW-Authenticate"] = 'Bearer realm="admit"'
-    if status == 429 and "retry_after" in extra:
+    if status in (429, 503) and "retry_after" in extra:
         headers["Retry-After"] = str(extra["retry_after"])
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 

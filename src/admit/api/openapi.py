@@ -21,9 +21,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 
-from admit.api.deps import api_actor, api_auth
+from admit.api.deps import api_actor
 from admit.api.errors import CODES_KEY, Problem, problem_response
 from admit.errors import (
+    Busy,
     CsrfFailed,
     DomainError,
     InvalidApiKey,
@@ -31,7 +32,7 @@ from admit.errors import (
     NotAuthenticated,
     PortalNotFound,
 )
-from admit.web import SAFE_METHODS
+from admit.web import SAFE_METHODS, db_session
 
 # A portal's actor: credentials first (401), then the portal (404 for one you are not in).
 ACTOR_ERRORS = (NotAuthenticated, InvalidApiKey, PortalNotFound)
@@ -66,8 +67,10 @@ def describe(router: APIRouter) -> APIRouter:
             implied.append(InvalidInput)
         if api_actor in calls:
             implied += ACTOR_ERRORS
-        if api_auth in calls and not set(route.methods or ()) <= SAFE_METHODS:
-            implied.append(CsrfFailed)
+        if not set(route.methods or ()) <= SAFE_METHODS:
+            implied.append(CsrfFailed)  # a session without its header, or any change from another site
+        if db_session in calls:
+            implied.append(Busy)  # SQLite: no turn within the wait (db.Database.unit_of_work)
         responses = dict(route.responses)
         for cls in implied:
             codes = set(responses.get(cls.status, {}).get(CODES_KEY, ())) | {cls.code}
