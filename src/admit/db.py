@@ -152,9 +152,31 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        # Every transaction takes SQLite's one write lock (BEGIN IMMEDIATE). The transactions of
+        # this process take turns for it here first, in order, instead of in SQLite's busy wait
+        # (which sleeps, hands the lock over unfairly and, under a burst, ran out the connection
+        # pool: 500s after 30 s). One that cannot have its turn within SQLITE_TURN_SECONDS is
+        # refused at once with ``Busy`` (503, Retry-After). Other processes still meet SQLite's
+        # own wait (busy_timeout).
+        turns = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            if not turns.acquire(timeout=SQLITE_TURN_SECONDS):
+                raise Busy("The server is busy; try again in a moment.", retry_after=1)
+            conn.info["sqlite_turn"] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                _end_turn(conn)
+                raise
+
+        def _end_turn(conn: Connection) -> None:
+            if conn.info.pop("sqlite_turn", False):
+                turns.release()
+
+        event.listen(engine, "commit", _end_turn)
+        event.listen(engine, "rollback", _end_turn)
 
         return engine
     # No server-side prepared statements: after five runs psycopg prepares a statement and
@@ -182,7 +204,6 @@ class Database:
         self.engine = create_db_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.context = context
-        self._sqlite_turns = threading.Lock()
 
     def session(self) -> Session:
         """A new session carrying this database's context (the caller closes it)."""
@@ -194,16 +215,7 @@ class Database:
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:
-        """Open a session, commit when the block ends, roll back if it raises.
-
-        On SQLite every transaction takes the one write lock (BEGIN IMMEDIATE), so the units of
-        work of this process take turns here first, in order, instead of in SQLite's busy wait
-        (which sleeps, hands the lock over unfairly and, under a burst, ran out the connection
-        pool: 500s after 30 s). One that cannot have its turn within ``SQLITE_TURN_SECONDS``
-        is refused at once with ``Busy`` (503, Retry-After)."""
-        gate = self._sqlite_turns if self.is_sqlite else None
-        if gate is not None and not gate.acquire(timeout=SQLITE_TURN_SECONDS):
-            raise Busy("The server is busy; try again in a moment.", retry_after=1)
+        """Open a session, commit when the block ends, roll back if it raises."""
         session = self.session()
         try:
             yield session
@@ -213,8 +225,6 @@ class Database:
             raise
         finally:
             session.close()
-            if gate is not None:
-                gate.release()
 
     def dispose(self) -> None:
         self.engine.dispose()

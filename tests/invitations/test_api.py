@@ -180,7 +180,7 @@ class TestListAndManage:
         actions = [e["action"] for e in items]
         assert actions[:2] == ["invitation.revoked", "invitation.created"]
         assert items[0]["target_label"] == "ada@example.com"
-        assert items[0]["ip"] == "testclient"
+        assert items[0]["ip"] == "127.0.0.1"  # the test client comes from this machine (tests/conftest.py)
         assert items[0]["actor_label"].startswith("api key")
 
 
