@@ -60,4 +60,4 @@ def test_a_burst_is_answered_quickly_and_never_with_a_500(tmp_path):
     assert set(statuses) <= {204, 503}, statuses
     assert all(retry for status, retry, _ in answers if status == 503)
     slowest = max(seconds for _, _, seconds in answers)
-    assert slowest < 12, f"the slowest answer took {slowest:.1f} s"
+    assert slowest < 5, f"the slowest answer took {slowest:.1f} s"  # 0.35 s on a quiet machine

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -20,7 +22,7 @@ from admit.api.errors import domain_error_response, problem, validation_error_re
 from admit.api.openapi import install as install_openapi
 from admit.context import Context
 from admit.db import Database
-from admit.errors import DOCS_PATH, CsrfFailed, DomainError, ErrorCode
+from admit.errors import DOCS_PATH, Busy, CsrfFailed, DomainError, ErrorCode
 from admit.jobs import start_in_thread
 from admit.kit.logs import RequestIds
 from admit.kit.tokens import HideTokens
@@ -34,6 +36,42 @@ log = logging.getLogger("admit")
 
 def _is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/")
+
+
+class SqliteTurns:
+    """ASGI middleware for the embedded SQLite database: at most ``at_once`` requests are inside
+    the app together; the others wait their turn here, on the event loop, holding no thread.
+    SQLite runs one transaction at a time anyway, and a burst that all went in would fill the
+    thread pool with requests waiting for the database while the one holding it waits for a
+    thread (a 30 s stall, then 500s). One that cannot go in within ``wait_seconds`` is answered
+    503 ``busy`` with Retry-After."""
+
+    def __init__(self, app: Any, *, at_once: int = 4, wait_seconds: float = 10.0) -> None:
+        self.app = app
+        self.wait_seconds = wait_seconds
+        self.at_once = at_once
+        self._gate: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(("/static/", "/healthz")):
+            await self.app(scope, receive, send)
+            return
+        if self._gate is None:  # made on the server's event loop
+            self._gate = asyncio.Semaphore(self.at_once)
+        try:
+            await asyncio.wait_for(self._gate.acquire(), timeout=self.wait_seconds)
+        except TimeoutError:
+            await _busy(scope, receive, send)
+            return
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self._gate.release()
+
+
+async def _busy(scope: Any, receive: Any, send: Any) -> None:
+    response = domain_error_response(Busy("The server is busy; try again in a moment.", retry_after=1))
+    await response(scope, receive, send)
 
 
 def _hide_tokens_in_logs() -> None:
@@ -149,5 +187,7 @@ def create_app(
         response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
+    if db.is_sqlite:
+        app.add_middleware(SqliteTurns)
     app.add_middleware(RequestIds)  # outermost: the access log line carries the id too
     return app
