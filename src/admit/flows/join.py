@@ -120,6 +120,7 @@ def accept(
     own_name = " ".join((name or "").split())[:200]
 
     invitation = invitations_service.claim(session, token)
+    new_user = user is None
     if user is None:
         user = members_service.add_user(
             session, invitation.recipient, name=own_name, password_hash=new_password_hash
@@ -129,7 +130,7 @@ def accept(
             user.password_hash = new_password_hash  # a passwordless (client) account's first password
         if own_name:
             user.name = own_name  # their own name wins
-    member = join(session, invitation, portal, user, ip=ip)
+    member = join(session, invitation, portal, user, ip=ip, new_user=new_user)
     return Accepted(invitation=invitation, portal=portal, user=user, member=member)
 
 
@@ -141,10 +142,12 @@ def join(
     *,
     ip: str | None,
     via: str | None = None,
+    new_user: bool = False,
 ) -> Member:
     """An invitation just claimed: the user becomes an active member with its type, role and
     products (those the portal still has enabled: ``portals.service.still_enabled``), the
-    workspaces they were added to count them as joined, and it is audited."""
+    workspaces they were added to count them as joined, and it is audited. ``new_user``: the
+    user was made in this transaction (``members.service.activate``)."""
     member = members_service.activate(
         session,
         portal_id=portal.id,
@@ -153,6 +156,7 @@ def join(
         role=invitation.role,
         products=portals_service.still_enabled(portal, invitation.products),
         invited_by_id=invitation.invited_by_id,
+        new_user=new_user,
     )
     invitation.member_id = member.id
     workspaces_service.mark_joined(session, portal.id, user.id)

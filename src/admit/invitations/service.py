@@ -417,14 +417,13 @@ def _accepted(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
             update(Invitation)
             .where(Invitation.id == invitation_id, Invitation.status == PENDING, Invitation.expires_at > now)
             .values(status=ACCEPTED, accepted_at=now)
-            .execution_options(synchronize_session=False)
+            # The loaded invitation takes the new values in memory: no second SELECT.
+            .execution_options(synchronize_session="auto")
         )
     )
     if moved != 1:
         return None
-    invitation = session.get(Invitation, invitation_id)
-    session.refresh(invitation)
-    return invitation
+    return session.get(Invitation, invitation_id)
 
 
 def claim_pending_for(session: Session, *, portal_id: uuid.UUID, address: str) -> Invitation | None:

@@ -264,14 +264,16 @@ def activate(
     role: str,
     products: list[str],
     invited_by_id: uuid.UUID | None = None,
+    new_user: bool = False,
 ) -> Member:
     """Make a user an active member of a portal with this type, role and products.
 
     The one way anyone gets in (an accepted invitation, a confirmed link sign-up): a new member
     row, or the existing one (pending or deactivated) brought back. Applies only; callers
-    decide whether the person may join.
+    decide whether the person may join. ``new_user``: the user was made in this transaction, so
+    they have no membership to look for.
     """
-    member = get_membership(session, portal_id, user_id)
+    member = None if new_user else get_membership(session, portal_id, user_id)
     if member is None:
         member = Member(portal_id=portal_id, user_id=user_id)
         session.add(member)

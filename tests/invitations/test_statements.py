@@ -1,0 +1,34 @@
+"""How many SQL statements one client accept makes over HTTP (issue 13: each is a round trip).
+A guard, on both backends: a change that adds one shows here."""
+
+from __future__ import annotations
+
+from sqlalchemy import event
+
+from tests.factories import create_portal, invite, last_link
+
+# BEGIN; the token; the invitation; the inviter's membership (may they still grant it); the
+# portal; the user by address; the token's claim; the invitation's move to accepted; the new
+# user; the new member; the invitation's member; workspaces joined; two audit events (accepted,
+# signed in); the session. (SQLite shows its BEGIN IMMEDIATE; PostgreSQL's BEGIN is implicit.)
+MOST = 16
+
+
+def test_a_client_accept_makes_few_statements(client, db, worker):
+    pf = create_portal(db)
+    invite(db, pf, ["cleo@client.org"], user_type="client")
+    worker.drain()
+    token = last_link(db, "cleo@client.org")
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split())[:90])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.post(f"/api/v1/invitations/{token}/accept", json={})
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200, response.text
+    assert len(seen) <= MOST, "\n".join(seen)
+    assert sum(s.startswith("SELECT invitations.") for s in seen) == 1, "\n".join(seen)
