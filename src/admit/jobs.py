@@ -1,4 +1,5 @@
-"""The worker: delivers notifications, runs bulk imports and scheduled work (the expiry sweep).
+"""The worker: delivers notifications, runs bulk imports and scheduled work (the expiry sweep,
+invitation reminders and the inviters' daily digest of expired invitations).
 
 It runs inside ``admit serve`` (a background thread) or alone as ``admit worker``, any number of
 times: every step is safe to run concurrently (see ``notifications.jobs`` for how rows are
@@ -13,6 +14,7 @@ import time
 
 from admit.db import Database
 from admit.flows import people_bulk
+from admit.flows import reminders as reminders_flow
 from admit.imports import jobs as imports_jobs
 from admit.invitations import service as invitations_service
 from admit.notifications import jobs as notifications_jobs
@@ -37,9 +39,26 @@ class Worker:
         if people_bulk.run_due(self.db) is not None:
             counts["imports"] = counts.get("imports", 0) + 1  # a bulk action: work was done
         if sweep and time.monotonic() - self._last_sweep >= SWEEP_EVERY_SECONDS:
-            with self.db.unit_of_work() as session:
-                counts["expired"] = invitations_service.expire_due(session)
+            counts.update(self.run_scheduled())
             self._last_sweep = time.monotonic()
+        return counts
+
+    def run_scheduled(self) -> dict[str, int]:
+        """One pass of scheduled work, whatever the time since the last: reminders that are
+        due, yesterday's digests not yet queued, then the expiry sweep. Each is its own unit of
+        work and safe in any number of workers at once (``flows.reminders``); the messages they
+        queue go out with the next delivery."""
+        counts: dict[str, int] = {"reminded": 0}
+        while True:  # a batch per transaction, until none is due
+            with self.db.unit_of_work() as session:
+                reminded = reminders_flow.remind_due(session)
+            counts["reminded"] += reminded
+            if reminded < reminders_flow.BATCH:
+                break
+        with self.db.unit_of_work() as session:
+            counts["digests"] = reminders_flow.send_digests(session)
+        with self.db.unit_of_work() as session:
+            counts["expired"] = invitations_service.expire_due(session)
         return counts
 
     def drain(self, *, max_passes: int = 1000) -> dict[str, int]:

@@ -213,7 +213,7 @@ class TestInvite:
         run("invite", "--portal", slug, "a@x.com", "b@y.com")
         result = run("worker", "--once")
         assert result.exit_code == 0, result.output
-        assert json.loads(result.stdout) == {"sent": 2, "retry": 0, "failed": 0}
+        assert json.loads(result.stdout) == {"sent": 2, "retry": 0, "failed": 0, "reminded": 0, "digests": 0}
         assert count(db, DevMessage) == 2
 
 

@@ -15,6 +15,7 @@ PHRASES: dict[str, str] = {
     "invitation.created": "invited {target}{as_role}",
     "invitation.resent": "resent the invitation to {target}",
     "invitation.revoked": "revoked the invitation to {target}",
+    "invitation.reminded": "reminded {target} of their invitation{nth}",
     "invitation.accepted": "joined as {target}{as_role}",
     "invitation_import.created": "uploaded {target} to invite from",
     "invitation_import.confirmed": "started inviting from {target}",
@@ -101,6 +102,9 @@ def sentence(event: Event, actor: str | None = None) -> str:
         target=event.target_label or "someone",
         as_role=f" as {str(role).capitalize()}" if role else "",
         via=f" {VIA[detail['via']]}" if detail.get("via") in VIA else "",
+        nth=f" (reminder {detail['reminder']} of {detail['of']})"
+        if detail.get("reminder") and detail.get("of")
+        else "",
         was=f" (was “{detail['from']}”, now “{detail['to']}”)"
         if detail.get("from") and detail.get("to")
         else "",

@@ -82,9 +82,12 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
 
 
 @click.command()
-@click.option("--once", is_flag=True, help="Deliver what is due, then exit.")
+@click.option(
+    "--once", is_flag=True, help="Run scheduled work (reminders, digests), deliver what is due, then exit."
+)
 def worker(once: bool) -> None:
-    """Run the worker alone (deliver email, expire invitations). Run as many as you like."""
+    """Run the worker alone (deliver email, send reminders and digests, expire invitations). Run
+    as many as you like."""
     import signal
     import threading
 
@@ -93,7 +96,10 @@ def worker(once: bool) -> None:
     settings = _shared.settings()
     w = Worker(_shared.database(settings), settings)
     if once:
-        click.echo(json.dumps(w.drain()))
+        scheduled = w.run_scheduled()
+        click.echo(
+            json.dumps({**w.drain(), "reminded": scheduled["reminded"], "digests": scheduled["digests"]})
+        )
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -40,7 +40,8 @@ class Invitation(Base):
     unique index makes a double click or a retried request unable to invite twice.
 
     Its link's secret is a single-use token (``admit.tokens``, purpose ``invitation``); Resend
-    issues a new one and every earlier one dies.
+    issues a new one and every earlier one dies. A reminder issues one more beside the live one
+    (both die together: accepted, revoked, resent, expired).
     """
 
     __tablename__ = "invitations"
@@ -60,6 +61,15 @@ class Invitation(Base):
             "portal_id",
             text("lower(coalesce(nullif(recipient_name, ''), recipient))"),
         ),
+        # The worker's reminder step: rows whose next reminder is due (``invitations.reminders``).
+        Index(
+            "ix_invitations_next_reminder",
+            "next_reminder_at",
+            sqlite_where=text("next_reminder_at IS NOT NULL"),
+            postgresql_where=text("next_reminder_at IS NOT NULL"),
+        ),
+        # The inviters' daily digest reads a day of expiries; the expiry sweep, what has passed.
+        Index("ix_invitations_expires", "expires_at"),
         *trigram_indexes(
             "invitations", name="lower(recipient_name)", recipient="lower(recipient)", digits="recipient"
         ),
@@ -82,6 +92,11 @@ class Invitation(Base):
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    # Reminders (``invitations.reminders``): when the next one is due (None: no more), how many
+    # went out since the last send (Resend starts again at 0), and when the latest did.
+    next_reminder_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     invited_by: Mapped[User | None] = relationship(lazy="joined")
 

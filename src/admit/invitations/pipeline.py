@@ -39,6 +39,7 @@ from admit.audit import service as audit_service
 from admit.invitations import messages, repository, sending
 from admit.invitations.models import EXPIRED, PENDING, Invitation
 from admit.invitations.options import InviteOptions
+from admit.invitations.schedule import reminder_at
 from admit.kit.bulk import insert_rows, new_ids
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
@@ -346,6 +347,7 @@ def _write(
     ctx = context.of(session)
     portal = actor.portal
     expires_at = now + timedelta(seconds=portal.invitation_ttl_seconds)
+    first_reminder = reminder_at(now, expires_at, 1, portal.invitation_reminders)
     ids = new_ids(len(fresh))
     rows: list[dict[str, Any]] = [
         {
@@ -363,6 +365,8 @@ def _write(
             "created_at": now,
             "last_sent_at": now,
             "send_count": 1,
+            "next_reminder_at": first_reminder,
+            "reminders_sent": 0,
         }
         for invitation_id, i in zip(ids, fresh, strict=True)
     ]
@@ -372,7 +376,7 @@ def _write(
             session.execute(
                 update(Invitation)
                 .where(Invitation.id.in_([inv.id for inv in lapsed]), Invitation.status == PENDING)
-                .values(status=EXPIRED)
+                .values(status=EXPIRED, next_reminder_at=None)
                 .execution_options(synchronize_session=False)
             )
             for inv in lapsed:

@@ -17,7 +17,7 @@ from admit.kit.search import contains, lists
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 
-__all__ = ["get", "live_ids", "names_given", "pending_by_address", "roster_select"]
+__all__ = ["get", "live_ids", "names_given", "pending_by_address", "reminded", "roster_select"]
 
 
 def get(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
@@ -56,6 +56,24 @@ def pending_by_address(
                 Invitation.portal_id == portal_id,
                 Invitation.status == PENDING,
                 one_of(session, Invitation.recipient, wanted),
+            )
+        )
+    }
+
+
+def reminded(session: Session, invitation_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    """``{invitation_id: last_reminded_at}`` for those of ``invitation_ids`` reminded since their
+    latest send (``invitations.reminders``)."""
+    ids = list(set(invitation_ids))
+    if not ids:
+        return {}
+    return {
+        row.id: row.last_reminded_at
+        for row in session.execute(
+            select(Invitation.id, Invitation.last_reminded_at).where(
+                one_of(session, Invitation.id, ids),
+                Invitation.reminders_sent > 0,
+                Invitation.last_reminded_at.is_not(None),
             )
         )
     }

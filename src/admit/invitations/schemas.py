@@ -43,6 +43,13 @@ class InvitationRead(BaseModel):
     created_at: datetime
     last_sent_at: datetime | None
     send_count: int
+    reminders_sent: int = Field(
+        description="Reminders sent since the latest send (Resend starts again at 0)."
+    )
+    last_reminded_at: datetime | None
+    next_reminder_at: datetime | None = Field(
+        description="When the next reminder falls due; null: none to come (the portal's setting, or ended)."
+    )
     accepted_at: datetime | None
     revoked_at: datetime | None
     delivery_status: str
@@ -66,6 +73,9 @@ class InvitationRead(BaseModel):
             created_at=inv.created_at,
             last_sent_at=inv.last_sent_at,
             send_count=inv.send_count,
+            reminders_sent=inv.reminders_sent,
+            last_reminded_at=inv.last_reminded_at if inv.reminders_sent else None,
+            next_reminder_at=inv.next_reminder_at,
             accepted_at=inv.accepted_at,
             revoked_at=inv.revoked_at,
             delivery_status=delivery["status"],

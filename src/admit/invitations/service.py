@@ -37,6 +37,7 @@ from admit.errors import (
 from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
 from admit.invitations.options import check_options
+from admit.invitations.schedule import reminder_at
 from admit.kit.pagination import count_all, page
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients, typo_suggestion
@@ -258,6 +259,11 @@ def reissue(
     invitation.expires_at = now + timedelta(seconds=actor.portal.invitation_ttl_seconds)
     invitation.last_sent_at = now
     invitation.send_count += 1
+    # A new send starts the reminders over (``invitations.reminders``).
+    invitation.reminders_sent = 0
+    invitation.next_reminder_at = reminder_at(
+        now, invitation.expires_at, 1, actor.portal.invitation_reminders
+    )
     session.flush()
     token = tokens.issue(session, INVITATION, invitation.id, expires_at=invitation.expires_at)
     notifications_service.cancel_for_invitation(session, invitation.id)
@@ -302,6 +308,7 @@ def revoke(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitati
     _require_open(invitation, "revoked")
     invitation.status = REVOKED
     invitation.revoked_at = context.of(session).clock.now()
+    invitation.next_reminder_at = None
     tokens.end(session, INVITATION, invitation.id, tokens.Reason.REVOKED)
     notifications_service.cancel_for_invitation(session, invitation.id)
     audit_service.record(
@@ -331,7 +338,7 @@ def expire_due(session: Session, *, limit: int = 1000) -> int:
     session.execute(
         update(Invitation)
         .where(Invitation.id.in_(ids), Invitation.status == PENDING, Invitation.expires_at <= now)
-        .values(status=EXPIRED)
+        .values(status=EXPIRED, next_reminder_at=None)
         .execution_options(synchronize_session="fetch")
     )
     return len(ids)
@@ -407,6 +414,10 @@ def claim(session: Session, token: str) -> Invitation:
     invitation = _accepted(session, invitation_id)
     if invitation is None:
         raise refused(tokens.Reason.USED)
+    # A reminder's link lives beside the first one (``invitations.reminders``): using one uses
+    # them all, and what has not gone out yet need not.
+    tokens.end(session, INVITATION, invitation.id, tokens.Reason.USED)
+    notifications_service.cancel_for_invitation(session, invitation.id)
     return invitation
 
 
@@ -416,7 +427,7 @@ def _accepted(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
         session.execute(
             update(Invitation)
             .where(Invitation.id == invitation_id, Invitation.status == PENDING, Invitation.expires_at > now)
-            .values(status=ACCEPTED, accepted_at=now)
+            .values(status=ACCEPTED, accepted_at=now, next_reminder_at=None)
             # The loaded invitation takes the new values in memory: no second SELECT.
             .execution_options(synchronize_session="auto")
         )

@@ -30,9 +30,18 @@ TEMPLATES = (
     "workspace_added",
     "action_assigned",
     "join_request_new",
+    "invitation_reminder",
+    "invitation_digest",
 )
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
-SMS_TEMPLATES = ("invitation", "workspace_added", "sign_in", "action_assigned", "join_request_new")
+SMS_TEMPLATES = (
+    "invitation",
+    "invitation_reminder",
+    "workspace_added",
+    "sign_in",
+    "action_assigned",
+    "join_request_new",
+)
 
 _env = Environment(
     loader=FileSystemLoader(TEMPLATE_DIR),

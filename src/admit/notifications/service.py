@@ -14,9 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, case, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from admit import context
+from admit.context import of as context_of
 from admit.db import rowcount
 from admit.kit.bulk import insert_rows, new_ids, one_of
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
@@ -29,6 +31,7 @@ __all__ = [
     "channel_for",
     "enqueue",
     "enqueue_email",
+    "enqueue_once",
     "enqueue_many",
     "latest_for_invitations",
 ]
@@ -105,6 +108,47 @@ def _enqueue(
     )
     session.add(notification)
     return notification
+
+
+def enqueue_once(
+    session: Session,
+    *,
+    event_key: str,
+    template: str,
+    to: str,
+    context: dict[str, Any],
+    portal_id: uuid.UUID | None = None,
+) -> bool:
+    """Queue one message unless its event has one already; True when this call queued it.
+
+    Scheduled work run by several workers at once (the inviters' daily digest) claims its event
+    with the insert itself (``ON CONFLICT DO NOTHING`` on ``event_key``): on PostgreSQL the
+    second insert waits for the first's transaction and then does nothing."""
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown email template {template!r}")
+    now = context_of(session).clock.now()
+    values = {
+        "id": uuid.uuid4(),
+        "event_key": event_key,
+        "channel": channel_for(to),
+        "template": template,
+        "to_address": to,
+        "context": context,
+        "portal_id": portal_id,
+        "status": QUEUED,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    inserted = session.execute(
+        insert(Notification)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(Notification.id)
+    ).first()
+    return inserted is not None
 
 
 def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
@@ -209,6 +253,11 @@ def delivery_is(
     return invitation_id.in_(newest_in_state)
 
 
+# Messages of an invitation that its sending limit does not count: reminders are the system's,
+# at most two per send, and the sends themselves were counted.
+UNCOUNTED = ("invitation_reminder",)
+
+
 @dataclass(frozen=True, slots=True)
 class InvitationMessages:
     count: int
@@ -222,6 +271,7 @@ def count_invitation_messages(session: Session, portal_id: uuid.UUID, since: dat
         select(func.count(), func.min(Notification.created_at)).where(
             Notification.portal_id == portal_id,
             Notification.invitation_id.is_not(None),
+            Notification.template.not_in(UNCOUNTED),
             Notification.created_at > since,
         )
     ).one()

@@ -61,6 +61,7 @@ def settings_submit(
     invitation_ttl_hours: int = Form(168),
     enabled_products: list[str] = Form(default=[]),
     client_require_password: str = Form(""),
+    invitation_reminders: int = Form(2),
     brand_color: str = Form(""),
 ) -> Response:
     try:
@@ -70,6 +71,7 @@ def settings_submit(
             invitation_ttl_seconds=invitation_ttl_hours * 3600,
             enabled_products=enabled_products,
             client_require_password=bool(client_require_password),
+            invitation_reminders=invitation_reminders,
             brand_color=brand_color,
         )
     except DomainError as exc:

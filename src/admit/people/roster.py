@@ -70,6 +70,7 @@ class RosterRow:
     invited_by: str | None  # how the portal names who invited them ("Invite link" for a sign-up)
     invited_by_id: uuid.UUID | None
     delivery: DeliveryStatus | None = None  # the last message's delivery (invitations)
+    last_reminded_at: datetime | None = None  # the latest reminder since the last send (invitations)
 
 
 @dataclass(slots=True)
@@ -201,9 +202,9 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, User] | No
     """Roster rows as the faces show them: who invited them by name, the last message's delivery."""
     wanted = {r.invited_by_id for r in rows if r.invited_by_id} - set(inviters or {})
     inviters = {**(inviters or {}), **members_service.users_by_id(session, list(wanted))}
-    latest = notifications_service.latest_for_invitations(
-        session, [r.id for r in rows if r.kind == "invitation"]
-    )
+    invitation_ids = [r.id for r in rows if r.kind == "invitation"]
+    latest = notifications_service.latest_for_invitations(session, invitation_ids)
+    reminded = invitations_repository.reminded(session, invitation_ids)
     return [
         RosterRow(
             kind=r.kind,
@@ -220,6 +221,7 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, User] | No
             invited_by="Invite link" if r.kind == "signup" else _label(inviters.get(r.invited_by_id)),
             invited_by_id=r.invited_by_id,
             delivery=delivery_status(latest.get(r.id)) if r.kind == "invitation" else None,
+            last_reminded_at=reminded.get(r.id) if r.kind == "invitation" else None,
         )
         for r in rows
     ]

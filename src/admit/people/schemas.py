@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from admit.invitations.schemas import DeliveryRead
 
@@ -28,6 +28,9 @@ class PersonRead(BaseModel):
     invited_by: str | None
     created_at: datetime
     last_sent_at: datetime | None
+    last_reminded_at: datetime | None = Field(
+        description="An invitation's latest reminder since its last send; null: none, or not an invitation."
+    )
     delivery: DeliveryRead | None
 
     @classmethod
@@ -45,6 +48,7 @@ class PersonRead(BaseModel):
             invited_by=row.invited_by,
             created_at=row.created_at,
             last_sent_at=row.last_sent_at,
+            last_reminded_at=row.last_reminded_at,
             delivery=DeliveryRead(**row.delivery) if row.delivery else None,
         )
 

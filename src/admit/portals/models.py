@@ -13,6 +13,10 @@ DEFAULT_INVITATION_TTL = 7 * 24 * 3600
 MIN_INVITATION_TTL = 3600
 MAX_INVITATION_TTL = 30 * 24 * 3600
 ALL_PRODUCTS = ("messaging", "workspaces", "billing", "analytics")
+# Reminders of a pending invitation (Settings): how many, evenly spread over its lifetime (one
+# third and two thirds for two, half way for one); 0 turns them off.
+DEFAULT_INVITATION_REMINDERS = 2
+MAX_INVITATION_REMINDERS = 2
 
 
 class Portal(Base):
@@ -26,6 +30,9 @@ class Portal(Base):
     invitation_ttl_seconds: Mapped[int] = mapped_column(Integer, default=DEFAULT_INVITATION_TTL)
     enabled_products: Mapped[list[str]] = mapped_column(JSON, default=lambda: list(ALL_PRODUCTS))
     client_require_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    invitation_reminders: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_INVITATION_REMINDERS, server_default=str(DEFAULT_INVITATION_REMINDERS)
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # Brand (Settings): a ``#rrggbb`` accent, and the logo's file name in its public URL
     # (``logo-<hash>.png``: a new logo is a new URL, so the old one may be cached for good).

@@ -38,6 +38,10 @@ class PortalRead(BaseModel):
     invitation_ttl_seconds: int
     enabled_products: list[str]
     client_require_password: bool
+    invitation_reminders: int = Field(
+        description="Reminders of a pending invitation, evenly spread over its lifetime (2: at one third "
+        "and two thirds; 1: half way); 0: none."
+    )
     brand_color: str | None = Field(
         description="The brand colour, `#rrggbb`, of buttons and links in pages and emails; null: none."
     )
@@ -62,6 +66,14 @@ class PortalUpdate(BaseModel):
     invitation_ttl_seconds: int | None = Field(default=None, ge=3600, le=30 * 24 * 3600)
     enabled_products: list[str] | None = None
     client_require_password: bool | None = None
+    invitation_reminders: int | None = Field(
+        default=None,
+        ge=0,
+        le=2,
+        description="Reminders of a pending invitation: 0 (off), 1 (half way) or 2 (one third and two "
+        "thirds of its lifetime, the default). Fewer (or 0) also holds for invitations already pending; "
+        "turned on from 0, it applies to invitations sent or resent from then on.",
+    )
     brand_color: str | None = Field(
         default=None,
         description='`#rrggbb` (e.g. `#1d4ed8`); null or "" removes it. Button text is white or '

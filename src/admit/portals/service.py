@@ -23,6 +23,7 @@ from admit.errors import InvalidInput, PortalNotFound
 from admit.kit import colour
 from admit.portals.models import (
     ALL_PRODUCTS,
+    MAX_INVITATION_REMINDERS,
     MAX_INVITATION_TTL,
     MIN_INVITATION_TTL,
     Portal,
@@ -252,6 +253,7 @@ def update_settings(
     invitation_ttl_seconds: int | None = None,
     enabled_products: list[str] | None = None,
     client_require_password: bool | None = None,
+    invitation_reminders: int | None = None,
     brand_color: str | None | _Unset = UNSET,
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
@@ -286,6 +288,14 @@ def update_settings(
     if client_require_password is not None:
         changes["client_require_password"] = [portal.client_require_password, client_require_password]
         portal.client_require_password = client_require_password
+    if invitation_reminders is not None:
+        if not 0 <= invitation_reminders <= MAX_INVITATION_REMINDERS:
+            raise InvalidInput(
+                f"Reminders: 0 (off), or 1 to {MAX_INVITATION_REMINDERS}.", field="invitation_reminders"
+            )
+        if invitation_reminders != portal.invitation_reminders:
+            changes["invitation_reminders"] = [portal.invitation_reminders, invitation_reminders]
+            portal.invitation_reminders = invitation_reminders
     if changes:
         _audit_settings(session, actor, changes)
     session.flush()
