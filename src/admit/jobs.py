@@ -68,7 +68,7 @@ class Worker:
             counts = self.run_once(sweep=False)  # runs a queued import too
             for key in total:
                 total[key] += counts.get(key, 0)
-            if not any(counts.get(k) for k in ("sent", "retry", "failed", "skipped", "imports")):
+            if not any(counts.get(k) for k in ("sent", "retry", "failed", "skipped", "expired", "imports")):
                 break
         return total
 
@@ -77,7 +77,7 @@ class Worker:
         while not stop.is_set():
             try:
                 counts = self.run_once()
-                busy = sum(counts.get(k, 0) for k in ("sent", "retry", "failed", "imports"))
+                busy = sum(counts.get(k, 0) for k in ("sent", "retry", "failed", "expired", "imports"))
             except Exception:  # noqa: BLE001 - the loop must survive a bad pass
                 log.exception("worker.pass_failed")
                 busy = 0

@@ -213,6 +213,18 @@ class TestDevBackend:
             assert n.context["link"] == notifications_jobs.REDACTED
             assert links[n.id] not in str(n.context)
 
+    def test_a_message_whose_link_expired_while_it_waited_is_not_sent(self, db, settings):
+        """Issue 14 item 18: the worker was down past the invitation's expiry. When it comes
+        back, the invitation's email is cancelled, not sent with a dead link."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        with clock.travel(timedelta(days=8)):  # the portal's invitations live 7 days
+            counts = notifications_jobs.deliver_due(db, settings)
+        assert (counts["sent"], counts["expired"]) == (0, 1)
+        (n,) = notifications(db)
+        assert n.status == CANCELLED and "expired" in (n.last_error or "")
+        assert dev_messages(db) == []
+
     def test_running_the_worker_again_sends_nothing_twice(self, db, settings, worker):  # noqa: ARG002
         """A second drain (and a fresh worker far in the future) finds nothing to send."""
         pf = create_portal(db)

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, or_, select, update
@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 from admit import context
 from admit.db import Database
 from admit.notifications.backends import Backend, PermanentDeliveryError, make_backend
-from admit.notifications.models import FAILED, QUEUED, SENDING, SENT, Notification
+from admit.notifications.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, Notification
 from admit.notifications.render import RenderedEmail, render
 from admit.notifications.sms import make_sms_backend
 from admit.settings import Settings
@@ -105,14 +105,15 @@ def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], datetime]:
 
 
 def deliver_due(db: Database, settings: Settings, *, limit: int | None = None) -> dict[str, int]:
-    """Deliver what is due; returns counts ``{"sent", "retry", "failed", "skipped"}``.
+    """Deliver what is due; returns counts ``{"sent", "retry", "failed", "skipped", "expired"}``
+    (expired: cancelled, their link dead before they could go).
 
     Over SMTP the emails are shared by ``smtp_connections`` threads, each with a connection of
     its own: a message costs several round trips to the server, and the waiting overlaps. SMS go
     through the SMS backend in one lane of their own (beside the SMTP lanes when there are any).
     """
     items, lease = _claim(db, limit=limit or settings.delivery_batch_size)
-    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    counts = {"sent": 0, "retry": 0, "failed": 0, "skipped": 0, "expired": 0}
     if not items:
         return counts
     emails = [item for item in items if item.channel != "sms"]
@@ -203,6 +204,7 @@ def _deliver_group(
     any other sends with no transaction open, then marks what went out.
     """
     done: Counter[str] = Counter()
+    group = _drop_expired(db, group, lease, done)
     rendered: list[tuple[Claimed, RenderedEmail]] = []
     for item in group:
         try:
@@ -240,6 +242,43 @@ def _deliver_group(
         _mark_sent(session, sent, lease)
     done["sent"] += len(sent)
     return done
+
+
+def _drop_expired(db: Database, group: list[Claimed], lease: datetime, done: Counter[str]) -> list[Claimed]:
+    """The messages of ``group`` still worth sending. One whose link expired while it waited
+    (the worker was down, the relay refused for hours) is cancelled instead: it would invite
+    someone to a dead link. Its ``expires_at`` (ISO 8601, in its context) says when."""
+    assert db.context is not None
+    now = db.context.clock.now()
+    expired = [item for item in group if _expired(item.context.get("expires_at"), now)]
+    if not expired:
+        return group
+    with db.unit_of_work() as session:
+        table = Notification.__table__
+        session.execute(
+            update(table)
+            .where(
+                table.c.id.in_([item.id for item in expired]),
+                table.c.status == SENDING,
+                table.c.lease_until == lease,
+            )
+            .values(status=CANCELLED, lease_until=None, last_error="its link expired before it could be sent")
+        )
+    for item in expired:
+        log.info("notifications.deliver.expired id=%s", item.id)
+    done["expired"] += len(expired)
+    gone = {item.id for item in expired}
+    return [item for item in group if item.id not in gone]
+
+
+def _expired(expires_at: object, now: datetime) -> bool:
+    if not isinstance(expires_at, str):
+        return False
+    try:
+        moment = datetime.fromisoformat(expires_at)
+    except ValueError:
+        return False
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) <= now
 
 
 def _record_failure(db: Database, settings: Settings, item: Claimed, lease: datetime, exc: Exception) -> str:
