@@ -22,7 +22,7 @@ from admit.api.errors import domain_error_response, problem, validation_error_re
 from admit.api.openapi import install as install_openapi
 from admit.context import Context
 from admit.db import Database
-from admit.errors import DOCS_PATH, Busy, CsrfFailed, DomainError, ErrorCode
+from admit.errors import DOCS_PATH, Busy, CsrfFailed, DomainError, ErrorCode, TooLarge
 from admit.jobs import start_in_thread
 from admit.kit.logs import RequestIds
 from admit.kit.tokens import HideTokens
@@ -164,6 +164,23 @@ def create_app(
         return await run_in_threadpool(error_page, request, error)
 
     app.middleware("http")(observability.count_request)
+
+    @app.middleware("http")
+    async def _body_size(request: Request, call_next: RequestResponseEndpoint) -> Response:
+        # A body larger than its kind may be is refused from its Content-Length, unread.
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit():
+            kind = request.headers.get("content-type", "")
+            upload = kind.startswith(("multipart/form-data", "text/csv", "text/plain", "application/octet"))
+            cap = settings.import_max_bytes + 1024 * 1024 if upload else settings.max_body_bytes
+            if int(declared) > cap:
+                error = TooLarge(
+                    f"The request is larger than {cap // (1024 * 1024)} MB, the most Admit takes here."
+                )
+                if _is_api(request):
+                    return domain_error_response(error)
+                return await run_in_threadpool(error_page, request, error)
+        return await call_next(request)
 
     @app.middleware("http")
     async def _same_site_changes(request: Request, call_next: RequestResponseEndpoint) -> Response:

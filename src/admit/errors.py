@@ -66,6 +66,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | password_reset_gone        | PasswordResetGone       | 410  | the password reset link expired or was used  |
 | rate_limited               | RateLimited             | 429  | too many attempts; ``retry_after`` seconds   |
 | busy                       | Busy                    | 503  | the server is at capacity; retry shortly     |
+| too_large                  | TooLarge                | 413  | the request's body is over the size allowed  |
 
 Optional fields a problem may carry: ``field`` (422, the input at fault; ``errors`` lists each
 one for request parsing) and ``retry_after`` (429 and 503, also the ``Retry-After`` header).
@@ -140,6 +141,7 @@ class ErrorCode(StrEnum):
     PASSWORD_RESET_GONE = "password_reset_gone"
     RATE_LIMITED = "rate_limited"
     BUSY = "busy"
+    TOO_LARGE = "too_large"
 
 
 def type_uri(code: ErrorCode | str) -> str:
@@ -531,6 +533,15 @@ class PasswordResetGone(Gone):
     """The password reset link expired, was already used or was replaced: ask for a new one."""
 
     code = ErrorCode.PASSWORD_RESET_GONE
+
+
+class TooLarge(DomainError):
+    """The request's body is larger than Admit takes for it (``ADMIT_MAX_BODY_BYTES`` for JSON
+    and forms; ``ADMIT_IMPORT_MAX_BYTES`` for an uploaded list): refused before it is read."""
+
+    status = 413
+    code = ErrorCode.TOO_LARGE
+    title = "Too large"
 
 
 class Busy(DomainError):

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     delivery_max_attempts: int = Field(default=8, ge=1, le=50)
     delivery_batch_size: int = Field(default=100, ge=1, le=10_000)
 
+    # A request body (JSON, a form) larger than this is refused (413) before it is read; an
+    # uploaded list (multipart, text/csv) may be up to import_max_bytes.
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, ge=64 * 1024)
+
     # Bulk imports
     import_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
     import_max_rows: int = Field(default=1_000_000, ge=1)

@@ -288,3 +288,17 @@ def test_a_long_list_streams_in_flat_memory():
         f"First{total - 1} Last{total - 1}",
     )
     assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+def test_a_cell_over_the_csv_limit_is_an_error_naming_its_row():
+    """Issue 14 item 10: a cell over csv's 131,072-character limit was an unhandled 500; it is
+    an error naming the row (field ``file``)."""
+    import pytest
+
+    from admit.errors import InvalidInput
+    from admit.imports.parsing import read_rows
+
+    data = ("email,name\nada@example.com,Ada\nbob@example.com," + "x" * 140_000 + "\n").encode()
+    with pytest.raises(InvalidInput) as refused:
+        list(read_rows([data]))
+    assert refused.value.field == "file" and "Row 3" in str(refused.value)

@@ -76,3 +76,14 @@ class TestSplitRecipients:
             "There",
         ]
         assert split_recipients("Ada <ada@x.com>\tLovelace") == ["Ada <ada@x.com>"]
+
+
+def test_a_local_part_over_64_characters_is_refused():
+    """Issue 14 item 10: RFC 5321 allows 64 characters before the @-sign (the fast path and
+    email-validator's path alike)."""
+    from admit.members.addresses import normalize_email
+
+    assert normalize_email("a" * 64 + "@example.com")[1] is None
+    for local in ("a" * 65, "é" * 40):  # 65 characters; 80 bytes in UTF-8
+        address, error = normalize_email(local + "@example.com")
+        assert address is None and "64" in (error or ""), (local, error)

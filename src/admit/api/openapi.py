@@ -31,6 +31,7 @@ from admit.errors import (
     InvalidInput,
     NotAuthenticated,
     PortalNotFound,
+    TooLarge,
 )
 from admit.web import SAFE_METHODS, db_session
 
@@ -65,6 +66,8 @@ def describe(router: APIRouter) -> APIRouter:
         implied: list[type[DomainError]] = []
         if route.body_field is not None or get_flat_params(route.dependant):
             implied.append(InvalidInput)
+        if route.body_field is not None:
+            implied.append(TooLarge)  # app._body_size, from the Content-Length
         if api_actor in calls:
             implied += ACTOR_ERRORS
         if not set(route.methods or ()) <= SAFE_METHODS:

@@ -194,6 +194,12 @@ def read_rows(
         reader = csv.reader(text, delimiter=delimiter, quotechar='"', skipinitialspace=True)
     try:
         yield from _rows(reader, delimiter, max_rows)
+    except csv.Error as exc:  # a cell over csv's field limit (131,072 characters), a stray NUL
+        raise InvalidInput(
+            f"Row {getattr(reader, 'line_num', '?')} cannot be read as CSV ({exc}): a cell is too long or"
+            " the file is not a list. Fix that row and upload it again.",
+            field="file",
+        ) from exc
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             "The file is not UTF-8 or UTF-16 text. Save it as “CSV UTF-8” and upload it again.", field="file"

@@ -170,6 +170,9 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
     except EmailNotValidError as exc:
         return None, str(exc)
     local, _, _domain = info.normalized.rpartition("@")
+    # RFC 5321: a longer local part may be refused by servers (email-validator lets it by).
+    if len(local.encode("utf-8")) > MAX_LOCAL:
+        return None, f"The part before the @-sign is longer than {MAX_LOCAL} characters."
     domain = info.ascii_domain or info.domain
     suggestion = typo_suggestion(address)
     if suggestion:
