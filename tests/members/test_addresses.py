@@ -87,3 +87,19 @@ def test_a_local_part_over_64_characters_is_refused():
     for local in ("a" * 65, "é" * 40):  # 65 characters; 80 bytes in UTF-8
         address, error = normalize_email(local + "@example.com")
         assert address is None and "64" in (error or ""), (local, error)
+
+
+def test_numbers_that_earn_someone_money_are_refused():
+    """Issue 14 item 8 (SMS pumping): premium-rate, shared-cost and satellite numbers are not
+    texted; mobile and fixed-line numbers of a country are."""
+    from admit.members.addresses import normalize_phone
+
+    for typed, kind in (
+        ("+1 900 555 0123", "Premium-rate"),
+        ("+44 909 879 0000", "Premium-rate"),
+        ("+881 6 12345678", "Satellite"),
+    ):
+        phone, error = normalize_phone(typed, region="US")
+        assert phone is None and error.startswith(kind), (typed, error)
+    assert normalize_phone("+44 7911 123456", region="US") == ("+447911123456", None)
+    assert normalize_phone("(202) 555-0173", region="US") == ("+12025550173", None)

@@ -77,7 +77,36 @@ def normalize_phone(text: str, *, region: str) -> tuple[str | None, str | None]:
         return None, "Not a valid phone number."
     if not phonenumbers.is_valid_number(number):
         return None, "Not a valid phone number: check the digits and the country code."
+    # SMS pumping: texts to premium-rate, shared-cost, satellite and other such numbers earn
+    # someone money. Only mobile and fixed-line numbers of a country are taken.
+    kind = phonenumbers.number_type(number)
+    if phonenumbers.region_code_for_number(number) in (None, "001"):  # no country: +881, +882…
+        return None, "Satellite and international-network numbers cannot be invited: use a mobile number."
+    if kind not in _TEXTABLE:
+        return (
+            None,
+            f"{_KIND_WORDS.get(kind, 'This kind of')} numbers cannot be invited: use a mobile number.",
+        )
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
+
+
+_TEXTABLE = frozenset(
+    (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+)
+_KIND_WORDS = {
+    phonenumbers.PhoneNumberType.PREMIUM_RATE: "Premium-rate",
+    phonenumbers.PhoneNumberType.SHARED_COST: "Shared-cost",
+    phonenumbers.PhoneNumberType.TOLL_FREE: "Toll-free",
+    phonenumbers.PhoneNumberType.VOIP: "Internet (VoIP)",
+    phonenumbers.PhoneNumberType.PERSONAL_NUMBER: "Personal (forwarding)",
+    phonenumbers.PhoneNumberType.PAGER: "Pager",
+    phonenumbers.PhoneNumberType.UAN: "Universal access",
+    phonenumbers.PhoneNumberType.VOICEMAIL: "Voicemail",
+}
 
 
 # An ASCII dot-atom local part (RFC 5322 atext), which is nearly every real address.
