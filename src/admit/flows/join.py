@@ -111,6 +111,7 @@ def accept(
     new_password_hash = None
     if user is not None and user.password_hash is not None:
         if current_user is None or current_user.id != user.id:
+            invitations_service.reopen(session, invitation)  # the account may be a racer's accept
             raise SignInRequired(f"An account already exists for {invitation.recipient}. Sign in to accept.")
     elif _needs_password(invitation, portal) or password:
         min_length = context.of(session).settings.password_min_length

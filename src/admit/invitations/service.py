@@ -378,14 +378,26 @@ def open_by_token(session: Session, token: str) -> Invitation:
     )
     if invitation is None:
         raise refused(tokens.Reason.UNKNOWN)
+    _require_pending(session, invitation)
+    require_grantable(session, invitation)
+    return invitation
+
+
+def reopen(session: Session, invitation: Invitation) -> None:
+    """Read ``invitation``'s status again from the database and raise what its holder reads if
+    it is no longer pending. For a request about to refuse for another reason that a racing
+    request may have caused (its accept made the account): the loser learns the link is used."""
+    session.refresh(invitation, ["status", "expires_at"])
+    _require_pending(session, invitation)
+
+
+def _require_pending(session: Session, invitation: Invitation) -> None:
     status = invitation.effective_status(context.of(session).clock.now())
     if status != PENDING:
         reason = {ACCEPTED: tokens.Reason.USED, EXPIRED: tokens.Reason.EXPIRED}.get(
             status, tokens.Reason.REVOKED
         )
         raise refused(reason)
-    require_grantable(session, invitation)
-    return invitation
 
 
 def require_grantable(session: Session, invitation: Invitation) -> None:
