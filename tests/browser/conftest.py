@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import socket
 import threading
 import time
@@ -79,18 +80,29 @@ def _wait_until_answering(url: str, server, thread: threading.Thread) -> None:
     raise RuntimeError(f"the live server at {url} did not answer in time: {last_error!r}")
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """A SQLite file migrated to head once per run; each live server starts from a copy of it
+    (the migrations are tested in tests/test_migrations.py; running them per test cost ~1 s)."""
+    from admit.migrate import upgrade
+
+    template = tmp_path_factory.mktemp("live-template") / "admit.db"
+    upgrade(f"sqlite:///{template}")
+    return template
+
+
 @pytest.fixture
-def live_server(tmp_path):
+def live_server(tmp_path, migrated_sqlite):
     """The real app (pages, API, in-process worker) on a free port of 127.0.0.1."""
     import uvicorn
 
     from admit import settings as settings_module
     from admit.app import create_app
-    from admit.migrate import upgrade
     from admit.settings import Settings
 
-    database_url = f"sqlite:///{tmp_path / 'admit.db'}"
-    upgrade(database_url)
+    database_file = tmp_path / "admit.db"
+    shutil.copyfile(migrated_sqlite, database_file)
+    database_url = f"sqlite:///{database_file}"
 
     # Bind first, so the port is ours before the settings (public_url) are built: no race.
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -106,7 +118,7 @@ def live_server(tmp_path):
         email_backend="dev",
         rate_limits_enabled=False,
         run_worker_in_web=True,
-        worker_poll_seconds=0.2,
+        worker_poll_seconds=0.05,
         environment="test",
     )
     app = create_app(settings)

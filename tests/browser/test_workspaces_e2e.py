@@ -181,7 +181,7 @@ def test_contacts_quietly_then_invite(live_server, new_context, shot):
 
     mail = new_context().new_page()
     mail.goto(server("/dev/mailbox"))
-    mail.wait_for_timeout(600)  # the worker polls every 0.2 s: anything sent would be here by now
+    mail.wait_for_timeout(400)  # the worker polls every 0.05 s: anything sent would be here by now
     mail.reload()
     expect(mail.locator('#mailbox tbody tr[data-to="quinn@client.org"]')).to_have_count(0)
 
