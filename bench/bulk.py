@@ -308,16 +308,24 @@ def _deliver(db, slug, path: Path, n: int, args) -> dict:
 # ---------------------------------------------------------------- the peers
 
 
-def run_peers(n: int, max_seconds: int) -> list[dict]:
-    """Run the two peers' benches (in-process) at N, in this run; their set-up is not timed."""
+def run_peers(n: int, max_seconds: int, *, transport: str = "inproc", phase: str = "create") -> list[dict]:
+    """Run the two peers' benches at N, in this run (``transport`` inproc or http: their own
+    switch); their set-up is not timed. Each JSON line is labelled ``peer.<name>.<phase>``."""
     work = Path(tempfile.gettempdir()) / "admit-peers"
     if not work.exists():
-        shutil.copytree(PEERS_SRC, work)
+        # Their installed dependencies are not copied: each is set up here, for this path.
+        shutil.copytree(PEERS_SRC, work, ignore=shutil.ignore_patterns("node_modules", ".venv"))
         subprocess.run(["chmod", "-R", "u+w", str(work)], check=True)
     results = []
     commands = {
         "better-auth": (
-            ["node", "better-auth/bench.mjs", str(n), "--transport=inproc", f"--max-seconds={max_seconds}"],
+            [
+                "node",
+                "better-auth/bench.mjs",
+                str(n),
+                f"--transport={transport}",
+                f"--max-seconds={max_seconds}",
+            ],
             work / "better-auth" / "node_modules" / "better-auth",
             [str(work / "better-auth" / "setup.sh")],
         ),
@@ -326,7 +334,7 @@ def run_peers(n: int, max_seconds: int) -> list[dict]:
                 str(work / "django-invitations/.venv/bin/python"),
                 "django-invitations/bench.py",
                 str(n),
-                "--transport=inproc",
+                f"--transport={transport}",
                 f"--max-seconds={max_seconds}",
             ],
             work / "django-invitations" / ".venv" / "bin" / "python",
@@ -345,7 +353,7 @@ def run_peers(n: int, max_seconds: int) -> list[dict]:
             print(f"# SKIP {peer}: {done.stderr[-500:]}", file=sys.stderr)
             continue
         record = json.loads(lines[-1])
-        record["bench"] = f"peer.{peer}.create"
+        record["bench"] = f"peer.{peer}.{phase}"
         _emit(record)
         results.append(record)
     return results

@@ -60,7 +60,10 @@ def _server_rss_mb(pid: int) -> dict:
     return out
 
 
-def _start_server(url: str, port: int, log_path: Path, deadline: float) -> subprocess.Popen:
+def _start_server(
+    url: str, port: int, log_path: Path, deadline: float, *, workers: int = 1
+) -> subprocess.Popen:
+    """``uvicorn admit.app:create_app`` on 127.0.0.1:``port`` (``workers`` processes), ready."""
     import httpx
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
@@ -76,6 +79,7 @@ def _start_server(url: str, port: int, log_path: Path, deadline: float) -> subpr
     command = [
         sys.executable, "-m", "uvicorn", "admit.app:create_app", "--factory",
         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log",
+        "--workers", str(workers),
     ]  # fmt: skip
     with log_path.open("wb") as log:
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -33,7 +33,11 @@ class Context:
         return cls(
             settings=settings,
             clock=clock,
-            limiter=Limiter(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled),
+            limiter=Limiter(
+                redis_url=settings.redis_url,
+                enabled=settings.rate_limits_enabled,
+                key_prefix=settings.redis_key_prefix,
+            ),
         )
 
 

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = 1.0
     delivery_max_attempts: int = Field(default=8, ge=1, le=50)
     delivery_batch_size: int = Field(default=100, ge=1, le=10_000)
+    # A claimed batch is this worker's for this long; a worker that dies holding one (killed,
+    # its machine gone) leaves it to the others after that. Longer than a batch takes to send.
+    delivery_lease_seconds: float = Field(default=300.0, ge=1.0, le=3600.0)
 
     # A request body (JSON, a form) larger than this is refused (413) before it is read; an
     # uploaded list (multipart, text/csv) may be up to import_max_bytes.
@@ -73,6 +76,7 @@ class Settings(BaseSettings):
 
     # Rate limits (the `limits` library's notation). Redis when redis_url is set.
     redis_url: str | None = None
+    redis_key_prefix: str = Field(default="admit", min_length=1, max_length=64)
     rate_limits_enabled: bool = True
     login_rate_limit: str = "10/minute"
     token_rate_limit: str = "30/minute"

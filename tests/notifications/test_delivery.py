@@ -356,7 +356,7 @@ class TestSmtp:
         assert notification_of(db, inv.id).status == "sending"
         assert len(handler.envelopes) == 1
 
-        with clock.travel(notifications_jobs.LEASE + timedelta(seconds=1)):
+        with clock.travel(timedelta(seconds=settings.delivery_lease_seconds) + timedelta(seconds=1)):
             assert Worker(db, smtp(settings, port)).drain()["sent"] == 1
 
         first, second = handler.messages()
@@ -535,11 +535,11 @@ class TestCrashAfterClaim:
         assert {n.status for n in notifications(db)} == {"sending"}
 
         assert worker.drain() == {"sent": 0, "retry": 0, "failed": 0}
-        with clock.travel(notifications_jobs.LEASE - timedelta(seconds=5)):
+        with clock.travel(timedelta(seconds=settings.delivery_lease_seconds) - timedelta(seconds=5)):
             assert Worker(db, settings).drain() == {"sent": 0, "retry": 0, "failed": 0}
         assert dev_messages(db) == []
 
-        with clock.travel(notifications_jobs.LEASE + timedelta(seconds=1)):
+        with clock.travel(timedelta(seconds=settings.delivery_lease_seconds) + timedelta(seconds=1)):
             assert Worker(db, settings).drain() == {"sent": 2, "retry": 0, "failed": 0}
             assert Worker(db, settings).drain() == {"sent": 0, "retry": 0, "failed": 0}
 

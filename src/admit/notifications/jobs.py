@@ -38,7 +38,6 @@ from admit.settings import Settings
 
 log = logging.getLogger("admit.notifications")
 
-LEASE = timedelta(minutes=5)
 REDACTED = "[link removed after delivery]"
 
 
@@ -77,7 +76,7 @@ def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], datetime]:
     """
     assert db.context is not None, "the worker's database carries its context (admit.context)"
     now = db.context.clock.now()
-    lease = now + LEASE
+    lease = now + timedelta(seconds=db.context.settings.delivery_lease_seconds)
     with db.unit_of_work() as session:
         query = (
             select(Notification)
