@@ -9,6 +9,7 @@ on the run's PostgreSQL database, with an SMTP server (aiosmtpd) and, where name
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -252,3 +253,56 @@ def test_a_rolling_restart_under_load_loses_no_acknowledged_request(db, settings
         )
     assert set(acknowledged) <= invited
     assert queued == len(invited)  # no invitation without its email
+
+
+def test_a_web_process_killed_mid_request_leaves_no_half_written_invitations(db, settings, processes):
+    """One request of 1,000 recipients, the web process killed with SIGKILL while it works on
+    it (at a third, two thirds and nine tenths of the time such a request takes): each time the
+    portal has all 1,000 invitations or none, and each invitation has its email queued."""
+    pf = create_portal(db)
+    env = environment(settings)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/api/v1/portals/{pf.slug}/invitations"
+
+    def invite_many(prefix: str) -> int:
+        body = {"recipients": [f"{prefix}-{i}@example.com" for i in range(1_000)], "user_type": "client"}
+        return httpx.post(url, json=body, headers=pf.headers(), timeout=30).status_code
+
+    def count(prefix: str) -> tuple[int, int]:
+        with db.unit_of_work() as session:
+            written = session.scalar(
+                select(func.count()).select_from(Invitation).where(Invitation.recipient.like(f"{prefix}-%"))
+            )
+            queued = session.scalar(
+                select(func.count())
+                .select_from(Notification)
+                .where(Notification.to_address.like(f"{prefix}-%"))
+            )
+        return written, queued
+
+    server = serve(processes, env, port)
+    invite_many("warm")  # the process's first large request
+    started = time.monotonic()
+    assert invite_many("timed") == 201
+    takes = time.monotonic() - started
+    assert count("timed") == (1_000, 1_000)
+    for attempt, share in enumerate((0.33, 0.66, 0.9)):
+        answered: list[int] = []
+
+        def send(prefix=f"kill{attempt}", answered=answered) -> None:
+            with contextlib.suppress(httpx.TransportError):  # killed before it answered
+                answered.append(invite_many(prefix))
+
+        request = threading.Thread(target=send)
+        request.start()
+        time.sleep(takes * share)
+        server.send_signal(signal.SIGKILL)
+        server.wait(timeout=10)
+        request.join(timeout=30)
+        written, queued = count(f"kill{attempt}")
+        assert written in (0, 1_000), f"killed at {share:.0%}: {written} of 1,000 written"
+        assert queued == written
+        if answered:
+            assert written == 1_000
+        if attempt < 2:
+            server = serve(processes, env, port)
