@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,8 +15,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.middleware.base import RequestResponseEndpoint
 
 from admit import __version__, api, observability, pages
 from admit.api.errors import domain_error_response, problem, validation_error_response
@@ -80,6 +81,72 @@ def _hide_tokens_in_logs() -> None:
         logger = logging.getLogger(name)
         if not any(isinstance(f, HideTokens) for f in logger.filters):
             logger.addFilter(HideTokens())
+
+
+class Edge:
+    """ASGI middleware for what every request passes through, in one place and without
+    Starlette's ``BaseHTTPMiddleware`` (a task and a stream per request each): a body larger
+    than its kind may be is refused from its Content-Length, unread; a change from another site
+    is refused (``web.cross_site``); every answer carries the security headers, and a
+    redirect's notice rides in a signed cookie (``pages.deps.carry_notice``); each request is
+    counted and timed by its route's template (``observability.count``)."""
+
+    def __init__(self, app: Any, *, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        request = Request(scope)
+        status = 500
+        signed_in = self.settings.session_cookie_name in request.cookies
+
+        async def send_with_headers(message: Any) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                carry_notice(request, headers)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                # Signed-in pages must not be kept by the browser (the back button after sign-out).
+                if signed_in and not scope["path"].startswith("/static"):
+                    headers.setdefault("Cache-Control", "no-store")
+                headers.setdefault("X-Frame-Options", "DENY")
+            await send(message)
+
+        try:
+            refusal = self._refusal(request)
+            if refusal is None:
+                await self.app(scope, receive, send_with_headers)
+            else:
+                response: Response = (
+                    domain_error_response(refusal)
+                    if _is_api(request)
+                    else await run_in_threadpool(error_page, request, refusal)
+                )
+                await response(scope, receive, send_with_headers)
+        finally:
+            observability.count(scope, request.method, status, time.perf_counter() - started)
+
+    def _refusal(self, request: Request) -> DomainError | None:
+        # A body larger than its kind may be is refused from its Content-Length, unread.
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit():
+            kind = request.headers.get("content-type", "")
+            upload = kind.startswith(("multipart/form-data", "text/csv", "text/plain", "application/octet"))
+            cap = self.settings.import_max_bytes + 1024 * 1024 if upload else self.settings.max_body_bytes
+            if int(declared) > cap:
+                return TooLarge(
+                    f"The request is larger than {cap // (1024 * 1024)} MB, the most Admit takes here."
+                )
+        # Every change (API and pages, signed in or not) comes from Admit's own pages or from a
+        # client that is not a browser: web.cross_site says which.
+        if request.method not in SAFE_METHODS and cross_site(request, self.settings.public_url):
+            return CsrfFailed("This request came from another site. Open Admit itself and try again.")
+        return None
 
 
 def create_app(
@@ -163,47 +230,7 @@ def create_app(
         error.status, error.title = exc.status_code, str(exc.detail)
         return await run_in_threadpool(error_page, request, error)
 
-    app.middleware("http")(observability.count_request)
-
-    @app.middleware("http")
-    async def _body_size(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        # A body larger than its kind may be is refused from its Content-Length, unread.
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit():
-            kind = request.headers.get("content-type", "")
-            upload = kind.startswith(("multipart/form-data", "text/csv", "text/plain", "application/octet"))
-            cap = settings.import_max_bytes + 1024 * 1024 if upload else settings.max_body_bytes
-            if int(declared) > cap:
-                error = TooLarge(
-                    f"The request is larger than {cap // (1024 * 1024)} MB, the most Admit takes here."
-                )
-                if _is_api(request):
-                    return domain_error_response(error)
-                return await run_in_threadpool(error_page, request, error)
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def _same_site_changes(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        # Every change (API and pages, signed in or not) comes from Admit's own pages or from a
-        # client that is not a browser: web.cross_site says which.
-        if request.method not in SAFE_METHODS and cross_site(request, settings.public_url):
-            error = CsrfFailed("This request came from another site. Open Admit itself and try again.")
-            if _is_api(request):
-                return domain_error_response(error)
-            return await run_in_threadpool(error_page, request, error)
-        return await call_next(request)
-
-    @app.middleware("http")
-    async def _security_headers(request: Request, call_next: RequestResponseEndpoint) -> Response:
-        response = await call_next(request)
-        carry_notice(request, response)  # a redirect's notice rides in a signed cookie, not the URL
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # Signed-in pages must not be kept by the browser (the back button after sign-out).
-        if request.cookies.get(settings.session_cookie_name) and not request.url.path.startswith("/static"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
-
+    app.add_middleware(Edge, settings=settings)
     if db.is_sqlite:
         app.add_middleware(SqliteTurns)
     app.add_middleware(RequestIds)  # outermost: the access log line carries the id too

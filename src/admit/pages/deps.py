@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from sqlalchemy.orm import Session
+from starlette.datastructures import MutableHeaders
 
 from admit import policy
 from admit.actor import Actor
@@ -262,13 +263,16 @@ def _read_signed(request: Request, name: str) -> str | None:
     return payload if hmac.compare_digest(mac, _mac(request, payload)) else None
 
 
-def carry_notice(request: Request, response: Response) -> None:
-    """A redirect's notice (``NOTICE_HEADER``) becomes a short-lived signed cookie."""
-    notice = response.headers.get(NOTICE_HEADER)
+def carry_notice(request: Request, headers: MutableHeaders) -> None:
+    """A redirect's notice (``NOTICE_HEADER``, in the answer's ``headers``) becomes a
+    short-lived signed cookie."""
+    notice = headers.get(NOTICE_HEADER)
     if notice is None:
         return
-    del response.headers[NOTICE_HEADER]
-    _set_signed(request, response, NOTICE_COOKIE, notice)
+    del headers[NOTICE_HEADER]
+    cookie = Response()
+    _set_signed(request, cookie, NOTICE_COOKIE, notice)
+    headers.append("set-cookie", cookie.headers["set-cookie"])
 
 
 def read_notice(request: Request) -> str | None:
