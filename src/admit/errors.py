@@ -14,6 +14,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | http_error                 | HttpError               | 400  | the request could not be read (HTTP level)   |
 | invalid_input              | InvalidInput            | 422  | a value is not acceptable (``field``)        |
 | domain_not_allowed         | DomainNotAllowed        | 422  | the link does not accept this email domain   |
+| idempotency_key_reused     | IdempotencyKeyReused    | 422  | the key was used for a different request     |
 | not_authenticated          | NotAuthenticated        | 401  | no credentials: sign in or send an API key   |
 | invalid_credentials        | InvalidCredentials      | 401  | wrong email or password                      |
 | invalid_api_key            | InvalidApiKey           | 401  | the API key is unknown or revoked            |
@@ -89,6 +90,7 @@ class ErrorCode(StrEnum):
     HTTP_ERROR = "http_error"
     INVALID_INPUT = "invalid_input"
     DOMAIN_NOT_ALLOWED = "domain_not_allowed"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     NOT_AUTHENTICATED = "not_authenticated"
     INVALID_CREDENTIALS = "invalid_credentials"
     INVALID_API_KEY = "invalid_api_key"
@@ -212,6 +214,13 @@ class DomainNotAllowed(InvalidInput):
     ``email``)."""
 
     code = ErrorCode.DOMAIN_NOT_ALLOWED
+
+
+class IdempotencyKeyReused(InvalidInput):
+    """You sent this ``Idempotency-Key`` before with a different request (another list or other
+    options): a retry must repeat the request exactly; a new request needs a new key."""
+
+    code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 
 
 class NotAuthenticated(DomainError):

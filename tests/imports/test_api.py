@@ -141,10 +141,13 @@ class TestUpload:
         headers = {**pf.headers(), "Idempotency-Key": "upload-7f3a"}
         first = upload(client, pf, headers=headers)
         assert first.status_code == 202
-        again = upload(client, pf, csv_bytes(["other@example.com"]), headers=headers)
+        again = upload(client, pf, headers=headers)
         assert again.status_code == 200, again.text
         assert again.json()["id"] == first.json()["id"]
         assert again.json()["created"] is False
+        other = upload(client, pf, csv_bytes(["other@example.com"]), headers=headers)
+        assert other.status_code == 422, other.text
+        assert other.json()["code"] == "idempotency_key_reused"
         worker.run_once()
         worker.run_once()
         assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]

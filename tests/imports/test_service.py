@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from admit.errors import InvalidInput, PermissionDenied
+from admit.errors import IdempotencyKeyReused, InvalidInput, PermissionDenied
 from admit.imports import jobs as imports_jobs
 from admit.imports import service as imports_service
 from admit.imports.models import DONE, PREVIEWED, QUEUED, RUNNING, InvitationImportRow
@@ -16,7 +16,7 @@ from admit.invitations import pipeline
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.notifications.models import Notification
-from tests.factories import actor_for, create_portal, invite, member_joins
+from tests.factories import active_member, actor_for, create_portal, invite, member_joins
 from tests.imports.helpers import (
     create,
     csv_bytes,
@@ -354,15 +354,49 @@ class TestReport:
 
 class TestIdempotency:
     def test_same_key_returns_the_same_import(self, db, pf):
-        """The same Idempotency-Key returns the first import (created False), whatever is sent."""
+        """The same Idempotency-Key with the same request returns the first import (created
+        False); nobody is invited twice."""
         first, created = create(db, pf, plain(["a@example.com"]), key="retry-1")
         assert created is True
-        again, created = create(db, pf, plain(["b@example.com"]), key="retry-1")
+        again, created = create(db, pf, plain(["a@example.com"]), key="retry-1")
         assert (again, created) == (first, False)
         assert table_counts(db)["invitation_imports"] == 1
         imports_jobs.run_due(db)
         assert imports_jobs.run_due(db) is None
-        assert "b@example.com" not in pending_recipients(db)
+        assert pending_recipients(db).count("a@example.com") == 1
+
+    @pytest.mark.parametrize(
+        "changed",
+        [
+            {"data": plain(["idem-b@example.com"])},
+            {"user_type": "client"},
+            {"role": "admin"},
+            {"message": "Welcome aboard"},
+        ],
+        ids=["another-list", "user-type", "role", "message"],
+    )
+    def test_same_key_with_another_request_is_refused(self, db, pf, changed):
+        """The key names one request: another list or other options under it is 422
+        idempotency_key_reused, and nothing of the second request is stored."""
+        _, created = create(db, pf, plain(["idem-a@example.com"]), key="retry-1")
+        assert created is True
+        changed = dict(changed)  # the parameter is shared by both backends' runs
+        data = changed.pop("data", plain(["idem-a@example.com"]))
+        with pytest.raises(IdempotencyKeyReused) as refused:
+            create(db, pf, data, key="retry-1", **changed)
+        assert refused.value.code == "idempotency_key_reused"
+        assert table_counts(db)["invitation_imports"] == 1
+
+    def test_a_key_is_its_callers_own(self, db, pf):
+        """A member sending the key an admin used gets an import of their own, not the admin's."""
+        active_member(db, pf, "mia@acme.com", role="member")
+        admins, _ = create(db, pf, plain(["secret-hire@example.com"]), key="k-1")
+        mine, created = create(
+            db, pf, plain(["a@example.com"]), key="k-1", by="mia@acme.com", user_type="client"
+        )
+        assert created is True
+        assert mine != admins
+        assert table_counts(db)["invitation_imports"] == 2
 
     @pytest.mark.slow
     def test_same_key_at_the_same_moment(self, db, pf, monkeypatch):
@@ -382,7 +416,7 @@ class TestIdempotency:
 
         def request(i):
             try:
-                results[i] = create(db, pf, plain([f"x{i}@example.com"]), key="double-click")
+                results[i] = create(db, pf, plain(["x@example.com"]), key="double-click")
             except Exception as exc:  # noqa: BLE001 - asserted below
                 results[i] = exc
 

@@ -20,6 +20,7 @@ from admit.db import Database
 from admit.errors import (
     CsrfFailed,
     HttpError,
+    IdempotencyKeyReused,
     ImportNotFound,
     ImportNotPreviewed,
     InvalidInput,
@@ -83,10 +84,13 @@ def _text(value: UploadFile | str | None, field: str) -> str | None:
     responses={
         200: {
             "model": ImportPreview | ImportStatus,
-            "description": "dry_run: the preview. A retry with the same Idempotency-Key: the earlier import.",
+            "description": (
+                "dry_run: the preview. A retry with the same Idempotency-Key (yours, with the same"
+                " list and options): the earlier import."
+            ),
         },
         202: {"model": ImportStatus, "description": "The import is queued (or waits for Send)."},
-        **problems(*ACTOR_ERRORS, CsrfFailed, PermissionDenied, HttpError),
+        **problems(*ACTOR_ERRORS, CsrfFailed, PermissionDenied, HttpError, IdempotencyKeyReused),
     },
     openapi_extra={
         "requestBody": {

@@ -38,7 +38,10 @@ class InvitationImport(Base):
 
     __tablename__ = "invitation_imports"
     __table_args__ = (
-        Index("uq_invitation_imports_idempotency", "portal_id", "idempotency_key", unique=True),
+        # A key is scoped by its caller (``imports.service.create``).
+        Index(
+            "uq_invitation_imports_idempotency", "portal_id", "created_by_id", "idempotency_key", unique=True
+        ),
         Index("ix_invitation_imports_sha", "portal_id", "sha256"),
         Index("ix_invitation_imports_status", "status"),
     )

@@ -15,6 +15,7 @@ pipeline decide, with the same reason codes.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import uuid
 from collections import Counter
@@ -30,7 +31,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import Database, new_id
-from admit.errors import ImportNotFound, ImportNotPreviewed, InvalidInput
+from admit.errors import IdempotencyKeyReused, ImportNotFound, ImportNotPreviewed, InvalidInput
 from admit.imports import evaluate, storage
 from admit.imports.models import (
     DONE,
@@ -181,13 +182,16 @@ def create(
             "A list that can make owners is previewed first, and its owners confirmed.", field="role_column"
         )
     portal = actor.portal
+    # A key is the caller's own: another person's import is never the answer to theirs.
     by_key = select(InvitationImport).where(
-        InvitationImport.portal_id == portal.id, InvitationImport.idempotency_key == idempotency_key
+        InvitationImport.portal_id == portal.id,
+        InvitationImport.created_by_id == actor.user_id,
+        InvitationImport.idempotency_key == idempotency_key,
     )
     if idempotency_key:
         existing = session.scalar(by_key)
         if existing is not None:
-            return existing, False
+            return _retried(existing, options, chunks), False
     max_bytes, max_rows = limits(session)
     imp = InvitationImport(
         id=new_id(),
@@ -215,7 +219,7 @@ def create(
         existing = session.scalar(by_key) if idempotency_key else None
         if existing is None:
             raise
-        return existing, False
+        return _retried(existing, options, chunks), False
     imp.size_bytes, imp.sha256 = storage.store(session, imp.id, chunks, max_bytes)
     earlier = session.scalar(
         select(InvitationImport)
@@ -254,6 +258,29 @@ def create(
     )
     session.flush()
     return imp, True
+
+
+def _retried(existing: InvitationImport, options: InviteOptions, chunks: Iterable[bytes]) -> InvitationImport:
+    """The import an ``Idempotency-Key`` was first used for, if this request is the same one
+    again (the same list, byte for byte, and the same options); else 422
+    ``idempotency_key_reused``: the key is not a way to fetch another request's result."""
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    same = (
+        digest.hexdigest() == existing.sha256
+        and str(options.user_type) == existing.user_type
+        and str(options.role) == existing.role
+        and options.role_column == existing.role_column
+        and sorted(options.products) == sorted(existing.products)
+        and options.message == existing.message
+    )
+    if not same:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was used for a different request (another list or other options). "
+            "Send a new key for a new request."
+        )
+    return existing
 
 
 def get_or_raise(session: Session, actor: Actor, import_id: uuid.UUID) -> InvitationImport:
