@@ -66,6 +66,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | sign_in_link_gone          | SignInLinkGone          | 410  | the sign-in link expired or was used         |
 | password_reset_gone        | PasswordResetGone       | 410  | the password reset link expired or was used  |
 | rate_limited               | RateLimited             | 429  | too many attempts; ``retry_after`` seconds   |
+| recipient_rate_limited     | RecipientRateLimited    | 429  | this person got enough messages for now      |
 | busy                       | Busy                    | 503  | the server is at capacity; retry shortly     |
 | too_large                  | TooLarge                | 413  | the request's body is over the size allowed  |
 
@@ -142,6 +143,7 @@ class ErrorCode(StrEnum):
     SIGN_IN_LINK_GONE = "sign_in_link_gone"
     PASSWORD_RESET_GONE = "password_reset_gone"
     RATE_LIMITED = "rate_limited"
+    RECIPIENT_RATE_LIMITED = "recipient_rate_limited"
     BUSY = "busy"
     TOO_LARGE = "too_large"
 
@@ -568,3 +570,10 @@ class RateLimited(DomainError):
     status = 429
     code = ErrorCode.RATE_LIMITED
     title = "Too many requests"
+
+
+class RecipientRateLimited(RateLimited):
+    """This person was sent as many messages as Admit sends one recipient in a minute or a day
+    (``ADMIT_RECIPIENT_MINUTE_LIMIT``, ``ADMIT_RECIPIENT_DAY_LIMIT``): wait ``retry_after``."""
+
+    code = ErrorCode.RECIPIENT_RATE_LIMITED

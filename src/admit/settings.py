@@ -78,6 +78,10 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_key_prefix: str = Field(default="admit", min_length=1, max_length=64)
     rate_limits_enabled: bool = True
+    # Messages (email and SMS, every kind, every path) one recipient may be sent: at most this
+    # many a minute and a day (``notifications.service.recipient_waits``).
+    recipient_minute_limit: int = Field(default=1, ge=1, le=100)
+    recipient_day_limit: int = Field(default=10, ge=1, le=1000)
     login_rate_limit: str = "10/minute"
     token_rate_limit: str = "30/minute"
     invite_rate_limit: str = "2000/hour"

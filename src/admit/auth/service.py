@@ -292,7 +292,11 @@ def _send_link(
     minutes: int,
 ) -> None:
     """A single-use link of ``purpose`` for ``user``, by email or SMS to ``address`` (the
-    template is the purpose's). The newest link wins: asking again kills the ones sent before."""
+    template is the purpose's). The newest link wins: asking again kills the ones sent before.
+    Nothing at all when ``address`` has had as many messages as it may for now (the caller's
+    answer is the same either way)."""
+    if notifications_service.recipient_waits(session, [address]):
+        return
     raw = tokens.issue(session, purpose, user.id, ttl=timedelta(minutes=minutes))
     message: dict[str, Any] = {
         "name": user.name,

@@ -77,6 +77,7 @@ class SkipCode(StrEnum):
     ALREADY_MEMBER = "already_member"
     ALREADY_INVITED = "already_invited"
     NOT_ALLOWED = "not_allowed"
+    RECIPIENT_RATE_LIMITED = "recipient_rate_limited"
 
 
 # How a count of each skip reads in a summary: (one, many).
@@ -86,6 +87,7 @@ SUMMARY_WORDS = {
     SkipCode.DUPLICATE: ("listed twice", "listed twice"),
     SkipCode.INVALID_RECIPIENT: ("not an address", "not addresses"),
     SkipCode.NOT_ALLOWED: ("not allowed", "not allowed"),
+    SkipCode.RECIPIENT_RATE_LIMITED: ("sent enough messages for now", "sent enough messages for now"),
 }
 
 
@@ -109,6 +111,9 @@ DETAILS = {
     SkipCode.DUPLICATE: "This address appears more than once in the list.",
     SkipCode.ALREADY_MEMBER: "This person is already in the portal.",
     SkipCode.ALREADY_INVITED: "A pending invitation exists; use Resend to send it again.",
+    SkipCode.RECIPIENT_RATE_LIMITED: (
+        "This person was sent as many messages as Admit sends one person for now; try again later."
+    ),
 }
 
 
@@ -214,6 +219,7 @@ def _classify(
     addresses = {r.address for r in recipients if r.address and r.refusal is None}
     statuses = members_service.statuses_by_address(session, actor.portal.id, addresses)
     pending = repository.pending_by_address(session, actor.portal.id, addresses)
+    capped = notifications_service.recipient_waits(session, addresses)
     results: list[RecipientResult | None] = []
     lapsed: list[Invitation] = []
     for i, r in enumerate(recipients):
@@ -235,6 +241,9 @@ def _classify(
         standing = pending.get(r.address)
         if standing is not None and standing.expires_at > now:
             results.append(_skip(r, SkipCode.ALREADY_INVITED, invitation=standing))
+            continue
+        if r.address in capped:
+            results.append(_skip(r, SkipCode.RECIPIENT_RATE_LIMITED))
             continue
         if standing is not None:
             lapsed.append(standing)

@@ -250,6 +250,7 @@ def reissue(
     """
     invitation = _locked(session, invitation)
     _require_open(invitation, "resent")
+    notifications_service.require_recipient_free(session, invitation.recipient)
     if not counted:
         sending.reserve(session, actor.portal, 1)
     ctx = context.of(session)

@@ -45,6 +45,8 @@ class Notification(Base):
         Index("ix_notifications_due", "status", "next_attempt_at"),
         # The portal's sending limit counts its recent invitation messages.
         Index("ix_notifications_portal_created", "portal_id", "created_at"),
+        # What one recipient was sent lately (``notifications.service.recipient_waits``).
+        Index("ix_notifications_to_created", "to_address", "created_at"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)

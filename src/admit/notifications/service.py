@@ -7,10 +7,11 @@ so writing the same event twice is a no-op rather than a second email.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Row, case, exists, func, select, update
@@ -20,12 +21,17 @@ from sqlalchemy.orm import QueryableAttribute, Session, aliased
 from admit import context
 from admit.context import of as context_of
 from admit.db import rowcount
+from admit.errors import RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
 
+log = logging.getLogger("admit.notifications")
+
 __all__ = [
     "InvitationMessages",
+    "recipient_waits",
+    "require_recipient_free",
     "cancel_for_invitation",
     "count_invitation_messages",
     "channel_for",
@@ -35,6 +41,67 @@ __all__ = [
     "enqueue_many",
     "latest_for_invitations",
 ]
+
+
+def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, int]:
+    """The addresses among ``addresses`` that may not be sent another message yet, each with
+    the seconds until it may: the per-recipient caps (``ADMIT_RECIPIENT_MINUTE_LIMIT`` messages
+    a minute, ``ADMIT_RECIPIENT_DAY_LIMIT`` a day), counted over every message written to the
+    address (email or SMS, any kind, any path; cancelled ones never went out and do not count).
+    One query for any number of addresses. Off, like every limit, with ``ADMIT_RATE_LIMITS_ENABLED=false``.
+    """
+    ctx = context_of(session)
+    wanted = list(dict.fromkeys(addresses))
+    if not wanted or not ctx.limiter.enabled:
+        return {}
+    settings = ctx.settings
+    now = ctx.clock.now()
+    minute_ago, day_ago = now - timedelta(minutes=1), now - timedelta(days=1)
+    in_minute = Notification.created_at > minute_ago
+    rows = session.execute(
+        select(
+            Notification.to_address,
+            func.count(),
+            func.min(Notification.created_at),
+            func.count(case((in_minute, 1))),
+            func.min(case((in_minute, Notification.created_at))),
+        )
+        .where(
+            Notification.to_address.in_(wanted),
+            Notification.created_at > day_ago,
+            Notification.status != CANCELLED,
+        )
+        .group_by(Notification.to_address)
+    )
+    waits: dict[str, int] = {}
+    for address, day_count, day_first, minute_count, minute_first in rows:
+        until = None
+        if day_count >= settings.recipient_day_limit:
+            until = day_first + timedelta(days=1)
+        elif minute_count >= settings.recipient_minute_limit:
+            until = minute_first + timedelta(minutes=1)
+        if until is not None:
+            waits[address] = max(1, int((until - now).total_seconds()) + 1)
+    return waits
+
+
+def require_recipient_free(session: Session, to: str) -> None:
+    """Raise ``recipient_rate_limited`` (429, ``retry_after``) if ``to`` may not be sent another
+    message yet (``recipient_waits``): for a message a person asks for again (Resend)."""
+    wait = recipient_waits(session, [to]).get(to)
+    if wait is None:
+        return
+    when = (
+        f"{wait} seconds"
+        if wait < 120
+        else f"{round(wait / 60)} minutes"
+        if wait < 7200
+        else f"{round(wait / 3600)} hours"
+    )
+    raise RecipientRateLimited(
+        f"{to} was sent as many messages as Admit sends one person for now. Try again in {when}.",
+        retry_after=wait,
+    )
 
 
 def channel_for(address: str) -> str:
@@ -51,8 +118,9 @@ def enqueue(
     context: dict[str, Any],
     portal_id: uuid.UUID | None = None,
     invitation_id: uuid.UUID | None = None,
-) -> Notification:
-    """Queue one message to ``to``: an SMS to a phone number, an email to an address."""
+) -> Notification | None:
+    """Queue one message to ``to``: an SMS to a phone number, an email to an address. None: not
+    written, ``to`` has had as many messages as it may for now (``recipient_waits``)."""
     if channel_for(to) == "sms":
         if template not in SMS_TEMPLATES:
             raise ValueError(f"no SMS form of template {template!r}")
@@ -77,8 +145,9 @@ def enqueue_email(
     context: dict[str, Any],
     portal_id: uuid.UUID | None = None,
     invitation_id: uuid.UUID | None = None,
-) -> Notification:
-    """Queue one email. ``context`` is what the template needs (JSON-serialisable)."""
+) -> Notification | None:
+    """Queue one email. ``context`` is what the template needs (JSON-serialisable). None: not
+    written (``recipient_waits``)."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown email template {template!r}")
     return _enqueue(session, "email", event_key, template, to, context, portal_id, invitation_id)
@@ -93,10 +162,15 @@ def _enqueue(
     context: dict[str, Any],
     portal_id: uuid.UUID | None,
     invitation_id: uuid.UUID | None,
-) -> Notification:
+) -> Notification | None:
     existing = session.scalar(select(Notification).where(Notification.event_key == event_key))
     if existing is not None:
         return existing
+    if recipient_waits(session, [to]):
+        # Whatever asked for it, the recipient has had enough messages for now: a Resend says
+        # so first (``require_recipient_free``); anything else is simply not sent.
+        log.info("notification.recipient_capped template=%s", template)
+        return None
     notification = Notification(
         event_key=event_key,
         channel=channel,

@@ -1,4 +1,5 @@
-"""Idempotency keys belong to their caller: unique per portal, caller and key
+"""Idempotency keys belong to their caller: unique per portal, caller and key; and the index
+the per-recipient message caps read (notifications by address and time)
 
 Revision ID: a1b2c3d40019
 Revises: c3d4e5f60017
@@ -21,9 +22,13 @@ def upgrade() -> None:
             ["portal_id", "created_by_id", "idempotency_key"],
             unique=True,
         )
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.create_index("ix_notifications_to_created", ["to_address", "created_at"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("notifications", schema=None) as batch_op:
+        batch_op.drop_index("ix_notifications_to_created")
     with op.batch_alter_table("invitation_imports", schema=None) as batch_op:
         batch_op.drop_index("uq_invitation_imports_idempotency")
         batch_op.create_index(

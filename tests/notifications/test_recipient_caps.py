@@ -1,0 +1,106 @@
+"""Per-recipient caps (issue 14 item 7): at most ADMIT_RECIPIENT_MINUTE_LIMIT messages a minute
+and ADMIT_RECIPIENT_DAY_LIMIT a day to one address, counted over every kind of message and
+every path (``notifications.service.recipient_waits``). Both backends, with the limits on."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from admit.kit import clock
+from admit.notifications.models import Notification
+from tests.factories import create_portal, invite, member_joins
+
+
+def messages_to(db, address: str) -> int:
+    with db.unit_of_work() as session:
+        return session.scalar(
+            select(func.count()).select_from(Notification).where(Notification.to_address == address)
+        )
+
+
+def invitation_id(client, pf, address: str) -> str:
+    items = client.get(f"/api/v1/portals/{pf.slug}/invitations", headers=pf.headers()).json()["items"]
+    return next(i["id"] for i in items if i["recipient"] == address)
+
+
+class TestResend:
+    def test_a_second_resend_within_a_minute_is_refused_then_allowed(self, client, db, rate_limits):  # noqa: ARG002
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        inv = invitation_id(client, pf, "ada@example.com")
+        with clock.travel(timedelta(seconds=61)):
+            first = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
+            assert first.status_code == 200, first.text
+        with clock.travel(timedelta(seconds=70)):
+            again = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
+            assert again.status_code == 429, again.text
+            assert again.json()["code"] == "recipient_rate_limited"
+            assert "ada@example.com" in again.json()["detail"]
+            assert 0 < int(again.headers["Retry-After"]) <= 60
+        with clock.travel(timedelta(seconds=130)):
+            later = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
+            assert later.status_code == 200, later.text
+
+    def test_with_limits_off_nothing_is_counted(self, client, db):
+        """``ADMIT_RATE_LIMITS_ENABLED=false`` (as in the rest of the tests): no cap at all."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        inv = invitation_id(client, pf, "ada@example.com")
+        for _ in range(3):
+            r = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
+            assert r.status_code == 200, r.text
+
+
+class TestSignInLink:
+    def test_asking_again_within_a_minute_sends_nothing_and_says_the_same(
+        self, client, db, worker, rate_limits
+    ):  # noqa: ARG002
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        with clock.travel(timedelta(minutes=5)):  # past the invitation's own message
+            answers = [
+                client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"}).status_code
+                for _ in range(3)
+            ]
+        assert answers == [202, 202, 202]
+        assert messages_to(db, "cleo@example.org") == 2  # the invitation, one sign-in link
+
+
+class TestDayCap:
+    # Messages that were sent count; one a Resend cancelled before it went out does not.
+    def test_the_day_cap_holds_across_kinds_and_paths(self, client, db, worker, change_settings, rate_limits):  # noqa: ARG002
+        """Three a day: an invitation and two resends (a minute apart) use them; a fourth
+        resend is refused, and inviting the address anew from another portal is skipped with
+        the reason; the next day it goes again."""
+        change_settings(recipient_day_limit=3)
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        inv = invitation_id(client, pf, "ada@example.com")
+        for minutes in (2, 4):
+            with clock.travel(timedelta(minutes=minutes)):
+                r = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
+                assert r.status_code == 200, r.text
+                worker.drain()  # sent: a message cancelled before it went out does not count
+        with clock.travel(timedelta(minutes=6)):
+            r = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
+            assert (r.status_code, r.json()["code"]) == (429, "recipient_rate_limited")
+            assert int(r.headers["Retry-After"]) > 3600  # the day's first message must age out
+            other = create_portal(db, name="Beta", owner_email="owner@beta.com")
+            r = client.post(
+                f"/api/v1/portals/{other.slug}/invitations",
+                json={"recipients": ["ada@example.com", "bob@example.com"], "user_type": "client"},
+                headers=other.headers(),
+            )
+            body = r.json()
+            assert body["counts"]["invited"] == 1, body
+            skipped = [row for row in body["results"] if row["outcome"] == "skipped"]
+            assert [(row["recipient"], row["code"]) for row in skipped] == [
+                ("ada@example.com", "recipient_rate_limited")
+            ]
+        with clock.travel(timedelta(days=1, minutes=1)):
+            r = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
+            assert r.status_code == 200, r.text
+        assert messages_to(db, "ada@example.com") == 4
