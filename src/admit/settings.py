@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_timeout_seconds: float = 20.0
     smtp_connections: int = Field(default=4, ge=1, le=32)
+    # The relay delivers to addresses with non-ASCII characters before the @ (SMTPUTF8, RFC
+    # 6531). When it does not, such addresses are refused where they are typed, not retried.
+    smtp_utf8: bool = True
 
     # SMS (recipients known by phone number): ``dev`` keeps them in the dev mailbox, ``twilio`` sends.
     sms_backend: Literal["dev", "twilio"] = "dev"

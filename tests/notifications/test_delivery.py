@@ -102,12 +102,14 @@ class RecordingHandler:
 
 @pytest.fixture
 def smtp_server():
-    """Start a real SMTP server on 127.0.0.1: ``smtp_server(handler) -> port``; stopped after."""
+    """Start a real SMTP server on 127.0.0.1: ``smtp_server(handler, smtputf8=False) -> port``;
+    stopped after."""
     controllers = []
 
-    def start(handler: RecordingHandler) -> int:
+    def start(handler: RecordingHandler, *, smtputf8: bool = False) -> int:
         port = free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        # aiosmtpd offers SMTPUTF8 only when asked (as many relays do not offer it at all).
+        controller = Controller(handler, hostname="127.0.0.1", port=port, enable_SMTPUTF8=smtputf8)
         controller.start()
         controllers.append(controller)
         return port
@@ -431,6 +433,57 @@ class TestTransientFailure:
         n = notification_of(db, inv.id)
         assert (n.status, n.attempts) == ("queued", 1)
         assert "451" in n.last_error
+
+
+class TestInternationalAddresses:
+    """Issue 14 item 20: an address with non-ASCII characters before the @ needs a relay that
+    offers SMTPUTF8."""
+
+    def test_a_relay_without_smtputf8_fails_it_at_once_not_for_twenty_minutes(
+        self, db, settings, smtp_server
+    ):
+        handler = RecordingHandler()
+        port = smtp_server(handler)
+        pf = create_portal(db)
+        (inv,) = invite(db, pf, ["zoë@example.com"]).invited
+        assert Worker(db, smtp(settings, port)).drain() == {"sent": 0, "retry": 0, "failed": 1}
+        n = notification_of(db, inv.id)
+        assert (n.status, n.attempts) == ("failed", 1)
+        assert "SMTPUTF8" in n.last_error
+        assert handler.envelopes == []
+
+    def test_a_relay_with_smtputf8_delivers_it(self, db, settings, smtp_server):
+        handler = RecordingHandler()
+        port = smtp_server(handler, smtputf8=True)
+        pf = create_portal(db)
+        invite(db, pf, ["zoë@example.com"])
+        assert Worker(db, smtp(settings, port)).drain() == {"sent": 1, "retry": 0, "failed": 0}
+        assert handler.envelopes[0].rcpt_tos == ["zoë@example.com"]
+
+    def test_input_refuses_it_when_the_relay_cannot_deliver_it(self, db, client, change_settings):
+        """``ADMIT_SMTP_UTF8=false``: refused where it is typed, with the reason; an address
+        whose domain alone is international (sent as punycode) is fine."""
+        change_settings(email_backend="smtp", smtp_utf8=False)
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": ["zoë@example.com", "ada@zoë.example"], "user_type": "client"},
+            headers=pf.headers(),
+        )
+        body = r.json()
+        assert body["counts"]["invited"] == 1, body
+        refused = body["results"][0]
+        assert (refused["outcome"], refused["code"]) == ("skipped", "invalid_recipient")
+        assert "non-ASCII characters before the @" in refused["detail"]
+
+    def test_check_config_says_when_the_relay_lacks_smtputf8(self, run_cli, smtp_server):
+        port = smtp_server(RecordingHandler())
+        env = {"ADMIT_EMAIL_BACKEND": "smtp", "ADMIT_SMTP_HOST": "127.0.0.1", "ADMIT_SMTP_PORT": str(port)}
+        lacking = run_cli("check-config", env=env)
+        assert lacking.exit_code == 1
+        assert "does not offer SMTPUTF8" in lacking.output and "ADMIT_SMTP_UTF8=false" in lacking.output
+        told = run_cli("check-config", env={**env, "ADMIT_SMTP_UTF8": "false"})
+        assert told.exit_code == 0, told.output
 
 
 class TestPermanentFailure:

@@ -10,7 +10,7 @@ import click
 
 from admit import __version__
 from admit.cli import _shared
-from admit.settings import configure
+from admit.settings import Settings, configure
 
 
 @click.command()
@@ -163,6 +163,8 @@ def check_config() -> None:
             conn.execute(text("SELECT 1"))
     except Exception as exc:  # noqa: BLE001
         problems.append(f"cannot connect to ADMIT_DATABASE_URL: {exc}")
+    if settings.email_backend == "smtp":
+        problems += _smtp_problems(settings)
     for p in problems:
         click.secho(f"- {p}", fg="red")
     if problems:
@@ -172,3 +174,27 @@ def check_config() -> None:
         f"public URL {settings.public_url}",
         fg="green",
     )
+
+
+def _smtp_problems(settings: Settings) -> list[str]:
+    """The relay answers, and offers SMTPUTF8 unless ADMIT_SMTP_UTF8=false says it need not."""
+    import smtplib
+
+    from admit.notifications.backends import SmtpBackend
+
+    backend = SmtpBackend(settings.model_copy(update={"smtp_timeout_seconds": 5.0}))
+    try:
+        backend.open()
+    except (smtplib.SMTPException, OSError) as exc:
+        return [f"cannot reach the SMTP relay at {settings.smtp_host}:{settings.smtp_port}: {exc}"]
+    try:
+        offers_utf8 = backend.offers("smtputf8")
+    finally:
+        backend.close()
+    if settings.smtp_utf8 and not offers_utf8:
+        return [
+            f"the SMTP relay at {settings.smtp_host}:{settings.smtp_port} does not offer SMTPUTF8: set"
+            " ADMIT_SMTP_UTF8=false so addresses with non-ASCII characters before the @ are refused"
+            " where they are typed"
+        ]
+    return []

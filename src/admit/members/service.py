@@ -6,6 +6,7 @@ Deactivating someone (which also revokes the API keys they made there) is ``flow
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Collection, Iterable
 from enum import StrEnum
@@ -354,8 +355,24 @@ def statuses_by_address(session: Session, portal_id: uuid.UUID, addresses: Colle
 
 
 def parse_recipient(session: Session, text: str) -> ParsedRecipient:
-    """``addresses.parse_recipient`` with this deployment's default phone region."""
-    return addresses.parse_recipient(text, region=context.of(session).settings.default_phone_region)
+    """``addresses.parse_recipient`` with this deployment's default phone region; an address
+    with non-ASCII characters before the @ is refused here when the mail relay cannot deliver
+    it (``ADMIT_SMTP_UTF8=false``)."""
+    settings = context.of(session).settings
+    parsed = addresses.parse_recipient(text, region=settings.default_phone_region)
+    email = parsed.email
+    if (
+        email
+        and settings.email_backend == "smtp"
+        and not settings.smtp_utf8
+        and not email.partition("@")[0].isascii()
+    ):
+        return dataclasses.replace(
+            parsed,
+            email=None,
+            error="The mail server cannot deliver to an address with non-ASCII characters before the @.",
+        )
+    return parsed
 
 
 def internal_users(

@@ -145,13 +145,36 @@ class SmtpBackend:
                 self._conn.quit()
             self._conn = None
 
+    def offers(self, extension: str) -> bool:
+        """Whether the open connection's server announced ``extension`` (EHLO)."""
+        assert self._conn is not None, "open() first"
+        if self._conn.ehlo_resp is None:
+            self._conn.ehlo_or_helo_if_needed()
+        return bool(self._conn.has_extn(extension))
+
     def send(self, session: Session | None, notification: Outgoing, email: RenderedEmail) -> None:  # noqa: ARG002
         if self._conn is None:
             self.open()
         assert self._conn is not None
         msg = build_mime(self.settings, notification, email)
         try:
-            self._conn.send_message(msg)
+            if notification.to_address.isascii():
+                self._conn.send_message(msg)
+            else:
+                # Non-ASCII before the @ (domains are stored as punycode) needs SMTPUTF8 (RFC
+                # 6531); without it retrying cannot help (ADMIT_SMTP_UTF8=false refuses such
+                # addresses where they are typed).
+                if not self.offers("smtputf8"):
+                    raise PermanentDeliveryError(
+                        "the mail server cannot deliver to an address with non-ASCII characters"
+                        " before the @ (it does not offer SMTPUTF8)"
+                    )
+                self._conn.sendmail(
+                    parseaddr(self.settings.email_from)[1],
+                    [notification.to_address],
+                    msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")),
+                    mail_options=["SMTPUTF8"],
+                )
         except smtplib.SMTPRecipientsRefused as exc:
             # smtplib raises this for 4xx (greylisting, mailbox busy) as well as 5xx replies.
             if all(500 <= code < 600 for code, _reply in exc.recipients.values()):
