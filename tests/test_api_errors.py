@@ -91,7 +91,7 @@ class TestErrorsPage:
             re.findall(r'<tr id="(\w+)" data-code="\w+">\s*<td>.*?</td>\s*<td>(\d{3})</td>', r.text, re.S)
         )
         assert rows == {code: str(cls.status) for code, cls in CLASSES.items()}
-        assert "The invitation was already accepted: sign in instead." in r.text
+        assert "The invitation link can no longer be used: it was used already (then sign in)" in r.text
         assert "<code>retry_after</code>" in r.text
 
     def test_works_offline(self, client, db):

@@ -77,7 +77,7 @@ class TestVocabulary:
         """The scan above finds a code passed to a call and one set on a class."""
         source = 'raise NotFound("x", code="made_up")\nclass E(Gone):\n    code = "other"\n'
         assert sorted(c for _w, c in _codes_in_source(source, "t.py")) == ["made_up", "other"]
-        assert ("pages/templates/error.html:8", "invitation_used") in _codes_in_templates()
+        assert ("pages/templates/error.html:8", "invitation_gone") in _codes_in_templates()
 
     def test_raise_sites_raise_the_class(self):
         """No raise site passes a code to an error class: it raises the class of that meaning."""
@@ -110,9 +110,9 @@ class TestVocabulary:
     def test_subclasses_keep_their_family(self):
         """Specific errors are caught as their family (``except Gone``) and answer its status and
         title, so bodies are what they were."""
-        exc = errors.InvitationUsed("This invitation has already been used. Sign in instead.")
+        exc = errors.InvitationGone("This invitation link can no longer be used.")
         assert isinstance(exc, Gone)
-        assert (exc.status, exc.title, exc.code) == (410, "No longer valid", "invitation_used")
+        assert (exc.status, exc.title, exc.code) == (410, "No longer valid", "invitation_gone")
         assert isinstance(errors.WrongAccount("x"), errors.SignInRequired)
 
     def test_docstring_maps_the_vocabulary(self):

@@ -119,9 +119,9 @@ class TestGeneratedClient:
             )
             problem = again.parsed
             assert again.status_code == 410 and isinstance(problem, m.Problem), again.content
-            assert problem.code is m.ErrorCode.INVITATION_USED
-            assert (problem.type_, problem.status) == ("/errors#invitation_used", 410)
-            assert problem.detail == "This invitation has already been used. Sign in instead."
+            assert problem.code is m.ErrorCode.INVITATION_GONE
+            assert (problem.type_, problem.status) == ("/errors#invitation_gone", 410)
+            assert problem.detail.startswith("This invitation link can no longer be used.")
 
             page = await listing.asyncio(pf.slug, client=owner, status=m.InvitationsListStatusType0.ACCEPTED)
             assert isinstance(page, m.InvitationPage)

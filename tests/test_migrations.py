@@ -101,7 +101,7 @@ class TestTokensMigration:
                     assert join.accept(session, token="raw-pending-token").member.status == "active"
                 with db.unit_of_work() as session, pytest.raises(Exception) as used:
                     join.preview(session, "raw-used-token")
-                assert getattr(used.value, "code", None) == "invitation_used"
+                assert getattr(used.value, "code", None) == "invitation_gone"
             finally:
                 db.dispose()
         finally:

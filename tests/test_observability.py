@@ -48,7 +48,7 @@ def test_metrics_count_routes_not_tokens_and_read_the_outbox(client, db, worker)
     text = client.get("/metrics").text
     assert token not in text
     assert (
-        _metric(text, "admit_http_requests_total", method="GET", route="/invite/{token}", status="404") >= 1
+        _metric(text, "admit_http_requests_total", method="GET", route="/invite/{token}", status="410") >= 1
     )
     assert _metric(text, "admit_outbox_depth") == 2
     assert _metric(text, "admit_outbox_oldest_age_seconds") >= 0

@@ -164,10 +164,11 @@ class TestUserManagement:
 
 class TestTokenPages:
     def test_unknown_link_is_a_clear_page(self, client, db):
-        """An unknown link shows a clear page, 404, with no referrer leaks."""
+        """An unknown link shows the page every dead link shows (410: it can no longer be used;
+        sign in if you joined), with no referrer leaks."""
         r = client.get("/invite/" + "x" * 43)
-        assert r.status_code == 404
-        assert "not valid" in r.text
+        assert r.status_code == 410
+        assert "can no longer be used" in r.text and 'href="/login"' in r.text
         assert r.headers["referrer-policy"] == "no-referrer"
 
     def test_wrong_account_offers_to_switch(self, client, db, worker):

@@ -169,7 +169,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     expect(person(ada, OWNER_EMAIL).locator("details.row-menu")).to_have_count(0)
     # The link works once.
     ada.goto(ada_link)
-    expect(ada.get_by_text("This invitation has already been used.")).to_be_visible()
+    expect(ada.get_by_text("This invitation link can no longer be used.")).to_be_visible()
     expect(ada.get_by_role("button", name="Create account and join")).to_have_count(0)
     shot(ada, "used-link")
 
@@ -204,7 +204,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     assert grace_second_link != grace_first_link
     grace = new_context().new_page()
     grace.goto(grace_first_link)
-    expect(grace.get_by_text("A newer invitation was sent to this address")).to_be_visible()
+    expect(grace.get_by_text("This invitation link can no longer be used.")).to_be_visible()
     expect(grace.get_by_role("button", name="Create account and join")).to_have_count(0)
     shot(grace, "replaced-link")
     grace.goto(grace_second_link)

@@ -233,16 +233,18 @@ class TestPublicToken:
         assert {m["user"]["email"] for m in r.json()["items"]} == {"ada@example.com", pf.owner_email}
 
     @pytest.mark.parametrize("path", ["", "/accept"])
-    def test_unknown_token_is_404(self, client, db, path):
-        """An unknown token gets 404 invitation_not_found, the same for GET and POST."""
+    def test_unknown_token_is_410_like_any_dead_link(self, client, db, path):
+        """An unknown token gets the answer every dead link gets (410 invitation_gone), the
+        same for GET and POST."""
         method = client.get if not path else client.post
         kwargs = {} if not path else {"json": {}}
         r = method(f"/api/v1/invitations/{'x' * 43}{path}", **kwargs)
-        assert (r.status_code, r.json()["code"]) == (404, "invitation_not_found")
+        assert (r.status_code, r.json()["code"]) == (410, "invitation_gone")
         assert r.headers["content-type"].startswith(PROBLEM)
 
-    def test_used_revoked_expired_are_410(self, client, db, worker):
-        """Used, revoked and expired tokens each get 410 with their own code."""
+    def test_used_revoked_expired_are_one_answer(self, client, db, worker):
+        """Used, revoked and expired tokens get one answer, word for word (issue 14 item 13): the
+        holder of a dead link learns that it can no longer be used, not why."""
         from datetime import timedelta
 
         from admit.kit import clock
@@ -259,16 +261,16 @@ class TestPublicToken:
         client.cookies.clear()
         rid = next(x["invitation"]["id"] for x in invs["results"] if x["recipient"] == "r@example.com")
         client.post(f"/api/v1/portals/{pf.slug}/invitations/{rid}/revoke", headers=pf.headers())
-        assert (
-            client.get(f"/api/v1/invitations/{tokens['u@example.com']}").json()["code"] == "invitation_used"
-        )
-        assert (
-            client.get(f"/api/v1/invitations/{tokens['r@example.com']}").json()["code"]
-            == "invitation_revoked"
-        )
+        used = client.get(f"/api/v1/invitations/{tokens['u@example.com']}")
+        revoked = client.get(f"/api/v1/invitations/{tokens['r@example.com']}")
+        unknown = client.get(f"/api/v1/invitations/{'x' * 43}")
         with clock.travel(timedelta(days=8)):
-            r = client.post(f"/api/v1/invitations/{tokens['e@example.com']}/accept", json={})
-        assert (r.status_code, r.json()["code"]) == (410, "invitation_expired")
+            expired = client.post(f"/api/v1/invitations/{tokens['e@example.com']}/accept", json={})
+        bodies = [r.json() for r in (used, revoked, unknown, expired)]
+        assert {(r.status_code) for r in (used, revoked, unknown, expired)} == {410}
+        assert all(b == bodies[0] for b in bodies), bodies
+        assert bodies[0]["code"] == "invitation_gone"
+        assert "sign in" in bodies[0]["detail"]
 
     def test_an_invitation_its_inviter_can_no_longer_grant_is_410(self, client, db, worker):
         """Admin X invites V as admin and is deactivated: the API preview, the API accept and

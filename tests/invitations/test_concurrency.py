@@ -33,7 +33,7 @@ class TestConcurrentAccept:
         wins = [r for r in results if not isinstance(r, Exception)]
         losses = [r for r in results if isinstance(r, Exception)]
         assert len(wins) == 1, results
-        assert all(isinstance(e, Gone) and e.code == "invitation_used" for e in losses), losses
+        assert all(isinstance(e, Gone) and e.code == "invitation_gone" for e in losses), losses
         with db.unit_of_work() as session:
             assert (
                 session.scalar(select(func.count()).select_from(User).where(User.email == "ada@example.com"))

@@ -131,7 +131,7 @@ class TestSchedule:
                 join.accept(session, token=token, password=PASSWORD)
             with db.unit_of_work() as session, pytest.raises(Gone) as refused:
                 join.preview(session, first_token)
-            assert refused.value.code == "invitation_used"
+            assert refused.value.code == "invitation_gone"
 
     def test_a_reminder_goes_through_the_outbox_once_per_due_moment(self, db, worker):
         """The reminder is an outbox row of the invitation, keyed by send and reminder number."""

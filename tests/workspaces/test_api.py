@@ -153,7 +153,7 @@ class TestResend:
         assert len(mails) == 2
         client.cookies.clear()
         dead = client.post(f"/api/v1/invitations/{invite_token(old)}/accept", json={})
-        assert (dead.status_code, dead.json()["code"]) == (410, "invitation_superseded"), dead.text
+        assert (dead.status_code, dead.json()["code"]) == (410, "invitation_gone"), dead.text
         accept(client, mails[-1].text)
         again = client.post(api(pf, f"/workspaces/{ws['id']}/members/{nora}/resend"), headers=pf.headers())
         assert again.status_code == 409 and again.json()["code"] == "already_joined"

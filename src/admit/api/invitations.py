@@ -13,13 +13,10 @@ from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.errors import (
     InvalidInput,
-    InvitationExpired,
+    InvitationGone,
     InvitationNotFound,
     InvitationNotGrantable,
     InvitationNotPending,
-    InvitationRevoked,
-    InvitationSuperseded,
-    InvitationUsed,
     PermissionDenied,
     RateLimited,
     SignInRequired,
@@ -50,11 +47,7 @@ router = APIRouter(tags=["invitations"])
 
 # What opening or using an invitation link can meet (``invitations.service.refused``).
 INVITATION_LINK_ERRORS = (
-    InvitationNotFound,
-    InvitationUsed,
-    InvitationExpired,
-    InvitationRevoked,
-    InvitationSuperseded,
+    InvitationGone,
     InvitationNotGrantable,
 )
 

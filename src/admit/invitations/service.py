@@ -12,6 +12,7 @@ audit event. Nothing here commits.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,13 +27,10 @@ from admit.db import rowcount
 from admit.errors import (
     DomainError,
     InvalidInput,
-    InvitationExpired,
+    InvitationGone,
     InvitationNotFound,
     InvitationNotGrantable,
     InvitationNotPending,
-    InvitationRevoked,
-    InvitationSuperseded,
-    InvitationUsed,
 )
 from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
@@ -44,6 +42,8 @@ from admit.members.addresses import split_recipients, typo_suggestion
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 from admit.tokens import service as tokens
+
+log = logging.getLogger("admit.invitations")
 
 __all__ = [
     "MAX_RECIPIENTS_PER_REQUEST",
@@ -348,27 +348,18 @@ def expire_due(session: Session, *, limit: int = 1000) -> int:
 # --- by its link --------------------------------------------------------------------------
 
 
-_NOT_FOUND = (
-    "This invitation link is not valid. It may have been replaced by a newer one: "
-    "look for the latest email, or ask for a new invitation."
+DEAD_LINK = (
+    "This invitation link can no longer be used. If you have joined already, sign in; "
+    "otherwise look for a newer email, or ask the person who invited you for a new invitation."
 )
 
 
 def refused(reason: tokens.Reason) -> DomainError:
-    """What the holder of a link that opens nothing is told, by the token's reason."""
-    if reason is tokens.Reason.USED:
-        return InvitationUsed("This invitation has already been used. Sign in instead.")
-    if reason is tokens.Reason.EXPIRED:
-        return InvitationExpired(
-            "This invitation has expired. Ask the person who invited you to send a new one."
-        )
-    if reason is tokens.Reason.REVOKED:
-        return InvitationRevoked("This invitation was withdrawn.")
-    if reason is tokens.Reason.SUPERSEDED:
-        return InvitationSuperseded(
-            "A newer invitation was sent to this address; use the link in the latest message."
-        )
-    return InvitationNotFound(_NOT_FOUND)
+    """What the holder of a link that opens nothing is told: one answer whatever the reason
+    (used, expired, withdrawn, replaced, unknown), so a link found in someone's history says
+    nothing more. The reason is logged for the operator."""
+    log.info("invitation.link_refused reason=%s", reason)
+    return InvitationGone(DEAD_LINK)
 
 
 def open_by_token(session: Session, token: str) -> Invitation:
