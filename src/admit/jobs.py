@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from admit.auth import service as auth_service
 from admit.db import Database
 from admit.flows import people_bulk
 from admit.flows import reminders as reminders_flow
@@ -32,8 +33,13 @@ class Worker:
         self._last_sweep = 0.0
 
     def run_once(self, *, sweep: bool = True) -> dict[str, int]:
-        """One pass: deliver what is due, run a queued import, then (if due) sweep expirations."""
+        """One pass: turn asked-for sign-in and reset links into messages, deliver what is due,
+        run a queued import, then (if due) sweep expirations."""
+        with self.db.unit_of_work() as session:
+            links = auth_service.send_requested_links(session)
         counts = notifications_jobs.deliver_due(self.db, self.settings)
+        if links:
+            counts["links"] = links
         if imports_jobs.run_due(self.db) is not None:
             counts["imports"] = 1
         if people_bulk.run_due(self.db) is not None:
@@ -68,7 +74,9 @@ class Worker:
             counts = self.run_once(sweep=False)  # runs a queued import too
             for key in total:
                 total[key] += counts.get(key, 0)
-            if not any(counts.get(k) for k in ("sent", "retry", "failed", "skipped", "expired", "imports")):
+            if not any(
+                counts.get(k) for k in ("sent", "retry", "failed", "skipped", "expired", "imports", "links")
+            ):
                 break
         return total
 
@@ -77,7 +85,9 @@ class Worker:
         while not stop.is_set():
             try:
                 counts = self.run_once()
-                busy = sum(counts.get(k, 0) for k in ("sent", "retry", "failed", "expired", "imports"))
+                busy = sum(
+                    counts.get(k, 0) for k in ("sent", "retry", "failed", "expired", "imports", "links")
+                )
             except Exception:  # noqa: BLE001 - the loop must survive a bad pass
                 log.exception("worker.pass_failed")
                 busy = 0

@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from admit.kit import clock
+from admit.notifications.models import Notification
 from tests.factories import create_portal, member_joins, token_in
 
 
@@ -116,11 +118,9 @@ class TestSignInLinkLimits:
         spellings = ["(202) 555-0173", "+1 202 555 0173", "202.555.0173", "+12025550173"]
         with db.unit_of_work() as session:
             for text in spellings[:3]:
-                auth_service.request_sign_in_link(session, email=text, public_url="http://x", minutes=5)
+                auth_service.request_sign_in_link(session, email=text, minutes=5)
             with pytest.raises(RateLimited):
-                auth_service.request_sign_in_link(
-                    session, email=spellings[3], public_url="http://x", minutes=5
-                )
+                auth_service.request_sign_in_link(session, email=spellings[3], minutes=5)
 
 
 class TestPhoneAccounts:
@@ -142,3 +142,39 @@ class TestPhoneAccounts:
             assert r.status_code == 200, r.text
         r = client.post("/api/v1/auth/login", json={"email": "+442079460958", "password": "wrong-password-1"})
         assert r.status_code == 401
+
+
+class TestSameWorkForEveryone:
+    @pytest.mark.parametrize("path", ["/api/v1/auth/sign-in-link", "/api/v1/auth/password-reset"])
+    def test_a_member_and_an_unknown_address_cost_the_request_the_same_statements(
+        self, client, db, worker, path
+    ):
+        """Issue 14 item 16: asking for a link for an account's address makes exactly the
+        statements asking for an unknown one makes (the link and its message are the worker's
+        work), so the answer's time tells nothing."""
+        from sqlalchemy import event
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+
+        def statements(email: str) -> list[str]:
+            seen: list[str] = []
+
+            def count(conn, cursor, statement, parameters, context, executemany):  # noqa: ARG001
+                seen.append(" ".join(statement.split()))
+
+            event.listen(db.engine, "before_cursor_execute", count)
+            try:
+                assert client.post(path, json={"email": email}).status_code == 202
+            finally:
+                event.remove(db.engine, "before_cursor_execute", count)
+            return seen
+
+        for known in ("cleo@example.org", pf.owner_email):
+            assert statements(known) == statements("nobody@nowhere.example")
+        worker.drain()
+        with db.unit_of_work() as session:
+            sent = [n.to_address for n in session.scalars(select(Notification))]
+        assert sent.count("nobody@nowhere.example") == 0
+        expected = "cleo@example.org" if path.endswith("sign-in-link") else pf.owner_email
+        assert sent.count(expected) >= 1

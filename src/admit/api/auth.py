@@ -97,9 +97,7 @@ def request_sign_in_link(
 ) -> SignInLinkSent:
     """Email a one-time sign-in link (for accounts without a password). Always 202."""
     limit_sign_in(request)
-    auth_service.request_sign_in_link(
-        session, email=body.email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
-    )
+    auth_service.request_sign_in_link(session, email=body.email, minutes=settings.sign_in_link_minutes)
     return SignInLinkSent(detail="If this address belongs to an account, a sign-in link is on its way.")
 
 
@@ -141,9 +139,7 @@ def request_password_reset(
     """Email a single-use link to choose a new password (accounts with a password). Always 202,
     whatever the address: nobody learns who has an account."""
     limit_sign_in(request)
-    auth_service.request_password_reset(
-        session, email=body.email, public_url=settings.public_url, minutes=settings.password_reset_minutes
-    )
+    auth_service.request_password_reset(session, email=body.email, minutes=settings.password_reset_minutes)
     return PasswordResetSent(
         detail="If this address belongs to an account, a link to choose a new password is on its way."
     )

@@ -48,3 +48,19 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # to the minute
 
     created_by: Mapped[User | None] = relationship()
+
+
+class LinkRequest(Base):
+    """Someone asked for a sign-in or password-reset link by typing an address. The request
+    writes this row whoever asked (an account's address or not), so it does the same work
+    either way and its time tells nothing; the worker turns it into a link and a message, or
+    into nothing (``auth.service.send_requested_links``), and deletes it."""
+
+    __tablename__ = "link_requests"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    purpose: Mapped[str] = mapped_column(String(32))
+    # The address as typed, normalised when it is one (an email, an E.164 number).
+    address: Mapped[str] = mapped_column(String(320))
+    minutes: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.auth.models import ApiKey, WebSession
+from admit.auth.models import ApiKey, LinkRequest, WebSession
 from admit.db import rowcount
 from admit.errors import (
     ApiKeyNotFound,
@@ -52,6 +52,7 @@ __all__ = [
     "end_session",
     "login",
     "request_sign_in_link",
+    "send_requested_links",
     "session_from_token",
     "sign_in_link_user",
     "start_session",
@@ -264,21 +265,69 @@ def api_key_from_token(session: Session, raw: str) -> ApiKey | None:
     return key
 
 
-def _member_asking(session: Session, typed: str) -> tuple[str, User] | None:
-    """Who asks for a link by typing ``typed`` (an email or a phone number): ``(address, user)``
-    when it is someone with an active membership, else None. Every ask is counted against the
-    address's budget, however it is written ("(202) 555-0173", "+1 202 555 0173"), before
-    anything is looked up: the answer never tells who has an account."""
+def _ask(session: Session, purpose: tokens.Purpose, typed: str, minutes: int) -> None:
+    """Someone typed ``typed`` (an email or a phone number) to get a link of ``purpose``. Every
+    ask is counted against the address's budget, however it is written ("(202) 555-0173",
+    "+1 202 555 0173"), and written down as a ``LinkRequest``: the same work whoever asks, so
+    neither the answer nor its time tells who has an account. The worker does the rest
+    (``send_requested_links``)."""
     parsed = members_service.parse_recipient(session, typed or "")
     key = parsed.address or (typed or "").strip().lower()
     ctx = context.of(session)
     ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
+    session.add(LinkRequest(purpose=str(purpose), address=key[:320], minutes=minutes))
+
+
+def _member_asking(session: Session, address: str) -> tuple[str, User] | None:
+    """``(address, user)`` when ``address`` (as ``_ask`` wrote it) is someone with an active
+    membership, else None."""
+    parsed = members_service.parse_recipient(session, address)
     if parsed.address is None:
         return None
     user = members_service.get_user_by_address(session, parsed.address)
     if user is None or not members_service.memberships_of(session, user):
         return None
     return parsed.address, user
+
+
+def send_requested_links(session: Session, *, limit: int = 100) -> int:
+    """The worker's step: turn up to ``limit`` asked-for links (``_ask``) into messages — a
+    sign-in link for a passwordless active member, a password reset for one with a password —
+    or into nothing, and delete the requests. Any number of workers may run it at once."""
+    query = select(LinkRequest).order_by(LinkRequest.created_at).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    asked = list(session.scalars(query))
+    public_url = context.of(session).settings.public_url
+    for request in asked:
+        asking = _member_asking(session, request.address)
+        if asking is not None:
+            address, user = asking
+            if request.purpose == SIGN_IN and user.password_hash is None:
+                # Accounts with a password sign in with it: an emailed link would bypass the
+                # portal's "require a password" rule and make every password as weak as the mailbox.
+                _send_link(
+                    session,
+                    SIGN_IN,
+                    user,
+                    address,
+                    path="/login/link/",
+                    public_url=public_url,
+                    minutes=request.minutes,
+                )
+            elif request.purpose == PASSWORD_RESET and "@" in address and user.password_hash is not None:
+                _send_link(
+                    session,
+                    PASSWORD_RESET,
+                    user,
+                    address,
+                    path="/reset-password/",
+                    public_url=public_url,
+                    minutes=request.minutes,
+                )
+        session.delete(request)
+    session.flush()
+    return len(asked)
 
 
 def _send_link(
@@ -318,41 +367,21 @@ def _send_link(
     )
 
 
-def request_sign_in_link(session: Session, *, email: str, public_url: str, minutes: int) -> None:
-    """Send a one-time sign-in link to ``email`` (an email address, or a phone number: then by
-    SMS) if it is a passwordless active member. Says nothing either way."""
-    asking = _member_asking(session, email)
-    if asking is None:
-        return
-    address, user = asking
-    if user.password_hash is not None:
-        # Accounts with a password sign in with it: an emailed link would bypass the portal's
-        # "require a password" rule and make every password as weak as the mailbox.
-        return
-    _send_link(session, SIGN_IN, user, address, path="/login/link/", public_url=public_url, minutes=minutes)
+def request_sign_in_link(session: Session, *, email: str, minutes: int) -> None:
+    """Send a one-time sign-in link (``minutes`` long) to ``email`` (an email address, or a
+    phone number: then by SMS) if it is a passwordless active member. Says nothing either way;
+    the worker sends it (``send_requested_links``)."""
+    _ask(session, SIGN_IN, email, minutes)
 
 
 PASSWORD_RESET = tokens.Purpose.PASSWORD_RESET
 
 
-def request_password_reset(session: Session, *, email: str, public_url: str, minutes: int) -> None:
+def request_password_reset(session: Session, *, email: str, minutes: int) -> None:
     """Email a single-use link to choose a new password, if ``email`` is an active member's with
-    a password (people without one sign in by link). Says nothing either way."""
-    asking = _member_asking(session, email)
-    if asking is None:
-        return
-    address, user = asking
-    if "@" not in address or user.password_hash is None:
-        return
-    _send_link(
-        session,
-        PASSWORD_RESET,
-        user,
-        address,
-        path="/reset-password/",
-        public_url=public_url,
-        minutes=minutes,
-    )
+    a password (people without one sign in by link). Says nothing either way; the worker sends
+    it (``send_requested_links``)."""
+    _ask(session, PASSWORD_RESET, email, minutes)
 
 
 def _reset_gone(_reason: tokens.Reason) -> Gone:

@@ -200,9 +200,7 @@ def request_link(
     """No password (clients): email a one-time sign-in link. The answer is the same for everyone."""
     try:
         limit_sign_in(request)
-        auth_service.request_sign_in_link(
-            session, email=email, public_url=settings.public_url, minutes=settings.sign_in_link_minutes
-        )
+        auth_service.request_sign_in_link(session, email=email, minutes=settings.sign_in_link_minutes)
     except DomainError as exc:
         return render(
             request, "auth/login.html", {"email": email, "error": exc.message}, status_code=exc.status
@@ -252,9 +250,7 @@ def forgot_submit(
     """The answer is the same whether or not the address has an account."""
     try:
         limit_sign_in(request)
-        auth_service.request_password_reset(
-            session, email=email, public_url=settings.public_url, minutes=settings.password_reset_minutes
-        )
+        auth_service.request_password_reset(session, email=email, minutes=settings.password_reset_minutes)
     except DomainError as exc:
         return render(
             request, "auth/forgot.html", {"email": email, "error": exc.message}, status_code=exc.status
