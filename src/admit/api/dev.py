@@ -10,6 +10,8 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 
 from admit import context
+from admit.api.errors import problems
+from admit.errors import NotFound
 from admit.members.addresses import normalize_email, normalize_phone
 from admit.notifications import mailbox
 from admit.web import SessionDep
@@ -46,7 +48,13 @@ def _address(to: str, region: str) -> str:
     return phone or text
 
 
-@router.get("/messages", response_model=DevMessagePage, operation_id="dev_messages_list")
+@router.get(
+    "/messages",
+    response_model=DevMessagePage,
+    operation_id="dev_messages_list",
+    # Served to this machine and to a portal's owners and admins only; others get 404.
+    responses=problems(NotFound),
+)
 def list_messages(
     session: SessionDep,
     to: str | None = None,
