@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     redis_key_prefix: str = Field(default="admit", min_length=1, max_length=64)
     rate_limits_enabled: bool = True
+    # A member's own invitations (owners and admins answer to the portal's limit only).
+    member_invite_rate_limit: str = "100/day"
     # Messages (email and SMS, every kind, every path) one recipient may be sent: at most this
     # many a minute and a day (``notifications.service.recipient_waits``).
     recipient_minute_limit: int = Field(default=1, ge=1, le=100)

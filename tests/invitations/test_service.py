@@ -511,6 +511,38 @@ class TestSendingLimit:
         assert _count(db, Invitation) == 0
         assert len(invite(db, pf, ["a@example.com", "b@example.com", "c@example.com"]).invited) == 3
 
+    def test_text_messages_count_like_emails(self, db, change_settings, rate_limits):  # noqa: ARG002
+        """Issue 14 item 9: an invitation by SMS takes a place in the portal's limit too."""
+        from admit.errors import RateLimited
+
+        pf = create_portal(db)
+        change_settings(invite_rate_limit="3/hour")
+        sent = invite(db, pf, ["+1 202 555 0173", "+44 20 7946 0958", "a@example.com"], user_type="client")
+        assert len(sent.invited) == 3, sent.skipped
+        with pytest.raises(RateLimited):
+            invite(db, pf, ["+1 202 555 0199"], user_type="client")
+        assert _count(db, Invitation) == 3
+
+    def test_a_member_has_a_quota_of_their_own(self, db, worker, change_settings, rate_limits):  # noqa: ARG002
+        """Issue 14 item 9: a member may send ADMIT_MEMBER_INVITE_RATE_LIMIT invitations a day;
+        a request over it is refused saying so, and nothing of it is written. Owners and admins
+        answer to the portal's limit only."""
+        from admit.errors import RateLimited
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mia@acme.com", role="member")
+        change_settings(member_invite_rate_limit="2/day")
+        invite(db, pf, ["c1@example.com"], user_type="client", by="mia@acme.com")
+        with pytest.raises(RateLimited) as refused:
+            invite(db, pf, ["c2@example.com", "c3@example.com"], user_type="client", by="mia@acme.com")
+        assert "as many invitations as a member may (2 per day)" in refused.value.message
+        assert refused.value.fields["retry_after"] > 3600
+        assert len(invite(db, pf, ["c2@example.com"], user_type="client", by="mia@acme.com").invited) == 1
+        with pytest.raises(RateLimited):
+            invite(db, pf, ["c3@example.com"], user_type="client", by="mia@acme.com")
+        assert _count(db, Invitation) == 3  # the owner's own invitation of Mia, and Mia's two
+        assert len(invite(db, pf, ["c3@example.com", "c4@example.com"], user_type="client").invited) == 2
+
 
 def test_a_batch_summary_reads_like_a_sentence():
     from admit.invitations.pipeline import summary

@@ -319,7 +319,7 @@ def resend_team(
     user_ids = [tm.user_id for tm in teams_service.members_of(session, [team.id])[team.id]]
     waiting = workspaces_service.not_joined(session, workspace.id, user_ids)
     # The portal's sending limit, charged once for the whole row: all of it goes out or none.
-    sending.reserve(session, actor.portal, len(waiting))
+    sending.reserve(session, actor.portal, len(waiting), by=actor)
     resent = []
     for membership in waiting:
         try:

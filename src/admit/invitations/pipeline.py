@@ -293,7 +293,7 @@ def invite(
         fresh: list[int] = []
         added: list[tuple[int, str]] = []
         results, lapsed = _classify(session, actor, items, seen, now, fresh, added)
-        reservation = sending.reserve(session, portal, len(fresh), partial=partial)
+        reservation = sending.reserve(session, portal, len(fresh), partial=partial, by=actor)
         processed = len(items)
         if reservation.granted < len(fresh):
             # The sending limit stops the batch at the first recipient it cannot take; the rest

@@ -157,3 +157,9 @@ def roster_select(
     if delivery:
         query = query.where(notifications_service.delivery_is(Invitation.id, delivery, portal_id))
     return query
+
+
+def sent_by(portal_id: uuid.UUID, user_id: uuid.UUID) -> Select[Any]:
+    """The ids of the portal's invitations ``user_id`` made (their messages count toward that
+    inviter's own quota: ``sending.reserve``)."""
+    return select(Invitation.id).where(Invitation.portal_id == portal_id, Invitation.invited_by_id == user_id)

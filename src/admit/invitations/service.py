@@ -252,7 +252,7 @@ def reissue(
     _require_open(invitation, "resent")
     notifications_service.require_recipient_free(session, invitation.recipient)
     if not counted:
-        sending.reserve(session, actor.portal, 1)
+        sending.reserve(session, actor.portal, 1, by=actor)
     ctx = context.of(session)
     now = ctx.clock.now()
     was = invitation.effective_status(now)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, case, exists, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, case, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
@@ -338,17 +338,21 @@ class InvitationMessages:
     oldest: datetime | None
 
 
-def count_invitation_messages(session: Session, portal_id: uuid.UUID, since: datetime) -> InvitationMessages:
+def count_invitation_messages(
+    session: Session, portal_id: uuid.UUID, since: datetime, *, among: Select[Any] | None = None
+) -> InvitationMessages:
     """How many invitation messages (first sends and resends, email or SMS) the portal has queued
-    since ``since``, and when the oldest of them was: what its sending limit counts."""
-    count, oldest = session.execute(
-        select(func.count(), func.min(Notification.created_at)).where(
-            Notification.portal_id == portal_id,
-            Notification.invitation_id.is_not(None),
-            Notification.template.not_in(UNCOUNTED),
-            Notification.created_at > since,
-        )
-    ).one()
+    since ``since`` — of the invitations ``among`` selects (their ids), when given — and when the
+    oldest of them was: what its sending limit (or one inviter's quota) counts."""
+    query = select(func.count(), func.min(Notification.created_at)).where(
+        Notification.portal_id == portal_id,
+        Notification.invitation_id.is_not(None),
+        Notification.template.not_in(UNCOUNTED),
+        Notification.created_at > since,
+    )
+    if among is not None:
+        query = query.where(Notification.invitation_id.in_(among))
+    count, oldest = session.execute(query).one()
     return InvitationMessages(count or 0, oldest)
 
 
