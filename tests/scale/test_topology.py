@@ -53,17 +53,25 @@ def environment(settings, **extra: str) -> dict[str, str]:
 
 
 class Processes:
-    """Started processes, each stopped (SIGTERM, then SIGKILL) when the test ends."""
+    """Started processes, each stopped (SIGTERM, then SIGKILL) when the test ends. Their output
+    goes to a file each (a pipe nobody reads would fill and stop a busy server), read back by
+    ``output`` when a test needs to say why one stopped."""
 
-    def __init__(self) -> None:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
         self.started: list[subprocess.Popen] = []
 
     def start(self, args: list[str], env: dict[str, str]) -> subprocess.Popen:
-        process = subprocess.Popen(
-            [ADMIT, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
-        )
+        log = (self.folder / f"process-{len(self.started)}.log").open("wb")
+        process = subprocess.Popen([ADMIT, *args], env=env, stdout=log, stderr=subprocess.STDOUT)
+        log.close()  # the child has its own copy
+        process.log_path = log.name  # type: ignore[attr-defined]
         self.started.append(process)
         return process
+
+    @staticmethod
+    def output(process: subprocess.Popen) -> str:
+        return Path(process.log_path).read_text(errors="replace")[-3000:]  # type: ignore[attr-defined]
 
     def stop_all(self) -> None:
         for process in self.started:
@@ -78,8 +86,8 @@ class Processes:
 
 
 @pytest.fixture
-def processes():
-    running = Processes()
+def processes(tmp_path):
+    running = Processes(tmp_path)
     yield running
     running.stop_all()
 
@@ -137,7 +145,7 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_its_group(
 
     wait_until(all_sent, seconds=120, what=f"all {N} notifications sent")
     for survivor in workers[1:]:
-        assert survivor.poll() is None, survivor.stderr.read() if survivor.stderr else ""
+        assert survivor.poll() is None, Processes.output(survivor)
     received = Counter(
         MESSAGE_ID.search(envelope.content).group(1).decode() for envelope in handler.envelopes
     )
@@ -154,7 +162,7 @@ def serve(processes: Processes, env: dict[str, str], port: int) -> subprocess.Po
 
     def answers() -> bool:
         if process.poll() is not None:
-            raise AssertionError(f"admit serve stopped: {process.stderr.read() if process.stderr else ''}")
+            raise AssertionError(f"admit serve stopped: {Processes.output(process)}")
         try:
             return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
         except httpx.TransportError:
