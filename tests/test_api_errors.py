@@ -101,3 +101,20 @@ class TestErrorsPage:
         assert assets and {urlsplit(urljoin(str(r.url), a)).netloc for a in assets} == {"testserver"}, assets
         for asset in assets:
             assert client.get(asset).status_code == 200, asset
+
+
+class TestNulCharacters:
+    """Found by tests/test_fuzz.py: a NUL character in a search was a 500 on PostgreSQL."""
+
+    def test_a_nul_in_the_query_is_refused_naming_the_parameter(self, client, db):
+        pf = create_portal(db)
+        r = client.get(f"/api/v1/portals/{pf.slug}/people.csv", params={"q": "a\x00b"}, headers=pf.headers())
+        assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "invalid_input", "q")
+
+    def test_a_nul_the_database_cannot_keep_is_refused_not_a_500(self, client, db):
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/workspaces", json={"name": "a\x00b"}, headers=pf.headers()
+        )
+        # SQLite keeps it as text; PostgreSQL cannot, and the request is refused whole.
+        assert r.status_code == (201 if db.is_sqlite else 422), r.text

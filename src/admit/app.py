@@ -15,6 +15,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
+from sqlalchemy import exc as sqlalchemy_exc
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -23,7 +24,7 @@ from admit.api.errors import domain_error_response, problem, validation_error_re
 from admit.api.openapi import install as install_openapi
 from admit.context import Context
 from admit.db import Database
-from admit.errors import DOCS_PATH, Busy, CsrfFailed, DomainError, ErrorCode, TooLarge
+from admit.errors import DOCS_PATH, Busy, CsrfFailed, DomainError, ErrorCode, InvalidInput, TooLarge
 from admit.jobs import start_in_thread
 from admit.kit.logs import RequestIds
 from admit.kit.tokens import HideTokens
@@ -142,6 +143,10 @@ class Edge:
                 return TooLarge(
                     f"The request is larger than {cap // (1024 * 1024)} MB, the most Admit takes here."
                 )
+        # A NUL character is not text any database keeps (PostgreSQL refuses it): named, not a 500.
+        for key, value in request.query_params.multi_items():
+            if "\x00" in key or "\x00" in value:
+                return InvalidInput(f"{key.replace(chr(0), '')}: a NUL character is not allowed.", field=key)
         # Every change (API and pages, signed in or not) comes from Admit's own pages or from a
         # client that is not a browser: web.cross_site says which.
         if request.method not in SAFE_METHODS and cross_site(request, self.settings.public_url):
@@ -207,13 +212,20 @@ def create_app(
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         if _is_api(request):
             return validation_error_response(exc)
-        from admit.errors import InvalidInput
-
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", ())[1:])
         return error_page(request, InvalidInput(f"{field}: {first.get('msg', 'invalid')}", field=field))
 
     app.exception_handler(LoginRedirect)(handle_login_redirect)
+
+    @app.exception_handler(sqlalchemy_exc.DataError)
+    async def _unstorable(request: Request, exc: sqlalchemy_exc.DataError) -> Response:
+        # A value the database cannot keep (a NUL character in text, on PostgreSQL): the
+        # transaction was rolled back; the request is refused, not answered with a 500.
+        log.info("request.unstorable_value error=%s", type(exc.orig).__name__)
+        return await _domain_error(
+            request, InvalidInput("A value in the request cannot be stored (a NUL character, for example).")
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:

@@ -126,6 +126,11 @@ class TestSignInLinkLimits:
 class TestPhoneAccounts:
     def test_internal_user_invited_by_phone_signs_in_with_number_and_password(self, client, db, worker):
         pf = create_portal(db)
+        # A UK number: the portal texts the United Kingdom as well as its own country.
+        allow = client.patch(
+            f"/api/v1/portals/{pf.slug}", json={"sms_countries": ["US", "GB"]}, headers=pf.headers()
+        )
+        assert allow.status_code == 200, allow.text
         client.post(
             f"/api/v1/portals/{pf.slug}/invitations",
             json={"recipients": ["+44 20 7946 0958"], "user_type": "internal"},

@@ -224,6 +224,8 @@ class TestFlowRoles:
         roles = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"]
         assert [(r["name"], r["assignee"]) for r in roles] == [("Reviewer", None), ("Client signer", None)]
         signer = roles[1]["id"]
+        # A UK number: the portal texts the United Kingdom as well as its own country.
+        client.patch(f"/api/v1/portals/{pf.slug}", json={"sms_countries": ["US", "GB"]}, headers=pf.headers())
 
         r = client.post(
             api(pf, f"/workspaces/{ws['id']}/roles/{signer}/assign"),

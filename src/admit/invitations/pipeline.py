@@ -45,6 +45,7 @@ from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.notifications import service as notifications_service
 from admit.policy import Role
+from admit.portals import service as portals_service
 from admit.tokens import service as tokens
 
 __all__ = [
@@ -78,6 +79,8 @@ class SkipCode(StrEnum):
     ALREADY_INVITED = "already_invited"
     NOT_ALLOWED = "not_allowed"
     RECIPIENT_RATE_LIMITED = "recipient_rate_limited"
+    SMS_COUNTRY_NOT_ALLOWED = "sms_country_not_allowed"
+    SMS_BUDGET_REACHED = "sms_budget_reached"
 
 
 # How a count of each skip reads in a summary: (one, many).
@@ -88,6 +91,11 @@ SUMMARY_WORDS = {
     SkipCode.INVALID_RECIPIENT: ("not an address", "not addresses"),
     SkipCode.NOT_ALLOWED: ("not allowed", "not allowed"),
     SkipCode.RECIPIENT_RATE_LIMITED: ("sent enough messages for now", "sent enough messages for now"),
+    SkipCode.SMS_COUNTRY_NOT_ALLOWED: (
+        "number from a country not texted",
+        "numbers from countries not texted",
+    ),
+    SkipCode.SMS_BUDGET_REACHED: ("over today's texts", "over today's texts"),
 }
 
 
@@ -113,6 +121,9 @@ DETAILS = {
     SkipCode.ALREADY_INVITED: "A pending invitation exists; use Resend to send it again.",
     SkipCode.RECIPIENT_RATE_LIMITED: (
         "This person was sent as many messages as Admit sends one person for now; try again later."
+    ),
+    SkipCode.SMS_BUDGET_REACHED: (
+        "The portal has sent as many texts as it may in a day (Settings → Texts); try again later."
     ),
 }
 
@@ -220,6 +231,8 @@ def _classify(
     statuses = members_service.statuses_by_address(session, actor.portal.id, addresses)
     pending = repository.pending_by_address(session, actor.portal.id, addresses)
     capped = notifications_service.recipient_waits(session, addresses)
+    region = context.of(session).settings.default_phone_region
+    texts_left: int | None = None  # read when the first number is met
     results: list[RecipientResult | None] = []
     lapsed: list[Invitation] = []
     for i, r in enumerate(recipients):
@@ -245,6 +258,19 @@ def _classify(
         if r.address in capped:
             results.append(_skip(r, SkipCode.RECIPIENT_RATE_LIMITED))
             continue
+        if notifications_service.channel_for(r.address) == "sms":
+            refusal = portals_service.sms_refusal(actor.portal, r.address, region)
+            if refusal is not None:
+                results.append(_skip(r, SkipCode.SMS_COUNTRY_NOT_ALLOWED, refusal))
+                continue
+            if texts_left is None:
+                texts_left = actor.portal.sms_daily_budget - notifications_service.count_texts(
+                    session, actor.portal.id, now - timedelta(days=1)
+                )
+            if texts_left <= 0:
+                results.append(_skip(r, SkipCode.SMS_BUDGET_REACHED))
+                continue
+            texts_left -= 1
         if standing is not None:
             lapsed.append(standing)
         results.append(None)

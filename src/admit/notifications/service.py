@@ -34,6 +34,7 @@ __all__ = [
     "require_recipient_free",
     "cancel_for_invitation",
     "count_invitation_messages",
+    "count_texts",
     "channel_for",
     "enqueue",
     "enqueue_email",
@@ -101,6 +102,22 @@ def require_recipient_free(session: Session, to: str) -> None:
     raise RecipientRateLimited(
         f"{to} was sent as many messages as Admit sends one person for now. Try again in {when}.",
         retry_after=wait,
+    )
+
+
+def count_texts(session: Session, portal_id: uuid.UUID, since: datetime) -> int:
+    """Texts (SMS) the portal has queued or sent since ``since`` (cancelled ones never went):
+    what its daily SMS budget counts."""
+    return (
+        session.scalar(
+            select(func.count()).where(
+                Notification.portal_id == portal_id,
+                Notification.channel == "sms",
+                Notification.status != CANCELLED,
+                Notification.created_at > since,
+            )
+        )
+        or 0
     )
 
 

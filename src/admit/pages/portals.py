@@ -19,7 +19,7 @@ from admit.people import activity
 from admit.people import timeline as people_timeline
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
-from admit.portals.models import ALL_PRODUCTS
+from admit.portals.models import ALL_PRODUCTS, DEFAULT_SMS_DAILY_BUDGET
 from admit.web import SessionDep
 
 router = APIRouter()
@@ -43,7 +43,14 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
 def _settings_page(
     request: Request, status_code: int = 200, *, error: str | None = None, **extra: Any
 ) -> HTMLResponse:
-    context = {"nav": "settings", "all_products": ALL_PRODUCTS, "error": error, **extra}
+    settings = request.app.state.db.context.settings
+    context = {
+        "nav": "settings",
+        "all_products": ALL_PRODUCTS,
+        "error": error,
+        "default_sms_country": settings.default_phone_region.upper(),
+        **extra,
+    }
     return render(request, "portals/settings.html", context, status_code=status_code)
 
 
@@ -63,6 +70,8 @@ def settings_submit(
     client_require_password: str = Form(""),
     invitation_reminders: int = Form(2),
     brand_color: str = Form(""),
+    sms_countries: str = Form(""),
+    sms_daily_budget: int = Form(DEFAULT_SMS_DAILY_BUDGET),
 ) -> Response:
     try:
         portals_service.update_settings(
@@ -73,11 +82,18 @@ def settings_submit(
             client_require_password=bool(client_require_password),
             invitation_reminders=invitation_reminders,
             brand_color=brand_color,
+            sms_countries=sms_countries.replace(",", " ").split(),
+            sms_daily_budget=sms_daily_budget,
         )
     except DomainError as exc:
         message = form_error(session, exc)
         return _settings_page(
-            request, exc.status, error=message, error_field=exc.fields.get("field"), brand_color=brand_color
+            request,
+            exc.status,
+            error=message,
+            error_field=exc.fields.get("field"),
+            brand_color=brand_color,
+            sms_countries_typed=sms_countries,
         )
     return redirect(f"/p/{actor.portal.slug}/settings", notice="Settings saved.")
 

@@ -16,6 +16,8 @@ ALL_PRODUCTS = ("messaging", "workspaces", "billing", "analytics")
 # Reminders of a pending invitation (Settings): how many, evenly spread over its lifetime (one
 # third and two thirds for two, half way for one); 0 turns them off.
 DEFAULT_INVITATION_REMINDERS = 2
+# Texts a portal may send a day (SMS cost money and attract pumping fraud): Settings → SMS.
+DEFAULT_SMS_DAILY_BUDGET = 100
 MAX_INVITATION_REMINDERS = 2
 
 
@@ -38,6 +40,12 @@ class Portal(Base):
     # (``logo-<hash>.png``: a new logo is a new URL, so the old one may be cached for good).
     brand_color: Mapped[str | None] = mapped_column(String(7))
     logo_key: Mapped[str | None] = mapped_column(String(40))
+    # Texts (Settings → SMS): the countries whose numbers may be texted (ISO 3166 codes; empty:
+    # the deployment's ADMIT_DEFAULT_PHONE_REGION only), and how many texts a day at most.
+    sms_countries: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    sms_daily_budget: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_SMS_DAILY_BUDGET, server_default=str(DEFAULT_SMS_DAILY_BUDGET)
+    )
 
 
 class PortalLogo(Base):

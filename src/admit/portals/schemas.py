@@ -48,6 +48,11 @@ class PortalRead(BaseModel):
     logo_url: str | None = Field(
         description="The logo's public URL (PNG or JPEG; a new image gets a new URL); null: no logo."
     )
+    sms_countries: list[str] = Field(
+        description="ISO 3166 codes of the countries whose numbers may be texted; empty: the "
+        "deployment's default phone region (ADMIT_DEFAULT_PHONE_REGION) only."
+    )
+    sms_daily_budget: int = Field(description="Texts (SMS) the portal may send in any 24 hours; 0: none.")
     created_at: datetime
 
     @classmethod
@@ -78,4 +83,18 @@ class PortalUpdate(BaseModel):
         default=None,
         description='`#rrggbb` (e.g. `#1d4ed8`); null or "" removes it. Button text is white or '
         "near-black, whichever reads better on it.",
+    )
+    sms_countries: list[str] | None = Field(
+        default=None,
+        max_length=50,
+        description="ISO 3166 country codes (`US`, `GB`…) whose numbers may be texted; [] means the "
+        "deployment's default phone region only. A number from elsewhere is skipped with "
+        "`sms_country_not_allowed`.",
+    )
+    sms_daily_budget: int | None = Field(
+        default=None,
+        ge=0,
+        le=100_000,
+        description="Texts the portal may send in any 24 hours (0: none); beyond it numbers are "
+        "skipped with `sms_budget_reached`.",
     )

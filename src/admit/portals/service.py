@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from enum import Enum
 from typing import Any, Final
 
+import phonenumbers
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
@@ -255,6 +256,8 @@ def update_settings(
     client_require_password: bool | None = None,
     invitation_reminders: int | None = None,
     brand_color: str | None | _Unset = UNSET,
+    sms_countries: list[str] | None = None,
+    sms_daily_budget: int | None = None,
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
 
@@ -296,7 +299,59 @@ def update_settings(
         if invitation_reminders != portal.invitation_reminders:
             changes["invitation_reminders"] = [portal.invitation_reminders, invitation_reminders]
             portal.invitation_reminders = invitation_reminders
+    if sms_countries is not None:
+        countries = check_sms_countries(sms_countries)
+        if countries != portal.sms_countries:
+            changes["sms_countries"] = [portal.sms_countries, countries]
+            portal.sms_countries = countries
+    if sms_daily_budget is not None:
+        if not 0 <= sms_daily_budget <= MAX_SMS_DAILY_BUDGET:
+            raise InvalidInput(
+                f"Texts a day: 0 (none) to {MAX_SMS_DAILY_BUDGET:,}.", field="sms_daily_budget"
+            )
+        if sms_daily_budget != portal.sms_daily_budget:
+            changes["sms_daily_budget"] = [portal.sms_daily_budget, sms_daily_budget]
+            portal.sms_daily_budget = sms_daily_budget
     if changes:
         _audit_settings(session, actor, changes)
     session.flush()
     return portal
+
+
+MAX_SMS_DAILY_BUDGET = 100_000
+
+
+def check_sms_countries(codes: list[str]) -> list[str]:
+    """ISO 3166 country codes (``US``, ``gb``…) as stored: upper case, known to the phone
+    metadata, each once, in the order given; an unknown one is refused by name."""
+    countries: list[str] = []
+    for raw in codes:
+        code = raw.strip().upper()
+        if not code:
+            continue
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            raise InvalidInput(
+                f"“{raw.strip()}” is not a country code (such as US, GB, DE).", field="sms_countries"
+            )
+        if code not in countries:
+            countries.append(code)
+    return countries
+
+
+def sms_countries(portal: Portal, default_region: str) -> list[str]:
+    """The countries whose numbers ``portal`` may text (its Settings, or the deployment's
+    default phone region when it names none)."""
+    return list(portal.sms_countries) or [default_region.upper()]
+
+
+def sms_refusal(portal: Portal, number: str, default_region: str) -> str | None:
+    """Why ``portal`` may not text ``number`` (E.164), or None: numbers of countries outside its
+    list are refused, so a list of premium or far-away numbers cannot run up its bill."""
+    region = phonenumbers.region_code_for_number(phonenumbers.parse(number, None))
+    allowed = sms_countries(portal, default_region)
+    if region in allowed:
+        return None
+    return (
+        f"Texts to {region or 'that country'} numbers are not allowed in this portal "
+        f"(allowed: {', '.join(allowed)}; Settings → Texts)."
+    )
