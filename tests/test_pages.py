@@ -163,6 +163,25 @@ class TestUserManagement:
 
 
 class TestTokenPages:
+    def test_a_secret_links_page_takes_the_token_out_of_the_address_bar(self, client, db, worker):
+        """Issue 14 item 12: the page names the token-less path for admit.js to put in the
+        address bar; its form still posts to the link; that path, reloaded, says what to do."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        page = client.get(f"/invite/{token}")
+        assert 'data-secret-path="/invite"' in page.text
+        assert re.search(rf'action="[^"]*/invite/{re.escape(token)}"', page.text)
+        assert (
+            'history.replaceState(null, "", document.body.dataset.secretPath)'
+            in client.get("/static/admit.js").text
+        )
+        for path in ("/invite", "/login/link", "/join", "/confirm", "/reset-password"):
+            reloaded = client.get(path)
+            assert reloaded.status_code == 200 and "Open your link again" in reloaded.text, path
+        assert "data-secret-path" not in client.get("/login").text
+
     def test_unknown_link_is_a_clear_page(self, client, db):
         """An unknown link shows the page every dead link shows (410: it can no longer be used;
         sign in if you joined), with no referrer leaks."""

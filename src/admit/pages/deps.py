@@ -165,6 +165,18 @@ def _fresh_auth(request: Request) -> Auth | None:
         return None
 
 
+# Pages opened by a secret link: ``/<prefix>/<token>``.
+SECRET_LINK_PREFIXES = ("/invite/", "/login/link/", "/join/", "/confirm/", "/reset-password/")
+
+
+def secret_path_of(path: str) -> str | None:
+    """``/invite`` for ``/invite/<token>`` (and the like for every secret link's page), else None."""
+    for prefix in SECRET_LINK_PREFIXES:
+        if path.startswith(prefix) and len(path) > len(prefix):
+            return prefix.rstrip("/")
+    return None
+
+
 def render(
     request: Request,
     name: str,
@@ -192,6 +204,10 @@ def render(
     # public page (an invitation, a link, sign-in) is about (``brand_portal``).
     branded = ctx.get("brand_portal") or ctx["portal"]
     ctx["brand"] = portals_brand.of(branded) if branded is not None else None
+    # A page opened by a secret link takes the token out of the address bar once it has
+    # landed (admit.js: history.replaceState): it is not left on screen, in screenshots or in
+    # the tab's history. Its forms name their own action, token included.
+    ctx["secret_path"] = secret_path_of(request.url.path)
     ctx.setdefault("dev_mailbox", request.app.state.db.context.settings.email_backend == "dev")
     ctx["csrf_token"] = csrf_token_for(request)
     if user is not None and "other_portals" not in ctx:

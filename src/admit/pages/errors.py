@@ -12,9 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 
 from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenticated
-from admit.pages.deps import LoginRedirect, PageAuth, render
-
-TOKEN_PAGES = ("/invite/", "/login/link/", "/join/", "/confirm/")
+from admit.pages.deps import SECRET_LINK_PREFIXES, LoginRedirect, PageAuth, render
 
 router = APIRouter()
 
@@ -35,10 +33,21 @@ def error_codes(request: Request, auth: PageAuth) -> HTMLResponse:
     return render(request, "errors/list.html", {"rows": rows})
 
 
+def _secret_link_gone(request: Request, auth: PageAuth) -> HTMLResponse:  # noqa: ARG001 - signs the page in
+    """A secret link's page reloaded after its token left the address bar (``secret_path_of``)."""
+    return render(request, "errors/secret_link.html")
+
+
+for _prefix in SECRET_LINK_PREFIXES:
+    router.add_api_route(_prefix.rstrip("/"), _secret_link_gone, methods=["GET"], include_in_schema=False)
+
+
 def error_page(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, NotAuthenticated):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    headers = {"Referrer-Policy": "no-referrer"} if request.url.path.startswith(TOKEN_PAGES) else None
+    headers = (
+        {"Referrer-Policy": "no-referrer"} if request.url.path.startswith(SECRET_LINK_PREFIXES) else None
+    )
     return render(
         request,
         "error.html",

@@ -3,6 +3,9 @@
 // A page that answers a form (an API key shown once, a form with its errors): reloading it must
 // not send the form again (a second key, a second invitation). The entry becomes a plain GET.
 if (document.body.hasAttribute("data-posted")) history.replaceState(null, "", location.href);
+// A page opened by a secret link (an invitation, a sign-in link…): the token leaves the address
+// bar once the page has landed; the forms carry it in their own action.
+if (document.body.dataset.secretPath) history.replaceState(null, "", document.body.dataset.secretPath);
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-open]");
   if (opener) {
