@@ -45,6 +45,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | already_joined             | AlreadyJoined           | 409  | they joined: nothing to resend               |
 | member_not_deactivated     | MemberNotDeactivated    | 409  | only a deactivated member can be reactivated |
 | no_invitation              | NoInvitation            | 409  | their invitation was withdrawn               |
+| address_suppressed         | AddressSuppressed       | 409  | mail to it bounced or was marked as spam     |
 | no_address                 | NoAddress               | 409  | the contact has no address to invite         |
 | portal_link                | PortalLink              | 409  | a portal link: sign up, not ask to join      |
 | workspace_link             | WorkspaceLink           | 409  | a workspace link: ask to join, not sign up   |
@@ -126,6 +127,7 @@ class ErrorCode(StrEnum):
     ROLE_EXISTS = "role_exists"
     TEAM_EXISTS = "team_exists"
     IMPORT_NOT_PREVIEWED = "import_not_previewed"
+    ADDRESS_SUPPRESSED = "address_suppressed"
     GONE = "gone"
     INVITATION_GONE = "invitation_gone"
     INVITATION_NOT_GRANTABLE = "invitation_not_grantable"
@@ -456,6 +458,13 @@ class ImportNotPreviewed(Conflict):
     """Only a previewed import can be started; this one failed or was cancelled."""
 
     code = ErrorCode.IMPORT_NOT_PREVIEWED
+
+
+class AddressSuppressed(Conflict):
+    """Mail to this address bounced for good or was marked as spam, so the portal no longer
+    writes to it (its suppression list); an owner or admin can lift it."""
+
+    code = ErrorCode.ADDRESS_SUPPRESSED
 
 
 class Gone(DomainError):

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     # The relay delivers to addresses with non-ASCII characters before the @ (SMTPUTF8, RFC
     # 6531). When it does not, such addresses are refused where they are typed, not retried.
     smtp_utf8: bool = True
+    # The shared secret the email provider's bounce and complaint callbacks carry
+    # (``POST /api/v1/email-events/{provider}``); unset: that endpoint answers 404.
+    email_events_secret: str | None = None
 
     # SMS (recipients known by phone number): ``dev`` keeps them in the dev mailbox, ``twilio`` sends.
     sms_backend: Literal["dev", "twilio"] = "dev"

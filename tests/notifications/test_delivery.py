@@ -488,13 +488,14 @@ class TestInternationalAddresses:
 
 class TestPermanentFailure:
     @pytest.mark.parametrize(
-        "handler_kw",
+        ("handler_kw", "shown"),
         [
-            pytest.param({"rcpt_reply": "550 5.1.1 No such user here"}, id="rcpt"),
-            pytest.param({"data_reply": "550 5.7.1 Message rejected"}, id="data"),
+            # The address refused for good: a hard bounce (and the address is suppressed).
+            pytest.param({"rcpt_reply": "550 5.1.1 No such user here"}, "bounced", id="rcpt"),
+            pytest.param({"data_reply": "550 5.7.1 Message rejected"}, "failed", id="data"),
         ],
     )
-    def test_550_fails_at_once_with_reason(self, db, settings, client, smtp_server, handler_kw):
+    def test_550_fails_at_once_with_reason(self, db, settings, client, smtp_server, handler_kw, shown):
         """A 5xx reply fails the email on the first attempt and the API shows why."""
         handler = RecordingHandler(**handler_kw)
         port = smtp_server(handler)
@@ -504,12 +505,12 @@ class TestPermanentFailure:
         assert Worker(db, smtp(settings, port)).drain() == {"sent": 0, "retry": 0, "failed": 1}
 
         n = notification_of(db, inv.id)
-        assert (n.status, n.attempts) == ("failed", 1)
+        assert (n.status, n.attempts) == (shown, 1)
         assert "550" in n.last_error
         assert handler.envelopes == []
         data = api_invitation(client, pf, inv.id)
-        assert data["delivery_status"] == "failed"
-        assert data["delivery"]["status"] == "failed"
+        assert data["delivery_status"] == shown
+        assert data["delivery"]["status"] == shown
         assert data["delivery"]["error"] == n.last_error
         assert "550" in data["delivery"]["error"]
         with clock.travel(timedelta(days=1)):
@@ -532,7 +533,7 @@ class TestPermanentFailure:
         assert Worker(db, smtp(settings, port)).drain() == {"sent": 2, "retry": 0, "failed": 1}
         assert sorted(m["To"] for m in handler.messages()) == ["a@example.com", "c@example.com"]
         status = {n.to_address: n.status for n in notifications(db)}
-        assert status == {"a@example.com": "sent", "bounce@example.com": "failed", "c@example.com": "sent"}
+        assert status == {"a@example.com": "sent", "bounce@example.com": "bounced", "c@example.com": "sent"}
 
 
 class TestMaxAttempts:

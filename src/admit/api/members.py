@@ -82,7 +82,7 @@ class PeopleFilters:
     status: Literal["pending", "active", "deactivated", "expired", "revoked"] | None = None
     role: Literal["owner", "admin", "member", "client"] | None = None
     product: str | None = None
-    delivery: Literal["none", "queued", "sent", "failed"] | None = None
+    delivery: Literal["none", "queued", "sent", "failed", "bounced"] | None = None
     invited_by: uuid.UUID | None = None
     q: str | None = None
     sort: Sort = "-invited"

@@ -79,6 +79,7 @@ class SkipCode(StrEnum):
     ALREADY_INVITED = "already_invited"
     NOT_ALLOWED = "not_allowed"
     RECIPIENT_RATE_LIMITED = "recipient_rate_limited"
+    SUPPRESSED = "address_suppressed"
     SMS_COUNTRY_NOT_ALLOWED = "sms_country_not_allowed"
     SMS_BUDGET_REACHED = "sms_budget_reached"
 
@@ -91,9 +92,13 @@ SUMMARY_WORDS = {
     SkipCode.INVALID_RECIPIENT: ("not an address", "not addresses"),
     SkipCode.NOT_ALLOWED: ("not allowed", "not allowed"),
     SkipCode.RECIPIENT_RATE_LIMITED: ("sent enough messages for now", "sent enough messages for now"),
+    SkipCode.SUPPRESSED: ("bounced before", "bounced before"),
     SkipCode.SMS_COUNTRY_NOT_ALLOWED: (
         "number from a country not texted",
         "numbers from countries not texted",
+    ),
+    SkipCode.SUPPRESSED: (
+        "Mail to this address bounced or was marked as spam; the portal no longer writes to it."
     ),
     SkipCode.SMS_BUDGET_REACHED: ("over today's texts", "over today's texts"),
 }
@@ -121,6 +126,9 @@ DETAILS = {
     SkipCode.ALREADY_INVITED: "A pending invitation exists; use Resend to send it again.",
     SkipCode.RECIPIENT_RATE_LIMITED: (
         "This person was sent as many messages as Admit sends one person for now; try again later."
+    ),
+    SkipCode.SUPPRESSED: (
+        "Mail to this address bounced or was marked as spam; the portal no longer writes to it."
     ),
     SkipCode.SMS_BUDGET_REACHED: (
         "The portal has sent as many texts as it may in a day (Settings → Texts); try again later."
@@ -231,6 +239,7 @@ def _classify(
     statuses = members_service.statuses_by_address(session, actor.portal.id, addresses)
     pending = repository.pending_by_address(session, actor.portal.id, addresses)
     capped = notifications_service.recipient_waits(session, addresses)
+    suppressed = notifications_service.suppressed(session, actor.portal.id, addresses)
     region = context.of(session).settings.default_phone_region
     texts_left: int | None = None  # read when the first number is met
     results: list[RecipientResult | None] = []
@@ -254,6 +263,9 @@ def _classify(
         standing = pending.get(r.address)
         if standing is not None and standing.expires_at > now:
             results.append(_skip(r, SkipCode.ALREADY_INVITED, invitation=standing))
+            continue
+        if r.address in suppressed:
+            results.append(_skip(r, SkipCode.SUPPRESSED))
             continue
         if r.address in capped:
             results.append(_skip(r, SkipCode.RECIPIENT_RATE_LIMITED))

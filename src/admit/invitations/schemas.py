@@ -24,7 +24,7 @@ class InvitationCreate(BaseModel):
 
 
 class DeliveryRead(BaseModel):
-    status: Literal["none", "queued", "sent", "failed", "cancelled"]
+    status: Literal["none", "queued", "sent", "failed", "cancelled", "bounced"]
     error: str | None
     at: datetime | None
 

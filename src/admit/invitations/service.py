@@ -250,7 +250,7 @@ def reissue(
     """
     invitation = _locked(session, invitation)
     _require_open(invitation, "resent")
-    notifications_service.require_recipient_free(session, invitation.recipient)
+    notifications_service.require_recipient_free(session, invitation.recipient, actor.portal.id)
     if not counted:
         sending.reserve(session, actor.portal, 1, by=actor)
     ctx = context.of(session)

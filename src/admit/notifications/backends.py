@@ -27,6 +27,11 @@ class PermanentDeliveryError(Exception):
     """The server refused the message for good (an SMTP 5xx, an SMS provider's 4xx): do not retry."""
 
 
+class RecipientRefused(PermanentDeliveryError):
+    """The SMTP server refused the recipient's address for good (5xx at RCPT): a hard bounce,
+    so the portal stops writing to it (``notifications.bounces``)."""
+
+
 class Outgoing(Protocol):
     """What a backend sends: a ``Notification``, or what the worker read of one when it claimed it."""
 
@@ -178,7 +183,7 @@ class SmtpBackend:
         except smtplib.SMTPRecipientsRefused as exc:
             # smtplib raises this for 4xx (greylisting, mailbox busy) as well as 5xx replies.
             if all(500 <= code < 600 for code, _reply in exc.recipients.values()):
-                raise PermanentDeliveryError(f"recipient refused: {exc.recipients}") from exc
+                raise RecipientRefused(f"recipient refused: {exc.recipients}") from exc
             raise
         except smtplib.SMTPResponseException as exc:
             if 500 <= exc.smtp_code < 600:

@@ -30,8 +30,9 @@ from sqlalchemy.orm import Session
 
 from admit import context
 from admit.db import Database
-from admit.notifications.backends import Backend, PermanentDeliveryError, make_backend
-from admit.notifications.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, Notification
+from admit.notifications import bounces
+from admit.notifications.backends import Backend, PermanentDeliveryError, RecipientRefused, make_backend
+from admit.notifications.models import BOUNCED, CANCELLED, FAILED, QUEUED, SENDING, SENT, Notification
 from admit.notifications.render import RenderedEmail, render
 from admit.notifications.sms import make_sms_backend
 from admit.settings import Settings
@@ -289,6 +290,19 @@ def _record_failure(db: Database, settings: Settings, item: Claimed, lease: date
             return "skipped"  # cancelled or re-claimed while we were sending
         notification.last_error = f"{type(exc).__name__}: {exc}"[:1000]
         notification.lease_until = None
+        if isinstance(exc, RecipientRefused) and notification.portal_id is not None:
+            # A hard bounce at send time: as if the provider had reported it.
+            notification.status = BOUNCED
+            notification.context = {**notification.context, "link": REDACTED}
+            bounces.suppress(
+                session,
+                portal_id=notification.portal_id,
+                address=notification.to_address,
+                kind=bounces.BOUNCE,
+                detail=notification.last_error,
+                source="smtp",
+            )
+            return "failed"
         if permanent or notification.attempts >= settings.delivery_max_attempts:
             notification.status = FAILED
             # A failed message is not retried: the link it carried need not be kept either.

@@ -14,21 +14,24 @@ from admit.kit import clock
 
 class NotificationStatus(StrEnum):
     """An outbox row: queued (due at ``next_attempt_at``), sending (claimed by a worker), sent,
-    failed (gave up), cancelled (its link died before delivery)."""
+    failed (gave up), cancelled (its link died before delivery), bounced (the recipient's server
+    refused the address for good, or its owner marked it as spam: ``notifications.bounces``)."""
 
     QUEUED = "queued"
     SENDING = "sending"
     SENT = "sent"
     FAILED = "failed"
     CANCELLED = "cancelled"
+    BOUNCED = "bounced"
 
 
-QUEUED, SENDING, SENT, FAILED, CANCELLED = (
+QUEUED, SENDING, SENT, FAILED, CANCELLED, BOUNCED = (
     NotificationStatus.QUEUED,
     NotificationStatus.SENDING,
     NotificationStatus.SENT,
     NotificationStatus.FAILED,
     NotificationStatus.CANCELLED,
+    NotificationStatus.BOUNCED,
 )
 
 
@@ -116,6 +119,23 @@ def delivery_status(notification: Delivered | None) -> DeliveryStatus:
     status = shown_delivery(notification.status)
     return {
         "status": status,
-        "error": notification.last_error if status in (FAILED, QUEUED) else None,
+        "error": notification.last_error if status in (FAILED, QUEUED, BOUNCED) else None,
         "at": notification.sent_at,
     }
+
+
+class Suppression(Base):
+    """An address a portal no longer writes to: a hard bounce or a spam complaint (from the
+    email provider's events, or an SMTP 5xx refusal at send time). Every path honours it
+    (``notifications.service``); an owner or admin can lift it."""
+
+    __tablename__ = "suppressions"
+    __table_args__ = (Index("uq_suppressions_portal_address", "portal_id", "address", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    address: Mapped[str] = mapped_column(String(320))
+    reason: Mapped[str] = mapped_column(String(16))  # bounce | complaint
+    detail: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(String(32))  # smtp | generic | postmark | ses
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

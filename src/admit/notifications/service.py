@@ -21,8 +21,9 @@ from sqlalchemy.orm import QueryableAttribute, Session, aliased
 from admit import context
 from admit.context import of as context_of
 from admit.db import rowcount
-from admit.errors import RecipientRateLimited
+from admit.errors import AddressSuppressed, RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
+from admit.notifications import bounces
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
 
@@ -31,6 +32,7 @@ log = logging.getLogger("admit.notifications")
 __all__ = [
     "InvitationMessages",
     "recipient_waits",
+    "suppressed",
     "require_recipient_free",
     "cancel_for_invitation",
     "count_invitation_messages",
@@ -86,9 +88,21 @@ def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, int
     return waits
 
 
-def require_recipient_free(session: Session, to: str) -> None:
-    """Raise ``recipient_rate_limited`` (429, ``retry_after``) if ``to`` may not be sent another
-    message yet (``recipient_waits``): for a message a person asks for again (Resend)."""
+def suppressed(session: Session, portal_id: uuid.UUID, addresses: Iterable[str]) -> set[str]:
+    """The addresses among ``addresses`` the portal no longer writes to (``bounces``)."""
+    return bounces.suppressed(session, portal_id, addresses)
+
+
+def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | None = None) -> None:
+    """Raise ``address_suppressed`` (409) if the portal no longer writes to ``to`` (it bounced,
+    or was marked as spam), or ``recipient_rate_limited`` (429, ``retry_after``) if ``to`` may
+    not be sent another message yet (``recipient_waits``): for a message a person asks for again
+    (Resend)."""
+    if portal_id is not None and bounces.suppressed(session, portal_id, [to]):
+        raise AddressSuppressed(
+            f"Mail to {to} bounced or was marked as spam, so this portal no longer writes to it. "
+            "Lift it from the suppression list once the address works."
+        )
     wait = recipient_waits(session, [to]).get(to)
     if wait is None:
         return
@@ -187,6 +201,9 @@ def _enqueue(
         # Whatever asked for it, the recipient has had enough messages for now: a Resend says
         # so first (``require_recipient_free``); anything else is simply not sent.
         log.info("notification.recipient_capped template=%s", template)
+        return None
+    if portal_id is not None and bounces.suppressed(session, portal_id, [to]):
+        log.info("notification.suppressed template=%s", template)  # it bounced, or was marked spam
         return None
     notification = Notification(
         event_key=event_key,

@@ -102,7 +102,7 @@ SORTS: dict[str, Order] = {
     "status": Order("status", ("status",), descending=False, kind="text"),
     "-status": Order("-status", ("status",), descending=True, kind="text"),
 }
-DELIVERIES = ("none", "queued", "sent", "failed")
+DELIVERIES = ("none", "queued", "sent", "failed", "bounced")
 
 
 def roster(
