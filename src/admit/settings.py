@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     recipient_minute_limit: int = Field(default=1, ge=1, le=100)
     recipient_day_limit: int = Field(default=10, ge=1, le=1000)
     login_rate_limit: str = "10/minute"
+    # Tries at a sign-in email's 6-digit code, per address (a million codes: a few tries only).
+    sign_in_code_rate_limit: str = "5/15minutes"
     token_rate_limit: str = "30/minute"
     invite_rate_limit: str = "2000/hour"
     # Invite links (sign-ups and join requests): per client address, per link, per email address.

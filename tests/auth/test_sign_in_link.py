@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from admit.kit import clock
 from admit.notifications.models import Notification
-from tests.factories import create_portal, member_joins, token_in
+from tests.factories import create_portal, csrf_of, member_joins, token_in
 
 
 def _link_token(client, email):
@@ -183,3 +184,112 @@ class TestSameWorkForEveryone:
         assert sent.count("nobody@nowhere.example") == 0
         expected = "cleo@example.org" if path.endswith("sign-in-link") else pf.owner_email
         assert sent.count(expected) >= 1
+
+
+def _code_in(client, email: str) -> str:
+    items = client.get("/api/v1/dev/messages", params={"to": email}).json()["items"]
+    assert items and items[0]["subject"] == "Your sign-in link", items[:1]
+    match = re.search(r"sign-in page instead: (\d{3}) (\d{3})", items[0]["text"])
+    assert match, items[0]["text"]
+    return match.group(1) + match.group(2)
+
+
+class TestSignInCode:
+    """Issue 11 item 3: the sign-in email carries a 6-digit code beside its link, for someone who
+    reads it on another device. Single use, tied to the address, tries limited per address."""
+
+    def test_the_code_signs_in_once_and_the_link_dies_with_it(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        code, link = _code_in(client, "cleo@example.org"), _link_token(client, "cleo@example.org")
+        r = client.post(
+            "/api/v1/auth/sign-in-code", json={"email": "Cleo@Example.org", "code": f"{code[:3]} {code[3:]}"}
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["user"]["email"] == "cleo@example.org"
+        client.cookies.clear()
+        again = client.post("/api/v1/auth/sign-in-code", json={"email": "cleo@example.org", "code": code})
+        assert (again.status_code, again.json()["code"]) == (401, "invalid_credentials")
+        assert client.post(f"/api/v1/auth/sign-in-link/{link}").json()["code"] == "sign_in_link_gone"
+
+    def test_using_the_link_kills_the_code(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        code, link = _code_in(client, "cleo@example.org"), _link_token(client, "cleo@example.org")
+        assert client.post(f"/api/v1/auth/sign-in-link/{link}").status_code == 200
+        client.cookies.clear()
+        r = client.post("/api/v1/auth/sign-in-code", json={"email": "cleo@example.org", "code": code})
+        assert r.status_code == 401
+
+    def test_a_code_means_nothing_with_another_address_and_wrong_answers_read_alike(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        member_joins(db, worker, pf, "dora@example.org", user_type="client", password=None)
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        code = _code_in(client, "cleo@example.org")
+        answers = [
+            client.post("/api/v1/auth/sign-in-code", json={"email": email, "code": typed}).json()
+            for email, typed in (
+                ("dora@example.org", code),
+                ("nobody@example.org", code),
+                ("cleo@example.org", "12345"),
+            )
+        ]
+        assert all(a == answers[0] for a in answers) and answers[0]["code"] == "invalid_credentials"
+
+    def test_tries_are_limited_per_address_and_a_new_code_does_not_reset_them(
+        self, client, db, worker, change_settings, rate_limits
+    ):  # noqa: ARG002
+        change_settings(sign_in_code_rate_limit="3/15minutes")
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+
+        def new_code() -> str:
+            client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+            worker.drain()
+            return _code_in(client, "cleo@example.org")
+
+        def try_code(typed: str) -> int:
+            return client.post(
+                "/api/v1/auth/sign-in-code", json={"email": "cleo@example.org", "code": typed}
+            ).status_code
+
+        with clock.travel(timedelta(minutes=5)):  # past the invitation's message (one a minute)
+            code = new_code()
+            wrong = "000000" if code != "000000" else "111111"
+            assert [try_code(wrong) for _ in range(3)] == [401, 401, 401]
+            assert try_code(code) == 429
+        with clock.travel(timedelta(minutes=7)):
+            fresh = new_code()  # a new email and code: the count goes on
+            assert try_code(fresh) == 429
+
+    def test_the_page_after_asking_takes_the_code(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        login_page = client.get("/login")
+        asked = client.post(
+            "/login/link", data={"email": "cleo@example.org", "csrf_token": csrf_of(login_page.text)}
+        )
+        assert 'name="code"' in asked.text and 'autocomplete="one-time-code"' in asked.text
+        worker.drain()
+        code = _code_in(client, "cleo@example.org")
+        wrong = client.post(
+            "/login/code",
+            data={
+                "email": "cleo@example.org",
+                "code": "999999" if code != "999999" else "000000",
+                "csrf_token": csrf_of(asked.text),
+            },
+        )
+        assert wrong.status_code == 401 and "That code is wrong" in wrong.text
+        right = client.post(
+            "/login/code",
+            data={"email": "cleo@example.org", "code": code, "csrf_token": csrf_of(asked.text)},
+            follow_redirects=False,
+        )
+        assert right.status_code == 303 and "admit_session" in right.headers.get("set-cookie", "")

@@ -33,6 +33,9 @@ def test_rename_and_delete_a_team(live_server, new_context, shot):
     # Rename, by keyboard: the … menu opens with Enter, Rename opens its dialog with the name
     # selected, typing replaces it and Enter saves.
     menu = row.get_by_label("Actions for team Design")
+    # Keys go to the page, not through a locator's gesture: wait for admit.js's handlers first
+    # (tests/browser/conftest.py, _when_ready), or a busy machine presses Enter before them.
+    owner.wait_for_load_state("domcontentloaded")
     menu.focus()
     owner.keyboard.press("Enter")
     rename = row.get_by_role("menuitem", name="Rename")

@@ -118,6 +118,27 @@ def use_sign_in_link(
     return _signed_in(session, response, user, ip, auth_service.Via.SIGN_IN_LINK)
 
 
+class SignInCode(BaseModel):
+    email: str = Field(max_length=320, description="The address (or number) the code was sent to.")
+    code: str = Field(max_length=20, description="The 6 digits from the sign-in email or text.")
+
+
+@router.post(
+    "/sign-in-code",
+    response_model=LoginResponse,
+    operation_id="auth_sign_in_code_use",
+    responses=problems(InvalidCredentials, RateLimited),
+)
+def use_sign_in_code(
+    body: SignInCode, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+) -> LoginResponse:
+    """Sign in with the 6-digit code a sign-in email carries beside its link (once; the link
+    dies with it). Tries are limited per address; every wrong answer reads the same."""
+    ip = client_ip(request)
+    user = auth_service.use_sign_in_code(session, email=body.email, code=body.code)
+    return _signed_in(session, response, user, ip, auth_service.Via.SIGN_IN_LINK)
+
+
 class PasswordResetRequest(BaseModel):
     email: str = Field(max_length=320)
 

@@ -53,6 +53,7 @@ __all__ = [
     "login",
     "request_sign_in_link",
     "send_requested_links",
+    "use_sign_in_code",
     "session_from_token",
     "sign_in_link_user",
     "start_session",
@@ -353,6 +354,13 @@ def _send_link(
         "link": f"{public_url}{path}{raw}",
         "minutes": minutes,
     }
+    if purpose == SIGN_IN:
+        # The same message carries a 6-digit code, for someone who reads it on another device.
+        code = f"{secrets.randbelow(10**6):06d}"
+        tokens.issue(
+            session, SIGN_IN_CODE, user.id, ttl=timedelta(minutes=minutes), secret=_code_secret(user.id, code)
+        )
+        message["code"] = f"{code[:3]} {code[3:]}"
     portals = members_service.memberships_of(session, user)
     if len(portals) == 1:
         # The account's one portal names the message; someone in several gets it unbranded (the
@@ -424,8 +432,42 @@ def sign_in_link_user(session: Session, raw: str) -> User:
 
 
 def use_sign_in_link(session: Session, raw: str) -> User:
-    """Use a sign-in link: exactly once, before it expires (and before a newer one is sent)."""
-    return _link_user(session, tokens.subject_of(session, SIGN_IN, raw, use=True, refused=_link_gone))
+    """Use a sign-in link: exactly once, before it expires (and before a newer one is sent).
+    Its code dies with it."""
+    user = _link_user(session, tokens.subject_of(session, SIGN_IN, raw, use=True, refused=_link_gone))
+    tokens.end(session, SIGN_IN_CODE, user.id, tokens.Reason.USED)
+    return user
+
+
+SIGN_IN_CODE = tokens.Purpose.SIGN_IN_CODE
+WRONG_CODE = "That code is wrong or has expired. Check the latest email, or ask for a new one."
+
+
+def _code_secret(user_id: uuid.UUID, code: str) -> str:
+    # Scoped by its user: a 6-digit code means something only with the address it was sent to.
+    return f"{user_id}:{code}"
+
+
+def use_sign_in_code(session: Session, *, email: str, code: str) -> User:
+    """Sign in with the 6-digit code of the newest sign-in email, typed with the address it
+    went to: once, before it expires; its link dies with it. Tries are counted per address
+    (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``) before anything is looked up, and every wrong answer —
+    unknown address, wrong or old code — reads the same."""
+    parsed = members_service.parse_recipient(session, email or "")
+    key = parsed.address or (email or "").strip().lower()
+    ctx = context.of(session)
+    ctx.limiter.hit(f"login:code:{key}", ctx.settings.sign_in_code_rate_limit)
+    digits = "".join(ch for ch in code or "" if ch.isdigit())
+    asking = _member_asking(session, key) if len(digits) == 6 else None
+    if asking is None:
+        raise InvalidCredentials(WRONG_CODE)
+    _address, user = asking
+    try:
+        tokens.claim(session, SIGN_IN_CODE, _code_secret(user.id, digits))
+    except tokens.TokenRefused:
+        raise InvalidCredentials(WRONG_CODE) from None
+    tokens.end(session, SIGN_IN, user.id, tokens.Reason.USED)
+    return user
 
 
 def _link_user(session: Session, user_id: uuid.UUID) -> User:

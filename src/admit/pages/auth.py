@@ -208,6 +208,32 @@ def request_link(
     return render(request, "auth/link_sent.html", {"email": email, "minutes": settings.sign_in_link_minutes})
 
 
+@router.post("/login/code", name="auth:code", dependencies=[Depends(check_csrf)])
+def code_use(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: PageAuth,
+    email: str = Form(""),
+    code: str = Form(""),
+) -> Response:
+    """The 6-digit code from the sign-in email, for someone reading it on another device."""
+    ip = client_ip(request)
+    try:
+        user = auth_service.use_sign_in_code(session, email=email, code=code)
+    except DomainError as exc:  # a wrong or old code, or too many tries: nothing was written
+        return render(
+            request,
+            "auth/link_sent.html",
+            {"email": email, "minutes": settings.sign_in_link_minutes, "code_error": exc.message},
+            status_code=exc.status,
+        )
+    auth_service.end_session(session, auth.raw_session)
+    response = RedirectResponse(home_for(session, user), status_code=303)
+    sign_in_browser(session, response, user, via=auth_service.Via.SIGN_IN_LINK, ip=ip)
+    return response
+
+
 @router.get("/login/link/{token}", name="auth:link")
 def link_page(
     token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth

@@ -51,6 +51,7 @@ class Purpose(StrEnum):
     INVITATION = "invitation"
     LINK_SIGNUP = "link_signup"
     SIGN_IN = "sign_in"
+    SIGN_IN_CODE = "sign_in_code"
     PASSWORD_RESET = "password_reset"
 
 
@@ -95,16 +96,19 @@ def issue(
     expires_at: datetime | None = None,
     ttl: timedelta | None = None,
     supersede: bool = True,
+    secret: str | None = None,
 ) -> str:
     """A new secret for ``subject_id``; returns it raw (the only time it exists in clear).
 
-    With ``supersede`` (the default) the subject's earlier live secrets of this purpose die."""
+    With ``supersede`` (the default) the subject's earlier live secrets of this purpose die.
+    ``secret``: the raw value, when the caller makes it (a short code, which it then scopes by
+    its subject so that codes of different subjects never meet); else a random 256-bit one."""
     now = context.of(session).clock.now()
     if ttl is not None:
         expires_at = now + ttl
     if supersede:
         end(session, purpose, subject_id, Reason.SUPERSEDED)
-    raw = new_token()
+    raw = secret or new_token()
     session.add(
         Token(
             purpose=str(purpose),
