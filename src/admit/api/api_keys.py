@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from admit.api.deps import ActorDep
+from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
@@ -24,7 +24,7 @@ router = APIRouter(tags=["api keys"])
     responses=problems(PermissionDenied),
 )
 def list_api_keys(
-    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: Limit = 100
 ) -> ApiKeyPage:
     """The portal's API keys, newest first, revoked ones included; never their secrets."""
     rows, next_cursor = auth_service.list_api_keys(session, actor, cursor=cursor, limit=limit)

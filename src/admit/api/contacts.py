@@ -7,7 +7,7 @@ import uuid
 
 from fastapi import APIRouter
 
-from admit.api.deps import ActorDep
+from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.contacts import service as contacts_service
 from admit.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactResultRead, ContactUpdate
@@ -51,7 +51,7 @@ def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep) -> Co
     responses=problems(PermissionDenied),
 )
 def list_contacts(
-    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: Limit = 100
 ) -> ContactList:
     """Your contacts, newest first, with where each stands: joined, invited, not invited."""
     views, next_cursor = people_contacts.list_contacts(session, actor, cursor=cursor, limit=limit)

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from admit.actor import Actor
 from admit.errors import CsrfFailed
+from admit.kit.pagination import MAX_LIMIT
 from admit.web import SAFE_METHODS, Auth, SessionDep, csrf_ok, portal_actor, read_auth
 
 
@@ -37,3 +38,8 @@ def actor_in(session: Session, request: Request, portal: str) -> Actor:
 
 
 ActorDep = Annotated[Actor, Depends(api_actor)]
+
+
+# How many items a page of a list holds: declared in the OpenAPI document, checked before the
+# list is read (a value outside answers 422 naming ``limit``).
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1 to {MAX_LIMIT}.")]

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy.orm import Session
 
 from admit.api.auth import session_as
-from admit.api.deps import ActorDep, AuthDep
+from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.errors import (
@@ -91,7 +91,7 @@ def list_invitations(
     status: Literal["pending", "accepted", "expired", "revoked"] | None = None,
     user_type: Literal["internal", "client"] | None = None,
     cursor: str | None = None,
-    limit: int = 100,
+    limit: Limit = 100,
 ) -> InvitationPage:
     rows, next_cursor = invitations_service.list_invitations(
         session, actor, status=status, user_type=user_type, cursor=cursor, limit=limit

@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
 from admit.api.auth import session_as
-from admit.api.deps import ActorDep, AuthDep
+from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.errors import (
@@ -144,7 +144,7 @@ def list_link_signups(
     session: SessionDep,
     status: Literal["pending", "confirmed", "expired"] | None = None,
     cursor: str | None = None,
-    limit: int = 100,
+    limit: Limit = 100,
 ) -> LinkSignupPage:
     """Who signed up through the link: pending (awaiting their confirmation), confirmed, expired."""
     rows, next_cursor = signups.list_signups(session, actor, status=status, cursor=cursor, limit=limit)
@@ -190,7 +190,7 @@ def list_join_requests(
     status: Literal["pending", "approved", "declined"] | None = None,
     workspace_id: uuid.UUID | None = None,
     cursor: str | None = None,
-    limit: int = 100,
+    limit: Limit = 100,
 ) -> JoinRequestPage:
     """Join requests of the workspaces you are in (owners and admins: all), newest first."""
     rows, next_cursor = join_requests.list_join_requests(

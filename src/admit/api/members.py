@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 
 from admit import context
-from admit.api.deps import ActorDep
+from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.bulk import service as bulk_service
 from admit.bulk.schemas import BulkJobRead, BulkRequest
@@ -39,7 +39,7 @@ def list_members(
     user_type: Literal["internal", "client"] | None = None,
     status: Literal["pending", "active", "deactivated"] | None = None,
     cursor: str | None = None,
-    limit: int = 100,
+    limit: Limit = 100,
 ) -> MemberPage:
     rows, next_cursor = members_service.list_members(
         session, actor, user_type=user_type, status=status, cursor=cursor, limit=limit
@@ -99,7 +99,7 @@ def list_people(
     session: SessionDep,
     filters: Annotated[PeopleFilters, Depends()],
     cursor: str | None = None,
-    limit: int = 50,
+    limit: Limit = 50,
 ) -> PeoplePage:
     """The roster User Management shows: members, open invitations and pending link sign-ups
     in one list, one row per person, newest first unless ``sort`` says otherwise (``name``,

@@ -4,7 +4,7 @@ from typing import Literal
 
 from fastapi import APIRouter, File, UploadFile
 
-from admit.api.deps import ActorDep
+from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.audit.schemas import AuditEventPage, AuditEventRead
 from admit.errors import InvalidInput, PermissionDenied
@@ -79,7 +79,7 @@ def list_audit_events(
     category: Literal["invitations", "members", "sign-ins", "links", "workspaces", "settings"] | None = None,
     q: str | None = None,
     cursor: str | None = None,
-    limit: int = 100,
+    limit: Limit = 100,
 ) -> AuditEventPage:
     """The portal's audit log, newest first, each event with its ``summary`` in words; filter by
     ``category`` or by ``q`` (who or what, in part)."""

@@ -8,7 +8,7 @@ from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from admit.actor import Actor
-from admit.api.deps import ActorDep
+from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.errors import PermissionDenied, RateLimited, TeamExists, TeamNotFound
 from admit.flows import groups
@@ -70,7 +70,9 @@ def create_team(body: TeamCreate, actor: ActorDep, session: SessionDep) -> TeamC
     operation_id="teams_list",
     responses=problems(PermissionDenied),
 )
-def list_teams(actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100) -> TeamList:
+def list_teams(
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: Limit = 100
+) -> TeamList:
     """The portal's internal teams, newest first, with their people."""
     return _list(session, actor, TEAM, cursor, limit)
 
@@ -119,7 +121,7 @@ def create_group(body: TeamCreate, actor: ActorDep, session: SessionDep) -> Team
     responses=problems(PermissionDenied),
 )
 def list_groups(
-    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: Limit = 100
 ) -> TeamList:
     """The portal's client groups, newest first, with their people."""
     return _list(session, actor, CLIENT_GROUP, cursor, limit)

@@ -8,7 +8,7 @@ import uuid
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from admit.api.deps import ActorDep, AuthDep
+from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems
 from admit.errors import (
     AlreadyJoined,
@@ -81,7 +81,7 @@ def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep
 
 @router.get("/portals/{portal}/workspaces", response_model=WorkspacePage, operation_id="workspaces_list")
 def list_workspaces(
-    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: Limit = 100
 ) -> WorkspacePage:
     """The workspaces you are in (owners and admins: all of the portal's), newest first."""
     rows, next_cursor = workspaces_service.list_workspaces(session, actor, cursor=cursor, limit=limit)
@@ -103,7 +103,11 @@ def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep)
     responses=problems(WorkspaceNotFound),
 )
 def list_members(
-    workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+    workspace_id: uuid.UUID,
+    actor: ActorDep,
+    session: SessionDep,
+    cursor: str | None = None,
+    limit: Limit = 100,
 ) -> WorkspaceMembersRead:
     """The Members panel: the people with Joined / Not Joined, their roles and the team or group
     they came with (a page, in the order they were added), and one row per team or group."""
@@ -296,7 +300,11 @@ def assign_role(
     responses=problems(WorkspaceNotFound),
 )
 def list_actions(
-    workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+    workspace_id: uuid.UUID,
+    actor: ActorDep,
+    session: SessionDep,
+    cursor: str | None = None,
+    limit: Limit = 100,
 ) -> ActionList:
     """A flow's actions in the order they were added."""
     rows, next_cursor = roles.list_actions(session, actor, workspace_id, cursor=cursor, limit=limit)
@@ -327,7 +335,7 @@ def add_action(
     responses=problems(NotAuthenticated),
 )
 def my_workspaces(
-    auth: AuthDep, session: SessionDep, cursor: str | None = None, limit: int = 100
+    auth: AuthDep, session: SessionDep, cursor: str | None = None, limit: Limit = 100
 ) -> Timeline:
     """Your timeline: the workspaces you have joined in every portal, newest first."""
     if auth.user is None:
