@@ -293,3 +293,50 @@ class TestSignInCode:
             follow_redirects=False,
         )
         assert right.status_code == 303 and "admit_session" in right.headers.get("set-cookie", "")
+
+
+class TestBackWhereTheyWereGoing:
+    def test_a_client_signing_in_by_link_lands_on_the_workspace_they_opened(self, client, db, worker):
+        """Issue 11 item 3: signed out, a client opens a workspace from an email, is sent to sign
+        in, asks for a link there; the link brings them to that workspace, not to a home page.
+        A next path off the site is never followed."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        target = f"/p/{pf.slug}/workspaces/00000000-0000-4000-8000-000000000001"
+        login_page = client.get("/login", params={"next": target})
+        assert f'name="next" value="{target}"' in login_page.text
+        with clock.travel(timedelta(minutes=2)):
+            client.post(
+                "/login/link",
+                data={"email": "cleo@example.org", "next": target, "csrf_token": csrf_of(login_page.text)},
+            )
+            worker.drain()
+        items = client.get("/api/v1/dev/messages", params={"to": "cleo@example.org"}).json()["items"]
+        link = re.search(r"(/login/link/[A-Za-z0-9_-]+\?next=\S+)", items[0]["text"]).group(1)
+        page = client.get(link)
+        assert f'name="next" value="{target}"' in page.text
+        used = client.post(
+            link.split("?")[0],
+            data={"next": target, "csrf_token": csrf_of(page.text)},
+            follow_redirects=False,
+        )
+        assert (used.status_code, used.headers["location"]) == (303, target)
+
+    def test_a_next_off_the_site_is_dropped(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        login_page = client.get("/login")
+        with clock.travel(timedelta(minutes=2)):
+            client.post(
+                "/login/link",
+                data={
+                    "email": "cleo@example.org",
+                    "next": "//evil.example/x",
+                    "csrf_token": csrf_of(login_page.text),
+                },
+            )
+            worker.drain()
+        text = client.get("/api/v1/dev/messages", params={"to": "cleo@example.org"}).json()["items"][0][
+            "text"
+        ]
+        assert "evil" not in text and "?next=" not in text

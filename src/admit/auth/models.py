@@ -63,4 +63,6 @@ class LinkRequest(Base):
     # The address as typed, normalised when it is one (an email, an E.164 number).
     address: Mapped[str] = mapped_column(String(320))
     minutes: Mapped[int] = mapped_column()
+    # Where the asker was going (a workspace from an email): the link leads back there.
+    next_path: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -266,7 +267,9 @@ def api_key_from_token(session: Session, raw: str) -> ApiKey | None:
     return key
 
 
-def _ask(session: Session, purpose: tokens.Purpose, typed: str, minutes: int) -> None:
+def _ask(
+    session: Session, purpose: tokens.Purpose, typed: str, minutes: int, next_path: str | None = None
+) -> None:
     """Someone typed ``typed`` (an email or a phone number) to get a link of ``purpose``. Every
     ask is counted against the address's budget, however it is written ("(202) 555-0173",
     "+1 202 555 0173"), and written down as a ``LinkRequest``: the same work whoever asks, so
@@ -276,7 +279,9 @@ def _ask(session: Session, purpose: tokens.Purpose, typed: str, minutes: int) ->
     key = parsed.address or (typed or "").strip().lower()
     ctx = context.of(session)
     ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
-    session.add(LinkRequest(purpose=str(purpose), address=key[:320], minutes=minutes))
+    session.add(
+        LinkRequest(purpose=str(purpose), address=key[:320], minutes=minutes, next_path=(next_path or None))
+    )
 
 
 def _member_asking(session: Session, address: str) -> tuple[str, User] | None:
@@ -315,6 +320,7 @@ def send_requested_links(session: Session, *, limit: int = 100) -> int:
                     path="/login/link/",
                     public_url=public_url,
                     minutes=request.minutes,
+                    next_path=request.next_path,
                 )
             elif request.purpose == PASSWORD_RESET and "@" in address and user.password_hash is not None:
                 _send_link(
@@ -340,6 +346,7 @@ def _send_link(
     path: str,
     public_url: str,
     minutes: int,
+    next_path: str | None = None,
 ) -> None:
     """A single-use link of ``purpose`` for ``user``, by email or SMS to ``address`` (the
     template is the purpose's). The newest link wins: asking again kills the ones sent before.
@@ -351,7 +358,7 @@ def _send_link(
     message: dict[str, Any] = {
         "name": user.name,
         "email": address,
-        "link": f"{public_url}{path}{raw}",
+        "link": f"{public_url}{path}{raw}" + (f"?next={quote(next_path, safe='/')}" if next_path else ""),
         "minutes": minutes,
     }
     if purpose == SIGN_IN:
@@ -375,11 +382,12 @@ def _send_link(
     )
 
 
-def request_sign_in_link(session: Session, *, email: str, minutes: int) -> None:
+def request_sign_in_link(session: Session, *, email: str, minutes: int, next_path: str | None = None) -> None:
     """Send a one-time sign-in link (``minutes`` long) to ``email`` (an email address, or a
     phone number: then by SMS) if it is a passwordless active member. Says nothing either way;
-    the worker sends it (``send_requested_links``)."""
-    _ask(session, SIGN_IN, email, minutes)
+    the worker sends it (``send_requested_links``). ``next_path``: a path on this site (already
+    checked by the caller) the link leads to once used — where they were going."""
+    _ask(session, SIGN_IN, email, minutes, next_path)
 
 
 PASSWORD_RESET = tokens.Purpose.PASSWORD_RESET

@@ -195,12 +195,20 @@ def logout(
 
 @router.post("/login/link", name="auth:request_link", dependencies=[Depends(check_csrf)])
 def request_link(
-    request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth, email: str = Form("")
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: PageAuth,
+    email: str = Form(""),
+    next: str = Form(""),
 ) -> HTMLResponse:
-    """No password (clients): email a one-time sign-in link. The answer is the same for everyone."""
+    """No password (clients): email a one-time sign-in link. The answer is the same for everyone.
+    ``next``: where they were going (a workspace from an email); the link leads back there."""
     try:
         limit_sign_in(request)
-        auth_service.request_sign_in_link(session, email=email, minutes=settings.sign_in_link_minutes)
+        auth_service.request_sign_in_link(
+            session, email=email, minutes=settings.sign_in_link_minutes, next_path=safe_next(next, "") or None
+        )
     except DomainError as exc:
         return render(
             request, "auth/login.html", {"email": email, "error": exc.message}, status_code=exc.status
@@ -244,20 +252,26 @@ def link_page(
     return render(
         request,
         "auth/link.html",
-        {"link_user": user, "token": token},
+        {"link_user": user, "token": token, "next": safe_next(request.query_params.get("next"), "")},
         headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
     )
 
 
 @router.post("/login/link/{token}", dependencies=[Depends(check_csrf)])
 def link_use(
-    token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
+    token: str,
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: PageAuth,
+    next: str = Form(""),
 ) -> RedirectResponse:
     ip = client_ip(request)
     limit_token_guessing(request)
     user = auth_service.use_sign_in_link(session, token)
     auth_service.end_session(session, auth.raw_session)
-    response = RedirectResponse(home_for(session, user), status_code=303)
+    # Where they were going when they asked for the link (a workspace), else their home.
+    response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
     response.headers["Referrer-Policy"] = "no-referrer"
     sign_in_browser(session, response, user, via=auth_service.Via.SIGN_IN_LINK, ip=ip)
     return response

@@ -24,6 +24,7 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(length=32), nullable=False),
         sa.Column("address", sa.String(length=320), nullable=False),
         sa.Column("minutes", sa.Integer(), nullable=False),
+        sa.Column("next_path", sa.String(length=500), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_link_requests")),
     )
