@@ -220,7 +220,11 @@ def child(args) -> None:
                 )
                 import_id = imp.id
             stored = time.perf_counter() - started
-            final = imports_service.run(db, *imports_service.claim(db, import_id))
+            from admit.imports import jobs as imports_jobs
+
+            claimed = imports_jobs.claim(db, import_id)
+            assert claimed is not None, "the import was not claimable"
+            final = imports_jobs.run(db, *claimed)
             seconds = time.perf_counter() - started
             record.update(
                 seconds=round(seconds, 3),
@@ -259,7 +263,11 @@ def _deliver(db, slug, path: Path, n: int, args) -> dict:
             session, _actor(session, slug), chunks=_chunks(path), user_type="internal"
         )
         import_id = imp.id
-    imports_service.run(db, *imports_service.claim(db, import_id))
+    from admit.imports import jobs as imports_jobs
+
+    claimed = imports_jobs.claim(db, import_id)
+    assert claimed is not None, "the import was not claimable"
+    imports_jobs.run(db, *claimed)
     with db.unit_of_work() as session:
         queued = session.scalar(
             select(func.count()).select_from(Notification).where(Notification.status == "queued")
