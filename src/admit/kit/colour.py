@@ -6,6 +6,7 @@ Contrast is WCAG 2.x's: relative luminance of each colour, then ``(L1 + 0.05) / 
 
 from __future__ import annotations
 
+import functools
 import re
 
 __all__ = [
@@ -30,8 +31,10 @@ def is_hex(value: str) -> bool:
     return _HEX.fullmatch(value) is not None
 
 
+@functools.lru_cache(maxsize=1024)
 def luminance(colour: str) -> float:
-    """WCAG relative luminance of ``#rrggbb``: 0 for black, 1 for white."""
+    """WCAG relative luminance of ``#rrggbb``: 0 for black, 1 for white. Cached: every email of
+    a portal asks it of the same few colours."""
     if not is_hex(colour.lower()):
         raise ValueError(f"not a #rrggbb colour: {colour!r}")
 

@@ -25,19 +25,23 @@ def logo_path(slug: str, key: str) -> str:
     return f"/brand/{slug}/logo-{key}"
 
 
+def logo_url(portal: Portal, base_url: str = "") -> str | None:
+    """``base_url`` + the portal's logo path (absolute for emails, a bare path for pages), or
+    None without a logo."""
+    return f"{base_url}{logo_path(portal.slug, portal.logo_key)}" if portal.logo_key else None
+
+
 def of(portal: Portal, *, base_url: str = "") -> Brand:
-    """The portal's brand; its logo URL is ``base_url`` + the logo's path (absolute for emails,
-    a bare path for pages)."""
-    logo = f"{base_url}{logo_path(portal.slug, portal.logo_key)}" if portal.logo_key else None
-    return Brand.build(name=portal.name, logo_url=logo, color=portal.brand_color)
+    """The portal's brand, its logo at ``logo_url``."""
+    return Brand.build(name=portal.name, logo_url=logo_url(portal, base_url), color=portal.brand_color)
 
 
 def email_context(portal: Portal, public_url: str) -> dict[str, Any]:
     """What a message's context carries of the brand (JSON, kept on the outbox row); the
-    renderer works out the rest (``notifications.render``)."""
+    renderer works out the rest (``notifications.render``). Cheap: an import asks it per row."""
     return {
         "name": portal.name,
-        "logo_url": of(portal, base_url=public_url.rstrip("/")).logo_url,
+        "logo_url": logo_url(portal, public_url.rstrip("/")),
         "color": portal.brand_color,
     }
 
