@@ -225,11 +225,7 @@ def test_the_table_agrees_with_the_policy():
             assert allowed == all(policy.can(role, a) for a in _actions(actions)), (row, role)
 
 
-# Cells where the service disagrees with DESIGN.md today:
-#   {(row, actor): (the status it answers instead, why)}
-# Each is a strict xfail: the cell must still answer that status; once it answers what the table
-# says, it fails and asks for its line here to be deleted.
-DISAGREEMENTS: dict[tuple[str, str], tuple[int, str]] = {}
+# Every cell answers what DESIGN.md's table says: no known disagreement is parked here.
 
 
 # --- the world ------------------------------------------------------------------------------
@@ -717,13 +713,6 @@ def check_cell(client, world: World, row: str, actor: str) -> None:
     r = client.request(c.method, c.path, json=c.json, headers=headers)
     after = c.probe() if c.probe else None
     cell = f"[{row} × {actor}] {c.method} {c.path}"
-    if (row, actor) in DISAGREEMENTS:
-        status, why = DISAGREEMENTS[row, actor]
-        assert r.status_code == status, (
-            f"{cell}: known to answer {status} ({why}), now {r.status_code}. If that is the table's "
-            f"{expected}, delete the cell from DISAGREEMENTS."
-        )
-        pytest.xfail(f"{cell}: DESIGN.md says {expected}, the service answers {status}: {why}")
     if expected == ALLOW:
         assert 200 <= r.status_code < 300, f"{cell}: expected allowed, got {r.status_code} {r.text}"
         if c.probe and c.method != "GET":

@@ -8,7 +8,6 @@ import hmac
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from sqlalchemy import select
 
 from admit import policy
 from admit.api.deps import ActorDep
@@ -16,7 +15,6 @@ from admit.api.errors import problems
 from admit.api.openapi import ACTOR_ERRORS
 from admit.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
 from admit.notifications import bounces
-from admit.notifications.models import Suppression
 from admit.web import SessionDep, SettingsDep
 
 router = APIRouter(tags=["email events"])
@@ -81,12 +79,7 @@ class SuppressionPage(BaseModel):
 def list_suppressions(actor: ActorDep, session: SessionDep) -> SuppressionPage:
     """Addresses the portal no longer writes to (newest first, at most 500)."""
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
-    rows = session.scalars(
-        select(Suppression)
-        .where(Suppression.portal_id == actor.portal.id)
-        .order_by(Suppression.created_at.desc())
-        .limit(500)
-    )
+    rows = bounces.listed(session, actor.portal.id)
     return SuppressionPage(
         items=[
             SuppressionRead(address=r.address, reason=r.reason, detail=r.detail, source=r.source)

@@ -18,6 +18,7 @@ from admit.flows import members as members_flow
 from admit.flows import people_bulk
 from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
+from admit.notifications.models import DeliveryFilter
 from admit.people import people_csv
 from admit.people import roster as people_roster
 from admit.people.roster import Listed
@@ -82,7 +83,7 @@ class PeopleFilters:
     status: Literal["pending", "active", "deactivated", "expired", "revoked"] | None = None
     role: Literal["owner", "admin", "member", "client"] | None = None
     product: str | None = None
-    delivery: Literal["none", "queued", "sent", "failed", "bounced"] | None = None
+    delivery: DeliveryFilter | None = None
     invited_by: uuid.UUID | None = None
     q: str | None = None
     sort: Sort = "-invited"

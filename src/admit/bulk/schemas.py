@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.notifications.models import DeliveryFilter
+
 if TYPE_CHECKING:
     from admit.bulk.models import BulkJob
 
@@ -18,7 +20,7 @@ class BulkFilter(BaseModel):
     status: Literal["pending", "active", "deactivated", "expired", "revoked"] | None = None
     role: Literal["owner", "admin", "member", "client"] | None = None
     product: str | None = None
-    delivery: Literal["none", "queued", "sent", "failed", "bounced"] | None = None
+    delivery: DeliveryFilter | None = None
     invited_by: uuid.UUID | None = None
     q: str | None = None
 

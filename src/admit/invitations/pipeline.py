@@ -43,6 +43,7 @@ from admit.invitations.schedule import reminder_at
 from admit.kit.bulk import insert_rows, new_ids
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
+from admit.notifications import bounces
 from admit.notifications import service as notifications_service
 from admit.policy import Role
 from admit.portals import service as portals_service
@@ -239,7 +240,7 @@ def _classify(
     statuses = members_service.statuses_by_address(session, actor.portal.id, addresses)
     pending = repository.pending_by_address(session, actor.portal.id, addresses)
     capped = notifications_service.recipient_waits(session, addresses)
-    suppressed = notifications_service.suppressed(session, actor.portal.id, addresses)
+    suppressed = bounces.suppressed(session, actor.portal.id, addresses)
     region = context.of(session).settings.default_phone_region
     texts_left: int | None = None  # read when the first number is met
     results: list[RecipientResult | None] = []

@@ -24,7 +24,7 @@ from admit.audit import service as audit_service
 from admit.errors import InvalidInput
 from admit.notifications.models import BOUNCED, CANCELLED, Notification, Suppression
 
-__all__ = ["Event", "PROVIDERS", "parse", "record", "suppressed", "lift"]
+__all__ = ["Event", "PROVIDERS", "lift", "listed", "parse", "record", "suppressed"]
 
 PROVIDERS = ("generic", "postmark", "ses")
 BOUNCE, COMPLAINT = "bounce", "complaint"
@@ -51,6 +51,18 @@ def suppressed(session: Session, portal_id: uuid.UUID, addresses: Iterable[str])
             select(Suppression.address).where(
                 Suppression.portal_id == portal_id, Suppression.address.in_(wanted)
             )
+        )
+    )
+
+
+def listed(session: Session, portal_id: uuid.UUID, *, limit: int = 500) -> list[Suppression]:
+    """The portal's suppression list, newest first."""
+    return list(
+        session.scalars(
+            select(Suppression)
+            .where(Suppression.portal_id == portal_id)
+            .order_by(Suppression.created_at.desc())
+            .limit(limit)
         )
     )
 

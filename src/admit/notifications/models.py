@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol, TypedDict
+from typing import Any, Literal, Protocol, TypedDict
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -84,6 +84,10 @@ class DevMessage(Base):
     text: Mapped[str] = mapped_column(Text)
     html: Mapped[str] = mapped_column(Text)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+# What a list can filter invitations by: their newest message's delivery (``delivery_status``).
+DeliveryFilter = Literal["none", "queued", "sent", "failed", "bounced"]
 
 
 class Delivered(Protocol):

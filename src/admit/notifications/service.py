@@ -32,7 +32,6 @@ log = logging.getLogger("admit.notifications")
 __all__ = [
     "InvitationMessages",
     "recipient_waits",
-    "suppressed",
     "require_recipient_free",
     "cancel_for_invitation",
     "count_invitation_messages",
@@ -86,11 +85,6 @@ def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, int
         if until is not None:
             waits[address] = max(1, int((until - now).total_seconds()) + 1)
     return waits
-
-
-def suppressed(session: Session, portal_id: uuid.UUID, addresses: Iterable[str]) -> set[str]:
-    """The addresses among ``addresses`` the portal no longer writes to (``bounces``)."""
-    return bounces.suppressed(session, portal_id, addresses)
 
 
 def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | None = None) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, get_args
 
 from admit import context, policy
 from admit.actor import Actor
@@ -26,7 +26,7 @@ from admit.kit.pagination import NEWEST, Order, count_all, page_of_union, stream
 from admit.links import signups
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
-from admit.notifications.models import DeliveryStatus, delivery_status, shown_delivery
+from admit.notifications.models import DeliveryFilter, DeliveryStatus, delivery_status, shown_delivery
 from admit.policy import INTERNAL_ROLES, Action, Role, UserType
 from admit.portals import service as portals_service
 
@@ -102,7 +102,7 @@ SORTS: dict[str, Order] = {
     "status": Order("status", ("status",), descending=False, kind="text"),
     "-status": Order("-status", ("status",), descending=True, kind="text"),
 }
-DELIVERIES = ("none", "queued", "sent", "failed", "bounced")
+DELIVERIES = get_args(DeliveryFilter)
 
 
 def roster(

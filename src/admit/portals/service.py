@@ -266,10 +266,7 @@ def update_settings(
     portal = actor.portal
     changes: dict[str, list[Any]] = {}
     if brand_color is not UNSET:
-        color = check_brand_color(brand_color)
-        if color != portal.brand_color:
-            changes["brand_color"] = [portal.brand_color, color]
-            portal.brand_color = color
+        _set_if_changed(portal, changes, "brand_color", check_brand_color(brand_color))
     if invitation_ttl_seconds is not None:
         if not MIN_INVITATION_TTL <= invitation_ttl_seconds <= MAX_INVITATION_TTL:
             raise InvalidInput(
@@ -296,22 +293,15 @@ def update_settings(
             raise InvalidInput(
                 f"Reminders: 0 (off), or 1 to {MAX_INVITATION_REMINDERS}.", field="invitation_reminders"
             )
-        if invitation_reminders != portal.invitation_reminders:
-            changes["invitation_reminders"] = [portal.invitation_reminders, invitation_reminders]
-            portal.invitation_reminders = invitation_reminders
+        _set_if_changed(portal, changes, "invitation_reminders", invitation_reminders)
     if sms_countries is not None:
-        countries = check_sms_countries(sms_countries)
-        if countries != portal.sms_countries:
-            changes["sms_countries"] = [portal.sms_countries, countries]
-            portal.sms_countries = countries
+        _set_if_changed(portal, changes, "sms_countries", check_sms_countries(sms_countries))
     if sms_daily_budget is not None:
         if not 0 <= sms_daily_budget <= MAX_SMS_DAILY_BUDGET:
             raise InvalidInput(
                 f"Texts a day: 0 (none) to {MAX_SMS_DAILY_BUDGET:,}.", field="sms_daily_budget"
             )
-        if sms_daily_budget != portal.sms_daily_budget:
-            changes["sms_daily_budget"] = [portal.sms_daily_budget, sms_daily_budget]
-            portal.sms_daily_budget = sms_daily_budget
+        _set_if_changed(portal, changes, "sms_daily_budget", sms_daily_budget)
     if changes:
         _audit_settings(session, actor, changes)
     session.flush()
@@ -319,6 +309,14 @@ def update_settings(
 
 
 MAX_SMS_DAILY_BUDGET = 100_000
+
+
+def _set_if_changed(portal: Portal, changes: dict[str, list[Any]], name: str, value: object) -> None:
+    """Set a setting that differs from the portal's, noting [old, new] for the audit event."""
+    old = getattr(portal, name)
+    if value != old:
+        changes[name] = [old, value]
+        setattr(portal, name, value)
 
 
 def check_sms_countries(codes: list[str]) -> list[str]:
