@@ -40,6 +40,7 @@ from sqlalchemy import func, select
 from admit import policy
 from admit.auth.models import ApiKey
 from admit.contacts.models import Contact
+from admit.events.models import WebhookEndpoint
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import members as members_flow
 from admit.flows import workspace_links, workspace_people
@@ -128,6 +129,7 @@ _TABLE: dict[str, tuple] = {
     "reactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
     "read-audit-log":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-api-key":                   (ALLOW, ALLOW, 403,   403,   401,     404),
+    "add-webhook-endpoint":             (ALLOW, ALLOW, 403,   403,   401,     404),
     # the dev mailbox (development only; the deployment's, not a portal's): owners and admins of
     # any portal, or this machine; others signed in are refused, a visitor finds nothing (the
     # walk's client is not on loopback)
@@ -189,6 +191,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "reactivate-member": A.MEMBER_DEACTIVATE,  # who may deactivate may bring back
     "read-audit-log": A.AUDIT_VIEW,
     "create-api-key": A.API_KEY_MANAGE,
+    "add-webhook-endpoint": A.WEBHOOK_MANAGE,
     "read-dev-mailbox": A.DEV_MAILBOX_VIEW,
     "share-workspace-link": A.WORKSPACE_LINK_MANAGE,
     "share-link-of-workspace-not-in": A.WORKSPACE_LINK_MANAGE,
@@ -636,6 +639,15 @@ def _(w: World, actor: str) -> Call:
 def _(w: World, actor: str) -> Call:
     name = f"HR sync ({actor})"
     return Call("POST", w.api("/api-keys"), {"name": name}, lambda: w.count(ApiKey, ApiKey.name == name))
+
+
+@call("add-webhook-endpoint")
+def _(w: World, actor: str) -> Call:
+    url = f"https://93.184.215.14/hooks/{actor}"  # a public address: no DNS needed
+    body = {"url": url, "events": ["member.joined"]}
+    return Call(
+        "POST", w.api("/webhooks"), body, lambda: w.count(WebhookEndpoint, WebhookEndpoint.url == url)
+    )
 
 
 @call("read-dev-mailbox")

@@ -36,6 +36,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | bulk_job_not_found         | BulkJobNotFound         | 404  | no such bulk action in this portal           |
 | confirmation_not_found     | ConfirmationNotFound    | 404  | the sign-up confirmation link is not valid   |
 | api_key_not_found          | ApiKeyNotFound          | 404  | no such API key in this portal               |
+| webhook_not_found          | WebhookNotFound         | 404  | no such webhook endpoint or message here     |
 | method_not_allowed         | MethodNotAllowed        | 405  | the route does not take this HTTP method     |
 | conflict                   | Conflict                | 409  | the current state does not allow it |
 | invitation_not_pending     | InvitationNotPending    | 409  | the invitation was accepted or revoked       |
@@ -111,6 +112,7 @@ class ErrorCode(StrEnum):
     BULK_JOB_NOT_FOUND = "bulk_job_not_found"
     CONFIRMATION_NOT_FOUND = "confirmation_not_found"
     API_KEY_NOT_FOUND = "api_key_not_found"
+    WEBHOOK_NOT_FOUND = "webhook_not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     INVITATION_NOT_PENDING = "invitation_not_pending"
@@ -357,6 +359,12 @@ class ApiKeyNotFound(NotFound):
     """No such API key in this portal."""
 
     code = ErrorCode.API_KEY_NOT_FOUND
+
+
+class WebhookNotFound(NotFound):
+    """No such webhook endpoint (or message of it) in this portal."""
+
+    code = ErrorCode.WEBHOOK_NOT_FOUND
 
 
 class MethodNotAllowed(DomainError):

@@ -20,6 +20,7 @@ from admit.imports import jobs as imports_jobs
 from admit.invitations import service as invitations_service
 from admit.notifications import jobs as notifications_jobs
 from admit.settings import Settings
+from admit.webhooks import jobs as webhooks_jobs
 
 log = logging.getLogger("admit.worker")
 
@@ -44,6 +45,11 @@ class Worker:
             counts["imports"] = 1
         if people_bulk.run_due(self.db) is not None:
             counts["imports"] = counts.get("imports", 0) + 1  # a bulk action: work was done
+        hooks = webhooks_jobs.deliver_due(
+            self.db, self.db.context.settings if self.db.context else self.settings
+        )
+        if any(hooks.values()):
+            counts["webhooks"] = sum(hooks.values())
         if sweep and time.monotonic() - self._last_sweep >= SWEEP_EVERY_SECONDS:
             counts.update(self.run_scheduled())
             self._last_sweep = time.monotonic()
@@ -75,7 +81,8 @@ class Worker:
             for key in total:
                 total[key] += counts.get(key, 0)
             if not any(
-                counts.get(k) for k in ("sent", "retry", "failed", "skipped", "expired", "imports", "links")
+                counts.get(k)
+                for k in ("sent", "retry", "failed", "skipped", "expired", "imports", "links", "webhooks")
             ):
                 break
         return total

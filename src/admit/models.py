@@ -4,6 +4,7 @@ from admit.audit.models import AuditEvent
 from admit.auth.models import ApiKey, WebSession
 from admit.bulk.models import BulkJob
 from admit.contacts.models import Contact
+from admit.events.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
 from admit.invitations.models import Invitation
 from admit.links.models import InviteLink, LinkSignup
@@ -43,6 +44,9 @@ __all__ = [
     "TeamMember",
     "Token",
     "User",
+    "WebhookAttempt",
+    "WebhookEndpoint",
+    "WebhookMessage",
     "WebSession",
     "Workspace",
     "WorkspaceAction",

@@ -43,6 +43,7 @@ class Action(StrEnum):
     PORTAL_SETTINGS = "portal.settings"
     AUDIT_VIEW = "audit.view"
     API_KEY_MANAGE = "api_key.manage"
+    WEBHOOK_MANAGE = "webhook.manage"
     LINK_MANAGE = "invite_link.manage"
     WORKSPACE_CREATE = "workspace.create"
     WORKSPACE_LINK_MANAGE = "workspace_link.manage"
@@ -96,6 +97,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.PORTAL_SETTINGS: "Only owners and admins can change portal settings.",
     Action.AUDIT_VIEW: "Only owners and admins can read the audit log.",
     Action.API_KEY_MANAGE: "Only owners and admins can manage API keys.",
+    Action.WEBHOOK_MANAGE: "Only owners and admins can manage webhooks.",
     Action.LINK_MANAGE: "Only owners and admins can manage the portal's invite link.",
     Action.WORKSPACE_CREATE: "Only internal users can create workspaces.",
     Action.WORKSPACE_LINK_MANAGE: "Only internal users of the workspace can share its link.",

@@ -6,6 +6,8 @@ worker inside ``admit serve``. ``admit check-config`` reports what is wrong with
 
 from __future__ import annotations
 
+import base64
+import binascii
 from functools import lru_cache
 from typing import Literal
 
@@ -42,6 +44,15 @@ class Settings(BaseSettings):
     # The shared secret the email provider's bounce and complaint callbacks carry
     # (``POST /api/v1/email-events/{provider}``); unset: that endpoint answers 404.
     email_events_secret: str | None = None
+
+    # Webhooks (``admit.webhooks``): each portal's endpoints are called by the worker.
+    # Loopback, private and link-local addresses are refused unless this is true (a test
+    # machine, or endpoints on your own network that you trust).
+    webhooks_allow_private: bool = False
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    # Secrets Admit must read again (webhook signing secrets) are sealed with this Fernet key;
+    # unset, a key derived from ADMIT_SECRET_KEY (``kit.secretbox``).
+    encryption_key: str | None = None
 
     # SMS (recipients known by phone number): ``dev`` keeps them in the dev mailbox, ``twilio`` sends.
     sms_backend: Literal["dev", "twilio"] = "dev"
@@ -142,6 +153,15 @@ class Settings(BaseSettings):
                 )
             if not self.session_cookie_secure and self.public_url.startswith("https://"):
                 found.append("ADMIT_SESSION_COOKIE_SECURE should be true behind https")
+        if self.encryption_key:
+            try:
+                if len(base64.urlsafe_b64decode(self.encryption_key.encode())) != 32:
+                    raise ValueError
+            except (ValueError, binascii.Error):
+                found.append(
+                    "ADMIT_ENCRYPTION_KEY must be 32 bytes in url-safe base64 (a Fernet key), e.g. `python"
+                    " -c 'import base64, os; print(base64.urlsafe_b64encode(os.urandom(32)).decode())'`"
+                )
         if not self.public_url.startswith(("http://", "https://")):
             found.append("ADMIT_PUBLIC_URL must start with http:// or https://")
         if not self.database_url.startswith(("sqlite", "postgresql", "postgres")):

@@ -13,6 +13,7 @@ from admit.api import (
     members,
     portals,
     teams,
+    webhooks,
     workspaces,
 )
 from admit.api.openapi import describe, require_operation_id
@@ -32,6 +33,7 @@ def build_router(*, dev_mailbox: bool) -> APIRouter:
         members,
         portals,
         teams,
+        webhooks,
         workspaces,
     ):
         router.include_router(describe(module.router))

@@ -12,7 +12,9 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit.models import AuditEvent
 from admit.audit.words import CATEGORIES
+from admit.db import new_id
 from admit.errors import InvalidInput
+from admit.events import outbox as webhooks
 from admit.kit.bulk import insert_rows, new_ids
 from admit.kit.pagination import page
 from admit.kit.search import contains
@@ -32,8 +34,10 @@ def record(
     portal_id: uuid.UUID | None = None,
     ip: str | None = None,
 ) -> AuditEvent:
-    """Add one audit event to the session (it commits with the change it describes)."""
+    """Add one audit event to the session (it commits with the change it describes), and the
+    webhook messages it is (``events.catalogue.FROM_AUDIT``)."""
     event = AuditEvent(
+        id=new_id(),
         portal_id=portal_id or (actor.portal.id if actor else None),
         actor_user_id=actor.user_id if actor else None,
         actor_label=actor.label if actor else "anonymous",
@@ -45,6 +49,14 @@ def record(
         ip=ip or (actor.ip if actor else None),
     )
     session.add(event)
+    webhooks.emit_audited(
+        session,
+        action,
+        portal_id=event.portal_id,
+        actor=actor,
+        target_type=target_type,
+        events=[webhooks.Audited(event.id, target_id, target_label, event.detail)],
+    )
     return event
 
 
@@ -79,6 +91,17 @@ def record_many(
                 "ip": actor.ip,
                 "created_at": now,
             }
+            for event_id, (target_id, label, detail) in zip(ids, targets, strict=True)
+        ],
+    )
+    webhooks.emit_audited(
+        session,
+        action,
+        portal_id=actor.portal.id,
+        actor=actor,
+        target_type=target_type,
+        events=[
+            webhooks.Audited(event_id, target_id, label, detail)
             for event_id, (target_id, label, detail) in zip(ids, targets, strict=True)
         ],
     )

@@ -29,6 +29,11 @@ PHRASES: dict[str, str] = {
     "user.password_reset": "chose a new password",
     "api_key.created": "created the API key {target}",
     "api_key.revoked": "revoked the API key {target}",
+    "webhook.created": "added the webhook endpoint {target}",
+    "webhook.updated": "changed the webhook endpoint {target}",
+    "webhook.deleted": "deleted the webhook endpoint {target}",
+    "webhook.secret_rotated": "rotated the signing secret of the webhook endpoint {target}",
+    "webhook.redelivered": "redelivered a message to the webhook endpoint {target}",
     "invite_link.created": "created the invite link",
     "invite_link.refreshed": "refreshed the invite link (the previous one stopped working)",
     "invite_link.policy_changed": "changed the invite link's settings",
@@ -68,7 +73,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "sign-ins": ("user.",),
     "links": ("invite_link.", "join_request."),
     "workspaces": ("workspace.", "team.", "client_group.", "contact."),
-    "settings": ("portal.", "api_key."),
+    "settings": ("portal.", "api_key.", "webhook."),
 }
 
 VIA = {

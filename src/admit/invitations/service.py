@@ -16,6 +16,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, update
 from sqlalchemy.orm import Session
@@ -32,6 +33,7 @@ from admit.errors import (
     InvitationNotGrantable,
     InvitationNotPending,
 )
+from admit.events import outbox as webhooks
 from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
 from admit.invitations.options import check_options
@@ -325,24 +327,34 @@ def revoke(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitati
 
 
 def expire_due(session: Session, *, limit: int = 1000) -> int:
-    """Write down ``expired`` for pending invitations past their expiry (the worker's sweep)."""
+    """Write down ``expired`` for pending invitations past their expiry (the worker's sweep), and
+    the webhook event ``invitation.expired`` for each (once: only the sweep that wrote it)."""
     now = context.of(session).clock.now()
-    ids = list(
-        session.scalars(
-            select(Invitation.id)
-            .where(Invitation.status == PENDING, Invitation.expires_at <= now)
-            .limit(limit)
-        )
-    )
-    if not ids:
+    rows = session.execute(
+        select(Invitation.id, Invitation.portal_id, Invitation.recipient)
+        .where(Invitation.status == PENDING, Invitation.expires_at <= now)
+        .limit(limit)
+    ).all()
+    if not rows:
         return 0
-    session.execute(
+    ids = [row.id for row in rows]
+    expired = session.execute(
         update(Invitation)
         .where(Invitation.id.in_(ids), Invitation.status == PENDING, Invitation.expires_at <= now)
         .values(status=EXPIRED, next_reminder_at=None)
+        .returning(Invitation.id)
         .execution_options(synchronize_session="fetch")
     )
-    return len(ids)
+    written = set(expired.scalars())
+    by_portal: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row.id in written:
+            by_portal.setdefault(row.portal_id, []).append(
+                webhooks.about("invitation", row.id, row.recipient)
+            )
+    for portal_id, items in by_portal.items():
+        webhooks.emit(session, portal_id, "invitation.expired", items)
+    return len(written)
 
 
 # --- by its link --------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from admit.audit import service as audit_service
 from admit.errors import InvalidInput
-from admit.notifications.models import BOUNCED, CANCELLED, Notification, Suppression
+from admit.events import outbox as webhooks
+from admit.notifications.models import BOUNCED, CANCELLED, REDACTED, Notification, Suppression
 
 __all__ = ["Event", "PROVIDERS", "lift", "listed", "parse", "record", "suppressed"]
 
@@ -85,17 +86,52 @@ def record(session: Session, event: Event, *, source: str) -> int:
         )
     if found is None or found.portal_id is None:
         return 0
-    found.status = BOUNCED
-    found.last_error = (event.detail or ("marked as spam" if event.kind == COMPLAINT else "bounced"))[:1000]
-    suppress(
+    mark_bounced(
         session,
-        portal_id=found.portal_id,
-        address=found.to_address,
+        found,
         kind=event.kind,
-        detail=found.last_error,
+        detail=event.detail or ("marked as spam" if event.kind == COMPLAINT else "bounced"),
         source=source,
     )
     return 1
+
+
+def mark_bounced(
+    session: Session, notification: Notification, *, kind: str, detail: str, source: str
+) -> None:
+    """``notification`` bounced (or was marked as spam): it says so (and keeps no link), its
+    portal suppresses the address, and an invitation's webhook ``invitation.bounced`` is written."""
+    notification.status = BOUNCED
+    notification.last_error = detail[:1000]
+    notification.lease_until = None
+    if "link" in (notification.context or {}):
+        notification.context = {**notification.context, "link": REDACTED}
+    if notification.portal_id is None:
+        return
+    suppress(
+        session,
+        portal_id=notification.portal_id,
+        address=notification.to_address,
+        kind=kind,
+        detail=notification.last_error,
+        source=source,
+    )
+    if notification.invitation_id is not None:
+        webhooks.emit(
+            session,
+            notification.portal_id,
+            "invitation.bounced",
+            [
+                webhooks.about(
+                    "invitation",
+                    notification.invitation_id,
+                    notification.to_address,
+                    channel=notification.channel or "email",
+                    reason=kind,
+                    source=source,
+                )
+            ],
+        )
 
 
 def suppress(

@@ -30,16 +30,15 @@ from sqlalchemy.orm import Session
 
 from admit import context
 from admit.db import Database
+from admit.events import outbox as webhooks
 from admit.notifications import bounces
 from admit.notifications.backends import Backend, PermanentDeliveryError, RecipientRefused, make_backend
-from admit.notifications.models import BOUNCED, CANCELLED, FAILED, QUEUED, SENDING, SENT, Notification
+from admit.notifications.models import CANCELLED, FAILED, QUEUED, REDACTED, SENDING, SENT, Notification
 from admit.notifications.render import RenderedEmail, render
 from admit.notifications.sms import make_sms_backend
 from admit.settings import Settings
 
 log = logging.getLogger("admit.notifications")
-
-REDACTED = "[link removed after delivery]"
 
 
 def backoff(attempts: int) -> timedelta:
@@ -61,6 +60,8 @@ class Claimed:
     to_address: str
     context: dict[str, Any]
     channel: str = "email"
+    portal_id: uuid.UUID | None = None
+    invitation_id: uuid.UUID | None = None
 
 
 def claim_batch(db: Database, *, limit: int) -> tuple[list[uuid.UUID], datetime]:
@@ -98,7 +99,15 @@ def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], datetime]:
             row.lease_until = lease
             row.attempts += 1
         claimed = [
-            Claimed(row.id, row.template, row.to_address, dict(row.context), row.channel or "email")
+            Claimed(
+                row.id,
+                row.template,
+                row.to_address,
+                dict(row.context),
+                row.channel or "email",
+                row.portal_id,
+                row.invitation_id,
+            )
             for row in rows
         ]
         return claimed, lease
@@ -192,6 +201,19 @@ def _mark_sent(session: Session, sent: list[Claimed], lease: datetime) -> None:
         ),
         # The link is a live secret; once delivered the outbox need not keep it.
         [{"b_id": item.id, "b_context": {**item.context, "link": REDACTED}} for item in sent],
+    )
+    by_portal: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    for item in sent:
+        if item.invitation_id is not None and item.portal_id is not None:
+            by_portal.setdefault(item.portal_id, []).append(_about(item))
+    for portal_id, items in by_portal.items():
+        webhooks.emit(session, portal_id, "invitation.sent", items)
+
+
+def _about(item: Claimed | Notification, **detail: Any) -> dict[str, Any]:
+    """A webhook event's data about the invitation a message carried."""
+    return webhooks.about(
+        "invitation", item.invitation_id, item.to_address, channel=item.channel or "email", **detail
     )
 
 
@@ -292,21 +314,21 @@ def _record_failure(db: Database, settings: Settings, item: Claimed, lease: date
         notification.lease_until = None
         if isinstance(exc, RecipientRefused) and notification.portal_id is not None:
             # A hard bounce at send time: as if the provider had reported it.
-            notification.status = BOUNCED
-            notification.context = {**notification.context, "link": REDACTED}
-            bounces.suppress(
-                session,
-                portal_id=notification.portal_id,
-                address=notification.to_address,
-                kind=bounces.BOUNCE,
-                detail=notification.last_error,
-                source="smtp",
+            bounces.mark_bounced(
+                session, notification, kind=bounces.BOUNCE, detail=notification.last_error, source="smtp"
             )
             return "failed"
         if permanent or notification.attempts >= settings.delivery_max_attempts:
             notification.status = FAILED
             # A failed message is not retried: the link it carried need not be kept either.
             notification.context = {**notification.context, "link": REDACTED}
+            if notification.invitation_id is not None:
+                webhooks.emit(
+                    session,
+                    notification.portal_id,
+                    "invitation.delivery_failed",
+                    [_about(notification, error=notification.last_error)],
+                )
             return "failed"
         notification.status = QUEUED
         notification.next_attempt_at = context.of(session).clock.now() + backoff(notification.attempts)

@@ -11,6 +11,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
 
+# What an outbox row keeps of its link once the message is gone (sent, failed, bounced).
+REDACTED = "[link removed after delivery]"
+
 
 class NotificationStatus(StrEnum):
     """An outbox row: queued (due at ``next_attempt_at``), sending (claimed by a worker), sent,

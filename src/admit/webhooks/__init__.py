@@ -1,0 +1,1 @@
+"""Webhooks: each portal's endpoints told of what happens, signed per Standard Webhooks."""

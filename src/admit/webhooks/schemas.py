@@ -1,0 +1,131 @@
+"""The webhook API's shapes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from admit.events.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+
+MessageStatus = Literal["queued", "sending", "delivered", "failed"]
+
+
+class WebhookEventType(BaseModel):
+    type: str
+    description: str
+
+
+class WebhookEventTypes(BaseModel):
+    items: list[WebhookEventType]
+
+
+class WebhookCreate(BaseModel):
+    url: str = Field(max_length=2000, description="Where events are posted (https:// in production).")
+    events: list[str] = Field(min_length=1, max_length=50, description="Event types to send.")
+    description: str = Field(default="", max_length=200)
+    enabled: bool = True
+
+
+class WebhookUpdate(BaseModel):
+    url: str | None = Field(default=None, max_length=2000)
+    events: list[str] | None = Field(default=None, min_length=1, max_length=50)
+    description: str | None = Field(default=None, max_length=200)
+    enabled: bool | None = None
+
+
+class WebhookRead(BaseModel):
+    """An endpoint as its portal's owners and admins see it: never its secret."""
+
+    id: uuid.UUID
+    url: str
+    description: str
+    events: list[str]
+    enabled: bool
+    created_at: datetime
+    previous_secret_until: datetime | None = Field(
+        description="After a rotation, the previous secret signs too until then."
+    )
+
+    @classmethod
+    def of(cls, endpoint: WebhookEndpoint) -> WebhookRead:
+        return cls(
+            id=endpoint.id,
+            url=endpoint.url,
+            description=endpoint.description,
+            events=list(endpoint.events),
+            enabled=endpoint.enabled,
+            created_at=endpoint.created_at,
+            previous_secret_until=endpoint.previous_secret_until,
+        )
+
+
+class WebhookCreated(BaseModel):
+    webhook: WebhookRead
+    secret: str = Field(description="The signing secret (whsec_…): in this answer only.")
+
+
+class WebhookPage(BaseModel):
+    items: list[WebhookRead]
+    next_cursor: str | None
+
+
+class WebhookAttemptRead(BaseModel):
+    created_at: datetime
+    status_code: int | None
+    error: str | None
+    response: str
+    duration_ms: int
+
+    @classmethod
+    def of(cls, attempt: WebhookAttempt) -> WebhookAttemptRead:
+        return cls(
+            created_at=attempt.created_at,
+            status_code=attempt.status_code,
+            error=attempt.error,
+            response=attempt.response,
+            duration_ms=attempt.duration_ms,
+        )
+
+
+class WebhookDeliveryRead(BaseModel):
+    """One message to one endpoint: its event, where it stands, and (one by one) its attempts."""
+
+    id: uuid.UUID
+    webhook_id: uuid.UUID
+    msg_id: str = Field(description="The webhook-id header: the same on every attempt.")
+    event_type: str
+    status: MessageStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_status_code: int | None
+    last_error: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+    payload: str = Field(description="The exact JSON body that is signed and posted.")
+    attempt_log: list[WebhookAttemptRead] | None = None
+
+    @classmethod
+    def of(cls, message: WebhookMessage, attempts: list[WebhookAttempt] | None = None) -> WebhookDeliveryRead:
+        return cls(
+            id=message.id,
+            webhook_id=message.endpoint_id,
+            msg_id=message.msg_id,
+            event_type=message.event_type,
+            status=message.status,
+            attempts=message.attempts,
+            next_attempt_at=message.next_attempt_at,
+            last_status_code=message.last_status_code,
+            last_error=message.last_error,
+            created_at=message.created_at,
+            delivered_at=message.delivered_at,
+            payload=message.body,
+            attempt_log=[WebhookAttemptRead.of(a) for a in attempts] if attempts is not None else None,
+        )
+
+
+class WebhookDeliveryPage(BaseModel):
+    items: list[WebhookDeliveryRead]
+    next_cursor: str | None

@@ -1,0 +1,300 @@
+"""A portal's webhook endpoints (owners and admins): add, change, rotate the secret, delete,
+send a test event; the delivery log and Redeliver. Messages are written by ``events.outbox``
+and delivered by ``webhooks.jobs``."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from admit import context, policy
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.errors import InvalidInput, WebhookNotFound
+from admit.events import outbox
+from admit.events.catalogue import EVENT_TYPES, TEST_EVENT
+from admit.events.models import DELIVERED, FAILED, QUEUED, WebhookAttempt, WebhookEndpoint, WebhookMessage
+from admit.kit import netguard, secretbox
+from admit.kit.pagination import page
+from admit.settings import Settings
+from admit.webhooks import signing
+
+__all__ = [
+    "ROTATION_OVERLAP",
+    "create",
+    "delete_endpoint",
+    "get",
+    "list_endpoints",
+    "list_messages",
+    "message_with_attempts",
+    "redeliver",
+    "rotate_secret",
+    "send_test",
+    "update",
+]
+
+ROTATION_OVERLAP = timedelta(hours=24)  # the previous secret signs too, this long after a rotation
+MAX_ENDPOINTS = 20  # per portal
+
+_CACHE = "admit.webhooks.endpoints"  # session.info: portal id -> [(endpoint id, events)]
+
+
+# --- managing endpoints -----------------------------------------------------------------------
+
+
+def _settings(session: Session) -> Settings:
+    return context.of(session).settings
+
+
+def _seal(session: Session, secret: str) -> str:
+    s = _settings(session)
+    return secretbox.seal(secret, secret_key=s.secret_key, encryption_key=s.encryption_key)
+
+
+def open_secrets(settings: Settings, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
+    """The secrets that sign a message now: the current one, and the previous one during the
+    overlap after a rotation."""
+    sealed = [endpoint.secret_sealed]
+    if (
+        endpoint.previous_secret_sealed
+        and endpoint.previous_secret_until
+        and endpoint.previous_secret_until > now
+    ):
+        sealed.append(endpoint.previous_secret_sealed)
+    return [
+        secretbox.open_sealed(s, secret_key=settings.secret_key, encryption_key=settings.encryption_key)
+        for s in sealed
+    ]
+
+
+def _check_url(session: Session, url: str) -> str:
+    url = (url or "").strip()
+    if len(url) > 2000:
+        raise InvalidInput("The URL is too long (2,000 characters at most).", field="url")
+    s = _settings(session)
+    try:
+        netguard.resolve(
+            url, allow_private=s.webhooks_allow_private, require_https=s.environment == "production"
+        )
+    except netguard.Refused as exc:
+        raise InvalidInput(str(exc), field="url") from exc
+    return url
+
+
+def _check_events(events: Sequence[str]) -> list[str]:
+    chosen = list(dict.fromkeys(e.strip() for e in events if e and e.strip()))
+    if not chosen:
+        raise InvalidInput("Choose at least one event to send.", field="events")
+    unknown = [e for e in chosen if e not in EVENT_TYPES]
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]} is not an event Admit sends (GET /api/v1/webhooks/event-types lists them).",
+            field="events",
+        )
+    return chosen
+
+
+def _check_description(description: str) -> str:
+    description = (description or "").strip()
+    if len(description) > 200:
+        raise InvalidInput("The description is too long (200 characters at most).", field="description")
+    return description
+
+
+def _audit(session: Session, actor: Actor, action: str, endpoint: WebhookEndpoint, **detail: Any) -> None:
+    audit_service.record(
+        session,
+        actor,
+        action,
+        target_type="webhook",
+        target_id=endpoint.id,
+        target_label=endpoint.url,
+        detail=detail,
+    )
+
+
+def create(
+    session: Session,
+    actor: Actor,
+    *,
+    url: str,
+    events: Sequence[str],
+    description: str = "",
+    enabled: bool = True,
+) -> tuple[WebhookEndpoint, str]:
+    """A new endpoint; returns it and its signing secret (shown this once)."""
+    policy.require(actor.role, policy.Action.WEBHOOK_MANAGE)
+    chosen = _check_events(events)
+    description = _check_description(description)
+    url = _check_url(session, url)
+    count = len(
+        list(session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.portal_id == actor.portal.id)))
+    )
+    if count >= MAX_ENDPOINTS:
+        raise InvalidInput(f"A portal can have at most {MAX_ENDPOINTS} webhook endpoints.", field="url")
+    secret = signing.new_secret()
+    endpoint = WebhookEndpoint(
+        id=uuid.uuid4(),
+        portal_id=actor.portal.id,
+        url=url,
+        description=description,
+        events=chosen,
+        enabled=enabled,
+        secret_sealed=_seal(session, secret),
+        created_by_id=actor.user_id,
+        created_at=context.of(session).clock.now(),
+    )
+    session.add(endpoint)
+    outbox.forget(session)
+    _audit(session, actor, "webhook.created", endpoint, events=chosen)
+    session.flush()
+    return endpoint, secret
+
+
+def get(session: Session, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    policy.require(actor.role, policy.Action.WEBHOOK_MANAGE)
+    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    if endpoint is None or endpoint.portal_id != actor.portal.id:
+        raise WebhookNotFound("There is no such webhook endpoint in this portal.")
+    return endpoint
+
+
+def list_endpoints(
+    session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[WebhookEndpoint], str | None]:
+    policy.require(actor.role, policy.Action.WEBHOOK_MANAGE)
+    query = select(WebhookEndpoint).where(WebhookEndpoint.portal_id == actor.portal.id)
+    return page(session, query, WebhookEndpoint, cursor=cursor, limit=limit)
+
+
+def update(
+    session: Session,
+    actor: Actor,
+    endpoint_id: uuid.UUID,
+    *,
+    url: str | None = None,
+    events: Sequence[str] | None = None,
+    description: str | None = None,
+    enabled: bool | None = None,
+) -> WebhookEndpoint:
+    """Change what is given; the rest stays."""
+    endpoint = get(session, actor, endpoint_id)
+    changed: dict[str, Any] = {}
+    if url is not None and url.strip() != endpoint.url:
+        endpoint.url = changed["url"] = _check_url(session, url)
+    if events is not None:
+        chosen = _check_events(events)
+        if chosen != list(endpoint.events):
+            endpoint.events = changed["events"] = chosen
+    if description is not None and description.strip() != endpoint.description:
+        endpoint.description = changed["description"] = _check_description(description)
+    if enabled is not None and enabled != endpoint.enabled:
+        endpoint.enabled = changed["enabled"] = enabled
+    if changed:
+        outbox.forget(session)
+        _audit(session, actor, "webhook.updated", endpoint, changed=sorted(changed))
+        session.flush()
+    return endpoint
+
+
+def delete_endpoint(session: Session, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+    """Delete the endpoint, with its messages and their log."""
+    endpoint = get(session, actor, endpoint_id)
+    _audit(session, actor, "webhook.deleted", endpoint)
+    message_ids = select(WebhookMessage.id).where(WebhookMessage.endpoint_id == endpoint.id)
+    session.execute(delete(WebhookAttempt).where(WebhookAttempt.message_id.in_(message_ids)))
+    session.execute(delete(WebhookMessage).where(WebhookMessage.endpoint_id == endpoint.id))
+    session.delete(endpoint)
+    outbox.forget(session)
+    session.flush()
+    return endpoint
+
+
+def rotate_secret(session: Session, actor: Actor, endpoint_id: uuid.UUID) -> tuple[WebhookEndpoint, str]:
+    """A new signing secret (returned this once); the previous one still signs for
+    ``ROTATION_OVERLAP`` so the receiver can switch without losing a message."""
+    endpoint = get(session, actor, endpoint_id)
+    secret = signing.new_secret()
+    endpoint.previous_secret_sealed = endpoint.secret_sealed
+    endpoint.previous_secret_until = context.of(session).clock.now() + ROTATION_OVERLAP
+    endpoint.secret_sealed = _seal(session, secret)
+    _audit(session, actor, "webhook.secret_rotated", endpoint)
+    session.flush()
+    return endpoint, secret
+
+
+def send_test(session: Session, actor: Actor, endpoint_id: uuid.UUID) -> WebhookMessage:
+    """Queue a ``webhook.test`` message to the endpoint, whatever it subscribes to."""
+    endpoint = get(session, actor, endpoint_id)
+    data = outbox.about("webhook", endpoint.id, endpoint.url)
+    data["actor"] = {"type": "user", "user_id": str(actor.user_id), "label": actor.label}
+    outbox.emit(session, actor.portal.id, TEST_EVENT, [data], endpoint_ids=[endpoint.id])
+    message = session.scalars(
+        select(WebhookMessage)
+        .where(WebhookMessage.endpoint_id == endpoint.id, WebhookMessage.event_type == TEST_EVENT)
+        .order_by(WebhookMessage.created_at.desc(), WebhookMessage.id.desc())
+        .limit(1)
+    ).one()
+    return message
+
+
+# --- the delivery log -------------------------------------------------------------------------
+
+
+def list_messages(
+    session: Session,
+    actor: Actor,
+    endpoint_id: uuid.UUID,
+    *,
+    status: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[WebhookMessage], str | None]:
+    """The endpoint's messages, newest first; ``status`` narrows them."""
+    endpoint = get(session, actor, endpoint_id)
+    query = select(WebhookMessage).where(WebhookMessage.endpoint_id == endpoint.id)
+    if status:
+        query = query.where(WebhookMessage.status == status)
+    return page(session, query, WebhookMessage, cursor=cursor, limit=limit)
+
+
+def message_with_attempts(
+    session: Session, actor: Actor, endpoint_id: uuid.UUID, message_id: uuid.UUID
+) -> tuple[WebhookMessage, list[WebhookAttempt]]:
+    endpoint = get(session, actor, endpoint_id)
+    message = session.get(WebhookMessage, message_id)
+    if message is None or message.endpoint_id != endpoint.id:
+        raise WebhookNotFound("There is no such message for this webhook endpoint.")
+    attempts = list(
+        session.scalars(
+            select(WebhookAttempt)
+            .where(WebhookAttempt.message_id == message.id)
+            .order_by(WebhookAttempt.created_at.desc(), WebhookAttempt.id.desc())
+        )
+    )
+    return message, attempts
+
+
+def redeliver(
+    session: Session, actor: Actor, endpoint_id: uuid.UUID, message_id: uuid.UUID
+) -> WebhookMessage:
+    """Queue the message again now (the same ``webhook-id`` and body, signed afresh), with the
+    whole retry schedule ahead of it. A message being sent right now is left to finish."""
+    message, _ = message_with_attempts(session, actor, endpoint_id, message_id)
+    if message.status in (DELIVERED, FAILED, QUEUED):
+        message.status = QUEUED
+        message.attempts = 0
+        message.next_attempt_at = context.of(session).clock.now()
+        message.lease_until = None
+        endpoint = session.get(WebhookEndpoint, endpoint_id)
+        assert endpoint is not None
+        _audit(
+            session, actor, "webhook.redelivered", endpoint, message=message.msg_id, event=message.event_type
+        )
+        session.flush()
+    return message

@@ -1,0 +1,348 @@
+"""Webhooks (issue 14 item 22): per-portal endpoints managed by the API; events written to the
+outbox in the transaction of the change they describe and delivered by the worker, signed per
+Standard Webhooks (checked with the ``standardwebhooks`` package); retried with backoff over
+about three days; a delivery log and Redeliver; loopback, private and link-local addresses
+refused (SSRF); redirects not followed; payloads carry no token. Both databases, a real HTTP
+receiver on loopback."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from admit.audit import service as audit_service
+from admit.events.models import WebhookEndpoint, WebhookMessage
+from admit.flows import join
+from admit.flows import members as members_flow
+from admit.invitations import service as invitations_service
+from admit.kit import clock
+from admit.webhooks import jobs as webhooks_jobs
+from tests.factories import actor_for, create_portal, invite, last_link
+from tests.webhooks.receiver import start
+
+
+@pytest.fixture
+def receiver(change_settings):
+    change_settings(webhooks_allow_private=True, webhook_timeout_seconds=3)
+    found, server = start()
+    yield found
+    server.shutdown()
+    server.server_close()
+
+
+def add_endpoint(client, pf, url, events, **body):
+    r = client.post(
+        f"/api/v1/portals/{pf.slug}/webhooks",
+        json={"url": url, "events": events, **body},
+        headers=pf.headers(),
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def deliver(db, settings=None) -> dict:  # noqa: ARG001 - the test's settings as changed: db.context's
+    total = {"delivered": 0, "retry": 0, "failed": 0}
+    for _ in range(50):
+        counts = webhooks_jobs.deliver_due(db, db.context.settings)
+        for key, value in counts.items():
+            total[key] += value
+        if not any(counts.values()):
+            return total
+    raise AssertionError("webhook delivery did not settle")
+
+
+def events_received(receiver, path="/hook") -> list[dict]:
+    return [json.loads(body) for body in receiver.bodies(path)]
+
+
+ALL = [
+    "invitation.created",
+    "invitation.sent",
+    "invitation.accepted",
+    "member.joined",
+    "member.deactivated",
+    "invitation.revoked",
+    "invitation.expired",
+]
+
+
+class TestEndpoints:
+    def test_the_secret_is_shown_once_and_sealed_at_rest(self, client, db, receiver):
+        pf = create_portal(db)
+        made = add_endpoint(client, pf, receiver.url + "/hook", ["invitation.created"], description="CRM")
+        assert made["secret"].startswith("whsec_")
+        listed = client.get(f"/api/v1/portals/{pf.slug}/webhooks", headers=pf.headers()).json()
+        assert [w["url"] for w in listed["items"]] == [receiver.url + "/hook"]
+        assert made["secret"] not in json.dumps(listed)
+        with db.unit_of_work() as session:
+            sealed = session.scalar(select(WebhookEndpoint.secret_sealed))
+        assert made["secret"] not in sealed and made["secret"][6:] not in sealed
+
+    @pytest.mark.parametrize(
+        "url",
+        [
+            "http://127.0.0.1:8080/hook",
+            "http://localhost/hook",
+            "http://169.254.169.254/latest/meta-data/",
+            "http://10.1.2.3/hook",
+            "http://192.168.0.10/hook",
+            "http://[::1]/hook",
+            "http://[::ffff:127.0.0.1]/hook",
+            "http://0.0.0.0/hook",
+        ],
+    )
+    def test_private_loopback_and_link_local_addresses_are_refused(self, client, db, url):
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/webhooks", json={"url": url, "events": ["invitation.created"]},
+            headers=pf.headers(),
+        )  # fmt: skip
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == "url" and "public addresses" in r.json()["detail"]
+        with db.unit_of_work() as session:
+            assert session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
+
+    @pytest.mark.parametrize(
+        ("body", "field"),
+        [
+            ({"url": "ftp://example.com/x", "events": ["invitation.created"]}, "url"),
+            ({"url": "https://user:pw@example.com/x", "events": ["invitation.created"]}, "url"),
+            ({"url": "https://example.com/x", "events": ["invitation.made"]}, "events"),
+        ],
+    )
+    def test_bad_input_names_its_field(self, client, db, body, field):
+        pf = create_portal(db)
+        r = client.post(f"/api/v1/portals/{pf.slug}/webhooks", json=body, headers=pf.headers())
+        assert r.status_code == 422 and r.json()["field"] == field, r.text
+
+    def test_production_wants_https(self, client, db, change_settings):
+        change_settings(environment="production")
+        pf = create_portal(db)
+        body = {"url": "http://example.com/x", "events": ["member.joined"]}
+        r = client.post(f"/api/v1/portals/{pf.slug}/webhooks", json=body, headers=pf.headers())
+        assert r.status_code == 422 and "https://" in r.json()["detail"], r.text
+
+    def test_event_types_are_listed(self, client):
+        types = {e["type"] for e in client.get("/api/v1/webhooks/event-types").json()["items"]}
+        assert {"invitation.created", "invitation.bounced", "member.joined", "import.completed"} <= types
+
+
+class TestDelivery:
+    def test_an_invitation_journey_is_told_signed_and_without_tokens(
+        self, client, db, settings, worker, receiver
+    ):
+        pf = create_portal(db)
+        made = add_endpoint(client, pf, receiver.url + "/hook", ALL)
+        other = add_endpoint(client, pf, receiver.url + "/only-joins", ["member.joined"])
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        worker.drain()
+        token = last_link(db, "ada@example.com")
+        with db.unit_of_work() as session:
+            accepted = join.accept(session, token=token, name="Ada")
+        deliver(db, settings)
+
+        got = events_received(receiver)
+        # In the order of the changes; two events of one change (an acceptance is a joining too)
+        # share their moment and may come in either order.
+        assert [e["type"] for e in got[:2]] == ["invitation.created", "invitation.sent"]
+        assert {e["type"] for e in got[2:]} == {"invitation.accepted", "member.joined"} and len(got) == 4
+        created, sent = got[:2]
+        joined = next(e for e in got if e["type"] == "member.joined")
+        assert created["data"]["object"]["label"] == "ada@example.com"
+        assert created["data"]["actor"]["label"] and created["data"]["actor"]["type"] == "user"
+        assert sent["data"]["object"]["id"] == created["data"]["object"]["id"]
+        assert joined["data"]["object"] == {
+            "type": "member",
+            "id": str(accepted.member.id),
+            "label": "ada@example.com",
+        }
+        assert joined["data"]["detail"]["invitation_id"] == created["data"]["object"]["id"]
+        assert [e["type"] for e in events_received(receiver, "/only-joins")] == ["member.joined"]
+        # Standard Webhooks: the reference verifier accepts every request with the secret...
+        verifier = Webhook(made["secret"])
+        for request in [r for r in receiver.requests if r.path == "/hook"]:
+            assert request.headers["webhook-id"].startswith("msg_")
+            verifier.verify(request.body, request.headers)
+            assert token not in request.body  # ...and no payload carries a link's token
+        # ...and refuses one signed with another endpoint's secret.
+        with pytest.raises(WebhookVerificationError):
+            Webhook(other["secret"]).verify(receiver.requests[0].body, receiver.requests[0].headers)
+
+    def test_an_event_is_written_with_its_change_or_not_at_all(self, client, db, settings, receiver):
+        pf = create_portal(db)
+        add_endpoint(client, pf, receiver.url + "/hook", ["invitation.created"])
+        with pytest.raises(RuntimeError), db.unit_of_work() as session:
+            invitations_service.invite(
+                session, actor_for(session, pf.slug, pf.owner_email), recipients=["ada@example.com"],
+                user_type="client",
+            )  # fmt: skip
+            with session.no_autoflush:
+                assert session.scalar(select(func.count()).select_from(WebhookMessage)) == 1
+            raise RuntimeError("the change fails after the event was written")
+        with db.unit_of_work() as session:
+            assert session.scalar(select(func.count()).select_from(WebhookMessage)) == 0
+        assert deliver(db, settings) == {"delivered": 0, "retry": 0, "failed": 0}
+        assert receiver.requests == []
+
+    def test_deactivation_revocation_and_expiry_are_told(self, client, db, settings, worker, receiver):
+        pf = create_portal(db)
+        add_endpoint(client, pf, receiver.url + "/hook", ["member.deactivated", "invitation.revoked",
+                                                           "invitation.expired"])  # fmt: skip
+        first, second = invite(db, pf, ["ada@example.com", "bob@example.com"], user_type="client").invited
+        worker.drain()
+        with db.unit_of_work() as session:
+            member = join.accept(session, token=last_link(db, "ada@example.com"), name="Ada").member
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            members_flow.deactivate(session, owner, member.id)
+        with db.unit_of_work() as session:
+            invitations_service.revoke(session, actor_for(session, pf.slug, pf.owner_email), second.id)
+        third = invite(db, pf, ["cy@example.com"], user_type="client").invited[0]
+        with clock.travel(timedelta(days=400)):
+            with db.unit_of_work() as session:
+                assert invitations_service.expire_due(session) == 1
+            deliver(db, settings)
+        got = {e["type"]: e["data"]["object"] for e in events_received(receiver)}
+        assert got["member.deactivated"]["id"] == str(member.id)
+        assert got["invitation.revoked"]["id"] == str(second.id)
+        assert got["invitation.expired"] == {
+            "type": "invitation",
+            "id": str(third.id),
+            "label": "cy@example.com",
+        }
+        assert first.id  # accepted: not expired
+
+    def test_failures_are_retried_on_the_schedule_then_given_up(self, client, db, settings, receiver):
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, receiver.url + "/down", ["invitation.created"])
+        receiver.answers["/down"] = [503] * 20
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        assert deliver(db, settings) == {"delivered": 0, "retry": 1, "failed": 0}
+        waited = timedelta(0)
+        for wait in webhooks_jobs.SCHEDULE[:-1]:
+            waited += wait
+            with clock.travel(waited + timedelta(seconds=1)):
+                assert deliver(db, settings) == {"delivered": 0, "retry": 1, "failed": 0}
+        waited += webhooks_jobs.SCHEDULE[-1]
+        with clock.travel(waited + timedelta(seconds=1)):
+            assert deliver(db, settings) == {"delivered": 0, "retry": 0, "failed": 1}
+        assert len(receiver.requests) == webhooks_jobs.MAX_ATTEMPTS == 10
+        assert timedelta(days=2.5) < sum(webhooks_jobs.SCHEDULE, timedelta(0)) < timedelta(days=3.5)
+        # The log shows each attempt; Redeliver sends it again with the same webhook-id.
+        log = client.get(f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/deliveries",
+                         headers=pf.headers()).json()["items"]  # fmt: skip
+        assert [(m["status"], m["attempts"], m["last_status_code"]) for m in log] == [("failed", 10, 503)]
+        base = f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/deliveries/{log[0]['id']}"
+        one = client.get(base, headers=pf.headers()).json()
+        assert (
+            len(one["attempt_log"]) == 10 and one["attempt_log"][0]["error"] == "The endpoint answered 503."
+        )
+        receiver.answers["/down"] = []
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/deliveries/{log[0]['id']}/redeliver",
+            headers=pf.headers(),
+        )
+        assert r.status_code == 202 and r.json()["status"] == "queued", r.text
+        with clock.travel(waited + timedelta(seconds=2)):
+            assert deliver(db, settings) == {"delivered": 1, "retry": 0, "failed": 0}
+        ids = {request.headers["webhook-id"] for request in receiver.requests}
+        assert ids == {log[0]["msg_id"]}
+
+    def test_a_retry_after_longer_than_the_schedule_is_honoured(self, client, db, settings, receiver):
+        pf = create_portal(db)
+        add_endpoint(client, pf, receiver.url + "/busy", ["invitation.created"])
+        receiver.answers["/busy"] = [(429, {"Retry-After": "600"})]
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        deliver(db, settings)
+        with clock.travel(timedelta(seconds=30)):
+            assert deliver(db, settings)["delivered"] == 0  # 5 s would have been the next try
+        with clock.travel(timedelta(seconds=601)):
+            assert deliver(db, settings)["delivered"] == 1
+
+    def test_redirects_are_not_followed(self, client, db, settings, receiver):
+        pf = create_portal(db)
+        add_endpoint(client, pf, receiver.url + "/moved", ["invitation.created"])
+        receiver.answers["/moved"] = [(302, {"Location": receiver.url + "/elsewhere"})]
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        assert deliver(db, settings)["retry"] == 1
+        assert [r.path for r in receiver.requests] == ["/moved"]
+
+    def test_an_address_that_became_private_is_not_called(
+        self, client, db, settings, receiver, change_settings
+    ):
+        """The check is made again at each attempt (a name can resolve elsewhere by then)."""
+        pf = create_portal(db)
+        add_endpoint(client, pf, receiver.url + "/hook", ["invitation.created"])
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        change_settings(webhooks_allow_private=False)
+        assert deliver(db, settings)["retry"] == 1
+        assert receiver.requests == []
+        with db.unit_of_work() as session:
+            error = session.scalar(select(WebhookMessage.last_error))
+        assert error.startswith("Not sent:") and "public addresses" in error
+
+    def test_a_paused_endpoint_keeps_its_messages_until_enabled(self, client, db, settings, receiver):
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, receiver.url + "/hook", ["invitation.created"])
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        url = f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}"
+        assert client.patch(url, json={"enabled": False}, headers=pf.headers()).json()["enabled"] is False
+        assert deliver(db, settings)["delivered"] == 0
+        invite(db, pf, ["bob@example.com"], user_type="client")  # a paused endpoint is sent nothing new
+        client.patch(url, json={"enabled": True}, headers=pf.headers())
+        assert deliver(db, settings)["delivered"] == 1
+        assert [e["data"]["object"]["label"] for e in events_received(receiver)] == ["ada@example.com"]
+
+    def test_rotation_signs_with_both_secrets_for_a_day(self, client, db, settings, receiver):
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, receiver.url + "/hook", ["invitation.created"])
+        r = client.post(f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/rotate-secret",
+                        headers=pf.headers())  # fmt: skip
+        new = r.json()["secret"]
+        assert new != hook["secret"] and r.json()["webhook"]["previous_secret_until"]
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        deliver(db, settings)
+        request = receiver.requests[-1]
+        assert len(request.headers["webhook-signature"].split(" ")) == 2
+        Webhook(new).verify(request.body, request.headers)
+        Webhook(hook["secret"]).verify(request.body, request.headers)
+
+    def test_send_test_event(self, client, db, settings, receiver):
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, receiver.url + "/hook", ["member.joined"])
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/test", headers=pf.headers()
+        )
+        assert r.status_code == 202 and r.json()["event_type"] == "webhook.test"
+        deliver(db, settings)
+        assert [e["type"] for e in events_received(receiver)] == ["webhook.test"]
+
+    def test_a_bounce_is_told(self, client, db, settings, worker, receiver, change_settings):
+        change_settings(email_events_secret="s3cret-for-bounces-0123456789")
+        pf = create_portal(db)
+        add_endpoint(client, pf, receiver.url + "/hook", ["invitation.bounced"])
+        inv = invite(db, pf, ["ada@example.com"], user_type="client").invited[0]
+        worker.drain()
+        r = client.post("/api/v1/email-events/generic", json={"event": "bounce", "email": "ada@example.com"},
+                        params={"secret": "s3cret-for-bounces-0123456789"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        deliver(db, settings)
+        (event,) = events_received(receiver)
+        assert event["type"] == "invitation.bounced" and event["data"]["object"]["id"] == str(inv.id)
+        assert event["data"]["detail"]["reason"] == "bounce"
+
+    def test_deleting_an_endpoint_stops_its_messages(self, client, db, settings, receiver):
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, receiver.url + "/hook", ["invitation.created"])
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        r = client.delete(f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}", headers=pf.headers())
+        assert r.status_code == 204
+        assert deliver(db, settings)["delivered"] == 0 and receiver.requests == []
+        with db.unit_of_work() as session:
+            actions = [e.action for e in audit_service.list_events(
+                session, actor_for(session, pf.slug, pf.owner_email), category="settings")[0]]  # fmt: skip
+        assert actions[:2] == ["webhook.deleted", "webhook.created"]
