@@ -93,7 +93,8 @@ class Worker:
             try:
                 counts = self.run_once()
                 busy = sum(
-                    counts.get(k, 0) for k in ("sent", "retry", "failed", "expired", "imports", "links")
+                    counts.get(k, 0)
+                    for k in ("sent", "retry", "failed", "expired", "imports", "links", "webhooks")
                 )
             except Exception:  # noqa: BLE001 - the loop must survive a bad pass
                 log.exception("worker.pass_failed")

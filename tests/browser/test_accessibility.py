@@ -76,6 +76,7 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
         ("/audit", "audit log"),
         ("/settings", "settings"),
         ("/settings/api-keys", "api keys"),
+        ("/settings/webhooks", "webhooks"),
         ("/invite-link", "invite link"),
     ):
         page.goto(users.replace("/users", path))

@@ -17,6 +17,7 @@ import dataclasses
 import itertools
 import logging
 import secrets
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable
@@ -24,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -105,6 +107,7 @@ def run(
     lease: datetime | None,
     *,
     on_progress: Callable[[InvitationImport], None] | None = None,
+    held: list[datetime | None] | None = None,
 ) -> ImportState:
     """Process a claimed import to the end (or until it must wait for the sending limit); returns
     its status. Safe to run again after a crash."""
@@ -136,6 +139,8 @@ def run(
     )
     for batch in evaluate.batched(rows, BATCH_ROWS):
         lease, waiting = _write_batch(db, import_id, lease, actor, options, batch, seen)
+        if held is not None:  # the lease as it is now (each batch extends it)
+            held[0] = lease
         if on_progress is not None:
             with db.unit_of_work() as session:
                 on_progress(_import(session, import_id))
@@ -221,6 +226,26 @@ def _finish(db: Database, import_id: uuid.UUID, lease: datetime | None) -> Impor
         return service.status_of(imp)
 
 
+def _hand_back(db: Database, import_id: uuid.UUID, lease: datetime | None, *, seconds: float = 30.0) -> bool:
+    """Make a claimed import claimable again at once (its lease ended now), trying for up to
+    ``seconds`` while the database is unreachable; if it stays so, the lease runs out instead."""
+    deadline = time.monotonic() + seconds
+    wait = 0.25
+    while True:
+        try:
+            with db.unit_of_work() as session:
+                imp = session.get(InvitationImport, import_id)
+                if imp is not None and imp.status == RUNNING and imp.lease_until == lease:
+                    imp.lease_until = context.of(session).clock.now()
+            return True
+        except (OperationalError, InterfaceError):
+            if time.monotonic() + wait > deadline:
+                log.warning("imports.hand_back_failed id=%s: its lease runs out instead", import_id)
+                return False
+            time.sleep(wait)
+            wait = min(wait * 2, 4.0)
+
+
 def run_due(db: Database) -> ImportState | None:
     """The worker's step: process the oldest queued import (or resume one that waited, or one
     whose worker died)."""
@@ -228,10 +253,18 @@ def run_due(db: Database) -> ImportState | None:
     if claimed is None:
         return None
     import_id, lease = claimed
+    held: list[datetime | None] = [lease]
     try:
-        return run(db, import_id, lease)
+        return run(db, import_id, lease, held=held)
     except LeaseLost:
         log.warning("imports.lease_lost id=%s", import_id)
+        return None
+    except (OperationalError, InterfaceError) as exc:
+        # The database went away (restarted, failed over, the connection cut): nothing of the
+        # batch in flight was written. The import is not failed: it is handed back as soon as
+        # the database answers again, and any worker goes on from the last batch written.
+        log.warning("imports.interrupted id=%s error=%s", import_id, type(exc).__name__)
+        _hand_back(db, import_id, held[0])
         return None
     except Exception as exc:  # noqa: BLE001 - the import is marked failed, the admin is told
         # What the admin reads never carries the fault's text (SQL, other people's addresses):

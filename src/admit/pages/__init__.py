@@ -2,13 +2,24 @@
 
 from fastapi import APIRouter, Depends
 
-from admit.pages import auth, contacts, errors, imports, invitations, links, portals, users, workspaces
+from admit.pages import (
+    auth,
+    contacts,
+    errors,
+    imports,
+    invitations,
+    links,
+    portals,
+    users,
+    webhooks,
+    workspaces,
+)
 from admit.web import dev_mailbox_reader
 
 
 def build_router(*, dev_mailbox: bool) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth, contacts, errors, imports, invitations, links, portals, users, workspaces):
+    for module in (auth, contacts, errors, imports, invitations, links, portals, users, webhooks, workspaces):
         router.include_router(module.router)
     if dev_mailbox:
         from admit.pages import dev

@@ -497,3 +497,18 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   setTimeout(tick, 1500);
 })();
+
+// "All events": one box ticks or clears every box of its name; it shows ticked when all are.
+(() => {
+  for (const all of document.querySelectorAll("[data-check-all]")) {
+    const boxes = [...all.form.querySelectorAll(`input[type=checkbox][name="${all.dataset.checkAll}"]`)];
+    const sync = () => { all.checked = boxes.every((b) => b.checked); };
+    all.addEventListener("change", () => { for (const b of boxes) b.checked = all.checked; });
+    for (const b of boxes) b.addEventListener("change", sync);
+    sync();
+  }
+  // A filter that applies as soon as it is chosen (its form still has a button without script).
+  for (const select of document.querySelectorAll("select[data-autosubmit]")) {
+    select.addEventListener("change", () => select.form.submit());
+  }
+})();
