@@ -346,3 +346,36 @@ class TestDelivery:
             actions = [e.action for e in audit_service.list_events(
                 session, actor_for(session, pf.slug, pf.owner_email), category="settings")[0]]  # fmt: skip
         assert actions[:2] == ["webhook.deleted", "webhook.created"]
+
+
+class TestMoreEvents:
+    def test_resent_import_completed_and_delivery_failed_are_told(
+        self, client, db, receiver, change_settings
+    ):
+        from admit.imports import jobs as imports_jobs
+        from admit.notifications import jobs as notifications_jobs
+        from tests.imports.helpers import create
+        from tests.notifications.test_delivery import free_port
+
+        pf = create_portal(db)
+        add_endpoint(client, pf, receiver.url + "/hook",
+                     ["invitation.resent", "import.completed", "invitation.delivery_failed"])  # fmt: skip
+        inv = invite(db, pf, ["ada@example.com"], user_type="client").invited[0]
+        r = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv.id}/resend", headers=pf.headers())
+        assert r.status_code == 200, r.text
+        import_id, _ = create(db, pf, b"bob@example.com\ncy@example.com\n", user_type="client")
+        assert imports_jobs.run_due(db)["status"] == "done"
+        # The mail server cannot be reached and one attempt is all there is: they fail for good.
+        change_settings(email_backend="smtp", smtp_port=free_port(), delivery_max_attempts=1)
+        assert notifications_jobs.deliver_due(db, db.context.settings)["failed"] >= 3
+        deliver(db)
+        got = events_received(receiver)
+        kinds = [e["type"] for e in got]
+        assert kinds.count("invitation.resent") == 1 and kinds.count("import.completed") == 1
+        failed = sorted(
+            e["data"]["object"]["label"] for e in got if e["type"] == "invitation.delivery_failed"
+        )
+        assert failed == ["ada@example.com", "bob@example.com", "cy@example.com"]
+        done = next(e for e in got if e["type"] == "import.completed")
+        assert done["data"]["object"]["id"] == str(import_id) and done["data"]["detail"]["invited"] == 2
+        assert all("error" in e["data"]["detail"] for e in got if e["type"] == "invitation.delivery_failed")
