@@ -87,6 +87,8 @@ class TestProblems:
             "field",
             "errors",
             "retry_after",
+            "steps",
+            "portal",
         }
         assert set(problem["required"]) == {"type", "title", "status", "detail", "code"}
         assert problem["properties"]["code"]["$ref"] == "#/components/schemas/ErrorCode"

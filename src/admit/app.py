@@ -28,8 +28,8 @@ from admit.errors import DOCS_PATH, Busy, CsrfFailed, DomainError, ErrorCode, In
 from admit.jobs import start_in_thread
 from admit.kit.logs import RequestIds
 from admit.kit.tokens import HideTokens
-from admit.pages.deps import LoginRedirect, carry_notice
-from admit.pages.errors import error_page, handle_login_redirect
+from admit.pages.deps import LoginRedirect, StepsRedirect, carry_notice
+from admit.pages.errors import error_page, handle_login_redirect, handle_steps_redirect
 from admit.settings import Settings, configure, current
 from admit.web import SAFE_METHODS, cross_site
 
@@ -217,6 +217,7 @@ def create_app(
         return error_page(request, InvalidInput(f"{field}: {first.get('msg', 'invalid')}", field=field))
 
     app.exception_handler(LoginRedirect)(handle_login_redirect)
+    app.exception_handler(StepsRedirect)(handle_steps_redirect)
 
     @app.exception_handler(sqlalchemy_exc.DataError)
     async def _unstorable(request: Request, exc: sqlalchemy_exc.DataError) -> Response:

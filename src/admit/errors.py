@@ -21,6 +21,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | permission_denied          | PermissionDenied        | 403  | your role may not do this                    |
 | member_deactivated         | MemberDeactivated       | 403  | your access to the portal was ended          |
 | sign_in_required           | SignInRequired          | 403  | sign in to the account this is for           |
+| sign_in_incomplete         | SignInIncomplete        | 403  | the sign-in policy asks more first (steps)   |
 | wrong_account              | WrongAccount            | 403  | signed in as someone other than the invitee  |
 | csrf_failed                | CsrfFailed              | 403  | the CSRF token is missing or wrong           |
 | not_found                  | NotFound                | 404  | no such thing (or no such route)             |
@@ -97,6 +98,7 @@ class ErrorCode(StrEnum):
     PERMISSION_DENIED = "permission_denied"
     MEMBER_DEACTIVATED = "member_deactivated"
     SIGN_IN_REQUIRED = "sign_in_required"
+    SIGN_IN_INCOMPLETE = "sign_in_incomplete"
     WRONG_ACCOUNT = "wrong_account"
     CSRF_FAILED = "csrf_failed"
     NOT_FOUND = "not_found"
@@ -263,6 +265,15 @@ class SignInRequired(DomainError):
     status = 403
     code = ErrorCode.SIGN_IN_REQUIRED
     title = "Sign in to continue"
+
+
+class SignInIncomplete(DomainError):
+    """Signed in, but the portal's sign-in policy asks more of this session first: ``steps``
+    (``choose_password``, ``enrol_second_factor``, ``verify_second_factor``)."""
+
+    status = 403
+    code = ErrorCode.SIGN_IN_INCOMPLETE
+    title = "Finish signing in"
 
 
 class WrongAccount(SignInRequired):

@@ -1,7 +1,7 @@
 """Every domain's ORM classes, imported once so the metadata (and Alembic) sees them all."""
 
 from admit.audit.models import AuditEvent
-from admit.auth.models import ApiKey, WebSession
+from admit.auth.models import ApiKey, TotpFactor, WebSession
 from admit.bulk.models import BulkJob
 from admit.contacts.models import Contact
 from admit.events.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
@@ -43,6 +43,7 @@ __all__ = [
     "Team",
     "TeamMember",
     "Token",
+    "TotpFactor",
     "User",
     "WebhookAttempt",
     "WebhookEndpoint",

@@ -16,11 +16,19 @@ from sqlalchemy.orm import Session
 
 from admit import context, policy
 from admit.actor import Actor
+from admit.auth import gate as auth_gate
 from admit.auth import service as auth_service
 from admit.auth.models import WebSession
 from admit.context import Context
 from admit.db import Database
-from admit.errors import InvalidApiKey, NotAuthenticated, NotFound, PermissionDenied, PortalNotFound
+from admit.errors import (
+    InvalidApiKey,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    PortalNotFound,
+    SignInIncomplete,
+)
 from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.members.models import User
@@ -158,8 +166,10 @@ def read_auth(request: Request, session: Session) -> Auth:
     return Auth(web_session=web_session, raw_session=raw if web_session else None)
 
 
-def portal_actor(request: Request, session: Session, slug: str, auth: Auth) -> Actor:
-    """The actor for ``slug``: 401 when nobody is signed in, 404 when not in this portal.
+def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, gate: bool = True) -> Actor:
+    """The actor for ``slug``: 401 when nobody is signed in, 404 when not in this portal, 403
+    ``sign_in_incomplete`` when a browser session still owes the portal's sign-in policy a step
+    (``auth.gate``; not with ``gate=False``: the pages and routes that take those steps).
 
     Credentials are checked before the portal is looked up, so an anonymous caller cannot tell
     which portal names exist."""
@@ -182,6 +192,12 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth) -> A
     if member is None or member.status != members_service.ACTIVE:
         # Deactivated or never a member: the portal does not exist for them.
         raise PortalNotFound("No such portal.")
+    if gate:
+        owed = auth_gate.steps(session, web_session, web_session.user, portal, member.user_type)
+        if owed:
+            raise SignInIncomplete(
+                f"{portal.name} asks for more before you go on: {', '.join(owed)}.", steps=owed, portal=slug
+            )
     return Actor(portal=portal, role=Role(member.role), user=web_session.user, member=member, ip=ip)
 
 

@@ -6,12 +6,33 @@ from sqlalchemy.orm import Session
 
 from admit.api.deps import AuthDep
 from admit.api.errors import problems
+from admit.auth import gate as auth_gate
+from admit.auth import second_factor
 from admit.auth import service as auth_service
-from admit.auth.schemas import LoginResponse, PasswordResetSent, SignInLinkSent
-from admit.errors import InvalidCredentials, InvalidInput, PasswordResetGone, RateLimited, SignInLinkGone
+from admit.auth.models import WebSession
+from admit.auth.schemas import (
+    LoginResponse,
+    PasswordResetSent,
+    RecoveryCodes,
+    SecondFactorCode,
+    SecondFactorEnrolment,
+    SignInLinkSent,
+    SignInSteps,
+)
+from admit.errors import (
+    Conflict,
+    InvalidCredentials,
+    InvalidInput,
+    NotAuthenticated,
+    PasswordResetGone,
+    PortalNotFound,
+    RateLimited,
+    SignInLinkGone,
+)
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.members.schemas import UserRead
+from admit.portals import service as portals_service
 from admit.portals.schemas import PortalMembershipRef
 from admit.web import (
     Auth,
@@ -20,6 +41,7 @@ from admit.web import (
     client_ip,
     limit_sign_in,
     limit_token_guessing,
+    portal_actor,
     sign_in_browser,
 )
 
@@ -182,3 +204,87 @@ def use_password_reset(
     response.headers["Referrer-Policy"] = "no-referrer"
     user = auth_service.reset_password(session, token, body.password)
     return _signed_in(session, response, user, ip, auth_service.Via.PASSWORD_RESET)
+
+
+# --- the sign-in gate's steps (auth.gate) -----------------------------------------------------
+
+
+def _browser(auth: Auth) -> tuple[User, WebSession]:
+    if auth.web_session is None:
+        raise NotAuthenticated("Sign in first (these steps belong to a browser session).")
+    return auth.web_session.user, auth.web_session
+
+
+@router.get(
+    "/sign-in-steps/{portal}",
+    response_model=SignInSteps,
+    operation_id="auth_sign_in_steps",
+    responses=problems(NotAuthenticated, PortalNotFound),
+)
+def sign_in_steps(portal: str, request: Request, session: SessionDep, auth: AuthDep) -> SignInSteps:
+    """What this session must still do before it enters ``portal`` (routes of the portal answer
+    403 ``sign_in_incomplete`` with the same list until then)."""
+    user, web_session = _browser(auth)
+    actor = portal_actor(request, session, portal, auth, gate=False)
+    assert actor.member is not None
+    return SignInSteps(
+        steps=auth_gate.steps(session, web_session, user, actor.portal, actor.member.user_type)
+    )
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    operation_id="auth_password_choose",
+    responses=problems(NotAuthenticated, InvalidInput, Conflict),
+)
+def choose_password(body: NewPassword, session: SessionDep, auth: AuthDep) -> Response:
+    """Choose a first password (an account without one: a client whose portal now asks for one)."""
+    user, _ = _browser(auth)
+    auth_service.choose_password(session, user, body.password)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/second-factor/enrol",
+    response_model=SecondFactorEnrolment,
+    operation_id="auth_second_factor_enrol",
+    responses=problems(NotAuthenticated, Conflict),
+)
+def enrol_second_factor(
+    session: SessionDep, auth: AuthDep, portal: str | None = None
+) -> SecondFactorEnrolment:
+    """Begin setting up an authenticator app: scan the QR code (or type the key), then confirm
+    with the first code it shows. ``portal``: whose name the app shows beside the code."""
+    user, _ = _browser(auth)
+    issuer = "Admit"
+    if portal:
+        found = portals_service.get_by_slug(session, portal)
+        issuer = found.name if found is not None else issuer
+    enrolment = second_factor.begin(session, user, issuer=issuer)
+    return SecondFactorEnrolment(secret=enrolment.secret, uri=enrolment.uri, qr_svg=enrolment.qr_svg)
+
+
+@router.post(
+    "/second-factor/confirm",
+    response_model=RecoveryCodes,
+    operation_id="auth_second_factor_confirm",
+    responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
+)
+def confirm_second_factor(body: SecondFactorCode, session: SessionDep, auth: AuthDep) -> RecoveryCodes:
+    """The app's first code turns it on; the answer holds the 10 recovery codes, this once."""
+    user, web_session = _browser(auth)
+    return RecoveryCodes(recovery_codes=second_factor.confirm(session, user, web_session, body.code))
+
+
+@router.post(
+    "/second-factor/verify",
+    status_code=204,
+    operation_id="auth_second_factor_verify",
+    responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
+)
+def verify_second_factor(body: SecondFactorCode, session: SessionDep, auth: AuthDep) -> Response:
+    """Prove the second factor for this session: the app's code, or a recovery code (used up)."""
+    user, web_session = _browser(auth)
+    second_factor.verify(session, user, web_session, body.code)
+    return Response(status_code=204)

@@ -52,6 +52,12 @@ class Problem(BaseModel):
     retry_after: int | None = Field(
         default=None, description="429, 503: seconds to wait (also `Retry-After`)."
     )
+    steps: list[str] | None = Field(
+        default=None,
+        description="sign_in_incomplete: what the session must do first (`choose_password`, "
+        "`enrol_second_factor`, `verify_second_factor`), in order.",
+    )
+    portal: str | None = Field(default=None, description="sign_in_incomplete: the portal that asks.")
 
 
 def problems(*classes: type[DomainError]) -> dict[int | str, dict[str, Any]]:

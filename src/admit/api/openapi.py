@@ -31,12 +31,13 @@ from admit.errors import (
     InvalidInput,
     NotAuthenticated,
     PortalNotFound,
+    SignInIncomplete,
     TooLarge,
 )
 from admit.web import SAFE_METHODS, db_session
 
 # A portal's actor: credentials first (401), then the portal (404 for one you are not in).
-ACTOR_ERRORS = (NotAuthenticated, InvalidApiKey, PortalNotFound)
+ACTOR_ERRORS = (NotAuthenticated, InvalidApiKey, PortalNotFound, SignInIncomplete)
 API_KEY_OR_SESSION: list[dict[str, list[str]]] = [{"apiKey": []}, {"session": []}]
 
 

@@ -73,3 +73,26 @@ class ApiKeyCreated(BaseModel):
 class ApiKeyPage(BaseModel):
     items: list[ApiKeyRead]
     next_cursor: str | None
+
+
+class SignInSteps(BaseModel):
+    """What this browser session must still do before it enters the portal (``auth.gate``)."""
+
+    steps: list[str] = Field(
+        description="In order: `choose_password`, `enrol_second_factor`, `verify_second_factor`; "
+        "empty: nothing, go on."
+    )
+
+
+class SecondFactorEnrolment(BaseModel):
+    secret: str = Field(description="The key, for typing into an authenticator app by hand (base32).")
+    uri: str = Field(description="The otpauth:// URI the QR code holds.")
+    qr_svg: str = Field(description="The QR code, an inline SVG image.")
+
+
+class SecondFactorCode(BaseModel):
+    code: str = Field(max_length=32, description="The app's 6-digit code, or a recovery code (xxxxx-xxxxx).")
+
+
+class RecoveryCodes(BaseModel):
+    recovery_codes: list[str] = Field(description="Ten one-time codes, shown this once: keep them safe.")

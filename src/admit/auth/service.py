@@ -23,6 +23,7 @@ from admit.auth.models import ApiKey, LinkRequest, WebSession
 from admit.db import rowcount
 from admit.errors import (
     ApiKeyNotFound,
+    Conflict,
     Gone,
     InvalidCredentials,
     InvalidInput,
@@ -35,6 +36,7 @@ from admit.members import service as members_service
 from admit.members.passwords import check_strength, hash_password, verify_password
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
+from admit.portals import sign_in as portals_sign_in
 from admit.tokens import service as tokens
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -44,6 +46,7 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 __all__ = [
     "Via",
     "api_key_from_token",
+    "choose_password",
     "sign_in",
     "issue_api_key",
     "list_api_keys",
@@ -102,9 +105,15 @@ def sign_in(session: Session, user: User, *, via: Via, ip: str | None = None) ->
         session, user, lifetime_hours=context.of(session).settings.session_lifetime_hours, ip=ip
     )
     audit_service.record(
-        session, None, "user.signed_in", target_type="user", target_id=user.id,
-        target_label=user.address or "", detail={"via": str(via)}, ip=ip,
-    )  # fmt: skip
+        session,
+        None,
+        "user.signed_in",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.address or "",
+        detail={"via": str(via)},
+        ip=ip,
+    )
     return raw, web_session
 
 
@@ -354,6 +363,10 @@ def _send_link(
     answer is the same either way)."""
     if notifications_service.recipient_waits(session, [address]):
         return
+    portals = members_service.memberships_of(session, user)
+    if purpose == SIGN_IN:
+        # As long as the strictest of the person's portals allows (their sign-in policy).
+        minutes = portals_sign_in.link_minutes(((p, m.user_type) for p, m in portals), default=minutes)
     raw = tokens.issue(session, purpose, user.id, ttl=timedelta(minutes=minutes))
     message: dict[str, Any] = {
         "name": user.name,
@@ -368,7 +381,6 @@ def _send_link(
             session, SIGN_IN_CODE, user.id, ttl=timedelta(minutes=minutes), secret=_code_secret(user.id, code)
         )
         message["code"] = f"{code[:3]} {code[3:]}"
-    portals = members_service.memberships_of(session, user)
     if len(portals) == 1:
         # The account's one portal names the message; someone in several gets it unbranded (the
         # link signs in to all of them, and naming one would mislead).
@@ -424,9 +436,13 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     end_all_sessions(session, user.id)
     tokens.end(session, SIGN_IN, user.id, tokens.Reason.REVOKED)
     audit_service.record(
-        session, None, "user.password_reset", target_type="user", target_id=user.id,
+        session,
+        None,
+        "user.password_reset",
+        target_type="user",
+        target_id=user.id,
         target_label=user.address or "",
-    )  # fmt: skip
+    )
     return user
 
 
@@ -483,3 +499,22 @@ def _link_user(session: Session, user_id: uuid.UUID) -> User:
     if user is None:  # users are never deleted; a link to nobody opens nothing
         raise _link_gone(tokens.Reason.UNKNOWN)
     return user
+
+
+def choose_password(session: Session, user: User, password: str) -> None:
+    """A first password for an account that has none (the gate's ``choose_password``, or a
+    client who wants one). An account with a password changes it by a reset link instead."""
+    if user.password_hash is not None:
+        raise Conflict("This account has a password already; use “Forgot password?” to change it.")
+    min_length = context.of(session).settings.password_min_length
+    members_service.set_password(
+        session, user, hash_password(check_strength(password, min_length=min_length, email=user.address))
+    )
+    audit_service.record(
+        session,
+        None,
+        "user.password_set",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.address or "",
+    )

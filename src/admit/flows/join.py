@@ -20,9 +20,10 @@ from admit.invitations.models import Invitation
 from admit.members import service as members_service
 from admit.members.models import Member, User
 from admit.members.passwords import check_strength, hash_password
-from admit.policy import Role, UserType
+from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
+from admit.portals.sign_in import password_required
 from admit.workspaces import service as workspaces_service
 
 if TYPE_CHECKING:
@@ -57,8 +58,7 @@ class Accepted:
 
 
 def _needs_password(invitation: Invitation, portal: Portal) -> bool:
-    """Internal users choose a password; clients only where the portal requires one."""
-    return invitation.user_type == UserType.INTERNAL or portal.client_require_password
+    return password_required(portal, invitation.user_type)
 
 
 def preview(session: Session, token: str, *, viewer: User | None = None) -> InvitationPreview:

@@ -50,6 +50,7 @@ from admit.links.views import LinkPreview, LinkView
 from admit.members.addresses import normalize_email
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
+from admit.portals.sign_in import password_required
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.portals.models import Portal
@@ -474,9 +475,7 @@ def live_link_or_raise(session: Session, token: str) -> InviteLink:
 
 
 def _password_required(link: InviteLink, portal: Portal) -> bool:
-    return link.workspace_id is None and (
-        link.user_type == UserType.INTERNAL or portal.client_require_password
-    )
+    return link.workspace_id is None and password_required(portal, link.user_type)
 
 
 def preview(session: Session, token: str, *, workspace_name: str | None = None) -> LinkPreview:

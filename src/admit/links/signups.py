@@ -37,9 +37,9 @@ from admit.links.domains import domain_allowed, domain_refused
 from admit.links.models import CONFIRMED, PENDING, SUPERSEDED, InviteLink, LinkSignup
 from admit.links.views import Confirmation
 from admit.notifications import service as notifications_service
-from admit.policy import UserType
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
+from admit.portals.sign_in import password_required
 from admit.tokens import service as tokens
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -255,7 +255,7 @@ def confirm_needs_password(user_type: str, portal: Portal, user: User | None) ->
     when the joiner (``user_type``: ``current_grant``'s) is internal or the portal requires
     client passwords."""
     has_password = user is not None and user.password_hash is not None
-    return not has_password and (user_type == UserType.INTERNAL or portal.client_require_password)
+    return not has_password and password_required(portal, user_type)
 
 
 def confirmation(session: Session, token: str, *, user: User | None) -> Confirmation:

@@ -10,6 +10,7 @@ from admit.pages import (
     invitations,
     links,
     portals,
+    sign_in_steps,
     users,
     webhooks,
     workspaces,
@@ -19,7 +20,19 @@ from admit.web import dev_mailbox_reader
 
 def build_router(*, dev_mailbox: bool) -> APIRouter:
     router = APIRouter(include_in_schema=False)
-    for module in (auth, contacts, errors, imports, invitations, links, portals, users, webhooks, workspaces):
+    for module in (
+        auth,
+        contacts,
+        errors,
+        imports,
+        invitations,
+        links,
+        portals,
+        sign_in_steps,
+        users,
+        webhooks,
+        workspaces,
+    ):
         router.include_router(module.router)
     if dev_mailbox:
         from admit.pages import dev

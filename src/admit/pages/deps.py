@@ -25,7 +25,7 @@ from starlette.datastructures import MutableHeaders
 from admit import policy
 from admit.actor import Actor
 from admit.db import Database
-from admit.errors import CsrfFailed, DomainError
+from admit.errors import CsrfFailed, DomainError, SignInIncomplete
 from admit.kit.text import sentence
 from admit.kit.tokens import same
 from admit.members import service as members_service
@@ -111,8 +111,21 @@ def require_user(request: Request, auth: PageAuth) -> Auth:
 SignedIn = Annotated[Auth, Depends(require_user)]
 
 
+class StepsRedirect(Exception):
+    """Raised by ``page_actor`` when the portal's sign-in policy asks more of the session first:
+    the page of the step to take, then back here."""
+
+    def __init__(self, slug: str, next_path: str) -> None:
+        self.url = f"/p/{slug}/sign-in/steps?next={quote(next_path)}"
+
+
 def page_actor(slug: str, request: Request, session: SessionDep, auth: SignedIn) -> Actor:
-    actor = portal_actor(request, session, slug, auth)
+    try:
+        actor = portal_actor(request, session, slug, auth)
+    except SignInIncomplete:
+        raise StepsRedirect(
+            slug, request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        ) from None
     request.state.actor = actor
     return actor
 

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 
 from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenticated
-from admit.pages.deps import SECRET_LINK_PREFIXES, LoginRedirect, PageAuth, render
+from admit.pages.deps import SECRET_LINK_PREFIXES, LoginRedirect, PageAuth, StepsRedirect, render
 
 router = APIRouter()
 
@@ -56,6 +56,10 @@ def error_page(request: Request, exc: DomainError) -> Response:
         headers=headers,
         bare=True,
     )
+
+
+async def handle_steps_redirect(request: Request, exc: StepsRedirect) -> RedirectResponse:  # noqa: ARG001
+    return RedirectResponse(exc.url, status_code=303)
 
 
 async def handle_login_redirect(request: Request, exc: LoginRedirect) -> RedirectResponse:  # noqa: ARG001

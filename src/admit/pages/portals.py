@@ -19,7 +19,7 @@ from admit.people import activity
 from admit.people import timeline as people_timeline
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
-from admit.portals.models import ALL_PRODUCTS, DEFAULT_SMS_DAILY_BUDGET
+from admit.portals.models import ALL_PRODUCTS, DEFAULT_SIGN_IN_LINK_MINUTES, DEFAULT_SMS_DAILY_BUDGET
 from admit.web import SessionDep
 
 router = APIRouter()
@@ -72,6 +72,10 @@ def settings_submit(
     brand_color: str = Form(""),
     sms_countries: str = Form(""),
     sms_daily_budget: int = Form(DEFAULT_SMS_DAILY_BUDGET),
+    client_require_2fa: str = Form(""),
+    internal_require_2fa: str = Form(""),
+    client_sign_in_link_minutes: int = Form(DEFAULT_SIGN_IN_LINK_MINUTES),
+    internal_sign_in_link_minutes: int = Form(DEFAULT_SIGN_IN_LINK_MINUTES),
 ) -> Response:
     try:
         portals_service.update_settings(
@@ -84,6 +88,10 @@ def settings_submit(
             brand_color=brand_color,
             sms_countries=sms_countries.replace(",", " ").split(),
             sms_daily_budget=sms_daily_budget,
+            client_require_2fa=bool(client_require_2fa),
+            internal_require_2fa=bool(internal_require_2fa),
+            client_sign_in_link_minutes=client_sign_in_link_minutes,
+            internal_sign_in_link_minutes=internal_sign_in_link_minutes,
         )
     except DomainError as exc:
         message = form_error(session, exc)

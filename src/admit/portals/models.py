@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.db import Base, UTCDateTime, new_id
@@ -19,6 +19,8 @@ DEFAULT_INVITATION_REMINDERS = 2
 # Texts a portal may send a day (SMS cost money and attract pumping fraud): Settings → SMS.
 DEFAULT_SMS_DAILY_BUDGET = 100
 MAX_INVITATION_REMINDERS = 2
+DEFAULT_SIGN_IN_LINK_MINUTES = 15
+MIN_SIGN_IN_LINK_MINUTES, MAX_SIGN_IN_LINK_MINUTES = 5, 7 * 24 * 60
 
 
 class Portal(Base):
@@ -46,6 +48,19 @@ class Portal(Base):
     sms_daily_budget: Mapped[int] = mapped_column(
         Integer, default=DEFAULT_SMS_DAILY_BUDGET, server_default=str(DEFAULT_SMS_DAILY_BUDGET)
     )
+    # Sign-in policy (Settings; applied by ``auth.gate``), for clients and internal users apart.
+    # Internal users always have a password; clients only when ``client_require_password``.
+    client_require_2fa: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    internal_require_2fa: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    client_sign_in_link_minutes: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_SIGN_IN_LINK_MINUTES, server_default=str(DEFAULT_SIGN_IN_LINK_MINUTES)
+    )
+    internal_sign_in_link_minutes: Mapped[int] = mapped_column(
+        Integer, default=DEFAULT_SIGN_IN_LINK_MINUTES, server_default=str(DEFAULT_SIGN_IN_LINK_MINUTES)
+    )
+    # When the policy last changed: it applies to sessions begun after (each person's next
+    # sign-in); a session begun before goes on as it was until it ends.
+    sign_in_policy_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class PortalLogo(Base):

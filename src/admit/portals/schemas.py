@@ -53,6 +53,12 @@ class PortalRead(BaseModel):
         "deployment's default phone region (ADMIT_DEFAULT_PHONE_REGION) only."
     )
     sms_daily_budget: int = Field(description="Texts (SMS) the portal may send in any 24 hours; 0: none.")
+    client_require_2fa: bool = Field(
+        description="Clients sign in with a second factor (an authenticator app)."
+    )
+    internal_require_2fa: bool = Field(description="Internal users sign in with a second factor.")
+    client_sign_in_link_minutes: int = Field(description="How long a client's emailed sign-in link lives.")
+    internal_sign_in_link_minutes: int = Field(description="How long an internal user's sign-in link lives.")
     created_at: datetime
 
     @classmethod
@@ -83,6 +89,21 @@ class PortalUpdate(BaseModel):
         default=None,
         description='`#rrggbb` (e.g. `#1d4ed8`); null or "" removes it. Button text is white or '
         "near-black, whichever reads better on it.",
+    )
+    client_require_2fa: bool | None = Field(
+        default=None,
+        description="Clients must sign in with an authenticator app (they set it up at their next "
+        "sign-in). Every policy change applies from each person's next sign-in, and is audited.",
+    )
+    internal_require_2fa: bool | None = Field(default=None, description="The same, for internal users.")
+    client_sign_in_link_minutes: int | None = Field(
+        default=None,
+        ge=5,
+        le=7 * 24 * 60,
+        description="Lifetime of a client's sign-in link: 5 minutes to 7 days.",
+    )
+    internal_sign_in_link_minutes: int | None = Field(
+        default=None, ge=5, le=7 * 24 * 60, description="Lifetime of an internal user's sign-in link."
     )
     sms_countries: list[str] | None = Field(
         default=None,

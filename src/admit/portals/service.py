@@ -17,7 +17,7 @@ import phonenumbers
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from admit import policy
+from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import InvalidInput, PortalNotFound
@@ -26,7 +26,9 @@ from admit.portals.models import (
     ALL_PRODUCTS,
     MAX_INVITATION_REMINDERS,
     MAX_INVITATION_TTL,
+    MAX_SIGN_IN_LINK_MINUTES,
     MIN_INVITATION_TTL,
+    MIN_SIGN_IN_LINK_MINUTES,
     Portal,
     PortalLogo,
 )
@@ -258,6 +260,10 @@ def update_settings(
     brand_color: str | None | _Unset = UNSET,
     sms_countries: list[str] | None = None,
     sms_daily_budget: int | None = None,
+    client_require_2fa: bool | None = None,
+    internal_require_2fa: bool | None = None,
+    client_sign_in_link_minutes: int | None = None,
+    internal_sign_in_link_minutes: int | None = None,
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
 
@@ -286,8 +292,7 @@ def update_settings(
         changes["enabled_products"] = [portal.enabled_products, products]
         portal.enabled_products = products
     if client_require_password is not None:
-        changes["client_require_password"] = [portal.client_require_password, client_require_password]
-        portal.client_require_password = client_require_password
+        _set_if_changed(portal, changes, "client_require_password", client_require_password)
     if invitation_reminders is not None:
         if not 0 <= invitation_reminders <= MAX_INVITATION_REMINDERS:
             raise InvalidInput(
@@ -302,6 +307,23 @@ def update_settings(
                 f"Texts a day: 0 (none) to {MAX_SMS_DAILY_BUDGET:,}.", field="sms_daily_budget"
             )
         _set_if_changed(portal, changes, "sms_daily_budget", sms_daily_budget)
+    for name, flag in (
+        ("client_require_2fa", client_require_2fa),
+        ("internal_require_2fa", internal_require_2fa),
+    ):
+        if flag is not None:
+            _set_if_changed(portal, changes, name, flag)
+    for name, minutes in (
+        ("client_sign_in_link_minutes", client_sign_in_link_minutes),
+        ("internal_sign_in_link_minutes", internal_sign_in_link_minutes),
+    ):
+        if minutes is not None:
+            if not MIN_SIGN_IN_LINK_MINUTES <= minutes <= MAX_SIGN_IN_LINK_MINUTES:
+                raise InvalidInput("A sign-in link lives from 5 minutes to 7 days.", field=name)
+            _set_if_changed(portal, changes, name, minutes)
+    if changes.keys() & SIGN_IN_POLICY:
+        # It applies from each person's next sign-in (auth.gate).
+        portal.sign_in_policy_changed_at = context.of(session).clock.now()
     if changes:
         _audit_settings(session, actor, changes)
     session.flush()
@@ -309,6 +331,15 @@ def update_settings(
 
 
 MAX_SMS_DAILY_BUDGET = 100_000
+SIGN_IN_POLICY = frozenset(
+    {
+        "client_require_password",
+        "client_require_2fa",
+        "internal_require_2fa",
+        "client_sign_in_link_minutes",
+        "internal_sign_in_link_minutes",
+    }
+)
 
 
 def _set_if_changed(portal: Portal, changes: dict[str, list[Any]], name: str, value: object) -> None:

@@ -53,6 +53,7 @@ class Purpose(StrEnum):
     SIGN_IN = "sign_in"
     SIGN_IN_CODE = "sign_in_code"
     PASSWORD_RESET = "password_reset"
+    RECOVERY_CODE = "recovery_code"  # two-factor recovery codes: no expiry, each used once
 
 
 class Reason(StrEnum):

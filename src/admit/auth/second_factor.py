@@ -1,0 +1,193 @@
+"""A second factor: an authenticator app (TOTP, RFC 6238, 30-second steps, 6 digits, any app),
+enrolled by QR code, with 10 one-time recovery codes shown once and kept hashed (the single-use
+secrets of ``tokens``, purpose ``recovery_code``).
+
+A code is accepted one step either side of now (clock drift), and never twice: the step last
+used is kept. Tries are limited per person (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``).
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import pyotp
+import segno
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admit import context
+from admit.audit import service as audit_service
+from admit.auth.models import TotpFactor, WebSession
+from admit.errors import Conflict, InvalidInput
+from admit.kit import secretbox
+from admit.tokens import service as tokens
+
+if TYPE_CHECKING:
+    from admit.members.models import User
+
+__all__ = ["Enrolment", "begin", "confirm", "has_factor", "new_recovery_codes", "verify"]
+
+RECOVERY_CODES = 10
+WRONG = "That code is not right. Use the 6-digit code your authenticator app shows now, or a recovery code."
+
+
+@dataclass(frozen=True, slots=True)
+class Enrolment:
+    secret: str  # base32, for typing into the app by hand
+    uri: str  # otpauth://…
+    qr_svg: str  # the same URI as an inline SVG QR code
+
+
+def _factor(session: Session, user_id: uuid.UUID) -> TotpFactor | None:
+    return session.scalar(select(TotpFactor).where(TotpFactor.user_id == user_id))
+
+
+def has_factor(session: Session, user_id: uuid.UUID) -> bool:
+    """Whether the user has a confirmed authenticator app."""
+    factor = _factor(session, user_id)
+    return factor is not None and factor.confirmed_at is not None
+
+
+def _seal(session: Session, value: str) -> str:
+    s = context.of(session).settings
+    return secretbox.seal(value, secret_key=s.secret_key, encryption_key=s.encryption_key)
+
+
+def _open(session: Session, sealed: str) -> str:
+    s = context.of(session).settings
+    return secretbox.open_sealed(sealed, secret_key=s.secret_key, encryption_key=s.encryption_key)
+
+
+def begin(session: Session, user: User, *, issuer: str) -> Enrolment:
+    """A new secret for the user's app (replacing one not yet confirmed); ``issuer`` is what the
+    app shows beside the code (the portal's name)."""
+    factor = _factor(session, user.id)
+    if factor is not None and factor.confirmed_at is not None:
+        raise Conflict("An authenticator app is already set up for this account.")
+    secret = pyotp.random_base32()
+    if factor is None:
+        factor = TotpFactor(user_id=user.id, secret_sealed=_seal(session, secret), last_step=0)
+        session.add(factor)
+    else:
+        factor.secret_sealed = _seal(session, secret)
+    session.flush()
+    return enrolment_of(secret, user, issuer=issuer)
+
+
+def enrolment_of(secret: str, user: User, *, issuer: str) -> Enrolment:
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.address or str(user.id), issuer_name=issuer)
+    qr = segno.make(uri, error="m").svg_inline(scale=5, border=2, dark="#111827", light="#ffffff")
+    return Enrolment(secret=secret, uri=uri, qr_svg=qr)
+
+
+def pending(session: Session, user: User, *, issuer: str) -> Enrolment | None:
+    """The enrolment begun and not confirmed yet (to show its QR code again), or None."""
+    factor = _factor(session, user.id)
+    if factor is None or factor.confirmed_at is not None:
+        return None
+    return enrolment_of(_open(session, factor.secret_sealed), user, issuer=issuer)
+
+
+def _limit(session: Session, user: User) -> None:
+    ctx = context.of(session)
+    ctx.limiter.hit(f"second-factor:{user.id}", ctx.settings.sign_in_code_rate_limit)
+
+
+def _step_of(session: Session, factor: TotpFactor, code: str) -> int | None:
+    """The time step ``code`` belongs to (now, or one either side), if it is right and newer
+    than the last one used."""
+    totp = pyotp.TOTP(_open(session, factor.secret_sealed))
+    now = context.of(session).clock.now()
+    current = int(now.timestamp()) // totp.interval
+    for step in (current, current - 1, current + 1):
+        if step > factor.last_step and secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def _digits(code: str) -> str:
+    return "".join(ch for ch in (code or "") if not ch.isspace())
+
+
+def confirm(session: Session, user: User, web_session: WebSession, code: str) -> list[str]:
+    """The first right code confirms the app; returns the recovery codes (shown this once). This
+    session counts as having proved it."""
+    _limit(session, user)
+    factor = _factor(session, user.id)
+    if factor is None or factor.confirmed_at is not None:
+        raise Conflict("There is no authenticator app waiting to be confirmed: start again.")
+    step = _step_of(session, factor, _digits(code))
+    if step is None:
+        raise InvalidInput(WRONG, field="code")
+    now = context.of(session).clock.now()
+    factor.confirmed_at = now
+    factor.last_step = step
+    web_session.second_factor_at = now
+    codes = new_recovery_codes(session, user)
+    audit_service.record(
+        session,
+        None,
+        "user.second_factor_added",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.address or "",
+    )
+    session.flush()
+    return codes
+
+
+def new_recovery_codes(session: Session, user: User) -> list[str]:
+    """Ten new recovery codes (the earlier ones stop working); returned this once."""
+    tokens.end(session, tokens.Purpose.RECOVERY_CODE, user.id, tokens.Reason.SUPERSEDED)
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = secrets.token_hex(5)  # 40 bits, shown as xxxxx-xxxxx
+        code = f"{raw[:5]}-{raw[5:]}"
+        tokens.issue(
+            session, tokens.Purpose.RECOVERY_CODE, user.id, supersede=False, secret=_scoped(user, code)
+        )
+        codes.append(code)
+    return codes
+
+
+def _scoped(user: User, code: str) -> str:
+    return f"{user.id}:{code.strip().lower()}"
+
+
+def verify(session: Session, user: User, web_session: WebSession, code: str) -> str:
+    """Prove the second factor for this session with an app's code or a recovery code (used up);
+    returns which (``app`` or ``recovery_code``)."""
+    _limit(session, user)
+    factor = _factor(session, user.id)
+    if factor is None or factor.confirmed_at is None:
+        raise Conflict("This account has no authenticator app set up.")
+    given = _digits(code)
+    how = ""
+    if given.isdigit() and len(given) == 6:
+        step = _step_of(session, factor, given)
+        if step is not None:
+            factor.last_step = step
+            how = "app"
+    elif "-" in given:
+        try:
+            tokens.claim(session, tokens.Purpose.RECOVERY_CODE, _scoped(user, given))
+            how = "recovery_code"
+        except tokens.TokenRefused:
+            how = ""
+    if not how:
+        raise InvalidInput(WRONG, field="code")
+    web_session.second_factor_at = context.of(session).clock.now()
+    audit_service.record(
+        session,
+        None,
+        "user.second_factor_used",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.address or "",
+        detail={"with": how},
+    )
+    session.flush()
+    return how
