@@ -89,6 +89,7 @@ class TestProblems:
             "retry_after",
             "steps",
             "portal",
+            "challenge",
         }
         assert set(problem["required"]) == {"type", "title", "status", "detail", "code"}
         assert problem["properties"]["code"]["$ref"] == "#/components/schemas/ErrorCode"

@@ -16,6 +16,8 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | domain_not_allowed         | DomainNotAllowed        | 422  | the link does not accept this email domain   |
 | idempotency_key_reused     | IdempotencyKeyReused    | 422  | the key was used for a different request     |
 | not_authenticated          | NotAuthenticated        | 401  | no credentials: sign in or send an API key   |
+| two_factor_required        | TwoFactorRequired       | 401  | give the authenticator code (challenge)      |
+| two_factor_enrolment_required | TwoFactorEnrolmentRequired | 401 | set up an authenticator app first     |
 | invalid_credentials        | InvalidCredentials      | 401  | wrong email or password                      |
 | invalid_api_key            | InvalidApiKey           | 401  | the API key is unknown or revoked            |
 | permission_denied          | PermissionDenied        | 403  | your role may not do this                    |
@@ -93,6 +95,8 @@ class ErrorCode(StrEnum):
     DOMAIN_NOT_ALLOWED = "domain_not_allowed"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     NOT_AUTHENTICATED = "not_authenticated"
+    TWO_FACTOR_REQUIRED = "two_factor_required"
+    TWO_FACTOR_ENROLMENT_REQUIRED = "two_factor_enrolment_required"
     INVALID_CREDENTIALS = "invalid_credentials"
     INVALID_API_KEY = "invalid_api_key"
     PERMISSION_DENIED = "permission_denied"
@@ -163,6 +167,9 @@ class DomainError(Exception):
 
     status: int = 400
     code: ErrorCode = ErrorCode.BAD_REQUEST
+    # An answer that is not a failure of what the request did (the second step of a sign-in is
+    # due after an invitation was accepted): its transaction is committed, not rolled back.
+    keeps_work: bool = False
     title: str = "Bad request"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -231,6 +238,24 @@ class NotAuthenticated(DomainError):
     status = 401
     code = ErrorCode.NOT_AUTHENTICATED
     title = "Sign in required"
+
+
+class TwoFactorRequired(NotAuthenticated):
+    """Who you are is proved; now the second factor: ``POST /auth/two-factor`` with the
+    ``challenge`` given here and the authenticator app's code (or a recovery code)."""
+
+    code = ErrorCode.TWO_FACTOR_REQUIRED
+    title = "Two-step verification"
+    keeps_work = True  # the way in did its work (an invitation accepted…): it is kept
+
+
+class TwoFactorEnrolmentRequired(NotAuthenticated):
+    """Who you are is proved, and a portal of yours requires two-step verification that you have
+    not set up: ``POST /me/two-factor`` and ``/me/two-factor/confirm`` with the ``challenge``."""
+
+    code = ErrorCode.TWO_FACTOR_ENROLMENT_REQUIRED
+    title = "Set up two-step verification"
+    keeps_work = True
 
 
 class InvalidCredentials(NotAuthenticated):

@@ -9,7 +9,7 @@ import ipaddress
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from fastapi import Depends, Request, Response
 from sqlalchemy.orm import Session
@@ -22,6 +22,7 @@ from admit.auth.models import WebSession
 from admit.context import Context
 from admit.db import Database
 from admit.errors import (
+    DomainError,
     InvalidApiKey,
     NotAuthenticated,
     NotFound,
@@ -90,7 +91,12 @@ def db_session(request: Request) -> Iterator[Session]:
     db: Database = request.app.state.db
     with db.unit_of_work() as session:
         request.state.db_session = session
-        yield session
+        try:
+            yield session
+        except DomainError as exc:
+            if exc.keeps_work:
+                session.commit()
+            raise
 
 
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]
@@ -125,13 +131,40 @@ def limit_sign_in(request: Request) -> None:
 TokenGuessingLimited = Depends(limit_token_guessing)
 
 
+CHALLENGE_COOKIE = "admit_challenge"
+
+
 def sign_in_browser(
-    session: Session, response: Response, user: User, *, via: auth_service.Via, ip: str | None
-) -> WebSession:
+    session: Session,
+    response: Response,
+    user: User,
+    *,
+    via: auth_service.Via,
+    ip: str | None,
+    second_factor_done: bool = False,
+) -> WebSession | auth_service.Challenge:
     """Pass the sign-in gate (``auth.service.sign_in``) and give the browser its session cookie:
-    how both faces sign someone in."""
-    raw, web_session = auth_service.sign_in(session, user, via=via, ip=ip)
+    how both faces sign someone in. When the gate answers a challenge (a second factor is due)
+    there is no session: the browser keeps the challenge in a short cookie, and a page's
+    redirect goes to the code first (``/login/two-factor``), then where it was going; the API
+    answers it (``challenge_problem``)."""
+    outcome = auth_service.sign_in(session, user, via=via, ip=ip, second_factor_done=second_factor_done)
     settings = context.of(session).settings
+    if isinstance(outcome, auth_service.Challenge):
+        response.set_cookie(
+            CHALLENGE_COOKIE,
+            outcome.raw,
+            max_age=auth_service.CHALLENGE_MINUTES * 60,
+            httponly=True,
+            samesite="lax",
+            secure=settings.session_cookie_secure,
+            path="/",
+        )
+        going = response.headers.get("location")
+        if going is not None:
+            response.headers["location"] = f"/login/two-factor?next={quote(going)}"
+        return outcome
+    raw, web_session = outcome
     response.set_cookie(
         settings.session_cookie_name,
         raw,

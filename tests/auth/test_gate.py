@@ -34,9 +34,20 @@ EMAIL = "ada@acme.com"
 
 
 def set_policy(client, pf, policy: dict) -> None:
-    if policy:
-        r = client.patch(f"/api/v1/portals/{pf.slug}", json=policy, headers=pf.headers())
-        assert r.status_code == 200, r.text
+    """The policy through ``PATCH /portals/{p}/settings``, its two objects."""
+    if not policy:
+        return
+    body: dict = {"client_sign_in": {}, "internal_sign_in": {}}
+    for key, value in policy.items():
+        kind, _, name = key.partition("_require_")
+        body[f"{kind}_sign_in"]["require_two_factor" if name == "2fa" else "require_password"] = value
+    r = client.patch(f"/api/v1/portals/{pf.slug}/settings", json=body, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    read = client.get(f"/api/v1/portals/{pf.slug}/settings", headers=pf.headers()).json()
+    for kind in ("client", "internal"):
+        assert {k: v for k, v in read[f"{kind}_sign_in"].items() if k in body[f"{kind}_sign_in"]} == body[
+            f"{kind}_sign_in"
+        ]
 
 
 def mail_to(client, email: str) -> dict:
@@ -45,16 +56,16 @@ def mail_to(client, email: str) -> dict:
     return items[0]
 
 
-def way_in(way: str, client, db, worker, pf, user_type: str, policy: dict) -> str:
-    """Sign ``EMAIL`` in to ``pf`` the ``way`` named; returns the session's CSRF token."""
+def way_in(way: str, client, db, worker, pf, user_type: str, policy: dict):
+    """Sign ``EMAIL`` in to ``pf`` the ``way`` named; returns the answer of the way in."""
     needs_password = user_type == "internal" or policy.get("client_require_password", False)
     if way == "invitation":
         set_policy(client, pf, policy)
         invite(db, pf, [EMAIL], user_type=user_type, role="member" if user_type == "internal" else None)
         worker.drain()
         body = {"name": "Ada", **({"password": PASSWORD} if needs_password else {})}
-        r = client.post(f"/api/v1/invitations/{last_link(db, EMAIL)}/accept", json=body)
-    elif way == "link_signup":
+        return client.post(f"/api/v1/invitations/{last_link(db, EMAIL)}/accept", json=body)
+    if way == "link_signup":
         r = client.patch(
             f"/api/v1/portals/{pf.slug}/link",
             json={"enabled": True, "user_type": user_type},
@@ -67,27 +78,26 @@ def way_in(way: str, client, db, worker, pf, user_type: str, policy: dict) -> st
         assert r.status_code == 202, r.text
         worker.drain()
         confirm = token_in(mail_to(client, EMAIL)["text"], "confirm")
-        r = client.post(
+        return client.post(
             f"/api/v1/links/confirm/{confirm}", json={"password": PASSWORD} if needs_password else {}
         )
-    else:
-        # Already a member from before the policy: passwordless for a link or a code (only
-        # accounts without a password are sent them), with one for a password.
-        active_member(db, pf, EMAIL, user_type=user_type, password=PASSWORD if way == "password" else None)
-        set_policy(client, pf, policy)
-        if way == "password":
-            r = client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
-        else:
-            assert client.post("/api/v1/auth/sign-in-link", json={"email": EMAIL}).status_code == 202
-            worker.drain()
-            text = mail_to(client, EMAIL)["text"]
-            if way == "sign_in_link":
-                r = client.post(f"/api/v1/auth/sign-in-link/{token_in(text, 'sign_in')}")
-            else:
-                code = "".join(re.search(r"sign-in page instead: (\d{3}) (\d{3})", text).groups())
-                r = client.post("/api/v1/auth/sign-in-code", json={"email": EMAIL, "code": code})
-    assert r.status_code == 200, r.text
-    return r.json()["csrf_token"]
+    # Already a member from before the policy: passwordless for a link or a code (only accounts
+    # without a password are sent them), with one for a password.
+    active_member(db, pf, EMAIL, user_type=user_type, password=PASSWORD if way == "password" else None)
+    set_policy(client, pf, policy)
+    return sign_in_again(way, client, worker)
+
+
+def sign_in_again(way: str, client, worker, password: str = PASSWORD):
+    if way == "password":
+        return client.post("/api/v1/auth/login", json={"email": EMAIL, "password": password})
+    assert client.post("/api/v1/auth/sign-in-link", json={"email": EMAIL}).status_code == 202
+    worker.drain()
+    text = mail_to(client, EMAIL)["text"]
+    if way == "sign_in_code":
+        code = "".join(re.search(r"sign-in page instead: (\d{3}) (\d{3})", text).groups())
+        return client.post("/api/v1/auth/sign-in-code", json={"email": EMAIL, "code": code})
+    return client.post(f"/api/v1/auth/sign-in-link/{token_in(text, 'sign_in')}")
 
 
 def applicable(way: str, user_type: str) -> bool:
@@ -106,18 +116,16 @@ CASES = [
 
 
 def expected_steps(way: str, policy: dict, user_type: str) -> list[str]:
-    steps = []
-    # Only someone who came in without choosing one can owe a password: a passwordless client
-    # member signing in by link or code, once the portal asks clients for a password.
+    """What the portal still asks once the sign-in (and its second factor) is complete: only
+    someone who came in without choosing a password can owe one — a passwordless client signing
+    in by link or code once the portal asks clients for a password."""
     if (
         user_type == "client"
         and policy.get("client_require_password")
         and way in ("sign_in_link", "sign_in_code")
     ):
-        steps.append("choose_password")
-    if policy.get(f"{user_type}_require_2fa"):
-        steps.append("enrol_second_factor")
-    return steps
+        return ["choose_password"]
+    return []
 
 
 def steps_of(client, pf) -> list[str]:
@@ -134,8 +142,28 @@ def app_code(secret: str, *, later: int = 0) -> str:
 def test_every_way_in_ends_in_the_gate(client, db, worker, way, policy_name, user_type):
     pf = create_portal(db)
     policy = POLICIES[policy_name]
-    csrf = way_in(way, client, db, worker, pf, user_type, policy)
-    headers = {"X-CSRF-Token": csrf}
+    r = way_in(way, client, db, worker, pf, user_type, policy)
+    secret = first_code = None
+    if policy.get(f"{user_type}_require_2fa"):
+        # No session yet: the way in did its work and asks for an authenticator app first.
+        assert r.status_code == 401 and r.json()["code"] == "two_factor_enrolment_required", r.text
+        assert client.get(f"/api/v1/auth/sign-in-steps/{pf.slug}").status_code == 401
+        challenge = r.json()["challenge"]
+        started = client.post("/api/v1/me/two-factor", json={"challenge": challenge})
+        assert started.status_code == 200, started.text
+        secret = started.json()["secret"]
+        assert "issuer=Acme" in started.json()["otpauth_uri"] and started.json()["qr_svg"].startswith("<svg")
+        first_code = app_code(secret)
+        r = client.post("/api/v1/me/two-factor/confirm", json={"challenge": challenge, "code": first_code})
+        assert r.status_code == 200, r.text
+        assert len(set(r.json()["recovery_codes"])) == 10 and r.json()["csrf_token"]
+        again = client.post(
+            "/api/v1/me/two-factor/confirm", json={"challenge": challenge, "code": app_code(secret)}
+        )
+        assert again.status_code >= 400  # the challenge is spent
+    else:
+        assert r.status_code == 200, r.text
+    csrf = r.json()["csrf_token"]
     owed = expected_steps(way, policy, user_type)
     assert steps_of(client, pf) == owed
 
@@ -145,137 +173,166 @@ def test_every_way_in_ends_in_the_gate(client, db, worker, way, policy_name, use
         assert gated.status_code == 403 and gated.json()["code"] == "sign_in_incomplete"
         assert gated.json()["steps"] == owed
         assert page.status_code == 303 and f"/p/{pf.slug}/sign-in/steps?next=" in page.headers["location"]
-    else:
-        assert gated.json().get("code") != "sign_in_incomplete"
-        assert "/sign-in/steps" not in page.headers.get("location", "")
-        return
-
-    secret = None
-    for step in owed:
-        if step == "choose_password":
-            assert (
-                client.post(
-                    "/api/v1/auth/password", json={"password": "a new passphrase 42"}, headers=headers
-                ).status_code
-                == 204
-            )
-        else:
-            enrolment = client.post(
-                f"/api/v1/auth/second-factor/enrol?portal={pf.slug}", headers=headers
-            ).json()
-            secret = enrolment["secret"]
-            assert "issuer=Acme" in enrolment["uri"] and enrolment["qr_svg"].startswith("<svg")
-            r = client.post(
-                "/api/v1/auth/second-factor/confirm", json={"code": app_code(secret)}, headers=headers
-            )
-            assert r.status_code == 200, r.text
-            assert len(set(r.json()["recovery_codes"])) == 10
-    assert steps_of(client, pf) == []
-    assert (
-        client.get(f"/p/{pf.slug}", follow_redirects=False).headers.get("location", "").find("/sign-in/")
-        == -1
-    )
+        assert (
+            client.post(
+                "/api/v1/auth/password",
+                json={"password": "a new passphrase 42"},
+                headers={"X-CSRF-Token": csrf},
+            ).status_code
+            == 204
+        )
+        assert steps_of(client, pf) == []
+    assert client.get(f"/api/v1/portals/{pf.slug}/invitations").json().get("code") != "sign_in_incomplete"
+    assert "/sign-in/" not in client.get(f"/p/{pf.slug}", follow_redirects=False).headers.get("location", "")
     if secret is None:
         return
-    # The next sign-in, by password (the one they have now), asks for the app's code again.
+    # The next sign-in asks for the app's code before it starts a session.
     client.cookies.clear()
-    r = client.post(
-        "/api/v1/auth/login",
-        json={
-            "email": EMAIL,
-            "password": PASSWORD
-            if way in ("invitation", "link_signup", "password") or user_type == "internal"
-            else "a new passphrase 42",
-        },
+    has_password = user_type == "internal" or policy.get("client_require_password") or way == "password"
+    r = sign_in_again(
+        "password" if has_password else way,
+        client,
+        worker,
+        password="a new passphrase 42" if owed else PASSWORD,
     )
-    if r.status_code != 200:  # a passwordless client with no password required: back by link
-        assert client.post("/api/v1/auth/sign-in-link", json={"email": EMAIL}).status_code == 202
-        worker.drain()
-        r = client.post(f"/api/v1/auth/sign-in-link/{token_in(mail_to(client, EMAIL)['text'], 'sign_in')}")
-    assert r.status_code == 200, r.text
-    headers = {"X-CSRF-Token": r.json()["csrf_token"]}
-    assert steps_of(client, pf) == ["verify_second_factor"]
-    same = client.post("/api/v1/auth/second-factor/verify", json={"code": app_code(secret)}, headers=headers)
-    assert same.status_code == 422  # the code used to confirm cannot be used again
+    assert r.status_code == 401 and r.json()["code"] == "two_factor_required", r.text
+    challenge = r.json()["challenge"]
+    same = client.post("/api/v1/auth/two-factor", json={"challenge": challenge, "code": first_code})
+    assert same.status_code == 422  # the code that confirmed the app cannot be used again
     with clock.travel(timedelta(seconds=30)):
-        r = client.post("/api/v1/auth/second-factor/verify", json={"code": app_code(secret)}, headers=headers)
-        assert r.status_code == 204, r.text
+        r = client.post("/api/v1/auth/two-factor", json={"challenge": challenge, "code": app_code(secret)})
+        assert r.status_code == 200, r.text
         assert steps_of(client, pf) == []
+        assert (
+            client.post(
+                "/api/v1/auth/two-factor", json={"challenge": challenge, "code": app_code(secret)}
+            ).status_code
+            >= 400
+        )  # spent
+
+
+def enrol(client, answer) -> tuple[str, list[str]]:
+    """Set up the app with the challenge of ``answer`` (a 401 two_factor_enrolment_required);
+    returns its secret and the recovery codes."""
+    assert answer.json()["code"] == "two_factor_enrolment_required", answer.text
+    challenge = answer.json()["challenge"]
+    secret = client.post("/api/v1/me/two-factor", json={"challenge": challenge}).json()["secret"]
+    r = client.post("/api/v1/me/two-factor/confirm", json={"challenge": challenge, "code": app_code(secret)})
+    assert r.status_code == 200, r.text
+    return secret, r.json()["recovery_codes"]
 
 
 class TestSecondFactor:
     def test_a_recovery_code_works_once(self, client, db, worker):
         pf = create_portal(db)
-        csrf = way_in("password", client, db, worker, pf, "internal", POLICIES["2fa"])
-        headers = {"X-CSRF-Token": csrf}
-        secret = client.post("/api/v1/auth/second-factor/enrol", headers=headers).json()["secret"]
-        codes = client.post(
-            "/api/v1/auth/second-factor/confirm", json={"code": app_code(secret)}, headers=headers
-        ).json()["recovery_codes"]
-        for attempt in range(2):
+        _, codes = enrol(client, way_in("password", client, db, worker, pf, "internal", POLICIES["2fa"]))
+        for attempt, code in enumerate((codes[0].upper(), codes[0], codes[1])):
             client.cookies.clear()
-            r = client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
-            headers = {"X-CSRF-Token": r.json()["csrf_token"]}
-            r = client.post(
-                "/api/v1/auth/second-factor/verify", json={"code": codes[0].upper()}, headers=headers
-            )
-            assert r.status_code == (204 if attempt == 0 else 422), r.text
-        assert (
-            client.post(
-                "/api/v1/auth/second-factor/verify", json={"code": codes[1]}, headers=headers
-            ).status_code
-            == 204
-        )
+            challenge = sign_in_again("password", client, worker).json()["challenge"]
+            r = client.post("/api/v1/auth/two-factor", json={"challenge": challenge, "recovery_code": code})
+            assert r.status_code == (422 if attempt == 1 else 200), r.text
 
     def test_a_wrong_code_is_refused_and_the_secret_is_sealed(self, client, db, worker):
-        pf = create_portal(db)
-        csrf = way_in("password", client, db, worker, pf, "internal", POLICIES["2fa"])
-        headers = {"X-CSRF-Token": csrf}
-        secret = client.post("/api/v1/auth/second-factor/enrol", headers=headers).json()["secret"]
-        r = client.post("/api/v1/auth/second-factor/confirm", json={"code": "000000"}, headers=headers)
-        assert r.status_code == 422 and r.json()["field"] == "code"
-        assert steps_of(client, pf) == ["enrol_second_factor"]
         from admit.auth.models import TotpFactor
 
+        pf = create_portal(db)
+        challenge = way_in("password", client, db, worker, pf, "internal", POLICIES["2fa"]).json()[
+            "challenge"
+        ]
+        secret = client.post("/api/v1/me/two-factor", json={"challenge": challenge}).json()["secret"]
+        r = client.post("/api/v1/me/two-factor/confirm", json={"challenge": challenge, "code": "000000"})
+        assert r.status_code == 422 and r.json()["field"] == "code"
+        assert client.get(f"/api/v1/auth/sign-in-steps/{pf.slug}").status_code == 401  # still no session
         with db.unit_of_work() as session:
             assert secret not in session.scalar(select(TotpFactor.secret_sealed))
 
     def test_a_policy_change_waits_for_the_next_sign_in(self, client, db, worker):
         pf = create_portal(db)
-        way_in("password", client, db, worker, pf, "internal", {})
-        assert steps_of(client, pf) == []
+        assert way_in("password", client, db, worker, pf, "internal", {}).status_code == 200
         set_policy(client, pf, POLICIES["2fa"])
         assert steps_of(client, pf) == []  # this session began before the change
         client.cookies.clear()
-        client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
-        assert steps_of(client, pf) == ["enrol_second_factor"]
+        r = sign_in_again("password", client, worker)
+        assert r.status_code == 401 and r.json()["code"] == "two_factor_enrolment_required"
         with db.unit_of_work() as session:
-            assert session.scalar(select(User.email).where(User.email == EMAIL))  # still there
+            assert session.scalar(select(User.email).where(User.email == EMAIL))  # nothing undone
+
+    def test_turning_it_off_takes_a_code_and_is_refused_where_required(self, client, db, worker):
+        pf = create_portal(db)
+        secret, _ = enrol(client, way_in("password", client, db, worker, pf, "internal", POLICIES["2fa"]))
+        client.cookies.clear()
+        csrf = client.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD}).json()
+        assert csrf["code"] == "two_factor_required"  # a fresh sign-in asks for it
+        with clock.travel(timedelta(seconds=30)):
+            r = client.post(
+                "/api/v1/auth/two-factor", json={"challenge": csrf["challenge"], "code": app_code(secret)}
+            )
+        headers = {"X-CSRF-Token": r.json()["csrf_token"]}
+        off = client.request(
+            "DELETE", "/api/v1/me/two-factor", json={"code": app_code(secret, later=60)}, headers=headers
+        )
+        assert off.status_code == 409, off.text  # the portal requires it
+        set_policy(client, pf, {"internal_require_2fa": False})
+        wrong = client.request("DELETE", "/api/v1/me/two-factor", json={"code": "123456"}, headers=headers)
+        assert wrong.status_code == 422
+        with clock.travel(timedelta(seconds=60)):
+            off = client.request(
+                "DELETE", "/api/v1/me/two-factor", json={"code": app_code(secret)}, headers=headers
+            )
+        assert off.status_code == 204, off.text
+        client.cookies.clear()
+        assert sign_in_again("password", client, worker).status_code == 200  # no code asked any more
 
 
-def test_the_steps_page_takes_the_browser_through_and_back(client, db, worker):
-    """The pages: the portal sends the browser to its step (here: set up the app, with a QR
-    code), then the recovery codes, then where it was going."""
+def test_the_pages_take_the_browser_through_and_back(client, db, worker):
+    """The pages: a password sign-in to a portal that requires two-step verification goes to
+    setting up the app (a QR code and its key, read here from the page), then the recovery codes,
+    then where it was going; the next sign-in asks for the code."""
     from tests.factories import csrf_of
 
     pf = create_portal(db)
-    way_in("password", client, db, worker, pf, "internal", POLICIES["2fa"])
-    page = client.get(f"/p/{pf.slug}/workspaces")
-    assert page.url.path == f"/p/{pf.slug}/sign-in/steps" and "Set up two-step verification" in page.text
+    active_member(db, pf, EMAIL, user_type="internal", password=PASSWORD)
+    set_policy(client, pf, POLICIES["2fa"])
+    form = client.get(f"/login?next=/p/{pf.slug}/workspaces")
+    page = client.post(
+        "/login",
+        data={
+            "email": EMAIL,
+            "password": PASSWORD,
+            "next": f"/p/{pf.slug}/workspaces",
+            "csrf_token": csrf_of(form.text),
+        },
+    )
+    assert page.url.path == "/login/two-factor" and "Set up two-step verification" in page.text
     assert "<svg" in page.text and "Acme Inc asks for a code" in page.text
+    assert (
+        client.get(f"/p/{pf.slug}/workspaces", follow_redirects=False)
+        .headers["location"]
+        .startswith("/login")
+    )
     secret = re.search(r'id="totp-key">([A-Z2-7]+)<', page.text).group(1)
     bad = client.post(
-        f"/p/{pf.slug}/sign-in/enrol",
+        "/login/two-factor/enrol",
         data={"code": "123456", "next": f"/p/{pf.slug}/workspaces", "csrf_token": csrf_of(page.text)},
     )
     assert bad.status_code == 422 and "That code is not right" in bad.text
     done = client.post(
-        f"/p/{pf.slug}/sign-in/enrol",
+        "/login/two-factor/enrol",
         data={"code": app_code(secret), "next": f"/p/{pf.slug}/workspaces", "csrf_token": csrf_of(page.text)},
     )
     assert done.status_code == 200 and "Save your recovery codes" in done.text
     assert len(re.findall(r"<li><code>[0-9a-f]{5}-[0-9a-f]{5}</code></li>", done.text)) == 10
-    back = client.get(
-        re.search(r'href="([^"]+)">I have saved them', done.text).group(1).replace("&amp;", "&")
+    back = client.get(re.search(r'href="([^"]+)">I have saved them', done.text).group(1))
+    assert back.url.path == f"/p/{pf.slug}/workspaces" and back.status_code == 200
+
+    client.cookies.clear()
+    form = client.get("/login")
+    page = client.post(
+        "/login", data={"email": EMAIL, "password": PASSWORD, "csrf_token": csrf_of(form.text)}
     )
-    assert back.url.path == f"/p/{pf.slug}/workspaces"
+    assert page.url.path == "/login/two-factor" and "Two-step verification" in page.text
+    with clock.travel(timedelta(seconds=30)):
+        home = client.post(
+            "/login/two-factor/verify", data={"code": app_code(secret), "csrf_token": csrf_of(page.text)}
+        )
+    assert home.status_code == 200 and home.url.path.startswith(f"/p/{pf.slug}")

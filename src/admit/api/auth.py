@@ -4,21 +4,14 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from admit import context
 from admit.api.deps import AuthDep
 from admit.api.errors import problems
 from admit.auth import gate as auth_gate
 from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.auth.models import WebSession
-from admit.auth.schemas import (
-    LoginResponse,
-    PasswordResetSent,
-    RecoveryCodes,
-    SecondFactorCode,
-    SecondFactorEnrolment,
-    SignInLinkSent,
-    SignInSteps,
-)
+from admit.auth.schemas import LoginResponse, PasswordResetSent, SignInLinkSent, SignInSteps
 from admit.errors import (
     Conflict,
     InvalidCredentials,
@@ -28,11 +21,12 @@ from admit.errors import (
     PortalNotFound,
     RateLimited,
     SignInLinkGone,
+    TwoFactorEnrolmentRequired,
+    TwoFactorRequired,
 )
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.members.schemas import UserRead
-from admit.portals import service as portals_service
 from admit.portals.schemas import PortalMembershipRef
 from admit.web import (
     Auth,
@@ -56,8 +50,15 @@ class LoginRequest(BaseModel):
 def _signed_in(
     session: Session, response: Response, user: User, ip: str | None, via: auth_service.Via
 ) -> LoginResponse:
-    """Sign ``user`` in through the gate (the cookie) and answer with their portals."""
-    web_session = sign_in_browser(session, response, user, via=via, ip=ip)
+    """Sign ``user`` in through the gate (the cookie) and answer with their portals; when a
+    second factor is due, 401 with the challenge (``challenge_or``)."""
+    return login_response(
+        session, user, challenge_or(sign_in_browser(session, response, user, via=via, ip=ip))
+    )
+
+
+def login_response(session: Session, user: User, web_session: WebSession) -> LoginResponse:
+    """What a completed sign-in answers: who, the session's CSRF token, their portals."""
     portals = [
         PortalMembershipRef(slug=p.slug, name=p.name, role=m.role)
         for p, m in members_service.memberships_of(session, user)
@@ -76,7 +77,60 @@ def session_as(
     if auth.web_session is not None and auth.web_session.user_id == user.id:
         return auth.web_session.csrf_token
     auth_service.end_session(session, auth.raw_session)
-    return sign_in_browser(session, response, user, via=via, ip=ip).csrf_token
+    return challenge_or(sign_in_browser(session, response, user, via=via, ip=ip)).csrf_token
+
+
+def challenge_or(outcome: WebSession | auth_service.Challenge) -> WebSession:
+    """The session the gate started; when it answered a challenge instead, 401
+    ``two_factor_required`` (or ``two_factor_enrolment_required``) carrying it. What the way in
+    did (an invitation accepted) is kept."""
+    if not isinstance(outcome, auth_service.Challenge):
+        return outcome
+    if outcome.kind == "enrol":
+        raise TwoFactorEnrolmentRequired(
+            "A portal of yours requires two-step verification: set up an authenticator app "
+            "(POST /me/two-factor, then /me/two-factor/confirm, with this challenge).",
+            challenge=outcome.raw,
+        )
+    raise TwoFactorRequired(
+        "Give the code from your authenticator app (POST /auth/two-factor with this challenge).",
+        challenge=outcome.raw,
+    )
+
+
+class TwoFactorAnswer(BaseModel):
+    challenge: str | None = Field(
+        default=None, max_length=200, description="From the 401 of the first step; none: this session."
+    )
+    code: str | None = Field(default=None, max_length=32, description="The authenticator app's 6 digits.")
+    recovery_code: str | None = Field(default=None, max_length=32, description="Or one recovery code.")
+
+
+@router.post(
+    "/two-factor",
+    response_model=LoginResponse,
+    operation_id="auth_two_factor",
+    responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
+)
+def two_factor(
+    body: TwoFactorAnswer, request: Request, response: Response, session: SessionDep, auth: AuthDep
+) -> LoginResponse:
+    """The second step of a sign-in: the app's code (or a recovery code, used up) with the
+    challenge the first step answered. Without a challenge, it proves the second factor for the
+    session in force (one begun before the app was set up)."""
+    code = body.code or body.recovery_code or ""
+    if body.challenge:
+        user = auth_service.complete_two_factor(session, body.challenge, code)
+        ip = client_ip(request)
+        web_session = sign_in_browser(
+            session, response, user, via=auth_service.Via.SECOND_FACTOR, ip=ip, second_factor_done=True
+        )
+        assert not isinstance(web_session, auth_service.Challenge)
+    else:
+        user, web_session = _browser(auth)
+        second_factor.check(session, user, code)
+        web_session.second_factor_at = context.of(session).clock.now()
+    return login_response(session, user, web_session)
 
 
 @router.post(
@@ -242,49 +296,4 @@ def choose_password(body: NewPassword, session: SessionDep, auth: AuthDep) -> Re
     """Choose a first password (an account without one: a client whose portal now asks for one)."""
     user, _ = _browser(auth)
     auth_service.choose_password(session, user, body.password)
-    return Response(status_code=204)
-
-
-@router.post(
-    "/second-factor/enrol",
-    response_model=SecondFactorEnrolment,
-    operation_id="auth_second_factor_enrol",
-    responses=problems(NotAuthenticated, Conflict),
-)
-def enrol_second_factor(
-    session: SessionDep, auth: AuthDep, portal: str | None = None
-) -> SecondFactorEnrolment:
-    """Begin setting up an authenticator app: scan the QR code (or type the key), then confirm
-    with the first code it shows. ``portal``: whose name the app shows beside the code."""
-    user, _ = _browser(auth)
-    issuer = "Admit"
-    if portal:
-        found = portals_service.get_by_slug(session, portal)
-        issuer = found.name if found is not None else issuer
-    enrolment = second_factor.begin(session, user, issuer=issuer)
-    return SecondFactorEnrolment(secret=enrolment.secret, uri=enrolment.uri, qr_svg=enrolment.qr_svg)
-
-
-@router.post(
-    "/second-factor/confirm",
-    response_model=RecoveryCodes,
-    operation_id="auth_second_factor_confirm",
-    responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
-)
-def confirm_second_factor(body: SecondFactorCode, session: SessionDep, auth: AuthDep) -> RecoveryCodes:
-    """The app's first code turns it on; the answer holds the 10 recovery codes, this once."""
-    user, web_session = _browser(auth)
-    return RecoveryCodes(recovery_codes=second_factor.confirm(session, user, web_session, body.code))
-
-
-@router.post(
-    "/second-factor/verify",
-    status_code=204,
-    operation_id="auth_second_factor_verify",
-    responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
-)
-def verify_second_factor(body: SecondFactorCode, session: SessionDep, auth: AuthDep) -> Response:
-    """Prove the second factor for this session: the app's code, or a recovery code (used up)."""
-    user, web_session = _browser(auth)
-    second_factor.verify(session, user, web_session, body.code)
     return Response(status_code=204)

@@ -58,6 +58,11 @@ class Problem(BaseModel):
         "`enrol_second_factor`, `verify_second_factor`), in order.",
     )
     portal: str | None = Field(default=None, description="sign_in_incomplete: the portal that asks.")
+    challenge: str | None = Field(
+        default=None,
+        description="two_factor_required, two_factor_enrolment_required: the short-lived proof of the "
+        "first step, for `POST /auth/two-factor` or `POST /me/two-factor…`.",
+    )
 
 
 def problems(*classes: type[DomainError]) -> dict[int | str, dict[str, Any]]:

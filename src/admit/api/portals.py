@@ -21,6 +21,25 @@ def get_portal(actor: ActorDep, settings: SettingsDep) -> PortalRead:
     return PortalRead.of(actor.portal, public_url=settings.public_url)
 
 
+@router.get("/portals/{portal}/settings", response_model=PortalRead, operation_id="portals_settings_get")
+def get_settings(actor: ActorDep, settings: SettingsDep) -> PortalRead:
+    """The portal's settings (the same object as ``GET /portals/{portal}``)."""
+    return PortalRead.of(actor.portal, public_url=settings.public_url)
+
+
+@router.patch(
+    "/portals/{portal}/settings",
+    response_model=PortalRead,
+    operation_id="portals_settings_update",
+    responses=problems(PermissionDenied, InvalidInput),
+)
+def update_settings(
+    body: PortalUpdate, actor: ActorDep, session: SessionDep, settings: SettingsDep
+) -> PortalRead:
+    """Change settings (the same as ``PATCH /portals/{portal}``), the sign-in policy included."""
+    return update_portal(body, actor, session, settings)
+
+
 @router.patch(
     "/portals/{portal}",
     response_model=PortalRead,
@@ -32,7 +51,7 @@ def update_portal(
 ) -> PortalRead:
     """Change settings: invitation lifetime (1 hour to 30 days), products, client password rule,
     brand colour (``#rrggbb``; null removes it)."""
-    portal = portals_service.update_settings(session, actor, **body.model_dump(exclude_unset=True))
+    portal = portals_service.update_settings(session, actor, **body.settings())  # type: ignore[arg-type]
     return PortalRead.of(portal, public_url=settings.public_url)
 
 

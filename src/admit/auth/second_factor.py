@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from admit import context
 from admit.audit import service as audit_service
-from admit.auth.models import TotpFactor, WebSession
+from admit.auth.models import TotpFactor
 from admit.errors import Conflict, InvalidInput
 from admit.kit import secretbox
 from admit.tokens import service as tokens
@@ -28,7 +28,7 @@ from admit.tokens import service as tokens
 if TYPE_CHECKING:
     from admit.members.models import User
 
-__all__ = ["Enrolment", "begin", "confirm", "has_factor", "new_recovery_codes", "verify"]
+__all__ = ["Enrolment", "begin", "check", "confirm", "has_factor", "new_recovery_codes", "remove"]
 
 RECOVERY_CODES = 10
 WRONG = "That code is not right. Use the 6-digit code your authenticator app shows now, or a recovery code."
@@ -112,9 +112,9 @@ def _digits(code: str) -> str:
     return "".join(ch for ch in (code or "") if not ch.isspace())
 
 
-def confirm(session: Session, user: User, web_session: WebSession, code: str) -> list[str]:
-    """The first right code confirms the app; returns the recovery codes (shown this once). This
-    session counts as having proved it."""
+def confirm(session: Session, user: User, code: str) -> list[str]:
+    """The first right code confirms the app; returns the recovery codes (shown this once). The
+    caller's session (or the sign-in it completes) counts as having proved it."""
     _limit(session, user)
     factor = _factor(session, user.id)
     if factor is None or factor.confirmed_at is not None:
@@ -125,7 +125,6 @@ def confirm(session: Session, user: User, web_session: WebSession, code: str) ->
     now = context.of(session).clock.now()
     factor.confirmed_at = now
     factor.last_step = step
-    web_session.second_factor_at = now
     codes = new_recovery_codes(session, user)
     audit_service.record(
         session,
@@ -157,9 +156,9 @@ def _scoped(user: User, code: str) -> str:
     return f"{user.id}:{code.strip().lower()}"
 
 
-def verify(session: Session, user: User, web_session: WebSession, code: str) -> str:
-    """Prove the second factor for this session with an app's code or a recovery code (used up);
-    returns which (``app`` or ``recovery_code``)."""
+def check(session: Session, user: User, code: str) -> str:
+    """Prove the second factor with an app's code or a recovery code (used up); returns which
+    (``app`` or ``recovery_code``). The caller marks what it proves (a session, a sign-in)."""
     _limit(session, user)
     factor = _factor(session, user.id)
     if factor is None or factor.confirmed_at is None:
@@ -179,7 +178,6 @@ def verify(session: Session, user: User, web_session: WebSession, code: str) -> 
             how = ""
     if not how:
         raise InvalidInput(WRONG, field="code")
-    web_session.second_factor_at = context.of(session).clock.now()
     audit_service.record(
         session,
         None,
@@ -191,3 +189,21 @@ def verify(session: Session, user: User, web_session: WebSession, code: str) -> 
     )
     session.flush()
     return how
+
+
+def remove(session: Session, user: User, code: str) -> None:
+    """Turn two-step verification off: it takes a right code (the app's or a recovery code)."""
+    check(session, user, code)
+    factor = _factor(session, user.id)
+    assert factor is not None
+    session.delete(factor)
+    tokens.end(session, tokens.Purpose.RECOVERY_CODE, user.id, tokens.Reason.REVOKED)
+    audit_service.record(
+        session,
+        None,
+        "user.second_factor_removed",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.address or "",
+    )
+    session.flush()

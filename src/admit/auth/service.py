@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 from sqlalchemy import delete, select, update
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.auth import second_factor
 from admit.auth.models import ApiKey, LinkRequest, WebSession
 from admit.db import rowcount
 from admit.errors import (
@@ -27,6 +29,7 @@ from admit.errors import (
     Gone,
     InvalidCredentials,
     InvalidInput,
+    NotAuthenticated,
     PasswordResetGone,
     SignInLinkGone,
 )
@@ -44,7 +47,13 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 
 
 __all__ = [
+    "CHALLENGE_MINUTES",
+    "Challenge",
     "Via",
+    "challenge_user",
+    "complete_two_factor",
+    "two_factor_due",
+    "two_factor_required_by",
     "api_key_from_token",
     "choose_password",
     "sign_in",
@@ -66,6 +75,7 @@ __all__ = [
 
 API_KEY_PREFIX = "adm_"
 SIGN_IN = tokens.Purpose.SIGN_IN
+CHALLENGE = tokens.Purpose.TWO_FACTOR_CHALLENGE
 
 
 def login(session: Session, *, email: str, password: str) -> User:
@@ -92,18 +102,58 @@ class Via(StrEnum):
     INVITATION = "invitation"
     LINK_SIGNUP = "link_signup"
     SETUP = "setup"
+    SECOND_FACTOR = "second_factor"  # the second step of a sign-in begun another way
 
 
-def sign_in(session: Session, user: User, *, via: Via, ip: str | None = None) -> tuple[str, WebSession]:
+@dataclass(frozen=True, slots=True)
+class Challenge:
+    """A sign-in whose first step is done (who the person is, proved) and whose second factor is
+    due: ``verify`` (the app's code) or ``enrol`` (set up an app first, as a portal of theirs
+    requires). ``raw`` is the short-lived, single-use challenge that carries it to the end."""
+
+    kind: Literal["verify", "enrol"]
+    raw: str
+    user: User
+
+
+CHALLENGE_MINUTES = 10
+
+
+def two_factor_due(session: Session, user: User) -> Literal["verify", "enrol"] | None:
+    """What a sign-in of ``user`` owes before it gets a session: the app's code for anyone who
+    has one set up; setting one up where any portal of theirs requires it for their type."""
+    if second_factor.has_factor(session, user.id):
+        return "verify"
+    return "enrol" if two_factor_required_by(session, user) else None
+
+
+def two_factor_required_by(session: Session, user: User) -> bool:
+    """Whether any portal of ``user``'s requires a second factor of them (their type there)."""
+    memberships = members_service.memberships_of(session, user)
+    return any(portals_sign_in.second_factor_required(p, m.user_type) for p, m in memberships)
+
+
+def sign_in(
+    session: Session, user: User, *, via: Via, ip: str | None = None, second_factor_done: bool = False
+) -> tuple[str, WebSession] | Challenge:
     """The one gate every sign-in ends in, whatever proved who the person is (a password, a
-    sign-in link, accepting an invitation, confirming a link sign-up, setting Admit up): it
-    starts the browser session and records it. The portal's sign-in policy (a second factor, a
-    password still to choose) is applied here, and only here.
-
-    Returns the raw cookie value (never stored) and the session row."""
+    sign-in link or code, accepting an invitation, confirming a link sign-up, a password reset,
+    setting Admit up). When a second factor is due (``two_factor_due``) it answers a
+    ``Challenge`` and starts no session; otherwise (or with ``second_factor_done``) it starts
+    the browser session and records it: the raw cookie value (never stored) and the row. What a
+    portal asks of a session beyond (a password to choose) is ``auth.gate``'s, at the portal."""
+    if not second_factor_done:
+        due = two_factor_due(session, user)
+        if due is not None:
+            raw_challenge = tokens.issue(
+                session, CHALLENGE, user.id, ttl=timedelta(minutes=CHALLENGE_MINUTES), supersede=False
+            )
+            return Challenge(due, raw_challenge, user)
     raw, web_session = start_session(
         session, user, lifetime_hours=context.of(session).settings.session_lifetime_hours, ip=ip
     )
+    if second_factor_done:
+        web_session.second_factor_at = context.of(session).clock.now()
     audit_service.record(
         session,
         None,
@@ -518,3 +568,27 @@ def choose_password(session: Session, user: User, password: str) -> None:
         target_id=user.id,
         target_label=user.address or "",
     )
+
+
+def challenge_user(session: Session, raw: str | None, *, use: bool) -> User:
+    """The person a sign-in challenge is for; ``use`` spends it (the sign-in is complete)."""
+    try:
+        opened = (
+            tokens.claim(session, CHALLENGE, raw or "") if use else tokens.peek(session, CHALLENGE, raw or "")
+        )
+    except tokens.TokenRefused:
+        raise NotAuthenticated(
+            "This sign-in took too long or was already completed: sign in again."
+        ) from None
+    user = members_service.get_user(session, opened.subject_id)
+    if user is None:
+        raise NotAuthenticated("Sign in again.")
+    return user
+
+
+def complete_two_factor(session: Session, raw_challenge: str, code: str) -> User:
+    """The second step of a sign-in: the app's code (or a recovery code) for the challenge's
+    person; the challenge is spent. The caller then starts the session (``second_factor_done``)."""
+    user = challenge_user(session, raw_challenge, use=False)
+    second_factor.check(session, user, code)
+    return challenge_user(session, raw_challenge, use=True)

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -260,6 +260,9 @@ def run_due(db: Database) -> ImportState | None:
         log.warning("imports.lease_lost id=%s", import_id)
         return None
     except (OperationalError, InterfaceError) as exc:
+        if not _went_away(db, exc):
+            _failed(db, import_id, exc)
+            return None
         # The database went away (restarted, failed over, the connection cut): nothing of the
         # batch in flight was written. The import is not failed: it is handed back as soon as
         # the database answers again, and any worker goes on from the last batch written.
@@ -267,19 +270,31 @@ def run_due(db: Database) -> ImportState | None:
         _hand_back(db, import_id, held[0])
         return None
     except Exception as exc:  # noqa: BLE001 - the import is marked failed, the admin is told
-        # What the admin reads never carries the fault's text (SQL, other people's addresses):
-        # a reference to the log line that does.
-        reference = secrets.token_hex(4)
-        log.exception("imports.failed id=%s reference=%s", import_id, reference)
-        with db.unit_of_work() as session:
-            imp = session.get(InvitationImport, import_id)
-            if imp is not None:
-                imp.status = FAILED
-                imp.error = (
-                    str(exc)[:1000]
-                    if isinstance(exc, DomainError)
-                    else f"The import stopped on an internal error (reference {reference}): the rows"
-                    " before it were invited; your operator can find the reference in the server's log."
-                )
-                imp.lease_until = None
+        _failed(db, import_id, exc)
         return None
+
+
+def _went_away(db: Database, exc: DBAPIError) -> bool:
+    """Whether ``exc`` is the database out of reach (a cut connection, a server restarting)
+    rather than a fault that would happen again: on PostgreSQL every operational or interface
+    error (connection failures, admin shutdown: SQLSTATE classes 08, 57); on SQLite only a
+    connection SQLAlchemy saw die ("no such table" is operational there, and permanent)."""
+    return bool(exc.connection_invalidated) or not db.is_sqlite
+
+
+def _failed(db: Database, import_id: uuid.UUID, exc: Exception) -> None:
+    """Mark the import failed. What the admin reads never carries the fault's text (SQL, other
+    people's addresses): a reference to the log line that does."""
+    reference = secrets.token_hex(4)
+    log.exception("imports.failed id=%s reference=%s", import_id, reference)
+    with db.unit_of_work() as session:
+        imp = session.get(InvitationImport, import_id)
+        if imp is not None:
+            imp.status = FAILED
+            imp.error = (
+                str(exc)[:1000]
+                if isinstance(exc, DomainError)
+                else f"The import stopped on an internal error (reference {reference}): the rows"
+                " before it were invited; your operator can find the reference in the server's log."
+            )
+            imp.lease_until = None

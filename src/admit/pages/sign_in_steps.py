@@ -1,22 +1,154 @@
-"""The sign-in gate's steps, as pages (``auth.gate``): a portal whose policy asks more of a
-session sends it here first — choose a password, set up an authenticator app (QR code, then the
-recovery codes, shown once), or give the app's code — and then on where it was going."""
+"""The sign-in gate's steps, as pages.
+
+- ``/login/two-factor``: the second step of a sign-in (``auth.service.sign_in`` answered a
+  challenge, kept in a short cookie): the authenticator app's code, or setting one up (a QR code,
+  the first code, then the recovery codes, shown once); then where the sign-in was going.
+- ``/p/{slug}/sign-in/steps``: what a portal asks of a session before it enters
+  (``auth.gate``): a password to choose, or a second factor for a session begun before one was
+  set up; then back where it was going.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from admit import context
 from admit.actor import Actor
 from admit.auth import gate, second_factor
 from admit.auth import service as auth_service
-from admit.errors import DomainError
-from admit.pages.deps import SignedIn, check_csrf, form_error, redirect, render, safe_next
-from admit.web import Auth, SessionDep, portal_actor
+from admit.errors import DomainError, NotAuthenticated
+from admit.members import service as members_service
+from admit.members.models import User
+from admit.pages.auth import home_for
+from admit.pages.deps import PageAuth, SignedIn, check_csrf, form_error, redirect, render, safe_next
+from admit.web import CHALLENGE_COOKIE, Auth, SessionDep, client_ip, portal_actor, sign_in_browser
 
 router = APIRouter()
+
+
+def _issuer(session: Session, user: User) -> str:
+    """The name the authenticator app shows: the person's portal (the deployment's name when
+    they are in several)."""
+    portals = members_service.memberships_of(session, user)
+    return portals[0][0].name if len(portals) == 1 else "Admit"
+
+
+def _render(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    response = render(request, "auth/steps.html", {"hide_nav": True, **context}, status_code=status_code)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- the second step of a sign-in -------------------------------------------------------------
+
+
+def _challenged(request: Request, session: Session) -> User | None:
+    try:
+        return auth_service.challenge_user(session, request.cookies.get(CHALLENGE_COOKIE), use=False)
+    except NotAuthenticated:
+        return None
+
+
+def _two_factor_page(
+    request: Request, session: Session, user: User, next_path: str, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
+    issuer = _issuer(session, user)
+    if second_factor.has_factor(session, user.id):
+        step, enrolment = gate.VERIFY, None
+    else:
+        step = gate.ENROL
+        enrolment = second_factor.pending(session, user, issuer=issuer) or second_factor.begin(
+            session, user, issuer=issuer
+        )
+    return _render(
+        request,
+        status_code,
+        step=step,
+        asker=issuer,
+        who=user.label,
+        next=next_path,
+        enrolment=enrolment,
+        enrol_action="/login/two-factor/enrol",
+        verify_action="/login/two-factor/verify",
+        **extra,
+    )
+
+
+@router.get("/login/two-factor", name="auth:two_factor")
+def two_factor_page(request: Request, session: SessionDep, next: str = "") -> Response:  # noqa: A002
+    user = _challenged(request, session)
+    if user is None:
+        return redirect("/login", notice="That sign-in took too long. Sign in again.")
+    return _two_factor_page(request, session, user, next)
+
+
+def _finish(request: Request, session: Session, user: User, response: Response) -> Response:
+    sign_in_browser(
+        session,
+        response,
+        user,
+        via=auth_service.Via.SECOND_FACTOR,
+        ip=client_ip(request),
+        second_factor_done=True,
+    )
+    response.delete_cookie(CHALLENGE_COOKIE, path="/")
+    return response
+
+
+@router.post("/login/two-factor/verify", dependencies=[Depends(check_csrf)])
+def two_factor_verify(
+    request: Request,
+    session: SessionDep,
+    auth: PageAuth,
+    code: str = Form(""),
+    next: str = Form(""),  # noqa: A002
+) -> Response:
+    raw = request.cookies.get(CHALLENGE_COOKIE)
+    try:
+        user = auth_service.complete_two_factor(session, raw or "", code)
+    except NotAuthenticated:
+        return redirect("/login", notice="That sign-in took too long. Sign in again.")
+    except DomainError as exc:
+        message = form_error(session, exc)
+        again = _challenged(request, session)
+        if again is None:
+            return redirect("/login", notice="That sign-in took too long. Sign in again.")
+        return _two_factor_page(request, session, again, next, exc.status, error=message)
+    auth_service.end_session(session, auth.raw_session)
+    return _finish(request, session, user, redirect(safe_next(next, home_for(session, user))))
+
+
+@router.post("/login/two-factor/enrol", dependencies=[Depends(check_csrf)])
+def two_factor_enrol(
+    request: Request,
+    session: SessionDep,
+    auth: PageAuth,
+    code: str = Form(""),
+    next: str = Form(""),  # noqa: A002
+) -> Response:
+    user = _challenged(request, session)
+    if user is None:
+        return redirect("/login", notice="That sign-in took too long. Sign in again.")
+    try:
+        codes = second_factor.confirm(session, user, code)
+    except DomainError as exc:
+        return _two_factor_page(request, session, user, next, exc.status, error=form_error(session, exc))
+    auth_service.challenge_user(session, request.cookies.get(CHALLENGE_COOKIE), use=True)
+    auth_service.end_session(session, auth.raw_session)
+    page = _render(
+        request,
+        recovery_codes=codes,
+        asker=_issuer(session, user),
+        continue_url=safe_next(next, home_for(session, user)),
+    )
+    return _finish(request, session, user, page)
+
+
+# --- what a portal asks of a session ----------------------------------------------------------
 
 
 def _ungated(request: Request, session: Session, slug: str, auth: Auth) -> Actor:
@@ -37,15 +169,31 @@ def _page(
     assert auth.web_session is not None and actor.member is not None
     user = auth.web_session.user
     owed = gate.steps(session, auth.web_session, user, actor.portal, actor.member.user_type)
-    if not owed and "recovery_codes" not in extra:
-        return redirect(safe_next(next_path, f"/p/{actor.portal.slug}"))
-    step = owed[0] if owed else None
-    context: dict[str, Any] = {"step": step, "steps": owed, "next": next_path, "hide_nav": True, **extra}
-    if step == gate.ENROL and "enrolment" not in extra:
-        context["enrolment"] = second_factor.pending(
+    back = safe_next(next_path, f"/p/{actor.portal.slug}")
+    if "recovery_codes" in extra:
+        return _render(request, asker=actor.portal.name, continue_url=back, **extra)
+    if not owed:
+        return redirect(back)
+    step = owed[0]
+    enrolment = None
+    if step == gate.ENROL:
+        enrolment = second_factor.pending(session, user, issuer=actor.portal.name) or second_factor.begin(
             session, user, issuer=actor.portal.name
-        ) or second_factor.begin(session, user, issuer=actor.portal.name)
-    return render(request, "auth/steps.html", context, status_code=status_code)
+        )
+    slug = actor.portal.slug
+    return _render(
+        request,
+        status_code,
+        step=step,
+        asker=actor.portal.name,
+        who=user.label,
+        next=next_path,
+        enrolment=enrolment,
+        password_action=f"/p/{slug}/sign-in/password",
+        enrol_action=f"/p/{slug}/sign-in/enrol",
+        verify_action=f"/p/{slug}/sign-in/verify",
+        **extra,
+    )
 
 
 @router.get("/p/{slug}/sign-in/steps", name="auth:steps")
@@ -53,7 +201,7 @@ def steps_page(request: Request, slug: str, session: SessionDep, auth: SignedIn,
     return _page(request, session, auth, _ungated(request, session, slug, auth), next)
 
 
-@router.post("/p/{slug}/sign-in/password", name="auth:steps_password", dependencies=[Depends(check_csrf)])
+@router.post("/p/{slug}/sign-in/password", dependencies=[Depends(check_csrf)])
 def choose_password(
     request: Request,
     slug: str,
@@ -71,7 +219,7 @@ def choose_password(
     return _page(request, session, auth, actor, next)
 
 
-@router.post("/p/{slug}/sign-in/enrol", name="auth:steps_enrol", dependencies=[Depends(check_csrf)])
+@router.post("/p/{slug}/sign-in/enrol", dependencies=[Depends(check_csrf)])
 def confirm_app(
     request: Request,
     slug: str,
@@ -83,15 +231,14 @@ def confirm_app(
     actor = _ungated(request, session, slug, auth)
     assert auth.web_session is not None
     try:
-        codes = second_factor.confirm(session, auth.web_session.user, auth.web_session, code)
+        codes = second_factor.confirm(session, auth.web_session.user, code)
     except DomainError as exc:
         return _page(request, session, auth, actor, next, exc.status, error=form_error(session, exc))
-    response = _page(request, session, auth, actor, next, recovery_codes=codes)
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    auth.web_session.second_factor_at = context.of(session).clock.now()
+    return _page(request, session, auth, actor, next, recovery_codes=codes)
 
 
-@router.post("/p/{slug}/sign-in/verify", name="auth:steps_verify", dependencies=[Depends(check_csrf)])
+@router.post("/p/{slug}/sign-in/verify", dependencies=[Depends(check_csrf)])
 def verify_code(
     request: Request,
     slug: str,
@@ -103,7 +250,8 @@ def verify_code(
     actor = _ungated(request, session, slug, auth)
     assert auth.web_session is not None
     try:
-        second_factor.verify(session, auth.web_session.user, auth.web_session, code)
+        second_factor.check(session, auth.web_session.user, code)
     except DomainError as exc:
         return _page(request, session, auth, actor, next, exc.status, error=form_error(session, exc))
+    auth.web_session.second_factor_at = context.of(session).clock.now()
     return _page(request, session, auth, actor, next)

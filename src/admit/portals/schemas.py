@@ -29,6 +29,40 @@ class PortalMembershipRef(PortalRef):
     role: Literal["owner", "admin", "member", "client"]
 
 
+class ClientSignIn(BaseModel):
+    require_password: bool = Field(
+        description="Clients have a password (magic link only, the default, is the lowest assurance)."
+    )
+    require_two_factor: bool = Field(description="Clients sign in with an authenticator app's code too.")
+    sign_in_link_minutes: int = Field(description="How long a client's emailed sign-in link lives.")
+
+
+class InternalSignIn(BaseModel):
+    require_two_factor: bool = Field(
+        description="Internal users sign in with an authenticator app's code too."
+    )
+    sign_in_link_minutes: int = Field(description="How long an internal user's sign-in link lives.")
+
+
+class ClientSignInUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    require_password: bool | None = None
+    require_two_factor: bool | None = None
+    sign_in_link_minutes: int | None = Field(
+        default=None, ge=5, le=7 * 24 * 60, description="5 minutes to 7 days."
+    )
+
+
+class InternalSignInUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    require_two_factor: bool | None = None
+    sign_in_link_minutes: int | None = Field(
+        default=None, ge=5, le=7 * 24 * 60, description="5 minutes to 7 days."
+    )
+
+
 class PortalRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -53,22 +87,30 @@ class PortalRead(BaseModel):
         "deployment's default phone region (ADMIT_DEFAULT_PHONE_REGION) only."
     )
     sms_daily_budget: int = Field(description="Texts (SMS) the portal may send in any 24 hours; 0: none.")
-    client_require_2fa: bool = Field(
-        description="Clients sign in with a second factor (an authenticator app)."
-    )
-    internal_require_2fa: bool = Field(description="Internal users sign in with a second factor.")
-    client_sign_in_link_minutes: int = Field(description="How long a client's emailed sign-in link lives.")
-    internal_sign_in_link_minutes: int = Field(description="How long an internal user's sign-in link lives.")
+    client_sign_in: ClientSignIn = Field(description="The sign-in policy for clients.")
+    internal_sign_in: InternalSignIn = Field(description="The sign-in policy for internal users.")
     created_at: datetime
 
     @classmethod
     def of(cls, portal: Portal, *, public_url: str) -> PortalRead:
         logo_url = portals_brand.of(portal, base_url=public_url.rstrip("/")).logo_url
-        return cls.model_validate({**_columns(portal), "logo_url": logo_url})
+        sign_in = {
+            "client_sign_in": ClientSignIn(
+                require_password=portal.client_require_password,
+                require_two_factor=portal.client_require_2fa,
+                sign_in_link_minutes=portal.client_sign_in_link_minutes,
+            ),
+            "internal_sign_in": InternalSignIn(
+                require_two_factor=portal.internal_require_2fa,
+                sign_in_link_minutes=portal.internal_sign_in_link_minutes,
+            ),
+        }
+        return cls.model_validate({**_columns(portal), "logo_url": logo_url, **sign_in})
 
 
 def _columns(portal: Portal) -> dict[str, object]:
-    return {name: getattr(portal, name) for name in PortalRead.model_fields if name != "logo_url"}
+    computed = {"logo_url", "client_sign_in", "internal_sign_in"}
+    return {name: getattr(portal, name) for name in PortalRead.model_fields if name not in computed}
 
 
 class PortalUpdate(BaseModel):
@@ -90,20 +132,13 @@ class PortalUpdate(BaseModel):
         description='`#rrggbb` (e.g. `#1d4ed8`); null or "" removes it. Button text is white or '
         "near-black, whichever reads better on it.",
     )
-    client_require_2fa: bool | None = Field(
+    client_sign_in: ClientSignInUpdate | None = Field(
         default=None,
-        description="Clients must sign in with an authenticator app (they set it up at their next "
-        "sign-in). Every policy change applies from each person's next sign-in, and is audited.",
+        description="The sign-in policy for clients (what is given changes). Every change applies "
+        "from each person's next sign-in, and is audited.",
     )
-    internal_require_2fa: bool | None = Field(default=None, description="The same, for internal users.")
-    client_sign_in_link_minutes: int | None = Field(
-        default=None,
-        ge=5,
-        le=7 * 24 * 60,
-        description="Lifetime of a client's sign-in link: 5 minutes to 7 days.",
-    )
-    internal_sign_in_link_minutes: int | None = Field(
-        default=None, ge=5, le=7 * 24 * 60, description="Lifetime of an internal user's sign-in link."
+    internal_sign_in: InternalSignInUpdate | None = Field(
+        default=None, description="The sign-in policy for internal users (always a password)."
     )
     sms_countries: list[str] | None = Field(
         default=None,
@@ -119,3 +154,29 @@ class PortalUpdate(BaseModel):
         description="Texts the portal may send in any 24 hours (0: none); beyond it numbers are "
         "skipped with `sms_budget_reached`.",
     )
+
+    def settings(self) -> dict[str, object]:
+        """The changes as ``portals.service.update_settings`` takes them."""
+        flat = self.model_dump(exclude_unset=True, exclude={"client_sign_in", "internal_sign_in"})
+        for given, names in (
+            (
+                self.client_sign_in,
+                {
+                    "require_password": "client_require_password",
+                    "require_two_factor": "client_require_2fa",
+                    "sign_in_link_minutes": "client_sign_in_link_minutes",
+                },
+            ),
+            (
+                self.internal_sign_in,
+                {
+                    "require_two_factor": "internal_require_2fa",
+                    "sign_in_link_minutes": "internal_sign_in_link_minutes",
+                },
+            ),
+        ):
+            if given is not None:
+                for key, value in given.model_dump(exclude_unset=True).items():
+                    if value is not None:
+                        flat[names[key]] = value
+        return flat

@@ -16,6 +16,7 @@ from typing import Any, Final
 import phonenumbers
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from admit import context, policy
 from admit.actor import Actor
@@ -94,11 +95,19 @@ def get_or_raise(session: Session, portal_id: uuid.UUID) -> Portal:
 
 
 def by_ids(session: Session, portal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Portal]:
-    """``{portal_id: Portal}`` for the given ids (one query)."""
-    ids = list(set(portal_ids))
-    if not ids:
-        return {}
-    return {p.id: p for p in session.scalars(select(Portal).where(Portal.id.in_(ids)))}
+    """``{portal_id: Portal}`` for the given ids: those this session holds already, and one
+    query for the rest (none when it holds them all: a sign-in right after joining)."""
+    found: dict[uuid.UUID, Portal] = {}
+    missing = []
+    for portal_id in set(portal_ids):
+        held = session.identity_map.get(identity_key(Portal, portal_id))
+        if isinstance(held, Portal):
+            found[portal_id] = held
+        else:
+            missing.append(portal_id)
+    if missing:
+        found.update((p.id, p) for p in session.scalars(select(Portal).where(Portal.id.in_(missing))))
+    return found
 
 
 def _slugify(name: str) -> str:

@@ -54,6 +54,7 @@ class Purpose(StrEnum):
     SIGN_IN_CODE = "sign_in_code"
     PASSWORD_RESET = "password_reset"
     RECOVERY_CODE = "recovery_code"  # two-factor recovery codes: no expiry, each used once
+    TWO_FACTOR_CHALLENGE = "two_factor_challenge"  # the first step of a sign-in, done: 10 minutes
 
 
 class Reason(StrEnum):

@@ -1,0 +1,130 @@
+"""The signed-in person's own account: two-step verification (an authenticator app)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel, Field
+
+from admit import context
+from admit.api.auth import _browser
+from admit.api.deps import AuthDep
+from admit.api.errors import problems
+from admit.auth import second_factor
+from admit.auth import service as auth_service
+from admit.auth.schemas import RecoveryCodes
+from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from admit.members import service as members_service
+from admit.members.models import User
+from admit.web import Auth, SessionDep, client_ip, sign_in_browser
+
+router = APIRouter(prefix="/me", tags=["me"])
+
+
+class TwoFactorStart(BaseModel):
+    challenge: str | None = Field(
+        default=None,
+        max_length=200,
+        description="From a sign-in's 401 two_factor_enrolment_required; none: the session in force.",
+    )
+
+
+class TwoFactorSecret(BaseModel):
+    secret: str = Field(description="The key, for typing into an authenticator app by hand (base32).")
+    otpauth_uri: str = Field(description="The otpauth:// URI the QR code holds.")
+    qr_svg: str = Field(description="The QR code, an inline SVG image.")
+
+
+class TwoFactorConfirm(BaseModel):
+    code: str = Field(max_length=32, description="The first 6-digit code the app shows.")
+    challenge: str | None = Field(default=None, max_length=200)
+
+
+class TwoFactorConfirmed(RecoveryCodes):
+    csrf_token: str | None = Field(
+        default=None, description="With a challenge: the sign-in is complete (the session cookie is set)."
+    )
+
+
+class TwoFactorOff(BaseModel):
+    code: str = Field(max_length=32, description="The app's code, or a recovery code.")
+
+
+def _who(session: SessionDep, auth: Auth, challenge: str | None) -> User:
+    if challenge:
+        return auth_service.challenge_user(session, challenge, use=False)
+    return _browser(auth)[0]
+
+
+@router.post(
+    "/two-factor",
+    response_model=TwoFactorSecret,
+    operation_id="me_two_factor_start",
+    responses=problems(NotAuthenticated, Conflict),
+)
+def start(session: SessionDep, auth: AuthDep, body: TwoFactorStart | None = None) -> TwoFactorSecret:
+    """Begin setting up an authenticator app: scan the QR code (or type the key), then confirm
+    with the first code it shows. The app names the account's portal."""
+    user = _who(session, auth, body.challenge if body else None)
+    portals = members_service.memberships_of(session, user)
+    issuer = portals[0][0].name if len(portals) == 1 else "Admit"
+    enrolment = second_factor.begin(session, user, issuer=issuer)
+    return TwoFactorSecret(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg=enrolment.qr_svg)
+
+
+@router.post(
+    "/two-factor/confirm",
+    response_model=TwoFactorConfirmed,
+    operation_id="me_two_factor_confirm",
+    responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
+)
+def confirm(
+    body: TwoFactorConfirm, request: Request, response: Response, session: SessionDep, auth: AuthDep
+) -> TwoFactorConfirmed:
+    """The app's first code turns it on; the answer holds the 10 recovery codes, this once. With
+    a challenge, it also completes that sign-in."""
+    user = _who(session, auth, body.challenge)
+    codes = second_factor.confirm(session, user, body.code)
+    if body.challenge:
+        auth_service.challenge_user(session, body.challenge, use=True)
+        web_session = sign_in_browser(
+            session,
+            response,
+            user,
+            via=auth_service.Via.SECOND_FACTOR,
+            ip=client_ip(request),
+            second_factor_done=True,
+        )
+        assert not isinstance(web_session, auth_service.Challenge)
+        return TwoFactorConfirmed(recovery_codes=codes, csrf_token=web_session.csrf_token)
+    _, web_session = _browser(auth)
+    web_session.second_factor_at = context.of(session).clock.now()
+    return TwoFactorConfirmed(recovery_codes=codes)
+
+
+@router.post(
+    "/two-factor/recovery-codes",
+    response_model=RecoveryCodes,
+    operation_id="me_two_factor_recovery_codes",
+    responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
+)
+def new_codes(body: TwoFactorOff, session: SessionDep, auth: AuthDep) -> RecoveryCodes:
+    """Ten new recovery codes (the earlier ones stop working); it takes a right code."""
+    user, _ = _browser(auth)
+    second_factor.check(session, user, body.code)
+    return RecoveryCodes(recovery_codes=second_factor.new_recovery_codes(session, user))
+
+
+@router.delete(
+    "/two-factor",
+    status_code=204,
+    operation_id="me_two_factor_remove",
+    responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
+)
+def remove(body: TwoFactorOff, session: SessionDep, auth: AuthDep) -> Response:
+    """Turn two-step verification off: it takes a right code, and is refused while a portal of
+    yours requires it."""
+    user, _ = _browser(auth)
+    if auth_service.two_factor_required_by(session, user):
+        raise Conflict("A portal of yours requires two-step verification: it cannot be turned off.")
+    second_factor.remove(session, user, body.code)
+    return Response(status_code=204)
