@@ -19,6 +19,8 @@ from admit.workspaces.models import (
     Workspace,
     WorkspaceAction,
     WorkspaceMember,
+    WorkspaceMessage,
+    WorkspaceRead,
     WorkspaceRole,
 )
 
@@ -52,5 +54,7 @@ __all__ = [
     "Workspace",
     "WorkspaceAction",
     "WorkspaceMember",
+    "WorkspaceMessage",
+    "WorkspaceRead",
     "WorkspaceRole",
 ]

@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 from pydantic import BaseModel
 
 from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems
 from admit.errors import (
     AlreadyJoined,
+    InvalidInput,
     InvitationNotPending,
     MemberNotFound,
     NoInvitation,
     NotAFlow,
     NotAuthenticated,
+    NotFound,
     PermissionDenied,
     RateLimited,
     RoleExists,
@@ -31,6 +33,7 @@ from admit.people import workspace as workspace_view
 from admit.people.results import recipient_results
 from admit.portals.schemas import PortalRef
 from admit.web import SessionDep
+from admit.workspaces import messages as workspace_messages
 from admit.workspaces import roles
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.schemas import (
@@ -38,6 +41,10 @@ from admit.workspaces.schemas import (
     ActionList,
     ActionRead,
     AddMembers,
+    MessageCreate,
+    MessagePage,
+    MessageRead,
+    ReadMark,
     ResendResult,
     RoleAssign,
     RoleCreate,
@@ -354,3 +361,56 @@ def my_workspaces(
         ],
         next_cursor=next_cursor,
     )
+
+
+@router.get(
+    W + "/messages",
+    response_model=MessagePage,
+    operation_id="workspaces_messages_list",
+    responses=problems(WorkspaceNotFound, NotFound),
+)
+def list_messages(
+    workspace_id: uuid.UUID,
+    actor: ActorDep,
+    session: SessionDep,
+    after: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> MessagePage:
+    """The interaction panel, newest first, with each person's read mark. ``after``: only the
+    messages newer than that one (polling)."""
+    rows, next_cursor = workspace_messages.list_messages(
+        session, actor, workspace_id, after=after, cursor=cursor, limit=limit
+    )
+    marks = workspace_messages.reads(session, workspace_id)
+    return MessagePage(
+        items=[MessageRead.of(m) for m in rows],
+        next_cursor=next_cursor,
+        reads=[ReadMark(user_id=r.user_id, read_at=r.read_at) for r in marks],
+    )
+
+
+@router.post(
+    W + "/messages",
+    response_model=MessageRead,
+    status_code=201,
+    operation_id="workspaces_messages_write",
+    responses=problems(PermissionDenied, WorkspaceNotFound, InvalidInput),
+)
+def post_message(
+    workspace_id: uuid.UUID, body: MessageCreate, actor: ActorDep, session: SessionDep
+) -> MessageRead:
+    """Write in the panel (clients too). Members named `@Their Name` are told, by id."""
+    return MessageRead.of(workspace_messages.post(session, actor, workspace_id, body.text))
+
+
+@router.post(
+    W + "/messages/read",
+    status_code=204,
+    operation_id="workspaces_messages_read",
+    responses=problems(PermissionDenied, WorkspaceNotFound),
+)
+def read_messages(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> Response:
+    """Mark the panel read up to now (its unread count goes to 0)."""
+    workspace_messages.mark_read(session, actor, workspace_id)
+    return Response(status_code=204)

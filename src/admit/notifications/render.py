@@ -32,6 +32,7 @@ TEMPLATES = (
     "join_request_new",
     "invitation_reminder",
     "invitation_digest",
+    "mention",
 )
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
 SMS_TEMPLATES = (
@@ -41,6 +42,7 @@ SMS_TEMPLATES = (
     "sign_in",
     "action_assigned",
     "join_request_new",
+    "mention",
 )
 
 _env = Environment(

@@ -44,6 +44,7 @@ from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
 from admit.web import SessionDep
 from admit.workspaces import join_requests, roles
+from admit.workspaces import messages as workspace_messages
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import FLOW, KINDS
 
@@ -422,6 +423,20 @@ def workspace_show(
         groups = every(partial(teams_service.list_teams, session, actor, kind=CLIENT_GROUP))
     flow = workspace.kind == FLOW
     flash = read_flash(request) or {}
+    conversation = []
+    if actor.user is not None:
+        newest, _ = workspace_messages.list_messages(session, actor, workspace.id, limit=50)
+        conversation = list(reversed(newest))
+        workspace_messages.mark_read(session, actor, workspace.id)  # opening the panel reads it
+    marks = workspace_messages.reads(session, workspace.id)
+    seen_by = []
+    if conversation:
+        names = dict(workspace_messages.mentionable(session, workspace))
+        seen_by = sorted(
+            names[r.user_id]
+            for r in marks
+            if r.user_id in names and r.read_at >= conversation[-1].created_at and r.user_id != actor.user_id
+        )
     response = render(
         request,
         "workspaces/show.html",
@@ -448,7 +463,24 @@ def workspace_show(
             ],
             "notice": flash.get("notice"),
             "flash": flash,
+            "conversation": conversation,
+            "seen_by": seen_by,
+            "mentionable": [name for _, name in workspace_messages.mentionable(session, workspace)],
+            "messages_api": f"/api/v1/portals/{actor.portal.slug}/workspaces/{workspace.id}/messages",
         },
     )
     forget_flash(response, flash)
     return response
+
+
+@router.post("/p/{slug}/workspaces/{workspace_id}/messages", dependencies=[Depends(check_csrf)])
+def workspace_message_post(
+    workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, text: str = Form("")
+) -> Response:
+    """The panel's form without JavaScript (with it, the page posts to the API and polls)."""
+    try:
+        message = workspace_messages.post(session, actor, workspace_id, text)
+    except DomainError as exc:
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error}, request, anchor="#conversation")
+    return _back(actor, workspace_id, {}, request, anchor=f"#message-{message.id}")

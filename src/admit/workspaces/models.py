@@ -5,7 +5,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id
@@ -203,3 +203,33 @@ class JoinRequest(Base):
 
     workspace: Mapped[Workspace] = relationship(lazy="joined")
     decided_by: Mapped[User | None] = relationship()
+
+
+class WorkspaceMessage(Base):
+    """A message in a workspace's interaction panel. ``mentions`` are the user ids of the
+    workspace's members it names (``@Their Name``), never names; the text is kept as typed and
+    never rendered as HTML."""
+
+    __tablename__ = "workspace_messages"
+    __table_args__ = (Index("ix_workspace_messages_workspace_created", "workspace_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id], lazy="joined")
+
+
+class WorkspaceRead(Base):
+    """How far a person has read a workspace's panel (their unread count is what came after)."""
+
+    __tablename__ = "workspace_reads"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id", name="uq_workspace_reads_workspace_user"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

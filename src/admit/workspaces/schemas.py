@@ -15,6 +15,7 @@ from admit.workspaces.models import (
     Workspace,
     WorkspaceAction,
     WorkspaceMember,
+    WorkspaceMessage,
     WorkspaceRole,
 )
 
@@ -307,3 +308,47 @@ class JoinRequestRead(BaseModel):
 class JoinRequestPage(BaseModel):
     items: list[JoinRequestRead]
     next_cursor: str | None
+
+
+class MessageCreate(BaseModel):
+    text: str = Field(
+        min_length=1, max_length=4000, description="Plain text; `@Their Name` mentions a member."
+    )
+
+
+class MessageAuthor(BaseModel):
+    id: uuid.UUID
+    name: str
+
+
+class MessageRead(BaseModel):
+    """A message of the interaction panel: its text as written (plain, never HTML) and the ids
+    of the members it mentions."""
+
+    id: uuid.UUID
+    author: MessageAuthor | None
+    text: str
+    mentions: list[uuid.UUID]
+    created_at: datetime
+
+    @classmethod
+    def of(cls, message: WorkspaceMessage) -> MessageRead:
+        author = message.author
+        return cls(
+            id=message.id,
+            author=MessageAuthor(id=author.id, name=author.label) if author is not None else None,
+            text=message.text,
+            mentions=[uuid.UUID(m) for m in message.mentions],
+            created_at=message.created_at,
+        )
+
+
+class ReadMark(BaseModel):
+    user_id: uuid.UUID
+    read_at: datetime
+
+
+class MessagePage(BaseModel):
+    items: list[MessageRead] = Field(description="Newest first.")
+    next_cursor: str | None
+    reads: list[ReadMark] = Field(description="How far each person has read the panel.")

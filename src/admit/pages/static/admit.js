@@ -512,3 +512,124 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => select.form.submit());
   }
 })();
+
+// The interaction panel: new messages appear without reloading (the API polled every 3 s),
+// sending goes through the API, and "@" offers the workspace's members. Text is only ever
+// set as text, never as HTML.
+(() => {
+  const panel = document.querySelector("[data-panel]");
+  if (!panel) return;
+  const list = panel.querySelector("#messages");
+  const api = panel.dataset.api;
+  const csrf = panel.dataset.csrf;
+  const form = panel.querySelector("[data-compose]");
+  const box = form.querySelector("textarea");
+  const menu = form.querySelector("#mention-list");
+  const said = form.querySelector("[data-compose-error]");
+  const names = JSON.parse(box.dataset.mentionable || "[]");
+  const fold = (s) => s.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase();
+  const last = () => {
+    const items = list.querySelectorAll("[data-message-id]");
+    return items.length ? items[items.length - 1].dataset.messageId : "";
+  };
+  const show = (m) => {
+    if (document.getElementById("message-" + m.id)) return;
+    const empty = list.querySelector("[data-empty]");
+    if (empty) empty.remove();
+    const li = document.createElement("li");
+    li.id = "message-" + m.id;
+    li.dataset.messageId = m.id;
+    if (m.author && m.author.id === panel.dataset.me) li.classList.add("mine");
+    const meta = document.createElement("div");
+    meta.className = "meta";
+    const who = document.createElement("strong");
+    who.textContent = m.author ? m.author.name : "Someone";
+    const when = document.createElement("time");
+    when.dateTime = m.created_at;
+    when.textContent = new Date(m.created_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    meta.append(who, " ", when);
+    const text = document.createElement("p");
+    text.className = "text";
+    text.textContent = m.text;
+    li.append(meta, text);
+    list.append(li);
+    li.scrollIntoView({ block: "nearest" });
+  };
+  const poll = async () => {
+    const after = last();
+    const response = await fetch(api + (after ? "?after=" + encodeURIComponent(after) : ""), { credentials: "same-origin" });
+    if (!response.ok) return;
+    const fresh = (await response.json()).items.slice().reverse();
+    fresh.forEach(show);
+    if (fresh.length) fetch(api + "/read", { method: "POST", credentials: "same-origin", headers: { "X-CSRF-Token": csrf } });
+  };
+  setInterval(() => { if (!document.hidden) poll().catch(() => {}); }, 3000);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!box.value.trim()) return;
+    said.textContent = "";
+    const response = await fetch(api, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ text: box.value }),
+    });
+    if (response.status === 201) {
+      show(await response.json());
+      box.value = "";
+    } else {
+      const problem = await response.json().catch(() => ({}));
+      said.textContent = problem.detail || "The message could not be sent. Try again.";
+    }
+  });
+  box.addEventListener("keydown", (event) => {
+    if (event.key === "Enter" && !event.shiftKey && menu.hidden) { event.preventDefault(); form.requestSubmit(); }
+  });
+  // "@" and a few letters: the members whose names start so (any case, accents or not).
+  let active = 0;
+  const typed = () => {
+    const before = box.value.slice(0, box.selectionStart);
+    const match = /(^|[^\p{L}\p{N}])@([^@\n]{0,40})$/u.exec(before);
+    return match ? { start: before.length - match[2].length - 1, query: match[2] } : null;
+  };
+  const choose = (name) => {
+    const at = typed();
+    if (!at) return;
+    box.value = box.value.slice(0, at.start) + "@" + name + " " + box.value.slice(box.selectionStart);
+    const caret = at.start + name.length + 2;
+    box.setSelectionRange(caret, caret);
+    menu.hidden = true;
+    box.focus();
+  };
+  const offer = () => {
+    const at = typed();
+    const found = at ? names.filter((n) => fold(n).startsWith(fold(at.query))).slice(0, 8) : [];
+    menu.replaceChildren(...found.map((n, i) => {
+      const li = document.createElement("li");
+      li.role = "option";
+      li.textContent = n;
+      li.id = "mention-" + i;
+      li.setAttribute("aria-selected", String(i === 0));
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); choose(n); });
+      return li;
+    }));
+    active = 0;
+    menu.hidden = found.length === 0;
+    box.setAttribute("aria-expanded", String(!menu.hidden));
+  };
+  box.addEventListener("input", offer);
+  box.addEventListener("keydown", (event) => {
+    if (menu.hidden) return;
+    const options = [...menu.children];
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      active = (active + (event.key === "ArrowDown" ? 1 : options.length - 1)) % options.length;
+      options.forEach((o, i) => o.setAttribute("aria-selected", String(i === active)));
+    } else if (event.key === "Enter" || event.key === "Tab") {
+      event.preventDefault();
+      choose(options[active].textContent);
+    } else if (event.key === "Escape") {
+      menu.hidden = true;
+    }
+  });
+})();

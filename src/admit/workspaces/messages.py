@@ -1,0 +1,214 @@
+"""A workspace's interaction panel: its members' conversation (seed 003).
+
+Everyone who can reach the workspace reads and writes — clients too. ``@Their Name`` mentions
+a member of the workspace: stored as the user's id, and they are told by email (or text) with a
+link to the message. A name that is not a member's is plain text: nobody outside is told.
+Names with spaces and accents match as written, in any case, with or without the accents.
+Each person's read mark says how far they have read; what came after is unread.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+import uuid
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from admit import context
+from admit.actor import Actor
+from admit.errors import InvalidInput, NotFound, PermissionDenied
+from admit.kit.pagination import page
+from admit.notifications import service as notifications_service
+from admit.portals import brand as portals_brand
+from admit.workspaces import service as workspaces_service
+from admit.workspaces.models import JOINED, Workspace, WorkspaceMember, WorkspaceMessage, WorkspaceRead
+
+__all__ = ["MAX_TEXT", "find_mentions", "list_messages", "mark_read", "post", "reads", "unread_counts"]
+
+MAX_TEXT = 4000
+
+
+def _fold(text: str) -> str:
+    """Case and accents folded, one character for one (``Zoë`` → ``zoe``), so positions hold."""
+    return "".join((unicodedata.normalize("NFKD", ch)[:1] or ch).casefold()[:1] or ch for ch in text)
+
+
+def find_mentions(text: str, people: Iterable[tuple[uuid.UUID, str]]) -> list[uuid.UUID]:
+    """The ids of ``people`` (id, name) named as ``@Name`` in ``text``: the longest name that
+    fits wins (``@Ann Lee`` over ``@Ann``), a name must end at a word's end, each id once."""
+    named = sorted(((pid, _fold(name)) for pid, name in people if name.strip()), key=lambda p: -len(p[1]))
+    folded = _fold(text)
+    found: list[uuid.UUID] = []
+    at = folded.find("@")
+    while at != -1:
+        before = folded[at - 1] if at > 0 else " "
+        if not before.isalnum():
+            for pid, name in named:
+                end = at + 1 + len(name)
+                after = folded[end] if end < len(folded) else " "
+                if folded.startswith(name, at + 1) and not after.isalnum():
+                    if pid not in found:
+                        found.append(pid)
+                    break
+        at = folded.find("@", at + 1)
+    return found
+
+
+def _reachable(session: Session, actor: Actor, workspace_id: uuid.UUID, *, person: bool = True) -> Workspace:
+    """The workspace, when ``actor`` can reach it; ``person``: and is someone (an API key reads
+    the panel, but only people write in it and have read marks)."""
+    if person and actor.user is None:
+        raise PermissionDenied("Messages are written by people: sign in.")
+    return workspaces_service.get_or_raise(session, actor, workspace_id)
+
+
+def _people(session: Session, workspace: Workspace) -> list[WorkspaceMember]:
+    return list(session.scalars(select(WorkspaceMember).where(WorkspaceMember.workspace_id == workspace.id)))
+
+
+def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> WorkspaceMessage:
+    """Write a message; the members it mentions are told (not its author, not outsiders)."""
+    workspace = _reachable(session, actor, workspace_id)
+    body = (text or "").strip()
+    if not body:
+        raise InvalidInput("Write something first.", field="text")
+    if len(body) > MAX_TEXT:
+        raise InvalidInput(f"A message is at most {MAX_TEXT:,} characters.", field="text")
+    assert actor.user is not None
+    people = _people(session, workspace)
+    mentioned = find_mentions(body, ((m.user_id, m.user.name or "") for m in people))
+    now = context.of(session).clock.now()
+    message = WorkspaceMessage(
+        id=uuid.uuid4(),
+        workspace_id=workspace.id,
+        author_id=actor.user.id,
+        text=body,
+        mentions=[str(m) for m in mentioned],
+        created_at=now,
+    )
+    session.add(message)
+    _read_to(session, workspace.id, actor.user.id, now)  # one's own message is read
+    by_id = {m.user_id: m for m in people}
+    link = f"{workspaces_service.workspace_url(session, actor.portal, workspace.id)}#message-{message.id}"
+    for user_id in mentioned:
+        member = by_id[user_id]
+        to = member.user.address
+        if user_id == actor.user.id or member.status != JOINED or to is None:
+            continue
+        notifications_service.enqueue(
+            session,
+            event_key=f"mention:{message.id}:{user_id}",
+            template="mention",
+            to=to,
+            portal_id=actor.portal.id,
+            context={
+                "portal_name": actor.portal.name,
+                "brand": portals_brand.for_message(session, actor.portal),
+                "workspace_name": workspace.name,
+                "author_name": actor.display_name,
+                "recipient_name": member.user.name,
+                "text": body[:1000],
+                "link": link,
+            },
+        )
+    session.flush()
+    return message
+
+
+def list_messages(
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    *,
+    after: uuid.UUID | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[WorkspaceMessage], str | None]:
+    """The panel's messages, newest first; ``after``: only those newer than that message (what a
+    panel already showing it polls for)."""
+    workspace = _reachable(session, actor, workspace_id, person=False)
+    query = select(WorkspaceMessage).where(WorkspaceMessage.workspace_id == workspace.id)
+    if after is not None:
+        seen = session.get(WorkspaceMessage, after)
+        if seen is None or seen.workspace_id != workspace.id:
+            raise NotFound("No such message in this workspace.")
+        query = query.where(
+            or_(
+                WorkspaceMessage.created_at > seen.created_at,
+                (WorkspaceMessage.created_at == seen.created_at) & (WorkspaceMessage.id > seen.id),
+            )
+        )
+    return page(session, query, WorkspaceMessage, cursor=cursor, limit=limit)
+
+
+def _read_to(session: Session, workspace_id: uuid.UUID, user_id: uuid.UUID, moment: datetime) -> None:
+    mark = session.scalar(
+        select(WorkspaceRead).where(
+            WorkspaceRead.workspace_id == workspace_id, WorkspaceRead.user_id == user_id
+        )
+    )
+    if mark is None:
+        session.add(WorkspaceRead(workspace_id=workspace_id, user_id=user_id, read_at=moment))
+    elif mark.read_at < moment:
+        mark.read_at = moment
+
+
+def mark_read(session: Session, actor: Actor, workspace_id: uuid.UUID) -> None:
+    """The person has read the panel up to now."""
+    workspace = _reachable(session, actor, workspace_id)
+    assert actor.user is not None
+    _read_to(session, workspace.id, actor.user.id, context.of(session).clock.now())
+    session.flush()
+
+
+def reads(session: Session, workspace_id: uuid.UUID) -> list[WorkspaceRead]:
+    """Each person's read mark in the workspace (who has seen what)."""
+    return list(session.scalars(select(WorkspaceRead).where(WorkspaceRead.workspace_id == workspace_id)))
+
+
+def unread_counts(
+    session: Session, user_id: uuid.UUID, workspace_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, int]:
+    """``{workspace_id: messages by others after the person's read mark}``, in one query."""
+    ids = list(workspace_ids)
+    if not ids:
+        return {}
+    mark = (
+        select(WorkspaceRead.read_at)
+        .where(WorkspaceRead.workspace_id == WorkspaceMessage.workspace_id, WorkspaceRead.user_id == user_id)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        select(WorkspaceMessage.workspace_id, func.count())
+        .where(
+            WorkspaceMessage.workspace_id.in_(ids),
+            or_(WorkspaceMessage.author_id.is_(None), WorkspaceMessage.author_id != user_id),
+            or_(mark.is_(None), WorkspaceMessage.created_at > mark),
+        )
+        .group_by(WorkspaceMessage.workspace_id)
+    )
+    return {workspace_id: count for workspace_id, count in rows}
+
+
+def last_activity(session: Session, workspace_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+    """``{workspace_id: when its newest message was written}`` (newest activity first, for a list)."""
+    ids = list(workspace_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(WorkspaceMessage.workspace_id, func.max(WorkspaceMessage.created_at))
+        .where(WorkspaceMessage.workspace_id.in_(ids))
+        .group_by(WorkspaceMessage.workspace_id)
+    )
+    return {workspace_id: moment for workspace_id, moment in rows}
+
+
+def mentionable(session: Session, workspace: Workspace) -> list[tuple[uuid.UUID, str]]:
+    """``(user_id, name)`` of the workspace's members who have a name (what ``@`` offers)."""
+    return sorted(
+        ((m.user_id, m.user.name) for m in _people(session, workspace) if m.user.name),
+        key=lambda p: _fold(p[1]),
+    )

@@ -1,0 +1,90 @@
+"""The interaction panel in two real browsers (issue 11 item 5): the owner and a client have the
+same workspace open; "@" offers the workspace's members (a name with spaces and accents);
+what one sends appears in the other's panel without reloading; text stays text."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import pytest
+from playwright.sync_api import expect
+
+from admit.flows import join
+from admit.jobs import Worker
+from admit.members import service as members_service
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite, last_link
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def joins_as(db, settings, pf, email: str, name: str, user_type: str) -> None:
+    invite(db, pf, [email], user_type=user_type, role="member" if user_type == "internal" else None)
+    Worker(db, settings).drain()
+    with db.unit_of_work() as session:
+        join.accept(session, token=last_link(db, email), name=name, password=PASSWORD)
+
+
+def call(server, pf, method: str, path: str, body: dict) -> dict:
+    request = urllib.request.Request(
+        server(f"/api/v1/portals/{pf.slug}{path}"), data=json.dumps(body).encode(), method=method,
+        headers={"Authorization": f"Bearer {pf.api_key}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.load(response)
+
+
+def signed_in(new_context, server, email: str, password: str, path: str):
+    page = new_context().new_page()
+    page.goto(server("/login"))
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).not_to_have_url(re.compile(r"/login"))
+    page.goto(server(path))
+    return page
+
+
+def test_two_people_talk_in_a_workspace(live_server, new_context, shot):
+    server, db = live_server, live_server.app.state.db
+    pf = create_portal(db)
+    joins_as(db, server.settings, pf, "zoe@acme.com", "Zoë Ångström", "internal")
+    joins_as(db, server.settings, pf, "ann@client.example", "Ann Lee", "client")
+    ws = call(server, pf, "POST", "/workspaces", {"name": "Q3 Audit", "kind": "chat"})
+    with db.unit_of_work() as session:
+        ids = [
+            str(members_service.get_user_by_address(session, a).id)
+            for a in ("zoe@acme.com", "ann@client.example")
+        ]
+    call(server, pf, "POST", f"/workspaces/{ws['id']}/members", {"user_ids": ids, "user_type": "client"})
+    path = f"/p/{pf.slug}/workspaces/{ws['id']}"
+    owner = signed_in(new_context, server, pf.owner_email, OWNER_PASSWORD, path)
+    client = signed_in(new_context, server, "ann@client.example", PASSWORD, path)
+    expect(client.get_by_text("No messages yet.")).to_be_visible()
+
+    box = owner.get_by_label("Message")
+    box.fill("Hello @z")
+    box.press("o")  # typing opens the menu: a name with a space and accents
+    expect(owner.locator("#mention-list li")).to_have_text(["Zoë Ångström"])
+    box.press("Enter")
+    expect(box).to_have_value("Hello @Zoë Ångström ")
+    box.press_sequentially("and @Ann")
+    box.press("Enter")
+    box.press_sequentially("<b>welcome</b>")
+    box.press("Enter")  # the menu is closed: Enter sends
+    expect(owner.locator("#messages li p.text")).to_have_text(
+        ["Hello @Zoë Ångström and @Ann Lee <b>welcome</b>"]
+    )
+
+    # The client's panel shows it without a reload, as text.
+    expect(client.locator("#messages li p.text")).to_have_text(
+        ["Hello @Zoë Ångström and @Ann Lee <b>welcome</b>"], timeout=10_000
+    )
+    assert client.locator("#messages b").count() == 0
+    client.get_by_label("Message").fill("Thanks! Sending the file today.")
+    client.get_by_role("button", name="Send").click()
+    expect(owner.locator("#messages li p.text").last).to_have_text(
+        "Thanks! Sending the file today.", timeout=10_000
+    )
+    shot(owner, "panel")

@@ -1,0 +1,93 @@
+"""The interaction panel (issue 11 item 5), through the API on both databases: members write
+(clients too), messages come back newest first with their author, ``@Their Name`` mentions are
+stored as ids and tell the member named (not the author, not someone outside the workspace),
+polling with ``after`` gives only what is new, read marks make unread counts, and someone who
+cannot reach the workspace reads nothing. Text is never HTML."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from admit.flows import join
+from admit.notifications.models import Notification
+from admit.workspaces import messages as workspace_messages
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite, last_link
+from tests.workspaces.helpers import add, api, create_workspace, session_headers, user_id_of
+
+
+def joins_as(db, worker, pf, email: str, name: str, *, user_type: str = "internal") -> None:
+    invite(db, pf, [email], user_type=user_type, role="member" if user_type == "internal" else None)
+    worker.drain()
+    with db.unit_of_work() as session:
+        join.accept(session, token=last_link(db, email), name=name, password=PASSWORD)
+
+
+ZOE, ANN, BOB = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+PEOPLE = [(ZOE, "Zoë Ångström"), (ANN, "Ann Lee"), (BOB, "Ann")]
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("Hi @Zoë Ångström!", [ZOE]),
+        ("hi @zoe angstrom, see below", [ZOE]),  # any case, with or without the accents
+        ("@Ann Lee and @Ann", [ANN, BOB]),  # the longest name that fits wins
+        ("@Annabel is not Ann", []),  # a name ends at a word's end
+        ("write to ann@lee.example", []),  # an address is not a mention
+        ("@Nobody Here", []),
+        ("@Ann Lee @Ann Lee", [ANN]),  # each once
+    ],
+)
+def test_mentions_are_found_by_name(text, found):
+    assert workspace_messages.find_mentions(text, PEOPLE) == found
+
+
+def test_the_panel_through_the_api(client, db, worker):
+    pf = create_portal(db)
+    joins_as(db, worker, pf, "zoe@acme.com", "Zoë Ångström")
+    joins_as(db, worker, pf, "ann@client.example", "Ann Lee", user_type="client")
+    joins_as(db, worker, pf, "bob@acme.com", "Bob Stone")  # in the portal, not in the workspace
+    ws = create_workspace(client, pf, "Q3 Audit")
+    zoe, ann = user_id_of(client, pf, "zoe@acme.com"), user_id_of(client, pf, "ann@client.example")
+    r = add(client, pf, ws["id"], user_ids=[zoe, ann], user_type="client")
+    assert r.status_code in (200, 201), r.text
+    url = api(pf, f"/workspaces/{ws['id']}/messages")
+
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    text = "Hi @zoe angstrom and @Ann Lee <b>bold</b>, cc @Bob Stone"
+    r = client.post(url, json={"text": text}, headers=owner)
+    assert r.status_code == 201, r.text
+    first = r.json()
+    assert first["text"] == text  # kept as written: plain text, never HTML
+    assert sorted(first["mentions"]) == sorted([zoe, ann]) and first["author"]["name"] == "Olive Owner"
+    with db.unit_of_work() as session:
+        told = sorted(
+            session.scalars(select(Notification.to_address).where(Notification.template == "mention"))
+        )
+    assert told == ["ann@client.example", "zoe@acme.com"]  # not Bob (outside), not the author
+
+    ann_h = session_headers(client, "ann@client.example")
+    with db.unit_of_work() as session:
+        assert workspace_messages.unread_counts(session, uuid.UUID(ann), [uuid.UUID(ws["id"])]) == {
+            uuid.UUID(ws["id"]): 1
+        }
+    page = client.get(url).json()
+    assert [m["id"] for m in page["items"]] == [first["id"]]
+    assert client.post(url + "/read", headers=ann_h).status_code == 204
+    with db.unit_of_work() as session:
+        assert workspace_messages.unread_counts(session, uuid.UUID(ann), [uuid.UUID(ws["id"])]) == {}
+    reply = client.post(url, json={"text": "Thanks, @Zoë Ångström"}, headers=ann_h)  # clients write, mention
+    assert reply.status_code == 201 and reply.json()["mentions"] == [zoe]
+    newer = client.get(url, params={"after": first["id"]}).json()["items"]
+    assert [m["id"] for m in newer] == [reply.json()["id"]]
+    reads = {r["user_id"] for r in client.get(url).json()["reads"]}
+    assert ann in reads and zoe not in reads  # Ann has read; Zoë has not opened it yet
+
+    assert client.post(url, json={"text": "   "}, headers=ann_h).status_code == 422
+    assert client.post(url, json={"text": "x" * 4001}, headers=ann_h).status_code == 422
+
+    session_headers(client, "bob@acme.com")
+    assert client.get(url).status_code == 404  # outside the workspace: nothing to read
