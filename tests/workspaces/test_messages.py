@@ -91,3 +91,26 @@ def test_the_panel_through_the_api(client, db, worker):
 
     session_headers(client, "bob@acme.com")
     assert client.get(url).status_code == 404  # outside the workspace: nothing to read
+
+
+def test_the_clients_portal_lists_newest_activity_first_with_unread_counts(client, db, worker):
+    """Issue 11 item 4: a client's home lists the workspaces they are in, the one with the newest
+    message first, with how many messages they have not read."""
+    pf = create_portal(db)
+    joins_as(db, worker, pf, "ann@client.example", "Ann Lee", user_type="client")
+    ann = user_id_of(client, pf, "ann@client.example")
+    first = create_workspace(client, pf, "Older workspace")
+    second = create_workspace(client, pf, "Newer workspace")
+    for ws in (first, second):
+        assert add(client, pf, ws["id"], user_ids=[ann], user_type="client").status_code in (200, 201)
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    for text in ("One", "Two"):
+        r = client.post(api(pf, f"/workspaces/{first['id']}/messages"), json={"text": text}, headers=owner)
+        assert r.status_code == 201
+
+    session_headers(client, "ann@client.example")
+    home = client.get(f"/p/{pf.slug}").text
+    assert home.index("Older workspace") < home.index("Newer workspace")  # it has the newest message
+    assert 'data-unread="2"' in home and home.count("data-unread=") == 1
+    client.get(f"/p/{pf.slug}/workspaces/{first['id']}")  # opening it reads it
+    assert "data-unread=" not in client.get(f"/p/{pf.slug}").text

@@ -21,6 +21,8 @@ from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.portals.models import ALL_PRODUCTS, DEFAULT_SIGN_IN_LINK_MINUTES, DEFAULT_SMS_DAILY_BUDGET
 from admit.web import SessionDep
+from admit.workspaces import messages as workspace_messages
+from admit.workspaces import roles as workspace_roles
 
 router = APIRouter()
 
@@ -33,11 +35,23 @@ def home(request: Request, actor: PageActor, session: SessionDep) -> Response:
     home = policy.capabilities(actor.role).home
     if home != "client":
         return redirect(f"/p/{actor.portal.slug}/{home}")
-    workspaces = [
+    rows = [
         (w, m)
         for w, m, _p in every(partial(people_timeline.timeline, session, person(actor), portal=actor.portal))
     ]
-    return render(request, "portals/home.html", {"workspaces": workspaces})
+    ids = [w.id for w, _m in rows]
+    user_id = person(actor).id
+    unread = workspace_messages.unread_counts(session, user_id, ids)
+    active = workspace_messages.last_activity(session, ids)
+    # Newest activity first: the newest message, else when they were added.
+    rows.sort(key=lambda wm: max(active.get(wm[0].id, wm[1].created_at), wm[1].created_at), reverse=True)
+    names = {w.id: w.name for w, _m in rows}
+    actions = [(a, r, names[a.workspace_id]) for a, r in workspace_roles.actions_for(session, user_id, ids)]
+    return render(
+        request,
+        "portals/home.html",
+        {"workspaces": rows, "unread": unread, "active": active, "actions": actions},
+    )
 
 
 def _settings_page(

@@ -375,3 +375,24 @@ def list_actions(
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     query = select(WorkspaceAction).where(WorkspaceAction.workspace_id == workspace.id)
     return page(session, query, WorkspaceAction, cursor=cursor, limit=limit, oldest_first=True)
+
+
+def actions_for(
+    session: Session, user_id: uuid.UUID, workspace_ids: list[uuid.UUID]
+) -> list[tuple[WorkspaceAction, WorkspaceRole]]:
+    """The actions of these workspaces assigned to a role the person holds now, soonest due
+    first (then oldest): what a client's portal lists as theirs."""
+    if not workspace_ids:
+        return []
+    rows = session.execute(
+        select(WorkspaceAction, WorkspaceRole)
+        .join(WorkspaceRole, WorkspaceRole.id == WorkspaceAction.role_id)
+        .join(RoleAssignment, RoleAssignment.role_id == WorkspaceRole.id)
+        .where(
+            WorkspaceAction.workspace_id.in_(workspace_ids),
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.ended_at.is_(None),
+        )
+        .order_by(WorkspaceAction.due_on.is_(None), WorkspaceAction.due_on, WorkspaceAction.created_at)
+    )
+    return [(action, role) for action, role in rows]
