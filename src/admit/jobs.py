@@ -21,6 +21,7 @@ from admit.invitations import service as invitations_service
 from admit.notifications import jobs as notifications_jobs
 from admit.settings import Settings
 from admit.webhooks import jobs as webhooks_jobs
+from admit.workspaces import roles as workspace_roles
 
 log = logging.getLogger("admit.worker")
 
@@ -71,6 +72,8 @@ class Worker:
             counts["digests"] = reminders_flow.send_digests(session)
         with self.db.unit_of_work() as session:
             counts["expired"] = invitations_service.expire_due(session)
+        with self.db.unit_of_work() as session:
+            counts["actions_reminded"] = workspace_roles.remind_due_actions(session)
         return counts
 
     def drain(self, *, max_passes: int = 1000) -> dict[str, int]:

@@ -414,3 +414,17 @@ def read_messages(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep)
     """Mark the panel read up to now (its unread count goes to 0)."""
     workspace_messages.mark_read(session, actor, workspace_id)
     return Response(status_code=204)
+
+
+@router.post(
+    W + "/actions/{action_id}/complete",
+    response_model=ActionRead,
+    operation_id="workspaces_actions_complete",
+    responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow, NotFound),
+)
+def complete_action(
+    workspace_id: uuid.UUID, action_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> ActionRead:
+    """Mark an action done (its assignee, a client too, or an internal user of the workspace):
+    its reminders stop and the panel says so."""
+    return ActionRead.of(roles.complete_action(session, actor, workspace_id, action_id))

@@ -49,6 +49,7 @@ PHRASES: dict[str, str] = {
     "workspace.role_assigned": "gave a workspace role to {target}",
     "workspace.roles_added": "added roles to the workspace {target}",
     "workspace.action_added": "added an action {target}",
+    "workspace.action_done": "marked an action done in {target}",
     "contact.added": "added {target} to contacts",
     "contact.used": "used the contact {target}",
     "contact.invited": "invited the contact {target}",

@@ -24,6 +24,7 @@ from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
 from admit.portals.sign_in import password_required
+from admit.workspaces import roles as workspace_roles
 from admit.workspaces import service as workspaces_service
 
 if TYPE_CHECKING:
@@ -160,7 +161,9 @@ def join(
         new_user=new_user,
     )
     invitation.member_id = member.id
-    workspaces_service.mark_joined(session, portal.id, user.id)
+    if workspaces_service.mark_joined(session, portal.id, user.id):
+        # Actions assigned to their roles before they joined are announced now.
+        workspace_roles.announce_open_actions(session, portal, user.id)
     detail = {"role": member.role, "user_type": member.user_type}
     if via is not None:
         detail["via"] = via

@@ -33,6 +33,7 @@ TEMPLATES = (
     "invitation_reminder",
     "invitation_digest",
     "mention",
+    "action_due",
 )
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
 SMS_TEMPLATES = (
@@ -43,6 +44,7 @@ SMS_TEMPLATES = (
     "action_assigned",
     "join_request_new",
     "mention",
+    "action_due",
 )
 
 _env = Environment(

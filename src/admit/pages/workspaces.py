@@ -473,6 +473,18 @@ def workspace_show(
     return response
 
 
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/actions/{action_id}/complete",
+    name="workspaces:complete_action",
+    dependencies=[Depends(check_csrf)],
+)
+def workspace_action_complete(
+    workspace_id: uuid.UUID, action_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> Response:
+    action = roles.complete_action(session, actor, workspace_id, action_id)
+    return _back(actor, workspace_id, {"notice": f"“{action.title}” is done."}, request, anchor="#actions")
+
+
 @router.post("/p/{slug}/workspaces/{workspace_id}/messages", dependencies=[Depends(check_csrf)])
 def workspace_message_post(
     workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, text: str = Form("")

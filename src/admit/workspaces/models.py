@@ -145,6 +145,12 @@ class WorkspaceAction(Base):
     due_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Marked done (by its assignee or an internal user): its reminders stop.
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    done_by_id: Mapped[uuid.UUID | None] = mapped_column()  # a user's id (no reference: a label)
+    # When the reminder on its due date, and the one after it, went out (each once).
+    due_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    overdue_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # Join request statuses.

@@ -24,15 +24,19 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import InvalidInput, NotAFlow, RoleExists, RoleNotFound
+from admit.errors import InvalidInput, NotAFlow, NotFound, RoleExists, RoleNotFound
 from admit.kit.pagination import page
+from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
+from admit.portals import service as portals_service
+from admit.workspaces import messages as workspace_messages
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import FLOW, JOINED, RoleAssignment, Workspace, WorkspaceAction, WorkspaceRole
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
+    from admit.portals.models import Portal
 
 
 __all__ = [
@@ -336,36 +340,175 @@ def _notify_assignee(
     session: Session, actor: Actor, workspace: Workspace, role: WorkspaceRole, action: WorkspaceAction
 ) -> None:
     """The role's holder hears of a new action for them (seed 003), unless they added it. Someone
-    not joined yet hears of it when they join and open the workspace."""
-    holder = session.scalar(
-        select(RoleAssignment).where(RoleAssignment.role_id == role.id, RoleAssignment.ended_at.is_(None))
-    )
+    not joined yet hears of it when they join (``announce_open_actions``)."""
+    holder = _holder(session, role.id)
     if holder is None or holder.user_id == actor.user_id:
         return
     membership = workspaces_service.get_membership(session, workspace.id, holder.user_id)
-    user = holder.user
-    to = user.address
-    if membership is None or membership.status != JOINED or to is None:
+    if membership is None or membership.status != JOINED:
         return
-    portal = actor.portal
+    _tell(
+        session,
+        actor.portal,
+        workspace,
+        role,
+        action,
+        holder.user,
+        template="action_assigned",
+        adder_name=actor.display_name,
+    )
+
+
+def _holder(session: Session, role_id: uuid.UUID) -> RoleAssignment | None:
+    return session.scalar(
+        select(RoleAssignment).where(RoleAssignment.role_id == role_id, RoleAssignment.ended_at.is_(None))
+    )
+
+
+def _tell(
+    session: Session,
+    portal: Portal,
+    workspace: Workspace,
+    role: WorkspaceRole,
+    action: WorkspaceAction,
+    user: User,
+    *,
+    template: str,
+    adder_name: str = "",
+    overdue: bool = False,
+) -> None:
+    """One message about ``action`` to its assignee ``user`` (once per kind: the event key)."""
+    if user.address is None:
+        return
+    kind = "overdue" if overdue else ("due" if template == "action_due" else "assigned")
     notifications_service.enqueue(
         session,
-        event_key=f"action:{action.id}:assigned:{user.id}",
-        template="action_assigned",
-        to=to,
+        event_key=f"action:{action.id}:{kind}:{user.id}",
+        template=template,
+        to=user.address,
         portal_id=portal.id,
         context={
             "portal_name": portal.name,
             "brand": portals_brand.for_message(session, portal),
             "workspace_name": workspace.name,
-            "adder_name": actor.display_name,
+            "adder_name": adder_name or portal.name,
             "recipient_name": user.name,  # joined the workspace, so a member: their own name
             "role_name": role.name,
             "title": action.title,
             "due_on_text": action.due_on.strftime("%d %B %Y") if action.due_on else "",
-            "link": workspaces_service.workspace_url(session, portal, workspace.id),
+            "overdue": overdue,
+            "link": workspaces_service.workspace_url(session, portal, workspace.id) + "#actions",
         },
     )
+
+
+def announce_open_actions(session: Session, portal: Portal, user_id: uuid.UUID) -> int:
+    """Someone just joined ``portal``'s workspaces: they hear of the open actions of roles they
+    hold there (assigned before they joined). Returns how many messages were written."""
+    rows = session.execute(
+        select(WorkspaceAction, WorkspaceRole, Workspace, RoleAssignment)
+        .join(WorkspaceRole, WorkspaceRole.id == WorkspaceAction.role_id)
+        .join(RoleAssignment, RoleAssignment.role_id == WorkspaceRole.id)
+        .join(Workspace, Workspace.id == WorkspaceAction.workspace_id)
+        .where(
+            Workspace.portal_id == portal.id,
+            RoleAssignment.user_id == user_id,
+            RoleAssignment.ended_at.is_(None),
+            WorkspaceAction.done_at.is_(None),
+        )
+    ).all()
+    for action, role, workspace, holder in rows:
+        adder = members_service.get_user(session, action.created_by_id) if action.created_by_id else None
+        _tell(
+            session,
+            portal,
+            workspace,
+            role,
+            action,
+            holder.user,
+            template="action_assigned",
+            adder_name=adder.label if adder is not None else "",
+        )
+    return len(rows)
+
+
+def complete_action(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, action_id: uuid.UUID
+) -> WorkspaceAction:
+    """Mark an action done: its assignee (the role's holder, a client too) or an internal user of
+    the workspace. Its reminders stop; the panel says so. Done again: nothing changes."""
+    workspace = _flow_or_raise(session, actor, workspace_id)
+    action = session.get(WorkspaceAction, action_id)
+    if action is None or action.workspace_id != workspace.id:
+        raise NotFound("No such action in this workspace.")
+    holder = _holder(session, action.role_id) if action.role_id is not None else None
+    is_assignee = holder is not None and actor.user_id is not None and holder.user_id == actor.user_id
+    if not is_assignee:
+        policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
+    if action.done_at is not None:
+        return action
+    action.done_at = context.of(session).clock.now()
+    action.done_by_id = actor.user_id
+    audit_service.record(
+        session,
+        actor,
+        "workspace.action_done",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=workspace.name,
+        detail={"title": action.title},
+    )
+    if actor.user is not None:
+        workspace_messages.post(session, actor, workspace.id, f"✓ Marked “{action.title}” done.")
+    session.flush()
+    return action
+
+
+def remind_due_actions(session: Session) -> int:
+    """The worker's step: the assignee of an open action hears of it on its due date, and once
+    more the day after if it is still open. Each reminder is claimed by a conditional update, so
+    any number of workers send it once. Returns how many went out."""
+    now = context.of(session).clock.now()
+    today = now.date()
+    sent = 0
+    for column, condition, overdue in (
+        (WorkspaceAction.due_reminded_at, WorkspaceAction.due_on <= today, False),
+        (WorkspaceAction.overdue_reminded_at, WorkspaceAction.due_on < today, True),
+    ):
+        claimed = (
+            session.execute(
+                update(WorkspaceAction)
+                .where(
+                    condition,
+                    column.is_(None),
+                    WorkspaceAction.done_at.is_(None),
+                    WorkspaceAction.role_id.is_not(None),
+                )
+                .values({column: now})
+                .returning(WorkspaceAction.id)
+                .execution_options(synchronize_session=False)
+            )
+            .scalars()
+            .all()
+        )
+        for action_id in claimed:
+            action = session.get(WorkspaceAction, action_id)
+            assert action is not None and action.role_id is not None
+            holder = _holder(session, action.role_id)
+            if holder is None:
+                continue
+            workspace = session.get(Workspace, action.workspace_id)
+            role = session.get(WorkspaceRole, action.role_id)
+            assert workspace is not None and role is not None
+            membership = workspaces_service.get_membership(session, workspace.id, holder.user_id)
+            if membership is None or membership.status != JOINED:
+                continue
+            portal = portals_service.get_or_raise(session, workspace.portal_id)
+            _tell(
+                session, portal, workspace, role, action, holder.user, template="action_due", overdue=overdue
+            )
+            sent += 1
+    return sent
 
 
 def list_actions(

@@ -222,6 +222,7 @@ class ActionRead(BaseModel):
     role_id: uuid.UUID | None
     due_on: date | None
     created_at: datetime
+    done_at: datetime | None = None
 
     @classmethod
     def of(cls, a: WorkspaceAction) -> ActionRead:
