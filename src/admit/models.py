@@ -9,7 +9,7 @@ from admit.imports.models import InvitationImport, InvitationImportChunk, Invita
 from admit.invitations.models import Invitation
 from admit.links.models import InviteLink, LinkSignup
 from admit.members.models import Member, User
-from admit.notifications.models import DevMessage, Notification
+from admit.notifications.models import DevMessage, Notification, NotificationPreference
 from admit.portals.models import Portal, PortalLogo
 from admit.teams.models import Team, TeamMember
 from admit.tokens.models import Token
@@ -39,6 +39,7 @@ __all__ = [
     "LinkSignup",
     "Member",
     "Notification",
+    "NotificationPreference",
     "Portal",
     "PortalLogo",
     "RoleAssignment",

@@ -1,4 +1,5 @@
-"""The signed-in person's own account: two-step verification (an authenticator app)."""
+"""The signed-in person's own account: two-step verification (an authenticator app), and which
+optional messages they get."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from admit.auth.schemas import RecoveryCodes
 from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 from admit.members import service as members_service
 from admit.members.models import User
+from admit.notifications import preferences
 from admit.web import Auth, SessionDep, client_ip, sign_in_browser
 
 router = APIRouter(prefix="/me", tags=["me"])
@@ -128,3 +130,54 @@ def remove(body: TwoFactorOff, session: SessionDep, auth: AuthDep) -> Response:
         raise Conflict("A portal of yours requires two-step verification: it cannot be turned off.")
     second_factor.remove(session, user, body.code)
     return Response(status_code=204)
+
+
+class NotificationPreferenceRead(BaseModel):
+    kind: str
+    description: str
+    enabled: bool
+
+
+class NotificationPreferences(BaseModel):
+    items: list[NotificationPreferenceRead]
+
+
+@router.get(
+    "/notification-preferences",
+    response_model=NotificationPreferences,
+    operation_id="me_notification_preferences_get",
+    responses=problems(NotAuthenticated),
+)
+def get_preferences(session: SessionDep, auth: AuthDep) -> NotificationPreferences:
+    """Which optional messages you get (each also has a one-click unsubscribe link)."""
+    user, _ = _browser(auth)
+    return _preferences(session, user)
+
+
+@router.patch(
+    "/notification-preferences",
+    response_model=NotificationPreferences,
+    operation_id="me_notification_preferences_update",
+    responses=problems(NotAuthenticated, InvalidInput),
+)
+def update_preferences(body: dict[str, bool], session: SessionDep, auth: AuthDep) -> NotificationPreferences:
+    """``{kind: true | false, …}``; kinds not named stay as they are."""
+    user, _ = _browser(auth)
+    unknown = sorted(set(body) - set(preferences.KINDS))
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]} is not a kind of message ({', '.join(preferences.KINDS)}).", field=unknown[0]
+        )
+    for kind, enabled in body.items():
+        preferences.choose(session, user.id, kind, enabled)
+    return _preferences(session, user)
+
+
+def _preferences(session: SessionDep, user: User) -> NotificationPreferences:
+    chosen = preferences.choices(session, user.id)
+    return NotificationPreferences(
+        items=[
+            NotificationPreferenceRead(kind=k, description=d, enabled=chosen[k])
+            for k, d in preferences.KINDS.items()
+        ]
+    )

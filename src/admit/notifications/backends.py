@@ -70,6 +70,10 @@ def build_mime(settings: Settings, notification: Outgoing, email: RenderedEmail)
     # A stable Message-ID: if a crash makes the worker deliver the same row again, receivers
     # (and our tests) can tell it is the same message.
     msg["Message-ID"] = f"<{notification.id}@admit>"
+    unsubscribe = (getattr(notification, "context", None) or {}).get("unsubscribe_url")
+    if unsubscribe:  # a kind the person may turn off: one click in their mail app (RFC 8058)
+        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     msg.attach(MIMEText(email.text, "plain", "utf-8"))
     msg.attach(MIMEText(email.html, "html", "utf-8"))
     return msg

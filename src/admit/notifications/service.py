@@ -23,7 +23,7 @@ from admit.context import of as context_of
 from admit.db import rowcount
 from admit.errors import AddressSuppressed, RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
-from admit.notifications import bounces
+from admit.notifications import bounces, preferences
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
 
@@ -143,9 +143,20 @@ def enqueue(
     context: dict[str, Any],
     portal_id: uuid.UUID | None = None,
     invitation_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
 ) -> Notification | None:
     """Queue one message to ``to``: an SMS to a phone number, an email to an address. None: not
-    written, ``to`` has had as many messages as it may for now (``recipient_waits``)."""
+    written, ``to`` has had as many messages as it may for now (``recipient_waits``), or the
+    person (``user_id``) turned its kind off (``preferences``); a message of an optional kind
+    carries the link that turns it off."""
+    kind = preferences.TEMPLATE_KIND.get(template)
+    if kind is not None and user_id is not None:
+        if not preferences.wanted(session, user_id, kind):
+            log.info("notification.not_wanted template=%s", template)
+            return None
+        settings = context_of(session).settings
+        token = preferences.unsubscribe_token(settings.secret_key, user_id, kind)
+        context = {**context, "unsubscribe_url": f"{settings.public_url}/unsubscribe/{token}"}
     if channel_for(to) == "sms":
         if template not in SMS_TEMPLATES:
             raise ValueError(f"no SMS form of template {template!r}")

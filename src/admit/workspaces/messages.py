@@ -104,6 +104,7 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
             template="mention",
             to=to,
             portal_id=actor.portal.id,
+            user_id=user_id,
             context={
                 "portal_name": actor.portal.name,
                 "brand": portals_brand.for_message(session, actor.portal),

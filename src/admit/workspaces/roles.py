@@ -387,6 +387,7 @@ def _tell(
         template=template,
         to=user.address,
         portal_id=portal.id,
+        user_id=user.id,
         context={
             "portal_name": portal.name,
             "brand": portals_brand.for_message(session, portal),

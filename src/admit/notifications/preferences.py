@@ -1,0 +1,88 @@
+"""Which messages a person wants, by kind (issue 11 item 8): actions assigned to them, reminders
+of due actions, mentions, summaries of new activity. Every such message carries a one-click
+unsubscribe link for its kind (and ``List-Unsubscribe`` headers, RFC 8058). Invitations,
+sign-in links and the like are not optional: they are what someone asked for.
+
+``notifications.service.enqueue`` applies this, given the person's id: the one place.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from admit import context
+from admit.notifications.models import NotificationPreference
+
+KINDS: dict[str, str] = {
+    "assigned": "An action is assigned to you",
+    "due_reminders": "An action of yours is due or overdue",
+    "mentions": "Someone mentions you in a workspace",
+    "activity_digest": "A summary of new activity in your workspaces",
+}
+TEMPLATE_KIND = {
+    "action_assigned": "assigned",
+    "action_due": "due_reminders",
+    "mention": "mentions",
+    "activity_digest": "activity_digest",
+}
+
+
+def choices(session: Session, user_id: uuid.UUID) -> dict[str, bool]:
+    """Every kind, and whether the person gets it."""
+    rows = session.execute(
+        select(NotificationPreference.kind, NotificationPreference.enabled).where(
+            NotificationPreference.user_id == user_id
+        )
+    )
+    chosen = {kind: enabled for kind, enabled in rows}
+    return {kind: chosen.get(kind, True) for kind in KINDS}
+
+
+def wanted(session: Session, user_id: uuid.UUID, kind: str) -> bool:
+    enabled = session.scalar(
+        select(NotificationPreference.enabled).where(
+            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind
+        )
+    )
+    return enabled is None or enabled
+
+
+def choose(session: Session, user_id: uuid.UUID, kind: str, enabled: bool) -> None:
+    row = session.scalar(
+        select(NotificationPreference).where(
+            NotificationPreference.user_id == user_id, NotificationPreference.kind == kind
+        )
+    )
+    now = context.of(session).clock.now()
+    if row is None:
+        session.add(NotificationPreference(user_id=user_id, kind=kind, enabled=enabled, updated_at=now))
+    else:
+        row.enabled, row.updated_at = enabled, now
+    session.flush()
+
+
+def _mac(secret_key: str, user_id: uuid.UUID, kind: str) -> str:
+    digest = hmac.new(secret_key.encode(), f"unsubscribe:{user_id}:{kind}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def unsubscribe_token(secret_key: str, user_id: uuid.UUID, kind: str) -> str:
+    """A link's token that turns off ``kind`` for the person, and nothing else (signed)."""
+    return f"{user_id.hex}.{kind}.{_mac(secret_key, user_id, kind)}"
+
+
+def read_token(secret_key: str, token: str) -> tuple[uuid.UUID, str] | None:
+    try:
+        user_hex, kind, mac = token.split(".", 2)
+        user_id = uuid.UUID(hex=user_hex)
+    except ValueError:
+        return None
+    if kind not in KINDS or not hmac.compare_digest(mac, _mac(secret_key, user_id, kind)):
+        return None
+    return user_id, kind

@@ -1,0 +1,59 @@
+"""A person's notification preferences as pages: the one-click unsubscribe link every optional
+message carries (a page with one button: mail scanners open links; the mail app's one-click
+``List-Unsubscribe-Post`` posts straight to it), and Notification settings."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse
+
+from admit import context
+from admit.notifications import preferences
+from admit.pages.deps import SignedIn, check_csrf, redirect, render
+from admit.web import SessionDep
+
+router = APIRouter()
+
+
+def _read(request: Request, token: str) -> tuple[object, str] | None:
+    return preferences.read_token(request.app.state.db.context.settings.secret_key, token)
+
+
+@router.get("/unsubscribe/{token}", name="preferences:unsubscribe")
+def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
+    found = _read(request, token)
+    context_ = {"kind_words": preferences.KINDS[found[1]] if found else None, "token": token, "done": False}
+    return render(request, "preferences/unsubscribe.html", context_, status_code=200 if found else 404)
+
+
+@router.post("/unsubscribe/{token}")
+def unsubscribe(request: Request, token: str, session: SessionDep) -> HTMLResponse:
+    """The button, or the mail app's one-click post (RFC 8058): the signed token is the only
+    credential, and it can do this one thing."""
+    found = preferences.read_token(context.of(session).settings.secret_key, token)
+    if found is None:
+        return render(
+            request, "preferences/unsubscribe.html", {"kind_words": None, "token": token}, status_code=404
+        )
+    user_id, kind = found
+    preferences.choose(session, user_id, kind, False)
+    return render(
+        request, "preferences/unsubscribe.html", {"kind_words": preferences.KINDS[kind], "done": True}
+    )
+
+
+@router.get("/me/notifications", name="preferences:settings")
+def settings_page(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
+    assert auth.web_session is not None
+    chosen = preferences.choices(session, auth.web_session.user_id)
+    return render(request, "preferences/settings.html", {"kinds": preferences.KINDS, "chosen": chosen})
+
+
+@router.post("/me/notifications", dependencies=[Depends(check_csrf)])
+def settings_save(
+    session: SessionDep, auth: SignedIn, kinds: list[str] = Form(default_factory=list)
+) -> Response:
+    assert auth.web_session is not None
+    for kind in preferences.KINDS:
+        preferences.choose(session, auth.web_session.user_id, kind, kind in kinds)
+    return redirect("/me/notifications", notice="Notification settings saved.")

@@ -1,0 +1,81 @@
+"""Notification preferences (issue 11 item 8), both databases: every optional message (here a
+mention) carries a one-click unsubscribe link for its kind, in its text and as List-Unsubscribe
+headers (RFC 8058) over real SMTP; the link's page asks before it acts, a one-click POST turns
+the kind off, and nothing of that kind is written after; the API reads and changes the choices;
+a forged token does nothing."""
+
+from __future__ import annotations
+
+import email
+import re
+
+from sqlalchemy import select
+
+from admit.notifications import jobs as notifications_jobs
+from admit.notifications.models import Notification
+from tests.factories import OWNER_PASSWORD, create_portal
+from tests.notifications.test_delivery import RecordingHandler, smtp_server  # noqa: F401
+from tests.workspaces.helpers import add, api, create_workspace, session_headers, user_id_of
+from tests.workspaces.test_messages import joins_as
+
+
+def mention_zoe(client, pf, ws, owner, n: int):
+    r = client.post(
+        api(pf, f"/workspaces/{ws['id']}/messages"), json={"text": f"@Zoë Ångström #{n}"}, headers=owner
+    )
+    assert r.status_code == 201, r.text
+
+
+def mentions(db) -> list[Notification]:
+    with db.unit_of_work() as session:
+        return list(session.scalars(select(Notification).where(Notification.template == "mention")))
+
+
+def test_unsubscribe_from_mentions(client, db, worker, change_settings, smtp_server):  # noqa: F811
+    pf = create_portal(db)
+    joins_as(db, worker, pf, "zoe@acme.com", "Zoë Ångström")
+    ws = create_workspace(client, pf, "Q3 Audit")
+    add(client, pf, ws["id"], user_ids=[user_id_of(client, pf, "zoe@acme.com")])
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    mention_zoe(client, pf, ws, owner, 1)
+    (first,) = mentions(db)
+    url = first.context["unsubscribe_url"]
+    token = url.rsplit("/unsubscribe/", 1)[1]
+
+    handler = RecordingHandler()
+    change_settings(
+        email_backend="smtp", smtp_host="127.0.0.1", smtp_port=smtp_server(handler), smtp_security="none"
+    )
+    assert notifications_jobs.deliver_due(db, db.context.settings)["sent"] >= 1
+    sent = [email.message_from_bytes(e.content) for e in handler.envelopes]
+    message = next(m for m in sent if m["Message-ID"] == f"<{first.id}@admit>")
+    assert all(m["List-Unsubscribe"] is None for m in sent if m is not message)  # only optional kinds
+    assert "".join(message["List-Unsubscribe"].split()) == f"<{url}>"  # a long one is folded
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    text = next(p for p in message.walk() if p.get_content_type() == "text/plain").get_payload(decode=True)
+    assert f"Stop these emails: {url}" in text.decode()
+
+    client.cookies.clear()
+    page = client.get(f"/unsubscribe/{token}")
+    assert page.status_code == 200 and "Someone mentions you in a workspace" in page.text
+    assert len(mentions(db)) == 1  # opening the link changed nothing (mail scanners open links)
+    forged = client.post(f"/unsubscribe/{token[:-2]}xx")
+    assert forged.status_code == 404
+    done = client.post(f"/unsubscribe/{token}", data={"List-Unsubscribe": "One-Click"})
+    assert done.status_code == 200 and "You are unsubscribed" in done.text
+
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    mention_zoe(client, pf, ws, owner, 2)
+    assert len(mentions(db)) == 1  # turned off: not written
+
+    zoe = session_headers(client, "zoe@acme.com")
+    prefs = client.get("/api/v1/me/notification-preferences").json()["items"]
+    assert {p["kind"]: p["enabled"] for p in prefs}["mentions"] is False
+    bad = client.patch("/api/v1/me/notification-preferences", json={"spam": True}, headers=zoe)
+    assert bad.status_code == 422 and bad.json()["field"] == "spam"
+    back = client.patch("/api/v1/me/notification-preferences", json={"mentions": True}, headers=zoe)
+    assert {p["kind"]: p["enabled"] for p in back.json()["items"]}["mentions"] is True
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    mention_zoe(client, pf, ws, owner, 3)
+    assert len(mentions(db)) == 2
+    assert re.match(r"http://.+/unsubscribe/[0-9a-f]{32}\.mentions\.[A-Za-z0-9_-]+$", url)
