@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 
+from sqlalchemy.exc import IntegrityError
+
 from admit.auth import service as auth_service
 from admit.db import Database
 from admit.flows import people_bulk
@@ -21,6 +23,7 @@ from admit.invitations import service as invitations_service
 from admit.notifications import jobs as notifications_jobs
 from admit.settings import Settings
 from admit.webhooks import jobs as webhooks_jobs
+from admit.workspaces import messages as workspace_messages
 from admit.workspaces import roles as workspace_roles
 
 log = logging.getLogger("admit.worker")
@@ -74,6 +77,11 @@ class Worker:
             counts["expired"] = invitations_service.expire_due(session)
         with self.db.unit_of_work() as session:
             counts["actions_reminded"] = workspace_roles.remind_due_actions(session)
+        try:
+            with self.db.unit_of_work() as session:
+                counts["activity_digests"] = workspace_messages.send_activity_digests(session)
+        except IntegrityError:  # another worker wrote this hour's digests first (their event keys)
+            counts["activity_digests"] = 0
         return counts
 
     def drain(self, *, max_passes: int = 1000) -> dict[str, int]:

@@ -34,6 +34,7 @@ TEMPLATES = (
     "invitation_digest",
     "mention",
     "action_due",
+    "activity_digest",
 )
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
 SMS_TEMPLATES = (
@@ -45,6 +46,7 @@ SMS_TEMPLATES = (
     "join_request_new",
     "mention",
     "action_due",
+    "activity_digest",
 )
 
 _env = Environment(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import unicodedata
 import uuid
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -23,8 +23,16 @@ from admit.errors import InvalidInput, NotFound, PermissionDenied
 from admit.kit.pagination import page
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
+from admit.portals import service as portals_service
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import JOINED, Workspace, WorkspaceMember, WorkspaceMessage, WorkspaceRead
+from admit.workspaces.models import (
+    JOINED,
+    Workspace,
+    WorkspaceDigest,
+    WorkspaceMember,
+    WorkspaceMessage,
+    WorkspaceRead,
+)
 
 __all__ = ["MAX_TEXT", "find_mentions", "list_messages", "mark_read", "post", "reads", "unread_counts"]
 
@@ -213,3 +221,88 @@ def mentionable(session: Session, workspace: Workspace) -> list[tuple[uuid.UUID,
         ((m.user_id, m.user.name) for m in _people(session, workspace) if m.user.name),
         key=lambda p: _fold(p[1]),
     )
+
+
+DIGEST_EVERY = timedelta(hours=1)
+DIGEST_QUIET = timedelta(minutes=10)  # time to see a message in the app before it is summarised
+DIGEST_LOOKBACK = timedelta(days=1)
+
+
+def send_activity_digests(session: Session) -> int:
+    """The worker's step: each joined member of a workspace with messages they have not seen
+    (by others, older than ``DIGEST_QUIET``, newer than their read mark and their last digest)
+    gets one summary, at most one an hour per workspace (per their preference: ``enqueue``).
+    The event key is the person, the workspace and the hour: however many workers run, one
+    message. Returns how many were written."""
+    now = context.of(session).clock.now()
+    newest_allowed = now - DIGEST_QUIET
+    recent = list(
+        session.scalars(
+            select(WorkspaceMessage)
+            .where(
+                WorkspaceMessage.created_at > now - DIGEST_LOOKBACK,
+                WorkspaceMessage.created_at <= newest_allowed,
+            )
+            .order_by(WorkspaceMessage.created_at)
+        )
+    )
+    by_workspace: dict[uuid.UUID, list[WorkspaceMessage]] = {}
+    for message in recent:
+        by_workspace.setdefault(message.workspace_id, []).append(message)
+    written = 0
+    hour = now.strftime("%Y%m%d%H")
+    for workspace_id, messages in by_workspace.items():
+        workspace = session.get(Workspace, workspace_id)
+        if workspace is None:
+            continue
+        marks = {r.user_id: r.read_at for r in reads(session, workspace_id)}
+        digests = {
+            d.user_id: d
+            for d in session.scalars(
+                select(WorkspaceDigest).where(WorkspaceDigest.workspace_id == workspace_id)
+            )
+        }
+        portal = portals_service.get_or_raise(session, workspace.portal_id)
+        for member in _people(session, workspace):
+            if member.status != JOINED or member.user.address is None:
+                continue
+            last = digests.get(member.user_id)
+            if last is not None and last.sent_at > now - DIGEST_EVERY:
+                continue
+            since = max(
+                filter(None, (marks.get(member.user_id), last.sent_at if last else None)), default=None
+            )
+            unseen = [
+                m
+                for m in messages
+                if m.author_id != member.user_id and (since is None or m.created_at > since)
+            ]
+            if not unseen:
+                continue
+            done = notifications_service.enqueue(
+                session,
+                event_key=f"digest:{workspace_id}:{member.user_id}:{hour}",
+                template="activity_digest",
+                to=member.user.address,
+                portal_id=portal.id,
+                user_id=member.user_id,
+                context={
+                    "portal_name": portal.name,
+                    "brand": portals_brand.for_message(session, portal),
+                    "workspace_name": workspace.name,
+                    "recipient_name": member.user.name,
+                    "count": len(unseen),
+                    "latest": [
+                        {"author": m.author.label if m.author else "Someone", "text": m.text[:300]}
+                        for m in unseen[-3:]
+                    ],
+                    "link": workspaces_service.workspace_url(session, portal, workspace_id) + "#conversation",
+                },
+            )
+            if last is None:
+                session.add(WorkspaceDigest(workspace_id=workspace_id, user_id=member.user_id, sent_at=now))
+            else:
+                last.sent_at = now
+            written += done is not None
+    session.flush()
+    return written

@@ -239,3 +239,17 @@ class WorkspaceRead(Base):
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class WorkspaceDigest(Base):
+    """When a person was last sent a summary of a workspace's new activity (at most one an hour)."""
+
+    __tablename__ = "workspace_digests"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "user_id", name="uq_workspace_digests_workspace_user"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
