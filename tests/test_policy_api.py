@@ -40,6 +40,7 @@ from sqlalchemy import func, select
 from admit import policy
 from admit.auth.models import ApiKey
 from admit.contacts.models import Contact
+from admit.directory.models import ScimToken
 from admit.events.models import WebhookEndpoint
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import members as members_flow
@@ -129,6 +130,7 @@ _TABLE: dict[str, tuple] = {
     "reactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
     "read-audit-log":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-api-key":                   (ALLOW, ALLOW, 403,   403,   401,     404),
+    "create-scim-token":                (ALLOW, ALLOW, 403,   403,   401,     404),
     "add-webhook-endpoint":             (ALLOW, ALLOW, 403,   403,   401,     404),
     # the dev mailbox (development only; the deployment's, not a portal's): owners and admins of
     # any portal, or this machine; others signed in are refused, a visitor finds nothing (the
@@ -191,6 +193,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "reactivate-member": A.MEMBER_DEACTIVATE,  # who may deactivate may bring back
     "read-audit-log": A.AUDIT_VIEW,
     "create-api-key": A.API_KEY_MANAGE,
+    "create-scim-token": A.SCIM_MANAGE,
     "add-webhook-endpoint": A.WEBHOOK_MANAGE,
     "read-dev-mailbox": A.DEV_MAILBOX_VIEW,
     "share-workspace-link": A.WORKSPACE_LINK_MANAGE,
@@ -639,6 +642,14 @@ def _(w: World, actor: str) -> Call:
 def _(w: World, actor: str) -> Call:
     name = f"HR sync ({actor})"
     return Call("POST", w.api("/api-keys"), {"name": name}, lambda: w.count(ApiKey, ApiKey.name == name))
+
+
+@call("create-scim-token")
+def _(w: World, actor: str) -> Call:
+    name = f"Okta ({actor})"
+    return Call(
+        "POST", w.api("/scim-tokens"), {"name": name}, lambda: w.count(ScimToken, ScimToken.name == name)
+    )
 
 
 @call("add-webhook-endpoint")

@@ -20,6 +20,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from admit import __version__, api, observability, pages
+from admit.api import scim as scim_api
 from admit.api.errors import domain_error_response, problem, validation_error_response
 from admit.api.openapi import install as install_openapi
 from admit.context import Context
@@ -196,6 +197,8 @@ def create_app(
     app.state.db = db
     install_openapi(app, session_cookie=settings.session_cookie_name)
     dev_mailbox = settings.email_backend == "dev"
+    # SCIM 2.0 for directories (Okta, Entra ID): its own app, so its errors are SCIM's.
+    app.mount("/scim/v2", scim_api.build_app(db))
     app.include_router(api.build_router(dev_mailbox=dev_mailbox))
     app.include_router(pages.build_router(dev_mailbox=dev_mailbox))
     app.include_router(observability.router)

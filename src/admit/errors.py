@@ -40,6 +40,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | confirmation_not_found     | ConfirmationNotFound    | 404  | the sign-up confirmation link is not valid   |
 | api_key_not_found          | ApiKeyNotFound          | 404  | no such API key in this portal               |
 | webhook_not_found          | WebhookNotFound         | 404  | no such webhook endpoint or message here     |
+| scim_token_not_found       | ScimTokenNotFound       | 404  | no such SCIM token in this portal            |
 | method_not_allowed         | MethodNotAllowed        | 405  | the route does not take this HTTP method     |
 | conflict                   | Conflict                | 409  | the current state does not allow it |
 | invitation_not_pending     | InvitationNotPending    | 409  | the invitation was accepted or revoked       |
@@ -119,6 +120,7 @@ class ErrorCode(StrEnum):
     CONFIRMATION_NOT_FOUND = "confirmation_not_found"
     API_KEY_NOT_FOUND = "api_key_not_found"
     WEBHOOK_NOT_FOUND = "webhook_not_found"
+    SCIM_TOKEN_NOT_FOUND = "scim_token_not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     INVITATION_NOT_PENDING = "invitation_not_pending"
@@ -401,6 +403,12 @@ class WebhookNotFound(NotFound):
     """No such webhook endpoint (or message of it) in this portal."""
 
     code = ErrorCode.WEBHOOK_NOT_FOUND
+
+
+class ScimTokenNotFound(NotFound):
+    """No such SCIM token in this portal."""
+
+    code = ErrorCode.SCIM_TOKEN_NOT_FOUND
 
 
 class MethodNotAllowed(DomainError):

@@ -4,6 +4,7 @@ from admit.audit.models import AuditEvent
 from admit.auth.models import ApiKey, TotpFactor, WebSession
 from admit.bulk.models import BulkJob
 from admit.contacts.models import Contact
+from admit.directory.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from admit.events.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
 from admit.invitations.models import Invitation
@@ -31,6 +32,10 @@ __all__ = [
     "BulkJob",
     "Contact",
     "DevMessage",
+    "ScimGroup",
+    "ScimGroupMember",
+    "ScimToken",
+    "ScimUser",
     "Invitation",
     "InvitationImport",
     "InvitationImportChunk",

@@ -44,6 +44,7 @@ class Action(StrEnum):
     AUDIT_VIEW = "audit.view"
     API_KEY_MANAGE = "api_key.manage"
     WEBHOOK_MANAGE = "webhook.manage"
+    SCIM_MANAGE = "scim.manage"  # SCIM tokens, and what a SCIM client does with one
     LINK_MANAGE = "invite_link.manage"
     WORKSPACE_CREATE = "workspace.create"
     WORKSPACE_LINK_MANAGE = "workspace_link.manage"
@@ -98,6 +99,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.AUDIT_VIEW: "Only owners and admins can read the audit log.",
     Action.API_KEY_MANAGE: "Only owners and admins can manage API keys.",
     Action.WEBHOOK_MANAGE: "Only owners and admins can manage webhooks.",
+    Action.SCIM_MANAGE: "Only owners and admins can manage SCIM provisioning.",
     Action.LINK_MANAGE: "Only owners and admins can manage the portal's invite link.",
     Action.WORKSPACE_CREATE: "Only internal users can create workspaces.",
     Action.WORKSPACE_LINK_MANAGE: "Only internal users of the workspace can share its link.",

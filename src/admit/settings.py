@@ -105,6 +105,7 @@ class Settings(BaseSettings):
     # Tries at a sign-in email's 6-digit code, per address (a million codes: a few tries only).
     sign_in_code_rate_limit: str = "5/15minutes"
     token_rate_limit: str = "30/minute"
+    scim_rate_limit: str = "1200/minute"  # SCIM requests per token
     invite_rate_limit: str = "2000/hour"
     # Invite links (sign-ups and join requests): per client address, per link, per email address.
     link_ip_rate_limit: str = "20/hour"

@@ -49,6 +49,7 @@ __all__ = [
     "manage_action",
     "member_type",
     "members_of",
+    "remove_members",
     "rename",
     "wrong_type_detail",
 ]
@@ -236,3 +237,25 @@ def add_members(session: Session, actor: Actor, team: Team, entries: list[Entry]
         )
     session.flush()
     return out
+
+
+def remove_members(session: Session, actor: Actor, team: Team, user_ids: Iterable[uuid.UUID]) -> int:
+    """Take people out of a team (they stay in the portal and in every workspace they are in);
+    returns how many were in it. Audited once."""
+    policy.require(actor.role, manage_action(team.kind))
+    ids = set(user_ids)
+    gone = [tm for tm in members_of(session, [team.id])[team.id] if tm.user_id in ids]
+    for tm in gone:
+        session.delete(tm)
+    if gone:
+        audit_service.record(
+            session,
+            actor,
+            f"{team.kind}.members_removed",
+            target_type=team.kind,
+            target_id=team.id,
+            target_label=team.name,
+            detail={"removed": [tm.user.address for tm in gone][:100], "count": len(gone)},
+        )
+    session.flush()
+    return len(gone)

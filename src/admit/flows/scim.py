@@ -1,0 +1,331 @@
+"""SCIM provisioning (issue 12 item 5): what a directory's create, replace, deactivate and delete
+do in the portal. The protocol (parsing, filters, PATCH, errors) is the face's (``api.scim``);
+this flow gets plain values and calls the services.
+
+- A SCIM user is an internal member to be: created active, they are **invited** through the one
+  invitation pipeline (``invitations.service.invite``) with the portal's SCIM actor, and join
+  when they accept, through the sign-in gate like everyone. An account that exists apart (a user
+  of another portal) is never taken over: they are invited like anyone.
+- ``active: false`` deactivates their membership (``flows.members.deactivate``: their access to
+  the portal ends at once) or, before they joined, revokes their pending invitation;
+  ``active: true`` reactivates the membership, or invites them again.
+- DELETE is a deactivation; the SCIM row is kept (``deleted_at``) and nothing is erased.
+- A SCIM group is an internal team (``teams``); its members are mirrored onto the team.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from admit import context
+from admit.actor import Actor
+from admit.directory import service as directory
+from admit.directory.models import ScimGroup, ScimUser
+from admit.errors import Conflict, InvalidInput, NotFound
+from admit.flows import members as members_flow
+from admit.invitations import service as invitations_service
+from admit.invitations.models import PENDING
+from admit.members import service as members_service
+from admit.policy import Role
+from admit.portals import service as portals_service
+from admit.teams import service as teams_service
+from admit.teams.models import TEAM
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from admit.directory.models import ScimToken
+    from admit.members.models import Member
+    from admit.portals.models import Portal
+
+
+__all__ = [
+    "GroupFields",
+    "UserFields",
+    "actor_of",
+    "find_groups",
+    "find_users",
+    "get_group",
+    "get_user",
+    "groups_of",
+    "members_of_group",
+    "token_actor",
+    "create_group",
+    "create_user",
+    "delete_group",
+    "delete_user",
+    "replace_group",
+    "replace_user",
+    "status_of",
+]
+
+
+@dataclass(slots=True)
+class UserFields:
+    """What a directory says about a person, read from its resource by the face."""
+
+    user_name: str
+    address: str  # the work email as sent (or the userName); normalised here
+    display_name: str = ""
+    external_id: str | None = None
+    active: bool = True
+    resource: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class GroupFields:
+    display_name: str
+    external_id: str | None = None
+    member_ids: list[uuid.UUID] = field(default_factory=list)
+    # members[].display as the directory sent it, by member id
+    displays: dict[uuid.UUID, str] = field(default_factory=dict)
+
+
+def actor_of(portal: Portal, token: ScimToken, ip: str | None) -> Actor:
+    """Who acts for a SCIM token: the portal itself as an admin (an invitation it makes is the
+    system's, as an operator's is), named in the audit log by the token."""
+    return Actor(portal=portal, role=Role.ADMIN, ip=ip, shown_as=f"scim (token {token.prefix})")
+
+
+def token_actor(session: Session, raw: str, *, ip: str | None) -> Actor | None:
+    """The actor of a live SCIM token, or None (unknown or revoked: 401). Requests are counted
+    per token (``ADMIT_SCIM_RATE_LIMIT``)."""
+    token = directory.token_from_raw(session, raw)
+    if token is None:
+        return None
+    portal = portals_service.get(session, token.portal_id)
+    if portal is None:
+        return None
+    ctx = context.of(session)
+    ctx.limiter.hit(f"scim:{token.id}", ctx.settings.scim_rate_limit)
+    return actor_of(portal, token, ip)
+
+
+def get_user(session: Session, actor: Actor, scim_id: uuid.UUID) -> ScimUser | None:
+    return directory.get_user(session, actor.portal.id, scim_id)
+
+
+def get_group(session: Session, actor: Actor, scim_id: uuid.UUID) -> ScimGroup | None:
+    return directory.get_group(session, actor.portal.id, scim_id)
+
+
+def find_users(
+    session: Session, actor: Actor, *, user_name: str | None = None, external_id: str | None = None
+) -> list[ScimUser]:
+    return directory.find_users(session, actor.portal.id, user_name=user_name, external_id=external_id)
+
+
+def find_groups(session: Session, actor: Actor, *, display_name: str | None = None) -> list[ScimGroup]:
+    return directory.find_groups(session, actor.portal.id, display_name=display_name)
+
+
+def groups_of(session: Session, row: ScimUser) -> list[ScimGroup]:
+    return directory.group_ids_of(session, row.id)
+
+
+def members_of_group(session: Session, group: ScimGroup) -> list[tuple[ScimUser, str | None]]:
+    return directory.members_of_group(session, [group.id])[group.id]
+
+
+def _address(session: Session, text: str) -> str:
+    """The normalised email a person is invited at, or "" when the directory gave none (then
+    they are recorded and invited once an email arrives)."""
+    parsed = members_service.parse_recipient(session, text or "")
+    if parsed.address is None or "@" not in parsed.address:
+        return ""
+    return parsed.address
+
+
+def _name_free(session: Session, actor: Actor, user_name: str, row_id: uuid.UUID | None = None) -> None:
+    for other in directory.find_users(session, actor.portal.id, user_name=user_name):
+        if other.id != row_id:
+            raise Conflict(f"A user with the userName “{user_name}” already exists.")
+
+
+def _member(session: Session, actor: Actor, row: ScimUser) -> Member | None:
+    user = members_service.get_user_by_address(session, row.address) if row.address else None
+    return members_service.get_membership(session, actor.portal.id, user.id) if user else None
+
+
+def status_of(session: Session, actor: Actor, row: ScimUser) -> str:
+    """Where the person stands in the portal: ``active``, ``deactivated``, ``invited`` or ``none``."""
+    member = _member(session, actor, row)
+    if member is not None and member.status != members_service.PENDING:
+        return str(member.status)
+    return "invited" if _pending_invitation(session, actor, row) is not None else "none"
+
+
+def _pending_invitation(session: Session, actor: Actor, row: ScimUser) -> uuid.UUID | None:
+    if row.invitation_id is None:
+        return None
+    invitation = invitations_service.get_or_raise(session, actor, row.invitation_id)
+    return invitation.id if invitation.status == PENDING else None
+
+
+def _invite(session: Session, actor: Actor, row: ScimUser) -> None:
+    batch = invitations_service.invite(session, actor, recipients=[row.address], user_type="internal")
+    for result in batch.results:
+        if result.invitation_id is not None:
+            row.invitation_id = result.invitation_id
+        elif result.invitation is not None:
+            row.invitation_id = result.invitation.id
+
+
+def _apply_active(session: Session, actor: Actor, row: ScimUser, active: bool) -> None:
+    """Bring the portal in line with ``active``: deactivate or revoke; reactivate or invite."""
+    member = _member(session, actor, row)
+    joined = member is not None and member.status != members_service.PENDING
+    if not active:
+        if joined and member is not None and member.status == members_service.ACTIVE:
+            members_flow.deactivate(session, actor, member.id)
+        pending = _pending_invitation(session, actor, row)
+        if pending is not None:
+            invitations_service.revoke(session, actor, pending)
+        return
+    if joined and member is not None:
+        if member.status == members_service.DEACTIVATED:
+            members_flow.reactivate(session, actor, member.id)
+        return
+    if row.address and _pending_invitation(session, actor, row) is None:
+        _invite(session, actor, row)
+
+
+def create_user(session: Session, actor: Actor, fields: UserFields) -> ScimUser:
+    """A directory provisions a person: recorded, and invited when active."""
+    user_name = fields.user_name.strip()
+    if not user_name:
+        raise InvalidInput("userName is required.", field="userName")
+    _name_free(session, actor, user_name)
+    row = directory.new_user(
+        session,
+        actor.portal.id,
+        user_name=user_name,
+        external_id=fields.external_id,
+        address=_address(session, fields.address or user_name),
+        display_name=fields.display_name[:200],
+        active=fields.active,
+        resource=fields.resource,
+    )
+    if fields.active and row.address:
+        _invite(session, actor, row)
+    return row
+
+
+def replace_user(session: Session, actor: Actor, row: ScimUser, fields: UserFields) -> ScimUser:
+    """The directory's new view of a person (PUT, or a PATCH the face applied). The address they
+    are invited at changes only until they joined: afterwards their account is theirs."""
+    user_name = fields.user_name.strip()
+    if not user_name:
+        raise InvalidInput("userName is required.", field="userName")
+    _name_free(session, actor, user_name, row.id)
+    address = _address(session, fields.address or user_name)
+    if address != row.address and status_of(session, actor, row) in ("none", "invited"):
+        pending = _pending_invitation(session, actor, row)
+        if pending is not None:
+            invitations_service.revoke(session, actor, pending)
+        row.invitation_id = None
+        row.address = address
+    row.user_name = user_name
+    row.external_id = fields.external_id
+    row.display_name = fields.display_name[:200]
+    row.resource = fields.resource
+    _apply_active(session, actor, row, fields.active)
+    row.active = fields.active
+    directory.touch(session, row)
+    return row
+
+
+def delete_user(session: Session, actor: Actor, row: ScimUser) -> None:
+    """DELETE: the person's access ends as with ``active: false``; the row stays, hidden."""
+    _apply_active(session, actor, row, False)
+    for group in directory.group_ids_of(session, row.id):
+        _set_members(session, actor, group, remove=[row.id])
+    row.active = False
+    row.deleted_at = context.of(session).clock.now()
+    directory.touch(session, row)
+
+
+# ---- groups = internal teams ----------------------------------------------------------------
+
+
+def _users(session: Session, actor: Actor, ids: list[uuid.UUID]) -> list[ScimUser]:
+    found = directory.users_by_ids(session, actor.portal.id, ids)
+    missing = [str(i) for i in ids if i not in found]
+    if missing:
+        raise InvalidInput(f"No such SCIM user: {', '.join(missing[:5])}.", field="members")
+    return [found[i] for i in dict.fromkeys(ids)]
+
+
+def _set_members(
+    session: Session,
+    actor: Actor,
+    group: ScimGroup,
+    *,
+    add: list[uuid.UUID] | None = None,
+    remove: list[uuid.UUID] | None = None,
+    displays: dict[uuid.UUID, str] | None = None,
+) -> None:
+    team = teams_service.get_or_raise(session, actor, group.team_id, kind=TEAM)
+    if add:
+        rows = [r for r in _users(session, actor, add)]
+        new = set(directory.add_group_members(session, group, [r.id for r in rows], displays))
+        entries = [
+            teams_service.Entry(
+                asked=r.address, user=members_service.get_or_create_user(session, r.address), outcome="added"
+            )
+            for r in rows
+            if r.id in new and r.address
+        ]
+        if entries:
+            teams_service.add_members(session, actor, team, entries)
+    if remove:
+        rows = list(directory.users_by_ids(session, actor.portal.id, remove).values())
+        directory.remove_group_members(session, group, [r.id for r in rows])
+        users = members_service.users_by_address(session, [r.address for r in rows if r.address])
+        teams_service.remove_members(session, actor, team, [u.id for u in users.values()])
+
+
+def create_group(session: Session, actor: Actor, fields: GroupFields) -> ScimGroup:
+    """A directory group becomes an internal team of the same name."""
+    team = teams_service.create(session, actor, kind=TEAM, name=fields.display_name)
+    group = directory.new_group(
+        session, actor.portal.id, team_id=team.id, display_name=team.name, external_id=fields.external_id
+    )
+    _set_members(session, actor, group, add=fields.member_ids, displays=fields.displays)
+    return group
+
+
+def replace_group(
+    session: Session,
+    actor: Actor,
+    group: ScimGroup,
+    fields: GroupFields,
+    *,
+    add: list[uuid.UUID] | None = None,
+    remove: list[uuid.UUID] | None = None,
+) -> ScimGroup:
+    """The directory's new view of a group: its name, and either its whole member list
+    (``fields.member_ids``, when ``add`` and ``remove`` are None) or the members to add and
+    remove (a PATCH)."""
+    team = teams_service.rename(session, actor, group.team_id, kind=TEAM, name=fields.display_name)
+    group.display_name = team.name
+    group.external_id = fields.external_id
+    if add is None and remove is None:
+        have = {u.id for u, _display in directory.members_of_group(session, [group.id])[group.id]}
+        want = list(dict.fromkeys(fields.member_ids))
+        add = [i for i in want if i not in have]
+        remove = [i for i in have if i not in set(want)]
+    _set_members(session, actor, group, add=add, remove=remove, displays=fields.displays)
+    directory.touch(session, group)
+    return group
+
+
+def delete_group(session: Session, actor: Actor, group: ScimGroup) -> None:
+    """The team is deleted (softly: its people keep what they have, ``teams.service.delete``)."""
+    with contextlib.suppress(NotFound):  # deleted in Admit already
+        teams_service.delete(session, actor, group.team_id, kind=TEAM)
+    group.deleted_at = context.of(session).clock.now()
+    directory.touch(session, group)
