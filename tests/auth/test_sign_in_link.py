@@ -37,6 +37,24 @@ class TestSignInLink:
         again = client.post(f"/api/v1/auth/sign-in-link/{token}")
         assert (again.status_code, again.json()["code"]) == (410, "sign_in_link_gone")
 
+    def test_the_newest_link_wins(self, client, db, worker):
+        """Issue 14 item 5: asking again kills the link (and code) sent before; only the newest
+        signs in."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        tokens = []
+        for _ in range(2):
+            assert (
+                client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"}).status_code
+                == 202
+            )
+            worker.drain()
+            tokens.append(_link_token(client, "cleo@example.org"))
+        assert tokens[0] != tokens[1]
+        old = client.post(f"/api/v1/auth/sign-in-link/{tokens[0]}")
+        assert (old.status_code, old.json()["code"]) == (410, "sign_in_link_gone")
+        assert client.post(f"/api/v1/auth/sign-in-link/{tokens[1]}").status_code == 200
+
     def test_client_invited_by_phone_signs_back_in_by_sms(self, client, db, worker):
         """A client who joined by phone asks with their number (any form) and gets an SMS."""
         pf = create_portal(db)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -177,6 +178,31 @@ class TestPublic:
             "Acme Inc",
             True,
         )
+
+    def test_a_preview_names_no_domains_and_no_ids(self, client, db, worker):
+        """Issue 14 item 14: a link's page says whether addresses are restricted, not which
+        domains (a partner's, say); a workspace link's preview names the workspace, not its id."""
+        pf = create_portal(db)
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/link",
+            json={"enabled": True, "allowed_domains": ["acme.com", "partner.example"]},
+            headers=pf.headers(),
+        )
+        body = client.get(f"/api/v1/links/{_token(r.json()['url'])}").json()
+        assert body["domain_restricted"] is True
+        assert "partner.example" not in json.dumps(body) and "acme.com" not in json.dumps(body)
+        ws = client.post(
+            f"/api/v1/portals/{pf.slug}/workspaces",
+            json={"name": "Deal room", "kind": "chat"},
+            headers=pf.headers(),
+        ).json()
+        link = client.get(
+            f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link", headers=pf.headers()
+        ).json()
+        preview = client.get(f"/api/v1/links/{_token(link['url'])}").json()
+        assert preview["workspace"] == {"name": "Deal room"} and ws["id"] not in json.dumps(preview)
+        page = client.get(f"/join/{_token(r.json()['url'])}")
+        assert "partner.example" not in page.text
 
     def test_signup_and_confirm_from_the_mailbox(self, client, db, worker):
         """202, a confirmation email; following it makes an active member, signed in."""
