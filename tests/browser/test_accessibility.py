@@ -77,6 +77,7 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
         ("/settings", "settings"),
         ("/settings/api-keys", "api keys"),
         ("/settings/webhooks", "webhooks"),
+        ("/settings/scim", "scim"),
         ("/invite-link", "invite link"),
     ):
         page.goto(users.replace("/users", path))
