@@ -105,6 +105,15 @@ def set_password(session: Session, user: User, password_hash: str) -> None:
     session.flush()
 
 
+def names_of(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``{user_id: name}`` of those with a name (plain rows: fast over a thousand people)."""
+    ids = list(user_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(User.id, User.name).where(User.id.in_(ids), User.name != ""))
+    return {user_id: name for user_id, name in rows if name}
+
+
 def add_user(session: Session, address: str, *, name: str = "", password_hash: str | None = None) -> User:
     """A new user for a normalised address (email or E.164 number), flushed."""
     user = new_user(address, name=name)

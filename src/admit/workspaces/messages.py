@@ -21,6 +21,7 @@ from admit import context
 from admit.actor import Actor
 from admit.errors import InvalidInput, NotFound, PermissionDenied
 from admit.kit.pagination import page
+from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
@@ -86,8 +87,18 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
     if len(body) > MAX_TEXT:
         raise InvalidInput(f"A message is at most {MAX_TEXT:,} characters.", field="text")
     assert actor.user is not None
-    people = _people(session, workspace)
-    mentioned = find_mentions(body, ((m.user_id, m.user.name or "") for m in people))
+    mentioned: list[uuid.UUID] = []
+    status: dict[uuid.UUID, str] = {}
+    if "@" in body:  # only then are the members' names read
+        rows = session.execute(
+            select(WorkspaceMember.user_id, WorkspaceMember.status).where(
+                WorkspaceMember.workspace_id == workspace.id
+            )
+        )
+        status = {user_id: state for user_id, state in rows}
+        firsts = {_fold(body[i + 1 : i + 2]) for i, ch in enumerate(body) if ch == "@"}
+        names = members_service.names_of(session, status)
+        mentioned = find_mentions(body, ((uid, n) for uid, n in names.items() if _fold(n[:1]) in firsts))
     now = context.of(session).clock.now()
     message = WorkspaceMessage(
         id=uuid.uuid4(),
@@ -99,12 +110,11 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
     )
     session.add(message)
     _read_to(session, workspace.id, actor.user.id, now)  # one's own message is read
-    by_id = {m.user_id: m for m in people}
     link = f"{workspaces_service.workspace_url(session, actor.portal, workspace.id)}#message-{message.id}"
-    for user_id in mentioned:
-        member = by_id[user_id]
-        to = member.user.address
-        if user_id == actor.user.id or member.status != JOINED or to is None:
+    told = [u for u in mentioned if u != actor.user.id and status.get(u) == JOINED]
+    for user_id, user in members_service.users_by_id(session, told).items():
+        to = user.address
+        if to is None:
             continue
         notifications_service.enqueue(
             session,
@@ -118,7 +128,7 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
                 "brand": portals_brand.for_message(session, actor.portal),
                 "workspace_name": workspace.name,
                 "author_name": actor.display_name,
-                "recipient_name": member.user.name,
+                "recipient_name": user.name,
                 "text": body[:1000],
                 "link": link,
             },
