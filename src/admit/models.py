@@ -10,7 +10,7 @@ from admit.imports.models import InvitationImport, InvitationImportChunk, Invita
 from admit.invitations.models import Invitation
 from admit.links.models import InviteLink, LinkSignup
 from admit.members.models import Member, User
-from admit.notifications.models import DevMessage, Notification, NotificationPreference
+from admit.notifications.models import DevMessage, MandatoryKind, Notification, NotificationPreference
 from admit.portals.models import Portal, PortalLogo
 from admit.teams.models import Team, TeamMember
 from admit.tokens.models import Token
@@ -43,6 +43,7 @@ __all__ = [
     "InviteLink",
     "JoinRequest",
     "LinkSignup",
+    "MandatoryKind",
     "Member",
     "Notification",
     "NotificationPreference",

@@ -79,3 +79,33 @@ def test_unsubscribe_from_mentions(client, db, worker, change_settings, smtp_ser
     mention_zoe(client, pf, ws, owner, 3)
     assert len(mentions(db)) == 2
     assert re.match(r"http://.+/unsubscribe/[0-9a-f]{32}\.mentions\.[A-Za-z0-9_-]+$", url)
+
+
+def test_a_portal_can_make_a_kind_mandatory(client, db, worker):
+    pf = create_portal(db)
+    joins_as(db, worker, pf, "zoe@acme.com", "Zoë Ångström")
+    ws = create_workspace(client, pf, "Q3 Audit")
+    add(client, pf, ws["id"], user_ids=[user_id_of(client, pf, "zoe@acme.com")])
+    zoe = session_headers(client, "zoe@acme.com")
+    client.patch("/api/v1/me/notification-preferences", json={"mentions": False}, headers=zoe)
+    r = client.patch(
+        f"/api/v1/portals/{pf.slug}/settings",
+        json={"mandatory_notifications": ["mentions"]},
+        headers=pf.headers(),
+    )
+    assert r.status_code == 200 and r.json()["mandatory_notifications"] == ["mentions"], r.text
+    bad = client.patch(
+        f"/api/v1/portals/{pf.slug}/settings",
+        json={"mandatory_notifications": ["spam"]},
+        headers=pf.headers(),
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "mandatory_notifications"
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    mention_zoe(client, pf, ws, owner, 1)
+    (sent,) = mentions(db)  # sent although Zoë turned mentions off
+    assert "unsubscribe_url" not in sent.context  # and nothing to unsubscribe from
+    client.patch(
+        f"/api/v1/portals/{pf.slug}/settings", json={"mandatory_notifications": []}, headers=pf.headers()
+    )
+    mention_zoe(client, pf, ws, owner, 2)
+    assert len(mentions(db)) == 1  # her choice holds again

@@ -3,28 +3,38 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, File, UploadFile
+from sqlalchemy.orm import Session
 
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.audit.schemas import AuditEventPage, AuditEventRead
 from admit.errors import InvalidInput, PermissionDenied
+from admit.notifications import preferences
 from admit.people import activity
 from admit.portals import service as portals_service
+from admit.portals.models import Portal
 from admit.portals.schemas import PortalRead, PortalUpdate
+from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep
 
 router = APIRouter(tags=["portals"])
 
 
+def read(session: Session, portal: Portal, settings: Settings) -> PortalRead:
+    return PortalRead.of(
+        portal, public_url=settings.public_url, mandatory=sorted(preferences.mandatory(session, portal.id))
+    )
+
+
 @router.get("/portals/{portal}", response_model=PortalRead, operation_id="portals_get")
-def get_portal(actor: ActorDep, settings: SettingsDep) -> PortalRead:
-    return PortalRead.of(actor.portal, public_url=settings.public_url)
+def get_portal(actor: ActorDep, session: SessionDep, settings: SettingsDep) -> PortalRead:
+    return read(session, actor.portal, settings)
 
 
 @router.get("/portals/{portal}/settings", response_model=PortalRead, operation_id="portals_settings_get")
-def get_settings(actor: ActorDep, settings: SettingsDep) -> PortalRead:
+def get_settings(actor: ActorDep, session: SessionDep, settings: SettingsDep) -> PortalRead:
     """The portal's settings (the same object as ``GET /portals/{portal}``)."""
-    return PortalRead.of(actor.portal, public_url=settings.public_url)
+    return read(session, actor.portal, settings)
 
 
 @router.patch(
@@ -52,7 +62,7 @@ def update_portal(
     """Change settings: invitation lifetime (1 hour to 30 days), products, client password rule,
     brand colour (``#rrggbb``; null removes it)."""
     portal = portals_service.update_settings(session, actor, **body.settings())  # type: ignore[arg-type]
-    return PortalRead.of(portal, public_url=settings.public_url)
+    return read(session, portal, settings)
 
 
 @router.put(
@@ -71,7 +81,7 @@ def set_logo(
     of its name; ``logo_url`` is where it is served (publicly, a new URL for each image)."""
     data = logo.file.read(portals_service.LOGO_MAX_BYTES + 1)
     portal = portals_service.set_logo(session, actor, data=data)
-    return PortalRead.of(portal, public_url=settings.public_url)
+    return read(session, portal, settings)
 
 
 @router.delete(
@@ -83,7 +93,7 @@ def set_logo(
 def remove_logo(actor: ActorDep, session: SessionDep, settings: SettingsDep) -> PortalRead:
     """Remove the portal's logo: pages and emails show its name instead."""
     portal = portals_service.remove_logo(session, actor)
-    return PortalRead.of(portal, public_url=settings.public_url)
+    return read(session, portal, settings)
 
 
 @router.get(

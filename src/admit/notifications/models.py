@@ -160,3 +160,17 @@ class NotificationPreference(Base):
     kind: Mapped[str] = mapped_column(String(32))
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class MandatoryKind(Base):
+    """A kind of optional message a portal makes mandatory for its people: sent whatever their
+    preference, and without an unsubscribe link."""
+
+    __tablename__ = "mandatory_notification_kinds"
+    __table_args__ = (
+        UniqueConstraint("portal_id", "kind", name="uq_mandatory_notification_kinds_portal_kind"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from admit import context
-from admit.notifications.models import NotificationPreference
+from admit.errors import InvalidInput
+from admit.notifications.models import MandatoryKind, NotificationPreference
 
 KINDS: dict[str, str] = {
     "assigned": "An action is assigned to you",
@@ -86,3 +87,27 @@ def read_token(secret_key: str, token: str) -> tuple[uuid.UUID, str] | None:
     if kind not in KINDS or not hmac.compare_digest(mac, _mac(secret_key, user_id, kind)):
         return None
     return user_id, kind
+
+
+def mandatory(session: Session, portal_id: uuid.UUID) -> set[str]:
+    """The kinds ``portal_id`` makes mandatory for its people."""
+    return set(session.scalars(select(MandatoryKind.kind).where(MandatoryKind.portal_id == portal_id)))
+
+
+def set_mandatory(session: Session, portal_id: uuid.UUID, kinds: list[str]) -> list[str]:
+    """Make exactly ``kinds`` mandatory in the portal (the portal's settings decide who may)."""
+    unknown = sorted(set(kinds) - set(KINDS))
+    if unknown:
+        raise InvalidInput(
+            f"{unknown[0]} is not a kind of message ({', '.join(KINDS)}).", field="mandatory_notifications"
+        )
+    chosen = [k for k in KINDS if k in kinds]
+    for row in session.scalars(select(MandatoryKind).where(MandatoryKind.portal_id == portal_id)):
+        if row.kind not in chosen:
+            session.delete(row)
+    have = mandatory(session, portal_id)
+    for kind in chosen:
+        if kind not in have:
+            session.add(MandatoryKind(portal_id=portal_id, kind=kind))
+    session.flush()
+    return chosen

@@ -150,6 +150,8 @@ def enqueue(
     person (``user_id``) turned its kind off (``preferences``); a message of an optional kind
     carries the link that turns it off."""
     kind = preferences.TEMPLATE_KIND.get(template)
+    if kind is not None and portal_id is not None and kind in preferences.mandatory(session, portal_id):
+        kind = None  # the portal makes it mandatory: sent whatever the preference, no unsubscribe link
     if kind is not None and user_id is not None:
         if not preferences.wanted(session, user_id, kind):
             log.info("notification.not_wanted template=%s", template)

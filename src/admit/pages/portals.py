@@ -14,6 +14,7 @@ from admit.audit import words as audit_words
 from admit.auth import service as auth_service
 from admit.errors import DomainError, NotFound
 from admit.kit.pagination import every
+from admit.notifications import preferences
 from admit.pages.deps import PageActor, check_csrf, form_error, person, redirect, render
 from admit.people import activity
 from admit.people import timeline as people_timeline
@@ -58,8 +59,12 @@ def _settings_page(
     request: Request, status_code: int = 200, *, error: str | None = None, **extra: Any
 ) -> HTMLResponse:
     settings = request.app.state.db.context.settings
+    session = request.state.db_session
+    actor = request.state.actor
     context = {
         "nav": "settings",
+        "notification_kinds": preferences.KINDS,
+        "mandatory": preferences.mandatory(session, actor.portal.id),
         "all_products": ALL_PRODUCTS,
         "error": error,
         "default_sms_country": settings.default_phone_region.upper(),
@@ -90,6 +95,7 @@ def settings_submit(
     internal_require_2fa: str = Form(""),
     client_sign_in_link_minutes: int = Form(DEFAULT_SIGN_IN_LINK_MINUTES),
     internal_sign_in_link_minutes: int = Form(DEFAULT_SIGN_IN_LINK_MINUTES),
+    mandatory_notifications: list[str] = Form(default_factory=list),
 ) -> Response:
     try:
         portals_service.update_settings(
@@ -106,6 +112,7 @@ def settings_submit(
             internal_require_2fa=bool(internal_require_2fa),
             client_sign_in_link_minutes=client_sign_in_link_minutes,
             internal_sign_in_link_minutes=internal_sign_in_link_minutes,
+            mandatory_notifications=mandatory_notifications,
         )
     except DomainError as exc:
         message = form_error(session, exc)

@@ -87,12 +87,17 @@ class PortalRead(BaseModel):
         "deployment's default phone region (ADMIT_DEFAULT_PHONE_REGION) only."
     )
     sms_daily_budget: int = Field(description="Texts (SMS) the portal may send in any 24 hours; 0: none.")
+    mandatory_notifications: list[str] = Field(
+        default_factory=list,
+        description="Kinds of optional messages sent to the portal's people whatever their preference "
+        "(`assigned`, `due_reminders`, `mentions`, `activity_digest`).",
+    )
     client_sign_in: ClientSignIn = Field(description="The sign-in policy for clients.")
     internal_sign_in: InternalSignIn = Field(description="The sign-in policy for internal users.")
     created_at: datetime
 
     @classmethod
-    def of(cls, portal: Portal, *, public_url: str) -> PortalRead:
+    def of(cls, portal: Portal, *, public_url: str, mandatory: list[str] | None = None) -> PortalRead:
         logo_url = portals_brand.of(portal, base_url=public_url.rstrip("/")).logo_url
         sign_in = {
             "client_sign_in": ClientSignIn(
@@ -105,11 +110,12 @@ class PortalRead(BaseModel):
                 sign_in_link_minutes=portal.internal_sign_in_link_minutes,
             ),
         }
-        return cls.model_validate({**_columns(portal), "logo_url": logo_url, **sign_in})
+        extra = {"mandatory_notifications": mandatory or []}
+        return cls.model_validate({**_columns(portal), "logo_url": logo_url, **sign_in, **extra})
 
 
 def _columns(portal: Portal) -> dict[str, object]:
-    computed = {"logo_url", "client_sign_in", "internal_sign_in"}
+    computed = {"logo_url", "client_sign_in", "internal_sign_in", "mandatory_notifications"}
     return {name: getattr(portal, name) for name in PortalRead.model_fields if name not in computed}
 
 
@@ -139,6 +145,9 @@ class PortalUpdate(BaseModel):
     )
     internal_sign_in: InternalSignInUpdate | None = Field(
         default=None, description="The sign-in policy for internal users (always a password)."
+    )
+    mandatory_notifications: list[str] | None = Field(
+        default=None, max_length=10, description="Exactly these kinds become mandatory (see the read)."
     )
     sms_countries: list[str] | None = Field(
         default=None,

@@ -23,6 +23,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import InvalidInput, PortalNotFound
 from admit.kit import colour
+from admit.notifications import preferences
 from admit.portals.models import (
     ALL_PRODUCTS,
     MAX_INVITATION_REMINDERS,
@@ -273,6 +274,7 @@ def update_settings(
     internal_require_2fa: bool | None = None,
     client_sign_in_link_minutes: int | None = None,
     internal_sign_in_link_minutes: int | None = None,
+    mandatory_notifications: list[str] | None = None,
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
 
@@ -330,6 +332,11 @@ def update_settings(
             if not MIN_SIGN_IN_LINK_MINUTES <= minutes <= MAX_SIGN_IN_LINK_MINUTES:
                 raise InvalidInput("A sign-in link lives from 5 minutes to 7 days.", field=name)
             _set_if_changed(portal, changes, name, minutes)
+    if mandatory_notifications is not None:
+        before = sorted(preferences.mandatory(session, portal.id))
+        after = sorted(preferences.set_mandatory(session, portal.id, mandatory_notifications))
+        if before != after:
+            changes["mandatory_notifications"] = [before, after]
     if changes.keys() & SIGN_IN_POLICY:
         # It applies from each person's next sign-in (auth.gate).
         portal.sign_in_policy_changed_at = context.of(session).clock.now()
