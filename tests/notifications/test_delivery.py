@@ -735,3 +735,34 @@ class TestCancelDeadLinks:
         first, second = notifications(db)
         assert (first.status, second.status) == ("sent", "sent")
         assert len(dev_messages(db)) == 2
+
+
+class TestMailServerDownForAMinute:
+    def test_everything_goes_out_once_when_it_is_back(self, db, settings):
+        """Issue 14 item 24: the relay is down for a minute while 300 invitations wait. The worker
+        keeps trying on its backoff (10 s, 20 s, 40 s …) without giving up; when the relay is back
+        every message is delivered, and each exactly once."""
+        pf = create_portal(db)
+        invite(db, pf, [f"person{i}@example.com" for i in range(300)], user_type="client")
+        port = free_port()
+        down = smtp(settings, port, delivery_batch_size=500)
+        for second in (0, 11, 32, 55):  # a minute of the relay refusing connections
+            with clock.travel(timedelta(seconds=second)):
+                counts = Worker(db, down).run_once(sweep=False)
+                assert counts.get("sent", 0) == 0 and counts.get("failed", 0) == 0, counts
+        handler = RecordingHandler()
+        controller = Controller(handler, hostname="127.0.0.1", port=port)
+        controller.start()
+        try:
+            with clock.travel(timedelta(minutes=3)):
+                assert Worker(db, down).drain()["sent"] == 300
+                assert Worker(db, down).drain() == {"sent": 0, "retry": 0, "failed": 0}
+            with clock.travel(timedelta(days=1)):
+                assert Worker(db, down).drain() == {"sent": 0, "retry": 0, "failed": 0}
+        finally:
+            controller.stop()
+        recipients = [rcpt for envelope in handler.envelopes for rcpt in envelope.rcpt_tos]
+        assert len(recipients) == 300 and len(set(recipients)) == 300
+        with db.unit_of_work() as session:
+            statuses = set(session.scalars(select(Notification.status)))
+        assert statuses == {"sent"}
