@@ -4,7 +4,6 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from admit import context
 from admit.api.deps import AuthDep
 from admit.api.errors import problems
 from admit.auth import gate as auth_gate
@@ -129,7 +128,7 @@ def two_factor(
     else:
         user, web_session = _browser(auth)
         second_factor.check(session, user, code)
-        web_session.second_factor_at = context.of(session).clock.now()
+        second_factor.proved(session, web_session)
     return login_response(session, user, web_session)
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from admit import context
 from admit.api.auth import _browser
 from admit.api.deps import AuthDep
 from admit.api.errors import problems
@@ -99,7 +98,7 @@ def confirm(
         assert not isinstance(web_session, auth_service.Challenge)
         return TwoFactorConfirmed(recovery_codes=codes, csrf_token=web_session.csrf_token)
     _, web_session = _browser(auth)
-    web_session.second_factor_at = context.of(session).clock.now()
+    second_factor.proved(session, web_session)
     return TwoFactorConfirmed(recovery_codes=codes)
 
 

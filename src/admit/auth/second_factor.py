@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from admit import context
 from admit.audit import service as audit_service
-from admit.auth.models import TotpFactor
+from admit.auth.models import TotpFactor, WebSession
 from admit.errors import Conflict, InvalidInput
 from admit.kit import secretbox
 from admit.tokens import service as tokens
@@ -207,3 +207,9 @@ def remove(session: Session, user: User, code: str) -> None:
         target_label=user.address or "",
     )
     session.flush()
+
+
+def proved(session: Session, web_session: WebSession) -> None:
+    """``web_session`` has proved the second factor now (the app's first code, or a code or
+    recovery code given for it): the gate asks no more of it."""
+    web_session.second_factor_at = context.of(session).clock.now()

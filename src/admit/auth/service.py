@@ -153,7 +153,7 @@ def sign_in(
         session, user, lifetime_hours=context.of(session).settings.session_lifetime_hours, ip=ip
     )
     if second_factor_done:
-        web_session.second_factor_at = context.of(session).clock.now()
+        second_factor.proved(session, web_session)
     audit_service.record(
         session,
         None,

@@ -10,16 +10,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
-from admit import context
 from admit.actor import Actor
 from admit.auth import gate, second_factor
 from admit.auth import service as auth_service
+from admit.auth.models import WebSession
 from admit.errors import DomainError, NotAuthenticated
 from admit.members import service as members_service
 from admit.members.models import User
@@ -201,6 +202,25 @@ def steps_page(request: Request, slug: str, session: SessionDep, auth: SignedIn,
     return _page(request, session, auth, _ungated(request, session, slug, auth), next)
 
 
+def _take(
+    request: Request,
+    slug: str,
+    session: Session,
+    auth: Auth,
+    next_path: str,
+    step: Callable[[User, WebSession], dict[str, Any] | None],
+) -> Response:
+    """Take one step (``step`` may answer what the page shows next); a refusal is shown on the
+    step's page."""
+    actor = _ungated(request, session, slug, auth)
+    assert auth.web_session is not None
+    try:
+        extra = step(auth.web_session.user, auth.web_session) or {}
+    except DomainError as exc:
+        return _page(request, session, auth, actor, next_path, exc.status, error=form_error(session, exc))
+    return _page(request, session, auth, actor, next_path, **extra)
+
+
 @router.post("/p/{slug}/sign-in/password", dependencies=[Depends(check_csrf)])
 def choose_password(
     request: Request,
@@ -210,13 +230,14 @@ def choose_password(
     password: str = Form(""),
     next: str = Form(""),  # noqa: A002
 ) -> Response:
-    actor = _ungated(request, session, slug, auth)
-    assert auth.web_session is not None
-    try:
-        auth_service.choose_password(session, auth.web_session.user, password)
-    except DomainError as exc:
-        return _page(request, session, auth, actor, next, exc.status, error=form_error(session, exc))
-    return _page(request, session, auth, actor, next)
+    return _take(
+        request,
+        slug,
+        session,
+        auth,
+        next,
+        lambda user, _ws: auth_service.choose_password(session, user, password),
+    )
 
 
 @router.post("/p/{slug}/sign-in/enrol", dependencies=[Depends(check_csrf)])
@@ -228,14 +249,12 @@ def confirm_app(
     code: str = Form(""),
     next: str = Form(""),  # noqa: A002
 ) -> Response:
-    actor = _ungated(request, session, slug, auth)
-    assert auth.web_session is not None
-    try:
-        codes = second_factor.confirm(session, auth.web_session.user, code)
-    except DomainError as exc:
-        return _page(request, session, auth, actor, next, exc.status, error=form_error(session, exc))
-    auth.web_session.second_factor_at = context.of(session).clock.now()
-    return _page(request, session, auth, actor, next, recovery_codes=codes)
+    def step(user: User, web_session: WebSession) -> dict[str, Any]:
+        codes = second_factor.confirm(session, user, code)
+        second_factor.proved(session, web_session)
+        return {"recovery_codes": codes}
+
+    return _take(request, slug, session, auth, next, step)
 
 
 @router.post("/p/{slug}/sign-in/verify", dependencies=[Depends(check_csrf)])
@@ -247,11 +266,8 @@ def verify_code(
     code: str = Form(""),
     next: str = Form(""),  # noqa: A002
 ) -> Response:
-    actor = _ungated(request, session, slug, auth)
-    assert auth.web_session is not None
-    try:
-        second_factor.check(session, auth.web_session.user, code)
-    except DomainError as exc:
-        return _page(request, session, auth, actor, next, exc.status, error=form_error(session, exc))
-    auth.web_session.second_factor_at = context.of(session).clock.now()
-    return _page(request, session, auth, actor, next)
+    def step(user: User, web_session: WebSession) -> None:
+        second_factor.check(session, user, code)
+        second_factor.proved(session, web_session)
+
+    return _take(request, slug, session, auth, next, step)
