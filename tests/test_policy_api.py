@@ -40,7 +40,7 @@ from sqlalchemy import func, select
 from admit import policy
 from admit.auth.models import ApiKey
 from admit.contacts.models import Contact
-from admit.directory.models import ScimToken
+from admit.directory.models import HrConnection, ScimToken
 from admit.events.models import WebhookEndpoint
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import members as members_flow
@@ -131,6 +131,7 @@ _TABLE: dict[str, tuple] = {
     "read-audit-log":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-api-key":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-scim-token":                (ALLOW, ALLOW, 403,   403,   401,     404),
+    "connect-hr-system":                (ALLOW, ALLOW, 403,   403,   401,     404),
     "add-webhook-endpoint":             (ALLOW, ALLOW, 403,   403,   401,     404),
     # the dev mailbox (development only; the deployment's, not a portal's): owners and admins of
     # any portal, or this machine; others signed in are refused, a visitor finds nothing (the
@@ -194,6 +195,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "read-audit-log": A.AUDIT_VIEW,
     "create-api-key": A.API_KEY_MANAGE,
     "create-scim-token": A.SCIM_MANAGE,
+    "connect-hr-system": A.HR_MANAGE,
     "add-webhook-endpoint": A.WEBHOOK_MANAGE,
     "read-dev-mailbox": A.DEV_MAILBOX_VIEW,
     "share-workspace-link": A.WORKSPACE_LINK_MANAGE,
@@ -649,6 +651,18 @@ def _(w: World, actor: str) -> Call:
     name = f"Okta ({actor})"
     return Call(
         "POST", w.api("/scim-tokens"), {"name": name}, lambda: w.count(ScimToken, ScimToken.name == name)
+    )
+
+
+@call("connect-hr-system")
+def _(w: World, actor: str) -> Call:
+    url = f"https://hr.example.com/{actor}.json"
+    body = {"provider": "generic", "base_url": url, "fields_granted": True}
+    return Call(
+        "POST",
+        w.api("/directory/connections"),
+        body,
+        lambda: w.count(HrConnection, HrConnection.base_url == url),
     )
 
 

@@ -41,6 +41,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | api_key_not_found          | ApiKeyNotFound          | 404  | no such API key in this portal               |
 | webhook_not_found          | WebhookNotFound         | 404  | no such webhook endpoint or message here     |
 | scim_token_not_found       | ScimTokenNotFound       | 404  | no such SCIM token in this portal            |
+| hr_connection_not_found    | HrConnectionNotFound    | 404  | no such HR connection (or run) here          |
 | method_not_allowed         | MethodNotAllowed        | 405  | the route does not take this HTTP method     |
 | conflict                   | Conflict                | 409  | the current state does not allow it |
 | invitation_not_pending     | InvitationNotPending    | 409  | the invitation was accepted or revoked       |
@@ -121,6 +122,7 @@ class ErrorCode(StrEnum):
     API_KEY_NOT_FOUND = "api_key_not_found"
     WEBHOOK_NOT_FOUND = "webhook_not_found"
     SCIM_TOKEN_NOT_FOUND = "scim_token_not_found"
+    HR_CONNECTION_NOT_FOUND = "hr_connection_not_found"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     INVITATION_NOT_PENDING = "invitation_not_pending"
@@ -409,6 +411,12 @@ class ScimTokenNotFound(NotFound):
     """No such SCIM token in this portal."""
 
     code = ErrorCode.SCIM_TOKEN_NOT_FOUND
+
+
+class HrConnectionNotFound(NotFound):
+    """No such HR connection (or sync run of it) in this portal."""
+
+    code = ErrorCode.HR_CONNECTION_NOT_FOUND
 
 
 class MethodNotAllowed(DomainError):

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from admit.auth import service as auth_service
 from admit.db import Database
-from admit.flows import people_bulk
+from admit.flows import hr_sync, people_bulk
 from admit.flows import reminders as reminders_flow
 from admit.imports import jobs as imports_jobs
 from admit.invitations import service as invitations_service
@@ -49,6 +49,8 @@ class Worker:
             counts["imports"] = 1
         if people_bulk.run_due(self.db) is not None:
             counts["imports"] = counts.get("imports", 0) + 1  # a bulk action: work was done
+        if hr_sync.run_due(self.db) is not None:
+            counts["hr_syncs"] = 1  # an HR sync run (its invitations are an import: the next passes)
         hooks = webhooks_jobs.deliver_due(
             self.db, self.db.context.settings if self.db.context else self.settings
         )
@@ -93,7 +95,17 @@ class Worker:
                 total[key] += counts.get(key, 0)
             if not any(
                 counts.get(k)
-                for k in ("sent", "retry", "failed", "skipped", "expired", "imports", "links", "webhooks")
+                for k in (
+                    "sent",
+                    "retry",
+                    "failed",
+                    "skipped",
+                    "expired",
+                    "imports",
+                    "links",
+                    "webhooks",
+                    "hr_syncs",
+                )
             ):
                 break
         return total
@@ -105,7 +117,16 @@ class Worker:
                 counts = self.run_once()
                 busy = sum(
                     counts.get(k, 0)
-                    for k in ("sent", "retry", "failed", "expired", "imports", "links", "webhooks")
+                    for k in (
+                        "sent",
+                        "retry",
+                        "failed",
+                        "expired",
+                        "imports",
+                        "links",
+                        "webhooks",
+                        "hr_syncs",
+                    )
                 )
             except Exception:  # noqa: BLE001 - the loop must survive a bad pass
                 log.exception("worker.pass_failed")

@@ -4,7 +4,15 @@ from admit.audit.models import AuditEvent
 from admit.auth.models import ApiKey, TotpFactor, WebSession
 from admit.bulk.models import BulkJob
 from admit.contacts.models import Contact
-from admit.directory.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
+from admit.directory.models import (
+    HrConnection,
+    HrEmployee,
+    HrSyncRun,
+    ScimGroup,
+    ScimGroupMember,
+    ScimToken,
+    ScimUser,
+)
 from admit.events.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
 from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
 from admit.invitations.models import Invitation
@@ -32,6 +40,9 @@ __all__ = [
     "BulkJob",
     "Contact",
     "DevMessage",
+    "HrConnection",
+    "HrEmployee",
+    "HrSyncRun",
     "ScimGroup",
     "ScimGroupMember",
     "ScimToken",

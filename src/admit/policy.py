@@ -45,6 +45,7 @@ class Action(StrEnum):
     API_KEY_MANAGE = "api_key.manage"
     WEBHOOK_MANAGE = "webhook.manage"
     SCIM_MANAGE = "scim.manage"  # SCIM tokens, and what a SCIM client does with one
+    HR_MANAGE = "hr.manage"  # HR-system connections: connect, preview, sync, auto-pilot
     LINK_MANAGE = "invite_link.manage"
     WORKSPACE_CREATE = "workspace.create"
     WORKSPACE_LINK_MANAGE = "workspace_link.manage"
@@ -100,6 +101,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.API_KEY_MANAGE: "Only owners and admins can manage API keys.",
     Action.WEBHOOK_MANAGE: "Only owners and admins can manage webhooks.",
     Action.SCIM_MANAGE: "Only owners and admins can manage SCIM provisioning.",
+    Action.HR_MANAGE: "Only owners and admins can connect and sync an HR system.",
     Action.LINK_MANAGE: "Only owners and admins can manage the portal's invite link.",
     Action.WORKSPACE_CREATE: "Only internal users can create workspaces.",
     Action.WORKSPACE_LINK_MANAGE: "Only internal users of the workspace can share its link.",

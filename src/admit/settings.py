@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # unset, a key derived from ADMIT_SECRET_KEY (``kit.secretbox``).
     encryption_key: str | None = None
 
+    # HR systems (``admit.directory.hr``): their URLs are checked as webhook URLs are; an HR
+    # export on your own network needs this true.
+    directory_allow_private: bool = False
+    hr_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+
     # SMS (recipients known by phone number): ``dev`` keeps them in the dev mailbox, ``twilio`` sends.
     sms_backend: Literal["dev", "twilio"] = "dev"
     sms_from: str | None = None  # the sending number (E.164) or an alphanumeric sender id

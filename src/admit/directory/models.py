@@ -13,10 +13,10 @@ the directory put in it (``ScimGroupMember``), mirrored onto the team.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.db import Base, UTCDateTime, new_id
@@ -98,3 +98,96 @@ class ScimGroupMember(Base):
     # How the directory named the member in the group (``members[].display``), answered back.
     display: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+# ---- HR systems (issue 12 items 1–4) ---------------------------------------------------------
+
+
+class HrConnection(Base):
+    """A portal's link to an HR system: which system, its key (sealed, ``kit.secretbox``; only
+    its last four characters are ever shown), what new hires get, and auto-pilot's schedule.
+
+    ``status``: ``ok``; ``failing`` (the last run could not read the list: ``last_error``);
+    ``waiting`` (a run would deactivate more than ``deactivate_limit_pct`` of the portal and
+    waits for an admin)."""
+
+    __tablename__ = "hr_connections"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"), index=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(200), default="")
+    base_url: Mapped[str] = mapped_column(String(500), default="")
+    api_key_sealed: Mapped[str] = mapped_column(Text)
+    api_key_hint: Mapped[str] = mapped_column(String(8))
+    fields_granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    schedule: Mapped[str] = mapped_column(String(16), default="off")  # off | hourly | daily
+    new_hires: Mapped[str] = mapped_column(String(16), default="invite")  # invite | quiet
+    user_type: Mapped[str] = mapped_column(String(16), default="internal")
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    products: Mapped[list[str]] = mapped_column(JSON, default=list)
+    map_departments: Mapped[bool] = mapped_column(Boolean, default=False)
+    allowed_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    deactivate_limit_pct: Mapped[int] = mapped_column(Integer, default=10)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    next_sync_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class HrEmployee(Base):
+    """The list as the last applied sync saw it, one row per employee (by the system's own id):
+    what the next sync compares with. Written only when something about the person changed."""
+
+    __tablename__ = "hr_employees"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id", name="uq_hr_employees_external_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    connection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("hr_connections.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(320), default="")  # the normalised work email
+    name: Mapped[str] = mapped_column(String(200), default="")
+    department: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    start_date: Mapped[date | None] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class HrSyncRun(Base):
+    """One preview-and-apply of a connection: queued (by an admin, or by auto-pilot's schedule),
+    running (a worker holds it until ``lease_until``), then ``done``, ``failed`` (the list could not
+    be read after its attempts: nothing was applied), or ``waiting`` (too many deactivations:
+    an admin confirms). The invitations it makes are an import (``import_id``): its progress
+    and report are the import's."""
+
+    __tablename__ = "hr_sync_runs"
+    __table_args__ = (Index("ix_hr_sync_runs_due", "status", "not_before"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
+    connection_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("hr_connections.id", ondelete="CASCADE"), index=True
+    )
+    portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    trigger: Mapped[str] = mapped_column(String(16))  # manual | schedule
+    started_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # The external ids an admin ticked in the preview (None: apply the whole plan).
+    selection: Mapped[list[str] | None] = mapped_column(JSON)
+    # Deactivate even past the connection's limit (an admin confirmed).
+    confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    counts: Mapped[dict[str, int]] = mapped_column(JSON, default=dict)
+    # What changed and what was skipped, employee by employee (unchanged people are counted only).
+    report: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+    import_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("invitation_imports.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

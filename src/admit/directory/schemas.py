@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
-    from admit.directory.models import ScimToken
+    from admit.directory.models import HrConnection, HrSyncRun, ScimToken
 
 
 class ScimTokenCreate(BaseModel):
@@ -51,3 +51,184 @@ class ScimTokenCreated(BaseModel):
 class ScimTokenPage(BaseModel):
     items: list[ScimTokenRead]
     next_cursor: str | None
+
+
+# ---- HR systems ------------------------------------------------------------------------------
+
+
+class HrProviderRead(BaseModel):
+    """An HR system Admit can read: what it reads and what it needs to connect."""
+
+    key: str
+    title: str
+    fields: list[str] = Field(description="The data Admit reads from it (the admin grants this).")
+    api_key_label: str
+    account_label: str | None = Field(description="The account / subdomain / client id it needs, or null.")
+    needs_url: bool = Field(description="True for the generic source: the URL of the JSON or CSV list.")
+    help: str
+    docs_url: str
+
+
+class HrOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    schedule: Literal["off", "hourly", "daily"] | None = Field(
+        default=None, description="Auto-pilot: sync on this schedule (off by default)."
+    )
+    new_hires: Literal["invite", "quiet"] | None = Field(
+        default=None,
+        description="invite (an email) or quiet (added without one; they sign in when they come).",
+    )
+    user_type: Literal["internal", "client"] | None = None
+    role: str | None = None
+    products: list[str] | None = None
+    map_departments: bool | None = Field(
+        default=None, description="Each department becomes an internal team."
+    )
+    allowed_domains: list[str] | None = Field(
+        default=None, description="Only work emails at these domains are invited (empty: any)."
+    )
+    deactivate_limit_pct: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="A sync deactivating more than this share of active members waits for confirmation.",
+    )
+
+
+class HrConnectionCreate(HrOptions):
+    provider: str
+    api_key: str = Field(default="", max_length=4000, description="Stored encrypted; never returned.")
+    account: str = Field(default="", max_length=200)
+    base_url: str = Field(default="", max_length=500, description="The system's API (or the list's URL).")
+    fields_granted: bool = Field(
+        description="The admin grants Admit read access to the fields the system lists."
+    )
+
+
+class HrConnectionUpdate(HrOptions):
+    api_key: str | None = Field(default=None, max_length=4000, description="A new key replaces the old one.")
+    account: str | None = Field(default=None, max_length=200)
+    base_url: str | None = Field(default=None, max_length=500)
+
+
+class HrConnectionRead(BaseModel):
+    id: uuid.UUID
+    provider: str
+    title: str
+    account: str
+    base_url: str
+    api_key: str = Field(description="The key, masked (its last four characters at most).")
+    schedule: str
+    new_hires: str
+    user_type: str
+    role: str
+    products: list[str]
+    map_departments: bool
+    allowed_domains: list[str]
+    deactivate_limit_pct: int
+    status: str = Field(description="ok, failing (see last_error) or waiting (a run needs confirmation).")
+    last_error: str | None
+    last_sync_at: datetime | None
+    next_sync_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, conn: HrConnection, title: str) -> HrConnectionRead:
+        return cls(
+            id=conn.id,
+            provider=conn.provider,
+            title=title,
+            account=conn.account,
+            base_url=conn.base_url,
+            api_key=mask(conn.api_key_hint),
+            schedule=conn.schedule,
+            new_hires=conn.new_hires,
+            user_type=conn.user_type,
+            role=conn.role,
+            products=list(conn.products),
+            map_departments=conn.map_departments,
+            allowed_domains=list(conn.allowed_domains),
+            deactivate_limit_pct=conn.deactivate_limit_pct,
+            status=conn.status,
+            last_error=conn.last_error,
+            last_sync_at=conn.last_sync_at,
+            next_sync_at=conn.next_sync_at,
+            created_at=conn.created_at,
+        )
+
+
+def mask(hint: str) -> str:
+    """How a stored key is shown: dots, and its last four characters when it is long enough."""
+    return "••••••••" + hint
+
+
+class HrStep(BaseModel):
+    external_id: str
+    name: str
+    email: str
+    outcome: str = Field(
+        description="invite, invite_on_start, already_member, already_invited, update, deactivate or skip."
+    )
+    reason: str = Field(
+        description="A skip's code: no_work_email, outside_domains, duplicate, left, deactivated_in_admit."
+    )
+    detail: str
+    department: str = ""
+    start_date: date | None = None
+
+
+class HrPlanRead(BaseModel):
+    total: int
+    counts: dict[str, int]
+    rows: list[HrStep]
+
+
+class HrSyncStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    selection: list[str] | None = Field(
+        default=None, description="The external ids ticked in the preview; omit to apply the whole plan."
+    )
+
+
+class HrReportRow(BaseModel):
+    """One employee a run changed or skipped (the unchanged are counted only)."""
+
+    external_id: str
+    name: str
+    email: str
+    outcome: str
+    reason: str
+    detail: str
+    applied: str = Field(description="What was done (updated, deactivated), or why not.")
+
+
+class HrRunRead(BaseModel):
+    id: uuid.UUID
+    trigger: str
+    status: str = Field(description="queued, running, done, failed or waiting (confirm it to apply).")
+    attempts: int
+    counts: dict[str, int]
+    error: str | None
+    import_id: uuid.UUID | None = Field(description="Its invitations, as an import: progress and report CSV.")
+    report: list[HrReportRow] | None = None
+    created_at: datetime
+    finished_at: datetime | None
+    not_before: datetime
+
+    @classmethod
+    def of(cls, run: HrSyncRun, *, with_report: bool = False) -> HrRunRead:
+        return cls(
+            id=run.id,
+            trigger=run.trigger,
+            status=run.status,
+            attempts=run.attempts,
+            counts=dict(run.counts or {}),
+            error=run.error,
+            import_id=run.import_id,
+            report=[HrReportRow(**r) for r in run.report or []] if with_report else None,
+            created_at=run.created_at,
+            finished_at=run.finished_at,
+            not_before=run.not_before,
+        )

@@ -25,6 +25,7 @@ EVENT_TYPES: dict[str, str] = {
     "member.deactivated": "A member was deactivated.",
     "member.reactivated": "A member was reactivated.",
     "import.completed": "A bulk import finished.",
+    "directory.sync_completed": "An HR-system sync was applied (its counts, and its invitations' import).",
 }
 
 TEST_EVENT = "webhook.test"  # "Send test event": any endpoint, whatever it subscribes to
@@ -40,6 +41,7 @@ FROM_AUDIT: dict[str, tuple[str, ...]] = {
     "member.deactivated": ("member.deactivated",),
     "member.reactivated": ("member.reactivated",),
     "invitation_import.completed": ("import.completed",),
+    "directory.sync_completed": ("directory.sync_completed",),
 }
 
 # Keys of an audit event's detail never put in a payload (payloads carry no secrets).

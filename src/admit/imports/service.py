@@ -165,11 +165,13 @@ def create(
     idempotency_key: str | None = None,
     start: bool = True,
     role_column: bool = False,
+    same_file_check: bool = True,
 ) -> tuple[InvitationImport, bool]:
     """Store a list for import; returns ``(import, created)``.
 
     The same ``idempotency_key``, or the same file with the same options within a day, returns
-    the earlier import (``created`` is False) instead of inviting anyone twice. With
+    the earlier import (``created`` is False) instead of inviting anyone twice (an HR sync,
+    whose run is its own guard, turns the same-file check off: ``same_file_check``). With
     ``start=False`` the import waits, with its preview, for ``confirm``. ``role_column``: rows
     may carry their own role (``invitations.options.row_role``); a list that would make owners
     must be previewed and confirmed with ``owners_confirmed``.
@@ -237,7 +239,7 @@ def create(
         .order_by(InvitationImport.created_at.desc())
         .limit(1)
     )
-    if earlier is not None and start:
+    if earlier is not None and start and same_file_check:
         session.execute(delete(InvitationImport).where(InvitationImport.id == imp.id))
         session.expunge(imp)
         return earlier, False

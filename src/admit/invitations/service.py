@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -51,6 +52,7 @@ __all__ = [
     "MAX_RECIPIENTS_PER_REQUEST",
     "claim",
     "claim_pending_for",
+    "pending_for",
     "count_invitations",
     "expire_due",
     "get_or_raise",
@@ -451,6 +453,13 @@ def _accepted(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
     if moved != 1:
         return None
     return session.get(Invitation, invitation_id)
+
+
+def pending_for(session: Session, actor: Actor, addresses: Iterable[str]) -> dict[str, Invitation]:
+    """``{address: invitation}``: the pending invitation to the actor's portal of each of the
+    normalised ``addresses`` that has one."""
+    policy.require(actor.role, policy.Action.INVITATION_VIEW)
+    return repository.pending_by_address(session, actor.portal.id, addresses)
 
 
 def claim_pending_for(session: Session, *, portal_id: uuid.UUID, address: str) -> Invitation | None:

@@ -38,7 +38,9 @@ __all__ = [
     "PENDING",
     "activate",
     "add_user",
+    "count_active",
     "count_active_owners",
+    "change_details",
     "get_membership",
     "active_members",
     "get_or_create_user",
@@ -327,6 +329,42 @@ def set_status(session: Session, member: Member, status: str) -> None:
     elif status == ACTIVE:
         member.activated_at, member.deactivated_at = now, None
     session.flush()
+
+
+def count_active(session: Session, portal_id: uuid.UUID) -> int:
+    """How many active members the portal has (an HR sync's deactivation limit is a share of it)."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Member)
+            .where(Member.portal_id == portal_id, Member.status == ACTIVE)
+        )
+        or 0
+    )
+
+
+def change_details(
+    session: Session, portal_id: uuid.UUID, user: User, *, name: str | None = None, email: str | None = None
+) -> str | None:
+    """Apply a directory's new name or email (a normalised address) to a user's account, only
+    when the account is this portal's alone: an account that exists independently (a member of
+    another portal) is never changed by one portal's directory. Returns why nothing was done,
+    or None."""
+    elsewhere = session.scalar(
+        select(func.count())
+        .select_from(Member)
+        .where(Member.user_id == user.id, Member.portal_id != portal_id)
+    )
+    if elsewhere:
+        return "The account also belongs to another portal: its owner changes it."
+    if email is not None and email != user.email:
+        if session.scalar(select(User.id).where(User.email == email)) is not None:
+            return f"{email} is already another account's address."
+        user.email = email
+    if name is not None:
+        user.name = name[:200]
+    session.flush()
+    return None
 
 
 def count_active_owners(session: Session, portal_id: uuid.UUID) -> int:

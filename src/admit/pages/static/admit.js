@@ -633,3 +633,16 @@ document.addEventListener("DOMContentLoaded", () => {
     }
   });
 })();
+
+// "Select all" over a list of row checkboxes (the HR preview): ticking it ticks them all;
+// unticking a row unticks it, and the form then sends the ticked rows only.
+(() => {
+  document.querySelectorAll("[data-select-all]").forEach((all) => {
+    const name = all.getAttribute("data-select-all");
+    const boxes = () => Array.from(all.form.querySelectorAll(`input[name="${name}"]`));
+    all.addEventListener("change", () => boxes().forEach((b) => { b.checked = all.checked; }));
+    all.form.addEventListener("change", (event) => {
+      if (event.target !== all && event.target.name === name && !event.target.checked) all.checked = false;
+    });
+  });
+})();

@@ -1,0 +1,476 @@
+"""HR connections and their runs, stored: the key sealed at rest, the options checked, the
+last list kept for the next comparison, runs queued, claimed and finished.
+
+What a run *does* in the portal (invite, deactivate, rename) is ``flows.hr_sync``; what it
+would do is ``directory.hr.plan``; reading the system is the adapter's (``providers``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from admit import context, policy
+from admit.actor import Actor
+from admit.audit import service as audit_service
+from admit.db import rowcount
+from admit.directory.hr import providers
+from admit.directory.hr.base import Credentials, Provider
+from admit.directory.hr.fetch import Fetcher
+from admit.directory.hr.plan import Seen, Step
+from admit.directory.models import HrConnection, HrEmployee, HrSyncRun
+from admit.errors import HrConnectionNotFound, InvalidInput
+from admit.kit import netguard, secretbox
+
+__all__ = [
+    "SCHEDULES",
+    "claim_run",
+    "connection_by_id",
+    "run_by_id",
+    "retry_or_fail",
+    "finish_run",
+    "connect",
+    "credentials",
+    "disconnect",
+    "fetcher",
+    "get_or_raise",
+    "get_run_or_raise",
+    "list_connections",
+    "list_runs",
+    "provider_of",
+    "queue_due",
+    "queue_run",
+    "save_seen",
+    "seen_of",
+    "update_connection",
+]
+
+SCHEDULES = {"off": None, "hourly": timedelta(hours=1), "daily": timedelta(days=1)}
+NEW_HIRES = ("invite", "quiet")
+QUEUED, RUNNING, DONE, FAILED, WAITING = "queued", "running", "done", "failed", "waiting"
+OPEN = (QUEUED, RUNNING, WAITING)
+LEASE = timedelta(minutes=10)
+MAX_ATTEMPTS = 5
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+MAX_RETRY_AFTER = timedelta(hours=6)
+
+
+def _seal(session: Session, plain: str) -> str:
+    s = context.of(session).settings
+    return secretbox.seal(plain, secret_key=s.secret_key, encryption_key=s.encryption_key)
+
+
+def _hint(api_key: str) -> str:
+    return api_key[-4:] if len(api_key) >= 12 else ""
+
+
+def provider_of(key: str) -> Provider:
+    provider = providers.get(key)
+    if provider is None:
+        raise InvalidInput(
+            f"Choose one of: {', '.join(p.title for p in providers.PROVIDERS.values())}.", field="provider"
+        )
+    return provider
+
+
+def _check_base_url(session: Session, provider: Provider, base_url: str) -> str:
+    base_url = (base_url or "").strip()
+    if not base_url:
+        if not provider.default_base_url:
+            raise InvalidInput(f"{provider.title} needs the URL of the list.", field="base_url")
+        return ""
+    settings = context.of(session).settings
+    try:
+        netguard.check_url(base_url, require_https=settings.environment == "production")
+    except netguard.Refused as exc:
+        raise InvalidInput(str(exc), field="base_url") from exc
+    return base_url[:500]
+
+
+def _set_options(session: Session, conn: HrConnection, options: dict[str, Any]) -> dict[str, Any]:
+    """Write the options given (already checked by the caller for user type, role and
+    products); the rest are checked here. Returns what changed."""
+    changed: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is None:
+            continue
+        if key == "schedule" and value not in SCHEDULES:
+            raise InvalidInput("The schedule is off, hourly or daily.", field="schedule")
+        if key == "new_hires" and value not in NEW_HIRES:
+            raise InvalidInput("New hires are invited or added quietly (invite or quiet).", field="new_hires")
+        if key == "deactivate_limit_pct" and not 0 <= int(value) <= 100:
+            raise InvalidInput("The share is a percentage from 0 to 100.", field="deactivate_limit_pct")
+        if key == "allowed_domains":
+            value = sorted({d.strip().lower().lstrip("@") for d in value if d and d.strip()})
+            bad = [d for d in value if "." not in d or " " in d]
+            if bad:
+                raise InvalidInput(f"“{bad[0]}” is not a domain.", field="allowed_domains")
+        if getattr(conn, key) != value:
+            changed[key] = value
+            setattr(conn, key, value)
+    if "schedule" in changed:
+        every = SCHEDULES[conn.schedule]
+        conn.next_sync_at = context.of(session).clock.now() if every else None
+    return changed
+
+
+def connect(
+    session: Session,
+    actor: Actor,
+    *,
+    provider: str,
+    api_key: str,
+    account: str = "",
+    base_url: str = "",
+    fields_granted: bool,
+    options: dict[str, Any],
+) -> HrConnection:
+    """Connect an HR system: the admin granted the fields it reads and gave its key."""
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    p = provider_of(provider)
+    if not fields_granted:
+        raise InvalidInput("Grant Admit read access to the fields listed to connect.", field="fields_granted")
+    api_key = (api_key or "").strip()
+    if not api_key and p.default_base_url:
+        raise InvalidInput(f"Enter the {p.api_key_label}.", field="api_key")
+    account = (account or "").strip()
+    if p.account_label and not account:
+        raise InvalidInput(f"Enter the {p.account_label}.", field="account")
+    now = context.of(session).clock.now()
+    conn = HrConnection(
+        portal_id=actor.portal.id,
+        provider=p.key,
+        account=account[:200],
+        base_url=_check_base_url(session, p, base_url),
+        api_key_sealed=_seal(session, api_key),
+        api_key_hint=_hint(api_key),
+        fields_granted_at=now,
+        created_by_id=actor.user_id,
+        products=[],
+        allowed_domains=[],
+    )
+    session.add(conn)
+    _set_options(session, conn, options)
+    session.flush()
+    audit_service.record(
+        session,
+        actor,
+        "hr.connected",
+        target_type="hr_connection",
+        target_id=conn.id,
+        target_label=p.title,
+        detail={"provider": p.key, "fields": list(p.fields)},
+    )
+    return conn
+
+
+def update_connection(
+    session: Session,
+    actor: Actor,
+    conn: HrConnection,
+    *,
+    api_key: str | None = None,
+    account: str | None = None,
+    base_url: str | None = None,
+    options: dict[str, Any],
+) -> HrConnection:
+    """Change a connection's options, or replace its key (the old one is forgotten)."""
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    p = provider_of(conn.provider)
+    changed = _set_options(session, conn, options)
+    if api_key is not None and api_key.strip():
+        conn.api_key_sealed, conn.api_key_hint = _seal(session, api_key.strip()), _hint(api_key.strip())
+        changed["api_key"] = "replaced"
+    if account is not None and account.strip() != conn.account:
+        if p.account_label and not account.strip():
+            raise InvalidInput(f"Enter the {p.account_label}.", field="account")
+        conn.account = changed["account"] = account.strip()[:200]
+    if base_url is not None and base_url.strip() != conn.base_url:
+        conn.base_url = changed["base_url"] = _check_base_url(session, p, base_url)
+    if changed:
+        conn.updated_at = context.of(session).clock.now()
+        audit_service.record(
+            session,
+            actor,
+            "hr.connection_changed",
+            target_type="hr_connection",
+            target_id=conn.id,
+            target_label=p.title,
+            detail={k: v for k, v in changed.items()},
+        )
+    session.flush()
+    return conn
+
+
+def disconnect(session: Session, actor: Actor, conn: HrConnection) -> None:
+    """Forget the connection, its key and its runs; the people it brought stay as they are."""
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    audit_service.record(
+        session,
+        actor,
+        "hr.disconnected",
+        target_type="hr_connection",
+        target_id=conn.id,
+        target_label=provider_of(conn.provider).title,
+    )
+    session.delete(conn)
+    session.flush()
+
+
+def get_or_raise(session: Session, actor: Actor, connection_id: uuid.UUID) -> HrConnection:
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    conn = session.get(HrConnection, connection_id)
+    if conn is None or conn.portal_id != actor.portal.id:
+        raise HrConnectionNotFound("No such HR connection in this portal.")
+    return conn
+
+
+def connection_by_id(session: Session, connection_id: uuid.UUID) -> HrConnection | None:
+    return session.get(HrConnection, connection_id)
+
+
+def run_by_id(session: Session, run_id: uuid.UUID) -> HrSyncRun | None:
+    return session.get(HrSyncRun, run_id)
+
+
+def list_connections(session: Session, actor: Actor) -> list[HrConnection]:
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    return list(
+        session.scalars(
+            select(HrConnection)
+            .where(HrConnection.portal_id == actor.portal.id)
+            .order_by(HrConnection.created_at)
+        )
+    )
+
+
+def credentials(session: Session, conn: HrConnection) -> Credentials:
+    """The connection's key, unsealed for one request; ``SealBroken`` when the encryption key
+    changed (the admin enters the key again)."""
+    s = context.of(session).settings
+    key = secretbox.open_sealed(conn.api_key_sealed, secret_key=s.secret_key, encryption_key=s.encryption_key)
+    return Credentials(api_key=key, account=conn.account, base_url=conn.base_url)
+
+
+def fetcher(session: Session, provider: Provider) -> Fetcher:
+    s = context.of(session).settings
+    return Fetcher(
+        provider.title,
+        allow_private=s.directory_allow_private,
+        timeout_seconds=s.hr_timeout_seconds,
+        require_https=s.environment == "production",
+    )
+
+
+# ---- the last list -----------------------------------------------------------------------------
+
+
+def seen_of(session: Session, connection_id: uuid.UUID) -> dict[str, Seen]:
+    rows = session.execute(
+        select(
+            HrEmployee.external_id,
+            HrEmployee.address,
+            HrEmployee.name,
+            HrEmployee.department,
+            HrEmployee.active,
+            HrEmployee.start_date,
+            HrEmployee.end_date,
+        ).where(HrEmployee.connection_id == connection_id)
+    )
+    return {r[0]: Seen(*r) for r in rows}
+
+
+def save_seen(
+    session: Session, connection_id: uuid.UUID, changed: Iterable[Step], gone: Iterable[str]
+) -> int:
+    """Write the employees who changed since the last list (and forget those gone from it):
+    an unchanged list writes nothing."""
+    now = context.of(session).clock.now()
+    steps = [s for s in changed if s.employee is not None]
+    ids = [s.external_id for s in steps] + list(gone)
+    for i in range(0, len(ids), 1000):
+        session.execute(
+            delete(HrEmployee).where(
+                HrEmployee.connection_id == connection_id, HrEmployee.external_id.in_(ids[i : i + 1000])
+            )
+        )
+    rows = [
+        {
+            "id": uuid.uuid4(),
+            "connection_id": connection_id,
+            "external_id": s.external_id,
+            "address": s.address,
+            "name": s.name,
+            "department": s.department[:200],
+            "active": s.employee.active,
+            "start_date": s.employee.start_date,
+            "end_date": s.employee.end_date,
+            "updated_at": now,
+        }
+        for s in steps
+        if s.employee is not None
+    ]
+    for i in range(0, len(rows), 5000):
+        session.execute(HrEmployee.__table__.insert(), rows[i : i + 5000])
+    return len(rows)
+
+
+# ---- runs --------------------------------------------------------------------------------------
+
+
+def queue_run(
+    session: Session,
+    conn: HrConnection,
+    *,
+    trigger: str,
+    started_by_id: uuid.UUID | None = None,
+    selection: list[str] | None = None,
+    confirmed: bool = False,
+) -> HrSyncRun:
+    run = HrSyncRun(
+        connection_id=conn.id,
+        portal_id=conn.portal_id,
+        trigger=trigger,
+        started_by_id=started_by_id,
+        selection=selection,
+        confirmed=confirmed,
+        not_before=context.of(session).clock.now(),
+        counts={},
+        report=[],
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def queue_due(session: Session) -> int:
+    """Auto-pilot: a run for each connection whose schedule is due (and has none open). The
+    next time is moved on by a conditional update, so two workers queue it once."""
+    now = context.of(session).clock.now()
+    due = session.scalars(
+        select(HrConnection)
+        .where(HrConnection.next_sync_at.is_not(None), HrConnection.next_sync_at <= now)
+        .limit(100)
+    ).all()
+    queued = 0
+    for conn in due:
+        every = SCHEDULES.get(conn.schedule)
+        moved = rowcount(
+            session.execute(
+                update(HrConnection)
+                .where(HrConnection.id == conn.id, HrConnection.next_sync_at == conn.next_sync_at)
+                .values(next_sync_at=now + every if every else None)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if moved != 1 or every is None:
+            continue
+        session.refresh(conn)
+        open_run = session.scalar(
+            select(HrSyncRun.id)
+            .where(HrSyncRun.connection_id == conn.id, HrSyncRun.status.in_(OPEN))
+            .limit(1)
+        )
+        if open_run is None:
+            queue_run(session, conn, trigger="schedule")
+            queued += 1
+    return queued
+
+
+def claim_run(session: Session) -> HrSyncRun | None:
+    """A queued run that is due (or a running one whose worker died), now this worker's."""
+    now = context.of(session).clock.now()
+    candidates = session.scalars(
+        select(HrSyncRun.id)
+        .where(
+            or_(
+                (HrSyncRun.status == QUEUED) & (HrSyncRun.not_before <= now),
+                (HrSyncRun.status == RUNNING) & (HrSyncRun.lease_until < now),
+            )
+        )
+        .order_by(HrSyncRun.not_before)
+        .limit(5)
+    ).all()
+    for run_id in candidates:
+        moved = rowcount(
+            session.execute(
+                update(HrSyncRun)
+                .where(
+                    HrSyncRun.id == run_id,
+                    or_(
+                        HrSyncRun.status == QUEUED,
+                        (HrSyncRun.status == RUNNING) & (HrSyncRun.lease_until < now),
+                    ),
+                )
+                .values(status=RUNNING, lease_until=now + LEASE, attempts=HrSyncRun.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )
+        )
+        if moved == 1:
+            run = session.get(HrSyncRun, run_id)
+            if run is not None:
+                session.refresh(run)
+            return run
+    return None
+
+
+def retry_or_fail(
+    session: Session, run: HrSyncRun, conn: HrConnection, message: str, retry_after: float | None
+) -> None:
+    """The list could not be read: nothing applied; tried again after a backoff (or the
+    system's Retry-After), up to ``MAX_ATTEMPTS``; the connection shows the error meanwhile."""
+    now = context.of(session).clock.now()
+    conn.status, conn.last_error = "failing", message
+    run.error = message
+    run.lease_until = None
+    if run.attempts >= MAX_ATTEMPTS:
+        run.status, run.finished_at = FAILED, now
+    else:
+        wait = BACKOFF[min(run.attempts, len(BACKOFF)) - 1]
+        if retry_after:
+            wait = max(wait, min(timedelta(seconds=retry_after), MAX_RETRY_AFTER))
+        run.status, run.not_before = QUEUED, now + wait
+    session.flush()
+
+
+def finish_run(
+    session: Session,
+    run: HrSyncRun,
+    conn: HrConnection,
+    *,
+    status: str,
+    counts: dict[str, int],
+    report: list[dict[str, Any]],
+    at: datetime,
+) -> None:
+    run.status, run.counts, run.report, run.lease_until = status, counts, report, None
+    run.error = None
+    if status == DONE:
+        run.finished_at = at
+        conn.status, conn.last_error, conn.last_sync_at = "ok", None, at
+    else:  # waiting for an admin
+        conn.status = "waiting"
+    session.flush()
+
+
+def get_run_or_raise(session: Session, actor: Actor, conn: HrConnection, run_id: uuid.UUID) -> HrSyncRun:
+    run = session.get(HrSyncRun, run_id)
+    if run is None or run.connection_id != conn.id:
+        raise HrConnectionNotFound("No such sync run for this connection.")
+    return run
+
+
+def list_runs(session: Session, actor: Actor, conn: HrConnection, *, limit: int = 20) -> list[HrSyncRun]:
+    return list(
+        session.scalars(
+            select(HrSyncRun)
+            .where(HrSyncRun.connection_id == conn.id)
+            .order_by(HrSyncRun.created_at.desc())
+            .limit(limit)
+        )
+    )

@@ -1,0 +1,223 @@
+"""Invite Users → Select from your HR system (owners and admins): choose the system, grant the
+fields it reads, enter its key; then a connection's page (masked key, options, auto-pilot),
+its preview (what a sync would do to each employee, with selection) and its runs. Over
+``flows.hr_sync`` and ``directory.hr.service``, like the API."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from admit.actor import Actor
+from admit.directory.hr import service as hr
+from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, OUTCOMES, UPDATE
+from admit.directory.models import HrConnection
+from admit.directory.schemas import mask
+from admit.errors import DomainError
+from admit.flows import hr_sync
+from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
+from admit.web import SessionDep
+
+router = APIRouter()
+
+PREVIEW_ROWS = 1000  # rows shown in the page's preview table; "Select all" covers every one
+OUTCOME_WORDS = {
+    "invite": "Invite",
+    "invite_on_start": "Invite on start date",
+    "already_member": "Already a member",
+    "already_invited": "Already invited",
+    "update": "Update",
+    "deactivate": "Deactivate (left)",
+    "skip": "Skip",
+}
+ACTIONABLE = (INVITE, ON_START, UPDATE, DEACTIVATE)
+
+
+def _ctx(**extra: Any) -> dict[str, Any]:
+    return {"nav": "users", "outcome_words": OUTCOME_WORDS, "mask": mask, **extra}
+
+
+def _options(form: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        k: (form.get(k) or None)
+        for k in ("schedule", "new_hires", "user_type", "role", "api_key", "account", "base_url")
+    }
+    out["map_departments"] = form.get("map_departments") == "on"
+    if form.get("allowed_domains") is not None:
+        out["allowed_domains"] = [d for d in str(form.get("allowed_domains")).replace(",", " ").split() if d]
+    if form.get("deactivate_limit_pct"):
+        try:
+            out["deactivate_limit_pct"] = int(str(form.get("deactivate_limit_pct")))
+        except ValueError:
+            out["deactivate_limit_pct"] = -1  # refused with its field's message
+    return out
+
+
+@router.get("/p/{slug}/hr", name="hr:home")
+def hr_home(request: Request, actor: PageActor, session: SessionDep) -> HTMLResponse:
+    return render(
+        request,
+        "hr/home.html",
+        _ctx(providers=hr_sync.providers_offered(), connections=hr.list_connections(session, actor), hr=hr),
+    )
+
+
+def _connect_page(
+    request: Request, session: Session, actor: Actor, provider: str, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
+    offered = {p["key"]: p for p in hr_sync.providers_offered()}
+    if provider not in offered:
+        return redirect(f"/p/{actor.portal.slug}/hr")  # type: ignore[return-value]
+    hr.list_connections(session, actor)  # owners and admins only
+    return render(
+        request,
+        "hr/connect.html",
+        _ctx(**{"p": offered[provider], "form": {}, **extra}),
+        status_code=status_code,
+    )
+
+
+@router.get("/p/{slug}/hr/connect/{provider}", name="hr:connect")
+def hr_connect_page(provider: str, request: Request, actor: PageActor, session: SessionDep) -> HTMLResponse:
+    return _connect_page(request, session, actor, provider)
+
+
+@router.post("/p/{slug}/hr/connect/{provider}", dependencies=[Depends(check_csrf)])
+async def hr_connect(provider: str, request: Request, actor: PageActor, session: SessionDep) -> Response:
+    form = await request.form()
+    body = {**_options(form), "provider": provider, "fields_granted": form.get("fields_granted") == "on"}
+    try:
+        conn = hr_sync.connect(session, actor, body)
+    except DomainError as exc:
+        kept = {k: v for k, v in form.items() if k not in ("api_key", "csrf_token")}
+        return _connect_page(
+            request, session, actor, provider, exc.status, form=kept, error=form_error(session, exc)
+        )
+    return redirect(
+        f"/p/{actor.portal.slug}/hr/{conn.id}",
+        notice=f"{hr.provider_of(conn.provider).title} is connected. "
+        "Preview the list to see what a sync would do.",
+    )
+
+
+def _conn_page(
+    request: Request, session: Session, actor: Actor, conn: HrConnection, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
+    return render(
+        request,
+        "hr/connection.html",
+        _ctx(
+            conn=conn,
+            p=hr.provider_of(conn.provider),
+            runs=hr.list_runs(session, actor, conn),
+            **extra,
+        ),
+        status_code=status_code,
+    )
+
+
+@router.get("/p/{slug}/hr/{connection_id}", name="hr:connection")
+def hr_connection(
+    connection_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> HTMLResponse:
+    return _conn_page(request, session, actor, hr.get_or_raise(session, actor, connection_id))
+
+
+@router.post("/p/{slug}/hr/{connection_id}", dependencies=[Depends(check_csrf)])
+async def hr_connection_save(
+    connection_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> Response:
+    conn = hr.get_or_raise(session, actor, connection_id)
+    form = await request.form()
+    try:
+        hr_sync.update(session, actor, conn, _options(form))
+    except DomainError as exc:
+        error = form_error(session, exc)
+        return _conn_page(
+            request, session, actor, hr.get_or_raise(session, actor, connection_id), exc.status, error=error
+        )
+    return redirect(f"/p/{actor.portal.slug}/hr/{conn.id}", notice="Saved.")
+
+
+@router.post(
+    "/p/{slug}/hr/{connection_id}/disconnect", name="hr:disconnect", dependencies=[Depends(check_csrf)]
+)
+def hr_disconnect(connection_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
+    conn = hr.get_or_raise(session, actor, connection_id)
+    title = hr.provider_of(conn.provider).title
+    hr.disconnect(session, actor, conn)
+    return redirect(
+        f"/p/{actor.portal.slug}/hr", notice=f"{title} is disconnected. The people it brought stay."
+    )
+
+
+@router.get("/p/{slug}/hr/{connection_id}/preview", name="hr:preview")
+def hr_preview(
+    connection_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> HTMLResponse:
+    """Reads the system now (no cache: what you see is what it holds)."""
+    conn = hr.get_or_raise(session, actor, connection_id)
+    try:
+        plan = hr_sync.preview(session, actor, conn)
+    except DomainError as exc:
+        return _conn_page(request, session, actor, conn, exc.status, error=form_error(session, exc))
+    order = {o: i for i, o in enumerate(ACTIONABLE + tuple(o for o in OUTCOMES if o not in ACTIONABLE))}
+    rows = sorted(plan.steps, key=lambda s: order[s.outcome])
+    return render(
+        request,
+        "hr/preview.html",
+        _ctx(
+            conn=conn,
+            p=hr.provider_of(conn.provider),
+            counts=plan.counts,
+            total=len(plan.steps),
+            actionable=sum(plan.counts[o] for o in ACTIONABLE),
+            rows=rows[:PREVIEW_ROWS],
+            more=max(0, len(rows) - PREVIEW_ROWS),
+            ACTIONABLE=ACTIONABLE,
+        ),
+    )
+
+
+@router.post("/p/{slug}/hr/{connection_id}/sync", name="hr:sync", dependencies=[Depends(check_csrf)])
+async def hr_sync_start(
+    connection_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> Response:
+    """Send Invites: every actionable row (Select all) or the ticked ones."""
+    conn = hr.get_or_raise(session, actor, connection_id)
+    form = await request.form()
+    selection = None if form.get("all") == "on" else [str(v) for v in form.getlist("selected")]
+    try:
+        hr_sync.start_sync(session, actor, conn, selection=selection)
+    except DomainError as exc:
+        return _conn_page(request, session, actor, conn, exc.status, error=form_error(session, exc))
+    return redirect(
+        f"/p/{actor.portal.slug}/hr/{conn.id}",
+        notice="The sync is on its way: its progress and report are below.",
+    )
+
+
+@router.post(
+    "/p/{slug}/hr/{connection_id}/runs/{run_id}/confirm",
+    name="hr:confirm",
+    dependencies=[Depends(check_csrf)],
+)
+def hr_confirm(
+    connection_id: uuid.UUID, run_id: uuid.UUID, actor: PageActor, session: SessionDep
+) -> Response:
+    conn = hr.get_or_raise(session, actor, connection_id)
+    hr_sync.confirm_run(session, actor, conn, hr.get_run_or_raise(session, actor, conn, run_id))
+    return redirect(f"/p/{actor.portal.slug}/hr/{conn.id}", notice="Confirmed: the sync applies it now.")
+
+
+@router.get("/p/{slug}/hr/{connection_id}/runs/{run_id}", name="hr:run")
+def hr_run(
+    connection_id: uuid.UUID, run_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> HTMLResponse:
+    conn = hr.get_or_raise(session, actor, connection_id)
+    run = hr.get_run_or_raise(session, actor, conn, run_id)
+    return render(request, "hr/run.html", _ctx(conn=conn, p=hr.provider_of(conn.provider), run=run))

@@ -1,0 +1,110 @@
+"""Invite Users → Select from your HR system, as an admin uses the pages: choose the system,
+grant the fields, enter the key; preview with selection; Send Invites; the run's report; the
+key shown masked; members cannot open it. Both databases, the fake BambooHR on loopback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.directory.hr.conftest import LATER
+from tests.directory.hr.fakes import Person
+from tests.factories import OWNER_PASSWORD, PASSWORD, active_member, csrf_of, sign_in_page
+
+STAFF = [
+    Person(id="1", first_name="Ada", last_name="Lovelace", email="ada@acme.com", department="Engineering"),
+    Person(id="2", first_name="Bob", last_name="Builder", email="bob@acme.com"),
+    Person(id="3", first_name="Dee", last_name="Nomail", email=""),
+    Person(id="4", first_name="Eve", last_name="Later", email="eve@acme.com", start_date=LATER),
+]
+
+
+@pytest.mark.parametrize("fake", ["bamboohr"], indirect=True)
+def test_connect_preview_select_and_send(client, db, worker, portal, fake):
+    fake.people = STAFF
+    sign_in_page(client, portal.owner_email, OWNER_PASSWORD)
+    users = client.get(f"/p/{portal.slug}/users")
+    assert "select from your HR system" in users.text
+    home = client.get(f"/p/{portal.slug}/hr")
+    assert (
+        "Connect BambooHR" in home.text and "Connect Personio" in home.text and "Connect HiBob" in home.text
+    )
+    form = client.get(f"/p/{portal.slug}/hr/connect/bamboohr")
+    for field in ("Names", "Work email", "Employment status", "Start and end dates"):
+        assert field in form.text
+    c = fake.credentials
+    data = {
+        "csrf_token": csrf_of(form.text),
+        "api_key": c.api_key,
+        "account": c.account,
+        "base_url": c.base_url,
+    }
+    refused = client.post(f"/p/{portal.slug}/hr/connect/bamboohr", data=data)
+    assert refused.status_code == 422 and "Grant Admit read access" in refused.text
+    assert c.api_key not in refused.text  # the key is not put back into the page
+    done = client.post(
+        f"/p/{portal.slug}/hr/connect/bamboohr", data={**data, "fields_granted": "on"}, follow_redirects=True
+    )
+    assert done.status_code == 200 and "BambooHR is connected" in done.text
+    assert c.api_key not in done.text and "••••••••" + c.api_key[-4:] in done.text
+    conn_url = done.url.path
+
+    preview = client.get(f"{conn_url}/preview")
+    assert preview.status_code == 200, preview.text
+    assert "4 employees in BambooHR" in preview.text
+    rows = dict(
+        re.findall(r'<tr data-outcome="([a-z_]+)">\s*<td>(?:<input[^>]*value="(\d+)")?', preview.text)
+    )
+    assert set(rows) == {"invite", "invite_on_start", "skip"}
+    assert "No work email in BambooHR." in preview.text and "Starts on" in preview.text
+    # Tick Ada only (Select all off): only she is invited.
+    sent = client.post(
+        f"{conn_url}/sync",
+        data={"csrf_token": csrf_of(preview.text), "selected": ["1"]},
+        follow_redirects=True,
+    )
+    assert "The sync is on its way" in sent.text
+    worker.drain()
+    page = client.get(conn_url)
+    assert '<tr data-run="done">' in page.text and "1 invited" in page.text
+    report = client.get(re.search(r'href="([^"]+/runs/[^"]+)"', page.text).group(1))
+    assert "No work email in BambooHR." in report.text
+    people = client.get(f"/p/{portal.slug}/users?tab=internal")
+    assert "ada@acme.com" in people.text and "bob@acme.com" not in people.text
+
+    # Settings: auto-pilot on, a new key replaces the old (shown masked).
+    saved = client.post(
+        conn_url,
+        data={"csrf_token": csrf_of(page.text), "schedule": "daily", "new_hires": "invite",
+              "user_type": "internal", "role": "member", "deactivate_limit_pct": "10",
+              "api_key": "new-key-0000-9876"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "Saved." in saved.text and "••••••••9876" in saved.text
+    assert 'value="daily" selected' in saved.text
+
+
+@pytest.mark.parametrize("fake", ["personio"], indirect=True)
+def test_a_failing_system_is_said_on_the_page(client, db, worker, portal, fake):
+    fake.people = STAFF
+    sign_in_page(client, portal.owner_email, OWNER_PASSWORD)
+    form = client.get(f"/p/{portal.slug}/hr/connect/personio")
+    c = fake.credentials
+    done = client.post(
+        f"/p/{portal.slug}/hr/connect/personio",
+        data={"csrf_token": csrf_of(form.text), "api_key": c.api_key, "account": c.account,
+              "base_url": c.base_url, "fields_granted": "on"},
+        follow_redirects=True,
+    )  # fmt: skip
+    fake.fail = "401"
+    preview = client.get(f"{done.url.path}/preview")
+    assert preview.status_code == 422 and "Personio refused the credentials (401)" in preview.text
+
+
+@pytest.mark.parametrize("fake", ["generic"], indirect=True)
+def test_members_cannot_open_it(client, db, portal, fake):
+    active_member(db, portal, "mia@acme.com")
+    sign_in_page(client, "mia@acme.com", PASSWORD)
+    assert client.get(f"/p/{portal.slug}/hr").status_code == 403
+    assert "select from your HR system" not in client.get(f"/p/{portal.slug}/users").text
