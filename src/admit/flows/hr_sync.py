@@ -302,9 +302,18 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     for step in leavers:
         outcomes[step.external_id] = _leave(session, actor, step) or "deactivated"
         applied.append(step)
-    quiet = conn.new_hires == "quiet"
-    if quiet:
-        invite = _add_quietly(session, actor, conn, invite)
+    if conn.new_hires == "quiet":
+        to_invite = set(
+            members_flow.add_quietly(
+                session,
+                actor,
+                [(s.address, s.name) for s in invite],
+                user_type=conn.user_type,
+                role=conn.role,
+                products=list(conn.products),
+            )
+        )
+        invite = [s for s in invite if s.address in to_invite]
     if invite:
         imp, _created = imports_service.create(
             session,
@@ -438,33 +447,6 @@ def _update(session: Session, actor: Actor, conn: HrConnection, step: Step, invi
         invite.append(step)
         return "Invited at the new address."
     return None
-
-
-def _add_quietly(session: Session, actor: Actor, conn: HrConnection, steps: list[Step]) -> list[Step]:
-    """New hires added as active members without an email (``new_hires = quiet``): they sign
-    in with a sign-in link when they come, through the sign-in gate. Someone whose account
-    exists already (another portal's member) is invited instead: their account is theirs.
-    Returns those to invite."""
-    existing = members_service.users_by_address(session, [s.address for s in steps])
-    invite = [s for s in steps if s.address in existing]
-    added = []
-    for step in steps:
-        if step.address in existing:
-            continue
-        user = members_service.add_user(session, step.address, name=step.name)
-        member = members_service.activate(
-            session,
-            portal_id=actor.portal.id,
-            user_id=user.id,
-            user_type=conn.user_type,
-            role=conn.role,
-            products=list(conn.products),
-            invited_by_id=actor.user_id,
-            new_user=True,
-        )
-        added.append((member.id, step.address, {"quietly": True}))
-    audit_service.record_many(session, actor, "member.added", target_type="member", targets=added)
-    return invite
 
 
 def _map_departments(session: Session, actor: Actor, steps: list[Step]) -> None:

@@ -25,7 +25,47 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["deactivate", "reactivate"]
+__all__ = ["add_quietly", "deactivate", "reactivate"]
+
+
+def add_quietly(
+    session: Session,
+    actor: Actor,
+    people: list[tuple[str, str]],
+    *,
+    user_type: str,
+    role: str,
+    products: list[str],
+) -> list[str]:
+    """Add ``(address, name)`` people as active members without any message: a directory (an HR
+    system's new hires, a SCIM client) that was told to "add quietly". They come in with a
+    sign-in link when they want, through the portal's sign-in gate like everyone.
+
+    An address whose account exists already (a member of another portal, someone who signed up
+    elsewhere) is not added: their account is theirs, so they are invited instead. Returns those
+    addresses, for the caller to invite through the invitation pipeline."""
+    policy.require(actor.role, policy.invite_action(user_type))
+    policy.require_rule(policy.check_grant_role(actor.role, role))
+    existing = members_service.users_by_address(session, [address for address, _name in people])
+    added: list[tuple[object, str, dict[str, object]]] = []
+    for address, name in people:
+        if address in existing:
+            continue
+        user = members_service.add_user(session, address, name=name)
+        existing[address] = user
+        member = members_service.activate(
+            session,
+            portal_id=actor.portal.id,
+            user_id=user.id,
+            user_type=user_type,
+            role=role,
+            products=list(products),
+            invited_by_id=actor.user_id,
+            new_user=True,
+        )
+        added.append((member.id, address, {"quietly": True}))
+    audit_service.record_many(session, actor, "member.added", target_type="member", targets=added)
+    return [address for address, _name in people if address not in {a for _id, a, _d in added}]
 
 
 def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:

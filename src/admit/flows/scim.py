@@ -4,7 +4,9 @@ this flow gets plain values and calls the services.
 
 - A SCIM user is an internal member to be: created active, they are **invited** through the one
   invitation pipeline (``invitations.service.invite``) with the portal's SCIM actor, and join
-  when they accept, through the sign-in gate like everyone. An account that exists apart (a user
+  when they accept, through the sign-in gate like everyone; or, when the portal says
+  ``scim_new_users = quiet``, added as a member at once without an email
+  (``flows.members.add_quietly``), to sign in when they come. An account that exists apart (a user
   of another portal) is never taken over: they are invited like anyone.
 - ``active: false`` deactivates their membership (``flows.members.deactivate``: their access to
   the portal ends at once) or, before they joined, revokes their pending invitation;
@@ -166,6 +168,19 @@ def _pending_invitation(session: Session, actor: Actor, row: ScimUser) -> uuid.U
 
 
 def _invite(session: Session, actor: Actor, row: ScimUser) -> None:
+    """Bring the person in: invited, or added quietly when the portal says so (Settings → SCIM;
+    an account that exists already is invited all the same)."""
+    if actor.portal.scim_new_users == "quiet":
+        left = members_flow.add_quietly(
+            session,
+            actor,
+            [(row.address, row.display_name)],
+            user_type="internal",
+            role=str(Role.MEMBER),
+            products=list(actor.portal.enabled_products),
+        )
+        if not left:
+            return
     batch = invitations_service.invite(session, actor, recipients=[row.address], user_type="internal")
     for result in batch.results:
         if result.invitation_id is not None:

@@ -17,6 +17,7 @@ from admit.directory import service as directory_service
 from admit.errors import DomainError
 from admit.kit.pagination import every
 from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
+from admit.portals import service as portals_service
 from admit.web import SessionDep
 
 router = APIRouter()
@@ -53,6 +54,20 @@ def scim_token_create(
     response = _page(request, session, actor, created={"token": token, "secret": raw})
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@router.post(
+    "/p/{slug}/settings/scim/new-users", name="portals:scim_new_users", dependencies=[Depends(check_csrf)]
+)
+def scim_new_users(
+    request: Request, actor: PageActor, session: SessionDep, scim_new_users: str = Form("")
+) -> Response:
+    """What a new user from the identity provider gets: an invitation, or added quietly."""
+    try:
+        portals_service.update_settings(session, actor, scim_new_users=scim_new_users)
+    except DomainError as exc:
+        return _page(request, session, actor, exc.status, error=form_error(session, exc))
+    return redirect(f"/p/{actor.portal.slug}/settings/scim", notice="Saved.")
 
 
 @router.post(

@@ -61,6 +61,9 @@ class Portal(Base):
     # When the policy last changed: it applies to sessions begun after (each person's next
     # sign-in); a session begun before goes on as it was until it ends.
     sign_in_policy_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What a SCIM client's new (active) user gets: an invitation, or "quiet" (made a member
+    # without an email; they sign in when they come).
+    scim_new_users: Mapped[str] = mapped_column(String(16), default="invite", server_default="invite")
 
 
 class PortalLogo(Base):

@@ -92,6 +92,11 @@ class PortalRead(BaseModel):
         description="Kinds of optional messages sent to the portal's people whatever their preference "
         "(`assigned`, `due_reminders`, `mentions`, `activity_digest`).",
     )
+    scim_new_users: str = Field(
+        default="invite",
+        description="What a SCIM client's new user gets: `invite` (an invitation email) or `quiet` "
+        "(made a member without one; they sign in when they come).",
+    )
     client_sign_in: ClientSignIn = Field(description="The sign-in policy for clients.")
     internal_sign_in: InternalSignIn = Field(description="The sign-in policy for internal users.")
     created_at: datetime
@@ -148,6 +153,9 @@ class PortalUpdate(BaseModel):
     )
     mandatory_notifications: list[str] | None = Field(
         default=None, max_length=10, description="Exactly these kinds become mandatory (see the read)."
+    )
+    scim_new_users: Literal["invite", "quiet"] | None = Field(
+        default=None, description="`invite` or `quiet` (see the read)."
     )
     sms_countries: list[str] | None = Field(
         default=None,

@@ -275,6 +275,7 @@ def update_settings(
     client_sign_in_link_minutes: int | None = None,
     internal_sign_in_link_minutes: int | None = None,
     mandatory_notifications: list[str] | None = None,
+    scim_new_users: str | None = None,
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
 
@@ -332,6 +333,12 @@ def update_settings(
             if not MIN_SIGN_IN_LINK_MINUTES <= minutes <= MAX_SIGN_IN_LINK_MINUTES:
                 raise InvalidInput("A sign-in link lives from 5 minutes to 7 days.", field=name)
             _set_if_changed(portal, changes, name, minutes)
+    if scim_new_users is not None:
+        if scim_new_users not in ("invite", "quiet"):
+            raise InvalidInput(
+                "New SCIM users are invited (invite) or added quietly (quiet).", field="scim_new_users"
+            )
+        _set_if_changed(portal, changes, "scim_new_users", scim_new_users)
     if mandatory_notifications is not None:
         before = sorted(preferences.mandatory(session, portal.id))
         after = sorted(preferences.set_mandatory(session, portal.id, mandatory_notifications))

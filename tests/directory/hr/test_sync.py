@@ -235,3 +235,36 @@ def test_bad_connection_input_names_the_field(client, portal, fake):
         assert r.status_code == 422, (field, r.text)
         assert field in r.text, (field, r.text)
     assert client.get(base, headers=portal.headers()).json() == []
+
+
+@pytest.mark.parametrize("fake", ["personio"], indirect=True)
+def test_auto_pilot_invites_new_hires_on_their_start_date(hr, fake, db, worker):
+    fake.people = [ADA, EVE]
+    hr.connect(schedule="hourly")
+    worker.run_once(sweep=False)  # due at once: auto-pilot's first run
+    worker.drain()
+    with db.unit_of_work() as s:
+        runs = s.scalars(select(HrSyncRun)).all()
+        assert [r.trigger for r in runs] == ["schedule"] and runs[0].status == "done"
+    assert hr.state()["invitations"] == [("ada@acme.com", "pending")]  # Eve starts later
+    worker.drain()  # within the hour: no second run
+    assert hr.state()["runs"] == 1
+    with db.context.clock.travel(timedelta(days=31)):  # Eve's start date has come
+        worker.drain()
+        state = hr.state()
+    assert ("eve@acme.com", "pending") in state["invitations"] and state["runs"] == 2
+    conn = hr.connection()
+    assert conn["schedule"] == "hourly" and conn["last_sync_at"]
+
+
+@pytest.mark.parametrize("fake", ["generic"], indirect=True)
+def test_two_workers_queue_a_due_sync_once(hr, fake, db):
+    from admit.directory.hr import service as hr_service
+
+    fake.people = [ADA]
+    hr.connect(schedule="daily")
+    with db.unit_of_work() as s1, db.unit_of_work() as s2:
+        queued = hr_service.queue_due(s1)
+        s1.commit()
+        queued += hr_service.queue_due(s2)
+    assert queued == 1 and hr.state()["runs"] == 1
