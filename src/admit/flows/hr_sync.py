@@ -151,7 +151,7 @@ def _plan(session: Session, actor: Actor, conn: HrConnection, employees: list[Em
         part = addresses_list[i : i + LOOKUP_BATCH]
         statuses.update(members_service.statuses_by_address(session, actor.portal.id, part))
         # Invited and not joined yet: a pending invitation, no membership.
-        for address in invitations_service.pending_for(session, actor, part):
+        for address in invitations_service.pending_addresses(session, actor, part):
             statuses.setdefault(address, "pending")
     return make_plan(
         employees,

@@ -17,7 +17,7 @@ from admit.kit.search import contains, lists
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 
-__all__ = ["get", "live_ids", "names_given", "pending_by_address", "reminded", "roster_select"]
+__all__ = ["get", "live_ids", "names_given", "pending_addresses", "pending_by_address", "reminded", "roster_select"]
 
 
 def get(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
@@ -59,6 +59,22 @@ def pending_by_address(
             )
         )
     }
+
+
+def pending_addresses(session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]) -> set[str]:
+    """The ``addresses`` with an invitation still marked pending (``pending_by_address``'s keys)."""
+    wanted = [a for a in set(addresses) if a]
+    if not wanted:
+        return set()
+    return set(
+        session.scalars(
+            select(Invitation.recipient).where(
+                Invitation.portal_id == portal_id,
+                Invitation.status == PENDING,
+                one_of(session, Invitation.recipient, wanted),
+            )
+        )
+    )
 
 
 def reminded(session: Session, invitation_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, datetime]:
