@@ -120,6 +120,7 @@ def live_server(tmp_path, migrated_sqlite):
         run_worker_in_web=True,
         worker_poll_seconds=0.05,
         environment="test",
+        directory_allow_private=True,  # the fake HR systems answer on loopback
     )
     app = create_app(settings)
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")

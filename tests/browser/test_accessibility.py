@@ -78,6 +78,8 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
         ("/settings/api-keys", "api keys"),
         ("/settings/webhooks", "webhooks"),
         ("/settings/scim", "scim"),
+        ("/hr", "hr systems"),
+        ("/hr/connect/personio", "connect an hr system"),
         ("/invite-link", "invite link"),
     ):
         page.goto(users.replace("/users", path))

@@ -17,7 +17,15 @@ from admit.kit.search import contains, lists
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 
-__all__ = ["get", "live_ids", "names_given", "pending_addresses", "pending_by_address", "reminded", "roster_select"]
+__all__ = [
+    "get",
+    "live_ids",
+    "names_given",
+    "pending_addresses",
+    "pending_by_address",
+    "reminded",
+    "roster_select",
+]
 
 
 def get(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
