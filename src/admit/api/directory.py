@@ -148,7 +148,10 @@ def sync(
 ) -> HrRunRead:
     """Queue a sync run: the worker reads the list and applies the plan (or the ``selection``)."""
     conn = hr.get_or_raise(session, actor, connection_id)
-    return HrRunRead.of(hr_sync.start_sync(session, actor, conn, selection=body.selection if body else None))
+    options = body.model_dump(include={"user_type", "role", "products"}, exclude_none=True) if body else None
+    return HrRunRead.of(
+        hr_sync.start_sync(session, actor, conn, selection=body.selection if body else None, options=options)
+    )
 
 
 @router.get(

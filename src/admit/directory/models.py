@@ -178,6 +178,9 @@ class HrSyncRun(Base):
     selection: Mapped[list[str] | None] = mapped_column(JSON)
     # Deactivate even past the connection's limit (an admin confirmed).
     confirmed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # What the selection's new people get, chosen with it (user_type, role, products); None:
+    # the connection's.
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     not_before: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

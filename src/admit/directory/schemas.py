@@ -190,6 +190,13 @@ class HrSyncStart(BaseModel):
     selection: list[str] | None = Field(
         default=None, description="The external ids ticked in the preview; omit to apply the whole plan."
     )
+    user_type: Literal["internal", "client"] | None = Field(
+        default=None, description="What the selection's new people join as (default: the connection's)."
+    )
+    role: str | None = Field(default=None, description="Their role (default: the connection's).")
+    products: list[str] | None = Field(
+        default=None, description="Their products (default: the connection's)."
+    )
 
 
 class HrReportRow(BaseModel):

@@ -75,7 +75,7 @@ def providers_offered() -> list[dict[str, Any]]:
 def _options(actor: Actor, conn: HrConnection | None, body: dict[str, Any]) -> dict[str, Any]:
     """The invitation options checked by the pipeline's own rules (user type, role, products)."""
     user_type = body.get("user_type") or (conn.user_type if conn else "internal")
-    role = body.get("role") or (conn.role if conn else None)
+    role = body.get("role") or _kept_role(conn, user_type)
     products = body.get("products") if body.get("products") is not None else (conn.products if conn else [])
     checked = check_options(actor, user_type=user_type, role=role, products=products)
     out = {
@@ -84,6 +84,12 @@ def _options(actor: Actor, conn: HrConnection | None, body: dict[str, Any]) -> d
     }
     out.update(user_type=str(checked.user_type), role=str(checked.role), products=list(checked.products))
     return out
+
+
+def _kept_role(conn: HrConnection | None, user_type: str) -> str | None:
+    """The connection's role when the user type stays what it was (a client's role is not a
+    teammate's); else None: the pipeline's default for the type."""
+    return conn.role if conn is not None and conn.user_type == user_type else None
 
 
 def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnection:
@@ -181,9 +187,25 @@ def start_sync(
     *,
     selection: list[str] | None = None,
     confirmed: bool = False,
+    options: dict[str, Any] | None = None,
 ) -> HrSyncRun:
     """Queue a sync run (the worker reads the list and applies it); ``selection``: the external
-    ids ticked in the preview (None: the whole plan)."""
+    ids ticked in the preview (None: the whole plan); ``options``: the user type, role and
+    products the selection's new people get (checked by the pipeline's rules; None: the
+    connection's)."""
+    if options:
+        user_type = options.get("user_type") or conn.user_type
+        checked = check_options(
+            actor,
+            user_type=user_type,
+            role=options.get("role") or _kept_role(conn, user_type),
+            products=options["products"] if options.get("products") is not None else list(conn.products),
+        )
+        options = {
+            "user_type": str(checked.user_type),
+            "role": str(checked.role),
+            "products": list(checked.products),
+        }
     if selection is not None:
         selection = [str(s) for s in selection][:1_000_000]
         if not selection:
@@ -195,6 +217,7 @@ def start_sync(
         started_by_id=actor.user_id,
         selection=selection,
         confirmed=confirmed,
+        options=options or None,
     )
     audit_service.record(
         session,
@@ -214,7 +237,7 @@ def confirm_run(session: Session, actor: Actor, conn: HrConnection, run: HrSyncR
         raise InvalidInput("Only a run waiting for confirmation can be confirmed.", field="run")
     run.status = "done"
     run.error = "Confirmed: applied by the next run."
-    return start_sync(session, actor, conn, selection=run.selection, confirmed=True)
+    return start_sync(session, actor, conn, selection=run.selection, confirmed=True, options=run.options)
 
 
 # ---- the worker's side -------------------------------------------------------------------------
@@ -302,15 +325,19 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     for step in leavers:
         outcomes[step.external_id] = _leave(session, actor, step) or "deactivated"
         applied.append(step)
+    given = run.options or {}
+    user_type = str(given.get("user_type") or conn.user_type)
+    role = str(given.get("role") or conn.role)
+    products = list(given["products"] if given.get("products") is not None else conn.products)
     if conn.new_hires == "quiet":
         to_invite = set(
             members_flow.add_quietly(
                 session,
                 actor,
                 [(s.address, s.name) for s in invite],
-                user_type=conn.user_type,
-                role=conn.role,
-                products=list(conn.products),
+                user_type=user_type,
+                role=role,
+                products=products,
             )
         )
         invite = [s for s in invite if s.address in to_invite]
@@ -320,9 +347,9 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
             actor,
             chunks=_csv(invite),
             filename=f"hr:{conn.provider} sync",
-            user_type=conn.user_type,
-            role=conn.role,
-            products=list(conn.products),
+            user_type=user_type,
+            role=role,
+            products=products,
             start=True,
             same_file_check=False,
         )

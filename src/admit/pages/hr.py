@@ -191,8 +191,12 @@ async def hr_sync_start(
     conn = hr.get_or_raise(session, actor, connection_id)
     form = await request.form()
     selection = None if form.get("all") == "on" else [str(v) for v in form.getlist("selected")]
+    user_type = str(form.get("user_type") or conn.user_type)
+    role = "client" if user_type == "client" else str(form.get("role") or conn.role)
     try:
-        hr_sync.start_sync(session, actor, conn, selection=selection)
+        hr_sync.start_sync(
+            session, actor, conn, selection=selection, options={"user_type": user_type, "role": role}
+        )
     except DomainError as exc:
         return _conn_page(request, session, actor, conn, exc.status, error=form_error(session, exc))
     return redirect(

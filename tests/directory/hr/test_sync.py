@@ -268,3 +268,23 @@ def test_two_workers_queue_a_due_sync_once(hr, fake, db):
         s1.commit()
         queued += hr_service.queue_due(s2)
     assert queued == 1 and hr.state()["runs"] == 1
+
+
+@pytest.mark.parametrize("fake", ["bamboohr"], indirect=True)
+def test_the_selection_gets_its_own_type_and_role(hr, fake, db, portal):
+    fake.people = [ADA, BOB]
+    hr.connect()
+    url = f"{hr.base}/{hr.id}/sync"
+    bad = hr.client.post(url, json={"selection": ["1"], "role": "overlord"}, headers=portal.headers())
+    assert bad.status_code == 422 and bad.json()["field"] == "role"
+    r = hr.client.post(url, json={"selection": ["1"], "role": "admin"}, headers=portal.headers())
+    assert r.status_code == 202, r.text
+    r = hr.client.post(url, json={"selection": ["2"], "user_type": "client"}, headers=portal.headers())
+    assert r.status_code == 202, r.text
+    hr.worker.drain()
+    with db.unit_of_work() as s:
+        from admit.invitations.models import Invitation
+
+        got = {i.recipient: (i.user_type, i.role) for i in s.scalars(select(Invitation))}
+    assert got == {"ada@acme.com": ("internal", "admin"), "bob@acme.com": ("client", "client")}
+    assert hr.connection()["role"] == "member"  # the connection's own settings are unchanged

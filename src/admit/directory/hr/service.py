@@ -331,8 +331,10 @@ def queue_run(
     started_by_id: uuid.UUID | None = None,
     selection: list[str] | None = None,
     confirmed: bool = False,
+    options: dict[str, Any] | None = None,
 ) -> HrSyncRun:
     run = HrSyncRun(
+        options=options,
         connection_id=conn.id,
         portal_id=conn.portal_id,
         trigger=trigger,

@@ -95,6 +95,7 @@ def upgrade() -> None:
         sa.Column("started_by_id", sa.Uuid(), nullable=True),
         sa.Column("selection", sa.JSON(), nullable=True),
         sa.Column("confirmed", sa.Boolean(), nullable=False),
+        sa.Column("options", sa.JSON(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("not_before", admit.db.UTCDateTime(), nullable=False),
