@@ -109,3 +109,18 @@ def test_a_portal_can_make_a_kind_mandatory(client, db, worker):
     )
     mention_zoe(client, pf, ws, owner, 2)
     assert len(mentions(db)) == 1  # her choice holds again
+
+
+def test_no_email_title_carries_markup():
+    """An email's <title> is text: a paragraph (the unsubscribe line once was) inside the title
+    block shows as raw HTML in some clients' tabs and previews."""
+    import re
+    from pathlib import Path
+
+    import admit.notifications
+
+    folder = Path(admit.notifications.__file__).parent / "templates"
+    for path in folder.glob("*.html"):
+        title = re.search(r"\{% block title %\}(.*?)\{% endblock %\}", path.read_text(), re.S)
+        if title:
+            assert "<" not in title.group(1), path.name
