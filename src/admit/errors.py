@@ -72,6 +72,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | rate_limited               | RateLimited             | 429  | too many attempts; ``retry_after`` seconds   |
 | recipient_rate_limited     | RecipientRateLimited    | 429  | this person got enough messages for now      |
 | busy                       | Busy                    | 503  | the server is at capacity; retry shortly     |
+| hr_system_failed           | HrSystemFailed          | 502  | the HR system refused or failed; it is named |
 | too_large                  | TooLarge                | 413  | the request's body is over the size allowed  |
 
 Optional fields a problem may carry: ``field`` (422, the input at fault; ``errors`` lists each
@@ -123,6 +124,7 @@ class ErrorCode(StrEnum):
     WEBHOOK_NOT_FOUND = "webhook_not_found"
     SCIM_TOKEN_NOT_FOUND = "scim_token_not_found"
     HR_CONNECTION_NOT_FOUND = "hr_connection_not_found"
+    HR_SYSTEM_FAILED = "hr_system_failed"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
     INVITATION_NOT_PENDING = "invitation_not_pending"
@@ -610,6 +612,16 @@ class Busy(DomainError):
     status = 503
     code = ErrorCode.BUSY
     title = "Busy"
+
+
+class HrSystemFailed(DomainError):
+    """The HR system did not give its list (a refused key, an error, a timeout, data that is not
+    what its API returns); the message names it and what it answered; ``retry_after`` when it
+    asked Admit to wait."""
+
+    status = 502
+    code = ErrorCode.HR_SYSTEM_FAILED
+    title = "The HR system failed"
 
 
 class RateLimited(DomainError):

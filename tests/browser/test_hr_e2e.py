@@ -53,8 +53,8 @@ def test_connect_preview_untick_and_send(live_server, new_context, shot):
 
         page.get_by_role("link", name="Preview the list").click()
         expect(page.get_by_role("heading", name="5 employees in HiBob")).to_be_visible()
-        expect(page.locator("#hr-counts")).to_contain_text("3 invite")
-        expect(page.locator("#hr-counts")).to_contain_text("2 skip")
+        expect(page.locator("#hr-counts")).to_contain_text("3 to invite")
+        expect(page.locator("#hr-counts")).to_contain_text("2 skipped")
         shot(page, "hr-preview")
         page.get_by_label("Select Bob Builder").uncheck()
         expect(page.locator("#select-all")).not_to_be_checked()

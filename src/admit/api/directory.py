@@ -21,7 +21,7 @@ from admit.directory.schemas import (
     HrStep,
     HrSyncStart,
 )
-from admit.errors import HrConnectionNotFound, InvalidInput, PermissionDenied
+from admit.errors import Conflict, HrConnectionNotFound, HrSystemFailed, InvalidInput, PermissionDenied
 from admit.flows import hr_sync
 from admit.web import SessionDep
 
@@ -43,10 +43,7 @@ def _read(conn: object) -> HrConnectionRead:
 )
 def list_providers(actor: ActorDep) -> list[HrProviderRead]:
     """The HR systems offered, each with the fields it reads and the credentials it needs."""
-    from admit import policy
-
-    policy.require(actor.role, policy.Action.HR_MANAGE)
-    return [HrProviderRead(**p) for p in hr_sync.providers_offered()]
+    return [HrProviderRead(**p) for p in hr_sync.providers_offered(actor)]
 
 
 @router.get(
@@ -111,11 +108,11 @@ def delete_connection(connection_id: uuid.UUID, actor: ActorDep, session: Sessio
     "/portals/{portal}/directory/connections/{connection_id}/preview",
     response_model=HrPlanRead,
     operation_id="directory_connections_preview",
-    responses=problems(PermissionDenied, HrConnectionNotFound, InvalidInput),
+    responses=problems(PermissionDenied, HrConnectionNotFound, HrSystemFailed),
 )
 def preview(connection_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> HrPlanRead:
     """Read the system's list now and say what a sync would do to each employee. Writes nothing;
-    a system that fails answers 422 naming it and what it said."""
+    a system that fails answers 502 ``hr_system_failed`` naming it and what it said."""
     plan = hr_sync.preview(session, actor, hr.get_or_raise(session, actor, connection_id))
     return HrPlanRead(
         total=len(plan.steps),
@@ -183,7 +180,7 @@ def get_run(connection_id: uuid.UUID, run_id: uuid.UUID, actor: ActorDep, sessio
     response_model=HrRunRead,
     status_code=202,
     operation_id="directory_runs_confirm",
-    responses=problems(PermissionDenied, HrConnectionNotFound, InvalidInput),
+    responses=problems(PermissionDenied, HrConnectionNotFound, Conflict),
 )
 def confirm_run(
     connection_id: uuid.UUID, run_id: uuid.UUID, actor: ActorDep, session: SessionDep
@@ -192,3 +189,19 @@ def confirm_run(
     conn = hr.get_or_raise(session, actor, connection_id)
     run = hr.get_run_or_raise(session, actor, conn, run_id)
     return HrRunRead.of(hr_sync.confirm_run(session, actor, conn, run))
+
+
+@router.post(
+    "/portals/{portal}/directory/connections/{connection_id}/runs/{run_id}/dismiss",
+    response_model=HrRunRead,
+    operation_id="directory_runs_dismiss",
+    responses=problems(PermissionDenied, HrConnectionNotFound, Conflict),
+)
+def dismiss_run(
+    connection_id: uuid.UUID, run_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> HrRunRead:
+    """Turn down a run that waits for confirmation: nothing of it is applied."""
+    conn = hr.get_or_raise(session, actor, connection_id)
+    return HrRunRead.of(
+        hr.dismiss_run(session, actor, conn, hr.get_run_or_raise(session, actor, conn, run_id))
+    )

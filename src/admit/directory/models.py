@@ -154,6 +154,9 @@ class HrEmployee(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     start_date: Mapped[date | None] = mapped_column(Date)
     end_date: Mapped[date | None] = mapped_column(Date)
+    # The department last mapped to an internal team (map_departments): mapped again only when
+    # it changes, so a person an admin took out of a team stays out.
+    team: Mapped[str] = mapped_column(String(200), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 

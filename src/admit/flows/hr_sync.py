@@ -19,24 +19,38 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import uuid
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from admit import context
+from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import Database
 from admit.directory.hr import service as hr
 from admit.directory.hr.base import Employee, Failure, ProviderError
-from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, UPDATE, Plan, Step, make_plan
-from admit.errors import DomainError, InvalidInput
+from admit.directory.hr.plan import (
+    ACTIVE,
+    DEACTIVATE,
+    INVITE,
+    MEMBER,
+    ON_START,
+    SKIP,
+    UPDATE,
+    Plan,
+    Seen,
+    Step,
+    make_plan,
+)
+from admit.errors import Conflict, DomainError, HrSystemFailed, InvalidInput
 from admit.flows import members as members_flow
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
 from admit.invitations.options import check_options
 from admit.kit import secretbox
 from admit.members import service as members_service
+from admit.members.addresses import domain_allowed
 from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.teams import service as teams_service
@@ -50,12 +64,17 @@ if TYPE_CHECKING:
 
 __all__ = ["connect", "preview", "providers_offered", "run_due", "start_sync", "update"]
 
+log = logging.getLogger("admit.hr")
+
 LOOKUP_BATCH = 10_000  # addresses per lookup query (SQLite takes at most 32,766 parameters)
 REPORT_MAX = 5000  # rows of a run's own report (its invitations' report is the import's)
 
 
-def providers_offered() -> list[dict[str, Any]]:
+def providers_offered(actor: Actor) -> list[dict[str, Any]]:
+    """The HR systems offered (owners and admins: HR sync is theirs)."""
     from admit.directory.hr.providers import PROVIDERS
+
+    policy.require(actor.role, policy.Action.HR_MANAGE)
 
     return [
         {
@@ -159,24 +178,25 @@ def _plan(session: Session, actor: Actor, conn: HrConnection, employees: list[Em
         # Invited and not joined yet: a pending invitation, no membership.
         for address in invitations_service.pending_addresses(session, actor, part):
             statuses.setdefault(address, "pending")
+    allowed = list(conn.allowed_domains)
     return make_plan(
         employees,
         addresses=addresses,
         seen=seen,
         statuses=statuses,
         today=context.of(session).clock.now().date(),
-        allowed_domains=conn.allowed_domains,
+        domain_ok=lambda address: domain_allowed(address, allowed),
         system=hr.provider_of(conn.provider).title,
     )
 
 
 def preview(session: Session, actor: Actor, conn: HrConnection) -> Plan:
-    """What a sync would do now (reads the system; writes nothing). A failure is a 502-like
-    ``InvalidInput`` naming the system and what it answered."""
+    """What a sync would do now (reads the system; writes nothing). A system that fails is
+    502 ``hr_system_failed`` naming it and what it answered."""
     try:
         employees = _fetch(session, conn)
     except ProviderError as exc:
-        raise InvalidInput(exc.message, field="provider") from exc
+        raise HrSystemFailed(exc.message, retry_after=exc.retry_after) from exc
     return _plan(session, actor, conn, employees)
 
 
@@ -186,13 +206,23 @@ def start_sync(
     conn: HrConnection,
     *,
     selection: list[str] | None = None,
-    confirmed: bool = False,
+    excluded: list[str] | None = None,
+    start_now: list[str] | None = None,
+    confirmed_leavers: list[str] | None = None,
     options: dict[str, Any] | None = None,
 ) -> HrSyncRun:
-    """Queue a sync run (the worker reads the list and applies it); ``selection``: the external
-    ids ticked in the preview (None: the whole plan); ``options``: the user type, role and
-    products the selection's new people get (checked by the pipeline's rules; None: the
-    connection's)."""
+    """Queue a sync run (the worker reads the list again and applies it).
+
+    What it applies: ``selection`` (external ids; an employee who starts later is invited now
+    when selected), or, when None, the whole plan but ``excluded`` (and, of those who start
+    later, only ``start_now``). ``options``: the user type, role and products new people get
+    (the pipeline's rules check them; None: the connection's). ``confirmed_leavers``: the
+    leavers an admin confirmed past the connection's limit."""
+    if selection is not None:
+        selection = [str(x) for x in selection]
+        if not selection:
+            raise InvalidInput("Select at least one person.", field="selection")
+    given: dict[str, Any] = {}
     if options:
         user_type = options.get("user_type") or conn.user_type
         checked = check_options(
@@ -201,23 +231,23 @@ def start_sync(
             role=options.get("role") or _kept_role(conn, user_type),
             products=options["products"] if options.get("products") is not None else list(conn.products),
         )
-        options = {
-            "user_type": str(checked.user_type),
-            "role": str(checked.role),
-            "products": list(checked.products),
-        }
-    if selection is not None:
-        selection = [str(s) for s in selection][:1_000_000]
-        if not selection:
-            raise InvalidInput("Select at least one person.", field="selection")
+        given.update(
+            user_type=str(checked.user_type), role=str(checked.role), products=list(checked.products)
+        )
+    if excluded:
+        given["excluded"] = [str(x) for x in excluded]
+    if start_now:
+        given["start_now"] = [str(x) for x in start_now]
+    if confirmed_leavers is not None:
+        given["leavers"] = [str(x) for x in confirmed_leavers]
     run = hr.queue_run(
         session,
         conn,
         trigger="manual",
         started_by_id=actor.user_id,
         selection=selection,
-        confirmed=confirmed,
-        options=options or None,
+        confirmed=confirmed_leavers is not None,
+        options=given or None,
     )
     audit_service.record(
         session,
@@ -232,12 +262,24 @@ def start_sync(
 
 
 def confirm_run(session: Session, actor: Actor, conn: HrConnection, run: HrSyncRun) -> HrSyncRun:
-    """An admin confirms a run that waits for its deactivations: a new run applies it, past the limit."""
+    """An admin confirms a run that waits for its deactivations: a new run applies the plan as
+    the list is then, deactivating past the limit only the leavers the admin saw (more would
+    wait again)."""
     if run.status != "waiting":
-        raise InvalidInput("Only a run waiting for confirmation can be confirmed.", field="run")
-    run.status = "done"
-    run.error = "Confirmed: applied by the next run."
-    return start_sync(session, actor, conn, selection=run.selection, confirmed=True, options=run.options)
+        raise Conflict(f"This run is {run.status}: only a run waiting for confirmation can be confirmed.")
+    run.status = "confirmed"
+    options = dict(run.options or {})
+    leavers = [str(x) for x in options.pop("leavers", [])]
+    return start_sync(
+        session,
+        actor,
+        conn,
+        selection=run.selection,
+        excluded=options.get("excluded"),
+        start_now=options.get("start_now"),
+        confirmed_leavers=leavers,
+        options={k: options[k] for k in ("user_type", "role", "products") if k in options} or None,
+    )
 
 
 # ---- the worker's side -------------------------------------------------------------------------
@@ -245,7 +287,8 @@ def confirm_run(session: Session, actor: Actor, conn: HrConnection, run: HrSyncR
 
 def run_due(db: Database) -> uuid.UUID | None:
     """One step for the worker: queue auto-pilot's due runs, then claim one run and carry it
-    out. Returns the run's id when one was run."""
+    out. Returns the run's id when one was run. Whatever goes wrong, the run ends written down
+    (retried later, or failed with the reason): never left running."""
     with db.unit_of_work() as session:
         hr.queue_due(session)
     with db.unit_of_work() as session:
@@ -266,15 +309,39 @@ def run_due(db: Database) -> uuid.UUID | None:
                 employees = _fetch(session, conn)
             except ProviderError as exc:
                 failure = exc
+            except Exception as exc:  # noqa: BLE001 - an adapter's bug must not leave the run running
+                log.exception("hr.fetch_failed run=%s", run_id)
+                failure = ProviderError(
+                    Failure.MALFORMED, f"The list could not be read ({type(exc).__name__})."
+                )
+    if failure is None and conn is not None:
+        try:
+            with db.unit_of_work() as session:
+                conn = hr.connection_by_id(session, conn_id)
+                run = hr.run_by_id(session, run_id)
+                if conn is None or run is None:
+                    return run_id
+                _apply(session, conn, run, employees)
+            return run_id
+        except Exception as exc:  # noqa: BLE001 - rolled back whole; written down below
+            log.exception("hr.apply_failed run=%s", run_id)
+            failure = ProviderError(
+                Failure.MALFORMED,
+                f"The list could not be applied ({type(exc).__name__}); nothing was changed.",
+            )
     with db.unit_of_work() as session:
         conn = hr.connection_by_id(session, conn_id)
         run = hr.run_by_id(session, run_id)
-        if conn is None or run is None:
+        if conn is None or run is None or failure is None:
             return run_id
-        if failure is not None:
-            hr.retry_or_fail(session, run, conn, failure.message, failure.retry_after)
-            return run_id
-        _apply(session, conn, run, employees)
+        hr.retry_or_fail(
+            session,
+            run,
+            conn,
+            failure.message,
+            failure.retry_after,
+            final=failure.failure in (Failure.AUTH, Failure.REFUSED),
+        )
     return run_id
 
 
@@ -285,50 +352,78 @@ def _run_actor(session: Session, conn: HrConnection, run: HrSyncRun) -> Actor:
     return Actor(portal=portal, role=Role.ADMIN, user=started_by, shown_as=f"hr:{conn.provider}")
 
 
+# What was done to each employee, for the run's counts and report.
+INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED, NOT_APPLIED, NOT_SELECTED = (
+    "invited",
+    "added_quietly",
+    "updated",
+    "deactivated",
+    "revoked",
+    "not_applied",
+    "not_selected",
+)
+
+
 def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list[Employee]) -> None:
     actor = _run_actor(session, conn, run)
     plan = _plan(session, actor, conn, employees)
+    given = run.options or {}
     chosen = set(run.selection) if run.selection is not None else None
+    excluded = set(given.get("excluded", []))
+    start_now = set(given.get("start_now", []))
     now = context.of(session).clock.now()
 
     def picked(step: Step) -> bool:
-        return chosen is None or step.external_id in chosen
+        return (chosen is None or step.external_id in chosen) and step.external_id not in excluded
 
+    done: dict[str, str] = {}  # external id -> what was done (or why not)
     leavers = [s for s in plan.of(DEACTIVATE) if picked(s)]
-    limit = conn.deactivate_limit_pct
+    # The limit counts members losing access (revoked invitations take nobody's access away);
+    # leavers an admin confirmed are past it.
+    confirmed = set(given.get("leavers", [])) if run.confirmed else set()
+    unconfirmed = [s for s in leavers if s.status == ACTIVE and s.external_id not in confirmed]
     active = members_service.count_active(session, conn.portal_id)
-    if leavers and not run.confirmed and len(leavers) > active * limit / 100:
+    limit = conn.deactivate_limit_pct
+    if unconfirmed and len(unconfirmed) > active * limit / 100:
+        revoking = sum(1 for s in leavers if s.status != ACTIVE)
+        also = f" (and revoke {revoking} invitation{'s' if revoking != 1 else ''})" if revoking else ""
         hr.finish_run(
             session,
             run,
             conn,
             status="waiting",
             counts=plan.counts,
-            report=_report(plan),
+            report=_report(plan, done, picked),
             at=now,
         )
+        run.options = {**given, "leavers": [s.external_id for s in leavers]}
         run.error = (
-            f"This sync would deactivate {len(leavers)} of {active} active members, more than {limit}%: "
-            "confirm it to apply."
+            f"This sync would deactivate {len(unconfirmed)} of {active} active members{also}, more than "
+            f"{limit}%: confirm it to apply, or dismiss it."
         )
         return
-    # Invite: now (or on their start date: a selected future hire is invited now, an admin chose so).
-    invite = [
-        s for s in plan.steps if (s.outcome == INVITE or (s.outcome == ON_START and chosen)) and picked(s)
-    ]
-    applied: list[Step] = []
-    outcomes: dict[str, str] = {}
-    for step in [s for s in plan.of(UPDATE) if picked(s)]:
-        why = _update(session, actor, conn, step, invite)
-        outcomes[step.external_id] = why or "updated"
-        applied.append(step)
-    for step in leavers:
-        outcomes[step.external_id] = _leave(session, actor, step) or "deactivated"
-        applied.append(step)
-    given = run.options or {}
     user_type = str(given.get("user_type") or conn.user_type)
     role = str(given.get("role") or conn.role)
     products = list(given["products"] if given.get("products") is not None else conn.products)
+    invite = [
+        s
+        for s in plan.steps
+        if picked(s)
+        and (
+            s.outcome == INVITE
+            or (s.outcome == ON_START and (chosen is not None or s.external_id in start_now))
+        )
+    ]
+    # Where the portal knows each person after this run (the next run compares with it).
+    saved: dict[str, str] = {}
+    for step in [s for s in plan.of(UPDATE) if picked(s)]:
+        why = _update(session, actor, step, invite)
+        done[step.external_id] = why or UPDATED
+        if why is not None and step.was_address:
+            saved[step.external_id] = step.was_address  # not moved: still known at the old address
+    for step in leavers:
+        why, what = _leave(session, actor, step)
+        done[step.external_id] = why or what
     if conn.new_hires == "quiet":
         to_invite = set(
             members_flow.add_quietly(
@@ -340,6 +435,9 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
                 products=products,
             )
         )
+        for s in invite:
+            if s.address not in to_invite:
+                done[s.external_id] = ADDED
         invite = [s for s in invite if s.address in to_invite]
     if invite:
         imp, _created = imports_service.create(
@@ -354,27 +452,27 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
             same_file_check=False,
         )
         run.import_id = imp.id
-    if conn.map_departments:
-        kept = (INVITE, ON_START, UPDATE, "already_member", "already_invited")
-        _map_departments(
-            session,
-            actor,
-            [s for s in plan.steps if s.outcome in kept and s.address and picked(s) and s.department],
-        )
-    # The last list, for the next comparison: what was applied, and what needed nothing.
-    skipped_changes = {
-        s.external_id for s in plan.steps if s.outcome in (UPDATE, DEACTIVATE) and not picked(s)
-    }
+        for s in invite:
+            done.setdefault(s.external_id, INVITED)
+    teams = _map_departments(session, actor, plan, picked) if conn.map_departments else {}
     hr.save_seen(
         session,
         conn.id,
-        [s for s in plan.changed if s.external_id not in skipped_changes],
-        [x for x in plan.gone if x not in skipped_changes],
+        _seen_rows(plan, picked, saved, teams),
+        [x for x in plan.gone if _gone_kept(plan, x, picked)],
     )
     counts = dict(plan.counts)
-    counts["invited"] = len(invite)
-    report = _report(plan, outcomes)
-    hr.finish_run(session, run, conn, status="done", counts=counts, report=report, at=now)
+    for what in (INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED):
+        counts[what] = sum(1 for v in done.values() if v == what)
+    counts[NOT_APPLIED] = sum(
+        1 for v in done.values() if v not in (INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED)
+    )
+    counts[NOT_SELECTED] = sum(
+        1 for s in plan.steps if s.outcome in (INVITE, UPDATE, DEACTIVATE) and not picked(s)
+    )
+    hr.finish_run(
+        session, run, conn, status="done", counts=counts, report=_report(plan, done, picked), at=now
+    )
     audit_service.record(
         session,
         actor,
@@ -390,6 +488,35 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     )
 
 
+def _gone_kept(plan: Plan, external_id: str, picked: Any) -> bool:
+    """A person gone from the list is forgotten unless their deactivation was not applied."""
+    step = next((s for s in plan.steps if s.external_id == external_id and s.employee is None), None)
+    return step is None or bool(picked(step))
+
+
+def _seen_rows(plan: Plan, picked: Any, saved: dict[str, str], teams: dict[str, str]) -> list[Seen]:
+    """The rows of the last list that change: each employee as the portal knows them after
+    this run. An update or leave that was not selected is not written (it shows again next
+    time); someone the portal knows at an old address stays known there until it moves."""
+    rows: list[Seen] = []
+    for step in plan.steps:
+        e, before = step.employee, step.before
+        if e is None or step.reason in ("duplicate", "bad_id"):
+            continue
+        if step.outcome in (UPDATE, DEACTIVATE) and not picked(step):
+            continue
+        address = saved.get(step.external_id) or step.address or step.was_address
+        if step.outcome == SKIP and step.was_address:
+            address = step.was_address
+        team = teams.get(step.external_id, before.team if before is not None else "")
+        row = Seen(
+            step.external_id, address, step.name, e.department, e.active, e.start_date, e.end_date, team
+        )
+        if row != before:
+            rows.append(row)
+    return rows
+
+
 def _csv(steps: list[Step]) -> Iterator[bytes]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -403,20 +530,25 @@ def _csv(steps: list[Step]) -> Iterator[bytes]:
     yield buffer.getvalue().encode()
 
 
-def _report(plan: Plan, outcomes: dict[str, str] | None = None) -> list[dict[str, Any]]:
+def _report(plan: Plan, done: dict[str, str], picked: Any) -> list[dict[str, Any]]:
+    """Each employee who changed or was skipped, with what was done (unchanged people and plain
+    invitations are counted only: the import's report lists the invitations)."""
     rows = []
     for s in plan.steps:
         if s.outcome in ("already_member", "already_invited", INVITE):
             continue
+        applied = done.get(s.external_id) or (
+            "" if picked(s) or s.outcome in (SKIP, ON_START) else NOT_SELECTED
+        )
         rows.append(
             {
                 "external_id": s.external_id,
                 "name": s.name,
-                "email": s.address,
+                "email": s.known_address,
                 "outcome": s.outcome,
                 "reason": s.reason,
                 "detail": s.detail,
-                "applied": (outcomes or {}).get(s.external_id, ""),
+                "applied": applied,
             }
         )
         if len(rows) >= REPORT_MAX:
@@ -424,8 +556,8 @@ def _report(plan: Plan, outcomes: dict[str, str] | None = None) -> list[dict[str
     return rows
 
 
-def _leave(session: Session, actor: Actor, step: Step) -> str | None:
-    """Deactivate a leaver's membership, or revoke their invitation. Returns why not, or None."""
+def _leave(session: Session, actor: Actor, step: Step) -> tuple[str | None, str]:
+    """Deactivate a leaver's membership, or revoke their invitation: ``(why not, what was done)``."""
     address = step.known_address
     user = members_service.get_user_by_address(session, address)
     member = members_service.get_membership(session, actor.portal.id, user.id) if user else None
@@ -433,28 +565,31 @@ def _leave(session: Session, actor: Actor, step: Step) -> str | None:
         with session.begin_nested():
             if member is not None and member.status == members_service.ACTIVE:
                 members_flow.deactivate(session, actor, member.id)
-                return None
+                return None, DEACTIVATED
             pending = invitations_service.pending_for(session, actor, [address]).get(address)
             if pending is not None:
                 invitations_service.revoke(session, actor, pending.id)
-                return None
+                return None, REVOKED
     except DomainError as exc:
-        return f"Not applied: {exc}"
-    return "Nothing to do."
+        return f"Not applied: {exc}", ""
+    return "Nothing to do.", ""
 
 
-def _update(session: Session, actor: Actor, conn: HrConnection, step: Step, invite: list[Step]) -> str | None:
-    """Apply a changed name, email or department. A pending invitation at an old address is
-    revoked and the new address invited; a member's account changes only when it is this
-    portal's alone."""
+def _update(session: Session, actor: Actor, step: Step, invite: list[Step]) -> str | None:
+    """Apply a changed name, email or department; returns why not, or None. A pending
+    invitation at an old address is revoked and the new address invited; a member's account
+    changes only when it is this portal's alone, and an owner's or admin's sign-in email never
+    by the HR system (whoever edits HR records must not be able to take over the portal)."""
     old = step.known_address
+    email = step.changes.get("email", ("", ""))[1] or None
+    name = step.changes.get("name", ("", ""))[1] or None
     user = members_service.get_user_by_address(session, old)
     member = members_service.get_membership(session, actor.portal.id, user.id) if user else None
     if member is not None and member.status == members_service.ACTIVE and user is not None:
-        email = step.changes.get("email", ("", ""))[1] or None
-        name = step.changes.get("name", ("", ""))[1] or None
+        if email is not None and member.role in (Role.OWNER, Role.ADMIN):
+            return f"Not applied: an {member.role}'s sign-in email is changed by them, not by the HR system."
         if email is None and name is None:
-            return None  # the department only: mapped below
+            return None  # the department only: mapped to a team where asked
         why = members_service.change_details(session, actor.portal.id, user, name=name, email=email)
         if why is None:
             audit_service.record(
@@ -466,19 +601,31 @@ def _update(session: Session, actor: Actor, conn: HrConnection, step: Step, invi
                 target_label=user.address or "",
                 detail={k: {"from": o, "to": n} for k, (o, n) in step.changes.items()},
             )
-        return why
-    if "email" in step.changes:
+        return why and f"Not applied: {why}"
+    if email is not None:
         pending = invitations_service.pending_for(session, actor, [old]).get(old)
         if pending is not None:
             invitations_service.revoke(session, actor, pending.id)
         invite.append(step)
-        return "Invited at the new address."
-    return None
+        return None
+    return None  # a pending invitee's new name: the invitation is theirs already; it shows when they join
 
 
-def _map_departments(session: Session, actor: Actor, steps: list[Step]) -> None:
-    """Each department is an internal team of the same name (made when missing); a person
-    whose department changed leaves the old one's team."""
+def _map_departments(session: Session, actor: Actor, plan: Plan, picked: Any) -> dict[str, str]:
+    """Each department is an internal team of the same name (made when missing). Only active
+    members are put in one, and only when their department is new since it was last mapped:
+    someone an admin took out of a team stays out. Returns the departments mapped, by id."""
+    steps = [
+        s
+        for s in plan.steps
+        if s.status == ACTIVE
+        and s.outcome in (MEMBER, UPDATE)
+        and picked(s)
+        and s.department.strip()
+        and (s.before is None or s.before.team != s.department)
+    ]
+    if not steps:
+        return {}
     teams: dict[str, Team] = {}
     cursor: str | None = None
     while True:
@@ -487,23 +634,31 @@ def _map_departments(session: Session, actor: Actor, steps: list[Step]) -> None:
             teams.setdefault(team.name.casefold(), team)
         if cursor is None:
             break
+    users = members_service.users_by_address(session, [s.known_address for s in steps])
     by_team: dict[str, list[Step]] = {}
     for step in steps:
         by_team.setdefault(step.department.strip()[:100], []).append(step)
-    users = members_service.get_or_create_users(session, [s.address for s in steps])
+    mapped: dict[str, str] = {}
     for name, members in by_team.items():
-        if not name:
-            continue
         if name.casefold() not in teams:
             teams[name.casefold()] = teams_service.create(session, actor, kind=TEAM, name=name)
         team = teams[name.casefold()]
         entries = [
-            teams_service.Entry(asked=s.address, user=users[s.address], outcome="added")
+            teams_service.Entry(asked=s.known_address, user=users[s.known_address], outcome="added")
             for s in members
-            if s.address in users
+            if s.known_address in users
         ]
         teams_service.add_members(session, actor, team, entries)
-    for step in steps:
-        old = step.changes.get("department", ("", ""))[0].strip()
-        if old and old.casefold() in teams and step.address in users:
-            teams_service.remove_members(session, actor, teams[old.casefold()], [users[step.address].id])
+        for s in members:
+            mapped[s.external_id] = s.department
+            old = (s.before.team if s.before is not None else "").strip()
+            if (
+                old
+                and old.casefold() != name.casefold()
+                and old.casefold() in teams
+                and s.known_address in users
+            ):
+                teams_service.remove_members(
+                    session, actor, teams[old.casefold()], [users[s.known_address].id]
+                )
+    return mapped

@@ -41,7 +41,7 @@ def check_url(url: str, *, require_https: bool) -> tuple[str, str, int]:
     if require_https and parts.scheme != "https":
         raise Refused("The URL must use https:// in production.")
     if parts.username or parts.password:
-        raise Refused("The URL must not carry a user name or password; the signature authenticates Admit.")
+        raise Refused("The URL must not carry a user name or password.")
     return parts.scheme, parts.hostname, port or (443 if parts.scheme == "https" else 80)
 
 

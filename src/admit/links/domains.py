@@ -1,36 +1,12 @@
-"""Which email domains an invite link accepts: exact matches of the normalised (IDNA, lowercase)
-domain; subdomains only when listed; no list means any domain."""
+"""Which email domains an invite link accepts (the matching rule itself is
+``members.addresses.domain_allowed``, shared with HR sync), and what a refusal says."""
 
 from __future__ import annotations
 
 from admit.errors import DomainNotAllowed, InvalidInput
-from admit.members.addresses import normalize_email
+from admit.members.addresses import domain_allowed, normalize_domain
 
 __all__ = ["display_domain", "domain_allowed", "domain_refused", "normalize_domain"]
-
-
-def normalize_domain(raw: str) -> str:
-    """``ACME.com`` → ``acme.com``; ``Bücher.de`` → ``xn--bcher-kva.de``; refuses wildcards."""
-    value = (raw or "").strip().lstrip("@").strip().lower()
-    if not value:
-        raise InvalidInput("A domain is empty.", field="allowed_domains")
-    if "*" in value or "@" in value or " " in value:
-        raise InvalidInput(
-            f"{raw!r} is not a domain. List each domain exactly (acme.com); subdomains are "
-            "only allowed when listed (eu.acme.com).",
-            field="allowed_domains",
-        )
-    address, error = normalize_email(f"a@{value}")
-    if address is None:
-        raise InvalidInput(f"{raw!r} is not a valid email domain: {error}", field="allowed_domains")
-    return address.rpartition("@")[2]
-
-
-def domain_allowed(email: str, allowed: list[str] | None) -> bool:
-    """Exact match of the normalised (IDNA, lowercase) domain; no list means any domain."""
-    if not allowed:
-        return True
-    return email.rpartition("@")[2] in set(allowed)
 
 
 def domain_refused(address: str) -> InvalidInput:

@@ -19,9 +19,13 @@ from functools import lru_cache
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
+from admit.errors import InvalidInput
+
 __all__ = [
     "ParsedRecipient",
     "address_and_name",
+    "domain_allowed",
+    "normalize_domain",
     "is_phone",
     "looks_like_phone",
     "normalize_email",
@@ -256,3 +260,30 @@ def split_recipients(values: list[str] | str) -> list[str]:
                 continue
             out.extend(part.strip() for part in _SEPARATORS.split(line.replace("\t", ",")) if part.strip())
     return out
+
+
+# ---- email domains (an invite link's allowed domains, an HR connection's) ----------------------
+
+
+def normalize_domain(raw: str) -> str:
+    """``ACME.com`` → ``acme.com``; ``Bücher.de`` → ``xn--bcher-kva.de``; refuses wildcards."""
+    value = (raw or "").strip().lstrip("@").strip().lower()
+    if not value:
+        raise InvalidInput("A domain is empty.", field="allowed_domains")
+    if "*" in value or "@" in value or " " in value:
+        raise InvalidInput(
+            f"{raw!r} is not a domain. List each domain exactly (acme.com); subdomains are "
+            "only allowed when listed (eu.acme.com).",
+            field="allowed_domains",
+        )
+    address, error = normalize_email(f"a@{value}")
+    if address is None:
+        raise InvalidInput(f"{raw!r} is not a valid email domain: {error}", field="allowed_domains")
+    return address.rpartition("@")[2]
+
+
+def domain_allowed(email: str, allowed: list[str] | None) -> bool:
+    """Exact match of the normalised (IDNA, lowercase) domain; no list means any domain."""
+    if not allowed:
+        return True
+    return email.rpartition("@")[2] in set(allowed)

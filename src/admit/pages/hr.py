@@ -19,6 +19,7 @@ from admit.directory.models import HrConnection
 from admit.directory.schemas import mask
 from admit.errors import DomainError
 from admit.flows import hr_sync
+from admit.members import service as members_service
 from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
 from admit.web import SessionDep
 
@@ -35,10 +36,19 @@ OUTCOME_WORDS = {
     "skip": "Skip",
 }
 ACTIONABLE = (INVITE, ON_START, UPDATE, DEACTIVATE)
+COUNT_WORDS = {
+    "invite": "to invite",
+    "invite_on_start": "starting later",
+    "already_member": "already members",
+    "already_invited": "already invited",
+    "update": "to update",
+    "deactivate": "to deactivate (left)",
+    "skip": "skipped",
+}
 
 
 def _ctx(**extra: Any) -> dict[str, Any]:
-    return {"nav": "users", "outcome_words": OUTCOME_WORDS, "mask": mask, **extra}
+    return {"nav": "users", "outcome_words": OUTCOME_WORDS, "count_words": COUNT_WORDS, "mask": mask, **extra}
 
 
 def _options(form: Any) -> dict[str, Any]:
@@ -62,17 +72,18 @@ def hr_home(request: Request, actor: PageActor, session: SessionDep) -> HTMLResp
     return render(
         request,
         "hr/home.html",
-        _ctx(providers=hr_sync.providers_offered(), connections=hr.list_connections(session, actor), hr=hr),
+        _ctx(
+            providers=hr_sync.providers_offered(actor), connections=hr.list_connections(session, actor), hr=hr
+        ),
     )
 
 
 def _connect_page(
     request: Request, session: Session, actor: Actor, provider: str, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
-    offered = {p["key"]: p for p in hr_sync.providers_offered()}
+    offered = {p["key"]: p for p in hr_sync.providers_offered(actor)}
     if provider not in offered:
         return redirect(f"/p/{actor.portal.slug}/hr")  # type: ignore[return-value]
-    hr.list_connections(session, actor)  # owners and admins only
     return render(
         request,
         "hr/connect.html",
@@ -107,13 +118,15 @@ async def hr_connect(provider: str, request: Request, actor: PageActor, session:
 def _conn_page(
     request: Request, session: Session, actor: Actor, conn: HrConnection, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
+    runs = hr.list_runs(session, actor, conn)
     return render(
         request,
         "hr/connection.html",
         _ctx(
             conn=conn,
             p=hr.provider_of(conn.provider),
-            runs=hr.list_runs(session, actor, conn),
+            runs=runs,
+            starters=members_service.names_of(session, [r.started_by_id for r in runs if r.started_by_id]),
             **extra,
         ),
         status_code=status_code,
@@ -167,6 +180,7 @@ def hr_preview(
         return _conn_page(request, session, actor, conn, exc.status, error=form_error(session, exc))
     order = {o: i for i, o in enumerate(ACTIONABLE + tuple(o for o in OUTCOMES if o not in ACTIONABLE))}
     rows = sorted(plan.steps, key=lambda s: order[s.outcome])
+    listed = sum(1 for s in plan.steps if s.employee is not None)
     return render(
         request,
         "hr/preview.html",
@@ -174,8 +188,8 @@ def hr_preview(
             conn=conn,
             p=hr.provider_of(conn.provider),
             counts=plan.counts,
-            total=len(plan.steps),
-            actionable=sum(plan.counts[o] for o in ACTIONABLE),
+            total=listed,
+            actionable=sum(plan.counts[o] for o in ACTIONABLE if o != ON_START),
             rows=rows[:PREVIEW_ROWS],
             more=max(0, len(rows) - PREVIEW_ROWS),
             ACTIONABLE=ACTIONABLE,
@@ -187,16 +201,25 @@ def hr_preview(
 async def hr_sync_start(
     connection_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ) -> Response:
-    """Send Invites: every actionable row (Select all) or the ticked ones."""
+    """Send Invites: with "Select all", the whole plan but the rows unticked on the page (rows
+    past the page's first ones included); without it, only the ticked rows. Of those who start
+    later, only the ticked ones are invited now."""
     conn = hr.get_or_raise(session, actor, connection_id)
     form = await request.form()
-    selection = None if form.get("all") == "on" else [str(v) for v in form.getlist("selected")]
+    ticked = {str(v) for v in form.getlist("selected")}
+    shown = [str(v) for v in form.getlist("shown")]
+    later = {str(v) for v in form.getlist("later")}
     user_type = str(form.get("user_type") or conn.user_type)
-    role = "client" if user_type == "client" else str(form.get("role") or conn.role)
+    # The role list offers internal roles; a client's role is the pipeline's to give.
+    options = {"user_type": user_type, "role": None if user_type == "client" else form.get("role")}
     try:
-        hr_sync.start_sync(
-            session, actor, conn, selection=selection, options={"user_type": user_type, "role": role}
-        )
+        if form.get("all") == "on":
+            excluded = [x for x in shown if x not in ticked]
+            hr_sync.start_sync(
+                session, actor, conn, excluded=excluded, start_now=sorted(ticked & later), options=options
+            )
+        else:
+            hr_sync.start_sync(session, actor, conn, selection=sorted(ticked), options=options)
     except DomainError as exc:
         return _conn_page(request, session, actor, conn, exc.status, error=form_error(session, exc))
     return redirect(
@@ -216,6 +239,21 @@ def hr_confirm(
     conn = hr.get_or_raise(session, actor, connection_id)
     hr_sync.confirm_run(session, actor, conn, hr.get_run_or_raise(session, actor, conn, run_id))
     return redirect(f"/p/{actor.portal.slug}/hr/{conn.id}", notice="Confirmed: the sync applies it now.")
+
+
+@router.post(
+    "/p/{slug}/hr/{connection_id}/runs/{run_id}/dismiss",
+    name="hr:dismiss",
+    dependencies=[Depends(check_csrf)],
+)
+def hr_dismiss(
+    connection_id: uuid.UUID, run_id: uuid.UUID, actor: PageActor, session: SessionDep
+) -> Response:
+    conn = hr.get_or_raise(session, actor, connection_id)
+    hr.dismiss_run(session, actor, conn, hr.get_run_or_raise(session, actor, conn, run_id))
+    return redirect(
+        f"/p/{actor.portal.slug}/hr/{conn.id}", notice="Dismissed: nothing of that sync was applied."
+    )
 
 
 @router.get("/p/{slug}/hr/{connection_id}/runs/{run_id}", name="hr:run")

@@ -99,7 +99,7 @@ def test_a_failing_system_is_said_on_the_page(client, db, worker, portal, fake):
     )  # fmt: skip
     fake.fail = "401"
     preview = client.get(f"{done.url.path}/preview")
-    assert preview.status_code == 422 and "Personio refused the credentials (401)" in preview.text
+    assert preview.status_code == 502 and "Personio refused the credentials (401)" in preview.text
 
 
 @pytest.mark.parametrize("fake", ["generic"], indirect=True)

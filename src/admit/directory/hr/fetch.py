@@ -46,6 +46,7 @@ class Fetcher:
     allow_private: bool = False
     timeout_seconds: float = 20.0
     require_https: bool = False
+    max_bytes: int = 500_000_000  # one answer; a list of a million employees is ~300 MB of JSON
 
     def request(
         self,
@@ -71,17 +72,39 @@ class Fetcher:
             with httpx.Client(
                 timeout=timeout, follow_redirects=False, trust_env=False, verify=_tls()
             ) as client:
-                answer = client.request(
+                request = client.build_request(
                     method,
                     target.url,
                     headers=sent,
                     params=params,
                     json=json_body,
                     data=form,
-                    auth=auth,
                     extensions=extensions,
                 )
-                answer.read()
+                answer = client.send(request, auth=auth, stream=True)
+                try:
+                    body = bytearray()
+                    for chunk in answer.iter_bytes():
+                        body += chunk
+                        if len(body) > self.max_bytes:
+                            raise ProviderError(
+                                Failure.MALFORMED,
+                                f"{self.title} sent more than {self.max_bytes // 1_000_000} MB: "
+                                "not an employee list.",
+                            )
+                finally:
+                    answer.close()
+                # Decoded already: the new answer carries no content-encoding to decode again.
+                kept = [
+                    (k, v)
+                    for k, v in answer.headers.items()
+                    if k not in ("content-encoding", "content-length")
+                ]
+                answer = httpx.Response(
+                    answer.status_code, headers=kept, content=bytes(body), request=request
+                )
+        except ProviderError:
+            raise
         except httpx.TimeoutException as exc:
             raise ProviderError(
                 Failure.UNAVAILABLE, f"{self.title} did not answer within {self.timeout_seconds:g} s."
@@ -89,6 +112,11 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise ProviderError(
                 Failure.UNAVAILABLE, f"{self.title} could not be reached ({type(exc).__name__})."
+            ) from exc
+        except (UnicodeError, ValueError, TypeError) as exc:  # a key or header httpx cannot send
+            raise ProviderError(
+                Failure.REFUSED,
+                f"{self.title}: the request could not be made ({type(exc).__name__}): check the key.",
             ) from exc
         status = answer.status_code
         if 200 <= status < 300:

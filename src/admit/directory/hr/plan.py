@@ -10,14 +10,18 @@ Outcomes:
 - ``update``: a member or invitee whose name, email or department changed since the last list.
 - ``deactivate``: the system says they left (or they are gone from the list) and they are
   active or invited in the portal: deactivated (or their invitation revoked), never deleted.
-- ``skip``: with a reason code (``no_work_email``, ``outside_domains``, ``duplicate``,
-  ``left``, ``deactivated_in_admit``) and words for the admin.
+- ``skip``: with a reason code (``no_work_email``, ``outside_domains``, ``duplicate`` (an
+  address or an id listed twice), ``bad_id``, ``left``, ``deactivated_in_admit``) and words for
+  the admin.
+
+An address that a listed, employed person uses is never deactivated because of another record
+(a rehire under a new id, a former employee's old record, an address passed on).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -41,7 +45,8 @@ ACTIVE, PENDING, DEACTIVATED = "active", "pending", "deactivated"  # members' st
 
 @dataclass(frozen=True, slots=True)
 class Seen:
-    """An employee as the last applied sync saw them (``HrEmployee``)."""
+    """An employee as the last applied sync saw them (``HrEmployee``): ``address`` is the one
+    the portal knows them by; ``team`` the department last mapped to a team ("" none)."""
 
     external_id: str
     address: str
@@ -50,6 +55,7 @@ class Seen:
     active: bool
     start_date: date | None = None
     end_date: date | None = None
+    team: str = ""
 
 
 @dataclass(slots=True)
@@ -60,9 +66,11 @@ class Step:
     outcome: str
     reason: str = ""  # a skip's code
     detail: str = ""  # words for the admin
-    was_address: str = ""  # the address the portal knows them by, when it changed
+    was_address: str = ""  # the address the portal knows them by, when the list has another (or none)
     department: str = ""
     employee: Employee | None = None
+    before: Seen | None = None
+    status: str = ""  # their membership in the portal at ``known_address``: active, pending…, or ""
     changes: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
@@ -75,7 +83,7 @@ class Step:
 class Plan:
     steps: list[Step]
     counts: dict[str, int]
-    # Employees of the last list who changed (or left it): their ``Seen`` rows are rewritten.
+    # Employees of the last list who changed: their ``Seen`` rows are rewritten when applied.
     changed: list[Step]
     gone: list[str]  # external ids no longer in the list
 
@@ -83,16 +91,12 @@ class Plan:
         return [s for s in self.steps if s.outcome == outcome]
 
 
+MAX_ID = 200
+
+
 def _left(e: Employee, today: date) -> bool:
-    return not e.active or (e.end_date is not None and e.end_date <= today)
-
-
-def _domain_ok(address: str, allowed: Iterable[str]) -> bool:
-    domains = [d.lower().lstrip("@") for d in allowed]
-    if not domains:
-        return True
-    domain = address.rsplit("@", 1)[-1].lower()
-    return any(domain == d or domain.endswith("." + d) for d in domains)
+    """Not employed: the system says so, or their last day is past (they keep access on it)."""
+    return not e.active or (e.end_date is not None and e.end_date < today)
 
 
 def make_plan(
@@ -102,27 +106,38 @@ def make_plan(
     seen: Mapping[str, Seen],
     statuses: Mapping[str, str],
     today: date,
-    allowed_domains: Iterable[str] = (),
+    domain_ok: Callable[[str], bool] = lambda _address: True,
     system: str = "the HR system",
 ) -> Plan:
     """``addresses``: each employee's normalised work email by external id ("" when it is not an
     address); ``statuses``: membership status in the portal by address (active, pending,
-    deactivated; absent = none)."""
-    allowed = list(allowed_domains)
+    deactivated; absent = none); ``domain_ok``: the connection's allowed domains."""
+    # The addresses of listed, employed people: no other record may deactivate them.
+    employed = {addresses.get(e.external_id, "") for e in employees if not _left(e, today)} - {""}
     steps: list[Step] = []
     changed: list[Step] = []
     taken: set[str] = set()
     listed: set[str] = set()
     for e in employees:
-        listed.add(e.external_id)
         address = addresses.get(e.external_id, "")
-        before = seen.get(e.external_id)
         step = Step(e.external_id, e.name, address, SKIP, department=e.department, employee=e)
-        if before is not None and before.address and address and before.address != address:
+        steps.append(step)
+        if len(e.external_id) > MAX_ID:
+            step.reason, step.detail = "bad_id", f"An id longer than {MAX_ID} characters."
+            continue
+        if e.external_id in listed:
+            step.reason, step.detail = "duplicate", f"The id {e.external_id} is listed twice in {system}."
+            continue
+        listed.add(e.external_id)
+        before = step.before = seen.get(e.external_id)
+        if before is not None and before.address and before.address != address:
             step.was_address = before.address
-        status = statuses.get(step.known_address, "")
+        status = step.status = statuses.get(step.known_address, "")
         if _left(e, today):
-            if status in (ACTIVE, PENDING):
+            if step.known_address in employed:
+                step.reason = "left"
+                step.detail = f"Left; {step.known_address} belongs to another employee listed in {system}."
+            elif status in (ACTIVE, PENDING):
                 step.outcome = DEACTIVATE
                 when = f" on {e.end_date.isoformat()}" if e.end_date else ""
                 step.detail = f"Left{when}: {'deactivated' if status == ACTIVE else 'invitation revoked'}."
@@ -131,7 +146,7 @@ def make_plan(
         elif not address:
             step.reason = "no_work_email"
             step.detail = f"No work email in {system}."
-        elif not _domain_ok(address, allowed):
+        elif not domain_ok(address):
             step.reason, step.detail = "outside_domains", f"{address} is outside the allowed domains."
         elif address in taken:
             step.reason, step.detail = "duplicate", f"{address} is listed for another employee too."
@@ -146,7 +161,7 @@ def make_plan(
                     ("email", before.address, address),
                     ("department", before.department, e.department),
                 ):
-                    if old != new and (new or key != "email"):
+                    if old != new:
                         step.changes[key] = (old, new)
             if step.changes:
                 step.outcome = UPDATE
@@ -156,15 +171,15 @@ def make_plan(
             step.detail = f"Starts on {e.start_date.isoformat()}."
         else:
             step.outcome = INVITE
-        if address:
+        if address and step.outcome != DEACTIVATE and step.reason != "left":
             taken.add(address)
-        steps.append(step)
         if before is None or _differs(before, e, address):
             changed.append(step)
     gone = [xid for xid in seen if xid not in listed]
     for xid in gone:
         before = seen[xid]
-        if statuses.get(before.address, "") in (ACTIVE, PENDING):
+        status = statuses.get(before.address, "")
+        if status in (ACTIVE, PENDING) and before.address not in employed:
             steps.append(
                 Step(
                     xid,
@@ -172,8 +187,10 @@ def make_plan(
                     before.address,
                     DEACTIVATE,
                     detail=f"No longer listed in {system}: "
-                    + ("deactivated." if statuses[before.address] == ACTIVE else "invitation revoked."),
+                    + ("deactivated." if status == ACTIVE else "invitation revoked."),
                     department=before.department,
+                    before=before,
+                    status=status,
                 )
             )
     counts = Counter(s.outcome for s in steps)

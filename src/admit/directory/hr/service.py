@@ -22,14 +22,16 @@ from admit.db import rowcount
 from admit.directory.hr import providers
 from admit.directory.hr.base import Credentials, Provider
 from admit.directory.hr.fetch import Fetcher
-from admit.directory.hr.plan import Seen, Step
+from admit.directory.hr.plan import Seen
 from admit.directory.models import HrConnection, HrEmployee, HrSyncRun
-from admit.errors import HrConnectionNotFound, InvalidInput
+from admit.errors import Conflict, HrConnectionNotFound, InvalidInput
 from admit.kit import netguard, secretbox
+from admit.members.addresses import normalize_domain
 
 __all__ = [
     "SCHEDULES",
     "claim_run",
+    "dismiss_run",
     "connection_by_id",
     "run_by_id",
     "retry_or_fail",
@@ -53,7 +55,8 @@ __all__ = [
 SCHEDULES = {"off": None, "hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 NEW_HIRES = ("invite", "quiet")
 QUEUED, RUNNING, DONE, FAILED, WAITING = "queued", "running", "done", "failed", "waiting"
-OPEN = (QUEUED, RUNNING, WAITING)
+DISMISSED, SUPERSEDED = "dismissed", "superseded"
+OPEN = (QUEUED, RUNNING)  # a waiting run does not hold auto-pilot back: the next run supersedes it
 LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
@@ -106,10 +109,7 @@ def _set_options(session: Session, conn: HrConnection, options: dict[str, Any]) 
         if key == "deactivate_limit_pct" and not 0 <= int(value) <= 100:
             raise InvalidInput("The share is a percentage from 0 to 100.", field="deactivate_limit_pct")
         if key == "allowed_domains":
-            value = sorted({d.strip().lower().lstrip("@") for d in value if d and d.strip()})
-            bad = [d for d in value if "." not in d or " " in d]
-            if bad:
-                raise InvalidInput(f"“{bad[0]}” is not a domain.", field="allowed_domains")
+            value = sorted({normalize_domain(d) for d in value if d and d.strip()})
         if getattr(conn, key) != value:
             changed[key] = value
             setattr(conn, key, value)
@@ -183,7 +183,16 @@ def update_connection(
     policy.require(actor.role, policy.Action.HR_MANAGE)
     p = provider_of(conn.provider)
     changed = _set_options(session, conn, options)
-    if api_key is not None and api_key.strip():
+    new_key = api_key is not None and bool(api_key.strip())
+    moved = (account is not None and account.strip() != conn.account) or (
+        base_url is not None and base_url.strip() != conn.base_url
+    )
+    if moved and not new_key:
+        # The key is sent only where it was given for: another address or account needs it again.
+        raise InvalidInput(
+            f"Enter the {p.api_key_label} again to change where Admit reads the list.", field="api_key"
+        )
+    if api_key is not None and new_key:
         conn.api_key_sealed, conn.api_key_hint = _seal(session, api_key.strip()), _hint(api_key.strip())
         changed["api_key"] = "replaced"
     if account is not None and account.strip() != conn.account:
@@ -280,44 +289,43 @@ def seen_of(session: Session, connection_id: uuid.UUID) -> dict[str, Seen]:
             HrEmployee.active,
             HrEmployee.start_date,
             HrEmployee.end_date,
+            HrEmployee.team,
         ).where(HrEmployee.connection_id == connection_id)
     )
     return {r[0]: Seen(*r) for r in rows}
 
 
-def save_seen(
-    session: Session, connection_id: uuid.UUID, changed: Iterable[Step], gone: Iterable[str]
-) -> int:
-    """Write the employees who changed since the last list (and forget those gone from it):
-    an unchanged list writes nothing."""
+def save_seen(session: Session, connection_id: uuid.UUID, rows: Iterable[Seen], gone: Iterable[str]) -> int:
+    """Write the employees whose row changed (and forget those gone from the list); the caller
+    passes only rows that differ from the last, so an unchanged list writes nothing."""
     now = context.of(session).clock.now()
-    steps = [s for s in changed if s.employee is not None]
-    ids = [s.external_id for s in steps] + list(gone)
+    rows = list(rows)
+    ids = [r.external_id for r in rows] + list(gone)
     for i in range(0, len(ids), 1000):
         session.execute(
             delete(HrEmployee).where(
                 HrEmployee.connection_id == connection_id, HrEmployee.external_id.in_(ids[i : i + 1000])
             )
         )
-    rows = [
+    values = [
         {
             "id": uuid.uuid4(),
             "connection_id": connection_id,
-            "external_id": s.external_id,
-            "address": s.address,
-            "name": s.name,
-            "department": s.department[:200],
-            "active": s.employee.active,
-            "start_date": s.employee.start_date,
-            "end_date": s.employee.end_date,
+            "external_id": r.external_id,
+            "address": r.address,
+            "name": r.name[:200],
+            "department": r.department[:200],
+            "active": r.active,
+            "start_date": r.start_date,
+            "end_date": r.end_date,
+            "team": r.team[:200],
             "updated_at": now,
         }
-        for s in steps
-        if s.employee is not None
+        for r in rows
     ]
-    for i in range(0, len(rows), 5000):
-        session.execute(HrEmployee.__table__.insert(), rows[i : i + 5000])
-    return len(rows)
+    for i in range(0, len(values), 5000):
+        session.execute(HrEmployee.__table__.insert(), values[i : i + 5000])
+    return len(values)
 
 
 # ---- runs --------------------------------------------------------------------------------------
@@ -379,14 +387,55 @@ def queue_due(session: Session) -> int:
             .limit(1)
         )
         if open_run is None:
+            _supersede_waiting(session, conn)
             queue_run(session, conn, trigger="schedule")
             queued += 1
     return queued
 
 
+def _supersede_waiting(session: Session, conn: HrConnection) -> None:
+    """A new run makes a run that waits for confirmation moot: it plans again from the list as
+    it is now (and waits again if it must)."""
+    session.execute(
+        update(HrSyncRun)
+        .where(HrSyncRun.connection_id == conn.id, HrSyncRun.status == WAITING)
+        .values(status=SUPERSEDED, finished_at=context.of(session).clock.now())
+        .execution_options(synchronize_session=False)
+    )
+
+
+def dismiss_run(session: Session, actor: Actor, conn: HrConnection, run: HrSyncRun) -> HrSyncRun:
+    """An admin turns down a run that waits for confirmation: nothing of it is applied."""
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    if run.status != WAITING:
+        raise Conflict(f"This run is {run.status}: only a run waiting for confirmation can be dismissed.")
+    run.status, run.finished_at = DISMISSED, context.of(session).clock.now()
+    conn.status = "ok"
+    audit_service.record(
+        session,
+        actor,
+        "hr.sync_dismissed",
+        target_type="hr_connection",
+        target_id=conn.id,
+        target_label=provider_of(conn.provider).title,
+        detail={"run": str(run.id)},
+    )
+    session.flush()
+    return run
+
+
 def claim_run(session: Session) -> HrSyncRun | None:
     """A queued run that is due (or a running one whose worker died), now this worker's."""
     now = context.of(session).clock.now()
+    # A run whose worker died holding it as often as it may be tried is given up.
+    session.execute(
+        update(HrSyncRun)
+        .where(HrSyncRun.status == RUNNING, HrSyncRun.lease_until < now, HrSyncRun.attempts >= MAX_ATTEMPTS)
+        .values(
+            status=FAILED, finished_at=now, lease_until=None, error="Given up: it stopped halfway too often."
+        )
+        .execution_options(synchronize_session=False)
+    )
     candidates = session.scalars(
         select(HrSyncRun.id)
         .where(
@@ -422,15 +471,23 @@ def claim_run(session: Session) -> HrSyncRun | None:
 
 
 def retry_or_fail(
-    session: Session, run: HrSyncRun, conn: HrConnection, message: str, retry_after: float | None
+    session: Session,
+    run: HrSyncRun,
+    conn: HrConnection,
+    message: str,
+    retry_after: float | None,
+    *,
+    final: bool = False,
 ) -> None:
-    """The list could not be read: nothing applied; tried again after a backoff (or the
-    system's Retry-After), up to ``MAX_ATTEMPTS``; the connection shows the error meanwhile."""
+    """The list could not be read (or the run not applied): nothing applied; tried again after
+    a backoff (or the system's Retry-After), up to ``MAX_ATTEMPTS``, unless ``final`` (a refused
+    key or URL: trying again cannot help, and may get the key locked); the connection shows the
+    error meanwhile."""
     now = context.of(session).clock.now()
     conn.status, conn.last_error = "failing", message
     run.error = message
     run.lease_until = None
-    if run.attempts >= MAX_ATTEMPTS:
+    if final or run.attempts >= MAX_ATTEMPTS:
         run.status, run.finished_at = FAILED, now
     else:
         wait = BACKOFF[min(run.attempts, len(BACKOFF)) - 1]

@@ -76,6 +76,7 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
+        sa.Column("team", sa.String(length=200), nullable=False),
         sa.Column("updated_at", admit.db.UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["connection_id"],
