@@ -21,3 +21,9 @@ def test_create_list_revoke(run, db, client):
     gone = run("scim-tokens", "revoke", "--portal", pf.slug, answer["id"])
     assert gone.exit_code == 0 and "revoked" in gone.output
     assert client.get("/scim/v2/Users", headers=bearer).status_code == 401
+
+
+def test_the_singular_spelling_works_too(run, db):
+    pf = create_portal(db)
+    made = run("scim-token", "create", "--portal", pf.slug)
+    assert made.exit_code == 0 and made.output.startswith("scim_"), made.output

@@ -37,6 +37,7 @@ for command in (
     workspaces.workspaces,
     links.links,
     scim.scim_tokens,
+    scim.scim_token,
     hr.hr,
     # Old names, hidden, for one release.
     members.users,

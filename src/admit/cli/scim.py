@@ -63,3 +63,9 @@ def revoke(slug: str, token_id: uuid.UUID) -> None:
     with _shared.portal_session(slug) as (session, actor):
         token = directory_service.revoke_token(session, actor, token_id)
     click.echo(f"The SCIM token “{token.name}” is revoked.")
+
+
+# The issue's (and some guides') singular spelling, ``admit scim-token create``: the same commands.
+scim_token = click.Group(
+    "scim-token", commands=scim_tokens.commands, hidden=True, help="The same as `admit scim-tokens`."
+)
