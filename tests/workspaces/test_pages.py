@@ -81,7 +81,7 @@ class TestWorkspacePage:
             data={
                 "csrf_token": csrf_of(r.text),
                 "title": "Sign the letter",
-                "role_id": role_id,
+                "assignee": role_id,  # "role:<id>": the For list holds roles and people
                 "due_on": "2030-01-31",
             },
         )

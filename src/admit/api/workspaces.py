@@ -330,7 +330,14 @@ def add_action(
 ) -> ActionRead:
     """Add an action to a flow (internal users; clients get 403)."""
     action = roles.add_action(
-        session, actor, workspace_id, title=body.title, role_id=body.role_id, due_on=body.due_on
+        session,
+        actor,
+        workspace_id,
+        title=body.title,
+        description=body.description,
+        role_id=body.role_id,
+        assignee_id=body.assignee_id,
+        due_on=body.due_on,
     )
     return ActionRead.of(action)
 

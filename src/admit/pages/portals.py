@@ -66,6 +66,7 @@ def _settings_page(
         "notification_kinds": preferences.KINDS,
         "mandatory": preferences.mandatory(session, actor.portal.id),
         "all_products": ALL_PRODUCTS,
+        "time_zones": portals_service.time_zone_names(),
         "error": error,
         "default_sms_country": settings.default_phone_region.upper(),
         **extra,
@@ -96,6 +97,7 @@ def settings_submit(
     client_sign_in_link_minutes: int = Form(DEFAULT_SIGN_IN_LINK_MINUTES),
     internal_sign_in_link_minutes: int = Form(DEFAULT_SIGN_IN_LINK_MINUTES),
     mandatory_notifications: list[str] = Form(default_factory=list),
+    time_zone: str = Form(""),
 ) -> Response:
     try:
         portals_service.update_settings(
@@ -113,6 +115,7 @@ def settings_submit(
             client_sign_in_link_minutes=client_sign_in_link_minutes,
             internal_sign_in_link_minutes=internal_sign_in_link_minutes,
             mandatory_notifications=mandatory_notifications,
+            time_zone=time_zone or None,
         )
     except DomainError as exc:
         message = form_error(session, exc)

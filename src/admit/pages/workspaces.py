@@ -383,19 +383,35 @@ def add_action(
     actor: PageActor,
     session: SessionDep,
     title: str = Form(""),
+    description: str = Form(""),
+    assignee: str = Form(""),
     role_id: str = Form(""),
     due_on: str = Form(""),
 ) -> RedirectResponse:
+    """``assignee`` is ``role:<id>`` or ``user:<id>`` (one list of roles and people); a bare
+    ``role_id`` still works."""
     try:
+        kind, _, value = assignee.partition(":") if assignee.strip() else ("role", "", role_id)
         try:
-            role = uuid.UUID(role_id) if role_id.strip() else None
+            picked = uuid.UUID(value) if value.strip() else None
         except ValueError as exc:
-            raise InvalidInput("No such role in this workspace.", field="role_id") from exc
+            raise InvalidInput("No such role or person in this workspace.", field="assignee") from exc
+        role = picked if kind == "role" else None
+        person = picked if kind == "user" else None
         try:
             due = date.fromisoformat(due_on) if due_on.strip() else None
         except ValueError as exc:
             raise InvalidInput("The due date is not a date (YYYY-MM-DD).", field="due_on") from exc
-        action = roles.add_action(session, actor, workspace_id, title=title, role_id=role, due_on=due)
+        action = roles.add_action(
+            session,
+            actor,
+            workspace_id,
+            title=title,
+            description=description,
+            role_id=role,
+            assignee_id=person,
+            due_on=due,
+        )
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error}, request, anchor="#actions")
@@ -466,6 +482,7 @@ def workspace_show(
             "conversation": conversation,
             "seen_by": seen_by,
             "mentionable": [name for _, name in workspace_messages.mentionable(session, workspace)],
+            "people_by_id": dict(workspace_messages.mentionable(session, workspace)),
             "messages_api": f"/api/v1/portals/{actor.portal.slug}/workspaces/{workspace.id}/messages",
         },
     )

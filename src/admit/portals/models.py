@@ -64,6 +64,8 @@ class Portal(Base):
     # What a SCIM client's new (active) user gets: an invitation, or "quiet" (made a member
     # without an email; they sign in when they come).
     scim_new_users: Mapped[str] = mapped_column(String(16), default="invite", server_default="invite")
+    # An IANA zone (``Europe/Paris``): actions' due dates are days here, and reminders go out then.
+    time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 
 
 class PortalLogo(Base):

@@ -92,6 +92,9 @@ class PortalRead(BaseModel):
         description="Kinds of optional messages sent to the portal's people whatever their preference "
         "(`assigned`, `due_reminders`, `mentions`, `activity_digest`).",
     )
+    time_zone: str = Field(
+        default="UTC", description="The portal's IANA time zone: actions' due dates are days there."
+    )
     scim_new_users: str = Field(
         default="invite",
         description="What a SCIM client's new user gets: `invite` (an invitation email) or `quiet` "
@@ -153,6 +156,9 @@ class PortalUpdate(BaseModel):
     )
     mandatory_notifications: list[str] | None = Field(
         default=None, max_length=10, description="Exactly these kinds become mandatory (see the read)."
+    )
+    time_zone: str | None = Field(
+        default=None, max_length=64, description="An IANA time zone name, e.g. `Europe/Paris`."
     )
     scim_new_users: Literal["invite", "quiet"] | None = Field(
         default=None, description="`invite` or `quiet` (see the read)."

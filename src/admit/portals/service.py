@@ -9,8 +9,11 @@ import hashlib
 import re
 import unicodedata
 import uuid
+import zoneinfo
 from collections.abc import Iterable
+from datetime import date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any, Final
 
 import phonenumbers
@@ -36,6 +39,9 @@ from admit.portals.models import (
 )
 
 __all__ = [
+    "check_time_zone",
+    "time_zone_names",
+    "today",
     "ALL_PRODUCTS",
     "LOGO_MAX_BYTES",
     "UNSET",
@@ -276,6 +282,7 @@ def update_settings(
     internal_sign_in_link_minutes: int | None = None,
     mandatory_notifications: list[str] | None = None,
     scim_new_users: str | None = None,
+    time_zone: str | None = None,
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
 
@@ -333,6 +340,8 @@ def update_settings(
             if not MIN_SIGN_IN_LINK_MINUTES <= minutes <= MAX_SIGN_IN_LINK_MINUTES:
                 raise InvalidInput("A sign-in link lives from 5 minutes to 7 days.", field=name)
             _set_if_changed(portal, changes, name, minutes)
+    if time_zone is not None:
+        _set_if_changed(portal, changes, "time_zone", check_time_zone(time_zone))
     if scim_new_users is not None:
         if scim_new_users not in ("invite", "quiet"):
             raise InvalidInput(
@@ -351,6 +360,32 @@ def update_settings(
         _audit_settings(session, actor, changes)
     session.flush()
     return portal
+
+
+def check_time_zone(name: str) -> str:
+    """An IANA time zone name (``Europe/Paris``), as the portal's: refused with the field when
+    this machine's zone database does not know it."""
+    name = (name or "").strip()
+    if name not in _time_zones():
+        raise InvalidInput(
+            f"“{name}” is not a time zone (for example Europe/Paris or America/New_York).", field="time_zone"
+        )
+    return name
+
+
+@lru_cache(maxsize=1)
+def _time_zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
+def time_zone_names() -> list[str]:
+    """Every zone name this machine knows, sorted (the Settings page's list)."""
+    return sorted(_time_zones())
+
+
+def today(portal: Portal, now: datetime) -> date:
+    """The date it is now where the portal works (its time zone): the day a due date means."""
+    return now.astimezone(zoneinfo.ZoneInfo(portal.time_zone or "UTC")).date()
 
 
 MAX_SMS_DAILY_BUDGET = 100_000

@@ -141,7 +141,11 @@ class WorkspaceAction(Base):
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     workspace_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Assigned to a role (whoever holds it) or to one person of the workspace, or to no one.
     role_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("workspace_roles.id", ondelete="SET NULL"))
+    assignee_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # A date in the portal's time zone (``portals.time_zone``): reminders go out on that day there.
     due_on: Mapped[date | None] = mapped_column(Date)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

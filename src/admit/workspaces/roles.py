@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.db import rowcount
 from admit.errors import InvalidInput, NotAFlow, NotFound, RoleExists, RoleNotFound
 from admit.kit.pagination import page
 from admit.members import service as members_service
@@ -54,6 +55,7 @@ __all__ = [
 ]
 
 MAX_TITLE = 200
+MAX_DESCRIPTION = 5000
 
 
 @dataclass(slots=True)
@@ -299,10 +301,14 @@ def add_action(
     workspace_id: uuid.UUID,
     *,
     title: str,
+    description: str = "",
     role_id: uuid.UUID | None = None,
+    assignee_id: uuid.UUID | None = None,
     due_on: date | None = None,
 ) -> WorkspaceAction:
-    """Add a step to a flow, optionally for a role and with a due date (internal users only)."""
+    """Add a step to a flow (internal users only): a title and a description, for a role (its
+    holder, now or later) or for one person of the workspace, due on a day in the portal's
+    time zone."""
     policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
     workspace = _flow_or_raise(session, actor, workspace_id)
     title = (title or "").strip()
@@ -310,15 +316,31 @@ def add_action(
         raise InvalidInput("The action needs a title.", field="title")
     if len(title) > MAX_TITLE:
         raise InvalidInput(f"The title is at most {MAX_TITLE} characters.", field="title")
-    if due_on is not None and due_on < context.of(session).clock.now().date():
+    description = (description or "").strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidInput(f"The description is at most {MAX_DESCRIPTION:,} characters.", field="description")
+    if due_on is not None and due_on < portals_service.today(actor.portal, context.of(session).clock.now()):
         raise InvalidInput("The due date is in the past.", field="due_on")
+    if role_id is not None and assignee_id is not None:
+        raise InvalidInput("Assign the action to a role or to a person, not both.", field="assignee_id")
     role = None
     if role_id is not None:
         role = session.get(WorkspaceRole, role_id)
         if role is None or role.workspace_id != workspace.id or role.deleted_at is not None:
             raise InvalidInput("No such role in this workspace.", field="role_id")
+    if (
+        assignee_id is not None
+        and workspaces_service.get_membership(session, workspace.id, assignee_id) is None
+    ):
+        raise InvalidInput("The person is not in this workspace.", field="assignee_id")
     action = WorkspaceAction(
-        workspace_id=workspace.id, title=title, role_id=role_id, due_on=due_on, created_by_id=actor.user_id
+        workspace_id=workspace.id,
+        title=title,
+        description=description,
+        role_id=role_id,
+        assignee_id=assignee_id,
+        due_on=due_on,
+        created_by_id=actor.user_id,
     )
     session.add(action)
     session.flush()
@@ -331,20 +353,29 @@ def add_action(
         target_label=workspace.name,
         detail={"title": title, "due_on": due_on.isoformat() if due_on else None},
     )
-    if role is not None:
-        _notify_assignee(session, actor, workspace, role, action)
+    _notify_assignee(session, actor, workspace, role, action)
     return action
 
 
+def assignee_of(session: Session, action: WorkspaceAction) -> User | None:
+    """Who an action is for now: the person it names, or its role's current holder."""
+    if action.assignee_id is not None:
+        return members_service.get_user(session, action.assignee_id)
+    if action.role_id is not None:
+        holder = _holder(session, action.role_id)
+        return holder.user if holder is not None else None
+    return None
+
+
 def _notify_assignee(
-    session: Session, actor: Actor, workspace: Workspace, role: WorkspaceRole, action: WorkspaceAction
+    session: Session, actor: Actor, workspace: Workspace, role: WorkspaceRole | None, action: WorkspaceAction
 ) -> None:
-    """The role's holder hears of a new action for them (seed 003), unless they added it. Someone
-    not joined yet hears of it when they join (``announce_open_actions``)."""
-    holder = _holder(session, role.id)
-    if holder is None or holder.user_id == actor.user_id:
+    """The assignee hears of a new action for them (seed 003), unless they added it. Someone not
+    joined yet hears of it when they join (``announce_open_actions``)."""
+    user = assignee_of(session, action)
+    if user is None or user.id == actor.user_id:
         return
-    membership = workspaces_service.get_membership(session, workspace.id, holder.user_id)
+    membership = workspaces_service.get_membership(session, workspace.id, user.id)
     if membership is None or membership.status != JOINED:
         return
     _tell(
@@ -353,7 +384,7 @@ def _notify_assignee(
         workspace,
         role,
         action,
-        holder.user,
+        user,
         template="action_assigned",
         adder_name=actor.display_name,
     )
@@ -369,7 +400,7 @@ def _tell(
     session: Session,
     portal: Portal,
     workspace: Workspace,
-    role: WorkspaceRole,
+    role: WorkspaceRole | None,
     action: WorkspaceAction,
     user: User,
     *,
@@ -394,8 +425,9 @@ def _tell(
             "workspace_name": workspace.name,
             "adder_name": adder_name or portal.name,
             "recipient_name": user.name,  # joined the workspace, so a member: their own name
-            "role_name": role.name,
+            "role_name": role.name if role is not None else "",
             "title": action.title,
+            "description": action.description,
             "due_on_text": action.due_on.strftime("%d %B %Y") if action.due_on else "",
             "overdue": overdue,
             "link": workspaces_service.workspace_url(session, portal, workspace.id) + "#actions",
@@ -418,7 +450,20 @@ def announce_open_actions(session: Session, portal: Portal, user_id: uuid.UUID) 
             WorkspaceAction.done_at.is_(None),
         )
     ).all()
-    for action, role, workspace, holder in rows:
+    named = session.execute(
+        select(WorkspaceAction, Workspace)
+        .join(Workspace, Workspace.id == WorkspaceAction.workspace_id)
+        .where(
+            Workspace.portal_id == portal.id,
+            WorkspaceAction.assignee_id == user_id,
+            WorkspaceAction.done_at.is_(None),
+        )
+    ).all()
+    told = [(a, r, w, h.user) for a, r, w, h in rows] + [(a, None, w, None) for a, w in named]
+    for action, role, workspace, user in told:
+        user = user or members_service.get_user(session, user_id)
+        if user is None:
+            continue
         adder = members_service.get_user(session, action.created_by_id) if action.created_by_id else None
         _tell(
             session,
@@ -426,11 +471,11 @@ def announce_open_actions(session: Session, portal: Portal, user_id: uuid.UUID) 
             workspace,
             role,
             action,
-            holder.user,
+            user,
             template="action_assigned",
             adder_name=adder.label if adder is not None else "",
         )
-    return len(rows)
+    return len(told)
 
 
 def complete_action(
@@ -442,8 +487,8 @@ def complete_action(
     action = session.get(WorkspaceAction, action_id)
     if action is None or action.workspace_id != workspace.id:
         raise NotFound("No such action in this workspace.")
-    holder = _holder(session, action.role_id) if action.role_id is not None else None
-    is_assignee = holder is not None and actor.user_id is not None and holder.user_id == actor.user_id
+    assignee = assignee_of(session, action)
+    is_assignee = assignee is not None and actor.user_id is not None and assignee.id == actor.user_id
     if not is_assignee:
         policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
     if action.done_at is not None:
@@ -470,44 +515,53 @@ def remind_due_actions(session: Session) -> int:
     more the day after if it is still open. Each reminder is claimed by a conditional update, so
     any number of workers send it once. Returns how many went out."""
     now = context.of(session).clock.now()
-    today = now.date()
+    # The earliest and latest dates it is anywhere (UTC-12 to UTC+14): each candidate is then
+    # due, or not, by its own portal's date.
+    latest = (now + timedelta(hours=14)).date()
     sent = 0
-    for column, condition, overdue in (
-        (WorkspaceAction.due_reminded_at, WorkspaceAction.due_on <= today, False),
-        (WorkspaceAction.overdue_reminded_at, WorkspaceAction.due_on < today, True),
+    for column, overdue in (
+        (WorkspaceAction.due_reminded_at, False),
+        (WorkspaceAction.overdue_reminded_at, True),
     ):
-        claimed = (
-            session.execute(
-                update(WorkspaceAction)
-                .where(
-                    condition,
-                    column.is_(None),
-                    WorkspaceAction.done_at.is_(None),
-                    WorkspaceAction.role_id.is_not(None),
-                )
-                .values({column: now})
-                .returning(WorkspaceAction.id)
-                .execution_options(synchronize_session=False)
+        due_by = latest - timedelta(days=1) if overdue else latest
+        candidates = session.execute(
+            select(WorkspaceAction.id, WorkspaceAction.due_on, Workspace.portal_id)
+            .join(Workspace, Workspace.id == WorkspaceAction.workspace_id)
+            .where(
+                WorkspaceAction.due_on <= due_by,
+                column.is_(None),
+                WorkspaceAction.done_at.is_(None),
+                or_(WorkspaceAction.role_id.is_not(None), WorkspaceAction.assignee_id.is_not(None)),
             )
-            .scalars()
-            .all()
-        )
-        for action_id in claimed:
+        ).all()
+        portals = portals_service.by_ids(session, {portal_id for _, _, portal_id in candidates})
+        for action_id, due_on, portal_id in candidates:
+            portal = portals[portal_id]
+            today = portals_service.today(portal, now)
+            if due_on is None or ((due_on >= today) if overdue else (due_on > today)):
+                continue  # not due (or not overdue) yet where the portal is
+            claimed = rowcount(
+                session.execute(
+                    update(WorkspaceAction)
+                    .where(WorkspaceAction.id == action_id, column.is_(None))
+                    .values({column: now})
+                    .execution_options(synchronize_session=False)
+                )
+            )
+            if claimed != 1:
+                continue  # another worker sent it
             action = session.get(WorkspaceAction, action_id)
-            assert action is not None and action.role_id is not None
-            holder = _holder(session, action.role_id)
-            if holder is None:
+            assert action is not None
+            user = assignee_of(session, action)
+            if user is None:
                 continue
             workspace = session.get(Workspace, action.workspace_id)
-            role = session.get(WorkspaceRole, action.role_id)
-            assert workspace is not None and role is not None
-            membership = workspaces_service.get_membership(session, workspace.id, holder.user_id)
+            assert workspace is not None
+            membership = workspaces_service.get_membership(session, workspace.id, user.id)
             if membership is None or membership.status != JOINED:
                 continue
-            portal = portals_service.get_or_raise(session, workspace.portal_id)
-            _tell(
-                session, portal, workspace, role, action, holder.user, template="action_due", overdue=overdue
-            )
+            role = session.get(WorkspaceRole, action.role_id) if action.role_id is not None else None
+            _tell(session, portal, workspace, role, action, user, template="action_due", overdue=overdue)
             sent += 1
     return sent
 
@@ -523,12 +577,12 @@ def list_actions(
 
 def actions_for(
     session: Session, user_id: uuid.UUID, workspace_ids: list[uuid.UUID]
-) -> list[tuple[WorkspaceAction, WorkspaceRole]]:
-    """The actions of these workspaces assigned to a role the person holds now, soonest due
-    first (then oldest): what a client's portal lists as theirs."""
+) -> list[tuple[WorkspaceAction, WorkspaceRole | None]]:
+    """The actions of these workspaces that are the person's now (a role they hold, or naming
+    them), soonest due first (then oldest): what a client's portal lists as theirs."""
     if not workspace_ids:
         return []
-    rows = session.execute(
+    by_role = session.execute(
         select(WorkspaceAction, WorkspaceRole)
         .join(WorkspaceRole, WorkspaceRole.id == WorkspaceAction.role_id)
         .join(RoleAssignment, RoleAssignment.role_id == WorkspaceRole.id)
@@ -537,6 +591,13 @@ def actions_for(
             RoleAssignment.user_id == user_id,
             RoleAssignment.ended_at.is_(None),
         )
-        .order_by(WorkspaceAction.due_on.is_(None), WorkspaceAction.due_on, WorkspaceAction.created_at)
-    )
-    return [(action, role) for action, role in rows]
+    ).all()
+    named = session.scalars(
+        select(WorkspaceAction).where(
+            WorkspaceAction.workspace_id.in_(workspace_ids), WorkspaceAction.assignee_id == user_id
+        )
+    ).all()
+    rows: list[tuple[WorkspaceAction, WorkspaceRole | None]] = [(a, r) for a, r in by_role]
+    rows += [(a, None) for a in named]
+    rows.sort(key=lambda ar: (ar[0].due_on is None, ar[0].due_on or date.min, ar[0].created_at))
+    return rows

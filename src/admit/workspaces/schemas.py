@@ -210,8 +210,12 @@ class ActionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=1, max_length=200)
-    role_id: uuid.UUID | None = None
-    due_on: date | None = None
+    description: str = Field(default="", max_length=5000)
+    role_id: uuid.UUID | None = Field(default=None, description="For whoever holds this role (now or later).")
+    assignee_id: uuid.UUID | None = Field(
+        default=None, description="For this person of the workspace (a user id); not with role_id."
+    )
+    due_on: date | None = Field(default=None, description="A day in the portal's time zone.")
 
 
 class ActionRead(BaseModel):
@@ -219,7 +223,9 @@ class ActionRead(BaseModel):
 
     id: uuid.UUID
     title: str
+    description: str = ""
     role_id: uuid.UUID | None
+    assignee_id: uuid.UUID | None = None
     due_on: date | None
     created_at: datetime
     done_at: datetime | None = None
