@@ -336,3 +336,52 @@ def test_the_pages_take_the_browser_through_and_back(client, db, worker):
             "/login/two-factor/verify", data={"code": app_code(secret), "csrf_token": csrf_of(page.text)}
         )
     assert home.status_code == 200 and home.url.path.startswith(f"/p/{pf.slug}")
+
+
+def test_the_authenticator_names_the_portals_never_admit(client, db, worker):
+    """Someone in two portals sees both names in their app, not a product name they never saw."""
+    from urllib.parse import unquote
+
+    from tests.factories import active_member, login
+
+    acme = create_portal(db)
+    beta = create_portal(db, name="Beta Co", owner_email="owner@beta.example")
+    active_member(db, acme, "ivy@acme.com")
+    with db.unit_of_work() as session:  # the same account, in Beta Co too
+        from admit.members import service as members_service
+
+        user = members_service.get_user_by_address(session, "ivy@acme.com")
+        members_service.activate(
+            session,
+            portal_id=beta.portal_id,
+            user_id=user.id,
+            user_type="internal",
+            role="member",
+            products=[],
+        )
+    csrf = login(client, "ivy@acme.com")
+    started = client.post("/api/v1/me/two-factor", headers={"X-CSRF-Token": csrf})
+    assert started.status_code == 200, started.text
+    uri = unquote(started.json()["otpauth_uri"])
+    assert "issuer=Acme Inc · Beta Co" in uri and "Admit" not in uri
+
+
+def test_a_sign_in_email_for_someone_in_two_portals_names_both(client, db, worker):
+    from admit.members import service as members_service
+    from admit.notifications import mailbox
+    from tests.factories import active_member
+
+    acme = create_portal(db)
+    beta = create_portal(db, name="Beta Co", owner_email="owner@beta.example")
+    active_member(db, acme, "ivy@acme.com", user_type="client", password=None)
+    with db.unit_of_work() as session:
+        user = members_service.get_user_by_address(session, "ivy@acme.com")
+        members_service.activate(
+            session, portal_id=beta.portal_id, user_id=user.id, user_type="client", role="client", products=[]
+        )
+    assert client.post("/api/v1/auth/sign-in-link", json={"email": "ivy@acme.com"}).status_code == 202
+    worker.drain()
+    with db.unit_of_work() as session:
+        (message,) = mailbox.messages(session, to="ivy@acme.com", limit=1)
+        assert "sign in to Acme Inc · Beta Co as ivy@acme.com" in message.text
+        assert "Admit" not in message.text

@@ -13,7 +13,6 @@ from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.auth.schemas import RecoveryCodes
 from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
-from admit.members import service as members_service
 from admit.members.models import User
 from admit.notifications import preferences
 from admit.web import Auth, SessionDep, client_ip, sign_in_browser
@@ -66,9 +65,7 @@ def start(session: SessionDep, auth: AuthDep, body: TwoFactorStart | None = None
     """Begin setting up an authenticator app: scan the QR code (or type the key), then confirm
     with the first code it shows. The app names the account's portal."""
     user = _who(session, auth, body.challenge if body else None)
-    portals = members_service.memberships_of(session, user)
-    issuer = portals[0][0].name if len(portals) == 1 else "Admit"
-    enrolment = second_factor.begin(session, user, issuer=issuer)
+    enrolment = second_factor.begin(session, user, issuer=second_factor.issuer_for(session, user))
     return TwoFactorSecret(secret=enrolment.secret, otpauth_uri=enrolment.uri, qr_svg=enrolment.qr_svg)
 
 

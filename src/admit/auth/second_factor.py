@@ -23,12 +23,23 @@ from admit.audit import service as audit_service
 from admit.auth.models import TotpFactor, WebSession
 from admit.errors import Conflict, InvalidInput
 from admit.kit import secretbox
+from admit.members import service as members_service
+from admit.portals import service as portals_service
 from admit.tokens import service as tokens
 
 if TYPE_CHECKING:
     from admit.members.models import User
 
-__all__ = ["Enrolment", "begin", "check", "confirm", "has_factor", "new_recovery_codes", "remove"]
+__all__ = [
+    "Enrolment",
+    "begin",
+    "check",
+    "confirm",
+    "has_factor",
+    "issuer_for",
+    "new_recovery_codes",
+    "remove",
+]
 
 RECOVERY_CODES = 10
 WRONG = "That code is not right. Use the 6-digit code your authenticator app shows now, or a recovery code."
@@ -59,6 +70,13 @@ def _seal(session: Session, value: str) -> str:
 def _open(session: Session, sealed: str) -> str:
     s = context.of(session).settings
     return secretbox.open_sealed(sealed, secret_key=s.secret_key, encryption_key=s.encryption_key)
+
+
+def issuer_for(session: Session, user: User) -> str:
+    """What the authenticator app names the account: the person's portal, or their portals
+    ("Acme Inc · Beta Co") when they are in several; never "Admit", a name they have never seen."""
+    names = [portal.name for portal, _member in members_service.memberships_of(session, user)]
+    return portals_service.names_line(names) or (user.address or "")
 
 
 def begin(session: Session, user: User, *, issuer: str) -> Enrolment:

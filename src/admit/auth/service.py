@@ -39,6 +39,7 @@ from admit.members import service as members_service
 from admit.members.passwords import check_strength, hash_password, verify_password
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
+from admit.portals import service as portals_service
 from admit.portals import sign_in as portals_sign_in
 from admit.tokens import service as tokens
 
@@ -432,9 +433,10 @@ def _send_link(
         )
         message["code"] = f"{code[:3]} {code[3:]}"
     if len(portals) == 1:
-        # The account's one portal names the message; someone in several gets it unbranded (the
-        # link signs in to all of them, and naming one would mislead).
         message["brand"] = portals_brand.email_context(portals[0][0], public_url)
+    elif portals:
+        # The link signs in to all of them: the message names them all (no one's logo or colour).
+        message["portal_name"] = portals_service.names_line(p.name for p, _member in portals)
     notifications_service.enqueue(
         session,
         event_key=f"{purpose}:{hash_token(raw)[:32]}",

@@ -22,7 +22,6 @@ from admit.auth import gate, second_factor
 from admit.auth import service as auth_service
 from admit.auth.models import WebSession
 from admit.errors import DomainError, NotAuthenticated
-from admit.members import service as members_service
 from admit.members.models import User
 from admit.pages.auth import home_for
 from admit.pages.deps import PageAuth, SignedIn, check_csrf, form_error, redirect, render, safe_next
@@ -32,10 +31,7 @@ router = APIRouter()
 
 
 def _issuer(session: Session, user: User) -> str:
-    """The name the authenticator app shows: the person's portal (the deployment's name when
-    they are in several)."""
-    portals = members_service.memberships_of(session, user)
-    return portals[0][0].name if len(portals) == 1 else "Admit"
+    return second_factor.issuer_for(session, user)
 
 
 def _render(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:

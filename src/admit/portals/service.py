@@ -40,6 +40,7 @@ from admit.portals.models import (
 
 __all__ = [
     "check_time_zone",
+    "names_line",
     "time_zone_names",
     "today",
     "ALL_PRODUCTS",
@@ -376,6 +377,14 @@ def check_time_zone(name: str) -> str:
 @lru_cache(maxsize=1)
 def _time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones()) | {"UTC"}
+
+
+def names_line(names: Iterable[str], *, limit: int = 60) -> str:
+    """Several portals named in one line ("Acme Inc · Beta Co"), for what belongs to all of a
+    person's portals (their authenticator app's entry, a sign-in email): never a product name
+    they have never seen. Cut at ``limit`` characters with "…"."""
+    text = " · ".join(sorted(set(names)))
+    return text if len(text) <= limit else text[: limit - 1].rstrip(" ·") + "…"
 
 
 def time_zone_names() -> list[str]:
