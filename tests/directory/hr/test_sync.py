@@ -101,7 +101,7 @@ def test_first_sync_then_unchanged_then_changes(hr, fake, db, worker, portal):
 FAILURES = ("401", "403", "429", "500", "503", "timeout", "malformed", "page_missing")
 
 
-def test_every_failure_applies_nothing_and_is_retried(hr, fake, db, worker):
+def test_every_failure_applies_nothing_and_is_retried(hr, fake, db, worker, change_settings):
     fake.people = [ADA, BOB]
     fake.page_size = 1  # two pages where the system pages: "page_missing" loses the second
     hr.connect()
@@ -109,6 +109,7 @@ def test_every_failure_applies_nothing_and_is_retried(hr, fake, db, worker):
         fake.fail = failure
         fake.retry_after = 120 if failure in ("429", "503") else None
         fake.delay_seconds = 3.0
+        change_settings(hr_timeout_seconds=1.0 if failure == "timeout" else 15.0)
         before = hr.state()
         run = hr.sync()
         # A refused key is not tried again (trying cannot help, and may get it locked); the rest are.
