@@ -107,3 +107,32 @@ class TestTokensMigration:
         finally:
             if drop:
                 conftest._drop_pg_database(drop)
+
+
+def test_this_rounds_migrations_go_down_without_losing_a_portal(tmp_path):
+    """Down from head past this round's migrations (HR, actions for a person, time zone) and up
+    again, on SQLite: the portals' columns are dropped in place, so nothing cascades away
+    (rebuilding ``portals`` with foreign keys on would delete every workspace and member)."""
+    from sqlalchemy import create_engine, text
+
+    from admit.context import Context
+    from admit.db import Database
+    from admit.flows import setup
+    from admit.migrate import downgrade, upgrade
+    from admit.settings import Settings
+
+    url = f"sqlite:///{tmp_path / 'round.db'}"
+    upgrade(url)
+    db = Database(url, context=Context.build(Settings(database_url=url, environment="test")))
+    with db.unit_of_work() as session:
+        setup.create_portal(
+            session, name="Keep Inc", owner_email="owner@keep.example", owner_password="keep-password-1"
+        )
+    db.dispose()
+    downgrade(url, "e1f2a3b40029")
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM portals")).scalar() == 1
+        assert conn.execute(text("SELECT count(*) FROM members")).scalar() == 1
+    engine.dispose()
+    upgrade(url)

@@ -120,3 +120,41 @@ def test_due_in_the_portals_time_zone(client, db, worker):
     assert sent_to == [f"mia@{pf.slug}.example"]
     with clock.travel(target + timedelta(hours=13) - clock.now()), db.unit_of_work() as session:
         assert roles.remind_due_actions(session) == 1  # the UTC portal's day has come too
+
+
+def test_open_actions_only_and_a_removed_assignee_leaves_the_action_for_no_one(client, db, worker):
+    from tests.factories import member_joins
+
+    pf = create_portal(db)
+    ws = create_workspace(client, pf, "Loan", kind="flow")
+    member_joins(db, worker, pf, "mia@acme.com")
+    add(client, pf, ws["id"], recipients=["mia@acme.com", "nameless@client.example"], user_type="internal")
+    mia = user_id_of(client, pf, "mia@acme.com")
+    url = api(pf, f"/workspaces/{ws['id']}/actions")
+    done_one = client.post(
+        url, json={"title": "Done already", "assignee_id": mia}, headers=pf.headers()
+    ).json()
+    still = client.post(
+        url, json={"title": "Still open", "assignee_id": mia, "due_on": clock.now().date().isoformat()},
+        headers=pf.headers(),
+    ).json()  # fmt: skip
+    headers = session_headers(client, "mia@acme.com")
+    client.post(api(pf, f"/workspaces/{ws['id']}/actions/{done_one['id']}/complete"), headers=headers)
+    import uuid
+
+    with db.unit_of_work() as session:  # what a person's home lists as their open actions
+        mine = roles.actions_for(session, uuid.UUID(mia), [uuid.UUID(ws["id"])])
+        assert [a.title for a, _role in mine] == ["Still open"]
+    # The page offers everyone in the workspace, a person without a name by their address.
+    from tests.factories import OWNER_PASSWORD
+
+    session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+    assert ">nameless@client.example</option>" in page.text
+    # Mia is taken out: her open action is for no one, and no reminder is used up on nobody.
+    r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{mia}"), headers=pf.headers())
+    assert r.status_code in (200, 204), r.text
+    got = {a["title"]: a["assignee_id"] for a in client.get(url, headers=pf.headers()).json()["items"]}
+    assert got == {"Done already": mia, "Still open": None} and still["title"] == "Still open"
+    with db.unit_of_work() as session:
+        assert roles.remind_due_actions(session) == 0

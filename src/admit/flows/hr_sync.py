@@ -160,15 +160,14 @@ def _fetch(session: Session, conn: HrConnection) -> list[Employee]:
 
 
 def _plan(session: Session, actor: Actor, conn: HrConnection, employees: list[Employee]) -> Plan:
-    addresses: dict[str, str] = {}
+    by_email: dict[str, str] = {}  # the work email as listed -> its normalised address ("" none)
     for e in employees:
         text = e.work_email.strip()
-        parsed = members_service.parse_recipient(session, text) if text else None
-        addresses[e.external_id] = (
-            parsed.address if parsed is not None and parsed.address and "@" in parsed.address else ""
-        )
+        if text and text not in by_email:
+            parsed = members_service.parse_recipient(session, text)
+            by_email[text] = parsed.address if parsed.address and "@" in parsed.address else ""
     seen = hr.seen_of(session, conn.id)
-    wanted = set(addresses.values()) | {s.address for s in seen.values()}
+    wanted = set(by_email.values()) | {s.address for s in seen.values()}
     wanted.discard("")
     statuses: dict[str, str] = {}
     addresses_list = sorted(wanted)
@@ -181,10 +180,10 @@ def _plan(session: Session, actor: Actor, conn: HrConnection, employees: list[Em
     allowed = list(conn.allowed_domains)
     return make_plan(
         employees,
-        addresses=addresses,
+        address_of=lambda e: by_email.get(e.work_email.strip(), ""),
         seen=seen,
         statuses=statuses,
-        today=context.of(session).clock.now().date(),
+        today=portals_service.today(actor.portal, context.of(session).clock.now()),
         domain_ok=lambda address: domain_allowed(address, allowed),
         system=hr.provider_of(conn.provider).title,
     )
@@ -455,12 +454,11 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
         for s in invite:
             done.setdefault(s.external_id, INVITED)
     teams = _map_departments(session, actor, plan, picked) if conn.map_departments else {}
-    hr.save_seen(
-        session,
-        conn.id,
-        _seen_rows(plan, picked, saved, teams),
-        [x for x in plan.gone if _gone_kept(plan, x, picked)],
-    )
+    for step in leavers:
+        if done.get(step.external_id) not in (DEACTIVATED, REVOKED):
+            saved[step.external_id] = step.known_address  # not applied: still known there
+    forgotten = [x for x in plan.gone if done.get(x, DEACTIVATED) in (DEACTIVATED, REVOKED)]
+    hr.save_seen(session, conn.id, _seen_rows(plan, picked, saved, teams, done), forgotten)
     counts = dict(plan.counts)
     for what in (INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED):
         counts[what] = sum(1 for v in done.values() if v == what)
@@ -488,13 +486,9 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     )
 
 
-def _gone_kept(plan: Plan, external_id: str, picked: Any) -> bool:
-    """A person gone from the list is forgotten unless their deactivation was not applied."""
-    step = next((s for s in plan.steps if s.external_id == external_id and s.employee is None), None)
-    return step is None or bool(picked(step))
-
-
-def _seen_rows(plan: Plan, picked: Any, saved: dict[str, str], teams: dict[str, str]) -> list[Seen]:
+def _seen_rows(
+    plan: Plan, picked: Any, saved: dict[str, str], teams: dict[str, str], done: dict[str, str]
+) -> list[Seen]:
     """The rows of the last list that change: each employee as the portal knows them after
     this run. An update or leave that was not selected is not written (it shows again next
     time); someone the portal knows at an old address stays known there until it moves."""
@@ -503,8 +497,10 @@ def _seen_rows(plan: Plan, picked: Any, saved: dict[str, str], teams: dict[str, 
         e, before = step.employee, step.before
         if e is None or step.reason in ("duplicate", "bad_id"):
             continue
-        if step.outcome in (UPDATE, DEACTIVATE) and not picked(step):
-            continue
+        if step.outcome in (UPDATE, DEACTIVATE) and (
+            not picked(step) or done.get(step.external_id, "").startswith("Not")
+        ):
+            continue  # not applied: it shows again next time
         address = saved.get(step.external_id) or step.address or step.was_address
         if step.outcome == SKIP and step.was_address:
             address = step.was_address
@@ -587,6 +583,8 @@ def _update(session: Session, actor: Actor, step: Step, invite: list[Step]) -> s
     member = members_service.get_membership(session, actor.portal.id, user.id) if user else None
     if member is not None and member.status == members_service.ACTIVE and user is not None:
         if email is not None and member.role in (Role.OWNER, Role.ADMIN):
+            if name is not None:
+                members_service.change_details(session, actor.portal.id, user, name=name)
             return f"Not applied: an {member.role}'s sign-in email is changed by them, not by the HR system."
         if email is None and name is None:
             return None  # the department only: mapped to a team where asked
@@ -634,7 +632,15 @@ def _map_departments(session: Session, actor: Actor, plan: Plan, picked: Any) ->
             teams.setdefault(team.name.casefold(), team)
         if cursor is None:
             break
-    users = members_service.users_by_address(session, [s.known_address for s in steps])
+    # The account may have moved to the new address in this run (an applied email change).
+    found = members_service.users_by_address(
+        session, [a for s in steps for a in (s.known_address, s.address) if a]
+    )
+    users = {
+        s.known_address: found.get(s.address) or found[s.known_address]
+        for s in steps
+        if s.address in found or s.known_address in found
+    }
     by_team: dict[str, list[Step]] = {}
     for step in steps:
         by_team.setdefault(step.department.strip()[:100], []).append(step)

@@ -15,11 +15,15 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["Refused", "Target", "check_url", "resolve"]
+__all__ = ["Refused", "Target", "Unresolved", "check_url", "resolve"]
 
 
 class Refused(ValueError):
     """The URL may not be called; the message says why, in words for the person who gave it."""
+
+
+class Unresolved(Refused):
+    """The host name could not be resolved now: perhaps a passing DNS failure, worth a retry."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,10 +62,10 @@ def resolve(url: str, *, allow_private: bool, require_https: bool = False) -> Ta
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise Refused(f"The host {host} could not be found.") from exc
+        raise Unresolved(f"The host {host} could not be found.") from exc
     addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
     if not addresses:
-        raise Refused(f"The host {host} could not be found.")
+        raise Unresolved(f"The host {host} could not be found.")
     if not allow_private:
         private = [a for a in addresses if not _public(a)]
         if private:

@@ -438,6 +438,7 @@ def workspace_show(
         teams = every(partial(teams_service.list_teams, session, actor, kind=TEAM))
         groups = every(partial(teams_service.list_teams, session, actor, kind=CLIENT_GROUP))
     flow = workspace.kind == FLOW
+    actions = every(partial(roles.list_actions, session, actor, workspace.id)) if flow else []
     flash = read_flash(request) or {}
     conversation = []
     if actor.user is not None:
@@ -464,7 +465,7 @@ def workspace_show(
             "teams": teams,
             "groups": groups,
             "roles": workspace_view.roles_view(session, actor, workspace.id) if flow else [],
-            "actions": every(partial(roles.list_actions, session, actor, workspace.id)) if flow else [],
+            "actions": actions,
             "view": workspace_links.show(session, actor, workspace.id) if can_share else None,
             "requests": requests,
             "can_add": can_add,
@@ -482,7 +483,11 @@ def workspace_show(
             "conversation": conversation,
             "seen_by": seen_by,
             "mentionable": [name for _, name in workspace_messages.mentionable(session, workspace)],
-            "people_by_id": dict(workspace_messages.mentionable(session, workspace)),
+            # Everyone in the workspace may be given an action: by name, else by address.
+            "people_by_id": {v.membership.user_id: v.name or v.membership.user.address or "" for v in views},
+            "completable": {a.id for a in actions if roles.may_complete(session, actor, a)}
+            if flow
+            else set(),
             "messages_api": f"/api/v1/portals/{actor.portal.slug}/workspaces/{workspace.id}/messages",
         },
     )

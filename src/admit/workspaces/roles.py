@@ -460,10 +460,13 @@ def announce_open_actions(session: Session, portal: Portal, user_id: uuid.UUID) 
         )
     ).all()
     told = [(a, r, w, h.user) for a, r, w, h in rows] + [(a, None, w, None) for a, w in named]
+    sent = 0
     for action, role, workspace, user in told:
         user = user or members_service.get_user(session, user_id)
-        if user is None:
-            continue
+        membership = workspaces_service.get_membership(session, workspace.id, user_id)
+        if user is None or membership is None or membership.status != JOINED:
+            continue  # not (or no longer) in that workspace: nothing to open
+        sent += 1
         adder = members_service.get_user(session, action.created_by_id) if action.created_by_id else None
         _tell(
             session,
@@ -475,7 +478,16 @@ def announce_open_actions(session: Session, portal: Portal, user_id: uuid.UUID) 
             template="action_assigned",
             adder_name=adder.label if adder is not None else "",
         )
-    return len(told)
+    return sent
+
+
+def may_complete(session: Session, actor: Actor, action: WorkspaceAction) -> bool:
+    """Who may mark an action done: its assignee (a client too), or an internal user of the
+    workspace (who may add actions)."""
+    assignee = assignee_of(session, action)
+    if assignee is not None and actor.user_id is not None and assignee.id == actor.user_id:
+        return True
+    return policy.can(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
 
 
 def complete_action(
@@ -487,10 +499,8 @@ def complete_action(
     action = session.get(WorkspaceAction, action_id)
     if action is None or action.workspace_id != workspace.id:
         raise NotFound("No such action in this workspace.")
-    assignee = assignee_of(session, action)
-    is_assignee = assignee is not None and actor.user_id is not None and assignee.id == actor.user_id
-    if not is_assignee:
-        policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
+    if not may_complete(session, actor, action):
+        policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)  # refused, with its words
     if action.done_at is not None:
         return action
     action.done_at = context.of(session).clock.now()
@@ -533,6 +543,7 @@ def remind_due_actions(session: Session) -> int:
                 WorkspaceAction.done_at.is_(None),
                 or_(WorkspaceAction.role_id.is_not(None), WorkspaceAction.assignee_id.is_not(None)),
             )
+            .order_by(WorkspaceAction.id)  # workers meet the rows in one order
         ).all()
         portals = portals_service.by_ids(session, {portal_id for _, _, portal_id in candidates})
         for action_id, due_on, portal_id in candidates:
@@ -540,6 +551,14 @@ def remind_due_actions(session: Session) -> int:
             today = portals_service.today(portal, now)
             if due_on is None or ((due_on >= today) if overdue else (due_on > today)):
                 continue  # not due (or not overdue) yet where the portal is
+            action = session.get(WorkspaceAction, action_id)
+            assert action is not None
+            user = assignee_of(session, action)
+            membership = (
+                workspaces_service.get_membership(session, action.workspace_id, user.id) if user else None
+            )
+            if user is None or membership is None or membership.status != JOINED:
+                continue  # no one to remind yet: kept for when there is
             claimed = rowcount(
                 session.execute(
                     update(WorkspaceAction)
@@ -550,16 +569,8 @@ def remind_due_actions(session: Session) -> int:
             )
             if claimed != 1:
                 continue  # another worker sent it
-            action = session.get(WorkspaceAction, action_id)
-            assert action is not None
-            user = assignee_of(session, action)
-            if user is None:
-                continue
             workspace = session.get(Workspace, action.workspace_id)
             assert workspace is not None
-            membership = workspaces_service.get_membership(session, workspace.id, user.id)
-            if membership is None or membership.status != JOINED:
-                continue
             role = session.get(WorkspaceRole, action.role_id) if action.role_id is not None else None
             _tell(session, portal, workspace, role, action, user, template="action_due", overdue=overdue)
             sent += 1
@@ -578,8 +589,8 @@ def list_actions(
 def actions_for(
     session: Session, user_id: uuid.UUID, workspace_ids: list[uuid.UUID]
 ) -> list[tuple[WorkspaceAction, WorkspaceRole | None]]:
-    """The actions of these workspaces that are the person's now (a role they hold, or naming
-    them), soonest due first (then oldest): what a client's portal lists as theirs."""
+    """The open actions of these workspaces that are the person's now (a role they hold, or
+    naming them), soonest due first (then oldest): what a client's portal lists as theirs."""
     if not workspace_ids:
         return []
     by_role = session.execute(
@@ -590,11 +601,14 @@ def actions_for(
             WorkspaceAction.workspace_id.in_(workspace_ids),
             RoleAssignment.user_id == user_id,
             RoleAssignment.ended_at.is_(None),
+            WorkspaceAction.done_at.is_(None),
         )
     ).all()
     named = session.scalars(
         select(WorkspaceAction).where(
-            WorkspaceAction.workspace_id.in_(workspace_ids), WorkspaceAction.assignee_id == user_id
+            WorkspaceAction.workspace_id.in_(workspace_ids),
+            WorkspaceAction.assignee_id == user_id,
+            WorkspaceAction.done_at.is_(None),
         )
     ).all()
     rows: list[tuple[WorkspaceAction, WorkspaceRole | None]] = [(a, r) for a, r in by_role]

@@ -34,6 +34,7 @@ from admit.workspaces.models import (
     NOT_JOINED,
     RoleAssignment,
     Workspace,
+    WorkspaceAction,
     WorkspaceMember,
     WorkspaceRole,
 )
@@ -434,6 +435,19 @@ def remove(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uui
             .execution_options(synchronize_session=False)
         )
     )
+    # Open actions for them here are for no one now (as a role's actions once its holder goes).
+    actions_unassigned = rowcount(
+        session.execute(
+            update(WorkspaceAction)
+            .where(
+                WorkspaceAction.workspace_id == workspace.id,
+                WorkspaceAction.assignee_id == user.id,
+                WorkspaceAction.done_at.is_(None),
+            )
+            .values(assignee_id=None)
+            .execution_options(synchronize_session=False)
+        )
+    )
     session.delete(membership)
     audit_service.record(
         session,
@@ -442,7 +456,12 @@ def remove(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uui
         target_type="workspace",
         target_id=workspace.id,
         target_label=user.address or "",
-        detail={"workspace": workspace.name, "was": membership.status, "roles_ended": roles_ended},
+        detail={
+            "workspace": workspace.name,
+            "was": membership.status,
+            "roles_ended": roles_ended,
+            "actions_unassigned": actions_unassigned,
+        },
     )
     session.flush()
     return membership

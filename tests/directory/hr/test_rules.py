@@ -231,3 +231,46 @@ def test_the_last_day_is_still_a_working_day(hr, fake, db, portal):
     fake.people = [dataclasses.replace(ADA, end_date=TODAY)]
     hr.connect(deactivate_limit_pct=100)
     assert hr.preview()["counts"]["already_member"] == 1
+
+
+@pytest.mark.parametrize("fake", ["hibob"], indirect=True)
+def test_a_rehired_admin_whose_email_change_is_refused_is_not_deactivated_by_her_old_record(
+    hr, fake, db, portal
+):
+    active_member(db, portal, "ada@acme.com", role="admin")
+    fake.people = [ADA]
+    hr.connect(deactivate_limit_pct=100)
+    hr.sync()
+    old = dataclasses.replace(ADA, id="900", active=False, end_date=TODAY.replace(year=TODAY.year - 1))
+    fake.people = [dataclasses.replace(ADA, email="ada.l@acme.com"), old]
+    run = hr.sync()
+    assert run["counts"]["deactivated"] == 0, run
+    assert hr.state()["members"]["ada@acme.com"][1] == "active"
+
+
+@pytest.mark.parametrize("fake", ["generic"], indirect=True)
+def test_an_id_listed_twice_counts_once_by_its_employed_record(hr, fake, db, portal):
+    active_member(db, portal, "bob@acme.com")
+    fake.people = [BOB, dataclasses.replace(BOB, email="old-bob@acme.com", active=False)]
+    hr.connect(deactivate_limit_pct=100)
+    rows = hr.preview()["rows"]
+    kept = [r for r in rows if r["reason"] != "duplicate"]
+    assert [(r["external_id"], r["email"], r["outcome"]) for r in kept] == [
+        ("2", "bob@acme.com", "already_member")
+    ]
+    fake.people = [dataclasses.replace(BOB, email="old-bob@acme.com", active=False), BOB]  # either order
+    kept = [r for r in hr.preview()["rows"] if r["reason"] != "duplicate"]
+    assert [(r["email"], r["outcome"]) for r in kept] == [("bob@acme.com", "already_member")]
+
+
+@pytest.mark.parametrize("fake", ["generic"], indirect=True)
+def test_a_department_change_with_an_email_change_reaches_the_team(hr, fake, db, portal):
+    active_member(db, portal, "ada@acme.com")
+    fake.people = [dataclasses.replace(ADA, department="Sales")]
+    hr.connect(map_departments=True, deactivate_limit_pct=100)
+    hr.sync()
+    fake.people = [dataclasses.replace(ADA, email="ada.l@acme.com", department="Engineering")]
+    hr.sync()
+    teams = hr.client.get(f"/api/v1/portals/{portal.slug}/teams", headers=portal.headers()).json()["items"]
+    members = {t["name"]: [m["email"] for m in t["members"]] for t in teams}
+    assert members == {"Sales": [], "Engineering": ["ada.l@acme.com"]}, members

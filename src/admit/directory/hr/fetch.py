@@ -46,7 +46,9 @@ class Fetcher:
     allow_private: bool = False
     timeout_seconds: float = 20.0
     require_https: bool = False
-    max_bytes: int = 500_000_000  # one answer; a list of a million employees is ~300 MB of JSON
+    # One answer. The worker serves every portal: one admin's "list at a URL" must not fill its
+    # memory. 100,000 employees are ~30 MB of JSON.
+    max_bytes: int = 200_000_000
 
     def request(
         self,
@@ -62,6 +64,8 @@ class Fetcher:
         """The system's answer when it is a success (2xx); a ``ProviderError`` otherwise."""
         try:
             target = netguard.resolve(url, allow_private=self.allow_private, require_https=self.require_https)
+        except netguard.Unresolved as exc:  # DNS may answer on the next try
+            raise ProviderError(Failure.UNAVAILABLE, f"{self.title}: {exc}") from exc
         except netguard.Refused as exc:
             raise ProviderError(Failure.REFUSED, f"{self.title}: {exc}") from exc
         sent = {"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})}

@@ -102,30 +102,42 @@ def _left(e: Employee, today: date) -> bool:
 def make_plan(
     employees: list[Employee],
     *,
-    addresses: Mapping[str, str],
+    address_of: Callable[[Employee], str],
     seen: Mapping[str, Seen],
     statuses: Mapping[str, str],
     today: date,
     domain_ok: Callable[[str], bool] = lambda _address: True,
     system: str = "the HR system",
 ) -> Plan:
-    """``addresses``: each employee's normalised work email by external id ("" when it is not an
-    address); ``statuses``: membership status in the portal by address (active, pending,
-    deactivated; absent = none); ``domain_ok``: the connection's allowed domains."""
-    # The addresses of listed, employed people: no other record may deactivate them.
-    employed = {addresses.get(e.external_id, "") for e in employees if not _left(e, today)} - {""}
+    """``address_of``: an employee's normalised work email ("" when it is not an address);
+    ``statuses``: membership status in the portal by address (active, pending, deactivated;
+    absent = none); ``domain_ok``: the connection's allowed domains."""
+    # An id listed more than once counts once: its employed record if it has one, else its first.
+    chosen: dict[str, int] = {}
+    for i, e in enumerate(employees):
+        first = chosen.get(e.external_id)
+        if first is None or (_left(employees[first], today) and not _left(e, today)):
+            chosen[e.external_id] = i
+    # The addresses of listed, employed people, the one the list gives and the one the portal
+    # knows them by: no other record may deactivate them.
+    employed: set[str] = set()
+    for i, e in enumerate(employees):
+        if chosen[e.external_id] == i and not _left(e, today):
+            before = seen.get(e.external_id)
+            employed |= {address_of(e), before.address if before is not None else ""}
+    employed.discard("")
     steps: list[Step] = []
     changed: list[Step] = []
     taken: set[str] = set()
     listed: set[str] = set()
-    for e in employees:
-        address = addresses.get(e.external_id, "")
+    for i, e in enumerate(employees):
+        address = address_of(e)
         step = Step(e.external_id, e.name, address, SKIP, department=e.department, employee=e)
         steps.append(step)
         if len(e.external_id) > MAX_ID:
             step.reason, step.detail = "bad_id", f"An id longer than {MAX_ID} characters."
             continue
-        if e.external_id in listed:
+        if chosen[e.external_id] != i:
             step.reason, step.detail = "duplicate", f"The id {e.external_id} is listed twice in {system}."
             continue
         listed.add(e.external_id)

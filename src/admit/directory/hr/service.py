@@ -410,7 +410,8 @@ def dismiss_run(session: Session, actor: Actor, conn: HrConnection, run: HrSyncR
     if run.status != WAITING:
         raise Conflict(f"This run is {run.status}: only a run waiting for confirmation can be dismissed.")
     run.status, run.finished_at = DISMISSED, context.of(session).clock.now()
-    conn.status = "ok"
+    if conn.status == "waiting":
+        conn.status = "ok"
     audit_service.record(
         session,
         actor,

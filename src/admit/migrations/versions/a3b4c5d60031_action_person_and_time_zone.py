@@ -29,8 +29,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("portals") as batch_op:
-        batch_op.drop_column("time_zone")
+    # A plain DROP COLUMN (SQLite 3.35+): rebuilding portals would cascade deletes to its children.
+    op.drop_column("portals", "time_zone")
     with op.batch_alter_table("workspace_actions") as batch_op:
         batch_op.drop_constraint("fk_workspace_actions_assignee_id_users", type_="foreignkey")
         batch_op.drop_column("assignee_id")

@@ -150,4 +150,5 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_hr_connections_next_sync_at"))
 
     op.drop_table("hr_connections")
-    # ### end Alembic commands ###
+    # A plain DROP COLUMN (SQLite 3.35+): rebuilding portals would cascade deletes to its children.
+    op.drop_column("portals", "scim_new_users")
