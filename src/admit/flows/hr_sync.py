@@ -454,10 +454,10 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
         for s in invite:
             done.setdefault(s.external_id, INVITED)
     teams = _map_departments(session, actor, plan, picked) if conn.map_departments else {}
-    for step in leavers:
-        if done.get(step.external_id) not in (DEACTIVATED, REVOKED):
-            saved[step.external_id] = step.known_address  # not applied: still known there
-    forgotten = [x for x in plan.gone if done.get(x, DEACTIVATED) in (DEACTIVATED, REVOKED)]
+    # Someone gone from the list is forgotten once nothing of theirs is left to do: not in the
+    # portal, or deactivated (or their invitation revoked) now. Not selected, or refused: kept.
+    to_leave = {s.external_id for s in plan.steps if s.employee is None}
+    forgotten = [x for x in plan.gone if x not in to_leave or done.get(x) in (DEACTIVATED, REVOKED)]
     hr.save_seen(session, conn.id, _seen_rows(plan, picked, saved, teams, done), forgotten)
     counts = dict(plan.counts)
     for what in (INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED):

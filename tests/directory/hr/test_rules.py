@@ -274,3 +274,18 @@ def test_a_department_change_with_an_email_change_reaches_the_team(hr, fake, db,
     teams = hr.client.get(f"/api/v1/portals/{portal.slug}/teams", headers=portal.headers()).json()["items"]
     members = {t["name"]: [m["email"] for m in t["members"]] for t in teams}
     assert members == {"Sales": [], "Engineering": ["ada.l@acme.com"]}, members
+
+
+@pytest.mark.parametrize("fake", ["generic"], indirect=True)
+def test_someone_gone_from_the_list_and_not_selected_is_still_to_do(hr, fake, db, portal):
+    active_member(db, portal, "ada@acme.com")
+    active_member(db, portal, "bob@acme.com")
+    fake.people = [ADA, BOB]
+    hr.connect(deactivate_limit_pct=100)
+    hr.sync()
+    fake.people = [dataclasses.replace(ADA, first_name="Augusta")]  # Bob is gone from the list
+    hr.sync(selection=["1"])  # the rename only
+    assert hr.state()["members"]["bob@acme.com"][1] == "active"
+    assert hr.preview()["counts"]["deactivate"] == 1  # still to do
+    hr.sync()
+    assert hr.state()["members"]["bob@acme.com"][1] == "deactivated"
