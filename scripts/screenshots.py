@@ -17,10 +17,12 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))  # the tests' fake HR system, for the HR preview
 OUT = ROOT / "docs" / "screenshots"
 
 OWNER = ("Olivia Owner", "olivia@acme.example", "owner-password-123")
@@ -54,6 +56,7 @@ def serve(tmp: Path):
     settings = Settings(
         database_url=url_db, public_url=url, email_backend="dev", rate_limits_enabled=False,
         run_worker_in_web=True, worker_poll_seconds=0.2, environment="test",
+        directory_allow_private=True,  # the demo's HR system answers on loopback
     )  # fmt: skip
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
@@ -132,6 +135,35 @@ def main() -> None:
                 expect(page.locator("[data-roles]")).to_contain_text("Admin")
                 shot("import-preview")
 
+                # An HR system (the tests' fake HiBob on loopback): connected, then its preview.
+                from tests.directory.hr.fakes import Person
+                from tests.directory.hr.fakes import serve as serve_hr
+
+                with serve_hr("hibob") as hr:
+                    hr.people = [
+                        Person(id="1", first_name="Ada", last_name="Lovelace", email="ada@acme.example",
+                               department="Engineering"),
+                        Person(id="2", first_name="Grace", last_name="Hopper", email="grace@acme.example",
+                               department="Engineering"),
+                        Person(id="3", first_name="Zoë", last_name="Ødegaard", email="zoe@acme.example",
+                               department="Sales", start_date=date.today() + timedelta(days=21)),
+                        Person(id="4", first_name="Tom", last_name="Field", email="", department="Sales"),
+                        Person(id="5", first_name="Cy", last_name="Former", email="cy@acme.example",
+                               active=False),
+                        Person(id="6", first_name="Mina", last_name="Park", email="mina@acme.example",
+                               department="Finance"),
+                    ]  # fmt: skip
+                    page.goto(users.replace("/users", "/hr/connect/hibob"))
+                    page.get_by_label("Grant Admit read access to these fields").check()
+                    page.get_by_label("Service user ID").fill(hr.credentials.account)
+                    page.get_by_label("Service user token").fill(hr.credentials.api_key)
+                    page.get_by_text("Advanced").click()
+                    page.get_by_label("API address").fill(hr.credentials.base_url)
+                    page.get_by_role("button", name="Connect").click()
+                    page.get_by_role("link", name="Preview the list").click()
+                    expect(page.locator("#hr-preview")).to_be_visible()
+                    shot("hr-preview")
+
                 page.goto(users.replace("/users", "/workspaces"))
                 shot("workspaces")
 
@@ -148,7 +180,7 @@ def main() -> None:
                     ("Sign the engagement letter", "Client signer", ""),
                 ):
                     page.get_by_label("Add action").fill(title)
-                    page.get_by_label("Role", exact=True).select_option(label=role)
+                    page.get_by_label("For", exact=True).select_option(label=role)
                     if due:
                         page.get_by_label("Due", exact=True).fill(due)
                     page.get_by_role("button", name="Add action").click()
