@@ -294,7 +294,7 @@ def run_due(db: Database) -> uuid.UUID | None:
         run = hr.claim_run(session)
         if run is None:
             return None
-        run_id, conn_id = run.id, run.connection_id
+        run_id, conn_id, claim = run.id, run.connection_id, run.attempts
     # The list is read outside any transaction: a slow system holds no lock.
     failure: ProviderError | None = None
     employees: list[Employee] = []
@@ -317,7 +317,9 @@ def run_due(db: Database) -> uuid.UUID | None:
         try:
             with db.unit_of_work() as session:
                 conn = hr.connection_by_id(session, conn_id)
-                run = hr.run_by_id(session, run_id)
+                # Still ours (a read longer than the lease lets another worker claim it): the
+                # check takes the row's lock until this transaction ends, so two never apply.
+                run = hr.still_ours(session, run_id, claim)
                 if conn is None or run is None:
                     return run_id
                 _apply(session, conn, run, employees)
@@ -330,7 +332,7 @@ def run_due(db: Database) -> uuid.UUID | None:
             )
     with db.unit_of_work() as session:
         conn = hr.connection_by_id(session, conn_id)
-        run = hr.run_by_id(session, run_id)
+        run = hr.still_ours(session, run_id, claim)
         if conn is None or run is None or failure is None:
             return run_id
         hr.retry_or_fail(

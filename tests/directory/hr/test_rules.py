@@ -289,3 +289,24 @@ def test_someone_gone_from_the_list_and_not_selected_is_still_to_do(hr, fake, db
     assert hr.preview()["counts"]["deactivate"] == 1  # still to do
     hr.sync()
     assert hr.state()["members"]["bob@acme.com"][1] == "deactivated"
+
+
+@pytest.mark.parametrize("fake", ["generic"], indirect=True)
+def test_a_worker_whose_claim_was_taken_over_applies_nothing(hr, fake, db, portal):
+    from datetime import timedelta
+
+    from admit.directory.hr import service as hr_service
+
+    fake.people = [ADA]
+    hr.connect()
+    r = hr.client.post(f"{hr.base}/{hr.id}/sync", json={}, headers=portal.headers())
+    assert r.status_code == 202
+    with db.unit_of_work() as s:
+        first = hr_service.claim_run(s)
+        mine = first.attempts
+    with db.context.clock.travel(timedelta(minutes=11)):  # its lease ran out while it read the list
+        with db.unit_of_work() as s:
+            assert hr_service.claim_run(s).attempts == mine + 1  # another worker has it now
+        with db.unit_of_work() as s:
+            assert hr_service.still_ours(s, first.id, mine) is None  # the first applies nothing
+            assert hr_service.still_ours(s, first.id, mine + 1) is not None

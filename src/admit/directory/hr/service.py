@@ -49,6 +49,7 @@ __all__ = [
     "queue_run",
     "save_seen",
     "seen_of",
+    "still_ours",
     "update_connection",
 ]
 
@@ -469,6 +470,27 @@ def claim_run(session: Session) -> HrSyncRun | None:
                 session.refresh(run)
             return run
     return None
+
+
+def still_ours(session: Session, run_id: uuid.UUID, claim: int) -> HrSyncRun | None:
+    """The run if this worker's claim (``attempts`` when it was claimed) still holds it, with a
+    fresh lease; None when another worker has claimed it since. The conditional update locks
+    the row until the caller's transaction ends."""
+    now = context.of(session).clock.now()
+    moved = rowcount(
+        session.execute(
+            update(HrSyncRun)
+            .where(HrSyncRun.id == run_id, HrSyncRun.status == RUNNING, HrSyncRun.attempts == claim)
+            .values(lease_until=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    if moved != 1:
+        return None
+    run = session.get(HrSyncRun, run_id)
+    if run is not None:
+        session.refresh(run)
+    return run
 
 
 def retry_or_fail(
