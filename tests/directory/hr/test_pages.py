@@ -83,6 +83,16 @@ def test_connect_preview_select_and_send(client, db, worker, portal, fake):
     )  # fmt: skip
     assert "Saved." in saved.text and "••••••••9876" in saved.text
     assert 'value="daily" selected' in saved.text
+    # The address can be changed on the page, with the key entered again.
+    moved = client.post(
+        conn_url,
+        data={
+            "csrf_token": csrf_of(page.text),
+            "account": c.account,
+            "base_url": "https://hr.example.com/api",
+        },
+    )
+    assert moved.status_code == 422 and "again to change where Admit reads the list" in moved.text
 
 
 @pytest.mark.parametrize("fake", ["personio"], indirect=True)
