@@ -17,7 +17,7 @@ from admit.directory.hr import service as hr
 from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, OUTCOMES, UPDATE
 from admit.directory.models import HrConnection
 from admit.directory.schemas import mask
-from admit.errors import DomainError
+from admit.errors import DomainError, HrSystemFailed
 from admit.flows import hr_sync
 from admit.members import service as members_service
 from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
@@ -176,8 +176,8 @@ def hr_preview(
     conn = hr.get_or_raise(session, actor, connection_id)
     try:
         plan = hr_sync.preview(session, actor, conn)
-    except DomainError as exc:
-        return _conn_page(request, session, actor, conn, exc.status, error=form_error(session, exc))
+    except HrSystemFailed as exc:  # said on the connection's page, where the key can be fixed
+        return _conn_page(request, session, actor, conn, exc.status, error=exc.message)
     order = {o: i for i, o in enumerate(ACTIONABLE + tuple(o for o in OUTCOMES if o not in ACTIONABLE))}
     rows = sorted(plan.steps, key=lambda s: order[s.outcome])
     listed = sum(1 for s in plan.steps if s.employee is not None)

@@ -126,6 +126,7 @@ def settings_submit(
             error_field=exc.fields.get("field"),
             brand_color=brand_color,
             sms_countries_typed=sms_countries,
+            time_zone_typed=time_zone,
         )
     return redirect(f"/p/{actor.portal.slug}/settings", notice="Settings saved.")
 

@@ -367,11 +367,12 @@ def check_time_zone(name: str) -> str:
     """An IANA time zone name (``Europe/Paris``), as the portal's: refused with the field when
     this machine's zone database does not know it."""
     name = (name or "").strip()
-    if name not in _time_zones():
+    known = {z.casefold(): z for z in _time_zones()}.get(name.casefold())  # europe/paris: Europe/Paris
+    if known is None:
         raise InvalidInput(
             f"“{name}” is not a time zone (for example Europe/Paris or America/New_York).", field="time_zone"
         )
-    return name
+    return known
 
 
 @lru_cache(maxsize=1)

@@ -44,6 +44,7 @@ class Fetcher:
 
     title: str
     allow_private: bool = False
+    key_label: str = "API key"  # what the system calls its secret, in messages
     timeout_seconds: float = 20.0
     require_https: bool = False
     # One answer. The worker serves every portal: one admin's "list at a URL" must not fill its
@@ -115,7 +116,8 @@ class Fetcher:
             ) from exc
         except httpx.HTTPError as exc:
             raise ProviderError(
-                Failure.UNAVAILABLE, f"{self.title} could not be reached ({type(exc).__name__})."
+                Failure.UNAVAILABLE,
+                f"{self.title} could not be reached: check its address, or try again later.",
             ) from exc
         except (UnicodeError, ValueError, TypeError) as exc:  # a key or header httpx cannot send
             raise ProviderError(
@@ -128,7 +130,8 @@ class Fetcher:
         if status in (401, 403):
             raise ProviderError(
                 Failure.AUTH,
-                f"{self.title} refused the credentials ({status}): check the API key and its permissions.",
+                f"{self.title} refused the credentials ({status}): "
+                f"check the {self.key_label} and its permissions.",
             )
         if status == 429:
             raise ProviderError(

@@ -271,6 +271,7 @@ def fetcher(session: Session, provider: Provider) -> Fetcher:
     s = context.of(session).settings
     return Fetcher(
         provider.title,
+        key_label=provider.api_key_label,
         allow_private=s.directory_allow_private,
         timeout_seconds=s.hr_timeout_seconds,
         require_https=s.environment == "production",

@@ -517,7 +517,7 @@ document.addEventListener("DOMContentLoaded", () => {
 // sending goes through the API, and "@" offers the workspace's members. Text is only ever
 // set as text, never as HTML.
 (() => {
-  const panel = document.querySelector("[data-panel]");
+  const panel = document.querySelector("[data-conversation]");
   if (!panel) return;
   const list = panel.querySelector("#messages");
   const api = panel.dataset.api;
