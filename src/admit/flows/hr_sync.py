@@ -354,6 +354,7 @@ def _run_actor(session: Session, conn: HrConnection, run: HrSyncRun) -> Actor:
 
 
 # What was done to each employee, for the run's counts and report.
+NOTED = "noted"  # a change kept in the last list, with nothing to apply yet
 INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED, NOT_APPLIED, NOT_SELECTED = (
     "invited",
     "added_quietly",
@@ -419,7 +420,7 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     saved: dict[str, str] = {}
     for step in [s for s in plan.of(UPDATE) if picked(s)]:
         why = _update(session, actor, step, invite)
-        done[step.external_id] = why or UPDATED
+        done[step.external_id] = NOTED if why == NOTED else (why or UPDATED)
         if why is not None and step.was_address:
             saved[step.external_id] = step.was_address  # not moved: still known at the old address
     for step in leavers:
@@ -455,7 +456,7 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
         run.import_id = imp.id
         for s in invite:
             done.setdefault(s.external_id, INVITED)
-    teams = _map_departments(session, actor, plan, picked) if conn.map_departments else {}
+    teams = _map_departments(session, actor, plan, picked, done) if conn.map_departments else {}
     # Someone gone from the list is forgotten once nothing of theirs is left to do: not in the
     # portal, or deactivated (or their invitation revoked) now. Not selected, or refused: kept.
     to_leave = {s.external_id for s in plan.steps if s.employee is None}
@@ -465,7 +466,7 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     for what in (INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED):
         counts[what] = sum(1 for v in done.values() if v == what)
     counts[NOT_APPLIED] = sum(
-        1 for v in done.values() if v not in (INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED)
+        1 for v in done.values() if v not in (INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED, NOTED)
     )
     counts[NOT_SELECTED] = sum(
         1 for s in plan.steps if s.outcome in (INVITE, UPDATE, DEACTIVATE) and not picked(s)
@@ -608,18 +609,22 @@ def _update(session: Session, actor: Actor, step: Step, invite: list[Step]) -> s
             invitations_service.revoke(session, actor, pending.id)
         invite.append(step)
         return None
-    return None  # a pending invitee's new name: the invitation is theirs already; it shows when they join
+    return NOTED  # a pending invitee's new name: noted; their account takes it when they join
 
 
-def _map_departments(session: Session, actor: Actor, plan: Plan, picked: Any) -> dict[str, str]:
+def _map_departments(
+    session: Session, actor: Actor, plan: Plan, picked: Any, done: dict[str, str]
+) -> dict[str, str]:
     """Each department is an internal team of the same name (made when missing). Only active
     members are put in one, and only when their department is new since it was last mapped:
     someone an admin took out of a team stays out. Returns the departments mapped, by id."""
     steps = [
         s
         for s in plan.steps
-        if s.status == ACTIVE
-        and s.outcome in (MEMBER, UPDATE)
+        if (
+            (s.status == ACTIVE and s.outcome in (MEMBER, UPDATE))
+            or (s.outcome == INVITE and done.get(s.external_id) == ADDED)  # members from this run on
+        )
         and picked(s)
         and s.department.strip()
         and (s.before is None or s.before.team != s.department)

@@ -36,19 +36,38 @@ OUTCOME_WORDS = {
     "skip": "Skip",
 }
 ACTIONABLE = (INVITE, ON_START, UPDATE, DEACTIVATE)
-COUNT_WORDS = {
-    "invite": "to invite",
-    "invite_on_start": "starting later",
-    "already_member": "already members",
-    "already_invited": "already invited",
-    "update": "to update",
-    "deactivate": "to deactivate (left)",
-    "skip": "skipped",
+# What a run did, in words (singular, plural), in the order the page says it.
+RESULT_WORDS = (
+    ("invited", "invited", "invited"),
+    ("added_quietly", "added quietly", "added quietly"),
+    ("updated", "updated", "updated"),
+    ("deactivated", "deactivated", "deactivated"),
+    ("revoked", "invitation revoked", "invitations revoked"),
+    ("not_applied", "not applied (see below)", "not applied (see below)"),
+    ("not_selected", "not selected", "not selected"),
+    ("invite_on_start", "starting later", "starting later"),
+    ("skip", "skipped", "skipped"),
+)
+COUNT_WORDS = {  # the preview's counts: (one, many)
+    "invite": ("to invite", "to invite"),
+    "invite_on_start": ("starting later", "starting later"),
+    "already_member": ("already a member", "already members"),
+    "already_invited": ("already invited", "already invited"),
+    "update": ("to update", "to update"),
+    "deactivate": ("to deactivate (left)", "to deactivate (left)"),
+    "skip": ("skipped", "skipped"),
 }
 
 
 def _ctx(**extra: Any) -> dict[str, Any]:
-    return {"nav": "users", "outcome_words": OUTCOME_WORDS, "count_words": COUNT_WORDS, "mask": mask, **extra}
+    return {
+        "nav": "users",
+        "outcome_words": OUTCOME_WORDS,
+        "count_words": COUNT_WORDS,
+        "result_words": RESULT_WORDS,
+        "mask": mask,
+        **extra,
+    }
 
 
 def _options(form: Any) -> dict[str, Any]:
@@ -209,6 +228,8 @@ async def hr_sync_start(
     ticked = {str(v) for v in form.getlist("selected")}
     shown = [str(v) for v in form.getlist("shown")]
     later = {str(v) for v in form.getlist("later")}
+    # Leavers the admin saw and left ticked are confirmed: no second question about them.
+    leaving = sorted(ticked & {str(v) for v in form.getlist("leaving")})
     user_type = str(form.get("user_type") or conn.user_type)
     # The role list offers internal roles; a client's role is the pipeline's to give.
     options = {"user_type": user_type, "role": None if user_type == "client" else form.get("role")}
@@ -216,10 +237,23 @@ async def hr_sync_start(
         if form.get("all") == "on":
             excluded = [x for x in shown if x not in ticked]
             hr_sync.start_sync(
-                session, actor, conn, excluded=excluded, start_now=sorted(ticked & later), options=options
+                session,
+                actor,
+                conn,
+                excluded=excluded,
+                start_now=sorted(ticked & later),
+                confirmed_leavers=leaving or None,
+                options=options,
             )
         else:
-            hr_sync.start_sync(session, actor, conn, selection=sorted(ticked), options=options)
+            hr_sync.start_sync(
+                session,
+                actor,
+                conn,
+                selection=sorted(ticked),
+                confirmed_leavers=leaving or None,
+                options=options,
+            )
     except DomainError as exc:
         return _conn_page(request, session, actor, conn, exc.status, error=form_error(session, exc))
     return redirect(

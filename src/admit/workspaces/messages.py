@@ -313,6 +313,8 @@ def send_activity_digests(session: Session) -> int:
                 session.add(WorkspaceDigest(workspace_id=workspace_id, user_id=member.user_id, sent_at=now))
             else:
                 last.sent_at = now
-            written += done is not None
+            # Another worker may have written this hour's summary a moment ago: enqueue then
+            # answers with that one, which is not this pass's to count.
+            written += done is not None and done in session.new
     session.flush()
     return written

@@ -310,3 +310,30 @@ def test_a_worker_whose_claim_was_taken_over_applies_nothing(hr, fake, db, porta
         with db.unit_of_work() as s:
             assert hr_service.still_ours(s, first.id, mine) is None  # the first applies nothing
             assert hr_service.still_ours(s, first.id, mine + 1) is not None
+
+
+@pytest.mark.parametrize("fake", ["generic"], indirect=True)
+def test_leavers_ticked_in_the_preview_are_not_asked_about_again(hr, fake, db, portal, client):
+    from tests.factories import OWNER_PASSWORD, csrf_of, sign_in_page
+
+    joined(db, portal, "ada@acme.com", "bob@acme.com")
+    fake.people = [ADA, BOB]
+    conn = hr.connect()  # the limit: 10% of 3 active members
+    hr.sync()
+    fake.people = [
+        dataclasses.replace(ADA, active=False),
+        dataclasses.replace(BOB, first_name="Robert", active=True),
+    ]
+    sign_in_page(client, portal.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{portal.slug}/hr/{conn['id']}/preview")
+    assert 'name="leaving" value="1"' in page.text
+    client.post(
+        f"/p/{portal.slug}/hr/{conn['id']}/sync",
+        data={"csrf_token": csrf_of(page.text), "all": "on", "shown": ["1", "2"], "leaving": ["1"],
+              "selected": ["1", "2"], "user_type": "internal", "role": "member"},
+    )  # fmt: skip
+    hr.worker.drain()
+    with db.unit_of_work() as s:
+        statuses = [r.status for r in s.scalars(select(HrSyncRun).order_by(HrSyncRun.created_at))]
+    assert statuses == ["done", "done"], statuses
+    assert hr.state()["members"]["ada@acme.com"][1] == "deactivated"

@@ -198,11 +198,11 @@ def test_quiet_new_hires_and_departments_as_teams(hr, fake, db, worker, portal):
         got = hr.client.get(f"/api/v1/portals/{portal.slug}/teams", headers=portal.headers()).json()["items"]
         return {t["name"]: sorted(m["email"] for m in t.get("members", [])) for t in got}
 
-    # Only active members are put in teams: "elsewhere" (a member) now; Ada joined in this run,
-    # so the next sync maps her.
-    assert set(teams()) == {"Sales"}
-    hr.sync()
-    assert set(teams()) == {"Engineering", "Sales"}
+    # Only members are put in teams: "elsewhere" (a member already) and Ada (added quietly in
+    # this very run); nobody merely invited.
+    assert teams() == {"Engineering": ["ada@acme.com"], "Sales": ["elsewhere@acme.com"]}
+    hr.sync()  # nothing new to map
+    assert teams() == {"Engineering": ["ada@acme.com"], "Sales": ["elsewhere@acme.com"]}
 
 
 @pytest.mark.parametrize("fake", ["generic"], indirect=True)
