@@ -104,6 +104,9 @@ class HrConnectionCreate(HrOptions):
     fields_granted: bool = Field(
         description="The admin grants Admit read access to the fields the system lists."
     )
+    check: bool = Field(
+        default=True, description="Read the list once now, so a wrong key or address is said at once (502)."
+    )
 
 
 class HrConnectionUpdate(HrOptions):

@@ -112,7 +112,9 @@ def _kept_role(conn: HrConnection | None, user_type: str) -> str | None:
 
 
 def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnection:
-    return hr.connect(
+    """Connect an HR system; unless ``check`` is false, its list is read once first, so a wrong
+    key or address is said now (502 ``hr_system_failed``, nothing kept), not at the first sync."""
+    conn = hr.connect(
         session,
         actor,
         provider=str(body.get("provider") or ""),
@@ -122,6 +124,12 @@ def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnectio
         fields_granted=bool(body.get("fields_granted")),
         options=_options(actor, None, body),
     )
+    if body.get("check", True):
+        try:
+            _fetch(session, conn)
+        except ProviderError as exc:
+            raise HrSystemFailed(exc.message, retry_after=exc.retry_after) from exc
+    return conn
 
 
 def update(session: Session, actor: Actor, conn: HrConnection, body: dict[str, Any]) -> HrConnection:

@@ -120,10 +120,13 @@ def hr_connect_page(provider: str, request: Request, actor: PageActor, session: 
 async def hr_connect(provider: str, request: Request, actor: PageActor, session: SessionDep) -> Response:
     form = await request.form()
     body = {**_options(form), "provider": provider, "fields_granted": form.get("fields_granted") == "on"}
+    kept = {k: v for k, v in form.items() if k not in ("api_key", "csrf_token")}
     try:
         conn = hr_sync.connect(session, actor, body)
+    except HrSystemFailed as exc:  # the system said no: nothing was kept; try another key
+        session.rollback()
+        return _connect_page(request, session, actor, provider, exc.status, form=kept, error=exc.message)
     except DomainError as exc:
-        kept = {k: v for k, v in form.items() if k not in ("api_key", "csrf_token")}
         return _connect_page(
             request, session, actor, provider, exc.status, form=kept, error=form_error(session, exc)
         )

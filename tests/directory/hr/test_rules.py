@@ -337,3 +337,21 @@ def test_leavers_ticked_in_the_preview_are_not_asked_about_again(hr, fake, db, p
         statuses = [r.status for r in s.scalars(select(HrSyncRun).order_by(HrSyncRun.created_at))]
     assert statuses == ["done", "done"], statuses
     assert hr.state()["members"]["ada@acme.com"][1] == "deactivated"
+
+
+@pytest.mark.parametrize("fake", ["personio"], indirect=True)
+def test_a_wrong_key_is_said_when_connecting_and_nothing_is_kept(hr, fake, portal, client):
+    c = fake.credentials
+    body = {
+        "provider": "personio",
+        "api_key": "wrong-secret-0000",
+        "account": c.account,
+        "base_url": c.base_url,
+        "fields_granted": True,
+    }
+    r = client.post(hr.base, json=body, headers=portal.headers())
+    assert r.status_code == 502 and r.json()["code"] == "hr_system_failed", r.text
+    assert "Client secret" in r.json()["detail"]  # the system's own name for its key
+    assert client.get(hr.base, headers=portal.headers()).json() == []
+    unchecked = client.post(hr.base, json={**body, "check": False}, headers=portal.headers())
+    assert unchecked.status_code == 201  # "check": false keeps it as given
