@@ -16,6 +16,7 @@ def test_make_use_and_revoke_a_scim_token(client, db):
     made = client.post(f"/p/{pf.slug}/settings/scim", data={"name": "Okta", "csrf_token": csrf_of(page.text)})
     assert made.status_code == 200 and made.headers["cache-control"] == "no-store"
     secret = re.search(r'value="(scim_[^"]+)"', made.text).group(1)
+    assert '<td data-label="Made by">Olive Owner</td>' in made.text
     assert secret not in client.get(f"/p/{pf.slug}/settings/scim").text  # shown once
     bearer = {"Authorization": f"Bearer {secret}"}
     assert client.get("/scim/v2/Users", headers=bearer).status_code == 200

@@ -76,6 +76,8 @@ def _options(form: Any) -> dict[str, Any]:
         for k in ("schedule", "new_hires", "user_type", "role", "api_key", "account", "base_url")
     }
     out["map_departments"] = form.get("map_departments") == "on"
+    if form.get("products_shown"):
+        out["products"] = [str(v) for v in form.getlist("products")]
     if form.get("allowed_domains") is not None:
         out["allowed_domains"] = [d for d in str(form.get("allowed_domains")).replace(",", " ").split() if d]
     if form.get("deactivate_limit_pct"):

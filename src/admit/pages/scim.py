@@ -16,6 +16,7 @@ from admit.actor import Actor
 from admit.directory import service as directory_service
 from admit.errors import DomainError
 from admit.kit.pagination import every
+from admit.members import service as members_service
 from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
 from admit.portals import service as portals_service
 from admit.web import SessionDep
@@ -27,9 +28,11 @@ def _page(
     request: Request, session: Session, actor: Actor, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
     settings = request.app.state.db.context.settings
+    tokens = every(partial(directory_service.list_tokens, session, actor))
     context = {
         "nav": "settings",
-        "tokens": every(partial(directory_service.list_tokens, session, actor)),
+        "tokens": tokens,
+        "makers": members_service.names_of(session, [t.created_by_id for t in tokens if t.created_by_id]),
         "base_url": f"{settings.public_url.rstrip('/')}/scim/v2",
         "form": {},
         **extra,
