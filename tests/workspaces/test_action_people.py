@@ -5,6 +5,7 @@ goes out while it is still the day before in UTC; bad input names its field."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
@@ -158,3 +159,23 @@ def test_open_actions_only_and_a_removed_assignee_leaves_the_action_for_no_one(c
     assert got == {"Done already": mia, "Still open": None} and still["title"] == "Still open"
     with db.unit_of_work() as session:
         assert roles.remind_due_actions(session) == 0
+
+
+def test_a_refused_action_keeps_what_was_typed_and_says_which_day_it_is_where(client, db):
+    from tests.factories import OWNER_PASSWORD, csrf_of, sign_in_page
+
+    pf = create_portal(db)
+    client.patch(api(pf, "/settings"), json={"time_zone": "Pacific/Auckland"}, headers=pf.headers())
+    ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer"])
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+    role = re.search(r'<option value="(role:[^"]+)">Reviewer</option>', page.text).group(1)
+    back = client.post(
+        f"/p/{pf.slug}/workspaces/{ws['id']}/actions",
+        data={"csrf_token": csrf_of(page.text), "title": "Check the ledger", "description": "Both years.",
+              "assignee": role, "due_on": "2001-01-01"},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert "The due date is in the past: it is" in back.text and "in Pacific/Auckland" in back.text
+    assert 'value="Check the ledger"' in back.text and ">Both years.</textarea>" in back.text
+    assert f'value="{role}" selected' in back.text and 'value="2001-01-01"' in back.text

@@ -414,7 +414,15 @@ def add_action(
         )
     except DomainError as exc:
         error = form_error(session, exc)
-        return _back(actor, workspace_id, {"error": error}, request, anchor="#actions")
+        # What was typed comes back with the error: nothing to type again.
+        # (A flash is a cookie: a very long description comes back cut, never breaking the page.)
+        typed = {
+            "title": title[:200],
+            "description": description[:1500],
+            "assignee": assignee,
+            "due_on": due_on,
+        }
+        return _back(actor, workspace_id, {"error": error, "action_form": typed}, request, anchor="#actions")
     return _back(
         actor, workspace_id, {"notice": f"Action “{action.title}” added."}, request, anchor="#actions"
     )

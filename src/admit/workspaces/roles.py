@@ -319,8 +319,12 @@ def add_action(
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(f"The description is at most {MAX_DESCRIPTION:,} characters.", field="description")
-    if due_on is not None and due_on < portals_service.today(actor.portal, context.of(session).clock.now()):
-        raise InvalidInput("The due date is in the past.", field="due_on")
+    today = portals_service.today(actor.portal, context.of(session).clock.now())
+    if due_on is not None and due_on < today:
+        raise InvalidInput(
+            f"The due date is in the past: it is {today.strftime('%d %B %Y')} in {actor.portal.time_zone}.",
+            field="due_on",
+        )
     if role_id is not None and assignee_id is not None:
         raise InvalidInput("Assign the action to a role or to a person, not both.", field="assignee_id")
     role = None
