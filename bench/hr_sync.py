@@ -186,7 +186,7 @@ def run_backend(backend: str, n: int, scim_n: int, workdir: Path) -> list[dict]:
     finally:
         here.send("stop")
         fake.join(timeout=10)
-        db.engine.dispose()
+        db.dispose()
         _drop_db(url)
     return out
 

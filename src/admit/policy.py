@@ -147,6 +147,14 @@ def check_grant_role(actor_role: Role | str | None, target_role: Role | str) -> 
     return None
 
 
+def check_directory_email_change(member_role: Role | str) -> str | None:
+    """A directory (an HR system) may not change an owner's or admin's sign-in email: whoever
+    can edit HR records must not be able to take over the portal. Returns the reason, or None."""
+    if Role(member_role) in (Role.OWNER, Role.ADMIN):
+        return f"an {member_role}'s sign-in email is changed by them, not by the HR system."
+    return None
+
+
 def check_invitation_stands(
     inviter_role: Role | str | None, user_type: UserType | str, role: Role | str, *, by_someone: bool
 ) -> str | None:

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Response
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
 from admit.directory.hr import service as hr
+from admit.directory.models import HrConnection
 from admit.directory.schemas import (
     HrConnectionCreate,
     HrConnectionRead,
@@ -28,11 +29,8 @@ from admit.web import SessionDep
 router = APIRouter(tags=["directory"])
 
 
-def _read(conn: object) -> HrConnectionRead:
-    from admit.directory.models import HrConnection
-
-    assert isinstance(conn, HrConnection)
-    return HrConnectionRead.of(conn, hr.provider_of(conn.provider).title)
+def _read(conn: HrConnection) -> HrConnectionRead:
+    return HrConnectionRead.of(conn)
 
 
 @router.get(

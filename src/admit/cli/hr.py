@@ -25,10 +25,7 @@ def list_connections(slug: str, as_json: bool) -> None:
     from admit.directory.schemas import HrConnectionRead
 
     with _shared.portal_session(slug) as (session, actor):
-        rows = [
-            HrConnectionRead.of(c, hr_service.provider_of(c.provider).title)
-            for c in hr_service.list_connections(session, actor)
-        ]
+        rows = [HrConnectionRead.of(c) for c in hr_service.list_connections(session, actor)]
     if as_json:
         _shared.echo_json({"items": [r.model_dump(mode="json") for r in rows]})
         return

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.directory.hr import providers
+
 if TYPE_CHECKING:
     from admit.directory.models import HrConnection, HrSyncRun, ScimToken
 
@@ -137,11 +139,12 @@ class HrConnectionRead(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, conn: HrConnection, title: str) -> HrConnectionRead:
+    def of(cls, conn: HrConnection) -> HrConnectionRead:
+        provider = providers.get(conn.provider)
         return cls(
             id=conn.id,
             provider=conn.provider,
-            title=title,
+            title=provider.title if provider is not None else conn.provider,
             account=conn.account,
             base_url=conn.base_url,
             api_key=mask(conn.api_key_hint),

@@ -60,6 +60,8 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from admit.directory.models import HrConnection, HrSyncRun
+    from admit.members.models import User
+    from admit.portals.models import Portal
     from admit.teams.models import Team
 
 __all__ = ["connect", "preview", "providers_offered", "run_due", "start_sync", "update"]
@@ -91,18 +93,30 @@ def providers_offered(actor: Actor) -> list[dict[str, Any]]:
     ]
 
 
-def _options(actor: Actor, conn: HrConnection | None, body: dict[str, Any]) -> dict[str, Any]:
-    """The invitation options checked by the pipeline's own rules (user type, role, products)."""
-    user_type = body.get("user_type") or (conn.user_type if conn else "internal")
-    role = body.get("role") or _kept_role(conn, user_type)
-    products = body.get("products") if body.get("products") is not None else (conn.products if conn else [])
+def _invite_options(actor: Actor, conn: HrConnection | None, given: dict[str, Any]) -> dict[str, Any]:
+    """``{user_type, role, products}`` new people get: what is ``given``, else the connection's
+    (else the defaults), checked by the pipeline's own rules (``check_options``)."""
+    user_type = given.get("user_type") or (conn.user_type if conn else "internal")
+    role = given.get("role") or _kept_role(conn, user_type)
+    products = given.get("products")
+    if products is None:
+        products = list(conn.products) if conn else []
     checked = check_options(actor, user_type=user_type, role=role, products=products)
+    return {
+        "user_type": str(checked.user_type),
+        "role": str(checked.role),
+        "products": list(checked.products),
+    }
+
+
+def _options(actor: Actor, conn: HrConnection | None, body: dict[str, Any]) -> dict[str, Any]:
+    """A connection's options from a request: the invitation options checked, the rest as given
+    (``directory.hr.service`` checks them)."""
     out = {
         k: body.get(k)
         for k in ("schedule", "new_hires", "map_departments", "deactivate_limit_pct", "allowed_domains")
     }
-    out.update(user_type=str(checked.user_type), role=str(checked.role), products=list(checked.products))
-    return out
+    return {**out, **_invite_options(actor, conn, body)}
 
 
 def _kept_role(conn: HrConnection | None, user_type: str) -> str | None:
@@ -125,10 +139,7 @@ def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnectio
         options=_options(actor, None, body),
     )
     if body.get("check", True):
-        try:
-            _fetch(session, conn)
-        except ProviderError as exc:
-            raise HrSystemFailed(exc.message, retry_after=exc.retry_after) from exc
+        _read_list(session, conn)
     return conn
 
 
@@ -144,16 +155,10 @@ def update(session: Session, actor: Actor, conn: HrConnection, body: dict[str, A
     )
 
 
-def _actor(portal_actor: Actor, conn: HrConnection, started_by: Any = None) -> Actor:
+def _hr_actor(portal: Portal, conn: HrConnection, started_by: User | None, ip: str | None = None) -> Actor:
     """Who acts for a sync: the portal as an admin, named ``hr:<system>`` in the audit log (and
     the admin who pressed Send, when one did: invitations name them as the inviter)."""
-    return Actor(
-        portal=portal_actor.portal,
-        role=Role.ADMIN,
-        user=started_by,
-        ip=portal_actor.ip,
-        shown_as=f"hr:{conn.provider}",
-    )
+    return Actor(portal=portal, role=Role.ADMIN, user=started_by, ip=ip, shown_as=f"hr:{conn.provider}")
 
 
 def _fetch(session: Session, conn: HrConnection) -> list[Employee]:
@@ -165,6 +170,15 @@ def _fetch(session: Session, conn: HrConnection) -> list[Employee]:
             Failure.AUTH, "The saved key cannot be read (ADMIT_ENCRYPTION_KEY changed?): enter it again."
         ) from exc
     return provider.fetch(hr.fetcher(session, provider), creds)
+
+
+def _read_list(session: Session, conn: HrConnection) -> list[Employee]:
+    """The system's list for a request (a preview, a connect): its failure is 502
+    ``hr_system_failed``, naming the system and what it answered."""
+    try:
+        return _fetch(session, conn)
+    except ProviderError as exc:
+        raise HrSystemFailed(exc.message, retry_after=exc.retry_after) from exc
 
 
 def _plan(session: Session, actor: Actor, conn: HrConnection, employees: list[Employee]) -> Plan:
@@ -200,11 +214,7 @@ def _plan(session: Session, actor: Actor, conn: HrConnection, employees: list[Em
 def preview(session: Session, actor: Actor, conn: HrConnection) -> Plan:
     """What a sync would do now (reads the system; writes nothing). A system that fails is
     502 ``hr_system_failed`` naming it and what it answered."""
-    try:
-        employees = _fetch(session, conn)
-    except ProviderError as exc:
-        raise HrSystemFailed(exc.message, retry_after=exc.retry_after) from exc
-    return _plan(session, actor, conn, employees)
+    return _plan(session, actor, conn, _read_list(session, conn))
 
 
 def start_sync(
@@ -229,18 +239,7 @@ def start_sync(
         selection = [str(x) for x in selection]
         if not selection:
             raise InvalidInput("Select at least one person.", field="selection")
-    given: dict[str, Any] = {}
-    if options:
-        user_type = options.get("user_type") or conn.user_type
-        checked = check_options(
-            actor,
-            user_type=user_type,
-            role=options.get("role") or _kept_role(conn, user_type),
-            products=options["products"] if options.get("products") is not None else list(conn.products),
-        )
-        given.update(
-            user_type=str(checked.user_type), role=str(checked.role), products=list(checked.products)
-        )
+    given: dict[str, Any] = _invite_options(actor, conn, options) if options else {}
     if excluded:
         given["excluded"] = [str(x) for x in excluded]
     if start_now:
@@ -258,7 +257,7 @@ def start_sync(
     )
     audit_service.record(
         session,
-        _actor(actor, conn, actor.user),
+        _hr_actor(actor.portal, conn, actor.user, actor.ip),
         "hr.sync_started",
         target_type="hr_connection",
         target_id=conn.id,
@@ -358,7 +357,7 @@ def _run_actor(session: Session, conn: HrConnection, run: HrSyncRun) -> Actor:
     portal = portals_service.get(session, conn.portal_id)
     assert portal is not None, "a connection's portal is there (cascade)"
     started_by = members_service.get_user(session, run.started_by_id) if run.started_by_id else None
-    return Actor(portal=portal, role=Role.ADMIN, user=started_by, shown_as=f"hr:{conn.provider}")
+    return _hr_actor(portal, conn, started_by)
 
 
 # What was done to each employee, for the run's counts and report.
@@ -397,6 +396,7 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     if unconfirmed and len(unconfirmed) > active * limit / 100:
         revoking = sum(1 for s in leavers if s.status != ACTIVE)
         also = f" (and revoke {revoking} invitation{'s' if revoking != 1 else ''})" if revoking else ""
+        run.options = {**given, "leavers": [s.external_id for s in leavers]}
         hr.finish_run(
             session,
             run,
@@ -405,11 +405,8 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
             counts=plan.counts,
             report=_report(plan, done, picked),
             at=now,
-        )
-        run.options = {**given, "leavers": [s.external_id for s in leavers]}
-        run.error = (
-            f"This sync would deactivate {len(unconfirmed)} of {active} active members{also}, more than "
-            f"{limit}%: confirm it to apply, or dismiss it."
+            error=f"This sync would deactivate {len(unconfirmed)} of {active} active members{also}, "
+            f"more than {limit}%: confirm it to apply, or dismiss it.",
         )
         return
     user_type = str(given.get("user_type") or conn.user_type)
@@ -593,10 +590,11 @@ def _update(session: Session, actor: Actor, step: Step, invite: list[Step]) -> s
     user = members_service.get_user_by_address(session, old)
     member = members_service.get_membership(session, actor.portal.id, user.id) if user else None
     if member is not None and member.status == members_service.ACTIVE and user is not None:
-        if email is not None and member.role in (Role.OWNER, Role.ADMIN):
+        refused = policy.check_directory_email_change(member.role) if email is not None else None
+        if refused is not None:
             if name is not None:
                 members_service.change_details(session, actor.portal.id, user, name=name)
-            return f"Not applied: an {member.role}'s sign-in email is changed by them, not by the HR system."
+            return f"Not applied: {refused}"
         if email is None and name is None:
             return None  # the department only: mapped to a team where asked
         why = members_service.change_details(session, actor.portal.id, user, name=name, email=email)

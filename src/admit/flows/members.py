@@ -65,7 +65,8 @@ def add_quietly(
         )
         added.append((member.id, address, {"quietly": True}))
     audit_service.record_many(session, actor, "member.added", target_type="member", targets=added)
-    return [address for address, _name in people if address not in {a for _id, a, _d in added}]
+    made = {address for _id, address, _detail in added}
+    return [address for address, _name in people if address not in made]
 
 
 def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:

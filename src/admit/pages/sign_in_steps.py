@@ -30,8 +30,9 @@ from admit.web import CHALLENGE_COOKIE, Auth, SessionDep, client_ip, portal_acto
 router = APIRouter()
 
 
-def _issuer(session: Session, user: User) -> str:
-    return second_factor.issuer_for(session, user)
+def _too_late() -> Response:
+    """Back to the sign-in page: the challenge of this sign-in expired or was used."""
+    return redirect("/login", notice="That sign-in took too long. Sign in again.")
 
 
 def _render(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -53,7 +54,7 @@ def _challenged(request: Request, session: Session) -> User | None:
 def _two_factor_page(
     request: Request, session: Session, user: User, next_path: str, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
-    issuer = _issuer(session, user)
+    issuer = second_factor.issuer_for(session, user)
     if second_factor.has_factor(session, user.id):
         step, enrolment = gate.VERIFY, None
     else:
@@ -79,7 +80,7 @@ def _two_factor_page(
 def two_factor_page(request: Request, session: SessionDep, next: str = "") -> Response:  # noqa: A002
     user = _challenged(request, session)
     if user is None:
-        return redirect("/login", notice="That sign-in took too long. Sign in again.")
+        return _too_late()
     return _two_factor_page(request, session, user, next)
 
 
@@ -108,12 +109,12 @@ def two_factor_verify(
     try:
         user = auth_service.complete_two_factor(session, raw or "", code)
     except NotAuthenticated:
-        return redirect("/login", notice="That sign-in took too long. Sign in again.")
+        return _too_late()
     except DomainError as exc:
         message = form_error(session, exc)
         again = _challenged(request, session)
         if again is None:
-            return redirect("/login", notice="That sign-in took too long. Sign in again.")
+            return _too_late()
         return _two_factor_page(request, session, again, next, exc.status, error=message)
     auth_service.end_session(session, auth.raw_session)
     return _finish(request, session, user, redirect(safe_next(next, home_for(session, user))))
@@ -129,7 +130,7 @@ def two_factor_enrol(
 ) -> Response:
     user = _challenged(request, session)
     if user is None:
-        return redirect("/login", notice="That sign-in took too long. Sign in again.")
+        return _too_late()
     try:
         codes = second_factor.confirm(session, user, code)
     except DomainError as exc:
@@ -139,7 +140,7 @@ def two_factor_enrol(
     page = _render(
         request,
         recovery_codes=codes,
-        asker=_issuer(session, user),
+        asker=second_factor.issuer_for(session, user),
         continue_url=safe_next(next, home_for(session, user)),
     )
     return _finish(request, session, user, page)

@@ -382,7 +382,6 @@ def queue_due(session: Session) -> int:
         )
         if moved != 1 or every is None:
             continue
-        session.refresh(conn)
         open_run = session.scalar(
             select(HrSyncRun.id)
             .where(HrSyncRun.connection_id == conn.id, HrSyncRun.status.in_(OPEN))
@@ -466,10 +465,7 @@ def claim_run(session: Session) -> HrSyncRun | None:
             )
         )
         if moved == 1:
-            run = session.get(HrSyncRun, run_id)
-            if run is not None:
-                session.refresh(run)
-            return run
+            return session.get(HrSyncRun, run_id, populate_existing=True)
     return None
 
 
@@ -486,12 +482,7 @@ def still_ours(session: Session, run_id: uuid.UUID, claim: int) -> HrSyncRun | N
             .execution_options(synchronize_session=False)
         )
     )
-    if moved != 1:
-        return None
-    run = session.get(HrSyncRun, run_id)
-    if run is not None:
-        session.refresh(run)
-    return run
+    return session.get(HrSyncRun, run_id, populate_existing=True) if moved == 1 else None
 
 
 def retry_or_fail(
@@ -530,9 +521,11 @@ def finish_run(
     counts: dict[str, int],
     report: list[dict[str, Any]],
     at: datetime,
+    error: str | None = None,
 ) -> None:
+    """A run applied (``done``), or waiting for an admin (``waiting``, ``error`` saying why)."""
     run.status, run.counts, run.report, run.lease_until = status, counts, report, None
-    run.error = None
+    run.error = error
     if status == DONE:
         run.finished_at = at
         conn.status, conn.last_error, conn.last_sync_at = "ok", None, at
