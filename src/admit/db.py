@@ -243,3 +243,14 @@ def trigram_indexes(table: str, **columns: str) -> list[Index]:
         ).ddl_if(dialect="postgresql")
         for name, expression in columns.items()
     ]
+
+
+# Tables the migrations make on SQLite only, which no model declares: the FTS5 search tables
+# (``kit.search.SearchIndex``), their keys and FTS5's own shadow tables (``users_search_data``…).
+SQLITE_ONLY_TABLES = ("users_search", "invitations_search")
+
+
+def in_models(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
+    """For Alembic's comparison of the database with the models: leave out what only the
+    migrations make (``SQLITE_ONLY_TABLES`` and everything named after them)."""
+    return not (type_ == "table" and reflected and name is not None and name.startswith(SQLITE_ONLY_TABLES))

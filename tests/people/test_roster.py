@@ -3,12 +3,16 @@ row per person, newest first, paged with a cursor and never capped, on both back
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import delete, select
 
 from admit.errors import InvalidInput
+from admit.invitations.models import Invitation
 from admit.kit import clock
+from admit.members.models import User
 from admit.people import roster as people_roster
 from tests.factories import actor_for, create_portal, invite, member_joins
 from tests.links.helpers import link_token, sign_up
@@ -209,3 +213,68 @@ class TestSortAndFilters:
             with pytest.raises(InvalidInput) as caught:
                 _roster(db, pf, **filters)
             assert caught.value.field == field
+
+
+class TestIndexedOrderAndSearch:
+    """The roster's name order and search read indexes the database keeps (migration
+    b4c5d6e70032): members.sort_name, kept by triggers, and on SQLite the FTS5 trigram tables.
+    What they answer must be what the people are called now."""
+
+    def _rename(self, db, email, *, name=None, new_email=None):
+        with db.unit_of_work() as session:
+            user = session.scalar(select(User).where(User.email == email))
+            if name is not None:
+                user.name = name
+            if new_email is not None:
+                user.email = new_email
+
+    def test_members_sort_by_name_as_their_users_are_called_now(self, db, worker):
+        pf = create_portal(db)
+        for email in ("mel@acme.com", "nia@acme.com", "oto@acme.com"):
+            member_joins(db, worker, pf, email)
+        invite(db, pf, ["Bea Client <bea@client.org>"], user_type="client")
+        self._rename(db, "nia@acme.com", name="Aaron Nia")  # first now
+        self._rename(db, "oto@acme.com", name="", new_email="zz-oto@acme.com")  # no name: by email
+        names = [r.name or r.address for r in _all(db, pf, sort="name", limit=2)]
+        assert names[:3] == ["Aaron Nia", "Bea Client", "mel"] and names[-1] == "zz-oto@acme.com"
+        assert len(names) == 5 and names == sorted(names, key=str.lower)
+        backwards = [r.name or r.address for r in _all(db, pf, sort="-name", limit=2)]
+        assert backwards == names[::-1]
+
+    def test_search_finds_people_by_what_they_are_called_now(self, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        invite(db, pf, ["Ada Lovelace <ada@client.org>", "Alan Turing <alan@client.org>"], user_type="client")
+        self._rename(db, "mel@acme.com", name="Grace Hopper")
+
+        def found(q):
+            return sorted(r.address for r in _all(db, pf, q=q))
+
+        assert found("hopper") == ["mel@acme.com"]
+        assert found("OVELAC") == ["ada@client.org"]  # any part, any case
+        assert found("n turi") == ["alan@client.org"]  # across the space
+        assert found("client.org") == ["ada@client.org", "alan@client.org"]
+        self._rename(db, "mel@acme.com", name="Mel Renamed", new_email="mel.r@acme.com")
+        assert found("hopper") == [] and found("renamed") == ["mel.r@acme.com"]
+        assert found("mel@acme") == [] and found("mel.r@") == ["mel.r@acme.com"]
+        # Shorter than a trigram, or with LIKE's own characters: read without the index, same answer.
+        assert found("ed") == ["mel.r@acme.com"] and found("al") == ["alan@client.org"]
+        assert found("100%") == []
+        with db.unit_of_work() as session:
+            session.execute(delete(Invitation).where(Invitation.recipient == "alan@client.org"))
+        assert found("turing") == [] and found("lovelace") == ["ada@client.org"]
+        assert _roster(db, pf, q="client.org").total == 1
+
+    def test_sqlite_reads_the_trigram_tables_and_postgresql_its_trigram_indexes(self):
+        """The same search compiles to the FTS5 tables on SQLite and to LIKE elsewhere."""
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        from admit.members import service as members_service
+
+        query = members_service.roster_select(uuid.uuid4(), q="lovelace")
+        on_sqlite = str(query.compile(dialect=sqlite.dialect()))
+        on_postgresql = str(query.compile(dialect=postgresql.dialect()))
+        assert "users_search_keys" in on_sqlite and "LIKE" in on_sqlite
+        assert "users_search" not in on_postgresql and "lower(users.name) LIKE" in on_postgresql
+        short = str(members_service.roster_select(uuid.uuid4(), q="lo").compile(dialect=sqlite.dialect()))
+        assert "users_search" not in short

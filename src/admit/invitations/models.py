@@ -10,9 +10,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id, trigram_indexes
 from admit.kit import clock
+from admit.kit.search import SearchIndex
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
+
+
+# Search on SQLite (``kit.search``): an FTS5 trigram copy of recipient_name and recipient.
+INVITATIONS_SEARCH = SearchIndex("invitations_search", "invitation_id")
 
 
 class InvitationStatus(StrEnum):
@@ -56,11 +61,17 @@ class Invitation(Base):
         ),
         Index("ix_invitations_portal_created", "portal_id", "created_at"),
         Index("ix_invitations_portal_kind", "portal_id", "user_type", "status", "role", "expires_at"),
+        # The roster's orders and filters (``invitations.repository.roster_select``): each
+        # order's index ends on id, so a first page reads a page of rows, however many match.
         Index(
             "ix_invitations_sort_name",
             "portal_id",
             text("lower(coalesce(nullif(recipient_name, ''), recipient))"),
+            "id",
         ),
+        Index("ix_invitations_portal_status", "portal_id", "status", "id"),
+        Index("ix_invitations_portal_sent", "portal_id", text("coalesce(last_sent_at, created_at)")),
+        Index("ix_invitations_portal_inviter", "portal_id", "invited_by_id"),
         # The worker's reminder step: rows whose next reminder is due (``invitations.reminders``).
         Index(
             "ix_invitations_next_reminder",

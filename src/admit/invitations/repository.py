@@ -7,13 +7,13 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Uuid, and_, case, literal, or_, select
+from sqlalchemy import Select, Uuid, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admit import context
-from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, Invitation
+from admit.invitations.models import ACCEPTED, EXPIRED, INVITATIONS_SEARCH, PENDING, Invitation
 from admit.kit.bulk import one_of
-from admit.kit.search import contains, lists
+from admit.kit.search import contains, lists, name_order
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 
@@ -151,6 +151,9 @@ def roster_select(
         shown_status.label("status"),
         Invitation.invited_by_id.label("invited_by_id"),
         Invitation.last_sent_at.label("last_sent_at"),
+        name_order(Invitation.recipient_name, Invitation.recipient).label("sort_name"),
+        func.coalesce(Invitation.last_sent_at, Invitation.created_at).label("sort_sent"),
+        Invitation.status.label("sort_status"),
     ).where(
         Invitation.portal_id == portal_id,
         Invitation.status != ACCEPTED,
@@ -172,7 +175,14 @@ def roster_select(
         query = query.where(Invitation.role == role)
     if q:
         query = query.where(
-            contains(q, Invitation.recipient_name, Invitation.recipient, phone_column=Invitation.recipient)
+            contains(
+                q,
+                Invitation.recipient_name,
+                Invitation.recipient,
+                phone_column=Invitation.recipient,
+                index=INVITATIONS_SEARCH,
+                row_id=Invitation.id,
+            )
         )
     if product:
         query = query.where(lists(Invitation.products, product))

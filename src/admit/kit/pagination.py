@@ -21,7 +21,6 @@ from sqlalchemy import (
     and_,
     cast,
     func,
-    literal_column,
     or_,
     select,
     type_coerce,
@@ -113,10 +112,10 @@ def page(
 @dataclass(frozen=True, slots=True)
 class Order:
     """How rows merged from several SELECTs are ordered: by a key made of the columns labelled
-    ``keys`` (the first that is set: a name, else the address), then ``id``, descending or
-    not. Text keys compare lowercased. ``name`` travels in the cursor, so a cursor made under
-    another order is refused rather than misread; ``kind`` is the key's type (``time`` or
-    ``text``)."""
+    ``keys`` (the first that is set), then ``id``, descending or not. Each SELECT labels the
+    key its own way (a text key already folded to lower case), so that its own index serves it.
+    ``name`` travels in the cursor, so a cursor made under another order is refused rather than
+    misread; ``kind`` is the key's type (``time`` or ``text``)."""
 
     name: str = "-created_at"
     keys: tuple[str, ...] = ("created_at",)
@@ -126,10 +125,6 @@ class Order:
     def key(self, columns: Any) -> ColumnElement[Any]:
         """The key over a SELECT's labelled ``columns``, never NULL when its last column is set."""
         parts = [columns[k] for k in self.keys]
-        if self.kind == "text":
-            # '' written in the SQL (not a parameter), so an index on the same expression serves it.
-            parts = [func.nullif(p, literal_column("''")) for p in parts[:-1]] + parts[-1:]
-            return func.lower(func.coalesce(*parts) if len(parts) > 1 else parts[0])
         return func.coalesce(*parts) if len(parts) > 1 else parts[0]
 
 

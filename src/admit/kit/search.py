@@ -1,13 +1,55 @@
-"""Text search over columns with LIKE: what someone types, escaped, matched anywhere."""
+"""Text search over columns with LIKE: what someone types, escaped, matched anywhere.
+
+PostgreSQL answers ``LIKE '%…%'`` from its trigram indexes (``pg_trgm``, ``db.trigram_indexes``).
+SQLite has no such index on a table; where a ``SearchIndex`` is given, it reads an FTS5 table
+with the trigram tokenizer instead (made by migration b4c5d6e70032), for three characters or
+more: the same matches, found without reading every row."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, cast, false, func, or_
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    cast,
+    column,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+)
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
+from sqlalchemy.types import Boolean
 
-__all__ = ["contains", "lists"]
+__all__ = ["SearchIndex", "contains", "lists", "name_order"]
+
+# The trigram tokenizer finds substrings of three characters or more; shorter ones are scanned.
+TRIGRAM = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SearchIndex:
+    """A table's SQLite search index: the FTS5 table ``name`` (its columns named as the
+    searched columns are), and ``name + '_keys'``, which maps its rows to the table's ids
+    (``keys.<key>``): an INTEGER PRIMARY KEY, which VACUUM never renumbers."""
+
+    name: str
+    key: str
+
+    def ids(self, columns: list[str], pattern: str) -> Any:
+        """The ids of the rows whose ``columns`` match ``LIKE pattern`` (case-insensitive)."""
+        fts = table(self.name, column("rowid"), *(column(c) for c in columns))
+        keys = table(f"{self.name}_keys", column("id"), column(self.key))
+        found = union(*(select(fts.c.rowid).where(fts.c[c].like(pattern)) for c in columns))
+        return select(keys.c[self.key]).where(keys.c.id.in_(found))
 
 
 def _escape(text: str) -> str:
@@ -15,19 +57,57 @@ def _escape(text: str) -> str:
 
 
 def contains(
-    q: str, *text_columns: QueryableAttribute[Any], phone_column: QueryableAttribute[Any] | None = None
+    q: str,
+    *text_columns: QueryableAttribute[Any],
+    phone_column: QueryableAttribute[Any] | None = None,
+    index: SearchIndex | None = None,
+    row_id: QueryableAttribute[Any] | None = None,
 ) -> ColumnElement[bool]:
     """A condition: ``q`` (case-insensitive) appears in one of ``text_columns``; with
-    ``phone_column``, three or more digits of ``q`` appear in it too (a number typed any way)."""
+    ``phone_column``, three or more digits of ``q`` appear in it too (a number typed any way).
+    ``index`` and ``row_id`` (the table's id column): on SQLite, read the table's search index."""
     q = (q or "").strip().lower()
     if not q:
         return false()
     like = f"%{_escape(q)}%"
-    matches = [func.lower(column).like(like, escape="\\") for column in text_columns]
+    matches = [func.lower(c).like(like, escape="\\") for c in text_columns]
     digits = "".join(c for c in q if c.isdigit())
     if phone_column is not None and len(digits) >= 3:
         matches.append(phone_column.like(f"%{digits}%"))
-    return or_(*matches)
+    scanned = or_(*matches)
+    if index is None or row_id is None or len(q) < TRIGRAM or like != f"%{q}%":
+        return scanned  # too short for trigrams, or with LIKE's own characters: scan
+    indexed: ColumnElement[bool] = row_id.in_(index.ids([c.key for c in text_columns], like))
+    if phone_column is not None and len(digits) >= 3:
+        indexed = or_(indexed, row_id.in_(index.ids([phone_column.key], f"%{digits}%")))
+    return _Either(scanned, indexed)
+
+
+class _Either(ColumnElement[bool]):
+    """``scanned`` on most databases, ``indexed`` on SQLite (the same rows, read by index)."""
+
+    type = Boolean()
+    inherit_cache = True
+    _is_implicitly_boolean = True  # a condition itself, never compared to 1 (that hides indexes)
+    _traverse_internals = [  # noqa: RUF012 - SQLAlchemy's visitor protocol
+        ("scanned", InternalTraversal.dp_clauseelement),
+        ("indexed", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, scanned: ColumnElement[bool], indexed: ColumnElement[bool]) -> None:
+        # Each in parentheses: an OR inside the query's ANDs.
+        self.scanned = scanned.self_group()
+        self.indexed = indexed.self_group()
+
+
+@compiles(_Either)
+def _compile_scanned(element: _Either, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.scanned, **kw)
+
+
+@compiles(_Either, "sqlite")
+def _compile_indexed(element: _Either, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.indexed, **kw)
 
 
 def lists(column: ColumnElement[Any] | QueryableAttribute[Any], item: str) -> ColumnElement[bool]:
@@ -35,3 +115,9 @@ def lists(column: ColumnElement[Any] | QueryableAttribute[Any], item: str) -> Co
     ``item``. Matched on the list's text (``"item"`` with its quotes), which both databases
     store as written; fit for a fixed vocabulary without quotes or backslashes."""
     return cast(column, String).like(f'%"{_escape(item)}"%', escape="\\")
+
+
+def name_order(name: QueryableAttribute[Any], address: QueryableAttribute[Any]) -> ColumnElement[str]:
+    """The key a list sorts people by name: the name, else the address, lowercased. ('' written
+    in the SQL, not a parameter, so that an index on the same expression serves it.)"""
+    return func.lower(func.coalesce(func.nullif(name, literal_column("''")), address))

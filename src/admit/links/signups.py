@@ -31,7 +31,7 @@ from admit.errors import (
     WorkspaceLink,
 )
 from admit.kit.pagination import page
-from admit.kit.search import contains
+from admit.kit.search import contains, name_order
 from admit.links import service as links_service
 from admit.links.domains import domain_allowed, domain_refused
 from admit.links.models import CONFIRMED, PENDING, SUPERSEDED, InviteLink, LinkSignup
@@ -351,6 +351,9 @@ def roster_select(
             literal(PENDING).label("status"),
             literal(None, type_=Uuid()).label("invited_by_id"),
             LinkSignup.created_at.label("last_sent_at"),
+            name_order(LinkSignup.name, LinkSignup.email).label("sort_name"),
+            LinkSignup.created_at.label("sort_sent"),
+            literal(PENDING).label("sort_status"),
         )
         .join(InviteLink, InviteLink.id == LinkSignup.link_id)
         .where(

@@ -3,11 +3,15 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id, trigram_indexes
 from admit.kit import clock
+from admit.kit.search import SearchIndex
+
+# Search on SQLite (``kit.search``): an FTS5 trigram copy of users' name, email and phone.
+USERS_SEARCH = SearchIndex("users_search", "user_id")
 
 
 class User(Base):
@@ -15,8 +19,6 @@ class User(Base):
 
     __tablename__ = "users"
     __table_args__ = (
-        # The roster sorted by name (``kit.pagination.Order``: the name, else the address).
-        Index("ix_users_sort_name", text("lower(coalesce(nullif(name, ''), coalesce(email, phone)))")),
         # Search by any part of a name, email or phone (``kit.search.contains``), PostgreSQL only.
         *trigram_indexes("users", name="lower(name)", email="lower(email)", phone="phone"),
     )
@@ -53,6 +55,10 @@ class Member(Base):
         # The roster: its newest-first page, and its counts by type, status and role.
         Index("ix_members_portal_created", "portal_id", "created_at"),
         Index("ix_members_portal_kind", "portal_id", "user_type", "status", "role"),
+        # Its orders (each ending on id, so a first page reads a page of rows) and inviter filter.
+        Index("ix_members_portal_sort_name", "portal_id", "sort_name", "id"),
+        Index("ix_members_portal_status", "portal_id", "status", "id"),
+        Index("ix_members_portal_inviter", "portal_id", "invited_by_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
@@ -66,6 +72,10 @@ class Member(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The roster's name order: the user's name, else their email, else their phone, lowercased.
+    # Kept by the database (triggers of migration b4c5d6e70032: on adding a member and on any
+    # change to their user's name, email or phone); never written here.
+    sort_name: Mapped[str] = mapped_column(String(520), server_default="")
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])

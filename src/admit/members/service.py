@@ -25,7 +25,7 @@ from admit.kit.pagination import page
 from admit.kit.search import contains, lists
 from admit.members import addresses
 from admit.members.addresses import ParsedRecipient, is_phone
-from admit.members.models import Member, User
+from admit.members.models import USERS_SEARCH, Member, User
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
 
@@ -495,6 +495,9 @@ def roster_select(
                 Member.status.label("status"),
                 Member.invited_by_id.label("invited_by_id"),
                 literal(None, type_=UTCDateTime()).label("last_sent_at"),
+                Member.sort_name.label("sort_name"),
+                Member.created_at.label("sort_sent"),
+                Member.status.label("sort_status"),
             )
             .join(User, User.id == Member.user_id)
             .where(Member.portal_id == portal_id)
@@ -506,7 +509,9 @@ def roster_select(
     if role:
         query = query.where(Member.role == role)
     if q:
-        query = query.where(contains(q, User.name, User.email, phone_column=User.phone))
+        query = query.where(
+            contains(q, User.name, User.email, phone_column=User.phone, index=USERS_SEARCH, row_id=User.id)
+        )
     if product:
         query = query.where(lists(Member.products, product))
     if invited_by:

@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 import admit.models  # noqa: F401 - registers every table on Base.metadata
-from admit.db import Base, create_db_engine
+from admit.db import Base, create_db_engine, in_models
 from admit.settings import current
 
 config = context.config
@@ -34,6 +34,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=in_models,
     )
     with context.begin_transaction():
         context.run_migrations()

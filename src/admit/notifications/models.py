@@ -53,6 +53,8 @@ class Notification(Base):
         Index("ix_notifications_portal_created", "portal_id", "created_at"),
         # What one recipient was sent lately (``notifications.service.recipient_waits``).
         Index("ix_notifications_to_created", "to_address", "created_at"),
+        # The roster's delivery filter: the portal's messages in one state, by invitation.
+        Index("ix_notifications_portal_status", "portal_id", "status", "invitation_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
