@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import functools
+import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -155,6 +157,16 @@ class Edge:
         return None
 
 
+@functools.cache
+def _freeze_what_was_built() -> None:
+    """Once per process, as it starts serving: the objects built so far (modules, routes, the
+    ORM's mappings: ~300,000) are set aside from Python's garbage collector, which otherwise
+    walks them all in each full collection: ~190 ms, paid by whichever request triggers it
+    (bench/roster.py's p99 went from ~210 ms to ~70 ms). What requests make is collected as ever."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(
     settings: Settings | None = None, *, db: Database | None = None, run_worker: bool | None = None
 ) -> FastAPI:
@@ -167,6 +179,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        _freeze_what_was_built()
         worker = start_in_thread(db, settings) if start_worker else None
         try:
             yield

@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -122,6 +122,9 @@ def rowcount(result: Result[*tuple[Any, ...]]) -> int:
     return cast("CursorResult[*tuple[Any, ...]]", result).rowcount
 
 
+# Rows per index that SQLite's ANALYZE reads (``Database.refresh_statistics``).
+STATISTICS_ROWS = 1000
+
 # How long a unit of work waits for its turn on SQLite before the request is answered 503.
 SQLITE_TURN_SECONDS = 10.0
 
@@ -226,6 +229,18 @@ class Database:
         finally:
             session.close()
 
+    def refresh_statistics(self) -> None:
+        """Let SQLite's query planner know how the tables look now (``ANALYZE``, reading about
+        a thousand rows per index: milliseconds). Without statistics it guesses that a portal
+        holds a few rows and, with many people, walks a whole list where an index would answer
+        (the roster's search and filters: bench/roster.py). The worker runs it every hour and
+        ``admit migrate`` after migrating; PostgreSQL keeps its own (autovacuum)."""
+        if not self.is_sqlite:
+            return
+        with self.unit_of_work() as session:
+            session.execute(text(f"PRAGMA analysis_limit={STATISTICS_ROWS}"))
+            session.execute(text("ANALYZE"))
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -250,7 +265,16 @@ def trigram_indexes(table: str, **columns: str) -> list[Index]:
 SQLITE_ONLY_TABLES = ("users_search", "invitations_search")
 
 
-def in_models(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
-    """For Alembic's comparison of the database with the models: leave out what only the
-    migrations make (``SQLITE_ONLY_TABLES`` and everything named after them)."""
-    return not (type_ == "table" and reflected and name is not None and name.startswith(SQLITE_ONLY_TABLES))
+def in_models(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """For Alembic's comparison of a ``dialect`` database with the models (its
+    ``include_object``): leave out the tables only the migrations make (``SQLITE_ONLY_TABLES``
+    and everything named after them) and the indexes the models make on another database only
+    (``Index.ddl_if``, which Alembic's comparison does not read)."""
+
+    def included(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
+        if type_ == "table" and reflected and name is not None and name.startswith(SQLITE_ONLY_TABLES):
+            return False
+        only = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
+        return only is None or only.dialect in (None, dialect)
+
+    return included

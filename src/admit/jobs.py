@@ -29,6 +29,7 @@ from admit.workspaces import roles as workspace_roles
 log = logging.getLogger("admit.worker")
 
 SWEEP_EVERY_SECONDS = 60.0
+STATISTICS_EVERY_SECONDS = 3600.0  # SQLite's planner statistics (``Database.refresh_statistics``)
 
 
 class Worker:
@@ -36,6 +37,7 @@ class Worker:
         self.db = db
         self.settings = settings
         self._last_sweep = 0.0
+        self._last_statistics = 0.0
 
     def run_once(self, *, sweep: bool = True) -> dict[str, int]:
         """One pass: turn asked-for sign-in and reset links into messages, deliver what is due,
@@ -59,6 +61,9 @@ class Worker:
         if sweep and time.monotonic() - self._last_sweep >= SWEEP_EVERY_SECONDS:
             counts.update(self.run_scheduled())
             self._last_sweep = time.monotonic()
+        if sweep and time.monotonic() - self._last_statistics >= STATISTICS_EVERY_SECONDS:
+            self.db.refresh_statistics()
+            self._last_statistics = time.monotonic()
         return counts
 
     def run_scheduled(self) -> dict[str, int]:

@@ -21,6 +21,11 @@ def migrate(revision: str) -> None:
 
     settings = _shared.settings()
     upgrade(settings.database_url, revision)
+    db = _shared.database(settings)
+    try:
+        db.refresh_statistics()
+    finally:
+        db.dispose()
     click.echo(f"Database at {settings.database_url} is at {revision}.")
 
 

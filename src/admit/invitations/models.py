@@ -16,8 +16,9 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
 
 
-# Search on SQLite (``kit.search``): an FTS5 trigram copy of recipient_name and recipient.
-INVITATIONS_SEARCH = SearchIndex("invitations_search", "invitation_id")
+# Search on SQLite (``kit.search``): an FTS5 trigram copy of recipient_name and recipient
+# (a phone number's digits are searched in the recipient too).
+INVITATIONS_SEARCH = SearchIndex("invitations_search", "invitation_id", phone="text")
 
 
 class InvitationStatus(StrEnum):
@@ -60,7 +61,18 @@ class Invitation(Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_invitations_portal_created", "portal_id", "created_at"),
-        Index("ix_invitations_portal_kind", "portal_id", "user_type", "status", "role", "expires_at"),
+        Index("ix_invitations_portal_kind", "portal_id", "user_type", "status", "role", "expires_at").ddl_if(
+            dialect="postgresql"
+        ),
+        Index(  # on SQLite with the products too (see ix_members_portal_kind_products)
+            "ix_invitations_portal_kind_products",
+            "portal_id",
+            "user_type",
+            "status",
+            "role",
+            "expires_at",
+            "products",
+        ).ddl_if(dialect="sqlite"),
         # The roster's orders and filters (``invitations.repository.roster_select``): each
         # order's index ends on id, so a first page reads a page of rows, however many match.
         Index(

@@ -154,11 +154,10 @@ def roster_select(
         name_order(Invitation.recipient_name, Invitation.recipient).label("sort_name"),
         func.coalesce(Invitation.last_sent_at, Invitation.created_at).label("sort_sent"),
         Invitation.status.label("sort_status"),
-    ).where(
-        Invitation.portal_id == portal_id,
-        Invitation.status != ACCEPTED,
-        Invitation.user_type.in_([str(t) for t in user_types]),
-    )
+    ).where(Invitation.portal_id == portal_id, Invitation.status != ACCEPTED)
+    visible = {str(t) for t in user_types}
+    if visible != {str(t) for t in UserType}:  # all of them needs no condition (nor its cost)
+        query = query.where(Invitation.user_type.in_(sorted(visible)))
     if user_type:
         query = query.where(Invitation.user_type == user_type)
     if status == PENDING:

@@ -254,7 +254,12 @@ def _as_text(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 def count_all(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> int:
     """How many rows the SELECTs match in all (no page)."""
-    return sum(session.scalar(select(func.count()).select_from(q.subquery())) or 0 for q in selects)
+    return sum(count_each(session, selects))
+
+
+def count_each(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> list[int]:
+    """How many rows each SELECT matches (no page)."""
+    return [session.scalar(select(func.count()).select_from(q.subquery())) or 0 for q in selects]
 
 
 def every(fetch: Fetch[T], *, limit: int = MAX_LIMIT) -> list[T]:

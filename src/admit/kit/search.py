@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Select,
     String,
     cast,
     column,
@@ -21,7 +22,6 @@ from sqlalchemy import (
     or_,
     select,
     table,
-    union,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import QueryableAttribute
@@ -37,19 +37,22 @@ TRIGRAM = 3
 
 @dataclass(frozen=True, slots=True)
 class SearchIndex:
-    """A table's SQLite search index: the FTS5 table ``name`` (its columns named as the
-    searched columns are), and ``name + '_keys'``, which maps its rows to the table's ids
-    (``keys.<key>``): an INTEGER PRIMARY KEY, which VACUUM never renumbers."""
+    """A table's SQLite search index: the FTS5 table ``name``, whose column ``text`` holds the
+    searched text columns (one line each) and ``phone``, when given, the column with a phone
+    number's digits; and ``name + '_keys'``, which maps its rows to the table's ids
+    (``keys.<key>``) by an INTEGER PRIMARY KEY, which VACUUM never renumbers."""
 
     name: str
     key: str
+    phone: str | None = None
 
-    def ids(self, columns: list[str], pattern: str) -> Any:
-        """The ids of the rows whose ``columns`` match ``LIKE pattern`` (case-insensitive)."""
-        fts = table(self.name, column("rowid"), *(column(c) for c in columns))
+    def ids(self, column_name: str, pattern: str) -> Select[Any]:
+        """The ids of the rows whose ``column_name`` matches ``LIKE pattern`` (any case)."""
+        fts = table(self.name, column("rowid"), column(column_name))
         keys = table(f"{self.name}_keys", column("id"), column(self.key))
-        found = union(*(select(fts.c.rowid).where(fts.c[c].like(pattern)) for c in columns))
-        return select(keys.c[self.key]).where(keys.c.id.in_(found))
+        return select(keys.c[self.key]).where(
+            keys.c.id.in_(select(fts.c.rowid).where(fts.c[column_name].like(pattern)))
+        )
 
 
 def _escape(text: str) -> str:
@@ -77,9 +80,9 @@ def contains(
     scanned = or_(*matches)
     if index is None or row_id is None or len(q) < TRIGRAM or like != f"%{q}%":
         return scanned  # too short for trigrams, or with LIKE's own characters: scan
-    indexed: ColumnElement[bool] = row_id.in_(index.ids([c.key for c in text_columns], like))
-    if phone_column is not None and len(digits) >= 3:
-        indexed = or_(indexed, row_id.in_(index.ids([phone_column.key], f"%{digits}%")))
+    indexed: ColumnElement[bool] = row_id.in_(index.ids("text", like))
+    if phone_column is not None and len(digits) >= 3 and index.phone is not None:
+        indexed = or_(indexed, row_id.in_(index.ids(index.phone, f"%{digits}%")))
     return _Either(scanned, indexed)
 
 

@@ -34,7 +34,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
-        include_object=in_models,
+        include_object=in_models(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

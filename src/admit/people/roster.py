@@ -22,7 +22,7 @@ from admit.actor import Actor
 from admit.db import raw_iso, raw_list, raw_uuid
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
-from admit.kit.pagination import NEWEST, Order, count_all, page_of_union, stream_union
+from admit.kit.pagination import NEWEST, Order, count_each, page_of_union, stream_union
 from admit.links import signups
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
@@ -185,8 +185,14 @@ def roster(
         return RosterPage(items=[], next_cursor=None, total=-1)
     if not listed:
         return RosterPage(items=[], next_cursor=None, total=0, filters={})
+    total = -1
+    if count:
+        # Counted first: a kind of row none of which match is left out of the page's query (a
+        # filter no row of a table has would otherwise walk that whole table in the page's order).
+        counts = count_each(session, selects(counting=True))
+        total = sum(counts)
+        listed = [query for query, n in zip(listed, counts, strict=True) if n] or listed[:1]
     rows, next_cursor = page_of_union(session, listed, cursor=cursor, limit=limit, order=SORTS[sort])
-    total = count_all(session, selects(counting=True)) if count else -1
     filters = {
         "user_type": user_type,
         "status": status,

@@ -8,6 +8,8 @@ search by any part of a name, email or phone reads one on SQLite too
 - Indexes that end on ``id`` for the orders the roster offers (name, status, last sent) on
   members and invitations, so a first page reads 51 rows per table; and indexes for the
   inviter filter (both tables) and the delivery filter (messages by portal and status).
+- SQLite only: the count indexes by type, status and role end on ``products`` too, so the
+  product filter is counted from an index.
 - SQLite only: FTS5 tables with the trigram tokenizer (``users_search``, ``invitations_search``)
   that ``LIKE '%…%'`` reads instead of scanning (PostgreSQL has its ``pg_trgm`` indexes since
   a4b5c6d70009). Each keeps a copy of the searched columns; triggers keep it. Their rows are
@@ -38,15 +40,30 @@ INDEXES = (
     ("ix_invitations_portal_inviter", "invitations", "portal_id, invited_by_id"),
     ("ix_notifications_portal_status", "notifications", "portal_id, status, invitation_id"),
 )
-# (search table, its keys table, the key column, the source table, the searched columns)
+# SQLite only: the counts' indexes end on products, so the product filter counts from them.
+KIND_INDEXES = (
+    ("ix_members_portal_kind", "members", "portal_id, user_type, status, role"),
+    ("ix_invitations_portal_kind", "invitations", "portal_id, user_type, status, role, expires_at"),
+)
+# (search table, its keys table, the key column, the source table, the source columns it copies,
+# and its own columns as expressions over a source row ``{r}``). ``text`` holds the name and the
+# address on two lines, so a search reads one column; a phone number has its own (its digits).
 SEARCHES = (
-    ("users_search", "users_search_keys", "user_id", "users", ("name", "email", "phone")),
+    (
+        "users_search",
+        "users_search_keys",
+        "user_id",
+        "users",
+        ("name", "email", "phone"),
+        {"text": "coalesce({r}name, '') || char(10) || coalesce({r}email, '')", "phone": "{r}phone"},
+    ),
     (
         "invitations_search",
         "invitations_search_keys",
         "invitation_id",
         "invitations",
         ("recipient_name", "recipient"),
+        {"text": "coalesce({r}recipient_name, '') || char(10) || {r}recipient"},
     ),
 )
 
@@ -77,6 +94,9 @@ def upgrade() -> None:
     for name, on, columns in INDEXES:
         op.execute(sa.text(f"CREATE INDEX {name} ON {on} ({columns})"))
     if sqlite:
+        for name, on, columns in KIND_INDEXES:
+            op.drop_index(name, table_name=on)
+            op.execute(sa.text(f"CREATE INDEX {name}_products ON {on} ({columns}, products)"))
         for search in SEARCHES:
             _sqlite_search(*search)
 
@@ -137,9 +157,14 @@ def _postgresql_sort_name_triggers() -> None:
     )
 
 
-def _sqlite_search(search: str, keys: str, key: str, source: str, columns: tuple[str, ...]) -> None:
+def _sqlite_search(
+    search: str, keys: str, key: str, source: str, watched: tuple[str, ...], columns: dict[str, str]
+) -> None:
     listed = ", ".join(columns)
-    new = ", ".join(f"NEW.{c}" for c in columns)
+
+    def values(row: str) -> str:
+        return ", ".join(expression.format(r=row) for expression in columns.values())
+
     op.execute(sa.text(f"CREATE TABLE {keys} (id INTEGER PRIMARY KEY, {key} CHAR(32) NOT NULL UNIQUE)"))
     # detail=none: no positions kept (about 40% less to write than the default); LIKE still
     # reads the trigrams and checks each candidate against the stored text.
@@ -149,23 +174,22 @@ def _sqlite_search(search: str, keys: str, key: str, source: str, columns: tuple
     op.execute(sa.text(f"INSERT INTO {keys} ({key}) SELECT id FROM {source}"))
     op.execute(
         sa.text(
-            f"INSERT INTO {search} (rowid, {listed}) SELECT k.id, "
-            + ", ".join(f"s.{c}" for c in columns)
-            + f" FROM {source} s JOIN {keys} k ON k.{key} = s.id"
+            f"INSERT INTO {search} (rowid, {listed}) SELECT k.id, {values('s.')} "
+            f"FROM {source} s JOIN {keys} k ON k.{key} = s.id"
         )
     )
     op.execute(
         sa.text(
             f"CREATE TRIGGER {search}_add AFTER INSERT ON {source} BEGIN "
             f"INSERT INTO {keys} ({key}) VALUES (NEW.id); "
-            f"INSERT INTO {search} (rowid, {listed}) VALUES (last_insert_rowid(), {new}); END"
+            f"INSERT INTO {search} (rowid, {listed}) VALUES (last_insert_rowid(), {values('NEW.')}); END"
         )
     )
     op.execute(
         sa.text(
-            f"CREATE TRIGGER {search}_change AFTER UPDATE OF {listed} ON {source} BEGIN "
+            f"CREATE TRIGGER {search}_change AFTER UPDATE OF {', '.join(watched)} ON {source} BEGIN "
             f"UPDATE {search} SET "
-            + ", ".join(f"{c} = NEW.{c}" for c in columns)
+            + ", ".join(f"{c} = {e.format(r='NEW.')}" for c, e in columns.items())
             + f" WHERE rowid = (SELECT id FROM {keys} WHERE {key} = NEW.id); END"
         )
     )
@@ -181,13 +205,16 @@ def _sqlite_search(search: str, keys: str, key: str, source: str, columns: tuple
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        for search, keys, _key, _source, _searched in SEARCHES:
+        for search, keys, *_rest in SEARCHES:
             for step in ("add", "change", "remove"):
                 op.execute(sa.text(f"DROP TRIGGER IF EXISTS {search}_{step}"))
             op.execute(sa.text(f"DROP TABLE IF EXISTS {search}"))
             op.execute(sa.text(f"DROP TABLE IF EXISTS {keys}"))
         for trigger in ("members_sort_name_on_add", "members_sort_name_on_move", "users_sort_name"):
             op.execute(sa.text(f"DROP TRIGGER IF EXISTS {trigger}"))
+        for name, on, columns in KIND_INDEXES:
+            op.drop_index(f"{name}_products", table_name=on)
+            op.execute(sa.text(f"CREATE INDEX {name} ON {on} ({columns})"))
     else:
         op.execute(sa.text("DROP TRIGGER IF EXISTS users_sort_name ON users"))
         op.execute(sa.text("DROP TRIGGER IF EXISTS members_sort_name ON members"))
