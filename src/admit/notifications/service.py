@@ -356,14 +356,19 @@ def delivery_is(
     if delivery == "none":
         return ~exists().where(Notification.invitation_id == invitation_id)
     statuses = (QUEUED, SENDING) if delivery == QUEUED else (delivery,)
-    newer = aliased(Notification)
+    other = aliased(Notification)
+    # The newest of its invitation's, asked per message in that state (an index lookup each; as
+    # "no newer one exists", PostgreSQL hashed every message of every invitation to answer it).
+    newest = (
+        select(func.max(other.created_at))
+        .where(other.invitation_id == Notification.invitation_id)
+        .scalar_subquery()
+    )
     newest_in_state = select(Notification.invitation_id).where(
         Notification.status.in_(statuses),
         Notification.portal_id == portal_id,
         Notification.invitation_id.is_not(None),
-        ~exists().where(
-            newer.invitation_id == Notification.invitation_id, newer.created_at > Notification.created_at
-        ),
+        Notification.created_at == newest,
     )
     return invitation_id.in_(newest_in_state)
 
