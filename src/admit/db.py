@@ -234,7 +234,7 @@ class Database:
         a thousand rows per index: milliseconds). Without statistics it guesses that a portal
         holds a few rows and, with many people, walks a whole list where an index would answer
         (the roster's search and filters: bench/roster.py). The worker runs it every hour and
-        ``admit migrate`` after migrating; PostgreSQL keeps its own (autovacuum)."""
+        after each import, ``admit migrate`` after migrating; PostgreSQL keeps its own."""
         if not self.is_sqlite:
             return
         with self.unit_of_work() as session:

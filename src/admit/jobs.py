@@ -49,6 +49,7 @@ class Worker:
             counts["links"] = links
         if imports_jobs.run_due(self.db) is not None:
             counts["imports"] = 1
+            self.db.refresh_statistics()  # SQLite's planner, after many rows may have come in
         if people_bulk.run_due(self.db) is not None:
             counts["imports"] = counts.get("imports", 0) + 1  # a bulk action: work was done
         if hr_sync.run_due(self.db) is not None:

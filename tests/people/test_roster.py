@@ -278,3 +278,23 @@ class TestIndexedOrderAndSearch:
         assert "users_search" not in on_postgresql and "lower(users.name) LIKE" in on_postgresql
         short = str(members_service.roster_select(uuid.uuid4(), q="lo").compile(dialect=sqlite.dialect()))
         assert "users_search" not in short
+
+    def test_the_worker_keeps_sqlite_statistics_for_the_planner(self, db, worker):
+        """Without statistics SQLite takes a portal for a few rows and walks whole lists; the
+        worker's first pass (then hourly, and after each import) gives it some. PostgreSQL
+        keeps its own: nothing is written there."""
+        from sqlalchemy import text
+
+        pf = create_portal(db)
+        invite(db, pf, ["ada@client.org"], user_type="client")
+        if db.is_sqlite:
+            with db.engine.begin() as conn:
+                if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")).first():
+                    conn.execute(text("DELETE FROM sqlite_stat1"))
+        worker.run_once()
+        with db.engine.connect() as conn:
+            if db.is_sqlite:
+                tables = set(conn.execute(text("SELECT DISTINCT tbl FROM sqlite_stat1")).scalars())
+                assert {"members", "invitations", "users"} <= tables
+            else:
+                assert db.refresh_statistics() is None  # a no-op: autovacuum's job
