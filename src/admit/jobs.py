@@ -37,7 +37,7 @@ class Worker:
         self.db = db
         self.settings = settings
         self._last_sweep = 0.0
-        self._last_statistics = 0.0
+        self._last_statistics = float("-inf")  # at the first pass (the clock may start near 0)
 
     def run_once(self, *, sweep: bool = True) -> dict[str, int]:
         """One pass: turn asked-for sign-in and reset links into messages, deliver what is due,
