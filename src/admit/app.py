@@ -31,7 +31,7 @@ from admit.errors import DOCS_PATH, Busy, CsrfFailed, DomainError, ErrorCode, In
 from admit.jobs import start_in_thread
 from admit.kit.logs import RequestIds
 from admit.kit.tokens import HideTokens
-from admit.pages.deps import LoginRedirect, StepsRedirect, carry_notice
+from admit.pages.deps import LoginRedirect, StepsRedirect, carry_notice, templates
 from admit.pages.errors import error_page, handle_login_redirect, handle_steps_redirect
 from admit.settings import Settings, configure, current
 from admit.web import SAFE_METHODS, cross_site
@@ -213,6 +213,9 @@ def create_app(
     # SCIM 2.0 for directories (Okta, Entra ID): its own app, so its errors are SCIM's.
     app.mount("/scim/v2", scim_api.build_app(db))
     app.include_router(api.build_router(dev_mailbox=dev_mailbox))
+    # Pages' templates are read again when their files change only while developing (checking
+    # every template's file at every render is time a request waits for).
+    templates.env.auto_reload = settings.environment == "development"
     app.include_router(pages.build_router(dev_mailbox=dev_mailbox))
     app.include_router(observability.router)
     app.mount("/static", StaticFiles(directory=str(Path(pages.__file__).parent / "static")), name="static")

@@ -8,16 +8,16 @@ A backend is opened once per batch (an SMTP connection is reused across messages
 from __future__ import annotations
 
 import contextlib
+import functools
 import smtplib
 import ssl
 import uuid
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import formataddr, formatdate, parseaddr
 from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from admit.kit import mime
 from admit.notifications.models import DevMessage
 from admit.notifications.render import RenderedEmail
 from admit.settings import Settings
@@ -52,31 +52,35 @@ class Backend(Protocol):
     def send(self, session: Session | None, notification: Outgoing, message: RenderedEmail) -> None: ...
 
 
-def sender(settings: Settings, email: RenderedEmail) -> str:
+@functools.lru_cache(maxsize=1024)
+def _sender(email_from: str, name: str | None) -> str:
     """The From header: the configured address under the portal's name when the email has one
-    (people see who invites them, not the software that sends it)."""
-    if not email.sender_name:
-        return settings.email_from
-    return formataddr((email.sender_name, parseaddr(settings.email_from)[1]))
+    (people see who invites them, not the software that sends it); a name that is not ASCII is
+    encoded by ``formataddr``."""
+    if not name:
+        return email_from
+    return formataddr((name, parseaddr(email_from)[1]))
 
 
-def build_mime(settings: Settings, notification: Outgoing, email: RenderedEmail) -> MIMEMultipart:
-    # email.mime is ~3x faster to build and flatten than EmailMessage (PERFORMANCE-NOTES).
-    msg = MIMEMultipart("alternative")
-    msg["From"] = sender(settings, email)
-    msg["To"] = notification.to_address
-    msg["Subject"] = email.subject
-    msg["Date"] = formatdate(localtime=False)
-    # A stable Message-ID: if a crash makes the worker deliver the same row again, receivers
-    # (and our tests) can tell it is the same message.
-    msg["Message-ID"] = f"<{notification.id}@admit>"
+def build_message(
+    settings: Settings, notification: Outgoing, email: RenderedEmail, *, utf8: bool = False
+) -> bytes:
+    """The email as sent (``kit.mime``: ~20x less work than ``email.mime`` and its generator).
+    ``utf8``: sent with SMTPUTF8, so the To header carries the address as it is."""
+    headers = [
+        mime.header("From", _sender(settings.email_from, email.sender_name)),
+        mime.header("To", notification.to_address, raw_utf8=utf8),
+        mime.header("Subject", email.subject),
+        mime.header("Date", formatdate(localtime=False)),
+        # A stable Message-ID: if a crash makes the worker deliver the same row again, receivers
+        # (and our tests) can tell it is the same message.
+        mime.header("Message-ID", f"<{notification.id}@admit>"),
+    ]
     unsubscribe = (getattr(notification, "context", None) or {}).get("unsubscribe_url")
     if unsubscribe:  # a kind the person may turn off: one click in their mail app (RFC 8058)
-        msg["List-Unsubscribe"] = f"<{unsubscribe}>"
-        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg.attach(MIMEText(email.text, "plain", "utf-8"))
-    msg.attach(MIMEText(email.html, "html", "utf-8"))
-    return msg
+        headers.append(mime.header("List-Unsubscribe", f"<{unsubscribe}>"))
+        headers.append(mime.header("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    return mime.compose(headers, email.text, email.html)
 
 
 class Connectionless:
@@ -165,10 +169,14 @@ class SmtpBackend:
         if self._conn is None:
             self.open()
         assert self._conn is not None
-        msg = build_mime(self.settings, notification, email)
+        envelope_from = parseaddr(self.settings.email_from)[1]
         try:
             if notification.to_address.isascii():
-                self._conn.send_message(msg)
+                self._conn.sendmail(
+                    envelope_from,
+                    [notification.to_address],
+                    build_message(self.settings, notification, email),
+                )
             else:
                 # Non-ASCII before the @ (domains are stored as punycode) needs SMTPUTF8 (RFC
                 # 6531); without it retrying cannot help (ADMIT_SMTP_UTF8=false refuses such
@@ -179,9 +187,9 @@ class SmtpBackend:
                         " before the @ (it does not offer SMTPUTF8)"
                     )
                 self._conn.sendmail(
-                    parseaddr(self.settings.email_from)[1],
+                    envelope_from,
                     [notification.to_address],
-                    msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")),
+                    build_message(self.settings, notification, email, utf8=True),
                     mail_options=["SMTPUTF8"],
                 )
         except smtplib.SMTPRecipientsRefused as exc:
