@@ -123,6 +123,7 @@ class SmtpBackend:
         self.settings = settings
         self._conn: smtplib.SMTP | None = None
         self._open_error: Exception | None = None
+        self._envelope_from = parseaddr(settings.email_from)[1]  # read once, not per email
 
     def open(self) -> None:
         # If the server could not be reached once in this batch, fail the rest of the batch at
@@ -169,7 +170,7 @@ class SmtpBackend:
         if self._conn is None:
             self.open()
         assert self._conn is not None
-        envelope_from = parseaddr(self.settings.email_from)[1]
+        envelope_from = self._envelope_from
         try:
             if notification.to_address.isascii():
                 self._conn.sendmail(
