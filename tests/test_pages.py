@@ -245,3 +245,54 @@ def test_addresses_are_shown_in_their_own_letters():
     assert readable_phone("zoë@xn--exmple-cua.com") == "zoë@exämple.com"
     assert readable_phone("+12025550173") == "+1 202-555-0173"
     assert readable_phone("ada@example.com") == "ada@example.com"
+
+
+def test_pages_url_for_gives_what_starlettes_gives(app):
+    """pages.deps.url_for finds each route's path once; what it writes must be what Starlette's
+    own url_for writes, for every page route, whatever its parameters."""
+    import uuid
+
+    from jinja2 import Template
+    from starlette.requests import Request
+    from starlette.routing import NoMatchFound
+
+    from admit.pages.deps import url_for
+
+    request = Request(
+        {
+            "type": "http",
+            "app": app,
+            "scheme": "http",
+            "server": ("127.0.0.1", 8000),
+            "path": "/",
+            "headers": [],
+        }
+    )
+    values = {"slug": "acme", "path": "admit.css"}
+
+    def every(routes):
+        for route in routes:
+            yield route
+            inner = getattr(route, "routes", None) or getattr(
+                getattr(route, "original_router", None), "routes", None
+            )
+            if inner:
+                yield from every(inner)
+
+    checked = 0
+    for route in every(app.routes):
+        name, params = getattr(route, "name", None), getattr(route, "param_convertors", None)
+        if not name or params is None or ":" not in name and name != "static":
+            continue
+        given = {p: values.get(p, str(uuid.uuid4())) for p in params}
+        try:
+            expected = str(request.url_for(name, **given))
+        except NoMatchFound:
+            continue
+        rendered = Template("{{ url_for(name, **given) }}").render(
+            url_for=lambda n, **kw: url_for({"request": request}, n, **kw), name=name, given=given
+        )
+        assert rendered == expected, name
+        assert str(url_for({"request": request}, name, **given)) == expected  # cached the second time
+        checked += 1
+    assert checked > 50

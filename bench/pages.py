@@ -1,0 +1,165 @@
+"""Pages under load: User Management's first page for a portal of 10,000 members, asked by C
+connections at once, as an admin's browser asks for it (the HTML page, signed in) and as an
+integrator does (``GET /api/v1/portals/{p}/people``).
+
+    .venv/bin/python bench/pages.py                                   # both backends, c=1,8
+    .venv/bin/python bench/pages.py --members 10000 --requests 400 --concurrency 1,8,32 --workers 2
+
+For each backend: a fresh database (``_setup_db`` from bench/bulk.py; PostgreSQL at
+``ADMIT_BENCH_PG_URL``), one portal made by ``setup.create_portal``, ``--members`` people written
+straight into the tables (bench/roster.py's ``_people``: names, types, roles, products, a few
+deactivated), statistics as a running system has them (the worker's refresh on SQLite, VACUUM
+ANALYZE on PostgreSQL), then ``uvicorn`` serving ``admit.app:create_app`` (``--workers W``) on a
+free 127.0.0.1 port. The owner is signed in by a session made in the database (its cookie); the
+API is asked with the portal's key.
+
+Timed, per (page, concurrency C): ``--requests`` GETs of the first page (50 rows) by C
+connections (httpx, keep-alive) after 20 untimed ones; each answer must be 200 and name the
+portal's people. Printed: requests/s, p50 and p99 (nearest rank, client side, milliseconds).
+One JSON line each. Talks to 127.0.0.1 only; every loop is bounded (``--max-seconds``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(1, str(ROOT / "src"))
+
+from bench.accept import _nearest_rank  # noqa: E402
+from bench.bulk import _drop_db, _emit, _free_port, _setup_db  # noqa: E402
+from bench.request import _server_rss_mb, _start_server, _stop_server  # noqa: E402
+from bench.roster import _people  # noqa: E402
+
+
+async def _load(
+    url: str,
+    headers: dict[str, str],
+    cookies: dict[str, str],
+    expect: str,
+    requests: int,
+    concurrency: int,
+    deadline: float,
+) -> tuple[float, list[float]]:
+    import httpx
+
+    latencies: list[float] = []
+    left = list(range(requests))
+
+    async def connection(client: httpx.AsyncClient) -> None:
+        while left and time.monotonic() < deadline:
+            left.pop()
+            t0 = time.perf_counter()
+            response = await client.get(url)
+            latencies.append(time.perf_counter() - t0)
+            assert response.status_code == 200, (response.status_code, response.text[:300])
+            assert expect in response.text, "the page does not show the portal's people"
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(headers=headers, cookies=cookies, limits=limits, timeout=60) as client:
+        for _ in range(20):  # warm-up: templates, statement caches, connections
+            await client.get(url)
+        started = time.perf_counter()
+        await asyncio.gather(*(connection(client) for _ in range(concurrency)))
+        return time.perf_counter() - started, latencies
+
+
+def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
+    from admit.auth import service as auth_service
+    from admit.context import Context
+    from admit.db import Database
+    from admit.flows import setup
+    from admit.settings import Settings, configure
+
+    deadline = time.monotonic() + args.max_seconds
+    url = _setup_db(backend, workdir)
+    settings = configure(Settings(database_url=url, environment="test", rate_limits_enabled=False))
+    db = Database(url, context=Context.build(settings))
+    server = None
+    try:
+        with db.unit_of_work() as session:
+            portal, owner, key = setup.create_portal(
+                session,
+                name="Pages Inc",
+                owner_email="owner@pages-inc.com",
+                owner_password="bench-password-1",
+            )
+            slug = portal.slug
+            _people(session, portal, owner, args.members, 0)
+            cookie, _row = auth_service.start_session(session, owner, lifetime_hours=4)
+        if backend == "postgresql":
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("VACUUM ANALYZE")
+        else:
+            db.refresh_statistics()
+        port = _free_port()
+        server = _start_server(url, port, workdir / f"server-{backend}.log", deadline, workers=args.workers)
+        base = f"http://127.0.0.1:{port}"
+        pages = {
+            "User Management page (HTML)": (
+                f"{base}/p/{slug}/users",
+                {},
+                {settings.session_cookie_name: cookie},
+            ),
+            "GET /people (API)": (
+                f"{base}/api/v1/portals/{slug}/people?limit=50",
+                {"Authorization": f"Bearer {key}"},
+                {},
+            ),
+        }
+        for label, (page_url, headers, cookies) in pages.items():
+            for level in args.concurrency:
+                if time.monotonic() > deadline:
+                    _emit({"bench": "pages", "backend": backend, "page": label, "skipped": "--max-seconds"})
+                    continue
+                wall, latencies = asyncio.run(
+                    _load(page_url, headers, cookies, "@client", args.requests, level, deadline)
+                )
+                latencies.sort()
+                _emit(
+                    {
+                        "bench": "pages",
+                        "backend": backend,
+                        "page": label,
+                        "members": args.members,
+                        "concurrency": level,
+                        "web_workers": args.workers,
+                        "requests": len(latencies),
+                        "per_s": round(len(latencies) / wall, 1),
+                        "p50_ms": round(_nearest_rank(latencies, 0.50) * 1000, 1),
+                        "p99_ms": round(_nearest_rank(latencies, 0.99) * 1000, 1),
+                        **_server_rss_mb(server.pid),
+                    }
+                )
+    finally:
+        if server is not None:
+            _stop_server(server)
+        db.dispose()
+        _drop_db(url)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--members", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=400, help="timed requests per page and concurrency")
+    parser.add_argument("--concurrency", default="1,8", help="comma-separated connection counts")
+    parser.add_argument("--workers", type=int, default=1, help="web processes (uvicorn --workers)")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--max-seconds", type=float, default=300, help="cap per backend")
+    args = parser.parse_args()
+    args.concurrency = [int(c) for c in args.concurrency.split(",")]
+    with tempfile.TemporaryDirectory(prefix="admit-bench-pages-") as tmp:
+        for backend in args.backends.split(","):
+            run_backend(backend.strip(), args, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
