@@ -4,6 +4,7 @@ was given (headers decoded, both parts, UTF-8), and no value can add a header.""
 from __future__ import annotations
 
 from email import message_from_bytes, policy
+from email.header import decode_header, make_header
 
 from admit.kit import mime
 
@@ -66,3 +67,19 @@ def test_long_ascii_values_are_folded_and_unfold_to_the_same():
 def test_utf8_headers_stay_as_they_are_for_smtputf8():
     line = mime.header("To", "zoë@exämple.com", raw_utf8=True)
     assert line == "To: zoë@exämple.com"
+
+
+def test_a_long_name_that_is_not_ascii_stays_within_encoded_words():
+    name = "Société Générale des Établissements Müller & Söhne — Équipe Recrutement"
+    raw = mime.compose(
+        [mime.header("From", mime.address(name, "noreply@acme.example")), mime.header("To", "a@b.example")],
+        "x",
+        "<p>x</p>",
+    )
+    assert all(len(line) <= 76 for line in raw.split(b"\r\n\r\n")[0].split(b"\r\n"))
+    # Read as RFC 2047 says (white space between encoded words is not text; the modern parser
+    # keeps it inside an address, for the standard library's own encoder's words too).
+    written = message_from_bytes(raw)["From"]
+    shown, _, addr = written.rpartition(" <")
+    assert str(make_header(decode_header(shown))) == name and addr == "noreply@acme.example>"
+    assert mime.address("Acme, Inc.", "a@b.example") == '"Acme, Inc." <a@b.example>'

@@ -13,8 +13,9 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Sequence
+from email.utils import formataddr
 
-__all__ = ["compose", "header"]
+__all__ = ["address", "compose", "header"]
 
 CRLF = "\r\n"
 # An encoded word is at most 75 characters: "=?utf-8?b?" (10) + base64 + "?=" (2) leaves 63, so
@@ -71,6 +72,16 @@ def header(name: str, value: str, *, raw_utf8: bool = False) -> str:
     # The first word shares its line with "Name: ": fewer bytes, so that line stays within 76.
     first = max(3, (76 - len(name) - 2 - 12) // 4 * 3)
     return f"{name}: " + f"{CRLF} ".join(_encoded_words(value, first))
+
+
+def address(name: str, email: str) -> str:
+    """A mailbox for an address header: ``Name <email>``, the name quoted where it needs to be,
+    or as encoded words (each within RFC 2047's 75 characters) where it is not ASCII."""
+    name = _one_line(name)
+    if name.isascii():
+        return formataddr((name, email))
+    # The first word shares its line with "From: " or "Reply-To: ": 42 bytes keeps it within 76.
+    return " ".join(_encoded_words(name, 42)) + f" <{email}>"
 
 
 def _base64_lines(text: str) -> str:

@@ -81,8 +81,9 @@ class Member(Base):
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The roster's name order: the user's name, else their email, else their phone, lowercased.
     # Kept by the database (triggers of migration b4c5d6e70032: on adding a member and on any
-    # change to their user's name, email or phone); never written here.
-    sort_name: Mapped[str] = mapped_column(String(520), server_default="")
+    # change to their user's name, email or phone); never written here, and not loaded with a
+    # member (deferred: on SQLite the trigger runs after the insert, so a session's copy is stale).
+    sort_name: Mapped[str] = mapped_column(String(520), server_default="", deferred=True)
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
     invited_by: Mapped[User | None] = relationship(foreign_keys=[invited_by_id])

@@ -12,7 +12,7 @@ import functools
 import smtplib
 import ssl
 import uuid
-from email.utils import formataddr, formatdate, parseaddr
+from email.utils import formatdate, parseaddr
 from typing import Protocol
 
 from sqlalchemy.orm import Session
@@ -55,11 +55,10 @@ class Backend(Protocol):
 @functools.lru_cache(maxsize=1024)
 def _sender(email_from: str, name: str | None) -> str:
     """The From header: the configured address under the portal's name when the email has one
-    (people see who invites them, not the software that sends it); a name that is not ASCII is
-    encoded by ``formataddr``."""
+    (people see who invites them, not the software that sends it)."""
     if not name:
         return email_from
-    return formataddr((name, parseaddr(email_from)[1]))
+    return mime.address(name, parseaddr(email_from)[1])
 
 
 def build_message(

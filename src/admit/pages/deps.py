@@ -43,24 +43,27 @@ def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> URL
     walks every route of the app at each call (FastAPI's included routers make that slow):
     ~70% of User Management's time for a page of 50 rows (bench/pages.py under py-spy)."""
     request: Request = context["request"]
-    paths: dict[tuple[str, tuple[str, ...]], str | None] | None = getattr(
+    paths: dict[tuple[str, tuple[str, ...]], list[str] | None] | None = getattr(
         request.app.state, "url_paths", None
     )
     if paths is None:
         paths = request.app.state.url_paths = {}
     key = (name, tuple(sorted(path_params)))
     if key not in paths:
-        try:  # the path with a mark where each parameter goes
+        try:  # the path with a mark where each parameter goes, cut at the marks
             marked = request.app.url_path_for(name, **{k: f"\x00{k}\x00" for k in key[1]})
+            paths[key] = marked.split("\x00")  # literal, name, literal, name, …, literal
         except (ValueError, TypeError, AssertionError):  # a parameter of a converting type: as ever
-            marked = None
-        paths[key] = marked
-    marked = paths[key]
-    if marked is None:
+            paths[key] = None
+    pieces = paths[key]
+    values = {k: str(v) for k, v in path_params.items()}
+    # A value Starlette would refuse or change (empty, a "/" in a segment, "/x" for a file) goes
+    # its way, and says what it says.
+    if pieces is None or any(
+        not v or ("/" in v and (k != "path" or v.startswith("/"))) for k, v in values.items()
+    ):
         return request.url_for(name, **path_params)
-    path = marked
-    for param, value in path_params.items():
-        path = path.replace(f"\x00{param}\x00", str(value))
+    path = "".join(piece if i % 2 == 0 else values[piece] for i, piece in enumerate(pieces))
     return URLPath(path).make_absolute_url(base_url=request.base_url)
 
 

@@ -135,7 +135,9 @@ def _postgresql_sort_name_triggers() -> None:
     op.execute(
         sa.text(
             "CREATE FUNCTION admit_members_sort_name() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"NEW.sort_name := coalesce((SELECT {key} FROM users u WHERE u.id = NEW.user_id), ''); "
+            # FOR SHARE: a rename of that user waits for this insert (else, running at once, each
+            # would miss the other and keep the old name; SQLite runs writers one at a time).
+            f"NEW.sort_name := coalesce((SELECT {key} FROM users u WHERE u.id = NEW.user_id FOR SHARE), ''); "
             "RETURN NEW; END $$"
         )
     )
