@@ -298,3 +298,35 @@ class TestIndexedOrderAndSearch:
                 assert {"members", "invitations", "users"} <= tables
             else:
                 assert db.refresh_statistics() is None  # a no-op: autovacuum's job
+
+
+def test_two_messages_made_at_once_give_one_delivery_shown_and_filtered(db):
+    """Which of an invitation's messages is its newest is one rule (notifications.service): with
+    two made at the same instant, the delivery shown and the delivery filter agree."""
+    from admit.db import new_id
+    from admit.notifications.models import Notification
+
+    pf = create_portal(db)
+    invite(db, pf, ["ada@client.org"], user_type="client")
+    with db.unit_of_work() as session:
+        first = session.scalar(select(Notification).where(Notification.to_address == "ada@client.org"))
+        for status in ("failed", "sent"):
+            session.add(
+                Notification(
+                    id=new_id(),
+                    portal_id=first.portal_id,
+                    event_key=f"twin-{status}",
+                    channel="email",
+                    template=first.template,
+                    to_address=first.to_address,
+                    context={},
+                    status=status,
+                    attempts=1,
+                    next_attempt_at=first.created_at,
+                    invitation_id=first.invitation_id,
+                    created_at=first.created_at + timedelta(minutes=5),
+                )
+            )
+    shown = next(r for r in _all(db, pf) if r.address == "ada@client.org").delivery
+    filtered = {d for d in ("sent", "failed", "queued") if _roster(db, pf, delivery=d).total}
+    assert shown is not None and filtered == {shown["status"]}

@@ -327,9 +327,19 @@ def latest_for_invitations(
     rows = session.execute(
         select(Notification.invitation_id, Notification.status, Notification.last_error, Notification.sent_at)
         .where(one_of(session, Notification.invitation_id, ids))
-        .order_by(Notification.created_at)
+        .order_by(*_newest_last(Notification))
     )
-    return {row.invitation_id: row for row in rows}
+    return {row.invitation_id: row for row in rows}  # the last of each: its newest
+
+
+def _newest_last(messages: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The one order in which an invitation's messages are told apart, oldest to newest: when
+    they were made, then their id (two made at the same instant are never both "the newest")."""
+    return messages.created_at.asc(), messages.id.asc()
+
+
+def _newest_first(messages: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    return messages.created_at.desc(), messages.id.desc()
 
 
 def latest_status(invitation_id: ColumnElement[Any], when: ColumnElement[bool]) -> ColumnElement[str | None]:
@@ -340,7 +350,7 @@ def latest_status(invitation_id: ColumnElement[Any], when: ColumnElement[bool]) 
     newest = (
         select(Notification.status)
         .where(Notification.invitation_id == invitation_id)
-        .order_by(Notification.created_at.desc())
+        .order_by(*_newest_first(Notification))
         .limit(1)
         .scalar_subquery()
     )
@@ -360,15 +370,17 @@ def delivery_is(
     # The newest of its invitation's, asked per message in that state (an index lookup each; as
     # "no newer one exists", PostgreSQL hashed every message of every invitation to answer it).
     newest = (
-        select(func.max(other.created_at))
+        select(other.id)
         .where(other.invitation_id == Notification.invitation_id)
+        .order_by(*_newest_first(other))
+        .limit(1)
         .scalar_subquery()
     )
     newest_in_state = select(Notification.invitation_id).where(
         Notification.status.in_(statuses),
         Notification.portal_id == portal_id,
         Notification.invitation_id.is_not(None),
-        Notification.created_at == newest,
+        Notification.id == newest,
     )
     return invitation_id.in_(newest_in_state)
 
