@@ -7,7 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 import admit.models  # noqa: F401
-from admit.db import Base, in_models
+from admit.db import Base
+from admit.migrate import in_models
 
 
 class TestMigrations:

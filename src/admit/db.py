@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar, cast
@@ -258,23 +258,3 @@ def trigram_indexes(table: str, **columns: str) -> list[Index]:
         ).ddl_if(dialect="postgresql")
         for name, expression in columns.items()
     ]
-
-
-# Tables the migrations make on SQLite only, which no model declares: the FTS5 search tables
-# (``kit.search.SearchIndex``), their keys and FTS5's own shadow tables (``users_search_data``…).
-SQLITE_ONLY_TABLES = ("users_search", "invitations_search")
-
-
-def in_models(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
-    """For Alembic's comparison of a ``dialect`` database with the models (its
-    ``include_object``): leave out the tables only the migrations make (``SQLITE_ONLY_TABLES``
-    and everything named after them) and the indexes the models make on another database only
-    (``Index.ddl_if``, which Alembic's comparison does not read)."""
-
-    def included(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
-        if type_ == "table" and reflected and name is not None and name.startswith(SQLITE_ONLY_TABLES):
-            return False
-        only = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
-        return only is None or only.dialect in (None, dialect)
-
-    return included

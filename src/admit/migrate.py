@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -11,7 +13,27 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
+from admit.kit.search import SEARCH_TABLES
+
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def in_models(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]:
+    """For Alembic's comparison of a ``dialect`` database with the models (its
+    ``include_object``): leave out the tables only the migrations make, the SQLite search
+    tables of every ``kit.search.SearchIndex`` (their keys and FTS5's own shadow tables:
+    ``users_search_data``…), and the indexes the models make on another database only
+    (``Index.ddl_if``, which Alembic's comparison does not read). Call it once the models are
+    imported (their search indexes are known then)."""
+    searched = tuple(SEARCH_TABLES)
+
+    def included(obj: Any, name: str | None, type_: str, reflected: bool, _compare_to: Any) -> bool:
+        if type_ == "table" and reflected and name is not None and name.startswith(searched):
+            return False
+        only = getattr(obj, "_ddl_if", None) if type_ == "index" and not reflected else None
+        return only is None or only.dialect in (None, dialect)
+
+    return included
 
 
 def alembic_config(url: str) -> Config:

@@ -169,8 +169,8 @@ def list_runs(connection_id: uuid.UUID, actor: ActorDep, session: SessionDep) ->
 )
 def get_run(connection_id: uuid.UUID, run_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> HrRunRead:
     """A run with its report: each employee who changed or was skipped, and what was done."""
-    conn = hr.get_or_raise(session, actor, connection_id)
-    return HrRunRead.of(hr.get_run_or_raise(session, actor, conn, run_id), with_report=True)
+    _conn, run = hr.get_run_or_raise(session, actor, connection_id, run_id)
+    return HrRunRead.of(run, with_report=True)
 
 
 @router.post(
@@ -184,8 +184,7 @@ def confirm_run(
     connection_id: uuid.UUID, run_id: uuid.UUID, actor: ActorDep, session: SessionDep
 ) -> HrRunRead:
     """Confirm a run that waits because it would deactivate many people: a new run applies it."""
-    conn = hr.get_or_raise(session, actor, connection_id)
-    run = hr.get_run_or_raise(session, actor, conn, run_id)
+    conn, run = hr.get_run_or_raise(session, actor, connection_id, run_id)
     return HrRunRead.of(hr_sync.confirm_run(session, actor, conn, run))
 
 
@@ -199,7 +198,5 @@ def dismiss_run(
     connection_id: uuid.UUID, run_id: uuid.UUID, actor: ActorDep, session: SessionDep
 ) -> HrRunRead:
     """Turn down a run that waits for confirmation: nothing of it is applied."""
-    conn = hr.get_or_raise(session, actor, connection_id)
-    return HrRunRead.of(
-        hr.dismiss_run(session, actor, conn, hr.get_run_or_raise(session, actor, conn, run_id))
-    )
+    conn, run = hr.get_run_or_raise(session, actor, connection_id, run_id)
+    return HrRunRead.of(hr.dismiss_run(session, actor, conn, run))

@@ -255,14 +255,12 @@ def start_sync(
         confirmed=confirmed_leavers is not None,
         options=given or None,
     )
-    audit_service.record(
+    hr.audit(
         session,
         _hr_actor(actor.portal, conn, actor.user, actor.ip),
+        conn,
         "hr.sync_started",
-        target_type="hr_connection",
-        target_id=conn.id,
-        target_label=hr.provider_of(conn.provider).title,
-        detail={"run": str(run.id), "selected": len(selection) if selection is not None else None},
+        {"run": str(run.id), "selected": len(selection) if selection is not None else None},
     )
     return run
 
@@ -479,14 +477,12 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     hr.finish_run(
         session, run, conn, status="done", counts=counts, report=_report(plan, done, picked), at=now
     )
-    audit_service.record(
+    hr.audit(
         session,
         actor,
+        conn,
         "directory.sync_completed",
-        target_type="hr_connection",
-        target_id=conn.id,
-        target_label=hr.provider_of(conn.provider).title,
-        detail={
+        {
             "run": str(run.id),
             "counts": counts,
             "import": str(run.import_id) if run.import_id else None,

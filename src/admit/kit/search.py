@@ -29,10 +29,13 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean
 
-__all__ = ["SearchIndex", "contains", "lists", "name_order"]
+__all__ = ["SEARCH_TABLES", "SearchIndex", "contains", "lists", "name_order"]
 
 # The trigram tokenizer finds substrings of three characters or more; shorter ones are scanned.
 TRIGRAM = 3
+# The names of the SearchIndex tables the models declare (migrations make them; the models'
+# comparison with the database leaves them out: ``migrate.in_models``).
+SEARCH_TABLES: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,9 @@ class SearchIndex:
     name: str
     key: str
     phone: str | None = None
+
+    def __post_init__(self) -> None:
+        SEARCH_TABLES.add(self.name)
 
     def ids(self, column_name: str, pattern: str) -> Select[Any]:
         """The ids of the rows whose ``column_name`` matches ``LIKE pattern`` (any case)."""

@@ -6,7 +6,8 @@ from alembic import context
 from sqlalchemy import Connection
 
 import admit.models  # noqa: F401 - registers every table on Base.metadata
-from admit.db import Base, create_db_engine, in_models
+from admit.db import Base, create_db_engine
+from admit.migrate import in_models
 from admit.settings import current
 
 config = context.config

@@ -327,19 +327,17 @@ def latest_for_invitations(
     rows = session.execute(
         select(Notification.invitation_id, Notification.status, Notification.last_error, Notification.sent_at)
         .where(one_of(session, Notification.invitation_id, ids))
-        .order_by(*_newest_last(Notification))
+        .order_by(*_by_age(Notification))
     )
     return {row.invitation_id: row for row in rows}  # the last of each: its newest
 
 
-def _newest_last(messages: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """The one order in which an invitation's messages are told apart, oldest to newest: when
-    they were made, then their id (two made at the same instant are never both "the newest")."""
+def _by_age(messages: Any, *, newest_first: bool = False) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """The one order in which an invitation's messages are told apart: when they were made,
+    then their id (two made at the same instant are never both "the newest")."""
+    if newest_first:
+        return messages.created_at.desc(), messages.id.desc()
     return messages.created_at.asc(), messages.id.asc()
-
-
-def _newest_first(messages: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    return messages.created_at.desc(), messages.id.desc()
 
 
 def latest_status(invitation_id: ColumnElement[Any], when: ColumnElement[bool]) -> ColumnElement[str | None]:
@@ -350,7 +348,7 @@ def latest_status(invitation_id: ColumnElement[Any], when: ColumnElement[bool]) 
     newest = (
         select(Notification.status)
         .where(Notification.invitation_id == invitation_id)
-        .order_by(*_newest_first(Notification))
+        .order_by(*_by_age(Notification, newest_first=True))
         .limit(1)
         .scalar_subquery()
     )
@@ -372,7 +370,7 @@ def delivery_is(
     newest = (
         select(other.id)
         .where(other.invitation_id == Notification.invitation_id)
-        .order_by(*_newest_first(other))
+        .order_by(*_by_age(other, newest_first=True))
         .limit(1)
         .scalar_subquery()
     )

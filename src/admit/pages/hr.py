@@ -275,8 +275,8 @@ async def hr_sync_start(
 def hr_confirm(
     connection_id: uuid.UUID, run_id: uuid.UUID, actor: PageActor, session: SessionDep
 ) -> Response:
-    conn = hr.get_or_raise(session, actor, connection_id)
-    hr_sync.confirm_run(session, actor, conn, hr.get_run_or_raise(session, actor, conn, run_id))
+    conn, run = hr.get_run_or_raise(session, actor, connection_id, run_id)
+    hr_sync.confirm_run(session, actor, conn, run)
     return redirect(f"/p/{actor.portal.slug}/hr/{conn.id}", notice="Confirmed: the sync applies it now.")
 
 
@@ -288,8 +288,8 @@ def hr_confirm(
 def hr_dismiss(
     connection_id: uuid.UUID, run_id: uuid.UUID, actor: PageActor, session: SessionDep
 ) -> Response:
-    conn = hr.get_or_raise(session, actor, connection_id)
-    hr.dismiss_run(session, actor, conn, hr.get_run_or_raise(session, actor, conn, run_id))
+    conn, run = hr.get_run_or_raise(session, actor, connection_id, run_id)
+    hr.dismiss_run(session, actor, conn, run)
     return redirect(
         f"/p/{actor.portal.slug}/hr/{conn.id}", notice="Dismissed: nothing of that sync was applied."
     )
@@ -299,6 +299,5 @@ def hr_dismiss(
 def hr_run(
     connection_id: uuid.UUID, run_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ) -> HTMLResponse:
-    conn = hr.get_or_raise(session, actor, connection_id)
-    run = hr.get_run_or_raise(session, actor, conn, run_id)
+    conn, run = hr.get_run_or_raise(session, actor, connection_id, run_id)
     return render(request, "hr/run.html", _ctx(conn=conn, p=hr.provider_of(conn.provider), run=run))

@@ -30,6 +30,7 @@ from admit.members.addresses import normalize_domain
 
 __all__ = [
     "SCHEDULES",
+    "audit",
     "claim_run",
     "dismiss_run",
     "connection_by_id",
@@ -158,15 +159,7 @@ def connect(
     session.add(conn)
     _set_options(session, conn, options)
     session.flush()
-    audit_service.record(
-        session,
-        actor,
-        "hr.connected",
-        target_type="hr_connection",
-        target_id=conn.id,
-        target_label=p.title,
-        detail={"provider": p.key, "fields": list(p.fields)},
-    )
+    audit(session, actor, conn, "hr.connected", {"provider": p.key, "fields": list(p.fields)})
     return conn
 
 
@@ -204,15 +197,7 @@ def update_connection(
         conn.base_url = changed["base_url"] = _check_base_url(session, p, base_url)
     if changed:
         conn.updated_at = context.of(session).clock.now()
-        audit_service.record(
-            session,
-            actor,
-            "hr.connection_changed",
-            target_type="hr_connection",
-            target_id=conn.id,
-            target_label=p.title,
-            detail={k: v for k, v in changed.items()},
-        )
+        audit(session, actor, conn, "hr.connection_changed", dict(changed))
     session.flush()
     return conn
 
@@ -220,16 +205,24 @@ def update_connection(
 def disconnect(session: Session, actor: Actor, conn: HrConnection) -> None:
     """Forget the connection, its key and its runs; the people it brought stay as they are."""
     policy.require(actor.role, policy.Action.HR_MANAGE)
+    audit(session, actor, conn, "hr.disconnected")
+    session.delete(conn)
+    session.flush()
+
+
+def audit(
+    session: Session, actor: Actor, conn: HrConnection, action: str, detail: dict[str, Any] | None = None
+) -> None:
+    """Record what was done to or by an HR connection, as the audit log names it (its system)."""
     audit_service.record(
         session,
         actor,
-        "hr.disconnected",
+        action,
         target_type="hr_connection",
         target_id=conn.id,
         target_label=provider_of(conn.provider).title,
+        detail=detail,
     )
-    session.delete(conn)
-    session.flush()
 
 
 def get_or_raise(session: Session, actor: Actor, connection_id: uuid.UUID) -> HrConnection:
@@ -413,15 +406,7 @@ def dismiss_run(session: Session, actor: Actor, conn: HrConnection, run: HrSyncR
     run.status, run.finished_at = DISMISSED, context.of(session).clock.now()
     if conn.status == "waiting":
         conn.status = "ok"
-    audit_service.record(
-        session,
-        actor,
-        "hr.sync_dismissed",
-        target_type="hr_connection",
-        target_id=conn.id,
-        target_label=provider_of(conn.provider).title,
-        detail={"run": str(run.id)},
-    )
+    audit(session, actor, conn, "hr.sync_dismissed", {"run": str(run.id)})
     session.flush()
     return run
 
@@ -534,11 +519,15 @@ def finish_run(
     session.flush()
 
 
-def get_run_or_raise(session: Session, actor: Actor, conn: HrConnection, run_id: uuid.UUID) -> HrSyncRun:
+def get_run_or_raise(
+    session: Session, actor: Actor, connection_id: uuid.UUID, run_id: uuid.UUID
+) -> tuple[HrConnection, HrSyncRun]:
+    """The portal's connection and one of its runs (``get_or_raise`` checks who asks)."""
+    conn = get_or_raise(session, actor, connection_id)
     run = session.get(HrSyncRun, run_id)
     if run is None or run.connection_id != conn.id:
         raise HrConnectionNotFound("No such sync run for this connection.")
-    return run
+    return conn, run
 
 
 def list_runs(session: Session, actor: Actor, conn: HrConnection, *, limit: int = 20) -> list[HrSyncRun]:

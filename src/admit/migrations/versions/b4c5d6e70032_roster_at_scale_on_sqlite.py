@@ -107,20 +107,18 @@ def upgrade() -> None:
 
 def _sqlite_sort_name_triggers() -> None:
     key = USERS_NAME_KEY.format(u="")
-    op.execute(
-        sa.text(
-            "CREATE TRIGGER members_sort_name_on_add AFTER INSERT ON members BEGIN "
-            f"UPDATE members SET sort_name = coalesce((SELECT {key} FROM users WHERE id = NEW.user_id), '') "
-            "WHERE id = NEW.id; END"
+    # SQLite has no trigger for two events: one when a member is added, one when moved to a user.
+    for trigger, event in (
+        ("members_sort_name_on_add", "INSERT"),
+        ("members_sort_name_on_move", "UPDATE OF user_id"),
+    ):
+        op.execute(
+            sa.text(
+                f"CREATE TRIGGER {trigger} AFTER {event} ON members BEGIN "
+                f"UPDATE members SET sort_name = coalesce((SELECT {key} FROM users WHERE id = NEW.user_id), '') "
+                "WHERE id = NEW.id; END"
+            )
         )
-    )
-    op.execute(
-        sa.text(
-            "CREATE TRIGGER members_sort_name_on_move AFTER UPDATE OF user_id ON members BEGIN "
-            f"UPDATE members SET sort_name = coalesce((SELECT {key} FROM users WHERE id = NEW.user_id), '') "
-            "WHERE id = NEW.id; END"
-        )
-    )
     op.execute(
         sa.text(
             "CREATE TRIGGER users_sort_name AFTER UPDATE OF name, email, phone ON users BEGIN "
