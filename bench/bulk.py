@@ -316,45 +316,52 @@ def _deliver(db, slug, path: Path, n: int, args) -> dict:
 # ---------------------------------------------------------------- the peers
 
 
-def run_peers(n: int, max_seconds: int, *, transport: str = "inproc", phase: str = "create") -> list[dict]:
-    """Run the two peers' benches at N, in this run (``transport`` inproc or http: their own
-    switch); their set-up is not timed. Each JSON line is labelled ``peer.<name>.<phase>``."""
+PEER_SETUP = {
+    # peer: (what exists once it is set up, its set-up script), in the copy run_peers makes
+    "better-auth": ("better-auth/node_modules/better-auth", "better-auth/setup.sh"),
+    "django-invitations": ("django-invitations/.venv/bin/python", "django-invitations/setup.sh"),
+}
+
+
+def peers_dir() -> Path:
+    """A writable copy of ../shared/peers (made once per machine, in the temporary folder)."""
     work = Path(tempfile.gettempdir()) / "admit-peers"
     if not work.exists():
         # Their installed dependencies are not copied: each is set up here, for this path.
         shutil.copytree(PEERS_SRC, work, ignore=shutil.ignore_patterns("node_modules", ".venv"))
         subprocess.run(["chmod", "-R", "u+w", str(work)], check=True)
+    return work
+
+
+def peer_ready(peer: str) -> bool:
+    """Set ``peer`` up in ``peers_dir()`` if it is not yet (not timed); False if that fails."""
+    ready, setup = PEER_SETUP[peer]
+    work = peers_dir()
+    if (work / ready).exists():
+        return True
+    print(f"# setting up {peer} (not timed)", file=sys.stderr)
+    if subprocess.run([str(work / setup)], stdout=sys.stderr, stderr=sys.stderr).returncode != 0:
+        print(f"# SKIP {peer}: setup failed", file=sys.stderr)
+        return False
+    return True
+
+
+def run_peers(n: int, max_seconds: int, *, transport: str = "inproc", phase: str = "create") -> list[dict]:
+    """Run the two peers' benches at N, in this run (``transport`` inproc or http: their own
+    switch); their set-up is not timed. Each JSON line is labelled ``peer.<name>.<phase>``."""
+    work = peers_dir()
     results = []
     commands = {
-        "better-auth": (
-            [
-                "node",
-                "better-auth/bench.mjs",
-                str(n),
-                f"--transport={transport}",
-                f"--max-seconds={max_seconds}",
-            ],
-            work / "better-auth" / "node_modules" / "better-auth",
-            [str(work / "better-auth" / "setup.sh")],
-        ),
-        "django-invitations": (
-            [
-                str(work / "django-invitations/.venv/bin/python"),
-                "django-invitations/bench.py",
-                str(n),
-                f"--transport={transport}",
-                f"--max-seconds={max_seconds}",
-            ],
-            work / "django-invitations" / ".venv" / "bin" / "python",
-            [str(work / "django-invitations" / "setup.sh")],
-        ),
+        "better-auth": ["node", "better-auth/bench.mjs"],
+        "django-invitations": [
+            str(work / "django-invitations/.venv/bin/python"),
+            "django-invitations/bench.py",
+        ],
     }
-    for peer, (command, ready, setup) in commands.items():
-        if not ready.exists():
-            print(f"# setting up {peer} (not timed)", file=sys.stderr)
-            if subprocess.run(setup, stdout=sys.stderr, stderr=sys.stderr).returncode != 0:
-                print(f"# SKIP {peer}: setup failed", file=sys.stderr)
-                continue
+    for peer, command in commands.items():
+        if not peer_ready(peer):
+            continue
+        command = [*command, str(n), f"--transport={transport}", f"--max-seconds={max_seconds}"]
         done = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=max_seconds + 120)
         lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
         if done.returncode != 0 or not lines:

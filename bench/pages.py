@@ -32,9 +32,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "src"))
 
-from bench.accept import _nearest_rank  # noqa: E402
 from bench.bulk import _drop_db, _emit, _free_port, _setup_db  # noqa: E402
-from bench.request import _server_rss_mb, _start_server, _stop_server  # noqa: E402
+from bench.request import _nearest_rank, _server_rss_mb, _start_server, _stop_server  # noqa: E402
 from bench.roster import _people  # noqa: E402
 
 

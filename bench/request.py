@@ -60,6 +60,12 @@ def _server_rss_mb(pid: int) -> dict:
     return out
 
 
+def _nearest_rank(sorted_values: list[float], share: float) -> float:
+    """The value at ``share`` (0.5: p50) of ``sorted_values``, by nearest rank."""
+    index = max(0, min(len(sorted_values) - 1, int(-(-share * len(sorted_values) // 1)) - 1))
+    return sorted_values[index]
+
+
 def _start_server(
     url: str, port: int, log_path: Path, deadline: float, *, workers: int = 1
 ) -> subprocess.Popen:
