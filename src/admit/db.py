@@ -222,7 +222,19 @@ class Database:
         session = self.session()
         try:
             yield session
-            session.commit()
+        except BaseException:
+            self.end(session, commit=False)
+            raise
+        self.end(session, commit=True)
+
+    @staticmethod
+    def end(session: Session, *, commit: bool) -> None:
+        """End a unit of work: commit (or roll back) and close; closed even if the commit fails."""
+        try:
+            if commit:
+                session.commit()
+            else:
+                session.rollback()
         except BaseException:
             session.rollback()
             raise

@@ -6,15 +6,17 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from admit.actor import Actor
 from admit.errors import CsrfFailed
 from admit.kit.pagination import MAX_LIMIT
-from admit.web import SAFE_METHODS, Auth, SessionDep, csrf_ok, portal_actor, read_auth
+from admit.web import SAFE_METHODS, Auth, SessionDep, auth_from_headers, csrf_ok, portal_actor, read_auth
 
 
-def api_auth(request: Request, session: SessionDep) -> Auth:
+def read_checked_auth(request: Request, session: Session) -> Auth:
+    """Who is asking, a browser's change refused without its CSRF token."""
     auth = read_auth(request, session)
     if (
         auth.web_session is not None
@@ -23,6 +25,15 @@ def api_auth(request: Request, session: SessionDep) -> Auth:
     ):
         raise CsrfFailed("Send the X-CSRF-Token header given at sign-in.")
     return auth
+
+
+async def api_auth(request: Request, session: SessionDep) -> Auth:
+    """``read_checked_auth``, on the event loop when the headers say it all (an API key; nobody,
+    as an invitee accepting): a session cookie is looked up in a thread."""
+    known = auth_from_headers(request)
+    if known is not None:
+        return known  # no browser session: no CSRF token to check
+    return await run_in_threadpool(read_checked_auth, request, session)
 
 
 AuthDep = Annotated[Auth, Depends(api_auth)]
@@ -34,7 +45,7 @@ def api_actor(portal: str, request: Request, session: SessionDep, auth: AuthDep)
 
 def actor_in(session: Session, request: Request, portal: str) -> Actor:
     """The same as ``ActorDep``, for routes that open their own unit of work (uploads, streams)."""
-    return portal_actor(request, session, portal, api_auth(request, session))
+    return portal_actor(request, session, portal, read_checked_auth(request, session))
 
 
 ActorDep = Annotated[Actor, Depends(api_actor)]
