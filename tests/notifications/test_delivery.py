@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import email
 import email.policy
+import smtplib
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +26,7 @@ from admit.invitations import service as invitations_service
 from admit.jobs import Worker
 from admit.kit import clock
 from admit.notifications import jobs as notifications_jobs
-from admit.notifications.backends import SmtpBackend
+from admit.notifications.backends import SmtpBackend, sendmail
 from admit.notifications.models import DevMessage, Notification
 from admit.notifications.service import CANCELLED
 from tests.factories import actor_for, create_portal, invite
@@ -76,11 +77,35 @@ def free_port() -> int:
 class RecordingHandler:
     """An aiosmtpd handler that keeps every accepted envelope, or answers with a set reply."""
 
-    def __init__(self, *, rcpt_reply: str | None = None, data_reply: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        mail_reply: str | None = None,
+        rcpt_reply: str | None = None,
+        data_reply: str | None = None,
+        pipelining: bool = False,
+    ) -> None:
+        self.mail_reply = mail_reply
         self.rcpt_reply = rcpt_reply
         self.data_reply = data_reply
+        self.pipelining = pipelining
         self.envelopes: list = []
         self._lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):  # noqa: ARG002, N802
+        # aiosmtpd reads commands one line at a time, so it answers pipelined ones in order; it
+        # only does not say so. ``pipelining`` makes it (RFC 2920), as Postfix and most relays do.
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: ARG002, N802
+        if self.mail_reply:
+            return self.mail_reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ARG002, N802
         if self.rcpt_reply:
@@ -766,3 +791,68 @@ class TestMailServerDownForAMinute:
         with db.unit_of_work() as session:
             statuses = set(session.scalars(select(Notification.status)))
         assert statuses == {"sent"}
+
+
+class TestPipelining:
+    """``backends.sendmail``: where the server offers PIPELINING (RFC 2920) MAIL, RCPT and DATA
+    go in one write; the message arrives as written and a refusal raises what smtplib's
+    ``sendmail`` raises for it without PIPELINING, so delivery decides the same way."""
+
+    MESSAGE = b"Subject: dots\r\n\r\n.a line that starts with a dot\r\n..and one with two\r\nend\r\n"
+
+    @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+    def test_the_message_arrives_as_written(self, smtp_server, pipelining):
+        handler = RecordingHandler(pipelining=pipelining)
+        port = smtp_server(handler)
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as conn:
+            conn.ehlo()
+            assert bool(conn.has_extn("pipelining")) is pipelining
+            for to in ("ada@client.org", "bo@client.org"):  # one connection carries on
+                sendmail(conn, "invites@acme.com", to, self.MESSAGE)
+        assert [(e.mail_from, e.rcpt_tos, e.content) for e in handler.envelopes] == [
+            ("invites@acme.com", ["ada@client.org"], self.MESSAGE),
+            ("invites@acme.com", ["bo@client.org"], self.MESSAGE),
+        ]
+
+    @pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+    @pytest.mark.parametrize(
+        ("refusal", "raised", "code"),
+        [
+            ({"mail_reply": "550 5.7.1 Sender not allowed"}, smtplib.SMTPSenderRefused, 550),
+            ({"rcpt_reply": "550 5.1.1 No such user"}, smtplib.SMTPRecipientsRefused, 550),
+            ({"rcpt_reply": "451 4.7.1 Greylisted"}, smtplib.SMTPRecipientsRefused, 451),
+            ({"data_reply": "451 4.3.0 Try again later"}, smtplib.SMTPDataError, 451),
+            ({"data_reply": "554 5.7.1 Rejected"}, smtplib.SMTPDataError, 554),
+        ],
+        ids=["sender-550", "recipient-550", "recipient-451", "data-451", "data-554"],
+    )
+    def test_a_refusal_raises_what_sendmail_raises_and_the_next_one_goes(
+        self, smtp_server, pipelining, refusal, raised, code
+    ):
+        handler = RecordingHandler(pipelining=pipelining, **refusal)
+        port = smtp_server(handler)
+        with smtplib.SMTP("127.0.0.1", port, timeout=5) as conn:
+            with pytest.raises(raised) as caught:
+                sendmail(conn, "invites@acme.com", "ada@client.org", self.MESSAGE)
+            if raised is smtplib.SMTPRecipientsRefused:
+                assert [c for c, _ in caught.value.recipients.values()] == [code]
+            else:
+                assert caught.value.smtp_code == code
+            assert handler.envelopes == []
+            handler.mail_reply = handler.rcpt_reply = handler.data_reply = None
+            sendmail(conn, "invites@acme.com", "bo@client.org", self.MESSAGE)
+        assert [e.rcpt_tos for e in handler.envelopes] == [["bo@client.org"]]
+
+    def test_the_worker_delivers_through_a_pipelining_relay(self, db, settings, smtp_server):
+        handler = RecordingHandler(pipelining=True)
+        port = smtp_server(handler)
+        pf = create_portal(db)
+        invite(db, pf, ["ada@client.org", "bo@client.org", "cy@client.org"])
+        counts = Worker(db, smtp(settings, port)).run_once()
+        assert counts["sent"] == 3
+        assert sorted(m["To"] for m in handler.messages()) == [
+            "ada@client.org",
+            "bo@client.org",
+            "cy@client.org",
+        ]
+        assert all(m.get_body(("html",)) is not None for m in handler.messages())

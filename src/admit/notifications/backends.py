@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import smtplib
 import ssl
 import uuid
+from collections.abc import Sequence
 from email.utils import formatdate, parseaddr
 from typing import Protocol
 
@@ -172,9 +174,10 @@ class SmtpBackend:
         envelope_from = self._envelope_from
         try:
             if notification.to_address.isascii():
-                self._conn.sendmail(
+                sendmail(
+                    self._conn,
                     envelope_from,
-                    [notification.to_address],
+                    notification.to_address,
                     build_message(self.settings, notification, email),
                 )
             else:
@@ -186,11 +189,12 @@ class SmtpBackend:
                         "the mail server cannot deliver to an address with non-ASCII characters"
                         " before the @ (it does not offer SMTPUTF8)"
                     )
-                self._conn.sendmail(
+                sendmail(
+                    self._conn,
                     envelope_from,
-                    [notification.to_address],
+                    notification.to_address,
                     build_message(self.settings, notification, email, utf8=True),
-                    mail_options=["SMTPUTF8"],
+                    options=["SMTPUTF8"],
                 )
         except smtplib.SMTPRecipientsRefused as exc:
             # smtplib raises this for 4xx (greylisting, mailbox busy) as well as 5xx replies.
@@ -205,6 +209,53 @@ class SmtpBackend:
         except (smtplib.SMTPException, OSError):
             self.close()
             raise
+
+
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+def sendmail(
+    conn: smtplib.SMTP, sender: str, recipient: str, message: bytes, *, options: Sequence[str] = ()
+) -> None:
+    """``conn.sendmail`` for one recipient; where the server offers PIPELINING (RFC 2920) its
+    MAIL, RCPT and DATA go in one write, so a message costs two round trips instead of four.
+    Raises what ``sendmail`` raises, for the same replies."""
+    conn.ehlo_or_helo_if_needed()
+    if not conn.has_extn("pipelining"):
+        conn.sendmail(sender, [recipient], message, mail_options=list(options))
+        return
+    esmtp = [*([f"SIZE={len(message)}"] if conn.has_extn("size") else []), *options]
+    if "SMTPUTF8" in options:
+        conn.command_encoding = "utf-8"  # as smtplib's mail() does
+    mail = " ".join([f"MAIL FROM:{smtplib.quoteaddr(sender)}", *esmtp])
+    conn.send(f"{mail}\r\nRCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n")
+    (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = (
+        conn.getreply() for _ in "123"
+    )
+    accepted = mail_code == 250 and rcpt_code in (250, 251)
+    if data_code == 354:
+        # The message, dot-stuffed (RFC 5321 4.5.2); empty if the server took DATA after refusing
+        # the sender or the recipient (RFC 2920 3.1), so it is not delivered.
+        body = _LEADING_DOT.sub(b"..", message) if accepted else b""
+        if body and not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        conn.send(body + b".\r\n")
+        data_code, data_reply = conn.getreply()
+        if accepted and data_code == 250:
+            return
+    error: smtplib.SMTPException
+    if mail_code != 250:
+        error, last = smtplib.SMTPSenderRefused(mail_code, mail_reply, sender), mail_code
+    elif rcpt_code not in (250, 251):
+        error, last = smtplib.SMTPRecipientsRefused({recipient: (rcpt_code, rcpt_reply)}), rcpt_code
+    else:
+        error, last = smtplib.SMTPDataError(data_code, data_reply), data_code
+    if 421 in (mail_code, rcpt_code, data_code, last):
+        conn.close()  # the server is closing the connection (as sendmail does)
+    else:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            conn.rset()
+    raise error
 
 
 def make_backend(settings: Settings) -> DevBackend | SmtpBackend:
