@@ -253,28 +253,30 @@ def _free_port() -> int:
 
 
 def _deliver(db, slug, path: Path, n: int, args) -> dict:
-    """Queue N invitation emails (an import), then time one worker delivering them over SMTP."""
+    """Queue N invitation emails (an import), then time ``--delivery-workers`` workers (1: in
+    this process; more: as many processes, started before the clock) delivering them over SMTP."""
     from sqlalchemy import func, select
 
+    from admit.imports import jobs as imports_jobs
     from admit.imports import service as imports_service
-    from admit.jobs import Worker
     from admit.notifications.models import Notification
-    from admit.settings import current
 
     with db.unit_of_work() as session:
         imp, _ = imports_service.create(
             session, _actor(session, slug), chunks=_chunks(path), user_type="internal"
         )
         import_id = imp.id
-    from admit.imports import jobs as imports_jobs
-
     claimed = imports_jobs.claim(db, import_id)
     assert claimed is not None, "the import was not claimable"
     imports_jobs.run(db, *claimed)
-    with db.unit_of_work() as session:
-        queued = session.scalar(
-            select(func.count()).select_from(Notification).where(Notification.status == "queued")
-        )
+
+    def count(status: str) -> int:
+        with db.unit_of_work() as session:
+            return session.scalar(
+                select(func.count()).select_from(Notification).where(Notification.status == status)
+            )
+
+    queued = count("queued")
     port = _free_port()
     sink_command = {
         "aiosmtpd": [
@@ -302,34 +304,80 @@ def _deliver(db, slug, path: Path, n: int, args) -> dict:
                 if s.connect_ex(("127.0.0.1", port)) == 0:
                     break
             time.sleep(0.05)
-        settings = current().model_copy(
-            update={
-                "email_backend": "smtp",
-                "smtp_host": "127.0.0.1",
-                "smtp_port": port,
-                "delivery_batch_size": 500,
-            }
-        )
-        worker = Worker(db, settings)
-        started = time.perf_counter()
-        sent = 0
-        deadline = started + args.max_seconds
-        while time.perf_counter() < deadline:
-            counts = worker.run_once(sweep=False)
-            sent += counts.get("sent", 0)
-            if not counts.get("sent") and not counts.get("retry"):
-                break
+        if args.delivery_workers == 1:
+            started = time.perf_counter()
+            _deliver_all(db, port, started + args.max_seconds)
+        else:
+            command = [sys.executable, __file__, "--child", "deliver-worker", "--backend", args.backend]
+            command += [
+                "--url",
+                str(db.engine.url.render_as_string(hide_password=False)),
+                "--smtp-port",
+                str(port),
+            ]
+            command += ["--max-seconds", str(args.max_seconds)]
+            workers = [
+                subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+                for _ in range(args.delivery_workers)
+            ]
+            for worker in workers:  # each has started and made its worker: then the clock
+                assert worker.stdout is not None and worker.stdout.readline().strip() == "READY"
+            started = time.perf_counter()
+            for worker in workers:
+                assert worker.stdin is not None
+                worker.stdin.write("GO\n")
+                worker.stdin.close()
+            for worker in workers:
+                worker.wait(timeout=args.max_seconds + 60)
         seconds = time.perf_counter() - started
     finally:
         sink.terminate()
         sink.wait(timeout=10)
+    sent = count("sent")
     return {
         "sink": args.sink,
+        "workers": args.delivery_workers,
         "queued": queued,
         "sent": sent,
         "seconds": round(seconds, 3),
         "emails_per_s": round(sent / seconds),
     }
+
+
+def _deliver_all(db, port: int, deadline: float) -> None:
+    """One worker delivering to 127.0.0.1:``port`` until nothing is left to send."""
+    from admit.jobs import Worker
+    from admit.settings import current
+
+    settings = current().model_copy(
+        update={
+            "email_backend": "smtp",
+            "smtp_host": "127.0.0.1",
+            "smtp_port": port,
+            "delivery_batch_size": 500,
+        }
+    )
+    worker = Worker(db, settings)
+    while time.perf_counter() < deadline:
+        counts = worker.run_once(sweep=False)
+        if not counts.get("sent") and not counts.get("retry"):
+            break
+
+
+def deliver_worker(args) -> None:
+    """A delivery worker process for ``_deliver``: ready, waits for GO on stdin, delivers."""
+    from admit.context import Context
+    from admit.db import Database
+    from admit.settings import Settings, configure
+
+    settings = configure(
+        Settings(database_url=args.url, rate_limits_enabled=False, public_url="http://127.0.0.1:8000")
+    )
+    db = Database(args.url, context=Context.build(settings))
+    print("READY", flush=True)
+    sys.stdin.readline()
+    _deliver_all(db, args.smtp_port, time.perf_counter() + args.max_seconds)
+    db.dispose()
 
 
 # ---------------------------------------------------------------- the peers
@@ -411,29 +459,42 @@ def main() -> None:
     parser.add_argument("--million", action="store_true", help="also stream 1,000,000 rows through preview")
     parser.add_argument("--peers", action="store_true", help="also run the peers at N (use --n 10000)")
     parser.add_argument("--max-seconds", type=int, default=600)
-    parser.add_argument("--child", choices=["preview", "import", "deliver"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--delivery-workers",
+        default="1",
+        help="worker processes delivering at once, comma-separated (1,2: each)",
+    )
+    parser.add_argument(
+        "--child", choices=["preview", "import", "deliver", "deliver-worker"], help=argparse.SUPPRESS
+    )
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--smtp-port", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--backend", help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child == "deliver-worker":
+        deliver_worker(args)
+        return
     if args.child:
         args.what = args.child
+        args.delivery_workers = int(args.delivery_workers)
         child(args)
         return
 
     workdir = Path(tempfile.mkdtemp(prefix="admit-bench-"))
     try:
         ours: dict[str, dict] = {}
-        plans = [("preview", args.n), ("import", args.n)]
+        plans = [("preview", args.n, 1), ("import", args.n, 1)]
         if args.deliver:
-            plans.append(("deliver", args.deliver))
+            plans += [("deliver", args.deliver, int(k)) for k in args.delivery_workers.split(",") if k]
         if args.million:
-            plans.append(("preview", 1_000_000))
-        for n in sorted({n for _, n in plans}):
+            plans.append(("preview", 1_000_000, 1))
+        for n in sorted({n for _, n, _ in plans}):
             seeds = write_list(workdir / f"list-{n}.csv", n)
             (workdir / f"seeds-{n}.json").write_text(json.dumps(seeds))
         for backend in [b for b in args.backends.split(",") if b]:
-            for what, n in plans:
+            for what, n, workers in plans:
                 shutil.copy(workdir / f"seeds-{n}.json", workdir / "seeds.json")
                 command = [
                     sys.executable,
@@ -452,6 +513,8 @@ def main() -> None:
                     str(args.max_seconds),
                     "--sink",
                     args.sink,
+                    "--delivery-workers",
+                    str(workers),
                 ]
                 done = subprocess.run(command, capture_output=True, text=True, timeout=args.max_seconds + 120)
                 lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
@@ -459,9 +522,9 @@ def main() -> None:
                     print(f"# FAILED {what} {backend} n={n}: {done.stderr[-2000:]}", file=sys.stderr)
                     continue
                 print(lines[-1], flush=True)
-                ours[f"{what}:{backend}:{n}"] = json.loads(lines[-1])
+                ours[f"{what}:{backend}:{n}:{workers}"] = json.loads(lines[-1])
         if args.peers:
-            ours_import = ours.get(f"import:sqlite:{args.n}")
+            ours_import = ours.get(f"import:sqlite:{args.n}:1")
             for peer in run_peers(args.n, args.max_seconds):
                 if not ours_import:
                     continue
