@@ -22,6 +22,15 @@ Targets, each served by its own process(es) on a free 127.0.0.1 port:
   /invitations/accept-invite/{key}`` with the invitee's session (302; gunicorn's sync worker
   closes each connection, as shipped).
 
+``--scenario`` (Admit only; the peers are measured on ``accept``):
+- ``accept``: the above;
+- ``password-accept``: internal invitations accepted with a password (``{"password": …}``):
+  the account's password is hashed with argon2id at the production parameters;
+- ``login``: ``POST /api/v1/auth/login`` by N accounts with a password (written directly, each
+  with the same argon2id hash: verifying costs the same), each signed in once.
+The machine's ceiling for the last two is printed beside them: argon2id's time for one hash
+here, and the cores over it (argon2 runs outside Python's lock, one hash per core at a time).
+
 The peers' accept needs the invitee's account and session first (they make neither); Admit's
 makes both. The peers run SQLite as they ship (rollback journal; ``PEER_SQLITE_WAL=1`` for WAL),
 Admit runs WAL. Set-up is not timed; the peers' directories are set up once (bench/bulk.py).
@@ -64,6 +73,8 @@ PREPARE = Path(__file__).resolve().parent / "peers"
 TOKEN = re.compile(r"/invite/([A-Za-z0-9_-]+)")
 ADMIT = ("sqlite", "postgresql")
 PEERS = ("better-auth", "django-invitations")
+SCENARIOS = ("accept", "password-accept", "login")
+PASSWORD = "Plum-orchard-47-lantern"
 
 
 @dataclass
@@ -151,12 +162,12 @@ def run_wrk(base: str, lines: list[Line], connections: int, max_seconds: float, 
 class Admit:
     """Admit on one backend, served by uvicorn; accepts of client invitations."""
 
-    def __init__(self, backend: str, workers: int, workdir: Path, deadline: float) -> None:
+    def __init__(self, backend: str, workers: int, workdir: Path, deadline: float, scenario: str) -> None:
         from admit.context import Context
         from admit.db import Database
         from admit.settings import Settings, configure
 
-        self.name, self.backend, self.workers = backend, backend, workers
+        self.name, self.backend, self.workers, self.scenario = backend, backend, workers, scenario
         self.url = _setup_db(backend, workdir)
         self.settings = configure(
             Settings(
@@ -183,6 +194,17 @@ class Admit:
         from admit.jobs import Worker
         from admit.notifications.models import DevMessage
 
+        domain = f"{label}.bench-inc.com"
+        if self.scenario == "login":
+            from admit.members import passwords
+            from admit.members import service as members_service
+
+            password_hash = passwords.hash_password(PASSWORD)  # production parameters
+            with self.db.unit_of_work() as session:
+                for i in range(n):
+                    members_service.add_user(session, f"p{i}@{domain}", password_hash=password_hash)
+            body = (json.dumps({"email": f"p{i}@{domain}", "password": PASSWORD}) for i in range(n))
+            return [Line("POST", "/api/v1/auth/login", text) for text in body]
         with self.db.unit_of_work() as session:
             portal, _owner, key = setup.create_portal(
                 session,
@@ -191,14 +213,12 @@ class Admit:
                 owner_password="bench-password-1",
             )
             slug = portal.slug
-        domain = f"{label}.bench-inc.com"
+        user_type = "client" if self.scenario == "accept" else "internal"
         for start in range(0, n, 1000):  # the API's most recipients per request
+            recipients = [f"p{i}@{domain}" for i in range(start, min(n, start + 1000))]
             response = httpx.post(
                 f"{self.base}/api/v1/portals/{slug}/invitations",
-                json={
-                    "recipients": [f"p{i}@{domain}" for i in range(start, min(n, start + 1000))],
-                    "user_type": "client",
-                },
+                json={"recipients": recipients, "user_type": user_type},
                 headers={"Authorization": f"Bearer {key}"},
                 timeout=120,
             )
@@ -208,20 +228,31 @@ class Admit:
             texts = session.scalars(select(DevMessage.text).where(DevMessage.to_address.like(f"%@{domain}")))
             tokens = [match.group(1) for text in texts if (match := TOKEN.search(text))]
         assert len(tokens) == n, f"{len(tokens)} invitation emails for {n} invitations"
-        return [Line("POST", f"/api/v1/invitations/{token}/accept", "{}") for token in tokens]
+        body = "{}" if self.scenario == "accept" else json.dumps({"password": PASSWORD})
+        return [Line("POST", f"/api/v1/invitations/{token}/accept", body) for token in tokens]
 
     def accepted(self) -> int:
+        """What the scenario's requests did, counted in the database."""
         from sqlalchemy import func, select
 
+        from admit.auth.models import WebSession
         from admit.invitations.models import Invitation
+        from admit.members.models import User
 
         with self.db.unit_of_work() as session:
-            return session.scalar(
-                select(func.count()).select_from(Invitation).where(Invitation.status == "accepted")
-            )
+            if self.scenario == "login":  # sessions of the people signing in (p…@cN.bench-inc.com)
+                query = (
+                    select(func.count())
+                    .select_from(WebSession)
+                    .join(User, User.id == WebSession.user_id)
+                    .where(User.email.like("%.bench-inc.com"))
+                )
+            else:
+                query = select(func.count()).select_from(Invitation).where(Invitation.status == "accepted")
+            return session.scalar(query)
 
     def describe(self) -> dict:
-        return {"web_workers": self.workers, **_server_rss_mb(self.server.pid)}
+        return {"scenario": self.scenario, "web_workers": self.workers, **_server_rss_mb(self.server.pid)}
 
     def close(self) -> None:
         _stop_server(self.server)
@@ -326,12 +357,31 @@ def _wait_for_port(port: int, process: subprocess.Popen) -> None:
     raise RuntimeError(f"nothing answered on 127.0.0.1:{port}")
 
 
+def argon2_ceiling() -> dict:
+    """One argon2id hash at the production parameters, timed here; the cores over it."""
+    from admit.members import passwords
+
+    passwords.hash_password(PASSWORD)  # warm
+    started = time.perf_counter()
+    for _ in range(10):
+        passwords.hash_password(PASSWORD)
+    seconds = (time.perf_counter() - started) / 10
+    cores = os.cpu_count() or 1
+    time_cost, memory_kib, parallelism = passwords.parameters()
+    return {
+        "parameters": {"time_cost": time_cost, "memory_kib": memory_kib, "parallelism": parallelism},
+        "hash_ms": round(seconds * 1000, 1),
+        "cores": cores,
+        "ceiling_per_s": round(cores / seconds, 1),
+    }
+
+
 def run_target(name: str, args: argparse.Namespace, levels: list[int], workdir: Path) -> list[dict]:
     deadline = time.monotonic() + args.max_seconds
     if name in PEERS and not peer_ready(name):
         return []
     target: Any = (
-        Admit(name, args.workers, workdir, deadline)
+        Admit(name, args.workers, workdir, deadline, args.scenario)
         if name in ADMIT
         else Peer(name, workdir, levels, args.n, deadline)
     )
@@ -345,7 +395,13 @@ def run_target(name: str, args: argparse.Namespace, levels: list[int], workdir: 
             accepted = target.accepted()
             if accepted != sent:
                 raise RuntimeError(f"{name}: {accepted} accepted invitations after {sent} accepts")
-            record = {"bench": "load.accept", "target": name, "n": args.n, "concurrency": level, **measured}
+            record = {
+                "bench": f"load.{args.scenario}",
+                "target": name,
+                "n": args.n,
+                "concurrency": level,
+                **measured,
+            }
             record.update(target.describe())
             _emit(record)
             records.append(record)
@@ -362,6 +418,7 @@ def main() -> None:
     parser.add_argument("--concurrency", default="1,8,32", help="connections, comma-separated")
     parser.add_argument("--targets", default=",".join((*ADMIT, *PEERS)))
     parser.add_argument("--workers", type=int, default=1, help="Admit's uvicorn web processes")
+    parser.add_argument("--scenario", choices=SCENARIOS, default="accept", help="what Admit is asked (above)")
     parser.add_argument("--max-seconds", type=int, default=600, help="per target, set-up included")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",") if c]
@@ -370,6 +427,9 @@ def main() -> None:
         parser.error("--n, --concurrency and --workers must be at least 1")
     if unknown := set(targets) - {*ADMIT, *PEERS}:
         parser.error(f"unknown targets: {', '.join(sorted(unknown))}")
+    if args.scenario != "accept":
+        targets = [t for t in targets if t in ADMIT]
+        _emit({"bench": "load.argon2", **argon2_ceiling()})
     results: dict[tuple[str, int], dict] = {}
     with tempfile.TemporaryDirectory(prefix="admit-load-") as tmp:
         for name in targets:
