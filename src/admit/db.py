@@ -175,8 +175,15 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
                 raise
 
         def _end_turn(conn: Connection) -> None:
+            conn.info.pop(_WROTE, None)
             if conn.info.pop("sqlite_turn", False):
                 turns.release()
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _note_writes(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
+            # What step_out needs to know: has this transaction written (anything but a read)?
+            if not statement.lstrip()[:6].upper().startswith(("SELECT", "BEGIN", "PRAGMA")):
+                conn.info[_WROTE] = True
 
         event.listen(engine, "commit", _end_turn)
         event.listen(engine, "rollback", _end_turn)
@@ -193,6 +200,25 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(
         url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args, **kwargs
     )
+
+
+_WROTE = "sqlite_wrote"
+
+
+def step_out(session: Session) -> None:
+    """On SQLite, end ``session``'s transaction if it has only read, so slow work that needs no
+    database (an argon2id hash, ~20 ms) does not hold the one write lock every other request of
+    the process waits for; the next statement begins a new transaction, and what was loaded stays
+    (``expire_on_commit=False``). Nothing happens on other databases, nor once the transaction
+    has written or has changes to write: its work commits as one. The caller's later writes must
+    not rely on what it read staying unchanged (the invitation and token claims are conditional
+    updates: they do not)."""
+    if not session.in_transaction() or session.new or session.dirty or session.deleted:
+        return
+    connection = session.connection()
+    if connection.dialect.name != "sqlite" or connection.info.get(_WROTE):
+        return
+    session.commit()
 
 
 class Database:

@@ -22,7 +22,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import second_factor
 from admit.auth.models import ApiKey, LinkRequest, WebSession
-from admit.db import rowcount
+from admit.db import rowcount, step_out
 from admit.errors import (
     ApiKeyNotFound,
     Conflict,
@@ -88,6 +88,7 @@ def login(session: Session, *, email: str, password: str) -> User:
     ctx = context.of(session)
     ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
     user = members_service.get_user_by_address(session, address) if address else None
+    step_out(session)  # the hash is checked with SQLite's write lock free
     ok = verify_password(user.password_hash if user else None, password or "")
     if user is None or not ok:
         raise InvalidCredentials("The email or password is incorrect.")
@@ -483,8 +484,10 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     user = password_reset_user(session, raw)
     settings = context.of(session).settings
     check_strength(password, min_length=settings.password_min_length, email=user.email)
+    step_out(session)  # hashed with SQLite's write lock free; the link is used after
+    password_hash = hash_password(password)
     tokens.subject_of(session, PASSWORD_RESET, raw, use=True, refused=_reset_gone)
-    members_service.set_password(session, user, hash_password(password))
+    members_service.set_password(session, user, password_hash)
     end_all_sessions(session, user.id)
     tokens.end(session, SIGN_IN, user.id, tokens.Reason.REVOKED)
     audit_service.record(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.db import step_out
 from admit.errors import SignInRequired, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
@@ -116,9 +117,9 @@ def accept(
             raise SignInRequired(f"An account already exists for {invitation.recipient}. Sign in to accept.")
     elif _needs_password(invitation, portal) or password:
         min_length = context.of(session).settings.password_min_length
-        new_password_hash = hash_password(
-            check_strength(password, min_length=min_length, email=invitation.recipient)
-        )
+        chosen = check_strength(password, min_length=min_length, email=invitation.recipient)
+        step_out(session)  # hashed with SQLite's write lock free; the claim below is conditional
+        new_password_hash = hash_password(chosen)
     own_name = " ".join((name or "").split())[:200]
 
     invitation = invitations_service.claim(session, token)

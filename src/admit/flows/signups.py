@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.db import step_out
 from admit.errors import MemberDeactivated
 from admit.flows import join
 from admit.links import signups
@@ -64,11 +65,11 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
     if (user is None or user.password_hash is None) and (
         password or signups.confirm_needs_password(user_type, portal, user)
     ):
-        new_password_hash = hash_password(
-            check_strength(
-                password, min_length=context.of(session).settings.password_min_length, email=record.email
-            )
+        chosen = check_strength(
+            password, min_length=context.of(session).settings.password_min_length, email=record.email
         )
+        step_out(session)  # hashed with SQLite's write lock free; mark_confirmed below is conditional
+        new_password_hash = hash_password(chosen)
 
     record = signups.mark_confirmed(session, token)
     if user is None:
