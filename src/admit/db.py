@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from sqlalchemy import Connection, DateTime, Engine, Index, MetaData, Table, Uuid, create_engine, event, text
 from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.types import TypeDecorator
 
 from admit.errors import Busy
@@ -197,9 +197,8 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
     # export, estimated high because of a correlated subquery) the compiling (~0.5 s measured
     # by EXPLAIN ANALYZE in bench/roster.py's export) never pays back.
     connect_args = {"prepare_threshold": None, "options": "-c jit=off", **kwargs.pop("connect_args", {})}
-    return create_engine(
-        url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=connect_args, **kwargs
-    )
+    pool = {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20, **kwargs}
+    return create_engine(url, connect_args=connect_args, **pool)
 
 
 _WROTE = "sqlite_wrote"
@@ -237,6 +236,16 @@ class Database:
     def session(self) -> Session:
         """A new session carrying this database's context (the caller closes it)."""
         return self.sessionmaker(info={CONTEXT_KEY: self.context})
+
+    @property
+    def request_sessions(self) -> int:
+        """How many requests may hold a session at once: the pool's connections, less five for
+        what opens its own (the worker in the web process, an export's stream). A request past
+        it waits on the event loop, holding no thread (``web.db_session``)."""
+        pool = self.engine.pool
+        if not isinstance(pool, QueuePool):
+            return 10  # a pool with no bound (SQLite's in-memory one, NullPool): a modest gate
+        return max(1, pool.size() + max(pool._max_overflow, 0) - 5)
 
     @property
     def is_sqlite(self) -> bool:

@@ -5,7 +5,9 @@ services; these helpers only find who is asking and 404 anyone who is not in the
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
+import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
@@ -87,22 +89,43 @@ async def get_settings_dep(request: Request) -> Settings:
     return ctx.settings
 
 
+# A request holds a pooled connection from its session's first statement to its end (commit,
+# close), and meanwhile takes threads from the pool that endpoints share: for the endpoint, then
+# for FastAPI's check of what a sync endpoint returned. Were more requests to hold sessions than
+# the pool has connections, endpoints would hold every thread waiting for a connection while the
+# sessions that have them wait for a thread to finish: a stall until the pool's timeout, then
+# 500s (bench/load.py showed it at 32 connections with two threads; with the default 40 it takes
+# about 70 requests at once). So at most ``Database.request_sessions`` requests have a session;
+# the others wait here on the event loop, holding neither a thread nor a connection.
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+
+def _session_slots(db: Database) -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()  # one per event loop (each test client runs its own)
+    slots = _SLOTS.get(loop)
+    if slots is None:
+        slots = _SLOTS[loop] = asyncio.Semaphore(db.request_sessions)
+    return slots
+
+
 async def db_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; committed before the response is sent, rolled back on error.
-    Opening one does no I/O, so it is done on the event loop; the end (a commit) runs in a
-    thread. Each hop to a thread and back costs a request ~0.3 ms of CPU (bench/load.py)."""
+    Opening one does no I/O, so it is done on the event loop (once a slot is free:
+    ``_session_slots``); the end (a commit) runs in a thread. Each hop to a thread and back costs
+    a request ~0.3 ms of CPU."""
     db: Database = request.app.state.db
-    session = db.session()
-    request.state.db_session = session
-    try:
-        yield session
-    except DomainError as exc:
-        await run_in_threadpool(db.end, session, commit=exc.keeps_work)
-        raise
-    except BaseException:
-        await run_in_threadpool(db.end, session, commit=False)
-        raise
-    await run_in_threadpool(db.end, session, commit=True)
+    async with _session_slots(db):
+        session = db.session()
+        request.state.db_session = session
+        try:
+            yield session
+        except DomainError as exc:
+            await run_in_threadpool(db.end, session, commit=exc.keeps_work)
+            raise
+        except BaseException:
+            await run_in_threadpool(db.end, session, commit=False)
+            raise
+        await run_in_threadpool(db.end, session, commit=True)
 
 
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]
