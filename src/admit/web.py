@@ -97,14 +97,17 @@ async def get_settings_dep(request: Request) -> Settings:
 # 500s (bench/load.py showed it at 32 connections with two threads; with the default 40 it takes
 # about 70 requests at once). So at most ``Database.request_sessions`` requests have a session;
 # the others wait here on the event loop, holding neither a thread nor a connection.
-_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Semaphore]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def _session_slots(db: Database) -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()  # one per event loop (each test client runs its own)
-    slots = _SLOTS.get(loop)
+    # One per event loop (each test client runs its own) and database.
+    by_db = _SLOTS.setdefault(asyncio.get_running_loop(), {})
+    slots = by_db.get(id(db))
     if slots is None:
-        slots = _SLOTS[loop] = asyncio.Semaphore(db.request_sessions)
+        slots = by_db[id(db)] = asyncio.Semaphore(db.request_sessions)
     return slots
 
 
