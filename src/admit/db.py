@@ -204,20 +204,21 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
 _WROTE = "sqlite_wrote"
 
 
-def step_out(session: Session) -> None:
+def step_out(session: Session) -> bool:
     """On SQLite, end ``session``'s transaction if it has only read, so slow work that needs no
     database (an argon2id hash, ~20 ms) does not hold the one write lock every other request of
     the process waits for; the next statement begins a new transaction, and what was loaded stays
     (``expire_on_commit=False``). Nothing happens on other databases, nor once the transaction
-    has written or has changes to write: its work commits as one. The caller's later writes must
-    not rely on what it read staying unchanged (the invitation and token claims are conditional
-    updates: they do not)."""
+    has written or has changes to write: its work commits as one. True when it ended one: the
+    caller then reads again what its writes depend on, as another request may have changed it
+    meanwhile (``auth.service.login``, ``flows.join.accept``)."""
     if not session.in_transaction() or session.new or session.dirty or session.deleted:
-        return
+        return False
     connection = session.connection()
     if connection.dialect.name != "sqlite" or connection.info.get(_WROTE):
-        return
+        return False
     session.commit()
+    return True
 
 
 class Database:
@@ -243,9 +244,9 @@ class Database:
         what opens its own (the worker in the web process, an export's stream). A request past
         it waits on the event loop, holding no thread (``web.db_session``)."""
         pool = self.engine.pool
-        if not isinstance(pool, QueuePool):
-            return 10  # a pool with no bound (SQLite's in-memory one, NullPool): a modest gate
-        return max(1, pool.size() + max(pool._max_overflow, 0) - 5)
+        if not isinstance(pool, QueuePool) or pool._max_overflow < 0:
+            return 64  # a pool with no bound (max_overflow=-1, NullPool, SQLite's in-memory one)
+        return max(1, pool.size() + pool._max_overflow - 5)
 
     @property
     def is_sqlite(self) -> bool:

@@ -6,6 +6,7 @@ services; these helpers only find who is asking and 404 anyone who is not in the
 from __future__ import annotations
 
 import asyncio
+import functools
 import ipaddress
 import weakref
 from collections.abc import AsyncIterator
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote, urlsplit
 
+import anyio
 from fastapi import Depends, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -97,18 +98,27 @@ async def get_settings_dep(request: Request) -> Settings:
 # 500s (bench/load.py showed it at 32 connections with two threads; with the default 40 it takes
 # about 70 requests at once). So at most ``Database.request_sessions`` requests have a session;
 # the others wait here on the event loop, holding neither a thread nor a connection.
-_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Semaphore]] = (
-    weakref.WeakKeyDictionary()
-)
+_SLOTS: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, weakref.WeakKeyDictionary[Database, asyncio.Semaphore]
+]
+_SLOTS = weakref.WeakKeyDictionary()
 
 
 def _session_slots(db: Database) -> asyncio.Semaphore:
     # One per event loop (each test client runs its own) and database.
-    by_db = _SLOTS.setdefault(asyncio.get_running_loop(), {})
-    slots = by_db.get(id(db))
+    by_db = _SLOTS.setdefault(asyncio.get_running_loop(), weakref.WeakKeyDictionary())
+    slots = by_db.get(db)
     if slots is None:
-        slots = by_db[id(db)] = asyncio.Semaphore(db.request_sessions)
+        slots = by_db[db] = asyncio.Semaphore(db.request_sessions)
     return slots
+
+
+async def _end(db: Database, session: Session, *, commit: bool) -> None:
+    # In a thread of its own, as FastAPI ends a sync dependency: an end never queues behind
+    # endpoints for the threads they share (it gives a connection back).
+    await anyio.to_thread.run_sync(
+        functools.partial(db.end, session, commit=commit), limiter=anyio.CapacityLimiter(1)
+    )
 
 
 async def db_session(request: Request) -> AsyncIterator[Session]:
@@ -123,12 +133,12 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
         try:
             yield session
         except DomainError as exc:
-            await run_in_threadpool(db.end, session, commit=exc.keeps_work)
+            await _end(db, session, commit=exc.keeps_work)
             raise
         except BaseException:
-            await run_in_threadpool(db.end, session, commit=False)
+            await _end(db, session, commit=False)
             raise
-        await run_in_threadpool(db.end, session, commit=True)
+        await _end(db, session, commit=True)
 
 
 SessionDep = Annotated[Session, Depends(db_session, scope="function")]

@@ -88,8 +88,12 @@ def login(session: Session, *, email: str, password: str) -> User:
     ctx = context.of(session)
     ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
     user = members_service.get_user_by_address(session, address) if address else None
-    step_out(session)  # the hash is checked with SQLite's write lock free
-    ok = verify_password(user.password_hash if user else None, password or "")
+    checked = user.password_hash if user else None
+    stepped_out = step_out(session)  # the hash is checked with SQLite's write lock free
+    ok = verify_password(checked, password or "")
+    if ok and user is not None and stepped_out:
+        session.refresh(user, ["password_hash"])  # a reset meanwhile: the old password opens nothing
+        ok = user.password_hash == checked
     if user is None or not ok:
         raise InvalidCredentials("The email or password is incorrect.")
     return user

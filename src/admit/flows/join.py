@@ -109,17 +109,17 @@ def accept(
         raise WrongAccount(
             f"This invitation is for {invitation.recipient}. Sign out and continue as that address."
         )
-    user = members_service.get_user_by_address(session, invitation.recipient)
+    user = _account(session, invitation, current_user)
     new_password_hash = None
-    if user is not None and user.password_hash is not None:
-        if current_user is None or current_user.id != user.id:
-            invitations_service.reopen(session, invitation)  # the account may be a racer's accept
-            raise SignInRequired(f"An account already exists for {invitation.recipient}. Sign in to accept.")
-    elif _needs_password(invitation, portal) or password:
+    if (user is None or user.password_hash is None) and (_needs_password(invitation, portal) or password):
         min_length = context.of(session).settings.password_min_length
         chosen = check_strength(password, min_length=min_length, email=invitation.recipient)
-        step_out(session)  # hashed with SQLite's write lock free; the claim below is conditional
+        stepped_out = step_out(session)  # hashed with SQLite's write lock free
         new_password_hash = hash_password(chosen)
+        if stepped_out:  # another accept for this address may have made the account meanwhile
+            if user is not None:
+                session.expire(user)
+            user = _account(session, invitation, current_user)
     own_name = " ".join((name or "").split())[:200]
 
     invitation = invitations_service.claim(session, token)
@@ -135,6 +135,20 @@ def accept(
             user.name = own_name  # their own name wins
     member = join(session, invitation, portal, user, ip=ip, new_user=new_user)
     return Accepted(invitation=invitation, portal=portal, user=user, member=member)
+
+
+def _account(session: Session, invitation: Invitation, current_user: User | None) -> User | None:
+    """The account of the invitation's address, if there is one. One with a password must be
+    the one signed in (an invitation never sets or resets an account's password)."""
+    user = members_service.get_user_by_address(session, invitation.recipient)
+    if (
+        user is not None
+        and user.password_hash is not None
+        and (current_user is None or current_user.id != user.id)
+    ):
+        invitations_service.reopen(session, invitation)  # the account may be a racer's accept
+        raise SignInRequired(f"An account already exists for {invitation.recipient}. Sign in to accept.")
+    return user
 
 
 def join(

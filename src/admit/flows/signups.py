@@ -68,8 +68,14 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
         chosen = check_strength(
             password, min_length=context.of(session).settings.password_min_length, email=record.email
         )
-        step_out(session)  # hashed with SQLite's write lock free; mark_confirmed below is conditional
+        stepped_out = step_out(session)  # hashed with SQLite's write lock free
         new_password_hash = hash_password(chosen)
+        if stepped_out:  # another request may have made the account, or joined it, meanwhile
+            for loaded in (user, member):
+                if loaded is not None:
+                    session.expire(loaded)
+            user = members_service.get_user_by_email(session, record.email)
+            member = members_service.get_membership(session, portal.id, user.id) if user else None
 
     record = signups.mark_confirmed(session, token)
     if user is None:

@@ -229,9 +229,18 @@ def sendmail(
         conn.command_encoding = "utf-8"  # as smtplib's mail() does
     mail = " ".join([f"MAIL FROM:{smtplib.quoteaddr(sender)}", *esmtp])
     conn.send(f"{mail}\r\nRCPT TO:{smtplib.quoteaddr(recipient)}\r\nDATA\r\n")
-    (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = (
-        conn.getreply() for _ in "123"
-    )
+    replies: list[tuple[int, bytes]] = []
+    for _ in range(3):
+        try:
+            replies.append(conn.getreply())
+        except smtplib.SMTPServerDisconnected:
+            # A server that refused (a 421, a 5xx) may hang up before the other replies: what
+            # it said decides, as smtplib's sendmail would have read it.
+            if not replies or (replies[0][0] == 250 and (len(replies) < 2 or replies[1][0] in (250, 251))):
+                raise
+            replies += [(421, b"connection closed")] * (3 - len(replies))
+            break
+    (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = replies
     accepted = mail_code == 250 and rcpt_code in (250, 251)
     if data_code == 354:
         # The message, dot-stuffed (RFC 5321 4.5.2); empty if the server took DATA after refusing
