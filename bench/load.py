@@ -180,7 +180,6 @@ class Admit:
             self.url, self.port, workdir / f"server-{backend}.log", deadline, workers=workers
         )
         self.base = f"http://127.0.0.1:{self.port}"
-        self.sent = 0
 
     @property
     def pid(self) -> int:

@@ -171,31 +171,23 @@ class SmtpBackend:
         if self._conn is None:
             self.open()
         assert self._conn is not None
-        envelope_from = self._envelope_from
+        # Non-ASCII before the @ (domains are stored as punycode) needs SMTPUTF8 (RFC 6531);
+        # without it retrying cannot help (ADMIT_SMTP_UTF8=false refuses such addresses where
+        # they are typed).
+        utf8 = not notification.to_address.isascii()
         try:
-            if notification.to_address.isascii():
-                sendmail(
-                    self._conn,
-                    envelope_from,
-                    notification.to_address,
-                    build_message(self.settings, notification, email),
+            if utf8 and not self.offers("smtputf8"):
+                raise PermanentDeliveryError(
+                    "the mail server cannot deliver to an address with non-ASCII characters"
+                    " before the @ (it does not offer SMTPUTF8)"
                 )
-            else:
-                # Non-ASCII before the @ (domains are stored as punycode) needs SMTPUTF8 (RFC
-                # 6531); without it retrying cannot help (ADMIT_SMTP_UTF8=false refuses such
-                # addresses where they are typed).
-                if not self.offers("smtputf8"):
-                    raise PermanentDeliveryError(
-                        "the mail server cannot deliver to an address with non-ASCII characters"
-                        " before the @ (it does not offer SMTPUTF8)"
-                    )
-                sendmail(
-                    self._conn,
-                    envelope_from,
-                    notification.to_address,
-                    build_message(self.settings, notification, email, utf8=True),
-                    options=["SMTPUTF8"],
-                )
+            sendmail(
+                self._conn,
+                self._envelope_from,
+                notification.to_address,
+                build_message(self.settings, notification, email, utf8=utf8),
+                options=["SMTPUTF8"] if utf8 else (),
+            )
         except smtplib.SMTPRecipientsRefused as exc:
             # smtplib raises this for 4xx (greylisting, mailbox busy) as well as 5xx replies.
             if all(500 <= code < 600 for code, _reply in exc.recipients.values()):
@@ -212,6 +204,12 @@ class SmtpBackend:
 
 
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+_TAKEN = ({250}, {250, 251})  # what MAIL and RCPT answer when they take the message
+
+
+def _taken(replies: list[tuple[int, bytes]]) -> bool:
+    """Whether the server took the sender and the recipient, as far as ``replies`` go."""
+    return all(code in ok for (code, _reply), ok in zip(replies, _TAKEN, strict=False))
 
 
 def sendmail(
@@ -236,12 +234,12 @@ def sendmail(
         except smtplib.SMTPServerDisconnected:
             # A server that refused (a 421, a 5xx) may hang up before the other replies: what
             # it said decides, as smtplib's sendmail would have read it.
-            if not replies or (replies[0][0] == 250 and (len(replies) < 2 or replies[1][0] in (250, 251))):
+            if _taken(replies):
                 raise
             replies += [(421, b"connection closed")] * (3 - len(replies))
             break
     (mail_code, mail_reply), (rcpt_code, rcpt_reply), (data_code, data_reply) = replies
-    accepted = mail_code == 250 and rcpt_code in (250, 251)
+    accepted = _taken(replies)
     if data_code == 354:
         # The message, dot-stuffed (RFC 5321 4.5.2); empty if the server took DATA after refusing
         # the sender or the recipient (RFC 2920 3.1), so it is not delivered.
