@@ -120,3 +120,29 @@ class TestRawValues:
         some = uuid.uuid4()
         assert raw_uuid(some.hex) == some == raw_uuid(str(some)) == raw_uuid(some)
         assert raw_uuid(None) is None
+
+
+def test_seekable_binds_only_the_columns_before_the_last_filtered_one():
+    """A count seeks in a (type, status, role) index when the columns before a filtered one are
+    bound to every value they may hold; with no filter, or the first column filtered, nothing is
+    added (an IN over every value would read the wide index where a narrow one serves)."""
+    from sqlalchemy import column
+    from sqlalchemy.dialects import sqlite
+
+    from admit.kit.pagination import seekable
+
+    kind, status, role = column("kind"), column("status"), column("role")
+
+    def written(*bound: bool) -> list[str]:
+        leading = zip((kind, status, role), bound, (("a", "b"), ("on", "off"), ("x", "y")), strict=True)
+        conditions = seekable(*leading)
+        return [
+            str(c.compile(dialect=sqlite.dialect(), compile_kwargs={"literal_binds": True}))
+            for c in conditions
+        ]
+
+    assert written(False, False, False) == []
+    assert written(True, False, False) == []
+    assert written(False, True, False) == ["kind IN ('a', 'b')"]
+    assert written(False, False, True) == ["kind IN ('a', 'b')", "status IN ('on', 'off')"]
+    assert written(True, False, True) == ["status IN ('on', 'off')"]

@@ -30,6 +30,8 @@ class UserType(StrEnum):
 
 
 INTERNAL_ROLES = (Role.OWNER, Role.ADMIN, Role.MEMBER)
+# The products a portal offers its people; a member or an invitation holds a list of them.
+ALL_PRODUCTS = ("messaging", "workspaces", "billing", "analytics")
 
 
 class Action(StrEnum):

@@ -7,13 +7,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, select
+from sqlalchemy import delete, event, func, select, text
 
 from admit.errors import InvalidInput
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.members.models import User
 from admit.people import roster as people_roster
+from admit.policy import UserType
 from tests.factories import actor_for, create_portal, invite, member_joins
 from tests.links.helpers import link_token, sign_up
 
@@ -213,6 +214,122 @@ class TestSortAndFilters:
             with pytest.raises(InvalidInput) as caught:
                 _roster(db, pf, **filters)
             assert caught.value.field == field
+
+
+class TestTotals:
+    """The total beside a page is how many rows the filters match, however it is counted: apart
+    from the page, from an index (most filters), or with the first page itself (a delivery
+    filter; a search on SQLite), summed over members, invitations and sign-ups."""
+
+    FILTERS = (
+        {},
+        {"user_type": "client"},
+        {"status": "pending"},
+        {"status": "active", "user_type": "internal"},
+        {"role": "admin"},
+        {"role": "client", "status": "pending"},
+        {"product": "billing"},
+        {"product": "billing", "role": "admin"},
+        {"delivery": "sent"},
+        {"delivery": "queued"},
+        {"q": "client.org"},  # read from the search index on SQLite
+        {"q": "ada"},  # a member and an invitation
+        {"q": "ad"},  # too short for the index: scanned
+        {"q": "ada", "user_type": "client", "status": "pending"},
+    )
+
+    def _two_portals(self, db, worker):
+        """Portal A with members, invitations (products, roles, deliveries) and a sign-up; portal B
+        with the same kinds of rows, which no total of A may count."""
+        pfs = []
+        for name, owner in (("Acme Inc", "owner@acme.com"), ("Beta Inc", "owner@beta.com")):
+            pf = create_portal(db, name=name, owner_email=owner)
+            domain = owner.split("@")[1]
+            member_joins(db, worker, pf, f"ada@{domain}", role="admin")
+            invite(
+                db,
+                pf,
+                ["Ada Client <ada.c@client.org>", "bill@client.org"],
+                user_type="client",
+                products=["billing"],
+            )
+            worker.drain()
+            invite(db, pf, ["mia@client.org"], user_type="client", products=["messaging"])
+            invite(db, pf, [f"adam@{domain}"], role="admin", products=["billing"])
+            pfs.append(pf)
+        sign_up(db, link_token(db, pfs[0]), "ada.link@client.org", name="Ada Link")
+        return pfs
+
+    def test_every_filter_totals_the_rows_it_lists_in_its_own_portal(self, db, worker):
+        acme, beta = self._two_portals(db, worker)
+        for filters in self.FILTERS:
+            for pf in (acme, beta):
+                rows = _all(db, pf, **filters)
+                # limit=1: most matches are off the page, some of another kind than the one on it.
+                first = _roster(db, pf, limit=1, **filters)
+                assert first.total == len(rows), (pf.slug, filters, [r.address for r in rows])
+                assert first.items == rows[:1], filters
+        assert _roster(db, acme, q="ada", limit=1).total == 4  # a member, two invitations, a sign-up
+        assert _roster(db, acme, q="nobody-at-all").total == 0
+
+    def test_the_product_filter_counts_from_its_partial_index(self, db):
+        """A database uses a partial index only for a condition written as the index's own
+        (``kit.search.lists``, with the product as a literal). SQLite refuses ``INDEXED BY`` an
+        index that cannot answer the query; PostgreSQL, with its other indexes dropped (in a
+        transaction rolled back) and told not to scan the table, plans with it."""
+        from admit.invitations import repository as invitations_repository
+        from admit.members import service as members_service
+
+        pf = create_portal(db)
+        invite(db, pf, ["bill@client.org"], user_type="client", products=["billing"])
+        counts = (
+            ("members", members_service.roster_select(pf.portal_id, product="billing", counting=True)),
+            (
+                "invitations",
+                invitations_repository.roster_select(
+                    pf.portal_id, now=clock.now(), user_types=list(UserType), product="billing", counting=True
+                ),
+            ),
+        )
+        for table, query in counts:
+            index = f"ix_{table}_product_billing"
+            with db.engine.connect() as conn, conn.begin():
+                # PostgreSQL, with no other index and no table scan: the product's index, or none.
+                if not db.is_sqlite:
+                    for name in conn.execute(
+                        text(_OTHER_INDEXES), {"table": table, "index": index}
+                    ).scalars():
+                        conn.execute(text(f"DROP INDEX {name}"))  # rolled back below
+                    conn.execute(text("SET LOCAL enable_seqscan = off"))
+                event.listen(conn, "before_cursor_execute", _forced(table, index, db.is_sqlite), retval=True)
+                # As the roster runs it: "no query solution" on SQLite if the index cannot serve it.
+                answer = conn.execute(select(func.count()).select_from(query.subquery())).scalars().all()
+                if db.is_sqlite:
+                    assert answer == [1]
+                else:
+                    assert index in "\n".join(answer), answer
+                conn.rollback()
+
+
+# PostgreSQL: a table's indexes but ``index`` and those that back a constraint.
+_OTHER_INDEXES = """
+SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+WHERE t.relname = :table AND i.relname <> :index
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+"""
+
+
+def _forced(table, index, sqlite):
+    """A statement hook: SQLite reads ``table`` by ``index`` only; PostgreSQL explains its plan."""
+
+    def rewrite(_conn, _cursor, statement, parameters, _context, _many):
+        if not statement.startswith("SELECT count"):
+            return statement, parameters
+        if sqlite:
+            return statement.replace(f"FROM {table}", f"FROM {table} INDEXED BY {index}"), parameters
+        return f"EXPLAIN {statement}", parameters
+
+    return rewrite
 
 
 class TestIndexedOrderAndSearch:

@@ -13,9 +13,9 @@ from admit.members import service as members_service
 from admit.members.addresses import normalize_email
 from admit.members.models import User
 from admit.members.passwords import check_strength, hash_password, verify_password
-from admit.policy import Role, UserType
+from admit.policy import ALL_PRODUCTS, Role, UserType
 from admit.portals import service as portals_service
-from admit.portals.models import ALL_PRODUCTS, Portal
+from admit.portals.models import Portal
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session

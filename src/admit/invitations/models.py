@@ -5,12 +5,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, column, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id, trigram_indexes
 from admit.kit import clock
-from admit.kit.search import SearchIndex, name_order
+from admit.kit.search import SearchIndex, listing, name_order
+from admit.policy import ALL_PRODUCTS
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
@@ -34,6 +35,9 @@ PENDING, ACCEPTED, EXPIRED, REVOKED = (
     InvitationStatus.EXPIRED,
     InvitationStatus.REVOKED,
 )
+# Open invitations: not accepted (an accepted one is a member now), as the statuses they may
+# hold (a count that seeks in an index lists them: ``kit.pagination.seekable``).
+OPEN = (PENDING, EXPIRED, REVOKED)
 STATUSES = tuple(InvitationStatus)
 
 
@@ -61,23 +65,24 @@ class Invitation(Base):
             postgresql_where=text("status = 'pending'"),
         ),
         Index("ix_invitations_portal_created", "portal_id", "created_at"),
-        Index("ix_invitations_portal_kind", "portal_id", "user_type", "status", "role", "expires_at").ddl_if(
-            dialect="postgresql"
+        Index("ix_invitations_portal_kind", "portal_id", "user_type", "status", "role", "expires_at"),
+        # The product filter: per product, the invitations that give it, newest first, with
+        # their status (open ones are counted from it).
+        *(
+            Index(
+                f"ix_invitations_product_{product}",
+                "portal_id",
+                "created_at",
+                "status",
+                **listing(column("products"), product),
+            )
+            for product in ALL_PRODUCTS
         ),
-        Index(  # on SQLite with the products too (see ix_members_portal_kind_products)
-            "ix_invitations_portal_kind_products",
-            "portal_id",
-            "user_type",
-            "status",
-            "role",
-            "expires_at",
-            "products",
-        ).ddl_if(dialect="sqlite"),
         # The roster's orders and filters (``invitations.repository.roster_select``): each
         # order's index ends on id, so a first page reads a page of rows, however many match.
         Index("ix_invitations_portal_status", "portal_id", "status", "id"),
         Index("ix_invitations_portal_sent", "portal_id", text("coalesce(last_sent_at, created_at)")),
-        Index("ix_invitations_portal_inviter", "portal_id", "invited_by_id"),
+        Index("ix_invitations_portal_inviter", "portal_id", "invited_by_id", "status"),  # counted from it
         # The worker's reminder step: rows whose next reminder is due (``invitations.reminders``).
         Index(
             "ix_invitations_next_reminder",

@@ -11,11 +11,12 @@ from sqlalchemy import Select, Uuid, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admit import context
-from admit.invitations.models import ACCEPTED, EXPIRED, INVITATIONS_SEARCH, PENDING, Invitation
+from admit.invitations.models import ACCEPTED, EXPIRED, INVITATIONS_SEARCH, OPEN, PENDING, Invitation
 from admit.kit.bulk import one_of
+from admit.kit.pagination import seekable
 from admit.kit.search import contains, lists, name_order
 from admit.notifications import service as notifications_service
-from admit.policy import UserType
+from admit.policy import Role, UserType
 
 __all__ = [
     "get",
@@ -130,34 +131,52 @@ def roster_select(
     product: str | None = None,
     invited_by: uuid.UUID | None = None,
     delivery: str | None = None,
+    counting: bool = False,
 ) -> Select[*tuple[Any, ...]]:
     """The portal's open invitations (not accepted: accepted ones are members) of the visible
     ``user_types`` as roster rows (see ``people.roster``); a pending one past its expiry shows
-    as expired."""
+    as expired. ``counting``: only their ids (a count reads an index)."""
     shown_status = case(
         (and_(Invitation.status == PENDING, Invitation.expires_at <= now), literal(EXPIRED)),
         else_=Invitation.status,
     )
-    query = select(
-        literal("invitation").label("kind"),
-        Invitation.id.label("id"),
-        literal(None, type_=Uuid()).label("user_id"),
-        Invitation.created_at.label("created_at"),
-        Invitation.recipient_name.label("name"),
-        Invitation.recipient.label("address"),
-        Invitation.user_type.label("user_type"),
-        Invitation.role.label("role"),
-        Invitation.products.label("products"),
-        shown_status.label("status"),
-        Invitation.invited_by_id.label("invited_by_id"),
-        Invitation.last_sent_at.label("last_sent_at"),
-        name_order(Invitation.recipient_name, Invitation.recipient).label("sort_name"),
-        func.coalesce(Invitation.last_sent_at, Invitation.created_at).label("sort_sent"),
-        Invitation.status.label("sort_status"),
-    ).where(Invitation.portal_id == portal_id, Invitation.status != ACCEPTED)
+    columns = (
+        (Invitation.id,)
+        if counting
+        else (
+            literal("invitation").label("kind"),
+            Invitation.id.label("id"),
+            literal(None, type_=Uuid()).label("user_id"),
+            Invitation.created_at.label("created_at"),
+            Invitation.recipient_name.label("name"),
+            Invitation.recipient.label("address"),
+            Invitation.user_type.label("user_type"),
+            Invitation.role.label("role"),
+            Invitation.products.label("products"),
+            shown_status.label("status"),
+            Invitation.invited_by_id.label("invited_by_id"),
+            Invitation.last_sent_at.label("last_sent_at"),
+            name_order(Invitation.recipient_name, Invitation.recipient).label("sort_name"),
+            func.coalesce(Invitation.last_sent_at, Invitation.created_at).label("sort_sent"),
+            Invitation.status.label("sort_status"),
+        )
+    )
+    query = select(*columns).where(Invitation.portal_id == portal_id, Invitation.status != ACCEPTED)
     visible = {str(t) for t in user_types}
     if visible != {str(t) for t in UserType}:  # all of them needs no condition (nor its cost)
         query = query.where(Invitation.user_type.in_(sorted(visible)))
+    if counting:
+        query = query.where(
+            *seekable(  # ix_invitations_portal_kind
+                (
+                    Invitation.user_type,
+                    bool(user_type) or visible != set(map(str, UserType)),
+                    sorted(visible),
+                ),
+                (Invitation.status, bool(status), OPEN),
+                (Invitation.role, bool(role), tuple(Role)),
+            )
+        )
     if user_type:
         query = query.where(Invitation.user_type == user_type)
     if status == PENDING:

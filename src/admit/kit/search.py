@@ -14,6 +14,8 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     String,
+    Text,
+    bindparam,
     cast,
     column,
     false,
@@ -24,12 +26,13 @@ from sqlalchemy import (
     table,
 )
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import QueryableAttribute
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import Boolean
+from sqlalchemy.types import Boolean, Integer
 
-__all__ = ["SEARCH_TABLES", "SearchIndex", "contains", "lists", "name_order"]
+__all__ = ["SEARCH_TABLES", "SearchIndex", "contains", "listing", "lists", "name_order", "reads_every_match"]
 
 # The trigram tokenizer finds substrings of three characters or more; shorter ones are scanned.
 TRIGRAM = 3
@@ -84,12 +87,26 @@ def contains(
     if phone_column is not None and len(digits) >= 3:
         matches.append(phone_column.like(f"%{digits}%"))
     scanned = or_(*matches)
-    if index is None or row_id is None or len(q) < TRIGRAM or like != f"%{q}%":
-        return scanned  # too short for trigrams, or with LIKE's own characters: scan
+    if index is None or row_id is None or not _indexed(q):
+        return scanned
     indexed: ColumnElement[bool] = row_id.in_(index.ids("text", like))
     if phone_column is not None and len(digits) >= 3 and index.phone is not None:
         indexed = or_(indexed, row_id.in_(index.ids(index.phone, f"%{digits}%")))
     return _Either(scanned, indexed)
+
+
+def _indexed(q: str) -> bool:
+    """Whether SQLite's search index finds ``q`` (lower case): three characters or more for
+    trigrams, none of LIKE's own (those are scanned)."""
+    return len(q) >= TRIGRAM and _escape(q) == q
+
+
+def reads_every_match(session: Session, q: str | None) -> bool:
+    """Whether a search for ``q`` (where a ``SearchIndex`` is given) reads all of its matches
+    before any order or limit: on SQLite, from the search index (a list of ids, then each row).
+    Elsewhere, and for what SQLite scans, a first page walks an index in order and stops."""
+    q = (q or "").strip().lower()
+    return session.get_bind().dialect.name == "sqlite" and _indexed(q)
 
 
 class _Either(ColumnElement[bool]):
@@ -121,9 +138,38 @@ def _compile_indexed(element: _Either, compiler: SQLCompiler, **kw: Any) -> str:
 
 def lists(column: ColumnElement[Any] | QueryableAttribute[Any], item: str) -> ColumnElement[bool]:
     """A condition: the JSON list of short words in ``column`` (e.g. a member's products) holds
-    ``item``. Matched on the list's text (``"item"`` with its quotes), which both databases
-    store as written; fit for a fixed vocabulary without quotes or backslashes."""
-    return cast(column, String).like(f'%"{_escape(item)}"%', escape="\\")
+    ``item``. Found in the list's text (``"item"`` with its quotes), which both databases store
+    as written, by position; fit for a fixed vocabulary without quotes or backslashes.
+
+    ``item`` is written into the SQL as a literal, so that a partial index made with this same
+    condition (``listing``) serves it: a database matches an index's condition only against
+    the query's own text, not a parameter's value."""
+    found = _position(cast(column, Text), bindparam(None, f'"{item}"', String(), literal_execute=True))
+    return found > literal_column("0")
+
+
+def listing(column: ColumnElement[Any] | QueryableAttribute[Any], item: str) -> dict[str, Any]:
+    """The options of an ``Index`` on the rows whose list in ``column`` holds ``item``: a
+    partial index for the ``lists`` condition, on either database."""
+    return {"sqlite_where": lists(column, item), "postgresql_where": lists(column, item)}
+
+
+class _position(FunctionElement[int]):  # noqa: N801 - a SQL function, named as one
+    """Where ``needle`` first appears in ``text``, from 1 (0: nowhere): ``strpos`` on
+    PostgreSQL, ``instr`` on SQLite."""
+
+    type = Integer()
+    inherit_cache = True
+
+
+@compiles(_position)
+def _compile_strpos(element: _position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"strpos({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_position, "sqlite")
+def _compile_instr(element: _position, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"instr({compiler.process(element.clauses, **kw)})"
 
 
 def name_order(name: QueryableAttribute[Any], address: QueryableAttribute[Any]) -> ColumnElement[str]:

@@ -3,12 +3,13 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint, column
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id, trigram_indexes
 from admit.kit import clock
-from admit.kit.search import SearchIndex
+from admit.kit.search import SearchIndex, listing
+from admit.policy import ALL_PRODUCTS
 
 # Search on SQLite (``kit.search``): an FTS5 trigram copy of users' name and email, and phone.
 USERS_SEARCH = SearchIndex("users_search", "user_id", phone="phone")
@@ -54,14 +55,18 @@ class Member(Base):
         UniqueConstraint("portal_id", "user_id", name="uq_members_portal_user"),
         # The roster: its newest-first page, and its counts by type, status and role.
         Index("ix_members_portal_created", "portal_id", "created_at"),
-        Index("ix_members_portal_kind", "portal_id", "user_type", "status", "role").ddl_if(
-            dialect="postgresql"
+        Index("ix_members_portal_kind", "portal_id", "user_type", "status", "role"),
+        # The product filter: per product, the members who have it, newest first (its count and
+        # first page read no other row; ``kit.search.lists`` is the condition).
+        *(
+            Index(
+                f"ix_members_product_{product}",
+                "portal_id",
+                "created_at",
+                **listing(column("products"), product),
+            )
+            for product in ALL_PRODUCTS
         ),
-        # On SQLite with the products too: the product filter's count reads the index alone
-        # (PostgreSQL has no b-tree order for JSON, and needs none: it counts fast enough).
-        Index(
-            "ix_members_portal_kind_products", "portal_id", "user_type", "status", "role", "products"
-        ).ddl_if(dialect="sqlite"),
         # Its orders (each ending on id, so a first page reads a page of rows) and inviter filter.
         Index("ix_members_portal_sort_name", "portal_id", "sort_name", "id"),
         Index("ix_members_portal_status", "portal_id", "status", "id"),

@@ -21,7 +21,7 @@ from admit.actor import Actor
 from admit.db import UTCDateTime
 from admit.errors import InvalidInput, MemberNotFound
 from admit.kit.bulk import one_of
-from admit.kit.pagination import page
+from admit.kit.pagination import page, seekable
 from admit.kit.search import contains, lists
 from admit.members import addresses
 from admit.members.addresses import ParsedRecipient, is_phone
@@ -477,7 +477,14 @@ def roster_select(
     """The portal's members as roster rows (see ``people.roster``), filtered; ``counting``: only
     their ids, without the user's columns unless a search needs them (a count reads the index)."""
     if counting:
-        query: Select[*tuple[Any, ...]] = select(Member.id).where(Member.portal_id == portal_id)
+        query: Select[*tuple[Any, ...]] = select(Member.id).where(
+            Member.portal_id == portal_id,
+            *seekable(  # ix_members_portal_kind
+                (Member.user_type, bool(user_type), tuple(UserType)),
+                (Member.status, bool(status), STATUSES),
+                (Member.role, bool(role), tuple(Role)),
+            ),
+        )
         if q:
             query = query.join(User, User.id == Member.user_id)
     else:

@@ -18,9 +18,10 @@ from admit.notifications import preferences
 from admit.pages.deps import PageActor, check_csrf, form_error, person, redirect, render
 from admit.people import activity
 from admit.people import timeline as people_timeline
+from admit.policy import ALL_PRODUCTS
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
-from admit.portals.models import ALL_PRODUCTS, DEFAULT_SIGN_IN_LINK_MINUTES, DEFAULT_SMS_DAILY_BUDGET
+from admit.portals.models import DEFAULT_SIGN_IN_LINK_MINUTES, DEFAULT_SMS_DAILY_BUDGET
 from admit.web import SessionDep
 from admit.workspaces import messages as workspace_messages
 from admit.workspaces import roles as workspace_roles

@@ -22,6 +22,7 @@ from admit.actor import Actor
 from admit.db import raw_iso, raw_list, raw_uuid
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
+from admit.kit import search
 from admit.kit.pagination import NEWEST, Order, count_each, page_of_union, stream_union
 from admit.links import signups
 from admit.members import service as members_service
@@ -168,6 +169,7 @@ def roster(
                     role=role,
                     q=q,
                     delivery=delivery,
+                    counting=counting,
                     **shared,
                 )
             )
@@ -185,14 +187,20 @@ def roster(
         return RosterPage(items=[], next_cursor=None, total=-1)
     if not listed:
         return RosterPage(items=[], next_cursor=None, total=0, filters={})
+    # A delivery filter (from the messages) and a search on SQLite (from its search index) read
+    # every match before ordering them: their first page counts them as it reads them. Other
+    # filters are counted apart, from an index, since their page walks an index in order and stops.
+    counted = count and cursor is None and bool(delivery or search.reads_every_match(session, q))
     total = -1
-    if count:
+    if count and not counted:
         # Counted first: a kind of row none of which match is left out of the page's query (a
         # filter no row of a table has would otherwise walk that whole table in the page's order).
         counts = count_each(session, selects(counting=True))
         total = sum(counts)
         listed = [query for query, n in zip(listed, counts, strict=True) if n] or listed[:1]
-    rows, next_cursor = page_of_union(session, listed, cursor=cursor, limit=limit, order=SORTS[sort])
+    found = page_of_union(session, listed, cursor=cursor, limit=limit, order=SORTS[sort], counted=counted)
+    if found.total is not None:
+        total = found.total
     filters = {
         "user_type": user_type,
         "status": status,
@@ -203,7 +211,8 @@ def roster(
         "q": q,
         "sort": sort,
     }
-    return RosterPage(items=_items(session, rows), next_cursor=next_cursor, total=total, filters=filters)
+    items = _items(session, found.rows)
+    return RosterPage(items=items, next_cursor=found.next_cursor, total=total, filters=filters)
 
 
 def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, User] | None = None) -> list[RosterRow]:

@@ -8,11 +8,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
+from admit.policy import ALL_PRODUCTS
 
 DEFAULT_INVITATION_TTL = 7 * 24 * 3600
 MIN_INVITATION_TTL = 3600
 MAX_INVITATION_TTL = 30 * 24 * 3600
-ALL_PRODUCTS = ("messaging", "workspaces", "billing", "analytics")
 # Reminders of a pending invitation (Settings): how many, evenly spread over its lifetime (one
 # third and two thirds for two, half way for one); 0 turns them off.
 DEFAULT_INVITATION_REMINDERS = 2

@@ -27,8 +27,8 @@ from admit.audit import service as audit_service
 from admit.errors import InvalidInput, PortalNotFound
 from admit.kit import colour
 from admit.notifications import preferences
+from admit.policy import ALL_PRODUCTS
 from admit.portals.models import (
-    ALL_PRODUCTS,
     MAX_INVITATION_REMINDERS,
     MAX_INVITATION_TTL,
     MAX_SIGN_IN_LINK_MINUTES,
