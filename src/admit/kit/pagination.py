@@ -195,6 +195,7 @@ def page_of_union(
     limit: int,
     order: Order = NEWEST,
     counted: bool = False,
+    few: Sequence[bool] = (),
 ) -> UnionPage:
     """One page of rows from several SELECTs that each label ``id`` and the columns the order
     needs (newest ``created_at`` first unless told; they share their other columns), each row
@@ -207,14 +208,20 @@ def page_of_union(
     ``counted`` (a first page): the total comes from the same statement, each SELECT counting
     its matches before its cut (a window). Only for SELECTs the database reads every match of
     anyway (a search, a filter on another table), where a count of its own would read them all
-    a second time; a SELECT that walks an index in order and stops would read them all for it."""
+    a second time; a SELECT that walks an index in order and stops would read them all for it.
+
+    ``few`` (per SELECT, when its count is known and small: ``FEW``): read its matches first,
+    then order them, whatever the planner guesses. Given a filter it cannot tell is rare (a
+    search for "m4242"), a planner may walk the order's index for a page of matches that are not
+    there, reading every row (PostgreSQL: 174 ms for 31 matches among 200,000; 1 ms this way)."""
     if limit < 1 or limit > MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
     if counted and cursor:
         raise ValueError("counted is for a first page: a later one counts only what follows it")
     pieces: list[Select[*tuple[Any, ...]]] = []
     for branch, query in enumerate(selects):
-        inner = query.subquery()
+        # OFFSET 0: a subquery no database merges into the query around it (it is planned alone).
+        inner = (query.offset(0) if branch < len(few) and few[branch] else query).subquery()
         key = order.key(inner.c)
         columns: list[ColumnElement[Any]] = [*inner.c, key.label("sort_key")]
         if counted:
@@ -245,6 +252,11 @@ def page_of_union(
         last = rows[-1]
         next_cursor = _encode(order, last.sort_key, last.id)
     return UnionPage(rows, next_cursor, total)
+
+
+# A SELECT of at most this many matches is read whole and then ordered (``page_of_union``'s
+# ``few``): a few milliseconds at most, where a walk of its order's index may read every row.
+FEW = 1000
 
 
 def stream_union(

@@ -23,7 +23,7 @@ from admit.db import raw_iso, raw_list, raw_uuid
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
 from admit.kit import search
-from admit.kit.pagination import NEWEST, Order, count_each, page_of_union, stream_union
+from admit.kit.pagination import FEW, NEWEST, Order, count_each, page_of_union, stream_union
 from admit.links import signups
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
@@ -192,13 +192,17 @@ def roster(
     # filters are counted apart, from an index, since their page walks an index in order and stops.
     counted = count and cursor is None and bool(delivery or search.reads_every_match(session, q))
     total = -1
+    few: list[bool] = []
     if count and not counted:
         # Counted first: a kind of row none of which match is left out of the page's query (a
         # filter no row of a table has would otherwise walk that whole table in the page's order).
         counts = count_each(session, selects(counting=True))
         total = sum(counts)
-        listed = [query for query, n in zip(listed, counts, strict=True) if n] or listed[:1]
-    found = page_of_union(session, listed, cursor=cursor, limit=limit, order=SORTS[sort], counted=counted)
+        kept = [(query, n) for query, n in zip(listed, counts, strict=True) if n] or [(listed[0], 0)]
+        listed, few = [query for query, _n in kept], [n <= FEW for _query, n in kept]
+    found = page_of_union(
+        session, listed, cursor=cursor, limit=limit, order=SORTS[sort], counted=counted, few=few
+    )
     if found.total is not None:
         total = found.total
     filters = {
