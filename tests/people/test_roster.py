@@ -7,14 +7,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, event, func, select, text
+from sqlalchemy import delete, event, func, select, text, update
 
 from admit.errors import InvalidInput
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.members.models import User
 from admit.people import roster as people_roster
-from admit.policy import UserType
+from admit.policy import ALL_PRODUCTS, UserType
 from tests.factories import actor_for, create_portal, invite, member_joins
 from tests.links.helpers import link_token, sign_up
 
@@ -236,6 +236,9 @@ class TestTotals:
         {"q": "ada"},  # a member and an invitation
         {"q": "ad"},  # too short for the index: scanned
         {"q": "ada", "user_type": "client", "status": "pending"},
+        {"status": "expired"},  # one expired by the sweep, one past its time the sweep has not seen
+        {"status": "revoked"},
+        {"status": "expired", "product": "billing"},
     )
 
     def _two_portals(self, db, worker):
@@ -256,6 +259,20 @@ class TestTotals:
             worker.drain()
             invite(db, pf, ["mia@client.org"], user_type="client", products=["messaging"])
             invite(db, pf, [f"adam@{domain}"], role="admin", products=["billing"])
+            member_joins(db, worker, pf, f"mo@{domain}")  # an internal member: sees client invitations
+            late = invite(
+                db, pf, ["late@client.org", "gone@client.org"], user_type="client", products=["billing"]
+            )
+            swept = invite(db, pf, ["swept@client.org"], user_type="client").invited[0]
+            with db.unit_of_work() as session:  # pending past its time; revoked; expired by the sweep
+                ids = [i.id for i in late.invited]
+                session.execute(
+                    update(Invitation)
+                    .where(Invitation.id == ids[0])
+                    .values(expires_at=clock.now() - timedelta(hours=1))
+                )
+                session.execute(update(Invitation).where(Invitation.id == ids[1]).values(status="revoked"))
+                session.execute(update(Invitation).where(Invitation.id == swept.id).values(status="expired"))
             pfs.append(pf)
         sign_up(db, link_token(db, pfs[0]), "ada.link@client.org", name="Ada Link")
         return pfs
@@ -263,16 +280,23 @@ class TestTotals:
     def test_every_filter_totals_the_rows_it_lists_in_its_own_portal(self, db, worker):
         acme, beta = self._two_portals(db, worker)
         for filters in self.FILTERS:
-            for pf in (acme, beta):
-                rows = _all(db, pf, **filters)
+            for pf, by in ((acme, None), (beta, None), (acme, "mo@acme.com")):
+                rows = _all(db, pf, by=by, **filters)
                 # limit=1: most matches are off the page, some of another kind than the one on it.
-                first = _roster(db, pf, limit=1, **filters)
-                assert first.total == len(rows), (pf.slug, filters, [r.address for r in rows])
+                first = _roster(db, pf, by=by, limit=1, **filters)
+                assert first.total == len(rows), (pf.slug, by, filters, [r.address for r in rows])
                 assert first.items == rows[:1], filters
+                if first.next_cursor:  # a later page is counted apart, the same total
+                    later = _roster(db, pf, by=by, limit=1, cursor=first.next_cursor, **filters)
+                    assert later.total == len(rows) and later.items == rows[1:2], filters
+        statuses = {r.address: r.status for r in _all(db, acme, user_type="client")}
+        assert (statuses["late@client.org"], statuses["gone@client.org"]) == ("expired", "revoked")
+        assert statuses["swept@client.org"] == "expired"
         assert _roster(db, acme, q="ada", limit=1).total == 4  # a member, two invitations, a sign-up
         assert _roster(db, acme, q="nobody-at-all").total == 0
 
-    def test_the_product_filter_counts_from_its_partial_index(self, db):
+    @pytest.mark.parametrize("product", ALL_PRODUCTS)
+    def test_the_product_filter_counts_from_its_partial_index(self, db, product):
         """A database uses a partial index only for a condition written as the index's own
         (``kit.search.lists``, with the product as a literal). SQLite refuses ``INDEXED BY`` an
         index that cannot answer the query; PostgreSQL, with its other indexes dropped (in a
@@ -281,18 +305,18 @@ class TestTotals:
         from admit.members import service as members_service
 
         pf = create_portal(db)
-        invite(db, pf, ["bill@client.org"], user_type="client", products=["billing"])
+        invite(db, pf, ["bill@client.org"], user_type="client", products=[product])
         counts = (
-            ("members", members_service.roster_select(pf.portal_id, product="billing", counting=True)),
+            ("members", members_service.roster_select(pf.portal_id, product=product, counting=True)),
             (
                 "invitations",
                 invitations_repository.roster_select(
-                    pf.portal_id, now=clock.now(), user_types=list(UserType), product="billing", counting=True
+                    pf.portal_id, now=clock.now(), user_types=list(UserType), product=product, counting=True
                 ),
             ),
         )
         for table, query in counts:
-            index = f"ix_{table}_product_billing"
+            index = f"ix_{table}_product_{product}"
             with db.engine.connect() as conn, conn.begin():
                 # PostgreSQL, with no other index and no table scan: the product's index, or none.
                 if not db.is_sqlite:

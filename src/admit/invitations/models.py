@@ -67,7 +67,7 @@ class Invitation(Base):
         Index("ix_invitations_portal_created", "portal_id", "created_at"),
         Index("ix_invitations_portal_kind", "portal_id", "user_type", "status", "role", "expires_at"),
         # The product filter: per product, the invitations that give it, newest first, with
-        # their status (open ones are counted from it).
+        # their status (an owner's or an admin's count of the open ones reads it alone).
         *(
             Index(
                 f"ix_invitations_product_{product}",
@@ -80,7 +80,9 @@ class Invitation(Base):
         ),
         # The roster's orders and filters (``invitations.repository.roster_select``): each
         # order's index ends on id, so a first page reads a page of rows, however many match.
-        Index("ix_invitations_portal_status", "portal_id", "status", "id"),
+        # (the status order's, with the kind: a search on SQLite, which finds invitations by id
+        # first, checks each one from the index alone)
+        Index("ix_invitations_portal_status", "portal_id", "status", "id", "user_type", "expires_at"),
         Index("ix_invitations_portal_sent", "portal_id", text("coalesce(last_sent_at, created_at)")),
         Index("ix_invitations_portal_inviter", "portal_id", "invited_by_id", "status"),  # counted from it
         # The worker's reminder step: rows whose next reminder is due (``invitations.reminders``).

@@ -163,16 +163,13 @@ def roster_select(
     )
     query = select(*columns).where(Invitation.portal_id == portal_id, Invitation.status != ACCEPTED)
     visible = {str(t) for t in user_types}
-    if visible != {str(t) for t in UserType}:  # all of them needs no condition (nor its cost)
+    some = visible != {str(t) for t in UserType}  # all of them needs no condition (nor its cost)
+    if some:
         query = query.where(Invitation.user_type.in_(sorted(visible)))
     if counting:
         query = query.where(
             *seekable(  # ix_invitations_portal_kind
-                (
-                    Invitation.user_type,
-                    bool(user_type) or visible != set(map(str, UserType)),
-                    sorted(visible),
-                ),
+                (Invitation.user_type, bool(user_type) or some, sorted(visible)),
                 (Invitation.status, bool(status), OPEN),
                 (Invitation.role, bool(role), tuple(Role)),
             )

@@ -155,8 +155,8 @@ def listing(column: ColumnElement[Any] | QueryableAttribute[Any], item: str) -> 
 
 
 class _position(FunctionElement[int]):  # noqa: N801 - a SQL function, named as one
-    """Where ``needle`` first appears in ``text``, from 1 (0: nowhere): ``strpos`` on
-    PostgreSQL, ``instr`` on SQLite."""
+    """``_position(text, part)``: where ``part`` first appears in ``text``, from 1 (0: nowhere):
+    ``strpos`` on PostgreSQL, ``instr`` on SQLite."""
 
     type = Integer()
     inherit_cache = True

@@ -71,11 +71,14 @@ class Member(Base):
         Index("ix_members_portal_sort_name", "portal_id", "sort_name", "id"),
         Index("ix_members_portal_status", "portal_id", "status", "id"),
         Index("ix_members_portal_inviter", "portal_id", "invited_by_id"),
+        # A user's memberships; with the kind, so that a search on SQLite, which finds users
+        # first, checks each one's membership from the index alone.
+        Index("ix_members_user_id", "user_id", "portal_id", "user_type", "status"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     user_type: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default="active")

@@ -38,7 +38,6 @@ from admit.pages.deps import (
 )
 from admit.people import roster as people_roster
 from admit.policy import Action
-from admit.portals import service as portals_service
 from admit.web import SessionDep
 
 router = APIRouter()
@@ -119,7 +118,7 @@ def _page(
         "filters": filters,
         "filtered": any(filters[k] for k in FILTERS if k != "sort"),
         "sorts": SORT_LABELS,
-        "products": portals_service.ALL_PRODUCTS,
+        "products": policy.ALL_PRODUCTS,
         "deliveries": people_roster.DELIVERIES,
         "start": start,
         "first_url": "?" + urlencode(kept),

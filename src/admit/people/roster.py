@@ -22,6 +22,7 @@ from admit.actor import Actor
 from admit.db import raw_iso, raw_list, raw_uuid
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
+from admit.invitations.models import OPEN
 from admit.kit import search
 from admit.kit.pagination import FEW, NEWEST, Order, count_each, page_of_union, stream_union
 from admit.links import signups
@@ -29,7 +30,6 @@ from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.notifications.models import DeliveryFilter, DeliveryStatus, delivery_status, shown_delivery
 from admit.policy import INTERNAL_ROLES, Action, Role, UserType
-from admit.portals import service as portals_service
 
 if TYPE_CHECKING:
     from sqlalchemy import Select
@@ -134,7 +134,7 @@ def roster(
     user_type = _check("user_type", user_type, UserType)
     status = _check("status", status, STATUSES)
     role = _check("role", role, ROLES)
-    product = _check("product", product, portals_service.ALL_PRODUCTS)
+    product = _check("product", product, policy.ALL_PRODUCTS)
     delivery = _check("delivery", delivery, DELIVERIES)
     sort = _check("sort", sort, SORTS) or "-invited"
     q = (q or "").strip()[:200] or None
@@ -147,18 +147,13 @@ def roster(
         out = []
         # Members have no message of their own to deliver; sign-ups are nobody's invitation and
         # hold no products.
-        if status in (None, "active", "pending", "deactivated") and not delivery:
+        if status in (None, *members_service.STATUSES) and not delivery:
             out.append(
                 members_service.roster_select(
                     portal_id, user_type=user_type, status=status, role=role, q=q, counting=counting, **shared
                 )
             )
-        if policy.can(actor.role, Action.INVITATION_VIEW) and status in (
-            None,
-            "pending",
-            "expired",
-            "revoked",
-        ):
+        if policy.can(actor.role, Action.INVITATION_VIEW) and status in (None, *OPEN):
             out.append(
                 invitations_repository.roster_select(
                     portal_id,
