@@ -314,6 +314,11 @@ def seekable(*leading: tuple[Any, bool, Sequence[str]]) -> list[ColumnElement[bo
     return [column.in_(every) for column, bound, every in leading[:before] if not bound]
 
 
+def any_each(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> list[bool]:
+    """Whether each SELECT matches any row, asked in one statement (each stops at its first)."""
+    return [bool(held) for held in session.execute(select(*(q.exists() for q in selects))).one()]
+
+
 def count_all(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> int:
     """How many rows the SELECTs match in all (no page)."""
     return sum(count_each(session, selects))

@@ -24,7 +24,7 @@ from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
 from admit.invitations.models import OPEN
 from admit.kit import search
-from admit.kit.pagination import FEW, NEWEST, Order, count_each, page_of_union, stream_union
+from admit.kit.pagination import FEW, NEWEST, Order, any_each, count_each, page_of_union, stream_union
 from admit.links import signups
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
@@ -143,7 +143,7 @@ def roster(
     shared: dict[str, Any] = {"product": product, "invited_by": invited_by}
     streaming = streaming or {}
 
-    def selects(counting: bool) -> list[Select[Any]]:
+    def selects(counting: bool, q: str | None = q) -> list[Select[Any]]:
         out = []
         # Members have no message of their own to deliver; sign-ups are nobody's invitation and
         # hold no products.
@@ -195,6 +195,11 @@ def roster(
         total = sum(counts)
         kept = [(query, n) for query, n in zip(listed, counts, strict=True) if n] or [(listed[0], 0)]
         listed, few = [query for query, _n in kept], [n <= FEW for _query, n in kept]
+    elif counted and q and len(listed) > 1 and any((user_type, status, role, product, invited_by)):
+        # A search with other filters: a kind of row none of which match them (pending clients
+        # among members) is left out before it is searched (asked of the kinds' indexes at once).
+        holds = any_each(session, selects(counting=True, q=None))
+        listed = [query for query, held in zip(listed, holds, strict=True) if held] or listed[:1]
     found = page_of_union(
         session, listed, cursor=cursor, limit=limit, order=SORTS[sort], counted=counted, few=few
     )
