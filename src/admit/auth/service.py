@@ -36,7 +36,7 @@ from admit.errors import (
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
-from admit.members.passwords import check_strength, hash_password, verify_password
+from admit.members.passwords import check_strength, hash_chosen, hash_password, verify_password
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
@@ -486,10 +486,8 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     """Choose a new password with a reset link (once): every session of the account ends and
     every other reset or sign-in link it had dies; the caller signs the person in afresh."""
     user = password_reset_user(session, raw)
-    settings = context.of(session).settings
-    check_strength(password, min_length=settings.password_min_length, email=user.email)
-    step_out(session)  # hashed with SQLite's write lock free; the link is used after
-    password_hash = hash_password(password)
+    # The link is used after the hash: one used meanwhile refuses this request.
+    password_hash, _stepped_out = hash_chosen(session, password, email=user.email)
     tokens.subject_of(session, PASSWORD_RESET, raw, use=True, refused=_reset_gone)
     members_service.set_password(session, user, password_hash)
     end_all_sessions(session, user.id)

@@ -11,16 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.db import step_out
 from admit.errors import SignInRequired, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.members import service as members_service
 from admit.members.models import Member, User
-from admit.members.passwords import check_strength, hash_password
+from admit.members.passwords import hash_chosen
 from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
@@ -112,10 +110,7 @@ def accept(
     user = _account(session, invitation, current_user)
     new_password_hash = None
     if (user is None or user.password_hash is None) and (_needs_password(invitation, portal) or password):
-        min_length = context.of(session).settings.password_min_length
-        chosen = check_strength(password, min_length=min_length, email=invitation.recipient)
-        stepped_out = step_out(session)  # hashed with SQLite's write lock free
-        new_password_hash = hash_password(chosen)
+        new_password_hash, stepped_out = hash_chosen(session, password, email=invitation.recipient)
         if stepped_out:  # another accept for this address may have made the account meanwhile
             if user is not None:
                 session.expire(user)

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.db import step_out
 from admit.errors import MemberDeactivated
 from admit.flows import join
 from admit.links import signups
@@ -16,7 +14,7 @@ from admit.links.models import LinkSignup
 from admit.links.views import Confirmation
 from admit.members import service as members_service
 from admit.members.models import Member, User
-from admit.members.passwords import check_strength, hash_password
+from admit.members.passwords import hash_chosen
 from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
@@ -65,11 +63,7 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
     if (user is None or user.password_hash is None) and (
         password or signups.confirm_needs_password(user_type, portal, user)
     ):
-        chosen = check_strength(
-            password, min_length=context.of(session).settings.password_min_length, email=record.email
-        )
-        stepped_out = step_out(session)  # hashed with SQLite's write lock free
-        new_password_hash = hash_password(chosen)
+        new_password_hash, stepped_out = hash_chosen(session, password, email=record.email)
         if stepped_out:  # another request may have made the account, or joined it, meanwhile
             for loaded in (user, member):
                 if loaded is not None:

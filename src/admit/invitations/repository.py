@@ -136,14 +136,13 @@ def roster_select(
     """The portal's open invitations (not accepted: accepted ones are members) of the visible
     ``user_types`` as roster rows (see ``people.roster``); a pending one past its expiry shows
     as expired. ``counting``: only their ids (a count reads an index)."""
-    shown_status = case(
-        (and_(Invitation.status == PENDING, Invitation.expires_at <= now), literal(EXPIRED)),
-        else_=Invitation.status,
-    )
-    columns = (
-        (Invitation.id,)
-        if counting
-        else (
+    columns: tuple[Any, ...] = (Invitation.id,)
+    if not counting:
+        shown_status = case(
+            (and_(Invitation.status == PENDING, Invitation.expires_at <= now), literal(EXPIRED)),
+            else_=Invitation.status,
+        )
+        columns = (
             literal("invitation").label("kind"),
             Invitation.id.label("id"),
             literal(None, type_=Uuid()).label("user_id"),
@@ -160,7 +159,6 @@ def roster_select(
             func.coalesce(Invitation.last_sent_at, Invitation.created_at).label("sort_sent"),
             Invitation.status.label("sort_status"),
         )
-    )
     query = select(*columns).where(Invitation.portal_id == portal_id, Invitation.status != ACCEPTED)
     visible = {str(t) for t in user_types}
     some = visible != {str(t) for t in UserType}  # all of them needs no condition (nor its cost)

@@ -9,13 +9,18 @@ The test suite switches to argon2's cheapest parameters with ``configure("fast-i
 from __future__ import annotations
 
 import functools
-from typing import Literal, TypedDict
+from typing import TYPE_CHECKING, Literal, TypedDict
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from admit import context
 from admit import settings as settings_module
+from admit.db import step_out
 from admit.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 Profile = Literal["production", "fast-insecure-test"]
 
@@ -99,3 +104,14 @@ def check_strength(password: str | None, *, min_length: int, email: str | None =
     if email and password.lower() == email.lower():
         raise InvalidInput("The password must not be your email address.", field="password")
     return password
+
+
+def hash_chosen(session: Session, password: str | None, *, email: str | None) -> tuple[str, bool]:
+    """The hash of a password someone chose, once it passes ``check_strength`` (at the settings'
+    minimum length), hashed with SQLite's write lock free (``db.step_out``), with whether the
+    transaction was ended for that: then the caller reads again what its writes depend on, as
+    another request may have changed it meanwhile."""
+    min_length = context.of(session).settings.password_min_length
+    chosen = check_strength(password, min_length=min_length, email=email)
+    stepped_out = step_out(session)
+    return hash_password(chosen), stepped_out

@@ -143,14 +143,21 @@ def roster(
     shared: dict[str, Any] = {"product": product, "invited_by": invited_by}
     streaming = streaming or {}
 
-    def selects(counting: bool, q: str | None = q) -> list[Select[Any]]:
+    def selects(counting: bool, searching: bool = True) -> list[Select[Any]]:
+        searched = q if searching else None
         out = []
         # Members have no message of their own to deliver; sign-ups are nobody's invitation and
         # hold no products.
         if status in (None, *members_service.STATUSES) and not delivery:
             out.append(
                 members_service.roster_select(
-                    portal_id, user_type=user_type, status=status, role=role, q=q, counting=counting, **shared
+                    portal_id,
+                    user_type=user_type,
+                    status=status,
+                    role=role,
+                    q=searched,
+                    counting=counting,
+                    **shared,
                 )
             )
         if policy.can(actor.role, Action.INVITATION_VIEW) and status in (None, *OPEN):
@@ -162,7 +169,7 @@ def roster(
                     user_type=user_type,
                     status=status,
                     role=role,
-                    q=q,
+                    q=searched,
                     delivery=delivery,
                     counting=counting,
                     **shared,
@@ -170,7 +177,7 @@ def roster(
             )
         if policy.can(actor.role, Action.LINK_MANAGE) and not (product or invited_by or delivery):
             query = signups.roster_select(
-                portal_id, now=now, user_type=user_type, status=status, role=role, q=q
+                portal_id, now=now, user_type=user_type, status=status, role=role, q=searched
             )
             if query is not None:
                 out.append(query)
@@ -198,7 +205,7 @@ def roster(
     elif counted and q and len(listed) > 1 and any((user_type, status, role, product, invited_by)):
         # A search with other filters: a kind of row none of which match them (pending clients
         # among members) is left out before it is searched (asked of the kinds' indexes at once).
-        holds = any_each(session, selects(counting=True, q=None))
+        holds = any_each(session, selects(counting=True, searching=False))
         listed = [query for query, held in zip(listed, holds, strict=True) if held] or listed[:1]
     found = page_of_union(
         session, listed, cursor=cursor, limit=limit, order=SORTS[sort], counted=counted, few=few
