@@ -27,6 +27,15 @@ def test_healthz_and_readyz(client):
     assert ready.status_code == 200 and ready.json() == {"status": "ready", "database": "ok", "schema": "ok"}
 
 
+def test_every_answer_says_the_servers_time(client):
+    """``Server-Timing: app;dur=<ms>`` on pages, the API and errors alike: what a browser's
+    developer tools show and what bench/roster.py reads as the server's time."""
+    for answer in (client.get("/healthz"), client.get("/sign-in"), client.get("/api/v1/nothing-here")):
+        timing = re.fullmatch(r"app;dur=(\d+\.\d)", answer.headers["server-timing"])
+        assert timing, answer.headers.get("server-timing")
+        assert 0 <= float(timing.group(1)) < 60_000
+
+
 def test_readyz_says_when_the_schema_is_behind(tmp_path):
     from admit.app import create_app
     from admit.db import Database

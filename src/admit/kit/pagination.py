@@ -25,6 +25,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     or_,
     select,
     type_coerce,
@@ -220,28 +221,42 @@ def page_of_union(
     if counted and cursor:
         raise ValueError("counted is for a first page: a later one counts only what follows it")
     pieces: list[Select[*tuple[Any, ...]]] = []
+    shown: list[ColumnElement[Any]] = []
     for branch, query in enumerate(selects):
-        # OFFSET 0: a subquery no database merges into the query around it (it is planned alone).
-        inner = (query.offset(0) if branch < len(few) and few[branch] else query).subquery()
-        key = order.key(inner.c)
-        columns: list[ColumnElement[Any]] = [*inner.c, key.label("sort_key")]
+        if branch < len(few) and few[branch]:
+            # OFFSET 0: a subquery no database merges into the query around it (planned alone).
+            alias = f"few_{branch}"
+            columns: Any = {
+                name: literal_column(f"{alias}.{name}", column.type).label(name)
+                for name, column in query.selected_columns.items()
+            }
+            query = select(*columns.values()).select_from(query.offset(0).subquery(alias))
+        else:  # the SELECT itself, cut: nothing to wrap (each wrapping costs Python, per column)
+            columns = query.selected_columns
+        key = order.key(columns)
+        added: list[ColumnElement[Any]] = [key.label("sort_key")]
         if counted:
-            columns += [literal(branch).label("branch"), func.count().over().label("branch_total")]
-        keyed = _keyset(select(*columns), key, inner.c.id, cursor, order)
-        piece = keyed.order_by(*_ordered(key, inner.c.id, order)).limit(limit + 1).subquery()
-        pieces.append(select(*piece.c))
-    merged = (union_all(*pieces) if len(pieces) > 1 else pieces[0]).subquery()
-    merged_columns: list[ColumnElement[Any]] = list(merged.c)
+            added += [literal(branch).label("branch"), func.count().over().label("branch_total")]
+        keyed = _keyset(query.add_columns(*added), key, columns["id"], cursor, order)
+        piece = keyed.order_by(*_ordered(key, columns["id"], order)).limit(limit + 1)
+        if not shown:  # the merged rows' columns, named and typed as the first SELECT has them
+            shown = [literal_column(name, column.type) for name, column in piece.selected_columns.items()]
+        # Each piece read from a subquery: a compound SELECT's parts take no ORDER BY of their own.
+        pieces.append(select(literal_column("*")).select_from(piece.subquery()))
+    merged = (union_all(*pieces) if len(pieces) > 1 else pieces[0]).subquery("merged")
+    merged_columns = [*shown]
+    named = {column.name: column for column in shown}
     if counted:  # each SELECT's count, read off its rows (a SELECT with none adds nothing)
         each = [
-            func.coalesce(func.max(case((merged.c.branch == branch, merged.c.branch_total))).over(), 0)
+            func.coalesce(func.max(case((named["branch"] == branch, named["branch_total"]))).over(), 0)
             for branch in range(len(pieces))
         ]
         merged_columns.append(reduce(operator.add, each).label("total"))
     rows = list(
         session.execute(
             select(*merged_columns)
-            .order_by(*_ordered(merged.c.sort_key, merged.c.id, order))
+            .select_from(merged)
+            .order_by(*_ordered(named["sort_key"], named["id"], order))
             .limit(limit + 1)
         )
     )
@@ -325,8 +340,11 @@ def count_all(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> 
 
 
 def count_each(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> list[int]:
-    """How many rows each SELECT matches (no page)."""
-    return [session.scalar(select(func.count()).select_from(q.subquery())) or 0 for q in selects]
+    """How many rows each SELECT matches (no page), asked in one statement."""
+    if not selects:
+        return []
+    counts = (select(func.count()).select_from(q.subquery()).scalar_subquery() for q in selects)
+    return [int(n or 0) for n in session.execute(select(*counts)).one()]
 
 
 def every(fetch: Fetch[T], *, limit: int = MAX_LIMIT) -> list[T]:
