@@ -337,10 +337,16 @@ def count_active(session: Session, portal_id: uuid.UUID) -> int:
         session.scalar(
             select(func.count())
             .select_from(Member)
-            .where(Member.portal_id == portal_id, Member.status == ACTIVE)
+            .where(Member.portal_id == portal_id, Member.status == ACTIVE, *_kinds_bound())
         )
         or 0
     )
+
+
+def _kinds_bound() -> list[Any]:
+    """A count by status (and role) seeks in ``ix_members_portal_kind`` (type, status, role):
+    the type, which comes first, bound to every value it takes (``kit.pagination.seekable``)."""
+    return seekable((Member.user_type, False, tuple(UserType)), (Member.status, True, STATUSES))
 
 
 def change_details(
@@ -372,7 +378,12 @@ def count_active_owners(session: Session, portal_id: uuid.UUID) -> int:
         session.scalar(
             select(func.count())
             .select_from(Member)
-            .where(Member.portal_id == portal_id, Member.role == Role.OWNER, Member.status == ACTIVE)
+            .where(
+                Member.portal_id == portal_id,
+                Member.role == Role.OWNER,
+                Member.status == ACTIVE,
+                *_kinds_bound(),
+            )
         )
         or 0
     )
