@@ -28,8 +28,8 @@ def test_healthz_and_readyz(client):
 
 
 def test_every_answer_says_the_servers_time(client):
-    """``Server-Timing: app;dur=<ms>`` on pages, the API and errors alike: what a browser's
-    developer tools show and what bench/roster.py reads as the server's time."""
+    """``Server-Timing: app;dur=<ms>`` on pages, the API and a refusal (404) alike: what a
+    browser's developer tools show and what bench/roster.py reads as the server's time."""
     for answer in (client.get("/healthz"), client.get("/sign-in"), client.get("/api/v1/nothing-here")):
         timing = re.fullmatch(r"app;dur=(\d+\.\d)", answer.headers["server-timing"])
         assert timing, answer.headers.get("server-timing")

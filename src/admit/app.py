@@ -119,8 +119,9 @@ class Edge:
                 if signed_in and not scope["path"].startswith("/static"):
                     headers.setdefault("Cache-Control", "no-store")
                 headers.setdefault("X-Frame-Options", "DENY")
-                # How long the server took to answer (its headers; a JSON body is made by then):
-                # shown by a browser's developer tools, read by bench/roster.py.
+                # How long the app took to answer (its headers; a JSON body is made by then),
+                # from here, inside SQLite's turns: a browser's developer tools show it,
+                # bench/roster.py reads it.
                 headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.1f}"
             await send(message)
 

@@ -211,6 +211,10 @@ def page_of_union(
     anyway (a search, a filter on another table), where a count of its own would read them all
     a second time; a SELECT that walks an index in order and stops would read them all for it.
 
+    Each SELECT is cut as it is (its keyset, order and limit added to it, not around it), so it
+    must be a plain SELECT of distinct, plain labels: no ORDER BY, LIMIT, DISTINCT or GROUP BY of
+    its own (the roster's are such).
+
     ``few`` (per SELECT, when its count is known and small: ``FEW``): read its matches first,
     then order them, whatever the planner guesses. Given a filter it cannot tell is rare (a
     search for "m4242"), a planner may walk the order's index for a page of matches that are not
