@@ -1,6 +1,6 @@
 """The members counts other rules read: active owners (the last owner may not go: ``policy``)
-and active members (an HR sync's deactivation limit), on both backends. They seek in the
-portal's kind index with the user type bound to every value (``members.service._kinds_bound``):
+and active members (an HR sync's deactivation limit), on both backends. The owners' count seeks
+in the portal's kind index with the user type bound to every value (``kit.pagination.seekable``):
 the same numbers as counting every row."""
 
 from __future__ import annotations

@@ -337,16 +337,10 @@ def count_active(session: Session, portal_id: uuid.UUID) -> int:
         session.scalar(
             select(func.count())
             .select_from(Member)
-            .where(Member.portal_id == portal_id, Member.status == ACTIVE, *_kinds_bound())
+            .where(Member.portal_id == portal_id, Member.status == ACTIVE)  # ix_members_portal_status
         )
         or 0
     )
-
-
-def _kinds_bound() -> list[Any]:
-    """A count by status (and role) seeks in ``ix_members_portal_kind`` (type, status, role):
-    the type, which comes first, bound to every value it takes (``kit.pagination.seekable``)."""
-    return seekable((Member.user_type, False, tuple(UserType)), (Member.status, True, STATUSES))
 
 
 def change_details(
@@ -374,6 +368,8 @@ def change_details(
 
 
 def count_active_owners(session: Session, portal_id: uuid.UUID) -> int:
+    """How many active owners the portal has (the last one may not go: ``policy``), counted
+    from ``ix_members_portal_kind`` like the roster's role counts (``kit.pagination.seekable``)."""
     return (
         session.scalar(
             select(func.count())
@@ -382,7 +378,11 @@ def count_active_owners(session: Session, portal_id: uuid.UUID) -> int:
                 Member.portal_id == portal_id,
                 Member.role == Role.OWNER,
                 Member.status == ACTIVE,
-                *_kinds_bound(),
+                *seekable(
+                    (Member.user_type, False, tuple(UserType)),
+                    (Member.status, True, STATUSES),
+                    (Member.role, True, tuple(Role)),
+                ),
             )
         )
         or 0
