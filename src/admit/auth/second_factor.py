@@ -58,8 +58,8 @@ def _factor(session: Session, user_id: uuid.UUID) -> TotpFactor | None:
 
 def has_factor(session: Session, user_id: uuid.UUID) -> bool:
     """Whether the user has a confirmed authenticator app."""
-    factor = _factor(session, user_id)
-    return factor is not None and factor.confirmed_at is not None
+    confirmed = session.execute(select(TotpFactor.confirmed_at).where(TotpFactor.user_id == user_id)).first()
+    return confirmed is not None and confirmed.confirmed_at is not None
 
 
 def _seal(session: Session, value: str) -> str:

@@ -412,9 +412,7 @@ def require_grantable(session: Session, invitation: Invitation) -> None:
     (``policy.check_invitation_stands``: their role now, as an active member of the portal)."""
     inviter_role = None
     if invitation.invited_by_id is not None:
-        inviter = members_service.get_membership(session, invitation.portal_id, invitation.invited_by_id)
-        if inviter is not None and inviter.status == members_service.ACTIVE:
-            inviter_role = inviter.role
+        inviter_role = members_service.active_role(session, invitation.portal_id, invitation.invited_by_id)
     reason = policy.check_invitation_stands(
         inviter_role, invitation.user_type, invitation.role, by_someone=invitation.invited_by_id is not None
     )

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from admit import context, policy
 from admit.actor import Actor
@@ -37,6 +37,7 @@ __all__ = [
     "DEACTIVATED",
     "PENDING",
     "activate",
+    "active_role",
     "add_user",
     "count_active",
     "count_active_owners",
@@ -208,6 +209,16 @@ def get_membership(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -
     return session.scalar(select(Member).where(Member.portal_id == portal_id, Member.user_id == user_id))
 
 
+def active_role(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
+    """The role of ``user_id`` in a portal if they are an active member there, else None (one
+    column read: an accept asks it of the inviter twice)."""
+    return session.scalar(
+        select(Member.role).where(
+            Member.portal_id == portal_id, Member.user_id == user_id, Member.status == ACTIVE
+        )
+    )
+
+
 def member_or_raise(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     member = session.get(Member, member_id)
     if member is None or member.portal_id != actor.portal.id:
@@ -315,7 +326,14 @@ def operator_actor(session: Session, slug: str, *, ip: str = "cli") -> Actor:
 
 def memberships_of(session: Session, user: User) -> list[tuple[Portal, Member]]:
     """The portals where ``user`` is an active member, by name."""
-    members = list(session.scalars(select(Member).where(Member.user_id == user.id, Member.status == ACTIVE)))
+    members = list(
+        session.scalars(
+            select(Member)
+            .where(Member.user_id == user.id, Member.status == ACTIVE)
+            # Their user is ``user``: ``member.user`` finds it in the session, with no join.
+            .options(lazyload(Member.user))
+        )
+    )
     portals = portals_service.by_ids(session, [m.portal_id for m in members])
     return sorted(((portals[m.portal_id], m) for m in members), key=lambda pm: (pm[0].name, str(pm[0].id)))
 
