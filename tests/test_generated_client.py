@@ -13,6 +13,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -26,6 +27,14 @@ from tests.factories import PASSWORD, create_portal, last_link
 
 PACKAGE = "admit_client"
 BASE_URL = "http://testserver"
+
+
+def _run(coroutine):
+    """``asyncio.run`` in a thread of its own: in a pytest process that ran a browser test
+    before, Playwright's sync API keeps an event loop running in the main thread, where
+    ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture(scope="session")
@@ -129,7 +138,7 @@ class TestGeneratedClient:
                 ("ada@example.com", m.InvitationReadStatus.ACCEPTED)
             ]
 
-        asyncio.run(flow())
+        _run(flow())
 
     def test_validation_problem_lists_the_fields(self, generated, app, db):
         """A 422 from request parsing parses as a Problem with its ``errors``."""
@@ -143,7 +152,7 @@ class TestGeneratedClient:
             raise_on_unexpected_status=True,
         )
         body = m.InvitationCreate(recipients=[], user_type=m.InvitationCreateUserType.CLIENT)
-        answer = asyncio.run(create.asyncio_detailed(pf.slug, client=owner, body=body))
+        answer = _run(create.asyncio_detailed(pf.slug, client=owner, body=body))
         problem = answer.parsed
         assert answer.status_code == 422 and problem.code is m.ErrorCode.INVALID_INPUT
         assert problem.field == "recipients" and [e.field for e in problem.errors] == ["recipients"]
