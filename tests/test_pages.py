@@ -258,16 +258,16 @@ def test_pages_url_for_gives_what_starlettes_gives(app):
 
     from admit.pages.deps import url_for
 
-    request = Request(
-        {
-            "type": "http",
-            "app": app,
-            "scheme": "http",
-            "server": ("127.0.0.1", 8000),
-            "path": "/",
-            "headers": [],
-        }
-    )
+    plain = {
+        "type": "http",
+        "app": app,
+        "scheme": "http",
+        "server": ("127.0.0.1", 8000),
+        "path": "/",
+        "headers": [],
+    }
+    # Behind a proxy at a sub-path: the scheme, host, port and root path lead every URL.
+    mounted = {**plain, "scheme": "https", "server": ("admit.example.com", 8443), "root_path": "/admit"}
     values = {"slug": "acme", "path": "admit.css"}
 
     def every(routes):
@@ -280,19 +280,21 @@ def test_pages_url_for_gives_what_starlettes_gives(app):
                 yield from every(inner)
 
     checked = 0
-    for route in every(app.routes):
-        name, params = getattr(route, "name", None), getattr(route, "param_convertors", None)
-        if not name or params is None or ":" not in name and name != "static":
-            continue
-        given = {p: values.get(p, str(uuid.uuid4())) for p in params}
-        try:
-            expected = str(request.url_for(name, **given))
-        except NoMatchFound:
-            continue
-        rendered = Template("{{ url_for(name, **given) }}").render(
-            url_for=lambda n, **kw: url_for({"request": request}, n, **kw), name=name, given=given
-        )
-        assert rendered == expected, name
-        assert str(url_for({"request": request}, name, **given)) == expected  # cached the second time
-        checked += 1
-    assert checked > 50
+    for scope in (plain, mounted):
+        request = Request(dict(scope))
+        for route in every(app.routes):
+            name, params = getattr(route, "name", None), getattr(route, "param_convertors", None)
+            if not name or params is None or ":" not in name and name != "static":
+                continue
+            given = {p: values.get(p, str(uuid.uuid4())) for p in params}
+            try:
+                expected = str(request.url_for(name, **given))
+            except NoMatchFound:
+                continue
+            rendered = Template("{{ url_for(name, **given) }}").render(
+                url_for=lambda n, r=request, **kw: url_for({"request": r}, n, **kw), name=name, given=given
+            )
+            assert rendered == expected, name
+            assert str(url_for({"request": request}, name, **given)) == expected  # cached the second time
+            checked += 1
+    assert checked > 100

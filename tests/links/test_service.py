@@ -53,6 +53,12 @@ def _preview(db, token):
         return workspace_links.preview(session, token)
 
 
+def _signed_up(db, token: str, email: str) -> str:
+    """Sign up through the link; returns the confirmation token emailed."""
+    sign_up(db, token, email)
+    return confirmation_token(db, email)
+
+
 def _gone_message(db, token) -> str:
     with pytest.raises(Gone) as info:
         _preview(db, token)
@@ -428,6 +434,27 @@ class TestSignup:
                 confirm(db, confirmation_token(db, "ada@acme.com"))
             assert info.value.code == "confirmation_expired"
             assert sign_up(db, token, "grace@acme.com").status == "pending"
+
+    def test_the_links_counts_after_a_refresh_and_an_expiry(self, db):
+        """The link's counts, read in one statement: places taken (the current secret's
+        confirmed and unexpired pending sign-ups), joined (confirmed by any secret the link has
+        had), pending (the current secret's unexpired, unconfirmed ones)."""
+        pf = create_portal(db)
+        old = link_token(db, pf)
+        confirm(db, _signed_up(db, old, "ada@acme.com"))  # joined on the old secret
+        sign_up(db, old, "bob@acme.com")  # pending on the old secret: no place, no longer pending
+        new = refresh(db, pf)
+        with clock.travel(timedelta(hours=-25)):
+            sign_up(db, new, "eve@acme.com")  # pending, but its day is over
+        confirm(db, _signed_up(db, new, "cy@acme.com"))  # joined on the current secret
+        sign_up(db, new, "dee@acme.com")  # pending on the current secret
+        with db.unit_of_work() as session:
+            actor = actor_for(session, pf.slug, pf.owner_email)
+            view = links_service.portal_link(session, actor)
+            link = session.scalar(select(InviteLink).where(InviteLink.workspace_id.is_(None)))
+            taken = links_service.places_taken(session, link, clock.now())
+        assert (view.uses, view.joined, view.pending) == (2, 2, 1)
+        assert taken == view.uses
 
     def test_password_rules(self, db):
         """Internal joiners choose a password when confirming (never at sign-up); clients need none."""

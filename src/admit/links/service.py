@@ -34,7 +34,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -118,20 +118,26 @@ def link_url(session: Session, link: InviteLink) -> str | None:
 # --- reading a link's state ------------------------------------------------------------
 
 
+def _on_this_secret(link: InviteLink) -> ColumnElement[bool]:
+    """A sign-up made with the link's current secret (a refresh leaves earlier ones behind)."""
+    return LinkSignup.link_token_hash == link.token_hash
+
+
+def _taken(link: InviteLink, now: datetime) -> ColumnElement[bool]:
+    """A place taken on the current link: a confirmed sign-up, or an unexpired pending one."""
+    return and_(
+        _on_this_secret(link),
+        or_(LinkSignup.status == CONFIRMED, and_(LinkSignup.status == PENDING, LinkSignup.expires_at > now)),
+    )
+
+
 def places_taken(session: Session, link: InviteLink, now: datetime) -> int:
     """Places taken on the current link: confirmed sign-ups and unexpired pending ones."""
     return (
         session.scalar(
             select(func.count())
             .select_from(LinkSignup)
-            .where(
-                LinkSignup.link_id == link.id,
-                LinkSignup.link_token_hash == link.token_hash,
-                or_(
-                    LinkSignup.status == CONFIRMED,
-                    and_(LinkSignup.status == PENDING, LinkSignup.expires_at > now),
-                ),
-            )
+            .where(LinkSignup.link_id == link.id, _taken(link, now))
         )
         or 0
     )
@@ -155,27 +161,16 @@ def _view(session: Session, link: InviteLink, counts: tuple[int, int, int] | Non
     which the caller reads (``workspaces.join_requests.counts``)."""
     now = context.of(session).clock.now()
     if counts is None:
-        taken = places_taken(session, link, now)
-        joined = (
-            session.scalar(
-                select(func.count())
-                .select_from(LinkSignup)
-                .where(LinkSignup.link_id == link.id, LinkSignup.status == CONFIRMED)
-            )
-            or 0
-        )
-        pending = taken - (
-            session.scalar(
-                select(func.count())
-                .select_from(LinkSignup)
-                .where(
-                    LinkSignup.link_id == link.id,
-                    LinkSignup.link_token_hash == link.token_hash,
-                    LinkSignup.status == CONFIRMED,
-                )
-            )
-            or 0
-        )
+        confirmed = LinkSignup.status == CONFIRMED
+        row = session.execute(
+            select(
+                func.count().filter(_taken(link, now)),  # places taken
+                func.count().filter(confirmed),  # joined, by any secret the link has had
+                func.count().filter(and_(_on_this_secret(link), confirmed)),
+            ).where(LinkSignup.link_id == link.id)
+        ).one()
+        taken, joined = row[0] or 0, row[1] or 0
+        pending = taken - (row[2] or 0)
     else:
         taken, joined, pending = counts
     return LinkView(

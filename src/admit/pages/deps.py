@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
-from starlette.datastructures import URL, MutableHeaders, URLPath
+from starlette.datastructures import URL, MutableHeaders
 
 from admit import policy
 from admit.actor import Actor
@@ -64,7 +64,13 @@ def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> URL
     ):
         return request.url_for(name, **path_params)
     path = "".join(piece if i % 2 == 0 else values[piece] for i, piece in enumerate(pieces))
-    return URLPath(path).make_absolute_url(base_url=request.base_url)
+    # What ``URLPath(path).make_absolute_url(request.base_url)`` gives, with the request's
+    # scheme, host and root path joined once per request (User Management asks ~70 times).
+    prefix = request.scope.get("admit.url_prefix")
+    if prefix is None:
+        base = request.base_url
+        prefix = request.scope["admit.url_prefix"] = f"{base.scheme}://{base.netloc}{base.path.rstrip('/')}"
+    return URL(prefix + path)
 
 
 templates.env.globals["url_for"] = url_for
