@@ -1,0 +1,37 @@
+"""The SCIM app is built on its first request, not as a web process starts (its models are
+~0.4 s of every start): ``app.LazyApp``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def test_a_process_starts_without_scim_and_builds_it_when_asked(tmp_path):
+    """A fresh process makes the whole app without importing SCIM's models; the first SCIM
+    request builds it and is answered as SCIM answers (its discovery document)."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from fastapi.testclient import TestClient
+        from admit.app import create_app
+        from admit.migrate import upgrade
+        from admit.settings import Settings
+
+        url = "sqlite:///{tmp_path / "admit.db"}"
+        upgrade(url)
+        settings = Settings(database_url=url, environment="test", email_backend="dev")
+        app = create_app(settings, run_worker=False)
+        assert "scim2_models" not in sys.modules, "SCIM was imported at start"
+        with TestClient(app) as client:
+            assert "scim2_models" not in sys.modules, "SCIM was imported at start"
+            answer = client.get("/scim/v2/ServiceProviderConfig")
+        assert "scim2_models" in sys.modules
+        print(answer.status_code, answer.headers["content-type"])
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    status, content_type = done.stdout.split()[-2:]
+    assert status in ("200", "401") and content_type.startswith("application/scim+json"), done.stdout
