@@ -213,14 +213,15 @@ def request_link(
         return render(
             request, "auth/login.html", {"email": email, "error": exc.message}, status_code=exc.status
         )
-    return render(request, "auth/link_sent.html", {"email": email, "minutes": settings.sign_in_link_minutes})
+    # No lifetime on the page: a portal may give its members a shorter one, and this page must
+    # not tell whether the address has an account (the email says how long its link works).
+    return render(request, "auth/link_sent.html", {"email": email})
 
 
 @router.post("/login/code", name="auth:code", dependencies=[Depends(check_csrf)])
 def code_use(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
     auth: PageAuth,
     email: str = Form(""),
     code: str = Form(""),
@@ -233,7 +234,7 @@ def code_use(
         return render(
             request,
             "auth/link_sent.html",
-            {"email": email, "minutes": settings.sign_in_link_minutes, "code_error": exc.message},
+            {"email": email, "code_error": exc.message},
             status_code=exc.status,
         )
     auth_service.end_session(session, auth.raw_session)
