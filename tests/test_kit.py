@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import uuid
 
+import pytest
+
 from admit.kit.bulk import new_ids, new_tokens
 
 
@@ -54,6 +56,14 @@ class TestSentence:
         assert sentence("Acme") == "Acme."
         assert sentence("Wow!") == "Wow!"
 
+    def test_the_link_pages_name_such_a_portal_with_one_full_stop(self):
+        """The pages set the name apart (``<strong>``) and add the stop it still needs."""
+        from admit.pages.deps import templates
+
+        page = templates.env.from_string("<strong>{{ name }}</strong>{{ name|full_stop }}")
+        assert page.render(name="Acme Inc.") == "<strong>Acme Inc.</strong>"
+        assert page.render(name="Acme") == "<strong>Acme</strong>."
+
     def test_emails_about_a_portal_named_with_a_period(self):
         from admit.notifications.render import render
 
@@ -69,6 +79,38 @@ class TestSentence:
         assert "in Acme Inc." in email.text
         plain = render("workspace_added", {**context, "portal_name": "Acme"})
         assert "in Acme." in plain.text and "<strong>Acme</strong>." in plain.html
+
+    @pytest.mark.parametrize("template", ["invitation", "invitation_reminder", "workspace_added"])
+    def test_texts_about_a_portal_named_with_a_period(self, template):
+        """The SMS forms too ("… to join Acme Inc.. Accept:" cost a second SMS segment)."""
+        from admit.notifications.render import render
+
+        context = {
+            "inviter_name": "Olivia",
+            "adder_name": "Olivia",
+            "workspace_name": "",
+            "portal_name": "Acme Inc.",
+            "link": "http://x/i/abc",
+            "expires_at_text": "9 Dec",
+        }
+        text = render(template, context, channel="sms").text
+        assert "Acme Inc. " in text and "Inc.." not in text, text
+        plain = render(template, {**context, "portal_name": "Acme"}, channel="sms").text
+        assert "Acme. " in plain, plain
+
+    def test_the_password_reset_email(self):
+        from admit.kit.brand import Brand
+        from admit.notifications.render import render
+
+        context = {
+            "name": "Ada",
+            "email": "ada@acme.com",
+            "link": "http://x/",
+            "minutes": 30,
+            "brand": Brand.build(name="Acme Inc."),
+        }
+        email = render("password_reset", context)
+        assert "at Acme Inc." in email.text and "Inc.." not in email.text + email.html
 
 
 def test_html_emails_fit_a_phone_and_follow_dark_mode():

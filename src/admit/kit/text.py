@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-__all__ = ["sentence"]
+__all__ = ["full_stop", "sentence"]
+
+
+def full_stop(text: str) -> str:
+    """The full stop a sentence ending with ``text`` still needs: none when it ends with one
+    (or with !, ? or …). For a name set apart from its full stop (``<strong>Acme Inc.</strong>``)."""
+    return "" if text.rstrip().endswith((".", "!", "?", "…")) else "."
 
 
 def sentence(text: str) -> str:
     """``text`` ended with a full stop, unless it already ends with one (or with ! or ?): a
     portal named "Acme Inc." gives "… in Acme Inc.", never "Acme Inc.."."""
     text = text.rstrip()
-    return text if text.endswith((".", "!", "?", "…")) else text + "."
+    return text + full_stop(text)

@@ -27,7 +27,7 @@ from admit import policy
 from admit.actor import Actor
 from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, SignInIncomplete
-from admit.kit.text import sentence
+from admit.kit.text import full_stop, sentence
 from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.members.models import User
@@ -123,6 +123,7 @@ templates.env.filters["when"] = when
 templates.env.filters["phone"] = readable_phone
 templates.env.filters["who"] = who
 templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
+templates.env.filters["full_stop"] = full_stop  # "<strong>Acme Inc.</strong>" and no second one
 ANON_CSRF_COOKIE = "admit_csrf"
 
 
