@@ -52,6 +52,22 @@ class TestUpload:
         assert "bob@gmail.com" in body["samples"]["invalid_recipient"][0]["detail"]
         assert table_counts(db) == before
 
+    @pytest.mark.parametrize("dry_run", ["true", "false"])
+    def test_a_file_that_is_not_a_list_is_refused_by_its_type(self, client, db, dry_run):
+        """A .pdf or an image would be read as lines of text and previewed as nonsense: refused,
+        naming the types taken; nothing written. A name in capitals or without a type is read."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        for name in ("doc.pdf", "logo.svg", "people.csv.exe"):
+            r = upload(client, pf, b"%PDF-1.4 ada@acme.com", filename=name, dry_run=dry_run)
+            assert r.status_code == 422 and r.json()["field"] == "file", r.text
+            assert r.json()["detail"].startswith(
+                "Upload a .csv, .txt, .tsv or .xlsx file: this one is a ."
+            ), r.text
+        assert table_counts(db) == before
+        for name in ("PEOPLE.CSV", "people"):
+            assert upload(client, pf, filename=name, dry_run=dry_run).status_code in (200, 202)
+
     def test_upload_runs_in_the_background(self, client, db, worker):
         """Without dry_run: 202 {id, status}; after the worker, GET shows the final counts."""
         pf = create_portal(db)

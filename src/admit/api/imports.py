@@ -178,7 +178,9 @@ def _create(
             "role_column": fields["role_column"],
         }
         if fields["dry_run"]:
-            preview = imports_service.preview(session, actor, chunks=chunks_factory(), **options)
+            preview = imports_service.preview(
+                session, actor, chunks=chunks_factory(), filename=filename, **options
+            )
             return JSONResponse(ImportPreview(**preview).model_dump(mode="json"), status_code=200)
         imp, created = imports_service.create(
             session,

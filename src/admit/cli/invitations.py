@@ -184,6 +184,7 @@ def _import_file(
                     session,
                     actor,
                     chunks=_file_chunks(path),
+                    filename=path.name,
                     user_type=user_type,
                     role=role,
                     products=products,

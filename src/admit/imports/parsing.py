@@ -170,6 +170,21 @@ def _cell(cells: list[str], index: int | None) -> str:
     return cells[index].strip()
 
 
+FILE_TYPES = (".csv", ".txt", ".tsv", ".xlsx")
+
+
+def check_file_name(name: str) -> None:
+    """Refuse a file whose name says it is not a list (a .pdf, an image): what it holds would
+    otherwise be read as lines of text and previewed as nonsense. A name without a type (an
+    API upload, a pasted list) is read for what it is."""
+    suffix = name.rsplit(".", 1)[-1].lower() if "." in name.rstrip(".") else ""
+    if suffix and f".{suffix}" not in FILE_TYPES:
+        raise InvalidInput(
+            f"Upload a {', '.join(FILE_TYPES[:-1])} or {FILE_TYPES[-1]} file: this one is a .{suffix}.",
+            field="file",
+        )
+
+
 def read_rows(
     chunks: Iterable[bytes], *, max_bytes: int | None = None, max_rows: int | None = None
 ) -> Iterator[Row]:

@@ -32,7 +32,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import Database, new_id
 from admit.errors import IdempotencyKeyReused, ImportNotFound, ImportNotPreviewed, InvalidInput
-from admit.imports import evaluate, storage
+from admit.imports import evaluate, parsing, storage
 from admit.imports.models import (
     DONE,
     PREVIEWED,
@@ -97,6 +97,7 @@ def preview(
     actor: Actor,
     *,
     chunks: Iterable[bytes],
+    filename: str = "",
     user_type: str,
     role: str | None = None,
     products: list[str] | None = None,
@@ -107,6 +108,7 @@ def preview(
     options = check_options(
         actor, user_type=user_type, role=role, products=products, message=message, role_column=role_column
     )
+    parsing.check_file_name(filename)
     return _preview(session, actor, options, chunks)
 
 
@@ -179,6 +181,7 @@ def create(
     options = check_options(
         actor, user_type=user_type, role=role, products=products, message=message, role_column=role_column
     )
+    parsing.check_file_name(filename)
     if start and options.role_column and options.role is Role.OWNER:
         raise InvalidInput(
             "A list that can make owners is previewed first, and its owners confirmed.", field="role_column"
