@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
+from sqlalchemy.exc import SAWarning
 
 from admit.kit.search import SEARCH_TABLES
 
@@ -43,12 +46,27 @@ def alembic_config(url: str) -> Config:
     return config
 
 
+@contextmanager
+def _quiet_reflection() -> Iterator[None]:
+    """SQLite's batch migrations reflect tables to copy them, and SQLAlchemy warns that it skips
+    an index on an expression (``users``' name key while it existed: migrations a4b5 to b4c5,
+    which made and dropped it themselves). Said on every first start, to people who can do
+    nothing about it."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="Skipped unsupported reflection of expression-based index", category=SAWarning
+        )
+        yield
+
+
 def upgrade(url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(url), revision)
+    with _quiet_reflection():
+        command.upgrade(alembic_config(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:
-    command.downgrade(alembic_config(url), revision)
+    with _quiet_reflection():
+        command.downgrade(alembic_config(url), revision)
 
 
 def revision(url: str, message: str) -> None:
