@@ -297,14 +297,17 @@ class TestInviteFile:
         assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
 
     def test_bad_file_is_an_error(self, run, db, tmp_path):
-        """A binary file: an error naming the field, exit code 1, nothing written."""
+        """A binary file: an error naming the field, exit code 1, nothing written; refused by its
+        name's type when it has one, by what it holds when named as a list."""
         pf = create_portal(db)
-        path = tmp_path / "photo.png"
-        path.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
-        result = run("invite", "--portal", pf.slug, "--file", str(path))
-        assert result.exit_code == 1
-        assert "not a text file" in result.stderr
-        assert "(field: file)" in result.stderr
+        image = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
+        for name, said in (("photo.png", "this one is a .png"), ("photo.csv", "not a text file")):
+            path = tmp_path / name
+            path.write_bytes(image)
+            result = run("invite", "--portal", pf.slug, "--file", str(path))
+            assert result.exit_code == 1
+            assert said in result.stderr and "(field: file)" in result.stderr, result.stderr
+        assert count(db, Invitation) == 0
 
 
 def _api(client, out: dict, path: str = "", method: str = "get"):
