@@ -20,6 +20,7 @@ from admit.links.models import InviteLink, LinkSignup
 from admit.members.models import Member, User
 from admit.notifications.models import DevMessage, MandatoryKind, Notification, NotificationPreference
 from admit.portals.models import Portal, PortalLogo
+from admit.served import InstanceValue
 from admit.teams.models import Team, TeamMember
 from admit.tokens.models import Token
 from admit.workspaces.models import (
@@ -38,6 +39,7 @@ __all__ = [
     "ApiKey",
     "AuditEvent",
     "BulkJob",
+    "InstanceValue",
     "Contact",
     "DevMessage",
     "HrConnection",

@@ -161,7 +161,8 @@ class TestPublicUrl:
 
     def test_serve_on_another_port_sends_links_to_that_port(self, tmp_path):
         """The README's ``scripts/run --port 9000``: ``admit serve --port P`` with no public URL
-        set sends invitation links to http://127.0.0.1:P (a real server in a subprocess)."""
+        set sends invitation links to http://127.0.0.1:P (a real server in a subprocess), and so
+        does ``admit invite`` run beside it (the server says where it answers: ``admit.served``)."""
         import os
         import socket
         import subprocess
@@ -226,6 +227,24 @@ class TestPublicUrl:
                 assert time.monotonic() < deadline, "no email was delivered"
                 time.sleep(0.2)
             assert f"http://127.0.0.1:{port}/invite/" in items[0]["text"]
+            # A command run beside it, with no public URL set either, sends links to it too.
+            cli = subprocess.run(
+                [*admit, "invite", "--portal", made["portal"], "--type", "client", "zed@example.com"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert cli.returncode == 0, cli.stderr
+            while True:
+                items = httpx.get(
+                    f"{base}/api/v1/dev/messages", params={"to": "zed@example.com"}, timeout=5
+                ).json()["items"]
+                if items:
+                    break
+                assert time.monotonic() < deadline + 30, "no email was delivered"
+                time.sleep(0.2)
+            assert f"http://127.0.0.1:{port}/invite/" in items[0]["text"], items[0]["text"]
         finally:
             server.terminate()
             server.wait(timeout=10)

@@ -69,8 +69,19 @@ Exit codes:
 PAGE_SIZE = 500  # kit.pagination.MAX_LIMIT: lists read this many rows per query
 
 
-def settings() -> Settings:
-    return configure(Settings())
+def settings(*, served: bool = True) -> Settings:
+    """The settings from the environment. Outside production, with ADMIT_PUBLIC_URL not set, the
+    public URL is where the last ``admit serve`` on this database answers (``admit.served``), so
+    that the links a command sends reach the server that is running (``served=False``: the
+    server's own, which it works out from where it listens)."""
+    found = Settings()
+    if served and found.environment != "production" and "public_url" not in found.model_fields_set:
+        from admit import served as served_at
+
+        url = served_at.public_url(found.database_url)
+        if url:
+            found = found.model_copy(update={"public_url": url})
+    return configure(found)
 
 
 def database(settings: Settings) -> Database:

@@ -29,6 +29,24 @@ def migrate(revision: str) -> None:
     click.echo(f"Database at {settings.database_url} is at {revision}.")
 
 
+def _record_public_url(settings: Settings) -> None:
+    """Say where this server answers, for the commands run beside it (``admit.served``)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from admit import served
+
+    db = _shared.database(settings)
+    try:
+        with db.unit_of_work() as session:
+            served.record_public_url(session, settings.public_url)
+    except DBAPIError as exc:  # a database without the table (--no-migrate on an old schema)
+        click.secho(
+            f"Warning: could not record the public URL for other commands: {exc}", fg="yellow", err=True
+        )
+    finally:
+        db.dispose()
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -44,7 +62,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
     from admit.kit import logs
     from admit.migrate import upgrade
 
-    settings = _shared.settings().served_at(host, port)
+    settings = _shared.settings(served=False).served_at(host, port)
     # The app (and each --workers child) reads its settings again: they must agree.
     os.environ["ADMIT_PUBLIC_URL"] = settings.public_url
     configure(settings)
@@ -60,6 +78,8 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         _shared.fail("refusing to start in production with the problems above (see `admit check-config`).")
     if not no_migrate:
         upgrade(settings.database_url)
+    if settings.environment != "production":
+        _record_public_url(settings)
     if no_worker:
         # The factory reads the settings in force; child processes (--workers) read the environment.
         os.environ["ADMIT_RUN_WORKER_IN_WEB"] = "false"
