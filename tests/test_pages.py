@@ -130,6 +130,24 @@ class TestUserManagement:
         assert sorted(rows) == ["ada@example.com", "grace@example.com"]
         assert "Pending" in r.text
 
+    def test_a_delivery_reads_the_same_in_its_badge_its_filter_and_its_live_update(self, client, db, worker):
+        """One set of words (``notifications.models.DELIVERY_WORDS``): a sent invitation's badge
+        and the filter's option both say Sent (the filter said Delivered), and the table hands
+        the same words to the script that updates a queued badge in place."""
+        import html
+        import json
+
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        badge = re.search(r'<span class="badge sent" data-delivery[^>]*>([^<]+)</span>', page.text)
+        option = re.search(r'<option value="sent"[^>]*>([^<]+)</option>', page.text)
+        assert badge and option and badge.group(1) == option.group(1) == "Sent"
+        words = json.loads(html.unescape(re.search(r'data-delivery-words="([^"]+)"', page.text).group(1)))
+        assert words["sent"] == "Sent" and words["queued"] == "Queued" and words["none"] == "Not sent"
+
     def test_client_sees_no_admin_pages(self, client, db, worker):
         """A client lands on their home page; User Management and Audit Log are not for them."""
         pf = create_portal(db)

@@ -93,6 +93,15 @@ class DevMessage(Base):
 
 # What a list can filter invitations by: their newest message's delivery (``delivery_status``).
 DeliveryFilter = Literal["none", "queued", "sent", "failed", "bounced"]
+# How each delivery reads, wherever it is shown (a row's badge, the filter, the badge's live update).
+DELIVERY_WORDS = {
+    "none": "Not sent",
+    "queued": "Queued",
+    "sent": "Sent",
+    "failed": "Failed",
+    "bounced": "Bounced",
+    "cancelled": "Cancelled",
+}
 
 
 class Delivered(Protocol):

@@ -26,6 +26,7 @@ from admit.invitations import service as invitations_service
 from admit.links import service as links_service
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
+from admit.notifications.models import DELIVERY_WORDS
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -120,6 +121,7 @@ def _page(
         "sorts": SORT_LABELS,
         "products": policy.ALL_PRODUCTS,
         "deliveries": people_roster.DELIVERIES,
+        "delivery_words": DELIVERY_WORDS,
         "start": start,
         "first_url": "?" + urlencode(kept),
         "next_url": "?"

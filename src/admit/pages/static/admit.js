@@ -476,7 +476,7 @@ document.addEventListener("DOMContentLoaded", () => {
 (() => {
   const badges = Array.from(document.querySelectorAll("[data-delivery][data-watch]")).slice(0, 50);
   if (!badges.length) return;
-  const words = { queued: "Queued", sent: "Sent", failed: "Failed", none: "None" };
+  const words = JSON.parse(document.getElementById("people")?.dataset.deliveryWords || "{}");
   let rounds = 0;
   const tick = async () => {
     rounds += 1;
