@@ -102,6 +102,16 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
     page.set_viewport_size({"width": 390, "height": 844})
     page.goto(users)
     check("user management at 390 px")
+    # Every section of the top bar is in sight at that width (the links wrap, none scroll away).
+    outside = page.evaluate(
+        """() => Array.from(document.querySelectorAll("header.top nav a"))
+             .filter((a) => {
+               const r = a.getBoundingClientRect();
+               return r.right > innerWidth || r.left < 0;
+             })
+             .map((a) => a.textContent.trim())"""
+    )
+    assert outside == [], f"out of sight at 390 px: {outside}"
     context = new_context()
     anonymous = context.new_page()
     anonymous.goto(live_server("/login"))
