@@ -63,6 +63,21 @@ class TestSplitRecipients:
             ("+12025550173", "Bob", None),
         ]
 
+    def test_a_pasted_row_of_headings_is_left_out(self):
+        """A spreadsheet pasted with its headings (Name ⇥ Email, Email ⇥ First ⇥ Last, a lone
+        "email" over a column): the headings are not recipients (they were reported as 'not an
+        address'). A row with a cell that is no heading is still people."""
+        assert split_recipients("Name\tE-mail Address\nAda Lovelace\tada@example.com") == [
+            "Ada Lovelace <ada@example.com>"
+        ]
+        assert split_recipients("Email\tFirst\tLast\nada@example.com\tAda\tLovelace") == [
+            "Ada Lovelace <ada@example.com>"
+        ]
+        assert split_recipients("email\nada@example.com") == ["ada@example.com"]
+        assert split_recipients("Name\tNotes\nAda\tada@example.com") == [
+            "Name", "Notes", "Ada <ada@example.com>",
+        ]  # fmt: skip
+
     def test_commas_semicolons_and_lines_still_separate_addresses(self):
         """Typed lists are unchanged: commas, semicolons and Enter separate recipients; a row with
         two addresses or none is one recipient per cell (nothing becomes a name by accident)."""

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import charset_normalizer
 
 from admit.errors import InvalidInput
-from admit.members.addresses import address_and_name
+from admit.members.addresses import address_and_name, column_meaning
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -40,14 +40,6 @@ LEGACY_ENCODINGS = ["cp1252", "mac_roman", "latin_1"]
 XLSX_MAGIC = b"PK\x03\x04"  # a zip: .xlsx
 DELIMITERS = (",", ";", "\t")
 
-_HEADER_KEYS = {
-    "email": {"email", "emails", "emailaddress", "mail", "workemail", "emailaddresses", "courriel"},
-    "name": {"name", "fullname", "displayname", "employee", "employeename", "contactname"},
-    "first_name": {"firstname", "givenname", "first", "forename"},
-    "last_name": {"lastname", "surname", "familyname", "last"},
-    "phone": {"phone", "phonenumber", "mobile", "mobilephone", "tel", "telephone", "cell"},
-    "role": {"role", "userrole"},
-}
 _ANGLE = re.compile(r"^\s*(?P<name>.*?)\s*<\s*(?P<addr>[^<>]*?)\s*>\s*$")
 
 
@@ -147,20 +139,15 @@ def _detect_delimiter(sample: str) -> str | None:
     return best
 
 
-def _key(cell: str) -> str:
-    return re.sub(r"[^a-z]", "", cell.lower())
-
-
 def _header_map(cells: list[str]) -> dict[str, int] | None:
     """Columns by meaning if ``cells`` is a header row (no address in it, a known name in it)."""
     if any("@" in c for c in cells):
         return None
     found: dict[str, int] = {}
     for index, cell in enumerate(cells):
-        key = _key(cell)
-        for meaning, names in _HEADER_KEYS.items():
-            if key in names and meaning not in found:
-                found[meaning] = index
+        meaning = column_meaning(cell)
+        if meaning is not None and meaning not in found:
+            found[meaning] = index
     return found if ("email" in found or "phone" in found) else None
 
 

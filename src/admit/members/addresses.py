@@ -24,6 +24,7 @@ from admit.errors import InvalidInput
 __all__ = [
     "ParsedRecipient",
     "address_and_name",
+    "column_meaning",
     "domain_allowed",
     "normalize_domain",
     "is_phone",
@@ -39,8 +40,26 @@ __all__ = [
 # separates a spreadsheet row's columns (see ``address_and_name``).
 _LINES = re.compile(r"[\n\r]+")
 _SEPARATORS = re.compile(r"[,;]+")
+_CELLS = re.compile(r"[\t,;]")
 _NAME_ADDR = re.compile(r"^\s*(?P<name>.*?)\s*<\s*(?P<addr>[^<>]*?)\s*>\s*$")
 MAX_NAME = 200
+
+# What a column of a list is, by its heading (an uploaded file's, a pasted spreadsheet's), as
+# people write them: compared lowercased, letters only ("E-mail Address" is "emailaddress").
+COLUMN_NAMES = {
+    "email": {"email", "emails", "emailaddress", "mail", "workemail", "emailaddresses", "courriel"},
+    "name": {"name", "fullname", "displayname", "employee", "employeename", "contactname"},
+    "first_name": {"firstname", "givenname", "first", "forename"},
+    "last_name": {"lastname", "surname", "familyname", "last"},
+    "phone": {"phone", "phonenumber", "mobile", "mobilephone", "tel", "telephone", "cell"},
+    "role": {"role", "userrole"},
+}
+
+
+def column_meaning(heading: str) -> str | None:
+    """What a column headed ``heading`` holds (a key of ``COLUMN_NAMES``), if it says."""
+    key = re.sub(r"[^a-z]", "", heading.lower())
+    return next((meaning for meaning, names in COLUMN_NAMES.items() if key in names), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,15 +263,25 @@ def address_and_name(cells: list[str]) -> tuple[str, str] | None:
     return address, name.replace("<", "").replace(">", "").strip()[:MAX_NAME]
 
 
+def _is_heading(cells: list[str]) -> bool:
+    """A row of column headings (every cell one, an address column among them), not people."""
+    cells = [c.strip() for c in cells if c.strip()]
+    meanings = [column_meaning(c) for c in cells]
+    return bool(cells) and None not in meanings and bool({"email", "phone"} & set(meanings))
+
+
 def split_recipients(values: list[str] | str) -> list[str]:
     """Split typed or pasted text (or a list of such texts) into one string per recipient: a
     line holds one or more, separated by commas or semicolons; a line with tabs is a pasted
-    spreadsheet row, whose name columns go with its address (``Name <address>``)."""
+    spreadsheet row, whose name columns go with its address (``Name <address>``), or its row of
+    headings, which is left out."""
     if isinstance(values, str):
         values = [values]
     out: list[str] = []
     for value in values:
         for line in _LINES.split(value or ""):
+            if _is_heading(_CELLS.split(line)):
+                continue  # a pasted list's row of headings: Name ⇥ Email, "email"
             row = address_and_name(line.split("\t")) if "\t" in line else None
             if row is not None:
                 address, name = row
