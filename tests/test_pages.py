@@ -208,6 +208,24 @@ class TestTokenPages:
         assert "can no longer be used" in r.text and 'href="/login"' in r.text
         assert r.headers["referrer-policy"] == "no-referrer"
 
+    def test_a_used_link_opened_by_the_one_who_joined_leads_into_the_portal(self, client, db, worker):
+        """Signed in as the person who used it, an invitation link goes to the portal they joined
+        ("You have joined …"), not to "no longer valid … sign in". Anyone else, signed in or
+        not, sees the page every dead link shows."""
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        worker.drain()
+        token = last_link(db, "cleo@client.org")
+        page = client.get(f"/invite/{token}")
+        client.post(f"/invite/{token}", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+        again = client.get(f"/invite/{token}", follow_redirects=False)
+        assert again.status_code == 303 and again.headers["location"] == f"/p/{pf.slug}"
+        assert "You have joined Acme Inc." in client.get(again.headers["location"]).text
+        client.cookies.clear()
+        assert client.get(f"/invite/{token}").status_code == 410
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        assert client.get(f"/invite/{token}", follow_redirects=False).status_code == 410
+
     def test_wrong_account_offers_to_switch(self, client, db, worker):
         """Signed in as someone else, the link offers to sign out and continue, and stays unused."""
         pf = create_portal(db)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["Accepted", "InvitationPreview", "accept", "complete_pending", "join", "preview"]
+__all__ = ["Accepted", "InvitationPreview", "accept", "already_joined", "complete_pending", "join", "preview"]
 
 
 @dataclass(slots=True)
@@ -77,6 +77,18 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
         for_viewer=viewer is not None and viewer.has_address(invitation.recipient),
         suggested_name=(user.name if user else "") or invitation.recipient_name,
     )
+
+
+def already_joined(session: Session, token: str, viewer: User) -> Portal | None:
+    """The portal ``viewer`` joined with this invitation link, when it is used and was sent to
+    them and they are an active member there: what its page tells them instead of "no longer
+    valid" (the link's fate is theirs to know; anyone else learns nothing)."""
+    invitation = invitations_service.used_by_link(session, token)
+    if invitation is None or not viewer.has_address(invitation.recipient):
+        return None
+    if members_service.active_role(session, invitation.portal_id, viewer.id) is None:
+        return None
+    return portals_service.get(session, invitation.portal_id)
 
 
 def accept(

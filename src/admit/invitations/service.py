@@ -61,6 +61,7 @@ __all__ = [
     "list_invitations",
     "open_by_token",
     "require_grantable",
+    "used_by_link",
     "refused",
     "reissue",
     "revoke",
@@ -388,6 +389,19 @@ def open_by_token(session: Session, token: str) -> Invitation:
     _require_pending(session, invitation)
     require_grantable(session, invitation)
     return invitation
+
+
+def used_by_link(session: Session, token: str) -> Invitation | None:
+    """The accepted invitation a used link opened, if ``token`` is one (for telling the person
+    it was sent to, signed in, that they have joined: never anyone else)."""
+    try:
+        tokens.peek(session, INVITATION, token)
+    except tokens.TokenRefused as exc:
+        if exc.reason is not tokens.Reason.USED or exc.subject_id is None:
+            return None
+        invitation = session.get(Invitation, exc.subject_id)
+        return invitation if invitation is not None and invitation.status == ACCEPTED else None
+    return None
 
 
 def reopen(session: Session, invitation: Invitation) -> None:

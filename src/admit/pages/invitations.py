@@ -7,10 +7,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from admit.auth import service as auth_service
-from admit.errors import DomainError, SignInRequired
+from admit.errors import DomainError, InvitationGone, SignInRequired
 from admit.flows import join
+from admit.kit.text import sentence
 from admit.pages.auth import land_after_joining
-from admit.pages.deps import PageAuth, check_csrf, render
+from admit.pages.deps import PageAuth, check_csrf, redirect, render
 from admit.settings import Settings
 from admit.web import Auth, SessionDep, SettingsDep, client_ip, limit_token_guessing
 
@@ -54,10 +55,17 @@ def _show(
 @router.get("/invite/{token}", name="invitations:show")
 def show(
     token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
-) -> HTMLResponse:
-    """Shows who invited whom to what. Opening the link never uses it up (mail scanners open links)."""
+) -> Response:
+    """Shows who invited whom to what. Opening the link never uses it up (mail scanners open links).
+    Its recipient, signed in, opening it once used, goes to the portal they joined."""
     limit_token_guessing(request)
-    return _show(request, session, settings, auth, token)
+    try:
+        return _show(request, session, settings, auth, token)
+    except InvitationGone:
+        portal = join.already_joined(session, token, auth.user) if auth.user is not None else None
+        if portal is None:
+            raise
+        return redirect(f"/p/{portal.slug}", notice=f"You have joined {sentence(portal.name)}")
 
 
 @router.post("/invite/{token}", name="invitations:accept", dependencies=[Depends(check_csrf)])
