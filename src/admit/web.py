@@ -28,6 +28,7 @@ from admit.db import Database
 from admit.errors import (
     DomainError,
     InvalidApiKey,
+    MemberDeactivated,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
@@ -254,8 +255,9 @@ def auth_from_headers(request: Request) -> Auth | None:
 
 def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, gate: bool = True) -> Actor:
     """The actor for ``slug``: 401 when nobody is signed in, 404 when not in this portal, 403
-    ``sign_in_incomplete`` when a browser session still owes the portal's sign-in policy a step
-    (``auth.gate``; not with ``gate=False``: the pages and routes that take those steps).
+    ``member_deactivated`` for a member whose access was ended, 403 ``sign_in_incomplete``
+    when a browser session still owes the portal's sign-in policy a step (``auth.gate``; not
+    with ``gate=False``: the pages and routes that take those steps).
 
     Credentials are checked before the portal is looked up, so an anonymous caller cannot tell
     which portal names exist."""
@@ -275,8 +277,14 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
     web_session = auth.web_session
     assert web_session is not None, "no API key: the browser session checked above"
     member = members_service.get_membership(session, portal.id, web_session.user_id)
+    if member is not None and member.status == members_service.DEACTIVATED:
+        # They were in: say what happened (they know the portal), not "no such portal".
+        raise MemberDeactivated(
+            f"An administrator ended your access to {portal.name}. Ask one of its owners or admins"
+            " to reactivate you."
+        )
     if member is None or member.status != members_service.ACTIVE:
-        # Deactivated or never a member: the portal does not exist for them.
+        # Never a member (or still pending): the portal does not exist for them.
         raise PortalNotFound("No such portal.")
     if gate:
         owed = auth_gate.steps(session, web_session, web_session.user, portal, member.user_type)

@@ -101,6 +101,19 @@ class TestReactivateService:
         login(client, "tess@acme.com")
         assert client.get(f"/api/v1/portals/{portal.slug}/people").status_code == 200
 
+    def test_while_deactivated_they_are_told_so(self, client, db, portal):
+        """Signed in while deactivated, the portal's pages and API say their access was ended
+        (403 ``member_deactivated``), not "No such portal"; a portal they were never in is still
+        not found."""
+        other = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        login(client, "tess@acme.com")
+        api = client.get(f"/api/v1/portals/{portal.slug}/people")
+        assert api.status_code == 403 and api.json()["code"] == "member_deactivated", api.text
+        page = client.get(f"/p/{portal.slug}/workspaces")
+        assert page.status_code == 403
+        assert "An administrator ended your access to Acme Inc." in page.text
+        assert client.get(f"/api/v1/portals/{other.slug}/people").json()["code"] == "portal_not_found"
+
     def test_active_member_is_a_no_op(self, db, portal):
         """Reactivating someone active answers them as they are and records nothing."""
         member_id = _member_id(db, "mel@acme.com")

@@ -15,6 +15,7 @@ from admit.errors import (
     Conflict,
     InvalidCredentials,
     InvalidInput,
+    MemberDeactivated,
     NotAuthenticated,
     PasswordResetGone,
     PortalNotFound,
@@ -272,7 +273,7 @@ def _browser(auth: Auth) -> tuple[User, WebSession]:
     "/sign-in-steps/{portal}",
     response_model=SignInSteps,
     operation_id="auth_sign_in_steps",
-    responses=problems(NotAuthenticated, PortalNotFound),
+    responses=problems(NotAuthenticated, PortalNotFound, MemberDeactivated),
 )
 def sign_in_steps(portal: str, request: Request, session: SessionDep, auth: AuthDep) -> SignInSteps:
     """What this session must still do before it enters ``portal`` (routes of the portal answer

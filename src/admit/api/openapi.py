@@ -29,6 +29,7 @@ from admit.errors import (
     DomainError,
     InvalidApiKey,
     InvalidInput,
+    MemberDeactivated,
     NotAuthenticated,
     PortalNotFound,
     SignInIncomplete,
@@ -36,8 +37,9 @@ from admit.errors import (
 )
 from admit.web import SAFE_METHODS, db_session
 
-# A portal's actor: credentials first (401), then the portal (404 for one you are not in).
-ACTOR_ERRORS = (NotAuthenticated, InvalidApiKey, PortalNotFound, SignInIncomplete)
+# A portal's actor: credentials first (401), then the portal (404 for one you are not in, 403
+# for a member whose access was ended).
+ACTOR_ERRORS = (NotAuthenticated, InvalidApiKey, PortalNotFound, MemberDeactivated, SignInIncomplete)
 API_KEY_OR_SESSION: list[dict[str, list[str]]] = [{"apiKey": []}, {"session": []}]
 
 
