@@ -77,18 +77,16 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     set_up_portal(owner, server)
     users_url = owner.url.split("?")[0]
 
-    # 1. Share Invite Link: Copy Link puts the link on the clipboard and says so.
+    # 1. Share Invite Link: a new link is off. The tab says so, and Copy Link waits until it is
+    #    on (whoever got it would meet a dead end); "Turn on the invite link" (asks first).
     dialog = share_tab(owner)
     shown = dialog.get_by_label("Invite link").input_value()
     assert re.fullmatch(re.escape(server("/join/")) + r"[A-Za-z0-9_-]{43}", shown), shown
     expect(dialog).to_contain_text("0 joined through this link")
-    first_link = copy_link(owner, dialog)
-    assert first_link == shown
-    shot(owner, "share-invite-link")
-
-    # 1b. A new link is off: the tab says so; "Turn on the invite link" (asks first) turns it on.
     expect(dialog.locator("[data-link-off]")).to_contain_text("The invite link is off: nobody can join")
     expect(dialog.locator("[data-link-state]")).to_have_text("Disabled")
+    expect(dialog.get_by_role("button", name="Copy Link")).to_be_disabled()
+    expect(dialog.locator("[data-copy-why]")).to_have_text("The link is off: turn it on before you share it.")
     dialog.get_by_role("button", name="Turn on the invite link").click()
     confirm = owner.locator("dialog#confirm-dialog")
     expect(confirm).to_contain_text("Anyone who has it can sign up")
@@ -97,7 +95,12 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     dialog = owner.locator("dialog#invite-dialog")
     expect(dialog.locator("[data-link-state]")).to_have_text("Active")
     expect(dialog.locator("[data-link-off]")).to_have_count(0)
-    assert dialog.get_by_label("Invite link").input_value() == first_link  # the same link, now on
+    assert dialog.get_by_label("Invite link").input_value() == shown  # the same link, now on
+
+    # 1b. Copy Link puts the link on the clipboard and says so.
+    first_link = copy_link(owner, dialog)
+    assert first_link == shown
+    shot(owner, "share-invite-link")
 
     # 2. Refresh Link (asks first); the modal comes back on the same tab with a new link.
     dialog.get_by_role("button", name="Refresh Link").click()
