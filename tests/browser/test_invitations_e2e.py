@@ -169,9 +169,14 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     shot(ada, "ada-joined")
     # An admin is offered no button that can only fail: only an owner can deactivate an owner.
     expect(person(ada, OWNER_EMAIL).locator("details.row-menu")).to_have_count(0)
-    # The link works once.
+    # The link works once: opened again by Ada, signed in, it leads back into the portal;
+    # opened by anyone else, it can no longer be used.
     ada.goto(ada_link)
-    expect(ada.get_by_text("This invitation link can no longer be used.")).to_be_visible()
+    expect(ada.get_by_role("status")).to_contain_text("You have joined Acme Inc")
+    someone = new_context().new_page()
+    someone.goto(ada_link)
+    expect(someone.get_by_text("This invitation link can no longer be used.")).to_be_visible()
+    someone.close()
     expect(ada.get_by_role("button", name="Create account and join")).to_have_count(0)
     shot(ada, "used-link")
 
@@ -233,10 +238,10 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     shot(owner, "ada-deactivated")
 
     ada2.reload()
-    # The portal is gone for her at her very next request; her session stays (it is hers, for
-    # the other portals she may belong to), so signing in again would change nothing.
-    expect(ada2.get_by_role("heading", name="Not found")).to_be_visible()
-    expect(ada2.get_by_text("No such portal.")).to_be_visible()
+    # The portal is closed to her at her very next request, and she is told why; her session
+    # stays (it is hers, for the other portals she may belong to).
+    expect(ada2.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(ada2.get_by_text("An administrator ended your access to Acme Inc.")).to_be_visible()
     expect(ada2.get_by_role("heading", name="User Management")).to_have_count(0)
     shot(ada2, "deactivated-sign-in")
     ada2.get_by_role("link", name="Go to the start page").click()
@@ -327,7 +332,13 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     chips.get_by_role("button", name="Use new@gmail.com instead of new@gmial.com").click()
     expect(box).to_have_value("p0@example.com\nnew@gmail.com\nnot-an-address, p0@example.com")
     expect(chips.locator("[data-chips-summary]")).to_have_text("2 to invite · 1 to fix · 1 listed twice")
+    # The reason is on the chip itself, and × takes a recipient out of the text.
+    bad = chips.locator("[data-chip=bad]")
+    expect(bad.locator("[data-chip-why]")).to_have_text("An email address must have an @-sign.")
     shot(page, "invite-chips")
+    bad.get_by_role("button", name="Remove not-an-address").click()
+    expect(box).to_have_value("p0@example.com\nnew@gmail.com\np0@example.com")
+    expect(chips.locator("[data-chips-summary]")).to_have_text("2 to invite · 1 listed twice")
     box.fill("p0@example.com\nnew@example.com\nnot-an-address")
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(report.locator("[data-summary]")).to_have_text(

@@ -393,10 +393,11 @@ document.addEventListener("DOMContentLoaded", () => {
     const shown = item.address ? (item.name ? `${item.name} <${item.address}>` : item.address) : item.text;
     el.textContent = shown;
     el.title = item.error || (item.duplicate ? "Listed twice: invited once." : "");
-    if (item.error) {
+    if (item.error && !item.suggestion) {  // a suggestion's button says it ("gmail.com?")
       const why = document.createElement("span");
-      why.className = "sr-only";
-      why.textContent = ` (${item.error})`;
+      why.className = "chip-why";
+      why.dataset.chipWhy = "";
+      why.textContent = item.error;
       el.append(why);
     }
     if (item.suggestion) {
@@ -411,6 +412,32 @@ document.addEventListener("DOMContentLoaded", () => {
       });
       el.append(fix);
     }
+    // × takes the recipient out of the text (the text stays the source of truth).
+    const remove = document.createElement("button");
+    remove.type = "button";
+    remove.className = "chip-x";
+    remove.textContent = "×";
+    remove.setAttribute("aria-label", `Remove ${shown}`);
+    remove.addEventListener("click", () => {
+      const text = box.value;
+      let at = text.indexOf(item.text);
+      let end = at + item.text.length;
+      if (at < 0 && item.address) {  // a spreadsheet row (Name ⇥ address): its whole line
+        const found = text.indexOf(item.address);
+        if (found < 0) return;
+        at = text.lastIndexOf("\n", found) + 1;
+        end = text.indexOf("\n", found) < 0 ? text.length : text.indexOf("\n", found);
+      }
+      if (at < 0) return;
+      box.value = (text.slice(0, at) + text.slice(end))
+        .replace(/(^|\n)[ \t]*[,;]+[ \t]*/g, "$1")  // a separator left at a line's start
+        .replace(/[ \t]*[,;]+[ \t]*(?=\n|$)/g, "")  // or at its end
+        .replace(/[ \t]*([,;])[ \t]*[,;]+[ \t]*/g, "$1 ")  // or doubled in between
+        .replace(/\n{2,}/g, "\n").trim();
+      check();
+      box.focus();
+    });
+    el.append(remove);
     return el;
   };
   const render = (items) => {
