@@ -334,8 +334,8 @@ class TestSessions:
         assert "httponly" in cookie and "samesite=lax" in cookie
 
     def test_deactivation_ends_access_in_that_portal_only(self, client, db, worker):
-        """A deactivated member loses the portal at once (404 on their next request, session and
-        all), and only that portal: they stay signed in to the others they belong to."""
+        """A deactivated member loses the portal at once (403 ``member_deactivated`` on their next
+        request, session and all), and only that portal: they stay signed in to the others."""
         pf = create_portal(db)
         other = create_portal(db, name="Globex", owner_email="owner@globex.com")
         member_joins(db, worker, pf, "mel@acme.com")
@@ -359,10 +359,10 @@ class TestSessions:
         r = client.post(f"/api/v1/portals/{pf.slug}/members/{mel['id']}/deactivate", headers=pf.headers())
         assert r.json()["status"] == "deactivated"
         r = client.get(f"/api/v1/portals/{pf.slug}/members")
-        assert (r.status_code, r.json()["code"]) == (404, "portal_not_found")  # gone for her at once
+        assert (r.status_code, r.json()["code"]) == (403, "member_deactivated")  # closed at once
         assert client.get(f"/api/v1/portals/{other.slug}/members").status_code == 200  # still signed in
         r = client.get(f"/p/{pf.slug}/users", follow_redirects=False)
-        assert r.status_code == 404
+        assert r.status_code == 403 and "ended your access to Acme Inc" in r.text
 
     def test_rate_limited_sign_in(self, client, db, rate_limits):
         """Sign-in attempts are rate limited per address (429 rate_limited)."""
