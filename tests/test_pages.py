@@ -40,6 +40,13 @@ class TestSetup:
         )
         assert r.status_code == 303 and r.headers["location"].startswith("/p/acme-inc/users")
         assert "User Management" in client.get(r.headers["location"]).text
+        # No API key nobody asked for, whose secret nobody saw (Settings → API keys makes one).
+        with db.unit_of_work() as session:
+            from sqlalchemy import func, select
+
+            from admit.auth.models import ApiKey
+
+            assert session.scalar(select(func.count()).select_from(ApiKey)) == 0
         client.cookies.clear()
         assert client.get("/setup", follow_redirects=False).headers["location"] == "/login"
 

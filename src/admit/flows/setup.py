@@ -33,11 +33,14 @@ def create_portal(
     owner_name: str = "",
     first_run: bool = False,
     ip: str | None = None,
-) -> tuple[Portal, User, str]:
+    api_key: bool = True,
+) -> tuple[Portal, User, str | None]:
     """Create a portal, its owner and an admin API key; returns (portal, owner, raw api key).
 
     ``first_run`` refuses when any portal exists (the setup page must not be reusable). An
-    existing account's password is never changed: the owner must already know it.
+    existing account's password is never changed: the owner must already know it. ``api_key``
+    False (the setup page, where nobody would see it): no key; one is made in Settings → API
+    keys when wanted.
     """
     name = portals_service.check_name(name)
     email, error = normalize_email(owner_email or "")
@@ -65,15 +68,22 @@ def create_portal(
         role=Role.OWNER,
         products=list(ALL_PRODUCTS),
     )
-    raw_key, key = auth_service.create_api_key(
-        session, portal_id=portal.id, name="default", role=Role.ADMIN, created_by_id=user.id
-    )
     actor = Actor(portal=portal, role=Role.OWNER, user=user, member=owner, ip=ip)
     audit_service.record(
         session, actor, "portal.created", target_type="portal", target_id=portal.id, target_label=name
     )
-    audit_service.record(
-        session, actor, "api_key.created", target_type="api_key", target_id=key.id, target_label=key.prefix
-    )
+    raw_key = None
+    if api_key:
+        raw_key, key = auth_service.create_api_key(
+            session, portal_id=portal.id, name="default", role=Role.ADMIN, created_by_id=user.id
+        )
+        audit_service.record(
+            session,
+            actor,
+            "api_key.created",
+            target_type="api_key",
+            target_id=key.id,
+            target_label=key.prefix,
+        )
     session.flush()
     return portal, user, raw_key

@@ -118,6 +118,7 @@ def setup_submit(
             owner_name=owner_name,
             first_run=True,
             ip=client_ip(request),
+            api_key=False,  # nobody would see it: Settings → API keys makes one when wanted
         )
     except DomainError as exc:
         session.rollback()
