@@ -420,11 +420,16 @@ document.addEventListener("DOMContentLoaded", () => {
     remove.setAttribute("aria-label", `Remove ${shown}`);
     remove.addEventListener("click", () => {
       const text = box.value;
-      let at = text.indexOf(item.text);
-      let end = at + item.text.length;
+      // The recipient as a whole entry (between separators), never inside a longer one: the
+      // chip "a@x.com" must not cut into "aa@x.com".
+      const escaped = item.text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      const whole = new RegExp(`(^|[\\n,;\\t])[ \\t]*${escaped}[ \\t]*(?=$|[\\n,;\\t])`).exec(text);
+      let at = whole ? whole.index + whole[1].length : -1;
+      let end = whole ? whole.index + whole[0].length : -1;
       if (at < 0 && item.address) {  // a spreadsheet row (Name ⇥ address): its whole line
-        const found = text.indexOf(item.address);
-        if (found < 0) return;
+        const cell = new RegExp(`(^|[\\n,;\\t])[ \\t]*${item.address.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[ \\t]*(?=$|[\\n,;\\t])`).exec(text);
+        if (!cell) return;
+        const found = cell.index + cell[1].length;
         at = text.lastIndexOf("\n", found) + 1;
         end = text.indexOf("\n", found) < 0 ? text.length : text.indexOf("\n", found);
       }
