@@ -9,6 +9,7 @@ link is never built from anything a request or another process says.
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from sqlalchemy import String, Text, create_engine, select
 from sqlalchemy.exc import DBAPIError
@@ -37,14 +38,23 @@ def record_public_url(session: Session, url: str) -> None:
     session.merge(InstanceValue(name=PUBLIC_URL, value=url, updated_at=clock.now()))
 
 
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+
+
 def public_url(database_url: str) -> str | None:
-    """Where the last ``admit serve`` on this database answers; None before any did (or before
-    the database was made)."""
-    engine = create_engine(normalize_url(database_url))
+    """Where the last ``admit serve`` on this database answers, if it is this machine's own
+    loopback address (a development server; a production process that forgot its settings
+    never takes an address from here); None before any did, or when the database cannot be
+    read (the command then says what is wrong with it)."""
+    try:
+        engine = create_engine(normalize_url(database_url))
+    except Exception:  # noqa: BLE001 - not a database URL: check-config says so
+        return None
     try:
         with engine.connect() as conn:
-            return conn.scalar(select(InstanceValue.value).where(InstanceValue.name == PUBLIC_URL))
-    except DBAPIError:  # no such table yet: nothing was served from this database
+            url = conn.scalar(select(InstanceValue.value).where(InstanceValue.name == PUBLIC_URL))
+    except (DBAPIError, ImportError):  # no such table yet, no server, no driver
         return None
     finally:
         engine.dispose()
+    return url if url and urlsplit(url).netloc.rsplit(":", 1)[0] in LOOPBACK else None

@@ -35,6 +35,7 @@ from admit.errors import (
     PortalNotFound,
     SignInIncomplete,
 )
+from admit.kit.text import sentence
 from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.members.models import User
@@ -280,8 +281,8 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
     if member is not None and member.status == members_service.DEACTIVATED:
         # They were in: say what happened (they know the portal), not "no such portal".
         raise MemberDeactivated(
-            f"An administrator ended your access to {portal.name}. Ask one of its owners or admins"
-            " to reactivate you."
+            f"An administrator ended your access to {sentence(portal.name)} Ask one of its owners or"
+            " admins to reactivate you."
         )
     if member is None or member.status != members_service.ACTIVE:
         # Never a member (or still pending): the portal does not exist for them.

@@ -248,3 +248,27 @@ class TestPublicUrl:
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def test_check_config_names_a_url_that_is_no_database(run):
+    """check-config reads the configuration as set: a URL of another database says so (it
+    ended in a traceback when commands looked for a running server's address first)."""
+    result = run("check-config", env={"ADMIT_DATABASE_URL": "mysql://admit@127.0.0.1/admit"})
+    assert result.exit_code == 1
+    assert "must be a sqlite:/// or postgresql:// URL" in result.output
+
+
+def test_only_a_loopback_address_is_taken_from_a_running_server(db, database_url):
+    """What a development server recorded is used by the commands beside it only when it is this
+    machine's loopback address; anything else (a stale or a wrong record) is ignored."""
+    from admit import served
+
+    for recorded, taken in (
+        ("http://127.0.0.1:8765", "http://127.0.0.1:8765"),
+        ("http://localhost:9000", "http://localhost:9000"),
+        ("https://admit.acme.com", None),
+        ("http://10.0.0.5:8000", None),
+    ):
+        with db.unit_of_work() as session:
+            served.record_public_url(session, recorded)
+        assert served.public_url(database_url) == taken, recorded

@@ -176,7 +176,7 @@ def check_config() -> None:
     from sqlalchemy import text
 
     try:
-        settings = _shared.settings()
+        settings = _shared.settings(served=False)  # the configuration as it is set
     except ValidationError as exc:
         for err in exc.errors():
             click.secho(f"ADMIT_{str(err['loc'][0]).upper()}: {err['msg']}", fg="red")

@@ -412,37 +412,32 @@ document.addEventListener("DOMContentLoaded", () => {
       });
       el.append(fix);
     }
-    // × takes the recipient out of the text (the text stays the source of truth).
-    const remove = document.createElement("button");
-    remove.type = "button";
-    remove.className = "chip-x";
-    remove.textContent = "×";
-    remove.setAttribute("aria-label", `Remove ${shown}`);
-    remove.addEventListener("click", () => {
-      const text = box.value;
-      // The recipient as a whole entry (between separators), never inside a longer one: the
-      // chip "a@x.com" must not cut into "aa@x.com".
-      const escaped = item.text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-      const whole = new RegExp(`(^|[\\n,;\\t])[ \\t]*${escaped}[ \\t]*(?=$|[\\n,;\\t])`).exec(text);
-      let at = whole ? whole.index + whole[1].length : -1;
-      let end = whole ? whole.index + whole[0].length : -1;
-      if (at < 0 && item.address) {  // a spreadsheet row (Name ⇥ address): its whole line
-        const cell = new RegExp(`(^|[\\n,;\\t])[ \\t]*${item.address.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[ \\t]*(?=$|[\\n,;\\t])`).exec(text);
-        if (!cell) return;
-        const found = cell.index + cell[1].length;
-        at = text.lastIndexOf("\n", found) + 1;
-        end = text.indexOf("\n", found) < 0 ? text.length : text.indexOf("\n", found);
-      }
-      if (at < 0) return;
-      box.value = (text.slice(0, at) + text.slice(end))
-        .replace(/(^|\n)[ \t]*[,;]+[ \t]*/g, "$1")  // a separator left at a line's start
-        .replace(/[ \t]*[,;]+[ \t]*(?=\n|$)/g, "")  // or at its end
-        .replace(/[ \t]*([,;])[ \t]*[,;]+[ \t]*/g, "$1 ")  // or doubled in between
-        .replace(/\n{2,}/g, "\n").trim();
-      check();
-      box.focus();
-    });
-    el.append(remove);
+    // × takes the recipient out of the text (the text stays the source of truth): only an entry
+    // standing whole between commas, semicolons or line breaks, never a match inside a longer
+    // one ("a@x.com" in "aa@x.com") nor a cell of a spreadsheet row (those chips get no ×).
+    const escaped = item.text.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const whole = new RegExp(`(^|[\\n,;])[ \\t]*${escaped}[ \\t]*(?=$|[\\n,;])`);
+    if (whole.test(box.value)) {
+      const remove = document.createElement("button");
+      remove.type = "button";
+      remove.className = "chip-x";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", `Remove ${shown}`);
+      remove.addEventListener("click", () => {
+        const text = box.value;
+        const found = whole.exec(text);
+        if (!found) return;
+        const at = found.index + found[1].length;
+        box.value = (text.slice(0, at) + text.slice(found.index + found[0].length))
+          .replace(/(^|\n)[ \t]*[,;]+[ \t]*/g, "$1")  // a separator left at a line's start
+          .replace(/[ \t]*[,;]+[ \t]*(?=\n|$)/g, "")  // or at its end
+          .replace(/[ \t]*([,;])[ \t]*[,;]+[ \t]*/g, "$1 ")  // or doubled in between
+          .replace(/\n{2,}/g, "\n").trim();
+        check();
+        box.focus();
+      });
+      el.append(remove);
+    }
     return el;
   };
   const render = (items) => {
