@@ -218,15 +218,7 @@ class TestPublicUrl:
                 timeout=10,
             )
             assert sent.status_code == 201, sent.text
-            while True:
-                items = httpx.get(
-                    f"{base}/api/v1/dev/messages", params={"to": "ada@example.com"}, timeout=5
-                ).json()["items"]
-                if items:
-                    break
-                assert time.monotonic() < deadline, "no email was delivered"
-                time.sleep(0.2)
-            assert f"http://127.0.0.1:{port}/invite/" in items[0]["text"]
+            assert f"http://127.0.0.1:{port}/invite/" in _first_message(base, "ada@example.com")["text"]
             # A command run beside it, with no public URL set either, sends links to it too.
             cli = subprocess.run(
                 [*admit, "invite", "--portal", made["portal"], "--type", "client", "zed@example.com"],
@@ -236,18 +228,26 @@ class TestPublicUrl:
                 timeout=60,
             )
             assert cli.returncode == 0, cli.stderr
-            while True:
-                items = httpx.get(
-                    f"{base}/api/v1/dev/messages", params={"to": "zed@example.com"}, timeout=5
-                ).json()["items"]
-                if items:
-                    break
-                assert time.monotonic() < deadline + 30, "no email was delivered"
-                time.sleep(0.2)
-            assert f"http://127.0.0.1:{port}/invite/" in items[0]["text"], items[0]["text"]
+            zed = _first_message(base, "zed@example.com")
+            assert f"http://127.0.0.1:{port}/invite/" in zed["text"], zed["text"]
         finally:
             server.terminate()
             server.wait(timeout=10)
+
+
+def _first_message(base: str, to: str, seconds: float = 30) -> dict:
+    """The dev mailbox's newest message to ``to`` on a running server, once one is there."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        items = httpx.get(f"{base}/api/v1/dev/messages", params={"to": to}, timeout=5).json()["items"]
+        if items:
+            return items[0]
+        assert time.monotonic() < deadline, "no email was delivered"
+        time.sleep(0.2)
 
 
 def test_check_config_names_a_url_that_is_no_database(run):
