@@ -55,7 +55,8 @@ class TestUpload:
     @pytest.mark.parametrize("dry_run", ["true", "false"])
     def test_a_file_that_is_not_a_list_is_refused_by_its_type(self, client, db, dry_run):
         """A .pdf or an image would be read as lines of text and previewed as nonsense: refused,
-        naming the types taken; nothing written. A name in capitals or without a type is read."""
+        naming the types taken; nothing written. A name in capitals or without a type is read, and
+        so is one whose last dot ends no type ("Clients v1.2")."""
         pf = create_portal(db)
         before = table_counts(db)
         for name in ("doc.pdf", "logo.svg", "people.csv.exe"):
@@ -65,7 +66,7 @@ class TestUpload:
                 "Upload a .csv, .txt, .tsv or .xlsx file: this one is a ."
             ), r.text
         assert table_counts(db) == before
-        for name in ("PEOPLE.CSV", "people"):
+        for name in ("PEOPLE.CSV", "people", "Clients v1.2"):
             assert upload(client, pf, filename=name, dry_run=dry_run).status_code in (200, 202)
 
     def test_upload_runs_in_the_background(self, client, db, worker):

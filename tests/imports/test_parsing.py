@@ -166,6 +166,18 @@ class TestFiles:
             "alan@example.org,Alan",
         ]
 
+    def test_headings_are_read_by_the_invite_box_rule(self):
+        """A file's first row is headings by ``members.addresses.heading_columns``, the rule a
+        pasted spreadsheet is read by: an unknown column is kept out of the name; a first row
+        with a phone number in it is a person."""
+        rows = list(read_rows([b"Name,Email,Dept\nAda Lovelace,ada@example.com,R&D\n"]))
+        assert [(r.number, r.address, r.name) for r in rows] == [(2, "ada@example.com", "Ada Lovelace")]
+        rows = list(read_rows([b"Tel,+1 202 555 0173\nMobile,+1 202 555 0143\n"]))
+        assert [(r.number, r.raw) for r in rows] == [
+            (1, "Tel,+1 202 555 0173"),
+            (2, "Mobile,+1 202 555 0143"),
+        ]
+
 
 class TestPastedText:
     def test_spreadsheet_columns_pasted(self):

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from admit.members.addresses import normalize_phone, parse_recipient, split_recipients, typo_suggestion
+from admit.members.addresses import (
+    heading_columns,
+    normalize_phone,
+    parse_recipient,
+    split_recipients,
+    typo_suggestion,
+)
 
 
 @pytest.mark.parametrize(
@@ -77,6 +83,16 @@ class TestSplitRecipients:
         assert split_recipients("Name\tNotes\nAda\tada@example.com") == [
             "Name", "Notes", "Ada <ada@example.com>",
         ]  # fmt: skip
+
+    def test_a_pasted_row_of_headings_may_name_a_column_nobody_reads(self):
+        """``heading_columns`` is the one rule, a file's first row's too (tests/imports): a column
+        nobody reads (Dept) does not make it people; a row with an address or a phone number
+        in it is people."""
+        headed = "Name,Email,Dept\nAda Lovelace,ada@example.com,R&D\n"
+        assert split_recipients(headed.replace(",", "\t")) == ["Ada Lovelace R&D <ada@example.com>"]
+        for people in ("Tel\t+1 202 555 0173", "Email\tada@example.com"):
+            assert heading_columns(people.split("\t")) is None
+            assert split_recipients(people) != []
 
     def test_commas_semicolons_and_lines_still_separate_addresses(self):
         """Typed lists are unchanged: commas, semicolons and Enter separate recipients; a row with

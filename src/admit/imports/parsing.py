@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import charset_normalizer
 
 from admit.errors import InvalidInput
-from admit.members.addresses import address_and_name, column_meaning
+from admit.members.addresses import address_and_name, heading_columns
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -139,18 +139,6 @@ def _detect_delimiter(sample: str) -> str | None:
     return best
 
 
-def _header_map(cells: list[str]) -> dict[str, int] | None:
-    """Columns by meaning if ``cells`` is a header row (no address in it, a known name in it)."""
-    if any("@" in c for c in cells):
-        return None
-    found: dict[str, int] = {}
-    for index, cell in enumerate(cells):
-        meaning = column_meaning(cell)
-        if meaning is not None and meaning not in found:
-            found[meaning] = index
-    return found if ("email" in found or "phone" in found) else None
-
-
 def _cell(cells: list[str], index: int | None) -> str:
     if index is None or index >= len(cells):
         return ""
@@ -158,18 +146,17 @@ def _cell(cells: list[str], index: int | None) -> str:
 
 
 FILE_TYPES = (".csv", ".txt", ".tsv", ".xlsx")
+FILE_TYPES_IN_WORDS = f"{', '.join(FILE_TYPES[:-1])} or {FILE_TYPES[-1]}"
+_FILE_TYPE = re.compile(r"[a-z][a-z0-9]{1,7}")  # what ends a file's name as its type: pdf, docx
 
 
 def check_file_name(name: str) -> None:
     """Refuse a file whose name says it is not a list (a .pdf, an image): what it holds would
     otherwise be read as lines of text and previewed as nonsense. A name without a type (an
-    API upload, a pasted list) is read for what it is."""
+    API upload, a pasted list, "Clients v1.2") is read for what it is."""
     suffix = name.rsplit(".", 1)[-1].lower() if "." in name.rstrip(".") else ""
-    if suffix and f".{suffix}" not in FILE_TYPES:
-        raise InvalidInput(
-            f"Upload a {', '.join(FILE_TYPES[:-1])} or {FILE_TYPES[-1]} file: this one is a .{suffix}.",
-            field="file",
-        )
+    if _FILE_TYPE.fullmatch(suffix) and f".{suffix}" not in FILE_TYPES:
+        raise InvalidInput(f"Upload a {FILE_TYPES_IN_WORDS} file: this one is a .{suffix}.", field="file")
 
 
 def read_rows(
@@ -253,7 +240,7 @@ def _rows(reader: Iterable[list[str]], delimiter: str | None, max_rows: int | No
         if not cells:
             continue
         if count == 0 and header is None:
-            header = _header_map(cells)
+            header = heading_columns(cells)
             if header is not None:
                 continue
         count += 1

@@ -25,6 +25,7 @@ __all__ = [
     "ParsedRecipient",
     "address_and_name",
     "column_meaning",
+    "heading_columns",
     "domain_allowed",
     "normalize_domain",
     "is_phone",
@@ -263,11 +264,20 @@ def address_and_name(cells: list[str]) -> tuple[str, str] | None:
     return address, name.replace("<", "").replace(">", "").strip()[:MAX_NAME]
 
 
-def _is_heading(cells: list[str]) -> bool:
-    """A row of column headings (every cell one, an address column among them), not people."""
-    cells = [c.strip() for c in cells if c.strip()]
-    meanings = [column_meaning(c) for c in cells]
-    return bool(cells) and None not in meanings and bool({"email", "phone"} & set(meanings))
+def heading_columns(cells: list[str]) -> dict[str, int] | None:
+    """The columns of a row of headings, by meaning (``{"name": 0, "email": 1}``), or None when
+    the row is people. A row of headings names an address column (email or phone) and holds no
+    address or phone number; a cell it does not know (``Dept``) is a column nobody reads. The
+    one rule for an uploaded file's first row and a pasted spreadsheet's lines."""
+    found: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        cell = cell.strip()
+        if "@" in cell or looks_like_phone(cell):
+            return None
+        meaning = column_meaning(cell) if cell else None
+        if meaning is not None and meaning not in found:
+            found[meaning] = index
+    return found if ("email" in found or "phone" in found) else None
 
 
 def split_recipients(values: list[str] | str) -> list[str]:
@@ -280,7 +290,7 @@ def split_recipients(values: list[str] | str) -> list[str]:
     out: list[str] = []
     for value in values:
         for line in _LINES.split(value or ""):
-            if _is_heading(_CELLS.split(line)):
+            if heading_columns(_CELLS.split(line)) is not None:
                 continue  # a pasted list's row of headings: Name ⇥ Email, "email"
             row = address_and_name(line.split("\t")) if "\t" in line else None
             if row is not None:

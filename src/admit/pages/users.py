@@ -21,7 +21,7 @@ from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.flows import people_bulk
 from admit.imports import service as imports_service
-from admit.imports.parsing import FILE_TYPES
+from admit.imports.parsing import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.links import service as links_service
@@ -123,7 +123,8 @@ def _page(
         "products": policy.ALL_PRODUCTS,
         "deliveries": people_roster.DELIVERIES,
         "delivery_words": DELIVERY_WORDS,
-        "file_types": FILE_TYPES,  # the upload's accept list: what imports.parsing takes
+        "file_types": FILE_TYPES,  # the upload's accept list and hint: what imports.parsing takes
+        "file_types_in_words": FILE_TYPES_IN_WORDS,
         "start": start,
         "first_url": "?" + urlencode(kept),
         "next_url": "?"
