@@ -12,11 +12,12 @@ from sqlalchemy import delete, event, func, select, text, update
 from admit.errors import InvalidInput
 from admit.invitations.models import Invitation
 from admit.kit import clock
+from admit.links import service as links_service
 from admit.members.models import User
 from admit.people import roster as people_roster
 from admit.policy import ALL_PRODUCTS, UserType
 from tests.factories import actor_for, create_portal, invite, member_joins
-from tests.links.helpers import link_token, sign_up
+from tests.links.helpers import link_token, refresh, set_policy, sign_up
 
 
 def _roster(db, pf, by=None, **filters):
@@ -64,6 +65,27 @@ class TestRoster:
             "Invite link",
         )
         assert [r.created_at for r in page.items] == sorted((r.created_at for r in page.items), reverse=True)
+
+    def test_pending_signups_are_the_link_cards_pending_whether_the_link_is_on_or_off(self, db):
+        """One condition (``links.service.waiting``) for the link card's "pending" and the
+        roster's sign-ups: turning the link off pauses them, it does not hide them from one of
+        the two; a refresh leaves them behind in both."""
+        pf = create_portal(db)
+        token = link_token(db, pf)
+        sign_up(db, token, "sam@acme.com")
+        sign_up(db, token, "sue@acme.com")
+
+        def both():
+            with db.unit_of_work() as session:
+                card = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+            rows = [r.address for r in _all(db, pf, status="pending") if r.kind == "signup"]
+            return card.pending, sorted(rows)
+
+        assert both() == (2, ["sam@acme.com", "sue@acme.com"])
+        set_policy(db, pf, enabled=False)
+        assert both() == (2, ["sam@acme.com", "sue@acme.com"])
+        refresh(db, pf)
+        assert both() == (0, [])
 
     def test_pages_through_everyone_without_a_cap(self, db):
         """120 invitations and the owner: three pages of 50, every row once, total 121."""

@@ -72,6 +72,7 @@ __all__ = [
     "update_portal_link",
     "places_taken",
     "state",
+    "waiting",
     "workspace_link",
 ]
 
@@ -118,17 +119,21 @@ def link_url(session: Session, link: InviteLink) -> str | None:
 # --- reading a link's state ------------------------------------------------------------
 
 
-def _on_this_secret(link: InviteLink) -> ColumnElement[bool]:
+def _on_this_secret(link: InviteLink | type[InviteLink]) -> ColumnElement[bool]:
     """A sign-up made with the link's current secret (a refresh leaves earlier ones behind)."""
     return LinkSignup.link_token_hash == link.token_hash
 
 
+def waiting(link: InviteLink | type[InviteLink], now: datetime) -> ColumnElement[bool]:
+    """A sign-up waiting for its confirmation on the link's current secret (unexpired, not yet
+    confirmed): the link card's "pending" and User Management's pending sign-ups alike. With
+    the class (``InviteLink``), the condition for a SELECT that joins the sign-up's link."""
+    return and_(_on_this_secret(link), LinkSignup.status == PENDING, LinkSignup.expires_at > now)
+
+
 def _taken(link: InviteLink, now: datetime) -> ColumnElement[bool]:
-    """A place taken on the current link: a confirmed sign-up, or an unexpired pending one."""
-    return and_(
-        _on_this_secret(link),
-        or_(LinkSignup.status == CONFIRMED, and_(LinkSignup.status == PENDING, LinkSignup.expires_at > now)),
-    )
+    """A place taken on the current link: a confirmed sign-up, or one waiting to confirm."""
+    return or_(waiting(link, now), and_(_on_this_secret(link), LinkSignup.status == CONFIRMED))
 
 
 def places_taken(session: Session, link: InviteLink, now: datetime) -> int:
@@ -161,16 +166,13 @@ def _view(session: Session, link: InviteLink, counts: tuple[int, int, int] | Non
     which the caller reads (``workspaces.join_requests.counts``)."""
     now = context.of(session).clock.now()
     if counts is None:
-        confirmed = LinkSignup.status == CONFIRMED
-        row = session.execute(
+        taken, joined, pending = session.execute(
             select(
                 func.count().filter(_taken(link, now)),  # places taken
-                func.count().filter(confirmed),  # joined, by any secret the link has had
-                func.count().filter(and_(_on_this_secret(link), confirmed)),
+                func.count().filter(LinkSignup.status == CONFIRMED),  # joined, by any secret it has had
+                func.count().filter(waiting(link, now)),
             ).where(LinkSignup.link_id == link.id)
         ).one()
-        taken, joined = row[0] or 0, row[1] or 0
-        pending = taken - (row[2] or 0)
     else:
         taken, joined, pending = counts
     return LinkView(

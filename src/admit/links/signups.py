@@ -331,10 +331,10 @@ def roster_select(
     role: str | None = None,
     q: str | None = None,
 ) -> Select[*tuple[Any, ...]] | None:
-    """Sign-ups still waiting for their confirmation as roster rows (User Management shows them
-    as Pending): only those that can still be confirmed (unexpired, on the link's current secret,
-    the link on), with the user type and role the link grants now (what confirming gives). None
-    when ``status`` asks for something else."""
+    """Sign-ups waiting for their confirmation (``links.service.waiting``: what the link card
+    counts as pending) as roster rows (User Management shows them as Pending), with the user
+    type and role the link grants now (what confirming gives). None when ``status`` asks for
+    something else. While the link is off they wait: turned on again, they can confirm."""
     if status not in (None, "", PENDING):
         return None
     query = (
@@ -358,10 +358,7 @@ def roster_select(
         .join(InviteLink, InviteLink.id == LinkSignup.link_id)
         .where(
             LinkSignup.portal_id == portal_id,
-            LinkSignup.status == PENDING,
-            LinkSignup.expires_at > now,
-            LinkSignup.link_token_hash == InviteLink.token_hash,
-            InviteLink.enabled.is_(True),
+            links_service.waiting(InviteLink, now),
         )
     )
     if user_type:
