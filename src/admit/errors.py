@@ -285,7 +285,8 @@ class PermissionDenied(DomainError):
 
 
 class MemberDeactivated(PermissionDenied):
-    """An administrator ended your access to this portal; only a new invitation brings you back."""
+    """An administrator ended your access to this portal (``members.service.access_ended`` says
+    so, and the ways back: a reactivation or a new invitation)."""
 
     code = ErrorCode.MEMBER_DEACTIVATED
 

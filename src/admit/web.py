@@ -28,14 +28,12 @@ from admit.db import Database
 from admit.errors import (
     DomainError,
     InvalidApiKey,
-    MemberDeactivated,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
     PortalNotFound,
     SignInIncomplete,
 )
-from admit.kit.text import sentence
 from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.members.models import User
@@ -280,10 +278,7 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
     member = members_service.get_membership(session, portal.id, web_session.user_id)
     if member is not None and member.status == members_service.DEACTIVATED:
         # They were in: say what happened (they know the portal), not "no such portal".
-        raise MemberDeactivated(
-            f"An administrator ended your access to {sentence(portal.name)} Ask one of its owners or"
-            " admins to reactivate you."
-        )
+        raise members_service.access_ended(portal)
     if member is None or member.status != members_service.ACTIVE:
         # Never a member (or still pending): the portal does not exist for them.
         raise PortalNotFound("No such portal.")

@@ -14,6 +14,7 @@ from admit.errors import (
     Conflict,
     Gone,
     InvalidInput,
+    MemberDeactivated,
     NotAuthenticated,
     NotFound,
     PermissionDenied,
@@ -529,6 +530,26 @@ class TestSignup:
             from admit.auth import service as auth_service
 
             auth_service.login(session, email="mel@acme.com", password=PASSWORD)
+
+    def test_a_deactivated_member_is_told_their_access_was_ended(self, db, worker):
+        """The link does not undo a deactivation: confirming says what happened and the ways back,
+        in the words the portal's pages and API use (``members.service.access_ended``)."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com", role="member")
+        with db.unit_of_work() as session:
+            member_id = session.scalar(
+                select(Member.id).join(User, User.id == Member.user_id).where(User.email == "mel@acme.com")
+            )
+            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member_id)
+        sign_up(db, link_token(db, pf), "mel@acme.com")
+        with pytest.raises(MemberDeactivated) as info:
+            confirm(db, confirmation_token(db, "mel@acme.com"))
+        assert str(info.value) == (
+            "An administrator ended your access to Acme Inc. Ask one of its owners or admins to "
+            "reactivate you or to invite you again."
+        )
+        with db.unit_of_work() as session:
+            assert session.get(Member, member_id).status == "deactivated"
 
     def test_pending_invitation_is_completed_not_doubled(self, db, worker):
         """Signing up with a pending personal invitation completes that invitation (its role wins)."""

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import MemberDeactivated
 from admit.flows import join
 from admit.links import signups
 from admit.links.models import LinkSignup
@@ -89,9 +88,7 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
         if completed is not None:
             member, outcome = completed, "invitation_completed"
         elif member is not None and member.status == members_service.DEACTIVATED:
-            raise MemberDeactivated(
-                "Your access to this portal was ended by an administrator. Ask them to invite you again."
-            )
+            raise members_service.access_ended(portal)
         else:
             member = members_service.activate(
                 session,

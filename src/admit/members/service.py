@@ -19,10 +19,11 @@ from sqlalchemy.orm import Session, lazyload
 from admit import context, policy
 from admit.actor import Actor
 from admit.db import UTCDateTime
-from admit.errors import InvalidInput, MemberNotFound
+from admit.errors import InvalidInput, MemberDeactivated, MemberNotFound
 from admit.kit.bulk import one_of
 from admit.kit.pagination import page, seekable
 from admit.kit.search import contains, lists
+from admit.kit.text import sentence
 from admit.members import addresses
 from admit.members.addresses import ParsedRecipient, is_phone
 from admit.members.models import USERS_SEARCH, Member, User
@@ -36,6 +37,7 @@ __all__ = [
     "ACTIVE",
     "DEACTIVATED",
     "PENDING",
+    "access_ended",
     "activate",
     "active_role",
     "add_user",
@@ -77,6 +79,15 @@ class MemberStatus(StrEnum):
 
 PENDING, ACTIVE, DEACTIVATED = (MemberStatus.PENDING, MemberStatus.ACTIVE, MemberStatus.DEACTIVATED)
 STATUSES = (PENDING, ACTIVE, DEACTIVATED)
+
+
+def access_ended(portal: Portal) -> MemberDeactivated:
+    """What a deactivated member is told wherever they try to come back in (the portal's pages
+    and API, its invite link): the one sentence, naming the ways back."""
+    return MemberDeactivated(
+        f"An administrator ended your access to {sentence(portal.name)} Ask one of its owners or"
+        " admins to reactivate you or to invite you again."
+    )
 
 
 def get_user(session: Session, user_id: uuid.UUID) -> User | None:
