@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import re
 
+import pytest
+from sqlalchemy import select
+
+from admit.flows import members as members_flow
+from admit.members.models import Member, User
 from tests.factories import (
     OWNER_PASSWORD,
     PASSWORD,
+    actor_for,
     create_portal,
     csrf_of,
     invite,
@@ -227,11 +233,63 @@ class TestTokenPages:
         client.post(f"/invite/{token}", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
         again = client.get(f"/invite/{token}", follow_redirects=False)
         assert again.status_code == 303 and again.headers["location"] == f"/p/{pf.slug}"
+        assert (again.headers["referrer-policy"], again.headers["cache-control"]) == (
+            "no-referrer",
+            "no-store",
+        )
         assert "You have joined Acme Inc." in client.get(again.headers["location"]).text
         client.cookies.clear()
         assert client.get(f"/invite/{token}").status_code == 410
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         assert client.get(f"/invite/{token}", follow_redirects=False).status_code == 410
+
+    def test_a_used_link_opened_by_its_deactivated_recipient_leads_nowhere(self, client, db, worker):
+        """The one who joined, deactivated since, is not led into the portal by their old link:
+        it is a dead link to them as to anyone."""
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        worker.drain()
+        token = last_link(db, "cleo@client.org")
+        page = client.get(f"/invite/{token}")
+        client.post(f"/invite/{token}", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+        with db.unit_of_work() as session:
+            cleo = session.scalar(
+                select(Member).join(User, User.id == Member.user_id).where(User.email == "cleo@client.org")
+            )
+            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), cleo.id)
+        assert client.get(f"/invite/{token}", follow_redirects=False).status_code == 410
+
+    @pytest.mark.parametrize(
+        "method,path",
+        [
+            ("GET", "/invite/{t}"),
+            ("POST", "/invite/{t}/switch"),
+            ("GET", "/join/{t}"),
+            ("GET", "/confirm/{t}"),
+            ("GET", "/login/link/{t}"),
+            ("GET", "/reset-password/{t}"),
+            ("GET", "/unsubscribe/{t}"),
+            ("GET", "/invite/{t}/not-a-page"),
+            ("GET", "/api/v1/invitations/{t}"),
+            ("POST", "/api/v1/invitations/{t}/accept"),
+            ("GET", "/api/v1/links/{t}"),
+            ("POST", "/api/v1/links/{t}/signup"),
+            ("GET", "/api/v1/links/confirm/{t}"),
+            ("POST", "/api/v1/auth/sign-in-link/{t}"),
+            ("POST", "/api/v1/auth/password-reset/{t}"),
+        ],
+    )
+    def test_every_answer_to_a_secret_link_keeps_its_address_to_itself(self, client, db, method, path):
+        """Whatever the answer (a page, an error, a refusal), an address holding a token is not
+        sent on as the referrer nor kept by the browser (``app.holds_a_secret``)."""
+        create_portal(db)
+        r = client.request(method, path.format(t="x" * 43), json={}, follow_redirects=False)
+        assert r.status_code >= 300, r.text
+        assert (r.headers.get("referrer-policy"), r.headers.get("cache-control")) == (
+            "no-referrer",
+            "no-store",
+        ), (r.status_code, r.headers)
+        assert "referrer-policy" not in client.get("/login").headers
 
     def test_wrong_account_offers_to_switch(self, client, db, worker):
         """Signed in as someone else, the link offers to sign out and continue, and stays unused."""

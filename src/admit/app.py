@@ -30,7 +30,7 @@ from admit.errors import DOCS_PATH, Busy, CsrfFailed, DomainError, ErrorCode, In
 from admit.jobs import start_in_thread
 from admit.kit.logs import RequestIds
 from admit.kit.tokens import HideTokens
-from admit.pages.deps import LoginRedirect, StepsRedirect, carry_notice, templates
+from admit.pages.deps import SECRET_LINK_PREFIXES, LoginRedirect, StepsRedirect, carry_notice, templates
 from admit.pages.errors import error_page, handle_login_redirect, handle_steps_redirect
 from admit.settings import Settings, configure, current
 from admit.web import SAFE_METHODS, cross_site
@@ -90,7 +90,8 @@ class Edge:
     """ASGI middleware for what every request passes through, in one place and without
     Starlette's ``BaseHTTPMiddleware`` (a task and a stream per request each): a body larger
     than its kind may be is refused from its Content-Length, unread; a change from another site
-    is refused (``web.cross_site``); every answer carries the security headers, and a
+    is refused (``web.cross_site``); every answer carries the security headers (a secret
+    link's, ``holds_a_secret``, neither sends its address on nor is kept), and a
     redirect's notice rides in a signed cookie (``pages.deps.carry_notice``); each request is
     counted and timed by its route's template (``observability.count``)."""
 
@@ -118,6 +119,8 @@ class Edge:
                 if signed_in and not scope["path"].startswith("/static"):
                     headers.setdefault("Cache-Control", "no-store")
                 headers.setdefault("X-Frame-Options", "DENY")
+                if holds_a_secret(scope):
+                    headers.update({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
                 # How long the app took to answer (its headers; a JSON body is made by then),
                 # from here, inside SQLite's turns: a browser's developer tools show it,
                 # bench/roster.py reads it.
@@ -158,6 +161,15 @@ class Edge:
         if request.method not in SAFE_METHODS and cross_site(request, self.settings.public_url):
             return CsrfFailed("This request came from another site. Open Admit itself and try again.")
         return None
+
+
+def holds_a_secret(scope: Any) -> bool:
+    """A request whose address holds a secret (an invitation's, a link's, a sign-in link's token:
+    every route with ``{token}`` in its path, and the pages' secret-link paths a route did not
+    match): its answer, redirects and errors too, must not pass the address on to the next site
+    (``Referrer-Policy``) nor be kept by the browser or a proxy (``Cache-Control``)."""
+    template = getattr(scope.get("route"), "path", "")
+    return "{token}" in template or scope["path"].startswith(SECRET_LINK_PREFIXES)
 
 
 @functools.cache

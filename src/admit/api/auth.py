@@ -189,7 +189,6 @@ def use_sign_in_link(
     """Use a sign-in link (once): sets the session cookie like /auth/login."""
     ip = client_ip(request)
     limit_token_guessing(request)
-    response.headers["Referrer-Policy"] = "no-referrer"
     user = auth_service.use_sign_in_link(session, token)
     return _signed_in(session, response, user, ip, auth_service.Via.SIGN_IN_LINK)
 
@@ -255,7 +254,6 @@ def use_password_reset(
     and this one signs in (the session cookie, as /auth/login)."""
     ip = client_ip(request)
     limit_token_guessing(request)
-    response.headers["Referrer-Policy"] = "no-referrer"
     user = auth_service.reset_password(session, token, body.password)
     return _signed_in(session, response, user, ip, auth_service.Via.PASSWORD_RESET)
 

@@ -51,8 +51,6 @@ INVITATION_LINK_ERRORS = (
     InvitationNotGrantable,
 )
 
-NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
-
 
 def _read_many(session: Session, invitations: Sequence[Invitation]) -> list[InvitationRead]:
     return invitation_reads(session, invitations)
@@ -166,7 +164,6 @@ def preview_invitation(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> InvitationPreviewRead:
     """Public preview of an invitation link. Opening it never uses it up."""
-    response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
     p = join.preview(session, token)
     inv = p.invitation
@@ -200,7 +197,6 @@ def accept_invitation(
     auth: AuthDep,
 ) -> AcceptResponse:
     """Accept an invitation (single use) and sign in as the invited person."""
-    response.headers.update(NO_REFERRER)
     ip = client_ip(request)
     limit_token_guessing(request)
     result = join.accept(

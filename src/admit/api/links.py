@@ -78,8 +78,6 @@ CONFIRMATION_ERRORS = (
     DomainNotAllowed,
 )
 
-NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
-
 
 # --- managing the portal's link ---------------------------------------------------------
 
@@ -239,7 +237,6 @@ def preview_link(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> LinkPreviewRead:
     """Public preview of a link. 410 ``link_gone`` for expired, refreshed, disabled or used-up links."""
-    response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
     return LinkPreviewRead.of(workspace_links.preview(session, token))
 
@@ -260,7 +257,6 @@ def signup_through_link(
     (422, with ``field``), ``rate_limited`` (429). The answer does not depend on whether the
     address already has an account.
     """
-    response.headers.update(NO_REFERRER)
     record = signups.signup(
         session, token=token, email=body.email, name=body.name, password=body.password, ip=client_ip(request)
     )
@@ -280,7 +276,6 @@ def preview_confirmation(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> ConfirmationPreview:
     """What a confirmation link is for (portal, address). Opening it never uses it up."""
-    response.headers.update(NO_REFERRER)
     limit_token_guessing(request)
     c = signups_flow.confirmation(session, token)
     return ConfirmationPreview(
@@ -308,7 +303,6 @@ def confirm_signup(
 ) -> ConfirmResponse:
     """Confirm a link sign-up (single use): the person joins and is signed in. A new account
     that needs a password chooses it here (``{password}``), not at sign-up."""
-    response.headers.update(NO_REFERRER)
     ip = client_ip(request)
     limit_token_guessing(request)
     result = signups_flow.confirm(session, token=token, password=body.password if body else None, ip=ip)
@@ -333,7 +327,6 @@ def request_to_join(
     token: str, body: JoinRequestCreate, request: Request, response: Response, session: SessionDep
 ) -> JoinRequestReceived:
     """Ask to join a workspace through its link; its internal users approve or decline."""
-    response.headers.update(NO_REFERRER)
     join_requests_flow.request_to_join(
         session, token=token, email=body.email, name=body.name, note=body.note, ip=client_ip(request)
     )

@@ -52,7 +52,6 @@ def land_after_joining(
     else:
         welcome = f"Welcome to {portal.name}! You joined as {ROLE_PHRASES.get(role, 'a member')}."
     response = redirect(f"/p/{portal.slug}", notice=welcome)
-    response.headers.update({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
     if auth.user is None or auth.user.id != user.id:
         auth_service.end_session(session, auth.raw_session)
         sign_in_browser(session, response, user, via=via, ip=client_ip(request))
@@ -255,7 +254,6 @@ def link_page(
         request,
         "auth/link.html",
         {"link_user": user, "token": token, "next": safe_next(request.query_params.get("next"), "")},
-        headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
     )
 
 
@@ -274,7 +272,6 @@ def link_use(
     auth_service.end_session(session, auth.raw_session)
     # Where they were going when they asked for the link (a workspace), else their home.
     response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
-    response.headers["Referrer-Policy"] = "no-referrer"
     sign_in_browser(session, response, user, via=auth_service.Via.SIGN_IN_LINK, ip=ip)
     return response
 
@@ -313,7 +310,6 @@ def reset_page(
         request,
         "auth/reset.html",
         {"reset_user": user, "token": token, "min_length": settings.password_min_length},
-        headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
     )
 
 
@@ -343,10 +339,8 @@ def reset_submit(
                 "min_length": settings.password_min_length,
             },
             status_code=exc.status,
-            headers={"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"},
         )
     auth_service.end_session(session, auth.raw_session)
     response = redirect(home_for(session, user), notice="Your password was changed. You are signed in.")
-    response.headers["Referrer-Policy"] = "no-referrer"
     sign_in_browser(session, response, user, via=auth_service.Via.PASSWORD_RESET, ip=ip)
     return response

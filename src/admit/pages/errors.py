@@ -45,15 +45,11 @@ for _prefix in SECRET_LINK_PREFIXES:
 def error_page(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, NotAuthenticated):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    headers = (
-        {"Referrer-Policy": "no-referrer"} if request.url.path.startswith(SECRET_LINK_PREFIXES) else None
-    )
     return render(
         request,
         "error.html",
         {"title": exc.title, "message": exc.message, "code": exc.code},
         status_code=exc.status,
-        headers=headers,
         bare=True,
     )
 

@@ -16,7 +16,6 @@ from admit.settings import Settings
 from admit.web import Auth, SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = APIRouter()
-NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 
 
 def _show(
@@ -49,7 +48,7 @@ def _show(
         "error_field": error_field,
         "form_name": form_name,
     }
-    return render(request, "invitations/accept.html", context, status_code=status_code, headers=NO_REFERRER)
+    return render(request, "invitations/accept.html", context, status_code=status_code)
 
 
 @router.get("/invite/{token}", name="invitations:show")
@@ -119,5 +118,4 @@ def switch_account(
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(f"/invite/{token}", status_code=303)
     response.delete_cookie(settings.session_cookie_name, path="/")
-    response.headers.update(NO_REFERRER)
     return response

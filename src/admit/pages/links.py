@@ -26,7 +26,6 @@ from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import join_requests
 
 router = APIRouter()
-NO_REFERRER = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 # Errors a public form shows next to the form (anything else is the error page).
 _FORM_ERRORS = (422, 429)
 
@@ -202,7 +201,7 @@ def _join_page(
         "form": {},
     }
     context.update(extra)
-    return render(request, "links/join.html", context, status_code=status_code, headers=NO_REFERRER)
+    return render(request, "links/join.html", context, status_code=status_code)
 
 
 @router.get("/join/{token}", name="links:join")
@@ -256,7 +255,7 @@ def join_submit(
             form={"email": email, "name": name, "note": note},
         )
     context = {"sent": sent, "portal": None, "brand_portal": preview.portal}
-    return render(request, "links/sent.html", context, headers=NO_REFERRER)
+    return render(request, "links/sent.html", context)
 
 
 @router.get("/confirm/{token}", name="links:confirm_show")
@@ -276,7 +275,6 @@ def confirm_page(
             "brand_portal": c.portal,
             "min_password": settings.password_min_length,
         },
-        headers=NO_REFERRER,
     )
 
 
@@ -305,7 +303,7 @@ def confirm_submit(
             "min_password": settings.password_min_length,
             "error": exc.message,
         }
-        return render(request, "links/confirm.html", context, status_code=422, headers=NO_REFERRER)
+        return render(request, "links/confirm.html", context, status_code=422)
     return land_after_joining(
         request,
         session,
