@@ -31,6 +31,10 @@ def test_settings_colour_and_logo_show_in_the_top_bar(new_context, live_server, 
     page.locator("header.top nav").get_by_role("link", name="Settings").click()
     expect(page.locator("header.top a.brand")).to_have_text("Globex")
 
+    page.get_by_label("Colour picker").fill("#1e3a8a")  # the picker fills the typed field
+    expect(page.get_by_label("Brand colour")).to_have_value("#1e3a8a")
+    page.get_by_label("Brand colour").fill("#FC1")  # three digits, typed: the picker follows
+    expect(page.get_by_label("Colour picker")).to_have_value("#ffcc11")
     page.get_by_label("Brand colour").fill("#FACC15")
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page.get_by_role("status")).to_contain_text("Settings saved.")

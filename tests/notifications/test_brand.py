@@ -61,13 +61,13 @@ class TestInvitationEmail:
             assert "Admit" not in part
 
     def test_without_a_brand_the_name_is_the_wordmark(self, db, settings, client, smtp_server):  # noqa: F811
-        """No logo: the portal's name heads the email; the default blue button has white text."""
+        """No logo: the portal's name heads the email; the default indigo button has white text."""
         pf = create_portal(db, name="Globex")
         parts, _subject, _sender = delivered_invitation(db, settings, smtp_server, pf)
         html = parts["text/html"]
         assert "<img" not in html
         assert re.search(r"<div style=\"[^\"]*font-weight:700;[^\"]*\">Globex</div>", html)
-        assert "background:#2563eb;color:#ffffff" in html
+        assert "background:#4f46e5;color:#ffffff;border:1px solid #4f46e5" in html
 
     def test_a_dark_colour_gets_white_button_text(self, db, settings, client, smtp_server):  # noqa: F811
         pf = create_portal(db)

@@ -7,13 +7,16 @@ path that names its hash. Only owners and admins change either (``policy.PORTAL_
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
+import admit
 from admit.audit.models import AuditEvent
 from admit.errors import InvalidInput
 from admit.kit import colour
-from admit.kit.brand import Brand
+from admit.kit.brand import DEFAULT_COLOR, Brand
 from admit.portals import service as portals_service
 from admit.portals.models import PortalLogo
 from tests.factories import create_portal, csrf_of, invite, last_link, login, member_joins
@@ -70,14 +73,36 @@ class TestColour:
         dark = Brand.build(name="Acme", color="#1e3a8a")
         assert dark.link_color == "#1e3a8a"
 
+    def test_a_pale_colour_keeps_a_visible_button_edge(self):
+        """A button filled with a colour that hardly stands out from the white page gets the
+        same hue darker as its outline; a colour that stands out is its own edge."""
+        for pale in ("#fef9c3", "#ffffff", "#ffff00", "#ecfdf5"):
+            edge = Brand.build(name="Acme", color=pale).edge_color
+            assert edge != pale and colour.contrast(edge, "#ffffff") >= colour.VISIBLE, (pale, edge)
+        assert Brand.build(name="Acme", color="#1e3a8a").edge_color == "#1e3a8a"
+
+    def test_the_default_is_the_pages_own_accent(self):
+        """No colour set: emails and pages draw in one indigo (admit.css's --accent)."""
+        css = (Path(admit.__file__).parent / "pages/static/admit.css").read_text()
+        assert f"--accent: {DEFAULT_COLOR};" in css
+        assert Brand.build(name="Acme").color == DEFAULT_COLOR
+
     @pytest.mark.parametrize(
-        ("given", "stored"), [("#1D4ED8", "#1d4ed8"), (" #00aa11 ", "#00aa11"), ("", None)]
+        ("given", "stored"),
+        [
+            ("#1D4ED8", "#1d4ed8"),
+            (" #00aa11 ", "#00aa11"),
+            ("", None),
+            ("#43C", "#4433cc"),
+            ("1d4ed8", "#1d4ed8"),
+        ],
     )
     def test_accepted_forms(self, given, stored):
-        """``#rrggbb`` in any case (kept lower case); empty means no colour."""
+        """``#rrggbb`` in any case (kept lower case), ``#rgb`` and the six digits without ``#``
+        as people type them; empty means no colour."""
         assert portals_service.check_brand_color(given) == stored
 
-    @pytest.mark.parametrize("given", ["blue", "#12345", "1d4ed8", "#1d4ed8ff", "#ggg000", "rgb(0,0,0)"])
+    @pytest.mark.parametrize("given", ["blue", "#12345", "#1d4e", "#1d4ed8ff", "#ggg000", "rgb(0,0,0)"])
     def test_anything_else_is_refused_naming_the_field(self, given):
         with pytest.raises(InvalidInput) as caught:
             portals_service.check_brand_color(given)

@@ -10,20 +10,22 @@ from admit.kit import colour
 
 __all__ = ["DEFAULT_COLOR", "Brand"]
 
-DEFAULT_COLOR = "#2563eb"  # the pages' and emails' own blue
-DEFAULT_LINK = "#1d4ed8"  # links when the brand colour is too pale to read on white
+DEFAULT_COLOR = "#4f46e5"  # the pages' and emails' own indigo (admit.css's --accent)
+DEFAULT_LINK = "#3730a3"  # links when the brand colour is too pale to read on white
 
 
 @dataclass(frozen=True, slots=True)
 class Brand:
-    """``color`` is the accent (the default blue when none was set; ``custom`` says whether one
-    was), ``text_color`` the text on a button of it, ``link_color`` links on white."""
+    """``color`` is the accent (the default indigo when none was set; ``custom`` says whether one
+    was), ``text_color`` the text on a button of it, ``link_color`` links on white,
+    ``edge_color`` a button's outline (visible on white even when the colour is pale)."""
 
     name: str
     logo_url: str | None
     color: str
     text_color: str
     link_color: str
+    edge_color: str
     custom: bool
 
     @classmethod
@@ -36,5 +38,6 @@ class Brand:
             color=accent,
             text_color=colour.text_on(accent),
             link_color=colour.link_colour(accent, fallback=DEFAULT_LINK),
+            edge_color=colour.edge_colour(accent),
             custom=custom,
         )

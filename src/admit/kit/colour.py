@@ -13,7 +13,10 @@ __all__ = [
     "DARK_TEXT",
     "LIGHT_TEXT",
     "READABLE",
+    "VISIBLE",
     "contrast",
+    "edge_colour",
+    "expand",
     "is_hex",
     "link_colour",
     "luminance",
@@ -24,6 +27,8 @@ _HEX = re.compile(r"#[0-9a-f]{6}")
 LIGHT_TEXT = "#ffffff"
 DARK_TEXT = "#111827"  # near-black: the pages' darkest text colour
 READABLE = 4.5  # WCAG AA, normal text
+VISIBLE = 1.5  # a button's edge against the white page: below it the button fades into the page
+_SHORT_HEX = re.compile(r"#?([0-9a-f])([0-9a-f])([0-9a-f])")
 
 
 def is_hex(value: str) -> bool:
@@ -62,3 +67,25 @@ def link_colour(colour: str, *, fallback: str) -> str:
     """``colour`` for links on a white background when it reads there (``READABLE``), else
     ``fallback``: a pale brand colour still fills buttons but does not make links unreadable."""
     return colour if contrast(colour, LIGHT_TEXT) >= READABLE else fallback
+
+
+def expand(value: str) -> str:
+    """``#abc`` → ``#aabbcc`` and ``1d4ed8`` → ``#1d4ed8`` (lower case), as people type colours;
+    anything else comes back lower-cased for ``is_hex`` to judge."""
+    value = value.strip().lower()
+    short = _SHORT_HEX.fullmatch(value)
+    if short:
+        return "#" + "".join(c * 2 for c in short.groups())
+    if re.fullmatch(r"[0-9a-f]{6}", value):
+        return f"#{value}"
+    return value
+
+
+def edge_colour(colour: str) -> str:
+    """The edge of a button filled with ``colour``: the colour itself when it stands out from
+    the white page (``VISIBLE``), else the same hue darkened until it does (a pale yellow or
+    mint button keeps a visible outline)."""
+    shade = colour
+    while contrast(shade, LIGHT_TEXT) < VISIBLE:
+        shade = "#" + "".join(f"{int(int(shade[i : i + 2], 16) * 0.9):02x}" for i in (1, 3, 5))
+    return shade

@@ -13,6 +13,7 @@ from admit.actor import Actor
 from admit.audit import words as audit_words
 from admit.auth import service as auth_service
 from admit.errors import DomainError, NotFound
+from admit.kit.brand import DEFAULT_COLOR
 from admit.kit.pagination import every
 from admit.notifications import preferences
 from admit.pages.deps import PageActor, check_csrf, form_error, person, redirect, render
@@ -70,6 +71,7 @@ def _settings_page(
         "time_zones": portals_service.time_zone_names(),
         "error": error,
         "default_sms_country": settings.default_phone_region.upper(),
+        "default_brand_color": DEFAULT_COLOR,
         **extra,
     }
     return render(request, "portals/settings.html", context, status_code=status_code)

@@ -174,14 +174,16 @@ UNSET: Final = _Unset.UNSET  # "not given", where None means "clear it"
 
 
 def check_brand_color(value: str | None) -> str | None:
-    """A brand colour as stored: ``#rrggbb`` in lower case, or None for "no colour" (empty);
-    refused, naming the field, in any other form."""
-    value = (value or "").strip().lower()
+    """A brand colour as stored: ``#rrggbb`` in lower case (``#abc`` and ``1d4ed8`` read as
+    people mean them), or None for "no colour" (empty); refused, naming the field, in any
+    other form."""
+    value = colour.expand(value or "")
     if not value:
         return None
     if not colour.is_hex(value):
         raise InvalidInput(
-            "The brand colour must be a hex colour like #1d4ed8 (# and six digits 0-9 or a-f).",
+            "The brand colour must be a hex colour like #4338ca or #43c (# and six or three "
+            "digits 0-9 or a-f).",
             field="brand_color",
         )
     return value

@@ -525,6 +525,19 @@ document.addEventListener("DOMContentLoaded", () => {
   setTimeout(tick, 1500);
 })();
 
+// A colour picker beside a typed colour (the portal's brand): either one sets the other; the
+// typed field is what the form sends (#abc and #aabbcc are both taken).
+document.querySelectorAll("input[data-colour-for]").forEach((picker) => {
+  const typed = document.getElementById(picker.dataset.colourFor);
+  if (!typed) return;
+  picker.addEventListener("input", () => { typed.value = picker.value; });
+  typed.addEventListener("input", () => {
+    const v = typed.value.trim().toLowerCase().replace(/^#?/, "#");
+    if (/^#[0-9a-f]{6}$/.test(v)) picker.value = v;
+    else if (/^#[0-9a-f]{3}$/.test(v)) picker.value = "#" + [...v.slice(1)].map((c) => c + c).join("");
+  });
+});
+
 // "All events": one box ticks or clears every box of its name; it shows ticked when all are.
 (() => {
   for (const all of document.querySelectorAll("[data-check-all]")) {
