@@ -229,7 +229,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     owner.goto(users_url)  # the owner's first browser is still signed in
     row_action(owner, "ada@example.com", "Deactivate").click()
     confirm = owner.locator("dialog#confirm-dialog")
-    expect(confirm).to_contain_text("Deactivate ada@example.com? They lose access at once.")
+    expect(confirm).to_contain_text("Deactivate Ada Lovelace (ada@example.com)? They lose access at once.")
     confirm.get_by_role("button", name="Deactivate").click()
     expect(owner.get_by_role("status")).to_contain_text("ada@example.com was deactivated.")
     expect(person(owner, "ada@example.com").locator("[data-status]")).to_have_text("Deactivated")
@@ -375,3 +375,12 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     page.get_by_role("link", name="Show the list as it is now").click()
     page.get_by_label("Status").select_option("revoked")
     expect(page.locator("[data-total]")).to_have_text("1–50 of 61 matching")
+    # A revoked invitation's row offers "Invite again": the Invite box, filled in as it was.
+    revoked = page.locator('#people tbody tr[data-kind="invitation"]').first.get_attribute("data-address")
+    row_action(page, revoked, "Invite again").click()
+    dialog = page.locator("dialog#invite-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label("Email addresses")).to_have_value(revoked)
+    expect(dialog.locator("[data-chips-summary]")).to_have_text("1 to invite")
+    dialog.get_by_role("button", name="Send Invitation").click()
+    expect(page.locator("[data-report] [data-summary]")).to_have_text("1 invited")

@@ -15,6 +15,15 @@ document.addEventListener("click", (event) => {
         const select = dialog.querySelector("select[name=user_type]");
         if (select) { select.value = opener.dataset.userType; select.dispatchEvent(new Event("change")); }
       }
+      // "Invite again" (a revoked invitation's row): the Invite box filled in as it was.
+      if (opener.dataset.role) {
+        const role = dialog.querySelector("select[name=role]");
+        if (role) role.value = opener.dataset.role;
+      }
+      if (opener.dataset.recipients) {
+        const box = dialog.querySelector("textarea[name=recipients]");
+        if (box) { box.value = opener.dataset.recipients; box.dispatchEvent(new Event("input", { bubbles: true })); }
+      }
       dialog.showModal();
       const first = dialog.querySelector("textarea, input:not([type=hidden])");
       if (first) first.focus();
