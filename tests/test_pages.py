@@ -72,6 +72,29 @@ class TestSetup:
         assert "at least 10 characters" in r.text
         assert client.get("/", follow_redirects=False).headers["location"] == "/setup"
 
+    def test_setup_says_everything_wrong_at_once(self, client, db):
+        """No name, a bad email and a short password: three errors, each under its field, in
+        one answer; the API's problem lists them too (``errors``)."""
+        page = client.get("/setup")
+        r = client.post(
+            "/setup",
+            data={
+                "portal_name": " ",
+                "owner_email": "olive@",
+                "owner_password": "short",
+                "csrf_token": csrf_of(page.text),
+            },
+        )
+        assert r.status_code == 422 and "3 things to fix below." in r.text
+        errors = dict(re.findall(r'<div class="field-error" id="(\w+)_error">([^<]+)</div>', r.text))
+        assert set(errors) == {"portal_name", "owner_email", "owner_password"}, r.text
+        assert errors["portal_name"] == "The portal needs a name."
+        assert "at least 10 characters" in errors["owner_password"]
+        assert (
+            'id="owner_email" name="owner_email" type="email" required value="olive@" aria-invalid="true"'
+            in r.text
+        )
+
     def test_forms_need_the_csrf_token(self, client, db):
         """A form post without its CSRF token is refused."""
         client.get("/setup")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from admit import context
@@ -42,22 +43,47 @@ def create_portal(
     False (the setup page, where nobody would see it): no key; one is made in Settings → API
     keys when wanted.
     """
-    name = portals_service.check_name(name)
-    email, error = normalize_email(owner_email or "")
-    if email is None:
-        raise InvalidInput(f"The owner's email is not valid: {error}", field="owner_email")
     if first_run and portals_service.any_portal(session):
         raise AlreadySetUp("Admit is already set up. Sign in instead.")
-    user = members_service.get_user_by_email(session, email)
+    # Every field is checked before any is refused: the form says all that is wrong at once.
+    problems: list[dict[str, str]] = []
+
+    def check(field: str, rule: Callable[[], str]) -> str:
+        try:
+            return rule()
+        except InvalidInput as exc:
+            problems.append({"field": field, "message": exc.message})
+            return ""
+
+    def valid_email() -> str:
+        email, error = normalize_email(owner_email or "")
+        if email is None:
+            raise InvalidInput(f"The owner's email is not valid: {error}", field="owner_email")
+        return email
+
+    name = check("portal_name", lambda: portals_service.check_name(name))
+    email = check("owner_email", valid_email)
+    user = members_service.get_user_by_email(session, email) if email else None
     if user is None:
         min_length = context.of(session).settings.password_min_length
-        check_strength(owner_password, min_length=min_length, email=email)
-        user = members_service.add_user(
-            session, email, name=(owner_name or "").strip()[:200], password_hash=hash_password(owner_password)
+        check(
+            "owner_password",
+            lambda: check_strength(owner_password, min_length=min_length, email=email or None),
         )
     elif user.password_hash is None or not verify_password(user.password_hash, owner_password):
+        problems.append(
+            {
+                "field": "owner_password",
+                "message": "This email already has an account; give its current password.",
+            }
+        )
+    if problems:
         raise InvalidInput(
-            "This email already has an account; give its current password.", field="owner_password"
+            " ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems
+        )
+    if user is None:
+        user = members_service.add_user(
+            session, email, name=(owner_name or "").strip()[:200], password_hash=hash_password(owner_password)
         )
     portal = portals_service.new_portal(session, name)
     owner = members_service.activate(

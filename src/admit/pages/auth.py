@@ -122,12 +122,16 @@ def setup_submit(
     except DomainError as exc:
         session.rollback()
         form = {"portal_name": portal_name, "owner_name": owner_name, "owner_email": owner_email}
-        return render(
-            request,
-            "auth/setup.html",
-            {"form": form, "error": exc.message, "min_password": settings.password_min_length},
-            status_code=exc.status,
-        )
+        problems = exc.fields.get("errors") or [
+            {"field": getattr(exc, "field", None), "message": exc.message}
+        ]
+        context = {
+            "form": form,
+            "error": exc.message if len(problems) == 1 else f"{len(problems)} things to fix below.",
+            "field_errors": {p["field"]: p["message"] for p in problems if p["field"]},
+            "min_password": settings.password_min_length,
+        }
+        return render(request, "auth/setup.html", context, status_code=exc.status)
     response = redirect(f"/p/{portal.slug}/users", notice=f"{portal.name} is ready. Invite your team.")
     sign_in_browser(session, response, user, via=auth_service.Via.SETUP, ip=client_ip(request))
     return response
