@@ -11,14 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import String, Text, create_engine, select
+from sqlalchemy import String, Text, create_engine, delete, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from admit.db import Base, UTCDateTime, normalize_url
 from admit.kit import clock
 
-__all__ = ["InstanceValue", "public_url", "record_public_url"]
+__all__ = ["InstanceValue", "forget_public_url", "public_url", "record_public_url"]
 
 PUBLIC_URL = "served_public_url"
 
@@ -36,6 +36,12 @@ class InstanceValue(Base):
 def record_public_url(session: Session, url: str) -> None:
     """``admit serve`` says where it answers (the last one started wins)."""
     session.merge(InstanceValue(name=PUBLIC_URL, value=url, updated_at=clock.now()))
+
+
+def forget_public_url(session: Session, url: str) -> None:
+    """``admit serve`` stopping: its address is no longer where anyone answers (unless another
+    server has recorded its own since, which stays)."""
+    session.execute(delete(InstanceValue).where(InstanceValue.name == PUBLIC_URL, InstanceValue.value == url))
 
 
 LOOPBACK = ("127.0.0.1", "localhost", "[::1]")

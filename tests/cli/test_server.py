@@ -162,7 +162,8 @@ class TestPublicUrl:
     def test_serve_on_another_port_sends_links_to_that_port(self, tmp_path):
         """The README's ``scripts/run --port 9000``: ``admit serve --port P`` with no public URL
         set sends invitation links to http://127.0.0.1:P (a real server in a subprocess), and so
-        does ``admit invite`` run beside it (the server says where it answers: ``admit.served``)."""
+        does ``admit invite`` run beside it (the server says where it answers: ``admit.served``),
+        until it stops."""
         import os
         import socket
         import subprocess
@@ -233,6 +234,10 @@ class TestPublicUrl:
         finally:
             server.terminate()
             server.wait(timeout=10)
+        # Stopped, it no longer says it answers there: a command run now uses its own default.
+        from admit import served
+
+        assert served.public_url(env["ADMIT_DATABASE_URL"]) is None
 
 
 def _first_message(base: str, to: str, seconds: float = 30) -> dict:

@@ -29,8 +29,9 @@ def migrate(revision: str) -> None:
     click.echo(f"Database at {settings.database_url} is at {revision}.")
 
 
-def _record_public_url(settings: Settings) -> None:
-    """Say where this server answers, for the commands run beside it (``admit.served``)."""
+def _record_public_url(settings: Settings, *, serving: bool) -> None:
+    """Say where this server answers, for the commands run beside it (``admit.served``), or,
+    as it stops (``serving`` False), that it no longer does."""
     from sqlalchemy.exc import DBAPIError
 
     from admit import served
@@ -38,7 +39,10 @@ def _record_public_url(settings: Settings) -> None:
     db = _shared.database(settings)
     try:
         with db.unit_of_work() as session:
-            served.record_public_url(session, settings.public_url)
+            if serving:
+                served.record_public_url(session, settings.public_url)
+            else:
+                served.forget_public_url(session, settings.public_url)
     except DBAPIError as exc:  # a database without the table (--no-migrate on an old schema)
         click.secho(
             f"Warning: could not record the public URL for other commands: {exc}", fg="yellow", err=True
@@ -56,6 +60,7 @@ def _record_public_url(settings: Settings) -> None:
 def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool) -> None:
     """Run the web app (pages + API) with the worker inside, on the configured database."""
     import os
+    import signal
 
     import uvicorn
 
@@ -78,8 +83,9 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         _shared.fail("refusing to start in production with the problems above (see `admit check-config`).")
     if not no_migrate:
         upgrade(settings.database_url)
-    if settings.environment != "production":
-        _record_public_url(settings)
+    recorded = settings.environment != "production"
+    if recorded:
+        _record_public_url(settings, serving=True)
     if no_worker:
         # The factory reads the settings in force; child processes (--workers) read the environment.
         os.environ["ADMIT_RUN_WORKER_IN_WEB"] = "false"
@@ -94,16 +100,24 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         f"database {settings.database_url}; email backend {settings.email_backend}; "
         f"SMS backend {settings.sms_backend}"
     )
-    uvicorn.run(
-        "admit.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="info",
-        log_config=logs.config(settings.log_format),
-        proxy_headers=False,
-    )
+    if recorded:
+        # uvicorn stops on SIGTERM, then raises it again with the handler found before it ran:
+        # this one, so the address is forgotten below (Ctrl-C, SIGINT, gets there by itself).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    try:
+        uvicorn.run(
+            "admit.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="info",
+            log_config=logs.config(settings.log_format),
+            proxy_headers=False,
+        )
+    finally:
+        if recorded:
+            _record_public_url(settings, serving=False)
 
 
 @click.command()
