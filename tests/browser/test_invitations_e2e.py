@@ -342,6 +342,13 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     box.fill("aa@example.com, a@example.com")  # × takes a whole entry, never part of a longer one
     chips.get_by_role("button", name="Remove a@example.com").click()
     expect(box).to_have_value("aa@example.com")
+    # The typo fix changes the mistyped address where it stands alone, not inside a longer one,
+    # and like typing: Ctrl+Z takes it back.
+    box.fill("xnew@gmial.com\nnew@gmial.com")
+    chips.get_by_role("button", name="Use new@gmail.com instead of new@gmial.com").click()
+    expect(box).to_have_value("xnew@gmial.com\nnew@gmail.com")
+    box.press("Control+z")
+    expect(box).to_have_value("xnew@gmial.com\nnew@gmial.com")
     box.fill("p0@example.com\nnew@example.com\nnot-an-address")
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(report.locator("[data-summary]")).to_have_text(

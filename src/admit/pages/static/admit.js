@@ -395,6 +395,17 @@ document.addEventListener("DOMContentLoaded", () => {
   const form = box.closest("form");
   let timer = null;
   let asked = 0;
+  const escapeRe = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  // Every change the chips make goes through the text box as typing would: the browser's undo
+  // (Ctrl+Z) takes it back, and the box's input event checks the text again.
+  const edit = (start, end, replacement) => {
+    box.focus();
+    box.setSelectionRange(start, end);
+    if (!document.execCommand("insertText", false, replacement)) {
+      box.setRangeText(replacement, start, end, "end");
+      box.dispatchEvent(new Event("input", { bubbles: true }));
+    }
+  };
   const chip = (item) => {
     const el = document.createElement("span");
     el.className = "chip" + (item.error ? " bad" : item.duplicate ? " dup" : "");
@@ -415,17 +426,20 @@ document.addEventListener("DOMContentLoaded", () => {
       fix.textContent = `${item.suggestion}?`;
       fix.setAttribute("aria-label", `Use ${item.suggestion} instead of ${item.text}`);
       fix.addEventListener("click", () => {
+        // The mistyped address where it stands alone, never inside a longer one ("new@gmial.com"
+        // in "xnew@gmial.com"): bounded by the text's edges, spaces, separators or <>.
         const bare = item.text.includes("<") ? item.text.slice(item.text.lastIndexOf("<") + 1).replace(">", "").trim() : item.text.trim();
-        box.value = box.value.replace(bare, item.suggestion);
-        check();
+        const found = new RegExp(`(^|[\\s,;<])${escapeRe(bare)}(?=$|[\\s,;>])`).exec(box.value);
+        if (!found) return;
+        const at = found.index + found[1].length;
+        edit(at, at + bare.length, item.suggestion);
       });
       el.append(fix);
     }
     // × takes the recipient out of the text (the text stays the source of truth): only an entry
     // standing whole between commas, semicolons or line breaks, never a match inside a longer
     // one ("a@x.com" in "aa@x.com") nor a cell of a spreadsheet row (those chips get no ×).
-    const escaped = item.text.trim().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-    const whole = new RegExp(`(^|[\\n,;])[ \\t]*${escaped}[ \\t]*(?=$|[\\n,;])`);
+    const whole = new RegExp(`(^|[\\n,;])[ \\t]*${escapeRe(item.text.trim())}[ \\t]*(?=$|[\\n,;])`);
     if (whole.test(box.value)) {
       const remove = document.createElement("button");
       remove.type = "button";
@@ -437,13 +451,12 @@ document.addEventListener("DOMContentLoaded", () => {
         const found = whole.exec(text);
         if (!found) return;
         const at = found.index + found[1].length;
-        box.value = (text.slice(0, at) + text.slice(found.index + found[0].length))
+        const left = (text.slice(0, at) + text.slice(found.index + found[0].length))
           .replace(/(^|\n)[ \t]*[,;]+[ \t]*/g, "$1")  // a separator left at a line's start
           .replace(/[ \t]*[,;]+[ \t]*(?=\n|$)/g, "")  // or at its end
           .replace(/[ \t]*([,;])[ \t]*[,;]+[ \t]*/g, "$1 ")  // or doubled in between
           .replace(/\n{2,}/g, "\n").trim();
-        check();
-        box.focus();
+        edit(0, text.length, left);
       });
       el.append(remove);
     }
