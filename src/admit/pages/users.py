@@ -100,6 +100,31 @@ def _start(request: Request) -> int:
         return 1
 
 
+MAX_TRAIL = 100  # pages Previous can walk back through (each a cursor in the URL)
+
+
+def _pager(
+    kept: dict[str, str], cursor: str | None, next_cursor: str | None, start: int, back: list[str]
+) -> dict[str, str | None]:
+    """Next and Previous page links. The list is paged by a cursor that only goes forward, so
+    each page's URL carries the cursors of the pages before it (``back``; "" for the first):
+    Previous is the last of them, at the place it started."""
+    back = back[-MAX_TRAIL:] if cursor else []
+    previous = None
+    if back and back[-1]:
+        before = {**kept, "cursor": back[-1], "start": max(1, start - PAGE_SIZE), "back": back[:-1]}
+        previous = "?" + urlencode(before, doseq=True)
+    elif back:
+        previous = "?" + urlencode(kept)  # the page before is the first
+    following = None
+    if next_cursor:
+        following = "?" + urlencode(
+            {**kept, "cursor": next_cursor, "start": start + PAGE_SIZE, "back": [*back, cursor or ""]},
+            doseq=True,
+        )
+    return {"previous_url": previous, "next_url": following}
+
+
 def _page(
     request: Request, session: Session, actor: Actor, *, tab: str, status_code: int = 200, **extra: Any
 ) -> Response:
@@ -127,10 +152,7 @@ def _page(
         "file_types_in_words": FILE_TYPES_IN_WORDS,
         "start": start,
         "first_url": "?" + urlencode(kept),
-        "next_url": "?"
-        + urlencode({**kept, "cursor": listing["page"].next_cursor, "start": start + PAGE_SIZE})
-        if listing["page"].next_cursor
-        else None,
+        **_pager(kept, cursor, listing["page"].next_cursor, start, request.query_params.getlist("back")),
         "export_url": f"/api/v1/portals/{actor.portal.slug}/people.csv?"
         + urlencode(
             {
