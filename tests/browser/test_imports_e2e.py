@@ -65,6 +65,10 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     expect(page.locator('tr[data-outcome="invalid_recipient"]')).to_contain_text(
         "Did you mean broken@gmail.com?"
     )
+    # The cell at fault stands out, the row it is in follows in grey.
+    bad = page.locator('tr[data-outcome="invalid_recipient"] [data-sample]')
+    expect(bad.locator("[data-cell]")).to_have_text("broken@gmial.com")
+    expect(bad).to_contain_text("(the row: “broken@gmial.com,Typo,Domain”)")
     shot(page, "import-preview")
 
     page.get_by_role("button", name="Send 301 invitations").click()

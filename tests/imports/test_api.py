@@ -50,6 +50,9 @@ class TestUpload:
         }
         assert [s["row"] for s in body["samples"]["invalid_recipient"]] == [6, 7]
         assert "bob@gmail.com" in body["samples"]["invalid_recipient"][0]["detail"]
+        # The cell judged, apart from the row it stands in (the page bolds the cell, not the row).
+        bob = body["samples"]["invalid_recipient"][0]
+        assert (bob["cell"], bob["recipient"]) == ("bob@gmial.com", "bob@gmial.com,Bob,=cmd|' /C calc'!A0")
         assert table_counts(db) == before
 
     @pytest.mark.parametrize("dry_run", ["true", "false"])

@@ -28,7 +28,8 @@ class ImportSample(BaseModel):
     """One of the first rows with an outcome: its row number, what it said, the address read."""
 
     row: int
-    recipient: str
+    recipient: str  # the row as written (its cells)
+    cell: str = ""  # the cell read as its address (email or phone), as written; "" when none was
     email: str | None
     name: str = ""  # as read from the row
     role: str = ""  # the role it will be invited with (will_invite rows)

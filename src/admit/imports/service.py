@@ -136,6 +136,7 @@ def _preview(
                     {
                         "row": d.row.number,
                         "recipient": d.row.raw or d.row.address,
+                        "cell": d.row.address or d.row.phone,
                         "email": d.recipient.address,
                         "name": d.recipient.name,
                         "role": str(d.recipient.role or options.role) if d.result is None else "",
