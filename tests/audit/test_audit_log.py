@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from admit.members import service as members_service
 from tests.factories import OWNER_PASSWORD, create_portal, invite, login, member_joins
+from tests.links.helpers import ask_to_join, create_workspace, link_token, sign_up, workspace_token
 
 
 def _events(client, pf, **params):
@@ -60,3 +61,24 @@ class TestAuditLog:
         assert "nona@example.com invited lee@example.com as Member" in summaries
         by_key = [s for s in summaries if "kim@example.com" in s]
         assert by_key and by_key[0].startswith("api key "), by_key
+
+
+class TestDoneByThemselves:
+    """An event someone did themselves with nobody signed in (a link sign-up, a join request)
+    names them as the one who did it, never "anonymous"; so does accepting an invitation."""
+
+    def test_a_link_sign_up_and_a_join_request_name_who_did_them(self, client, db):
+        pf = create_portal(db)
+        sign_up(db, link_token(db, pf), "sam@acme.com")
+        workspace = create_workspace(db, pf)
+        ask_to_join(db, workspace_token(db, pf, workspace.id), "rita@acme.com")
+        summaries = [e["summary"] for e in _events(client, pf, category="links")]
+        assert "sam@acme.com signed up through the invite link" in summaries
+        assert any(s.startswith("rita@acme.com asked to join") for s in summaries), summaries
+        assert not [s for s in summaries if "anonymous" in s]
+
+    def test_accepting_an_invitation_reads_as_the_person_joining(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@example.com", role="admin")
+        summaries = [e["summary"] for e in _events(client, pf, category="invitations")]
+        assert "ada accepted their invitation and joined as Admin" in summaries

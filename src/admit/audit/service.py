@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit.models import AuditEvent
-from admit.audit.words import CATEGORIES
+from admit.audit.words import ANONYMOUS, CATEGORIES
 from admit.db import new_id
 from admit.errors import InvalidInput
 from admit.events import outbox as webhooks
@@ -40,7 +40,7 @@ def record(
         id=new_id(),
         portal_id=portal_id or (actor.portal.id if actor else None),
         actor_user_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else "anonymous",
+        actor_label=actor.label if actor else ANONYMOUS,
         action=action,
         target_type=target_type,
         target_id=str(target_id) if target_id is not None else None,

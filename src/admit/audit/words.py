@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-__all__ = ["CATEGORIES", "PHRASES", "sentence"]
+__all__ = ["ANONYMOUS", "BY_THEMSELVES", "CATEGORIES", "PHRASES", "sentence"]
+
+ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody signed in
 
 # "{target}" is the event's target label; "{role}", "{via}", "{was}"… come from its detail.
 PHRASES: dict[str, str] = {
@@ -16,7 +18,7 @@ PHRASES: dict[str, str] = {
     "invitation.resent": "resent the invitation to {target}",
     "invitation.revoked": "revoked the invitation to {target}",
     "invitation.reminded": "reminded {target} of their invitation{nth}",
-    "invitation.accepted": "joined as {target}{as_role}",
+    "invitation.accepted": "accepted their invitation and joined{as_role}",
     "invitation_import.created": "uploaded {target} to invite from",
     "invitation_import.confirmed": "started inviting from {target}",
     "invitation_import.completed": "finished inviting from {target}",
@@ -27,6 +29,10 @@ PHRASES: dict[str, str] = {
     "people.bulk_deactivate": "deactivated {target}",
     "user.signed_in": "signed in{via}",
     "user.password_reset": "chose a new password",
+    "user.password_set": "chose a password",
+    "user.second_factor_added": "turned on two-step verification",
+    "user.second_factor_used": "passed two-step verification",
+    "user.second_factor_removed": "turned off two-step verification",
     "api_key.created": "created the API key {target}",
     "api_key.revoked": "revoked the API key {target}",
     "webhook.created": "added the webhook endpoint {target}",
@@ -37,9 +43,9 @@ PHRASES: dict[str, str] = {
     "invite_link.created": "created the invite link",
     "invite_link.refreshed": "refreshed the invite link (the previous one stopped working)",
     "invite_link.policy_changed": "changed the invite link's settings",
-    "invite_link.signup_requested": "signed up through the invite link as {target}",
-    "invite_link.joined": "joined through the invite link as {target}",
-    "join_request.created": "asked to join {target}",
+    "invite_link.signup_requested": "signed up through the invite link",
+    "invite_link.joined": "joined through the invite link{as_role}",
+    "join_request.created": "asked to join a workspace",
     "join_request.approved": "approved {target}'s request to join",
     "join_request.declined": "declined {target}'s request to join",
     "workspace.created": "created the workspace {target}",
@@ -66,6 +72,24 @@ PHRASES: dict[str, str] = {
     "workspace.role_renamed": "renamed a role of the workspace {target}{was}",
     "workspace.role_deleted": "deleted a role of the workspace {target}",
 }
+
+# What the person in the target did themselves (their phrase does not name them again): an event
+# recorded with nobody signed in (a link sign-up, a join request, a sign-in…) names them as the
+# one who did it, never "anonymous".
+BY_THEMSELVES = frozenset(
+    {
+        "invitation.accepted",
+        "invite_link.signup_requested",
+        "invite_link.joined",
+        "join_request.created",
+        "user.signed_in",
+        "user.password_reset",
+        "user.password_set",
+        "user.second_factor_added",
+        "user.second_factor_used",
+        "user.second_factor_removed",
+    }
+)
 
 # The log's filter: a category is the actions whose names start with one of its prefixes.
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -97,7 +121,10 @@ class Event(Protocol):
 def sentence(event: Event, actor: str | None = None) -> str:
     """The event as one sentence, its actor first (``actor``: how to name them, when the
     reader knows better than the label the event was written with)."""
+    target = event.target_label or "someone"
     who = actor or event.actor_label
+    if event.action in BY_THEMSELVES and event.actor_label == ANONYMOUS:
+        who = target
     detail = event.detail or {}
     role = detail.get("role")
     phrase = PHRASES.get(event.action)
@@ -105,7 +132,7 @@ def sentence(event: Event, actor: str | None = None) -> str:
         words = event.action.replace("_", " ").replace(".", ": ")
         return f"{who} · {words}{' · ' + event.target_label if event.target_label else ''}"
     text = phrase.format(
-        target=event.target_label or "someone",
+        target=target,
         as_role=f" as {str(role).capitalize()}" if role else "",
         via=f" {VIA[detail['via']]}" if detail.get("via") in VIA else "",
         nth=f" (reminder {detail['reminder']} of {detail['of']})"
