@@ -3,9 +3,12 @@ on both backends."""
 
 from __future__ import annotations
 
+from admit.audit import service as audit_service
 from admit.members import service as members_service
-from tests.factories import OWNER_PASSWORD, create_portal, invite, login, member_joins
+from tests.factories import OWNER_PASSWORD, actor_for, create_portal, invite, login, member_joins
 from tests.links.helpers import ask_to_join, create_workspace, link_token, sign_up, workspace_token
+from tests.workspaces.helpers import add, api, joined, members
+from tests.workspaces.helpers import create_workspace as create_workspace_api
 
 
 def _events(client, pf, **params):
@@ -74,7 +77,7 @@ class TestDoneByThemselves:
         ask_to_join(db, workspace_token(db, pf, workspace.id), "rita@acme.com")
         summaries = [e["summary"] for e in _events(client, pf, category="links")]
         assert "sam@acme.com signed up through the invite link" in summaries
-        assert any(s.startswith("rita@acme.com asked to join") for s in summaries), summaries
+        assert "rita@acme.com asked to join the workspace Q3 Audit" in summaries
         assert not [s for s in summaries if "anonymous" in s]
 
     def test_accepting_an_invitation_reads_as_the_person_joining(self, client, db, worker):
@@ -82,3 +85,52 @@ class TestDoneByThemselves:
         member_joins(db, worker, pf, "ada@example.com", role="admin")
         summaries = [e["summary"] for e in _events(client, pf, category="invitations")]
         assert "ada accepted their invitation and joined as Admin" in summaries
+
+
+class TestWorkspaceEvents:
+    """Adding, removing, resending to and giving a role to someone in a workspace name it."""
+
+    def test_the_workspace_is_named(self, client, db, worker):
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace_api(client, pf, "Q3 Audit", kind="flow", roles=["Reviewer"])
+        add(client, pf, ws["id"], user_ids=[ivy.user_id], recipients=["nora@home.net"])
+        people = members(client, pf, ws["id"])["items"]
+        nora = next(m["user"]["id"] for m in people if m["user"]["email"] == "nora@home.net")
+        resent = client.post(api(pf, f"/workspaces/{ws['id']}/members/{nora}/resend"), headers=pf.headers())
+        assert resent.status_code == 200, resent.text
+        role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+        assigned = client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
+            json={"user_id": ivy.user_id},
+            headers=pf.headers(),
+        )
+        assert assigned.status_code == 200, assigned.text
+        removed = client.delete(
+            api(pf, f"/workspaces/{ws['id']}/members/{ivy.user_id}"), headers=pf.headers()
+        )
+        assert removed.status_code == 204, removed.text
+        events = _events(client, pf, category="workspaces")
+        summaries = [e["summary"].removeprefix(e["actor_label"] + " ") for e in events]
+        for said in (
+            "added ivy@acme.com to the workspace Q3 Audit",
+            "added nora@home.net to the workspace Q3 Audit",
+            "resent nora@home.net the invitation to the workspace Q3 Audit",
+            "gave ivy@acme.com the role “Reviewer” in the workspace Q3 Audit",
+            "removed ivy@acme.com from the workspace Q3 Audit",
+        ):
+            assert said in summaries, (said, summaries)
+
+    def test_an_event_stored_without_the_name_says_a_workspace(self, client, db):
+        """Events written before the name was kept in their detail still read as a sentence."""
+        pf = create_portal(db)
+        with db.unit_of_work() as session:
+            audit_service.record(
+                session,
+                actor_for(session, pf.slug, pf.owner_email),
+                "workspace.member_added",
+                target_type="workspace",
+                target_label="ivy@acme.com",
+            )
+        summaries = [e["summary"] for e in _events(client, pf, category="workspaces")]
+        assert summaries == ["Olive Owner added ivy@acme.com to a workspace"]

@@ -10,7 +10,9 @@ __all__ = ["ANONYMOUS", "BY_THEMSELVES", "CATEGORIES", "PHRASES", "sentence"]
 
 ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody signed in
 
-# "{target}" is the event's target label; "{role}", "{via}", "{was}"… come from its detail.
+# "{target}" is the event's target label; "{role}", "{via}", "{was}", "{workspace}"… come from
+# its detail ("{workspace}": "the workspace Q3 Audit", or "a workspace" for an event written
+# before the name was kept).
 PHRASES: dict[str, str] = {
     "portal.created": "set up the portal {target}",
     "portal.settings_changed": "changed the portal's settings",
@@ -45,14 +47,14 @@ PHRASES: dict[str, str] = {
     "invite_link.policy_changed": "changed the invite link's settings",
     "invite_link.signup_requested": "signed up through the invite link",
     "invite_link.joined": "joined through the invite link{as_role}",
-    "join_request.created": "asked to join a workspace",
-    "join_request.approved": "approved {target}'s request to join",
-    "join_request.declined": "declined {target}'s request to join",
+    "join_request.created": "asked to join {workspace}",
+    "join_request.approved": "approved {target}'s request to join {workspace}",
+    "join_request.declined": "declined {target}'s request to join {workspace}",
     "workspace.created": "created the workspace {target}",
-    "workspace.member_added": "added {target} to a workspace",
-    "workspace.member_removed": "removed {target} from a workspace",
-    "workspace.invitation_resent": "resent a workspace invitation to {target}",
-    "workspace.role_assigned": "gave a workspace role to {target}",
+    "workspace.member_added": "added {target} to {workspace}",
+    "workspace.member_removed": "removed {target} from {workspace}",
+    "workspace.invitation_resent": "resent {target} the invitation to {workspace}",
+    "workspace.role_assigned": "gave {target} {flow_role} in {workspace}",
     "workspace.roles_added": "added roles to the workspace {target}",
     "workspace.action_added": "added an action {target}",
     "workspace.action_done": "marked an action done in {target}",
@@ -134,6 +136,8 @@ def sentence(event: Event, actor: str | None = None) -> str:
     text = phrase.format(
         target=target,
         as_role=f" as {str(role).capitalize()}" if role else "",
+        flow_role=f"the role “{role}”" if role else "a role",
+        workspace=f"the workspace {detail['workspace']}" if detail.get("workspace") else "a workspace",
         via=f" {VIA[detail['via']]}" if detail.get("via") in VIA else "",
         nth=f" (reminder {detail['reminder']} of {detail['of']})"
         if detail.get("reminder") and detail.get("of")
