@@ -4,8 +4,18 @@ on both backends."""
 from __future__ import annotations
 
 from admit.audit import service as audit_service
+from admit.flows import members as members_flow
+from admit.invitations import service as invitations_service
 from admit.members import service as members_service
-from tests.factories import OWNER_PASSWORD, actor_for, create_portal, invite, login, member_joins
+from tests.factories import (
+    OWNER_PASSWORD,
+    active_member,
+    actor_for,
+    create_portal,
+    invite,
+    login,
+    member_joins,
+)
 from tests.links.helpers import ask_to_join, create_workspace, link_token, sign_up, workspace_token
 from tests.workspaces.helpers import add, api, joined, members
 from tests.workspaces.helpers import create_workspace as create_workspace_api
@@ -76,8 +86,8 @@ class TestDoneByThemselves:
         workspace = create_workspace(db, pf)
         ask_to_join(db, workspace_token(db, pf, workspace.id), "rita@acme.com")
         summaries = [e["summary"] for e in _events(client, pf, category="links")]
-        assert "sam@acme.com signed up through the invite link" in summaries
-        assert "rita@acme.com asked to join the workspace Q3 Audit" in summaries
+        assert "Sam Signup (sam@acme.com) signed up through the invite link" in summaries
+        assert "Rita Requester (rita@acme.com) asked to join the workspace Q3 Audit" in summaries
         assert not [s for s in summaries if "anonymous" in s]
 
     def test_accepting_an_invitation_reads_as_the_person_joining(self, client, db, worker):
@@ -134,3 +144,27 @@ class TestWorkspaceEvents:
             )
         summaries = [e["summary"] for e in _events(client, pf, category="workspaces")]
         assert summaries == ["Olive Owner added ivy@acme.com to a workspace"]
+
+
+class TestPeopleByName:
+    """A person the event knows the name of is named "Name (address)"."""
+
+    def test_an_invitation_and_a_member_with_a_name(self, client, db):
+        pf = create_portal(db)
+        ada = invite(db, pf, ["Ada Lovelace <ada@example.com>"]).invited[0]
+        active_member(db, pf, "mel@acme.com")
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            invitations_service.revoke(session, owner, ada.id)
+            mel = actor_for(session, pf.slug, "mel@acme.com").member
+            members_flow.deactivate(session, owner, mel.id)
+        summaries = [e["summary"] for e in _events(client, pf)]
+        assert "Olive Owner invited Ada Lovelace (ada@example.com) as Member" in summaries
+        assert "Olive Owner revoked the invitation to Ada Lovelace (ada@example.com)" in summaries
+        assert "Olive Owner deactivated mel (mel@acme.com)" in summaries
+
+    def test_without_a_name_the_address_alone(self, client, db):
+        pf = create_portal(db)
+        invite(db, pf, ["bo@example.com"])
+        summaries = [e["summary"] for e in _events(client, pf, category="invitations")]
+        assert summaries == ["Olive Owner invited bo@example.com as Member"]

@@ -10,7 +10,8 @@ __all__ = ["ANONYMOUS", "BY_THEMSELVES", "CATEGORIES", "PHRASES", "sentence"]
 
 ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody signed in
 
-# "{target}" is the event's target label; "{role}", "{via}", "{was}", "{workspace}"… come from
+# "{target}" is the event's target label, with the person's name first when the event keeps it
+# ("name" in its detail: "Ada Lovelace (ada@acme.com)"); "{role}", "{via}", "{was}", "{workspace}"… come from
 # its detail ("{workspace}": "the workspace Q3 Audit", or "a workspace" for an event written
 # before the name was kept).
 PHRASES: dict[str, str] = {
@@ -123,11 +124,14 @@ class Event(Protocol):
 def sentence(event: Event, actor: str | None = None) -> str:
     """The event as one sentence, its actor first (``actor``: how to name them, when the
     reader knows better than the label the event was written with)."""
+    detail = event.detail or {}
     target = event.target_label or "someone"
+    name = detail.get("name")
+    if name and isinstance(name, str) and name != event.target_label:  # a setting's change is a list
+        target = f"{name} ({target})" if event.target_label else name
     who = actor or event.actor_label
     if event.action in BY_THEMSELVES and event.actor_label == ANONYMOUS:
         who = target
-    detail = event.detail or {}
     role = detail.get("role")
     phrase = PHRASES.get(event.action)
     if phrase is None:

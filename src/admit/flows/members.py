@@ -98,7 +98,7 @@ def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
         target_type="member",
         target_id=member.id,
         target_label=member.user.address or "",
-        detail={"api_keys_revoked": revoked_keys},
+        detail={"api_keys_revoked": revoked_keys, "name": member.user.name},
     )
     session.flush()
     return member
@@ -129,6 +129,7 @@ def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
         target_type="member",
         target_id=member.id,
         target_label=member.user.address or "",
+        detail={"name": member.user.name},
     )
     session.flush()
     return member

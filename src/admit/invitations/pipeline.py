@@ -466,6 +466,9 @@ def _write(
         actor,
         "invitation.created",
         target_type="invitation",
-        targets=[(row["id"], row["recipient"], {**detail_base, "role": row["role"]}) for row in rows],
+        targets=[
+            (row["id"], row["recipient"], {**detail_base, "role": row["role"], "name": row["recipient_name"]})
+            for row in rows
+        ],
     )
     return ids

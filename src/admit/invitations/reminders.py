@@ -196,7 +196,12 @@ def queue(session: Session, due: Due, *, workspace_name: str | None = None) -> N
         target_type="invitation",
         target_id=invitation.id,
         target_label=invitation.recipient,
-        detail={"reminder": due.number, "of": due.planned, "send_count": invitation.send_count},
+        detail={
+            "reminder": due.number,
+            "of": due.planned,
+            "send_count": invitation.send_count,
+            "name": invitation.recipient_name,
+        },
     )
 
 

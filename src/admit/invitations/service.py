@@ -302,7 +302,7 @@ def reissue(
         target_type="invitation",
         target_id=invitation.id,
         target_label=invitation.recipient,
-        detail={"send_count": invitation.send_count, "was": str(was)},
+        detail={"send_count": invitation.send_count, "was": str(was), "name": invitation.recipient_name},
     )
     session.flush()
     return invitation
@@ -325,6 +325,7 @@ def revoke(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitati
         target_type="invitation",
         target_id=invitation.id,
         target_label=invitation.recipient,
+        detail={"name": invitation.recipient_name},
     )
     session.flush()
     return invitation

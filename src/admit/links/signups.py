@@ -177,7 +177,12 @@ def signup(
         target_type="link_signup",
         target_id=record.id,
         target_label=address,
-        detail={"link_id": str(link.id), "user_type": record.user_type, "role": record.role},
+        detail={
+            "link_id": str(link.id),
+            "user_type": record.user_type,
+            "role": record.role,
+            "name": clean_name,
+        },
     )
     session.flush()
     return record

@@ -105,7 +105,7 @@ def create(
         target_type="join_request",
         target_id=request.id,
         target_label=email,
-        detail={"workspace_id": str(workspace.id), "workspace": workspace.name},
+        detail={"workspace_id": str(workspace.id), "workspace": workspace.name, "name": name},
     )
     session.flush()
     return request, True
@@ -192,6 +192,7 @@ def record_approval(
         target_label=request.email,
         detail={
             "workspace": request.workspace.name,
+            "name": request.name,
             "outcome": outcome,
             "user_type": request.user_type,
             "role": request.role,
@@ -228,7 +229,7 @@ def decline(session: Session, actor: Actor, request_id: uuid.UUID) -> JoinReques
         target_type="join_request",
         target_id=request.id,
         target_label=request.email,
-        detail={"workspace": request.workspace.name},
+        detail={"workspace": request.workspace.name, "name": request.name},
     )
     session.flush()
     return request
