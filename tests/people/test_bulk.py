@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from admit.invitations.models import Invitation
 from admit.members.models import Member, User
-from tests.factories import active_member, create_portal, invite
+from tests.factories import OWNER_PASSWORD, active_member, create_portal, invite, login
 
 
 def _start(client, pf, **body):
@@ -90,3 +90,37 @@ class TestBulk:
             headers=pf.headers(),
         )
         assert (missing.status_code, missing.json()["code"]) == (404, "bulk_job_not_found")
+
+
+class TestBulkAudit:
+    def test_each_persons_event_names_who_started_it_and_from_where(self, client, db, worker):
+        """Every line a bulk action writes reads as if its starter had done it one by one: named
+        as they are, from the address they started it from (the log's From), for resend, revoke
+        and deactivate alike, beside the one line that says the bulk action was started."""
+        pf = create_portal(db)
+        invited = invite(db, pf, ["a@client.org", "b@client.org"], user_type="client").invited
+        active_member(db, pf, "mel@acme.com")
+        worker.drain()
+        with db.unit_of_work() as session:
+            mel = session.scalar(
+                select(Member.id).join(User, Member.user_id == User.id).where(User.email == "mel@acme.com")
+            )
+        headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        for body in (
+            {"action": "resend", "ids": [str(i.id) for i in invited]},
+            {"action": "revoke", "ids": [str(invited[0].id)]},
+            {"action": "deactivate", "ids": [str(mel)]},
+        ):
+            r = client.post(f"/api/v1/portals/{pf.slug}/people/bulk", json=body, headers=headers)
+            assert r.status_code == 202, r.text
+            worker.drain()
+        events = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
+        by_person = [
+            e
+            for e in events
+            if e["action"] in ("invitation.resent", "invitation.revoked", "member.deactivated")
+        ]
+        started = [e for e in events if e["action"].startswith("people.bulk_")]
+        assert len(by_person) == 4 and len(started) == 3
+        assert {e["ip"] for e in by_person} == {started[0]["ip"]} != {None}
+        assert all(e["summary"].startswith("Olive Owner ") for e in by_person + started)

@@ -41,6 +41,8 @@ class BulkJob(Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_label: Mapped[str] = mapped_column(String(320))
     actor_role: Mapped[str] = mapped_column(String(16))
+    # Where whoever started it acted from: each person's audit event says so, as one by one.
+    ip: Mapped[str | None] = mapped_column(String(64))
     action: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), default=BulkStatus.QUEUED)
     targets: Mapped[list[str]] = mapped_column(JSON, default=list)

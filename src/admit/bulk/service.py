@@ -47,6 +47,7 @@ def create(session: Session, actor: Actor, action: str, targets: list[uuid.UUID]
         created_by_id=actor.user_id,
         actor_label=actor.label,
         actor_role=str(actor.role),
+        ip=actor.ip,
         action=action,
         targets=unique,
         total=len(unique),

@@ -89,7 +89,9 @@ def _one(session: Session, actor: Actor, action: str, target: uuid.UUID) -> None
 def _actor(session: Session, job: BulkJob) -> Actor:
     portal = portals_service.get_or_raise(session, job.portal_id)
     user = members_service.get_user(session, job.created_by_id) if job.created_by_id else None
-    return Actor(portal=portal, role=Role(job.actor_role), user=user, shown_as=job.actor_label)
+    # Each person's audit event reads as if whoever started the job had done it one by one:
+    # named as then, from the address they acted from.
+    return Actor(portal=portal, role=Role(job.actor_role), user=user, ip=job.ip, shown_as=job.actor_label)
 
 
 def run_due(db: Database) -> str | None:
