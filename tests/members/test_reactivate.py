@@ -203,7 +203,7 @@ class TestReactivatePage:
         action = f"/p/{portal.slug}/members/{member_id}/reactivate"
         offered = re.findall(r'data-confirm-action="(?:https?://[^/"]+)?(/p/[^"]+/reactivate)"', page.text)
         assert offered == [action]  # active rows offer Deactivate, not Reactivate
-        assert "Reactivate tess@acme.com?" in page.text
+        assert "Reactivate Tess (tess@acme.com)?" in page.text
 
         r = client.post(action, data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
         assert r.status_code == 303

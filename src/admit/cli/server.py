@@ -100,10 +100,18 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         f"database {settings.database_url}; email backend {settings.email_backend}; "
         f"SMS backend {settings.sms_backend}"
     )
+    terminated = False
     if recorded:
         # uvicorn stops on SIGTERM, then raises it again with the handler found before it ran:
-        # this one, so the address is forgotten below (Ctrl-C, SIGINT, gets there by itself).
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+        # this one, so the address is forgotten below (Ctrl-C, SIGINT, gets there by itself);
+        # then the process ends by SIGTERM, as it would have (what supervisors expect).
+
+        def stop(*_: object) -> None:
+            nonlocal terminated
+            terminated = True
+            raise SystemExit
+
+        signal.signal(signal.SIGTERM, stop)
     try:
         uvicorn.run(
             "admit.app:create_app",
@@ -118,6 +126,9 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
     finally:
         if recorded:
             _record_public_url(settings, serving=False)
+        if terminated:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
 
 
 @click.command()
