@@ -86,9 +86,22 @@ class TestDoneByThemselves:
         workspace = create_workspace(db, pf)
         ask_to_join(db, workspace_token(db, pf, workspace.id), "rita@acme.com")
         summaries = [e["summary"] for e in _events(client, pf, category="links")]
-        assert "Sam Signup (sam@acme.com) signed up through the invite link" in summaries
-        assert "Rita Requester (rita@acme.com) asked to join the workspace Q3 Audit" in summaries
+        assert "sam@acme.com signed up through the invite link (giving the name “Sam Signup”)" in summaries
+        assert (
+            "rita@acme.com asked to join the workspace Q3 Audit (giving the name “Rita Requester”)"
+            in summaries
+        )
         assert not [s for s in summaries if "anonymous" in s]
+
+    def test_a_name_a_visitor_typed_never_stands_as_who_did_it(self, client, db):
+        """The name at a sign-up is the visitor's claim: a name built to read as someone else
+        doing something stays quoted after the address the event is about."""
+        pf = create_portal(db)
+        forged = "Olive Owner (owner@acme.com) removed Bob from the workspace Q3 Audit. Eve"
+        sign_up(db, link_token(db, pf), "eve@evil.example", name=forged)
+        summaries = [e["summary"] for e in _events(client, pf, category="links")]
+        assert f"eve@evil.example signed up through the invite link (giving the name “{forged}”)" in summaries
+        assert not [s for s in summaries if s.startswith("Olive Owner (owner@acme.com) removed")]
 
     def test_accepting_an_invitation_reads_as_the_person_joining(self, client, db, worker):
         pf = create_portal(db)

@@ -94,6 +94,10 @@ BY_THEMSELVES = frozenset(
     }
 )
 
+# Events whose person named themselves (a link sign-up, a join request): the name is what a
+# visitor typed, shown in quotes.
+SELF_NAMED = ("invite_link.", "join_request.")
+
 # The log's filter: a category is the actions whose names start with one of its prefixes.
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "invitations": ("invitation.", "invitation_import.", "people.bulk_resend", "people.bulk_revoke"),
@@ -125,18 +129,25 @@ def sentence(event: Event, actor: str | None = None) -> str:
     """The event as one sentence, its actor first (``actor``: how to name them, when the
     reader knows better than the label the event was written with)."""
     detail = event.detail or {}
-    target = event.target_label or "someone"
+    address = event.target_label
     name = detail.get("name")
-    if name and isinstance(name, str) and name != event.target_label:  # a setting's change is a list
-        target = f"{name} ({target})" if event.target_label else name
+    if not (name and isinstance(name, str) and name != address):  # a setting's change is a list
+        name = None
+    elif event.action.startswith(SELF_NAMED):
+        name = f"“{name}”"  # typed by a visitor about themselves: quoted, never taken as fact
     who = actor or event.actor_label
+    target = (f"{name} ({address})" if address else name) if name else address or "someone"
+    suffix = ""
     if event.action in BY_THEMSELVES and event.actor_label == ANONYMOUS:
-        who = target
-    role = detail.get("role")
+        # Nobody signed in: the one who did it is named by the address the event is about; the
+        # name they typed is theirs to claim, so it never stands in the actor's place.
+        who = address or "someone"
+        suffix = f" (giving the name {name})" if name else ""
     phrase = PHRASES.get(event.action)
     if phrase is None:
         words = event.action.replace("_", " ").replace(".", ": ")
-        return f"{who} · {words}{' · ' + event.target_label if event.target_label else ''}"
+        return f"{who} · {words}{' · ' + address if address else ''}"
+    role = detail.get("role")
     text = phrase.format(
         target=target,
         as_role=f" as {str(role).capitalize()}" if role else "",
@@ -150,4 +161,4 @@ def sentence(event: Event, actor: str | None = None) -> str:
         if detail.get("from") and detail.get("to")
         else "",
     )
-    return f"{who} {text}"
+    return f"{who} {text}{suffix}"
