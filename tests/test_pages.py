@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from admit.flows import members as members_flow
+from admit.invitations import service as invitations_service
+from admit.invitations.models import Invitation
 from admit.members.models import Member, User
 from tests.factories import (
     OWNER_PASSWORD,
@@ -165,6 +167,29 @@ class TestUserManagement:
         rows = re.findall(r'<tr data-address="([^"]+)" data-kind="invitation">', r.text)
         assert sorted(rows) == ["ada@example.com", "grace@example.com"]
         assert "Pending" in r.text
+
+    def test_invite_again_carries_the_person_as_invited(self, client, db):
+        """A revoked invitation's Invite again holds its type, role and products, and the name
+        without the commas the Invite box would split it at ("Lovelace, Ada")."""
+        pf = create_portal(db)
+        batch = invite(db, pf, ["ada@example.com"], role="admin", products=["billing"])
+        with db.unit_of_work() as session:  # as an imported file's "Name" cell may give it
+            session.get(Invitation, batch.invited[0].id).recipient_name = "Lovelace, Ada"
+            invitations_service.revoke(
+                session, actor_for(session, pf.slug, pf.owner_email), batch.invited[0].id
+            )
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users?tab=internal&status=revoked").text
+        button = re.search(r'<button[^>]*data-open="invite-dialog"[^>]*>Invite again</button>', page, re.S)
+        assert button, page
+        attributes = dict(re.findall(r'data-([a-z-]+)="([^"]*)"', button.group(0)))
+        assert attributes == {
+            "open": "invite-dialog",
+            "user-type": "internal",
+            "role": "admin",
+            "products": "billing",
+            "recipients": "Lovelace  Ada &lt;ada@example.com&gt;",
+        }
 
     def test_a_delivery_reads_the_same_in_its_badge_its_filter_and_its_live_update(self, client, db, worker):
         """One set of words (``notifications.models.DELIVERY_WORDS``): a sent invitation's badge

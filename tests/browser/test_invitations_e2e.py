@@ -384,10 +384,13 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     expect(page.locator("[data-total]")).to_have_text("1–50 of 61 matching")
     # A revoked invitation's row offers "Invite again": the Invite box, filled in as it was.
     revoked = page.locator('#people tbody tr[data-kind="invitation"]').first.get_attribute("data-address")
-    row_action(page, revoked, "Invite again").click()
     dialog = page.locator("dialog#invite-dialog")
+    products = dialog.locator("input[name=products]")
+    products.first.evaluate("box => { box.checked = true; }")  # left ticked by an earlier invite
+    row_action(page, revoked, "Invite again").click()
     expect(dialog).to_be_visible()
     expect(dialog.get_by_label("Email addresses")).to_have_value(revoked)
+    expect(products.first).not_to_be_checked()  # as the revoked invitation had: none
     expect(dialog.locator("[data-chips-summary]")).to_have_text("1 to invite")
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(page.locator("[data-report] [data-summary]")).to_have_text("1 invited")

@@ -20,6 +20,10 @@ document.addEventListener("click", (event) => {
         const role = dialog.querySelector("select[name=role]");
         if (role) role.value = opener.dataset.role;
       }
+      if (opener.dataset.products !== undefined) {
+        const given = opener.dataset.products.split(",").filter(Boolean);
+        dialog.querySelectorAll("input[name=products]").forEach((box) => { box.checked = given.includes(box.value); });
+      }
       if (opener.dataset.recipients) {
         const box = dialog.querySelector("textarea[name=recipients]");
         if (box) { box.value = opener.dataset.recipients; box.dispatchEvent(new Event("input", { bubbles: true })); }
