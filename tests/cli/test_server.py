@@ -231,12 +231,22 @@ class TestPublicUrl:
             assert cli.returncode == 0, cli.stderr
             zed = _first_message(base, "zed@example.com")
             assert f"http://127.0.0.1:{port}/invite/" in zed["text"], zed["text"]
+            # A second server started on the same port fails, and leaves the address as it was.
+            second = subprocess.run(
+                [*admit, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert second.returncode != 0
+            from admit import served
+
+            assert served.public_url(env["ADMIT_DATABASE_URL"]) == base
         finally:
             server.terminate()
             server.wait(timeout=10)
         # Stopped, it no longer says it answers there: a command run now uses its own default.
-        from admit import served
-
         assert served.public_url(env["ADMIT_DATABASE_URL"]) is None
 
 

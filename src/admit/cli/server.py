@@ -51,6 +51,17 @@ def _record_public_url(settings: Settings, *, serving: bool) -> None:
         db.dispose()
 
 
+def _can_listen(host: str, port: int) -> bool:
+    """Whether nothing listens on ``host:port`` yet (what uvicorn is about to bind)."""
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            return True
+    except OSError:
+        return False
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -59,6 +70,7 @@ def _record_public_url(settings: Settings, *, serving: bool) -> None:
 @click.option("--no-migrate", is_flag=True, help="Do not upgrade the schema at start.")
 def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool) -> None:
     """Run the web app (pages + API) with the worker inside, on the configured database."""
+    import logging
     import os
     import signal
 
@@ -83,7 +95,9 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         _shared.fail("refusing to start in production with the problems above (see `admit check-config`).")
     if not no_migrate:
         upgrade(settings.database_url)
-    recorded = settings.environment != "production"
+    # Recorded (and forgotten as it stops) only by a server that can listen there: one started
+    # on a port already taken fails, and must not take over, then erase, the running one's.
+    recorded = settings.environment != "production" and _can_listen(host, port)
     if recorded:
         _record_public_url(settings, serving=True)
     if no_worker:
@@ -127,6 +141,9 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         if recorded:
             _record_public_url(settings, serving=False)
         if terminated:
+            logging.shutdown()  # the last log lines out before the signal ends the process
+            sys.stdout.flush()
+            sys.stderr.flush()
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             os.kill(os.getpid(), signal.SIGTERM)
 
