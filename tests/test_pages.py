@@ -339,6 +339,16 @@ class TestTokenPages:
         ), (r.status_code, r.headers)
         assert "referrer-policy" not in client.get("/login").headers
 
+    def test_a_refusal_before_routing_keeps_a_secret_links_address_too(self, client, db):
+        """A change from another site is refused before the app sees the route: the answer to
+        an address holding a token still neither passes it on nor is kept."""
+        create_portal(db)
+        r = client.post(
+            "/api/v1/invitations/" + "x" * 43 + "/accept", json={}, headers={"Origin": "https://evil.example"}
+        )
+        assert r.status_code == 403 and r.json()["code"] == "csrf_failed", r.text
+        assert (r.headers["referrer-policy"], r.headers["cache-control"]) == ("no-referrer", "no-store")
+
     def test_wrong_account_offers_to_switch(self, client, db, worker):
         """Signed in as someone else, the link offers to sign out and continue, and stays unused."""
         pf = create_portal(db)

@@ -107,6 +107,7 @@ class Edge:
         request = Request(scope)
         status = 500
         signed_in = self.settings.session_cookie_name in request.cookies
+        refusal: DomainError | None = None
 
         async def send_with_headers(message: Any) -> None:
             nonlocal status
@@ -119,7 +120,7 @@ class Edge:
                 if signed_in and not scope["path"].startswith("/static"):
                     headers.setdefault("Cache-Control", "no-store")
                 headers.setdefault("X-Frame-Options", "DENY")
-                if holds_a_secret(scope):
+                if refusal is not None or holds_a_secret(scope):  # a refusal comes before routing
                     headers.update({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
                 # How long the app took to answer (its headers; a JSON body is made by then),
                 # from here, inside SQLite's turns: a browser's developer tools show it,

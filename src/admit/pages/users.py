@@ -100,7 +100,7 @@ def _start(request: Request) -> int:
         return 1
 
 
-MAX_TRAIL = 100  # pages Previous can walk back through (each a cursor in the URL)
+MAX_TRAIL = 20  # pages Previous can walk back through (each a cursor, ~110 characters, in the URL)
 
 
 def _pager(
