@@ -85,6 +85,8 @@ class TestColour:
         """No colour set: emails and pages draw in one indigo (admit.css's --accent)."""
         css = (Path(admit.__file__).parent / "pages/static/admit.css").read_text()
         assert f"--accent: {DEFAULT_COLOR};" in css
+        favicon = (Path(admit.__file__).parent / "pages/static/favicon.svg").read_text()
+        assert f'fill="{DEFAULT_COLOR}"' in favicon
         assert Brand.build(name="Acme").color == DEFAULT_COLOR
 
     @pytest.mark.parametrize(

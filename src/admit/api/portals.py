@@ -60,7 +60,7 @@ def update_portal(
     body: PortalUpdate, actor: ActorDep, session: SessionDep, settings: SettingsDep
 ) -> PortalRead:
     """Change settings: invitation lifetime (1 hour to 30 days), products, client password rule,
-    brand colour (``#rrggbb``; null removes it)."""
+    brand colour (``#rrggbb``, also taken as ``#rgb``; null removes it)."""
     portal = portals_service.update_settings(session, actor, **body.settings())  # type: ignore[arg-type]
     return read(session, portal, settings)
 

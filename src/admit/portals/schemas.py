@@ -77,7 +77,8 @@ class PortalRead(BaseModel):
         "and two thirds; 1: half way); 0: none."
     )
     brand_color: str | None = Field(
-        description="The brand colour, `#rrggbb`, of buttons and links in pages and emails; null: none."
+        description="The brand colour, `#rrggbb`, of buttons and links in pages and emails; null: none "
+        "(Admit's indigo, `#4f46e5`)."
     )
     logo_url: str | None = Field(
         description="The logo's public URL (PNG or JPEG; a new image gets a new URL); null: no logo."
@@ -143,8 +144,9 @@ class PortalUpdate(BaseModel):
     )
     brand_color: str | None = Field(
         default=None,
-        description='`#rrggbb` (e.g. `#1d4ed8`); null or "" removes it. Button text is white or '
-        "near-black, whichever reads better on it.",
+        description="`#rrggbb` (e.g. `#4338ca`; `#rgb` and the six digits without `#` are taken and "
+        'stored as `#rrggbb`); null or "" removes it. Button text is white or near-black, whichever '
+        "reads better on it.",
     )
     client_sign_in: ClientSignInUpdate | None = Field(
         default=None,
