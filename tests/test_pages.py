@@ -10,7 +10,9 @@ import re
 import pytest
 from sqlalchemy import select
 
+from admit.errors import InvalidInput
 from admit.flows import members as members_flow
+from admit.flows import setup
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.members.models import Member, User
@@ -76,7 +78,8 @@ class TestSetup:
 
     def test_setup_says_everything_wrong_at_once(self, client, db):
         """No name, a bad email and a short password: three errors, each under its field, in
-        one answer; the API's problem lists them too (``errors``)."""
+        one answer (``flows.setup.create_portal`` lists them in the error's ``errors``, which
+        ``admit init`` prints as one sentence)."""
         page = client.get("/setup")
         r = client.post(
             "/setup",
@@ -96,6 +99,15 @@ class TestSetup:
             'id="owner_email" name="owner_email" type="email" required value="olive@" aria-invalid="true"'
             in r.text
         )
+        with db.unit_of_work() as session, pytest.raises(InvalidInput) as caught:
+            setup.create_portal(
+                session, name="", owner_email="olive@", owner_password="short", first_run=True
+            )
+        assert [e["field"] for e in caught.value.fields["errors"]] == [
+            "portal_name",
+            "owner_email",
+            "owner_password",
+        ]
 
     def test_forms_need_the_csrf_token(self, client, db):
         """A form post without its CSRF token is refused."""
