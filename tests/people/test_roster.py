@@ -13,6 +13,7 @@ from admit.errors import InvalidInput
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.links import service as links_service
+from admit.links import signups
 from admit.members.models import User
 from admit.people import roster as people_roster
 from admit.policy import ALL_PRODUCTS, UserType
@@ -86,6 +87,13 @@ class TestRoster:
         assert both() == (2, ["sam@acme.com", "sue@acme.com"])
         refresh(db, pf)
         assert both() == (0, [])
+        # The link's own list of sign-ups agrees: left behind by the Refresh, they read expired.
+        with db.unit_of_work() as session:
+            actor = actor_for(session, pf.slug, pf.owner_email)
+            listed = signups.list_signups(session, actor)[0]
+            assert sorted(r.shown_status() for r in listed) == ["expired", "expired"]
+            assert signups.list_signups(session, actor, status="pending")[0] == []
+            assert len(signups.list_signups(session, actor, status="expired")[0]) == 2
 
     def test_pages_through_everyone_without_a_cap(self, db):
         """120 invitations and the owner: three pages of 50, every row once, total 121."""

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
@@ -100,7 +100,19 @@ class LinkSignup(Base):
     member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     ip: Mapped[str | None] = mapped_column(String(64))
 
+    # The link it was made through (read for ``shown_status``; lists load it with the rows).
+    link: Mapped[InviteLink] = relationship(viewonly=True)
+
     def effective_status(self, now: datetime | None = None) -> str:
         if self.status == PENDING and self.expires_at <= (now or clock.now()):
             return "expired"
         return self.status
+
+    def shown_status(self, now: datetime | None = None) -> str:
+        """The status a list shows: a pending sign-up the link's Refresh left behind can no
+        longer be confirmed, and reads as expired (``links.service.waiting`` is the rule that
+        counts and lists the ones still waiting)."""
+        status = self.effective_status(now)
+        if status == PENDING and self.link.token_hash != self.link_token_hash:
+            return "expired"
+        return status

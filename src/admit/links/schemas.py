@@ -144,7 +144,7 @@ class LinkSignupRead(BaseModel):
             name=s.name,
             user_type=s.user_type,
             role=s.role,
-            status=s.effective_status(),
+            status=s.shown_status(),
             outcome=s.outcome,
             created_at=s.created_at,
             expires_at=s.expires_at,

@@ -12,8 +12,8 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Select, Uuid, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import JSON, Select, Uuid, literal, not_, select, update
+from sqlalchemy.orm import Session, contains_eager
 
 from admit import context, policy
 from admit.actor import Actor
@@ -310,14 +310,20 @@ def record_outcome(
 def list_signups(
     session: Session, actor: Actor, *, status: str | None = None, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[LinkSignup], str | None]:
-    """Sign-ups through the portal's link, newest first; ``status`` pending/confirmed/expired."""
+    """Sign-ups through the portal's link, newest first; ``status`` pending/confirmed/expired
+    (as ``LinkSignup.shown_status`` says)."""
     policy.require(actor.role, policy.Action.LINK_MANAGE)
     now = context.of(session).clock.now()
-    query = select(LinkSignup).where(LinkSignup.portal_id == actor.portal.id)
+    query = (
+        select(LinkSignup)
+        .join(InviteLink, InviteLink.id == LinkSignup.link_id)
+        .where(LinkSignup.portal_id == actor.portal.id)
+        .options(contains_eager(LinkSignup.link))
+    )
     if status == PENDING:
-        query = query.where(LinkSignup.status == PENDING, LinkSignup.expires_at > now)
-    elif status == "expired":
-        query = query.where(LinkSignup.status == PENDING, LinkSignup.expires_at <= now)
+        query = query.where(links_service.waiting(InviteLink, now))
+    elif status == "expired":  # what shown_status calls expired: out of time, or left behind by a Refresh
+        query = query.where(LinkSignup.status == PENDING, not_(links_service.waiting(InviteLink, now)))
     elif status == CONFIRMED:
         query = query.where(LinkSignup.status == CONFIRMED)
     elif status:
