@@ -86,10 +86,15 @@ class TestSplitRecipients:
 
     def test_a_pasted_row_of_headings_may_name_a_column_nobody_reads(self):
         """``heading_columns`` is the one rule, a file's first row's too (tests/imports): a column
-        nobody reads (Dept) does not make it people; a row with an address or a phone number
-        in it is people."""
+        nobody reads (Dept) does not make it people, nor goes into anyone's name; a row with an
+        address or a phone number in it is people."""
         headed = "Name,Email,Dept\nAda Lovelace,ada@example.com,R&D\n"
-        assert split_recipients(headed.replace(",", "\t")) == ["Ada Lovelace R&D <ada@example.com>"]
+        assert split_recipients(headed.replace(",", "\t")) == ["Ada Lovelace <ada@example.com>"]
+        # The rows under it are read by its columns, whatever their order.
+        assert split_recipients("Email\tDept\tFirst\tLast\nada@example.com\tR&D\tAda\tLovelace") == [
+            "Ada Lovelace <ada@example.com>"
+        ]
+        assert split_recipients("Ada Lovelace, Mobile") == ["Ada Lovelace", "Mobile"]  # typed: shown
         for people in ("Tel\t+1 202 555 0173", "Email\tada@example.com"):
             assert heading_columns(people.split("\t")) is None
             assert split_recipients(people) != []

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import charset_normalizer
 
 from admit.errors import InvalidInput
-from admit.members.addresses import address_and_name, heading_columns
+from admit.members.addresses import address_and_name, heading_columns, read_by_columns
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -137,12 +137,6 @@ def _detect_delimiter(sample: str) -> str | None:
         if present >= max(1, len(lines) // 2) and present > best_score:
             best, best_score = delim, present
     return best
-
-
-def _cell(cells: list[str], index: int | None) -> str:
-    if index is None or index >= len(cells):
-        return ""
-    return cells[index].strip()
 
 
 FILE_TYPES = (".csv", ".txt", ".tsv", ".xlsx")
@@ -263,16 +257,9 @@ def _row(
 ) -> Row:
     raw = (delimiter or "").join(cells) if delimiter else cells[0]
     if header is not None:
-        address = _cell(cells, header.get("email"))
-        name = _cell(cells, header.get("name"))
-        if not name:
-            name = " ".join(
-                p
-                for p in (_cell(cells, header.get("first_name")), _cell(cells, header.get("last_name")))
-                if p
-            )
-        phone = _cell(cells, header.get("phone"))
-        role = _cell(cells, header.get("role")).lower()
+        by_column = read_by_columns(cells, header)
+        address, name, phone = by_column["email"], by_column["name"], by_column["phone"]
+        role = by_column["role"].lower()
     else:
         # One address and a name beside it: the same rule as a pasted row in the Invite box.
         address, name = address_and_name(cells) or (cells[0].strip(), "")

@@ -26,6 +26,7 @@ __all__ = [
     "address_and_name",
     "column_meaning",
     "heading_columns",
+    "read_by_columns",
     "domain_allowed",
     "normalize_domain",
     "is_phone",
@@ -280,6 +281,19 @@ def heading_columns(cells: list[str]) -> dict[str, int] | None:
     return found if ("email" in found or "phone" in found) else None
 
 
+def read_by_columns(cells: list[str], columns: dict[str, int]) -> dict[str, str]:
+    """A row's cells by what their columns hold (``heading_columns``): ``email``, ``name`` (or
+    its first and last names joined), ``phone`` and ``role``, each "" when the row has none. A
+    column nobody reads (``Dept``) stays out of them all."""
+
+    def cell(meaning: str) -> str:
+        index = columns.get(meaning)
+        return cells[index].strip() if index is not None and index < len(cells) else ""
+
+    name = cell("name") or " ".join(part for part in (cell("first_name"), cell("last_name")) if part)
+    return {"email": cell("email"), "name": name, "phone": cell("phone"), "role": cell("role")}
+
+
 def split_recipients(values: list[str] | str) -> list[str]:
     """Split typed or pasted text (or a list of such texts) into one string per recipient: a
     line holds one or more, separated by commas or semicolons; a line with tabs is a pasted
@@ -289,10 +303,24 @@ def split_recipients(values: list[str] | str) -> list[str]:
         values = [values]
     out: list[str] = []
     for value in values:
+        columns: dict[str, int] | None = None
         for line in _LINES.split(value or ""):
-            if heading_columns(_CELLS.split(line)) is not None:
-                continue  # a pasted list's row of headings: Name ⇥ Email, "email"
-            row = address_and_name(line.split("\t")) if "\t" in line else None
+            # A pasted spreadsheet's row of headings (Name ⇥ Email ⇥ Dept, a lone "email"): left
+            # out, and the rows below it read by its columns, as a file's are. A typed line with
+            # commas is recipients ("Ada Lovelace, Mobile" is two mistakes to show, not headings).
+            cells = line.split("\t") if "\t" in line else [] if _SEPARATORS.search(line) else [line]
+            heading = heading_columns(cells) if cells else None
+            if heading is not None:
+                columns = heading if "\t" in line else None
+                continue
+            row = None
+            if "\t" in line and columns is not None:
+                read = read_by_columns(cells, columns)
+                address = read["email"] or read["phone"]
+                name = read["name"].replace("<", "").replace(">", "")[:MAX_NAME]
+                row = (address, name) if address else None
+            if row is None and "\t" in line:
+                row = address_and_name(line.split("\t"))
             if row is not None:
                 address, name = row
                 out.append(f"{name} <{address}>" if name and not _NAME_ADDR.match(address) else address)
