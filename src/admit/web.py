@@ -36,9 +36,10 @@ from admit.errors import (
 )
 from admit.kit.tokens import same
 from admit.members import service as members_service
-from admit.members.models import User
+from admit.members.models import Member, User
 from admit.policy import Action, Role
 from admit.portals import service as portals_service
+from admit.portals.models import Portal
 from admit.settings import Settings
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -184,13 +185,17 @@ def sign_in_browser(
     via: auth_service.Via,
     ip: str | None,
     second_factor_done: bool = False,
+    made_in: tuple[Portal, Member] | None = None,
 ) -> WebSession | auth_service.Challenge:
     """Pass the sign-in gate (``auth.service.sign_in``) and give the browser its session cookie:
     how both faces sign someone in. When the gate answers a challenge (a second factor is due)
     there is no session: the browser keeps the challenge in a short cookie, and a page's
     redirect goes to the code first (``/login/two-factor``), then where it was going; the API
-    answers it (``challenge_problem``)."""
-    outcome = auth_service.sign_in(session, user, via=via, ip=ip, second_factor_done=second_factor_done)
+    answers it (``challenge_problem``). ``made_in``: the account was made in this request
+    (``auth.service.two_factor_due``)."""
+    outcome = auth_service.sign_in(
+        session, user, via=via, ip=ip, second_factor_done=second_factor_done, made_in=made_in
+    )
     settings = context.of(session).settings
     if isinstance(outcome, auth_service.Challenge):
         response.set_cookie(

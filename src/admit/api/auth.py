@@ -25,8 +25,9 @@ from admit.errors import (
     TwoFactorRequired,
 )
 from admit.members import service as members_service
-from admit.members.models import User
+from admit.members.models import Member, User
 from admit.members.schemas import UserRead
+from admit.portals.models import Portal
 from admit.portals.schemas import PortalMembershipRef
 from admit.web import (
     Auth,
@@ -69,7 +70,13 @@ def login_response(session: Session, user: User, web_session: WebSession) -> Log
 
 
 def session_as(
-    session: Session, response: Response, auth: Auth, user: User, ip: str | None, via: auth_service.Via
+    session: Session,
+    response: Response,
+    auth: Auth,
+    user: User,
+    ip: str | None,
+    via: auth_service.Via,
+    made_in: tuple[Portal, Member] | None = None,
 ) -> str:
     """After a token made ``user`` a member: keep the browser session if it is already theirs,
     else end it and sign them in through the gate. Returns the CSRF token of the session in
@@ -77,7 +84,7 @@ def session_as(
     if auth.web_session is not None and auth.web_session.user_id == user.id:
         return auth.web_session.csrf_token
     auth_service.end_session(session, auth.raw_session)
-    return challenge_or(sign_in_browser(session, response, user, via=via, ip=ip)).csrf_token
+    return challenge_or(sign_in_browser(session, response, user, via=via, ip=ip, made_in=made_in)).csrf_token
 
 
 def challenge_or(outcome: WebSession | auth_service.Challenge) -> WebSession:

@@ -202,7 +202,9 @@ def accept_invitation(
     result = join.accept(
         session, token=token, name=body.name, password=body.password, current_user=auth.user, ip=ip
     )
-    csrf = session_as(session, response, auth, result.user, ip, auth_service.Via.INVITATION)
+    csrf = session_as(
+        session, response, auth, result.user, ip, auth_service.Via.INVITATION, made_in=result.made_in
+    )
     return AcceptResponse(
         user=UserRead.model_validate(result.user),
         member=MemberRead.of(result.member),

@@ -44,7 +44,8 @@ from admit.portals import sign_in as portals_sign_in
 from admit.tokens import service as tokens
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
-    from admit.members.models import User
+    from admit.members.models import Member, User
+    from admit.portals.models import Portal
 
 
 __all__ = [
@@ -125,9 +126,17 @@ class Challenge:
 CHALLENGE_MINUTES = 10
 
 
-def two_factor_due(session: Session, user: User) -> Literal["verify", "enrol"] | None:
+def two_factor_due(
+    session: Session, user: User, *, made_in: tuple[Portal, Member] | None = None
+) -> Literal["verify", "enrol"] | None:
     """What a sign-in of ``user`` owes before it gets a session: the app's code for anyone who
-    has one set up; setting one up where any portal of theirs requires it for their type."""
+    has one set up; setting one up where any portal of theirs requires it for their type.
+    ``made_in``: the account was made in this very request, as this member of this portal (an
+    invitation accepted): it has no factor and no other portal, so nothing is asked of the
+    database."""
+    if made_in is not None:
+        portal, member = made_in
+        return "enrol" if portals_sign_in.second_factor_required(portal, member.user_type) else None
     if second_factor.has_factor(session, user.id):
         return "verify"
     return "enrol" if two_factor_required_by(session, user) else None
@@ -140,16 +149,23 @@ def two_factor_required_by(session: Session, user: User) -> bool:
 
 
 def sign_in(
-    session: Session, user: User, *, via: Via, ip: str | None = None, second_factor_done: bool = False
+    session: Session,
+    user: User,
+    *,
+    via: Via,
+    ip: str | None = None,
+    second_factor_done: bool = False,
+    made_in: tuple[Portal, Member] | None = None,
 ) -> tuple[str, WebSession] | Challenge:
     """The one gate every sign-in ends in, whatever proved who the person is (a password, a
     sign-in link or code, accepting an invitation, confirming a link sign-up, a password reset,
     setting Admit up). When a second factor is due (``two_factor_due``) it answers a
     ``Challenge`` and starts no session; otherwise (or with ``second_factor_done``) it starts
     the browser session and records it: the raw cookie value (never stored) and the row. What a
-    portal asks of a session beyond (a password to choose) is ``auth.gate``'s, at the portal."""
+    portal asks of a session beyond (a password to choose) is ``auth.gate``'s, at the portal.
+    ``made_in``: see ``two_factor_due``."""
     if not second_factor_done:
-        due = two_factor_due(session, user)
+        due = two_factor_due(session, user, made_in=made_in)
         if due is not None:
             raw_challenge = tokens.issue(
                 session, CHALLENGE, user.id, ttl=timedelta(minutes=CHALLENGE_MINUTES), supersede=False

@@ -55,6 +55,12 @@ class Accepted:
     portal: Portal
     user: User
     member: Member
+    new_user: bool = False  # the account was made by this accept
+
+    @property
+    def made_in(self) -> tuple[Portal, Member] | None:
+        """For the sign-in gate (``auth.service.two_factor_due``): where a new account was made."""
+        return (self.portal, self.member) if self.new_user else None
 
 
 def _needs_password(invitation: Invitation, portal: Portal) -> bool:
@@ -141,7 +147,7 @@ def accept(
         if own_name:
             user.name = own_name  # their own name wins
     member = join(session, invitation, portal, user, ip=ip, new_user=new_user)
-    return Accepted(invitation=invitation, portal=portal, user=user, member=member)
+    return Accepted(invitation=invitation, portal=portal, user=user, member=member, new_user=new_user)
 
 
 def _account(session: Session, invitation: Invitation, current_user: User | None) -> User | None:

@@ -11,7 +11,7 @@ from admit.errors import DomainError, InvalidInput
 from admit.flows import setup
 from admit.kit.text import sentence
 from admit.members import service as members_service
-from admit.members.models import User
+from admit.members.models import Member, User
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
@@ -43,6 +43,7 @@ def land_after_joining(
     role: str,
     via: auth_service.Via,
     back: bool = False,
+    made_in: tuple[Portal, Member] | None = None,
 ) -> RedirectResponse:
     """Where someone lands who has just joined (an invitation, a confirmed sign-up): their
     portal, welcomed, signed in as themselves (the browser's session switches if it was someone
@@ -54,7 +55,7 @@ def land_after_joining(
     response = redirect(f"/p/{portal.slug}", notice=welcome)
     if auth.user is None or auth.user.id != user.id:
         auth_service.end_session(session, auth.raw_session)
-        sign_in_browser(session, response, user, via=via, ip=client_ip(request))
+        sign_in_browser(session, response, user, via=via, ip=client_ip(request), made_in=made_in)
     return response
 
 

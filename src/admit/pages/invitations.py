@@ -107,6 +107,7 @@ def accept(
         portal=result.portal,
         role=result.member.role,
         via=auth_service.Via.INVITATION,
+        made_in=result.made_in,
     )
 
 
