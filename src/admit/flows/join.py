@@ -127,6 +127,7 @@ def accept(
         )
     user = _account(session, invitation, current_user)
     new_password_hash = None
+    stepped_out = False  # out of the transaction that opened the link (to hash a password)
     if (user is None or user.password_hash is None) and (_needs_password(invitation, portal) or password):
         new_password_hash, stepped_out = hash_chosen(session, password, email=invitation.recipient)
         if stepped_out:  # another accept for this address may have made the account meanwhile
@@ -135,7 +136,9 @@ def accept(
             user = _account(session, invitation, current_user)
     own_name = " ".join((name or "").split())[:200]
 
-    invitation = invitations_service.claim(session, token)
+    # Whether its inviter can still grant it was asked as the link was opened, in this same
+    # transaction, unless it was left to hash a password: then it is asked again.
+    invitation = invitations_service.claim(session, token, grantable_checked=not stepped_out)
     new_user = user is None
     if user is None:
         user = members_service.add_user(

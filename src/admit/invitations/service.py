@@ -435,13 +435,14 @@ def require_grantable(session: Session, invitation: Invitation) -> None:
         raise InvitationNotGrantable(reason)
 
 
-def claim(session: Session, token: str) -> Invitation:
+def claim(session: Session, token: str, *, grantable_checked: bool = False) -> Invitation:
     """Use an invitation's link: exactly once, even when two requests race. The token's claim
     is the guarantee (``tokens.claim``); the invitation then moves from pending to accepted, if
-    its inviter can still grant it (``require_grantable``)."""
+    its inviter can still grant it (``require_grantable``; ``grantable_checked``: the caller
+    asked it in this same transaction, when it opened the link)."""
     invitation_id = tokens.subject_of(session, INVITATION, token, use=True, refused=refused)
     found = session.get(Invitation, invitation_id)
-    if found is not None:
+    if found is not None and not grantable_checked:
         require_grantable(session, found)
     invitation = _accepted(session, invitation_id)
     if invitation is None:
