@@ -112,6 +112,13 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
              .map((a) => a.textContent.trim())"""
     )
     assert outside == [], f"out of sight at 390 px: {outside}"
+    # A row's "…" menu opens inside the screen, every item in reach.
+    page.locator("#people details.row-menu > summary").first.click()
+    items = page.locator("#people details.row-menu[open] .menu [role=menuitem]")
+    expect(items.first).to_be_visible()
+    for box in (items.nth(i).bounding_box() for i in range(items.count())):
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    page.keyboard.press("Escape")
     context = new_context()
     anonymous = context.new_page()
     anonymous.goto(live_server("/login"))
