@@ -16,7 +16,15 @@ from tests.factories import (
     login,
     member_joins,
 )
-from tests.links.helpers import ask_to_join, create_workspace, link_token, sign_up, workspace_token
+from tests.links.helpers import (
+    ask_to_join,
+    confirm,
+    confirmation_token,
+    create_workspace,
+    link_token,
+    sign_up,
+    workspace_token,
+)
 from tests.workspaces.helpers import add, api, joined, members
 from tests.workspaces.helpers import create_workspace as create_workspace_api
 
@@ -102,12 +110,22 @@ class TestDoneByThemselves:
         summaries = [e["summary"] for e in _events(client, pf, category="links")]
         assert f"eve@evil.example signed up through the invite link (giving the name “{forged}”)" in summaries
         assert not [s for s in summaries if s.startswith("Olive Owner (owner@acme.com) removed")]
+        # Confirmed, the account (named as typed) joins: the line still starts with the address.
+        confirm(db, confirmation_token(db, "eve@evil.example"))
+        summaries = [e["summary"] for e in _events(client, pf, category="links")]
+        joined = [s for s in summaries if "joined through the invite link" in s]
+        assert joined == [
+            f"eve@evil.example joined through the invite link as Member (giving the name “{forged}”)"
+        ]
 
     def test_accepting_an_invitation_reads_as_the_person_joining(self, client, db, worker):
         pf = create_portal(db)
         member_joins(db, worker, pf, "ada@example.com", role="admin")
         summaries = [e["summary"] for e in _events(client, pf, category="invitations")]
-        assert "ada accepted their invitation and joined as Admin" in summaries
+        assert (
+            "ada@example.com accepted their invitation and joined as Admin (giving the name “ada”)"
+            in summaries
+        )
 
 
 class TestWorkspaceEvents:

@@ -76,9 +76,8 @@ PHRASES: dict[str, str] = {
     "workspace.role_deleted": "deleted a role of the workspace {target}",
 }
 
-# What the person in the target did themselves (their phrase does not name them again): an event
-# recorded with nobody signed in (a link sign-up, a join request, a sign-in…) names them as the
-# one who did it, never "anonymous".
+# What the person in the target did themselves (their phrase does not name them again): the
+# sentence names them by that address, never "anonymous" nor by a name alone.
 BY_THEMSELVES = frozenset(
     {
         "invitation.accepted",
@@ -138,11 +137,14 @@ def sentence(event: Event, actor: str | None = None) -> str:
     who = actor or event.actor_label
     target = (f"{name} ({address})" if address else name) if name else address or "someone"
     suffix = ""
-    if event.action in BY_THEMSELVES and event.actor_label == ANONYMOUS:
-        # Nobody signed in: the one who did it is named by the address the event is about; the
-        # name they typed is theirs to claim, so it never stands in the actor's place.
-        who = address or "someone"
-        suffix = f" (giving the name {name})" if name else ""
+    if event.action in BY_THEMSELVES and address:
+        # What a person did themselves (signing up, joining, signing in) is told by the address
+        # the event is about: the name they gave is theirs to claim, and a name alone could be
+        # anyone's ("Olive Owner" typed at a sign-up), so it follows in quotes.
+        who = address
+        given = actor if actor and actor != address else None  # the name their account goes by
+        claimed = name or (f"“{given}”" if given else None)
+        suffix = f" (giving the name {claimed})" if claimed else ""
     phrase = PHRASES.get(event.action)
     if phrase is None:
         words = event.action.replace("_", " ").replace(".", ": ")
