@@ -180,6 +180,28 @@ class TestUserManagement:
         assert sorted(rows) == ["ada@example.com", "grace@example.com"]
         assert "Pending" in r.text
 
+    def test_a_row_action_returns_to_the_list_as_it_was(self, client, db):
+        """Revoke from a filtered, sorted list comes back to it (the query the page had); any
+        other return address is not followed: the person's tab instead."""
+        pf = create_portal(db)
+        batch = invite(db, pf, ["ada@example.com", "bob@example.com"], user_type="client")
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users?tab=clients&status=pending&sort=name")
+        for invitation, back, landing in (
+            (
+                batch.invited[0],
+                "?tab=clients&status=pending&sort=name",
+                "?tab=clients&status=pending&sort=name",
+            ),
+            (batch.invited[1], "//evil.example/x", "?tab=clients"),
+        ):
+            r = client.post(
+                f"/p/{pf.slug}/invitations/{invitation.id}/revoke",
+                data={"csrf_token": csrf_of(page.text), "back": back},
+                follow_redirects=False,
+            )
+            assert r.status_code == 303 and r.headers["location"] == f"/p/{pf.slug}/users{landing}", r.headers
+
     def test_invite_again_carries_the_person_as_invited(self, client, db):
         """A revoked invitation's Invite again holds its type, role and products, and the name
         without the commas the Invite box would split it at ("Lovelace, Ada")."""

@@ -195,7 +195,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
 
     # Grace's first email, then Resend Invite (a confirmation pop-up: Send).
     _text, grace_first_link = read_newest_email(laptop, server, "grace@example.com")
-    laptop.goto(users_url)
+    laptop.goto(users_url + "?tab=internal&status=pending&q=grace")  # a filtered list…
     row_action(laptop, "grace@example.com", "Resend Invite").click()
     confirm = laptop.locator("dialog#confirm-dialog")
     expect(confirm).to_be_visible()
@@ -205,6 +205,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     shot(laptop, "resend-confirm")
     confirm.get_by_role("button", name="Send").click()
     expect(laptop.get_by_role("status")).to_contain_text("Invitation resent to grace@example.com.")
+    expect(laptop).to_have_url(users_url + "?tab=internal&status=pending&q=grace")  # …kept
     expect(person(laptop, "grace@example.com").locator("[data-status]")).to_have_text("Pending")
 
     _text, grace_second_link = read_newest_email(laptop, server, "grace@example.com", count=2)

@@ -301,17 +301,26 @@ def invite_submit(
     return response
 
 
+def _list_url(actor: Actor, tab: str, back: str) -> str:
+    """Where a row's action returns: the list as it was, its filters, sort and page (``back``:
+    the query string the page had, sent by the confirmation), else the person's tab. Only a
+    query string is taken, on the list's own path."""
+    if back.startswith("?") and len(back) <= 4096 and not any(c in back for c in "\r\n\\#"):
+        return f"/p/{actor.portal.slug}/users{back}"
+    return f"/p/{actor.portal.slug}/users?tab={tab}"
+
+
 @router.post(
     "/p/{slug}/invitations/{invitation_id}/resend",
     name="invitations:resend",
     dependencies=[Depends(check_csrf)],
 )
-def resend_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
+def resend_submit(
+    invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
+) -> Response:
     invitation = invitations_flow.resend(session, actor, invitation_id)
     tab = "clients" if invitation.user_type == "client" else "internal"
-    return redirect(
-        f"/p/{actor.portal.slug}/users?tab={tab}", notice=f"Invitation resent to {invitation.recipient}."
-    )
+    return redirect(_list_url(actor, tab, back), notice=f"Invitation resent to {invitation.recipient}.")
 
 
 @router.post(
@@ -319,22 +328,24 @@ def resend_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDe
     name="invitations:revoke",
     dependencies=[Depends(check_csrf)],
 )
-def revoke_submit(invitation_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
+def revoke_submit(
+    invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
+) -> Response:
     invitation = invitations_service.revoke(session, actor, invitation_id)
     tab = "clients" if invitation.user_type == "client" else "internal"
-    return redirect(
-        f"/p/{actor.portal.slug}/users?tab={tab}", notice=f"Invitation to {invitation.recipient} revoked."
-    )
+    return redirect(_list_url(actor, tab, back), notice=f"Invitation to {invitation.recipient} revoked.")
 
 
 @router.post(
     "/p/{slug}/members/{member_id}/deactivate", name="members:deactivate", dependencies=[Depends(check_csrf)]
 )
-def deactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
+def deactivate_submit(
+    member_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
+) -> Response:
     member = members_flow.deactivate(session, actor, member_id)
     tab = "clients" if member.user_type == "client" else "internal"
     return redirect(
-        f"/p/{actor.portal.slug}/users?tab={tab}",
+        _list_url(actor, tab, back),
         notice=f"{readable_phone(member.user.address)} was deactivated.",
     )
 
@@ -342,11 +353,13 @@ def deactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDe
 @router.post(
     "/p/{slug}/members/{member_id}/reactivate", name="members:reactivate", dependencies=[Depends(check_csrf)]
 )
-def reactivate_submit(member_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
+def reactivate_submit(
+    member_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
+) -> Response:
     member = members_flow.reactivate(session, actor, member_id)
     tab = "clients" if member.user_type == "client" else "internal"
     return redirect(
-        f"/p/{actor.portal.slug}/users?tab={tab}",
+        _list_url(actor, tab, back),
         notice=f"{readable_phone(member.user.address)} is active again.",
     )
 

@@ -44,6 +44,10 @@ document.addEventListener("click", (event) => {
     go.textContent = asker.dataset.confirmButton || "Confirm";
     go.classList.toggle("danger-fill", asker.classList.contains("danger"));
     go.disabled = false;
+    // The page's own query (its filters, sort and page): where the action comes back to.
+    dialog.querySelector("input[name=back]").value = location.search;
+    const menu = asker.closest("details[open]");  // the row menu it came from closes
+    if (menu) menu.open = false;
     dialog.showModal();
     event.preventDefault();
   }
