@@ -91,6 +91,8 @@ class TestSetup:
             },
         )
         assert r.status_code == 422 and "3 things to fix below." in r.text
+        assert "novalidate" in page.text  # the browser's checks would stop at the first field
+        assert re.search(r'id="portal_name"[^>]*aria-invalid="true"[^>]*autofocus', r.text)  # the first
         errors = dict(re.findall(r'<div class="field-error" id="(\w+)_error">([^<]+)</div>', r.text))
         assert set(errors) == {"portal_name", "owner_email", "owner_password"}, r.text
         assert errors["portal_name"] == "The portal needs a name."

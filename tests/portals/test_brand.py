@@ -7,6 +7,7 @@ path that names its hash. Only owners and admins change either (``policy.PORTAL_
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -303,6 +304,8 @@ class TestPages:
         assert r.status_code == 422
         assert "brand colour" in r.text and 'aria-invalid="true"' in r.text
         assert 'value="navy"' in r.text  # what was typed stays to be corrected
+        # The message stands under the field too, not only atop a long page.
+        assert re.search(r'<div class="field-error" id="brand_color_error">The brand colour must be', r.text)
         assert api_portal(client, pf)["invitation_ttl_seconds"] != 5 * 3600
 
     def test_logo_upload_shows_in_the_top_bar_and_is_removable(self, client, db):

@@ -563,7 +563,8 @@ document.querySelectorAll("input[data-colour-for]").forEach((picker) => {
   picker.addEventListener("input", () => { typed.value = picker.value; });
   typed.addEventListener("input", () => {
     const v = typed.value.trim().toLowerCase().replace(/^#?/, "#");
-    if (/^#[0-9a-f]{6}$/.test(v)) picker.value = v;
+    if (v === "#" && picker.dataset.default) picker.value = picker.dataset.default;  // empty: the default
+    else if (/^#[0-9a-f]{6}$/.test(v)) picker.value = v;
     else if (/^#[0-9a-f]{3}$/.test(v)) picker.value = "#" + [...v.slice(1)].map((c) => c + c).join("");
   });
 });
