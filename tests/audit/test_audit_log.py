@@ -22,6 +22,7 @@ from tests.links.helpers import (
     confirmation_token,
     create_workspace,
     link_token,
+    set_policy,
     sign_up,
     workspace_token,
 )
@@ -126,6 +127,25 @@ class TestDoneByThemselves:
             "ada@example.com accepted their invitation and joined as Admin (giving the name “ada”)"
             in summaries
         )
+
+
+class TestLinkEvents:
+    def test_which_link_and_what_changed(self, client, db):
+        """A workspace's link is named by its workspace; a change of the portal's link says what
+        it changed."""
+        pf = create_portal(db)
+        link_token(db, pf)  # made, then turned on
+        set_policy(db, pf, role="admin", max_uses=5)
+        workspace = create_workspace(db, pf)
+        workspace_token(db, pf, workspace.id)
+        summaries = [e["summary"] for e in _events(client, pf, category="links")]
+        for said in (
+            "Olive Owner created the invite link",
+            "Olive Owner turned the invite link on and changed its expiry",  # its lifetime starts
+            "Olive Owner changed the invite link's role and limit of sign-ups",
+            "Olive Owner created the invite link of the workspace Q3 Audit",
+        ):
+            assert said in summaries, (said, summaries)
 
 
 class TestWorkspaceEvents:

@@ -43,9 +43,9 @@ PHRASES: dict[str, str] = {
     "webhook.deleted": "deleted the webhook endpoint {target}",
     "webhook.secret_rotated": "rotated the signing secret of the webhook endpoint {target}",
     "webhook.redelivered": "redelivered a message to the webhook endpoint {target}",
-    "invite_link.created": "created the invite link",
-    "invite_link.refreshed": "refreshed the invite link (the previous one stopped working)",
-    "invite_link.policy_changed": "changed the invite link's settings",
+    "invite_link.created": "created {link}",
+    "invite_link.refreshed": "refreshed {link} (the previous one stopped working)",
+    "invite_link.policy_changed": "{link_change}",
     "invite_link.signup_requested": "signed up through the invite link",
     "invite_link.joined": "joined through the invite link{as_role}",
     "join_request.created": "asked to join {workspace}",
@@ -107,6 +107,17 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "settings": ("portal.", "api_key.", "webhook."),
 }
 
+# An invite link's settings, as its change is told ("changed the invite link's role and limit").
+LINK_SETTINGS = {
+    "user_type": "user type",
+    "role": "role",
+    "allowed_domains": "allowed domains",
+    "max_uses": "limit of sign-ups",
+    "lifetime_seconds": "lifetime",
+    "expires_at": "expiry",
+    "never_expires": "expiry",
+}
+
 VIA = {
     "password": "with a password",
     "sign_in_link": "with an emailed link",
@@ -150,7 +161,15 @@ def sentence(event: Event, actor: str | None = None) -> str:
         words = event.action.replace("_", " ").replace(".", ": ")
         return f"{who} · {words}{' · ' + address if address else ''}"
     role = detail.get("role")
+    # A workspace's link is named by its workspace; the portal's is "the invite link".
+    link = (
+        f"the invite link of the workspace {address}"
+        if detail.get("kind") == "workspace"
+        else "the invite link"
+    )
     text = phrase.format(
+        link=link,
+        link_change=_link_change(detail, link),
         target=target,
         as_role=f" as {str(role).capitalize()}" if role else "",
         flow_role=f"the role “{role}”" if role else "a role",
@@ -164,3 +183,17 @@ def sentence(event: Event, actor: str | None = None) -> str:
         else "",
     )
     return f"{who} {text}{suffix}"
+
+
+def _link_change(detail: dict[str, Any], link: str) -> str:
+    """What a change of an invite link's settings did: "turned the invite link on", "changed
+    the invite link's role and limit of sign-ups"."""
+    enabled = detail.get("enabled")
+    said = []
+    if isinstance(enabled, list) and len(enabled) == 2:
+        said.append(f"turned {link} {'on' if enabled[1] else 'off'}")
+    settings = list(dict.fromkeys(LINK_SETTINGS[key] for key in detail if key in LINK_SETTINGS))
+    if settings:
+        listed = settings[0] if len(settings) == 1 else f"{', '.join(settings[:-1])} and {settings[-1]}"
+        said.append(f"changed {link}'s {listed}" if not said else f"changed its {listed}")
+    return " and ".join(said) or f"changed {link}'s settings"
