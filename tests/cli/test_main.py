@@ -31,6 +31,17 @@ class TestHelp:
         assert "invite people into your portal" in result.output
         assert sorted(listed_commands(result.output)) == sorted(COMMANDS)
 
+    def test_python_dash_m_admit_is_the_same_command(self):
+        """``python -m admit`` works where the ``admit`` script is not on the PATH."""
+        import subprocess
+        import sys
+
+        done = subprocess.run(
+            [sys.executable, "-m", "admit", "--help"], capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        assert sorted(listed_commands(done.stdout)) == sorted(COMMANDS)
+
     @pytest.mark.parametrize(
         ("command", "phrase"),
         [
