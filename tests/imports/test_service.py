@@ -110,6 +110,9 @@ class TestPreview:
         assert "no email address" in invalid[12]
         assert [s["row"] for s in samples["not_allowed"]] == [13]
         assert "owner" in samples["not_allowed"][0]["detail"]
+        # The cell at fault, which the preview shows in bold: the role refused, not the address.
+        cells = {s["row"]: s["cell"] for code in ("invalid_recipient", "not_allowed") for s in samples[code]}
+        assert (cells[11], cells[13], cells[8]) == ("superuser", "owner", "typo@gmial.com")
 
     def test_preview_writes_nothing(self, db, pf):
         """A preview leaves every table as it was: no invitation, email, import or audit row, and

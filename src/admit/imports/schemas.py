@@ -29,7 +29,9 @@ class ImportSample(BaseModel):
 
     row: int
     recipient: str  # the row as written (its cells)
-    cell: str = ""  # the cell read as its address (email or phone), as written; "" when none was
+    cell: str = (
+        ""  # the cell at fault or read as its address (email or phone; the role when that was refused)
+    )
     email: str | None
     name: str = ""  # as read from the row
     role: str = ""  # the role it will be invited with (will_invite rows)

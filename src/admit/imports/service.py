@@ -136,7 +136,10 @@ def _preview(
                     {
                         "row": d.row.number,
                         "recipient": d.row.raw or d.row.address,
-                        "cell": d.row.address or d.row.phone,
+                        # The cell at fault: its role when that is what was refused.
+                        "cell": d.row.role
+                        if d.recipient.refusal is not None
+                        else d.row.address or d.row.phone,
                         "email": d.recipient.address,
                         "name": d.recipient.name,
                         "role": str(d.recipient.role or options.role) if d.result is None else "",
