@@ -49,6 +49,9 @@ class TestAuditLog:
             "Olive Owner invited ada@example.com as Admin",
         ]
         assert [e["summary"] for e in _events(client, pf, q="ada@")] == [summaries[1]]
+        invite(db, pf, ["Grace Hopper <grace@example.com>"], role="member")
+        found = [e["summary"] for e in _events(client, pf, q="hopper")]  # the name the line shows
+        assert found == ["Olive Owner invited Grace Hopper (grace@example.com) as Member"], found
         assert _events(client, pf, category="members") == []
         assert any(e["action"] == "portal.created" for e in _events(client, pf, category="settings"))
         bad = client.get(

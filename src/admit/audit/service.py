@@ -127,5 +127,7 @@ def list_events(
             or_(*(AuditEvent.action.startswith(p, autoescape=True) for p in CATEGORIES[category]))
         )
     if q and q.strip():
-        query = query.where(contains(q.strip()[:200], AuditEvent.actor_label, AuditEvent.target_label))
+        # Who (the actor), what (the target), and the person's name the sentence shows with it.
+        name = AuditEvent.detail["name"].as_string()
+        query = query.where(contains(q.strip()[:200], AuditEvent.actor_label, AuditEvent.target_label, name))
     return page(session, query, AuditEvent, cursor=cursor, limit=limit)
