@@ -232,7 +232,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     confirm = owner.locator("dialog#confirm-dialog")
     expect(confirm).to_contain_text("Deactivate Ada Lovelace (ada@example.com)? They lose access at once.")
     confirm.get_by_role("button", name="Deactivate").click()
-    expect(owner.get_by_role("status")).to_contain_text("ada@example.com was deactivated.")
+    expect(owner.get_by_role("status")).to_contain_text("Ada Lovelace (ada@example.com) was deactivated.")
     expect(person(owner, "ada@example.com").locator("[data-status]")).to_have_text("Deactivated")
     expect(row_action(owner, "ada@example.com", "Reactivate")).to_be_visible()  # and no Deactivate
     expect(person(owner, "ada@example.com").get_by_role("menuitem", name="Deactivate")).to_have_count(0)

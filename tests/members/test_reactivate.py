@@ -208,7 +208,7 @@ class TestReactivatePage:
         r = client.post(action, data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
         assert r.status_code == 303
         shown = client.get(r.headers["location"])
-        assert "tess@acme.com is active again." in shown.text
+        assert "Tess (tess@acme.com) is active again." in shown.text
         row = re.search(r'<tr data-address="tess@acme.com".*?</tr>', shown.text, re.S).group(0)
         assert "data-status>Active<" in row and ">Deactivate</button>" in row
 

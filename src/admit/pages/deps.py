@@ -109,6 +109,14 @@ def who(user: User) -> str:
     return user.name or readable_phone(user.label)
 
 
+def named(address: str, name: str | None = None) -> str:
+    """A person in a sentence the pages say to the one acting on them ("Revoke the invitation to
+    …?", "… was deactivated."): "Name (address)" when they have a name, else the address, a
+    phone number made readable."""
+    shown = readable_phone(address)
+    return f"{name} ({shown})" if name else shown
+
+
 def when(moment: datetime | None) -> Markup | str:
     """A moment as pages show it: UTC on the server, turned into the viewer's time zone (with
     "5 min ago" for recent ones) by admit.js from the ``datetime`` attribute."""
@@ -122,6 +130,7 @@ def when(moment: datetime | None) -> Markup | str:
 templates.env.filters["when"] = when
 templates.env.filters["phone"] = readable_phone
 templates.env.filters["who"] = who
+templates.env.filters["named"] = named  # {{ row.address|named(row.name) }}
 templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
 templates.env.filters["full_stop"] = full_stop  # "<strong>Acme Inc.</strong>" and no second one
 ANON_CSRF_COOKIE = "admit_csrf"

@@ -32,8 +32,8 @@ from admit.pages.deps import (
     PageActor,
     check_csrf,
     forget_flash,
+    named,
     read_flash,
-    readable_phone,
     redirect,
     render,
     set_flash,
@@ -320,7 +320,10 @@ def resend_submit(
 ) -> Response:
     invitation = invitations_flow.resend(session, actor, invitation_id)
     tab = "clients" if invitation.user_type == "client" else "internal"
-    return redirect(_list_url(actor, tab, back), notice=f"Invitation resent to {invitation.recipient}.")
+    return redirect(
+        _list_url(actor, tab, back),
+        notice=f"Invitation resent to {named(invitation.recipient, invitation.recipient_name)}.",
+    )
 
 
 @router.post(
@@ -333,7 +336,10 @@ def revoke_submit(
 ) -> Response:
     invitation = invitations_service.revoke(session, actor, invitation_id)
     tab = "clients" if invitation.user_type == "client" else "internal"
-    return redirect(_list_url(actor, tab, back), notice=f"Invitation to {invitation.recipient} revoked.")
+    return redirect(
+        _list_url(actor, tab, back),
+        notice=f"Invitation to {named(invitation.recipient, invitation.recipient_name)} revoked.",
+    )
 
 
 @router.post(
@@ -346,7 +352,7 @@ def deactivate_submit(
     tab = "clients" if member.user_type == "client" else "internal"
     return redirect(
         _list_url(actor, tab, back),
-        notice=f"{readable_phone(member.user.address)} was deactivated.",
+        notice=f"{named(member.user.address or '', member.user.name)} was deactivated.",
     )
 
 
@@ -360,7 +366,7 @@ def reactivate_submit(
     tab = "clients" if member.user_type == "client" else "internal"
     return redirect(
         _list_url(actor, tab, back),
-        notice=f"{readable_phone(member.user.address)} is active again.",
+        notice=f"{named(member.user.address or '', member.user.name)} is active again.",
     )
 
 
