@@ -192,7 +192,9 @@ def join(
         new_user=new_user,
     )
     invitation.member_id = member.id
-    if workspaces_service.mark_joined(session, portal.id, user.id):
+    # A user made by this very accept was in no workspace yet (adding someone new to a workspace
+    # makes their user first): nothing to mark joined.
+    if not new_user and workspaces_service.mark_joined(session, portal.id, user.id):
         # Actions assigned to their roles before they joined are announced now.
         workspace_roles.announce_open_actions(session, portal, user.id)
     detail = {"role": member.role, "user_type": member.user_type}
