@@ -229,7 +229,9 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
 
     owner.goto(users_url)  # the owner's first browser is still signed in
     row_action(owner, "ada@example.com", "Deactivate").click()
-    confirm = owner.locator("dialog#confirm-dialog")
+    confirm = owner.get_by_role(
+        "dialog", name="Deactivate Ada Lovelace (ada@example.com)?"
+    )  # its question names it
     expect(confirm).to_contain_text("Deactivate Ada Lovelace (ada@example.com)? They lose access at once.")
     confirm.get_by_role("button", name="Deactivate").click()
     expect(owner.get_by_role("status")).to_contain_text("Ada Lovelace (ada@example.com) was deactivated.")
