@@ -352,6 +352,20 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     expect(box).to_have_value("xnew@gmial.com\nnew@gmail.com")
     box.press("Control+z")
     expect(box).to_have_value("xnew@gmial.com\nnew@gmial.com")
+    # On a phone the chip keeps the address whole; its fix and × go to the next line instead.
+    page.set_viewport_size({"width": 390, "height": 844})
+    box.fill("someone@gmial.com, Ada Lovelace <ada@example.com>")
+    typo = chips.locator("[data-chip=bad]")
+    expect(
+        typo.get_by_role("button", name="Use someone@gmail.com instead of someone@gmial.com")
+    ).to_be_visible()
+    lines = typo.evaluate(
+        "c => { const r = document.createRange(); r.selectNodeContents(c.firstChild);"
+        " return r.getClientRects().length; }"
+    )
+    assert lines == 1, f"the address breaks over {lines} lines"
+    shot(page, "invite-chips-phone")
+    page.set_viewport_size({"width": 1280, "height": 800})
     box.fill("p0@example.com\nnew@example.com\nnot-an-address")
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(report.locator("[data-summary]")).to_have_text(
