@@ -283,6 +283,15 @@ class Capabilities:
     def invite(self) -> bool:
         return self.invite_internal or self.invite_client
 
+    def may_invite(self, user_type: UserType | str, role: Role | str | None = None) -> bool:
+        """Whether this role may invite someone as ``user_type`` (and, internal, as ``role``):
+        what the invitation pipeline itself checks (``invite_action``, ``check_grant_role``)."""
+        if not self.can(invite_action(user_type)):
+            return False
+        return UserType(user_type) == UserType.CLIENT or (
+            role is not None and Role(role) in self.grantable_roles
+        )
+
     @property
     def administer(self) -> bool:
         """Settings and the audit log."""

@@ -24,6 +24,7 @@ from admit.errors import InvalidInput
 __all__ = [
     "ParsedRecipient",
     "address_and_name",
+    "as_typed",
     "column_meaning",
     "heading_columns",
     "read_by_columns",
@@ -42,7 +43,6 @@ __all__ = [
 # separates a spreadsheet row's columns (see ``address_and_name``).
 _LINES = re.compile(r"[\n\r]+")
 _SEPARATORS = re.compile(r"[,;]+")
-_CELLS = re.compile(r"[\t,;]")
 _NAME_ADDR = re.compile(r"^\s*(?P<name>.*?)\s*<\s*(?P<addr>[^<>]*?)\s*>\s*$")
 MAX_NAME = 200
 
@@ -261,8 +261,19 @@ def address_and_name(cells: list[str]) -> tuple[str, str] | None:
     if len(emails) > 1 or (not emails and len(phones) != 1):
         return None
     address = emails[0] if emails else phones[0]
-    name = " ".join(c for c in cells if "@" not in c and not looks_like_phone(c))
-    return address, name.replace("<", "").replace(">", "").strip()[:MAX_NAME]
+    return address, _plain_name(" ".join(c for c in cells if "@" not in c and not looks_like_phone(c)))
+
+
+def _plain_name(text: str) -> str:
+    """A name read from a list's cells, without the ``<>`` that would make it an address."""
+    return text.replace("<", "").replace(">", "").strip()[:MAX_NAME]
+
+
+def as_typed(address: str, name: str = "") -> str:
+    """A recipient written back into the Invite box ("Invite again") so that it reads as one:
+    ``Name <address>``, the name without the commas and semicolons the box splits at."""
+    name = _SEPARATORS.sub(" ", name or "").strip()
+    return f"{name} <{address}>" if name else address
 
 
 def heading_columns(cells: list[str]) -> dict[str, int] | None:
@@ -317,8 +328,7 @@ def split_recipients(values: list[str] | str) -> list[str]:
             if "\t" in line and columns is not None:
                 read = read_by_columns(cells, columns)
                 address = read["email"] or read["phone"]
-                name = read["name"].replace("<", "").replace(">", "")[:MAX_NAME]
-                row = (address, name) if address else None
+                row = (address, _plain_name(read["name"])) if address else None
             if row is None and "\t" in line:
                 row = address_and_name(line.split("\t"))
             if row is not None:

@@ -29,6 +29,7 @@ from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, SignInIncomplete
 from admit.kit.text import full_stop, sentence
 from admit.kit.tokens import same
+from admit.members import addresses
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.portals import brand as portals_brand
@@ -131,6 +132,7 @@ templates.env.filters["when"] = when
 templates.env.filters["phone"] = readable_phone
 templates.env.filters["who"] = who
 templates.env.filters["named"] = named  # {{ row.address|named(row.name) }}
+templates.env.filters["as_typed"] = addresses.as_typed  # Invite again: the Invite box's own form
 templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
 templates.env.filters["full_stop"] = full_stop  # "<strong>Acme Inc.</strong>" and no second one
 ANON_CSRF_COOKIE = "admit_csrf"

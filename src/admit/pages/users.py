@@ -36,6 +36,7 @@ from admit.pages.deps import (
     read_flash,
     redirect,
     render,
+    safe_next,
     set_flash,
 )
 from admit.people import roster as people_roster
@@ -304,10 +305,11 @@ def invite_submit(
 def _list_url(actor: Actor, tab: str, back: str) -> str:
     """Where a row's action returns: the list as it was, its filters, sort and page (``back``:
     the query string the page had, sent by the confirmation), else the person's tab. Only a
-    query string is taken, on the list's own path."""
-    if back.startswith("?") and len(back) <= 4096 and not any(c in back for c in "\r\n\\#"):
-        return f"/p/{actor.portal.slug}/users{back}"
-    return f"/p/{actor.portal.slug}/users?tab={tab}"
+    query string is taken, on the list's own path (and as ``safe_next`` follows any path)."""
+    listed = f"/p/{actor.portal.slug}/users"
+    if back.startswith("?") and len(back) <= 4096:
+        return safe_next(listed + back, f"{listed}?tab={tab}")
+    return f"{listed}?tab={tab}"
 
 
 @router.post(
