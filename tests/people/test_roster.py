@@ -439,6 +439,27 @@ class TestIndexedOrderAndSearch:
         assert found("turing") == [] and found("lovelace") == ["ada@client.org"]
         assert _roster(db, pf, q="client.org").total == 1
 
+    def test_a_large_batch_is_found_like_a_single_invitation(self, db):
+        """Many rows at once reach a searched table in one statement (``kit.bulk.insert_rows``,
+        through a temporary copy on SQLite): the search index holds every one of them, and
+        their values read back as written (a name of digits stays text)."""
+        from admit.kit.bulk import STAGED_FROM
+
+        pf = create_portal(db)
+        many = [f"Person {i} <p{i}@client.org>" for i in range(STAGED_FROM + 5)] + ["007 <bond@client.org>"]
+        invite(db, pf, many, user_type="client")
+        found = sorted(r.address for r in _all(db, pf, q="person 1"))
+        assert found == sorted(f"p{i}@client.org" for i in range(STAGED_FROM + 5) if str(i).startswith("1"))
+        assert [r.address for r in _all(db, pf, q="007")] == ["bond@client.org"]
+        with db.unit_of_work() as session:
+            bond = session.scalar(select(Invitation).where(Invitation.recipient == "bond@client.org"))
+            assert (bond.recipient_name, bond.products, bond.status) == ("007", [], "pending")
+            if db.is_sqlite:
+                indexed = session.scalar(text("SELECT count(*) FROM invitations_search_keys"))
+                assert indexed == session.scalar(select(func.count()).select_from(Invitation))
+                staged = session.scalar(text("SELECT count(*) FROM sqlite_temp_master"))
+                assert staged == 0  # the temporary copy is gone
+
     def test_sqlite_reads_the_trigram_tables_and_postgresql_its_trigram_indexes(self):
         """The same search compiles to the FTS5 tables on SQLite and to LIKE elsewhere."""
         from sqlalchemy.dialects import postgresql, sqlite

@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 
 # Search on SQLite (``kit.search``): an FTS5 trigram copy of recipient_name and recipient
 # (a phone number's digits are searched in the recipient too).
-INVITATIONS_SEARCH = SearchIndex("invitations_search", "invitation_id", phone="text")
+INVITATIONS_SEARCH = SearchIndex("invitations_search", "invitation_id", "invitations", phone="text")
 
 
 class InvitationStatus(StrEnum):

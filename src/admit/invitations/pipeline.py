@@ -40,7 +40,7 @@ from admit.invitations import messages, repository, sending
 from admit.invitations.models import EXPIRED, PENDING, Invitation
 from admit.invitations.options import InviteOptions
 from admit.invitations.schedule import reminder_at
-from admit.kit.bulk import insert_rows, new_ids
+from admit.kit.bulk import collector_paused, insert_rows, new_ids
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.notifications import bounces
@@ -322,6 +322,21 @@ def invite(
     ``load``: return the new ``Invitation`` objects (one query). ``via``: the way in, for the
     audit log (``import``, ``workspace``…).
     """
+    with collector_paused():
+        return _invite(session, actor, recipients, options, workspace_name, seen, partial, load, via)
+
+
+def _invite(
+    session: Session,
+    actor: Actor,
+    recipients: Iterable[str | Recipient],
+    options: InviteOptions,
+    workspace_name: str | None,
+    seen: Seen | None,
+    partial: bool,
+    load: bool,
+    via: str | None,
+) -> Batch:
     ctx = context.of(session)
     portal = actor.portal
     items = [r if isinstance(r, Recipient) else Recipient.parse(session, r) for r in recipients]

@@ -10,22 +10,29 @@ SQLAlchemy Core.
 from __future__ import annotations
 
 import base64
+import gc
 import os
 import uuid
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
+from contextlib import contextmanager
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import ColumnDefault, ColumnElement, Table, Uuid
 from sqlalchemy.orm import QueryableAttribute, Session
 
+from admit.kit.search import SEARCHED_TABLES
+
 if TYPE_CHECKING:
     import psycopg
     from sqlalchemy.engine import Dialect
     from sqlalchemy.types import TypeEngine
 
-__all__ = ["insert_rows", "new_ids", "new_tokens"]
+__all__ = ["collector_paused", "insert_rows", "new_ids", "new_tokens"]
 
+
+# From this many rows, a table with a search index is written through a temporary copy (below).
+STAGED_FROM = 20
 
 _VERSION_4_MASK = ~((0xF000 << 64) | (0xC000 << 48)) & ((1 << 128) - 1)
 _VERSION_4_BITS = (0x4000 << 64) | (0x8000 << 48)
@@ -55,6 +62,26 @@ def new_tokens(n: int) -> list[str]:
     raw = os.urandom(32 * n)
     encode = base64.urlsafe_b64encode
     return [encode(raw[i : i + 32]).rstrip(b"=").decode("ascii") for i in range(0, 32 * n, 32)]
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector held off while a batch is built and written.
+
+    A batch of 1,000 invitations makes tens of thousands of short-lived dicts and lists, and
+    each 700 allocations start a collection that walks the young objects (sometimes all of
+    them): a fifth of an import's time (bench/bulk.py, with the collector off: 1.26 s → 0.98 s
+    on SQLite). Reference counting still frees what the batch drops; the collector runs again
+    on leaving. Held off only by the outermost caller, so nested batches and other threads
+    never leave it off."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _uuid_hex(value: uuid.UUID | None) -> str | None:
@@ -146,8 +173,23 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         assert raw is not None  # a checked-out connection always has its DBAPI connection
         cursor = raw.cursor()
         try:
-            statement = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"
-            cursor.executemany(statement, [values(r) for r in rows])
+            if table.name in SEARCHED_TABLES and len(rows) >= STAGED_FROM:
+                # A search index's trigger runs once per statement of executemany, and FTS5
+                # writes its pending rows out at each one: 10,000 invitations took 0.77 s, 0.30 s
+                # when they reach the table in one INSERT … SELECT from a temporary copy.
+                # (Its columns have no type, so no value is converted twice.)
+                stage = quote(f"{table.name}_staged")
+                cursor.execute(f"CREATE TEMP TABLE {stage} ({names})")
+                try:
+                    cursor.executemany(
+                        f"INSERT INTO temp.{stage} VALUES ({marks})", [values(r) for r in rows]
+                    )
+                    cursor.execute(f"INSERT INTO {table_name} ({names}) SELECT {names} FROM temp.{stage}")
+                finally:
+                    cursor.execute(f"DROP TABLE IF EXISTS temp.{stage}")
+            else:
+                statement = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"
+                cursor.executemany(statement, [values(r) for r in rows])
         finally:
             cursor.close()
 

@@ -32,28 +32,42 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import Boolean, Integer
 
-__all__ = ["SEARCH_TABLES", "SearchIndex", "contains", "listing", "lists", "name_order", "reads_every_match"]
+__all__ = [
+    "SEARCHED_TABLES",
+    "SEARCH_TABLES",
+    "SearchIndex",
+    "contains",
+    "listing",
+    "lists",
+    "name_order",
+    "reads_every_match",
+]
 
 # The trigram tokenizer finds substrings of three characters or more; shorter ones are scanned.
 TRIGRAM = 3
 # The names of the SearchIndex tables the models declare (migrations make them; the models'
 # comparison with the database leaves them out: ``migrate.in_models``).
 SEARCH_TABLES: set[str] = set()
+# The tables those search indexes copy from (kept by triggers: ``kit.bulk.insert_rows`` writes
+# many rows into them in one statement, see there).
+SEARCHED_TABLES: set[str] = set()
 
 
 @dataclass(frozen=True, slots=True)
 class SearchIndex:
-    """A table's SQLite search index: the FTS5 table ``name``, whose column ``text`` holds the
-    searched text columns (one line each) and ``phone``, when given, the column with a phone
-    number's digits; and ``name + '_keys'``, which maps its rows to the table's ids
+    """Table ``source``'s SQLite search index: the FTS5 table ``name``, whose column ``text``
+    holds the searched text columns (one line each) and ``phone``, when given, the column with a
+    phone number's digits; and ``name + '_keys'``, which maps its rows to the table's ids
     (``keys.<key>``) by an INTEGER PRIMARY KEY, which VACUUM never renumbers."""
 
     name: str
     key: str
+    source: str
     phone: str | None = None
 
     def __post_init__(self) -> None:
         SEARCH_TABLES.add(self.name)
+        SEARCHED_TABLES.add(self.source)
 
     def ids(self, column_name: str, pattern: str) -> Select[Any]:
         """The ids of the rows whose ``column_name`` matches ``LIKE pattern`` (any case)."""

@@ -12,7 +12,7 @@ from admit.kit.search import SearchIndex, listing
 from admit.policy import ALL_PRODUCTS
 
 # Search on SQLite (``kit.search``): an FTS5 trigram copy of users' name and email, and phone.
-USERS_SEARCH = SearchIndex("users_search", "user_id", phone="phone")
+USERS_SEARCH = SearchIndex("users_search", "user_id", "users", phone="phone")
 
 
 class User(Base):

@@ -171,11 +171,19 @@ def users_by_address(session: Session, addresses: Collection[str]) -> dict[str, 
     found: dict[str, User] = {}
     if emails:
         found.update(
-            {u.email: u for u in session.scalars(select(User).where(User.email.in_(emails))) if u.email}
+            {
+                u.email: u
+                for u in session.scalars(select(User).where(one_of(session, User.email, emails)))
+                if u.email
+            }
         )
     if phones:
         found.update(
-            {u.phone: u for u in session.scalars(select(User).where(User.phone.in_(phones))) if u.phone}
+            {
+                u.phone: u
+                for u in session.scalars(select(User).where(one_of(session, User.phone, phones)))
+                if u.phone
+            }
         )
     return found
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from admit.audit import service as audit_service
 from admit.errors import InvalidInput
 from admit.events import outbox as webhooks
+from admit.kit.bulk import one_of
 from admit.notifications.models import BOUNCED, CANCELLED, REDACTED, Notification, Suppression
 
 __all__ = ["Event", "PROVIDERS", "lift", "listed", "parse", "record", "suppressed"]
@@ -50,7 +51,7 @@ def suppressed(session: Session, portal_id: uuid.UUID, addresses: Iterable[str])
     return set(
         session.scalars(
             select(Suppression.address).where(
-                Suppression.portal_id == portal_id, Suppression.address.in_(wanted)
+                Suppression.portal_id == portal_id, one_of(session, Suppression.address, wanted)
             )
         )
     )

@@ -69,7 +69,7 @@ def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, int
             func.min(case((in_minute, Notification.created_at))),
         )
         .where(
-            Notification.to_address.in_(wanted),
+            one_of(session, Notification.to_address, wanted),
             Notification.created_at > day_ago,
             Notification.status != CANCELLED,
         )
