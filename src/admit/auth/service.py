@@ -11,10 +11,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -207,10 +208,16 @@ def start_session(
     return raw, web_session
 
 
+@cache
+def _session_by_hash() -> Select[WebSession]:
+    """Every signed-in request asks it: built once, on first use (``tokens.service``)."""
+    return select(WebSession).where(WebSession.token_hash == bindparam("b_hash"))
+
+
 def session_from_token(session: Session, raw: str | None) -> WebSession | None:
     if not raw:
         return None
-    row = session.scalar(select(WebSession).where(WebSession.token_hash == hash_token(raw)))
+    row = session.scalar(_session_by_hash(), {"b_hash": hash_token(raw)})
     if row is None or row.expires_at <= context.of(session).clock.now():
         return None
     return row

@@ -14,9 +14,10 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -30,17 +31,22 @@ __all__ = ["Audited", "about", "emit", "emit_audited", "forget"]
 _CACHE = "admit.webhooks.endpoints"  # session.info: portal id -> [(endpoint id, events)]
 
 
+@cache
+def _endpoints() -> Select[uuid.UUID, list[str]]:
+    """Every audited change asks it, once per transaction: built once, on first use
+    (``tokens.service``)."""
+    return select(WebhookEndpoint.id, WebhookEndpoint.events).where(
+        WebhookEndpoint.portal_id == bindparam("b_portal"), WebhookEndpoint.enabled.is_(True)
+    )
+
+
 def _subscribed(session: Session, portal_id: uuid.UUID, event_type: str) -> list[uuid.UUID]:
     """The portal's enabled endpoints that want ``event_type``: read once per session."""
     cache: dict[uuid.UUID, list[tuple[uuid.UUID, frozenset[str]]]] = session.info.setdefault(_CACHE, {})
     if portal_id not in cache:
         cache[portal_id] = [
             (endpoint_id, frozenset(events or ()))
-            for endpoint_id, events in session.execute(
-                select(WebhookEndpoint.id, WebhookEndpoint.events).where(
-                    WebhookEndpoint.portal_id == portal_id, WebhookEndpoint.enabled.is_(True)
-                )
-            )
+            for endpoint_id, events in session.execute(_endpoints(), {"b_portal": portal_id})
         ]
     return [endpoint_id for endpoint_id, events in cache[portal_id] if event_type in events]
 

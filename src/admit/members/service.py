@@ -10,9 +10,10 @@ import dataclasses
 import uuid
 from collections.abc import Collection, Iterable
 from enum import StrEnum
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, literal, or_, select
+from sqlalchemy import Select, bindparam, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -102,14 +103,30 @@ def users_by_id(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UU
     return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
 
 
+# Asked on every accept and sign-in: built once, on first use (``tokens.service``), each run
+# binding its values.
+@cache
+def _user_by(column: str) -> Select[User]:
+    return select(User).where(getattr(User, column) == bindparam("b_address"))
+
+
+@cache
+def _active_role() -> Select[str]:
+    return select(Member.role).where(
+        Member.portal_id == bindparam("b_portal"),
+        Member.user_id == bindparam("b_user"),
+        Member.status == ACTIVE,
+    )
+
+
 def get_user_by_email(session: Session, email: str) -> User | None:
-    return session.scalar(select(User).where(User.email == email))
+    return session.scalar(_user_by("email"), {"b_address": email})
 
 
 def get_user_by_address(session: Session, address: str) -> User | None:
     """The user a normalised recipient names: an E.164 phone number (``+…``) or an email."""
     if is_phone(address):
-        return session.scalar(select(User).where(User.phone == address))
+        return session.scalar(_user_by("phone"), {"b_address": address})
     return get_user_by_email(session, address)
 
 
@@ -231,11 +248,7 @@ def get_membership(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -
 def active_role(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
     """The role of ``user_id`` in a portal if they are an active member there, else None (one
     column read: an accept asks it of the inviter twice)."""
-    return session.scalar(
-        select(Member.role).where(
-            Member.portal_id == portal_id, Member.user_id == user_id, Member.status == ACTIVE
-        )
-    )
+    return session.scalar(_active_role(), {"b_portal": portal_id, "b_user": user_id})
 
 
 def member_or_raise(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
