@@ -48,6 +48,26 @@ def test_bulk_insert_applies_column_defaults(db):
         assert row.created_at is not None
 
 
+@pytest.mark.parametrize(
+    ("seconds", "words"),
+    [
+        (1, "1 second"),
+        (40, "40 seconds"),
+        (60, "1 minute"),
+        (89, "1 minute"),
+        (300, "5 minutes"),
+        (5399, "90 minutes"),
+        (5400, "2 hours"),
+        (86040, "24 hours"),
+    ],
+)
+def test_a_wait_in_words(seconds, words):
+    """How long someone must wait, as the limits' messages say it."""
+    from admit.kit.text import wait_in_words
+
+    assert wait_in_words(seconds) == words
+
+
 class TestSentence:
     def test_a_name_ending_in_a_period_gets_no_second_one(self):
         from admit.kit.text import sentence

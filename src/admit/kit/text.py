@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["full_stop", "sentence"]
+__all__ = ["full_stop", "sentence", "wait_in_words"]
 
 
 def full_stop(text: str) -> str:
@@ -16,3 +16,14 @@ def sentence(text: str) -> str:
     portal named "Acme Inc." gives "… in Acme Inc.", never "Acme Inc.."."""
     text = text.rstrip()
     return text + full_stop(text)
+
+
+def wait_in_words(seconds: int) -> str:
+    """A wait as people say it: "40 seconds", "1 minute", "5 minutes", "3 hours"."""
+    if seconds < 60:
+        return f"{seconds} second{'' if seconds == 1 else 's'}"
+    if seconds < 5400:
+        minutes = max(1, round(seconds / 60))
+        return f"{minutes} minute{'' if minutes == 1 else 's'}"
+    hours = round(seconds / 3600)
+    return f"{hours} hours"

@@ -23,6 +23,7 @@ from admit.context import of as context_of
 from admit.db import rowcount
 from admit.errors import AddressSuppressed, RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
+from admit.kit.text import wait_in_words
 from admit.notifications import bounces, preferences
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
@@ -100,15 +101,9 @@ def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | Non
     wait = recipient_waits(session, [to]).get(to)
     if wait is None:
         return
-    when = (
-        f"{wait} seconds"
-        if wait < 120
-        else f"{round(wait / 60)} minutes"
-        if wait < 7200
-        else f"{round(wait / 3600)} hours"
-    )
     raise RecipientRateLimited(
-        f"{to} was sent as many messages as Admit sends one person for now. Try again in {when}.",
+        f"{to} was sent as many messages as Admit sends one person for now. "
+        f"Try again in {wait_in_words(wait)}.",
         retry_after=wait,
     )
 
