@@ -45,6 +45,22 @@ class TestInit:
 
         assert count(db, Portal) == 0
 
+    def test_every_field_at_fault_is_named_on_its_own_line(self, run, db):
+        """Setup checks every field at once: the CLI says each one with its reason."""
+        result = run("init", "--portal-name", " ", "--owner-email", "nope", "--owner-password", "short")
+        assert result.exit_code == 1
+        lines = result.output.splitlines()
+        assert lines[0] == "Error: 3 fields to fix:", result.output
+        assert [line.split(":")[0].strip() for line in lines[1:4]] == [
+            "portal_name",
+            "owner_email",
+            "owner_password",
+        ]
+        assert "needs a name" in lines[1] and "@-sign" in lines[2] and "10 characters" in lines[3]
+        from admit.portals.models import Portal
+
+        assert count(db, Portal) == 0
+
     def test_weak_password_is_refused(self, run):
         """A too-short owner password exits non-zero with a reason."""
         result = run(

@@ -106,7 +106,12 @@ def usage(message: str) -> NoReturn:
 
 
 def error_message(exc: DomainError) -> str:
-    """A domain error as the CLI says it: its message, and the field it names."""
+    """A domain error as the CLI says it: its message and the field it names; when several
+    fields are at fault (``errors``), each on its own line with its message."""
+    problems = exc.fields.get("errors") or []
+    if len(problems) > 1:
+        lines = [f"  {p['field']}: {p['message']}" for p in problems]
+        return f"{len(problems)} fields to fix:\n" + "\n".join(lines)
     field = exc.fields.get("field")
     return exc.message + (f" (field: {field})" if field else "")
 
