@@ -52,6 +52,17 @@ class TestAuditLog:
         invite(db, pf, ["Grace Hopper <grace@example.com>"], role="member")
         found = [e["summary"] for e in _events(client, pf, q="hopper")]  # the name the line shows
         assert found == ["Olive Owner invited Grace Hopper (grace@example.com) as Member"], found
+        # Who acted, by the name the line shows them by (their label is their address).
+        by_olive = [e["summary"] for e in _events(client, pf, q="olive", category="invitations")]
+        assert by_olive == [
+            f"Olive Owner invited {who}"
+            for who in (
+                "Grace Hopper (grace@example.com) as Member",
+                "cleo@client.org as Client",
+                "ada@example.com as Admin",
+            )
+        ], by_olive
+        assert _events(client, pf, q="olive owner") and not _events(client, pf, q="olive hopper")
         assert _events(client, pf, category="members") == []
         assert any(e["action"] == "portal.created" for e in _events(client, pf, category="settings"))
         bad = client.get(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -113,11 +113,13 @@ def list_events(
     *,
     category: str | None = None,
     q: str | None = None,
+    actors_named: Select[uuid.UUID] | None = None,
     cursor: str | None = None,
     limit: int = 100,
 ) -> tuple[list[AuditEvent], str | None]:
     """The portal's audit events, newest first; ``category`` (``words.CATEGORIES``) and ``q``
-    (who or what, in part) narrow them."""
+    (who or what, in part) narrow them. ``actors_named``: the users the search's words name (by
+    a name the log shows them by); their events match too."""
     policy.require(actor.role, policy.Action.AUDIT_VIEW)
     query = select(AuditEvent).where(AuditEvent.portal_id == actor.portal.id)
     if category:
@@ -129,5 +131,8 @@ def list_events(
     if q and q.strip():
         # Who (the actor), what (the target), and the person's name the sentence shows with it.
         name = AuditEvent.detail["name"].as_string()
-        query = query.where(contains(q.strip()[:200], AuditEvent.actor_label, AuditEvent.target_label, name))
+        found = contains(q.strip()[:200], AuditEvent.actor_label, AuditEvent.target_label, name)
+        if actors_named is not None:
+            found = or_(found, AuditEvent.actor_user_id.in_(actors_named))
+        query = query.where(found)
     return page(session, query, AuditEvent, cursor=cursor, limit=limit)

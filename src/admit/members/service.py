@@ -245,6 +245,16 @@ def get_membership(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -
     return session.scalar(select(Member).where(Member.portal_id == portal_id, Member.user_id == user_id))
 
 
+def named_like(portal_id: uuid.UUID, q: str) -> Select[uuid.UUID]:
+    """A SELECT of the user ids of the portal's members whose own name holds ``q`` (any case):
+    where a page shows a member by their name, a search for it finds them."""
+    return (
+        select(Member.user_id)
+        .join(User, User.id == Member.user_id)
+        .where(Member.portal_id == portal_id, contains(q, User.name, index=USERS_SEARCH, row_id=User.id))
+    )
+
+
 def active_role(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
     """The role of ``user_id`` in a portal if they are an active member there, else None (one
     column read: an accept asks it of the inviter twice)."""
