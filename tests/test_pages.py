@@ -227,6 +227,37 @@ class TestUserManagement:
             "recipients": "Lovelace  Ada &lt;ada@example.com&gt;",
         }
 
+    def test_a_revoked_row_says_the_person_was_invited_again_or_joined(self, client, db, worker):
+        """After Invite again the old row says "Invited again" (and offers it no more); once the
+        person has joined, "Joined since". A revoked row with neither stays as it was."""
+        pf = create_portal(db)
+        first = invite(db, pf, ["ada@example.com", "bob@example.com"], user_type="client").invited
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            for invitation in first:
+                invitations_service.revoke(session, owner, invitation.id)
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        worker.drain()
+        login(client, pf.owner_email, OWNER_PASSWORD)
+
+        def revoked_rows():
+            page = client.get(f"/p/{pf.slug}/users?tab=clients&status=revoked").text
+            return {
+                address: (since, "Invite again</button>" in row)
+                for row, address in re.findall(r'(<tr data-address="([^"]+)".*?</tr>)', page, re.S)
+                for since in [(re.findall(r'data-since="([a-z_]+)">([^<]+)<', row) or [None])[0]]
+            }
+
+        assert revoked_rows() == {
+            "ada@example.com": (("invited_again", "Invited again"), False),
+            "bob@example.com": (None, True),
+        }
+        client.cookies.clear()
+        accepted = client.post(f"/api/v1/invitations/{last_link(db, 'ada@example.com')}/accept", json={})
+        assert accepted.status_code == 200, accepted.text
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        assert revoked_rows()["ada@example.com"] == (("joined", "Joined since"), False)
+
     def test_a_delivery_reads_the_same_in_its_badge_its_filter_and_its_live_update(self, client, db, worker):
         """One set of words (``notifications.models.DELIVERY_WORDS``): a sent invitation's badge
         and the filter's option both say Sent (the filter said Delivered), and the table hands

@@ -90,7 +90,12 @@ def _roster(
         for row in page.items
         if row.kind == "member" and may_deactivate and policy.check_reactivate(actor.role, row.role) is None
     }
-    return {"page": page, "deactivatable": deactivatable, "reactivatable": reactivatable}
+    return {
+        "page": page,
+        "deactivatable": deactivatable,
+        "reactivatable": reactivatable,
+        "moved_on": people_roster.moved_on(session, actor.portal.id, page.items),
+    }
 
 
 def _start(request: Request) -> int:

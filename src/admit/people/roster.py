@@ -328,6 +328,31 @@ def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
             )
 
 
+# What became of someone whose invitation was revoked or lapsed (``moved_on``).
+INVITED_AGAIN = "invited_again"
+JOINED_SINCE = "joined"
+
+
+def moved_on(session: Session, portal_id: uuid.UUID, rows: Iterable[RosterRow]) -> dict[uuid.UUID, str]:
+    """``{invitation id: INVITED_AGAIN | JOINED_SINCE}`` for the revoked and expired invitations
+    among ``rows`` whose person has a live invitation since, or is a member now: the old row
+    says so beside the new one (two queries for a page)."""
+    old = [r for r in rows if r.kind == "invitation" and r.status in ("revoked", "expired")]
+    if not old:
+        return {}
+    addresses = {r.address for r in old}
+    now = context.of(session).clock.now()
+    members = members_service.statuses_by_address(session, portal_id, addresses)
+    pending = invitations_repository.pending_by_address(session, portal_id, addresses)
+    out: dict[uuid.UUID, str] = {}
+    for r in old:
+        if members.get(r.address) == members_service.ACTIVE:
+            out[r.id] = JOINED_SINCE
+        elif (live := pending.get(r.address)) is not None and live.id != r.id and live.expires_at > now:
+            out[r.id] = INVITED_AGAIN
+    return out
+
+
 def _with_delivery(merged: Any) -> list[Any]:
     return [
         notifications_service.latest_status(merged.id, when=merged.kind == "invitation").label("delivery")
