@@ -12,9 +12,10 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, case, exists, func, select, update
+from sqlalchemy import ColumnElement, Row, Select, Update, bindparam, case, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
@@ -302,12 +303,18 @@ def cancel_for_invitation(session: Session, invitation_id: uuid.UUID) -> int:
     Rows a worker has claimed (``sending``) are cancelled too: the worker re-reads the row
     before sending and leaves a cancelled one alone.
     """
-    return rowcount(
-        session.execute(
-            update(Notification)
-            .where(Notification.invitation_id == invitation_id, Notification.status.in_((QUEUED, SENDING)))
-            .values(status=CANCELLED, last_error="superseded before delivery")
-        )
+    return rowcount(session.execute(_cancel_statement(), {"b_invitation": invitation_id}))
+
+
+@cache
+def _cancel_statement() -> Update:
+    """Built once (``tokens.service``), on the table: messages are not loaded where an invitation
+    ends (its accept, revoke or resend), so the ORM need not look for them in the session."""
+    table = Notification.__table__
+    return (
+        update(table)
+        .where(table.c.invitation_id == bindparam("b_invitation"), table.c.status.in_((QUEUED, SENDING)))
+        .values(status=CANCELLED, last_error="superseded before delivery")
     )
 
 
