@@ -227,6 +227,25 @@ class TestUserManagement:
             "recipients": "Lovelace  Ada &lt;ada@example.com&gt;",
         }
 
+    def test_a_refused_row_action_returns_to_the_list_with_the_reason(self, client, db, worker, rate_limits):
+        """Resend inside the per-person limit: back on the list as it was, the reason on top (it
+        was a bare "Too many requests" page outside the app); nothing was sent."""
+        pf = create_portal(db)
+        invitation = invite(db, pf, ["ada@example.com"], user_type="client").invited[0]
+        worker.drain()
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users?tab=clients&q=ada")
+        r = client.post(
+            f"/p/{pf.slug}/invitations/{invitation.id}/resend",
+            data={"csrf_token": csrf_of(page.text), "back": "?tab=clients&q=ada"},
+        )
+        assert r.status_code == 200 and str(r.url).endswith(f"/p/{pf.slug}/users?tab=clients&q=ada"), r.url
+        notice = re.search(r'class="notice[^"]*"[^>]*>(.*?)</', r.text, re.S)
+        assert notice and "ada@example.com was sent as many messages" in notice.group(1), r.text[:3000]
+        assert re.search(r"Try again in (\d+ seconds|1 minute)\.$", notice.group(1).strip()), notice.group(1)
+        with db.unit_of_work() as session:
+            assert session.get(Invitation, invitation.id).send_count == 1
+
     def test_a_revoked_row_says_the_person_was_invited_again_or_joined(self, client, db, worker):
         """After Invite again the old row says "Invited again" (and offers it no more); once the
         person has joined, "Joined since". A revoked row with neither stays as it was."""

@@ -317,6 +317,13 @@ def _list_url(actor: Actor, tab: str, back: str) -> str:
     return f"{listed}?tab={tab}"
 
 
+def _refused(session: Session, actor: Actor, back: str, exc: DomainError) -> Response:
+    """A row's action refused (Resend inside the per-person limit, a row gone meanwhile): back to
+    the list as it was, the reason on top, nothing written; not an error page out of the app."""
+    session.rollback()
+    return redirect(_list_url(actor, "internal", back), notice=exc.message)
+
+
 @router.post(
     "/p/{slug}/invitations/{invitation_id}/resend",
     name="invitations:resend",
@@ -325,7 +332,10 @@ def _list_url(actor: Actor, tab: str, back: str) -> str:
 def resend_submit(
     invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
-    invitation = invitations_flow.resend(session, actor, invitation_id)
+    try:
+        invitation = invitations_flow.resend(session, actor, invitation_id)
+    except DomainError as exc:
+        return _refused(session, actor, back, exc)
     tab = "clients" if invitation.user_type == "client" else "internal"
     return redirect(
         _list_url(actor, tab, back),
@@ -341,7 +351,10 @@ def resend_submit(
 def revoke_submit(
     invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
-    invitation = invitations_service.revoke(session, actor, invitation_id)
+    try:
+        invitation = invitations_service.revoke(session, actor, invitation_id)
+    except DomainError as exc:
+        return _refused(session, actor, back, exc)
     tab = "clients" if invitation.user_type == "client" else "internal"
     return redirect(
         _list_url(actor, tab, back),
@@ -355,7 +368,10 @@ def revoke_submit(
 def deactivate_submit(
     member_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
-    member = members_flow.deactivate(session, actor, member_id)
+    try:
+        member = members_flow.deactivate(session, actor, member_id)
+    except DomainError as exc:
+        return _refused(session, actor, back, exc)
     tab = "clients" if member.user_type == "client" else "internal"
     return redirect(
         _list_url(actor, tab, back),
@@ -369,7 +385,10 @@ def deactivate_submit(
 def reactivate_submit(
     member_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
-    member = members_flow.reactivate(session, actor, member_id)
+    try:
+        member = members_flow.reactivate(session, actor, member_id)
+    except DomainError as exc:
+        return _refused(session, actor, back, exc)
     tab = "clients" if member.user_type == "client" else "internal"
     return redirect(
         _list_url(actor, tab, back),
