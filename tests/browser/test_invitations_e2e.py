@@ -331,17 +331,28 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     chips = dialog.locator("[data-chips]")
     expect(chips.locator("[data-chip=bad]")).to_have_count(2)
     expect(chips.locator("[data-chip=duplicate]")).to_have_count(1)
-    expect(chips.locator("[data-chips-summary]")).to_have_text("1 to invite · 2 to fix · 1 listed twice")
+    # p0 is invited already: Send would skip it, and its chip says so before anything is sent.
+    expect(chips.locator("[data-chip=skip]")).to_have_attribute("data-skip", "already_invited")
+    expect(chips.locator("[data-chip=skip] [data-chip-why]")).to_have_text(
+        "A pending invitation exists; use Resend to send it again."
+    )
+    expect(chips.locator("[data-chips-summary]")).to_have_text(
+        "0 to invite · 2 to fix · 1 listed twice · 1 will be skipped"
+    )
     chips.get_by_role("button", name="Use new@gmail.com instead of new@gmial.com").click()
     expect(box).to_have_value("p0@example.com\nnew@gmail.com\nnot-an-address, p0@example.com")
-    expect(chips.locator("[data-chips-summary]")).to_have_text("2 to invite · 1 to fix · 1 listed twice")
+    expect(chips.locator("[data-chips-summary]")).to_have_text(
+        "1 to invite · 1 to fix · 1 listed twice · 1 will be skipped"
+    )
     # The reason is on the chip itself, and × takes a recipient out of the text.
     bad = chips.locator("[data-chip=bad]")
     expect(bad.locator("[data-chip-why]")).to_have_text("An email address must have an @-sign.")
     shot(page, "invite-chips")
     bad.get_by_role("button", name="Remove not-an-address").click()
     expect(box).to_have_value("p0@example.com\nnew@gmail.com\np0@example.com")
-    expect(chips.locator("[data-chips-summary]")).to_have_text("2 to invite · 1 listed twice")
+    expect(chips.locator("[data-chips-summary]")).to_have_text(
+        "1 to invite · 1 listed twice · 1 will be skipped"
+    )
     box.fill("aa@example.com, a@example.com")  # × takes a whole entry, never part of a longer one
     chips.get_by_role("button", name="Remove a@example.com").click()
     expect(box).to_have_value("aa@example.com")

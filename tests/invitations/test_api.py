@@ -398,3 +398,37 @@ class TestRecipientsCheck:
         assert items[0]["name"] == "Ada Lovelace"
         assert items[1]["suggestion"] == "typo@gmail.com" and "Did you mean" in items[1]["error"]
         assert items[2]["error"] and items[2]["suggestion"] is None
+        assert [i["skip"] for i in items] == [None] * 4
+
+    def test_it_says_whom_send_would_skip_and_why(self, client, db, worker):
+        """A member (yourself included), someone already invited, a number from a country the
+        portal does not text: marked before Send, as Send decides it (they read "to invite")."""
+        from tests.factories import create_portal, invite, member_joins
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/recipients/check",
+            json={
+                "text": "owner@acme.com, Mel <MEL@acme.com>, cleo@client.org, new@client.org, cleo@client.org"
+            },
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert [(i["address"], i["skip"], i["duplicate"]) for i in items] == [
+            ("owner@acme.com", "already_member", False),
+            ("mel@acme.com", "already_member", False),
+            ("cleo@client.org", "already_invited", False),
+            ("new@client.org", None, False),
+            ("cleo@client.org", None, True),  # listed twice says it; the first says the skip
+        ]
+        assert items[0]["detail"] == "This person is already in the portal."
+        assert "Resend" in items[2]["detail"]
+        sent = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": [i["text"] for i in items], "user_type": "client"},
+            headers=pf.headers(),
+        ).json()
+        assert sent["counts"]["invited"] == 1  # the one the check left unmarked

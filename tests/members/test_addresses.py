@@ -69,6 +69,24 @@ class TestSplitRecipients:
             ("+12025550173", "Bob", None),
         ]
 
+    def test_an_address_books_quoted_name_keeps_its_comma(self):
+        """Outlook and Gmail copy ``"Smith, John" <john@…>``: one recipient named "Smith, John"
+        (it was split into "\"Smith" and John's address under the name "John"). A quote or a
+        bracket never closed protects nothing."""
+        typed = '"Smith, John" <john.smith@example.com>, ada@example.com; Bo <bo@example.com>'
+        assert split_recipients(typed) == [
+            '"Smith, John" <john.smith@example.com>',
+            "ada@example.com",
+            "Bo <bo@example.com>",
+        ]
+        john = parse_recipient(split_recipients(typed)[0], region="US")
+        assert (john.email, john.name, john.error) == ("john.smith@example.com", "Smith, John", None)
+        assert split_recipients('"Smith, a@example.com, b@example.com') == [
+            '"Smith',
+            "a@example.com",
+            "b@example.com",
+        ]
+
     def test_a_pasted_row_of_headings_is_left_out(self):
         """A spreadsheet pasted with its headings (Name ⇥ Email, Email ⇥ First ⇥ Last, a lone
         "email" over a column): the headings are not recipients (they were reported as 'not an

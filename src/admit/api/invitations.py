@@ -127,6 +127,8 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
                 error=c.error,
                 suggestion=c.suggestion,
                 duplicate=c.duplicate,
+                skip=c.skip,
+                detail=c.detail,
             )
             for c in checked
         ]

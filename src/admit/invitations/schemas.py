@@ -129,6 +129,10 @@ class CheckedRecipientRead(BaseModel):
     error: str | None
     suggestion: str | None  # a mistyped domain: the address meant ("ada@gmail.com")
     duplicate: bool  # listed before in the same text
+    # Send would skip this address, and why (a ``SkipCode``: already_member, already_invited,
+    # address_suppressed, recipient_rate_limited, sms_country_not_allowed…); null when it would not.
+    skip: str | None = None
+    detail: str | None = None
 
 
 class RecipientsChecked(BaseModel):

@@ -76,7 +76,9 @@ MAX_RECIPIENTS_PER_REQUEST = pipeline.MAX_RECIPIENTS_PER_REQUEST
 @dataclass(frozen=True, slots=True)
 class CheckedRecipient:
     """One recipient of the Invite box as it will be read: the address, or why it is not one
-    (and, for a mistyped domain, the address meant); ``duplicate`` when listed before."""
+    (and, for a mistyped domain, the address meant); ``duplicate`` when listed before; ``skip``
+    and ``detail`` when Send would skip this address (already a member, already invited…:
+    ``pipeline.classify``, the same decision)."""
 
     text: str
     name: str
@@ -84,6 +86,8 @@ class CheckedRecipient:
     error: str | None
     suggestion: str | None
     duplicate: bool
+    skip: str | None = None
+    detail: str | None = None
 
 
 def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedRecipient]:
@@ -99,20 +103,34 @@ def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedR
             field="text",
         )
     seen: set[str] = set()
+    parsed = [members_service.parse_recipient(session, typed) for typed in texts]
+    # What Send would skip, decided as Send decides it (the addresses only: the rest is above).
+    first = {p.address: p for p in reversed(parsed) if p.address is not None}
+    decided = pipeline.classify(
+        session, actor, [pipeline.Recipient(raw=p.raw, address=p.address) for p in first.values()]
+    )
+    skips = {
+        address: result
+        for address, result in zip(first, decided, strict=True)
+        if result is not None and result.code != pipeline.SkipCode.DUPLICATE
+    }
     out = []
-    for typed in texts:
-        parsed = members_service.parse_recipient(session, typed)
-        address = parsed.address
+    for typed, recipient in zip(texts, parsed, strict=True):
+        address = recipient.address
         bare = typed.rsplit("<", 1)[-1].rstrip(">").strip()
-        suggestion = typo_suggestion(bare) if parsed.error and "@" in bare else None
+        suggestion = typo_suggestion(bare) if recipient.error and "@" in bare else None
+        duplicate = address is not None and address in seen
+        skipped = skips.get(address) if address is not None and not duplicate else None
         out.append(
             CheckedRecipient(
                 text=typed,
-                name=parsed.name,
+                name=recipient.name,
                 address=address,
-                error=parsed.error,
+                error=recipient.error,
                 suggestion=suggestion.lower() if suggestion else None,
-                duplicate=address is not None and address in seen,
+                duplicate=duplicate,
+                skip=str(skipped.code) if skipped is not None else None,
+                detail=skipped.detail if skipped is not None else None,
             )
         )
         if address is not None:

@@ -335,8 +335,29 @@ def split_recipients(values: list[str] | str) -> list[str]:
                 address, name = row
                 out.append(f"{name} <{address}>" if name and not _NAME_ADDR.match(address) else address)
                 continue
-            out.extend(part.strip() for part in _SEPARATORS.split(line.replace("\t", ",")) if part.strip())
+            out.extend(part.strip() for part in _separated(line.replace("\t", ",")) if part.strip())
     return out
+
+
+def _separated(line: str) -> list[str]:
+    """``line`` split at its commas and semicolons, except inside double quotes or ``<…>``: an
+    address book's ``"Smith, John" <john@example.com>`` is one recipient (a quote or bracket
+    never closed protects nothing)."""
+    parts, start, quoted, angled = [], 0, False, False
+    for index, char in enumerate(line):
+        if char == '"' and not angled:
+            quoted = not quoted
+        elif char == "<" and not quoted:
+            angled = True
+        elif char == ">" and not quoted:
+            angled = False
+        elif char in ",;" and not quoted and not angled:
+            parts.append(line[start:index])
+            start = index + 1
+    if quoted or angled:  # a quote or bracket left open: split as if it were not there
+        return _SEPARATORS.split(line)
+    parts.append(line[start:])
+    return parts
 
 
 # ---- email domains (an invite link's allowed domains, an HR connection's) ----------------------

@@ -416,16 +416,20 @@ document.addEventListener("DOMContentLoaded", () => {
   };
   const chip = (item) => {
     const el = document.createElement("span");
-    el.className = "chip" + (item.error ? " bad" : item.duplicate ? " dup" : "");
-    el.dataset.chip = item.error ? "bad" : item.duplicate ? "duplicate" : "ok";
+    // A skip: Send would leave this address out (already a member, already invited…), as the
+    // server decides it; the chip says why before anything is sent.
+    el.className = "chip" + (item.error ? " bad" : item.duplicate ? " dup" : item.skip ? " skip" : "");
+    el.dataset.chip = item.error ? "bad" : item.duplicate ? "duplicate" : item.skip ? "skip" : "ok";
+    if (item.skip) el.dataset.skip = item.skip;
     const shown = item.address ? (item.name ? `${item.name} <${item.address}>` : item.address) : item.text;
     el.textContent = shown;
-    el.title = item.error || (item.duplicate ? "Listed twice: invited once." : "");
-    if (item.error && !item.suggestion) {  // a suggestion's button says it ("gmail.com?")
+    el.title = item.error || (item.duplicate ? "Listed twice: invited once." : item.detail || "");
+    const reason = item.error && !item.suggestion ? item.error : !item.error && !item.duplicate && item.skip ? item.detail : null;
+    if (reason) {  // a suggestion's button says it ("gmail.com?")
       const why = document.createElement("span");
       why.className = "chip-why";
       why.dataset.chipWhy = "";
-      why.textContent = item.error;
+      why.textContent = reason;
       el.append(why);
     }
     if (item.suggestion) {
@@ -474,11 +478,13 @@ document.addEventListener("DOMContentLoaded", () => {
     chips.replaceChildren(...items.map(chip));
     const bad = items.filter((i) => i.error).length;
     const dup = items.filter((i) => i.duplicate).length;
-    const good = items.length - bad - dup;
+    const skip = items.filter((i) => !i.error && !i.duplicate && i.skip).length;
+    const good = items.length - bad - dup - skip;
     const summary = document.createElement("span");
     summary.className = "chips-summary";
     summary.dataset.chipsSummary = "";
-    summary.textContent = `${good} to invite` + (bad ? ` · ${bad} to fix` : "") + (dup ? ` · ${dup} listed twice` : "");
+    summary.textContent = `${good} to invite` + (bad ? ` · ${bad} to fix` : "") + (dup ? ` · ${dup} listed twice` : "")
+      + (skip ? ` · ${skip} will be skipped` : "");
     chips.append(summary);
   };
   const check = async () => {
