@@ -227,6 +227,25 @@ class TestUserManagement:
             "recipients": "Lovelace  Ada &lt;ada@example.com&gt;",
         }
 
+    def test_a_refused_invite_says_why_inside_the_open_invite_box(self, client, db):
+        """Send with nothing typed: the reason is in the Invite box, which stays open (it was on
+        the page behind the dimmed box); the form's address reloaded leads back to the list."""
+        pf = create_portal(db)
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        r = client.post(
+            f"/p/{pf.slug}/invitations", data={"csrf_token": csrf_of(page.text), "recipients": " "}
+        )
+        assert r.status_code == 422
+        dialog = r.text[r.text.index('<dialog id="invite-dialog"') :]
+        assert "data-autopen" in dialog[:80]
+        assert re.search(r'role="alert" data-form-error>Give at least one recipient\.<', dialog), dialog[
+            :2000
+        ]
+        assert "Give at least one recipient." not in r.text[: r.text.index('<dialog id="invite-dialog"')]
+        reloaded = client.get(f"/p/{pf.slug}/invitations", follow_redirects=False)
+        assert (reloaded.status_code, reloaded.headers["location"]) == (303, f"/p/{pf.slug}/users")
+
     def test_a_refused_row_action_returns_to_the_list_with_the_reason(self, client, db, worker, rate_limits):
         """Resend inside the per-person limit: back on the list as it was, the reason on top (it
         was a bare "Too many requests" page outside the app); nothing was sent."""

@@ -211,6 +211,12 @@ def users_list(request: Request, actor: PageActor, session: SessionDep, tab: str
     return response
 
 
+@router.get("/p/{slug}/invitations", include_in_schema=False)
+def invitations_reloaded(actor: PageActor) -> Response:
+    """The Invite box's answer reloaded (its address is the form's): the list it came from."""
+    return redirect(f"/p/{actor.portal.slug}/users")
+
+
 @router.post("/p/{slug}/invitations", name="invitations:create", dependencies=[Depends(check_csrf)])
 def invite_submit(
     request: Request,
