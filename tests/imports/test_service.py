@@ -113,6 +113,13 @@ class TestPreview:
         # The cell at fault, which the preview shows in bold: the role refused, not the address.
         cells = {s["row"]: s["cell"] for code in ("invalid_recipient", "not_allowed") for s in samples[code]}
         assert (cells[11], cells[13], cells[8]) == ("superuser", "owner", "typo@gmial.com")
+        # A row refused for its role still shows whom it names (the preview read "row 13: owner").
+        refused = {s["row"]: (s["email"], s["refused_role"]) for code in samples for s in samples[code]}
+        assert (refused[13], refused[11]) == (
+            ("boss@example.com", "owner"),
+            ("new3@example.com", "superuser"),
+        )
+        assert refused[8] == (None, "") and refused[2] == ("new1@example.com", "")
 
     def test_preview_writes_nothing(self, db, pf):
         """A preview leaves every table as it was: no invitation, email, import or audit row, and

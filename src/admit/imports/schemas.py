@@ -33,6 +33,7 @@ class ImportSample(BaseModel):
         ""  # the cell at fault or read as its address (email or phone; the role when that was refused)
     )
     email: str | None
+    refused_role: str = ""  # the row's own role, when that is what was refused (not_allowed)
     name: str = ""  # as read from the row
     role: str = ""  # the role it will be invited with (will_invite rows)
     detail: str

@@ -132,15 +132,15 @@ def _preview(
             if d.result is None:
                 roles[str(d.recipient.role or options.role)] += 1
             if len(samples[code]) < SAMPLE_ROWS:
+                refused = d.recipient.refusal is not None  # its role, which the address is not
                 samples[code].append(
                     {
                         "row": d.row.number,
                         "recipient": d.row.raw or d.row.address,
                         # The cell at fault: its role when that is what was refused.
-                        "cell": d.row.role
-                        if d.recipient.refusal is not None
-                        else d.row.address or d.row.phone,
-                        "email": d.recipient.address,
+                        "cell": d.row.role if refused else d.row.address or d.row.phone,
+                        "email": d.recipient.address or ((d.row.address or d.row.phone) if refused else None),
+                        "refused_role": d.row.role if refused else "",
                         "name": d.recipient.name,
                         "role": str(d.recipient.role or options.role) if d.result is None else "",
                         "detail": d.result.detail if d.result else "",
