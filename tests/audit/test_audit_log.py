@@ -63,6 +63,16 @@ class TestAuditLog:
             )
         ], by_olive
         assert _events(client, pf, q="olive owner") and not _events(client, pf, q="olive hopper")
+        # What was done, in the lines' words.
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            pending = invitations_service.list_invitations(session, owner, status="pending")[0]
+            cleo = next(i for i in pending if i.recipient == "cleo@client.org")
+            invitations_service.revoke(session, owner, cleo.id)
+        assert [e["summary"] for e in _events(client, pf, q="Revoked")] == [
+            "Olive Owner revoked the invitation to cleo@client.org"
+        ]
+        assert len(_events(client, pf, q="invited", category="invitations")) == 3
         assert _events(client, pf, category="members") == []
         assert any(e["action"] == "portal.created" for e in _events(client, pf, category="settings"))
         bad = client.get(

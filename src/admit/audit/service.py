@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit.models import AuditEvent
-from admit.audit.words import ANONYMOUS, CATEGORIES
+from admit.audit.words import ANONYMOUS, CATEGORIES, actions_saying
 from admit.db import new_id
 from admit.errors import InvalidInput
 from admit.events import outbox as webhooks
@@ -134,5 +134,7 @@ def list_events(
         found = contains(q.strip()[:200], AuditEvent.actor_label, AuditEvent.target_label, name)
         if actors_named is not None:
             found = or_(found, AuditEvent.actor_user_id.in_(actors_named))
+        if said := actions_saying(q[:200]):  # what the lines say was done ("revoked")
+            found = or_(found, AuditEvent.action.in_(said))
         query = query.where(found)
     return page(session, query, AuditEvent, cursor=cursor, limit=limit)

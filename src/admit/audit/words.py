@@ -4,9 +4,10 @@ reads as its name."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Protocol
 
-__all__ = ["ANONYMOUS", "BY_THEMSELVES", "CATEGORIES", "PHRASES", "sentence"]
+__all__ = ["ANONYMOUS", "BY_THEMSELVES", "CATEGORIES", "PHRASES", "actions_saying", "sentence"]
 
 ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody signed in
 
@@ -133,6 +134,19 @@ class Event(Protocol):
     action: str
     target_label: str
     detail: dict[str, Any]
+
+
+def actions_saying(q: str) -> list[str]:
+    """The actions whose phrase holds ``q`` (any case), its blanks (``{target}``…) left out: a
+    search for "revoked" finds what the lines say was revoked."""
+    wanted = " ".join(q.lower().split())
+    if not wanted:
+        return []
+    return [
+        action
+        for action, phrase in PHRASES.items()
+        if wanted in " ".join(re.sub(r"\{[a-z_]+\}", " ", phrase).lower().split())
+    ]
 
 
 def sentence(event: Event, actor: str | None = None) -> str:
