@@ -439,6 +439,15 @@ class TestIndexedOrderAndSearch:
         assert found("turing") == [] and found("lovelace") == ["ada@client.org"]
         assert _roster(db, pf, q="client.org").total == 1
 
+    def test_a_name_with_capitals_beyond_a_to_z_is_found_as_it_is_shown(self, db):
+        """SQLite folds A–Z only ("Ålvarez" stays so in its lower()): the query is folded the same
+        way too, so a name typed as the row shows it is found on both databases."""
+        pf = create_portal(db)
+        invite(db, pf, ["Zoë Ålvarez <zoe@x.org>", "ÉMILE Zola <emile@x.org>"], user_type="client")
+        for q in ("Ålvarez", "Zoë Ålvarez", "Ål", "ÉMILE", "Émile Zola", "zoë"):
+            assert [r.address for r in _all(db, pf, q=q)] in (["zoe@x.org"], ["emile@x.org"]), q
+        assert _all(db, pf, q="Ålvarez Zola") == []
+
     def test_a_large_batch_is_found_like_a_single_invitation(self, db):
         """Many rows at once reach a searched table in one statement (``kit.bulk.insert_rows``,
         through a temporary copy on SQLite): the search index holds every one of them, and

@@ -7,6 +7,7 @@ more: the same matches, found without reading every row."""
 
 from __future__ import annotations
 
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -78,6 +79,9 @@ class SearchIndex:
         )
 
 
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+
+
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -92,18 +96,22 @@ def contains(
     """A condition: ``q`` (case-insensitive) appears in one of ``text_columns``; with
     ``phone_column``, three or more digits of ``q`` appear in it too (a number typed any way).
     ``index`` and ``row_id`` (the table's id column): on SQLite, read the table's search index."""
-    q = (q or "").strip().lower()
+    typed = (q or "").strip()
+    q = typed.lower()
     if not q:
         return false()
     like = f"%{_escape(q)}%"
-    matches = [func.lower(c).like(like, escape="\\") for c in text_columns]
+    # SQLite's lower() and LIKE fold A–Z only: "Ålvarez" is stored as "Ålvarez", which "ålvarez"
+    # never matches there. The query folded the same way finds a name typed as it is shown.
+    likes = dict.fromkeys((like, f"%{_escape(typed.translate(_ASCII_LOWER))}%"))
+    matches = [func.lower(c).like(each, escape="\\") for each in likes for c in text_columns]
     digits = "".join(c for c in q if c.isdigit())
     if phone_column is not None and len(digits) >= 3:
         matches.append(phone_column.like(f"%{digits}%"))
     scanned = or_(*matches)
     if index is None or row_id is None or not _indexed(q):
         return scanned
-    indexed: ColumnElement[bool] = row_id.in_(index.ids("text", like))
+    indexed: ColumnElement[bool] = or_(*(row_id.in_(index.ids("text", each)) for each in likes))
     if phone_column is not None and len(digits) >= 3 and index.phone is not None:
         indexed = or_(indexed, row_id.in_(index.ids(index.phone, f"%{digits}%")))
     return _Either(scanned, indexed)
