@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import gc
+import hashlib
 import os
 import uuid
 from collections.abc import Callable, Collection, Iterable, Iterator
@@ -177,16 +178,20 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
                 # A search index's trigger runs once per statement of executemany, and FTS5
                 # writes its pending rows out at each one: 10,000 invitations took 0.77 s, 0.30 s
                 # when they reach the table in one INSERT … SELECT from a temporary copy.
-                # (Its columns have no type, so no value is converted twice.)
-                stage = quote(f"{table.name}_staged")
-                cursor.execute(f"CREATE TEMP TABLE {stage} ({names})")
+                # (Its columns have no type, so no value is converted twice.) The copy is kept
+                # for the connection, one per set of columns, and emptied before and after use:
+                # SQLite refuses to drop a table while another read on the connection is open.
+                shape = hashlib.sha1(names.encode()).hexdigest()[:8]
+                stage = quote(f"{table.name}_staged_{shape}")
+                cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({names})")
+                cursor.execute(f"DELETE FROM temp.{stage}")
                 try:
                     cursor.executemany(
                         f"INSERT INTO temp.{stage} VALUES ({marks})", [values(r) for r in rows]
                     )
                     cursor.execute(f"INSERT INTO {table_name} ({names}) SELECT {names} FROM temp.{stage}")
                 finally:
-                    cursor.execute(f"DROP TABLE IF EXISTS temp.{stage}")
+                    cursor.execute(f"DELETE FROM temp.{stage}")
             else:
                 statement = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"
                 cursor.executemany(statement, [values(r) for r in rows])
