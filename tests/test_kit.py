@@ -54,11 +54,11 @@ def test_bulk_insert_applies_column_defaults(db):
         (1, "1 second"),
         (40, "40 seconds"),
         (60, "1 minute"),
-        (89, "1 minute"),
+        (61, "2 minutes"),  # never shorter than the wait: who waits what it says gets through
         (300, "5 minutes"),
-        (5399, "90 minutes"),
-        (5400, "2 hours"),
-        (86040, "24 hours"),
+        (5400, "90 minutes"),
+        (5401, "2 hours"),
+        (84500, "24 hours"),
     ],
 )
 def test_a_wait_in_words(seconds, words):

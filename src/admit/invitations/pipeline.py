@@ -41,7 +41,6 @@ from admit.invitations.models import EXPIRED, PENDING, Invitation
 from admit.invitations.options import InviteOptions
 from admit.invitations.schedule import reminder_at
 from admit.kit.bulk import collector_paused, insert_rows, new_ids
-from admit.kit.text import wait_in_words
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.notifications import bounces
@@ -208,12 +207,6 @@ def hide_unseen(actor: Actor, results: Iterable[RecipientResult]) -> None:
             r.invitation, r.invitation_id = None, None
 
 
-# The per-person limit's skip says when they may be written to again (``recipient_waits``).
-RATE_LIMITED_DETAIL = (
-    "This person was sent as many messages as Admit sends one person for now; try again in {wait}."
-)
-
-
 def _skip(
     r: Recipient, code: SkipCode, detail: str | None = None, invitation: Invitation | None = None
 ) -> RecipientResult:
@@ -273,8 +266,8 @@ def _classify(
             results.append(_skip(r, SkipCode.SUPPRESSED))
             continue
         if r.address in capped:
-            wait = wait_in_words(capped[r.address])
-            results.append(_skip(r, SkipCode.RECIPIENT_RATE_LIMITED, RATE_LIMITED_DETAIL.format(wait=wait)))
+            detail = notifications_service.limit_reached(capped[r.address])
+            results.append(_skip(r, SkipCode.RECIPIENT_RATE_LIMITED, detail))
             continue
         if notifications_service.channel_for(r.address) == "sms":
             refusal = portals_service.sms_refusal(actor.portal, r.address, region)

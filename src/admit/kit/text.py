@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 __all__ = ["full_stop", "sentence", "wait_in_words"]
 
 
@@ -19,11 +21,11 @@ def sentence(text: str) -> str:
 
 
 def wait_in_words(seconds: int) -> str:
-    """A wait as people say it: "40 seconds", "1 minute", "5 minutes", "3 hours"."""
+    """A wait as people say it, never shorter than it is: "40 seconds", "1 minute", "2 minutes"
+    (for 61 seconds: whoever waits what it says is not refused again), "3 hours"."""
     if seconds < 60:
         return f"{seconds} second{'' if seconds == 1 else 's'}"
-    if seconds < 5400:
-        minutes = max(1, round(seconds / 60))
+    if seconds <= 5400:
+        minutes = math.ceil(seconds / 60)
         return f"{minutes} minute{'' if minutes == 1 else 's'}"
-    hours = round(seconds / 3600)
-    return f"{hours} hours"
+    return f"{math.ceil(seconds / 3600)} hours"

@@ -89,6 +89,14 @@ def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, int
     return waits
 
 
+def limit_reached(wait: int, *, who: str = "This person") -> str:
+    """What the per-person limit says (``recipient_waits``): who, and when to try again."""
+    return (
+        f"{who} was sent as many messages as Admit sends one person for now. "
+        f"Try again in {wait_in_words(wait)}."
+    )
+
+
 def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | None = None) -> None:
     """Raise ``address_suppressed`` (409) if the portal no longer writes to ``to`` (it bounced,
     or was marked as spam), or ``recipient_rate_limited`` (429, ``retry_after``) if ``to`` may
@@ -103,8 +111,7 @@ def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | Non
     if wait is None:
         return
     raise RecipientRateLimited(
-        f"{to} was sent as many messages as Admit sends one person for now. "
-        f"Try again in {wait_in_words(wait)}.",
+        limit_reached(wait, who=to),
         retry_after=wait,
     )
 
