@@ -259,7 +259,7 @@ class TestUserManagement:
             data={"csrf_token": csrf_of(page.text), "back": "?tab=clients&q=ada"},
         )
         assert r.status_code == 200 and str(r.url).endswith(f"/p/{pf.slug}/users?tab=clients&q=ada"), r.url
-        notice = re.search(r'class="notice[^"]*"[^>]*>(.*?)</', r.text, re.S)
+        notice = re.search(r'class="notice error" role="alert">(.*?)</', r.text, re.S)
         assert notice and "ada@example.com was sent as many messages" in notice.group(1), r.text[:3000]
         assert re.search(r"Try again in \d+ (seconds?|minutes?)\.$", notice.group(1).strip()), notice.group(1)
         with db.unit_of_work() as session:

@@ -285,7 +285,9 @@ def render(
         )
     notice = None if bare else read_notice(request)
     if notice and not ctx.get("notice"):
-        ctx["notice"] = notice
+        # A refusal (``redirect(refused=True)``) reads as one: in red, announced at once.
+        ctx["notice_refused"] = notice.startswith(REFUSED)
+        ctx["notice"] = notice.removeprefix(REFUSED)
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
     if notice:
         response.delete_cookie(NOTICE_COOKIE, path="/")
@@ -310,10 +312,16 @@ NOTICE_HEADER = "x-admit-notice"
 NOTICE_COOKIE = "admit_notice"
 
 
-def redirect(url: str, *, notice: str | None = None) -> RedirectResponse:
+# Marks a notice that says what was refused (quote() writes "!" as %21: never the text's own).
+REFUSED = "!"
+
+
+def redirect(url: str, *, notice: str | None = None, refused: bool = False) -> RedirectResponse:
+    """A 303 to ``url``; ``notice``: a line the page there shows on top (``refused``: it says
+    what was not done, and why)."""
     response = RedirectResponse(url, status_code=303)
     if notice:
-        response.headers[NOTICE_HEADER] = quote(notice[:500])
+        response.headers[NOTICE_HEADER] = (REFUSED if refused else "") + quote(notice[:500])
     return response
 
 

@@ -327,7 +327,7 @@ def _refused(session: Session, actor: Actor, back: str, exc: DomainError) -> Res
     """A row's action refused (Resend inside the per-person limit, a row gone meanwhile): back to
     the list as it was, the reason on top, nothing written; not an error page out of the app."""
     session.rollback()
-    return redirect(_list_url(actor, "internal", back), notice=exc.message)
+    return redirect(_list_url(actor, "internal", back), notice=exc.message, refused=True)
 
 
 @router.post(
@@ -434,5 +434,5 @@ def bulk_submit(
         return redirect(back, notice="That selection could not be read.")
     except DomainError as exc:
         session.rollback()
-        return redirect(back, notice=exc.message)
+        return redirect(back, notice=exc.message, refused=True)
     return redirect(back + "&bulk=" + str(job.id))
