@@ -267,7 +267,7 @@ class TestUserManagement:
 
     def test_a_revoked_row_says_the_person_was_invited_again_or_joined(self, client, db, worker):
         """After Invite again the old row says "Invited again" (and offers it no more); once the
-        person has joined, "Joined since". A revoked row with neither stays as it was."""
+        person has joined, "Has joined". A revoked row with neither stays as it was."""
         pf = create_portal(db)
         first = invite(db, pf, ["ada@example.com", "bob@example.com"], user_type="client").invited
         with db.unit_of_work() as session:
@@ -294,7 +294,7 @@ class TestUserManagement:
         accepted = client.post(f"/api/v1/invitations/{last_link(db, 'ada@example.com')}/accept", json={})
         assert accepted.status_code == 200, accepted.text
         login(client, pf.owner_email, OWNER_PASSWORD)
-        assert revoked_rows()["ada@example.com"] == (("joined", "Joined since"), False)
+        assert revoked_rows()["ada@example.com"] == (("joined_since", "Has joined"), False)
 
     def test_a_delivery_reads_the_same_in_its_badge_its_filter_and_its_live_update(self, client, db, worker):
         """One set of words (``notifications.models.DELIVERY_WORDS``): a sent invitation's badge

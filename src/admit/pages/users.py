@@ -95,6 +95,7 @@ def _roster(
         "deactivatable": deactivatable,
         "reactivatable": reactivatable,
         "moved_on": people_roster.moved_on(session, actor.portal.id, page.items),
+        "moved_on_words": people_roster.MOVED_ON_WORDS,
     }
 
 

@@ -22,7 +22,7 @@ from admit.actor import Actor
 from admit.db import raw_iso, raw_list, raw_uuid
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
-from admit.invitations.models import OPEN
+from admit.invitations.models import OPEN, InvitationStatus
 from admit.kit import search
 from admit.kit.pagination import FEW, NEWEST, Order, any_each, count_each, page_of_union, stream_union
 from admit.links import signups
@@ -328,9 +328,11 @@ def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
             )
 
 
-# What became of someone whose invitation was revoked or lapsed (``moved_on``).
+# What became of someone whose invitation was revoked or lapsed (``moved_on``), and how the
+# old row says it.
 INVITED_AGAIN = "invited_again"
-JOINED_SINCE = "joined"
+JOINED_SINCE = "joined_since"
+MOVED_ON_WORDS = {INVITED_AGAIN: "Invited again", JOINED_SINCE: "Has joined"}
 
 
 def moved_on(session: Session, portal_id: uuid.UUID, rows: Iterable[RosterRow]) -> dict[uuid.UUID, str]:
@@ -348,7 +350,11 @@ def moved_on(session: Session, portal_id: uuid.UUID, rows: Iterable[RosterRow]) 
     for r in old:
         if members.get(r.address) == members_service.ACTIVE:
             out[r.id] = JOINED_SINCE
-        elif (live := pending.get(r.address)) is not None and live.id != r.id and live.expires_at > now:
+        elif (
+            (live := pending.get(r.address)) is not None
+            and live.id != r.id
+            and live.effective_status(now) == InvitationStatus.PENDING
+        ):
             out[r.id] = INVITED_AGAIN
     return out
 
