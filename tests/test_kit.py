@@ -68,6 +68,25 @@ def test_a_wait_in_words(seconds, words):
     assert wait_in_words(seconds) == words
 
 
+def test_the_collector_is_held_off_by_the_outermost_batch_only():
+    """``collector_paused``: off inside, on again after, even when the batch fails; a batch
+    inside another leaves it to the outer one."""
+    import gc
+
+    from admit.kit.bulk import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the inner one did not turn it back on
+    assert gc.isenabled()
+    with pytest.raises(RuntimeError), collector_paused():
+        raise RuntimeError("the batch failed")
+    assert gc.isenabled()
+
+
 class TestSentence:
     def test_a_name_ending_in_a_period_gets_no_second_one(self):
         from admit.kit.text import sentence

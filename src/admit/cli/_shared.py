@@ -110,7 +110,9 @@ def error_message(exc: DomainError) -> str:
     fields are at fault (``errors``), each on its own line with its message."""
     problems = exc.fields.get("errors") or []
     if len(problems) > 1:
-        lines = [f"  {p['field']}: {p['message']}" for p in problems]
+        lines = [
+            f"  {p['field']}: {p['message']}" if p.get("field") else f"  {p['message']}" for p in problems
+        ]
         return f"{len(problems)} fields to fix:\n" + "\n".join(lines)
     field = exc.fields.get("field")
     return exc.message + (f" (field: {field})" if field else "")
