@@ -332,6 +332,7 @@ class TestUserManagement:
         assert "Welcome to Acme Inc! You joined as a client." in home.text
         assert 'role="status">Welcome' not in client.get(r.headers["location"]).text  # shown once
         assert "data-client-home" in home.text and "Invite Users" not in home.text
+        assert home.text.count("Welcome") == 1 and "You're in" not in home.text  # said once
         assert (
             client.get(f"/p/{pf.slug}/users", follow_redirects=False).headers["location"] == f"/p/{pf.slug}"
         )
