@@ -80,6 +80,16 @@ class TestAuditLog:
         )
         assert bad.status_code == 422
 
+    def test_a_phone_number_reads_and_is_found_as_people_write_it(self, client, db):
+        """ "+1 202-555-0173" in the line, as User Management shows numbers (it was +12025550173),
+        and found typed any way."""
+        pf = create_portal(db)
+        invite(db, pf, ["+1 202 555 0173"], user_type="client")
+        line = "Olive Owner invited +1 202-555-0173 as Client"
+        assert [e["summary"] for e in _events(client, pf, category="invitations")] == [line]
+        for typed in ("(202) 555-0173", "202-555-0173", "+12025550173", "555 0173"):
+            assert [e["summary"] for e in _events(client, pf, q=typed)] == [line], typed
+
     def test_the_page_shows_words_not_codes(self, client, db):
         pf = create_portal(db)
         invite(db, pf, ["ada@example.com"], role="admin")

@@ -8,7 +8,8 @@ from __future__ import annotations
 import html
 import re
 
-from admit.pages.deps import readable_phone, templates
+from admit.kit.text import readable_phone
+from admit.pages.deps import templates
 from tests.factories import OWNER_PASSWORD, csrf_of, last_link, sign_in_page
 from tests.workspaces.helpers import (
     add,

@@ -131,7 +131,13 @@ def list_events(
     if q and q.strip():
         # Who (the actor), what (the target), and the person's name the sentence shows with it.
         name = AuditEvent.detail["name"].as_string()
-        found = contains(q.strip()[:200], AuditEvent.actor_label, AuditEvent.target_label, name)
+        found = contains(
+            q.strip()[:200],
+            AuditEvent.actor_label,
+            AuditEvent.target_label,
+            name,
+            phone_column=AuditEvent.target_label,  # a number typed any way: "(202) 555-0173"
+        )
         if actors_named is not None:
             found = or_(found, AuditEvent.actor_user_id.in_(actors_named))
         if said := actions_saying(q[:200]):  # what the lines say was done ("revoked")

@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any, Protocol
 
+from admit.kit.text import readable_phone
+
 __all__ = ["ANONYMOUS", "BY_THEMSELVES", "CATEGORIES", "PHRASES", "actions_saying", "sentence"]
 
 ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody signed in
@@ -153,13 +155,13 @@ def sentence(event: Event, actor: str | None = None) -> str:
     """The event as one sentence, its actor first (``actor``: how to name them, when the
     reader knows better than the label the event was written with)."""
     detail = event.detail or {}
-    address = event.target_label
+    address = readable_phone(event.target_label)  # "+1 202-555-0173", as the pages show numbers
     name = detail.get("name")
     if not (name and isinstance(name, str) and name != address):  # a setting's change is a list
         name = None
     elif event.action.startswith(SELF_NAMED):
         name = f"“{name}”"  # typed by a visitor about themselves: quoted, never taken as fact
-    who = actor or event.actor_label
+    who = actor or readable_phone(event.actor_label)
     target = (f"{name} ({address})" if address else name) if name else address or "someone"
     suffix = ""
     if event.action in BY_THEMSELVES and address:

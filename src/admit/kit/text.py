@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import TypeVar, overload
 
-__all__ = ["full_stop", "sentence", "wait_in_words"]
+import phonenumbers
+
+__all__ = ["full_stop", "readable_phone", "sentence", "wait_in_words"]
 
 
 def full_stop(text: str) -> str:
@@ -29,3 +32,31 @@ def wait_in_words(seconds: int) -> str:
         minutes = math.ceil(seconds / 60)
         return f"{minutes} minute{'' if minutes == 1 else 's'}"
     return f"{math.ceil(seconds / 3600)} hours"
+
+
+_T = TypeVar("_T")
+
+
+@overload
+def readable_phone(value: str) -> str: ...
+@overload
+def readable_phone(value: _T) -> _T: ...
+def readable_phone(value: object) -> object:
+    """An address as people read it: an E.164 number spaced ("+12025550173" → "+1 202-555-0173"),
+    an email address's internationalised domain in its own letters ("zoë@xn--exmple-cua.com" →
+    "zoë@exämple.com"); anything else (None, text that does not parse) unchanged."""
+    if isinstance(value, str) and "@" in value and "xn--" in value:
+        local, _, domain = value.rpartition("@")
+        try:
+            return f"{local}@{domain.encode('ascii').decode('idna')}"
+        except UnicodeError:
+            return value
+    if not isinstance(value, str) or not value.startswith("+"):
+        return value
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    if not phonenumbers.is_possible_number(number):
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -22,14 +22,13 @@ from admit.flows import contacts as contacts_flow
 from admit.flows import groups as groups_flow
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.pagination import every
-from admit.kit.text import sentence
+from admit.kit.text import readable_phone, sentence
 from admit.pages.deps import (
     PageActor,
     check_csrf,
     forget_flash,
     form_error,
     read_flash,
-    readable_phone,
     redirect,
     render,
     set_flash,

@@ -11,10 +11,9 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any, TypeVar, overload
+from typing import Annotated, Any
 from urllib.parse import quote, unquote
 
-import phonenumbers
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
@@ -27,7 +26,7 @@ from admit import policy
 from admit.actor import Actor
 from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, SignInIncomplete
-from admit.kit.text import full_stop, sentence
+from admit.kit.text import full_stop, readable_phone, sentence
 from admit.kit.tokens import same
 from admit.members import addresses
 from admit.members import service as members_service
@@ -75,34 +74,6 @@ def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> URL
 
 
 templates.env.globals["url_for"] = url_for
-
-
-_T = TypeVar("_T")
-
-
-@overload
-def readable_phone(value: str) -> str: ...
-@overload
-def readable_phone(value: _T) -> _T: ...
-def readable_phone(value: object) -> object:
-    """An address as people read it: an E.164 number spaced ("+12025550173" → "+1 202-555-0173"),
-    an email address's internationalised domain in its own letters ("zoë@xn--exmple-cua.com" →
-    "zoë@exämple.com"); anything else (None, text that does not parse) unchanged."""
-    if isinstance(value, str) and "@" in value and "xn--" in value:
-        local, _, domain = value.rpartition("@")
-        try:
-            return f"{local}@{domain.encode('ascii').decode('idna')}"
-        except UnicodeError:
-            return value
-    if not isinstance(value, str) or not value.startswith("+"):
-        return value
-    try:
-        number = phonenumbers.parse(value, None)
-    except phonenumbers.NumberParseException:
-        return value
-    if not phonenumbers.is_possible_number(number):
-        return value
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def who(user: User) -> str:

@@ -25,6 +25,7 @@ from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.pagination import every
+from admit.kit.text import readable_phone
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -32,7 +33,6 @@ from admit.pages.deps import (
     form_error,
     person,
     read_flash,
-    readable_phone,
     redirect,
     render,
     set_flash,
