@@ -265,8 +265,13 @@ def print_results(answer: RecipientResults) -> None:
     if counts["added"]:
         parts.append(f"{counts['added']} added")
     parts.append(f"{counts['skipped']} skipped")
-    after = " The worker sends the messages." if counts["invited"] or counts["added"] else ""
+    after = f" {QUEUED}" if counts["invited"] or counts["added"] else ""
     click.echo(", ".join(parts) + "." + after)
+
+
+# Said after messages are written: they wait in the outbox for whichever process delivers (a
+# command never knows whether one is running).
+QUEUED = "The messages are queued: a running `admit serve` or `admit worker` sends them."
 
 
 def alias(command: click.Command, old_name: str, new_name: str) -> click.Command:

@@ -241,7 +241,7 @@ def _import_file(
         click.echo(json.dumps(final))
     else:
         skipped = ", ".join(f"{n} {code}" for code, n in sorted(final["skipped"].items())) or "none"
-        click.echo(f"{final['invited']} invited, skipped: {skipped}. The worker sends the emails.")
+        click.echo(f"{final['invited']} invited, skipped: {skipped}. {_shared.QUEUED}")
     skipped_codes = (code for code, n in final["skipped"].items() if n)
     _shared.finish(_shared.exit_code(skipped_codes, failed=final["status"] == FAILED))
 
