@@ -365,6 +365,12 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     expect(box).to_have_value("xnew@gmial.com\nnew@gmail.com")
     box.press("Control+z")
     expect(box).to_have_value("xnew@gmial.com\nnew@gmial.com")
+    # A long paste's chips scroll in their own box, the summary in sight at its foot.
+    box.fill("\n".join(f"Person {i}\tperson{i}@example.org" for i in range(40)))
+    expect(chips.locator("[data-chips-summary]")).to_have_text("40 to invite")
+    height = chips.evaluate("c => c.getBoundingClientRect().height")
+    assert height <= 11 * 16 + 1, height
+    expect(chips.locator("[data-chips-summary]")).to_be_in_viewport()
     # On a phone the chip keeps the address whole; its fix and × go to the next line instead.
     page.set_viewport_size({"width": 390, "height": 844})
     box.fill("someone@gmial.com, Ada Lovelace <ada@example.com>")
