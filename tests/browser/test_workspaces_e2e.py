@@ -108,7 +108,7 @@ def test_new_client_from_the_invite_panel_sees_only_their_workspace(live_server,
     cleo = new_context().new_page()
     cleo.goto(newest_link(cleo, server, "cleo@client.org"))
     cleo.get_by_role("button", name=f"Join {PORTAL}").click()
-    expect(cleo.get_by_role("heading", name=f"Welcome to {PORTAL}")).to_be_visible()
+    expect(cleo.get_by_role("heading", name=PORTAL, exact=True)).to_be_visible()
     expect(cleo.locator("#my-workspaces tbody tr[data-workspace]")).to_have_count(1)
     expect(cleo.locator("#my-workspaces")).to_contain_text("Kitchen remodel")
     expect(cleo.locator("#my-workspaces")).not_to_contain_text("Other deal")
@@ -203,7 +203,7 @@ def test_suggestions_add_an_existing_member(live_server, new_context):
     cleo.goto(newest_link(cleo, server, "cleo@client.org"))
     cleo.get_by_label("Your name").fill("Cleo Client")
     cleo.get_by_role("button", name=f"Join {PORTAL}").click()
-    expect(cleo.get_by_role("heading", name=f"Welcome to {PORTAL}")).to_be_visible()
+    expect(cleo.get_by_role("heading", name=PORTAL, exact=True)).to_be_visible()
 
     create_workspace(owner, "Second")
     owner.get_by_role("button", name="Invite", exact=True).click()
