@@ -48,7 +48,7 @@ class TestHelp:
             (["serve"], "Run the web app"),
             (["worker"], "Run the worker alone"),
             (["init"], "Create a portal and its owner"),
-            (["invite"], "Invite people by email"),
+            (["invite"], "Invite people by email or phone number"),
             (["migrate"], "Create or upgrade the database schema"),
             (["check-config"], "Say what is wrong with the configuration"),
             (["invitations"], "The portal's invitations"),

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from admit.cli import _shared
+from admit.imports.file_types import FILE_TYPES_IN_WORDS
 
 if TYPE_CHECKING:
     import uuid
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
     "--file",
     "file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A .txt or .csv file of addresses (one per line or separated by , ; or tabs).",
+    help=f"A {FILE_TYPES_IN_WORDS} file of emails or phone numbers (one per line, separated by , ; or tabs, "
+    "or columns such as Email, Name, Role).",
 )
 @click.option(
     "--use-role-column",
@@ -59,7 +61,7 @@ def invite(
     as_json: bool,
     recipients: tuple[str, ...],
 ) -> None:
-    """Invite people by email: addresses as arguments, or a list with --file.
+    """Invite people by email or phone number: addresses as arguments, or a list with --file.
 
     A file goes through a bulk import: the same checks per row, a progress bar, and a summary
     (the per-row report is in User Management and the API). --dry-run previews without writing.

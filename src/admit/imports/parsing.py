@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING
 import charset_normalizer
 
 from admit.errors import InvalidInput
+from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.members.addresses import address_and_name, heading_columns, read_by_columns
 
 if TYPE_CHECKING:
@@ -139,8 +140,6 @@ def _detect_delimiter(sample: str) -> str | None:
     return best
 
 
-FILE_TYPES = (".csv", ".txt", ".tsv", ".xlsx")
-FILE_TYPES_IN_WORDS = f"{', '.join(FILE_TYPES[:-1])} or {FILE_TYPES[-1]}"
 _FILE_TYPE = re.compile(r"[a-z][a-z0-9]{1,7}")  # what ends a file's name as its type: pdf, docx
 
 

@@ -21,7 +21,7 @@ from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.flows import people_bulk
 from admit.imports import service as imports_service
-from admit.imports.parsing import FILE_TYPES, FILE_TYPES_IN_WORDS
+from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.links import service as links_service
