@@ -107,6 +107,11 @@ def record_many(
     )
 
 
+def search_text(q: str | None) -> str:
+    """What an audit search looks for: the words typed, trimmed, at most 200 characters."""
+    return (q or "").strip()[:200]
+
+
 def list_events(
     session: Session,
     actor: Actor,
@@ -128,11 +133,11 @@ def list_events(
         query = query.where(
             or_(*(AuditEvent.action.startswith(p, autoescape=True) for p in CATEGORIES[category]))
         )
-    if q and q.strip():
+    if q := search_text(q):
         # Who (the actor), what (the target), and the person's name the sentence shows with it.
         name = AuditEvent.detail["name"].as_string()
         found = contains(
-            q.strip()[:200],
+            q,
             AuditEvent.actor_label,
             AuditEvent.target_label,
             name,
@@ -140,7 +145,7 @@ def list_events(
         )
         if actors_named is not None:
             found = or_(found, AuditEvent.actor_user_id.in_(actors_named))
-        if said := actions_saying(q[:200]):  # what the lines say was done ("revoked")
+        if said := actions_saying(q):  # what the lines say was done ("revoked")
             found = or_(found, AuditEvent.action.in_(said))
         query = query.where(found)
     return page(session, query, AuditEvent, cursor=cursor, limit=limit)

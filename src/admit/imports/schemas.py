@@ -29,9 +29,9 @@ class ImportSample(BaseModel):
 
     row: int
     recipient: str  # the row as written (its cells)
-    cell: str = (
-        ""  # the cell at fault or read as its address (email or phone; the role when that was refused)
-    )
+    # The cell at fault, or the one read as its address (email or phone), as written: the role
+    # when that was refused; "" when none was.
+    cell: str = ""
     email: str | None
     refused_role: str = ""  # the row's own role, when that is what was refused (not_allowed)
     name: str = ""  # as read from the row

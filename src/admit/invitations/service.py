@@ -104,15 +104,12 @@ def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedR
         )
     seen: set[str] = set()
     parsed = [members_service.parse_recipient(session, typed) for typed in texts]
-    # What Send would skip, decided as Send decides it (the addresses only: the rest is above).
-    first = {p.address: p for p in reversed(parsed) if p.address is not None}
-    decided = pipeline.classify(
-        session, actor, [pipeline.Recipient(raw=p.raw, address=p.address) for p in first.values()]
-    )
+    # What Send would skip, decided as Send decides it, once per address (a second listing is
+    # ``duplicate`` below).
+    addresses = list(dict.fromkeys(p.address for p in parsed if p.address is not None))
+    decided = pipeline.classify(session, actor, [pipeline.Recipient(raw=a, address=a) for a in addresses])
     skips = {
-        address: result
-        for address, result in zip(first, decided, strict=True)
-        if result is not None and result.code != pipeline.SkipCode.DUPLICATE
+        address: result for address, result in zip(addresses, decided, strict=True) if result is not None
     }
     out = []
     for typed, recipient in zip(texts, parsed, strict=True):

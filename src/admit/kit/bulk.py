@@ -174,6 +174,8 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
         assert raw is not None  # a checked-out connection always has its DBAPI connection
         cursor = raw.cursor()
         try:
+            written = [values(r) for r in rows]
+            into = f"INSERT INTO {table_name} ({names})"
             if table.name in SEARCHED_TABLES and len(rows) >= STAGED_FROM:
                 # A search index's trigger runs once per statement of executemany, and FTS5
                 # writes its pending rows out at each one: 10,000 invitations took 0.77 s, 0.30 s
@@ -182,19 +184,16 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
                 # for the connection, one per set of columns, and emptied before and after use:
                 # SQLite refuses to drop a table while another read on the connection is open.
                 shape = hashlib.sha1(names.encode()).hexdigest()[:8]
-                stage = quote(f"{table.name}_staged_{shape}")
-                cursor.execute(f"CREATE TEMP TABLE IF NOT EXISTS {stage} ({names})")
-                cursor.execute(f"DELETE FROM temp.{stage}")
+                stage = f"temp.{quote(f'{table.name}_staged_{shape}')}"
+                cursor.execute(f"CREATE TABLE IF NOT EXISTS {stage} ({names})")  # temp: a temporary table
+                cursor.execute(f"DELETE FROM {stage}")
                 try:
-                    cursor.executemany(
-                        f"INSERT INTO temp.{stage} VALUES ({marks})", [values(r) for r in rows]
-                    )
-                    cursor.execute(f"INSERT INTO {table_name} ({names}) SELECT {names} FROM temp.{stage}")
+                    cursor.executemany(f"INSERT INTO {stage} VALUES ({marks})", written)
+                    cursor.execute(f"{into} SELECT {names} FROM {stage}")
                 finally:
-                    cursor.execute(f"DELETE FROM temp.{stage}")
+                    cursor.execute(f"DELETE FROM {stage}")
             else:
-                statement = f"INSERT INTO {table_name} ({names}) VALUES ({marks})"
-                cursor.executemany(statement, [values(r) for r in rows])
+                cursor.executemany(f"{into} VALUES ({marks})", written)
         finally:
             cursor.close()
 

@@ -186,22 +186,10 @@ def users_by_address(session: Session, addresses: Collection[str]) -> dict[str, 
     emails = [a for a in addresses if not is_phone(a)]
     phones = [a for a in addresses if is_phone(a)]
     found: dict[str, User] = {}
-    if emails:
-        found.update(
-            {
-                u.email: u
-                for u in session.scalars(select(User).where(one_of(session, User.email, emails)))
-                if u.email
-            }
-        )
-    if phones:
-        found.update(
-            {
-                u.phone: u
-                for u in session.scalars(select(User).where(one_of(session, User.phone, phones)))
-                if u.phone
-            }
-        )
+    for column, wanted in ((User.email, emails), (User.phone, phones)):
+        if wanted:
+            for user in session.scalars(select(User).where(one_of(session, column, wanted))):
+                found[getattr(user, column.key)] = user
     return found
 
 

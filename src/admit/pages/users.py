@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
@@ -290,8 +290,7 @@ def invite_submit(
             status_code=exc.status,
         )
     # Post/redirect/get: reloading the page must not send the form again.
-    shown_tab = "clients" if user_type == "client" else "internal"
-    response = redirect(f"/p/{actor.portal.slug}/users?tab={shown_tab}")
+    response = redirect(f"/p/{actor.portal.slug}/users?tab={_tab_of(user_type)}")
     codes = Counter(str(s.code) for s in result.skipped)
     report = {
         "invited_count": len(result.invited),
@@ -324,11 +323,22 @@ def _list_url(actor: Actor, tab: str, back: str) -> str:
     return f"{listed}?tab={tab}"
 
 
-def _refused(session: Session, actor: Actor, back: str, exc: DomainError) -> Response:
-    """A row's action refused (Resend inside the per-person limit, a row gone meanwhile): back to
-    the list as it was, the reason on top, nothing written; not an error page out of the app."""
-    session.rollback()
-    return redirect(_list_url(actor, "internal", back), notice=exc.message, refused=True)
+def _row_action(session: Session, actor: Actor, back: str, act: Callable[[], tuple[str, str]]) -> Response:
+    """A row's action (``act`` does it and answers the person's user type and the notice to show)
+    and back to the list as it was (``_list_url``), the notice on top. Refused (Resend inside the
+    per-person limit, a row gone meanwhile): nothing written, the reason on top as a refusal;
+    not an error page out of the app."""
+    try:
+        user_type, notice = act()
+    except DomainError as exc:
+        session.rollback()
+        return redirect(_list_url(actor, "internal", back), notice=exc.message, refused=True)
+    return redirect(_list_url(actor, _tab_of(user_type), back), notice=notice)
+
+
+def _tab_of(user_type: str) -> str:
+    """The list's tab a person of ``user_type`` is on."""
+    return "clients" if user_type == "client" else "internal"
 
 
 @router.post(
@@ -339,15 +349,14 @@ def _refused(session: Session, actor: Actor, back: str, exc: DomainError) -> Res
 def resend_submit(
     invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
-    try:
+    def act() -> tuple[str, str]:
         invitation = invitations_flow.resend(session, actor, invitation_id)
-    except DomainError as exc:
-        return _refused(session, actor, back, exc)
-    tab = "clients" if invitation.user_type == "client" else "internal"
-    return redirect(
-        _list_url(actor, tab, back),
-        notice=f"Invitation resent to {named(invitation.recipient, invitation.recipient_name)}.",
-    )
+        return (
+            invitation.user_type,
+            f"Invitation resent to {named(invitation.recipient, invitation.recipient_name)}.",
+        )
+
+    return _row_action(session, actor, back, act)
 
 
 @router.post(
@@ -358,15 +367,14 @@ def resend_submit(
 def revoke_submit(
     invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
-    try:
+    def act() -> tuple[str, str]:
         invitation = invitations_service.revoke(session, actor, invitation_id)
-    except DomainError as exc:
-        return _refused(session, actor, back, exc)
-    tab = "clients" if invitation.user_type == "client" else "internal"
-    return redirect(
-        _list_url(actor, tab, back),
-        notice=f"Invitation to {named(invitation.recipient, invitation.recipient_name)} revoked.",
-    )
+        return (
+            invitation.user_type,
+            f"Invitation to {named(invitation.recipient, invitation.recipient_name)} revoked.",
+        )
+
+    return _row_action(session, actor, back, act)
 
 
 @router.post(
@@ -375,15 +383,11 @@ def revoke_submit(
 def deactivate_submit(
     member_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
-    try:
+    def act() -> tuple[str, str]:
         member = members_flow.deactivate(session, actor, member_id)
-    except DomainError as exc:
-        return _refused(session, actor, back, exc)
-    tab = "clients" if member.user_type == "client" else "internal"
-    return redirect(
-        _list_url(actor, tab, back),
-        notice=f"{named(member.user.address or '', member.user.name)} was deactivated.",
-    )
+        return member.user_type, f"{named(member.user.address or '', member.user.name)} was deactivated."
+
+    return _row_action(session, actor, back, act)
 
 
 @router.post(
@@ -392,15 +396,11 @@ def deactivate_submit(
 def reactivate_submit(
     member_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
-    try:
+    def act() -> tuple[str, str]:
         member = members_flow.reactivate(session, actor, member_id)
-    except DomainError as exc:
-        return _refused(session, actor, back, exc)
-    tab = "clients" if member.user_type == "client" else "internal"
-    return redirect(
-        _list_url(actor, tab, back),
-        notice=f"{named(member.user.address or '', member.user.name)} is active again.",
-    )
+        return member.user_type, f"{named(member.user.address or '', member.user.name)} is active again."
+
+    return _row_action(session, actor, back, act)
 
 
 @router.post("/p/{slug}/people/bulk", name="people:bulk", dependencies=[Depends(check_csrf)])

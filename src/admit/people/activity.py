@@ -31,8 +31,9 @@ def log(session: Session, actor: Actor, **filters: Any) -> tuple[list[Entry], st
     each event in words. A person who acted is named by their name in this portal
     (``names.names_in_portal``); an API key, the system, or someone without a name here keep
     the label the event was written with."""
-    q = (filters.get("q") or "").strip()[:200]
-    if q:  # the sentences name people who acted by their name here: a search for it finds them
+    if q := audit_service.search_text(
+        filters.get("q")
+    ):  # the sentences name people who acted by their name here: a search for it finds them
         filters["actors_named"] = members_service.named_like(actor.portal.id, q)
     events, next_cursor = audit_service.list_events(session, actor, **filters)
     users = members_service.users_by_id(session, {e.actor_user_id for e in events if e.actor_user_id})

@@ -339,7 +339,11 @@ def moved_on(session: Session, portal_id: uuid.UUID, rows: Iterable[RosterRow]) 
     """``{invitation id: INVITED_AGAIN | JOINED_SINCE}`` for the revoked and expired invitations
     among ``rows`` whose person has a live invitation since, or is a member now: the old row
     says so beside the new one (two queries for a page)."""
-    old = [r for r in rows if r.kind == "invitation" and r.status in ("revoked", "expired")]
+    old = [
+        r
+        for r in rows
+        if r.kind == "invitation" and r.status in (InvitationStatus.REVOKED, InvitationStatus.EXPIRED)
+    ]
     if not old:
         return {}
     addresses = {r.address for r in old}
