@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, event, func, select, text, update
 
+from admit.audit import service as audit_service
 from admit.errors import InvalidInput
 from admit.invitations.models import Invitation
 from admit.kit import clock
@@ -210,6 +211,21 @@ class TestSortAndFilters:
             "z05@example.com",
             "z11@example.com",
         ]
+
+    @pytest.mark.parametrize("batch", [5, 60])  # a small batch, and one written through kit.bulk's copy
+    def test_a_batch_lists_in_the_order_it_was_given(self, db, batch):
+        """Invited together, the rows share their time: newest first lists them as they were
+        pasted, oldest first in reverse (they had been in the order of their random ids), and
+        the Audit Log lists their lines as pasted too."""
+        pf = create_portal(db)
+        given = [f"p{i:03d}-{uuid.uuid4().hex[:6]}@example.com" for i in range(batch)]
+        invite(db, pf, given, user_type="client")
+        assert [r.address for r in _all(db, pf, user_type="client")] == given
+        assert [r.address for r in _all(db, pf, user_type="client", sort="invited")] == given[::-1]
+        with db.unit_of_work() as session:
+            lines = audit_service.list_events(session, actor_for(session, pf.slug, pf.owner_email), limit=500)
+        invited = [e.target_label for e in lines[0] if e.action == "invitation.created"]
+        assert invited == given
 
     def test_a_cursor_of_another_sort_is_refused(self, db):
         pf = create_portal(db)

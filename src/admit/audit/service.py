@@ -73,7 +73,7 @@ def record_many(
     if not targets:
         return
     now = context.of(session).clock.now()
-    ids = new_ids(len(targets))
+    ids = new_ids(len(targets), listed_in_order=True)
     insert_rows(
         session,
         AuditEvent.__table__,

@@ -409,7 +409,7 @@ def _write(
     portal = actor.portal
     expires_at = now + timedelta(seconds=portal.invitation_ttl_seconds)
     first_reminder = reminder_at(now, expires_at, 1, portal.invitation_reminders)
-    ids = new_ids(len(fresh))
+    ids = new_ids(len(fresh), listed_in_order=True)
     rows: list[dict[str, Any]] = [
         {
             "id": invitation_id,
