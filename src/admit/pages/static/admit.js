@@ -376,11 +376,17 @@ document.addEventListener("DOMContentLoaded", () => {
       ? `· ${skippedTotal} skipped: ${skipped.map(([code, n]) => `${n} ${words(code)}`).join(", ")}` : "";
     box.classList.toggle("error", ok === 0);
     box.classList.toggle("warn", ok > 0 && skippedTotal > 0);
-    const reload = box.querySelector("[data-bulk-reload]");
+    // The rows behind were read before the job ran (their status, their Last sent): once it
+    // ends, the page is read again, with this summary on it, so the list is as it is now.
+    if (box.dataset.state !== "done") {
+      window.location.replace(window.location.href);
+      return true;
+    }
+    const close = box.querySelector("[data-bulk-close]");
     const url = new URL(window.location.href);
     url.searchParams.delete("bulk");
-    reload.href = url.toString();
-    reload.hidden = false;
+    close.href = url.toString();
+    close.hidden = false;
     return true;
   };
   const poll = async () => {
