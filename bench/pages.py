@@ -14,15 +14,16 @@ free 127.0.0.1 port. The owner is signed in by a session made in the database (i
 API is asked with the portal's key.
 
 Timed, per (page, concurrency C): ``--requests`` GETs of the first page (50 rows) by C
-connections (httpx, keep-alive) after 20 untimed ones; each answer must be 200 and name the
-portal's people. Printed: requests/s, p50 and p99 (nearest rank, client side, milliseconds).
-One JSON line each. Talks to 127.0.0.1 only; every loop is bounded (``--max-seconds``).
+keep-alive connections, sent by wrk (bench/load.py's ``run_wrk``, the load generator the accept
+benchmark uses: a C client in Python would take the server's CPU on a small machine), after 20
+untimed ones a connection; one GET first must be 200 and name the portal's people, and every
+answer after it 2xx. Printed: requests/s, p50 and p99 (wrk's, milliseconds) and the server's CPU
+per request. One JSON line each. Talks to 127.0.0.1 only; every loop is bounded (``--max-seconds``).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
 import tempfile
 import time
@@ -33,40 +34,18 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(1, str(ROOT / "src"))
 
 from bench.bulk import _drop_db, _emit, _free_port, _setup_db  # noqa: E402
-from bench.request import _nearest_rank, _server_rss_mb, _start_server, _stop_server  # noqa: E402
+from bench.load import Line, run_wrk  # noqa: E402
+from bench.request import _server_rss_mb, _start_server, _stop_server  # noqa: E402
 from bench.roster import _people  # noqa: E402
 
 
-async def _load(
-    url: str,
-    headers: dict[str, str],
-    cookies: dict[str, str],
-    expect: str,
-    requests: int,
-    concurrency: int,
-    deadline: float,
-) -> tuple[float, list[float]]:
+def _shows_people(url: str, headers: dict[str, str], cookies: dict[str, str], expect: str) -> None:
+    """One GET, checked: a 200 that names the portal's people."""
     import httpx
 
-    latencies: list[float] = []
-    left = list(range(requests))
-
-    async def connection(client: httpx.AsyncClient) -> None:
-        while left and time.monotonic() < deadline:
-            left.pop()
-            t0 = time.perf_counter()
-            response = await client.get(url)
-            latencies.append(time.perf_counter() - t0)
-            assert response.status_code == 200, (response.status_code, response.text[:300])
-            assert expect in response.text, "the page does not show the portal's people"
-
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(headers=headers, cookies=cookies, limits=limits, timeout=60) as client:
-        for _ in range(20):  # warm-up: templates, statement caches, connections
-            await client.get(url)
-        started = time.perf_counter()
-        await asyncio.gather(*(connection(client) for _ in range(concurrency)))
-        return time.perf_counter() - started, latencies
+    response = httpx.get(url, headers=headers, cookies=cookies, timeout=60)
+    assert response.status_code == 200, (response.status_code, response.text[:300])
+    assert expect in response.text, "the page does not show the portal's people"
 
 
 def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
@@ -117,10 +96,15 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
                 if time.monotonic() > deadline:
                     _emit({"bench": "pages", "backend": backend, "page": label, "skipped": "--max-seconds"})
                     continue
-                wall, latencies = asyncio.run(
-                    _load(page_url, headers, cookies, "@client", args.requests, level, deadline)
-                )
-                latencies.sort()
+                _shows_people(page_url, headers, cookies, "@client")
+                sent = dict(headers)
+                if cookies:
+                    sent["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+                line = Line("GET", page_url.removeprefix(base), headers=sent)
+                # Untimed first: 20 a connection (templates, statement caches, every process's pool).
+                run_wrk(base, [line] * (20 * level), level, max(1.0, deadline - time.monotonic()), server.pid)
+                lines = [line] * args.requests
+                measured = run_wrk(base, lines, level, max(1.0, deadline - time.monotonic()), server.pid)
                 _emit(
                     {
                         "bench": "pages",
@@ -129,10 +113,8 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
                         "members": args.members,
                         "concurrency": level,
                         "web_workers": args.workers,
-                        "requests": len(latencies),
-                        "per_s": round(len(latencies) / wall, 1),
-                        "p50_ms": round(_nearest_rank(latencies, 0.50) * 1000, 1),
-                        "p99_ms": round(_nearest_rank(latencies, 0.99) * 1000, 1),
+                        "requests": len(lines),
+                        **measured,
                         **_server_rss_mb(server.pid),
                     }
                 )
