@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from tests.cli.helpers import count, init_portal
 from tests.factories import OWNER_PASSWORD, create_portal
 
@@ -33,6 +35,40 @@ class TestInit:
         assert result.exit_code == 0, result.output
         assert "Portal beta created" in result.output
         assert "API key" in result.output
+
+    def test_run_twice_it_changes_nothing_unless_another(self, run, db):
+        """The same owner and name again (a setup script run twice) makes no second portal and
+        says which one exists; --another makes it; another name needs no flag."""
+        from admit.portals.models import Portal
+
+        args = [
+            "init",
+            "--portal-name",
+            "Beta",
+            "--owner-email",
+            "o@beta.com",
+            "--owner-password",
+            OWNER_PASSWORD,
+        ]
+        assert run(*args).exit_code == 0
+        again = run(*[a if a != "Beta" else "  beta " for a in args], "--json")
+        assert again.exit_code == 1, again.output
+        assert "o@beta.com already owns the portal “Beta” (beta). Nothing was changed" in again.output
+        assert count(db, Portal) == 1
+        second = run(*args, "--another", "--json")
+        assert second.exit_code == 0, second.output
+        assert json.loads(second.stdout)["portal"] == "beta-2"
+        other = run(
+            "init",
+            "--portal-name",
+            "Gamma",
+            "--owner-email",
+            "o@beta.com",
+            "--owner-password",
+            OWNER_PASSWORD,
+        )
+        assert other.exit_code == 0, other.output
+        assert count(db, Portal) == 3
 
     def test_bad_owner_email_fails_naming_the_field(self, run, db):
         """A bad owner email exits non-zero with a message naming the field, and creates nothing."""

@@ -182,10 +182,18 @@ def worker(once: bool) -> None:
     "--owner-password", required=True, help="At least 10 characters (or the account's current one)."
 )
 @click.option("--owner-name", default="", help="The owner's display name.")
+@click.option(
+    "--another",
+    is_flag=True,
+    help="Make the portal even if this owner already has one of this name (a second one).",
+)
 @click.option("--json", "as_json", is_flag=True, help='Print {"portal": SLUG, "api_key": KEY}.')
-def init(portal_name: str, owner_email: str, owner_password: str, owner_name: str, as_json: bool) -> None:
-    """Create a portal and its owner headless, and print an admin API key for it."""
-    from admit.errors import DomainError
+def init(
+    portal_name: str, owner_email: str, owner_password: str, owner_name: str, another: bool, as_json: bool
+) -> None:
+    """Create a portal and its owner headless, and print an admin API key for it. Run again
+    with the same owner and name, it changes nothing and says so (exit 1) unless --another."""
+    from admit.errors import AlreadySetUp, DomainError
     from admit.flows import setup
     from admit.migrate import upgrade
 
@@ -200,9 +208,12 @@ def init(portal_name: str, owner_email: str, owner_password: str, owner_name: st
                 owner_email=owner_email,
                 owner_password=owner_password,
                 owner_name=owner_name,
+                again=another,
                 ip="cli",
             )
             slug = portal.slug
+    except AlreadySetUp as exc:
+        _shared.fail(f"{exc.message} Nothing was changed; --another makes a second portal of that name.")
     except DomainError as exc:
         _shared.fail(_shared.error_message(exc))
     if as_json:
