@@ -76,6 +76,14 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     expect(box.locator("[data-percent]")).to_have_text("100%", timeout=30_000)
     expect(box.locator("[data-state-label]")).to_have_text("Done")
     expect(box.locator("[data-invited]")).to_have_text("301")
+    # The finished page lists the rows that were not invited, in the list's order, and why.
+    skipped = box.locator("[data-skipped-rows] tbody tr")
+    expect(skipped).to_have_count(3)
+    expect(skipped.nth(0)).to_contain_text("302")
+    expect(skipped.nth(0)).to_contain_text("appears more than once in the list")
+    expect(skipped.nth(1)).to_contain_text("the row: “broken@gmial.com,Typo,Domain”")
+    expect(skipped.nth(1)).to_contain_text("Did you mean broken@gmail.com?")
+    expect(skipped.nth(2)).to_contain_text("olivia@acme.com")
     shot(page, "import-done")
 
     with page.expect_download() as download_info:

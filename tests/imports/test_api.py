@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from sqlalchemy import func, select
 
 from admit.invitations.models import Invitation
 from admit.notifications.models import DevMessage
-from tests.factories import create_portal, login, member_joins
+from tests.factories import OWNER_PASSWORD, create_portal, login, member_joins, sign_in_page
 from tests.imports.helpers import FILE, csv_bytes, pending_recipients, table_counts
 
 PROBLEM = "application/problem+json"
@@ -202,6 +203,22 @@ class TestUpload:
         status = client.get(f"{url(pf)}/{import_id}", headers=pf.headers()).json()
         errors = client.get(status["errors_url"], headers=pf.headers())
         assert [row[0] for row in list(csv.reader(io.StringIO(errors.text)))[1:]] == ["4", "5", "6", "7"]
+
+    def test_the_finished_page_lists_the_first_rows_not_invited(self, client, db, worker):
+        """Done, the import's page names the rows that were not invited, in the list's order
+        with each one's reason: the first 20, then how many in all and the CSV of every one."""
+        pf = create_portal(db)
+        rows = ["email,name", "ok@example.com,Ok"] + [f"bad{i:02d}-no-at-sign,Bad {i}" for i in range(25)]
+        import_id = upload(client, pf, csv_bytes(rows)).json()["id"]
+        worker.run_once()
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/imports/{import_id}")
+        assert page.status_code == 200
+        listed = re.findall(r'<tr data-code="(\w+)"><td data-label="Row">(\d+)</td>', page.text)
+        assert listed == [("invalid_recipient", str(n)) for n in range(3, 23)]
+        assert "the row:</span> “bad00-no-at-sign,Bad 0”" in page.text
+        assert "The first 20 of 25." in page.text
+        assert f"{import_id}/report.csv?outcome=skipped" in page.text
 
     def test_report_csv_escapes_formulas(self, client, db, worker):
         """A name cell starting with = + - @ is prefixed with an apostrophe in the download."""

@@ -52,6 +52,7 @@ __all__ = [
     "WILL_INVITE",
     "confirm",
     "create",
+    "first_skipped",
     "get_or_raise",
     "ImportState",
     "limits",
@@ -393,20 +394,7 @@ def report_csv(
     yield buffer.getvalue()
     last = (0, 0)  # (row_number, part) of the last report row written
     while True:
-        after = or_(
-            InvitationImportRow.row_number > last[0],
-            and_(InvitationImportRow.row_number == last[0], InvitationImportRow.part > last[1]),
-        )
-        query = (
-            select(InvitationImportRow)
-            .where(
-                InvitationImportRow.import_id == import_id,
-                after,
-                InvitationImportRow.code != INVITED if only_skipped else true(),
-            )
-            .order_by(InvitationImportRow.row_number, InvitationImportRow.part)
-            .limit(REPORT_PAGE_ROWS)
-        )
+        query = _report_rows(import_id, after=last, only_skipped=only_skipped, limit=REPORT_PAGE_ROWS)
 
         def fetch(session: Session, q: Select[InvitationImportRow] = query) -> Sequence[InvitationImportRow]:
             return session.scalars(q).all()
@@ -422,6 +410,37 @@ def report_csv(
             )
         last = (rows[-1].row_number, rows[-1].part)
         yield buffer.getvalue()
+
+
+def _report_rows(
+    import_id: uuid.UUID, *, after: tuple[int, int], only_skipped: bool, limit: int
+) -> Select[InvitationImportRow]:
+    """The report's rows after ``after`` (row number, part), in the list's order."""
+    later = or_(
+        InvitationImportRow.row_number > after[0],
+        and_(InvitationImportRow.row_number == after[0], InvitationImportRow.part > after[1]),
+    )
+    return (
+        select(InvitationImportRow)
+        .where(
+            InvitationImportRow.import_id == import_id,
+            later,
+            InvitationImportRow.code != INVITED if only_skipped else true(),
+        )
+        .order_by(InvitationImportRow.row_number, InvitationImportRow.part)
+        .limit(limit)
+    )
+
+
+def first_skipped(
+    session: Session, actor: Actor, import_id: uuid.UUID, *, limit: int = 20
+) -> list[InvitationImportRow]:
+    """The first ``limit`` rows of the report that were not invited, in the list's order: what
+    the finished import's page shows (the whole of them is the report's ``outcome=skipped``)."""
+    imp = get_or_raise(session, actor, import_id)
+    if not imp.skipped:
+        return []
+    return list(session.scalars(_report_rows(import_id, after=(0, 0), only_skipped=True, limit=limit)))
 
 
 class ImportProgress(TypedDict):

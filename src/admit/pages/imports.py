@@ -25,6 +25,7 @@ LABELS = {
     "invalid_recipient": "Invalid",
     "not_allowed": "Not allowed",
 }
+SKIPPED_SHOWN = 20  # the finished import's page lists this many skipped rows; the report has all
 
 
 @router.get("/p/{slug}/imports/{import_id}", name="imports:show")
@@ -36,6 +37,10 @@ def show(import_id: uuid.UUID, request: Request, actor: PageActor, session: Sess
 def _show(request: Request, session: Session, actor: Actor, import_id: uuid.UUID, **extra: Any) -> Response:
     imp = imports_service.get_or_raise(session, actor, import_id)
     context = {"nav": "users", "imp": imp, "status": imports_service.status_of(imp), "labels": LABELS}
+    if imp.status == "done":
+        context["skipped_rows"] = imports_service.first_skipped(
+            session, actor, import_id, limit=SKIPPED_SHOWN
+        )
     return render(request, "imports/show.html", {**context, **extra}, status_code=422 if extra else 200)
 
 
