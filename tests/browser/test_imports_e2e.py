@@ -127,6 +127,13 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     assert names == sorted(names, key=str.lower) and len(names) == 50
     shot(page, "user-management-sorted")
     page.set_viewport_size({"width": 390, "height": 844})
+    # On a phone a person takes three short lines (name and status; address and delivery; the
+    # rest), within the screen's width: a card of labelled fields had been ~300 px a person.
+    heights = page.locator("#people tbody tr").evaluate_all(
+        "rows => rows.map(r => r.getBoundingClientRect().height)"
+    )
+    assert len(heights) == 50 and max(heights) < 130, heights
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "user-management-phone")
     page.set_viewport_size({"width": 1280, "height": 800})
     # Search as you type: no button needed, the URL keeps it.
