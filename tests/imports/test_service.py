@@ -777,3 +777,23 @@ class TestAFault:
             assert leak not in imp.error, imp.error
         reference = imp.error.split("reference ")[1].split(")")[0]
         assert any(reference in r.getMessage() for r in caplog.records)
+
+
+def test_the_rows_not_invited_are_read_from_their_own_index(db):
+    """The finished page's first skipped rows and report?outcome=skipped seek the partial index
+    of the rows not invited (a million-row import with a few skips must not walk every row)."""
+    import uuid
+
+    query = imports_service._report_rows(uuid.uuid4(), after=(0, 0), only_skipped=True, limit=20)
+    compiled = query.compile(db.engine)
+    with db.engine.connect() as conn:
+        if db.engine.dialect.name == "sqlite":
+            params = tuple(compiled.params[k] for k in compiled.positiontup)
+            params = tuple(p.hex if isinstance(p, uuid.UUID) else p for p in params)
+            plan = " ".join(
+                str(r[-1]) for r in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
+            )
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")  # the table is empty: is the index usable?
+            plan = " ".join(r[0] for r in conn.exec_driver_sql(f"EXPLAIN {compiled}", compiled.params))
+    assert "ix_import_rows_skipped" in plan, plan

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from admit.db import Base, UTCDateTime, new_id
@@ -88,10 +88,28 @@ class InvitationImportChunk(Base):
     data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+# A report row's code once its recipient was invited; any other code says why not. The rows not
+# invited are read through a partial index: its condition and the queries' are this one text.
+INVITED = "invited"
+NOT_INVITED = f"code != '{INVITED}'"
+
+
 class InvitationImportRow(Base):
     """What happened to one record of the list: invited, or skipped with a code (the report)."""
 
     __tablename__ = "invitation_import_rows"
+    __table_args__ = (
+        # The rows not invited, in the list's order: the finished page's first ones and the
+        # report's ``outcome=skipped`` read them without walking the invited ones.
+        Index(
+            "ix_import_rows_skipped",
+            "import_id",
+            "row_number",
+            "part",
+            sqlite_where=text(NOT_INVITED),
+            postgresql_where=text(NOT_INVITED),
+        ),
+    )
 
     import_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("invitation_imports.id", ondelete="CASCADE"), primary_key=True

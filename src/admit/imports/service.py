@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
-from sqlalchemy import Select, and_, delete, func, or_, select, true
+from sqlalchemy import Select, and_, delete, func, or_, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -35,6 +35,8 @@ from admit.errors import IdempotencyKeyReused, ImportNotFound, ImportNotPreviewe
 from admit.imports import evaluate, parsing, storage
 from admit.imports.models import (
     DONE,
+    INVITED,
+    NOT_INVITED,
     PREVIEWED,
     QUEUED,
     RUNNING,
@@ -66,7 +68,6 @@ PREVIEW_BATCH_ROWS = 5000  # a preview holds no transaction; smaller batches, le
 SAMPLE_ROWS = 5
 SAME_FILE_WINDOW_DAYS = 1
 WILL_INVITE = "will_invite"
-INVITED = "invited"
 OUTCOMES = (WILL_INVITE, "already_member", "already_invited", "duplicate", "invalid_recipient", "not_allowed")
 
 
@@ -425,7 +426,7 @@ def _report_rows(
         .where(
             InvitationImportRow.import_id == import_id,
             later,
-            InvitationImportRow.code != INVITED if only_skipped else true(),
+            text(NOT_INVITED) if only_skipped else true(),
         )
         .order_by(InvitationImportRow.row_number, InvitationImportRow.part)
         .limit(limit)
