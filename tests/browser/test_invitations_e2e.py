@@ -371,6 +371,12 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     height = chips.evaluate("c => c.getBoundingClientRect().height")
     assert height <= 11 * 16 + 1, height
     expect(chips.locator("[data-chips-summary]")).to_be_in_viewport()
+    # A row pasted from a spreadsheet: its chip's × takes out the whole row (its name too).
+    box.fill("Ada Lovelace\tada@example.org\nBob Stone\tBob@Example.org\nCy\tcy@example.org")
+    expect(chips.locator("[data-chips-summary]")).to_have_text("3 to invite")
+    chips.get_by_role("button", name=re.compile(r"^Remove Bob Stone")).click()
+    expect(box).to_have_value("Ada Lovelace\tada@example.org\nCy\tcy@example.org")
+    expect(chips.locator("[data-chips-summary]")).to_have_text("2 to invite")
     # On a phone the chip keeps the address whole; its fix and × go to the next line instead.
     page.set_viewport_size({"width": 390, "height": 844})
     box.fill("someone@gmial.com, Ada Lovelace <ada@example.com>")

@@ -456,26 +456,38 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     // × takes the recipient out of the text (the text stays the source of truth): only an entry
     // standing whole between commas, semicolons or line breaks, never a match inside a longer
-    // one ("a@x.com" in "aa@x.com") nor a cell of a spreadsheet row (those chips get no ×).
+    // one ("a@x.com" in "aa@x.com"); for a row pasted from a spreadsheet, the row one of whose
+    // cells is the address.
     const whole = new RegExp(`(^|[\\n,;])[ \\t]*${escapeRe(item.text.trim())}[ \\t]*(?=$|[\\n,;])`);
-    if (whole.test(box.value)) {
+    const rowOf = (lines) => item.address ? lines.findIndex((line) => line.includes("\t")
+      && line.split("\t").some((cell) => cell.trim().toLowerCase() === item.address.toLowerCase())) : -1;
+    const takeEntry = () => {
+      const text = box.value;
+      const found = whole.exec(text);
+      if (!found) return;
+      const at = found.index + found[1].length;
+      const left = (text.slice(0, at) + text.slice(found.index + found[0].length))
+        .replace(/(^|\n)[ \t]*[,;]+[ \t]*/g, "$1")  // a separator left at a line's start
+        .replace(/[ \t]*[,;]+[ \t]*(?=\n|$)/g, "")  // or at its end
+        .replace(/[ \t]*([,;])[ \t]*[,;]+[ \t]*/g, "$1 ")  // or doubled in between
+        .replace(/\n{2,}/g, "\n").trim();
+      edit(0, text.length, left);
+    };
+    const takeRow = () => {
+      const lines = box.value.split("\n");
+      const at = rowOf(lines);
+      if (at < 0) return;
+      lines.splice(at, 1);
+      edit(0, box.value.length, lines.join("\n"));
+    };
+    const take = whole.test(box.value) ? takeEntry : rowOf(box.value.split("\n")) >= 0 ? takeRow : null;
+    if (take) {
       const remove = document.createElement("button");
       remove.type = "button";
       remove.className = "chip-x";
       remove.textContent = "×";
       remove.setAttribute("aria-label", `Remove ${shown}`);
-      remove.addEventListener("click", () => {
-        const text = box.value;
-        const found = whole.exec(text);
-        if (!found) return;
-        const at = found.index + found[1].length;
-        const left = (text.slice(0, at) + text.slice(found.index + found[0].length))
-          .replace(/(^|\n)[ \t]*[,;]+[ \t]*/g, "$1")  // a separator left at a line's start
-          .replace(/[ \t]*[,;]+[ \t]*(?=\n|$)/g, "")  // or at its end
-          .replace(/[ \t]*([,;])[ \t]*[,;]+[ \t]*/g, "$1 ")  // or doubled in between
-          .replace(/\n{2,}/g, "\n").trim();
-        edit(0, text.length, left);
-      });
+      remove.addEventListener("click", take);
       el.append(remove);
     }
     return el;
