@@ -15,10 +15,11 @@ API is asked with the portal's key.
 
 Timed, per (page, concurrency C): ``--requests`` GETs of the first page (50 rows) by C
 keep-alive connections, sent by wrk (bench/load.py's ``run_wrk``, the load generator the accept
-benchmark uses: a C client in Python would take the server's CPU on a small machine), after 20
-untimed ones a connection; one GET first must be 200 and name the portal's people, and every
-answer after it 2xx. Printed: requests/s, p50 and p99 (wrk's, milliseconds) and the server's CPU
-per request. One JSON line each. Talks to 127.0.0.1 only; every loop is bounded (``--max-seconds``).
+benchmark uses: a client in Python would take the server's CPU on a small machine), after 20
+untimed ones a connection. One GET first must be 200 and name the portal's people (the session
+holds); every answer after it must be 2xx or 3xx (run_wrk's rule). Printed: requests/s, p50
+and p99 (wrk's, milliseconds) and the server's CPU per request. One JSON line each.
+Talks to 127.0.0.1 only; every loop is bounded (``--max-seconds``).
 """
 
 from __future__ import annotations

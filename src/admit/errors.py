@@ -48,6 +48,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | join_request_not_pending   | JoinRequestNotPending   | 409  | the join request was already answered        |
 | join_request_not_invitable | JoinRequestNotInvitable | 409  | the requester cannot be invited              |
 | already_set_up             | AlreadySetUp            | 409  | first-run setup was already done             |
+| portal_exists              | PortalExists            | 409  | the owner already has a portal of that name  |
 | already_joined             | AlreadyJoined           | 409  | they joined: nothing to resend               |
 | member_not_deactivated     | MemberNotDeactivated    | 409  | only a deactivated member can be reactivated |
 | no_invitation              | NoInvitation            | 409  | their invitation was withdrawn               |
@@ -131,6 +132,7 @@ class ErrorCode(StrEnum):
     JOIN_REQUEST_NOT_PENDING = "join_request_not_pending"
     JOIN_REQUEST_NOT_INVITABLE = "join_request_not_invitable"
     ALREADY_SET_UP = "already_set_up"
+    PORTAL_EXISTS = "portal_exists"
     ALREADY_JOINED = "already_joined"
     MEMBER_NOT_DEACTIVATED = "member_not_deactivated"
     NO_INVITATION = "no_invitation"
@@ -461,6 +463,12 @@ class AlreadySetUp(Conflict):
     """Admit is already set up: sign in instead."""
 
     code = ErrorCode.ALREADY_SET_UP
+
+
+class PortalExists(Conflict):
+    """The owner already has a portal of that name (a headless setup run a second time)."""
+
+    code = ErrorCode.PORTAL_EXISTS
 
 
 class AlreadyJoined(Conflict):

@@ -193,7 +193,7 @@ def init(
 ) -> None:
     """Create a portal and its owner headless, and print an admin API key for it. Run again
     with the same owner and name, it changes nothing and says so (exit 1) unless --another."""
-    from admit.errors import AlreadySetUp, DomainError
+    from admit.errors import DomainError, PortalExists
     from admit.flows import setup
     from admit.migrate import upgrade
 
@@ -208,11 +208,11 @@ def init(
                 owner_email=owner_email,
                 owner_password=owner_password,
                 owner_name=owner_name,
-                again=another,
+                another=another,
                 ip="cli",
             )
             slug = portal.slug
-    except AlreadySetUp as exc:
+    except PortalExists as exc:
         _shared.fail(f"{exc.message} Nothing was changed; --another makes a second portal of that name.")
     except DomainError as exc:
         _shared.fail(_shared.error_message(exc))

@@ -9,7 +9,7 @@ from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import service as auth_service
-from admit.errors import AlreadySetUp, InvalidInput
+from admit.errors import AlreadySetUp, InvalidInput, PortalExists
 from admit.members import service as members_service
 from admit.members.addresses import normalize_email
 from admit.members.models import User
@@ -33,14 +33,14 @@ def create_portal(
     owner_password: str,
     owner_name: str = "",
     first_run: bool = False,
-    again: bool = True,
+    another: bool = True,
     ip: str | None = None,
     api_key: bool = True,
 ) -> tuple[Portal, User, str | None]:
     """Create a portal, its owner and an admin API key; returns (portal, owner, raw api key).
 
     ``first_run`` refuses when any portal exists (the setup page must not be reusable);
-    ``again=False`` when the account already owns a portal of this name (a headless setup run a
+    ``another=False`` when the account already owns a portal of this name (a headless setup run a
     second time, which would otherwise make ``acme-inc-2``). An
     existing account's password is never changed: the owner must already know it. ``api_key``
     False (the setup page, where nobody would see it): no key; one is made in Settings → API
@@ -84,10 +84,10 @@ def create_portal(
         raise InvalidInput(
             " ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems
         )
-    if user is not None and not again:
+    if user is not None and not another:
         for owned, member in members_service.memberships_of(session, user):
             if member.role == Role.OWNER and owned.name.casefold() == name.casefold():
-                raise AlreadySetUp(f"{email} already owns the portal “{owned.name}” ({owned.slug}).")
+                raise PortalExists(f"{email} already owns the portal “{owned.name}” ({owned.slug}).")
     if user is None:
         user = members_service.add_user(
             session, email, name=(owner_name or "").strip()[:200], password_hash=hash_password(owner_password)

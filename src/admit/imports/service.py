@@ -434,7 +434,7 @@ def _report_rows(
 
 
 def first_skipped(
-    session: Session, actor: Actor, import_id: uuid.UUID, *, limit: int = 20
+    session: Session, actor: Actor, import_id: uuid.UUID, *, limit: int
 ) -> list[InvitationImportRow]:
     """The first ``limit`` rows of the report that were not invited, in the list's order: what
     the finished import's page shows (the whole of them is the report's ``outcome=skipped``)."""

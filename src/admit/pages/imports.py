@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from admit.actor import Actor
 from admit.errors import DomainError
 from admit.imports import service as imports_service
+from admit.imports.models import DONE, FAILED
 from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
 from admit.web import SessionDep
 
@@ -37,7 +38,7 @@ def show(import_id: uuid.UUID, request: Request, actor: PageActor, session: Sess
 def _show(request: Request, session: Session, actor: Actor, import_id: uuid.UUID, **extra: Any) -> Response:
     imp = imports_service.get_or_raise(session, actor, import_id)
     context = {"nav": "users", "imp": imp, "status": imports_service.status_of(imp), "labels": LABELS}
-    if imp.status == "done":
+    if imp.status in (DONE, FAILED):
         context["skipped_rows"] = imports_service.first_skipped(
             session, actor, import_id, limit=SKIPPED_SHOWN
         )

@@ -377,14 +377,21 @@ document.addEventListener("DOMContentLoaded", () => {
     box.classList.toggle("error", ok === 0);
     box.classList.toggle("warn", ok > 0 && skippedTotal > 0);
     // The rows behind were read before the job ran (their status, their Last sent): once it
-    // ends, the page is read again, with this summary on it, so the list is as it is now.
-    if (box.dataset.state !== "done") {
-      window.location.replace(window.location.href);
+    // ends, the page is read again, with this summary on it, so the list is as it is now;
+    // unless something is under way there (a dialog or menu open, rows ticked, a field being
+    // typed in), which a reload would throw away: then a link offers it.
+    const busy = document.querySelector("dialog[open], details.row-menu[open], input[data-select]:checked")
+      || (document.activeElement && document.activeElement.matches("input, textarea, select"));
+    if (box.dataset.state !== "done" && !busy) {
+      window.location.reload();
       return true;
     }
-    const close = box.querySelector("[data-bulk-close]");
     const url = new URL(window.location.href);
     url.searchParams.delete("bulk");
+    const current = box.querySelector("[data-bulk-reload]");
+    current.href = window.location.href;
+    current.hidden = box.dataset.state === "done";
+    const close = box.querySelector("[data-bulk-close]");
     close.href = url.toString();
     close.hidden = false;
     return true;
