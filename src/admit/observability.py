@@ -15,7 +15,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -27,13 +27,14 @@ from admit.db import Database
 from admit.errors import NotFound
 from admit.imports import service as imports_service
 from admit.kit import clock
+from admit.kit.routing import Router
 from admit.kit.tokens import same
 from admit.migrate import current_revision, head_revision
 from admit.notifications import service as notifications_service
 
 __all__ = ["count", "router"]
 
-router = APIRouter(include_in_schema=False)
+router = Router(include_in_schema=False)
 
 REQUESTS = Counter("admit_http_requests_total", "HTTP requests answered", ["method", "route", "status"])
 LATENCY = Histogram(

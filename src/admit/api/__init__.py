@@ -1,6 +1,6 @@
 """The JSON API, ``/api/v1``: one router per domain, thin over the services."""
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from admit.api import (
     api_keys,
@@ -20,11 +20,12 @@ from admit.api import (
     workspaces,
 )
 from admit.api.openapi import describe, require_operation_id
+from admit.kit.routing import Router
 from admit.web import dev_mailbox_reader
 
 
-def build_router(*, dev_mailbox: bool) -> APIRouter:
-    router = APIRouter(prefix="/api/v1", generate_unique_id_function=require_operation_id)
+def build_router(*, dev_mailbox: bool) -> Router:
+    router = Router(prefix="/api/v1", generate_unique_id_function=require_operation_id)
     for module in (
         api_keys,
         auth,

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
 from admit.errors import ApiKeyNotFound, PermissionDenied
+from admit.kit.routing import Router
 from admit.web import SessionDep
 
-router = APIRouter(tags=["api keys"])
+router = Router(tags=["api keys"])
 
 
 @router.get(

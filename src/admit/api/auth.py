@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from admit.errors import (
     TwoFactorEnrolmentRequired,
     TwoFactorRequired,
 )
+from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.members.models import Member, User
 from admit.members.schemas import UserRead
@@ -40,7 +41,7 @@ from admit.web import (
     sign_in_browser,
 )
 
-router = APIRouter(prefix="/auth", tags=["auth"])
+router = Router(prefix="/auth", tags=["auth"])
 
 
 class LoginRequest(BaseModel):

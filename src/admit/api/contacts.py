@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.contacts import service as contacts_service
 from admit.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactResultRead, ContactUpdate
 from admit.errors import ContactNotFound, NoAddress, PermissionDenied, RateLimited, WorkspaceNotFound
 from admit.flows import contacts as contacts_flow
+from admit.kit.routing import Router
 from admit.people import contacts as people_contacts
 from admit.web import SessionDep
 
-router = APIRouter(tags=["contacts"])
+router = Router(tags=["contacts"])
 
 
 @router.post(

@@ -6,17 +6,17 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
 from admit import context
 from admit.api.errors import problems
 from admit.errors import NotFound
+from admit.kit.routing import Router
 from admit.members.addresses import normalize_email, normalize_phone
 from admit.notifications import mailbox
 from admit.web import SessionDep
 
-router = APIRouter(prefix="/dev", tags=["dev"])
+router = Router(prefix="/dev", tags=["dev"])
 
 
 class DevMessageRead(BaseModel):

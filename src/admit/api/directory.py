@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from admit.api.deps import ActorDep
 from admit.api.errors import problems
@@ -24,9 +24,10 @@ from admit.directory.schemas import (
 )
 from admit.errors import Conflict, HrConnectionNotFound, HrSystemFailed, InvalidInput, PermissionDenied
 from admit.flows import hr_sync
+from admit.kit.routing import Router
 from admit.web import SessionDep
 
-router = APIRouter(tags=["directory"])
+router = Router(tags=["directory"])
 
 
 def _read(conn: HrConnection) -> HrConnectionRead:

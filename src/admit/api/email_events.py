@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import hmac
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from pydantic import BaseModel
 
 from admit import policy
@@ -14,10 +14,11 @@ from admit.api.deps import ActorDep
 from admit.api.errors import problems
 from admit.api.openapi import ACTOR_ERRORS
 from admit.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
+from admit.kit.routing import Router
 from admit.notifications import bounces
 from admit.web import SessionDep, SettingsDep
 
-router = APIRouter(tags=["email events"])
+router = Router(tags=["email events"])
 
 
 class EventsRecorded(BaseModel):

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 from typing import Literal, TypedDict
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
@@ -29,9 +29,10 @@ from admit.errors import (
 from admit.imports import service as imports_service
 from admit.imports.models import InvitationImport
 from admit.imports.schemas import ImportConfirm, ImportCreate, ImportPreview, ImportStatus, RoleColumnChoice
+from admit.kit.routing import Router
 from admit.web import SessionDep
 
-router = APIRouter(tags=["invitation imports"])
+router = Router(tags=["invitation imports"])
 READ_BYTES = 1024 * 1024
 
 

@@ -4,7 +4,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from sqlalchemy.orm import Session
 
 from admit.api.auth import session_as
@@ -38,12 +38,13 @@ from admit.invitations.schemas import (
     RecipientsCheck,
     RecipientsChecked,
 )
+from admit.kit.routing import Router
 from admit.members.schemas import MemberRead, UserRead
 from admit.people.results import invitation_reads, recipient_results
 from admit.portals.schemas import PortalRef
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
-router = APIRouter(tags=["invitations"])
+router = Router(tags=["invitations"])
 
 # What opening or using an invitation link can meet (``invitations.service.refused``).
 INVITATION_LINK_ERRORS = (

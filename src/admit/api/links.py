@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -36,6 +36,7 @@ from admit.errors import (
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
+from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.links import signups
 from admit.links.schemas import (
@@ -66,7 +67,7 @@ class ConfirmRequest(BaseModel):
     password: str | None = Field(default=None, max_length=256)
 
 
-router = APIRouter(tags=["invite links"])
+router = Router(tags=["invite links"])
 
 # What opening or using a sign-up confirmation link can meet (``links.signups``).
 CONFIRMATION_ERRORS = (

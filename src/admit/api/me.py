@@ -3,7 +3,7 @@ optional messages they get."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel, Field
 
 from admit.api.auth import _browser
@@ -13,11 +13,12 @@ from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.auth.schemas import RecoveryCodes
 from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from admit.kit.routing import Router
 from admit.members.models import User
 from admit.notifications import preferences
 from admit.web import Auth, SessionDep, client_ip, sign_in_browser
 
-router = APIRouter(prefix="/me", tags=["me"])
+router = Router(prefix="/me", tags=["me"])
 
 
 class TwoFactorStart(BaseModel):

@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 from fastapi.responses import StreamingResponse
 
 from admit import context
@@ -16,6 +16,7 @@ from admit.bulk.schemas import BulkJobRead, BulkRequest
 from admit.errors import BulkJobNotFound, InvalidInput, MemberNotDeactivated, MemberNotFound, PermissionDenied
 from admit.flows import members as members_flow
 from admit.flows import people_bulk
+from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
 from admit.notifications.models import DeliveryFilter
@@ -25,7 +26,7 @@ from admit.people.roster import Listed
 from admit.people.schemas import PeoplePage, PersonRead
 from admit.web import SessionDep, get_db
 
-router = APIRouter(tags=["members"])
+router = Router(tags=["members"])
 
 
 @router.get(

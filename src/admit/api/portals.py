@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import File, UploadFile
 from sqlalchemy.orm import Session
 
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.audit.schemas import AuditEventPage, AuditEventRead
 from admit.errors import InvalidInput, PermissionDenied
+from admit.kit.routing import Router
 from admit.notifications import preferences
 from admit.people import activity
 from admit.portals import service as portals_service
@@ -17,7 +18,7 @@ from admit.portals.schemas import PortalRead, PortalUpdate
 from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep
 
-router = APIRouter(tags=["portals"])
+router = Router(tags=["portals"])
 
 
 def read(session: Session, portal: Portal, settings: Settings) -> PortalRead:

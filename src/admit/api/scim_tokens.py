@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
-
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.directory import service as directory_service
 from admit.directory.schemas import ScimTokenCreate, ScimTokenCreated, ScimTokenPage, ScimTokenRead
 from admit.errors import PermissionDenied, ScimTokenNotFound
+from admit.kit.routing import Router
 from admit.web import SessionDep
 
-router = APIRouter(tags=["scim"])
+router = Router(tags=["scim"])
 
 
 @router.get(

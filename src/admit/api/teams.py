@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter
 from sqlalchemy.orm import Session
 
 from admit.actor import Actor
@@ -14,6 +13,7 @@ from admit.errors import PermissionDenied, RateLimited, TeamExists, TeamNotFound
 from admit.flows import groups
 from admit.flows.groups import TeamChange
 from admit.invitations.schemas import RecipientResults
+from admit.kit.routing import Router
 from admit.people import teams as people_teams
 from admit.people.results import recipient_results
 from admit.teams import service as teams_service
@@ -21,7 +21,7 @@ from admit.teams.models import CLIENT_GROUP, TEAM
 from admit.teams.schemas import TeamCreate, TeamList, TeamMembersAdd, TeamRead, TeamUpdate
 from admit.web import SessionDep
 
-router = APIRouter(tags=["teams"])
+router = Router(tags=["teams"])
 
 
 class TeamChangeRead(RecipientResults):

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.api.openapi import ACTOR_ERRORS
 from admit.errors import InvalidInput, PermissionDenied, WebhookNotFound
 from admit.events.catalogue import EVENT_TYPES
+from admit.kit.routing import Router
 from admit.web import SessionDep
 from admit.webhooks import service
 from admit.webhooks.schemas import (
@@ -27,7 +28,7 @@ from admit.webhooks.schemas import (
     WebhookUpdate,
 )
 
-router = APIRouter(tags=["webhooks"])
+router = Router(tags=["webhooks"])
 
 ONE = problems(*ACTOR_ERRORS, PermissionDenied, WebhookNotFound)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 from pydantic import BaseModel
 
 from admit.api.deps import ActorDep, AuthDep, Limit
@@ -28,6 +28,7 @@ from admit.errors import (
 )
 from admit.flows import workspace_people
 from admit.invitations.schemas import RecipientResultRead, RecipientResults
+from admit.kit.routing import Router
 from admit.people import timeline as people_timeline
 from admit.people import workspace as workspace_view
 from admit.people.results import recipient_results
@@ -62,7 +63,7 @@ from admit.workspaces.schemas import (
     WorkspaceRead,
 )
 
-router = APIRouter(tags=["workspaces"])
+router = Router(tags=["workspaces"])
 
 
 class AssignResult(BaseModel):

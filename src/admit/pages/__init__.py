@@ -1,7 +1,8 @@
 """Server-rendered pages: one router per domain, thin over the same services as the API."""
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
+from admit.kit.routing import Router
 from admit.pages import (
     auth,
     contacts,
@@ -21,8 +22,8 @@ from admit.pages import (
 from admit.web import dev_mailbox_reader
 
 
-def build_router(*, dev_mailbox: bool) -> APIRouter:
-    router = APIRouter(include_in_schema=False)
+def build_router(*, dev_mailbox: bool) -> Router:
+    router = Router(include_in_schema=False)
     for module in (
         auth,
         contacts,

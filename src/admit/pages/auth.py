@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import setup
+from admit.kit.routing import Router
 from admit.kit.text import sentence
 from admit.members import service as members_service
 from admit.members.models import Member, User
@@ -26,7 +27,7 @@ from admit.web import (
     sign_in_browser,
 )
 
-router = APIRouter()
+router = Router()
 
 
 ROLE_PHRASES = {"client": "a client", "owner": "an owner", "admin": "an admin", "member": "a member"}

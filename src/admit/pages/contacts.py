@@ -10,7 +10,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from admit.flows import contacts as contacts_flow
 from admit.flows import groups as groups_flow
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.pagination import every
+from admit.kit.routing import Router
 from admit.kit.text import readable_phone, sentence
 from admit.pages.deps import (
     PageActor,
@@ -40,7 +41,7 @@ from admit.teams.models import CLIENT_GROUP, TEAM
 from admit.web import SessionDep
 from admit.workspaces import service as workspaces_service
 
-router = APIRouter()
+router = Router()
 
 
 def _skipped_text(skipped: list[RecipientResult], sep: str) -> str:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 from fastapi.responses import HTMLResponse
 
 from admit.errors import NotFound
+from admit.kit.routing import Router
 from admit.notifications import mailbox
 from admit.pages.deps import PageAuth, render
 from admit.web import SessionDep
 
-router = APIRouter()
+router = Router()
 
 
 @router.get("/dev/mailbox", name="dev:mailbox")

@@ -7,14 +7,15 @@ import inspect
 import re
 from urllib.parse import quote
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 
 from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenticated
+from admit.kit.routing import Router
 from admit.pages.deps import SECRET_LINK_PREFIXES, LoginRedirect, PageAuth, StepsRedirect, render
 
-router = APIRouter()
+router = Router()
 
 
 def _meaning(cls: type[DomainError]) -> Markup:

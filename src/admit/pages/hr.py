@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -19,11 +19,12 @@ from admit.directory.models import HrConnection
 from admit.directory.schemas import mask
 from admit.errors import DomainError, HrSystemFailed
 from admit.flows import hr_sync
+from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
 from admit.web import SessionDep
 
-router = APIRouter()
+router = Router()
 
 PREVIEW_ROWS = 1000  # rows shown in the page's preview table; "Select all" covers every one
 OUTCOME_WORDS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import Depends, Form, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -13,10 +13,11 @@ from admit.actor import Actor
 from admit.errors import DomainError
 from admit.imports import service as imports_service
 from admit.imports.models import DONE, FAILED
+from admit.kit.routing import Router
 from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
 from admit.web import SessionDep
 
-router = APIRouter()
+router = Router()
 
 LABELS = {
     "will_invite": "Will invite",

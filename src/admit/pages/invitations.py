@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvitationGone, SignInRequired
 from admit.flows import join
+from admit.kit.routing import Router
 from admit.kit.text import sentence
 from admit.pages.auth import land_after_joining
 from admit.pages.deps import PageAuth, check_csrf, redirect, render
 from admit.settings import Settings
 from admit.web import Auth, SessionDep, SettingsDep, client_ip, limit_token_guessing
 
-router = APIRouter()
+router = Router()
 
 
 def _show(

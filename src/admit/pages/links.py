@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,7 @@ from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
+from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.links import signups as signups_service
 from admit.pages.auth import land_after_joining
@@ -25,7 +26,7 @@ from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import join_requests
 
-router = APIRouter()
+router = Router()
 # Errors a public form shows next to the form (anything else is the error page).
 _FORM_ERRORS = (422, 429)
 

@@ -4,7 +4,7 @@ import uuid
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Request, Response, UploadFile
+from fastapi import Depends, File, Form, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from admit.auth import service as auth_service
 from admit.errors import DomainError, NotFound
 from admit.kit.brand import DEFAULT_COLOR
 from admit.kit.pagination import every
+from admit.kit.routing import Router
 from admit.notifications import preferences
 from admit.pages.deps import PageActor, check_csrf, form_error, person, redirect, render
 from admit.people import activity
@@ -27,7 +28,7 @@ from admit.web import SessionDep
 from admit.workspaces import messages as workspace_messages
 from admit.workspaces import roles as workspace_roles
 
-router = APIRouter()
+router = Router()
 
 
 @router.get("/p/{slug}", name="portals:home")

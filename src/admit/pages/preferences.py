@@ -4,15 +4,16 @@ message carries (a page with one button: mail scanners open links; the mail app'
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 
 from admit import context
+from admit.kit.routing import Router
 from admit.notifications import preferences
 from admit.pages.deps import SignedIn, check_csrf, redirect, render
 from admit.web import SessionDep
 
-router = APIRouter()
+router = Router()
 
 
 def _read(request: Request, token: str) -> tuple[object, str] | None:

@@ -8,7 +8,7 @@ import uuid
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -16,12 +16,13 @@ from admit.actor import Actor
 from admit.directory import service as directory_service
 from admit.errors import DomainError
 from admit.kit.pagination import every
+from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
 from admit.portals import service as portals_service
 from admit.web import SessionDep
 
-router = APIRouter()
+router = Router()
 
 
 def _page(

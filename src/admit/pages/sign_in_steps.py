@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -22,12 +22,13 @@ from admit.auth import gate, second_factor
 from admit.auth import service as auth_service
 from admit.auth.models import WebSession
 from admit.errors import DomainError, NotAuthenticated
+from admit.kit.routing import Router
 from admit.members.models import User
 from admit.pages.auth import home_for
 from admit.pages.deps import PageAuth, SignedIn, check_csrf, form_error, redirect, render, safe_next
 from admit.web import CHALLENGE_COOKIE, Auth, SessionDep, client_ip, portal_actor, sign_in_browser
 
-router = APIRouter()
+router = Router()
 
 
 def _too_late() -> Response:

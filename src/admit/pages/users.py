@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,7 @@ from admit.imports import service as imports_service
 from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
+from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
@@ -43,7 +44,7 @@ from admit.people import roster as people_roster
 from admit.policy import Action
 from admit.web import SessionDep
 
-router = APIRouter()
+router = Router()
 PAGE_SIZE = 50
 PASTED_FILE = "pasted-addresses.txt"  # admit.js sends a paste too big for a form field so
 

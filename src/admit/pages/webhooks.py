@@ -8,7 +8,7 @@ import uuid
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
@@ -16,11 +16,12 @@ from admit.actor import Actor
 from admit.errors import DomainError
 from admit.events.catalogue import EVENT_TYPES
 from admit.kit.pagination import every
+from admit.kit.routing import Router
 from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
 from admit.web import SessionDep
 from admit.webhooks import service
 
-router = APIRouter()
+router = Router()
 
 STATUSES = ("queued", "sending", "delivered", "failed")
 

@@ -14,7 +14,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
-from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.pagination import every
+from admit.kit.routing import Router
 from admit.kit.text import readable_phone
 from admit.pages.deps import (
     PageActor,
@@ -48,7 +49,7 @@ from admit.workspaces import messages as workspace_messages
 from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import FLOW, KINDS
 
-router = APIRouter()
+router = Router()
 
 _MAX_RESULTS_SHOWN = 15
 
