@@ -132,6 +132,23 @@ class TestRoster:
         assert [r.address for r in _roster(db, pf, q="(202) 555").items] == ["+12025550173"]
         assert _roster(db, pf, q="nobody").total == 0
 
+    def test_a_kept_statement_lists_each_portal_its_own_people_as_they_are_now(self, db):
+        """A first page's statements are built once for their shape and kept: asked again for
+        another portal, or later, they read that portal's rows and that moment's statuses (the
+        portal and the time are parameters, never held by the statement)."""
+        acme = create_portal(db)
+        beta = create_portal(db, name="Beta Ltd", owner_email="owner@beta.com")
+        invite(db, acme, ["cleo@client.org"], user_type="client")
+        invite(db, beta, ["bea@client.org"], user_type="client")
+        for _ in range(2):  # the second time round, every statement is a kept one
+            assert [r.address for r in _roster(db, acme, user_type="client").items] == ["cleo@client.org"]
+            assert [r.address for r in _roster(db, beta, user_type="client").items] == ["bea@client.org"]
+        assert ("owner", "client", None, None, None, None, True, True) in people_roster._KEPT
+        assert [r.status for r in _roster(db, acme, user_type="client").items] == ["pending"]
+        with clock.travel(timedelta(days=8)):
+            assert [r.status for r in _roster(db, acme, user_type="client").items] == ["expired"]
+            assert _roster(db, acme, user_type="client", status="pending").total == 0
+
     def test_revoked_invitations_stay_and_accepted_ones_become_members(self, db, worker):
         """A revoked invitation is a row with status revoked; an accepted one is the member's row."""
         from admit.invitations import service as invitations_service

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Uuid, and_, case, func, literal, or_, select
+from sqlalchemy import BindParameter, Select, Uuid, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -120,9 +120,9 @@ def live_ids(session: Session, invitation_ids: Iterable[uuid.UUID | None]) -> se
 
 
 def roster_select(
-    portal_id: uuid.UUID,
+    portal_id: uuid.UUID | BindParameter[Any],
     *,
-    now: datetime,
+    now: datetime | BindParameter[Any],
     user_types: Iterable[UserType],
     user_type: str | None = None,
     status: str | None = None,

@@ -15,12 +15,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 
 from sqlalchemy import (
     JSON,
+    BindParameter,
     ColumnElement,
     DateTime,
     Row,
     Select,
     Text,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -197,6 +199,7 @@ def page_of_union(
     order: Order = NEWEST,
     counted: bool = False,
     few: Sequence[bool] = (),
+    params: dict[str, Any] | None = None,
 ) -> UnionPage:
     """One page of rows from several SELECTs that each label ``id`` and the columns the order
     needs (newest ``created_at`` first unless told; they share their other columns), each row
@@ -219,7 +222,28 @@ def page_of_union(
     then order them, whatever the planner guesses. Given a filter it cannot tell is rare (a
     search for "m4242"), a planner may walk the order's index for a page of matches that are not
     there, reading every row (PostgreSQL: the page's statement took 174 ms for 31 matches among
-    200,000; ~20 ms this way, most of it joining the members found to their users)."""
+    200,000; ~20 ms this way, most of it joining the members found to their users).
+
+    ``params``: values for the SELECTs' named parameters (``bindparam``). Built apart from being
+    read (``union_page_statement``, ``read_union_page``), the statement can be kept and asked
+    again with other values: building it is most of a page's Python."""
+    statement = union_page_statement(
+        selects, cursor=cursor, limit=limit, order=order, counted=counted, few=few
+    )
+    return read_union_page(session, statement, limit=limit, order=order, counted=counted, params=params)
+
+
+def union_page_statement(
+    selects: Sequence[Select[*tuple[Any, ...]]],
+    *,
+    cursor: str | None,
+    limit: int,
+    order: Order = NEWEST,
+    counted: bool = False,
+    few: Sequence[bool] = (),
+) -> Select[*tuple[Any, ...]]:
+    """``page_of_union``'s statement (its rows are one more than ``limit``: whether a page
+    follows)."""
     if limit < 1 or limit > MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
     if counted and cursor:
@@ -256,14 +280,25 @@ def page_of_union(
             for branch in range(len(pieces))
         ]
         merged_columns.append(reduce(operator.add, each).label("total"))
-    rows = list(
-        session.execute(
-            select(*merged_columns)
-            .select_from(merged)
-            .order_by(*_ordered(named["sort_key"], named["id"], order))
-            .limit(limit + 1)
-        )
+    return (
+        select(*merged_columns)
+        .select_from(merged)
+        .order_by(*_ordered(named["sort_key"], named["id"], order))
+        .limit(limit + 1)
     )
+
+
+def read_union_page(
+    session: Session,
+    statement: Select[*tuple[Any, ...]],
+    *,
+    limit: int,
+    order: Order,
+    counted: bool,
+    params: dict[str, Any] | None = None,
+) -> UnionPage:
+    """The page a ``union_page_statement`` reads, with ``params`` for its named parameters."""
+    rows = list(session.execute(statement, params or {}))
     # Counted, a first page with no row is a count of none: each SELECT with a match gives one.
     total = (int(rows[0].total) if rows else 0) if counted else None
     next_cursor = None
@@ -288,6 +323,7 @@ def stream_union(
     columns: Sequence[str] | None = None,
     extra: Callable[[ReadOnlyColumnCollection[str, Any]], Sequence[ColumnElement[Any]]] | None = None,
     raw: bool = False,
+    params: dict[str, Any] | None = None,
 ) -> Iterator[Sequence[Row[*tuple[Any, ...]]]]:
     """Every row of several SELECTs merged in ``order`` (as ``page_of_union`` pages them), read
     by one query as it streams, ``batch`` rows at a time (an export: flat memory).
@@ -296,7 +332,8 @@ def stream_union(
     more columns computed per merged row (a correlated subquery). ``raw``: values as the
     database driver gives them, with no conversion by their types, and JSON and timestamps as
     their text (an export that formats hundreds of thousands of rows itself: ``db.raw_iso``,
-    ``raw_list`` and ``raw_uuid`` read them)."""
+    ``raw_list`` and ``raw_uuid`` read them). ``params``: values for the SELECTs' named
+    parameters."""
     pieces = []
     for query in selects:
         inner = query.subquery()
@@ -307,7 +344,7 @@ def stream_union(
     if raw:  # JSON and times come as text: the driver would convert every row's value
         chosen = [_as_text(c) if _textual(c) else type_coerce(c, NullType()).label(c.name) for c in chosen]
     ordered = select(*chosen).order_by(*_ordered(merged.c.sort_key, merged.c.id, order))
-    result = session.execute(ordered.execution_options(yield_per=batch))
+    result = session.execute(ordered.execution_options(yield_per=batch), params or {})
     yield from result.partitions()
 
 
@@ -333,9 +370,19 @@ def seekable(*leading: tuple[Any, bool, Sequence[str]]) -> list[ColumnElement[bo
     return [column.in_(every) for column, bound, every in leading[:before] if not bound]
 
 
-def any_each(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> list[bool]:
+def parameter(name: str) -> BindParameter[Any]:
+    """A value a statement names rather than holds, given as it is asked (``params``): a
+    statement kept and asked again for another portal or time."""
+    return bindparam(name)
+
+
+def any_each(
+    session: Session, selects: Sequence[Select[*tuple[Any, ...]]], params: dict[str, Any] | None = None
+) -> list[bool]:
     """Whether each SELECT matches any row, asked in one statement (each stops at its first)."""
-    return [bool(held) for held in session.execute(select(*(q.exists() for q in selects))).one()]
+    return [
+        bool(held) for held in session.execute(select(*(q.exists() for q in selects)), params or {}).one()
+    ]
 
 
 def count_all(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> int:
@@ -343,12 +390,24 @@ def count_all(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> 
     return sum(count_each(session, selects))
 
 
-def count_each(session: Session, selects: Sequence[Select[*tuple[Any, ...]]]) -> list[int]:
+def count_each(
+    session: Session, selects: Sequence[Select[*tuple[Any, ...]]], params: dict[str, Any] | None = None
+) -> list[int]:
     """How many rows each SELECT matches (no page), asked in one statement."""
     if not selects:
         return []
-    counts = (select(func.count()).select_from(q.subquery()).scalar_subquery() for q in selects)
-    return [int(n or 0) for n in session.execute(select(*counts)).one()]
+    return read_counts(session, counts_statement(selects), params)
+
+
+def counts_statement(selects: Sequence[Select[*tuple[Any, ...]]]) -> Select[*tuple[Any, ...]]:
+    """``count_each``'s statement: one row, a count per SELECT."""
+    return select(*(select(func.count()).select_from(q.subquery()).scalar_subquery() for q in selects))
+
+
+def read_counts(
+    session: Session, statement: Select[*tuple[Any, ...]], params: dict[str, Any] | None = None
+) -> list[int]:
+    return [int(n or 0) for n in session.execute(statement, params or {}).one()]
 
 
 def every(fetch: Fetch[T], *, limit: int = MAX_LIMIT) -> list[T]:

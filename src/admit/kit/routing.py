@@ -19,7 +19,8 @@ import re
 from typing import Any
 
 from fastapi import APIRouter
-from starlette.routing import Match, Mount, get_route_path
+from starlette._utils import get_route_path
+from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 __all__ = ["Router", "path_pattern"]

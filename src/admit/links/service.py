@@ -34,7 +34,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -124,7 +124,7 @@ def _on_this_secret(link: InviteLink | type[InviteLink]) -> ColumnElement[bool]:
     return LinkSignup.link_token_hash == link.token_hash
 
 
-def waiting(link: InviteLink | type[InviteLink], now: datetime) -> ColumnElement[bool]:
+def waiting(link: InviteLink | type[InviteLink], now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     """A sign-up waiting for its confirmation on the link's current secret (unexpired, not yet
     confirmed): the link card's "pending" and User Management's pending sign-ups alike. With
     the class (``InviteLink``), the condition for a SELECT that joins the sign-up's link."""

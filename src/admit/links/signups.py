@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, Select, Uuid, literal, not_, select, update
+from sqlalchemy import JSON, BindParameter, Select, Uuid, literal, not_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from admit import context, policy
@@ -334,9 +334,9 @@ def list_signups(
 
 
 def roster_select(
-    portal_id: uuid.UUID,
+    portal_id: uuid.UUID | BindParameter[Any],
     *,
-    now: datetime,
+    now: datetime | BindParameter[Any],
     user_type: str | None = None,
     status: str | None = None,
     role: str | None = None,

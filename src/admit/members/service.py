@@ -13,7 +13,7 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, bindparam, func, literal, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -523,7 +523,7 @@ def statuses(session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUI
 
 
 def roster_select(
-    portal_id: uuid.UUID,
+    portal_id: uuid.UUID | BindParameter[Any],
     *,
     user_type: str | None = None,
     status: str | None = None,

@@ -15,7 +15,19 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, Select, Update, bindparam, case, exists, func, select, update
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Row,
+    Select,
+    Update,
+    bindparam,
+    case,
+    exists,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
@@ -365,7 +377,9 @@ def latest_status(invitation_id: ColumnElement[Any], when: ColumnElement[bool]) 
 
 
 def delivery_is(
-    invitation_id: ColumnElement[Any] | QueryableAttribute[Any], delivery: str, portal_id: uuid.UUID
+    invitation_id: ColumnElement[Any] | QueryableAttribute[Any],
+    delivery: str,
+    portal_id: uuid.UUID | BindParameter[Any],
 ) -> ColumnElement[bool]:
     """A condition: the newest message of the invitation ``invitation_id`` names was delivered
     as ``delivery`` (``models.delivery_status``: none, queued, sent or failed) — for a list to

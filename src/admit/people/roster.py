@@ -11,11 +11,12 @@ see its sign-ups. Every list pages with a cursor; nothing is capped.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import chain
-from typing import TYPE_CHECKING, Any, NamedTuple, get_args
+from threading import Lock
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, get_args
 
 from admit import context, policy
 from admit.actor import Actor
@@ -24,7 +25,18 @@ from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
 from admit.invitations.models import OPEN, InvitationStatus
 from admit.kit import search
-from admit.kit.pagination import FEW, NEWEST, Order, any_each, count_each, page_of_union, stream_union
+from admit.kit.pagination import (
+    FEW,
+    NEWEST,
+    Order,
+    any_each,
+    counts_statement,
+    parameter,
+    read_counts,
+    read_union_page,
+    stream_union,
+    union_page_statement,
+)
 from admit.links import signups
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
@@ -108,6 +120,30 @@ SORTS: dict[str, Order] = {
 DELIVERIES = get_args(DeliveryFilter)
 
 
+# Statements kept by their shape (``roster``): building a page's statements and their cache keys
+# is a third of a User Management page's Python, and a few shapes are most of what is asked.
+_KEPT: dict[tuple[Any, ...], Any] = {}
+_KEPT_MOST = 512
+_KEPT_LOCK = Lock()
+T = TypeVar("T")
+
+
+def _kept(key: tuple[Any, ...] | None, build: Callable[[], T]) -> T:
+    """What ``build`` makes, kept under ``key`` (None: not kept; the oldest goes past
+    ``_KEPT_MOST``). Kept statements name their values as parameters: they hold no portal's."""
+    if key is None:
+        return build()
+    with _KEPT_LOCK:
+        found = _KEPT.get(key)
+    if found is None:
+        found = build()
+        with _KEPT_LOCK:
+            _KEPT[key] = found
+            if len(_KEPT) > _KEPT_MOST:
+                del _KEPT[next(iter(_KEPT))]
+    return found
+
+
 def roster(
     session: Session,
     actor: Actor,
@@ -138,12 +174,16 @@ def roster(
     delivery = _check("delivery", delivery, DELIVERIES)
     sort = _check("sort", sort, SORTS) or "-invited"
     q = (q or "").strip()[:200] or None
-    now = context.of(session).clock.now()
-    portal_id = actor.portal.id
+    # The portal and the time are named parameters, given as the statements are asked
+    # (``params``): a first page without a search or an inviter's filter is built once for its
+    # shape (who asks, the filters, the order) and kept (``_kept``).
+    params = {"roster_portal": actor.portal.id, "roster_now": context.of(session).clock.now()}
+    portal_id, now = parameter("roster_portal"), parameter("roster_now")
     shared: dict[str, Any] = {"product": product, "invited_by": invited_by}
     streaming = streaming or {}
+    shape = None if (q or invited_by) else (str(actor.role), user_type, status, role, product, delivery)
 
-    def selects(counting: bool, searching: bool = True) -> list[Select[Any]]:
+    def build(counting: bool, searching: bool) -> list[Select[Any]]:
         searched = q if searching else None
         out = []
         # Members have no message of their own to deliver; sign-ups are nobody's invitation and
@@ -183,9 +223,13 @@ def roster(
                 out.append(query)
         return out
 
+    def selects(counting: bool, searching: bool = True) -> list[Select[Any]]:
+        return _kept(shape and (*shape, counting, searching), lambda: build(counting, searching))
+
     listed = selects(counting=False)
     if stream is not None:
-        stream.append(stream_union(session, listed, order=SORTS[sort], **streaming) if listed else iter([]))
+        streamed = stream_union(session, listed, order=SORTS[sort], params=params, **streaming)
+        stream.append(streamed if listed else iter([]))
         return RosterPage(items=[], next_cursor=None, total=-1)
     if not listed:
         return RosterPage(items=[], next_cursor=None, total=0, filters={})
@@ -195,21 +239,31 @@ def roster(
     counted = count and cursor is None and bool(delivery or search.reads_every_match(session, q))
     total = -1
     few: list[bool] = []
+    matched: tuple[bool, ...] = ()
     if count and not counted:
         # Counted first: a kind of row none of which match is left out of the page's query (a
         # filter no row of a table has would otherwise walk that whole table in the page's order).
-        counts = count_each(session, selects(counting=True))
+        counting = selects(counting=True)
+        counts = read_counts(
+            session, _kept(shape and (*shape, "counts"), lambda: counts_statement(counting)), params
+        )
         total = sum(counts)
+        matched = tuple(bool(n) for n in counts)
         kept = [(query, n) for query, n in zip(listed, counts, strict=True) if n] or [(listed[0], 0)]
         listed, few = [query for query, _n in kept], [n <= FEW for _query, n in kept]
     elif counted and q and len(listed) > 1 and any((user_type, status, role, product, invited_by)):
         # A search with other filters: a kind of row none of which match them (pending clients
         # among members) is left out before it is searched (asked of the kinds' indexes at once).
-        holds = any_each(session, selects(counting=True, searching=False))
+        holds = any_each(session, selects(counting=True, searching=False), params)
         listed = [query for query, held in zip(listed, holds, strict=True) if held] or listed[:1]
-    found = page_of_union(
-        session, listed, cursor=cursor, limit=limit, order=SORTS[sort], counted=counted, few=few
+    order = SORTS[sort]
+    statement = _kept(
+        None if cursor else shape and (*shape, sort, limit, counted, matched, tuple(few)),
+        lambda: union_page_statement(
+            listed, cursor=cursor, limit=limit, order=order, counted=counted, few=few
+        ),
     )
+    found = read_union_page(session, statement, limit=limit, order=order, counted=counted, params=params)
     if found.total is not None:
         total = found.total
     filters = {
