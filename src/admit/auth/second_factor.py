@@ -11,11 +11,13 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING
 
 import pyotp
 import segno
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -56,9 +58,15 @@ def _factor(session: Session, user_id: uuid.UUID) -> TotpFactor | None:
     return session.scalar(select(TotpFactor).where(TotpFactor.user_id == user_id))
 
 
+@cache
+def _confirmed_at() -> Select[datetime | None]:
+    """Asked on every signed-in page: built once, on first use."""
+    return select(TotpFactor.confirmed_at).where(TotpFactor.user_id == bindparam("b_user"))
+
+
 def has_factor(session: Session, user_id: uuid.UUID) -> bool:
     """Whether the user has a confirmed authenticator app."""
-    confirmed = session.execute(select(TotpFactor.confirmed_at).where(TotpFactor.user_id == user_id)).first()
+    confirmed = session.execute(_confirmed_at(), {"b_user": user_id}).first()
     return confirmed is not None and confirmed.confirmed_at is not None
 
 

@@ -32,9 +32,10 @@ import hmac
 import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BindParameter, ColumnElement, and_, func, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -119,19 +120,24 @@ def link_url(session: Session, link: InviteLink) -> str | None:
 # --- reading a link's state ------------------------------------------------------------
 
 
-def _on_this_secret(link: InviteLink | type[InviteLink]) -> ColumnElement[bool]:
+# A link, a link's class (a SELECT that joins the sign-up's link) or its secret's hash as a
+# named parameter (a statement kept: ``_card_counts``).
+Linked = InviteLink | type[InviteLink] | BindParameter[Any]
+
+
+def _on_this_secret(link: Linked) -> ColumnElement[bool]:
     """A sign-up made with the link's current secret (a refresh leaves earlier ones behind)."""
-    return LinkSignup.link_token_hash == link.token_hash
+    return LinkSignup.link_token_hash == (link if isinstance(link, BindParameter) else link.token_hash)
 
 
-def waiting(link: InviteLink | type[InviteLink], now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
+def waiting(link: Linked, now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     """A sign-up waiting for its confirmation on the link's current secret (unexpired, not yet
     confirmed): the link card's "pending" and User Management's pending sign-ups alike. With
     the class (``InviteLink``), the condition for a SELECT that joins the sign-up's link."""
     return and_(_on_this_secret(link), LinkSignup.status == PENDING, LinkSignup.expires_at > now)
 
 
-def _taken(link: InviteLink, now: datetime) -> ColumnElement[bool]:
+def _taken(link: Linked, now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
     """A place taken on the current link: a confirmed sign-up, or one waiting to confirm."""
     return or_(waiting(link, now), and_(_on_this_secret(link), LinkSignup.status == CONFIRMED))
 
@@ -161,17 +167,27 @@ def state(session: Session, link: InviteLink, now: datetime, uses: int | None = 
     return "active"
 
 
+@cache
+def _card_counts() -> Select[int, int, int]:
+    """A link's places taken, joined (by any secret it has had) and pending: built once, asked
+    for a link and a time (``b_link``, ``b_hash``, ``b_now``). Made on first use, once the
+    columns' types are known (a parameter takes the type of the column it is compared with)."""
+    secret: BindParameter[Any] = bindparam("b_hash")
+    now: BindParameter[Any] = bindparam("b_now")
+    return select(
+        func.count().filter(_taken(secret, now)),
+        func.count().filter(LinkSignup.status == CONFIRMED),
+        func.count().filter(waiting(secret, now)),
+    ).where(LinkSignup.link_id == bindparam("b_link"))
+
+
 def _view(session: Session, link: InviteLink, counts: tuple[int, int, int] | None = None) -> LinkView:
     """``counts`` (uses, joined, pending) of a workspace link come from its join requests,
     which the caller reads (``workspaces.join_requests.counts``)."""
     now = context.of(session).clock.now()
     if counts is None:
         taken, joined, pending = session.execute(
-            select(
-                func.count().filter(_taken(link, now)),  # places taken
-                func.count().filter(LinkSignup.status == CONFIRMED),  # joined, by any secret it has had
-                func.count().filter(waiting(link, now)),
-            ).where(LinkSignup.link_id == link.id)
+            _card_counts(), {"b_link": link.id, "b_hash": link.token_hash, "b_now": now}
         ).one()
     else:
         taken, joined, pending = counts
@@ -196,12 +212,19 @@ def gone() -> Gone:
 
 
 def _find(session: Session, portal_id: uuid.UUID, workspace_id: uuid.UUID | None) -> InviteLink | None:
-    query = select(InviteLink).where(InviteLink.portal_id == portal_id)
     if workspace_id is None:
-        query = query.where(InviteLink.workspace_id.is_(None))
-    else:
-        query = query.where(InviteLink.workspace_id == workspace_id)
-    return session.scalar(query)
+        return session.scalar(_finds()[0], {"b_portal": portal_id})
+    return session.scalar(_finds()[1], {"b_portal": portal_id, "b_workspace": workspace_id})
+
+
+@cache
+def _finds() -> tuple[Select[InviteLink], Select[InviteLink]]:
+    """A portal's link and a workspace's, built once (every User Management page asks)."""
+    query = select(InviteLink).where(InviteLink.portal_id == bindparam("b_portal"))
+    return (
+        query.where(InviteLink.workspace_id.is_(None)),
+        query.where(InviteLink.workspace_id == bindparam("b_workspace")),
+    )
 
 
 def _get_or_create(

@@ -100,7 +100,7 @@ def users_by_id(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UU
     ids = list(set(user_ids))
     if not ids:
         return {}
-    return {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))}
+    return {u.id: u for u in session.scalars(_asked()["users"], {"b_ids": ids})}
 
 
 # Asked on every accept and sign-in: built once, on first use (``tokens.service``), each run
@@ -108,6 +108,35 @@ def users_by_id(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UU
 @cache
 def _user_by(column: str) -> Select[User]:
     return select(User).where(getattr(User, column) == bindparam("b_address"))
+
+
+# Asked on every page (who is signed in, where, the portal switcher, the last owner): built
+# once, on first use, like ``_user_by``.
+@cache
+def _asked() -> dict[str, Select[Any]]:
+    portal: BindParameter[Any] = bindparam("b_portal")
+    user: BindParameter[Any] = bindparam("b_user")
+    return {
+        "users": select(User).where(User.id.in_(bindparam("b_ids", expanding=True))),
+        "membership": select(Member).where(Member.portal_id == portal, Member.user_id == user),
+        # Their user is the one asking: ``member.user`` finds it in the session, with no join.
+        "memberships": select(Member)
+        .where(Member.user_id == user, Member.status == ACTIVE)
+        .options(lazyload(Member.user)),
+        # From ``ix_members_portal_kind``, like the roster's role counts (``seekable``).
+        "owners": select(func.count())
+        .select_from(Member)
+        .where(
+            Member.portal_id == portal,
+            Member.role == Role.OWNER,
+            Member.status == ACTIVE,
+            *seekable(
+                (Member.user_type, False, tuple(UserType)),
+                (Member.status, True, STATUSES),
+                (Member.role, True, tuple(Role)),
+            ),
+        ),
+    }
 
 
 @cache
@@ -230,7 +259,8 @@ def get_or_create_user(session: Session, address: str) -> User:
 
 
 def get_membership(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -> Member | None:
-    return session.scalar(select(Member).where(Member.portal_id == portal_id, Member.user_id == user_id))
+    member: Member | None = session.scalar(_asked()["membership"], {"b_portal": portal_id, "b_user": user_id})
+    return member
 
 
 def named_like(portal_id: uuid.UUID, q: str) -> Select[uuid.UUID]:
@@ -356,14 +386,7 @@ def operator_actor(session: Session, slug: str, *, ip: str = "cli") -> Actor:
 
 def memberships_of(session: Session, user: User) -> list[tuple[Portal, Member]]:
     """The portals where ``user`` is an active member, by name."""
-    members = list(
-        session.scalars(
-            select(Member)
-            .where(Member.user_id == user.id, Member.status == ACTIVE)
-            # Their user is ``user``: ``member.user`` finds it in the session, with no join.
-            .options(lazyload(Member.user))
-        )
-    )
+    members = list(session.scalars(_asked()["memberships"], {"b_user": user.id}))
     portals = portals_service.by_ids(session, [m.portal_id for m in members])
     return sorted(((portals[m.portal_id], m) for m in members), key=lambda pm: (pm[0].name, str(pm[0].id)))
 
@@ -418,23 +441,7 @@ def change_details(
 def count_active_owners(session: Session, portal_id: uuid.UUID) -> int:
     """How many active owners the portal has (the last one may not go: ``policy``), counted
     from ``ix_members_portal_kind`` like the roster's role counts (``kit.pagination.seekable``)."""
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Member)
-            .where(
-                Member.portal_id == portal_id,
-                Member.role == Role.OWNER,
-                Member.status == ACTIVE,
-                *seekable(
-                    (Member.user_type, False, tuple(UserType)),
-                    (Member.status, True, STATUSES),
-                    (Member.role, True, tuple(Role)),
-                ),
-            )
-        )
-        or 0
-    )
+    return session.scalar(_asked()["owners"], {"b_portal": portal_id}) or 0
 
 
 def statuses_by_address(session: Session, portal_id: uuid.UUID, addresses: Collection[str]) -> dict[str, str]:

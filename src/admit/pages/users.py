@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -156,6 +157,7 @@ def _page(
         "products": policy.ALL_PRODUCTS,
         "deliveries": people_roster.DELIVERIES,
         "delivery_words": DELIVERY_WORDS,
+        "delivery_words_json": DELIVERY_WORDS_JSON,
         "file_types": FILE_TYPES,  # the upload's accept list and hint: what imports.parsing takes
         "file_types_in_words": FILE_TYPES_IN_WORDS,
         "start": start,
@@ -183,6 +185,9 @@ def _page(
     context.update(extra)
     return render(request, "users/list.html", context, status_code=status_code)
 
+
+# What admit.js calls a delivery as it updates a row: written once, not at each page.
+DELIVERY_WORDS_JSON = json.dumps(DELIVERY_WORDS)
 
 SORT_LABELS = {
     "-invited": "Newest first",

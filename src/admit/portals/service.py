@@ -13,11 +13,11 @@ import zoneinfo
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, Final
 
 import phonenumbers
-from sqlalchemy import exists, select
+from sqlalchemy import Select, bindparam, exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -80,7 +80,13 @@ def only_portal(session: Session) -> Portal | None:
 
 
 def get_by_slug(session: Session, slug: str) -> Portal | None:
-    return session.scalar(select(Portal).where(Portal.slug == slug))
+    return session.scalar(_by_slug(), {"b_slug": slug})
+
+
+@cache
+def _by_slug() -> Select[Portal]:
+    """Asked on every page and API call: built once, on first use."""
+    return select(Portal).where(Portal.slug == bindparam("b_slug"))
 
 
 def get_by_slug_or_raise(session: Session, slug: str) -> Portal:
