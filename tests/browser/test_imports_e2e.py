@@ -151,10 +151,12 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
 
 def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context, live_server, tmp_path, shot):
     """A list with a Role column: ignored at first (everyone gets the modal's role); ticking
-    "Use the Role column" redoes the preview with each row's role, up to the modal's; a list
-    that makes owners cannot be sent until the owner says yes to it."""
+    "Use the Role column" redoes the preview with each row's role, up to the list's role, which
+    the preview can raise; a list that makes owners cannot be sent until the owner says yes."""
     path = tmp_path / "roles.csv"
-    path.write_text("email,role\r\na@example.com,admin\r\nm@example.com,member\r\no@example.com,owner\r\n")
+    path.write_text(
+        "email,name,role\r\na@example.com,Ada,admin\r\nm@example.com,Mo,member\r\no@example.com,Oz,owner\r\n"
+    )
     page = new_context().new_page()
     gestures.set_up_portal(
         page,
@@ -166,20 +168,27 @@ def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context,
     )
     page.get_by_role("button", name="Invite Users").click()
     dialog = page.locator("dialog#invite-dialog")
-    dialog.get_by_label("Role").select_option("owner")
-    dialog.get_by_label("Or upload email list").set_input_files(str(path))
+    dialog.get_by_label("Or upload email list").set_input_files(str(path))  # as members (the default)
     dialog.get_by_role("button", name="Send Invitation").click()
 
     roles = page.locator("[data-roles]")
-    expect(roles).to_have_text("Will invite: 3 as Owner")  # the column is ignored
+    expect(roles).to_have_text("Will invite: 3 as Member")  # the column is ignored
     page.get_by_label("Use the Role column").check()
+    expect(roles).to_have_text("Will invite: 1 as Member")
+    refused = page.locator('tr[data-outcome="not_allowed"] [data-sample]')
+    # Each refused row once: its address, name and role, then why (nothing said twice).
+    expect(refused.first).to_have_text(
+        "row 2: a@example.com · Ada · Admin “admin” is above the role chosen for this list (member)."
+    )
+    # Raised on the preview: the list's role is the most a row may ask for.
+    page.get_by_label("The most a row may ask for").select_option("owner")
     expect(roles).to_contain_text("1 as Admin")
     expect(roles).to_contain_text("1 as Member")
     expect(roles).to_contain_text("1 as Owner")
     expect(page.get_by_label("Use the Role column")).to_be_checked()
-    # The preview shows what was read from each row (address, role), not the raw line.
+    # The preview shows what was read from each row (address, name, role), not the raw line.
     expect(page.locator('tr[data-outcome="will_invite"] [data-sample]').first).to_have_text(
-        "row 2: a@example.com · Admin"
+        "row 2: a@example.com · Ada · Admin"
     )
     shot(page, "role-column-used")
     # Owners need an explicit yes: the box is required, and the server checks it too.

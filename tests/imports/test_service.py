@@ -197,6 +197,25 @@ class TestRoleColumn:
             )
         assert roles == {"a@example.com": "admin", "m@example.com": "member", "n@example.com": "admin"}
 
+    def test_the_list_role_is_raised_on_the_preview_as_far_as_the_inviter_may_grant(self, db, pf):
+        """A row refused for asking above the list's role is invited once the preview raises
+        the list's role; an admin cannot raise it to owner (the pipeline's own check)."""
+        import_id, _ = create(db, pf, self.LIST, start=False)  # as members
+        with db.unit_of_work() as session:
+            imports_service.use_role_column(session, actor_for(session, pf.slug, ADMIN), import_id, True)
+        assert get(db, import_id).preview["counts"]["not_allowed"] == 2
+        with db.unit_of_work() as session:
+            imports_service.use_role_column(
+                session, actor_for(session, pf.slug, ADMIN), import_id, True, role="admin"
+            )
+        imp = get(db, import_id)
+        assert imp.role == "admin" and imp.preview["roles"] == {"admin": 2, "member": 1}
+        with db.unit_of_work() as session, pytest.raises((PermissionDenied, InvalidInput)):
+            imports_service.use_role_column(
+                session, actor_for(session, pf.slug, ADMIN), import_id, True, role="owner"
+            )
+        assert get(db, import_id).role == "admin"  # nothing changed by the refusal
+
     def test_owners_only_after_an_explicit_confirmation(self, db, pf):
         with pytest.raises(InvalidInput) as caught:
             create(db, pf, self.LIST, role="owner", role_column=True)  # straight to sending: refused

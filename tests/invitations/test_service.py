@@ -549,8 +549,20 @@ def test_a_batch_summary_reads_like_a_sentence():
 
     assert summary(12, {}) == "12 invited"
     assert summary(12, {"already_member": 1, "invalid_recipient": 1}) == (
-        "12 invited · 2 skipped: 1 already a member, 1 not an address"
+        "12 invited · 2 skipped: 1 already a member, 1 not a valid address"
     )
     assert summary(0, {"invalid_recipient": 3, "duplicate": 1}) == (
-        "0 invited · 4 skipped: 3 not addresses, 1 listed twice"
+        "0 invited · 4 skipped: 3 not valid addresses, 1 listed twice"
     )
+
+
+def test_every_reason_to_skip_has_words_in_a_summary():
+    """Each skip code reads as words in the one-line summary (the Invite box, the CLI): a
+    suppressed address's summary once raised, its entry a sentence where a pair belongs."""
+    from admit.invitations.pipeline import SUMMARY_WORDS, SkipCode, summary
+
+    for code in SkipCode:
+        one, many = SUMMARY_WORDS[code]
+        assert summary(1, {str(code): 1}) == f"1 invited · 1 skipped: 1 {one}"
+        assert summary(0, {str(code): 2}) == f"0 invited · 2 skipped: 2 {many}"
+    assert summary(1, {"address_suppressed": 1}) == "1 invited · 1 skipped: 1 bounced before"

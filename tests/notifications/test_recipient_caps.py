@@ -102,7 +102,10 @@ class TestDayCap:
                 ("ada@example.com", "recipient_rate_limited")
             ]
             # It says when she may be written to again: the day's first message ages out in 23 h 54.
-            assert skipped[0]["detail"].endswith("Try again in 24 hours."), skipped[0]["detail"]
+            assert skipped[0]["detail"] == (
+                "This person has had as many messages today as Admit sends one person in a day. "
+                "Try again in 24 hours."
+            ), skipped[0]["detail"]
         with clock.travel(timedelta(days=1, minutes=1)):
             r = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
             assert r.status_code == 200, r.text

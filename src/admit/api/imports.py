@@ -238,9 +238,11 @@ def confirm_import(
 def choose_role_column(
     import_id: uuid.UUID, choice: RoleColumnChoice, request: Request, actor: ActorDep, session: SessionDep
 ) -> ImportStatus:
-    """Use (or stop using) the list's Role column in a draft import; answers the new preview.
-    The import's own role stays the ceiling: no row gets more."""
-    return _status(request, imports_service.use_role_column(session, actor, import_id, choice.use))
+    """Use (or stop using) the list's Role column in a draft import, and (``role``) change the
+    list's role; answers the new preview. The list's role is the ceiling: no row gets more."""
+    return _status(
+        request, imports_service.use_role_column(session, actor, import_id, choice.use, role=choice.role)
+    )
 
 
 @router.get(

@@ -52,6 +52,9 @@ class RoleColumnChoice(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     use: bool
+    # The list's role (owner, admin or member): every row's when the column is not used, the
+    # most a row may ask for when it is. Unset: as it was.
+    role: str | None = None
 
 
 class ImportConfirm(BaseModel):

@@ -307,8 +307,12 @@ def get_or_raise(session: Session, actor: Actor, import_id: uuid.UUID) -> Invita
     return imp
 
 
-def use_role_column(session: Session, actor: Actor, import_id: uuid.UUID, use: bool) -> InvitationImport:
-    """Use (or stop using) the list's Role column in a previewed import; the preview is redone."""
+def use_role_column(
+    session: Session, actor: Actor, import_id: uuid.UUID, use: bool, *, role: str | None = None
+) -> InvitationImport:
+    """Use (or stop using) the list's Role column in a previewed import, and (``role``) change
+    the list's role: the role of every row when the column is not used, the most a row may
+    ask for when it is. The preview is redone."""
     imp = get_or_raise(session, actor, import_id)
     policy.require(actor.role, policy.invite_action(imp.user_type))
     if imp.status != PREVIEWED:
@@ -316,12 +320,13 @@ def use_role_column(session: Session, actor: Actor, import_id: uuid.UUID, use: b
     options = check_options(
         actor,
         user_type=imp.user_type,
-        role=imp.role,
+        role=role or imp.role,
         products=list(imp.products),
         message=imp.message,
         role_column=use,
     )
     imp.role_column = options.role_column
+    imp.role = options.role
     imp.preview = _preview(session, actor, options, storage.stored_chunks(session, imp.id))
     session.flush()
     return imp

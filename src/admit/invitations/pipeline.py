@@ -90,16 +90,13 @@ SUMMARY_WORDS = {
     SkipCode.ALREADY_MEMBER: ("already a member", "already members"),
     SkipCode.ALREADY_INVITED: ("already invited", "already invited"),
     SkipCode.DUPLICATE: ("listed twice", "listed twice"),
-    SkipCode.INVALID_RECIPIENT: ("not an address", "not addresses"),
+    SkipCode.INVALID_RECIPIENT: ("not a valid address", "not valid addresses"),
     SkipCode.NOT_ALLOWED: ("not allowed", "not allowed"),
     SkipCode.RECIPIENT_RATE_LIMITED: ("sent enough messages for now", "sent enough messages for now"),
     SkipCode.SUPPRESSED: ("bounced before", "bounced before"),
     SkipCode.SMS_COUNTRY_NOT_ALLOWED: (
         "number from a country not texted",
         "numbers from countries not texted",
-    ),
-    SkipCode.SUPPRESSED: (
-        "Mail to this address bounced or was marked as spam; the portal no longer writes to it."
     ),
     SkipCode.SMS_BUDGET_REACHED: ("over today's texts", "over today's texts"),
 }
@@ -113,16 +110,16 @@ def summary(invited: int, skipped: dict[str, int]) -> str:
     if total:
         parts = []
         for code, n in sorted(skipped.items(), key=lambda item: -item[1]):
-            one, many = (
-                SUMMARY_WORDS.get(SkipCode(code), (code, code)) if code in tuple(SkipCode) else (code, code)
-            )
+            one, many = SUMMARY_WORDS.get(code, (code, code))  # type: ignore[call-overload]
             parts.append(f"{n:,} {one if n == 1 else many}")
         text += f" · {total:,} skipped: " + ", ".join(parts)
     return text
 
 
 DETAILS = {
-    SkipCode.DUPLICATE: "This address appears more than once in the list.",
+    SkipCode.DUPLICATE: (
+        "This address appears more than once in the list: its first line is the one that counts."
+    ),
     SkipCode.ALREADY_MEMBER: "This person is already in the portal.",
     SkipCode.ALREADY_INVITED: "A pending invitation exists; use Resend to send it again.",
     SkipCode.SUPPRESSED: (

@@ -175,8 +175,19 @@ def _check_domain(domain: str) -> tuple[str | None, str | None]:
     try:
         info = validate_email(f"a@{domain}", check_deliverability=False)
     except EmailNotValidError as exc:
-        return None, str(exc)
+        return None, _refusal(exc, domain)
     return (info.ascii_domain or info.domain).lower(), None
+
+
+def _refusal(exc: EmailNotValidError, domain: str) -> str:
+    """email-validator's reason, in words that say what to do where its own do not."""
+    said = str(exc)
+    if "special-use or reserved" in said:
+        return (
+            f"“{domain}” is a name kept for tests and examples: no mail reaches it. "
+            "Use an address at a real domain."
+        )
+    return said
 
 
 def typo_suggestion(address: str) -> str | None:
@@ -222,7 +233,7 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
     try:
         info = validate_email(address, check_deliverability=False)
     except EmailNotValidError as exc:
-        return None, str(exc)
+        return None, _refusal(exc, domain)
     local, _, _domain = info.normalized.rpartition("@")
     # RFC 5321: a longer local part may be refused by servers (email-validator lets it by).
     if len(local.encode("utf-8")) > MAX_LOCAL:

@@ -59,7 +59,7 @@ __all__ = [
 ]
 
 
-def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, int]:
+def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, Wait]:
     """The addresses among ``addresses`` that may not be sent another message yet, each with
     the seconds until it may: the per-recipient caps (``ADMIT_RECIPIENT_MINUTE_LIMIT`` messages
     a minute, ``ADMIT_RECIPIENT_DAY_LIMIT`` a day), counted over every message written to the
@@ -89,24 +89,35 @@ def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, int
         )
         .group_by(Notification.to_address)
     )
-    waits: dict[str, int] = {}
+    waits: dict[str, Wait] = {}
     for address, day_count, day_first, minute_count, minute_first in rows:
-        until = None
         if day_count >= settings.recipient_day_limit:
-            until = day_first + timedelta(days=1)
+            waits[address] = Wait.until(day_first + timedelta(days=1), now, daily=True)
         elif minute_count >= settings.recipient_minute_limit:
-            until = minute_first + timedelta(minutes=1)
-        if until is not None:
-            waits[address] = max(1, int((until - now).total_seconds()) + 1)
+            waits[address] = Wait.until(minute_first + timedelta(minutes=1), now, daily=False)
     return waits
 
 
-def limit_reached(wait: int, *, who: str = "This person") -> str:
-    """What the per-person limit says (``recipient_waits``): who, and when to try again."""
-    return (
-        f"{who} was sent as many messages as Admit sends one person for now. "
-        f"Try again in {wait_in_words(wait)}."
-    )
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """How long until an address may be sent another message (``recipient_waits``), and which
+    cap holds it: the day's, or the minute's."""
+
+    seconds: int
+    daily: bool
+
+    @classmethod
+    def until(cls, moment: datetime, now: datetime, *, daily: bool) -> Wait:
+        return cls(max(1, int((moment - now).total_seconds()) + 1), daily)
+
+
+def limit_reached(wait: Wait, *, who: str = "This person") -> str:
+    """What the per-person limit says (``recipient_waits``): why, and when to try again."""
+    if wait.daily:
+        why = f"{who} has had as many messages today as Admit sends one person in a day."
+    else:
+        why = f"{who} was sent a message less than a minute ago."
+    return f"{why} Try again in {wait_in_words(wait.seconds)}."
 
 
 def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | None = None) -> None:
@@ -122,10 +133,7 @@ def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | Non
     wait = recipient_waits(session, [to]).get(to)
     if wait is None:
         return
-    raise RecipientRateLimited(
-        limit_reached(wait, who=to),
-        retry_after=wait,
-    )
+    raise RecipientRateLimited(limit_reached(wait, who=to), retry_after=wait.seconds)
 
 
 def count_texts(session: Session, portal_id: uuid.UUID, since: datetime) -> int:

@@ -129,7 +129,12 @@ def setup_submit(
         ]
         context = {
             "form": form,
-            "error": exc.message if len(problems) == 1 else f"{len(problems)} things to fix below.",
+            # One fault is said under its field only (not twice); several, counted on top.
+            "error": None
+            if len(problems) == 1 and problems[0]["field"]
+            else exc.message
+            if len(problems) == 1
+            else f"{len(problems)} things to fix below.",
             "field_errors": {p["field"]: p["message"] for p in problems if p["field"]},
             "min_password": settings.password_min_length,
         }

@@ -68,7 +68,9 @@ def confirm(
     name="imports:role_column",
     dependencies=[Depends(check_csrf)],
 )
-def role_column(import_id: uuid.UUID, actor: PageActor, session: SessionDep, use: str = Form("")) -> Response:
-    """The preview's "Use the Role column" box: the preview is redone with (or without) it."""
-    imports_service.use_role_column(session, actor, import_id, bool(use))
+def role_column(
+    import_id: uuid.UUID, actor: PageActor, session: SessionDep, use: str = Form(""), role: str = Form("")
+) -> Response:
+    """The preview's "Use the Role column" box and its "up to" role: the preview is redone."""
+    imports_service.use_role_column(session, actor, import_id, bool(use), role=role or None)
     return redirect(f"/p/{actor.portal.slug}/imports/{import_id}")

@@ -90,9 +90,10 @@ def _by_slug() -> Select[Portal]:
 
 
 def get_by_slug_or_raise(session: Session, slug: str) -> Portal:
+    """The portal whose address is ``slug`` (the console's ``--portal``): its refusal names it."""
     portal = get_by_slug(session, slug)
     if portal is None:
-        raise PortalNotFound("No such portal.")
+        raise PortalNotFound(f"No such portal: {slug}.")
     return portal
 
 
