@@ -38,6 +38,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | import_not_found           | ImportNotFound          | 404  | no such invitation import                    |
 | bulk_job_not_found         | BulkJobNotFound         | 404  | no such bulk action in this portal           |
 | confirmation_not_found     | ConfirmationNotFound    | 404  | the sign-up confirmation link is not valid   |
+| signup_not_found           | SignupNotFound          | 404  | no such pending sign-up in this portal       |
 | api_key_not_found          | ApiKeyNotFound          | 404  | no such API key in this portal               |
 | webhook_not_found          | WebhookNotFound         | 404  | no such webhook endpoint or message here     |
 | scim_token_not_found       | ScimTokenNotFound       | 404  | no such SCIM token in this portal            |
@@ -121,6 +122,7 @@ class ErrorCode(StrEnum):
     IMPORT_NOT_FOUND = "import_not_found"
     BULK_JOB_NOT_FOUND = "bulk_job_not_found"
     CONFIRMATION_NOT_FOUND = "confirmation_not_found"
+    SIGNUP_NOT_FOUND = "signup_not_found"
     API_KEY_NOT_FOUND = "api_key_not_found"
     WEBHOOK_NOT_FOUND = "webhook_not_found"
     SCIM_TOKEN_NOT_FOUND = "scim_token_not_found"
@@ -398,6 +400,12 @@ class ConfirmationNotFound(NotFound):
     """The sign-up confirmation link is not valid: use the newest email, or sign up again."""
 
     code = ErrorCode.CONFIRMATION_NOT_FOUND
+
+
+class SignupNotFound(NotFound):
+    """No sign-up through this portal's link waiting for its confirmation by that id."""
+
+    code = ErrorCode.SIGNUP_NOT_FOUND
 
 
 class ApiKeyNotFound(NotFound):

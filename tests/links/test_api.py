@@ -235,6 +235,23 @@ class TestPublic:
         assert (again.status_code, again.json()["code"]) == (410, "confirmation_used")
         assert _link(client, pf)["joined"] == 1
 
+    def test_a_pending_signup_is_removed(self, client, db, worker):
+        """DELETE …/link/signups/{id}: it answers the sign-up, removed; the list no longer has
+        it and its confirmation link says it was removed."""
+        pf = create_portal(db)
+        token = _token(_link_on(client, pf)["url"])
+        assert _signup(client, token, "ada@acme.com").status_code == 202
+        listed = client.get(f"/api/v1/portals/{pf.slug}/link/signups", headers=pf.headers()).json()["items"]
+        r = client.delete(f"/api/v1/portals/{pf.slug}/link/signups/{listed[0]['id']}", headers=pf.headers())
+        assert r.status_code == 200 and (r.json()["email"], r.json()["status"]) == ("ada@acme.com", "removed")
+        listed = client.get(f"/api/v1/portals/{pf.slug}/link/signups", headers=pf.headers()).json()["items"]
+        assert listed == [] and _link(client, pf)["pending"] == 0
+        worker.drain()
+        _message, match = _mail(client, "ada@acme.com", "confirm")
+        gone = client.get(f"/api/v1/links/confirm/{match.group(1)}")
+        assert (gone.status_code, gone.json()["code"]) == (404, "confirmation_not_found")
+        assert "removed by the portal's admins" in gone.json()["detail"]
+
     def test_refusals(self, client, db):
         """domain_not_allowed (422, field email), link_gone (410), bad input names the field."""
         pf = create_portal(db)

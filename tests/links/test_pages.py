@@ -171,6 +171,18 @@ class TestPublicPages:
             r'<tr data-address="ada@acme.com" data-kind="signup"[^>]*>(.*?)</tr>', page.text, re.S
         )
         assert row and "Pending" in row.group(1) and "Invite link" in row.group(1)
+        # Its menu removes it (a confirm dialog's form posts to the action): gone from the list,
+        # the reason on top; through the API, the same sign-up is no longer pending.
+        action = re.search(r'data-confirm-action="http://testserver(/p/[^"]+/remove)"', row.group(1))
+        assert action and "Remove sign-up" in row.group(1), row.group(1)
+        r = client.post(action.group(1), data={"csrf_token": csrf_of(page.text), "back": ""})
+        assert r.status_code == 200 and "Ada Lovelace (ada@acme.com)&#39;s sign-up was removed." in r.text
+        assert 'data-address="ada@acme.com"' not in r.text
+        again = client.post(action.group(1), data={"csrf_token": csrf_of(page.text), "back": ""})
+        assert "no sign-up waiting for its confirmation by that id" in again.text  # refused on top
+        signup_id = action.group(1).split("/")[-2]
+        api = client.delete(f"/api/v1/portals/{pf.slug}/link/signups/{signup_id}", headers=pf.headers())
+        assert (api.status_code, api.json()["code"]) == (404, "signup_not_found")
 
 
 class TestWorkspacePages:

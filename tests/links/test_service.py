@@ -27,6 +27,7 @@ from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.kit.tokens import hash_token
 from admit.links import service as links_service
+from admit.links import signups
 from admit.links.models import InviteLink, LinkSignup
 from admit.members.models import Member, User
 from admit.notifications import mailbox
@@ -360,6 +361,36 @@ class TestSignup:
             n = session.scalar(select(Notification).where(Notification.to_address == "ada@acme.com"))
             assert n.template == "link_confirm" and "/confirm/" in n.context["link"]
         assert len(_audit(db, "invite_link.signup_requested")) == 1
+
+    def test_a_pending_sign_up_is_removed_by_the_links_managers(self, db, worker):
+        """Remove (User Management): the confirmation link stops working and says why, the place
+        on the link is freed, the roster and the link card no longer count it, it is audited;
+        only the link's managers may, and only while it is pending."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com", role="member")
+        set_policy(db, pf, max_uses=1)
+        token = link_token(db, pf)
+        record = sign_up(db, token, "ada@acme.com", name="Ada")
+        confirm_token = confirmation_token(db, "ada@acme.com")
+        with db.unit_of_work() as session, pytest.raises(PermissionDenied):
+            signups.remove(session, actor_for(session, pf.slug, "mel@acme.com"), record.id)
+        with pytest.raises(Gone):  # the one place is taken
+            sign_up(db, token, "bob@acme.com")
+        with db.unit_of_work() as session:
+            removed = signups.remove(session, actor_for(session, pf.slug, pf.owner_email), record.id)
+            assert removed.status == "removed"
+        with pytest.raises(NotFound) as refused:
+            confirm(db, confirm_token)
+        assert "removed by the portal's admins" in refused.value.message
+        with db.unit_of_work() as session:
+            actor = actor_for(session, pf.slug, pf.owner_email)
+            assert people_roster.roster(session, actor, status="pending").total == 0
+            assert links_service.portal_link(session, actor).pending == 0
+            with pytest.raises(NotFound):  # not pending any more: nothing to remove
+                signups.remove(session, actor, record.id)
+        sign_up(db, token, "bob@acme.com")  # the place is free again
+        [event] = _audit(db, "invite_link.signup_removed")
+        assert (event.target_label, event.actor_label) == ("ada@acme.com", pf.owner_email)
 
     def test_confirmation_makes_an_active_member(self, db):
         """Following the email: a user with the chosen password, an active member as the link says."""

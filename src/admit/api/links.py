@@ -30,6 +30,7 @@ from admit.errors import (
     PermissionDenied,
     PortalLink,
     RateLimited,
+    SignupNotFound,
     WorkspaceLink,
     WorkspaceNotFound,
 )
@@ -148,6 +149,18 @@ def list_link_signups(
     """Who signed up through the link: pending (awaiting their confirmation), confirmed, expired."""
     rows, next_cursor = signups.list_signups(session, actor, status=status, cursor=cursor, limit=limit)
     return LinkSignupPage(items=[LinkSignupRead.of(s) for s in rows], next_cursor=next_cursor)
+
+
+@router.delete(
+    "/portals/{portal}/link/signups/{signup_id}",
+    response_model=LinkSignupRead,
+    operation_id="link_signups_remove",
+    responses=problems(PermissionDenied, SignupNotFound),
+)
+def remove_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> LinkSignupRead:
+    """Remove a sign-up waiting for its confirmation: its confirmation link stops working and
+    its place on the link is freed (``removed``)."""
+    return LinkSignupRead.of(signups.remove(session, actor, signup_id))
 
 
 # --- workspace links and join requests --------------------------------------------------

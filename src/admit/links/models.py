@@ -14,15 +14,22 @@ from admit.kit import clock
 # Sign-up statuses. A pending sign-up whose expires_at has passed is expired (computed).
 class SignupStatus(StrEnum):
     """A link sign-up: pending (waiting for its confirmation; past ``expires_at`` it is
-    expired), confirmed, or superseded by a newer sign-up of the same address."""
+    expired), confirmed, superseded by a newer sign-up of the same address, or removed by the
+    portal's owners or admins before it was confirmed."""
 
     PENDING = "pending"
     CONFIRMED = "confirmed"
     SUPERSEDED = "superseded"
+    REMOVED = "removed"
 
 
-PENDING, CONFIRMED, SUPERSEDED = (SignupStatus.PENDING, SignupStatus.CONFIRMED, SignupStatus.SUPERSEDED)
-SIGNUP_STATUSES = (PENDING, CONFIRMED, SUPERSEDED)
+PENDING, CONFIRMED, SUPERSEDED, REMOVED = (
+    SignupStatus.PENDING,
+    SignupStatus.CONFIRMED,
+    SignupStatus.SUPERSEDED,
+    SignupStatus.REMOVED,
+)
+SIGNUP_STATUSES = (PENDING, CONFIRMED, SUPERSEDED, REMOVED)
 
 
 class InviteLink(Base):

@@ -130,7 +130,7 @@ class LinkSignupRead(BaseModel):
     name: str
     user_type: str
     role: str
-    status: Literal["pending", "confirmed", "expired", "superseded"]
+    status: Literal["pending", "confirmed", "expired", "superseded", "removed"]
     outcome: str | None
     created_at: datetime
     expires_at: datetime

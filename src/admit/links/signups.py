@@ -28,13 +28,14 @@ from admit.errors import (
     InvalidInput,
     LinkGone,
     LinkUsedUp,
+    SignupNotFound,
     WorkspaceLink,
 )
 from admit.kit.pagination import page
 from admit.kit.search import contains, name_order
 from admit.links import service as links_service
 from admit.links.domains import domain_allowed, domain_refused
-from admit.links.models import CONFIRMED, PENDING, SUPERSEDED, InviteLink, LinkSignup
+from admit.links.models import CONFIRMED, PENDING, REMOVED, SUPERSEDED, InviteLink, LinkSignup
 from admit.links.views import Confirmation
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
@@ -57,6 +58,7 @@ __all__ = [
     "open_for_confirmation",
     "roster_select",
     "record_outcome",
+    "remove",
     "signup",
 ]
 
@@ -199,6 +201,10 @@ def _refused(reason: tokens.Reason) -> DomainError:
         return ConfirmationExpired(
             "This confirmation link has expired. Sign up again through the invite link."
         )
+    if reason is tokens.Reason.REVOKED:
+        return ConfirmationNotFound(
+            "This sign-up was removed by the portal's admins. Ask the person who shared the invite link."
+        )
     return ConfirmationNotFound(
         "This confirmation link is not valid. Use the link in the newest email, or sign up again."
     )
@@ -213,6 +219,8 @@ def _check(session: Session, record: LinkSignup) -> InviteLink:
         raise _refused(tokens.Reason.USED)
     if status == SUPERSEDED:
         raise _refused(tokens.Reason.SUPERSEDED)
+    if status == REMOVED:
+        raise _refused(tokens.Reason.REVOKED)
     if status == "expired":
         raise _refused(tokens.Reason.EXPIRED)
     link = session.get(InviteLink, record.link_id)
@@ -329,8 +337,33 @@ def list_signups(
     elif status:
         raise InvalidInput("status must be pending, confirmed or expired.", field="status")
     else:
-        query = query.where(LinkSignup.status != SUPERSEDED)
+        query = query.where(LinkSignup.status.not_in((SUPERSEDED, REMOVED)))
     return page(session, query, LinkSignup, cursor=cursor, limit=limit)
+
+
+def remove(session: Session, actor: Actor, signup_id: uuid.UUID) -> LinkSignup:
+    """Take back a sign-up waiting for its confirmation (User Management's Remove): its
+    confirmation link stops working at once and its place on the link is freed. Only the link's
+    managers; a sign-up already confirmed, replaced, removed or out of time is not pending any
+    more (``SignupNotFound``). Audited."""
+    policy.require(actor.role, policy.Action.LINK_MANAGE)
+    record = session.get(LinkSignup, signup_id, with_for_update=True)
+    now = context.of(session).clock.now()
+    if record is None or record.portal_id != actor.portal.id or record.effective_status(now) != PENDING:
+        raise SignupNotFound("There is no sign-up waiting for its confirmation by that id in this portal.")
+    record.status = REMOVED
+    tokens.end(session, CONFIRMATION, record.id, tokens.Reason.REVOKED)
+    audit_service.record(
+        session,
+        actor,
+        "invite_link.signup_removed",
+        target_type="link_signup",
+        target_id=record.id,
+        target_label=record.email,
+        detail={"name": record.name},
+    )
+    session.flush()
+    return record
 
 
 def roster_select(

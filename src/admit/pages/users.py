@@ -27,6 +27,7 @@ from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.kit.routing import Router
 from admit.links import service as links_service
+from admit.links import signups as links_signups
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.notifications.models import DELIVERY_WORDS
@@ -379,6 +380,19 @@ def revoke_submit(
             invitation.user_type,
             f"Invitation to {named(invitation.recipient, invitation.recipient_name)} revoked.",
         )
+
+    return _row_action(session, actor, back, act)
+
+
+@router.post(
+    "/p/{slug}/signups/{signup_id}/remove", name="signups:remove", dependencies=[Depends(check_csrf)]
+)
+def remove_signup_submit(
+    signup_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
+) -> Response:
+    def act() -> tuple[str, str]:
+        record = links_signups.remove(session, actor, signup_id)
+        return record.user_type, f"{named(record.email, record.name)}'s sign-up was removed."
 
     return _row_action(session, actor, back, act)
 
