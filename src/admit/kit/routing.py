@@ -11,6 +11,9 @@ can take. The answer is only ever a quicker "no" for a path the routes would all
 so which route takes a request, and a 405 for a known path asked with another method, are as
 before. A router included in something that is not a ``Router`` (the app) may be included below
 a prefix it does not know: its expression is looked for at the end of the path, not the start.
+
+Routes are added as the app is built, before its first request: a router's expression is made
+again when its own list of routes grows, not when a router included in it gains one later.
 """
 
 from __future__ import annotations
