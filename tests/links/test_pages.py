@@ -176,7 +176,7 @@ class TestPublicPages:
         action = re.search(r'data-confirm-action="http://testserver(/p/[^"]+/remove)"', row.group(1))
         assert action and "Remove sign-up" in row.group(1), row.group(1)
         r = client.post(action.group(1), data={"csrf_token": csrf_of(page.text), "back": ""})
-        assert r.status_code == 200 and "Ada Lovelace (ada@acme.com)&#39;s sign-up was removed." in r.text
+        assert r.status_code == 200 and "The sign-up of Ada Lovelace (ada@acme.com) was removed." in r.text
         assert 'data-address="ada@acme.com"' not in r.text
         again = client.post(action.group(1), data={"csrf_token": csrf_of(page.text), "back": ""})
         assert "no sign-up waiting for its confirmation by that id" in again.text  # refused on top

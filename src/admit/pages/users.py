@@ -392,7 +392,7 @@ def remove_signup_submit(
 ) -> Response:
     def act() -> tuple[str, str]:
         record = links_signups.remove(session, actor, signup_id)
-        return record.user_type, f"{named(record.email, record.name)}'s sign-up was removed."
+        return record.user_type, f"The sign-up of {named(record.email, record.name)} was removed."
 
     return _row_action(session, actor, back, act)
 
