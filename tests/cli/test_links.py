@@ -1,4 +1,5 @@
-"""``admit links show|refresh|set`` through click's CliRunner, on both backends."""
+"""``admit links show|refresh|set|signups|remove-signup`` through click's CliRunner, on both
+backends."""
 
 from __future__ import annotations
 
@@ -6,10 +7,23 @@ import json
 import re
 
 from tests.factories import create_portal
-from tests.links.helpers import link_token
+from tests.links.helpers import link_token, sign_up
 
 
 class TestLinkCommands:
+    def test_signups_are_listed_and_a_pending_one_removed_by_its_address(self, run, db):
+        pf = create_portal(db)
+        sign_up(db, link_token(db, pf), "ada@acme.com", name="Ada Lovelace")
+        listed = run("links", "signups", "--portal", pf.slug)
+        assert listed.exit_code == 0 and re.match(
+            r"ada@acme.com  Ada Lovelace  pending  \d{4}-", listed.output
+        )
+        r = run("links", "remove-signup", "--portal", pf.slug, " ADA@acme.com ")
+        assert (r.exit_code, r.output) == (0, "Removed the sign-up of ada@acme.com.\n")
+        assert json.loads(run("links", "signups", "--portal", pf.slug, "--json").output) == {"items": []}
+        again = run("links", "remove-signup", "--portal", pf.slug, "ada@acme.com")
+        assert again.exit_code == 1 and "Nobody signed up as ada@acme.com is waiting" in again.output
+
     def test_show_refresh_set(self, run, db):
         """show prints the same link as the pages; refresh changes it; set changes the policy."""
         pf = create_portal(db)

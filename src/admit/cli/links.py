@@ -69,6 +69,48 @@ def links_show(slug: str, as_json: bool) -> None:
     _link_command(slug, as_json, links_service.portal_link)
 
 
+@links.command("signups")
+@_shared.portal_option
+@click.option(
+    "--status", type=click.Choice(["pending", "confirmed", "expired"]), help="Only these (default: all)."
+)
+@_shared.json_option('{"items": [...]} of sign-ups')
+def links_signups(slug: str, status: str | None, as_json: bool) -> None:
+    """Who signed up through the link, newest first: address, name, status, when."""
+    from admit.kit.pagination import every
+    from admit.links import signups
+    from admit.links.schemas import LinkSignupRead
+
+    with _shared.portal_session(slug) as (session, actor):
+        rows = every(
+            lambda cursor, limit: signups.list_signups(
+                session, actor, status=status, cursor=cursor, limit=limit
+            )
+        )
+        items = [LinkSignupRead.of(s) for s in rows]
+    if as_json:
+        _shared.echo_json({"items": [item.model_dump(mode="json") for item in items]})
+        return
+    for item in items:
+        click.echo(
+            _shared.columns(item.email, item.name, item.status, item.created_at.strftime("%Y-%m-%d %H:%M"))
+        )
+
+
+@links.command("remove-signup")
+@_shared.portal_option
+@click.argument("email")
+def links_remove_signup(slug: str, email: str) -> None:
+    """Remove EMAIL's sign-up waiting for its confirmation: its confirmation link stops working
+    and its place on the link is freed."""
+    from admit.links import signups
+
+    with _shared.portal_session(slug) as (session, actor):
+        record = signups.remove(session, actor, signups.pending_for(session, actor, email).id)
+        removed = record.email
+    click.echo(f"Removed the sign-up of {removed}.")
+
+
 @links.command("refresh")
 @_shared.portal_option
 @_shared.json_option("the link")

@@ -56,6 +56,7 @@ __all__ = [
     "list_signups",
     "mark_confirmed",
     "open_for_confirmation",
+    "pending_for",
     "roster_select",
     "record_outcome",
     "remove",
@@ -339,6 +340,27 @@ def list_signups(
     else:
         query = query.where(LinkSignup.status.not_in((SUPERSEDED, REMOVED)))
     return page(session, query, LinkSignup, cursor=cursor, limit=limit)
+
+
+def pending_for(session: Session, actor: Actor, email: str) -> LinkSignup:
+    """The sign-up of ``email`` through the portal's link waiting for its confirmation (the
+    console names it by its address); ``SignupNotFound`` when there is none."""
+    policy.require(actor.role, policy.Action.LINK_MANAGE)
+    now = context.of(session).clock.now()
+    record = session.scalar(
+        select(LinkSignup)
+        .join(InviteLink, InviteLink.id == LinkSignup.link_id)
+        .where(
+            LinkSignup.portal_id == actor.portal.id,
+            LinkSignup.email == links_service.clean_email(email),
+            links_service.waiting(InviteLink, now),
+        )
+        .order_by(LinkSignup.created_at.desc())
+        .limit(1)
+    )
+    if record is None:
+        raise SignupNotFound(f"Nobody signed up as {email.strip()} is waiting for their confirmation.")
+    return record
 
 
 def remove(session: Session, actor: Actor, signup_id: uuid.UUID) -> LinkSignup:
