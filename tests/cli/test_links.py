@@ -21,6 +21,9 @@ class TestLinkCommands:
         r = run("links", "remove-signup", "--portal", pf.slug, " ADA@acme.com ")
         assert (r.exit_code, r.output) == (0, "Removed the sign-up of ada@acme.com.\n")
         assert json.loads(run("links", "signups", "--portal", pf.slug, "--json").output) == {"items": []}
+        assert run("links", "signups", "--portal", pf.slug, "--status", "pending").output == (
+            "Nobody has signed up through the link (pending).\n"
+        )
         again = run("links", "remove-signup", "--portal", pf.slug, "ada@acme.com")
         assert again.exit_code == 1 and "Nobody signed up as ada@acme.com is waiting" in again.output
 

@@ -91,6 +91,8 @@ def links_signups(slug: str, status: str | None, as_json: bool) -> None:
     if as_json:
         _shared.echo_json({"items": [item.model_dump(mode="json") for item in items]})
         return
+    if not items:
+        click.echo("Nobody has signed up through the link" + (f" ({status})." if status else "."))
     for item in items:
         click.echo(
             _shared.columns(item.email, item.name, item.status, item.created_at.strftime("%Y-%m-%d %H:%M"))
