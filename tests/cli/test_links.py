@@ -18,6 +18,8 @@ class TestLinkCommands:
         assert listed.exit_code == 0 and re.match(
             r"ada@acme.com  Ada Lovelace  pending  \d{4}-", listed.output
         )
+        r = run("links", "resend-signup", "--portal", pf.slug, "ada@acme.com")
+        assert (r.exit_code, r.output) == (0, "A new confirmation email is on its way to ada@acme.com.\n")
         r = run("links", "remove-signup", "--portal", pf.slug, " ADA@acme.com ")
         assert (r.exit_code, r.output) == (0, "Removed the sign-up of ada@acme.com.\n")
         assert json.loads(run("links", "signups", "--portal", pf.slug, "--json").output) == {"items": []}

@@ -235,17 +235,26 @@ class TestPublic:
         assert (again.status_code, again.json()["code"]) == (410, "confirmation_used")
         assert _link(client, pf)["joined"] == 1
 
-    def test_a_pending_signup_is_removed(self, client, db, worker):
-        """DELETE …/link/signups/{id}: it answers the sign-up, removed; the list no longer has
-        it and its confirmation link says it was removed."""
+    def test_a_pending_signup_is_resent_then_removed(self, client, db, worker):
+        """POST …/link/signups/{id}/resend: a new confirmation email, still pending. DELETE: it
+        answers the sign-up, removed; the list no longer has it, it cannot be resent, and its
+        confirmation link says it was removed."""
         pf = create_portal(db)
         token = _token(_link_on(client, pf)["url"])
         assert _signup(client, token, "ada@acme.com").status_code == 202
         listed = client.get(f"/api/v1/portals/{pf.slug}/link/signups", headers=pf.headers()).json()["items"]
+        resent = client.post(
+            f"/api/v1/portals/{pf.slug}/link/signups/{listed[0]['id']}/resend", headers=pf.headers()
+        )
+        assert resent.status_code == 200 and resent.json()["status"] == "pending", resent.text
         r = client.delete(f"/api/v1/portals/{pf.slug}/link/signups/{listed[0]['id']}", headers=pf.headers())
         assert r.status_code == 200 and (r.json()["email"], r.json()["status"]) == ("ada@acme.com", "removed")
         listed = client.get(f"/api/v1/portals/{pf.slug}/link/signups", headers=pf.headers()).json()["items"]
         assert listed == [] and _link(client, pf)["pending"] == 0
+        again = client.post(
+            f"/api/v1/portals/{pf.slug}/link/signups/{r.json()['id']}/resend", headers=pf.headers()
+        )
+        assert (again.status_code, again.json()["code"]) == (404, "signup_not_found")  # not pending
         worker.drain()
         _message, match = _mail(client, "ada@acme.com", "confirm")
         gone = client.get(f"/api/v1/links/confirm/{match.group(1)}")

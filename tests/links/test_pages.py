@@ -171,6 +171,11 @@ class TestPublicPages:
             r'<tr data-address="ada@acme.com" data-kind="signup"[^>]*>(.*?)</tr>', page.text, re.S
         )
         assert row and "Pending" in row.group(1) and "Invite link" in row.group(1)
+        # Its menu sends a new confirmation email (a confirm dialog's form posts to the action).
+        resend = re.search(r'data-confirm-action="http://testserver(/p/[^"]+/resend)"', row.group(1))
+        assert resend and "Resend confirmation" in row.group(1), row.group(1)
+        r = client.post(resend.group(1), data={"csrf_token": csrf_of(page.text), "back": ""})
+        assert "A new confirmation email is on its way to Ada Lovelace (ada@acme.com)." in r.text
         # Its menu removes it (a confirm dialog's form posts to the action): gone from the list,
         # the reason on top; through the API, the same sign-up is no longer pending.
         action = re.search(r'data-confirm-action="http://testserver(/p/[^"]+/remove)"', row.group(1))

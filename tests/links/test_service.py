@@ -392,6 +392,30 @@ class TestSignup:
         [event] = _audit(db, "invite_link.signup_removed")
         assert (event.target_label, event.actor_label) == ("ada@acme.com", pf.owner_email)
 
+    def test_a_pending_sign_up_gets_a_new_confirmation_email(self, db, worker):
+        """Resend confirmation: a new link good for another 24 hours, the earlier one dead (it
+        says a newer email was sent); within the per-person limit; audited; a sign-up a Refresh
+        left behind cannot be confirmed, so it is not resent."""
+        pf = create_portal(db)
+        record = sign_up(db, link_token(db, pf), "ada@acme.com", name="Ada")
+        first = confirmation_token(db, "ada@acme.com")
+        with clock.travel(timedelta(hours=20)):
+            with db.unit_of_work() as session:
+                resent = signups.resend(session, actor_for(session, pf.slug, pf.owner_email), record.id)
+                assert resent.expires_at > clock.now() + timedelta(hours=23)
+            second = confirmation_token(db, "ada@acme.com")
+            assert second != first
+            with pytest.raises(Gone) as refused:
+                confirm(db, first)
+            assert "newer confirmation email" in refused.value.message
+        with clock.travel(timedelta(hours=30)):  # past the first link's day, within the second's
+            assert confirm(db, second).outcome == "joined"
+        assert len(_audit(db, "invite_link.signup_resent")) == 1
+        left = sign_up(db, link_token(db, pf), "bob@acme.com")
+        refresh(db, pf)
+        with db.unit_of_work() as session, pytest.raises(NotFound):
+            signups.resend(session, actor_for(session, pf.slug, pf.owner_email), left.id)
+
     def test_confirmation_makes_an_active_member(self, db):
         """Following the email: a user with the chosen password, an active member as the link says."""
         pf = create_portal(db)

@@ -15,6 +15,7 @@ from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.errors import (
+    AddressSuppressed,
     ConfirmationExpired,
     ConfirmationNotFound,
     ConfirmationReplaced,
@@ -30,6 +31,7 @@ from admit.errors import (
     PermissionDenied,
     PortalLink,
     RateLimited,
+    RecipientRateLimited,
     SignupNotFound,
     WorkspaceLink,
     WorkspaceNotFound,
@@ -161,6 +163,18 @@ def remove_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDe
     """Remove a sign-up waiting for its confirmation: its confirmation link stops working and
     its place on the link is freed (``removed``)."""
     return LinkSignupRead.of(signups.remove(session, actor, signup_id))
+
+
+@router.post(
+    "/portals/{portal}/link/signups/{signup_id}/resend",
+    response_model=LinkSignupRead,
+    operation_id="link_signups_resend",
+    responses=problems(PermissionDenied, SignupNotFound, RecipientRateLimited, AddressSuppressed),
+)
+def resend_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> LinkSignupRead:
+    """Send a pending sign-up a new confirmation email: a new link, good for another 24 hours;
+    the earlier one stops working."""
+    return LinkSignupRead.of(signups.resend(session, actor, signup_id))
 
 
 # --- workspace links and join requests --------------------------------------------------

@@ -113,6 +113,20 @@ def links_remove_signup(slug: str, email: str) -> None:
     click.echo(f"Removed the sign-up of {removed}.")
 
 
+@links.command("resend-signup")
+@_shared.portal_option
+@click.argument("email")
+def links_resend_signup(slug: str, email: str) -> None:
+    """Send EMAIL's sign-up waiting for its confirmation a new confirmation email (a new link, good
+    for another 24 hours; the earlier one stops working)."""
+    from admit.links import signups
+
+    with _shared.portal_session(slug) as (session, actor):
+        record = signups.resend(session, actor, signups.pending_for(session, actor, email).id)
+        sent = record.email
+    click.echo(f"A new confirmation email is on its way to {sent}.")
+
+
 @links.command("refresh")
 @_shared.portal_option
 @_shared.json_option("the link")

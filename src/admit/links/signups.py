@@ -60,6 +60,7 @@ __all__ = [
     "roster_select",
     "record_outcome",
     "remove",
+    "resend",
     "signup",
 ]
 
@@ -154,23 +155,7 @@ def signup(
     )
     session.add(record)
     session.flush()
-    raw = tokens.issue(session, CONFIRMATION, record.id, expires_at=record.expires_at)
-    notifications_service.enqueue_email(
-        session,
-        event_key=f"link_signup:{record.id}:confirm",
-        template="link_confirm",
-        to=address,
-        portal_id=portal.id,
-        context={
-            "portal_name": portal.name,
-            "brand": portals_brand.for_message(session, portal),
-            "name": clean_name,
-            "email": address,
-            "user_type": record.user_type,
-            "link": f"{context.of(session).settings.public_url}/confirm/{raw}",
-            "expires_at_text": record.expires_at.strftime("%d %B %Y at %H:%M UTC"),
-        },
-    )
+    _send_confirmation(session, record, portal, event_key=f"link_signup:{record.id}:confirm")
     audit_service.record(
         session,
         None,
@@ -188,6 +173,63 @@ def signup(
         },
     )
     session.flush()
+    return record
+
+
+def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, event_key: str) -> None:
+    """A new confirmation secret for ``record`` (any earlier one dies) and its email."""
+    raw = tokens.issue(session, CONFIRMATION, record.id, expires_at=record.expires_at)
+    notifications_service.enqueue_email(
+        session,
+        event_key=event_key,
+        template="link_confirm",
+        to=record.email,
+        portal_id=portal.id,
+        context={
+            "portal_name": portal.name,
+            "brand": portals_brand.for_message(session, portal),
+            "name": record.name,
+            "email": record.email,
+            "user_type": record.user_type,
+            "link": f"{context.of(session).settings.public_url}/confirm/{raw}",
+            "expires_at_text": record.expires_at.strftime("%d %B %Y at %H:%M UTC"),
+        },
+    )
+
+
+def resend(session: Session, actor: Actor, signup_id: uuid.UUID) -> LinkSignup:
+    """Send a sign-up waiting for its confirmation a new confirmation email (User Management's
+    Resend confirmation): a new link, good for another 24 hours; the earlier one stops working.
+    Only the link's managers, within the per-person limit (``recipient_rate_limited``); an
+    address the portal no longer writes to is refused (``address_suppressed``). Audited."""
+    policy.require(actor.role, policy.Action.LINK_MANAGE)
+    record = _pending(session, actor, signup_id)
+    notifications_service.require_recipient_free(session, record.email, actor.portal.id)
+    now = context.of(session).clock.now()
+    record.expires_at = now + CONFIRM_TTL
+    _send_confirmation(
+        session, record, actor.portal, event_key=f"link_signup:{record.id}:confirm:{now.isoformat()}"
+    )
+    audit_service.record(
+        session,
+        actor,
+        "invite_link.signup_resent",
+        target_type="link_signup",
+        target_id=record.id,
+        target_label=record.email,
+        detail={"name": record.name},
+    )
+    session.flush()
+    return record
+
+
+def _pending(session: Session, actor: Actor, signup_id: uuid.UUID) -> LinkSignup:
+    """The portal's sign-up ``signup_id``, locked, if it is waiting for its confirmation."""
+    record = session.get(LinkSignup, signup_id, with_for_update=True)
+    now = context.of(session).clock.now()
+    # Pending as lists show it: not out of time, and made with the link's current secret.
+    if record is None or record.portal_id != actor.portal.id or record.shown_status(now) != PENDING:
+        raise SignupNotFound("There is no sign-up waiting for its confirmation by that id in this portal.")
     return record
 
 
@@ -369,10 +411,7 @@ def remove(session: Session, actor: Actor, signup_id: uuid.UUID) -> LinkSignup:
     managers; a sign-up already confirmed, replaced, removed or out of time is not pending any
     more (``SignupNotFound``). Audited."""
     policy.require(actor.role, policy.Action.LINK_MANAGE)
-    record = session.get(LinkSignup, signup_id, with_for_update=True)
-    now = context.of(session).clock.now()
-    if record is None or record.portal_id != actor.portal.id or record.effective_status(now) != PENDING:
-        raise SignupNotFound("There is no sign-up waiting for its confirmation by that id in this portal.")
+    record = _pending(session, actor, signup_id)
     record.status = REMOVED
     tokens.end(session, CONFIRMATION, record.id, tokens.Reason.REVOKED)
     audit_service.record(

@@ -385,6 +385,22 @@ def revoke_submit(
 
 
 @router.post(
+    "/p/{slug}/signups/{signup_id}/resend", name="signups:resend", dependencies=[Depends(check_csrf)]
+)
+def resend_signup_submit(
+    signup_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
+) -> Response:
+    def act() -> tuple[str, str]:
+        record = links_signups.resend(session, actor, signup_id)
+        return (
+            record.user_type,
+            f"A new confirmation email is on its way to {named(record.email, record.name)}.",
+        )
+
+    return _row_action(session, actor, back, act)
+
+
+@router.post(
     "/p/{slug}/signups/{signup_id}/remove", name="signups:remove", dependencies=[Depends(check_csrf)]
 )
 def remove_signup_submit(
