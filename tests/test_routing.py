@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fastapi import APIRouter
 from fastapi.routing import APIRoute
 from starlette.routing import Match
 
@@ -76,23 +77,44 @@ def test_a_path_pattern_takes_what_the_route_takes(template, taken, refused):
     assert not any(pattern.match(p) for p in refused)
 
 
-def test_a_router_included_below_a_prefix_is_still_asked():
-    inner = Router()
-
-    @inner.get("/things/{id}")
-    def thing(id: str) -> dict:  # pragma: no cover - never called
-        return {}
-
-    outer = Router(prefix="/api")
-    outer.include_router(inner, prefix="/v2")
-    assert outer.patterns() == [r"/api/v2(?:/things/[^/]+)"]
+@pytest.mark.parametrize("kind", [APIRouter, Router])
+def test_routers_included_below_prefixes_answer_as_fastapis_own(kind):
+    """The same app made of FastAPI's routers and of ours answers alike: a router included twice
+    under two prefixes, a prefix with a parameter (given at inclusion or the router's own), a
+    method a route lacks, a path nobody serves, and a route added after the first request."""
     from fastapi import FastAPI
-
-    app = FastAPI()
-    app.include_router(outer)
     from fastapi.testclient import TestClient
 
+    inner = kind()
+
+    @inner.get("/things/{id}")
+    def thing(id: str) -> dict:
+        return {"id": id}
+
+    users = kind()
+
+    @users.get("/users")
+    def listed() -> list:
+        return []
+
+    twice = kind(prefix="/api")
+    twice.include_router(inner, prefix="/v1")
+    twice.include_router(inner, prefix="/v2")
+    by_slug = kind()
+    by_slug.include_router(users, prefix="/p/{slug}")
+    own_slug = kind(prefix="/q/{slug}")
+    own_slug.include_router(users)
+    app = FastAPI()
+    for router in (twice, by_slug, own_slug):
+        app.include_router(router)
     with TestClient(app) as client:
-        assert client.get("/api/v2/things/7").status_code == 200
+        asked = ["/api/v1/things/7", "/api/v2/things/7", "/p/acme/users", "/q/acme/users"]
+        assert [client.get(path).status_code for path in asked] == [200, 200, 200, 200]
         assert client.post("/api/v2/things/7").status_code == 405
-        assert client.get("/api/v2/thing/7").status_code == 404
+        assert client.get("/api/v3/things/7").status_code == 404
+
+        @inner.get("/later")
+        def later() -> dict:  # added once requests have been answered
+            return {}
+
+        assert client.get("/api/v1/later").status_code == 200

@@ -12,8 +12,8 @@ so which route takes a request, and a 405 for a known path asked with another me
 before. A router included in something that is not a ``Router`` (the app) may be included below
 a prefix it does not know: its expression is looked for at the end of the path, not the start.
 
-Routes are added as the app is built, before its first request: a router's expression is made
-again when its own list of routes grows, not when a router included in it gains one later.
+A router's expression is made again whenever its routes change, its included routers' too
+(FastAPI's own count of changes, the one it checks at every request).
 """
 
 from __future__ import annotations
@@ -50,12 +50,13 @@ class Router(APIRouter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._included_at: dict[int, str] = {}  # id(an included router): the prefix it was given
+        # id(an included router): the prefixes it was included with (it may be, more than once)
+        self._included_at: dict[int, list[str]] = {}
         self._takes: tuple[int, re.Pattern[str] | None] | None = None
 
     def include_router(self, router: APIRouter, *args: Any, prefix: str = "", **kwargs: Any) -> None:
         super().include_router(router, *args, prefix=prefix, **kwargs)
-        self._included_at[id(router)] = prefix
+        self._included_at.setdefault(id(router), []).append(prefix)
         self._takes = None
 
     def patterns(self) -> list[str] | None:
@@ -68,8 +69,10 @@ class Router(APIRouter):
                 below = included.patterns() if isinstance(included, Router) else None
                 if below is None:
                     return None
-                at = re.escape(self.prefix + self._included_at.get(id(included), ""))
-                out.append(f"{at}(?:{'|'.join(below)})")
+                at = "|".join(
+                    path_pattern(self.prefix + prefix) for prefix in self._included_at.get(id(included), [""])
+                )
+                out.append(f"(?:{at})(?:{'|'.join(below)})")
             elif isinstance(route, Mount) and route.path:
                 out.append(path_pattern(route.path, mount=True))
             elif isinstance(path := getattr(route, "path", None), str) and path.startswith("/"):
@@ -79,7 +82,7 @@ class Router(APIRouter):
         return out
 
     def _taken(self) -> re.Pattern[str] | None:
-        known = len(self.routes)
+        known = self._get_routes_version()
         if self._takes is None or self._takes[0] != known:
             patterns = self.patterns()
             taken = re.compile(f"(?:{'|'.join(patterns)})$") if patterns is not None else None
