@@ -88,7 +88,7 @@ class TestSetup:
         card = r.text.split('<div class="card">')[1].split("</form>")[0]
         assert r.status_code == 422 and 'class="notice error"' not in card, card
         said = (
-            "“acme.test” is a name kept for tests and examples: no mail reaches it. "
+            "“acme.test” is a name kept for tests and examples, and no mail reaches it. "
             "Use an address at a real domain."
         )
         assert r.text.count(said) == 1, card

@@ -178,7 +178,7 @@ def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context,
     refused = page.locator('tr[data-outcome="not_allowed"] [data-sample]')
     # Each refused row once: its address, name and role, then why (nothing said twice).
     expect(refused.first).to_have_text(
-        "row 2: a@example.com · Ada · Admin “admin” is above the role chosen for this list (member)."
+        "row 2: a@example.com · Ada “admin” is above the role chosen for this list (member)."
     )
     # Raised on the preview: the list's role is the most a row may ask for.
     page.get_by_label("The most a row may ask for").select_option("owner")

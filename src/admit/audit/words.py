@@ -50,7 +50,7 @@ PHRASES: dict[str, str] = {
     "invite_link.refreshed": "refreshed {link} (the previous one stopped working)",
     "invite_link.policy_changed": "{link_change}",
     "invite_link.signup_requested": "signed up through the invite link",
-    "invite_link.signup_removed": "removed {target}'s sign-up through the invite link",
+    "invite_link.signup_removed": "removed the sign-up of {target} through the invite link",
     "invite_link.signup_resent": "sent {target} a new confirmation email for their sign-up",
     "invite_link.joined": "joined through the invite link{as_role}",
     "join_request.created": "asked to join {workspace}",

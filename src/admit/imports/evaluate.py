@@ -73,8 +73,9 @@ def recipients(
         role, refusal, why = row_role(actor_role, options, row.role)
         raw = row.raw or row.address or row.phone
         name = row.name[:MAX_NAME]
-        if refusal is not None:
-            out.append(Recipient(raw, None, name, why, refusal=SkipCode(refusal)))
+        if refusal is not None:  # its address, when it reads as one, is what the report names it by
+            email = normalize_email(row.address)[0] if row.address else None
+            out.append(Recipient(raw, email, name, why, refusal=SkipCode(refusal)))
             continue
         # A phone number: in the phone column when there is no email, or alone on its line.
         phone_text = row.phone if not row.address else row.address if looks_like_phone(row.address) else ""

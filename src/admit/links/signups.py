@@ -246,7 +246,9 @@ def _refused(reason: tokens.Reason) -> DomainError:
         )
     if reason is tokens.Reason.REVOKED:
         return ConfirmationNotFound(
-            "This sign-up was removed by the portal's admins. Ask the person who shared the invite link."
+            "This confirmation link no longer works: the sign-up it was for was removed by the "
+            "portal's admins. If you signed up again since, use the link in the newest email; "
+            "otherwise ask the person who shared the invite link."
         )
     return ConfirmationNotFound(
         "This confirmation link is not valid. Use the link in the newest email, or sign up again."

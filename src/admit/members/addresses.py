@@ -184,7 +184,7 @@ def _refusal(exc: EmailNotValidError, domain: str) -> str:
     said = str(exc)
     if "special-use or reserved" in said:
         return (
-            f"“{domain}” is a name kept for tests and examples: no mail reaches it. "
+            f"“{domain}” is a name kept for tests and examples, and no mail reaches it. "
             "Use an address at a real domain."
         )
     return said

@@ -133,7 +133,7 @@ def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | Non
     wait = recipient_waits(session, [to]).get(to)
     if wait is None:
         return
-    raise RecipientRateLimited(limit_reached(wait, who=to), retry_after=wait.seconds)
+    raise RecipientRateLimited(f"Nothing was sent: {limit_reached(wait, who=to)}", retry_after=wait.seconds)
 
 
 def count_texts(session: Session, portal_id: uuid.UUID, since: datetime) -> int:
