@@ -361,6 +361,32 @@ class TestTotals:
         assert _roster(db, acme, q="ada", limit=1).total == 4  # a member, two invitations, a sign-up
         assert _roster(db, acme, q="nobody-at-all").total == 0
 
+    def test_kept_statements_answer_as_statements_built_afresh(self, db, worker, monkeypatch):
+        """Every filter, sort and limit, for two portals and two kinds of actor, asked in turn
+        (each asking may reuse what an earlier one kept): the same rows and totals as with
+        nothing kept. A shape that left out something its statement depends on would answer
+        one filter with another's statement."""
+        acme, beta = self._two_portals(db, worker)
+        asked = [
+            (pf, by, {**filters, **extra})
+            for filters in self.FILTERS
+            for extra in ({}, {"sort": "name", "limit": 2})
+            for pf, by in ((acme, None), (beta, None), (acme, "mo@acme.com"))
+        ]
+
+        def answers() -> list:
+            out = []
+            for pf, by, filters in asked:
+                page = _roster(db, pf, by=by, **filters)
+                out.append(
+                    (page.total, [(r.kind, r.address, r.status) for r in page.items], page.next_cursor)
+                )
+            return out
+
+        kept = answers()
+        monkeypatch.setattr(people_roster, "_kept", lambda _key, build: build())
+        assert kept == answers()
+
     @pytest.mark.parametrize("product", ALL_PRODUCTS)
     def test_the_product_filter_counts_from_its_partial_index(self, db, product):
         """A database uses a partial index only for a condition written as the index's own
