@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from admit.actor import Actor
+    from admit.links.models import LinkSignup
     from admit.links.views import LinkView
 
 
@@ -107,10 +108,7 @@ def links_remove_signup(slug: str, email: str) -> None:
     and its place on the link is freed."""
     from admit.links import signups
 
-    with _shared.portal_session(slug) as (session, actor):
-        record = signups.remove(session, actor, signups.pending_for(session, actor, email).id)
-        removed = record.email
-    click.echo(f"Removed the sign-up of {removed}.")
+    click.echo(f"Removed the sign-up of {_on_signup(slug, email, signups.remove)}.")
 
 
 @links.command("resend-signup")
@@ -121,10 +119,15 @@ def links_resend_signup(slug: str, email: str) -> None:
     for another 24 hours; the earlier one stops working)."""
     from admit.links import signups
 
+    click.echo(f"A new confirmation email is on its way to {_on_signup(slug, email, signups.resend)}.")
+
+
+def _on_signup(slug: str, email: str, act: Callable[..., LinkSignup]) -> str:
+    """``act`` (``links.signups.remove`` or ``resend``) on the pending sign-up of ``email``,
+    committed; the address it was for."""
     with _shared.portal_session(slug) as (session, actor):
-        record = signups.resend(session, actor, signups.pending_for(session, actor, email).id)
-        sent = record.email
-    click.echo(f"A new confirmation email is on its way to {sent}.")
+        done = act(session, actor, email=email).email
+    return done
 
 
 @links.command("refresh")

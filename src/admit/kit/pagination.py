@@ -1,5 +1,5 @@
 """Keyset pagination over (created_at, id), with an opaque cursor: for one query (``page``) or
-for rows merged from several (``page_of_union``: a read model across tables)."""
+for rows merged from several (``union_page_statement``: a read model across tables)."""
 
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ def _ordered(key: ColumnElement[Any], row_id: ColumnElement[Any], order: Order) 
 
 @dataclass(slots=True)
 class UnionPage:
-    """A page of ``page_of_union``: its rows, the cursor to the next page, and (``counted``)
+    """A page of ``union_page_statement``: its rows, the cursor to the next page, and (``counted``)
     how many rows the SELECTs match in all."""
 
     rows: list[Row[*tuple[Any, ...]]]
@@ -190,8 +190,7 @@ class UnionPage:
     total: int | None = None
 
 
-def page_of_union(
-    session: Session,
+def union_page_statement(
     selects: Sequence[Select[*tuple[Any, ...]]],
     *,
     cursor: str | None,
@@ -199,11 +198,10 @@ def page_of_union(
     order: Order = NEWEST,
     counted: bool = False,
     few: Sequence[bool] = (),
-    params: dict[str, Any] | None = None,
-) -> UnionPage:
-    """One page of rows from several SELECTs that each label ``id`` and the columns the order
-    needs (newest ``created_at`` first unless told; they share their other columns), each row
-    with its ``sort_key`` too.
+) -> Select[*tuple[Any, ...]]:
+    """The statement of one page of rows from several SELECTs that each label ``id`` and the
+    columns the order needs (newest ``created_at`` first unless told; they share their other
+    columns), each row with its ``sort_key`` too.
 
     Each SELECT is cut to the page first (its own keyset and limit, so each can use its
     index), then the pieces are merged: a page costs ``limit`` rows per SELECT, however many
@@ -224,26 +222,10 @@ def page_of_union(
     there, reading every row (PostgreSQL: the page's statement took 174 ms for 31 matches among
     200,000; ~20 ms this way, most of it joining the members found to their users).
 
-    ``params``: values for the SELECTs' named parameters (``bindparam``). Built apart from being
-    read (``union_page_statement``, ``read_union_page``), the statement can be kept and asked
-    again with other values: building it is most of a page's Python."""
-    statement = union_page_statement(
-        selects, cursor=cursor, limit=limit, order=order, counted=counted, few=few
-    )
-    return read_union_page(session, statement, limit=limit, order=order, counted=counted, params=params)
-
-
-def union_page_statement(
-    selects: Sequence[Select[*tuple[Any, ...]]],
-    *,
-    cursor: str | None,
-    limit: int,
-    order: Order = NEWEST,
-    counted: bool = False,
-    few: Sequence[bool] = (),
-) -> Select[*tuple[Any, ...]]:
-    """``page_of_union``'s statement (its rows are one more than ``limit``: whether a page
-    follows)."""
+    The statement is built apart from being read (``read_union_page``, with values for the
+    SELECTs' named parameters: ``parameter``), so that it can be kept and asked again with other
+    values: building it is most of a page's Python. It reads one row more than ``limit``: whether
+    a page follows."""
     if limit < 1 or limit > MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
     if counted and cursor:
@@ -309,7 +291,7 @@ def read_union_page(
     return UnionPage(rows, next_cursor, total)
 
 
-# A SELECT of at most this many matches is read whole and then ordered (``page_of_union``'s
+# A SELECT of at most this many matches is read whole and then ordered (``union_page_statement``'s
 # ``few``): a few milliseconds at most, where a walk of its order's index may read every row.
 FEW = 1000
 
@@ -325,7 +307,7 @@ def stream_union(
     raw: bool = False,
     params: dict[str, Any] | None = None,
 ) -> Iterator[Sequence[Row[*tuple[Any, ...]]]]:
-    """Every row of several SELECTs merged in ``order`` (as ``page_of_union`` pages them), read
+    """Every row of several SELECTs merged in ``order`` (as ``union_page_statement`` pages them), read
     by one query as it streams, ``batch`` rows at a time (an export: flat memory).
 
     ``columns``: only these of the merged columns, in this order; ``extra(merged_columns)``:

@@ -6,7 +6,7 @@ scope bookkeeping besides the route's regular expression. With some 250 routes t
 millisecond of every page, most of it spent asking the API's routes about a page's path.
 
 ``Router`` first asks one regular expression made of all its routes' paths (an included router's
-below the prefixes it was included with) and answers "no" at once for a path that none of them
+below the prefix FastAPI keeps for that inclusion) and answers "no" at once for a path none of them
 can take. The answer is only ever a quicker "no" for a path the routes would all have refused,
 so which route takes a request, and a 405 for a known path asked with another method, are as
 before. A router included in something that is not a ``Router`` (the app) may be included below
@@ -50,14 +50,7 @@ class Router(APIRouter):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        # id(an included router): the prefixes it was included with (it may be, more than once)
-        self._included_at: dict[int, list[str]] = {}
         self._takes: tuple[int, re.Pattern[str] | None] | None = None
-
-    def include_router(self, router: APIRouter, *args: Any, prefix: str = "", **kwargs: Any) -> None:
-        super().include_router(router, *args, prefix=prefix, **kwargs)
-        self._included_at.setdefault(id(router), []).append(prefix)
-        self._takes = None
 
     def patterns(self) -> list[str] | None:
         """What the paths taken here look like, as its own routes are written (an included
@@ -69,10 +62,9 @@ class Router(APIRouter):
                 below = included.patterns() if isinstance(included, Router) else None
                 if below is None:
                     return None
-                at = "|".join(
-                    path_pattern(self.prefix + prefix) for prefix in self._included_at.get(id(included), [""])
-                )
-                out.append(f"(?:{at})(?:{'|'.join(below)})")
+                # This inclusion's prefix: this router's own and the one it was included with.
+                at = path_pattern(route.include_context.prefix)  # type: ignore[attr-defined]
+                out.append(f"{at}(?:{'|'.join(below)})")
             elif isinstance(route, Mount) and route.path:
                 out.append(path_pattern(route.path, mount=True))
             elif isinstance(path := getattr(route, "path", None), str) and path.startswith("/"):

@@ -56,7 +56,6 @@ __all__ = [
     "list_signups",
     "mark_confirmed",
     "open_for_confirmation",
-    "pending_for",
     "roster_select",
     "record_outcome",
     "remove",
@@ -197,39 +196,61 @@ def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, 
     )
 
 
-def resend(session: Session, actor: Actor, signup_id: uuid.UUID) -> LinkSignup:
+def resend(
+    session: Session, actor: Actor, signup_id: uuid.UUID | None = None, *, email: str | None = None
+) -> LinkSignup:
     """Send a sign-up waiting for its confirmation a new confirmation email (User Management's
     Resend confirmation): a new link, good for another 24 hours; the earlier one stops working.
     Only the link's managers, within the per-person limit (``recipient_rate_limited``); an
-    address the portal no longer writes to is refused (``address_suppressed``). Audited."""
-    policy.require(actor.role, policy.Action.LINK_MANAGE)
-    record = _pending(session, actor, signup_id)
+    address the portal no longer writes to is refused (``address_suppressed``). Audited. The
+    sign-up is ``signup_id``, or (the console) the one of ``email``."""
+    record = _pending(session, actor, signup_id, email)
     notifications_service.require_recipient_free(session, record.email, actor.portal.id)
     now = context.of(session).clock.now()
     record.expires_at = now + CONFIRM_TTL
     _send_confirmation(
         session, record, actor.portal, event_key=f"link_signup:{record.id}:confirm:{now.isoformat()}"
     )
+    return _audited(session, actor, record, "invite_link.signup_resent")
+
+
+def _pending(session: Session, actor: Actor, signup_id: uuid.UUID | None, email: str | None) -> LinkSignup:
+    """The portal's sign-up that a link manager acts on (by its id, or the newest of an
+    address), locked, if it is waiting for its confirmation; ``SignupNotFound`` otherwise."""
+    policy.require(actor.role, policy.Action.LINK_MANAGE)
+    if email is not None:
+        record = session.scalar(
+            select(LinkSignup)
+            .where(
+                LinkSignup.portal_id == actor.portal.id, LinkSignup.email == links_service.clean_email(email)
+            )
+            .order_by(LinkSignup.created_at.desc())
+            .limit(1)
+            .with_for_update()
+        )
+        refusal = f"Nobody signed up as {email.strip()} is waiting for their confirmation."
+    else:
+        record = session.get(LinkSignup, signup_id, with_for_update=True)
+        refusal = "There is no sign-up waiting for its confirmation by that id in this portal."
+    now = context.of(session).clock.now()
+    # Pending as lists show it: not out of time, and made with the link's current secret.
+    if record is None or record.portal_id != actor.portal.id or record.shown_status(now) != PENDING:
+        raise SignupNotFound(refusal)
+    return record
+
+
+def _audited(session: Session, actor: Actor, record: LinkSignup, action: str) -> LinkSignup:
+    """What a link manager did to ``record``, audited, written."""
     audit_service.record(
         session,
         actor,
-        "invite_link.signup_resent",
+        action,
         target_type="link_signup",
         target_id=record.id,
         target_label=record.email,
         detail={"name": record.name},
     )
     session.flush()
-    return record
-
-
-def _pending(session: Session, actor: Actor, signup_id: uuid.UUID) -> LinkSignup:
-    """The portal's sign-up ``signup_id``, locked, if it is waiting for its confirmation."""
-    record = session.get(LinkSignup, signup_id, with_for_update=True)
-    now = context.of(session).clock.now()
-    # Pending as lists show it: not out of time, and made with the link's current secret.
-    if record is None or record.portal_id != actor.portal.id or record.shown_status(now) != PENDING:
-        raise SignupNotFound("There is no sign-up waiting for its confirmation by that id in this portal.")
     return record
 
 
@@ -386,47 +407,17 @@ def list_signups(
     return page(session, query, LinkSignup, cursor=cursor, limit=limit)
 
 
-def pending_for(session: Session, actor: Actor, email: str) -> LinkSignup:
-    """The sign-up of ``email`` through the portal's link waiting for its confirmation (the
-    console names it by its address); ``SignupNotFound`` when there is none."""
-    policy.require(actor.role, policy.Action.LINK_MANAGE)
-    now = context.of(session).clock.now()
-    record = session.scalar(
-        select(LinkSignup)
-        .join(InviteLink, InviteLink.id == LinkSignup.link_id)
-        .where(
-            LinkSignup.portal_id == actor.portal.id,
-            LinkSignup.email == links_service.clean_email(email),
-            links_service.waiting(InviteLink, now),
-        )
-        .order_by(LinkSignup.created_at.desc())
-        .limit(1)
-    )
-    if record is None:
-        raise SignupNotFound(f"Nobody signed up as {email.strip()} is waiting for their confirmation.")
-    return record
-
-
-def remove(session: Session, actor: Actor, signup_id: uuid.UUID) -> LinkSignup:
+def remove(
+    session: Session, actor: Actor, signup_id: uuid.UUID | None = None, *, email: str | None = None
+) -> LinkSignup:
     """Take back a sign-up waiting for its confirmation (User Management's Remove): its
     confirmation link stops working at once and its place on the link is freed. Only the link's
     managers; a sign-up already confirmed, replaced, removed or out of time is not pending any
-    more (``SignupNotFound``). Audited."""
-    policy.require(actor.role, policy.Action.LINK_MANAGE)
-    record = _pending(session, actor, signup_id)
+    more (``SignupNotFound``). Audited. The sign-up is ``signup_id``, or the one of ``email``."""
+    record = _pending(session, actor, signup_id, email)
     record.status = REMOVED
     tokens.end(session, CONFIRMATION, record.id, tokens.Reason.REVOKED)
-    audit_service.record(
-        session,
-        actor,
-        "invite_link.signup_removed",
-        target_type="link_signup",
-        target_id=record.id,
-        target_label=record.email,
-        detail={"name": record.name},
-    )
-    session.flush()
-    return record
+    return _audited(session, actor, record, "invite_link.signup_removed")
 
 
 def roster_select(

@@ -127,14 +127,14 @@ def setup_submit(
         problems = exc.fields.get("errors") or [
             {"field": getattr(exc, "field", None), "message": exc.message}
         ]
+        # One fault is said where it is: under its field, or on top when it has none; several
+        # are counted on top, each under its field.
+        error = f"{len(problems)} things to fix below." if len(problems) > 1 else None
+        if len(problems) == 1 and not problems[0]["field"]:
+            error = exc.message
         context = {
             "form": form,
-            # One fault is said under its field only (not twice); several, counted on top.
-            "error": None
-            if len(problems) == 1 and problems[0]["field"]
-            else exc.message
-            if len(problems) == 1
-            else f"{len(problems)} things to fix below.",
+            "error": error,
             "field_errors": {p["field"]: p["message"] for p in problems if p["field"]},
             "min_password": settings.password_min_length,
         }

@@ -228,8 +228,8 @@ def roster(
 
     listed = selects(counting=False)
     if stream is not None:
-        streamed = stream_union(session, listed, order=SORTS[sort], params=params, **streaming)
-        stream.append(streamed if listed else iter([]))
+        if listed:  # (none: nothing to stream)
+            stream.append(stream_union(session, listed, order=SORTS[sort], params=params, **streaming))
         return RosterPage(items=[], next_cursor=None, total=-1)
     if not listed:
         return RosterPage(items=[], next_cursor=None, total=0, filters={})
