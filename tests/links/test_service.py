@@ -403,6 +403,13 @@ class TestSignup:
             with db.unit_of_work() as session:
                 resent = signups.resend(session, actor_for(session, pf.slug, pf.owner_email), record.id)
                 assert resent.expires_at > clock.now() + timedelta(hours=23)
+                resent_at = resent.sent_at
+            assert resent_at > record.sent_at + timedelta(hours=19)
+            with db.unit_of_work() as session:  # User Management's Last sent is the resend's
+                [row] = people_roster.roster(
+                    session, actor_for(session, pf.slug, pf.owner_email), status="pending"
+                ).items
+                assert (row.kind, row.last_sent_at) == ("signup", resent_at)
             second = confirmation_token(db, "ada@acme.com")
             assert second != first
             with pytest.raises(Gone) as refused:

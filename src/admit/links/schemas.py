@@ -133,6 +133,9 @@ class LinkSignupRead(BaseModel):
     status: Literal["pending", "confirmed", "expired", "superseded", "removed"]
     outcome: str | None
     created_at: datetime
+    sent_at: datetime = Field(
+        description="When its newest confirmation email was asked for: at sign-up, or a resend."
+    )
     expires_at: datetime
     confirmed_at: datetime | None
 
@@ -147,6 +150,7 @@ class LinkSignupRead(BaseModel):
             status=s.shown_status(),
             outcome=s.outcome,
             created_at=s.created_at,
+            sent_at=s.sent_at,
             expires_at=s.expires_at,
             confirmed_at=s.confirmed_at,
         )

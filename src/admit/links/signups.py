@@ -150,6 +150,7 @@ def signup(
         status=PENDING,
         expires_at=now + CONFIRM_TTL,
         created_at=now,
+        sent_at=now,
         ip=ip,
     )
     session.add(record)
@@ -207,7 +208,7 @@ def resend(
     record = _pending(session, actor, signup_id, email)
     notifications_service.require_recipient_free(session, record.email, actor.portal.id)
     now = context.of(session).clock.now()
-    record.expires_at = now + CONFIRM_TTL
+    record.expires_at, record.sent_at = now + CONFIRM_TTL, now
     _send_confirmation(
         session, record, actor.portal, event_key=f"link_signup:{record.id}:confirm:{now.isoformat()}"
     )
@@ -448,9 +449,9 @@ def roster_select(
             literal([], type_=JSON()).label("products"),
             literal(PENDING).label("status"),
             literal(None, type_=Uuid()).label("invited_by_id"),
-            LinkSignup.created_at.label("last_sent_at"),
+            LinkSignup.sent_at.label("last_sent_at"),
             name_order(LinkSignup.name, LinkSignup.email).label("sort_name"),
-            LinkSignup.created_at.label("sort_sent"),
+            LinkSignup.sent_at.label("sort_sent"),
             literal(PENDING).label("sort_status"),
         )
         .join(InviteLink, InviteLink.id == LinkSignup.link_id)
