@@ -16,6 +16,7 @@ from admit.kit import clock
 from admit.links import service as links_service
 from admit.links import signups
 from admit.members.models import User
+from admit.notifications import bounces
 from admit.people import roster as people_roster
 from admit.policy import ALL_PRODUCTS, UserType
 from tests.factories import actor_for, create_portal, invite, member_joins
@@ -257,7 +258,7 @@ class TestSortAndFilters:
 
     def test_filters_by_product_inviter_and_delivery(self, db, worker):
         """Product: members and invitations holding it; inviter: who sent it; delivery: the last
-        message's (members and sign-ups have none, so they drop out)."""
+        message's (members have none, so they drop out)."""
         pf = create_portal(db)
         member_joins(db, worker, pf, "ada@acme.com", role="admin")
         invite(db, pf, ["bill@client.org"], user_type="client", products=["billing"])
@@ -278,6 +279,40 @@ class TestSortAndFilters:
             with pytest.raises(InvalidInput) as caught:
                 _roster(db, pf, **filters)
             assert caught.value.field == field
+
+    def test_a_sign_up_shows_and_is_filtered_by_its_confirmation_emails_delivery(self, db, worker):
+        """A sign-up's Delivery is its newest confirmation email's, in the list, its filter and
+        the export; one whose email was not written (the address bounced before) reads "none"."""
+        pf = create_portal(db)
+        token = link_token(db, pf)
+        sign_up(db, token, "sam@acme.com")
+
+        def seen(**filters):
+            return {(r.address, r.delivery["status"]) for r in _all(db, pf, **filters) if r.kind == "signup"}
+
+        assert seen() == {("sam@acme.com", "queued")}
+        worker.drain()
+        assert seen() == seen(delivery="sent") == {("sam@acme.com", "sent")}
+        assert seen(delivery="queued") == seen(delivery="none") == set()
+        with db.unit_of_work() as session:
+            exported = people_roster.export(session, actor_for(session, pf.slug, pf.owner_email))
+            assert {(r.address, r.kind, r.delivery) for r in exported} == {
+                ("owner@acme.com", "member", ""),
+                ("sam@acme.com", "signup", "sent"),
+            }
+        # Its address bounced since; signed up again, no email is written to it.
+        with db.unit_of_work() as session:
+            bounces.suppress(
+                session,
+                portal_id=pf.portal_id,
+                address="sam@acme.com",
+                kind="bounce",
+                detail="550",
+                source="smtp",
+            )
+        sign_up(db, token, "sam@acme.com")
+        assert seen() == seen(delivery="none") == {("sam@acme.com", "none")}
+        assert seen(delivery="sent") == set()
 
 
 class TestTotals:

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
+from admit.notifications.models import Notification
 
 
 # Sign-up statuses. A pending sign-up whose expires_at has passed is expired (computed).
@@ -105,6 +106,12 @@ class LinkSignup(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     # When its newest confirmation email was asked for: at sign-up, then at each Resend.
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # That email (its delivery shows in User Management); None when none was written (the
+    # per-person limit held it back).
+    confirmation_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("notifications.id", ondelete="SET NULL")
+    )
+    confirmation: Mapped[Notification | None] = relationship()
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     member_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     ip: Mapped[str | None] = mapped_column(String(64))

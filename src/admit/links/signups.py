@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BindParameter, Select, Uuid, literal, not_, select, update
+from sqlalchemy import JSON, BindParameter, ColumnElement, Select, Uuid, case, literal, not_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from admit import context, policy
@@ -179,7 +179,7 @@ def signup(
 def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, event_key: str) -> None:
     """A new confirmation secret for ``record`` (any earlier one dies) and its email."""
     raw = tokens.issue(session, CONFIRMATION, record.id, expires_at=record.expires_at)
-    notifications_service.enqueue_email(
+    message = notifications_service.enqueue_email(
         session,
         event_key=event_key,
         template="link_confirm",
@@ -195,6 +195,7 @@ def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, 
             "expires_at_text": record.expires_at.strftime("%d %B %Y at %H:%M UTC"),
         },
     )
+    record.confirmation = message
 
 
 def resend(
@@ -429,11 +430,13 @@ def roster_select(
     status: str | None = None,
     role: str | None = None,
     q: str | None = None,
+    delivery: str | None = None,
 ) -> Select[*tuple[Any, ...]] | None:
     """Sign-ups waiting for their confirmation (``links.service.waiting``: what the link card
     counts as pending) as roster rows (User Management shows them as Pending), with the user
     type and role the link grants now (what confirming gives). None when ``status`` asks for
-    something else. While the link is off they wait: turned on again, they can confirm."""
+    something else. While the link is off they wait: turned on again, they can confirm.
+    ``delivery``: of their newest confirmation email (``confirmation_deliveries``)."""
     if status not in (None, "", PENDING):
         return None
     query = (
@@ -466,4 +469,29 @@ def roster_select(
         query = query.where(InviteLink.role == role)
     if q:
         query = query.where(contains(q, LinkSignup.name, LinkSignup.email))
+    if delivery:
+        query = query.where(notifications_service.message_delivery_is(LinkSignup.confirmation_id, delivery))
     return query
+
+
+def confirmation_deliveries(session: Session, signup_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    """``{signup_id: delivery}`` of each sign-up's newest confirmation email, for the ones that
+    have one (``notifications.models.delivery_status`` reads it)."""
+    if not signup_ids:
+        return {}
+    held = {
+        signup_id: message_id
+        for signup_id, message_id in session.execute(
+            select(LinkSignup.id, LinkSignup.confirmation_id).where(LinkSignup.id.in_(signup_ids))
+        )
+        if message_id is not None
+    }
+    found = notifications_service.deliveries_of(session, held.values())
+    return {signup_id: found[message_id] for signup_id, message_id in held.items() if message_id in found}
+
+
+def confirmation_status(signup_id: Any, when: ColumnElement[bool]) -> ColumnElement[str | None]:
+    """A column: the status of the newest confirmation email of the sign-up ``signup_id`` names
+    (None when it has none, or when the row is not a sign-up: ``when`` is false)."""
+    message = select(LinkSignup.confirmation_id).where(LinkSignup.id == signup_id).scalar_subquery()
+    return case((when, notifications_service.message_status(message)), else_=None)

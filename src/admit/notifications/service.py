@@ -369,11 +369,13 @@ def _by_age(messages: Any, *, newest_first: bool = False) -> tuple[ColumnElement
     return messages.created_at.asc(), messages.id.asc()
 
 
-def latest_status(invitation_id: ColumnElement[Any], when: ColumnElement[bool]) -> ColumnElement[str | None]:
+def latest_status(
+    invitation_id: ColumnElement[Any], when: ColumnElement[bool], otherwise: ColumnElement[Any] | None = None
+) -> ColumnElement[str | None]:
     """A column: the status of the newest message of the invitation ``invitation_id`` names
-    (None when it has none, or when the row is not an invitation: ``when`` is false), for a list
-    that shows each row's delivery without a second query (``models.shown_delivery`` says how
-    it reads)."""
+    (None when it has none, or when the row is not an invitation: ``when`` is false; then
+    ``otherwise``), for a list that shows each row's delivery without a second query
+    (``models.shown_delivery`` says how it reads)."""
     newest = (
         select(Notification.status)
         .where(Notification.invitation_id == invitation_id)
@@ -381,7 +383,7 @@ def latest_status(invitation_id: ColumnElement[Any], when: ColumnElement[bool]) 
         .limit(1)
         .scalar_subquery()
     )
-    return case((when, newest), else_=None)
+    return case((when, newest), else_=otherwise)
 
 
 def delivery_is(
@@ -394,7 +396,7 @@ def delivery_is(
     filter on. Read from the messages' side (their status index), not row by row."""
     if delivery == "none":
         return ~exists().where(Notification.invitation_id == invitation_id)
-    statuses = (QUEUED, SENDING) if delivery == QUEUED else (delivery,)
+    statuses = _statuses_shown_as(delivery)
     other = aliased(Notification)
     # The newest of its invitation's, asked per message in that state (an index lookup each; as
     # "no newer one exists", PostgreSQL hashed every message of every invitation to answer it).
@@ -412,6 +414,43 @@ def delivery_is(
         Notification.id == newest,
     )
     return invitation_id.in_(newest_in_state)
+
+
+def _statuses_shown_as(delivery: str) -> tuple[str, ...]:
+    """The message statuses a delivery filter matches (``models.shown_delivery`` read back)."""
+    return (QUEUED, SENDING) if delivery == QUEUED else (delivery,)
+
+
+def message_delivery_is(
+    message_id: ColumnElement[Any] | QueryableAttribute[Any], delivery: str
+) -> ColumnElement[bool]:
+    """A condition: the one message ``message_id`` names (a link sign-up's confirmation) was
+    delivered as ``delivery``; ``none``: there is no message."""
+    if delivery == "none":
+        return message_id.is_(None)
+    in_state = select(Notification.id).where(Notification.status.in_(_statuses_shown_as(delivery)))
+    return message_id.in_(in_state)
+
+
+def message_status(message_id: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[str | None]:
+    """A column: the status of the message ``message_id`` names (None: no message)."""
+    return select(Notification.status).where(Notification.id == message_id).scalar_subquery()
+
+
+def deliveries_of(
+    session: Session, message_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Row[uuid.UUID, str, str | None, datetime | None]]:
+    """``{message_id: delivery}``: as much of each message as its delivery shows (``status``,
+    ``last_error``, ``sent_at``; ``models.delivery_status``)."""
+    ids = list(message_ids)
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Notification.id, Notification.status, Notification.last_error, Notification.sent_at).where(
+            one_of(session, Notification.id, ids)
+        )
+    )
+    return {row.id: row for row in rows}
 
 
 # Messages of an invitation that its sending limit does not count: reminders are the system's,

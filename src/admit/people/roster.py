@@ -82,7 +82,7 @@ class RosterRow:
     last_sent_at: datetime | None
     invited_by: str | None  # how the portal names who invited them ("Invite link" for a sign-up)
     invited_by_id: uuid.UUID | None
-    delivery: DeliveryStatus | None = None  # the last message's delivery (invitations)
+    delivery: DeliveryStatus | None = None  # the last message's delivery (invitations, sign-ups)
     last_reminded_at: datetime | None = None  # the latest reminder since the last send (invitations)
 
 
@@ -215,9 +215,15 @@ def roster(
                     **shared,
                 )
             )
-        if policy.can(actor.role, Action.LINK_MANAGE) and not (product or invited_by or delivery):
+        if policy.can(actor.role, Action.LINK_MANAGE) and not (product or invited_by):
             query = signups.roster_select(
-                portal_id, now=now, user_type=user_type, status=status, role=role, q=searched
+                portal_id,
+                now=now,
+                user_type=user_type,
+                status=status,
+                role=role,
+                q=searched,
+                delivery=delivery,
             )
             if query is not None:
                 out.append(query)
@@ -285,7 +291,10 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, User] | No
     wanted = {r.invited_by_id for r in rows if r.invited_by_id} - set(inviters or {})
     inviters = {**(inviters or {}), **members_service.users_by_id(session, list(wanted))}
     invitation_ids = [r.id for r in rows if r.kind == "invitation"]
-    latest = notifications_service.latest_for_invitations(session, invitation_ids)
+    latest: dict[Any, Any] = {
+        **notifications_service.latest_for_invitations(session, invitation_ids),
+        **signups.confirmation_deliveries(session, [r.id for r in rows if r.kind == "signup"]),
+    }
     reminded = invitations_repository.reminded(session, invitation_ids)
     return [
         RosterRow(
@@ -302,7 +311,7 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, User] | No
             last_sent_at=r.last_sent_at,
             invited_by="Invite link" if r.kind == "signup" else _label(inviters.get(r.invited_by_id)),
             invited_by_id=r.invited_by_id,
-            delivery=delivery_status(latest.get(r.id)) if r.kind == "invitation" else None,
+            delivery=delivery_status(latest.get(r.id)) if r.kind != "member" else None,
             last_reminded_at=reminded.get(r.id) if r.kind == "invitation" else None,
         )
         for r in rows
@@ -333,7 +342,7 @@ class Listed(NamedTuple):
     invited_by: str
     invited_at: str  # ISO 8601, UTC
     last_sent_at: str  # ISO 8601, UTC, or ""
-    delivery: str  # the last message's delivery (invitations), or ""
+    delivery: str  # the last message's delivery (invitations, sign-ups), or ""
 
 
 _EXPORTED = (
@@ -378,7 +387,7 @@ def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
                 "Invite link" if kind == "signup" else inviters.get(by, ""),
                 raw_iso(created),
                 raw_iso(sent),
-                shown_delivery(delivery) if kind == "invitation" else "",
+                shown_delivery(delivery) if kind != "member" else "",
             )
 
 
@@ -418,8 +427,11 @@ def moved_on(session: Session, portal_id: uuid.UUID, rows: Iterable[RosterRow]) 
 
 
 def _with_delivery(merged: Any) -> list[Any]:
+    signup_status = signups.confirmation_status(merged.id, when=merged.kind == "signup")
     return [
-        notifications_service.latest_status(merged.id, when=merged.kind == "invitation").label("delivery")
+        notifications_service.latest_status(
+            merged.id, when=merged.kind == "invitation", otherwise=signup_status
+        ).label("delivery")
     ]
 
 
