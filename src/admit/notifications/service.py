@@ -428,8 +428,11 @@ def message_delivery_is(
     delivered as ``delivery``; ``none``: there is no message."""
     if delivery == "none":
         return message_id.is_(None)
-    in_state = select(Notification.id).where(Notification.status.in_(_statuses_shown_as(delivery)))
-    return message_id.in_(in_state)
+    # Asked of each row by the message's key (a list's few sign-ups), never as "every message
+    # in that state" (nearly all of them are sent).
+    return exists().where(
+        Notification.id == message_id, Notification.status.in_(_statuses_shown_as(delivery))
+    )
 
 
 def message_status(message_id: ColumnElement[Any] | QueryableAttribute[Any]) -> ColumnElement[str | None]:
