@@ -176,6 +176,20 @@ class TestSignIn:
 
 
 class TestUserManagement:
+    def test_the_portal_switcher_names_the_other_portals_one_is_active_in(self, client, db):
+        """Every page's switcher: the portals the signed-in person is an active member of, but
+        the one shown, by name; one where their access was ended is not offered."""
+        shown = create_portal(db, name="Zeta Works")
+        for name in ("Beta Labs", "Acme Inc", "Gamma Co"):
+            create_portal(db, name=name)  # the same owner: one account, four portals
+        with db.unit_of_work() as session:
+            gamma = actor_for(session, "gamma-co", shown.owner_email)
+            session.get(Member, gamma.member.id).status = "deactivated"
+        sign_in_page(client, shown.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{shown.slug}/users").text
+        offered = re.findall(r'<a href="[^"]*/p/([a-z-]+)"[^>]*>Switch to ([^<]+)</a>', page)
+        assert offered == [("acme-inc", "Acme Inc"), ("beta-labs", "Beta Labs")], offered
+
     def test_invite_from_the_modal(self, client, db):
         """The Invite modal's form invites and reports who was skipped and why."""
         pf = create_portal(db)

@@ -85,6 +85,24 @@ class TestDeactivate:
         assert policy.check_deactivate(Role.OWNER, Role.OWNER, is_self=False, owners_left=1)
         assert policy.check_deactivate(Role.OWNER, Role.OWNER, is_self=False, owners_left=2) is None
 
+    def test_the_owners_are_counted_only_for_an_owner(self):
+        """A list passes how to count the owners: asked only when the target is an owner whom
+        the actor may otherwise deactivate (User Management's rows)."""
+        asked = []
+
+        def owners_left() -> int:
+            asked.append(1)
+            return 1
+
+        assert (
+            policy.check_deactivate(Role.OWNER, Role.MEMBER, is_self=False, owners_left=owners_left) is None
+        )
+        assert policy.check_deactivate(Role.OWNER, Role.OWNER, is_self=True, owners_left=owners_left)
+        assert policy.check_deactivate(Role.ADMIN, Role.OWNER, is_self=False, owners_left=owners_left)
+        assert asked == []
+        refused = policy.check_deactivate(Role.OWNER, Role.OWNER, is_self=False, owners_left=owners_left)
+        assert refused == "The last owner cannot be deactivated." and asked == [1]
+
     def test_admin_deactivates_member(self):
         """Admins deactivate members and clients."""
         assert policy.check_deactivate(Role.ADMIN, Role.MEMBER, is_self=False, owners_left=1) is None

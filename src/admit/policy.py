@@ -11,6 +11,7 @@ Roles: ``owner``, ``admin``, ``member`` (internal users) and ``client``.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -188,15 +189,21 @@ def check_invitation_stands(
 
 
 def check_deactivate(
-    actor_role: Role | str | None, target_role: Role | str, *, is_self: bool, owners_left: int
+    actor_role: Role | str | None,
+    target_role: Role | str,
+    *,
+    is_self: bool,
+    owners_left: int | Callable[[], int],
 ) -> str | None:
-    """Rules on top of MEMBER_DEACTIVATE. Returns the reason when refused."""
+    """Rules on top of MEMBER_DEACTIVATE. Returns the reason when refused. ``owners_left``: the
+    portal's active owners, or how to count them (asked only when the target is an owner: a
+    list asks for each of its rows)."""
     if is_self:
         return "You cannot deactivate yourself."
     if Role(target_role) is Role.OWNER:
         if actor_role is None or Role(actor_role) is not Role.OWNER:
             return "Only an owner can deactivate an owner."
-        if owners_left <= 1:
+        if (owners_left() if callable(owners_left) else owners_left) <= 1:
             return "The last owner cannot be deactivated."
     return None
 

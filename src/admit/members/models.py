@@ -39,7 +39,12 @@ class User(Base):
     @property
     def label(self) -> str:
         """How a person is named on screen: their name, else their address."""
-        return self.name or self.address or str(self.id)
+        return User.label_of(self.name, self.email, self.phone, self.id)
+
+    @staticmethod
+    def label_of(name: str | None, email: str | None, phone: str | None, user_id: uuid.UUID) -> str:
+        """``label`` from a user's columns (a list that reads them as plain rows)."""
+        return name or email or phone or str(user_id)
 
     def has_address(self, address: str | None) -> bool:
         """Whether ``address`` (a normalised email or E.164 number) is one of this person's: the

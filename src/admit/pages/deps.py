@@ -280,9 +280,7 @@ def render(
         session = getattr(request.state, "db_session", None)
         current = ctx["portal"].id if ctx["portal"] else None
         ctx["other_portals"] = (
-            [p for p, _m in members_service.memberships_of(session, user) if p.id != current]
-            if session
-            else []
+            members_service.portals_switched_to(session, user, besides=current) if session else []
         )
     notice = None if bare else read_notice(request)
     if notice and not ctx.get("notice"):

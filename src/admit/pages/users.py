@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import uuid
 from collections import Counter
@@ -73,7 +74,7 @@ def _roster(
         delivery=filters.get("delivery") or None,
         sort=filters.get("sort") or None,
     )
-    owners_left = members_service.count_active_owners(session, actor.portal.id)
+    owners_left = functools.cache(lambda: members_service.count_active_owners(session, actor.portal.id))
     may_deactivate = policy.can(actor.role, Action.MEMBER_DEACTIVATE)
     deactivatable = {
         row.id

@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Select
     from sqlalchemy.orm import Session
 
-    from admit.members.models import User
 
 __all__ = [
     "DELIVERIES",
@@ -286,10 +285,12 @@ def roster(
     return RosterPage(items=items, next_cursor=found.next_cursor, total=total, filters=filters)
 
 
-def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, User] | None = None) -> list[RosterRow]:
-    """Roster rows as the faces show them: who invited them by name, the last message's delivery."""
-    wanted = {r.invited_by_id for r in rows if r.invited_by_id} - set(inviters or {})
-    inviters = {**(inviters or {}), **members_service.users_by_id(session, list(wanted))}
+def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, str] | None = None) -> list[RosterRow]:
+    """Roster rows as the faces show them: who invited them by name, the last message's delivery.
+    ``inviters``: the inviters' labels known already, added to as more are read."""
+    inviters = {} if inviters is None else inviters
+    wanted = {r.invited_by_id for r in rows if r.invited_by_id} - set(inviters)
+    inviters.update(members_service.labels_by_id(session, wanted))
     invitation_ids = [r.id for r in rows if r.kind == "invitation"]
     latest: dict[Any, Any] = {
         **notifications_service.latest_for_invitations(session, invitation_ids),
@@ -309,7 +310,7 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, User] | No
             status=r.status,
             created_at=r.created_at,
             last_sent_at=r.last_sent_at,
-            invited_by="Invite link" if r.kind == "signup" else _label(inviters.get(r.invited_by_id)),
+            invited_by="Invite link" if r.kind == "signup" else inviters.get(r.invited_by_id),
             invited_by_id=r.invited_by_id,
             delivery=delivery_status(latest.get(r.id)) if r.kind != "member" else None,
             last_reminded_at=reminded.get(r.id) if r.kind == "invitation" else None,
@@ -323,7 +324,7 @@ def everyone(session: Session, actor: Actor, **filters: Any) -> Iterator[RosterR
     query read as it streams, a thousand rows at a time, so memory stays flat however many."""
     batches: list[Iterator[Sequence[Any]]] = []
     roster(session, actor, stream=batches, **filters)
-    inviters: dict[Any, User] = {}
+    inviters: dict[Any, str] = {}
     for batch in chain.from_iterable(batches):
         items = _items(session, batch, inviters)
         yield from items
@@ -371,10 +372,9 @@ def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
     for batch in chain.from_iterable(batches):
         unseen = {r[7] for r in batch if r[7] is not None and r[7] not in inviters}
         if unseen:
-            users = members_service.users_by_id(session, [u for raw in unseen if (u := raw_uuid(raw))])
+            labels = members_service.labels_by_id(session, [u for raw in unseen if (u := raw_uuid(raw))])
             for raw in unseen:
-                user = users.get(raw_uuid(raw))  # type: ignore[arg-type]
-                inviters[raw] = user.label if user is not None else ""
+                inviters[raw] = labels.get(raw_uuid(raw), "")  # type: ignore[arg-type]
         for kind, name, address, user_type, role, products, status, by, created, sent, delivery in batch:
             yield Listed(
                 name or "",
@@ -433,7 +433,3 @@ def _with_delivery(merged: Any) -> list[Any]:
             merged.id, when=merged.kind == "invitation", otherwise=signup_status
         ).label("delivery")
     ]
-
-
-def _label(user: User | None) -> str | None:
-    return user.label if user is not None else None
