@@ -23,6 +23,7 @@ from admit.errors import (
 from admit.flows import join, workspace_links
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import members as members_flow
+from admit.flows import signups as signups_flow
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.kit.tokens import hash_token
@@ -592,6 +593,28 @@ class TestSignup:
             from admit.auth import service as auth_service
 
             auth_service.login(session, email="mel@acme.com", password=PASSWORD)
+
+    def test_a_client_without_a_password_signing_up_through_an_internal_link_stays_as_they_are(
+        self, db, worker
+    ):
+        """An active client (joined by magic link, no password) who signs up through a link for
+        internal members is asked for no password at confirmation, and one given is not set:
+        confirming signs them in as the client they are."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "carl@client.org", user_type="client", password=None)
+        sign_up(db, link_token(db, pf), "carl@client.org", name="Carl Again")
+        token = confirmation_token(db, "carl@client.org")
+        with db.unit_of_work() as session:
+            shown = signups_flow.confirmation(session, token)
+            assert (shown.already_member, shown.password_required) == (True, False)
+        result = confirm(db, token, password="chosen-password-99")
+        assert (result.outcome, result.member.user_type, result.member.role) == (
+            "already_member",
+            "client",
+            "client",
+        )
+        with db.unit_of_work() as session:
+            assert session.scalar(select(User.password_hash).where(User.email == "carl@client.org")) is None
 
     def test_a_deactivated_member_is_told_their_access_was_ended(self, db, worker):
         """The link does not undo a deactivation: confirming says what happened and the ways back,

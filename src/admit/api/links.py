@@ -311,6 +311,7 @@ def preview_confirmation(
         email=c.signup.email,
         name=c.signup.name,
         password_required=c.password_required,
+        already_member=c.already_member,
     )
 
 

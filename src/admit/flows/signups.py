@@ -51,16 +51,20 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
       refreshed or narrowed to other domains since lets nobody in).
 
     The password is chosen here, by whoever holds the email, and only for an account that has
-    none: a sign-up never sets or changes an existing account's password.
+    none and is not a member of the portal already: a sign-up never sets or changes an existing
+    account's password, nor gives an active member one (the link grants them nothing).
     """
     record = signups.open_for_confirmation(session, token)
     portal = portals_service.get_or_raise(session, record.portal_id)
     user = members_service.get_user_by_email(session, record.email)
     member = members_service.get_membership(session, portal.id, user.id) if user else None
     user_type, _role = signups.current_grant(session, record)
+    already = member is not None and member.status == members_service.ACTIVE
     new_password_hash = None
-    if (user is None or user.password_hash is None) and (
-        password or signups.confirm_needs_password(user_type, portal, user)
+    if (
+        (user is None or user.password_hash is None)
+        and not already
+        and (password or signups.confirm_needs_password(user_type, portal, user, already_member=False))
     ):
         new_password_hash, stepped_out = hash_chosen(session, password, email=record.email)
         if stepped_out:  # another request may have made the account, or joined it, meanwhile

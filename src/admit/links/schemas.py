@@ -168,6 +168,10 @@ class ConfirmationPreview(BaseModel):
     email: str
     name: str
     password_required: bool
+    already_member: bool = Field(
+        False,
+        description="The address is an active member already: confirming signs them in, nothing changes.",
+    )
 
 
 class ConfirmResponse(BaseModel):

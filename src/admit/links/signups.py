@@ -37,6 +37,7 @@ from admit.links import service as links_service
 from admit.links.domains import domain_allowed, domain_refused
 from admit.links.models import CONFIRMED, PENDING, REMOVED, SUPERSEDED, InviteLink, LinkSignup
 from admit.links.views import Confirmation
+from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
@@ -331,12 +332,15 @@ def current_grant(session: Session, record: LinkSignup) -> tuple[str, str]:
     return link.user_type, link.role
 
 
-def confirm_needs_password(user_type: str, portal: Portal, user: User | None) -> bool:
+def confirm_needs_password(
+    user_type: str, portal: Portal, user: User | None, *, already_member: bool
+) -> bool:
     """A password is chosen at confirmation only for an account that has none yet, and only
     when the joiner (``user_type``: ``current_grant``'s) is internal or the portal requires
-    client passwords."""
+    client passwords. Never for an active member of the portal: the link grants them nothing
+    (a client who signs up through an internal link stays a client, with no password)."""
     has_password = user is not None and user.password_hash is not None
-    return not has_password and password_required(portal, user_type)
+    return not has_password and not already_member and password_required(portal, user_type)
 
 
 def confirmation(session: Session, token: str, *, user: User | None) -> Confirmation:
@@ -345,8 +349,12 @@ def confirmation(session: Session, token: str, *, user: User | None) -> Confirma
     record = open_for_confirmation(session, token)
     portal = portals_service.get_or_raise(session, record.portal_id)
     user_type, _role = current_grant(session, record)
+    already = user is not None and members_service.active_role(session, portal.id, user.id) is not None
     return Confirmation(
-        signup=record, portal=portal, password_required=confirm_needs_password(user_type, portal, user)
+        signup=record,
+        portal=portal,
+        password_required=confirm_needs_password(user_type, portal, user, already_member=already),
+        already_member=already,
     )
 
 

@@ -43,3 +43,4 @@ class Confirmation:
     signup: LinkSignup
     portal: Portal
     password_required: bool
+    already_member: bool = False  # the address is an active member already: confirming signs in
