@@ -275,6 +275,9 @@ class TestPublic:
         assert "acme.com" in r.json()["detail"]
         r = _signup(client, token, "not-an-address")
         assert (r.status_code, r.json()["field"]) == (422, "email")
+        r = _signup(client, token, "ada@acme.con")  # the reason, a sentence of its own
+        assert (r.status_code, r.json()["field"]) == (422, "email")
+        assert r.json()["detail"] == "The domain looks mistyped. Did you mean ada@acme.com?"
         r = _signup(client, token, "ada@acme.com", password="short")
         assert r.status_code == 202  # a sign-up takes no password: it is chosen when confirming
         r = _signup(client, "no-such-token", "ada@acme.com")

@@ -61,7 +61,7 @@ def create_portal(
     def valid_email() -> str:
         email, error = normalize_email(owner_email or "")
         if email is None:
-            raise InvalidInput(f"This email address is not valid: {error}", field="owner_email")
+            raise InvalidInput(error or "This email address is not valid.", field="owner_email")
         return email
 
     name = check("portal_name", lambda: portals_service.check_name(name))

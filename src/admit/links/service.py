@@ -525,7 +525,9 @@ def rate_limits(session: Session, token: str, ip: str | None) -> None:
 def clean_email(email: str | None) -> str:
     address, error = normalize_email(email or "")
     if address is None:
-        raise InvalidInput(f"The email address is not valid: {error}", field="email")
+        # The reason is a sentence of its own ("The domain looks mistyped. Did you mean …?"),
+        # shown under the field it names.
+        raise InvalidInput(error or "The email address is not valid.", field="email")
     return address
 
 
