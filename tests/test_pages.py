@@ -382,6 +382,14 @@ class TestUserManagement:
 
 
 class TestTokenPages:
+    def test_an_invitation_by_text_names_its_number_as_the_list_does(self, client, db, worker):
+        """The invitation page of a number reads it as User Management does (+1 202-555-0173)."""
+        pf = create_portal(db)
+        invite(db, pf, ["+12025550173"], user_type="client")
+        worker.drain()
+        page = client.get(f"/invite/{last_link(db, '+12025550173')}").text
+        assert "invited <strong>+1 202-555-0173</strong>" in page and "+12025550173" not in page
+
     def test_a_secret_links_page_takes_the_token_out_of_the_address_bar(self, client, db, worker):
         """Issue 14 item 12: the page names the token-less path for admit.js to put in the
         address bar; its form still posts to the link; that path, reloaded, says what to do."""
