@@ -61,10 +61,11 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
     user_type, _role = signups.current_grant(session, record)
     already = member is not None and member.status == members_service.ACTIVE
     new_password_hash = None
+    # An active member is given no password, not even one they typed (``confirm_needs_password``).
     if (
         (user is None or user.password_hash is None)
         and not already
-        and (password or signups.confirm_needs_password(user_type, portal, user, already_member=False))
+        and (password or signups.confirm_needs_password(user_type, portal, user, already_member=already))
     ):
         new_password_hash, stepped_out = hash_chosen(session, password, email=record.email)
         if stepped_out:  # another request may have made the account, or joined it, meanwhile
