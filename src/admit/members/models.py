@@ -58,8 +58,11 @@ class Member(Base):
     __tablename__ = "members"
     __table_args__ = (
         UniqueConstraint("portal_id", "user_id", name="uq_members_portal_user"),
-        # The roster: its newest-first page, and its counts by type, status and role.
+        # The roster: its newest-first page, a tab's (one type: User Management's internal tab
+        # among many more clients read a page of rows, not ten), and its counts by type, status
+        # and role.
         Index("ix_members_portal_created", "portal_id", "created_at"),
+        Index("ix_members_portal_type_created", "portal_id", "user_type", "created_at", "id"),
         Index("ix_members_portal_kind", "portal_id", "user_type", "status", "role"),
         # The product filter: per product, the members who have it, newest first (its count and
         # first page read no other row; ``kit.search.lists`` is the condition).
