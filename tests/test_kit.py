@@ -227,3 +227,56 @@ def test_seekable_binds_only_the_columns_before_the_last_filtered_one():
     assert written(False, True, False) == ["kind IN ('a', 'b')"]
     assert written(False, False, True) == ["kind IN ('a', 'b')", "status IN ('on', 'off')"]
     assert written(True, False, True) == ["status IN ('on', 'off')"]
+
+
+class TestOutputTemplate:
+    """Templates that write values out as escaped text (``kit.templating``) write exactly what
+    Jinja's own do, in every place a value is written, and escape what must be escaped."""
+
+    SOURCE = (
+        "{% macro cell(v) %}<td>{{ v }}</td>{% endmacro %}"
+        "{% set captured %}<b>{{ name }}</b>{% endset %}"
+        '<p title="{{ name }}">{{ name }}|{{ safe }}|{{ number }}|{{ nothing }}|{{ shown }}|{{ missing }}</p>'
+        "{{ cell(name) }}{{ captured }}{{ captured|upper }}{{ name|e }}{{ (name ~ safe) }}"
+        "{% filter upper %}{{ name }}{% endfilter %}{% for x in items %}[{{ x }}]{% endfor %}"
+        "{% block tail %}{{ name|length }}{% endblock %}"
+    )
+
+    class Shown:
+        def __html__(self) -> str:
+            return "<i>as it says</i>"
+
+    def _render(self, template_class: type | None) -> str:
+        from jinja2 import DictLoader, Environment
+
+        env = Environment(autoescape=True, loader=DictLoader({"t.html": self.SOURCE}))
+        if template_class is not None:
+            env.template_class = template_class
+        values = {
+            "name": "<script>alert('x') & \"y\"</script>",
+            "safe": __import__("markupsafe").Markup("<em>kept</em>"),
+            "number": 42,
+            "nothing": None,
+            "shown": self.Shown(),
+            "items": ["<a>", 3, None],
+        }
+        return env.get_template("t.html").render(values)
+
+    def test_it_writes_what_jinja_writes(self):
+        from admit.kit.templating import OutputTemplate
+
+        ours, stock = self._render(OutputTemplate), self._render(None)
+        assert ours == stock
+        assert "&lt;script&gt;alert(&#39;x&#39;) &amp; &#34;y&#34;&lt;/script&gt;" in ours
+        assert "<script>" not in ours and "<em>kept</em>" in ours and "<i>as it says</i>" in ours
+
+    def test_pages_and_emails_use_it(self):
+        """Both template environments write with it (a page's values are escaped by it)."""
+        from admit.kit.templating import OutputTemplate, escaped_text
+        from admit.notifications import render
+        from admit.pages.deps import templates
+
+        for env in (templates.env, render._env):
+            assert env.template_class is OutputTemplate
+        page = templates.env.get_template("base.html")
+        assert page.root_render_func.__globals__["escape"] is escaped_text

@@ -17,6 +17,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from admit.kit.brand import Brand
+from admit.kit.templating import OutputTemplate
 from admit.kit.text import sentence
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -59,6 +60,7 @@ _env = Environment(
     # at every render was 4% of a worker's delivery time: bench/bulk.py under py-spy).
     auto_reload=False,
 )
+_env.template_class = OutputTemplate  # values written out without a Markup each
 _env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
 
 

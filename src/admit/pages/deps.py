@@ -27,6 +27,7 @@ from admit import policy
 from admit.actor import Actor
 from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, SignInIncomplete
+from admit.kit.templating import OutputTemplate
 from admit.kit.text import full_stop, readable_phone, sentence
 from admit.kit.tokens import same
 from admit.members import addresses
@@ -36,6 +37,7 @@ from admit.portals import brand as portals_brand
 from admit.web import Auth, SessionDep, portal_actor, read_auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+templates.env.template_class = OutputTemplate  # values written out without a Markup each
 
 
 @pass_context
@@ -146,18 +148,25 @@ class LoginRedirect(Exception):
 
 
 def page_auth(request: Request, session: SessionDep) -> Auth:
-    auth = read_auth(request, session)
-    request.state.auth = auth
+    """Who is signed in, read once per request (``page_actor`` reads it too)."""
+    auth: Auth | None = getattr(request.state, "auth", None)
+    if auth is None:
+        auth = request.state.auth = read_auth(request, session)
     return auth
 
 
 PageAuth = Annotated[Auth, Depends(page_auth)]
 
 
-def require_user(request: Request, auth: PageAuth) -> Auth:
+def _signed_in(request: Request, auth: Auth) -> Auth:
     if auth.web_session is None:
         raise LoginRedirect(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return auth
+
+
+async def require_user(request: Request, auth: PageAuth) -> Auth:
+    """No I/O: run on the event loop, not in a thread (a hop there and back costs ~80 µs)."""
+    return _signed_in(request, auth)
 
 
 SignedIn = Annotated[Auth, Depends(require_user)]
@@ -171,7 +180,10 @@ class StepsRedirect(Exception):
         self.url = f"/p/{slug}/sign-in/steps?next={quote(next_path)}"
 
 
-def page_actor(slug: str, request: Request, session: SessionDep, auth: SignedIn) -> Actor:
+def page_actor(slug: str, request: Request, session: SessionDep) -> Actor:
+    """The signed-in person in the portal ``slug``. Who is signed in is read here, in the same
+    thread (``page_auth``, not a dependency of its own: one hop to a thread for both)."""
+    auth = _signed_in(request, page_auth(request, session))
     try:
         actor = portal_actor(request, session, slug, auth)
     except SignInIncomplete:
