@@ -132,6 +132,7 @@ def active_member(
         members_service.activate(
             session, portal_id=portal.id, user_id=user.id, user_type=user_type,
             role=role if user_type == "internal" else "client", products=list(portal.enabled_products),
+            via="invitation",
         )  # fmt: skip
 
 

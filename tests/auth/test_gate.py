@@ -358,6 +358,7 @@ def test_the_authenticator_names_the_portals_never_admit(client, db, worker):
             user_type="internal",
             role="member",
             products=[],
+            via="invitation",
         )
     csrf = login(client, "ivy@acme.com")
     started = client.post("/api/v1/me/two-factor", headers={"X-CSRF-Token": csrf})
@@ -377,7 +378,13 @@ def test_a_sign_in_email_for_someone_in_two_portals_names_both(client, db, worke
     with db.unit_of_work() as session:
         user = members_service.get_user_by_address(session, "ivy@acme.com")
         members_service.activate(
-            session, portal_id=beta.portal_id, user_id=user.id, user_type="client", role="client", products=[]
+            session,
+            portal_id=beta.portal_id,
+            user_id=user.id,
+            user_type="client",
+            role="client",
+            products=[],
+            via="invitation",
         )
     assert client.post("/api/v1/auth/sign-in-link", json={"email": "ivy@acme.com"}).status_code == 202
     worker.drain()

@@ -347,6 +347,7 @@ class TestSessions:
                 user_type="internal",
                 role="member",
                 products=[],
+                via="invitation",
             )
         login(client, "mel@acme.com")
         assert client.get(f"/api/v1/portals/{pf.slug}/members").status_code == 200

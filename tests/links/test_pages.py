@@ -8,7 +8,14 @@ import html
 import re
 
 from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, csrf_of, member_joins, sign_in_page
-from tests.links.helpers import ask_to_join, create_workspace, sign_up, workspace_token
+from tests.links.helpers import (
+    ask_to_join,
+    confirm,
+    confirmation_token,
+    create_workspace,
+    sign_up,
+    workspace_token,
+)
 
 
 def _shown_link(text: str) -> str:
@@ -157,6 +164,26 @@ class TestPublicPages:
         assert "Welcome to Acme Inc! You joined as a member." in html.unescape(home.text)
         again = client.get(confirm_path)
         assert again.status_code == 410 and "already confirmed" in again.text
+
+    def test_a_member_who_joined_through_the_link_is_shown_as_invited_by_it(self, client, db):
+        """Confirmed, the sign-up's row is an active member's, still Invited by "Invite link"
+        (marked for the phone card's "Via Invite link")."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        link = _shown_link(page.text)
+        client.post(f"/p/{pf.slug}/invite-link/on", data={"csrf_token": csrf_of(page.text)})
+        sign_up(db, link.rsplit("/", 1)[1], "ada@acme.com", name="Ada Lovelace")
+        confirm(db, confirmation_token(db, "ada@acme.com"))
+        page = client.get(f"/p/{pf.slug}/users")
+        row = re.search(
+            r'<tr data-address="ada@acme.com" data-kind="member"([^>]*)>(.*?)</tr>', page.text, re.S
+        )
+        assert row and "data-via-link" in row.group(1), page.text[-3000:]
+        invited_by = re.search(r'data-label="Invited by"[^>]*>([^<]*)</td>', row.group(2))
+        assert invited_by and invited_by.group(1) == "Invite link" and "Active" in row.group(2)
+        owner = re.search(rf'<tr data-address="{pf.owner_email}"([^>]*)>', page.text)
+        assert owner and "data-via-link" not in owner.group(1)
 
     def test_pending_signups_show_in_user_management(self, client, db):
         """Until they confirm, people who signed up are Pending in User Management."""

@@ -20,7 +20,7 @@ from admit.notifications import bounces
 from admit.people import roster as people_roster
 from admit.policy import ALL_PRODUCTS, UserType
 from tests.factories import actor_for, create_portal, invite, member_joins
-from tests.links.helpers import link_token, refresh, set_policy, sign_up
+from tests.links.helpers import confirm, confirmation_token, link_token, refresh, set_policy, sign_up
 
 
 def _roster(db, pf, by=None, **filters):
@@ -68,6 +68,32 @@ class TestRoster:
             "Invite link",
         )
         assert [r.created_at for r in page.items] == sorted((r.created_at for r in page.items), reverse=True)
+
+    def test_a_member_who_came_in_through_the_link_keeps_it_as_invited_by(self, db, worker):
+        """Once a sign-up is confirmed its row is a member's, and Invited by still names the
+        link (in the list and the export); a member who accepted an invitation names the
+        inviter. Each member says how they came in (``Member.joined_via``)."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        sign_up(db, link_token(db, pf), "sam@acme.com", name="Sam Signup")
+        confirm(db, confirmation_token(db, "sam@acme.com"))
+        by_address = {r.address: r for r in _roster(db, pf).items}
+        sam, mel, owner = by_address["sam@acme.com"], by_address["mel@acme.com"], by_address[pf.owner_email]
+        assert (sam.kind, sam.status, sam.invited_by, sam.via) == (
+            "member",
+            "active",
+            "Invite link",
+            "invite_link",
+        )
+        assert (mel.kind, mel.invited_by, mel.via) == ("member", "Olive Owner", "invitation")
+        assert (owner.invited_by, owner.via) == (None, "setup")
+        with db.unit_of_work() as session:
+            exported = {
+                r.address: r.invited_by
+                for r in people_roster.export(session, actor_for(session, pf.slug, pf.owner_email))
+            }
+        assert exported["sam@acme.com"] == "Invite link" and exported["mel@acme.com"] == "Olive Owner"
+        assert exported[pf.owner_email] == ""
 
     def test_pending_signups_are_the_link_cards_pending_whether_the_link_is_on_or_off(self, db):
         """One condition (``links.service.waiting``) for the link card's "pending" and the

@@ -17,7 +17,7 @@ from admit.errors import SignInRequired, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.members import service as members_service
-from admit.members.models import Member, User
+from admit.members.models import VIA_INVITATION, Member, User
 from admit.members.passwords import hash_chosen
 from admit.policy import Role
 from admit.portals import service as portals_service
@@ -188,6 +188,7 @@ def join(
         user_type=invitation.user_type,
         role=invitation.role,
         products=portals_service.still_enabled(portal, invitation.products),
+        via=VIA_INVITATION,
         invited_by_id=invitation.invited_by_id,
         new_user=new_user,
     )

@@ -18,7 +18,7 @@ from admit.audit import service as audit_service
 from admit.auth import service as auth_service
 from admit.errors import MemberNotDeactivated
 from admit.members import service as members_service
-from admit.members.models import Member
+from admit.members.models import VIA_ADDED, Member
 from admit.portals import service as portals_service
 
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ def add_quietly(
             user_type=user_type,
             role=role,
             products=list(products),
+            via=VIA_ADDED,
             invited_by_id=actor.user_id,
             new_user=True,
         )

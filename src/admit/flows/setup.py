@@ -12,7 +12,7 @@ from admit.auth import service as auth_service
 from admit.errors import AlreadySetUp, InvalidInput, PortalExists
 from admit.members import service as members_service
 from admit.members.addresses import normalize_email
-from admit.members.models import User
+from admit.members.models import VIA_SETUP, User
 from admit.members.passwords import check_strength, hash_password, verify_password
 from admit.policy import ALL_PRODUCTS, Role, UserType
 from admit.portals import service as portals_service
@@ -100,6 +100,7 @@ def create_portal(
         user_type=UserType.INTERNAL,
         role=Role.OWNER,
         products=list(ALL_PRODUCTS),
+        via=VIA_SETUP,
     )
     actor = Actor(portal=portal, role=Role.OWNER, user=user, member=owner, ip=ip)
     audit_service.record(

@@ -12,7 +12,7 @@ from admit.links import signups
 from admit.links.models import LinkSignup
 from admit.links.views import Confirmation
 from admit.members import service as members_service
-from admit.members.models import Member, User
+from admit.members.models import VIA_INVITE_LINK, Member, User
 from admit.members.passwords import hash_chosen
 from admit.policy import Role
 from admit.portals import service as portals_service
@@ -102,6 +102,7 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
                 user_type=record.user_type,
                 role=record.role,
                 products=[],
+                via=VIA_INVITE_LINK,
             )
             outcome = "joined"
     signups.record_outcome(session, record, member_id=member.id, outcome=outcome)

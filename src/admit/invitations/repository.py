@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, Uuid, and_, case, func, literal, or_, select
+from sqlalchemy import BindParameter, Select, String, Uuid, and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -154,6 +154,7 @@ def roster_select(
             Invitation.products.label("products"),
             shown_status.label("status"),
             Invitation.invited_by_id.label("invited_by_id"),
+            literal(None, type_=String()).label("via"),
             Invitation.last_sent_at.label("last_sent_at"),
             name_order(Invitation.recipient_name, Invitation.recipient).label("sort_name"),
             func.coalesce(Invitation.last_sent_at, Invitation.created_at).label("sort_sent"),

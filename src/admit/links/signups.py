@@ -38,6 +38,7 @@ from admit.links.domains import domain_allowed, domain_refused
 from admit.links.models import CONFIRMED, PENDING, REMOVED, SUPERSEDED, InviteLink, LinkSignup
 from admit.links.views import Confirmation
 from admit.members import service as members_service
+from admit.members.models import VIA_INVITE_LINK
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
@@ -460,6 +461,7 @@ def roster_select(
             literal([], type_=JSON()).label("products"),
             literal(PENDING).label("status"),
             literal(None, type_=Uuid()).label("invited_by_id"),
+            literal(VIA_INVITE_LINK).label("via"),
             LinkSignup.sent_at.label("last_sent_at"),
             name_order(LinkSignup.name, LinkSignup.email).label("sort_name"),
             LinkSignup.sent_at.label("sort_sent"),

@@ -52,6 +52,17 @@ class User(Base):
         return address is not None and address in (self.email, self.phone)
 
 
+# How a member came in (``Member.joined_via``, set by ``members.service.activate``): an invitation
+# accepted, a sign-up through the portal's invite link confirmed, added quietly by a directory
+# (an HR system, SCIM), or the owner who set the portal up. User Management names the link as
+# who invited those who came in through it.
+VIA_INVITATION = "invitation"
+VIA_INVITE_LINK = "invite_link"
+VIA_ADDED = "added"
+VIA_SETUP = "setup"
+JOINED_VIA = (VIA_INVITATION, VIA_INVITE_LINK, VIA_ADDED, VIA_SETUP)
+
+
 class Member(Base):
     """A user in a portal: internal (owner/admin/member) or client."""
 
@@ -92,6 +103,8 @@ class Member(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     products: Mapped[list[str]] = mapped_column(JSON, default=list)
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # One of JOINED_VIA: how they came in last (None: before it was kept, migration f4a5b6c70039).
+    joined_via: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     activated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

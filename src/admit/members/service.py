@@ -27,7 +27,7 @@ from admit.kit.search import contains, lists
 from admit.kit.text import sentence
 from admit.members import addresses
 from admit.members.addresses import ParsedRecipient, is_phone
-from admit.members.models import USERS_SEARCH, Member, User
+from admit.members.models import JOINED_VIA, USERS_SEARCH, Member, User
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
 
@@ -364,6 +364,7 @@ def activate(
     user_type: str,
     role: str,
     products: list[str],
+    via: str,
     invited_by_id: uuid.UUID | None = None,
     new_user: bool = False,
 ) -> Member:
@@ -371,9 +372,10 @@ def activate(
 
     The one way anyone gets in (an accepted invitation, a confirmed link sign-up): a new member
     row, or the existing one (pending or deactivated) brought back. Applies only; callers
-    decide whether the person may join. ``new_user``: the user was made in this transaction, so
-    they have no membership to look for.
+    decide whether the person may join. ``via``: how they come in (``models.JOINED_VIA``).
+    ``new_user``: the user was made in this transaction, so they have no membership to look for.
     """
+    assert via in JOINED_VIA, via
     member = None if new_user else get_membership(session, portal_id, user_id)
     if member is None:
         member = Member(portal_id=portal_id, user_id=user_id)
@@ -384,6 +386,7 @@ def activate(
     member.status = ACTIVE
     member.activated_at = context.of(session).clock.now()
     member.deactivated_at = None
+    member.joined_via = via
     if invited_by_id is not None:
         member.invited_by_id = invited_by_id
     session.flush()
@@ -600,6 +603,7 @@ def roster_select(
                 Member.products.label("products"),
                 Member.status.label("status"),
                 Member.invited_by_id.label("invited_by_id"),
+                Member.joined_via.label("via"),
                 literal(None, type_=UTCDateTime()).label("last_sent_at"),
                 Member.sort_name.label("sort_name"),
                 Member.created_at.label("sort_sent"),

@@ -39,6 +39,7 @@ from admit.kit.pagination import (
 )
 from admit.links import signups
 from admit.members import service as members_service
+from admit.members.models import VIA_INVITE_LINK
 from admit.notifications import service as notifications_service
 from admit.notifications.models import DeliveryFilter, DeliveryStatus, delivery_status, shown_delivery
 from admit.policy import INTERNAL_ROLES, Action, Role, UserType
@@ -79,8 +80,9 @@ class RosterRow:
     status: str  # pending | active | deactivated | expired | revoked
     created_at: datetime
     last_sent_at: datetime | None
-    invited_by: str | None  # how the portal names who invited them ("Invite link" for a sign-up)
+    invited_by: str | None  # how the portal names who invited them ("Invite link": ``via`` it)
     invited_by_id: uuid.UUID | None
+    via: str | None  # a sign-up's, and a member's ``Member.joined_via``: "invite_link" or another way
     delivery: DeliveryStatus | None = None  # the last message's delivery (invitations, sign-ups)
     last_reminded_at: datetime | None = None  # the latest reminder since the last send (invitations)
 
@@ -285,6 +287,16 @@ def roster(
     return RosterPage(items=items, next_cursor=found.next_cursor, total=total, filters=filters)
 
 
+# Who invited someone who came in, or is signing up, through the portal's invite link.
+BY_INVITE_LINK = "Invite link"
+
+
+def _invited_by(via: str | None, inviter: str | None) -> str | None:
+    """The roster's Invited by: the link for a sign-up and for a member who joined through it,
+    else the inviter's label (``members.service.labels_by_id``)."""
+    return BY_INVITE_LINK if via == VIA_INVITE_LINK else inviter
+
+
 def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, str] | None = None) -> list[RosterRow]:
     """Roster rows as the faces show them: who invited them by name, the last message's delivery.
     ``inviters``: the inviters' labels known already, added to as more are read."""
@@ -310,8 +322,9 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, str] | Non
             status=r.status,
             created_at=r.created_at,
             last_sent_at=r.last_sent_at,
-            invited_by="Invite link" if r.kind == "signup" else inviters.get(r.invited_by_id),
+            invited_by=_invited_by(r.via, inviters.get(r.invited_by_id)),
             invited_by_id=r.invited_by_id,
+            via=r.via,
             delivery=delivery_status(latest.get(r.id)) if r.kind != "member" else None,
             last_reminded_at=reminded.get(r.id) if r.kind == "invitation" else None,
         )
@@ -357,6 +370,7 @@ _EXPORTED = (
     "invited_by_id",
     "created_at",
     "last_sent_at",
+    "via",
 )
 
 
@@ -375,7 +389,7 @@ def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
             labels = members_service.labels_by_id(session, [u for raw in unseen if (u := raw_uuid(raw))])
             for raw in unseen:
                 inviters[raw] = labels.get(raw_uuid(raw), "")  # type: ignore[arg-type]
-        for kind, name, address, user_type, role, products, status, by, created, sent, delivery in batch:
+        for kind, name, address, user_type, role, products, status, by, created, sent, via, delivery in batch:
             yield Listed(
                 name or "",
                 address or "",
@@ -384,7 +398,7 @@ def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
                 raw_list(products),
                 status,
                 kind,
-                "Invite link" if kind == "signup" else inviters.get(by, ""),
+                _invited_by(via, inviters.get(by, "")) or "",
                 raw_iso(created),
                 raw_iso(sent),
                 shown_delivery(delivery) if kind != "member" else "",
