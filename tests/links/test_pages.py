@@ -165,15 +165,21 @@ class TestPublicPages:
         again = client.get(confirm_path)
         assert again.status_code == 410 and "already confirmed" in again.text
 
-    def test_a_member_who_joined_through_the_link_is_shown_as_invited_by_it(self, client, db):
-        """Confirmed, the sign-up's row is an active member's, still Invited by "Invite link"
-        (marked for the phone card's "Via Invite link")."""
+    @staticmethod
+    def _ada_signed_up(client, db):
+        """The owner signed in turns the link on from User Management; Ada signs up through it."""
         pf = create_portal(db)
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/users")
         link = _shown_link(page.text)
         client.post(f"/p/{pf.slug}/invite-link/on", data={"csrf_token": csrf_of(page.text)})
         sign_up(db, link.rsplit("/", 1)[1], "ada@acme.com", name="Ada Lovelace")
+        return pf
+
+    def test_a_member_who_joined_through_the_link_is_shown_as_invited_by_it(self, client, db):
+        """Confirmed, the sign-up's row is an active member's, still Invited by "Invite link"
+        (marked for the phone card's "Via Invite link")."""
+        pf = self._ada_signed_up(client, db)
         confirm(db, confirmation_token(db, "ada@acme.com"))
         page = client.get(f"/p/{pf.slug}/users")
         row = re.search(
@@ -187,12 +193,7 @@ class TestPublicPages:
 
     def test_pending_signups_show_in_user_management(self, client, db):
         """Until they confirm, people who signed up are Pending in User Management."""
-        pf = create_portal(db)
-        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
-        page = client.get(f"/p/{pf.slug}/users")
-        link = _shown_link(page.text)
-        client.post(f"/p/{pf.slug}/invite-link/on", data={"csrf_token": csrf_of(page.text)})
-        sign_up(db, link.rsplit("/", 1)[1], "ada@acme.com", name="Ada Lovelace")
+        pf = self._ada_signed_up(client, db)
         page = client.get(f"/p/{pf.slug}/users")
         row = re.search(
             r'<tr data-address="ada@acme.com" data-kind="signup"[^>]*>(.*?)</tr>', page.text, re.S
