@@ -190,6 +190,19 @@ class TestUserManagement:
         offered = re.findall(r'<a href="[^"]*/p/([a-z-]+)"[^>]*>Switch to ([^<]+)</a>', page)
         assert offered == [("acme-inc", "Acme Inc"), ("beta-labs", "Beta Labs")], offered
 
+    def test_a_rows_products_are_named_as_the_filter_and_the_invite_box_name_them(self, client, db):
+        """ "Messaging, Billing", not the stored "messaging, billing"; none reads "—"."""
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@client.org"], user_type="client", products=["messaging", "billing"])
+        invite(db, pf, ["nopro@client.org"], user_type="client", products=[])
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users?tab=clients").text
+        cells = dict(
+            re.findall(r'<tr data-address="([^"]+)".*?data-label="Products"[^>]*>([^<]*)</td>', page, re.S)
+        )
+        assert cells == {"cleo@client.org": "Messaging, Billing", "nopro@client.org": "—"}, cells
+        assert '<option value="messaging" >Messaging</option>' in page
+
     def test_invite_from_the_modal(self, client, db):
         """The Invite modal's form invites and reports who was skipped and why."""
         pf = create_portal(db)

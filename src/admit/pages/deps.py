@@ -130,7 +130,13 @@ def when(moment: datetime | None) -> Markup | str:
     )
 
 
+def products_named(products: list[str] | tuple[str, ...]) -> str:
+    """Products as the pages name each one (``|capitalize``: "Messaging, Billing"), in a list."""
+    return ", ".join(p.capitalize() for p in products)
+
+
 templates.env.filters["when"] = when
+templates.env.filters["products"] = products_named
 templates.env.filters["phone"] = readable_phone
 templates.env.filters["who"] = who
 templates.env.filters["named"] = named  # {{ row.address|named(row.name) }}
