@@ -69,6 +69,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | confirmation_used          | ConfirmationUsed        | 410  | the sign-up was already confirmed            |
 | confirmation_replaced      | ConfirmationReplaced    | 410  | a newer confirmation email replaced it       |
 | confirmation_expired       | ConfirmationExpired     | 410  | the confirmation link expired                |
+| confirmation_removed       | ConfirmationRemoved     | 410  | the portal's admins removed the sign-up      |
 | sign_in_link_gone          | SignInLinkGone          | 410  | the sign-in link expired or was used         |
 | password_reset_gone        | PasswordResetGone       | 410  | the password reset link expired or was used  |
 | rate_limited               | RateLimited             | 429  | too many attempts; ``retry_after`` seconds   |
@@ -154,6 +155,7 @@ class ErrorCode(StrEnum):
     CONFIRMATION_USED = "confirmation_used"
     CONFIRMATION_REPLACED = "confirmation_replaced"
     CONFIRMATION_EXPIRED = "confirmation_expired"
+    CONFIRMATION_REMOVED = "confirmation_removed"
     SIGN_IN_LINK_GONE = "sign_in_link_gone"
     PASSWORD_RESET_GONE = "password_reset_gone"
     RATE_LIMITED = "rate_limited"
@@ -599,6 +601,12 @@ class ConfirmationExpired(Gone):
     """The confirmation link expired: sign up again through the invite link."""
 
     code = ErrorCode.CONFIRMATION_EXPIRED
+
+
+class ConfirmationRemoved(Gone):
+    """The portal's admins removed the sign-up: use a newer email, or ask for the link again."""
+
+    code = ErrorCode.CONFIRMATION_REMOVED
 
 
 class SignInLinkGone(Gone):

@@ -258,7 +258,7 @@ class TestPublic:
         worker.drain()
         _message, match = _mail(client, "ada@acme.com", "confirm")
         gone = client.get(f"/api/v1/links/confirm/{match.group(1)}")
-        assert (gone.status_code, gone.json()["code"]) == (404, "confirmation_not_found")
+        assert (gone.status_code, gone.json()["code"]) == (410, "confirmation_removed")
         assert "removed by the portal's admins" in gone.json()["detail"]
 
     def test_refusals(self, client, db):

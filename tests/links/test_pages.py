@@ -211,6 +211,10 @@ class TestPublicPages:
         r = client.post(action.group(1), data={"csrf_token": csrf_of(page.text), "back": ""})
         assert r.status_code == 200 and "The sign-up of Ada Lovelace (ada@acme.com) was removed." in r.text
         assert 'data-address="ada@acme.com"' not in r.text
+        # Ada's confirmation link says so, headed as a replaced or expired one is.
+        opened = client.get(f"/confirm/{confirmation_token(db, 'ada@acme.com')}")
+        assert opened.status_code == 410 and "<h1>No longer valid</h1>" in opened.text
+        assert "removed by the portal" in html.unescape(opened.text)
         again = client.post(action.group(1), data={"csrf_token": csrf_of(page.text), "back": ""})
         assert "no sign-up waiting for its confirmation by that id" in again.text  # refused on top
         signup_id = action.group(1).split("/")[-2]

@@ -380,8 +380,9 @@ class TestSignup:
         with db.unit_of_work() as session:
             removed = signups.remove(session, actor_for(session, pf.slug, pf.owner_email), record.id)
             assert removed.status == "removed"
-        with pytest.raises(NotFound) as refused:
+        with pytest.raises(Gone) as refused:
             confirm(db, confirm_token)
+        assert refused.value.code == "confirmation_removed"
         assert "removed by the portal's admins" in refused.value.message
         with db.unit_of_work() as session:
             actor = actor_for(session, pf.slug, pf.owner_email)

@@ -18,6 +18,7 @@ from admit.errors import (
     AddressSuppressed,
     ConfirmationExpired,
     ConfirmationNotFound,
+    ConfirmationRemoved,
     ConfirmationReplaced,
     ConfirmationUsed,
     DomainNotAllowed,
@@ -78,6 +79,7 @@ CONFIRMATION_ERRORS = (
     ConfirmationUsed,
     ConfirmationReplaced,
     ConfirmationExpired,
+    ConfirmationRemoved,
     LinkGone,
     DomainNotAllowed,
 )

@@ -22,6 +22,7 @@ from admit.db import new_id, rowcount
 from admit.errors import (
     ConfirmationExpired,
     ConfirmationNotFound,
+    ConfirmationRemoved,
     ConfirmationReplaced,
     ConfirmationUsed,
     DomainError,
@@ -270,7 +271,7 @@ def _refused(reason: tokens.Reason) -> DomainError:
             "This confirmation link has expired. Sign up again through the invite link."
         )
     if reason is tokens.Reason.REVOKED:
-        return ConfirmationNotFound(
+        return ConfirmationRemoved(
             "This confirmation link no longer works: the sign-up it was for was removed by the "
             "portal's admins. If you signed up again since, use the link in the newest email; "
             "otherwise ask the person who shared the invite link."
