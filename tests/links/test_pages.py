@@ -162,6 +162,13 @@ class TestPublicPages:
         assert r.status_code == 303 and r.headers["location"] == f"/p/{pf.slug}"
         home = client.get(r.headers["location"], follow_redirects=True)
         assert "Welcome to Acme Inc! You joined as a member." in html.unescape(home.text)
+        # Opened again by Ada, signed in: she is taken to the portal she joined; by anyone else
+        # (here, nobody signed in), the link is used.
+        again = client.get(confirm_path, follow_redirects=False)
+        assert again.status_code == 303 and again.headers["location"] == f"/p/{pf.slug}"
+        landed = client.get(again.headers["location"], follow_redirects=True)
+        assert "You have joined Acme Inc." in html.unescape(landed.text)
+        client.cookies.clear()
         again = client.get(confirm_path)
         assert again.status_code == 410 and "already confirmed" in again.text
 

@@ -486,6 +486,13 @@ class TestSignup:
         assert info.value.code == "confirmation_used"
         with pytest.raises(NotFound):
             confirm(db, "nonsense")
+        # The used link is Ada's to know about (she joined), nobody else's.
+        with db.unit_of_work() as session:
+            ada = session.scalar(select(User).where(User.email == "ada@acme.com"))
+            owner = session.scalar(select(User).where(User.email == pf.owner_email))
+            assert signups_flow.already_joined(session, token, ada).slug == pf.slug
+            assert signups_flow.already_joined(session, token, owner) is None
+            assert signups_flow.already_joined(session, "nonsense", ada) is None
 
     def test_confirmation_expires(self, db):
         """An unconfirmed sign-up expires after a day, and frees its place."""

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["Confirmed", "confirm", "confirmation"]
+__all__ = ["Confirmed", "already_joined", "confirm", "confirmation"]
 
 
 @dataclass(slots=True)
@@ -38,6 +38,18 @@ def confirmation(session: Session, token: str) -> Confirmation:
     """What a confirmation link shows before the person clicks Confirm (never uses it up)."""
     record = signups.open_for_confirmation(session, token)
     return signups.confirmation(session, token, user=members_service.get_user_by_email(session, record.email))
+
+
+def already_joined(session: Session, token: str, viewer: User) -> Portal | None:
+    """The portal ``viewer`` joined by confirming with this link, when it is used, was theirs
+    and they are an active member there: what its page tells them instead of "already
+    confirmed, sign in" (as ``join.already_joined`` does for an invitation's link)."""
+    record = signups.confirmed_by_link(session, token)
+    if record is None or not viewer.has_address(record.email):
+        return None
+    if members_service.active_role(session, record.portal_id, viewer.id) is None:
+        return None
+    return portals_service.get(session, record.portal_id)
 
 
 def confirm(session: Session, *, token: str, password: str | None = None, ip: str | None = None) -> Confirmed:

@@ -55,6 +55,7 @@ __all__ = [
     "CONFIRM_TTL",
     "confirm_needs_password",
     "confirmation",
+    "confirmed_by_link",
     "current_grant",
     "list_signups",
     "mark_confirmed",
@@ -323,6 +324,19 @@ def _signup(session: Session, token: str, *, use: bool) -> tuple[LinkSignup, Inv
 def open_for_confirmation(session: Session, token: str) -> LinkSignup:
     """The sign-up a confirmation link is for, if it can still be confirmed; never uses it."""
     return _signup(session, token, use=False)[0]
+
+
+def confirmed_by_link(session: Session, token: str) -> LinkSignup | None:
+    """The confirmed sign-up a used confirmation link opened, if ``token`` is one (for telling
+    the person who signed up, signed in, that they are in: never anyone else)."""
+    try:
+        tokens.peek(session, CONFIRMATION, token)
+    except tokens.TokenRefused as exc:
+        if exc.reason is not tokens.Reason.USED or exc.subject_id is None:
+            return None
+        record = session.get(LinkSignup, exc.subject_id)
+        return record if record is not None and record.status == CONFIRMED else None
+    return None
 
 
 def current_grant(session: Session, record: LinkSignup) -> tuple[str, str]:

@@ -13,11 +13,12 @@ from sqlalchemy.orm import Session
 from admit import policy
 from admit.actor import Actor
 from admit.auth import service as auth_service
-from admit.errors import DomainError, InvalidInput
+from admit.errors import ConfirmationUsed, DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
 from admit.kit.routing import Router
+from admit.kit.text import sentence
 from admit.links import service as links_service
 from admit.links import signups as signups_service
 from admit.pages.auth import land_after_joining
@@ -262,10 +263,17 @@ def join_submit(
 @router.get("/confirm/{token}", name="links:confirm_show")
 def confirm_page(
     token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
-) -> HTMLResponse:
-    """The confirmation email's link: a page with one button (mail scanners open links)."""
+) -> Response:
+    """The confirmation email's link: a page with one button (mail scanners open links). The
+    person who confirmed with it, signed in, opening it again, goes to the portal they joined."""
     limit_token_guessing(request)
-    c = signups_flow.confirmation(session, token)
+    try:
+        c = signups_flow.confirmation(session, token)
+    except ConfirmationUsed:
+        portal = signups_flow.already_joined(session, token, auth.user) if auth.user is not None else None
+        if portal is None:
+            raise
+        return redirect(f"/p/{portal.slug}", notice=f"You have joined {sentence(portal.name)}")
     return render(
         request,
         "links/confirm.html",
