@@ -41,6 +41,9 @@ def share_tab(page: Page):
     dialog.get_by_role("button", name="Share Invite Link").click()
     expect(dialog.get_by_label("Invite link")).to_be_visible()
     expect(dialog.get_by_role("button", name="Send Invitation")).to_be_hidden()
+    # Nothing to cancel here: the footer closes it with Done (Cancel is the Invite tab's).
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_hidden()
+    expect(dialog.get_by_role("button", name="Done")).to_be_visible()
     return dialog
 
 
@@ -116,6 +119,9 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     new_link = copy_link(owner, dialog)
     assert new_link != first_link and new_link == dialog.get_by_label("Invite link").input_value()
     shot(owner, "refreshed")
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_hidden()  # back on the link's tab
+    dialog.get_by_role("button", name="Done").click()
+    expect(dialog).to_be_hidden()
 
     # 3. Someone opens the old link: gone, and it says so.
     lin = new_context().new_page()
