@@ -44,11 +44,15 @@ class TestLinkCommands:
 
         r = run(
             "links", "set", "--portal", pf.slug, "--type", "client", "--lifetime-days", "10",
-            "--domains", "ACME.com, eu.acme.com", "--max-uses", "25", "--json",
+            "--domains", "ACME.com, eu.acme.com", "--max-uses", "25", "--products", "Billing, messaging",
+            "--json",
         )  # fmt: skip
         assert r.exit_code == 0, r.output
         data = json.loads(r.output)
         assert (data["user_type"], data["role"], data["max_uses"]) == ("client", "client", 25)
+        assert data["products"] == ["messaging", "billing"]
+        shown = run("links", "set", "--portal", pf.slug, "--products", "none")
+        assert shown.exit_code == 0 and "products      none" in shown.output, shown.output
         assert data["allowed_domains"] == ["acme.com", "eu.acme.com"]
         assert data["expires_at"] and data["lifetime_seconds"] == 10 * 86400
         r = run("links", "set", "--portal", pf.slug, "--lifetime-days", "none", "--json")
@@ -81,6 +85,8 @@ class TestLinkCommands:
         pf = create_portal(db)
         r = run("links", "set", "--portal", pf.slug, "--domains", "*.acme.com")
         assert r.exit_code == 1 and "field: allowed_domains" in r.output
+        r = run("links", "set", "--portal", pf.slug, "--products", "messaging,teleportation")
+        assert r.exit_code == 1 and "teleportation" in r.output and "field: products" in r.output
         r = run("links", "set", "--portal", pf.slug, "--max-uses", "lots")
         assert r.exit_code == 2
         r = run("links", "show", "--portal", "nope")

@@ -117,6 +117,11 @@ class TestManageLink:
         assert body["expires_at"] is not None
         r = client.patch(f"/api/v1/portals/{pf.slug}/link", json={"max_uses": None}, headers=pf.headers())
         assert (r.json()["max_uses"], r.json()["allowed_domains"]) == (None, ["acme.com"])
+        assert r.json()["products"] == []
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/link", json={"products": ["messaging"]}, headers=pf.headers()
+        )
+        assert (r.status_code, r.json()["products"]) == (200, ["messaging"])
 
         expiry = body["expires_at"]
         with clock.travel(timedelta(days=2)):
@@ -146,6 +151,7 @@ class TestManageLink:
         for body, field in [
             ({"allowed_domains": ["*.acme.com"]}, "allowed_domains"),
             ({"max_uses": 0}, "max_uses"),
+            ({"products": ["teleportation"]}, "products"),
             ({"surprise": 1}, "surprise"),
         ]:
             r = client.patch(f"/api/v1/portals/{pf.slug}/link", json=body, headers=pf.headers())

@@ -111,6 +111,29 @@ class TestLinkPage:
         )
         assert "never expires" in r.text and re.search(r'name="never_expires" value="1"\s+checked', r.text)
 
+    def test_the_products_joiners_get(self, client, db):
+        """Ticked products are saved and shown ticked; none ticked clears them; a form that
+        showed none (no products field at all) leaves them as they are."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/invite-link")
+        ticked = r'name="products" value="{}"\s+checked'
+        form = {"csrf_token": csrf_of(page.text), "user_type": "client", "lifetime_days": "10"}
+        r = client.post(
+            f"/p/{pf.slug}/invite-link",
+            data={**form, "products": ["messaging", "billing"], "products_shown": "1"},
+            follow_redirects=True,
+        )
+        assert "Invite link settings saved." in r.text
+        assert re.search(ticked.format("messaging"), r.text) and re.search(ticked.format("billing"), r.text)
+        assert not re.search(ticked.format("analytics"), r.text)
+        r = client.post(f"/p/{pf.slug}/invite-link", data=form, follow_redirects=True)
+        assert re.search(ticked.format("messaging"), r.text)  # not shown, not changed
+        r = client.post(
+            f"/p/{pf.slug}/invite-link", data={**form, "products_shown": "1"}, follow_redirects=True
+        )
+        assert not re.search(r'name="products" value="[a-z]+"\s+checked', r.text)
+
 
 class TestPublicPages:
     def test_sign_up_and_confirm(self, client, db, worker):

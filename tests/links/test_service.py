@@ -210,6 +210,7 @@ class TestPortalLink:
             ({"lifetime_seconds": 3600, "expires_at": clock.now() + timedelta(days=1)}, "expires_at"),
             ({"expires_at": clock.now() - timedelta(days=1)}, "expires_at"),
             ({"user_type": "client", "role": "admin"}, "role"),
+            ({"products": ["messaging", "teleportation"]}, "products"),
         ]:
             with pytest.raises((InvalidInput, PermissionDenied)) as info:
                 set_policy(db, pf, **changes)
@@ -447,6 +448,27 @@ class TestSignup:
         with db.unit_of_work() as session:
             view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
         assert (view.joined, view.uses, view.pending) == (1, 1, 0)
+
+    def test_joining_through_the_link_gives_its_products(self, db):
+        """The link's products, as they are at confirmation and still enabled in the portal:
+        shown on the pending sign-up's row (and found by the product filter), then given."""
+        pf = create_portal(db)
+        view = set_policy(db, pf, products=["billing", "messaging", "billing"])
+        assert view.link.products == ["messaging", "billing"]  # the portal's order, once each
+        sign_up(db, link_token(db, pf), "ada@acme.com", name="Ada")
+        with db.unit_of_work() as session:
+            actor = actor_for(session, pf.slug, pf.owner_email)
+            row = next(r for r in people_roster.roster(session, actor).items if r.address == "ada@acme.com")
+            assert row.products == ["messaging", "billing"]
+            found = people_roster.roster(session, actor, product="billing").items
+            assert [r.address for r in found if r.kind == "signup"] == ["ada@acme.com"]
+            others = people_roster.roster(session, actor, product="analytics").items
+            assert not [r for r in others if r.kind == "signup"]
+            portal = actor.portal
+            portal.enabled_products = [p for p in portal.enabled_products if p != "billing"]
+        result = confirm(db, confirmation_token(db, "ada@acme.com"))
+        assert result.member.products == ["messaging"]  # billing was turned off in the portal since
+        assert set_policy(db, pf, products=[]).link.products == []
 
     def test_confirmation_grants_what_the_link_grants_now(self, db):
         """The link's settings at confirmation decide, not those at sign-up: a link turned from

@@ -49,6 +49,7 @@ def _print_link(data: dict[str, Any], as_json: bool) -> None:
         expires = f"{data['lifetime_seconds'] // 86400} days after it is turned on"
     click.echo(f"  expires       {expires}")
     click.echo(f"  domains       {', '.join(data['allowed_domains']) or 'any'}")
+    click.echo(f"  products      {', '.join(data['products']) or 'none'}")
     click.echo(f"  places taken  {uses}")
     click.echo(f"  joined        {data['joined']}")
 
@@ -159,6 +160,7 @@ class _Changes(TypedDict, total=False):
     lifetime_seconds: int
     never_expires: bool
     allowed_domains: list[str]
+    products: list[str]
     max_uses: int | None
     enabled: bool
 
@@ -175,6 +177,7 @@ class _Changes(TypedDict, total=False):
     "--domains", help="Allowed email domains, comma-separated (exact; subdomains only if listed), or 'none'."
 )
 @click.option("--max-uses", help="How many may sign up through the link, or 'none'.")
+@click.option("--products", help="Products joiners get, comma-separated (enabled in the portal), or 'none'.")
 @click.option("--enable/--disable", "enabled", default=None, help="Turn the link on or off.")
 @_shared.json_option("the link")
 def links_set(
@@ -184,6 +187,7 @@ def links_set(
     lifetime_days: str | None,
     domains: str | None,
     max_uses: str | None,
+    products: str | None,
     enabled: bool | None,
     as_json: bool,
 ) -> None:
@@ -207,6 +211,9 @@ def links_set(
     uses = _none_or_int(max_uses, "--max-uses")
     if uses is not None:
         changes["max_uses"] = None if uses == "none" else uses
+    if products is not None:
+        named = [p.strip().lower() for p in products.split(",") if p.strip()]
+        changes["products"] = [] if named in ([], ["none"]) else named
     if enabled is not None:
         changes["enabled"] = enabled
     _link_command(

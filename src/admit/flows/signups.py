@@ -113,7 +113,7 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
                 user_id=user.id,
                 user_type=record.user_type,
                 role=record.role,
-                products=[],
+                products=signups.granted_products(session, record, portal),
                 via=VIA_INVITE_LINK,
             )
             outcome = "joined"

@@ -12,6 +12,7 @@ from admit import policy
 from admit.actor import Actor
 from admit.errors import InvalidInput
 from admit.policy import INTERNAL_ROLES, Role, UserType
+from admit.portals import service as portals_service
 
 __all__ = ["MAX_MESSAGE", "InviteOptions", "check_options", "row_role"]
 
@@ -44,15 +45,6 @@ def _resolve_role(actor_role: Role | None, user_type: UserType, role: str | None
     return Role(role)
 
 
-def _resolve_products(enabled: list[str], products: list[str] | None) -> tuple[str, ...]:
-    if not products:
-        return ()
-    unknown = sorted(set(products) - set(enabled))
-    if unknown:
-        raise InvalidInput(f"Product(s) not enabled in this portal: {', '.join(unknown)}.", field="products")
-    return tuple(p for p in enabled if p in products)
-
-
 def check_options(
     actor: Actor,
     *,
@@ -71,7 +63,7 @@ def check_options(
     kind = UserType(user_type)
     policy.require(actor.role, policy.invite_action(kind))
     final_role = _resolve_role(actor.role, kind, role)
-    final_products = _resolve_products(list(actor.portal.enabled_products), products)
+    final_products = tuple(portals_service.check_products(actor.portal, products))
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
         raise InvalidInput(f"The message is at most {MAX_MESSAGE} characters.", field="message")

@@ -64,6 +64,9 @@ class InviteLink(Base):
     lifetime_seconds: Mapped[int | None] = mapped_column(Integer)
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     allowed_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # What joining through it gives (a portal link's): products enabled in the portal, as an
+    # invitation's are; those turned off in the portal since are not given.
+    products: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     max_uses: Mapped[int | None] = mapped_column(Integer)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

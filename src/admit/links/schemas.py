@@ -28,6 +28,7 @@ class InviteLinkRead(BaseModel):
     expires_at: datetime | None
     never_expires: bool
     allowed_domains: list[str]
+    products: list[str]
     max_uses: int | None
     uses: int
     joined: int
@@ -50,6 +51,7 @@ class InviteLinkRead(BaseModel):
             expires_at=link.expires_at,
             never_expires=link.lifetime_seconds is None and link.expires_at is None,
             allowed_domains=list(link.allowed_domains or []),
+            products=list(link.products or []),
             max_uses=link.max_uses,
             uses=view.uses,
             joined=view.joined,
@@ -64,7 +66,8 @@ class InviteLinkUpdate(BaseModel):
     """Only the fields sent change. ``null`` means none for the domain rule and the limit. A link
     always expires (``lifetime_seconds``: 3600 to 31536000; or ``expires_at``, at most 365 days
     ahead) unless ``never_expires: true`` is sent, on its own: a null lifetime or expiry is
-    refused (422, naming the field)."""
+    refused (422, naming the field). ``products``: what joining through a portal's link gives,
+    each enabled in the portal (``[]``: none)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -73,6 +76,7 @@ class InviteLinkUpdate(BaseModel):
     lifetime_seconds: int | None = None
     expires_at: datetime | None = None
     allowed_domains: list[str] | None = Field(default=None, max_length=50)
+    products: list[str] | None = Field(default=None, max_length=20)
     max_uses: int | None = None
     enabled: bool | None = None
     never_expires: bool | None = None

@@ -338,6 +338,7 @@ def update_portal_link(
     max_uses: int | None = UNSET,
     enabled: bool = UNSET,
     never_expires: bool = UNSET,
+    products: list[str] | None = UNSET,
 ) -> LinkView:
     """Change the link's policy; only the fields given change, each audited old → new.
 
@@ -347,7 +348,8 @@ def update_portal_link(
     lifetime or expiry is refused. ``never_expires=False`` on a link that never expires gives it
     the default lifetime (10 days) from now, unless a lifetime or expiry comes with it. Turning
     the link on starts its lifetime from now. A client link always grants the client role; an
-    internal link grants member or admin, never owner.
+    internal link grants member or admin, never owner. ``products``: what joining gives, each
+    enabled in the portal (``portals.service.check_products``, the rule an invitation's follow).
     """
     policy.require(actor.role, policy.Action.LINK_MANAGE)
     link = _get_or_create(session, actor)
@@ -425,6 +427,8 @@ def update_portal_link(
         if len(domains) > MAX_DOMAINS:
             raise InvalidInput(f"At most {MAX_DOMAINS} domains.", field="allowed_domains")
         new["allowed_domains"] = domains
+    if products is not UNSET:
+        new["products"] = portals_service.check_products(actor.portal, products)
     if max_uses is not UNSET:
         if max_uses is not None and not 1 <= max_uses <= MAX_USES:
             raise InvalidInput(f"max_uses must be between 1 and {MAX_USES} (or null).", field="max_uses")

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BindParameter, ColumnElement, Select, Uuid, case, literal, not_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, Uuid, case, literal, not_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from admit import context, policy
@@ -33,13 +33,12 @@ from admit.errors import (
     WorkspaceLink,
 )
 from admit.kit.pagination import page
-from admit.kit.search import contains, name_order
+from admit.kit.search import contains, lists, name_order
 from admit.links import service as links_service
 from admit.links.domains import domain_allowed, domain_refused
 from admit.links.models import CONFIRMED, PENDING, REMOVED, SUPERSEDED, InviteLink, LinkSignup
 from admit.links.views import Confirmation
 from admit.members import service as members_service
-from admit.members.models import VIA_INVITE_LINK
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
@@ -57,6 +56,7 @@ __all__ = [
     "confirmation",
     "confirmed_by_link",
     "current_grant",
+    "granted_products",
     "list_signups",
     "mark_confirmed",
     "open_for_confirmation",
@@ -348,6 +348,13 @@ def current_grant(session: Session, record: LinkSignup) -> tuple[str, str]:
     return link.user_type, link.role
 
 
+def granted_products(session: Session, record: LinkSignup, portal: Portal) -> list[str]:
+    """The products confirming ``record`` gives: its link's now, those the portal still has
+    enabled (as an invitation's: ``portals.service.still_enabled``)."""
+    link = session.get(InviteLink, record.link_id)
+    return portals_service.still_enabled(portal, link.products if link is not None else [])
+
+
 def confirm_needs_password(
     user_type: str, portal: Portal, user: User | None, *, already_member: bool
 ) -> bool:
@@ -453,12 +460,13 @@ def roster_select(
     user_type: str | None = None,
     status: str | None = None,
     role: str | None = None,
+    product: str | None = None,
     q: str | None = None,
     delivery: str | None = None,
 ) -> Select[*tuple[Any, ...]] | None:
     """Sign-ups waiting for their confirmation (``links.service.waiting``: what the link card
     counts as pending) as roster rows (User Management shows them as Pending), with the user
-    type and role the link grants now (what confirming gives). None when ``status`` asks for
+    type, role and products the link grants now (what confirming gives). None when ``status`` asks for
     something else. While the link is off they wait: turned on again, they can confirm.
     ``delivery``: of their newest confirmation email (``confirmation_deliveries``)."""
     if status not in (None, "", PENDING):
@@ -473,10 +481,10 @@ def roster_select(
             LinkSignup.email.label("address"),
             InviteLink.user_type.label("user_type"),
             InviteLink.role.label("role"),
-            literal([], type_=JSON()).label("products"),
+            InviteLink.products.label("products"),
             literal(PENDING).label("status"),
             literal(None, type_=Uuid()).label("invited_by_id"),
-            literal(VIA_INVITE_LINK).label("via"),
+            literal(members_service.VIA_INVITE_LINK).label("via"),
             LinkSignup.sent_at.label("last_sent_at"),
             name_order(LinkSignup.name, LinkSignup.email).label("sort_name"),
             LinkSignup.sent_at.label("sort_sent"),
@@ -492,6 +500,8 @@ def roster_select(
         query = query.where(InviteLink.user_type == user_type)
     if role:
         query = query.where(InviteLink.role == role)
+    if product:
+        query = query.where(lists(InviteLink.products, product))
     if q:
         query = query.where(contains(q, LinkSignup.name, LinkSignup.email))
     if delivery:

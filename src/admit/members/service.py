@@ -27,7 +27,7 @@ from admit.kit.search import contains, lists
 from admit.kit.text import sentence
 from admit.members import addresses
 from admit.members.addresses import ParsedRecipient, is_phone
-from admit.members.models import JOINED_VIA, USERS_SEARCH, Member, User
+from admit.members.models import JOINED_VIA, USERS_SEARCH, VIA_INVITE_LINK, Member, User
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
 
@@ -38,6 +38,7 @@ __all__ = [
     "ACTIVE",
     "DEACTIVATED",
     "PENDING",
+    "VIA_INVITE_LINK",
     "access_ended",
     "activate",
     "active_role",

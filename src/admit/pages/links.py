@@ -75,9 +75,12 @@ def portal_link_update(
     max_uses: str = Form(""),
     enabled: str = Form(""),
     never_expires: str = Form(""),
+    products: list[str] = Form(default=[]),
+    products_shown: str = Form(""),
 ) -> Response:
     """Save the link's policy (only what changed is recorded). No expiry only when "Never
-    expires" is ticked; otherwise the lifetime given (or, left empty, the one it has)."""
+    expires" is ticked; otherwise the lifetime given (or, left empty, the one it has). Products
+    change only when the form showed them (a portal with none enabled shows none)."""
     try:
         lifetime = _optional_int(lifetime_days, "lifetime_seconds", scale=24 * 3600)
         expiry: dict[str, Any] = {"never_expires": True} if never_expires else {"never_expires": False}
@@ -91,6 +94,7 @@ def portal_link_update(
             allowed_domains=[d for d in allowed_domains.replace(",", "\n").split() if d.strip()],
             max_uses=_optional_int(max_uses, "max_uses"),
             enabled=bool(enabled),
+            products=products if products_shown else links_service.UNSET,
             **expiry,
         )
     except DomainError as exc:

@@ -187,8 +187,8 @@ def roster(
     def build(counting: bool, searching: bool) -> list[Select[Any]]:
         searched = q if searching else None
         out = []
-        # Members have no message of their own to deliver; sign-ups are nobody's invitation and
-        # hold no products.
+        # Members have no message of their own to deliver; sign-ups are nobody's invitation (their
+        # products are their link's).
         if status in (None, *members_service.STATUSES) and not delivery:
             out.append(
                 members_service.roster_select(
@@ -216,13 +216,14 @@ def roster(
                     **shared,
                 )
             )
-        if policy.can(actor.role, Action.LINK_MANAGE) and not (product or invited_by):
+        if policy.can(actor.role, Action.LINK_MANAGE) and not invited_by:
             query = signups.roster_select(
                 portal_id,
                 now=now,
                 user_type=user_type,
                 status=status,
                 role=role,
+                product=product,
                 q=searched,
                 delivery=delivery,
             )

@@ -166,6 +166,16 @@ def new_portal(session: Session, name: str) -> Portal:
     return portal
 
 
+def check_products(portal: Portal, products: Iterable[str] | None) -> list[str]:
+    """``products`` as something may grant them in ``portal`` (an invitation, the invite link):
+    each enabled here, in the portal's order; one that is not is refused, naming the field."""
+    wanted = set(products or ())
+    unknown = sorted(wanted - set(portal.enabled_products))
+    if unknown:
+        raise InvalidInput(f"Product(s) not enabled in this portal: {', '.join(unknown)}.", field="products")
+    return still_enabled(portal, wanted)
+
+
 def still_enabled(portal: Portal, products: Iterable[str]) -> list[str]:
     """Those of ``products`` the portal still has enabled, in the portal's order: what joining
     grants (a product turned off after an invitation was sent is not given with it)."""
