@@ -7,7 +7,15 @@ from __future__ import annotations
 import html
 import re
 
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, csrf_of, member_joins, sign_in_page
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    create_portal,
+    csrf_of,
+    invite,
+    member_joins,
+    sign_in_page,
+)
 from tests.links.helpers import (
     ask_to_join,
     confirm,
@@ -220,6 +228,29 @@ class TestPublicPages:
         assert invited_by and invited_by.group(1) == "Invite link" and "Active" in row.group(2)
         owner = re.search(rf'<tr data-address="{pf.owner_email}"([^>]*)>', page.text)
         assert owner and "data-via-link" not in owner.group(1)
+
+    def test_a_signup_by_someone_the_portal_knows_says_so(self, client, db, worker):
+        """A sign-up by an active member (a client signing up through the internal link) says
+        "Already a member", by someone with a pending invitation "Has an invitation"; a
+        stranger's says nothing more."""
+        pf = self._ada_signed_up(client, db)  # Ada is a stranger
+        member_joins(db, worker, pf, "cleo@client.org", user_type="client")
+        invite(db, pf, ["ivy@acme.com"])
+        token = re.search(r"/join/([A-Za-z0-9_-]+)", client.get(f"/p/{pf.slug}/users").text).group(1)
+        sign_up(db, token, "cleo@client.org", name="Cleo")
+        sign_up(db, token, "ivy@acme.com", name="Ivy")
+        page = client.get(f"/p/{pf.slug}/users").text
+        hints = {
+            address: re.findall(r'data-since="([a-z_]+)">([^<]+)<', row)
+            for row, address in re.findall(
+                r'(<tr data-address="([^"]+)" data-kind="signup".*?</tr>)', page, re.S
+            )
+        }
+        assert hints == {
+            "ada@acme.com": [],
+            "cleo@client.org": [("already_member", "Already a member")],
+            "ivy@acme.com": [("has_invitation", "Has an invitation")],
+        }, hints
 
     def test_pending_signups_show_in_user_management(self, client, db):
         """Until they confirm, people who signed up are Pending in User Management."""

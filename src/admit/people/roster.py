@@ -406,37 +406,58 @@ def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
             )
 
 
-# What became of someone whose invitation was revoked or lapsed (``moved_on``), and how the
-# old row says it.
+# What the list knows of a row's person beyond the row (``moved_on``), and how the row says it:
+# someone whose invitation was revoked or lapsed and who was invited again or joined since; and
+# someone who signed up through the link but is a member already (confirming only signs them in),
+# a deactivated one (confirming is refused), or has an invitation (confirming accepts it).
 INVITED_AGAIN = "invited_again"
 JOINED_SINCE = "joined_since"
-MOVED_ON_WORDS = {INVITED_AGAIN: "Invited again", JOINED_SINCE: "Has joined"}
+ALREADY_MEMBER = "already_member"
+DEACTIVATED_MEMBER = "deactivated_member"
+HAS_INVITATION = "has_invitation"
+MOVED_ON_WORDS = {
+    INVITED_AGAIN: "Invited again",
+    JOINED_SINCE: "Has joined",
+    ALREADY_MEMBER: "Already a member",
+    DEACTIVATED_MEMBER: "Deactivated member",
+    HAS_INVITATION: "Has an invitation",
+}
 
 
 def moved_on(session: Session, portal_id: uuid.UUID, rows: Iterable[RosterRow]) -> dict[uuid.UUID, str]:
-    """``{invitation id: INVITED_AGAIN | JOINED_SINCE}`` for the revoked and expired invitations
-    among ``rows`` whose person has a live invitation since, or is a member now: the old row
-    says so beside the new one (two queries for a page)."""
-    old = [
+    """``{row id: one of MOVED_ON_WORDS}`` for the revoked and expired invitations among ``rows``
+    whose person has a live invitation since, or is a member now (the old row says so beside the
+    new one), and for the sign-ups whose person is a member (active or deactivated) or has a
+    pending invitation, listed in their own row too. Two queries for a page that has any."""
+    told = [
         r
         for r in rows
-        if r.kind == "invitation" and r.status in (InvitationStatus.REVOKED, InvitationStatus.EXPIRED)
+        if r.kind == "signup"
+        or (r.kind == "invitation" and r.status in (InvitationStatus.REVOKED, InvitationStatus.EXPIRED))
     ]
-    if not old:
+    if not told:
         return {}
-    addresses = {r.address for r in old}
+    addresses = {r.address for r in told}
     now = context.of(session).clock.now()
     members = members_service.statuses_by_address(session, portal_id, addresses)
     pending = invitations_repository.pending_by_address(session, portal_id, addresses)
     out: dict[uuid.UUID, str] = {}
-    for r in old:
-        if members.get(r.address) == members_service.ACTIVE:
+    for r in told:
+        member = members.get(r.address)
+        live = pending.get(r.address)
+        invited = (
+            live is not None and live.id != r.id and live.effective_status(now) == InvitationStatus.PENDING
+        )
+        if r.kind == "signup":
+            if member == members_service.ACTIVE:
+                out[r.id] = ALREADY_MEMBER
+            elif member == members_service.DEACTIVATED:
+                out[r.id] = DEACTIVATED_MEMBER
+            elif invited:
+                out[r.id] = HAS_INVITATION
+        elif member == members_service.ACTIVE:
             out[r.id] = JOINED_SINCE
-        elif (
-            (live := pending.get(r.address)) is not None
-            and live.id != r.id
-            and live.effective_status(now) == InvitationStatus.PENDING
-        ):
+        elif invited:
             out[r.id] = INVITED_AGAIN
     return out
 
