@@ -624,6 +624,33 @@ class TestSignup:
 
             auth_service.login(session, email="mel@acme.com", password=PASSWORD)
 
+    def test_a_sign_up_never_names_an_existing_account(self, db, worker):
+        """Anyone may sign up with a member's address and type a name: confirming (by the
+        address's owner) leaves the account's name as it was, none included. The email tells
+        the member the link signs them in, without the typed name."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com", role="member")
+        with db.unit_of_work() as session:
+            session.scalar(select(User).where(User.email == "mel@acme.com")).name = ""
+        sign_up(db, link_token(db, pf), "mel@acme.com", name="Mallory Renames")
+        with db.unit_of_work() as session:
+            email = session.scalar(
+                select(Notification)
+                .where(Notification.template == "link_confirm", Notification.to_address == "mel@acme.com")
+                .order_by(Notification.created_at.desc())
+                .limit(1)
+            )
+            assert email.context["already_member"] is True
+        result = confirm(db, confirmation_token(db, "mel@acme.com"))
+        assert result.outcome == "already_member"
+        with db.unit_of_work() as session:
+            assert session.scalar(select(User.name).where(User.email == "mel@acme.com")) == ""
+        worker.drain()
+        with db.unit_of_work() as session:
+            sent = next(m for m in mailbox.messages(session, to="mel@acme.com") if "invite link" in m.text)
+            assert sent.subject == "Sign in to Acme Inc" and "signs you in" in sent.text
+            assert "Mallory" not in sent.text + sent.html and "stays Pending" not in sent.text
+
     def test_a_client_without_a_password_signing_up_through_an_internal_link_stays_as_they_are(
         self, db, worker
     ):

@@ -92,11 +92,10 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
         user = members_service.add_user(
             session, record.email, name=record.name, password_hash=new_password_hash
         )
-    else:
-        if user.password_hash is None and new_password_hash:
-            user.password_hash = new_password_hash
-        if not user.name:
-            user.name = record.name
+    elif user.password_hash is None and new_password_hash:
+        user.password_hash = new_password_hash
+    # An existing account keeps its name (none included): the name typed at sign-up may be
+    # anyone's, typed before the address was proved (README: a name given by someone else).
 
     if member is not None and member.status == members_service.ACTIVE:
         outcome = "already_member"
