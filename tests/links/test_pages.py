@@ -112,6 +112,13 @@ class TestLinkPage:
         assert r.status_code == 422 and 'data-field="allowed_domains"' in r.text
         r = client.post(f"/p/{pf.slug}/invite-link", data={**form, "lifetime_days": "400"})
         assert r.status_code == 422 and 'data-field="lifetime_seconds"' in r.text
+        assert "between 1 and 365 days" in html.unescape(r.text)  # in days, as the form asks
+        r = client.post(f"/p/{pf.slug}/invite-link", data={**form, "allowed_domains": "gmial.com"})
+        shown = html.unescape(r.text)
+        assert r.status_code == 422 and "Did you mean gmail.com?" in shown and "a@gmail" not in shown
+        r = client.post(f"/p/{pf.slug}/invite-link", data={**form, "max_uses": "0"})
+        shown = html.unescape(r.text)
+        assert "The maximum number of sign-ups must be between 1 and 100,000 (or none)." in shown
         r = client.post(
             f"/p/{pf.slug}/invite-link",
             data={**form, "lifetime_days": "", "never_expires": "1"},

@@ -431,7 +431,10 @@ def update_portal_link(
         new["products"] = portals_service.check_products(actor.portal, products)
     if max_uses is not UNSET:
         if max_uses is not None and not 1 <= max_uses <= MAX_USES:
-            raise InvalidInput(f"max_uses must be between 1 and {MAX_USES} (or null).", field="max_uses")
+            raise InvalidInput(
+                f"The maximum number of sign-ups must be between 1 and {MAX_USES:,} (or none).",
+                field="max_uses",
+            )
         new["max_uses"] = max_uses
     if enabled is not UNSET:
         if not isinstance(enabled, bool):

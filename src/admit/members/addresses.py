@@ -387,8 +387,23 @@ def normalize_domain(raw: str) -> str:
         )
     address, error = normalize_email(f"a@{value}")
     if address is None:
-        raise InvalidInput(f"{raw!r} is not a valid email domain: {error}", field="allowed_domains")
+        raise InvalidInput(
+            f"{raw!r} is not a valid email domain: {_of_a_domain(error or '')}", field="allowed_domains"
+        )
     return address.rpartition("@")[2]
+
+
+def _of_a_domain(error: str) -> str:
+    """``normalize_email``'s reason for the address ``a@<domain>`` told of the domain alone
+    ("Did you mean gmail.com?", not "a@gmail.com"; "The domain", not "the part after the @-sign")."""
+    return (
+        error.replace("Did you mean a@", "Did you mean ")
+        .replace("The part after the @-sign", "The domain")
+        .replace(
+            "An email address cannot have a hyphen immediately after the @-sign",
+            "A domain cannot start with a hyphen",
+        )
+    )
 
 
 def domain_allowed(email: str, allowed: list[str] | None) -> bool:

@@ -83,6 +83,12 @@ def portal_link_update(
     change only when the form showed them (a portal with none enabled shows none)."""
     try:
         lifetime = _optional_int(lifetime_days, "lifetime_seconds", scale=24 * 3600)
+        most = links_service.MAX_LIFETIME // (24 * 3600)
+        if lifetime is not None and not 1 <= lifetime // (24 * 3600) <= most:
+            # The form asks in days: its answer in days (the API takes hours too).
+            raise InvalidInput(
+                f"The link's lifetime must be between 1 and {most} days.", field="lifetime_seconds"
+            )
         expiry: dict[str, Any] = {"never_expires": True} if never_expires else {"never_expires": False}
         if lifetime is not None and not never_expires:
             expiry["lifetime_seconds"] = lifetime
