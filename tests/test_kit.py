@@ -130,7 +130,7 @@ class TestSentence:
             "workspace_name": "",
             "portal_name": "Acme Inc.",
             "link": "http://x/i/abc",
-            "expires_at_text": "9 Dec",
+            "expires_at": "2030-12-09T12:00:00+00:00",
         }
         text = render(template, context, channel="sms").text
         assert "Acme Inc. " in text and "Inc.." not in text, text

@@ -46,7 +46,7 @@ def invitation_context(link: str = "http://127.0.0.1:8000/invite/tok-123", **ext
         "message": None,
         "link": link,
         "expires_at": "2030-01-08T12:00:00+00:00",
-        "expires_at_text": "08 January 2030 at 12:00 UTC",
+        "expires_at_text": "8 January 2030 at 12:00 UTC",
         **extra,
     }
 
@@ -166,9 +166,18 @@ class TestRender:
         assert sms.subject == "" and sms.html == ""
         assert "Olive Owner" in sms.text and "Acme Inc" in sms.text
         assert "http://127.0.0.1:8000/invite/tok-123" in sms.text
-        assert "08 January 2030" in sms.text
+        assert "(expires 8 Jan 12:00 UTC)" in sms.text  # short: the day, month and time
         assert "\n" not in sms.text
         assert len(sms.text) < 300
+
+    def test_a_usual_invitation_sms_fits_one_segment(self):
+        """Names of usual length and a link from a short host: one message of 160 characters at
+        most (a 161st made it two)."""
+        link = "https://acme.example/invite/" + "A" * 43
+        sms = render(
+            "invitation", invitation_context(link=link, inviter_name="Olivia Martinez"), channel="sms"
+        )
+        assert len(sms.text) <= 160, (len(sms.text), sms.text)
 
     def test_sms_mentions_the_workspace_when_there_is_one(self):
         """An invitation into a workspace names it; an empty or missing workspace_name is left out."""

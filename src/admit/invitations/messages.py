@@ -11,6 +11,7 @@ import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from admit.kit.text import moment_text
 from admit.portals import brand as portals_brand
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -59,5 +60,5 @@ def context_for(
         "message": message,
         "link": invite_url(public_url, token),
         "expires_at": expires_at.isoformat(),
-        "expires_at_text": expires_at.strftime("%d %B %Y at %H:%M UTC"),
+        "expires_at_text": moment_text(expires_at),
     }

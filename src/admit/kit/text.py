@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from typing import TypeVar, overload
 
 import phonenumbers
 
-__all__ = ["full_stop", "readable_phone", "sentence", "wait_in_words"]
+__all__ = ["full_stop", "moment_text", "readable_phone", "sentence", "short_moment", "wait_in_words"]
 
 
 def full_stop(text: str) -> str:
@@ -32,6 +33,21 @@ def wait_in_words(seconds: int) -> str:
         minutes = math.ceil(seconds / 60)
         return f"{minutes} minute{'' if minutes == 1 else 's'}"
     return f"{math.ceil(seconds / 3600)} hours"
+
+
+def moment_text(moment: datetime) -> str:
+    """A moment in UTC as an email writes it: "6 December 2026 at 09:05 UTC" (no leading zero)."""
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+
+
+def short_moment(moment: datetime | str) -> str:
+    """A moment in UTC as a text message writes it, short: "6 Dec 09:05 UTC". ``moment`` may be
+    its ISO 8601 text (as a message's context keeps it)."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    moment = moment.astimezone(UTC)
+    return f"{moment.day} {moment:%b %H:%M} UTC"
 
 
 _T = TypeVar("_T")

@@ -34,6 +34,7 @@ from admit.errors import (
 )
 from admit.kit.pagination import page
 from admit.kit.search import contains, lists, name_order
+from admit.kit.text import moment_text
 from admit.links import service as links_service
 from admit.links.domains import domain_allowed, domain_refused
 from admit.links.models import CONFIRMED, PENDING, REMOVED, SUPERSEDED, InviteLink, LinkSignup
@@ -200,7 +201,7 @@ def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, 
             "email": record.email,
             "user_type": record.user_type,
             "link": f"{context.of(session).settings.public_url}/confirm/{raw}",
-            "expires_at_text": record.expires_at.strftime("%d %B %Y at %H:%M UTC"),
+            "expires_at_text": moment_text(record.expires_at),
             "already_member": already,
         },
     )
