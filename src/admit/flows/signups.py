@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["Confirmed", "already_joined", "confirm", "confirmation"]
+__all__ = ["Confirmed", "already_joined", "confirm", "confirmation", "portal_of_link"]
 
 
 @dataclass(slots=True)
@@ -50,6 +50,13 @@ def already_joined(session: Session, token: str, viewer: User) -> Portal | None:
     if members_service.active_role(session, record.portal_id, viewer.id) is None:
         return None
     return portals_service.get(session, record.portal_id)
+
+
+def portal_of_link(session: Session, token: str) -> Portal | None:
+    """The portal a confirmation link was made for, even once it no longer works: the look its
+    page wears when it says so (its holder signed up there; an unknown link has none)."""
+    record = signups.signup_of_link(session, token)
+    return portals_service.get(session, record.portal_id) if record is not None else None
 
 
 def confirm(session: Session, *, token: str, password: str | None = None, ip: str | None = None) -> Confirmed:

@@ -56,6 +56,7 @@ __all__ = [
     "confirm_needs_password",
     "confirmation",
     "confirmed_by_link",
+    "signup_of_link",
     "current_grant",
     "granted_products",
     "list_signups",
@@ -332,17 +333,21 @@ def open_for_confirmation(session: Session, token: str) -> LinkSignup:
     return _signup(session, token, use=False)[0]
 
 
+def signup_of_link(session: Session, token: str) -> LinkSignup | None:
+    """The sign-up a confirmation link was made for, whatever became of either (used, expired,
+    replaced, removed); None for a link that is none of Admit's."""
+    try:
+        subject_id: uuid.UUID | None = tokens.peek(session, CONFIRMATION, token).subject_id
+    except tokens.TokenRefused as exc:
+        subject_id = exc.subject_id
+    return session.get(LinkSignup, subject_id) if subject_id is not None else None
+
+
 def confirmed_by_link(session: Session, token: str) -> LinkSignup | None:
     """The confirmed sign-up a used confirmation link opened, if ``token`` is one (for telling
     the person who signed up, signed in, that they are in: never anyone else)."""
-    try:
-        tokens.peek(session, CONFIRMATION, token)
-    except tokens.TokenRefused as exc:
-        if exc.reason is not tokens.Reason.USED or exc.subject_id is None:
-            return None
-        record = session.get(LinkSignup, exc.subject_id)
-        return record if record is not None and record.status == CONFIRMED else None
-    return None
+    record = signup_of_link(session, token)
+    return record if record is not None and record.status == CONFIRMED else None
 
 
 def current_grant(session: Session, record: LinkSignup) -> tuple[str, str]:

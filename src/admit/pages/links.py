@@ -279,11 +279,17 @@ def confirm_page(
     limit_token_guessing(request)
     try:
         c = signups_flow.confirmation(session, token)
-    except ConfirmationUsed:
-        portal = signups_flow.already_joined(session, token, auth.user) if auth.user is not None else None
+    except DomainError as exc:
+        if isinstance(exc, ConfirmationUsed) and auth.user is not None:
+            joined = signups_flow.already_joined(session, token, auth.user)
+            if joined is not None:
+                return redirect(f"/p/{joined.slug}", notice=f"You have joined {sentence(joined.name)}")
+        # Said in the portal's look (its name and logo), when the link was one of its.
+        portal = signups_flow.portal_of_link(session, token)
         if portal is None:
             raise
-        return redirect(f"/p/{portal.slug}", notice=f"You have joined {sentence(portal.name)}")
+        context = {"title": exc.title, "message": exc.message, "code": exc.code, "brand_portal": portal}
+        return render(request, "error.html", {**context, "portal": None}, status_code=exc.status)
     return render(
         request,
         "links/confirm.html",
