@@ -203,6 +203,20 @@ class TestUserManagement:
         assert cells == {"cleo@client.org": "Messaging, Billing", "nopro@client.org": "—"}, cells
         assert '<option value="messaging" >Messaging</option>' in page
 
+    def test_the_count_line_of_an_empty_list(self, client, db):
+        """No "0 of 0 matching": a search that finds nobody says "0 matching", a tab with nobody
+        in it "No one yet"; a page of rows says which rows of how many."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+
+        def count_line(query: str) -> str:
+            page = client.get(f"/p/{pf.slug}/users?{query}").text
+            return re.search(r"<p class=\"muted grow\" data-total[^>]*>([^<]*)</p>", page).group(1)
+
+        assert count_line("tab=clients") == "No one yet"
+        assert count_line("tab=internal&q=nobody-here") == "0 matching"
+        assert count_line("tab=internal") == "1–1 of 1"
+
     def test_invite_from_the_modal(self, client, db):
         """The Invite modal's form invites and reports who was skipped and why."""
         pf = create_portal(db)
