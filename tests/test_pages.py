@@ -214,6 +214,9 @@ class TestUserManagement:
             return re.search(r"<p class=\"muted grow\" data-total[^>]*>([^<]*)</p>", page).group(1)
 
         assert count_line("tab=clients") == "No one yet"
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        # The Clients tab shows no role filter: a role left in its URL filters nothing out.
+        assert count_line("tab=clients&role=owner") == "1–1 of 1"
         assert count_line("tab=internal&q=nobody-here") == "0 matching"
         assert count_line("tab=internal") == "1–1 of 1"
 

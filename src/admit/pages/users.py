@@ -141,6 +141,8 @@ def _page(
 ) -> Response:
     caps = policy.capabilities(actor.role)
     filters = {k: request.query_params.get(k, "") for k in FILTERS}
+    if tab == "clients":
+        filters["role"] = ""  # every client's role is client: the tab has no role filter to show one
     cursor = request.query_params.get("cursor")
     try:
         listing = _roster(session, actor, tab, filters, cursor)
