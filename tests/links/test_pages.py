@@ -190,6 +190,9 @@ class TestPublicPages:
         page = client.get(confirm_path)
         assert "Confirm and join Acme Inc" in page.text
         assert 'name="password"' in page.text  # a new internal user chooses a password here
+        # Its hint names every rule the password is checked against, not the length alone.
+        hint = "At least 10 characters, 4 of them different; not one of the most common passwords, nor your"
+        assert hint in html.unescape(page.text)
         weak = client.post(confirm_path, data={"csrf_token": csrf_of(page.text), "password": "short"})
         assert weak.status_code == 422 and "at least 10 characters" in weak.text
         r = client.post(

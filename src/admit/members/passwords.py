@@ -106,6 +106,14 @@ def check_strength(password: str | None, *, min_length: int, email: str | None =
     return password
 
 
+def rules_in_words(min_length: int) -> str:
+    """What ``check_strength`` asks of a password, as the forms that choose one say it."""
+    return (
+        f"At least {min_length} characters, 4 of them different; not one of the most common "
+        "passwords, nor your email address."
+    )
+
+
 def hash_chosen(session: Session, password: str | None, *, email: str | None) -> tuple[str, bool]:
     """The hash of a password someone chose, once it passes ``check_strength`` (at the settings'
     minimum length), hashed with SQLite's write lock free (``db.step_out``), with whether the

@@ -30,7 +30,7 @@ from admit.errors import CsrfFailed, DomainError, SignInIncomplete
 from admit.kit.templating import OutputTemplate
 from admit.kit.text import full_stop, readable_phone, sentence
 from admit.kit.tokens import same
-from admit.members import addresses
+from admit.members import addresses, passwords
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.portals import brand as portals_brand
@@ -135,6 +135,7 @@ def products_named(products: list[str] | tuple[str, ...]) -> str:
     return ", ".join(p.capitalize() for p in products)
 
 
+templates.env.globals["password_rules"] = passwords.rules_in_words  # the choosing forms' hint
 templates.env.filters["when"] = when
 templates.env.filters["products"] = products_named
 templates.env.filters["phone"] = readable_phone
