@@ -14,9 +14,10 @@ and no socket, ``--pages`` times after 100 untimed. Timed: the process's CPU for
 CPU a page. The least is the figure to compare: this machine's speed drifts by up to a fifth
 within minutes, and a block that ran while nothing else did is the code's own cost.
 
-``--against REV`` runs this same script from a git worktree of ``REV`` at the same time, one
-process on each core, so that both meet the same drift; both lines are printed, then the ratio
-of the least blocks. Three runs of a pair are worth more than one long run.
+``--against REV`` runs this same script, with this tree's bench helpers, on the code of a git
+worktree of ``REV`` at the same time, one process on each core, so that both meet the same
+drift; both lines are printed, then the ratio of the least blocks. Three runs of a pair are
+worth more than one long run.
 Talks to nobody: the app is called in-process (a PostgreSQL database on 127.0.0.1 if asked).
 """
 
@@ -41,7 +42,7 @@ BLOCK = 20
 
 async def _measure(args: argparse.Namespace, workdir: Path) -> dict:
     from bench.bulk import _drop_db, _setup_db
-    from bench.roster import _people
+    from bench.pages import portal_of_people
 
     url = _setup_db(args.backend, workdir)
     os.environ.update(
@@ -52,30 +53,14 @@ async def _measure(args: argparse.Namespace, workdir: Path) -> dict:
         ADMIT_RUN_WORKER_IN_WEB="false",
         ADMIT_PUBLIC_URL="http://127.0.0.1:8000",
     )
-    from admit.auth import service as auth_service
     from admit.context import Context
     from admit.db import Database
-    from admit.flows import setup
     from admit.settings import Settings, configure
 
     settings = configure(Settings(database_url=url, environment="test", rate_limits_enabled=False))
     db = Database(url, context=Context.build(settings))
     try:
-        with db.unit_of_work() as session:
-            portal, owner, key = setup.create_portal(
-                session,
-                name="Pages Inc",
-                owner_email="owner@pages-inc.com",
-                owner_password="bench-password-1",
-            )
-            slug = portal.slug
-            _people(session, portal, owner, args.members, 0)
-            cookie, _row = auth_service.start_session(session, owner, lifetime_hours=4)
-        if args.backend == "sqlite":
-            db.refresh_statistics()
-        else:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
+        slug, key, cookie = portal_of_people(db, args.backend, args.members)
         db.dispose()
 
         from admit.app import create_app
@@ -121,6 +106,7 @@ async def _measure(args: argparse.Namespace, workdir: Path) -> dict:
         return {
             "bench": "page_cpu",
             "tree": args.label,
+            "code": str(Path(sys.modules["admit"].__file__ or "").parent.parent),
             "backend": args.backend,
             "path": args.path,
             "members": args.members,
@@ -157,8 +143,12 @@ def main() -> None:
     parser.add_argument("--tree", help=argparse.SUPPRESS)  # the code to measure (--against's worktree)
     parser.add_argument("--label", default="this tree", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.tree:  # measure that tree's code: its modules first on the path
-        sys.path[0:2] = [args.tree, str(Path(args.tree) / "src")]
+    if args.tree:  # measure that tree's code; the benchmark's own helpers stay this tree's
+        import bench.bulk
+        import bench.pages  # noqa: F401 - imported first: each puts this tree's src on the path
+
+        assert "admit" not in sys.modules, "the bench helpers imported admit before the tree was chosen"
+        sys.path.insert(0, str(Path(args.tree) / "src"))
     argv = [a for a in sys.argv[1:] if a not in ("--against", args.against)]
     with tempfile.TemporaryDirectory(prefix="admit-bench-page-cpu-") as tmp:
         tree = Path(tmp) / "against"

@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -49,11 +50,33 @@ def _shows_people(url: str, headers: dict[str, str], cookies: dict[str, str], ex
     assert expect in response.text, "the page does not show the portal's people"
 
 
-def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
+def portal_of_people(db: Any, backend: str, members: int) -> tuple[str, str, str]:
+    """A portal of ``members`` people in ``db``, with statistics as a running system has them:
+    its slug, an admin API key and its owner's session cookie (also bench/page_cpu.py's)."""
     from admit.auth import service as auth_service
+    from admit.flows import setup
+
+    with db.unit_of_work() as session:
+        portal, owner, key = setup.create_portal(
+            session,
+            name="Pages Inc",
+            owner_email="owner@pages-inc.com",
+            owner_password="bench-password-1",
+        )
+        slug = portal.slug
+        _people(session, portal, owner, members, 0)
+        cookie, _row = auth_service.start_session(session, owner, lifetime_hours=4)
+    if backend == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    else:
+        db.refresh_statistics()
+    return slug, key, cookie
+
+
+def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
     from admit.context import Context
     from admit.db import Database
-    from admit.flows import setup
     from admit.settings import Settings, configure
 
     deadline = time.monotonic() + args.max_seconds
@@ -62,21 +85,7 @@ def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> None:
     db = Database(url, context=Context.build(settings))
     server = None
     try:
-        with db.unit_of_work() as session:
-            portal, owner, key = setup.create_portal(
-                session,
-                name="Pages Inc",
-                owner_email="owner@pages-inc.com",
-                owner_password="bench-password-1",
-            )
-            slug = portal.slug
-            _people(session, portal, owner, args.members, 0)
-            cookie, _row = auth_service.start_session(session, owner, lifetime_hours=4)
-        if backend == "postgresql":
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.exec_driver_sql("VACUUM ANALYZE")
-        else:
-            db.refresh_statistics()
+        slug, key, cookie = portal_of_people(db, backend, args.members)
         port = _free_port()
         server = _start_server(url, port, workdir / f"server-{backend}.log", deadline, workers=args.workers)
         base = f"http://127.0.0.1:{port}"

@@ -27,10 +27,21 @@ from admit.workspaces import roles as workspace_roles
 from admit.workspaces import service as workspaces_service
 
 if TYPE_CHECKING:
+    import uuid
+
     from sqlalchemy.orm import Session
 
 
-__all__ = ["Accepted", "InvitationPreview", "accept", "already_joined", "complete_pending", "join", "preview"]
+__all__ = [
+    "Accepted",
+    "InvitationPreview",
+    "accept",
+    "already_joined",
+    "complete_pending",
+    "join",
+    "joined_with",
+    "preview",
+]
 
 
 @dataclass(slots=True)
@@ -90,11 +101,18 @@ def already_joined(session: Session, token: str, viewer: User) -> Portal | None:
     them and they are an active member there: what its page tells them instead of "no longer
     valid" (the link's fate is theirs to know; anyone else learns nothing)."""
     invitation = invitations_service.used_by_link(session, token)
-    if invitation is None or not viewer.has_address(invitation.recipient):
+    if invitation is None:
         return None
-    if members_service.active_role(session, invitation.portal_id, viewer.id) is None:
+    return joined_with(session, viewer, address=invitation.recipient, portal_id=invitation.portal_id)
+
+
+def joined_with(session: Session, viewer: User, *, address: str, portal_id: uuid.UUID) -> Portal | None:
+    """The portal a used link (sent to ``address``, for ``portal_id``) let ``viewer`` join: when
+    the address is theirs and they are an active member there; else None (anyone else learns
+    nothing). An invitation's link and a sign-up's confirmation link alike."""
+    if not viewer.has_address(address) or members_service.active_role(session, portal_id, viewer.id) is None:
         return None
-    return portals_service.get(session, invitation.portal_id)
+    return portals_service.get(session, portal_id)
 
 
 def accept(

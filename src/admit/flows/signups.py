@@ -45,11 +45,9 @@ def already_joined(session: Session, token: str, viewer: User) -> Portal | None:
     and they are an active member there: what its page tells them instead of "already
     confirmed, sign in" (as ``join.already_joined`` does for an invitation's link)."""
     record = signups.confirmed_by_link(session, token)
-    if record is None or not viewer.has_address(record.email):
+    if record is None:
         return None
-    if members_service.active_role(session, record.portal_id, viewer.id) is None:
-        return None
-    return portals_service.get(session, record.portal_id)
+    return join.joined_with(session, viewer, address=record.email, portal_id=record.portal_id)
 
 
 def portal_of_link(session: Session, token: str) -> Portal | None:

@@ -185,10 +185,10 @@ def signup(
 def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, event_key: str) -> None:
     """A new confirmation secret for ``record`` (any earlier one dies) and its email."""
     raw = tokens.issue(session, CONFIRMATION, record.id, expires_at=record.expires_at)
-    user = members_service.get_user_by_email(session, record.email)
     # A member already: the email says the link signs them in (confirming changes nothing for
     # them), and greets them without the name typed at sign-up (it may be anyone's).
-    already = user is not None and members_service.active_role(session, portal.id, user.id) is not None
+    status = members_service.statuses_by_address(session, portal.id, [record.email]).get(record.email)
+    already = status == members_service.ACTIVE
     message = notifications_service.enqueue_email(
         session,
         event_key=event_key,

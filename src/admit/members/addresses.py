@@ -194,12 +194,18 @@ def typo_suggestion(address: str) -> str | None:
     """``ada@gmial.com`` -> ``ada@gmail.com``; ``x@acme.con`` -> ``x@acme.com``; both at once
     (``bob@gmial.con`` -> ``bob@gmail.com``); else None."""
     local, _, domain = address.rpartition("@")
+    fixed = _domain_typo(domain)
+    return f"{local}@{fixed}" if fixed else None
+
+
+def _domain_typo(domain: str) -> str | None:
+    """``gmial.con`` -> ``gmail.com``; None when the domain looks as meant."""
     fixed = domain = domain.lower()
     head, dot, tld = fixed.rpartition(".")
     if dot and tld in _TLD_TYPOS:
         fixed = f"{head}.{_TLD_TYPOS[tld]}"
     fixed = _DOMAIN_TYPOS.get(fixed, fixed)
-    return f"{local}@{fixed}" if fixed != domain else None
+    return fixed if fixed != domain else None
 
 
 def normalize_email(address: str) -> tuple[str | None, str | None]:
@@ -385,24 +391,26 @@ def normalize_domain(raw: str) -> str:
             "only allowed when listed (eu.acme.com).",
             field="allowed_domains",
         )
-    address, error = normalize_email(f"a@{value}")
-    if address is None:
+    domain, error = _check_domain(value)  # as an address's domain is checked (``normalize_email``)
+    if domain is None:
         raise InvalidInput(
             f"{raw!r} is not a valid email domain: {_of_a_domain(error or '')}", field="allowed_domains"
         )
-    return address.rpartition("@")[2]
+    fixed = _domain_typo(domain)
+    if fixed:
+        raise InvalidInput(
+            f"{raw!r} is not a valid email domain: The domain looks mistyped. Did you mean {fixed}?",
+            field="allowed_domains",
+        )
+    return domain
 
 
 def _of_a_domain(error: str) -> str:
-    """``normalize_email``'s reason for the address ``a@<domain>`` told of the domain alone
-    ("Did you mean gmail.com?", not "a@gmail.com"; "The domain", not "the part after the @-sign")."""
-    return (
-        error.replace("Did you mean a@", "Did you mean ")
-        .replace("The part after the @-sign", "The domain")
-        .replace(
-            "An email address cannot have a hyphen immediately after the @-sign",
-            "A domain cannot start with a hyphen",
-        )
+    """email-validator's reason for a domain, which it words for an address's ("The domain", not
+    "the part after the @-sign")."""
+    return error.replace("The part after the @-sign", "The domain").replace(
+        "An email address cannot have a hyphen immediately after the @-sign",
+        "A domain cannot start with a hyphen",
     )
 
 

@@ -14,6 +14,7 @@ from markupsafe import Markup, escape
 from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenticated
 from admit.kit.routing import Router
 from admit.pages.deps import SECRET_LINK_PREFIXES, LoginRedirect, PageAuth, StepsRedirect, render
+from admit.portals.models import Portal
 
 router = Router()
 
@@ -46,13 +47,19 @@ for _prefix in SECRET_LINK_PREFIXES:
 def error_page(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, NotAuthenticated):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+    return render(request, "error.html", _said(exc), status_code=exc.status, bare=True)
+
+
+def error_page_of(request: Request, exc: DomainError, portal: Portal) -> HTMLResponse:
+    """The error page, from within a page's own request (its session still open), in the look of
+    ``portal``: what a link of that portal says once it no longer works."""
     return render(
-        request,
-        "error.html",
-        {"title": exc.title, "message": exc.message, "code": exc.code},
-        status_code=exc.status,
-        bare=True,
+        request, "error.html", {**_said(exc), "brand_portal": portal, "portal": None}, status_code=exc.status
     )
+
+
+def _said(exc: DomainError) -> dict[str, object]:
+    return {"title": exc.title, "message": exc.message, "code": exc.code}
 
 
 async def handle_steps_redirect(request: Request, exc: StepsRedirect) -> RedirectResponse:  # noqa: ARG001

@@ -23,6 +23,7 @@ from admit.links import service as links_service
 from admit.links import signups as signups_service
 from admit.pages.auth import land_after_joining
 from admit.pages.deps import PageActor, PageAuth, check_csrf, redirect, render
+from admit.pages.errors import error_page_of
 from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import join_requests
@@ -288,8 +289,7 @@ def confirm_page(
         portal = signups_flow.portal_of_link(session, token)
         if portal is None:
             raise
-        context = {"title": exc.title, "message": exc.message, "code": exc.code, "brand_portal": portal}
-        return render(request, "error.html", {**context, "portal": None}, status_code=exc.status)
+        return error_page_of(request, exc, portal)
     return render(
         request,
         "links/confirm.html",
