@@ -365,12 +365,19 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     expect(box).to_have_value("xnew@gmial.com\nnew@gmail.com")
     box.press("Control+z")
     expect(box).to_have_value("xnew@gmial.com\nnew@gmial.com")
-    # A long paste's chips scroll in their own box, the summary in sight at its foot.
-    box.fill("\n".join(f"Person {i}\tperson{i}@example.org" for i in range(40)))
-    expect(chips.locator("[data-chips-summary]")).to_have_text("40 to invite")
+    # A long paste's chips scroll in their own box, the summary in sight at its foot; what
+    # needs a look comes first, however late in the text, and the row at the fold fades out
+    # while more are below it.
+    box.fill("\n".join([*(f"Person {i}\tperson{i}@example.org" for i in range(40)), "late@gmial.com"]))
+    expect(chips.locator("[data-chips-summary]")).to_have_text("40 to invite · 1 to fix")
+    expect(chips.locator("[data-chip]").first).to_have_attribute("data-chip", "bad")
+    expect(chips.locator("[data-chip]").nth(1)).to_have_text(re.compile(r"^Person 0 <person0@example.org>"))
     height = chips.evaluate("c => c.getBoundingClientRect().height")
     assert height <= 11 * 16 + 1, height
     expect(chips.locator("[data-chips-summary]")).to_be_in_viewport()
+    expect(chips).to_have_class(re.compile(r"\bmore\b"))
+    chips.evaluate("c => { c.scrollTop = c.scrollHeight; }")
+    expect(chips).not_to_have_class(re.compile(r"\bmore\b"))
     # A row pasted from a spreadsheet: its chip's × takes out the whole row (its name too).
     box.fill("Ada Lovelace\tada@example.org\nBob Stone\tBob@Example.org\nCy\tcy@example.org")
     expect(chips.locator("[data-chips-summary]")).to_have_text("3 to invite")

@@ -499,8 +499,16 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     return el;
   };
+  // What needs a look comes first, in sight without scrolling: to fix, then skipped, then listed
+  // twice; the addresses to invite after them (each group in the text's order).
+  const rank = (item) => (item.error ? 0 : item.duplicate ? 2 : item.skip ? 1 : 3);
+  // More chips below the box's fold: the last row in sight fades into the summary instead of
+  // being cut off (``.chips.more``).
+  const fold = () => chips.classList.toggle("more", chips.scrollTop + chips.clientHeight < chips.scrollHeight - 2);
+  chips.addEventListener("scroll", fold, { passive: true });
   const render = (items) => {
-    chips.replaceChildren(...items.map(chip));
+    const ordered = items.map((item, at) => [item, at]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]);
+    chips.replaceChildren(...ordered.map(([item]) => chip(item)));
     const bad = items.filter((i) => i.error).length;
     const dup = items.filter((i) => i.duplicate).length;
     const skip = items.filter((i) => !i.error && !i.duplicate && i.skip).length;
@@ -511,6 +519,7 @@ document.addEventListener("DOMContentLoaded", () => {
     summary.textContent = `${good} to invite` + (bad ? ` · ${bad} to fix` : "") + (dup ? ` · ${dup} listed twice` : "")
       + (skip ? ` · ${skip} will be skipped` : "");
     chips.append(summary);
+    fold();
   };
   const check = async () => {
     const text = box.value;
