@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from admit.invitations.models import Invitation
 from admit.members.schemas import MemberRead, UserRead
 from admit.notifications.models import Delivered, delivery_status
+from admit.notifications.schemas import DeliveryRead
 from admit.portals.schemas import PortalRef
 
 
@@ -21,12 +22,6 @@ class InvitationCreate(BaseModel):
     role: Literal["owner", "admin", "member", "client"] | None = None
     products: list[str] | None = None
     message: str | None = Field(default=None, max_length=2000)
-
-
-class DeliveryRead(BaseModel):
-    status: Literal["none", "queued", "sent", "failed", "cancelled", "bounced"]
-    error: str | None
-    at: datetime | None
 
 
 class InvitationRead(BaseModel):

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
-from admit.invitations.schemas import DeliveryRead
+from admit.notifications.schemas import DeliveryRead
 
 if TYPE_CHECKING:
     from admit.people.roster import RosterRow
