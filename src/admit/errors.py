@@ -405,7 +405,8 @@ class ConfirmationNotFound(NotFound):
 
 
 class SignupNotFound(NotFound):
-    """No sign-up through this portal's link waiting for its confirmation by that id."""
+    """No sign-up through this portal's link by that id (waiting for its confirmation, for what
+    only a pending one allows: remove, resend)."""
 
     code = ErrorCode.SIGNUP_NOT_FOUND
 

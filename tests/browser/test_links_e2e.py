@@ -146,6 +146,8 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     owner.goto(users_url)
     expect(person(owner, "lin@acme.com").locator("[data-status]")).to_have_text("Pending")
     expect(person(owner, "lin@acme.com")).to_contain_text("Invite link")
+    # Its confirmation email, queued or already on its way, reads Sent without a reload.
+    expect(person(owner, "lin@acme.com").locator("[data-delivery]")).to_have_text("Sent", timeout=20_000)
 
     # 5. The confirmation email, from the dev mailbox; its link; one button; in.
     text = newest_email(lin, server, "lin@acme.com")

@@ -267,6 +267,36 @@ class TestPublic:
         assert (gone.status_code, gone.json()["code"]) == (410, "confirmation_removed")
         assert "removed by the portal's admins" in gone.json()["detail"]
 
+    def test_one_signup_with_its_confirmation_delivery(self, client, db, worker):
+        """GET …/link/signups/{id}: the sign-up whatever its status, with its confirmation email's
+        delivery (queued until the worker sends it, then sent), as the list and Resend give it;
+        another portal's id is not found, and only the link's managers may ask."""
+        pf = create_portal(db)
+        token = _token(_link_on(client, pf)["url"])
+        assert _signup(client, token, "ada@acme.com", name="Ada").status_code == 202
+        listed = client.get(f"/api/v1/portals/{pf.slug}/link/signups", headers=pf.headers()).json()["items"]
+        signup_id = listed[0]["id"]
+        url = f"/api/v1/portals/{pf.slug}/link/signups/{signup_id}"
+        one = client.get(url, headers=pf.headers())
+        assert one.status_code == 200, one.text
+        assert (one.json()["email"], one.json()["status"]) == ("ada@acme.com", "pending")
+        assert one.json()["delivery"] == {"status": "queued", "error": None, "at": None}
+        assert listed == [one.json()]
+        worker.drain()
+        sent = client.get(url, headers=pf.headers()).json()["delivery"]
+        assert sent["status"] == "sent" and sent["at"] is not None
+        resent = client.post(f"{url}/resend", headers=pf.headers()).json()
+        assert resent["delivery"]["status"] == "queued"  # the new confirmation email, not yet sent
+        other = create_portal(db, name="Other Co", owner_email="owner@other.com")
+        missing = client.get(
+            f"/api/v1/portals/{other.slug}/link/signups/{signup_id}", headers=other.headers()
+        )
+        assert (missing.status_code, missing.json()["code"]) == (404, "signup_not_found")
+        member_joins(db, worker, pf, "mo@acme.com", role="member")
+        login(client, "mo@acme.com")
+        refused = client.get(url)
+        assert (refused.status_code, refused.json()["code"]) == (403, "permission_denied"), refused.text
+
     def test_refusals(self, client, db):
         """domain_not_allowed (422, field email), link_gone (410), bad input names the field."""
         pf = create_portal(db)

@@ -281,6 +281,13 @@ class TestPublicPages:
             r'<tr data-address="ada@acme.com" data-kind="signup"[^>]*>(.*?)</tr>', page.text, re.S
         )
         assert row and "Pending" in row.group(1) and "Invite link" in row.group(1)
+        # Its confirmation email is queued: the badge asks the sign-up again until it is sent,
+        # with the signed-in person's session.
+        watch = re.search(r'data-delivery data-watch="([^"]+)"', row.group(1))
+        assert watch and re.fullmatch(rf"/api/v1/portals/{pf.slug}/link/signups/[0-9a-f-]+", watch.group(1))
+        asked = client.get(watch.group(1))
+        assert asked.status_code == 200 and asked.json()["email"] == "ada@acme.com", asked.text
+        assert asked.json()["delivery"]["status"] == "queued"
         # Its menu sends a new confirmation email (a confirm dialog's form posts to the action).
         resend = re.search(r'data-confirm-action="http://testserver(/p/[^"]+/resend)"', row.group(1))
         assert resend and "Resend confirmation" in row.group(1), row.group(1)

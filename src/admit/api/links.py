@@ -9,6 +9,7 @@ from typing import Literal
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep, Limit
@@ -43,6 +44,7 @@ from admit.flows import workspace_links
 from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.links import signups
+from admit.links.models import LinkSignup
 from admit.links.schemas import (
     ConfirmationPreview,
     ConfirmResponse,
@@ -55,6 +57,7 @@ from admit.links.schemas import (
     LinkSignupRead,
 )
 from admit.members.schemas import MemberRead, UserRead
+from admit.people.results import signup_reads
 from admit.portals.schemas import PortalRef
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import join_requests
@@ -72,6 +75,11 @@ class ConfirmRequest(BaseModel):
 
 
 router = Router(tags=["invite links"])
+
+
+def _signup_read(session: Session, record: LinkSignup) -> LinkSignupRead:
+    return signup_reads(session, [record])[0]
+
 
 # What opening or using a sign-up confirmation link can meet (``links.signups``).
 CONFIRMATION_ERRORS = (
@@ -152,7 +160,19 @@ def list_link_signups(
 ) -> LinkSignupPage:
     """Who signed up through the link: pending (awaiting their confirmation), confirmed, expired."""
     rows, next_cursor = signups.list_signups(session, actor, status=status, cursor=cursor, limit=limit)
-    return LinkSignupPage(items=[LinkSignupRead.of(s) for s in rows], next_cursor=next_cursor)
+    return LinkSignupPage(items=signup_reads(session, rows), next_cursor=next_cursor)
+
+
+@router.get(
+    "/portals/{portal}/link/signups/{signup_id}",
+    response_model=LinkSignupRead,
+    operation_id="link_signups_get",
+    responses=problems(PermissionDenied, SignupNotFound),
+)
+def get_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> LinkSignupRead:
+    """One sign-up through the link, whatever its status, with its confirmation email's delivery
+    (User Management asks it again while that email is queued)."""
+    return _signup_read(session, signups.get(session, actor, signup_id))
 
 
 @router.delete(
@@ -164,7 +184,7 @@ def list_link_signups(
 def remove_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> LinkSignupRead:
     """Remove a sign-up waiting for its confirmation: its confirmation link stops working and
     its place on the link is freed (``removed``)."""
-    return LinkSignupRead.of(signups.remove(session, actor, signup_id))
+    return _signup_read(session, signups.remove(session, actor, signup_id))
 
 
 @router.post(
@@ -176,7 +196,7 @@ def remove_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDe
 def resend_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> LinkSignupRead:
     """Send a pending sign-up a new confirmation email: a new link, good for another 24 hours;
     the earlier one stops working."""
-    return LinkSignupRead.of(signups.resend(session, actor, signup_id))
+    return _signup_read(session, signups.resend(session, actor, signup_id))
 
 
 # --- workspace links and join requests --------------------------------------------------

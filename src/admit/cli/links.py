@@ -81,7 +81,7 @@ def links_signups(slug: str, status: str | None, as_json: bool) -> None:
     """Who signed up through the link, newest first: address, name, status, when."""
     from admit.kit.pagination import every
     from admit.links import signups
-    from admit.links.schemas import LinkSignupRead
+    from admit.people.results import signup_reads
 
     with _shared.portal_session(slug) as (session, actor):
         rows = every(
@@ -89,7 +89,7 @@ def links_signups(slug: str, status: str | None, as_json: bool) -> None:
                 session, actor, status=status, cursor=cursor, limit=limit
             )
         )
-        items = [LinkSignupRead.of(s) for s in rows]
+        items = signup_reads(session, rows)
     if as_json:
         _shared.echo_json({"items": [item.model_dump(mode="json") for item in items]})
         return

@@ -9,6 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from admit.links.models import LinkSignup
 from admit.links.views import LinkPreview, LinkView
 from admit.members.schemas import MemberRead, UserRead
+from admit.notifications.models import Delivered, delivery_status
+from admit.notifications.schemas import DeliveryRead
 from admit.portals.schemas import PortalRef
 
 
@@ -142,9 +144,11 @@ class LinkSignupRead(BaseModel):
     )
     expires_at: datetime
     confirmed_at: datetime | None
+    delivery: DeliveryRead = Field(description="Its newest confirmation email's delivery.")
 
     @classmethod
-    def of(cls, s: LinkSignup) -> LinkSignupRead:
+    def of(cls, s: LinkSignup, confirmation: Delivered | None) -> LinkSignupRead:
+        """``confirmation``: its newest confirmation email (``people.results.signup_reads``)."""
         return cls(
             id=s.id,
             email=s.email,
@@ -157,6 +161,7 @@ class LinkSignupRead(BaseModel):
             sent_at=s.sent_at,
             expires_at=s.expires_at,
             confirmed_at=s.confirmed_at,
+            delivery=DeliveryRead(**delivery_status(confirmation)),
         )
 
 

@@ -451,6 +451,17 @@ def list_signups(
     return page(session, query, LinkSignup, cursor=cursor, limit=limit)
 
 
+def get(session: Session, actor: Actor, signup_id: uuid.UUID) -> LinkSignup:
+    """One sign-up through the portal's link, whatever its status (the API's
+    ``GET /portals/{p}/link/signups/{id}``): only the link's managers; ``SignupNotFound`` when the
+    portal has none by that id."""
+    policy.require(actor.role, policy.Action.LINK_MANAGE)
+    record = session.get(LinkSignup, signup_id)
+    if record is None or record.portal_id != actor.portal.id:
+        raise SignupNotFound("There is no sign-up by that id in this portal.")
+    return record
+
+
 def remove(
     session: Session, actor: Actor, signup_id: uuid.UUID | None = None, *, email: str | None = None
 ) -> LinkSignup:

@@ -1,6 +1,7 @@
 """The one per-recipient answer every face gives (API, CLI): each result with its invitation and
 that invitation's delivery, and the counts per outcome; and invitations as every face shows them
-(``invitation_reads``: each with its newest message's delivery)."""
+(``invitation_reads``: each with its newest message's delivery), and sign-ups through the invite
+link likewise (``signup_reads``: each with its newest confirmation email's delivery)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from admit.invitations.schemas import InvitationRead, RecipientResults
+from admit.links import signups
+from admit.links.schemas import LinkSignupRead
 from admit.notifications import service as notifications_service
 
 if TYPE_CHECKING:
@@ -15,9 +18,10 @@ if TYPE_CHECKING:
 
     from admit.invitations.models import Invitation
     from admit.invitations.pipeline import RecipientResult
+    from admit.links.models import LinkSignup
 
 
-__all__ = ["invitation_reads", "recipient_results"]
+__all__ = ["invitation_reads", "recipient_results", "signup_reads"]
 
 
 def recipient_results(session: Session, results: Sequence[RecipientResult]) -> RecipientResults:
@@ -30,3 +34,10 @@ def invitation_reads(session: Session, invitations: Sequence[Invitation]) -> lis
     """``InvitationRead`` for each invitation, with its newest message's delivery (one query)."""
     latest = notifications_service.latest_for_invitations(session, [i.id for i in invitations])
     return [InvitationRead.of(i, latest.get(i.id)) for i in invitations]
+
+
+def signup_reads(session: Session, records: Sequence[LinkSignup]) -> list[LinkSignupRead]:
+    """``LinkSignupRead`` for each sign-up, with its newest confirmation email's delivery (one
+    query for all)."""
+    found = signups.confirmation_deliveries(session, [s.id for s in records])
+    return [LinkSignupRead.of(s, found.get(s.id)) for s in records]

@@ -568,8 +568,8 @@ document.addEventListener("DOMContentLoaded", () => {
   setInterval(all, 60_000);
 })();
 
-// Delivery that is still on its way updates in place: each queued badge asks its invitation
-// again every 2 seconds (for a minute at most) until it is sent or failed.
+// Delivery that is still on its way updates in place: each queued badge asks its invitation (or
+// sign-up) again every 2 seconds (for a minute at most) until it is sent or failed.
 (() => {
   const badges = Array.from(document.querySelectorAll("[data-delivery][data-watch]")).slice(0, 50);
   if (!badges.length) return;
