@@ -129,8 +129,11 @@ def expected_steps(way: str, policy: dict, user_type: str) -> list[str]:
 
 
 def steps_of(client, pf) -> list[str]:
+    """What the session owes the portal, as the gate's endpoint says it and GET /me agrees."""
     r = client.get(f"/api/v1/auth/sign-in-steps/{pf.slug}")
     assert r.status_code == 200, r.text
+    mine = [p for p in client.get("/api/v1/me").json()["portals"] if p["slug"] == pf.slug]
+    assert [p["sign_in_steps"] for p in mine] == [r.json()["steps"]], mine
     return r.json()["steps"]
 
 

@@ -32,7 +32,16 @@ class TestSignInLink:
         assert "Sign in as" in client.get(f"/login/link/{token}").text  # opening does not use it
         r = client.post(f"/api/v1/auth/sign-in-link/{token}")
         assert r.status_code == 200
-        assert r.json()["portals"] == [{"slug": pf.slug, "name": "Acme Inc", "role": "client"}]
+        assert r.json()["portals"] == [
+            {
+                "slug": pf.slug,
+                "name": "Acme Inc",
+                "role": "client",
+                "user_type": "client",
+                "products": [],
+                "sign_in_steps": [],
+            }
+        ]
         assert r.headers["referrer-policy"] == "no-referrer"
         again = client.post(f"/api/v1/auth/sign-in-link/{token}")
         assert (again.status_code, again.json()["code"]) == (410, "sign_in_link_gone")

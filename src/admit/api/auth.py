@@ -28,6 +28,7 @@ from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.members.models import Member, User
 from admit.members.schemas import UserRead
+from admit.portals import service as portals_service
 from admit.portals.models import Portal
 from admit.portals.schemas import PortalMembershipRef
 from admit.web import (
@@ -61,13 +62,28 @@ def _signed_in(
 
 def login_response(session: Session, user: User, web_session: WebSession) -> LoginResponse:
     """What a completed sign-in answers: who, the session's CSRF token, their portals."""
-    portals = [
-        PortalMembershipRef(slug=p.slug, name=p.name, role=m.role)
+    return LoginResponse(
+        user=UserRead.model_validate(user),
+        csrf_token=web_session.csrf_token,
+        portals=memberships(session, user, web_session),
+    )
+
+
+def memberships(session: Session, user: User, web_session: WebSession) -> list[PortalMembershipRef]:
+    """The portals ``user`` is an active member of, by name: role, type, the products they may
+    use there (given to them and still offered: ``portals.service.still_enabled``) and what
+    ``web_session`` still owes each before it enters (``auth.gate.steps``)."""
+    return [
+        PortalMembershipRef(
+            slug=p.slug,
+            name=p.name,
+            role=m.role,
+            user_type=m.user_type,
+            products=portals_service.still_enabled(p, m.products or []),
+            sign_in_steps=list(auth_gate.steps(session, web_session, user, p, m.user_type)),
+        )
         for p, m in members_service.memberships_of(session, user)
     ]
-    return LoginResponse(
-        user=UserRead.model_validate(user), csrf_token=web_session.csrf_token, portals=portals
-    )
 
 
 def session_as(

@@ -1,20 +1,21 @@
-"""The signed-in person's own account: two-step verification (an authenticator app), and which
-optional messages they get."""
+"""The signed-in person's own account: who they are and what they may use in each portal, two-step
+verification (an authenticator app), and which optional messages they get."""
 
 from __future__ import annotations
 
 from fastapi import Request, Response
 from pydantic import BaseModel, Field
 
-from admit.api.auth import _browser
+from admit.api.auth import _browser, memberships
 from admit.api.deps import AuthDep
 from admit.api.errors import problems
 from admit.auth import second_factor
 from admit.auth import service as auth_service
-from admit.auth.schemas import RecoveryCodes
+from admit.auth.schemas import Me, RecoveryCodes
 from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 from admit.kit.routing import Router
 from admit.members.models import User
+from admit.members.schemas import UserRead
 from admit.notifications import preferences
 from admit.web import Auth, SessionDep, client_ip, sign_in_browser
 
@@ -48,6 +49,18 @@ class TwoFactorConfirmed(RecoveryCodes):
 
 class TwoFactorOff(BaseModel):
     code: str = Field(max_length=32, description="The app's code, or a recovery code.")
+
+
+@router.get("", response_model=Me, operation_id="me_get", responses=problems(NotAuthenticated))
+def me(session: SessionDep, auth: AuthDep) -> Me:
+    """Who is signed in (this browser session), and each portal they are an active member of:
+    their role and type there, the products they may use, and what this sign-in still owes the
+    portal before it enters. An app that offers the portal's products reads it to decide what to
+    show. An API key acts for a portal, not a person: 401."""
+    if auth.web_session is None:
+        raise NotAuthenticated("Sign in first: this is the signed-in person (an API key has none).")
+    user = auth.web_session.user
+    return Me(user=UserRead.model_validate(user), portals=memberships(session, user, auth.web_session))
 
 
 def _who(session: SessionDep, auth: Auth, challenge: str | None) -> User:

@@ -16,6 +16,13 @@ class LoginResponse(BaseModel):
     portals: list[PortalMembershipRef]
 
 
+class Me(BaseModel):
+    """Who is signed in, and the portals they are an active member of (by name)."""
+
+    user: UserRead
+    portals: list[PortalMembershipRef]
+
+
 class SignInLinkSent(BaseModel):
     detail: str
 

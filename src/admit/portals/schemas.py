@@ -24,9 +24,19 @@ class PortalRef(BaseModel):
 
 
 class PortalMembershipRef(PortalRef):
-    """A portal you are in, with your role there."""
+    """A portal you are in: your role and type there, the products you may use in it, and what
+    this sign-in still owes it before you may enter (an app deciding what to show you reads this:
+    ``GET /me``, and every sign-in's answer)."""
 
     role: Literal["owner", "admin", "member", "client"]
+    user_type: Literal["internal", "client"]
+    products: list[str] = Field(
+        description="The products given to you that the portal still offers, in the portal's order."
+    )
+    sign_in_steps: list[str] = Field(
+        description="What this sign-in must still do before it enters the portal, in order "
+        "(`choose_password`, `enrol_second_factor`, `verify_second_factor`); empty: it may enter."
+    )
 
 
 class ClientSignIn(BaseModel):
