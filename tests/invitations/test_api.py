@@ -433,3 +433,52 @@ class TestRecipientsCheck:
             headers=pf.headers(),
         ).json()
         assert sent["counts"]["invited"] == 1  # the one the check left unmarked
+
+
+class TestWhatAcceptingAsks:
+    def test_the_email_says_what_accepting_will_ask_by_the_portal_policy(self, client, db, worker):
+        """A client of a portal that asks no password is told the link signs them in; once the
+        portal requires a password, or two-step verification, the email says so instead (both
+        parts, text and HTML); an internal user is told of two-step verification only."""
+        pf = create_portal(db)
+
+        def email_to(address: str, user_type: str = "client") -> tuple[str, str]:
+            body = {"recipients": [address], "user_type": user_type}
+            if user_type == "internal":
+                body["role"] = "member"
+            r = client.post(f"/api/v1/portals/{pf.slug}/invitations", json=body, headers=pf.headers())
+            assert r.status_code == 201, r.text
+            worker.drain()
+            [item] = client.get("/api/v1/dev/messages", params={"to": address}).json()["items"]
+            return item["text"], item["html"]
+
+        def policy(**sign_in) -> None:
+            r = client.patch(f"/api/v1/portals/{pf.slug}/settings", json=sign_in, headers=pf.headers())
+            assert r.status_code == 200, r.text
+
+        text, html = email_to("ada@example.org")
+        assert "No password is needed: the link signs you in." in text and "No password is needed" in html
+        assert "two-step" not in text
+
+        policy(client_sign_in={"require_password": True})
+        text, html = email_to("bea@example.org")
+        assert "No password" not in text and "No password" not in html
+        assert "Accepting asks you for a password." in text and "Accepting asks you for a password." in html
+
+        policy(client_sign_in={"require_two_factor": True})
+        text, _html = email_to("cy@example.org")
+        assert (
+            "Accepting asks you for a password and sets up two-step verification with an authenticator app."
+            in text
+        )
+        policy(client_sign_in={"require_password": False})
+        text, _html = email_to("dee@example.org")
+        assert (
+            "No password is needed: the link signs you in. You will then set up two-step verification" in text
+        )
+
+        text, _html = email_to("eve@example.org", "internal")
+        assert "password" not in text.lower().replace("eve@example.org", "")
+        policy(internal_sign_in={"require_two_factor": True})
+        text, _html = email_to("fay@example.org", "internal")
+        assert "sets up two-step verification" in text

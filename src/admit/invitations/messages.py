@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from admit.kit.text import moment_text
 from admit.portals import brand as portals_brand
+from admit.portals.sign_in import password_required, second_factor_required
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.portals.models import Portal
@@ -61,4 +62,22 @@ def context_for(
         "link": invite_url(public_url, token),
         "expires_at": expires_at.isoformat(),
         "expires_at_text": moment_text(expires_at),
+        "sign_in_words": sign_in_words(portal, str(user_type)),
     }
+
+
+def sign_in_words(portal: Portal, user_type: str) -> str:
+    """What accepting will ask of the invitee, by the portal's sign-in policy as the invitation
+    is sent (``portals.sign_in``): a client of a portal that asks no password is told the link
+    signs them in; otherwise, that accepting asks for a password, and where the portal requires
+    it, two-step verification. Empty: nothing to say (an internal user with no second factor
+    required chooses a password as every internal user does)."""
+    factor = second_factor_required(portal, user_type)
+    if not password_required(portal, user_type):
+        then = " You will then set up two-step verification with an authenticator app." if factor else ""
+        return "No password is needed: the link signs you in." + then
+    if factor:
+        return (
+            "Accepting asks you for a password and sets up two-step verification with an authenticator app."
+        )
+    return "" if user_type == "internal" else "Accepting asks you for a password."
