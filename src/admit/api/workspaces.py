@@ -124,7 +124,7 @@ def list_members(
     return WorkspaceMembersRead(
         next_cursor=panel.next_cursor,
         items=[
-            WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address)
+            WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address, v.access_ended)
             for v in panel.members
         ],
         teams=[

@@ -128,7 +128,7 @@ def _members(session: Session, actor: Actor, workspace_id: uuid.UUID) -> _shared
 
     panel = workspace_view.whole_panel(session, actor, workspace_id)
     items = [
-        WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address)
+        WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address, v.access_ended)
         for v in panel.members
     ]
     return _shared.Listing(items, len(items))

@@ -40,6 +40,7 @@ __all__ = [
     "PENDING",
     "VIA_INVITE_LINK",
     "access_ended",
+    "access_ended_among",
     "activate",
     "active_role",
     "add_user",
@@ -550,6 +551,17 @@ def internal_users(
     if roles is not None:
         query = query.where(Member.role.in_([str(r) for r in roles]))
     return list(session.scalars(query))
+
+
+def access_ended_among(
+    session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> set[uuid.UUID]:
+    """Those of ``user_ids`` whose access to the portal was ended (deactivated members): still
+    listed where they were (a workspace's people), never given work or told of anything there
+    until they are reactivated (one query)."""
+    return {
+        user_id for user_id, status in statuses(session, portal_id, user_ids).items() if status == DEACTIVATED
+    }
 
 
 def statuses(session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

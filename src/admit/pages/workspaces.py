@@ -492,8 +492,10 @@ def workspace_show(
             "conversation": conversation,
             "seen_by": seen_by,
             "mentionable": [name for _, name in workspace_messages.mentionable(session, workspace)],
-            # Everyone in the workspace may be given an action: by name, else by address.
+            # Everyone in the workspace is named by name, else by address; all but the deactivated
+            # may be given an action (``assignable``).
             "people_by_id": {v.membership.user_id: v.name or v.membership.user.address or "" for v in views},
+            "assignable": {v.membership.user_id for v in views if not v.access_ended},
             "completable": {a.id for a in actions if roles.may_complete(session, actor, a)}
             if flow
             else set(),

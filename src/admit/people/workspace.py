@@ -1,5 +1,6 @@
-"""A workspace as its people see it: the Members panel (Joined / Not Joined, flow roles, the team
-or group each came with, one row per team or group) and a flow's roles with their holders."""
+"""A workspace as its people see it: the Members panel (Joined / Not Joined / Deactivated, flow
+roles, the team or group each came with, one row per team or group) and a flow's roles with their
+holders."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 from admit import policy
 from admit.actor import Actor
 from admit.kit.pagination import MAX_LIMIT
+from admit.members import service as members_service
 from admit.people.names import names_in_portal
 from admit.teams import service as teams_service
 from admit.teams.models import Team
@@ -38,6 +40,7 @@ class MemberView:
     via_team: Team | None
     name: str = ""  # as this portal may show it (``people.names.names_in_portal``)
     show_address: bool = True  # clients see the others in their workspaces by name only
+    access_ended: bool = False  # deactivated in the portal: listed, never given work or told
 
 
 @dataclass(slots=True)
@@ -77,6 +80,7 @@ def members_view(
     roles = roles_service.current_roles(session, workspace.id)
     teams = teams_service.by_ids(session, workspaces_service.team_ids(session, workspace.id))
     names = names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
+    ended = members_service.access_ended_among(session, workspace.portal_id, [m.user_id for m in memberships])
     views = [
         MemberView(
             m,
@@ -84,6 +88,7 @@ def members_view(
             teams.get(m.via_team_id) if m.via_team_id is not None else None,
             names.get(m.user_id, ""),
             show_address=policy.sees_addresses_of(actor.role, viewer_id=actor.user_id, person_id=m.user_id),
+            access_ended=m.user_id in ended,
         )
         for m in memberships
     ]

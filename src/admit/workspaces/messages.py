@@ -112,6 +112,8 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
     _read_to(session, workspace.id, actor.user.id, now)  # one's own message is read
     link = f"{workspaces_service.workspace_url(session, actor.portal, workspace.id)}#message-{message.id}"
     told = [u for u in mentioned if u != actor.user.id and status.get(u) == JOINED]
+    ended = members_service.access_ended_among(session, actor.portal.id, told)  # told nothing there
+    told = [u for u in told if u not in ended]
     for user_id, user in members_service.users_by_id(session, told).items():
         to = user.address
         if to is None:
@@ -226,10 +228,12 @@ def last_activity(session: Session, workspace_ids: Iterable[uuid.UUID]) -> dict[
 
 
 def mentionable(session: Session, workspace: Workspace) -> list[tuple[uuid.UUID, str]]:
-    """``(user_id, name)`` of the workspace's members who have a name (what ``@`` offers)."""
+    """``(user_id, name)`` of the workspace's members who have a name (what ``@`` offers), but
+    not those whose access to the portal was ended."""
+    people = [m for m in _people(session, workspace) if m.user.name]
+    ended = members_service.access_ended_among(session, workspace.portal_id, [m.user_id for m in people])
     return sorted(
-        ((m.user_id, m.user.name) for m in _people(session, workspace) if m.user.name),
-        key=lambda p: _fold(p[1]),
+        ((m.user_id, m.user.name) for m in people if m.user_id not in ended), key=lambda p: _fold(p[1])
     )
 
 
@@ -273,8 +277,10 @@ def send_activity_digests(session: Session) -> int:
             )
         }
         portal = portals_service.get_or_raise(session, workspace.portal_id)
-        for member in _people(session, workspace):
-            if member.status != JOINED or member.user.address is None:
+        people = _people(session, workspace)
+        ended = members_service.access_ended_among(session, portal.id, [m.user_id for m in people])
+        for member in people:
+            if member.status != JOINED or member.user.address is None or member.user_id in ended:
                 continue
             last = digests.get(member.user_id)
             if last is not None and last.sent_at > now - DIGEST_EVERY:

@@ -249,6 +249,7 @@ def assign(
     """Give ``role`` to ``user`` (already in the workspace); the current holder's assignment
     ends (history kept). Giving it to its holder changes nothing."""
     policy.require(actor.role, policy.Action.WORKSPACE_ROLES)
+    _check_access(session, actor, user.id, field="user_id")
     now = context.of(session).clock.now()
     # Two assignments of one role at once: the role's row lock makes them take turns (PostgreSQL;
     # SQLite's write lock already does), and the partial unique index backs it up. A delete that
@@ -337,6 +338,8 @@ def add_action(
         and workspaces_service.get_membership(session, workspace.id, assignee_id) is None
     ):
         raise InvalidInput("The person is not in this workspace.", field="assignee_id")
+    if assignee_id is not None:
+        _check_access(session, actor, assignee_id, field="assignee_id")
     action = WorkspaceAction(
         workspace_id=workspace.id,
         title=title,
@@ -359,6 +362,16 @@ def add_action(
     )
     _notify_assignee(session, actor, workspace, role, action)
     return action
+
+
+def _check_access(session: Session, actor: Actor, user_id: uuid.UUID, *, field: str) -> None:
+    """Work goes only to people who may open the portal: not to a deactivated member."""
+    if user_id in members_service.access_ended_among(session, actor.portal.id, [user_id]):
+        raise InvalidInput(
+            f"Their access to {actor.portal.name} was ended: reactivate them in User Management "
+            "before giving them work here.",
+            field=field,
+        )
 
 
 def assignee_of(session: Session, action: WorkspaceAction) -> User | None:
@@ -412,8 +425,9 @@ def _tell(
     adder_name: str = "",
     overdue: bool = False,
 ) -> None:
-    """One message about ``action`` to its assignee ``user`` (once per kind: the event key)."""
-    if user.address is None:
+    """One message about ``action`` to its assignee ``user`` (once per kind: the event key); none
+    to someone whose access to the portal was ended."""
+    if user.address is None or user.id in members_service.access_ended_among(session, portal.id, [user.id]):
         return
     kind = "overdue" if overdue else ("due" if template == "action_due" else "assigned")
     notifications_service.enqueue(

@@ -69,6 +69,11 @@ class WorkspaceMemberRead(BaseModel):
     roles: list[str] = []
     via_team: TeamRef | None = None
     via_group: TeamRef | None = None
+    access_ended: bool = Field(
+        default=False,
+        description="Deactivated in the portal: still listed, but they cannot open the workspace, "
+        "are not given work in it and are told nothing of it until reactivated.",
+    )
 
     @classmethod
     def of(
@@ -78,6 +83,7 @@ class WorkspaceMemberRead(BaseModel):
         via: Via | None = None,
         name: str | None = None,
         show_address: bool = True,
+        access_ended: bool = False,
     ) -> WorkspaceMemberRead:
         ref = TeamRef(id=via.id, name=via.name, kind=via.kind) if via is not None else None
         user = UserRead.of(m.user, name)
@@ -91,6 +97,7 @@ class WorkspaceMemberRead(BaseModel):
             roles=roles or [],
             via_team=ref if ref is not None and ref.kind == "team" else None,
             via_group=ref if ref is not None and ref.kind == "client_group" else None,
+            access_ended=access_ended,
         )
 
 
