@@ -410,7 +410,11 @@ def send_requested_links(session: Session, *, limit: int = 100) -> int:
                     minutes=request.minutes,
                     next_path=request.next_path,
                 )
-            elif request.purpose == PASSWORD_RESET and "@" in address and user.password_hash is not None:
+            elif "@" in address and user.password_hash is not None:
+                # A password reset asked for; or a sign-in link asked for an account that signs in
+                # with its password: no link, but an email that says so and offers a new password
+                # (the page said a link was on its way, whoever asked: it tells nobody else).
+                asked_for_link = request.purpose == SIGN_IN
                 _send_link(
                     session,
                     PASSWORD_RESET,
@@ -418,7 +422,10 @@ def send_requested_links(session: Session, *, limit: int = 100) -> int:
                     address,
                     path="/reset-password/",
                     public_url=public_url,
-                    minutes=request.minutes,
+                    minutes=context.of(session).settings.password_reset_minutes
+                    if asked_for_link
+                    else request.minutes,
+                    extra={"asked_for_link": True} if asked_for_link else None,
                 )
         session.delete(request)
     session.flush()
@@ -435,9 +442,11 @@ def _send_link(
     public_url: str,
     minutes: int,
     next_path: str | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> None:
     """A single-use link of ``purpose`` for ``user``, by email or SMS to ``address`` (the
-    template is the purpose's). The newest link wins: asking again kills the ones sent before.
+    template is the purpose's; ``extra``: more for it to say). The newest link wins: asking again
+    kills the ones sent before.
     Nothing at all when ``address`` has had as many messages as it may for now (the caller's
     answer is the same either way)."""
     if notifications_service.recipient_waits(session, [address]):
@@ -452,6 +461,7 @@ def _send_link(
         "email": address,
         "link": f"{public_url}{path}{raw}" + (f"?next={quote(next_path, safe='/')}" if next_path else ""),
         "minutes": minutes,
+        **(extra or {}),
     }
     if purpose == SIGN_IN:
         # The same message carries a 6-digit code, for someone who reads it on another device.
