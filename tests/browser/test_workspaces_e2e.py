@@ -211,10 +211,19 @@ def test_suggestions_add_an_existing_member(live_server, new_context):
     panel.get_by_label("Type a name, email or phone number").fill("cleo")
     panel.locator('[data-suggestion="cleo@client.org"]').click()
     expect(panel.locator('[data-chip="Cleo Client"]')).to_be_visible()
-    panel.get_by_role("button", name="Invite", exact=True).click()
-    expect(owner.locator("[data-report]")).to_contain_text("1 added.")
+    # Someone new as well: those picked go along with them, and the form says so.
+    panel.get_by_label("Type a name, email or phone number").fill("dan@client.org")
+    expect(panel.get_by_text("No matches found")).to_be_visible()
+    panel.get_by_role("button", name="Invite New Client").click()
+    expect(panel.locator("[data-also]")).to_have_text("Also invited: Cleo Client.")
+    panel.get_by_role("button", name="Add Client").click()
+    expect(owner.locator("[data-report]")).to_contain_text("1 added")
+    expect(owner.locator("[data-report]")).to_contain_text("1 invited")
     panel = open_members(owner)
     expect(panel.locator('#workspace-members tr[data-address="cleo@client.org"] [data-status]')).to_have_text(
         "Joined"
+    )
+    expect(panel.locator('#workspace-members tr[data-address="dan@client.org"] [data-status]')).to_have_text(
+        "Not Joined"
     )
     expect(owner).to_have_url(re.compile(r"/workspaces/"))

@@ -227,6 +227,17 @@ document.addEventListener("DOMContentLoaded", () => {
       search(event.target);
     }
   });
+  document.addEventListener("submit", (event) => {
+    const newForm = event.target.closest("[data-new-person-form]");
+    if (!newForm) return;
+    newForm.querySelectorAll("[data-carried]").forEach((el) => el.remove());
+    const pickForm = newForm.closest("dialog").querySelector("[data-pick-form]");
+    const carried = [...pickForm.querySelectorAll("[data-picked] input[name=user_ids]"), pickForm.querySelector("select[name=team]")];
+    carried.filter((el) => el && el.value).forEach((el) => {
+      newForm.append(Object.assign(document.createElement("input"), { type: "hidden", name: el.name, value: el.value }));
+      newForm.lastElementChild.dataset.carried = "";
+    });
+  });
   document.addEventListener("click", (event) => {
     const opener = event.target.closest("[data-new-person]");
     if (opener) {
@@ -240,6 +251,14 @@ document.addEventListener("DOMContentLoaded", () => {
       newForm.querySelector("[data-new-submit]").textContent = internal ? "Add Internal User" : "Add Client";
       newForm.querySelector("input[name=recipient]").value = looksLikeAddress(q) ? q : "";
       newForm.querySelector("input[name=name]").value = looksLikeAddress(q) ? "" : q;
+      // Those picked already (and a team chosen) go along with the new person, and it says so.
+      const picked = Array.from(pickForm.querySelectorAll("[data-picked] [data-chip]")).map((c) => c.dataset.chip);
+      const team = pickForm.querySelector("select[name=team]");
+      const teamName = team && team.value ? team.options[team.selectedIndex].text : "";
+      const also = newForm.querySelector("[data-also]");
+      const names = [...picked, ...(teamName ? [teamName] : [])];
+      also.textContent = names.length ? `Also invited: ${names.join(", ")}.` : "";
+      also.hidden = !names.length;
       pickForm.hidden = true;
       newForm.hidden = false;
       (looksLikeAddress(q) ? newForm.querySelector("input[name=name]") : newForm.querySelector("input[name=recipient]")).focus();
