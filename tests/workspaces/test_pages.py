@@ -181,6 +181,26 @@ class TestWorkspacePage:
         worker.drain()
         assert mail_count(db, "sam@smith.org") == 2
 
+    def test_a_resend_refused_by_the_per_person_limit_says_why_in_the_panel(
+        self, client, db, worker, rate_limits
+    ):
+        """Resend within a minute of the last message: back on the workspace, its Members panel
+        saying why and when to try again; nothing sent (not an error page out of the portal)."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["cleo@client.org"])
+        worker.drain()
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/members/{_user_id(page.text, 'cleo@client.org')}/resend",
+            data={"csrf_token": csrf_of(page.text)},
+        )
+        assert r.status_code == 200, r.status_code
+        assert 'class="panel-note error"' in r.text and "Nothing was sent:" in _text(r)
+        assert str(r.url).split("#")[0].endswith(f"/p/{pf.slug}/workspaces/{ws['id']}"), r.url
+        worker.drain()
+        assert mail_count(db, "cleo@client.org") == 1
+
     def test_a_client_sees_only_their_workspace_and_no_controls(self, client, db, worker):
         """A client's home lists only the workspace they were invited to; its page has no
         Invite, Assign, Add action or Resend; another workspace is 404; lists redirect home."""

@@ -395,9 +395,10 @@ def safe_next(next_path: str | None, default: str = "/") -> str:
     return default
 
 
-# A refused form post whose reason belongs on the page it came from (a conflict, bad input); any
-# other refusal (403, 404) is the error page.
-SHOWN_STATUSES = (409, 422)
+# A refused form post whose reason belongs on the page it came from (a conflict, bad input, a
+# limit such as Resend within a minute of the last message: "try again in 35 seconds"); any other
+# refusal (403, 404) is the error page.
+SHOWN_STATUSES = (409, 422, 429)
 
 
 def form_error(session: Session, exc: DomainError) -> str:
