@@ -114,6 +114,17 @@ class TestReactivateService:
         assert "An administrator ended your access to Acme Inc." in page.text
         assert client.get(f"/api/v1/portals/{other.slug}/people").json()["code"] == "portal_not_found"
 
+    def test_signing_in_while_deactivated_lands_where_they_are_told_so(self, client, db, portal):
+        """Someone in no portal any more but the one that ended their access lands on it after
+        signing in, and reads why and who can let them back, in its words; not "No portal: ask
+        an admin to invite you"."""
+        r = sign_in_page(client, "tess@acme.com", PASSWORD)
+        assert r.headers["location"] == f"/p/{portal.slug}"
+        landed = client.get(r.headers["location"])
+        assert landed.status_code == 403
+        assert "An administrator ended your access to Acme Inc. Ask one of its owners" in landed.text
+        assert "No portal" not in landed.text
+
     def test_active_member_is_a_no_op(self, db, portal):
         """Reactivating someone active answers them as they are and records nothing."""
         member_id = _member_id(db, "mel@acme.com")

@@ -41,6 +41,7 @@ __all__ = [
     "VIA_INVITE_LINK",
     "access_ended",
     "access_ended_among",
+    "access_ended_in",
     "activate",
     "active_role",
     "add_user",
@@ -427,6 +428,18 @@ def memberships_of(session: Session, user: User) -> list[tuple[Portal, Member]]:
     members = list(session.scalars(_asked()["memberships"], {"b_user": user.id}))
     portals = portals_service.by_ids(session, [m.portal_id for m in members])
     return sorted(((portals[m.portal_id], m) for m in members), key=lambda pm: (pm[0].name, str(pm[0].id)))
+
+
+def access_ended_in(session: Session, user: User) -> Portal | None:
+    """The portal where ``user``'s access was ended most recently (a deactivated membership), for
+    someone in no portal any more: where they are told so (``access_ended``), not "invite me"."""
+    portal_id = session.scalar(
+        select(Member.portal_id)
+        .where(Member.user_id == user.id, Member.status == DEACTIVATED)
+        .order_by(Member.deactivated_at.desc())
+        .limit(1)
+    )
+    return portals_service.get(session, portal_id) if portal_id is not None else None
 
 
 def set_status(session: Session, member: Member, status: str) -> None:

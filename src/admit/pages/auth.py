@@ -61,9 +61,12 @@ def land_after_joining(
 
 
 def home_for(session: Session, user: User) -> str:
+    """Where a signed-in person lands: their first portal; in none, the portal that ended their
+    access (its pages tell them so, in its brand, and who can let them back), else "No portal"."""
     memberships = members_service.memberships_of(session, user)
     if not memberships:
-        return "/no-portal"
+        ended = members_service.access_ended_in(session, user)
+        return f"/p/{ended.slug}" if ended is not None else "/no-portal"
     portal, _member = memberships[0]
     return f"/p/{portal.slug}"
 
