@@ -35,7 +35,8 @@ from admit.notifications import mailbox
 from admit.notifications.models import Notification
 from admit.people import roster as people_roster
 from admit.workspaces import join_requests
-from admit.workspaces.models import JoinRequest, WorkspaceMember
+from admit.workspaces import service as workspaces_service
+from admit.workspaces.models import JoinRequest, Workspace, WorkspaceMember
 from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link, member_joins
 from tests.links.helpers import (
     ask_to_join,
@@ -955,6 +956,29 @@ class TestJoinRequests:
             assert member.user_type == "client"  # the membership is unchanged
             n = session.scalar(select(Notification).where(Notification.template == "join_request_approved"))
             assert n.to_address == "cli@example.org"
+
+    def test_someone_in_the_workspace_already_is_told_nothing_of_their_own_request(self, db, worker):
+        """Mel, in the workspace already, asks to join it through its link: the others in it are
+        told, Mel is not; approving says Mel was in it already, not that Mel was added."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        member_joins(db, worker, pf, "otto@acme.com")
+        ws = create_workspace(db, pf, by="mel@acme.com")
+        with db.unit_of_work() as session:
+            mel = actor_for(session, pf.slug, "mel@acme.com")
+            otto = session.scalar(select(User).where(User.email == "otto@acme.com"))
+            workspaces_service.add_member(session, mel, session.get(Workspace, ws.id), otto, joined=True)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id, by="mel@acme.com"), "mel@acme.com")
+        worker.drain()
+        with db.unit_of_work() as session:
+            told = sorted(
+                m.to_address for m in mailbox.messages(session, limit=50) if "asks to join" in m.subject
+            )
+        assert told == ["otto@acme.com"]
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            approved = join_requests_flow.approve(session, owner, request.id, user_type="internal")
+            assert approved.outcome == "already_in_workspace"
 
     def test_pending_invitation_stands(self, db):
         """Approving someone already invited keeps their invitation (no second one)."""

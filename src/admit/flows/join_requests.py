@@ -24,7 +24,7 @@ from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.workspaces import join_requests
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import JoinRequest, Workspace
+from admit.workspaces.models import JOINED, JoinRequest, Workspace
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -97,7 +97,7 @@ def _tell_approvers(session: Session, request: JoinRequest, workspace: Workspace
     portal = portals_service.get_or_raise(session, workspace.portal_id)
     for user in approvers:
         to = user.address
-        if to is None:
+        if to is None or to == request.email:  # never the one asking (someone in it already)
             continue
         notifications_service.enqueue(
             session,
@@ -148,9 +148,13 @@ def approve(
     member = existing_member(session, portal.id, request.email)
 
     if member is not None:
+        before = workspaces_service.get_membership(session, workspace.id, member.user_id)
         workspaces_service.add_member(session, actor, workspace, member.user, joined=True)
         outcome, kept_type, kept_role, invitation_id = (
-            "added_to_workspace",
+            # Someone who was in it already (joined) is told so, not that they were added.
+            "already_in_workspace"
+            if before is not None and before.status == JOINED
+            else "added_to_workspace",
             member.user_type,
             member.role,
             None,

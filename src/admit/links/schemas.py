@@ -18,7 +18,8 @@ class InviteLinkRead(BaseModel):
     """A link as its managers see it. ``url`` is null only when the server's secret key changed
     since the link was made: Refresh gives a new one. ``uses`` counts places taken on the current
     link (confirmed and unexpired pending sign-ups; for a workspace link, join requests);
-    ``joined`` counts everyone who joined through it since it was made."""
+    ``joined`` counts everyone who joined through it since it was made (a workspace link: the
+    join requests approved)."""
 
     kind: Literal["portal", "workspace"]
     workspace_id: uuid.UUID | None

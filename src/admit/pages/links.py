@@ -174,6 +174,7 @@ def approve_submit(
         "invited": f"{request.email} was invited to the portal and the workspace.",
         "invitation_pending": f"{request.email} will be in the workspace once they accept their invitation.",
         "added_to_workspace": f"{request.email} was added to the workspace.",
+        "already_in_workspace": f"{request.email} was in the workspace already.",
     }[request.outcome]
     return redirect(f"/p/{actor.portal.slug}/workspaces/{request.workspace_id}", notice=f"Approved. {told}")
 
