@@ -47,6 +47,8 @@ class TestPasswordReset:
         answer = _ask(client, "Mel@Acme.com")
         worker.drain()
         token = last_link(db, "mel@acme.com", "reset")
+        [mail] = client.get("/api/v1/dev/messages", params={"to": "mel@acme.com"}).json()["items"][:1]
+        assert mail["subject"] == "Choose a new password" and "Choose a new password:\nhttp" in mail["text"]
         page = client.get(f"/reset-password/{token}")  # opening the page does not use the link
         assert page.status_code == 200 and "mel@acme.com" in page.text
         weak = client.post(f"/api/v1/auth/password-reset/{token}", json={"password": "short"})

@@ -121,6 +121,7 @@ class TestSignInLink:
         assert not any(m["subject"].startswith("Your sign-in link") for m in items)
         [told] = [m for m in items if m["subject"] == "Sign in with your password"]
         assert "Your account signs in with its password, so no sign-in link was sent" in told["text"]
+        assert "If you forgot it, choose a new one:\nhttp" in told["text"]  # the link on its own line
         assert "sign in with your password" in told["html"]
         assert "/login/link/" not in told["text"]
         token = token_in(told["text"], "reset")  # the offered new password works

@@ -47,7 +47,12 @@ for _prefix in SECRET_LINK_PREFIXES:
 def error_page(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, NotAuthenticated):
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
-    return render(request, "error.html", _said(exc), status_code=exc.status, bare=True)
+    said = _said(exc)
+    auth = getattr(request.state, "auth", None)
+    if exc.code == ErrorCode.MEMBER_DEACTIVATED and auth is not None and auth.web_session is not None:
+        # Signed in, with no way into this portal: the start page would lead back here.
+        said["sign_out"] = True
+    return render(request, "error.html", said, status_code=exc.status, bare=True)
 
 
 def error_page_of(request: Request, exc: DomainError, portal: Portal) -> HTMLResponse:
