@@ -90,7 +90,7 @@ class TestLinkCommands:
         r = run("links", "set", "--portal", pf.slug, "--max-uses", "lots")
         assert r.exit_code == 2
         r = run("links", "show", "--portal", "nope")
-        assert r.exit_code == 1 and "No such portal: nope." in r.output
+        assert r.exit_code == 2 and "No such portal: 'nope'" in r.output
 
 
 def test_set_with_the_same_lifetime_keeps_the_expiry(run_cli, db):

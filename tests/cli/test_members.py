@@ -167,15 +167,32 @@ class TestDeactivateReactivate:
         assert (again.exit_code, again.output.strip()) == (0, "mel@acme.com is active.")
 
     def test_errors(self, run):
-        """An unknown member or a refusal is exit 1 with the reason; a malformed id is exit 2."""
+        """An unknown member or a refusal is exit 1 with the reason; a missing member or an unknown
+        portal is exit 2 (usage)."""
         slug = init_portal(run)["portal"]
         owner = _member_id(run, slug, "owner@acme.com")
-        r = run("members", "deactivate", "--portal", slug, owner)
-        assert r.exit_code == 1 and "You cannot deactivate yourself." in r.output  # the operator
+        for who in (owner, "Owner@Acme.com"):
+            r = run("members", "deactivate", "--portal", slug, who)
+            assert r.exit_code == 1, r.output
+            assert "The console acts as owner@acme.com, the portal's first owner, who cannot be" in r.output
         r = run("members", "reactivate", "--portal", slug, "00000000-0000-4000-8000-000000000000")
         assert r.exit_code == 1 and "No such member" in r.output
-        assert run("members", "deactivate", "--portal", slug, "not-an-id").exit_code == 2
+        r = run("members", "deactivate", "--portal", slug, "not-an-id")
+        assert r.exit_code == 1 and "Nobody in this portal has the address not-an-id." in r.output
         assert run("members", "deactivate", "--portal", slug).exit_code == 2
+        r = run("members", "deactivate", "--portal", "nope", owner)
+        assert r.exit_code == 2 and "No such portal: 'nope'" in r.output
+
+    def test_a_member_named_by_their_address(self, run, db, worker):
+        """MEMBER may be the person's email address (any case) or phone number, as well as the id."""
+        out = init_portal(run)
+        slug = out["portal"]
+        pf = PortalFixture(slug=slug, api_key=out["api_key"], owner_email="owner@acme.com", portal_id=None)
+        member_joins(db, worker, pf, "mel@acme.com")
+        r = run("members", "deactivate", "--portal", slug, " Mel@ACME.com ")
+        assert (r.exit_code, r.output.strip()) == (0, "mel@acme.com is deactivated."), r.output
+        r = run("members", "reactivate", "--portal", slug, "mel@acme.com", "--json")
+        assert r.exit_code == 0 and json.loads(r.stdout)["status"] == "active", r.output
 
 
 class TestUsersAlias:

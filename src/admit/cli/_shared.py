@@ -64,7 +64,8 @@ Exit codes:
   1  an error, or a recipient refused for a reason that needs fixing
      (invalid_recipient, not_allowed, wrong_user_type, not_found,
      not_invitable), or an import that failed
-  2  usage: a missing or wrong option or argument"""
+  2  usage: a missing or wrong option or argument (a --portal that names no
+     portal)"""
 
 PAGE_SIZE = 500  # kit.pagination.MAX_LIMIT: lists read this many rows per query
 
@@ -145,12 +146,16 @@ def finish(code: int) -> None:
 def portal_session(slug: str) -> Iterator[tuple[Session, Actor]]:
     """A unit of work acting as the portal's operator: yields ``(session, actor)``. A domain error
     ends the command with its message (and field), exit 1; the engine is closed at the end."""
-    from admit.errors import DomainError
+    from admit.errors import DomainError, PortalNotFound
 
     db = database(settings())
     try:
         with db.unit_of_work() as session:
-            yield session, operator(session, slug)
+            try:
+                actor = operator(session, slug)
+            except PortalNotFound:  # a wrong --portal is a usage error (exit 2), as click's own
+                usage(f"No such portal: {slug!r} (--portal takes a portal's slug, as in /p/SLUG).")
+            yield session, actor
     except DomainError as exc:
         fail(error_message(exc))
     finally:

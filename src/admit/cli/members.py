@@ -76,25 +76,49 @@ def members_list(
 @members.command("deactivate")
 @_shared.portal_option
 @_shared.json_option("the member")
-@click.argument("member_id", type=click.UUID)
-def members_deactivate(slug: str, as_json: bool, member_id: uuid.UUID) -> None:
-    """Deactivate a member: their access to this portal ends at once, and only to this one
-    (already deactivated: nothing to do)."""
+@click.argument("member")
+def members_deactivate(slug: str, as_json: bool, member: str) -> None:
+    """Deactivate MEMBER (their email address, phone number or member id): their access to this
+    portal ends at once, and only to this one (already deactivated: nothing to do)."""
     from admit.flows import members as members_flow
 
-    _change(slug, as_json, lambda s, a: members_flow.deactivate(s, a, member_id), "{} is deactivated.")
+    def deactivate(session: Session, actor: Actor) -> Member:
+        member_id = _member_id(session, actor, member)
+        if actor.member is not None and actor.member.id == member_id:
+            _shared.fail(
+                f"The console acts as {actor.label}, the portal's first owner, who cannot be "
+                "deactivated from it: deactivate them signed in as another owner."
+            )
+        return members_flow.deactivate(session, actor, member_id)
+
+    _change(slug, as_json, deactivate, "{} is deactivated.")
 
 
 @members.command("reactivate")
 @_shared.portal_option
 @_shared.json_option("the member")
-@click.argument("member_id", type=click.UUID)
-def members_reactivate(slug: str, as_json: bool, member_id: uuid.UUID) -> None:
-    """Reactivate a deactivated member: the same membership, with its role, type and products
-    (already active: nothing to do)."""
+@click.argument("member")
+def members_reactivate(slug: str, as_json: bool, member: str) -> None:
+    """Reactivate MEMBER (their email address, phone number or member id): the same membership,
+    with its role, type and products (already active: nothing to do)."""
     from admit.flows import members as members_flow
 
-    _change(slug, as_json, lambda s, a: members_flow.reactivate(s, a, member_id), "{} is active.")
+    _change(
+        slug, as_json, lambda s, a: members_flow.reactivate(s, a, _member_id(s, a, member)), "{} is active."
+    )
+
+
+def _member_id(session: Session, actor: Actor, member: str) -> uuid.UUID:
+    """MEMBER as typed: a member id (``members list`` ends each line with it), or the person's
+    email address or phone number (``members.service.member_by_address``)."""
+    import uuid
+
+    from admit.members import service as members_service
+
+    try:
+        return uuid.UUID(member.strip())
+    except ValueError:
+        return members_service.member_by_address(session, actor.portal.id, member).id
 
 
 def _change(slug: str, as_json: bool, change: Callable[[Session, Actor], Member], said: str) -> None:

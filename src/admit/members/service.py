@@ -42,6 +42,7 @@ __all__ = [
     "access_ended",
     "access_ended_among",
     "access_ended_in",
+    "member_by_address",
     "activate",
     "active_role",
     "add_user",
@@ -428,6 +429,17 @@ def memberships_of(session: Session, user: User) -> list[tuple[Portal, Member]]:
     members = list(session.scalars(_asked()["memberships"], {"b_user": user.id}))
     portals = portals_service.by_ids(session, [m.portal_id for m in members])
     return sorted(((portals[m.portal_id], m) for m in members), key=lambda pm: (pm[0].name, str(pm[0].id)))
+
+
+def member_by_address(session: Session, portal_id: uuid.UUID, text: str) -> Member:
+    """The portal's membership of the person an email address or phone number (as typed: it is
+    normalised here) names, whatever its status; ``MemberNotFound`` when there is none."""
+    address = parse_recipient(session, text).address
+    user = get_user_by_address(session, address) if address is not None else None
+    member = get_membership(session, portal_id, user.id) if user is not None else None
+    if member is None:
+        raise MemberNotFound(f"Nobody in this portal has the address {text.strip()}.")
+    return member
 
 
 def access_ended_in(session: Session, user: User) -> Portal | None:
