@@ -104,6 +104,14 @@ def test_new_client_from_the_invite_panel_sees_only_their_workspace(live_server,
     row = panel.locator('#workspace-members tr[data-address="cleo@client.org"]')
     expect(row.locator("[data-status]")).to_have_text("Not Joined")
     shot(owner, "invited")
+    # On a phone the person's status and Remove stay on the screen (below the person).
+    owner.set_viewport_size({"width": 390, "height": 844})
+    remove = row.get_by_role("button", name="Remove")
+    expect(remove).to_be_visible()
+    box = remove.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 390, box
+    shot(owner, "members-phone")
+    owner.set_viewport_size({"width": 1280, "height": 800})
 
     cleo = new_context().new_page()
     cleo.goto(newest_link(cleo, server, "cleo@client.org"))
