@@ -181,6 +181,45 @@ class TestLinkEvents:
         ):
             assert said in summaries, (said, summaries)
 
+    def test_a_settings_change_says_which_settings_and_records_only_real_changes(self, client, db):
+        """ "required two-step verification for clients", "changed the portal's time zone and
+        invitation lifetime"; a setting sent with the value it has is not a change (its detail
+        lists only what changed; nothing at all changed: no event)."""
+        pf = create_portal(db)
+        url = f"/api/v1/portals/{pf.slug}"
+        ttl = client.get(url, headers=pf.headers()).json()["invitation_ttl_seconds"]
+        same = client.patch(url, json={"invitation_ttl_seconds": ttl}, headers=pf.headers())
+        assert same.status_code == 200, same.text
+
+        def changes():
+            return [
+                e
+                for e in _events(client, pf, category="settings")
+                if e["action"] == "portal.settings_changed"
+            ]
+
+        assert changes() == []
+        r = client.patch(
+            f"{url}/settings", json={"client_sign_in": {"require_two_factor": True}}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        r = client.patch(
+            url,
+            json={
+                "time_zone": "Europe/Paris",
+                "invitation_ttl_seconds": ttl + 3600,
+                "client_require_password": False,
+            },
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        events = changes()
+        assert [e["summary"].removeprefix(e["actor_label"] + " ") for e in events] == [
+            "changed the portal's invitation lifetime and time zone",
+            "required two-step verification for clients",
+        ]
+        assert set(events[0]["detail"]) == {"invitation_ttl_seconds", "time_zone"}
+
 
 class TestWorkspaceEvents:
     """Adding, removing, resending to and giving a role to someone in a workspace name it."""
@@ -215,6 +254,17 @@ class TestWorkspaceEvents:
             "removed ivy@acme.com from the workspace Q3 Audit",
         ):
             assert said in summaries, (said, summaries)
+        added = client.post(
+            api(pf, f"/workspaces/{ws['id']}/actions"),
+            json={"title": "Review the contract"},
+            headers=pf.headers(),
+        )
+        assert added.status_code == 201, added.text
+        summaries = [
+            e["summary"].removeprefix(e["actor_label"] + " ")
+            for e in _events(client, pf, category="workspaces")
+        ]
+        assert "added the action “Review the contract” to the workspace Q3 Audit" in summaries
 
     def test_an_event_stored_without_the_name_says_a_workspace(self, client, db):
         """Events written before the name was kept in their detail still read as a sentence."""

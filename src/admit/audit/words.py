@@ -19,7 +19,7 @@ ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody sign
 # before the name was kept).
 PHRASES: dict[str, str] = {
     "portal.created": "set up the portal {target}",
-    "portal.settings_changed": "changed the portal's settings",
+    "portal.settings_changed": "{settings_change}",
     "invitation.created": "invited {target}{as_role}",
     "invitation.resent": "resent the invitation to {target}",
     "invitation.revoked": "revoked the invitation to {target}",
@@ -62,8 +62,8 @@ PHRASES: dict[str, str] = {
     "workspace.invitation_resent": "resent {target} the invitation to {workspace}",
     "workspace.role_assigned": "gave {target} {flow_role} in {workspace}",
     "workspace.roles_added": "added roles to the workspace {target}",
-    "workspace.action_added": "added an action {target}",
-    "workspace.action_done": "marked an action done in {target}",
+    "workspace.action_added": "added {title} to the workspace {target}",
+    "workspace.action_done": "marked {title} done in the workspace {target}",
     "contact.added": "added {target} to contacts",
     "contact.used": "used the contact {target}",
     "contact.invited": "invited the contact {target}",
@@ -121,6 +121,28 @@ LINK_SETTINGS = {
     "lifetime_seconds": "lifetime",
     "expires_at": "expiry",
     "never_expires": "expiry",
+}
+
+# The portal's settings, as their change is told ("changed the portal's time zone and
+# invitation lifetime"; a rule turned on or off is told so).
+PORTAL_SETTINGS = {
+    "invitation_ttl_seconds": "invitation lifetime",
+    "invitation_reminders": "reminders",
+    "enabled_products": "enabled products",
+    "time_zone": "time zone",
+    "brand_color": "brand colour",
+    "logo": "logo",
+    "sms_countries": "countries texted",
+    "sms_daily_budget": "texts a day",
+    "client_sign_in_link_minutes": "client sign-in link lifetime",
+    "internal_sign_in_link_minutes": "internal sign-in link lifetime",
+    "scim_new_users": "way new SCIM users come in",
+    "mandatory_notifications": "required notifications",
+}
+PORTAL_RULES = {
+    "client_require_password": "a password for clients",
+    "client_require_2fa": "two-step verification for clients",
+    "internal_require_2fa": "two-step verification for internal users",
 }
 
 VIA = {
@@ -188,6 +210,8 @@ def sentence(event: Event, actor: str | None = None) -> str:
     text = phrase.format(
         link=link,
         link_change=_link_change(detail, link),
+        settings_change=_settings_change(detail),
+        title=f"the action “{detail['title']}”" if detail.get("title") else "an action",
         target=target,
         as_role=f" as {str(role).capitalize()}" if role else "",
         flow_role=f"the role “{role}”" if role else "a role",
@@ -215,3 +239,21 @@ def _link_change(detail: dict[str, Any], link: str) -> str:
         listed = settings[0] if len(settings) == 1 else f"{', '.join(settings[:-1])} and {settings[-1]}"
         said.append(f"changed {link}'s {listed}" if not said else f"changed its {listed}")
     return " and ".join(said) or f"changed {link}'s settings"
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+def _settings_change(detail: dict[str, Any]) -> str:
+    """What a change of the portal's settings did: "required two-step verification for clients
+    and changed the portal's time zone" (each setting's old and new value stay in the detail)."""
+    said = []
+    for key, rule in PORTAL_RULES.items():
+        values = detail.get(key)
+        if isinstance(values, list) and len(values) == 2:
+            said.append(f"{'required' if values[1] else 'stopped requiring'} {rule}")
+    settings = [name for key, name in PORTAL_SETTINGS.items() if key in detail]
+    if settings:
+        said.append(f"changed the portal's {_listed(settings)}")
+    return " and ".join(said) or "changed the portal's settings"

@@ -318,8 +318,7 @@ def update_settings(
                 "The invitation lifetime must be between 1 hour and 30 days.",
                 field="invitation_ttl_seconds",
             )
-        changes["invitation_ttl_seconds"] = [portal.invitation_ttl_seconds, invitation_ttl_seconds]
-        portal.invitation_ttl_seconds = invitation_ttl_seconds
+        _set_if_changed(portal, changes, "invitation_ttl_seconds", invitation_ttl_seconds)
     if enabled_products is not None:
         unknown = sorted(set(enabled_products) - set(ALL_PRODUCTS))
         if unknown:
@@ -327,9 +326,9 @@ def update_settings(
                 f"Unknown product(s): {', '.join(unknown)}. Known: {', '.join(ALL_PRODUCTS)}.",
                 field="enabled_products",
             )
-        products = [p for p in ALL_PRODUCTS if p in enabled_products]
-        changes["enabled_products"] = [portal.enabled_products, products]
-        portal.enabled_products = products
+        _set_if_changed(
+            portal, changes, "enabled_products", [p for p in ALL_PRODUCTS if p in enabled_products]
+        )
     if client_require_password is not None:
         _set_if_changed(portal, changes, "client_require_password", client_require_password)
     if invitation_reminders is not None:
