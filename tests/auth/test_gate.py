@@ -245,6 +245,11 @@ class TestSecondFactor:
         secret = client.post("/api/v1/me/two-factor", json={"challenge": challenge}).json()["secret"]
         r = client.post("/api/v1/me/two-factor/confirm", json={"challenge": challenge, "code": "000000"})
         assert r.status_code == 422 and r.json()["field"] == "code"
+        # Setting the app up, there is no recovery code yet to offer.
+        assert (
+            r.json()["detail"]
+            == "That code is not right. Use the 6-digit code your authenticator app shows now."
+        )
         assert client.get(f"/api/v1/auth/sign-in-steps/{pf.slug}").status_code == 401  # still no session
         with db.unit_of_work() as session:
             assert secret not in session.scalar(select(TotpFactor.secret_sealed))

@@ -45,6 +45,8 @@ __all__ = [
 
 RECOVERY_CODES = 10
 WRONG = "That code is not right. Use the 6-digit code your authenticator app shows now, or a recovery code."
+# While the app is being set up there are no recovery codes yet: only the app's code is asked.
+WRONG_FIRST = "That code is not right. Use the 6-digit code your authenticator app shows now."
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,7 +149,7 @@ def confirm(session: Session, user: User, code: str) -> list[str]:
         raise Conflict("There is no authenticator app waiting to be confirmed: start again.")
     step = _step_of(session, factor, _digits(code))
     if step is None:
-        raise InvalidInput(WRONG, field="code")
+        raise InvalidInput(WRONG_FIRST, field="code")
     now = context.of(session).clock.now()
     factor.confirmed_at = now
     factor.last_step = step
