@@ -861,7 +861,7 @@ class TestJoinRequests:
         with db.unit_of_work() as session:
             inv = session.scalar(select(Invitation).where(Invitation.recipient == "rita@example.org"))
             assert (inv.user_type, inv.recipient_name) == ("client", "Rita Requester")
-            assert "Q3 Audit" in inv.message
+            assert inv.message == ""  # the email itself says the request was approved
             wm = session.scalar(
                 select(WorkspaceMember)
                 .join(User, WorkspaceMember.user_id == User.id)
@@ -869,6 +869,11 @@ class TestJoinRequests:
             )
             assert wm.status == "not_joined"
         worker.drain()
+        with db.unit_of_work() as session:
+            [mail] = mailbox.messages(session, to="rita@example.org", limit=1)
+        assert mail.subject == "Your request to join “Q3 Audit” in Acme Inc was approved"
+        assert "Your request to join the workspace “Q3 Audit” in Acme Inc was approved:" in mail.text
+        assert "Message from" not in mail.text and "If you did not expect" not in mail.text
         with db.unit_of_work() as session:
             join.accept(session, token=last_link(db, "rita@example.org"))
         with db.unit_of_work() as session:

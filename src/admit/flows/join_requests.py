@@ -165,11 +165,12 @@ def approve(
             actor,
             user_type=user_type,
             role=role if user_type == UserType.INTERNAL else None,
-            message=f"You asked to join the workspace “{workspace.name}”. Your request was approved.",
-        )
+        )  # the email says their request was approved (``asked``: the pipeline's via)
         safe_name = _NAME_UNSAFE.sub(" ", request.name).strip()
         recipient = f"{safe_name} <{request.email}>" if safe_name else request.email
-        result = pipeline.invite(session, actor, [recipient], options, via="join_request").results[0]
+        result = pipeline.invite(
+            session, actor, [recipient], options, workspace_name=workspace.name, via="join_request"
+        ).results[0]
         if result.outcome is pipeline.Outcome.INVITED:
             outcome = "invited"
         elif result.code is pipeline.SkipCode.ALREADY_INVITED:

@@ -47,9 +47,12 @@ def context_for(
     expires_at: datetime,
     inviter_name: str,
     workspace_name: str | None = None,
+    asked: bool = False,
 ) -> dict[str, Any]:
-    """What the invitation template needs (the link holds the raw token)."""
+    """What the invitation template needs (the link holds the raw token). ``asked``: the person
+    asked to join (an approved join request): the email says their request was approved."""
     return {
+        "asked": asked,
         "workspace_name": workspace_name or "",
         "inviter_name": inviter_name,
         "portal_name": portal.name,

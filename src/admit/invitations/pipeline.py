@@ -463,6 +463,7 @@ def _write(
                     expires_at=expires_at,
                     inviter_name=inviter,
                     workspace_name=workspace_name,
+                    asked=via == "join_request",
                 ),
             }
             for row, raw in zip(rows, raws, strict=True)
