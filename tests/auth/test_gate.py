@@ -8,6 +8,7 @@ again. Both databases."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -16,6 +17,7 @@ import pytest
 from sqlalchemy import select
 
 from admit.kit import clock
+from admit.members import passwords
 from admit.members.models import User
 from tests.factories import PASSWORD, active_member, create_portal, invite, last_link, token_in
 
@@ -176,6 +178,10 @@ def test_every_way_in_ends_in_the_gate(client, db, worker, way, policy_name, use
         assert gated.status_code == 403 and gated.json()["code"] == "sign_in_incomplete"
         assert gated.json()["steps"] == owed
         assert page.status_code == 303 and f"/p/{pf.slug}/sign-in/steps?next=" in page.headers["location"]
+        if owed[0] == "choose_password":  # its hint says every rule, as the other password forms do
+            steps_page = client.get(page.headers["location"])
+            rules = passwords.rules_in_words(client.app.state.db.context.settings.password_min_length)
+            assert html.escape(rules, quote=True) in steps_page.text or rules in steps_page.text
         assert (
             client.post(
                 "/api/v1/auth/password",

@@ -37,7 +37,14 @@ def _too_late() -> Response:
 
 
 def _render(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
-    response = render(request, "auth/steps.html", {"hide_nav": True, **context}, status_code=status_code)
+    # The password step's hint says every rule a password is checked against (``password_rules``).
+    min_password = request.app.state.db.context.settings.password_min_length
+    response = render(
+        request,
+        "auth/steps.html",
+        {"hide_nav": True, "min_password": min_password, **context},
+        status_code=status_code,
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
