@@ -173,6 +173,8 @@ def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context,
 
     roles = page.locator("[data-roles]")
     expect(roles).to_have_text("Will invite: 3 as Member")  # the column is ignored
+    # Unticked, the choice beside it reads as the alternative it is.
+    expect(page.locator("[data-role-column]")).to_contain_text("Use the Role column or invite everyone as")
     page.get_by_label("Use the Role column").check()
     expect(roles).to_have_text("Will invite: 1 as Member")
     refused = page.locator('tr[data-outcome="not_allowed"] [data-sample]')
