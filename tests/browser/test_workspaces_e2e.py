@@ -116,6 +116,10 @@ def test_new_client_from_the_invite_panel_sees_only_their_workspace(live_server,
     cleo = new_context().new_page()
     cleo.goto(newest_link(cleo, server, "cleo@client.org"))
     cleo.get_by_role("button", name=f"Join {PORTAL}").click()
+    # Invited into a workspace, she lands in it, welcomed.
+    expect(cleo.get_by_role("heading", name="Kitchen remodel")).to_be_visible()
+    expect(cleo.get_by_role("status")).to_contain_text(f"Welcome to {PORTAL}")
+    cleo.goto(cleo.url.split("/workspaces/")[0])  # her portal's home
     expect(cleo.get_by_role("heading", name=PORTAL, exact=True)).to_be_visible()
     expect(cleo.locator("#my-workspaces tbody tr[data-workspace]")).to_have_count(1)
     expect(cleo.locator("#my-workspaces")).to_contain_text("Kitchen remodel")
@@ -211,7 +215,7 @@ def test_suggestions_add_an_existing_member(live_server, new_context):
     cleo.goto(newest_link(cleo, server, "cleo@client.org"))
     cleo.get_by_label("Your name").fill("Cleo Client")
     cleo.get_by_role("button", name=f"Join {PORTAL}").click()
-    expect(cleo.get_by_role("heading", name=PORTAL, exact=True)).to_be_visible()
+    expect(cleo.get_by_role("heading", name="First")).to_be_visible()  # the workspace she was invited to
 
     create_workspace(owner, "Second")
     owner.get_by_role("button", name="Invite", exact=True).click()

@@ -71,7 +71,9 @@ def test_unsubscribe_from_mentions(client, db, worker, change_settings, smtp_ser
     zoe = session_headers(client, "zoe@acme.com")
     # Every page's profile menu leads to the settings page, which shows the choice made.
     home = client.get(f"/p/{pf.slug}/workspaces")
-    assert '<a href="http://testserver/me/notifications">Notification settings</a>' in home.text, home.text[:300]
+    assert '<a href="http://testserver/me/notifications">Notification settings</a>' in home.text, home.text[
+        :300
+    ]
     assert client.get("/me/notifications").status_code == 200
     prefs = client.get("/api/v1/me/notification-preferences").json()["items"]
     assert {p["kind"]: p["enabled"] for p in prefs}["mentions"] is False

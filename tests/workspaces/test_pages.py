@@ -41,6 +41,7 @@ def _client_joins(client, db, worker, pf, ws_id: str, email: str) -> None:
     page = client.get(f"/invite/{token}")
     r = client.post(f"/invite/{token}", data={"csrf_token": csrf_of(page.text), "name": "Cleo"})
     assert r.status_code == 200 and "You joined as a client." in r.text
+    assert str(r.url).endswith(f"/p/{pf.slug}/workspaces/{ws_id}"), r.url  # lands in the workspace
 
 
 class TestWorkspacePage:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -45,15 +46,17 @@ def land_after_joining(
     via: auth_service.Via,
     back: bool = False,
     made_in: tuple[Portal, Member] | None = None,
+    workspace_id: uuid.UUID | None = None,
 ) -> RedirectResponse:
     """Where someone lands who has just joined (an invitation, a confirmed sign-up): their
-    portal, welcomed, signed in as themselves (the browser's session switches if it was someone
-    else's)."""
+    portal, or the workspace the invitation brought them into (``workspace_id``), welcomed,
+    signed in as themselves (the browser's session switches if it was someone else's)."""
     if back:
         welcome = f"Welcome back! You are signed in to {sentence(portal.name)}"
     else:
         welcome = f"Welcome to {portal.name}! You joined as {ROLE_PHRASES.get(role, 'a member')}."
-    response = redirect(f"/p/{portal.slug}", notice=welcome)
+    where = f"/p/{portal.slug}" + (f"/workspaces/{workspace_id}" if workspace_id is not None else "")
+    response = redirect(where, notice=welcome)
     if auth.user is None or auth.user.id != user.id:
         auth_service.end_session(session, auth.raw_session)
         sign_in_browser(session, response, user, via=via, ip=client_ip(request), made_in=made_in)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
@@ -15,6 +17,7 @@ from admit.pages.auth import land_after_joining
 from admit.pages.deps import PageAuth, check_csrf, redirect, render
 from admit.settings import Settings
 from admit.web import Auth, SessionDep, SettingsDep, client_ip, limit_token_guessing
+from admit.workspaces import service as workspaces_service
 
 router = Router()
 
@@ -109,7 +112,14 @@ def accept(
         role=result.member.role,
         via=auth_service.Via.INVITATION,
         made_in=result.made_in,
+        workspace_id=_workspace_of(session, result.invitation.id),
     )
+
+
+def _workspace_of(session: Session, invitation_id: uuid.UUID) -> uuid.UUID | None:
+    """The workspace the invitation brought them into: where they land."""
+    workspace = workspaces_service.workspace_for_invitation(session, invitation_id)
+    return workspace.id if workspace is not None else None
 
 
 @router.post("/invite/{token}/switch", name="invitations:switch", dependencies=[Depends(check_csrf)])

@@ -62,6 +62,7 @@ __all__ = [
     "team_ids",
     "members",
     "timeline",
+    "workspace_for_invitation",
     "workspace_name_for_invitation",
 ]
 
@@ -316,15 +317,22 @@ def workspace_url(session: Session, portal: Portal, workspace_id: uuid.UUID) -> 
     return f"{context.of(session).settings.public_url}/p/{portal.slug}/workspaces/{workspace_id}"
 
 
-def workspace_name_for_invitation(session: Session, invitation_id: uuid.UUID) -> str | None:
-    """The workspace a portal invitation also brings its recipient into (the first one), if any."""
+def workspace_for_invitation(session: Session, invitation_id: uuid.UUID) -> Workspace | None:
+    """The workspace a portal invitation also brings its recipient into (the first one), if any:
+    its email names it, and accepting lands there."""
     return session.scalar(
-        select(Workspace.name)
+        select(Workspace)
         .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
         .where(WorkspaceMember.invitation_id == invitation_id)
         .order_by(WorkspaceMember.created_at)
         .limit(1)
     )
+
+
+def workspace_name_for_invitation(session: Session, invitation_id: uuid.UUID) -> str | None:
+    """The name of ``workspace_for_invitation``, if any."""
+    workspace = workspace_for_invitation(session, invitation_id)
+    return workspace.name if workspace is not None else None
 
 
 def timeline(
