@@ -282,8 +282,13 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
     assert web_session is not None, "no API key: the browser session checked above"
     member = members_service.get_membership(session, portal.id, web_session.user_id)
     if member is not None and member.status == members_service.DEACTIVATED:
-        # They were in: say what happened (they know the portal), not "no such portal".
-        raise members_service.access_ended(portal)
+        # They were in: say what happened (they know the portal), not "no such portal"; and
+        # whether they have another portal to go to (the page offers it, else Sign out).
+        ended = members_service.access_ended(portal)
+        request.state.other_portals = bool(
+            members_service.portals_switched_to(session, web_session.user, besides=portal.id)
+        )
+        raise ended
     if member is None or member.status != members_service.ACTIVE:
         # Never a member (or still pending): the portal does not exist for them.
         raise PortalNotFound("No such portal.")

@@ -219,6 +219,21 @@ class TestLinkEvents:
             "required two-step verification for clients",
         ]
         assert set(events[0]["detail"]) == {"invitation_ttl_seconds", "time_zone"}
+        # Searched by the words of their kind, as every line is.
+        assert {e["action"] for e in _events(client, pf, q="settings")} >= {"portal.settings_changed"}
+        # An event written before only real changes were kept: the unchanged entries are not told.
+        with db.unit_of_work() as session:
+            audit_service.record(
+                session,
+                actor_for(session, pf.slug, pf.owner_email),
+                "portal.settings_changed",
+                target_type="portal",
+                detail={
+                    "invitation_ttl_seconds": [ttl, ttl],
+                    "enabled_products": [["messaging"], ["messaging"]],
+                },
+            )
+        assert changes()[0]["summary"].endswith("changed the portal's settings")
 
 
 class TestWorkspaceEvents:
@@ -265,6 +280,7 @@ class TestWorkspaceEvents:
             for e in _events(client, pf, category="workspaces")
         ]
         assert "added the action “Review the contract” to the workspace Q3 Audit" in summaries
+        assert "workspace.action_added" in {e["action"] for e in _events(client, pf, q="action")}
 
     def test_an_event_stored_without_the_name_says_a_workspace(self, client, db):
         """Events written before the name was kept in their detail still read as a sentence."""

@@ -124,6 +124,22 @@ class TestReactivateService:
         assert landed.status_code == 403
         assert "An administrator ended your access to Acme Inc. Ask one of its owners" in landed.text
         assert "No portal" not in landed.text
+        # In no other portal: Sign out, not a start page that leads back here.
+        assert "Go to the start page" not in landed.text and ">Sign out</button>" in landed.text
+
+    def test_someone_in_another_portal_is_offered_the_start_page(self, client, db, worker, portal):
+        beta = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        invite(db, beta, ["tess@acme.com"], role="member")
+        worker.drain()
+        token = last_link(db, "tess@acme.com")
+        with db.unit_of_work() as session:
+            tess = session.scalar(select(User).where(User.email == "tess@acme.com"))
+            join.accept(session, token=token, current_user=tess)
+        login(client, "tess@acme.com")
+        page = client.get(f"/p/{portal.slug}/workspaces")
+        assert page.status_code == 403 and "ended your access to Acme Inc." in page.text
+        assert "Go to the start page" in page.text
+        assert client.get("/", follow_redirects=False).headers["location"] == f"/p/{beta.slug}"
 
     def test_active_member_is_a_no_op(self, db, portal):
         """Reactivating someone active answers them as they are and records nothing."""

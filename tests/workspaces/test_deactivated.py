@@ -46,6 +46,13 @@ def test_a_deactivated_member_is_listed_but_given_no_work_and_told_nothing(clien
     assert r.status_code == 200, r.text
     [listed] = [m for m in members(client, pf, ws["id"])["items"] if m["user"]["email"] == BOB]
     assert (listed["status"], listed["access_ended"], listed["roles"]) == ("joined", True, ["Reviewer"])
+    # A client of the workspace is not told whose access was ended.
+    cleo = joined(db, worker, client, pf, "cleo@client.example", user_type="client")
+    assert add(client, pf, ws["id"], user_ids=[cleo.user_id], user_type="client").status_code in (200, 201)
+    as_cleo = session_headers(client, "cleo@client.example")
+    seen = members(client, pf, ws["id"], headers=as_cleo)["items"]
+    assert [m["access_ended"] for m in seen] == [False] * len(seen)
+    client.cookies.clear()
 
     refused = client.post(assign_url, json={"user_id": bob.user_id}, headers=pf.headers())
     assert (refused.status_code, refused.json()["field"]) == (422, "user_id"), refused.text
@@ -80,3 +87,37 @@ def test_a_deactivated_member_is_listed_but_given_no_work_and_told_nothing(clien
     r = client.post(actions, json={"title": "Sign it", "assignee_id": bob.user_id}, headers=pf.headers())
     assert r.status_code == 201, r.text
     assert _told(db, BOB, "action_assigned") == 1
+
+
+def test_a_due_reminder_waits_while_they_are_deactivated(client, db, worker):
+    """An action due today for someone deactivated is not reminded (nor used up): once they are
+    reactivated, the reminder goes out."""
+    from datetime import timedelta
+
+    from admit.kit import clock
+    from admit.workspaces import roles
+    from tests.factories import create_portal
+
+    pf = create_portal(db)
+    bob = joined(db, worker, client, pf, BOB, role="member")
+    ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer"])
+    assert add(client, pf, ws["id"], user_ids=[bob.user_id], user_type="internal").status_code in (200, 201)
+    tomorrow = (clock.now() + timedelta(days=1)).date().isoformat()
+    r = client.post(
+        api(pf, f"/workspaces/{ws['id']}/actions"),
+        json={"title": "Sign", "assignee_id": bob.user_id, "due_on": tomorrow},
+        headers=pf.headers(),
+    )
+    assert r.status_code == 201, r.text
+    member_id = _member_id(client, pf, BOB)
+    assert client.post(api(pf, f"/members/{member_id}/deactivate"), headers=pf.headers()).status_code == 200
+    with clock.travel(timedelta(days=1, hours=1)):
+        with db.unit_of_work() as session:
+            assert roles.remind_due_actions(session) == 0
+        assert _told(db, BOB, "action_due") == 0
+        assert (
+            client.post(api(pf, f"/members/{member_id}/reactivate"), headers=pf.headers()).status_code == 200
+        )
+        with db.unit_of_work() as session:
+            assert roles.remind_due_actions(session) == 1
+        assert _told(db, BOB, "action_due") == 1

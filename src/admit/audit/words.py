@@ -171,8 +171,17 @@ def actions_saying(q: str) -> list[str]:
     return [
         action
         for action, phrase in PHRASES.items()
-        if wanted in " ".join(re.sub(r"\{[a-z_]+\}", " ", phrase).lower().split())
+        if wanted in " ".join(re.sub(r"\{[a-z_]+\}", " ", SEARCHED_AS.get(action, phrase)).lower().split())
     ]
+
+
+# Actions whose line is mostly blanks filled in from the event, searched by the words of their
+# kind ("settings", "action").
+SEARCHED_AS = {
+    "portal.settings_changed": "changed the portal's settings",
+    "workspace.action_added": "added an action to {target}",
+    "workspace.action_done": "marked an action done in {target}",
+}
 
 
 def sentence(event: Event, actor: str | None = None) -> str:
@@ -248,12 +257,18 @@ def _listed(names: list[str]) -> str:
 def _settings_change(detail: dict[str, Any]) -> str:
     """What a change of the portal's settings did: "required two-step verification for clients
     and changed the portal's time zone" (each setting's old and new value stay in the detail)."""
+    # Events written before only real changes were recorded may hold a setting sent unchanged.
+    changed = {
+        key
+        for key, values in detail.items()
+        if not (isinstance(values, list) and len(values) == 2 and values[0] == values[1])
+    }
     said = []
     for key, rule in PORTAL_RULES.items():
         values = detail.get(key)
-        if isinstance(values, list) and len(values) == 2:
+        if key in changed and isinstance(values, list) and len(values) == 2:
             said.append(f"{'required' if values[1] else 'stopped requiring'} {rule}")
-    settings = [name for key, name in PORTAL_SETTINGS.items() if key in detail]
+    settings = [name for key, name in PORTAL_SETTINGS.items() if key in changed]
     if settings:
         said.append(f"changed the portal's {_listed(settings)}")
     return " and ".join(said) or "changed the portal's settings"

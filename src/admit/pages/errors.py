@@ -49,8 +49,13 @@ def error_page(request: Request, exc: DomainError) -> Response:
         return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     said = _said(exc)
     auth = getattr(request.state, "auth", None)
-    if exc.code == ErrorCode.MEMBER_DEACTIVATED and auth is not None and auth.web_session is not None:
-        # Signed in, with no way into this portal: the start page would lead back here.
+    if (
+        exc.code == ErrorCode.MEMBER_DEACTIVATED
+        and auth is not None
+        and auth.web_session is not None
+        and not getattr(request.state, "other_portals", False)
+    ):
+        # Signed in, in no other portal: the start page would lead back here.
         said["sign_out"] = True
     return render(request, "error.html", said, status_code=exc.status, bare=True)
 

@@ -577,6 +577,8 @@ def remind_due_actions(session: Session) -> int:
             )
             if user is None or membership is None or membership.status != JOINED:
                 continue  # no one to remind yet: kept for when there is
+            if user.id in members_service.access_ended_among(session, portal_id, [user.id]):
+                continue  # deactivated: kept for when they are back
             claimed = rowcount(
                 session.execute(
                     update(WorkspaceAction)

@@ -72,7 +72,8 @@ class WorkspaceMemberRead(BaseModel):
     access_ended: bool = Field(
         default=False,
         description="Deactivated in the portal: still listed, but they cannot open the workspace, "
-        "are not given work in it and are told nothing of it until reactivated.",
+        "are not given work in it and are told nothing of it until reactivated (told to internal "
+        "users only; always false for a client asking).",
     )
 
     @classmethod
