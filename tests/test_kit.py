@@ -280,3 +280,23 @@ class TestOutputTemplate:
             assert env.template_class is OutputTemplate
         page = templates.env.get_template("base.html")
         assert page.root_render_func.__globals__["escape"] is escaped_text
+
+
+class TestMoments:
+    """An email's and a text message's moments, in the portal's time zone (UTC by default)."""
+
+    def test_in_utc_by_default_and_in_the_portals_zone(self):
+        from datetime import UTC, datetime
+
+        from admit.kit.text import moment_text, short_moment
+
+        winter = datetime(2026, 12, 6, 9, 5, tzinfo=UTC)
+        assert moment_text(winter) == "6 December 2026 at 09:05 UTC"
+        assert moment_text(winter, "Europe/Paris") == "6 December 2026 at 10:05 CET"
+        assert (
+            moment_text(datetime(2026, 7, 6, 9, 5, tzinfo=UTC), "Europe/Paris") == "6 July 2026 at 11:05 CEST"
+        )
+        assert short_moment(winter.isoformat(), "America/New_York") == "6 Dec 04:05 EST"
+        # A zone with no short name is told by its offset; an unknown one falls back to UTC.
+        assert moment_text(winter, "Asia/Dubai") == "6 December 2026 at 13:05 UTC+0400"
+        assert short_moment(winter, "Nowhere/Atlantis") == "6 Dec 09:05 UTC"

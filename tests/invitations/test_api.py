@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
+from admit.kit.text import moment_text
 from admit.members import service as members_service
 from tests.factories import (
     OWNER_PASSWORD,
@@ -482,3 +485,22 @@ class TestWhatAcceptingAsks:
         policy(internal_sign_in={"require_two_factor": True})
         text, _html = email_to("fay@example.org", "internal")
         assert "sets up two-step verification" in text
+
+    def test_the_expiry_is_written_in_the_portals_time_zone(self, client, db, worker):
+        """Set to Europe/Paris, the invitation email's expiry reads in Paris time (CET in winter)."""
+        pf = create_portal(db)
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/settings", json={"time_zone": "Europe/Paris"}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": ["ada@example.org"], "user_type": "client"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 201, r.text
+        expires = datetime.fromisoformat(r.json()["results"][0]["invitation"]["expires_at"])
+        worker.drain()
+        [item] = client.get("/api/v1/dev/messages", params={"to": "ada@example.org"}).json()["items"]
+        assert f"It expires on {moment_text(expires, 'Europe/Paris')}." in item["text"]
+        assert moment_text(expires, "Europe/Paris").endswith((" CET", " CEST"))

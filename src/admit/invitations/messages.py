@@ -64,7 +64,8 @@ def context_for(
         "message": message,
         "link": invite_url(public_url, token),
         "expires_at": expires_at.isoformat(),
-        "expires_at_text": moment_text(expires_at),
+        "expires_at_text": moment_text(expires_at, portal.time_zone),
+        "time_zone": portal.time_zone,  # a text message writes the expiry there too
         "sign_in_words": sign_in_words(portal, str(user_type)),
     }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime
 from typing import TypeVar, overload
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
@@ -35,19 +36,34 @@ def wait_in_words(seconds: int) -> str:
     return f"{math.ceil(seconds / 3600)} hours"
 
 
-def moment_text(moment: datetime) -> str:
-    """A moment in UTC as an email writes it: "6 December 2026 at 09:05 UTC" (no leading zero)."""
-    moment = moment.astimezone(UTC)
-    return f"{moment.day} {moment:%B %Y} at {moment:%H:%M} UTC"
+def _in_zone(moment: datetime, zone: str | None) -> tuple[datetime, str]:
+    """``moment`` in the IANA time zone ``zone`` (UTC when none, or unknown), and its short name
+    there ("CET", "UTC"; a zone with no name is told by its offset, "+0530")."""
+    try:
+        tz = ZoneInfo(zone) if zone and zone != "UTC" else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = UTC
+    local = moment.astimezone(tz)
+    name = "UTC" if tz is UTC else (local.tzname() or "")
+    if not name or name[0] in "+-":
+        name = "UTC" if tz is UTC else local.strftime("UTC%z")
+    return local, name
 
 
-def short_moment(moment: datetime | str) -> str:
-    """A moment in UTC as a text message writes it, short: "6 Dec 09:05 UTC". ``moment`` may be
-    its ISO 8601 text (as a message's context keeps it)."""
+def moment_text(moment: datetime, zone: str | None = None) -> str:
+    """A moment as an email writes it, in the portal's time zone ``zone`` (UTC by default):
+    "6 December 2026 at 10:05 CET" (no leading zero)."""
+    local, name = _in_zone(moment, zone)
+    return f"{local.day} {local:%B %Y} at {local:%H:%M} {name}"
+
+
+def short_moment(moment: datetime | str, zone: str | None = None) -> str:
+    """A moment as a text message writes it, short, in ``zone`` (UTC by default): "6 Dec 10:05
+    CET". ``moment`` may be its ISO 8601 text (as a message's context keeps it)."""
     if isinstance(moment, str):
         moment = datetime.fromisoformat(moment)
-    moment = moment.astimezone(UTC)
-    return f"{moment.day} {moment:%b %H:%M} UTC"
+    local, name = _in_zone(moment, zone)
+    return f"{local.day} {local:%b %H:%M} {name}"
 
 
 _T = TypeVar("_T")

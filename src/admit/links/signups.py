@@ -202,7 +202,7 @@ def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, 
             "email": record.email,
             "user_type": record.user_type,
             "link": f"{context.of(session).settings.public_url}/confirm/{raw}",
-            "expires_at_text": moment_text(record.expires_at),
+            "expires_at_text": moment_text(record.expires_at, portal.time_zone),
             "already_member": already,
         },
     )
