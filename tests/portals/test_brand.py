@@ -354,6 +354,15 @@ class TestPages:
         assert '<a class="brand" href="/">Globex</a>' in page.text
         assert "--brand:#1e3a8a" in page.text.replace(" ", "")
         assert "--brand:" in client.get("/login").text.replace(" ", "")  # the only portal
+        # The pages of signing in that are about no portal wear the only portal's too.
+        for path in ("/forgot-password", "/no-portal"):
+            page = client.get(path)
+            assert '<a class="brand" href="/">Globex</a>' in page.text, path
+        form = client.get("/login").text
+        asked = client.post("/login/link", data={"email": "cleo@example.org", "csrf_token": csrf_of(form)})
+        assert asked.status_code == 200 and "Check your email" in asked.text
+        assert '<a class="brand" href="/">Globex</a>' in asked.text
         create_portal(db, name="Initech", owner_email="owner@initech.com")
         plain = client.get("/login")  # two portals, and nothing says which
         assert "--brand:" not in plain.text and "Globex" not in plain.text
+        assert "Globex" not in client.get("/forgot-password").text

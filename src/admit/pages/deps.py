@@ -34,6 +34,7 @@ from admit.members import addresses, passwords
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.portals import brand as portals_brand
+from admit.portals import service as portals_service
 from admit.web import Auth, SessionDep, portal_actor, read_auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -285,8 +286,13 @@ def render(
     ctx.setdefault("caps", policy.capabilities(actor.role if actor else None))
     ctx.setdefault("portal", actor.portal if actor else None)
     # The portal whose name, logo and colour the page wears: the signed-in one, or the one a
-    # public page (an invitation, a link, sign-in) is about (``brand_portal``).
+    # public page (an invitation, a link, sign-in) is about (``brand_portal``); a page about no
+    # portal (Check your email, Forgot password, two-step verification…) wears the deployment's
+    # only portal's when it has one, as the sign-in page does. ``brand_portal=None``: Admit's.
     branded = ctx.get("brand_portal") or ctx["portal"]
+    if branded is None and not bare and "brand_portal" not in ctx:
+        session = getattr(request.state, "db_session", None)
+        branded = portals_service.only_portal(session) if session is not None else None
     ctx["brand"] = portals_brand.of(branded) if branded is not None else None
     # A page opened by a secret link takes the token out of the address bar once it has
     # landed (admit.js: history.replaceState): it is not left on screen, in screenshots or in
