@@ -262,6 +262,12 @@ def sees_addresses_of(
     return Role(role) is not Role.CLIENT or (viewer_id is not None and viewer_id == person_id)
 
 
+def sees_access_ended(role: Role | str | None) -> bool:
+    """Whether ``role`` is told whose access to the portal was ended (a deactivated person still
+    listed in a workspace): the portal's internal users are; clients are not."""
+    return role is not None and Role(role) in INTERNAL_ROLES
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What one role may do, for the faces to show or hide (pages and the CLI never compare

@@ -245,7 +245,7 @@ def _link_change(detail: dict[str, Any], link: str) -> str:
         said.append(f"turned {link} {'on' if enabled[1] else 'off'}")
     settings = list(dict.fromkeys(LINK_SETTINGS[key] for key in detail if key in LINK_SETTINGS))
     if settings:
-        listed = settings[0] if len(settings) == 1 else f"{', '.join(settings[:-1])} and {settings[-1]}"
+        listed = _listed(settings)
         said.append(f"changed {link}'s {listed}" if not said else f"changed its {listed}")
     return " and ".join(said) or f"changed {link}'s settings"
 

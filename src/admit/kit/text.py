@@ -44,10 +44,10 @@ def _in_zone(moment: datetime, zone: str | None) -> tuple[datetime, str]:
     except (ZoneInfoNotFoundError, ValueError):
         tz = UTC
     local = moment.astimezone(tz)
-    name = "UTC" if tz is UTC else (local.tzname() or "")
-    if not name or name[0] in "+-":
-        name = "UTC" if tz is UTC else local.strftime("UTC%z")
-    return local, name
+    if tz is UTC:
+        return local, "UTC"
+    name = local.tzname() or ""
+    return local, name if name and name[0] not in "+-" else local.strftime("UTC%z")
 
 
 def moment_text(moment: datetime, zone: str | None = None) -> str:

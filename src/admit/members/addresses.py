@@ -208,6 +208,11 @@ def _domain_typo(domain: str) -> str | None:
     return fixed if fixed != domain else None
 
 
+def _mistyped(meant: str) -> str:
+    """What an address or a domain with a known typo is told (``typo_suggestion``)."""
+    return f"The domain looks mistyped. Did you mean {meant}?"
+
+
 def normalize_email(address: str) -> tuple[str | None, str | None]:
     """Return ``(normalised, None)`` or ``(None, what is wrong)``.
 
@@ -234,7 +239,7 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
             return None, "The email address is too long."
         suggestion = typo_suggestion(address)
         if suggestion:
-            return None, f"The domain looks mistyped. Did you mean {suggestion.lower()}?"
+            return None, _mistyped(suggestion.lower())
         return f"{local}@{ascii_domain}".lower(), None
     try:
         info = validate_email(address, check_deliverability=False)
@@ -247,7 +252,7 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
     domain = info.ascii_domain or info.domain
     suggestion = typo_suggestion(address)
     if suggestion:
-        return None, f"The domain looks mistyped. Did you mean {suggestion.lower()}?"
+        return None, _mistyped(suggestion.lower())
     return f"{local}@{domain}".lower(), None
 
 
@@ -399,7 +404,7 @@ def normalize_domain(raw: str) -> str:
     fixed = _domain_typo(domain)
     if fixed:
         raise InvalidInput(
-            f"{raw!r} is not a valid email domain: The domain looks mistyped. Did you mean {fixed}?",
+            f"{raw!r} is not a valid email domain: {_mistyped(fixed)}",
             field="allowed_domains",
         )
     return domain

@@ -150,20 +150,18 @@ def setup_submit(
     return response
 
 
-def _portal_of_next(session: Session, next_path: str | None) -> Portal | None:
-    """The portal whose brand the sign-in page wears: the one it leads into (``next`` under
-    ``/p/<slug>``), else the deployment's only portal; None when that says nothing."""
+def _brand_of_next(session: Session, next_path: str | None) -> dict[str, Portal | None]:
+    """The sign-in page wears the portal it leads into (``next`` under ``/p/<slug>``; an unknown
+    one: Admit's); leading nowhere in particular, ``render``'s own choice (the only portal)."""
     match = re.match(r"/p/([a-z0-9-]+)(?:[/?]|$)", next_path or "")
-    if match:
-        return portals_service.get_by_slug(session, match.group(1))
-    return portals_service.only_portal(session)
+    return {"brand_portal": portals_service.get_by_slug(session, match.group(1))} if match else {}
 
 
 @router.get("/login", name="auth:login")
 def login_form(
     request: Request, session: SessionDep, auth: PageAuth, next: str | None = None, email: str | None = None
 ) -> HTMLResponse:
-    context = {"next": next, "email": email, "brand_portal": _portal_of_next(session, next)}
+    context = {"next": next, "email": email, **_brand_of_next(session, next)}
     return render(request, "auth/login.html", context)
 
 
@@ -190,7 +188,7 @@ def login_submit(
                 "next": next,
                 "email": email,
                 "error": exc.message,
-                "brand_portal": _portal_of_next(session, next),
+                **_brand_of_next(session, next),
             },
             status_code=exc.status,
         )

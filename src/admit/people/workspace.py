@@ -80,10 +80,9 @@ def members_view(
     roles = roles_service.current_roles(session, workspace.id)
     teams = teams_service.by_ids(session, workspaces_service.team_ids(session, workspace.id))
     names = names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
-    # Whose access was ended is the portal's business: its internal users see it, clients do not.
     ended = (
         members_service.access_ended_among(session, workspace.portal_id, [m.user_id for m in memberships])
-        if policy.capabilities(actor.role).internal
+        if policy.sees_access_ended(actor.role)
         else set()
     )
     views = [

@@ -395,6 +395,8 @@ def _notify_assignee(
     membership = workspaces_service.get_membership(session, workspace.id, user.id)
     if membership is None or membership.status != JOINED:
         return
+    if user.id in members_service.access_ended_among(session, actor.portal.id, [user.id]):
+        return  # a role's holder whose access was ended hears nothing (a person named is refused)
     _tell(
         session,
         actor.portal,
@@ -425,9 +427,9 @@ def _tell(
     adder_name: str = "",
     overdue: bool = False,
 ) -> None:
-    """One message about ``action`` to its assignee ``user`` (once per kind: the event key); none
-    to someone whose access to the portal was ended."""
-    if user.address is None or user.id in members_service.access_ended_among(session, portal.id, [user.id]):
+    """One message about ``action`` to its assignee ``user`` (once per kind: the event key). The
+    callers leave out whoever may not hear of it (not joined, access ended)."""
+    if user.address is None:
         return
     kind = "overdue" if overdue else ("due" if template == "action_due" else "assigned")
     notifications_service.enqueue(
