@@ -486,6 +486,45 @@ class TestWhatAcceptingAsks:
         text, _html = email_to("fay@example.org", "internal")
         assert "sets up two-step verification" in text
 
+    def test_someone_whose_account_has_a_password_is_told_to_sign_in_with_it(self, client, db, worker):
+        """Accepting asks an account with a password to sign in first (an invitation never sets
+        it): the email says so, not "No password is needed", and so does a resend. An address
+        with no account, in the same request, still reads the portal's policy."""
+        pf = create_portal(db)
+        other = create_portal(db, name="Other Co", owner_email="olga@other.org")
+        base = f"/api/v1/portals/{pf.slug}/invitations"
+        r = client.post(
+            base,
+            json={
+                "recipients": [other.owner_email, "+14155550123", "ada@example.org"],
+                "user_type": "client",
+            },
+            headers=pf.headers(),
+        )
+        assert r.status_code == 201, r.text
+        worker.drain()
+        words = "You already have an account: sign in with your password to accept."
+
+        def newest(address: str) -> dict:
+            return client.get("/api/v1/dev/messages", params={"to": address}).json()["items"][0]
+
+        mail = newest(other.owner_email)
+        assert words in mail["text"] and words in mail["html"]
+        assert "No password" not in mail["text"] and "No password" not in mail["html"]
+        assert "No password is needed" in newest("ada@example.org")["text"]
+        assert words not in newest("ada@example.org")["text"]
+
+        olga = next(i for i in r.json()["results"] if i["recipient"] == other.owner_email)
+        r = client.post(f"{base}/{olga['invitation']['id']}/resend", headers=pf.headers())
+        assert r.status_code == 200, r.text
+        worker.drain()
+        resent = newest(other.owner_email)
+        assert resent["id"] != mail["id"] and words in resent["text"]
+
+        # And the page the link opens asks the same: sign in to accept.
+        page = client.get(f"/invite/{token_in(resent['text'])}")
+        assert "Sign in to accept" in page.text
+
     def test_the_expiry_is_written_in_the_portals_time_zone(self, client, db, worker):
         """Set to Europe/Paris, the invitation email's expiry reads in Paris time (CET in winter)."""
         pf = create_portal(db)

@@ -133,6 +133,20 @@ class TestSchedule:
                 join.preview(session, first_token)
             assert refused.value.code == "invitation_gone"
 
+    def test_a_reminder_to_an_account_with_a_password_says_to_sign_in_with_it(self, db, worker):
+        """The reminder says what accepting asks as the first email does: someone whose account
+        has a password signs in with it (not "No password is needed")."""
+        pf = create_portal(db, name="Acme Inc")
+        other = create_portal(db, name="Other Co", owner_email="olga@other.org")
+        invite(db, pf, [other.owner_email], user_type="client")
+        worker.drain()
+        with at(LIFETIME / 3 + timedelta(minutes=1)):
+            tick(db, worker)
+            (reminder,) = reminders_to(db, other.owner_email)
+        words = "You already have an account: sign in with your password to accept."
+        assert words in reminder.text and words in reminder.html
+        assert "No password" not in reminder.text
+
     def test_a_reminder_goes_through_the_outbox_once_per_due_moment(self, db, worker):
         """The reminder is an outbox row of the invitation, keyed by send and reminder number."""
         pf = create_portal(db)

@@ -48,9 +48,11 @@ def context_for(
     inviter_name: str,
     workspace_name: str | None = None,
     asked: bool = False,
+    has_password: bool = False,
 ) -> dict[str, Any]:
     """What the invitation template needs (the link holds the raw token). ``asked``: the person
-    asked to join (an approved join request): the email says their request was approved."""
+    asked to join (an approved join request): the email says their request was approved.
+    ``has_password``: the recipient's account has a password already (``sign_in_words``)."""
     return {
         "asked": asked,
         "workspace_name": workspace_name or "",
@@ -66,16 +68,20 @@ def context_for(
         "expires_at": expires_at.isoformat(),
         "expires_at_text": moment_text(expires_at, portal.time_zone),
         "time_zone": portal.time_zone,  # a text message writes the expiry there too
-        "sign_in_words": sign_in_words(portal, str(user_type)),
+        "sign_in_words": sign_in_words(portal, str(user_type), has_password=has_password),
     }
 
 
-def sign_in_words(portal: Portal, user_type: str) -> str:
-    """What accepting will ask of the invitee, by the portal's sign-in policy as the invitation
-    is sent (``portals.sign_in``): a client of a portal that asks no password is told the link
-    signs them in; otherwise, that accepting asks for a password, and where the portal requires
-    it, two-step verification. Empty: nothing to say (an internal user with no second factor
-    required chooses a password as every internal user does)."""
+def sign_in_words(portal: Portal, user_type: str, *, has_password: bool = False) -> str:
+    """What accepting will ask of the invitee, as the invitation is sent. Someone whose account
+    has a password already signs in with it to accept (``flows.join``: an invitation never sets
+    an account's password). Anyone else by the portal's sign-in policy (``portals.sign_in``): a
+    client of a portal that asks no password is told the link signs them in; otherwise, that
+    accepting asks for a password, and where the portal requires it, two-step verification.
+    Empty: nothing to say (an internal user with no second factor required chooses a password
+    as every internal user does)."""
+    if has_password:
+        return "You already have an account: sign in with your password to accept."
     factor = second_factor_required(portal, user_type)
     if not password_required(portal, user_type):
         then = " You will then set up two-step verification with an authenticator app." if factor else ""

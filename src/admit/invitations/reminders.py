@@ -43,6 +43,7 @@ from admit.invitations import messages
 from admit.invitations import service as invitations_service
 from admit.invitations.models import EXPIRED, PENDING, Invitation
 from admit.invitations.schedule import reminder_at
+from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.portals import service as portals_service
 from admit.tokens import service as tokens
@@ -185,6 +186,7 @@ def queue(session: Session, due: Due, *, workspace_name: str | None = None) -> N
                 expires_at=invitation.expires_at,
                 inviter_name=inviter,
                 workspace_name=workspace_name,
+                has_password=bool(members_service.with_password(session, [invitation.recipient])),
             ),
             "sent_at_text": (invitation.last_sent_at or invitation.created_at).strftime("%d %B %Y"),
         },

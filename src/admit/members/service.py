@@ -73,6 +73,7 @@ __all__ = [
     "statuses_by_address",
     "users_by_address",
     "users_by_id",
+    "with_password",
 ]
 
 
@@ -179,6 +180,22 @@ def get_user_by_address(session: Session, address: str) -> User | None:
     if is_phone(address):
         return session.scalar(_user_by("phone"), {"b_address": address})
     return get_user_by_email(session, address)
+
+
+def with_password(session: Session, addresses: Collection[str]) -> set[str]:
+    """Those of the normalised ``addresses`` whose account has a password: accepting an
+    invitation to one asks its owner to sign in first (``flows.join``). Two queries at most."""
+    emails = [a for a in addresses if not is_phone(a)]
+    phones = [a for a in addresses if is_phone(a)]
+    found: set[str] = set()
+    for column, values in ((User.email, emails), (User.phone, phones)):
+        if values:
+            found.update(
+                session.scalars(
+                    select(column).where(one_of(session, column, values), User.password_hash.is_not(None))
+                )
+            )
+    return found
 
 
 def set_password(session: Session, user: User, password_hash: str) -> None:
