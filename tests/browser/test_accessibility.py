@@ -89,6 +89,8 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
     ):
         page.goto(users.replace("/users", path))
         check(name)
+    page.goto(live_server("/me/account"))
+    check("your account")
     page.goto(users.replace("/users", "/workspaces"))
     page.get_by_label("New workspace").fill("Q3 Audit")
     page.get_by_label("Kind").select_option("flow")

@@ -108,3 +108,57 @@ def test_an_api_key_is_shown_once_works_and_is_revoked(live_server, new_context,
     confirm.get_by_role("button", name="Revoke").click()
     expect(row.locator(".badge")).to_have_text("Revoked")
     assert _api_status(people, secret) == 401
+
+
+def test_your_account_changes_the_password_and_turns_two_step_verification_on(live_server, new_context, shot):
+    """From the profile menu: Your account. A wrong current password is refused beside its field;
+    the right one changes it and signs another browser out. Two-step verification is set up there
+    (the QR code's otpauth URI read off the page, codes computed as an app would), its recovery
+    codes shown once, and the next sign-in asks for a code. At 390 px every control is on screen."""
+    import pyotp
+
+    server = live_server
+    context = new_context()
+    page = context.new_page()
+    gestures.set_up_portal(page, server, **OWNER, password="owner-password-123")
+    elsewhere = new_context().new_page()
+    sign_in(elsewhere, server, "olivia@acme.com", "owner-password-123")
+
+    page.get_by_role("button", name="Olivia Owner").hover()
+    page.get_by_role("link", name="Your account").click()
+    expect(page.get_by_role("heading", name="Your account")).to_be_visible()
+    page.get_by_label("Current password").fill("not-my-password-1")
+    page.get_by_label("New password").fill("a-brand-new-secret-42")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_role("alert")).to_have_text("That is not your current password.")
+    expect(page.get_by_label("Current password")).to_have_attribute("aria-invalid", "true")
+    page.get_by_label("Current password").fill("owner-password-123")
+    page.get_by_label("New password").fill("a-brand-new-secret-42")
+    page.get_by_role("button", name="Change password").click()
+    expect(page.get_by_text("Your password is changed. Every other browser is signed out.")).to_be_visible()
+    elsewhere.reload()
+    expect(elsewhere.get_by_role("heading", name="Sign in")).to_be_visible()
+
+    page.get_by_role("link", name="Set up two-step verification").click()
+    uri = page.locator("[data-otpauth]").get_attribute("data-otpauth")
+    totp = pyotp.TOTP(re.search(r"secret=([A-Z2-7]+)", uri).group(1))
+    page.get_by_label("Code from the app").fill(totp.now())
+    page.get_by_role("button", name="Turn on").click()
+    expect(page.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+    expect(page.locator("#recovery-codes li")).to_have_count(10)
+    shot(page, "account-recovery-codes")
+    page.get_by_role("link", name="I have saved them — continue").click()
+    expect(page.locator("#two-factor .badge")).to_have_text("On")
+    page.set_viewport_size({"width": 390, "height": 844})
+    shot(page, "account-390")
+    wide = page.evaluate(
+        """() => Array.from(document.querySelectorAll("main input, main button, main a.btn"))
+             .filter((e) => e.getBoundingClientRect().right > innerWidth).length"""
+    )
+    assert wide == 0
+
+    sign_out(page, "Olivia Owner")
+    page.get_by_label("Email", exact=True).fill("olivia@acme.com")
+    page.get_by_label("Password").fill("a-brand-new-secret-42")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()

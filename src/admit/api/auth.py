@@ -308,14 +308,25 @@ def sign_in_steps(portal: str, request: Request, session: SessionDep, auth: Auth
     )
 
 
+class PasswordChoice(NewPassword):
+    current_password: str | None = Field(
+        default=None, max_length=1024, description="The password now; needed when the account has one."
+    )
+
+
 @router.post(
     "/password",
     status_code=204,
     operation_id="auth_password_choose",
-    responses=problems(NotAuthenticated, InvalidInput, Conflict),
+    responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
 )
-def choose_password(body: NewPassword, session: SessionDep, auth: AuthDep) -> Response:
-    """Choose a first password (an account without one: a client whose portal now asks for one)."""
-    user, _ = _browser(auth)
-    auth_service.choose_password(session, user, body.password)
+def choose_password(body: PasswordChoice, session: SessionDep, auth: AuthDep) -> Response:
+    """Choose a password: a first one for an account without one (a client whose portal now asks
+    for one, or who wants one), or a new one, given the current one: every other browser signed
+    in to the account is signed out (this one stays in). Wrong current passwords count as sign-in
+    tries."""
+    user, web_session = _browser(auth)
+    auth_service.choose_password(
+        session, user, body.password, current=body.current_password, keep=web_session
+    )
     return Response(status_code=204)

@@ -14,6 +14,7 @@ from admit.auth import service as auth_service
 from admit.auth.schemas import Me, RecoveryCodes
 from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
 from admit.kit.routing import Router
+from admit.members import service as members_service
 from admit.members.models import User
 from admit.members.schemas import UserRead
 from admit.notifications import preferences
@@ -61,6 +62,23 @@ def me(session: SessionDep, auth: AuthDep) -> Me:
         raise NotAuthenticated("Sign in first: this is the signed-in person (an API key has none).")
     user = auth.web_session.user
     return Me(user=UserRead.model_validate(user), portals=memberships(session, user, auth.web_session))
+
+
+class MeUpdate(BaseModel):
+    name: str = Field(max_length=200, description="Your name as others see it; empty: shown by your address.")
+
+
+@router.patch(
+    "",
+    response_model=Me,
+    operation_id="me_update",
+    responses=problems(NotAuthenticated, InvalidInput),
+)
+def update(body: MeUpdate, session: SessionDep, auth: AuthDep) -> Me:
+    """Change your own name (spaces tidied). Your address is changed by a portal's owner."""
+    user, web_session = _browser(auth)
+    members_service.rename(session, user, body.name)
+    return Me(user=UserRead.model_validate(user), portals=memberships(session, user, web_session))
 
 
 def _who(session: SessionDep, auth: Auth, challenge: str | None) -> User:
@@ -122,8 +140,7 @@ def confirm(
 def new_codes(body: TwoFactorOff, session: SessionDep, auth: AuthDep) -> RecoveryCodes:
     """Ten new recovery codes (the earlier ones stop working); it takes a right code."""
     user, _ = _browser(auth)
-    second_factor.check(session, user, body.code)
-    return RecoveryCodes(recovery_codes=second_factor.new_recovery_codes(session, user))
+    return RecoveryCodes(recovery_codes=second_factor.replace_recovery_codes(session, user, body.code))
 
 
 @router.delete(
@@ -136,9 +153,7 @@ def remove(body: TwoFactorOff, session: SessionDep, auth: AuthDep) -> Response:
     """Turn two-step verification off: it takes a right code, and is refused while a portal of
     yours requires it."""
     user, _ = _browser(auth)
-    if auth_service.two_factor_required_by(session, user):
-        raise Conflict("A portal of yours requires two-step verification: it cannot be turned off.")
-    second_factor.remove(session, user, body.code)
+    auth_service.turn_off_two_factor(session, user, body.code)
     return Response(status_code=204)
 
 

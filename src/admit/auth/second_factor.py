@@ -41,6 +41,7 @@ __all__ = [
     "issuer_for",
     "new_recovery_codes",
     "remove",
+    "replace_recovery_codes",
 ]
 
 RECOVERY_CODES = 10
@@ -178,6 +179,12 @@ def new_recovery_codes(session: Session, user: User) -> list[str]:
         )
         codes.append(code)
     return codes
+
+
+def replace_recovery_codes(session: Session, user: User, code: str) -> list[str]:
+    """``new_recovery_codes``, for someone who proves the factor with a right ``code`` first."""
+    check(session, user, code)
+    return new_recovery_codes(session, user)
 
 
 def _scoped(user: User, code: str) -> str:

@@ -37,7 +37,7 @@ from admit.errors import (
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
-from admit.members.passwords import check_strength, hash_chosen, hash_password, verify_password
+from admit.members.passwords import hash_chosen, verify_password
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
@@ -57,6 +57,7 @@ __all__ = [
     "complete_two_factor",
     "two_factor_due",
     "two_factor_required_by",
+    "turn_off_two_factor",
     "api_key_from_token",
     "choose_password",
     "sign_in",
@@ -591,23 +592,60 @@ def _link_user(session: Session, user_id: uuid.UUID) -> User:
     return user
 
 
-def choose_password(session: Session, user: User, password: str) -> None:
-    """A first password for an account that has none (the gate's ``choose_password``, or a
-    client who wants one). An account with a password changes it by a reset link instead."""
-    if user.password_hash is not None:
-        raise Conflict("This account has a password already; use “Forgot password?” to change it.")
-    min_length = context.of(session).settings.password_min_length
-    members_service.set_password(
-        session, user, hash_password(check_strength(password, min_length=min_length, email=user.address))
-    )
+def choose_password(
+    session: Session,
+    user: User,
+    password: str,
+    *,
+    current: str | None = None,
+    keep: WebSession | None = None,
+) -> None:
+    """The signed-in person's password: a first one for an account that has none (the gate's
+    ``choose_password``, or a client who wants one), or a new one for an account that has one,
+    which takes the ``current`` one (tries count as sign-in tries, per address) and signs every
+    other browser out, as a reset does (``keep``: the session asking, which stays in)."""
+    had = user.password_hash
+    if had is not None:
+        _check_current(session, user, current, password)
+    password_hash, stepped_out = hash_chosen(session, password, email=user.address)
+    if stepped_out:
+        session.refresh(user, ["password_hash"])
+    if user.password_hash != had:
+        raise Conflict("Your password was changed meanwhile. Reload the page and try again.")
+    members_service.set_password(session, user, password_hash)
+    if had is not None:
+        others = delete(WebSession).where(WebSession.user_id == user.id)
+        session.execute(others.where(WebSession.id != keep.id) if keep is not None else others)
+        tokens.end(session, SIGN_IN, user.id, tokens.Reason.REVOKED)
+        tokens.end(session, PASSWORD_RESET, user.id, tokens.Reason.REVOKED)
     audit_service.record(
         session,
         None,
-        "user.password_set",
+        "user.password_changed" if had is not None else "user.password_set",
         target_type="user",
         target_id=user.id,
         target_label=user.address or "",
     )
+
+
+def _check_current(session: Session, user: User, current: str | None, new: str) -> None:
+    """A password change's proof, the account's current password, and a new one that differs."""
+    if not current:
+        raise InvalidInput("Type your current password.", field="current_password")
+    ctx = context.of(session)
+    ctx.limiter.hit(f"login:email:{user.address}", ctx.settings.login_rate_limit)
+    if not verify_password(user.password_hash, current):
+        raise InvalidInput("That is not your current password.", field="current_password")
+    if verify_password(user.password_hash, new):
+        raise InvalidInput("That is your current password: choose a new one.", field="password")
+
+
+def turn_off_two_factor(session: Session, user: User, code: str) -> None:
+    """Turn two-step verification off: it takes a right code (the app's or a recovery code), and
+    is refused while a portal of theirs requires it."""
+    if two_factor_required_by(session, user):
+        raise Conflict("A portal of yours requires two-step verification: it cannot be turned off.")
+    second_factor.remove(session, user, code)
 
 
 def challenge_user(session: Session, raw: str | None, *, use: bool) -> User:

@@ -152,7 +152,7 @@ def accept(
             if user is not None:
                 session.expire(user)
             user = _account(session, invitation, current_user)
-    own_name = " ".join((name or "").split())[:200]
+    own_name = members_service.own_name(name)
 
     # Whether its inviter can still grant it was asked as the link was opened, in this same
     # transaction, unless it was left to hash a password: then it is asked again.

@@ -26,7 +26,7 @@ from admit.kit.pagination import page, seekable
 from admit.kit.search import contains, lists
 from admit.kit.text import sentence
 from admit.members import addresses
-from admit.members.addresses import ParsedRecipient, is_phone
+from admit.members.addresses import MAX_NAME, ParsedRecipient, is_phone
 from admit.members.models import JOINED_VIA, USERS_SEARCH, VIA_INVITE_LINK, Member, User
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
@@ -65,6 +65,8 @@ __all__ = [
     "list_members",
     "member_or_raise",
     "search_people",
+    "own_name",
+    "rename",
     "set_password",
     "set_status",
     "parse_recipient",
@@ -196,6 +198,18 @@ def with_password(session: Session, addresses: Collection[str]) -> set[str]:
                 )
             )
     return found
+
+
+def own_name(text: str | None) -> str:
+    """A name someone gives themselves (accepting an invitation, their account page), its spaces
+    tidied, at most ``MAX_NAME`` characters. Empty: none (they are shown by their address)."""
+    return " ".join((text or "").split())[:MAX_NAME]
+
+
+def rename(session: Session, user: User, name: str) -> None:
+    """The person's own name for their account (``own_name``)."""
+    user.name = own_name(name)
+    session.flush()
 
 
 def set_password(session: Session, user: User, password_hash: str) -> None:

@@ -4,6 +4,7 @@ from fastapi import Depends
 
 from admit.kit.routing import Router
 from admit.pages import (
+    account,
     auth,
     contacts,
     errors,
@@ -25,6 +26,7 @@ from admit.web import dev_mailbox_reader
 def build_router(*, dev_mailbox: bool) -> Router:
     router = Router(include_in_schema=False)
     for module in (
+        account,
         auth,
         contacts,
         errors,

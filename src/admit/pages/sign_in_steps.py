@@ -36,7 +36,8 @@ def _too_late() -> Response:
     return redirect("/login", notice="That sign-in took too long. Sign in again.")
 
 
-def _render(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render_step(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """A step's page (``auth/steps.html``), never cached: the account page's steps use it too."""
     # The password step's hint says every rule a password is checked against (``password_rules``).
     min_password = request.app.state.db.context.settings.password_min_length
     response = render(
@@ -70,7 +71,7 @@ def _two_factor_page(
         enrolment = second_factor.pending(session, user, issuer=issuer) or second_factor.begin(
             session, user, issuer=issuer
         )
-    return _render(
+    return render_step(
         request,
         status_code,
         step=step,
@@ -145,7 +146,7 @@ def two_factor_enrol(
         return _two_factor_page(request, session, user, next, exc.status, error=form_error(session, exc))
     auth_service.challenge_user(session, request.cookies.get(CHALLENGE_COOKIE), use=True)
     auth_service.end_session(session, auth.raw_session)
-    page = _render(
+    page = render_step(
         request,
         recovery_codes=codes,
         asker=second_factor.issuer_for(session, user),
@@ -177,7 +178,7 @@ def _page(
     owed = gate.steps(session, auth.web_session, user, actor.portal, actor.member.user_type)
     back = safe_next(next_path, f"/p/{actor.portal.slug}")
     if "recovery_codes" in extra:
-        return _render(request, asker=actor.portal.name, continue_url=back, **extra)
+        return render_step(request, asker=actor.portal.name, continue_url=back, **extra)
     if not owed:
         return redirect(back)
     step = owed[0]
@@ -187,7 +188,7 @@ def _page(
             session, user, issuer=actor.portal.name
         )
     slug = actor.portal.slug
-    return _render(
+    return render_step(
         request,
         status_code,
         step=step,

@@ -1,0 +1,166 @@
+"""The signed-in person's own account, as a page (``/me/account``): their name, their password
+(a first one, or a new one given the current one), and two-step verification (set up an
+authenticator app, new recovery codes, turn it off). Thin over the services the API's ``/me``
+and ``/auth/password`` call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, Form, Request, Response
+from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
+
+from admit.auth import second_factor
+from admit.auth import service as auth_service
+from admit.auth.models import WebSession
+from admit.errors import DomainError
+from admit.kit.routing import Router
+from admit.members import service as members_service
+from admit.members.addresses import MAX_NAME
+from admit.members.models import User
+from admit.pages.deps import SignedIn, check_csrf, form_error, redirect, render
+from admit.pages.sign_in_steps import render_step
+from admit.web import Auth, SessionDep
+
+router = Router()
+
+HERE = "/me/account"
+
+
+def _signed_in(auth: Auth) -> tuple[User, WebSession]:
+    assert auth.web_session is not None  # ``SignedIn`` sent anyone else to sign in
+    return auth.web_session.user, auth.web_session
+
+
+def _page(
+    request: Request, session: Session, user: User, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
+    has_factor = second_factor.has_factor(session, user.id)
+    response = render(
+        request,
+        "account/index.html",
+        {
+            "me": user,
+            "max_name": MAX_NAME,
+            "min_password": request.app.state.db.context.settings.password_min_length,
+            "has_password": user.password_hash is not None,
+            "has_factor": has_factor,
+            "factor_required": has_factor and auth_service.two_factor_required_by(session, user),
+            **extra,
+        },
+        status_code=status_code,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get(HERE, name="account:show")
+def show(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
+    user, _ = _signed_in(auth)
+    return _page(request, session, user)
+
+
+@router.post(f"{HERE}/name", name="account:name", dependencies=[Depends(check_csrf)])
+def rename(request: Request, session: SessionDep, auth: SignedIn, name: str = Form("")) -> Response:
+    user, _ = _signed_in(auth)
+    members_service.rename(session, user, name)
+    return redirect(HERE, notice="Your name is saved." if user.name else "Your name is removed.")
+
+
+@router.post(f"{HERE}/password", name="account:password", dependencies=[Depends(check_csrf)])
+def password(
+    request: Request,
+    session: SessionDep,
+    auth: SignedIn,
+    current_password: str = Form(""),
+    password: str = Form(""),
+) -> Response:
+    user, web_session = _signed_in(auth)
+    had = user.password_hash is not None
+    try:
+        auth_service.choose_password(
+            session, user, password, current=current_password if had else None, keep=web_session
+        )
+    except DomainError as exc:
+        message = form_error(session, exc)
+        return _page(
+            request,
+            session,
+            user,
+            exc.status,
+            error=message,
+            error_field=getattr(exc, "field", None) or "password",
+            form="password",
+        )
+    if had:
+        return redirect(HERE, notice="Your password is changed. Every other browser is signed out.")
+    return redirect(HERE, notice="Your password is saved: sign in with it from now on.")
+
+
+# --- two-step verification --------------------------------------------------------------------
+
+
+def _enrol_page(
+    request: Request, session: Session, user: User, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
+    issuer = second_factor.issuer_for(session, user)
+    enrolment = second_factor.pending(session, user, issuer=issuer) or second_factor.begin(
+        session, user, issuer=issuer
+    )
+    return render_step(
+        request,
+        status_code,
+        step="enrol_second_factor",
+        asker=None,
+        who=user.label,
+        next="",
+        enrolment=enrolment,
+        enrol_action=f"{HERE}/two-factor",
+        account=True,
+        hide_nav=False,
+        **extra,
+    )
+
+
+@router.get(f"{HERE}/two-factor", name="account:two_factor")
+def two_factor_page(request: Request, session: SessionDep, auth: SignedIn) -> Response:
+    user, _ = _signed_in(auth)
+    if second_factor.has_factor(session, user.id):
+        return redirect(HERE)
+    return _enrol_page(request, session, user)
+
+
+@router.post(f"{HERE}/two-factor", dependencies=[Depends(check_csrf)])
+def two_factor_on(request: Request, session: SessionDep, auth: SignedIn, code: str = Form("")) -> Response:
+    user, web_session = _signed_in(auth)
+    try:
+        codes = second_factor.confirm(session, user, code)
+    except DomainError as exc:
+        return _enrol_page(request, session, user, exc.status, error=form_error(session, exc))
+    second_factor.proved(session, web_session)
+    return render_step(request, recovery_codes=codes, continue_url=HERE, account=True, hide_nav=False)
+
+
+@router.post(f"{HERE}/recovery-codes", name="account:recovery_codes", dependencies=[Depends(check_csrf)])
+def recovery_codes(request: Request, session: SessionDep, auth: SignedIn, code: str = Form("")) -> Response:
+    user, _ = _signed_in(auth)
+    try:
+        codes = second_factor.replace_recovery_codes(session, user, code)
+    except DomainError as exc:
+        message = form_error(session, exc)
+        return _page(request, session, user, exc.status, error=message, error_field="code", form="codes")
+    return render_step(
+        request, recovery_codes=codes, renewed=True, continue_url=HERE, account=True, hide_nav=False
+    )
+
+
+@router.post(f"{HERE}/two-factor/off", name="account:two_factor_off", dependencies=[Depends(check_csrf)])
+def two_factor_off(request: Request, session: SessionDep, auth: SignedIn, code: str = Form("")) -> Response:
+    user, _ = _signed_in(auth)
+    try:
+        auth_service.turn_off_two_factor(session, user, code)
+    except DomainError as exc:
+        message = form_error(session, exc)
+        return _page(request, session, user, exc.status, error=message, error_field="off_code", form="off")
+    return redirect(HERE, notice="Two-step verification is off.")

@@ -1,0 +1,223 @@
+"""The signed-in person's own account (both backends): a new password given the current one
+(``POST /auth/password``, and the page ``/me/account``), their name (``PATCH /me``), and two-step
+verification from the account page (set up, new recovery codes, turn off)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pyotp
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from admit.audit.models import AuditEvent
+from admit.kit import clock
+from tests.factories import OWNER_PASSWORD, create_portal, csrf_of, login, sign_in_page
+
+NEW = "violet-harbour-lantern-42"
+
+
+def _code(secret: str, *, later: int = 0) -> str:
+    return pyotp.TOTP(secret).at(clock.now() + timedelta(seconds=later))
+
+
+class TestChangePasswordApi:
+    def test_it_takes_the_current_password_and_signs_every_other_browser_out(self, app, client, db):
+        """No current password, a wrong one, the same one again and a weak new one are refused,
+        each naming its field, and change nothing; the right one changes it: the old password
+        opens nothing, another browser is signed out, this one stays in, and the log says so."""
+        pf = create_portal(db)
+        with TestClient(app, client=("127.0.0.1", 50001)) as other:
+            login(other, pf.owner_email, OWNER_PASSWORD)
+            assert other.get("/api/v1/me").status_code == 200
+            headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+
+            def change(**body):
+                return client.post("/api/v1/auth/password", json=body, headers=headers)
+
+            for body, field, words in (
+                ({"password": NEW}, "current_password", "Type your current password."),
+                ({"password": NEW, "current_password": "not-it-at-all-1"}, "current_password", "not your"),
+                ({"password": OWNER_PASSWORD, "current_password": OWNER_PASSWORD}, "password", "current"),
+                ({"password": "short", "current_password": OWNER_PASSWORD}, "password", "at least"),
+            ):
+                r = change(**body)
+                assert r.status_code == 422, r.text
+                assert r.json()["field"] == field and words in r.json()["detail"], r.text
+            assert other.get("/api/v1/me").status_code == 200  # nothing changed yet
+
+            assert change(password=NEW, current_password=OWNER_PASSWORD).status_code == 204
+            assert other.get("/api/v1/me").status_code == 401
+            assert client.get("/api/v1/me").status_code == 200
+        refused = client.post(
+            "/api/v1/auth/login", json={"email": pf.owner_email, "password": OWNER_PASSWORD}
+        )
+        assert refused.status_code == 401
+        assert (
+            client.post("/api/v1/auth/login", json={"email": pf.owner_email, "password": NEW}).status_code
+            == 200
+        )
+        with db.unit_of_work() as session:
+            actions = session.scalars(
+                select(AuditEvent.action).where(AuditEvent.action.like("user.password%"))
+            )
+            assert list(actions) == ["user.password_changed"]
+
+    def test_wrong_current_passwords_count_as_sign_in_tries(self, client, db, change_settings, rate_limits):
+        """Guessing the current password is limited as guessing at the sign-in is, per address
+        (the limit set after this sign-in: a limit's count is kept by its figures)."""
+        pf = create_portal(db)
+        headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        change_settings(login_rate_limit="3/minute")
+        answers = [
+            client.post(
+                "/api/v1/auth/password",
+                json={"password": NEW, "current_password": f"wrong-guess-{i}"},
+                headers=headers,
+            ).status_code
+            for i in range(4)
+        ]
+        assert answers == [422, 422, 422, 429], answers
+        refused = client.post(
+            "/api/v1/auth/login", json={"email": pf.owner_email, "password": OWNER_PASSWORD}
+        )
+        assert refused.status_code == 429, refused.text  # the same count as the sign-in's
+
+
+class TestName:
+    def test_the_person_names_themselves(self, client, db):
+        pf = create_portal(db)
+        headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        r = client.patch("/api/v1/me", json={"name": "  Olive   Q.  Owner "}, headers=headers)
+        assert r.status_code == 200 and r.json()["user"]["name"] == "Olive Q. Owner", r.text
+        too_long = client.patch("/api/v1/me", json={"name": "x" * 201}, headers=headers)
+        assert too_long.status_code == 422 and too_long.json()["field"] == "name", too_long.text
+        assert client.get("/api/v1/me").json()["user"]["name"] == "Olive Q. Owner"
+        r = client.patch("/api/v1/me", json={"name": " "}, headers=headers)
+        assert r.json()["user"]["name"] in ("", None)
+
+
+class TestAccountPage:
+    def test_signed_out_it_asks_to_sign_in(self, client, db):
+        create_portal(db)
+        r = client.get("/me/account", follow_redirects=False)
+        assert r.status_code in (302, 303) and r.headers["location"].startswith("/login")
+
+    def test_name_and_password_from_the_page(self, client, db):
+        """The profile menu leads there; a wrong current password stays on the page with the
+        reason beside its field; the right one changes it and says other browsers are out."""
+        pf = create_portal(db)
+        home = sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        assert (
+            'href="http://testserver/me/account">Your account</a>'
+            in client.get(home.headers["location"]).text
+        )
+        page = client.get("/me/account")
+        assert page.status_code == 200 and "Current password" in page.text and "Olive Owner" in page.text
+
+        r = client.post("/me/account/name", data={"name": "Olive O.", "csrf_token": csrf_of(page.text)})
+        assert r.status_code == 200 and "Your name is saved." in r.text and 'value="Olive O."' in r.text
+
+        wrong = client.post(
+            "/me/account/password",
+            data={"current_password": "nope-nope-nope-1", "password": NEW, "csrf_token": csrf_of(page.text)},
+        )
+        assert wrong.status_code == 422 and "That is not your current password." in wrong.text
+        assert 'data-field="current_password"' in wrong.text
+        done = client.post(
+            "/me/account/password",
+            data={"current_password": OWNER_PASSWORD, "password": NEW, "csrf_token": csrf_of(page.text)},
+        )
+        assert done.status_code == 200 and "Every other browser is signed out." in done.text
+        assert done.url.path == "/me/account"
+        assert (
+            client.post("/api/v1/auth/login", json={"email": pf.owner_email, "password": NEW}).status_code
+            == 200
+        )
+
+    def test_a_passwordless_client_may_choose_one(self, client, db, worker):
+        """A client who signs in by link is offered a first password (no current one asked)."""
+        from tests.factories import invite, last_link
+
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@example.org"], user_type="client")
+        worker.drain()
+        assert (
+            client.post(
+                f"/api/v1/invitations/{last_link(db, 'cleo@example.org')}/accept", json={}
+            ).status_code
+            == 200
+        )
+        page = client.get("/me/account")
+        assert "Choose a password" in page.text and "Current password" not in page.text
+        done = client.post("/me/account/password", data={"password": NEW, "csrf_token": csrf_of(page.text)})
+        assert "Your password is saved" in done.text
+        assert (
+            client.post("/api/v1/auth/login", json={"email": "cleo@example.org", "password": NEW}).status_code
+            == 200
+        )
+
+    def test_two_step_verification_on_new_codes_and_off(self, client, db):
+        """Set up from the account page (the QR code's key read off the page), the codes shown
+        once; new recovery codes take a right code and replace the old ones; turning it off takes
+        a right code, and is not offered while a portal requires it."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get("/me/account")
+        assert "Set up two-step verification" in page.text
+        setup = client.get("/me/account/two-factor")
+        assert "<svg" in setup.text and "Cancel" in setup.text
+        secret = re.search(r'id="totp-key">([A-Z2-7]+)<', setup.text).group(1)
+        bad = client.post(
+            "/me/account/two-factor", data={"code": "000000", "csrf_token": csrf_of(setup.text)}
+        )
+        assert bad.status_code == 422 and "That code is not right" in bad.text
+        on = client.post(
+            "/me/account/two-factor", data={"code": _code(secret), "csrf_token": csrf_of(setup.text)}
+        )
+        first = re.findall(r"<li><code>([0-9a-f]{5}-[0-9a-f]{5})</code></li>", on.text)
+        assert on.status_code == 200 and len(first) == 10
+        assert 'href="/me/account">I have saved them' in on.text
+
+        page = client.get("/me/account")
+        assert "New recovery codes" in page.text and "Turn off two-step verification" in page.text
+        wrong = client.post(
+            "/me/account/recovery-codes", data={"code": "123456", "csrf_token": csrf_of(page.text)}
+        )
+        assert wrong.status_code == 422 and "That code is not right" in wrong.text
+        renewed = client.post(
+            "/me/account/recovery-codes", data={"code": first[0], "csrf_token": csrf_of(page.text)}
+        )
+        second = re.findall(r"<li><code>([0-9a-f]{5}-[0-9a-f]{5})</code></li>", renewed.text)
+        assert len(second) == 10 and not set(second) & set(first)
+        assert "the earlier ones no longer work" in renewed.text
+        stale = client.post(
+            "/me/account/two-factor/off", data={"code": first[1], "csrf_token": csrf_of(page.text)}
+        )
+        assert stale.status_code == 422  # the earlier codes stopped working
+
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/settings",
+            json={"internal_sign_in": {"require_two_factor": True}},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        page = client.get("/me/account")
+        assert "requires two-step verification, so it stays on" in page.text
+        assert "Turn off two-step verification" not in page.text
+        kept = client.post(
+            "/me/account/two-factor/off", data={"code": second[0], "csrf_token": csrf_of(page.text)}
+        )
+        assert kept.status_code == 409 and "cannot be turned off" in kept.text
+
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/settings",
+            json={"internal_sign_in": {"require_two_factor": False}},
+            headers=pf.headers(),
+        )
+        off = client.post(
+            "/me/account/two-factor/off", data={"code": second[0], "csrf_token": csrf_of(page.text)}
+        )
+        assert off.status_code == 200 and "Two-step verification is off." in off.text
+        assert "Set up two-step verification" in off.text
