@@ -221,3 +221,88 @@ class TestAccountPage:
         )
         assert off.status_code == 200 and "Two-step verification is off." in off.text
         assert "Set up two-step verification" in off.text
+
+
+class TestSecurityNotices:
+    def _mail(self, client, to: str) -> list[dict]:
+        return client.get("/api/v1/dev/messages", params={"to": to}).json()["items"]
+
+    def test_a_changed_password_and_two_step_verification_are_told_to_the_holder(self, client, db, worker):
+        """Each change to how the account signs in sends its holder a notice, in the portal's
+        brand and time zone, with the way to take the account back."""
+        pf = create_portal(db)
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/settings", json={"time_zone": "Europe/Paris"}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        r = client.post(
+            "/api/v1/auth/password",
+            json={"password": NEW, "current_password": OWNER_PASSWORD},
+            headers=headers,
+        )
+        assert r.status_code == 204, r.text
+        worker.drain()
+        [notice] = self._mail(client, pf.owner_email)
+        assert notice["subject"] == "Your password was changed at Acme Inc"
+        assert "The password of your account was changed at Acme Inc (owner@acme.com) on " in notice["text"]
+        assert notice["text"].split(" on ", 1)[1].split(".")[0].endswith(("CET", "CEST"))
+        assert "/forgot-password" in notice["text"] and "Choose a new password" in notice["html"]
+
+        secret = client.post("/api/v1/me/two-factor", headers=headers).json()["secret"]
+        r = client.post("/api/v1/me/two-factor/confirm", json={"code": _code(secret)}, headers=headers)
+        assert r.status_code == 200, r.text
+        with clock.travel(timedelta(seconds=60)):
+            off = client.request(
+                "DELETE", "/api/v1/me/two-factor", json={"code": _code(secret)}, headers=headers
+            )
+            assert off.status_code == 204, off.text
+            worker.drain()
+        subjects = [m["subject"] for m in self._mail(client, pf.owner_email)]
+        assert subjects == [
+            "Two-step verification was turned off at Acme Inc",
+            "Two-step verification was turned on at Acme Inc",
+            "Your password was changed at Acme Inc",
+        ]
+
+    def test_a_reset_is_told_even_right_after_the_reset_email(self, client, db, worker, rate_limits):
+        """The per-recipient cap (one message a minute) holds other messages back, never the
+        notice: the reset email came seconds before it."""
+        from tests.factories import last_link
+
+        pf = create_portal(db)
+        assert client.post("/api/v1/auth/password-reset", json={"email": pf.owner_email}).status_code == 202
+        worker.drain()
+        token = last_link(db, pf.owner_email, "reset")
+        r = client.post(f"/api/v1/auth/password-reset/{token}", json={"password": NEW})
+        assert r.status_code == 200, r.text
+        worker.drain()
+        subjects = [m["subject"] for m in self._mail(client, pf.owner_email)]
+        assert subjects[0] == "Your password was changed at Acme Inc", subjects
+        with db.unit_of_work() as session:
+            from admit.notifications import service as notifications_service
+
+            assert notifications_service.recipient_waits(session, [pf.owner_email])  # the cap is on
+
+    def test_the_text_message_form(self):
+        """An account known by its phone number is told by text."""
+        from admit.notifications.render import render
+
+        sms = render(
+            "security_notice",
+            {
+                "name": "",
+                "email": "+12025550173",
+                "what": "password_changed",
+                "headline": "Your password was changed",
+                "happened": "The password of your account was changed",
+                "when_text": "5 December 2026 at 20:40 UTC",
+                "reset_link": "https://admit.example/forgot-password",
+                "brand": {"name": "Acme Inc"},
+            },
+            "sms",
+        )
+        assert sms.text == (
+            "Acme Inc: The password of your account was changed (5 December 2026 at 20:40 UTC). "
+            "Not you? Tell your portal's administrator at once."
+        )

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from admit import context
 from admit.audit import service as audit_service
+from admit.auth import notices
 from admit.auth.models import TotpFactor, WebSession
 from admit.errors import Conflict, InvalidInput
 from admit.kit import secretbox
@@ -163,6 +164,7 @@ def confirm(session: Session, user: User, code: str) -> list[str]:
         target_id=user.id,
         target_label=user.address or "",
     )
+    notices.tell(session, user, "second_factor_added")
     session.flush()
     return codes
 
@@ -241,6 +243,7 @@ def remove(session: Session, user: User, code: str) -> None:
         target_id=user.id,
         target_label=user.address or "",
     )
+    notices.tell(session, user, "second_factor_removed")
     session.flush()
 
 

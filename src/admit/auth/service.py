@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.auth import second_factor
+from admit.auth import notices, second_factor
 from admit.auth.models import ApiKey, LinkRequest, WebSession
 from admit.db import rowcount, step_out
 from admit.errors import (
@@ -39,7 +39,6 @@ from admit.kit.tokens import hash_token, new_token
 from admit.members import service as members_service
 from admit.members.passwords import hash_chosen, verify_password
 from admit.notifications import service as notifications_service
-from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.portals import sign_in as portals_sign_in
 from admit.tokens import service as tokens
@@ -471,11 +470,8 @@ def _send_link(
             session, SIGN_IN_CODE, user.id, ttl=timedelta(minutes=minutes), secret=_code_secret(user.id, code)
         )
         message["code"] = f"{code[:3]} {code[3:]}"
-    if len(portals) == 1:
-        message["brand"] = portals_brand.email_context(portals[0][0], public_url)
-    elif portals:
-        # The link signs in to all of them: the message names them all (no one's logo or colour).
-        message["portal_name"] = portals_service.names_line(p.name for p, _member in portals)
+    # The link signs in to all of them: in several, the message names them all.
+    message.update(portals_service.account_brand([p for p, _member in portals], public_url))
     notifications_service.enqueue(
         session,
         event_key=f"{purpose}:{hash_token(raw)[:32]}",
@@ -526,6 +522,7 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     members_service.set_password(session, user, password_hash)
     end_all_sessions(session, user.id)
     tokens.end(session, SIGN_IN, user.id, tokens.Reason.REVOKED)
+    notices.tell(session, user, "password_changed")
     audit_service.record(
         session,
         None,
@@ -618,6 +615,7 @@ def choose_password(
         session.execute(others.where(WebSession.id != keep.id) if keep is not None else others)
         tokens.end(session, SIGN_IN, user.id, tokens.Reason.REVOKED)
         tokens.end(session, PASSWORD_RESET, user.id, tokens.Reason.REVOKED)
+        notices.tell(session, user, "password_changed")
     audit_service.record(
         session,
         None,

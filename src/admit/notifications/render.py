@@ -36,6 +36,7 @@ TEMPLATES = (
     "mention",
     "action_due",
     "activity_digest",
+    "security_notice",
 )
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
 SMS_TEMPLATES = (
@@ -48,6 +49,7 @@ SMS_TEMPLATES = (
     "mention",
     "action_due",
     "activity_digest",
+    "security_notice",
 )
 
 _env = Environment(

@@ -157,6 +157,12 @@ def channel_for(address: str) -> str:
     return "sms" if address.startswith("+") else "email"
 
 
+# Messages never held back by the per-recipient caps: a security notice follows the account
+# holder's own action on their own account (it cannot be aimed at anyone else), and the reset
+# email that came a minute before must not hide it (``auth.notices``). They still count.
+UNCAPPED = frozenset({"security_notice"})
+
+
 def enqueue(
     session: Session,
     *,
@@ -227,7 +233,7 @@ def _enqueue(
     existing = session.scalar(select(Notification).where(Notification.event_key == event_key))
     if existing is not None:
         return existing
-    if recipient_waits(session, [to]):
+    if template not in UNCAPPED and recipient_waits(session, [to]):
         # Whatever asked for it, the recipient has had enough messages for now: a Resend says
         # so first (``require_recipient_free``); anything else is simply not sent.
         log.info("notification.recipient_capped template=%s", template)

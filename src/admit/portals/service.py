@@ -10,7 +10,7 @@ import re
 import unicodedata
 import uuid
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from functools import cache, lru_cache
@@ -28,6 +28,7 @@ from admit.errors import InvalidInput, PortalNotFound
 from admit.kit import colour
 from admit.notifications import preferences
 from admit.policy import ALL_PRODUCTS
+from admit.portals import brand as portals_brand
 from admit.portals.models import (
     MAX_INVITATION_REMINDERS,
     MAX_INVITATION_TTL,
@@ -41,6 +42,7 @@ from admit.portals.models import (
 __all__ = [
     "check_time_zone",
     "names_line",
+    "account_brand",
     "time_zone_names",
     "today",
     "ALL_PRODUCTS",
@@ -404,6 +406,17 @@ def names_line(names: Iterable[str], *, limit: int = 60) -> str:
     they have never seen. Cut at ``limit`` characters with "…"."""
     text = " · ".join(sorted(set(names)))
     return text if len(text) <= limit else text[: limit - 1].rstrip(" ·") + "…"
+
+
+def account_brand(portals: Sequence[Portal], public_url: str) -> dict[str, Any]:
+    """What a message about a person's account, not one portal's (a sign-in link, a security
+    notice), wears: their one portal's brand; in several, all their names and no one's logo or
+    colour (``names_line``); in none, the messages' fallback."""
+    if len(portals) == 1:
+        return {"brand": portals_brand.email_context(portals[0], public_url)}
+    if portals:
+        return {"portal_name": names_line(p.name for p in portals)}
+    return {}
 
 
 def time_zone_names() -> list[str]:

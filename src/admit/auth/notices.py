@@ -1,0 +1,70 @@
+"""Security notices: the account holder is told, by email (or text, for an account known by its
+phone number), when the way their account signs in changes: its password (changed, or chosen
+again with a reset link) and its two-step verification (turned on or off). Someone who did not
+do it learns it at once and is shown the way to take the account back.
+
+A notice is never held back by the per-recipient caps (``notifications.service.UNCAPPED``): it
+follows the account holder's own signed-in (or reset-link) action, so it cannot be aimed at
+anyone else, and the reset email a minute before must not hide it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Final
+
+from sqlalchemy.orm import Session
+
+from admit import context
+from admit.kit.text import moment_text
+from admit.members import service as members_service
+from admit.notifications import service as notifications_service
+from admit.portals import service as portals_service
+
+if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.members.models import User
+
+__all__ = ["SECURITY_NOTICE", "tell"]
+
+SECURITY_NOTICE: Final = "security_notice"
+
+# What changed: (the subject, the sentence that says it).
+WHAT: Final[dict[str, tuple[str, str]]] = {
+    "password_changed": ("Your password was changed", "The password of your account was changed"),
+    "second_factor_added": (
+        "Two-step verification was turned on",
+        "Two-step verification was turned on for your account",
+    ),
+    "second_factor_removed": (
+        "Two-step verification was turned off",
+        "Two-step verification was turned off for your account",
+    ),
+}
+
+
+def tell(session: Session, user: User, what: str) -> None:
+    """Queue the notice that ``what`` (a key of ``WHAT``) just happened to ``user``'s account, in
+    the brand of their portal (``portals.service.account_brand``) and its time zone."""
+    address = user.address
+    if not address:
+        return
+    ctx = context.of(session)
+    now = ctx.clock.now()
+    portals = [p for p, _member in members_service.memberships_of(session, user)]
+    headline, happened = WHAT[what]
+    notifications_service.enqueue(
+        session,
+        event_key=f"{SECURITY_NOTICE}:{what}:{user.id}:{uuid.uuid4()}",
+        template=SECURITY_NOTICE,
+        to=address,
+        context={
+            "name": user.name,
+            "email": address,
+            "what": what,
+            "headline": headline,
+            "happened": happened,
+            "when_text": moment_text(now, portals[0].time_zone if len(portals) == 1 else None),
+            "reset_link": f"{ctx.settings.public_url}/forgot-password",
+            **portals_service.account_brand(portals, ctx.settings.public_url),
+        },
+    )
