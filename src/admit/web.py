@@ -38,6 +38,7 @@ from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.members.models import Member, User
 from admit.policy import Action, Role
+from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
 from admit.settings import Settings
@@ -281,6 +282,10 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
     web_session = auth.web_session
     assert web_session is not None, "no API key: the browser session checked above"
     member = members_service.get_membership(session, portal.id, web_session.user_id)
+    if member is not None:
+        # Someone let in (their access may have ended since): an error page drawn after this
+        # request's session is gone still wears the portal's look (``pages.deps.render``).
+        request.state.portal_brand = portals_brand.of(portal)
     if member is not None and member.status == members_service.DEACTIVATED:
         # They were in: say what happened (they know the portal), not "no such portal"; and
         # whether they have another portal to go to (the page offers it, else Sign out).

@@ -212,13 +212,14 @@ class TestPublicPages:
         client.cookies.clear()
         again = client.get(confirm_path)
         assert again.status_code == 410 and "already confirmed" in again.text
-        # Said in the portal's look, as its live page was; an unknown link keeps Admit's.
+        # Said in the portal's look, as its live page was; so is an unknown link's page, in a
+        # deployment of one portal (as the sign-in page is).
         assert (
             '<a class="brand" href="/">Acme Inc</a>' in again.text
             and "<title>No longer valid · Acme Inc" in again.text
         )
         unknown = client.get("/confirm/" + "x" * 43)
-        assert unknown.status_code == 404 and '<a class="brand" href="/">Admit</a>' in unknown.text
+        assert unknown.status_code == 404 and '<a class="brand" href="/">Acme Inc</a>' in unknown.text
         assert 'href="/login">Sign in</a>' in again.text  # signed out: sign in instead
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)  # someone else, signed in
         again = client.get(confirm_path, follow_redirects=False)

@@ -366,3 +366,46 @@ class TestPages:
         plain = client.get("/login")  # two portals, and nothing says which
         assert "--brand:" not in plain.text and "Globex" not in plain.text
         assert "Globex" not in client.get("/forgot-password").text
+
+
+class TestErrorPages:
+    def test_an_error_page_wears_the_portal_the_person_was_in(self, client, db):
+        """Drawn after the request's session is gone, an error page still wears the look of the
+        portal it happened in: a page that is not there, and the page that says someone's access
+        was ended. With several portals, an error about none of them is in Admit's look; with
+        one, in its look (as the sign-in page is)."""
+        import uuid
+
+        from admit.flows import members as members_flow
+        from admit.members.models import Member, User
+        from tests.factories import PASSWORD, active_member, actor_for
+
+        pf = create_portal(db, name="Globex")
+        client.patch(f"/api/v1/portals/{pf.slug}", json={"brand_color": "#1e3a8a"}, headers=pf.headers())
+        unknown_link = client.get("/invite/" + "x" * 43)
+        assert unknown_link.status_code in (404, 410)
+        assert '<a class="brand" href="/">Globex</a>' in unknown_link.text  # the only portal
+
+        create_portal(db, name="Initech", owner_email="owner@initech.com")
+        unknown_link = client.get("/invite/" + "x" * 43)
+        assert '<a class="brand" href="/">Admit</a>' in unknown_link.text  # nothing says which
+
+        login(client, pf.owner_email, "owner-password-123")
+        missing = client.get(f"/p/{pf.slug}/workspaces/{uuid.uuid4()}")
+        assert missing.status_code == 404, missing.text[:300]
+        assert '<a class="brand" href="/">Globex</a>' in missing.text
+        assert "--brand:#1e3a8a" in missing.text.replace(" ", "")
+
+        active_member(db, pf, "tess@globex.com", password=PASSWORD)
+        with db.unit_of_work() as session:
+            member_id = session.scalar(
+                select(Member.id).join(User, User.id == Member.user_id).where(User.email == "tess@globex.com")
+            )
+            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member_id)
+        client.cookies.clear()
+        login(client, "tess@globex.com", PASSWORD)
+        ended = client.get(f"/p/{pf.slug}/workspaces")
+        assert ended.status_code == 403 and "An administrator ended your access to Globex" in ended.text
+        assert '<a class="brand" href="/">Globex</a>' in ended.text
+        elsewhere = client.get("/p/nowhere-at-all/workspaces")
+        assert elsewhere.status_code == 404 and '<a class="brand" href="/">Admit</a>' in elsewhere.text

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.datastructures import URL, MutableHeaders
 
@@ -27,6 +28,7 @@ from admit import policy
 from admit.actor import Actor
 from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, SignInIncomplete
+from admit.kit.brand import Brand
 from admit.kit.templating import OutputTemplate
 from admit.kit.text import full_stop, readable_phone, sentence
 from admit.kit.tokens import same
@@ -262,6 +264,17 @@ def secret_path_of(path: str) -> str | None:
     return None
 
 
+def _only_brand(db: Database) -> Brand | None:
+    """The deployment's only portal's look, for an error page; Admit's (None) when there are
+    several, or the database cannot answer (the error may be that it is down)."""
+    try:
+        with db.session() as session:
+            portal = portals_service.only_portal(session)
+            return portals_brand.of(portal) if portal is not None else None
+    except SQLAlchemyError:
+        return None
+
+
 def render(
     request: Request,
     name: str,
@@ -289,11 +302,19 @@ def render(
     # public page (an invitation, a link, sign-in) is about (``brand_portal``); a page about no
     # portal (Check your email, Forgot password, two-step verification…) wears the deployment's
     # only portal's when it has one, as the sign-in page does. ``brand_portal=None``: Admit's.
+    # An error page is drawn after the request's session is gone: the portal the person was in
+    # (``web.portal_actor`` kept its look), else the only portal, read in a session of its own.
     branded = ctx.get("brand_portal") or ctx["portal"]
-    if branded is None and not bare and "brand_portal" not in ctx:
-        session = getattr(request.state, "db_session", None)
-        branded = portals_service.only_portal(session) if session is not None else None
-    ctx["brand"] = portals_brand.of(branded) if branded is not None else None
+    if bare and branded is None:
+        kept = getattr(request.state, "portal_brand", None)
+        if kept is None and "brand_portal" not in ctx:
+            kept = _only_brand(request.app.state.db)
+        ctx["brand"] = kept
+    else:
+        if branded is None and "brand_portal" not in ctx:
+            session = getattr(request.state, "db_session", None)
+            branded = portals_service.only_portal(session) if session is not None else None
+        ctx["brand"] = portals_brand.of(branded) if branded is not None else None
     # A page opened by a secret link takes the token out of the address bar once it has
     # landed (admit.js: history.replaceState): it is not left on screen, in screenshots or in
     # the tab's history. Its forms name their own action, token included.

@@ -57,6 +57,8 @@ def error_page(request: Request, exc: DomainError) -> Response:
     ):
         # Signed in, in no other portal: the start page would lead back here.
         said["sign_out"] = True
+    if exc.status >= 500:
+        said["brand_portal"] = None  # the database may be what failed: nothing more is asked of it
     return render(request, "error.html", said, status_code=exc.status, bare=True)
 
 
