@@ -80,16 +80,21 @@ def members_list(
 def members_deactivate(slug: str, as_json: bool, member: str) -> None:
     """Deactivate MEMBER (their email address, phone number or member id): their access to this
     portal ends at once, and only to this one (already deactivated: nothing to do)."""
+    from admit.errors import DomainError
     from admit.flows import members as members_flow
 
     def deactivate(session: Session, actor: Actor) -> Member:
         member_id = _member_id(session, actor, member)
-        if actor.member is not None and actor.member.id == member_id:
+        try:
+            return members_flow.deactivate(session, actor, member_id)
+        except DomainError as exc:
+            if actor.member is None or actor.member.id != member_id:
+                raise
+            # The policy's refusal speaks to "you": say who that is at the console.
             _shared.fail(
-                f"The console acts as {actor.label}, the portal's first owner, who cannot be "
-                "deactivated from it: deactivate them signed in as another owner."
+                f"{_shared.error_message(exc)} The console acts as {actor.label}, the portal's "
+                "first owner: deactivate them signed in as another owner."
             )
-        return members_flow.deactivate(session, actor, member_id)
 
     _change(slug, as_json, deactivate, "{} is deactivated.")
 
