@@ -284,7 +284,8 @@ def create_app(
             return validation_error_response(exc)
         first = exc.errors()[0] if exc.errors() else {}
         field = ".".join(str(p) for p in first.get("loc", ())[1:])
-        return error_page(request, InvalidInput(f"{field}: {first.get('msg', 'invalid')}", field=field))
+        refusal = InvalidInput(f"{field}: {first.get('msg', 'invalid')}", field=field)
+        return await run_in_threadpool(error_page, request, refusal)
 
     app.exception_handler(LoginRedirect)(handle_login_redirect)
     app.exception_handler(StepsRedirect)(handle_steps_redirect)

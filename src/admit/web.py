@@ -282,7 +282,7 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
     web_session = auth.web_session
     assert web_session is not None, "no API key: the browser session checked above"
     member = members_service.get_membership(session, portal.id, web_session.user_id)
-    if member is not None:
+    if member is not None and member.status in (members_service.ACTIVE, members_service.DEACTIVATED):
         # Someone let in (their access may have ended since): an error page drawn after this
         # request's session is gone still wears the portal's look (``pages.deps.render``).
         request.state.portal_brand = portals_brand.of(portal)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from admit.audit.models import AuditEvent
 from admit.kit import clock
-from tests.factories import OWNER_PASSWORD, create_portal, csrf_of, login, sign_in_page
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, csrf_of, login, sign_in_page
 
 NEW = "violet-harbour-lantern-42"
 
@@ -84,6 +84,60 @@ class TestChangePasswordApi:
         )
         assert refused.status_code == 429, refused.text  # the same count as the sign-in's
 
+    def test_a_sign_in_begun_with_the_old_password_cannot_finish(self, app, client, db):
+        """Someone who had the old password and got as far as the second step (here: setting up
+        an authenticator app a portal requires) cannot finish it once the password is changed."""
+        pf = create_portal(db)
+        headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}  # before the policy
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/settings",
+            json={"internal_sign_in": {"require_two_factor": True}},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        with TestClient(app, client=("127.0.0.1", 50002)) as other:
+            begun = other.post(
+                "/api/v1/auth/login", json={"email": pf.owner_email, "password": OWNER_PASSWORD}
+            )
+            assert begun.json()["code"] == "two_factor_enrolment_required", begun.text
+            challenge = begun.json()["challenge"]
+            changed = client.post(
+                "/api/v1/auth/password",
+                json={"password": NEW, "current_password": OWNER_PASSWORD},
+                headers=headers,
+            )
+            assert changed.status_code == 204, changed.text
+            started = other.post("/api/v1/me/two-factor", json={"challenge": challenge})
+            assert started.status_code == 401, started.text
+            assert other.get("/api/v1/me").status_code == 401
+
+    def test_a_change_racing_another_loses(self, client, db):
+        """The new password is written only over the one checked: a reset (or another change)
+        that came between the check and the write wins, and this one is refused, writing nothing."""
+        from sqlalchemy.orm.attributes import set_committed_value
+
+        from admit.auth import service as auth_service
+        from admit.members import passwords
+        from admit.members import service as members_service
+        from admit.members.models import User
+
+        pf = create_portal(db)
+        with db.unit_of_work() as session:
+            user = session.scalar(select(User).where(User.email == pf.owner_email))
+            was = user.password_hash
+            # What a reset in another request does between this change's check and its write:
+            members_service.replace_password(
+                session, user, was, passwords.hash_password("reset-meanwhile-42")
+            )
+            assert not members_service.replace_password(session, user, was, passwords.hash_password(NEW))
+            set_committed_value(user, "password_hash", was)  # as this request read it before the reset
+            try:
+                auth_service.choose_password(session, user, NEW, current=OWNER_PASSWORD)
+            except Exception as exc:  # noqa: BLE001 - the refusal is the point
+                assert getattr(exc, "code", "") == "conflict", exc
+            else:
+                raise AssertionError("a change over a password that is no longer the account's was written")
+
 
 class TestName:
     def test_the_person_names_themselves(self, client, db):
@@ -94,8 +148,17 @@ class TestName:
         too_long = client.patch("/api/v1/me", json={"name": "x" * 201}, headers=headers)
         assert too_long.status_code == 422 and too_long.json()["field"] == "name", too_long.text
         assert client.get("/api/v1/me").json()["user"]["name"] == "Olive Q. Owner"
+        assert too_long.json()["detail"] == "Your name is at most 200 characters."
         r = client.patch("/api/v1/me", json={"name": " "}, headers=headers)
         assert r.json()["user"]["name"] in ("", None)
+        with db.unit_of_work() as session:
+            events = session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "user.renamed").order_by(AuditEvent.created_at)
+            ).all()
+            assert [(e.detail["from"], e.detail["to"]) for e in events] == [
+                ("Olive Owner", "Olive Q. Owner"),
+                ("Olive Q. Owner", ""),
+            ]
 
 
 class TestAccountPage:
@@ -283,6 +346,47 @@ class TestSecurityNotices:
             from admit.notifications import service as notifications_service
 
             assert notifications_service.recipient_waits(session, [pf.owner_email])  # the cap is on
+
+    def test_a_reset_asked_right_after_a_notice_is_sent_and_notices_are_bounded(
+        self, client, db, worker, rate_limits
+    ):
+        """A notice does not use up the one-a-minute cap: the reset its words ask for goes out at
+        once. Ten changes in a minute send one notice, not ten."""
+        pf = create_portal(db)
+        headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        passwords = [OWNER_PASSWORD] + [f"{NEW}-{i}" for i in range(4)]
+        for was, new in zip(passwords, passwords[1:], strict=False):
+            r = client.post(
+                "/api/v1/auth/password", json={"password": new, "current_password": was}, headers=headers
+            )
+            assert r.status_code == 204, r.text
+        assert client.post("/api/v1/auth/password-reset", json={"email": pf.owner_email}).status_code == 202
+        worker.drain()
+        subjects = [m["subject"] for m in self._mail(client, pf.owner_email)]
+        assert subjects == ["Choose a new password", "Your password was changed at Acme Inc"], subjects
+
+    def test_someone_in_two_portals_is_told_in_both_names(self, client, db, worker):
+        from admit.members import service as members_service
+        from admit.members.models import User
+        from admit.portals.models import Portal
+        from tests.factories import active_member
+
+        pf = create_portal(db)
+        other = create_portal(db, name="Beta Co", owner_email="boss@beta.co")
+        active_member(db, pf, "ada@example.org", role="member")
+        with db.unit_of_work() as session:  # the same person, in the second portal too
+            ada = session.scalar(select(User).where(User.email == "ada@example.org"))
+            members_service.activate(
+                session, portal_id=session.scalar(select(Portal.id).where(Portal.slug == other.slug)),
+                user_id=ada.id, user_type="internal", role="member", products=[], via="invitation",
+            )  # fmt: skip
+        headers = {"X-CSRF-Token": login(client, "ada@example.org")}
+        body = {"password": NEW, "current_password": PASSWORD}
+        r = client.post("/api/v1/auth/password", json=body, headers=headers)
+        assert r.status_code == 204, r.text
+        worker.drain()
+        [notice] = self._mail(client, "ada@example.org")
+        assert notice["subject"] == "Your password was changed at Acme Inc · Beta Co"
 
     def test_the_text_message_form(self):
         """An account known by its phone number is told by text."""

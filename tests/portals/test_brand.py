@@ -390,6 +390,13 @@ class TestErrorPages:
         unknown_link = client.get("/invite/" + "x" * 43)
         assert '<a class="brand" href="/">Admit</a>' in unknown_link.text  # nothing says which
 
+        # Someone signed in who is not in Globex learns nothing of it: Admit's look.
+        login(client, "owner@initech.com", "owner-password-123")
+        outsider = client.get(f"/p/{pf.slug}/workspaces")
+        assert outsider.status_code == 404 and '<a class="brand" href="/">Admit</a>' in outsider.text
+        assert "Globex" not in outsider.text
+        client.cookies.clear()
+
         login(client, pf.owner_email, "owner-password-123")
         missing = client.get(f"/p/{pf.slug}/workspaces/{uuid.uuid4()}")
         assert missing.status_code == 404, missing.text[:300]

@@ -65,7 +65,10 @@ def me(session: SessionDep, auth: AuthDep) -> Me:
 
 
 class MeUpdate(BaseModel):
-    name: str = Field(max_length=200, description="Your name as others see it; empty: shown by your address.")
+    name: str = Field(
+        max_length=1000,
+        description="Your name as others see it (at most 200 characters); empty: your address.",
+    )
 
 
 @router.patch(
@@ -75,7 +78,7 @@ class MeUpdate(BaseModel):
     responses=problems(NotAuthenticated, InvalidInput),
 )
 def update(body: MeUpdate, session: SessionDep, auth: AuthDep) -> Me:
-    """Change your own name (spaces tidied). Your address is changed by a portal's owner."""
+    """Change your own name (spaces tidied; audited). Your address is changed by a portal's owner."""
     user, web_session = _browser(auth)
     members_service.rename(session, user, body.name)
     return Me(user=UserRead.model_validate(user), portals=memberships(session, user, web_session))

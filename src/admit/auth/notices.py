@@ -3,14 +3,15 @@ phone number), when the way their account signs in changes: its password (change
 again with a reset link) and its two-step verification (turned on or off). Someone who did not
 do it learns it at once and is shown the way to take the account back.
 
-A notice is never held back by the per-recipient caps (``notifications.service.UNCAPPED``): it
-follows the account holder's own signed-in (or reset-link) action, so it cannot be aimed at
-anyone else, and the reset email a minute before must not hide it.
+Notices are outside the per-recipient caps (``notifications.service.UNCAPPED``): one follows the
+account holder's own signed-in (or reset-link) action, so it cannot be aimed at anyone else; the
+reset email a minute before must not hide it, nor may it use up the cap the reset email it tells
+them to ask for needs. They are bounded here instead: one of a kind per account every
+``WINDOW_MINUTES`` (ten changes in a minute send one notice of each kind).
 """
 
 from __future__ import annotations
 
-import uuid
 from typing import TYPE_CHECKING, Final
 
 from sqlalchemy.orm import Session
@@ -27,10 +28,12 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 __all__ = ["SECURITY_NOTICE", "tell"]
 
 SECURITY_NOTICE: Final = "security_notice"
+WINDOW_MINUTES: Final = 10
 
 # What changed: (the subject, the sentence that says it).
 WHAT: Final[dict[str, tuple[str, str]]] = {
     "password_changed": ("Your password was changed", "The password of your account was changed"),
+    "password_chosen": ("A password was chosen", "A password was chosen for your account"),
     "second_factor_added": (
         "Two-step verification was turned on",
         "Two-step verification was turned on for your account",
@@ -54,7 +57,7 @@ def tell(session: Session, user: User, what: str) -> None:
     headline, happened = WHAT[what]
     notifications_service.enqueue(
         session,
-        event_key=f"{SECURITY_NOTICE}:{what}:{user.id}:{uuid.uuid4()}",
+        event_key=f"{SECURITY_NOTICE}:{what}:{user.id}:{int(now.timestamp()) // (WINDOW_MINUTES * 60)}",
         template=SECURITY_NOTICE,
         to=address,
         context={

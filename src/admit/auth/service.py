@@ -64,7 +64,7 @@ __all__ = [
     "list_api_keys",
     "revoke_api_key",
     "create_api_key",
-    "end_all_sessions",
+    "sign_out_everywhere",
     "end_session",
     "login",
     "request_sign_in_link",
@@ -228,10 +228,19 @@ def end_session(session: Session, raw: str | None) -> None:
         session.execute(delete(WebSession).where(WebSession.token_hash == hash_token(raw)))
 
 
-def end_all_sessions(session: Session, user_id: uuid.UUID) -> int:
-    """Sign a user out everywhere (a password reset). Deactivation does not: it ends one
-    portal's access, which every request checks (``web.portal_actor``)."""
-    return rowcount(session.execute(delete(WebSession).where(WebSession.user_id == user_id)))
+def sign_out_everywhere(session: Session, user_id: uuid.UUID, *, keep: WebSession | None = None) -> int:
+    """End every way into the account but ``keep`` (the browser asking, which stays in): its
+    other sessions, and every live sign-in secret (sign-in links and codes, reset links, the
+    second step of a sign-in begun), so that nothing the old password began can finish. A new
+    password (a change, a reset) does this. Deactivation does not: it ends one portal's access,
+    which every request checks (``web.portal_actor``). Returns the sessions ended."""
+    others = delete(WebSession).where(WebSession.user_id == user_id)
+    if keep is not None:
+        others = others.where(WebSession.id != keep.id)
+    ended = rowcount(session.execute(others))
+    for purpose in (SIGN_IN, SIGN_IN_CODE, PASSWORD_RESET, CHALLENGE):
+        tokens.end(session, purpose, user_id, tokens.Reason.REVOKED)
+    return ended
 
 
 def revoke_api_keys(session: Session, *, portal_id: uuid.UUID, created_by_id: uuid.UUID) -> int:
@@ -520,8 +529,7 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     password_hash, _stepped_out = hash_chosen(session, password, email=user.email)
     tokens.subject_of(session, PASSWORD_RESET, raw, use=True, refused=_reset_gone)
     members_service.set_password(session, user, password_hash)
-    end_all_sessions(session, user.id)
-    tokens.end(session, SIGN_IN, user.id, tokens.Reason.REVOKED)
+    sign_out_everywhere(session, user.id)
     notices.tell(session, user, "password_changed")
     audit_service.record(
         session,
@@ -604,18 +612,13 @@ def choose_password(
     had = user.password_hash
     if had is not None:
         _check_current(session, user, current, password)
-    password_hash, stepped_out = hash_chosen(session, password, email=user.address)
-    if stepped_out:
-        session.refresh(user, ["password_hash"])
-    if user.password_hash != had:
+    password_hash, _stepped_out = hash_chosen(session, password, email=user.address)
+    # Only over the password checked: a reset (or another change) meanwhile wins.
+    if not members_service.replace_password(session, user, had, password_hash):
         raise Conflict("Your password was changed meanwhile. Reload the page and try again.")
-    members_service.set_password(session, user, password_hash)
     if had is not None:
-        others = delete(WebSession).where(WebSession.user_id == user.id)
-        session.execute(others.where(WebSession.id != keep.id) if keep is not None else others)
-        tokens.end(session, SIGN_IN, user.id, tokens.Reason.REVOKED)
-        tokens.end(session, PASSWORD_RESET, user.id, tokens.Reason.REVOKED)
-        notices.tell(session, user, "password_changed")
+        sign_out_everywhere(session, user.id, keep=keep)
+    notices.tell(session, user, "password_changed" if had is not None else "password_chosen")
     audit_service.record(
         session,
         None,
@@ -627,14 +630,17 @@ def choose_password(
 
 
 def _check_current(session: Session, user: User, current: str | None, new: str) -> None:
-    """A password change's proof, the account's current password, and a new one that differs."""
+    """A password change's proof, the account's current password, and a new one that differs;
+    checked with SQLite's write lock free (``db.step_out``), as a sign-in's is."""
     if not current:
         raise InvalidInput("Type your current password.", field="current_password")
     ctx = context.of(session)
     ctx.limiter.hit(f"login:email:{user.address}", ctx.settings.login_rate_limit)
-    if not verify_password(user.password_hash, current):
+    had = user.password_hash
+    step_out(session)
+    if not verify_password(had, current):
         raise InvalidInput("That is not your current password.", field="current_password")
-    if verify_password(user.password_hash, new):
+    if verify_password(had, new):
         raise InvalidInput("That is your current password: choose a new one.", field="password")
 
 

@@ -80,9 +80,10 @@ def sign_in_words(portal: Portal, user_type: str, *, has_password: bool = False)
     accepting asks for a password, and where the portal requires it, two-step verification.
     Empty: nothing to say (an internal user with no second factor required chooses a password
     as every internal user does)."""
-    if has_password:
-        return "You already have an account: sign in with your password to accept."
     factor = second_factor_required(portal, user_type)
+    if has_password:
+        then = " The portal also asks for a code from an authenticator app." if factor else ""
+        return "You already have an account: sign in with your password to accept." + then
     if not password_required(portal, user_type):
         then = " You will then set up two-step verification with an authenticator app." if factor else ""
         return "No password is needed: the link signs you in." + then

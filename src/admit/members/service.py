@@ -13,13 +13,15 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BindParameter, Select, bindparam, func, literal, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from admit import context, policy
 from admit.actor import Actor
-from admit.db import UTCDateTime
+from admit.audit import service as audit_service
+from admit.db import UTCDateTime, rowcount
 from admit.errors import InvalidInput, MemberDeactivated, MemberNotFound
 from admit.kit.bulk import one_of
 from admit.kit.pagination import page, seekable
@@ -67,6 +69,7 @@ __all__ = [
     "search_people",
     "own_name",
     "rename",
+    "replace_password",
     "set_password",
     "set_status",
     "parse_recipient",
@@ -207,9 +210,40 @@ def own_name(text: str | None) -> str:
 
 
 def rename(session: Session, user: User, name: str) -> None:
-    """The person's own name for their account (``own_name``)."""
-    user.name = own_name(name)
+    """The person's own name for their account (its spaces tidied; empty: none). Refused over
+    ``MAX_NAME`` characters, naming the field. Audited when it changes."""
+    tidy = " ".join(name.split())
+    if len(tidy) > MAX_NAME:
+        raise InvalidInput(f"Your name is at most {MAX_NAME} characters.", field="name")
+    if tidy == (user.name or ""):
+        return
+    before, user.name = user.name or "", tidy
     session.flush()
+    audit_service.record(
+        session,
+        None,
+        "user.renamed",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.address or "",
+        detail={"from": before, "to": tidy},
+    )
+
+
+def replace_password(session: Session, user: User, was: str | None, password_hash: str) -> bool:
+    """The user's new password (already hashed), only if theirs is still ``was`` (None: they
+    had none): False when another change or a reset came first, and nothing is written."""
+    still = User.password_hash.is_(None) if was is None else User.password_hash == was
+    done = session.execute(
+        update(User)
+        .where(User.id == user.id, still)
+        .values(password_hash=password_hash)
+        .execution_options(synchronize_session=False)
+    )
+    if not rowcount(done):
+        return False
+    set_committed_value(user, "password_hash", password_hash)
+    return True
 
 
 def set_password(session: Session, user: User, password_hash: str) -> None:

@@ -63,7 +63,8 @@ def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, Wai
     """The addresses among ``addresses`` that may not be sent another message yet, each with
     the seconds until it may: the per-recipient caps (``ADMIT_RECIPIENT_MINUTE_LIMIT`` messages
     a minute, ``ADMIT_RECIPIENT_DAY_LIMIT`` a day), counted over every message written to the
-    address (email or SMS, any kind, any path; cancelled ones never went out and do not count).
+    address (email or SMS, any kind, any path; cancelled ones never went out and do not count,
+    nor do security notices, which are bounded on their own: ``UNCAPPED``).
     One query for any number of addresses. Off, like every limit, with ``ADMIT_RATE_LIMITS_ENABLED=false``.
     """
     ctx = context_of(session)
@@ -86,6 +87,7 @@ def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, Wai
             one_of(session, Notification.to_address, wanted),
             Notification.created_at > day_ago,
             Notification.status != CANCELLED,
+            Notification.template.not_in(UNCAPPED),
         )
         .group_by(Notification.to_address)
     )
@@ -157,9 +159,10 @@ def channel_for(address: str) -> str:
     return "sms" if address.startswith("+") else "email"
 
 
-# Messages never held back by the per-recipient caps: a security notice follows the account
-# holder's own action on their own account (it cannot be aimed at anyone else), and the reset
-# email that came a minute before must not hide it (``auth.notices``). They still count.
+# Messages outside the per-recipient caps: a security notice follows the account holder's own
+# action on their own account (it cannot be aimed at anyone else); the reset email a minute
+# before must not hide it, nor may it use up the cap the reset email it tells them to ask for
+# needs. ``auth.notices`` bounds them itself (one of a kind per account and 10 minutes).
 UNCAPPED = frozenset({"security_notice"})
 
 

@@ -64,7 +64,11 @@ def show(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
 @router.post(f"{HERE}/name", name="account:name", dependencies=[Depends(check_csrf)])
 def rename(request: Request, session: SessionDep, auth: SignedIn, name: str = Form("")) -> Response:
     user, _ = _signed_in(auth)
-    members_service.rename(session, user, name)
+    try:
+        members_service.rename(session, user, name)
+    except DomainError as exc:
+        message = form_error(session, exc)
+        return _page(request, session, user, exc.status, error=message, error_field="name", form="name")
     return redirect(HERE, notice="Your name is saved." if user.name else "Your name is removed.")
 
 

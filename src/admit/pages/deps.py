@@ -20,7 +20,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from starlette.datastructures import URL, MutableHeaders
 
@@ -242,14 +241,18 @@ async def check_csrf(request: Request, auth: PageAuth) -> None:
 CsrfChecked = Depends(check_csrf)
 
 
-def _fresh_auth(request: Request) -> Auth | None:
-    """Who is signed in, read in a session of its own (the request's is gone on error pages)."""
+def _fresh_reads(request: Request, *, brand: bool) -> tuple[Auth | None, Brand | None]:
+    """What an error page shows of the database, read in a session of its own (the request's is
+    gone by then): who is signed in and, with ``brand``, the deployment's only portal's look
+    (Admit's, None, when there are several). Nothing, if the database cannot answer."""
     db: Database = request.app.state.db
     try:
         with db.unit_of_work() as session:
-            return read_auth(request, session)
+            auth = read_auth(request, session)
+            portal = portals_service.only_portal(session) if brand else None
+            return auth, portals_brand.of(portal) if portal is not None else None
     except Exception:  # noqa: BLE001 - an error page must render even if the database is down
-        return None
+        return None, None
 
 
 # Pages opened by a secret link: ``/<prefix>/<token>``.
@@ -264,17 +267,6 @@ def secret_path_of(path: str) -> str | None:
     return None
 
 
-def _only_brand(db: Database) -> Brand | None:
-    """The deployment's only portal's look, for an error page; Admit's (None) when there are
-    several, or the database cannot answer (the error may be that it is down)."""
-    try:
-        with db.session() as session:
-            portal = portals_service.only_portal(session)
-            return portals_brand.of(portal) if portal is not None else None
-    except SQLAlchemyError:
-        return None
-
-
 def render(
     request: Request,
     name: str,
@@ -285,10 +277,16 @@ def render(
     bare: bool = False,
 ) -> HTMLResponse:
     """Render a page. ``bare`` is for error pages: the request's session is gone by then, so
-    nothing that needs the database is shown."""
+    what they show of the database is read in a short session of their own (``_fresh_reads``)."""
     ctx = dict(context or {})
+    fresh_brand = None
     if bare:
-        request.state.auth = _fresh_auth(request)
+        # The look: the portal the person was in (``web.portal_actor`` kept it), else the only
+        # portal's; Admit's when the page says so (``brand_portal=None``: a server error).
+        kept = getattr(request.state, "portal_brand", None)
+        want = kept is None and "brand_portal" not in ctx
+        request.state.auth, fresh_brand = _fresh_reads(request, brand=want)
+        fresh_brand = kept or fresh_brand
         request.state.actor = None
         ctx.update(actor=None, portal=None, other_portals=[])
     auth: Auth | None = getattr(request.state, "auth", None)
@@ -302,14 +300,9 @@ def render(
     # public page (an invitation, a link, sign-in) is about (``brand_portal``); a page about no
     # portal (Check your email, Forgot password, two-step verification…) wears the deployment's
     # only portal's when it has one, as the sign-in page does. ``brand_portal=None``: Admit's.
-    # An error page is drawn after the request's session is gone: the portal the person was in
-    # (``web.portal_actor`` kept its look), else the only portal, read in a session of its own.
     branded = ctx.get("brand_portal") or ctx["portal"]
     if bare and branded is None:
-        kept = getattr(request.state, "portal_brand", None)
-        if kept is None and "brand_portal" not in ctx:
-            kept = _only_brand(request.app.state.db)
-        ctx["brand"] = kept
+        ctx["brand"] = fresh_brand
     else:
         if branded is None and "brand_portal" not in ctx:
             session = getattr(request.state, "db_session", None)
