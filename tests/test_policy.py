@@ -15,7 +15,7 @@ from admit.policy import Action, Role
 A = Action
 EXPECTED: dict[Role, set[Action]] = {
     Role.OWNER: set(Action),
-    Role.ADMIN: set(Action),
+    Role.ADMIN: set(Action) - {A.MEMBER_RESET_SECOND_FACTOR},
     Role.MEMBER: {
         A.INVITE_CLIENT,
         A.INVITATION_VIEW,

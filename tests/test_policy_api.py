@@ -35,10 +35,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from admit import policy
-from admit.auth.models import ApiKey
+from admit.auth import second_factor
+from admit.auth.models import ApiKey, TotpFactor
 from admit.contacts.models import Contact
 from admit.directory.models import HrConnection, ScimToken
 from admit.events.models import WebhookEndpoint
@@ -47,6 +48,7 @@ from admit.flows import members as members_flow
 from admit.flows import workspace_links, workspace_people
 from admit.imports.models import InvitationImport
 from admit.invitations.models import Invitation
+from admit.kit import clock
 from admit.links import service as links_service
 from admit.links.models import InviteLink, LinkSignup
 from admit.members.models import Member, User
@@ -128,6 +130,8 @@ _TABLE: dict[str, tuple] = {
     # deactivate people, read the audit log, manage API keys (owners and admins)
     "deactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
     "reactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
+    # reset someone's two-step verification: owners only
+    "reset-member-two-factor":          (ALLOW, 403,   403,   403,   401,     404),
     "read-audit-log":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-api-key":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-scim-token":                (ALLOW, ALLOW, 403,   403,   401,     404),
@@ -192,6 +196,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "list-members": A.MEMBER_VIEW,
     "deactivate-member": A.MEMBER_DEACTIVATE,
     "reactivate-member": A.MEMBER_DEACTIVATE,  # who may deactivate may bring back
+    "reset-member-two-factor": A.MEMBER_RESET_SECOND_FACTOR,
     "read-audit-log": A.AUDIT_VIEW,
     "create-api-key": A.API_KEY_MANAGE,
     "create-scim-token": A.SCIM_MANAGE,
@@ -633,6 +638,22 @@ def _(w: World, actor: str) -> Call:
     w.as_owner(lambda session, owner: members_flow.deactivate(session, owner, member_id))
     probe = lambda: w.scalar(select(Member.status).where(Member.id == member_id))  # noqa: E731
     return Call("POST", w.api(f"/members/{member_id}/reactivate"), None, probe)
+
+
+@call("reset-member-two-factor")
+def _(w: World, actor: str) -> Call:
+    zed = fresh(actor, "zed@acme.com")
+    active_member(w.db, w.a, zed)
+    user_id = w.scalar(select(User.id).where(User.email == zed))
+    member_id = w.scalar(select(Member.id).where(Member.user_id == user_id))
+    with w.db.unit_of_work() as session:  # an authenticator app, set up
+        user = session.get(User, user_id)
+        second_factor.begin(session, user, issuer="Acme")
+        session.execute(
+            update(TotpFactor).where(TotpFactor.user_id == user_id).values(confirmed_at=clock.now())
+        )
+    probe = lambda: w.count(TotpFactor, TotpFactor.user_id == user_id)  # noqa: E731
+    return Call("POST", w.api(f"/members/{member_id}/reset-two-factor"), None, probe)
 
 
 @call("read-audit-log")

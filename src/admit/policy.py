@@ -43,6 +43,7 @@ class Action(StrEnum):
     INVITATION_REVOKE = "invitation.revoke"
     MEMBER_VIEW = "member.view"
     MEMBER_DEACTIVATE = "member.deactivate"
+    MEMBER_RESET_SECOND_FACTOR = "member.reset_second_factor"  # owners only: an account's way in
     PORTAL_SETTINGS = "portal.settings"
     AUDIT_VIEW = "audit.view"
     API_KEY_MANAGE = "api_key.manage"
@@ -64,10 +65,10 @@ class Action(StrEnum):
     DEV_MAILBOX_VIEW = "dev_mailbox.view"  # every email and its links, in development
 
 
-_ADMIN_ACTIONS = frozenset(Action)
+_ADMIN_ACTIONS = frozenset(Action) - {Action.MEMBER_RESET_SECOND_FACTOR}
 
 ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
-    Role.OWNER: _ADMIN_ACTIONS,
+    Role.OWNER: frozenset(Action),
     Role.ADMIN: _ADMIN_ACTIONS,
     Role.MEMBER: frozenset(
         {
@@ -99,6 +100,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.INVITATION_REVOKE: "Only owners and admins can revoke invitations.",
     Action.MEMBER_VIEW: "Only internal users can see the people in this portal.",
     Action.MEMBER_DEACTIVATE: "Only owners and admins can deactivate people.",
+    Action.MEMBER_RESET_SECOND_FACTOR: "Only owners can reset someone's two-step verification.",
     Action.PORTAL_SETTINGS: "Only owners and admins can change portal settings.",
     Action.AUDIT_VIEW: "Only owners and admins can read the audit log.",
     Action.API_KEY_MANAGE: "Only owners and admins can manage API keys.",
@@ -213,6 +215,13 @@ def check_reactivate(actor_role: Role | str | None, target_role: Role | str) -> 
     deactivate you may not bring back either. Returns the reason when refused."""
     if Role(target_role) is Role.OWNER and (actor_role is None or Role(actor_role) is not Role.OWNER):
         return "Only an owner can reactivate an owner."
+    return None
+
+
+def check_reset_second_factor(is_self: bool) -> str | None:
+    """Rules on top of MEMBER_RESET_SECOND_FACTOR. Returns the reason when refused."""
+    if is_self:
+        return "Change your own two-step verification on your account page (it takes a code)."
     return None
 
 

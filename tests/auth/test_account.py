@@ -308,8 +308,11 @@ class TestSecurityNotices:
         worker.drain()
         [notice] = self._mail(client, pf.owner_email)
         assert notice["subject"] == "Your password was changed at Acme Inc"
-        assert "The password of your account was changed at Acme Inc (owner@acme.com) on " in notice["text"]
-        assert notice["text"].split(" on ", 1)[1].split(".")[0].endswith(("CET", "CEST"))
+        assert (
+            "The password of your account was changed.\n\nAccount: owner@acme.com at Acme Inc, on "
+            in notice["text"]
+        )
+        assert notice["text"].split(", on ", 1)[1].split(".")[0].endswith(("CET", "CEST"))
         assert "/forgot-password" in notice["text"] and "Choose a new password" in notice["html"]
 
         secret = client.post("/api/v1/me/two-factor", headers=headers).json()["secret"]
@@ -321,7 +324,10 @@ class TestSecurityNotices:
             )
             assert off.status_code == 204, off.text
             worker.drain()
-        subjects = [m["subject"] for m in self._mail(client, pf.owner_email)]
+        mails = self._mail(client, pf.owner_email)
+        on = next(m for m in mails if m["subject"] == "Two-step verification was turned on at Acme Inc")
+        assert "has set up their own authenticator app" in on["text"] and "reset your two-step" in on["html"]
+        subjects = [m["subject"] for m in mails]
         assert subjects == [
             "Two-step verification was turned off at Acme Inc",
             "Two-step verification was turned on at Acme Inc",
@@ -410,3 +416,141 @@ class TestSecurityNotices:
             "Acme Inc: The password of your account was changed (5 December 2026 at 20:40 UTC). "
             "Not you? Tell your portal's administrator at once."
         )
+
+
+class TestCodes:
+    def _two_factor_on(self, client, db) -> tuple[dict, list[str]]:
+        pf = create_portal(db)
+        headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        secret = client.post("/api/v1/me/two-factor", headers=headers).json()["secret"]
+        r = client.post("/api/v1/me/two-factor/confirm", json={"code": _code(secret)}, headers=headers)
+        assert r.status_code == 200, r.text
+        return headers, r.json()["recovery_codes"]
+
+    def test_right_codes_never_count_and_the_refusal_says_when(
+        self, client, db, change_settings, rate_limits
+    ):
+        """Only wrong codes use up the allowance: someone who uses right ones again and again is
+        never refused; once the wrong ones are used up, even a right one waits, and the refusal
+        says for how long."""
+        change_settings(sign_in_code_rate_limit="3/15minutes")
+        headers, codes = self._two_factor_on(client, db)
+
+        def renew(code: str):
+            return client.post("/api/v1/me/two-factor/recovery-codes", json={"code": code}, headers=headers)
+
+        for _ in range(4):
+            r = renew(codes[0])
+            assert r.status_code == 200, r.text
+            codes = r.json()["recovery_codes"]
+        answers = [renew("123456") for _ in range(4)]
+        assert [a.status_code for a in answers] == [422, 422, 422, 429]
+        assert re.fullmatch(
+            r"Too many wrong codes\. Try again in 1[45] minutes\.", answers[-1].json()["detail"]
+        )
+        assert int(answers[-1].headers["Retry-After"]) > 800
+        assert renew(codes[0]).status_code == 429
+
+    def test_a_recovery_code_may_be_written_as_read_out(self, client, db):
+        """In capitals, with a space for its dash, or with none: the same code (once)."""
+        headers, codes = self._two_factor_on(client, db)
+        for way in (lambda c: c.upper().replace("-", " "), lambda c: c.replace("-", "")):
+            written = way(codes[0])
+            r = client.post("/api/v1/me/two-factor/recovery-codes", json={"code": written}, headers=headers)
+            assert r.status_code == 200, (written, r.text)
+            codes = r.json()["recovery_codes"]
+
+
+class TestOwnerResetsTwoStepVerification:
+    def _with_app(self, client, db, email: str) -> tuple[str, list[str]]:
+        """``email`` (an active member) signed in on ``client`` with an authenticator app set up:
+        its secret and recovery codes."""
+        headers = {"X-CSRF-Token": login(client, email)}
+        secret = client.post("/api/v1/me/two-factor", headers=headers).json()["secret"]
+        r = client.post("/api/v1/me/two-factor/confirm", json={"code": _code(secret)}, headers=headers)
+        assert r.status_code == 200, r.text
+        return secret, r.json()["recovery_codes"]
+
+    def test_an_owner_resets_it_from_user_management(self, app, client, db, worker):
+        """The row menu offers it for someone with an app (not for oneself, not for someone with
+        none); once reset, their recovery codes open nothing, the next sign-in asks for no code,
+        they are told by email, and the audit log says who did it."""
+        from tests.factories import active_member
+
+        pf = create_portal(db)
+        active_member(db, pf, "ada@example.org")
+        active_member(db, pf, "bo@example.org")
+        with TestClient(app, client=("127.0.0.1", 50003)) as ada:
+            _secret, codes = self._with_app(ada, db, "ada@example.org")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        assert page.text.count("Reset two-step verification</button>") == 1  # Ada's row only
+        action = re.search(r'data-confirm-action="([^"]+/reset-two-factor)"', page.text).group(1)
+        done = client.post(action, data={"csrf_token": csrf_of(page.text)})
+        assert done.status_code == 200
+        assert "The two-step verification of" in done.text and "is reset" in done.text
+        assert "Reset two-step verification</button>" not in done.text
+
+        with TestClient(app, client=("127.0.0.1", 50004)) as ada:
+            signed = ada.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": PASSWORD})
+            assert signed.status_code == 200, signed.text  # no code asked any more
+            headers = {"X-CSRF-Token": signed.json()["csrf_token"]}
+            old = ada.post("/api/v1/me/two-factor/recovery-codes", json={"code": codes[0]}, headers=headers)
+            assert old.status_code == 409, old.text  # no app: the old codes open nothing
+        worker.drain()
+        told = client.get("/api/v1/dev/messages", params={"to": "ada@example.org"}).json()["items"][0]
+        assert told["subject"] == "Your two-step verification was reset at Acme Inc"
+        assert "An owner of your portal reset the two-step verification" in told["text"]
+        log = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
+        summaries = [e["summary"] for e in log]
+        assert "Olive Owner reset the two-step verification of ada (ada@example.org)" in summaries, summaries
+
+    def test_refusals(self, app, client, db):
+        """None set up, one's own, an account that belongs to another portal: 409, 403, 409, each
+        saying why; an admin may not (owners only)."""
+        from admit.members import service as members_service
+        from admit.members.models import Member, User
+        from admit.portals.models import Portal
+        from tests.factories import active_member
+
+        pf = create_portal(db)
+        other = create_portal(db, name="Beta Co", owner_email="boss@beta.co")
+        active_member(db, pf, "ada@example.org")
+        active_member(db, pf, "cy@example.org", role="admin")
+        with TestClient(app, client=("127.0.0.1", 50005)) as ada:
+            self._with_app(ada, db, "ada@example.org")
+
+        def member_id(email: str):
+            with db.unit_of_work() as session:
+                return session.scalar(
+                    select(Member.id)
+                    .join(User, User.id == Member.user_id)
+                    .where(User.email == email, Member.portal_id == pf.portal_id)
+                )
+
+        def reset(email: str, headers=None):
+            url = f"/api/v1/portals/{pf.slug}/members/{member_id(email)}/reset-two-factor"
+            return client.post(url, headers=headers or pf.headers())
+
+        # The setup's API key acts as an admin: not an owner.
+        keyed = reset("ada@example.org")
+        assert keyed.status_code == 403 and "Only owners" in keyed.json()["detail"], keyed.text
+        headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        none = reset("cy@example.org", headers)
+        assert none.status_code == 409 and "has not set up two-step verification" in none.json()["detail"]
+        own = reset(pf.owner_email, headers)
+        assert own.status_code == 403 and "account page" in own.json()["detail"], own.text
+        with TestClient(app, client=("127.0.0.1", 50006)) as cy:
+            admin = cy.post(
+                f"/api/v1/portals/{pf.slug}/members/{member_id('ada@example.org')}/reset-two-factor",
+                headers={"X-CSRF-Token": login(cy, "cy@example.org")},
+            )
+            assert admin.status_code == 403 and "Only owners" in admin.json()["detail"], admin.text
+        with db.unit_of_work() as session:  # Ada joins Beta Co too: her account is not Acme's alone
+            ada = session.scalar(select(User).where(User.email == "ada@example.org"))
+            members_service.activate(
+                session, portal_id=session.scalar(select(Portal.id).where(Portal.slug == other.slug)),
+                user_id=ada.id, user_type="internal", role="member", products=[], via="invitation",
+            )  # fmt: skip
+        shared = reset("ada@example.org", headers)
+        assert shared.status_code == 409 and "also belongs to another portal" in shared.json()["detail"]

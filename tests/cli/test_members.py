@@ -224,3 +224,30 @@ class TestUsersByPhone:
         rows = items(run("members", "list", "--portal", slug, "--json"))
         member = next(r for r in rows if r["user_type"] == "client")
         assert (member["kind"], member["address"], member["status"]) == ("member", "+12025550173", "active")
+
+
+class TestResetTwoFactor:
+    def test_the_console_resets_a_members_two_step_verification(self, run, db):
+        """``admit members reset-two-factor`` takes the member's address; without an app set up
+        it says there is nothing to reset (exit 1)."""
+        from sqlalchemy import select
+
+        from admit.auth import second_factor
+        from admit.auth.models import TotpFactor
+        from admit.kit import clock
+        from admit.members.models import User
+        from tests.factories import active_member
+
+        slug = init_portal(run)["portal"]
+        pf = PortalFixture(slug=slug, api_key="", owner_email="owner@acme.com", portal_id=None)
+        active_member(db, pf, "mel@acme.com")
+        r = run("members", "reset-two-factor", "--portal", slug, "mel@acme.com")
+        assert r.exit_code == 1 and "has not set up two-step verification" in r.output
+        with db.unit_of_work() as session:
+            mel = session.scalar(select(User).where(User.email == "mel@acme.com"))
+            second_factor.begin(session, mel, issuer="Acme Inc")
+            session.scalar(select(TotpFactor).where(TotpFactor.user_id == mel.id)).confirmed_at = clock.now()
+        r = run("members", "reset-two-factor", "--portal", slug, "mel@acme.com")
+        assert (r.exit_code, r.output.strip()) == (0, "mel@acme.com's two-step verification is reset.")
+        with db.unit_of_work() as session:
+            assert session.scalar(select(TotpFactor.id)) is None

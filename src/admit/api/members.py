@@ -13,7 +13,14 @@ from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.bulk import service as bulk_service
 from admit.bulk.schemas import BulkJobRead, BulkRequest
-from admit.errors import BulkJobNotFound, InvalidInput, MemberNotDeactivated, MemberNotFound, PermissionDenied
+from admit.errors import (
+    BulkJobNotFound,
+    Conflict,
+    InvalidInput,
+    MemberNotDeactivated,
+    MemberNotFound,
+    PermissionDenied,
+)
 from admit.flows import members as members_flow
 from admit.flows import people_bulk
 from admit.kit.routing import Router
@@ -71,6 +78,19 @@ def reactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep
     """Reactivate a deactivated member: the same membership is active again (role, type and
     products unchanged); an active member is answered as it is. 409 for a pending one."""
     return MemberRead.of(members_flow.reactivate(session, actor, member_id))
+
+
+@router.post(
+    "/portals/{portal}/members/{member_id}/reset-two-factor",
+    response_model=MemberRead,
+    operation_id="members_reset_two_factor",
+    responses=problems(PermissionDenied, MemberNotFound, Conflict),
+)
+def reset_two_factor(member_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> MemberRead:
+    """Owners: take a member's authenticator app and recovery codes away (they lost both, or
+    someone else set one up on their account); they set one up again where it is required, and
+    are told by email. 409 when they have none, or their account also belongs to another portal."""
+    return MemberRead.of(members_flow.reset_second_factor(session, actor, member_id))
 
 
 Sort = Literal["-invited", "invited", "name", "-name", "-last_sent", "last_sent", "status", "-status"]

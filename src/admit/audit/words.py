@@ -30,6 +30,7 @@ PHRASES: dict[str, str] = {
     "invitation_import.completed": "finished inviting from {target}",
     "member.deactivated": "deactivated {target}",
     "member.reactivated": "reactivated {target}",
+    "member.second_factor_reset": "reset the two-step verification of {target}",
     "people.bulk_resend": "resent the invitations of {target}",
     "people.bulk_revoke": "revoked the invitations of {target}",
     "people.bulk_deactivate": "deactivated {target}",

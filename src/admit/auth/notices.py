@@ -30,17 +30,32 @@ __all__ = ["SECURITY_NOTICE", "tell"]
 SECURITY_NOTICE: Final = "security_notice"
 WINDOW_MINUTES: Final = 10
 
-# What changed: (the subject, the sentence that says it).
-WHAT: Final[dict[str, tuple[str, str]]] = {
-    "password_changed": ("Your password was changed", "The password of your account was changed"),
-    "password_chosen": ("A password was chosen", "A password was chosen for your account"),
+# What changed: the subject, the sentence that says it, and what to do if it was not them.
+TAKE_BACK = (
+    "If it was not you, someone else may be able to sign in as you. Choose a new password now, "
+    "which signs every other browser out, and tell your portal's administrator."
+)
+WHAT: Final[dict[str, tuple[str, str, str]]] = {
+    "password_changed": ("Your password was changed", "The password of your account was changed", TAKE_BACK),
+    "password_chosen": ("A password was chosen", "A password was chosen for your account", TAKE_BACK),
     "second_factor_added": (
         "Two-step verification was turned on",
         "Two-step verification was turned on for your account",
+        "If it was not you, someone else knows your password and has set up their own authenticator "
+        "app, so that only they can sign in as you. Choose a new password now, and ask your portal's "
+        "owner to reset your two-step verification.",
     ),
     "second_factor_removed": (
         "Two-step verification was turned off",
         "Two-step verification was turned off for your account",
+        TAKE_BACK,
+    ),
+    "second_factor_reset": (
+        "Your two-step verification was reset",
+        "An owner of your portal reset the two-step verification of your account: your authenticator "
+        "app and recovery codes no longer work",
+        "You will be asked to set up an authenticator app again where a portal requires one. If you did "
+        "not ask for this, tell your portal's administrator.",
     ),
 }
 
@@ -54,7 +69,7 @@ def tell(session: Session, user: User, what: str) -> None:
     ctx = context.of(session)
     now = ctx.clock.now()
     portals = [p for p, _member in members_service.memberships_of(session, user)]
-    headline, happened = WHAT[what]
+    headline, happened, if_not = WHAT[what]
     notifications_service.enqueue(
         session,
         event_key=f"{SECURITY_NOTICE}:{what}:{user.id}:{int(now.timestamp()) // (WINDOW_MINUTES * 60)}",
@@ -66,6 +81,7 @@ def tell(session: Session, user: User, what: str) -> None:
             "what": what,
             "headline": headline,
             "happened": happened,
+            "if_not": if_not,
             "when_text": moment_text(now, portals[0].time_zone if len(portals) == 1 else None),
             "reset_link": f"{ctx.settings.public_url}/forgot-password",
             **portals_service.account_brand(portals, ctx.settings.public_url),

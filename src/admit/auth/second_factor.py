@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -43,6 +44,8 @@ __all__ = [
     "new_recovery_codes",
     "remove",
     "replace_recovery_codes",
+    "reset",
+    "with_factor",
 ]
 
 RECOVERY_CODES = 10
@@ -72,6 +75,19 @@ def has_factor(session: Session, user_id: uuid.UUID) -> bool:
     """Whether the user has a confirmed authenticator app."""
     confirmed = session.execute(_confirmed_at(), {"b_user": user_id}).first()
     return confirmed is not None and confirmed.confirmed_at is not None
+
+
+def with_factor(session: Session, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``user_ids`` with a confirmed authenticator app: one query for a page of people."""
+    if not user_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(TotpFactor.user_id).where(
+                TotpFactor.user_id.in_(list(user_ids)), TotpFactor.confirmed_at.is_not(None)
+            )
+        )
+    )
 
 
 def _seal(session: Session, value: str) -> str:
@@ -121,9 +137,23 @@ def pending(session: Session, user: User, *, issuer: str) -> Enrolment | None:
     return enrolment_of(_open(session, factor.secret_sealed), user, issuer=issuer)
 
 
+TOO_MANY_WRONG = "Too many wrong codes. Try again in {wait}."
+
+
 def _limit(session: Session, user: User) -> None:
+    """Refuse a code at once when the account's wrong ones are used up (right ones never count:
+    ``_wrong``)."""
     ctx = context.of(session)
-    ctx.limiter.hit(f"second-factor:{user.id}", ctx.settings.sign_in_code_rate_limit)
+    ctx.limiter.check(
+        f"second-factor:{user.id}", ctx.settings.sign_in_code_rate_limit, message=TOO_MANY_WRONG
+    )
+
+
+def _wrong(session: Session, user: User, message: str) -> InvalidInput:
+    """A wrong code: counted (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``), and the refusal to raise."""
+    ctx = context.of(session)
+    ctx.limiter.hit(f"second-factor:{user.id}", ctx.settings.sign_in_code_rate_limit, message=TOO_MANY_WRONG)
+    return InvalidInput(message, field="code")
 
 
 def _step_of(session: Session, factor: TotpFactor, code: str) -> int | None:
@@ -151,7 +181,7 @@ def confirm(session: Session, user: User, code: str) -> list[str]:
         raise Conflict("There is no authenticator app waiting to be confirmed: start again.")
     step = _step_of(session, factor, _digits(code))
     if step is None:
-        raise InvalidInput(WRONG_FIRST, field="code")
+        raise _wrong(session, user, WRONG_FIRST)
     now = context.of(session).clock.now()
     factor.confirmed_at = now
     factor.last_step = step
@@ -189,6 +219,15 @@ def replace_recovery_codes(session: Session, user: User, code: str) -> list[str]
     return new_recovery_codes(session, user)
 
 
+def _recovery_code(given: str) -> str | None:
+    """A recovery code as it was written down or read out: any case, with or without its dash
+    (spaces are already gone), as ``xxxxx-xxxxx``; None if it cannot be one."""
+    text = given.lower().replace("-", "")
+    if len(text) != 10 or not all(ch in "0123456789abcdef" for ch in text):
+        return None
+    return f"{text[:5]}-{text[5:]}"
+
+
 def _scoped(user: User, code: str) -> str:
     return f"{user.id}:{code.strip().lower()}"
 
@@ -207,14 +246,14 @@ def check(session: Session, user: User, code: str) -> str:
         if step is not None:
             factor.last_step = step
             how = "app"
-    elif "-" in given:
+    elif (recovery := _recovery_code(given)) is not None:
         try:
-            tokens.claim(session, tokens.Purpose.RECOVERY_CODE, _scoped(user, given))
+            tokens.claim(session, tokens.Purpose.RECOVERY_CODE, _scoped(user, recovery))
             how = "recovery_code"
         except tokens.TokenRefused:
             how = ""
     if not how:
-        raise InvalidInput(WRONG, field="code")
+        raise _wrong(session, user, WRONG)
     audit_service.record(
         session,
         None,
@@ -244,6 +283,20 @@ def remove(session: Session, user: User, code: str) -> None:
         target_label=user.address or "",
     )
     notices.tell(session, user, "second_factor_removed")
+    session.flush()
+
+
+def reset(session: Session, user: User) -> None:
+    """Take ``user``'s authenticator app and recovery codes away, without a code: an owner's
+    doing (``flows.members.reset_second_factor``) for someone who lost both, or whose account
+    someone else set one up on. A sign-in waiting for its second step ends too; they set an app
+    up again where a portal requires one. The holder is told (``auth.notices``)."""
+    factor = _factor(session, user.id)
+    if factor is not None:
+        session.delete(factor)
+    tokens.end(session, tokens.Purpose.RECOVERY_CODE, user.id, tokens.Reason.REVOKED)
+    tokens.end(session, tokens.Purpose.TWO_FACTOR_CHALLENGE, user.id, tokens.Reason.REVOKED)
+    notices.tell(session, user, "second_factor_reset")
     session.flush()
 
 

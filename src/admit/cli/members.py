@@ -113,6 +113,24 @@ def members_reactivate(slug: str, as_json: bool, member: str) -> None:
     )
 
 
+@members.command("reset-two-factor")
+@_shared.portal_option
+@_shared.json_option("the member")
+@click.argument("member")
+def members_reset_two_factor(slug: str, as_json: bool, member: str) -> None:
+    """Reset MEMBER's two-step verification (their email address, phone number or member id):
+    their authenticator app and recovery codes stop working, and they set an app up again where
+    the portal requires one. They are told by email."""
+    from admit.flows import members as members_flow
+
+    _change(
+        slug,
+        as_json,
+        lambda s, a: members_flow.reset_second_factor(s, a, _member_id(s, a, member)),
+        "{}'s two-step verification is reset.",
+    )
+
+
 def _member_id(session: Session, actor: Actor, member: str) -> uuid.UUID:
     """MEMBER as typed: a member id (``members list`` ends each line with it), or the person's
     email address or phone number (``members.service.member_by_address``)."""

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING
 from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.auth import second_factor
 from admit.auth import service as auth_service
-from admit.errors import MemberNotDeactivated
+from admit.errors import Conflict, MemberNotDeactivated
 from admit.members import service as members_service
 from admit.members.models import VIA_ADDED, Member
 from admit.portals import service as portals_service
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["add_quietly", "deactivate", "reactivate"]
+__all__ = ["add_quietly", "deactivate", "reactivate", "reset_second_factor"]
 
 
 def add_quietly(
@@ -133,4 +134,37 @@ def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
         detail={"name": member.user.name},
     )
     session.flush()
+    return member
+
+
+def reset_second_factor(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
+    """Reset a member's two-step verification (an owner, for someone who lost their phone and
+    their recovery codes): their authenticator app and recovery codes stop working, and they set
+    an app up again where the portal requires one. Not one's own (the account page does that,
+    with a code), and not an account that also belongs to another portal: it is not this
+    portal's to change (``members.service.belongs_elsewhere``)."""
+    policy.require(actor.role, policy.Action.MEMBER_RESET_SECOND_FACTOR)
+    member = members_service.member_or_raise(session, actor, member_id)
+    user = member.user
+    policy.require_rule(
+        policy.check_reset_second_factor(is_self=actor.user is not None and actor.user.id == user.id)
+    )
+    who = user.address or "This person"
+    if members_service.belongs_elsewhere(session, user.id, actor.portal.id):
+        raise Conflict(
+            f"{who}'s account also belongs to another portal, so it is not this portal's to change. "
+            "They can sign in with a recovery code and change it on their account page."
+        )
+    if not second_factor.has_factor(session, user.id):
+        raise Conflict(f"{who} has not set up two-step verification: there is nothing to reset.")
+    second_factor.reset(session, user)
+    audit_service.record(
+        session,
+        actor,
+        "member.second_factor_reset",
+        target_type="member",
+        target_id=member.id,
+        target_label=user.address or "",
+        detail={"name": user.name},
+    )
     return member

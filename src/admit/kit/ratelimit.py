@@ -12,20 +12,24 @@ let through uncounted and never left hanging (Redis is given one second).
 from __future__ import annotations
 
 import logging
+import math
+import time
+from collections.abc import Callable
 
-from limits import parse
+from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
 from admit.errors import Busy, RateLimited
+from admit.kit.text import wait_in_words
 
 log = logging.getLogger("admit.ratelimit")
 
 __all__ = ["Limiter"]
 
-DEFAULT_MESSAGE = "Too many attempts. Wait a little and try again."
+DEFAULT_MESSAGE = "Too many attempts. Try again in {wait}."
 
 
 class Limiter:
@@ -50,20 +54,41 @@ class Limiter:
 
     def hit(self, key: str, limit: str, *, message: str = DEFAULT_MESSAGE, cost: int = 1) -> None:
         """Count ``cost`` attempts under ``key``; raise ``RateLimited`` (counting none) if they
-        do not fit."""
+        do not fit. ``message`` may say when to come back (``{wait}``: "40 seconds")."""
         if not self.enabled:
             return
         item = parse(limit)
+        if not self._store(lambda: self._limiter.hit(item, key, cost=cost)):
+            raise self._refusal(item, key, message)
+
+    def check(self, key: str, limit: str, *, message: str = DEFAULT_MESSAGE) -> None:
+        """Raise ``RateLimited`` if ``key`` has no attempt left, counting none: for limits that
+        count only failures (the caller ``hit``s on one), so that what succeeds never uses up
+        the allowance of someone who makes one typo."""
+        if not self.enabled:
+            return
+        item = parse(limit)
+        if not self._store(lambda: self._limiter.test(item, key)):
+            raise self._refusal(item, key, message)
+
+    def _store(self, call: Callable[[], bool]) -> bool:
         try:
-            allowed = self._limiter.hit(item, key, cost=cost)
+            return call()
         except (StorageError, RedisError) as exc:
-            log.error("ratelimit.store_unreachable key=%s error=%s", key.split(":")[0], exc)
+            log.error("ratelimit.store_unreachable error=%s", exc)
             raise Busy(
                 "This is paused for a moment (attempts cannot be counted right now). Try again shortly.",
                 retry_after=10,
             ) from exc
-        if not allowed:
-            raise RateLimited(message, retry_after=item.get_expiry())
+
+    def _refusal(self, item: RateLimitItem, key: str, message: str) -> RateLimited:
+        """The refusal, with when the oldest attempt counted leaves the window."""
+        try:
+            reset_at = self._limiter.get_window_stats(item, key).reset_time
+            wait = max(1, math.ceil(reset_at - time.time()))
+        except (StorageError, RedisError):
+            wait = item.get_expiry()
+        return RateLimited(message.format(wait=wait_in_words(wait)), retry_after=wait)
 
     def reset(self) -> None:
         self._limiter.storage.reset()

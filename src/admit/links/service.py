@@ -522,7 +522,7 @@ def rate_limits(session: Session, token: str, ip: str | None) -> None:
     """Per client address and per link, counted before anything else (a leaked link must not
     become a way to mail-bomb: every accepted attempt sends one email)."""
     ctx = context.of(session)
-    message = "Too many sign-ups from here or through this link. Wait a little and try again."
+    message = "Too many sign-ups from here or through this link. Try again in {wait}."
     ctx.limiter.hit(f"link:ip:{ip}", ctx.settings.link_ip_rate_limit, message=message)
     ctx.limiter.hit(
         f"link:token:{hash_token(token or '')[:32]}", ctx.settings.link_rate_limit, message=message

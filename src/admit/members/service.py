@@ -50,6 +50,8 @@ __all__ = [
     "add_user",
     "count_active",
     "count_active_owners",
+    "belonging_elsewhere",
+    "belongs_elsewhere",
     "change_details",
     "get_membership",
     "active_members",
@@ -542,6 +544,26 @@ def count_active(session: Session, portal_id: uuid.UUID) -> int:
     )
 
 
+def belongs_elsewhere(session: Session, user_id: uuid.UUID, portal_id: uuid.UUID) -> bool:
+    """Whether the account is also a member (of any status) of a portal other than this one:
+    then it exists independently of this portal, whose owners and directories do not change it."""
+    return bool(belonging_elsewhere(session, [user_id], portal_id))
+
+
+def belonging_elsewhere(
+    session: Session, user_ids: Collection[uuid.UUID], portal_id: uuid.UUID
+) -> set[uuid.UUID]:
+    """Those of ``user_ids`` whose account belongs to another portal too (``belongs_elsewhere``):
+    one query for a page of people."""
+    if not user_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Member.user_id).where(Member.user_id.in_(list(user_ids)), Member.portal_id != portal_id)
+        )
+    )
+
+
 def change_details(
     session: Session, portal_id: uuid.UUID, user: User, *, name: str | None = None, email: str | None = None
 ) -> str | None:
@@ -549,12 +571,7 @@ def change_details(
     when the account is this portal's alone: an account that exists independently (a member of
     another portal) is never changed by one portal's directory. Returns why nothing was done,
     or None."""
-    elsewhere = session.scalar(
-        select(func.count())
-        .select_from(Member)
-        .where(Member.user_id == user.id, Member.portal_id != portal_id)
-    )
-    if elsewhere:
+    if belongs_elsewhere(session, user.id, portal_id):
         return "The account also belongs to another portal: its owner changes it."
     if email is not None and email != user.email:
         if session.scalar(select(User.id).where(User.email == email)) is not None:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
+from admit.auth import second_factor
 from admit.bulk import service as bulk_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import invitations as invitations_flow
@@ -44,6 +45,7 @@ from admit.pages.deps import (
     set_flash,
 )
 from admit.people import roster as people_roster
+from admit.people.roster import RosterRow
 from admit.policy import Action
 from admit.web import SessionDep
 
@@ -98,9 +100,31 @@ def _roster(
         "page": page,
         "deactivatable": deactivatable,
         "reactivatable": reactivatable,
+        "factor_resettable": _factor_resettable(session, actor, page.items),
         "moved_on": people_roster.moved_on(session, actor.portal.id, page.items),
         "moved_on_words": people_roster.MOVED_ON_WORDS,
     }
+
+
+def _factor_resettable(session: Session, actor: Actor, rows: Iterable[RosterRow]) -> set[uuid.UUID]:
+    """The rows whose two-step verification this actor may reset (``flows.members.
+    reset_second_factor``: an owner; someone else, with an app set up, in no other portal)."""
+    if not policy.can(actor.role, Action.MEMBER_RESET_SECOND_FACTOR):
+        return set()
+    people = {
+        row.user_id: row.id
+        for row in rows
+        if row.kind == "member"
+        and row.user_id is not None
+        and policy.check_reset_second_factor(is_self=actor.user is not None and actor.user.id == row.user_id)
+        is None
+    }
+    if not people:
+        return set()
+    able = second_factor.with_factor(session, people) - members_service.belonging_elsewhere(
+        session, people, actor.portal.id
+    )
+    return {people[user_id] for user_id in able}
 
 
 def _start(request: Request) -> int:
@@ -425,6 +449,22 @@ def deactivate_submit(
     def act() -> tuple[str, str]:
         member = members_flow.deactivate(session, actor, member_id)
         return member.user_type, f"{named(member.user.address or '', member.user.name)} was deactivated."
+
+    return _row_action(session, actor, back, act)
+
+
+@router.post(
+    "/p/{slug}/members/{member_id}/reset-two-factor",
+    name="members:reset_two_factor",
+    dependencies=[Depends(check_csrf)],
+)
+def reset_two_factor_submit(
+    member_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
+) -> Response:
+    def act() -> tuple[str, str]:
+        member = members_flow.reset_second_factor(session, actor, member_id)
+        who = named(member.user.address or "", member.user.name)
+        return member.user_type, f"The two-step verification of {who} is reset. They were told by email."
 
     return _row_action(session, actor, back, act)
 
