@@ -194,6 +194,11 @@ class TestAccountPage:
         )
         assert done.status_code == 200 and "Every other browser is signed out." in done.text
         assert done.url.path == "/me/account"
+        assert f'href="http://testserver/p/{pf.slug}">← Back to Acme Inc</a>' in done.text
+        # A form's own address, opened (a reload after a refusal): the account page again.
+        for path in ("/me/account/password", "/me/account/name", "/me/account/recovery-codes"):
+            again = client.get(path, follow_redirects=False)
+            assert (again.status_code, again.headers["location"]) == (303, "/me/account"), path
         assert (
             client.post("/api/v1/auth/login", json={"email": pf.owner_email, "password": NEW}).status_code
             == 200
@@ -231,7 +236,7 @@ class TestAccountPage:
         assert "Set up two-step verification" in page.text
         setup = client.get("/me/account/two-factor")
         assert "<svg" in setup.text and "Cancel" in setup.text
-        secret = re.search(r'id="totp-key">([A-Z2-7]+)<', setup.text).group(1)
+        secret = re.search(r'id="totp-key" data-key="([A-Z2-7]+)"', setup.text).group(1)
         bad = client.post(
             "/me/account/two-factor", data={"code": "000000", "csrf_token": csrf_of(setup.text)}
         )

@@ -56,7 +56,10 @@ def test_turn_on_set_up_sign_in_with_a_code_and_a_recovery_code(live_server, new
     assert uri.startswith("otpauth://totp/") and "issuer=Acme%20Inc" in uri
     totp = pyotp.parse_uri(uri)
     page.get_by_text("Can't scan it? Type this key instead").click()
-    expect(page.locator("#totp-key")).to_have_text(totp.secret)
+    expect(page.locator("#totp-key")).to_have_attribute("data-key", totp.secret)
+    # Shown in groups of four, for typing by hand; the phone's own app opens from the link.
+    expect(page.locator("#totp-key")).to_have_text(" ".join(re.findall(".{1,4}", totp.secret)))
+    expect(page.locator("#totp-open")).to_have_attribute("href", re.compile(r"^otpauth://totp/"))
     shot(page, "two-factor-setup")
     used: set[str] = set()
     page.get_by_label("Code from the app").fill(fresh_code(totp, used))

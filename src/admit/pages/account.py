@@ -37,11 +37,13 @@ def _page(
     request: Request, session: Session, user: User, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
     has_factor = second_factor.has_factor(session, user.id)
+    memberships = members_service.memberships_of(session, user)
     response = render(
         request,
         "account/index.html",
         {
             "me": user,
+            "home": memberships[0][0] if memberships else None,  # the way back to their portal
             "max_name": MAX_NAME,
             "min_password": request.app.state.db.context.settings.password_min_length,
             "has_password": user.password_hash is not None,
@@ -59,6 +61,16 @@ def _page(
 def show(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
     user, _ = _signed_in(auth)
     return _page(request, session, user)
+
+
+def _back_to_the_page() -> Response:
+    """A form's own address opened (a reload after a refusal shown in place, a bookmark): the
+    account page, not "Method Not Allowed"."""
+    return redirect(HERE)
+
+
+for _form in ("name", "password", "recovery-codes", "two-factor/off"):
+    router.add_api_route(f"{HERE}/{_form}", _back_to_the_page, methods=["GET"], include_in_schema=False)
 
 
 @router.post(f"{HERE}/name", name="account:name", dependencies=[Depends(check_csrf)])
