@@ -19,6 +19,17 @@ class TestProblems:
         assert (r.status_code, r.headers["content-type"], r.json()["code"]) == (404, PROBLEM, "not_found")
         r = client.delete("/api/v1/auth/login")
         assert (r.status_code, r.json()["code"]) == (405, "method_not_allowed")
+        assert r.json()["title"] == "Method Not Allowed"  # the API keeps the protocol's words
+
+    def test_an_unknown_page_says_so_in_words(self, client, db):
+        """A page that is not there reads as a page: a title and a sentence, not "Not Found"
+        twice; a form's address opened with GET likewise."""
+        create_portal(db)
+        page = client.get("/no-such-page")
+        assert page.status_code == 404 and "<h1>Page not found</h1>" in page.text
+        assert "There is no page at this address." in page.text and "Not Found" not in page.text
+        wrong = client.get("/login/code")
+        assert wrong.status_code == 405 and "<h1>Page not found</h1>" in wrong.text
 
     def test_malformed_json(self, client, db):
         """A body that is not JSON says so, rather than naming a character position as the field."""

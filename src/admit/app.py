@@ -217,6 +217,16 @@ def _build_scim(db: Database) -> Any:
     return scim.build_app(db)
 
 
+# An unknown address or a wrong method, said on a page (the API keeps the protocol's words).
+PAGE_WORDS = {
+    404: (
+        "Page not found",
+        "There is no page at this address. Check the link, or start again from the start page.",
+    ),
+    405: ("Page not found", "This address cannot be opened like that. Start again from the start page."),
+}
+
+
 def create_app(
     settings: Settings | None = None, *, db: Database | None = None, run_worker: bool | None = None
 ) -> FastAPI:
@@ -307,11 +317,13 @@ def create_app(
         )
         if _is_api(request):
             return problem(exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail))
-        detail = str(exc.detail)
+        detail, title = str(exc.detail), str(exc.detail)
         if "exceeded maximum size" in detail:  # a form field over 1 MB (pages send big pastes as files)
             detail = "That is more text than a form can carry (1 MB). Upload the list as a file instead."
+        elif exc.status_code in PAGE_WORDS:  # a page, not the protocol's two words twice
+            title, detail = PAGE_WORDS[exc.status_code]
         error = DomainError(detail, code=code)
-        error.status, error.title = exc.status_code, str(exc.detail)
+        error.status, error.title = exc.status_code, title
         return await run_in_threadpool(error_page, request, error)
 
     app.add_middleware(Edge, settings=settings)

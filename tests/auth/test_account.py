@@ -559,3 +559,25 @@ class TestOwnerResetsTwoStepVerification:
             )  # fmt: skip
         shared = reset("ada@example.org", headers)
         assert shared.status_code == 409 and "also belongs to another portal" in shared.json()["detail"]
+
+
+def test_a_reset_of_an_account_with_an_app_says_a_code_comes_next(client, db, worker):
+    """Choosing a new password by a reset link signs in, but an account with an authenticator
+    app still gives its code: the page says so, not "You are signed in"."""
+    from tests.factories import last_link
+
+    pf = create_portal(db)
+    headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+    secret = client.post("/api/v1/me/two-factor", headers=headers).json()["secret"]
+    assert client.post(
+        "/api/v1/me/two-factor/confirm", json={"code": _code(secret)}, headers=headers
+    ).is_success
+    client.cookies.clear()
+    assert client.post("/api/v1/auth/password-reset", json={"email": pf.owner_email}).status_code == 202
+    worker.drain()
+    token = last_link(db, pf.owner_email, "reset")
+    form = client.get(f"/reset-password/{token}")
+    page = client.post(f"/reset-password/{token}", data={"password": NEW, "csrf_token": csrf_of(form.text)})
+    assert page.url.path == "/login/two-factor", page.url
+    assert "Your password was changed. One more step: the code from your authenticator app." in page.text
+    assert "You are signed in" not in page.text

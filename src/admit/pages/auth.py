@@ -14,7 +14,7 @@ from admit.kit.routing import Router
 from admit.kit.text import sentence
 from admit.members import service as members_service
 from admit.members.models import Member, User
-from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next
+from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next, say
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
 from admit.settings import Settings
@@ -356,6 +356,10 @@ def reset_submit(
             status_code=exc.status,
         )
     auth_service.end_session(session, auth.raw_session)
-    response = redirect(home_for(session, user), notice="Your password was changed. You are signed in.")
-    sign_in_browser(session, response, user, via=auth_service.Via.PASSWORD_RESET, ip=ip)
+    response = redirect(home_for(session, user))
+    outcome = sign_in_browser(session, response, user, via=auth_service.Via.PASSWORD_RESET, ip=ip)
+    if isinstance(outcome, auth_service.Challenge):
+        say(response, "Your password was changed. One more step: the code from your authenticator app.")
+    else:
+        say(response, "Your password was changed. You are signed in.")
     return response

@@ -359,8 +359,14 @@ def redirect(url: str, *, notice: str | None = None, refused: bool = False) -> R
     what was not done, and why)."""
     response = RedirectResponse(url, status_code=303)
     if notice:
-        response.headers[NOTICE_HEADER] = (REFUSED if refused else "") + quote(notice[:500])
+        say(response, notice, refused=refused)
     return response
+
+
+def say(response: Response, notice: str, *, refused: bool = False) -> None:
+    """The line the page a redirect leads to shows on top (``redirect``'s ``notice``), set or
+    replaced once the response is made."""
+    response.headers[NOTICE_HEADER] = (REFUSED if refused else "") + quote(notice[:500])
 
 
 def _mac(request: Request, payload: str) -> str:
