@@ -511,6 +511,9 @@ class TestWhatAcceptingAsks:
         mail = newest(other.owner_email)
         assert words in mail["text"] and words in mail["html"]
         assert "No password" not in mail["text"] and "No password" not in mail["html"]
+        # The inviter gave no name: the account's own greets them; an address with none, nothing.
+        assert mail["text"].startswith("Hello Olive Owner,")
+        assert newest("ada@example.org")["text"].startswith("Hello,")
         assert "No password is needed" in newest("ada@example.org")["text"]
         assert words not in newest("ada@example.org")["text"]
 

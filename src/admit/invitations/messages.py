@@ -16,6 +16,7 @@ from admit.portals import brand as portals_brand
 from admit.portals.sign_in import password_required, second_factor_required
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from admit.members.service import KnownAccount
     from admit.portals.models import Portal
 
 
@@ -48,11 +49,13 @@ def context_for(
     inviter_name: str,
     workspace_name: str | None = None,
     asked: bool = False,
-    has_password: bool = False,
+    account: KnownAccount | None = None,
 ) -> dict[str, Any]:
     """What the invitation template needs (the link holds the raw token). ``asked``: the person
     asked to join (an approved join request): the email says their request was approved.
-    ``has_password``: the recipient's account has a password already (``sign_in_words``)."""
+    ``account``: the one the recipient has already (``members.service.known_accounts``): it is
+    greeted by its own name when the inviter gave none, and one with a password is told to sign
+    in with it (``sign_in_words``)."""
     return {
         "asked": asked,
         "workspace_name": workspace_name or "",
@@ -60,7 +63,7 @@ def context_for(
         "portal_name": portal.name,
         "brand": portals_brand.email_context(portal, public_url),
         "recipient": recipient,
-        "recipient_name": recipient_name,
+        "recipient_name": recipient_name or (account.name if account is not None else ""),
         "user_type": str(user_type),
         "role": str(role),
         "message": message,
@@ -68,7 +71,9 @@ def context_for(
         "expires_at": expires_at.isoformat(),
         "expires_at_text": moment_text(expires_at, portal.time_zone),
         "time_zone": portal.time_zone,  # a text message writes the expiry there too
-        "sign_in_words": sign_in_words(portal, str(user_type), has_password=has_password),
+        "sign_in_words": sign_in_words(
+            portal, str(user_type), has_password=account is not None and account.has_password
+        ),
     }
 
 

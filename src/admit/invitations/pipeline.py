@@ -442,7 +442,7 @@ def _write(
         insert_rows(session, Invitation.__table__, rows)
     raws = tokens.issue_many(session, tokens.Purpose.INVITATION, [(row["id"], expires_at) for row in rows])
     inviter = actor.display_name
-    has_password = members_service.with_password(session, [row["recipient"] for row in rows])
+    accounts = members_service.known_accounts(session, [row["recipient"] for row in rows])
     notifications_service.enqueue_many(
         session,
         [
@@ -465,7 +465,7 @@ def _write(
                     inviter_name=inviter,
                     workspace_name=workspace_name,
                     asked=via == "join_request",
-                    has_password=row["recipient"] in has_password,
+                    account=accounts.get(row["recipient"]),
                 ),
             }
             for row, raw in zip(rows, raws, strict=True)

@@ -186,7 +186,9 @@ def queue(session: Session, due: Due, *, workspace_name: str | None = None) -> N
                 expires_at=invitation.expires_at,
                 inviter_name=inviter,
                 workspace_name=workspace_name,
-                has_password=bool(members_service.with_password(session, [invitation.recipient])),
+                account=members_service.known_accounts(session, [invitation.recipient]).get(
+                    invitation.recipient
+                ),
             ),
             "sent_at_text": (invitation.last_sent_at or invitation.created_at).strftime("%d %B %Y"),
         },

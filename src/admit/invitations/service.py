@@ -310,7 +310,7 @@ def reissue(
             expires_at=invitation.expires_at,
             inviter_name=actor.display_name,
             workspace_name=workspace_name,
-            has_password=bool(members_service.with_password(session, [invitation.recipient])),
+            account=members_service.known_accounts(session, [invitation.recipient]).get(invitation.recipient),
         ),
     )
     audit_service.record(

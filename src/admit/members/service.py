@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Collection, Iterable
 from enum import StrEnum
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import BindParameter, Select, bindparam, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -66,6 +66,8 @@ __all__ = [
     "portals_switched_to",
     "new_user",
     "operator_actor",
+    "KnownAccount",
+    "known_accounts",
     "list_members",
     "member_or_raise",
     "search_people",
@@ -80,7 +82,6 @@ __all__ = [
     "statuses_by_address",
     "users_by_address",
     "users_by_id",
-    "with_password",
 ]
 
 
@@ -189,18 +190,30 @@ def get_user_by_address(session: Session, address: str) -> User | None:
     return get_user_by_email(session, address)
 
 
-def with_password(session: Session, addresses: Collection[str]) -> set[str]:
-    """Those of the normalised ``addresses`` whose account has a password: accepting an
-    invitation to one asks its owner to sign in first (``flows.join``). Two queries at most."""
+class KnownAccount(NamedTuple):
+    """What a message to an address says of the account it already has (``known_accounts``)."""
+
+    name: str  # the account's own name ("" for none)
+    has_password: bool  # accepting an invitation asks them to sign in with it (``flows.join``)
+
+
+def known_accounts(session: Session, addresses: Collection[str]) -> dict[str, KnownAccount]:
+    """``{address: KnownAccount}`` for those of the normalised ``addresses`` that have an account
+    already: two queries at most, for any number."""
     emails = [a for a in addresses if not is_phone(a)]
     phones = [a for a in addresses if is_phone(a)]
-    found: set[str] = set()
+    found: dict[str, KnownAccount] = {}
     for column, values in ((User.email, emails), (User.phone, phones)):
         if values:
-            found.update(
-                session.scalars(
-                    select(column).where(one_of(session, column, values), User.password_hash.is_not(None))
+            rows = session.execute(
+                select(column, User.name, User.password_hash.is_not(None)).where(
+                    one_of(session, column, values)
                 )
+            )
+            found.update(
+                (address, KnownAccount(name or "", bool(has)))
+                for address, name, has in rows
+                if address is not None
             )
     return found
 
