@@ -477,9 +477,9 @@ class TestOwnerResetsTwoStepVerification:
         return secret, r.json()["recovery_codes"]
 
     def test_an_owner_resets_it_from_user_management(self, app, client, db, worker):
-        """The row menu offers it for someone with an app (not for oneself, not for someone with
-        none); once reset, their recovery codes open nothing, the next sign-in asks for no code,
-        they are told by email, and the audit log says who did it."""
+        """The row menu offers it for everyone but oneself; for someone with no app it says there
+        is nothing to reset. Once reset, their recovery codes open nothing, the next sign-in asks
+        for no code, they are told by email, and the audit log says who did it."""
         from tests.factories import active_member
 
         pf = create_portal(db)
@@ -489,12 +489,23 @@ class TestOwnerResetsTwoStepVerification:
             _secret, codes = self._with_app(ada, db, "ada@example.org")
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/users")
-        assert page.text.count("Reset two-step verification</button>") == 1  # Ada's row only
-        action = re.search(r'data-confirm-action="([^"]+/reset-two-factor)"', page.text).group(1)
-        done = client.post(action, data={"csrf_token": csrf_of(page.text)})
+        assert page.text.count("Reset two-step verification</button>") == 2  # Ada's and Bo's rows
+
+        def action(email: str) -> str:
+            name = email.split("@")[0]
+            found = re.search(
+                r'data-confirm-action="([^"]+/reset-two-factor)"\s+data-confirm-text="Reset the two-step '
+                rf"verification of {name} \({re.escape(email)}\)",
+                page.text,
+            )
+            assert found, email
+            return found.group(1)
+
+        nothing = client.post(action("bo@example.org"), data={"csrf_token": csrf_of(page.text)})
+        assert "has not set up two-step verification: there is nothing to reset" in nothing.text
+        done = client.post(action("ada@example.org"), data={"csrf_token": csrf_of(page.text)})
         assert done.status_code == 200
         assert "The two-step verification of" in done.text and "is reset" in done.text
-        assert "Reset two-step verification</button>" not in done.text
 
         with TestClient(app, client=("127.0.0.1", 50004)) as ada:
             signed = ada.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": PASSWORD})

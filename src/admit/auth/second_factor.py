@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -45,7 +44,6 @@ __all__ = [
     "remove",
     "replace_recovery_codes",
     "reset",
-    "with_factor",
 ]
 
 RECOVERY_CODES = 10
@@ -75,19 +73,6 @@ def has_factor(session: Session, user_id: uuid.UUID) -> bool:
     """Whether the user has a confirmed authenticator app."""
     confirmed = session.execute(_confirmed_at(), {"b_user": user_id}).first()
     return confirmed is not None and confirmed.confirmed_at is not None
-
-
-def with_factor(session: Session, user_ids: Collection[uuid.UUID]) -> set[uuid.UUID]:
-    """Those of ``user_ids`` with a confirmed authenticator app: one query for a page of people."""
-    if not user_ids:
-        return set()
-    return set(
-        session.scalars(
-            select(TotpFactor.user_id).where(
-                TotpFactor.user_id.in_(list(user_ids)), TotpFactor.confirmed_at.is_not(None)
-            )
-        )
-    )
 
 
 def _seal(session: Session, value: str) -> str:

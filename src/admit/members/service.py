@@ -50,7 +50,6 @@ __all__ = [
     "add_user",
     "count_active",
     "count_active_owners",
-    "belonging_elsewhere",
     "belongs_elsewhere",
     "change_details",
     "get_membership",
@@ -560,19 +559,9 @@ def count_active(session: Session, portal_id: uuid.UUID) -> int:
 def belongs_elsewhere(session: Session, user_id: uuid.UUID, portal_id: uuid.UUID) -> bool:
     """Whether the account is also a member (of any status) of a portal other than this one:
     then it exists independently of this portal, whose owners and directories do not change it."""
-    return bool(belonging_elsewhere(session, [user_id], portal_id))
-
-
-def belonging_elsewhere(
-    session: Session, user_ids: Collection[uuid.UUID], portal_id: uuid.UUID
-) -> set[uuid.UUID]:
-    """Those of ``user_ids`` whose account belongs to another portal too (``belongs_elsewhere``):
-    one query for a page of people."""
-    if not user_ids:
-        return set()
-    return set(
-        session.scalars(
-            select(Member.user_id).where(Member.user_id.in_(list(user_ids)), Member.portal_id != portal_id)
+    return bool(
+        session.scalar(
+            select(Member.id).where(Member.user_id == user_id, Member.portal_id != portal_id).limit(1)
         )
     )
 

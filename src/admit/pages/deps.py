@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from markupsafe import Markup
 from sqlalchemy.orm import Session
-from starlette.datastructures import URL, MutableHeaders
+from starlette.datastructures import MutableHeaders
 
 from admit import policy
 from admit.actor import Actor
@@ -43,7 +43,7 @@ templates.env.template_class = OutputTemplate  # values written out without a Ma
 
 
 @pass_context
-def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> URL:
+def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> str:
     """A page's ``url_for``: what Starlette's gives, with each route's path found once. Its own
     walks every route of the app at each call (FastAPI's included routers make that slow):
     ~70% of User Management's time for a page of 50 rows (bench/pages.py under py-spy).
@@ -54,7 +54,7 @@ def url_for(context: Mapping[str, Any], name: str, /, **path_params: Any) -> URL
     return url_for_request(context["request"], name, **path_params)
 
 
-def url_for_request(request: Request, name: str, /, **path_params: Any) -> URL:
+def url_for_request(request: Request, name: str, /, **path_params: Any) -> str:
     """``url_for`` for ``request``: each route's path is found once per app, as a format string
     (``_url_paths``), and the request's scheme, host and root path joined once per request
     (User Management asks ~120 times: ~6 µs a call had been a tenth of its rows)."""
@@ -81,8 +81,9 @@ def url_for_request(request: Request, name: str, /, **path_params: Any) -> URL:
             break
         values[k] = text
     if path is None:
-        return request.url_for(name, **path_params)
-    return URL(prefix + path.format_map(values))
+        return str(request.url_for(name, **path_params))
+    # Text, not a ``URL``: pages only write it out (~170 a User Management page).
+    return prefix + path.format_map(values)
 
 
 def _url_paths(app: Any) -> dict[tuple[str, ...], str | None]:
