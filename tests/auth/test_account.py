@@ -196,7 +196,12 @@ class TestAccountPage:
         assert done.url.path == "/me/account"
         assert f'href="http://testserver/p/{pf.slug}">← Back to Acme Inc</a>' in done.text
         # A form's own address, opened (a reload after a refusal): the account page again.
-        for path in ("/me/account/password", "/me/account/name", "/me/account/recovery-codes"):
+        for path in (
+            "/me/account/password",
+            "/me/account/name",
+            "/me/account/recovery-codes",
+            "/me/account/two-factor/off",
+        ):
             again = client.get(path, follow_redirects=False)
             assert (again.status_code, again.headers["location"]) == (303, "/me/account"), path
         assert (
@@ -331,7 +336,7 @@ class TestSecurityNotices:
             worker.drain()
         mails = self._mail(client, pf.owner_email)
         on = next(m for m in mails if m["subject"] == "Two-step verification was turned on at Acme Inc")
-        assert "has set up their own authenticator app" in on["text"] and "reset your two-step" in on["html"]
+        assert "set up their own authenticator app" in on["text"] and "reset your two-step" in on["html"]
         subjects = [m["subject"] for m in mails]
         assert subjects == [
             "Two-step verification was turned off at Acme Inc",
@@ -457,13 +462,48 @@ class TestCodes:
         assert renew(codes[0]).status_code == 429
 
     def test_a_recovery_code_may_be_written_as_read_out(self, client, db):
-        """In capitals, with a space for its dash, or with none: the same code (once)."""
+        """In capitals, with a space for its dash, or with none: the same code; once used, it
+        opens nothing written any way; what cannot be a code opens nothing."""
         headers, codes = self._two_factor_on(client, db)
+
+        def renew(code: str):
+            return client.post("/api/v1/me/two-factor/recovery-codes", json={"code": code}, headers=headers)
+
         for way in (lambda c: c.upper().replace("-", " "), lambda c: c.replace("-", "")):
-            written = way(codes[0])
-            r = client.post("/api/v1/me/two-factor/recovery-codes", json={"code": written}, headers=headers)
-            assert r.status_code == 200, (written, r.text)
+            r = renew(way(codes[0]))
+            assert r.status_code == 200, r.text
             codes = r.json()["recovery_codes"]
+        first = codes[0]
+        assert renew(first).status_code == 200
+        for again in (first, first.upper(), first.replace("-", "")):
+            assert renew(again).status_code == 422, again  # used: no other spelling opens it
+        for wrong in ("zzzzz-zzzzz", "abcd-efghi", "0123456789a"):
+            assert renew(wrong).status_code == 422, wrong
+
+    def test_tries_sent_at_once_are_all_counted(self, db, change_settings, rate_limits):
+        """Wrong codes sent together cannot all be checked before any is counted: of 12 at once
+        with 3 allowed, at most 3 are answered "not right" and the rest are refused."""
+        from admit.auth import second_factor
+        from admit.errors import InvalidInput, RateLimited
+        from admit.members.models import User
+        from tests.factories import race
+
+        change_settings(sign_in_code_rate_limit="3/15minutes")
+        pf = create_portal(db)
+        with db.unit_of_work() as session:
+            owner = session.scalar(select(User).where(User.email == pf.owner_email))
+            enrolment = second_factor.begin(session, owner, issuer="Acme Inc")
+            second_factor.confirm(session, owner, _code(enrolment.secret))
+            owner_id = owner.id
+
+        def guess(i: int):
+            with db.unit_of_work() as session:
+                second_factor.check(session, session.get(User, owner_id), f"{i:05d}-{i:05d}")
+
+        outcomes = race(12, guess)
+        wrong = [o for o in outcomes if isinstance(o, InvalidInput)]
+        refused = [o for o in outcomes if isinstance(o, RateLimited)]
+        assert len(wrong) <= 3 and len(wrong) + len(refused) == 12, outcomes
 
 
 class TestOwnerResetsTwoStepVerification:
@@ -485,8 +525,8 @@ class TestOwnerResetsTwoStepVerification:
         pf = create_portal(db)
         active_member(db, pf, "ada@example.org")
         active_member(db, pf, "bo@example.org")
-        with TestClient(app, client=("127.0.0.1", 50003)) as ada:
-            _secret, codes = self._with_app(ada, db, "ada@example.org")
+        elsewhere = TestClient(app, client=("127.0.0.1", 50003))  # Ada's browser, signed in
+        _secret, codes = self._with_app(elsewhere, db, "ada@example.org")
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/users")
         assert page.text.count("Reset two-step verification</button>") == 2  # Ada's and Bo's rows
@@ -503,9 +543,11 @@ class TestOwnerResetsTwoStepVerification:
 
         nothing = client.post(action("bo@example.org"), data={"csrf_token": csrf_of(page.text)})
         assert "has not set up two-step verification: there is nothing to reset" in nothing.text
+        assert elsewhere.get("/api/v1/me").status_code == 200
         done = client.post(action("ada@example.org"), data={"csrf_token": csrf_of(page.text)})
         assert done.status_code == 200
-        assert "The two-step verification of" in done.text and "is reset" in done.text
+        assert "The two-step verification of" in done.text and "they are signed out" in done.text
+        assert elsewhere.get("/api/v1/me").status_code == 401  # whoever was signed in as her
 
         with TestClient(app, client=("127.0.0.1", 50004)) as ada:
             signed = ada.post("/api/v1/auth/login", json={"email": "ada@example.org", "password": PASSWORD})

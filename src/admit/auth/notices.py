@@ -41,9 +41,9 @@ WHAT: Final[dict[str, tuple[str, str, str]]] = {
     "second_factor_added": (
         "Two-step verification was turned on",
         "Two-step verification was turned on for your account",
-        "If it was not you, someone else knows your password and has set up their own authenticator "
-        "app, so that only they can sign in as you. Choose a new password now, and ask your portal's "
-        "owner to reset your two-step verification.",
+        "If it was not you, someone else signed in as you and set up their own authenticator app, "
+        "so that only they can sign in as you. Ask your portal's owner to reset your two-step "
+        "verification, and choose a new password.",
     ),
     "second_factor_removed": (
         "Two-step verification was turned off",
@@ -82,6 +82,8 @@ def tell(session: Session, user: User, what: str) -> None:
             "headline": headline,
             "happened": happened,
             "if_not": if_not,
+            # A change the holder could have made: "if it was you…", and a new password if not.
+            "own_change": what != "second_factor_reset",
             "when_text": moment_text(now, portals[0].time_zone if len(portals) == 1 else None),
             "reset_link": f"{ctx.settings.public_url}/forgot-password",
             **portals_service.account_brand(portals, ctx.settings.public_url),

@@ -126,19 +126,20 @@ TOO_MANY_WRONG = "Too many wrong codes. Try again in {wait}."
 
 
 def _limit(session: Session, user: User) -> None:
-    """Refuse a code at once when the account's wrong ones are used up (right ones never count:
-    ``_wrong``)."""
+    """Count a try at the account's codes as it comes (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``), so
+    that tries sent at once cannot all slip in before any is counted; refused once they are used
+    up. A right code gives them back (``_right``): only wrong ones are left counted."""
     ctx = context.of(session)
-    ctx.limiter.check(
-        f"second-factor:{user.id}", ctx.settings.sign_in_code_rate_limit, message=TOO_MANY_WRONG
-    )
+    ctx.limiter.hit(_limit_key(user), ctx.settings.sign_in_code_rate_limit, message=TOO_MANY_WRONG)
 
 
-def _wrong(session: Session, user: User, message: str) -> InvalidInput:
-    """A wrong code: counted (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``), and the refusal to raise."""
+def _right(session: Session, user: User) -> None:
     ctx = context.of(session)
-    ctx.limiter.hit(f"second-factor:{user.id}", ctx.settings.sign_in_code_rate_limit, message=TOO_MANY_WRONG)
-    return InvalidInput(message, field="code")
+    ctx.limiter.forget(_limit_key(user), ctx.settings.sign_in_code_rate_limit)
+
+
+def _limit_key(user: User) -> str:
+    return f"second-factor:{user.id}"
 
 
 def _step_of(session: Session, factor: TotpFactor, code: str) -> int | None:
@@ -166,9 +167,10 @@ def confirm(session: Session, user: User, code: str) -> list[str]:
         raise Conflict("There is no authenticator app waiting to be confirmed: start again.")
     step = _step_of(session, factor, _digits(code))
     if step is None:
-        raise _wrong(session, user, WRONG_FIRST)
+        raise InvalidInput(WRONG_FIRST, field="code")
     now = context.of(session).clock.now()
     factor.confirmed_at = now
+    _right(session, user)
     factor.last_step = step
     codes = new_recovery_codes(session, user)
     audit_service.record(
@@ -189,8 +191,7 @@ def new_recovery_codes(session: Session, user: User) -> list[str]:
     tokens.end(session, tokens.Purpose.RECOVERY_CODE, user.id, tokens.Reason.SUPERSEDED)
     codes = []
     for _ in range(RECOVERY_CODES):
-        raw = secrets.token_hex(5)  # 40 bits, shown as xxxxx-xxxxx
-        code = f"{raw[:5]}-{raw[5:]}"
+        code = _shown(secrets.token_hex(5))  # 40 bits
         tokens.issue(
             session, tokens.Purpose.RECOVERY_CODE, user.id, supersede=False, secret=_scoped(user, code)
         )
@@ -210,7 +211,12 @@ def _recovery_code(given: str) -> str | None:
     text = given.lower().replace("-", "")
     if len(text) != 10 or not all(ch in "0123456789abcdef" for ch in text):
         return None
-    return f"{text[:5]}-{text[5:]}"
+    return _shown(text)
+
+
+def _shown(digits: str) -> str:
+    """A recovery code's ten hex digits as it is shown and kept: ``xxxxx-xxxxx``."""
+    return f"{digits[:5]}-{digits[5:]}"
 
 
 def _scoped(user: User, code: str) -> str:
@@ -238,7 +244,8 @@ def check(session: Session, user: User, code: str) -> str:
         except tokens.TokenRefused:
             how = ""
     if not how:
-        raise _wrong(session, user, WRONG)
+        raise InvalidInput(WRONG, field="code")
+    _right(session, user)
     audit_service.record(
         session,
         None,

@@ -158,6 +158,8 @@ def reset_second_factor(session: Session, actor: Actor, member_id: uuid.UUID) ->
     if not second_factor.has_factor(session, user.id):
         raise Conflict(f"{who} has not set up two-step verification: there is nothing to reset.")
     second_factor.reset(session, user)
+    # Whoever was signed in as them (the one who set an app up on their account, perhaps) is out.
+    auth_service.sign_out_everywhere(session, user.id)
     audit_service.record(
         session,
         actor,

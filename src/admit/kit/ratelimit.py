@@ -61,15 +61,18 @@ class Limiter:
         if not self._store(lambda: self._limiter.hit(item, key, cost=cost)):
             raise self._refusal(item, key, message)
 
-    def check(self, key: str, limit: str, *, message: str = DEFAULT_MESSAGE) -> None:
-        """Raise ``RateLimited`` if ``key`` has no attempt left, counting none: for limits that
-        count only failures (the caller ``hit``s on one), so that what succeeds never uses up
-        the allowance of someone who makes one typo."""
+    def forget(self, key: str, limit: str) -> None:
+        """Clear what ``key`` has counted under ``limit``: a limit on failures, once the caller
+        succeeds, gives its tries back (``auth.second_factor``)."""
         if not self.enabled:
             return
         item = parse(limit)
-        if not self._store(lambda: self._limiter.test(item, key)):
-            raise self._refusal(item, key, message)
+
+        def clear() -> bool:
+            self._limiter.clear(item, key)
+            return True
+
+        self._store(clear)
 
     def _store(self, call: Callable[[], bool]) -> bool:
         try:

@@ -458,7 +458,10 @@ def reset_two_factor_submit(
     def act() -> tuple[str, str]:
         member = members_flow.reset_second_factor(session, actor, member_id)
         who = named(member.user.address or "", member.user.name)
-        return member.user_type, f"The two-step verification of {who} is reset. They were told by email."
+        return (
+            member.user_type,
+            f"The two-step verification of {who} is reset, and they are signed out. They were told.",
+        )
 
     return _row_action(session, actor, back, act)
 
