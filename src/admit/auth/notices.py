@@ -57,19 +57,32 @@ WHAT: Final[dict[str, tuple[str, str, str]]] = {
         "You will be asked to set up an authenticator app again where a portal requires one. If you did "
         "not ask for this, tell your portal's administrator.",
     ),
+    "email_changed": (
+        "Your sign-in email was changed",
+        "Your portal's HR system changed the email address your account signs in with to {new_address}",
+        "From now on, sign-in links and password resets go there. If this is not right, tell your "
+        "portal's administrator at once.",
+    ),
 }
 
+# What others did to the account (an owner, a directory): no "if it was you", and no new password
+# to choose (its link would go where the change says).
+DONE_BY_OTHERS: Final = frozenset({"second_factor_reset", "email_changed"})
 
-def tell(session: Session, user: User, what: str) -> None:
+
+def tell(session: Session, user: User, what: str, *, to: str | None = None, **words: str) -> None:
     """Queue the notice that ``what`` (a key of ``WHAT``) just happened to ``user``'s account, in
-    the brand of their portal (``portals.service.account_brand``) and its time zone."""
-    address = user.address
+    the brand of their portal (``portals.service.account_brand``) and its time zone. ``to``: the
+    address to tell, when not the account's own now (its email before a change); ``words``: what
+    the sentence names (``new_address``)."""
+    address = to or user.address
     if not address:
         return
     ctx = context.of(session)
     now = ctx.clock.now()
     portals = [p for p, _member in members_service.memberships_of(session, user)]
     headline, happened, if_not = WHAT[what]
+    happened = happened.format(**words)
     notifications_service.enqueue(
         session,
         event_key=f"{SECURITY_NOTICE}:{what}:{user.id}:{int(now.timestamp()) // (WINDOW_MINUTES * 60)}",
@@ -83,7 +96,7 @@ def tell(session: Session, user: User, what: str) -> None:
             "happened": happened,
             "if_not": if_not,
             # A change the holder could have made: "if it was you…", and a new password if not.
-            "own_change": what != "second_factor_reset",
+            "own_change": what not in DONE_BY_OTHERS,
             "when_text": moment_text(now, portals[0].time_zone if len(portals) == 1 else None),
             "reset_link": f"{ctx.settings.public_url}/forgot-password",
             **portals_service.account_brand(portals, ctx.settings.public_url),

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.auth import notices
 from admit.db import Database
 from admit.directory.hr import service as hr
 from admit.directory.hr.base import Employee, Failure, ProviderError
@@ -593,7 +594,11 @@ def _update(session: Session, actor: Actor, step: Step, invite: list[Step]) -> s
             return f"Not applied: {refused}"
         if email is None and name is None:
             return None  # the department only: mapped to a team where asked
+        was = user.email
         why = members_service.change_details(session, actor.portal.id, user, name=name, email=email)
+        if why is None and was and user.email != was:
+            # Sign-in links and resets go to the new address now: the old one is told.
+            notices.tell(session, user, "email_changed", to=was, new_address=user.email or "")
         if why is None:
             audit_service.record(
                 session,

@@ -355,3 +355,24 @@ def test_a_wrong_key_is_said_when_connecting_and_nothing_is_kept(hr, fake, porta
     assert client.get(hr.base, headers=portal.headers()).json() == []
     unchecked = client.post(hr.base, json={**body, "check": False}, headers=portal.headers())
     assert unchecked.status_code == 201  # "check": false keeps it as given
+
+
+def test_the_old_address_is_told_when_the_hr_system_changes_a_sign_in_email(hr, fake, db, portal, worker):
+    """Sign-in links and resets go to the new address from then on: the account's old address
+    gets a security notice naming the new one (whoever edits HR records cannot move an account
+    away silently)."""
+    from admit.notifications import mailbox
+
+    active_member(db, portal, "ada@acme.com")
+    fake.people = [ADA]
+    hr.connect(deactivate_limit_pct=100)
+    hr.sync()
+    fake.people = [dataclasses.replace(ADA, email="ada.l@acme.com")]
+    hr.sync()
+    worker.drain()
+    with db.unit_of_work() as session:
+        [told] = [m for m in mailbox.messages(session, to="ada@acme.com") if "sign-in email" in m.subject]
+        assert not [m for m in mailbox.messages(session, to="ada.l@acme.com") if "sign-in email" in m.subject]
+    assert told.subject == "Your sign-in email was changed at Acme Inc"
+    assert "changed the email address your account signs in with to ada.l@acme.com" in told.text
+    assert "/forgot-password" not in told.text and "If it was you" not in told.text
