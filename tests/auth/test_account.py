@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pyotp
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from admit.audit.models import AuditEvent
 from admit.kit import clock
@@ -137,6 +137,40 @@ class TestChangePasswordApi:
                 assert getattr(exc, "code", "") == "conflict", exc
             else:
                 raise AssertionError("a change over a password that is no longer the account's was written")
+
+
+class TestSignOutElsewhere:
+    def test_every_other_browser_is_signed_out_and_this_one_stays(self, app, client, db):
+        """The API answers how many were ended; the page says so; a second time, none."""
+        pf = create_portal(db)
+        with (
+            TestClient(app, client=("127.0.0.1", 50008)) as one,
+            TestClient(app, client=("127.0.0.1", 50009)) as two,
+        ):
+            for other in (one, two):
+                login(other, pf.owner_email, OWNER_PASSWORD)
+            headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+            r = client.post("/api/v1/auth/logout-others", headers=headers)
+            assert (r.status_code, r.json()) == (200, {"ended": 2})
+            assert one.get("/api/v1/me").status_code == 401 and two.get("/api/v1/me").status_code == 401
+            assert client.get("/api/v1/me").status_code == 200
+            login(one, pf.owner_email, OWNER_PASSWORD)
+        client.cookies.clear()
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get("/me/account")
+        done = client.post("/me/account/sign-out-others", data={"csrf_token": csrf_of(page.text)})
+        assert (
+            done.status_code == 200 and "Signed out of 2 other browsers." in done.text
+        )  # one, and the API sign-in
+        again = client.post("/me/account/sign-out-others", data={"csrf_token": csrf_of(page.text)})
+        assert "You were signed in nowhere else." in again.text
+        with db.unit_of_work() as session:
+            count = session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(AuditEvent.action == "user.signed_out_elsewhere")
+            )
+            assert count == 3
 
 
 class TestName:

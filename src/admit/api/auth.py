@@ -10,7 +10,13 @@ from admit.auth import gate as auth_gate
 from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.auth.models import WebSession
-from admit.auth.schemas import LoginResponse, PasswordResetSent, SignInLinkSent, SignInSteps
+from admit.auth.schemas import (
+    LoginResponse,
+    PasswordResetSent,
+    SignedOutElsewhere,
+    SignInLinkSent,
+    SignInSteps,
+)
 from admit.errors import (
     Conflict,
     InvalidCredentials,
@@ -179,6 +185,19 @@ def logout(response: Response, session: SessionDep, settings: SettingsDep, auth:
     response.delete_cookie(settings.session_cookie_name, path="/")
     response.status_code = 204
     return response
+
+
+@router.post(
+    "/logout-others",
+    response_model=SignedOutElsewhere,
+    operation_id="auth_logout_others",
+    responses=problems(NotAuthenticated),
+)
+def logout_others(session: SessionDep, auth: AuthDep) -> SignedOutElsewhere:
+    """Sign out of every other browser: this session stays in; every other one ends, with every
+    sign-in link, code and reset link still unused."""
+    _user, web_session = _browser(auth)
+    return SignedOutElsewhere(ended=auth_service.sign_out_elsewhere(session, web_session))
 
 
 class SignInLinkRequest(BaseModel):

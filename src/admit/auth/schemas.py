@@ -23,6 +23,10 @@ class Me(BaseModel):
     portals: list[PortalMembershipRef]
 
 
+class SignedOutElsewhere(BaseModel):
+    ended: int = Field(description="How many other browser sessions were ended.")
+
+
 class SignInLinkSent(BaseModel):
     detail: str
 

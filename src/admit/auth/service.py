@@ -64,6 +64,7 @@ __all__ = [
     "list_api_keys",
     "revoke_api_key",
     "create_api_key",
+    "sign_out_elsewhere",
     "sign_out_everywhere",
     "end_session",
     "login",
@@ -240,6 +241,23 @@ def sign_out_everywhere(session: Session, user_id: uuid.UUID, *, keep: WebSessio
     ended = rowcount(session.execute(others))
     for purpose in (SIGN_IN, SIGN_IN_CODE, PASSWORD_RESET, CHALLENGE):
         tokens.end(session, purpose, user_id, tokens.Reason.REVOKED)
+    return ended
+
+
+def sign_out_elsewhere(session: Session, web_session: WebSession) -> int:
+    """ "Sign out of every other browser", asked by the browser ``web_session``: it stays in, and
+    every other way in ends (``sign_out_everywhere``). Audited; returns the sessions ended."""
+    ended = sign_out_everywhere(session, web_session.user_id, keep=web_session)
+    user = web_session.user
+    audit_service.record(
+        session,
+        None,
+        "user.signed_out_elsewhere",
+        target_type="user",
+        target_id=user.id,
+        target_label=user.address or "",
+        detail={"sessions": ended},
+    )
     return ended
 
 

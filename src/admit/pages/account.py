@@ -69,7 +69,7 @@ def _back_to_the_page() -> Response:
     return redirect(HERE)
 
 
-for _form in ("name", "password", "recovery-codes", "two-factor/off"):
+for _form in ("name", "password", "recovery-codes", "two-factor/off", "sign-out-others"):
     router.add_api_route(f"{HERE}/{_form}", _back_to_the_page, methods=["GET"], include_in_schema=False)
 
 
@@ -112,6 +112,15 @@ def password(
     if had:
         return redirect(HERE, notice="Your password is changed. Every other browser is signed out.")
     return redirect(HERE, notice="Your password is saved: sign in with it from now on.")
+
+
+@router.post(f"{HERE}/sign-out-others", name="account:sign_out_others", dependencies=[Depends(check_csrf)])
+def sign_out_others(session: SessionDep, auth: SignedIn) -> Response:
+    _, web_session = _signed_in(auth)
+    ended = auth_service.sign_out_elsewhere(session, web_session)
+    if not ended:
+        return redirect(HERE, notice="You were signed in nowhere else.")
+    return redirect(HERE, notice=f"Signed out of {ended} other browser{'s' if ended > 1 else ''}.")
 
 
 # --- two-step verification --------------------------------------------------------------------
