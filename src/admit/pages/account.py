@@ -19,6 +19,7 @@ from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.members.models import User
+from admit.pages.auth import home_portal
 from admit.pages.deps import SignedIn, check_csrf, form_error, redirect, render
 from admit.pages.sign_in_steps import render_step
 from admit.web import Auth, SessionDep
@@ -37,13 +38,12 @@ def _page(
     request: Request, session: Session, user: User, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
     has_factor = second_factor.has_factor(session, user.id)
-    memberships = members_service.memberships_of(session, user)
     response = render(
         request,
         "account/index.html",
         {
             "me": user,
-            "home": memberships[0][0] if memberships else None,  # the way back to their portal
+            "home": home_portal(session, user),  # the way back to their portal
             "max_name": MAX_NAME,
             "min_password": request.app.state.db.context.settings.password_min_length,
             "has_password": user.password_hash is not None,

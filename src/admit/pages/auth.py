@@ -64,14 +64,21 @@ def land_after_joining(
 
 
 def home_for(session: Session, user: User) -> str:
-    """Where a signed-in person lands: their first portal; in none, the portal that ended their
-    access (its pages tell them so, in its brand, and who can let them back), else "No portal"."""
-    memberships = members_service.memberships_of(session, user)
-    if not memberships:
+    """Where a signed-in person lands: their first portal (``home_portal``); in none, the portal
+    that ended their access (its pages tell them so, in its brand, and who can let them back),
+    else "No portal"."""
+    portal = home_portal(session, user)
+    if portal is None:
         ended = members_service.access_ended_in(session, user)
         return f"/p/{ended.slug}" if ended is not None else "/no-portal"
-    portal, _member = memberships[0]
     return f"/p/{portal.slug}"
+
+
+def home_portal(session: Session, user: User) -> Portal | None:
+    """The person's first portal: where they land, and where a page about them (their account,
+    their notification settings) leads back to."""
+    memberships = members_service.memberships_of(session, user)
+    return memberships[0][0] if memberships else None
 
 
 @router.api_route("/", methods=["GET", "HEAD"], name="home")  # HEAD: uptime checks

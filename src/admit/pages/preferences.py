@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from admit import context
 from admit.kit.routing import Router
 from admit.notifications import preferences
+from admit.pages.auth import home_portal
 from admit.pages.deps import SignedIn, check_csrf, redirect, render
 from admit.web import SessionDep
 
@@ -47,7 +48,15 @@ def unsubscribe(request: Request, token: str, session: SessionDep) -> HTMLRespon
 def settings_page(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
     assert auth.web_session is not None
     chosen = preferences.choices(session, auth.web_session.user_id)
-    return render(request, "preferences/settings.html", {"kinds": preferences.KINDS, "chosen": chosen})
+    return render(
+        request,
+        "preferences/settings.html",
+        {
+            "kinds": preferences.KINDS,
+            "chosen": chosen,
+            "home": home_portal(session, auth.web_session.user),  # the way back to their portal
+        },
+    )
 
 
 @router.post("/me/notifications", dependencies=[Depends(check_csrf)])
