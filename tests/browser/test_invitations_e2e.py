@@ -73,7 +73,7 @@ def sign_in(page: Page, server, email: str, password: str) -> None:
 def sign_out(page: Page, shown_name: str) -> None:
     """The profile menu (top right) opens on hover; Sign out is in it."""
     page.get_by_role("button", name=shown_name).hover()
-    page.get_by_role("button", name="Sign out").click()
+    page.get_by_role("button", name="Sign out", exact=True).click()  # not "Sign out of every other…"
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
 
