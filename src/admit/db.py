@@ -127,6 +127,9 @@ STATISTICS_ROWS = 1000
 
 # How long a unit of work waits for its turn on SQLite before the request is answered 503.
 SQLITE_TURN_SECONDS = 10.0
+# How often the worker refreshes SQLite's planner statistics (``Database.refresh_statistics``),
+# and so how long a pooled SQLite connection lives: no longer than the numbers it plans with.
+STATISTICS_EVERY_SECONDS = 3600
 
 
 def normalize_url(url: str) -> str:
@@ -140,7 +143,12 @@ def normalize_url(url: str) -> str:
 def create_db_engine(url: str, **kwargs: Any) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **kwargs)
+        # A connection reads the planner's statistics when it first reads the schema, and not
+        # again when another connection's ANALYZE (the worker's, hourly: ``refresh_statistics``)
+        # writes new ones: pooled connections are replaced as often, so that every one plans
+        # with numbers at most that old.
+        pool = {"pool_recycle": STATISTICS_EVERY_SECONDS, **kwargs}
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:

@@ -15,7 +15,7 @@ import time
 from sqlalchemy.exc import IntegrityError
 
 from admit.auth import service as auth_service
-from admit.db import Database
+from admit.db import STATISTICS_EVERY_SECONDS, Database
 from admit.flows import hr_sync, people_bulk
 from admit.flows import reminders as reminders_flow
 from admit.imports import jobs as imports_jobs
@@ -29,7 +29,6 @@ from admit.workspaces import roles as workspace_roles
 log = logging.getLogger("admit.worker")
 
 SWEEP_EVERY_SECONDS = 60.0
-STATISTICS_EVERY_SECONDS = 3600.0  # SQLite's planner statistics (``Database.refresh_statistics``)
 
 
 class Worker:
