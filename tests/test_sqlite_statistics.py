@@ -44,3 +44,41 @@ def test_pooled_connections_plan_with_the_workers_new_statistics(tmp_path, monke
     finally:
         db.dispose()
         worker.close()
+
+
+def test_this_processs_own_refresh_reaches_its_pooled_connections_at_once(tmp_path):
+    """The worker in the web process (the embedded default) refreshes through the same engine,
+    with its sampled ANALYZE: its other pooled connections plan with the new numbers at once."""
+    equal = "EXPLAIN QUERY PLAN SELECT * FROM t WHERE x = 1 AND y = 1"
+    db = Database(f"sqlite:///{tmp_path / 'stats.db'}")
+
+    def plans() -> list[str]:
+        held = [db.engine.connect() for _ in range(3)]  # pooled connections, statistics read
+        found = []
+        for conn in held:
+            found.append(" ".join(str(row[-1]) for row in conn.exec_driver_sql(equal)))
+            conn.rollback()
+        for conn in held:
+            conn.close()
+        return found
+
+    try:
+        with db.engine.connect() as conn:
+            for statement in (
+                "CREATE TABLE t (x INTEGER, y INTEGER)",
+                "CREATE INDEX ix_x ON t (x)",
+                "CREATE INDEX ix_y ON t (y)",
+                "INSERT INTO t WITH RECURSIVE n(i) AS "
+                "(SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 19999) SELECT i, i % 2 FROM n",
+            ):
+                conn.exec_driver_sql(statement)
+            conn.commit()
+        db.refresh_statistics()
+        assert all("ix_x" in p for p in plans())  # x is the one that tells rows apart
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql("UPDATE t SET x = rowid % 2, y = rowid")  # now y is
+            conn.commit()
+        db.refresh_statistics()
+        assert all("ix_y" in p for p in plans()), plans()
+    finally:
+        db.dispose()

@@ -301,6 +301,9 @@ class Database:
         with self.unit_of_work() as session:
             session.execute(text(f"PRAGMA analysis_limit={STATISTICS_ROWS}"))
             session.execute(text("ANALYZE"))
+        # This process's other pooled connections would keep the old numbers until replaced
+        # (``STATISTICS_EVERY_SECONDS``): new ones from now on (those in use finish as they are).
+        self.engine.dispose(close=False)
 
     def dispose(self) -> None:
         self.engine.dispose()
