@@ -580,7 +580,7 @@ class TestOwnerResetsTwoStepVerification:
         assert elsewhere.get("/api/v1/me").status_code == 200
         done = client.post(action("ada@example.org"), data={"csrf_token": csrf_of(page.text)})
         assert done.status_code == 200
-        assert "The two-step verification of" in done.text and "they are signed out" in done.text
+        assert "The two-step verification of" in done.text and "signed out everywhere" in done.text
         assert elsewhere.get("/api/v1/me").status_code == 401  # whoever was signed in as her
 
         with TestClient(app, client=("127.0.0.1", 50004)) as ada:
@@ -592,7 +592,9 @@ class TestOwnerResetsTwoStepVerification:
         worker.drain()
         told = client.get("/api/v1/dev/messages", params={"to": "ada@example.org"}).json()["items"][0]
         assert told["subject"] == "Your two-step verification was reset at Acme Inc"
-        assert "An owner of your portal reset the two-step verification" in told["text"]
+        assert "Olive Owner, an owner of Acme Inc, reset the two-step verification" in told["text"]
+        assert "every browser signed in as you was signed out" in told["text"]
+        assert "/forgot-password" not in told["text"]  # not theirs to undo with a new password
         log = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
         summaries = [e["summary"] for e in log]
         assert "Olive Owner reset the two-step verification of ada (ada@example.org)" in summaries, summaries

@@ -52,10 +52,11 @@ WHAT: Final[dict[str, tuple[str, str, str]]] = {
     ),
     "second_factor_reset": (
         "Your two-step verification was reset",
-        "An owner of your portal reset the two-step verification of your account: your authenticator "
-        "app and recovery codes no longer work",
-        "You will be asked to set up an authenticator app again where a portal requires one. If you did "
-        "not ask for this, tell your portal's administrator.",
+        "{by} reset the two-step verification of your account: your authenticator app and recovery "
+        "codes no longer work, and every browser signed in as you was signed out",
+        "Sign in again with your password or a sign-in link as before; a portal that requires two-step "
+        "verification will then ask you to set up an authenticator app again. If you did not ask for "
+        "this, tell your portal's administrator.",
     ),
     "email_changed": (
         "Your sign-in email was changed",

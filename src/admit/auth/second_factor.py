@@ -278,17 +278,18 @@ def remove(session: Session, user: User, code: str) -> None:
     session.flush()
 
 
-def reset(session: Session, user: User) -> None:
+def reset(session: Session, user: User, *, by: str) -> None:
     """Take ``user``'s authenticator app and recovery codes away, without a code: an owner's
     doing (``flows.members.reset_second_factor``) for someone who lost both, or whose account
     someone else set one up on. A sign-in waiting for its second step ends too; they set an app
-    up again where a portal requires one. The holder is told (``auth.notices``)."""
+    up again where a portal requires one. The holder is told who did it (``by``: "Nina North, an
+    owner of Northwind"; ``auth.notices``)."""
     factor = _factor(session, user.id)
     if factor is not None:
         session.delete(factor)
     tokens.end(session, tokens.Purpose.RECOVERY_CODE, user.id, tokens.Reason.REVOKED)
     tokens.end(session, tokens.Purpose.TWO_FACTOR_CHALLENGE, user.id, tokens.Reason.REVOKED)
-    notices.tell(session, user, "second_factor_reset")
+    notices.tell(session, user, "second_factor_reset", by=by)
     session.flush()
 
 

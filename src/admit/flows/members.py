@@ -157,7 +157,7 @@ def reset_second_factor(session: Session, actor: Actor, member_id: uuid.UUID) ->
         )
     if not second_factor.has_factor(session, user.id):
         raise Conflict(f"{who} has not set up two-step verification: there is nothing to reset.")
-    second_factor.reset(session, user)
+    second_factor.reset(session, user, by=f"{actor.display_name}, an owner of {actor.portal.name},")
     # Whoever was signed in as them (the one who set an app up on their account, perhaps) is out.
     auth_service.sign_out_everywhere(session, user.id)
     audit_service.record(

@@ -460,7 +460,8 @@ def reset_two_factor_submit(
         who = named(member.user.address or "", member.user.name)
         return (
             member.user_type,
-            f"The two-step verification of {who} is reset, and they are signed out. They were told.",
+            f"The two-step verification of {who} has been reset and they were signed out "
+            "everywhere. We told them.",
         )
 
     return _row_action(session, actor, back, act)
