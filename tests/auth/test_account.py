@@ -670,3 +670,42 @@ def test_a_reset_of_an_account_with_an_app_says_a_code_comes_next(client, db, wo
     assert page.url.path == "/login/two-factor", page.url
     assert "Your password was changed. One more step: the code from your authenticator app." in page.text
     assert "You are signed in" not in page.text
+
+
+def test_each_portals_audit_log_shows_its_peoples_sign_ins_and_account_changes(client, db):
+    """Account events (a sign-in, a password changed) are each portal's its person belongs to:
+    its Audit Log's Sign-ins lists them; a portal the person is not in shows none of them."""
+    from admit.members import service as members_service
+    from admit.members.models import User
+    from admit.portals.models import Portal
+    from tests.factories import active_member
+
+    pf = create_portal(db)
+    beta = create_portal(db, name="Beta Co", owner_email="boss@beta.co")
+    gamma = create_portal(db, name="Gamma Ltd", owner_email="gil@gamma.io")
+    active_member(db, pf, "ada@example.org")
+    with db.unit_of_work() as session:  # Ada is in Beta Co too, not in Gamma Ltd
+        ada = session.scalar(select(User).where(User.email == "ada@example.org"))
+        members_service.activate(
+            session, portal_id=session.scalar(select(Portal.id).where(Portal.slug == beta.slug)),
+            user_id=ada.id, user_type="internal", role="member", products=[], via="invitation",
+        )  # fmt: skip
+    headers = {"X-CSRF-Token": login(client, "ada@example.org")}
+    r = client.post(
+        "/api/v1/auth/password", json={"password": NEW, "current_password": PASSWORD}, headers=headers
+    )
+    assert r.status_code == 204, r.text
+
+    def sign_ins(portal) -> list[str]:
+        r = client.get(
+            f"/api/v1/portals/{portal.slug}/audit-events",
+            params={"category": "sign-ins"},
+            headers=portal.headers(),
+        )
+        assert r.status_code == 200, r.text
+        return [e["summary"] for e in r.json()["items"] if "ada@example.org" in e["summary"]]
+
+    for portal in (pf, beta):
+        said = sign_ins(portal)
+        assert any("signed in" in t for t in said) and any("changed their password" in t for t in said), said
+    assert sign_ins(gamma) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, or_, select
@@ -58,6 +59,35 @@ def record(
         events=[webhooks.Audited(event.id, target_id, target_label, event.detail)],
     )
     return event
+
+
+def record_account(
+    session: Session,
+    portal_ids: Sequence[uuid.UUID],
+    action: str,
+    *,
+    target_id: Any,
+    target_label: str,
+    detail: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> None:
+    """An event of a person's own account (their sign-in, password, two-step verification,
+    name), by themselves: one in each portal they are an active member of (``portal_ids``), so
+    that each one's audit log shows what its people did to their way in; in none, one of no
+    portal."""
+    where: Sequence[uuid.UUID | None] = portal_ids or [None]
+    for portal_id in where:
+        record(
+            session,
+            None,
+            action,
+            target_type="user",
+            target_id=target_id,
+            target_label=target_label,
+            detail=detail,
+            portal_id=portal_id,
+            ip=ip,
+        )
 
 
 def record_many(

@@ -173,11 +173,10 @@ def confirm(session: Session, user: User, code: str) -> list[str]:
     _right(session, user)
     factor.last_step = step
     codes = new_recovery_codes(session, user)
-    audit_service.record(
+    audit_service.record_account(
         session,
-        None,
+        members_service.portal_ids_of(session, user.id),
         "user.second_factor_added",
-        target_type="user",
         target_id=user.id,
         target_label=user.address or "",
     )
@@ -246,11 +245,10 @@ def check(session: Session, user: User, code: str) -> str:
     if not how:
         raise InvalidInput(WRONG, field="code")
     _right(session, user)
-    audit_service.record(
+    audit_service.record_account(
         session,
-        None,
+        members_service.portal_ids_of(session, user.id),
         "user.second_factor_used",
-        target_type="user",
         target_id=user.id,
         target_label=user.address or "",
         detail={"with": how},
@@ -266,11 +264,10 @@ def remove(session: Session, user: User, code: str) -> None:
     assert factor is not None
     session.delete(factor)
     tokens.end(session, tokens.Purpose.RECOVERY_CODE, user.id, tokens.Reason.REVOKED)
-    audit_service.record(
+    audit_service.record_account(
         session,
-        None,
+        members_service.portal_ids_of(session, user.id),
         "user.second_factor_removed",
-        target_type="user",
         target_id=user.id,
         target_label=user.address or "",
     )

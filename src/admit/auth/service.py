@@ -178,11 +178,10 @@ def sign_in(
     )
     if second_factor_done:
         second_factor.proved(session, web_session)
-    audit_service.record(
+    audit_service.record_account(
         session,
-        None,
+        [made_in[0].id] if made_in is not None else members_service.portal_ids_of(session, user.id),
         "user.signed_in",
-        target_type="user",
         target_id=user.id,
         target_label=user.address or "",
         detail={"via": str(via)},
@@ -249,11 +248,10 @@ def sign_out_elsewhere(session: Session, web_session: WebSession) -> int:
     every other way in ends (``sign_out_everywhere``). Audited; returns the sessions ended."""
     ended = sign_out_everywhere(session, web_session.user_id, keep=web_session)
     user = web_session.user
-    audit_service.record(
+    audit_service.record_account(
         session,
-        None,
+        members_service.portal_ids_of(session, user.id),
         "user.signed_out_elsewhere",
-        target_type="user",
         target_id=user.id,
         target_label=user.address or "",
         detail={"sessions": ended},
@@ -549,11 +547,10 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     members_service.set_password(session, user, password_hash)
     sign_out_everywhere(session, user.id)
     notices.tell(session, user, "password_changed")
-    audit_service.record(
+    audit_service.record_account(
         session,
-        None,
+        members_service.portal_ids_of(session, user.id),
         "user.password_reset",
-        target_type="user",
         target_id=user.id,
         target_label=user.address or "",
     )
@@ -637,11 +634,10 @@ def choose_password(
     if had is not None:
         sign_out_everywhere(session, user.id, keep=keep)
     notices.tell(session, user, "password_changed" if had is not None else "password_chosen")
-    audit_service.record(
+    audit_service.record_account(
         session,
-        None,
+        members_service.portal_ids_of(session, user.id),
         "user.password_changed" if had is not None else "user.password_set",
-        target_type="user",
         target_id=user.id,
         target_label=user.address or "",
     )

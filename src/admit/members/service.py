@@ -71,6 +71,7 @@ __all__ = [
     "member_or_raise",
     "search_people",
     "own_name",
+    "portal_ids_of",
     "rename",
     "replace_password",
     "set_password",
@@ -217,6 +218,14 @@ def known_accounts(session: Session, addresses: Collection[str]) -> dict[str, Kn
     return found
 
 
+def portal_ids_of(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:
+    """The portals ``user_id`` is an active member of (their account's events are each one's:
+    ``audit.service.record_account``)."""
+    return list(
+        session.scalars(select(Member.portal_id).where(Member.user_id == user_id, Member.status == ACTIVE))
+    )
+
+
 def own_name(text: str | None) -> str:
     """A name someone gives themselves (accepting an invitation, their account page), its spaces
     tidied, at most ``MAX_NAME`` characters. Empty: none (they are shown by their address)."""
@@ -233,11 +242,10 @@ def rename(session: Session, user: User, name: str) -> None:
         return
     before, user.name = user.name or "", tidy
     session.flush()
-    audit_service.record(
+    audit_service.record_account(
         session,
-        None,
+        portal_ids_of(session, user.id),
         "user.renamed",
-        target_type="user",
         target_id=user.id,
         target_label=user.address or "",
         detail={"from": before, "to": tidy},
