@@ -172,6 +172,21 @@ class TestSignOutElsewhere:
             )
             assert count == 3
 
+    def test_a_browser_signed_out_from_elsewhere_is_told_why(self, app, client, db):
+        """Its next page goes to the sign-in page, which says it was signed out; then back."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        assert client.get("/me/account").url.path == "/me/account"
+        with TestClient(app, client=("127.0.0.1", 50010)) as other:
+            headers = {"X-CSRF-Token": login(other, pf.owner_email, OWNER_PASSWORD)}
+            assert other.post("/api/v1/auth/logout-others", headers=headers).json() == {"ended": 1}
+        page = client.get("/me/account")
+        assert page.url.path == "/login" and "You were signed out. Sign in again to go on." in page.text
+        again = client.get("/me/account")  # the stale cookie is gone: a plain sign-in page now
+        assert again.url.path == "/login" and "You were signed out" not in again.text
+        never = TestClient(app, client=("127.0.0.1", 50011)).get("/me/account")
+        assert never.url.path == "/login" and "You were signed out" not in never.text
+
 
 class TestName:
     def test_the_person_names_themselves(self, client, db):

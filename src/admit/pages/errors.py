@@ -13,7 +13,15 @@ from markupsafe import Markup, escape
 
 from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenticated
 from admit.kit.routing import Router
-from admit.pages.deps import SECRET_LINK_PREFIXES, LoginRedirect, PageAuth, StepsRedirect, render
+from admit.pages.deps import (
+    SECRET_LINK_PREFIXES,
+    LoginRedirect,
+    PageAuth,
+    StepsRedirect,
+    redirect,
+    render,
+    say,
+)
 from admit.portals.models import Portal
 
 router = Router()
@@ -46,7 +54,7 @@ for _prefix in SECRET_LINK_PREFIXES:
 
 def error_page(request: Request, exc: DomainError) -> Response:
     if isinstance(exc, NotAuthenticated):
-        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        return to_sign_in(request, request.url.path)
     said = _said(exc)
     auth = getattr(request.state, "auth", None)
     if (
@@ -78,5 +86,17 @@ async def handle_steps_redirect(request: Request, exc: StepsRedirect) -> Redirec
     return RedirectResponse(exc.url, status_code=303)
 
 
-async def handle_login_redirect(request: Request, exc: LoginRedirect) -> RedirectResponse:  # noqa: ARG001
-    return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+async def handle_login_redirect(request: Request, exc: LoginRedirect) -> RedirectResponse:
+    return to_sign_in(request, exc.next_path)
+
+
+def to_sign_in(request: Request, next_path: str) -> RedirectResponse:
+    """To the sign-in page, then back to ``next_path``. A browser that still carries a session
+    cookie had a session that ended (signed out from another browser, a new password, an
+    owner's reset, or it expired): the sign-in page says so, and the stale cookie goes."""
+    response = redirect(f"/login?next={quote(next_path)}")
+    cookie = request.app.state.db.context.settings.session_cookie_name
+    if request.cookies.get(cookie):
+        say(response, "You were signed out. Sign in again to go on.")
+        response.delete_cookie(cookie, path="/")
+    return response
