@@ -304,6 +304,10 @@ class TestAccountPage:
 
         page = client.get("/me/account")
         assert "New recovery codes" in page.text and "Turn off two-step verification" in page.text
+        # The limit the codes share with sign-in, said from the setting (5/15minutes in tests).
+        assert (
+            "5 wrong codes, here or at sign-in, pause your two-step verification for 15 minutes." in page.text
+        )
         wrong = client.post(
             "/me/account/recovery-codes", data={"code": "123456", "csrf_token": csrf_of(page.text)}
         )

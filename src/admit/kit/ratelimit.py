@@ -27,9 +27,15 @@ from admit.kit.text import wait_in_words
 
 log = logging.getLogger("admit.ratelimit")
 
-__all__ = ["Limiter"]
+__all__ = ["Limiter", "in_words"]
 
 DEFAULT_MESSAGE = "Too many attempts. Try again in {wait}."
+
+
+def in_words(limit: str) -> tuple[int, str]:
+    """A limit as people say it: how many, and in how long ("5/15minutes": 5, "15 minutes")."""
+    item = parse(limit)
+    return item.amount, wait_in_words(item.get_expiry())
 
 
 class Limiter:

@@ -15,6 +15,7 @@ from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.auth.models import WebSession
 from admit.errors import DomainError
+from admit.kit import ratelimit
 from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
@@ -46,6 +47,10 @@ def _page(
             "home": home_portal(session, user),  # the way back to their portal
             "max_name": MAX_NAME,
             "min_password": request.app.state.db.context.settings.password_min_length,
+            # Wrong codes here count against the account's sign-in too (``auth.second_factor``).
+            "codes_allowed": ratelimit.in_words(
+                request.app.state.db.context.settings.sign_in_code_rate_limit
+            ),
             "has_password": user.password_hash is not None,
             "has_factor": has_factor,
             "factor_required": has_factor and auth_service.two_factor_required_by(session, user),
