@@ -21,7 +21,6 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from admit import context
-from admit.audit import service as audit_service
 from admit.auth import notices
 from admit.auth.models import TotpFactor, WebSession
 from admit.errors import Conflict, InvalidInput
@@ -36,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Enrolment",
     "begin",
+    "enrolment",
     "check",
     "confirm",
     "has_factor",
@@ -125,6 +125,12 @@ def pending(session: Session, user: User, *, issuer: str) -> Enrolment | None:
 TOO_MANY_WRONG = "Too many wrong codes. Try again in {wait}."
 
 
+def enrolment(session: Session, user: User, *, issuer: str) -> Enrolment:
+    """The app being set up for ``user``: the one begun and not yet confirmed, else a new one
+    (every page that sets an app up shows this)."""
+    return pending(session, user, issuer=issuer) or begin(session, user, issuer=issuer)
+
+
 def _limit(session: Session, user: User) -> None:
     """Count a try at the account's codes as it comes (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``), so
     that tries sent at once cannot all slip in before any is counted; refused once they are used
@@ -173,12 +179,10 @@ def confirm(session: Session, user: User, code: str) -> list[str]:
     _right(session, user)
     factor.last_step = step
     codes = new_recovery_codes(session, user)
-    audit_service.record_account(
+    members_service.audit_own(
         session,
-        members_service.portal_ids_of(session, user.id),
+        user,
         "user.second_factor_added",
-        target_id=user.id,
-        target_label=user.address or "",
     )
     notices.tell(session, user, "second_factor_added")
     session.flush()
@@ -245,12 +249,10 @@ def check(session: Session, user: User, code: str) -> str:
     if not how:
         raise InvalidInput(WRONG, field="code")
     _right(session, user)
-    audit_service.record_account(
+    members_service.audit_own(
         session,
-        members_service.portal_ids_of(session, user.id),
+        user,
         "user.second_factor_used",
-        target_id=user.id,
-        target_label=user.address or "",
         detail={"with": how},
     )
     session.flush()
@@ -260,16 +262,11 @@ def check(session: Session, user: User, code: str) -> str:
 def remove(session: Session, user: User, code: str) -> None:
     """Turn two-step verification off: it takes a right code (the app's or a recovery code)."""
     check(session, user, code)
-    factor = _factor(session, user.id)
-    assert factor is not None
-    session.delete(factor)
-    tokens.end(session, tokens.Purpose.RECOVERY_CODE, user.id, tokens.Reason.REVOKED)
-    audit_service.record_account(
+    _take_away(session, user)
+    members_service.audit_own(
         session,
-        members_service.portal_ids_of(session, user.id),
+        user,
         "user.second_factor_removed",
-        target_id=user.id,
-        target_label=user.address or "",
     )
     notices.tell(session, user, "second_factor_removed")
     session.flush()
@@ -281,13 +278,18 @@ def reset(session: Session, user: User, *, by: str) -> None:
     someone else set one up on. A sign-in waiting for its second step ends too; they set an app
     up again where a portal requires one. The holder is told who did it (``by``: "Nina North, an
     owner of Northwind"; ``auth.notices``)."""
+    _take_away(session, user)
+    tokens.end(session, tokens.Purpose.TWO_FACTOR_CHALLENGE, user.id, tokens.Reason.REVOKED)
+    notices.tell(session, user, "second_factor_reset", by=by)
+    session.flush()
+
+
+def _take_away(session: Session, user: User) -> None:
+    """``user``'s authenticator app and recovery codes, gone (turned off, or reset)."""
     factor = _factor(session, user.id)
     if factor is not None:
         session.delete(factor)
     tokens.end(session, tokens.Purpose.RECOVERY_CODE, user.id, tokens.Reason.REVOKED)
-    tokens.end(session, tokens.Purpose.TWO_FACTOR_CHALLENGE, user.id, tokens.Reason.REVOKED)
-    notices.tell(session, user, "second_factor_reset", by=by)
-    session.flush()
 
 
 def proved(session: Session, web_session: WebSession) -> None:

@@ -178,14 +178,13 @@ def sign_in(
     )
     if second_factor_done:
         second_factor.proved(session, web_session)
-    audit_service.record_account(
+    members_service.audit_own(
         session,
-        [made_in[0].id] if made_in is not None else members_service.portal_ids_of(session, user.id),
+        user,
         "user.signed_in",
-        target_id=user.id,
-        target_label=user.address or "",
         detail={"via": str(via)},
         ip=ip,
+        portal_ids=[made_in[0].id] if made_in is not None else None,  # a new account: its one portal
     )
     return raw, web_session
 
@@ -248,12 +247,10 @@ def sign_out_elsewhere(session: Session, web_session: WebSession) -> int:
     every other way in ends (``sign_out_everywhere``). Audited; returns the sessions ended."""
     ended = sign_out_everywhere(session, web_session.user_id, keep=web_session)
     user = web_session.user
-    audit_service.record_account(
+    members_service.audit_own(
         session,
-        members_service.portal_ids_of(session, user.id),
+        user,
         "user.signed_out_elsewhere",
-        target_id=user.id,
-        target_label=user.address or "",
         detail={"sessions": ended},
     )
     return ended
@@ -547,12 +544,10 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     members_service.set_password(session, user, password_hash)
     sign_out_everywhere(session, user.id)
     notices.tell(session, user, "password_changed")
-    audit_service.record_account(
+    members_service.audit_own(
         session,
-        members_service.portal_ids_of(session, user.id),
+        user,
         "user.password_reset",
-        target_id=user.id,
-        target_label=user.address or "",
     )
     return user
 
@@ -634,12 +629,10 @@ def choose_password(
     if had is not None:
         sign_out_everywhere(session, user.id, keep=keep)
     notices.tell(session, user, "password_changed" if had is not None else "password_chosen")
-    audit_service.record_account(
+    members_service.audit_own(
         session,
-        members_service.portal_ids_of(session, user.id),
+        user,
         "user.password_changed" if had is not None else "user.password_set",
-        target_id=user.id,
-        target_label=user.address or "",
     )
 
 

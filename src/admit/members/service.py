@@ -70,6 +70,7 @@ __all__ = [
     "list_members",
     "member_or_raise",
     "search_people",
+    "audit_own",
     "own_name",
     "portal_ids_of",
     "rename",
@@ -226,28 +227,53 @@ def portal_ids_of(session: Session, user_id: uuid.UUID) -> list[uuid.UUID]:
     )
 
 
+def audit_own(
+    session: Session,
+    user: User,
+    action: str,
+    *,
+    detail: dict[str, Any] | None = None,
+    ip: str | None = None,
+    portal_ids: list[uuid.UUID] | None = None,
+) -> None:
+    """An event of ``user``'s own account, by themselves (a sign-in, a password, two-step
+    verification, a name): in each portal they are an active member of (``portal_ids``, when
+    the caller knows them already), as ``audit.service.record_account`` writes it."""
+    audit_service.record_account(
+        session,
+        portal_ids if portal_ids is not None else portal_ids_of(session, user.id),
+        action,
+        target_id=user.id,
+        target_label=user.address or "",
+        detail=detail,
+        ip=ip,
+    )
+
+
 def own_name(text: str | None) -> str:
     """A name someone gives themselves (accepting an invitation, their account page), its spaces
     tidied, at most ``MAX_NAME`` characters. Empty: none (they are shown by their address)."""
-    return " ".join((text or "").split())[:MAX_NAME]
+    return _tidied(text)[:MAX_NAME]
+
+
+def _tidied(text: str | None) -> str:
+    return " ".join((text or "").split())
 
 
 def rename(session: Session, user: User, name: str) -> None:
     """The person's own name for their account (its spaces tidied; empty: none). Refused over
     ``MAX_NAME`` characters, naming the field. Audited when it changes."""
-    tidy = " ".join(name.split())
+    tidy = _tidied(name)
     if len(tidy) > MAX_NAME:
         raise InvalidInput(f"Your name is at most {MAX_NAME} characters.", field="name")
     if tidy == (user.name or ""):
         return
     before, user.name = user.name or "", tidy
     session.flush()
-    audit_service.record_account(
+    audit_own(
         session,
-        portal_ids_of(session, user.id),
+        user,
         "user.renamed",
-        target_id=user.id,
-        target_label=user.address or "",
         detail={"from": before, "to": tidy},
     )
 

@@ -62,6 +62,14 @@ def _page(
     return response
 
 
+def _refused(
+    request: Request, session: Session, user: User, exc: DomainError, *, form: str, field: str
+) -> HTMLResponse:
+    """The page again, the refusal beside the form (``form``) and the field (``field``) it is about."""
+    message = form_error(session, exc)
+    return _page(request, session, user, exc.status, error=message, error_field=field, form=form)
+
+
 @router.get(HERE, name="account:show")
 def show(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
     user, _ = _signed_in(auth)
@@ -84,8 +92,7 @@ def rename(request: Request, session: SessionDep, auth: SignedIn, name: str = Fo
     try:
         members_service.rename(session, user, name)
     except DomainError as exc:
-        message = form_error(session, exc)
-        return _page(request, session, user, exc.status, error=message, error_field="name", form="name")
+        return _refused(request, session, user, exc, form="name", field="name")
     return redirect(HERE, notice="Your name is saved." if user.name else "Your name is removed.")
 
 
@@ -104,15 +111,8 @@ def password(
             session, user, password, current=current_password if had else None, keep=web_session
         )
     except DomainError as exc:
-        message = form_error(session, exc)
-        return _page(
-            request,
-            session,
-            user,
-            exc.status,
-            error=message,
-            error_field=getattr(exc, "field", None) or "password",
-            form="password",
+        return _refused(
+            request, session, user, exc, form="password", field=getattr(exc, "field", None) or "password"
         )
     if had:
         return redirect(HERE, notice="Your password is changed. Every other browser is signed out.")
@@ -135,9 +135,7 @@ def _enrol_page(
     request: Request, session: Session, user: User, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
     issuer = second_factor.issuer_for(session, user)
-    enrolment = second_factor.pending(session, user, issuer=issuer) or second_factor.begin(
-        session, user, issuer=issuer
-    )
+    enrolment = second_factor.enrolment(session, user, issuer=issuer)
     return render_step(
         request,
         status_code,
@@ -178,8 +176,7 @@ def recovery_codes(request: Request, session: SessionDep, auth: SignedIn, code: 
     try:
         codes = second_factor.replace_recovery_codes(session, user, code)
     except DomainError as exc:
-        message = form_error(session, exc)
-        return _page(request, session, user, exc.status, error=message, error_field="code", form="codes")
+        return _refused(request, session, user, exc, form="codes", field="code")
     return render_step(
         request, recovery_codes=codes, renewed=True, continue_url=HERE, account=True, hide_nav=False
     )
@@ -191,6 +188,5 @@ def two_factor_off(request: Request, session: SessionDep, auth: SignedIn, code: 
     try:
         auth_service.turn_off_two_factor(session, user, code)
     except DomainError as exc:
-        message = form_error(session, exc)
-        return _page(request, session, user, exc.status, error=message, error_field="off_code", form="off")
+        return _refused(request, session, user, exc, form="off", field="off_code")
     return redirect(HERE, notice="Two-step verification is off.")

@@ -68,9 +68,7 @@ def _two_factor_page(
         step, enrolment = gate.VERIFY, None
     else:
         step = gate.ENROL
-        enrolment = second_factor.pending(session, user, issuer=issuer) or second_factor.begin(
-            session, user, issuer=issuer
-        )
+        enrolment = second_factor.enrolment(session, user, issuer=issuer)
     return render_step(
         request,
         status_code,
@@ -184,9 +182,7 @@ def _page(
     step = owed[0]
     enrolment = None
     if step == gate.ENROL:
-        enrolment = second_factor.pending(session, user, issuer=actor.portal.name) or second_factor.begin(
-            session, user, issuer=actor.portal.name
-        )
+        enrolment = second_factor.enrolment(session, user, issuer=actor.portal.name)
     slug = actor.portal.slug
     return render_step(
         request,
