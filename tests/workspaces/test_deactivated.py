@@ -92,7 +92,7 @@ def test_a_deactivated_member_is_listed_but_given_no_work_and_told_nothing(clien
 def test_a_due_reminder_waits_while_they_are_deactivated(client, db, worker):
     """An action due today for someone deactivated is not reminded (nor used up): once they are
     reactivated, the reminder goes out."""
-    from datetime import timedelta
+    from datetime import UTC, datetime, time, timedelta
 
     from admit.kit import clock
     from admit.workspaces import roles
@@ -102,16 +102,18 @@ def test_a_due_reminder_waits_while_they_are_deactivated(client, db, worker):
     bob = joined(db, worker, client, pf, BOB, role="member")
     ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Reviewer"])
     assert add(client, pf, ws["id"], user_ids=[bob.user_id], user_type="internal").status_code in (200, 201)
-    tomorrow = (clock.now() + timedelta(days=1)).date().isoformat()
+    tomorrow = (clock.now() + timedelta(days=1)).date()
+    # Noon on its due date, whatever the time now: the day after would also be overdue.
+    due_day = datetime.combine(tomorrow, time(12), UTC) - clock.now()
     r = client.post(
         api(pf, f"/workspaces/{ws['id']}/actions"),
-        json={"title": "Sign", "assignee_id": bob.user_id, "due_on": tomorrow},
+        json={"title": "Sign", "assignee_id": bob.user_id, "due_on": tomorrow.isoformat()},
         headers=pf.headers(),
     )
     assert r.status_code == 201, r.text
     member_id = _member_id(client, pf, BOB)
     assert client.post(api(pf, f"/members/{member_id}/deactivate"), headers=pf.headers()).status_code == 200
-    with clock.travel(timedelta(days=1, hours=1)):
+    with clock.travel(due_day):
         with db.unit_of_work() as session:
             assert roles.remind_due_actions(session) == 0
         assert _told(db, BOB, "action_due") == 0
