@@ -101,8 +101,20 @@ def _url_path(request: Request, name: str, params: tuple[str, ...]) -> str | Non
         marked = request.app.url_path_for(name, **{k: f"\x00{k}\x00" for k in params})
     except (ValueError, TypeError, AssertionError):
         return None
+    return _as_format(marked)
+
+
+def _as_format(marked: str) -> str:
+    """A URL whose parameters are marked ``\x00name\x00`` as a format string of them."""
     pieces = marked.replace("{", "{{").replace("}", "}}").split("\x00")  # literal, name, literal, …
     return "".join(piece if i % 2 == 0 else "{" + piece + "}" for i, piece in enumerate(pieces))
+
+
+def url_pattern_request(request: Request, name: str, /, *left: str, **path_params: Any) -> str:
+    """``url_for`` with the parameters ``left`` not given yet: a format string that a page's rows
+    fill in (``pattern.format(member_id=row.id)``), as ``url_for`` would have written each. A row
+    action's ``url_for`` cost ~4 µs, a tenth of a User Management page's rows."""
+    return _as_format(url_for_request(request, name, **path_params, **{k: f"\x00{k}\x00" for k in left}))
 
 
 templates.env.globals["url_for"] = url_for
@@ -314,6 +326,7 @@ def render(
     # the tab's history. Its forms name their own action, token included.
     ctx["secret_path"] = secret_path_of(request.url.path)
     ctx["url_for"] = functools.partial(url_for_request, request)
+    ctx["url_pattern"] = functools.partial(url_pattern_request, request)
     ctx.setdefault("dev_mailbox", request.app.state.db.context.settings.email_backend == "dev")
     ctx["csrf_token"] = csrf_token_for(request)
     if user is not None and "other_portals" not in ctx:
