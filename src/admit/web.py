@@ -128,33 +128,33 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; committed before the response is sent, rolled back on error.
     Opening one does no I/O, so it is done on the event loop (once a slot is free:
     ``_session_slots``). A plain endpoint that returns commits it in its own thread
-    (``kit.routing.finish_in_thread``); otherwise the end runs in a thread here. Each hop to a
-    thread and back costs a request ~120 µs of CPU."""
+    (``kit.routing.finish_in_thread``), and it is closed here, which then does no I/O; otherwise
+    the end runs in a thread here. Each hop to a thread and back costs a request ~120 µs of CPU."""
     db: Database = request.app.state.db
     async with _session_slots(db):
         session = db.session()
         request.state.db_session = session
-        ended = False
+        committed = False
 
-        def end_in_thread() -> None:
-            nonlocal ended
-            ended = True  # a commit that fails has still ended the session (``Database.end``)
-            db.end(session, commit=True)
+        def commit_in_thread() -> None:
+            nonlocal committed
+            session.commit()
+            committed = True
 
-        finishing = finish_in_thread.set(end_in_thread)
+        finishing = finish_in_thread.set(commit_in_thread)
         try:
             yield session
         except DomainError as exc:
-            if not ended:
-                await _end(db, session, commit=exc.keeps_work)
+            await _end(db, session, commit=exc.keeps_work)
             raise
         except BaseException:
-            if not ended:
-                await _end(db, session, commit=False)
+            await _end(db, session, commit=False)
             raise
         finally:
             finish_in_thread.reset(finishing)
-        if not ended:
+        if committed and not session.in_transaction():
+            session.close()  # its connection went back at the commit: nothing left to end
+        else:  # an async endpoint, or a read begun since (FastAPI writing out what it returned)
             await _end(db, session, commit=True)
 
 
