@@ -1,6 +1,7 @@
-"""A request's unit of work (``web.db_session``): a plain endpoint that returns has its work
-committed in the thread it ran in (``kit.routing.finish_in_thread``: no hop to another thread
-for the commit); one that raises has it rolled back, or kept when the error says so."""
+"""A request's unit of work (``web.db_session``): a plain endpoint that answers with a response
+has its work committed in the thread it ran in (``kit.routing.finish_in_thread``: no hop to
+another thread for the commit); one that raises has it rolled back, or kept when the error says
+so; one whose answer FastAPI has still to check has it committed only once that is done."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import threading
 
 import pytest
 from fastapi import FastAPI
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
+from pydantic import BaseModel
 from sqlalchemy import event, select
 
 from admit.errors import TwoFactorRequired
@@ -32,10 +35,19 @@ def probe(db):
     router = Router()
 
     @router.post("/returns")
-    def returns(session: SessionDep) -> dict:
+    def returns(session: SessionDep) -> JSONResponse:
         seen["endpoint"].append(threading.get_ident())
         _portal(session, "Returns")
-        return {"ok": True}
+        return JSONResponse({"ok": True})
+
+    class Answer(BaseModel):
+        n: int
+
+    @router.post("/answers", response_model=Answer)
+    def answers(session: SessionDep) -> dict:
+        seen["endpoint"].append(threading.get_ident())
+        _portal(session, "Answers")
+        return {"n": "not a number"}  # FastAPI refuses it once the endpoint has returned
 
     @router.post("/raises")
     def raises(session: SessionDep) -> dict:
@@ -57,8 +69,6 @@ def probe(db):
 
     @app.exception_handler(TwoFactorRequired)
     def _refused(_request, exc):
-        from fastapi.responses import JSONResponse
-
         return JSONResponse({"detail": str(exc)}, status_code=401)
 
     def committed(_session) -> None:
@@ -81,6 +91,15 @@ def test_a_plain_endpoint_commits_in_its_own_thread(db, probe):
     assert seen["endpoint"] and seen["commit"] == seen["endpoint"]
     assert _names(db) == {"Returns"}
     assert finish_in_thread.get() is None  # nothing is left behind for later requests
+
+
+def test_an_answer_refused_after_the_endpoint_returned_undoes_its_work(db, probe):
+    """What FastAPI checks after the endpoint (an API's model) can still fail: the work is then
+    rolled back, and the commit of an answer that passes is in the end's own thread."""
+    client, seen = probe
+    assert client.post("/answers").status_code == 500
+    assert seen["commit"] == []
+    assert _names(db) == set()
 
 
 def test_an_endpoint_that_raises_has_its_work_rolled_back_or_kept_as_the_error_says(db, probe):

@@ -127,9 +127,10 @@ async def _end(db: Database, session: Session, *, commit: bool) -> None:
 async def db_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; committed before the response is sent, rolled back on error.
     Opening one does no I/O, so it is done on the event loop (once a slot is free:
-    ``_session_slots``). A plain endpoint that returns commits it in its own thread
-    (``kit.routing.finish_in_thread``), and it is closed here, which then does no I/O; otherwise
-    the end runs in a thread here. Each hop to a thread and back costs a request ~120 µs of CPU."""
+    ``_session_slots``). A plain endpoint that answers with a response (a page) commits it in its
+    own thread (``kit.routing.finish_in_thread``), and it is closed here, which then does no I/O;
+    otherwise (an API's model, which FastAPI checks and writes out first) the end runs in a thread
+    here. Each hop to a thread and back costs a request ~120 µs of CPU."""
     db: Database = request.app.state.db
     async with _session_slots(db):
         session = db.session()
@@ -154,7 +155,7 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
             finish_in_thread.reset(finishing)
         if committed and not session.in_transaction():
             session.close()  # its connection went back at the commit: nothing left to end
-        else:  # an async endpoint, or a read begun since (FastAPI writing out what it returned)
+        else:  # an async endpoint, an API's answer, or a read begun since
             await _end(db, session, commit=True)
 
 

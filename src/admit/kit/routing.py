@@ -15,8 +15,9 @@ a prefix it does not know: its expression is looked for at the end of the path, 
 A router's expression is made again whenever its routes change, its included routers' too
 (FastAPI's own count of changes, the one it checks at every request).
 
-A plain (sync) endpoint of a ``Router`` also ends its request's unit of work in the thread it ran
-in (``finish_in_thread``), not in a hop to a thread of its own afterwards.
+A plain (sync) endpoint of a ``Router`` that answers with a response (a page, a redirect) also
+ends its request's unit of work in the thread it ran in (``finish_in_thread``), not in a hop to a
+thread of its own afterwards.
 """
 
 from __future__ import annotations
@@ -30,28 +31,33 @@ from typing import Any
 
 from fastapi import APIRouter
 from starlette._utils import get_route_path
+from starlette.responses import Response
 from starlette.routing import Match, Mount
 from starlette.types import Scope
 
 __all__ = ["Router", "finish_in_thread", "path_pattern"]
 
-# What a request's dependencies leave to be done as its plain endpoint returns, in the thread the
-# endpoint ran in (``web.db_session``: its commit). FastAPI runs a plain endpoint in a thread and
-# each of its dependencies' ends in another: a hop there and back costs ~120 µs of CPU (~4% of a
-# User Management page, ``bench/page_cpu.py``). Not called when the endpoint raises.
+# What a request's dependencies leave to be done as its plain endpoint answers with a response, in
+# the thread the endpoint ran in (``web.db_session``: its commit). FastAPI runs a plain endpoint in
+# a thread and each of its dependencies' ends in another: a hop there and back costs ~120 µs of CPU
+# (~4% of a User Management page, ``bench/page_cpu.py``). Not called when the endpoint raises, nor
+# when it answers with something FastAPI has still to check and write out (a model, a dict): what
+# fails there must still undo the request's work.
 finish_in_thread: ContextVar[Callable[[], None] | None] = ContextVar("finish_in_thread", default=None)
 
 
 def _finishing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """``endpoint``, then what its request left to ``finish_in_thread``. FastAPI reads the
-    endpoint's parameters, name and answer through ``functools.wraps``."""
+    """``endpoint``, then, when it answered with a ``Response`` (which FastAPI sends as it is),
+    what its request left to ``finish_in_thread``. FastAPI reads the endpoint's parameters, name
+    and answer through ``functools.wraps``."""
 
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
         answer = endpoint(*args, **kwargs)
-        finish = finish_in_thread.get()
-        if finish is not None:
-            finish()
+        if isinstance(answer, Response):
+            finish = finish_in_thread.get()
+            if finish is not None:
+                finish()
         return answer
 
     return run
