@@ -163,6 +163,29 @@ class TestDoneByThemselves:
         )
 
 
+class TestAccountEvents:
+    """A member's own account events (signing in, a name, a password) are told as theirs: by
+    the name the portal knows them by and their address, never "anonymous", and with nothing
+    "given"; a name taken away or given back says so."""
+
+    def test_they_read_as_done_by_the_account(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@example.com", role="admin")
+        with db.unit_of_work() as session:
+            members_service.get_user_by_email(session, "ada@example.com").name = "Ada Lovelace"
+        headers = {"X-CSRF-Token": login(client, "ada@example.com")}
+        for name in ("", "Ada Lovelace"):
+            assert client.patch("/api/v1/me", json={"name": name}, headers=headers).status_code == 200
+        items = _events(client, pf, category="sign-ins")
+        summaries = [e["summary"] for e in items]
+        assert "Ada Lovelace (ada@example.com) signed in with a password" in summaries
+        # (named as the portal knows them now)
+        assert "Ada Lovelace (ada@example.com) changed their name (was “Ada Lovelace”, now none)" in summaries
+        assert "Ada Lovelace (ada@example.com) changed their name (was none, now “Ada Lovelace”)" in summaries
+        assert not [s for s in summaries if "anonymous" in s or "giving" in s], summaries
+        assert {e["actor_label"] for e in items} == {"ada@example.com"}
+
+
 class TestLinkEvents:
     def test_which_link_and_what_changed(self, client, db):
         """A workspace's link is named by its workspace; a change of the portal's link says what

@@ -34,14 +34,20 @@ def record(
     detail: dict[str, Any] | None = None,
     portal_id: uuid.UUID | None = None,
     ip: str | None = None,
+    by_account: tuple[uuid.UUID, str] | None = None,
 ) -> AuditEvent:
     """Add one audit event to the session (it commits with the change it describes), and the
-    webhook messages it is (``events.catalogue.FROM_AUDIT``)."""
+    webhook messages it is (``events.catalogue.FROM_AUDIT``). ``by_account`` (with no actor):
+    the account (its id and address) that did it, on its own account (``record_account``)."""
+    if actor is not None:
+        actor_user_id, actor_label = actor.user_id, actor.label
+    else:
+        actor_user_id, actor_label = by_account or (None, ANONYMOUS)
     event = AuditEvent(
         id=new_id(),
         portal_id=portal_id or (actor.portal.id if actor else None),
-        actor_user_id=actor.user_id if actor else None,
-        actor_label=actor.label if actor else ANONYMOUS,
+        actor_user_id=actor_user_id,
+        actor_label=actor_label,
         action=action,
         target_type=target_type,
         target_id=str(target_id) if target_id is not None else None,
@@ -72,9 +78,9 @@ def record_account(
     ip: str | None = None,
 ) -> None:
     """An event of a person's own account (their sign-in, password, two-step verification,
-    name), by themselves: one in each portal they are an active member of (``portal_ids``), so
-    that each one's audit log shows what its people did to their way in; in none, one of no
-    portal."""
+    name), by themselves (the account ``target_id``, its address ``target_label``, is who did
+    it): one in each portal they are an active member of (``portal_ids``), so that each one's
+    audit log shows what its people did to their way in; in none, one of no portal."""
     where: Sequence[uuid.UUID | None] = portal_ids or [None]
     for portal_id in where:
         record(
@@ -87,6 +93,7 @@ def record_account(
             detail=detail,
             portal_id=portal_id,
             ip=ip,
+            by_account=(target_id, target_label),
         )
 
 

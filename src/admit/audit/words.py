@@ -86,7 +86,9 @@ PHRASES: dict[str, str] = {
 }
 
 # What the person in the target did themselves (their phrase does not name them again): the
-# sentence names them by that address, never "anonymous" nor by a name alone.
+# sentence names them by that address, never "anonymous" nor by a name alone. A member's own
+# account events (``ACCOUNT``) add the name the portal knows them by: "Ada Lovelace
+# (ada@acme.com) changed their password"; the others, the name the event was given, in quotes.
 BY_THEMSELVES = frozenset(
     {
         "invitation.accepted",
@@ -104,6 +106,10 @@ BY_THEMSELVES = frozenset(
         "user.second_factor_removed",
     }
 )
+
+# A person's own account (a sign-in, a password, two-step verification, a name): written by the
+# account itself, which has a name in the portal's words (or none); it names nothing at the time.
+ACCOUNT = "user."
 
 # Events whose person named themselves (a link sign-up, a join request): the name is what a
 # visitor typed, shown in quotes.
@@ -201,13 +207,18 @@ def sentence(event: Event, actor: str | None = None) -> str:
         name = None
     elif event.action.startswith(SELF_NAMED):
         name = f"“{name}”"  # typed by a visitor about themselves: quoted, never taken as fact
+    if actor == ANONYMOUS:  # an account event written before its account was kept as who did it
+        actor = None
     who = actor or readable_phone(event.actor_label)
     target = (f"{name} ({address})" if address else name) if name else address or "someone"
     suffix = ""
-    if event.action in BY_THEMSELVES and address:
-        # What a person did themselves (signing up, joining, signing in) is told by the address
-        # the event is about: the name they gave is theirs to claim, and a name alone could be
-        # anyone's ("Olive Owner" typed at a sign-up), so it follows in quotes.
+    if event.action.startswith(ACCOUNT) and address:
+        # Their own account: by its address, after the name the portal knows them by.
+        who = f"{actor} ({address})" if actor and actor != address else address
+    elif event.action in BY_THEMSELVES and address:
+        # What a person did themselves (signing up, joining) is told by the address the event is
+        # about: the name they gave is theirs to claim, and a name alone could be anyone's
+        # ("Olive Owner" typed at a sign-up), so it follows in quotes.
         who = address
         given = actor if actor and actor != address else None  # the name their account goes by
         claimed = name or (f"“{given}”" if given else None)
@@ -236,11 +247,18 @@ def sentence(event: Event, actor: str | None = None) -> str:
         nth=f" (reminder {detail['reminder']} of {detail['of']})"
         if detail.get("reminder") and detail.get("of")
         else "",
-        was=f" (was “{detail['from']}”, now “{detail['to']}”)"
-        if detail.get("from") and detail.get("to")
-        else "",
+        was=_was(detail),
     )
     return f"{who} {text}{suffix}"
+
+
+def _was(detail: dict[str, Any]) -> str:
+    """A rename's before and after: " (was “A”, now “B”)"; a name taken away or given where
+    there was none says so ("now none", "was none")."""
+    before, after = detail.get("from"), detail.get("to")
+    if not (isinstance(before, str) and isinstance(after, str)) or before == after:
+        return ""
+    return f" (was {f'“{before}”' if before else 'none'}, now {f'“{after}”' if after else 'none'})"
 
 
 def _link_change(detail: dict[str, Any], link: str) -> str:
