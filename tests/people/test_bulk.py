@@ -96,7 +96,8 @@ class TestBulkAudit:
     def test_each_persons_event_names_who_started_it_and_from_where(self, client, db, worker):
         """Every line a bulk action writes reads as if its starter had done it one by one: named
         as they are, from the address they started it from (the log's From), for resend, revoke
-        and deactivate alike, beside the one line that says the bulk action was started."""
+        and deactivate alike, beside the lines that say the bulk action was started (with how many
+        were selected) and finished (with how many it did and skipped)."""
         pf = create_portal(db)
         invited = invite(db, pf, ["a@client.org", "b@client.org"], user_type="client").invited
         active_member(db, pf, "mel@acme.com")
@@ -109,7 +110,7 @@ class TestBulkAudit:
         for body in (
             {"action": "resend", "ids": [str(i.id) for i in invited]},
             {"action": "revoke", "ids": [str(invited[0].id)]},
-            {"action": "deactivate", "ids": [str(mel)]},
+            {"action": "deactivate", "ids": [str(mel), str(invited[1].id)]},  # an invitation: skipped
         ):
             r = client.post(f"/api/v1/portals/{pf.slug}/people/bulk", json=body, headers=headers)
             assert r.status_code == 202, r.text
@@ -120,7 +121,13 @@ class TestBulkAudit:
             for e in events
             if e["action"] in ("invitation.resent", "invitation.revoked", "member.deactivated")
         ]
-        started = [e for e in events if e["action"].startswith("people.bulk_")]
-        assert len(by_person) == 4 and len(started) == 3
+        bulk = [e for e in events if e["action"].startswith("people.bulk_")]
+        started = [e for e in bulk if not e["action"].endswith("_finished")]
+        assert len(by_person) == 4 and len(started) == 3 and len(bulk) == 6
         assert {e["ip"] for e in by_person} == {started[0]["ip"]} != {None}
-        assert all(e["summary"].startswith("Olive Owner ") for e in by_person + started)
+        assert all(e["summary"].startswith("Olive Owner ") for e in by_person + bulk)
+        # The start says what was selected; the end, what was done and what was skipped.
+        summaries = {e["summary"] for e in bulk}
+        assert "Olive Owner started deactivating 2 selected people" in summaries
+        assert "Olive Owner finished deactivating 2 selected people: 1 deactivated, 1 skipped" in summaries
+        assert "Olive Owner finished revoking the invitations of 1 selected person: 1 revoked" in summaries

@@ -31,9 +31,12 @@ PHRASES: dict[str, str] = {
     "member.deactivated": "deactivated {target}",
     "member.reactivated": "reactivated {target}",
     "member.second_factor_reset": "reset the two-step verification of {target}",
-    "people.bulk_resend": "resent the invitations of {target}",
-    "people.bulk_revoke": "revoked the invitations of {target}",
-    "people.bulk_deactivate": "deactivated {target}",
+    "people.bulk_resend": "started resending the invitations of {target}",
+    "people.bulk_revoke": "started revoking the invitations of {target}",
+    "people.bulk_deactivate": "started deactivating {target}",
+    "people.bulk_resend_finished": "finished resending the invitations of {target}: {bulk_outcome}",
+    "people.bulk_revoke_finished": "finished revoking the invitations of {target}: {bulk_outcome}",
+    "people.bulk_deactivate_finished": "finished deactivating {target}: {bulk_outcome}",
     "user.signed_in": "signed in{via}",
     "user.password_reset": "chose a new password",
     "user.password_set": "chose a password",
@@ -248,8 +251,21 @@ def sentence(event: Event, actor: str | None = None) -> str:
         if detail.get("reminder") and detail.get("of")
         else "",
         was=_was(detail),
+        bulk_outcome=_bulk_outcome(detail),
     )
     return f"{who} {text}{suffix}"
+
+
+# What a bulk action did to each person it could ("2 deactivated, 3 skipped").
+BULK_DONE = {"resend": "resent", "revoke": "revoked", "deactivate": "deactivated"}
+
+
+def _bulk_outcome(detail: dict[str, Any]) -> str:
+    counts = detail.get("counts") if isinstance(detail.get("counts"), dict) else {}
+    done = int(counts.get("done", 0))
+    skipped = sum(int(n) for code, n in counts.items() if code != "done")
+    said = f"{done:,} {BULK_DONE.get(str(detail.get('action')), 'done')}"
+    return f"{said}, {skipped:,} skipped" if skipped else said
 
 
 def _was(detail: dict[str, Any]) -> str:

@@ -57,9 +57,22 @@ def create(session: Session, actor: Actor, action: str, targets: list[uuid.UUID]
     session.flush()
     audit_service.record(
         session, actor, f"people.bulk_{action}", target_type="bulk_job", target_id=job.id,
-        target_label=f"{len(unique)} people", detail={"action": action, "total": len(unique)},
+        target_label=_selected(len(unique)), detail={"action": action, "total": len(unique)},
     )  # fmt: skip
     return job
+
+
+def _selected(n: int) -> str:
+    return f"{n:,} selected {'person' if n == 1 else 'people'}"
+
+
+def record_finished(session: Session, actor: Actor, job: BulkJob) -> None:
+    """The job's end in the audit log, with what it did and skipped (each person it did is in
+    the log too, as if done one by one); its start says only what was selected."""
+    audit_service.record(
+        session, actor, f"people.bulk_{job.action}_finished", target_type="bulk_job", target_id=job.id,
+        target_label=_selected(job.total), detail={"action": job.action, "counts": dict(job.counts)},
+    )  # fmt: skip
 
 
 def get_or_raise(session: Session, actor: Actor, job_id: uuid.UUID) -> BulkJob:

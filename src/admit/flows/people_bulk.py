@@ -124,5 +124,7 @@ def run_due(db: Database) -> str | None:
                 session.rollback()
                 return None
             lease, status = job.lease_until, job.status
+            if status == "done":
+                bulk_service.record_finished(session, actor, job)
         if status == "done":
             return status
