@@ -261,7 +261,8 @@ BULK_DONE = {"resend": "resent", "revoke": "revoked", "deactivate": "deactivated
 
 
 def _bulk_outcome(detail: dict[str, Any]) -> str:
-    counts = detail.get("counts") if isinstance(detail.get("counts"), dict) else {}
+    found = detail.get("counts")
+    counts: dict[str, Any] = found if isinstance(found, dict) else {}
     done = int(counts.get("done", 0))
     skipped = sum(int(n) for code, n in counts.items() if code != "done")
     said = f"{done:,} {BULK_DONE.get(str(detail.get('action')), 'done')}"
