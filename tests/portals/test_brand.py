@@ -153,6 +153,18 @@ class TestColourApi:
         assert body["code"] == "invalid_input" and body["field"] == "brand_color"
         assert api_portal(client, pf)["brand_color"] is None
 
+    def test_every_bad_setting_is_a_problem_of_its_own_and_nothing_changes(self, client, db):
+        pf = create_portal(db)
+        before = api_portal(client, pf)
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}",
+            json={"brand_color": "blue", "time_zone": "Mars/Olympus", "invitation_reminders": 1},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422
+        assert [e["field"] for e in r.json()["errors"]] == ["brand_color", "time_zone"]
+        assert api_portal(client, pf) == before  # the good value beside them is not saved either
+
 
 class TestLogo:
     def test_a_png_is_stored_and_served_publicly(self, client, db):
@@ -307,6 +319,41 @@ class TestPages:
         # The message stands under the field too, not only atop a long page.
         assert re.search(r'<div class="field-error" id="brand_color_error">The brand colour must be', r.text)
         assert api_portal(client, pf)["invitation_ttl_seconds"] != 5 * 3600
+
+    def test_everything_wrong_is_said_at_once_under_its_field_and_nothing_changes(self, client, db):
+        """A lifetime out of range, an unknown time zone, a bad colour and an unknown country are
+        refused in one Save, each under its field, with what was typed kept; nothing is saved,
+        not even the good values beside them."""
+        pf = create_portal(db)
+        before = api_portal(client, pf)
+        page = self.settings_page(client, pf)
+        r = client.post(
+            f"/p/{pf.slug}/settings",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "invitation_ttl_hours": "0",
+                "time_zone": "Mars/Olympus",
+                "brand_color": "#12",
+                "sms_countries": "US, XX",
+                "sms_daily_budget": "77",
+                "enabled_products": ["messaging"],
+            },
+        )
+        assert r.status_code == 422
+        assert "4 things to fix below." in r.text
+        for field, words in (
+            ("invitation_ttl_hours", "between 1 hour and 30 days"),
+            ("time_zone", "is not a time zone"),
+            ("brand_color", "brand colour"),
+            ("sms_countries", "XX"),
+        ):
+            said = re.search(rf'<div class="field-error" id="{field}_error">([^<]*)</div>', r.text)
+            assert said and words in said.group(1), field
+            assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', r.text), field
+        for kept in ('value="0"', 'value="Mars/Olympus"', 'value="#12"', 'value="US, XX"', 'value="77"'):
+            assert kept in r.text, kept
+        assert 'id="invitation_ttl_hours"' in r.text and "autofocus" in r.text
+        assert api_portal(client, pf) == before
 
     def test_logo_upload_shows_in_the_top_bar_and_is_removable(self, client, db):
         pf = create_portal(db, name="Globex")

@@ -94,14 +94,19 @@ def mandatory(session: Session, portal_id: uuid.UUID) -> set[str]:
     return set(session.scalars(select(MandatoryKind.kind).where(MandatoryKind.portal_id == portal_id)))
 
 
-def set_mandatory(session: Session, portal_id: uuid.UUID, kinds: list[str]) -> list[str]:
-    """Make exactly ``kinds`` mandatory in the portal (the portal's settings decide who may)."""
+def check_kinds(kinds: list[str]) -> list[str]:
+    """Kinds of message, as kept: known ones only (an unknown one is refused by name), in order."""
     unknown = sorted(set(kinds) - set(KINDS))
     if unknown:
         raise InvalidInput(
             f"{unknown[0]} is not a kind of message ({', '.join(KINDS)}).", field="mandatory_notifications"
         )
-    chosen = [k for k in KINDS if k in kinds]
+    return [k for k in KINDS if k in kinds]
+
+
+def set_mandatory(session: Session, portal_id: uuid.UUID, kinds: list[str]) -> list[str]:
+    """Make exactly ``kinds`` mandatory in the portal (the portal's settings decide who may)."""
+    chosen = check_kinds(kinds)
     for row in session.scalars(select(MandatoryKind).where(MandatoryKind.portal_id == portal_id)):
         if row.kind not in chosen:
             session.delete(row)

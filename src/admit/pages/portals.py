@@ -78,6 +78,11 @@ def _settings_page(
     return render(request, "portals/settings.html", context, status_code=status_code)
 
 
+# The settings form's fields by the service's names for them, where they differ (the form asks
+# for the invitation lifetime in hours).
+SETTINGS_FIELDS = {"invitation_ttl_seconds": "invitation_ttl_hours"}
+
+
 @router.get("/p/{slug}/settings", name="portals:settings")
 def settings_form(request: Request, actor: PageActor) -> HTMLResponse:
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
@@ -123,14 +128,35 @@ def settings_submit(
         )
     except DomainError as exc:
         message = form_error(session, exc)
+        # Every field at fault is said under it (the service checks them all before it sets any),
+        # with what was typed kept; the count on top.
+        problems = exc.fields.get("errors") or [{"field": exc.fields.get("field"), "message": message}]
+        field_errors = {
+            SETTINGS_FIELDS.get(p["field"], p["field"]): p["message"] for p in problems if p["field"]
+        }
+        # On top: what belongs to no field, or how many there are to fix when more than one.
+        many = f"{len(field_errors)} things to fix below." if len(field_errors) > 1 else None
         return _settings_page(
             request,
             exc.status,
-            error=message,
-            error_field=exc.fields.get("field"),
-            brand_color=brand_color,
-            sms_countries_typed=sms_countries,
-            time_zone_typed=time_zone,
+            error=" ".join(p["message"] for p in problems if not p["field"]) or many,
+            error_field=next(iter(field_errors), None),
+            field_errors=field_errors,
+            typed={
+                "invitation_ttl_hours": invitation_ttl_hours,
+                "invitation_reminders": invitation_reminders,
+                "time_zone": time_zone,
+                "enabled_products": enabled_products,
+                "client_require_password": bool(client_require_password),
+                "client_require_2fa": bool(client_require_2fa),
+                "internal_require_2fa": bool(internal_require_2fa),
+                "client_sign_in_link_minutes": client_sign_in_link_minutes,
+                "internal_sign_in_link_minutes": internal_sign_in_link_minutes,
+                "mandatory_notifications": mandatory_notifications,
+                "brand_color": brand_color,
+                "sms_countries": sms_countries,
+                "sms_daily_budget": sms_daily_budget,
+            },
         )
     return redirect(f"/p/{actor.portal.slug}/settings", notice="Settings saved.")
 

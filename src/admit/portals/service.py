@@ -10,7 +10,7 @@ import re
 import unicodedata
 import uuid
 import zoneinfo
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from functools import cache, lru_cache
@@ -308,67 +308,79 @@ def update_settings(
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
 
-    ``brand_color`` None (or "") removes the colour; leaving it out keeps it."""
+    ``brand_color`` None (or "") removes the colour; leaving it out keeps it. Every value given
+    is checked before any is set: what is wrong is refused all at once (``InvalidInput`` with
+    ``errors``, one per field), and nothing changes."""
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
     portal = actor.portal
-    changes: dict[str, list[Any]] = {}
+    problems: list[dict[str, str]] = []
+    wanted: dict[str, Any] = {}
+
+    def check(name: str, value: Any, rule: Callable[[Any], Any] | None = None) -> None:
+        """``value`` for the setting ``name``, as ``rule`` returns it; or the problem noted."""
+        if value is None:
+            return
+        try:
+            wanted[name] = rule(value) if rule is not None else value
+        except InvalidInput as exc:
+            problems.append({"field": exc.field or name, "message": exc.message})
+
+    def within(low: int, high: int, message: str) -> Callable[[int], int]:
+        def rule(value: int) -> int:
+            if not low <= value <= high:
+                raise InvalidInput(message)
+            return value
+
+        return rule
+
     if brand_color is not UNSET:
-        _set_if_changed(portal, changes, "brand_color", check_brand_color(brand_color))
-    if invitation_ttl_seconds is not None:
-        if not MIN_INVITATION_TTL <= invitation_ttl_seconds <= MAX_INVITATION_TTL:
-            raise InvalidInput(
-                "The invitation lifetime must be between 1 hour and 30 days.",
-                field="invitation_ttl_seconds",
-            )
-        _set_if_changed(portal, changes, "invitation_ttl_seconds", invitation_ttl_seconds)
-    if enabled_products is not None:
-        unknown = sorted(set(enabled_products) - set(ALL_PRODUCTS))
-        if unknown:
-            raise InvalidInput(
-                f"Unknown product(s): {', '.join(unknown)}. Known: {', '.join(ALL_PRODUCTS)}.",
-                field="enabled_products",
-            )
-        _set_if_changed(
-            portal, changes, "enabled_products", [p for p in ALL_PRODUCTS if p in enabled_products]
+        try:
+            wanted["brand_color"] = check_brand_color(brand_color)
+        except InvalidInput as exc:
+            problems.append({"field": "brand_color", "message": exc.message})
+    check(
+        "invitation_ttl_seconds",
+        invitation_ttl_seconds,
+        within(
+            MIN_INVITATION_TTL,
+            MAX_INVITATION_TTL,
+            "The invitation lifetime must be between 1 hour and 30 days.",
+        ),
+    )
+    check("enabled_products", enabled_products, _known_products)
+    check("client_require_password", client_require_password)
+    check(
+        "invitation_reminders",
+        invitation_reminders,
+        within(0, MAX_INVITATION_REMINDERS, f"Reminders: 0 (off), or 1 to {MAX_INVITATION_REMINDERS}."),
+    )
+    check("sms_countries", sms_countries, check_sms_countries)
+    check(
+        "sms_daily_budget",
+        sms_daily_budget,
+        within(0, MAX_SMS_DAILY_BUDGET, f"Texts a day: 0 (none) to {MAX_SMS_DAILY_BUDGET:,}."),
+    )
+    check("client_require_2fa", client_require_2fa)
+    check("internal_require_2fa", internal_require_2fa)
+    link_minutes = within(
+        MIN_SIGN_IN_LINK_MINUTES, MAX_SIGN_IN_LINK_MINUTES, "A sign-in link lives from 5 minutes to 7 days."
+    )
+    check("client_sign_in_link_minutes", client_sign_in_link_minutes, link_minutes)
+    check("internal_sign_in_link_minutes", internal_sign_in_link_minutes, link_minutes)
+    check("time_zone", time_zone, check_time_zone)
+    check("scim_new_users", scim_new_users, _scim_new_users)
+    if mandatory_notifications is not None:
+        try:
+            preferences.check_kinds(mandatory_notifications)
+        except InvalidInput as exc:
+            problems.append({"field": "mandatory_notifications", "message": exc.message})
+    if problems:
+        raise InvalidInput(
+            " ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems
         )
-    if client_require_password is not None:
-        _set_if_changed(portal, changes, "client_require_password", client_require_password)
-    if invitation_reminders is not None:
-        if not 0 <= invitation_reminders <= MAX_INVITATION_REMINDERS:
-            raise InvalidInput(
-                f"Reminders: 0 (off), or 1 to {MAX_INVITATION_REMINDERS}.", field="invitation_reminders"
-            )
-        _set_if_changed(portal, changes, "invitation_reminders", invitation_reminders)
-    if sms_countries is not None:
-        _set_if_changed(portal, changes, "sms_countries", check_sms_countries(sms_countries))
-    if sms_daily_budget is not None:
-        if not 0 <= sms_daily_budget <= MAX_SMS_DAILY_BUDGET:
-            raise InvalidInput(
-                f"Texts a day: 0 (none) to {MAX_SMS_DAILY_BUDGET:,}.", field="sms_daily_budget"
-            )
-        _set_if_changed(portal, changes, "sms_daily_budget", sms_daily_budget)
-    for name, flag in (
-        ("client_require_2fa", client_require_2fa),
-        ("internal_require_2fa", internal_require_2fa),
-    ):
-        if flag is not None:
-            _set_if_changed(portal, changes, name, flag)
-    for name, minutes in (
-        ("client_sign_in_link_minutes", client_sign_in_link_minutes),
-        ("internal_sign_in_link_minutes", internal_sign_in_link_minutes),
-    ):
-        if minutes is not None:
-            if not MIN_SIGN_IN_LINK_MINUTES <= minutes <= MAX_SIGN_IN_LINK_MINUTES:
-                raise InvalidInput("A sign-in link lives from 5 minutes to 7 days.", field=name)
-            _set_if_changed(portal, changes, name, minutes)
-    if time_zone is not None:
-        _set_if_changed(portal, changes, "time_zone", check_time_zone(time_zone))
-    if scim_new_users is not None:
-        if scim_new_users not in ("invite", "quiet"):
-            raise InvalidInput(
-                "New SCIM users are invited (invite) or added quietly (quiet).", field="scim_new_users"
-            )
-        _set_if_changed(portal, changes, "scim_new_users", scim_new_users)
+    changes: dict[str, list[Any]] = {}
+    for name, value in wanted.items():
+        _set_if_changed(portal, changes, name, value)
     if mandatory_notifications is not None:
         before = sorted(preferences.mandatory(session, portal.id))
         after = sorted(preferences.set_mandatory(session, portal.id, mandatory_notifications))
@@ -439,6 +451,20 @@ SIGN_IN_POLICY = frozenset(
         "internal_sign_in_link_minutes",
     }
 )
+
+
+def _known_products(products: list[str]) -> list[str]:
+    """Products as stored: known ones only (an unknown one is refused by name), in their order."""
+    unknown = sorted(set(products) - set(ALL_PRODUCTS))
+    if unknown:
+        raise InvalidInput(f"Unknown product(s): {', '.join(unknown)}. Known: {', '.join(ALL_PRODUCTS)}.")
+    return [p for p in ALL_PRODUCTS if p in products]
+
+
+def _scim_new_users(value: str) -> str:
+    if value not in ("invite", "quiet"):
+        raise InvalidInput("New SCIM users are invited (invite) or added quietly (quiet).")
+    return value
 
 
 def _set_if_changed(portal: Portal, changes: dict[str, list[Any]], name: str, value: object) -> None:
