@@ -228,6 +228,11 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     expect(ada2.get_by_role("button", name="Ada Lovelace")).to_be_visible()
 
     owner.goto(users_url)  # the owner's first browser is still signed in
+    # Dismissed with Escape, the question gives the focus back to the row's menu button (the
+    # menu it came from has closed), not to the page.
+    row_action(owner, "ada@example.com", "Deactivate").click()
+    owner.keyboard.press("Escape")
+    expect(person(owner, "ada@example.com").locator("details.row-menu > summary")).to_be_focused()
     row_action(owner, "ada@example.com", "Deactivate").click()
     confirm = owner.get_by_role(
         "dialog", name="Deactivate Ada Lovelace (ada@example.com)?"

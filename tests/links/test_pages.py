@@ -282,6 +282,9 @@ class TestPublicPages:
             r'<tr data-address="ada@acme.com" data-kind="signup"[^>]*>(.*?)</tr>', page.text, re.S
         )
         assert row and "Pending" in row.group(1) and "Invite link" in row.group(1)
+        # The name is what the visitor typed about themselves: quoted, as the audit log has it.
+        assert '<td data-label="Name" class="clip" title="“Ada Lovelace”">“Ada Lovelace”</td>' in row.group(1)
+        assert "Remove the sign-up of “Ada Lovelace” (ada@acme.com)?" in row.group(1)
         # Its confirmation email is queued: the badge asks the sign-up again until it is sent,
         # with the signed-in person's session.
         watch = re.search(r'data-delivery data-watch="([^"]+)"', row.group(1))

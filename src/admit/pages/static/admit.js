@@ -6,6 +6,13 @@ if (document.body.hasAttribute("data-posted")) history.replaceState(null, "", lo
 // A page opened by a secret link (an invitation, a sign-in link…): the token leaves the address
 // bar once the page has landed; the forms carry it in their own action.
 if (document.body.dataset.secretPath) history.replaceState(null, "", document.body.dataset.secretPath);
+// A dialog opened from a row menu: the menu closes as the dialog opens, so the browser cannot
+// put the focus back where it was (a hidden item) when the dialog is dismissed; it goes to the
+// menu's button.
+function returnFocusOnClose(dialog, back) {
+  dialog.addEventListener("close", () => { if (back && back.isConnected) back.focus(); }, { once: true });
+}
+
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-open]");
   if (opener) {
@@ -48,6 +55,7 @@ document.addEventListener("click", (event) => {
     dialog.querySelector("input[name=back]").value = location.search;
     const menu = asker.closest("details[open]");  // the row menu it came from closes
     if (menu) menu.open = false;
+    returnFocusOnClose(dialog, menu ? menu.querySelector("summary") : asker);
     dialog.showModal();
     event.preventDefault();
   }
@@ -63,6 +71,7 @@ document.addEventListener("click", (event) => {
     input.value = renamer.dataset.renameName || "";
     const menu = renamer.closest("details.row-menu");
     if (menu) menu.open = false;
+    returnFocusOnClose(dialog, menu ? menu.querySelector("summary") : renamer);
     dialog.showModal();
     input.focus();
     input.select();
