@@ -19,6 +19,7 @@ from admit.members.models import Member, User
 from tests.factories import (
     OWNER_PASSWORD,
     PASSWORD,
+    active_member,
     actor_for,
     create_portal,
     csrf_of,
@@ -265,6 +266,21 @@ class TestUserManagement:
                 follow_redirects=False,
             )
             assert r.status_code == 303 and r.headers["location"] == f"/p/{pf.slug}/users{landing}", r.headers
+
+    def test_each_ticked_row_says_which_bulk_actions_it_would_take(self, client, db):
+        """The selection's question counts from them: a pending invitation can be resent or
+        revoked, an active member deactivated, and the owner's own row nothing."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        active_member(db, pf, "mel@example.com")
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users").text
+        applies = dict(re.findall(r'<tr data-address="([^"]+)".*?data-applies="([^"]*)"', page, re.S))
+        assert applies == {
+            "ada@example.com": "resend revoke",
+            "mel@example.com": "deactivate",
+            pf.owner_email: "",
+        }
 
     def test_invite_again_carries_the_person_as_invited(self, client, db):
         """A revoked invitation's Invite again holds its type, role and products, and the name

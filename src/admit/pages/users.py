@@ -201,9 +201,26 @@ def _page(
     if bulk_id:
         with contextlib.suppress(ValueError, DomainError):  # a stale or hand-edited link: no box
             context["bulk_job"] = bulk_service.get_or_raise(session, actor, uuid.UUID(bulk_id))
-    context["bulk_actions"] = [
+    bulk_actions = [
         str(action) for action, kind in people_bulk.ACTIONS.items() if policy.can(actor.role, kind.permission)
     ]
+    context["bulk_actions"] = bulk_actions
+    # Which of them each row on the page would take (its checkbox says so), for the question
+    # to count them: "Deactivate 2 people? 3 of those selected cannot be…".
+    page = context.get("page")
+    context["bulk_applies"] = (
+        {
+            row.id: " ".join(
+                action
+                for action in bulk_actions
+                if people_bulk.applies(action, row)
+                and (action != "deactivate" or row.id in context["deactivatable"])
+            )
+            for row in page.items
+        }
+        if bulk_actions and page is not None
+        else {}
+    )
     context.update(extra)
     return render(request, "users/list.html", context, status_code=status_code)
 

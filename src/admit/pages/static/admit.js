@@ -371,14 +371,23 @@ document.addEventListener("DOMContentLoaded", () => {
     revoke: (n) => `Revoke the invitations of ${people(n)}? Their links stop working.`,
     deactivate: (n) => `Deactivate ${people(n)}? They lose access at once.`,
   };
+  const verbs = { resend: "resent", revoke: "revoked", deactivate: "deactivated" };
   form.querySelectorAll("[data-bulk]").forEach((button) => button.addEventListener("click", () => {
     const action = button.dataset.bulk;
-    form.querySelector("[data-bulk-question]").textContent = questions[action](count());
+    // Ticked rows: each says which actions it would take (the server wrote it); the others
+    // are counted apart. Every match (beyond the page) was chosen for the action already.
+    const ticked = all.value ? [] : boxes().filter((b) => b.checked);
+    const taking = all.value ? total : ticked.filter((b) => b.dataset.applies.split(" ").includes(action)).length;
+    const left = ticked.length - taking;
+    const beside = left ? ` ${left.toLocaleString()} of those selected cannot be ${verbs[action]} and stay as they are.` : "";
+    form.querySelector("[data-bulk-question]").textContent = taking
+      ? questions[action](taking) + beside
+      : `None of the ${people(ticked.length)} selected can be ${verbs[action]}.`;
     const go = form.querySelector("[data-bulk-go]");
     go.value = action;
     go.textContent = button.textContent;
     go.classList.toggle("danger-fill", action !== "resend");
-    go.disabled = false;
+    go.disabled = taking === 0;
     document.getElementById("bulk-dialog").showModal();
   }));
   refresh();
