@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -44,6 +44,7 @@ __all__ = [
     "remove",
     "replace_recovery_codes",
     "reset",
+    "with_factor",
 ]
 
 RECOVERY_CODES = 10
@@ -64,15 +65,23 @@ def _factor(session: Session, user_id: uuid.UUID) -> TotpFactor | None:
 
 
 @cache
-def _confirmed_at() -> Select[datetime | None]:
-    """Asked on every signed-in page: built once, on first use."""
-    return select(TotpFactor.confirmed_at).where(TotpFactor.user_id == bindparam("b_user"))
+def _confirmed() -> Select[uuid.UUID]:
+    """Who of ``b_users`` has a confirmed app (one being set up is not one yet). Asked on every
+    signed-in page: built once, on first use."""
+    return select(TotpFactor.user_id).where(
+        TotpFactor.user_id.in_(bindparam("b_users", expanding=True)), TotpFactor.confirmed_at.is_not(None)
+    )
 
 
 def has_factor(session: Session, user_id: uuid.UUID) -> bool:
     """Whether the user has a confirmed authenticator app."""
-    confirmed = session.execute(_confirmed_at(), {"b_user": user_id}).first()
-    return confirmed is not None and confirmed.confirmed_at is not None
+    return user_id in with_factor(session, [user_id])
+
+
+def with_factor(session: Session, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``user_ids`` who have a confirmed authenticator app (one query)."""
+    wanted = list(user_ids)
+    return set(session.scalars(_confirmed(), {"b_users": wanted})) if wanted else set()
 
 
 def _seal(session: Session, value: str) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
+from admit.auth import second_factor
 from admit.bulk import service as bulk_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import invitations as invitations_flow
@@ -99,26 +100,28 @@ def _roster(
         "page": page,
         "deactivatable": deactivatable,
         "reactivatable": reactivatable,
-        "factor_resettable": _factor_resettable(actor, page.items),
+        "factor_resettable": _factor_resettable(session, actor, page.items),
         "moved_on": people_roster.moved_on(session, actor.portal.id, page.items),
         "moved_on_words": people_roster.MOVED_ON_WORDS,
     }
 
 
-def _factor_resettable(actor: Actor, rows: Iterable[RosterRow]) -> set[uuid.UUID]:
-    """The member rows whose two-step verification this actor may be asked to reset (an owner;
-    not their own: ``policy``). Whether the person has an app, or an account in another portal
-    too, the flow answers when asked (``flows.members.reset_second_factor``): finding out for
-    every row would cost every owner's page a query."""
+def _factor_resettable(session: Session, actor: Actor, rows: Iterable[RosterRow]) -> set[uuid.UUID]:
+    """The member rows whose two-step verification this actor may reset (an owner; not their
+    own: ``policy``) and who have an authenticator app to reset (one query for the page, an
+    owner's only). An account that also belongs to another portal is refused when asked, with
+    the reason (``flows.members.reset_second_factor``)."""
     if not policy.can(actor.role, Action.MEMBER_RESET_SECOND_FACTOR):
         return set()
-    return {
-        row.id
+    members = {
+        row.user_id: row.id
         for row in rows
         if row.kind == "member"
+        and row.user_id is not None
         and policy.check_reset_second_factor(is_self=actor.user is not None and actor.user.id == row.user_id)
         is None
     }
+    return {members[user_id] for user_id in second_factor.with_factor(session, members)}
 
 
 def _start(request: Request) -> int:
