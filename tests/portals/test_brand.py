@@ -162,7 +162,7 @@ class TestColourApi:
             headers=pf.headers(),
         )
         assert r.status_code == 422
-        assert [e["field"] for e in r.json()["errors"]] == ["brand_color", "time_zone"]
+        assert [e["field"] for e in r.json()["errors"]] == ["time_zone", "brand_color"]
         assert api_portal(client, pf) == before  # the good value beside them is not saved either
 
 

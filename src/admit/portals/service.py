@@ -333,11 +333,7 @@ def update_settings(
 
         return rule
 
-    if brand_color is not UNSET:
-        try:
-            wanted["brand_color"] = check_brand_color(brand_color)
-        except InvalidInput as exc:
-            problems.append({"field": "brand_color", "message": exc.message})
+    # In the order the Settings page asks (the first one wrong is where it puts the cursor).
     check(
         "invitation_ttl_seconds",
         invitation_ttl_seconds,
@@ -347,33 +343,38 @@ def update_settings(
             "The invitation lifetime must be between 1 hour and 30 days.",
         ),
     )
-    check("enabled_products", enabled_products, _known_products)
-    check("client_require_password", client_require_password)
     check(
         "invitation_reminders",
         invitation_reminders,
         within(0, MAX_INVITATION_REMINDERS, f"Reminders: 0 (off), or 1 to {MAX_INVITATION_REMINDERS}."),
     )
+    check("time_zone", time_zone, check_time_zone)
+    check("enabled_products", enabled_products, _known_products)
+    check("client_require_password", client_require_password)
+    check("client_require_2fa", client_require_2fa)
+    link_minutes = within(
+        MIN_SIGN_IN_LINK_MINUTES, MAX_SIGN_IN_LINK_MINUTES, "A sign-in link lives from 5 minutes to 7 days."
+    )
+    check("client_sign_in_link_minutes", client_sign_in_link_minutes, link_minutes)
+    check("internal_require_2fa", internal_require_2fa)
+    check("internal_sign_in_link_minutes", internal_sign_in_link_minutes, link_minutes)
+    if mandatory_notifications is not None:
+        try:
+            preferences.check_kinds(mandatory_notifications)
+        except InvalidInput as exc:
+            problems.append({"field": "mandatory_notifications", "message": exc.message})
+    if brand_color is not UNSET:
+        try:
+            wanted["brand_color"] = check_brand_color(brand_color)
+        except InvalidInput as exc:
+            problems.append({"field": "brand_color", "message": exc.message})
     check("sms_countries", sms_countries, check_sms_countries)
     check(
         "sms_daily_budget",
         sms_daily_budget,
         within(0, MAX_SMS_DAILY_BUDGET, f"Texts a day: 0 (none) to {MAX_SMS_DAILY_BUDGET:,}."),
     )
-    check("client_require_2fa", client_require_2fa)
-    check("internal_require_2fa", internal_require_2fa)
-    link_minutes = within(
-        MIN_SIGN_IN_LINK_MINUTES, MAX_SIGN_IN_LINK_MINUTES, "A sign-in link lives from 5 minutes to 7 days."
-    )
-    check("client_sign_in_link_minutes", client_sign_in_link_minutes, link_minutes)
-    check("internal_sign_in_link_minutes", internal_sign_in_link_minutes, link_minutes)
-    check("time_zone", time_zone, check_time_zone)
     check("scim_new_users", scim_new_users, _scim_new_users)
-    if mandatory_notifications is not None:
-        try:
-            preferences.check_kinds(mandatory_notifications)
-        except InvalidInput as exc:
-            problems.append({"field": "mandatory_notifications", "message": exc.message})
     if problems:
         raise InvalidInput(
             " ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems
