@@ -130,6 +130,8 @@ _TABLE: dict[str, tuple] = {
     # deactivate people, read the audit log, manage API keys (owners and admins)
     "deactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
     "reactivate-member":                (ALLOW, ALLOW, 403,   403,   401,     404),
+    # change someone's role or products (owners and admins)
+    "change-member-access":             (ALLOW, ALLOW, 403,   403,   401,     404),
     # reset someone's two-step verification: owners only
     "reset-member-two-factor":          (ALLOW, 403,   403,   403,   401,     404),
     "read-audit-log":                   (ALLOW, ALLOW, 403,   403,   401,     404),
@@ -196,6 +198,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "list-members": A.MEMBER_VIEW,
     "deactivate-member": A.MEMBER_DEACTIVATE,
     "reactivate-member": A.MEMBER_DEACTIVATE,  # who may deactivate may bring back
+    "change-member-access": A.MEMBER_CHANGE_ACCESS,
     "reset-member-two-factor": A.MEMBER_RESET_SECOND_FACTOR,
     "read-audit-log": A.AUDIT_VIEW,
     "create-api-key": A.API_KEY_MANAGE,
@@ -638,6 +641,15 @@ def _(w: World, actor: str) -> Call:
     w.as_owner(lambda session, owner: members_flow.deactivate(session, owner, member_id))
     probe = lambda: w.scalar(select(Member.status).where(Member.id == member_id))  # noqa: E731
     return Call("POST", w.api(f"/members/{member_id}/reactivate"), None, probe)
+
+
+@call("change-member-access")
+def _(w: World, actor: str) -> Call:
+    zed = fresh(actor, "zed@acme.com")
+    active_member(w.db, w.a, zed)
+    member_id = w.scalar(select(Member.id).join(User, User.id == Member.user_id).where(User.email == zed))
+    probe = lambda: w.scalar(select(Member.role).where(Member.id == member_id))  # noqa: E731
+    return Call("PATCH", w.api(f"/members/{member_id}"), {"role": "admin"}, probe)
 
 
 @call("reset-member-two-factor")

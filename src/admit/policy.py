@@ -43,6 +43,7 @@ class Action(StrEnum):
     INVITATION_REVOKE = "invitation.revoke"
     MEMBER_VIEW = "member.view"
     MEMBER_DEACTIVATE = "member.deactivate"
+    MEMBER_CHANGE_ACCESS = "member.change_access"  # a member's role, and the products they may use
     MEMBER_RESET_SECOND_FACTOR = "member.reset_second_factor"  # owners only: an account's way in
     PORTAL_SETTINGS = "portal.settings"
     AUDIT_VIEW = "audit.view"
@@ -100,6 +101,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.INVITATION_REVOKE: "Only owners and admins can revoke invitations.",
     Action.MEMBER_VIEW: "Only internal users can see the people in this portal.",
     Action.MEMBER_DEACTIVATE: "Only owners and admins can deactivate people.",
+    Action.MEMBER_CHANGE_ACCESS: "Only owners and admins can change someone's role or products.",
     Action.MEMBER_RESET_SECOND_FACTOR: "Only owners can reset someone's two-step verification.",
     Action.PORTAL_SETTINGS: "Only owners and admins can change portal settings.",
     Action.AUDIT_VIEW: "Only owners and admins can read the audit log.",
@@ -207,6 +209,34 @@ def check_deactivate(
             return "Only an owner can deactivate an owner."
         if (owners_left() if callable(owners_left) else owners_left) <= 1:
             return "The last owner cannot be deactivated."
+    return None
+
+
+def check_change_role(
+    actor_role: Role | str | None,
+    target_role: Role | str,
+    new_role: Role | str,
+    *,
+    is_self: bool,
+    owners_left: int | Callable[[], int],
+) -> str | None:
+    """Rules on top of MEMBER_CHANGE_ACCESS for a member's role: an internal user's, among owner,
+    admin and member (a client has none); never one's own; to or from owner only by an owner
+    (as only an owner may invite one: ``check_grant_role``); and never the last owner's.
+    Returns the reason when refused. ``owners_left`` as in ``check_deactivate``."""
+    current, new = Role(target_role), Role(new_role)
+    if current is Role.CLIENT or new is Role.CLIENT:
+        return "A client has no role to change: an internal user's role is owner, admin or member."
+    if is_self:
+        return "You cannot change your own role: ask another owner."
+    if Role.OWNER in (current, new) and (actor_role is None or Role(actor_role) is not Role.OWNER):
+        return "Only an owner can make someone an owner, or change an owner's role."
+    if (
+        current is Role.OWNER
+        and new is not Role.OWNER
+        and (owners_left() if callable(owners_left) else owners_left) <= 1
+    ):
+        return "The last owner cannot stop being one: make someone else an owner first."
     return None
 
 

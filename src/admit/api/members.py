@@ -25,7 +25,7 @@ from admit.flows import members as members_flow
 from admit.flows import people_bulk
 from admit.kit.routing import Router
 from admit.members import service as members_service
-from admit.members.schemas import MemberPage, MemberRead, PeopleMatches
+from admit.members.schemas import MemberAccessChange, MemberPage, MemberRead, PeopleMatches
 from admit.notifications.models import DeliveryFilter
 from admit.people import people_csv
 from admit.people import roster as people_roster
@@ -66,6 +66,23 @@ def deactivate_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep
     """Deactivate a member: they lose access to this portal at once (their next request finds
     it gone), and only to this one: they stay signed in to the other portals they belong to."""
     return MemberRead.of(members_flow.deactivate(session, actor, member_id))
+
+
+@router.patch(
+    "/portals/{portal}/members/{member_id}",
+    response_model=MemberRead,
+    operation_id="members_change_access",
+    responses=problems(PermissionDenied, MemberNotFound, InvalidInput),
+)
+def change_member_access(
+    member_id: uuid.UUID, body: MemberAccessChange, actor: ActorDep, session: SessionDep
+) -> MemberRead:
+    """Change a member's role (an internal user's: owner, admin or member) or the products they
+    may use (those the portal offers). Owners and admins; not one's own role; to or from owner
+    only by an owner; never the last owner's. Each change is in the audit log."""
+    return MemberRead.of(
+        members_flow.change_access(session, actor, member_id, role=body.role, products=body.products)
+    )
 
 
 @router.post(

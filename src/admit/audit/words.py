@@ -31,6 +31,8 @@ PHRASES: dict[str, str] = {
     "member.deactivated": "deactivated {target}",
     "member.reactivated": "reactivated {target}",
     "member.second_factor_reset": "reset the two-step verification of {target}",
+    "member.role_changed": "changed the role of {target}{was}",
+    "member.products_changed": "changed the products of {target}{was}",
     "people.bulk_resend": "started resending the invitations of {target}",
     "people.bulk_revoke": "started revoking the invitations of {target}",
     "people.bulk_deactivate": "started deactivating {target}",

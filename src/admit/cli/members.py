@@ -131,6 +131,28 @@ def members_reset_two_factor(slug: str, as_json: bool, member: str) -> None:
     )
 
 
+@members.command("change")
+@_shared.portal_option
+@_shared.json_option("the member")
+@click.option("--role", type=click.Choice(["owner", "admin", "member"]), help="an internal user's new role")
+@click.option("--products", help="the products they may use, comma-separated (empty: none)")
+@click.argument("member")
+def members_change(slug: str, as_json: bool, role: str | None, products: str | None, member: str) -> None:
+    """Change MEMBER's role or products (their email address, phone number or member id), as
+    Change role and products does in User Management; what is left out stays as it is."""
+    from admit.flows import members as members_flow
+
+    if role is None and products is None:
+        _shared.fail("Say what to change: --role, --products, or both.")
+    wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
+    _change(
+        slug,
+        as_json,
+        lambda s, a: members_flow.change_access(s, a, _member_id(s, a, member), role=role, products=wanted),
+        "{} is changed.",
+    )
+
+
 def _member_id(session: Session, actor: Actor, member: str) -> uuid.UUID:
     """MEMBER as typed: a member id (``members list`` ends each line with it), or the person's
     email address or phone number (``members.service.member_by_address``)."""

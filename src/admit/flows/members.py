@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["add_quietly", "deactivate", "reactivate", "reset_second_factor"]
+__all__ = ["add_quietly", "change_access", "deactivate", "reactivate", "reset_second_factor"]
 
 
 def add_quietly(
@@ -104,6 +104,59 @@ def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     )
     session.flush()
     return member
+
+
+def change_access(
+    session: Session,
+    actor: Actor,
+    member_id: uuid.UUID,
+    *,
+    role: str | None = None,
+    products: list[str] | None = None,
+) -> Member:
+    """Change a member's role (an internal user's: ``policy.check_change_role``) and the products
+    they may use (those the portal offers: ``portals.service.check_products``); None leaves it as
+    it is. Owners and admins (MEMBER_CHANGE_ACCESS). Each change is audited with what it was; it
+    applies from their next request (every request reads their membership)."""
+    policy.require(actor.role, policy.Action.MEMBER_CHANGE_ACCESS)
+    member = members_service.member_or_raise(session, actor, member_id)
+    if role is not None:
+        if policy.Role(member.role) is policy.Role.OWNER and role != member.role:
+            # Lock the portal before counting its owners: two owners stepping down at once must
+            # not leave it with none (as ``deactivate`` does).
+            portals_service.lock(session, actor.portal)
+        policy.require_rule(
+            policy.check_change_role(
+                actor.role,
+                member.role,
+                role,
+                is_self=actor.user is not None and actor.user.id == member.user_id,
+                # A deactivated owner is none of the active owners counted: theirs may change.
+                owners_left=lambda: (
+                    members_service.count_active_owners(session, actor.portal.id)
+                    if member.status == members_service.ACTIVE
+                    else 2
+                ),
+            )
+        )
+    granted = portals_service.check_products(actor.portal, products) if products is not None else None
+    changed = members_service.set_access(session, member, role=role, products=granted)
+    for name, (before, after) in changed.items():
+        audit_service.record(
+            session,
+            actor,
+            f"member.{name}_changed",
+            target_type="member",
+            target_id=member.id,
+            target_label=member.user.address or "",
+            detail={"name": member.user.name, "from": _said(before), "to": _said(after)},
+        )
+    return member
+
+
+def _said(value: str | list[str]) -> str:
+    """A role or a list of products as the audit log says it ("Admin", "messaging, billing")."""
+    return ", ".join(value) if isinstance(value, list) else str(value).capitalize()
 
 
 def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:

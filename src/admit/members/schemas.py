@@ -57,6 +57,15 @@ class MemberRead(BaseModel):
         )
 
 
+class MemberAccessChange(BaseModel):
+    """``PATCH …/members/{id}``: what to change (left out: unchanged)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["owner", "admin", "member"] | None = None  # an internal user's
+    products: list[str] | None = None  # those the portal offers
+
+
 class MemberPage(BaseModel):
     items: list[MemberRead]
     next_cursor: str | None

@@ -76,6 +76,7 @@ __all__ = [
     "rename",
     "replace_password",
     "set_password",
+    "set_access",
     "set_status",
     "parse_recipient",
     "roster_select",
@@ -565,6 +566,22 @@ def access_ended_in(session: Session, user: User) -> Portal | None:
         .limit(1)
     )
     return portals_service.get(session, portal_id) if portal_id is not None else None
+
+
+def set_access(
+    session: Session, member: Member, *, role: str | None = None, products: list[str] | None = None
+) -> dict[str, list[Any]]:
+    """Write a member's role and products (None: unchanged); callers decide whether they may
+    change. Returns what changed, ``{name: [before, after]}``."""
+    changed: dict[str, list[Any]] = {}
+    if role is not None and role != member.role:
+        changed["role"] = [member.role, role]
+        member.role = role
+    if products is not None and list(products) != list(member.products or []):
+        changed["products"] = [list(member.products or []), list(products)]
+        member.products = list(products)
+    session.flush()
+    return changed
 
 
 def set_status(session: Session, member: Member, status: str) -> None:

@@ -96,9 +96,30 @@ def _roster(
         for row in page.items
         if row.kind == "member" and may_deactivate and policy.check_reactivate(actor.role, row.role) is None
     }
+    may_change = policy.can(actor.role, Action.MEMBER_CHANGE_ACCESS)
+    # A client's products may change; an internal user's role too, as the policy lets this actor
+    # (never their own; an owner's only by an owner). The form offers what it may grant.
+    changeable = {
+        row.id
+        for row in page.items
+        if row.kind == "member"
+        and may_change
+        and (
+            row.user_type == "client"
+            or policy.check_change_role(
+                actor.role,
+                row.role,
+                row.role,
+                is_self=actor.user is not None and actor.user.id == row.user_id,
+                owners_left=owners_left,
+            )
+            is None
+        )
+    }
     return {
         "page": page,
         "deactivatable": deactivatable,
+        "access_changeable": changeable,
         "reactivatable": reactivatable,
         "factor_resettable": _factor_resettable(session, actor, page.items),
         "moved_on": people_roster.moved_on(session, actor.portal.id, page.items),
@@ -463,6 +484,49 @@ def deactivate_submit(
     def act() -> tuple[str, str]:
         member = members_flow.deactivate(session, actor, member_id)
         return member.user_type, f"{named(member.user.address or '', member.user.name)} was deactivated."
+
+    return _row_action(session, actor, back, act)
+
+
+@router.get("/p/{slug}/members/{member_id}/access", name="members:access")
+def access_form(
+    request: Request, member_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = ""
+) -> Response:
+    """Change role and products: a member's role (an internal user's) and the products they may
+    use, from the row's menu; Save returns to the list as it was."""
+    policy.require(actor.role, Action.MEMBER_CHANGE_ACCESS)
+    member = members_service.member_or_raise(session, actor, member_id)
+    return render(
+        request,
+        "users/access.html",
+        {
+            "nav": "users",
+            "member": member,
+            "who": named(member.user.address or "", member.user.name),
+            "back": back if back.startswith("?") else "",
+            "list_url": _list_url(actor, _tab_of(member.user_type), back),
+        },
+    )
+
+
+@router.post(
+    "/p/{slug}/members/{member_id}/access", name="members:change_access", dependencies=[Depends(check_csrf)]
+)
+def access_submit(
+    member_id: uuid.UUID,
+    actor: PageActor,
+    session: SessionDep,
+    role: str = Form(""),
+    products: list[str] = Form(default_factory=list),
+    back: str = Form(""),
+) -> Response:
+    def act() -> tuple[str, str]:
+        member = members_flow.change_access(session, actor, member_id, role=role or None, products=products)
+        who = named(member.user.address or "", member.user.name)
+        if member.user_type == "client":
+            return member.user_type, f"Saved: the products of {who}."
+        article = "an" if member.role in ("owner", "admin") else "a"
+        return member.user_type, f"Saved: {who} is {article} {member.role.capitalize()}."
 
     return _row_action(session, actor, back, act)
 

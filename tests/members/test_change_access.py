@@ -1,0 +1,139 @@
+"""Changing a member's role and products (``flows.members.change_access``): the policy's rules,
+the API (``PATCH …/members/{id}``), User Management's Change role and products, and the CLI, on
+both backends."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from admit import policy
+from admit.policy import Role
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    active_member,
+    create_portal,
+    csrf_of,
+    login,
+    sign_in_page,
+)
+
+
+def _members(client, pf) -> dict[str, dict]:
+    r = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return {m["user"]["email"]: m for m in r.json()["items"]}
+
+
+def _change(client, pf, email: str, headers=None, **body):
+    member_id = _members(client, pf)[email]["id"]
+    return client.patch(
+        f"/api/v1/portals/{pf.slug}/members/{member_id}", json=body, headers=headers or pf.headers()
+    )
+
+
+class TestRules:
+    @pytest.mark.parametrize(
+        ("actor", "current", "new", "is_self", "owners", "refused"),
+        [
+            (Role.OWNER, Role.MEMBER, Role.ADMIN, False, 1, None),
+            (Role.ADMIN, Role.MEMBER, Role.ADMIN, False, 1, None),
+            (Role.ADMIN, Role.ADMIN, Role.MEMBER, False, 1, None),
+            (Role.ADMIN, Role.MEMBER, Role.OWNER, False, 1, "Only an owner"),
+            (Role.ADMIN, Role.OWNER, Role.MEMBER, False, 2, "Only an owner"),
+            (Role.OWNER, Role.OWNER, Role.ADMIN, False, 2, None),
+            (Role.OWNER, Role.OWNER, Role.ADMIN, False, 1, "The last owner"),
+            (Role.OWNER, Role.ADMIN, Role.ADMIN, True, 2, "your own role"),
+            (Role.OWNER, Role.CLIENT, Role.MEMBER, False, 1, "A client has no role"),
+            (Role.OWNER, Role.MEMBER, Role.CLIENT, False, 1, "A client has no role"),
+        ],
+    )
+    def test_who_may_change_whose_role(self, actor, current, new, is_self, owners, refused):
+        reason = policy.check_change_role(actor, current, new, is_self=is_self, owners_left=owners)
+        assert (reason is None) if refused is None else (reason is not None and refused in reason)
+
+
+class TestApi:
+    def test_an_owner_changes_a_role_and_products_and_the_log_says_what_they_were(self, client, db):
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        r = _change(client, pf, "mel@acme.com", role="admin", products=["messaging", "billing"])
+        assert r.status_code == 200, r.text
+        assert (r.json()["role"], r.json()["products"]) == ("admin", ["messaging", "billing"])
+        assert _members(client, pf)["mel@acme.com"]["role"] == "admin"
+        events = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
+        summaries = [e["summary"] for e in events]
+        assert any(
+            s.endswith("changed the role of mel (mel@acme.com) (was “Member”, now “Admin”)")
+            for s in summaries
+        )
+        was = "“messaging, workspaces, billing, analytics”"
+        products = f"changed the products of mel (mel@acme.com) (was {was}, now “messaging, billing”)"
+        assert any(s.endswith(products) for s in summaries), summaries
+        # Nothing to change: nothing written.
+        assert _change(client, pf, "mel@acme.com", role="admin").status_code == 200
+        again = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
+        assert len(again) == len(events)
+
+    def test_what_is_refused_names_why_and_changes_nothing(self, client, db):
+        pf = create_portal(db)
+        active_member(db, pf, "ada@acme.com", role="admin")
+        active_member(db, pf, "mel@acme.com")
+        active_member(db, pf, "cleo@client.org", user_type="client", role="client")
+        before = _members(client, pf)
+        unknown = _change(client, pf, "mel@acme.com", products=["teleport"])
+        assert unknown.status_code == 422 and unknown.json()["field"] == "products", unknown.text
+        client_role = _change(client, pf, "cleo@client.org", role="admin")
+        assert client_role.status_code == 403 and "A client has no role" in client_role.json()["detail"]
+        headers = {"X-CSRF-Token": login(client, "ada@acme.com", PASSWORD)}  # an admin, signed in
+        for email, body, words in (
+            ("mel@acme.com", {"role": "owner"}, "Only an owner"),
+            (pf.owner_email, {"role": "member"}, "Only an owner"),
+            ("ada@acme.com", {"role": "member"}, "your own role"),
+        ):
+            r = _change(client, pf, email, headers=headers, **body)
+            assert r.status_code == 403 and words in r.json()["detail"], (email, r.text)
+        assert _members(client, pf) == before
+        # A client's products change.
+        r = _change(client, pf, "cleo@client.org", products=["messaging"])
+        assert r.status_code == 200 and r.json()["products"] == ["messaging"], r.text
+
+
+class TestPage:
+    def test_change_role_and_products_from_user_management(self, client, db):
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users").text
+        links = re.findall(r'href="([^"]+/access)">Change role and products</a>', page)
+        assert len(links) == 1, links  # Mel's row; not the owner's own
+        form = client.get(links[0])
+        assert form.status_code == 200 and "Change role and products" in form.text
+        assert re.search(r'<option value="member" selected>Member</option>', form.text)
+        r = client.post(
+            links[0],
+            data={"csrf_token": csrf_of(form.text), "role": "admin", "products": ["messaging"]},
+        )
+        assert r.status_code == 200, r.text
+        assert "Saved: mel (mel@acme.com) is an Admin." in r.text
+        mel = _members(client, pf)["mel@acme.com"]
+        assert (mel["role"], mel["products"]) == ("admin", ["messaging"])
+
+
+class TestCli:
+    def test_members_change(self, run_cli, db, client):
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        r = run_cli("members", "change", "--portal", pf.slug, "mel@acme.com", "--role", "admin", "--json")
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["role"] == "admin"
+        r = run_cli(
+            "members", "change", "--portal", pf.slug, "mel@acme.com", "--products", "messaging,billing"
+        )
+        assert (r.exit_code, r.output.strip()) == (0, "mel@acme.com is changed.")
+        assert _members(client, pf)["mel@acme.com"]["products"] == ["messaging", "billing"]
+        nothing = run_cli("members", "change", "--portal", pf.slug, "mel@acme.com")
+        assert nothing.exit_code != 0 and "--role, --products" in nothing.output
