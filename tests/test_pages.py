@@ -239,7 +239,7 @@ class TestUserManagement:
             },
         )
         assert r.status_code == 200
-        assert "2 invited · 1 skipped: 1 not a valid address" in r.text
+        assert "2 invited · 1 skipped: 1 not a usable email or phone number" in r.text
         assert 'data-skip-code="invalid_recipient"' in r.text
         rows = re.findall(r'<tr data-address="([^"]+)" data-kind="invitation"[^>]*>', r.text)
         assert sorted(rows) == ["ada@example.com", "grace@example.com"]

@@ -411,7 +411,7 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     box.fill("p0@example.com\nnew@example.com\nnot-an-address")
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(report.locator("[data-summary]")).to_have_text(
-        "1 invited · 2 skipped: 1 already invited, 1 not a valid address"
+        "1 invited · 2 skipped: 1 already invited, 1 not a usable email or phone number"
     )
     expect(report).to_have_attribute("data-tone", "some")
     expect(report.get_by_role("button", name="Resend?")).to_have_count(1)

@@ -549,10 +549,10 @@ def test_a_batch_summary_reads_like_a_sentence():
 
     assert summary(12, {}) == "12 invited"
     assert summary(12, {"already_member": 1, "invalid_recipient": 1}) == (
-        "12 invited · 2 skipped: 1 already a member, 1 not a valid address"
+        "12 invited · 2 skipped: 1 already a member, 1 not a usable email or phone number"
     )
     assert summary(0, {"invalid_recipient": 3, "duplicate": 1}) == (
-        "0 invited · 4 skipped: 3 not valid addresses, 1 listed twice"
+        "0 invited · 4 skipped: 3 not usable emails or phone numbers, 1 listed twice"
     )
 
 

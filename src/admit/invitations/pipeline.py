@@ -90,7 +90,7 @@ SUMMARY_WORDS = {
     SkipCode.ALREADY_MEMBER: ("already a member", "already members"),
     SkipCode.ALREADY_INVITED: ("already invited", "already invited"),
     SkipCode.DUPLICATE: ("listed twice", "listed twice"),
-    SkipCode.INVALID_RECIPIENT: ("not a valid address", "not valid addresses"),
+    SkipCode.INVALID_RECIPIENT: ("not a usable email or phone number", "not usable emails or phone numbers"),
     SkipCode.NOT_ALLOWED: ("not allowed", "not allowed"),
     SkipCode.RECIPIENT_RATE_LIMITED: ("sent enough messages for now", "sent enough messages for now"),
     SkipCode.SUPPRESSED: ("bounced before", "bounced before"),
@@ -103,8 +103,8 @@ SUMMARY_WORDS = {
 
 
 def summary(invited: int, skipped: dict[str, int]) -> str:
-    """A request's outcome in one line: "12 invited · 2 skipped: 1 already a member, 1 not an
-    address" (the Invite box's report, the CLI)."""
+    """A request's outcome in one line: "12 invited · 2 skipped: 1 already a member, 1 not a
+    usable email or phone number" (the Invite box's report, the CLI)."""
     total = sum(skipped.values())
     text = f"{invited:,} invited"
     if total:
