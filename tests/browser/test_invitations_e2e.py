@@ -346,7 +346,7 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     # p0 is invited already: Send would skip it, and its chip says so before anything is sent.
     expect(chips.locator("[data-chip=skip]")).to_have_attribute("data-skip", "already_invited")
     expect(chips.locator("[data-chip=skip] [data-chip-why]")).to_have_text(
-        "A pending invitation exists; use Resend to send it again."
+        "A pending invitation exists, as an internal user (Member); use Resend to send it again."
     )
     expect(chips.locator("[data-chips-summary]")).to_have_text(
         "0 to invite · 2 to fix · 1 listed twice · 1 will be skipped"

@@ -204,6 +204,15 @@ def hide_unseen(actor: Actor, results: Iterable[RecipientResult]) -> None:
             r.invitation, r.invitation_id = None, None
 
 
+def _invited_as(standing: Invitation) -> str:
+    """Why a pending invitation skips its person, saying as what they were invited (someone on
+    the Internal Users tab may have been invited as a client)."""
+    kind = (
+        "a client" if standing.user_type == "client" else f"an internal user ({standing.role.capitalize()})"
+    )
+    return f"A pending invitation exists, as {kind}; use Resend to send it again."
+
+
 def _skip(
     r: Recipient, code: SkipCode, detail: str | None = None, invitation: Invitation | None = None
 ) -> RecipientResult:
@@ -257,7 +266,7 @@ def _classify(
             continue
         standing = pending.get(r.address)
         if standing is not None and standing.expires_at > now:
-            results.append(_skip(r, SkipCode.ALREADY_INVITED, invitation=standing))
+            results.append(_skip(r, SkipCode.ALREADY_INVITED, _invited_as(standing), invitation=standing))
             continue
         if r.address in suppressed:
             results.append(_skip(r, SkipCode.SUPPRESSED))
