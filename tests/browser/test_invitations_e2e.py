@@ -233,6 +233,14 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     row_action(owner, "ada@example.com", "Deactivate").click()
     owner.keyboard.press("Escape")
     expect(person(owner, "ada@example.com").locator("details.row-menu > summary")).to_be_focused()
+    # The menu moves by arrows: down from its button opens it on its first item, and goes round.
+    ada_row = person(owner, "ada@example.com")
+    owner.keyboard.press("ArrowDown")
+    items = ada_row.get_by_role("menuitem")
+    expect(items.first).to_be_focused()
+    owner.keyboard.press("ArrowUp")
+    expect(items.last).to_be_focused()
+    owner.keyboard.press("Escape")
     row_action(owner, "ada@example.com", "Deactivate").click()
     confirm = owner.get_by_role(
         "dialog", name="Deactivate Ada Lovelace (ada@example.com)?"

@@ -330,8 +330,27 @@ document.addEventListener("click", (event) => {
     document.querySelectorAll("details.row-menu[open]").forEach((d) => { if (d !== opened) d.open = false; });
   }, true);
   document.addEventListener("keydown", (event) => {
-    if (event.key !== "Escape") return;
-    document.querySelectorAll("details.row-menu[open]").forEach((d) => { d.open = false; d.querySelector("summary").focus(); });
+    if (event.key === "Escape") {
+      document.querySelectorAll("details.row-menu[open]").forEach((d) => { d.open = false; d.querySelector("summary").focus(); });
+      return;
+    }
+    // A menu moves by arrows, as a menu does (role="menu"): down and up go round, Home and End
+    // to its ends; from its button, down opens it on its first item.
+    const menu = event.target.closest && event.target.closest("details.row-menu");
+    if (!menu || !["ArrowDown", "ArrowUp", "Home", "End"].includes(event.key)) return;
+    const items = Array.from(menu.querySelectorAll('[role="menuitem"]'));
+    if (!items.length) return;
+    if (event.target.matches("summary")) {
+      if (event.key !== "ArrowDown") return;
+      menu.open = true;
+      items[0].focus();
+      event.preventDefault();
+      return;
+    }
+    const at = items.indexOf(event.target);
+    const next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[event.key];
+    items[(next + items.length) % items.length].focus();
+    event.preventDefault();
   });
 })();
 document.addEventListener("DOMContentLoaded", () => {
