@@ -386,21 +386,24 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   allButton.addEventListener("click", () => { all.value = "1"; refresh(); });
   const questions = {
-    resend: (n) => `Resend the invitations of ${people(n)}? Only pending and expired invitations are resent; their earlier links stop working.`,
-    revoke: (n) => `Revoke the invitations of ${people(n)}? Their links stop working.`,
-    deactivate: (n) => `Deactivate ${people(n)}? They lose access at once.`,
+    resend: (who) => `Resend the invitations of ${who}? Only pending and expired invitations are resent; their earlier links stop working.`,
+    revoke: (who) => `Revoke the invitations of ${who}? Their links stop working.`,
+    deactivate: (who) => `Deactivate ${who}? They lose access at once.`,
   };
   const verbs = { resend: "resent", revoke: "revoked", deactivate: "deactivated" };
   form.querySelectorAll("[data-bulk]").forEach((button) => button.addEventListener("click", () => {
     const action = button.dataset.bulk;
     // Ticked rows: each says which actions it would take (the server wrote it); the others
-    // are counted apart. Every match (beyond the page) was chosen for the action already.
+    // are counted apart. Every match (beyond the page): the server takes those the action
+    // applies to, which only it can count.
     const ticked = all.value ? [] : boxes().filter((b) => b.checked);
     const taking = all.value ? total : ticked.filter((b) => b.dataset.applies.split(" ").includes(action)).length;
     const left = ticked.length - taking;
-    const beside = left ? ` ${left.toLocaleString()} of those selected cannot be ${verbs[action]} and stay as they are.` : "";
+    const beside = all.value
+      ? ` Those matching that cannot be ${verbs[action]} stay as they are.`
+      : left ? ` ${left.toLocaleString()} of those selected cannot be ${verbs[action]} and stay as they are.` : "";
     form.querySelector("[data-bulk-question]").textContent = taking
-      ? questions[action](taking) + beside
+      ? questions[action](all.value ? `up to ${people(taking)}` : people(taking)) + beside
       : `None of the ${people(ticked.length)} selected can be ${verbs[action]}.`;
     const go = form.querySelector("[data-bulk-go]");
     go.value = action;
