@@ -244,6 +244,8 @@ class TestAccountPage:
         assert done.status_code == 200 and "Every other browser is signed out." in done.text
         assert done.url.path == "/me/account"
         assert f'href="http://testserver/p/{pf.slug}">← Back to Acme Inc</a>' in done.text
+        # It stands in their portal: its navigation, as on the portal's own pages.
+        assert f'<a href="http://testserver/p/{pf.slug}/users" class="">User Management</a>' in done.text
         # A form's own address, opened (a reload after a refusal): the account page again.
         for path in (
             "/me/account/password",

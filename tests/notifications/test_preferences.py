@@ -77,6 +77,7 @@ def test_unsubscribe_from_mentions(client, db, worker, change_settings, smtp_ser
     settings_page = client.get("/me/notifications")
     assert settings_page.status_code == 200
     assert ">← Back to Acme Inc</a>" in settings_page.text  # a page about the person leads back
+    assert ">Workspaces</a>" in settings_page.text  # and wears their portal's navigation
     prefs = client.get("/api/v1/me/notification-preferences").json()["items"]
     assert {p["kind"]: p["enabled"] for p in prefs}["mentions"] is False
     bad = client.patch("/api/v1/me/notification-preferences", json={"spam": True}, headers=zoe)

@@ -20,7 +20,7 @@ from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.members.models import User
-from admit.pages.auth import home_portal
+from admit.pages.auth import at_home
 from admit.pages.deps import SignedIn, check_csrf, form_error, redirect, render
 from admit.pages.sign_in_steps import render_step
 from admit.web import Auth, SessionDep
@@ -44,7 +44,7 @@ def _page(
         "account/index.html",
         {
             "me": user,
-            "home": home_portal(session, user),  # the way back to their portal
+            **at_home(request, session, user),  # their portal: its navigation, the way back
             "max_name": MAX_NAME,
             "min_password": request.app.state.db.context.settings.password_min_length,
             # Wrong codes here count against the account's sign-in too (``auth.second_factor``).

@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import re
 import uuid
+from typing import Any
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
+from admit.actor import Actor
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import setup
@@ -15,6 +17,7 @@ from admit.kit.text import sentence
 from admit.members import service as members_service
 from admit.members.models import Member, User
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next, say
+from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
 from admit.settings import Settings
@@ -79,6 +82,18 @@ def home_portal(session: Session, user: User) -> Portal | None:
     their notification settings) leads back to."""
     memberships = members_service.memberships_of(session, user)
     return memberships[0][0] if memberships else None
+
+
+def at_home(request: Request, session: Session, user: User) -> dict[str, Any]:
+    """What a page about the person (their account, their notification settings) needs to stand
+    in their first portal: the way back to it (``home``), and the person as its member
+    (``actor``), so that the page wears its navigation and its look."""
+    memberships = members_service.memberships_of(session, user)
+    if not memberships:
+        return {"home": None}
+    portal, member = memberships[0]
+    actor = Actor(portal=portal, role=Role(member.role), user=user, member=member, ip=client_ip(request))
+    return {"home": portal, "actor": actor}
 
 
 @router.api_route("/", methods=["GET", "HEAD"], name="home")  # HEAD: uptime checks

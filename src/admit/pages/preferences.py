@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from admit import context
 from admit.kit.routing import Router
 from admit.notifications import preferences
-from admit.pages.auth import home_portal
+from admit.pages.auth import at_home
 from admit.pages.deps import SignedIn, check_csrf, redirect, render
 from admit.web import SessionDep
 
@@ -54,7 +54,7 @@ def settings_page(request: Request, session: SessionDep, auth: SignedIn) -> HTML
         {
             "kinds": preferences.KINDS,
             "chosen": chosen,
-            "home": home_portal(session, auth.web_session.user),  # the way back to their portal
+            **at_home(request, session, auth.web_session.user),  # their portal: its navigation, the way back
         },
     )
 
