@@ -269,16 +269,24 @@ class TestUserManagement:
 
     def test_each_ticked_row_says_which_bulk_actions_it_would_take(self, client, db):
         """The selection's question counts from them: a pending invitation can be resent or
-        revoked, an active member deactivated, and the owner's own row nothing."""
+        revoked, an active member deactivated, a deactivated one reactivated, and the owner's own
+        row nothing."""
         pf = create_portal(db)
         invite(db, pf, ["ada@example.com"])
         active_member(db, pf, "mel@example.com")
+        active_member(db, pf, "ned@example.com")
+        with db.unit_of_work() as session:
+            ned = session.scalar(
+                select(Member.id).join(User, User.id == Member.user_id).where(User.email == "ned@example.com")
+            )
+            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), ned)
         login(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/users").text
         applies = dict(re.findall(r'<tr data-address="([^"]+)".*?data-applies="([^"]*)"', page, re.S))
         assert applies == {
             "ada@example.com": "resend revoke",
             "mel@example.com": "deactivate",
+            "ned@example.com": "reactivate",
             pf.owner_email: "",
         }
 

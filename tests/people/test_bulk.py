@@ -57,6 +57,31 @@ class TestBulk:
         statuses = {k: v.status for k, v in _invitations(db).items()}
         assert statuses == {**{f"c{i}@client.org": "revoked" for i in range(5)}, "staff@acme.com": "pending"}
 
+    def test_reactivate_every_deactivated_member_a_filter_matches(self, client, db, worker):
+        """Deactivated members come back with the role they had; active ones are not touched
+        (the filter takes those the action applies to); the log says what was done."""
+        pf = create_portal(db)
+        for email in ("mel@acme.com", "ned@acme.com", "ola@acme.com"):
+            active_member(db, pf, email)
+        members = {
+            m["user"]["email"]: m["id"]
+            for m in client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+        }
+        for email in ("mel@acme.com", "ned@acme.com"):
+            deactivated = client.post(
+                f"/api/v1/portals/{pf.slug}/members/{members[email]}/deactivate", headers=pf.headers()
+            )
+            assert deactivated.status_code == 200, deactivated.text
+        r = _start(client, pf, action="reactivate", filter={"status": "deactivated"})
+        assert r.status_code == 202 and r.json()["total"] == 2, r.text
+        worker.drain()
+        assert _job(client, pf, r.json()["id"])["counts"] == {"done": 2}
+        listed = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+        assert {m["status"] for m in listed} == {"active"} and len(listed) == 4
+        log = client.get(f"/api/v1/portals/{pf.slug}/audit-events?category=members", headers=pf.headers())
+        summaries = [e["summary"] for e in log.json()["items"]]
+        assert any(s.endswith("finished reactivating 2 selected people: 2 reactivated") for s in summaries)
+
     def test_a_row_that_fails_is_counted_and_the_others_go_on(self, client, db, worker):
         """Deactivating the only owner is refused (as one by one); the member beside it goes."""
         pf = create_portal(db)

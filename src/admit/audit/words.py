@@ -36,9 +36,11 @@ PHRASES: dict[str, str] = {
     "people.bulk_resend": "started resending the invitations of {target}",
     "people.bulk_revoke": "started revoking the invitations of {target}",
     "people.bulk_deactivate": "started deactivating {target}",
+    "people.bulk_reactivate": "started reactivating {target}",
     "people.bulk_resend_finished": "finished resending the invitations of {target}: {bulk_outcome}",
     "people.bulk_revoke_finished": "finished revoking the invitations of {target}: {bulk_outcome}",
     "people.bulk_deactivate_finished": "finished deactivating {target}: {bulk_outcome}",
+    "people.bulk_reactivate_finished": "finished reactivating {target}: {bulk_outcome}",
     "user.signed_in": "signed in{via}",
     "user.password_reset": "chose a new password",
     "user.password_set": "chose a password",
@@ -123,7 +125,7 @@ SELF_NAMED = ("invite_link.", "join_request.")
 # The log's filter: a category is the actions whose names start with one of its prefixes.
 CATEGORIES: dict[str, tuple[str, ...]] = {
     "invitations": ("invitation.", "invitation_import.", "people.bulk_resend", "people.bulk_revoke"),
-    "members": ("member.", "people.bulk_deactivate"),
+    "members": ("member.", "people.bulk_deactivate", "people.bulk_reactivate"),
     "sign-ins": ("user.",),
     "links": ("invite_link.", "join_request."),
     "workspaces": ("workspace.", "team.", "client_group.", "contact."),
@@ -259,7 +261,12 @@ def sentence(event: Event, actor: str | None = None) -> str:
 
 
 # What a bulk action did to each person it could ("2 deactivated, 3 skipped").
-BULK_DONE = {"resend": "resent", "revoke": "revoked", "deactivate": "deactivated"}
+BULK_DONE = {
+    "resend": "resent",
+    "revoke": "revoked",
+    "deactivate": "deactivated",
+    "reactivate": "reactivated",
+}
 
 
 def _bulk_outcome(detail: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ class BulkAction(StrEnum):
     RESEND = "resend"
     REVOKE = "revoke"
     DEACTIVATE = "deactivate"
+    REACTIVATE = "reactivate"
 
 
 class BulkStatus(StrEnum):

@@ -25,20 +25,25 @@ class BulkFilter(BaseModel):
     q: str | None = None
 
 
+# ``bulk.models.BulkAction``, as the API's documents name them.
+ActionName = Literal["resend", "revoke", "deactivate", "reactivate"]
+
+
 class BulkRequest(BaseModel):
-    """``ids`` (roster row ids: invitations for resend and revoke, members for deactivate) or
+    """``ids`` (roster row ids: invitations for resend and revoke, members for deactivate and
+    reactivate) or
     ``filter`` (every row it matches that the action applies to), not both."""
 
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["resend", "revoke", "deactivate"]
+    action: ActionName
     ids: list[uuid.UUID] | None = Field(default=None, max_length=200_000)
     filter: BulkFilter | None = None
 
 
 class BulkJobRead(BaseModel):
     id: uuid.UUID
-    action: Literal["resend", "revoke", "deactivate"]
+    action: ActionName
     status: Literal["queued", "running", "done"]
     total: int
     done: int

@@ -35,8 +35,7 @@ MAX_TARGETS = 200_000
 
 def create(session: Session, actor: Actor, action: str, targets: list[uuid.UUID]) -> BulkJob:
     """A queued job of ``action`` over ``targets`` (roster row ids, deduplicated in order)."""
-    if action not in tuple(BulkAction):
-        raise InvalidInput("action must be resend, revoke or deactivate.", field="action")
+    check_action(action)
     unique = list(dict.fromkeys(str(t) for t in targets))
     if not unique:
         raise InvalidInput("Select at least one person.", field="ids")
@@ -60,6 +59,12 @@ def create(session: Session, actor: Actor, action: str, targets: list[uuid.UUID]
         target_label=_selected(len(unique)), detail={"action": action, "total": len(unique)},
     )  # fmt: skip
     return job
+
+
+def check_action(action: str) -> None:
+    """Refused, naming the field, unless ``action`` is a bulk action (``BulkAction``)."""
+    if action not in tuple(BulkAction):
+        raise InvalidInput(f"action must be one of {', '.join(BulkAction)}.", field="action")
 
 
 def _selected(n: int) -> str:

@@ -1,10 +1,10 @@
-"""Bulk actions from User Management: Resend, Revoke or Deactivate many people at once (the
-rows an admin ticked, or every row a filter matches), done by the worker with progress.
+"""Bulk actions from User Management: Resend, Revoke, Deactivate or Reactivate many people at
+once (the rows an admin ticked, or every row a filter matches), done by the worker with progress.
 
 Each person goes through exactly what the single action does (``flows.invitations.resend``,
-``invitations.service.revoke``, ``flows.members.deactivate``): the same permissions, limits and
-audit events. A row the action cannot apply to, or that fails, is counted by its error code and
-the others go on.
+``invitations.service.revoke``, ``flows.members.deactivate`` and ``reactivate``): the same
+permissions, limits and audit events. A row the action cannot apply to, or that fails, is
+counted by its error code and the others go on.
 """
 
 from __future__ import annotations
@@ -47,6 +47,7 @@ ACTIONS = {
     BulkAction.RESEND: Kind(policy.Action.INVITATION_RESEND, "invitation", ("pending", "expired")),
     BulkAction.REVOKE: Kind(policy.Action.INVITATION_REVOKE, "invitation", ("pending", "expired")),
     BulkAction.DEACTIVATE: Kind(policy.Action.MEMBER_DEACTIVATE, "member", ("active",)),
+    BulkAction.REACTIVATE: Kind(policy.Action.MEMBER_DEACTIVATE, "member", ("deactivated",)),
 }
 
 
@@ -66,8 +67,7 @@ def start(
 ) -> BulkJob:
     """Queue ``action`` for the roster rows ``ids``, or for every row ``filters`` match (as
     ``GET …/people`` reads them) that it applies to."""
-    if action not in tuple(BulkAction):
-        raise InvalidInput("action must be resend, revoke or deactivate.", field="action")
+    bulk_service.check_action(action)
     policy.require(actor.role, ACTIONS[BulkAction(action)].permission)
     if (ids is None) == (filters is None):
         raise InvalidInput("Give either ids or filter.", field="ids")
@@ -82,8 +82,10 @@ def _one(session: Session, actor: Actor, action: str, target: uuid.UUID) -> None
         invitations_flow.resend(session, actor, target)
     elif action == BulkAction.REVOKE:
         invitations_service.revoke(session, actor, target)
-    else:
+    elif action == BulkAction.DEACTIVATE:
         members_flow.deactivate(session, actor, target)
+    else:
+        members_flow.reactivate(session, actor, target)
 
 
 def _actor(session: Session, job: BulkJob) -> Actor:

@@ -239,6 +239,7 @@ def _page(
                 for action in bulk_actions
                 if people_bulk.applies(action, row)
                 and (action != "deactivate" or row.id in context["deactivatable"])
+                and (action != "reactivate" or row.id in context["reactivatable"])
             )
             for row in page.items
         }

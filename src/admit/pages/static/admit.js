@@ -389,8 +389,9 @@ document.addEventListener("DOMContentLoaded", () => {
     resend: (who) => `Resend the invitations of ${who}? Only pending and expired invitations are resent; their earlier links stop working.`,
     revoke: (who) => `Revoke the invitations of ${who}? Their links stop working.`,
     deactivate: (who) => `Deactivate ${who}? They lose access at once.`,
+    reactivate: (who) => `Reactivate ${who}? They get their access back, with the role they had.`,
   };
-  const verbs = { resend: "resent", revoke: "revoked", deactivate: "deactivated" };
+  const verbs = { resend: "resent", revoke: "revoked", deactivate: "deactivated", reactivate: "reactivated" };
   form.querySelectorAll("[data-bulk]").forEach((button) => button.addEventListener("click", () => {
     const action = button.dataset.bulk;
     // Ticked rows: each says which actions it would take (the server wrote it); the others
@@ -408,7 +409,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const go = form.querySelector("[data-bulk-go]");
     go.value = action;
     go.textContent = button.textContent;
-    go.classList.toggle("danger-fill", action !== "resend");
+    go.classList.toggle("danger-fill", action === "revoke" || action === "deactivate");
     go.disabled = taking === 0;
     document.getElementById("bulk-dialog").showModal();
   }));
@@ -419,7 +420,7 @@ document.addEventListener("DOMContentLoaded", () => {
 (() => {
   const box = document.querySelector("[data-bulk-job]");
   if (!box) return;
-  const done = { resend: "resent", revoke: "revoked", deactivate: "deactivated" }[box.dataset.action];
+  const done = { resend: "resent", revoke: "revoked", deactivate: "deactivated", reactivate: "reactivated" }[box.dataset.action];
   const words = (code) => code.replaceAll("_", " ");
   const show = (job) => {
     box.querySelector("[data-bulk-bar-progress]").value = job.done;
