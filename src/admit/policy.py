@@ -219,10 +219,12 @@ def check_change_role(
     *,
     is_self: bool,
     owners_left: int | Callable[[], int],
+    active: bool = True,
 ) -> str | None:
     """Rules on top of MEMBER_CHANGE_ACCESS for a member's role: an internal user's, among owner,
     admin and member (a client has none); never one's own; to or from owner only by an owner
-    (as only an owner may invite one: ``check_grant_role``); and never the last owner's.
+    (as only an owner may invite one: ``check_grant_role``); and never the last active owner's
+    (``active``: whether the member is; a deactivated owner is none of those counted).
     Returns the reason when refused. ``owners_left`` as in ``check_deactivate``."""
     current, new = Role(target_role), Role(new_role)
     if current is Role.CLIENT or new is Role.CLIENT:
@@ -234,10 +236,22 @@ def check_change_role(
     if (
         current is Role.OWNER
         and new is not Role.OWNER
+        and active
         and (owners_left() if callable(owners_left) else owners_left) <= 1
     ):
         return "The last owner cannot stop being one: make someone else an owner first."
     return None
+
+
+def check_change_access(
+    actor_role: Role | str | None, target_role: Role | str, *, is_self: bool
+) -> str | None:
+    """Whether a member's access is this actor's to change at all (User Management offers it
+    then): a client's products; an internal user's role and products when their role is
+    (``check_change_role``, whatever the new one). Returns the reason when refused."""
+    if Role(target_role) is Role.CLIENT:
+        return None
+    return check_change_role(actor_role, target_role, target_role, is_self=is_self, owners_left=0)
 
 
 def check_reactivate(actor_role: Role | str | None, target_role: Role | str) -> str | None:

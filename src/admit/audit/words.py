@@ -5,6 +5,7 @@ reads as its name."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from admit.kit.text import readable_phone
@@ -254,7 +255,7 @@ def sentence(event: Event, actor: str | None = None) -> str:
         nth=f" (reminder {detail['reminder']} of {detail['of']})"
         if detail.get("reminder") and detail.get("of")
         else "",
-        was=_was(detail),
+        was=_was(detail, shown=_role_said if event.action == "member.role_changed" else str),
         bulk_outcome=_bulk_outcome(detail),
     )
     return f"{who} {text}{suffix}"
@@ -278,13 +279,27 @@ def _bulk_outcome(detail: dict[str, Any]) -> str:
     return f"{said}, {skipped:,} skipped" if skipped else said
 
 
-def _was(detail: dict[str, Any]) -> str:
-    """A rename's before and after: " (was “A”, now “B”)"; a name taken away or given where
-    there was none says so ("now none", "was none")."""
-    before, after = detail.get("from"), detail.get("to")
-    if not (isinstance(before, str) and isinstance(after, str)) or before == after:
+def _role_said(role: str) -> str:
+    return role.capitalize()
+
+
+def _was(detail: dict[str, Any], shown: Callable[[str], str] = str) -> str:
+    """A change's before and after: " (was “A”, now “B”)", each ``shown`` (a list, such as a
+    member's products, as "messaging, billing"); a name taken away or given where there was
+    none says so ("now none", "was none")."""
+
+    def said(value: Any) -> str | None:
+        if isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        return value if isinstance(value, str) else None
+
+    def quoted(text: str) -> str:
+        return f"“{shown(text)}”" if text else "none"
+
+    before, after = said(detail.get("from")), said(detail.get("to"))
+    if before is None or after is None or before == after:
         return ""
-    return f" (was {f'“{before}”' if before else 'none'}, now {f'“{after}”' if after else 'none'})"
+    return f" (was {quoted(before)}, now {quoted(after)})"
 
 
 def _link_change(detail: dict[str, Any], link: str) -> str:

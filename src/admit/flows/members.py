@@ -131,12 +131,8 @@ def change_access(
                 member.role,
                 role,
                 is_self=actor.user is not None and actor.user.id == member.user_id,
-                # A deactivated owner is none of the active owners counted: theirs may change.
-                owners_left=lambda: (
-                    members_service.count_active_owners(session, actor.portal.id)
-                    if member.status == members_service.ACTIVE
-                    else 2
-                ),
+                owners_left=lambda: members_service.count_active_owners(session, actor.portal.id),
+                active=member.status == members_service.ACTIVE,
             )
         )
     granted = portals_service.check_products(actor.portal, products) if products is not None else None
@@ -149,14 +145,9 @@ def change_access(
             target_type="member",
             target_id=member.id,
             target_label=member.user.address or "",
-            detail={"name": member.user.name, "from": _said(before), "to": _said(after)},
+            detail={"name": member.user.name, "from": before, "to": after},
         )
     return member
-
-
-def _said(value: str | list[str]) -> str:
-    """A role or a list of products as the audit log says it ("Admin", "messaging, billing")."""
-    return ", ".join(value) if isinstance(value, list) else str(value).capitalize()
 
 
 def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:

@@ -61,8 +61,9 @@ FILTERS = ("q", "status", "role", "product", "delivery", "sort")
 def _roster(
     session: Session, actor: Actor, tab: str, filters: dict[str, str], cursor: str | None
 ) -> dict[str, Any]:
-    """One page of the roster for the tab (``people.roster``), each row told whether the policy
-    lets this actor deactivate it (or, once deactivated, reactivate it)."""
+    """One page of the roster for the tab (``people.roster``), each row told what the policy lets
+    this actor do to it: deactivate it (or, once deactivated, reactivate it), change its role or
+    products, reset its two-step verification."""
     page = people_roster.roster(
         session,
         actor,
@@ -77,44 +78,24 @@ def _roster(
         sort=filters.get("sort") or None,
     )
     owners_left = functools.cache(lambda: members_service.count_active_owners(session, actor.portal.id))
+    me = actor.user.id if actor.user is not None else None
+    members = [row for row in page.items if row.kind == "member"]
     may_deactivate = policy.can(actor.role, Action.MEMBER_DEACTIVATE)
     deactivatable = {
         row.id
-        for row in page.items
-        if row.kind == "member"
-        and may_deactivate
-        and policy.check_deactivate(
-            actor.role,
-            row.role,
-            is_self=actor.user is not None and actor.user.id == row.user_id,
-            owners_left=owners_left,
-        )
+        for row in members
+        if may_deactivate
+        and policy.check_deactivate(actor.role, row.role, is_self=row.user_id == me, owners_left=owners_left)
         is None
     }
     reactivatable = {
-        row.id
-        for row in page.items
-        if row.kind == "member" and may_deactivate and policy.check_reactivate(actor.role, row.role) is None
+        row.id for row in members if may_deactivate and policy.check_reactivate(actor.role, row.role) is None
     }
     may_change = policy.can(actor.role, Action.MEMBER_CHANGE_ACCESS)
-    # A client's products may change; an internal user's role too, as the policy lets this actor
-    # (never their own; an owner's only by an owner). The form offers what it may grant.
     changeable = {
         row.id
-        for row in page.items
-        if row.kind == "member"
-        and may_change
-        and (
-            row.user_type == "client"
-            or policy.check_change_role(
-                actor.role,
-                row.role,
-                row.role,
-                is_self=actor.user is not None and actor.user.id == row.user_id,
-                owners_left=owners_left,
-            )
-            is None
-        )
+        for row in members
+        if may_change and policy.check_change_access(actor.role, row.role, is_self=row.user_id == me) is None
     }
     return {
         "page": page,
@@ -232,14 +213,14 @@ def _page(
     # Which of them each row on the page would take (its checkbox says so), for the question
     # to count them: "Deactivate 2 people? 3 of those selected cannot be…".
     page = context.get("page")
+    # Those the policy lets this actor deactivate or reactivate, as the row menus have them.
+    allowed = {"deactivate": context.get("deactivatable", ()), "reactivate": context.get("reactivatable", ())}
     context["bulk_applies"] = (
         {
             row.id: " ".join(
                 action
                 for action in bulk_actions
-                if people_bulk.applies(action, row)
-                and (action != "deactivate" or row.id in context["deactivatable"])
-                and (action != "reactivate" or row.id in context["reactivatable"])
+                if people_bulk.applies(action, row) and row.id in allowed.get(action, (row.id,))
             )
             for row in page.items
         }

@@ -363,11 +363,8 @@ def update_settings(
             preferences.check_kinds(mandatory_notifications)
         except InvalidInput as exc:
             problems.append({"field": "mandatory_notifications", "message": exc.message})
-    if brand_color is not UNSET:
-        try:
-            wanted["brand_color"] = check_brand_color(brand_color)
-        except InvalidInput as exc:
-            problems.append({"field": "brand_color", "message": exc.message})
+    if brand_color is not UNSET:  # None or "": no colour
+        check("brand_color", brand_color or "", check_brand_color)
     check("sms_countries", sms_countries, check_sms_countries)
     check(
         "sms_daily_budget",

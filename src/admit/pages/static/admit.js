@@ -358,6 +358,9 @@ document.addEventListener("DOMContentLoaded", () => {
   if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
 });
 
+// What each bulk action does to a person, as its question and its outcome say it.
+const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivated", reactivate: "reactivated" };
+
 // User Management's selection: tick rows (or the page, or every match), then Resend / Revoke /
 // Deactivate for all of them at once after a confirmation naming the count.
 (() => {
@@ -391,7 +394,6 @@ document.addEventListener("DOMContentLoaded", () => {
     deactivate: (who) => `Deactivate ${who}? They lose access at once.`,
     reactivate: (who) => `Reactivate ${who}? They get their access back, with the role they had.`,
   };
-  const verbs = { resend: "resent", revoke: "revoked", deactivate: "deactivated", reactivate: "reactivated" };
   form.querySelectorAll("[data-bulk]").forEach((button) => button.addEventListener("click", () => {
     const action = button.dataset.bulk;
     // Ticked rows: each says which actions it would take (the server wrote it); the others
@@ -401,11 +403,11 @@ document.addEventListener("DOMContentLoaded", () => {
     const taking = all.value ? total : ticked.filter((b) => b.dataset.applies.split(" ").includes(action)).length;
     const left = ticked.length - taking;
     const beside = all.value
-      ? ` Those matching that cannot be ${verbs[action]} stay as they are.`
-      : left ? ` ${left.toLocaleString()} of those selected cannot be ${verbs[action]} and stay as they are.` : "";
+      ? ` Those matching that cannot be ${BULK_DONE[action]} stay as they are.`
+      : left ? ` ${left.toLocaleString()} of those selected cannot be ${BULK_DONE[action]} and stay as they are.` : "";
     form.querySelector("[data-bulk-question]").textContent = taking
       ? questions[action](all.value ? `up to ${people(taking)}` : people(taking)) + beside
-      : `None of the ${people(ticked.length)} selected can be ${verbs[action]}.`;
+      : `None of the ${people(ticked.length)} selected can be ${BULK_DONE[action]}.`;
     const go = form.querySelector("[data-bulk-go]");
     go.value = action;
     go.textContent = button.textContent;
@@ -420,7 +422,7 @@ document.addEventListener("DOMContentLoaded", () => {
 (() => {
   const box = document.querySelector("[data-bulk-job]");
   if (!box) return;
-  const done = { resend: "resent", revoke: "revoked", deactivate: "deactivated", reactivate: "reactivated" }[box.dataset.action];
+  const done = BULK_DONE[box.dataset.action];
   const words = (code) => code.replaceAll("_", " ");
   const show = (job) => {
     box.querySelector("[data-bulk-bar-progress]").value = job.done;
