@@ -73,7 +73,7 @@ def test_the_collector_is_held_off_by_the_outermost_batch_only():
     inside another leaves it to the outer one."""
     import gc
 
-    from admit.kit.bulk import collector_paused
+    from admit.kit.collector import collector_paused
 
     assert gc.isenabled()
     with collector_paused():

@@ -158,7 +158,10 @@ def worker(once: bool) -> None:
     import signal
     import threading
 
-    from admit.jobs import Worker
+    from admit.kit.collector import collector_paused
+
+    with collector_paused():  # what the worker is made of (kit.collector)
+        from admit.jobs import Worker
 
     settings = _shared.settings()
     w = Worker(_shared.database(settings), settings)

@@ -40,7 +40,8 @@ from admit.invitations import messages, repository, sending
 from admit.invitations.models import EXPIRED, PENDING, Invitation
 from admit.invitations.options import InviteOptions
 from admit.invitations.schedule import reminder_at
-from admit.kit.bulk import collector_paused, insert_rows, new_ids
+from admit.kit.bulk import insert_rows, new_ids
+from admit.kit.collector import collector_paused
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.notifications import bounces

@@ -10,12 +10,10 @@ SQLAlchemy Core.
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import os
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any, cast
 
@@ -29,7 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Dialect
     from sqlalchemy.types import TypeEngine
 
-__all__ = ["collector_paused", "insert_rows", "new_ids", "new_tokens"]
+__all__ = ["insert_rows", "new_ids", "new_tokens"]
 
 
 # From this many rows, a table with a search index is written through a temporary copy (below).
@@ -69,26 +67,6 @@ def new_tokens(n: int) -> list[str]:
     raw = os.urandom(32 * n)
     encode = base64.urlsafe_b64encode
     return [encode(raw[i : i + 32]).rstrip(b"=").decode("ascii") for i in range(0, 32 * n, 32)]
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cycle collector held off while a batch is built and written.
-
-    A batch of 1,000 invitations makes tens of thousands of short-lived dicts and lists, and
-    each 700 allocations start a collection that walks the young objects (sometimes all of
-    them): a fifth of an import's time (bench/bulk.py, with the collector off: 1.26 s → 0.98 s
-    on SQLite). Reference counting still frees what the batch drops; the collector runs again
-    on leaving. Held off only by the outermost caller, so nested batches and other threads
-    never leave it off."""
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _uuid_hex(value: uuid.UUID | None) -> str | None:
