@@ -21,6 +21,7 @@ from tests.links.helpers import (
     confirm,
     confirmation_token,
     create_workspace,
+    link_token,
     sign_up,
     workspace_token,
 )
@@ -235,6 +236,23 @@ class TestPublicPages:
         client.post(f"/p/{pf.slug}/invite-link/on", data={"csrf_token": csrf_of(page.text)})
         sign_up(db, link.rsplit("/", 1)[1], "ada@acme.com", name="Ada Lovelace")
         return pf
+
+    def test_a_sign_up_no_email_may_follow_yet_says_so_on_the_page(self, client, db, rate_limits):
+        """Someone sent a message moments ago is told on the form that nothing was sent and
+        when to try again, with what they typed kept, not "Check your email"."""
+        pf = create_portal(db)
+        path = "/join/" + link_token(db, pf)
+        invite(db, pf, ["ada@acme.com"])
+        page = client.get(path)
+        refused = client.post(
+            path, data={"csrf_token": csrf_of(page.text), "email": "ada@acme.com", "name": "Ada"}
+        )
+        assert refused.status_code == 429 and "Check your email" not in refused.text
+        said = html.unescape(refused.text)
+        assert (
+            "Nothing was sent: ada@acme.com was sent a message less than a minute ago. Try again in" in said
+        )
+        assert 'value="ada@acme.com"' in refused.text
 
     def test_a_member_who_joined_through_the_link_is_shown_as_invited_by_it(self, client, db):
         """Confirmed, the sign-up's row is an active member's, still Invited by "Invite link"

@@ -19,6 +19,7 @@ from admit.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    RecipientRateLimited,
 )
 from admit.flows import join, workspace_links
 from admit.flows import join_requests as join_requests_flow
@@ -597,6 +598,34 @@ class TestSignup:
             confirm(db, first)
         assert info.value.code == "confirmation_replaced"
         assert confirm(db, confirmation_token(db, "ada@acme.com")).outcome == "joined"
+
+    def test_signing_up_again_before_another_email_may_go_keeps_the_first_link(self, db, rate_limits):
+        """Within the per-person limit's minute no second email can go: the first sign-up and
+        its link stay as they were (the second would have left no link that works), one place."""
+        pf = create_portal(db)
+        set_policy(db, pf, max_uses=2)
+        token = link_token(db, pf)
+        first = sign_up(db, token, "ada@acme.com", name="Ada")
+        again = sign_up(db, token, "ada@acme.com", name="Ada L.", ip="10.0.0.2")
+        assert again.id == first.id and again.name == "Ada"
+        assert count(db, Notification, Notification.to_address == "ada@acme.com") == 1
+        sign_up(db, token, "grace@acme.com")  # the second place is still free
+        assert confirm(db, confirmation_token(db, "ada@acme.com")).outcome == "joined"
+
+    def test_a_sign_up_no_email_may_follow_yet_is_refused_and_writes_nothing(self, db, rate_limits):
+        """An address sent a message moments ago (here its invitation) is told that nothing was
+        sent and when to try again, rather than that a confirmation is on its way; no sign-up
+        is written, so it takes no place."""
+        pf = create_portal(db)
+        set_policy(db, pf, max_uses=1)
+        token = link_token(db, pf)
+        invite(db, pf, ["ada@acme.com"])
+        with pytest.raises(RecipientRateLimited) as info:
+            sign_up(db, token, "ada@acme.com")
+        assert info.value.message.startswith("Nothing was sent: ada@acme.com was sent a message")
+        assert 0 < info.value.fields["retry_after"] <= 61
+        assert count(db, LinkSignup) == 0
+        sign_up(db, token, "grace@acme.com")  # the one place is free
 
     def test_max_uses(self, db):
         """With max_uses = 2 the third sign-up is refused and nothing is written for it."""

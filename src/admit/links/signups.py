@@ -29,6 +29,7 @@ from admit.errors import (
     InvalidInput,
     LinkGone,
     LinkUsedUp,
+    RecipientRateLimited,
     SignupNotFound,
     WorkspaceLink,
 )
@@ -124,15 +125,28 @@ def signup(
     ):
         raise links_service.gone()
     link = locked
+    mine = (
+        LinkSignup.link_id == link.id,
+        LinkSignup.link_token_hash == link.token_hash,
+        LinkSignup.email == address,
+        LinkSignup.status == PENDING,
+    )
+    wait = notifications_service.recipient_waits(session, [address]).get(address)
+    if wait is not None:
+        # No email could go now (the per-person limit): an earlier sign-up's email, sent moments
+        # ago, stays the one that works, and nothing is written; with none, nobody is told a
+        # confirmation is on its way when none is.
+        earlier = session.scalar(select(LinkSignup).where(*mine, links_service.waiting(link, now)).limit(1))
+        if earlier is not None:
+            return earlier
+        raise RecipientRateLimited(
+            f"Nothing was sent: {notifications_service.limit_reached(wait, who=address)}",
+            retry_after=wait.seconds,
+        )
     # Signing up again replaces one's own earlier unconfirmed sign-up (and frees its place).
     replaced = session.scalars(
         update(LinkSignup)
-        .where(
-            LinkSignup.link_id == link.id,
-            LinkSignup.link_token_hash == link.token_hash,
-            LinkSignup.email == address,
-            LinkSignup.status == PENDING,
-        )
+        .where(*mine)
         .values(status=SUPERSEDED)
         .returning(LinkSignup.id)
         .execution_options(synchronize_session=False)
