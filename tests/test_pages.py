@@ -5,6 +5,7 @@ The full click-through in Chromium lives in tests/browser/.
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -568,16 +569,44 @@ class TestTokenPages:
         page = client.get(f"/invite/{token}")
         assert 'name="password"' in page.text and "Olive Owner" in page.text
 
-    def test_existing_account_is_asked_tosign_in_page(self, client, db, worker):
+    def test_existing_account_is_asked_to_sign_in_in_the_portals_look(self, client, db, worker):
         """An address that has an account is sent to sign in; no password form is offered."""
         a = create_portal(db)
         b = create_portal(db, name="Beta", owner_email="boss@beta.com")
         member_joins(db, worker, a, "ada@example.com")
         invite(db, b, ["ada@example.com"])
         worker.drain()
-        page = client.get(f"/invite/{last_link(db, 'ada@example.com')}")
+        token = last_link(db, "ada@example.com")
+        page = client.get(f"/invite/{token}")
         assert "Sign in to accept" in page.text
         assert 'name="password"' not in page.text
+
+        # Its sign-in page wears Beta and says what it is for; the token leaves the address bar
+        # as the page lands (the form carries it), and the page is neither kept nor referred.
+        sign_in = html.unescape(re.search(r'href="https?://[^/"]+(/login\?next=[^"]+)"', page.text).group(1))
+        page = client.get(sign_in)
+        assert '<a class="brand" href="/">Beta</a>' in page.text
+        assert "Sign in to accept your invitation to Beta" in page.text
+        assert 'data-secret-path="/login"' in page.text and f'value="/invite/{token}"' in page.text
+        assert (page.headers.get("referrer-policy"), page.headers.get("cache-control")) == (
+            "no-referrer",
+            "no-store",
+        )
+        r = client.post(
+            "/login",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "email": "ada@example.com",
+                "password": PASSWORD,
+                "next": f"/invite/{token}",
+            },
+            follow_redirects=False,
+        )
+        assert r.headers["location"] == f"/invite/{token}"
+        # A link that does not work: no portal is named (nor its look), the token still leaves.
+        page = client.get("/login?next=/invite/" + "x" * 43)
+        assert "Beta" not in page.text and "Sign in to accept" not in page.text
+        assert 'data-secret-path="/login"' in page.text
 
 
 class TestNotices:

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from admit.kit.collector import collector_paused
 
@@ -35,7 +36,14 @@ with collector_paused():
     from admit.jobs import start_in_thread
     from admit.kit.logs import RequestIds
     from admit.kit.tokens import HideTokens
-    from admit.pages.deps import SECRET_LINK_PREFIXES, LoginRedirect, StepsRedirect, carry_notice, templates
+    from admit.pages.deps import (
+        SECRET_LINK_PREFIXES,
+        LoginRedirect,
+        StepsRedirect,
+        carry_notice,
+        secret_path_of,
+        templates,
+    )
     from admit.pages.errors import error_page, handle_login_redirect, handle_steps_redirect
     from admit.settings import Settings, configure, current
     from admit.web import SAFE_METHODS, cross_site
@@ -175,7 +183,13 @@ def holds_a_secret(scope: Any) -> bool:
     match): its answer, redirects and errors too, must not pass the address on to the next site
     (``Referrer-Policy``) nor be kept by the browser or a proxy (``Cache-Control``)."""
     template = getattr(scope.get("route"), "path", "")
-    return "{token}" in template or scope["path"].startswith(SECRET_LINK_PREFIXES)
+    if "{token}" in template or scope["path"].startswith(SECRET_LINK_PREFIXES):
+        return True
+    # A page that leads to one once done (the sign-in page's ``next``, "Sign in to accept").
+    query = scope.get("query_string", b"")
+    return b"next=" in query and any(
+        secret_path_of(value) for value in parse_qs(query.decode("latin-1")).get("next", ())
+    )
 
 
 # Python's youngest generation is collected every 700 objects made and not yet freed (its

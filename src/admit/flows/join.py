@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import SignInRequired, WrongAccount
+from admit.errors import DomainError, SignInRequired, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.members import service as members_service
@@ -40,6 +40,7 @@ __all__ = [
     "complete_pending",
     "join",
     "joined_with",
+    "portal_of_invitation",
     "preview",
 ]
 
@@ -94,6 +95,16 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
         for_viewer=viewer is not None and viewer.has_address(invitation.recipient),
         suggested_name=(user.name if user else "") or invitation.recipient_name,
     )
+
+
+def portal_of_invitation(session: Session, token: str) -> Portal | None:
+    """The portal a live invitation link leads into (the look of the sign-in page its "Sign in
+    to accept" opens); None for a link that no longer works (that page then says nothing of it)."""
+    try:
+        invitation = invitations_service.open_by_token(session, token)
+    except DomainError:
+        return None
+    return portals_service.get(session, invitation.portal_id)
 
 
 def already_joined(session: Session, token: str, viewer: User) -> Portal | None:

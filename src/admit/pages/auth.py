@@ -11,12 +11,12 @@ from sqlalchemy.orm import Session
 from admit.actor import Actor
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput
-from admit.flows import setup
+from admit.flows import join, setup
 from admit.kit.routing import Router
 from admit.kit.text import sentence
 from admit.members import service as members_service
 from admit.members.models import Member, User
-from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next, say
+from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next, say, secret_path_of
 from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
@@ -172,18 +172,32 @@ def setup_submit(
     return response
 
 
-def _brand_of_next(session: Session, next_path: str | None) -> dict[str, Portal | None]:
-    """The sign-in page wears the portal it leads into (``next`` under ``/p/<slug>``; an unknown
-    one: Admit's); leading nowhere in particular, ``render``'s own choice (the only portal)."""
+def _brand_of_next(request: Request, session: Session, next_path: str | None) -> dict[str, Any]:
+    """The sign-in page wears the portal it leads into: ``next`` under ``/p/<slug>`` (an unknown
+    one: Admit's), or a live invitation's link (its "Sign in to accept"; the page then says so
+    in ``accepting``); leading nowhere in particular, ``render``'s own choice (the only portal).
+    A ``next`` holding a secret link's token leaves the address bar as the page lands, as the
+    link's own page does (``secret_path``); the forms carry it."""
     match = re.match(r"/p/([a-z0-9-]+)(?:[/?]|$)", next_path or "")
-    return {"brand_portal": portals_service.get_by_slug(session, match.group(1))} if match else {}
+    if match:
+        return {"brand_portal": portals_service.get_by_slug(session, match.group(1))}
+    if secret_path_of(next_path or "") is None:
+        return {}
+    found: dict[str, Any] = {"secret_path": request.url.path}
+    invitation = re.fullmatch(r"/invite/([A-Za-z0-9_-]+)", next_path or "")
+    if invitation:
+        limit_token_guessing(request)  # the page's look tells a live invitation from a dead one
+        portal = join.portal_of_invitation(session, invitation.group(1))
+        if portal is not None:
+            found.update(brand_portal=portal, accepting=portal)
+    return found
 
 
 @router.get("/login", name="auth:login")
 def login_form(
     request: Request, session: SessionDep, auth: PageAuth, next: str | None = None, email: str | None = None
 ) -> HTMLResponse:
-    context = {"next": next, "email": email, **_brand_of_next(session, next)}
+    context = {"next": next, "email": email, **_brand_of_next(request, session, next)}
     return render(request, "auth/login.html", context)
 
 
@@ -210,7 +224,7 @@ def login_submit(
                 "next": next,
                 "email": email,
                 "error": exc.message,
-                **_brand_of_next(session, next),
+                **_brand_of_next(request, session, next),
             },
             status_code=exc.status,
         )

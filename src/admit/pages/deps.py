@@ -323,8 +323,9 @@ def render(
         ctx["brand"] = portals_brand.of(branded) if branded is not None else None
     # A page opened by a secret link takes the token out of the address bar once it has
     # landed (admit.js: history.replaceState): it is not left on screen, in screenshots or in
-    # the tab's history. Its forms name their own action, token included.
-    ctx["secret_path"] = secret_path_of(request.url.path)
+    # the tab's history. Its forms name their own action, token included. (A page that holds
+    # one elsewhere, the sign-in page's ``next``, says what its address becomes.)
+    ctx.setdefault("secret_path", secret_path_of(request.url.path))
     ctx["url_for"] = functools.partial(url_for_request, request)
     ctx["url_pattern"] = functools.partial(url_pattern_request, request)
     ctx.setdefault("dev_mailbox", request.app.state.db.context.settings.email_backend == "dev")
