@@ -474,7 +474,7 @@ class TestTokenPages:
 
     def test_a_used_link_opened_by_the_one_who_joined_leads_into_the_portal(self, client, db, worker):
         """Signed in as the person who used it, an invitation link goes to the portal they joined
-        ("You have joined …"), not to "no longer valid … sign in". Anyone else, signed in or
+        ("You are a member of … already"), not to "no longer valid … sign in". Anyone else, signed in or
         not, sees the page every dead link shows."""
         pf = create_portal(db)
         invite(db, pf, ["cleo@client.org"], user_type="client")
@@ -488,7 +488,7 @@ class TestTokenPages:
             "no-referrer",
             "no-store",
         )
-        assert "You have joined Acme Inc." in client.get(again.headers["location"]).text
+        assert "You are a member of Acme Inc. already" in client.get(again.headers["location"]).text
         client.cookies.clear()
         assert client.get(f"/invite/{token}").status_code == 410
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
@@ -568,6 +568,19 @@ class TestTokenPages:
         assert r.headers["location"] == f"/invite/{token}"
         page = client.get(f"/invite/{token}")
         assert 'name="password"' in page.text and "Olive Owner" in page.text
+
+    def test_signed_in_as_the_recipient_the_page_asks_only_to_join(self, client, db, worker):
+        """Having signed in to accept, the person is asked nothing more and told nothing of a
+        link that signs them in (they are signed in): one button, Join."""
+        a = create_portal(db)
+        b = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        member_joins(db, worker, a, "ada@example.com")
+        invite(db, b, ["ada@example.com"], user_type="client")
+        worker.drain()
+        sign_in_page(client, "ada@example.com", PASSWORD)
+        page = client.get(f"/invite/{last_link(db, 'ada@example.com')}")
+        assert ">Join Beta</button>" in page.text
+        assert "No password needed" not in page.text and 'id="name" name="name"' not in page.text
 
     def test_existing_account_is_asked_to_sign_in_in_the_portals_look(self, client, db, worker):
         """An address that has an account is sent to sign in; no password form is offered."""

@@ -172,7 +172,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     # The link works once: opened again by Ada, signed in, it leads back into the portal;
     # opened by anyone else, it can no longer be used.
     ada.goto(ada_link)
-    expect(ada.get_by_role("status")).to_contain_text("You have joined Acme Inc")
+    expect(ada.get_by_role("status")).to_contain_text("You are a member of Acme Inc. already")
     someone = new_context().new_page()
     someone.goto(ada_link)
     expect(someone.get_by_text("This invitation link can no longer be used.")).to_be_visible()

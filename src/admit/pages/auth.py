@@ -66,6 +66,13 @@ def land_after_joining(
     return response
 
 
+def back_in(portal: Portal) -> RedirectResponse:
+    """Where a link already used leads the person who used it, opening it again signed in (an
+    invitation's, a sign-up's confirmation): the portal, saying they joined before (not a
+    welcome, which would read as joining again)."""
+    return redirect(f"/p/{portal.slug}", notice=f"You are a member of {sentence(portal.name)} already")
+
+
 def home_for(session: Session, user: User) -> str:
     """Where a signed-in person lands: their first portal (``home_portal``); in none, the portal
     that ended their access (its pages tell them so, in its brand, and who can let them back),

@@ -12,9 +12,8 @@ from admit.auth import service as auth_service
 from admit.errors import DomainError, InvitationGone, SignInRequired
 from admit.flows import join
 from admit.kit.routing import Router
-from admit.kit.text import sentence
-from admit.pages.auth import land_after_joining
-from admit.pages.deps import PageAuth, check_csrf, redirect, render
+from admit.pages.auth import back_in, land_after_joining
+from admit.pages.deps import PageAuth, check_csrf, render
 from admit.settings import Settings
 from admit.web import Auth, SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import service as workspaces_service
@@ -68,7 +67,7 @@ def show(
         portal = join.already_joined(session, token, auth.user) if auth.user is not None else None
         if portal is None:
             raise
-        return redirect(f"/p/{portal.slug}", notice=f"You have joined {sentence(portal.name)}")
+        return back_in(portal)
 
 
 @router.post("/invite/{token}", name="invitations:accept", dependencies=[Depends(check_csrf)])

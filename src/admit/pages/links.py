@@ -18,10 +18,9 @@ from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
 from admit.kit.routing import Router
-from admit.kit.text import sentence
 from admit.links import service as links_service
 from admit.links import signups as signups_service
-from admit.pages.auth import land_after_joining
+from admit.pages.auth import back_in, land_after_joining
 from admit.pages.deps import PageActor, PageAuth, check_csrf, redirect, render
 from admit.pages.errors import error_page_of
 from admit.settings import Settings
@@ -285,7 +284,7 @@ def confirm_page(
         if isinstance(exc, ConfirmationUsed) and auth.user is not None:
             joined = signups_flow.already_joined(session, token, auth.user)
             if joined is not None:
-                return redirect(f"/p/{joined.slug}", notice=f"You have joined {sentence(joined.name)}")
+                return back_in(joined)
         # Said in the portal's look (its name and logo), when the link was one of its.
         portal = signups_flow.portal_of_link(session, token)
         if portal is None:
