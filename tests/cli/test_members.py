@@ -179,6 +179,17 @@ class TestDeactivateReactivate:
         assert r.exit_code == 1 and "No such member" in r.output
         r = run("members", "deactivate", "--portal", slug, "not-an-id")
         assert r.exit_code == 1 and "Nobody in this portal has the address not-an-id." in r.output
+        # Someone invited who has not joined: where they are, and how to withdraw the invitation.
+        invited = run("invite", "--portal", slug, "--json", "dup@example.com")
+        assert invited.exit_code == 0, invited.output
+        pending = run("invitations", "list", "--portal", slug, "--status", "pending", "--json")
+        invitation_id = json.loads(pending.output)["items"][0]["id"]
+        r = run("members", "deactivate", "--portal", slug, "Dup@Example.com")
+        assert r.exit_code == 1, r.output
+        assert (
+            "They were invited and have not joined yet: to withdraw the invitation, admit invitations "
+            f"revoke --portal {slug} {invitation_id}"
+        ) in " ".join(r.output.split())
         assert run("members", "deactivate", "--portal", slug).exit_code == 2
         r = run("members", "deactivate", "--portal", "nope", owner)
         assert r.exit_code == 2 and "No such portal: 'nope'" in r.output

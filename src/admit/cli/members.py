@@ -158,12 +158,26 @@ def _member_id(session: Session, actor: Actor, member: str) -> uuid.UUID:
     email address or phone number (``members.service.member_by_address``)."""
     import uuid
 
+    from admit.errors import MemberNotFound
+    from admit.invitations import service as invitations_service
     from admit.members import service as members_service
 
     try:
         return uuid.UUID(member.strip())
     except ValueError:
+        pass
+    try:
         return members_service.member_by_address(session, actor.portal.id, member).id
+    except MemberNotFound as exc:
+        # Someone invited who has not joined is not a member yet: say where they are.
+        address = members_service.parse_recipient(session, member).address
+        pending = invitations_service.pending_for(session, actor, [address]) if address else {}
+        if address in pending:
+            raise MemberNotFound(
+                f"{exc.message} They were invited and have not joined yet: to withdraw the invitation, "
+                f"admit invitations revoke --portal {actor.portal.slug} {pending[address].id}"
+            ) from None
+        raise
 
 
 def _change(slug: str, as_json: bool, change: Callable[[Session, Actor], Member], said: str) -> None:
