@@ -58,6 +58,9 @@ class TestPasswordReset:
         assert other.get(people).status_code == 401  # signed out everywhere else
         again = client.post(f"/api/v1/auth/password-reset/{token}", json={"password": NEW + "x"})
         assert (again.status_code, again.json()["code"]) == (410, "password_reset_gone")
+        page = client.get(f"/reset-password/{token}")  # its page offers the way to a new one
+        assert page.status_code == 410
+        assert '<a class="btn primary" href="/forgot-password">Get a new reset link</a>' in page.text
         client.cookies.clear()
         old = client.post("/api/v1/auth/login", json={"email": "mel@acme.com", "password": PASSWORD})
         assert old.status_code == 401
