@@ -97,7 +97,7 @@ def sign_in_again(way: str, client, worker, password: str = PASSWORD):
     worker.drain()
     text = mail_to(client, EMAIL)["text"]
     if way == "sign_in_code":
-        code = "".join(re.search(r"sign-in page instead: (\d{3}) (\d{3})", text).groups())
+        code = "".join(re.search(r"on the sign-in page: (\d{3}) (\d{3})", text).groups())
         return client.post("/api/v1/auth/sign-in-code", json={"email": EMAIL, "code": code})
     return client.post(f"/api/v1/auth/sign-in-link/{token_in(text, 'sign_in')}")
 

@@ -237,7 +237,7 @@ class TestSameWorkForEveryone:
 def _code_in(client, email: str) -> str:
     items = client.get("/api/v1/dev/messages", params={"to": email}).json()["items"]
     assert items and items[0]["subject"].startswith("Your sign-in link"), items[:1]
-    match = re.search(r"sign-in page instead: (\d{3}) (\d{3})", items[0]["text"])
+    match = re.search(r"on the sign-in page: (\d{3}) (\d{3})", items[0]["text"])
     assert match, items[0]["text"]
     return match.group(1) + match.group(2)
 
@@ -393,3 +393,116 @@ class TestBackWhereTheyWereGoing:
             "text"
         ]
         assert "evil" not in text and "?next=" not in text
+
+
+def _ask_on_the_page(client, typed: str):
+    login_page = client.get("/login")
+    return client.post("/login/link", data={"email": typed, "csrf_token": csrf_of(login_page.text)})
+
+
+class TestTheAnswerFollowsWhatWasTyped:
+    """The new-user tester: the words around asking for a link follow what was typed, a phone
+    number or an email address, and say the address as Admit reads it."""
+
+    def test_the_button_promises_no_channel(self, client, db):
+        """Under "No password?" the button says neither email nor text message."""
+        create_portal(db)
+        page = client.get("/login").text
+        assert "Send me a sign-in link</button>" in page and "Email me" not in page
+
+    def test_a_phone_number_is_told_to_check_the_phone(self, client, db):
+        """A number typed: "Check your phone", a text message, the code from the message; the
+        number written as Admit reads it."""
+        create_portal(db)  # the answer is the same for everyone: no account is needed to see it
+        asked = _ask_on_the_page(client, "(202) 555-0173")
+        assert asked.status_code == 200
+        text = asked.text
+        assert "<title>Check your phone" in text and "<h1>Check your phone</h1>" in text
+        assert "a text message is on its way" in text and "Code from the message</label>" in text
+        assert "an email is on its way" not in text and "Code from the email" not in text
+        assert "<strong>+1 202-555-0173</strong>" in text
+        assert 'name="email" value="+12025550173"' in text  # the code goes with the number
+
+    def test_an_email_address_is_told_to_check_the_email_as_admit_reads_it(self, client, db):
+        """An address typed in capitals is said in the lowercase Admit keeps it in."""
+        create_portal(db)
+        text = _ask_on_the_page(client, "  Carl@Client.com ").text
+        assert "<h1>Check your email</h1>" in text and "Code from the email</label>" in text
+        assert "<strong>carl@client.com</strong>" in text and "Carl@Client.com" not in text
+
+    def test_text_that_is_no_address_is_said_as_typed(self, client, db):
+        """Text Admit cannot read as an address is said back as it was typed (trimmed,
+        lowercased, as it is counted)."""
+        create_portal(db)
+        text = _ask_on_the_page(client, "not an address").text
+        assert "<h1>Check your email</h1>" in text and "<strong>not an address</strong>" in text
+
+    def test_the_code_field_is_a_text_field_like_the_others(self, client, db):
+        """The stylesheet styles text fields by their type: the code field says its type."""
+        create_portal(db)
+        text = _ask_on_the_page(client, "carl@client.com").text
+        assert re.search(r'<input id="code" name="code" type="text"', text), text
+
+    def test_a_wrong_code_keeps_the_words_of_a_phone(self, client, db):
+        """A wrong code typed after asking by phone: the same page, still about the phone."""
+        create_portal(db)
+        asked = _ask_on_the_page(client, "(202) 555-0173")
+        wrong = client.post(
+            "/login/code",
+            data={"email": "+12025550173", "code": "123456", "csrf_token": csrf_of(asked.text)},
+        )
+        assert wrong.status_code == 401 and "<h1>Check your phone</h1>" in wrong.text
+        assert "That code is wrong" in wrong.text
+
+    def test_the_password_reset_answer_says_the_address_as_admit_reads_it(self, client, db):
+        create_portal(db)
+        form = client.get("/forgot-password")
+        data = {"csrf_token": csrf_of(form.text), "email": "Olive@Acme.com"}
+        sent = client.post("/forgot-password", data=data)
+        assert "<strong>olive@acme.com</strong>" in sent.text and "Olive@Acme.com" not in sent.text
+
+
+class TestSignInWithACode:
+    """The new-user tester: the sign-in email's code, typed by someone who closed the page where
+    they asked for it. The sign-in page leads to a page that takes it with its address."""
+
+    def test_the_sign_in_page_leads_to_a_page_that_takes_a_code(self, client, db):
+        create_portal(db)
+        login_page = client.get("/login").text
+        assert '/login/code">Sign in with a code</a>' in login_page
+        page = client.get("/login/code")
+        assert page.status_code == 200 and "<h1>Sign in with a code</h1>" in page.text
+        assert 'name="email" type="text"' in page.text and 'name="code" type="text"' in page.text
+
+    def test_the_code_signs_in_only_with_the_address_it_went_to(self, client, db, worker):
+        """Another member's address with the code is refused, on the same page; its own signs in."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        member_joins(db, worker, pf, "dora@example.org", user_type="client", password=None)
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        code = _code_in(client, "cleo@example.org")
+        page = client.get("/login/code")
+
+        def typed(email: str):
+            data = {"email": email, "code": code, "page": "code", "csrf_token": csrf_of(page.text)}
+            return client.post("/login/code", data=data, follow_redirects=False)
+
+        wrong = typed("dora@example.org")
+        assert wrong.status_code == 401 and "<h1>Sign in with a code</h1>" in wrong.text
+        assert "That code is wrong" in wrong.text and 'value="dora@example.org"' in wrong.text
+        right = typed("Cleo@Example.org")
+        assert right.status_code == 303 and "admit_session" in right.headers.get("set-cookie", "")
+
+    def test_the_email_says_where_the_code_goes_and_its_two_parts_say_the_same(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        sent = client.get("/api/v1/dev/messages", params={"to": "cleo@example.org"}).json()["items"][0]
+        html = re.sub(r"<[^>]+>", "", sent["html"])
+        for part in (sent["text"], html):
+            assert "Enter this code on the page where you asked for the link, or choose" in part
+            assert "“Sign in with a code” on the sign-in page" in part
+            assert "The link and the code work once and expire in 15 minutes." in part
+        assert "sign-in page instead" not in sent["text"] + sent["html"]

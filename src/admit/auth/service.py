@@ -50,6 +50,8 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 
 __all__ = [
     "CHALLENGE_MINUTES",
+    "AskedAddress",
+    "asked_address",
     "Challenge",
     "Via",
     "challenge_user",
@@ -377,21 +379,42 @@ def api_key_from_token(session: Session, raw: str) -> ApiKey | None:
     return key
 
 
+@dataclass(frozen=True, slots=True)
+class AskedAddress:
+    """An address typed to sign in without a password (or to reset one), as Admit reads it."""
+
+    # The normalised email or the E.164 number; text that is neither, trimmed and lowercased.
+    # Whoever asks is counted, and answered, by it.
+    key: str
+    # Typed as a phone number: the message goes by SMS (``members.addresses.parse_recipient``).
+    by_phone: bool
+
+
+def asked_address(session: Session, typed: str) -> AskedAddress:
+    """What someone typed to be sent a link or to use a code, read as the one address it means
+    ("Carl@Client.com" is carl@client.com, "(202) 555-0173" is +12025550173). Tells nothing
+    about whether it has an account."""
+    parsed = members_service.parse_recipient(session, typed or "")
+    return AskedAddress(key=parsed.address or (typed or "").strip().lower(), by_phone=parsed.by_phone)
+
+
 def _ask(
     session: Session, purpose: tokens.Purpose, typed: str, minutes: int, next_path: str | None = None
-) -> None:
+) -> AskedAddress:
     """Someone typed ``typed`` (an email or a phone number) to get a link of ``purpose``. Every
     ask is counted against the address's budget, however it is written ("(202) 555-0173",
     "+1 202 555 0173"), and written down as a ``LinkRequest``: the same work whoever asks, so
     neither the answer nor its time tells who has an account. The worker does the rest
     (``send_requested_links``)."""
-    parsed = members_service.parse_recipient(session, typed or "")
-    key = parsed.address or (typed or "").strip().lower()
+    asked = asked_address(session, typed)
     ctx = context.of(session)
-    ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
+    ctx.limiter.hit(f"login:email:{asked.key}", ctx.settings.login_rate_limit)
     session.add(
-        LinkRequest(purpose=str(purpose), address=key[:320], minutes=minutes, next_path=(next_path or None))
+        LinkRequest(
+            purpose=str(purpose), address=asked.key[:320], minutes=minutes, next_path=(next_path or None)
+        )
     )
+    return asked
 
 
 def _member_asking(session: Session, address: str) -> tuple[str, User] | None:
@@ -503,22 +526,26 @@ def _send_link(
     )
 
 
-def request_sign_in_link(session: Session, *, email: str, minutes: int, next_path: str | None = None) -> None:
+def request_sign_in_link(
+    session: Session, *, email: str, minutes: int, next_path: str | None = None
+) -> AskedAddress:
     """Send a one-time sign-in link (``minutes`` long) to ``email`` (an email address, or a
-    phone number: then by SMS) if it is a passwordless active member. Says nothing either way;
-    the worker sends it (``send_requested_links``). ``next_path``: a path on this site (already
-    checked by the caller) the link leads to once used — where they were going."""
-    _ask(session, SIGN_IN, email, minutes, next_path)
+    phone number: then by SMS) if it is a passwordless active member. Says nothing either way
+    (the address it returns is only ``email`` as Admit reads it); the worker sends it
+    (``send_requested_links``). ``next_path``: a path on this site (already checked by the
+    caller) the link leads to once used — where they were going."""
+    return _ask(session, SIGN_IN, email, minutes, next_path)
 
 
 PASSWORD_RESET = tokens.Purpose.PASSWORD_RESET
 
 
-def request_password_reset(session: Session, *, email: str, minutes: int) -> None:
+def request_password_reset(session: Session, *, email: str, minutes: int) -> AskedAddress:
     """Email a single-use link to choose a new password, if ``email`` is an active member's with
-    a password (people without one sign in by link). Says nothing either way; the worker sends
-    it (``send_requested_links``)."""
-    _ask(session, PASSWORD_RESET, email, minutes)
+    a password (people without one sign in by link). Says nothing either way (the address it
+    returns is only ``email`` as Admit reads it); the worker sends it
+    (``send_requested_links``)."""
+    return _ask(session, PASSWORD_RESET, email, minutes)
 
 
 def _reset_gone(_reason: tokens.Reason) -> Gone:
@@ -583,8 +610,7 @@ def use_sign_in_code(session: Session, *, email: str, code: str) -> User:
     went to: once, before it expires; its link dies with it. Tries are counted per address
     (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``) before anything is looked up, and every wrong answer —
     unknown address, wrong or old code — reads the same."""
-    parsed = members_service.parse_recipient(session, email or "")
-    key = parsed.address or (email or "").strip().lower()
+    key = asked_address(session, email).key
     ctx = context.of(session)
     ctx.limiter.hit(f"login:code:{key}", ctx.settings.sign_in_code_rate_limit)
     digits = "".join(ch for ch in code or "" if ch.isdigit())

@@ -71,6 +71,9 @@ class ParsedRecipient:
     name: str
     error: str | None
     phone: str | None = None  # E.164, when the recipient is a phone number
+    # Typed as a phone number (``looks_like_phone``), whether or not it is a valid one: what the
+    # person meant, for the words around it ("Check your phone").
+    by_phone: bool = False
 
     @property
     def address(self) -> str | None:
@@ -267,7 +270,9 @@ def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
         text = match.group("addr")
     if looks_like_phone(text):
         phone, error = normalize_phone(text.strip(), region=region)
-        return ParsedRecipient(raw=raw.strip(), email=None, name=name, error=error, phone=phone)
+        return ParsedRecipient(
+            raw=raw.strip(), email=None, name=name, error=error, phone=phone, by_phone=True
+        )
     email, error = normalize_email(text)
     return ParsedRecipient(raw=raw.strip(), email=email, name=name, error=error)
 

@@ -264,7 +264,7 @@ def request_link(
     ``next``: where they were going (a workspace from an email); the link leads back there."""
     try:
         limit_sign_in(request)
-        auth_service.request_sign_in_link(
+        asked = auth_service.request_sign_in_link(
             session, email=email, minutes=settings.sign_in_link_minutes, next_path=safe_next(next, "") or None
         )
     except DomainError as exc:
@@ -273,7 +273,14 @@ def request_link(
         )
     # No lifetime on the page: a portal may give its members a shorter one, and this page must
     # not tell whether the address has an account (the email says how long its link works).
-    return render(request, "auth/link_sent.html", {"email": email})
+    return render(request, "auth/link_sent.html", {"asked": asked})
+
+
+@router.get("/login/code", name="auth:code_form")
+def code_form(request: Request, auth: PageAuth) -> HTMLResponse:
+    """Sign in with the code of a sign-in email or text message, typed with the address it went
+    to: for someone who no longer has the page where they asked for it."""
+    return render(request, "auth/code.html", {"email": ""})
 
 
 @router.post("/login/code", name="auth:code", dependencies=[Depends(check_csrf)])
@@ -283,18 +290,22 @@ def code_use(
     auth: PageAuth,
     email: str = Form(""),
     code: str = Form(""),
+    page: str = Form(""),
 ) -> Response:
-    """The 6-digit code from the sign-in email, for someone reading it on another device."""
+    """The 6-digit code from the sign-in email, for someone reading it on another device.
+    ``page``: "code" when it was typed on Sign in with a code (``code_form``), whose answer to a
+    wrong code is that page again; else the page after asking (``request_link``)."""
     ip = client_ip(request)
     try:
         user = auth_service.use_sign_in_code(session, email=email, code=code)
     except DomainError as exc:  # a wrong or old code, or too many tries: nothing was written
-        return render(
-            request,
-            "auth/link_sent.html",
-            {"email": email, "code_error": exc.message},
-            status_code=exc.status,
-        )
+        if page == "code":
+            context: dict[str, Any] = {"email": email}
+            template = "auth/code.html"
+        else:
+            context = {"asked": auth_service.asked_address(session, email)}
+            template = "auth/link_sent.html"
+        return render(request, template, {**context, "code_error": exc.message}, status_code=exc.status)
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(home_for(session, user), status_code=303)
     sign_in_browser(session, response, user, via=auth_service.Via.SIGN_IN_LINK, ip=ip)
@@ -347,13 +358,15 @@ def forgot_submit(
     """The answer is the same whether or not the address has an account."""
     try:
         limit_sign_in(request)
-        auth_service.request_password_reset(session, email=email, minutes=settings.password_reset_minutes)
+        asked = auth_service.request_password_reset(
+            session, email=email, minutes=settings.password_reset_minutes
+        )
     except DomainError as exc:
         return render(
             request, "auth/forgot.html", {"email": email, "error": exc.message}, status_code=exc.status
         )
     return render(
-        request, "auth/reset_sent.html", {"email": email, "minutes": settings.password_reset_minutes}
+        request, "auth/reset_sent.html", {"asked": asked, "minutes": settings.password_reset_minutes}
     )
 
 
