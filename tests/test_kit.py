@@ -300,3 +300,15 @@ class TestMoments:
         # A zone with no short name is told by its offset; an unknown one falls back to UTC.
         assert moment_text(winter, "Asia/Dubai") == "6 December 2026 at 13:05 UTC+0400"
         assert short_moment(winter, "Nowhere/Atlantis") == "6 Dec 09:05 UTC"
+
+    def test_a_day_is_written_without_a_leading_zero(self):
+        """The new-user tester: "6 December 2026", never "06 December 2026"; a moment's day is
+        its day in the portal's zone."""
+        from datetime import UTC, date, datetime
+
+        from admit.kit.text import day_text
+
+        assert day_text(date(2026, 12, 6)) == "6 December 2026"
+        late = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
+        assert day_text(late) == "5 December 2026"
+        assert day_text(late, "Pacific/Auckland") == "6 December 2026"

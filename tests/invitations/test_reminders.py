@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -37,6 +37,13 @@ from tests.factories import (
 DAY = timedelta(days=1)
 LIFETIME = timedelta(days=7)  # the portal's default invitation lifetime
 REMINDED = "invitation.reminded"
+
+
+def to_an_early_day(day: int = 3) -> timedelta:
+    """From now to noon UTC of the next month's ``day``: a day written with one digit."""
+    now = clock.now()
+    month, year = (now.month % 12) + 1, now.year + (now.month == 12)
+    return datetime(year, month, day, 12, tzinfo=UTC) - now
 
 
 def at(delta: timedelta):
@@ -132,6 +139,21 @@ class TestSchedule:
             with db.unit_of_work() as session, pytest.raises(Gone) as refused:
                 join.preview(session, first_token)
             assert refused.value.code == "invitation_gone"
+
+    def test_the_reminder_writes_the_day_it_was_sent_without_a_leading_zero(self, db, worker):
+        """The new-user tester: "on 3 January 2027", never "on 03 January 2027"."""
+        pf = create_portal(db, name="Acme Inc")
+        start = to_an_early_day(3)
+        with at(start):
+            invite(db, pf, ["ada@example.com"])
+            worker.drain()
+            sent_on = clock.now()
+        with at(start + LIFETIME / 3 + timedelta(minutes=1)):
+            tick(db, worker)
+        (reminder,) = reminders_to(db, "ada@example.com")
+        said = f"on 3 {sent_on:%B %Y},"
+        assert said in reminder.text and said in reminder.html, reminder.text
+        assert " 03 " not in reminder.text
 
     def test_a_reminder_to_an_account_with_a_password_says_to_sign_in_with_it(self, db, worker):
         """The reminder says what accepting asks as the first email does: someone whose account
@@ -401,6 +423,18 @@ class TestDigest:
         alan = by_to["alan@acme.com"]
         assert alan.subject == "1 of your invitations to Acme Inc expired: carol@example.com"
         assert "ada@example.com" not in alan.text
+
+    def test_the_day_they_expired_is_written_without_a_leading_zero(self, db, worker):
+        """The new-user tester: "expired on 5 January 2027", never "on 05 January 2027"."""
+        pf = create_portal(db)
+        expiry = to_an_early_day(5)
+        with at(expiry - LIFETIME):
+            invite(db, pf, ["ada@example.com"])
+        with at(expiry + DAY):
+            assert tick(db, worker)["digests"] == 1
+            day = clock.now() - DAY
+        (digest,) = digests(db)
+        assert f"expired on 5 {day:%B %Y} without being accepted" in digest.text, digest.text
 
     def test_none_when_nothing_expired(self, db, worker):
         """No digest on a day when none of their invitations expired."""

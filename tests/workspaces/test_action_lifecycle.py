@@ -5,13 +5,13 @@ after, each once however many workers run at once (two, racing, with a moving cl
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
 from admit.flows import join
 from admit.kit import clock
-from admit.notifications.models import Notification
+from admit.notifications.models import DevMessage, Notification
 from admit.workspaces import roles
 from admit.workspaces.models import WorkspaceMessage
 from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, last_link, race
@@ -102,3 +102,21 @@ def test_due_and_overdue_reminders_go_out_once_across_workers(client, db, worker
             )
         ]
     assert contexts == [False, True]
+
+
+def test_the_due_day_is_written_without_a_leading_zero(client, db, worker):
+    """The new-user tester: an action's email says "Due 4 January 2027", never "Due 04 …"."""
+    now = clock.now()
+    month, year = (now.month % 12) + 1, now.year + (now.month == 12)
+    due = datetime(year, month, 4, tzinfo=UTC).date()
+    pf = create_portal(db)
+    flow_with_an_action_for_ann(client, db, worker, pf, due_in_days=(due - now.date()).days)
+    worker.drain()
+    with db.unit_of_work() as session:
+        join.accept(session, token=last_link(db, ANN), name="Ann Lee", password=PASSWORD)
+    worker.drain()
+    with db.unit_of_work() as session:
+        text = session.scalar(
+            select(DevMessage.text).where(DevMessage.to_address == ANN, DevMessage.subject.contains("action"))
+        )
+    assert f"Due 4 {due:%B %Y}" in text, text

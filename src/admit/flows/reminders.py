@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from admit import context, policy
 from admit.invitations import reminders
 from admit.invitations.models import Invitation
+from admit.kit import text as kit_text
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.policy import Role, UserType
@@ -83,7 +84,7 @@ def send_digests(session: Session) -> int:
                 portal,
                 inviter_name=user.label,
                 can_reinvite=policy.can(Role(member.role), policy.Action.INVITATION_RESEND),
-                day_text=start.strftime("%d %B %Y"),
+                day_text=kit_text.day_text(start),  # the UTC day it is about
                 invitations=invitations,
             ),
         )

@@ -43,6 +43,7 @@ from admit.invitations import messages
 from admit.invitations import service as invitations_service
 from admit.invitations.models import EXPIRED, PENDING, Invitation
 from admit.invitations.schedule import reminder_at
+from admit.kit.text import day_text
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.portals import service as portals_service
@@ -190,7 +191,7 @@ def queue(session: Session, due: Due, *, workspace_name: str | None = None) -> N
                     invitation.recipient
                 ),
             ),
-            "sent_at_text": (invitation.last_sent_at or invitation.created_at).strftime("%d %B %Y"),
+            "sent_at_text": day_text(invitation.last_sent_at or invitation.created_at, portal.time_zone),
         },
     )
     audit_service.record(

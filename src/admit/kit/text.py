@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TypeVar, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 
-__all__ = ["full_stop", "moment_text", "readable_phone", "sentence", "short_moment", "wait_in_words"]
+__all__ = [
+    "day_text",
+    "full_stop",
+    "moment_text",
+    "readable_phone",
+    "sentence",
+    "short_moment",
+    "wait_in_words",
+]
 
 
 def full_stop(text: str) -> str:
@@ -50,11 +58,19 @@ def _in_zone(moment: datetime, zone: str | None) -> tuple[datetime, str]:
     return local, name if name and name[0] not in "+-" else local.strftime("UTC%z")
 
 
+def day_text(day: date | datetime, zone: str | None = None) -> str:
+    """A day as Admit writes it for people: "6 December 2026" (no leading zero). A moment is
+    first taken to its day in the time zone ``zone`` (UTC by default); a date is that day."""
+    if isinstance(day, datetime):
+        day, _name = _in_zone(day, zone)
+    return f"{day.day} {day:%B %Y}"
+
+
 def moment_text(moment: datetime, zone: str | None = None) -> str:
     """A moment as an email writes it, in the portal's time zone ``zone`` (UTC by default):
-    "6 December 2026 at 10:05 CET" (no leading zero)."""
+    "6 December 2026 at 10:05 CET" (its day as ``day_text`` writes it)."""
     local, name = _in_zone(moment, zone)
-    return f"{local.day} {local:%B %Y} at {local:%H:%M} {name}"
+    return f"{day_text(local)} at {local:%H:%M} {name}"
 
 
 def short_moment(moment: datetime | str, zone: str | None = None) -> str:

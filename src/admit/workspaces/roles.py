@@ -27,6 +27,7 @@ from admit.audit import service as audit_service
 from admit.db import rowcount
 from admit.errors import InvalidInput, NotAFlow, NotFound, RoleExists, RoleNotFound
 from admit.kit.pagination import page
+from admit.kit.text import day_text
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
@@ -323,7 +324,7 @@ def add_action(
     today = portals_service.today(actor.portal, context.of(session).clock.now())
     if due_on is not None and due_on < today:
         raise InvalidInput(
-            f"The due date is in the past: it is {today.strftime('%d %B %Y')} in {actor.portal.time_zone}.",
+            f"The due date is in the past: it is {day_text(today)} in {actor.portal.time_zone}.",
             field="due_on",
         )
     if role_id is not None and assignee_id is not None:
@@ -448,7 +449,7 @@ def _tell(
             "role_name": role.name if role is not None else "",
             "title": action.title,
             "description": action.description,
-            "due_on_text": action.due_on.strftime("%d %B %Y") if action.due_on else "",
+            "due_on_text": day_text(action.due_on) if action.due_on else "",
             "overdue": overdue,
             "link": workspaces_service.workspace_url(session, portal, workspace.id) + "#actions",
         },
