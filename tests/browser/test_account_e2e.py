@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import gestures
-from tests.browser.test_invitations_e2e import open_mailbox, sign_in, sign_out
+from tests.browser.test_invitations_e2e import invite, open_mailbox, sign_in, sign_out
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -162,3 +162,23 @@ def test_your_account_changes_the_password_and_turns_two_step_verification_on(li
     page.get_by_label("Password").fill("a-brand-new-secret-42")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()
+
+
+def test_the_dev_mailbox_reads_on_a_phone(live_server, new_context, shot):
+    """The new-user tester: at 390 px the dev mailbox's rows stand as cards, every cell on the
+    screen (the table had run off it, cutting the subject: here a text message's link)."""
+    server = live_server
+    page = new_context().new_page()
+    gestures.set_up_portal(page, server, **OWNER, password="owner-password-123")
+    invite(page, ["+1 202 555 0173"], user_type="Client")
+    page.set_viewport_size({"width": 390, "height": 844})
+    rows = open_mailbox(page, server, "+12025550173", 1)
+    shot(page, "mailbox-390")
+    cells = rows.first.locator("td")
+    expect(cells).to_have_count(3)
+    for i in range(3):
+        box = cells.nth(i).bounding_box()
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, (i, box)
+    expect(rows.first.get_by_role("link")).to_be_in_viewport()
+    table = "document.querySelector('#mailbox')"
+    assert page.evaluate(f"{table}.scrollWidth <= {table}.clientWidth")
