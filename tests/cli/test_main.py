@@ -162,3 +162,34 @@ class TestFreshProcess:
         shown = admit("link", "show", "--portal", slug, "--json")
         assert shown.returncode == 0, shown.stderr
         assert json.loads(shown.stdout)["status"] == "disabled"  # a new link starts off
+
+
+class TestJsonAnswers:
+    def test_every_json_answer_is_one_compact_line_as_the_api_writes_it(self, run):
+        """Whatever the command, ``--json`` prints one line of compact JSON (a script may read
+        it line by line; a model's and a plain answer's looked different before)."""
+        init = run(
+            "init", "--portal-name", "Acme Inc", "--owner-email", "owner@acme.com",
+            "--owner-password", OWNER_PASSWORD, "--json",
+        )  # fmt: skip
+        slug = json.loads(init.stdout)["portal"]
+        answers = [
+            init,
+            run("invite", "--portal", slug, "--json", "a@x.com"),
+            run("invite", "--portal", slug, "--dry-run", "--json", "b@x.com"),
+            run("invitations", "list", "--portal", slug, "--json"),
+            run("links", "show", "--portal", slug, "--json"),
+            run("worker", "--once"),
+        ]
+        for answer in answers:
+            assert answer.exit_code == 0, answer.output
+            line = answer.stdout.strip()
+            assert "\n" not in line, line
+            assert line == json.dumps(json.loads(line), separators=(",", ":"), ensure_ascii=False), line
+
+    def test_a_dry_run_of_one_row_says_row(self, run):
+        from tests.cli.helpers import init_portal
+
+        slug = init_portal(run)["portal"]
+        said = run("invite", "--portal", slug, "--dry-run", "a@x.com")
+        assert said.exit_code == 0 and said.stdout.splitlines()[0] == "1 row", said.output

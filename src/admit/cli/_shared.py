@@ -198,11 +198,12 @@ def list_options(command: FC) -> FC:
 
 
 def echo_json(data: BaseModel | dict[str, Any]) -> None:
-    """Print one answer as JSON: an API model as the API serialises it, or plain data."""
+    """Print one answer as JSON on one line, as the API writes it: an API model as the API
+    serialises it, or plain data, compact alike (every command's --json goes through here)."""
     if isinstance(data, BaseModel):
         click.echo(data.model_dump_json())
     else:
-        click.echo(json.dumps(data))
+        click.echo(json.dumps(data, separators=(",", ":"), ensure_ascii=False))
 
 
 @dataclass(slots=True)

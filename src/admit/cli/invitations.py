@@ -3,7 +3,6 @@ list|resend|revoke``."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -106,7 +105,7 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
 
 def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(preview))
+        _shared.echo_json(preview)
         return
     labels = {
         "will_invite": "will invite",
@@ -116,7 +115,7 @@ def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
         "invalid_recipient": "invalid",
         "not_allowed": "not allowed",
     }
-    click.echo(f"{preview['total']} rows")
+    click.echo(f"{preview['total']} {'row' if preview['total'] == 1 else 'rows'}")
     for code, label in labels.items():
         count = preview["counts"].get(code, 0)
         click.echo(f"  {count:>8}  {label}")
@@ -240,7 +239,7 @@ def _import_file(
                 time.sleep(0.5)
         bar.update(task, completed=final["processed"])
     if as_json:
-        click.echo(json.dumps(final))
+        _shared.echo_json(final)
     else:
         skipped = ", ".join(f"{n} {code}" for code, n in sorted(final["skipped"].items())) or "none"
         click.echo(f"{final['invited']} invited, skipped: {skipped}. {_shared.QUEUED}")

@@ -3,7 +3,6 @@ old name, for one release."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -32,14 +31,14 @@ def _link_json(view: LinkView) -> dict[str, Any]:
 
 def _print_link(data: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(data))
+        _shared.echo_json(data)
         return
     click.echo(
         data["url"] or "(the URL cannot be rebuilt: the secret key changed; run `admit links refresh`)"
     )
     joins_as = data["user_type"] + (f" ({data['role']})" if data["user_type"] == "internal" else "")
     uses = f"{data['uses']} of {data['max_uses']}" if data["max_uses"] else f"{data['uses']} (no limit)"
-    click.echo(f"  status        {data['status']}{'' if data['enabled'] else ' (disabled)'}")
+    click.echo(f"  status        {data['status']}")  # an off link's is "disabled"
     click.echo(f"  joins as      {joins_as}")
     if data["expires_at"]:
         expires = data["expires_at"]

@@ -3,7 +3,6 @@ and its owner, headless)."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
@@ -167,9 +166,7 @@ def worker(once: bool) -> None:
     w = Worker(_shared.database(settings), settings)
     if once:
         scheduled = w.run_scheduled()
-        click.echo(
-            json.dumps({**w.drain(), "reminded": scheduled["reminded"], "digests": scheduled["digests"]})
-        )
+        _shared.echo_json({**w.drain(), "reminded": scheduled["reminded"], "digests": scheduled["digests"]})
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -220,7 +217,7 @@ def init(
     except DomainError as exc:
         _shared.fail(_shared.error_message(exc))
     if as_json:
-        click.echo(json.dumps({"portal": slug, "api_key": key}))
+        _shared.echo_json({"portal": slug, "api_key": key})
     else:
         click.echo(f"Portal {slug} created. Admin API key (shown once): {key}")
 
