@@ -24,7 +24,7 @@ from __future__ import annotations
 import inspect
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
@@ -197,7 +197,7 @@ def list_options(command: FC) -> FC:
 # --- answers --------------------------------------------------------------------------------------
 
 
-def echo_json(data: BaseModel | dict[str, Any]) -> None:
+def echo_json(data: BaseModel | Mapping[str, object]) -> None:
     """Print one answer as JSON on one line, as the API writes it: an API model as the API
     serialises it, or plain data, compact alike (every command's --json goes through here)."""
     if isinstance(data, BaseModel):
