@@ -49,6 +49,18 @@ def test_bulk_insert_applies_column_defaults(db):
 
 
 @pytest.mark.parametrize(
+    ("minutes", "words"),
+    [(1, "1 minute"), (15, "15 minutes"), (60, "1 hour"), (90, "90 minutes"), (120, "2 hours"),
+     (1440, "1 day"), (1500, "25 hours"), (10080, "7 days")],
+)  # fmt: skip
+def test_a_lifetime_in_words(minutes, words):
+    """How long a link lives, as its email says it: exactly, in the largest whole unit."""
+    from admit.kit.text import lifetime_in_words
+
+    assert lifetime_in_words(minutes) == words
+
+
+@pytest.mark.parametrize(
     ("seconds", "words"),
     [
         (1, "1 second"),
@@ -158,15 +170,16 @@ def test_html_emails_fit_a_phone_and_follow_dark_mode():
     from jinja2 import Environment, FileSystemLoader
 
     from admit.kit.brand import Brand
-    from admit.kit.text import sentence
+    from admit.notifications import render
     from admit.notifications.render import TEMPLATE_DIR, TEMPLATES
 
-    # Rendered (the emails share a layout), with whatever the template asks left blank.
+    # Rendered (the emails share a layout), with whatever the template asks left blank, through
+    # the filters the emails are written with.
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True)
-    env.filters["sentence"] = sentence
+    env.filters.update(render._env.filters)
     for name in TEMPLATES:
         html = env.get_template(f"{name}.html").render(
-            brand=Brand.build(name="Acme"), portal_name="Acme", link="http://x/"
+            brand=Brand.build(name="Acme"), portal_name="Acme", link="http://x/", minutes=15
         )
         assert 'name="viewport"' in html, name
         assert "prefers-color-scheme: dark" in html, name

@@ -506,3 +506,19 @@ class TestSignInWithACode:
             assert "“Sign in with a code” on the sign-in page" in part
             assert "The link and the code work once and expire in 15 minutes." in part
         assert "sign-in page instead" not in sent["text"] + sent["html"]
+
+    def test_a_long_lifetime_is_said_in_days(self, client, db, worker):
+        """A portal whose clients' links live 7 days: the email says "7 days", not "10080 minutes"."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/settings",
+            json={"client_sign_in": {"sign_in_link_minutes": 7 * 24 * 60}},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        sent = client.get("/api/v1/dev/messages", params={"to": "cleo@example.org"}).json()["items"][0]
+        assert "The link and the code work once and expire in 7 days." in sent["text"]
+        assert "minutes" not in sent["text"]

@@ -12,6 +12,7 @@ import phonenumbers
 __all__ = [
     "day_text",
     "full_stop",
+    "lifetime_in_words",
     "moment_text",
     "readable_phone",
     "sentence",
@@ -42,6 +43,16 @@ def wait_in_words(seconds: int) -> str:
         minutes = math.ceil(seconds / 60)
         return f"{minutes} minute{'' if minutes == 1 else 's'}"
     return f"{math.ceil(seconds / 3600)} hours"
+
+
+def lifetime_in_words(minutes: int) -> str:
+    """How long a link lives, as people say it and exactly: "15 minutes", "1 hour", "90
+    minutes", "7 days" (a link's lifetime is whole minutes; never rounded, unlike a wait)."""
+    for size, unit in ((1440, "day"), (60, "hour")):
+        if minutes >= size and minutes % size == 0:
+            n = minutes // size
+            return f"{n} {unit}{'' if n == 1 else 's'}"
+    return f"{minutes} minute{'' if minutes == 1 else 's'}"
 
 
 def _in_zone(moment: datetime, zone: str | None) -> tuple[datetime, str]:

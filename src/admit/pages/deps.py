@@ -29,7 +29,7 @@ from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, SignInIncomplete
 from admit.kit.brand import Brand
 from admit.kit.templating import OutputTemplate
-from admit.kit.text import full_stop, readable_phone, sentence
+from admit.kit.text import full_stop, lifetime_in_words, readable_phone, sentence
 from admit.kit.tokens import same
 from admit.members import addresses, passwords
 from admit.members import service as members_service
@@ -158,6 +158,7 @@ templates.env.filters["who"] = who
 templates.env.filters["named"] = named  # {{ row.address|named(row.name) }}
 templates.env.filters["as_typed"] = addresses.as_typed  # Invite again: the Invite box's own form
 templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
+templates.env.filters["lifetime"] = lifetime_in_words  # a link's "15 minutes", "7 days"
 templates.env.filters["full_stop"] = full_stop  # "<strong>Acme Inc.</strong>" and no second one
 ANON_CSRF_COOKIE = "admit_csrf"
 
