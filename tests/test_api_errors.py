@@ -94,6 +94,57 @@ class TestErrorsPage:
             "user_type",
         }
 
+    def test_every_invalid_input_lists_its_errors(self, client, db):
+        """Whatever refused the input (the request's parsing or a service), a 422 carries
+        ``field`` and ``errors``, at least the one field with its message (a tester found a
+        service's refusals with ``field`` alone)."""
+        pf = create_portal(db)
+        at = f"/api/v1/portals/{pf.slug}"
+        refused = {
+            "role": client.post(
+                f"{at}/invitations",
+                json={"recipients": ["c@acme.com"], "user_type": "client", "role": "admin"},
+                headers=pf.headers(),
+            ),
+            "products": client.post(
+                f"{at}/invitations",
+                json={"recipients": ["c@acme.com"], "user_type": "client", "products": ["nope"]},
+                headers=pf.headers(),
+            ),
+            "cursor": client.get(f"{at}/invitations", params={"cursor": "nope"}, headers=pf.headers()),
+            "expires_in_days": client.post(
+                f"{at}/api-keys", json={"name": "HR sync", "expires_in_days": -1}, headers=pf.headers()
+            ),
+        }
+        for field, r in refused.items():
+            body = r.json()
+            assert (r.status_code, body["code"], body["field"]) == (422, "invalid_input", field), body
+            assert body["errors"] == [{"field": field, "message": body["detail"]}], body
+
+    def test_an_input_that_names_no_field_still_lists_it(self, client, db):
+        """A refusal of no one field (a NUL the database cannot keep) has ``field: null`` and its
+        one entry in ``errors``."""
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/workspaces", json={"name": "a\x00b"}, headers=pf.headers()
+        )
+        if db.is_sqlite:
+            return  # SQLite keeps it (TestNulCharacters)
+        body = r.json()
+        assert body["field"] is None and body["errors"] == [{"field": None, "message": body["detail"]}]
+
+    def test_an_api_key_s_faults_are_said_together(self, client, db):
+        """A blank name and a lifetime out of range: both in one answer, not the name alone."""
+        pf = create_portal(db)
+        keys = f"/api/v1/portals/{pf.slug}/api-keys"
+        r = client.post(keys, json={"name": " ", "expires_in_days": -1}, headers=pf.headers())
+        body = r.json()
+        assert (r.status_code, body["field"]) == (422, "name")
+        assert [e["field"] for e in body["errors"]] == ["name", "expires_in_days"]
+        assert body["errors"][1]["message"] == "A key lasts between 1 and 3650 days."
+        r = client.post(keys, json={"name": "", "expires_in_days": 0}, headers=pf.headers())
+        assert [e["field"] for e in r.json()["errors"]] == ["name", "expires_in_days"]
+
     def test_lists_every_code_without_sign_in(self, client, db):
         """GET /errors needs no sign-in and lists every code with its status, title and meaning."""
         r = client.get("/errors")

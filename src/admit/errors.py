@@ -78,8 +78,9 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | hr_system_failed           | HrSystemFailed          | 502  | the HR system refused or failed; it is named |
 | too_large                  | TooLarge                | 413  | the request's body is over the size allowed  |
 
-Optional fields a problem may carry: ``field`` (422, the input at fault; ``errors`` lists each
-one for request parsing) and ``retry_after`` (429 and 503, also the ``Retry-After`` header).
+Optional fields a problem may carry: ``field`` and ``errors`` (422: the input at fault, and every
+input at fault, at least that one: ``DomainError.field_errors``) and ``retry_after`` (429 and 503,
+also the ``Retry-After`` header).
 """
 
 from __future__ import annotations
@@ -206,6 +207,13 @@ class DomainError(Exception):
                 ) from None
         self.fields = {k: v for k, v in fields.items() if v is not None}
 
+    @property
+    def field_errors(self) -> list[dict[str, Any]]:
+        """Every input at fault, each ``{field, message}``: the ``errors`` its raiser listed
+        (several checked together), else the one ``field`` it names (None: none) and its message."""
+        listed: list[dict[str, Any]] | None = self.fields.get("errors")
+        return listed or [{"field": self.fields.get("field"), "message": self.message}]
+
 
 CLASSES[ErrorCode.BAD_REQUEST] = DomainError
 
@@ -218,8 +226,8 @@ class HttpError(DomainError):
 
 
 class InvalidInput(DomainError):
-    """A value in the request is not acceptable; ``field`` names it (for request parsing,
-    ``errors`` lists every field at fault)."""
+    """A value in the request is not acceptable; ``field`` names it, and ``errors`` lists every
+    input at fault (at least that one), each with its ``field`` and ``message``."""
 
     status = 422
     code = ErrorCode.INVALID_INPUT

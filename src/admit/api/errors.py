@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, type_uri
+from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, InvalidInput, type_uri
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -28,7 +28,7 @@ CODES_KEY = "x-error-codes"
 
 
 class ProblemFieldError(BaseModel):
-    """One input at fault, when the request itself could not be parsed."""
+    """One input at fault, and what is wrong with it."""
 
     field: str | None = Field(description="The input at fault (dotted for nested ones).")
     message: str
@@ -45,9 +45,12 @@ class Problem(BaseModel):
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong and what to do, for people to read.")
     code: ErrorCode = Field(description="What went wrong, for programs to match on.")
-    field: str | None = Field(default=None, description="422: the input at fault.")
+    field: str | None = Field(
+        default=None, description="422: the input at fault (the first, when several; null: none)."
+    )
     errors: list[ProblemFieldError] | None = Field(
-        default=None, description="422 from parsing the request: every input at fault."
+        default=None,
+        description="422: every input at fault, each with its message (at least the one `field` names).",
     )
     retry_after: int | None = Field(
         default=None, description="429, 503: seconds to wait (also `Retry-After`)."
@@ -111,7 +114,12 @@ def problem(status: int, *, code: ErrorCode, title: str, detail: str, **extra: A
 
 
 def domain_error_response(exc: DomainError) -> JSONResponse:
-    return problem(exc.status, code=exc.code, title=exc.title, detail=exc.message, **exc.fields)
+    fields = dict(exc.fields)
+    if isinstance(exc, InvalidInput):
+        # Bad input always says where, the same way whatever found it (the request's parsing,
+        # or a service): ``field`` and every input at fault in ``errors``.
+        fields["field"], fields["errors"] = exc.fields.get("field"), exc.field_errors
+    return problem(exc.status, code=exc.code, title=exc.title, detail=exc.message, **fields)
 
 
 class _FieldError(TypedDict):

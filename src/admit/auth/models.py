@@ -46,6 +46,11 @@ class TotpFactor(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
+# An API key's name (its column's length) and lifetime, at most.
+MAX_KEY_NAME = 100
+MAX_KEY_DAYS = 3650
+
+
 class ApiKey(Base):
     """A portal-scoped key for integrators (``Authorization: Bearer``). Acts with ``role``."""
 
@@ -53,7 +58,7 @@ class ApiKey(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"), index=True)
-    name: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str] = mapped_column(String(MAX_KEY_NAME))
     prefix: Mapped[str] = mapped_column(String(16))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     role: Mapped[str] = mapped_column(String(16), default="admin")

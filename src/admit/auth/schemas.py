@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.auth.models import MAX_KEY_DAYS, MAX_KEY_NAME
 from admit.members.schemas import UserRead
 from admit.portals.schemas import PortalMembershipRef
 
@@ -42,9 +43,11 @@ if TYPE_CHECKING:
 class ApiKeyCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100, description="What uses the key, e.g. “HR sync”.")
+    # Their limits are checked by the service (auth.service.issue_api_key), together: a blank
+    # name and a wrong lifetime are refused in one answer, each in ``errors``.
+    name: str = Field(description=f"What uses the key, e.g. “HR sync” (1 to {MAX_KEY_NAME} characters).")
     expires_in_days: int | None = Field(
-        default=None, description="Days until it stops working; none: until revoked."
+        default=None, description=f"Days until it stops working, 1 to {MAX_KEY_DAYS}; none: until revoked."
     )
 
 

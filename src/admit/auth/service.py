@@ -22,7 +22,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import notices, second_factor
-from admit.auth.models import ApiKey, LinkRequest, WebSession
+from admit.auth.models import MAX_KEY_DAYS, MAX_KEY_NAME, ApiKey, LinkRequest, WebSession
 from admit.db import rowcount, step_out
 from admit.errors import (
     ApiKeyNotFound,
@@ -300,8 +300,6 @@ def create_api_key(
     return raw, key
 
 
-MAX_KEY_NAME = 100
-MAX_KEY_DAYS = 3650
 LAST_USED_EVERY = timedelta(minutes=1)  # "last used" is kept to the minute: no write per request
 
 
@@ -313,12 +311,19 @@ def issue_api_key(
     is revoked, or after ``expires_in_days``."""
     policy.require(actor.role, policy.Action.API_KEY_MANAGE)
     name = (name or "").strip()
+    problems: list[dict[str, str]] = []  # every fault at once
     if not name:
-        raise InvalidInput("Give the key a name (what uses it).", field="name")
-    if len(name) > MAX_KEY_NAME:
-        raise InvalidInput(f"The name is at most {MAX_KEY_NAME} characters.", field="name")
+        problems.append({"field": "name", "message": "Give the key a name (what uses it)."})
+    elif len(name) > MAX_KEY_NAME:
+        problems.append({"field": "name", "message": f"The name is at most {MAX_KEY_NAME} characters."})
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_KEY_DAYS:
-        raise InvalidInput(f"A key lasts between 1 and {MAX_KEY_DAYS} days.", field="expires_in_days")
+        problems.append(
+            {"field": "expires_in_days", "message": f"A key lasts between 1 and {MAX_KEY_DAYS} days."}
+        )
+    if problems:
+        raise InvalidInput(
+            " ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems
+        )
     now = context.of(session).clock.now()
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
     raw, key = create_api_key(

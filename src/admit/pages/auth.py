@@ -159,9 +159,7 @@ def setup_submit(
     except DomainError as exc:
         session.rollback()
         form = {"portal_name": portal_name, "owner_name": owner_name, "owner_email": owner_email}
-        problems = exc.fields.get("errors") or [
-            {"field": getattr(exc, "field", None), "message": exc.message}
-        ]
+        problems = exc.field_errors
         # One fault is said where it is: under its field, or on top when it has none; several
         # are counted on top, each under its field.
         error = f"{len(problems)} things to fix below." if len(problems) > 1 else None

@@ -127,10 +127,10 @@ def settings_submit(
             time_zone=time_zone or None,
         )
     except DomainError as exc:
-        message = form_error(session, exc)
+        form_error(session, exc)  # re-raises what is not a form error; rolls back
         # Every field at fault is said under it (the service checks them all before it sets any),
         # with what was typed kept; the count on top.
-        problems = exc.fields.get("errors") or [{"field": exc.fields.get("field"), "message": message}]
+        problems = exc.field_errors
         field_errors = {
             SETTINGS_FIELDS.get(p["field"], p["field"]): p["message"] for p in problems if p["field"]
         }
