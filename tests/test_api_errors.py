@@ -7,7 +7,7 @@ import uuid
 from urllib.parse import urljoin, urlsplit
 
 from admit.errors import CLASSES
-from tests.factories import OWNER_PASSWORD, create_portal
+from tests.factories import OWNER_PASSWORD, create_portal, csrf_of, login
 
 PROBLEM = "application/problem+json"
 
@@ -41,6 +41,38 @@ class TestProblems:
         )
         assert r.status_code == 422 and r.json()["detail"] == "The body is not valid JSON."
         assert r.json()["field"] is None
+        assert r.json()["errors"] == [{"field": None, "message": "The body is not valid JSON."}]
+
+    def test_parsing_errors_in_plain_words(self, client, db):
+        """The commonest refusals of the request's parsing are said plainly, by their kind (too
+        many, empty, too long, out of range, missing), not in pydantic's words ("List should have
+        at most 1000 items after validation, not 1001")."""
+        pf = create_portal(db)
+        at = f"/api/v1/portals/{pf.slug}"
+
+        def said(r) -> dict:
+            assert (r.status_code, r.json()["code"]) == (422, "invalid_input"), r.text
+            return {e["field"]: e["message"] for e in r.json()["errors"]}
+
+        many = client.post(
+            f"{at}/invitations",
+            json={"recipients": [f"p{i}@acme.com" for i in range(1001)], "user_type": "client"},
+            headers=pf.headers(),
+        )
+        words = "At most 1,000 recipients in one request; this one has 1,001."
+        assert said(many) == {"recipients": words} and many.json()["detail"] == f"recipients: {words}"
+        none = client.post(f"{at}/invitations", json={"recipients": []}, headers=pf.headers())
+        assert said(none) == {"recipients": "Must not be empty.", "user_type": "Required."}
+        empty = client.post(f"{at}/teams", json={"name": ""}, headers=pf.headers())
+        assert said(empty) == {"name": "Must not be empty."}
+        long = client.post(f"{at}/teams", json={"name": "x" * 201}, headers=pf.headers())
+        assert said(long) == {"name": "At most 200 characters; this one has 201."}
+        assert said(client.get(f"{at}/invitations", params={"limit": 501}, headers=pf.headers())) == {
+            "limit": "At most 500."
+        }
+        assert said(client.get(f"{at}/invitations", params={"limit": "ten"}, headers=pf.headers())) == {
+            "limit": "A whole number."
+        }
 
     def test_401_names_the_scheme(self, client, db):
         """A 401 tells clients how to authenticate (WWW-Authenticate: Bearer)."""
@@ -93,6 +125,18 @@ class TestErrorsPage:
             "recipients",
             "user_type",
         }
+
+    def test_a_page_says_a_parsing_error_in_the_same_words(self, client, db):
+        """A form the pages could not parse says it as the API does (``api.errors.field_error``)."""
+        pf = create_portal(db)
+        login(client, pf.owner_email, password=OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/settings")
+        r = client.post(
+            f"/p/{pf.slug}/settings",
+            data={"csrf_token": csrf_of(page.text), "invitation_ttl_hours": "a week"},
+        )
+        assert r.status_code == 422 and "invitation_ttl_hours: A whole number." in r.text
+        assert "valid integer" not in r.text
 
     def test_every_invalid_input_lists_its_errors(self, client, db):
         """Whatever refused the input (the request's parsing or a service), a 422 carries

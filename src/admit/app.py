@@ -28,7 +28,7 @@ with collector_paused():
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from admit import __version__, api, observability, pages
-    from admit.api.errors import domain_error_response, problem, validation_error_response
+    from admit.api.errors import domain_error_response, invalid_input_of, problem, validation_error_response
     from admit.api.openapi import install as install_openapi
     from admit.context import Context
     from admit.db import Database
@@ -312,10 +312,7 @@ def create_app(
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         if _is_api(request):
             return validation_error_response(exc)
-        first = exc.errors()[0] if exc.errors() else {}
-        field = ".".join(str(p) for p in first.get("loc", ())[1:])
-        refusal = InvalidInput(f"{field}: {first.get('msg', 'invalid')}", field=field)
-        return await run_in_threadpool(error_page, request, refusal)
+        return await run_in_threadpool(error_page, request, invalid_input_of(exc))
 
     app.exception_handler(LoginRedirect)(handle_login_redirect)
     app.exception_handler(StepsRedirect)(handle_steps_redirect)

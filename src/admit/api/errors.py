@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from http import HTTPStatus
 from typing import Any, TypedDict
 
@@ -127,30 +127,50 @@ class _FieldError(TypedDict):
     message: str
 
 
-def validation_error_response(exc: RequestValidationError) -> JSONResponse:
-    errors: list[_FieldError] = []
-    for err in exc.errors():
-        if err.get("type") == "json_invalid":
-            return problem(
-                422,
-                code=ErrorCode.INVALID_INPUT,
-                title="Invalid input",
-                detail="The body is not valid JSON.",
-                field=None,
-                errors=[],
-            )
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        errors.append({"field": ".".join(loc) or None, "message": err.get("msg", "invalid")})
-    first: _FieldError = errors[0] if errors else {"field": None, "message": "invalid"}
+def field_error(err: Mapping[str, Any]) -> _FieldError:
+    """One of pydantic's errors as the faces say it: the input's dotted name, and plain words for
+    the commonest kinds (by its ``type``; any other keeps pydantic's message)."""
+    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+    kind, ctx, given = err.get("type"), err.get("ctx") or {}, err.get("input")
+    last = loc[-1] if loc and not loc[-1].isdigit() else "items"
+    message: str = err.get("msg", "invalid")
+    if kind == "missing":
+        message = "Required."
+    elif kind in ("string_too_short", "too_short") and ctx.get("min_length") == 1:
+        message = "Must not be empty."
+    elif kind == "string_too_short":
+        message = f"At least {ctx['min_length']:,} characters."
+    elif kind == "string_too_long":
+        had = f"; this one has {len(given):,}" if isinstance(given, str) else ""
+        message = f"At most {ctx['max_length']:,} characters{had}."
+    elif kind == "too_short":
+        message = f"At least {ctx['min_length']:,} {last}; this one has {ctx['actual_length']:,}."
+    elif kind == "too_long":
+        has = ctx["actual_length"]
+        message = f"At most {ctx['max_length']:,} {last} in one request; this one has {has:,}."
+    elif kind == "greater_than_equal":
+        message = f"At least {ctx['ge']}."
+    elif kind == "less_than_equal":
+        message = f"At most {ctx['le']}."
+    elif kind == "int_parsing":
+        message = "A whole number."
+    return {"field": ".".join(loc) or None, "message": message}
+
+
+def invalid_input_of(exc: RequestValidationError) -> InvalidInput:
+    """A request that could not be parsed, as one ``InvalidInput``: every input at fault in
+    ``errors`` (``field_error``), the first in ``field`` and the detail. The API answers it as a
+    problem, the pages as an error page."""
+    if any(err.get("type") == "json_invalid" for err in exc.errors()):
+        return InvalidInput("The body is not valid JSON.")
+    errors = [field_error(err) for err in exc.errors()] or [{"field": None, "message": "invalid"}]
+    first = errors[0]
     detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
-    return problem(
-        422,
-        code=ErrorCode.INVALID_INPUT,
-        title="Invalid input",
-        detail=detail,
-        field=first["field"],
-        errors=errors,
-    )
+    return InvalidInput(detail, field=first["field"], errors=errors)
+
+
+def validation_error_response(exc: RequestValidationError) -> JSONResponse:
+    return domain_error_response(invalid_input_of(exc))
 
 
 async def handle_domain_error(request: Request, exc: DomainError) -> JSONResponse:  # noqa: ARG001
