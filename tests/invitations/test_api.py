@@ -44,6 +44,36 @@ class TestCreate:
             "Grace Hopper",
         ]
 
+    def test_each_result_says_the_element_it_came_from(self, client, db):
+        """An element may hold several recipients and a blank one holds none: each result says
+        the element it came from (``index``) and a blank element has a result of its own (a
+        tester's 15 elements had 14 results, none of them traceable to its element)."""
+        pf = create_portal(db)
+        recipients = [
+            "ada@example.com",
+            "bob@example.com;jim@example.com",
+            "",
+            "   ",
+            "Grace Hopper\tgrace@example.com\nAlan Turing\talan@example.com",
+            "nope",
+        ]
+        r = _invite(client, pf, recipients)
+        assert r.status_code == 201, r.text
+        results = r.json()["results"]
+        assert [(x["index"], x["recipient"], x["outcome"], x["code"]) for x in results] == [
+            (0, "ada@example.com", "invited", None),
+            (1, "bob@example.com", "invited", None),
+            (1, "jim@example.com", "invited", None),
+            (2, "", "skipped", "invalid_recipient"),
+            (3, "", "skipped", "invalid_recipient"),
+            (4, "Grace Hopper <grace@example.com>", "invited", None),
+            (4, "Alan Turing <alan@example.com>", "invited", None),
+            (5, "nope", "skipped", "invalid_recipient"),
+        ]
+        assert results[3]["detail"] == results[4]["detail"] == "The address is empty."
+        assert {x["index"] for x in results} == set(range(len(recipients)))  # none left out
+        assert r.json()["counts"] == {"invited": 5, "added": 0, "skipped": 3}
+
     def test_per_recipient_results(self, client, db):
         """201 with one result per recipient in order: invited ones carry the full Invitation,
         skipped ones their code; and the counts per outcome."""

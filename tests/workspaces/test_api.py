@@ -191,6 +191,17 @@ class TestResend:
         after = {e: mail_count(db, e) for e in before}
         assert after == {"a@smith.net": before["a@smith.net"], "b@smith.net": 2, "c@smith.net": 2}
 
+    def test_a_blank_recipient_has_a_result_of_its_own(self, client, db):
+        """As for ``POST …/invitations``: a blank element is not dropped without a word."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        r = add(client, pf, ws["id"], recipients=["nora@home.net", "  "], user_type="client")
+        assert r.status_code == 201, r.text
+        assert sorted((x["recipient"], x["code"] or "") for x in r.json()["results"]) == [
+            ("", "invalid_recipient"),
+            ("nora@home.net", ""),
+        ]
+
     def test_team_of_internal_users(self, client, db, worker):
         pf = create_portal(db)
         ivy = joined(db, worker, client, pf, "ivy@acme.com")

@@ -170,6 +170,9 @@ class RecipientResult:
     invitation_id: uuid.UUID | None = None
     invitation: Invitation | None = None
     user_id: uuid.UUID | None = None
+    # For a list of recipients (the API's, the CLI's): the element this one came from
+    # (``members.addresses.recipients_by_element``); None for a typed or pasted text.
+    index: int | None = None
 
     @property
     def invited(self) -> bool:

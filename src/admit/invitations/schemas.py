@@ -17,7 +17,14 @@ from admit.portals.schemas import PortalRef
 class InvitationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recipients: list[str] = Field(min_length=1, max_length=1000)
+    recipients: list[str] = Field(
+        min_length=1,
+        max_length=1000,
+        description="Email addresses, phone numbers or `Name <address>`, usually one per element; an "
+        "element may also hold several (split at commas, semicolons and new lines, as the Invite box "
+        "splits a paste) or rows pasted from a spreadsheet (Name ⇥ Email). Every result says the "
+        "element it came from (`index`); a blank element is a result of its own (`invalid_recipient`).",
+    )
     user_type: Literal["internal", "client"]
     role: Literal["owner", "admin", "member", "client"] | None = None
     products: list[str] | None = None
@@ -92,6 +99,8 @@ class RecipientResult(Protocol):
     @property
     def invitation(self) -> Invitation | None: ...
     @property
+    def index(self) -> int | None: ...
+    @property
     def user_id(self) -> uuid.UUID | None: ...
 
 
@@ -109,6 +118,13 @@ class RecipientResultRead(BaseModel):
     detail: str = ""
     invitation: InvitationRead | None = None
     user_id: uuid.UUID | None = None
+    index: int | None = Field(
+        default=None,
+        description="`POST …/invitations`, `admit invite`: the position in `recipients` of the element "
+        "this result came from (an element may hold several, split at commas, semicolons and new "
+        "lines, or rows pasted from a spreadsheet; a blank one has a result of its own). "
+        "Null elsewhere.",
+    )
 
 
 class RecipientsCheck(BaseModel):
@@ -135,7 +151,8 @@ class RecipientsChecked(BaseModel):
 
 
 class RecipientResults(BaseModel):
-    """``results`` in the order asked, and how many of each ``outcome``."""
+    """``results`` in the order asked (for ``POST …/invitations``, each with the ``index`` of its
+    element of ``recipients``), and how many of each ``outcome``."""
 
     results: list[RecipientResultRead]
     counts: dict[Literal["invited", "added", "skipped"], int]
@@ -155,6 +172,7 @@ class RecipientResults(BaseModel):
                 if r.invitation is not None
                 else None,
                 user_id=r.user_id,
+                index=r.index,
             )
             for r in results
         ]

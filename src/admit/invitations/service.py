@@ -43,7 +43,7 @@ from admit.invitations.options import check_options
 from admit.invitations.schedule import reminder_at
 from admit.kit.pagination import count_all, page
 from admit.members import service as members_service
-from admit.members.addresses import split_recipients, typo_suggestion
+from admit.members.addresses import recipients_by_element, split_recipients, typo_suggestion
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 from admit.tokens import service as tokens
@@ -147,13 +147,20 @@ def invite(
 ) -> pipeline.Batch:
     """Invite the recipients typed or pasted (emails or phone numbers; ``Name <address>``),
     each with its own result: the Invite modal, ``POST …/invitations`` and ``admit invite``.
+    A list's results each say the element they came from (``index``), a blank element's too
+    (``members.addresses.recipients_by_element``).
 
     The whole request is checked first (type, role, products, message, at most
     ``MAX_RECIPIENTS_PER_REQUEST``: errors name the field and nothing is written); then the
     recipients go through the pipeline together.
     """
     options = check_options(actor, user_type=user_type, role=role, products=products, message=message)
-    texts = split_recipients(recipients)
+    listed: list[tuple[int | None, str]] = (
+        [(None, text) for text in split_recipients(recipients)]
+        if isinstance(recipients, str)
+        else list(recipients_by_element(recipients))
+    )
+    texts = [text for _, text in listed]
     if not texts:
         raise InvalidInput("Give at least one recipient.", field="recipients")
     if len(texts) > MAX_RECIPIENTS_PER_REQUEST:
@@ -162,6 +169,9 @@ def invite(
             field="recipients",
         )
     batch = pipeline.invite(session, actor, texts, options)
+    # One result per text, in order (``pipeline.Batch``): each says the element it came from.
+    for result, (index, _) in zip(batch.results, listed, strict=True):
+        result.index = index
     pipeline.hide_unseen(actor, batch.results)
     return batch
 

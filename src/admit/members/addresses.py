@@ -35,6 +35,7 @@ __all__ = [
     "normalize_email",
     "normalize_phone",
     "parse_recipient",
+    "recipients_by_element",
     "split_recipients",
     "typo_suggestion",
 ]
@@ -333,36 +334,52 @@ def read_by_columns(cells: list[str], columns: dict[str, int]) -> dict[str, str]
 
 
 def split_recipients(values: list[str] | str) -> list[str]:
-    """Split typed or pasted text (or a list of such texts) into one string per recipient: a
-    line holds one or more, separated by commas or semicolons; a line with tabs is a pasted
-    spreadsheet row, whose name columns go with its address (``Name <address>``), or its row of
-    headings, which is left out."""
+    """One string per recipient, in order: a text typed or pasted into the Invite box, or a list
+    of such texts (``recipients_by_element``). A line holds one or more, separated by commas or
+    semicolons; a line with tabs is a pasted spreadsheet row, whose name columns go with its
+    address (``Name <address>``), or its row of headings, which is left out."""
     if isinstance(values, str):
-        values = [values]
+        return _recipients_in(values)
+    return [text for _, text in recipients_by_element(values)]
+
+
+def recipients_by_element(values: list[str]) -> list[tuple[int, str]]:
+    """A list's recipients (the API's ``recipients``, the CLI's arguments), each with the index
+    of the element it came from: an element may hold several, read as the Invite box reads a
+    paste; one that holds none (blank) is kept as it was sent, for the parser to refuse, so that
+    every element has a result of its own and each result can be traced to its element."""
+    out: list[tuple[int, str]] = []
+    for index, value in enumerate(values):
+        found = _recipients_in(value or "") or [(value or "").strip()]
+        out.extend((index, text) for text in found)
+    return out
+
+
+def _recipients_in(value: str) -> list[str]:
+    """The recipients a typed or pasted text holds (``split_recipients``)."""
     out: list[str] = []
-    for value in values:
-        columns: dict[str, int] | None = None
-        for line in _LINES.split(value or ""):
-            # A pasted spreadsheet's row of headings (Name ⇥ Email ⇥ Dept, a lone "email"): left
-            # out, and the rows below it read by its columns, as a file's are. A typed line with
-            # commas is recipients ("Ada Lovelace, Mobile" is two mistakes to show, not headings).
-            cells = line.split("\t") if "\t" in line else [] if _SEPARATORS.search(line) else [line]
-            heading = heading_columns(cells) if cells else None
-            if heading is not None:
-                columns = heading if "\t" in line else None
-                continue
-            row = None
-            if "\t" in line and columns is not None:
-                read = read_by_columns(cells, columns)
-                address = read["email"] or read["phone"]
-                row = (address, _plain_name(read["name"])) if address else None
-            if row is None and "\t" in line:
-                row = address_and_name(line.split("\t"))
-            if row is not None:
-                address, name = row
-                out.append(f"{name} <{address}>" if name and not _NAME_ADDR.match(address) else address)
-                continue
-            out.extend(part.strip() for part in _separated(line.replace("\t", ",")) if part.strip())
+    columns: dict[str, int] | None = None
+    for line in _LINES.split(value):
+        # A pasted spreadsheet's row of headings (Name ⇥ Email ⇥ Dept, a lone "email"): left
+        # out, and the rows below it read by its columns, as a file's are. A typed line with
+        # commas is recipients ("Ada Lovelace, Mobile" is two mistakes to show, not headings).
+        cells = line.split("\t") if "\t" in line else [] if _SEPARATORS.search(line) else [line]
+        heading = heading_columns(cells) if cells else None
+        if heading is not None:
+            columns = heading if "\t" in line else None
+            continue
+        row = None
+        if "\t" in line and columns is not None:
+            read = read_by_columns(cells, columns)
+            address = read["email"] or read["phone"]
+            row = (address, _plain_name(read["name"])) if address else None
+        if row is None and "\t" in line:
+            row = address_and_name(line.split("\t"))
+        if row is not None:
+            address, name = row
+            out.append(f"{name} <{address}>" if name and not _NAME_ADDR.match(address) else address)
+            continue
+        out.extend(part.strip() for part in _separated(line.replace("\t", ",")) if part.strip())
     return out
 
 

@@ -143,7 +143,11 @@ class WorkspacePage(BaseModel):
 class AddMembers(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    recipients: list[str] | None = Field(default=None, description="Emails or phone numbers, new or not.")
+    recipients: list[str] | None = Field(
+        default=None,
+        description="Emails or phone numbers, new or not (a blank element is skipped as "
+        "`invalid_recipient`).",
+    )
     user_ids: list[uuid.UUID] | None = None
     team_ids: list[uuid.UUID] | None = None
     group_ids: list[uuid.UUID] | None = None
