@@ -21,6 +21,7 @@ with collector_paused():
     from fastapi import FastAPI, Request, Response
     from fastapi.concurrency import run_in_threadpool
     from fastapi.exceptions import RequestValidationError
+    from fastapi.responses import RedirectResponse
     from fastapi.staticfiles import StaticFiles
     from fastapi_offline import FastAPIOffline
     from sqlalchemy import exc as sqlalchemy_exc
@@ -246,6 +247,17 @@ PAGE_WORDS = {
 }
 
 
+API_DOCS_URL = "/api/docs"
+OPENAPI_URL = "/api/v1/openapi.json"
+
+
+def _moved_to(url: str) -> Callable[[], RedirectResponse]:
+    def moved() -> RedirectResponse:
+        return RedirectResponse(url, status_code=308)
+
+    return moved
+
+
 @collector_paused()  # building it makes objects that live on, as importing it does
 def create_app(
     settings: Settings | None = None, *, db: Database | None = None, run_worker: bool | None = None
@@ -272,7 +284,7 @@ def create_app(
     # The API reference at /api/docs is Swagger UI served from fastapi-offline's own copy of its
     # assets (Admit works offline: nothing comes from a CDN), over /api/v1/openapi.json.
     app = FastAPIOffline(
-        docs_url="/api/docs",
+        docs_url=API_DOCS_URL,
         redoc_url=None,
         static_url="/api/docs/assets",
         favicon_url="/static/favicon.svg",
@@ -285,7 +297,7 @@ def create_app(
             f"operation lists the codes it can answer, and [{DOCS_PATH}]({DOCS_PATH}) says what each means."
         ),
         lifespan=lifespan,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=OPENAPI_URL,
     )
     app.state.db = db
     install_openapi(app, session_cookie=settings.session_cookie_name)
@@ -299,6 +311,11 @@ def create_app(
     templates.env.auto_reload = settings.environment == "development"
     app.include_router(pages.build_router(dev_mailbox=dev_mailbox))
     app.include_router(observability.router)
+
+    # Where API documents usually are (FastAPI's defaults): a permanent redirect to Admit's own
+    # (the API reference and its OpenAPI document, beside the API they describe).
+    for common, own in (("/docs", API_DOCS_URL), ("/openapi.json", OPENAPI_URL)):
+        app.add_api_route(common, _moved_to(own), include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(Path(pages.__file__).parent / "static")), name="static")
 
     @app.exception_handler(DomainError)
