@@ -75,10 +75,17 @@ class TestProblems:
         }
 
     def test_401_names_the_scheme(self, client, db):
-        """A 401 tells clients how to authenticate (WWW-Authenticate: Bearer)."""
+        """A 401 tells clients how to authenticate (WWW-Authenticate: Bearer), and its detail says
+        it to whoever reads it: an API key in the Authorization header (it had said "Sign in
+        first."); a page still goes to the sign-in page."""
         pf = create_portal(db)
         r = client.get(f"/api/v1/portals/{pf.slug}/invitations")
         assert r.status_code == 401 and r.headers["www-authenticate"].startswith("Bearer")
+        assert r.json()["detail"].startswith(
+            "No credentials: send your API key as `Authorization: Bearer <API key>`"
+        )
+        page = client.get(f"/p/{pf.slug}/users", follow_redirects=False)
+        assert page.status_code in (302, 303) and page.headers["location"].startswith("/login")
 
     def test_unknown_portal_anonymous_is_401(self, client, db):
         """Anonymous callers cannot tell which portal names exist: 401 either way."""

@@ -283,7 +283,11 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
     Credentials are checked before the portal is looked up, so an anonymous caller cannot tell
     which portal names exist."""
     if auth.api_key_raw is None and auth.web_session is None:
-        raise NotAuthenticated("Sign in first.")
+        # Said to the API's clients (a page goes to the sign-in page instead: pages.errors).
+        raise NotAuthenticated(
+            "No credentials: send your API key as `Authorization: Bearer <API key>`, or sign in "
+            "(POST /api/v1/auth/login) and send the session cookie it sets."
+        )
     key = None
     if auth.api_key_raw is not None:
         key = auth_service.api_key_from_token(session, auth.api_key_raw)
