@@ -7,7 +7,7 @@ import uuid
 from urllib.parse import urljoin, urlsplit
 
 from admit.errors import CLASSES
-from tests.factories import OWNER_PASSWORD, create_portal, csrf_of, login
+from tests.factories import OWNER_PASSWORD, active_member, create_portal, csrf_of, login
 
 PROBLEM = "application/problem+json"
 
@@ -86,6 +86,22 @@ class TestProblems:
         )
         page = client.get(f"/p/{pf.slug}/users", follow_redirects=False)
         assert page.status_code in (302, 303) and page.headers["location"].startswith("/login")
+
+    def test_an_api_key_is_told_it_acts_as_an_admin(self, client, db):
+        """The key ``admit init`` makes for the owner acts as an admin: refused what only an
+        owner may do, it is told why (the policy's sentence alone read as if the owner were
+        refused); a person signed in gets the policy's sentence as it is."""
+        pf = create_portal(db)
+        body = {"recipients": ["o2@acme.com"], "user_type": "internal", "role": "owner"}
+        r = client.post(f"/api/v1/portals/{pf.slug}/invitations", json=body, headers=pf.headers())
+        assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
+        assert r.json()["detail"] == (
+            "Only an owner can invite another owner. An API key acts as an admin, whoever made it."
+        )
+        active_member(db, pf, "ada@acme.com", role="admin")
+        csrf = login(client, "ada@acme.com")
+        r = client.post(f"/api/v1/portals/{pf.slug}/invitations", json=body, headers={"X-CSRF-Token": csrf})
+        assert (r.status_code, r.json()["detail"]) == (403, "Only an owner can invite another owner.")
 
     def test_unknown_portal_anonymous_is_401(self, client, db):
         """Anonymous callers cannot tell which portal names exist: 401 either way."""

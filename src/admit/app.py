@@ -29,7 +29,13 @@ with collector_paused():
     from starlette.exceptions import HTTPException as StarletteHTTPException
 
     from admit import __version__, api, observability, pages
-    from admit.api.errors import domain_error_response, invalid_input_of, problem, validation_error_response
+    from admit.api.errors import (
+        domain_error_response,
+        invalid_input_of,
+        problem,
+        said_to,
+        validation_error_response,
+    )
     from admit.api.openapi import install as install_openapi
     from admit.context import Context
     from admit.db import Database
@@ -321,7 +327,7 @@ def create_app(
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
         if _is_api(request):
-            return domain_error_response(exc)
+            return domain_error_response(said_to(request, exc))
         # The error page reads who is signed in from the database: not on the event loop.
         return await run_in_threadpool(error_page, request, exc)
 

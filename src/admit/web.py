@@ -298,7 +298,9 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
         raise PortalNotFound("No such portal.")
     ip = client_ip(request)
     if key is not None:
-        return Actor(portal=portal, role=Role(key.role), api_key=key, ip=ip)
+        # Kept for the API's refusals: what a key may do is its role's (``api.errors.said_to``).
+        request.state.actor = by_key = Actor(portal=portal, role=Role(key.role), api_key=key, ip=ip)
+        return by_key
     web_session = auth.web_session
     assert web_session is not None, "no API key: the browser session checked above"
     member = members_service.get_membership(session, portal.id, web_session.user_id)

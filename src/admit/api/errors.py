@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, InvalidInput, type_uri
+from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, InvalidInput, PermissionDenied, type_uri
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -171,6 +171,18 @@ def invalid_input_of(exc: RequestValidationError) -> InvalidInput:
 
 def validation_error_response(exc: RequestValidationError) -> JSONResponse:
     return domain_error_response(invalid_input_of(exc))
+
+
+def said_to(request: Request, exc: DomainError) -> DomainError:
+    """``exc`` as the API says it to this caller: an API key refused for its role is told that it
+    acts with that role whoever made it (an admin, even one an owner made with ``admit init``).
+    The policy words its refusals for people, who know their role."""
+    actor = getattr(request.state, "actor", None)
+    if exc.code is not ErrorCode.PERMISSION_DENIED or actor is None or actor.api_key is None:
+        return exc
+    role = str(actor.role)
+    a_role = f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
+    return PermissionDenied(f"{exc.message} An API key acts as {a_role}, whoever made it.", **exc.fields)
 
 
 async def handle_domain_error(request: Request, exc: DomainError) -> JSONResponse:  # noqa: ARG001
