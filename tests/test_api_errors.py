@@ -28,7 +28,7 @@ class TestProblems:
         page = client.get("/no-such-page")
         assert page.status_code == 404 and "<h1>Page not found</h1>" in page.text
         assert "There is no page at this address." in page.text and "Not Found" not in page.text
-        wrong = client.get("/login/code")
+        wrong = client.get("/logout")
         assert wrong.status_code == 405 and "<h1>Page not found</h1>" in wrong.text
 
     def test_malformed_json(self, client, db):

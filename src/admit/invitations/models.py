@@ -39,6 +39,7 @@ PENDING, ACCEPTED, EXPIRED, REVOKED = (
 # hold (a count that seeks in an index lists them: ``kit.pagination.seekable``).
 OPEN = (PENDING, EXPIRED, REVOKED)
 STATUSES = tuple(InvitationStatus)
+MAX_MESSAGE = 2000  # an invitation's personal note, in characters
 
 
 class Invitation(Base):

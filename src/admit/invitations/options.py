@@ -11,12 +11,11 @@ from dataclasses import dataclass
 from admit import policy
 from admit.actor import Actor
 from admit.errors import InvalidInput
+from admit.invitations.models import MAX_MESSAGE
 from admit.policy import INTERNAL_ROLES, Role, UserType
 from admit.portals import service as portals_service
 
 __all__ = ["MAX_MESSAGE", "InviteOptions", "check_options", "row_role"]
-
-MAX_MESSAGE = 2000
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from admit.invitations.models import Invitation
+from admit.invitations.models import MAX_MESSAGE, Invitation
 from admit.members.schemas import MemberRead, UserRead
 from admit.notifications.models import Delivered, delivery_status
 from admit.notifications.schemas import DeliveryRead
@@ -25,10 +25,25 @@ class InvitationCreate(BaseModel):
         "splits a paste) or rows pasted from a spreadsheet (Name ⇥ Email). Every result says the "
         "element it came from (`index`); a blank element is a result of its own (`invalid_recipient`).",
     )
-    user_type: Literal["internal", "client"]
-    role: Literal["owner", "admin", "member", "client"] | None = None
-    products: list[str] | None = None
-    message: str | None = Field(default=None, max_length=2000)
+    user_type: Literal["internal", "client"] = Field(
+        description="`internal`: a member of the company's own team (chooses a password); `client`: "
+        "an outside person, who joins by the link (a password only if the portal asks for one)."
+    )
+    role: Literal["owner", "admin", "member", "client"] | None = Field(
+        default=None,
+        description="An internal user's role: `member` when left out; only an owner may invite an "
+        "`owner`. A client's is always `client` (left out, or `client`).",
+    )
+    products: list[str] | None = Field(
+        default=None,
+        description="Products they are given on joining, each one the portal has enabled (Settings); "
+        "none when left out.",
+    )
+    message: str | None = Field(
+        default=None,
+        max_length=MAX_MESSAGE,
+        description="A personal note, shown in the invitation email and on the page its link opens.",
+    )
 
 
 class InvitationRead(BaseModel):
