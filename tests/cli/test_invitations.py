@@ -306,7 +306,7 @@ class TestInviteFile:
             path.write_bytes(image)
             result = run("invite", "--portal", pf.slug, "--file", str(path))
             assert result.exit_code == 1
-            assert said in result.stderr and "(field: file)" in result.stderr, result.stderr
+            assert said in result.stderr and "(option --file)" in result.stderr, result.stderr
         assert count(db, Invitation) == 0
 
 

@@ -193,3 +193,19 @@ class TestJsonAnswers:
         slug = init_portal(run)["portal"]
         said = run("invite", "--portal", slug, "--dry-run", "a@x.com")
         assert said.exit_code == 0 and said.stdout.splitlines()[0] == "1 row", said.output
+
+
+class TestErrorsNameOptions:
+    def test_a_refusal_names_the_option_that_gave_the_value(self, run):
+        """A service names its field (``products``, ``lifetime_seconds``); the CLI says the option
+        the operator typed (``--product``, ``--lifetime-days``)."""
+        init = run(
+            "init", "--portal-name", "Acme Inc", "--owner-email", "owner@acme.com",
+            "--owner-password", OWNER_PASSWORD, "--json",
+        )  # fmt: skip
+        slug = json.loads(init.stdout)["portal"]
+        r = run("invite", "--portal", slug, "--product", "nope", "a@x.com")
+        assert r.exit_code == 1 and "nope" in r.stderr and "(option --product)" in r.stderr, r.output
+        r = run("links", "set", "--portal", slug, "--lifetime-days", "0")
+        assert r.exit_code != 0 and "(option --lifetime-days)" in r.stderr, r.output
+        assert "(field:" not in r.stderr

@@ -76,7 +76,7 @@ class TestInit:
             "init", "--portal-name", "Acme", "--owner-email", "nope", "--owner-password", OWNER_PASSWORD
         )
         assert result.exit_code == 1
-        assert "owner_email" in result.output
+        assert "(option --owner-email)" in result.output
         from admit.portals.models import Portal
 
         assert count(db, Portal) == 0
@@ -88,9 +88,9 @@ class TestInit:
         lines = result.output.splitlines()
         assert lines[0] == "Error: 3 fields to fix:", result.output
         assert [line.split(":")[0].strip() for line in lines[1:4]] == [
-            "portal_name",
-            "owner_email",
-            "owner_password",
+            "--portal-name",
+            "--owner-email",
+            "--owner-password",
         ]
         assert "needs a name" in lines[1] and "@-sign" in lines[2] and "10 characters" in lines[3]
         from admit.portals.models import Portal

@@ -107,16 +107,36 @@ def usage(message: str) -> NoReturn:
 
 
 def error_message(exc: DomainError) -> str:
-    """A domain error as the CLI says it: its message and the field it names; when several
-    fields are at fault (``errors``), each on its own line with its message."""
+    """A domain error as the CLI says it: its message and what is at fault, named as this
+    command takes it (``--product``, not the field ``products``: ``_named``); when several
+    are at fault (``errors``), each on its own line with its message."""
     problems = exc.fields.get("errors") or []
     if len(problems) > 1:
         lines = [
-            f"  {p['field']}: {p['message']}" if p.get("field") else f"  {p['message']}" for p in problems
+            f"  {_named(p['field'])}: {p['message']}" if p.get("field") else f"  {p['message']}"
+            for p in problems
         ]
         return f"{len(problems)} fields to fix:\n" + "\n".join(lines)
     field = exc.fields.get("field")
-    return exc.message + (f" (field: {field})" if field else "")
+    if not field:
+        return exc.message
+    option = _named(field)
+    return exc.message + (f" (option {option})" if option != field else f" (field: {field})")
+
+
+def _named(field: str) -> str:
+    """The running command's option that gives the service's ``field``: the option of that name
+    (``--product`` gives ``products``), else of the same first word (``--lifetime-days`` gives
+    ``lifetime_seconds``) or named as its last (``--domains``, ``allowed_domains``); the field
+    itself when none does (the command has no option for it)."""
+    ctx = click.get_current_context(silent=True)
+    options = [p for p in ctx.command.params if isinstance(p, click.Option)] if ctx else []
+    named = {option.name: option for option in options if option.name}
+    words = field.split("_")
+    option = named.get(field) or next(
+        (o for n, o in named.items() if n.split("_")[0] == words[0] or n == words[-1]), None
+    )
+    return max(option.opts, key=len) if option is not None else field
 
 
 def exit_code(skipped_codes: Iterable[str | None], *, failed: bool = False) -> int:
