@@ -180,6 +180,11 @@ class TestPublicPages:
         refused = client.post(_path(link), data=data)
         assert refused.status_code == 422
         assert "does not accept addresses at evil.example" in refused.text
+        # Said under the Email field, which takes the focus, not in a box above the form.
+        said = re.search(r'<div class="field-error" id="email_error">([^<]+)</div>', refused.text)
+        assert said and "does not accept addresses at evil.example" in said.group(1)
+        assert 'aria-invalid="true" autofocus aria-describedby="email_error"' in refused.text
+        assert 'class="notice error"' not in refused.text
         assert "acme.com" not in refused.text.replace('value="eve@evil.example"', "")
         assert 'value="eve@evil.example"' in refused.text  # the form keeps what was typed
         sent = client.post(_path(link), data={**data, "email": "ada@acme.com", "name": "Ada"})

@@ -169,6 +169,7 @@ def setup_submit(
             "form": form,
             "error": error,
             "field_errors": {p["field"]: p["message"] for p in problems if p["field"]},
+            "error_field": next((p["field"] for p in problems if p["field"]), None),
             "min_password": settings.password_min_length,
         }
         return render(request, "auth/setup.html", context, status_code=exc.status)

@@ -217,6 +217,15 @@ def _join_page(
     return render(request, "links/join.html", context, status_code=status_code)
 
 
+def _faults(exc: DomainError, fields: tuple[str, ...]) -> dict[str, Any]:
+    """A refused form's faults as ``_fields.html`` says them: each of ``fields`` at fault under
+    itself (the first takes the focus); the message on top when it names none of them."""
+    under = {f["field"]: f["message"] for f in exc.field_errors if f["field"] in fields}
+    if not under:
+        return {"error": exc.message, "error_field": exc.fields.get("field")}
+    return {"field_errors": under, "error_field": next(iter(under))}
+
+
 @router.get("/join/{token}", name="links:join")
 def join_page(
     token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
@@ -263,8 +272,9 @@ def join_submit(
             settings,
             token,
             status_code=exc.status,
-            error=exc.message,
-            error_field=exc.fields.get("field"),
+            # Said under the field at fault (the address outside the allowed domains, say);
+            # on top when none is (the link's limits, a wait).
+            **_faults(exc, ("email", "name", "note")),
             form={"email": email, "name": name, "note": note},
         )
     context = {"sent": sent, "portal": None, "brand_portal": preview.portal}
