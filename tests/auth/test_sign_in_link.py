@@ -375,6 +375,35 @@ class TestBackWhereTheyWereGoing:
         )
         assert (used.status_code, used.headers["location"]) == (303, target)
 
+    def test_the_code_leads_where_the_link_would(self, client, db, worker):
+        """Typed on the page after asking, or on Sign in with a code reached from that sign-in
+        page, the code brings them to where they were going, as the link does; off the site
+        it is dropped."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        target = f"/p/{pf.slug}/workspaces/00000000-0000-4000-8000-000000000001"
+        login_page = client.get("/login", params={"next": target})
+        assert f'/login/code?next={target}">Sign in with a code</a>' in login_page.text
+        asked = client.post(
+            "/login/link",
+            data={"email": "cleo@example.org", "next": target, "csrf_token": csrf_of(login_page.text)},
+        )
+        assert f'name="next" value="{target}"' in asked.text
+        worker.drain()
+        used = client.post(
+            "/login/code",
+            data={
+                "email": "cleo@example.org",
+                "code": _code_in(client, "cleo@example.org"),
+                "next": target,
+                "csrf_token": csrf_of(asked.text),
+            },
+            follow_redirects=False,
+        )
+        assert (used.status_code, used.headers["location"]) == (303, target)
+        code_page = client.get("/login/code", params={"next": "//evil.example/x"})
+        assert "evil" not in code_page.text
+
     def test_a_next_off_the_site_is_dropped(self, client, db, worker):
         pf = create_portal(db)
         member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)

@@ -267,19 +267,26 @@ def request_link(
             session, email=email, minutes=settings.sign_in_link_minutes, next_path=safe_next(next, "") or None
         )
     except DomainError as exc:
-        return render(
-            request, "auth/login.html", {"email": email, "error": exc.message}, status_code=exc.status
-        )
+        context = {
+            "email": email,
+            "next": next,
+            "error": exc.message,
+            **_brand_of_next(request, session, next),
+        }
+        return render(request, "auth/login.html", context, status_code=exc.status)
     # No lifetime on the page: a portal may give its members a shorter one, and this page must
     # not tell whether the address has an account (the email says how long its link works).
-    return render(request, "auth/link_sent.html", {"asked": asked})
+    # Its code form leads where the link does (``next``).
+    return render(request, "auth/link_sent.html", {"asked": asked, "next": safe_next(next, "")})
 
 
 @router.get("/login/code", name="auth:code_form")
-def code_form(request: Request, auth: PageAuth) -> HTMLResponse:
+def code_form(request: Request, session: SessionDep, auth: PageAuth, next: str | None = None) -> HTMLResponse:
     """Sign in with the code of a sign-in email or text message, typed with the address it went
-    to: for someone who no longer has the page where they asked for it."""
-    return render(request, "auth/code.html", {"email": ""})
+    to: for someone who no longer has the page where they asked for it. Like the sign-in page,
+    it wears the portal it leads into (``next``)."""
+    context = {"email": "", "next": safe_next(next, ""), **_brand_of_next(request, session, next)}
+    return render(request, "auth/code.html", context)
 
 
 @router.post("/login/code", name="auth:code", dependencies=[Depends(check_csrf)])
@@ -290,6 +297,7 @@ def code_use(
     email: str = Form(""),
     code: str = Form(""),
     page: str = Form(""),
+    next: str = Form(""),
 ) -> Response:
     """The 6-digit code from the sign-in email, for someone reading it on another device.
     ``page``: "code" when it was typed on Sign in with a code (``code_form``), whose answer to a
@@ -304,9 +312,11 @@ def code_use(
         else:
             context = {"asked": auth_service.asked_address(session, email)}
             template = "auth/link_sent.html"
-        return render(request, template, {**context, "code_error": exc.message}, status_code=exc.status)
+        said = {**context, "code_error": exc.message, "next": safe_next(next, "")}
+        return render(request, template, said, status_code=exc.status)
     auth_service.end_session(session, auth.raw_session)
-    response = RedirectResponse(home_for(session, user), status_code=303)
+    # Where they were going, as the link would have led them (a workspace from an email).
+    response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
     sign_in_browser(session, response, user, via=auth_service.Via.SIGN_IN_LINK, ip=ip)
     return response
 
