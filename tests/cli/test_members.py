@@ -70,6 +70,18 @@ class TestList:
         assert any(line.startswith("active") and "owner@acme.com" in line for line in lines)
         assert any(line.startswith("pending") and "a@x.com" in line for line in lines)
 
+    def test_a_sign_ups_typed_name_is_quoted(self, run, db):
+        """A pending sign-up's name is what the visitor typed: quoted, as User Management says it,
+        never taken as the person's name."""
+        from tests.factories import create_portal
+        from tests.links.helpers import link_token, sign_up
+
+        pf = create_portal(db)
+        sign_up(db, link_token(db, pf), pf.owner_email, name="Mallory")
+        result = run("members", "list", "--portal", pf.slug)
+        line = next(line for line in result.output.splitlines() if "(signup " in line)
+        assert f"{pf.owner_email}  “Mallory”  (signup" in line, result.output
+
     def test_items_are_the_apis_people(self, run, client):
         """Each item is the API's PersonRead, as ``GET …/people`` serialises it."""
         out = init_portal(run)

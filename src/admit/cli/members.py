@@ -51,7 +51,7 @@ def members_list(
     Each line ends with the row's kind and id: a member's id is what deactivate and reactivate
     take, an invitation's what `admit invitations resend|revoke` take."""
     from admit.people import roster as people_roster
-    from admit.people.schemas import PersonRead
+    from admit.people.schemas import PersonRead, shown_name
 
     last: dict[str, RosterPage] = {}
 
@@ -68,7 +68,10 @@ def members_list(
     listing.echo(
         as_json,
         lambda p: _shared.columns(
-            f"{p.status:<12} {p.user_type:<9} {p.role:<6}", p.address, p.name, f"({p.kind} {p.id})"
+            f"{p.status:<12} {p.user_type:<9} {p.role:<6}",
+            p.address,
+            shown_name(p.kind, p.name),
+            f"({p.kind} {p.id})",
         ),
     )
 

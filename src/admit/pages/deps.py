@@ -34,6 +34,7 @@ from admit.kit.tokens import same
 from admit.members import addresses, passwords
 from admit.members import service as members_service
 from admit.members.models import User
+from admit.people import schemas as people_schemas
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.web import Auth, SessionDep, portal_actor, read_auth
@@ -151,6 +152,7 @@ def products_named(products: list[str] | tuple[str, ...]) -> str:
 
 
 templates.env.globals["password_rules"] = passwords.rules_in_words  # the choosing forms' hint
+templates.env.globals["shown_name"] = people_schemas.shown_name  # a sign-up's typed name, quoted
 templates.env.filters["when"] = when
 templates.env.filters["products"] = products_named
 templates.env.filters["phone"] = readable_phone

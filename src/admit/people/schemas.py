@@ -12,6 +12,14 @@ if TYPE_CHECKING:
     from admit.people.roster import RosterRow
 
 
+def shown_name(kind: str, name: str | None) -> str:
+    """A roster row's name as people are shown it (User Management, ``admit members list``): a
+    sign-up's is what the visitor typed about themselves, quoted, never taken as fact."""
+    if name and kind == "signup":
+        return f"“{name}”"
+    return name or ""
+
+
 class PersonRead(BaseModel):
     """One row of the roster: a member, an open invitation or a sign-up waiting for its
     confirmation (``kind``); ``id`` is that row's own id (a member id, an invitation id…)."""
