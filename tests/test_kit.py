@@ -313,6 +313,12 @@ class TestMoments:
         # A zone with no short name is told by its offset; an unknown one falls back to UTC.
         assert moment_text(winter, "Asia/Dubai") == "6 December 2026 at 13:05 UTC+0400"
         assert short_moment(winter, "Nowhere/Atlantis") == "6 Dec 09:05 UTC"
+        # Near midnight the day is the day there, not UTC's (the reviewer: Paris had said the
+        # 6th at 00:30 on the 7th, New York the 7th at 22:00 on the 6th).
+        late = datetime(2026, 12, 6, 23, 30, tzinfo=UTC)
+        assert moment_text(late, "Europe/Paris") == "7 December 2026 at 00:30 CET"
+        early = datetime(2026, 12, 7, 3, 0, tzinfo=UTC)
+        assert moment_text(early, "America/New_York") == "6 December 2026 at 22:00 EST"
 
     def test_a_day_is_written_without_a_leading_zero(self):
         """The new-user tester: "6 December 2026", never "06 December 2026"; a moment's day is

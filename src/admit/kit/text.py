@@ -74,14 +74,18 @@ def day_text(day: date | datetime, zone: str | None = None) -> str:
     first taken to its day in the time zone ``zone`` (UTC by default); a date is that day."""
     if isinstance(day, datetime):
         day, _name = _in_zone(day, zone)
+    return _written(day)
+
+
+def _written(day: date) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
 def moment_text(moment: datetime, zone: str | None = None) -> str:
     """A moment as an email writes it, in the portal's time zone ``zone`` (UTC by default):
-    "6 December 2026 at 10:05 CET" (its day as ``day_text`` writes it)."""
+    "6 December 2026 at 10:05 CET" (its day written as ``day_text`` writes one: the day there)."""
     local, name = _in_zone(moment, zone)
-    return f"{day_text(local)} at {local:%H:%M} {name}"
+    return f"{_written(local)} at {local:%H:%M} {name}"
 
 
 def short_moment(moment: datetime | str, zone: str | None = None) -> str:
