@@ -296,9 +296,7 @@ def preview_link(
     response_model=LinkSignupAccepted,
     status_code=202,
     operation_id="links_signup",
-    responses=problems(
-        WorkspaceLink, DomainNotAllowed, LinkGone, LinkUsedUp, RateLimited, RecipientRateLimited
-    ),
+    responses=problems(WorkspaceLink, DomainNotAllowed, LinkGone, LinkUsedUp, RateLimited),
 )
 def signup_through_link(
     token: str, body: LinkSignupCreate, request: Request, response: Response, session: SessionDep
@@ -306,10 +304,9 @@ def signup_through_link(
     """Sign up through a portal link; 202 when the confirmation email is on its way.
 
     Errors: ``link_gone`` / ``link_used_up`` (410), ``domain_not_allowed`` and ``invalid_input``
-    (422, with ``field``), ``rate_limited`` (429), ``recipient_rate_limited`` (429: the address
-    was sent a message moments ago and none can go yet; nothing was written). Signing up again
-    while the first email cannot be followed by another keeps the first one's link working. The
-    answer does not depend on whether the address already has an account.
+    (422, with ``field``), ``rate_limited`` (429). The answer does not depend on whether the
+    address already has an account; while no email may go to it yet (one sent moments ago),
+    nothing is written (an earlier sign-up's link keeps working).
     """
     record = signups.signup(
         session, token=token, email=body.email, name=body.name, password=body.password, ip=client_ip(request)

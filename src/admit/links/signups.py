@@ -29,7 +29,6 @@ from admit.errors import (
     InvalidInput,
     LinkGone,
     LinkUsedUp,
-    RecipientRateLimited,
     SignupNotFound,
     WorkspaceLink,
 )
@@ -90,7 +89,9 @@ def signup(
     is the same whether or not the address already has an account or a membership (no user
     enumeration); the confirmation decides what happens. The place it takes among
     ``max_uses`` is counted under a lock on the link row, so with N places at most N sign-ups
-    succeed however many arrive at once; a loser gets ``link_used_up``.
+    succeed however many arrive at once; a loser gets ``link_used_up``. While no email may go to
+    the address (``notifications.service.held_back``), nothing is written and the answer is the
+    same: an earlier pending sign-up, unchanged, or one that is not stored.
     """
     links_service.rate_limits(session, token, ip)
     link = links_service.live_link_or_raise(session, token)
@@ -131,18 +132,18 @@ def signup(
         LinkSignup.email == address,
         LinkSignup.status == PENDING,
     )
-    wait = notifications_service.recipient_waits(session, [address]).get(address)
-    if wait is not None:
-        # No email could go now (the per-person limit): an earlier sign-up's email, sent moments
-        # ago, stays the one that works, and nothing is written; with none, nobody is told a
-        # confirmation is on its way when none is.
+    if notifications_service.held_back(session, address, link.portal_id):
+        # No email can go to the address now (the per-person limit; or it bounced): the answer
+        # is the one everyone gets, and nothing is written. Saying why would tell whether the
+        # address has an account (a sign-in link sent moments ago counts), and a sign-up
+        # without its email would hold a place for a day. An earlier sign-up stays as it was,
+        # its email's link the one that works.
         earlier = session.scalar(select(LinkSignup).where(*mine, links_service.waiting(link, now)).limit(1))
         if earlier is not None:
             return earlier
-        raise RecipientRateLimited(
-            f"Nothing was sent: {notifications_service.limit_reached(wait, who=address)}",
-            retry_after=wait.seconds,
-        )
+        if link.max_uses is not None and links_service.places_taken(session, link, now) >= link.max_uses:
+            raise _used_up()
+        return LinkSignup(email=address, name=clean_name)  # not stored
     # Signing up again replaces one's own earlier unconfirmed sign-up (and frees its place).
     replaced = session.scalars(
         update(LinkSignup)
@@ -154,9 +155,7 @@ def signup(
     for signup_id in replaced:
         tokens.end(session, CONFIRMATION, signup_id, tokens.Reason.SUPERSEDED)
     if link.max_uses is not None and links_service.places_taken(session, link, now) >= link.max_uses:
-        raise LinkUsedUp(
-            "This invite link has just reached its limit of sign-ups. Ask the person who shared it."
-        )
+        raise _used_up()
     record = LinkSignup(
         id=new_id(),
         portal_id=link.portal_id,
@@ -194,6 +193,12 @@ def signup(
     )
     session.flush()
     return record
+
+
+def _used_up() -> LinkUsedUp:
+    return LinkUsedUp(
+        "This invite link has just reached its limit of sign-ups. Ask the person who shared it."
+    )
 
 
 def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, event_key: str) -> None:

@@ -53,6 +53,7 @@ __all__ = [
     "channel_for",
     "enqueue",
     "enqueue_email",
+    "held_back",
     "enqueue_once",
     "enqueue_many",
     "latest_for_invitations",
@@ -206,6 +207,23 @@ def enqueue(
     )
 
 
+def _held(session: Session, to: str, portal_id: uuid.UUID | None, *, capped: bool = True) -> str | None:
+    """Why a message to ``to`` would not be written now: ``recipient_capped`` (the per-person
+    limit, for a ``capped`` kind), ``suppressed`` (the portal no longer writes to it); None: it
+    would be."""
+    if capped and recipient_waits(session, [to]):
+        return "recipient_capped"
+    if portal_id is not None and bounces.suppressed(session, portal_id, [to]):
+        return "suppressed"
+    return None
+
+
+def held_back(session: Session, to: str, portal_id: uuid.UUID | None = None) -> bool:
+    """Whether a message to ``to`` would not be written now (``enqueue_email``'s own checks),
+    for a caller that must know before it writes anything else."""
+    return _held(session, to, portal_id) is not None
+
+
 def enqueue_email(
     session: Session,
     *,
@@ -236,13 +254,11 @@ def _enqueue(
     existing = session.scalar(select(Notification).where(Notification.event_key == event_key))
     if existing is not None:
         return existing
-    if template not in UNCAPPED and recipient_waits(session, [to]):
-        # Whatever asked for it, the recipient has had enough messages for now: a Resend says
-        # so first (``require_recipient_free``); anything else is simply not sent.
-        log.info("notification.recipient_capped template=%s", template)
-        return None
-    if portal_id is not None and bounces.suppressed(session, portal_id, [to]):
-        log.info("notification.suppressed template=%s", template)  # it bounced, or was marked spam
+    held = _held(session, to, portal_id, capped=template not in UNCAPPED)
+    if held is not None:
+        # Whatever asked for it, the recipient has had enough messages for now (a Resend says
+        # so first: ``require_recipient_free``), or it bounced or was marked as spam: not sent.
+        log.info("notification.%s template=%s", held, template)
         return None
     notification = Notification(
         event_key=event_key,
