@@ -31,6 +31,18 @@ class TestProblems:
         wrong = client.get("/logout")
         assert wrong.status_code == 405 and "<h1>Page not found</h1>" in wrong.text
 
+    def test_parsing_words_for_any_collection_and_any_input_name(self):
+        """``field_error`` (the reviewer): a collection pydantic gives no length for says none
+        (it raised on it); an input named like a part of the request keeps its name; the noun
+        is the input's own, in words."""
+        from admit.api.errors import field_error
+
+        err = {"type": "too_long", "loc": ("body", "mandatory_notifications"), "msg": "x"}
+        said = field_error({**err, "ctx": {"max_length": 10, "actual_length": None}})
+        assert said == {"field": "mandatory_notifications", "message": "At most 10 mandatory notifications."}
+        said = field_error({"type": "missing", "loc": ("query", "path"), "msg": "x"})
+        assert said == {"field": "path", "message": "Required."}
+
     def test_malformed_json(self, client, db):
         """A body that is not JSON says so, rather than naming a character position as the field."""
         pf = create_portal(db)
@@ -59,7 +71,7 @@ class TestProblems:
             json={"recipients": [f"p{i}@acme.com" for i in range(1001)], "user_type": "client"},
             headers=pf.headers(),
         )
-        words = "At most 1,000 recipients in one request; this one has 1,001."
+        words = "At most 1,000 recipients; this one has 1,001."
         assert said(many) == {"recipients": words} and many.json()["detail"] == f"recipients: {words}"
         none = client.post(f"{at}/invitations", json={"recipients": []}, headers=pf.headers())
         assert said(none) == {"recipients": "Must not be empty.", "user_type": "Required."}

@@ -209,3 +209,24 @@ class TestErrorsNameOptions:
         r = run("links", "set", "--portal", slug, "--lifetime-days", "0")
         assert r.exit_code != 0 and "(option --lifetime-days)" in r.stderr, r.output
         assert "(field:" not in r.stderr
+
+    def test_a_field_no_option_gives_is_named_as_the_field(self):
+        """Only the option of the field's own name, or the one named for it, stands for it (the
+        reviewer: matching the first word took ``user_id`` for ``--type``)."""
+        import click
+
+        command = click.Command(
+            "x",
+            params=[
+                click.Option(["--type", "user_type"]),
+                click.Option(["--role"]),
+                click.Option(["--product", "products"]),
+            ],
+        )
+        with click.Context(command):
+            assert [_shared._named(f) for f in ("user_id", "role_id", "products", "lifetime_seconds")] == [
+                "user_id",
+                "role_id",
+                "--product",
+                "lifetime_seconds",
+            ]

@@ -130,9 +130,11 @@ class _FieldError(TypedDict):
 def field_error(err: Mapping[str, Any]) -> _FieldError:
     """One of pydantic's errors as the faces say it: the input's dotted name, and plain words for
     the commonest kinds (by its ``type``; any other keeps pydantic's message)."""
-    loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
+    where = [str(p) for p in err.get("loc", ())]
+    # The part of the request first ("body", "query"…), then the input's own dotted name.
+    loc = where[1:] if where and where[0] in ("body", "query", "path", "header", "cookie") else where
     kind, ctx, given = err.get("type"), err.get("ctx") or {}, err.get("input")
-    last = loc[-1] if loc and not loc[-1].isdigit() else "items"
+    last = loc[-1].replace("_", " ") if loc and not loc[-1].isdigit() else "items"
     message: str = err.get("msg", "invalid")
     if kind == "missing":
         message = "Required."
@@ -143,11 +145,13 @@ def field_error(err: Mapping[str, Any]) -> _FieldError:
     elif kind == "string_too_long":
         had = f"; this one has {len(given):,}" if isinstance(given, str) else ""
         message = f"At most {ctx['max_length']:,} characters{had}."
-    elif kind == "too_short":
-        message = f"At least {ctx['min_length']:,} {last}; this one has {ctx['actual_length']:,}."
-    elif kind == "too_long":
-        has = ctx["actual_length"]
-        message = f"At most {ctx['max_length']:,} {last} in one request; this one has {has:,}."
+    elif kind in ("too_short", "too_long"):
+        # pydantic gives no length for some kinds of collection (a set, a mapping): then none.
+        has = ctx.get("actual_length")
+        had = f"; this one has {has:,}" if isinstance(has, int) else ""
+        bound = "At least" if kind == "too_short" else "At most"
+        size = ctx.get("min_length" if kind == "too_short" else "max_length")
+        message = f"{bound} {size:,} {last}{had}."
     elif kind == "greater_than_equal":
         message = f"At least {ctx['ge']}."
     elif kind == "less_than_equal":

@@ -124,19 +124,21 @@ def error_message(exc: DomainError) -> str:
     return exc.message + (f" (option {option})" if option != field else f" (field: {field})")
 
 
+# A field that a service names and an option of another name gives (the option in other units,
+# or under a shorter name); every other field is given by the option of its own name.
+OPTION_OF_FIELD = {"lifetime_seconds": "--lifetime-days", "allowed_domains": "--domains"}
+
+
 def _named(field: str) -> str:
-    """The running command's option that gives the service's ``field``: the option of that name
-    (``--product`` gives ``products``), else of the same first word (``--lifetime-days`` gives
-    ``lifetime_seconds``) or named as its last (``--domains``, ``allowed_domains``); the field
-    itself when none does (the command has no option for it)."""
+    """The running command's option that gives the service's ``field``: the option whose
+    parameter has that name (``--product`` gives ``products``), or the one ``OPTION_OF_FIELD``
+    names when the command has it; the field itself when no option of the command gives it."""
     ctx = click.get_current_context(silent=True)
     options = [p for p in ctx.command.params if isinstance(p, click.Option)] if ctx else []
-    named = {option.name: option for option in options if option.name}
-    words = field.split("_")
-    option = named.get(field) or next(
-        (o for n, o in named.items() if n.split("_")[0] == words[0] or n == words[-1]), None
-    )
-    return max(option.opts, key=len) if option is not None else field
+    for option in options:
+        if option.name == field or OPTION_OF_FIELD.get(field) in option.opts:
+            return max(option.opts, key=len)
+    return field
 
 
 def exit_code(skipped_codes: Iterable[str | None], *, failed: bool = False) -> int:

@@ -346,12 +346,14 @@ def split_recipients(values: list[str] | str) -> list[str]:
 def recipients_by_element(values: list[str]) -> list[tuple[int, str]]:
     """A list's recipients (the API's ``recipients``, the CLI's arguments), each with the index
     of the element it came from: an element may hold several, read as the Invite box reads a
-    paste; one that holds none (blank) is kept as it was sent, for the parser to refuse, so that
-    every element has a result of its own and each result can be traced to its element."""
+    paste; a blank one is kept, empty, for the parser to refuse, so that every element has a
+    result of its own and each result can be traced to its element (one that is only a pasted
+    row of headings holds no recipient, as in a paste)."""
     out: list[tuple[int, str]] = []
     for index, value in enumerate(values):
-        found = _recipients_in(value or "") or [(value or "").strip()]
-        out.extend((index, text) for text in found)
+        text = value or ""
+        found = _recipients_in(text) or ([] if text.strip() else [""])
+        out.extend((index, recipient) for recipient in found)
     return out
 
 
