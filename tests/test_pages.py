@@ -620,6 +620,9 @@ class TestTokenPages:
         page = client.get("/login?next=/invite/" + "x" * 43)
         assert "Beta" not in page.text and "Sign in to accept" not in page.text
         assert 'data-secret-path="/login"' in page.text
+        # However the address writes ``next`` (its name percent-encoded, as the app reads it).
+        page = client.get("/login?ne%78t=/invite/" + token)
+        assert page.headers.get("referrer-policy") == "no-referrer" and "Sign in to accept" in page.text
 
 
 class TestNotices:

@@ -194,7 +194,7 @@ def holds_a_secret(scope: Any) -> bool:
         return True
     # A page that leads to one once done (the sign-in page's ``next``, "Sign in to accept").
     query = scope.get("query_string", b"")
-    return b"next=" in query and any(
+    return bool(query) and any(
         secret_path_of(value) for value in parse_qs(query.decode("latin-1")).get("next", ())
     )
 

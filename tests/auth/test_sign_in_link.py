@@ -523,6 +523,20 @@ class TestSignInWithACode:
         right = typed("Cleo@Example.org")
         assert right.status_code == 303 and "admit_session" in right.headers.get("set-cookie", "")
 
+    def test_codes_spread_over_many_addresses_are_limited_per_client(
+        self, client, db, change_settings, rate_limits
+    ):
+        """Each address has its own count of tries; a client trying codes for many addresses
+        meets the per-client sign-in limit too (the reviewer)."""
+        change_settings(login_rate_limit="3/minute")
+        form = client.get("/login/code")
+        for i in range(3):
+            data = {"email": f"u{i}@example.org", "code": "123456", "csrf_token": csrf_of(form.text)}
+            assert client.post("/login/code", data=data).status_code == 401
+        data = {"email": "u9@example.org", "code": "123456", "csrf_token": csrf_of(form.text)}
+        limited = client.post("/login/code", data=data)
+        assert limited.status_code == 429, limited.text
+
     def test_the_email_says_where_the_code_goes_and_its_two_parts_say_the_same(self, client, db, worker):
         pf = create_portal(db)
         member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)

@@ -304,6 +304,9 @@ def code_use(
     wrong code is that page again; else the page after asking (``request_link``)."""
     ip = client_ip(request)
     try:
+        # Tries are counted per address (the service) and, as every sign-in's, per client
+        # address: guesses spread over many addresses are limited too.
+        limit_sign_in(request)
         user = auth_service.use_sign_in_code(session, email=email, code=code)
     except DomainError as exc:  # a wrong or old code, or too many tries: nothing was written
         if page == "code":
@@ -312,7 +315,8 @@ def code_use(
         else:
             context = {"asked": auth_service.asked_address(session, email)}
             template = "auth/link_sent.html"
-        said = {**context, "code_error": exc.message, "next": safe_next(next, "")}
+        looks = _brand_of_next(request, session, next)
+        said = {**context, **looks, "code_error": exc.message, "next": safe_next(next, "")}
         return render(request, template, said, status_code=exc.status)
     auth_service.end_session(session, auth.raw_session)
     # Where they were going, as the link would have led them (a workspace from an email).
