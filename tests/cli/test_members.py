@@ -199,7 +199,7 @@ class TestDeactivateReactivate:
         r = run("members", "deactivate", "--portal", slug, "Dup@Example.com")
         assert r.exit_code == 1, r.output
         assert (
-            "They were invited and have not joined yet: to withdraw the invitation, admit invitations "
+            "They were invited and have not joined yet. To withdraw the invitation: admit invitations "
             f"revoke --portal {slug} {invitation_id}"
         ) in " ".join(r.output.split())
         assert run("members", "deactivate", "--portal", slug).exit_code == 2

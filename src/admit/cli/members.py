@@ -158,29 +158,26 @@ def members_change(slug: str, as_json: bool, role: str | None, products: str | N
 
 def _member_id(session: Session, actor: Actor, member: str) -> uuid.UUID:
     """MEMBER as typed: a member id (``members list`` ends each line with it), or the person's
-    email address or phone number (``members.service.member_by_address``)."""
+    email address or phone number (``flows.members.member_by_address``)."""
     import uuid
 
     from admit.errors import MemberNotFound
-    from admit.invitations import service as invitations_service
-    from admit.members import service as members_service
+    from admit.flows import members as members_flow
 
     try:
         return uuid.UUID(member.strip())
     except ValueError:
         pass
     try:
-        return members_service.member_by_address(session, actor.portal.id, member).id
+        return members_flow.member_by_address(session, actor, member).id
     except MemberNotFound as exc:
-        # Someone invited who has not joined is not a member yet: say where they are.
-        address = members_service.parse_recipient(session, member).address
-        pending = invitations_service.pending_for(session, actor, [address]) if address else {}
-        if address in pending:
-            raise MemberNotFound(
-                f"{exc.message} They were invited and have not joined yet: to withdraw the invitation, "
-                f"admit invitations revoke --portal {actor.portal.slug} {pending[address].id}"
-            ) from None
-        raise
+        invitation = exc.fields.get("invitation_id")
+        if invitation is None:
+            raise
+        raise MemberNotFound(
+            f"{exc.message} To withdraw the invitation: "
+            f"admit invitations revoke --portal {actor.portal.slug} {invitation}"
+        ) from None
 
 
 def _change(slug: str, as_json: bool, change: Callable[[Session, Actor], Member], said: str) -> None:

@@ -17,7 +17,8 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import second_factor
 from admit.auth import service as auth_service
-from admit.errors import Conflict, MemberNotDeactivated
+from admit.errors import Conflict, MemberNotDeactivated, MemberNotFound
+from admit.invitations import service as invitations_service
 from admit.members import service as members_service
 from admit.members.models import VIA_ADDED, Member
 from admit.portals import service as portals_service
@@ -26,7 +27,14 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["add_quietly", "change_access", "deactivate", "reactivate", "reset_second_factor"]
+__all__ = [
+    "add_quietly",
+    "change_access",
+    "deactivate",
+    "member_by_address",
+    "reactivate",
+    "reset_second_factor",
+]
 
 
 def add_quietly(
@@ -214,3 +222,22 @@ def reset_second_factor(session: Session, actor: Actor, member_id: uuid.UUID) ->
         detail={"name": user.name},
     )
     return member
+
+
+def member_by_address(session: Session, actor: Actor, text: str) -> Member:
+    """The portal's membership of the person an address or phone number names (as typed:
+    ``members.service.member_by_address``). Someone invited who has not joined is not a member
+    yet: the refusal says so, with their invitation's id (``invitation_id``), for whoever may
+    see invitations."""
+    try:
+        return members_service.member_by_address(session, actor.portal.id, text)
+    except MemberNotFound as exc:
+        address = members_service.parse_recipient(session, text).address
+        if address is None or not policy.can(actor.role, policy.Action.INVITATION_VIEW):
+            raise
+        pending = invitations_service.pending_for(session, actor, [address]).get(address)
+        if pending is None:
+            raise
+        raise MemberNotFound(
+            f"{exc.message} They were invited and have not joined yet.", invitation_id=str(pending.id)
+        ) from None
