@@ -22,12 +22,23 @@ class TestLinkCommands:
         assert (r.exit_code, r.output) == (0, "A new confirmation email is on its way to ada@acme.com.\n")
         r = run("links", "remove-signup", "--portal", pf.slug, " ADA@acme.com ")
         assert (r.exit_code, r.output) == (0, "Removed the sign-up of ada@acme.com.\n")
-        assert json.loads(run("links", "signups", "--portal", pf.slug, "--json").output) == {"items": []}
+        listed = json.loads(run("links", "signups", "--portal", pf.slug, "--json").output)
+        assert listed == {"items": [], "total": 0, "next_cursor": None}  # every list's shape
         assert run("links", "signups", "--portal", pf.slug, "--status", "pending").output == (
             "Nobody has signed up through the link (pending).\n"
         )
         again = run("links", "remove-signup", "--portal", pf.slug, "ada@acme.com")
         assert again.exit_code == 1 and "Nobody signed up as ada@acme.com is waiting" in again.output
+        # --json: the sign-up as the API gives it.
+        sign_up(db, link_token(db, pf), "bea@acme.com", name="Bea")
+        resent = json.loads(
+            run("links", "resend-signup", "--portal", pf.slug, "--json", "bea@acme.com").output
+        )
+        assert (resent["email"], resent["name"], resent["status"]) == ("bea@acme.com", "Bea", "pending")
+        removed = json.loads(
+            run("links", "remove-signup", "--portal", pf.slug, "--json", "bea@acme.com").output
+        )
+        assert (removed["id"], removed["status"]) == (resent["id"], "removed")
 
     def test_show_refresh_set(self, run, db):
         """show prints the same link as the pages; refresh changes it; set changes the policy."""

@@ -75,7 +75,7 @@ def links_show(slug: str, as_json: bool) -> None:
 @click.option(
     "--status", type=click.Choice(["pending", "confirmed", "expired"]), help="Only these (default: all)."
 )
-@_shared.json_option('{"items": [...]} of sign-ups')
+@_shared.json_option('{"items": [sign-up...], "total": N, "next_cursor": null}')
 def links_signups(slug: str, status: str | None, as_json: bool) -> None:
     """Who signed up through the link, newest first: address, name, status, when."""
     from admit.kit.pagination import every
@@ -89,8 +89,8 @@ def links_signups(slug: str, status: str | None, as_json: bool) -> None:
             )
         )
         items = signup_reads(session, rows)
-    if as_json:
-        _shared.echo_json({"items": [item.model_dump(mode="json") for item in items]})
+    if as_json:  # every sign-up: the same shape as every other list
+        _shared.echo_json(_shared.Listing(items, len(items)).as_json())
         return
     if not items:
         click.echo("Nobody has signed up through the link" + (f" ({status})." if status else "."))
@@ -102,32 +102,39 @@ def links_signups(slug: str, status: str | None, as_json: bool) -> None:
 
 @links.command("remove-signup")
 @_shared.portal_option
+@_shared.json_option("the sign-up")
 @click.argument("email")
-def links_remove_signup(slug: str, email: str) -> None:
+def links_remove_signup(slug: str, as_json: bool, email: str) -> None:
     """Remove EMAIL's sign-up waiting for its confirmation: its confirmation link stops working
     and its place on the link is freed."""
     from admit.links import signups
 
-    click.echo(f"Removed the sign-up of {_on_signup(slug, email, signups.remove)}.")
+    _on_signup(slug, email, signups.remove, as_json, "Removed the sign-up of {}.")
 
 
 @links.command("resend-signup")
 @_shared.portal_option
+@_shared.json_option("the sign-up")
 @click.argument("email")
-def links_resend_signup(slug: str, email: str) -> None:
+def links_resend_signup(slug: str, as_json: bool, email: str) -> None:
     """Send EMAIL's sign-up waiting for its confirmation a new confirmation email (a new link, good
     for another 24 hours; the earlier one stops working)."""
     from admit.links import signups
 
-    click.echo(f"A new confirmation email is on its way to {_on_signup(slug, email, signups.resend)}.")
+    _on_signup(slug, email, signups.resend, as_json, "A new confirmation email is on its way to {}.")
 
 
-def _on_signup(slug: str, email: str, act: Callable[..., LinkSignup]) -> str:
+def _on_signup(slug: str, email: str, act: Callable[..., LinkSignup], as_json: bool, said: str) -> None:
     """``act`` (``links.signups.remove`` or ``resend``) on the pending sign-up of ``email``,
-    committed; the address it was for."""
+    committed; then the sign-up as the API gives it (``--json``), or ``said`` of its address."""
+    from admit.people.results import signup_reads
+
     with _shared.portal_session(slug) as (session, actor):
-        done = act(session, actor, email=email).email
-    return done
+        done = signup_reads(session, [act(session, actor, email=email)])[0]
+    if as_json:
+        _shared.echo_json(done)
+    else:
+        click.echo(said.format(done.email))
 
 
 @links.command("refresh")
