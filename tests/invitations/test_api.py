@@ -576,3 +576,6 @@ class TestWhatAcceptingAsks:
         [item] = client.get("/api/v1/dev/messages", params={"to": "ada@example.org"}).json()["items"]
         assert f"It expires on {moment_text(expires, 'Europe/Paris')}." in item["text"]
         assert moment_text(expires, "Europe/Paris").endswith((" CET", " CEST"))
+        # The page the link opens says the same moment, in the same words (it said UTC).
+        page = client.get(f"/invite/{token_in(item['text'])}")
+        assert f"This invitation expires on {moment_text(expires, 'Europe/Paris')}." in page.text

@@ -29,7 +29,7 @@ from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, SignInIncomplete
 from admit.kit.brand import Brand
 from admit.kit.templating import OutputTemplate
-from admit.kit.text import full_stop, lifetime_in_words, readable_phone, sentence
+from admit.kit.text import day_text, full_stop, lifetime_in_words, moment_text, readable_phone, sentence
 from admit.kit.tokens import same
 from admit.members import addresses, passwords
 from admit.members import service as members_service
@@ -161,6 +161,9 @@ templates.env.filters["named"] = named  # {{ row.address|named(row.name) }}
 templates.env.filters["as_typed"] = addresses.as_typed  # Invite again: the Invite box's own form
 templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
 templates.env.filters["lifetime"] = lifetime_in_words  # a link's "15 minutes", "7 days"
+# A moment as its email says it, in the portal's zone ("13 December 2026 at 10:05 CET"); a day.
+templates.env.filters["moment"] = moment_text
+templates.env.filters["day"] = day_text
 templates.env.filters["full_stop"] = full_stop  # "<strong>Acme Inc.</strong>" and no second one
 ANON_CSRF_COOKIE = "admit_csrf"
 
