@@ -110,3 +110,31 @@ class TestDayCap:
             r = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
             assert r.status_code == 200, r.text
         assert messages_to(db, "ada@example.com") == 4
+
+
+class TestMinuteCap:
+    def test_messages_within_the_minute_wait_their_turn_and_none_is_lost(self, db, rate_limits):  # noqa: ARG002
+        """Three messages for one person at once (three new actions, the fifth tester: two were
+        never sent): each is written, the first to go now and the others a minute apart, each
+        in its turn (the worker sends what is due); none is dropped."""
+        from admit.notifications import service as notifications_service
+
+        pf = create_portal(db)
+        with db.unit_of_work() as session:
+            for n in range(3):
+                written = notifications_service.enqueue_email(
+                    session,
+                    event_key=f"test:{n}",
+                    template="action_assigned",
+                    to="kim@example.org",
+                    portal_id=pf.portal_id,
+                    context={"portal_name": "Acme Inc", "brand": {"name": "Acme Inc"}},
+                )
+                assert written is not None, n
+        with db.unit_of_work() as session:
+            times = sorted(
+                session.scalars(
+                    select(Notification.next_attempt_at).where(Notification.to_address == "kim@example.org")
+                )
+            )
+        assert [round((t - times[0]).total_seconds() / 60) for t in times] == [0, 1, 2]

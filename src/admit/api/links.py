@@ -305,8 +305,8 @@ def signup_through_link(
 
     Errors: ``link_gone`` / ``link_used_up`` (410), ``domain_not_allowed`` and ``invalid_input``
     (422, with ``field``), ``rate_limited`` (429). The answer does not depend on whether the
-    address already has an account; while no email may go to it yet (one sent moments ago),
-    nothing is written (an earlier sign-up's link keeps working).
+    address already has an account; while no email may go to it at all (the day's per-person
+    limit, or it bounced), nothing is written (an earlier sign-up's link keeps working).
     """
     record = signups.signup(
         session, token=token, email=body.email, name=body.name, password=body.password, ip=client_ip(request)

@@ -133,11 +133,11 @@ def signup(
         LinkSignup.status == PENDING,
     )
     if notifications_service.held_back(session, address, link.portal_id):
-        # No email can go to the address now (the per-person limit; or it bounced): the answer
-        # is the one everyone gets, and nothing is written. Saying why would tell whether the
-        # address has an account (a sign-in link sent moments ago counts), and a sign-up
-        # without its email would hold a place for a day. An earlier sign-up stays as it was,
-        # its email's link the one that works.
+        # No email can go to the address (the day's per-person limit, or it bounced; within
+        # the minute's, it waits its turn): the answer is the one everyone gets, and nothing is
+        # written. Saying why would tell something of the address (its other messages), and a
+        # sign-up without its email would hold a place for a day. An earlier sign-up stays as
+        # it was, its email's link the one that works.
         earlier = session.scalar(select(LinkSignup).where(*mine, links_service.waiting(link, now)).limit(1))
         if earlier is not None:
             return earlier

@@ -207,21 +207,41 @@ def enqueue(
     )
 
 
-def _held(session: Session, to: str, portal_id: uuid.UUID | None, *, capped: bool = True) -> str | None:
-    """Why a message to ``to`` would not be written now: ``recipient_capped`` (the per-person
-    limit, for a ``capped`` kind), ``suppressed`` (the portal no longer writes to it); None: it
-    would be."""
-    if capped and recipient_waits(session, [to]):
-        return "recipient_capped"
+def _held(
+    session: Session, to: str, portal_id: uuid.UUID | None, *, capped: bool = True
+) -> tuple[str | None, Wait | None]:
+    """Whether a message to ``to`` may be written, and when it may go: ``(reason, None)`` when
+    not at all: ``recipient_capped`` (the day's per-person limit, for a ``capped`` kind) or
+    ``suppressed`` (the portal no longer writes to it); ``(None, wait)`` when it is written to
+    wait its turn (the minute's limit: ``_turn``); ``(None, None)``: now."""
+    wait = recipient_waits(session, [to]).get(to) if capped else None
+    if wait is not None and wait.daily:
+        return "recipient_capped", None
     if portal_id is not None and bounces.suppressed(session, portal_id, [to]):
-        return "suppressed"
-    return None
+        return "suppressed", None
+    return None, wait
+
+
+def _turn(session: Session, to: str, wait: Wait) -> datetime:
+    """When a message held by the minute's per-person limit goes: once the limit lets the
+    address have another, and after every message already waiting for it, one each
+    1/``ADMIT_RECIPIENT_MINUTE_LIMIT`` of a minute (three new actions at once: a minute apart)."""
+    ctx = context_of(session)
+    spacing = timedelta(seconds=60 / ctx.settings.recipient_minute_limit)
+    at = ctx.clock.now() + timedelta(seconds=wait.seconds)
+    waiting = session.scalar(
+        select(func.max(Notification.next_attempt_at)).where(
+            Notification.to_address == to, Notification.status == QUEUED
+        )
+    )
+    return max(at, waiting + spacing) if waiting is not None else at
 
 
 def held_back(session: Session, to: str, portal_id: uuid.UUID | None = None) -> bool:
-    """Whether a message to ``to`` would not be written now (``enqueue_email``'s own checks),
-    for a caller that must know before it writes anything else."""
-    return _held(session, to, portal_id) is not None
+    """Whether a message to ``to`` would not be written at all now (``enqueue_email``'s own
+    checks: the day's per-person limit, or it bounced), for a caller that must know before it
+    writes anything else. One the minute's limit holds is written, to go a little later."""
+    return _held(session, to, portal_id)[0] is not None
 
 
 def enqueue_email(
@@ -254,10 +274,11 @@ def _enqueue(
     existing = session.scalar(select(Notification).where(Notification.event_key == event_key))
     if existing is not None:
         return existing
-    held = _held(session, to, portal_id, capped=template not in UNCAPPED)
+    held, wait = _held(session, to, portal_id, capped=template not in UNCAPPED)
     if held is not None:
-        # Whatever asked for it, the recipient has had enough messages for now (a Resend says
-        # so first: ``require_recipient_free``), or it bounced or was marked as spam: not sent.
+        # Whatever asked for it, the recipient has had as many messages as a day allows (a
+        # Resend says so first: ``require_recipient_free``), or it bounced or was marked as
+        # spam: not sent.
         log.info("notification.%s template=%s", held, template)
         return None
     notification = Notification(
@@ -269,6 +290,11 @@ def _enqueue(
         portal_id=portal_id,
         invitation_id=invitation_id,
     )
+    if wait is not None:
+        # The minute's limit: written, to go in its turn, never dropped (a new action's email
+        # right after the person was added to the workspace had been lost).
+        notification.next_attempt_at = _turn(session, to, wait)
+        log.info("notification.waits_its_turn template=%s", template)
     session.add(notification)
     return notification
 
