@@ -462,6 +462,13 @@ class TestTokenPages:
         for path in ("/invite", "/login/link", "/join", "/confirm", "/reset-password"):
             reloaded = client.get(path)
             assert reloaded.status_code == 200 and "Open your link again" in reloaded.text, path
+            # An invite link was shared, not sent to this person (the fifth tester).
+            said = (
+                ("an invite link", "from where it was shared")
+                if path == "/join"
+                else ("a personal link", "in your email")
+            )
+            assert all(words in reloaded.text for words in said), path
         assert "data-secret-path" not in client.get("/login").text
 
     def test_unknown_link_is_a_clear_page(self, client, db):
@@ -600,6 +607,8 @@ class TestTokenPages:
         page = client.get(sign_in)
         assert '<a class="brand" href="/">Beta</a>' in page.text
         assert "Sign in to accept your invitation to Beta" in page.text
+        # Its password is what is asked (no sign-in link instead), the field ready for it.
+        assert "No password?" not in page.text and 'autocomplete="current-password" autofocus' in page.text
         assert 'data-secret-path="/login"' in page.text and f'value="/invite/{token}"' in page.text
         assert (page.headers.get("referrer-policy"), page.headers.get("cache-control")) == (
             "no-referrer",

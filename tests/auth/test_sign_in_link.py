@@ -389,6 +389,14 @@ class TestBackWhereTheyWereGoing:
             data={"email": "cleo@example.org", "next": target, "csrf_token": csrf_of(login_page.text)},
         )
         assert f'name="next" value="{target}"' in asked.text
+        # It wears the portal it leads into, as the sign-in page did (with several portals it
+        # had said "Admit").
+        create_portal(db, name="Beta", owner_email="boss@beta.com")
+        asked = client.post(
+            "/login/link",
+            data={"email": "cleo@example.org", "next": target, "csrf_token": csrf_of(login_page.text)},
+        )
+        assert '<a class="brand" href="/">Acme Inc</a>' in asked.text
         worker.drain()
         used = client.post(
             "/login/code",

@@ -602,7 +602,9 @@ def use_sign_in_link(session: Session, raw: str) -> User:
 
 
 SIGN_IN_CODE = tokens.Purpose.SIGN_IN_CODE
-WRONG_CODE = "That code is wrong or has expired. Check the latest email, or ask for a new one."
+WRONG_CODE = (
+    "That code is wrong or has expired. Check the latest email or text message, or ask for a new one."
+)
 
 
 def _code_secret(user_id: uuid.UUID, code: str) -> str:

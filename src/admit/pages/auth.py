@@ -277,7 +277,8 @@ def request_link(
     # No lifetime on the page: a portal may give its members a shorter one, and this page must
     # not tell whether the address has an account (the email says how long its link works).
     # Its code form leads where the link does (``next``).
-    return render(request, "auth/link_sent.html", {"asked": asked, "next": safe_next(next, "")})
+    context = {"asked": asked, "next": safe_next(next, ""), **_brand_of_next(request, session, next)}
+    return render(request, "auth/link_sent.html", context)
 
 
 @router.get("/login/code", name="auth:code_form")
