@@ -342,3 +342,22 @@ class TestPeopleByName:
         invite(db, pf, ["bo@example.com"])
         summaries = [e["summary"] for e in _events(client, pf, category="invitations")]
         assert summaries == ["Olive Owner invited bo@example.com as Member"]
+
+
+def test_a_phone_member_accepting_gives_no_name_they_did_not_give():
+    """A client invited by phone, with no name, accepting: told by their number, with no
+    "(giving the name “+12025550173”)" (the fifth tester: the label is the number, written
+    without spaces, not a name); one with a name is told with it, in quotes."""
+    from types import SimpleNamespace
+
+    from admit.audit.words import sentence
+
+    event = SimpleNamespace(
+        action="invitation.accepted",
+        actor_label="+12025550173",
+        target_label="+12025550173",
+        detail={"role": "client"},
+    )
+    said = sentence(event, "+12025550173")
+    assert said.startswith("+1 202-555-0173 accepted their invitation") and "giving the name" not in said
+    assert "(giving the name “Cleo”)" in sentence(event, "Cleo")

@@ -168,7 +168,7 @@ PORTAL_RULES = {
 
 VIA = {
     "password": "with a password",
-    "sign_in_link": "with an emailed link",
+    "sign_in_link": "with a sign-in link or code",
     "invitation": "by accepting an invitation",
     "link_signup": "through the invite link",
     "setup": "after setting up",
@@ -228,7 +228,9 @@ def sentence(event: Event, actor: str | None = None) -> str:
         # about: the name they gave is theirs to claim, and a name alone could be anyone's
         # ("Olive Owner" typed at a sign-up), so it follows in quotes.
         who = address
-        given = actor if actor and actor != address else None  # the name their account goes by
+        # The name their account goes by: none when the portal knows them by their address
+        # (a phone number, written either way).
+        given = actor if actor and readable_phone(actor) != address else None
         claimed = name or (f"“{given}”" if given else None)
         suffix = f" (giving the name {claimed})" if claimed else ""
     phrase = PHRASES.get(event.action)
