@@ -4,6 +4,9 @@ the timeline, and who may see what."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
+from admit.kit.text import day_text
 from tests.workspaces.helpers import (
     PASSWORD,
     add,
@@ -462,9 +465,10 @@ class TestActions:
         )
         worker.drain()
         before = mail_count(db, "cleo@client.org")
+        due = datetime.now(UTC).date() + timedelta(days=400)  # a year and more ahead
         r = client.post(
             api(pf, f"/workspaces/{ws['id']}/actions"),
-            json={"title": "Sign the letter", "role_id": role["id"], "due_on": "2099-01-31"},
+            json={"title": "Sign the letter", "role_id": role["id"], "due_on": due.isoformat()},
             headers=pf.headers(),
         )
         assert r.status_code == 201, r.text
@@ -472,9 +476,7 @@ class TestActions:
         assert mail_count(db, "cleo@client.org") == before + 1
         mail = messages_to(db, "cleo@client.org")[-1]
         assert (
-            "Sign the letter" in mail.subject
-            and "31 January 2099" in mail.text
-            and "Client signer" in mail.text
+            "Sign the letter" in mail.subject and day_text(due) in mail.text and "Client signer" in mail.text
         )
         r = client.post(
             api(pf, f"/workspaces/{ws['id']}/actions"),
@@ -482,6 +484,17 @@ class TestActions:
             headers=pf.headers(),
         )
         assert r.status_code == 422 and r.json()["field"] == "due_on", r.text
+        # A year mistyped far ahead is refused too (the fifth tester: 9999-12-31 was taken).
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/actions"),
+            json={"title": "Too far", "due_on": "9999-12-31"},
+            headers=pf.headers(),
+        )
+        assert (r.status_code, r.json()["field"]) == (422, "due_on"), r.text
+        assert (
+            r.json()["detail"]
+            == "The due date is more than 10 years ahead (31 December 9999): check the year."
+        )
 
 
 class TestSendingLimit:

@@ -57,6 +57,7 @@ __all__ = [
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
+MAX_DUE_YEARS = 10  # a due date further ahead is a typo (9999-12-31), not a plan
 
 
 @dataclass(slots=True)
@@ -325,6 +326,11 @@ def add_action(
     if due_on is not None and due_on < today:
         raise InvalidInput(
             f"The due date is in the past: it is {day_text(today)} in {actor.portal.time_zone}.",
+            field="due_on",
+        )
+    if due_on is not None and due_on > today.replace(year=today.year + MAX_DUE_YEARS, day=min(today.day, 28)):
+        raise InvalidInput(
+            f"The due date is more than {MAX_DUE_YEARS} years ahead ({day_text(due_on)}): check the year.",
             field="due_on",
         )
     if role_id is not None and assignee_id is not None:
