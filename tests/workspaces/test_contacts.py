@@ -106,3 +106,21 @@ class TestWhoMay:
         h = session_headers(client, "cleo@client.org")
         assert add_contact(client, pf, h, recipient="x@home.net", then="quietly").status_code == 403
         assert client.get(api(pf, "/contacts"), headers=h).status_code == 403
+
+
+def test_skipped_rows_end_in_one_full_stop():
+    """The notice of rows skipped joins each row's reason: a reason that is a sentence of its own
+    ends the notice with one full stop, not two (the fifth tester: "(use a team)..")."""
+    from types import SimpleNamespace
+
+    from admit.pages.contacts import _skipped_text
+
+    row = SimpleNamespace(
+        recipient="ada@acme.com",
+        detail="ada@acme.com is an internal user; client groups hold clients (use a team).",
+    )
+    said = _skipped_text([row, SimpleNamespace(recipient="x@y.com", detail="Write something first.")], ",")
+    assert said == (
+        ", 2 skipped: ada@acme.com: ada@acme.com is an internal user; client groups hold clients "
+        "(use a team); x@y.com: Write something first."
+    )

@@ -48,7 +48,8 @@ def _skipped_text(skipped: list[RecipientResult], sep: str) -> str:
     """``, 2 skipped: bad@: …; x@y: ….`` naming each row (the first five), or ``.``."""
     if not skipped:
         return "."
-    rows = "; ".join(f"{r.recipient}: {r.detail}" for r in skipped[:5])
+    # Each detail is a sentence of its own: its full stop goes where the rows are joined.
+    rows = "; ".join(f"{r.recipient}: {r.detail.rstrip('.')}" for r in skipped[:5])
     more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
     return f"{sep} {len(skipped)} skipped: {rows}{more}."
 
