@@ -45,9 +45,14 @@ class TestSignInLink:
         assert r.headers["referrer-policy"] == "no-referrer"
         again = client.post(f"/api/v1/auth/sign-in-link/{token}")
         assert (again.status_code, again.json()["code"]) == (410, "sign_in_link_gone")
-        # Its page, opened again, offers the way to a new one (not only "Ask for a new one").
+        # Its page, opened again, offers the way to a new one (not only "Ask for a new one"),
+        # leading where the link did; never off the site.
         page = client.get(f"/login/link/{token}")
         assert page.status_code == 410 and "already used. Ask for a new one." in page.text
+        assert '<a class="btn primary" href="/login">Get a new sign-in link</a>' in page.text
+        page = client.get(f"/login/link/{token}", params={"next": f"/p/{pf.slug}/workspaces"})
+        assert f'href="/login?next=/p/{pf.slug}/workspaces">Get a new sign-in link</a>' in page.text
+        page = client.get(f"/login/link/{token}", params={"next": "//evil.example/x"})
         assert '<a class="btn primary" href="/login">Get a new sign-in link</a>' in page.text
 
     def test_the_newest_link_wins(self, client, db, worker):

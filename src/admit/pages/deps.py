@@ -442,6 +442,9 @@ def safe_next(next_path: str | None, default: str = "/") -> str:
     return default
 
 
+templates.env.globals["safe_next"] = safe_next  # a page that passes a next on (a dead link's)
+
+
 # A refused form post whose reason belongs on the page it came from (a conflict, bad input, a
 # limit such as Resend within a minute of the last message: "try again in 35 seconds"); any other
 # refusal (403, 404) is the error page.
