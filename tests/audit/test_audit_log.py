@@ -361,3 +361,25 @@ def test_a_phone_member_accepting_gives_no_name_they_did_not_give():
     said = sentence(event, "+12025550173")
     assert said.startswith("+1 202-555-0173 accepted their invitation") and "giving the name" not in said
     assert "(giving the name “Cleo”)" in sentence(event, "Cleo")
+
+
+def test_hr_events_read_as_sentences_under_directory(client, db):
+    """An HR system's events read as sentences, not as codes ("hr: sync started", the fifth
+    tester), and the Directory category (HR systems and SCIM) finds them and no others."""
+    from admit.audit import service as audit_service
+    from tests.factories import actor_for
+
+    pf = create_portal(db)
+    with db.unit_of_work() as session:
+        actor = actor_for(session, pf.slug, pf.owner_email)
+        audit_service.record(
+            session, actor, "hr.connected", target_type="hr_connection", target_label="JSON/CSV URL"
+        )
+        audit_service.record(
+            session, actor, "hr.sync_started", target_type="hr_connection", target_label="JSON/CSV URL"
+        )
+    said = [e["summary"] for e in _events(client, pf, category="directory")]
+    assert said == [
+        "Olive Owner started a sync from the HR system JSON/CSV URL",
+        "Olive Owner connected the HR system JSON/CSV URL",
+    ], said

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-from typing import Literal
-
 from fastapi import File, UploadFile
 from sqlalchemy.orm import Session
 
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
-from admit.audit.schemas import AuditEventPage, AuditEventRead
+from admit.audit.schemas import AuditCategory, AuditEventPage, AuditEventRead
 from admit.errors import InvalidInput, PermissionDenied
 from admit.kit.routing import Router
 from admit.notifications import preferences
@@ -106,7 +104,7 @@ def remove_logo(actor: ActorDep, session: SessionDep, settings: SettingsDep) -> 
 def list_audit_events(
     actor: ActorDep,
     session: SessionDep,
-    category: Literal["invitations", "members", "sign-ins", "links", "workspaces", "settings"] | None = None,
+    category: AuditCategory | None = None,
     q: str | None = None,
     cursor: str | None = None,
     limit: Limit = 100,

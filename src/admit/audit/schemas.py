@@ -2,9 +2,17 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
+
+from admit.audit.words import CATEGORIES
+
+if TYPE_CHECKING:
+    AuditCategory = str
+else:
+    # The log's filter as the API takes it: one of ``words.CATEGORIES`` (an enum in the document).
+    AuditCategory = Literal[tuple(CATEGORIES)]
 
 
 class AuditEventRead(BaseModel):

@@ -53,6 +53,11 @@ PHRASES: dict[str, str] = {
     "user.second_factor_removed": "turned off two-step verification",
     "api_key.created": "created the API key {target}",
     "api_key.revoked": "revoked the API key {target}",
+    "hr.connected": "connected the HR system {target}",
+    "hr.connection_changed": "changed the connection to the HR system {target}",
+    "hr.disconnected": "disconnected the HR system {target}",
+    "hr.sync_started": "started a sync from the HR system {target}",
+    "hr.sync_dismissed": "dismissed a failed sync from the HR system {target}",
     "webhook.created": "added the webhook endpoint {target}",
     "webhook.updated": "changed the webhook endpoint {target}",
     "webhook.deleted": "deleted the webhook endpoint {target}",
@@ -131,6 +136,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "links": ("invite_link.", "join_request."),
     "workspaces": ("workspace.", "team.", "client_group.", "contact."),
     "settings": ("portal.", "api_key.", "webhook."),
+    "directory": ("hr.", "scim_token."),  # HR systems and SCIM
 }
 
 # An invite link's settings, as its change is told ("changed the invite link's role and limit").
