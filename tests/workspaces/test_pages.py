@@ -412,6 +412,10 @@ class TestContactsPage:
         sign_in_page(client, "mel@acme.com", "a-good-password-42")
         page = client.get(f"/p/{pf.slug}/contacts")
         assert "Invite a client" in page.text and "Invite an internal user" not in page.text
+        # On a phone its tables are cards, each value under its label (the fifth tester: the
+        # status and buttons were off the screen).
+        assert '<table class="list stack" id="contacts">' in page.text
+        assert '<table class="list stack" id="teams">' in page.text
         r = client.post(
             f"/p/{pf.slug}/contacts",
             data={
