@@ -3,6 +3,7 @@ contact later, and who may keep contacts."""
 
 from __future__ import annotations
 
+from tests.factories import OWNER_PASSWORD, csrf_of, sign_in_page
 from tests.workspaces.helpers import (
     api,
     create_portal,
@@ -85,10 +86,38 @@ class TestThreeEndings:
             ({"recipient": "nope", "then": "quietly"}, "recipient"),
             ({"recipient": "a@b.org", "then": "workspace"}, "workspace_id"),
             ({"recipient": "a@b.org", "then": "later"}, "then"),
+            # An existing workspace and a new one's name: which was meant is not guessed.
+            (
+                {
+                    "recipient": "a@b.org",
+                    "then": "workspace",
+                    "workspace_id": "00000000-0000-4000-8000-000000000001",
+                    "workspace_name": "Max onboarding",
+                },
+                "workspace_name",
+            ),
         ]:
             r = add_contact(client, pf, **body)
             assert r.status_code == 422, r.text
             assert field in r.text
+        assert contacts(client, pf) == {}
+
+    def test_one_is_not_ones_own_contact(self, client, db):
+        """Adding one's own address is refused, naming it (the fifth tester had themselves in
+        their contacts, "Joined")."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/contacts")
+        r = client.post(
+            f"/p/{pf.slug}/contacts",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "user_type": "client",
+                "recipient": pf.owner_email,
+                "then": "quietly",
+            },
+        )
+        assert "That is your own address" in r.text, r.text[:500]
         assert contacts(client, pf) == {}
 
 

@@ -83,10 +83,17 @@ def add(
     if then == "workspace":
         if workspace_id is None and not (workspace_name or "").strip():
             raise InvalidInput("Choose a workspace, or name a new one.", field="workspace_id")
+        if workspace_id is not None and (workspace_name or "").strip():
+            # Both given: which was meant is not ours to guess (the named one had been ignored).
+            raise InvalidInput("Choose a workspace or name a new one, not both.", field="workspace_name")
         if workspace_kind not in KINDS:
             raise InvalidInput(f"workspace_kind must be one of {', '.join(KINDS)}.", field="workspace_kind")
 
     user = members_service.get_user_by_address(session, parsed.address)
+    if user is not None and user.id == actor.user_id:
+        raise InvalidInput(
+            "That is your own address: your contacts are the people you work with.", field="recipient"
+        )
     member = members_service.get_membership(session, actor.portal.id, user.id) if user else None
     active = member is not None and member.status == members_service.ACTIVE
     if not active:
