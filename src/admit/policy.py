@@ -25,6 +25,14 @@ class Role(StrEnum):
     CLIENT = "client"
 
 
+def role_phrase(role: Role | str, *, capitalised: bool = False) -> str:
+    """A role as a sentence says it, with its article: "an admin", "a member" ("an Admin" when
+    ``capitalised``, as a role is named in a notice). The pages' welcome, a role change's
+    notice and the API's word to an API key all say it so."""
+    name = Role(role).value
+    return f"{'an' if name[0] in 'aeiou' else 'a'} {name.capitalize() if capitalised else name}"
+
+
 class UserType(StrEnum):
     INTERNAL = "internal"
     CLIENT = "client"

@@ -19,6 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from admit import policy
 from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, InvalidInput, PermissionDenied, type_uri
 
 PROBLEM = "application/problem+json"
@@ -184,9 +185,8 @@ def said_to(request: Request, exc: DomainError) -> DomainError:
     actor = getattr(request.state, "actor", None)
     if exc.code is not ErrorCode.PERMISSION_DENIED or actor is None or actor.api_key is None:
         return exc
-    role = str(actor.role)
-    a_role = f"{'an' if role[0] in 'aeiou' else 'a'} {role}"
-    return PermissionDenied(f"{exc.message} An API key acts as {a_role}, whoever made it.", **exc.fields)
+    said = f"An API key acts as {policy.role_phrase(actor.role)}, whoever made it."
+    return PermissionDenied(f"{exc.message} {said}", **exc.fields)
 
 
 async def handle_domain_error(request: Request, exc: DomainError) -> JSONResponse:  # noqa: ARG001

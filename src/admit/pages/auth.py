@@ -17,7 +17,7 @@ from admit.kit.text import sentence
 from admit.members import service as members_service
 from admit.members.models import Member, User
 from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next, say, secret_path_of
-from admit.policy import Role
+from admit.policy import Role, role_phrase
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
 from admit.settings import Settings
@@ -32,9 +32,6 @@ from admit.web import (
 )
 
 router = Router()
-
-
-ROLE_PHRASES = {"client": "a client", "owner": "an owner", "admin": "an admin", "member": "a member"}
 
 
 def land_after_joining(
@@ -57,7 +54,7 @@ def land_after_joining(
     if back:
         welcome = f"Welcome back! You are signed in to {sentence(portal.name)}"
     else:
-        welcome = f"Welcome to {portal.name}! You joined as {ROLE_PHRASES.get(role, 'a member')}."
+        welcome = f"Welcome to {portal.name}! You joined as {role_phrase(role)}."
     where = f"/p/{portal.slug}" + (f"/workspaces/{workspace_id}" if workspace_id is not None else "")
     response = redirect(where, notice=welcome)
     if auth.user is None or auth.user.id != user.id:

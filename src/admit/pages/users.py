@@ -507,8 +507,7 @@ def access_submit(
         who = named(member.user.address or "", member.user.name)
         if member.user_type == "client":
             return member.user_type, f"Saved: the products of {who}."
-        article = "an" if member.role in ("owner", "admin") else "a"
-        return member.user_type, f"Saved: {who} is {article} {member.role.capitalize()}."
+        return member.user_type, f"Saved: {who} is {policy.role_phrase(member.role, capitalised=True)}."
 
     return _row_action(session, actor, back, act)
 
