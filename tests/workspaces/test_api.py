@@ -205,6 +205,58 @@ class TestResend:
             ("nora@home.net", ""),
         ]
 
+    def test_results_come_in_the_order_asked_each_with_its_element(self, client, db, worker):
+        """One result per person in the order given (the README's promise for every endpoint
+        that takes recipients), skipped ones in their place, each with the ``index`` of its
+        element of ``recipients``; people asked for by id come first, a team's people last."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ben = joined(db, worker, client, pf, "ben@client.org", user_type="client")
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], user_ids=[ben.user_id])
+        r = add(
+            client,
+            pf,
+            ws["id"],
+            user_ids=[ivy.user_id],
+            recipients=["nora@home.net; nope", "ben@client.org", "", "NORA@home.net", "zoe@home.net"],
+            user_type="client",
+        )
+        assert r.status_code == 201, r.text
+        got = [(x["recipient"], x["outcome"], x["code"], x["index"]) for x in r.json()["results"]]
+        assert got == [
+            ("ivy", "added", None, None),
+            ("nora@home.net", "invited", None, 0),
+            ("nope", "skipped", "invalid_recipient", 0),
+            ("ben@client.org", "skipped", "already_in_workspace", 1),
+            ("", "skipped", "invalid_recipient", 2),
+            ("NORA@home.net", "skipped", "duplicate", 3),
+            ("zoe@home.net", "invited", None, 4),
+        ]
+
+    def test_a_client_groups_results_come_in_the_order_asked(self, client, db, worker):
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        r = client.post(
+            api(pf, "/client-groups"),
+            json={
+                "name": "Smiths",
+                "user_ids": [ivy.user_id],
+                "recipients": ["ann@smith.net", "bad", "cleo@client.org", "ann@smith.net"],
+            },
+            headers=pf.headers(),
+        )
+        assert r.status_code == 201, r.text
+        got = [(x["recipient"], x["code"], x["index"]) for x in r.json()["results"]]
+        assert got == [
+            ("ivy", "wrong_user_type", None),
+            ("ann@smith.net", None, 0),
+            ("bad", "invalid_recipient", 1),
+            ("cleo@client.org", None, 2),
+            ("ann@smith.net", "duplicate", 3),
+        ]
+
     def test_team_of_internal_users(self, client, db, worker):
         pf = create_portal(db)
         ivy = joined(db, worker, client, pf, "ivy@acme.com")

@@ -11,11 +11,12 @@ from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
-from admit.flows.people_asked import skipped, sort_asked
+from admit.flows.people_asked import At, at, in_order_asked, skipped, sort_asked
 from admit.invitations import pipeline
 from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, RecipientResult, SkipCode
 from admit.members import service as members_service
+from admit.members.models import User
 from admit.policy import UserType
 from admit.teams import service as teams_service
 from admit.teams.models import TEAM, Team
@@ -84,62 +85,86 @@ def _add(
     asked = sort_asked(session, actor.portal.id, recipients=recipients, user_ids=user_ids)
     change = TeamChange(team=team, results=list(asked.skipped))
     entries: list[teams_service.Entry] = []
-    for label, member in asked.existing:
+    where: dict[int, At] = {}  # id(entry): where its person was asked for
+
+    def entry(asked_as: str, user: User, outcome: Outcome, detail: str, place: At) -> None:
+        entries.append(made := teams_service.Entry(asked_as, user, outcome, detail))
+        where[id(made)] = place
+
+    for found in asked.existing:
+        member = found.member
         if member.user_type != wanted:
             change.results.append(
                 skipped(
-                    label,
+                    found.label,
                     "wrong_user_type",
                     teams_service.wrong_type_detail(member, team.kind),
                     user_id=member.user_id,
+                    at=found.at,
                 )
             )
         else:
-            entries.append(teams_service.Entry(label, member.user, Outcome.ADDED))
+            entry(found.label, member.user, Outcome.ADDED, "", found.at)
 
     if asked.new and team.kind == TEAM:
         change.results.extend(
-            skipped(r.raw, "not_found", "Teams take internal users already in the portal; invite them first.")
+            skipped(
+                r.raw,
+                "not_found",
+                "Teams take internal users already in the portal; invite them first.",
+                at=At(r.index, r.position),
+            )
             for r in asked.new
         )
     elif asked.new and not invite:
         policy.require(actor.role, policy.Action.INVITE_CLIENT)
-        new = [(r.raw, r.address) for r in asked.new if r.address is not None]  # sort_asked: all of them
-        made = members_service.get_or_create_users(session, [address for _raw, address in new])
-        entries.extend(
-            teams_service.Entry(raw, made[address], Outcome.ADDED, "Not invited yet.") for raw, address in new
-        )
+        new = [r for r in asked.new if r.address is not None]  # sort_asked: all of them
+        users = members_service.get_or_create_users(session, [r.address for r in new if r.address])
+        for person in new:
+            assert person.address is not None
+            entry(
+                person.raw,
+                users[person.address],
+                Outcome.ADDED,
+                "Not invited yet.",
+                At(person.index, person.position),
+            )
     elif asked.new:
         options = check_options(actor, user_type=UserType.CLIENT)
         batch = pipeline.invite(session, actor, asked.new, options, via="client_group")
         placed = [r.address for r in batch.results if r.invitation is not None and r.address is not None]
-        made = members_service.get_or_create_users(session, placed)
+        invited = members_service.get_or_create_users(session, placed)
         for r in batch.results:
             if r.outcome is Outcome.INVITED or r.code is SkipCode.ALREADY_INVITED:
                 assert r.address is not None  # invited, or already: an address
                 detail = "" if r.outcome is Outcome.INVITED else pipeline.DETAILS[SkipCode.ALREADY_INVITED]
-                entries.append(teams_service.Entry(r.recipient, made[r.address], Outcome.INVITED, detail))
+                entry(r.recipient, invited[r.address], Outcome.INVITED, detail, at(r))
             else:
                 change.results.append(r)
 
-    for entry, added in teams_service.add_members(session, actor, team, entries):
+    for done, added in teams_service.add_members(session, actor, team, entries):
+        place = where[id(done)]
         if added:
             change.results.append(
                 RecipientResult(
-                    recipient=entry.asked,
-                    outcome=Outcome(entry.outcome),
-                    detail=entry.detail,
-                    address=entry.user.address,
-                    user_id=entry.user.id,
+                    recipient=done.asked,
+                    outcome=Outcome(done.outcome),
+                    detail=done.detail,
+                    address=done.user.address,
+                    user_id=done.user.id,
+                    index=place.index,
+                    position=place.position,
                 )
             )
         else:
             change.results.append(
                 skipped(
-                    entry.asked,
+                    done.asked,
                     "already_in_team",
-                    f"{entry.user.address} is already in this {teams_service.WORDS[team.kind]}.",
-                    user_id=entry.user.id,
+                    f"{done.user.address} is already in this {teams_service.WORDS[team.kind]}.",
+                    user_id=done.user.id,
+                    at=place,
                 )
             )
+    change.results = in_order_asked(change.results)
     return change

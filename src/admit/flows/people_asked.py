@@ -18,14 +18,27 @@ from admit.invitations.pipeline import (
     SkipCode,
 )
 from admit.members import service as members_service
-from admit.members.addresses import split_recipients
+from admit.members.addresses import recipients_by_element, split_recipients
 from admit.members.models import Member
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["Asked", "sort_asked", "skipped"]
+__all__ = ["Asked", "At", "Found", "in_order_asked", "sort_asked", "skipped"]
+
+
+@dataclass(frozen=True, slots=True)
+class At:
+    """Where a person was asked for: the element of a list of ``recipients`` (``index``: the
+    API's and the CLI's; None for a typed or pasted text, a user id or a group's person) and the
+    place among everything asked for in the request (``position``)."""
+
+    index: int | None = None
+    position: int | None = None
+
+
+NOWHERE = At()  # someone who came with a team or client group: after everyone asked for by name
 
 
 def skipped(
@@ -35,15 +48,45 @@ def skipped(
     *,
     user_id: uuid.UUID | None = None,
     address: str | None = None,
+    at: At = NOWHERE,
 ) -> RecipientResult:
     return RecipientResult(
-        recipient=asked, outcome=Outcome.SKIPPED, code=code, detail=detail, user_id=user_id, address=address
+        recipient=asked,
+        outcome=Outcome.SKIPPED,
+        code=code,
+        detail=detail,
+        user_id=user_id,
+        address=address,
+        index=at.index,
+        position=at.position,
     )
+
+
+def at(result: RecipientResult) -> At:
+    """Where ``result``'s person was asked for (as the pipeline's results say it)."""
+    return At(result.index, result.position)
+
+
+def in_order_asked(results: list[RecipientResult]) -> list[RecipientResult]:
+    """``results`` in the order their people were asked for (user ids, then the recipients as
+    listed), those who came with a team or client group last in the order they were found:
+    the order the API, the CLI and the pages promise, whatever the passes that decided them."""
+    last = len(results) + MAX_RECIPIENTS_PER_REQUEST
+    return sorted(results, key=lambda r: last if r.position is None else r.position)
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """An active member of the portal asked for: how they were asked for, and where."""
+
+    label: str
+    member: Member
+    at: At
 
 
 @dataclass(slots=True)
 class Asked:
-    existing: list[tuple[str, Member]] = field(default_factory=list)  # (as asked, active member)
+    existing: list[Found] = field(default_factory=list)  # active members of the portal
     new: list[Recipient] = field(default_factory=list)  # addresses not active in the portal
     skipped: list[RecipientResult] = field(default_factory=list)
     active: dict[uuid.UUID, Member] = field(default_factory=dict)  # {user_id: Member} of everyone looked up
@@ -60,35 +103,44 @@ def sort_asked(
     """Parse, dedupe and look up what was asked for: ``user_ids`` must be active members;
     typed addresses are active members or new; ``also`` (more user ids, e.g. a team's people)
     are looked up in the same query. At most ``MAX_RECIPIENTS_PER_REQUEST`` people."""
-    texts = split_recipients(recipients or [])
+    listed: list[tuple[int | None, str]] = (
+        [(None, text) for text in split_recipients(recipients)]
+        if isinstance(recipients, str)
+        else list(recipients_by_element(recipients or []))
+    )
     ids = list(dict.fromkeys(user_ids or []))
-    if len(texts) + len(ids) > MAX_RECIPIENTS_PER_REQUEST:
+    if len(listed) + len(ids) > MAX_RECIPIENTS_PER_REQUEST:
         raise InvalidInput(f"At most {MAX_RECIPIENTS_PER_REQUEST} people per request.", field="recipients")
-    parsed = [Recipient.parse(session, text) for text in texts]
+    parsed = [
+        Recipient.parse(session, text, index=index, position=len(ids) + i)
+        for i, (index, text) in enumerate(listed)
+    ]
     users = members_service.users_by_address(session, {r.address for r in parsed if r.address})
     out = Asked()
     out.active = members_service.active_members(
         session, portal_id, [*ids, *(u.id for u in users.values()), *also]
     )
-    for user_id in ids:
+    for position, user_id in enumerate(ids):
         member = out.active.get(user_id)
+        where = At(position=position)
         if member is None:
-            out.skipped.append(skipped(str(user_id), "not_found", "No such person in this portal."))
+            out.skipped.append(skipped(str(user_id), "not_found", "No such person in this portal.", at=where))
         else:
-            out.existing.append((member.user.label, member))
+            out.existing.append(Found(member.user.label, member, where))
     seen: set[str] = set()
     for r in parsed:
+        where = At(r.index, r.position)
         if r.address is None:
-            out.skipped.append(skipped(r.raw, SkipCode.INVALID_RECIPIENT, r.error or ""))
+            out.skipped.append(skipped(r.raw, SkipCode.INVALID_RECIPIENT, r.error or "", at=where))
             continue
         if r.address in seen:
-            out.skipped.append(skipped(r.raw, SkipCode.DUPLICATE, "Listed more than once."))
+            out.skipped.append(skipped(r.raw, SkipCode.DUPLICATE, "Listed more than once.", at=where))
             continue
         seen.add(r.address)
         user = users.get(r.address)
         member = out.active.get(user.id) if user is not None else None
         if member is not None:
-            out.existing.append((r.raw, member))
+            out.existing.append(Found(r.raw, member, where))
         else:
             out.new.append(r)
     return out

@@ -40,8 +40,8 @@ from admit.errors import (
     NotFound,
     PermissionDenied,
 )
+from admit.flows.people_asked import NOWHERE, At, at, in_order_asked, sort_asked
 from admit.flows.people_asked import skipped as _skipped
-from admit.flows.people_asked import sort_asked
 from admit.invitations import pipeline, repository, sending
 from admit.invitations import service as invitations_service
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, Invitation
@@ -77,6 +77,7 @@ class _Person:
     via_team_id: uuid.UUID | None = None
     detail: str = ""
     fresh: bool = False  # a portal invitation was made for them just now
+    at: At = NOWHERE  # where they were asked for (a team's or client group's person: nowhere)
 
 
 def add_people(
@@ -116,7 +117,7 @@ def add_people(
         raise InvalidInput("Choose at least one person, team or client group.", field="recipients")
     active = asked.active
     results: list[RecipientResult] = list(asked.skipped)
-    people = [_Person(label, member.user, joined=True) for label, member in asked.existing]
+    people = [_Person(f.label, f.member.user, joined=True, at=f.at) for f in asked.existing]
     new_people = asked.new
 
     outside = [tm.user for tms in team_members.values() for tm in tms if tm.user_id not in active]
@@ -162,7 +163,7 @@ def add_people(
         results.append(_put_in(session, actor, workspace, person, in_workspace))
     session.flush()
     pipeline.hide_unseen(actor, results)
-    return results
+    return in_order_asked(results)
 
 
 def _teams(session: Session, actor: Actor, ids: list[uuid.UUID] | None, kind: str, field: str) -> list[Team]:
@@ -195,7 +196,9 @@ def _invite_new(
         if r.outcome is Outcome.INVITED:
             assert r.address is not None  # the pipeline invites addresses only
             people.append(
-                _Person(r.recipient, users[r.address], joined=False, invitation=r.invitation, fresh=True)
+                _Person(
+                    r.recipient, users[r.address], joined=False, invitation=r.invitation, fresh=True, at=at(r)
+                )
             )
         elif r.code is SkipCode.ALREADY_INVITED:
             # Already invited to the portal: that invitation stands and will land them here too.
@@ -207,6 +210,7 @@ def _invite_new(
                     joined=False,
                     invitation=r.invitation,
                     detail=ALREADY_INVITED_HERE,
+                    at=at(r),
                 )
             )
         else:
@@ -232,6 +236,8 @@ def _put_in(
         invitation_id=invitation.id if invitation is not None else None,
         invitation=invitation,
         user_id=user.id,
+        index=person.at.index,
+        position=person.at.position,
     )
     if existing == NOT_JOINED and person.fresh:
         # Still Not Joined from before, but their invitation had expired or been revoked: the
@@ -245,7 +251,9 @@ def _put_in(
         detail = f"{user.address} is already in this workspace."
         if existing == NOT_JOINED:
             detail = f"{user.address} is already invited to this workspace; use Resend Invitation."
-        return _skipped(person.asked, "already_in_workspace", detail, user_id=user.id, address=user.address)
+        return _skipped(
+            person.asked, "already_in_workspace", detail, user_id=user.id, address=user.address, at=person.at
+        )
     in_workspace[user.id] = JOINED if person.joined else NOT_JOINED
     new = workspaces_service.new_member(
         session,
@@ -264,6 +272,8 @@ def _put_in(
             detail=person.detail,
             address=user.address,
             user_id=user.id,
+            index=person.at.index,
+            position=person.at.position,
         )
     return invited
 

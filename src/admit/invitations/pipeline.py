@@ -143,11 +143,23 @@ class Recipient:
     error: str | None = None
     role: Role | None = None
     refusal: SkipCode | None = None
+    # Where it was asked for, which its result says (``RecipientResult``'s fields of these names).
+    index: int | None = None
+    position: int | None = None
 
     @classmethod
-    def parse(cls, session: Session, text: str) -> Recipient:
+    def parse(
+        cls, session: Session, text: str, *, index: int | None = None, position: int | None = None
+    ) -> Recipient:
         parsed = members_service.parse_recipient(session, text)
-        return cls(raw=parsed.raw, address=parsed.address, name=parsed.name[:MAX_NAME], error=parsed.error)
+        return cls(
+            raw=parsed.raw,
+            address=parsed.address,
+            name=parsed.name[:MAX_NAME],
+            error=parsed.error,
+            index=index,
+            position=position,
+        )
 
 
 class Seen(Protocol):
@@ -173,6 +185,10 @@ class RecipientResult:
     # For a list of recipients (the API's, the CLI's): the element this one came from
     # (``members.addresses.recipients_by_element``); None for a typed or pasted text.
     index: int | None = None
+    # Where among everything asked for in one request this one came (not shown): a flow that
+    # decides people in several passes puts its results back in this order
+    # (``flows.people_asked.in_order_asked``).
+    position: int | None = None
 
     @property
     def invited(self) -> bool:
@@ -228,6 +244,8 @@ def _skip(
         address=r.address,
         invitation_id=invitation.id if invitation is not None else None,
         invitation=invitation,
+        index=r.index,
+        position=r.position,
     )
 
 
@@ -380,7 +398,12 @@ def _invite(
     for i, invitation_id in zip(fresh, created, strict=True):
         r = items[i]
         results[i] = RecipientResult(
-            recipient=r.raw, outcome=Outcome.INVITED, address=r.address, invitation_id=invitation_id
+            recipient=r.raw,
+            outcome=Outcome.INVITED,
+            address=r.address,
+            invitation_id=invitation_id,
+            index=r.index,
+            position=r.position,
         )
     done = [res for res in results[:processed] if res is not None]
     batch = Batch(results=done, processed=processed, retry_at=reservation.retry_at)
