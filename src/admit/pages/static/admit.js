@@ -819,3 +819,28 @@ document.querySelectorAll("input[data-colour-for]").forEach((picker) => {
     });
   });
 })();
+
+// The profile menu (top right). The mouse opens it by hovering; its button opens and closes it
+// (a click, Enter or Space), so Tab passes over its items until it is opened. Escape closes it
+// and gives the focus back to its button; so does focus or a click going elsewhere.
+(() => {
+  const profile = document.querySelector(".profile");
+  if (!profile) return;
+  const button = profile.querySelector(":scope > button");
+  const close = () => button.setAttribute("aria-expanded", "false");
+  button.addEventListener("click", () => {
+    button.setAttribute("aria-expanded", String(button.getAttribute("aria-expanded") !== "true"));
+  });
+  profile.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && button.getAttribute("aria-expanded") === "true") {
+      close();
+      button.focus();
+    }
+  });
+  profile.addEventListener("focusout", (event) => {
+    if (!profile.contains(event.relatedTarget)) close();
+  });
+  document.addEventListener("click", (event) => {
+    if (!profile.contains(event.target)) close();
+  });
+})();
