@@ -339,3 +339,30 @@ def test_only_a_loopback_address_is_taken_from_a_running_server(db, database_url
         with db.unit_of_work() as session:
             served.record_public_url(session, recorded)
         assert served.public_url(database_url) == taken, recorded
+
+
+def test_serve_warns_that_several_processes_on_sqlite_wait_on_each_other(tmp_path):
+    """``admit serve --workers 2`` on SQLite says the processes will queue on its write lock (a
+    real ``admit serve``, on a port already taken so that it stops after saying so)."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    admit = str(Path(sys.executable).parent / "admit")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
+    env.update(ADMIT_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", ADMIT_ENVIRONMENT="development")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        said = subprocess.run(
+            [admit, "serve", "--port", port, "--workers", "2", "--no-migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert said.returncode != 0  # the port was taken
+    assert "Warning: --workers 2 on SQLite" in said.stderr and "PostgreSQL" in said.stderr, said.stderr

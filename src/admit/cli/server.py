@@ -89,6 +89,16 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
             fg="red" if settings.environment == "production" else "yellow",
             err=True,
         )
+    if workers > 1 and settings.is_sqlite:
+        # Each transaction takes SQLite's one write lock: processes queue on it (bench/pages.py at
+        # 8 connections, two processes: p99 6 s where one process gave 89 ms).
+        click.secho(
+            f"Warning: --workers {workers} on SQLite: every request takes SQLite's one write lock, so "
+            "the processes wait on each other (seconds under load); run one process on SQLite, or "
+            "use PostgreSQL for more.",
+            fg="yellow",
+            err=True,
+        )
     if problems and settings.environment == "production":
         # E.g. the dev mailbox shows every email (sign-in and invitation links) to anyone.
         _shared.fail("refusing to start in production with the problems above (see `admit check-config`).")
