@@ -844,3 +844,28 @@ document.querySelectorAll("input[data-colour-for]").forEach((picker) => {
     if (!profile.contains(event.target)) close();
   });
 })();
+
+// Every password field has Show / Hide inside its box, so what was typed can be checked before
+// it is sent. The field keeps its name, its value and the focus; it is a password field again
+// when its form is sent (a browser does not offer to save what it saw as text).
+document.querySelectorAll("input[type=password]").forEach((field) => {
+  const focused = document.activeElement === field;
+  const box = document.createElement("span");
+  box.className = "reveal";
+  field.parentNode.insertBefore(box, field);
+  box.appendChild(field);
+  const toggle = document.createElement("button");
+  toggle.type = "button";
+  toggle.className = "reveal-toggle";
+  const say = (shown) => { toggle.textContent = shown ? "Hide" : "Show"; };
+  say(false);
+  if (field.id) toggle.setAttribute("aria-controls", field.id);
+  toggle.addEventListener("click", () => {
+    const shown = field.type === "password";
+    field.type = shown ? "text" : "password";
+    say(shown);
+  });
+  box.appendChild(toggle);
+  if (focused || (field.autofocus && document.activeElement === document.body)) field.focus();
+  if (field.form) field.form.addEventListener("submit", () => { field.type = "password"; say(false); });
+});
