@@ -60,6 +60,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | not_a_flow                 | NotAFlow                | 409  | only flow workspaces have roles and actions  |
 | role_exists                | RoleExists              | 409  | the flow already has a role of that name     |
 | team_exists                | TeamExists              | 409  | a team or group of that name exists          |
+| workspace_exists           | WorkspaceExists         | 409  | a workspace of that name exists              |
 | import_not_previewed       | ImportNotPreviewed      | 409  | the import cannot be started in its state    |
 | gone                       | Gone                    | 410  | it existed but no longer works (generic)     |
 | invitation_gone            | InvitationGone          | 410  | the invitation link can no longer be used    |
@@ -146,6 +147,7 @@ class ErrorCode(StrEnum):
     NOT_A_FLOW = "not_a_flow"
     ROLE_EXISTS = "role_exists"
     TEAM_EXISTS = "team_exists"
+    WORKSPACE_EXISTS = "workspace_exists"
     IMPORT_NOT_PREVIEWED = "import_not_previewed"
     ADDRESS_SUPPRESSED = "address_suppressed"
     GONE = "gone"
@@ -539,9 +541,17 @@ class RoleExists(Conflict):
 
 
 class TeamExists(Conflict):
-    """A team or client group of that name already exists in the portal."""
+    """A team (or client group) of that name exists already in the portal: names are the same
+    whatever their case and spacing (``kit.names``); ``field`` is ``name``."""
 
     code = ErrorCode.TEAM_EXISTS
+
+
+class WorkspaceExists(Conflict):
+    """A workspace of that name exists already in the portal: names are the same whatever their
+    case and spacing (``kit.names``); ``field`` is ``name``."""
+
+    code = ErrorCode.WORKSPACE_EXISTS
 
 
 class ImportNotPreviewed(Conflict):

@@ -9,7 +9,14 @@ from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.contacts import service as contacts_service
 from admit.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactResultRead, ContactUpdate
-from admit.errors import ContactNotFound, NoAddress, PermissionDenied, RateLimited, WorkspaceNotFound
+from admit.errors import (
+    ContactNotFound,
+    NoAddress,
+    PermissionDenied,
+    RateLimited,
+    WorkspaceExists,
+    WorkspaceNotFound,
+)
 from admit.flows import contacts as contacts_flow
 from admit.kit.routing import Router
 from admit.people import contacts as people_contacts
@@ -23,7 +30,7 @@ router = Router(tags=["contacts"])
     response_model=ContactResultRead,
     status_code=201,
     operation_id="contacts_add",
-    responses=problems(PermissionDenied, WorkspaceNotFound, RateLimited),
+    responses=problems(PermissionDenied, WorkspaceNotFound, WorkspaceExists, RateLimited),
 )
 def add_contact(body: ContactCreate, actor: ActorDep, session: SessionDep) -> ContactResultRead:
     """Add a client or internal user to your contacts, then: ``workspace`` (into an existing

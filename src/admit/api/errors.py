@@ -47,11 +47,14 @@ class Problem(BaseModel):
     detail: str = Field(description="What went wrong and what to do, for people to read.")
     code: ErrorCode = Field(description="What went wrong, for programs to match on.")
     field: str | None = Field(
-        default=None, description="422: the input at fault (the first, when several; null: none)."
+        default=None,
+        description="422, and a 409 over a taken name (`team_exists`, `workspace_exists`…): the input "
+        "at fault (the first, when several; null: none).",
     )
     errors: list[ProblemFieldError] | None = Field(
         default=None,
-        description="422: every input at fault, each with its message (at least the one `field` names).",
+        description="With `field`: every input at fault, each with its message (at least the one `field` "
+        "names).",
     )
     retry_after: int | None = Field(
         default=None, description="429, 503: seconds to wait (also `Retry-After`)."
@@ -116,9 +119,10 @@ def problem(status: int, *, code: ErrorCode, title: str, detail: str, **extra: A
 
 def domain_error_response(exc: DomainError) -> JSONResponse:
     fields = dict(exc.fields)
-    if isinstance(exc, InvalidInput):
+    if isinstance(exc, InvalidInput) or "field" in fields:
         # Bad input always says where, the same way whatever found it (the request's parsing,
-        # or a service): ``field`` and every input at fault in ``errors``.
+        # or a service; a 422, or a 409 over a name that is taken): ``field`` and every input
+        # at fault in ``errors``.
         fields["field"], fields["errors"] = exc.fields.get("field"), exc.field_errors
     return problem(exc.status, code=exc.code, title=exc.title, detail=exc.message, **fields)
 

@@ -24,6 +24,7 @@ from admit.errors import (
     RoleExists,
     RoleNotFound,
     TeamNotFound,
+    WorkspaceExists,
     WorkspaceNotFound,
 )
 from admit.flows import workspace_people
@@ -79,10 +80,11 @@ W = "/portals/{portal}/workspaces/{workspace_id}"
     response_model=WorkspaceRead,
     status_code=201,
     operation_id="workspaces_create",
-    responses=problems(PermissionDenied),
+    responses=problems(PermissionDenied, WorkspaceExists),
 )
 def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep) -> WorkspaceRead:
-    """Create a workspace (internal users); its creator joins it. A flow may list its roles."""
+    """Create a workspace (internal users); its creator joins it. A flow may list its roles. Its
+    name is the portal's only one whatever its case and spacing (409 ``workspace_exists``)."""
     workspace = workspaces_service.create(session, actor, name=body.name, kind=body.kind, roles=body.roles)
     return WorkspaceRead.of(workspace)
 

@@ -22,7 +22,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.contacts import service as contacts_service
 from admit.contacts.models import Contact
-from admit.errors import InvalidInput, NoAddress
+from admit.errors import InvalidInput, NoAddress, WorkspaceExists
 from admit.flows import groups, workspace_people
 from admit.invitations import pipeline
 from admit.invitations.options import check_options
@@ -189,7 +189,10 @@ def _workspace_for(
     (the callers have checked that one of the two was given)."""
     if workspace_id is not None:
         return workspaces_service.get_or_raise(session, actor, workspace_id)
-    return workspaces_service.create(session, actor, name=workspace_name or "", kind=kind)
+    try:
+        return workspaces_service.create(session, actor, name=workspace_name or "", kind=kind)
+    except WorkspaceExists as exc:  # the name given here is the new workspace's
+        raise WorkspaceExists(exc.message, field="workspace_name") from exc
 
 
 def add_group(

@@ -49,7 +49,7 @@ from admit.flows import members as members_flow
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
 from admit.invitations.options import check_options
-from admit.kit import secretbox
+from admit.kit import names, secretbox
 from admit.members import service as members_service
 from admit.members.addresses import domain_allowed
 from admit.policy import Role
@@ -643,7 +643,7 @@ def _map_departments(
     while True:
         page, cursor = teams_service.list_teams(session, actor, kind=TEAM, cursor=cursor, limit=100)
         for team in page:
-            teams.setdefault(team.name.casefold(), team)
+            teams.setdefault(names.key(team.name), team)
         if cursor is None:
             break
     # The account may have moved to the new address in this run (an applied email change).
@@ -657,12 +657,13 @@ def _map_departments(
     }
     by_team: dict[str, list[Step]] = {}
     for step in steps:
-        by_team.setdefault(step.department.strip()[:100], []).append(step)
+        by_team.setdefault(names.tidy(step.department)[:100], []).append(step)
     mapped: dict[str, str] = {}
     for name, members in by_team.items():
-        if name.casefold() not in teams:
-            teams[name.casefold()] = teams_service.create(session, actor, kind=TEAM, name=name)
-        team = teams[name.casefold()]
+        # A department names the team of the same name (``kit.names``: "design" is "Design").
+        if names.key(name) not in teams:
+            teams[names.key(name)] = teams_service.create(session, actor, kind=TEAM, name=name)
+        team = teams[names.key(name)]
         entries = [
             teams_service.Entry(asked=s.known_address, user=users[s.known_address], outcome="added")
             for s in members
@@ -671,14 +672,14 @@ def _map_departments(
         teams_service.add_members(session, actor, team, entries)
         for s in members:
             mapped[s.external_id] = s.department
-            old = (s.before.team if s.before is not None else "").strip()
+            old = names.tidy(s.before.team if s.before is not None else "")
             if (
                 old
-                and old.casefold() != name.casefold()
-                and old.casefold() in teams
+                and names.key(old) != names.key(name)
+                and names.key(old) in teams
                 and s.known_address in users
             ):
                 teams_service.remove_members(
-                    session, actor, teams[old.casefold()], [users[s.known_address].id]
+                    session, actor, teams[names.key(old)], [users[s.known_address].id]
                 )
     return mapped

@@ -101,14 +101,14 @@ def workspaces_create(
     try:
         workspace = workspaces_service.create(session, actor, name=name, kind=kind, roles=role_names)
     except DomainError as exc:
-        if exc.status != 422:
+        if exc.fields.get("field") is None:  # not the form's input at fault (e.g. the role)
             raise
         session.rollback()
         return _list_page(
             request,
             session,
             actor,
-            status_code=422,
+            status_code=exc.status,
             error=exc.message,
             form={"name": name, "kind": kind, "roles": roles},
         )

@@ -24,6 +24,7 @@ class TeamKind(StrEnum):
 
 TEAM, CLIENT_GROUP = (TeamKind.TEAM, TeamKind.CLIENT_GROUP)
 KINDS = (TEAM, CLIENT_GROUP)
+NAME_INDEX = "uq_teams_portal_kind_name"
 
 
 class Team(Base):
@@ -32,15 +33,18 @@ class Team(Base):
     Adding one to a workspace adds each of its people; Resend on its row reaches those of them
     who have not joined. A deleted one keeps its row (``deleted_at``): the workspace memberships
     that came through it and the audit log still name it, and its name is free again.
+    Names are unique per portal and kind whatever their case and spacing (``kit.names``).
     """
 
     __tablename__ = "teams"
     __table_args__ = (
+        # No two live teams (or groups) of a portal share a name whatever its case: the backstop
+        # of ``teams.service``'s rule (``kit.names``) when two requests ask at once.
         Index(
-            "uq_teams_portal_kind_name",
+            NAME_INDEX,
             "portal_id",
             "kind",
-            "name",
+            text("lower(name)"),
             unique=True,
             sqlite_where=text("deleted_at IS NULL"),
             postgresql_where=text("deleted_at IS NULL"),

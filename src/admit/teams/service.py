@@ -29,9 +29,10 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import InvalidInput, TeamExists, TeamNotFound
+from admit.kit import names
 from admit.kit.pagination import page
 from admit.policy import UserType
-from admit.teams.models import CLIENT_GROUP, KINDS, TEAM, Team, TeamMember
+from admit.teams.models import CLIENT_GROUP, KINDS, NAME_INDEX, TEAM, Team, TeamMember
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import Member, User
@@ -44,6 +45,7 @@ __all__ = [
     "by_ids",
     "create",
     "delete",
+    "find_same_name",
     "get_or_raise",
     "list_teams",
     "manage_action",
@@ -133,9 +135,9 @@ def members_of(session: Session, team_ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
 
 
 def _clean_name(kind: str, name: str | None) -> str:
-    """A team's or group's name, trimmed; errors name the field. The one rule, at creation and
-    at rename."""
-    name = (name or "").strip()
+    """A team's or group's name, tidy (``kit.names.tidy``); errors name the field. The one rule,
+    at creation and at rename."""
+    name = names.tidy(name)
     if not name:
         raise InvalidInput(f"The {WORDS[kind]} needs a name.", field="name")
     if len(name) > MAX_NAME:
@@ -143,16 +145,41 @@ def _clean_name(kind: str, name: str | None) -> str:
     return name
 
 
+def find_same_name(
+    session: Session, portal_id: uuid.UUID, *, kind: str, name: str, other_than: uuid.UUID | None = None
+) -> Team | None:
+    """The live team (or client group) of the portal whose name is the same as ``name``
+    (``kit.names``: whatever its case and spacing), leaving out ``other_than``; None if none."""
+    rows = session.execute(
+        select(Team.id, Team.name).where(
+            Team.portal_id == portal_id, Team.kind == kind, Team.deleted_at.is_(None)
+        )
+    )
+    found = names.same(name, ((r.id, r.name) for r in rows), other_than=other_than)
+    return session.get(Team, found[0]) if found is not None else None
+
+
+def _taken(kind: str, existing: str) -> TeamExists:
+    return TeamExists(f"A {WORDS[kind]} named “{existing}” exists already.", field="name")
+
+
 def _save_name(session: Session, team: Team, name: str) -> None:
-    """Write ``team`` with ``name``: no two live teams (or groups) of a portal share a name (a
-    unique index over the rows not deleted, so two at once cannot both win)."""
+    """Write ``team`` with ``name``, unless a live team (or group) of the portal has the same
+    name (``kit.names``). A unique index on the lowered name over the rows not deleted holds the
+    line when two requests ask at once: the later one is refused the same way."""
+    same = find_same_name(session, team.portal_id, kind=team.kind, name=name, other_than=team.id)
+    if same is not None:
+        raise _taken(team.kind, same.name)
     try:
         with session.begin_nested():
             team.name = name
             session.add(team)
             session.flush()
     except IntegrityError as exc:
-        raise TeamExists(f"A {WORDS[team.kind]} named “{name}” already exists.", field="name") from exc
+        if not names.violates(exc, NAME_INDEX):
+            raise
+        same = find_same_name(session, team.portal_id, kind=team.kind, name=name, other_than=team.id)
+        raise _taken(team.kind, same.name if same is not None else name) from exc
 
 
 def create(session: Session, actor: Actor, *, kind: str, name: str) -> Team:

@@ -25,6 +25,7 @@ class WorkspaceKind(StrEnum):
 
 CHAT, FLOW, LINE = (WorkspaceKind.CHAT, WorkspaceKind.FLOW, WorkspaceKind.LINE)
 KINDS = (CHAT, FLOW, LINE)
+NAME_INDEX = "uq_workspaces_portal_name"
 
 
 class WorkspaceMemberStatus(StrEnum):
@@ -40,10 +41,16 @@ MEMBER_STATUSES = (JOINED, NOT_JOINED)
 
 class Workspace(Base):
     """Where internal users and clients work together: a ``chat``, a ``flow`` or a ``line``
-    (a shared inbox, seed 004). A flow has roles (``WorkspaceRole``)."""
+    (a shared inbox, seed 004). A flow has roles (``WorkspaceRole``). Its name is the portal's
+    only one of that name, whatever its case and spacing (``kit.names``), so a name picks one."""
 
     __tablename__ = "workspaces"
-    __table_args__ = (Index("ix_workspaces_portal_created", "portal_id", "created_at"),)
+    __table_args__ = (
+        Index("ix_workspaces_portal_created", "portal_id", "created_at"),
+        # No two workspaces of a portal share a name whatever its case: the backstop of
+        # ``workspaces.service``'s rule (``kit.names``) when two requests ask at once.
+        Index(NAME_INDEX, "portal_id", text("lower(name)"), unique=True),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))

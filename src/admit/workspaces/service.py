@@ -19,18 +19,21 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id, rowcount
-from admit.errors import InvalidInput, MemberNotFound, WorkspaceNotFound
+from admit.errors import InvalidInput, MemberNotFound, WorkspaceExists, WorkspaceNotFound
+from admit.kit import names
 from admit.kit.pagination import count_all, page
 from admit.workspaces.models import (
     FLOW,
     JOINED,
     KINDS,
+    NAME_INDEX,
     NOT_JOINED,
     RoleAssignment,
     Workspace,
@@ -49,6 +52,7 @@ __all__ = [
     "add_member",
     "count_workspaces",
     "create",
+    "find_same_name",
     "get_membership",
     "get",
     "get_or_raise",
@@ -103,9 +107,11 @@ def create(
     session: Session, actor: Actor, *, name: str, kind: str = "chat", roles: list[str] | None = None
 ) -> Workspace:
     """Create a workspace; its creator (when a person) joins it at once. A flow may be given its
-    roles ("Reviewer", "Client signer"), each left unassigned."""
+    roles ("Reviewer", "Client signer"), each left unassigned. Its name is tidied and must be
+    the portal's only one (``kit.names``: any case and spacing): else 409 ``workspace_exists``
+    on ``name``."""
     policy.require(actor.role, policy.Action.WORKSPACE_CREATE)
-    name = (name or "").strip()
+    name = names.tidy(name)
     if not name:
         raise InvalidInput("The workspace needs a name.", field="name")
     if len(name) > MAX_NAME:
@@ -115,9 +121,19 @@ def create(
     role_names = clean_role_names(roles)
     if role_names and kind != FLOW:
         raise InvalidInput("Only flow workspaces have roles.", field="roles")
+    same = find_same_name(session, actor.portal.id, name)
+    if same is not None:
+        raise _taken(same.name)
     workspace = Workspace(portal_id=actor.portal.id, name=name, kind=kind, created_by_id=actor.user_id)
-    session.add(workspace)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(workspace)
+            session.flush()
+    except IntegrityError as exc:  # made at the same moment by another request: the index holds
+        if not names.violates(exc, NAME_INDEX):
+            raise
+        same = find_same_name(session, actor.portal.id, name)
+        raise _taken(same.name if same is not None else name) from exc
     for position, role_name in enumerate(role_names):
         session.add(WorkspaceRole(workspace_id=workspace.id, name=role_name, position=position))
     if actor.user is not None:
@@ -143,6 +159,19 @@ def create(
     )
     session.flush()
     return workspace
+
+
+def find_same_name(session: Session, portal_id: uuid.UUID, name: str) -> Workspace | None:
+    """The portal's workspace whose name is the same as ``name`` (``kit.names``: whatever its
+    case and spacing), reachable by the actor or not; None if the name is free."""
+    rows = session.execute(select(Workspace.id, Workspace.name).where(Workspace.portal_id == portal_id))
+    found = names.same(name, ((r.id, r.name) for r in rows))
+    return session.get(Workspace, found[0]) if found is not None else None
+
+
+def _taken(existing: str) -> WorkspaceExists:
+    # Said to whoever names it, in the workspace or not: a name in use is all it tells.
+    return WorkspaceExists(f"A workspace named “{existing}” exists already.", field="name")
 
 
 def get(session: Session, workspace_id: uuid.UUID) -> Workspace | None:

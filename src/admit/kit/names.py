@@ -1,0 +1,53 @@
+"""When two names people give are one name: the rule for teams, client groups and workspaces.
+
+A name is kept **tidy**: trimmed, every run of spaces, tabs or line breaks made one space
+(``"  Product   design "`` is kept as ``"Product design"``). Two names are **the same** when
+their tidy forms are equal ignoring case (Unicode case folding: ``"Design"``, ``"design "`` and
+``"DESIGN"`` are one name; so are ``"Straße"`` and ``"STRASSE"``). ``key`` is that rule; the
+services that own the names (``teams.service``, ``workspaces.service``) refuse a name whose key
+another live one of the portal has, naming the one that exists.
+
+The database holds the same line as a backstop for two requests at once: a unique index on
+``lower(name)`` (names are stored tidy, so only case is left to fold there). SQLite's
+``lower()`` folds ASCII letters only, so for other letters the services' check is what holds;
+``violates`` tells the index's refusal apart from any other, for the service to say it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+
+__all__ = ["key", "same", "tidy", "violates"]
+
+_T = TypeVar("_T")
+
+
+def tidy(name: str | None) -> str:
+    """``name`` as it is kept: trimmed, each run of whitespace inside it one space."""
+    return " ".join((name or "").split())
+
+
+def key(name: str | None) -> str:
+    """What makes two names the same: their tidy forms, case-folded (see the module)."""
+    return tidy(name).casefold()
+
+
+def same(
+    name: str, existing: Iterable[tuple[_T, str]], *, other_than: _T | None = None
+) -> tuple[_T, str] | None:
+    """The first of ``existing`` (``(id, name)`` pairs) whose name is the same as ``name``,
+    leaving out ``other_than`` (the row being renamed); None when the name is free."""
+    wanted = key(name)
+    for row_id, row_name in existing:
+        if row_id != other_than and key(row_name) == wanted:
+            return row_id, row_name
+    return None
+
+
+def violates(exc: IntegrityError, index: str) -> bool:
+    """Whether ``exc`` is the refusal of the unique index named ``index`` (SQLite: ``UNIQUE
+    constraint failed: index 'uq_…'``; PostgreSQL: ``… violates unique constraint "uq_…"``)."""
+    return index in str(exc.orig)
