@@ -46,6 +46,7 @@ from admit.imports.models import (
 )
 from admit.imports.parsing import read_rows
 from admit.invitations.options import InviteOptions, check_options
+from admit.kit.sheets import safe_cell
 from admit.policy import Role
 
 __all__ = [
@@ -377,15 +378,6 @@ def status_of(imp: InvitationImport) -> ImportState:
     }
 
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: object) -> str:
-    """Spreadsheet-safe text: a cell that starts like a formula is prefixed with an apostrophe."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def report_csv(
     source: Session | Database, actor: Actor, import_id: uuid.UUID, *, only_skipped: bool = False
 ) -> Iterator[str]:
@@ -412,7 +404,14 @@ def report_csv(
         buffer.truncate()
         for r in rows:
             writer.writerow(
-                [r.row_number, _cell(r.recipient), _cell(r.email), _cell(r.name), r.code, _cell(r.detail)]
+                [
+                    r.row_number,
+                    safe_cell(r.recipient),
+                    safe_cell(r.email),
+                    safe_cell(r.name),
+                    r.code,
+                    safe_cell(r.detail),
+                ]
             )
         last = (rows[-1].row_number, rows[-1].part)
         yield buffer.getvalue()

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["SYSTEM", "Clock", "now", "travel"]
+__all__ = ["SYSTEM", "Clock", "day_bounds", "now", "travel", "zone"]
 
 
 class Clock:
@@ -47,3 +48,20 @@ def now() -> datetime:
 def travel(delta: timedelta) -> AbstractContextManager[None]:
     """Move the system clock (tests)."""
     return SYSTEM.travel(delta)
+
+
+def zone(name: str | None) -> tzinfo:
+    """The IANA time zone ``name`` (a portal's ``time_zone``): UTC when none, or unknown."""
+    try:
+        return ZoneInfo(name) if name and name != "UTC" else UTC
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def day_bounds(day: date, zone_name: str | None) -> tuple[datetime, datetime]:
+    """When ``day`` starts and when the next one starts, in the time zone ``zone_name``, as UTC
+    moments (a day there may last 23 or 25 hours: a change of clocks)."""
+    tz = zone(zone_name)
+    start = datetime.combine(day, time.min, tzinfo=tz)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=tz)
+    return start.astimezone(UTC), end.astimezone(UTC)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import math
 from datetime import UTC, date, datetime
 from typing import TypeVar, overload
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
+
+from admit.kit import clock
 
 __all__ = [
     "day_text",
@@ -58,10 +59,7 @@ def lifetime_in_words(minutes: int) -> str:
 def _in_zone(moment: datetime, zone: str | None) -> tuple[datetime, str]:
     """``moment`` in the IANA time zone ``zone`` (UTC when none, or unknown), and its short name
     there ("CET", "UTC"; a zone with no name is told by its offset, "+0530")."""
-    try:
-        tz = ZoneInfo(zone) if zone and zone != "UTC" else UTC
-    except (ZoneInfoNotFoundError, ValueError):
-        tz = UTC
+    tz = clock.zone(zone)
     local = moment.astimezone(tz)
     if tz is UTC:
         return local, "UTC"

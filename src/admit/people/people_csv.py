@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable, Iterator
 
+from admit.kit.sheets import csv_chunks, safe_cell
 from admit.people.roster import Listed
 
 __all__ = ["HEADER", "lines"]
@@ -27,34 +26,21 @@ HEADER = (
 
 def _cells(row: Listed) -> tuple[str, ...]:
     return (
-        _safe(row.name),
+        safe_cell(row.name),
         row.address,
         row.user_type,
         row.role,
         " ".join(row.products),
         row.status,
         row.kind,
-        _safe(row.invited_by),
+        safe_cell(row.invited_by),
         row.invited_at,
         row.last_sent_at,
         row.delivery,
     )
 
 
-def _safe(text: str) -> str:
-    """A cell a spreadsheet will not run as a formula (a name such as ``=HYPERLINK(…)``)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def lines(rows: Iterable[Listed]) -> Iterator[str]:
-    """The header, then every row, a few hundred rows per chunk."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(_cells(row))
-        if count % 500 == 0:
-            yield out.getvalue()
-            out.seek(0)
-            out.truncate()
-    yield out.getvalue()
+    """The header, then every row, a few hundred rows per chunk (cells that look like formulas
+    escaped: a name such as ``=HYPERLINK(…)``)."""
+    return csv_chunks(HEADER, (_cells(row) for row in rows))
