@@ -135,6 +135,7 @@ _TABLE: dict[str, tuple] = {
     # reset someone's two-step verification: owners only
     "reset-member-two-factor":          (ALLOW, 403,   403,   403,   401,     404),
     "read-audit-log":                   (ALLOW, ALLOW, 403,   403,   401,     404),
+    "export-audit-log":                 (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-api-key":                   (ALLOW, ALLOW, 403,   403,   401,     404),
     "create-scim-token":                (ALLOW, ALLOW, 403,   403,   401,     404),
     "connect-hr-system":                (ALLOW, ALLOW, 403,   403,   401,     404),
@@ -201,6 +202,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "change-member-access": A.MEMBER_CHANGE_ACCESS,
     "reset-member-two-factor": A.MEMBER_RESET_SECOND_FACTOR,
     "read-audit-log": A.AUDIT_VIEW,
+    "export-audit-log": A.AUDIT_VIEW,  # who may read the log may download it
     "create-api-key": A.API_KEY_MANAGE,
     "create-scim-token": A.SCIM_MANAGE,
     "connect-hr-system": A.HR_MANAGE,
@@ -671,6 +673,11 @@ def _(w: World, actor: str) -> Call:
 @call("read-audit-log")
 def _(w: World, actor: str) -> Call:
     return Call("GET", w.api("/audit-events"))
+
+
+@call("export-audit-log")
+def _(w: World, actor: str) -> Call:
+    return Call("GET", w.api("/audit-events.csv"))
 
 
 @call("create-api-key")

@@ -11,7 +11,7 @@ from tests.factories import OWNER_PASSWORD
 
 COMMANDS = (
     "serve", "worker", "migrate", "check-config", "init", "invite",
-    "invitations", "members", "workspaces", "links", "scim-tokens", "hr",
+    "invitations", "members", "workspaces", "links", "scim-tokens", "hr", "audit",
 )  # fmt: skip
 OLD_NAMES = ("users", "workspace", "link")
 

@@ -1,8 +1,14 @@
 from __future__ import annotations
 
-from fastapi import File, UploadFile
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import Depends, File, Query, Request, UploadFile
+from fastapi.responses import StreamingResponse
 from sqlalchemy.orm import Session
 
+from admit import context
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.audit.schemas import AuditCategory, AuditEventPage, AuditEventRead
@@ -14,7 +20,7 @@ from admit.portals import service as portals_service
 from admit.portals.models import Portal
 from admit.portals.schemas import PortalRead, PortalUpdate
 from admit.settings import Settings
-from admit.web import SessionDep, SettingsDep
+from admit.web import SessionDep, SettingsDep, get_db
 
 router = Router(tags=["portals"])
 
@@ -95,6 +101,38 @@ def remove_logo(actor: ActorDep, session: SessionDep, settings: SettingsDep) -> 
     return read(session, portal, settings)
 
 
+@dataclass
+class AuditFilters:
+    """The audit log's filters, as its list and its CSV export both read them from the query."""
+
+    category: AuditCategory | None = None
+    q: Annotated[str | None, Query(description='Who or what, in part, or what was done ("revoked").')] = None
+    since: Annotated[
+        date | None, Query(description="Events from this day on (YYYY-MM-DD, in the portal's time zone).")
+    ] = None
+    until: Annotated[
+        date | None,
+        Query(description="Events up to the end of this day (YYYY-MM-DD, in the portal's time zone)."),
+    ] = None
+    actor: Annotated[
+        str | None,
+        Query(
+            description="Who did it: a user id or an address (that person's events, an API key they made "
+            "included), or the label of an API key or system (`hr:bamboohr`)."
+        ),
+    ] = None
+
+    def given(self) -> dict[str, Any]:
+        """As ``people.activity`` takes them (``by``: the actor filter)."""
+        return {
+            "category": self.category,
+            "q": self.q,
+            "since": self.since,
+            "until": self.until,
+            "by": self.actor,
+        }
+
+
 @router.get(
     "/portals/{portal}/audit-events",
     response_model=AuditEventPage,
@@ -104,14 +142,42 @@ def remove_logo(actor: ActorDep, session: SessionDep, settings: SettingsDep) -> 
 def list_audit_events(
     actor: ActorDep,
     session: SessionDep,
-    category: AuditCategory | None = None,
-    q: str | None = None,
+    filters: Annotated[AuditFilters, Depends()],
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> AuditEventPage:
     """The portal's audit log, newest first, each event with its ``summary`` in words; filter by
-    ``category`` or by ``q`` (who or what, in part)."""
-    entries, next_cursor = activity.log(session, actor, category=category, q=q, cursor=cursor, limit=limit)
+    ``category``, ``q`` (who or what, in part), days (``since``, ``until``: in the portal's time
+    zone, both included) and ``actor`` (who did it), together and with the cursor."""
+    entries, next_cursor = activity.log(session, actor, cursor=cursor, limit=limit, **filters.given())
     return AuditEventPage(
         items=[AuditEventRead.of(e.event, e.summary) for e in entries], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/portals/{portal}/audit-events.csv",
+    operation_id="audit_events_export",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "Every event the filters match, newest first: "
+                             + ", ".join(activity.CSV_HEADER) + ".",
+              "content": {"text/csv": {"schema": {"type": "string"}}}},
+        **problems(PermissionDenied, InvalidInput),
+    },
+)  # fmt: skip
+def export_audit_events(
+    request: Request, actor: ActorDep, session: SessionDep, filters: Annotated[AuditFilters, Depends()]
+) -> StreamingResponse:
+    """The whole audit log the filters match (the list's filters), as CSV, streamed a page at a
+    time: time (ISO 8601, UTC), actor, action, category, summary (the line the page shows), ip.
+    Cells that would read as spreadsheet formulas start with an apostrophe."""
+    # Refused filters (and who may not read the log) answer their error before the download starts.
+    activity.log(session, actor, limit=1, **filters.given())
+    db = get_db(request)
+    stamp = context.of(session).clock.now().strftime("%Y%m%d-%H%M")
+    return StreamingResponse(
+        activity.csv_lines(db, actor, **filters.given()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="audit-{actor.portal.slug}-{stamp}.csv"'},
     )

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -16,11 +18,12 @@ from admit.audit.words import ANONYMOUS, CATEGORIES, actions_saying
 from admit.db import new_id
 from admit.errors import InvalidInput
 from admit.events import outbox as webhooks
+from admit.kit import clock
 from admit.kit.bulk import insert_rows, new_ids
 from admit.kit.pagination import page
 from admit.kit.search import contains
 
-__all__ = ["list_events", "record", "record_many"]
+__all__ = ["ActedBy", "count_events", "day", "list_events", "recent_actors", "record", "record_many"]
 
 
 def record(
@@ -149,19 +152,41 @@ def search_text(q: str | None) -> str:
     return (q or "").strip()[:200]
 
 
-def list_events(
-    session: Session,
+@dataclass(frozen=True, slots=True)
+class ActedBy:
+    """Who did it, as the log's actor filter names them: a person (``user_id``: what they did
+    themselves, or by an API key they made) and/or the label events carry (``label``: an
+    address, an API key's or the HR system's, ``hr:bamboohr``). An event matches either."""
+
+    user_id: uuid.UUID | None = None
+    label: str | None = None
+
+
+def day(text: str | None, *, field: str) -> date | None:
+    """A day as the log's filters take it from a page or a command line (``2026-12-06``); none
+    for blank text. Refused, naming ``field``, when it is not one."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            f"{field} must be a day written YYYY-MM-DD, not {text[:40]!r}.", field=field
+        ) from None
+
+
+def _matching(
     actor: Actor,
     *,
     category: str | None = None,
     q: str | None = None,
     actors_named: Select[uuid.UUID] | None = None,
-    cursor: str | None = None,
-    limit: int = 100,
-) -> tuple[list[AuditEvent], str | None]:
-    """The portal's audit events, newest first; ``category`` (``words.CATEGORIES``) and ``q``
-    (who or what, in part) narrow them. ``actors_named``: the users the search's words name (by
-    a name the log shows them by); their events match too."""
+    since: date | None = None,
+    until: date | None = None,
+    acted_by: ActedBy | None = None,
+) -> Select[AuditEvent]:
+    """The portal's events the filters match (every filter of the log is here, once)."""
     policy.require(actor.role, policy.Action.AUDIT_VIEW)
     query = select(AuditEvent).where(AuditEvent.portal_id == actor.portal.id)
     if category:
@@ -170,6 +195,19 @@ def list_events(
         query = query.where(
             or_(*(AuditEvent.action.startswith(p, autoescape=True) for p in CATEGORIES[category]))
         )
+    # The days are the portal's: "since 6 December" starts at midnight where it works, and
+    # "until" takes in the whole of its day.
+    zone = actor.portal.time_zone
+    if since is not None and until is not None and until < since:
+        raise InvalidInput("until must be the same day as since or after it.", field="until")
+    if since is not None:
+        query = query.where(AuditEvent.created_at >= clock.day_bounds(since, zone)[0])
+    if until is not None:
+        query = query.where(AuditEvent.created_at < clock.day_bounds(until, zone)[1])
+    if acted_by is not None:
+        who = [AuditEvent.actor_user_id == acted_by.user_id] if acted_by.user_id else []
+        who += [AuditEvent.actor_label == acted_by.label] if acted_by.label else []
+        query = query.where(or_(*who) if who else false())
     if q := search_text(q):
         # Who (the actor), what (the target), and the person's name the sentence shows with it.
         name = AuditEvent.detail["name"].as_string()
@@ -185,4 +223,53 @@ def list_events(
         if said := actions_saying(q):  # what the lines say was done ("revoked")
             found = or_(found, AuditEvent.action.in_(said))
         query = query.where(found)
-    return page(session, query, AuditEvent, cursor=cursor, limit=limit)
+    return query
+
+
+def list_events(
+    session: Session,
+    actor: Actor,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+    **filters: Any,
+) -> tuple[list[AuditEvent], str | None]:
+    """The portal's audit events, newest first, narrowed by ``filters``: ``category``
+    (``words.CATEGORIES``), ``q`` (who or what, in part; ``actors_named``: the users its words
+    name, by a name the log shows them by, whose events match too), ``since`` and ``until``
+    (days in the portal's time zone, both included) and ``acted_by`` (``ActedBy``)."""
+    return page(session, _matching(actor, **filters), AuditEvent, cursor=cursor, limit=limit)
+
+
+def count_events(session: Session, actor: Actor, **filters: Any) -> int:
+    """How many of the portal's events ``filters`` (``list_events``'s) match."""
+    query = _matching(actor, **filters).with_only_columns(func.count()).order_by(None)
+    return int(session.scalar(query) or 0)
+
+
+# The actors offered by the log's filter are those of its latest events, so that the list costs
+# the same in a log of millions (a person who acted only long ago can still be typed).
+RECENT_EVENTS = 5000
+
+
+def recent_actors(session: Session, actor: Actor) -> list[tuple[uuid.UUID | None, str]]:
+    """Who acted in the portal's latest ``RECENT_EVENTS`` events: ``(user_id, label)`` each once
+    (a person by their id, with a label they acted under; others, an API key's maker aside, by
+    their label: ``hr:bamboohr``), most recent first."""
+    policy.require(actor.role, policy.Action.AUDIT_VIEW)
+    latest = (
+        select(AuditEvent.actor_user_id, AuditEvent.actor_label, AuditEvent.created_at)
+        .where(AuditEvent.portal_id == actor.portal.id)
+        .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+        .limit(RECENT_EVENTS)
+        .subquery()
+    )
+    rows = session.execute(
+        select(latest.c.actor_user_id, latest.c.actor_label, func.max(latest.c.created_at).label("last"))
+        .group_by(latest.c.actor_user_id, latest.c.actor_label)
+        .order_by(func.max(latest.c.created_at).desc())
+    )
+    seen: dict[uuid.UUID | str, tuple[uuid.UUID | None, str]] = {}
+    for user_id, label, _last in rows:
+        seen.setdefault(user_id or label, (user_id, label))
+    return list(seen.values())

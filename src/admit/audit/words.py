@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from admit.kit.text import readable_phone
 
-__all__ = ["ANONYMOUS", "BY_THEMSELVES", "CATEGORIES", "PHRASES", "actions_saying", "sentence"]
+__all__ = ["ANONYMOUS", "BY_THEMSELVES", "CATEGORIES", "PHRASES", "actions_saying", "category_of", "sentence"]
 
 ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody signed in
 
@@ -138,6 +138,12 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "settings": ("portal.", "api_key.", "webhook."),
     "directory": ("hr.", "scim_token."),  # HR systems and SCIM
 }
+
+
+def category_of(action: str) -> str:
+    """The category an action is filed under (``CATEGORIES``), or "" for none."""
+    return next((c for c, prefixes in CATEGORIES.items() if action.startswith(prefixes)), "")
+
 
 # An invite link's settings, as its change is told ("changed the invite link's role and limit").
 LINK_SETTINGS = {

@@ -3,9 +3,9 @@
 ``server`` (serve, worker, migrate, check-config, init), ``invitations`` (invite, invitations
 list|resend|revoke), ``members`` (members list|deactivate|reactivate), ``workspaces``
 (workspaces list|create|add|members), ``links`` (links show|refresh|set), ``scim`` (scim-tokens
-create|list|revoke), ``hr`` (hr list|preview|sync); ``_shared`` holds what they share, the exit
-codes among it. Commands call one service or flow inside a unit of work, as the pages and the
-API do, and print its answer; never SQL, never a role compared.
+create|list|revoke), ``hr`` (hr list|preview|sync), ``audit`` (audit list); ``_shared`` holds
+what they share, the exit codes among it. Commands call one service or flow inside a unit of
+work, as the pages and the API do, and print its answer; never SQL, never a role compared.
 
 The old names ``users``, ``workspace …`` and ``link …`` still work for one release, hidden from
 ``admit --help``.
@@ -16,7 +16,7 @@ from __future__ import annotations
 import click
 
 from admit import __version__
-from admit.cli import _shared, hr, invitations, links, members, scim, server, workspaces
+from admit.cli import _shared, audit, hr, invitations, links, members, scim, server, workspaces
 
 
 @click.group(epilog=_shared.EXIT_CODES_HELP)
@@ -39,6 +39,7 @@ for command in (
     scim.scim_tokens,
     scim.scim_token,
     hr.hr,
+    audit.audit,
     # Old names, hidden, for one release.
     members.users,
     workspaces.workspace,

@@ -2,17 +2,19 @@ from __future__ import annotations
 
 import uuid
 from functools import partial
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import urlencode
 
-from fastapi import Depends, File, Form, Request, Response, UploadFile
+from fastapi import Depends, File, Form, Query, Request, Response, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
+from admit.audit import service as audit_service
 from admit.audit import words as audit_words
 from admit.auth import service as auth_service
-from admit.errors import DomainError, NotFound
+from admit.errors import DomainError, InvalidInput, NotFound
 from admit.kit.brand import DEFAULT_COLOR
 from admit.kit.pagination import every
 from admit.kit.routing import Router
@@ -209,6 +211,10 @@ def logo_image(slug: str, key: str, session: SessionDep) -> Response:
     )
 
 
+# The Audit Log's filters, as its address keeps them (``?category=…&actor=…&since=…``).
+AUDIT_FILTERS = ("q", "category", "actor", "since", "until")
+
+
 @router.get("/p/{slug}/audit", name="audit:list")
 def audit_list(
     request: Request,
@@ -217,11 +223,35 @@ def audit_list(
     cursor: str | None = None,
     category: str = "",
     q: str = "",
+    since: str = "",
+    until: str = "",
+    actor_filter: Annotated[str, Query(alias="actor")] = "",
 ) -> HTMLResponse:
-    """The audit log in words, newest first, with a category filter and a search."""
-    entries, next_cursor = activity.log(
-        session, actor, category=category or None, q=q or None, cursor=cursor, limit=100
-    )
+    """The audit log in words, newest first, with its filters (category, a search, who did it,
+    from and to days in the portal's time zone) kept in the address, and an Export CSV link
+    that carries them. A filter refused is said beside the form, with nothing listed."""
+    filters = {"q": q, "category": category, "actor": actor_filter, "since": since, "until": until}
+    filters = {k: v.strip() for k, v in filters.items()}
+    kept = {k: v for k, v in filters.items() if v}
+    entries: list[activity.Entry] = []
+    next_cursor = error = None
+    try:
+        entries, next_cursor = activity.log(
+            session,
+            actor,
+            category=filters["category"] or None,
+            q=filters["q"] or None,
+            since=audit_service.day(filters["since"], field="since"),
+            until=audit_service.day(filters["until"], field="until"),
+            by=filters["actor"] or None,
+            cursor=cursor,
+            limit=100,
+        )
+    except InvalidInput as exc:
+        error = exc
+    people = activity.actor_choices(session, actor)
+    if filters["actor"] and filters["actor"] not in dict(people):  # typed, or acted long ago
+        people.insert(0, (filters["actor"], filters["actor"]))
     return render(
         request,
         "audit/list.html",
@@ -229,9 +259,16 @@ def audit_list(
             "nav": "audit",
             "events": [(e.event, e.summary) for e in entries],
             "next_cursor": next_cursor,
+            "older_url": "?" + urlencode({**kept, "cursor": next_cursor}) if next_cursor else None,
+            "export_url": f"/api/v1/portals/{actor.portal.slug}/audit-events.csv"
+            + ("?" + urlencode(kept) if kept else ""),
             "categories": list(audit_words.CATEGORIES),
-            "filters": {"category": category, "q": q},
+            "people": people,
+            "filters": filters,
+            "filtered": bool(kept),
+            "error": error,
         },
+        status_code=422 if error else 200,
     )
 
 

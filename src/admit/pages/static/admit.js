@@ -321,7 +321,8 @@ document.addEventListener("click", (event) => {
   });
   document.addEventListener("change", (event) => {
     const form = event.target.closest("form[data-live-search]");
-    if (form && event.target.tagName === "SELECT") form.requestSubmit();
+    // A select, or a day typed in full (a date input says "change" once its day is whole).
+    if (form && (event.target.tagName === "SELECT" || event.target.type === "date")) form.requestSubmit();
   });
   // One row menu open at a time; Escape closes it.
   document.addEventListener("toggle", (event) => {

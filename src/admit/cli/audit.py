@@ -1,0 +1,89 @@
+"""``audit list``: the portal's Audit Log in words, with the page's and the API's filters
+(``people.activity``)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from admit.cli import _shared
+
+if TYPE_CHECKING:
+    from admit.people.activity import Entry
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+@click.group("audit")
+def audit() -> None:
+    """The portal's Audit Log: who did what to whom, when, from where."""
+
+
+@audit.command("list")
+@_shared.portal_option
+@click.option("--since", type=_DAY, default=None, help="From this day (YYYY-MM-DD, the portal's time zone).")
+@click.option(
+    "--until", type=_DAY, default=None, help="To the end of this day (YYYY-MM-DD, the portal's time zone)."
+)
+@click.option(
+    "--actor",
+    "by",
+    default=None,
+    help="Who did it: an email, a phone number, a user id, or a label (hr:bamboohr).",
+)
+@click.option(
+    "--category",
+    default=None,
+    help="invitations, members, sign-ins, links, workspaces, settings or directory.",
+)
+@click.option("--search", "q", default=None, help="Who or what, in part, or what was done (revoked).")
+@_shared.list_options
+@_shared.json_option('{"items": [event...], "total": N, "next_cursor": null}')
+def audit_list(
+    slug: str,
+    since: datetime | None,
+    until: datetime | None,
+    by: str | None,
+    category: str | None,
+    q: str | None,
+    limit: int | None,
+    cursor: str | None,
+    as_json: bool,
+) -> None:
+    """List the portal's audit events, newest first, each in words as the Audit Log shows it,
+    every one the filters match (--limit to stop early). Days are the portal's time zone's,
+    both included; times are printed in UTC."""
+    from admit.audit.schemas import AuditEventRead
+    from admit.people import activity
+
+    filters: dict[str, Any] = {
+        "since": _day(since),
+        "until": _day(until),
+        "by": by,
+        "category": category,
+        "q": q,
+    }
+
+    with _shared.portal_session(slug) as (session, actor):
+
+        def fetch(cursor: str | None, size: int) -> tuple[list[Entry], str | None]:
+            return activity.log(session, actor, cursor=cursor, limit=size, **filters)
+
+        rows, total, next_cursor = _shared.walk(
+            fetch, lambda: activity.count(session, actor, **filters), cursor=cursor, limit=limit
+        )
+        listing = _shared.Listing([AuditEventRead.of(e.event, e.summary) for e in rows], total, next_cursor)
+    listing.echo(
+        as_json,
+        lambda e: _shared.columns(
+            e.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            e.summary,
+            f"({e.action}, from {e.ip})" if e.ip else f"({e.action})",
+        ),
+    )
+
+
+def _day(moment: datetime | None) -> date | None:
+    return moment.date() if moment is not None else None

@@ -1,0 +1,324 @@
+"""The Audit Log's days and actor filters and its CSV export: the service, the API, the page and
+``admit audit list``, on both backends.
+
+The log under test (``_log``) is in a portal working in Europe/Paris (UTC+1 in December), with
+events on either side of its midnight, by two people and by the HR system, and one whose actor
+label is built to run as a spreadsheet formula."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+import pytest
+from sqlalchemy import select
+
+from admit.audit import service as audit_service
+from admit.audit.models import AuditEvent
+from admit.errors import InvalidInput, PermissionDenied
+from admit.people import activity
+from admit.portals.models import Portal
+from tests.factories import OWNER_PASSWORD, PASSWORD, active_member, actor_for, create_portal, login
+
+FORMULA = '=HYPERLINK("http://evil.example")'
+
+
+@dataclass
+class Log:
+    pf: object
+    ada_id: object
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def _log(db) -> Log:
+    """Five events at known moments (UTC), the portal's own (its creation) moved out of the way."""
+    pf = create_portal(db)
+    active_member(db, pf, "ada@example.com", role="admin")
+    with db.unit_of_work() as session:
+        session.scalar(select(Portal).where(Portal.slug == pf.slug)).time_zone = "Europe/Paris"
+        session.flush()
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        ada = actor_for(session, pf.slug, "ada@example.com")
+        for event in session.scalars(select(AuditEvent).where(AuditEvent.portal_id == pf.portal_id)):
+            event.created_at = _at("2025-01-01T12:00:00")  # setting up: long before the rest
+        written = [
+            # 23:30 in Paris on 5 December; 00:30 there on 6 December.
+            (owner, "invitation.revoked", "early@example.com", "2025-12-05T22:30:00"),
+            (owner, "invitation.revoked", "late@example.com", "2025-12-05T23:30:00"),
+            (ada, "member.deactivated", "bob@example.com", "2025-12-06T12:00:00"),
+        ]
+        for who, action, target, when in written:
+            audit_service.record(session, who, action, target_type="x", target_label=target).created_at = _at(
+                when
+            )
+        hr = audit_service.record(
+            session, None, "hr.sync_started", target_type="hr", target_label="BambooHR",
+            portal_id=pf.portal_id, by_account=(None, "hr:bamboohr"),  # type: ignore[arg-type]
+        )  # fmt: skip
+        hr.created_at = _at("2025-12-07T09:00:00")
+        evil = audit_service.record(
+            session, None, "user.signed_in", target_type="user", target_label=FORMULA,
+            portal_id=pf.portal_id, by_account=(None, FORMULA), detail={"via": "password"},  # type: ignore[arg-type]
+        )  # fmt: skip
+        evil.created_at = _at("2025-12-08T10:00:00")
+        evil.ip = "-1+1"
+        return Log(pf, ada.user_id)
+
+
+def _targets(events) -> list[str]:
+    return [e.target_label for e in events]
+
+
+class TestService:
+    """``audit.service.list_events``: the days are the portal's, and every filter combines."""
+
+    def test_days_are_read_in_the_portals_time_zone(self, db):
+        """00:30 in Paris on 6 December (23:30 UTC on the 5th) is on the 6th; ``until`` takes in
+        the whole of its day."""
+        log = _log(db)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, log.pf.slug, log.pf.owner_email)
+            on_6th, _ = audit_service.list_events(
+                session, owner, since=date(2025, 12, 6), until=date(2025, 12, 6)
+            )
+            assert _targets(on_6th) == ["bob@example.com", "late@example.com"]
+            up_to_5th, _ = audit_service.list_events(session, owner, until=date(2025, 12, 5))
+            assert _targets(up_to_5th)[0] == "early@example.com"  # then the setting up, in January
+            assert {e.created_at for e in up_to_5th[1:]} == {_at("2025-01-01T12:00:00")}
+            from_7th, _ = audit_service.list_events(session, owner, since=date(2025, 12, 7))
+            assert _targets(from_7th) == [FORMULA, "BambooHR"]
+
+    def test_until_before_since_is_refused(self, db):
+        log = _log(db)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, log.pf.slug, log.pf.owner_email)
+            with pytest.raises(InvalidInput) as refused:
+                audit_service.list_events(session, owner, since=date(2025, 12, 6), until=date(2025, 12, 5))
+            assert refused.value.fields["field"] == "until"
+
+    def test_by_person_or_label_with_category_days_and_cursor(self, db):
+        """The actor filter (a person's id, or a label) goes with the category, the days and
+        the cursor: each page holds only what all of them match."""
+        log = _log(db)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, log.pf.slug, log.pf.owner_email)
+            by_ada, _ = audit_service.list_events(session, owner, acted_by=audit_service.ActedBy(log.ada_id))
+            assert _targets(by_ada) == ["bob@example.com"]
+            by_hr, _ = audit_service.list_events(
+                session, owner, acted_by=audit_service.ActedBy(label="hr:bamboohr")
+            )
+            assert _targets(by_hr) == ["BambooHR"]
+            filters = {
+                "acted_by": audit_service.ActedBy(owner.user_id),
+                "category": "invitations",
+                "since": date(2025, 12, 1),
+                "until": date(2025, 12, 31),
+            }
+            first, cursor = audit_service.list_events(session, owner, limit=1, **filters)
+            assert _targets(first) == ["late@example.com"] and cursor
+            second, cursor = audit_service.list_events(session, owner, limit=1, cursor=cursor, **filters)
+            assert (_targets(second), cursor) == (["early@example.com"], None)
+            assert audit_service.count_events(session, owner, **filters) == 2
+
+    def test_who_is_named_as_typed(self, db):
+        """An address typed any way names the person; anything else a label; a broken address is
+        refused naming ``actor``."""
+        log = _log(db)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, log.pf.slug, log.pf.owner_email)
+            assert activity.acted_by(session, "  ADA@Example.com ") == audit_service.ActedBy(
+                log.ada_id, "ada@example.com"
+            )
+            assert activity.acted_by(session, "hr:bamboohr") == audit_service.ActedBy(label="hr:bamboohr")
+            assert activity.acted_by(session, str(log.ada_id)) == audit_service.ActedBy(log.ada_id)
+            assert activity.acted_by(session, "") is None
+            with pytest.raises(InvalidInput) as refused:
+                activity.acted_by(session, "ada@")
+            assert refused.value.fields["field"] == "actor"
+            entries, _ = activity.log(session, owner, by="Ada@example.com")
+            assert [e.summary for e in entries] == ["ada deactivated bob@example.com"]
+
+    def test_the_people_offered_are_those_who_acted(self, db):
+        log = _log(db)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, log.pf.slug, log.pf.owner_email)
+            assert activity.actor_choices(session, owner) == [
+                (FORMULA, FORMULA),
+                ("ada@example.com", "ada"),
+                ("hr:bamboohr", "hr:bamboohr"),
+                ("owner@acme.com", "Olive Owner"),
+            ]
+
+    def test_only_who_may_read_the_log(self, db):
+        log = _log(db)
+        active_member(db, log.pf, "mel@example.com", role="member")
+        with db.unit_of_work() as session:
+            mel = actor_for(session, log.pf.slug, "mel@example.com")
+            for read in (audit_service.list_events, audit_service.count_events, audit_service.recent_actors):
+                with pytest.raises(PermissionDenied):
+                    read(session, mel)
+
+
+def _api(client, log, path="/audit-events", **params):
+    return client.get(f"/api/v1/portals/{log.pf.slug}{path}", params=params, headers=log.pf.headers())
+
+
+class TestApi:
+    def test_days_and_actor_in_the_query(self, client, db):
+        log = _log(db)
+        r = _api(client, log, since="2025-12-06", until="2025-12-06")
+        assert r.status_code == 200, r.text
+        assert [e["target_label"] for e in r.json()["items"]] == ["bob@example.com", "late@example.com"]
+        r = _api(client, log, actor="owner@acme.com", category="invitations", since="2025-12-05", limit=1)
+        page = r.json()
+        assert [e["summary"] for e in page["items"]] == [
+            "Olive Owner revoked the invitation to late@example.com"
+        ]
+        r = _api(client, log, actor="owner@acme.com", category="invitations", since="2025-12-05",
+                 cursor=page["next_cursor"])  # fmt: skip
+        assert [e["target_label"] for e in r.json()["items"]] == ["early@example.com"]
+        assert r.json()["next_cursor"] is None
+
+    @pytest.mark.parametrize(
+        ("params", "field"),
+        [
+            ({"since": "2025-13-01"}, "since"),
+            ({"until": "yesterday"}, "until"),
+            ({"since": "2025-12-06", "until": "2025-12-05"}, "until"),
+            ({"actor": "ada@"}, "actor"),
+        ],
+    )
+    def test_a_bad_value_is_a_422_naming_it(self, client, db, params, field):
+        log = _log(db)
+        for path in ("/audit-events", "/audit-events.csv"):
+            r = _api(client, log, path, **params)
+            assert r.status_code == 422, (path, r.text)
+            assert r.json()["field"] == field, r.json()
+
+    def test_the_document_describes_the_filters_and_the_export(self, client):
+        doc = client.get("/api/v1/openapi.json").json()
+        listed = doc["paths"]["/api/v1/portals/{portal}/audit-events"]["get"]
+        named = {p["name"]: p for p in listed["parameters"]}
+        assert {"since", "until", "actor", "category", "q", "cursor", "limit"} <= set(named)
+        assert named["since"]["schema"]["anyOf"][0]["format"] == "date"
+        assert "time zone" in named["until"]["description"]
+        export = doc["paths"]["/api/v1/portals/{portal}/audit-events.csv"]["get"]
+        assert "text/csv" in export["responses"]["200"]["content"]
+        assert {"since", "until", "actor"} <= {p["name"] for p in export["parameters"]}
+
+    def test_the_export_is_every_match_as_csv_with_formulas_defused(self, client, db, monkeypatch):
+        """Every event the filters match (read a page at a time: here pages of 2), newest first,
+        with time in UTC, the actor's label, the action, its category, the page's line and the
+        address; cells that would run as formulas start with an apostrophe."""
+        monkeypatch.setattr(activity, "EXPORT_PAGE", 2)
+        log = _log(db)
+        r = _api(client, log, "/audit-events.csv", since="2025-12-05")
+        assert r.status_code == 200, r.text
+        assert r.headers["content-type"].startswith("text/csv")
+        assert "attachment" in r.headers["content-disposition"]
+        rows = list(csv.reader(io.StringIO(r.text)))
+        assert rows[0] == ["time", "actor", "action", "category", "summary", "ip"]
+        assert [row[0] for row in rows[1:]] == [
+            "2025-12-08T10:00:00Z", "2025-12-07T09:00:00Z", "2025-12-06T12:00:00Z",
+            "2025-12-05T23:30:00Z", "2025-12-05T22:30:00Z",
+        ]  # fmt: skip
+        assert rows[1][1:] == [
+            "'" + FORMULA,
+            "user.signed_in",
+            "sign-ins",
+            "'" + FORMULA + " signed in with a password",
+            "'-1+1",
+        ]
+        assert rows[3][1:] == [
+            "ada@example.com", "member.deactivated", "members", "ada deactivated bob@example.com", "127.0.0.1"
+        ]  # fmt: skip
+        only_ada = list(
+            csv.reader(io.StringIO(_api(client, log, "/audit-events.csv", actor="ada@example.com").text))
+        )
+        assert [row[2] for row in only_ada[1:]] == ["member.deactivated"]
+
+    def test_the_export_is_for_who_may_read_the_log(self, client, db):
+        log = _log(db)
+        active_member(db, log.pf, "mel@example.com", role="member")
+        login(client, "mel@example.com", PASSWORD)
+        r = client.get(f"/api/v1/portals/{log.pf.slug}/audit-events.csv")
+        assert r.status_code == 403, r.text
+        assert "text/csv" not in r.headers["content-type"]
+
+
+class TestPage:
+    def test_the_form_keeps_its_values_and_the_export_carries_them(self, client, db):
+        log = _log(db)
+        login(client, log.pf.owner_email, OWNER_PASSWORD)
+        chosen = {
+            "since": "2025-12-05",
+            "until": "2025-12-06",
+            "actor": "owner@acme.com",
+            "category": "invitations",
+        }
+        page = client.get(f"/p/{log.pf.slug}/audit", params=chosen)
+        assert page.status_code == 200, page.text
+        html = page.text
+        assert 'name="since" type="date" value="2025-12-05"' in html
+        assert 'name="until" type="date" value="2025-12-06"' in html
+        assert '<option value="owner@acme.com" selected>Olive Owner' in html
+        assert '<option value="invitations" selected>' in html
+        assert "revoked the invitation to late@example.com" in html
+        assert "bob@example.com" not in html
+        export = (
+            f'href="/api/v1/portals/{log.pf.slug}/audit-events.csv?category=invitations&amp;'
+            'actor=owner%40acme.com&amp;since=2025-12-05&amp;until=2025-12-06"'
+        )
+        assert export in html, html[html.find("Export CSV") - 300 : html.find("Export CSV")]
+
+    def test_older_events_keep_the_filters(self, client, db):
+        log = _log(db)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, log.pf.slug, log.pf.owner_email)
+            targets = [(None, f"p{n}@example.com", {}) for n in range(101)]
+            audit_service.record_many(session, owner, "invitation.revoked", target_type="x", targets=targets)
+        login(client, log.pf.owner_email, OWNER_PASSWORD)
+        page = client.get(
+            f"/p/{log.pf.slug}/audit", params={"actor": "owner@acme.com", "category": "invitations"}
+        )
+        assert 'href="?category=invitations&amp;actor=owner%40acme.com&amp;cursor=' in page.text
+
+    def test_a_bad_day_is_said_beside_the_form(self, client, db):
+        log = _log(db)
+        login(client, log.pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{log.pf.slug}/audit", params={"since": "2025-12-32"})
+        assert page.status_code == 422
+        assert "since must be a day written YYYY-MM-DD" in page.text
+        assert 'value="2025-12-32"' in page.text  # kept, to be corrected
+
+
+class TestCli:
+    def test_audit_list_with_filters(self, run_cli, db):
+        log = _log(db)
+        args = ["audit", "list", "--portal", log.pf.slug, "--since", "2025-12-05", "--until", "2025-12-06"]
+        result = run_cli(*args, "--actor", "owner@acme.com", "--category", "invitations", "--json")
+        assert result.exit_code == 0, result.output
+        out = json.loads(result.stdout)
+        assert [e["target_label"] for e in out["items"]] == ["late@example.com", "early@example.com"]
+        assert (out["total"], out["next_cursor"]) == (2, None)
+        stopped = json.loads(run_cli(*args, "--limit", "1", "--json").stdout)
+        assert (len(stopped["items"]), stopped["total"]) == (1, 3) and stopped["next_cursor"]
+        text = run_cli(*args, "--actor", "ada@example.com")
+        assert text.output.strip() == (
+            "2025-12-06T12:00:00Z  ada deactivated bob@example.com  (member.deactivated, from 127.0.0.1)"
+        )
+
+    def test_bad_days(self, run_cli, db):
+        log = _log(db)
+        bad = run_cli("audit", "list", "--portal", log.pf.slug, "--since", "6 Dec")
+        assert bad.exit_code == 2 and "--since" in bad.output
+        backwards = run_cli(
+            "audit", "list", "--portal", log.pf.slug, "--since", "2025-12-06", "--until", "2025-12-05"
+        )
+        assert backwards.exit_code == 1 and "--until" in backwards.output
