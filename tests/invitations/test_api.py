@@ -578,4 +578,5 @@ class TestWhatAcceptingAsks:
         assert moment_text(expires, "Europe/Paris").endswith((" CET", " CEST"))
         # The page the link opens says the same moment, in the same words (it said UTC).
         page = client.get(f"/invite/{token_in(item['text'])}")
-        assert f"This invitation expires on {moment_text(expires, 'Europe/Paris')}." in page.text
+        said = f'This invitation expires on <time datetime="{expires.isoformat()}">'
+        assert f"{said}{moment_text(expires, 'Europe/Paris')}</time>." in page.text

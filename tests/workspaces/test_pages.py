@@ -88,7 +88,8 @@ class TestWorkspacePage:
             },
         )
         assert "Action “Sign the letter” added." in _text(r)
-        assert "31 Jan 2030" in r.text
+        # A day as every page writes one (as emails do), with its ISO value.
+        assert 'Due <time datetime="2030-01-31">31 January 2030</time>' in r.text
         bad = client.post(
             f"{ws_url}/actions", data={"csrf_token": csrf_of(r.text), "title": "X", "due_on": "soon"}
         )

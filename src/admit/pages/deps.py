@@ -10,7 +10,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
@@ -134,16 +134,45 @@ def named(address: str, name: str | None = None) -> str:
     return f"{name} ({shown})" if name else shown
 
 
-def when(moment: datetime | None) -> Markup | str:
-    """A moment as pages show it: UTC on the server, turned into the viewer's time zone (with
-    "5 min ago" for recent ones) by admit.js from the ``datetime`` attribute."""
+def _zone(ctx: Any) -> str | None:
+    """The time zone a page writes moments in: its portal's (UTC on a page of no portal)."""
+    portal = ctx.get("portal")
+    return getattr(portal, "time_zone", None) if portal is not None else None
+
+
+# Pages write every date one way, as emails do, in the portal's time zone ("6 December 2026",
+# "6 December 2026 at 10:05 CET"), inside a <time> whose ``datetime`` is ISO 8601. The texts
+# are digits, letters and punctuation with nothing to escape: written straight in, not through
+# Markup.format (twice the time, for every row of a list).
+
+
+@pass_context
+def when(ctx: Any, moment: datetime | None) -> Markup | str:
+    """A moment something happened, in a list: as ``moment`` writes it, and recent ones said by
+    admit.js as "5 min ago" (the ``data-local`` attribute; the exact moment in its tooltip)."""
     if moment is None:
         return "—"
-    # Both texts are digits, letters and punctuation with nothing to escape: written straight
-    # in, not through Markup.format (twice the time, for every row of a list).
     return Markup(
-        f'<time datetime="{moment.isoformat()}" data-local>{moment.strftime("%d %b %Y %H:%M")} UTC</time>'
+        f'<time datetime="{moment.isoformat()}" data-local>{moment_text(moment, _zone(ctx))}</time>'
     )
+
+
+@pass_context
+def moment_shown(ctx: Any, moment: datetime | None, zone: str | None = None) -> Markup | str:
+    """A moment as its email says it, in ``zone`` (the page's portal's by default): "13 December
+    2026 at 10:05 CET"."""
+    if moment is None:
+        return "—"
+    return Markup(f'<time datetime="{moment.isoformat()}">{moment_text(moment, zone or _zone(ctx))}</time>')
+
+
+@pass_context
+def day_shown(ctx: Any, day: date | datetime | None, zone: str | None = None) -> Markup | str:
+    """A day, "6 December 2026": a date as it is, a moment's day in ``zone`` (the page's
+    portal's by default)."""
+    if day is None:
+        return "—"
+    return Markup(f'<time datetime="{day.isoformat()}">{day_text(day, zone or _zone(ctx))}</time>')
 
 
 def products_named(products: list[str] | tuple[str, ...]) -> str:
@@ -161,9 +190,8 @@ templates.env.filters["named"] = named  # {{ row.address|named(row.name) }}
 templates.env.filters["as_typed"] = addresses.as_typed  # Invite again: the Invite box's own form
 templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
 templates.env.filters["lifetime"] = lifetime_in_words  # a link's "15 minutes", "7 days"
-# A moment as its email says it, in the portal's zone ("13 December 2026 at 10:05 CET"); a day.
-templates.env.filters["moment"] = moment_text
-templates.env.filters["day"] = day_text
+templates.env.filters["moment"] = moment_shown  # "13 December 2026 at 10:05 CET", the portal's zone
+templates.env.filters["day"] = day_shown  # "6 December 2026"
 templates.env.filters["full_stop"] = full_stop  # "<strong>Acme Inc.</strong>" and no second one
 ANON_CSRF_COOKIE = "admit_csrf"
 

@@ -608,18 +608,19 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
   if (box.value.trim()) check();
 })();
 
-// Times: written in UTC by the server, shown in the viewer's time zone, recent ones as "5 min
-// ago" (the exact moment in the tooltip).
+// Times: written by the server as every page writes a moment ("6 December 2026 at 10:05 CET",
+// the portal's time zone); recent ones said as "5 min ago", the exact moment in the tooltip (in
+// the viewer's own zone).
 (() => {
-  const exact = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
   const full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
   const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
   const say = (el) => {
     const at = new Date(el.getAttribute("datetime"));
     if (Number.isNaN(at.getTime())) return;
+    if (el.dataset.written === undefined) el.dataset.written = el.textContent;
     const seconds = Math.round((at.getTime() - Date.now()) / 1000);
     const ago = Math.abs(seconds);
-    let text = exact.format(at);
+    let text = el.dataset.written;
     if (ago < 60) text = relative.format(0, "second");
     else if (ago < 3600) text = relative.format(Math.round(seconds / 60), "minute");
     else if (ago < 86400) text = relative.format(Math.round(seconds / 3600), "hour");
