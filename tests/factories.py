@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import threading
 from dataclasses import dataclass
@@ -168,6 +169,18 @@ def csrf_of(html_text: str) -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', html_text)
     assert match, "no csrf_token in the form"
     return match.group(1)
+
+
+def said_under(page_text: str, field_id: str) -> str:
+    """What a refused form's page says under the field ``field_id`` (``_fields.html``), after
+    checking that the field is marked invalid and points at it."""
+    at = re.escape(field_id)
+    tag = re.search(rf'<(?:input|select|textarea|fieldset)\b[^>]*\bid="{at}"[^>]*>', page_text)
+    assert tag, f"no field {field_id}"
+    assert 'aria-invalid="true"' in tag.group(0) and f"{field_id}_error" in tag.group(0), tag.group(0)
+    said = re.search(rf'<div class="field-error" id="{at}_error">(.*?)</div>', page_text, re.S)
+    assert said, f"nothing said under {field_id}"
+    return html.unescape(said.group(1))
 
 
 def sign_in_page(client, email: str, password: str):

@@ -10,7 +10,7 @@ import re
 
 from admit.kit.text import readable_phone
 from admit.pages.deps import templates
-from tests.factories import OWNER_PASSWORD, csrf_of, last_link, sign_in_page
+from tests.factories import OWNER_PASSWORD, csrf_of, last_link, said_under, sign_in_page
 from tests.workspaces.helpers import (
     add,
     api,
@@ -304,7 +304,11 @@ class TestContactsPage:
             data={"csrf_token": csrf_of(page.text), "recipient": "not-an-email", "then": "quietly"},
             follow_redirects=True,
         )
-        assert "not-an-email: An email address must have an @-sign." in _text(r)
+        # Said under the field, the dialog open again on what was typed.
+        assert r.status_code == 422
+        assert said_under(r.text, "c-client-recipient") == "An email address must have an @-sign."
+        assert 'value="not-an-email" aria-invalid="true" autofocus' in r.text
+        assert re.search(r'<dialog id="contact-client"[^>]*data-autopen', r.text)
 
     def test_three_endings_and_invite_later(self, client, db, worker):
         """Add to Contacts Quietly sends nothing (the dev mailbox is empty); Invite sends one;

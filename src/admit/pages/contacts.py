@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any
 
 from fastapi import Depends, Form, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from admit import policy
@@ -29,6 +29,7 @@ from admit.pages.deps import (
     check_csrf,
     forget_flash,
     form_error,
+    form_faults,
     read_flash,
     redirect,
     render,
@@ -60,36 +61,59 @@ def _back(request: Request, actor: Actor, flash: dict[str, Any]) -> RedirectResp
     return response
 
 
-@router.get("/p/{slug}/contacts", name="contacts:list")
-def contacts_list(request: Request, actor: PageActor, session: SessionDep) -> Response:
-    if not policy.can(actor.role, Action.CONTACT_MANAGE):
-        return redirect(f"/p/{actor.portal.slug}")
+def _page(
+    request: Request, session: Session, actor: Actor, *, status_code: int = 200, **extra: Any
+) -> HTMLResponse:
+    """Contacts; a refused form comes back here with ``extra``: its faults (``form_faults``),
+    what was typed (``typed``) and the dialog it was in (``dialog``, opened again)."""
     workspaces, _ = workspaces_service.list_workspaces(session, actor, limit=200)
     groups = every(partial(teams_service.list_teams, session, actor, kind=CLIENT_GROUP))
     teams = every(partial(teams_service.list_teams, session, actor, kind=TEAM))
     sizes = {k: len(v) for k, v in teams_service.members_of(session, [t.id for t in groups + teams]).items()}
     flash = read_flash(request) or {}
-    response = render(
-        request,
-        "contacts/list.html",
-        {
-            "nav": "contacts",
-            "contacts": every(partial(people_contacts.list_contacts, session, actor)),
-            "workspaces": workspaces,
-            "groups": groups,
-            "teams": teams,
-            "sizes": sizes,
-            "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
-            "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
-            "can_manage_groups": policy.can(actor.role, Action.CLIENT_GROUP_MANAGE),
-            "can_manage_teams": policy.can(actor.role, Action.TEAM_MANAGE),
-            "can_create_workspace": policy.can(actor.role, Action.WORKSPACE_CREATE),
-            "notice": flash.get("notice"),
-            "flash": flash,
-        },
-    )
+    context: dict[str, Any] = {
+        "nav": "contacts",
+        "contacts": every(partial(people_contacts.list_contacts, session, actor)),
+        "workspaces": workspaces,
+        "groups": groups,
+        "teams": teams,
+        "sizes": sizes,
+        "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
+        "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
+        "can_manage_groups": policy.can(actor.role, Action.CLIENT_GROUP_MANAGE),
+        "can_manage_teams": policy.can(actor.role, Action.TEAM_MANAGE),
+        "can_create_workspace": policy.can(actor.role, Action.WORKSPACE_CREATE),
+        "notice": flash.get("notice"),
+        "flash": flash,
+        "typed": {},
+        **extra,
+    }
+    response = render(request, "contacts/list.html", context, status_code=status_code)
     forget_flash(response, flash)
     return response
+
+
+@router.get("/p/{slug}/contacts", name="contacts:list")
+def contacts_list(request: Request, actor: PageActor, session: SessionDep) -> Response:
+    if not policy.can(actor.role, Action.CONTACT_MANAGE):
+        return redirect(f"/p/{actor.portal.slug}")
+    return _page(request, session, actor)
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    exc: DomainError,
+    fields: dict[str, str],
+    *,
+    dialog: str | None = None,
+    **typed: str,
+) -> HTMLResponse:
+    """Contacts again with the form that was refused: each fault under its field (``fields``: the
+    service's names to the page's, its inputs' ids), what was typed kept, its dialog open."""
+    faults = form_faults(session, exc, fields)
+    return _page(request, session, actor, status_code=exc.status, dialog=dialog, typed=typed, **faults)
 
 
 def _workspace_choice(workspace_id: str, workspace_name: str) -> tuple[uuid.UUID | None, str | None]:
@@ -114,7 +138,7 @@ def contacts_add(
     then: str = Form("contacts"),
     workspace_id: str = Form(""),
     workspace_name: str = Form(""),
-) -> RedirectResponse:
+) -> Response:
     try:
         ws_id, ws_name = (
             _workspace_choice(workspace_id, workspace_name) if then == "workspace" else (None, None)
@@ -130,10 +154,25 @@ def contacts_add(
             workspace_name=ws_name,
         )
     except DomainError as exc:
-        error = form_error(session, exc)
-        typed = recipient.strip()
-        about_it = exc.fields.get("field") == "recipient" and typed
-        return _back(request, actor, {"error": f"{typed}: {error}" if about_it else error})
+        at = f"c-{user_type if user_type in ('client', 'internal') else 'client'}"
+        return _refused(
+            request,
+            session,
+            actor,
+            exc,
+            {
+                "name": f"{at}-name",
+                "recipient": f"{at}-recipient",
+                "workspace_id": f"{at}-ws",
+                "workspace_name": f"{at}-new-ws",
+            },
+            dialog=f"contact-{at[2:]}",
+            name=name,
+            recipient=recipient,
+            then=then,
+            workspace_id=workspace_id,
+            workspace_name=workspace_name,
+        )
     who = result.contact.name or readable_phone(result.contact.user.address)
     if result.workspace is not None:
         verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
@@ -172,7 +211,7 @@ def groups_add(
     then: str = Form("group"),
     workspace_id: str = Form(""),
     workspace_name: str = Form(""),
-) -> RedirectResponse:
+) -> Response:
     """Invite a client group: create it with its people (new addresses are invited as clients),
     then, for Add to Workspace, add the whole group to an existing or new workspace."""
     try:
@@ -189,8 +228,24 @@ def groups_add(
             workspace_name=ws_name,
         )
     except DomainError as exc:
-        error = form_error(session, exc)
-        return _back(request, actor, {"error": error})
+        return _refused(
+            request,
+            session,
+            actor,
+            exc,
+            {
+                "name": "g-name",
+                "recipients": "g-recipients",
+                "workspace_id": "g-ws",
+                "workspace_name": "g-new-ws",
+            },
+            dialog="group-dialog",
+            name=name,
+            recipients=recipients,
+            then=then,
+            workspace_id=workspace_id,
+            workspace_name=workspace_name,
+        )
     group = result.change.team.name
     skipped = [r for r in result.change.results if r.outcome == "skipped"]
     if result.workspace is None:
@@ -210,13 +265,13 @@ def teams_add(
     session: SessionDep,
     name: str = Form(""),
     recipients: str = Form(""),
-) -> RedirectResponse:
+) -> Response:
     """A new internal team with internal users already in the portal (owners and admins)."""
     try:
         change = groups_flow.create(session, actor, kind=TEAM, name=name, recipients=recipients)
     except DomainError as exc:
-        error = form_error(session, exc)
-        return _back(request, actor, {"error": error})
+        fields = {"name": "team-name", "recipients": "team-people"}
+        return _refused(request, session, actor, exc, fields, team_name=name, team_people=recipients)
     added = sum(1 for r in change.results if r.outcome == "added")
     skipped = [r for r in change.results if r.outcome == "skipped"]
     notice = f"Team {change.team.name} created with {added} {'person' if added == 1 else 'people'}"
@@ -224,12 +279,19 @@ def teams_add(
     return _back(request, actor, {"notice": notice})
 
 
-def _changed(request: Request, actor: Actor, session: Session, change: Callable[[], str]) -> RedirectResponse:
-    """Run one rename or delete and come back to Contacts with what happened (or why not)."""
+def _changed(
+    request: Request, actor: Actor, session: Session, change: Callable[[], str], *, renamed: str | None = None
+) -> Response:
+    """Run one rename (``renamed``: the name typed) or delete and come back to Contacts with what
+    happened; refused, a rename's dialog opens again with the name typed and why under it."""
     try:
         notice = change()
     except DomainError as exc:
-        return _back(request, actor, {"error": form_error(session, exc)})
+        if renamed is None:
+            return _back(request, actor, {"error": form_error(session, exc)})
+        faults = form_faults(session, exc, {"name": "rename-name"})
+        rename = {"action": request.url.path, "name": renamed}
+        return _page(request, session, actor, status_code=exc.status, rename=rename, **faults)
     return _back(request, actor, {"notice": notice})
 
 
@@ -250,16 +312,16 @@ def _delete_team(session: Session, actor: Actor, team_id: uuid.UUID, kind: str) 
 )
 def teams_rename(
     team_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
-) -> RedirectResponse:
-    return _changed(request, actor, session, lambda: _rename_team(session, actor, team_id, TEAM, name))
+) -> Response:
+    return _changed(
+        request, actor, session, lambda: _rename_team(session, actor, team_id, TEAM, name), renamed=name
+    )
 
 
 @router.post(
     "/p/{slug}/teams/{team_id}/delete", name="contacts:delete_team", dependencies=[Depends(check_csrf)]
 )
-def teams_delete(
-    team_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
-) -> RedirectResponse:
+def teams_delete(team_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep) -> Response:
     return _changed(request, actor, session, lambda: _delete_team(session, actor, team_id, TEAM))
 
 
@@ -270,9 +332,13 @@ def teams_delete(
 )
 def groups_rename(
     group_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
-) -> RedirectResponse:
+) -> Response:
     return _changed(
-        request, actor, session, lambda: _rename_team(session, actor, group_id, CLIENT_GROUP, name)
+        request,
+        actor,
+        session,
+        lambda: _rename_team(session, actor, group_id, CLIENT_GROUP, name),
+        renamed=name,
     )
 
 
@@ -281,9 +347,7 @@ def groups_rename(
     name="contacts:delete_group",
     dependencies=[Depends(check_csrf)],
 )
-def groups_delete(
-    group_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
-) -> RedirectResponse:
+def groups_delete(group_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep) -> Response:
     return _changed(request, actor, session, lambda: _delete_team(session, actor, group_id, CLIENT_GROUP))
 
 
@@ -305,8 +369,10 @@ def _delete_contact(session: Session, actor: Actor, contact_id: uuid.UUID) -> st
 )
 def contacts_rename(
     contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
-) -> RedirectResponse:
-    return _changed(request, actor, session, lambda: _rename_contact(session, actor, contact_id, name))
+) -> Response:
+    return _changed(
+        request, actor, session, lambda: _rename_contact(session, actor, contact_id, name), renamed=name
+    )
 
 
 @router.post(
@@ -316,5 +382,5 @@ def contacts_rename(
 )
 def contacts_delete(
     contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
-) -> RedirectResponse:
+) -> Response:
     return _changed(request, actor, session, lambda: _delete_contact(session, actor, contact_id))

@@ -488,6 +488,29 @@ def form_error(session: Session, exc: DomainError) -> str:
     return exc.message
 
 
+def form_faults(session: Session, exc: DomainError, fields: Mapping[str, str]) -> dict[str, Any]:
+    """A refused form's faults as ``_fields.html`` says them, the transaction rolled back (a
+    refusal that is not a form error re-raises: ``form_error``). ``fields`` maps the service's
+    name of each of the form's fields to the page's (``{"name": "rename_name"}``: two forms of a
+    page may both have a ``name``). Each field at fault is said under itself, the first taking the
+    focus; on top (``error``): what names none of them, or how many there are to fix."""
+    form_error(session, exc)
+    return faults_of(exc, fields)
+
+
+def faults_of(exc: DomainError, fields: Mapping[str, str]) -> dict[str, Any]:
+    """``form_faults`` for a page that has rolled back already (its own refusals to show)."""
+    problems = exc.field_errors
+    under = {fields[p["field"]]: p["message"] for p in problems if p["field"] in fields}
+    beside = " ".join(p["message"] for p in problems if p["field"] not in fields)
+    many = f"{len(under)} things to fix below." if len(under) > 1 else None
+    return {
+        "error": beside or many,
+        "field_errors": under,
+        "error_field": next(iter(under), None),
+    }
+
+
 def forget_flash(response: Response, flash: dict[str, Any] | None) -> None:
     """Once a page has shown the flash it read, the cookie goes."""
     if flash:

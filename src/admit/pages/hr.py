@@ -21,7 +21,7 @@ from admit.errors import DomainError, HrSystemFailed
 from admit.flows import hr_sync
 from admit.kit.routing import Router
 from admit.members import service as members_service
-from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
+from admit.pages.deps import PageActor, check_csrf, form_error, form_faults, redirect, render
 from admit.web import SessionDep
 
 router = Router()
@@ -119,6 +119,10 @@ def hr_connect_page(provider: str, request: Request, actor: PageActor, session: 
     return _connect_page(request, session, actor, provider)
 
 
+# The connect form's fields, by the service's names (said under each when refused).
+_CONNECT_FIELDS = ("fields_granted", "account", "base_url", "api_key", "user_type", "role")
+
+
 @router.post("/p/{slug}/hr/connect/{provider}", dependencies=[Depends(check_csrf)])
 async def hr_connect(provider: str, request: Request, actor: PageActor, session: SessionDep) -> Response:
     form = await request.form()
@@ -130,9 +134,8 @@ async def hr_connect(provider: str, request: Request, actor: PageActor, session:
         session.rollback()
         return _connect_page(request, session, actor, provider, exc.status, form=kept, error=exc.message)
     except DomainError as exc:
-        return _connect_page(
-            request, session, actor, provider, exc.status, form=kept, error=form_error(session, exc)
-        )
+        faults = form_faults(session, exc, {f: f for f in _CONNECT_FIELDS})
+        return _connect_page(request, session, actor, provider, exc.status, form=kept, **faults)
     return redirect(
         f"/p/{actor.portal.slug}/hr/{conn.id}",
         notice=f"{hr.provider_of(conn.provider).title} is connected. "

@@ -21,7 +21,7 @@ from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.links import signups as signups_service
 from admit.pages.auth import back_in, land_after_joining
-from admit.pages.deps import PageActor, PageAuth, check_csrf, redirect, render
+from admit.pages.deps import PageActor, PageAuth, check_csrf, faults_of, redirect, render
 from admit.pages.errors import error_page_of
 from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
@@ -61,6 +61,18 @@ def _optional_int(value: str, field: str, *, scale: int = 1) -> int | None:
         return int(value) * scale
     except ValueError as exc:
         raise InvalidInput("Give a whole number, or leave it empty.", field=field) from exc
+
+
+# The link settings' fields, the service's names to the page's (its inputs' ids).
+_LINK_FIELDS = {
+    "user_type": "link_user_type",
+    "role": "link_role",
+    "lifetime_seconds": "lifetime_days",
+    "never_expires": "lifetime_days",
+    "allowed_domains": "allowed_domains",
+    "max_uses": "max_uses",
+    "products": "link_products",
+}
 
 
 @router.post("/p/{slug}/invite-link", name="links:update", dependencies=[Depends(check_csrf)])
@@ -107,13 +119,18 @@ def portal_link_update(
         if exc.status not in (403, 422):
             raise
         session.rollback()
+        typed = {
+            "user_type": user_type,
+            "role": role,
+            "lifetime_days": lifetime_days,
+            "allowed_domains": allowed_domains,
+            "max_uses": max_uses,
+            "enabled": bool(enabled),
+            "never_expires": bool(never_expires),
+            "products": products,
+        }
         return _portal_page(
-            request,
-            session,
-            actor,
-            status_code=exc.status,
-            error=exc.message,
-            error_field=exc.fields.get("field"),
+            request, session, actor, status_code=exc.status, typed=typed, **faults_of(exc, _LINK_FIELDS)
         )
     return redirect(f"/p/{actor.portal.slug}/invite-link", notice="Invite link settings saved.")
 
@@ -217,15 +234,6 @@ def _join_page(
     return render(request, "links/join.html", context, status_code=status_code)
 
 
-def _faults(exc: DomainError, fields: tuple[str, ...]) -> dict[str, Any]:
-    """A refused form's faults as ``_fields.html`` says them: each of ``fields`` at fault under
-    itself (the first takes the focus); the message on top when it names none of them."""
-    under = {f["field"]: f["message"] for f in exc.field_errors if f["field"] in fields}
-    if not under:
-        return {"error": exc.message, "error_field": exc.fields.get("field")}
-    return {"field_errors": under, "error_field": next(iter(under))}
-
-
 @router.get("/join/{token}", name="links:join")
 def join_page(
     token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
@@ -274,7 +282,7 @@ def join_submit(
             status_code=exc.status,
             # Said under the field at fault (the address outside the allowed domains, say);
             # on top when none is (the link's limits, a wait).
-            **_faults(exc, ("email", "name", "note")),
+            **faults_of(exc, {"email": "email", "name": "name", "note": "note"}),
             form={"email": email, "name": name, "note": note},
         )
     context = {"sent": sent, "portal": None, "brand_portal": preview.portal}

@@ -19,7 +19,7 @@ from admit.kit.brand import DEFAULT_COLOR
 from admit.kit.pagination import every
 from admit.kit.routing import Router
 from admit.notifications import preferences
-from admit.pages.deps import PageActor, check_csrf, form_error, person, redirect, render
+from admit.pages.deps import PageActor, check_csrf, form_faults, person, redirect, render
 from admit.people import activity
 from admit.people import timeline as people_timeline
 from admit.policy import ALL_PRODUCTS
@@ -82,7 +82,7 @@ def _settings_page(
 
 # The settings form's fields by the service's names for them, where they differ (the form asks
 # for the invitation lifetime in hours).
-SETTINGS_FIELDS = {"invitation_ttl_seconds": "invitation_ttl_hours"}
+SETTINGS_FIELDS = {"invitation_ttl_seconds": "invitation_ttl_hours", "products": "enabled_products"}
 
 
 @router.get("/p/{slug}/settings", name="portals:settings")
@@ -129,37 +129,25 @@ def settings_submit(
             time_zone=time_zone or None,
         )
     except DomainError as exc:
-        form_error(session, exc)  # re-raises what is not a form error; rolls back
         # Every field at fault is said under it (the service checks them all before it sets any),
-        # with what was typed kept; the count on top.
-        problems = exc.field_errors
-        field_errors = {
-            SETTINGS_FIELDS.get(p["field"], p["field"]): p["message"] for p in problems if p["field"]
+        # with what was typed kept; on top, what belongs to no field or how many there are to fix.
+        typed = {
+            "invitation_ttl_hours": invitation_ttl_hours,
+            "invitation_reminders": invitation_reminders,
+            "time_zone": time_zone,
+            "enabled_products": enabled_products,
+            "client_require_password": bool(client_require_password),
+            "client_require_2fa": bool(client_require_2fa),
+            "internal_require_2fa": bool(internal_require_2fa),
+            "client_sign_in_link_minutes": client_sign_in_link_minutes,
+            "internal_sign_in_link_minutes": internal_sign_in_link_minutes,
+            "mandatory_notifications": mandatory_notifications,
+            "brand_color": brand_color,
+            "sms_countries": sms_countries,
+            "sms_daily_budget": sms_daily_budget,
         }
-        # On top: what belongs to no field, or how many there are to fix when more than one.
-        many = f"{len(field_errors)} things to fix below." if len(field_errors) > 1 else None
-        return _settings_page(
-            request,
-            exc.status,
-            error=" ".join(p["message"] for p in problems if not p["field"]) or many,
-            error_field=next(iter(field_errors), None),
-            field_errors=field_errors,
-            typed={
-                "invitation_ttl_hours": invitation_ttl_hours,
-                "invitation_reminders": invitation_reminders,
-                "time_zone": time_zone,
-                "enabled_products": enabled_products,
-                "client_require_password": bool(client_require_password),
-                "client_require_2fa": bool(client_require_2fa),
-                "internal_require_2fa": bool(internal_require_2fa),
-                "client_sign_in_link_minutes": client_sign_in_link_minutes,
-                "internal_sign_in_link_minutes": internal_sign_in_link_minutes,
-                "mandatory_notifications": mandatory_notifications,
-                "brand_color": brand_color,
-                "sms_countries": sms_countries,
-                "sms_daily_budget": sms_daily_budget,
-            },
-        )
+        faults = form_faults(session, exc, {**{name: name for name in typed}, **SETTINGS_FIELDS})
+        return _settings_page(request, exc.status, typed=typed, **faults)
     return redirect(f"/p/{actor.portal.slug}/settings", notice="Settings saved.")
 
 
@@ -172,7 +160,7 @@ def logo_submit(
     try:
         portals_service.set_logo(session, actor, data=data)
     except DomainError as exc:
-        return _settings_page(request, exc.status, error=form_error(session, exc), error_field="logo")
+        return _settings_page(request, exc.status, **form_faults(session, exc, {"logo": "logo"}))
     return redirect(f"/p/{actor.portal.slug}/settings", notice="Logo saved.")
 
 
@@ -303,13 +291,14 @@ def api_key_create(
     """The new key's secret is in this answer only (not in a redirect, a cookie or a log)."""
     form = {"name": name, "expires_in_days": expires_in_days}
     try:
-        days = int(expires_in_days) if expires_in_days.strip() else None
-    except ValueError:
-        return _keys_page(request, session, actor, 422, form=form, error="The expiry is a number of days.")
-    try:
+        try:
+            days = int(expires_in_days) if expires_in_days.strip() else None
+        except ValueError as exc:
+            raise InvalidInput("The expiry is a number of days.", field="expires_in_days") from exc
         raw, key = auth_service.issue_api_key(session, actor, name=name, expires_in_days=days)
     except DomainError as exc:
-        return _keys_page(request, session, actor, exc.status, form=form, error=form_error(session, exc))
+        faults = form_faults(session, exc, {"name": "key-name", "expires_in_days": "key-days"})
+        return _keys_page(request, session, actor, exc.status, form=form, **faults)
     response = _keys_page(request, session, actor, created={"key": key, "secret": raw})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -17,13 +17,16 @@ from admit.errors import DomainError
 from admit.events.catalogue import EVENT_TYPES
 from admit.kit.pagination import every
 from admit.kit.routing import Router
-from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
+from admit.pages.deps import PageActor, check_csrf, form_faults, redirect, render
 from admit.web import SessionDep
 from admit.webhooks import service
 
 router = Router()
 
 STATUSES = ("queued", "sending", "delivered", "failed")
+# An endpoint's form, the service's names to the page's (its inputs' ids): a refusal is said under
+# the field at fault.
+_FIELDS = {"url": "webhook-url", "description": "webhook-description", "events": "webhook-events"}
 
 
 def _list_page(
@@ -64,8 +67,7 @@ def webhook_create(
             actor,
             exc.status,
             form=form,
-            error=form_error(session, exc),
-            error_field=getattr(exc, "field", None),
+            **form_faults(session, exc, _FIELDS),
         )
     response = _endpoint_page(request, session, actor, endpoint.id, created_secret=secret)
     response.headers["Cache-Control"] = "no-store"
@@ -145,17 +147,8 @@ def webhook_update(
         )
     except DomainError as exc:
         form = {"url": url, "description": description, "events": events}
-        error = form_error(session, exc)
-        return _endpoint_page(
-            request,
-            session,
-            actor,
-            webhook_id,
-            exc.status,
-            form=form,
-            error=error,
-            error_field=getattr(exc, "field", None),
-        )
+        faults = form_faults(session, exc, _FIELDS)
+        return _endpoint_page(request, session, actor, webhook_id, exc.status, form=form, **faults)
     return redirect(f"/p/{actor.portal.slug}/settings/webhooks/{webhook_id}", notice="Saved.")
 
 

@@ -32,6 +32,7 @@ from admit.pages.deps import (
     check_csrf,
     forget_flash,
     form_error,
+    form_faults,
     person,
     read_flash,
     redirect,
@@ -101,16 +102,14 @@ def workspaces_create(
     try:
         workspace = workspaces_service.create(session, actor, name=name, kind=kind, roles=role_names)
     except DomainError as exc:
-        if exc.fields.get("field") is None:  # not the form's input at fault (e.g. the role)
-            raise
-        session.rollback()
+        faults = form_faults(session, exc, {"name": "ws_name", "kind": "ws_kind", "roles": "ws_roles"})
         return _list_page(
             request,
             session,
             actor,
             status_code=exc.status,
-            error=exc.message,
             form={"name": name, "kind": kind, "roles": roles},
+            **faults,
         )
     return redirect(f"/p/{actor.portal.slug}/workspaces/{workspace.id}", notice=f"{workspace.name} created.")
 
@@ -178,7 +177,7 @@ def add_people(
     name: str = Form(""),
     recipient: str = Form(""),
     user_type: str = Form("client"),
-) -> RedirectResponse:
+) -> Response:
     """The Invite panel: people picked from the suggestions, a team or client group, or one new
     person (name, email or phone) as a client or internal user."""
     try:
@@ -194,8 +193,18 @@ def add_people(
             user_type=user_type,
         )
     except DomainError as exc:
-        error = form_error(session, exc)
-        return _back(actor, workspace_id, {"error": error, "panel": "invite"}, request)
+        # The new person's form when one was typed, else the search's: where the fault is said.
+        new = bool(recipient.strip() or name.strip())
+        fields = {
+            "recipients": "new-recipient" if new else "invite-q",
+            "recipient": "new-recipient",
+            "team_ids": "invite-team",
+            "group_ids": "invite-team",
+            "team": "invite-team",
+        }
+        typed = {"name": name, "recipient": recipient, "user_type": user_type, "team": team, "new": new}
+        panel = "invite-panel"
+        return _refused(request, session, actor, workspace_id, exc, fields, dialog=panel, typed=typed)
     return _back(actor, workspace_id, _results_flash(results), request)
 
 
@@ -286,7 +295,7 @@ def assign_role(
     user_id: str = Form(""),
     recipient: str = Form(""),
     user_type: str = Form("client"),
-) -> RedirectResponse:
+) -> Response:
     """Assign: an existing member picked from the list, or a new client / internal user."""
     try:
         picked = uuid.UUID(user_id) if user_id.strip() else None
@@ -305,8 +314,9 @@ def assign_role(
         session.rollback()
         return _back(actor, workspace_id, {"error": "No such member."}, request)
     except DomainError as exc:
-        error = form_error(session, exc)
-        return _back(actor, workspace_id, {"error": error}, request)
+        fields = {"user_id": f"pick-{role_id}", "recipient": f"assign-to-{role_id}"}
+        typed = {"user_id": user_id, "recipient": recipient, "role_id": str(role_id)}
+        return _refused(request, session, actor, workspace_id, exc, fields, typed=typed)
     who = readable_phone(assignment.user.address)
     notice = f"{who} now holds this role."
     if added is not None and added.outcome == "invited":
@@ -321,12 +331,12 @@ def assign_role(
 )
 def add_role(
     workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
-) -> RedirectResponse:
+) -> Response:
     try:
         roles.add_roles(session, actor, workspace_id, [name])
     except DomainError as exc:
-        error = form_error(session, exc)
-        return _back(actor, workspace_id, {"error": error}, request)
+        fields = {"name": "new-role"}
+        return _refused(request, session, actor, workspace_id, exc, fields, typed={"new_role": name})
     return _back(actor, workspace_id, {"notice": f"Role “{name.strip()}” added."}, request)
 
 
@@ -342,14 +352,14 @@ def rename_role(
     actor: PageActor,
     session: SessionDep,
     name: str = Form(""),
-) -> RedirectResponse:
+) -> Response:
     try:
         _workspace, role = roles.role_or_raise(session, actor, workspace_id, role_id)
         before = role.name
         role = roles.rename_role(session, actor, workspace_id, role_id, name=name)
     except DomainError as exc:
-        error = form_error(session, exc)
-        return _back(actor, workspace_id, {"error": error}, request)
+        rename = {"action": request.url.path, "name": name}
+        return _refused(request, session, actor, workspace_id, exc, {"name": "rename-name"}, rename=rename)
     return _back(actor, workspace_id, {"notice": f"Role “{before}” is now “{role.name}”."}, request)
 
 
@@ -388,7 +398,7 @@ def add_action(
     assignee: str = Form(""),
     role_id: str = Form(""),
     due_on: str = Form(""),
-) -> RedirectResponse:
+) -> Response:
     """``assignee`` is ``role:<id>`` or ``user:<id>`` (one list of roles and people); a bare
     ``role_id`` still works."""
     try:
@@ -414,16 +424,16 @@ def add_action(
             due_on=due,
         )
     except DomainError as exc:
-        error = form_error(session, exc)
-        # What was typed comes back with the error: nothing to type again.
-        # (A flash is a cookie: a very long description comes back cut, never breaking the page.)
-        typed = {
-            "title": title[:200],
-            "description": description[:1500],
-            "assignee": assignee,
-            "due_on": due_on,
+        fields = {
+            "title": "action-title",
+            "description": "action-description",
+            "assignee": "action-role",
+            "assignee_id": "action-role",
+            "role_id": "action-role",
+            "due_on": "action-due",
         }
-        return _back(actor, workspace_id, {"error": error, "action_form": typed}, request, anchor="#actions")
+        typed = {"title": title, "description": description, "assignee": assignee, "due_on": due_on}
+        return _refused(request, session, actor, workspace_id, exc, fields, action_form=typed)
     return _back(
         actor, workspace_id, {"notice": f"Action “{action.title}” added."}, request, anchor="#actions"
     )
@@ -432,6 +442,34 @@ def add_action(
 @router.get("/p/{slug}/workspaces/{workspace_id}", name="workspaces:show")
 def workspace_show(
     workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> HTMLResponse:
+    return _show_page(request, session, actor, workspace_id)
+
+
+def _refused(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    exc: DomainError,
+    fields: dict[str, str],
+    **extra: Any,
+) -> HTMLResponse:
+    """The workspace again with the form that was refused: each fault under its field (``fields``:
+    the service's names to the page's, its inputs' ids), what was typed kept (``typed``), its
+    dialog open (``dialog``, ``rename``); a fault that names none of them on top."""
+    faults = form_faults(session, exc, fields)
+    return _show_page(request, session, actor, workspace_id, status_code=exc.status, **faults, **extra)
+
+
+def _show_page(
+    request: Request,
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    *,
+    status_code: int = 200,
+    **extra: Any,
 ) -> HTMLResponse:
     panel = workspace_view.whole_panel(session, actor, workspace_id)
     workspace, views, team_rows = panel.workspace, panel.members, panel.teams
@@ -500,7 +538,11 @@ def workspace_show(
             if flow
             else set(),
             "messages_api": f"/api/v1/portals/{actor.portal.slug}/workspaces/{workspace.id}/messages",
+            "typed": {},
+            "action_form": flash.get("action_form") or {},
+            **extra,
         },
+        status_code=status_code,
     )
     forget_flash(response, flash)
     return response

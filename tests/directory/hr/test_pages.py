@@ -10,7 +10,7 @@ import pytest
 
 from tests.directory.hr.conftest import LATER
 from tests.directory.hr.fakes import Person
-from tests.factories import OWNER_PASSWORD, PASSWORD, active_member, csrf_of, sign_in_page
+from tests.factories import OWNER_PASSWORD, PASSWORD, active_member, csrf_of, said_under, sign_in_page
 
 STAFF = [
     Person(id="1", first_name="Ada", last_name="Lovelace", email="ada@acme.com", department="Engineering"),
@@ -41,7 +41,12 @@ def test_connect_preview_select_and_send(client, db, worker, portal, fake):
         "base_url": c.base_url,
     }
     refused = client.post(f"/p/{portal.slug}/hr/connect/bamboohr", data=data)
-    assert refused.status_code == 422 and "Grant Admit read access" in refused.text
+    assert refused.status_code == 422
+    assert (
+        said_under(refused.text, "fields_granted")
+        == "Grant Admit read access to the fields listed to connect."
+    )
+    assert f'value="{c.account}"' in refused.text  # what was typed is kept
     assert c.api_key not in refused.text  # the key is not put back into the page
     done = client.post(
         f"/p/{portal.slug}/hr/connect/bamboohr", data={**data, "fields_granted": "on"}, follow_redirects=True

@@ -13,6 +13,18 @@ function returnFocusOnClose(dialog, back) {
   dialog.addEventListener("close", () => { if (back && back.isConnected) back.focus(); }, { once: true });
 }
 
+// The rename dialog set for the button that opens it: its action, title and longest name.
+function renameFor(dialog, renamer) {
+  dialog.querySelector("form").action = renamer.dataset.renameAction;
+  dialog.querySelector("[data-rename-title]").textContent = renamer.dataset.renameTitle || "Rename";
+  const input = dialog.querySelector("input[name=name]");
+  input.maxLength = Number(renamer.dataset.renameMax || 200);
+  const menu = renamer.closest("details.row-menu");
+  if (menu) menu.open = false;
+  returnFocusOnClose(dialog, menu ? menu.querySelector("summary") : renamer);
+  return input;
+}
+
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-open]");
   if (opener) {
@@ -64,14 +76,12 @@ document.addEventListener("click", (event) => {
   const renamer = event.target.closest("[data-rename-action]");
   if (renamer) {
     const dialog = document.getElementById("rename-dialog");
-    dialog.querySelector("form").action = renamer.dataset.renameAction;
-    dialog.querySelector("[data-rename-title]").textContent = renamer.dataset.renameTitle || "Rename";
-    const input = dialog.querySelector("input[name=name]");
-    input.maxLength = Number(renamer.dataset.renameMax || 200);
+    const input = renameFor(dialog, renamer);
+    // Another rename than the one refused: the earlier refusal is not about it.
+    dialog.querySelectorAll(".field-error, [data-error]").forEach((el) => el.remove());
+    input.removeAttribute("aria-invalid");
+    input.removeAttribute("aria-describedby");
     input.value = renamer.dataset.renameName || "";
-    const menu = renamer.closest("details.row-menu");
-    if (menu) menu.open = false;
-    returnFocusOnClose(dialog, menu ? menu.querySelector("summary") : renamer);
     dialog.showModal();
     input.focus();
     input.select();
@@ -157,8 +167,16 @@ document.addEventListener("click", (event) => {
 });
 
 // A dialog marked data-autopen opens with the page (e.g. to show an error inside it).
+// A refused rename comes back with its dialog open on the name typed: titled as the button that
+// opened it said.
 document.addEventListener("DOMContentLoaded", () => {
-  document.querySelectorAll("dialog[data-autopen]").forEach((d) => { if (!d.open) d.showModal(); });
+  document.querySelectorAll("dialog[data-autopen]").forEach((d) => {
+    if (d.dataset.renamed) {
+      const renamer = Array.from(document.querySelectorAll("[data-rename-action]")).find((b) => b.dataset.renameAction === d.dataset.renamed);
+      if (renamer) renameFor(d, renamer);
+    }
+    if (!d.open) d.showModal();
+  });
 });
 
 // Workspace Invite panel: suggestions as you type (this portal's members only), picked people
