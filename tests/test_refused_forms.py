@@ -117,6 +117,22 @@ class TestWorkspaces:
         assert re.search(r'<form method="post" action="[^"]+" data-new-person-form>', r.text)  # shown
         assert "Invite a New Internal User" in r.text
 
+    def test_the_new_person_not_let_in_is_said_under_their_address(self, client, db):
+        """One new person with a mistyped address: under it, the form as typed, nobody added."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Onboarding")
+        page = _page(client, pf, f"/workspaces/{ws['id']}")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/people",
+            data={"csrf_token": csrf_of(page.text), "name": "Cleo", "recipient": "cleo.client.org"},
+        )
+        assert r.status_code == 422 and _opened(r.text, "invite-panel")
+        assert said_under(r.text, "new-recipient") == "An email address must have an @-sign."
+        assert 'value="Cleo"' in _tag(r.text, "new-name") and 'value="cleo.client.org"' in _tag(
+            r.text, "new-recipient"
+        )
+        assert 'data-address="cleo.client.org"' not in r.text
+
 
 class TestContacts:
     def test_add_to_workspace_without_one_comes_back_at_the_endings(self, client, db):

@@ -123,6 +123,21 @@ def hr_connect_page(provider: str, request: Request, actor: PageActor, session: 
 _CONNECT_FIELDS = ("fields_granted", "account", "base_url", "api_key", "user_type", "role")
 
 
+# A connection's settings form, by the service's names (said under each when refused).
+_SETTINGS_FIELDS = (
+    "account",
+    "base_url",
+    "api_key",
+    "user_type",
+    "role",
+    "schedule",
+    "new_hires",
+    "products",
+    "allowed_domains",
+    "deactivate_limit_pct",
+)
+
+
 @router.post("/p/{slug}/hr/connect/{provider}", dependencies=[Depends(check_csrf)])
 async def hr_connect(provider: str, request: Request, actor: PageActor, session: SessionDep) -> Response:
     form = await request.form()
@@ -177,10 +192,12 @@ async def hr_connection_save(
     try:
         hr_sync.update(session, actor, conn, _options(form))
     except DomainError as exc:
-        error = form_error(session, exc)
-        return _conn_page(
-            request, session, actor, hr.get_or_raise(session, actor, connection_id), exc.status, error=error
-        )
+        faults = form_faults(session, exc, {f: f for f in _SETTINGS_FIELDS})
+        typed = {k: v for k, v in form.items() if k not in ("api_key", "csrf_token")}
+        typed["map_departments"] = form.get("map_departments") == "on"
+        typed["products"] = [str(v) for v in form.getlist("products")]
+        conn = hr.get_or_raise(session, actor, connection_id)
+        return _conn_page(request, session, actor, conn, exc.status, typed=typed, **faults)
     return redirect(f"/p/{actor.portal.slug}/hr/{conn.id}", notice="Saved.")
 
 

@@ -192,6 +192,10 @@ def add_people(
             group_ids=group_ids,
             user_type=user_type,
         )
+        if recipient.strip() and not (user_ids or team) and [r.outcome for r in results] == ["skipped"]:
+            # The one new person typed, not let in (a mistyped address, already here): said
+            # under their address, as the Contacts dialog says it, rather than as a report.
+            raise InvalidInput(results[0].detail or "This person cannot be added.", field="recipient")
     except DomainError as exc:
         # The new person's form when one was typed, else the search's: where the fault is said.
         new = bool(recipient.strip() or name.strip())

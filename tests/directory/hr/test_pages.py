@@ -98,7 +98,10 @@ def test_connect_preview_select_and_send(client, db, worker, portal, fake):
             "base_url": "https://hr.example.com/api",
         },
     )
-    assert moved.status_code == 422 and "again to change where Admit reads the list" in moved.text
+    assert moved.status_code == 422 and "again to change where Admit reads the list" in said_under(
+        moved.text, "api_key"
+    )
+    assert 'value="https://hr.example.com/api"' in moved.text  # the address typed is kept
 
 
 @pytest.mark.parametrize("fake", ["personio"], indirect=True)

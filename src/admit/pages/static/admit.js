@@ -172,7 +172,9 @@ document.addEventListener("click", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("dialog[data-autopen]").forEach((d) => {
     if (d.dataset.renamed) {
-      const renamer = Array.from(document.querySelectorAll("[data-rename-action]")).find((b) => b.dataset.renameAction === d.dataset.renamed);
+      const path = (url) => new URL(url, location.href).pathname;
+      const renamer = Array.from(document.querySelectorAll("[data-rename-action]"))
+        .find((b) => path(b.dataset.renameAction) === path(d.dataset.renamed));
       if (renamer) renameFor(d, renamer);
     }
     if (!d.open) d.showModal();

@@ -1,0 +1,106 @@
+"""A refused dialog in a real browser: it opens again with what was typed, the reason under the
+field at fault (marked invalid, the focus on it). A Contacts "+" dialog and the rename dialog of a
+workspace's role; screenshots at a phone's width and a desktop's."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser import gestures
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def set_up_portal(page: Page, server) -> None:
+    gestures.set_up_portal(
+        page,
+        server,
+        portal="Acme Inc.",
+        owner_name="Olivia Owner",
+        owner_email="olivia@acme.com",
+        password="owner-password-123",
+    )
+
+
+def test_a_contacts_dialog_keeps_what_was_typed(live_server, new_context, shot):
+    owner = new_context().new_page()
+    set_up_portal(owner, live_server)
+    owner.get_by_role("link", name="Contacts").click()
+    owner.get_by_role("button", name="Add").click()
+    owner.get_by_role("button", name="Invite a client", exact=True).click()
+    dialog = owner.locator("dialog#contact-client")
+    dialog.get_by_label("Name").fill("Quinn Client")
+    dialog.get_by_label("Email or phone number").fill("quinn.client.org")
+    dialog.get_by_role("button", name="Next").click()
+    dialog.get_by_role("button", name="Add to Contacts Quietly").click()
+
+    # The page comes back with the dialog open on the details, as typed, the reason under the address.
+    expect(dialog).to_be_visible()
+    address = dialog.get_by_label("Email or phone number")
+    expect(address).to_have_value("quinn.client.org")
+    expect(dialog.get_by_label("Name")).to_have_value("Quinn Client")
+    expect(address).to_have_attribute("aria-invalid", "true")
+    expect(address).to_be_focused()
+    said = dialog.locator("#c-client-recipient_error")
+    expect(said).to_have_text("An email address must have an @-sign.")
+    expect(address).to_have_accessible_description("An email address must have an @-sign.")
+    expect(owner.locator("main .notice.error")).to_have_count(0)  # said once, in the dialog
+    shot(owner, "contact-refused-desktop")
+    owner.set_viewport_size({"width": 390, "height": 844})
+    expect(said).to_be_in_viewport()
+    shot(owner, "contact-refused-phone")
+
+    # Corrected, it goes through.
+    address.fill("quinn@client.org")
+    dialog.get_by_role("button", name="Next").click()
+    dialog.get_by_role("button", name="Add to Contacts Quietly").click()
+    expect(owner.locator(".notice")).to_contain_text("Nothing was sent.")
+    expect(owner.locator('#contacts tr[data-address="quinn@client.org"]')).to_have_count(1)
+
+
+def test_the_rename_dialog_keeps_the_name_typed(live_server, new_context, shot):
+    owner = new_context().new_page()
+    set_up_portal(owner, live_server)
+    owner.get_by_role("link", name="Workspaces", exact=True).click()
+    owner.get_by_label("New workspace").fill("Q3 Audit")
+    owner.get_by_label("Kind").select_option("flow")
+    owner.get_by_label("Roles").fill("Reviewer, Client signer")
+    owner.get_by_role("button", name="Create workspace").click()
+    expect(owner.get_by_role("heading", name="Q3 Audit")).to_be_visible()
+
+    owner.get_by_label("More for the role Reviewer").click()
+    owner.get_by_role("menuitem", name="Rename").first.click()
+    dialog = owner.locator("dialog#rename-dialog")
+    expect(dialog.get_by_role("heading", name="Rename role Reviewer")).to_be_visible()
+    dialog.get_by_label("New name").fill("Client signer")
+    dialog.get_by_role("button", name="Rename").click()
+
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Rename role Reviewer")).to_be_visible()
+    name = dialog.get_by_label("New name")
+    expect(name).to_have_value("Client signer")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_be_focused()
+    expect(dialog.locator("#rename-name_error")).to_have_text("This flow already has a role “Client signer”.")
+    shot(owner, "rename-refused-desktop")
+    owner.set_viewport_size({"width": 390, "height": 844})
+    shot(owner, "rename-refused-phone")
+    owner.set_viewport_size({"width": 1280, "height": 860})
+
+    # Cancelled, another rename opens clean: the refusal was not about it.
+    dialog.get_by_role("button", name="Cancel").click()
+    owner.get_by_label("More for the role Client signer").click()
+    owner.get_by_role("menuitem", name="Rename").last.click()
+    expect(dialog.get_by_role("heading", name="Rename role Client signer")).to_be_visible()
+    expect(dialog.get_by_label("New name")).to_have_value("Client signer")
+    expect(dialog.locator(".field-error")).to_have_count(0)
+    expect(dialog.get_by_label("New name")).not_to_have_attribute("aria-invalid", "true")
+
+    # The first, renamed to a free name, goes through.
+    dialog.get_by_role("button", name="Cancel").click()
+    owner.get_by_label("More for the role Reviewer").click()
+    owner.get_by_role("menuitem", name="Rename").first.click()
+    dialog.get_by_label("New name").fill("Lead reviewer")
+    dialog.get_by_role("button", name="Rename").click()
+    expect(owner.locator(".notice")).to_contain_text("Role “Reviewer” is now “Lead reviewer”.")
