@@ -193,7 +193,7 @@ async def hr_connection_save(
         hr_sync.update(session, actor, conn, _options(form))
     except DomainError as exc:
         faults = form_faults(session, exc, {f: f for f in _SETTINGS_FIELDS})
-        typed = {k: v for k, v in form.items() if k not in ("api_key", "csrf_token")}
+        typed: dict[str, Any] = {k: v for k, v in form.items() if k not in ("api_key", "csrf_token")}
         typed["map_departments"] = form.get("map_departments") == "on"
         typed["products"] = [str(v) for v in form.getlist("products")]
         conn = hr.get_or_raise(session, actor, connection_id)
