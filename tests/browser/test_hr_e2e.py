@@ -44,7 +44,14 @@ def test_connect_preview_untick_and_send(live_server, new_context, shot):
         page.get_by_text("Advanced").click()
         page.get_by_label("API address").fill(fake.credentials.base_url)
         page.get_by_role("button", name="Connect").click()
-        expect(page.get_by_role("alert")).to_contain_text("Grant Admit read access")
+        # Said under the box to tick, which takes the focus; what was typed stays (but the secret).
+        grant = page.get_by_label("Grant Admit read access to these fields")
+        expect(grant).to_have_accessible_description(
+            "Grant Admit read access to the fields listed to connect."
+        )
+        expect(grant).to_have_attribute("aria-invalid", "true")
+        expect(grant).to_be_focused()
+        expect(page.get_by_label("Service user ID")).to_have_value(fake.credentials.account)
         page.get_by_label("Service user token").fill(fake.credentials.api_key)  # not kept: a secret
         page.get_by_label("Grant Admit read access to these fields").check()
         page.get_by_role("button", name="Connect").click()
