@@ -175,7 +175,8 @@ def said_under(page_text: str, field_id: str) -> str:
     """What a refused form's page says under the field ``field_id`` (``_fields.html``), after
     checking that the field is marked invalid and points at it."""
     at = re.escape(field_id)
-    tag = re.search(rf'<(?:input|select|textarea|fieldset)\b[^>]*\bid="{at}"[^>]*>', page_text)
+    attrs = r'(?:[^>"]|"[^"]*")*'  # a quoted value may hold a ">"
+    tag = re.search(rf'<(?:input|select|textarea|fieldset)\b{attrs}?\bid="{at}"{attrs}>', page_text)
     assert tag, f"no field {field_id}"
     assert 'aria-invalid="true"' in tag.group(0) and f"{field_id}_error" in tag.group(0), tag.group(0)
     said = re.search(rf'<div class="field-error" id="{at}_error">(.*?)</div>', page_text, re.S)

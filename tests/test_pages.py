@@ -28,6 +28,7 @@ from tests.factories import (
     last_link,
     login,
     member_joins,
+    said_under,
     sign_in_page,
 )
 
@@ -326,10 +327,10 @@ class TestUserManagement:
         assert r.status_code == 422
         dialog = r.text[r.text.index('<dialog id="invite-dialog"') :]
         assert "data-autopen" in dialog[:80]
-        assert re.search(r'role="alert" data-form-error>Give at least one recipient\.<', dialog), dialog[
-            :2000
-        ]
-        assert "Give at least one recipient." not in r.text[: r.text.index('<dialog id="invite-dialog"')]
+        # Said under the box of addresses (which takes the focus), once.
+        assert said_under(dialog, "recipients") == "Give at least one recipient."
+        assert "autofocus" in re.search(r'<textarea id="recipients"(?:[^>"]|"[^"]*")*>', dialog).group(0)
+        assert r.text.count("Give at least one recipient.") == 1
         reloaded = client.get(f"/p/{pf.slug}/invitations", follow_redirects=False)
         assert (reloaded.status_code, reloaded.headers["location"]) == (303, f"/p/{pf.slug}/users")
 

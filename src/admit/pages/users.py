@@ -36,6 +36,7 @@ from admit.notifications.models import DELIVERY_WORDS
 from admit.pages.deps import (
     PageActor,
     check_csrf,
+    faults_of,
     forget_flash,
     named,
     read_flash,
@@ -157,6 +158,18 @@ def _pager(
             doseq=True,
         )
     return {"previous_url": previous, "next_url": following}
+
+
+# The Invite box's fields, the services' names to the page's (a refusal is said under its field).
+_INVITE_FIELDS = {
+    "recipients": "recipients",
+    "text": "recipients",
+    "file": "file",
+    "user_type": "user_type",
+    "role": "role",
+    "products": "invite_products",
+    "message": "message",
+}
 
 
 def _page(
@@ -330,13 +343,16 @@ def invite_submit(
             "products": products,
             "message": message,
         }
+        faults = faults_of(exc, _INVITE_FIELDS)
         return _page(
             request,
             session,
             actor,
             tab=tab,
             form=form,
-            form_error=exc.message,
+            form_error=faults["error"],
+            field_errors=faults["field_errors"],
+            error_field=faults["error_field"],
             open_invite=True,
             status_code=exc.status,
         )

@@ -495,7 +495,8 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
 (() => {
   const box = document.querySelector("textarea[data-check-url]");
   if (!box) return;
-  const chips = document.getElementById(box.getAttribute("aria-describedby"));
+  // The chips describe the box (beside the reason it was refused, when it was).
+  const chips = box.getAttribute("aria-describedby").split(" ").map((id) => document.getElementById(id)).find((el) => el && el.matches("[data-chips]"));
   const form = box.closest("form");
   let timer = null;
   let asked = 0;
