@@ -197,7 +197,7 @@ class TestContacts:
         )
         r = client.post(rename.group(1), data={"csrf_token": csrf_of(page.text), "name": "Acme buyers"})
         assert r.status_code == 409 and _opened(r.text, "rename-dialog")
-        assert said_under(r.text, "rename-name") == "A client group named “Acme buyers” already exists."
+        assert said_under(r.text, "rename-name") == "A client group named “Acme buyers” exists already."
         assert 'value="Acme buyers"' in _tag(r.text, "rename-name")
         assert 'data-team="Acme legal"' in r.text  # nothing renamed
 

@@ -72,8 +72,8 @@ def test_importing_and_building_the_app_runs_no_collection_and_leaves_the_collec
 def test_a_process_builds_routes_and_templates_before_its_first_request(tmp_path):
     """What the first requests of a fresh process would each build is built as it starts
     (``app._build_what_first_requests_would``): FastAPI's per-route state (``get_dependant``)
-    and the template every page extends; the first ``GET /login`` (0.26-0.36 s before) builds no route and
-    compiles only its own template."""
+    and the templates every page extends or most forms import; the first ``GET /login``
+    (0.26-0.36 s before) builds no route and compiles only its own template."""
     script = textwrap.dedent(
         f"""
         import fastapi.dependencies.utils as fastapi_deps

@@ -211,14 +211,15 @@ YOUNGEST_GENERATION_THRESHOLD = 10_000
 def _build_what_first_requests_would(app: FastAPI) -> None:
     """Once per process, before it serves: what its first requests would otherwise build, each
     paying for it: FastAPI's per-route state (~0.3 s), which it builds on the first match or
-    ``url_for`` (asking for a name no route has walks every route), and the template every page
-    extends. The other templates are compiled on first use (~5 ms each; all 47 take ~0.35 s,
-    more than most processes would ever spend on them)."""
+    ``url_for`` (asking for a name no route has walks every route), and the templates every
+    page extends or most forms import. The other templates are compiled on first use (~5 ms
+    each; all 47 take ~0.35 s, more than most processes would ever spend on them)."""
     from starlette.routing import NoMatchFound
 
     with suppress(NoMatchFound):
         app.url_path_for("\0 no route has this name")
-    templates.env.get_template("base.html")
+    for shared in ("base.html", "_fields.html"):  # every page extends one; most forms import the other
+        templates.env.get_template(shared)
 
 
 def _freeze_what_was_built() -> None:
