@@ -109,6 +109,17 @@ class TestPeopleExport:
         text = client.get(f"/api/v1/portals/{pf.slug}/people.csv", headers=pf.headers()).text
         assert "'=HYPERLINK(1)" in text
 
+    def test_an_address_that_looks_like_a_formula_is_written_as_text(self, client, db):
+        """An email's local part may hold = | ' ! (a valid address): anyone who joins by the link
+        could put a DDE formula in the admin's spreadsheet. A phone number (+1…) stays as it is."""
+        pf = create_portal(db)
+        formulas = ["=cmd|'/ccalc'!a0@client.org", "-cmd|'/ccalc'!a0@client.org"]
+        invite(db, pf, [*formulas, "+12025550173"], user_type="client")
+        response = client.get(f"/api/v1/portals/{pf.slug}/people.csv", headers=pf.headers())
+        addresses = {row["address"] for row in csv.DictReader(io.StringIO(response.text))}
+        assert {*("'" + f for f in formulas), "+12025550173"} <= addresses
+        assert not any(a.startswith(("=", "-")) for a in addresses)
+
     def test_a_bad_filter_answers_before_any_download(self, client, db):
         pf = create_portal(db)
         response = client.get(

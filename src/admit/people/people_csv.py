@@ -27,7 +27,9 @@ HEADER = (
 def _cells(row: Listed) -> tuple[str, ...]:
     return (
         safe_cell(row.name),
-        row.address,
+        # An email's local part may start with = + - and hold | ' ! (a formula); a phone number
+        # (E.164, "+1202…", never an @) is kept as it is.
+        safe_cell(row.address) if "@" in row.address else row.address,
         row.user_type,
         row.role,
         " ".join(row.products),
