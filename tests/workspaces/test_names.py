@@ -237,6 +237,17 @@ class TestTwoAtOnce:
         assert refused[0].message == f"A team named “{made[0]}” exists already."
 
 
+def _old_portal(conn, portal_id, at):
+    """A portal as the schema before ``b6c7d8e90041`` holds it (written in SQL)."""
+    conn.execute(
+        text(
+            "INSERT INTO portals (id, slug, name, invitation_ttl_seconds, enabled_products,"
+            " client_require_password, created_at) VALUES (:id, 'old', 'Old Co', 3600, '[]', false, :now)"
+        ),
+        {"id": portal_id, "now": at},
+    )
+
+
 class TestMigration:
     def test_existing_duplicates_are_told_apart_and_down_works(self, database_url, tmp_path):
         """A database with "Design", "design " and "DESIGN" teams (and a "Design (2)") and two
@@ -262,14 +273,7 @@ class TestMigration:
             portal = uuid4()
             teams = {}
             with engine.begin() as conn:
-                conn.execute(
-                    text(
-                        "INSERT INTO portals (id, slug, name, invitation_ttl_seconds, enabled_products,"
-                        " client_require_password, created_at) VALUES (:id, 'old', 'Old Co', 3600, '[]',"
-                        " false, :now)"
-                    ),
-                    {"id": ids(portal), "now": t0},
-                )
+                _old_portal(conn, ids(portal), t0)
                 rows = [
                     ("DESIGN", "team", 3, None),
                     ("Design", "team", 0, None),
@@ -327,6 +331,52 @@ class TestMigration:
             engine.dispose()
             downgrade(url, "a5b6c7d80040")
             upgrade(url)
+        finally:
+            if drop:
+                conftest._drop_pg_database(drop)
+
+    def test_names_the_databases_lower_makes_one_are_told_apart_too(self, database_url, tmp_path):
+        """PostgreSQL's ``lower()`` folds "İ" to "i" where Python's casefold gives "i̇": workspaces
+        "İzmir" and "izmir" are one name to the new index though not to ``kit.names``. The upgrade
+        tells them apart ("izmir (2)") rather than stopping on the index it cannot make."""
+        from datetime import UTC, datetime, timedelta
+        from uuid import uuid4
+
+        from admit.db import normalize_url
+        from admit.migrate import upgrade
+        from tests import conftest
+
+        if database_url.startswith("sqlite"):
+            url, drop = f"sqlite:///{tmp_path / 'lower.db'}", None
+        else:
+            url, drop = conftest._create_pg_database()
+        try:
+            upgrade(url, "a5b6c7d80040")
+            engine = create_engine(normalize_url(url))
+            ids = (lambda u: u.hex) if url.startswith("sqlite") else str
+            t0 = datetime(2026, 1, 1, tzinfo=UTC).replace(tzinfo=None)
+            portal = uuid4()
+            with engine.begin() as conn:
+                _old_portal(conn, ids(portal), t0)
+                for minutes, name in enumerate(("İzmir", "izmir")):
+                    conn.execute(
+                        text(
+                            "INSERT INTO workspaces (id, portal_id, name, kind, created_at)"
+                            " VALUES (:id, :portal, :name, 'chat', :at)"
+                        ),
+                        {
+                            "id": ids(uuid4()),
+                            "portal": ids(portal),
+                            "name": name,
+                            "at": t0 + timedelta(minutes=minutes),
+                        },
+                    )
+                lowered = conn.execute(text("SELECT lower('İzmir') = lower('izmir')")).scalar()
+            upgrade(url)
+            with engine.connect() as conn:
+                after = conn.execute(text("SELECT name FROM workspaces ORDER BY created_at")).scalars().all()
+            engine.dispose()
+            assert after == (["İzmir", "izmir (2)"] if lowered else ["İzmir", "izmir"])
         finally:
             if drop:
                 conftest._drop_pg_database(drop)

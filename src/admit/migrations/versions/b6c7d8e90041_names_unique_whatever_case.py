@@ -5,7 +5,8 @@
 - ``workspaces``: a new unique index on (portal, ``lower(name)``).
 
 Names that are the same by the services' rule (``kit.names``: trimmed, whitespace runs made one
-space, case folded) and already in a live database are told apart first, deterministically: in
+space, case folded), or to the new index (the database's ``lower()``: PostgreSQL's makes "İzmir"
+"izmir", which casefold does not), and already in a live database are told apart first, deterministically: in
 each set of the same name, the oldest (``created_at``, then ``id``) keeps its name and each later
 one is renamed "Design (2)", "Design (3)"…, the first number whose name is free. Going down
 puts the plain index back (and drops the workspaces' one); the new names stay.
@@ -39,15 +40,26 @@ def _key(name: str) -> str:
     return _tidy(name).casefold()
 
 
-def _renamed(name: str, taken: set[str]) -> str:
-    """``name (n)`` for the first n from 2 whose key is not in ``taken`` (shortened to fit)."""
+def _renamed(bind: Any, name: str, taken: set[tuple[str, str]]) -> str:
+    """``name (n)`` for the first n from 2 whose keys (``_keys``) are not in ``taken`` (shortened
+    to fit); its keys are added to ``taken``."""
     n = 2
     while True:
         suffix = f" ({n})"
         candidate = _tidy(name)[: MAX_NAME - len(suffix)].rstrip() + suffix
-        if _key(candidate) not in taken:
+        lowered = bind.execute(sa.text("SELECT lower(:name)"), {"name": candidate}).scalar_one()
+        keys = _keys(candidate, lowered)
+        if not keys & taken:
+            taken.update(keys)
             return candidate
         n += 1
+
+
+def _keys(name: str, lowered: str) -> set[tuple[str, str]]:
+    """What makes two names one: the services' rule (``_key``), and the new index's, the
+    database's own ``lower()``, which may fold a letter otherwise (PostgreSQL makes "İ" "i",
+    Python's casefold "i̇"): either alike, the index would refuse the second."""
+    return {("key", _key(name)), ("lower", lowered)}
 
 
 def _tell_apart(table: str, scope: Sequence[str], live_only: bool) -> None:
@@ -55,21 +67,18 @@ def _tell_apart(table: str, scope: Sequence[str], live_only: bool) -> None:
     bind = op.get_bind()
     where = " WHERE deleted_at IS NULL" if live_only else ""
     columns = ", ".join(scope)
-    rows = bind.execute(
-        sa.text(f"SELECT id, {columns}, name FROM {table}{where} ORDER BY created_at, id")  # noqa: S608
-    ).all()
-    taken: dict[tuple[Any, ...], set[str]] = {}
+    query = f"SELECT id, {columns}, name, lower(name) AS lowered FROM {table}{where} ORDER BY created_at, id"  # noqa: S608
+    rows = bind.execute(sa.text(query)).all()
+    taken: dict[tuple[Any, ...], set[tuple[str, str]]] = {}
     for row in rows:
-        taken.setdefault(tuple(row[1:-1]), set()).add(_key(row.name))
-    kept: set[tuple[Any, ...]] = set()
+        taken.setdefault(tuple(row[1:-2]), set()).update(_keys(row.name, row.lowered))
+    kept: dict[tuple[Any, ...], set[tuple[str, str]]] = {}
     for row in rows:
-        where_key = (*row[1:-1], _key(row.name))
-        if where_key not in kept:
-            kept.add(where_key)
+        keys, seen = _keys(row.name, row.lowered), kept.setdefault(tuple(row[1:-2]), set())
+        if not keys & seen:
+            seen.update(keys)
             continue
-        in_scope = taken[tuple(row[1:-1])]
-        name = _renamed(row.name, in_scope)
-        in_scope.add(_key(name))
+        name = _renamed(bind, row.name, taken[tuple(row[1:-2])])
         bind.execute(sa.text(f"UPDATE {table} SET name = :name WHERE id = :id"), {"name": name, "id": row.id})  # noqa: S608
 
 
