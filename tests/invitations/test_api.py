@@ -44,6 +44,24 @@ class TestCreate:
             "Grace Hopper",
         ]
 
+    def test_an_email_address_that_begins_with_a_plus_is_an_email(self, client, db):
+        """``+x@client.org`` is a valid email address, not a phone number: it is invited by
+        email (it was taken for a phone number and the SMS check raised: a 500)."""
+        pf = create_portal(db)
+        r = _invite(client, pf, ["+x@client.org"])
+        assert r.status_code == 201, r.text
+        (result,) = r.json()["results"]
+        assert result["outcome"] == "invited", result
+        from sqlalchemy import select
+
+        from admit.notifications.models import Notification
+
+        with db.unit_of_work() as session:
+            channels = session.scalars(
+                select(Notification.channel).where(Notification.to_address == "+x@client.org")
+            ).all()
+        assert channels == ["email"]
+
     def test_each_result_says_the_element_it_came_from(self, client, db):
         """An element may hold several recipients and a blank one holds none: each result says
         the element it came from (``index``) and a blank element has a result of its own (a

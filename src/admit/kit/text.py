@@ -13,6 +13,7 @@ from admit.kit import clock
 __all__ = [
     "day_text",
     "full_stop",
+    "is_phone",
     "lifetime_in_words",
     "moment_text",
     "readable_phone",
@@ -95,6 +96,12 @@ def short_moment(moment: datetime | str, zone: str | None = None) -> str:
     return f"{local.day} {local:%b %H:%M} {name}"
 
 
+def is_phone(address: str) -> bool:
+    """Whether a stored recipient is a phone number (E.164) rather than an email address (which
+    may begin with a "+" too: ``+x@client.org``)."""
+    return address.startswith("+") and "@" not in address
+
+
 _T = TypeVar("_T")
 
 
@@ -112,7 +119,7 @@ def readable_phone(value: object) -> object:
             return f"{local}@{domain.encode('ascii').decode('idna')}"
         except UnicodeError:
             return value
-    if not isinstance(value, str) or not value.startswith("+"):
+    if not isinstance(value, str) or not is_phone(value):
         return value
     try:
         number = phonenumbers.parse(value, None)

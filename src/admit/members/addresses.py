@@ -20,6 +20,7 @@ import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
 from admit.errors import InvalidInput
+from admit.kit.text import is_phone  # the rule is in kit (notifications ask it too); named here as before
 
 __all__ = [
     "ParsedRecipient",
@@ -90,11 +91,6 @@ def looks_like_phone(text: str) -> bool:
     """Digits with a phone number's usual punctuation (and no ``@``): worth reading as a phone."""
     text = text.strip()
     return "@" not in text and bool(_PHONE_LIKE.match(text)) and sum(c.isdigit() for c in text) >= 4
-
-
-def is_phone(address: str) -> bool:
-    """Whether a stored recipient is a phone number (E.164) rather than an email."""
-    return address.startswith("+")
 
 
 def normalize_phone(text: str, *, region: str) -> tuple[str | None, str | None]:

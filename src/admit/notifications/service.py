@@ -36,7 +36,7 @@ from admit.context import of as context_of
 from admit.db import rowcount
 from admit.errors import AddressSuppressed, RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
-from admit.kit.text import wait_in_words
+from admit.kit.text import is_phone, wait_in_words
 from admit.notifications import bounces, preferences
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
@@ -156,8 +156,9 @@ def count_texts(session: Session, portal_id: uuid.UUID, since: datetime) -> int:
 
 
 def channel_for(address: str) -> str:
-    """``sms`` for a phone number (stored as E.164, ``+…``), ``email`` for anything else."""
-    return "sms" if address.startswith("+") else "email"
+    """``sms`` for a phone number (stored as E.164, ``+…``: ``kit.text.is_phone``),
+    ``email`` for anything else."""
+    return "sms" if is_phone(address) else "email"
 
 
 # Messages outside the per-recipient caps: a security notice follows the account holder's own
