@@ -106,7 +106,16 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
     page.set_viewport_size({"width": 390, "height": 844})
     page.reload()
     check("flow workspace at 390 px")
-    page.set_viewport_size({"width": 390, "height": 844})
+    # A 200-character name with no space (the most a name may be) wraps: nothing runs off the
+    # screen (it did, in the heading beside the workspace's kind).
+    page.evaluate("document.querySelector('.ws-title h1').firstChild.textContent = 'W'.repeat(200)")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The new-workspace form: its fields stack at full width (the name was squeezed to ~30 px).
+    page.goto(page.url.split("/workspaces/")[0] + "/workspaces")
+    page.select_option("#ws_kind", "flow")
+    for field in ("#ws_name", "#ws_roles"):
+        box = page.locator(field).bounding_box()
+        assert box and box["width"] > 250, (field, box)
     page.goto(users)
     check("user management at 390 px")
     # Every section of the top bar is in sight at that width (the links wrap, none scroll away).
