@@ -170,6 +170,9 @@ class TestSignIn:
         )
         assert r.status_code == 401
         assert "email or password is incorrect" in r.text
+        # The address kept, the password box focused, to type it again (the focus was lost).
+        assert f'value="{pf.owner_email}"' in r.text
+        assert 'autocomplete="current-password" autofocus' in r.text
 
     def test_pages_needsign_in_page(self, client, db):
         """User Management without a session redirects to sign in, then back."""
