@@ -163,6 +163,10 @@ def field_error(err: Mapping[str, Any]) -> _FieldError:
         message = f"At most {ctx['le']}."
     elif kind == "int_parsing":
         message = "A whole number."
+    elif kind in ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"):
+        message = "A day, written YYYY-MM-DD (e.g. 2026-12-06)."
+    elif kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
+        message = "A moment in ISO 8601 (e.g. 2026-12-06T10:05:00Z)."
     return {"field": ".".join(loc) or None, "message": message}
 
 

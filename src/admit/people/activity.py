@@ -58,9 +58,8 @@ def acted_by(session: Session, text: str | None) -> audit_service.ActedBy | None
         return audit_service.ActedBy(label=text)
     parsed = addresses.parse_recipient(text, region=context.of(session).settings.default_phone_region)
     if parsed.address is None:
-        raise InvalidInput(
-            f"actor: {parsed.error or 'not an email address or a phone number.'}", field="actor"
-        )
+        why = f": {parsed.error}" if parsed.error else "."
+        raise InvalidInput(f"actor must be an email address, a phone number or a user id{why}", field="actor")
     user = members_service.get_user_by_address(session, parsed.address)
     return audit_service.ActedBy(user.id if user else None, parsed.address)
 
