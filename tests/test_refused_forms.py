@@ -177,6 +177,41 @@ class TestContacts:
         )
         assert 'value="ada@acme.com"' in _tag(r.text, "team-people")
 
+    def test_a_new_team_or_group_with_a_wrong_address_is_not_made(self, client, db):
+        """A typo among the people of a new team or client group refuses the form, naming it
+        under the field with what was typed kept; nothing is made, no one invited (the team was
+        made empty under a green "2 skipped", the typed text gone)."""
+        from sqlalchemy import func, select
+
+        from admit.invitations.models import Invitation
+        from admit.teams.models import Team
+
+        pf = create_portal(db)
+        page = _page(client, pf, "/contacts")
+        r = client.post(
+            f"/p/{pf.slug}/teams",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "name": "Brand",
+                "recipients": "ada@acme.com, not-an-email",
+            },
+        )
+        assert r.status_code == 422, r.text
+        said = said_under(r.text, "team-people")
+        assert said.startswith("Fix or remove these first: ada@acme.com: ") and "not-an-email: " in said, said
+        assert 'value="ada@acme.com, not-an-email"' in _tag(r.text, "team-people")
+        r = client.post(
+            f"/p/{pf.slug}/client-groups",
+            data={"csrf_token": csrf_of(page.text), "name": "Fresh", "recipients": "ann@x.org\nbob@@x.org",
+                  "then": "group"},
+        )  # fmt: skip
+        assert r.status_code == 422 and _opened(r.text, "group-dialog")
+        assert said_under(r.text, "g-recipients").startswith("Fix or remove this first: bob@@x.org: ")
+        assert ">ann@x.org\nbob@@x.org</textarea>" in r.text
+        with db.unit_of_work() as session:
+            assert session.scalar(select(func.count()).select_from(Team)) == 0
+            assert session.scalar(select(func.count()).select_from(Invitation)) == 0
+
     def test_rename_reopens_the_dialog(self, client, db):
         """Renaming a client group to another's name: the dialog opens again on the name typed."""
         pf = create_portal(db)

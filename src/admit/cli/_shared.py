@@ -5,10 +5,11 @@ names kept for one release, and the exit codes.
 Exit codes, one rule for every command (``admit --help`` and the README say the same):
 
 - ``0`` (``DONE``): done, and that includes "nothing to do": recipients skipped because they are
-  already where they were asked to be (``NOTHING_TO_DO``: already_member, already_invited,
-  already_in_workspace, already_in_team, duplicate), a member deactivated or reactivated twice.
+  already where they were asked to be (``invitations.pipeline.NOTHING_TO_DO``: already_member,
+  already_invited, already_in_workspace, already_in_team, duplicate), a member deactivated or
+  reactivated twice.
 - ``1`` (``ERROR``): an error (a ``DomainError``: its message and the field it names), any
-  recipient refused for a reason someone must fix (``NEEDS_FIXING``: invalid_recipient,
+  recipient refused for a reason someone must fix (any other skip: invalid_recipient,
   not_allowed, wrong_user_type, not_found, not_invitable; a code not known here counts as one),
   or an import that failed.
 - ``2`` (``USAGE``): the command line is wrong; click's own errors, and ours (``usage``).
@@ -49,12 +50,6 @@ Row = TypeVar("Row")
 
 DONE, ERROR, USAGE = 0, 1, 2
 
-NOTHING_TO_DO = frozenset(
-    {"already_member", "already_invited", "already_in_workspace", "already_in_team", "duplicate"}
-)
-NEEDS_FIXING = frozenset(
-    {"invalid_recipient", "not_allowed", "wrong_user_type", "not_found", "not_invitable"}
-)
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -145,6 +140,8 @@ def exit_code(skipped_codes: Iterable[str | None], *, failed: bool = False) -> i
     """The exit code of an answer whose recipients were skipped with ``skipped_codes``: ``ERROR``
     when it ``failed`` or any of them needs fixing, else ``DONE`` (skipping someone already where
     they were asked to be is nothing to do)."""
+    from admit.invitations.pipeline import NOTHING_TO_DO
+
     if failed or any(code not in NOTHING_TO_DO for code in skipped_codes):
         return ERROR
     return DONE

@@ -52,6 +52,7 @@ from admit.tokens import service as tokens
 
 __all__ = [
     "MAX_RECIPIENTS_PER_REQUEST",
+    "NOTHING_TO_DO",
     "Batch",
     "Outcome",
     "Recipient",
@@ -60,6 +61,7 @@ __all__ = [
     "SkipCode",
     "hide_unseen",
     "invite",
+    "needs_fixing",
 ]
 
 MAX_RECIPIENTS_PER_REQUEST = 1000
@@ -84,6 +86,13 @@ class SkipCode(StrEnum):
     SUPPRESSED = "address_suppressed"
     SMS_COUNTRY_NOT_ALLOWED = "sms_country_not_allowed"
     SMS_BUDGET_REACHED = "sms_budget_reached"
+
+
+# Skips that are no fault: the person is already where they were asked to be. Any other skip
+# (a typo, someone not in the portal, a limit) is one someone must fix (``needs_fixing``).
+NOTHING_TO_DO = frozenset(
+    {"already_member", "already_invited", "already_in_workspace", "already_in_team", "duplicate"}
+)
 
 
 # How a count of each skip reads in a summary: (one, many).
@@ -193,6 +202,11 @@ class RecipientResult:
     @property
     def invited(self) -> bool:
         return self.outcome is Outcome.INVITED
+
+
+def needs_fixing(result: RecipientResult) -> bool:
+    """Whether ``result`` is a person skipped for a reason someone must fix (``NOTHING_TO_DO``)."""
+    return result.outcome is Outcome.SKIPPED and str(result.code) not in NOTHING_TO_DO
 
 
 @dataclass(slots=True)
