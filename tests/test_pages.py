@@ -337,6 +337,26 @@ class TestUserManagement:
         reloaded = client.get(f"/p/{pf.slug}/invitations", follow_redirects=False)
         assert (reloaded.status_code, reloaded.headers["location"]) == (303, f"/p/{pf.slug}/users")
 
+    def test_an_invite_of_no_one_usable_stays_in_the_open_box(self, client, db):
+        """Every address mistyped: nothing to send, so the box stays open with each named under
+        the addresses and the message kept (it closed on a red report, the typing gone); one
+        good address among them is invited, and the report names the rest, as before."""
+        pf = create_portal(db)
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        data = {"csrf_token": csrf_of(page.text), "recipients": "not-an-email; also@bad@x",
+                "message": "Welcome aboard"}  # fmt: skip
+        r = client.post(f"/p/{pf.slug}/invitations", data=data)
+        assert r.status_code == 422
+        dialog = r.text[r.text.index('<dialog id="invite-dialog"') :]
+        assert "data-autopen" in dialog[:80]
+        said = said_under(dialog, "recipients")
+        assert said.startswith("Fix or remove these first: not-an-email: ") and "also@bad@x: " in said, said
+        assert "Welcome aboard" in dialog and "not-an-email; also@bad@x</textarea>" in dialog
+        data["recipients"] = "ada@example.com, not-an-email"
+        r = client.post(f"/p/{pf.slug}/invitations", data=data, follow_redirects=False)
+        assert r.status_code == 303  # one invited: the report, as ever
+
     def test_a_refused_row_action_returns_to_the_list_with_the_reason(self, client, db, worker, rate_limits):
         """Resend inside the per-person limit: back on the list as it was, the reason on top (it
         was a bare "Too many requests" page outside the app); nothing was sent."""

@@ -20,7 +20,6 @@ from admit.contacts import service as contacts_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import contacts as contacts_flow
 from admit.flows import groups as groups_flow
-from admit.invitations import pipeline
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
@@ -31,6 +30,7 @@ from admit.pages.deps import (
     forget_flash,
     form_error,
     form_faults,
+    people_to_fix,
     read_flash,
     redirect,
     render,
@@ -54,19 +54,6 @@ def _skipped_text(skipped: list[RecipientResult], sep: str) -> str:
     rows = "; ".join(f"{r.recipient}: {r.detail.rstrip('.')}" for r in skipped[:5])
     more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
     return f"{sep} {len(skipped)} skipped: {rows}{more}."
-
-
-def _must_fix(results: list[RecipientResult]) -> InvalidInput | None:
-    """A new team or client group is made only with every person typed: a typo, someone not in
-    the portal, a client in a team… refuses the form (naming each, the first five), to be
-    corrected with what was typed kept; someone listed twice or already in it is no fault."""
-    wrong = [r for r in results if pipeline.needs_fixing(r)]
-    if not wrong:
-        return None
-    rows = "; ".join(f"{r.recipient or '(blank)'}: {r.detail.rstrip('.')}" for r in wrong[:5])
-    more = f" (and {len(wrong) - 5} more)" if len(wrong) > 5 else ""
-    these = "this" if len(wrong) == 1 else "these"
-    return InvalidInput(f"Fix or remove {these} first: {rows}{more}.", field="recipients")
 
 
 def _back(request: Request, actor: Actor, flash: dict[str, Any]) -> RedirectResponse:
@@ -241,7 +228,7 @@ def groups_add(
             workspace_id=ws_id,
             workspace_name=ws_name,
         )
-        if (wrong := _must_fix(result.change.results)) is not None:
+        if (wrong := people_to_fix(result.change.results)) is not None:
             raise wrong
     except DomainError as exc:
         return _refused(
@@ -285,7 +272,7 @@ def teams_add(
     """A new internal team with internal users already in the portal (owners and admins)."""
     try:
         change = groups_flow.create(session, actor, kind=TEAM, name=name, recipients=recipients)
-        if (wrong := _must_fix(change.results)) is not None:
+        if (wrong := people_to_fix(change.results)) is not None:
             raise wrong
     except DomainError as exc:
         fields = {"name": "team-name", "recipients": "team-people"}

@@ -26,7 +26,9 @@ from starlette.datastructures import MutableHeaders
 from admit import policy
 from admit.actor import Actor
 from admit.db import Database
-from admit.errors import CsrfFailed, DomainError, SignInIncomplete
+from admit.errors import CsrfFailed, DomainError, InvalidInput, SignInIncomplete
+from admit.invitations import pipeline
+from admit.invitations.pipeline import RecipientResult
 from admit.kit.brand import Brand
 from admit.kit.templating import OutputTemplate
 from admit.kit.text import day_text, full_stop, lifetime_in_words, moment_text, readable_phone, sentence
@@ -509,6 +511,21 @@ def faults_of(exc: DomainError, fields: Mapping[str, str]) -> dict[str, Any]:
         "field_errors": under,
         "error_field": next(iter(under), None),
     }
+
+
+def people_to_fix(results: list[RecipientResult]) -> InvalidInput | None:
+    """The refusal of a form whose people must all be right for it to do anything (a new team or
+    client group; an Invite that would invite no one): each person skipped for a reason someone
+    must fix (``pipeline.needs_fixing``: a typo, someone not in the portal…), the first five,
+    under the recipients' field; None when there is none (someone listed twice or already there
+    is no fault)."""
+    wrong = [r for r in results if pipeline.needs_fixing(r)]
+    if not wrong:
+        return None
+    rows = "; ".join(f"{r.recipient or '(blank)'}: {r.detail.rstrip('.')}" for r in wrong[:5])
+    more = f" (and {len(wrong) - 5} more)" if len(wrong) > 5 else ""
+    these = "this" if len(wrong) == 1 else "these"
+    return InvalidInput(f"Fix or remove {these} first: {rows}{more}.", field="recipients")
 
 
 def forget_flash(response: Response, flash: dict[str, Any] | None) -> None:

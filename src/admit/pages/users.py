@@ -39,6 +39,7 @@ from admit.pages.deps import (
     faults_of,
     forget_flash,
     named,
+    people_to_fix,
     read_flash,
     redirect,
     render,
@@ -334,6 +335,9 @@ def invite_submit(
             products=products,
             message=message,
         )
+        if not result.invited and (wrong := people_to_fix(result.skipped)) is not None:
+            # No one to invite and someone to fix: the box stays open, everything kept.
+            raise wrong
     except DomainError as exc:
         session.rollback()
         form = {
