@@ -254,3 +254,26 @@ class TestSettingsForms:
         assert said_under(r.text, "key-days").startswith("A key lasts between 1 and")
         assert "2 things to fix below." in html.unescape(r.text)
         assert 'value="0"' in _tag(r.text, "key-days") and _focused(r.text, "key-name")
+
+
+def test_two_faults_said_under_one_field_are_both_said():
+    """Two of the service's fields that a page shows as one input (the invite link's lifetime and
+    never-expires under "Days") are both said there, and counted once (the second replaced the
+    first, and "2 things to fix below" pointed at one message)."""
+    from admit.errors import InvalidInput
+    from admit.pages.deps import faults_of
+
+    exc = InvalidInput(
+        "2 problems.",
+        field="lifetime_seconds",
+        errors=[
+            {"field": "lifetime_seconds", "message": "At most 365 days."},
+            {"field": "never_expires", "message": "Choose a lifetime or never."},
+        ],
+    )
+    faults = faults_of(exc, {"lifetime_seconds": "lifetime_days", "never_expires": "lifetime_days"})
+    assert faults == {
+        "error": None,
+        "field_errors": {"lifetime_days": "At most 365 days. Choose a lifetime or never."},
+        "error_field": "lifetime_days",
+    }

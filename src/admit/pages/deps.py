@@ -503,7 +503,11 @@ def form_faults(session: Session, exc: DomainError, fields: Mapping[str, str]) -
 def faults_of(exc: DomainError, fields: Mapping[str, str]) -> dict[str, Any]:
     """``form_faults`` for a page that has rolled back already (its own refusals to show)."""
     problems = exc.field_errors
-    under = {fields[p["field"]]: p["message"] for p in problems if p["field"] in fields}
+    under: dict[str, str] = {}
+    for p in problems:
+        if p["field"] in fields:  # two of the service's fields may be one of the page's: both said
+            at = fields[p["field"]]
+            under[at] = f"{under[at]} {p['message']}" if at in under else p["message"]
     beside = " ".join(p["message"] for p in problems if p["field"] not in fields)
     many = f"{len(under)} things to fix below." if len(under) > 1 else None
     return {
