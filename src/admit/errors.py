@@ -86,6 +86,8 @@ also the ``Retry-After`` header).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
@@ -238,6 +240,32 @@ class InvalidInput(DomainError):
     def __init__(self, message: str, *, field: str | None = None, **fields: Any) -> None:
         super().__init__(message, field=field, **fields)
         self.field = field
+
+    @classmethod
+    def of_all(cls, problems: list[dict[str, Any]]) -> InvalidInput:
+        """One refusal for several inputs at fault (each ``{field, message}``): its message all
+        of theirs, ``field`` the first's (a form puts the cursor there)."""
+        return cls(" ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems)
+
+
+class Checks:
+    """Several inputs checked together, so that a form says every fault at once: each refusal
+    inside ``with checks.of("field")`` is noted under its field and the checking goes on;
+    ``done()`` then raises them all as one ``InvalidInput`` (``InvalidInput.of_all``)."""
+
+    def __init__(self) -> None:
+        self.problems: list[dict[str, Any]] = []
+
+    @contextmanager
+    def of(self, field: str) -> Iterator[None]:
+        try:
+            yield
+        except InvalidInput as exc:
+            self.problems.append({"field": exc.field or field, "message": exc.message})
+
+    def done(self) -> None:
+        if self.problems:
+            raise InvalidInput.of_all(self.problems)
 
 
 class DomainNotAllowed(InvalidInput):

@@ -160,6 +160,24 @@ class TestManageLink:
         r = client.patch(f"/api/v1/portals/{pf.slug}/link", json={"role": "owner"}, headers=pf.headers())
         assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
 
+    def test_every_fault_is_said_at_once_and_nothing_changes(self, client, db):
+        """A lifetime out of range, two bad domains and no uses: all four in ``errors`` (it took
+        three tries, one fault each, and the second domain was never named); nothing changed."""
+        pf = create_portal(db)
+        before = client.get(f"/api/v1/portals/{pf.slug}/link", headers=pf.headers()).json()
+        body = {
+            "lifetime_seconds": 400 * 86400,
+            "allowed_domains": ["acme..com", "not a domain"],
+            "max_uses": 0,
+        }
+        r = client.patch(f"/api/v1/portals/{pf.slug}/link", json=body, headers=pf.headers())
+        assert r.status_code == 422, r.text
+        fields = [e["field"] for e in r.json()["errors"]]
+        assert fields == ["lifetime_seconds", "allowed_domains", "allowed_domains", "max_uses"], r.json()
+        assert r.json()["field"] == "lifetime_seconds"
+        after = client.get(f"/api/v1/portals/{pf.slug}/link", headers=pf.headers()).json()
+        assert after == before
+
     def test_members_cannot_manage_it(self, client, db, worker):
         """An internal member gets 403; nobody signed in gets 401."""
         pf = create_portal(db)

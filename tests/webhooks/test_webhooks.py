@@ -119,6 +119,15 @@ class TestEndpoints:
         r = client.post(f"/api/v1/portals/{pf.slug}/webhooks", json=body, headers=pf.headers())
         assert r.status_code == 422 and r.json()["field"] == field, r.text
 
+    def test_every_fault_is_said_at_once(self, client, db):
+        """An unknown event and a loopback URL: both in ``errors`` (the URL's was said only once the
+        events were mended)."""
+        pf = create_portal(db)
+        body = {"url": "http://127.0.0.1:9/hook", "events": ["invitation.made"]}
+        r = client.post(f"/api/v1/portals/{pf.slug}/webhooks", json=body, headers=pf.headers())
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["events", "url"], r.json()
+
     def test_production_wants_https(self, client, db, change_settings):
         change_settings(environment="production")
         pf = create_portal(db)

@@ -321,9 +321,7 @@ def issue_api_key(
             {"field": "expires_in_days", "message": f"A key lasts between 1 and {MAX_KEY_DAYS} days."}
         )
     if problems:
-        raise InvalidInput(
-            " ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems
-        )
+        raise InvalidInput.of_all(problems)
     now = context.of(session).clock.now()
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
     raw, key = create_api_key(

@@ -81,9 +81,7 @@ def create_portal(
             }
         )
     if problems:
-        raise InvalidInput(
-            " ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems
-        )
+        raise InvalidInput.of_all(problems)
     if user is not None and not another:
         for owned, member in members_service.memberships_of(session, user):
             if member.role == Role.OWNER and owned.name.casefold() == name.casefold():

@@ -43,7 +43,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
-from admit.errors import Gone, InvalidInput, LinkGone
+from admit.errors import Checks, Gone, InvalidInput, LinkGone
 from admit.kit.tokens import hash_token
 from admit.links.domains import normalize_domain
 from admit.links.models import CONFIRMED, PENDING, InviteLink, LinkSignup
@@ -326,55 +326,17 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def update_portal_link(
-    session: Session,
-    actor: Actor,
+def _lifetime(
+    new: dict[str, Any],
+    link: InviteLink,
+    now: datetime,
     *,
-    user_type: str = UNSET,
-    role: str | None = UNSET,
-    lifetime_seconds: int | None = UNSET,
-    expires_at: datetime | None = UNSET,
-    allowed_domains: list[str] | None = UNSET,
-    max_uses: int | None = UNSET,
-    enabled: bool = UNSET,
-    never_expires: bool = UNSET,
-    products: list[str] | None = UNSET,
-) -> LinkView:
-    """Change the link's policy; only the fields given change, each audited old → new.
-
-    ``lifetime_seconds`` (1 hour to 365 days) restarts the expiry from now; ``expires_at`` sets
-    the current link's expiry directly, at most 365 days ahead (not both at once). A link
-    without expiry is an explicit choice, ``never_expires=True`` (audited as such); a null
-    lifetime or expiry is refused. ``never_expires=False`` on a link that never expires gives it
-    the default lifetime (10 days) from now, unless a lifetime or expiry comes with it. Turning
-    the link on starts its lifetime from now. A client link always grants the client role; an
-    internal link grants member or admin, never owner. ``products``: what joining gives, each
-    enabled in the portal (``portals.service.check_products``, the rule an invitation's follow).
-    """
-    policy.require(actor.role, policy.Action.LINK_MANAGE)
-    link = _get_or_create(session, actor)
-    now = context.of(session).clock.now()
-    new: dict[str, Any] = {}
-
-    if user_type is not UNSET:
-        if user_type not in tuple(UserType):
-            raise InvalidInput("user_type must be internal or client.", field="user_type")
-        new["user_type"] = str(user_type)
-    final_type = new.get("user_type", link.user_type)
-    if role is not UNSET and role not in (None, ""):
-        if final_type == UserType.CLIENT and role != Role.CLIENT:
-            raise InvalidInput("Clients always have the client role.", field="role")
-        if final_type == UserType.INTERNAL and role not in (Role.ADMIN, Role.MEMBER, Role.OWNER):
-            raise InvalidInput("role must be admin or member for internal users.", field="role")
-        policy.require_rule(policy.check_link_role(actor.role, role))
-        new["role"] = str(role)
-    elif final_type == UserType.CLIENT:
-        new["role"] = str(Role.CLIENT)
-    elif link.role == Role.CLIENT:
-        new["role"] = str(Role.MEMBER)
-    if new.get("role", link.role) != link.role:
-        policy.require_rule(policy.check_link_role(actor.role, new["role"]))
-
+    lifetime_seconds: int | None | Any,
+    expires_at: datetime | None | Any,
+    never_expires: bool | Any,
+    was_never: bool,
+) -> None:
+    """``update_portal_link``'s lifetime, expiry and never-expires, checked and noted in ``new``."""
     if lifetime_seconds is not UNSET and expires_at is not UNSET:
         raise InvalidInput("Give lifetime_seconds or expires_at, not both.", field="expires_at")
     if never_expires is not UNSET and not isinstance(never_expires, bool):
@@ -384,7 +346,6 @@ def update_portal_link(
             "A link that never expires has no lifetime or expiry: give never_expires alone.",
             field="never_expires",
         )
-    was_never = link.lifetime_seconds is None and link.expires_at is None
     if never_expires is True:
         new.update(lifetime_seconds=None, expires_at=None)
     if lifetime_seconds is not UNSET and never_expires is not True:
@@ -418,32 +379,103 @@ def update_portal_link(
     if never_expires is False and was_never and "lifetime_seconds" not in new and "expires_at" not in new:
         new.update(lifetime_seconds=DEFAULT_LIFETIME, expires_at=now + timedelta(seconds=DEFAULT_LIFETIME))
 
+
+def update_portal_link(
+    session: Session,
+    actor: Actor,
+    *,
+    user_type: str = UNSET,
+    role: str | None = UNSET,
+    lifetime_seconds: int | None = UNSET,
+    expires_at: datetime | None = UNSET,
+    allowed_domains: list[str] | None = UNSET,
+    max_uses: int | None = UNSET,
+    enabled: bool = UNSET,
+    never_expires: bool = UNSET,
+    products: list[str] | None = UNSET,
+) -> LinkView:
+    """Change the link's policy; only the fields given change, each audited old → new.
+
+    ``lifetime_seconds`` (1 hour to 365 days) restarts the expiry from now; ``expires_at`` sets
+    the current link's expiry directly, at most 365 days ahead (not both at once). A link
+    without expiry is an explicit choice, ``never_expires=True`` (audited as such); a null
+    lifetime or expiry is refused. ``never_expires=False`` on a link that never expires gives it
+    the default lifetime (10 days) from now, unless a lifetime or expiry comes with it. Turning
+    the link on starts its lifetime from now. A client link always grants the client role; an
+    internal link grants member or admin, never owner. ``products``: what joining gives, each
+    enabled in the portal (``portals.service.check_products``, the rule an invitation's follow).
+    """
+    policy.require(actor.role, policy.Action.LINK_MANAGE)
+    link = _get_or_create(session, actor)
+    now = context.of(session).clock.now()
+    new: dict[str, Any] = {}
+
+    checks = Checks()  # every fault at once, before anything changes
+    with checks.of("user_type"):
+        if user_type is not UNSET:
+            if user_type not in tuple(UserType):
+                raise InvalidInput("user_type must be internal or client.", field="user_type")
+            new["user_type"] = str(user_type)
+    final_type = new.get("user_type", link.user_type)
+    with checks.of("role"):
+        if role is not UNSET and role not in (None, ""):
+            if final_type == UserType.CLIENT and role != Role.CLIENT:
+                raise InvalidInput("Clients always have the client role.", field="role")
+            if final_type == UserType.INTERNAL and role not in (Role.ADMIN, Role.MEMBER, Role.OWNER):
+                raise InvalidInput("role must be admin or member for internal users.", field="role")
+            policy.require_rule(policy.check_link_role(actor.role, role))
+            new["role"] = str(role)
+        elif final_type == UserType.CLIENT:
+            new["role"] = str(Role.CLIENT)
+        elif link.role == Role.CLIENT:
+            new["role"] = str(Role.MEMBER)
+        if new.get("role", link.role) != link.role:
+            policy.require_rule(policy.check_link_role(actor.role, new["role"]))
+
+    was_never = link.lifetime_seconds is None and link.expires_at is None
+    with checks.of("lifetime_seconds"):
+        _lifetime(
+            new,
+            link,
+            now,
+            lifetime_seconds=lifetime_seconds,
+            expires_at=expires_at,
+            never_expires=never_expires,
+            was_never=was_never,
+        )
+
     if allowed_domains is not UNSET:
         domains: list[str] = []
         for raw in allowed_domains or []:
-            domain = normalize_domain(raw)
-            if domain not in domains:
-                domains.append(domain)
-        if len(domains) > MAX_DOMAINS:
-            raise InvalidInput(f"At most {MAX_DOMAINS} domains.", field="allowed_domains")
+            with checks.of("allowed_domains"):  # each one wrong said, not only the first
+                domain = normalize_domain(raw)
+                if domain not in domains:
+                    domains.append(domain)
+        with checks.of("allowed_domains"):
+            if len(domains) > MAX_DOMAINS:
+                raise InvalidInput(f"At most {MAX_DOMAINS} domains.", field="allowed_domains")
         new["allowed_domains"] = domains
-    if products is not UNSET:
-        new["products"] = portals_service.check_products(actor.portal, products)
-    if max_uses is not UNSET:
-        if max_uses is not None and not 1 <= max_uses <= MAX_USES:
-            raise InvalidInput(
-                f"The maximum number of sign-ups must be between 1 and {MAX_USES:,} (or none).",
-                field="max_uses",
-            )
-        new["max_uses"] = max_uses
-    if enabled is not UNSET:
-        if not isinstance(enabled, bool):
-            raise InvalidInput("enabled must be true or false.", field="enabled")
-        new["enabled"] = enabled
-        lifetime = new.get("lifetime_seconds", link.lifetime_seconds)
-        if enabled and not link.enabled and lifetime and expires_at is UNSET:
-            # Turned on: its lifetime runs from now (it may have waited, off, since it was made).
-            new["expires_at"] = now + timedelta(seconds=lifetime)
+    with checks.of("products"):
+        if products is not UNSET:
+            new["products"] = portals_service.check_products(actor.portal, products)
+    with checks.of("max_uses"):
+        if max_uses is not UNSET:
+            if max_uses is not None and not 1 <= max_uses <= MAX_USES:
+                raise InvalidInput(
+                    f"The maximum number of sign-ups must be between 1 and {MAX_USES:,} (or none).",
+                    field="max_uses",
+                )
+            new["max_uses"] = max_uses
+    with checks.of("enabled"):
+        if enabled is not UNSET:
+            if not isinstance(enabled, bool):
+                raise InvalidInput("enabled must be true or false.", field="enabled")
+            new["enabled"] = enabled
+            lifetime = new.get("lifetime_seconds", link.lifetime_seconds)
+            if enabled and not link.enabled and lifetime and expires_at is UNSET:
+                # Turned on: its lifetime runs from now (it may have waited, off, since it was made).
+                new["expires_at"] = now + timedelta(seconds=lifetime)
+    checks.done()
 
     changes = {
         key: [_jsonable(getattr(link, key)), _jsonable(value)]

@@ -373,9 +373,7 @@ def update_settings(
     )
     check("scim_new_users", scim_new_users, _scim_new_users)
     if problems:
-        raise InvalidInput(
-            " ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems
-        )
+        raise InvalidInput.of_all(problems)
     changes: dict[str, list[Any]] = {}
     for name, value in wanted.items():
         _set_if_changed(portal, changes, name, value)

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import InvalidInput, WebhookNotFound
+from admit.errors import Checks, InvalidInput, WebhookNotFound
 from admit.events import outbox
 from admit.events.catalogue import EVENT_TYPES, TEST_EVENT
 from admit.events.models import DELIVERED, FAILED, QUEUED, WebhookAttempt, WebhookEndpoint, WebhookMessage
@@ -129,9 +129,14 @@ def create(
 ) -> tuple[WebhookEndpoint, str]:
     """A new endpoint; returns it and its signing secret (shown this once)."""
     policy.require(actor.role, policy.Action.WEBHOOK_MANAGE)
-    chosen = _check_events(events)
-    description = _check_description(description)
-    url = _check_url(session, url)
+    checks = Checks()  # every fault at once
+    with checks.of("events"):
+        chosen = _check_events(events)
+    with checks.of("description"):
+        description = _check_description(description)
+    with checks.of("url"):  # last: it may look the address up
+        url = _check_url(session, url)
+    checks.done()
     count = len(
         list(session.scalars(select(WebhookEndpoint.id).where(WebhookEndpoint.portal_id == actor.portal.id)))
     )
@@ -185,14 +190,20 @@ def update(
     """Change what is given; the rest stays."""
     endpoint = get(session, actor, endpoint_id)
     changed: dict[str, Any] = {}
-    if url is not None and url.strip() != endpoint.url:
-        endpoint.url = changed["url"] = _check_url(session, url)
-    if events is not None:
-        chosen = _check_events(events)
-        if chosen != list(endpoint.events):
-            endpoint.events = changed["events"] = chosen
-    if description is not None and description.strip() != endpoint.description:
-        endpoint.description = changed["description"] = _check_description(description)
+    checks = Checks()  # every fault at once, before anything changes
+    with checks.of("url"):
+        if url is not None and url.strip() != endpoint.url:
+            changed["url"] = _check_url(session, url)
+    with checks.of("events"):
+        if events is not None and (chosen := _check_events(events)) != list(endpoint.events):
+            changed["events"] = chosen
+    with checks.of("description"):
+        if description is not None and description.strip() != endpoint.description:
+            changed["description"] = _check_description(description)
+    checks.done()
+    for key in ("url", "events", "description"):
+        if key in changed:
+            setattr(endpoint, key, changed[key])
     if enabled is not None and enabled != endpoint.enabled:
         endpoint.enabled = changed["enabled"] = enabled
     if changed:
