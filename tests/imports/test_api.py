@@ -189,6 +189,8 @@ class TestUpload:
         assert r.status_code == 200
         assert r.headers["content-type"].startswith("text/csv")
         assert "attachment" in r.headers["content-disposition"]
+        # Written as every export is (kit.sheets.csv_chunks): CRLF line ends, as RFC 4180 says.
+        assert r.text.count("\r\n") == r.text.count("\n") > 1
         rows = list(csv.reader(io.StringIO(r.text)))
         assert rows[0] == ["row", "recipient", "email", "name", "outcome", "detail"]
         assert [(row[0], row[4]) for row in rows[1:]] == [

@@ -14,9 +14,7 @@ pipeline decide, with the same reason codes.
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -46,7 +44,7 @@ from admit.imports.models import (
 )
 from admit.imports.parsing import read_rows
 from admit.invitations.options import InviteOptions, check_options
-from admit.kit.sheets import safe_cell
+from admit.kit.sheets import csv_chunks, safe_cell
 from admit.policy import Role
 
 __all__ = [
@@ -386,25 +384,22 @@ def report_csv(
     Given a ``Database`` each page of 5,000 rows is read in a transaction of its own, so a slow
     download never holds one open (on SQLite that would hold the write lock)."""
     storage.read(source, lambda session: get_or_raise(session, actor, import_id))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["row", "recipient", "email", "name", "outcome", "detail"])
-    yield buffer.getvalue()
-    last = (0, 0)  # (row_number, part) of the last report row written
-    while True:
-        query = _report_rows(import_id, after=last, only_skipped=only_skipped, limit=REPORT_PAGE_ROWS)
 
-        def fetch(session: Session, q: Select[InvitationImportRow] = query) -> Sequence[InvitationImportRow]:
-            return session.scalars(q).all()
+    def rows() -> Iterator[list[object]]:
+        last = (0, 0)  # (row_number, part) of the last report row written
+        while True:
+            query = _report_rows(import_id, after=last, only_skipped=only_skipped, limit=REPORT_PAGE_ROWS)
 
-        rows = storage.read(source, fetch)
-        if not rows:
-            return
-        buffer.seek(0)
-        buffer.truncate()
-        for r in rows:
-            writer.writerow(
-                [
+            def fetch(
+                session: Session, q: Select[InvitationImportRow] = query
+            ) -> Sequence[InvitationImportRow]:
+                return session.scalars(q).all()
+
+            page = storage.read(source, fetch)
+            if not page:
+                return
+            for r in page:
+                yield [
                     r.row_number,
                     safe_cell(r.recipient),
                     safe_cell(r.email),
@@ -412,9 +407,10 @@ def report_csv(
                     r.code,
                     safe_cell(r.detail),
                 ]
-            )
-        last = (rows[-1].row_number, rows[-1].part)
-        yield buffer.getvalue()
+            last = (page[-1].row_number, page[-1].part)
+
+    header = ["row", "recipient", "email", "name", "outcome", "detail"]
+    yield from csv_chunks(header, rows(), every=REPORT_PAGE_ROWS)
 
 
 def _report_rows(
