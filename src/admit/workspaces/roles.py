@@ -26,6 +26,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import rowcount
 from admit.errors import InvalidInput, NotAFlow, NotFound, RoleExists, RoleNotFound
+from admit.kit.names import same as same_name
 from admit.kit.pagination import page
 from admit.kit.text import day_text
 from admit.members import service as members_service
@@ -125,12 +126,13 @@ def _live_roles(session: Session, workspace: Workspace) -> list[WorkspaceRole]:
 
 
 def _check_free(others: list[WorkspaceRole], names: list[str]) -> None:
-    """No two live roles of a flow share a name (whatever the case): the one rule, for adding
-    and for renaming (``others``: the flow's other live roles)."""
-    taken = {r.name.casefold() for r in others}
+    """No two live roles of a flow share a name (``kit.names``: whatever the case and spacing),
+    for adding and for renaming (``others``: the flow's other live roles); the refusal names
+    the role there, as it is written."""
     for name in names:
-        if name.casefold() in taken:
-            raise RoleExists(f"This flow already has a role “{name}”.", field="name")
+        found = same_name(name, ((r.id, r.name) for r in others))
+        if found is not None:
+            raise RoleExists(f"This flow already has a role “{found[1]}”.", field="name")
 
 
 def add_roles(
