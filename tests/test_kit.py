@@ -331,3 +331,17 @@ class TestMoments:
         late = datetime(2026, 12, 5, 23, 30, tzinfo=UTC)
         assert day_text(late) == "5 December 2026"
         assert day_text(late, "Pacific/Auckland") == "6 December 2026"
+
+
+def test_a_time_zone_is_said_by_its_place_and_short_name():
+    """``kit.text.zone_text``: "Honolulu time (HST)", the short name as it is at the moment given
+    (New York's changes with the season); UTC, none or an unknown zone: "UTC"."""
+    from datetime import UTC, datetime
+
+    from admit.kit.text import zone_text
+
+    winter, summer = datetime(2026, 1, 15, tzinfo=UTC), datetime(2026, 7, 15, tzinfo=UTC)
+    assert zone_text("Pacific/Honolulu", winter) == "Honolulu time (HST)"
+    assert zone_text("America/New_York", winter) == "New York time (EST)"
+    assert zone_text("America/New_York", summer) == "New York time (EDT)"
+    assert [zone_text(z, winter) for z in ("UTC", None, "Mars/Olympus")] == ["UTC"] * 3

@@ -19,6 +19,7 @@ __all__ = [
     "readable_phone",
     "sentence",
     "short_moment",
+    "zone_text",
     "wait_in_words",
 ]
 
@@ -66,6 +67,16 @@ def _in_zone(moment: datetime, zone: str | None) -> tuple[datetime, str]:
         return local, "UTC"
     name = local.tzname() or ""
     return local, name if name and name[0] not in "+-" else local.strftime("UTC%z")
+
+
+def zone_text(zone: str | None, at: datetime) -> str:
+    """A time zone as people read it, as it is at ``at``: its place and short name, "Honolulu
+    time (HST)", "New York time (EST)"; "UTC" for UTC (or none, or one not known)."""
+    _local, name = _in_zone(at, zone)
+    if zone is None or clock.zone(zone) is UTC:
+        return "UTC"
+    place = zone.rsplit("/", 1)[-1].replace("_", " ")
+    return f"{place} time ({name})"
 
 
 def day_text(day: date | datetime, zone: str | None = None) -> str:

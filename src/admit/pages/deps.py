@@ -10,7 +10,7 @@ import hmac
 import json
 import secrets
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote, unquote
@@ -31,7 +31,15 @@ from admit.invitations import pipeline
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.brand import Brand
 from admit.kit.templating import OutputTemplate
-from admit.kit.text import day_text, full_stop, lifetime_in_words, moment_text, readable_phone, sentence
+from admit.kit.text import (
+    day_text,
+    full_stop,
+    lifetime_in_words,
+    moment_text,
+    readable_phone,
+    sentence,
+    zone_text,
+)
 from admit.kit.tokens import same
 from admit.members import addresses, passwords
 from admit.members import service as members_service
@@ -177,6 +185,15 @@ def day_shown(ctx: Any, day: date | datetime | None, zone: str | None = None) ->
     return Markup(f'<time datetime="{day.isoformat()}">{day_text(day, zone or _zone(ctx))}</time>')
 
 
+@pass_context
+def zone_shown(ctx: Any, zone: str | None) -> str:
+    """A portal's time zone as the pages say it: "Honolulu time (HST)" (``kit.text.zone_text``,
+    its short name as it is now, by the app's clock)."""
+    request: Request | None = ctx.get("request")
+    now = request.app.state.db.context.clock.now() if request is not None else datetime.now(UTC)
+    return zone_text(zone, now)
+
+
 def products_named(products: list[str] | tuple[str, ...]) -> str:
     """Products as the pages name each one (``|capitalize``: "Messaging, Billing"), in a list."""
     return ", ".join(p.capitalize() for p in products)
@@ -194,6 +211,7 @@ templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc..
 templates.env.filters["lifetime"] = lifetime_in_words  # a link's "15 minutes", "7 days"
 templates.env.filters["moment"] = moment_shown  # "13 December 2026 at 10:05 CET", the portal's zone
 templates.env.filters["day"] = day_shown  # "6 December 2026"
+templates.env.filters["zone"] = zone_shown  # "Honolulu time (HST)"
 templates.env.filters["full_stop"] = full_stop  # "<strong>Acme Inc.</strong>" and no second one
 ANON_CSRF_COOKIE = "admit_csrf"
 

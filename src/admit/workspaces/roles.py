@@ -28,7 +28,7 @@ from admit.db import rowcount
 from admit.errors import InvalidInput, NotAFlow, NotFound, RoleExists, RoleNotFound
 from admit.kit.names import same as same_name
 from admit.kit.pagination import page
-from admit.kit.text import day_text
+from admit.kit.text import day_text, zone_text
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
@@ -324,12 +324,11 @@ def add_action(
     description = (description or "").strip()
     if len(description) > MAX_DESCRIPTION:
         raise InvalidInput(f"The description is at most {MAX_DESCRIPTION:,} characters.", field="description")
-    today = portals_service.today(actor.portal, context.of(session).clock.now())
+    now = context.of(session).clock.now()
+    today = portals_service.today(actor.portal, now)
     if due_on is not None and due_on < today:
-        raise InvalidInput(
-            f"The due date is in the past: it is {day_text(today)} in {actor.portal.time_zone}.",
-            field="due_on",
-        )
+        there = zone_text(actor.portal.time_zone, now)
+        raise InvalidInput(f"The due date is in the past: it is {day_text(today)}, {there}.", field="due_on")
     if due_on is not None and due_on > today.replace(year=today.year + MAX_DUE_YEARS, day=min(today.day, 28)):
         raise InvalidInput(
             f"The due date is more than {MAX_DUE_YEARS} years ahead ({day_text(due_on)}): check the year.",
