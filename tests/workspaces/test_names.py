@@ -27,6 +27,7 @@ class TestTheRule:
         assert names.tidy("  Product \t  design\n") == "Product design"
         assert names.key("Design") == names.key(" design ") == names.key("DESIGN")
         assert names.key("Straße") == names.key("STRASSE")
+        assert names.key("Ｄesign") == names.key("Design")  # full-width letters (NFKC)
         assert names.key("Product design") == names.key("product   DESIGN")
         assert names.key("Design") != names.key("Designs")
 

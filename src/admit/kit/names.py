@@ -2,19 +2,22 @@
 
 A name is kept **tidy**: trimmed, every run of spaces, tabs or line breaks made one space
 (``"  Product   design "`` is kept as ``"Product design"``). Two names are **the same** when
-their tidy forms are equal ignoring case (Unicode case folding: ``"Design"``, ``"design "`` and
-``"DESIGN"`` are one name; so are ``"Straße"`` and ``"STRASSE"``). ``key`` is that rule; the
+their tidy forms are equal ignoring case and width (Unicode case folding after NFKC: ``"Design"``,
+``"design "``, ``"DESIGN"`` and the full-width ``"Ｄesign"`` are one name; so are ``"Straße"``
+and ``"STRASSE"``). ``key`` is that rule; the
 services that own the names (``teams.service``, ``workspaces.service``) refuse a name whose key
 another live one of the portal has, naming the one that exists.
 
 The database holds the same line as a backstop for two requests at once: a unique index on
 ``lower(name)`` (names are stored tidy, so only case is left to fold there). SQLite's
-``lower()`` folds ASCII letters only, so for other letters the services' check is what holds;
+``lower()`` folds ASCII letters only, and neither database folds width, so for those the
+services' check is what holds;
 ``violates`` tells the index's refusal apart from any other, for the service to say it the same way.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from typing import TypeVar
 
@@ -31,8 +34,8 @@ def tidy(name: str | None) -> str:
 
 
 def key(name: str | None) -> str:
-    """What makes two names the same: their tidy forms, case-folded (see the module)."""
-    return tidy(name).casefold()
+    """What makes two names the same: their tidy forms, in NFKC, case-folded (see the module)."""
+    return unicodedata.normalize("NFKC", tidy(name)).casefold()
 
 
 def same(
