@@ -12,18 +12,20 @@ The database holds the same line as a backstop for two requests at once: a uniqu
 ``lower(name)`` (names are stored tidy, so only case is left to fold there). SQLite's
 ``lower()`` folds ASCII letters only, and neither database folds width, so for those the
 services' check is what holds;
-``violates`` tells the index's refusal apart from any other, for the service to say it the same way.
+``save_unique`` writes a named row under both: the check first, the index's refusal of two
+requests at once told the same way.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
-__all__ = ["key", "same", "tidy", "violates"]
+__all__ = ["key", "same", "save_unique", "tidy", "violates"]
 
 _T = TypeVar("_T")
 
@@ -54,3 +56,29 @@ def violates(exc: IntegrityError, index: str) -> bool:
     """Whether ``exc`` is the refusal of the unique index named ``index`` (SQLite: ``UNIQUE
     constraint failed: index 'uq_…'``; PostgreSQL: ``… violates unique constraint "uq_…"``)."""
     return index in str(exc.orig)
+
+
+def save_unique(
+    session: Session,
+    write: Callable[[], None],
+    *,
+    name: str,
+    index: str,
+    taken_by: Callable[[], str | None],
+    refusal: Callable[[str], Exception],
+) -> None:
+    """``write()`` a row named ``name`` and flush it, unless ``taken_by()`` finds a live row of the
+    same name (``same``): then ``refusal(its name)`` is raised. Two requests past the check at
+    once: the unique ``index`` refuses the later (in a savepoint, the transaction kept), which is
+    refused the same way, naming the row the other made."""
+    existing = taken_by()
+    if existing is not None:
+        raise refusal(existing)
+    try:
+        with session.begin_nested():
+            write()
+            session.flush()
+    except IntegrityError as exc:
+        if not violates(exc, index):
+            raise
+        raise refusal(taken_by() or name) from exc

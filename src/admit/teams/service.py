@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -45,7 +44,6 @@ __all__ = [
     "by_ids",
     "create",
     "delete",
-    "find_same_name",
     "get_or_raise",
     "list_teams",
     "manage_action",
@@ -147,16 +145,17 @@ def _clean_name(kind: str, name: str | None) -> str:
 
 def find_same_name(
     session: Session, portal_id: uuid.UUID, *, kind: str, name: str, other_than: uuid.UUID | None = None
-) -> Team | None:
-    """The live team (or client group) of the portal whose name is the same as ``name``
-    (``kit.names``: whatever its case and spacing), leaving out ``other_than``; None if none."""
+) -> str | None:
+    """The name of the live team (or client group) of the portal whose name is the same as
+    ``name`` (``kit.names``: whatever its case and spacing), leaving out ``other_than``; None if
+    none."""
     rows = session.execute(
         select(Team.id, Team.name).where(
             Team.portal_id == portal_id, Team.kind == kind, Team.deleted_at.is_(None)
         )
     )
     found = names.same(name, ((r.id, r.name) for r in rows), other_than=other_than)
-    return session.get(Team, found[0]) if found is not None else None
+    return found[1] if found is not None else None
 
 
 def _taken(kind: str, existing: str) -> TeamExists:
@@ -165,21 +164,23 @@ def _taken(kind: str, existing: str) -> TeamExists:
 
 def _save_name(session: Session, team: Team, name: str) -> None:
     """Write ``team`` with ``name``, unless a live team (or group) of the portal has the same
-    name (``kit.names``). A unique index on the lowered name over the rows not deleted holds the
-    line when two requests ask at once: the later one is refused the same way."""
-    same = find_same_name(session, team.portal_id, kind=team.kind, name=name, other_than=team.id)
-    if same is not None:
-        raise _taken(team.kind, same.name)
-    try:
-        with session.begin_nested():
-            team.name = name
-            session.add(team)
-            session.flush()
-    except IntegrityError as exc:
-        if not names.violates(exc, NAME_INDEX):
-            raise
-        same = find_same_name(session, team.portal_id, kind=team.kind, name=name, other_than=team.id)
-        raise _taken(team.kind, same.name if same is not None else name) from exc
+    name (``kit.names.save_unique``: the check, and the unique index on the lowered name when
+    two requests ask at once)."""
+
+    def write() -> None:
+        team.name = name
+        session.add(team)
+
+    names.save_unique(
+        session,
+        write,
+        name=name,
+        index=NAME_INDEX,
+        taken_by=lambda: find_same_name(
+            session, team.portal_id, kind=team.kind, name=name, other_than=team.id
+        ),
+        refusal=lambda existing: _taken(team.kind, existing),
+    )
 
 
 def create(session: Session, actor: Actor, *, kind: str, name: str) -> Team:

@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Select, func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -52,7 +51,6 @@ __all__ = [
     "add_member",
     "count_workspaces",
     "create",
-    "find_same_name",
     "get_membership",
     "get",
     "get_or_raise",
@@ -121,19 +119,15 @@ def create(
     role_names = clean_role_names(roles)
     if role_names and kind != FLOW:
         raise InvalidInput("Only flow workspaces have roles.", field="roles")
-    same = find_same_name(session, actor.portal.id, name)
-    if same is not None:
-        raise _taken(same.name)
     workspace = Workspace(portal_id=actor.portal.id, name=name, kind=kind, created_by_id=actor.user_id)
-    try:
-        with session.begin_nested():
-            session.add(workspace)
-            session.flush()
-    except IntegrityError as exc:  # made at the same moment by another request: the index holds
-        if not names.violates(exc, NAME_INDEX):
-            raise
-        same = find_same_name(session, actor.portal.id, name)
-        raise _taken(same.name if same is not None else name) from exc
+    names.save_unique(
+        session,
+        lambda: session.add(workspace),
+        name=name,
+        index=NAME_INDEX,
+        taken_by=lambda: find_same_name(session, actor.portal.id, name),
+        refusal=_taken,
+    )
     for position, role_name in enumerate(role_names):
         session.add(WorkspaceRole(workspace_id=workspace.id, name=role_name, position=position))
     if actor.user is not None:
@@ -161,12 +155,12 @@ def create(
     return workspace
 
 
-def find_same_name(session: Session, portal_id: uuid.UUID, name: str) -> Workspace | None:
-    """The portal's workspace whose name is the same as ``name`` (``kit.names``: whatever its
-    case and spacing), reachable by the actor or not; None if the name is free."""
+def find_same_name(session: Session, portal_id: uuid.UUID, name: str) -> str | None:
+    """The name of the portal's workspace whose name is the same as ``name`` (``kit.names``:
+    whatever its case and spacing), reachable by the actor or not; None if the name is free."""
     rows = session.execute(select(Workspace.id, Workspace.name).where(Workspace.portal_id == portal_id))
     found = names.same(name, ((r.id, r.name) for r in rows))
-    return session.get(Workspace, found[0]) if found is not None else None
+    return found[1] if found is not None else None
 
 
 def _taken(existing: str) -> WorkspaceExists:
