@@ -35,6 +35,7 @@ from admit.pages.deps import (
     redirect,
     render,
     set_flash,
+    who_and_why,
 )
 from admit.people import contacts as people_contacts
 from admit.policy import Action
@@ -50,10 +51,7 @@ def _skipped_text(skipped: list[RecipientResult], sep: str) -> str:
     """``, 2 skipped: bad@: …; x@y: ….`` naming each row (the first five), or ``.``."""
     if not skipped:
         return "."
-    # Each detail is a sentence of its own: its full stop goes where the rows are joined.
-    rows = "; ".join(f"{r.recipient}: {r.detail.rstrip('.')}" for r in skipped[:5])
-    more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
-    return f"{sep} {len(skipped)} skipped: {rows}{more}."
+    return f"{sep} {len(skipped)} skipped: {who_and_why(skipped)}."
 
 
 def _back(request: Request, actor: Actor, flash: dict[str, Any]) -> RedirectResponse:

@@ -544,10 +544,17 @@ def people_to_fix(results: list[RecipientResult]) -> InvalidInput | None:
     wrong = [r for r in results if pipeline.needs_fixing(r)]
     if not wrong:
         return None
-    rows = "; ".join(f"{r.recipient or '(blank)'}: {r.detail.rstrip('.')}" for r in wrong[:5])
-    more = f" (and {len(wrong) - 5} more)" if len(wrong) > 5 else ""
     these = "this" if len(wrong) == 1 else "these"
-    return InvalidInput(f"Fix or remove {these} first: {rows}{more}.", field="recipients")
+    return InvalidInput(f"Fix or remove {these} first: {who_and_why(wrong)}.", field="recipients")
+
+
+def who_and_why(skipped: list[RecipientResult]) -> str:
+    """Skipped people as a form's answer names them: "bad@: An email address must have an
+    @-sign; x@y: …", the first five (and how many more), without the last full stop."""
+    # Each detail is a sentence of its own: its full stop goes where the rows are joined.
+    rows = "; ".join(f"{r.recipient or '(blank)'}: {r.detail.rstrip('.')}" for r in skipped[:5])
+    more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
+    return rows + more
 
 
 def forget_flash(response: Response, flash: dict[str, Any] | None) -> None:
