@@ -85,11 +85,9 @@ def _add(
     asked = sort_asked(session, actor.portal.id, recipients=recipients, user_ids=user_ids)
     change = TeamChange(team=team, results=list(asked.skipped))
     entries: list[teams_service.Entry] = []
-    where: dict[int, At] = {}  # id(entry): where its person was asked for
 
     def entry(asked_as: str, user: User, outcome: Outcome, detail: str, place: At) -> None:
-        entries.append(made := teams_service.Entry(asked_as, user, outcome, detail))
-        where[id(made)] = place
+        entries.append(teams_service.Entry(asked_as, user, outcome, detail, place.index, place.position))
 
     for found in asked.existing:
         member = found.member
@@ -143,7 +141,7 @@ def _add(
                 change.results.append(r)
 
     for done, added in teams_service.add_members(session, actor, team, entries):
-        place = where[id(done)]
+        place = At(done.index, done.position)
         if added:
             change.results.append(
                 RecipientResult(

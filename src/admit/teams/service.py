@@ -60,12 +60,15 @@ WORDS: dict[str, str] = {TEAM: "team", CLIENT_GROUP: "client group"}
 
 @dataclass(slots=True)
 class Entry:
-    """One person to put in a team: what was asked for, the user, and what to report."""
+    """One person to put in a team: what was asked for, the user, what to report, and where in
+    the request they were asked for (``flows.people_asked.At``'s ``index`` and ``position``)."""
 
     asked: str
     user: User
     outcome: str  # added | invited
     detail: str = ""
+    index: int | None = None
+    position: int | None = None
 
 
 def manage_action(kind: str) -> policy.Action:
