@@ -257,11 +257,15 @@ class Checks:
         self.problems: list[dict[str, Any]] = []
 
     @contextmanager
-    def of(self, field: str) -> Iterator[None]:
+    def of(self, field: str, *, renamed: bool = False) -> Iterator[None]:
+        """A refusal inside is noted under the field it names, else under ``field``; ``renamed``:
+        always under ``field`` (the form calls the input otherwise than the rule it is checked
+        by: set-up's ``owner_password`` is the password rule's ``password``)."""
         try:
             yield
         except InvalidInput as exc:
-            self.problems.append({"field": exc.field or field, "message": exc.message})
+            named = field if renamed else exc.field or field
+            self.problems.append({"field": named, "message": exc.message})
 
     def done(self) -> None:
         if self.problems:

@@ -26,6 +26,7 @@ from admit.auth.models import MAX_KEY_DAYS, MAX_KEY_NAME, ApiKey, LinkRequest, W
 from admit.db import rowcount, step_out
 from admit.errors import (
     ApiKeyNotFound,
+    Checks,
     Conflict,
     Gone,
     InvalidCredentials,
@@ -311,17 +312,16 @@ def issue_api_key(
     is revoked, or after ``expires_in_days``."""
     policy.require(actor.role, policy.Action.API_KEY_MANAGE)
     name = (name or "").strip()
-    problems: list[dict[str, str]] = []  # every fault at once
-    if not name:
-        problems.append({"field": "name", "message": "Give the key a name (what uses it)."})
-    elif len(name) > MAX_KEY_NAME:
-        problems.append({"field": "name", "message": f"The name is at most {MAX_KEY_NAME} characters."})
-    if expires_in_days is not None and not 1 <= expires_in_days <= MAX_KEY_DAYS:
-        problems.append(
-            {"field": "expires_in_days", "message": f"A key lasts between 1 and {MAX_KEY_DAYS} days."}
-        )
-    if problems:
-        raise InvalidInput.of_all(problems)
+    checks = Checks()  # every fault at once
+    with checks.of("name"):
+        if not name:
+            raise InvalidInput("Give the key a name (what uses it).")
+        if len(name) > MAX_KEY_NAME:
+            raise InvalidInput(f"The name is at most {MAX_KEY_NAME} characters.")
+    with checks.of("expires_in_days"):
+        if expires_in_days is not None and not 1 <= expires_in_days <= MAX_KEY_DAYS:
+            raise InvalidInput(f"A key lasts between 1 and {MAX_KEY_DAYS} days.")
+    checks.done()
     now = context.of(session).clock.now()
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
     raw, key = create_api_key(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import service as auth_service
-from admit.errors import AlreadySetUp, InvalidInput, PortalExists
+from admit.errors import AlreadySetUp, Checks, InvalidInput, PortalExists
 from admit.members import service as members_service
 from admit.members.addresses import normalize_email
 from admit.members.models import VIA_SETUP, User
@@ -48,40 +47,21 @@ def create_portal(
     """
     if first_run and portals_service.any_portal(session):
         raise AlreadySetUp("Admit is already set up. Sign in instead.")
-    # Every field is checked before any is refused: the form says all that is wrong at once.
-    problems: list[dict[str, str]] = []
-
-    def check(field: str, rule: Callable[[], str]) -> str:
-        try:
-            return rule()
-        except InvalidInput as exc:
-            problems.append({"field": field, "message": exc.message})
-            return ""
-
-    def valid_email() -> str:
-        email, error = normalize_email(owner_email or "")
-        if email is None:
-            raise InvalidInput(error or "This email address is not valid.", field="owner_email")
-        return email
-
-    name = check("portal_name", lambda: portals_service.check_name(name))
-    email = check("owner_email", valid_email)
+    checks = Checks()  # every field checked before any is refused: the form says all that is wrong
+    with checks.of("portal_name"):
+        name = portals_service.check_name(name)
+    email = ""
+    with checks.of("owner_email"):
+        email = _owner_email(owner_email)
     user = members_service.get_user_by_email(session, email) if email else None
     if user is None:
         min_length = context.of(session).settings.password_min_length
-        check(
-            "owner_password",
-            lambda: check_strength(owner_password, min_length=min_length, email=email or None),
-        )
+        with checks.of("owner_password", renamed=True):
+            check_strength(owner_password, min_length=min_length, email=email or None)
     elif user.password_hash is None or not verify_password(user.password_hash, owner_password):
-        problems.append(
-            {
-                "field": "owner_password",
-                "message": "This email already has an account; give its current password.",
-            }
-        )
-    if problems:
-        raise InvalidInput.of_all(problems)
+        with checks.of("owner_password"):
+            raise InvalidInput("This email already has an account; give its current password.")
+    checks.done()
     if user is not None and not another:
         for owned, member in members_service.memberships_of(session, user):
             if member.role == Role.OWNER and owned.name.casefold() == name.casefold():
@@ -119,3 +99,11 @@ def create_portal(
         )
     session.flush()
     return portal, user, raw_key
+
+
+def _owner_email(raw: str | None) -> str:
+    """The owner's address, normalised; refused (``owner_email``) when it is not one."""
+    email, error = normalize_email(raw or "")
+    if email is None:
+        raise InvalidInput(error or "This email address is not valid.", field="owner_email")
+    return email

@@ -24,7 +24,7 @@ from sqlalchemy.orm.util import identity_key
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import InvalidInput, PortalNotFound
+from admit.errors import Checks, InvalidInput, PortalNotFound
 from admit.kit import colour
 from admit.notifications import preferences
 from admit.policy import ALL_PRODUCTS
@@ -313,17 +313,15 @@ def update_settings(
     ``errors``, one per field), and nothing changes."""
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
     portal = actor.portal
-    problems: list[dict[str, str]] = []
+    checks = Checks()  # every fault at once, before anything changes
     wanted: dict[str, Any] = {}
 
     def check(name: str, value: Any, rule: Callable[[Any], Any] | None = None) -> None:
         """``value`` for the setting ``name``, as ``rule`` returns it; or the problem noted."""
         if value is None:
             return
-        try:
+        with checks.of(name):
             wanted[name] = rule(value) if rule is not None else value
-        except InvalidInput as exc:
-            problems.append({"field": exc.field or name, "message": exc.message})
 
     def within(low: int, high: int, message: str) -> Callable[[int], int]:
         def rule(value: int) -> int:
@@ -359,10 +357,8 @@ def update_settings(
     check("internal_require_2fa", internal_require_2fa)
     check("internal_sign_in_link_minutes", internal_sign_in_link_minutes, link_minutes)
     if mandatory_notifications is not None:
-        try:
+        with checks.of("mandatory_notifications"):
             preferences.check_kinds(mandatory_notifications)
-        except InvalidInput as exc:
-            problems.append({"field": "mandatory_notifications", "message": exc.message})
     if brand_color is not UNSET:  # None or "": no colour
         check("brand_color", brand_color or "", check_brand_color)
     check("sms_countries", sms_countries, check_sms_countries)
@@ -372,8 +368,7 @@ def update_settings(
         within(0, MAX_SMS_DAILY_BUDGET, f"Texts a day: 0 (none) to {MAX_SMS_DAILY_BUDGET:,}."),
     )
     check("scim_new_users", scim_new_users, _scim_new_users)
-    if problems:
-        raise InvalidInput.of_all(problems)
+    checks.done()
     changes: dict[str, list[Any]] = {}
     for name, value in wanted.items():
         _set_if_changed(portal, changes, name, value)
