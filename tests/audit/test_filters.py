@@ -318,6 +318,16 @@ class TestCli:
             "2025-12-06T12:00:00Z  ada deactivated bob@example.com  (member.deactivated, from 127.0.0.1)"
         )
 
+    def test_no_matching_event_says_so(self, run_cli, db):
+        """A filter that matches nothing says "No events." (not an empty output); --json stays
+        the empty list."""
+        log = _log(db)
+        args = ["audit", "list", "--portal", log.pf.slug, "--since", "2030-01-01"]
+        text = run_cli(*args)
+        assert (text.exit_code, text.output) == (0, "No events.\n"), text.output
+        out = json.loads(run_cli(*args, "--json").stdout)
+        assert (out["items"], out["total"], out["next_cursor"]) == ([], 0, None)
+
     def test_bad_days(self, run_cli, db):
         log = _log(db)
         bad = run_cli("audit", "list", "--portal", log.pf.slug, "--since", "6 Dec")

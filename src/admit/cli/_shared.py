@@ -241,11 +241,14 @@ class Listing(Generic[Item]):
             "next_cursor": self.next_cursor,
         }
 
-    def echo(self, as_json: bool, line: Callable[[Item], str]) -> None:
-        """Print the list: as JSON, or one ``line(item)`` each, then where to go on if stopped."""
+    def echo(self, as_json: bool, line: Callable[[Item], str], *, empty: str | None = None) -> None:
+        """Print the list: as JSON, or one ``line(item)`` each, then where to go on if stopped;
+        ``empty`` is what the text says when there is no item (None: nothing)."""
         if as_json:
             echo_json(self.as_json())
             return
+        if not self.items and empty is not None:
+            click.echo(empty)
         for item in self.items:
             click.echo(line(item))
         if self.next_cursor is not None:

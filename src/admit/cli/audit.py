@@ -82,6 +82,7 @@ def audit_list(
             e.summary,
             f"({e.action}, from {e.ip})" if e.ip else f"({e.action})",
         ),
+        empty="No events.",
     )
 
 
