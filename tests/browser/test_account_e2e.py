@@ -149,13 +149,17 @@ def test_your_account_changes_the_password_and_turns_two_step_verification_on(li
     # Show / Hide inside a password field: what was typed, seen, and hidden again.
     current = page.get_by_label("Current password")
     show = page.locator(".reveal:has(#current_password) .reveal-toggle")
+    # aria-pressed says the state to a screen reader: true while the password is shown.
     expect(show).to_have_text("Show")
+    expect(show).to_have_attribute("aria-pressed", "false")
     show.click()
     expect(current).to_have_attribute("type", "text")
     expect(current).to_have_value("not-my-password-1")
     expect(show).to_have_text("Hide")
+    expect(show).to_have_attribute("aria-pressed", "true")
     show.click()
     expect(current).to_have_attribute("type", "password")
+    expect(show).to_have_attribute("aria-pressed", "false")
     page.get_by_label("New password").fill("a-brand-new-secret-42")
     page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("alert")).to_have_text("That is not your current password.")

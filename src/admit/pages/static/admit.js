@@ -880,7 +880,11 @@ document.querySelectorAll("input[type=password]").forEach((field) => {
   const toggle = document.createElement("button");
   toggle.type = "button";
   toggle.className = "reveal-toggle";
-  const say = (shown) => { toggle.textContent = shown ? "Hide" : "Show"; };
+  // aria-pressed: a screen reader says the state (pressed: the password is shown).
+  const say = (shown) => {
+    toggle.textContent = shown ? "Hide" : "Show";
+    toggle.setAttribute("aria-pressed", String(shown));
+  };
   say(false);
   if (field.id) toggle.setAttribute("aria-controls", field.id);
   toggle.addEventListener("click", () => {
