@@ -23,12 +23,13 @@ class TestProblems:
 
     def test_an_unknown_page_says_so_in_words(self, client, db):
         """A page that is not there reads as a page: a title and a sentence, not "Not Found"
-        twice; a form's address opened with GET likewise."""
+        twice; a form's address asked with a method it lacks likewise (GET goes to the form's
+        page: tests/test_refused_forms.py)."""
         create_portal(db)
         page = client.get("/no-such-page")
         assert page.status_code == 404 and "<h1>Page not found</h1>" in page.text
         assert "There is no page at this address." in page.text and "Not Found" not in page.text
-        wrong = client.get("/logout")
+        wrong = client.put("/logout")
         assert wrong.status_code == 405 and "<h1>Page not found</h1>" in wrong.text
 
     def test_parsing_words_for_any_collection_and_any_input_name(self):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 
 from tests.factories import OWNER_PASSWORD, csrf_of, said_under, sign_in_page
 from tests.workspaces.helpers import create_portal, create_workspace
@@ -278,3 +279,44 @@ def test_two_faults_said_under_one_field_are_both_said():
         "field_errors": {"lifetime_days": "At most 365 days. Choose a lifetime or never."},
         "error_field": "lifetime_days",
     }
+
+
+class TestTheFormsAddressOpened:
+    """A refused form is shown at the address it was sent to; opened with GET (the page
+    reloaded, its address pasted), that address goes to the page the form was on (303), where it
+    had said "Page not found" (405)."""
+
+    def test_reloaded_it_goes_back_to_the_page_the_form_was_on(self, client, db):
+        """A reload sends the page the form came from (``Referer``): Contacts, for a team."""
+        pf = create_portal(db)
+        page = _page(client, pf, "/contacts")
+        r = client.post(f"/p/{pf.slug}/teams", data={"csrf_token": csrf_of(page.text), "name": " "})
+        assert r.status_code == 422 and r.url.path == f"/p/{pf.slug}/teams"
+        came_from = f"http://testserver/p/{pf.slug}/contacts?tab=teams"
+        again = client.get(r.url.path, headers={"Referer": came_from}, follow_redirects=False)
+        assert (again.status_code, again.headers["location"]) == (303, f"/p/{pf.slug}/contacts?tab=teams")
+        assert client.get(r.url.path, headers={"Referer": came_from}).status_code == 200
+
+    def test_pasted_it_goes_to_the_nearest_page_above(self, client, db):
+        """No ``Referer`` (pasted, bookmarked), or one from another site or of no page: the
+        nearest page above the address, else the start page."""
+        pf = create_portal(db)
+        _page(client, pf, "/settings")
+        for path, referer, landing in (
+            (f"/p/{pf.slug}/settings/logo", None, f"/p/{pf.slug}/settings"),
+            (f"/p/{pf.slug}/teams", "https://elsewhere.example/p/x/contacts", f"/p/{pf.slug}"),
+            (f"/p/{pf.slug}/teams", f"http://testserver/p/{pf.slug}/teams", f"/p/{pf.slug}"),
+            (f"/p/{pf.slug}/teams", "http://testserver/no-such-page", f"/p/{pf.slug}"),
+            ("/logout", None, "/"),
+        ):
+            headers = {"Referer": referer} if referer else {}
+            r = client.get(path, headers=headers, follow_redirects=False)
+            assert (r.status_code, r.headers.get("location")) == (303, landing), (path, referer)
+
+    def test_other_methods_and_the_api_are_still_refused(self, client, db):
+        """Only a page's GET (or HEAD) is sent on: another method is the 405 page, and the API
+        keeps its 405 problem."""
+        pf = create_portal(db)
+        assert client.put(f"/p/{pf.slug}/teams").status_code == 405
+        r = client.get(f"/api/v1/portals/{pf.slug}/invitations/{uuid.uuid4()}/resend", headers=pf.headers())
+        assert (r.status_code, r.json()["code"]) == (405, "method_not_allowed")

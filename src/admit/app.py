@@ -51,7 +51,7 @@ with collector_paused():
         secret_path_of,
         templates,
     )
-    from admit.pages.errors import error_page, handle_login_redirect, handle_steps_redirect
+    from admit.pages.errors import error_page, handle_login_redirect, handle_steps_redirect, to_the_forms_page
     from admit.settings import Settings, configure, current
     from admit.web import SAFE_METHODS, cross_site
 
@@ -372,6 +372,8 @@ def create_app(
         )
         if _is_api(request):
             return problem(exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail))
+        if exc.status_code == 405 and request.method in ("GET", "HEAD"):
+            return to_the_forms_page(request)  # a form's address reloaded or pasted
         detail, title = str(exc.detail), str(exc.detail)
         if "exceeded maximum size" in detail:  # a form field over 1 MB (pages send big pastes as files)
             detail = "That is more text than a form can carry (1 MB). Upload the list as a file instead."

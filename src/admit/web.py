@@ -61,8 +61,13 @@ def cross_site(request: Request, public_url: str) -> bool:
         return False
     if origin == "null":  # a sandboxed frame, a data: page, a redirect across sites
         return True
-    ours = {urlsplit(public_url).netloc, request.headers.get("host", "")}
-    return urlsplit(origin).netloc not in ours
+    return not ours(request, urlsplit(origin).netloc, public_url)
+
+
+def ours(request: Request, netloc: str, public_url: str) -> bool:
+    """Whether ``netloc`` (a URL's ``host:port``) is this service's: its public URL's, or the
+    host the request was sent to."""
+    return netloc in {urlsplit(public_url).netloc, request.headers.get("host", "")}
 
 
 def dev_mailbox_reader(request: Request, session: SessionDep) -> None:

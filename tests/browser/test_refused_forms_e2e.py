@@ -68,6 +68,7 @@ def test_the_rename_dialog_keeps_the_name_typed(live_server, new_context, shot):
     owner.get_by_label("Roles").fill("Reviewer, Client signer")
     owner.get_by_role("button", name="Create workspace").click()
     expect(owner.get_by_role("heading", name="Q3 Audit")).to_be_visible()
+    workspace_url = owner.url
 
     owner.get_by_label("More for the role Reviewer").click()
     owner.get_by_role("menuitem", name="Rename").first.click()
@@ -104,3 +105,16 @@ def test_the_rename_dialog_keeps_the_name_typed(live_server, new_context, shot):
     dialog.get_by_label("New name").fill("Lead reviewer")
     dialog.get_by_role("button", name="Rename").click()
     expect(owner.locator(".notice")).to_contain_text("Role “Reviewer” is now “Lead reviewer”.")
+
+    # A refusal reloaded (it was shown at the rename's address): the workspace again, not
+    # "Page not found".
+    owner.get_by_label("More for the role Lead reviewer").click()
+    owner.get_by_role("menuitem", name="Rename").first.click()
+    dialog.get_by_label("New name").fill("Client signer")
+    dialog.get_by_role("button", name="Rename").click()
+    expect(dialog.locator("#rename-name_error")).to_be_visible()
+    assert owner.url.endswith("/rename")
+    owner.reload()
+    expect(owner.get_by_role("heading", name="Q3 Audit")).to_be_visible()
+    assert owner.url == workspace_url
+    expect(dialog).to_be_hidden()

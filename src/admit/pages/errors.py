@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import inspect
 import re
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
+from starlette.routing import Match
 
 from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenticated
 from admit.kit.routing import Router
@@ -20,9 +21,11 @@ from admit.pages.deps import (
     StepsRedirect,
     redirect,
     render,
+    safe_next,
     say,
 )
 from admit.portals.models import Portal
+from admit.web import ours
 
 router = Router()
 
@@ -68,6 +71,45 @@ def error_page(request: Request, exc: DomainError) -> Response:
     if exc.status >= 500:
         said["brand_portal"] = None  # the database may be what failed: nothing more is asked of it
     return render(request, "error.html", said, status_code=exc.status, bare=True)
+
+
+def to_the_forms_page(request: Request) -> RedirectResponse:
+    """A page's address that only takes a form, opened with GET: a refused form's page reloaded
+    (it was shown at the address the form was sent to, and ``data-posted`` made that entry a
+    GET), or the address pasted or bookmarked. Rather than "Page not found" (405), a 303 to the
+    page the form was on: the one the browser says it came from (``Referer``: a page of this
+    site other than this address), else the nearest page above the address
+    (``/p/acme/settings/logo``: ``/p/acme/settings``), else the start page."""
+    here = request.url.path
+    came_from = urlsplit(request.headers.get("referer", ""))
+    public_url = request.app.state.db.context.settings.public_url
+    if (
+        came_from.netloc
+        and ours(request, came_from.netloc, public_url)
+        and came_from.path != here
+        and safe_next(came_from.path, "") == came_from.path
+        and _opens(request, came_from.path)
+    ):
+        return redirect(came_from.path + (f"?{came_from.query}" if came_from.query else ""))
+    above = here.rstrip("/")
+    while "/" in above.lstrip("/"):
+        above = above.rsplit("/", 1)[0]
+        if _opens(request, above):
+            return redirect(above)
+    return redirect("/")
+
+
+def _opens(request: Request, path: str) -> bool:
+    """Whether a page answers ``path`` (a GET route of the app takes it)."""
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": path,
+        "root_path": request.scope.get("root_path", ""),
+        "headers": [],
+        "query_string": b"",
+    }
+    return any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes)
 
 
 def error_page_of(request: Request, exc: DomainError, portal: Portal) -> HTMLResponse:
