@@ -190,18 +190,23 @@ def test_html_emails_fit_a_phone_and_follow_dark_mode():
 class TestRawValues:
     """``db.raw_*``: a column's value as the driver gives it when a stream skips the types."""
 
-    def test_times_read_as_isoformat_writes_them(self):
+    def test_times_read_as_the_apis_json_writes_them(self):
         from datetime import UTC, datetime
+
+        from pydantic import TypeAdapter
 
         from admit.db import raw_iso
 
-        exact = datetime(2026, 12, 3, 8, 19, 25, 120000, tzinfo=UTC)
-        whole = datetime(2026, 12, 3, 8, 19, 25, tzinfo=UTC)
-        assert raw_iso("2026-12-03 08:19:25.120000") == exact.isoformat()  # SQLite
-        assert raw_iso("2026-12-03 08:19:25.12") == exact.isoformat()  # PostgreSQL's text
-        assert raw_iso("2026-12-03 08:19:25.000000") == whole.isoformat()
-        assert raw_iso("2026-12-03 08:19:25") == whole.isoformat()
-        assert raw_iso(exact.replace(tzinfo=None)) == exact.isoformat()
+        as_json = TypeAdapter(datetime).dump_python  # how the API's answers write a time
+        exact = as_json(datetime(2026, 12, 3, 8, 19, 25, 120000, tzinfo=UTC), mode="json")
+        whole = as_json(datetime(2026, 12, 3, 8, 19, 25, tzinfo=UTC), mode="json")
+        assert exact == "2026-12-03T08:19:25.120000Z" and whole == "2026-12-03T08:19:25Z"
+        assert raw_iso("2026-12-03 08:19:25.120000") == exact  # SQLite
+        assert raw_iso("2026-12-03 08:19:25.12") == exact  # PostgreSQL's text
+        assert raw_iso("2026-12-03 08:19:25.000000") == whole
+        assert raw_iso("2026-12-03 08:19:25") == whole
+        assert raw_iso(datetime(2026, 12, 3, 8, 19, 25, 120000)) == exact
+        assert raw_iso(datetime(2026, 12, 3, 8, 19, 25)) == whole
         assert raw_iso(None) == ""
 
     def test_lists_and_identifiers(self):
@@ -345,3 +350,23 @@ def test_a_time_zone_is_said_by_its_place_and_short_name():
     assert zone_text("America/New_York", winter) == "New York time (EST)"
     assert zone_text("America/New_York", summer) == "New York time (EDT)"
     assert [zone_text(z, winter) for z in ("UTC", None, "Mars/Olympus")] == ["UTC"] * 3
+
+
+@pytest.mark.parametrize(
+    ("value", "cell"),
+    [
+        ("+12025550173", "+12025550173"),  # a phone number as Admit writes it: kept
+        ("+1 202-555-0173", "'+1 202-555-0173"),
+        ("+1+1", "'+1+1"),
+        ("+12025550173)", "'+12025550173)"),
+        ("=1+1", "'=1+1"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2", "'-2"),
+        ("Ada", "Ada"),
+        (None, ""),
+    ],
+)
+def test_a_cell_that_could_run_is_written_as_text(value, cell):
+    from admit.kit.sheets import safe_cell
+
+    assert safe_cell(value) == cell

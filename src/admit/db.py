@@ -75,8 +75,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 def raw_iso(value: datetime | str | None) -> str:
-    """A ``UTCDateTime`` column's raw value as ISO 8601 with its offset, as
-    ``datetime.isoformat`` writes the aware value; or "" for none. The raw value is a datetime,
+    """A ``UTCDateTime`` column's raw value as ISO 8601 in UTC, ending in ``Z`` as the API's JSON
+    writes it (``2026-12-03T08:19:25.123456Z``); or "" for none. The raw value is a datetime,
     or its text: SQLite's "2026-12-03 08:19:25.123456", PostgreSQL's ``timestamp::text`` (ISO
     DateStyle) "2026-12-03 08:19:25.12" (trailing zeros left out)."""
     if value is None:
@@ -85,8 +85,8 @@ def raw_iso(value: datetime | str | None) -> str:
         day, _, clock = value.partition(" ")
         if "." in clock:
             clock = clock.ljust(15, "0").removesuffix(".000000")
-        return f"{day}T{clock}+00:00"
-    return value.replace(tzinfo=UTC).isoformat()
+        return f"{day}T{clock}Z"
+    return value.replace(tzinfo=None).isoformat() + "Z"
 
 
 @functools.lru_cache(maxsize=4096)

@@ -329,6 +329,7 @@ class TestReport:
                 "d@example.com,@x",
                 "-dash@example.com,Plain Name",
                 '=HYPERLINK("http://evil.example"),',
+                "+12025550188,Phone Person",
             ]
         )
         import_id, _ = create(db, pf, data)
@@ -343,7 +344,9 @@ class TestReport:
             ("5", "d@example.com", "'@x", "invited"),
             ("6", "'-dash@example.com", "Plain Name", "invited"),
             ("7", "", "", "invalid_recipient"),
+            ("8", "+12025550188", "Phone Person", "invited"),  # a phone number runs nothing: as it is
         ]
+        assert lines[7][1] == "'+12025550188,Phone Person"  # the line as typed
         assert lines[6][1] == '\'=HYPERLINK("http://evil.example")'
         assert lines[6][5]  # what is wrong with it
 

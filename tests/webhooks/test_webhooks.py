@@ -171,6 +171,13 @@ class TestDelivery:
         }
         assert joined["data"]["detail"]["invitation_id"] == created["data"]["object"]["id"]
         assert [e["type"] for e in events_received(receiver, "/only-joins")] == ["member.joined"]
+        # event_id is the audit event told of: the acceptance is one, told twice; a delivery none.
+        told = {e["type"]: e["data"].get("event_id") for e in got}
+        audited = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
+        ids = {e["action"]: e["id"] for e in audited}
+        assert told["invitation.accepted"] == told["member.joined"] == ids["invitation.accepted"]
+        assert told["invitation.created"] == ids["invitation.created"]
+        assert told["invitation.sent"] is None
         # Standard Webhooks: the reference verifier accepts every request with the secret...
         verifier = Webhook(made["secret"])
         for request in [r for r in receiver.requests if r.path == "/hook"]:

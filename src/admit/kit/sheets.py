@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Sequence
 
 __all__ = ["csv_chunks", "safe_cell"]
@@ -12,13 +13,19 @@ __all__ = ["csv_chunks", "safe_cell"]
 # What a spreadsheet reads as the start of a formula (OWASP "CSV injection"); a tab or carriage
 # return before one hides it from a check of the first character alone.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# A phone number as Admit writes it (E.164: "+" and digits only) runs nothing: it is kept as it is,
+# where an apostrophe would make it another number for whoever reads the file back.
+_E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 
 
 def safe_cell(value: object) -> str:
     """``value`` as a cell's text that a spreadsheet shows rather than runs: one starting like a
-    formula (``=HYPERLINK(…)``, ``@SUM(…)``) gets a leading apostrophe; None is empty."""
+    formula (``=HYPERLINK(…)``, ``@SUM(…)``) gets a leading apostrophe, unless it is a phone
+    number written ``+12025550173``; None is empty."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    if text.startswith(_FORMULA_START) and not _E164.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def csv_chunks(header: Sequence[str], rows: Iterable[Sequence[object]], *, every: int = 500) -> Iterator[str]:

@@ -18,7 +18,7 @@ HEADER = (
     "status",
     "kind",
     "invited_by",
-    "invited_at",
+    "created_at",
     "last_sent_at",
     "delivery",
 )
@@ -27,16 +27,14 @@ HEADER = (
 def _cells(row: Listed) -> tuple[str, ...]:
     return (
         safe_cell(row.name),
-        # An email's local part may start with = + - and hold | ' ! (a formula); a phone number
-        # (E.164, "+1202…", never an @) is kept as it is.
-        safe_cell(row.address) if "@" in row.address else row.address,
+        safe_cell(row.address),  # an email's local part may start with = + - and hold | ' ! (a formula)
         row.user_type,
         row.role,
         " ".join(row.products),
         row.status,
         row.kind,
         safe_cell(row.invited_by),
-        row.invited_at,
+        row.created_at,
         row.last_sent_at,
         row.delivery,
     )

@@ -373,7 +373,7 @@ class Listed(NamedTuple):
     status: str
     kind: str
     invited_by: str
-    invited_at: str  # ISO 8601, UTC
+    created_at: str  # ISO 8601, UTC (Z), as the API's created_at
     last_sent_at: str  # ISO 8601, UTC, or ""
     delivery: str  # the last message's delivery (invitations, sign-ups), or ""
 
