@@ -203,7 +203,11 @@ class TestApiDocs:
     def test_the_usual_addresses_lead_there(self, client):
         """/docs and /openapi.json, where an integrator looks first, redirect for good (308) to the
         reference and its document."""
-        for common, own in (("/docs", "/api/docs"), ("/openapi.json", "/api/v1/openapi.json")):
+        for common, own in (
+            ("/docs", "/api/docs"),
+            ("/api/v1/docs", "/api/docs"),
+            ("/openapi.json", "/api/v1/openapi.json"),
+        ):
             r = client.get(common, follow_redirects=False)
             assert (r.status_code, r.headers["location"]) == (308, own), common
         assert client.get("/openapi.json").json()["info"]["title"] == "Admit"

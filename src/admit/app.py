@@ -335,7 +335,11 @@ def create_app(
 
     # Where API documents usually are (FastAPI's defaults): a permanent redirect to Admit's own
     # (the API reference and its OpenAPI document, beside the API they describe).
-    for common, own in (("/docs", API_DOCS_URL), ("/openapi.json", OPENAPI_URL)):
+    for common, own in (
+        ("/docs", API_DOCS_URL),
+        ("/api/v1/docs", API_DOCS_URL),
+        ("/openapi.json", OPENAPI_URL),
+    ):
         app.add_api_route(common, _moved_to(own), include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(Path(pages.__file__).parent / "static")), name="static")
 

@@ -39,6 +39,12 @@ class TestResend:
             assert again.json()["code"] == "recipient_rate_limited"
             assert "ada@example.com" in again.json()["detail"]
             assert 0 < int(again.headers["Retry-After"]) <= 60
+            # ...as the API's document says it may answer (a client generated from it knows the code)
+            document = client.get("/api/v1/openapi.json").json()
+            declared = document["paths"]["/api/v1/portals/{portal}/invitations/{invitation_id}/resend"][
+                "post"
+            ]
+            assert "recipient_rate_limited" in declared["responses"]["429"]["x-error-codes"]
         with clock.travel(timedelta(seconds=130)):
             later = client.post(f"/api/v1/portals/{pf.slug}/invitations/{inv}/resend", headers=pf.headers())
             assert later.status_code == 200, later.text

@@ -12,6 +12,7 @@ from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.errors import (
+    AddressSuppressed,
     InvalidInput,
     InvitationGone,
     InvitationNotFound,
@@ -19,6 +20,7 @@ from admit.errors import (
     InvitationNotPending,
     PermissionDenied,
     RateLimited,
+    RecipientRateLimited,
     SignInRequired,
     WrongAccount,
 )
@@ -140,7 +142,14 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
     "/portals/{portal}/invitations/{invitation_id}/resend",
     response_model=InvitationRead,
     operation_id="invitations_resend",
-    responses=problems(PermissionDenied, InvitationNotFound, InvitationNotPending, RateLimited),
+    responses=problems(
+        PermissionDenied,
+        InvitationNotFound,
+        InvitationNotPending,
+        AddressSuppressed,
+        RateLimited,
+        RecipientRateLimited,
+    ),
 )
 def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
     """Send a new link; every earlier link stops working. 409 unless pending (or expired)."""

@@ -137,8 +137,9 @@ class RecipientResultRead(BaseModel):
         default=None,
         description="`POST …/invitations`, `admit invite`: the position in `recipients` of the element "
         "this result came from (an element may hold several, split at commas, semicolons and new "
-        "lines, or rows pasted from a spreadsheet; a blank one has a result of its own). "
-        "Null elsewhere.",
+        "lines, or rows pasted from a spreadsheet; a blank one has a result of its own); the same for "
+        "`recipients` given when adding people to a workspace, team or client group. Null for a "
+        "person named by user id and for a team's or group's people.",
     )
 
 
