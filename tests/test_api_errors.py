@@ -262,3 +262,53 @@ class TestNulCharacters:
         )
         # SQLite keeps it as text; PostgreSQL cannot, and the request is refused whole.
         assert r.status_code == (201 if db.is_sqlite else 422), r.text
+
+
+NOT_TAKEN = "Not a parameter of this operation"
+
+
+class TestQueryParameters:
+    def test_one_the_operation_does_not_take_is_refused_by_name(self, client, db):
+        """As an unknown field of a body is: a filter that does not exist must not answer the
+        whole list as if it had been applied."""
+        pf = create_portal(db)
+        r = client.get(
+            f"/api/v1/portals/{pf.slug}/invitations?q=ada&role=admin&limit=5", headers=pf.headers()
+        )
+        assert r.status_code == 422, r.text
+        problem = r.json()
+        assert [e["field"] for e in problem["errors"]] == ["q", "role"]
+        assert problem["errors"][0]["message"] == (
+            "Not a parameter of this operation (it takes cursor, limit, status, user_type)."
+        )
+        r = client.post(f"/api/v1/portals/{pf.slug}/invitations?dry_run=1", headers=pf.headers(), json={})
+        assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "dry_run")
+        assert (
+            client.get(f"/api/v1/portals/{pf.slug}/invitations?limit=5", headers=pf.headers()).status_code
+            == 200
+        )
+
+    def test_every_documented_one_is_taken(self, client, db):
+        """Every query parameter the API's document declares, on every operation, is one the
+        operation takes (whatever it then says of the value "x")."""
+        pf = create_portal(db)
+        document = client.get("/api/v1/openapi.json").json()
+        asked = 0
+        for path, operations in document["paths"].items():
+            for method, operation in operations.items():
+                query = [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+                if not query:
+                    continue
+                url = re.sub(r"\{portal\}", pf.slug, path)
+                url = re.sub(r"\{[a-z_]+\}", str(uuid.uuid4()), url)
+                r = client.request(
+                    method.upper(), url, params={name: "x" for name in query}, headers=pf.headers()
+                )
+                asked += 1
+                refused = [
+                    e["field"]
+                    for e in (r.json().get("errors") or [] if r.status_code == 422 else [])
+                    if e["message"].startswith(NOT_TAKEN)
+                ]
+                assert not refused, (method, path, refused)
+        assert asked > 10

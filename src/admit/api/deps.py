@@ -3,14 +3,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, params
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.utils import get_flat_params
 from sqlalchemy.orm import Session
 
 from admit.actor import Actor
-from admit.errors import CsrfFailed
+from admit.errors import CsrfFailed, InvalidInput
 from admit.kit.pagination import MAX_LIMIT
 from admit.web import SAFE_METHODS, Auth, SessionDep, auth_from_headers, csrf_ok, portal_actor, read_auth
 
@@ -54,3 +55,37 @@ ActorDep = Annotated[Actor, Depends(api_actor)]
 # How many items a page of a list holds: declared in the OpenAPI document, checked before the
 # list is read (a value outside answers 422 naming ``limit``).
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1 to {MAX_LIMIT}.")]
+
+
+_QUERY_NAMES: dict[int, frozenset[str]] = {}  # id(route) -> the query parameters it takes
+
+
+def _query_names(route: Any) -> frozenset[str]:
+    names = _QUERY_NAMES.get(id(route))
+    if names is None:
+        fields = get_flat_params(route.dependant)
+        names = frozenset(f.alias for f in fields if isinstance(f.field_info, params.Query))
+        _QUERY_NAMES[id(route)] = names
+    return names
+
+
+async def known_query_only(request: Request) -> None:
+    """Refuse a query parameter the operation does not take (422 naming each), as an unknown
+    field of a body is: ``GET …/invitations?q=ada`` had answered every invitation, unfiltered,
+    as if the filter had been applied. Operations of the API's document only (an old path's
+    redirect passes its query on). On the event loop: no hop to a thread."""
+    if not request.scope.get("query_string"):
+        return
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "dependant") or not getattr(route, "include_in_schema", True):
+        return
+    known = _query_names(route)
+    unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
+    if unknown:
+        takes = ", ".join(sorted(known)) if known else "no query parameters"
+        raise InvalidInput.of_all(
+            [
+                {"field": name, "message": f"Not a parameter of this operation (it takes {takes})."}
+                for name in unknown
+            ]
+        )
