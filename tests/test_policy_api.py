@@ -198,7 +198,7 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "list-people": A.MEMBER_VIEW,
     "list-members": A.MEMBER_VIEW,
     "deactivate-member": A.MEMBER_DEACTIVATE,
-    "reactivate-member": A.MEMBER_DEACTIVATE,  # who may deactivate may bring back
+    "reactivate-member": A.MEMBER_REACTIVATE,  # who may deactivate may bring back
     "change-member-access": A.MEMBER_CHANGE_ACCESS,
     "reset-member-two-factor": A.MEMBER_RESET_SECOND_FACTOR,
     "read-audit-log": A.AUDIT_VIEW,

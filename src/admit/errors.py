@@ -334,7 +334,7 @@ class PermissionDenied(DomainError):
 
 class MemberDeactivated(PermissionDenied):
     """An administrator ended your access to this portal (``members.service.access_ended`` says
-    so, and the ways back: a reactivation or a new invitation)."""
+    so, and the way back: a reactivation)."""
 
     code = ErrorCode.MEMBER_DEACTIVATED
 

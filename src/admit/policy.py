@@ -51,6 +51,7 @@ class Action(StrEnum):
     INVITATION_REVOKE = "invitation.revoke"
     MEMBER_VIEW = "member.view"
     MEMBER_DEACTIVATE = "member.deactivate"
+    MEMBER_REACTIVATE = "member.reactivate"  # the one way back for a deactivated member
     MEMBER_CHANGE_ACCESS = "member.change_access"  # a member's role, and the products they may use
     MEMBER_RESET_SECOND_FACTOR = "member.reset_second_factor"  # owners only: an account's way in
     PORTAL_SETTINGS = "portal.settings"
@@ -109,6 +110,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.INVITATION_REVOKE: "Only owners and admins can revoke invitations.",
     Action.MEMBER_VIEW: "Only internal users can see the people in this portal.",
     Action.MEMBER_DEACTIVATE: "Only owners and admins can deactivate people.",
+    Action.MEMBER_REACTIVATE: "Only owners and admins can reactivate people.",
     Action.MEMBER_CHANGE_ACCESS: "Only owners and admins can change someone's role or products.",
     Action.MEMBER_RESET_SECOND_FACTOR: "Only owners can reset someone's two-step verification.",
     Action.PORTAL_SETTINGS: "Only owners and admins can change portal settings.",
@@ -263,7 +265,7 @@ def check_change_access(
 
 
 def check_reactivate(actor_role: Role | str | None, target_role: Role | str) -> str | None:
-    """Rules on top of MEMBER_DEACTIVATE for bringing a deactivated member back: whom you may not
+    """Rules on top of MEMBER_REACTIVATE for bringing a deactivated member back: whom you may not
     deactivate you may not bring back either. Returns the reason when refused."""
     if Role(target_role) is Role.OWNER and (actor_role is None or Role(actor_role) is not Role.OWNER):
         return "Only an owner can reactivate an owner."

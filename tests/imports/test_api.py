@@ -48,6 +48,7 @@ class TestUpload:
             "duplicate": 1,
             "invalid_recipient": 2,
             "not_allowed": 0,
+            "member_deactivated": 0,
         }
         assert [s["row"] for s in body["samples"]["invalid_recipient"]] == [6, 7]
         assert "bob@gmail.com" in body["samples"]["invalid_recipient"][0]["detail"]

@@ -93,6 +93,7 @@ class TestPreview:
             "duplicate": 2,
             "invalid_recipient": 5,
             "not_allowed": 1,
+            "member_deactivated": 0,
         }
         samples = result["samples"]
         assert [(s["row"], s["email"]) for s in samples["will_invite"]] == [

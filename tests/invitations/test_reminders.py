@@ -314,16 +314,38 @@ class TestWhatStopsThem:
         pf = create_portal(db)
         active_member(db, pf, "alan@acme.com", role="admin")
         invite(db, pf, ["ada@example.com"], by="alan@acme.com")
-        with db.unit_of_work() as session:
-            from admit.flows import members as members_flow
-            from admit.members.models import Member, User
-
-            alan = session.scalar(select(User).where(User.email == "alan@acme.com"))
-            member = session.scalar(select(Member).where(Member.user_id == alan.id))
-            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member.id)
+        _deactivate(db, pf, "alan@acme.com")
         with at(LIFETIME / 3 + timedelta(minutes=1)):
             assert tick(db, worker)["reminded"] == 0
         assert reminders_to(db, "ada@example.com") == []
+
+    def test_an_invitation_to_someone_deactivated_since_is_not_reminded(self, db, worker):
+        """Ada was invited, added by a directory meanwhile and then deactivated: her link would
+        answer member_deactivated, so no reminder leads there."""
+        from admit.flows import members as members_flow
+
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            members_flow.add_quietly(
+                session, owner, [("ada@example.com", "Ada")], user_type="internal", role="member", products=[]
+            )
+        _deactivate(db, pf, "ada@example.com")
+        with at(LIFETIME / 3 + timedelta(minutes=1)):
+            assert tick(db, worker)["reminded"] == 0
+        assert reminders_to(db, "ada@example.com") == []
+
+
+def _deactivate(db, pf, email: str) -> None:
+    """The owner deactivates the member ``email``."""
+    from admit.flows import members as members_flow
+    from admit.members.models import Member, User
+
+    with db.unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        member = session.scalar(select(Member).where(Member.user_id == user.id))
+        members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member.id)
 
 
 class TestAudit:

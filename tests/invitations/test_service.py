@@ -391,8 +391,9 @@ class TestAccept:
         result = _accept(db, last_link(db, "ada@example.com"), name="Ada")
         assert result.member.products == ["messaging"]
 
-    def test_reinvited_deactivated_member_comes_back(self, db, worker):
-        """A deactivated member can be invited again and is active after accepting."""
+    def test_a_deactivated_member_is_not_invited_again(self, db, worker):
+        """A deactivated member is skipped (member_deactivated), whatever the type and role
+        asked: Reactivate is the way back (``tests/invitations/test_deactivated_members.py``)."""
         pf = create_portal(db)
         member_joins(db, worker, pf, "ada@example.com")
 
@@ -401,13 +402,8 @@ class TestAccept:
                 select(Member).join(User, Member.user_id == User.id).where(User.email == "ada@example.com")
             )
             members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member.id)
-        assert len(invite(db, pf, ["ada@example.com"], role="admin").invited) == 1
-        worker.drain()
-        token = last_link(db, "ada@example.com")
-        with db.unit_of_work() as session:
-            ada = session.scalar(select(User).where(User.email == "ada@example.com"))
-            result = join.accept(session, token=token, current_user=ada)
-            assert (result.member.status, result.member.role) == ("active", "admin")
+        again = invite(db, pf, ["ada@example.com"], role="admin")
+        assert (again.invited, [s.code for s in again.skipped]) == ([], ["member_deactivated"])
 
 
 def _deactivate(db, pf, email):

@@ -733,7 +733,7 @@ class TestSignup:
             confirm(db, confirmation_token(db, "mel@acme.com"))
         assert str(info.value) == (
             "An administrator ended your access to Acme Inc. Ask one of its owners or admins to "
-            "reactivate you or to invite you again."
+            "reactivate you."
         )
         with db.unit_of_work() as session:
             assert session.get(Member, member_id).status == "deactivated"

@@ -211,3 +211,20 @@ def test_revoked_or_missing_token_is_401_in_scim_format(client, scim, portal):
     assert refused.json()["schemas"] == ["urn:ietf:params:scim:api:messages:2.0:Error"]
     assert refused.json()["status"] == "401"
     assert client.get("/scim/v2/Users").status_code == 401
+
+
+def test_a_deactivated_member_posted_again_is_not_invited(db, worker, scim, portal):
+    """A member the directory deleted (deactivated) and then creates again is not invited: an
+    invitation does not bring a deactivated member back. The directory's view of the record
+    sent again (a PUT, ``active: true``) reactivates them, the same membership, as for any
+    deactivated member."""
+    first = scim.post("/Users", okta_user("di.ana@acme.com")).json()["id"]
+    accept(db, worker, "di.ana@acme.com")
+    assert scim.delete(f"/Users/{first}").status_code == 204
+    r = scim.post("/Users", okta_user("di.ana@acme.com"))
+    assert r.status_code == 201, r.text
+    assert invitation_status(db, portal, "di.ana@acme.com") == ["accepted"]
+    assert member_of(db, portal, "di.ana@acme.com").status == "deactivated"
+    assert scim.put(f"/Users/{r.json()['id']}", okta_user("di.ana@acme.com")).status_code == 200
+    assert member_of(db, portal, "di.ana@acme.com").status == "active"
+    assert invitation_status(db, portal, "di.ana@acme.com") == ["accepted"]

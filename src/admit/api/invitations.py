@@ -13,11 +13,13 @@ from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.errors import (
     AddressSuppressed,
+    Conflict,
     InvalidInput,
     InvitationGone,
     InvitationNotFound,
     InvitationNotGrantable,
     InvitationNotPending,
+    MemberDeactivated,
     PermissionDenied,
     RateLimited,
     RecipientRateLimited,
@@ -48,10 +50,12 @@ from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 
 router = Router(tags=["invitations"])
 
-# What opening or using an invitation link can meet (``invitations.service.refused``).
+# What opening or using an invitation link can meet (``invitations.service.refused``,
+# ``require_grantable``: its recipient deactivated since it was sent is 403 member_deactivated).
 INVITATION_LINK_ERRORS = (
     InvitationGone,
     InvitationNotGrantable,
+    MemberDeactivated,
 )
 
 
@@ -147,12 +151,14 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
         InvitationNotFound,
         InvitationNotPending,
         AddressSuppressed,
+        Conflict,
         RateLimited,
         RecipientRateLimited,
     ),
 )
 def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
-    """Send a new link; every earlier link stops working. 409 unless pending (or expired)."""
+    """Send a new link; every earlier link stops working. 409 unless pending (or expired), and
+    409 ``conflict`` for a recipient who is a deactivated member (reactivate them instead)."""
     return _read_many(session, [invitations_flow.resend(session, actor, invitation_id)])[0]
 
 
@@ -188,6 +194,7 @@ def preview_invitation(
         role=inv.role,
         expires_at=inv.expires_at,
         account_exists=p.account_exists,
+        sign_in_required=p.sign_in_required,
         password_required=p.password_required,
         workspace=p.workspace_name,
     )

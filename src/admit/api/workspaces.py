@@ -12,6 +12,7 @@ from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems
 from admit.errors import (
     AlreadyJoined,
+    Conflict,
     InvalidInput,
     InvitationNotPending,
     MemberNotFound,
@@ -188,6 +189,7 @@ def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, 
         AlreadyJoined,
         NoInvitation,
         InvitationNotPending,
+        Conflict,
         RateLimited,
     ),
 )

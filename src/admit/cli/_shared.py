@@ -10,7 +10,8 @@ Exit codes, one rule for every command (``admit --help`` and the README say the 
   reactivated twice.
 - ``1`` (``ERROR``): an error (a ``DomainError``: its message and the field it names), any
   recipient refused for a reason someone must fix (any other skip: invalid_recipient,
-  not_allowed, wrong_user_type, not_found, not_invitable; a code not known here counts as one),
+  not_allowed, member_deactivated, wrong_user_type, not_found, not_invitable; a code not known
+  here counts as one),
   or an import that failed.
 - ``2`` (``USAGE``): the command line is wrong; click's own errors, and ours (``usage``).
 
@@ -57,8 +58,8 @@ Exit codes:
      the workspace: skipped as already_member, already_invited,
      already_in_workspace, already_in_team or duplicate)
   1  an error, or a recipient refused for a reason that needs fixing
-     (invalid_recipient, not_allowed, wrong_user_type, not_found,
-     not_invitable), or an import that failed
+     (invalid_recipient, not_allowed, member_deactivated, wrong_user_type,
+     not_found, not_invitable), or an import that failed
   2  usage: a missing or wrong option or argument (a --portal that names no
      portal)"""
 

@@ -114,6 +114,7 @@ def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
         "duplicate": "duplicates in the list",
         "invalid_recipient": "invalid",
         "not_allowed": "not allowed",
+        "member_deactivated": "deactivated members",
     }
     click.echo(f"{preview['total']} {'row' if preview['total'] == 1 else 'rows'}")
     for code, label in labels.items():

@@ -52,7 +52,10 @@ class InvitationPreview:
     invitation: Invitation
     portal: Portal
     inviter_name: str
-    account_exists: bool
+    account_exists: bool  # the address has an account (with a password or not)
+    # The account has a password: its owner signs in to accept (an invitation never sets or
+    # resets a password; an account without one chooses its first here, ``accept``).
+    sign_in_required: bool
     password_required: bool
     workspace_name: str | None  # the workspace the invitation also brings them into
     for_viewer: bool  # the one signed in is the recipient
@@ -89,7 +92,8 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
         invitation=invitation,
         portal=portal,
         inviter_name=invitation.invited_by.label if invitation.invited_by else portal.name,
-        account_exists=has_password,
+        account_exists=user is not None,
+        sign_in_required=has_password,
         password_required=not has_password and _needs_password(invitation, portal),
         workspace_name=workspaces_service.workspace_name_for_invitation(session, invitation.id),
         for_viewer=viewer is not None and viewer.has_address(invitation.recipient),
@@ -138,9 +142,11 @@ def accept(
     """Use an invitation: exactly once, even when two requests race.
 
     The role, user type and products come from the invitation, never from the request. An
-    address that already has an account must be signed in to it; an invitation never sets or
-    resets an existing account's password. Internal users choose a password here; clients
-    need none unless the portal requires one.
+    address whose account has a password must be signed in to it; an invitation never changes
+    or resets a password. Internal users choose a password here; clients need none unless the
+    portal requires one. An account without a password (a client who signs in by links) chooses
+    its first one here when the invitation needs one: the link went to the address, so whoever
+    holds it proves the address as a sign-in link would (a confirmed link sign-up does the same).
 
     ``name`` is the person's own, given as they accept: it is the account's name from now on,
     over any name it had (an account nobody has claimed may carry one given by others). Names

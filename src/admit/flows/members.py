@@ -162,11 +162,13 @@ def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     """Bring a deactivated member back: the same membership is active again, with the role, user
     type and products it had. Reactivating an active member changes nothing.
 
-    Who may deactivate may reactivate (MEMBER_DEACTIVATE, and only an owner brings back an owner:
-    ``policy.check_reactivate``). A pending member has never joined: they come in by accepting an
-    invitation, not this way (409 ``member_not_deactivated``).
+    Who may deactivate may reactivate (MEMBER_REACTIVATE, and only an owner brings back an owner:
+    ``policy.check_reactivate``). It is the one way back: the invitation pipeline skips a
+    deactivated member (``member_deactivated``) and their invitation cannot be accepted. A pending
+    member has never joined: they come in by accepting an invitation, not this way (409
+    ``member_not_deactivated``).
     """
-    policy.require(actor.role, policy.Action.MEMBER_DEACTIVATE)
+    policy.require(actor.role, policy.Action.MEMBER_REACTIVATE)
     member = members_service.member_or_raise(session, actor, member_id)
     if member.status == members_service.ACTIVE:
         return member

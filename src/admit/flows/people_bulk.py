@@ -47,7 +47,7 @@ ACTIONS = {
     BulkAction.RESEND: Kind(policy.Action.INVITATION_RESEND, "invitation", ("pending", "expired")),
     BulkAction.REVOKE: Kind(policy.Action.INVITATION_REVOKE, "invitation", ("pending", "expired")),
     BulkAction.DEACTIVATE: Kind(policy.Action.MEMBER_DEACTIVATE, "member", ("active",)),
-    BulkAction.REACTIVATE: Kind(policy.Action.MEMBER_DEACTIVATE, "member", ("deactivated",)),
+    BulkAction.REACTIVATE: Kind(policy.Action.MEMBER_REACTIVATE, "member", ("deactivated",)),
 }
 
 

@@ -67,7 +67,15 @@ PREVIEW_BATCH_ROWS = 5000  # a preview holds no transaction; smaller batches, le
 SAMPLE_ROWS = 5
 SAME_FILE_WINDOW_DAYS = 1
 WILL_INVITE = "will_invite"
-OUTCOMES = (WILL_INVITE, "already_member", "already_invited", "duplicate", "invalid_recipient", "not_allowed")
+OUTCOMES = (
+    WILL_INVITE,
+    "already_member",
+    "already_invited",
+    "duplicate",
+    "invalid_recipient",
+    "not_allowed",
+    "member_deactivated",
+)
 
 
 class ImportState(TypedDict):

@@ -5,9 +5,11 @@ the API, the CLI, a file import (a batch at a time), adding people to a workspac
 group, a contact's endings, an approved join request. It decides and writes set-based:
 
 1. **classify** every recipient in a few queries: not an address (``invalid_recipient``),
-   listed twice (``duplicate``), already in the portal (``already_member``; a deactivated
-   member may be invited again), already invited (``already_invited``, with the invitation
-   that stands), or fresh. A pending invitation past its expiry is replaced by a fresh one.
+   listed twice (``duplicate``), already in the portal (``already_member``), a deactivated
+   member (``member_deactivated``: never invited again, whoever asks; Reactivate, by owners and
+   admins, is the one way back, with the role, type and products the membership had), already
+   invited (``already_invited``, with the invitation that stands), or fresh. A pending
+   invitation past its expiry is replaced by a fresh one.
 2. **charge the sending limit** for the fresh ones (``invitations.sending``): all or none for a
    request, as many as fit for an import (which then waits for the rest).
 3. **write** the invitations, their single-use tokens, their messages (the outbox) and one audit
@@ -80,6 +82,7 @@ class SkipCode(StrEnum):
     INVALID_RECIPIENT = "invalid_recipient"
     DUPLICATE = "duplicate"
     ALREADY_MEMBER = "already_member"
+    MEMBER_DEACTIVATED = "member_deactivated"
     ALREADY_INVITED = "already_invited"
     NOT_ALLOWED = "not_allowed"
     RECIPIENT_RATE_LIMITED = "recipient_rate_limited"
@@ -98,6 +101,7 @@ NOTHING_TO_DO = frozenset(
 # How a count of each skip reads in a summary: (one, many).
 SUMMARY_WORDS = {
     SkipCode.ALREADY_MEMBER: ("already a member", "already members"),
+    SkipCode.MEMBER_DEACTIVATED: ("deactivated member", "deactivated members"),
     SkipCode.ALREADY_INVITED: ("already invited", "already invited"),
     SkipCode.DUPLICATE: ("listed twice", "listed twice"),
     SkipCode.INVALID_RECIPIENT: ("not a usable email or phone number", "not usable emails or phone numbers"),
@@ -126,11 +130,19 @@ def summary(invited: int, skipped: dict[str, int]) -> str:
     return text
 
 
+# Why a deactivated member is not invited (again), wherever it is said: the pipeline's skip, a
+# Resend of an invitation that still stands for them (``invitations.service.reissue``).
+DEACTIVATED_MEMBER = (
+    "This person is a deactivated member; owners and admins can reactivate them instead of inviting "
+    "them again."
+)
+
 DETAILS = {
     SkipCode.DUPLICATE: (
         "This address appears more than once in the list: its first line is the one that counts."
     ),
     SkipCode.ALREADY_MEMBER: "This person is already in the portal.",
+    SkipCode.MEMBER_DEACTIVATED: DEACTIVATED_MEMBER,
     SkipCode.ALREADY_INVITED: "A pending invitation exists; use Resend to send it again.",
     SkipCode.SUPPRESSED: (
         "Mail to this address bounced or was marked as spam; the portal no longer writes to it."
@@ -297,7 +309,10 @@ def _classify(
         seen.add(r.address)
         added.append((i, r.address))
         status = statuses.get(r.address)
-        if status is not None and status != members_service.DEACTIVATED:
+        if status == members_service.DEACTIVATED:
+            results.append(_skip(r, SkipCode.MEMBER_DEACTIVATED))
+            continue
+        if status is not None:
             results.append(_skip(r, SkipCode.ALREADY_MEMBER))
             continue
         standing = pending.get(r.address)

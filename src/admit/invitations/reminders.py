@@ -38,7 +38,7 @@ from admit import context
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import rowcount
-from admit.errors import InvitationNotGrantable
+from admit.errors import InvitationNotGrantable, MemberDeactivated
 from admit.invitations import messages
 from admit.invitations import service as invitations_service
 from admit.invitations.models import EXPIRED, PENDING, Invitation
@@ -84,7 +84,7 @@ class Due:
 def _grantable(session: Session, invitation: Invitation) -> bool:
     try:
         invitations_service.require_grantable(session, invitation)
-    except InvitationNotGrantable:
+    except (InvitationNotGrantable, MemberDeactivated):
         return False
     return True
 

@@ -209,7 +209,14 @@ class InvitationPreviewRead(BaseModel):
     user_type: Literal["internal", "client"]
     role: str
     expires_at: datetime
-    account_exists: bool
+    account_exists: bool = Field(
+        description="The recipient's address has an account, with a password or not (a client who "
+        "signs in by links has none)."
+    )
+    sign_in_required: bool = Field(
+        description="The account has a password: sign in to it, then accept. An account without "
+        "one accepts without signing in, choosing its first password when `password_required`."
+    )
     password_required: bool
     workspace: str | None = None
 

@@ -29,6 +29,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import rowcount
 from admit.errors import (
+    Conflict,
     DomainError,
     InvalidInput,
     InvitationGone,
@@ -46,6 +47,7 @@ from admit.members import service as members_service
 from admit.members.addresses import recipients_by_element, split_recipients, typo_suggestion
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
+from admit.portals import service as portals_service
 from admit.tokens import service as tokens
 
 log = logging.getLogger("admit.invitations")
@@ -283,6 +285,9 @@ def reissue(
     """
     invitation = _locked(session, invitation)
     _require_open(invitation, "resent")
+    if _recipient_deactivated(session, invitation):
+        # Its link could not be used (``require_grantable``): the pipeline's word for it.
+        raise Conflict(pipeline.DEACTIVATED_MEMBER)
     notifications_service.require_recipient_free(session, invitation.recipient, actor.portal.id)
     if not counted:
         sending.reserve(session, actor.portal, 1, by=actor)
@@ -451,8 +456,13 @@ def _require_pending(session: Session, invitation: Invitation) -> None:
 
 
 def require_grantable(session: Session, invitation: Invitation) -> None:
-    """Raise ``invitation_not_grantable`` unless whoever made ``invitation`` could still make it
-    (``policy.check_invitation_stands``: their role now, as an active member of the portal)."""
+    """Raise unless ``invitation`` may still be accepted as it was made: 410
+    ``invitation_not_grantable`` unless whoever made it could still make it
+    (``policy.check_invitation_stands``: their role now, as an active member of the portal); 403
+    ``member_deactivated`` when its recipient is a deactivated member of the portal (deactivated
+    after it was sent: Reactivate is the one way back, ``flows.members.reactivate``)."""
+    if _recipient_deactivated(session, invitation):
+        raise members_service.access_ended(portals_service.get_or_raise(session, invitation.portal_id))
     inviter_role = None
     if invitation.invited_by_id is not None:
         inviter_role = members_service.active_role(session, invitation.portal_id, invitation.invited_by_id)
@@ -461,6 +471,12 @@ def require_grantable(session: Session, invitation: Invitation) -> None:
     )
     if reason is not None:
         raise InvitationNotGrantable(reason)
+
+
+def _recipient_deactivated(session: Session, invitation: Invitation) -> bool:
+    """Whether the person ``invitation`` is for is a deactivated member of its portal."""
+    statuses = members_service.statuses_by_address(session, invitation.portal_id, [invitation.recipient])
+    return statuses.get(invitation.recipient) == members_service.DEACTIVATED
 
 
 def claim(session: Session, token: str, *, grantable_checked: bool = False) -> Invitation:

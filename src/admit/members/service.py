@@ -101,10 +101,10 @@ STATUSES = (PENDING, ACTIVE, DEACTIVATED)
 
 def access_ended(portal: Portal) -> MemberDeactivated:
     """What a deactivated member is told wherever they try to come back in (the portal's pages
-    and API, its invite link): the one sentence, naming the ways back."""
+    and API, its invite link, an invitation's link): the one sentence, naming the way back."""
     return MemberDeactivated(
         f"An administrator ended your access to {sentence(portal.name)} Ask one of its owners or"
-        " admins to reactivate you or to invite you again."
+        " admins to reactivate you."
     )
 
 
@@ -489,9 +489,10 @@ def activate(
     """Make a user an active member of a portal with this type, role and products.
 
     The one way anyone gets in (an accepted invitation, a confirmed link sign-up): a new member
-    row, or the existing one (pending or deactivated) brought back. Applies only; callers
-    decide whether the person may join. ``via``: how they come in (``models.JOINED_VIA``).
-    ``new_user``: the user was made in this transaction, so they have no membership to look for.
+    row, or the existing one written over. Applies only; callers decide whether the person may
+    join (never a deactivated member: Reactivate, ``set_status``, is their way back). ``via``:
+    how they come in (``models.JOINED_VIA``). ``new_user``: the user was made in this
+    transaction, so they have no membership to look for.
     """
     assert via in JOINED_VIA, via
     member = None if new_user else get_membership(session, portal_id, user_id)

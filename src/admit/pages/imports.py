@@ -26,6 +26,7 @@ LABELS = {
     "duplicate": "Duplicates in the list",
     "invalid_recipient": "Invalid",
     "not_allowed": "Not allowed",
+    "member_deactivated": "Deactivated members",
 }
 SKIPPED_SHOWN = 20  # the finished import's page lists this many skipped rows; the report has all
 

@@ -90,8 +90,9 @@ def _roster(
         and policy.check_deactivate(actor.role, row.role, is_self=row.user_id == me, owners_left=owners_left)
         is None
     }
+    may_reactivate = policy.can(actor.role, Action.MEMBER_REACTIVATE)
     reactivatable = {
-        row.id for row in members if may_deactivate and policy.check_reactivate(actor.role, row.role) is None
+        row.id for row in members if may_reactivate and policy.check_reactivate(actor.role, row.role) is None
     }
     may_change = policy.can(actor.role, Action.MEMBER_CHANGE_ACCESS)
     changeable = {
