@@ -477,7 +477,13 @@ class TestTokenPages:
         worker.drain()
         token = last_link(db, "ada@example.com")
         page = client.get(f"/invite/{token}")
-        assert 'data-secret-path="/invite"' in page.text
+        # It names the portal the page wore, whose look the page reloaded wears (Back to it
+        # from the portal the person joined said "Admit": the tester on a phone).
+        assert f'data-secret-path="/invite?portal={pf.slug}"' in page.text
+        create_portal(db, name="Beta", owner_email="boss@beta.com")
+        reloaded = client.get("/invite", params={"portal": pf.slug})
+        assert "Open your link again" in reloaded.text
+        assert '<a class="brand" href="/">Acme Inc</a>' in reloaded.text
         assert re.search(rf'action="[^"]*/invite/{re.escape(token)}"', page.text)
         assert (
             'history.replaceState(null, "", document.body.dataset.secretPath)'

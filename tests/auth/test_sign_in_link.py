@@ -55,6 +55,31 @@ class TestSignInLink:
         page = client.get(f"/login/link/{token}", params={"next": "//evil.example/x"})
         assert '<a class="btn primary" href="/login">Get a new sign-in link</a>' in page.text
 
+    def test_its_page_wears_the_portal_the_email_named(self, client, db, worker):
+        """The tester on a phone: the email said "Your sign-in link for Acme Inc" and its page
+        said "Admit" (a deployment of several portals). The page wears the account's one portal,
+        as its email does, or the portal it leads into (``next``); in several, neither (as the
+        email)."""
+        pf = create_portal(db)
+        create_portal(db, name="Beta", owner_email="boss@beta.com")
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        items = client.get("/api/v1/dev/messages", params={"to": "cleo@example.org"}).json()["items"]
+        assert items[0]["subject"] == "Your sign-in link for Acme Inc"
+        token = _link_token(client, "cleo@example.org")
+        page = client.get(f"/login/link/{token}")
+        assert '<a class="brand" href="/">Acme Inc</a>' in page.text
+        # The address it leaves names that portal, so that reloading it wears it too.
+        assert f'data-secret-path="/login/link?portal={pf.slug}"' in page.text
+        reloaded = client.get("/login/link", params={"portal": pf.slug})
+        assert "Open your link again" in reloaded.text
+        assert '<a class="brand" href="/">Acme Inc</a>' in reloaded.text
+        # A portal that is not there: no one's look.
+        assert '<a class="brand" href="/">Admit</a>' in client.get("/login/link?portal=nope").text
+        beta = client.get(f"/login/link/{token}", params={"next": "/p/beta/workspaces"})
+        assert '<a class="brand" href="/">Beta</a>' in beta.text
+
     def test_the_newest_link_wins(self, client, db, worker):
         """Issue 14 item 5: asking again kills the link (and code) sent before; only the newest
         signs in."""

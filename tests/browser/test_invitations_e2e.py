@@ -151,8 +151,9 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     ada.locator('pre.mail a[href*="/invite/"]').click()
 
     # 4. The invitation page: inviter, portal, her address; she picks a password and joins.
-    # The link's token leaves the address bar once the page has landed (issue 14 item 12).
-    expect(ada).to_have_url(server("/invite"))
+    # The link's token leaves the address bar once the page has landed (issue 14 item 12); the
+    # address left names the portal, whose look the page reloaded wears.
+    expect(ada).to_have_url(server("/invite?portal=acme-inc"))
     assert ada_link.rsplit("/", 1)[1] not in ada.url
     expect(ada.get_by_role("heading", name=f"Join {PORTAL}")).to_be_visible()
     expect(ada.locator(".card")).to_contain_text(

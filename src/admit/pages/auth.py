@@ -181,9 +181,9 @@ def _brand_of_next(request: Request, session: Session, next_path: str | None) ->
     in ``accepting``); leading nowhere in particular, ``render``'s own choice (the only portal).
     A ``next`` holding a secret link's token leaves the address bar as the page lands, as the
     link's own page does (``secret_path``); the forms carry it."""
-    match = re.match(r"/p/([a-z0-9-]+)(?:[/?]|$)", next_path or "")
-    if match:
-        return {"brand_portal": portals_service.get_by_slug(session, match.group(1))}
+    leads_into = _portal_of_next(session, next_path)
+    if leads_into is not None:
+        return leads_into
     if secret_path_of(next_path or "") is None:
         return {}
     found: dict[str, Any] = {"secret_path": request.url.path}
@@ -194,6 +194,13 @@ def _brand_of_next(request: Request, session: Session, next_path: str | None) ->
         if portal is not None:
             found.update(brand_portal=portal, accepting=portal)
     return found
+
+
+def _portal_of_next(session: Session, next_path: str | None) -> dict[str, Any] | None:
+    """``brand_portal``: the portal a ``next`` under ``/p/<slug>`` leads into (None: an unknown
+    one, Admit's look); None when ``next`` leads into no portal."""
+    match = re.match(r"/p/([a-z0-9-]+)(?:[/?]|$)", next_path or "")
+    return {"brand_portal": portals_service.get_by_slug(session, match.group(1))} if match else None
 
 
 @router.get("/login", name="auth:login")
@@ -330,11 +337,13 @@ def link_page(
     """Shows whom the link signs in; opening it never uses it (mail scanners open links)."""
     limit_token_guessing(request)
     user = auth_service.sign_in_link_user(session, token)
-    return render(
-        request,
-        "auth/link.html",
-        {"link_user": user, "token": token, "next": safe_next(request.query_params.get("next"), "")},
-    )
+    next_path = safe_next(request.query_params.get("next"), "")
+    # It wears what its email wore (the account's one portal), or the portal it leads into.
+    looks = _portal_of_next(session, next_path)
+    if looks is None:
+        one = portals_service.account_portal([p for p, _m in members_service.memberships_of(session, user)])
+        looks = {"brand_portal": one} if one is not None else {}
+    return render(request, "auth/link.html", {"link_user": user, "token": token, "next": next_path, **looks})
 
 
 @router.post("/login/link/{token}", dependencies=[Depends(check_csrf)])

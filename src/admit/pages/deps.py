@@ -378,8 +378,13 @@ def render(
     # A page opened by a secret link takes the token out of the address bar once it has
     # landed (admit.js: history.replaceState): it is not left on screen, in screenshots or in
     # the tab's history. Its forms name their own action, token included. (A page that holds
-    # one elsewhere, the sign-in page's ``next``, says what its address becomes.)
-    ctx.setdefault("secret_path", secret_path_of(request.url.path))
+    # one elsewhere, the sign-in page's ``next``, says what its address becomes.) The address
+    # left names the portal the page wears (``?portal=``), so that the page reloaded, or come
+    # back to with Back, wears it too (``pages.errors``: "Open your link again").
+    if "secret_path" not in ctx:
+        secret = secret_path_of(request.url.path)
+        worn = ctx.get("brand_portal")
+        ctx["secret_path"] = f"{secret}?portal={worn.slug}" if secret and worn is not None else secret
     ctx["url_for"] = functools.partial(url_for_request, request)
     ctx["url_pattern"] = functools.partial(url_pattern_request, request)
     ctx.setdefault("dev_mailbox", request.app.state.db.context.settings.email_backend == "dev")

@@ -24,8 +24,9 @@ from admit.pages.deps import (
     safe_next,
     say,
 )
+from admit.portals import service as portals_service
 from admit.portals.models import Portal
-from admit.web import ours
+from admit.web import SessionDep, ours
 
 router = Router()
 
@@ -46,9 +47,16 @@ def error_codes(request: Request, auth: PageAuth) -> HTMLResponse:
     return render(request, "errors/list.html", {"rows": rows})
 
 
-def _secret_link_gone(request: Request, auth: PageAuth) -> HTMLResponse:  # noqa: ARG001 - signs the page in
-    """A secret link's page reloaded after its token left the address bar (``secret_path_of``)."""
-    return render(request, "errors/secret_link.html")
+def _secret_link_gone(
+    request: Request,
+    session: SessionDep,
+    auth: PageAuth,  # noqa: ARG001 - signs the page in
+    portal: str = "",
+) -> HTMLResponse:
+    """A secret link's page reloaded after its token left the address bar (``secret_path_of``),
+    in the look of the portal that page wore (``portal``, which the address kept: ``render``)."""
+    worn = portals_service.get_by_slug(session, portal) if portal else None
+    return render(request, "errors/secret_link.html", {"brand_portal": worn} if worn is not None else {})
 
 
 for _prefix in SECRET_LINK_PREFIXES:

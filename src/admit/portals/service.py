@@ -43,6 +43,7 @@ __all__ = [
     "check_time_zone",
     "names_line",
     "account_brand",
+    "account_portal",
     "time_zone_names",
     "today",
     "ALL_PRODUCTS",
@@ -411,12 +412,19 @@ def names_line(names: Iterable[str], *, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip(" ·") + "…"
 
 
+def account_portal(portals: Sequence[Portal]) -> Portal | None:
+    """The portal whose look a message or page about a person's account, not one portal's (a
+    sign-in link, a security notice), wears: their one portal; in several or none, no one's."""
+    return portals[0] if len(portals) == 1 else None
+
+
 def account_brand(portals: Sequence[Portal], public_url: str) -> dict[str, Any]:
-    """What a message about a person's account, not one portal's (a sign-in link, a security
-    notice), wears: their one portal's brand; in several, all their names and no one's logo or
-    colour (``names_line``); in none, the messages' fallback."""
-    if len(portals) == 1:
-        return {"brand": portals_brand.email_context(portals[0], public_url)}
+    """What a message about a person's account wears: their one portal's brand
+    (``account_portal``); in several, all their names and no one's logo or colour
+    (``names_line``); in none, the messages' fallback."""
+    one = account_portal(portals)
+    if one is not None:
+        return {"brand": portals_brand.email_context(one, public_url)}
     if portals:
         return {"portal_name": names_line(p.name for p in portals)}
     return {}
