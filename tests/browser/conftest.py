@@ -164,8 +164,9 @@ def new_context(browser, live_server):
     """
     contexts = []
 
-    def open_context():
-        context = browser.new_context(viewport={"width": 1280, "height": 860})
+    def open_context(**options):
+        """``options``: Playwright's for the context (a phone's ``viewport``, ``has_touch``)."""
+        context = browser.new_context(**{"viewport": {"width": 1280, "height": 860}, **options})
         context.set_default_timeout(8_000)
         context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
         contexts.append(context)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import time
 
 from playwright.sync_api import Page, expect
+
+from tests.factories import last_link
 
 
 def set_up_portal(
@@ -20,3 +23,17 @@ def set_up_portal(
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Create portal").click()
     expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
+
+
+def delivered_link(db, address: str, kind: str = "invite") -> str:
+    """The token of the newest ``kind`` of link sent to ``address``, once the live server's own
+    worker has delivered it (a drain here raced it: the server's worker could hold the message,
+    leaving the drain nothing to do and the mailbox empty yet)."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return last_link(db, address, kind)
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)

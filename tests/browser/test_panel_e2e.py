@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import urllib.request
 
 import pytest
@@ -14,24 +13,15 @@ from playwright.sync_api import expect
 
 from admit.flows import join
 from admit.members import service as members_service
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite, last_link
+from tests.browser import gestures
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def joins_as(db, settings, pf, email: str, name: str, user_type: str) -> None:
     invite(db, pf, [email], user_type=user_type, role="member" if user_type == "internal" else None)
-    # The live server's own worker delivers the invitation (a drain here raced it: the server's
-    # worker could hold the message, leaving the drain nothing to do and the mailbox empty yet).
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            token = last_link(db, email)
-            break
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
+    token = gestures.delivered_link(db, email)
     with db.unit_of_work() as session:
         join.accept(session, token=token, name=name, password=PASSWORD)
 
