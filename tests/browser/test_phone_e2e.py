@@ -6,8 +6,11 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from admit.flows import workspace_people
+from admit.members import service as members_service
+from admit.workspaces import service as workspaces_service
 from tests.browser import gestures
-from tests.factories import create_portal, invite
+from tests.factories import actor_for, create_portal, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -52,3 +55,33 @@ def test_fields_do_not_zoom_and_buttons_fit_a_thumb(new_context, live_server):
     page = opened(viewport=DESKTOP)
     assert set(_font_sizes(page)) == {14}, _font_sizes(page)
     assert _height(page.get_by_role("button", name="Create account and join")) == 36
+
+
+def test_a_clients_landing_page_lists_workspaces_as_cards(new_context, live_server, shot):
+    """A client who has just joined, on a phone: no workspaces is said in words, not under a
+    table's Name / Kind / Latest activity header (the tester's screenshot); once they are in
+    one, it reads as a card (its name across, each fact under its label), as User
+    Management's rows do."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    invite(db, pf, ["carla@clientco.com"], user_type="client")
+    page = new_context(viewport=PHONE).new_page()
+    page.goto(live_server(f"/invite/{gestures.delivered_link(db, 'carla@clientco.com')}"))
+    page.get_by_label("Your name").fill("Carla Client")
+    page.get_by_role("button", name="Join Acme Inc").click()
+    expect(page.get_by_text("No workspaces yet. When someone invites you to one")).to_be_visible()
+    expect(page.locator("#my-workspaces thead")).to_be_hidden()
+    shot(page, "client-home-empty-390")
+
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        workspace = workspaces_service.create(session, owner, name="Q3 Audit", kind="chat")
+        client = members_service.get_user_by_address(session, "carla@clientco.com")
+        workspace_people.add_people(session, owner, workspace.id, user_ids=[client.id])
+    page.reload()
+    row = page.locator('#my-workspaces tr[data-workspace="Q3 Audit"]')
+    expect(row.get_by_role("link", name="Q3 Audit")).to_be_visible()
+    expect(page.locator("#my-workspaces thead")).to_be_hidden()
+    kind = row.locator('td[data-label="Kind"]')
+    assert kind.evaluate("td => getComputedStyle(td, '::before').content") == '"Kind"'
+    shot(page, "client-home-390")
