@@ -10,7 +10,7 @@ from admit.flows import workspace_people
 from admit.members import service as members_service
 from admit.workspaces import service as workspaces_service
 from tests.browser import gestures
-from tests.factories import actor_for, create_portal, invite
+from tests.factories import OWNER_PASSWORD, actor_for, create_portal, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -27,6 +27,12 @@ def _height(locator) -> float:
     box = locator.bounding_box()
     assert box is not None
     return box["height"]
+
+
+def _width(locator) -> float:
+    box = locator.bounding_box()
+    assert box is not None
+    return box["width"]
 
 
 def test_fields_do_not_zoom_and_buttons_fit_a_thumb(new_context, live_server):
@@ -85,3 +91,33 @@ def test_a_clients_landing_page_lists_workspaces_as_cards(new_context, live_serv
     kind = row.locator('td[data-label="Kind"]')
     assert kind.evaluate("td => getComputedStyle(td, '::before').content") == '"Kind"'
     shot(page, "client-home-390")
+
+
+def test_the_workspaces_timeline_spans_the_page_on_a_phone(new_context, live_server, shot):
+    """The Workspaces page on a phone: each line of "Your timeline" is as wide as the list (its
+    header's band stopped at ~216 px of 362, the width of "No workspaces yet."), a card each
+    once there are workspaces."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    page = new_context(viewport=PHONE).new_page()
+    page.goto(live_server("/login"))
+    page.get_by_label("Email", exact=True).fill(pf.owner_email)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.goto(live_server(f"/p/{pf.slug}/workspaces"))
+    expect(page.get_by_text("No workspaces yet.")).to_be_visible()
+
+    def lines_span_the_list() -> None:
+        width = _width(page.locator("#workspaces"))
+        for line in page.locator("#workspaces tr").all():
+            if line.is_visible():
+                assert _width(line) >= width - 2, (line.inner_text(), _width(line), width)
+
+    lines_span_the_list()
+    shot(page, "workspaces-empty-390")
+    page.get_by_label("New workspace").fill("Q3 Audit")
+    page.get_by_role("button", name="Create workspace").click()
+    page.goto(live_server(f"/p/{pf.slug}/workspaces"))
+    expect(page.locator('#workspaces tr[data-workspace="Q3 Audit"]')).to_be_visible()
+    lines_span_the_list()
+    shot(page, "workspaces-390")
