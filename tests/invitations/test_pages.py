@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.factories import create_portal, csrf_of, invite, last_link
+import re
+
+from tests.factories import create_portal, csrf_of, invite, last_link, said_under
 
 PHONE = "+12025550173"
 
@@ -29,3 +31,24 @@ class TestSignedInRecipient:
         assert "None" not in page.text
         assert "Sign out and continue" not in page.text
         assert "Join Second Co" in page.text
+
+
+class TestRefusedJoin:
+    def test_a_weak_password_is_said_under_its_field(self, client, db, worker):
+        """The tester on a phone: "one of the most common" stood on top of the card, away from the
+        password it is about. It is said under the password field (which takes the focus), the
+        name typed is kept, the password is not, and nothing is said on top."""
+        pf = create_portal(db)
+        invite(db, pf, ["rita@acme.com"])
+        worker.drain()
+        token = last_link(db, "rita@acme.com")
+        page = client.get(f"/invite/{token}")
+        refused = client.post(
+            f"/invite/{token}",
+            data={"csrf_token": csrf_of(page.text), "name": "Rita Ruiz", "password": "password123"},
+        )
+        assert refused.status_code == 422
+        assert "most common" in said_under(refused.text, "password")
+        assert re.search(r'<input id="password"[^>]*\bautofocus\b', refused.text)
+        assert 'value="Rita Ruiz"' in refused.text and "password123" not in refused.text
+        assert 'class="notice error"' not in refused.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -13,12 +14,14 @@ from admit.errors import DomainError, InvitationGone, SignInRequired
 from admit.flows import join
 from admit.kit.routing import Router
 from admit.pages.auth import back_in, land_after_joining
-from admit.pages.deps import PageAuth, check_csrf, render
+from admit.pages.deps import PageAuth, check_csrf, faults_of, render
 from admit.settings import Settings
 from admit.web import Auth, SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import service as workspaces_service
 
 router = Router()
+# The join form's fields, by the service's names of them (``faults_of``).
+_FIELDS = {"name": "name", "password": "password"}
 
 
 def _show(
@@ -28,11 +31,12 @@ def _show(
     auth: Auth,
     token: str,
     *,
-    error: str | None = None,
-    error_field: str | None = None,
+    faults: dict[str, Any] | None = None,
     form_name: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
+    """The invitation's page; ``faults``: a refused join's (``pages.deps.faults_of``), each said
+    under its field, with the name typed (``form_name``) kept and the password not."""
     p = join.preview(session, token, viewer=auth.user)
     inv = p.invitation
     user = auth.user
@@ -47,9 +51,8 @@ def _show(
         "signed_in_as_recipient": signed_in_as_recipient,
         "password_required": p.password_required,
         "min_password": settings.password_min_length,
-        "error": error,
-        "error_field": error_field,
         "form_name": form_name,
+        **(faults or {}),
     }
     return render(request, "invitations/accept.html", context, status_code=status_code)
 
@@ -96,8 +99,7 @@ def accept(
             settings,
             auth,
             token,
-            error=exc.message,
-            error_field=getattr(exc, "field", None),
+            faults=faults_of(exc, _FIELDS),
             form_name=name,
             status_code=exc.status,
         )
