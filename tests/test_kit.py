@@ -338,6 +338,17 @@ class TestMoments:
         assert day_text(late, "Pacific/Auckland") == "6 December 2026"
 
 
+def test_a_country_is_named_with_its_code():
+    """``kit.text.country_text``: a country's name (the tz database's ``iso3166.tab``) with its
+    code, which Settings takes; the code alone when it names no country."""
+    from admit.kit.text import country_text
+
+    assert country_text("GG") == "Guernsey (GG)"
+    assert country_text("US") == "United States (US)"
+    assert country_text("GB") == "Britain (UK, GB)"
+    assert country_text("XX") == "XX"
+
+
 def test_a_time_zone_is_said_by_its_place_and_short_name():
     """``kit.text.zone_text``: "Honolulu time (HST)", the short name as it is at the moment given
     (New York's changes with the season); UTC, none or an unknown zone: "UTC"."""

@@ -31,7 +31,11 @@ class TestCountries:
         assert got["+1 202 555 0173"][0] == "invited"
         outcome, code, detail = got["+44 20 7946 0958"]
         assert (outcome, code) == ("skipped", "sms_country_not_allowed")
-        assert "GB" in detail and "allowed: US" in detail and "Settings → Texts" in detail
+        # The country by its name, its code kept (Settings takes codes), where it said only "GB".
+        assert detail == (
+            "Texts to Britain (UK, GB) numbers are not allowed in this portal "
+            "(allowed: United States (US); Settings → Texts)."
+        )
 
     def test_the_portal_chooses_its_countries_and_the_change_is_audited(self, client, db):
         pf = create_portal(db)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import math
+import zoneinfo
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TypeVar, overload
 
 import phonenumbers
@@ -21,6 +24,7 @@ __all__ = [
     "short_moment",
     "zone_text",
     "wait_in_words",
+    "country_text",
 ]
 
 
@@ -77,6 +81,31 @@ def zone_text(zone: str | None, at: datetime) -> str:
         return "UTC"
     place = zone.rsplit("/", 1)[-1].replace("_", " ")
     return f"{place} time ({name})"
+
+
+def country_text(code: str) -> str:
+    """A country (its ISO 3166 code, which Settings takes) as people read it: "Guernsey (GG)",
+    "Britain (UK, GB)"; the code alone where the names are not on this machine."""
+    name = _country_names().get(code.upper())
+    if not name:
+        return code
+    return f"{name[:-1]}, {code})" if name.endswith(")") else f"{name} ({code})"
+
+
+@functools.cache
+def _country_names() -> dict[str, str]:
+    """Countries' English names by code, from the tz database's ``iso3166.tab`` (where
+    ``zoneinfo`` finds the time zones: its ``TZPATH``). Not phonenumbers' geocoder, which has
+    them too but loads every number prefix's places with them (~100 MB a process)."""
+    for folder in zoneinfo.TZPATH:
+        try:
+            lines = (Path(folder) / "iso3166.tab").read_text(encoding="utf-8").splitlines()
+        except OSError:
+            continue
+        return dict(
+            line.split("\t", 1) for line in lines if line and not line.startswith("#") and "\t" in line
+        )
+    return {}
 
 
 def day_text(day: date | datetime, zone: str | None = None) -> str:

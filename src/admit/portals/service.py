@@ -26,6 +26,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Checks, InvalidInput, PortalNotFound
 from admit.kit import colour
+from admit.kit.text import country_text
 from admit.notifications import preferences
 from admit.policy import ALL_PRODUCTS
 from admit.portals import brand as portals_brand
@@ -505,6 +506,6 @@ def sms_refusal(portal: Portal, number: str, default_region: str) -> str | None:
     if region in allowed:
         return None
     return (
-        f"Texts to {region or 'that country'} numbers are not allowed in this portal "
-        f"(allowed: {', '.join(allowed)}; Settings → Texts)."
+        f"Texts to {country_text(region) if region else 'that country’s'} numbers are not allowed in "
+        f"this portal (allowed: {', '.join(country_text(code) for code in allowed)}; Settings → Texts)."
     )
