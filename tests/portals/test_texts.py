@@ -45,6 +45,18 @@ class TestCountries:
         events = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
         assert any("sms_countries" in str(e.get("detail")) for e in events), events[:3]
 
+    def test_the_portal_says_which_countries_it_texts(self, client, db):
+        """The tester: ``GET /portals/{p}`` said ``sms_countries: []`` while refusals said
+        "allowed: US". The empty setting means the deployment's default phone region; the
+        answer says so in ``sms_countries_allowed``, the countries texted now, whatever is set."""
+        pf = create_portal(db)
+        portal = client.get(f"/api/v1/portals/{pf.slug}", headers=pf.headers()).json()
+        assert (portal["sms_countries"], portal["sms_countries_allowed"]) == ([], ["US"])
+        portal = set_texts(client, pf, sms_countries=["gb", "US"]).json()
+        assert (portal["sms_countries"], portal["sms_countries_allowed"]) == (["GB", "US"], ["GB", "US"])
+        portal = set_texts(client, pf, sms_countries=[]).json()
+        assert portal["sms_countries_allowed"] == ["US"]
+
     def test_an_unknown_country_code_is_refused_by_name(self, client, db):
         pf = create_portal(db)
         r = set_texts(client, pf, sms_countries=["US", "Atlantis"])

@@ -27,7 +27,10 @@ router = Router(tags=["portals"])
 
 def read(session: Session, portal: Portal, settings: Settings) -> PortalRead:
     return PortalRead.of(
-        portal, public_url=settings.public_url, mandatory=sorted(preferences.mandatory(session, portal.id))
+        portal,
+        public_url=settings.public_url,
+        mandatory=sorted(preferences.mandatory(session, portal.id)),
+        sms_countries_allowed=portals_service.sms_countries(portal, settings.default_phone_region),
     )
 
 

@@ -94,8 +94,14 @@ class PortalRead(BaseModel):
         description="The logo's public URL (PNG or JPEG; a new image gets a new URL); null: no logo."
     )
     sms_countries: list[str] = Field(
-        description="ISO 3166 codes of the countries whose numbers may be texted; empty: the "
-        "deployment's default phone region (ADMIT_DEFAULT_PHONE_REGION) only."
+        description="The setting: ISO 3166 codes of the countries whose numbers may be texted; "
+        "empty (the default): none chosen, the deployment's default phone region "
+        "(ADMIT_DEFAULT_PHONE_REGION) only (see `sms_countries_allowed`)."
+    )
+    sms_countries_allowed: list[str] = Field(
+        default_factory=list,
+        description="The countries whose numbers are texted now (read only): `sms_countries`, or, "
+        'when it is empty, the deployment\'s default phone region, e.g. `["US"]`.',
     )
     sms_daily_budget: int = Field(description="Texts (SMS) the portal may send in any 24 hours; 0: none.")
     mandatory_notifications: list[str] = Field(
@@ -116,7 +122,16 @@ class PortalRead(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, portal: Portal, *, public_url: str, mandatory: list[str] | None = None) -> PortalRead:
+    def of(
+        cls,
+        portal: Portal,
+        *,
+        public_url: str,
+        mandatory: list[str] | None = None,
+        sms_countries_allowed: list[str] | None = None,
+    ) -> PortalRead:
+        """``sms_countries_allowed``: ``portals.service.sms_countries`` (a schema asks no
+        service)."""
         logo_url = portals_brand.of(portal, base_url=public_url.rstrip("/")).logo_url
         sign_in = {
             "client_sign_in": ClientSignIn(
@@ -129,12 +144,21 @@ class PortalRead(BaseModel):
                 sign_in_link_minutes=portal.internal_sign_in_link_minutes,
             ),
         }
-        extra = {"mandatory_notifications": mandatory or []}
+        extra = {
+            "mandatory_notifications": mandatory or [],
+            "sms_countries_allowed": sms_countries_allowed or [],
+        }
         return cls.model_validate({**_columns(portal), "logo_url": logo_url, **sign_in, **extra})
 
 
 def _columns(portal: Portal) -> dict[str, object]:
-    computed = {"logo_url", "client_sign_in", "internal_sign_in", "mandatory_notifications"}
+    computed = {
+        "logo_url",
+        "client_sign_in",
+        "internal_sign_in",
+        "mandatory_notifications",
+        "sms_countries_allowed",
+    }
     return {name: getattr(portal, name) for name in PortalRead.model_fields if name not in computed}
 
 
