@@ -779,6 +779,22 @@ class TestSendingLimit:
             assert sorted(e.target_label for e in by_import) == ["a@example.com", "b@example.com"]
             assert {e.actor_label for e in by_import} == {pf.owner_email}
 
+    def test_the_audit_log_names_who_imported_the_same_way_at_both_ends(self, db, pf):
+        """The tester: "Olive Owner uploaded p4.csv…", then "olive@acme.com finished inviting
+        from p4.csv": the worker's event knew the importer only by address. Both name them
+        as the portal does."""
+        from admit.people import activity
+
+        create(db, pf, plain(["a@example.com"]), filename="p4.csv")
+        imports_jobs.run_due(db)
+        with db.unit_of_work() as session:
+            entries, _ = activity.log(session, actor_for(session, pf.slug, pf.owner_email))
+            said = [e.summary for e in entries if "p4.csv" in e.summary]
+        assert said == [
+            "Olive Owner finished inviting from p4.csv",
+            "Olive Owner uploaded p4.csv to invite from",
+        ]
+
 
 class TestAFault:
     def test_a_database_fault_shows_no_sql_and_no_addresses(self, db, pf, caplog):

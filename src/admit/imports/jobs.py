@@ -114,9 +114,7 @@ def run(
     _max_bytes, max_rows = service.limits(db)
     with db.unit_of_work() as session:
         imp = _import(session, import_id)
-        portal = portals_service.get_or_raise(session, imp.portal_id)
-        inviter = members_service.get_user(session, imp.created_by_id) if imp.created_by_id else None
-        actor = Actor(portal=portal, role=Role(imp.actor_role), user=inviter, shown_as=imp.actor_label)
+        actor = _importer(session, imp)
         options = InviteOptions(
             user_type=UserType(imp.user_type),
             role=Role(imp.role),
@@ -204,6 +202,16 @@ def _write_batch(
         return new_lease, False
 
 
+def _importer(session: Session, imp: InvitationImport) -> Actor:
+    """Who the worker acts as for ``imp``: whoever started it, with the role they had then. The
+    person (``user``) is who the invitations and the audit log name, by their name in the
+    portal; the label (``shown_as``: their address, or an API key's) is how the events were
+    written when they started it."""
+    portal = portals_service.get_or_raise(session, imp.portal_id)
+    inviter = members_service.get_user(session, imp.created_by_id) if imp.created_by_id else None
+    return Actor(portal=portal, role=Role(imp.actor_role), user=inviter, shown_as=imp.actor_label)
+
+
 def _finish(db: Database, import_id: uuid.UUID, lease: datetime | None) -> ImportState:
     with db.unit_of_work() as session:
         imp = _import(session, import_id)
@@ -212,11 +220,9 @@ def _finish(db: Database, import_id: uuid.UUID, lease: datetime | None) -> Impor
         imp.status = DONE
         imp.finished_at = context.of(session).clock.now()
         imp.lease_until = None
-        portal = portals_service.get_or_raise(session, imp.portal_id)
-        actor = Actor(portal=portal, role=Role(imp.actor_role), shown_as=imp.actor_label)
         audit_service.record(
             session,
-            actor,
+            _importer(session, imp),
             "invitation_import.completed",
             target_type="invitation_import",
             target_id=imp.id,
