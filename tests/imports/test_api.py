@@ -270,6 +270,48 @@ class TestRefused:
         assert r.headers["content-type"].startswith(PROBLEM)
         assert (r.json()["code"], r.json()["field"]) == ("invalid_input", "user_type")
 
+    @pytest.mark.parametrize("name", ["dry_run", "role_column", "draft"])
+    def test_a_boolean_that_is_not_one_is_422_naming_it(self, client, db, name):
+        """multipart ``dry_run=maybe`` (or role_column, draft): 422 naming the field, where it was
+        taken for false and the invitations were sent; nothing written."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        r = upload(client, pf, **{name: "maybe"})
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith(PROBLEM)
+        assert (r.json()["code"], r.json()["field"]) == ("invalid_input", name)
+        assert [e["field"] for e in r.json()["errors"]] == [name]
+        assert table_counts(db) == before
+
+    @pytest.mark.parametrize(("given", "dry_run"), [("true", True), ("0", False), ("on", True), ("", False)])
+    def test_booleans_read_as_json_reads_them(self, client, db, given, dry_run):
+        """true/false, 1/0, on/off, yes/no are read as JSON's booleans are; an empty field is unset."""
+        pf = create_portal(db)
+        r = upload(client, pf, dry_run=given)
+        assert r.status_code == (200 if dry_run else 202), r.text
+        assert ("counts" in r.json()) is dry_run
+
+    def test_a_bad_boolean_is_refused_before_the_same_file_is_found(self, client, db, worker):
+        """The same file again with ``dry_run=maybe``: 422, not the earlier import's status."""
+        pf = create_portal(db)
+        first = upload(client, pf)
+        assert first.status_code == 202, first.text
+        again = upload(client, pf, dry_run="maybe")
+        assert (again.status_code, again.json()["field"]) == (422, "dry_run")
+
+    def test_every_fault_of_the_form_at_once(self, client, db):
+        """No file, a bad user_type and a bad boolean: one 422 listing all three."""
+        pf = create_portal(db)
+        r = client.post(
+            url(pf),
+            data={"user_type": "staff", "draft": "perhaps"},
+            files={"other": ("x", b"x")},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["file", "user_type", "draft"]
+        assert r.json()["field"] == "file"
+
     def test_binary_upload_is_422_file(self, client, db):
         """An image uploaded by mistake: 422 naming the field file; nothing written."""
         pf = create_portal(db)

@@ -17,7 +17,7 @@ from typing import Any, TypedDict
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
 from admit import policy
 from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, InvalidInput, PermissionDenied, type_uri
@@ -170,8 +170,9 @@ def field_error(err: Mapping[str, Any]) -> _FieldError:
     return {"field": ".".join(loc) or None, "message": message}
 
 
-def invalid_input_of(exc: RequestValidationError) -> InvalidInput:
-    """A request that could not be parsed, as one ``InvalidInput``: every input at fault in
+def invalid_input_of(exc: RequestValidationError | ValidationError) -> InvalidInput:
+    """A request (or a part of it a route reads itself: a multipart form's fields, a body
+    validated by hand) that could not be parsed, as one ``InvalidInput``: every input at fault in
     ``errors`` (``field_error``), the first in ``field`` and the detail. The API answers it as a
     problem, the pages as an error page."""
     if any(err.get("type") == "json_invalid" for err in exc.errors()):

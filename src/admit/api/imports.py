@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict
 
 from fastapi import Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from admit.api.deps import ActorDep, actor_in
-from admit.api.errors import problems
+from admit.api.errors import invalid_input_of, problems
 from admit.api.openapi import ACTOR_ERRORS
 from admit.db import Database
 from admit.errors import (
@@ -28,7 +28,14 @@ from admit.errors import (
 )
 from admit.imports import service as imports_service
 from admit.imports.models import InvitationImport
-from admit.imports.schemas import ImportConfirm, ImportCreate, ImportPreview, ImportStatus, RoleColumnChoice
+from admit.imports.schemas import (
+    ImportConfirm,
+    ImportCreate,
+    ImportFields,
+    ImportPreview,
+    ImportStatus,
+    RoleColumnChoice,
+)
 from admit.kit.routing import Router
 from admit.web import SessionDep
 
@@ -69,15 +76,47 @@ def _file_chunks(upload: UploadFile) -> Iterator[bytes]:
         yield chunk
 
 
-def _truthy(value: UploadFile | str) -> bool:
-    return str(value).lower() in ("1", "true", "yes", "on")
+# The multipart form's fields besides ``file``: ``ImportFields``'s, read as JSON's are; a list
+# is its field repeated.
+_FORM_LISTS = ("products",)
 
 
-def _text(value: UploadFile | str | None, field: str) -> str | None:
-    """A text field of the multipart form; a file sent in its place is refused."""
-    if isinstance(value, UploadFile):
-        raise InvalidInput(f"Send “{field}” as text, not as a file.", field=field)
-    return value
+def _form_fields(form: FormData) -> _Fields:
+    """The multipart form's fields, read by the schema the JSON body is (a boolean that is not
+    one is refused, never taken for false). Every fault at once, ``file``'s among them; an
+    empty field is an unset one."""
+    problems: list[dict[str, Any]] = []
+    if not isinstance(form.get("file"), UploadFile):
+        problems.append({"field": "file", "message": "Attach the list as the multipart field “file”."})
+    given: dict[str, Any] = {}
+    for name in ImportFields.model_fields:
+        values = form.getlist(name)
+        if any(isinstance(v, UploadFile) for v in values):
+            problems.append({"field": name, "message": f"Send “{name}” as text, not as a file."})
+            continue
+        texts = [v for v in values if isinstance(v, str) and v]
+        if texts:
+            given[name] = texts if name in _FORM_LISTS else texts[0]
+    try:
+        fields = ImportFields.model_validate(given)
+    except ValidationError as exc:
+        problems += invalid_input_of(exc).field_errors
+        raise InvalidInput.of_all(problems) from exc
+    if problems:
+        raise InvalidInput.of_all(problems)
+    return _fields_of(fields)
+
+
+def _fields_of(body: ImportFields) -> _Fields:
+    return {
+        "user_type": body.user_type,
+        "role": body.role,
+        "products": body.products,
+        "message": body.message,
+        "dry_run": body.dry_run,
+        "role_column": body.role_column,
+        "draft": body.draft,
+    }
 
 
 @router.post(
@@ -123,18 +162,9 @@ async def create_import(portal: str, request: Request) -> JSONResponse:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
-        upload = form.get("file")
-        if not isinstance(upload, UploadFile):
-            raise InvalidInput("Attach the list as the multipart field “file”.", field="file")
-        fields: _Fields = {
-            "user_type": _text(form.get("user_type"), "user_type") or "",
-            "role": _text(form.get("role"), "role") or None,
-            "products": [t for p in form.getlist("products") if (t := _text(p, "products"))] or None,
-            "message": _text(form.get("message"), "message") or None,
-            "dry_run": _truthy(form.get("dry_run", "false")),
-            "role_column": _truthy(form.get("role_column", "false")),
-            "draft": _truthy(form.get("draft", "false")),
-        }
+        fields = _form_fields(form)
+        upload = form["file"]
+        assert isinstance(upload, UploadFile)  # _form_fields refused the form otherwise
         filename = upload.filename or ""
         chunks_factory: Callable[[], Iterable[bytes]] = lambda: _file_chunks(upload)  # noqa: E731
     else:
@@ -144,15 +174,7 @@ async def create_import(portal: str, request: Request) -> JSONResponse:
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"]) or None
             raise InvalidInput(f"{field}: {first['msg']}" if field else first["msg"], field=field) from exc
-        fields = {
-            "user_type": body.user_type,
-            "role": body.role,
-            "products": body.products,
-            "message": body.message,
-            "dry_run": body.dry_run,
-            "role_column": body.role_column,
-            "draft": body.draft,
-        }
+        fields = _fields_of(body)
         filename = ""
         data = body.text.encode("utf-8")
         chunks_factory = lambda: iter([data])  # noqa: E731

@@ -7,12 +7,13 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class ImportCreate(BaseModel):
-    """The JSON form of an import: pasted text instead of a file."""
+class ImportFields(BaseModel):
+    """What an import is asked to do, whichever way the list comes: the multipart form's fields
+    beside its ``file`` (each read as JSON's would be: a boolean is true/false, 1/0, yes/no or
+    on/off, anything else refused), and ``ImportCreate``'s."""
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1)
     user_type: Literal["internal", "client"]
     role: Literal["owner", "admin", "member", "client"] | None = None
     products: list[str] | None = None
@@ -22,6 +23,12 @@ class ImportCreate(BaseModel):
     role_column: bool = False
     # Store it with its preview and wait for ``…/confirm`` (a list that makes owners must).
     draft: bool = False
+
+
+class ImportCreate(ImportFields):
+    """The JSON form of an import: pasted text instead of a file."""
+
+    text: str = Field(min_length=1)
 
 
 class ImportSample(BaseModel):
