@@ -244,6 +244,17 @@ class TestInviteFile:
         assert any(line.startswith("row 6: bob@gmial.com") and "bob@gmail.com" in line for line in lines)
         assert table_counts(db) == before
 
+    def test_dry_run_of_a_number_the_portal_does_not_text(self, run, db, tmp_path):
+        """``--dry-run`` of a UK number (the portal texts US numbers) names it (it was a
+        KeyError); exit 1: it needs fixing."""
+        pf = create_portal(db)
+        path = tmp_path / "gg.csv"
+        path.write_text("+44 7911 123456\n")
+        result = run("invite", "--portal", pf.slug, "--file", str(path), "--dry-run")
+        assert result.exit_code == 1, result.output
+        lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+        assert "1 numbers from countries not texted" in lines, lines
+
     def test_dry_run_json(self, run, db, people_csv):
         """``--dry-run --json`` prints the preview as JSON (exit 1: two rows need fixing)."""
         pf = create_portal(db)

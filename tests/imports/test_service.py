@@ -86,14 +86,14 @@ class TestPreview:
         """Every outcome is counted, with row numbers and what is wrong (typos get a suggestion)."""
         result = preview(db, pf, MIX, by=ADMIN, **USE_ROLES)
         assert result["total"] == 12
-        assert result["counts"] == {
+        # Every other outcome is counted too, as 0 (test_every_reason_the_pipeline_skips_for…).
+        assert {code: n for code, n in result["counts"].items() if n} == {
             "will_invite": 2,
             "already_member": 1,
             "already_invited": 1,
             "duplicate": 2,
             "invalid_recipient": 5,
             "not_allowed": 1,
-            "member_deactivated": 0,
         }
         samples = result["samples"]
         assert [(s["row"], s["email"]) for s in samples["will_invite"]] == [
@@ -121,6 +121,27 @@ class TestPreview:
             ("new3@example.com", "superuser"),
         )
         assert refused[8] == (None, "") and refused[2] == ("new1@example.com", "")
+
+    def test_every_reason_the_pipeline_skips_for_is_an_outcome(self, db, pf):
+        """The preview counts (and samples) every outcome the pipeline can give, however many
+        reasons to skip it has: one list, invitations.pipeline.SkipCode."""
+        result = preview(db, pf, MIX, by=ADMIN, **USE_ROLES)
+        expected = ["will_invite", *(str(code) for code in pipeline.SkipCode)]
+        assert list(result["counts"]) == expected
+        assert list(result["samples"]) == expected
+        assert list(imports_service.OUTCOMES) == expected
+
+    def test_an_address_messaged_a_moment_ago_is_previewed_as_the_import_skips_it(self, db, pf, rate_limits):
+        """Invited by another portal a moment ago: the preview says ``recipient_rate_limited``,
+        and the import skips it for that reason."""
+        beta = create_portal(db, name="Beta", owner_email="owner@beta.com")
+        invite(db, beta, ["ada@example.com"])
+        result = preview(db, pf, plain(["ada@example.com", "bob@example.com"]), by=ADMIN)
+        assert (result["counts"]["recipient_rate_limited"], result["counts"]["will_invite"]) == (1, 1)
+        assert "less than a minute ago" in result["samples"]["recipient_rate_limited"][0]["detail"]
+        create(db, pf, plain(["ada@example.com", "bob@example.com"]), by=ADMIN)
+        final = imports_jobs.run_due(db)
+        assert (final["invited"], final["skipped"]) == (1, {"recipient_rate_limited": 1}), final
 
     def test_preview_writes_nothing(self, db, pf):
         """A preview leaves every table as it was: no invitation, email, import or audit row, and
@@ -722,6 +743,14 @@ class TestPhoneNumbers:
         with db.unit_of_work() as session:
             sms = session.scalars(select(Notification).where(Notification.to_address == "+12025550173")).all()
             assert [(n.channel, n.status) for n in sms] == [("sms", "sent")]
+
+    def test_a_number_the_portal_does_not_text_is_previewed(self, db, pf):
+        """A UK number in a portal that texts only US numbers: the preview says
+        ``sms_country_not_allowed`` for it (it was a KeyError, a 500), as the import would."""
+        result = preview(db, pf, plain(["+44 7911 123456", "ada@example.com"]), by=ADMIN)
+        assert (result["counts"]["sms_country_not_allowed"], result["counts"]["will_invite"]) == (1, 1)
+        [sample] = result["samples"]["sms_country_not_allowed"]
+        assert sample["row"] == 1 and "Guernsey (GG) numbers" in sample["detail"]
 
     def test_a_plain_list_of_numbers(self, db, pf):
         preview_ = preview(db, pf, plain(["+1 202 555 0173", "(202) 555-0174", "ada@example.com"]), by=ADMIN)

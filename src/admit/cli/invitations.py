@@ -107,19 +107,13 @@ def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
     if as_json:
         _shared.echo_json(preview)
         return
-    labels = {
-        "will_invite": "will invite",
-        "already_member": "already members",
-        "already_invited": "already invited",
-        "duplicate": "duplicates in the list",
-        "invalid_recipient": "invalid",
-        "not_allowed": "not allowed",
-        "member_deactivated": "deactivated members",
-    }
+    from admit.imports import service as imports_service
+
     click.echo(f"{preview['total']} {'row' if preview['total'] == 1 else 'rows'}")
-    for code, label in labels.items():
-        count = preview["counts"].get(code, 0)
-        click.echo(f"  {count:>8}  {label}")
+    for code, count in preview["counts"].items():
+        if not count and code != "will_invite":
+            continue  # every outcome is counted; only those that happen are worth a line
+        click.echo(f"  {count:>8}  {imports_service.outcome_words(code)}")
         if code != "will_invite":
             for sample in preview["samples"].get(code, []):
                 click.echo(f"            row {sample['row']}: {sample['recipient']}  {sample['detail']}")

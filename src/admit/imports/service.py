@@ -43,6 +43,7 @@ from admit.imports.models import (
     InvitationImportRow,
 )
 from admit.imports.parsing import read_rows
+from admit.invitations import pipeline
 from admit.invitations.options import InviteOptions, check_options
 from admit.kit.sheets import csv_chunks, safe_cell
 from admit.policy import Role
@@ -57,6 +58,7 @@ __all__ = [
     "get_or_raise",
     "ImportState",
     "limits",
+    "outcome_words",
     "preview",
     "report_csv",
     "status_of",
@@ -67,15 +69,24 @@ PREVIEW_BATCH_ROWS = 5000  # a preview holds no transaction; smaller batches, le
 SAMPLE_ROWS = 5
 SAME_FILE_WINDOW_DAYS = 1
 WILL_INVITE = "will_invite"
-OUTCOMES = (
-    WILL_INVITE,
-    "already_member",
-    "already_invited",
-    "duplicate",
-    "invalid_recipient",
-    "not_allowed",
-    "member_deactivated",
-)
+# What a preview can say of a row: invited, or one of the pipeline's own reasons to skip it
+# (every one, so that a new reason is counted, sampled and shown without a change here).
+OUTCOMES: tuple[str, ...] = (WILL_INVITE, *(str(code) for code in pipeline.SkipCode))
+# How the pages and the CLI name an outcome: the pipeline's words for a skip
+# (``pipeline.SUMMARY_WORDS``), but for these; a reason without words is named by its code.
+_OWN_WORDS = {
+    WILL_INVITE: "will invite",
+    "duplicate": "duplicates in the list",
+    "invalid_recipient": "invalid",
+}
+
+
+def outcome_words(code: str) -> str:
+    """How a preview's outcome is named (lower case: "already members")."""
+    if code in _OWN_WORDS:
+        return _OWN_WORDS[code]
+    words = pipeline.SUMMARY_WORDS.get(code)  # type: ignore[call-overload]
+    return str(words[1]) if words else code.replace("_", " ")
 
 
 class ImportState(TypedDict):
@@ -140,9 +151,10 @@ def _preview(
             role_cells += bool(d.row.role and d.row.role.strip())
             if d.result is None:
                 roles[str(d.recipient.role or options.role)] += 1
-            if len(samples[code]) < SAMPLE_ROWS:
+            sampled = samples.setdefault(code, [])  # a code the pipeline gives beside SkipCode's
+            if len(sampled) < SAMPLE_ROWS:
                 refused = d.recipient.refusal is not None  # its role, which the address is not
-                samples[code].append(
+                sampled.append(
                     {
                         "row": d.row.number,
                         "recipient": d.row.raw or d.row.address,
@@ -157,7 +169,7 @@ def _preview(
                 )
     return {
         "total": total,
-        "counts": {code: counts.get(code, 0) for code in OUTCOMES},
+        "counts": {code: counts.get(code, 0) for code in (*OUTCOMES, *counts)},
         "samples": samples,
         # The roles the invitations would carry (a ``role`` column, when used, can give several).
         "roles": dict(roles),

@@ -19,15 +19,8 @@ from admit.web import SessionDep
 
 router = Router()
 
-LABELS = {
-    "will_invite": "Will invite",
-    "already_member": "Already members",
-    "already_invited": "Already invited",
-    "duplicate": "Duplicates in the list",
-    "invalid_recipient": "Invalid",
-    "not_allowed": "Not allowed",
-    "member_deactivated": "Deactivated members",
-}
+# Every outcome a preview can give, in its order (imports.service.OUTCOMES), as the page names it.
+LABELS = {code: imports_service.outcome_words(code).capitalize() for code in imports_service.OUTCOMES}
 SKIPPED_SHOWN = 20  # the finished import's page lists this many skipped rows; the report has all
 
 
