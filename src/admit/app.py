@@ -21,7 +21,7 @@ with collector_paused():
     from fastapi import FastAPI, Request, Response
     from fastapi.concurrency import run_in_threadpool
     from fastapi.exceptions import RequestValidationError
-    from fastapi.responses import RedirectResponse
+    from fastapi.responses import HTMLResponse, RedirectResponse
     from fastapi.staticfiles import StaticFiles
     from fastapi_offline import FastAPIOffline
     from sqlalchemy import exc as sqlalchemy_exc
@@ -39,9 +39,18 @@ with collector_paused():
     from admit.api.openapi import install as install_openapi
     from admit.context import Context
     from admit.db import Database
-    from admit.errors import DOCS_PATH, Busy, CsrfFailed, DomainError, ErrorCode, InvalidInput, TooLarge
+    from admit.errors import (
+        DOCS_PATH,
+        Busy,
+        CsrfFailed,
+        DomainError,
+        ErrorCode,
+        InternalError,
+        InvalidInput,
+        TooLarge,
+    )
     from admit.jobs import start_in_thread
-    from admit.kit.logs import RequestIds
+    from admit.kit.logs import REQUEST_ID, RequestIds
     from admit.kit.tokens import HideTokens
     from admit.pages.deps import (
         SECRET_LINK_PREFIXES,
@@ -129,10 +138,12 @@ class Edge:
         signed_in = self.settings.session_cookie_name in request.cookies
         refusal: DomainError | None = None
 
+        answering = False
+
         async def send_with_headers(message: Any) -> None:
-            nonlocal status
+            nonlocal status, answering
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, answering = message["status"], True
                 headers = MutableHeaders(scope=message)
                 carry_notice(request, headers)
                 headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -151,7 +162,12 @@ class Edge:
         try:
             refusal = self._refusal(request)
             if refusal is None:
-                await self.app(scope, receive, send_with_headers)
+                try:
+                    await self.app(scope, receive, send_with_headers)
+                except Exception:
+                    if answering:  # part of the answer went: nothing else can be said
+                        raise
+                    await (await self._failed(request))(scope, receive, send_with_headers)
             else:
                 response: Response = (
                     domain_error_response(refusal)
@@ -161,6 +177,28 @@ class Edge:
                 await response(scope, receive, send_with_headers)
         finally:
             observability.count(scope, request.method, status, time.perf_counter() - started)
+
+    async def _failed(self, request: Request) -> Response:
+        """The answer to a request that failed inside Admit (a bug): ``internal_error`` (500),
+        problem+json under /api, the error page elsewhere, naming only a reference to the log
+        line that has the traceback (the request's id). Here rather than in an
+        ``exception_handler(Exception)``: Starlette gives that one to its ServerErrorMiddleware,
+        outside every middleware of ours, so its answer would carry neither the request id nor
+        the security headers, and its log line no request id."""
+        reference = REQUEST_ID.get()
+        route = getattr(request.scope.get("route"), "path", "-")  # the template: no token in it
+        log.exception("request.failed method=%s route=%s reference=%s", request.method, route, reference)
+        error = InternalError(
+            f"Something went wrong inside Admit (reference {reference}). Try again; if it goes on, "
+            "give the reference to whoever runs Admit: it is in the server's log."
+        )
+        if _is_api(request):
+            return domain_error_response(error)
+        try:
+            return await run_in_threadpool(error_page, request, error)
+        except Exception:  # the page itself failed (its templates, the database it reads)
+            log.exception("request.error_page_failed reference=%s", reference)
+            return HTMLResponse(f"<!doctype html><title>{error.title}</title><p>{error.message}</p>", 500)
 
     def _refusal(self, request: Request) -> DomainError | None:
         # A body larger than its kind may be is refused from its Content-Length, unread.

@@ -75,6 +75,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | password_reset_gone        | PasswordResetGone       | 410  | the password reset link expired or was used  |
 | rate_limited               | RateLimited             | 429  | too many attempts; ``retry_after`` seconds   |
 | recipient_rate_limited     | RecipientRateLimited    | 429  | this person got enough messages for now      |
+| internal_error             | InternalError           | 500  | a fault inside Admit; logged, by reference   |
 | busy                       | Busy                    | 503  | the server is at capacity; retry shortly     |
 | hr_system_failed           | HrSystemFailed          | 502  | the HR system refused or failed; it is named |
 | too_large                  | TooLarge                | 413  | the request's body is over the size allowed  |
@@ -165,6 +166,7 @@ class ErrorCode(StrEnum):
     PASSWORD_RESET_GONE = "password_reset_gone"
     RATE_LIMITED = "rate_limited"
     RECIPIENT_RATE_LIMITED = "recipient_rate_limited"
+    INTERNAL_ERROR = "internal_error"
     BUSY = "busy"
     TOO_LARGE = "too_large"
 
@@ -679,6 +681,16 @@ class TooLarge(DomainError):
     status = 413
     code = ErrorCode.TOO_LARGE
     title = "Too large"
+
+
+class InternalError(DomainError):
+    """Something failed inside Admit: a fault of ours, not of the request. It is logged under
+    the reference the detail gives (the request's ``X-Request-ID``); try again, and if it goes
+    on, give the reference to whoever runs Admit."""
+
+    status = 500
+    code = ErrorCode.INTERNAL_ERROR
+    title = "Something went wrong"
 
 
 class Busy(DomainError):
