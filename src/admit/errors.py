@@ -87,7 +87,7 @@ also the ``Retry-After`` header).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
@@ -248,6 +248,16 @@ class InvalidInput(DomainError):
         """One refusal for several inputs at fault (each ``{field, message}``): its message all
         of theirs, ``field`` the first's (a form puts the cursor there)."""
         return cls(" ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems)
+
+    def renamed(self, names: Mapping[str, str]) -> InvalidInput:
+        """The same refusal, its inputs named as a face names them (``names``: the rule's name
+        → the face's; others as they were): a nested input the service takes flat."""
+        if not any(p["field"] in names for p in self.field_errors):
+            return self
+        problems = [
+            {**p, "field": names.get(p.get("field") or "", p.get("field"))} for p in self.field_errors
+        ]
+        return type(self)(self.message, field=problems[0]["field"], errors=problems)
 
 
 class Checks:

@@ -322,6 +322,19 @@ class TestRefused:
         assert [e["field"] for e in r.json()["errors"]] == ["file", "user_type", "draft"]
         assert r.json()["field"] == "file"
 
+    def test_a_json_body_says_every_fault_in_the_apis_words(self, client, db):
+        """JSON without ``text``, a bad ``user_type`` and ``dry_run``: all three in ``errors``, in
+        the words every endpoint uses ("Required."), where only the first came, as pydantic said it."""
+        pf = create_portal(db)
+        r = client.post(url(pf), json={"user_type": "staff", "dry_run": "maybe"}, headers=pf.headers())
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert sorted(e["field"] for e in body["errors"]) == ["dry_run", "text", "user_type"], body
+        said = {e["field"]: e["message"] for e in body["errors"]}
+        assert said["text"] == "Required."
+        assert body["field"] == body["errors"][0]["field"]
+        assert body["detail"] == f"{body['field']}: {body['errors'][0]['message']}"
+
     def test_binary_upload_is_422_file(self, client, db):
         """An image uploaded by mistake: 422 naming the field file; nothing written."""
         pf = create_portal(db)

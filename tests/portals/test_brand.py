@@ -165,6 +165,61 @@ class TestColourApi:
         assert [e["field"] for e in r.json()["errors"]] == ["time_zone", "brand_color"]
         assert api_portal(client, pf) == before  # the good value beside them is not saved either
 
+    def test_the_ranges_are_said_with_every_other_fault(self, client, db):
+        """A lifetime out of range, a bad colour, an unknown product and time zone: all four in
+        ``errors``, where the schema's own range refused the request before the rest was checked,
+        naming only ``invitation_ttl_seconds``; nothing changes."""
+        pf = create_portal(db)
+        before = api_portal(client, pf)
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}",
+            json={
+                "invitation_ttl_seconds": 60,
+                "brand_color": "#12345",
+                "enabled_products": ["x"],
+                "time_zone": "Mars/Base",
+            },
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [
+            "invitation_ttl_seconds",
+            "time_zone",
+            "enabled_products",
+            "brand_color",
+        ], r.json()
+        assert (
+            r.json()["errors"][0]["message"] == "The invitation lifetime must be between 1 hour and 30 days."
+        )
+        assert api_portal(client, pf) == before
+
+    def test_a_sign_in_policys_range_is_named_as_the_request_names_it(self, client, db):
+        """``client_sign_in.sign_in_link_minutes`` out of range beside an unknown time zone and a
+        bad budget: all three, each under the name the request gave it."""
+        pf = create_portal(db)
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}",
+            json={
+                "client_sign_in": {"sign_in_link_minutes": 1},
+                "time_zone": "Mars/Base",
+                "sms_daily_budget": -1,
+            },
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == [
+            "time_zone",
+            "client_sign_in.sign_in_link_minutes",
+            "sms_daily_budget",
+        ], r.json()
+
+    def test_the_document_still_shows_the_ranges(self, client):
+        """The ranges left the schema's checks, not the OpenAPI document."""
+        schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+        ttl = schemas["PortalUpdate"]["properties"]["invitation_ttl_seconds"]
+        assert (ttl["minimum"], ttl["maximum"]) == (3600, 30 * 24 * 3600)
+        assert schemas["WebhookCreate"]["properties"]["description"]["maxLength"] == 200
+
 
 class TestLogo:
     def test_a_png_is_stored_and_served_publicly(self, client, db):

@@ -128,6 +128,46 @@ class TestEndpoints:
         assert r.status_code == 422, r.text
         assert [e["field"] for e in r.json()["errors"]] == ["events", "url"], r.json()
 
+    @pytest.mark.parametrize(
+        ("body", "fields"),
+        [
+            ({"url": "ftp://x", "events": []}, ["events", "url"]),
+            ({"url": "ftp://x", "events": [], "description": "d" * 600}, ["events", "description", "url"]),
+            ({"url": "https://example.com/" + "x" * 2000, "events": ["member.joined"]}, ["url"]),
+        ],
+    )
+    def test_the_limits_are_said_with_every_other_fault(self, client, db, body, fields):
+        """No event, a long description, a bad URL: all in ``errors``, where the schema's own
+        limits (at least one event, 200 characters) refused the request before the rest was
+        checked, naming only themselves; each in the service's words; nothing written."""
+        pf = create_portal(db)
+        r = client.post(f"/api/v1/portals/{pf.slug}/webhooks", json=body, headers=pf.headers())
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == fields, r.json()
+        said = {e["field"]: e["message"] for e in r.json()["errors"]}
+        words = {  # the service's words, not the schema's
+            "events": "Choose at least one event to send.",
+            "description": "The description is too long (200 characters at most).",
+        }
+        assert {f: m for f, m in said.items() if f in words} == {f: words[f] for f in said if f in words}
+        if len(body["url"]) > 2000:
+            assert said["url"] == "The URL is too long (2,000 characters at most)."
+        with db.unit_of_work() as session:
+            assert session.scalar(select(func.count()).select_from(WebhookEndpoint)) == 0
+
+    def test_an_update_says_every_fault_at_once(self, client, db, change_settings):
+        """PATCH with no event, a long description and a bad URL: all three in ``errors``."""
+        change_settings(webhooks_allow_private=True)
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, "http://127.0.0.1:9/hook", ["member.joined"])["webhook"]["id"]
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/webhooks/{hook}",
+            json={"url": "ftp://x", "events": [], "description": "d" * 201},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["url", "events", "description"], r.json()
+
     def test_production_wants_https(self, client, db, change_settings):
         change_settings(environment="production")
         pf = create_portal(db)

@@ -171,9 +171,7 @@ async def create_import(portal: str, request: Request) -> JSONResponse:
         try:
             body = ImportCreate.model_validate_json(await request.body())
         except ValidationError as exc:
-            first = exc.errors()[0]
-            field = ".".join(str(p) for p in first["loc"]) or None
-            raise InvalidInput(f"{field}: {first['msg']}" if field else first["msg"], field=field) from exc
+            raise invalid_input_of(exc) from exc
         fields = _fields_of(body)
         filename = ""
         data = body.text.encode("utf-8")

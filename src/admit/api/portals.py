@@ -18,7 +18,7 @@ from admit.notifications import preferences
 from admit.people import activity
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
-from admit.portals.schemas import PortalRead, PortalUpdate
+from admit.portals.schemas import FIELDS_OF_SETTINGS, PortalRead, PortalUpdate
 from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep, get_db
 
@@ -69,7 +69,10 @@ def update_portal(
 ) -> PortalRead:
     """Change settings: invitation lifetime (1 hour to 30 days), products, client password rule,
     brand colour (``#rrggbb``, also taken as ``#rgb``; null removes it)."""
-    portal = portals_service.update_settings(session, actor, **body.settings())  # type: ignore[arg-type]
+    try:
+        portal = portals_service.update_settings(session, actor, **body.settings())  # type: ignore[arg-type]
+    except InvalidInput as exc:  # named as the request names its inputs (client_sign_in.…)
+        raise exc.renamed(FIELDS_OF_SETTINGS) from None
     return read(session, portal, settings)
 
 

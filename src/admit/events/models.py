@@ -16,6 +16,11 @@ QUEUED, SENDING, DELIVERED, FAILED = "queued", "sending", "delivered", "failed"
 MessageStatus = Literal["queued", "sending", "delivered", "failed"]
 
 
+# The longest URL and description an endpoint keeps (webhooks.service checks them).
+MAX_WEBHOOK_URL = 2000
+MAX_WEBHOOK_DESCRIPTION = 200
+
+
 class WebhookEndpoint(Base):
     """A URL a portal's events are posted to, with the events it wants and its signing secret
     (sealed: ``kit.secretbox``). After a rotation the previous secret signs too, until
@@ -26,8 +31,8 @@ class WebhookEndpoint(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=new_id)
     portal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
-    url: Mapped[str] = mapped_column(String(2000))
-    description: Mapped[str] = mapped_column(String(200), default="")
+    url: Mapped[str] = mapped_column(String(MAX_WEBHOOK_URL))
+    description: Mapped[str] = mapped_column(String(MAX_WEBHOOK_DESCRIPTION), default="")
     events: Mapped[list[str]] = mapped_column(JSON, default=list)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     secret_sealed: Mapped[str] = mapped_column(Text)

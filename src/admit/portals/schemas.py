@@ -5,8 +5,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from admit.portals import brand as portals_brand
+from admit.portals import models as portal_models
 
 if TYPE_CHECKING:
     from admit.portals.models import Portal
@@ -54,13 +56,22 @@ class InternalSignIn(BaseModel):
     sign_in_link_minutes: int = Field(description="How long an internal user's sign-in link lives.")
 
 
+def _between(low: int, high: int) -> JsonDict:
+    """A number's range, shown in the document: checked by ``portals.service.update_settings``
+    with every other setting given, not by the schema (``PortalUpdate``)."""
+    return {"minimum": low, "maximum": high}
+
+
+_LINK_MINUTES = _between(portal_models.MIN_SIGN_IN_LINK_MINUTES, portal_models.MAX_SIGN_IN_LINK_MINUTES)
+
+
 class ClientSignInUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     require_password: bool | None = None
     require_two_factor: bool | None = None
     sign_in_link_minutes: int | None = Field(
-        default=None, ge=5, le=7 * 24 * 60, description="5 minutes to 7 days."
+        default=None, description="5 minutes to 7 days.", json_schema_extra=_LINK_MINUTES
     )
 
 
@@ -69,7 +80,7 @@ class InternalSignInUpdate(BaseModel):
 
     require_two_factor: bool | None = None
     sign_in_link_minutes: int | None = Field(
-        default=None, ge=5, le=7 * 24 * 60, description="5 minutes to 7 days."
+        default=None, description="5 minutes to 7 days.", json_schema_extra=_LINK_MINUTES
     )
 
 
@@ -163,15 +174,22 @@ def _columns(portal: Portal) -> dict[str, object]:
 
 
 class PortalUpdate(BaseModel):
+    """Settings to change. Types only: every rule on the values is
+    ``portals.service.update_settings``'s, which says every fault at once (a limit here would
+    refuse the request before it, naming only its own field); the document shows the ranges."""
+
     model_config = ConfigDict(extra="forbid")
 
-    invitation_ttl_seconds: int | None = Field(default=None, ge=3600, le=30 * 24 * 3600)
+    invitation_ttl_seconds: int | None = Field(
+        default=None,
+        description="1 hour to 30 days.",
+        json_schema_extra=_between(portal_models.MIN_INVITATION_TTL, portal_models.MAX_INVITATION_TTL),
+    )
     enabled_products: list[str] | None = None
     client_require_password: bool | None = None
     invitation_reminders: int | None = Field(
         default=None,
-        ge=0,
-        le=2,
+        json_schema_extra=_between(0, portal_models.MAX_INVITATION_REMINDERS),
         description="Reminders of a pending invitation: 0 (off), 1 (half way) or 2 (one third and two "
         "thirds of its lifetime, the default). Fewer (or 0) also holds for invitations already pending; "
         "turned on from 0, it applies to invitations sent or resent from then on.",
@@ -191,51 +209,50 @@ class PortalUpdate(BaseModel):
         default=None, description="The sign-in policy for internal users (always a password)."
     )
     mandatory_notifications: list[str] | None = Field(
-        default=None, max_length=10, description="Exactly these kinds become mandatory (see the read)."
+        default=None, description="Exactly these kinds become mandatory (see the read)."
     )
-    time_zone: str | None = Field(
-        default=None, max_length=64, description="An IANA time zone name, e.g. `Europe/Paris`."
-    )
+    time_zone: str | None = Field(default=None, description="An IANA time zone name, e.g. `Europe/Paris`.")
     scim_new_users: Literal["invite", "quiet"] | None = Field(
         default=None, description="`invite` or `quiet` (see the read)."
     )
     sms_countries: list[str] | None = Field(
         default=None,
-        max_length=50,
         description="ISO 3166 country codes (`US`, `GB`…) whose numbers may be texted; [] means the "
         "deployment's default phone region only. A number from elsewhere is skipped with "
         "`sms_country_not_allowed`.",
     )
     sms_daily_budget: int | None = Field(
         default=None,
-        ge=0,
-        le=100_000,
+        json_schema_extra=_between(0, portal_models.MAX_SMS_DAILY_BUDGET),
         description="Texts the portal may send in any 24 hours (0: none); beyond it numbers are "
         "skipped with `sms_budget_reached`.",
     )
 
     def settings(self) -> dict[str, object]:
         """The changes as ``portals.service.update_settings`` takes them."""
-        flat = self.model_dump(exclude_unset=True, exclude={"client_sign_in", "internal_sign_in"})
-        for given, names in (
-            (
-                self.client_sign_in,
-                {
-                    "require_password": "client_require_password",
-                    "require_two_factor": "client_require_2fa",
-                    "sign_in_link_minutes": "client_sign_in_link_minutes",
-                },
-            ),
-            (
-                self.internal_sign_in,
-                {
-                    "require_two_factor": "internal_require_2fa",
-                    "sign_in_link_minutes": "internal_sign_in_link_minutes",
-                },
-            ),
-        ):
+        flat = self.model_dump(exclude_unset=True, exclude=set(_SIGN_IN))
+        for group, names in _SIGN_IN.items():
+            given = getattr(self, group)
             if given is not None:
                 for key, value in given.model_dump(exclude_unset=True).items():
                     if value is not None:
                         flat[names[key]] = value
         return flat
+
+
+# The sign-in policies' inputs, as update_settings names them: {group: {input: setting}}.
+_SIGN_IN = {
+    "client_sign_in": {
+        "require_password": "client_require_password",
+        "require_two_factor": "client_require_2fa",
+        "sign_in_link_minutes": "client_sign_in_link_minutes",
+    },
+    "internal_sign_in": {
+        "require_two_factor": "internal_require_2fa",
+        "sign_in_link_minutes": "internal_sign_in_link_minutes",
+    },
+}
+# A setting refused by update_settings, named as PortalUpdate names its input.
+FIELDS_OF_SETTINGS = {
+    setting: f"{group}.{key}" for group, names in _SIGN_IN.items() for key, setting in names.items()
+}

@@ -34,6 +34,7 @@ from admit.portals.models import (
     MAX_INVITATION_REMINDERS,
     MAX_INVITATION_TTL,
     MAX_SIGN_IN_LINK_MINUTES,
+    MAX_SMS_DAILY_BUDGET,
     MIN_INVITATION_TTL,
     MIN_SIGN_IN_LINK_MINUTES,
     Portal,
@@ -441,7 +442,6 @@ def today(portal: Portal, now: datetime) -> date:
     return now.astimezone(zoneinfo.ZoneInfo(portal.time_zone or "UTC")).date()
 
 
-MAX_SMS_DAILY_BUDGET = 100_000
 SIGN_IN_POLICY = frozenset(
     {
         "client_require_password",

@@ -7,8 +7,15 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, Field
+from pydantic.config import JsonDict
 
-from admit.events.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from admit.events.models import (
+    MAX_WEBHOOK_DESCRIPTION,
+    MAX_WEBHOOK_URL,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 
 MessageStatus = Literal["queued", "sending", "delivered", "failed"]
 
@@ -22,17 +29,26 @@ class WebhookEventTypes(BaseModel):
     items: list[WebhookEventType]
 
 
+# Types only: every rule on the values (lengths, at least one event, known events, the URL's
+# scheme and host) is webhooks.service's, which says every fault of a form at once; a limit
+# here would refuse the request before it, naming only its own field. The lengths are in the
+# document for clients to see (json_schema_extra), not checked here.
+_URL: JsonDict = {"maxLength": MAX_WEBHOOK_URL}
+_DESCRIPTION: JsonDict = {"maxLength": MAX_WEBHOOK_DESCRIPTION}
+_EVENTS: JsonDict = {"minItems": 1}
+
+
 class WebhookCreate(BaseModel):
-    url: str = Field(max_length=2000, description="Where events are posted (https:// in production).")
-    events: list[str] = Field(min_length=1, max_length=50, description="Event types to send.")
-    description: str = Field(default="", max_length=200)
+    url: str = Field(description="Where events are posted (https:// in production).", json_schema_extra=_URL)
+    events: list[str] = Field(description="Event types to send.", json_schema_extra=_EVENTS)
+    description: str = Field(default="", json_schema_extra=_DESCRIPTION)
     enabled: bool = True
 
 
 class WebhookUpdate(BaseModel):
-    url: str | None = Field(default=None, max_length=2000)
-    events: list[str] | None = Field(default=None, min_length=1, max_length=50)
-    description: str | None = Field(default=None, max_length=200)
+    url: str | None = Field(default=None, json_schema_extra=_URL)
+    events: list[str] | None = Field(default=None, json_schema_extra=_EVENTS)
+    description: str | None = Field(default=None, json_schema_extra=_DESCRIPTION)
     enabled: bool | None = None
 
 

@@ -18,7 +18,16 @@ from admit.audit import service as audit_service
 from admit.errors import Checks, InvalidInput, WebhookNotFound
 from admit.events import outbox
 from admit.events.catalogue import EVENT_TYPES, TEST_EVENT
-from admit.events.models import DELIVERED, FAILED, QUEUED, WebhookAttempt, WebhookEndpoint, WebhookMessage
+from admit.events.models import (
+    DELIVERED,
+    FAILED,
+    MAX_WEBHOOK_DESCRIPTION,
+    MAX_WEBHOOK_URL,
+    QUEUED,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from admit.kit import netguard, secretbox
 from admit.kit.pagination import page
 from admit.settings import Settings
@@ -74,8 +83,8 @@ def open_secrets(settings: Settings, endpoint: WebhookEndpoint, now: datetime) -
 
 def _check_url(session: Session, url: str) -> str:
     url = (url or "").strip()
-    if len(url) > 2000:
-        raise InvalidInput("The URL is too long (2,000 characters at most).", field="url")
+    if len(url) > MAX_WEBHOOK_URL:
+        raise InvalidInput(f"The URL is too long ({MAX_WEBHOOK_URL:,} characters at most).", field="url")
     s = _settings(session)
     try:
         netguard.resolve(
@@ -101,8 +110,11 @@ def _check_events(events: Sequence[str]) -> list[str]:
 
 def _check_description(description: str) -> str:
     description = (description or "").strip()
-    if len(description) > 200:
-        raise InvalidInput("The description is too long (200 characters at most).", field="description")
+    if len(description) > MAX_WEBHOOK_DESCRIPTION:
+        raise InvalidInput(
+            f"The description is too long ({MAX_WEBHOOK_DESCRIPTION:,} characters at most).",
+            field="description",
+        )
     return description
 
 
