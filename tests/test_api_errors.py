@@ -312,3 +312,22 @@ class TestQueryParameters:
                 ]
                 assert not refused, (method, path, refused)
         assert asked > 10
+
+
+def test_a_body_sent_without_its_content_type_is_told_so(client, db):
+    """An integrator's first curl often forgets ``-H 'Content-Type: application/json'``: the
+    refusal says what to send, where it said pydantic's "Input should be a valid dictionary or
+    object to extract fields from"."""
+    pf = create_portal(db)
+    r = client.post(
+        f"/api/v1/portals/{pf.slug}/invitations",
+        content=b'{"recipients": ["ada@example.com"], "user_type": "client"}',
+        headers={**pf.headers(), "content-type": "text/plain"},
+    )
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [
+        {
+            "field": None,
+            "message": "The body must be a JSON object, sent with Content-Type: application/json.",
+        }
+    ]

@@ -167,6 +167,9 @@ def field_error(err: Mapping[str, Any]) -> _FieldError:
         message = "A day, written YYYY-MM-DD (e.g. 2026-12-06)."
     elif kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
         message = "A moment in ISO 8601 (e.g. 2026-12-06T10:05:00Z)."
+    elif kind in ("model_attributes_type", "dict_type", "model_type") and where[:1] == ["body"] and not loc:
+        # The body as a whole is not an object: most often sent without its Content-Type.
+        message = "The body must be a JSON object, sent with Content-Type: application/json."
     return {"field": ".".join(loc) or None, "message": message}
 
 

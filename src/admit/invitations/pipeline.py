@@ -139,7 +139,7 @@ DEACTIVATED_MEMBER = (
 
 DETAILS = {
     SkipCode.DUPLICATE: (
-        "This address appears more than once in the list: its first line is the one that counts."
+        "This address appears more than once in the list: the first time it appears is the one that counts."
     ),
     SkipCode.ALREADY_MEMBER: "This person is already in the portal.",
     SkipCode.MEMBER_DEACTIVATED: DEACTIVATED_MEMBER,
