@@ -32,7 +32,14 @@ def show(import_id: uuid.UUID, request: Request, actor: PageActor, session: Sess
 
 def _show(request: Request, session: Session, actor: Actor, import_id: uuid.UUID, **extra: Any) -> Response:
     imp = imports_service.get_or_raise(session, actor, import_id)
-    context = {"nav": "users", "imp": imp, "status": imports_service.status_of(imp), "labels": LABELS}
+    context = {
+        "nav": "users",
+        "imp": imp,
+        "status": imports_service.status_of(imp),
+        "labels": LABELS,
+        # The outcomes a preview met are listed, and how many will be invited even when none.
+        "always_shown": imports_service.WILL_INVITE,
+    }
     if imp.status in (DONE, FAILED):
         context["skipped_rows"] = imports_service.first_skipped(
             session, actor, import_id, limit=SKIPPED_SHOWN
