@@ -1,6 +1,13 @@
-"""Where ``admit serve`` answers, kept in the database for the other processes of a development
-machine (``admit invite`` in another terminal, ``admit worker``): their links then point at the
-server that is running, not at the default port, when ADMIT_PUBLIC_URL is not set.
+"""Where each running ``admit serve`` answers, kept in the database for the other processes of a
+development machine (``admit invite`` or ``admit links show`` in another terminal, ``admit
+worker``): their links then point at a server that is running, not at the default port, when
+ADMIT_PUBLIC_URL is not set.
+
+Each serving process keeps its own row (``served:<host>:<pid>``), written as it starts and
+removed as it stops; a row is taken only while that process lives on this machine (one killed
+with SIGKILL leaves its row behind, and it is ignored, then cleared when the next server starts
+here). When several servers run on one database, the one started first is chosen, and
+``running`` lists them all so that a command can say which it took.
 
 Production never reads it: there ADMIT_PUBLIC_URL is required (``Settings.problems``), and a
 link is never built from anything a request or another process says.
@@ -8,6 +15,9 @@ link is never built from anything a request or another process says.
 
 from __future__ import annotations
 
+import os
+import socket
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -18,9 +28,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from admit.db import Base, UTCDateTime, normalize_url
 from admit.kit import clock
 
-__all__ = ["InstanceValue", "forget_public_url", "public_url", "record_public_url"]
+__all__ = ["InstanceValue", "Server", "forget_public_url", "public_url", "record_public_url", "running"]
 
-PUBLIC_URL = "served_public_url"
+# A serving process's row: ``served:<host>:<pid>`` (the name column holds 64 characters).
+PREFIX = "served:"
+# The one row of every server before each had its own: cleared by the next server to start.
+OLD_NAME = "served_public_url"
+LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 
 
 class InstanceValue(Base):
@@ -33,34 +47,87 @@ class InstanceValue(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
-def record_public_url(session: Session, url: str) -> None:
-    """``admit serve`` says where it answers (the last one started wins)."""
-    session.merge(InstanceValue(name=PUBLIC_URL, value=url, updated_at=clock.now()))
+@dataclass(frozen=True, slots=True)
+class Server:
+    """A running ``admit serve``: where it answers, its process id, when it started."""
+
+    url: str
+    pid: int
+    started_at: datetime
 
 
-def forget_public_url(session: Session, url: str) -> None:
-    """``admit serve`` stopping: its address is no longer where anyone answers (unless another
-    server has recorded its own since, which stays)."""
-    session.execute(delete(InstanceValue).where(InstanceValue.name == PUBLIC_URL, InstanceValue.value == url))
+def _host() -> str:
+    return socket.gethostname()[:40]
 
 
-LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+def _name(pid: int) -> str:
+    return f"{PREFIX}{_host()}:{pid}"
 
 
-def public_url(database_url: str) -> str | None:
-    """Where the last ``admit serve`` on this database answers, if it is this machine's own
-    loopback address (a development server; a production process that forgot its settings
-    never takes an address from here); None before any did, or when the database cannot be
-    read (the command then says what is wrong with it)."""
+def _pid_of(name: str) -> int | None:
+    """The process id of a row written on this machine, else None."""
+    host, _, pid = name.removeprefix(PREFIX).rpartition(":")
+    return int(pid) if host == _host() and pid.isdigit() else None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it exists
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def record_public_url(session: Session, url: str, *, pid: int | None = None) -> None:
+    """``admit serve`` (process ``pid``, this one by default) says where it answers; the rows
+    of this machine's servers that died without saying so are cleared."""
+    pid = os.getpid() if pid is None else pid
+    names = session.scalars(select(InstanceValue.name).where(InstanceValue.name.startswith(PREFIX)))
+    dead = [n for n in names if (p := _pid_of(n)) is not None and p != pid and not _alive(p)]
+    session.execute(delete(InstanceValue).where(InstanceValue.name.in_([*dead, OLD_NAME])))
+    session.merge(InstanceValue(name=_name(pid), value=url, updated_at=clock.now()))
+
+
+def forget_public_url(session: Session, *, pid: int | None = None) -> None:
+    """``admit serve`` (process ``pid``, this one by default) stopping: its address is no longer
+    where it answers; the other servers' rows stay."""
+    pid = os.getpid() if pid is None else pid
+    session.execute(delete(InstanceValue).where(InstanceValue.name == _name(pid)))
+
+
+def running(database_url: str) -> list[Server]:
+    """The ``admit serve`` processes on this database that run on this machine and answer on
+    its loopback address (a development server; a production process that forgot its settings
+    never takes an address from here), the first started first; none when the database cannot
+    be read (the command then says what is wrong with it)."""
     try:
         engine = create_engine(normalize_url(database_url))
     except Exception:  # noqa: BLE001 - not a database URL: check-config says so
-        return None
+        return []
     try:
         with engine.connect() as conn:
-            url = conn.scalar(select(InstanceValue.value).where(InstanceValue.name == PUBLIC_URL))
+            rows = conn.execute(
+                select(InstanceValue.name, InstanceValue.value, InstanceValue.updated_at)
+                .where(InstanceValue.name.startswith(PREFIX))
+                .order_by(InstanceValue.updated_at, InstanceValue.name)
+            ).all()
     except (DBAPIError, ImportError):  # no such table yet, no server, no driver
-        return None
+        return []
     finally:
         engine.dispose()
-    return url if url and urlsplit(url).netloc.rsplit(":", 1)[0] in LOOPBACK else None
+    found = []
+    for name, url, started_at in rows:
+        pid = _pid_of(name)
+        if pid is not None and _alive(pid) and urlsplit(url).netloc.rsplit(":", 1)[0] in LOOPBACK:
+            found.append(Server(url, pid, started_at))
+    return found
+
+
+def public_url(database_url: str) -> str | None:
+    """Where the first started of the ``running`` servers answers; None when none runs."""
+    servers = running(database_url)
+    return servers[0].url if servers else None

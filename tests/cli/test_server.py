@@ -220,7 +220,6 @@ class TestPublicUrl:
         import socket
         import subprocess
         import sys
-        import time
         from pathlib import Path
 
         import httpx
@@ -253,16 +252,24 @@ class TestPublicUrl:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        base = f"http://127.0.0.1:{port}"
+
+        def invited_by_cli(address: str) -> None:
+            """``admit invite`` run beside the server, with no public URL set either, sends a
+            link to it."""
+            cli = subprocess.run(
+                [*admit, "invite", "--portal", made["portal"], "--type", "client", address],
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+            assert cli.returncode == 0, cli.stderr
+            sent = _first_message(base, address)
+            assert f"{base}/invite/" in sent["text"], sent["text"]
+
         try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                try:
-                    httpx.get(base + "/login", timeout=1)
-                    break
-                except httpx.HTTPError:
-                    assert time.monotonic() < deadline, "the server did not start"
-                    time.sleep(0.2)
+            _wait_until_up(base)
             headers = {"Authorization": f"Bearer {made['api_key']}"}
             sent = httpx.post(
                 f"{base}/api/v1/portals/{made['portal']}/invitations",
@@ -273,16 +280,7 @@ class TestPublicUrl:
             assert sent.status_code == 201, sent.text
             assert f"http://127.0.0.1:{port}/invite/" in _first_message(base, "ada@example.com")["text"]
             # A command run beside it, with no public URL set either, sends links to it too.
-            cli = subprocess.run(
-                [*admit, "invite", "--portal", made["portal"], "--type", "client", "zed@example.com"],
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-            assert cli.returncode == 0, cli.stderr
-            zed = _first_message(base, "zed@example.com")
-            assert f"http://127.0.0.1:{port}/invite/" in zed["text"], zed["text"]
+            invited_by_cli("zed@example.com")
             # A second server started on the same port fails, and leaves the address as it was.
             second = subprocess.run(
                 [*admit, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-migrate"],
@@ -295,11 +293,43 @@ class TestPublicUrl:
             from admit import served
 
             assert served.public_url(env["ADMIT_DATABASE_URL"]) == base
+            # A server started on another port and stopped while this one runs leaves its address
+            # (the tester's 8790 and 8791: links went to the default :8000 after).
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                other_port = s.getsockname()[1]
+            other = subprocess.Popen(
+                [*admit, "serve", "--host", "127.0.0.1", "--port", str(other_port), "--no-migrate"],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            _wait_until_up(f"http://127.0.0.1:{other_port}")
+            other.terminate()
+            other.wait(timeout=10)
+            assert served.public_url(env["ADMIT_DATABASE_URL"]) == base
+            invited_by_cli("amy@example.com")
         finally:
             server.terminate()
             server.wait(timeout=10)
         # Stopped, it no longer says it answers there: a command run now uses its own default.
         assert served.public_url(env["ADMIT_DATABASE_URL"]) is None
+
+
+def _wait_until_up(base: str, seconds: float = 30) -> None:
+    """Wait until a server started at ``base`` answers."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(base + "/login", timeout=1)
+            return
+        except httpx.HTTPError:
+            assert time.monotonic() < deadline, "the server did not start"
+            time.sleep(0.2)
 
 
 def _first_message(base: str, to: str, seconds: float = 30) -> dict:
@@ -339,6 +369,85 @@ def test_only_a_loopback_address_is_taken_from_a_running_server(db, database_url
         with db.unit_of_work() as session:
             served.record_public_url(session, recorded)
         assert served.public_url(database_url) == taken, recorded
+
+
+def _process(seconds: float = 0):
+    """A process of this machine: still running (``seconds`` > 0), or already ended."""
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", f"import time; time.sleep({seconds})"])
+    if not seconds:
+        proc.wait()
+    return proc
+
+
+class TestSeveralServers:
+    """Each ``admit serve`` keeps its own address (by process id): one stopping, or killed,
+    leaves the others' (the tester's 8790 and 8791, where links went to the default :8000)."""
+
+    def test_one_stopping_leaves_the_other_and_a_dead_one_is_ignored(self, db, database_url):
+        """The first started is taken while it runs, whatever starts or stops after it; a server
+        killed without saying so (SIGKILL) is ignored, and nothing running gives nothing."""
+        import os
+
+        from admit import served
+
+        first, dead = _process(60), _process()
+        try:
+            with db.unit_of_work() as session:
+                served.record_public_url(session, "http://127.0.0.1:8790", pid=first.pid)
+            with db.unit_of_work() as session:
+                served.record_public_url(session, "http://127.0.0.1:8791", pid=os.getpid())
+            with db.unit_of_work() as session:
+                served.record_public_url(session, "http://127.0.0.1:8792", pid=dead.pid)
+            assert [s.url for s in served.running(database_url)] == [
+                "http://127.0.0.1:8790",
+                "http://127.0.0.1:8791",
+            ]
+            assert served.public_url(database_url) == "http://127.0.0.1:8790"
+            with db.unit_of_work() as session:  # the second stops: the first's stays
+                served.forget_public_url(session, pid=os.getpid())
+            assert served.public_url(database_url) == "http://127.0.0.1:8790"
+        finally:
+            first.kill()
+            first.wait()
+        assert served.public_url(database_url) is None  # killed: it no longer answers
+
+    def test_commands_use_a_running_server_and_say_which_of_several(self, run, db):
+        """``links show`` and ``invite`` with ADMIT_PUBLIC_URL unset give the first started
+        server's address and name it on stderr when several run; ``check-config`` says it."""
+        import os
+
+        from admit import served
+
+        pf = init_portal(run)
+        run("links", "set", "--portal", pf["portal"], "--enable")
+        first = _process(60)
+        unset = {"ADMIT_PUBLIC_URL": None}
+        try:
+            with db.unit_of_work() as session:
+                served.record_public_url(session, "http://127.0.0.1:8790", pid=first.pid)
+            alone = run("links", "show", "--portal", pf["portal"], env=unset)
+            assert alone.stdout.startswith("http://127.0.0.1:8790/join/"), alone.output
+            assert "Note" not in alone.stderr
+            config = run("check-config", env=unset)
+            assert "public URL http://127.0.0.1:8790 (where the `admit serve` running" in config.stdout
+            with db.unit_of_work() as session:
+                served.record_public_url(session, "http://127.0.0.1:8791", pid=os.getpid())
+            both = run("links", "show", "--portal", pf["portal"], env=unset)
+            assert both.stdout.startswith("http://127.0.0.1:8790/join/"), both.output
+            assert (
+                "2 `admit serve` run on this database: http://127.0.0.1:8790 "
+                f"(pid {first.pid}), http://127.0.0.1:8791 (pid {os.getpid()}); links point at "
+                "http://127.0.0.1:8790, the first started"
+            ) in both.stderr
+        finally:
+            first.kill()
+            first.wait()
+        # Only this process's record is left: it is the one taken.
+        again = run("links", "show", "--portal", pf["portal"], env=unset)
+        assert again.stdout.startswith("http://127.0.0.1:8791/join/"), again.output
 
 
 def test_serve_warns_that_several_processes_on_sqlite_wait_on_each_other(tmp_path):

@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the commands import the rest when they run (a quick `admit 
     from admit.db import Database
     from admit.errors import DomainError
     from admit.invitations.schemas import RecipientResults
+    from admit.served import Server
 
 # A command callback as click's decorators take it (before or after it is a Command).
 FC = TypeVar("FC", bound=Callable[..., Any] | click.Command)
@@ -68,17 +69,36 @@ PAGE_SIZE = 500  # kit.pagination.MAX_LIMIT: lists read this many rows per query
 
 def settings(*, served: bool = True) -> Settings:
     """The settings from the environment. Outside production, with ADMIT_PUBLIC_URL not set, the
-    public URL is where the last ``admit serve`` on this database answers (``admit.served``), so
-    that the links a command sends reach the server that is running (``served=False``: the
+    public URL is where a running ``admit serve`` on this database answers (``from_running_server``), so
+    that the links a command sends reach a server that is running (``served=False``: the
     server's own, which it works out from where it listens)."""
     found = Settings()
-    if served and found.environment != "production" and "public_url" not in found.model_fields_set:
-        from admit import served as served_at
-
-        url = served_at.public_url(found.database_url)
-        if url:
-            found = found.model_copy(update={"public_url": url})
+    if served:
+        found, _servers = from_running_server(found)
     return configure(found)
+
+
+def from_running_server(found: Settings) -> tuple[Settings, list[Server]]:
+    """``found`` with the public URL of the first started ``admit serve`` running on its database
+    (``admit.served``), outside production and when ADMIT_PUBLIC_URL is not set, and the servers
+    running (none: ``found`` as it is, the default URL). When several run, says on stderr which
+    one the links point at."""
+    if found.environment == "production" or "public_url" in found.model_fields_set:
+        return found, []
+    from admit import served
+
+    servers = served.running(found.database_url)
+    if not servers:
+        return found, []
+    if len(servers) > 1:
+        listed = ", ".join(f"{s.url} (pid {s.pid})" for s in servers)
+        click.secho(
+            f"Note: {len(servers)} `admit serve` run on this database: {listed}; links point at "
+            f"{servers[0].url}, the first started (ADMIT_PUBLIC_URL chooses another).",
+            fg="yellow",
+            err=True,
+        )
+    return found.model_copy(update={"public_url": servers[0].url}), servers
 
 
 def database(settings: Settings) -> Database:

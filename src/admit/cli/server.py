@@ -41,7 +41,7 @@ def _record_public_url(settings: Settings, *, serving: bool) -> None:
             if serving:
                 served.record_public_url(session, settings.public_url)
             else:
-                served.forget_public_url(session, settings.public_url)
+                served.forget_public_url(session)
     except DBAPIError as exc:  # a database without the table (--no-migrate on an old schema)
         click.secho(
             f"Warning: could not record the public URL for other commands: {exc}", fg="yellow", err=True
@@ -239,7 +239,9 @@ def check_config() -> None:
     from sqlalchemy import text
 
     try:
-        settings = _shared.settings(served=False)  # the configuration as it is set
+        # As every other command takes it: the public URL of a running `admit serve` when unset.
+        settings, servers = _shared.from_running_server(Settings())
+        configure(settings)
     except ValidationError as exc:
         for err in exc.errors():
             click.secho(f"ADMIT_{str(err['loc'][0]).upper()}: {err['msg']}", fg="red")
@@ -257,9 +259,15 @@ def check_config() -> None:
         click.secho(f"- {p}", fg="red")
     if problems:
         sys.exit(1)
+    where = (
+        f" (where the `admit serve` running on this database answers, pid {servers[0].pid}; "
+        "ADMIT_PUBLIC_URL is not set)"
+        if servers
+        else ""
+    )
     click.secho(
         f"OK: database {settings.database_url}, email {settings.email_backend}, SMS {settings.sms_backend}, "
-        f"public URL {settings.public_url}",
+        f"public URL {settings.public_url}{where}",
         fg="green",
     )
 
