@@ -397,7 +397,7 @@ class TestInvitationsCommands:
         again = run("invitations", "revoke", "--portal", slug, invitation["id"])
         assert again.exit_code == 1 and "only pending invitations can be revoked" in again.output
         resend = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
-        assert resend.exit_code == 1 and resend.stdout == ""
+        assert resend.exit_code == 1 and json.loads(resend.stdout)["code"] == "invitation_not_pending"
 
     def test_unknown_or_malformed_id(self, run):
         """An id of no invitation here is exit 1 (not found); one that is no id at all is exit 2."""

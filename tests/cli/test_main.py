@@ -230,3 +230,57 @@ class TestErrorsNameOptions:
                 "--product",
                 "lifetime_seconds",
             ]
+
+
+class TestJsonErrors:
+    """With ``--json`` an error is the API's problem on stdout (where the answer would be), with
+    the exit code the text gives; it was plain text on stderr and nothing on stdout."""
+
+    def test_a_refusal_prints_the_problem_the_api_answers(self, run, client):
+        """Resending a revoked invitation: the same problem as ``POST …/resend`` answers (code,
+        title, detail, status, type), on one line, exit 1, nothing on stderr."""
+        from tests.cli.helpers import init_portal
+
+        out = init_portal(run)
+        slug = out["portal"]
+        run("invite", "--portal", slug, "--type", "client", "a@x.com")
+        (invitation,) = json.loads(run("invitations", "list", "--portal", slug, "--json").stdout)["items"]
+        run("invitations", "revoke", "--portal", slug, invitation["id"])
+        said = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
+        assert said.exit_code == 1, said.output
+        assert said.stderr == ""
+        api = client.post(
+            f"/api/v1/portals/{slug}/invitations/{invitation['id']}/resend",
+            headers={"Authorization": f"Bearer {out['api_key']}"},
+        )
+        assert api.status_code == 409
+        assert json.loads(said.stdout) == api.json()
+        assert said.stdout.count("\n") == 1
+
+    def test_init_run_again_and_bad_values(self, run):
+        """``init --json`` run again: ``portal_exists`` with what the console adds, exit 1; a bad
+        value: ``invalid_input`` with the field and every input at fault, as the API's."""
+        from tests.cli.helpers import init_portal
+
+        init_portal(run, name="Beta", email="o@beta.com")
+        again = run(
+            "init", "--portal-name", "Beta", "--owner-email", "o@beta.com",
+            "--owner-password", OWNER_PASSWORD, "--json",
+        )  # fmt: skip
+        assert again.exit_code == 1 and again.stderr == "", again.output
+        problem = json.loads(again.stdout)
+        assert (problem["code"], problem["status"]) == ("portal_exists", 409)
+        assert "Nothing was changed; --another makes a second portal" in problem["detail"]
+        bad = run(
+            "init", "--portal-name", "Acme", "--owner-email", "nope",
+            "--owner-password", OWNER_PASSWORD, "--json",
+        )  # fmt: skip
+        problem = json.loads(bad.stdout)
+        assert (problem["code"], problem["field"]) == ("invalid_input", "owner_email"), problem
+        assert [e["field"] for e in problem["errors"]] == ["owner_email"]
+
+    def test_no_such_portal_is_a_problem_too(self, run):
+        """A --portal that names no portal: ``portal_not_found``, exit 2 as in text."""
+        said = run("invitations", "list", "--portal", "no-such-portal", "--json")
+        assert said.exit_code == 2 and said.stderr == "", said.output
+        assert json.loads(said.stdout)["code"] == "portal_not_found"

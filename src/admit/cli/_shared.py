@@ -18,11 +18,13 @@ Exit codes, one rule for every command (``admit --help`` and the README say the 
 ``--json`` prints the API's answer: one object as the API returns it, a recipient answer as
 ``{"results": [...], "counts": {...}}``, and a list as ``{"items": [...], "total": N,
 "next_cursor": C}`` (``Listing``): lists walk every page unless ``--limit`` stops them early, and
-then ``next_cursor`` (null otherwise) is where ``--cursor`` goes on.
+then ``next_cursor`` (null otherwise) is where ``--cursor`` goes on. An error with ``--json`` is
+the API's problem, on stdout too (``refuse``).
 """
 
 from __future__ import annotations
 
+import copy
 import inspect
 import json
 import sys
@@ -117,6 +119,28 @@ def fail(message: str, code: int = ERROR) -> NoReturn:
     sys.exit(code)
 
 
+def refuse(exc: DomainError, *, more: str = "", code: int = ERROR) -> NoReturn:
+    """End the command on a domain error (``more``: words the console adds to its message).
+
+    With ``--json``, its problem as the API writes it (``api.errors.domain_error_response``: the
+    ``code``, ``detail``, the service's ``field`` and ``errors``…) on one line on stdout, where
+    every other answer of ``--json`` goes; else its message with the option at fault
+    (``error_message``) on stderr. Either way the exit code is ``code`` (``ERROR`` unless
+    said)."""
+    if more:
+        exc = copy.copy(exc)
+        exc.message = f"{exc.message}{more}"
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.params.get("as_json"):
+        from admit.api.errors import domain_error_response
+
+        click.echo(bytes(domain_error_response(exc).body).decode())
+        sys.exit(code)
+    if code == USAGE:
+        usage(error_message(exc))
+    fail(error_message(exc), code)
+
+
 def usage(message: str) -> NoReturn:
     """End the command as a usage error (exit 2), as click ends its own."""
     raise click.UsageError(message)
@@ -185,7 +209,7 @@ def finish(code: int) -> None:
 @contextmanager
 def portal_session(slug: str) -> Iterator[tuple[Session, Actor]]:
     """A unit of work acting as the portal's operator: yields ``(session, actor)``. A domain error
-    ends the command with its message (and field), exit 1; the engine is closed at the end."""
+    ends the command (``refuse``); the engine is closed at the end."""
     from admit.errors import DomainError, PortalNotFound
 
     db = database(settings())
@@ -194,10 +218,11 @@ def portal_session(slug: str) -> Iterator[tuple[Session, Actor]]:
             try:
                 actor = operator(session, slug)
             except PortalNotFound:  # a wrong --portal is a usage error (exit 2), as click's own
-                usage(f"No such portal: {slug!r} (--portal takes a portal's slug, as in /p/SLUG).")
+                said = f"No such portal: {slug!r} (--portal takes a portal's slug, as in /p/SLUG)."
+                refuse(PortalNotFound(said), code=USAGE)
             yield session, actor
     except DomainError as exc:
-        fail(error_message(exc))
+        refuse(exc)
     finally:
         db.dispose()
 

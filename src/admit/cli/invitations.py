@@ -201,7 +201,7 @@ def _import_file(
                 )
                 import_id, total = imp.id, imp.total_rows
     except DomainError as exc:
-        _shared.fail(_shared.error_message(exc))
+        _shared.refuse(exc)
     if dry_run:
         _print_preview(preview, as_json)
         _shared.finish(_preview_exit_code(preview))

@@ -94,9 +94,10 @@ def members_deactivate(slug: str, as_json: bool, member: str) -> None:
             if actor.member is None or actor.member.id != member_id:
                 raise
             # The policy's refusal speaks to "you": say who that is at the console.
-            _shared.fail(
-                f"{_shared.error_message(exc)} The console acts as {actor.label}, the portal's "
-                "first owner: deactivate them signed in as another owner."
+            _shared.refuse(
+                exc,
+                more=f" The console acts as {actor.label}, the portal's first owner: deactivate "
+                "them signed in as another owner.",
             )
 
     _change(slug, as_json, deactivate, "{} is deactivated.")

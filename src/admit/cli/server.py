@@ -223,9 +223,9 @@ def init(
             )
             slug = portal.slug
     except PortalExists as exc:
-        _shared.fail(f"{exc.message} Nothing was changed; --another makes a second portal of that name.")
+        _shared.refuse(exc, more=" Nothing was changed; --another makes a second portal of that name.")
     except DomainError as exc:
-        _shared.fail(_shared.error_message(exc))
+        _shared.refuse(exc)
     if as_json:
         _shared.echo_json({"portal": slug, "api_key": key})
     else:
