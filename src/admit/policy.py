@@ -402,6 +402,8 @@ def capabilities(role: Role | str | None) -> Capabilities:
     return Capabilities(Role(role) if role is not None else None)
 
 
-def require_rule(reason: str | None) -> None:
+def require_rule(reason: str | None, *, field: str | None = None) -> None:
+    """Refuse with ``reason`` (a rule's answer) when there is one; ``field``: the input the rule
+    refused (a member's new ``role``), which the faces name with it."""
     if reason is not None:
-        raise PermissionDenied(reason)
+        raise PermissionDenied(reason, field=field)

@@ -284,3 +284,36 @@ class TestJsonErrors:
         said = run("invitations", "list", "--portal", "no-such-portal", "--json")
         assert said.exit_code == 2 and said.stderr == "", said.output
         assert json.loads(said.stdout)["code"] == "portal_not_found"
+
+
+class TestOptionsNamed:
+    def test_an_option_spelt_as_the_field_is_named(self, run):
+        """``audit list --actor bad@``: the service's field ``actor`` is the option ``--actor``
+        (its parameter is ``by``); it said "(field: actor)"."""
+        from tests.cli.helpers import init_portal
+
+        slug = init_portal(run)["portal"]
+        said = run("audit", "list", "--portal", slug, "--actor", "bad@")
+        assert said.exit_code != 0 and said.stderr.rstrip().endswith("(option --actor)"), said.output
+
+    def test_a_role_refused_names_role(self, run, client):
+        """``members change … --role`` refused by the policy names ``--role`` (it named no
+        option), and the API's 403 names the field ``role``."""
+        from tests.cli.helpers import init_portal
+
+        out = init_portal(run)
+        said = run("members", "change", "--portal", out["portal"], "owner@acme.com", "--role", "admin")
+        assert said.exit_code == 1, said.output
+        assert "cannot change your own role" in said.stderr and "(option --role)" in said.stderr
+        members = client.get(
+            f"/api/v1/portals/{out['portal']}/members", headers={"Authorization": f"Bearer {out['api_key']}"}
+        ).json()["items"]
+        owner = next(m for m in members if m["user"]["email"] == "owner@acme.com")
+        # The API key acts as an admin: an owner's role is not an admin's to change.
+        api = client.patch(
+            f"/api/v1/portals/{out['portal']}/members/{owner['id']}",
+            json={"role": "member"},
+            headers={"Authorization": f"Bearer {out['api_key']}"},
+        )
+        assert api.status_code == 403, api.text
+        assert api.json()["field"] == "role" and api.json()["errors"][0]["field"] == "role"

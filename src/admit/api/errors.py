@@ -48,8 +48,9 @@ class Problem(BaseModel):
     code: ErrorCode = Field(description="What went wrong, for programs to match on.")
     field: str | None = Field(
         default=None,
-        description="422, and a 409 over a taken name (`team_exists`, `workspace_exists`…): the input "
-        "at fault (the first, when several; null: none).",
+        description="422, a 409 over a taken name (`team_exists`, `workspace_exists`…) and a 403 that "
+        "refuses a value (a member's new `role`): the input at fault (the first, when several; null: "
+        "none).",
     )
     errors: list[ProblemFieldError] | None = Field(
         default=None,

@@ -171,13 +171,16 @@ OPTION_OF_FIELD = {"lifetime_seconds": "--lifetime-days", "allowed_domains": "--
 
 def _named(field: str) -> str:
     """The running command's option that gives the service's ``field``: the option whose
-    parameter has that name (``--product`` gives ``products``), or the one ``OPTION_OF_FIELD``
-    names when the command has it; the field itself when no option of the command gives it."""
+    parameter has that name (``--product`` gives ``products``), the option spelt as the field
+    (``--actor`` gives ``actor``, whatever its parameter is called), or the one
+    ``OPTION_OF_FIELD`` names when the command has it; the field itself when no option of the
+    command gives it."""
     ctx = click.get_current_context(silent=True)
     options = [p for p in ctx.command.params if isinstance(p, click.Option)] if ctx else []
+    spelt = "--" + field.replace("_", "-")
     for option in options:
-        if option.name == field or OPTION_OF_FIELD.get(field) in option.opts:
-            return max(option.opts, key=len)
+        if option.name == field or spelt in option.opts or OPTION_OF_FIELD.get(field) in option.opts:
+            return spelt if spelt in option.opts else max(option.opts, key=len)
     return field
 
 

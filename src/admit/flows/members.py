@@ -141,7 +141,8 @@ def change_access(
                 is_self=actor.user is not None and actor.user.id == member.user_id,
                 owners_left=lambda: members_service.count_active_owners(session, actor.portal.id),
                 active=member.status == members_service.ACTIVE,
-            )
+            ),
+            field="role",
         )
     granted = portals_service.check_products(actor.portal, products) if products is not None else None
     changed = members_service.set_access(session, member, role=role, products=granted)
