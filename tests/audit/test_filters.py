@@ -335,4 +335,4 @@ class TestCli:
         backwards = run_cli(
             "audit", "list", "--portal", log.pf.slug, "--since", "2025-12-06", "--until", "2025-12-05"
         )
-        assert backwards.exit_code == 1 and "--until" in backwards.output
+        assert backwards.exit_code == 2 and "--until" in backwards.output

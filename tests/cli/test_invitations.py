@@ -308,15 +308,16 @@ class TestInviteFile:
         assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
 
     def test_bad_file_is_an_error(self, run, db, tmp_path):
-        """A binary file: an error naming the field, exit code 1, nothing written; refused by its
-        name's type when it has one, by what it holds when named as a list."""
+        """A binary file: an error naming the field, exit code 2 (a value refused), nothing
+        written; refused by its name's type when it has one, by what it holds when named as a
+        list."""
         pf = create_portal(db)
         image = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8
         for name, said in (("photo.png", "this one is a .png"), ("photo.csv", "not a text file")):
             path = tmp_path / name
             path.write_bytes(image)
             result = run("invite", "--portal", pf.slug, "--file", str(path))
-            assert result.exit_code == 1
+            assert result.exit_code == 2
             assert said in result.stderr and "(option --file)" in result.stderr, result.stderr
         assert count(db, Invitation) == 0
 
@@ -377,8 +378,9 @@ class TestInvitationsCommands:
         assert run("invitations", "list", "--portal", slug, "--status", "gone").exit_code == 2
 
     def test_resend_and_revoke_print_the_invitation(self, run, client):
-        """resend and revoke print the API's InvitationRead; revoking (or resending) one that is
-        no longer pending is an error (exit 1, invitation_not_pending's message)."""
+        """resend and revoke print the API's InvitationRead; resending one that is no longer
+        pending is an error (exit 1, invitation_not_pending); revoking a revoked one is nothing to
+        do (exit 0)."""
         out = init_portal(run)
         slug = out["portal"]
         run("invite", "--portal", slug, "a@x.com")
@@ -394,8 +396,9 @@ class TestInvitationsCommands:
         assert (r.exit_code, r.output.strip()) == (0, "Invitation to a@x.com revoked.")
         assert _api(client, out, f"/{invitation['id']}")["status"] == "revoked"
 
+        # Already revoked: nothing to do (exit 0, as deactivating twice); it was exit 1.
         again = run("invitations", "revoke", "--portal", slug, invitation["id"])
-        assert again.exit_code == 1 and "only pending invitations can be revoked" in again.output
+        assert (again.exit_code, again.output.strip()) == (0, "Invitation to a@x.com revoked.")
         resend = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
         assert resend.exit_code == 1 and json.loads(resend.stdout)["code"] == "invitation_not_pending"
 

@@ -92,12 +92,12 @@ class TestLinkCommands:
         )
 
     def test_bad_values_name_the_field(self, run, db):
-        """Errors exit 1 with the message and the field."""
+        """A value refused exits 2 (usage) with the message and the option."""
         pf = create_portal(db)
         r = run("links", "set", "--portal", pf.slug, "--domains", "*.acme.com")
-        assert r.exit_code == 1 and "(option --domains)" in r.output
+        assert r.exit_code == 2 and "(option --domains)" in r.output
         r = run("links", "set", "--portal", pf.slug, "--products", "messaging,teleportation")
-        assert r.exit_code == 1 and "teleportation" in r.output and "(option --products)" in r.output
+        assert r.exit_code == 2 and "teleportation" in r.output and "(option --products)" in r.output
         r = run("links", "set", "--portal", pf.slug, "--max-uses", "lots")
         assert r.exit_code == 2
         r = run("links", "show", "--portal", "nope")

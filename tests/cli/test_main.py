@@ -101,8 +101,9 @@ class TestExitCodes:
         2 usage."""
         text = " ".join(run("--help").output.split())
         assert 'Exit codes: 0 done, including "nothing to do"' in text
+        assert "an invitation already revoked" in text
         assert "1 an error, or a recipient refused for a reason that needs fixing" in text
-        assert "2 usage" in text
+        assert "2 usage: a missing or wrong option or argument, whether click or the service" in text
 
     @pytest.mark.parametrize(
         "code", ["already_member", "already_invited", "already_in_workspace", "already_in_team", "duplicate"]
@@ -129,6 +130,24 @@ class TestExitCodes:
         assert run("invite").exit_code == 2  # --portal missing
         assert run("no-such-command").exit_code == 2
         assert run("link", "set", "--portal", "acme", "--max-uses", "lots").exit_code == 2
+
+    def test_a_value_the_service_refuses_is_usage_too(self, run):
+        """A value refused by the service (422 ``invalid_input``) exits 2 as click's refusals do
+        (``links set --role owner``), with --json too; it exited 1. A change with nothing to
+        change is a missing option: 2."""
+        from tests.cli.helpers import init_portal
+
+        slug = init_portal(run)["portal"]
+        assert run("links", "set", "--portal", slug, "--role", "owner").exit_code == 2  # click's
+        for args in (
+            ["links", "set", "--portal", slug, "--lifetime-days", "0"],
+            ["links", "set", "--portal", slug, "--lifetime-days", "0", "--json"],
+            ["init", "--portal-name", "X", "--owner-email", "bad", "--owner-password", OWNER_PASSWORD],
+            ["members", "change", "--portal", slug, "owner@acme.com"],
+        ):
+            said = run(*args)
+            assert said.exit_code == 2, (args, said.output)
+        assert run("members", "deactivate", "--portal", slug, "owner@acme.com").exit_code == 1
 
 
 class TestFreshProcess:
@@ -205,9 +224,9 @@ class TestErrorsNameOptions:
         )  # fmt: skip
         slug = json.loads(init.stdout)["portal"]
         r = run("invite", "--portal", slug, "--product", "nope", "a@x.com")
-        assert r.exit_code == 1 and "nope" in r.stderr and "(option --product)" in r.stderr, r.output
+        assert r.exit_code == 2 and "nope" in r.stderr and "(option --product)" in r.stderr, r.output
         r = run("links", "set", "--portal", slug, "--lifetime-days", "0")
-        assert r.exit_code != 0 and "(option --lifetime-days)" in r.stderr, r.output
+        assert r.exit_code == 2 and "(option --lifetime-days)" in r.stderr, r.output
         assert "(field:" not in r.stderr
 
     def test_a_field_no_option_gives_is_named_as_the_field(self):

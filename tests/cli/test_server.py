@@ -75,7 +75,7 @@ class TestInit:
         result = run(
             "init", "--portal-name", "Acme", "--owner-email", "nope", "--owner-password", OWNER_PASSWORD
         )
-        assert result.exit_code == 1
+        assert result.exit_code == 2  # a value refused is a usage error, as click's own (it was 1)
         assert "(option --owner-email)" in result.output
         from admit.portals.models import Portal
 
@@ -84,8 +84,8 @@ class TestInit:
     def test_every_field_at_fault_is_named_on_its_own_line(self, run, db):
         """Setup checks every field at once: the CLI says each one with its reason."""
         result = run("init", "--portal-name", " ", "--owner-email", "nope", "--owner-password", "short")
-        assert result.exit_code == 1
-        lines = result.output.splitlines()
+        assert result.exit_code == 2
+        lines = result.output.split("\n\n", 1)[1].splitlines()  # after the usage click prints
         assert lines[0] == "Error: 3 fields to fix:", result.output
         assert [line.split(":")[0].strip() for line in lines[1:4]] == [
             "--portal-name",
@@ -102,7 +102,7 @@ class TestInit:
         result = run(
             "init", "--portal-name", "Acme", "--owner-email", "o@acme.com", "--owner-password", "short"
         )
-        assert result.exit_code == 1
+        assert result.exit_code == 2
         assert "Error:" in result.output
 
 

@@ -57,7 +57,7 @@ class TestWorkspaceCommands:
     def test_errors_name_the_field_and_an_invalid_address_is_exit_1(self, run_cli, db):
         pf = create_portal(db)
         r = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Chat", "--role", "X")
-        assert r.exit_code == 1 and "(option --role)" in r.output
+        assert r.exit_code == 2 and "(option --role)" in r.output  # a value refused: usage
         ws = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Chat").output.strip()
         r = run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", ws, "nope")
         assert r.exit_code == 1 and "invalid_recipient" in r.output

@@ -222,6 +222,28 @@ class TestListAndManage:
         assert (r.status_code, r.json()["code"]) == (409, "invitation_not_pending")
         assert client.get(base, headers=pf.headers()).json()["status"] == "revoked"
 
+    def test_revoking_twice_is_nothing_to_do_and_an_accepted_one_is_refused(self, client, db, worker):
+        """Revoke again: 200 with the invitation, unchanged, and no second audit event (as
+        deactivating a deactivated member; it was 409); an accepted invitation: 409."""
+        pf = create_portal(db)
+        inv = _invite(client, pf, ["ada@example.com", "bo@example.com"]).json()["results"]
+        ada, bo = (r["invitation"] for r in inv)
+        base = f"/api/v1/portals/{pf.slug}/invitations"
+        first = client.post(f"{base}/{ada['id']}/revoke", headers=pf.headers())
+        again = client.post(f"{base}/{ada['id']}/revoke", headers=pf.headers())
+        assert (again.status_code, again.json()) == (200, first.json())
+        events = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
+        assert [e["action"] for e in events].count("invitation.revoked") == 1
+        worker.drain()
+        token = _token_for(client, "bo@example.com")
+        accepted = client.post(
+            f"/api/v1/invitations/{token}/accept", json={"name": "Bo", "password": PASSWORD}
+        )
+        assert accepted.status_code == 200, accepted.text
+        client.cookies.clear()
+        refused = client.post(f"{base}/{bo['id']}/revoke", headers=pf.headers())
+        assert (refused.status_code, refused.json()["code"]) == (409, "invitation_not_pending")
+
     def test_audit_events(self, client, db):
         """Every change writes an audit event with actor, action, target and IP."""
         pf = create_portal(db)

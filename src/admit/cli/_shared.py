@@ -4,16 +4,18 @@ names kept for one release, and the exit codes.
 
 Exit codes, one rule for every command (``admit --help`` and the README say the same):
 
-- ``0`` (``DONE``): done, and that includes "nothing to do": recipients skipped because they are
-  already where they were asked to be (``invitations.pipeline.NOTHING_TO_DO``: already_member,
-  already_invited, already_in_workspace, already_in_team, duplicate), a member deactivated or
-  reactivated twice.
+- ``0`` (``DONE``): done, and that includes "nothing to do", whatever is already so:
+  recipients skipped because they are already where they were asked to be
+  (``invitations.pipeline.NOTHING_TO_DO``: already_member, already_invited,
+  already_in_workspace, already_in_team, duplicate), a member deactivated or reactivated twice,
+  an invitation revoked twice (the services change nothing then, and answer as done).
 - ``1`` (``ERROR``): an error (a ``DomainError``: its message and the field it names), any
   recipient refused for a reason someone must fix (any other skip: invalid_recipient,
   not_allowed, member_deactivated, wrong_user_type, not_found, not_invitable; a code not known
   here counts as one),
   or an import that failed.
-- ``2`` (``USAGE``): the command line is wrong; click's own errors, and ours (``usage``).
+- ``2`` (``USAGE``): the command line is wrong: click's own errors, ours (``usage``), and a value
+  the service refuses (``InvalidInput``, the API's 422: ``refuse``).
 
 ``--json`` prints the API's answer: one object as the API returns it, a recipient answer as
 ``{"results": [...], "counts": {...}}``, and a list as ``{"items": [...], "total": N,
@@ -59,12 +61,13 @@ EXIT_CODES_HELP = """\b
 Exit codes:
   0  done, including "nothing to do" (everyone already invited, already in
      the workspace: skipped as already_member, already_invited,
-     already_in_workspace, already_in_team or duplicate)
-  1  an error, or a recipient refused for a reason that needs fixing
-     (invalid_recipient, not_allowed, member_deactivated, wrong_user_type,
-     not_found, not_invitable), or an import that failed
-  2  usage: a missing or wrong option or argument (a --portal that names no
-     portal)"""
+     already_in_workspace, already_in_team or duplicate; a member already
+     deactivated or active, an invitation already revoked)
+  1  an error, or a recipient refused for a reason that needs fixing (any
+     other skip code: invalid_recipient, not_allowed, member_deactivated,
+     not_found, …), or an import that failed
+  2  usage: a missing or wrong option or argument, whether click or the
+     service refuses it (a --portal that names no portal, --lifetime-days 0)"""
 
 PAGE_SIZE = 500  # kit.pagination.MAX_LIMIT: lists read this many rows per query
 
@@ -119,14 +122,19 @@ def fail(message: str, code: int = ERROR) -> NoReturn:
     sys.exit(code)
 
 
-def refuse(exc: DomainError, *, more: str = "", code: int = ERROR) -> NoReturn:
+def refuse(exc: DomainError, *, more: str = "", code: int | None = None) -> NoReturn:
     """End the command on a domain error (``more``: words the console adds to its message).
 
     With ``--json``, its problem as the API writes it (``api.errors.domain_error_response``: the
     ``code``, ``detail``, the service's ``field`` and ``errors``…) on one line on stdout, where
     every other answer of ``--json`` goes; else its message with the option at fault
-    (``error_message``) on stderr. Either way the exit code is ``code`` (``ERROR`` unless
-    said)."""
+    (``error_message``) on stderr. Either way the exit code is ``code``, else ``USAGE`` for a
+    value refused (``InvalidInput``, the API's 422), as click's own refusals of an option's
+    value, and ``ERROR`` for anything else."""
+    from admit.errors import InvalidInput
+
+    if code is None:
+        code = USAGE if isinstance(exc, InvalidInput) else ERROR
     if more:
         exc = copy.copy(exc)
         exc.message = f"{exc.message}{more}"

@@ -147,7 +147,7 @@ def members_change(slug: str, as_json: bool, role: str | None, products: str | N
     from admit.flows import members as members_flow
 
     if role is None and products is None:
-        _shared.fail("Say what to change: --role, --products, or both.")
+        _shared.usage("Say what to change: --role, --products, or both.")
     wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
     _change(
         slug,

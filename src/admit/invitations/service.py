@@ -342,9 +342,13 @@ def reissue(
 
 
 def revoke(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitation:
-    """Kill an invitation: its link stops working and unsent messages are cancelled."""
+    """Kill an invitation: its link stops working and unsent messages are cancelled. Revoking a
+    revoked invitation changes nothing (as deactivating a deactivated member: it is already so);
+    an accepted one is refused (``invitation_not_pending``)."""
     policy.require(actor.role, policy.Action.INVITATION_REVOKE)
     invitation = _locked(session, get_or_raise(session, actor, invitation_id))
+    if invitation.status == REVOKED:
+        return invitation
     _require_open(invitation, "revoked")
     invitation.status = REVOKED
     invitation.revoked_at = context.of(session).clock.now()
