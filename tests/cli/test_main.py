@@ -336,3 +336,22 @@ class TestOptionsNamed:
         )
         assert api.status_code == 403, api.text
         assert api.json()["field"] == "role" and api.json()["errors"][0]["field"] == "role"
+
+
+class TestEmptyLists:
+    def test_each_list_says_it_is_empty(self, run):
+        """A list with nothing in it says so in words, where it printed nothing; --json stays
+        the empty list."""
+        from tests.cli.helpers import init_portal
+
+        slug = init_portal(run)["portal"]
+        for args, said in (
+            (["invitations", "list"], "No invitations.\n"),
+            (["invitations", "list", "--status", "revoked"], "No invitations.\n"),
+            (["members", "list", "--status", "pending"], "Nobody matches.\n"),
+            (["workspaces", "list"], "No workspaces.\n"),
+            (["hr", "list"], "No HR connections.\n"),
+        ):
+            text = run(*args, "--portal", slug)
+            assert (text.exit_code, text.output) == (0, said), args
+            assert json.loads(run(*args, "--portal", slug, "--json").stdout)["items"] == []

@@ -29,6 +29,8 @@ def list_connections(slug: str, as_json: bool) -> None:
     if as_json:
         _shared.echo_json({"items": [r.model_dump(mode="json") for r in rows]})
         return
+    if not rows:
+        click.echo("No HR connections.")
     for r in rows:
         last = r.last_sync_at.isoformat(timespec="minutes") if r.last_sync_at else "never"
         click.echo(

@@ -279,6 +279,7 @@ def invitations_list(
         lambda i: _shared.columns(
             f"{i.id}  {i.status:<8} {i.user_type:<8} {i.role:<6}", i.recipient, i.recipient_name
         ),
+        empty="No invitations.",
     )
 
 

@@ -73,6 +73,8 @@ def members_list(
             shown_name(p.kind, p.name),
             f"({p.kind} {p.id})",
         ),
+        # As User Management says it.
+        empty="Nobody matches." if any((user_type, status, role, q)) else "Nobody here yet.",
     )
 
 

@@ -53,6 +53,7 @@ def workspaces_list(slug: str, limit: int | None, cursor: str | None, as_json: b
     listing.echo(
         as_json,
         lambda w: f"{w.id}  {w.kind:<5} {w.name}  ({counts[w.id][0]} joined, {counts[w.id][1]} not joined)",
+        empty="No workspaces.",
     )
 
 
