@@ -133,7 +133,26 @@ class TestCli:
         r = run_cli(
             "members", "change", "--portal", pf.slug, "mel@acme.com", "--products", "messaging,billing"
         )
-        assert (r.exit_code, r.output.strip()) == (0, "mel@acme.com is changed.")
+        assert r.exit_code == 0, r.output
         assert _members(client, pf)["mel@acme.com"]["products"] == ["messaging", "billing"]
         nothing = run_cli("members", "change", "--portal", pf.slug, "mel@acme.com")
         assert nothing.exit_code != 0 and "--role, --products" in nothing.output
+
+    def test_members_change_says_what_changed(self, run_cli, db):
+        """The text says each change as the Audit Log does ("was “Member”, now “Admin”"); it
+        said only "mel@acme.com is changed."; the same again changes nothing and says so."""
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        args = ("members", "change", "--portal", pf.slug, "mel@acme.com")
+        r = run_cli(*args, "--role", "admin", "--products", "messaging")
+        assert (r.exit_code, r.output) == (
+            0,
+            "mel@acme.com's role changed (was “Member”, now “Admin”).\n"
+            "mel@acme.com's products changed (was “messaging, workspaces, billing, analytics”, now "
+            "“messaging”).\n",
+        )
+        again = run_cli(*args, "--role", "admin")
+        assert (again.exit_code, again.output) == (
+            0,
+            "mel@acme.com already has that access: nothing changed.\n",
+        )

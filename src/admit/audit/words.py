@@ -10,7 +10,16 @@ from typing import Any, Protocol
 
 from admit.kit.text import readable_phone
 
-__all__ = ["ANONYMOUS", "BY_THEMSELVES", "CATEGORIES", "PHRASES", "actions_saying", "category_of", "sentence"]
+__all__ = [
+    "ANONYMOUS",
+    "BY_THEMSELVES",
+    "CATEGORIES",
+    "PHRASES",
+    "actions_saying",
+    "category_of",
+    "sentence",
+    "was_now",
+]
 
 ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody signed in
 
@@ -269,7 +278,7 @@ def sentence(event: Event, actor: str | None = None) -> str:
         nth=f" (reminder {detail['reminder']} of {detail['of']})"
         if detail.get("reminder") and detail.get("of")
         else "",
-        was=_was(detail, shown=_role_said if event.action == "member.role_changed" else str),
+        was=was_now(event.action, detail),
         bulk_outcome=_bulk_outcome(detail),
     )
     return f"{who} {text}{suffix}"
@@ -291,6 +300,13 @@ def _bulk_outcome(detail: dict[str, Any]) -> str:
     skipped = sum(int(n) for code, n in counts.items() if code != "done")
     said = f"{done:,} {BULK_DONE.get(str(detail.get('action')), 'done')}"
     return f"{said}, {skipped:,} skipped" if skipped else said
+
+
+def was_now(action: str, detail: dict[str, Any]) -> str:
+    """What a change event's ``detail`` (``from``, ``to``) says, as its sentence says it:
+    " (was “Member”, now “Admin”)" (a role capitalised, a list of products joined); "" when
+    they are the same or missing."""
+    return _was(detail, shown=_role_said if action == "member.role_changed" else str)
 
 
 def _role_said(role: str) -> str:

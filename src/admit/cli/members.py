@@ -146,17 +146,34 @@ def members_reset_two_factor(slug: str, as_json: bool, member: str) -> None:
 def members_change(slug: str, as_json: bool, role: str | None, products: str | None, member: str) -> None:
     """Change MEMBER's role or products (their email address, phone number or member id), as
     Change role and products does in User Management; what is left out stays as it is."""
+    from admit.audit import words
     from admit.flows import members as members_flow
+    from admit.members import service as members_service
+    from admit.members.schemas import MemberRead
 
     if role is None and products is None:
         _shared.usage("Say what to change: --role, --products, or both.")
     wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
-    _change(
-        slug,
-        as_json,
-        lambda s, a: members_flow.change_access(s, a, _member_id(s, a, member), role=role, products=wanted),
-        "{} is changed.",
-    )
+    with _shared.portal_session(slug) as (session, actor):
+        member_id = _member_id(session, actor, member)
+        before = MemberRead.of(members_service.member_or_raise(session, actor, member_id))
+        after = MemberRead.of(
+            members_flow.change_access(session, actor, member_id, role=role, products=wanted)
+        )
+    if as_json:
+        _shared.echo_json(after)
+        return
+    who = after.user.email or after.user.phone
+    # Said as the Audit Log says the change (audit.words: "was “Member”, now “Admin”").
+    said = [
+        f"{who}'s {what} changed{words.was_now(action, {'from': old, 'to': new})}."
+        for what, action, old, new in (
+            ("role", "member.role_changed", before.role, after.role),
+            ("products", "member.products_changed", before.products, after.products),
+        )
+        if old != new
+    ]
+    click.echo("\n".join(said) or f"{who} already has that access: nothing changed.")
 
 
 def _member_id(session: Session, actor: Actor, member: str) -> uuid.UUID:
