@@ -95,6 +95,11 @@ from typing import Any
 # Where the vocabulary is documented; a problem's ``type`` points into it.
 DOCS_PATH = "/errors"
 
+# How a day is written, said wherever one is refused: the API's day parameters
+# (``api.errors.field_error``), the Audit Log's filters on the page and the CLI's --since and
+# --until (``audit.service.day``).
+A_DAY = "A day, written YYYY-MM-DD (e.g. 2026-12-06)."
+
 
 class ErrorCode(StrEnum):
     """Every error code the service answers with: a closed list (``GET /errors`` says what each

@@ -298,7 +298,7 @@ class TestPage:
         login(client, log.pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{log.pf.slug}/audit", params={"since": "2025-12-32"})
         assert page.status_code == 422
-        assert "since must be a day written YYYY-MM-DD" in page.text
+        assert "“2025-12-32” is not a day. A day, written YYYY-MM-DD (e.g. 2026-12-06)." in page.text
         assert 'value="2025-12-32"' in page.text  # kept, to be corrected
 
 
@@ -332,6 +332,14 @@ class TestCli:
         log = _log(db)
         bad = run_cli("audit", "list", "--portal", log.pf.slug, "--since", "6 Dec")
         assert bad.exit_code == 2 and "--since" in bad.output
+        # Said in the API's words, naming the option (it said "does not match the format
+        # '%Y-%m-%d'"); the same words for a day that does not exist.
+        for typed in ("2026-13-01", "6 Dec"):
+            said = run_cli("audit", "list", "--portal", log.pf.slug, "--since", typed)
+            assert said.exit_code == 2, said.output
+            words = f"“{typed}” is not a day. A day, written YYYY-MM-DD (e.g. 2026-12-06)."
+            assert f"Error: {words} (option --since)" in said.stderr, said.stderr
+            assert "format" not in said.stderr
         backwards = run_cli(
             "audit", "list", "--portal", log.pf.slug, "--since", "2025-12-06", "--until", "2025-12-05"
         )

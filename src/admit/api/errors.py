@@ -20,7 +20,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
 
 from admit import policy
-from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, InvalidInput, PermissionDenied, type_uri
+from admit.errors import (
+    A_DAY,
+    CLASSES,
+    DOCS_PATH,
+    DomainError,
+    ErrorCode,
+    InvalidInput,
+    PermissionDenied,
+    type_uri,
+)
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -165,7 +174,7 @@ def field_error(err: Mapping[str, Any]) -> _FieldError:
     elif kind == "int_parsing":
         message = "A whole number."
     elif kind in ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"):
-        message = "A day, written YYYY-MM-DD (e.g. 2026-12-06)."
+        message = A_DAY
     elif kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
         message = "A moment in ISO 8601 (e.g. 2026-12-06T10:05:00Z)."
     elif kind in ("model_attributes_type", "dict_type", "model_type") and where[:1] == ["body"] and not loc:

@@ -16,7 +16,7 @@ from admit.actor import Actor
 from admit.audit.models import AuditEvent
 from admit.audit.words import ANONYMOUS, CATEGORIES, actions_saying
 from admit.db import new_id
-from admit.errors import InvalidInput
+from admit.errors import A_DAY, InvalidInput
 from admit.events import outbox as webhooks
 from admit.kit import clock
 from admit.kit.bulk import insert_rows, new_ids
@@ -171,9 +171,7 @@ def day(text: str | None, *, field: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(
-            f"{field} must be a day written YYYY-MM-DD, not {text[:40]!r}.", field=field
-        ) from None
+        raise InvalidInput(f"“{text[:40]}” is not a day. {A_DAY}", field=field) from None
 
 
 def _matching(

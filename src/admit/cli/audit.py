@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 import click
@@ -13,8 +12,6 @@ from admit.cli import _shared
 if TYPE_CHECKING:
     from admit.people.activity import Entry
 
-_DAY = click.DateTime(formats=["%Y-%m-%d"])
-
 
 @click.group("audit")
 def audit() -> None:
@@ -23,10 +20,8 @@ def audit() -> None:
 
 @audit.command("list")
 @_shared.portal_option
-@click.option("--since", type=_DAY, default=None, help="From this day (YYYY-MM-DD, the portal's time zone).")
-@click.option(
-    "--until", type=_DAY, default=None, help="To the end of this day (YYYY-MM-DD, the portal's time zone)."
-)
+@click.option("--since", default=None, help="From this day (YYYY-MM-DD, the portal's time zone).")
+@click.option("--until", default=None, help="To the end of this day (YYYY-MM-DD, the portal's time zone).")
 @click.option(
     "--actor",
     "by",
@@ -43,8 +38,8 @@ def audit() -> None:
 @_shared.json_option('{"items": [event...], "total": N, "next_cursor": null}')
 def audit_list(
     slug: str,
-    since: datetime | None,
-    until: datetime | None,
+    since: str | None,
+    until: str | None,
     by: str | None,
     category: str | None,
     q: str | None,
@@ -55,18 +50,19 @@ def audit_list(
     """List the portal's audit events, newest first, each in words as the Audit Log shows it,
     every one the filters match (--limit to stop early). Days are the portal's time zone's,
     both included; times are printed in UTC."""
+    from admit.audit import service as audit_service
     from admit.audit.schemas import AuditEventRead
     from admit.people import activity
 
-    filters: dict[str, Any] = {
-        "since": _day(since),
-        "until": _day(until),
-        "by": by,
-        "category": category,
-        "q": q,
-    }
-
     with _shared.portal_session(slug) as (session, actor):
+        # Days read as the Audit Log page reads them (and refused in its words).
+        filters: dict[str, Any] = {
+            "since": audit_service.day(since, field="since"),
+            "until": audit_service.day(until, field="until"),
+            "by": by,
+            "category": category,
+            "q": q,
+        }
 
         def fetch(cursor: str | None, size: int) -> tuple[list[Entry], str | None]:
             return activity.log(session, actor, cursor=cursor, limit=size, **filters)
@@ -84,7 +80,3 @@ def audit_list(
         ),
         empty="No events.",
     )
-
-
-def _day(moment: datetime | None) -> date | None:
-    return moment.date() if moment is not None else None
