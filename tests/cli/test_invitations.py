@@ -14,6 +14,9 @@ from tests.cli.helpers import count, init_portal
 from tests.factories import create_portal, invite
 from tests.imports.helpers import FILE, pending_recipients, table_counts
 
+# What `admit invite` now requires (--type has no default); most tests invite team members.
+INTERNAL = ("--type", "internal")
+
 
 class TestInvite:
     def test_invites_addresses_given_as_arguments(self, run, db):
@@ -35,7 +38,17 @@ class TestInvite:
         invited, the code and reason for those skipped) and the counts; an invalid address needs
         fixing, so the command exits 1 (the others are invited all the same)."""
         slug = init_portal(run)["portal"]
-        result = run("invite", "--portal", slug, "--role", "admin", "--json", "a@x.com", "not-an-email")
+        result = run(
+            "invite",
+            "--portal",
+            slug,
+            *INTERNAL,
+            "--role",
+            "admin",
+            "--json",
+            "a@x.com",
+            "not-an-email",
+        )
         assert result.exit_code == 1, result.output
         out = json.loads(result.stdout)
         assert out["counts"] == {"invited": 1, "added": 0, "skipped": 1}
@@ -56,7 +69,7 @@ class TestInvite:
         """Invalid addresses are reported as skipped with a reason (exit 1: they need fixing); the
         good ones are still invited."""
         slug = init_portal(run)["portal"]
-        result = run("invite", "--portal", slug, "good@x.com", "bad@", "good@x.com")
+        result = run("invite", "--portal", slug, *INTERNAL, "good@x.com", "bad@", "good@x.com")
         assert result.exit_code == 1, result.output
         assert "skipped  bad@  invalid_recipient:" in result.output
         assert "skipped  good@x.com  duplicate:" in result.output
@@ -66,7 +79,7 @@ class TestInvite:
     def test_nothing_invited_exits_non_zero(self, run, db):
         """When no address could be invited the command reports why and exits 1."""
         slug = init_portal(run)["portal"]
-        result = run("invite", "--portal", slug, "--json", "bad@", "also bad")
+        result = run("invite", "--portal", slug, *INTERNAL, "--json", "bad@", "also bad")
         assert result.exit_code == 1
         out = json.loads(result.stdout)
         assert out["counts"]["invited"] == 0
@@ -78,8 +91,8 @@ class TestInvite:
         """Inviting the same address again is skipped as already_invited: nothing to do, exit 0
         (it was exit 1 before the one exit-code rule)."""
         slug = init_portal(run)["portal"]
-        assert run("invite", "--portal", slug, "a@x.com").exit_code == 0
-        again = run("invite", "--portal", slug, "a@x.com")
+        assert run("invite", "--portal", slug, *INTERNAL, "a@x.com").exit_code == 0
+        again = run("invite", "--portal", slug, *INTERNAL, "a@x.com")
         assert again.exit_code == 0, again.output
         assert "already_invited" in again.output
         assert "0 invited, 1 skipped" in again.output
@@ -87,8 +100,9 @@ class TestInvite:
     def test_members_and_duplicates_are_nothing_to_do(self, run):
         """Everyone skipped as already_member, already_invited or duplicate: exit 0."""
         slug = init_portal(run)["portal"]
-        run("invite", "--portal", slug, "a@x.com")
-        result = run("invite", "--portal", slug, "--json", "owner@acme.com", "a@x.com", "b@y.com", "B@y.com")
+        run("invite", "--portal", slug, *INTERNAL, "a@x.com")
+        people = ("owner@acme.com", "a@x.com", "b@y.com", "B@y.com")
+        result = run("invite", "--portal", slug, *INTERNAL, "--json", *people)
         assert result.exit_code == 0, result.output
         out = json.loads(result.stdout)
         assert [(r["outcome"], r["code"]) for r in out["results"]] == [
@@ -106,7 +120,7 @@ class TestInvite:
         path.write_text(
             "ada@example.com\nBob Builder <bob@example.com>\n\ncy@example.com\r\ndee@example.com\n"
         )
-        result = run("invite", "--portal", slug, "--file", str(path), "--json")
+        result = run("invite", "--portal", slug, *INTERNAL, "--file", str(path), "--json")
         assert result.exit_code == 0, result.output
         out = json.loads(result.stdout)
         assert (out["status"], out["invited"], out["skipped"]) == ("done", 4, {})
@@ -125,15 +139,12 @@ class TestInvite:
         slug = init_portal(run)["portal"]
         path = tmp_path / "team.csv"
         path.write_text("email,role\nada@example.com,admin\nmo@example.com,member\n")
-        ignored = run("invite", "--portal", slug, "--file", str(path), "--dry-run", "--json")
+        args = ("invite", "--portal", slug, *INTERNAL, "--file", str(path))
+        ignored = run(*args, "--dry-run", "--json")
         assert json.loads(ignored.stdout)["roles"] == {"member": 2}
-        capped = run(
-            "invite", "--portal", slug, "--file", str(path), "--use-role-column", "--dry-run", "--json"
-        )
+        capped = run(*args, "--use-role-column", "--dry-run", "--json")
         assert json.loads(capped.stdout)["counts"]["not_allowed"] == 1
-        used = run(
-            "invite", "--portal", slug, "--file", str(path), "--role", "admin", "--use-role-column", "--json"
-        )
+        used = run(*args, "--role", "admin", "--use-role-column", "--json")
         assert used.exit_code == 0, used.output
         with db.unit_of_work() as session:
             roles = dict(session.execute(select(Invitation.recipient, Invitation.role)).all())
@@ -145,17 +156,17 @@ class TestInvite:
         slug = init_portal(run)["portal"]
         path = tmp_path / "people.txt"
         path.write_text("ada@example.com\nowner@acme.com\nada@example.com\n")
-        first = run("invite", "--portal", slug, "--file", str(path), "--json")
+        first = run("invite", "--portal", slug, *INTERNAL, "--file", str(path), "--json")
         assert first.exit_code == 0, first.output
         out = json.loads(first.stdout)
         assert (out["invited"], out["skipped"]) == (1, {"already_member": 1, "duplicate": 1})
-        again = run("invite", "--portal", slug, "--file", str(path), "--json")
+        again = run("invite", "--portal", slug, *INTERNAL, "--file", str(path), "--json")
         assert again.exit_code == 0, again.output
         assert "already imported" in again.output
 
         bad = tmp_path / "bad.txt"
         bad.write_text("bob@example.com\nnot an address\n")
-        result = run("invite", "--portal", slug, "--file", str(bad), "--json")
+        result = run("invite", "--portal", slug, *INTERNAL, "--file", str(bad), "--json")
         assert result.exit_code == 1, result.output
         out = json.loads(result.stdout)
         assert (out["status"], out["invited"], out["skipped"]) == ("done", 1, {"invalid_recipient": 1})
@@ -163,30 +174,31 @@ class TestInvite:
     def test_dry_run_exit_codes(self, run, tmp_path):
         """A preview writes nothing; it exits 0 unless some row would need fixing."""
         slug = init_portal(run)["portal"]
-        run("invite", "--portal", slug, "a@x.com")
-        ok = run("invite", "--portal", slug, "--dry-run", "--json", "a@x.com", "owner@acme.com", "b@x.com")
+        run("invite", "--portal", slug, *INTERNAL, "a@x.com")
+        people = ("a@x.com", "owner@acme.com", "b@x.com")
+        ok = run("invite", "--portal", slug, *INTERNAL, "--dry-run", "--json", *people)
         assert ok.exit_code == 0, ok.output
         counts = json.loads(ok.stdout)["counts"]
         assert (counts["will_invite"], counts["already_invited"], counts["already_member"]) == (1, 1, 1)
-        nothing = run("invite", "--portal", slug, "--dry-run", "a@x.com")
+        nothing = run("invite", "--portal", slug, *INTERNAL, "--dry-run", "a@x.com")
         assert nothing.exit_code == 0, nothing.output
         path = tmp_path / "people.txt"
         path.write_text("c@x.com\nnope\n")
-        bad = run("invite", "--portal", slug, "--file", str(path), "--dry-run", "--json")
+        bad = run("invite", "--portal", slug, *INTERNAL, "--file", str(path), "--dry-run", "--json")
         assert bad.exit_code == 1, bad.output
         assert json.loads(bad.stdout)["counts"]["invalid_recipient"] == 1
 
     def test_missing_file_is_a_usage_error(self, run, tmp_path):
         """A --file that does not exist is refused by the option parser (exit 2)."""
         slug = init_portal(run)["portal"]
-        result = run("invite", "--portal", slug, "--file", str(tmp_path / "missing.txt"))
+        result = run("invite", "--portal", slug, *INTERNAL, "--file", str(tmp_path / "missing.txt"))
         assert result.exit_code == 2
         assert "does not exist" in result.output
 
     def test_no_recipients_is_a_usage_error(self, run):
         """With neither addresses nor --file the command exits 2 and says what to give."""
         slug = init_portal(run)["portal"]
-        result = run("invite", "--portal", slug)
+        result = run("invite", "--portal", slug, *INTERNAL)
         assert result.exit_code == 2
         assert "--file" in result.output
 
@@ -195,14 +207,14 @@ class TestInvite:
         slug = init_portal(run)["portal"]
         path = tmp_path / "people.txt"
         path.write_text("ada@example.com\n")
-        result = run("invite", "--portal", slug, "--file", str(path), "b@x.com")
+        result = run("invite", "--portal", slug, *INTERNAL, "--file", str(path), "b@x.com")
         assert result.exit_code == 2
         assert "not both" in result.output
 
     def test_unknown_portal_fails(self, run, db):
         """An unknown portal slug exits non-zero with an error and writes nothing."""
         init_portal(run)
-        result = run("invite", "--portal", "no-such-portal", "a@x.com")
+        result = run("invite", "--portal", "no-such-portal", *INTERNAL, "a@x.com")
         assert result.exit_code != 0
         assert "Error" in result.output
         assert count(db, Invitation) == 0
@@ -210,7 +222,7 @@ class TestInvite:
     def test_worker_once_delivers_what_invite_queued(self, run, db):
         """``admit worker --once`` delivers the queued emails to the dev mailbox and prints counts."""
         slug = init_portal(run)["portal"]
-        run("invite", "--portal", slug, "a@x.com", "b@y.com")
+        run("invite", "--portal", slug, *INTERNAL, "a@x.com", "b@y.com")
         result = run("worker", "--once")
         assert result.exit_code == 0, result.output
         assert json.loads(result.stdout) == {"sent": 2, "retry": 0, "failed": 0, "reminded": 0, "digests": 0}
@@ -232,7 +244,7 @@ class TestInviteFile:
         Two rows are invalid: they need fixing, so exit 1 (it was 0 before the exit-code rule)."""
         pf = create_portal(db)
         before = table_counts(db)
-        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run")
+        result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv), "--dry-run")
         assert result.exit_code == 1, result.output
         out = result.stdout
         assert "6 rows" in out
@@ -258,7 +270,16 @@ class TestInviteFile:
     def test_dry_run_json(self, run, db, people_csv):
         """``--dry-run --json`` prints the preview as JSON (exit 1: two rows need fixing)."""
         pf = create_portal(db)
-        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--dry-run", "--json")
+        result = run(
+            "invite",
+            "--portal",
+            pf.slug,
+            *INTERNAL,
+            "--file",
+            str(people_csv),
+            "--dry-run",
+            "--json",
+        )
         assert result.exit_code == 1, result.output
         assert json.loads(result.stdout)["counts"]["will_invite"] == 2
 
@@ -266,7 +287,7 @@ class TestInviteFile:
         """Without --dry-run, ``--json`` prints the finished import's counts; exit code 1, as two
         rows are invalid (it was 0 before the exit-code rule: some were invited)."""
         pf = create_portal(db)
-        result = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
+        result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv), "--json")
         assert result.exit_code == 1, result.output
         final = json.loads(result.stdout)
         assert final["status"] == "done"
@@ -277,7 +298,7 @@ class TestInviteFile:
     def test_summary_without_json(self, run, db, people_csv):
         """The plain summary says how many were invited and skipped, by reason."""
         pf = create_portal(db)
-        result = run("invite", "--portal", pf.slug, "--file", str(people_csv))
+        result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv))
         assert result.exit_code == 1, result.output  # two invalid rows
         assert "2 invited" in result.stdout
         assert "1 already_member" in result.stdout
@@ -289,9 +310,9 @@ class TestInviteFile:
         invite(db, pf, ["ada@example.com"])
         path = tmp_path / "nobody.txt"
         path.write_bytes(b"ada@example.com\nowner@acme.com\nnope\n")
-        result = run("invite", "--portal", pf.slug, "--file", str(path), "--dry-run")
+        result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(path), "--dry-run")
         assert result.exit_code == 1, result.output
-        result = run("invite", "--portal", pf.slug, "--file", str(path), "--json")
+        result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(path), "--json")
         assert result.exit_code == 1, result.output
         final = json.loads(result.stdout)
         assert final["invited"] == 0
@@ -301,8 +322,10 @@ class TestInviteFile:
         """The same file again the same day: the earlier import is reported; exit code 1 as its
         invalid rows still need fixing (a clean list again is 0: ``test_file_exit_codes``)."""
         pf = create_portal(db)
-        assert run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json").exit_code == 1
-        again = run("invite", "--portal", pf.slug, "--file", str(people_csv), "--json")
+        assert (
+            run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv), "--json").exit_code == 1
+        )
+        again = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv), "--json")
         assert again.exit_code == 1
         assert "already imported" in again.stderr
         assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
@@ -316,7 +339,7 @@ class TestInviteFile:
         for name, said in (("photo.png", "this one is a .png"), ("photo.csv", "not a text file")):
             path = tmp_path / name
             path.write_bytes(image)
-            result = run("invite", "--portal", pf.slug, "--file", str(path))
+            result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(path))
             assert result.exit_code == 2
             assert said in result.stderr and "(option --file)" in result.stderr, result.stderr
         assert count(db, Invitation) == 0
@@ -338,8 +361,8 @@ class TestInvitationsCommands:
         from admit.cli import _shared
 
         out = init_portal(run)
-        run("invite", "--portal", out["portal"], "a@x.com")
-        run("invite", "--portal", out["portal"], "b@x.com")
+        run("invite", "--portal", out["portal"], *INTERNAL, "a@x.com")
+        run("invite", "--portal", out["portal"], *INTERNAL, "b@x.com")
         run("invite", "--portal", out["portal"], "--type", "client", "Cleo <c@x.com>")
         monkeypatch.setattr(_shared, "PAGE_SIZE", 2)
         result = run("invitations", "list", "--portal", out["portal"], "--json")
@@ -354,8 +377,8 @@ class TestInvitationsCommands:
         plain line starts with the id resend and revoke take."""
         out = init_portal(run)
         slug = out["portal"]
-        run("invite", "--portal", slug, "a@x.com")
-        run("invite", "--portal", slug, "b@x.com")
+        run("invite", "--portal", slug, *INTERNAL, "a@x.com")
+        run("invite", "--portal", slug, *INTERNAL, "b@x.com")
         run("invite", "--portal", slug, "--type", "client", "c@x.com")
 
         def listed(*args):
@@ -383,7 +406,7 @@ class TestInvitationsCommands:
         do (exit 0)."""
         out = init_portal(run)
         slug = out["portal"]
-        run("invite", "--portal", slug, "a@x.com")
+        run("invite", "--portal", slug, *INTERNAL, "a@x.com")
         (invitation,) = json.loads(run("invitations", "list", "--portal", slug, "--json").stdout)["items"]
 
         r = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
@@ -409,3 +432,13 @@ class TestInvitationsCommands:
         assert r.exit_code == 1 and "No such invitation" in r.output
         assert run("invitations", "resend", "--portal", slug, "nope").exit_code == 2
         assert run("invitations", "list", "--portal", "no-such-portal").exit_code == 2  # usage
+
+
+def test_the_type_must_be_given(run, db):
+    """``admit invite`` without ``--type`` is a usage error that names it, and invites nobody
+    (it invited as internal: a client forgotten that way became a team member)."""
+    slug = init_portal(run)["portal"]
+    said = run("invite", "--portal", slug, "x@clientco.com")
+    assert said.exit_code == 2 and "Missing option '--type'" in said.stderr, said.output
+    assert count(db, Invitation) == 0
+    assert "internal|client" in " ".join(run("invite", "--help").output.split())

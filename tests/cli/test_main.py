@@ -9,6 +9,9 @@ import pytest
 from admit.cli import _shared
 from tests.factories import OWNER_PASSWORD
 
+# What `admit invite` now requires (--type has no default); most tests invite team members.
+INTERNAL = ("--type", "internal")
+
 COMMANDS = (
     "serve", "worker", "migrate", "check-config", "init", "invite",
     "invitations", "members", "workspaces", "links", "scim-tokens", "hr", "audit",
@@ -194,8 +197,8 @@ class TestJsonAnswers:
         slug = json.loads(init.stdout)["portal"]
         answers = [
             init,
-            run("invite", "--portal", slug, "--json", "a@x.com"),
-            run("invite", "--portal", slug, "--dry-run", "--json", "b@x.com"),
+            run("invite", "--portal", slug, *INTERNAL, "--json", "a@x.com"),
+            run("invite", "--portal", slug, *INTERNAL, "--dry-run", "--json", "b@x.com"),
             run("invitations", "list", "--portal", slug, "--json"),
             run("links", "show", "--portal", slug, "--json"),
             run("worker", "--once"),
@@ -210,7 +213,7 @@ class TestJsonAnswers:
         from tests.cli.helpers import init_portal
 
         slug = init_portal(run)["portal"]
-        said = run("invite", "--portal", slug, "--dry-run", "a@x.com")
+        said = run("invite", "--portal", slug, *INTERNAL, "--dry-run", "a@x.com")
         assert said.exit_code == 0 and said.stdout.splitlines()[0] == "1 row", said.output
 
 
@@ -223,7 +226,7 @@ class TestErrorsNameOptions:
             "--owner-password", OWNER_PASSWORD, "--json",
         )  # fmt: skip
         slug = json.loads(init.stdout)["portal"]
-        r = run("invite", "--portal", slug, "--product", "nope", "a@x.com")
+        r = run("invite", "--portal", slug, *INTERNAL, "--product", "nope", "a@x.com")
         assert r.exit_code == 2 and "nope" in r.stderr and "(option --product)" in r.stderr, r.output
         r = run("links", "set", "--portal", slug, "--lifetime-days", "0")
         assert r.exit_code == 2 and "(option --lifetime-days)" in r.stderr, r.output

@@ -9,6 +9,9 @@ from admit.flows import join
 from tests.cli.helpers import init_portal
 from tests.factories import PortalFixture, member_joins
 
+# What `admit invite` now requires (--type has no default); most tests invite team members.
+INTERNAL = ("--type", "internal")
+
 
 def items(result) -> list:
     """The ``items`` of a list printed with --json (a bare list before ``{items, total}``)."""
@@ -22,7 +25,7 @@ class TestList:
         status, in ``{"items": [...], "total": N, "next_cursor": null}``."""
         slug = init_portal(run)["portal"]
         run("invite", "--portal", slug, "--type", "client", "a@x.com")
-        run("invite", "--portal", slug, "--role", "admin", "Bea <b@y.com>")
+        run("invite", "--portal", slug, *INTERNAL, "--role", "admin", "Bea <b@y.com>")
 
         result = run("members", "list", "--portal", slug, "--json")
         assert result.exit_code == 0, result.output
@@ -51,7 +54,7 @@ class TestList:
         """``--status pending`` shows only invitations; ``--type client`` only clients."""
         slug = init_portal(run)["portal"]
         run("invite", "--portal", slug, "--type", "client", "a@x.com")
-        run("invite", "--portal", slug, "b@y.com")
+        run("invite", "--portal", slug, *INTERNAL, "b@y.com")
 
         pending = items(run("members", "list", "--portal", slug, "--status", "pending", "--json"))
         assert sorted(r["address"] for r in pending) == ["a@x.com", "b@y.com"]
@@ -63,7 +66,7 @@ class TestList:
     def test_plain_output(self, run):
         """Without --json each person is one line with status, type, role and address."""
         slug = init_portal(run)["portal"]
-        run("invite", "--portal", slug, "a@x.com")
+        run("invite", "--portal", slug, *INTERNAL, "a@x.com")
         result = run("members", "list", "--portal", slug)
         assert result.exit_code == 0, result.output
         lines = result.output.splitlines()
@@ -96,8 +99,8 @@ class TestList:
     def test_role_and_search(self, run):
         """``--role`` and ``--search`` filter as User Management's do."""
         slug = init_portal(run)["portal"]
-        run("invite", "--portal", slug, "--role", "admin", "Ada Lovelace <ada@x.com>")
-        run("invite", "--portal", slug, "grace@y.com")
+        run("invite", "--portal", slug, *INTERNAL, "--role", "admin", "Ada Lovelace <ada@x.com>")
+        run("invite", "--portal", slug, *INTERNAL, "grace@y.com")
         admins = items(run("members", "list", "--portal", slug, "--role", "admin", "--json"))
         assert [r["address"] for r in admins] == ["ada@x.com"]
         found = items(run("members", "list", "--portal", slug, "--search", "lovel", "--json"))
@@ -108,7 +111,7 @@ class TestList:
         """Without --limit every row comes back (past one page of 500 would too); --limit stops
         early with the total and the next_cursor, and --cursor goes on from there."""
         slug = init_portal(run)["portal"]
-        run("invite", "--portal", slug, *[f"p{i}@x.com" for i in range(6)])
+        run("invite", "--portal", slug, *INTERNAL, *[f"p{i}@x.com" for i in range(6)])
         everyone = json.loads(run("members", "list", "--portal", slug, "--json").stdout)
         assert (len(everyone["items"]), everyone["total"], everyone["next_cursor"]) == (7, 7, None)
 
@@ -129,7 +132,7 @@ class TestList:
         from admit.cli import _shared
 
         slug = init_portal(run)["portal"]
-        run("invite", "--portal", slug, *[f"p{i}@x.com" for i in range(4)])
+        run("invite", "--portal", slug, *INTERNAL, *[f"p{i}@x.com" for i in range(4)])
         monkeypatch.setattr(_shared, "PAGE_SIZE", 2)
         out = json.loads(run("members", "list", "--portal", slug, "--json").stdout)
         assert (len(out["items"]), out["total"], out["next_cursor"]) == (5, 5, None)
@@ -192,7 +195,7 @@ class TestDeactivateReactivate:
         r = run("members", "deactivate", "--portal", slug, "not-an-id")
         assert r.exit_code == 1 and "Nobody in this portal has the address not-an-id." in r.output
         # Someone invited who has not joined: where they are, and how to withdraw the invitation.
-        invited = run("invite", "--portal", slug, "--json", "dup@example.com")
+        invited = run("invite", "--portal", slug, *INTERNAL, "--json", "dup@example.com")
         assert invited.exit_code == 0, invited.output
         pending = run("invitations", "list", "--portal", slug, "--status", "pending", "--json")
         invitation_id = json.loads(pending.output)["items"][0]["id"]
@@ -223,7 +226,7 @@ class TestUsersAlias:
         """``admit users`` still works for one release: the same answer as ``members list``, a
         deprecation note on stderr, hidden from ``admit --help``; its help says so."""
         slug = init_portal(run)["portal"]
-        run("invite", "--portal", slug, "a@x.com")
+        run("invite", "--portal", slug, *INTERNAL, "a@x.com")
         old = run("users", "--portal", slug, "--status", "pending", "--json")
         assert old.exit_code == 0, old.output
         new = run("members", "list", "--portal", slug, "--status", "pending", "--json")

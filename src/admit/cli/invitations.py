@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 @click.command()
 @_shared.portal_option
 @click.option(
-    "--type", "user_type", type=click.Choice(["internal", "client"]), default="internal", show_default=True
+    "--type",
+    "user_type",
+    type=click.Choice(["internal", "client"]),
+    required=True,
+    help="Invite them as internal users (team members) or as clients; no default, as the API's user_type.",
 )
 @click.option(
     "--role", type=click.Choice(["owner", "admin", "member"]), default=None, help="Internal users only."
