@@ -83,11 +83,29 @@ class TestHelp:
         assert phrase in " ".join(result.output.split())
 
     def test_lists_say_their_json_shape(self, run):
-        """Commands that list say their --json shape: items, total, next_cursor."""
+        """Commands that list say their --json shape: items, total, next_cursor, the items as the
+        API gives them; not "(the API's shape)", which the API's pages are not (they have no
+        total)."""
         for command in (["invitations", "list"], ["members", "list"], ["workspaces", "list"]):
             text = " ".join(run(*command, "--help").output.split())
-            assert '{"items": [' in text and '"total": N, "next_cursor": null}' in text, command
             assert "--limit" in text and "--cursor" in text
+        for command in (
+            ["invitations", "list"], ["members", "list"], ["workspaces", "list"], ["workspaces", "members"],
+            ["audit", "list"], ["links", "signups"], ["hr", "list"], ["scim-tokens", "list"],
+        ):  # fmt: skip
+            text = " ".join(run(*command, "--help").output.split())
+            assert '"total": N, "next_cursor": null}: the items as the API gives them' in text, command
+            assert "the API's shape" not in text, command
+
+    def test_every_list_prints_one_shape(self, run):
+        """``hr list`` and ``scim-tokens list`` print the shape every list prints (they printed
+        only ``{"items": [...]}``)."""
+        from tests.cli.helpers import init_portal
+
+        slug = init_portal(run)["portal"]
+        for command in (["hr", "list"], ["scim-tokens", "list"], ["invitations", "list"]):
+            said = json.loads(run(*command, "--portal", slug, "--json").stdout)
+            assert said == {"items": [], "total": 0, "next_cursor": None}, command
 
     def test_version(self, run):
         """``admit --version`` prints the package version."""

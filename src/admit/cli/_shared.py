@@ -18,8 +18,9 @@ Exit codes, one rule for every command (``admit --help`` and the README say the 
   the service refuses (``InvalidInput``, the API's 422: ``refuse``).
 
 ``--json`` prints the API's answer: one object as the API returns it, a recipient answer as
-``{"results": [...], "counts": {...}}``, and a list as ``{"items": [...], "total": N,
-"next_cursor": C}`` (``Listing``): lists walk every page unless ``--limit`` stops them early, and
+``{"results": [...], "counts": {...}}``, and every list as ``{"items": [...], "total": N,
+"next_cursor": C}`` (``Listing``, the one writer of lists: the API's items, and a ``total`` the
+API's pages do not all have): lists walk every page unless ``--limit`` stops them early, and
 then ``next_cursor`` (null otherwise) is where ``--cursor`` goes on. An error with ``--json`` is
 the API's problem, on stdout too (``refuse``).
 """
@@ -253,8 +254,21 @@ def portal_option(command: FC) -> FC:
 
 
 def json_option(shape: str) -> Callable[[FC], FC]:
-    """``--json``, its help naming the shape printed."""
+    """``--json``, its help naming the shape printed (one answer, as the API gives it)."""
     return click.option("--json", "as_json", is_flag=True, help=f"Print {shape} (the API's shape).")
+
+
+def list_json_option(item: str) -> Callable[[FC], FC]:
+    """``--json`` of a command that lists, its help saying what ``Listing.as_json`` prints: the
+    API's items, in the CLI's one list shape (the API's pages have no ``total``)."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        help=f'Print {{"items": [{item}...], "total": N, "next_cursor": null}}: the items as the API '
+        "gives them; total counts every match, and next_cursor is where --cursor goes on after a "
+        "--limit (else null).",
+    )
 
 
 def list_options(command: FC) -> FC:

@@ -35,7 +35,7 @@ def audit() -> None:
 )
 @click.option("--search", "q", default=None, help="Who or what, in part, or what was done (revoked).")
 @_shared.list_options
-@_shared.json_option('{"items": [event...], "total": N, "next_cursor": null}')
+@_shared.list_json_option("event")
 def audit_list(
     slug: str,
     since: str | None,

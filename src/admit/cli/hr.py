@@ -18,7 +18,7 @@ def hr() -> None:
 
 @hr.command("list")
 @_shared.portal_option
-@_shared.json_option('{"items": [connection...]}')
+@_shared.list_json_option("connection")
 def list_connections(slug: str, as_json: bool) -> None:
     """The portal's HR connections: system, auto-pilot, last sync, status."""
     from admit.directory.hr import service as hr_service
@@ -26,18 +26,15 @@ def list_connections(slug: str, as_json: bool) -> None:
 
     with _shared.portal_session(slug) as (session, actor):
         rows = [HrConnectionRead.of(c) for c in hr_service.list_connections(session, actor)]
-    if as_json:
-        _shared.echo_json({"items": [r.model_dump(mode="json") for r in rows]})
-        return
-    if not rows:
-        click.echo("No HR connections.")
-    for r in rows:
+
+    def line(r: HrConnectionRead) -> str:
         last = r.last_sync_at.isoformat(timespec="minutes") if r.last_sync_at else "never"
-        click.echo(
-            _shared.columns(
-                f"{r.status:<8}", r.title, f"auto-pilot {r.schedule}", f"last {last}", f"({r.id})"
-            )
+        return _shared.columns(
+            f"{r.status:<8}", r.title, f"auto-pilot {r.schedule}", f"last {last}", f"({r.id})"
         )
+
+    # Every connection (a portal has a few): the list shape of every command, one writer.
+    _shared.Listing(rows, len(rows)).echo(as_json, line, empty="No HR connections.")
 
 
 @hr.command("preview")

@@ -259,7 +259,7 @@ def invitations() -> None:
 @click.option("--status", type=click.Choice(["pending", "accepted", "expired", "revoked"]), default=None)
 @click.option("--type", "user_type", type=click.Choice(["internal", "client"]), default=None)
 @_shared.list_options
-@_shared.json_option('{"items": [invitation...], "total": N, "next_cursor": null}')
+@_shared.list_json_option("invitation")
 def invitations_list(
     slug: str, status: str | None, user_type: str | None, limit: int | None, cursor: str | None, as_json: bool
 ) -> None:

@@ -75,7 +75,7 @@ def links_show(slug: str, as_json: bool) -> None:
 @click.option(
     "--status", type=click.Choice(["pending", "confirmed", "expired"]), help="Only these (default: all)."
 )
-@_shared.json_option('{"items": [sign-up...], "total": N, "next_cursor": null}')
+@_shared.list_json_option("sign-up")
 def links_signups(slug: str, status: str | None, as_json: bool) -> None:
     """Who signed up through the link, newest first: address, name, status, when."""
     from admit.kit.pagination import every
@@ -89,15 +89,14 @@ def links_signups(slug: str, status: str | None, as_json: bool) -> None:
             )
         )
         items = signup_reads(session, rows)
-    if as_json:  # every sign-up: the same shape as every other list
-        _shared.echo_json(_shared.Listing(items, len(items)).as_json())
-        return
-    if not items:
-        click.echo("Nobody has signed up through the link" + (f" ({status})." if status else "."))
-    for item in items:
-        click.echo(
-            _shared.columns(item.email, item.name, item.status, item.created_at.strftime("%Y-%m-%d %H:%M"))
-        )
+    # Every sign-up: the same shape as every other list.
+    _shared.Listing(items, len(items)).echo(
+        as_json,
+        lambda item: _shared.columns(
+            item.email, item.name, item.status, item.created_at.strftime("%Y-%m-%d %H:%M")
+        ),
+        empty="Nobody has signed up through the link" + (f" ({status})." if status else "."),
+    )
 
 
 @links.command("remove-signup")

@@ -34,7 +34,7 @@ def members() -> None:
 @click.option("--role", type=click.Choice(["owner", "admin", "member", "client"]), default=None)
 @click.option("--search", "q", default=None, help="A name, email or phone number, or part of one.")
 @_shared.list_options
-@_shared.json_option('{"items": [person...], "total": N, "next_cursor": null}')
+@_shared.list_json_option("person")
 def members_list(
     slug: str,
     user_type: str | None,

@@ -36,7 +36,7 @@ def create(slug: str, name: str, as_json: bool) -> None:
 
 @scim_tokens.command("list")
 @_shared.portal_option
-@_shared.json_option('{"items": [token...]}')
+@_shared.list_json_option("token")
 def list_tokens(slug: str, as_json: bool) -> None:
     """The portal's SCIM tokens, newest first, revoked ones included; never their secrets."""
     from admit.directory import service as directory_service
@@ -45,12 +45,13 @@ def list_tokens(slug: str, as_json: bool) -> None:
 
     with _shared.portal_session(slug) as (session, actor):
         rows = [ScimTokenRead.of(t) for t in every(partial(directory_service.list_tokens, session, actor))]
-    if as_json:
-        _shared.echo_json({"items": [r.model_dump(mode="json") for r in rows]})
-        return
-    for r in rows:
+
+    def line(r: ScimTokenRead) -> str:
         state = "revoked" if r.revoked_at else "active"
-        click.echo(_shared.columns(f"{state:<8}", r.name, f"scim_{r.prefix}_…", f"({r.id})"))
+        return _shared.columns(f"{state:<8}", r.name, f"scim_{r.prefix}_…", f"({r.id})")
+
+    # Every token (every page read): the list shape of every command, one writer.
+    _shared.Listing(rows, len(rows)).echo(as_json, line, empty="No SCIM tokens.")
 
 
 @scim_tokens.command("revoke")

@@ -31,7 +31,7 @@ def workspaces() -> None:
 @workspaces.command("list")
 @_shared.portal_option
 @_shared.list_options
-@_shared.json_option('{"items": [workspace...], "total": N, "next_cursor": null}')
+@_shared.list_json_option("workspace")
 def workspaces_list(slug: str, limit: int | None, cursor: str | None, as_json: bool) -> None:
     """The portal's workspaces, newest first (all pages; --limit to stop early), with how many
     joined and how many have not."""
@@ -107,7 +107,7 @@ def workspaces_add(
 @workspaces.command("members")
 @_shared.portal_option
 @WORKSPACE_OPTION
-@_shared.json_option('{"items": [workspace member...], "total": N, "next_cursor": null}')
+@_shared.list_json_option("workspace member")
 def workspaces_members(slug: str, workspace_id: uuid.UUID, as_json: bool) -> None:
     """Who is in the workspace: Joined or Not Joined, with their flow roles."""
     with _shared.portal_session(slug) as (session, actor):
