@@ -262,7 +262,7 @@ class TestInviteFile:
         pf = create_portal(db)
         path = tmp_path / "gg.csv"
         path.write_text("+44 7911 123456\n")
-        result = run("invite", "--portal", pf.slug, "--file", str(path), "--dry-run")
+        result = run("invite", "--portal", pf.slug, "--file", str(path), "--type", "internal", "--dry-run")
         assert result.exit_code == 1, result.output
         lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
         assert "1 numbers from countries not texted" in lines, lines
