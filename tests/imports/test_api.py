@@ -293,6 +293,19 @@ class TestRefused:
         assert [e["field"] for e in r.json()["errors"]] == [name]
         assert table_counts(db) == before
 
+    def test_a_field_the_form_does_not_have_is_422_naming_it(self, client, db):
+        """A misspelt ``dry-run`` (or ``dryRun``) is refused, not dropped: dropped, the import
+        started for real. Nothing written (the reviewer's report)."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        r = upload(client, pf, **{"dry-run": "true", "dryRun": "true"})
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["dry-run", "dryRun"]
+        assert r.json()["errors"][0]["message"].startswith(
+            "Not a field of this form (it takes draft, dry_run, file,"
+        )
+        assert table_counts(db) == before
+
     @pytest.mark.parametrize(("given", "dry_run"), [("true", True), ("0", False), ("on", True), ("", False)])
     def test_booleans_read_as_json_reads_them(self, client, db, given, dry_run):
         """true/false, 1/0, on/off, yes/no are read as JSON's booleans are; an empty field is unset."""
@@ -310,7 +323,7 @@ class TestRefused:
         assert (again.status_code, again.json()["field"]) == (422, "dry_run")
 
     def test_every_fault_of_the_form_at_once(self, client, db):
-        """No file, a bad user_type and a bad boolean: one 422 listing all three."""
+        """No file, a field the form does not have, a bad user_type and a bad boolean: one 422 listing all four."""
         pf = create_portal(db)
         r = client.post(
             url(pf),
@@ -319,7 +332,7 @@ class TestRefused:
             headers=pf.headers(),
         )
         assert r.status_code == 422, r.text
-        assert [e["field"] for e in r.json()["errors"]] == ["file", "user_type", "draft"]
+        assert [e["field"] for e in r.json()["errors"]] == ["file", "other", "user_type", "draft"]
         assert r.json()["field"] == "file"
 
     def test_a_json_body_says_every_fault_in_the_apis_words(self, client, db):

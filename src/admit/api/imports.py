@@ -84,10 +84,17 @@ _FORM_LISTS = ("products",)
 def _form_fields(form: FormData) -> _Fields:
     """The multipart form's fields, read by the schema the JSON body is (a boolean that is not
     one is refused, never taken for false). Every fault at once, ``file``'s among them; an
-    empty field is an unset one."""
+    empty field is an unset one; a field the form does not have is refused, as the JSON body's
+    are (a misspelt ``dry-run`` would otherwise start a real import)."""
     problems: list[dict[str, Any]] = []
     if not isinstance(form.get("file"), UploadFile):
         problems.append({"field": "file", "message": "Attach the list as the multipart field “file”."})
+    taken = {"file", *ImportFields.model_fields}
+    problems += [
+        {"field": name, "message": f"Not a field of this form (it takes {', '.join(sorted(taken))})."}
+        for name in dict.fromkeys(form.keys())
+        if name not in taken
+    ]
     given: dict[str, Any] = {}
     for name in ImportFields.model_fields:
         values = form.getlist(name)
