@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from admit.audit.models import AuditEvent
-from admit.errors import Conflict, MemberDeactivated
+from admit.errors import MemberDeactivated
 from admit.flows import invitations as invitations_flow
 from admit.flows import join
 from admit.flows import members as members_flow
 from admit.invitations import pipeline
 from admit.invitations.models import Invitation
-from admit.members.models import Member, User
+from admit.members.models import VIA_INVITATION, Member, User
 from tests.factories import (
     PASSWORD,
     actor_for,
@@ -148,6 +148,47 @@ class TestEveryWayIn:
         assert [(x["outcome"], x["code"]) for x in r.json()["results"]] == [("skipped", "member_deactivated")]
         assert _invitations_to(db, DAN) == ["accepted"]
 
+    def test_a_team_by_address_by_id_and_in_a_workspace_skips_them(self, client, db, portal):
+        """Hal, in the team Ops, is deactivated: adding him to a team by address or by id, or
+        adding Ops to a workspace, says member_deactivated in the pipeline's words (it said
+        not_found or not_invitable, "invite them first", which can no longer be done)."""
+        headers = portal.headers()
+        ops = client.post(
+            f"/api/v1/portals/{portal.slug}/teams",
+            json={"name": "Ops", "recipients": ["hal@acme.com"]},
+            headers=headers,
+        )
+        assert ops.status_code == 201, ops.text
+        hal = _member(db, "hal@acme.com")
+        with db.unit_of_work() as session:
+            members_flow.deactivate(session, actor_for(session, portal.slug, portal.owner_email), hal[0])
+        hal = _member(db, "hal@acme.com")
+        hal_user = ops.json()["results"][0]["user_id"]
+        other = client.post(f"/api/v1/portals/{portal.slug}/teams", json={"name": "Other"}, headers=headers)
+        r = client.post(
+            f"/api/v1/portals/{portal.slug}/teams/{other.json()['team']['id']}/members",
+            json={"recipients": ["hal@acme.com"], "user_ids": [hal_user]},
+            headers=headers,
+        )
+        assert [(x["outcome"], x["code"], x["detail"]) for x in r.json()["results"]] == [
+            ("skipped", "member_deactivated", SKIPPED),
+            ("skipped", "member_deactivated", SKIPPED),
+        ], r.text
+        space = client.post(
+            f"/api/v1/portals/{portal.slug}/workspaces",
+            json={"name": "Deal", "kind": "chat"},
+            headers=headers,
+        )
+        r = client.post(
+            f"/api/v1/portals/{portal.slug}/workspaces/{space.json()['id']}/members",
+            json={"team_ids": [ops.json()["team"]["id"]]},
+            headers=headers,
+        )
+        assert [(x["outcome"], x["code"]) for x in r.json()["results"]] == [
+            ("skipped", "member_deactivated")
+        ], r.text
+        assert _member(db, "hal@acme.com") == hal
+
     def test_an_import_preview_counts_them(self, db, portal):
         """A file's preview counts Dan under member_deactivated, not as one it will invite."""
         shown = preview(db, portal, csv_bytes(["email", DAN, "new@clientco.com"]), user_type="client")
@@ -195,14 +236,36 @@ class TestAnInvitationSentBefore:
         assert _member(db, "eve@acme.com") == before
         assert _invitations_to(db, "eve@acme.com") == ["pending"]
 
+    def test_a_join_that_looked_before_the_deactivation_still_cannot_write_over_it(self, db, token):
+        """The accept looked (the person was active), then an admin deactivated them before it
+        wrote (PostgreSQL's read committed lets that happen): the one place every join passes
+        through, ``members.service.activate``, refuses to write over a deactivated membership."""
+        from admit.members import service as members_service
+
+        pf, _link = token
+        before = _member(db, "eve@acme.com")
+        with pytest.raises(MemberDeactivated), db.unit_of_work() as session:
+            user = members_service.get_user_by_email(session, "eve@acme.com")
+            members_service.activate(
+                session,
+                portal_id=pf.portal_id,
+                user_id=user.id,
+                user_type="internal",
+                role="admin",
+                products=[],
+                via=VIA_INVITATION,
+            )
+        assert _member(db, "eve@acme.com") == before
+
     def test_it_is_not_resent(self, db, token):
-        """Resend refuses (409) with the pipeline's words: its link could not be used."""
+        """Resend refuses (403 member_deactivated, the skip's code) with the pipeline's words: its
+        link could not be used."""
         pf, _link = token
         with db.unit_of_work() as session:
             invitation_id = session.scalar(
                 select(Invitation.id).where(Invitation.recipient == "eve@acme.com")
             )
-        with pytest.raises(Conflict) as refused, db.unit_of_work() as session:
+        with pytest.raises(MemberDeactivated) as refused, db.unit_of_work() as session:
             invitations_flow.resend(session, actor_for(session, pf.slug, pf.owner_email), invitation_id)
         assert refused.value.message == SKIPPED
 

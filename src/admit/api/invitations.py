@@ -13,7 +13,6 @@ from admit.api.errors import problems
 from admit.auth import service as auth_service
 from admit.errors import (
     AddressSuppressed,
-    Conflict,
     InvalidInput,
     InvitationGone,
     InvitationNotFound,
@@ -151,14 +150,14 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
         InvitationNotFound,
         InvitationNotPending,
         AddressSuppressed,
-        Conflict,
+        MemberDeactivated,
         RateLimited,
         RecipientRateLimited,
     ),
 )
 def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
     """Send a new link; every earlier link stops working. 409 unless pending (or expired), and
-    409 ``conflict`` for a recipient who is a deactivated member (reactivate them instead)."""
+    403 ``member_deactivated`` for a recipient who is a deactivated member (reactivate them instead)."""
     return _read_many(session, [invitations_flow.resend(session, actor, invitation_id)])[0]
 
 

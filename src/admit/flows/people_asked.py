@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from admit.errors import InvalidInput
 from admit.invitations.pipeline import (
+    DETAILS,
     MAX_RECIPIENTS_PER_REQUEST,
     Outcome,
     Recipient,
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["Asked", "At", "Found", "in_order_asked", "sort_asked", "skipped"]
+__all__ = ["Asked", "At", "Found", "deactivated_skip", "in_order_asked", "sort_asked", "skipped"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,21 @@ def skipped(
     )
 
 
+def deactivated_skip(
+    asked: str, *, user_id: uuid.UUID, address: str | None = None, at: At = NOWHERE
+) -> RecipientResult:
+    """A deactivated member asked for (by address, by id, or with a team): skipped as the
+    invitation pipeline skips them, in its words (``member_deactivated``)."""
+    return skipped(
+        asked,
+        SkipCode.MEMBER_DEACTIVATED,
+        DETAILS[SkipCode.MEMBER_DEACTIVATED],
+        user_id=user_id,
+        address=address,
+        at=at,
+    )
+
+
 def at(result: RecipientResult) -> At:
     """Where ``result``'s person was asked for (as the pipeline's results say it)."""
     return At(result.index, result.position)
@@ -90,6 +106,9 @@ class Asked:
     new: list[Recipient] = field(default_factory=list)  # addresses not active in the portal
     skipped: list[RecipientResult] = field(default_factory=list)
     active: dict[uuid.UUID, Member] = field(default_factory=dict)  # {user_id: Member} of everyone looked up
+    # The user ids looked up whose membership was ended (deactivated): never invited or added
+    # again, whatever way they are asked for (``member_deactivated``; Reactivate is the way back).
+    deactivated: set[uuid.UUID] = field(default_factory=set)
 
 
 def sort_asked(
@@ -117,13 +136,17 @@ def sort_asked(
     ]
     users = members_service.users_by_address(session, {r.address for r in parsed if r.address})
     out = Asked()
-    out.active = members_service.active_members(
-        session, portal_id, [*ids, *(u.id for u in users.values()), *also]
+    looked_up = [*ids, *(u.id for u in users.values()), *also]
+    out.active = members_service.active_members(session, portal_id, looked_up)
+    out.deactivated = members_service.access_ended_among(
+        session, portal_id, [u for u in looked_up if u not in out.active]
     )
     for position, user_id in enumerate(ids):
         member = out.active.get(user_id)
         where = At(position=position)
-        if member is None:
+        if user_id in out.deactivated:
+            out.skipped.append(deactivated_skip(str(user_id), user_id=user_id, at=where))
+        elif member is None:
             out.skipped.append(skipped(str(user_id), "not_found", "No such person in this portal.", at=where))
         else:
             out.existing.append(Found(member.user.label, member, where))
@@ -139,7 +162,9 @@ def sort_asked(
         seen.add(r.address)
         user = users.get(r.address)
         member = out.active.get(user.id) if user is not None else None
-        if member is not None:
+        if user is not None and user.id in out.deactivated:
+            out.skipped.append(deactivated_skip(r.raw, user_id=user.id, address=r.address, at=where))
+        elif member is not None:
             out.existing.append(Found(r.raw, member, where))
         else:
             out.new.append(r)

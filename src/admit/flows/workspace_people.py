@@ -40,7 +40,7 @@ from admit.errors import (
     NotFound,
     PermissionDenied,
 )
-from admit.flows.people_asked import NOWHERE, At, at, in_order_asked, sort_asked
+from admit.flows.people_asked import NOWHERE, At, at, deactivated_skip, in_order_asked, sort_asked
 from admit.flows.people_asked import skipped as _skipped
 from admit.invitations import pipeline, repository, sending
 from admit.invitations import service as invitations_service
@@ -128,6 +128,9 @@ def add_people(
             label = f"{team.name}: {tm.user.address}"
             if tm.user_id in active:
                 people.append(_Person(label, tm.user, joined=True, via_team_id=team.id))
+                continue
+            if tm.user_id in asked.deactivated:
+                results.append(deactivated_skip(label, user_id=tm.user_id, address=tm.user.address))
                 continue
             invitation = pending.get(tm.user.address) if tm.user.address else None
             if invitation is None and team.kind == CLIENT_GROUP and tm.user.address:

@@ -29,13 +29,13 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import rowcount
 from admit.errors import (
-    Conflict,
     DomainError,
     InvalidInput,
     InvitationGone,
     InvitationNotFound,
     InvitationNotGrantable,
     InvitationNotPending,
+    MemberDeactivated,
 )
 from admit.events import outbox as webhooks
 from admit.invitations import messages, pipeline, repository, sending
@@ -287,7 +287,7 @@ def reissue(
     _require_open(invitation, "resent")
     if _recipient_deactivated(session, invitation):
         # Its link could not be used (``require_grantable``): the pipeline's word for it.
-        raise Conflict(pipeline.DEACTIVATED_MEMBER)
+        raise MemberDeactivated(pipeline.DEACTIVATED_MEMBER)
     notifications_service.require_recipient_free(session, invitation.recipient, actor.portal.id)
     if not counted:
         sending.reserve(session, actor.portal, 1, by=actor)

@@ -489,13 +489,16 @@ def activate(
     """Make a user an active member of a portal with this type, role and products.
 
     The one way anyone gets in (an accepted invitation, a confirmed link sign-up): a new member
-    row, or the existing one written over. Applies only; callers decide whether the person may
-    join (never a deactivated member: Reactivate, ``set_status``, is their way back). ``via``:
-    how they come in (``models.JOINED_VIA``). ``new_user``: the user was made in this
-    transaction, so they have no membership to look for.
+    row, or the existing one written over. Callers decide whether the person may join; the one
+    rule held here, whoever calls, is that a deactivated member is never written over (403
+    ``member_deactivated``: Reactivate, ``set_status``, is their way back), even one deactivated
+    after the caller looked. ``via``: how they come in (``models.JOINED_VIA``). ``new_user``: the
+    user was made in this transaction, so they have no membership to look for.
     """
     assert via in JOINED_VIA, via
     member = None if new_user else get_membership(session, portal_id, user_id)
+    if member is not None and member.status == DEACTIVATED:
+        raise access_ended(portals_service.get_or_raise(session, portal_id))
     if member is None:
         member = Member(portal_id=portal_id, user_id=user_id)
         session.add(member)
