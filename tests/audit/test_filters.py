@@ -205,12 +205,34 @@ class TestApi:
             message = r.json()["errors"][0]["message"]
             assert not message.startswith(f"{field}:") and "Input should" not in message, message
 
+    @pytest.mark.parametrize("typed", ["20261206", "2026-W49-7", "1733443200", "2026-12-06T00:00:00"])
+    def test_a_day_is_written_one_way_everywhere(self, client, db, run_cli, typed):
+        """The API, the page and the CLI read a day by one reader (audit.service.day), written
+        YYYY-MM-DD: the API took "1733443200" and "2026-12-06T00:00:00" where the page refused
+        them, and the page "20261206" and "2026-W49-7" where the API refused them."""
+        log = _log(db)
+        r = _api(client, log, "/audit-events", since=typed)
+        assert (r.status_code, r.json()["field"]) == (422, "since"), r.text
+        assert r.json()["errors"] == [
+            {
+                "field": "since",
+                "message": f"“{typed}” is not a day. A day, written YYYY-MM-DD (e.g. 2026-12-06).",
+            }
+        ]
+        result = run_cli("audit", "list", "--portal", log.pf.slug, "--since", typed)
+        assert result.exit_code == 2 and "is not a day" in result.output, result.output
+
+    def test_both_bad_days_are_said_at_once(self, client, db):
+        log = _log(db)
+        r = _api(client, log, "/audit-events", since="soon", until="later")
+        assert [e["field"] for e in r.json()["errors"]] == ["since", "until"], r.text
+
     def test_the_document_describes_the_filters_and_the_export(self, client):
         doc = client.get("/api/v1/openapi.json").json()
         listed = doc["paths"]["/api/v1/portals/{portal}/audit-events"]["get"]
         named = {p["name"]: p for p in listed["parameters"]}
         assert {"since", "until", "actor", "category", "q", "cursor", "limit"} <= set(named)
-        assert named["since"]["schema"]["anyOf"][0]["format"] == "date"
+        assert named["since"]["schema"]["format"] == "date"  # read by audit.service.day, as the page and CLI
         assert "time zone" in named["until"]["description"]
         export = doc["paths"]["/api/v1/portals/{portal}/audit-events.csv"]["get"]
         assert "text/csv" in export["responses"]["200"]["content"]

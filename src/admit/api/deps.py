@@ -57,15 +57,15 @@ ActorDep = Annotated[Actor, Depends(api_actor)]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Items per page, 1 to {MAX_LIMIT}.")]
 
 
-_QUERY_NAMES: dict[int, frozenset[str]] = {}  # id(route) -> the query parameters it takes
+_QUERY_NAMES = "admit_query_names"  # kept on the route: the query parameters it takes
 
 
 def _query_names(route: Any) -> frozenset[str]:
-    names = _QUERY_NAMES.get(id(route))
+    names: frozenset[str] | None = getattr(route, _QUERY_NAMES, None)
     if names is None:
         fields = get_flat_params(route.dependant)
         names = frozenset(f.alias for f in fields if isinstance(f.field_info, params.Query))
-        _QUERY_NAMES[id(route)] = names
+        setattr(route, _QUERY_NAMES, names)
     return names
 
 

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import Depends, File, Query, Request, UploadFile
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Session
 from admit import context
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
+from admit.audit import service as audit_service
 from admit.audit.schemas import AuditCategory, AuditEventPage, AuditEventRead
 from admit.errors import InvalidInput, PermissionDenied
 from admit.kit.routing import Router
@@ -113,12 +113,20 @@ class AuditFilters:
 
     category: AuditCategory | None = None
     q: Annotated[str | None, Query(description='Who or what, in part, or what was done ("revoked").')] = None
+    # Days are read by the log's one reader (audit.service.day), as the page and the CLI read them.
     since: Annotated[
-        date | None, Query(description="Events from this day on (YYYY-MM-DD, in the portal's time zone).")
+        str | None,
+        Query(
+            description="Events from this day on (YYYY-MM-DD, in the portal's time zone).",
+            json_schema_extra={"format": "date"},
+        ),
     ] = None
     until: Annotated[
-        date | None,
-        Query(description="Events up to the end of this day (YYYY-MM-DD, in the portal's time zone)."),
+        str | None,
+        Query(
+            description="Events up to the end of this day (YYYY-MM-DD, in the portal's time zone).",
+            json_schema_extra={"format": "date"},
+        ),
     ] = None
     actor: Annotated[
         str | None,
@@ -133,8 +141,7 @@ class AuditFilters:
         return {
             "category": self.category,
             "q": self.q,
-            "since": self.since,
-            "until": self.until,
+            **audit_service.days(self.since, self.until),
             "by": self.actor,
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,12 +17,13 @@ from admit.actor import Actor
 from admit.audit.models import AuditEvent
 from admit.audit.words import ANONYMOUS, CATEGORIES, actions_saying
 from admit.db import new_id
-from admit.errors import A_DAY, InvalidInput
+from admit.errors import A_DAY, Checks, InvalidInput
 from admit.events import outbox as webhooks
 from admit.kit import clock
 from admit.kit.bulk import insert_rows, new_ids
 from admit.kit.pagination import page
 from admit.kit.search import contains
+from admit.kit.text import as_typed
 
 __all__ = ["ActedBy", "count_events", "day", "list_events", "recent_actors", "record", "record_many"]
 
@@ -162,16 +164,33 @@ class ActedBy:
     label: str | None = None
 
 
+_A_DAY_WRITTEN = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def day(text: str | None, *, field: str) -> date | None:
-    """A day as the log's filters take it from a page or a command line (``2026-12-06``); none
-    for blank text. Refused, naming ``field``, when it is not one."""
+    """A day as the log's filters take it, from the API, a page or a command line: written
+    ``2026-12-06`` and nothing else (not ``20261206``, a week's day, a moment or a count of
+    seconds, which other readers take); none for blank text. Refused, naming ``field``."""
     text = (text or "").strip()
     if not text:
         return None
     try:
+        if not _A_DAY_WRITTEN.fullmatch(text):
+            raise ValueError(text)
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"“{text[:40]}” is not a day. {A_DAY}", field=field) from None
+        raise InvalidInput(f"“{as_typed(text)}” is not a day. {A_DAY}", field=field) from None
+
+
+def days(since: str | None, until: str | None) -> dict[str, date | None]:
+    """The log's ``since`` and ``until`` (``day``), both refused at once when both are wrong."""
+    checks = Checks()
+    read: dict[str, date | None] = {"since": None, "until": None}
+    for field, text in (("since", since), ("until", until)):
+        with checks.of(field):
+            read[field] = day(text, field=field)
+    checks.done()
+    return read
 
 
 def _matching(

@@ -57,8 +57,7 @@ def audit_list(
     with _shared.portal_session(slug) as (session, actor):
         # Days read as the Audit Log page reads them (and refused in its words).
         filters: dict[str, Any] = {
-            "since": audit_service.day(since, field="since"),
-            "until": audit_service.day(until, field="until"),
+            **audit_service.days(since, until),
             "by": by,
             "category": category,
             "q": q,

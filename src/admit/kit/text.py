@@ -14,6 +14,7 @@ import phonenumbers
 from admit.kit import clock
 
 __all__ = [
+    "as_typed",
     "day_text",
     "full_stop",
     "is_phone",
@@ -26,6 +27,13 @@ __all__ = [
     "wait_in_words",
     "country_text",
 ]
+
+
+def as_typed(text: str, limit: int = 40) -> str:
+    """What someone typed, to quote back in a refusal ("“…” is not a time zone"): at most
+    ``limit`` characters, cut with "…", so a refusal never echoes a whole request body."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def full_stop(text: str) -> str:

@@ -26,7 +26,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Checks, InvalidInput, PortalNotFound
 from admit.kit import colour
-from admit.kit.text import country_text
+from admit.kit.text import as_typed, country_text
 from admit.notifications import preferences
 from admit.policy import ALL_PRODUCTS
 from admit.portals import brand as portals_brand
@@ -396,7 +396,8 @@ def check_time_zone(name: str) -> str:
     known = {z.casefold(): z for z in _time_zones()}.get(name.casefold())  # europe/paris: Europe/Paris
     if known is None:
         raise InvalidInput(
-            f"“{name}” is not a time zone (for example Europe/Paris or America/New_York).", field="time_zone"
+            f"“{as_typed(name)}” is not a time zone (for example Europe/Paris or America/New_York).",
+            field="time_zone",
         )
     return known
 
@@ -485,7 +486,7 @@ def check_sms_countries(codes: list[str]) -> list[str]:
             continue
         if code not in phonenumbers.SUPPORTED_REGIONS:
             raise InvalidInput(
-                f"“{raw.strip()}” is not a country code (such as US, GB, DE).", field="sms_countries"
+                f"“{as_typed(raw)}” is not a country code (such as US, GB, DE).", field="sms_countries"
             )
         if code not in countries:
             countries.append(code)
