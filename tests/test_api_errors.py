@@ -288,6 +288,13 @@ class TestQueryParameters:
             == 200
         )
 
+    def test_an_operation_with_no_input_says_it_may_answer_422(self, client, db):
+        """``GET /me`` takes nothing, yet ``/me?x=1`` is refused: the document says it may be."""
+        pf = create_portal(db)
+        assert client.get("/api/v1/me?x=1", headers=pf.headers()).status_code == 422
+        document = client.get("/api/v1/openapi.json").json()
+        assert "invalid_input" in document["paths"]["/api/v1/me"]["get"]["responses"]["422"]["x-error-codes"]
+
     def test_every_documented_one_is_taken(self, client, db):
         """Every query parameter the API's document declares, on every operation, is one the
         operation takes (whatever it then says of the value "x")."""

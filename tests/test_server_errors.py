@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 
 import pytest
+from fastapi.responses import StreamingResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -36,6 +37,14 @@ def failing(db, settings):
     @router.get("/fails")
     def page_fails() -> None:
         raise RuntimeError(SECRET)
+
+    @router.get("/api/v1/fails-midway")
+    def export_fails() -> StreamingResponse:
+        def rows():
+            yield "email\r\n"
+            raise RuntimeError(SECRET)
+
+        return StreamingResponse(rows(), media_type="text/csv")
 
     app.include_router(router)
     # What a client is answered (the test client would otherwise raise what the server logs).
@@ -70,3 +79,12 @@ def test_a_page_answers_a_fault_with_the_error_page(failing):
     assert "Something went wrong" in r.text and "fault-0002" in r.text
     assert SECRET not in r.text and "Traceback" not in r.text
     assert r.headers["X-Frame-Options"] == "DENY"
+
+
+def test_a_fault_after_the_answer_began_is_logged_under_its_reference(failing, caplog):
+    """A streamed export that fails halfway cannot be answered again; its traceback is still
+    logged with the request's id as reference (the server's own log line would have none)."""
+    with caplog.at_level(logging.ERROR, logger="admit"):
+        failing.get("/api/v1/fails-midway", headers={"X-Request-ID": "fault-0003"})
+    logged = [rec for rec in caplog.records if "reference=fault-0003" in rec.getMessage()]
+    assert logged and logged[0].exc_info is not None and SECRET in str(logged[0].exc_info[1])

@@ -166,6 +166,12 @@ class Edge:
                     await self.app(scope, receive, send_with_headers)
                 except Exception:
                     if answering:  # part of the answer went: nothing else can be said
+                        log.exception(  # while the request id is still the reference
+                            "request.failed_while_answering method=%s route=%s reference=%s",
+                            request.method,
+                            getattr(scope.get("route"), "path", "-"),
+                            REQUEST_ID.get(),
+                        )
                         raise
                     await (await self._failed(request))(scope, receive, send_with_headers)
             else:

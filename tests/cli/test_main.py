@@ -319,6 +319,20 @@ class TestJsonErrors:
         assert (problem["code"], problem["field"]) == ("invalid_input", "owner_email"), problem
         assert [e["field"] for e in problem["errors"]] == ["owner_email"]
 
+    def test_a_usage_refusal_of_the_command_is_a_problem_too(self, run):
+        """``members change --json`` with nothing to change (refused by the command, not by
+        click before it): ``invalid_input``, exit 2, nothing on stderr (it was text there)."""
+        from tests.cli.helpers import init_portal
+
+        slug = init_portal(run)["portal"]
+        said = run("members", "change", "--portal", slug, "o@acme.com", "--json")
+        assert said.exit_code == 2 and said.stderr == "", said.output
+        problem = json.loads(said.stdout)
+        assert (problem["code"], problem["detail"]) == (
+            "invalid_input",
+            "Say what to change: --role, --products, or both.",
+        )
+
     def test_no_such_portal_is_a_problem_too(self, run):
         """A --portal that names no portal: ``portal_not_found``, exit 2 as in text."""
         said = run("invitations", "list", "--portal", "no-such-portal", "--json")

@@ -43,7 +43,9 @@ def build_router(*, dev_mailbox: bool) -> Router:
         webhooks,
         workspaces,
     ):
-        router.include_router(describe(module.router), dependencies=[Depends(known_query_only)])
+        router.include_router(
+            describe(module.router, query_checked=True), dependencies=[Depends(known_query_only)]
+        )
     # A mail provider's callback (its secret may come in the query) takes what the provider sends.
     router.include_router(describe(email_events.router))
     if dev_mailbox:

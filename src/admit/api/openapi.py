@@ -59,15 +59,17 @@ def _declared(route: APIRoute) -> set[str]:
     return {code for response in route.responses.values() for code in response.get(CODES_KEY, ())}
 
 
-def describe(router: APIRouter) -> APIRouter:
+def describe(router: APIRouter, *, query_checked: bool = False) -> APIRouter:
     """Complete each route's ``responses`` and ``security`` from its dependencies and input
-    (again and again is the same: the routers are the modules' own)."""
+    (again and again is the same: the routers are the modules' own). ``query_checked``: the
+    router will be included with ``api.deps.known_query_only``, so every route may answer 422
+    (a query parameter it does not take), inputs or none."""
     for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
         calls = _calls(route.dependant)
         implied: list[type[DomainError]] = []
-        if route.body_field is not None or get_flat_params(route.dependant):
+        if query_checked or route.body_field is not None or get_flat_params(route.dependant):
             implied.append(InvalidInput)
         if route.body_field is not None:
             implied.append(TooLarge)  # app._body_size, from the Content-Length

@@ -151,7 +151,14 @@ def refuse(exc: DomainError, *, more: str = "", code: int | None = None) -> NoRe
 
 
 def usage(message: str) -> NoReturn:
-    """End the command as a usage error (exit 2), as click ends its own."""
+    """End the command as a usage error (exit 2), as click ends its own; with ``--json``, as
+    the problem the API would answer (``refuse``), like every other refusal once the command
+    runs."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.params.get("as_json"):
+        from admit.errors import InvalidInput
+
+        refuse(InvalidInput(message), code=USAGE)
     raise click.UsageError(message)
 
 
