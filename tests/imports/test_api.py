@@ -323,7 +323,8 @@ class TestRefused:
         assert (again.status_code, again.json()["field"]) == (422, "dry_run")
 
     def test_every_fault_of_the_form_at_once(self, client, db):
-        """No file, a field the form does not have, a bad user_type and a bad boolean: one 422 listing all four."""
+        """No file, a field the form does not have, a bad user_type and a bad boolean: one 422
+        listing all four."""
         pf = create_portal(db)
         r = client.post(
             url(pf),
