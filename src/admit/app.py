@@ -51,6 +51,7 @@ with collector_paused():
     )
     from admit.jobs import start_in_thread
     from admit.kit.logs import REQUEST_ID, RequestIds
+    from admit.kit.routing import mark_templates, template_of
     from admit.kit.tokens import HideTokens
     from admit.pages.deps import (
         SECRET_LINK_PREFIXES,
@@ -169,7 +170,7 @@ class Edge:
                         log.exception(  # while the request id is still the reference
                             "request.failed_while_answering method=%s route=%s reference=%s",
                             request.method,
-                            getattr(scope.get("route"), "path", "-"),
+                            template_of(scope) or "-",
                             REQUEST_ID.get(),
                         )
                         raise
@@ -192,7 +193,7 @@ class Edge:
         outside every middleware of ours, so its answer would carry neither the request id nor
         the security headers, and its log line no request id."""
         reference = REQUEST_ID.get()
-        route = getattr(request.scope.get("route"), "path", "-")  # the template: no token in it
+        route = template_of(request.scope) or "-"  # the template: no token in it
         log.exception("request.failed method=%s route=%s reference=%s", request.method, route, reference)
         error = InternalError(
             f"Something went wrong inside Admit (reference {reference}). Try again; if it goes on, "
@@ -435,4 +436,5 @@ def create_app(
     if db.is_sqlite:
         app.add_middleware(SqliteTurns)
     app.add_middleware(RequestIds)  # outermost: the access log line carries the id too
+    mark_templates(app.router.routes)  # the whole template of each route's paths: metrics, logs
     return app

@@ -27,7 +27,7 @@ from admit.db import Database
 from admit.errors import NotFound
 from admit.imports import service as imports_service
 from admit.kit import clock
-from admit.kit.routing import Router
+from admit.kit.routing import Router, template_of
 from admit.kit.tokens import same
 from admit.migrate import current_revision, head_revision
 from admit.notifications import service as notifications_service
@@ -48,7 +48,7 @@ LATENCY = Histogram(
 def count(scope: dict[str, Any], method: str, status: int, seconds: float) -> None:
     """Count one answered request by its route's template (``/invite/{token}``, never the token
     itself) and its time (called by ``app.Edge`` for every request)."""
-    template = getattr(scope.get("route"), "path", None) or "unmatched"
+    template = template_of(scope) or "unmatched"
     LATENCY.labels(method, template).observe(seconds)
     REQUESTS.labels(method, template, str(status)).inc()
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -35,7 +35,7 @@ from starlette.responses import Response
 from starlette.routing import Match, Mount
 from starlette.types import Scope
 
-__all__ = ["Router", "finish_in_thread", "path_pattern"]
+__all__ = ["Router", "finish_in_thread", "mark_templates", "path_pattern", "template_of"]
 
 # What a request's dependencies leave to be done as its plain endpoint answers with a response, in
 # the thread the endpoint ran in (``web.db_session``: its commit). FastAPI runs a plain endpoint in
@@ -134,3 +134,29 @@ class Router(APIRouter):
         if taken is not None and taken.search(get_route_path(scope)) is None:
             return Match.NONE, {}
         return super().matches(scope)
+
+
+_TEMPLATE = "admit_template"  # kept on each route: the template of the paths it answers
+
+
+def mark_templates(routes: Sequence[Any], prefix: str = "") -> None:
+    """Write on every route the template of the whole paths it answers, the prefixes of the
+    routers it was included through in front (``/api/v1/portals/{portal}/invitations``): FastAPI
+    0.165 puts in ``scope["route"]`` the route as its own router declared it, without them. Run
+    once, when the app is built (``app.create_app``)."""
+    for route in routes:
+        included = getattr(route, "original_router", None)  # an included router, as FastAPI keeps it
+        if included is not None:
+            mark_templates(included.routes, prefix + route.include_context.prefix)
+        elif isinstance(getattr(route, "path", None), str):
+            setattr(route, _TEMPLATE, prefix + route.path)
+
+
+def template_of(scope: Scope) -> str | None:
+    """The template of the path a request was routed by (``/invite/{token}``, never the token
+    itself), for its metrics and log lines; None before routing or when nothing matched."""
+    route = scope.get("route")
+    if route is None:
+        return None
+    template: str | None = getattr(route, _TEMPLATE, None) or getattr(route, "path", None)
+    return template
