@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import socket
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import String, Text, create_engine, delete, select
@@ -70,24 +70,46 @@ def _pid_of(name: str) -> int | None:
     return int(pid) if host == _host() and pid.isdigit() else None
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, recorded_at: datetime) -> bool:
+    """Whether the server that wrote its row at ``recorded_at`` still runs as ``pid``: the
+    process lives and, where the system says when it started (Linux), started before the row
+    was written (a dead server's pid taken by a later process is not that server). Elsewhere
+    than POSIX no process is asked (a signal 0 is not a question there): the row is taken."""
+    if os.name != "posix":
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # another user's process: it exists
-        return True
+        pass
     except OSError:
         return False
-    return True
+    started = _started_at(pid)
+    return started is None or started <= recorded_at.replace(tzinfo=UTC) + timedelta(seconds=2)
+
+
+def _started_at(pid: int) -> datetime | None:
+    """When process ``pid`` started, from Linux's /proc (its start in clock ticks after the
+    boot, and the boot's time); None where there is no /proc to ask."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as handle:
+            ticks = int(handle.read().rpartition(")")[2].split()[19])
+        with open("/proc/stat", encoding="ascii") as handle:
+            boot = next(int(line.split()[1]) for line in handle if line.startswith("btime "))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return datetime.fromtimestamp(boot + ticks / os.sysconf("SC_CLK_TCK"), UTC)
 
 
 def record_public_url(session: Session, url: str, *, pid: int | None = None) -> None:
     """``admit serve`` (process ``pid``, this one by default) says where it answers; the rows
     of this machine's servers that died without saying so are cleared."""
     pid = os.getpid() if pid is None else pid
-    names = session.scalars(select(InstanceValue.name).where(InstanceValue.name.startswith(PREFIX)))
-    dead = [n for n in names if (p := _pid_of(n)) is not None and p != pid and not _alive(p)]
+    rows = session.execute(
+        select(InstanceValue.name, InstanceValue.updated_at).where(InstanceValue.name.startswith(PREFIX))
+    )
+    dead = [n for n, at in rows if (p := _pid_of(n)) is not None and p != pid and not _alive(p, at)]
     session.execute(delete(InstanceValue).where(InstanceValue.name.in_([*dead, OLD_NAME])))
     session.merge(InstanceValue(name=_name(pid), value=url, updated_at=clock.now()))
 
@@ -122,7 +144,7 @@ def running(database_url: str) -> list[Server]:
     found = []
     for name, url, started_at in rows:
         pid = _pid_of(name)
-        if pid is not None and _alive(pid) and urlsplit(url).netloc.rsplit(":", 1)[0] in LOOPBACK:
+        if pid is not None and _alive(pid, started_at) and urlsplit(url).netloc.rsplit(":", 1)[0] in LOOPBACK:
             found.append(Server(url, pid, started_at))
     return found
 

@@ -414,6 +414,23 @@ class TestSeveralServers:
             first.wait()
         assert served.public_url(database_url) is None  # killed: it no longer answers
 
+    def test_a_dead_servers_pid_taken_by_a_later_process_is_not_that_server(self, db, database_url):
+        """A row written before its process id's current owner started (the server died, its
+        pid was given again) is not a running server (the reviewer's report)."""
+        from datetime import timedelta
+
+        from admit import served
+        from admit.kit import clock
+
+        later = _process(60)  # started after the row below says its server recorded itself
+        try:
+            with clock.travel(timedelta(hours=-1)), db.unit_of_work() as session:
+                served.record_public_url(session, "http://127.0.0.1:8793", pid=later.pid)
+            assert served.running(database_url) == []
+        finally:
+            later.kill()
+            later.wait()
+
     def test_commands_use_a_running_server_and_say_which_of_several(self, run, db):
         """``links show`` and ``invite`` with ADMIT_PUBLIC_URL unset give the first started
         server's address and name it on stderr when several run; ``check-config`` says it."""
