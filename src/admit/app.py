@@ -103,6 +103,15 @@ class SqliteTurns:
             self._gate.release()
 
 
+def _log_failure(request: Request, event: str) -> str:
+    """Log the exception being handled under the request's id (the reference a person is given),
+    with the route's template (never a path: no token in it); returns the reference."""
+    reference = REQUEST_ID.get()
+    route = template_of(request.scope) or "-"
+    log.exception("%s method=%s route=%s reference=%s", event, request.method, route, reference)
+    return reference
+
+
 async def _busy(scope: Any, receive: Any, send: Any) -> None:
     response = domain_error_response(Busy("The server is busy; try again in a moment.", retry_after=1))
     await response(scope, receive, send)
@@ -167,12 +176,7 @@ class Edge:
                     await self.app(scope, receive, send_with_headers)
                 except Exception:
                     if answering:  # part of the answer went: nothing else can be said
-                        log.exception(  # while the request id is still the reference
-                            "request.failed_while_answering method=%s route=%s reference=%s",
-                            request.method,
-                            template_of(scope) or "-",
-                            REQUEST_ID.get(),
-                        )
+                        _log_failure(request, "request.failed_while_answering")
                         raise
                     await (await self._failed(request))(scope, receive, send_with_headers)
             else:
@@ -192,9 +196,7 @@ class Edge:
         ``exception_handler(Exception)``: Starlette gives that one to its ServerErrorMiddleware,
         outside every middleware of ours, so its answer would carry neither the request id nor
         the security headers, and its log line no request id."""
-        reference = REQUEST_ID.get()
-        route = template_of(request.scope) or "-"  # the template: no token in it
-        log.exception("request.failed method=%s route=%s reference=%s", request.method, route, reference)
+        reference = _log_failure(request, "request.failed")
         error = InternalError(
             f"Something went wrong inside Admit (reference {reference}). Try again; if it goes on, "
             "give the reference to whoever runs Admit: it is in the server's log."
