@@ -284,6 +284,11 @@ class Checks:
             named = field if renamed else exc.field or field
             self.problems.append({"field": named, "message": exc.message})
 
+    def extend(self, other: Checks | None) -> None:
+        """Say ``other``'s faults too (a caller's, found in the same request), after these."""
+        if other is not None:
+            self.problems.extend(other.problems)
+
     def done(self) -> None:
         if self.problems:
             raise InvalidInput.of_all(self.problems)

@@ -92,17 +92,16 @@ class HrOptions(BaseModel):
     )
     deactivate_limit_pct: int | None = Field(
         default=None,
-        ge=0,
-        le=100,
-        description="A sync deactivating more than this share of active members waits for confirmation.",
+        description="A sync deactivating more than this share (0 to 100) of active members waits for "
+        "confirmation.",
     )
 
 
 class HrConnectionCreate(HrOptions):
     provider: str
-    api_key: str = Field(default="", max_length=4000, description="Stored encrypted; never returned.")
-    account: str = Field(default="", max_length=200)
-    base_url: str = Field(default="", max_length=500, description="The system's API (or the list's URL).")
+    api_key: str = Field(default="", description="Stored encrypted; never returned.")
+    account: str = Field(default="", description="The account or subdomain, where the system has one.")
+    base_url: str = Field(default="", description="The system's API (or the list's URL).")
     fields_granted: bool = Field(
         description="The admin grants Admit read access to the fields the system lists."
     )
@@ -112,9 +111,9 @@ class HrConnectionCreate(HrOptions):
 
 
 class HrConnectionUpdate(HrOptions):
-    api_key: str | None = Field(default=None, max_length=4000, description="A new key replaces the old one.")
-    account: str | None = Field(default=None, max_length=200)
-    base_url: str | None = Field(default=None, max_length=500)
+    api_key: str | None = Field(default=None, description="A new key replaces the old one.")
+    account: str | None = None
+    base_url: str | None = None
 
 
 class HrConnectionRead(BaseModel):

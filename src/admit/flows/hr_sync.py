@@ -44,7 +44,7 @@ from admit.directory.hr.plan import (
     Step,
     make_plan,
 )
-from admit.errors import Conflict, DomainError, HrSystemFailed, InvalidInput
+from admit.errors import Checks, Conflict, DomainError, HrSystemFailed, InvalidInput
 from admit.flows import members as members_flow
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
@@ -110,14 +110,17 @@ def _invite_options(actor: Actor, conn: HrConnection | None, given: dict[str, An
     }
 
 
-def _options(actor: Actor, conn: HrConnection | None, body: dict[str, Any]) -> dict[str, Any]:
-    """A connection's options from a request: the invitation options checked, the rest as given
-    (``directory.hr.service`` checks them)."""
+def _options(actor: Actor, conn: HrConnection | None, body: dict[str, Any]) -> tuple[dict[str, Any], Checks]:
+    """A connection's options from a request: the invitation options checked (their faults
+    noted, for ``directory.hr.service`` to say with its own), the rest as given (it checks them)."""
     out = {
         k: body.get(k)
         for k in ("schedule", "new_hires", "map_departments", "deactivate_limit_pct", "allowed_domains")
     }
-    return {**out, **_invite_options(actor, conn, body)}
+    faults = Checks()
+    with faults.of("user_type"):
+        out.update(_invite_options(actor, conn, body))
+    return out, faults
 
 
 def _kept_role(conn: HrConnection | None, user_type: str) -> str | None:
@@ -129,6 +132,7 @@ def _kept_role(conn: HrConnection | None, user_type: str) -> str | None:
 def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnection:
     """Connect an HR system; unless ``check`` is false, its list is read once first, so a wrong
     key or address is said now (502 ``hr_system_failed``, nothing kept), not at the first sync."""
+    options, faults = _options(actor, None, body)
     conn = hr.connect(
         session,
         actor,
@@ -137,7 +141,8 @@ def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnectio
         account=str(body.get("account") or ""),
         base_url=str(body.get("base_url") or ""),
         fields_granted=bool(body.get("fields_granted")),
-        options=_options(actor, None, body),
+        options=options,
+        faults=faults,
     )
     if body.get("check", True):
         _read_list(session, conn)
@@ -145,6 +150,7 @@ def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnectio
 
 
 def update(session: Session, actor: Actor, conn: HrConnection, body: dict[str, Any]) -> HrConnection:
+    options, faults = _options(actor, conn, body)
     return hr.update_connection(
         session,
         actor,
@@ -152,7 +158,8 @@ def update(session: Session, actor: Actor, conn: HrConnection, body: dict[str, A
         api_key=body.get("api_key"),
         account=body.get("account"),
         base_url=body.get("base_url"),
-        options=_options(actor, conn, body),
+        options=options,
+        faults=faults,
     )
 
 

@@ -40,12 +40,14 @@ def test_connect_preview_select_and_send(client, db, worker, portal, fake):
         "account": c.account,
         "base_url": c.base_url,
     }
-    refused = client.post(f"/p/{portal.slug}/hr/connect/bamboohr", data=data)
+    refused = client.post(f"/p/{portal.slug}/hr/connect/bamboohr", data={**data, "api_key": ""})
     assert refused.status_code == 422
     assert (
         said_under(refused.text, "fields_granted")
         == "Grant Admit read access to the fields listed to connect."
     )
+    assert said_under(refused.text, "api_key") == "Enter the API key."  # every fault at once
+    assert "2 things to fix below." in refused.text
     assert f'value="{c.account}"' in refused.text  # what was typed is kept
     assert c.api_key not in refused.text  # the key is not put back into the page
     done = client.post(

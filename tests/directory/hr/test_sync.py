@@ -249,6 +249,45 @@ def test_bad_connection_input_names_the_field(client, portal, fake):
 
 
 @pytest.mark.parametrize("fake", ["personio"], indirect=True)
+def test_a_connection_says_every_fault_at_once(client, portal, fake, hr):
+    """Connecting or changing a connection with several things wrong names each of them in one
+    answer (the page says each under its field), and nothing is kept."""
+    base = f"/api/v1/portals/{portal.slug}/directory/connections"
+    body = {
+        "provider": fake.provider,
+        "fields_granted": False,
+        "account": "a" * 201,
+        "base_url": "ftp://x",
+        "api_key": "",
+        "deactivate_limit_pct": 150,
+        "role": "owner-ish",
+    }
+    r = client.post(base, json=body, headers=portal.headers())
+    assert r.status_code == 422, r.text
+    faults = {e["field"]: e["message"] for e in r.json()["errors"]}
+    assert list(faults) == [
+        "fields_granted",
+        "account",
+        "base_url",
+        "api_key",
+        "deactivate_limit_pct",
+        "role",
+    ]
+    assert faults["account"] == "The Client ID is at most 200 characters."
+    assert faults["deactivate_limit_pct"] == "The share is a percentage from 0 to 100."
+    assert client.get(base, headers=portal.headers()).json() == []
+
+    conn = hr.connect()
+    change = {"account": "other", "deactivate_limit_pct": -1, "schedule": "daily", "role": "owner-ish"}
+    r = client.patch(f"{base}/{conn['id']}", json=change, headers=portal.headers())
+    assert r.status_code == 422, r.text
+    assert [e["field"] for e in r.json()["errors"]] == ["api_key", "deactivate_limit_pct", "role"]
+    assert "Enter the" in r.json()["errors"][0]["message"]
+    after = client.get(f"{base}/{conn['id']}", headers=portal.headers()).json()
+    assert (after["account"], after["schedule"]) == (conn["account"], conn["schedule"])  # nothing changed
+
+
+@pytest.mark.parametrize("fake", ["personio"], indirect=True)
 def test_auto_pilot_invites_new_hires_on_their_start_date(hr, fake, db, worker):
     fake.people = [ADA, EVE]
     hr.connect(schedule="hourly")

@@ -24,7 +24,7 @@ from admit.directory.hr.base import Credentials, Provider
 from admit.directory.hr.fetch import Fetcher
 from admit.directory.hr.plan import Seen
 from admit.directory.models import HrConnection, HrEmployee, HrSyncRun
-from admit.errors import Conflict, HrConnectionNotFound, InvalidInput
+from admit.errors import Checks, Conflict, HrConnectionNotFound, InvalidInput
 from admit.kit import netguard, secretbox
 from admit.members.addresses import normalize_domain
 
@@ -56,6 +56,8 @@ __all__ = [
 
 SCHEDULES = {"off": None, "hourly": timedelta(hours=1), "daily": timedelta(days=1)}
 NEW_HIRES = ("invite", "quiet")
+# The longest key, account and list address a connection keeps (characters).
+MAX_API_KEY, MAX_ACCOUNT, MAX_BASE_URL = 4000, 200, 500
 QUEUED, RUNNING, DONE, FAILED, WAITING = "queued", "running", "done", "failed", "waiting"
 DISMISSED, SUPERSEDED = "dismissed", "superseded"
 OPEN = (QUEUED, RUNNING)  # a waiting run does not hold auto-pilot back: the next run supersedes it
@@ -89,29 +91,62 @@ def _check_base_url(session: Session, provider: Provider, base_url: str) -> str:
         if not provider.default_base_url:
             raise InvalidInput(f"{provider.title} needs the URL of the list.", field="base_url")
         return ""
+    if len(base_url) > MAX_BASE_URL:
+        raise InvalidInput(f"The URL is at most {MAX_BASE_URL} characters.", field="base_url")
     settings = context.of(session).settings
     try:
         netguard.check_url(base_url, require_https=settings.environment == "production")
     except netguard.Refused as exc:
         raise InvalidInput(str(exc), field="base_url") from exc
-    return base_url[:500]
+    return base_url
+
+
+def _check_account(provider: Provider, account: str) -> str:
+    account = (account or "").strip()
+    if provider.account_label and not account:
+        raise InvalidInput(f"Enter the {provider.account_label}.", field="account")
+    if len(account) > MAX_ACCOUNT:
+        raise InvalidInput(f"The {provider.account_label or 'account'} is at most {MAX_ACCOUNT} characters.")
+    return account
+
+
+def _check_api_key(provider: Provider, api_key: str) -> str:
+    api_key = (api_key or "").strip()
+    if not api_key and provider.default_base_url:
+        raise InvalidInput(f"Enter the {provider.api_key_label}.", field="api_key")
+    if len(api_key) > MAX_API_KEY:
+        raise InvalidInput(f"The {provider.api_key_label} is at most {MAX_API_KEY} characters.")
+    return api_key
+
+
+def _check_option(key: str, value: Any) -> Any:
+    """One option as a connection keeps it (user type, role and products are checked by the
+    caller, with the pipeline's rules)."""
+    if key == "schedule" and value not in SCHEDULES:
+        raise InvalidInput("The schedule is off, hourly or daily.")
+    if key == "new_hires" and value not in NEW_HIRES:
+        raise InvalidInput("New hires are invited or added quietly (invite or quiet).")
+    if key == "deactivate_limit_pct" and not 0 <= int(value) <= 100:
+        raise InvalidInput("The share is a percentage from 0 to 100.")
+    if key == "allowed_domains":
+        return sorted({normalize_domain(d) for d in value if d and d.strip()})
+    return value
+
+
+def _checked_options(options: dict[str, Any], checks: Checks) -> dict[str, Any]:
+    """The options given (None: not given), each checked; a fault is noted under its name."""
+    checked: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is not None:
+            with checks.of(key):
+                checked[key] = _check_option(key, value)
+    return checked
 
 
 def _set_options(session: Session, conn: HrConnection, options: dict[str, Any]) -> dict[str, Any]:
-    """Write the options given (already checked by the caller for user type, role and
-    products); the rest are checked here. Returns what changed."""
+    """Write the options (checked: ``_checked_options``). Returns what changed."""
     changed: dict[str, Any] = {}
     for key, value in options.items():
-        if value is None:
-            continue
-        if key == "schedule" and value not in SCHEDULES:
-            raise InvalidInput("The schedule is off, hourly or daily.", field="schedule")
-        if key == "new_hires" and value not in NEW_HIRES:
-            raise InvalidInput("New hires are invited or added quietly (invite or quiet).", field="new_hires")
-        if key == "deactivate_limit_pct" and not 0 <= int(value) <= 100:
-            raise InvalidInput("The share is a percentage from 0 to 100.", field="deactivate_limit_pct")
-        if key == "allowed_domains":
-            value = sorted({normalize_domain(d) for d in value if d and d.strip()})
         if getattr(conn, key) != value:
             changed[key] = value
             setattr(conn, key, value)
@@ -131,33 +166,46 @@ def connect(
     base_url: str = "",
     fields_granted: bool,
     options: dict[str, Any],
+    faults: Checks | None = None,
 ) -> HrConnection:
-    """Connect an HR system: the admin granted the fields it reads and gave its key."""
+    """Connect an HR system: the admin granted the fields it reads and gave its key.
+
+    Every field is checked before any is refused, so a form says all that is wrong at once;
+    ``faults``: what the caller found wrong in the same request (the invitation options), said
+    after these."""
     policy.require(actor.role, policy.Action.HR_MANAGE)
-    p = provider_of(provider)
-    if not fields_granted:
-        raise InvalidInput("Grant Admit read access to the fields listed to connect.", field="fields_granted")
-    api_key = (api_key or "").strip()
-    if not api_key and p.default_base_url:
-        raise InvalidInput(f"Enter the {p.api_key_label}.", field="api_key")
-    account = (account or "").strip()
-    if p.account_label and not account:
-        raise InvalidInput(f"Enter the {p.account_label}.", field="account")
-    now = context.of(session).clock.now()
+    checks = Checks()  # in the order the connect page asks
+    p: Provider | None = None
+    with checks.of("provider"):
+        p = provider_of(provider)
+    with checks.of("fields_granted"):
+        if not fields_granted:
+            raise InvalidInput("Grant Admit read access to the fields listed to connect.")
+    if p is not None:  # what the system needs
+        with checks.of("account"):
+            account = _check_account(p, account)
+        with checks.of("base_url"):
+            base_url = _check_base_url(session, p, base_url)
+        with checks.of("api_key"):
+            api_key = _check_api_key(p, api_key)
+    checked = _checked_options(options, checks)
+    checks.extend(faults)
+    checks.done()
+    assert p is not None  # an unknown provider was refused above
     conn = HrConnection(
         portal_id=actor.portal.id,
         provider=p.key,
-        account=account[:200],
-        base_url=_check_base_url(session, p, base_url),
+        account=account,
+        base_url=base_url,
         api_key_sealed=_seal(session, api_key),
         api_key_hint=_hint(api_key),
-        fields_granted_at=now,
+        fields_granted_at=context.of(session).clock.now(),
         created_by_id=actor.user_id,
         products=[],
         allowed_domains=[],
     )
     session.add(conn)
-    _set_options(session, conn, options)
+    _set_options(session, conn, checked)
     session.flush()
     audit(session, actor, conn, "hr.connected", {"provider": p.key, "fields": list(p.fields)})
     return conn
@@ -172,29 +220,39 @@ def update_connection(
     account: str | None = None,
     base_url: str | None = None,
     options: dict[str, Any],
+    faults: Checks | None = None,
 ) -> HrConnection:
-    """Change a connection's options, or replace its key (the old one is forgotten)."""
+    """Change a connection's options, or replace its key (the old one is forgotten). Every
+    value given is checked before anything changes; ``faults`` as for ``connect``."""
     policy.require(actor.role, policy.Action.HR_MANAGE)
     p = provider_of(conn.provider)
-    changed = _set_options(session, conn, options)
+    checks = Checks()
+    new_account = account is not None and account.strip() != conn.account
+    new_base_url = base_url is not None and base_url.strip() != conn.base_url
     new_key = api_key is not None and bool(api_key.strip())
-    moved = (account is not None and account.strip() != conn.account) or (
-        base_url is not None and base_url.strip() != conn.base_url
-    )
-    if moved and not new_key:
-        # The key is sent only where it was given for: another address or account needs it again.
-        raise InvalidInput(
-            f"Enter the {p.api_key_label} again to change where Admit reads the list.", field="api_key"
-        )
-    if api_key is not None and new_key:
-        conn.api_key_sealed, conn.api_key_hint = _seal(session, api_key.strip()), _hint(api_key.strip())
+    if new_account:
+        with checks.of("account"):
+            account = _check_account(p, account or "")
+    if new_base_url:
+        with checks.of("base_url"):
+            base_url = _check_base_url(session, p, base_url or "")
+    with checks.of("api_key"):
+        if new_key:
+            api_key = _check_api_key(p, api_key or "")
+        elif new_account or new_base_url:
+            # The key is sent only where it was given for: another address or account needs it again.
+            raise InvalidInput(f"Enter the {p.api_key_label} again to change where Admit reads the list.")
+    checked = _checked_options(options, checks)
+    checks.extend(faults)
+    checks.done()
+    changed = _set_options(session, conn, checked)
+    if new_key:
+        conn.api_key_sealed, conn.api_key_hint = _seal(session, api_key or ""), _hint(api_key or "")
         changed["api_key"] = "replaced"
-    if account is not None and account.strip() != conn.account:
-        if p.account_label and not account.strip():
-            raise InvalidInput(f"Enter the {p.account_label}.", field="account")
-        conn.account = changed["account"] = account.strip()[:200]
-    if base_url is not None and base_url.strip() != conn.base_url:
-        conn.base_url = changed["base_url"] = _check_base_url(session, p, base_url)
+    if new_account:
+        conn.account = changed["account"] = account or ""
+    if new_base_url:
+        conn.base_url = changed["base_url"] = base_url or ""
     if changed:
         conn.updated_at = context.of(session).clock.now()
         audit(session, actor, conn, "hr.connection_changed", dict(changed))
