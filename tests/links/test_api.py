@@ -36,6 +36,15 @@ def _mail(client, email, path):
     return items[0], re.search(rf"/{path}/([A-Za-z0-9_-]+)", items[0]["text"])
 
 
+def _workspace_link(client, pf, name, kind):
+    """A new workspace (its API answer) and its link (the link's)."""
+    ws = client.post(
+        f"/api/v1/portals/{pf.slug}/workspaces", json={"name": name, "kind": kind}, headers=pf.headers()
+    ).json()
+    link = client.get(f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link", headers=pf.headers())
+    return ws, link.json()
+
+
 def _signup(client, token, email, **body):
     body = {"email": email, "name": "Sam Signup", "password": PASSWORD, **body}
     return client.post(f"/api/v1/links/{token}/signup", json=body)
@@ -215,14 +224,7 @@ class TestPublic:
         body = client.get(f"/api/v1/links/{_token(r.json()['url'])}").json()
         assert body["domain_restricted"] is True
         assert "partner.example" not in json.dumps(body) and "acme.com" not in json.dumps(body)
-        ws = client.post(
-            f"/api/v1/portals/{pf.slug}/workspaces",
-            json={"name": "Deal room", "kind": "chat"},
-            headers=pf.headers(),
-        ).json()
-        link = client.get(
-            f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link", headers=pf.headers()
-        ).json()
+        ws, link = _workspace_link(client, pf, "Deal room", "chat")
         preview = client.get(f"/api/v1/links/{_token(link['url'])}").json()
         assert preview["workspace"] == {"name": "Deal room"} and ws["id"] not in json.dumps(preview)
         page = client.get(f"/join/{_token(r.json()['url'])}")
@@ -336,6 +338,37 @@ class TestPublic:
         assert r.status_code == 202  # a sign-up takes no password: it is chosen when confirming
         r = _signup(client, "no-such-token", "ada@acme.com")
         assert (r.status_code, r.json()["code"]) == (410, "link_gone")
+
+    def test_every_fault_of_the_form_at_once(self, client, db):
+        """A sign-up or a join request with several fields wrong names each in one answer
+        (address, name, note; lengths included), and nothing is written."""
+        from sqlalchemy import func, select
+
+        from admit.links.models import LinkSignup
+        from admit.workspaces.models import JoinRequest
+
+        pf = create_portal(db)
+        token = _token(_link_on(client, pf)["url"])
+        r = _signup(client, token, "not-an-address", name=" ")
+        assert (r.status_code, r.json()["code"]) == (422, "invalid_input"), r.text
+        assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
+            ("email", "An email address must have an @-sign."),
+            ("name", "Tell us your name."),
+        ]
+        r = _signup(client, token, "a" * 400 + "@example.com", name="N" * 201)
+        assert [e["field"] for e in r.json()["errors"]] == ["email", "name"], r.text
+        assert r.json()["errors"][1]["message"] == "The name is at most 200 characters."
+
+        _, link = _workspace_link(client, pf, "Q3 Audit", "flow")
+        r = client.post(
+            f"/api/v1/links/{_token(link['url'])}/join-requests",
+            json={"email": "rita@", "name": "", "note": "n" * 1001},
+        )
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["email", "name", "note"]
+        with db.unit_of_work() as s:
+            assert s.scalar(select(func.count()).select_from(LinkSignup)) == 0
+            assert s.scalar(select(func.count()).select_from(JoinRequest)) == 0
 
     def test_same_answer_for_members_and_strangers(self, client, db, worker):
         """Signing up with a member's address answers exactly like a new address (no enumeration)."""

@@ -192,6 +192,10 @@ class TestPublicPages:
         assert 'class="notice error"' not in refused.text
         assert "acme.com" not in refused.text.replace('value="eve@evil.example"', "")
         assert 'value="eve@evil.example"' in refused.text  # the form keeps what was typed
+        # Every fault at once, each under its field: the address and the name.
+        both = client.post(_path(link), data={**data, "email": "ada@", "name": ""})
+        assert both.status_code == 422 and "2 things to fix below." in both.text
+        assert said_under(both.text, "email") and said_under(both.text, "name") == "Tell us your name."
         sent = client.post(_path(link), data={**data, "email": "ada@acme.com", "name": "Ada"})
         assert sent.status_code == 200 and "Check your email" in sent.text
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from admit import context, policy
 from admit.actor import Actor
-from admit.errors import InvalidInput, JoinRequestNotInvitable, PortalLink
+from admit.errors import Checks, InvalidInput, JoinRequestNotInvitable, PortalLink
 from admit.invitations import pipeline
 from admit.invitations.options import check_options
 from admit.links import service as links_service
@@ -56,7 +56,11 @@ def request_to_join(
     link = links_service.live_link_or_raise(session, token)
     if link.workspace_id is None:
         raise PortalLink("This is the portal's invite link: sign up instead.")
-    address = links_service.clean_email(email)
+    noted = Checks()
+    clean_note = ""
+    with noted.of("note"):
+        clean_note = join_requests.clean_note(note)
+    address, clean_name = links_service.clean_person(email, name, noted)
     if not domain_allowed(address, link.allowed_domains):
         raise domain_refused(address)
     ctx = context.of(session)
@@ -65,8 +69,6 @@ def request_to_join(
         ctx.settings.link_address_rate_limit,
         message="Several requests came from this address already. Try again later.",
     )
-    clean_name = links_service.clean_name(name)
-    clean_note = join_requests.clean_note(note)
     workspace = workspaces_service.get(session, link.workspace_id)
     if workspace is None:  # the link's workspace is gone: so is the link
         raise links_service.gone()

@@ -120,9 +120,11 @@ class LinkSignupCreate(BaseModel):
     # Unknown fields (a role or user type, say) are ignored: they come from the link.
     model_config = ConfigDict(extra="ignore")
 
-    email: str = Field(max_length=320)
-    name: str = Field(max_length=200)
-    password: str | None = Field(default=None, max_length=256)
+    email: str
+    name: str
+    password: str | None = Field(
+        default=None, max_length=256, description="Ignored: a password is chosen on confirming."
+    )
 
 
 class LinkSignupAccepted(BaseModel):

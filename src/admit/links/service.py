@@ -60,6 +60,7 @@ __all__ = [
     "MAX_NAME",
     "UNSET",
     "clean_email",
+    "clean_person",
     "clean_name",
     "gone",
     "link_url",
@@ -577,6 +578,20 @@ def clean_name(name: str | None) -> str:
     if len(clean) > MAX_NAME:
         raise InvalidInput(f"The name is at most {MAX_NAME} characters.", field="name")
     return clean
+
+
+def clean_person(email: str | None, name: str | None, faults: Checks | None = None) -> tuple[str, str]:
+    """The address and name a link's form gives, checked together: what is wrong in either is
+    refused at once, each under its field (``faults``: the caller's, said after them)."""
+    checks = Checks()
+    address = clean = ""
+    with checks.of("email"):
+        address = clean_email(email)
+    with checks.of("name"):
+        clean = clean_name(name)
+    checks.extend(faults)
+    checks.done()
+    return address, clean
 
 
 def lock(session: Session, link_id: uuid.UUID) -> InviteLink | None:

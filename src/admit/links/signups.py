@@ -97,7 +97,7 @@ def signup(
     link = links_service.live_link_or_raise(session, token)
     if link.workspace_id is not None:
         raise WorkspaceLink("This is a workspace link: ask to join the workspace instead.")
-    address = links_service.clean_email(email)
+    address, clean_name = links_service.clean_person(email, name)
     if not domain_allowed(address, link.allowed_domains):
         raise domain_refused(address)
     context.of(session).limiter.hit(
@@ -106,7 +106,6 @@ def signup(
         message="Several confirmation emails were sent to this address already. Look for them, "
         "or try again later.",
     )
-    clean_name = links_service.clean_name(name)
     portal = portals_service.get_or_raise(session, link.portal_id)
     # A password is never taken here: whoever signs up may not own the address, and a password
     # they chose must not land on the account when the real owner clicks Confirm. It is chosen

@@ -268,9 +268,9 @@ class Timeline(BaseModel):
 class JoinRequestCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    email: str = Field(max_length=320)
-    name: str = Field(max_length=200)
-    note: str | None = Field(default=None, max_length=1000)
+    email: str
+    name: str
+    note: str | None = None
 
 
 class JoinRequestReceived(BaseModel):
