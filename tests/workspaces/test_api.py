@@ -280,6 +280,15 @@ class TestResend:
         assert r.json()["resent"] == 0
         dup = client.post(api(pf, "/teams"), json={"name": "Tax"}, headers=pf.headers())
         assert dup.status_code == 409 and dup.json()["code"] == "team_exists"
+        # A name's rules are the service's, said in its words whatever the face (not pydantic's).
+        for path, body, said in (
+            ("/teams", {"name": ""}, "The team needs a name."),
+            ("/client-groups", {"name": "x" * 201}, "The name is at most 200 characters."),
+            ("/workspaces", {"name": ""}, "The workspace needs a name."),
+            ("/workspaces", {"name": "w" * 201}, "The workspace name is at most 200 characters."),
+        ):
+            r = client.post(api(pf, path), json=body, headers=pf.headers())
+            assert (r.status_code, r.json()["detail"]) == (422, said), (path, r.text)
 
 
 class TestFlowRoles:
@@ -547,6 +556,24 @@ class TestActions:
             r.json()["detail"]
             == "The due date is more than 10 years ahead (31 December 9999): check the year."
         )
+        # Every fault at once, in the form's order, and nothing added; the limits are the
+        # service's, in its words (a blank title is not pydantic's "at least 1 character").
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/actions"),
+            json={"title": "", "role_id": role["id"], "assignee_id": role["id"], "due_on": "2001-01-01",
+                  "description": "d" * 5001},
+            headers=pf.headers(),
+        )  # fmt: skip
+        assert r.status_code == 422, r.text
+        assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
+            ("title", "The action needs a title."),
+            ("assignee_id", "Assign the action to a role or to a person, not both."),
+            ("due_on", r.json()["errors"][2]["message"]),
+            ("description", "The description is at most 5,000 characters."),
+        ]
+        assert r.json()["errors"][2]["message"].startswith("The due date is in the past")
+        listed = client.get(api(pf, f"/workspaces/{ws['id']}/actions"), headers=pf.headers()).json()
+        assert [a["title"] for a in listed["items"]] == ["Sign the letter"]
 
 
 class TestSendingLimit:

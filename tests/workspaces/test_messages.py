@@ -57,6 +57,12 @@ def test_the_panel_through_the_api(client, db, worker):
     url = api(pf, f"/workspaces/{ws['id']}/messages")
 
     owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    for empty, said in (
+        ("", "Write something first."),
+        ("x" * 4001, "A message is at most 4,000 characters."),
+    ):
+        r = client.post(url, json={"text": empty}, headers=owner)  # the service's words, not pydantic's
+        assert (r.status_code, r.json()["field"], r.json()["detail"]) == (422, "text", said), r.text
     text = "Hi @zoe angstrom and @Ann Lee <b>bold</b>, cc @Bob Stone"
     r = client.post(url, json={"text": text}, headers=owner)
     assert r.status_code == 201, r.text

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 class TeamCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str
     user_ids: list[uuid.UUID] | None = None
     recipients: list[str] | None = Field(
         default=None, description="Addresses: existing people; for client groups also new clients to invite."

@@ -25,7 +25,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import rowcount
-from admit.errors import InvalidInput, NotAFlow, NotFound, RoleExists, RoleNotFound
+from admit.errors import Checks, InvalidInput, NotAFlow, NotFound, RoleExists, RoleNotFound
 from admit.kit.names import same as same_name
 from admit.kit.pagination import page
 from admit.kit.text import day_text, zone_text
@@ -316,38 +316,33 @@ def add_action(
     time zone."""
     policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
     workspace = _flow_or_raise(session, actor, workspace_id)
+    checks = Checks()  # every fault at once, in the order the form asks
     title = (title or "").strip()
-    if not title:
-        raise InvalidInput("The action needs a title.", field="title")
-    if len(title) > MAX_TITLE:
-        raise InvalidInput(f"The title is at most {MAX_TITLE} characters.", field="title")
-    description = (description or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput(f"The description is at most {MAX_DESCRIPTION:,} characters.", field="description")
-    now = context.of(session).clock.now()
-    today = portals_service.today(actor.portal, now)
-    if due_on is not None and due_on < today:
-        there = zone_text(actor.portal.time_zone, now)
-        raise InvalidInput(f"The due date is in the past: it is {day_text(today)}, {there}.", field="due_on")
-    if due_on is not None and due_on > today.replace(year=today.year + MAX_DUE_YEARS, day=min(today.day, 28)):
-        raise InvalidInput(
-            f"The due date is more than {MAX_DUE_YEARS} years ahead ({day_text(due_on)}): check the year.",
-            field="due_on",
-        )
-    if role_id is not None and assignee_id is not None:
-        raise InvalidInput("Assign the action to a role or to a person, not both.", field="assignee_id")
+    with checks.of("title"):
+        if not title:
+            raise InvalidInput("The action needs a title.")
+        if len(title) > MAX_TITLE:
+            raise InvalidInput(f"The title is at most {MAX_TITLE} characters.")
     role = None
-    if role_id is not None:
-        role = session.get(WorkspaceRole, role_id)
-        if role is None or role.workspace_id != workspace.id or role.deleted_at is not None:
-            raise InvalidInput("No such role in this workspace.", field="role_id")
-    if (
-        assignee_id is not None
-        and workspaces_service.get_membership(session, workspace.id, assignee_id) is None
-    ):
-        raise InvalidInput("The person is not in this workspace.", field="assignee_id")
-    if assignee_id is not None:
-        _check_access(session, actor, assignee_id, field="assignee_id")
+    with checks.of("role_id"):
+        if role_id is not None:
+            role = session.get(WorkspaceRole, role_id)
+            if role is None or role.workspace_id != workspace.id or role.deleted_at is not None:
+                raise InvalidInput("No such role in this workspace.")
+    with checks.of("assignee_id"):
+        if role_id is not None and assignee_id is not None:
+            raise InvalidInput("Assign the action to a role or to a person, not both.")
+        if assignee_id is not None:
+            if workspaces_service.get_membership(session, workspace.id, assignee_id) is None:
+                raise InvalidInput("The person is not in this workspace.")
+            _check_access(session, actor, assignee_id, field="assignee_id")
+    with checks.of("due_on"):
+        _check_due(session, actor, due_on)
+    description = (description or "").strip()
+    with checks.of("description"):
+        if len(description) > MAX_DESCRIPTION:
+            raise InvalidInput(f"The description is at most {MAX_DESCRIPTION:,} characters.")
+    checks.done()
     action = WorkspaceAction(
         workspace_id=workspace.id,
         title=title,
@@ -370,6 +365,21 @@ def add_action(
     )
     _notify_assignee(session, actor, workspace, role, action)
     return action
+
+
+def _check_due(session: Session, actor: Actor, due_on: date | None) -> None:
+    """A due date is a day from today (in the portal's time zone) to ``MAX_DUE_YEARS`` ahead."""
+    if due_on is None:
+        return
+    now = context.of(session).clock.now()
+    today = portals_service.today(actor.portal, now)
+    if due_on < today:
+        there = zone_text(actor.portal.time_zone, now)
+        raise InvalidInput(f"The due date is in the past: it is {day_text(today)}, {there}.")
+    if due_on > today.replace(year=today.year + MAX_DUE_YEARS, day=min(today.day, 28)):
+        raise InvalidInput(
+            f"The due date is more than {MAX_DUE_YEARS} years ahead ({day_text(due_on)}): check the year."
+        )
 
 
 def _check_access(session: Session, actor: Actor, user_id: uuid.UUID, *, field: str) -> None:

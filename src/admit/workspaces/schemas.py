@@ -50,7 +50,7 @@ class RoleHolders(Protocol):
 class WorkspaceCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: str
     kind: Kind = "chat"
     roles: list[str] | None = Field(default=None, description="Role names, for a flow workspace.")
 
@@ -162,7 +162,7 @@ class ResendResult(BaseModel):
 class RoleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=100)
+    name: str
 
 
 class RoleUpdate(BaseModel):
@@ -221,8 +221,8 @@ class RoleList(BaseModel):
 class ActionCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=1, max_length=200)
-    description: str = Field(default="", max_length=5000)
+    title: str
+    description: str = ""
     role_id: uuid.UUID | None = Field(default=None, description="For whoever holds this role (now or later).")
     assignee_id: uuid.UUID | None = Field(
         default=None, description="For this person of the workspace (a user id); not with role_id."
@@ -330,9 +330,7 @@ class JoinRequestPage(BaseModel):
 
 
 class MessageCreate(BaseModel):
-    text: str = Field(
-        min_length=1, max_length=4000, description="Plain text; `@Their Name` mentions a member."
-    )
+    text: str = Field(description="Plain text; `@Their Name` mentions a member.")
 
 
 class MessageAuthor(BaseModel):
