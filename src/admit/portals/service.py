@@ -130,8 +130,16 @@ def by_ids(session: Session, portal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID,
     return found
 
 
+# Letters that are not an ASCII letter with an accent (which NFKD takes apart), as they are
+# usually written in ASCII; lower case, as slugs are.
+_SPELLED = str.maketrans(
+    {"æ": "ae", "ø": "o", "ß": "ss", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"}
+)
+
+
 def _slugify(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    spelled = name.lower().translate(_SPELLED)
+    ascii_name = unicodedata.normalize("NFKD", spelled).encode("ascii", "ignore").decode()
     slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:50]
     return slug or "portal"
 
