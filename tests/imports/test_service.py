@@ -154,6 +154,21 @@ class TestPreview:
         assert table_counts(db) == before
         assert "expired@example.com" in pending_recipients(db)
 
+    def test_a_name_longer_than_a_form_takes_is_refused_by_its_row(self, db, pf):
+        """A name is at most 200 characters wherever it is typed: a list's row with a longer one
+        is not invited (it was cut to 200 and invited, where every form refused it)."""
+        long_name = "N" * 247
+        result = preview(
+            db, pf, csv_bytes(["email,name", f"ok@example.com,{'n' * 200}", f"x@example.com,{long_name}"])
+        )
+        assert result["counts"]["will_invite"] == 1 and result["counts"]["invalid_recipient"] == 1
+        [sample] = result["samples"]["invalid_recipient"]
+        assert (sample["row"], sample["detail"]) == (3, "The name is at most 200 characters.")
+        typed = invite(db, pf, [f"{long_name} <y@example.com>"])  # the Invite box's way of naming
+        assert [(r.code, r.detail) for r in typed.skipped] == [
+            ("invalid_recipient", "The name is at most 200 characters.")
+        ]
+
     def test_samples_are_capped(self, db, pf):
         """Each group shows its first rows only (the counts still count all of them)."""
         result = preview(db, pf, plain([f"bad{i}" for i in range(20)]))

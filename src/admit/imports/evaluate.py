@@ -21,7 +21,7 @@ from admit.imports.parsing import Row
 from admit.invitations import pipeline
 from admit.invitations.options import InviteOptions, row_role
 from admit.invitations.pipeline import Recipient, SkipCode
-from admit.members.addresses import MAX_NAME, looks_like_phone, normalize_email, normalize_phone
+from admit.members.addresses import looks_like_phone, normalize_email, normalize_phone
 from admit.policy import Role
 
 __all__ = ["SeenAddresses", "batched", "recipients", "decide"]
@@ -72,7 +72,7 @@ def recipients(
     for row in rows:
         role, refusal, why = row_role(actor_role, options, row.role)
         raw = row.raw or row.address or row.phone
-        name = row.name[:MAX_NAME]
+        name = row.name
         if refusal is not None:  # its address, when it reads as one, is what the report names it by
             email = normalize_email(row.address)[0] if row.address else None
             out.append(Recipient(raw, email, name, why, refusal=SkipCode(refusal)))

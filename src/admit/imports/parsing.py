@@ -271,7 +271,7 @@ def _row(
         number=number,
         raw=raw.strip(),
         address=address.strip(),
-        name=name[:200],
+        name=name,
         phone=phone,
         role=role,
         part=part,

@@ -176,7 +176,7 @@ class Recipient:
         return cls(
             raw=parsed.raw,
             address=parsed.address,
-            name=parsed.name[:MAX_NAME],
+            name=parsed.name,
             error=parsed.error,
             index=index,
             position=position,
@@ -302,6 +302,11 @@ def _classify(
             continue
         if r.address is None:
             results.append(_skip(r, SkipCode.INVALID_RECIPIENT, r.error or "Not a valid email address."))
+            continue
+        if len(r.name) > MAX_NAME:  # the forms' rule for a name, for a name in a list too
+            results.append(
+                _skip(r, SkipCode.INVALID_RECIPIENT, f"The name is at most {MAX_NAME} characters.")
+            )
             continue
         if r.address in seen:
             results.append(_skip(r, SkipCode.DUPLICATE))

@@ -263,7 +263,7 @@ def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
     name = ""
     match = _NAME_ADDR.match(text)
     if match:
-        name = match.group("name").strip().strip("'\"").strip()[:MAX_NAME]
+        name = match.group("name").strip().strip("'\"").strip()
         text = match.group("addr")
     if looks_like_phone(text):
         phone, error = normalize_phone(text.strip(), region=region)
@@ -290,7 +290,7 @@ def address_and_name(cells: list[str]) -> tuple[str, str] | None:
 
 def _plain_name(text: str) -> str:
     """A name read from a list's cells, without the ``<>`` that would make it an address."""
-    return text.replace("<", "").replace(">", "").strip()[:MAX_NAME]
+    return text.replace("<", "").replace(">", "").strip()
 
 
 def as_typed(address: str, name: str = "") -> str:

@@ -635,7 +635,7 @@ def change_details(
             return f"{email} is already another account's address."
         user.email = email
     if name is not None:
-        user.name = name[:200]
+        user.name = name[:MAX_NAME]
     session.flush()
     return None
 
