@@ -33,6 +33,7 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
         "broken@gmial.com,Typo,Domain",
         f"{OWNER_EMAIL},Olivia,Owner",
         "=cmd@evil.example.com,Formula,Cell",
+        "longname@example.com," + "A" * 247 + ",X",  # a name longer than any form takes, unbroken
     ]
     path = tmp_path / "team.csv"
     path.write_bytes(("\r\n".join(rows) + "\r\n").encode("utf-8-sig"))
@@ -60,13 +61,16 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     }
     expect(counts["will_invite"]).to_have_text("301")
     expect(counts["duplicate"]).to_have_text("1")
-    expect(counts["invalid_recipient"]).to_have_text("1")
+    expect(counts["invalid_recipient"]).to_have_text("2")
     expect(counts["already_member"]).to_have_text("1")
+    # A long unbroken name wraps in its cell: the page is no wider than the window (a tester's
+    # 247-character name made it 2,114 px wide at 1,280).
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     expect(page.locator('tr[data-outcome="invalid_recipient"]')).to_contain_text(
         "Did you mean broken@gmail.com?"
     )
     # The cell at fault stands out, the row it is in follows in grey.
-    bad = page.locator('tr[data-outcome="invalid_recipient"] [data-sample]')
+    bad = page.locator('tr[data-outcome="invalid_recipient"] [data-sample]').first
     expect(bad.locator("[data-cell]")).to_have_text("broken@gmial.com")
     expect(bad).to_contain_text("(the row: “broken@gmial.com,Typo,Domain”)")
     shot(page, "import-preview")
@@ -78,25 +82,28 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     expect(box.locator("[data-invited]")).to_have_text("301")
     # The finished page lists the rows that were not invited, in the list's order, and why.
     skipped = box.locator("[data-skipped-rows] tbody tr")
-    expect(skipped).to_have_count(3)
+    expect(skipped).to_have_count(4)
     expect(skipped.nth(0)).to_contain_text("302")
     expect(skipped.nth(0)).to_contain_text("appears more than once in the list")
     expect(skipped.nth(1)).to_contain_text("the row: “broken@gmial.com,Typo,Domain”")
     expect(skipped.nth(1)).to_contain_text("Did you mean broken@gmail.com?")
     expect(skipped.nth(2)).to_contain_text("olivia@acme.com")
+    expect(skipped.nth(3)).to_contain_text("The name is at most 200 characters.")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
     shot(page, "import-done")
 
     with page.expect_download() as download_info:
         box.get_by_role("link", name="Download report (CSV)").click()
     report = list(csv.reader(io.StringIO(download_info.value.path().read_text(encoding="utf-8"))))
     assert report[0] == ["row", "recipient", "email", "name", "outcome", "detail"]
-    assert len(report) == 1 + 304
+    assert len(report) == 1 + 305
     by_row = {int(r[0]): r for r in report[1:]}
     assert by_row[2][4] == "invited" and by_row[2][2] == "person0@example.com"
     assert by_row[302][4] == "duplicate"
     assert by_row[303][4] == "invalid_recipient"
     assert by_row[304][4] == "already_member"
     assert by_row[305][2].startswith("'=")  # a formula cell is escaped
+    assert by_row[306][4] == "invalid_recipient"
 
     page.get_by_role("link", name="← User Management").click()
     expect(page.locator("[data-total]")).to_have_text("1–50 of 302")  # the owner and 301 invited
