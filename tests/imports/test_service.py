@@ -210,6 +210,18 @@ class TestRoleColumn:
         as_admins = preview(db, pf, self.LIST, by=ADMIN, role="admin", role_column=True)
         assert as_admins["roles"] == {"admin": 2, "member": 1} and as_admins["counts"]["not_allowed"] == 1
 
+    def test_a_row_already_there_says_so_before_its_role(self, db, pf):
+        """A row whose person is already a member or already invited says that (nothing to do),
+        not that its role is above the list's (the tester: the owner's own row read "“owner” is
+        above the role chosen"); a row refused for its role leaves its address to a later row."""
+        data = csv_bytes(
+            ["email,role", f"{pf.owner_email},owner", "pending@example.com,admin", "x@example.com,admin",
+             "x@example.com,member"]
+        )  # fmt: skip
+        result = preview(db, pf, data, by=ADMIN, role_column=True)  # as members: admin is above
+        by_row = {s["row"]: code for code, samples in result["samples"].items() for s in samples}
+        assert by_row == {2: "already_member", 3: "already_invited", 4: "not_allowed", 5: "will_invite"}
+
     def test_toggled_on_the_preview(self, db, pf):
         import_id, _ = create(db, pf, self.LIST, role="admin", start=False)
         assert get(db, import_id).preview["roles"] == {"admin": 4}

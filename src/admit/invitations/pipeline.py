@@ -8,8 +8,9 @@ group, a contact's endings, an approved join request. It decides and writes set-
    listed twice (``duplicate``), already in the portal (``already_member``), a deactivated
    member (``member_deactivated``: never invited again, whoever asks; Reactivate, by owners and
    admins, is the one way back, with the role, type and products the membership had), already
-   invited (``already_invited``, with the invitation that stands), or fresh. A pending
-   invitation past its expiry is replaced by a fresh one.
+   invited (``already_invited``, with the invitation that stands), refused before (an import
+   row's role, ``not_allowed`` or ``invalid_recipient``: said after the reasons above, which
+   need nothing done), or fresh. A pending invitation past its expiry is replaced by a fresh one.
 2. **charge the sending limit** for the fresh ones (``invitations.sending``): all or none for a
    request, as many as fit for an import (which then waits for the rest).
 3. **write** the invitations, their single-use tokens, their messages (the outbox) and one audit
@@ -287,7 +288,7 @@ def _classify(
     """Decide every recipient (see the module); fills ``fresh`` with the indexes to invite and
     ``added`` with the addresses put in ``seen``, and returns the results so far and the lapsed
     pending invitations the fresh ones replace."""
-    addresses = {r.address for r in recipients if r.address and r.refusal is None}
+    addresses = {r.address for r in recipients if r.address}
     statuses = members_service.statuses_by_address(session, actor.portal.id, addresses)
     pending = repository.pending_by_address(session, actor.portal.id, addresses)
     capped = notifications_service.recipient_waits(session, addresses)
@@ -297,11 +298,9 @@ def _classify(
     results: list[RecipientResult | None] = []
     lapsed: list[Invitation] = []
     for i, r in enumerate(recipients):
-        if r.refusal is not None:
-            results.append(_skip(r, r.refusal, r.error or ""))
-            continue
         if r.address is None:
-            results.append(_skip(r, SkipCode.INVALID_RECIPIENT, r.error or "Not a valid email address."))
+            code = r.refusal or SkipCode.INVALID_RECIPIENT
+            results.append(_skip(r, code, r.error or "Not a valid email address."))
             continue
         if len(r.name) > MAX_NAME:  # the forms' rule for a name, for a name in a list too
             results.append(
@@ -311,8 +310,9 @@ def _classify(
         if r.address in seen:
             results.append(_skip(r, SkipCode.DUPLICATE))
             continue
-        seen.add(r.address)
-        added.append((i, r.address))
+        if r.refusal is None:  # a row refused (its role) leaves its address to a later row
+            seen.add(r.address)
+            added.append((i, r.address))
         status = statuses.get(r.address)
         if status == members_service.DEACTIVATED:
             results.append(_skip(r, SkipCode.MEMBER_DEACTIVATED))
@@ -323,6 +323,9 @@ def _classify(
         standing = pending.get(r.address)
         if standing is not None and standing.expires_at > now:
             results.append(_skip(r, SkipCode.ALREADY_INVITED, _invited_as(standing), invitation=standing))
+            continue
+        if r.refusal is not None:  # decided before (an import row's role): after "already there"
+            results.append(_skip(r, r.refusal, r.error or ""))
             continue
         if r.address in suppressed:
             results.append(_skip(r, SkipCode.SUPPRESSED))
