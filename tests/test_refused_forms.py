@@ -209,6 +209,16 @@ class TestContacts:
         )  # fmt: skip
         assert r.status_code == 422 and _opened(r.text, "group-dialog")
         assert said_under(r.text, "g-recipients").startswith("Fix or remove this first: bob@@x.org: ")
+        # A reason that ends in a question ends the sentence: no full stop after its "?".
+        typo = client.post(
+            f"/p/{pf.slug}/client-groups",
+            data={"csrf_token": csrf_of(page.text), "name": "Fresh", "recipients": "carol@gmial.com",
+                  "then": "group"},
+        )  # fmt: skip
+        assert said_under(typo.text, "g-recipients") == (
+            "Fix or remove this first: carol@gmial.com: "
+            "The domain looks mistyped. Did you mean carol@gmail.com?"
+        )
         assert ">ann@x.org\nbob@@x.org</textarea>" in r.text
         with db.unit_of_work() as session:
             assert session.scalar(select(func.count()).select_from(Team)) == 0

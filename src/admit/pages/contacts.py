@@ -51,7 +51,7 @@ def _skipped_text(skipped: list[RecipientResult], sep: str) -> str:
     """``, 2 skipped: bad@: …; x@y: ….`` naming each row (the first five), or ``.``."""
     if not skipped:
         return "."
-    return f"{sep} {len(skipped)} skipped: {who_and_why(skipped)}."
+    return sentence(f"{sep} {len(skipped)} skipped: {who_and_why(skipped)}")
 
 
 def _back(request: Request, actor: Actor, flash: dict[str, Any]) -> RedirectResponse:

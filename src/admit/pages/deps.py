@@ -550,7 +550,7 @@ def people_to_fix(results: list[RecipientResult]) -> InvalidInput | None:
     if not wrong:
         return None
     these = "this" if len(wrong) == 1 else "these"
-    return InvalidInput(f"Fix or remove {these} first: {who_and_why(wrong)}.", field="recipients")
+    return InvalidInput(sentence(f"Fix or remove {these} first: {who_and_why(wrong)}"), field="recipients")
 
 
 def who_and_why(skipped: list[RecipientResult]) -> str:
