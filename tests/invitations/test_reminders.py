@@ -524,6 +524,12 @@ class TestDigest:
         assert 'data-address="ada@example.com"' in page.text
         assert 'data-address="bob@example.com"' not in page.text
         assert "Reinvite" in page.text
+        # Its confirmation says Reinvite too (seed 004's word), not Resend.
+        assert (
+            'data-confirm-text="Reinvite ada@example.com? A new link goes out; earlier links stay dead."'
+            in page.text
+        )
+        assert 'data-confirm-button="Reinvite">Reinvite</button>' in page.text
 
 
 # --- two workers at once -------------------------------------------------------------------------
