@@ -76,10 +76,16 @@ class TestProblems:
         assert said(many) == {"recipients": words} and many.json()["detail"] == f"recipients: {words}"
         none = client.post(f"{at}/invitations", json={"recipients": []}, headers=pf.headers())
         assert said(none) == {"recipients": "Must not be empty.", "user_type": "Required."}
-        empty = client.post(f"{at}/teams", json={"name": ""}, headers=pf.headers())
-        assert said(empty) == {"name": "Must not be empty."}
-        long = client.post(f"{at}/teams", json={"name": "x" * 201}, headers=pf.headers())
-        assert said(long) == {"name": "At most 200 characters; this one has 201."}
+        empty = client.post(
+            f"{at}/invitation-imports", json={"text": "", "user_type": "client"}, headers=pf.headers()
+        )
+        assert said(empty) == {"text": "Must not be empty."}
+        long = client.post(
+            f"{at}/invitations",
+            json={"recipients": ["a@acme.com"], "user_type": "client", "message": "x" * 2001},
+            headers=pf.headers(),
+        )
+        assert said(long)["message"].startswith("At most "), long.text
         assert said(client.get(f"{at}/invitations", params={"limit": 501}, headers=pf.headers())) == {
             "limit": "At most 500."
         }
