@@ -39,9 +39,20 @@ class TestBulk:
         assert (job["status"], job["total"], job["done"]) == ("queued", 2, 0)
         worker.drain()
         job = _job(client, pf, job["id"])
-        assert (job["status"], job["done"], job["counts"]) == ("done", 2, {"done": 2})
+        assert (job["status"], job["done"], job["counts"], job["skipped"]) == ("done", 2, {"done": 2}, "")
         sent = {k: v.send_count for k, v in _invitations(db).items()}
         assert sent == {"a@client.org": 2, "b@client.org": 2, "c@client.org": 1}
+        # What was not done is said in words, as the page shows it (not "invitation not pending").
+        revoked = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations/{invited[2].id}/revoke", headers=pf.headers()
+        )
+        assert revoked.status_code == 200, revoked.text
+        r = _start(client, pf, action="resend", ids=[str(i.id) for i in invited])
+        assert r.json()["skipped"] == ""  # nothing said before it is done
+        worker.drain()
+        job = _job(client, pf, r.json()["id"])
+        assert job["counts"] == {"done": 2, "invitation_not_pending": 1}
+        assert job["skipped"] == "1 skipped: 1 accepted or revoked already"
 
     def test_revoke_every_pending_client_a_filter_matches(self, client, db, worker):
         """Internal invitations and members are left alone: the filter says clients, and revoke
@@ -94,6 +105,7 @@ class TestBulk:
         worker.drain()
         job = _job(client, pf, r.json()["id"])
         assert job["done"] == 2 and job["counts"]["done"] == 1 and sum(job["counts"].values()) == 2
+        assert job["skipped"].startswith("1 skipped: 1 ") and "_" not in job["skipped"], job
         with db.unit_of_work() as session:
             status = dict(
                 session.execute(

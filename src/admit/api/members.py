@@ -192,7 +192,7 @@ def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep) -> BulkJ
     checks; one that fails is counted by its error code and the others go on."""
     filters = body.filter.model_dump() if body.filter is not None else None
     job = people_bulk.start(session, actor, body.action, ids=body.ids, filters=filters)
-    return BulkJobRead.of(job)
+    return BulkJobRead.of(job, people_bulk.skipped_said(job))
 
 
 @router.get(
@@ -203,7 +203,8 @@ def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep) -> BulkJ
 )
 def get_bulk(job_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> BulkJobRead:
     """A bulk action's progress: ``{status, total, done, counts}``."""
-    return BulkJobRead.of(bulk_service.get_or_raise(session, actor, job_id))
+    job = bulk_service.get_or_raise(session, actor, job_id)
+    return BulkJobRead.of(job, people_bulk.skipped_said(job))
 
 
 @router.get(

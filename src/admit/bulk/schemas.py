@@ -48,9 +48,14 @@ class BulkJobRead(BaseModel):
     total: int
     done: int
     counts: dict[str, int]  # "done", or the error code each row that was not done got
+    skipped: str = Field(
+        description='Once done, the rows not done and why, in words ("7 skipped: 2 accepted or revoked '
+        'already, …", most first); empty when none.'
+    )
 
     @classmethod
-    def of(cls, job: BulkJob) -> BulkJobRead:
+    def of(cls, job: BulkJob, skipped: str) -> BulkJobRead:
+        """``skipped``: ``flows.people_bulk.skipped_said``."""
         data: dict[str, Any] = {
             "id": job.id,
             "action": job.action,
@@ -58,5 +63,6 @@ class BulkJobRead(BaseModel):
             "total": job.total,
             "done": job.done,
             "counts": dict(job.counts or {}),
+            "skipped": skipped,
         }
         return cls(**data)

@@ -21,6 +21,7 @@ from admit.bulk.models import BulkAction, BulkJob
 from admit.errors import DomainError, InvalidInput, NotFound
 from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
+from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.members import service as members_service
 from admit.people import roster as people_roster
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 
     from admit.db import Database
 
-__all__ = ["ACTIONS", "applies", "run_due", "start"]
+__all__ = ["ACTIONS", "applies", "run_due", "skipped_said", "start"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,33 @@ def _actor(session: Session, job: BulkJob) -> Actor:
     # Each person's audit event reads as if whoever started the job had done it one by one:
     # named as then, from the address they acted from.
     return Actor(portal=portal, role=Role(job.actor_role), user=user, ip=job.ip, shown_as=job.actor_label)
+
+
+# How the rows a job did not do read, by the code each was counted under (one, many): the
+# pipeline's words where it is one of its skips (a resend is refused as an invitation would be),
+# else these; any other code in plain words.
+_SKIPPED_WORDS: dict[str, tuple[str, str]] = {
+    **{str(code): words for code, words in pipeline.SUMMARY_WORDS.items()},
+    "not_applicable": ("not one this action is for", "not ones this action is for"),
+    "invitation_not_pending": ("accepted or revoked already", "accepted or revoked already"),
+    "member_not_deactivated": ("not deactivated", "not deactivated"),
+    "permission_denied": ("not allowed", "not allowed"),
+}
+
+
+def skipped_said(job: BulkJob) -> str:
+    """The rows a finished job did not do, and why, in words: "7 skipped: 2 sent enough messages
+    for now, 4 accepted or revoked already, 1 not one this action is for"; "" when none."""
+    counts = {code: int(n) for code, n in (job.counts or {}).items() if code != "done" and int(n)}
+    if job.status != "done" or not counts:
+        return ""
+
+    def said(code: str, n: int) -> str:
+        one, many = _SKIPPED_WORDS.get(code, (code.replace("_", " "),) * 2)
+        return f"{n:,} {one if n == 1 else many}"
+
+    reasons = ", ".join(said(code, n) for code, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return f"{sum(counts.values()):,} skipped: {reasons}"
 
 
 def run_due(db: Database) -> str | None:

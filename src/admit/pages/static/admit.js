@@ -444,7 +444,6 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
   const box = document.querySelector("[data-bulk-job]");
   if (!box) return;
   const done = BULK_DONE[box.dataset.action];
-  const words = (code) => code.replaceAll("_", " ");
   const show = (job) => {
     box.querySelector("[data-bulk-bar-progress]").value = job.done;
     box.querySelector("[data-bulk-done]").textContent = job.done.toLocaleString();
@@ -455,8 +454,7 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     const skipped = Object.entries(counts);
     const skippedTotal = skipped.reduce((sum, [, n]) => sum + n, 0);
     box.querySelector("[data-bulk-title]").textContent = `${ok.toLocaleString()} ${done}`;
-    box.querySelector("[data-bulk-summary]").textContent = skippedTotal
-      ? `· ${skippedTotal} skipped: ${skipped.map(([code, n]) => `${n} ${words(code)}`).join(", ")}` : "";
+    box.querySelector("[data-bulk-summary]").textContent = job.skipped ? `· ${job.skipped}` : "";
     box.classList.toggle("error", ok === 0);
     box.classList.toggle("warn", ok > 0 && skippedTotal > 0);
     // The rows behind were read before the job ran (their status, their Last sent): once it
