@@ -32,6 +32,24 @@ class TestProblems:
         wrong = client.put("/logout")
         assert wrong.status_code == 405 and "<h1>Page not found</h1>" in wrong.text
 
+    def test_a_bad_id_in_a_pages_address_is_page_not_found(self, client, db):
+        """A page's address whose id is not one (``/p/acme/imports/1``) is a page that is not
+        there, as any unknown address is: "Page not found" (404), not pydantic's words about
+        UUIDs; the API keeps answering such a path 422 naming the parameter (problem+json)."""
+        pf = create_portal(db)
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        for path in (
+            f"/p/{pf.slug}/imports/1",
+            f"/p/{pf.slug}/workspaces/not-an-id",
+            f"/p/{pf.slug}/members/{uuid.uuid4()}x/access",
+        ):
+            page = client.get(path)
+            assert page.status_code == 404, (path, page.status_code)
+            assert "<h1>Page not found</h1>" in page.text and "UUID" not in page.text, path
+        r = client.get(f"/api/v1/portals/{pf.slug}/invitations/1", headers=pf.headers())
+        assert (r.status_code, r.headers["content-type"]) == (422, PROBLEM)
+        assert (r.json()["code"], r.json()["field"]) == ("invalid_input", "invitation_id")
+
     def test_parsing_words_for_any_collection_and_any_input_name(self):
         """``field_error`` (the reviewer): a collection pydantic gives no length for says none
         (it raised on it); an input named like a part of the request keeps its name; the noun

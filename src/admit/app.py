@@ -401,6 +401,10 @@ def create_app(
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         if _is_api(request):
             return validation_error_response(exc)
+        if any(err.get("loc", ())[:1] == ("path",) for err in exc.errors()):
+            # A page's address whose id is not one (``/p/acme/imports/1``) names no page: "Page
+            # not found", as any unknown address (the API names the parameter, 422).
+            return await _http_error(request, StarletteHTTPException(404))
         return await run_in_threadpool(error_page, request, invalid_input_of(exc))
 
     app.exception_handler(LoginRedirect)(handle_login_redirect)
