@@ -132,6 +132,40 @@ class TestLinkPage:
         )
         assert "never expires" in r.text and re.search(r'name="never_expires" value="1"\s+checked', r.text)
 
+    def test_every_fault_is_said_at_once(self, client, db):
+        """A lifetime out of range, a bad domain and a limit out of range are said together, each
+        under its field, the lifetime in days as the form asks (it said the lifetime alone, the
+        others only once it was fixed); a limit that is no number is said with the rest too; nothing
+        is saved."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/invite-link")
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "user_type": "internal",
+            "role": "member",
+            "lifetime_days": "400",
+            "allowed_domains": "example.org, bad domain!!, *.corp.com",
+            "max_uses": "-1",
+            "enabled": "1",
+        }
+        r = client.post(f"/p/{pf.slug}/invite-link", data=form)
+        assert r.status_code == 422
+        assert "3 things to fix below." in html.unescape(r.text)
+        assert said_under(r.text, "lifetime_days") == "The link's lifetime must be between 1 and 365 days."
+        assert "domain!!" in said_under(r.text, "allowed_domains")
+        assert "between 1 and 100,000" in said_under(r.text, "max_uses")
+        # The first field at fault in the form's order takes the focus.
+        assert re.search(r'id="lifetime_days"[^>]*autofocus', r.text)
+        r = client.post(
+            f"/p/{pf.slug}/invite-link", data={**form, "lifetime_days": "ten", "max_uses": "lots"}
+        )
+        assert r.status_code == 422 and "3 things to fix below." in html.unescape(r.text)
+        assert said_under(r.text, "lifetime_days") == "Give a whole number, or leave it empty."
+        assert said_under(r.text, "max_uses") == "Give a whole number, or leave it empty."
+        assert "0 joined through this link" in client.get(f"/p/{pf.slug}/invite-link").text
+        assert "example.org" not in client.get(f"/p/{pf.slug}/invite-link").text
+
     def test_the_products_joiners_get(self, client, db):
         """Ticked products are saved and shown ticked; none ticked clears them; a form that
         showed none (no products field at all) leaves them as they are."""

@@ -394,6 +394,7 @@ def update_portal_link(
     enabled: bool = UNSET,
     never_expires: bool = UNSET,
     products: list[str] | None = UNSET,
+    faults: Checks | None = None,
 ) -> LinkView:
     """Change the link's policy; only the fields given change, each audited old → new.
 
@@ -405,6 +406,9 @@ def update_portal_link(
     the link on starts its lifetime from now. A client link always grants the client role; an
     internal link grants member or admin, never owner. ``products``: what joining gives, each
     enabled in the portal (``portals.service.check_products``, the rule an invitation's follow).
+    ``faults``: what the caller found wrong reading the request itself (a form's lifetime in
+    days, a number that is none), refused with these, said after the lifetime's faults (where
+    the form asks the lifetime).
     """
     policy.require(actor.role, policy.Action.LINK_MANAGE)
     link = _get_or_create(session, actor)
@@ -444,6 +448,7 @@ def update_portal_link(
             never_expires=never_expires,
             was_never=was_never,
         )
+    checks.extend(faults)
 
     if allowed_domains is not UNSET:
         domains: list[str] = []

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from admit import policy
 from admit.actor import Actor
 from admit.auth import service as auth_service
-from admit.errors import ConfirmationUsed, DomainError, InvalidInput
+from admit.errors import Checks, ConfirmationUsed, DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
@@ -53,14 +53,18 @@ def portal_link_page(request: Request, actor: PageActor, session: SessionDep) ->
     return _portal_page(request, session, actor)
 
 
-def _optional_int(value: str, field: str, *, scale: int = 1) -> int | None:
+def _optional_int(value: str, field: str, faults: Checks, *, scale: int = 1) -> int | None | Any:
+    """A number field of the form: None when empty; a fault noted in ``faults`` (and ``UNSET``:
+    the service leaves it be, and says the form's other faults with it) when it is no number."""
     value = (value or "").strip()
     if not value:
         return None
     try:
         return int(value) * scale
-    except ValueError as exc:
-        raise InvalidInput("Give a whole number, or leave it empty.", field=field) from exc
+    except ValueError:
+        with faults.of(field):
+            raise InvalidInput("Give a whole number, or leave it empty.") from None
+    return links_service.UNSET
 
 
 # The link settings' fields, the service's names to the page's (its inputs' ids).
@@ -93,26 +97,29 @@ def portal_link_update(
     """Save the link's policy (only what changed is recorded). No expiry only when "Never
     expires" is ticked; otherwise the lifetime given (or, left empty, the one it has). Products
     change only when the form showed them (a portal with none enabled shows none)."""
+    # What the form itself reads wrong is said with what the service finds (every fault at once).
+    faults = Checks()
+    lifetime = _optional_int(lifetime_days, "lifetime_seconds", faults, scale=24 * 3600)
+    most = links_service.MAX_LIFETIME // (24 * 3600)
+    if isinstance(lifetime, int) and not 1 <= lifetime // (24 * 3600) <= most:
+        # The form asks in days: its answer in days (the API takes hours too).
+        with faults.of("lifetime_seconds"):
+            raise InvalidInput(f"The link's lifetime must be between 1 and {most} days.")
+        lifetime = links_service.UNSET
+    expiry: dict[str, Any] = {"never_expires": True} if never_expires else {"never_expires": False}
+    if isinstance(lifetime, int) and not never_expires:
+        expiry["lifetime_seconds"] = lifetime
     try:
-        lifetime = _optional_int(lifetime_days, "lifetime_seconds", scale=24 * 3600)
-        most = links_service.MAX_LIFETIME // (24 * 3600)
-        if lifetime is not None and not 1 <= lifetime // (24 * 3600) <= most:
-            # The form asks in days: its answer in days (the API takes hours too).
-            raise InvalidInput(
-                f"The link's lifetime must be between 1 and {most} days.", field="lifetime_seconds"
-            )
-        expiry: dict[str, Any] = {"never_expires": True} if never_expires else {"never_expires": False}
-        if lifetime is not None and not never_expires:
-            expiry["lifetime_seconds"] = lifetime
         links_service.update_portal_link(
             session,
             actor,
             user_type=user_type,
             role=role if user_type == "internal" else None,
             allowed_domains=[d for d in allowed_domains.replace(",", "\n").split() if d.strip()],
-            max_uses=_optional_int(max_uses, "max_uses"),
+            max_uses=_optional_int(max_uses, "max_uses", faults),
             enabled=bool(enabled),
             products=products if products_shown else links_service.UNSET,
+            faults=faults,
             **expiry,
         )
     except DomainError as exc:
