@@ -531,6 +531,42 @@ class TestTokenPages:
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         assert client.get(f"/invite/{token}", follow_redirects=False).status_code == 410
 
+    def test_join_in_a_second_tab_after_the_first_leads_into_the_portal(self, client, db, worker):
+        """The invitation open in two tabs, Join in the first, then in the second: the second
+        tab's form carries the token of before joining (joining signed them in, which changed
+        it), yet its sender is the person who joined with that very invitation: they land in the
+        portal ("You are a member of … already"), not on "Security check failed". Any other stale
+        or missing token is still refused: not signed in, signed in as someone else, or an
+        invitation this person has not used (and the form is never acted on: it only leads in)."""
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@client.org", "dora@client.org"], user_type="client")
+        worker.drain()
+        token, other = last_link(db, "cleo@client.org"), last_link(db, "dora@client.org")
+        first = client.get(f"/invite/{token}")
+        second = client.get(f"/invite/{token}")  # the second tab, before the first joins
+        stale = csrf_of(second.text)
+        joined = client.post(
+            f"/invite/{token}", data={"csrf_token": csrf_of(first.text)}, follow_redirects=False
+        )
+        assert joined.status_code == 303
+        again = client.post(f"/invite/{token}", data={"csrf_token": stale}, follow_redirects=False)
+        assert again.status_code == 303 and again.headers["location"] == f"/p/{pf.slug}", again.text
+        landed = client.get(again.headers["location"])
+        assert "You are a member of Acme Inc. already" in landed.text
+        assert "Security check failed" not in landed.text
+        # Only that: whatever the form carries, nothing is done but lead her in (as opening the
+        # link does); every other CSRF failure stays one (another invitation, not hers to use).
+        forged = client.post(f"/invite/{token}", data={"csrf_token": "forged"}, follow_redirects=False)
+        assert forged.status_code == 303 and forged.headers["location"] == f"/p/{pf.slug}"
+        refused = client.post(f"/invite/{other}", data={"csrf_token": stale}, follow_redirects=False)
+        assert refused.status_code == 403 and "Security check failed" in refused.text
+        client.cookies.clear()
+        refused = client.post(f"/invite/{token}", data={"csrf_token": stale}, follow_redirects=False)
+        assert refused.status_code == 403 and "Security check failed" in refused.text
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        refused = client.post(f"/invite/{token}", data={"csrf_token": stale}, follow_redirects=False)
+        assert refused.status_code == 403 and "Security check failed" in refused.text
+
     def test_a_used_link_opened_by_its_deactivated_recipient_leads_nowhere(self, client, db, worker):
         """The one who joined, deactivated since, is not led into the portal by their old link:
         it is a dead link to them as to anyone."""

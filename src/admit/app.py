@@ -55,13 +55,20 @@ with collector_paused():
     from admit.kit.tokens import HideTokens
     from admit.pages.deps import (
         SECRET_LINK_PREFIXES,
+        Answered,
         LoginRedirect,
         StepsRedirect,
         carry_notice,
         secret_path_of,
         templates,
     )
-    from admit.pages.errors import error_page, handle_login_redirect, handle_steps_redirect, to_the_forms_page
+    from admit.pages.errors import (
+        error_page,
+        handle_answered,
+        handle_login_redirect,
+        handle_steps_redirect,
+        to_the_forms_page,
+    )
     from admit.settings import Settings, configure, current
     from admit.web import SAFE_METHODS, cross_site
 
@@ -409,6 +416,7 @@ def create_app(
 
     app.exception_handler(LoginRedirect)(handle_login_redirect)
     app.exception_handler(StepsRedirect)(handle_steps_redirect)
+    app.exception_handler(Answered)(handle_answered)
 
     @app.exception_handler(sqlalchemy_exc.DataError)
     async def _unstorable(request: Request, exc: sqlalchemy_exc.DataError) -> Response:

@@ -2,21 +2,23 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from admit.actor import Actor
 from admit.auth import service as auth_service
-from admit.errors import DomainError, InvalidInput
+from admit.errors import CsrfFailed, DomainError, InvalidInput
 from admit.flows import join, setup
 from admit.kit.routing import Router
 from admit.kit.text import sentence
 from admit.members import service as members_service
 from admit.members.models import Member, User
-from admit.pages.deps import PageAuth, check_csrf, redirect, render, safe_next, say, secret_path_of
+from admit.pages.deps import Answered, PageAuth, check_csrf, redirect, render, safe_next, say, secret_path_of
 from admit.policy import Role, role_phrase
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
@@ -68,6 +70,31 @@ def back_in(portal: Portal) -> RedirectResponse:
     invitation's, a sign-up's confirmation): the portal, saying they joined before (not a
     welcome, which would read as joining again)."""
     return redirect(f"/p/{portal.slug}", notice=f"You are a member of {sentence(portal.name)} already")
+
+
+def csrf_or_back_in(already_joined: Callable[[Session, str, User], Portal | None]) -> Any:
+    """``check_csrf`` for the form of a secret link that joins (an invitation's, a sign-up's
+    confirmation), as a route's dependency. One failure is no attack: the same link's page open
+    in two tabs, Join in one, then in the other, whose form carries the token of before (joining
+    signed the person in, and a new session has a new token). So when the form's token is refused
+    while someone is signed in, and ``already_joined`` says the link in the address is one they
+    joined with, they are taken into that portal (``back_in``: nothing is done, nothing told that
+    its GET does not tell them). Every other refusal stays one."""
+
+    async def check(request: Request, auth: PageAuth, session: SessionDep) -> None:
+        try:
+            await check_csrf(request, auth)
+        except CsrfFailed:
+            token = str(request.path_params.get("token") or "")
+            user = auth.user
+            if user is None or not token:
+                raise
+            portal = await run_in_threadpool(already_joined, session, token, user)
+            if portal is None:
+                raise
+            raise Answered(back_in(portal)) from None
+
+    return Depends(check)
 
 
 def home_for(session: Session, user: User) -> str:

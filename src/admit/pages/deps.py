@@ -248,6 +248,14 @@ async def require_user(request: Request, auth: PageAuth) -> Auth:
 SignedIn = Annotated[Auth, Depends(require_user)]
 
 
+class Answered(Exception):
+    """Raised by a page dependency that answers the request itself (``response``, a redirect):
+    the route does not run."""
+
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
 class StepsRedirect(Exception):
     """Raised by ``page_actor`` when the portal's sign-in policy asks more of the session first:
     the page of the step to take, then back here."""

@@ -16,6 +16,7 @@ from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenti
 from admit.kit.routing import Router
 from admit.pages.deps import (
     SECRET_LINK_PREFIXES,
+    Answered,
     LoginRedirect,
     PageAuth,
     StepsRedirect,
@@ -130,6 +131,10 @@ def error_page_of(request: Request, exc: DomainError, portal: Portal) -> HTMLRes
 
 def _said(exc: DomainError) -> dict[str, object]:
     return {"title": exc.title, "message": exc.message, "code": exc.code}
+
+
+async def handle_answered(request: Request, exc: Answered) -> Response:  # noqa: ARG001
+    return exc.response
 
 
 async def handle_steps_redirect(request: Request, exc: StepsRedirect) -> RedirectResponse:  # noqa: ARG001

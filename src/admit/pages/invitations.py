@@ -13,7 +13,7 @@ from admit.auth import service as auth_service
 from admit.errors import DomainError, InvitationGone, SignInRequired
 from admit.flows import join
 from admit.kit.routing import Router
-from admit.pages.auth import back_in, land_after_joining
+from admit.pages.auth import back_in, csrf_or_back_in, land_after_joining
 from admit.pages.deps import PageAuth, check_csrf, faults_of, render
 from admit.settings import Settings
 from admit.web import Auth, SessionDep, SettingsDep, client_ip, limit_token_guessing
@@ -73,7 +73,9 @@ def show(
         return back_in(portal)
 
 
-@router.post("/invite/{token}", name="invitations:accept", dependencies=[Depends(check_csrf)])
+@router.post(
+    "/invite/{token}", name="invitations:accept", dependencies=[csrf_or_back_in(join.already_joined)]
+)
 def accept(
     token: str,
     request: Request,

@@ -20,7 +20,7 @@ from admit.flows import workspace_links
 from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.links import signups as signups_service
-from admit.pages.auth import back_in, land_after_joining
+from admit.pages.auth import back_in, csrf_or_back_in, land_after_joining
 from admit.pages.deps import PageActor, PageAuth, check_csrf, faults_of, redirect, render
 from admit.pages.errors import error_page_of
 from admit.settings import Settings
@@ -328,7 +328,9 @@ def confirm_page(
     )
 
 
-@router.post("/confirm/{token}", name="links:confirm", dependencies=[Depends(check_csrf)])
+@router.post(
+    "/confirm/{token}", name="links:confirm", dependencies=[csrf_or_back_in(signups_flow.already_joined)]
+)
 def confirm_submit(
     token: str,
     request: Request,
