@@ -191,6 +191,36 @@ class TestLinkPage:
 
 
 class TestPublicPages:
+    def test_back_from_check_your_email_is_the_form_again(self, client, db):
+        """Back from "Check your email" (or the form's page reloaded) comes to ``/join?portal=…``,
+        the address the page left (the token is taken out of the address bar): it shows the
+        sign-up form again, for the link this browser opened (it had said "Open your link
+        again", with no form). Nothing about the sign-up is told there; a browser that never
+        opened the link gets "Open your link again" as before."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        link = _shown_link(client.get(f"/p/{pf.slug}/users").text)
+        client.post(
+            f"/p/{pf.slug}/invite-link/on",
+            data={"csrf_token": csrf_of(client.get(f"/p/{pf.slug}/users").text)},
+        )
+        client.cookies.clear()
+        page = client.get(_path(link))
+        data = {"csrf_token": csrf_of(page.text), "email": "ada@acme.com", "name": "Ada"}
+        sent = client.post(_path(link), data=data)
+        assert sent.status_code == 200 and "Check your email" in sent.text
+        back = client.get(f"/join?portal={pf.slug}")
+        assert back.status_code == 200 and "Join Acme Inc" in back.text, back.text
+        assert f'action="http://testserver{_path(link)}"' in back.text and 'name="email"' in back.text
+        assert "ada@acme.com" not in back.text and "Open your link again" not in back.text
+        again = client.post(
+            _path(link), data={**data, "csrf_token": csrf_of(back.text), "email": "bo@acme.com"}
+        )
+        assert again.status_code == 200 and "Check your email" in again.text
+        client.cookies.clear()
+        gone = client.get(f"/join?portal={pf.slug}")
+        assert "Open your link again" in gone.text and 'name="email"' not in gone.text
+
     def test_sign_up_and_confirm(self, client, db, worker):
         """Sign up through the link, see "Check your email", confirm, land in the portal signed in."""
         pf = create_portal(db)

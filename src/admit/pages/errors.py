@@ -48,7 +48,7 @@ def error_codes(request: Request, auth: PageAuth) -> HTMLResponse:
     return render(request, "errors/list.html", {"rows": rows})
 
 
-def _secret_link_gone(
+def secret_link_gone(
     request: Request,
     session: SessionDep,
     auth: PageAuth,  # noqa: ARG001 - signs the page in
@@ -61,7 +61,8 @@ def _secret_link_gone(
 
 
 for _prefix in SECRET_LINK_PREFIXES:
-    router.add_api_route(_prefix.rstrip("/"), _secret_link_gone, methods=["GET"], include_in_schema=False)
+    if _prefix != "/join/":  # an invite link's page come back to shows its form (``pages.links``)
+        router.add_api_route(_prefix.rstrip("/"), secret_link_gone, methods=["GET"], include_in_schema=False)
 
 
 def error_page(request: Request, exc: DomainError) -> Response:

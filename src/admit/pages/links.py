@@ -20,9 +20,10 @@ from admit.flows import workspace_links
 from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.links import signups as signups_service
+from admit.links.views import LinkPreview
 from admit.pages.auth import back_in, csrf_or_back_in, land_after_joining
 from admit.pages.deps import PageActor, PageAuth, check_csrf, faults_of, redirect, render
-from admit.pages.errors import error_page_of
+from admit.pages.errors import error_page_of, secret_link_gone
 from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import join_requests
@@ -225,9 +226,10 @@ def _join_page(
     token: str,
     *,
     status_code: int = 200,
+    preview: LinkPreview | None = None,
     **extra: Any,
 ) -> HTMLResponse:
-    preview = workspace_links.preview(session, token)
+    preview = preview or workspace_links.preview(session, token)
     context: dict[str, Any] = {
         "p": preview,
         "token": token,
@@ -241,13 +243,51 @@ def _join_page(
     return render(request, "links/join.html", context, status_code=status_code)
 
 
+# The invite link this browser opened last, for its page come back to (``join_again``).
+JOIN_COOKIE = "admit_join"
+
+
 @router.get("/join/{token}", name="links:join")
 def join_page(
     token: str, request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth
 ) -> HTMLResponse:
-    """A portal link shows the sign-up form; a workspace link the join-request form."""
+    """A portal link shows the sign-up form; a workspace link the join-request form. The link is
+    kept in a cookie of the browser's (``JOIN_COOKIE``, for ``/join`` only, an hour), as the page
+    takes it out of the address bar."""
     limit_token_guessing(request)
-    return _join_page(request, session, settings, token)
+    response = _join_page(request, session, settings, token)
+    response.set_cookie(
+        JOIN_COOKIE,
+        token,
+        max_age=3600,
+        httponly=True,
+        samesite="lax",
+        path="/join",
+        secure=settings.session_cookie_secure,
+    )
+    return response
+
+
+@router.get("/join", include_in_schema=False)
+def join_again(
+    request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth, portal: str = ""
+) -> HTMLResponse:
+    """An invite link's page come back to (Back from "Check your email", or reloaded): the
+    address the page left (``/join?portal=acme``, its token taken out) shows the form again, for
+    the link this browser opened last (``JOIN_COOKIE``) when it is of the portal the address names,
+    empty: nothing of a sign-up is told here. Otherwise, or once the link no longer works, "Open
+    your link again"."""
+    token = request.cookies.get(JOIN_COOKIE)
+    if token:
+        limit_token_guessing(request)
+        try:
+            preview = workspace_links.preview(session, token)
+        except DomainError:
+            session.rollback()
+        else:
+            if not portal or preview.portal.slug == portal:  # the page left was that link's
+                return _join_page(request, session, settings, token, preview=preview)
+    return secret_link_gone(request, session, auth, portal)
 
 
 @router.post("/join/{token}", name="links:signup", dependencies=[Depends(check_csrf)])
