@@ -141,6 +141,11 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     lin.get_by_role("button", name="Sign up").click()
     expect(lin.get_by_role("heading", name="Check your email")).to_be_visible()
     expect(lin.locator(".card")).to_contain_text("lin@acme.com")
+    # Back shows the form again (it had been a dead end: "Open your link again"); the browser
+    # puts back what was typed.
+    lin.go_back()
+    expect(lin.get_by_role("heading", name=f"Join {PORTAL}")).to_be_visible()
+    expect(lin.get_by_role("button", name="Sign up")).to_be_visible()
 
     # Until then the owner sees Lin as Pending (joined through the invite link).
     owner.goto(users_url)
@@ -153,6 +158,9 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     text = newest_email(lin, server, "lin@acme.com")
     assert "Hello Lin Chen," in text and f"join {PORTAL}" in text
     shot(lin, "confirmation-email")
+    confirm_href = lin.locator('pre.mail a[href*="/confirm/"]').get_attribute("href")
+    second_tab = lin.context.new_page()  # the same email opened twice
+    second_tab.goto(confirm_href)
     lin.locator('pre.mail a[href*="/confirm/"]').click()
     expect(lin.get_by_role("heading", name="Confirm your email")).to_be_visible()
     lin.get_by_label("Choose a password").fill(LIN_PASSWORD)  # whoever holds the email chooses it
@@ -161,6 +169,11 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     expect(lin.locator(".notice")).to_contain_text(f"Welcome to {PORTAL}! You joined as a member.")
     expect(lin.get_by_role("button", name="Lin Chen")).to_be_visible()  # signed in as Lin
     shot(lin, "joined")
+    # The second tab's Confirm, after the first: into the portal, not "Security check failed".
+    second_tab.get_by_label("Choose a password").fill(LIN_PASSWORD)
+    second_tab.get_by_role("button", name=f"Confirm and join {PORTAL}").click()
+    expect(second_tab.locator(".notice")).to_contain_text(f"You are a member of {PORTAL} already")
+    second_tab.close()
 
     # 6. The owner sees Lin Active, and one person joined through the link.
     owner.reload()
