@@ -174,6 +174,15 @@ class TestSignIn:
         assert f'value="{pf.owner_email}"' in r.text
         assert 'autocomplete="current-password" autofocus' in r.text
 
+    def test_signing_out_says_so(self, client, db):
+        """Sign out lands on the sign-in page saying "You are signed out." (it said nothing)."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        users = client.get(f"/p/{pf.slug}/users")
+        out = client.post("/logout", data={"csrf_token": csrf_of(users.text)})
+        assert out.url.path == "/login" and "You are signed out." in out.text
+        assert client.get(f"/p/{pf.slug}/users", follow_redirects=False).status_code == 303
+
     def test_pages_needsign_in_page(self, client, db):
         """User Management without a session redirects to sign in, then back."""
         pf = create_portal(db)

@@ -276,7 +276,7 @@ def logout(
     session: SessionDep, settings: SettingsDep, auth: PageAuth, next: str = Form("")
 ) -> RedirectResponse:
     auth_service.end_session(session, auth.raw_session)
-    response = RedirectResponse(safe_next(next, "/login"), status_code=303)
+    response = redirect(safe_next(next, "/login"), notice="You are signed out.")
     response.delete_cookie(settings.session_cookie_name, path="/")
     return response
 
