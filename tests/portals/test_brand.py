@@ -338,6 +338,19 @@ class TestPages:
         assert page.status_code == 200
         return page
 
+    def test_each_sign_in_link_field_says_its_range_under_itself(self, client, db):
+        """Clients' and internal users' sign-in link lifetimes each have the range under the field
+        (it stood under the internal one only), as the service checks it."""
+        page = self.settings_page(client, create_portal(db))
+        said = "From 5 minutes to 7 days (10,080 minutes); 15 by default."
+        for who in ("client", "internal"):
+            field = re.search(rf'<input id="{who}_sign_in_link_minutes"[^>]*>', page.text).group(0)
+            assert (
+                'min="5" max="10080"' in field
+                and f'aria-describedby="{who}_sign_in_link_minutes_hint"' in field
+            )
+            assert f'<div class="hint" id="{who}_sign_in_link_minutes_hint">{said}</div>' in page.text
+
     def test_settings_sets_the_colour_and_the_top_bar_and_buttons_wear_it(self, client, db):
         pf = create_portal(db)
         page = self.settings_page(client, pf)

@@ -18,6 +18,7 @@ from admit.errors import DomainError, InvalidInput, NotFound
 from admit.kit.brand import DEFAULT_COLOR
 from admit.kit.pagination import every
 from admit.kit.routing import Router
+from admit.kit.text import lifetime_in_words
 from admit.notifications import preferences
 from admit.pages.deps import PageActor, check_csrf, form_faults, person, redirect, render
 from admit.people import activity
@@ -25,7 +26,12 @@ from admit.people import timeline as people_timeline
 from admit.policy import ALL_PRODUCTS
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
-from admit.portals.models import DEFAULT_SIGN_IN_LINK_MINUTES, DEFAULT_SMS_DAILY_BUDGET
+from admit.portals.models import (
+    DEFAULT_SIGN_IN_LINK_MINUTES,
+    DEFAULT_SMS_DAILY_BUDGET,
+    MAX_SIGN_IN_LINK_MINUTES,
+    MIN_SIGN_IN_LINK_MINUTES,
+)
 from admit.web import SessionDep
 from admit.workspaces import messages as workspace_messages
 from admit.workspaces import roles as workspace_roles
@@ -75,6 +81,11 @@ def _settings_page(
         "error": error,
         "default_sms_country": settings.default_phone_region.upper(),
         "default_brand_color": DEFAULT_COLOR,
+        # A sign-in link's lifetime (minutes), as the service checks it: the fields' range and hint.
+        "link_minutes": (MIN_SIGN_IN_LINK_MINUTES, MAX_SIGN_IN_LINK_MINUTES),
+        "link_range": f"From {lifetime_in_words(MIN_SIGN_IN_LINK_MINUTES)} to "
+        f"{lifetime_in_words(MAX_SIGN_IN_LINK_MINUTES)} ({MAX_SIGN_IN_LINK_MINUTES:,} minutes); "
+        f"{DEFAULT_SIGN_IN_LINK_MINUTES} by default.",
         **extra,
     }
     return render(request, "portals/settings.html", context, status_code=status_code)
