@@ -257,3 +257,179 @@ class TestTypedAnswers:
         assert not untyped, untyped
         report = document["paths"]["/api/v1/portals/{portal}/invitation-imports/{import_id}/report.csv"]
         assert list(report["get"]["responses"]["200"]["content"]) == ["text/csv"]
+
+
+def _resolve(document: dict, schema: dict) -> dict:
+    while "$ref" in schema:
+        schema = document["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def _declared(document: dict, schema: dict) -> set[str] | None:
+    """The strings ``schema`` allows, when it names them all (enums, consts, their unions; a
+    null allows none); None when it allows any string."""
+    schema = _resolve(document, schema)
+    if "anyOf" in schema or "oneOf" in schema:
+        allowed: set[str] = set()
+        for branch in schema.get("anyOf", schema.get("oneOf")):
+            values = _declared(document, branch)
+            if values is None:
+                return None
+            allowed |= values
+        return allowed
+    if "enum" in schema:
+        return set(schema["enum"])
+    if "const" in schema:
+        return {schema["const"]}
+    if schema.get("type") == "null":
+        return set()
+    return None
+
+
+def _property(document: dict, model: str, name: str) -> dict:
+    return document["components"]["schemas"][model]["properties"][name]
+
+
+# A code declared but not reached here: a team's person neither in the portal, nor deactivated,
+# nor invited (a membership is only ever deactivated, so no path in the API leaves one so).
+NOT_REACHED = {"not_invitable"}
+
+
+class TestSkipCodes:
+    """The recipients' answers through their skip paths (an invite, the recipients check, an
+    import's preview and status, a workspace, a team, a client group): every answer matches its
+    operation's schema in the document, and every skip code it carries is one of the values the
+    document declares for its field (an enum, not any string), each declared code reached."""
+
+    def test_every_skip_code_answered_is_declared(self, client, db, worker, rate_limits):  # noqa: ARG002
+        import jsonschema_rs
+
+        from admit.notifications import bounces
+        from tests.factories import active_member, invite
+
+        pf = create_portal(db)
+        document = _document(client)
+        answers: list[tuple[str, str, int, dict]] = []
+
+        def call(method: str, path: str, body: dict | None = None, **ids: str) -> dict:
+            """Call the operation at ``path`` (its template) and keep its answer."""
+            url = path.replace("{portal}", pf.slug)
+            for name, value in ids.items():
+                url = url.replace("{" + name + "}", value)
+            r = client.request(method, url, json=body, headers=pf.headers())
+            assert r.status_code in (200, 201, 202), (path, r.text)
+            answers.append((method.lower(), path, r.status_code, r.json()))
+            return r.json()
+
+        # Someone invited by another portal a moment ago (the per-recipient cap), a pending
+        # invitation, an address that bounced, a deactivated member, members of each type, and
+        # a portal out of texts for the day.
+        invite(db, create_portal(db, name="Beta", owner_email="owner@beta.com"), ["capped@example.com"])
+        invite(db, pf, ["pending@example.com"])
+        with db.unit_of_work() as session:
+            bounces.suppress(
+                session, portal_id=pf.portal_id, address="bounced@example.com", kind="bounce", detail="550",
+                source="test",
+            )  # fmt: skip
+        for email, user_type in (
+            ("gone@acme.com", "internal"),
+            ("ivy@acme.com", "internal"),
+            ("cleo@client.org", "client"),
+        ):
+            active_member(db, pf, email, user_type=user_type)
+        listed = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+        ids = {m["user"]["email"]: (m["id"], m["user"]["id"]) for m in listed}
+        (gone_member, gone), ivy, cleo = (
+            ids["gone@acme.com"],
+            ids["ivy@acme.com"][1],
+            ids["cleo@client.org"][1],
+        )
+        call("POST", "/api/v1/portals/{portal}/members/{member_id}/deactivate", member_id=gone_member)
+        call("PATCH", "/api/v1/portals/{portal}", {"sms_daily_budget": 0})
+
+        everyone = [
+            "",
+            "twice@example.com",
+            "twice@example.com",
+            pf.owner_email,
+            "gone@acme.com",
+            "pending@example.com",
+            "bounced@example.com",
+            "capped@example.com",
+            "+44 20 7946 0958",
+            "+1 202 555 0101",
+            "new@example.com",
+        ]
+        call("POST", "/api/v1/portals/{portal}/invitations", {"recipients": everyone, "user_type": "client"})
+        call("POST", "/api/v1/portals/{portal}/recipients/check", {"text": "\n".join(everyone)})
+
+        imports = "/api/v1/portals/{portal}/invitation-imports"
+        rows = f"email,role\nboss@example.com,owner\nbad,member\n{pf.owner_email},member\n"
+        asked = {"text": rows, "user_type": "internal", "role": "member", "role_column": True}
+        call("POST", imports, {**asked, "dry_run": True})
+        started = call("POST", imports, asked)
+        worker.drain()
+        call("GET", imports + "/{import_id}", import_id=started["id"])
+
+        workspace = call(
+            "POST", "/api/v1/portals/{portal}/workspaces", {"name": "Onboarding", "kind": "chat"}
+        )
+        members = "/api/v1/portals/{portal}/workspaces/{workspace_id}/members"
+        call("POST", members, {"user_ids": [ivy]}, workspace_id=workspace["id"])
+        someone = str(uuid.uuid4())
+        again = {"user_ids": [ivy, gone, someone], "recipients": ["nope", "gone@acme.com"]}
+        call("POST", members, again, workspace_id=workspace["id"])
+        team = call(
+            "POST",
+            "/api/v1/portals/{portal}/teams",
+            {"name": "Tax", "user_ids": [ivy, cleo, gone], "recipients": ["x@nowhere.org"]},
+        )
+        call(
+            "POST",
+            "/api/v1/portals/{portal}/teams/{team_id}/members",
+            {"user_ids": [ivy]},
+            team_id=team["team"]["id"],
+        )
+        group = {"name": "Smiths", "user_ids": [ivy], "recipients": ["ann@smith.net", "bounced@example.com"]}
+        call("POST", "/api/v1/portals/{portal}/client-groups", group)
+
+        # Every answer is what its operation's schema says.
+        for method, path, status_code, body in answers:
+            content = document["paths"][path][method]["responses"][str(status_code)]["content"]
+            schema = {**content["application/json"]["schema"], "components": document["components"]}
+            errors = [e.message for e in jsonschema_rs.validator_for(schema).iter_errors(body)]
+            assert not errors, (method, path, errors)
+
+        # Every field that carries a skip code declares its values; every value answered is one.
+        fields = {
+            "results' code": _property(document, "RecipientResultRead", "code"),
+            "the check's skip": _property(document, "CheckedRecipientRead", "skip"),
+            "the preview's counts": _property(document, "ImportPreview", "counts").get("propertyNames", {}),
+            "the preview's samples": _property(document, "ImportPreview", "samples").get("propertyNames", {}),
+            "the import's skipped": _property(document, "ImportStatus", "skipped").get("propertyNames", {}),
+        }
+        declared = {name: _declared(document, schema) for name, schema in fields.items()}
+        assert all(values is not None for values in declared.values()), {
+            name: fields[name] for name, values in declared.items() if values is None
+        }
+        seen: dict[str, set[str]] = {name: set() for name in fields}
+        answered: set[str] = set()  # the codes some answer gave (a count of 0 is not one)
+        for _method, _path, _status, body in answers:
+            codes = {r["code"] for r in body.get("results", []) if r["code"] is not None}
+            seen["results' code"] |= codes
+            skips = {i["skip"] for i in body.get("items", []) if i.get("skip") is not None}
+            seen["the check's skip"] |= skips
+            answered |= codes | skips
+            if "counts" in body and "samples" in body:
+                seen["the preview's counts"] |= set(body["counts"])
+                seen["the preview's samples"] |= set(body["samples"])
+                answered |= {code for code, n in body["counts"].items() if n}
+            if isinstance(body.get("skipped"), dict):
+                seen["the import's skipped"] |= set(body["skipped"])
+                answered |= {code for code, n in body["skipped"].items() if n}
+        undeclared = {name: seen[name] - (declared[name] or set()) for name in fields}
+        assert not any(undeclared.values()), undeclared
+        # Every code a result may carry was answered here, in a result or an import's counts
+        # (``not_allowed``: a row's own role, which only an import has), or is named as not reached.
+        answered -= {"will_invite"}
+        assert declared["results' code"] == answered | NOT_REACHED, declared["results' code"] ^ answered

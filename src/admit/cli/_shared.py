@@ -6,7 +6,7 @@ Exit codes, one rule for every command (``admit --help`` and the README say the 
 
 - ``0`` (``DONE``): done, and that includes "nothing to do", whatever is already so:
   recipients skipped because they are already where they were asked to be
-  (``invitations.pipeline.NOTHING_TO_DO``: already_member, already_invited,
+  (``invitations.codes.NOTHING_TO_DO``: already_member, already_invited,
   already_in_workspace, already_in_team, duplicate), a member deactivated or reactivated twice,
   an invitation revoked twice (the services change nothing then, and answer as done).
 - ``1`` (``ERROR``): an error (a ``DomainError``: its message and the field it names), any
@@ -204,7 +204,7 @@ def exit_code(skipped_codes: Iterable[str | None], *, failed: bool = False) -> i
     """The exit code of an answer whose recipients were skipped with ``skipped_codes``: ``ERROR``
     when it ``failed`` or any of them needs fixing, else ``DONE`` (skipping someone already where
     they were asked to be is nothing to do)."""
-    from admit.invitations.pipeline import NOTHING_TO_DO
+    from admit.invitations.codes import NOTHING_TO_DO
 
     if failed or any(code not in NOTHING_TO_DO for code in skipped_codes):
         return ERROR

@@ -25,8 +25,9 @@ from admit.contacts.models import Contact
 from admit.errors import InvalidInput, NoAddress, WorkspaceExists
 from admit.flows import groups, workspace_people
 from admit.invitations import pipeline
+from admit.invitations.codes import AddSkipCode, SkipCode
 from admit.invitations.options import check_options
-from admit.invitations.pipeline import Outcome, Recipient, RecipientResult, SkipCode
+from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
 from admit.members import service as members_service
 from admit.policy import UserType
 from admit.teams.models import CLIENT_GROUP
@@ -169,7 +170,7 @@ def _to_workspace(
     added = workspace_people.add_people(
         session, actor, workspace.id, recipients=[address], user_type=user_type
     )[0]
-    if added.outcome is Outcome.SKIPPED and added.code != "already_in_workspace":
+    if added.outcome is Outcome.SKIPPED and added.code is not AddSkipCode.ALREADY_IN_WORKSPACE:
         raise InvalidInput(added.detail, field="recipient")
     if added.invitation_id is not None:
         contact.invitation_id = added.invitation_id

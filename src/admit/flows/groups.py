@@ -13,8 +13,9 @@ from admit import policy
 from admit.actor import Actor
 from admit.flows.people_asked import At, at, in_order_asked, skipped, sort_asked
 from admit.invitations import pipeline
+from admit.invitations.codes import AddSkipCode, SkipCode
 from admit.invitations.options import check_options
-from admit.invitations.pipeline import Outcome, RecipientResult, SkipCode
+from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.policy import UserType
@@ -95,7 +96,7 @@ def _add(
             change.results.append(
                 skipped(
                     found.label,
-                    "wrong_user_type",
+                    AddSkipCode.WRONG_USER_TYPE,
                     teams_service.wrong_type_detail(member, team.kind),
                     user_id=member.user_id,
                     at=found.at,
@@ -108,7 +109,7 @@ def _add(
         change.results.extend(
             skipped(
                 r.raw,
-                "not_found",
+                AddSkipCode.NOT_FOUND,
                 "Teams take internal users already in the portal; invite them first.",
                 at=At(r.index, r.position),
             )
@@ -158,7 +159,7 @@ def _add(
             change.results.append(
                 skipped(
                     done.asked,
-                    "already_in_team",
+                    AddSkipCode.ALREADY_IN_TEAM,
                     f"{done.user.address} is already in this {teams_service.WORDS[team.kind]}.",
                     user_id=done.user.id,
                     at=place,

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from admit.errors import InvalidInput
+from admit.invitations.codes import AddSkipCode, ResultCode, SkipCode
 from admit.invitations.pipeline import (
     DETAILS,
     MAX_RECIPIENTS_PER_REQUEST,
     Outcome,
     Recipient,
     RecipientResult,
-    SkipCode,
 )
 from admit.members import service as members_service
 from admit.members.addresses import recipients_by_element, split_recipients
@@ -44,7 +44,7 @@ NOWHERE = At()  # someone who came with a team or client group: after everyone a
 
 def skipped(
     asked: str,
-    code: SkipCode | str,
+    code: ResultCode,
     detail: str,
     *,
     user_id: uuid.UUID | None = None,
@@ -147,7 +147,9 @@ def sort_asked(
         if user_id in out.deactivated:
             out.skipped.append(deactivated_skip(str(user_id), user_id=user_id, at=where))
         elif member is None:
-            out.skipped.append(skipped(str(user_id), "not_found", "No such person in this portal.", at=where))
+            out.skipped.append(
+                skipped(str(user_id), AddSkipCode.NOT_FOUND, "No such person in this portal.", at=where)
+            )
         else:
             out.existing.append(Found(member.user.label, member, where))
     seen: set[str] = set()

@@ -44,9 +44,10 @@ from admit.flows.people_asked import NOWHERE, At, at, deactivated_skip, in_order
 from admit.flows.people_asked import skipped as _skipped
 from admit.invitations import pipeline, repository, sending
 from admit.invitations import service as invitations_service
+from admit.invitations.codes import AddSkipCode, SkipCode
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, Invitation
 from admit.invitations.options import check_options
-from admit.invitations.pipeline import Outcome, Recipient, RecipientResult, SkipCode
+from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.members.models import User
@@ -141,7 +142,7 @@ def add_people(
                 results.append(
                     _skipped(
                         label,
-                        "not_invitable",
+                        AddSkipCode.NOT_INVITABLE,
                         "Not in the portal and no pending invitation; invite them first.",
                         user_id=tm.user_id,
                     )
@@ -255,7 +256,12 @@ def _put_in(
         if existing == NOT_JOINED:
             detail = f"{user.address} is already invited to this workspace; use Resend Invitation."
         return _skipped(
-            person.asked, "already_in_workspace", detail, user_id=user.id, address=user.address, at=person.at
+            person.asked,
+            AddSkipCode.ALREADY_IN_WORKSPACE,
+            detail,
+            user_id=user.id,
+            address=user.address,
+            at=person.at,
         )
     in_workspace[user.id] = JOINED if person.joined else NOT_JOINED
     new = workspaces_service.new_member(
@@ -418,7 +424,7 @@ def assign_role(
     else:
         assert recipient is not None  # one of user_id and recipient (checked above)
         added = add_people(session, actor, workspace.id, recipients=[recipient], user_type=user_type)[0]
-        if added.outcome is Outcome.SKIPPED and added.code != "already_in_workspace":
+        if added.outcome is Outcome.SKIPPED and added.code is not AddSkipCode.ALREADY_IN_WORKSPACE:
             raise InvalidInput(added.detail or "This person cannot be invited.", field="recipient")
         user = members_service.get_user(session, added.user_id) if added.user_id is not None else None
     if user is None:  # in the workspace (just added, or already) means a user row: never

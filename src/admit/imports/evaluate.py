@@ -20,7 +20,7 @@ from admit.actor import Actor
 from admit.imports.parsing import Row
 from admit.invitations import pipeline
 from admit.invitations.options import InviteOptions, row_role
-from admit.invitations.pipeline import Recipient, SkipCode
+from admit.invitations.pipeline import Recipient
 from admit.members.addresses import looks_like_phone, normalize_email, normalize_phone
 from admit.policy import Role
 
@@ -75,7 +75,7 @@ def recipients(
         name = row.name
         if refusal is not None:  # its address, when it reads as one, is what the report names it by
             email = normalize_email(row.address)[0] if row.address else None
-            out.append(Recipient(raw, email, name, why, refusal=SkipCode(refusal)))
+            out.append(Recipient(raw, email, name, why, refusal=refusal))
             continue
         # A phone number: in the phone column when there is no email, or alone on its line.
         phone_text = row.phone if not row.address else row.address if looks_like_phone(row.address) else ""

@@ -2,9 +2,21 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from admit.invitations.codes import SkipCode
+
+WILL_INVITE = "will_invite"
+# What a preview can say of a row: invited, or one of the pipeline's own reasons to skip it
+# (every one, so that a new reason is counted, sampled and shown without a change here).
+OUTCOMES: tuple[str, ...] = (WILL_INVITE, *SkipCode)
+
+
+def _by_outcome(schema: dict[str, Any]) -> None:
+    """A preview's keys, as the API's document declares them: ``OUTCOMES``."""
+    schema["propertyNames"] = {"enum": list(OUTCOMES)}
 
 
 class ImportFields(BaseModel):
@@ -48,8 +60,12 @@ class ImportSample(BaseModel):
 
 class ImportPreview(BaseModel):
     total: int
-    counts: dict[str, int]
-    samples: dict[str, list[ImportSample]]
+    counts: dict[str, int] = Field(
+        description="Rows per outcome, every one (0 or not).", json_schema_extra=_by_outcome
+    )
+    samples: dict[str, list[ImportSample]] = Field(
+        description="The first rows of each outcome.", json_schema_extra=_by_outcome
+    )
     roles: dict[str, int] = {}
     role_cells: int = 0  # rows with a role of their own
     role_column: bool = False  # whether those roles are used
@@ -76,7 +92,7 @@ class ImportStatus(BaseModel):
     total: int
     processed: int
     invited: int
-    skipped: dict[str, int]
+    skipped: dict[SkipCode, int]  # rows skipped, by why
     error: str | None
     resume_at: datetime | None = None  # ``waiting``: when it goes on
     created: bool | None = None  # on POST: false when an earlier import with the key answered

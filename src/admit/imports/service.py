@@ -43,6 +43,7 @@ from admit.imports.models import (
     InvitationImportRow,
 )
 from admit.imports.parsing import read_rows
+from admit.imports.schemas import OUTCOMES, WILL_INVITE
 from admit.invitations import pipeline
 from admit.invitations.options import InviteOptions, check_options
 from admit.kit.sheets import csv_chunks, safe_cell
@@ -68,10 +69,6 @@ REPORT_PAGE_ROWS = 5000  # rows of a report read per query while it streams
 PREVIEW_BATCH_ROWS = 5000  # a preview holds no transaction; smaller batches, less memory
 SAMPLE_ROWS = 5
 SAME_FILE_WINDOW_DAYS = 1
-WILL_INVITE = "will_invite"
-# What a preview can say of a row: invited, or one of the pipeline's own reasons to skip it
-# (every one, so that a new reason is counted, sampled and shown without a change here).
-OUTCOMES: tuple[str, ...] = (WILL_INVITE, *(str(code) for code in pipeline.SkipCode))
 # How the pages and the CLI name an outcome: the pipeline's words for a skip
 # (``pipeline.SUMMARY_WORDS``), but for these; a reason without words is named by its code.
 _OWN_WORDS = {

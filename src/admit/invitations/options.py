@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from admit import policy
 from admit.actor import Actor
 from admit.errors import InvalidInput
+from admit.invitations.codes import SkipCode
 from admit.invitations.models import MAX_MESSAGE
 from admit.policy import INTERNAL_ROLES, Role, UserType
 from admit.portals import service as portals_service
@@ -77,7 +78,7 @@ def check_options(
 
 def row_role(
     actor_role: Role | str | None, options: InviteOptions, raw_role: str
-) -> tuple[Role, str | None, str]:
+) -> tuple[Role, SkipCode | None, str]:
     """The role one row asks for (an import's ``role`` column): the list's role unless the admin
     chose to use the column (``options.role_column``), and then never above the list's role nor
     beyond what the actor may grant.
@@ -88,16 +89,20 @@ def row_role(
     if not asked or asked == options.role or not options.role_column:
         return options.role, None, ""
     if options.user_type is UserType.CLIENT:
-        return options.role, "not_allowed", "Clients always have the client role."
+        return options.role, SkipCode.NOT_ALLOWED, "Clients always have the client role."
     if asked not in tuple(INTERNAL_ROLES):
-        return options.role, "invalid_recipient", f"“{raw_role}” is not a role: use owner, admin or member."
+        return (
+            options.role,
+            SkipCode.INVALID_RECIPIENT,
+            f"“{raw_role}” is not a role: use owner, admin or member.",
+        )
     if INTERNAL_ROLES.index(Role(asked)) < INTERNAL_ROLES.index(options.role):
         return (
             options.role,
-            "not_allowed",
+            SkipCode.NOT_ALLOWED,
             f"“{raw_role.strip()}” is above the role chosen for this list ({options.role}).",
         )
     reason = policy.check_grant_role(actor_role, asked)
     if reason:
-        return options.role, "not_allowed", reason
+        return options.role, SkipCode.NOT_ALLOWED, reason
     return Role(asked), None, ""

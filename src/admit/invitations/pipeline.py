@@ -40,6 +40,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.invitations import messages, repository, sending
+from admit.invitations.codes import NOTHING_TO_DO, ResultCode, SkipCode
 from admit.invitations.models import EXPIRED, PENDING, Invitation
 from admit.invitations.options import InviteOptions
 from admit.invitations.schedule import reminder_at
@@ -77,26 +78,6 @@ class Outcome(StrEnum):
     INVITED = "invited"  # a new invitation was made and its message queued
     ADDED = "added"  # already in the portal: put somewhere (a workspace, a group) at once
     SKIPPED = "skipped"  # nothing was done, ``code`` says why
-
-
-class SkipCode(StrEnum):
-    INVALID_RECIPIENT = "invalid_recipient"
-    DUPLICATE = "duplicate"
-    ALREADY_MEMBER = "already_member"
-    MEMBER_DEACTIVATED = "member_deactivated"
-    ALREADY_INVITED = "already_invited"
-    NOT_ALLOWED = "not_allowed"
-    RECIPIENT_RATE_LIMITED = "recipient_rate_limited"
-    SUPPRESSED = "address_suppressed"
-    SMS_COUNTRY_NOT_ALLOWED = "sms_country_not_allowed"
-    SMS_BUDGET_REACHED = "sms_budget_reached"
-
-
-# Skips that are no fault: the person is already where they were asked to be. Any other skip
-# (a typo, someone not in the portal, a limit) is one someone must fix (``needs_fixing``).
-NOTHING_TO_DO = frozenset(
-    {"already_member", "already_invited", "already_in_workspace", "already_in_team", "duplicate"}
-)
 
 
 # How a count of each skip reads in a summary: (one, many).
@@ -198,7 +179,7 @@ class RecipientResult:
 
     recipient: str
     outcome: Outcome
-    code: SkipCode | str | None = None
+    code: ResultCode | None = None
     detail: str = ""
     address: str | None = None
     invitation_id: uuid.UUID | None = None

@@ -7,6 +7,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.invitations.codes import AddSkipCode, SkipCode
 from admit.invitations.models import MAX_MESSAGE, Invitation
 from admit.members.schemas import MemberRead, UserRead
 from admit.notifications.models import Delivered, delivery_status
@@ -129,7 +130,12 @@ class RecipientResultRead(BaseModel):
 
     recipient: str
     outcome: Literal["invited", "added", "skipped"]
-    code: str | None = None
+    code: SkipCode | AddSkipCode | None = Field(
+        default=None,
+        description="Why a `skipped` recipient was skipped (null otherwise): the invitation "
+        "pipeline's reasons (`SkipCode`, on every endpoint) or, adding people to a workspace, team or "
+        "client group, that flow's (`AddSkipCode`).",
+    )
     detail: str = ""
     invitation: InvitationRead | None = None
     user_id: uuid.UUID | None = None
@@ -156,9 +162,9 @@ class CheckedRecipientRead(BaseModel):
     error: str | None
     suggestion: str | None  # a mistyped domain: the address meant ("ada@gmail.com")
     duplicate: bool  # listed before in the same text
-    # Send would skip this address, and why (a ``SkipCode``: already_member, already_invited,
-    # address_suppressed, recipient_rate_limited, sms_country_not_allowed…); null when it would not.
-    skip: str | None = None
+    skip: SkipCode | None = Field(
+        default=None, description="Send would skip this address, and why; null when it would not."
+    )
     detail: str | None = None
 
 
@@ -182,7 +188,7 @@ class RecipientResults(BaseModel):
             RecipientResultRead(
                 recipient=r.recipient,
                 outcome=str(r.outcome),
-                code=str(r.code) if r.code is not None else None,
+                code=r.code,
                 detail=r.detail,
                 invitation=InvitationRead.of(r.invitation, deliveries.get(r.invitation.id))
                 if r.invitation is not None

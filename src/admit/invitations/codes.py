@@ -1,0 +1,58 @@
+"""Why a recipient was skipped: the one list of the codes a result's ``code`` may carry.
+
+Here, below the pipeline, so that the API's schemas declare ``code`` as these and nothing else
+(schemas import no services): ``SkipCode`` is the invitation pipeline's, on every way in;
+``AddSkipCode`` the flows' that put people somewhere (a workspace, a team, a client group),
+beside the pipeline's.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TypeAlias
+
+__all__ = ["NOTHING_TO_DO", "AddSkipCode", "ResultCode", "SkipCode"]
+
+
+# The docstrings below are the API document's descriptions of the two enums.
+
+
+class SkipCode(StrEnum):  # decided by ``invitations.pipeline.classify``
+    """Why a recipient was not invited, on every way in."""
+
+    INVALID_RECIPIENT = "invalid_recipient"
+    DUPLICATE = "duplicate"
+    ALREADY_MEMBER = "already_member"
+    MEMBER_DEACTIVATED = "member_deactivated"
+    ALREADY_INVITED = "already_invited"
+    NOT_ALLOWED = "not_allowed"
+    RECIPIENT_RATE_LIMITED = "recipient_rate_limited"
+    SUPPRESSED = "address_suppressed"
+    SMS_COUNTRY_NOT_ALLOWED = "sms_country_not_allowed"
+    SMS_BUDGET_REACHED = "sms_budget_reached"
+
+
+class AddSkipCode(StrEnum):  # ``flows.people_asked``, ``flows.workspace_people``, ``flows.groups``
+    """Why adding people to a workspace, team or client group skipped someone, beside ``SkipCode``."""
+
+    ALREADY_IN_WORKSPACE = "already_in_workspace"
+    ALREADY_IN_TEAM = "already_in_team"
+    WRONG_USER_TYPE = "wrong_user_type"  # a client put in a team, an internal user in a group
+    NOT_FOUND = "not_found"  # a user id not in the portal; an address a team cannot take
+    NOT_INVITABLE = "not_invitable"  # a team's person neither in the portal nor invited
+
+
+# Every code a result may carry (``RecipientResult.code``, the API's ``code``).
+ResultCode: TypeAlias = SkipCode | AddSkipCode
+
+# Skips that are no fault: the person is already where they were asked to be. Any other skip
+# (a typo, someone not in the portal, a limit) is one someone must fix (``pipeline.needs_fixing``).
+NOTHING_TO_DO: frozenset[str] = frozenset(
+    {
+        SkipCode.ALREADY_MEMBER,
+        SkipCode.ALREADY_INVITED,
+        AddSkipCode.ALREADY_IN_WORKSPACE,
+        AddSkipCode.ALREADY_IN_TEAM,
+        SkipCode.DUPLICATE,
+    }
+)
