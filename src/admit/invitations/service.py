@@ -285,7 +285,8 @@ def reissue(
     """
     invitation = _locked(session, invitation)
     _require_open(invitation, "resent")
-    if _recipient_deactivated(session, invitation):
+    _inviter_role, deactivated = _standing(session, invitation)
+    if deactivated:
         # Its link could not be used (``require_grantable``): the pipeline's word for it.
         raise MemberDeactivated(pipeline.DEACTIVATED_MEMBER)
     notifications_service.require_recipient_free(session, invitation.recipient, actor.portal.id)
@@ -465,11 +466,9 @@ def require_grantable(session: Session, invitation: Invitation) -> None:
     (``policy.check_invitation_stands``: their role now, as an active member of the portal); 403
     ``member_deactivated`` when its recipient is a deactivated member of the portal (deactivated
     after it was sent: Reactivate is the one way back, ``flows.members.reactivate``)."""
-    if _recipient_deactivated(session, invitation):
+    inviter_role, deactivated = _standing(session, invitation)
+    if deactivated:
         raise members_service.access_ended(portals_service.get_or_raise(session, invitation.portal_id))
-    inviter_role = None
-    if invitation.invited_by_id is not None:
-        inviter_role = members_service.active_role(session, invitation.portal_id, invitation.invited_by_id)
     reason = policy.check_invitation_stands(
         inviter_role, invitation.user_type, invitation.role, by_someone=invitation.invited_by_id is not None
     )
@@ -477,10 +476,13 @@ def require_grantable(session: Session, invitation: Invitation) -> None:
         raise InvitationNotGrantable(reason)
 
 
-def _recipient_deactivated(session: Session, invitation: Invitation) -> bool:
-    """Whether the person ``invitation`` is for is a deactivated member of its portal."""
-    statuses = members_service.statuses_by_address(session, invitation.portal_id, [invitation.recipient])
-    return statuses.get(invitation.recipient) == members_service.DEACTIVATED
+def _standing(session: Session, invitation: Invitation) -> tuple[str | None, bool]:
+    """The role of whoever made ``invitation`` if they are still an active member of its portal
+    (else None), and whether the person it is for is a deactivated member there: one query."""
+    role, status = members_service.role_and_status(
+        session, invitation.portal_id, user_id=invitation.invited_by_id, address=invitation.recipient
+    )
+    return role, status == members_service.DEACTIVATED
 
 
 def claim(session: Session, token: str, *, grantable_checked: bool = False) -> Invitation:

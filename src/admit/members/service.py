@@ -13,7 +13,19 @@ from enum import StrEnum
 from functools import cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import BindParameter, Select, bindparam, func, literal, or_, select, update
+from sqlalchemy import (
+    BindParameter,
+    CompoundSelect,
+    Select,
+    bindparam,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -75,6 +87,7 @@ __all__ = [
     "portal_ids_of",
     "rename",
     "replace_password",
+    "role_and_status",
     "set_password",
     "set_access",
     "set_status",
@@ -411,8 +424,38 @@ def named_like(portal_id: uuid.UUID, q: str) -> Select[uuid.UUID]:
 
 def active_role(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -> str | None:
     """The role of ``user_id`` in a portal if they are an active member there, else None (one
-    column read: an accept asks it of the inviter twice)."""
+    column read)."""
     return session.scalar(_active_role(), {"b_portal": portal_id, "b_user": user_id})
+
+
+def role_and_status(
+    session: Session, portal_id: uuid.UUID, *, user_id: uuid.UUID | None, address: str
+) -> tuple[str | None, str | None]:
+    """``(active_role(user_id), the status of address's membership)`` in a portal, None for
+    none, in one query: what an invitation's link asks each time it is opened (may its inviter
+    still grant it; is its recipient a deactivated member). ``address``: normalised."""
+    column = "phone" if is_phone(address) else "email"
+    params: dict[str, Any] = {"b_portal": portal_id, "b_address": address, "b_user": user_id}
+    role = status = None
+    for value, whose in session.execute(_role_and_status(column, by_someone=user_id is not None), params):
+        if whose == "inviter":
+            role = value
+        else:
+            status = value
+    return role, status
+
+
+@cache
+def _role_and_status(column: str, *, by_someone: bool) -> Select[str, Any] | CompoundSelect[str, Any]:
+    recipient: Select[str, Any] = (
+        select(Member.status, literal_column("'recipient'").label("whose"))
+        .join(User, User.id == Member.user_id)
+        .where(Member.portal_id == bindparam("b_portal"), getattr(User, column) == bindparam("b_address"))
+    )
+    if not by_someone:
+        return recipient
+    inviter = _active_role().add_columns(literal_column("'inviter'").label("whose"))
+    return union_all(inviter, recipient)
 
 
 def member_or_raise(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
