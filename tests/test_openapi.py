@@ -297,7 +297,7 @@ NOT_REACHED = {"not_invitable"}
 
 class TestSkipCodes:
     """The recipients' answers through their skip paths (an invite, the recipients check, an
-    import's preview and status, a workspace, a team, a client group): every answer matches its
+    import's preview and status, a workspace, a team, a client group, a contact): every answer matches its
     operation's schema in the document, and every skip code it carries is one of the values the
     document declares for its field (an enum, not any string), each declared code reached."""
 
@@ -392,6 +392,24 @@ class TestSkipCodes:
         )
         group = {"name": "Smiths", "user_ids": [ivy], "recipients": ["ann@smith.net", "bounced@example.com"]}
         call("POST", "/api/v1/portals/{portal}/client-groups", group)
+        # A contact's outcome says some of the same (already_member, already_invited, already_in_workspace).
+        contacts = "/api/v1/portals/{portal}/contacts"
+        for body in (
+            {
+                "recipient": "ivy@acme.com",
+                "user_type": "internal",
+                "then": "workspace",
+                "workspace_id": workspace["id"],
+            },
+            {"recipient": "ivy@acme.com", "user_type": "internal", "then": "contacts"},
+            {"recipient": "pending@example.com", "then": "contacts"},
+            {"recipient": "quiet@example.com", "then": "quietly"},
+            {"recipient": "quiet@example.com", "then": "quietly"},
+            {"recipient": "fresh@example.com", "then": "contacts"},
+            {"recipient": "cleo@client.org", "then": "workspace", "workspace_id": workspace["id"]},
+            {"recipient": "newcomer@example.com", "then": "workspace", "workspace_id": workspace["id"]},
+        ):
+            call("POST", contacts, body)
 
         # Every answer is what its operation's schema says.
         for method, path, status_code, body in answers:
@@ -407,6 +425,7 @@ class TestSkipCodes:
             "the preview's counts": _property(document, "ImportPreview", "counts").get("propertyNames", {}),
             "the preview's samples": _property(document, "ImportPreview", "samples").get("propertyNames", {}),
             "the import's skipped": _property(document, "ImportStatus", "skipped").get("propertyNames", {}),
+            "a contact's outcome": _property(document, "ContactResultRead", "outcome"),
         }
         declared = {name: _declared(document, schema) for name, schema in fields.items()}
         assert all(values is not None for values in declared.values()), {
@@ -424,6 +443,8 @@ class TestSkipCodes:
                 seen["the preview's counts"] |= set(body["counts"])
                 seen["the preview's samples"] |= set(body["samples"])
                 answered |= {code for code, n in body["counts"].items() if n}
+            if "contact" in body:
+                seen["a contact's outcome"].add(body["outcome"])
             if isinstance(body.get("skipped"), dict):
                 seen["the import's skipped"] |= set(body["skipped"])
                 answered |= {code for code, n in body["skipped"].items() if n}
@@ -433,3 +454,4 @@ class TestSkipCodes:
         # (``not_allowed``: a row's own role, which only an import has), or is named as not reached.
         answered -= {"will_invite"}
         assert declared["results' code"] == answered | NOT_REACHED, declared["results' code"] ^ answered
+        assert declared["a contact's outcome"] == seen["a contact's outcome"], declared["a contact's outcome"]

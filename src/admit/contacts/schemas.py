@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +11,20 @@ from admit.members.schemas import UserRead
 
 if TYPE_CHECKING:
     from admit.contacts.models import Contact
+
+
+class ContactResultOutcome(StrEnum):
+    """What adding a contact (or inviting one kept quietly) did. Those of a skip's name say what
+    the invitation pipeline or the workspace would have skipped them for."""
+
+    ADDED_QUIETLY = "added_quietly"  # kept in contacts, nothing sent
+    ALREADY_IN_CONTACTS = "already_in_contacts"  # quietly, and kept already
+    INVITED = "invited"  # a portal invitation sent
+    ALREADY_MEMBER = "already_member"
+    ALREADY_INVITED = "already_invited"  # the invitation that stands is the contact's
+    ADDED_TO_WORKSPACE = "added_to_workspace"
+    INVITED_TO_WORKSPACE = "invited_to_workspace"
+    ALREADY_IN_WORKSPACE = "already_in_workspace"
 
 
 class _Identified(Protocol):
@@ -75,7 +90,7 @@ class ContactRead(BaseModel):
 
 class ContactResultRead(BaseModel):
     contact: ContactRead
-    outcome: str
+    outcome: ContactResultOutcome
     detail: str
     workspace_id: uuid.UUID | None
     invitation_id: uuid.UUID | None

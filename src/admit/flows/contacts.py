@@ -22,6 +22,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.contacts import service as contacts_service
 from admit.contacts.models import Contact
+from admit.contacts.schemas import ContactResultOutcome as Done
 from admit.errors import InvalidInput, NoAddress, WorkspaceExists
 from admit.flows import groups, workspace_people
 from admit.invitations import pipeline
@@ -46,7 +47,7 @@ THEN = ("workspace", "contacts", "quietly")
 @dataclass(slots=True)
 class ContactResult:
     contact: Contact
-    outcome: str  # added_quietly | invited | already_member | already_invited | added_to_workspace | …
+    outcome: Done
     detail: str = ""
     workspace: Workspace | None = None
     invitation_id: uuid.UUID | None = None
@@ -110,7 +111,7 @@ def add(
     if then == "quietly":
         result = ContactResult(
             contact,
-            "added_quietly" if is_new else "already_in_contacts",
+            Done.ADDED_QUIETLY if is_new else Done.ALREADY_IN_CONTACTS,
             "Added to your contacts. Nothing was sent."
             if is_new
             else "Already in your contacts. Nothing was sent.",
@@ -138,18 +139,18 @@ def add(
 def _invite(session: Session, actor: Actor, contact: Contact, recipient: Recipient) -> ContactResult:
     member = members_service.get_membership(session, actor.portal.id, contact.user_id)
     if member is not None and member.status == members_service.ACTIVE:
-        return ContactResult(contact, "already_member", f"{contact.user.label} is already in the portal.")
+        return ContactResult(contact, Done.ALREADY_MEMBER, f"{contact.user.label} is already in the portal.")
     options = check_options(actor, user_type=contact.user_type)
     result = pipeline.invite(session, actor, [recipient], options, via="contact").results[0]
     contact.quiet = False
     if result.outcome is Outcome.INVITED:
         contact.invitation_id = result.invitation_id
-        return ContactResult(contact, "invited", "Invitation sent.", invitation_id=contact.invitation_id)
+        return ContactResult(contact, Done.INVITED, "Invitation sent.", invitation_id=contact.invitation_id)
     if result.code is SkipCode.ALREADY_INVITED:
         contact.invitation_id = result.invitation_id or contact.invitation_id
         return ContactResult(
             contact,
-            "already_invited",
+            Done.ALREADY_INVITED,
             "Already invited to the portal: that invitation is still pending.",
             invitation_id=contact.invitation_id,
         )
@@ -175,9 +176,9 @@ def _to_workspace(
     if added.invitation_id is not None:
         contact.invitation_id = added.invitation_id
         contact.quiet = False
-    outcome = {Outcome.ADDED: "added_to_workspace", Outcome.INVITED: "invited_to_workspace"}.get(
-        added.outcome, added.code or ""
-    )
+    outcome = {Outcome.ADDED: Done.ADDED_TO_WORKSPACE, Outcome.INVITED: Done.INVITED_TO_WORKSPACE}.get(
+        added.outcome, Done.ALREADY_IN_WORKSPACE
+    )  # skipped: only as already in it (any other skip is refused above)
     return ContactResult(
         contact, outcome, added.detail, workspace=workspace, invitation_id=added.invitation_id
     )
