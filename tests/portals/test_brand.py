@@ -20,7 +20,7 @@ from admit.kit import colour
 from admit.kit.brand import DEFAULT_COLOR, Brand
 from admit.portals import service as portals_service
 from admit.portals.models import PortalLogo
-from tests.factories import create_portal, csrf_of, invite, last_link, login, member_joins
+from tests.factories import create_portal, csrf_of, invite, last_link, login, member_joins, said_under
 from tests.portals.images import GIF, JPEG, SVG, png
 
 
@@ -350,6 +350,34 @@ class TestPages:
                 and f'aria-describedby="{who}_sign_in_link_minutes_hint"' in field
             )
             assert f'<div class="hint" id="{who}_sign_in_link_minutes_hint">{said}</div>' in page.text
+
+    def test_the_portal_is_renamed_in_settings_and_keeps_its_address(self, client, db):
+        """A typo at set-up is not for ever: Settings renames the portal (the API too); its
+        address stays, the top bar and the audit log say the new name; a blank name is refused
+        with the other faults of the form."""
+        pf = create_portal(db)
+        page = self.settings_page(client, pf)
+        assert 'id="name" name="name"' in page.text and f"/p/{pf.slug}, stays as it is" in page.text
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "invitation_ttl_hours": "168",
+            "enabled_products": ["messaging"],
+        }
+        blank = client.post(f"/p/{pf.slug}/settings", data={**form, "name": " ", "invitation_ttl_hours": "0"})
+        assert blank.status_code == 422 and "2 things to fix below." in blank.text
+        assert said_under(blank.text, "name") == "The portal needs a name."
+        r = client.post(f"/p/{pf.slug}/settings", data={**form, "name": "  Acme Widgets  "})
+        assert r.status_code == 200 and r.url.path == f"/p/{pf.slug}/settings", r.text
+        assert "Settings saved." in r.text and 'value="Acme Widgets"' in r.text
+        assert api_portal(client, pf)["name"] == "Acme Widgets"
+        events = client.get(f"/api/v1/portals/{pf.slug}/audit-events?category=settings", headers=pf.headers())
+        assert any(
+            "renamed the portal “Acme Inc” to “Acme Widgets”" in e["summary"] for e in events.json()["items"]
+        )
+        api = client.patch(f"/api/v1/portals/{pf.slug}", json={"name": ""}, headers=pf.headers())
+        assert (api.status_code, api.json()["field"]) == (422, "name"), api.text
+        api = client.patch(f"/api/v1/portals/{pf.slug}", json={"name": "Acme"}, headers=pf.headers())
+        assert (api.status_code, api.json()["name"], api.json()["slug"]) == (200, "Acme", pf.slug)
 
     def test_settings_sets_the_colour_and_the_top_bar_and_buttons_wear_it(self, client, db):
         pf = create_portal(db)

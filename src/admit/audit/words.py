@@ -364,6 +364,9 @@ def _settings_change(detail: dict[str, Any]) -> str:
         values = detail.get(key)
         if key in changed and isinstance(values, list) and len(values) == 2:
             said.append(f"{'required' if values[1] else 'stopped requiring'} {rule}")
+    names = detail.get("name")
+    if "name" in changed and isinstance(names, list) and len(names) == 2:
+        said.append(f"renamed the portal “{names[0]}” to “{names[1]}”")
     settings = [name for key, name in PORTAL_SETTINGS.items() if key in changed]
     if settings:
         said.append(f"changed the portal's {_listed(settings)}")

@@ -107,6 +107,7 @@ def settings_submit(
     request: Request,
     actor: PageActor,
     session: SessionDep,
+    name: str | None = Form(None),  # left out (an older form): unchanged; empty: refused
     invitation_ttl_hours: int = Form(168),
     enabled_products: list[str] = Form(default=[]),
     client_require_password: str = Form(""),
@@ -125,6 +126,7 @@ def settings_submit(
         portals_service.update_settings(
             session,
             actor,
+            name=name,
             invitation_ttl_seconds=invitation_ttl_hours * 3600,
             enabled_products=enabled_products,
             client_require_password=bool(client_require_password),
@@ -143,6 +145,7 @@ def settings_submit(
         # Every field at fault is said under it (the service checks them all before it sets any),
         # with what was typed kept; on top, what belongs to no field or how many there are to fix.
         typed = {
+            "name": name if name is not None else actor.portal.name,
             "invitation_ttl_hours": invitation_ttl_hours,
             "invitation_reminders": invitation_reminders,
             "time_zone": time_zone,

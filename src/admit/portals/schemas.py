@@ -180,6 +180,11 @@ class PortalUpdate(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    name: str | None = Field(
+        default=None,
+        description="A new name for the portal, as its pages and emails say it; its address (`slug`) "
+        "stays as it is, so links already sent keep working.",
+    )
     invitation_ttl_seconds: int | None = Field(
         default=None,
         description="1 hour to 30 days.",

@@ -302,6 +302,7 @@ def update_settings(
     session: Session,
     actor: Actor,
     *,
+    name: str | None = None,
     invitation_ttl_seconds: int | None = None,
     enabled_products: list[str] | None = None,
     client_require_password: bool | None = None,
@@ -343,6 +344,9 @@ def update_settings(
         return rule
 
     # In the order the Settings page asks (the first one wrong is where it puts the cursor).
+    if name is not None:  # renamed: its pages and emails say the new name; its address stays
+        with checks.of("name", renamed=True):
+            wanted["name"] = check_name(name)
     check(
         "invitation_ttl_seconds",
         invitation_ttl_seconds,
