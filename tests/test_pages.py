@@ -205,6 +205,15 @@ class TestUserManagement:
         offered = re.findall(r'<a href="[^"]*/p/([a-z-]+)"[^>]*>Switch to ([^<]+)</a>', page)
         assert offered == [("acme-inc", "Acme Inc"), ("beta-labs", "Beta Labs")], offered
 
+    def test_a_long_inviter_name_stays_on_one_line(self, client, db):
+        """Invited by is cut with "…" (the whole name in its tooltip), as Name is: a long inviter's
+        name wrapped onto three lines while Products had room (the tester)."""
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users?tab=clients").text
+        assert '<td data-label="Invited by" class="clip" title="Olive Owner">Olive Owner</td>' in page
+
     def test_a_rows_products_are_named_as_the_filter_and_the_invite_box_name_them(self, client, db):
         """ "Messaging, Billing", not the stored "messaging, billing"; none reads "—"."""
         pf = create_portal(db)
