@@ -1,8 +1,9 @@
 """Browser fixtures: the real app served by uvicorn on 127.0.0.1, and a real headless Chromium.
 
-Each test gets its own server on a fresh, migrated SQLite file (function scope), so no test
-depends on another's leftovers. The app runs its worker thread inside its lifespan, which
-delivers the emails into the dev mailbox a user reads at /dev/mailbox.
+One server per test process on a migrated SQLite file (building and starting an app cost each
+test 1-5 s); each test starts from empty tables, fresh settings and a worker of its own (the
+app's, ``admit.jobs.start_in_thread``), which delivers the emails into the dev mailbox a user
+reads at /dev/mailbox. So no test depends on another's leftovers.
 
 Chromium is the system one (/usr/bin/chromium); Playwright never downloads a browser here.
 Screenshots go to ``test-artifacts/`` at the repository root (gitignored).
@@ -12,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import threading
 import time
@@ -80,10 +80,20 @@ def _wait_until_answering(url: str, server, thread: threading.Thread) -> None:
     raise RuntimeError(f"the live server at {url} did not answer in time: {last_error!r}")
 
 
+def _wait_until_idle(server) -> None:
+    """Until uvicorn answers no request: one a finished test's page left running (its browser
+    closed, the handler not yet done) must not write into the next test's empty tables."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while server.server_state.tasks:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the live server is still answering the previous test's requests")
+        time.sleep(0.02)
+
+
 @pytest.fixture(scope="session")
 def migrated_sqlite(tmp_path_factory) -> Path:
-    """A SQLite file migrated to head once per run; each live server starts from a copy of it
-    (the migrations are tested in tests/test_migrations.py; running them per test cost ~1 s)."""
+    """A SQLite file migrated to head once per run, which the live server serves (the
+    migrations are tested in tests/test_migrations.py)."""
     from admit.migrate import upgrade
 
     template = tmp_path_factory.mktemp("live-template") / "admit.db"
@@ -91,28 +101,10 @@ def migrated_sqlite(tmp_path_factory) -> Path:
     return template
 
 
-@pytest.fixture
-def live_server(tmp_path, migrated_sqlite):
-    """The real app (pages, API, in-process worker) on a free port of 127.0.0.1."""
-    import uvicorn
-
-    from admit import settings as settings_module
-    from admit.app import create_app
+def _live_settings(database_url: str, url: str):
     from admit.settings import Settings
 
-    database_file = tmp_path / "admit.db"
-    shutil.copyfile(migrated_sqlite, database_file)
-    database_url = f"sqlite:///{database_file}"
-
-    # Bind first, so the port is ours before the settings (public_url) are built: no race.
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-
-    previous_settings = settings_module._override
-    settings = Settings(
+    return Settings(
         database_url=database_url,
         public_url=url,
         email_backend="dev",
@@ -122,23 +114,71 @@ def live_server(tmp_path, migrated_sqlite):
         environment="test",
         directory_allow_private=True,  # the fake HR systems answer on loopback
     )
-    app = create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def _served(migrated_sqlite):
+    """The real app (pages, API) on a free port of 127.0.0.1, once per test process; its
+    worker is the test's (``live_server``)."""
+    import uvicorn
+
+    from admit import settings as settings_module
+    from admit.app import create_app
+
+    database_url = f"sqlite:///{migrated_sqlite}"
+    # Bind first, so the port is ours before the settings (public_url) are built: no race.
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+    previous_settings = settings_module._override
+    app = create_app(_live_settings(database_url, url), run_worker=False)
+    # create_app() made its settings process-wide; the other tests of this process run between
+    # the browser tests: put back what was there before (``live_server`` sets them per test).
+    settings_module._override = previous_settings
+    settings_module.get_settings.cache_clear()
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="live-server", daemon=True)
     thread.start()
     try:
         _wait_until_answering(url, server, thread)
-        yield LiveServer(url=url, settings=settings, app=app)
+        yield url, database_url, app, server
     finally:
         server.should_exit = True
         thread.join(timeout=15)
         sock.close()
         app.state.db.dispose()
-        # create_app() made these settings process-wide; put back what was there before.
+        assert not thread.is_alive(), "the live server did not stop"
+
+
+@pytest.fixture
+def live_server(_served):
+    """The real app (pages, API, a worker delivering its emails) at 127.0.0.1, as a fresh one:
+    empty tables, its own settings, rate limiter and worker."""
+    from admit import settings as settings_module
+    from admit.context import Context
+    from admit.jobs import start_in_thread
+    from tests.conftest import _empty_all_tables
+
+    url, database_url, app, server = _served
+    db = app.state.db
+    _wait_until_idle(server)
+    _empty_all_tables(db)
+    settings = _live_settings(database_url, url)
+    previous_settings = settings_module._override
+    settings_module.configure(settings)
+    db.context = Context.build(settings)
+    worker, stop = start_in_thread(db, settings)
+    try:
+        yield LiveServer(url=url, settings=settings, app=app)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
         settings_module._override = previous_settings
         settings_module.get_settings.cache_clear()
-        assert not thread.is_alive(), "the live server did not stop"
+        assert not worker.is_alive(), "the live server's worker did not stop"
 
 
 @pytest.fixture(scope="session")
