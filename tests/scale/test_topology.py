@@ -104,6 +104,7 @@ N = 10_000
 MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 
 
+@pytest.mark.long(26)
 def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_its_group(
     db,
     settings,
@@ -156,10 +157,18 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_its_group(
     assert repeats <= 2 * 50, f"{repeats} repeated emails"
 
 
-def serve(processes: Processes, env: dict[str, str], port: int) -> subprocess.Popen:
-    """``admit serve`` on 127.0.0.1:``port`` without the worker, once it answers."""
-    process = processes.start(["serve", "--no-worker", "--no-migrate", "--port", str(port)], env)
+def serve(processes: Processes, env: dict[str, str], *ports: int) -> list[subprocess.Popen]:
+    """``admit serve`` on 127.0.0.1 at each of ``ports`` without the worker, once they answer:
+    started together (each takes seconds to import and build its app), then waited for."""
+    started = [
+        processes.start(["serve", "--no-worker", "--no-migrate", "--port", str(port)], env) for port in ports
+    ]
+    for process, port in zip(started, ports, strict=True):
+        _wait_until_answering(process, port)
+    return started
 
+
+def _wait_until_answering(process: subprocess.Popen, port: int) -> None:
     def answers() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"admit serve stopped: {Processes.output(process)}")
@@ -168,10 +177,11 @@ def serve(processes: Processes, env: dict[str, str], port: int) -> subprocess.Po
         except httpx.TransportError:
             return False
 
-    wait_until(answers, seconds=30, what=f"admit serve answering on :{port}")
-    return process
+    # Seconds on a busy machine, where the processes started together share its cores.
+    wait_until(answers, seconds=60, what=f"admit serve answering on :{port}")
 
 
+@pytest.mark.long(15)
 def test_a_rate_limit_is_reached_across_two_web_processes_sharing_redis(
     db, settings, processes, redis_url, key_prefix
 ):
@@ -185,8 +195,7 @@ def test_a_rate_limit_is_reached_across_two_web_processes_sharing_redis(
         ADMIT_LOGIN_RATE_LIMIT="4/minute",
     )
     ports = [free_port(), free_port()]
-    for port in ports:
-        serve(processes, env, port)
+    serve(processes, env, *ports)
     answers = []
     for attempt in range(6):
         response = httpx.post(
@@ -200,6 +209,7 @@ def test_a_rate_limit_is_reached_across_two_web_processes_sharing_redis(
     assert int(response.headers["Retry-After"]) > 0
 
 
+@pytest.mark.long(40)
 def test_a_rolling_restart_under_load_loses_no_acknowledged_request(db, settings, processes):
     """Two web processes take invitations from a bounded load generator (a client that, like a
     load balancer, tries the other process when one does not answer); each is stopped (SIGTERM)
@@ -208,7 +218,7 @@ def test_a_rolling_restart_under_load_loses_no_acknowledged_request(db, settings
     pf = create_portal(db)
     env = environment(settings)
     ports = [free_port(), free_port()]
-    servers = [serve(processes, env, port) for port in ports]
+    servers = serve(processes, env, *ports)
     acknowledged: list[str] = []
     failures: list[str] = []
     stop = threading.Event()
@@ -244,7 +254,7 @@ def test_a_rolling_restart_under_load_loses_no_acknowledged_request(db, settings
             servers[index].terminate()
             # uvicorn finishes what it is answering, then exits by the signal it was sent.
             assert servers[index].wait(timeout=30) in (0, -signal.SIGTERM)
-            servers[index] = serve(processes, env, port)
+            [servers[index]] = serve(processes, env, port)
         target = len(acknowledged) + 50
         wait_until(lambda: len(acknowledged) >= target, seconds=30, what="load after the restarts")
     finally:
@@ -263,16 +273,18 @@ def test_a_rolling_restart_under_load_loses_no_acknowledged_request(db, settings
     assert queued == len(invited)  # no invitation without its email
 
 
+@pytest.mark.long(22)
 def test_a_web_process_killed_mid_request_leaves_no_half_written_invitations(db, settings, processes):
     """One request of 1,000 recipients, the web process killed with SIGKILL while it works on
     it (at a third, two thirds and nine tenths of the time such a request takes): each time the
-    portal has all 1,000 invitations or none, and each invitation has its email queued."""
+    portal has all 1,000 invitations or none, and each invitation has its email queued. The
+    three processes killed are started together, one per kill (the first also times a request)."""
     pf = create_portal(db)
     env = environment(settings)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}/api/v1/portals/{pf.slug}/invitations"
+    ports = [free_port() for _ in range(3)]
 
-    def invite_many(prefix: str) -> int:
+    def invite_many(prefix: str, port: int) -> int:
+        url = f"http://127.0.0.1:{port}/api/v1/portals/{pf.slug}/invitations"
         body = {"recipients": [f"{prefix}-{i}@example.com" for i in range(1_000)], "user_type": "client"}
         return httpx.post(url, json=body, headers=pf.headers(), timeout=30).status_code
 
@@ -288,18 +300,18 @@ def test_a_web_process_killed_mid_request_leaves_no_half_written_invitations(db,
             )
         return written, queued
 
-    server = serve(processes, env, port)
-    invite_many("warm")  # the process's first large request
+    servers = serve(processes, env, *ports)
+    invite_many("warm", ports[0])  # the process's first large request
     started = time.monotonic()
-    assert invite_many("timed") == 201
+    assert invite_many("timed", ports[0]) == 201
     takes = time.monotonic() - started
     assert count("timed") == (1_000, 1_000)
-    for attempt, share in enumerate((0.33, 0.66, 0.9)):
+    for attempt, (share, server, port) in enumerate(zip((0.33, 0.66, 0.9), servers, ports, strict=True)):
         answered: list[int] = []
 
-        def send(prefix=f"kill{attempt}", answered=answered) -> None:
+        def send(prefix=f"kill{attempt}", port=port, answered=answered) -> None:
             with contextlib.suppress(httpx.TransportError):  # killed before it answered
-                answered.append(invite_many(prefix))
+                answered.append(invite_many(prefix, port))
 
         request = threading.Thread(target=send)
         request.start()
@@ -312,5 +324,3 @@ def test_a_web_process_killed_mid_request_leaves_no_half_written_invitations(db,
         assert queued == written
         if answered:
             assert written == 1_000
-        if attempt < 2:
-            server = serve(processes, env, port)
