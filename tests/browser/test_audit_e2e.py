@@ -18,7 +18,7 @@ from admit.portals.models import Portal
 from tests.browser import gestures
 from tests.factories import PortalFixture, active_member, actor_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
 
 
 def _seed(db, slug: str) -> None:
