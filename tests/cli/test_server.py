@@ -319,8 +319,9 @@ class TestPublicUrl:
         assert served.public_url(env["ADMIT_DATABASE_URL"]) is None
 
 
-def _wait_until_up(base: str, seconds: float = 30) -> None:
-    """Wait until a server started at ``base`` answers."""
+def _wait_until_up(base: str, seconds: float = 60) -> None:
+    """Wait until a server started at ``base`` answers (it migrates first: on a busy machine
+    that took over 30 s)."""
     import time
 
     import httpx
@@ -332,7 +333,7 @@ def _wait_until_up(base: str, seconds: float = 30) -> None:
             return
         except httpx.HTTPError:
             assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+            time.sleep(0.05)
 
 
 def _first_message(base: str, to: str, seconds: float = 30) -> dict:
@@ -347,7 +348,7 @@ def _first_message(base: str, to: str, seconds: float = 30) -> dict:
         if items:
             return items[0]
         assert time.monotonic() < deadline, "no email was delivered"
-        time.sleep(0.2)
+        time.sleep(0.05)
 
 
 def test_check_config_names_a_url_that_is_no_database(run):
