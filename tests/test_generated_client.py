@@ -83,7 +83,6 @@ def _module(generated, name: str):
 
 
 class TestGeneratedClient:
-    @pytest.mark.long(7)
     def test_invite_accept_list_and_a_typed_problem(self, generated, app, db, worker):
         """Invite, accept (then again: the 410 comes back as a typed Problem), list as accepted."""
         create = _module(generated, "invitations.invitations_create")

@@ -36,7 +36,6 @@ def test_every_answer_says_the_servers_time(client):
         assert 0 <= float(timing.group(1)) < 60_000
 
 
-@pytest.mark.long(5)
 def test_readyz_says_when_the_schema_is_behind(tmp_path):
     from admit.app import create_app
     from admit.db import Database

@@ -12,7 +12,6 @@ import time
 import urllib.error
 import urllib.request
 
-import pytest
 import uvicorn
 
 BURST = 60
@@ -30,7 +29,6 @@ def _logout(url: str, i: int) -> tuple[int, str | None, float]:
         return error.code, error.headers.get("Retry-After"), time.monotonic() - started
 
 
-@pytest.mark.long(6)
 def test_a_burst_is_answered_quickly_and_never_with_a_500(tmp_path):
     from admit.app import create_app
     from admit.migrate import upgrade

@@ -172,7 +172,6 @@ class TestExitCodes:
 
 
 class TestFreshProcess:
-    @pytest.mark.long(6)
     def test_every_table_is_known_in_a_command_of_its_own(self, run_cli, database_url, settings, tmp_path):
         """Commands run in a process that has imported nothing else: the ORM must know every
         table (``admit workspace create`` and ``admit link show`` failed there, with

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from tests.cli.helpers import count, init_portal
 from tests.factories import OWNER_PASSWORD, create_portal
 
@@ -213,7 +211,6 @@ class TestPublicUrl:
         )
         assert "ADMIT_SECRET_KEY" not in sound.output and "https://" not in sound.output.split("OK")[0]
 
-    @pytest.mark.long(12)
     def test_serve_on_another_port_sends_links_to_that_port(self, tmp_path):
         """The README's ``scripts/run --port 9000``: ``admit serve --port P`` with no public URL
         set sends invitation links to http://127.0.0.1:P (a real server in a subprocess), and so

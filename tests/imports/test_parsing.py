@@ -268,7 +268,6 @@ def read_rows_all(chunks, **limits):
 
 
 @pytest.mark.slow
-@pytest.mark.long(5)
 def test_a_long_list_streams_in_flat_memory():
     """100,000 rows fed as a generator of chunks: all read, peak traced memory under 20 MB. Held
     in memory they take ~36 MB (rows and their strings), so a parser that kept them fails;
