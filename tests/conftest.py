@@ -29,53 +29,6 @@ PG_URL = os.environ.get("ADMIT_TEST_DATABASE_URL")
 REQUIRE_PG = os.environ.get("ADMIT_REQUIRE_PG") == "1"
 
 
-def _backend(item: pytest.Item) -> str | None:
-    callspec = getattr(item, "callspec", None)
-    return callspec.params.get("database_url") if callspec else None
-
-
-def _long_seconds(item: pytest.Item) -> float:
-    marker = item.get_closest_marker("long")
-    return float(marker.args[0]) if marker else 0.0
-
-
-@pytest.hookimpl(trylast=True)  # after pytest has grouped the tests by backend
-def pytest_collection_modifyitems(config, items: list[pytest.Item]) -> None:
-    """With several test processes (``-n 2 --dist worksteal``), the tests marked ``long`` start
-    first, shared out so that each process has about as many of their seconds. pytest-xdist
-    gives each process a slice of this list in turn (the first ``len // n`` tests to the first),
-    and a process that runs out takes from the end of another's queue, which is then short
-    tests only. Left where they were, a 40 s test started last kept one process alone at the end.
-
-    In each slice the long tests of one backend come together, those of the backend its short
-    tests begin with last, so each process migrates a database but once or twice more."""
-    workers = getattr(config, "workerinput", {}).get("workercount", 1)
-    long_tests = sorted(
-        (item for item in items if _long_seconds(item)), key=lambda item: -_long_seconds(item)
-    )
-    if workers < 2 or not long_tests:
-        return
-    shares: list[list[pytest.Item]] = [[] for _ in range(workers)]
-    for item in long_tests:  # the longest to whichever process has the fewest seconds so far
-        min(shares, key=lambda share: sum(map(_long_seconds, share))).append(item)
-    chosen = {id(item) for item in long_tests}
-    rest = [item for item in items if id(item) not in chosen]
-    ordered: list[pytest.Item] = []
-    left = len(items)
-    for index, share in enumerate(shares):
-        size = left // (workers - index)  # as pytest-xdist's worksteal deals them out
-        left -= size
-        short, rest = rest[: max(0, size - len(share))], rest[max(0, size - len(share)) :]
-        begins_with = next((b for b in map(_backend, short) if b), None)
-
-        def group(item: pytest.Item, begins_with: str | None = begins_with) -> int:
-            backend = _backend(item)
-            return 1 if backend is None else 2 if backend == begins_with else 0
-
-        ordered += sorted(share, key=group) + short  # stable: the longest first in each group
-    items[:] = ordered + rest
-
-
 def _create_pg_database() -> tuple[str, str]:
     admin_url = normalize_url(PG_URL)
     name = f"admit_test_{uuid.uuid4().hex[:10]}"

@@ -6,14 +6,11 @@ every error as problem+json. Bounded: a few examples per operation, no database 
 
 from __future__ import annotations
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import checks
 
 from tests.factories import create_portal
-
-pytestmark = pytest.mark.long(16)
 
 EXAMPLES = 5
 CHECKS = [

@@ -10,10 +10,7 @@ import subprocess
 import sys
 import textwrap
 
-import pytest
 
-
-@pytest.mark.long(6)
 def test_a_process_starts_without_scim_and_builds_it_when_asked(tmp_path):
     """A fresh process makes the whole app without importing SCIM's models or openpyxl; the
     first SCIM request builds SCIM and is answered as SCIM answers (its discovery document)."""
@@ -47,7 +44,6 @@ def test_a_process_starts_without_scim_and_builds_it_when_asked(tmp_path):
     assert status in ("200", "401") and content_type.startswith("application/scim+json"), done.stdout
 
 
-@pytest.mark.long(6)
 def test_importing_and_building_the_app_runs_no_collection_and_leaves_the_collector_on():
     """The app's ~300,000 lasting objects are made with the collector held off
     (``kit.collector``): no collection walks them while a process starts (there were ~600,
@@ -73,7 +69,6 @@ def test_importing_and_building_the_app_runs_no_collection_and_leaves_the_collec
     assert built - imported <= 1, f"{built - imported} collections while building it"
 
 
-@pytest.mark.long(6)
 def test_a_process_builds_routes_and_templates_before_its_first_request(tmp_path):
     """What the first requests of a fresh process would each build is built as it starts
     (``app._build_what_first_requests_would``): FastAPI's per-route state (``get_dependant``)

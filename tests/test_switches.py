@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
 # One test that needs Chromium, one that needs PostgreSQL.
 BROWSER_TEST = "tests/browser/test_invitations_e2e.py::test_client_joins_with_one_click"
@@ -27,7 +25,6 @@ def _run(**env: str) -> subprocess.CompletedProcess:
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.long(11)
 def test_a_missing_part_fails_the_run_under_its_switch():
     """Without the switches the two tests skip; with them, each fails and names its switch."""
     quiet = _run()

@@ -39,7 +39,6 @@ def serious_violations(page: Page) -> list[str]:
     return list(found)
 
 
-@pytest.mark.long(17)
 def test_main_pages_have_no_serious_violations(new_context, live_server):
     _axe()
     page = new_context().new_page()
@@ -146,7 +145,6 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
     assert not problems, "\n".join(f"{where}: {v}" for where, found in problems.items() for v in found)
 
 
-@pytest.mark.long(3)
 def test_the_check_finds_a_violation(new_context, live_server):
     """The check can fail: a page with an unlabelled field and a nameless button is caught."""
     _axe()

@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.browser import gestures
 from tests.browser.test_invitations_e2e import invite, open_mailbox, sign_in, sign_out
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 OWNER = {"portal": "Acme Inc.", "owner_name": "Olivia Owner", "owner_email": "olivia@acme.com"}
 

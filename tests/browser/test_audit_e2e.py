@@ -18,7 +18,7 @@ from admit.portals.models import Portal
 from tests.browser import gestures
 from tests.factories import PortalFixture, active_member, actor_for
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _seed(db, slug: str) -> None:

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from tests.browser import gestures
 from tests.portals.images import png
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_settings_colour_and_logo_show_in_the_top_bar(new_context, live_server, tmp_path, shot):

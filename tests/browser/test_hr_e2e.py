@@ -13,12 +13,11 @@ from playwright.sync_api import expect
 from tests.browser import gestures
 from tests.directory.hr.fakes import Person, serve
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EMAIL, PASSWORD = "olivia@acme.com", "owner-password-123"
 
 
-@pytest.mark.long(8)
 def test_connect_preview_untick_and_send(live_server, new_context, shot):
     server = live_server
     page = new_context().new_page()

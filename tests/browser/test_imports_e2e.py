@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from tests.browser import gestures
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 OWNER_EMAIL = "olivia@acme.com"
 OWNER_PASSWORD = "owner-password-123"
@@ -24,7 +24,6 @@ def addresses(page) -> list[str]:
     return page.locator('#people tbody td[data-label="Email or phone"]').all_inner_texts()
 
 
-@pytest.mark.long(9)
 def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, shot):
     """An admin uploads a CSV, sees what will happen, sends, sees 100%, and downloads the report."""
     rows = ["Email Address,First Name,Last Name"]
@@ -210,7 +209,6 @@ def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context,
     expect(page.locator("[data-invited]")).to_have_text("3")
 
 
-@pytest.mark.long(10)
 def test_a_paste_of_60000_addresses_becomes_an_import(new_context, live_server, shot):
     """Pasting 60,000 addresses (about 1.6 MB, more than a form field may carry) into the Invite
     box gives the import's preview, not an error page, and nothing is lost."""

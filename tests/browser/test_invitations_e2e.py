@@ -15,7 +15,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import gestures
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PORTAL = "Acme Inc."
 OWNER_NAME = "Olivia Owner"
@@ -108,7 +108,6 @@ def read_newest_email(page: Page, server, to: str, count: int = 1) -> tuple[str,
 # --- the journeys -----------------------------------------------------------------------
 
 
-@pytest.mark.long(17)
 def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     server = live_server
     owner = new_context().new_page()
@@ -315,7 +314,6 @@ def test_client_joins_with_one_click(live_server, new_context, shot):
     expect(person(owner, "carol@example.org").locator("[data-status]")).to_have_text("Active")
 
 
-@pytest.mark.long(17)
 def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, shot):
     """Tick people in User Management, Resend, confirm the count, watch the progress reach the
     end; "Select all N matching" covers the rows beyond the page."""

@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import gestures
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PORTAL = "Acme Inc."
 OWNER_NAME = "Olivia Owner"
@@ -72,7 +72,6 @@ def person(page: Page, address: str):
     return page.locator(f'#people tbody tr[data-address="{address}"]')
 
 
-@pytest.mark.long(10)
 def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     server = live_server
     owner_context = new_context()

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.browser import gestures
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def test_rename_and_delete_a_team(live_server, new_context, shot):

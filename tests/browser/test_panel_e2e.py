@@ -16,7 +16,7 @@ from admit.members import service as members_service
 from tests.browser import gestures
 from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def joins_as(db, settings, pf, email: str, name: str, user_type: str) -> None:
@@ -46,7 +46,6 @@ def signed_in(new_context, server, email: str, password: str, path: str):
     return page
 
 
-@pytest.mark.long(8)
 def test_two_people_talk_in_a_workspace(live_server, new_context, shot):
     server, db = live_server, live_server.app.state.db
     pf = create_portal(db)

@@ -12,7 +12,7 @@ from admit.workspaces import service as workspaces_service
 from tests.browser import gestures
 from tests.factories import OWNER_PASSWORD, actor_for, create_portal, invite
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 860}

@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import gestures
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def set_up_portal(page: Page, server) -> None:

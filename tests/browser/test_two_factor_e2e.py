@@ -15,7 +15,7 @@ from playwright.sync_api import expect
 from tests.browser import gestures
 from tests.browser.test_invitations_e2e import sign_out
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EMAIL, PASSWORD = "olivia@acme.com", "owner-password-123"
 

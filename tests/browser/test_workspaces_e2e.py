@@ -17,7 +17,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser import gestures
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.long(4)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PORTAL = "Acme Inc."
 OWNER_EMAIL = "olivia@acme.com"

@@ -20,11 +20,7 @@ from tests.factories import create_portal
 from tests.imports.helpers import create
 from tests.scale.test_topology import environment, processes, wait_until  # noqa: F401
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.long(20),
-    pytest.mark.parametrize("database_url", ["postgresql"], indirect=True),
-]
+pytestmark = [pytest.mark.slow, pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)]
 
 ROWS = 60_000  # six batches of 10,000 (imports.jobs.BATCH_ROWS)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from scim2_client import BaseSyncSCIMClient
 from scim2_tester import Status, check_server
 
@@ -33,7 +32,6 @@ class TestClientSCIM(BaseSyncSCIMClient):
         return self.client.request(method, self._url(url), headers=headers, **kwargs)
 
 
-@pytest.mark.long(9)
 def test_scim2_tester_finds_no_failure(client, scim_token):
     scim_client = TestClientSCIM(client, "http://testserver/scim/v2", scim_token)
     results = check_server(scim_client)
