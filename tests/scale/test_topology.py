@@ -104,7 +104,6 @@ N = 10_000
 MESSAGE_ID = re.compile(rb"^Message-ID: (<[^>]+>)", re.MULTILINE | re.IGNORECASE)
 
 
-@pytest.mark.long(26)
 def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_at_most_its_group(
     db,
     settings,
@@ -181,7 +180,6 @@ def _wait_until_answering(process: subprocess.Popen, port: int) -> None:
     wait_until(answers, seconds=60, what=f"admit serve answering on :{port}")
 
 
-@pytest.mark.long(15)
 def test_a_rate_limit_is_reached_across_two_web_processes_sharing_redis(
     db, settings, processes, redis_url, key_prefix
 ):
@@ -209,7 +207,6 @@ def test_a_rate_limit_is_reached_across_two_web_processes_sharing_redis(
     assert int(response.headers["Retry-After"]) > 0
 
 
-@pytest.mark.long(40)
 def test_a_rolling_restart_under_load_loses_no_acknowledged_request(db, settings, processes):
     """Two web processes take invitations from a bounded load generator (a client that, like a
     load balancer, tries the other process when one does not answer); each is stopped (SIGTERM)
@@ -273,7 +270,6 @@ def test_a_rolling_restart_under_load_loses_no_acknowledged_request(db, settings
     assert queued == len(invited)  # no invitation without its email
 
 
-@pytest.mark.long(28)
 def test_a_web_process_killed_mid_request_leaves_no_half_written_invitations(db, settings, processes):
     """One request of 1,000 recipients, the web process killed with SIGKILL while it works on
     it (at a third, two thirds and nine tenths of the time such a request takes): each time the
