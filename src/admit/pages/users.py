@@ -15,7 +15,7 @@ from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
-from admit import policy
+from admit import context, policy
 from admit.actor import Actor
 from admit.auth import second_factor
 from admit.bulk import service as bulk_service
@@ -27,6 +27,7 @@ from admit.imports import service as imports_service
 from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
+from admit.invitations.models import EXPIRED
 from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.links import signups as links_signups
@@ -422,10 +423,14 @@ def resend_submit(
     invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
     def act() -> tuple[str, str]:
+        # Reinvite (an expired invitation) or Resend Invite (a pending one), as the row's menu
+        # named it; the flow reads the same invitation again from the session, no query more.
+        before = invitations_service.get_or_raise(session, actor, invitation_id)
+        expired = before.effective_status(context.of(session).clock.now()) == EXPIRED
         invitation = invitations_flow.resend(session, actor, invitation_id)
-        return (
-            invitation.user_type,
-            f"Invitation resent to {named(invitation.recipient, invitation.recipient_name)}.",
+        who = named(invitation.recipient, invitation.recipient_name)
+        return invitation.user_type, (
+            f"{who} reinvited: a new link is on its way." if expired else f"Invitation resent to {who}."
         )
 
     return _row_action(session, actor, back, act)
