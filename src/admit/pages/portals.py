@@ -18,7 +18,6 @@ from admit.errors import DomainError, InvalidInput, NotFound
 from admit.kit.brand import DEFAULT_COLOR
 from admit.kit.pagination import every
 from admit.kit.routing import Router
-from admit.kit.text import lifetime_in_words
 from admit.notifications import preferences
 from admit.pages.deps import PageActor, check_csrf, form_faults, person, redirect, render
 from admit.people import activity
@@ -83,9 +82,8 @@ def _settings_page(
         "default_brand_color": DEFAULT_COLOR,
         # A sign-in link's lifetime (minutes), as the service checks it: the fields' range and hint.
         "link_minutes": (MIN_SIGN_IN_LINK_MINUTES, MAX_SIGN_IN_LINK_MINUTES),
-        "link_range": f"From {lifetime_in_words(MIN_SIGN_IN_LINK_MINUTES)} to "
-        f"{lifetime_in_words(MAX_SIGN_IN_LINK_MINUTES)} ({MAX_SIGN_IN_LINK_MINUTES:,} minutes); "
-        f"{DEFAULT_SIGN_IN_LINK_MINUTES} by default.",
+        "link_range": f"{portals_service.SIGN_IN_LINK_RANGE.capitalize()} ({MAX_SIGN_IN_LINK_MINUTES:,} "
+        f"minutes); {DEFAULT_SIGN_IN_LINK_MINUTES} by default.",
         **extra,
     }
     return render(request, "portals/settings.html", context, status_code=status_code)

@@ -26,7 +26,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Checks, InvalidInput, PortalNotFound
 from admit.kit import colour
-from admit.kit.text import as_typed, country_text
+from admit.kit.text import as_typed, country_text, lifetime_in_words
 from admit.notifications import preferences
 from admit.policy import ALL_PRODUCTS
 from admit.portals import brand as portals_brand
@@ -298,6 +298,12 @@ def get_logo(session: Session, slug: str) -> PortalLogo | None:
     )
 
 
+# How long a sign-in link may live, as the settings' refusal and the Settings page's hint say it.
+SIGN_IN_LINK_RANGE = (
+    f"from {lifetime_in_words(MIN_SIGN_IN_LINK_MINUTES)} to {lifetime_in_words(MAX_SIGN_IN_LINK_MINUTES)}"
+)
+
+
 def update_settings(
     session: Session,
     actor: Actor,
@@ -366,7 +372,7 @@ def update_settings(
     check("client_require_password", client_require_password)
     check("client_require_2fa", client_require_2fa)
     link_minutes = within(
-        MIN_SIGN_IN_LINK_MINUTES, MAX_SIGN_IN_LINK_MINUTES, "A sign-in link lives from 5 minutes to 7 days."
+        MIN_SIGN_IN_LINK_MINUTES, MAX_SIGN_IN_LINK_MINUTES, f"A sign-in link lives {SIGN_IN_LINK_RANGE}."
     )
     check("client_sign_in_link_minutes", client_sign_in_link_minutes, link_minutes)
     check("internal_require_2fa", internal_require_2fa)
