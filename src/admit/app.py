@@ -380,11 +380,11 @@ def create_app(
     # SCIM 2.0 for directories (Okta, Entra ID): its own app, so its errors are SCIM's, built
     # on its first request (its models cost ~0.4 s of every start: LazyApp).
     app.mount("/scim/v2", LazyApp(functools.partial(_build_scim, db)))
-    app.include_router(api.build_router(dev_mailbox=dev_mailbox))
+    api.include_in(app, dev_mailbox=dev_mailbox)
     # Pages' templates are read again when their files change only while developing (checking
     # every template's file at every render is time a request waits for).
     templates.env.auto_reload = settings.environment == "development"
-    app.include_router(pages.build_router(dev_mailbox=dev_mailbox))
+    pages.include_in(app, dev_mailbox=dev_mailbox)
     app.include_router(observability.router)
 
     # Where API documents usually are (FastAPI's defaults): a permanent redirect to Admit's own

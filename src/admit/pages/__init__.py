@@ -1,6 +1,6 @@
 """Server-rendered pages: one router per domain, thin over the same services as the API."""
 
-from fastapi import Depends
+from fastapi import Depends, FastAPI
 
 from admit.kit.routing import Router
 from admit.pages import (
@@ -23,8 +23,11 @@ from admit.pages import (
 from admit.web import dev_mailbox_reader
 
 
-def build_router(*, dev_mailbox: bool) -> Router:
+def include_in(app: FastAPI, *, dev_mailbox: bool) -> None:
+    """Add the pages to ``app``: included in it first, then the domains' routers in it (why:
+    ``api.include_in``)."""
     router = Router(include_in_schema=False)
+    app.include_router(router)
     for module in (
         account,
         auth,
@@ -47,4 +50,3 @@ def build_router(*, dev_mailbox: bool) -> Router:
         from admit.pages import dev
 
         router.include_router(dev.router, dependencies=[Depends(dev_mailbox_reader)])
-    return router
