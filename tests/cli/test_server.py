@@ -290,6 +290,7 @@ class TestPublicUrl:
                 timeout=60,
             )
             assert second.returncode != 0
+            assert f"cannot listen on 127.0.0.1:{port}" in second.stderr, second.stderr
             from admit import served
 
             assert served.public_url(env["ADMIT_DATABASE_URL"]) == base
@@ -491,5 +492,5 @@ def test_serve_warns_that_several_processes_on_sqlite_wait_on_each_other(tmp_pat
             text=True,
             timeout=60,
         )
-    assert said.returncode != 0  # the port was taken
+    assert said.returncode != 0 and "cannot listen on 127.0.0.1" in said.stderr, said.stderr
     assert "Warning: --workers 2 on SQLite" in said.stderr and "PostgreSQL" in said.stderr, said.stderr

@@ -102,11 +102,17 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
     if problems and settings.environment == "production":
         # E.g. the dev mailbox shows every email (sign-in and invitation links) to anyone.
         _shared.fail("refusing to start in production with the problems above (see `admit check-config`).")
+    if not _can_listen(host, port):
+        # Said before anything is migrated or loaded (uvicorn would find it out ~2 s later, in
+        # its own words), and nothing is recorded: the running one's address stays.
+        _shared.fail(
+            f"cannot listen on {host}:{port}: something (another Admit?) is listening there. "
+            "Stop it, or choose another port with --port."
+        )
     if not no_migrate:
         upgrade(settings.database_url)
-    # Recorded (and forgotten as it stops) only by a server that can listen there: one started
-    # on a port already taken fails, and must not take over, then erase, the running one's.
-    recorded = settings.environment != "production" and _can_listen(host, port)
+    # Recorded here, and forgotten as it stops (the public URL commands run beside it use).
+    recorded = settings.environment != "production"
     if recorded:
         _record_public_url(settings, serving=True)
     if no_worker:
