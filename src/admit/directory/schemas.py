@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.directory.hr import providers
+from admit.directory.hr.plan import HrSkipCode
 
 if TYPE_CHECKING:
     from admit.directory.models import HrConnection, HrSyncRun, ScimToken
@@ -168,6 +169,9 @@ def mask(hint: str) -> str:
     return "••••••••" + hint
 
 
+REASON = 'A skip\'s code (`HrSkipCode`); "" for any other outcome. `detail` says it in words.'
+
+
 class HrStep(BaseModel):
     external_id: str
     name: str
@@ -175,9 +179,7 @@ class HrStep(BaseModel):
     outcome: str = Field(
         description="invite, invite_on_start, already_member, already_invited, update, deactivate or skip."
     )
-    reason: str = Field(
-        description="A skip's code: no_work_email, outside_domains, duplicate, left, deactivated_in_admit."
-    )
+    reason: HrSkipCode | Literal[""] = Field(description=REASON)
     detail: str
     department: str = ""
     start_date: date | None = None
@@ -211,7 +213,7 @@ class HrReportRow(BaseModel):
     name: str
     email: str
     outcome: str
-    reason: str
+    reason: HrSkipCode | Literal[""] = Field(description=REASON)
     detail: str
     applied: str = Field(description="What was done (updated, deactivated), or why not.")
 

@@ -39,6 +39,7 @@ from admit.directory.hr.plan import (
     ON_START,
     SKIP,
     UPDATE,
+    HrSkipCode,
     Plan,
     Seen,
     Step,
@@ -507,7 +508,7 @@ def _seen_rows(
     rows: list[Seen] = []
     for step in plan.steps:
         e, before = step.employee, step.before
-        if e is None or step.reason in ("duplicate", "bad_id"):
+        if e is None or step.reason in (HrSkipCode.DUPLICATE, HrSkipCode.BAD_ID):
             continue
         if step.outcome in (UPDATE, DEACTIVATE) and (
             not picked(step) or done.get(step.external_id, "").startswith("Not")

@@ -10,9 +10,8 @@ Outcomes:
 - ``update``: a member or invitee whose name, email or department changed since the last list.
 - ``deactivate``: the system says they left (or they are gone from the list) and they are
   active or invited in the portal: deactivated (or their invitation revoked), never deleted.
-- ``skip``: with a reason code (``no_work_email``, ``outside_domains``, ``duplicate`` (an
-  address or an id listed twice), ``bad_id``, ``left``, ``deactivated_in_admit``) and words for
-  the admin.
+- ``skip``: with a reason, an ``HrSkipCode``, and words for the admin (``detail``, said here
+  alone: the pages, the API and the CLI show them).
 
 An address that a listed, employed person uses is never deactivated because of another record
 (a rehire under a new id, a former employee's old record, an address passed on).
@@ -24,10 +23,12 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
+from enum import StrEnum
+from typing import Literal
 
 from admit.directory.hr.base import Employee
 
-__all__ = ["OUTCOMES", "Plan", "Seen", "Step", "make_plan"]
+__all__ = ["OUTCOMES", "HrSkipCode", "Plan", "Seen", "Step", "make_plan"]
 
 INVITE, ON_START, MEMBER, INVITED, UPDATE, DEACTIVATE, SKIP = (
     "invite",
@@ -41,6 +42,17 @@ INVITE, ON_START, MEMBER, INVITED, UPDATE, DEACTIVATE, SKIP = (
 OUTCOMES = (INVITE, ON_START, MEMBER, INVITED, UPDATE, DEACTIVATE, SKIP)
 
 ACTIVE, PENDING, DEACTIVATED = "active", "pending", "deactivated"  # members' statuses
+
+
+class HrSkipCode(StrEnum):  # decided by ``make_plan``; its docstring is the API document's
+    """Why a sync skips an employee: the `reason` of a preview's rows and of a run's report."""
+
+    NO_WORK_EMAIL = "no_work_email"
+    OUTSIDE_DOMAINS = "outside_domains"  # not one of the connection's allowed domains
+    DUPLICATE = "duplicate"  # an address or an id listed twice
+    BAD_ID = "bad_id"  # an id longer than ``MAX_ID``
+    LEFT = "left"  # not employed, nothing to deactivate (or their address is a listed employee's)
+    DEACTIVATED_IN_ADMIT = "deactivated_in_admit"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +76,7 @@ class Step:
     name: str
     address: str  # the normalised work email, "" when none usable
     outcome: str
-    reason: str = ""  # a skip's code
+    reason: HrSkipCode | Literal[""] = ""  # a skip's code; "" for any other outcome
     detail: str = ""  # words for the admin
     was_address: str = ""  # the address the portal knows them by, when the list has another (or none)
     department: str = ""
@@ -135,10 +147,13 @@ def make_plan(
         step = Step(e.external_id, e.name, address, SKIP, department=e.department, employee=e)
         steps.append(step)
         if len(e.external_id) > MAX_ID:
-            step.reason, step.detail = "bad_id", f"An id longer than {MAX_ID} characters."
+            step.reason, step.detail = HrSkipCode.BAD_ID, f"An id longer than {MAX_ID} characters."
             continue
         if chosen[e.external_id] != i:
-            step.reason, step.detail = "duplicate", f"The id {e.external_id} is listed twice in {system}."
+            step.reason, step.detail = (
+                HrSkipCode.DUPLICATE,
+                f"The id {e.external_id} is listed twice in {system}.",
+            )
             continue
         listed.add(e.external_id)
         before = step.before = seen.get(e.external_id)
@@ -147,23 +162,26 @@ def make_plan(
         status = step.status = statuses.get(step.known_address, "")
         if _left(e, today):
             if step.known_address in employed:
-                step.reason = "left"
+                step.reason = HrSkipCode.LEFT
                 step.detail = f"Left; {step.known_address} belongs to another employee listed in {system}."
             elif status in (ACTIVE, PENDING):
                 step.outcome = DEACTIVATE
                 when = f" on {e.end_date.isoformat()}" if e.end_date else ""
                 step.detail = f"Left{when}: {'deactivated' if status == ACTIVE else 'invitation revoked'}."
             else:
-                step.reason, step.detail = "left", f"Not employed according to {system}."
+                step.reason, step.detail = HrSkipCode.LEFT, f"Not employed according to {system}."
         elif not address:
-            step.reason = "no_work_email"
+            step.reason = HrSkipCode.NO_WORK_EMAIL
             step.detail = f"No work email in {system}."
         elif not domain_ok(address):
-            step.reason, step.detail = "outside_domains", f"{address} is outside the allowed domains."
+            step.reason, step.detail = (
+                HrSkipCode.OUTSIDE_DOMAINS,
+                f"{address} is outside the allowed domains.",
+            )
         elif address in taken:
-            step.reason, step.detail = "duplicate", f"{address} is listed for another employee too."
+            step.reason, step.detail = HrSkipCode.DUPLICATE, f"{address} is listed for another employee too."
         elif status == DEACTIVATED:
-            step.reason = "deactivated_in_admit"
+            step.reason = HrSkipCode.DEACTIVATED_IN_ADMIT
             step.detail = "Deactivated in Admit: reactivate them in User Management if they are back."
         elif status in (ACTIVE, PENDING):
             step.outcome = MEMBER if status == ACTIVE else INVITED
@@ -183,7 +201,7 @@ def make_plan(
             step.detail = f"Starts on {e.start_date.isoformat()}."
         else:
             step.outcome = INVITE
-        if address and step.outcome != DEACTIVATE and step.reason != "left":
+        if address and step.outcome != DEACTIVATE and step.reason != HrSkipCode.LEFT:
             taken.add(address)
         if before is None or _differs(before, e, address):
             changed.append(step)
