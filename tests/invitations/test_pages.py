@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from tests.factories import create_portal, csrf_of, invite, last_link, said_under
+from tests.factories import create_portal, csrf_of, invite, last_link, member_joins, said_under
 
 PHONE = "+12025550173"
 
@@ -52,3 +52,48 @@ class TestRefusedJoin:
         assert re.search(r'<input id="password"[^>]*\bautofocus\b', refused.text)
         assert 'value="Rita Ruiz"' in refused.text and "password123" not in refused.text
         assert 'class="notice error"' not in refused.text
+
+
+class TestPasswordHintForPhone:
+    RULE = "not one of the most common passwords, nor your phone number."
+
+    def test_a_phone_invitee_is_told_and_refused_their_phone_number_not_an_email(self, client, db, worker):
+        """Someone invited by phone has no email address: accepting and their account say the
+        rule as it is checked for them, their phone number, and the refusal says so too."""
+        pf = create_portal(db)
+        invite(db, pf, [PHONE])
+        worker.drain()
+        token = last_link(db, PHONE)
+        page = client.get(f"/invite/{token}")
+        assert self.RULE in page.text and "nor your email address" not in page.text
+        refused = client.post(
+            f"/invite/{token}", data={"csrf_token": csrf_of(page.text), "name": "Pat", "password": PHONE}
+        )
+        assert refused.status_code == 422
+        assert said_under(refused.text, "password") == "The password must not be your phone number."
+        joined = client.post(
+            f"/invite/{token}",
+            data={"csrf_token": csrf_of(page.text), "name": "Pat", "password": "a-good-password-42"},
+            follow_redirects=False,
+        )
+        assert joined.status_code == 303, joined.text
+        account = client.get("/me/account")
+        assert self.RULE in account.text and "nor your email address" not in account.text
+
+    def test_a_phone_client_asked_for_a_password_later_is_told_their_phone_number(self, client, db, worker):
+        """A passwordless client who joined by phone, signing in by a texted link once the portal
+        asks clients for a password: the sign-in step that chooses one says the same."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, PHONE, user_type="client", password=None)
+        body = {"client_sign_in": {"require_password": True}}
+        r = client.patch(f"/api/v1/portals/{pf.slug}/settings", json=body, headers=pf.headers())
+        assert r.status_code == 200, r.text
+        # The next sign-in, by a link texted to them.
+        assert client.post("/api/v1/auth/sign-in-link", json={"email": PHONE}).status_code == 202
+        worker.drain()
+        signed = client.post(f"/api/v1/auth/sign-in-link/{last_link(db, PHONE, 'sign_in')}")
+        assert signed.status_code == 200, signed.text
+        gated = client.get(f"/p/{pf.slug}", follow_redirects=False)
+        assert "/sign-in/steps" in gated.headers["location"], gated.headers
+        steps = client.get(gated.headers["location"])
+        assert self.RULE in steps.text and "nor your email address" not in steps.text

@@ -569,7 +569,7 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     every other reset or sign-in link it had dies; the caller signs the person in afresh."""
     user = password_reset_user(session, raw)
     # The link is used after the hash: one used meanwhile refuses this request.
-    password_hash, _stepped_out = hash_chosen(session, password, email=user.email)
+    password_hash, _stepped_out = hash_chosen(session, password, address=user.address)
     tokens.subject_of(session, PASSWORD_RESET, raw, use=True, refused=_reset_gone)
     members_service.set_password(session, user, password_hash)
     sign_out_everywhere(session, user.id)
@@ -653,7 +653,7 @@ def choose_password(
     had = user.password_hash
     if had is not None:
         _check_current(session, user, current, password)
-    password_hash, _stepped_out = hash_chosen(session, password, email=user.address)
+    password_hash, _stepped_out = hash_chosen(session, password, address=user.address)
     # Only over the password checked: a reset (or another change) meanwhile wins.
     if not members_service.replace_password(session, user, had, password_hash):
         raise Conflict("Your password was changed meanwhile. Reload the page and try again.")

@@ -164,7 +164,7 @@ def accept(
     new_password_hash = None
     stepped_out = False  # out of the transaction that opened the link (to hash a password)
     if (user is None or user.password_hash is None) and (_needs_password(invitation, portal) or password):
-        new_password_hash, stepped_out = hash_chosen(session, password, email=invitation.recipient)
+        new_password_hash, stepped_out = hash_chosen(session, password, address=invitation.recipient)
         if stepped_out:  # another accept for this address may have made the account meanwhile
             if user is not None:
                 session.expire(user)

@@ -57,7 +57,7 @@ def create_portal(
     if user is None:
         min_length = context.of(session).settings.password_min_length
         with checks.of("owner_password", renamed=True):
-            check_strength(owner_password, min_length=min_length, email=email or None)
+            check_strength(owner_password, min_length=min_length, address=email or None)
     elif user.password_hash is None or not verify_password(user.password_hash, owner_password):
         with checks.of("owner_password"):
             raise InvalidInput("This email already has an account; give its current password.")

@@ -84,7 +84,7 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
         and not already
         and (password or signups.confirm_needs_password(user_type, portal, user, already_member=already))
     ):
-        new_password_hash, stepped_out = hash_chosen(session, password, email=record.email)
+        new_password_hash, stepped_out = hash_chosen(session, password, address=record.email)
         if stepped_out:  # another request may have made the account, or joined it, meanwhile
             for loaded in (user, member):
                 if loaded is not None:

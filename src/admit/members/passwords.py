@@ -18,6 +18,7 @@ from admit import context
 from admit import settings as settings_module
 from admit.db import step_out
 from admit.errors import InvalidInput
+from admit.kit.text import is_phone
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -86,8 +87,15 @@ def _common() -> frozenset[str]:
     return frozenset(FREQUENCY_LISTS["passwords"])
 
 
-def check_strength(password: str | None, *, min_length: int, email: str | None = None) -> str:
-    """Return the password, or raise ``InvalidInput`` (field ``password``) saying the rule."""
+def _own(address: str | None) -> str:
+    """What the last rule calls the address a password must not be: a person invited by phone
+    has no email address."""
+    return "your phone number" if address and is_phone(address) else "your email address"
+
+
+def check_strength(password: str | None, *, min_length: int, address: str | None = None) -> str:
+    """Return the password, or raise ``InvalidInput`` (field ``password``) saying the rule.
+    ``address``: the person's email address or, with none, their phone number (E.164)."""
     if not password:
         raise InvalidInput("A password is required.", field="password")
     if len(password) < min_length:
@@ -101,25 +109,26 @@ def check_strength(password: str | None, *, min_length: int, email: str | None =
         )
     if len(set(password)) < 4:
         raise InvalidInput("The password must use at least 4 different characters.", field="password")
-    if email and password.lower() == email.lower():
-        raise InvalidInput("The password must not be your email address.", field="password")
+    if address and password.lower() == address.lower():
+        raise InvalidInput(f"The password must not be {_own(address)}.", field="password")
     return password
 
 
-def rules_in_words(min_length: int) -> str:
-    """What ``check_strength`` asks of a password, as the forms that choose one say it."""
+def rules_in_words(min_length: int, address: str | None) -> str:
+    """What ``check_strength`` asks of a password, as the forms that choose one say it to the
+    person of ``address`` (their email address or phone number; None: an email still to type)."""
     return (
         f"At least {min_length} characters, 4 of them different; not one of the most common "
-        "passwords, nor your email address."
+        f"passwords, nor {_own(address)}."
     )
 
 
-def hash_chosen(session: Session, password: str | None, *, email: str | None) -> tuple[str, bool]:
+def hash_chosen(session: Session, password: str | None, *, address: str | None) -> tuple[str, bool]:
     """The hash of a password someone chose, once it passes ``check_strength`` (at the settings'
     minimum length), hashed with SQLite's write lock free (``db.step_out``), with whether the
     transaction was ended for that: then the caller reads again what its writes depend on, as
     another request may have changed it meanwhile."""
     min_length = context.of(session).settings.password_min_length
-    chosen = check_strength(password, min_length=min_length, email=email)
+    chosen = check_strength(password, min_length=min_length, address=address)
     stepped_out = step_out(session)
     return hash_password(chosen), stepped_out

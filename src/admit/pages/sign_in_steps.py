@@ -190,6 +190,7 @@ def _page(
         step=step,
         asker=actor.portal.name,
         who=user.label,
+        address=user.address,  # the password step's hint: what the password must not be
         next=next_path,
         enrolment=enrolment,
         password_action=f"/p/{slug}/sign-in/password",
