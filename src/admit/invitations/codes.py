@@ -39,7 +39,10 @@ class AddSkipCode(StrEnum):  # ``flows.people_asked``, ``flows.workspace_people`
     ALREADY_IN_TEAM = "already_in_team"
     WRONG_USER_TYPE = "wrong_user_type"  # a client put in a team, an internal user in a group
     NOT_FOUND = "not_found"  # a user id not in the portal; an address a team cannot take
-    NOT_INVITABLE = "not_invitable"  # a team's person neither in the portal nor invited
+    # A team's person neither in the portal nor invited: a directory's user who is in a SCIM
+    # group (an internal team) but was never invited (provisioned inactive) or whose invitation
+    # was revoked. A team takes only internal users, so they are not invited from here.
+    NOT_INVITABLE = "not_invitable"
 
 
 # Every code a result may carry (``RecipientResult.code``, the API's ``code``).
