@@ -71,6 +71,11 @@ class TestPasswordHintForPhone:
         )
         assert refused.status_code == 422
         assert said_under(refused.text, "password") == "The password must not be your phone number."
+        written = client.post(  # the same number, written as people write it
+            f"/invite/{token}",
+            data={"csrf_token": csrf_of(page.text), "name": "Pat", "password": "(202) 555-0173"},
+        )
+        assert said_under(written.text, "password") == "The password must not be your phone number."
         joined = client.post(
             f"/invite/{token}",
             data={"csrf_token": csrf_of(page.text), "name": "Pat", "password": "a-good-password-42"},

@@ -115,6 +115,18 @@ def normalize_phone(text: str, *, region: str) -> tuple[str | None, str | None]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
+def same_phone(text: str, e164: str) -> bool:
+    """Whether ``text`` is the phone number ``e164`` written any way ("(202) 555-0173", "202 555
+    0173" for +12025550173: read as a number of that number's country)."""
+    if not looks_like_phone(text):
+        return False
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164))
+    except phonenumbers.NumberParseException:
+        return False
+    return normalize_phone(text, region=region or "ZZ")[0] == e164
+
+
 _TEXTABLE = frozenset(
     (
         phonenumbers.PhoneNumberType.MOBILE,

@@ -19,6 +19,7 @@ from admit import settings as settings_module
 from admit.db import step_out
 from admit.errors import InvalidInput
 from admit.kit.text import is_phone
+from admit.members.addresses import same_phone
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -109,7 +110,9 @@ def check_strength(password: str | None, *, min_length: int, address: str | None
         )
     if len(set(password)) < 4:
         raise InvalidInput("The password must use at least 4 different characters.", field="password")
-    if address and password.lower() == address.lower():
+    if address and (
+        password.lower() == address.lower() or (is_phone(address) and same_phone(password, address))
+    ):
         raise InvalidInput(f"The password must not be {_own(address)}.", field="password")
     return password
 
