@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.directory.hr import providers
-from admit.directory.hr.plan import HrSkipCode
+from admit.directory.hr.plan import HrOutcome, HrSkipCode
 
 if TYPE_CHECKING:
     from admit.directory.models import HrConnection, HrSyncRun, ScimToken
@@ -176,9 +176,7 @@ class HrStep(BaseModel):
     external_id: str
     name: str
     email: str
-    outcome: str = Field(
-        description="invite, invite_on_start, already_member, already_invited, update, deactivate or skip."
-    )
+    outcome: HrOutcome
     reason: HrSkipCode | Literal[""] = Field(description=REASON)
     detail: str
     department: str = ""
@@ -212,7 +210,7 @@ class HrReportRow(BaseModel):
     external_id: str
     name: str
     email: str
-    outcome: str
+    outcome: HrOutcome
     reason: HrSkipCode | Literal[""] = Field(description=REASON)
     detail: str
     applied: str = Field(description="What was done (updated, deactivated), or why not.")

@@ -1,4 +1,4 @@
-"""The reasons a sync skips an employee are one declared list: the preview's and a run's
+"""The reasons a sync skips an employee are one declared list, as its outcomes are: the preview's and a run's
 report's ``reason`` are an enum in the OpenAPI document, every answer matches its operation's
 schema, and every code declared is reached here (one employee each). Both databases, the
 generic source."""
@@ -55,3 +55,8 @@ def test_every_skip_reason_answered_is_declared_and_each_declared_is_reached(hr,
         assert declared is not None, f"{model}.reason is any string"
         assert declared == answered | {""}, (model, declared ^ (answered | {""}))
     assert {r["reason"] for r in run["report"] if r["outcome"] == "skip"} == answered
+    for model in ("HrStep", "HrReportRow"):  # what is done with each: one declared list too
+        outcomes = _declared(document, _property(document, model, "outcome"))
+        assert outcomes is not None, f"{model}.outcome is any string"
+        assert {r["outcome"] for r in (*preview["rows"], *run["report"])} <= outcomes
+        assert {"invite", "invite_on_start", "update", "deactivate", "skip"} <= outcomes

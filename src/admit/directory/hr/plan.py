@@ -28,18 +28,24 @@ from typing import Literal
 
 from admit.directory.hr.base import Employee
 
-__all__ = ["OUTCOMES", "HrSkipCode", "Plan", "Seen", "Step", "make_plan"]
+__all__ = ["OUTCOMES", "HrOutcome", "HrSkipCode", "Plan", "Seen", "Step", "make_plan"]
 
-INVITE, ON_START, MEMBER, INVITED, UPDATE, DEACTIVATE, SKIP = (
-    "invite",
-    "invite_on_start",
-    "already_member",
-    "already_invited",
-    "update",
-    "deactivate",
-    "skip",
-)
-OUTCOMES = (INVITE, ON_START, MEMBER, INVITED, UPDATE, DEACTIVATE, SKIP)
+
+class HrOutcome(StrEnum):
+    """What a sync does with an employee: the `outcome` of a preview's rows and of a run's
+    report (the module's docstring says each)."""
+
+    INVITE = "invite"
+    ON_START = "invite_on_start"
+    MEMBER = "already_member"
+    INVITED = "already_invited"
+    UPDATE = "update"
+    DEACTIVATE = "deactivate"
+    SKIP = "skip"
+
+
+INVITE, ON_START, MEMBER, INVITED, UPDATE, DEACTIVATE, SKIP = HrOutcome
+OUTCOMES = tuple(HrOutcome)
 
 ACTIVE, PENDING, DEACTIVATED = "active", "pending", "deactivated"  # members' statuses
 
@@ -75,7 +81,7 @@ class Step:
     external_id: str
     name: str
     address: str  # the normalised work email, "" when none usable
-    outcome: str
+    outcome: HrOutcome
     reason: HrSkipCode | Literal[""] = ""  # a skip's code; "" for any other outcome
     detail: str = ""  # words for the admin
     was_address: str = ""  # the address the portal knows them by, when the list has another (or none)
