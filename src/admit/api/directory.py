@@ -8,16 +8,19 @@ import uuid
 
 from fastapi import Response
 
-from admit.api.deps import ActorDep
+from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.directory.hr import service as hr
 from admit.directory.models import HrConnection
 from admit.directory.schemas import (
     HrConnectionCreate,
+    HrConnectionPage,
     HrConnectionRead,
     HrConnectionUpdate,
     HrPlanRead,
+    HrProviderPage,
     HrProviderRead,
+    HrRunPage,
     HrRunRead,
     HrStep,
     HrSyncStart,
@@ -36,23 +39,28 @@ def _read(conn: HrConnection) -> HrConnectionRead:
 
 @router.get(
     "/portals/{portal}/directory/providers",
-    response_model=list[HrProviderRead],
+    response_model=HrProviderPage,
     operation_id="directory_providers_list",
     responses=problems(PermissionDenied),
 )
-def list_providers(actor: ActorDep) -> list[HrProviderRead]:
-    """The HR systems offered, each with the fields it reads and the credentials it needs."""
-    return [HrProviderRead(**p) for p in hr_sync.providers_offered(actor)]
+def list_providers(actor: ActorDep) -> HrProviderPage:
+    """The HR systems offered, each with the fields it reads and the credentials it needs (a
+    fixed set: one page, ``next_cursor`` null)."""
+    return HrProviderPage(items=[HrProviderRead(**p) for p in hr_sync.providers_offered(actor)])
 
 
 @router.get(
     "/portals/{portal}/directory/connections",
-    response_model=list[HrConnectionRead],
+    response_model=HrConnectionPage,
     operation_id="directory_connections_list",
-    responses=problems(PermissionDenied),
+    responses=problems(PermissionDenied, InvalidInput),
 )
-def list_connections(actor: ActorDep, session: SessionDep) -> list[HrConnectionRead]:
-    return [_read(c) for c in hr.list_connections(session, actor)]
+def list_connections(
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: Limit = 100
+) -> HrConnectionPage:
+    """The portal's connections, in the order they were made."""
+    rows, next_cursor = hr.list_connections(session, actor, cursor=cursor, limit=limit)
+    return HrConnectionPage(items=[_read(c) for c in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -152,14 +160,21 @@ def sync(
 
 @router.get(
     "/portals/{portal}/directory/connections/{connection_id}/runs",
-    response_model=list[HrRunRead],
+    response_model=HrRunPage,
     operation_id="directory_runs_list",
-    responses=problems(PermissionDenied, HrConnectionNotFound),
+    responses=problems(PermissionDenied, HrConnectionNotFound, InvalidInput),
 )
-def list_runs(connection_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> list[HrRunRead]:
-    """The latest runs, newest first (their reports: ``GET …/runs/{run_id}``)."""
+def list_runs(
+    connection_id: uuid.UUID,
+    actor: ActorDep,
+    session: SessionDep,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> HrRunPage:
+    """The connection's runs, newest first (their reports: ``GET …/runs/{run_id}``)."""
     conn = hr.get_or_raise(session, actor, connection_id)
-    return [HrRunRead.of(r) for r in hr.list_runs(session, actor, conn)]
+    rows, next_cursor = hr.list_runs(session, actor, conn, cursor=cursor, limit=limit)
+    return HrRunPage(items=[HrRunRead.of(r) for r in rows], next_cursor=next_cursor)
 
 
 @router.get(

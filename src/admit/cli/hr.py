@@ -5,6 +5,7 @@ page or by the API: a key typed on a command line stays in the shell's history."
 from __future__ import annotations
 
 import uuid
+from functools import partial
 
 import click
 
@@ -23,9 +24,10 @@ def list_connections(slug: str, as_json: bool) -> None:
     """The portal's HR connections: system, auto-pilot, last sync, status."""
     from admit.directory.hr import service as hr_service
     from admit.directory.schemas import HrConnectionRead
+    from admit.kit.pagination import every
 
     with _shared.portal_session(slug) as (session, actor):
-        rows = [HrConnectionRead.of(c) for c in hr_service.list_connections(session, actor)]
+        rows = [HrConnectionRead.of(c) for c in every(partial(hr_service.list_connections, session, actor))]
 
     def line(r: HrConnectionRead) -> str:
         last = r.last_sync_at.isoformat(timespec="minutes") if r.last_sync_at else "never"
@@ -33,7 +35,7 @@ def list_connections(slug: str, as_json: bool) -> None:
             f"{r.status:<8}", r.title, f"auto-pilot {r.schedule}", f"last {last}", f"({r.id})"
         )
 
-    # Every connection (a portal has a few): the list shape of every command, one writer.
+    # Every connection (every page read): the list shape of every command, one writer.
     _shared.Listing(rows, len(rows)).echo(as_json, line, empty="No HR connections.")
 
 

@@ -72,6 +72,13 @@ class HrProviderRead(BaseModel):
     docs_url: str
 
 
+class HrProviderPage(BaseModel):
+    """Every system offered (a fixed set in the code: one page, ``next_cursor`` always null)."""
+
+    items: list[HrProviderRead]
+    next_cursor: str | None = None
+
+
 class HrOptions(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -172,6 +179,11 @@ def mask(hint: str) -> str:
 REASON = 'A skip\'s code (`HrSkipCode`); "" for any other outcome. `detail` says it in words.'
 
 
+class HrConnectionPage(BaseModel):
+    items: list[HrConnectionRead]
+    next_cursor: str | None
+
+
 class HrStep(BaseModel):
     external_id: str
     name: str
@@ -244,3 +256,8 @@ class HrRunRead(BaseModel):
             finished_at=run.finished_at,
             not_before=run.not_before,
         )
+
+
+class HrRunPage(BaseModel):
+    items: list[HrRunRead]
+    next_cursor: str | None

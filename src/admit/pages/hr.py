@@ -6,7 +6,9 @@ its preview (what a sync would do to each employee, with selection) and its runs
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
@@ -19,6 +21,7 @@ from admit.directory.models import HrConnection
 from admit.directory.schemas import mask
 from admit.errors import DomainError, HrSystemFailed
 from admit.flows import hr_sync
+from admit.kit.pagination import every
 from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.pages.deps import PageActor, check_csrf, form_error, form_faults, redirect, render
@@ -27,6 +30,7 @@ from admit.web import SessionDep
 router = Router()
 
 PREVIEW_ROWS = 1000  # rows shown in the page's preview table; "Select all" covers every one
+RUNS_SHOWN = 20  # runs on a connection's page; "Older runs" pages on
 OUTCOME_WORDS = {
     "invite": "Invite",
     "invite_on_start": "Invite on start date",
@@ -95,7 +99,9 @@ def hr_home(request: Request, actor: PageActor, session: SessionDep) -> HTMLResp
         request,
         "hr/home.html",
         _ctx(
-            providers=hr_sync.providers_offered(actor), connections=hr.list_connections(session, actor), hr=hr
+            providers=hr_sync.providers_offered(actor),
+            connections=every(partial(hr.list_connections, session, actor)),
+            hr=hr,
         ),
     )
 
@@ -159,9 +165,16 @@ async def hr_connect(provider: str, request: Request, actor: PageActor, session:
 
 
 def _conn_page(
-    request: Request, session: Session, actor: Actor, conn: HrConnection, status_code: int = 200, **extra: Any
+    request: Request,
+    session: Session,
+    actor: Actor,
+    conn: HrConnection,
+    status_code: int = 200,
+    cursor: str | None = None,
+    **extra: Any,
 ) -> HTMLResponse:
-    runs = hr.list_runs(session, actor, conn)
+    runs, next_cursor = hr.list_runs(session, actor, conn, cursor=cursor, limit=RUNS_SHOWN)
+    newest = runs if not cursor else hr.list_runs(session, actor, conn, limit=1)[0]
     return render(
         request,
         "hr/connection.html",
@@ -169,6 +182,8 @@ def _conn_page(
             conn=conn,
             p=hr.provider_of(conn.provider),
             runs=runs,
+            latest=newest[0] if newest else None,
+            older_url="?" + urlencode({"cursor": next_cursor}) if next_cursor else None,
             starters=members_service.names_of(session, [r.started_by_id for r in runs if r.started_by_id]),
             **extra,
         ),
@@ -178,9 +193,13 @@ def _conn_page(
 
 @router.get("/p/{slug}/hr/{connection_id}", name="hr:connection")
 def hr_connection(
-    connection_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+    connection_id: uuid.UUID,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    cursor: str | None = None,
 ) -> HTMLResponse:
-    return _conn_page(request, session, actor, hr.get_or_raise(session, actor, connection_id))
+    return _conn_page(request, session, actor, hr.get_or_raise(session, actor, connection_id), cursor=cursor)
 
 
 @router.post("/p/{slug}/hr/{connection_id}", dependencies=[Depends(check_csrf)])

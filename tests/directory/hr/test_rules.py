@@ -352,7 +352,7 @@ def test_a_wrong_key_is_said_when_connecting_and_nothing_is_kept(hr, fake, porta
     r = client.post(hr.base, json=body, headers=portal.headers())
     assert r.status_code == 502 and r.json()["code"] == "hr_system_failed", r.text
     assert "Client secret" in r.json()["detail"]  # the system's own name for its key
-    assert client.get(hr.base, headers=portal.headers()).json() == []
+    assert client.get(hr.base, headers=portal.headers()).json()["items"] == []
     unchecked = client.post(hr.base, json={**body, "check": False}, headers=portal.headers())
     assert unchecked.status_code == 201  # "check": false keeps it as given
 

@@ -245,7 +245,7 @@ def test_bad_connection_input_names_the_field(client, portal, fake):
         r = client.post(base, json=body, headers=portal.headers())
         assert r.status_code == 422, (field, r.text)
         assert field in r.text, (field, r.text)
-    assert client.get(base, headers=portal.headers()).json() == []
+    assert client.get(base, headers=portal.headers()).json()["items"] == []
 
 
 @pytest.mark.parametrize("fake", ["personio"], indirect=True)
@@ -275,7 +275,7 @@ def test_a_connection_says_every_fault_at_once(client, portal, fake, hr):
     ]
     assert faults["account"] == "The Client ID is at most 200 characters."
     assert faults["deactivate_limit_pct"] == "The share is a percentage from 0 to 100."
-    assert client.get(base, headers=portal.headers()).json() == []
+    assert client.get(base, headers=portal.headers()).json()["items"] == []
 
     conn = hr.connect()
     change = {"account": "other", "deactivate_limit_pct": -1, "schedule": "daily", "role": "owner-ish"}

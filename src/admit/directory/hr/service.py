@@ -26,6 +26,7 @@ from admit.directory.hr.plan import Seen
 from admit.directory.models import HrConnection, HrEmployee, HrSyncRun
 from admit.errors import Checks, Conflict, HrConnectionNotFound, InvalidInput
 from admit.kit import netguard, secretbox
+from admit.kit.pagination import page
 from admit.members.addresses import normalize_domain
 
 __all__ = [
@@ -299,15 +300,13 @@ def run_by_id(session: Session, run_id: uuid.UUID) -> HrSyncRun | None:
     return session.get(HrSyncRun, run_id)
 
 
-def list_connections(session: Session, actor: Actor) -> list[HrConnection]:
+def list_connections(
+    session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[HrConnection], str | None]:
+    """The portal's connections in the order they were made: ``(connections, next_cursor)``."""
     policy.require(actor.role, policy.Action.HR_MANAGE)
-    return list(
-        session.scalars(
-            select(HrConnection)
-            .where(HrConnection.portal_id == actor.portal.id)
-            .order_by(HrConnection.created_at)
-        )
-    )
+    query = select(HrConnection).where(HrConnection.portal_id == actor.portal.id)
+    return page(session, query, HrConnection, cursor=cursor, limit=limit, oldest_first=True)
 
 
 def credentials(session: Session, conn: HrConnection) -> Credentials:
@@ -588,12 +587,10 @@ def get_run_or_raise(
     return conn, run
 
 
-def list_runs(session: Session, actor: Actor, conn: HrConnection, *, limit: int = 20) -> list[HrSyncRun]:
-    return list(
-        session.scalars(
-            select(HrSyncRun)
-            .where(HrSyncRun.connection_id == conn.id)
-            .order_by(HrSyncRun.created_at.desc())
-            .limit(limit)
-        )
-    )
+def list_runs(
+    session: Session, actor: Actor, conn: HrConnection, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[HrSyncRun], str | None]:
+    """A connection's runs, newest first: ``(runs, next_cursor)``."""
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    query = select(HrSyncRun).where(HrSyncRun.connection_id == conn.id)
+    return page(session, query, HrSyncRun, cursor=cursor, limit=limit)
