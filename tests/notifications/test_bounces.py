@@ -169,3 +169,30 @@ class TestAtSendTime:
         assert status_of(db, "ghost@example.com") == "bounced"
         listed = client.get(f"/api/v1/portals/{pf.slug}/suppressions", headers=pf.headers()).json()["items"]
         assert [(s["address"], s["source"]) for s in listed] == [("ghost@example.com", "smtp")]
+
+
+class TestSuppressionList:
+    def test_the_list_pages_with_a_cursor(self, client, db):
+        """``GET …/suppressions`` pages like every list (it was cut at 500 without saying so)."""
+        from admit.notifications import bounces
+
+        pf = create_portal(db)
+        addresses = {f"gone{i}@example.com" for i in range(7)}
+        with db.unit_of_work() as session:
+            for address in sorted(addresses):
+                bounces.suppress(
+                    session, portal_id=pf.portal_id, address=address, kind="bounce", detail="", source="smtp"
+                )
+        url = f"/api/v1/portals/{pf.slug}/suppressions"
+        seen, cursor = [], None
+        for _ in range(4):
+            params = {"limit": 3, **({"cursor": cursor} if cursor else {})}
+            body = client.get(url, params=params, headers=pf.headers()).json()
+            assert len(body["items"]) <= 3, body
+            seen += [s["address"] for s in body["items"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert sorted(seen) == sorted(addresses) and cursor is None
+        bad = client.get(url, params={"cursor": "nonsense"}, headers=pf.headers())
+        assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"

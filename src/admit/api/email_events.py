@@ -10,7 +10,7 @@ from fastapi import Request
 from pydantic import BaseModel
 
 from admit import policy
-from admit.api.deps import ActorDep
+from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.api.openapi import ACTOR_ERRORS
 from admit.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied
@@ -69,23 +69,27 @@ class SuppressionRead(BaseModel):
 
 class SuppressionPage(BaseModel):
     items: list[SuppressionRead]
+    next_cursor: str | None
 
 
 @router.get(
     "/portals/{portal}/suppressions",
     response_model=SuppressionPage,
     operation_id="suppressions_list",
-    responses=problems(*ACTOR_ERRORS, PermissionDenied),
+    responses=problems(*ACTOR_ERRORS, PermissionDenied, InvalidInput),
 )
-def list_suppressions(actor: ActorDep, session: SessionDep) -> SuppressionPage:
-    """Addresses the portal no longer writes to (newest first, at most 500)."""
+def list_suppressions(
+    actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: Limit = 100
+) -> SuppressionPage:
+    """Addresses the portal no longer writes to, newest first, a page at a time."""
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
-    rows = bounces.listed(session, actor.portal.id)
+    rows, next_cursor = bounces.listed(session, actor.portal.id, cursor=cursor, limit=limit)
     return SuppressionPage(
         items=[
             SuppressionRead(address=r.address, reason=r.reason, detail=r.detail, source=r.source)
             for r in rows
-        ]
+        ],
+        next_cursor=next_cursor,
     )
 
 

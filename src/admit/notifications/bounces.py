@@ -24,6 +24,7 @@ from admit.audit import service as audit_service
 from admit.errors import InvalidInput
 from admit.events import outbox as webhooks
 from admit.kit.bulk import one_of
+from admit.kit.pagination import page
 from admit.notifications.models import BOUNCED, CANCELLED, REDACTED, Notification, Suppression
 
 __all__ = ["Event", "PROVIDERS", "lift", "listed", "parse", "record", "suppressed"]
@@ -57,16 +58,12 @@ def suppressed(session: Session, portal_id: uuid.UUID, addresses: Iterable[str])
     )
 
 
-def listed(session: Session, portal_id: uuid.UUID, *, limit: int = 500) -> list[Suppression]:
-    """The portal's suppression list, newest first."""
-    return list(
-        session.scalars(
-            select(Suppression)
-            .where(Suppression.portal_id == portal_id)
-            .order_by(Suppression.created_at.desc())
-            .limit(limit)
-        )
-    )
+def listed(
+    session: Session, portal_id: uuid.UUID, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[Suppression], str | None]:
+    """The portal's suppression list, newest first: ``(suppressions, next_cursor)``."""
+    query = select(Suppression).where(Suppression.portal_id == portal_id)
+    return page(session, query, Suppression, cursor=cursor, limit=limit)
 
 
 def record(session: Session, event: Event, *, source: str) -> int:
