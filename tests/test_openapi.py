@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import timedelta
 
 import pytest
 from fastapi import APIRouter, FastAPI
@@ -424,6 +425,36 @@ class TestSkipCodes:
             {"recipient": "newcomer@example.com", "then": "workspace", "workspace_id": workspace["id"]},
         ):
             call("POST", contacts, body)
+        # Resend Invitation on a group's row: one result per person on it (``already_joined``,
+        # ``no_invitation`` for an invitation withdrawn, ``resent``).
+        joneses = call(
+            "POST",
+            "/api/v1/portals/{portal}/client-groups",
+            {
+                "name": "Joneses",
+                "user_ids": [cleo],
+                "recipients": ["late@example.com", "withdrawn@example.com"],
+            },
+        )
+        added = call("POST", members, {"group_ids": [joneses["team"]["id"]]}, workspace_id=workspace["id"])
+        withdrawn = next(r for r in added["results"] if r["recipient"].endswith("withdrawn@example.com"))
+        call(
+            "POST",
+            "/api/v1/portals/{portal}/invitations/{invitation_id}/revoke",
+            invitation_id=withdrawn["invitation"]["id"],
+        )
+        with db.context.clock.travel(timedelta(minutes=2)):  # past the per-recipient limit
+            resent = call(
+                "POST",
+                "/api/v1/portals/{portal}/workspaces/{workspace_id}/groups/{group_id}/resend",
+                workspace_id=workspace["id"],
+                group_id=joneses["team"]["id"],
+            )
+        assert [(r["outcome"], r["code"]) for r in resent["results"]] == [
+            ("skipped", "already_joined"),
+            ("resent", None),
+            ("skipped", "no_invitation"),
+        ], resent
 
         # Every answer is what its operation's schema says.
         for method, path, status_code, body in answers:

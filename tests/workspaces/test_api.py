@@ -150,7 +150,11 @@ class TestResend:
         old = messages_to(db, "nora@home.net")[0].text
         nora = members(client, pf, ws["id"])["items"][-1]["user"]["id"]
         r = client.post(api(pf, f"/workspaces/{ws['id']}/members/{nora}/resend"), headers=pf.headers())
-        assert r.status_code == 200 and r.json()["resent"] == 1, r.text
+        assert r.status_code == 200 and r.json()["counts"] == {"resent": 1, "skipped": 0}, r.text
+        (result,) = r.json()["results"]
+        said = (result["recipient"], result["outcome"], result["user_id"])
+        assert said == ("nora@home.net", "resent", nora), result
+        assert result["invitation"]["send_count"] == 2, result
         worker.drain()
         mails = messages_to(db, "nora@home.net")
         assert len(mails) == 2
@@ -189,7 +193,13 @@ class TestResend:
         assert {m["via_group"]["name"] for m in panel["items"] if m["via_group"]} == {"Smith family"}
         before = {e: mail_count(db, e) for e in ("a@smith.net", "b@smith.net", "c@smith.net")}
         r = client.post(api(pf, f"/workspaces/{ws['id']}/groups/{group['id']}/resend"), headers=pf.headers())
-        assert r.status_code == 200 and r.json()["resent"] == 2, r.text
+        assert r.status_code == 200 and r.json()["counts"] == {"resent": 2, "skipped": 1}, r.text
+        said = [(x["recipient"], x["outcome"], x["code"]) for x in r.json()["results"]]
+        assert said == [
+            ("a@smith.net", "skipped", "already_joined"),  # one result per person on the row
+            ("b@smith.net", "resent", None),
+            ("c@smith.net", "resent", None),
+        ]
         worker.drain()
         after = {e: mail_count(db, e) for e in before}
         assert after == {"a@smith.net": before["a@smith.net"], "b@smith.net": 2, "c@smith.net": 2}
@@ -277,7 +287,9 @@ class TestResend:
         ws = create_workspace(client, pf)
         assert add(client, pf, ws["id"], team_ids=[team["id"]]).json()["counts"]["added"] == 1
         r = client.post(api(pf, f"/workspaces/{ws['id']}/teams/{team['id']}/resend"), headers=pf.headers())
-        assert r.json()["resent"] == 0
+        assert r.json()["counts"] == {"resent": 0, "skipped": 1}, r.text
+        said = [(x["recipient"], x["code"]) for x in r.json()["results"]]
+        assert said == [("ivy@acme.com", "already_joined")]
         dup = client.post(api(pf, "/teams"), json={"name": "Tax"}, headers=pf.headers())
         assert dup.status_code == 409 and dup.json()["code"] == "team_exists"
         # A name's rules are the service's, said in its words whatever the face (not pydantic's).

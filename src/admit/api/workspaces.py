@@ -29,7 +29,7 @@ from admit.errors import (
     WorkspaceNotFound,
 )
 from admit.flows import workspace_people
-from admit.invitations.schemas import RecipientResultRead, RecipientResults
+from admit.invitations.schemas import RESENDING, RecipientResultRead, RecipientResults
 from admit.kit.routing import Router
 from admit.people import timeline as people_timeline
 from admit.people import workspace as workspace_view
@@ -48,7 +48,6 @@ from admit.workspaces.schemas import (
     MessagePage,
     MessageRead,
     ReadMark,
-    ResendResult,
     RoleAssign,
     RoleCreate,
     RoleList,
@@ -180,7 +179,7 @@ def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, 
 
 @router.post(
     W + "/members/{user_id}/resend",
-    response_model=ResendResult,
+    response_model=RecipientResults,
     operation_id="workspaces_members_resend",
     responses=problems(
         PermissionDenied,
@@ -195,38 +194,41 @@ def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, 
 )
 def resend_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep
-) -> ResendResult:
-    """Resend Invitation to a Not Joined member: one new message, earlier links dead."""
-    membership = workspace_people.resend(session, actor, workspace_id, user_id)
-    return ResendResult(resent=1, user_ids=[membership.user_id])
+) -> RecipientResults:
+    """Resend Invitation to a Not Joined member: one new message, earlier links dead. The
+    recipients' answer with their one ``resent`` result; what stops it is refused (409)."""
+    result = workspace_people.resend(session, actor, workspace_id, user_id)
+    return recipient_results(session, [result], outcomes=RESENDING)
 
 
 @router.post(
     W + "/teams/{team_id}/resend",
-    response_model=ResendResult,
+    response_model=RecipientResults,
     operation_id="workspaces_teams_resend",
     responses=problems(PermissionDenied, WorkspaceNotFound, TeamNotFound, RateLimited),
 )
 def resend_team(
     workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, session: SessionDep
-) -> ResendResult:
-    """Resend Invitation on a team's row: everyone in it who has not joined, nobody who has."""
-    resent = workspace_people.resend_team(session, actor, workspace_id, team_id, kind="team")
-    return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
+) -> RecipientResults:
+    """Resend Invitation on a team's row: everyone in it who has not joined, nobody who has.
+    One result per person on the row: ``resent``, or ``skipped`` with its ``code``."""
+    results = workspace_people.resend_team(session, actor, workspace_id, team_id, kind="team")
+    return recipient_results(session, results, outcomes=RESENDING)
 
 
 @router.post(
     W + "/groups/{group_id}/resend",
-    response_model=ResendResult,
+    response_model=RecipientResults,
     operation_id="workspaces_groups_resend",
     responses=problems(PermissionDenied, WorkspaceNotFound, TeamNotFound, RateLimited),
 )
 def resend_group(
     workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, session: SessionDep
-) -> ResendResult:
-    """Resend Invitation on a client group's row: everyone in it who has not joined."""
-    resent = workspace_people.resend_team(session, actor, workspace_id, group_id, kind="client_group")
-    return ResendResult(resent=len(resent), user_ids=[m.user_id for m in resent])
+) -> RecipientResults:
+    """Resend Invitation on a client group's row: everyone in it who has not joined. One result
+    per person on the row: ``resent``, or ``skipped`` with its ``code``."""
+    results = workspace_people.resend_team(session, actor, workspace_id, group_id, kind="client_group")
+    return recipient_results(session, results, outcomes=RESENDING)
 
 
 @router.get(

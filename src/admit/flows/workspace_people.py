@@ -19,7 +19,9 @@ clients; only owners and admins invite new internal users. Asking for new intern
 without that right refuses the whole request before anything is written.
 
 ``resend`` (one member) and ``resend_team`` (a team's or group's row) reissue the portal
-invitation of those not joined: one new message each, every earlier link dead.
+invitation of those not joined: one new message each, every earlier link dead. Each person
+gets a ``RecipientResult`` too: ``resent``, or (on a row) ``skipped`` with ``already_joined``,
+``no_invitation``, ``member_deactivated``, ``address_suppressed`` or ``not_allowed``.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import (
+    AddressSuppressed,
     AlreadyJoined,
     Conflict,
     InvalidInput,
+    MemberDeactivated,
     MemberNotFound,
     NoInvitation,
     NotFound,
@@ -44,7 +48,7 @@ from admit.flows.people_asked import NOWHERE, At, at, deactivated_skip, in_order
 from admit.flows.people_asked import skipped as _skipped
 from admit.invitations import pipeline, repository, sending
 from admit.invitations import service as invitations_service
-from admit.invitations.codes import AddSkipCode, SkipCode
+from admit.invitations.codes import AddSkipCode, ResendSkipCode, ResultCode, SkipCode
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, Invitation
 from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
@@ -315,41 +319,92 @@ def _notify_added(
 # --- resending ------------------------------------------------------------------------------
 
 
-def resend(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uuid.UUID) -> WorkspaceMember:
-    """Resend Invitation for one Not Joined member: one new message, earlier links dead."""
+def resend(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uuid.UUID) -> RecipientResult:
+    """Resend Invitation for one Not Joined member: one new message, earlier links dead. What
+    stops it is refused (``already_joined``, ``no_invitation``…); its result is ``resent``."""
     policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     membership = workspaces_service.get_membership(session, workspace.id, user_id)
     if membership is None:
         raise MemberNotFound("No such member in this workspace.")
-    _resend_one(session, actor, workspace, membership)
+    invitation = _resend_one(session, actor, workspace, membership)
     session.flush()
-    return membership
+    return _resent(membership, invitation)
 
 
 def resend_team(
     session: Session, actor: Actor, workspace_id: uuid.UUID, team_id: uuid.UUID, *, kind: str
-) -> list[WorkspaceMember]:
+) -> list[RecipientResult]:
     """Resend Invitation on a team's or client group's row: every one of its people in this
-    workspace who has not joined gets one new message; those who joined get nothing."""
+    workspace who has not joined gets one new message; those who joined get nothing. One result
+    for each of them, in the team's order: ``resent``, or ``skipped`` and why."""
     policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     team = teams_service.get_or_raise(session, actor, team_id, kind=kind)
-    user_ids = [tm.user_id for tm in teams_service.members_of(session, [team.id])[team.id]]
-    waiting = workspaces_service.not_joined(session, workspace.id, user_ids)
+    people = teams_service.members_of(session, [team.id])[team.id]
+    in_workspace = workspaces_service.statuses(session, workspace.id, [tm.user_id for tm in people])
+    waiting = {m.user_id: m for m in workspaces_service.not_joined(session, workspace.id, in_workspace)}
     # The portal's sending limit, charged once for the whole row: all of it goes out or none.
     sending.reserve(session, actor.portal, len(waiting), by=actor)
-    resent = []
-    for membership in waiting:
+    results = []
+    for tm in people:
+        if tm.user_id not in in_workspace:
+            continue  # not on this workspace's row (taken out of it)
+        membership = waiting.get(tm.user_id)
+        if membership is None:
+            results.append(_not_resent(tm.user, ResendSkipCode.ALREADY_JOINED, _joined(tm.user)))
+            continue
         try:
-            _resend_one(session, actor, workspace, membership, counted=True)
-        except (Conflict, PermissionDenied):
+            invitation = _resend_one(session, actor, workspace, membership, counted=True)
+        except (Conflict, PermissionDenied) as exc:
             # Joined meanwhile, their invitation was withdrawn, or it is an internal invitation
             # this actor may not renew: nothing to send to them.
+            results.append(_not_resent(tm.user, _resend_skip(exc), exc.message))
             continue
-        resent.append(membership)
+        results.append(_resent(membership, invitation))
     session.flush()
-    return resent
+    return results
+
+
+def _resend_skip(refused: Conflict | PermissionDenied) -> ResultCode:
+    """The result code of a person a row's Resend passed over: the refusal a single Resend
+    answers, as a recipient's code."""
+    if isinstance(refused, AlreadyJoined):
+        return ResendSkipCode.ALREADY_JOINED
+    if isinstance(refused, MemberDeactivated):
+        return SkipCode.MEMBER_DEACTIVATED
+    if isinstance(refused, AddressSuppressed):
+        return SkipCode.SUPPRESSED
+    if isinstance(refused, PermissionDenied):
+        return SkipCode.NOT_ALLOWED
+    return ResendSkipCode.NO_INVITATION  # withdrawn, or no longer open to resend
+
+
+def _joined(user: User) -> str:
+    return f"{user.address} has already joined; there is nothing to resend."
+
+
+def _resent(membership: WorkspaceMember, invitation: Invitation) -> RecipientResult:
+    user = membership.user
+    return RecipientResult(
+        recipient=user.address or "",
+        outcome=Outcome.RESENT,
+        address=user.address,
+        invitation_id=invitation.id,
+        invitation=invitation,
+        user_id=user.id,
+    )
+
+
+def _not_resent(user: User, code: ResultCode, detail: str) -> RecipientResult:
+    return RecipientResult(
+        recipient=user.address or "",
+        outcome=Outcome.SKIPPED,
+        code=code,
+        detail=detail,
+        address=user.address,
+        user_id=user.id,
+    )
 
 
 def _resend_one(
@@ -359,10 +414,10 @@ def _resend_one(
     membership: WorkspaceMember,
     *,
     counted: bool = False,
-) -> None:
+) -> Invitation:
     user = membership.user
     if membership.status == JOINED:
-        raise AlreadyJoined(f"{user.address} has already joined; there is nothing to resend.")
+        raise AlreadyJoined(_joined(user))
     invitation = repository.get(session, membership.invitation_id) if membership.invitation_id else None
     if invitation is None or invitation.status not in (PENDING, EXPIRED):
         standing = repository.pending_by_address(session, workspace.portal_id, [user.address]).get(
@@ -371,14 +426,16 @@ def _resend_one(
         invitation = standing or invitation
     if invitation is not None and invitation.status == ACCEPTED:
         workspaces_service.mark_joined(session, workspace.portal_id, user.id)
-        raise AlreadyJoined(f"{user.address} has already joined; there is nothing to resend.")
+        raise AlreadyJoined(_joined(user))
     if invitation is None or invitation.status == REVOKED:
         raise NoInvitation(
             f"{user.address}'s invitation was withdrawn; add them to the workspace again to resend."
         )
     # Resending renews the invitation (and its role): only for those who could have sent it.
     policy.require(actor.role, policy.invite_action(invitation.user_type))
-    invitations_service.reissue(session, actor, invitation, counted=counted, workspace_name=workspace.name)
+    invitation = invitations_service.reissue(
+        session, actor, invitation, counted=counted, workspace_name=workspace.name
+    )
     membership.invitation_id = invitation.id
     audit_service.record(
         session,
@@ -389,6 +446,7 @@ def _resend_one(
         target_label=user.address or "",
         detail={"workspace": workspace.name, "invitation_id": str(invitation.id)},
     )
+    return invitation
 
 
 # --- a flow's roles -------------------------------------------------------------------------

@@ -3,7 +3,8 @@
 Here, below the pipeline, so that the API's schemas declare ``code`` as these and nothing else
 (schemas import no services): ``SkipCode`` is the invitation pipeline's, on every way in;
 ``AddSkipCode`` the flows' that put people somewhere (a workspace, a team, a client group),
-beside the pipeline's.
+beside the pipeline's; ``ResendSkipCode`` a workspace's Resend Invitation on a team's or client
+group's row, beside the pipeline's.
 """
 
 from __future__ import annotations
@@ -11,10 +12,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TypeAlias
 
-__all__ = ["NOTHING_TO_DO", "AddSkipCode", "ResultCode", "SkipCode"]
+__all__ = ["NOTHING_TO_DO", "AddSkipCode", "ResendSkipCode", "ResultCode", "SkipCode"]
 
 
-# The docstrings below are the API document's descriptions of the two enums.
+# The docstrings below are the API document's descriptions of the enums.
 
 
 class SkipCode(StrEnum):  # decided by ``invitations.pipeline.classify``
@@ -45,8 +46,16 @@ class AddSkipCode(StrEnum):  # ``flows.people_asked``, ``flows.workspace_people`
     NOT_INVITABLE = "not_invitable"
 
 
+class ResendSkipCode(StrEnum):  # ``flows.workspace_people.resend_team``
+    """Why Resend Invitation on a team's or client group's row sent nothing to someone on it,
+    beside ``SkipCode`` (``member_deactivated``, ``address_suppressed``, ``not_allowed``)."""
+
+    ALREADY_JOINED = "already_joined"  # they joined: there is nothing to resend
+    NO_INVITATION = "no_invitation"  # their invitation was withdrawn: add them again to send one
+
+
 # Every code a result may carry (``RecipientResult.code``, the API's ``code``).
-ResultCode: TypeAlias = SkipCode | AddSkipCode
+ResultCode: TypeAlias = SkipCode | AddSkipCode | ResendSkipCode
 
 # Skips that are no fault: the person is already where they were asked to be. Any other skip
 # (a typo, someone not in the portal, a limit) is one someone must fix (``pipeline.needs_fixing``).

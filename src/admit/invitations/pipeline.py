@@ -78,6 +78,7 @@ class Outcome(StrEnum):
     INVITED = "invited"  # a new invitation was made and its message queued
     ADDED = "added"  # already in the portal: put somewhere (a workspace, a group) at once
     SKIPPED = "skipped"  # nothing was done, ``code`` says why
+    RESENT = "resent"  # a workspace's Resend Invitation: the standing invitation sent again, new link
 
 
 # How a count of each skip reads in a summary: (one, many).

@@ -3,11 +3,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from admit.invitations.codes import AddSkipCode, SkipCode
+from admit.invitations.codes import AddSkipCode, ResendSkipCode, SkipCode
 from admit.invitations.models import MAX_MESSAGE, Invitation
 from admit.members.schemas import MemberRead, UserRead
 from admit.notifications.models import Delivered, delivery_status
@@ -125,16 +125,18 @@ class RecipientResultRead(BaseModel):
 
     ``outcome``: ``invited`` (a new invitation; or, for a workspace or group, someone already
     invited to the portal who will land there), ``added`` (already in the portal: put in the
-    workspace or group at once) or ``skipped`` (``code`` says why). ``invitation`` is the full
+    workspace or group at once), ``resent`` (a workspace's Resend Invitation: their invitation
+    sent again with a new link) or ``skipped`` (``code`` says why). ``invitation`` is the full
     invitation whenever one was made or already stands (and the caller may see it)."""
 
     recipient: str
-    outcome: Literal["invited", "added", "skipped"]
-    code: SkipCode | AddSkipCode | None = Field(
+    outcome: Literal["invited", "added", "resent", "skipped"]
+    code: SkipCode | AddSkipCode | ResendSkipCode | None = Field(
         default=None,
         description="Why a `skipped` recipient was skipped (null otherwise): the invitation "
         "pipeline's reasons (`SkipCode`, on every endpoint) or, adding people to a workspace, team or "
-        "client group, that flow's (`AddSkipCode`).",
+        "client group, that flow's (`AddSkipCode`), or, resending on a workspace's team or group row, "
+        "that flow's (`ResendSkipCode`).",
     )
     detail: str = ""
     invitation: InvitationRead | None = None
@@ -172,16 +174,28 @@ class RecipientsChecked(BaseModel):
     items: list[CheckedRecipientRead]
 
 
+OutcomeName: TypeAlias = Literal["invited", "added", "resent", "skipped"]
+# The outcomes an answer counts: those of the invitation pipeline and the flows that add people;
+# a resend counts its own (``RESENDING``).
+ASKING: tuple[OutcomeName, ...] = ("invited", "added", "skipped")
+RESENDING: tuple[OutcomeName, ...] = ("resent", "skipped")
+
+
 class RecipientResults(BaseModel):
     """``results`` in the order asked (for ``POST …/invitations``, each with the ``index`` of its
-    element of ``recipients``), and how many of each ``outcome``."""
+    element of ``recipients``), and how many of each ``outcome`` (every one the endpoint can
+    answer: ``invited``, ``added`` and ``skipped``; a resend's ``resent`` and ``skipped``)."""
 
     results: list[RecipientResultRead]
-    counts: dict[Literal["invited", "added", "skipped"], int]
+    counts: dict[OutcomeName, int]
 
     @classmethod
     def of(
-        cls, results: Iterable[RecipientResult], deliveries: Mapping[uuid.UUID | None, Delivered]
+        cls,
+        results: Iterable[RecipientResult],
+        deliveries: Mapping[uuid.UUID | None, Delivered],
+        *,
+        outcomes: tuple[OutcomeName, ...] = ASKING,
     ) -> RecipientResults:
         """``deliveries``: ``{invitation_id: Notification}`` (the newest message of each)."""
         items = [
@@ -198,7 +212,7 @@ class RecipientResults(BaseModel):
             )
             for r in results
         ]
-        counts = {o: sum(1 for i in items if i.outcome == o) for o in ("invited", "added", "skipped")}
+        counts = {o: sum(1 for i in items if i.outcome == o) for o in outcomes}
         return cls(results=items, counts=counts)
 
 

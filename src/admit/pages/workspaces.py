@@ -23,7 +23,7 @@ from admit.actor import Actor
 from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
-from admit.invitations.pipeline import RecipientResult
+from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
 from admit.kit.text import readable_phone
@@ -239,11 +239,11 @@ def resend_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ) -> RedirectResponse:
     try:
-        membership = workspace_people.resend(session, actor, workspace_id, user_id)
+        result = workspace_people.resend(session, actor, workspace_id, user_id)
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
-    who = readable_phone(membership.user.address)
+    who = readable_phone(result.address)
     flash = {"notice": f"Invitation resent to {who}.", "panel": "members"}
     return _back(actor, workspace_id, flash, request, anchor="#members")
 
@@ -252,12 +252,13 @@ def _resend_team(
     request: Request, actor: Actor, session: Session, workspace_id: uuid.UUID, team_id: uuid.UUID, kind: str
 ) -> RedirectResponse:
     try:
-        resent = workspace_people.resend_team(session, actor, workspace_id, team_id, kind=kind)
+        results = workspace_people.resend_team(session, actor, workspace_id, team_id, kind=kind)
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
+    resent = sum(1 for r in results if r.outcome is Outcome.RESENT)
     if resent:
-        notice = f"Invitation resent to {len(resent)} {'person' if len(resent) == 1 else 'people'}."
+        notice = f"Invitation resent to {resent} {'person' if resent == 1 else 'people'}."
     else:
         notice = "Everyone has joined; nothing to resend."
     return _back(actor, workspace_id, {"notice": notice, "panel": "members"}, request, anchor="#members")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from admit.invitations.schemas import InvitationRead, RecipientResults
+from admit.invitations.schemas import ASKING, InvitationRead, OutcomeName, RecipientResults
 from admit.links import signups
 from admit.links.schemas import LinkSignupRead
 from admit.notifications import service as notifications_service
@@ -24,10 +24,14 @@ if TYPE_CHECKING:
 __all__ = ["invitation_reads", "recipient_results", "signup_reads"]
 
 
-def recipient_results(session: Session, results: Sequence[RecipientResult]) -> RecipientResults:
-    """``RecipientResults`` for pipeline results (one query for the deliveries)."""
+def recipient_results(
+    session: Session, results: Sequence[RecipientResult], *, outcomes: tuple[OutcomeName, ...] = ASKING
+) -> RecipientResults:
+    """``RecipientResults`` for pipeline results (one query for the deliveries), counting
+    ``outcomes`` (a resend's: ``RESENDING``)."""
     ids = [r.invitation.id for r in results if r.invitation is not None]
-    return RecipientResults.of(results, notifications_service.latest_for_invitations(session, ids))
+    latest = notifications_service.latest_for_invitations(session, ids)
+    return RecipientResults.of(results, latest, outcomes=outcomes)
 
 
 def invitation_reads(session: Session, invitations: Sequence[Invitation]) -> list[InvitationRead]:

@@ -154,11 +154,6 @@ class AddMembers(BaseModel):
     user_type: Literal["client", "internal"] = "client"
 
 
-class ResendResult(BaseModel):
-    resent: int
-    user_ids: list[uuid.UUID]
-
-
 class RoleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
