@@ -35,3 +35,24 @@ def test_an_owner_reads_it_from_anywhere_a_member_is_refused(remote, db, worker)
     remote.cookies.clear()
     login(remote, pf.owner_email, OWNER_PASSWORD)
     assert [remote.get(p).status_code for p in PATHS] == [200, 200]
+
+
+def test_the_messages_page_with_a_cursor(client, db, worker):
+    """``GET /api/v1/dev/messages`` pages like every list (it stopped at ``limit``, at most 500,
+    without a next page): newest first, every message reached."""
+    pf = create_portal(db)
+    addresses = [f"p{i}@example.com" for i in range(5)]
+    invite(db, pf, addresses)
+    worker.drain()
+    seen, cursor = [], None
+    for _ in range(5):
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        body = client.get("/api/v1/dev/messages", params=params).json()
+        assert len(body["items"]) <= 2, body
+        seen += [m["to"] for m in body["items"]]
+        cursor = body["next_cursor"]
+        if cursor is None:
+            break
+    assert sorted(seen) == addresses and cursor is None
+    newest = client.get("/api/v1/dev/messages").json()["items"]
+    assert [m["to"] for m in newest] == seen  # the same order, a page at a time

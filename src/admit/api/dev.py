@@ -9,8 +9,9 @@ from typing import Literal
 from pydantic import BaseModel
 
 from admit import context
+from admit.api.deps import Limit
 from admit.api.errors import problems
-from admit.errors import NotFound
+from admit.errors import InvalidInput, NotFound
 from admit.kit.routing import Router
 from admit.members.addresses import normalize_email, normalize_phone
 from admit.notifications import mailbox
@@ -31,6 +32,7 @@ class DevMessageRead(BaseModel):
 
 class DevMessagePage(BaseModel):
     items: list[DevMessageRead]
+    next_cursor: str | None
 
 
 def _address(to: str, region: str) -> str:
@@ -53,20 +55,25 @@ def _address(to: str, region: str) -> str:
     response_model=DevMessagePage,
     operation_id="dev_messages_list",
     # Served to this machine and to a portal's owners and admins only; others get 404.
-    responses=problems(NotFound),
+    responses=problems(NotFound, InvalidInput),
 )
 def list_messages(
     session: SessionDep,
     to: str | None = None,
     channel: Literal["email", "sms"] | None = None,
-    limit: int = 50,
+    cursor: str | None = None,
+    limit: Limit = 50,
 ) -> DevMessagePage:
-    """Messages the dev backends delivered, newest first (optionally to one address or number).
+    """Messages the dev backends delivered, newest first (optionally to one address or number),
+    a page at a time (``?cursor=&limit=``).
 
     ``channel`` is ``email`` or ``sms``; an SMS has ``to`` as an E.164 number, its body in
     ``text``, and an empty ``subject`` and ``html``.
     """
     address = _address(to, context.of(session).settings.default_phone_region) if to else None
+    rows, next_cursor = mailbox.messages_page(
+        session, to=address, channel=channel, cursor=cursor, limit=limit
+    )
     return DevMessagePage(
         items=[
             DevMessageRead(
@@ -78,6 +85,7 @@ def list_messages(
                 html=m.html,
                 sent_at=m.sent_at,
             )
-            for m in mailbox.messages(session, to=address, channel=channel, limit=min(max(limit, 1), 500))
-        ]
+            for m in rows
+        ],
+        next_cursor=next_cursor,
     )

@@ -11,19 +11,40 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admit.kit.pagination import Order, read_union_page, union_page_statement
 from admit.notifications.models import DevMessage
+
+NEWEST_SENT = Order("-sent_at", ("sent_at",))
+
+
+def messages_page(
+    session: Session,
+    *,
+    to: str | None = None,
+    channel: str | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> tuple[list[DevMessage], str | None]:
+    """The newest messages first, optionally only those to ``to`` and/or on ``channel``, a page
+    at a time: ``(messages, next_cursor)``."""
+    query = select(DevMessage.id.label("id"), DevMessage.sent_at.label("sent_at"))
+    if to:
+        query = query.where(DevMessage.to_address == to)
+    if channel:
+        query = query.where(DevMessage.channel == channel)
+    statement = union_page_statement([query], cursor=cursor, limit=limit, order=NEWEST_SENT)
+    found = read_union_page(session, statement, limit=limit, order=NEWEST_SENT, counted=False)
+    ids = [row.id for row in found.rows]
+    found_ids = select(DevMessage).where(DevMessage.id.in_(ids))
+    by_id = {m.id: m for m in session.scalars(found_ids)} if ids else {}
+    return [by_id[i] for i in ids], found.next_cursor
 
 
 def messages(
     session: Session, *, to: str | None = None, limit: int = 50, channel: str | None = None
 ) -> list[DevMessage]:
-    """The newest messages first, optionally only those to ``to`` and/or on ``channel``."""
-    query = select(DevMessage).order_by(DevMessage.sent_at.desc(), DevMessage.id.desc()).limit(limit)
-    if to:
-        query = query.where(DevMessage.to_address == to)
-    if channel:
-        query = query.where(DevMessage.channel == channel)
-    return list(session.scalars(query))
+    """The newest ``limit`` messages (``messages_page``'s first page)."""
+    return messages_page(session, to=to, channel=channel, limit=limit)[0]
 
 
 def get(session: Session, message_id: uuid.UUID) -> DevMessage | None:
