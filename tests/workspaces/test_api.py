@@ -411,7 +411,27 @@ class TestWhoSeesWhat:
         emails = {m["user"]["email"] for m in r.json()["items"]}
         assert "owner@acme.com" in emails and "boss@other.com" not in emails
         r = client.get(api(other, "/people/suggestions"), params={"q": "sam"}, headers=other.headers())
-        assert r.json()["items"] == []
+        assert r.json() == {"items": [], "next_cursor": None}
+
+    def test_suggestions_page_on_rather_than_stop(self, client, db):
+        """Suggestions come by name, ``limit`` at a time, with a cursor to the rest: more matches
+        than the page are never dropped without a word (they stopped at 50, however many)."""
+        from tests.factories import active_member
+
+        pf = create_portal(db)
+        names = [f"zed{i:02d}@acme.com" for i in range(7)]
+        for email in reversed(names):
+            active_member(db, pf, email)
+        seen, cursor = [], None
+        for _ in range(5):
+            params = {"q": "zed", "limit": 3, **({"cursor": cursor} if cursor else {})}
+            body = client.get(api(pf, "/people/suggestions"), params=params, headers=pf.headers()).json()
+            assert len(body["items"]) <= 3, body
+            seen += [m["user"]["email"] for m in body["items"]]
+            cursor = body["next_cursor"]
+            if cursor is None:
+                break
+        assert seen == names and cursor is None  # by name, each once
 
 
 __all__ = ["PASSWORD"]

@@ -211,15 +211,19 @@ def get_bulk(job_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> BulkJob
     "/portals/{portal}/people/suggestions",
     response_model=PeopleMatches,
     operation_id="people_suggest",
-    responses=problems(PermissionDenied),
+    responses=problems(PermissionDenied, InvalidInput),
 )
 def search_people(
     actor: ActorDep,
     session: SessionDep,
     q: str = "",
     user_type: Literal["internal", "client"] | None = None,
-    limit: int = 10,
+    cursor: str | None = None,
+    limit: Limit = 10,
 ) -> PeopleMatches:
-    """Suggestions as you type a name, email or phone: this portal's active members only."""
-    matches = members_service.search_people(session, actor, q, user_type=user_type, limit=limit)
-    return PeopleMatches(items=[MemberRead.of(m) for m in matches])
+    """Suggestions as you type a name, email or phone: this portal's active members only, by
+    name, ``limit`` at a time (``next_cursor`` for more)."""
+    matches, next_cursor = members_service.search_people(
+        session, actor, q, user_type=user_type, cursor=cursor, limit=limit
+    )
+    return PeopleMatches(items=[MemberRead.of(m) for m in matches], next_cursor=next_cursor)

@@ -291,6 +291,28 @@ def read_union_page(
     return UnionPage(rows, next_cursor, total)
 
 
+def ordered_page(
+    session: Session,
+    model: type[T],
+    query: Select[*tuple[Any, ...]],
+    *,
+    cursor: str | None,
+    limit: int,
+    order: Order,
+) -> tuple[list[T], str | None]:
+    """One page of ``model`` rows in an ``order`` other than ``created_at``'s (``page``'s):
+    ``query`` selects their ``id`` and the order's keys, labelled; the rows are then read by id
+    (one query), in the page's order. ``(rows, next_cursor)``."""
+    statement = union_page_statement([query], cursor=cursor, limit=limit, order=order)
+    found = read_union_page(session, statement, limit=limit, order=order, counted=False)
+    ids = [row.id for row in found.rows]
+    if not ids:
+        return [], found.next_cursor
+    id_column: Any = model.id  # type: ignore[attr-defined]
+    by_id = {row.id: row for row in session.scalars(select(model).where(id_column.in_(ids)))}  # type: ignore[attr-defined]
+    return [by_id[i] for i in ids], found.next_cursor
+
+
 # A SELECT of at most this many matches is read whole and then ordered (``union_page_statement``'s
 # ``few``): a few milliseconds at most, where a walk of its order's index may read every row.
 FEW = 1000

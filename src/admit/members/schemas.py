@@ -73,6 +73,7 @@ class MemberPage(BaseModel):
 
 class PeopleMatches(BaseModel):
     items: list[MemberRead]
+    next_cursor: str | None
 
 
 def user_read(user: User) -> UserRead:

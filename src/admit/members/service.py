@@ -36,7 +36,7 @@ from admit.audit import service as audit_service
 from admit.db import UTCDateTime, rowcount
 from admit.errors import InvalidInput, MemberDeactivated, MemberNotFound
 from admit.kit.bulk import one_of
-from admit.kit.pagination import page, seekable
+from admit.kit.pagination import Order, ordered_page, page, seekable
 from admit.kit.search import contains, lists
 from admit.kit.text import sentence
 from admit.members import addresses
@@ -488,15 +488,26 @@ def list_members(
     return page(session, query, Member, cursor=cursor, limit=limit)
 
 
+# Suggestions' order: by name (the address when there is none), lowercased, as the roster's
+# ``name`` sort reads it (``members.sort_name``, its index), then id; its own cursors.
+BY_NAME = Order("suggest", ("sort_name",), descending=False, kind="text")
+
+
 def search_people(
-    session: Session, actor: Actor, q: str, *, user_type: str | None = None, limit: int = 10
-) -> list[Member]:
+    session: Session,
+    actor: Actor,
+    q: str,
+    *,
+    user_type: str | None = None,
+    cursor: str | None = None,
+    limit: int = 10,
+) -> tuple[list[Member], str | None]:
     """Type-ahead suggestions: active members of the actor's portal (never another portal's)
-    whose name, email or phone number contains ``q``."""
+    whose name, email or phone number contains ``q``, by name: ``(members, next_cursor)``."""
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
     q = (q or "").strip().lower()
     if not q:
-        return []
+        return [], None
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
     matches = [func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\")]
@@ -504,17 +515,15 @@ def search_people(
     if len(digits) >= 3:
         matches.append(User.phone.like(f"%{digits}%"))
     query = (
-        select(Member)
+        select(Member.id.label("id"), Member.sort_name.label("sort_name"))
         .join(User, User.id == Member.user_id)
         .where(Member.portal_id == actor.portal.id, Member.status == ACTIVE, or_(*matches))
-        .order_by(func.lower(User.name), User.email)
-        .limit(max(1, min(limit, 50)))
     )
     if user_type:
         if user_type not in tuple(UserType):
             raise InvalidInput("user_type must be internal or client.", field="user_type")
         query = query.where(Member.user_type == user_type)
-    return list(session.scalars(query))
+    return ordered_page(session, Member, query, cursor=cursor, limit=limit, order=BY_NAME)
 
 
 def activate(

@@ -11,7 +11,7 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admit.kit.pagination import Order, read_union_page, union_page_statement
+from admit.kit.pagination import Order, ordered_page
 from admit.notifications.models import DevMessage
 
 NEWEST_SENT = Order("-sent_at", ("sent_at",))
@@ -32,12 +32,7 @@ def messages_page(
         query = query.where(DevMessage.to_address == to)
     if channel:
         query = query.where(DevMessage.channel == channel)
-    statement = union_page_statement([query], cursor=cursor, limit=limit, order=NEWEST_SENT)
-    found = read_union_page(session, statement, limit=limit, order=NEWEST_SENT, counted=False)
-    ids = [row.id for row in found.rows]
-    found_ids = select(DevMessage).where(DevMessage.id.in_(ids))
-    by_id = {m.id: m for m in session.scalars(found_ids)} if ids else {}
-    return [by_id[i] for i in ids], found.next_cursor
+    return ordered_page(session, DevMessage, query, cursor=cursor, limit=limit, order=NEWEST_SENT)
 
 
 def messages(
