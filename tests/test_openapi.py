@@ -500,3 +500,44 @@ class TestSkipCodes:
         answered -= {"will_invite"}
         assert declared["results' code"] == answered, declared["results' code"] ^ answered
         assert declared["a contact's outcome"] == seen["a contact's outcome"], declared["a contact's outcome"]
+
+
+# Answers with ``items`` and no ``next_cursor``: only sets that are whole and small by rule, so
+# nothing ever caps them (STYLE.md §12: every list pages with a cursor, never silently capped).
+WHOLE_BY_RULE = {
+    # The events Admit sends: a closed vocabulary in the code (``events.catalogue``).
+    "webhook_event_types",
+    # One row per kind of optional message: a closed vocabulary (``notifications.preferences``).
+    "me_notification_preferences_get",
+    "me_notification_preferences_update",
+    # A flow's roles: at most ``MAX_ROLES`` (20), a twenty-first is refused.
+    "workspaces_roles_list",
+    "workspaces_roles_add",
+    # The answer to the text posted, one item per recipient in it: more than
+    # ``MAX_RECIPIENTS_PER_REQUEST`` is refused (422), never cut.
+    "recipients_check",
+}
+
+
+class TestListShapes:
+    def test_every_list_pages_with_a_cursor(self, client):
+        """No GET answers a bare array, and every answer with ``items`` carries ``next_cursor``
+        (a list that can grow pages; none is silently capped), but the ``WHOLE_BY_RULE`` sets;
+        each of those is still such an answer (the allow-list names no operation that moved on)."""
+        document = _document(client)
+        wrong, uncursored = [], set()
+        for path, method, operation in _operations(document):
+            for status, response in operation["responses"].items():
+                schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if not status.startswith("2") or schema is None:
+                    continue
+                schema = _resolve(document, schema)
+                if method == "get" and schema.get("type") == "array":
+                    wrong.append((method, path, "a bare array"))
+                properties = schema.get("properties", {})
+                if "items" in properties and "next_cursor" not in properties:
+                    uncursored.add(operation["operationId"])
+                    if operation["operationId"] not in WHOLE_BY_RULE:
+                        wrong.append((method, path, "items without next_cursor"))
+        assert not wrong, wrong
+        assert uncursored == WHOLE_BY_RULE, uncursored ^ WHOLE_BY_RULE
