@@ -745,3 +745,6 @@ class RecipientRateLimited(RateLimited):
     (``ADMIT_RECIPIENT_MINUTE_LIMIT``, ``ADMIT_RECIPIENT_DAY_LIMIT``): wait ``retry_after``."""
 
     code = ErrorCode.RECIPIENT_RATE_LIMITED
+    # Why, and when to try again, of this one person (``notifications.service.limit_reached``):
+    # what a result of several people's says of them, where the message says nothing was sent.
+    why: str = ""

@@ -204,6 +204,38 @@ class TestResend:
         after = {e: mail_count(db, e) for e in before}
         assert after == {"a@smith.net": before["a@smith.net"], "b@smith.net": 2, "c@smith.net": 2}
 
+    def test_a_row_resend_skips_a_person_sent_a_message_a_moment_ago_and_sends_the_rest(
+        self, client, db, worker, rate_limits
+    ):
+        """One person on a group's row who was sent a message less than a minute ago is skipped
+        (``recipient_rate_limited``, in words); the others on the row still get their new link
+        (the whole row was refused, nothing sent to anyone)."""
+        from datetime import timedelta
+
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        body = {"name": "Smith family", "recipients": ["b@smith.net", "c@smith.net"]}
+        group = client.post(api(pf, "/client-groups"), json=body, headers=pf.headers()).json()["team"]
+        ws = create_workspace(client, pf, "Estate")
+        assert add(client, pf, ws["id"], group_ids=[group["id"]]).json()["counts"]["invited"] == 2
+        with clock.travel(timedelta(minutes=5)):
+            b = next(
+                m["user"]["id"]
+                for m in members(client, pf, ws["id"])["items"]
+                if m["user"]["email"] == "b@smith.net"
+            )
+            one = client.post(api(pf, f"/workspaces/{ws['id']}/members/{b}/resend"), headers=pf.headers())
+            assert one.status_code == 200, one.text
+            r = client.post(
+                api(pf, f"/workspaces/{ws['id']}/groups/{group['id']}/resend"), headers=pf.headers()
+            )
+        assert r.status_code == 200 and r.json()["counts"] == {"resent": 1, "skipped": 1}, r.text
+        said = {x["recipient"]: (x["outcome"], x["code"]) for x in r.json()["results"]}
+        assert said == {"b@smith.net": ("skipped", "recipient_rate_limited"), "c@smith.net": ("resent", None)}
+        (held,) = [x for x in r.json()["results"] if x["code"]]
+        assert "b@smith.net was sent a message" in held["detail"], held
+
     def test_a_blank_recipient_has_a_result_of_its_own(self, client, db):
         """As for ``POST …/invitations``: a blank element is not dropped without a word."""
         pf = create_portal(db)

@@ -203,6 +203,32 @@ class TestWorkspacePage:
         worker.drain()
         assert mail_count(db, "cleo@client.org") == 1
 
+    def test_a_rows_resend_sends_to_the_others_and_names_the_one_held_back(
+        self, client, db, worker, rate_limits
+    ):
+        """A group's row where one person was sent a message a moment ago: the others get their
+        new link, and the panel says who was not sent one, why and when to try again (once)."""
+        from datetime import timedelta
+
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        body = {"name": "Smiths", "recipients": ["sam@smith.org", "sue@smith.org"]}
+        group = client.post(api(pf, "/client-groups"), json=body, headers=pf.headers()).json()["team"]
+        add(client, pf, ws["id"], group_ids=[group["id"]])
+        worker.drain()  # the first invitations go out (a resend cancels one still queued)
+        with clock.travel(timedelta(minutes=5)):
+            page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+            w = f"/p/{pf.slug}/workspaces/{ws['id']}"
+            csrf = {"csrf_token": csrf_of(page.text)}
+            client.post(f"{w}/members/{_user_id(page.text, 'sam@smith.org')}/resend", data=csrf)
+            r = client.post(f"{w}/groups/{group['id']}/resend", data=csrf)
+            worker.drain()
+        said = "Invitation resent to 1 person. Not sent: sam@smith.org was sent a message less than a minute"
+        assert _text(r).count(said) == 1, _text(r)
+        assert (mail_count(db, "sam@smith.org"), mail_count(db, "sue@smith.org")) == (2, 2)
+
     def test_a_client_sees_only_their_workspace_and_no_controls(self, client, db, worker):
         """A client's home lists only the workspace they were invited to; its page has no
         Invite, Assign, Add action or Resend; another workspace is 404; lists redirect home."""

@@ -21,7 +21,8 @@ without that right refuses the whole request before anything is written.
 ``resend`` (one member) and ``resend_team`` (a team's or group's row) reissue the portal
 invitation of those not joined: one new message each, every earlier link dead. Each person
 gets a ``RecipientResult`` too: ``resent``, or (on a row) ``skipped`` with ``already_joined``,
-``no_invitation``, ``member_deactivated``, ``address_suppressed`` or ``not_allowed``.
+``no_invitation``, ``member_deactivated``, ``address_suppressed``, ``not_allowed`` or
+``recipient_rate_limited`` (sent a message a moment ago: the others on the row still get theirs).
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from admit.errors import (
     NoInvitation,
     NotFound,
     PermissionDenied,
+    RecipientRateLimited,
 )
 from admit.flows.people_asked import NOWHERE, At, at, deactivated_skip, in_order_asked, sort_asked
 from admit.flows.people_asked import skipped as _skipped
@@ -356,19 +358,23 @@ def resend_team(
             continue
         try:
             invitation = _resend_one(session, actor, workspace, membership, counted=True)
-        except (Conflict, PermissionDenied) as exc:
-            # Joined meanwhile, their invitation was withdrawn, or it is an internal invitation
-            # this actor may not renew: nothing to send to them.
-            results.append(_not_resent(tm.user, _resend_skip(exc), exc.message))
+        except (Conflict, PermissionDenied, RecipientRateLimited) as exc:
+            # Joined meanwhile, their invitation was withdrawn, it is an internal invitation this
+            # actor may not renew, or they were sent a message a moment ago (refused before
+            # anything is written): nothing to send to them, the others on the row still get theirs.
+            why = exc.why if isinstance(exc, RecipientRateLimited) else exc.message
+            results.append(_not_resent(tm.user, _resend_skip(exc), why))
             continue
         results.append(_resent(membership, invitation))
     session.flush()
     return results
 
 
-def _resend_skip(refused: Conflict | PermissionDenied) -> ResultCode:
+def _resend_skip(refused: Conflict | PermissionDenied | RecipientRateLimited) -> ResultCode:
     """The result code of a person a row's Resend passed over: the refusal a single Resend
     answers, as a recipient's code."""
+    if isinstance(refused, RecipientRateLimited):
+        return SkipCode.RECIPIENT_RATE_LIMITED
     if isinstance(refused, AlreadyJoined):
         return ResendSkipCode.ALREADY_JOINED
     if isinstance(refused, MemberDeactivated):

@@ -136,7 +136,10 @@ def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | Non
     wait = recipient_waits(session, [to]).get(to)
     if wait is None:
         return
-    raise RecipientRateLimited(f"Nothing was sent: {limit_reached(wait, who=to)}", retry_after=wait.seconds)
+    why = limit_reached(wait, who=to)
+    refused = RecipientRateLimited(f"Nothing was sent: {why}", retry_after=wait.seconds)
+    refused.why = why
+    raise refused
 
 
 def count_texts(session: Session, portal_id: uuid.UUID, since: datetime) -> int:

@@ -23,6 +23,7 @@ from admit.actor import Actor
 from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
+from admit.invitations.codes import ResendSkipCode
 from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
@@ -257,11 +258,19 @@ def _resend_team(
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
     resent = sum(1 for r in results if r.outcome is Outcome.RESENT)
-    if resent:
-        notice = f"Invitation resent to {resent} {'person' if resent == 1 else 'people'}."
-    else:
-        notice = "Everyone has joined; nothing to resend."
-    return _back(actor, workspace_id, {"notice": notice, "panel": "members"}, request, anchor="#members")
+    # Those the row's Resend passed over for a reason someone may act on, each said in its words.
+    held = [
+        r.detail for r in results if r.outcome is Outcome.SKIPPED and r.code != ResendSkipCode.ALREADY_JOINED
+    ]
+    said = [f"Invitation resent to {resent} {'person' if resent == 1 else 'people'}."] if resent else []
+    if held:
+        said.append(("Not sent: " if resent else "Nothing was sent: ") + " ".join(held))
+    flash = (
+        {"notice" if resent else "error": " ".join(said)}
+        if said
+        else {"notice": "Everyone has joined; nothing to resend."}
+    )
+    return _back(actor, workspace_id, {**flash, "panel": "members"}, request, anchor="#members")
 
 
 @router.post(
@@ -530,7 +539,9 @@ def _show_page(
             "grantable_roles": [
                 str(r) for r in INTERNAL_ROLES if policy.check_grant_role(actor.role, r) is None
             ],
-            "notice": flash.get("notice"),
+            # Said once: in the panel the flash reopens (Members), or at the top of the page.
+            "notice": None if flash.get("panel") else flash.get("notice"),
+            "panel_notice": flash.get("notice") if flash.get("panel") else None,
             "flash": flash,
             "conversation": conversation,
             "seen_by": seen_by,
