@@ -111,6 +111,46 @@ class TestProblems:
             "limit": "A whole number."
         }
 
+    def test_more_kinds_of_parsing_error_in_plain_words(self, client, db):
+        """A choice, a list, an id, an input the request does not take, a day that does not
+        exist (written right) and a true-or-false: each said in the product's words, by name,
+        not pydantic's ("Input should be 'internal' or 'client'", "Extra inputs are not
+        permitted", "found `n` at 0")."""
+        pf = create_portal(db)
+        at = f"/api/v1/portals/{pf.slug}"
+
+        def said(r) -> dict:
+            assert (r.status_code, r.json()["code"]) == (422, "invalid_input"), r.text
+            return {e["field"]: e["message"] for e in r.json()["errors"]}
+
+        body = {"recipients": "a@acme.com", "user_type": "bogus", "colour": "red"}
+        assert said(client.post(f"{at}/invitations", json=body, headers=pf.headers())) == {
+            "recipients": "A list.",
+            "user_type": "One of “internal” or “client”.",
+            "colour": "Not something this request takes.",
+        }
+        id_said = said(client.get(f"{at}/invitations/not-an-id", headers=pf.headers()))
+        assert id_said["invitation_id"].startswith("An id (a UUID"), id_said
+        settings = {"client_require_password": "maybe"}
+        assert said(client.patch(f"{at}/settings", json=settings, headers=pf.headers())) == {
+            "client_require_password": "true or false."
+        }
+        # A day written right that does not exist (an action's ``due_on``), as pydantic refuses it.
+        from datetime import date
+
+        from pydantic import BaseModel, ValidationError
+
+        from admit.api.errors import field_error
+
+        class Due(BaseModel):
+            due_on: date
+
+        try:
+            Due.model_validate_json('{"due_on": "2026-02-30"}')
+        except ValidationError as refused:
+            (error,) = refused.errors()
+        assert field_error(error) == {"field": "due_on", "message": "No such day: 2026-02-30."}
+
     def test_401_names_the_scheme(self, client, db):
         """A 401 tells clients how to authenticate (WWW-Authenticate: Bearer), and its detail says
         it to whoever reads it: an API key in the Authorization header (it had said "Sign in

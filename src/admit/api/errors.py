@@ -9,6 +9,7 @@ errors it can give besides those its dependencies and input imply (``api.openapi
 from __future__ import annotations
 
 import inspect
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
@@ -142,6 +143,9 @@ class _FieldError(TypedDict):
     message: str
 
 
+_QUOTED, _CURLY = re.compile(r"'([^']*)'"), r"“\1”"
+
+
 def field_error(err: Mapping[str, Any]) -> _FieldError:
     """One of pydantic's errors as the faces say it: the input's dotted name, and plain words for
     the commonest kinds (by its ``type``; any other keeps pydantic's message)."""
@@ -171,8 +175,28 @@ def field_error(err: Mapping[str, Any]) -> _FieldError:
         message = f"At least {ctx['ge']}."
     elif kind == "less_than_equal":
         message = f"At most {ctx['le']}."
-    elif kind == "int_parsing":
+    elif kind in ("int_parsing", "int_type", "int_from_float"):
         message = "A whole number."
+    elif kind in ("float_parsing", "float_type", "decimal_parsing"):
+        message = "A number."
+    elif kind in ("bool_parsing", "bool_type"):
+        message = "true or false."
+    elif kind in ("string_type", "string_unicode"):
+        message = "Text (a JSON string)."
+    elif kind == "list_type":
+        message = "A list."
+    elif kind in ("literal_error", "enum") and isinstance(ctx.get("expected"), str):
+        # pydantic's "'internal' or 'client'", in the quotes the product writes.
+        message = f"One of {_QUOTED.sub(_CURLY, ctx['expected'])}."
+    elif kind in ("uuid_parsing", "uuid_type"):
+        message = "An id (a UUID, e.g. 0b7c3d2e-8f1a-4c5b-9d6e-2a3b4c5d6e7f)."
+    elif kind == "extra_forbidden":
+        message = "Not something this request takes."
+    elif kind in ("date_parsing", "date_from_datetime_parsing") and "outside expected range" in str(
+        ctx.get("error", "")
+    ):
+        # Written right, but no such day ("2026-02-30"): saying the format again would mislead.
+        message = f"No such day: {given}." if isinstance(given, str) else A_DAY
     elif kind in ("date_parsing", "date_from_datetime_parsing", "date_from_datetime_inexact", "date_type"):
         message = A_DAY
     elif kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
