@@ -3,6 +3,8 @@ on both backends."""
 
 from __future__ import annotations
 
+import re
+
 from admit.audit import service as audit_service
 from admit.flows import members as members_flow
 from admit.invitations import service as invitations_service
@@ -34,6 +36,12 @@ def _events(client, pf, **params):
     r = client.get(f"/api/v1/portals/{pf.slug}/audit-events", params=params, headers=pf.headers())
     assert r.status_code == 200, r.text
     return r.json()["items"]
+
+
+def _what(event: dict) -> str:
+    """An event's sentence without who did it (a person's label, or an API key's name)."""
+    said = event["summary"].removeprefix(event["actor_label"] + " ")
+    return re.sub(r"^The API key “[^”]*” \([0-9a-f]+\) ", "", said)
 
 
 class TestAuditLog:
@@ -116,7 +124,14 @@ class TestAuditLog:
         summaries = [e["summary"] for e in _events(client, pf, category="invitations")]
         assert "nona@example.com invited lee@example.com as Member" in summaries
         by_key = [s for s in summaries if "kim@example.com" in s]
-        assert by_key and by_key[0].startswith("api key "), by_key
+        # An API key is named by its name, its prefix after it, as the sentence's first words.
+        assert by_key and by_key[0].startswith("The API key “default” ("), by_key
+        keys = f"/api/v1/portals/{pf.slug}/api-keys"
+        key = client.post(keys, json={"name": "Zapier sync"}, headers=pf.headers())
+        assert key.status_code == 201, key.text
+        made = [e["summary"] for e in _events(client, pf, category="settings") if "Zapier" in e["summary"]]
+        prefix = key.json()["key"]["prefix"]
+        assert len(made) == 1 and made[0].endswith(f"created the API key “Zapier sync” ({prefix})"), made
 
 
 class TestDoneByThemselves:
@@ -237,7 +252,7 @@ class TestLinkEvents:
         )
         assert r.status_code == 200, r.text
         events = changes()
-        assert [e["summary"].removeprefix(e["actor_label"] + " ") for e in events] == [
+        assert [_what(e) for e in events] == [
             "changed the portal's invitation lifetime and time zone",
             "required two-step verification for clients",
         ]
@@ -283,7 +298,7 @@ class TestWorkspaceEvents:
         )
         assert removed.status_code == 204, removed.text
         events = _events(client, pf, category="workspaces")
-        summaries = [e["summary"].removeprefix(e["actor_label"] + " ") for e in events]
+        summaries = [_what(e) for e in events]
         for said in (
             "added ivy@acme.com to the workspace Q3 Audit",
             "added nora@home.net to the workspace Q3 Audit",
@@ -298,10 +313,7 @@ class TestWorkspaceEvents:
             headers=pf.headers(),
         )
         assert added.status_code == 201, added.text
-        summaries = [
-            e["summary"].removeprefix(e["actor_label"] + " ")
-            for e in _events(client, pf, category="workspaces")
-        ]
+        summaries = [_what(e) for e in _events(client, pf, category="workspaces")]
         assert "added the action “Review the contract” to the workspace Q3 Audit" in summaries
         assert "workspace.action_added" in {e["action"] for e in _events(client, pf, q="action")}
 

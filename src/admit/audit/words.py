@@ -226,6 +226,20 @@ SEARCHED_AS = {
 }
 
 
+# An API key's label as events keep it (``Actor.label``, also the webhooks' ``actor.label``):
+# "api key a22527ab (Zapier sync)"; a sentence names it "The API key “Zapier sync” (a22527ab)".
+_API_KEY_LABEL = re.compile(r"^api key (\S+) \((.*)\)$")
+
+
+def _named(label: str) -> str:
+    """How a sentence names the actor an event's label is: an API key by its name, a person's
+    phone number as the pages write numbers, anything else as it is."""
+    key = _API_KEY_LABEL.match(label)
+    if key is not None:
+        return f"The API key “{key.group(2)}” ({key.group(1)})"
+    return readable_phone(label)
+
+
 def sentence(event: Event, actor: str | None = None) -> str:
     """The event as one sentence, its actor first (``actor``: how to name them, when the
     reader knows better than the label the event was written with)."""
@@ -238,7 +252,7 @@ def sentence(event: Event, actor: str | None = None) -> str:
         name = f"“{name}”"  # typed by a visitor about themselves: quoted, never taken as fact
     if actor == ANONYMOUS:  # an account event written before its account was kept as who did it
         actor = None
-    who = actor or readable_phone(event.actor_label)
+    who = actor or _named(event.actor_label)
     target = (f"{name} ({address})" if address else name) if name else address or "someone"
     suffix = ""
     if event.action.startswith(ACCOUNT) and address:

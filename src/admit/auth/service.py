@@ -275,6 +275,12 @@ def revoke_api_keys(session: Session, *, portal_id: uuid.UUID, created_by_id: uu
     )
 
 
+def key_label(key: ApiKey) -> str:
+    """How the audit log names an API key it tells of: its name, then its prefix, which is what
+    the key's holder sees of its secret ("“Zapier sync” (a22527ab)")."""
+    return f"“{key.name}” ({key.prefix})"
+
+
 def create_api_key(
     session: Session,
     *,
@@ -333,7 +339,12 @@ def issue_api_key(
         expires_at=expires_at,
     )
     audit_service.record(
-        session, actor, "api_key.created", target_type="api_key", target_id=key.id, target_label=key.prefix
+        session,
+        actor,
+        "api_key.created",
+        target_type="api_key",
+        target_id=key.id,
+        target_label=key_label(key),
     )
     return raw, key
 
@@ -362,7 +373,7 @@ def revoke_api_key(session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKey:
             "api_key.revoked",
             target_type="api_key",
             target_id=key.id,
-            target_label=key.prefix,
+            target_label=key_label(key),
         )
         session.flush()
     return key

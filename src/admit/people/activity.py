@@ -84,13 +84,13 @@ def log(
     users = members_service.users_by_id(session, {e.actor_user_id for e in events if e.actor_user_id})
     names = names_in_portal(session, actor.portal.id, users.values())
 
-    def who(event: AuditEvent) -> str:
+    def who(event: AuditEvent) -> str | None:
         user = users.get(event.actor_user_id) if event.actor_user_id else None
         # The label is the person's address when they acted themselves (an API key acting for
-        # its maker carries the key's label: it stays).
+        # its maker carries the key's label: the sentence names the key by it, ``words``).
         if user is not None and user.address == event.actor_label and names.get(user.id):
             return names[user.id]
-        return event.actor_label
+        return None
 
     return [Entry(e, sentence(e, actor=who(e))) for e in events], next_cursor
 
