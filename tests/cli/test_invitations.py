@@ -150,6 +150,24 @@ class TestInvite:
             roles = dict(session.execute(select(Invitation.recipient, Invitation.role)).all())
         assert roles == {"ada@example.com": "admin", "mo@example.com": "member"}
 
+    def test_an_unused_role_column_is_said(self, run, db, tmp_path):
+        """A file with a Role column, without ``--use-role-column``: the preview and the summary
+        say the column was seen and not used (it was silent: everyone became a Member)."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "p.csv"
+        path.write_text("email,role\nada@example.com,admin\nmo@example.com,owner\nli@example.com,superuser\n")
+        args = ("invite", "--portal", slug, *INTERNAL, "--file", str(path))
+        said = "The file has a Role column (3 rows); it is not used: add --use-role-column to use it."
+        preview = run(*args, "--dry-run")
+        assert said in preview.stdout, preview.output
+        used = run(*args, "--role", "admin", "--use-role-column", "--dry-run")
+        assert "Role column" not in used.stdout, used.output
+        imported = run(*args)
+        assert imported.exit_code == 0, imported.output
+        assert said in imported.stdout, imported.output
+        with db.unit_of_work() as session:
+            assert set(session.scalars(select(Invitation.role))) == {"member"}
+
     def test_file_exit_codes(self, run, tmp_path):
         """An import is done (exit 0) when every row was invited or had nothing to do (the same
         list again: "already imported"); a row that needs fixing makes it exit 1."""
@@ -296,12 +314,36 @@ class TestInviteFile:
         assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
 
     def test_summary_without_json(self, run, db, people_csv):
-        """The plain summary says how many were invited and skipped, by reason."""
+        """The plain summary says how many were invited and skipped, by reason in words (it said
+        codes: "1 already_member"), then the rows skipped: row number, address, why."""
         pf = create_portal(db)
         result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv))
         assert result.exit_code == 1, result.output  # two invalid rows
-        assert "2 invited" in result.stdout
-        assert "1 already_member" in result.stdout
+        lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+        assert lines[0].startswith(
+            "2 invited · 4 skipped: 2 not usable emails or phone numbers, 1 already a member, 1 listed twice."
+        ), lines
+        assert "_" not in lines[0]
+        assert "row 4: owner@acme.com This person is already in the portal." in lines
+        duplicate = "row 5: ada@example.com This address appears more than once"
+        assert any(line.startswith(duplicate) for line in lines)
+        assert any(line.startswith("row 6: bob@gmial.com") and "bob@gmail.com" in line for line in lines)
+        assert any(line.startswith("row 7: carol@example.con") for line in lines)
+        assert not any("more" in line for line in lines[1:] if not line.startswith("row"))
+
+    def test_summary_lists_the_first_rows_skipped_and_how_many_more(self, run, db, tmp_path):
+        """Many rows skipped: the first ten are listed, then "and N more"."""
+        pf = create_portal(db)
+        path = tmp_path / "bad.txt"
+        path.write_text("".join(f"nobody{i}\n" for i in range(13)))
+        result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(path))
+        assert result.exit_code == 1, result.output
+        lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
+        assert lines[0].startswith("0 invited · 13 skipped: 13 not usable emails or phone numbers"), lines
+        assert [line.split(":")[0] for line in lines if line.startswith("row ")] == [
+            f"row {n}" for n in range(1, 11)
+        ]
+        assert any(line.startswith("and 3 more") for line in lines), lines
 
     def test_exit_code_1_when_a_row_needs_fixing(self, run, db, tmp_path):
         """Exit code 1 when a row needs fixing (``nope``), whatever the others (already there), with

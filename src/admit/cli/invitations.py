@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from admit.actor import Actor
+    from admit.db import Database
     from admit.invitations.models import Invitation
 
 
@@ -173,6 +174,7 @@ def _import_file(
     from admit.imports import jobs as imports_jobs
     from admit.imports import service as imports_service
     from admit.imports.models import DONE, FAILED, InvitationImport
+    from admit.invitations import pipeline
 
     settings = _shared.settings()
     db = _shared.database(settings)
@@ -204,10 +206,17 @@ def _import_file(
                     role_column=role_column,
                 )
                 import_id, total = imp.id, imp.total_rows
+                unused_roles = (
+                    imports_service.role_cells(session, actor, import_id)
+                    if user_type == "internal" and not imp.role_column and not as_json
+                    else 0
+                )
     except DomainError as exc:
         _shared.refuse(exc)
     if dry_run:
         _print_preview(preview, as_json)
+        if not as_json and user_type == "internal" and not preview["role_column"]:
+            _say_unused_role_column(preview["role_cells"])
         _shared.finish(_preview_exit_code(preview))
         return
     if not created:
@@ -240,10 +249,43 @@ def _import_file(
     if as_json:
         _shared.echo_json(final)
     else:
-        skipped = ", ".join(f"{n} {code}" for code, n in sorted(final["skipped"].items())) or "none"
-        click.echo(f"{final['invited']} invited, skipped: {skipped}. {_shared.QUEUED}")
+        queued = f" {_shared.QUEUED}" if final["invited"] else ""
+        click.echo(f"{pipeline.summary(final['invited'], final['skipped'])}.{queued}")
+        _print_skipped(db, slug, import_id, sum(final["skipped"].values()))
+        _say_unused_role_column(unused_roles)
     skipped_codes = (code for code, n in final["skipped"].items() if n)
     _shared.finish(_shared.exit_code(skipped_codes, failed=final["status"] == FAILED))
+
+
+SKIPPED_SHOWN = 10  # the rows not invited listed after an import's summary; its report has all
+
+
+def _print_skipped(db: Database, slug: str, import_id: uuid.UUID, skipped: int) -> None:
+    """The first rows a finished import did not invite: row number, address, why; then how
+    many more (the import's page and its report list them all)."""
+    from admit.imports import service as imports_service
+
+    if not skipped:
+        return
+    with db.unit_of_work() as session:
+        actor = _shared.operator(session, slug)
+        rows = imports_service.first_skipped(session, actor, import_id, limit=SKIPPED_SHOWN)
+        for r in rows:
+            why = r.detail or imports_service.outcome_words(r.code)
+            click.echo(f"  row {r.row_number}: {r.email or r.recipient or 'no address'}  {why}")
+    if skipped > len(rows):
+        click.echo(
+            f"  and {skipped - len(rows):,} more: every row is in the import's report "
+            f"(User Management, or the API's …/invitation-imports/{import_id}/report.csv?outcome=skipped)."
+        )
+
+
+def _say_unused_role_column(role_cells: int) -> None:
+    """A list with a Role column imported without ``--use-role-column``: say it was not used
+    (everyone has the list's role), as the import's preview page does."""
+    if role_cells:
+        rows = f"{role_cells:,} {'row' if role_cells == 1 else 'rows'}"
+        click.echo(f"The file has a Role column ({rows}); it is not used: add --use-role-column to use it.")
 
 
 # --- admit invitations list|resend|revoke -------------------------------------------------------

@@ -62,6 +62,7 @@ __all__ = [
     "outcome_words",
     "preview",
     "report_csv",
+    "role_cells",
     "status_of",
 ]
 
@@ -145,7 +146,7 @@ def _preview(
         for d in evaluate.decide(session, actor, options, batch, seen):
             code = WILL_INVITE if d.result is None else str(d.result.code)
             counts[code] += 1
-            role_cells += bool(d.row.role and d.row.role.strip())
+            role_cells += _has_own_role(d.row)
             if d.result is None:
                 roles[str(d.recipient.role or options.role)] += 1
             sampled = samples.setdefault(code, [])  # a code the pipeline gives beside SkipCode's
@@ -174,6 +175,19 @@ def _preview(
         "role_cells": role_cells,
         "role_column": options.role_column,
     }
+
+
+def _has_own_role(row: parsing.Row) -> bool:
+    """Whether a row has something in the list's Role column (used only when the admin chose to)."""
+    return bool(row.role and row.role.strip())
+
+
+def role_cells(session: Session, actor: Actor, import_id: uuid.UUID) -> int:
+    """How many rows of a stored list have something in its Role column, as a preview counts
+    them (its ``role_cells``): for an import started without a preview (``admit invite --file``
+    says when the column was there and not used)."""
+    imp = get_or_raise(session, actor, import_id)
+    return sum(_has_own_role(row) for row in read_rows(storage.stored_chunks(session, imp.id)))
 
 
 def create(
