@@ -187,6 +187,26 @@ class TestManageLink:
         after = client.get(f"/api/v1/portals/{pf.slug}/link", headers=pf.headers()).json()
         assert after == before
 
+    def test_every_bad_domain_is_named_in_words(self, client, db):
+        """Each bad domain its own entry, in the product's words: curly quotes, lower case after
+        the colon, none of the address checker's own text ("An email address cannot…")."""
+        pf = create_portal(db)
+        body = {"allowed_domains": ["acme..com", "@foo.com", "gmail.com", "a_b.com", "gmial.com", "-x.com"]}
+        r = client.patch(f"/api/v1/portals/{pf.slug}/link", json=body, headers=pf.headers())
+        assert r.status_code == 422, r.text
+        assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
+            ("allowed_domains", "“acme..com” is not a valid email domain: it has two periods in a row."),
+            (
+                "allowed_domains",
+                "“a_b.com” is not a valid email domain: it has a character no domain has: “_”.",
+            ),
+            (
+                "allowed_domains",
+                "“gmial.com” is not a valid email domain: it looks mistyped. Did you mean gmail.com?",
+            ),
+            ("allowed_domains", "“-x.com” is not a valid email domain: it starts with a hyphen."),
+        ]
+
     def test_members_cannot_manage_it(self, client, db, worker):
         """An internal member gets 403; nobody signed in gets 401."""
         pf = create_portal(db)

@@ -166,6 +166,21 @@ class TestLinkPage:
         assert "0 joined through this link" in client.get(f"/p/{pf.slug}/invite-link").text
         assert "example.org" not in client.get(f"/p/{pf.slug}/invite-link").text
 
+    def test_every_bad_domain_is_named_under_the_field(self, client, db):
+        """Every bad domain is named under the field, in the product's words (it read "'acme..com'
+        is not a valid email domain: An email address cannot have…")."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        csrf = csrf_of(client.get(f"/p/{pf.slug}/invite-link").text)
+        domains = "acme..com, @foo.com, gmail.com, acme."
+        r = client.post(f"/p/{pf.slug}/invite-link", data={"csrf_token": csrf, "allowed_domains": domains})
+        assert r.status_code == 422
+        said = html.unescape(said_under(r.text, "allowed_domains"))
+        assert said == (
+            "“acme..com” is not a valid email domain: it has two periods in a row. "
+            "“acme.” is not a valid email domain: it ends with a period."
+        ), said
+
     def test_the_products_joiners_get(self, client, db):
         """Ticked products are saved and shown ticked; none ticked clears them; a form that
         showed none (no products field at all) leaves them as they are."""

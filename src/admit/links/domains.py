@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from admit.errors import DomainNotAllowed, InvalidInput
-from admit.members.addresses import domain_allowed, normalize_domain
+from admit.members.addresses import domain_allowed, normalize_domains
 
-__all__ = ["display_domain", "domain_allowed", "domain_refused", "normalize_domain"]
+__all__ = ["display_domain", "domain_allowed", "domain_refused", "normalize_domains"]
 
 
 def domain_refused(address: str) -> InvalidInput:

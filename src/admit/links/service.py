@@ -45,7 +45,7 @@ from admit.audit import service as audit_service
 from admit.db import new_id
 from admit.errors import Checks, Gone, InvalidInput, LinkGone
 from admit.kit.tokens import hash_token
-from admit.links.domains import normalize_domain
+from admit.links.domains import normalize_domains
 from admit.links.models import CONFIRMED, PENDING, InviteLink, LinkSignup
 from admit.links.views import LinkPreview, LinkView
 from admit.members.addresses import normalize_email
@@ -451,12 +451,7 @@ def update_portal_link(
     checks.extend(faults)
 
     if allowed_domains is not UNSET:
-        domains: list[str] = []
-        for raw in allowed_domains or []:
-            with checks.of("allowed_domains"):  # each one wrong said, not only the first
-                domain = normalize_domain(raw)
-                if domain not in domains:
-                    domains.append(domain)
+        domains = normalize_domains(allowed_domains or [], checks)  # each one wrong said
         with checks.of("allowed_domains"):
             if len(domains) > MAX_DOMAINS:
                 raise InvalidInput(f"At most {MAX_DOMAINS} domains.", field="allowed_domains")

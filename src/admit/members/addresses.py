@@ -13,13 +13,14 @@ surrounding spaces or quotes are taken off.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from admit.errors import InvalidInput
+from admit.errors import Checks, InvalidInput
 from admit.kit.text import is_phone  # the rule is in kit (notifications ask it too); named here as before
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "read_by_columns",
     "domain_allowed",
     "normalize_domain",
+    "normalize_domains",
     "is_phone",
     "looks_like_phone",
     "normalize_email",
@@ -422,33 +424,64 @@ def normalize_domain(raw: str) -> str:
     value = (raw or "").strip().lstrip("@").strip().lower()
     if not value:
         raise InvalidInput("A domain is empty.", field="allowed_domains")
+    shown = f"“{(raw or '').strip()}”"
     if "*" in value or "@" in value or " " in value:
         raise InvalidInput(
-            f"{raw!r} is not a domain. List each domain exactly (acme.com); subdomains are "
+            f"{shown} is not a domain. List each domain exactly (acme.com); subdomains are "
             "only allowed when listed (eu.acme.com).",
             field="allowed_domains",
         )
     domain, error = _check_domain(value)  # as an address's domain is checked (``normalize_email``)
-    if domain is None:
-        raise InvalidInput(
-            f"{raw!r} is not a valid email domain: {_of_a_domain(error or '')}", field="allowed_domains"
-        )
-    fixed = _domain_typo(domain)
-    if fixed:
-        raise InvalidInput(
-            f"{raw!r} is not a valid email domain: {_mistyped(fixed)}",
-            field="allowed_domains",
-        )
+    fixed = _domain_typo(domain) if domain else None
+    if domain is None or fixed:
+        why = _of_a_domain(error or "") if domain is None else f"it looks mistyped. Did you mean {fixed}?"
+        raise InvalidInput(f"{shown} is not a valid email domain: {why}", field="allowed_domains")
     return domain
 
 
+def normalize_domains(raws: Iterable[str], checks: Checks) -> list[str]:
+    """Each of a list of allowed domains normalised (``normalize_domain``), in order, each once;
+    every one refused is noted in ``checks`` under ``allowed_domains``, not only the first (an
+    invite link's, an HR connection's)."""
+    domains: list[str] = []
+    for raw in raws:
+        with checks.of("allowed_domains"):
+            domain = normalize_domain(raw)
+            if domain not in domains:
+                domains.append(domain)
+    return domains
+
+
+# Why email-validator refuses a domain, in our words: it words them for a whole address ("An
+# email address cannot…", "The part after the @-sign…"). Each follows a colon: lower case.
+_DOMAIN_FAULTS = (
+    ("two periods in a row", "it has two periods in a row."),
+    ("period immediately after the @-sign", "it starts with a period."),
+    ("hyphen immediately after the @-sign", "it starts with a hyphen."),
+    ("end with a period", "it ends with a period."),
+    ("end with a hyphen", "it ends with a hyphen."),
+    ("a period and a hyphen next to each other", "it has a period and a hyphen side by side."),
+    ("two dashes", "only Punycode (xn--) has two hyphens after its first two letters."),
+    ("should have a period", "it needs a period and an ending, as in acme.com."),
+    ("top-level domain", "it does not end in a top-level domain (.com, .de, …)."),
+    ("periods cannot be separated by so many", "a part between its periods is too long."),
+    ("too long", "it is too long."),
+    ("name kept for tests", "it is a name kept for tests and examples, and no mail reaches it."),
+)
+_BAD_CHARACTERS = re.compile(r"invalid characters: (.+)\.$")
+
+
 def _of_a_domain(error: str) -> str:
-    """email-validator's reason for a domain, which it words for an address's ("The domain", not
-    "the part after the @-sign")."""
-    return error.replace("The part after the @-sign", "The domain").replace(
-        "An email address cannot have a hyphen immediately after the @-sign",
-        "A domain cannot start with a hyphen",
-    )
+    """Why a domain is not one (``_check_domain``'s reason), in the product's words."""
+    bad = _BAD_CHARACTERS.search(error)
+    if bad:
+        chars = [c.strip().strip("'\"") for c in bad.group(1).split(", ")]
+        shown = ", ".join(f"“{c}”" for c in chars)
+        return f"it has {'a character' if len(chars) == 1 else 'characters'} no domain has: {shown}."
+    for said, words in _DOMAIN_FAULTS:
+        if said in error:
+            return words
+    return "no email can be sent to a domain written so."
 
 
 def domain_allowed(email: str, allowed: list[str] | None) -> bool:

@@ -27,7 +27,7 @@ from admit.directory.models import HrConnection, HrEmployee, HrSyncRun
 from admit.errors import Checks, Conflict, HrConnectionNotFound, InvalidInput
 from admit.kit import netguard, secretbox
 from admit.kit.pagination import page
-from admit.members.addresses import normalize_domain
+from admit.members.addresses import normalize_domains
 
 __all__ = [
     "SCHEDULES",
@@ -129,8 +129,6 @@ def _check_option(key: str, value: Any) -> Any:
         raise InvalidInput("New hires are invited or added quietly (invite or quiet).")
     if key == "deactivate_limit_pct" and not 0 <= int(value) <= 100:
         raise InvalidInput("The share is a percentage from 0 to 100.")
-    if key == "allowed_domains":
-        return sorted({normalize_domain(d) for d in value if d and d.strip()})
     return value
 
 
@@ -138,7 +136,9 @@ def _checked_options(options: dict[str, Any], checks: Checks) -> dict[str, Any]:
     """The options given (None: not given), each checked; a fault is noted under its name."""
     checked: dict[str, Any] = {}
     for key, value in options.items():
-        if value is not None:
+        if key == "allowed_domains" and value is not None:  # each bad one said, not only the first
+            checked[key] = sorted(set(normalize_domains([d for d in value if d and d.strip()], checks)))
+        elif value is not None:
             with checks.of(key):
                 checked[key] = _check_option(key, value)
     return checked
