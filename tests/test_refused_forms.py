@@ -309,19 +309,26 @@ class TestTheFormsAddressOpened:
 
     def test_pasted_it_goes_to_the_nearest_page_above(self, client, db):
         """No ``Referer`` (pasted, bookmarked), or one from another site or of no page: the
-        nearest page above the address, else the start page."""
+        nearest page above the address, else the start page; for the forms of teams and client
+        groups, Contacts, where they are managed (it was User Management, the portal's start)."""
         pf = create_portal(db)
         _page(client, pf, "/settings")
+        contacts = f"/p/{pf.slug}/contacts#teams"
         for path, referer, landing in (
             (f"/p/{pf.slug}/settings/logo", None, f"/p/{pf.slug}/settings"),
-            (f"/p/{pf.slug}/teams", "https://elsewhere.example/p/x/contacts", f"/p/{pf.slug}"),
-            (f"/p/{pf.slug}/teams", f"http://testserver/p/{pf.slug}/teams", f"/p/{pf.slug}"),
-            (f"/p/{pf.slug}/teams", "http://testserver/no-such-page", f"/p/{pf.slug}"),
+            (f"/p/{pf.slug}/teams", None, contacts),
+            (f"/p/{pf.slug}/teams", "https://elsewhere.example/p/x/contacts", contacts),
+            (f"/p/{pf.slug}/teams", f"http://testserver/p/{pf.slug}/teams", contacts),
+            (f"/p/{pf.slug}/teams", "http://testserver/no-such-page", contacts),
+            (f"/p/{pf.slug}/client-groups", None, contacts),
             ("/logout", None, "/"),
         ):
             headers = {"Referer": referer} if referer else {}
             r = client.get(path, headers=headers, follow_redirects=False)
             assert (r.status_code, r.headers.get("location")) == (303, landing), (path, referer)
+        # A team's own forms (rename, delete) land there too.
+        r = client.get(f"/p/{pf.slug}/teams/{uuid.uuid4()}/rename")
+        assert r.status_code == 200 and r.url.path == f"/p/{pf.slug}/contacts", r.url
 
     def test_other_methods_and_the_api_are_still_refused(self, client, db):
         """Only a page's GET (or HEAD) is sent on: another method is the 405 page, and the API

@@ -37,6 +37,7 @@ from admit.pages.deps import (
     set_flash,
     who_and_why,
 )
+from admit.pages.errors import to_the_forms_page
 from admit.people import contacts as people_contacts
 from admit.policy import Action
 from admit.teams import service as teams_service
@@ -257,6 +258,19 @@ def groups_add(
     invited = sum(1 for r in counted if r.outcome == "invited")
     notice = f"Client group {group} {where}: {added} added, {invited} invited" + _skipped_text(skipped, ",")
     return _back(request, actor, {"notice": notice})
+
+
+def _back_to_contacts(request: Request, slug: str) -> Response:
+    """The address of a team's or a client group's form opened (a reload after a refusal shown
+    in place, a bookmark): the page it came from, else Contacts, where both are managed (the
+    nearest page above, the portal's start, is User Management)."""
+    return to_the_forms_page(request, home=f"/p/{slug}/contacts#teams")
+
+
+for _forms in ("teams", "client-groups"):
+    router.add_api_route(
+        f"/p/{{slug}}/{_forms}", _back_to_contacts, methods=["GET", "HEAD"], include_in_schema=False
+    )
 
 
 @router.post("/p/{slug}/teams", name="contacts:add_team", dependencies=[Depends(check_csrf)])

@@ -83,12 +83,13 @@ def error_page(request: Request, exc: DomainError) -> Response:
     return render(request, "error.html", said, status_code=exc.status, bare=True)
 
 
-def to_the_forms_page(request: Request) -> RedirectResponse:
+def to_the_forms_page(request: Request, *, home: str | None = None) -> RedirectResponse:
     """A page's address that only takes a form, opened with GET: a refused form's page reloaded
     (it was shown at the address the form was sent to, and ``data-posted`` made that entry a
     GET), or the address pasted or bookmarked. Rather than "Page not found" (405), a 303 to the
     page the form was on: the one the browser says it came from (``Referer``: a page of this
-    site other than this address), else the nearest page above the address
+    site other than this address), else ``home`` when the form's page is not above its address
+    (a team's forms are on Contacts), else the nearest page above the address
     (``/p/acme/settings/logo``: ``/p/acme/settings``), else the start page."""
     here = request.url.path
     came_from = urlsplit(request.headers.get("referer", ""))
@@ -101,6 +102,8 @@ def to_the_forms_page(request: Request) -> RedirectResponse:
         and _opens(request, came_from.path)
     ):
         return redirect(came_from.path + (f"?{came_from.query}" if came_from.query else ""))
+    if home is not None:
+        return redirect(home)
     above = here.rstrip("/")
     while "/" in above.lstrip("/"):
         above = above.rsplit("/", 1)[0]
