@@ -394,7 +394,8 @@ def create_app(
         ("/api/v1/docs", API_DOCS_URL),
         ("/openapi.json", OPENAPI_URL),
     ):
-        app.add_api_route(common, _moved_to(own), include_in_schema=False)
+        # HEAD as GET (FastAPI routes only the methods given: it was 405, said as a 303 to "/").
+        app.add_api_route(common, _moved_to(own), methods=["GET", "HEAD"], include_in_schema=False)
     app.mount("/static", StaticFiles(directory=str(Path(pages.__file__).parent / "static")), name="static")
 
     @app.exception_handler(DomainError)
