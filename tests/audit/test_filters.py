@@ -8,8 +8,10 @@ label is built to run as a spreadsheet formula."""
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -322,6 +324,24 @@ class TestPage:
         assert page.status_code == 422
         assert "“2025-12-32” is not a day. A day, written YYYY-MM-DD (e.g. 2026-12-06)." in page.text
         assert 'value="2025-12-32"' in page.text  # kept, to be corrected
+
+    def test_a_bad_address_for_who_did_it_is_said_under_the_filter(self, client, db):
+        """``actor=bad@`` is refused as the API refuses it (it was taken silently, added to "Who
+        did it", no error), said beside the form, the other filters kept."""
+        log = _log(db)
+        login(client, log.pf.owner_email, OWNER_PASSWORD)
+        params = {"actor": "bad@", "category": "invitations", "since": "2025-12-05"}
+        page = client.get(f"/p/{log.pf.slug}/audit", params=params)
+        assert page.status_code == 422, page.text
+        api = _api(client, log, "/audit-events", actor="bad@").json()["errors"][0]["message"]
+        # In words, what was typed quoted (it read "actor must be …: There must be something…").
+        not_valid = "“bad@” is not a valid email address or phone number."
+        assert api == f"{not_valid} There must be something after the @-sign."
+        said = re.search(r'<div class="notice error" role="alert" id="audit-error">([^<]*)</div>', page.text)
+        assert said and html.unescape(said.group(1)) == api, page.text
+        assert re.search(r'<select id="audit-actor"[^>]*aria-invalid="true"', page.text), page.text
+        assert '<option value="invitations" selected>' in page.text
+        assert 'name="since" type="date" value="2025-12-05"' in page.text
 
 
 class TestCli:

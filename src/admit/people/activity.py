@@ -18,7 +18,7 @@ from admit.audit import service as audit_service
 from admit.audit.words import category_of, sentence
 from admit.errors import InvalidInput
 from admit.kit.sheets import csv_chunks, safe_cell
-from admit.kit.text import readable_phone
+from admit.kit.text import as_typed, readable_phone
 from admit.members import addresses
 from admit.members import service as members_service
 from admit.people.names import names_in_portal
@@ -58,8 +58,10 @@ def acted_by(session: Session, text: str | None) -> audit_service.ActedBy | None
         return audit_service.ActedBy(label=text)
     parsed = addresses.parse_recipient(text, region=context.of(session).settings.default_phone_region)
     if parsed.address is None:
-        why = f": {parsed.error}" if parsed.error else "."
-        raise InvalidInput(f"actor must be an email address, a phone number or a user id{why}", field="actor")
+        why = f" {parsed.error}" if parsed.error else ""
+        raise InvalidInput(
+            f"“{as_typed(text)}” is not a valid email address or phone number.{why}", field="actor"
+        )
     user = members_service.get_user_by_address(session, parsed.address)
     return audit_service.ActedBy(user.id if user else None, parsed.address)
 
