@@ -21,6 +21,7 @@ EXPECTED: dict[Role, set[Action]] = {
         A.INVITATION_VIEW,
         A.MEMBER_VIEW,
         A.WORKSPACE_CREATE,
+        A.WORKSPACE_MANAGE,
         A.WORKSPACE_LINK_MANAGE,
         A.JOIN_REQUEST_APPROVE,
         A.WORKSPACE_ADD_MEMBERS,

@@ -107,6 +107,9 @@ _TABLE: dict[str, tuple] = {
     "refresh-invite-link":              (ALLOW, ALLOW, 403,   403,   401,     404),
     # create workspaces, add actions (internal members: in workspaces they are in)
     "create-workspace":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    # rename a workspace (internal users of it)
+    "rename-workspace":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "rename-workspace-not-in":          (ALLOW, ALLOW, 404,   403,   401,     404),
     "add-action":                       (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     "add-action-in-workspace-not-in":   (ALLOW, ALLOW, 404,   403,   401,     404),
     # approve a workspace join request, choosing the user type (internal only if admin)
@@ -182,6 +185,8 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "change-invite-link-policy": A.LINK_MANAGE,
     "refresh-invite-link": A.LINK_MANAGE,
     "create-workspace": A.WORKSPACE_CREATE,
+    "rename-workspace": A.WORKSPACE_MANAGE,
+    "rename-workspace-not-in": A.WORKSPACE_MANAGE,
     "add-action": A.WORKSPACE_ACTION_ADD,
     "add-action-in-workspace-not-in": A.WORKSPACE_ACTION_ADD,
     "approve-join-request-as-client": A.JOIN_REQUEST_APPROVE,
@@ -478,6 +483,21 @@ def _(w: World, actor: str) -> Call:
     name = f"Flow by {actor}"
     body = {"name": name, "kind": "flow", "roles": ["Signer"]}
     return Call("POST", w.api("/workspaces"), body, lambda: w.count(Workspace, Workspace.name == name))
+
+
+def _rename(w: World, actor: str, workspace_id) -> Call:
+    probe = lambda: w.scalar(select(Workspace.name).where(Workspace.id == workspace_id))  # noqa: E731
+    return Call("PATCH", w.api(f"/workspaces/{workspace_id}"), {"name": f"Renamed by {actor}"}, probe)
+
+
+@call("rename-workspace")
+def _(w: World, actor: str) -> Call:
+    return _rename(w, actor, w.w)
+
+
+@call("rename-workspace-not-in")
+def _(w: World, actor: str) -> Call:
+    return _rename(w, actor, w.x)
 
 
 def _add_action(w: World, workspace_id, role_id=None) -> Call:

@@ -62,6 +62,7 @@ class Action(StrEnum):
     HR_MANAGE = "hr.manage"  # HR-system connections: connect, preview, sync, auto-pilot
     LINK_MANAGE = "invite_link.manage"
     WORKSPACE_CREATE = "workspace.create"
+    WORKSPACE_MANAGE = "workspace.manage"  # rename or delete one
     WORKSPACE_LINK_MANAGE = "workspace_link.manage"
     JOIN_REQUEST_APPROVE = "join_request.approve"
     WORKSPACE_ADD_MEMBERS = "workspace.add_members"
@@ -87,6 +88,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.MEMBER_VIEW,
             # Inside workspaces they are in (workspaces.service.accessible_workspace_ids).
             Action.WORKSPACE_CREATE,
+            # Whoever may create a workspace may rename or delete one they are in (as teams).
+            Action.WORKSPACE_MANAGE,
             Action.WORKSPACE_LINK_MANAGE,
             Action.JOIN_REQUEST_APPROVE,
             # Existing users of any type, and new clients; new internal users need INVITE_INTERNAL.
@@ -121,6 +124,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.HR_MANAGE: "Only owners and admins can connect and sync an HR system.",
     Action.LINK_MANAGE: "Only owners and admins can manage the portal's invite link.",
     Action.WORKSPACE_CREATE: "Only internal users can create workspaces.",
+    Action.WORKSPACE_MANAGE: "Only internal users of the workspace can rename or delete it.",
     Action.WORKSPACE_LINK_MANAGE: "Only internal users of the workspace can share its link.",
     Action.JOIN_REQUEST_APPROVE: "Only internal users of the workspace can answer join requests.",
     Action.WORKSPACE_ADD_MEMBERS: "Only internal users can invite people to a workspace.",

@@ -155,3 +155,21 @@ class TestWorkspaceAlias:
         assert [w["name"] for w in listed["items"]] == ["Old name"]
         assert "Old name of `admit workspaces`" in " ".join(run_cli("workspace", "--help").output.split())
         assert not re.search(r"^\s+workspace\s", run_cli("--help").output, re.M)  # hidden
+
+
+class TestRenameAndDelete:
+    def test_rename_by_name_or_id(self, run_cli, db):
+        """``workspaces rename --portal SLUG WORKSPACE NEW_NAME`` finds the workspace by its name
+        (any case) or id; a clash is exit 1 naming the field; an unknown one is exit 1."""
+        pf = create_portal(db)
+        r = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Q3 Audti")
+        ws_id = r.output.strip()
+        run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Q4 Audit")
+        r = run_cli("workspaces", "rename", "--portal", pf.slug, "q3 audti", "Q3 Audit")
+        assert (r.exit_code, r.output) == (0, "Q3 Audit\n"), r.output
+        r = run_cli("workspaces", "rename", "--portal", pf.slug, ws_id, "Q4 AUDIT")
+        assert r.exit_code == 1 and "A workspace named “Q4 Audit” exists already." in r.output, r.output
+        r = run_cli("workspaces", "rename", "--portal", pf.slug, "Nope", "X")
+        assert r.exit_code == 1 and "No workspace named “Nope”." in r.output, r.output
+        r = run_cli("workspaces", "list", "--portal", pf.slug, "--json")
+        assert sorted(w["name"] for w in json.loads(r.output)["items"]) == ["Q3 Audit", "Q4 Audit"]

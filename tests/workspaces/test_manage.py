@@ -409,3 +409,86 @@ class TestFlowRoles:
         text = html.unescape(r.text)
         assert "Role “Approver” deleted. Its 1 action stays without a role." in text
         assert 'data-role="Approver"' not in text
+
+
+def workspace_names(client, pf, headers=None) -> list[str]:
+    r = client.get(api(pf, "/workspaces"), headers=headers or pf.headers())
+    assert r.status_code == 200, r.text
+    return [w["name"] for w in r.json()["items"]]
+
+
+class TestRenameWorkspaces:
+    def test_rename_is_audited_and_frees_the_old_name(self, client, db, worker):
+        """A misspelt workspace gets its new name (tidied) wherever it is read; the log says
+        “renamed the workspace “Q3 Audti” to “Q3 Audit””; the old name is free for another."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Q3 Audti")
+        r = client.patch(
+            api(pf, f"/workspaces/{ws['id']}"), json={"name": "  Q3   Audit "}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        assert (r.json()["id"], r.json()["name"]) == (ws["id"], "Q3 Audit")
+        got = client.get(api(pf, f"/workspaces/{ws['id']}"), headers=pf.headers()).json()
+        assert got["name"] == "Q3 Audit"
+        event = next(e for e in audit(client, pf) if e["action"] == "workspace.renamed")
+        assert event["detail"] == {"from": "Q3 Audti", "to": "Q3 Audit"}
+        assert event["summary"].endswith("renamed the workspace “Q3 Audti” to “Q3 Audit”"), event["summary"]
+        create_workspace(client, pf, "Q3 Audti")
+        assert sorted(workspace_names(client, pf)) == ["Q3 Audit", "Q3 Audti"]
+
+    def test_the_rules_of_creation_hold_and_name_the_field(self, client, db, worker):
+        """Blank or too long: 422 on ``name``; another workspace's name in any case: 409
+        ``workspace_exists`` on ``name``, naming it; its own name in another case is allowed."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Loan")
+        create_workspace(client, pf, "Estate")
+        path = api(pf, f"/workspaces/{ws['id']}")
+        for bad in ("   ", "x" * 201):
+            r = client.patch(path, json={"name": bad}, headers=pf.headers())
+            assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "invalid_input", "name")
+        dup = client.patch(path, json={"name": "ESTATE "}, headers=pf.headers())
+        assert (dup.status_code, dup.json()["code"], dup.json()["field"]) == (409, "workspace_exists", "name")
+        assert "“Estate”" in dup.json()["detail"]
+        assert client.patch(path, json={"name": "LOAN"}, headers=pf.headers()).json()["name"] == "LOAN"
+        assert sorted(workspace_names(client, pf)) == ["Estate", "LOAN"]
+
+    def test_who_may_rename(self, client, db, worker):
+        """As for the workspace's other settings: an internal member of it may; one not in it
+        gets 404; a client in it gets 403."""
+        pf = create_portal(db)
+        mel = joined(db, worker, client, pf, "mel@acme.com")
+        joined(db, worker, client, pf, "nina@acme.com")
+        cleo = joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        ws = create_workspace(client, pf, "Loan")
+        add(client, pf, ws["id"], user_ids=[mel.user_id, cleo.user_id])
+        path = api(pf, f"/workspaces/{ws['id']}")
+        r = client.patch(path, json={"name": "X"}, headers=session_headers(client, "cleo@client.org"))
+        assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
+        r = client.patch(path, json={"name": "X"}, headers=session_headers(client, "nina@acme.com"))
+        assert (r.status_code, r.json()["code"]) == (404, "workspace_not_found")
+        r = client.patch(path, json={"name": "Home loan"}, headers=session_headers(client, "mel@acme.com"))
+        assert r.status_code == 200, r.text
+        assert workspace_names(client, pf) == ["Home loan"]
+
+    def test_the_workspace_page_renames_through_its_menu(self, client, db, worker):
+        """The workspace's … menu offers Rename (the rename dialog, with its name); the post needs
+        the CSRF token; a refused name opens the dialog again with the reason under the field."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Q3 Audti")
+        create_workspace(client, pf, "Q4 Audit")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        text = html.unescape(page.text)
+        url = f"/p/{pf.slug}/workspaces/{ws['id']}/rename"
+        assert re.search(rf'data-rename-action="[^"]*{url}"', text), text
+        assert 'data-rename-title="Rename workspace Q3 Audti"' in text
+        assert client.post(url, data={"name": "Q3 Audit"}).status_code == 403  # no CSRF token
+        csrf = csrf_of(page.text)
+        r = client.post(url, data={"csrf_token": csrf, "name": "q4 audit"})
+        text = html.unescape(r.text)
+        assert r.status_code == 409
+        assert "A workspace named “Q4 Audit” exists already." in text
+        assert f'data-renamed="{url}"' in text  # the dialog opens again on the refused post
+        r = client.post(url, data={"csrf_token": csrf, "name": "Q3 Audit"})
+        text = html.unescape(r.text)
+        assert "Workspace “Q3 Audti” is now “Q3 Audit”." in text
+        assert "<h1>Q3 Audit" in text

@@ -62,6 +62,7 @@ from admit.workspaces.schemas import (
     WorkspaceMembersRead,
     WorkspacePage,
     WorkspaceRead,
+    WorkspaceUpdate,
 )
 
 router = Router(tags=["workspaces"])
@@ -104,6 +105,20 @@ def list_workspaces(
 def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> WorkspaceRead:
     """A workspace (its people: GET …/members); 404 when you cannot reach it."""
     return WorkspaceRead.of(workspaces_service.get_or_raise(session, actor, workspace_id))
+
+
+@router.patch(
+    W,
+    response_model=WorkspaceRead,
+    operation_id="workspaces_rename",
+    responses=problems(PermissionDenied, WorkspaceNotFound, WorkspaceExists),
+)
+def rename_workspace(
+    workspace_id: uuid.UUID, body: WorkspaceUpdate, actor: ActorDep, session: SessionDep
+) -> WorkspaceRead:
+    """Rename a workspace (internal users of it); the name rules of creation (409
+    ``workspace_exists`` on ``name``)."""
+    return WorkspaceRead.of(workspaces_service.rename(session, actor, workspace_id, name=body.name))
 
 
 @router.get(

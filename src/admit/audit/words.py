@@ -26,7 +26,7 @@ ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody sign
 # "{target}" is the event's target label, with the person's name first when the event keeps it
 # ("name" in its detail: "Ada Lovelace (ada@acme.com)"); "{role}", "{via}", "{was}", "{workspace}"… come from
 # its detail ("{workspace}": "the workspace Q3 Audit", or "a workspace" for an event written
-# before the name was kept).
+# before the name was kept; "{renamed}": "“Q3 Audti” to “Q3 Audit”", from its ``from`` and ``to``).
 PHRASES: dict[str, str] = {
     "portal.created": "set up the portal {target}",
     "portal.settings_changed": "{settings_change}",
@@ -83,6 +83,7 @@ PHRASES: dict[str, str] = {
     "join_request.approved": "approved {target}'s request to join {workspace}",
     "join_request.declined": "declined {target}'s request to join {workspace}",
     "workspace.created": "created the workspace {target}",
+    "workspace.renamed": "renamed the workspace {renamed}",
     "workspace.member_added": "added {target} to {workspace}",
     "workspace.member_removed": "removed {target} from {workspace}",
     "workspace.invitation_resent": "resent {target} the invitation to {workspace}",
@@ -293,6 +294,9 @@ def sentence(event: Event, actor: str | None = None) -> str:
         if detail.get("reminder") and detail.get("of")
         else "",
         was=was_now(event.action, detail),
+        renamed=f"“{detail['from']}” to “{detail['to']}”"
+        if detail.get("from") and detail.get("to")
+        else target,
         bulk_outcome=_bulk_outcome(detail),
     )
     return f"{who} {text}{suffix}"

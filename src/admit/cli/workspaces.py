@@ -1,5 +1,5 @@
-"""Workspaces: ``workspaces list|create|add|members``; ``workspace``, their old name, for one
-release."""
+"""Workspaces: ``workspaces list|create|rename|add|members``; ``workspace``, their old name, for
+one release."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ WORKSPACE_OPTION = click.option(
 
 @click.group("workspaces")
 def workspaces() -> None:
-    """Workspaces: create one, list them, add people (existing or new, by email or phone), see
-    who is in one."""
+    """Workspaces: create one, list them, rename one, add people (existing or new, by email or
+    phone), see who is in one."""
 
 
 @workspaces.command("list")
@@ -73,6 +73,22 @@ def workspaces_create(slug: str, name: str, kind: str, roles: tuple[str, ...], a
             workspaces_service.create(session, actor, name=name, kind=kind, roles=list(roles))
         )
     click.echo(workspace.model_dump_json() if as_json else str(workspace.id))
+
+
+@workspaces.command("rename")
+@_shared.portal_option
+@click.argument("workspace_ref", metavar="WORKSPACE")
+@click.argument("new_name")
+@_shared.json_option("the workspace")
+def workspaces_rename(slug: str, workspace_ref: str, new_name: str, as_json: bool) -> None:
+    """Rename a workspace (WORKSPACE: its id or its name); prints its new name."""
+    from admit.workspaces import service as workspaces_service
+    from admit.workspaces.schemas import WorkspaceRead
+
+    with _shared.portal_session(slug) as (session, actor):
+        found = workspaces_service.by_id_or_name(session, actor, workspace_ref)
+        workspace = WorkspaceRead.of(workspaces_service.rename(session, actor, found.id, name=new_name))
+    click.echo(workspace.model_dump_json() if as_json else workspace.name)
 
 
 @workspaces.command("add")

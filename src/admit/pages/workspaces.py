@@ -214,6 +214,24 @@ def add_people(
 
 
 @router.post(
+    "/p/{slug}/workspaces/{workspace_id}/rename",
+    name="workspaces:rename",
+    dependencies=[Depends(check_csrf)],
+)
+def rename_workspace(
+    workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, name: str = Form("")
+) -> Response:
+    """The workspace's … menu: Rename, through the rename dialog (refused, it opens again)."""
+    try:
+        before = workspaces_service.get_or_raise(session, actor, workspace_id).name
+        workspace = workspaces_service.rename(session, actor, workspace_id, name=name)
+    except DomainError as exc:
+        rename = {"action": request.url.path, "name": name}
+        return _refused(request, session, actor, workspace_id, exc, {"name": "rename-name"}, rename=rename)
+    return _back(actor, workspace_id, {"notice": f"Workspace “{before}” is now “{workspace.name}”."}, request)
+
+
+@router.post(
     "/p/{slug}/workspaces/{workspace_id}/members/{user_id}/remove",
     name="workspaces:remove_member",
     dependencies=[Depends(check_csrf)],
@@ -536,6 +554,7 @@ def _show_page(
             "can_remove": policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS),
             "can_assign": policy.can(actor.role, Action.WORKSPACE_ROLES),
             "can_add_action": policy.can(actor.role, Action.WORKSPACE_ACTION_ADD),
+            "can_manage": policy.can(actor.role, Action.WORKSPACE_MANAGE),
             "grantable_roles": [
                 str(r) for r in INTERNAL_ROLES if policy.check_grant_role(actor.role, r) is None
             ],

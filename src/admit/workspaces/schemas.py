@@ -55,6 +55,14 @@ class WorkspaceCreate(BaseModel):
     roles: list[str] | None = Field(default=None, description="Role names, for a flow workspace.")
 
 
+class WorkspaceUpdate(BaseModel):
+    """Rename a workspace (the name rules of creation: the service checks them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+
+
 class TeamRef(BaseModel):
     id: uuid.UUID
     name: str

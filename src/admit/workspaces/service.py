@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
 __all__ = [
     "accessible_workspace_ids",
     "add_member",
+    "by_id_or_name",
     "count_workspaces",
     "create",
     "get_membership",
@@ -60,6 +61,7 @@ __all__ = [
     "mark_joined",
     "not_joined",
     "remove",
+    "rename",
     "statuses",
     "team_ids",
     "members",
@@ -109,25 +111,14 @@ def create(
     the portal's only one (``kit.names``: any case and spacing): else 409 ``workspace_exists``
     on ``name``."""
     policy.require(actor.role, policy.Action.WORKSPACE_CREATE)
-    name = names.tidy(name)
-    if not name:
-        raise InvalidInput("The workspace needs a name.", field="name")
-    if len(name) > MAX_NAME:
-        raise InvalidInput(f"The workspace name is at most {MAX_NAME} characters.", field="name")
+    name = _clean_name(name)
     if kind not in KINDS:
         raise InvalidInput(f"kind must be one of {', '.join(KINDS)}.", field="kind")
     role_names = clean_role_names(roles)
     if role_names and kind != FLOW:
         raise InvalidInput("Only flow workspaces have roles.", field="roles")
-    workspace = Workspace(portal_id=actor.portal.id, name=name, kind=kind, created_by_id=actor.user_id)
-    names.save_unique(
-        session,
-        lambda: session.add(workspace),
-        name=name,
-        index=NAME_INDEX,
-        taken_by=lambda: find_same_name(session, actor.portal.id, name),
-        refusal=_taken,
-    )
+    workspace = Workspace(portal_id=actor.portal.id, kind=kind, created_by_id=actor.user_id)
+    _save_name(session, workspace, name)
     for position, role_name in enumerate(role_names):
         session.add(WorkspaceRole(workspace_id=workspace.id, name=role_name, position=position))
     if actor.user is not None:
@@ -155,11 +146,65 @@ def create(
     return workspace
 
 
-def find_same_name(session: Session, portal_id: uuid.UUID, name: str) -> str | None:
+def rename(session: Session, actor: Actor, workspace_id: uuid.UUID, *, name: str) -> Workspace:
+    """Give a workspace another name (the rules of ``create``: tidied, the portal's only one);
+    audited with the name it had. The same name again changes nothing."""
+    policy.require(actor.role, policy.Action.WORKSPACE_MANAGE)  # by role first: a 404 would say more
+    workspace = get_or_raise(session, actor, workspace_id)
+    name = _clean_name(name)
+    before = workspace.name
+    if name == before:
+        return workspace
+    _save_name(session, workspace, name)
+    audit_service.record(
+        session,
+        actor,
+        "workspace.renamed",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=name,
+        detail={"from": before, "to": name},
+    )
+    return workspace
+
+
+def _clean_name(name: str | None) -> str:
+    """A workspace's name, tidy (``kit.names.tidy``); errors name the field. The one rule, at
+    creation and at rename."""
+    name = names.tidy(name)
+    if not name:
+        raise InvalidInput("The workspace needs a name.", field="name")
+    if len(name) > MAX_NAME:
+        raise InvalidInput(f"The workspace name is at most {MAX_NAME} characters.", field="name")
+    return name
+
+
+def _save_name(session: Session, workspace: Workspace, name: str) -> None:
+    """Write ``workspace`` with ``name``, unless another workspace of the portal has the same
+    name (``kit.names.save_unique``: the check, and the unique index when two ask at once)."""
+
+    def write() -> None:
+        workspace.name = name
+        session.add(workspace)
+
+    names.save_unique(
+        session,
+        write,
+        name=name,
+        index=NAME_INDEX,
+        taken_by=lambda: find_same_name(session, workspace.portal_id, name, other_than=workspace.id),
+        refusal=_taken,
+    )
+
+
+def find_same_name(
+    session: Session, portal_id: uuid.UUID, name: str, *, other_than: uuid.UUID | None = None
+) -> str | None:
     """The name of the portal's workspace whose name is the same as ``name`` (``kit.names``:
-    whatever its case and spacing), reachable by the actor or not; None if the name is free."""
+    whatever its case and spacing), reachable by the actor or not, leaving out ``other_than``
+    (the one being renamed); None if the name is free."""
     rows = session.execute(select(Workspace.id, Workspace.name).where(Workspace.portal_id == portal_id))
-    found = names.same(name, ((r.id, r.name) for r in rows))
+    found = names.same(name, ((r.id, r.name) for r in rows), other_than=other_than)
     return found[1] if found is not None else None
 
 
@@ -193,6 +238,20 @@ def get_or_raise(session: Session, actor: Actor, workspace_id: uuid.UUID) -> Wor
     if workspace is None:
         raise WorkspaceNotFound("No such workspace.")
     return workspace
+
+
+def by_id_or_name(session: Session, actor: Actor, text: str) -> Workspace:
+    """The workspace ``actor`` reaches whose id is ``text``, or whose name is the same as it
+    (``kit.names``: names are the portal's only ones); 404 ``workspace_not_found`` otherwise."""
+    try:
+        return get_or_raise(session, actor, uuid.UUID(text.strip()))
+    except ValueError:
+        pass
+    reachable = {w.id: w for w in session.scalars(_reachable(actor))}
+    found = names.same(text, ((w.id, w.name) for w in reachable.values()))
+    if found is None:
+        raise WorkspaceNotFound(f"No workspace named “{names.tidy(text)}”.")
+    return reachable[found[0]]
 
 
 def list_workspaces(
