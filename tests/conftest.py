@@ -181,7 +181,7 @@ def worker(db, settings):
 
 @pytest.fixture
 def run_cli(database_url, db, settings):  # noqa: ARG001 - db empties the tables first
-    """``run_cli(*args, env={...})`` → the click Result of ``admit ARGS`` on the test database.
+    """``run_cli(*args, env={...}, input="y\\n")`` → the click Result of ``admit ARGS`` on the test database.
 
     The CLI reads ``ADMIT_*`` from the environment and configures its own settings; the test's
     are put back afterwards.
@@ -200,8 +200,10 @@ def run_cli(database_url, db, settings):  # noqa: ARG001 - db empties the tables
     }
     runner = CliRunner()
 
-    def invoke(*args, env: dict | None = None):
-        return runner.invoke(main, list(args), env={**base, **(env or {})}, catch_exceptions=False)
+    def invoke(*args, env: dict | None = None, input: str | None = None):  # noqa: A002 - click's name
+        return runner.invoke(
+            main, list(args), env={**base, **(env or {})}, input=input, catch_exceptions=False
+        )
 
     yield invoke
     configure(settings)

@@ -107,9 +107,11 @@ _TABLE: dict[str, tuple] = {
     "refresh-invite-link":              (ALLOW, ALLOW, 403,   403,   401,     404),
     # create workspaces, add actions (internal members: in workspaces they are in)
     "create-workspace":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
-    # rename a workspace (internal users of it)
+    # rename or delete a workspace (internal users of it)
     "rename-workspace":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     "rename-workspace-not-in":          (ALLOW, ALLOW, 404,   403,   401,     404),
+    "delete-workspace":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "delete-workspace-not-in":          (ALLOW, ALLOW, 404,   403,   401,     404),
     "add-action":                       (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     "add-action-in-workspace-not-in":   (ALLOW, ALLOW, 404,   403,   401,     404),
     # approve a workspace join request, choosing the user type (internal only if admin)
@@ -187,6 +189,8 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "create-workspace": A.WORKSPACE_CREATE,
     "rename-workspace": A.WORKSPACE_MANAGE,
     "rename-workspace-not-in": A.WORKSPACE_MANAGE,
+    "delete-workspace": A.WORKSPACE_MANAGE,
+    "delete-workspace-not-in": A.WORKSPACE_MANAGE,
     "add-action": A.WORKSPACE_ACTION_ADD,
     "add-action-in-workspace-not-in": A.WORKSPACE_ACTION_ADD,
     "approve-join-request-as-client": A.JOIN_REQUEST_APPROVE,
@@ -498,6 +502,32 @@ def _(w: World, actor: str) -> Call:
 @call("rename-workspace-not-in")
 def _(w: World, actor: str) -> Call:
     return _rename(w, actor, w.x)
+
+
+def _delete(w: World, actor: str, *, with_people: bool) -> Call:
+    """A workspace of the cell's own: the member and the client in it too (``with_people``), or
+    the owner alone."""
+
+    def make(session, owner):
+        ws = workspaces_service.create(session, owner, name=f"Doomed for {actor} {with_people}")
+        if with_people:
+            ids = session.scalars(select(User.id).where(User.email.in_([PEOPLE["member"], PEOPLE["client"]])))
+            workspace_people.add_people(session, owner, ws.id, user_ids=list(ids))
+        return ws.id
+
+    ws_id = w.as_owner(make)
+    probe = lambda: w.count(Workspace, Workspace.id == ws_id)  # noqa: E731
+    return Call("DELETE", w.api(f"/workspaces/{ws_id}"), None, probe)
+
+
+@call("delete-workspace")
+def _(w: World, actor: str) -> Call:
+    return _delete(w, actor, with_people=True)
+
+
+@call("delete-workspace-not-in")
+def _(w: World, actor: str) -> Call:
+    return _delete(w, actor, with_people=False)
 
 
 def _add_action(w: World, workspace_id, role_id=None) -> Call:

@@ -173,3 +173,19 @@ class TestRenameAndDelete:
         assert r.exit_code == 1 and "No workspace named “Nope”." in r.output, r.output
         r = run_cli("workspaces", "list", "--portal", pf.slug, "--json")
         assert sorted(w["name"] for w in json.loads(r.output)["items"]) == ["Q3 Audit", "Q4 Audit"]
+
+    def test_delete_asks_unless_yes(self, run_cli, db):
+        """``workspaces delete`` says what goes and asks; no is nothing done (exit 1); --yes
+        deletes at once, and the name is free again."""
+        pf = create_portal(db)
+        run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Q3 Audti")
+        r = run_cli("workspaces", "delete", "--portal", pf.slug, "Q3 Audti", input="n\n")
+        assert r.exit_code == 1, r.output
+        assert "Delete workspace Q3 Audti? 1 person stays in the portal." in r.output
+        r = run_cli("workspaces", "list", "--portal", pf.slug, "--json")
+        assert [w["name"] for w in json.loads(r.output)["items"]] == ["Q3 Audti"]
+        r = run_cli("workspaces", "delete", "--portal", pf.slug, "q3 audti", "--yes")
+        assert (r.exit_code, r.output) == (0, "Workspace “Q3 Audti” deleted.\n"), r.output
+        r = run_cli("workspaces", "list", "--portal", pf.slug)
+        assert r.output == "No workspaces.\n"
+        assert run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Q3 Audti").exit_code == 0

@@ -452,7 +452,7 @@ class TestRenameWorkspaces:
         assert client.patch(path, json={"name": "LOAN"}, headers=pf.headers()).json()["name"] == "LOAN"
         assert sorted(workspace_names(client, pf)) == ["Estate", "LOAN"]
 
-    def test_who_may_rename(self, client, db, worker):
+    def test_who_may_rename_and_delete(self, client, db, worker):
         """As for the workspace's other settings: an internal member of it may; one not in it
         gets 404; a client in it gets 403."""
         pf = create_portal(db)
@@ -462,13 +462,21 @@ class TestRenameWorkspaces:
         ws = create_workspace(client, pf, "Loan")
         add(client, pf, ws["id"], user_ids=[mel.user_id, cleo.user_id])
         path = api(pf, f"/workspaces/{ws['id']}")
-        r = client.patch(path, json={"name": "X"}, headers=session_headers(client, "cleo@client.org"))
-        assert (r.status_code, r.json()["code"]) == (403, "permission_denied")
-        r = client.patch(path, json={"name": "X"}, headers=session_headers(client, "nina@acme.com"))
-        assert (r.status_code, r.json()["code"]) == (404, "workspace_not_found")
-        r = client.patch(path, json={"name": "Home loan"}, headers=session_headers(client, "mel@acme.com"))
+        for who, status, code in (
+            ("cleo@client.org", 403, "permission_denied"),
+            ("nina@acme.com", 404, "workspace_not_found"),
+        ):
+            h = session_headers(client, who)
+            r = client.patch(path, json={"name": "X"}, headers=h)
+            assert (r.status_code, r.json()["code"]) == (status, code), who
+            r = client.delete(path, headers=h)
+            assert (r.status_code, r.json()["code"]) == (status, code), who
+        h = session_headers(client, "mel@acme.com")
+        r = client.patch(path, json={"name": "Home loan"}, headers=h)
         assert r.status_code == 200, r.text
         assert workspace_names(client, pf) == ["Home loan"]
+        assert client.delete(path, headers=h).status_code == 204
+        assert workspace_names(client, pf) == []
 
     def test_the_workspace_page_renames_through_its_menu(self, client, db, worker):
         """The workspace's … menu offers Rename (the rename dialog, with its name); the post needs
@@ -492,3 +500,135 @@ class TestRenameWorkspaces:
         text = html.unescape(r.text)
         assert "Workspace “Q3 Audti” is now “Q3 Audit”." in text
         assert "<h1>Q3 Audit" in text
+
+
+def _full_flow(client, db, worker, pf) -> dict:
+    """A flow "Q3 Audti" with everything a workspace holds: a joined member holding a role, a
+    client invited into it (not joined), an action, a message, a pending join request through its
+    link; and another workspace the member is in. Returns what the test looks at."""
+    ivy = joined(db, worker, client, pf, "ivy@acme.com")
+    ws = create_workspace(client, pf, "Q3 Audti", kind="flow", roles=["Reviewer"])
+    other = create_workspace(client, pf, "Estate")
+    assert add(client, pf, other["id"], user_ids=[ivy.user_id]).status_code == 201
+    r = add(client, pf, ws["id"], user_ids=[ivy.user_id], recipients=["nora@home.net"])
+    assert r.json()["counts"]["added"] == 1 and r.json()["counts"]["invited"] == 1, r.text
+    base = f"/workspaces/{ws['id']}"
+    reviewer = roles_of(client, pf, ws["id"])[0]["id"]
+    r = client.post(
+        api(pf, f"{base}/roles/{reviewer}/assign"), json={"user_id": ivy.user_id}, headers=pf.headers()
+    )
+    assert r.status_code == 200, r.text
+    r = client.post(api(pf, f"{base}/actions"), json={"title": "Check"}, headers=pf.headers())
+    assert r.status_code == 201, r.text
+    ivy_session = session_headers(client, "ivy@acme.com")  # messages are written by people
+    r = client.post(api(pf, f"{base}/messages"), json={"text": "Hello"}, headers=ivy_session)
+    assert r.status_code == 201, r.text
+    link = client.get(api(pf, f"{base}/link"), headers=pf.headers()).json()
+    token = link["url"].rsplit("/join/", 1)[1]
+    r = client.post(
+        f"/api/v1/links/{token}/join-requests", json={"email": "rita@example.org", "name": "Rita"}
+    )
+    assert r.status_code == 202, r.text
+    return {"ws": ws, "other": other, "token": token, "ivy": ivy}
+
+
+class TestDeleteWorkspaces:
+    def test_everything_in_it_goes_people_and_invitations_stay(self, client, db, worker):
+        """Deleting a workspace: it is 404 and gone from the list; its memberships, roles and
+        their history, actions, messages, join requests and link are gone (the link 410); its
+        people stay in the portal and in their other workspaces; the invitation of the client
+        who had not joined stands (a portal invitation); audited with what went; the name is
+        free again and deleting again is 404."""
+        from sqlalchemy import func, select
+
+        from admit.links.models import InviteLink
+        from admit.workspaces.models import (
+            JoinRequest,
+            RoleAssignment,
+            WorkspaceAction,
+            WorkspaceMember,
+            WorkspaceMessage,
+            WorkspaceRead,
+            WorkspaceRole,
+        )
+
+        pf = create_portal(db)
+        made = _full_flow(client, db, worker, pf)
+        ws, other = made["ws"], made["other"]
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+
+        gone = client.get(api(pf, f"/workspaces/{ws['id']}"), headers=pf.headers())
+        assert (gone.status_code, gone.json()["code"]) == (404, "workspace_not_found")
+        assert workspace_names(client, pf) == ["Estate"]
+        assert client.get(f"/api/v1/links/{made['token']}").status_code == 410
+        with db.unit_of_work() as session:
+            left = {
+                model.__name__: session.scalar(select(func.count()).select_from(model))
+                for model in (
+                    WorkspaceMember,
+                    WorkspaceRole,
+                    RoleAssignment,
+                    WorkspaceAction,
+                    WorkspaceMessage,
+                    WorkspaceRead,
+                    JoinRequest,
+                )
+            }
+            links = session.scalar(
+                select(func.count()).select_from(InviteLink).where(InviteLink.workspace_id.is_not(None))
+            )
+        # Only the other workspace's one person is left (Ivy: an API key made them both).
+        assert left == {
+            "WorkspaceMember": 1,
+            "WorkspaceRole": 0,
+            "RoleAssignment": 0,
+            "WorkspaceAction": 0,
+            "WorkspaceMessage": 0,
+            "WorkspaceRead": 0,
+            "JoinRequest": 0,
+        }, left
+        assert links == 0
+        assert status_of(client, pf, other["id"]) == {"ivy@acme.com": "joined"}
+        people = client.get(api(pf, "/people"), headers=pf.headers()).json()["items"]
+        assert "ivy@acme.com" in {p["address"] for p in people}
+        invitations = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"]
+        assert {(i["recipient"], i["status"]) for i in invitations} >= {("nora@home.net", "pending")}
+
+        event = next(e for e in audit(client, pf) if e["action"] == "workspace.deleted")
+        assert event["detail"] == {
+            "kind": "flow",
+            "joined": 1,
+            "not_joined": 1,
+            "messages": 1,
+            "actions": 1,
+            "join_requests": 1,
+        }
+        assert event["summary"].endswith("deleted the workspace Q3 Audti"), event["summary"]
+        again = client.delete(api(pf, f"/workspaces/{ws['id']}"), headers=pf.headers())
+        assert (again.status_code, again.json()["code"]) == (404, "workspace_not_found")
+        assert create_workspace(client, pf, "Q3 Audti")["id"] != ws["id"]
+
+    def test_the_workspace_page_confirms_what_goes_then_deletes(self, client, db, worker):
+        """The … menu's Delete asks first, saying what stays and what goes; the post needs the
+        CSRF token and lands on the workspaces list saying it was deleted."""
+        pf = create_portal(db)
+        ws = _full_flow(client, db, worker, pf)["ws"]
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        text = html.unescape(page.text)
+        asked = re.search(r'data-confirm-text="(Delete workspace Q3 Audti\?[^"]*)"', text)
+        assert asked, text
+        assert asked.group(1) == (
+            "Delete workspace Q3 Audti? 2 people stay in the portal. 1 invitation not accepted yet"
+            " stands as a portal invitation (revoke it in User Management). Its 1 message, 1 action"
+            " and 1 join request waiting for an answer will be deleted, and its workspace link stops"
+            " working. This cannot be undone."
+        )
+        url = f"/p/{pf.slug}/workspaces/{ws['id']}/delete"
+        assert re.search(rf'data-confirm-action="[^"]*{url}"', text)
+        assert client.post(url).status_code == 403  # no CSRF token
+        r = client.post(url, data={"csrf_token": csrf_of(page.text)})
+        text = html.unescape(r.text)
+        assert r.url.path == f"/p/{pf.slug}/workspaces"
+        assert "Workspace “Q3 Audti” deleted." in text
+        assert client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").status_code == 404

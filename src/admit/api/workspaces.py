@@ -121,6 +121,19 @@ def rename_workspace(
     return WorkspaceRead.of(workspaces_service.rename(session, actor, workspace_id, name=body.name))
 
 
+@router.delete(
+    W,
+    status_code=204,
+    operation_id="workspaces_delete",
+    responses=problems(PermissionDenied, WorkspaceNotFound),
+)
+def delete_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
+    """Delete a workspace for good (internal users of it), in one go: its memberships, roles,
+    actions, messages, join requests and workspace link. Its people stay in the portal; a pending
+    portal invitation that was to bring someone into it stands. Its name is free again."""
+    workspaces_service.delete_workspace(session, actor, workspace_id)
+
+
 @router.get(
     W + "/members",
     response_model=WorkspaceMembersRead,

@@ -84,6 +84,7 @@ PHRASES: dict[str, str] = {
     "join_request.declined": "declined {target}'s request to join {workspace}",
     "workspace.created": "created the workspace {target}",
     "workspace.renamed": "renamed the workspace {renamed}",
+    "workspace.deleted": "deleted the workspace {target}",
     "workspace.member_added": "added {target} to {workspace}",
     "workspace.member_removed": "removed {target} from {workspace}",
     "workspace.invitation_resent": "resent {target} the invitation to {workspace}",

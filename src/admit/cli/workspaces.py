@@ -1,4 +1,4 @@
-"""Workspaces: ``workspaces list|create|rename|add|members``; ``workspace``, their old name, for
+"""Workspaces: ``workspaces list|create|rename|delete|add|members``; ``workspace``, their old name, for
 one release."""
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ WORKSPACE_OPTION = click.option(
 
 @click.group("workspaces")
 def workspaces() -> None:
-    """Workspaces: create one, list them, rename one, add people (existing or new, by email or
-    phone), see who is in one."""
+    """Workspaces: create one, list them, rename or delete one, add people (existing or new, by
+    email or phone), see who is in one."""
 
 
 @workspaces.command("list")
@@ -89,6 +89,24 @@ def workspaces_rename(slug: str, workspace_ref: str, new_name: str, as_json: boo
         found = workspaces_service.by_id_or_name(session, actor, workspace_ref)
         workspace = WorkspaceRead.of(workspaces_service.rename(session, actor, found.id, name=new_name))
     click.echo(workspace.model_dump_json() if as_json else workspace.name)
+
+
+@workspaces.command("delete")
+@_shared.portal_option
+@click.argument("workspace_ref", metavar="WORKSPACE")
+@click.option("--yes", is_flag=True, help="Do not ask: delete at once.")
+def workspaces_delete(slug: str, workspace_ref: str, yes: bool) -> None:
+    """Delete a workspace for good (WORKSPACE: its id or its name), with its messages, actions,
+    roles, join requests and link; its people stay in the portal. Asks first unless --yes."""
+    from admit.workspaces import service as workspaces_service
+
+    with _shared.portal_session(slug) as (session, actor):
+        found = workspaces_service.by_id_or_name(session, actor, workspace_ref)
+        if not yes:
+            question = workspaces_service.contents(session, actor, found.id).question(found.name)
+            click.confirm(question, abort=True)
+        workspace, _held = workspaces_service.delete_workspace(session, actor, found.id)
+    click.echo(f"Workspace “{workspace.name}” deleted.")
 
 
 @workspaces.command("add")

@@ -232,6 +232,22 @@ def rename_workspace(
 
 
 @router.post(
+    "/p/{slug}/workspaces/{workspace_id}/delete",
+    name="workspaces:delete",
+    dependencies=[Depends(check_csrf)],
+)
+def delete_workspace(
+    workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> RedirectResponse:
+    """The workspace's … menu: Delete, after the confirmation that says what goes."""
+    try:
+        workspace, _held = workspaces_service.delete_workspace(session, actor, workspace_id)
+    except DomainError as exc:
+        return _back(actor, workspace_id, {"error": form_error(session, exc)}, request)
+    return redirect(f"/p/{actor.portal.slug}/workspaces", notice=f"Workspace “{workspace.name}” deleted.")
+
+
+@router.post(
     "/p/{slug}/workspaces/{workspace_id}/members/{user_id}/remove",
     name="workspaces:remove_member",
     dependencies=[Depends(check_csrf)],
@@ -508,6 +524,7 @@ def _show_page(
     can_share = policy.can(actor.role, Action.WORKSPACE_LINK_MANAGE)
     can_answer = policy.can(actor.role, Action.JOIN_REQUEST_APPROVE)
     can_add = policy.can(actor.role, Action.WORKSPACE_ADD_MEMBERS)
+    can_manage = policy.can(actor.role, Action.WORKSPACE_MANAGE)
     requests = []
     if can_answer:
         rows, _ = join_requests.list_join_requests(session, actor, workspace_id=workspace.id, limit=200)
@@ -554,7 +571,12 @@ def _show_page(
             "can_remove": policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS),
             "can_assign": policy.can(actor.role, Action.WORKSPACE_ROLES),
             "can_add_action": policy.can(actor.role, Action.WORKSPACE_ACTION_ADD),
-            "can_manage": policy.can(actor.role, Action.WORKSPACE_MANAGE),
+            "can_manage": can_manage,
+            "delete_question": workspaces_service.contents(session, actor, workspace.id).question(
+                workspace.name
+            )
+            if can_manage
+            else "",
             "grantable_roles": [
                 str(r) for r in INTERNAL_ROLES if policy.check_grant_role(actor.role, r) is None
             ],

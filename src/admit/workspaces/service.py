@@ -10,15 +10,24 @@ place that rule lives; every read goes through it.
 
 Membership is ``joined`` or ``not_joined``: someone approved into a workspace before they are
 in the portal stays ``not_joined`` until they accept their portal invitation (``mark_joined``).
+
+Whoever may create a workspace may rename or delete one they reach (``policy.Action.
+WORKSPACE_MANAGE``). Deleting is for good, in one transaction: the row goes and, with it (the
+database's cascades), its memberships, flow roles and their history, actions, messages and read
+marks, join requests and its workspace link. Its people stay in the portal. A pending portal
+invitation that was to bring someone in stands as a plain portal invitation (as when someone is
+removed from a workspace): it is a grant into the portal, which an owner or admin revokes in
+User Management. The audit log keeps the workspace's events, and the name is free again.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -34,10 +43,13 @@ from admit.workspaces.models import (
     KINDS,
     NAME_INDEX,
     NOT_JOINED,
+    REQUEST_PENDING,
+    JoinRequest,
     RoleAssignment,
     Workspace,
     WorkspaceAction,
     WorkspaceMember,
+    WorkspaceMessage,
     WorkspaceRole,
 )
 
@@ -50,6 +62,9 @@ __all__ = [
     "accessible_workspace_ids",
     "add_member",
     "by_id_or_name",
+    "Contents",
+    "contents",
+    "delete_workspace",
     "count_workspaces",
     "create",
     "get_membership",
@@ -166,6 +181,108 @@ def rename(session: Session, actor: Actor, workspace_id: uuid.UUID, *, name: str
         detail={"from": before, "to": name},
     )
     return workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Contents:
+    """What deleting a workspace takes with it: its confirmation and its audit event say it."""
+
+    joined: int
+    not_joined: int  # their pending portal invitations stand
+    messages: int
+    actions: int
+    join_requests: int  # pending ones
+
+    def question(self, name: str) -> str:
+        """Delete's confirmation, for the page and the CLI: what stays, what goes for good."""
+        people = self.joined + self.not_joined
+        said = [f"Delete workspace {name}?"]
+        if people:
+            said.append(f"{_counted(people, 'person stays', 'people stay')} in the portal.")
+        if self.not_joined:
+            said.append(
+                f"{_counted(self.not_joined, 'invitation', 'invitations')} not accepted yet"
+                f" {'stands' if self.not_joined == 1 else 'stand'} as a portal invitation"
+                " (revoke it in User Management)."
+            )
+        goes = [
+            _counted(n, one, many)
+            for n, one, many in (
+                (self.messages, "message", "messages"),
+                (self.actions, "action", "actions"),
+                (
+                    self.join_requests,
+                    "join request waiting for an answer",
+                    "join requests waiting for an answer",
+                ),
+            )
+            if n
+        ]
+        link = "its workspace link stops working"
+        if goes:
+            things = goes[0] if len(goes) == 1 else f"{', '.join(goes[:-1])} and {goes[-1]}"
+            said.append(f"Its {things} will be deleted, and {link}.")
+        else:
+            said.append(f"{link.capitalize()}.")
+        said.append("This cannot be undone.")
+        return " ".join(said)
+
+
+def _counted(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def contents(session: Session, actor: Actor, workspace_id: uuid.UUID) -> Contents:
+    """What ``delete_workspace`` would take with it (for whoever may delete it)."""
+    policy.require(actor.role, policy.Action.WORKSPACE_MANAGE)
+    return _contents(session, get_or_raise(session, actor, workspace_id).id)
+
+
+def _contents(session: Session, workspace_id: uuid.UUID) -> Contents:
+    def count(
+        model: type[WorkspaceMessage | WorkspaceAction | JoinRequest], *where: ColumnElement[bool]
+    ) -> int:
+        query = select(func.count()).select_from(model).where(model.workspace_id == workspace_id, *where)
+        return session.scalar(query) or 0
+
+    joined, not_joined = count_members(session, [workspace_id])[workspace_id]
+    return Contents(
+        joined=joined,
+        not_joined=not_joined,
+        messages=count(WorkspaceMessage),
+        actions=count(WorkspaceAction),
+        join_requests=count(JoinRequest, JoinRequest.status == REQUEST_PENDING),
+    )
+
+
+def delete_workspace(session: Session, actor: Actor, workspace_id: uuid.UUID) -> tuple[Workspace, Contents]:
+    """Delete a workspace for good with all it holds (see the module: its people stay in the
+    portal, pending invitations stand); audited with what went. Deleting it again is 404."""
+    policy.require(actor.role, policy.Action.WORKSPACE_MANAGE)  # by role first: a 404 would say more
+    workspace = get_or_raise(session, actor, workspace_id)
+    lock(session, workspace)  # two at once take turns: the later finds nothing to delete
+    held = _contents(session, workspace.id)
+    gone = rowcount(session.execute(delete(Workspace).where(Workspace.id == workspace.id)))
+    if not gone:
+        raise WorkspaceNotFound("No such workspace.")
+    audit_service.record(
+        session,
+        actor,
+        "workspace.deleted",
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=workspace.name,
+        detail={
+            "kind": workspace.kind,
+            "joined": held.joined,
+            "not_joined": held.not_joined,
+            "messages": held.messages,
+            "actions": held.actions,
+            "join_requests": held.join_requests,
+        },
+    )
+    session.flush()
+    return workspace, held
 
 
 def _clean_name(name: str | None) -> str:
