@@ -607,7 +607,13 @@ class TestDeleteWorkspaces:
         assert event["summary"].endswith("deleted the workspace Q3 Audti"), event["summary"]
         again = client.delete(api(pf, f"/workspaces/{ws['id']}"), headers=pf.headers())
         assert (again.status_code, again.json()["code"]) == (404, "workspace_not_found")
-        assert create_workspace(client, pf, "Q3 Audti")["id"] != ws["id"]
+        again = create_workspace(client, pf, "Q3 Audti")
+        assert again["id"] != ws["id"]
+        # Made again and Nora added again: her standing invitation brings her in, nothing new sent.
+        nora = next(i for i in invitations if i["recipient"] == "nora@home.net")
+        r = add(client, pf, again["id"], recipients=["nora@home.net"])
+        assert r.json()["results"][0]["invitation"]["id"] == nora["id"], r.text
+        assert status_of(client, pf, again["id"]) == {"nora@home.net": "not_joined"}
 
     def test_the_workspace_page_confirms_what_goes_then_deletes(self, client, db, worker):
         """The … menu's Delete asks first, saying what stays and what goes; the post needs the
