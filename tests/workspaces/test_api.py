@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from admit.kit.text import day_text
+from tests.factories import invite
 from tests.workspaces.helpers import (
     PASSWORD,
     add,
@@ -179,7 +180,9 @@ class TestResend:
         assert len(group["members"]) == 3
         ws = create_workspace(client, pf, "Estate")
         r = add(client, pf, ws["id"], group_ids=[group["id"]])
-        assert r.json()["counts"]["invited"] == 3, r.text
+        # Invited to the portal when the group was made: Not Joined here, on those invitations.
+        assert r.json()["counts"] == {"added": 0, "invited": 0, "skipped": 3}, r.text
+        assert {x["code"] for x in r.json()["results"]} == {"already_invited"}
         worker.drain()
         accept(client, messages_to(db, "a@smith.net")[-1].text)
         panel = members(client, pf, ws["id"])
@@ -532,7 +535,9 @@ class TestReviewFindings:
         ws = create_workspace(client, pf, "Mia's", headers=h)
         r = add(client, pf, ws["id"], headers=h, recipients=["boss@acme.com"])
         result = r.json()["results"][0]
-        assert (result["outcome"], result["invitation"]) == ("invited", None), result  # not handed out
+        # On the invitation that stands (nothing sent, so not "invited"), which is not handed out.
+        said = (result["outcome"], result["code"], result["invitation"])
+        assert said == ("skipped", "already_invited", None), result
         boss = result["user_id"]
         r = client.post(api(pf, f"/workspaces/{ws['id']}/members/{boss}/resend"), headers=h)
         assert r.status_code == 403, r.text
@@ -573,6 +578,51 @@ class TestGroupIntoWorkspace:
         worker.drain()
         mail = messages_to(db, "a@smith.net")
         assert len(mail) == 1 and "Smith Mortgage" in mail[0].text
+
+
+class TestGroupTakesClients:
+    """A client group holds clients, as a team holds internal users: the one rule
+    (``teams.service.wrong_type``), when people are put in it and when it goes into a workspace."""
+
+    def test_a_pending_internal_invitee_is_refused_by_a_client_group(self, client, db):
+        pf = create_portal(db)
+        invite(db, pf, ["Amy Adams <amy@lovelace.dev>"], user_type="internal")
+        for invite_now in (True, False):
+            r = client.post(
+                api(pf, "/client-groups"),
+                json={"name": f"L {invite_now}", "recipients": ["amy@lovelace.dev"], "invite": invite_now},
+                headers=pf.headers(),
+            )
+            said = [(x["recipient"], x["outcome"], x["code"], x["detail"]) for x in r.json()["results"]]
+            assert said == [
+                (
+                    "amy@lovelace.dev",
+                    "skipped",
+                    "wrong_user_type",
+                    "Amy Adams is invited as an internal user; client groups hold clients (use a team).",
+                )
+            ], r.text
+            assert r.json()["team"]["members"] == []
+
+    def test_a_group_person_invited_internal_since_is_not_put_in_the_workspace(self, client, db, worker):
+        """In the group before their internal invitation: adding the group to a workspace skips
+        them (``wrong_user_type``) and says nothing of "invited"."""
+        pf = create_portal(db)
+        r = client.post(
+            api(pf, "/client-groups"),
+            json={"name": "Lovelace", "recipients": ["amy@lovelace.dev", "g1@lovelace.dev"], "invite": False},
+            headers=pf.headers(),
+        )
+        group = r.json()["team"]["id"]
+        invite(db, pf, ["amy@lovelace.dev"], user_type="internal")
+        ws = create_workspace(client, pf, "Q3 Audit")
+        r = add(client, pf, ws["id"], group_ids=[group])
+        said = [(x["recipient"], x["outcome"], x["code"]) for x in r.json()["results"]]
+        assert said == [
+            ("Lovelace: amy@lovelace.dev", "skipped", "wrong_user_type"),
+            ("g1@lovelace.dev", "invited", None),
+        ], r.text
+        assert status_of(client, pf, ws["id"]) == {"g1@lovelace.dev": "not_joined"}
 
 
 class TestActions:

@@ -80,6 +80,18 @@ class TestThreeEndings:
         assert r.json()["outcome"] == "added_to_workspace", r.text
         assert contacts(client, pf)["cleo@client.org"]["status"] == "joined"
 
+    def test_add_someone_already_invited_to_a_workspace_says_so(self, client, db, worker):
+        """Already invited to the portal: Not Joined in the workspace on that invitation, and the
+        answer says "already invited", not "invited" (nothing new was sent)."""
+        pf = create_portal(db)
+        add_contact(client, pf, recipient="ivy@home.net", then="contacts")
+        ws = create_workspace(client, pf, "Ivy's")
+        r = add_contact(client, pf, recipient="ivy@home.net", then="workspace", workspace_id=ws["id"])
+        assert r.status_code == 201 and r.json()["outcome"] == "already_invited", r.text
+        assert status_of(client, pf, ws["id"]) == {"ivy@home.net": "not_joined"}
+        worker.drain()
+        assert mail_count(db, "ivy@home.net") == 1
+
     def test_errors_name_the_field_and_write_nothing(self, client, db, worker):
         pf = create_portal(db)
         for body, field in [

@@ -10,7 +10,7 @@ import re
 
 from admit.kit.text import readable_phone
 from admit.pages.deps import templates
-from tests.factories import OWNER_PASSWORD, csrf_of, last_link, said_under, sign_in_page
+from tests.factories import OWNER_PASSWORD, csrf_of, invite, last_link, said_under, sign_in_page
 from tests.workspaces.helpers import (
     add,
     api,
@@ -18,6 +18,7 @@ from tests.workspaces.helpers import (
     create_workspace,
     joined,
     mail_count,
+    messages_to,
     notifications_to,
 )
 
@@ -434,6 +435,43 @@ class TestContactsPage:
         assert "0 joined, 2 not joined" in row and "Not Joined" in row
         worker.drain()
         assert mail_count(db, "sam@smith.org") == 1
+
+    def test_client_group_refuses_an_internal_invitee_and_counts_everyone(self, client, db, worker):
+        """The new-user tester's group: someone with a pending internal invitation is refused, in
+        words, as a team refuses a client (nothing written); without her, each person has one
+        result: two invited (each sent one message naming the workspace) and one already in it."""
+        pf = create_portal(db)
+        invite(db, pf, ["Amy Adams <amy@lovelace.dev>"], user_type="internal")
+        joined(db, worker, client, pf, "nora@homebase.net", user_type="client")
+        ws = create_workspace(client, pf, "Q3 Audit")
+        add(client, pf, ws["id"], recipients=["nora@homebase.net"])
+        worker.drain()
+        page = _owner_page(client, pf, "/contacts")
+        form = {
+            "csrf_token": csrf_of(page.text),
+            "name": "Lovelace LLP",
+            "recipients": "g1@lovelace.dev, g2@lovelace.dev, nora@homebase.net, amy@lovelace.dev",
+            "then": "workspace",
+            "workspace_id": ws["id"],
+        }
+        r = client.post(f"/p/{pf.slug}/client-groups", data=form)
+        said = said_under(r.text, "g-recipients")
+        amy = "amy@lovelace.dev: Amy Adams is invited as an internal user; client groups hold clients"
+        assert amy in said, said
+        panel = client.get(api(pf, f"/workspaces/{ws['id']}/members"), headers=pf.headers()).json()
+        assert [m["user"]["email"] for m in panel["items"]] == ["nora@homebase.net"]
+        assert mail_count(db, "g1@lovelace.dev") == 0
+
+        form["recipients"] = "g1@lovelace.dev, g2@lovelace.dev, nora@homebase.net"
+        r = client.post(f"/p/{pf.slug}/client-groups", data=form)
+        assert (
+            "Client group Lovelace LLP created and added to Q3 Audit: 0 added, 2 invited, 1 skipped: "
+            "Lovelace LLP: nora@homebase.net: nora@homebase.net is already in this workspace."
+        ) in _text(r), _text(r)[:3000]
+        worker.drain()
+        sent = [mail_count(db, a) for a in ("g1@lovelace.dev", "g2@lovelace.dev", "amy@lovelace.dev")]
+        assert sent == [1, 1, 1]  # Amy: only her portal invitation
+        assert "Q3 Audit" in messages_to(db, "g1@lovelace.dev")[0].text
 
     def test_members_get_no_internal_invite(self, client, db, worker):
         """An internal member (not an admin) has no "Invite an internal user" and no "Invite New

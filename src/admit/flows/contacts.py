@@ -26,7 +26,7 @@ from admit.contacts.schemas import ContactResultOutcome as Done
 from admit.errors import InvalidInput, NoAddress, WorkspaceExists
 from admit.flows import groups, workspace_people
 from admit.invitations import pipeline
-from admit.invitations.codes import AddSkipCode, SkipCode
+from admit.invitations.codes import SkipCode
 from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
 from admit.members import service as members_service
@@ -171,14 +171,16 @@ def _to_workspace(
     added = workspace_people.add_people(
         session, actor, workspace.id, recipients=[address], user_type=user_type
     )[0]
-    if added.outcome is Outcome.SKIPPED and added.code is not AddSkipCode.ALREADY_IN_WORKSPACE:
+    if not workspace_people.placed(added):
         raise InvalidInput(added.detail, field="recipient")
     if added.invitation_id is not None:
         contact.invitation_id = added.invitation_id
         contact.quiet = False
+    # Skipped: only as in it already, or on the invitation that stands (any other is refused above).
+    skipped = Done.ALREADY_INVITED if added.code is SkipCode.ALREADY_INVITED else Done.ALREADY_IN_WORKSPACE
     outcome = {Outcome.ADDED: Done.ADDED_TO_WORKSPACE, Outcome.INVITED: Done.INVITED_TO_WORKSPACE}.get(
-        added.outcome, Done.ALREADY_IN_WORKSPACE
-    )  # skipped: only as already in it (any other skip is refused above)
+        added.outcome, skipped
+    )
     return ContactResult(
         contact, outcome, added.detail, workspace=workspace, invitation_id=added.invitation_id
     )

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING
 from admit import policy
 from admit.actor import Actor
 from admit.flows.people_asked import At, at, in_order_asked, skipped, sort_asked
-from admit.invitations import pipeline
+from admit.invitations import pipeline, repository
 from admit.invitations.codes import AddSkipCode, SkipCode
 from admit.invitations.options import check_options
-from admit.invitations.pipeline import Outcome, RecipientResult
+from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.policy import UserType
@@ -82,7 +82,6 @@ def _add(
     invite: bool,
 ) -> TeamChange:
     policy.require(actor.role, teams_service.manage_action(team.kind))
-    wanted = teams_service.member_type(team.kind)
     asked = sort_asked(session, actor.portal.id, recipients=recipients, user_ids=user_ids)
     change = TeamChange(team=team, results=list(asked.skipped))
     entries: list[teams_service.Entry] = []
@@ -92,18 +91,17 @@ def _add(
 
     for found in asked.existing:
         member = found.member
-        if member.user_type != wanted:
+        wrong = teams_service.wrong_type(team.kind, member.user.label, member.user_type)
+        if wrong is not None:
             change.results.append(
-                skipped(
-                    found.label,
-                    AddSkipCode.WRONG_USER_TYPE,
-                    teams_service.wrong_type_detail(member, team.kind),
-                    user_id=member.user_id,
-                    at=found.at,
-                )
+                skipped(found.label, AddSkipCode.WRONG_USER_TYPE, wrong, user_id=member.user_id, at=found.at)
             )
         else:
             entry(found.label, member.user, Outcome.ADDED, "", found.at)
+    if team.kind != TEAM:
+        # Not in the portal yet but invited to it: of the type of their invitation, which a
+        # client group takes only as a client (a team takes no one new, below).
+        asked.new = _of_type(session, actor, team, asked.new, change.results)
 
     if asked.new and team.kind == TEAM:
         change.results.extend(
@@ -167,3 +165,25 @@ def _add(
             )
     change.results = in_order_asked(change.results)
     return change
+
+
+def _of_type(
+    session: Session, actor: Actor, team: Team, new: list[Recipient], results: list[RecipientResult]
+) -> list[Recipient]:
+    """``new`` without those whose pending portal invitation is of a type ``team`` does not take
+    (each skipped as ``wrong_user_type`` into ``results``)."""
+    standing = repository.pending_by_address(session, actor.portal.id, [r.address for r in new])
+    kept = []
+    for r in new:
+        invitation = standing.get(r.address) if r.address else None
+        label = invitation.recipient_name or invitation.recipient if invitation else ""
+        wrong = (
+            None
+            if invitation is None
+            else teams_service.wrong_type(team.kind, label, invitation.user_type, invited=True)
+        )
+        if wrong is None:
+            kept.append(r)
+        else:
+            results.append(skipped(r.raw, AddSkipCode.WRONG_USER_TYPE, wrong, at=At(r.index, r.position)))
+    return kept

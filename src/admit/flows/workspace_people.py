@@ -8,11 +8,13 @@ step through the invitation pipeline. Every person gets one ``RecipientResult``:
 
 - ``added``: already active in the portal; in the workspace at once (``joined``), the
   workspace appears at the top of their timeline and they get a message saying so;
-- ``invited``: new to the portal; a portal invitation (email or SMS) that lands them here once
-  accepted, and ``not_joined`` until then; someone already invited to the portal is ``invited``
-  too, on the invitation that stands;
-- ``skipped``, with a code: ``already_in_workspace`` (never a duplicate), ``invalid_recipient``,
-  ``duplicate``, ``not_found``, ``not_invitable``, or what the pipeline refused.
+- ``invited``: new to the portal; a portal invitation (email or SMS) sent now, that lands them
+  here once accepted, and ``not_joined`` until then;
+- ``skipped``, with a code: ``already_invited`` (invited to the portal already: ``not_joined``
+  here on the invitation that stands, nothing sent; ``placed`` says so),
+  ``already_in_workspace`` (never a duplicate), ``wrong_user_type`` (a team's or client group's
+  person it does not take: ``teams.service.wrong_type``), ``invalid_recipient``, ``duplicate``,
+  ``not_found``, ``not_invitable``, or what the pipeline refused.
 
 Who may add whom is policy's: any internal user of the workspace adds existing people and new
 clients; only owners and admins invite new internal users. Asking for new internal users
@@ -70,9 +72,12 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["add_people", "assign_role", "resend", "resend_team"]
+__all__ = ["add_people", "assign_role", "placed", "resend", "resend_team"]
 
-ALREADY_INVITED_HERE = "Already invited to the portal; they will join this workspace when they accept."
+ALREADY_INVITED_HERE = (
+    "Already invited to the portal, so nothing new was sent: they join this workspace when they accept"
+    " (Resend Invitation sends them one naming it)."
+)
 
 
 @dataclass(slots=True)
@@ -82,7 +87,6 @@ class _Person:
     joined: bool
     invitation: Invitation | None = None
     via_team_id: uuid.UUID | None = None
-    detail: str = ""
     fresh: bool = False  # a portal invitation was made for them just now
     at: At = NOWHERE  # where they were asked for (a team's or client group's person: nowhere)
 
@@ -133,13 +137,18 @@ def add_people(
     for team in teams:
         for tm in team_members[team.id]:
             label = f"{team.name}: {tm.user.address}"
-            if tm.user_id in active:
+            member = active.get(tm.user_id)
+            invitation = pending.get(tm.user.address) if tm.user.address else None
+            wrong = _wrong_type(team, tm.user, member.user_type if member else None, invitation)
+            if wrong is not None:
+                results.append(wrong)
+                continue
+            if member is not None:
                 people.append(_Person(label, tm.user, joined=True, via_team_id=team.id))
                 continue
             if tm.user_id in asked.deactivated:
                 results.append(deactivated_skip(label, user_id=tm.user_id, address=tm.user.address))
                 continue
-            invitation = pending.get(tm.user.address) if tm.user.address else None
             if invitation is None and team.kind == CLIENT_GROUP and tm.user.address:
                 # In the group but never invited (or the invitation lapsed): invite them now, as
                 # clients, into the portal and this workspace.
@@ -174,6 +183,32 @@ def add_people(
     session.flush()
     pipeline.hide_unseen(actor, results)
     return in_order_asked(results)
+
+
+def _wrong_type(
+    team: Team, user: User, user_type: str | None, invitation: Invitation | None
+) -> RecipientResult | None:
+    """A team's (or group's) person it does not take (``teams.service.wrong_type``), as active in
+    the portal (``user_type``) or as invited to it: skipped, and why; None when it takes them."""
+    invited = user_type is None and invitation is not None
+    if invitation is not None and user_type is None:
+        user_type = invitation.user_type
+    if user_type is None:
+        return None  # neither in the portal nor invited: a client group invites them as a client
+    wrong = teams_service.wrong_type(team.kind, user.label, user_type, invited=invited)
+    if wrong is None:
+        return None
+    label = f"{team.name}: {user.address}"
+    return _skipped(label, AddSkipCode.WRONG_USER_TYPE, wrong, user_id=user.id, address=user.address)
+
+
+def placed(result: RecipientResult) -> bool:
+    """Whether ``add_people``'s ``result`` says its person is in the workspace: added, invited,
+    on the invitation that stands (``already_invited``), or there already."""
+    return result.outcome is not Outcome.SKIPPED or result.code in (
+        AddSkipCode.ALREADY_IN_WORKSPACE,
+        SkipCode.ALREADY_INVITED,
+    )
 
 
 def _teams(session: Session, actor: Actor, ids: list[uuid.UUID] | None, kind: str, field: str) -> list[Team]:
@@ -219,7 +254,6 @@ def _invite_new(
                     users[r.address],
                     joined=False,
                     invitation=r.invitation,
-                    detail=ALREADY_INVITED_HERE,
                     at=at(r),
                 )
             )
@@ -241,7 +275,6 @@ def _put_in(
     invited = RecipientResult(
         recipient=person.asked,
         outcome=Outcome.INVITED,
-        detail=person.detail,
         address=user.address,
         invitation_id=invitation.id if invitation is not None else None,
         invitation=invitation,
@@ -284,12 +317,15 @@ def _put_in(
         return RecipientResult(
             recipient=person.asked,
             outcome=Outcome.ADDED,
-            detail=person.detail,
             address=user.address,
             user_id=user.id,
             index=person.at.index,
             position=person.at.position,
         )
+    if not person.fresh:
+        # On the invitation that stands: Not Joined here, but nothing was sent, so not "invited".
+        invited.outcome, invited.code = Outcome.SKIPPED, SkipCode.ALREADY_INVITED
+        invited.detail = ALREADY_INVITED_HERE
     return invited
 
 
@@ -488,7 +524,7 @@ def assign_role(
     else:
         assert recipient is not None  # one of user_id and recipient (checked above)
         added = add_people(session, actor, workspace.id, recipients=[recipient], user_type=user_type)[0]
-        if added.outcome is Outcome.SKIPPED and added.code is not AddSkipCode.ALREADY_IN_WORKSPACE:
+        if not placed(added):
             raise InvalidInput(added.detail or "This person cannot be invited.", field="recipient")
         user = members_service.get_user(session, added.user_id) if added.user_id is not None else None
     if user is None:  # in the workspace (just added, or already) means a user row: never

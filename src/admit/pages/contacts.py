@@ -249,11 +249,13 @@ def groups_add(
             workspace_name=workspace_name,
         )
     group = result.change.team.name
-    skipped = [r for r in result.change.results if r.outcome == "skipped"]
     if result.workspace is None:
         counted, where = result.change.results, "created"
     else:
-        counted, where = result.added or [], f"created and added to {result.workspace.name}"
+        # Each person once: skipped from the group, or as the group went into the workspace.
+        counted = [r for r in result.change.results if r.outcome == "skipped"] + (result.added or [])
+        where = f"created and added to {result.workspace.name}"
+    skipped = [r for r in counted if r.outcome == "skipped"]
     added = sum(1 for r in counted if r.outcome == "added")
     invited = sum(1 for r in counted if r.outcome == "invited")
     notice = f"Client group {group} {where}: {added} added, {invited} invited" + _skipped_text(skipped, ",")

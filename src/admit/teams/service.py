@@ -34,7 +34,7 @@ from admit.policy import UserType
 from admit.teams.models import CLIENT_GROUP, KINDS, NAME_INDEX, TEAM, Team, TeamMember
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
-    from admit.members.models import Member, User
+    from admit.members.models import User
 
 
 __all__ = [
@@ -51,7 +51,7 @@ __all__ = [
     "members_of",
     "remove_members",
     "rename",
-    "wrong_type_detail",
+    "wrong_type",
 ]
 
 MAX_NAME = 200
@@ -80,10 +80,17 @@ def member_type(kind: str) -> UserType:
     return UserType.INTERNAL if kind == TEAM else UserType.CLIENT
 
 
-def wrong_type_detail(member: Member, kind: str) -> str:
+def wrong_type(kind: str, label: str, user_type: str, *, invited: bool = False) -> str | None:
+    """Why a team (``kind``) does not take a person of ``user_type``, in words, or None when it
+    does: teams hold internal users, client groups hold clients (``member_type``). Someone still
+    invited to the portal (``invited``) is of the type of their invitation. The one rule, for
+    putting people in a team and for adding a team's people to a workspace."""
+    if user_type == member_type(kind):
+        return None
+    who = f"{label} is {'invited as ' if invited else ''}"
     if kind == TEAM:
-        return f"{member.user.label} is a client; teams hold internal users (use a client group)."
-    return f"{member.user.label} is an internal user; client groups hold clients (use a team)."
+        return f"{who}a client; teams hold internal users (use a client group)."
+    return f"{who}an internal user; client groups hold clients (use a team)."
 
 
 def get_or_raise(session: Session, actor: Actor, team_id: uuid.UUID, *, kind: str | None = None) -> Team:
