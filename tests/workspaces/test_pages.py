@@ -135,6 +135,60 @@ class TestWorkspacePage:
         worker.drain()
         assert mail_count(db, "cleo@client.org") == 1
 
+    def test_an_address_typed_in_the_search_box_is_the_recipient(self, client, db, worker):
+        """Invite with a full address typed in the search box and no suggestion picked (no
+        JavaScript needed): a new address is invited as a client, a member's is added; the new
+        user tester's address was dropped with "Choose at least one person"."""
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        assert re.search(r'<input id="invite-q" name="q"', page.text)
+        people = f"/p/{pf.slug}/workspaces/{ws['id']}/people"
+        csrf = csrf_of(page.text)
+        r = client.post(people, data={"csrf_token": csrf, "q": " nora@homebase.net "})
+        assert "1 invited." in r.text, _text(r)[:2000]
+        r = client.post(people, data={"csrf_token": csrf, "q": "ivy@acme.com"})
+        assert "1 added." in r.text
+        statuses = dict(re.findall(r'<tr data-address="([^"]+)">.*?data-status[^>]*>([^<]+)<', r.text, re.S))
+        assert statuses == {"nora@homebase.net": "Not Joined", "ivy@acme.com": "Joined"}
+        worker.drain()
+        assert "Kitchen" in messages_to(db, "nora@homebase.net")[0].text
+
+    def test_a_name_typed_and_not_picked_is_kept_with_the_way_forward(self, client, db, worker):
+        """Not an address and nothing picked: refused under the search box, what was typed kept,
+        "No matches found" with Invite New Client shown; nothing written."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/people", data={"csrf_token": csrf_of(page.text), "q": "Nora"}
+        )
+        assert r.status_code == 422
+        said = said_under(r.text, "invite-q")
+        assert "Nora" in said and "Invite New Client" in said, said
+        assert re.search(r'<input id="invite-q" name="q"[^>]*value="Nora"', r.text), r.text
+        assert re.search(r"<div data-no-matches>", r.text)  # shown, not hidden
+        assert re.search(r'<dialog id="invite-panel"[^>]*data-autopen', r.text)
+        assert (
+            client.get(api(pf, f"/workspaces/{ws['id']}/members"), headers=pf.headers()).json()["items"] == []
+        )
+
+    def test_someone_already_invited_typed_as_new_is_put_in_not_refused(self, client, db, worker):
+        """Invite New Client for someone with a pending portal invitation: Not Joined here on it,
+        said as already invited (nothing new sent), not refused."""
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/people",
+            data={"csrf_token": csrf_of(page.text), "recipient": "cleo@client.org", "user_type": "client"},
+        )
+        assert "1 skipped." in r.text and "nothing new was sent" in _text(r), _text(r)[:2000]
+        assert 'data-code="already_invited"' in r.text
+        assert re.search(r'<tr data-address="cleo@client.org">.*?Not Joined', r.text, re.S)
+
     def test_remove_from_the_members_panel(self, client, db, worker):
         pf = create_portal(db)
         ws = create_workspace(client, pf)

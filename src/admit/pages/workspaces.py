@@ -23,7 +23,7 @@ from admit.actor import Actor
 from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
-from admit.invitations.codes import ResendSkipCode
+from admit.invitations.codes import ResendSkipCode, SkipCode
 from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
@@ -165,6 +165,30 @@ def _recipient(name: str, address: str) -> str:
     return f"{name} <{address}>" if name and address else address
 
 
+def _no_address(results: list[RecipientResult], q: str) -> bool:
+    """Whether the search box's text (``q``, the last of the recipients asked for) let no one in
+    for not being an address: no suggestion was picked for what was typed."""
+    last = max((r.index for r in results if r.index is not None), default=None)
+    return bool(q) and any(r.index == last and r.code is SkipCode.INVALID_RECIPIENT for r in results)
+
+
+def _refuse_typed(results: list[RecipientResult], q: str, *, alone: bool, no_match: bool) -> None:
+    """Refuse the Invite panel's post, under the field typed in, when what was typed let no one
+    in: the search box's text that is no address (lost otherwise: said with the way forward), or
+    the one person typed alone (a mistyped address, already here), said under their address, as
+    the Contacts dialog says it, rather than as a report."""
+    if no_match:
+        raise InvalidInput(
+            f"No one was picked for “{q}”, and it is not an email address or phone number: pick "
+            "someone from the suggestions, or choose Invite New Client to invite them by email or phone.",
+            field="q",
+        )
+    stopped = [r for r in results if r.outcome is Outcome.SKIPPED and r.code is not SkipCode.ALREADY_INVITED]
+    if alone and len(stopped) == len(results) == 1:
+        field = "q" if q else "recipient"
+        raise InvalidInput(stopped[0].detail or "This person cannot be added.", field=field)
+
+
 @router.post(
     "/p/{slug}/workspaces/{workspace_id}/people", name="workspaces:add", dependencies=[Depends(check_csrf)]
 )
@@ -178,36 +202,44 @@ def add_people(
     name: str = Form(""),
     recipient: str = Form(""),
     user_type: str = Form("client"),
+    q: str = Form(""),
 ) -> Response:
     """The Invite panel: people picked from the suggestions, a team or client group, or one new
-    person (name, email or phone) as a client or internal user."""
+    person (name, email or phone) as a client or internal user. What is left typed in the search
+    box (``q``, nothing picked for it) is asked for too: an address is its person, invited as a
+    client when new (Invite New Client for it); anything else is refused, kept in the box, with
+    the way forward."""
+    new = bool(recipient.strip() or name.strip())
+    typed_in = [text for text in (_recipient(name, recipient), q.strip()) if text]
+    no_match = False
     try:
         team_ids, group_ids = _picked_team(team)
         results = workspace_people.add_people(
             session,
             actor,
             workspace_id,
-            recipients=[_recipient(name, recipient)] if recipient.strip() else None,
+            recipients=typed_in or None,
             user_ids=user_ids,
             team_ids=team_ids,
             group_ids=group_ids,
             user_type=user_type,
         )
-        if recipient.strip() and not (user_ids or team) and [r.outcome for r in results] == ["skipped"]:
-            # The one new person typed, not let in (a mistyped address, already here): said
-            # under their address, as the Contacts dialog says it, rather than as a report.
-            raise InvalidInput(results[0].detail or "This person cannot be added.", field="recipient")
+        no_match = _no_address(results, q.strip())
+        _refuse_typed(results, q.strip(), alone=not (user_ids or team), no_match=no_match)
     except DomainError as exc:
         # The new person's form when one was typed, else the search's: where the fault is said.
-        new = bool(recipient.strip() or name.strip())
         fields = {
             "recipients": "new-recipient" if new else "invite-q",
             "recipient": "new-recipient",
+            "q": "invite-q",
             "team_ids": "invite-team",
             "group_ids": "invite-team",
             "team": "invite-team",
         }
-        typed = {"name": name, "recipient": recipient, "user_type": user_type, "team": team, "new": new}
+        typed = {
+            **{"name": name, "recipient": recipient, "user_type": user_type, "team": team, "new": new},
+            **{"q": q, "no_match": no_match},
+        }
         panel = "invite-panel"
         return _refused(request, session, actor, workspace_id, exc, fields, dialog=panel, typed=typed)
     return _back(actor, workspace_id, _results_flash(results), request)
