@@ -221,7 +221,7 @@ class TestResend:
         body = {"name": "Smith family", "recipients": ["b@smith.net", "c@smith.net"]}
         group = client.post(api(pf, "/client-groups"), json=body, headers=pf.headers()).json()["team"]
         ws = create_workspace(client, pf, "Estate")
-        assert add(client, pf, ws["id"], group_ids=[group["id"]]).json()["counts"]["invited"] == 2
+        assert add(client, pf, ws["id"], group_ids=[group["id"]]).status_code == 201
         with clock.travel(timedelta(minutes=5)):
             b = next(
                 m["user"]["id"]
