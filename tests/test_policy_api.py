@@ -107,11 +107,13 @@ _TABLE: dict[str, tuple] = {
     "refresh-invite-link":              (ALLOW, ALLOW, 403,   403,   401,     404),
     # create workspaces, add actions (internal members: in workspaces they are in)
     "create-workspace":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
-    # rename or delete a workspace (internal users of it)
+    # rename a workspace (internal users of it); delete one (owners and admins any, a member one
+    # they created: it takes its messages and actions with it)
     "rename-workspace":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     "rename-workspace-not-in":          (ALLOW, ALLOW, 404,   403,   401,     404),
-    "delete-workspace":                 (ALLOW, ALLOW, ALLOW, 403,   401,     404),
+    "delete-workspace":                 (ALLOW, ALLOW, 403,   403,   401,     404),
     "delete-workspace-not-in":          (ALLOW, ALLOW, 404,   403,   401,     404),
+    "delete-own-workspace":             (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     "add-action":                       (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     "add-action-in-workspace-not-in":   (ALLOW, ALLOW, 404,   403,   401,     404),
     # approve a workspace join request, choosing the user type (internal only if admin)
@@ -189,8 +191,9 @@ ROW_ACTIONS: dict[str, Action | tuple[Action, ...] | None] = {
     "create-workspace": A.WORKSPACE_CREATE,
     "rename-workspace": A.WORKSPACE_MANAGE,
     "rename-workspace-not-in": A.WORKSPACE_MANAGE,
-    "delete-workspace": A.WORKSPACE_MANAGE,
-    "delete-workspace-not-in": A.WORKSPACE_MANAGE,
+    "delete-workspace": (A.WORKSPACE_MANAGE, A.WORKSPACE_DELETE_ANY),
+    "delete-workspace-not-in": A.WORKSPACE_MANAGE,  # found first: not in it, 404
+    "delete-own-workspace": A.WORKSPACE_MANAGE,
     "add-action": A.WORKSPACE_ACTION_ADD,
     "add-action-in-workspace-not-in": A.WORKSPACE_ACTION_ADD,
     "approve-join-request-as-client": A.JOIN_REQUEST_APPROVE,
@@ -528,6 +531,22 @@ def _(w: World, actor: str) -> Call:
 @call("delete-workspace-not-in")
 def _(w: World, actor: str) -> Call:
     return _delete(w, actor, with_people=False)
+
+
+@call("delete-own-workspace")
+def _(w: World, actor: str) -> Call:
+    """A workspace the caller created (the owner makes a client's: a client creates none)."""
+    maker = actor if actor in ("owner", "admin", "member") else "owner"
+
+    def make(session, _owner):
+        ws = workspaces_service.create(
+            session, actor_for(session, w.a.slug, PEOPLE[maker]), name=f"Made by {actor}"
+        )
+        return ws.id
+
+    ws_id = w.as_owner(make)
+    probe = lambda: w.count(Workspace, Workspace.id == ws_id)  # noqa: E731
+    return Call("DELETE", w.api(f"/workspaces/{ws_id}"), None, probe)
 
 
 def _add_action(w: World, workspace_id, role_id=None) -> Call:

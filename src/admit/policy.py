@@ -62,7 +62,8 @@ class Action(StrEnum):
     HR_MANAGE = "hr.manage"  # HR-system connections: connect, preview, sync, auto-pilot
     LINK_MANAGE = "invite_link.manage"
     WORKSPACE_CREATE = "workspace.create"
-    WORKSPACE_MANAGE = "workspace.manage"  # rename or delete one
+    WORKSPACE_MANAGE = "workspace.manage"  # rename one; delete one they created
+    WORKSPACE_DELETE_ANY = "workspace.delete_any"  # delete any, whoever created it
     WORKSPACE_LINK_MANAGE = "workspace_link.manage"
     JOIN_REQUEST_APPROVE = "join_request.approve"
     WORKSPACE_ADD_MEMBERS = "workspace.add_members"
@@ -88,7 +89,8 @@ ROLE_ACTIONS: dict[Role, frozenset[Action]] = {
             Action.MEMBER_VIEW,
             # Inside workspaces they are in (workspaces.service.accessible_workspace_ids).
             Action.WORKSPACE_CREATE,
-            # Whoever may create a workspace may rename or delete one they are in (as teams).
+            # Whoever may create a workspace may rename one they are in (as teams), and delete
+            # one they created (``check_delete_workspace``): deleting takes all it holds.
             Action.WORKSPACE_MANAGE,
             Action.WORKSPACE_LINK_MANAGE,
             Action.JOIN_REQUEST_APPROVE,
@@ -125,6 +127,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.LINK_MANAGE: "Only owners and admins can manage the portal's invite link.",
     Action.WORKSPACE_CREATE: "Only internal users can create workspaces.",
     Action.WORKSPACE_MANAGE: "Only internal users of the workspace can rename or delete it.",
+    Action.WORKSPACE_DELETE_ANY: "Only owners, admins and the person who created a workspace can delete it.",
     Action.WORKSPACE_LINK_MANAGE: "Only internal users of the workspace can share its link.",
     Action.JOIN_REQUEST_APPROVE: "Only internal users of the workspace can answer join requests.",
     Action.WORKSPACE_ADD_MEMBERS: "Only internal users can invite people to a workspace.",
@@ -224,6 +227,15 @@ def check_deactivate(
         if (owners_left() if callable(owners_left) else owners_left) <= 1:
             return "The last owner cannot be deactivated."
     return None
+
+
+def check_delete_workspace(actor_role: Role | str | None, *, made_it: bool) -> str | None:
+    """Rules on top of WORKSPACE_MANAGE for deleting, which takes everything the workspace holds
+    (its messages, actions, roles) with it: WORKSPACE_DELETE_ANY any, the others only one they
+    created. Returns the reason when refused."""
+    if can(actor_role, Action.WORKSPACE_DELETE_ANY) or made_it:
+        return None
+    return DENIED_MESSAGE[Action.WORKSPACE_DELETE_ANY]
 
 
 def check_change_role(

@@ -453,8 +453,9 @@ class TestRenameWorkspaces:
         assert sorted(workspace_names(client, pf)) == ["Estate", "LOAN"]
 
     def test_who_may_rename_and_delete(self, client, db, worker):
-        """As for the workspace's other settings: an internal member of it may; one not in it
-        gets 404; a client in it gets 403."""
+        """As for the workspace's other settings: an internal member of it may rename it; one not
+        in it gets 404; a client in it gets 403. Deleting: owners and admins any, a member one
+        they created."""
         pf = create_portal(db)
         mel = joined(db, worker, client, pf, "mel@acme.com")
         joined(db, worker, client, pf, "nina@acme.com")
@@ -475,7 +476,15 @@ class TestRenameWorkspaces:
         r = client.patch(path, json={"name": "Home loan"}, headers=h)
         assert r.status_code == 200, r.text
         assert workspace_names(client, pf) == ["Home loan"]
-        assert client.delete(path, headers=h).status_code == 204
+        # Deleting takes its messages and actions with it: a member only one they created.
+        r = client.delete(path, headers=h)
+        words = "Only owners, admins and the person who created a workspace can delete it."
+        assert (r.status_code, r.json()["detail"]) == (403, words), r.text
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        assert "Rename</button>" in page.text and 'data-confirm-button="Delete"' not in page.text
+        made = client.post(api(pf, "/workspaces"), json={"name": "Mel's"}, headers=h).json()
+        assert client.delete(api(pf, f"/workspaces/{made['id']}"), headers=h).status_code == 204
+        assert client.delete(path, headers=pf.headers()).status_code == 204  # an admin's key: any
         assert workspace_names(client, pf) == []
 
     def test_the_workspace_page_renames_through_its_menu(self, client, db, worker):

@@ -607,7 +607,7 @@ def _show_page(
             "delete_question": workspaces_service.contents(session, actor, workspace.id).question(
                 workspace.name
             )
-            if can_manage
+            if can_manage and workspaces_service.may_delete(workspace, actor)
             else "",
             "grantable_roles": [
                 str(r) for r in INTERNAL_ROLES if policy.check_grant_role(actor.role, r) is None

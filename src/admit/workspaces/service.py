@@ -34,7 +34,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id, rowcount
-from admit.errors import InvalidInput, MemberNotFound, WorkspaceExists, WorkspaceNotFound
+from admit.errors import InvalidInput, MemberNotFound, PermissionDenied, WorkspaceExists, WorkspaceNotFound
 from admit.kit import names
 from admit.kit.pagination import count_all, page
 from admit.workspaces.models import (
@@ -255,11 +255,26 @@ def _contents(session: Session, workspace_id: uuid.UUID) -> Contents:
     )
 
 
+def made_by(workspace: Workspace, actor: Actor) -> bool:
+    """Whether ``actor`` created ``workspace`` (what ``policy.check_delete_workspace`` asks)."""
+    return actor.user_id is not None and workspace.created_by_id == actor.user_id
+
+
+def may_delete(workspace: Workspace, actor: Actor) -> bool:
+    """Whether ``actor`` may delete ``workspace`` (the page shows Delete only then)."""
+    return policy.can(actor.role, policy.Action.WORKSPACE_MANAGE) and (
+        policy.check_delete_workspace(actor.role, made_it=made_by(workspace, actor)) is None
+    )
+
+
 def delete_workspace(session: Session, actor: Actor, workspace_id: uuid.UUID) -> tuple[Workspace, Contents]:
     """Delete a workspace for good with all it holds (see the module: its people stay in the
     portal, pending invitations stand); audited with what went. Deleting it again is 404."""
     policy.require(actor.role, policy.Action.WORKSPACE_MANAGE)  # by role first: a 404 would say more
     workspace = get_or_raise(session, actor, workspace_id)
+    refused = policy.check_delete_workspace(actor.role, made_it=made_by(workspace, actor))
+    if refused:
+        raise PermissionDenied(refused)
     lock(session, workspace)  # two at once take turns: the later finds nothing to delete
     held = _contents(session, workspace.id)
     gone = rowcount(session.execute(delete(Workspace).where(Workspace.id == workspace.id)))
