@@ -37,6 +37,13 @@ def _shown_link(text: str) -> str:
     return match.group(1)
 
 
+def _facts(text: str) -> list[str]:
+    """The link's card's facts as read (the badge first), each fact's text with its "·"."""
+    facts = re.search(r'<p class="link-facts" data-link-facts>(.*?)</p>', text, re.S).group(1)
+    pieces = (re.sub(r"<[^>]+>", "", piece) for piece in facts.split('<span class="fact">'))
+    return [" ".join(html.unescape(piece).split()) for piece in pieces]
+
+
 def _path(url: str) -> str:
     return "/join/" + url.rsplit("/join/", 1)[1]
 
@@ -101,6 +108,8 @@ class TestLinkPage:
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/invite-link")
         assert "0 joined through this link" in page.text
+        facts = ["0 joined through this link ·", "no limit on uses ·", "expires 10 days after it is turned on"]
+        assert _facts(page.text)[1:] == facts  # each "·" after its fact, never starting a line
         form = {
             "csrf_token": csrf_of(page.text),
             "user_type": "internal",
@@ -468,6 +477,8 @@ class TestWorkspacePages:
         sign_in_page(client, "mel@acme.com", PASSWORD)
         page = client.get(ws_url)
         assert "Join requests" in page.text and "rita@example.org" in page.text
+        # Each fact unbroken with its "·" at its end: wrapped, no line starts with the dot.
+        assert _facts(page.text)[1:] == ["0 approved through this link ·", "2 waiting for approval"]
         assert '<option value="internal">' not in page.text  # a member approves as client only
         approve = re.search(
             r'action="(?:https?://[^/"]+)?(/p/[^"]+/join-requests/[^"]+/approve)"', page.text
