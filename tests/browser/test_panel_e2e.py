@@ -87,4 +87,10 @@ def test_two_people_talk_in_a_workspace(live_server, new_context, shot):
     expect(owner.locator("#messages li p.text").last).to_have_text(
         "Thanks! Sending the file today.", timeout=10_000
     )
+    # A message sent or arriving says its time as the page's others do ("now", the exact moment
+    # in its tooltip), never the browser's "Dec 6, 2026, 1:17 PM".
+    for page in (owner, client):
+        sent = page.locator("#messages li time").last
+        expect(sent).to_have_text(re.compile(r"^(now|\d+ seconds? ago|1 minute ago)$"))
+        expect(sent).to_have_attribute("title", re.compile(r"20\d\d"))
     shot(owner, "panel")

@@ -629,14 +629,17 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
 
 // Times: written by the server as every page writes a moment ("6 December 2026 at 10:05 CET",
 // the portal's time zone); recent ones said as "5 min ago", the exact moment in the tooltip (in
-// the viewer's own zone).
+// the viewer's own zone). ``window.admitTime(el)`` says a <time data-local> added later (a
+// message that arrived), which has no server text: older than a day, it is written as the server
+// writes one ("6 December 2026 at 10:05"), in the viewer's zone.
 (() => {
   const full = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "long" });
   const relative = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" });
+  const written = new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short" });
   const say = (el) => {
     const at = new Date(el.getAttribute("datetime"));
     if (Number.isNaN(at.getTime())) return;
-    if (el.dataset.written === undefined) el.dataset.written = el.textContent;
+    if (el.dataset.written === undefined) el.dataset.written = el.textContent || written.format(at);
     const seconds = Math.round((at.getTime() - Date.now()) / 1000);
     const ago = Math.abs(seconds);
     let text = el.dataset.written;
@@ -646,6 +649,7 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     el.textContent = text;
     el.title = full.format(at);
   };
+  window.admitTime = say;
   const all = () => document.querySelectorAll("time[data-local]").forEach(say);
   document.addEventListener("DOMContentLoaded", all);
   setInterval(all, 60_000);
@@ -740,8 +744,9 @@ document.querySelectorAll("input[data-colour-for]").forEach((picker) => {
     who.textContent = m.author ? m.author.name : "Someone";
     const when = document.createElement("time");
     when.dateTime = m.created_at;
-    when.textContent = new Date(m.created_at).toLocaleString([], { dateStyle: "medium", timeStyle: "short" });
+    when.dataset.local = "";
     meta.append(who, " ", when);
+    window.admitTime(when);  // "now", as the page's other times (never "Dec 6, 2026, 1:17 PM")
     const text = document.createElement("p");
     text.className = "text";
     text.textContent = m.text;
