@@ -71,7 +71,22 @@ class TestWorkspacePage:
             assign,
             data={"csrf_token": csrf_of(r.text), "recipient": "cleo@client.org", "user_type": "client"},
         )
-        assert "cleo@client.org was invited and now holds this role." in _text(r)
+        assert "cleo@client.org was invited and now holds “Reviewer”." in _text(r)
+        # The holder named as the portal names them, the role by its name.
+        assigns = re.findall(r'action="(?:https?://[^/"]+)?(/p/[^"]+/roles/[^"]+/assign)"', r.text)
+        signer = next(url for url in assigns if url != assign)
+        named = client.post(
+            signer,
+            data={"csrf_token": csrf_of(r.text), "recipient": "Nora Client <nora@homebase.net>"},
+        )
+        assert "Nora Client was invited and now holds “Client signer”." in _text(named)
+        nora = re.search(r'<option value="([^"]+)">Nora Client \(nora@homebase.net\)</option>', named.text).group(1)
+        again = client.post(assign, data={"csrf_token": csrf_of(named.text), "user_id": nora})
+        assert "Nora Client now holds “Reviewer”." in _text(again)
+        r = client.post(
+            assign, data={"csrf_token": csrf_of(again.text), "recipient": "cleo@client.org"}
+        )
+        assert "cleo@client.org now holds “Reviewer”." in _text(r)
         assert "data-holder>cleo@client.org<" in r.text
         row = re.search(r'<tr data-address="cleo@client.org">(.*?)</tr>', r.text, re.S).group(1)
         assert "Not Joined" in row and "Reviewer" in row

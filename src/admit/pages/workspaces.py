@@ -42,6 +42,7 @@ from admit.pages.deps import (
 )
 from admit.people import timeline as people_timeline
 from admit.people import workspace as workspace_view
+from admit.people.names import names_in_portal
 from admit.policy import INTERNAL_ROLES, Action
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
@@ -397,10 +398,13 @@ def assign_role(
         fields = {"user_id": f"pick-{role_id}", "recipient": f"assign-to-{role_id}"}
         typed = {"user_id": user_id, "recipient": recipient, "role_id": str(role_id)}
         return _refused(request, session, actor, workspace_id, exc, fields, typed=typed)
-    who = readable_phone(assignment.user.address)
-    notice = f"{who} now holds this role."
+    # The holder as the portal names them (as the role's chip does), the role by its name.
+    user = assignment.user
+    who = names_in_portal(session, actor.portal.id, [user]).get(user.id) or readable_phone(user.address)
+    role = roles.role_or_raise(session, actor, workspace_id, role_id)[1].name
+    notice = f"{who} now holds “{role}”."
     if added is not None and added.outcome == "invited":
-        notice = f"{who} was invited and now holds this role."
+        notice = f"{who} was invited and now holds “{role}”."
     return _back(actor, workspace_id, {"notice": notice}, request)
 
 
