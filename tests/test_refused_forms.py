@@ -200,7 +200,11 @@ class TestContacts:
         )
         assert r.status_code == 422, r.text
         said = said_under(r.text, "team-people")
-        assert said.startswith("Fix or remove these first: ada@acme.com: ") and "not-an-email: " in said, said
+        # Several faults: one a line under the field, each its own sentence (not one run-on line).
+        first, ada, bad = said.split("\n")
+        assert first == "Fix or remove these first:", said
+        assert ada.startswith("ada@acme.com: ") and bad.startswith("not-an-email: "), said
+        assert ada.endswith(".") and bad.endswith("."), said
         assert 'value="ada@acme.com, not-an-email"' in _tag(r.text, "team-people")
         r = client.post(
             f"/p/{pf.slug}/client-groups",

@@ -557,17 +557,22 @@ def people_to_fix(results: list[RecipientResult]) -> InvalidInput | None:
     wrong = [r for r in results if pipeline.needs_fixing(r)]
     if not wrong:
         return None
-    these = "this" if len(wrong) == 1 else "these"
-    return InvalidInput(sentence(f"Fix or remove {these} first: {who_and_why(wrong)}"), field="recipients")
+    if len(wrong) == 1:
+        return InvalidInput(sentence(f"Fix or remove this first: {who_and_why(wrong)}"), field="recipients")
+    # Several: one a line under the field (``.field-error`` keeps the line breaks).
+    return InvalidInput(f"Fix or remove these first:\n{who_and_why(wrong, lines=True)}", field="recipients")
 
 
-def who_and_why(skipped: list[RecipientResult]) -> str:
+def who_and_why(skipped: list[RecipientResult], *, lines: bool = False) -> str:
     """Skipped people as a form's answer names them: "bad@: An email address must have an
-    @-sign; x@y: …", the first five (and how many more), without the last full stop."""
+    @-sign; x@y: …", the first five (and how many more), without the last full stop; with
+    ``lines``, one person a line, each its own sentence."""
+    said = [f"{r.recipient or '(blank)'}: {r.detail}" for r in skipped[:5]]
+    more = f"(and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
+    if lines:
+        return "\n".join([*(sentence(row) for row in said), *([more] if more else [])])
     # Each detail is a sentence of its own: its full stop goes where the rows are joined.
-    rows = "; ".join(f"{r.recipient or '(blank)'}: {r.detail.rstrip('.')}" for r in skipped[:5])
-    more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
-    return rows + more
+    return "; ".join(row.rstrip(".") for row in said) + (f" {more}" if more else "")
 
 
 def forget_flash(response: Response, flash: dict[str, Any] | None) -> None:
