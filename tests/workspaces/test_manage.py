@@ -172,9 +172,12 @@ class TestTeamsOnTheContactsPage:
         ivy = joined(db, worker, client, pf, "ivy@acme.com")
         team = make(client, pf, "/teams", "Design", user_ids=[ivy.user_id])
         group = make(client, pf, "/client-groups", "Smiths")
+        make(client, pf, "/client-groups", "Lovelace LLP", recipients=["amy@lovelace.biz", "bo@lovelace.biz"])
         page = _owner_page(client, pf, "/contacts")
         text = html.unescape(page.text)
         assert "Delete team Design? Its 1 member stays in the portal and keeps the workspaces" in text
+        # A group's people may not have joined yet: not called "clients" of the portal.
+        assert "Delete client group Lovelace LLP? Its 2 people stay in the portal and keep the workspaces" in text
         assert f"/p/{pf.slug}/teams/{team['id']}/delete" in text
         csrf = csrf_of(page.text)
         forged = client.post(f"/p/{pf.slug}/client-groups/{group['id']}/rename", data={"name": "Jones"})
