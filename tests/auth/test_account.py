@@ -227,6 +227,8 @@ class TestAccountPage:
         )
         page = client.get("/me/account")
         assert page.status_code == 200 and "Current password" in page.text and "Olive Owner" in page.text
+        # No one changes an address by hand (an owner least of all, reading her own): not claimed.
+        assert f"Signed in as <strong>{pf.owner_email}</strong>.</p>" in page.text
 
         r = client.post("/me/account/name", data={"name": "Olive O.", "csrf_token": csrf_of(page.text)})
         assert r.status_code == 200 and "Your name is saved." in r.text and 'value="Olive O."' in r.text
