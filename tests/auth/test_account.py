@@ -299,6 +299,10 @@ class TestAccountPage:
             "/me/account/two-factor", data={"code": "000000", "csrf_token": csrf_of(setup.text)}
         )
         assert bad.status_code == 422 and "That code is not right" in bad.text
+        # The field's own hint (what the browser adds to its "Please match the requested format")
+        # is the server's advice for a wrong code.
+        advice = "Use the 6-digit code your authenticator app shows now."
+        assert f'title="{advice}"' in setup.text and f"That code is not right. {advice}" in bad.text
         on = client.post(
             "/me/account/two-factor", data={"code": _code(secret), "csrf_token": csrf_of(setup.text)}
         )

@@ -49,8 +49,10 @@ __all__ = [
 
 RECOVERY_CODES = 10
 WRONG = "That code is not right. Use the 6-digit code your authenticator app shows now, or a recovery code."
-# While the app is being set up there are no recovery codes yet: only the app's code is asked.
-WRONG_FIRST = "That code is not right. Use the 6-digit code your authenticator app shows now."
+# While the app is being set up there are no recovery codes yet: only the app's code is asked
+# (the setup's field says the same as its hint, before the browser refuses letters in it).
+APP_CODE = "Use the 6-digit code your authenticator app shows now."
+WRONG_FIRST = f"That code is not right. {APP_CODE}"
 
 
 @dataclass(frozen=True, slots=True)
