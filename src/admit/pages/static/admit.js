@@ -627,6 +627,16 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
   if (box.value.trim()) check();
 })();
 
+// A field with a pattern and a title is refused in the title's words ("Use the 6-digit code your
+// authenticator app shows now."), not the browser's "Please match the requested format.".
+document.addEventListener("invalid", (event) => {
+  const field = event.target;
+  if (field.validity && field.validity.patternMismatch && field.title) field.setCustomValidity(field.title);
+}, true);
+document.addEventListener("input", (event) => {
+  if (event.target.setCustomValidity && event.target.title && event.target.pattern) event.target.setCustomValidity("");
+}, true);
+
 // Times: written by the server as every page writes a moment ("6 December 2026 at 10:05 CET",
 // the portal's time zone); recent ones said as "5 min ago", the exact moment in the tooltip (in
 // the viewer's own zone). ``window.admitTime(el)`` says a <time data-local> added later (a
