@@ -369,7 +369,9 @@ class TestUserManagement:
         dialog = r.text[r.text.index('<dialog id="invite-dialog"') :]
         assert "data-autopen" in dialog[:80]
         said = said_under(dialog, "recipients")
-        assert said.startswith("Fix or remove these first:\nnot-an-email: ") and "\nalso@bad@x: " in said, said
+        assert said.startswith("Fix or remove these first:\nnot-an-email: ") and "\nalso@bad@x: " in said, (
+            said
+        )
         assert "Welcome aboard" in dialog and "not-an-email; also@bad@x</textarea>" in dialog
         data["recipients"] = "ada@example.com, not-an-email"
         r = client.post(f"/p/{pf.slug}/invitations", data=data, follow_redirects=False)

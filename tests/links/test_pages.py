@@ -108,7 +108,11 @@ class TestLinkPage:
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/invite-link")
         assert "0 joined through this link" in page.text
-        facts = ["0 joined through this link ·", "no limit on uses ·", "expires 10 days after it is turned on"]
+        facts = [
+            "0 joined through this link ·",
+            "no limit on uses ·",
+            "expires 10 days after it is turned on",
+        ]
         assert _facts(page.text)[1:] == facts  # each "·" after its fact, never starting a line
         form = {
             "csrf_token": csrf_of(page.text),

@@ -177,7 +177,10 @@ class TestTeamsOnTheContactsPage:
         text = html.unescape(page.text)
         assert "Delete team Design? Its 1 member stays in the portal and keeps the workspaces" in text
         # A group's people may not have joined yet: not called "clients" of the portal.
-        assert "Delete client group Lovelace LLP? Its 2 people stay in the portal and keep the workspaces" in text
+        assert (
+            "Delete client group Lovelace LLP? Its 2 people stay in the portal and keep the workspaces"
+            in text
+        )
         assert f"/p/{pf.slug}/teams/{team['id']}/delete" in text
         csrf = csrf_of(page.text)
         forged = client.post(f"/p/{pf.slug}/client-groups/{group['id']}/rename", data={"name": "Jones"})

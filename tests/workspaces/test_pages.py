@@ -80,12 +80,12 @@ class TestWorkspacePage:
             data={"csrf_token": csrf_of(r.text), "recipient": "Nora Client <nora@homebase.net>"},
         )
         assert "Nora Client was invited and now holds “Client signer”." in _text(named)
-        nora = re.search(r'<option value="([^"]+)">Nora Client \(nora@homebase.net\)</option>', named.text).group(1)
+        nora = re.search(
+            r'<option value="([^"]+)">Nora Client \(nora@homebase.net\)</option>', named.text
+        ).group(1)
         again = client.post(assign, data={"csrf_token": csrf_of(named.text), "user_id": nora})
         assert "Nora Client now holds “Reviewer”." in _text(again)
-        r = client.post(
-            assign, data={"csrf_token": csrf_of(again.text), "recipient": "cleo@client.org"}
-        )
+        r = client.post(assign, data={"csrf_token": csrf_of(again.text), "recipient": "cleo@client.org"})
         assert "cleo@client.org now holds “Reviewer”." in _text(r)
         assert "data-holder>cleo@client.org<" in r.text
         row = re.search(r'<tr data-address="cleo@client.org">(.*?)</tr>', r.text, re.S).group(1)
