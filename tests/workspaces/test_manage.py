@@ -630,6 +630,16 @@ class TestDeleteWorkspaces:
         assert r.json()["results"][0]["invitation"]["id"] == nora["id"], r.text
         assert status_of(client, pf, again["id"]) == {"nora@home.net": "not_joined"}
 
+    def test_the_confirmation_counts_in_the_plural_too(self):
+        """Several invitations not accepted yet stand as portal invitations, each named so."""
+        from admit.workspaces.service import Contents
+
+        said = Contents(joined=0, not_joined=3, messages=0, actions=0, join_requests=0).question("Q3")
+        assert (
+            "3 people stay in the portal. 3 invitations not accepted yet stand as portal invitations"
+            " (revoke them in User Management)." in said
+        ), said
+
     def test_the_workspace_page_confirms_what_goes_then_deletes(self, client, db, worker):
         """The … menu's Delete asks first, saying what stays and what goes; the post needs the
         CSRF token and lands on the workspaces list saying it was deleted."""

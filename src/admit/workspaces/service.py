@@ -202,8 +202,11 @@ class Contents:
         if self.not_joined:
             said.append(
                 f"{_counted(self.not_joined, 'invitation', 'invitations')} not accepted yet"
-                f" {'stands' if self.not_joined == 1 else 'stand'} as a portal invitation"
-                " (revoke it in User Management)."
+                + (
+                    " stands as a portal invitation (revoke it in User Management)."
+                    if self.not_joined == 1
+                    else " stand as portal invitations (revoke them in User Management)."
+                )
             )
         goes = [
             _counted(n, one, many)
