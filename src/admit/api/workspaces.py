@@ -470,3 +470,16 @@ def complete_action(
     """Mark an action done (its assignee, a client too, or an internal user of the workspace):
     its reminders stop and the panel says so."""
     return ActionRead.of(roles.complete_action(session, actor, workspace_id, action_id))
+
+
+@router.post(
+    W + "/actions/{action_id}/reopen",
+    response_model=ActionRead,
+    operation_id="workspaces_actions_reopen",
+    responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow, NotFound),
+)
+def reopen_action(
+    workspace_id: uuid.UUID, action_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> ActionRead:
+    """Open a done action again (whoever may mark it done); an open one is answered as it is."""
+    return ActionRead.of(roles.reopen_action(session, actor, workspace_id, action_id))

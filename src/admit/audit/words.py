@@ -92,6 +92,7 @@ PHRASES: dict[str, str] = {
     "workspace.roles_added": "added roles to the workspace {target}",
     "workspace.action_added": "added {title} to the workspace {target}",
     "workspace.action_done": "marked {title} done in the workspace {target}",
+    "workspace.action_reopened": "reopened {title} in the workspace {target}",
     "contact.added": "added {target} to contacts",
     "contact.used": "used the contact {target}",
     "contact.invited": "invited the contact {target}",
@@ -225,6 +226,7 @@ SEARCHED_AS = {
     "portal.settings_changed": "changed the portal's settings",
     "workspace.action_added": "added an action to {target}",
     "workspace.action_done": "marked an action done in {target}",
+    "workspace.action_reopened": "reopened an action in {target}",
 }
 
 

@@ -653,6 +653,19 @@ def workspace_action_complete(
     return _back(actor, workspace_id, {"notice": f"“{action.title}” is done."}, request, anchor="#actions")
 
 
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/actions/{action_id}/reopen",
+    name="workspaces:reopen_action",
+    dependencies=[Depends(check_csrf)],
+)
+def workspace_action_reopen(
+    workspace_id: uuid.UUID, action_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> Response:
+    action = roles.reopen_action(session, actor, workspace_id, action_id)
+    notice = f"“{action.title}” is open again."
+    return _back(actor, workspace_id, {"notice": notice}, request, anchor="#actions")
+
+
 @router.post("/p/{slug}/workspaces/{workspace_id}/messages", dependencies=[Depends(check_csrf)])
 def workspace_message_post(
     workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, text: str = Form("")

@@ -52,6 +52,7 @@ __all__ = [
     "delete_role",
     "list_actions",
     "list_roles",
+    "reopen_action",
     "rename_role",
     "role_or_raise",
 ]
@@ -354,14 +355,12 @@ def add_action(
     )
     session.add(action)
     session.flush()
-    audit_service.record(
+    _audit(
         session,
         actor,
+        workspace,
         "workspace.action_added",
-        target_type="workspace",
-        target_id=workspace.id,
-        target_label=workspace.name,
-        detail={"title": title, "due_on": due_on.isoformat() if due_on else None},
+        {"title": title, "due_on": due_on.isoformat() if due_on else None},
     )
     _notify_assignee(session, actor, workspace, role, action)
     return action
@@ -528,32 +527,68 @@ def may_complete(session: Session, actor: Actor, action: WorkspaceAction) -> boo
     return policy.can(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
 
 
+def _audit(
+    session: Session, actor: Actor, workspace: Workspace, event: str, detail: dict[str, object]
+) -> None:
+    """An action's change in the Audit Log, on its workspace (``detail``: its title, …)."""
+    audit_service.record(
+        session,
+        actor,
+        event,
+        target_type="workspace",
+        target_id=workspace.id,
+        target_label=workspace.name,
+        detail=detail,
+    )
+
+
+def _action_or_raise(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, action_id: uuid.UUID
+) -> tuple[Workspace, WorkspaceAction]:
+    workspace = _flow_or_raise(session, actor, workspace_id)
+    action = session.get(WorkspaceAction, action_id)
+    if action is None or action.workspace_id != workspace.id:
+        raise NotFound("No such action in this workspace.")
+    return workspace, action
+
+
+def _require_may_complete(session: Session, actor: Actor, action: WorkspaceAction) -> None:
+    if not may_complete(session, actor, action):
+        policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)  # refused, with its words
+
+
 def complete_action(
     session: Session, actor: Actor, workspace_id: uuid.UUID, action_id: uuid.UUID
 ) -> WorkspaceAction:
     """Mark an action done: its assignee (the role's holder, a client too) or an internal user of
     the workspace. Its reminders stop; the panel says so. Done again: nothing changes."""
-    workspace = _flow_or_raise(session, actor, workspace_id)
-    action = session.get(WorkspaceAction, action_id)
-    if action is None or action.workspace_id != workspace.id:
-        raise NotFound("No such action in this workspace.")
-    if not may_complete(session, actor, action):
-        policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)  # refused, with its words
+    workspace, action = _action_or_raise(session, actor, workspace_id, action_id)
+    _require_may_complete(session, actor, action)
     if action.done_at is not None:
         return action
     action.done_at = context.of(session).clock.now()
     action.done_by_id = actor.user_id
-    audit_service.record(
-        session,
-        actor,
-        "workspace.action_done",
-        target_type="workspace",
-        target_id=workspace.id,
-        target_label=workspace.name,
-        detail={"title": action.title},
-    )
+    _audit(session, actor, workspace, "workspace.action_done", {"title": action.title})
     if actor.user is not None:
         workspace_messages.post(session, actor, workspace.id, f"✓ Marked “{action.title}” done.")
+    session.flush()
+    return action
+
+
+def reopen_action(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, action_id: uuid.UUID
+) -> WorkspaceAction:
+    """Open a done action again: whoever may mark it done (``may_complete``). Its reminders
+    already sent stay sent; the panel says so. Open already: nothing changes."""
+    workspace, action = _action_or_raise(session, actor, workspace_id, action_id)
+    _require_may_complete(session, actor, action)
+    if action.done_at is None:
+        return action
+    action.done_at = None
+    action.done_by_id = None
+    _audit(session, actor, workspace, "workspace.action_reopened", {"title": action.title})
+    if actor.user is not None:
+        workspace_messages.post(session, actor, workspace.id, f"↺ Reopened “{action.title}”.")
     session.flush()
     return action
 

@@ -1,0 +1,91 @@
+"""Changing an action after it was added, through the API and the page, on both databases (the
+new-user tester: a done action could not be reopened, edited or deleted): Reopen (whoever may
+mark it done), each audited."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from admit.flows import join
+from tests.factories import OWNER_PASSWORD, PASSWORD, csrf_of, last_link, sign_in_page
+from tests.workspaces.helpers import add, api, create_portal, create_workspace, members, session_headers
+
+CLEO, DAN = "cleo@client.example", "dan@client.example"
+
+
+def _summaries(client, pf) -> list[str]:
+    """The workspaces' audit events in words, newest first."""
+    r = client.get(api(pf, "/audit-events"), params={"category": "workspaces"}, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return [e["summary"] for e in r.json()["items"]]
+
+
+def a_flow_with_an_action_for_cleo(client, db, worker, pf) -> tuple[dict, str]:
+    """Q3 Audit, with Cleo and Dan (clients, joined) and "Sign the letter" for Cleo."""
+    ws = create_workspace(client, pf, "Q3 Audit", kind="flow")
+    for email in (CLEO, DAN):
+        r = add(client, pf, ws["id"], recipients=[email], user_type="client")
+        assert r.status_code in (200, 201), r.text
+    worker.drain()
+    for email in (CLEO, DAN):
+        with db.unit_of_work() as session:
+            join.accept(session, token=last_link(db, email), name=email[:3].title(), password=PASSWORD)
+    cleo_id = next(
+        m["user"]["id"] for m in members(client, pf, ws["id"])["items"] if m["user"]["email"] == CLEO
+    )
+    r = client.post(
+        api(pf, f"/workspaces/{ws['id']}/actions"),
+        json={"title": "Sign the letter", "assignee_id": cleo_id},
+        headers=pf.headers(),
+    )
+    assert r.status_code == 201, r.text
+    return ws, r.json()["id"]
+
+
+def test_reopen_through_the_api(client, db, worker):
+    pf = create_portal(db)
+    ws, action_id = a_flow_with_an_action_for_cleo(client, db, worker, pf)
+    url = api(pf, f"/workspaces/{ws['id']}/actions/{action_id}")
+    cleo = session_headers(client, CLEO)
+    assert client.post(f"{url}/complete", headers=cleo).json()["done_at"]
+    dan = session_headers(client, DAN)
+    refused = client.post(f"{url}/reopen", headers=dan)  # a client it is not for
+    assert refused.status_code == 403, refused.text
+    cleo = session_headers(client, CLEO)
+    r = client.post(f"{url}/reopen", headers=cleo)  # its assignee, who marked it done
+    assert r.status_code == 200 and r.json()["done_at"] is None, r.text
+    again = client.post(f"{url}/reopen", headers=cleo)  # open already: as it is
+    assert again.status_code == 200 and again.json() == r.json(), again.text
+    assert client.post(f"{url}/complete", headers=pf.headers()).json()["done_at"]
+    r = client.post(f"{url}/reopen", headers=pf.headers())  # an internal user of the workspace
+    assert r.status_code == 200 and r.json()["done_at"] is None, r.text
+    listed = client.get(api(pf, f"/workspaces/{ws['id']}/actions"), headers=pf.headers()).json()
+    assert listed["items"][0]["done_at"] is None
+    said = _summaries(client, pf)
+    words = " reopened the action “Sign the letter” in the workspace Q3 Audit"
+    reopened = [s for s in said if s.endswith(words)]
+    assert len(reopened) == 2 and reopened[1].startswith("Cle"), said  # once each, Cleo's first
+    missing = client.post(
+        api(pf, f"/workspaces/{ws['id']}/actions/00000000-0000-0000-0000-000000000001/reopen"),
+        headers=pf.headers(),
+    )
+    assert missing.status_code == 404, missing.text
+
+
+def test_reopen_on_the_page(client, db, worker):
+    pf = create_portal(db)
+    ws, action_id = a_flow_with_an_action_for_cleo(client, db, worker, pf)
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+    base = f"/p/{pf.slug}/workspaces/{ws['id']}/actions/{action_id}"
+    assert f'{base}/reopen"' not in page.text  # open: nothing to reopen
+    done = client.post(f"{base}/complete", data={"csrf_token": csrf_of(page.text)}, follow_redirects=True)
+    assert f'{base}/reopen"' in done.text and f'{base}/complete"' not in done.text
+    assert ">Reopen</button>" in done.text
+    back = client.post(f"{base}/reopen", data={"csrf_token": csrf_of(done.text)}, follow_redirects=True)
+    assert back.status_code == 200, back.text
+    text = html.unescape(back.text)
+    assert "“Sign the letter” is open again." in text
+    assert f'{base}/complete"' in back.text and f'{base}/reopen"' not in back.text
+    assert re.search(r"↺ Reopened “Sign the letter”\.", text)  # the Conversation says so
