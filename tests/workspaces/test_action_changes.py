@@ -1,6 +1,6 @@
 """Changing an action after it was added, through the API and the page, on both databases (the
 new-user tester: a done action could not be reopened, edited or deleted): Reopen (whoever may
-mark it done), each audited."""
+mark it done) and Delete (whoever may add actions), each audited."""
 
 from __future__ import annotations
 
@@ -89,3 +89,45 @@ def test_reopen_on_the_page(client, db, worker):
     assert "“Sign the letter” is open again." in text
     assert f'{base}/complete"' in back.text and f'{base}/reopen"' not in back.text
     assert re.search(r"↺ Reopened “Sign the letter”\.", text)  # the Conversation says so
+
+
+def test_delete_through_the_api(client, db, worker):
+    pf = create_portal(db)
+    ws, action_id = a_flow_with_an_action_for_cleo(client, db, worker, pf)
+    url = api(pf, f"/workspaces/{ws['id']}/actions/{action_id}")
+    cleo = session_headers(client, CLEO)
+    refused = client.delete(url, headers=cleo)  # its assignee, a client: may not add, may not delete
+    assert refused.status_code == 403, refused.text
+    r = client.delete(url, headers=pf.headers())
+    assert r.status_code == 204, r.text
+    listed = client.get(api(pf, f"/workspaces/{ws['id']}/actions"), headers=pf.headers()).json()
+    assert listed["items"] == []
+    gone = client.delete(url, headers=pf.headers())
+    assert gone.status_code == 404, gone.text
+    said = _summaries(client, pf)
+    assert (
+        sum(s.endswith(" deleted the action “Sign the letter” from the workspace Q3 Audit") for s in said)
+        == 1
+    )
+
+
+def test_delete_on_the_page(client, db, worker):
+    pf = create_portal(db)
+    ws, action_id = a_flow_with_an_action_for_cleo(client, db, worker, pf)
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+    url = f"/p/{pf.slug}/workspaces/{ws['id']}/actions/{action_id}/delete"
+    asked = html.unescape(page.text)
+    assert f'data-confirm-action="http://testserver{url}"' in asked
+    assert "Delete the action “Sign the letter”? It goes for good, with its reminders." in asked
+    back = client.post(url, data={"csrf_token": csrf_of(page.text)}, follow_redirects=True)
+    assert back.status_code == 200, back.text
+    text = html.unescape(back.text)
+    assert "Action “Sign the letter” deleted." in text and "No actions yet." in text
+    client.cookies.clear()
+    sign_in_page(client, CLEO, PASSWORD)  # the client it was for sees no Delete
+    client.post(
+        api(pf, f"/workspaces/{ws['id']}/actions"), json={"title": "Upload your ID"}, headers=pf.headers()
+    )
+    theirs = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+    assert "Upload your ID" in theirs.text and "/delete" not in theirs.text.split('id="workspace-actions"')[1]

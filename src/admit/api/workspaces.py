@@ -483,3 +483,16 @@ def reopen_action(
 ) -> ActionRead:
     """Open a done action again (whoever may mark it done); an open one is answered as it is."""
     return ActionRead.of(roles.reopen_action(session, actor, workspace_id, action_id))
+
+
+@router.delete(
+    W + "/actions/{action_id}",
+    status_code=204,
+    operation_id="workspaces_actions_delete",
+    responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow, NotFound),
+)
+def delete_action(
+    workspace_id: uuid.UUID, action_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> None:
+    """Delete an action for good (whoever may add actions; clients get 403)."""
+    roles.delete_action(session, actor, workspace_id, action_id)

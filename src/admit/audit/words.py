@@ -93,6 +93,7 @@ PHRASES: dict[str, str] = {
     "workspace.action_added": "added {title} to the workspace {target}",
     "workspace.action_done": "marked {title} done in the workspace {target}",
     "workspace.action_reopened": "reopened {title} in the workspace {target}",
+    "workspace.action_deleted": "deleted {title} from the workspace {target}",
     "contact.added": "added {target} to contacts",
     "contact.used": "used the contact {target}",
     "contact.invited": "invited the contact {target}",
@@ -227,6 +228,7 @@ SEARCHED_AS = {
     "workspace.action_added": "added an action to {target}",
     "workspace.action_done": "marked an action done in {target}",
     "workspace.action_reopened": "reopened an action in {target}",
+    "workspace.action_deleted": "deleted an action from {target}",
 }
 
 

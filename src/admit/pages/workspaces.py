@@ -666,6 +666,18 @@ def workspace_action_reopen(
     return _back(actor, workspace_id, {"notice": notice}, request, anchor="#actions")
 
 
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/actions/{action_id}/delete",
+    name="workspaces:delete_action",
+    dependencies=[Depends(check_csrf)],
+)
+def workspace_action_delete(
+    workspace_id: uuid.UUID, action_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+) -> Response:
+    title = roles.delete_action(session, actor, workspace_id, action_id)
+    return _back(actor, workspace_id, {"notice": f"Action “{title}” deleted."}, request, anchor="#actions")
+
+
 @router.post("/p/{slug}/workspaces/{workspace_id}/messages", dependencies=[Depends(check_csrf)])
 def workspace_message_post(
     workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep, text: str = Form("")

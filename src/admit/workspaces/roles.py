@@ -49,6 +49,7 @@ __all__ = [
     "add_roles",
     "assign",
     "current_roles",
+    "delete_action",
     "delete_role",
     "list_actions",
     "list_roles",
@@ -591,6 +592,18 @@ def reopen_action(
         workspace_messages.post(session, actor, workspace.id, f"↺ Reopened “{action.title}”.")
     session.flush()
     return action
+
+
+def delete_action(session: Session, actor: Actor, workspace_id: uuid.UUID, action_id: uuid.UUID) -> str:
+    """Delete an action for good (whoever may add actions): its reminders go with it. Returns its
+    title (for the page's notice)."""
+    policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
+    workspace, action = _action_or_raise(session, actor, workspace_id, action_id)
+    title = action.title
+    session.delete(action)
+    _audit(session, actor, workspace, "workspace.action_deleted", {"title": title})
+    session.flush()
+    return title
 
 
 def remind_due_actions(session: Session) -> int:
