@@ -1,14 +1,18 @@
 """Changing an action after it was added, through the API and the page, on both databases (the
 new-user tester: a done action could not be reopened, edited or deleted): Reopen (whoever may
-mark it done) and Delete (whoever may add actions), each audited."""
+mark it done), Delete and Edit (whoever may add actions; Edit checked as adding is, every fault
+at once), each audited."""
 
 from __future__ import annotations
 
 import html
 import re
+from datetime import timedelta
 
 from admit.flows import join
-from tests.factories import OWNER_PASSWORD, PASSWORD, csrf_of, last_link, sign_in_page
+from admit.kit import clock
+from admit.kit.text import day_text
+from tests.factories import OWNER_PASSWORD, PASSWORD, csrf_of, last_link, said_under, sign_in_page
 from tests.workspaces.helpers import add, api, create_portal, create_workspace, members, session_headers
 
 CLEO, DAN = "cleo@client.example", "dan@client.example"
@@ -131,3 +135,71 @@ def test_delete_on_the_page(client, db, worker):
     )
     theirs = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
     assert "Upload your ID" in theirs.text and "/delete" not in theirs.text.split('id="workspace-actions"')[1]
+
+
+def test_edit_through_the_api(client, db, worker):
+    pf = create_portal(db)
+    ws, action_id = a_flow_with_an_action_for_cleo(client, db, worker, pf)
+    url = api(pf, f"/workspaces/{ws['id']}/actions/{action_id}")
+    cleo = session_headers(client, CLEO)
+    refused = client.patch(url, json={"title": "Mine now"}, headers=cleo)  # a client may not add: nor edit
+    assert refused.status_code == 403, refused.text
+    bad = client.patch(
+        url, json={"title": " ", "due_on": "2001-01-01", "description": "x" * 5001}, headers=pf.headers()
+    )
+    assert bad.status_code == 422, bad.text
+    assert [e["field"] for e in bad.json()["errors"]] == ["title", "due_on", "description"]  # all at once
+    due = (clock.now() + timedelta(days=3)).date().isoformat()
+    r = client.patch(url, json={"title": "Sign both letters", "due_on": due}, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    assert (r.json()["title"], r.json()["due_on"], r.json()["description"]) == ("Sign both letters", due, "")
+    r = client.patch(url, json={"description": "Both pages.", "due_on": None}, headers=pf.headers())
+    assert (r.json()["title"], r.json()["due_on"], r.json()["description"]) == (
+        "Sign both letters",
+        None,
+        "Both pages.",
+    )
+    same = client.patch(url, json={"title": "Sign both letters"}, headers=pf.headers())  # nothing changes
+    assert same.status_code == 200 and same.json() == r.json()
+    said = _summaries(client, pf)
+    edited = [s for s in said if " edited the action “Sign both letters” in the workspace Q3 Audit" in s]
+    assert len(edited) == 2, said
+    assert edited[1].endswith(" (was “Sign the letter”, now “Sign both letters”)"), edited
+
+
+def test_edit_on_the_page(client, db, worker):
+    pf = create_portal(db)
+    ws, action_id = a_flow_with_an_action_for_cleo(client, db, worker, pf)
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+    url = f"/p/{pf.slug}/workspaces/{ws['id']}/actions/{action_id}/edit"
+    assert f'data-open="edit-action-{action_id}"' in page.text and f'{url}"' in page.text
+    refused = client.post(
+        url,
+        data={
+            "csrf_token": csrf_of(page.text),
+            "title": "",
+            "description": "Both pages.",
+            "due_on": "2001-01-01",
+        },
+    )
+    assert refused.status_code == 422, refused.text
+    text = html.unescape(refused.text)
+    assert (
+        f'<dialog id="edit-action-{action_id}" aria-labelledby="edit-title-heading-{action_id}" data-autopen>'
+        in text
+    )
+    assert said_under(refused.text, f"edit-title-{action_id}") == "The action needs a title."
+    assert said_under(refused.text, f"edit-due_on-{action_id}").startswith("The due date is in the past")
+    assert ">Both pages.</textarea>" in text and 'value="2001-01-01"' in text  # what was typed stays
+    due = (clock.now() + timedelta(days=3)).date()
+    saved = client.post(
+        url,
+        data={"csrf_token": csrf_of(page.text), "title": "Sign both letters", "description": "Both pages.",
+              "due_on": due.isoformat()},
+        follow_redirects=True,
+    )  # fmt: skip
+    assert saved.status_code == 200, saved.text
+    text = html.unescape(saved.text)
+    assert "Action “Sign both letters” saved." in text and "Both pages." in text
+    assert f'Due <time datetime="{due.isoformat()}">{day_text(due)}</time>' in text

@@ -43,6 +43,7 @@ from admit.workspaces.schemas import (
     ActionCreate,
     ActionList,
     ActionRead,
+    ActionUpdate,
     AddMembers,
     MessageCreate,
     MessagePage,
@@ -496,3 +497,18 @@ def delete_action(
 ) -> None:
     """Delete an action for good (whoever may add actions; clients get 403)."""
     roles.delete_action(session, actor, workspace_id, action_id)
+
+
+@router.patch(
+    W + "/actions/{action_id}",
+    response_model=ActionRead,
+    operation_id="workspaces_actions_edit",
+    responses=problems(PermissionDenied, WorkspaceNotFound, NotAFlow, NotFound, InvalidInput),
+)
+def edit_action(
+    workspace_id: uuid.UUID, action_id: uuid.UUID, body: ActionUpdate, actor: ActorDep, session: SessionDep
+) -> ActionRead:
+    """Change an action's title, description or due date (whoever may add actions), checked as
+    adding one is, every fault at once; `due_on: null` clears the date."""
+    changes = body.model_dump(exclude_unset=True)
+    return ActionRead.of(roles.edit_action(session, actor, workspace_id, action_id, changes))

@@ -94,6 +94,7 @@ PHRASES: dict[str, str] = {
     "workspace.action_done": "marked {title} done in the workspace {target}",
     "workspace.action_reopened": "reopened {title} in the workspace {target}",
     "workspace.action_deleted": "deleted {title} from the workspace {target}",
+    "workspace.action_edited": "edited {title} in the workspace {target}{was}",
     "contact.added": "added {target} to contacts",
     "contact.used": "used the contact {target}",
     "contact.invited": "invited the contact {target}",
@@ -229,6 +230,7 @@ SEARCHED_AS = {
     "workspace.action_done": "marked an action done in {target}",
     "workspace.action_reopened": "reopened an action in {target}",
     "workspace.action_deleted": "deleted an action from {target}",
+    "workspace.action_edited": "edited an action in {target}",
 }
 
 

@@ -493,10 +493,7 @@ def add_action(
             raise InvalidInput("No such role or person in this workspace.", field="assignee") from exc
         role = picked if kind == "role" else None
         person = picked if kind == "user" else None
-        try:
-            due = date.fromisoformat(due_on) if due_on.strip() else None
-        except ValueError as exc:
-            raise InvalidInput("The due date is not a date (YYYY-MM-DD).", field="due_on") from exc
+        due = _due_from_form(due_on)
         action = roles.add_action(
             session,
             actor,
@@ -520,6 +517,42 @@ def add_action(
         return _refused(request, session, actor, workspace_id, exc, fields, action_form=typed)
     return _back(
         actor, workspace_id, {"notice": f"Action “{action.title}” added."}, request, anchor="#actions"
+    )
+
+
+def _due_from_form(due_on: str) -> date | None:
+    """The form's due date (an empty field: none)."""
+    try:
+        return date.fromisoformat(due_on) if due_on.strip() else None
+    except ValueError as exc:
+        raise InvalidInput("The due date is not a date (YYYY-MM-DD).", field="due_on") from exc
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/actions/{action_id}/edit",
+    name="workspaces:edit_action",
+    dependencies=[Depends(check_csrf)],
+)
+def edit_action(
+    workspace_id: uuid.UUID,
+    action_id: uuid.UUID,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    title: str = Form(""),
+    description: str = Form(""),
+    due_on: str = Form(""),
+) -> Response:
+    """The Edit dialog: refused, it opens again with what was typed and each fault under its field."""
+    try:
+        changes = {"title": title, "description": description, "due_on": _due_from_form(due_on)}
+        action = roles.edit_action(session, actor, workspace_id, action_id, changes)
+    except DomainError as exc:
+        fields = {name: f"edit-{name}-{action_id}" for name in ("title", "description", "due_on")}
+        typed = {"id": action_id, "title": title, "description": description, "due_on": due_on}
+        return _refused(request, session, actor, workspace_id, exc, fields, edit_form=typed)
+    return _back(
+        actor, workspace_id, {"notice": f"Action “{action.title}” saved."}, request, anchor="#actions"
     )
 
 
@@ -633,6 +666,7 @@ def _show_page(
             "messages_api": f"/api/v1/portals/{actor.portal.slug}/workspaces/{workspace.id}/messages",
             "typed": {},
             "action_form": flash.get("action_form") or {},
+            "edit_form": {},
             **extra,
         },
         status_code=status_code,

@@ -233,6 +233,16 @@ class ActionCreate(BaseModel):
     due_on: date | None = Field(default=None, description="A day in the portal's time zone.")
 
 
+class ActionUpdate(BaseModel):
+    """What to change (only the fields given); ``due_on: null`` clears the date."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = None
+    description: str | None = None
+    due_on: date | None = Field(default=None, description="A day in the portal's time zone; null: none.")
+
+
 class ActionRead(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
