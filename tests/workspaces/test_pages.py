@@ -273,6 +273,23 @@ class TestWorkspacePage:
         worker.drain()
         assert mail_count(db, "cleo@client.org") == 1
 
+    def test_someone_already_invited_to_the_portal_is_put_in_without_an_error(self, client, db):
+        """A workspace's Invite of someone whose portal invitation stands: they are put in the
+        workspace on it (nothing new sent), said as done, not in an error's colours."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Kitchen")
+        client.post(
+            api(pf, "/invitations"),
+            json={"recipients": ["ivy@home.net"], "user_type": "client"},
+            headers=pf.headers(),
+        )
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        data = {"csrf_token": csrf_of(page.text), "recipient": "ivy@home.net", "user_type": "client"}
+        r = client.post(f"/p/{pf.slug}/workspaces/{ws['id']}/people", data=data)
+        report = re.search(r'<div class="notice[^"]*" role="status" data-report>', r.text)
+        assert report and "error" not in report.group(0), r.text
+        assert "1 skipped." in r.text
+
     def test_a_rows_resend_sends_to_the_others_and_names_the_one_held_back(
         self, client, db, worker, rate_limits
     ):

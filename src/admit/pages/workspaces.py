@@ -23,6 +23,7 @@ from admit.actor import Actor
 from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
+from admit.invitations import pipeline
 from admit.invitations.codes import ResendSkipCode, SkipCode
 from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
@@ -135,7 +136,10 @@ def _results_flash(results: list[RecipientResult]) -> dict[str, Any]:
         parts.append(f"{counts['skipped']} skipped")
     return {
         "summary": (", ".join(parts) or "Nobody added") + ".",
-        "ok": bool(counts["added"] or counts["invited"]),
+        # Said as done when someone was added or invited, or when no one skipped needs anything
+        # fixed (already invited to the portal: now in the workspace on that invitation).
+        "ok": bool(counts["added"] or counts["invited"])
+        or bool(results and not any(pipeline.needs_fixing(r) for r in results)),
         "results": [
             {
                 "recipient": r.recipient[:120],
