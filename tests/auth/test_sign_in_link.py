@@ -603,3 +603,14 @@ class TestSignInWithACode:
         sent = client.get("/api/v1/dev/messages", params={"to": "cleo@example.org"}).json()["items"][0]
         assert "The link and the code work once and expire in 7 days." in sent["text"]
         assert "minutes" not in sent["text"]
+
+
+def test_the_code_field_says_what_it_takes_before_the_browser_refuses_letters(client, db):
+    """ "12ab" in the sign-in code's field: the browser's refusal says the field's title, the
+    product's advice (``auth.service.CODE_HINT``), not only "Please match the requested format"."""
+    from admit.auth.service import CODE_HINT
+
+    page = client.get("/login/code")
+    assert page.status_code == 200, page.text
+    field = re.search(r'<input id="code"[^>]*>', page.text)
+    assert field and f'title="{CODE_HINT}"' in field.group(0), field

@@ -614,6 +614,8 @@ SIGN_IN_CODE = tokens.Purpose.SIGN_IN_CODE
 WRONG_CODE = (
     "That code is wrong or has expired. Check the latest email or text message, or ask for a new one."
 )
+# The code field's own advice, said before the browser refuses letters in it ("12ab").
+CODE_HINT = "Use the 6-digit code from the latest email or text message."
 
 
 def _code_secret(user_id: uuid.UUID, code: str) -> str:

@@ -26,6 +26,7 @@ from starlette.datastructures import MutableHeaders
 from admit import policy
 from admit.actor import Actor
 from admit.auth import second_factor
+from admit.auth import service as auth_service
 from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, InvalidInput, SignInIncomplete
 from admit.invitations import pipeline
@@ -202,6 +203,7 @@ def products_named(products: list[str] | tuple[str, ...]) -> str:
 
 templates.env.globals["password_rules"] = passwords.rules_in_words  # the choosing forms' hint
 templates.env.globals["app_code_hint"] = second_factor.APP_CODE  # two-step setup's code field title
+templates.env.globals["sign_in_code_hint"] = auth_service.CODE_HINT  # the sign-in code field's title
 templates.env.globals["shown_name"] = people_schemas.shown_name  # a sign-up's typed name, quoted
 templates.env.filters["when"] = when
 templates.env.filters["products"] = products_named
