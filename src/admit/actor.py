@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -12,6 +13,22 @@ if TYPE_CHECKING:  # the actor carries rows of these domains; it never queries t
     from admit.auth.models import ApiKey
     from admit.members.models import Member, User
     from admit.portals.models import Portal
+
+
+# How events label an API key that acted (``Actor.label``, also the webhooks' ``actor.label``),
+# and how sentences and the audit log name a key: the one place of both.
+_KEY_LABEL = re.compile(r"^api key (\S+) \((.*)\)$")
+
+
+def key_words(name: str, prefix: str) -> str:
+    """An API key as words name it: its name, then its prefix ("“Zapier sync” (a22527ab)")."""
+    return f"“{name}” ({prefix})"
+
+
+def key_of_label(label: str) -> tuple[str, str] | None:
+    """``(name, prefix)`` of an API key's actor label; None for any other label."""
+    found = _KEY_LABEL.match(label)
+    return (found.group(2), found.group(1)) if found else None
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,7 @@ class Actor:
         if self.user is not None and self.api_key is None:
             return self.user.address or self.user.label
         if self.api_key is not None:
-            return f"api key {self.api_key.prefix} ({self.api_key.name})"
+            return f"api key {self.api_key.prefix} ({self.api_key.name})"  # read by key_of_label
         return "system"
 
     @property

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from admit.actor import key_of_label, key_words
 from admit.kit.text import readable_phone
 
 __all__ = [
@@ -234,17 +235,12 @@ SEARCHED_AS = {
 }
 
 
-# An API key's label as events keep it (``Actor.label``, also the webhooks' ``actor.label``):
-# "api key a22527ab (Zapier sync)"; a sentence names it "The API key “Zapier sync” (a22527ab)".
-_API_KEY_LABEL = re.compile(r"^api key (\S+) \((.*)\)$")
-
-
 def _named(label: str) -> str:
     """How a sentence names the actor an event's label is: an API key by its name, a person's
     phone number as the pages write numbers, anything else as it is."""
-    key = _API_KEY_LABEL.match(label)
+    key = key_of_label(label)
     if key is not None:
-        return f"The API key “{key.group(2)}” ({key.group(1)})"
+        return f"The API key {key_words(*key)}"
     return readable_phone(label)
 
 

@@ -19,7 +19,7 @@ from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
-from admit.actor import Actor
+from admit.actor import Actor, key_words
 from admit.audit import service as audit_service
 from admit.auth import notices, second_factor
 from admit.auth.models import MAX_KEY_DAYS, MAX_KEY_NAME, ApiKey, LinkRequest, WebSession
@@ -275,12 +275,6 @@ def revoke_api_keys(session: Session, *, portal_id: uuid.UUID, created_by_id: uu
     )
 
 
-def key_label(key: ApiKey) -> str:
-    """How the audit log names an API key it tells of: its name, then its prefix, which is what
-    the key's holder sees of its secret ("“Zapier sync” (a22527ab)")."""
-    return f"“{key.name}” ({key.prefix})"
-
-
 def create_api_key(
     session: Session,
     *,
@@ -344,7 +338,7 @@ def issue_api_key(
         "api_key.created",
         target_type="api_key",
         target_id=key.id,
-        target_label=key_label(key),
+        target_label=key_words(key.name, key.prefix),
     )
     return raw, key
 
@@ -373,7 +367,7 @@ def revoke_api_key(session: Session, actor: Actor, key_id: uuid.UUID) -> ApiKey:
             "api_key.revoked",
             target_type="api_key",
             target_id=key.id,
-            target_label=key_label(key),
+            target_label=key_words(key.name, key.prefix),
         )
         session.flush()
     return key

@@ -65,6 +65,7 @@ NOTHING_TO_DO: frozenset[str] = frozenset(
         SkipCode.ALREADY_INVITED,
         AddSkipCode.ALREADY_IN_WORKSPACE,
         AddSkipCode.ALREADY_IN_TEAM,
+        ResendSkipCode.ALREADY_JOINED,
         SkipCode.DUPLICATE,
     }
 )

@@ -24,7 +24,7 @@ from admit.errors import DomainError, InvalidInput
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
 from admit.invitations import pipeline
-from admit.invitations.codes import ResendSkipCode, SkipCode
+from admit.invitations.codes import SkipCode
 from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
@@ -330,9 +330,7 @@ def _resend_team(
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
     resent = sum(1 for r in results if r.outcome is Outcome.RESENT)
     # Those the row's Resend passed over for a reason someone may act on, each said in its words.
-    held = [
-        r.detail for r in results if r.outcome is Outcome.SKIPPED and r.code != ResendSkipCode.ALREADY_JOINED
-    ]
+    held = [r.detail for r in results if pipeline.needs_fixing(r)]
     said = [f"Invitation resent to {resent} {'person' if resent == 1 else 'people'}."] if resent else []
     if held:
         said.append(("Not sent: " if resent else "Nothing was sent: ") + " ".join(held))
