@@ -37,3 +37,14 @@ def delivered_link(db, address: str, kind: str = "invite") -> str:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.05)
+
+
+def checked(box, gesture) -> None:
+    """Do ``gesture`` (a fill of the Invite box, a chip's fix or ×) and wait for the box's check
+    to come back from the server, which the chips are drawn from. Waiting on the answer itself
+    saves the half second an assertion's polling would leave between the chips being drawn and
+    it looking again."""
+    with box.page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/recipients/check")
+    ):
+        gesture()
