@@ -67,8 +67,14 @@ def main() -> None:
     warm, timed, counted = 20, args.n, args.n
     invite(db, pf, [f"c{i}@client.org" for i in range(warm + timed + counted)], user_type="client")
     Worker(db, settings).drain()
+    tokens: list[str] = []
+    cursor: str | None = None
     with db.unit_of_work() as session:
-        tokens = [token_in(m.text) for m in mailbox.messages(session, limit=warm + timed + counted + 10)]
+        while True:  # a page at a time: the mailbox answers at most 500 a page
+            page, cursor = mailbox.messages_page(session, cursor=cursor, limit=500)
+            tokens += [token_in(m.text) for m in page]
+            if cursor is None:
+                break
     client = TestClient(app, client=("127.0.0.1", 50000))
 
     def accept(token: str) -> None:
