@@ -366,6 +366,10 @@ class TestPages:
         blank = client.post(f"/p/{pf.slug}/settings", data={**form, "name": " ", "invitation_ttl_hours": "0"})
         assert blank.status_code == 422 and "2 things to fix below." in blank.text
         assert said_under(blank.text, "name") == "The portal needs a name."
+        # An emptied field is sent as "": refused too, never taken for "left out" (unchanged).
+        empty = client.post(f"/p/{pf.slug}/settings", data={**form, "name": "", "invitation_ttl_hours": "0"})
+        assert empty.status_code == 422 and "2 things to fix below." in empty.text, empty.text
+        assert said_under(empty.text, "name") == "The portal needs a name."
         r = client.post(f"/p/{pf.slug}/settings", data={**form, "name": "  Acme Widgets  "})
         assert r.status_code == 200 and r.url.path == f"/p/{pf.slug}/settings", r.text
         assert "Settings saved." in r.text and 'value="Acme Widgets"' in r.text

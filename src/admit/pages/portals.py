@@ -100,12 +100,19 @@ def settings_form(request: Request, actor: PageActor) -> HTMLResponse:
     return _settings_page(request)
 
 
+async def _name_as_sent(request: Request) -> str | None:
+    """The name field as the form sent it: "" when emptied, None when left out (an older form:
+    unchanged). FastAPI's ``Form(None)`` would take an emptied field for one left out."""
+    value = (await request.form()).get("name")
+    return value if isinstance(value, str) else None
+
+
 @router.post("/p/{slug}/settings", dependencies=[Depends(check_csrf)])
 def settings_submit(
     request: Request,
     actor: PageActor,
     session: SessionDep,
-    name: str | None = Form(None),  # left out (an older form): unchanged; empty: refused
+    name: str | None = Depends(_name_as_sent),  # empty: refused
     invitation_ttl_hours: int = Form(168),
     enabled_products: list[str] = Form(default=[]),
     client_require_password: str = Form(""),
