@@ -27,7 +27,6 @@ from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.portals.models import (
     DEFAULT_SIGN_IN_LINK_MINUTES,
-    DEFAULT_SMS_DAILY_BUDGET,
     MAX_SIGN_IN_LINK_MINUTES,
     MIN_SIGN_IN_LINK_MINUTES,
 )
@@ -113,17 +112,18 @@ def settings_submit(
     actor: PageActor,
     session: SessionDep,
     name: str | None = Depends(_name_as_sent),  # empty: refused
-    invitation_ttl_hours: int = Form(168),
+    # A number left empty (a script's; the page requires them) keeps its setting: None.
+    invitation_ttl_hours: int | None = Form(None),
     enabled_products: list[str] = Form(default=[]),
     client_require_password: str = Form(""),
-    invitation_reminders: int = Form(2),
+    invitation_reminders: int | None = Form(None),
     brand_color: str = Form(""),
     sms_countries: str = Form(""),
-    sms_daily_budget: int = Form(DEFAULT_SMS_DAILY_BUDGET),
+    sms_daily_budget: int | None = Form(None),
     client_require_2fa: str = Form(""),
     internal_require_2fa: str = Form(""),
-    client_sign_in_link_minutes: int = Form(DEFAULT_SIGN_IN_LINK_MINUTES),
-    internal_sign_in_link_minutes: int = Form(DEFAULT_SIGN_IN_LINK_MINUTES),
+    client_sign_in_link_minutes: int | None = Form(None),
+    internal_sign_in_link_minutes: int | None = Form(None),
     mandatory_notifications: list[str] = Form(default_factory=list),
     time_zone: str = Form(""),
 ) -> Response:
@@ -132,7 +132,7 @@ def settings_submit(
             session,
             actor,
             name=name,
-            invitation_ttl_seconds=invitation_ttl_hours * 3600,
+            invitation_ttl_seconds=None if invitation_ttl_hours is None else invitation_ttl_hours * 3600,
             enabled_products=enabled_products,
             client_require_password=bool(client_require_password),
             invitation_reminders=invitation_reminders,
@@ -149,7 +149,7 @@ def settings_submit(
     except DomainError as exc:
         # Every field at fault is said under it (the service checks them all before it sets any),
         # with what was typed kept; on top, what belongs to no field or how many there are to fix.
-        typed = {
+        sent = {
             "name": name if name is not None else actor.portal.name,
             "invitation_ttl_hours": invitation_ttl_hours,
             "invitation_reminders": invitation_reminders,
@@ -165,6 +165,7 @@ def settings_submit(
             "sms_countries": sms_countries,
             "sms_daily_budget": sms_daily_budget,
         }
+        typed = {field: value for field, value in sent.items() if value is not None}  # None: as saved
         faults = form_faults(session, exc, {**{name: name for name in typed}, **SETTINGS_FIELDS})
         return _settings_page(request, exc.status, typed=typed, **faults)
     return redirect(f"/p/{actor.portal.slug}/settings", notice="Settings saved.")
