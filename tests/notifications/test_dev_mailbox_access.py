@@ -4,6 +4,9 @@ a visitor finds nothing. Both backends."""
 
 from __future__ import annotations
 
+import html
+import re
+
 import pytest
 from starlette.testclient import TestClient
 
@@ -56,3 +59,38 @@ def test_the_messages_page_with_a_cursor(client, db, worker):
     assert sorted(seen) == addresses and cursor is None
     newest = client.get("/api/v1/dev/messages").json()["items"]
     assert [m["to"] for m in newest] == seen  # the same order, a page at a time
+
+
+def test_the_mailbox_page_pages_to_older_messages_and_back(client, db):
+    """``/dev/mailbox`` shows a page of the newest messages and links to older ones (and back to
+    newer), as User Management pages: it showed the newest 200 and no way to the rest."""
+    from datetime import timedelta
+
+    from admit.kit import clock
+    from admit.notifications.models import DevMessage
+
+    now, hour = clock.now(), timedelta(hours=1)
+    with db.unit_of_work() as session:
+        session.add_all(
+            DevMessage(to_address=f"p{i}@example.com", subject="Hi", text="", html="", sent_at=now - hour * i)
+            for i in range(205)
+        )
+
+    def shown(text: str) -> list[str]:
+        return re.findall(r'<tr data-to="([^"]+)"', text)
+
+    def link(text: str, rel: str) -> str | None:
+        found = re.search(rf'<a [^>]*rel="{rel}" href="([^"]+)"', text)
+        return html.unescape(found.group(1)) if found else None
+
+    first = client.get("/dev/mailbox")
+    assert first.status_code == 200
+    newest = shown(first.text)
+    assert newest == [f"p{i}@example.com" for i in range(len(newest))] and 0 < len(newest) < 205
+    assert link(first.text, "prev") is None and "Older messages" in first.text
+    older = client.get("/dev/mailbox" + link(first.text, "next"))
+    rest = shown(older.text)
+    assert newest + rest == [f"p{i}@example.com" for i in range(205)]  # every one, once, in order
+    assert link(older.text, "next") is None and "Newer messages" in older.text
+    back = client.get("/dev/mailbox" + link(older.text, "prev"))
+    assert shown(back.text) == newest

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote, unquote, urlencode
 
 from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -605,3 +605,43 @@ def read_flash(request: Request) -> dict[str, Any] | None:
     except ValueError:
         return None
     return flash
+
+
+def page_start(request: Request) -> int:
+    """Where a paged list's page starts (1 on the first), carried in the URL for "1–50 of N"."""
+    try:
+        return max(1, int(request.query_params.get("start", "1")))
+    except ValueError:
+        return 1
+
+
+MAX_TRAIL = 20  # pages Previous can walk back through (each a cursor, ~110 characters, in the URL)
+
+
+def pager(
+    kept: dict[str, str],
+    cursor: str | None,
+    next_cursor: str | None,
+    start: int,
+    back: list[str],
+    *,
+    size: int,
+) -> dict[str, str | None]:
+    """A paged list's Next and Previous page links (``size`` rows a page; ``kept``: the filters
+    in its URL). The list is paged by a cursor that only goes forward, so each page's URL
+    carries the cursors of the pages before it (``back``; "" for the first): Previous is the
+    last of them, at the place it started."""
+    back = back[-MAX_TRAIL:] if cursor else []
+    previous = None
+    if back and back[-1]:
+        before = {**kept, "cursor": back[-1], "start": max(1, start - size), "back": back[:-1]}
+        previous = "?" + urlencode(before, doseq=True)
+    elif back:
+        previous = "?" + urlencode(kept)  # the page before is the first
+    following = None
+    if next_cursor:
+        following = "?" + urlencode(
+            {**kept, "cursor": next_cursor, "start": start + size, "back": [*back, cursor or ""]},
+            doseq=True,
+        )
+    return {"previous_url": previous, "next_url": following}

@@ -7,18 +7,31 @@ import uuid
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from admit.errors import NotFound
+from admit.errors import InvalidInput, NotFound
 from admit.kit.routing import Router
 from admit.notifications import mailbox
-from admit.pages.deps import PageAuth, render
+from admit.pages.deps import PageAuth, page_start, pager, render
 from admit.web import SessionDep
 
 router = Router()
+PAGE_SIZE = 200
 
 
 @router.get("/dev/mailbox", name="dev:mailbox")
-def mailbox_page(request: Request, session: SessionDep, auth: PageAuth) -> HTMLResponse:
-    return render(request, "dev/mailbox.html", {"messages": mailbox.messages(session, limit=200)})
+def mailbox_page(
+    request: Request, session: SessionDep, auth: PageAuth, cursor: str | None = None
+) -> HTMLResponse:
+    """The newest messages, a page at a time: Older and Newer links, as User Management pages
+    (the JSON list's cursor)."""
+    try:
+        messages, next_cursor = mailbox.messages_page(session, cursor=cursor, limit=PAGE_SIZE)
+    except InvalidInput:  # a hand-edited cursor: the newest page
+        cursor = None
+        messages, next_cursor = mailbox.messages_page(session, limit=PAGE_SIZE)
+    start = page_start(request) if cursor else 1
+    back = request.query_params.getlist("back")
+    links = pager({}, cursor, next_cursor, start, back, size=PAGE_SIZE)
+    return render(request, "dev/mailbox.html", {"messages": messages, "start": start, **links})
 
 
 @router.get("/dev/mailbox/{message_id}", name="dev:message")

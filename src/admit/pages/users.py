@@ -40,6 +40,8 @@ from admit.pages.deps import (
     faults_of,
     forget_flash,
     named,
+    page_start,
+    pager,
     people_to_fix,
     read_flash,
     redirect,
@@ -130,39 +132,6 @@ def _factor_resettable(session: Session, actor: Actor, rows: Iterable[RosterRow]
     return {members[user_id] for user_id in second_factor.with_factor(session, members)}
 
 
-def _start(request: Request) -> int:
-    """Where this page starts in the list (1 on the first), carried in the URL for "1–50 of N"."""
-    try:
-        return max(1, int(request.query_params.get("start", "1")))
-    except ValueError:
-        return 1
-
-
-MAX_TRAIL = 20  # pages Previous can walk back through (each a cursor, ~110 characters, in the URL)
-
-
-def _pager(
-    kept: dict[str, str], cursor: str | None, next_cursor: str | None, start: int, back: list[str]
-) -> dict[str, str | None]:
-    """Next and Previous page links. The list is paged by a cursor that only goes forward, so
-    each page's URL carries the cursors of the pages before it (``back``; "" for the first):
-    Previous is the last of them, at the place it started."""
-    back = back[-MAX_TRAIL:] if cursor else []
-    previous = None
-    if back and back[-1]:
-        before = {**kept, "cursor": back[-1], "start": max(1, start - PAGE_SIZE), "back": back[:-1]}
-        previous = "?" + urlencode(before, doseq=True)
-    elif back:
-        previous = "?" + urlencode(kept)  # the page before is the first
-    following = None
-    if next_cursor:
-        following = "?" + urlencode(
-            {**kept, "cursor": next_cursor, "start": start + PAGE_SIZE, "back": [*back, cursor or ""]},
-            doseq=True,
-        )
-    return {"previous_url": previous, "next_url": following}
-
-
 # The Invite box's fields, the services' names to the page's (a refusal is said under its field).
 _INVITE_FIELDS = {
     "recipients": "recipients",
@@ -189,7 +158,8 @@ def _page(
         filters, cursor = dict.fromkeys(FILTERS, ""), None
         listing = _roster(session, actor, tab, filters, None)
         extra.setdefault("form_error", exc.message)
-    start = _start(request) if cursor else 1
+    start = page_start(request) if cursor else 1
+    back = request.query_params.getlist("back")
     kept = {"tab": tab, **{k: v for k, v in filters.items() if v}}
     context = {
         "nav": "users",
@@ -205,7 +175,7 @@ def _page(
         "file_types_in_words": FILE_TYPES_IN_WORDS,
         "start": start,
         "first_url": "?" + urlencode(kept),
-        **_pager(kept, cursor, listing["page"].next_cursor, start, request.query_params.getlist("back")),
+        **pager(kept, cursor, listing["page"].next_cursor, start, back, size=PAGE_SIZE),
         "export_url": f"/api/v1/portals/{actor.portal.slug}/people.csv?"
         + urlencode(
             {
