@@ -513,7 +513,8 @@ WHOLE_BY_RULE = {
     # One row per kind of optional message: a closed vocabulary (``notifications.preferences``).
     "me_notification_preferences_get",
     "me_notification_preferences_update",
-    # A flow's roles: at most ``MAX_ROLES`` (20), a twenty-first is refused.
+    # A flow's roles: at most ``MAX_ROLES`` (20), a twenty-first is refused; each with its holder
+    # now only (who held it before, unbounded, pages: ``workspaces_roles_history``).
     "workspaces_roles_list",
     "workspaces_roles_add",
     # The answer to the text posted, one item per recipient in it: more than

@@ -367,13 +367,24 @@ class TestFlowRoles:
             headers=pf.headers(),
         )
         role = r.json()["role"]
-        assert role["assignee"]["email"] == "ivy@acme.com"
-        assert [
-            (h["user"]["phone"] or h["user"]["email"], h["ended_at"] is None) for h in role["history"]
-        ] == [
-            ("+442079460958", False),
-            ("ivy@acme.com", True),
-        ]
+        assert role["assignee"]["email"] == "ivy@acme.com" and role["assigned_at"] is not None
+        assert "history" not in role  # unbounded: it pages under its own address
+        # Who held it, newest first, a page at a time (``{items, next_cursor}`` like every list).
+        history, cursor = [], None
+        for _ in range(3):
+            params = {"limit": 1, **({"cursor": cursor} if cursor else {})}
+            page = client.get(
+                api(pf, f"/workspaces/{ws['id']}/roles/{signer}/history"), params=params, headers=pf.headers()
+            )
+            assert page.status_code == 200, page.text
+            assert len(page.json()["items"]) == 1
+            held = page.json()["items"]
+            history += [(h["user"]["phone"] or h["user"]["email"], h["ended_at"] is None) for h in held]
+            cursor = page.json()["next_cursor"]
+            if cursor is None:
+                break
+        assert history == [("ivy@acme.com", True), ("+442079460958", False)]
+        assert cursor is None
         assert status_of(client, pf, ws["id"])["ivy@acme.com"] == "joined"  # added by the assignment
 
     def test_roles_only_on_flows(self, client, db, worker):
@@ -423,6 +434,10 @@ class TestWhoSeesWhat:
         assert not any(e for _n, e, _p in seen if e and e != "cleo@client.org")
         holder = client.get(api(pf, f"/workspaces/{ws['id']}/roles")).json()["items"][0]["assignee"]
         assert (holder["name"], holder["email"]) == ("Nora", None)
+        held = client.get(api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/history")).json()["items"]
+        assert [(h["user"]["name"], h["user"]["email"], h["user"]["phone"]) for h in held] == [
+            ("Nora", None, None)
+        ]
         page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
         assert "nora@home.net" not in page and "+12025550173" not in page and "Nora" in page
 
@@ -728,7 +743,9 @@ class TestRemove:
         assert r.status_code == 204, r.text
         assert status_of(client, pf, ws["id"]) == {}
         role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
-        assert role["assignee"] is None and role["history"][0]["ended_at"] is not None
+        held = client.get(api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/history"), headers=pf.headers())
+        assert role["assignee"] is None and role["assigned_at"] is None
+        assert held.json()["items"][0]["ended_at"] is not None
         events = client.get(api(pf, "/audit-events"), headers=pf.headers()).json()["items"]
         assert any(e["action"] == "workspace.member_removed" for e in events)
         again = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{ivy.user_id}"), headers=pf.headers())

@@ -45,6 +45,8 @@ from admit.workspaces.schemas import (
     ActionRead,
     ActionUpdate,
     AddMembers,
+    AssignmentList,
+    AssignmentRead,
     MessageCreate,
     MessagePage,
     MessageRead,
@@ -267,7 +269,7 @@ def resend_group(
     responses=problems(WorkspaceNotFound),
 )
 def list_roles(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> RoleList:
-    """A flow's roles, each with who holds it now and who held it before."""
+    """A flow's roles, each with who holds it now (who held it before: ``…/roles/{role_id}/history``)."""
     return RoleList(items=[RoleRead.of(v) for v in workspace_view.roles_view(session, actor, workspace_id)])
 
 
@@ -309,6 +311,28 @@ def delete_role(workspace_id: uuid.UUID, role_id: uuid.UUID, actor: ActorDep, se
     """Delete a flow's role: its holder's assignment ends (history kept) and its actions stay
     without a role."""
     roles.delete_role(session, actor, workspace_id, role_id)
+
+
+@router.get(
+    W + "/roles/{role_id}/history",
+    response_model=AssignmentList,
+    operation_id="workspaces_roles_history",
+    responses=problems(WorkspaceNotFound, NotAFlow, RoleNotFound, InvalidInput),
+)
+def role_history(
+    workspace_id: uuid.UUID,
+    role_id: uuid.UUID,
+    actor: ActorDep,
+    session: SessionDep,
+    cursor: str | None = None,
+    limit: Limit = 50,
+) -> AssignmentList:
+    """Who held a flow's role, newest first (the holder now, ``ended_at`` null, among them), a
+    page at a time: reassigning keeps the history."""
+    view, next_cursor = workspace_view.role_history_view(
+        session, actor, workspace_id, role_id, cursor=cursor, limit=limit
+    )
+    return AssignmentList(items=[AssignmentRead.of(a, view) for a in view.history], next_cursor=next_cursor)
 
 
 @router.post(

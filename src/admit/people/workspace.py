@@ -30,7 +30,16 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["MemberView", "MembersPanel", "RoleView", "TeamView", "members_view", "roles_view", "whole_panel"]
+__all__ = [
+    "MemberView",
+    "MembersPanel",
+    "RoleView",
+    "TeamView",
+    "members_view",
+    "role_history_view",
+    "roles_view",
+    "whole_panel",
+]
 
 
 @dataclass(slots=True)
@@ -126,3 +135,21 @@ def roles_view(session: Session, actor: Actor, workspace_id: uuid.UUID) -> list[
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     names = names_in_portal(session, workspace.portal_id, [a.user for h in histories for a in h.history])
     return [RoleView(h.role, h.current, h.history, names, actor) for h in histories]
+
+
+def role_history_view(
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    role_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[RoleView, str | None]:
+    """A page of who held a flow's role, newest first (``history``; ``current`` is not read),
+    named as the portal may: ``(view, next_cursor)``."""
+    role, rows, next_cursor = roles_service.role_history(
+        session, actor, workspace_id, role_id, cursor=cursor, limit=limit
+    )
+    names = names_in_portal(session, actor.portal.id, [a.user for a in rows])
+    return RoleView(role, None, rows, names, actor), next_cursor

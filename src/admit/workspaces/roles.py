@@ -27,7 +27,7 @@ from admit.audit import service as audit_service
 from admit.db import rowcount
 from admit.errors import Checks, InvalidInput, NotAFlow, NotFound, RoleExists, RoleNotFound
 from admit.kit.names import same as same_name
-from admit.kit.pagination import page
+from admit.kit.pagination import Order, ordered_page, page
 from admit.kit.text import day_text, zone_text
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
@@ -56,6 +56,7 @@ __all__ = [
     "list_roles",
     "reopen_action",
     "rename_role",
+    "role_history",
     "role_or_raise",
 ]
 
@@ -102,6 +103,29 @@ def list_roles(session: Session, actor: Actor, workspace_id: uuid.UUID) -> list[
         RoleHistory(r, next((a for a in history[r.id] if a.ended_at is None), None), history[r.id])
         for r in roles
     ]
+
+
+NEWEST_ASSIGNED = Order("-assigned_at", ("assigned_at",))
+
+
+def role_history(
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    role_id: uuid.UUID,
+    *,
+    cursor: str | None,
+    limit: int,
+) -> tuple[WorkspaceRole, list[RoleAssignment], str | None]:
+    """Who held a flow's role, newest first, a page at a time: ``(role, assignments, next_cursor)``."""
+    _workspace, role = role_or_raise(session, actor, workspace_id, role_id)
+    query = select(RoleAssignment.id.label("id"), RoleAssignment.assigned_at.label("assigned_at")).where(
+        RoleAssignment.role_id == role.id
+    )
+    rows, next_cursor = ordered_page(
+        session, RoleAssignment, query, cursor=cursor, limit=limit, order=NEWEST_ASSIGNED
+    )
+    return role, rows, next_cursor
 
 
 def current_roles(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, list[str]]:

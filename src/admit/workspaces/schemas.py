@@ -202,19 +202,24 @@ class RoleRead(BaseModel):
     name: str
     position: int
     assignee: UserRead | None
-    history: list[AssignmentRead]
+    assigned_at: datetime | None = Field(description="When the assignee got the role (null when unassigned).")
 
     @classmethod
     def of(cls, view: RoleHolders) -> RoleRead:
-        history = [AssignmentRead.of(a, view) for a in view.history]
-        current = next((h for h, a in zip(history, view.history, strict=True) if a is view.current), None)
+        """The role and its holder now; who held it before pages under ``…/roles/{role_id}/history``."""
+        current = AssignmentRead.of(view.current, view) if view.current is not None else None
         return cls(
             id=view.role.id,
             name=view.role.name,
             position=view.role.position,
             assignee=current.user if current is not None else None,
-            history=history,
+            assigned_at=current.assigned_at if current is not None else None,
         )
+
+
+class AssignmentList(BaseModel):
+    items: list[AssignmentRead]
+    next_cursor: str | None
 
 
 class RoleList(BaseModel):
