@@ -224,6 +224,17 @@ def test_suggestions_add_an_existing_member(live_server, new_context):
     panel.get_by_label("Type a name, email or phone number").fill("cleo")
     panel.locator('[data-suggestion="cleo@client.org"]').click()
     expect(panel.locator('[data-chip="Cleo Client"]')).to_be_visible()
+    # A refusal (a name typed and not picked) keeps her picked; her × still takes her out.
+    panel.get_by_label("Type a name, email or phone number").fill("Nora")
+    panel.locator("[data-pick-submit]").click()
+    panel = owner.locator("dialog#invite-panel")
+    expect(panel.locator("#invite-q")).to_have_attribute("aria-invalid", "true")
+    expect(panel.locator('[data-chip="Cleo Client"]')).to_be_visible()
+    panel.get_by_role("button", name="Remove Cleo Client").click()
+    expect(panel.locator("[data-chip]")).to_have_count(0)
+    panel.get_by_label("Type a name, email or phone number").fill("cleo")
+    panel.locator('[data-suggestion="cleo@client.org"]').click()
+    expect(panel.locator('[data-chip="Cleo Client"]')).to_have_count(1)
     # Someone new as well: those picked go along with them, and the form says so.
     panel.get_by_label("Type a name, email or phone number").fill("dan@client.org")
     expect(panel.get_by_text("No matches found")).to_be_visible()

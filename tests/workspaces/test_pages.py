@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 
 from admit.kit.text import readable_phone
 from admit.pages.deps import templates
@@ -188,6 +189,42 @@ class TestWorkspacePage:
         assert (
             client.get(api(pf, f"/workspaces/{ws['id']}/members"), headers=pf.headers()).json()["items"] == []
         )
+
+    def test_people_picked_stay_picked_when_the_invite_is_refused(self, client, db, worker):
+        """A refused Invite keeps the people picked from the suggestions as chips (each with its
+        hidden ``user_ids`` and its × Remove), beside what was typed: only what was refused needs
+        fixing. They were lost, and had to be searched for and picked again."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")  # named "ivy" on accepting
+        max_ = joined(db, worker, client, pf, "max@acme.com")
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        people = f"/p/{pf.slug}/workspaces/{ws['id']}/people"
+        picked = {"csrf_token": csrf_of(page.text), "user_ids": [ivy.user_id, max_.user_id]}
+
+        def chips(text: str) -> list[tuple[str, str]]:
+            box = re.search(r'<div class="chips" data-picked>(.*?)</div>', text, re.S).group(1)
+            found = re.findall(r'data-chip="([^"]*)".*?name="user_ids" value="([^"]+)"', box, re.S)
+            assert box.count("data-chip-remove") == len(found), box
+            return [(html.unescape(label), user_id) for label, user_id in found]
+
+        r = client.post(people, data={**picked, "q": "Nora"})  # the search's text: no one, no address
+        assert r.status_code == 422
+        assert chips(r.text) == [("ivy", str(ivy.user_id)), ("max", str(max_.user_id))]
+        # Refused from the new person's form (a team gone meanwhile): the picked go along again, said so.
+        gone = f"team:{uuid.uuid4()}"
+        new = {"recipient": "nora@home.net", "user_type": "client", "team": gone}
+        r = client.post(people, data={**picked, **new})
+        assert r.status_code in (404, 422), r.status_code
+        assert chips(r.text) == [("ivy", str(ivy.user_id)), ("max", str(max_.user_id))]
+        assert re.search(r"<p class=\"hint\" data-also>Also invited: ivy, max.</p>", r.text), r.text
+        members = client.get(api(pf, f"/workspaces/{ws['id']}/members"), headers=pf.headers())
+        assert members.json()["items"] == []
+        # Nobody from elsewhere is shown by a posted id: the chips are this portal's people only.
+        other = create_portal(db, name="Other Co", owner_email="boss@other.com")
+        stranger = joined(db, worker, client, other, "sam@other.com")
+        r = client.post(people, data={**picked, "user_ids": [stranger.user_id], "q": "Nora"})
+        assert chips(r.text) == [] and "sam@other.com" not in r.text
 
     def test_someone_already_invited_typed_as_new_is_put_in_not_refused(self, client, db, worker):
         """Invite New Client for someone with a pending portal invitation: Not Joined here on it,

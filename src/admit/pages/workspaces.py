@@ -29,6 +29,7 @@ from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
 from admit.kit.text import readable_phone
+from admit.members import service as members_service
 from admit.pages.deps import (
     PageActor,
     check_csrf,
@@ -194,6 +195,16 @@ def _refuse_typed(results: list[RecipientResult], q: str, *, alone: bool, no_mat
         raise InvalidInput(stopped[0].detail or "This person cannot be added.", field=field)
 
 
+def _picked(session: Session, actor: Actor, user_ids: list[uuid.UUID]) -> list[tuple[str, str]]:
+    """The people picked from the suggestions, as their chips again after a refusal: ``(user id,
+    label)`` in the order picked, the label as the suggestions give it (the name this portal
+    shows, else the address); only this portal's people (an id from elsewhere shows no one)."""
+    members = members_service.statuses(session, actor.portal.id, user_ids)
+    users = members_service.users_by_id(session, [u for u in user_ids if u in members])
+    names = names_in_portal(session, actor.portal.id, users.values())
+    return [(str(u), names.get(u) or users[u].address or "") for u in dict.fromkeys(user_ids) if u in users]
+
+
 @router.post(
     "/p/{slug}/workspaces/{workspace_id}/people", name="workspaces:add", dependencies=[Depends(check_csrf)]
 )
@@ -243,7 +254,7 @@ def add_people(
         }
         typed = {
             **{"name": name, "recipient": recipient, "user_type": user_type, "team": team, "new": new},
-            **{"q": q, "no_match": no_match},
+            **{"q": q, "no_match": no_match, "picked": _picked(session, actor, user_ids)},
         }
         panel = "invite-panel"
         return _refused(request, session, actor, workspace_id, exc, fields, dialog=panel, typed=typed)

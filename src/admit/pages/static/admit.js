@@ -200,7 +200,7 @@ document.addEventListener("DOMContentLoaded", () => {
     input.type = "hidden"; input.name = "user_ids"; input.value = person.id;
     const remove = document.createElement("button");
     remove.type = "button"; remove.textContent = "×"; remove.setAttribute("aria-label", "Remove " + person.label);
-    remove.addEventListener("click", () => chip.remove());
+    remove.dataset.chipRemove = "";
     chip.append(input, remove);
     chips.append(chip);
   }
@@ -268,6 +268,9 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   });
   document.addEventListener("click", (event) => {
+    // × on a chip: picked here, or kept by the page after a refusal.
+    const removed = event.target.closest("[data-picked] [data-chip-remove]");
+    if (removed) removed.closest(".chip").remove();
     const opener = event.target.closest("[data-new-person]");
     if (opener) {
       const dialog = opener.closest("dialog");
