@@ -572,7 +572,9 @@ def _token(url: str) -> str:
 def _link_token(w: World, workspace_id=None) -> str:
     if workspace_id is None:  # the portal's link, turned on (a new one starts off)
         return _token(
-            w.as_owner(lambda s, owner: links_service.update_portal_link(s, owner, enabled=True)).url
+            w.as_owner(
+                lambda s, owner: links_service.update_portal_link(s, owner, enabled=True, allowed_domains=[])
+            ).url
         )
     return _token(w.as_owner(lambda s, owner: workspace_links.show(s, owner, workspace_id)).url)
 

@@ -206,14 +206,15 @@ class TestLinkEvents:
         """A workspace's link is named by its workspace; a change of the portal's link says what
         it changed."""
         pf = create_portal(db)
-        link_token(db, pf)  # made, then turned on
+        link_token(db, pf)  # made, then turned on for any address
         set_policy(db, pf, role="admin", max_uses=5)
         workspace = create_workspace(db, pf)
         workspace_token(db, pf, workspace.id)
         summaries = [e["summary"] for e in _events(client, pf, category="links")]
         for said in (
             "Olive Owner created the invite link",
-            "Olive Owner turned the invite link on and changed its expiry",  # its lifetime starts
+            # its lifetime starts; its domains were the maker's (acme.com)
+            "Olive Owner turned the invite link on and changed its allowed domains and expiry",
             "Olive Owner changed the invite link's role and limit of sign-ups",
             "Olive Owner created the invite link of the workspace Q3 Audit",
         ):

@@ -9,6 +9,7 @@ from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
 from admit.links import service as links_service
 from admit.links import signups
+from admit.links.models import InviteLink
 from admit.notifications.models import Notification
 from admit.workspaces import service as workspaces_service
 from tests.factories import PASSWORD, PortalFixture, actor_for, token_in
@@ -21,12 +22,19 @@ def count(db, model, *where) -> int:
 
 def link_token(db, pf: PortalFixture, *, by: str | None = None) -> str:
     """The portal link's token, as Copy Link gives it, the link turned on first if it is off (a
-    new link starts off: ``TestPortalLink.test_a_new_link_starts_off``)."""
+    new link starts off: ``TestPortalLink.test_a_new_link_starts_off``). A link made here takes
+    any address (the tests sign up from many domains; a new link's own, the company's, is
+    ``test_a_new_link_is_for_the_company_domain_of_whoever_made_it``); one a test made keeps its
+    domains."""
+    made_here = not count(
+        db, InviteLink, InviteLink.portal_id == pf.portal_id, InviteLink.workspace_id.is_(None)
+    )
     with db.unit_of_work() as session:
         actor = actor_for(session, pf.slug, by or pf.owner_email)
         view = links_service.portal_link(session, actor)
         if not view.link.enabled:
-            view = links_service.update_portal_link(session, actor, enabled=True)
+            domains = {"allowed_domains": []} if made_here else {}
+            view = links_service.update_portal_link(session, actor, enabled=True, **domains)
         return view.url.rsplit("/join/", 1)[1]
 
 

@@ -20,8 +20,10 @@ def _link(client, pf):
 
 
 def _link_on(client, pf):
-    """The link, turned on (a new link starts off)."""
-    r = client.patch(f"/api/v1/portals/{pf.slug}/link", json={"enabled": True}, headers=pf.headers())
+    """The link, turned on (a new link starts off), for any address."""
+    r = client.patch(
+        f"/api/v1/portals/{pf.slug}/link", json={"enabled": True, "allowed_domains": []}, headers=pf.headers()
+    )
     assert r.status_code == 200, r.text
     return r.json()
 
@@ -70,7 +72,8 @@ class TestManageLink:
             None,
             False,
         )
-        assert (body["max_uses"], body["allowed_domains"]) == (None, [])
+        # The company's domain: the key's maker's (owner@acme.com).
+        assert (body["max_uses"], body["allowed_domains"]) == (None, ["acme.com"])
         assert _link(client, pf)["url"] == body["url"]
         assert client.get(f"/api/v1/links/{_token(body['url'])}").status_code == 410
         on = _link_on(client, pf)
@@ -340,12 +343,12 @@ class TestPublic:
     def test_refusals(self, client, db):
         """domain_not_allowed (422, field email), link_gone (410), bad input names the field."""
         pf = create_portal(db)
-        client.patch(
+        on = client.patch(
             f"/api/v1/portals/{pf.slug}/link",
-            json={"allowed_domains": ["acme.com"]},
+            json={"enabled": True, "allowed_domains": ["acme.com"]},
             headers=pf.headers(),
         )
-        token = _token(_link_on(client, pf)["url"])
+        token = _token(on.json()["url"])
         r = _signup(client, token, "eve@acme.com.evil.example")
         assert (r.status_code, r.json()["code"], r.json()["field"]) == (422, "domain_not_allowed", "email")
         assert "acme.com" in r.json()["detail"]

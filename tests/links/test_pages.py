@@ -26,6 +26,7 @@ from tests.links.helpers import (
     count,
     create_workspace,
     link_token,
+    set_policy,
     sign_up,
     workspace_token,
 )
@@ -395,6 +396,7 @@ class TestPublicPages:
         pf = self._ada_signed_up(client, db)  # Ada is a stranger
         member_joins(db, worker, pf, "cleo@client.org", user_type="client")
         invite(db, pf, ["ivy@acme.com"])
+        set_policy(db, pf, allowed_domains=[])  # any address: Cleo's is a client's
         token = re.search(r"/join/([A-Za-z0-9_-]+)", client.get(f"/p/{pf.slug}/users").text).group(1)
         sign_up(db, token, "cleo@client.org", name="Cleo")
         sign_up(db, token, "ivy@acme.com", name="Ivy")

@@ -12,6 +12,7 @@ from admit.audit.models import AuditEvent
 from admit.auth import service as auth_service
 from admit.errors import (
     Conflict,
+    DomainNotAllowed,
     Gone,
     InvalidInput,
     MemberDeactivated,
@@ -86,7 +87,7 @@ class TestPortalLink:
             token = view.url.rsplit("/join/", 1)[1]
         assert (view.state, view.link.enabled, view.link.expires_at) == ("disabled", False, None)
         assert view.link.lifetime_seconds == 10 * 24 * 3600
-        assert view.link.allowed_domains == [] and view.link.role == "member"
+        assert view.link.allowed_domains == ["acme.com"] and view.link.role == "member"
         _gone_message(db, token)
         with pytest.raises(Gone):
             sign_up(db, token, "ada@acme.com")
@@ -96,6 +97,25 @@ class TestPortalLink:
             assert abs(view.link.expires_at - (clock.now() + timedelta(days=10))) < timedelta(seconds=5)
             assert _preview(db, token).portal.name == "Acme Inc"
         assert _audit(db, "invite_link.policy_changed")[0].detail["enabled"] == [False, True]
+
+    def test_a_new_link_is_for_the_company_domain_of_whoever_made_it(self, db):
+        """Seed 002: the link "can only be used with email addresses with your company's domain":
+        a new link accepts the domain of whoever made it (owner@acme.com: acme.com), unless that is
+        a personal mail service's (gmail.com: any address, the owner chooses)."""
+        work = create_portal(db)
+        personal = create_portal(db, name="Solo Studio", owner_email="solo.studio@gmail.com")
+        with db.unit_of_work() as session:
+            at_work = links_service.portal_link(session, actor_for(session, work.slug, work.owner_email))
+            at_home = links_service.portal_link(
+                session, actor_for(session, personal.slug, personal.owner_email)
+            )
+            assert (at_work.link.allowed_domains, at_home.link.allowed_domains) == (["acme.com"], [])
+        token = link_token(db, work)
+        with pytest.raises(DomainNotAllowed):
+            sign_up(db, token, "ada@example.org")
+        sign_up(db, token, "ada@acme.com")
+        set_policy(db, work, allowed_domains=[])  # any address: the owner's choice
+        sign_up(db, token, "bob@example.org")
 
     def test_never_expiring_is_an_explicit_choice(self, db):
         """No expiry is chosen with never_expires (audited as such); a null lifetime or expiry
@@ -193,7 +213,7 @@ class TestPortalLink:
         events = _audit(db, "invite_link.policy_changed")
         assert len(events) == 1
         assert events[0].detail == {
-            "allowed_domains": [[], ["acme.com", "eu.acme.com"]],
+            "allowed_domains": [["acme.com"], ["acme.com", "eu.acme.com"]],  # from the maker's
             "max_uses": [None, 5],
         }
         set_policy(db, pf, max_uses=5)  # no change, no event
@@ -575,7 +595,7 @@ class TestSignup:
     def test_sign_up_cannot_plant_a_password(self, db, worker):
         """Someone signing up with another's address cannot choose that account's password."""
         pf = create_portal(db)
-        set_policy(db, pf, user_type="client")
+        set_policy(db, pf, user_type="client", allowed_domains=[])  # clients': any address
         sign_up(db, link_token(db, pf), "victim@example.org", password="attacker-chosen-pw")
         result = confirm(db, confirmation_token(db, "victim@example.org"), password=None)
         assert result.user.password_hash is None

@@ -48,7 +48,7 @@ from admit.kit.tokens import hash_token
 from admit.links.domains import normalize_domains
 from admit.links.models import CONFIRMED, PENDING, InviteLink, LinkSignup
 from admit.links.views import LinkPreview, LinkView
-from admit.members.addresses import normalize_email
+from admit.members.addresses import company_domain, normalize_email
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
 from admit.portals.sign_in import password_required
@@ -228,6 +228,15 @@ def _finds() -> tuple[Select[InviteLink], Select[InviteLink]]:
     )
 
 
+def _company_domains(actor: Actor) -> list[str]:
+    """A new portal link's allowed domains: the company's (seed 002: the link "can only be used
+    with email addresses with your company's domain"), read off whoever made it (an API key: its
+    maker); none, so any address, when that is a personal mail service's (gmail.com)."""
+    person = actor.user or (actor.api_key.created_by if actor.api_key is not None else None)
+    domain = company_domain(person.email if person is not None else None)
+    return [domain] if domain else []
+
+
 def _get_or_create(
     session: Session, actor: Actor, workspace_id: uuid.UUID | None = None, label: str | None = None
 ) -> InviteLink:
@@ -248,7 +257,7 @@ def _get_or_create(
         workspace_id=workspace_id,
         user_type=UserType.INTERNAL,
         role=Role.MEMBER,
-        allowed_domains=[],
+        allowed_domains=_company_domains(actor) if is_portal else [],
         lifetime_seconds=DEFAULT_LIFETIME if is_portal else None,
         enabled=not is_portal,
         created_by_id=actor.user_id,

@@ -28,6 +28,7 @@ __all__ = [
     "address_and_name",
     "as_typed",
     "column_meaning",
+    "company_domain",
     "heading_columns",
     "read_by_columns",
     "domain_allowed",
@@ -202,6 +203,31 @@ def _refusal(exc: EmailNotValidError, domain: str) -> str:
             "Use an address at a real domain."
         )
     return said
+
+
+# Mail services anyone may sign up to: an address there tells nothing of a company's domain.
+PERSONAL_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+        "yahoo.com", "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me",
+        "protonmail.com", "pm.me", "gmx.com", "gmx.net", "gmx.de", "web.de", "mail.com",
+        "zoho.com", "yandex.com", "yandex.ru", "mail.ru", "qq.com", "163.com", "126.com",
+        "fastmail.com", "hey.com", "tutanota.com", "outlook.fr", "hotmail.fr", "hotmail.co.uk",
+        "yahoo.fr", "yahoo.co.uk", "orange.fr", "free.fr", "laposte.net", "t-online.de",
+    }
+)  # fmt: skip
+
+
+def company_domain(address: str | None) -> str | None:
+    """The domain of a work address (``olive@Acme.com`` → ``acme.com``), as an allowed domain is
+    written; None for no address or a personal mail service's (``gmail.com``)."""
+    if not address or "@" not in address:
+        return None
+    try:
+        domain = normalize_domain(address.rpartition("@")[2])
+    except InvalidInput:
+        return None
+    return None if domain in PERSONAL_MAIL_DOMAINS else domain
 
 
 def typo_suggestion(address: str) -> str | None:
