@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from admit.flows import join
 from admit.kit import clock
+from admit.kit.text import day_text
 from admit.notifications.models import DevMessage, Notification
 from admit.workspaces import roles
 from admit.workspaces.models import WorkspaceMessage
@@ -120,3 +121,121 @@ def test_the_due_day_is_written_without_a_leading_zero(client, db, worker):
             select(DevMessage.text).where(DevMessage.to_address == ANN, DevMessage.subject.contains("action"))
         )
     assert f"Due 4 {due:%B %Y}" in text, text
+
+
+def remind(db) -> int:
+    with db.unit_of_work() as session:
+        return roles.remind_due_actions(session)
+
+
+def due_mail(db, worker) -> list[tuple[str, str]]:
+    """Delivers what is due now, then Ann's due and overdue emails, oldest first: (subject, text)."""
+    worker.drain()
+    with db.unit_of_work() as session:
+        rows = session.execute(
+            select(DevMessage.subject, DevMessage.text)
+            .where(
+                DevMessage.to_address == ANN,
+                or_(DevMessage.subject.startswith("Due today"), DevMessage.subject.startswith("Overdue")),
+            )
+            .order_by(DevMessage.sent_at)
+        ).all()
+    return [(subject, text) for subject, text in rows]
+
+
+def statuses(db, template: str) -> list[str]:
+    with db.unit_of_work() as session:
+        return list(
+            session.scalars(
+                select(Notification.status).where(
+                    Notification.template == template, Notification.to_address == ANN
+                )
+            )
+        )
+
+
+def joined_with_an_action_due(client, db, worker, pf, *, due_in_days: int) -> tuple[dict, str]:
+    ws, action_id = flow_with_an_action_for_ann(client, db, worker, pf, due_in_days=due_in_days)
+    worker.drain()
+    with db.unit_of_work() as session:
+        join.accept(session, token=last_link(db, ANN), name="Ann Lee", password=PASSWORD)
+    return ws, api(pf, f"/workspaces/{ws['id']}/actions/{action_id}")
+
+
+def test_a_moved_due_date_is_reminded_again_on_the_new_date_once(client, db, worker):
+    """The due date moved after its reminder went out: the assignee is reminded on the new date
+    and the day after (each once), not the day after the old one; a date moved into the past is
+    refused and sends nothing."""
+    pf = create_portal(db)
+    _ws, url = joined_with_an_action_due(client, db, worker, pf, due_in_days=0)
+    assert remind(db) == 1  # due today
+    assert [s for s, _ in due_mail(db, worker)] == ["Due today in “Loan”: Sign the letter"]
+    new = (clock.now() + timedelta(days=2)).date()
+    r = client.patch(url, json={"due_on": new.isoformat()}, headers=pf.headers())
+    assert r.status_code == 200 and r.json()["due_on"] == new.isoformat(), r.text
+    with clock.travel(timedelta(days=1)):
+        assert remind(db) == 0  # the old date's overdue reminder: its date moved away
+    with clock.travel(timedelta(days=2)):
+        assert remind(db) == 1 and remind(db) == 0  # due on the new date, once
+        assert len(due_mail(db, worker)) == 2
+    with clock.travel(timedelta(days=3)):
+        assert remind(db) == 1 and remind(db) == 0  # overdue, once
+        mail = due_mail(db, worker)
+        past = (clock.now() - timedelta(days=5)).date().isoformat()
+        refused = client.patch(url, json={"due_on": past}, headers=pf.headers())
+        assert refused.status_code == 422, refused.text
+        assert remind(db) == 0
+    assert [s for s, _ in mail] == [
+        "Due today in “Loan”: Sign the letter",
+        "Due today in “Loan”: Sign the letter",
+        "Overdue in “Loan”: Sign the letter",
+    ]
+    assert "Sign the letter" in mail[1][1] and "is due today:" in mail[1][1], mail[1][1]
+    assert f"was due {day_text(new)} and is still open:" in mail[2][1], mail[2][1]
+
+
+def test_reopened_after_its_date_moved_reminded_on_the_new_date_never_while_done(client, db, worker):
+    """Reopened with its (moved) due date not past, an action is reminded on that date again;
+    while done it is not, and a reminder queued when it was marked done never goes; reopened
+    once the date has passed, nothing new is sent."""
+    pf = create_portal(db)
+    _ws, url = joined_with_an_action_due(client, db, worker, pf, due_in_days=0)
+    assert remind(db) == 1  # queued, not delivered yet
+    ann = session_headers(client, ANN)
+    assert client.post(f"{url}/complete", headers=ann).json()["done_at"]
+    assert statuses(db, "action_due") == ["cancelled"]  # done: the queued reminder does not go
+    new = (clock.now() + timedelta(days=2)).date().isoformat()
+    r = client.patch(url, json={"due_on": new}, headers=pf.headers())  # moved while done
+    assert r.status_code == 200, r.text
+    with clock.travel(timedelta(days=2)):
+        assert remind(db) == 0  # done: never
+        ann = session_headers(client, ANN)
+        r = client.post(f"{url}/reopen", headers=ann)
+        assert r.status_code == 200 and r.json()["done_at"] is None, r.text
+        assert remind(db) == 1 and remind(db) == 0
+        assert [s for s, _ in due_mail(db, worker)] == ["Due today in “Loan”: Sign the letter"]
+    with clock.travel(timedelta(days=3)):
+        assert remind(db) == 1
+        assert len(due_mail(db, worker)) == 2
+    with clock.travel(timedelta(days=5)):
+        ann = session_headers(client, ANN)
+        assert client.post(f"{url}/complete", headers=ann).json()["done_at"]
+        assert client.post(f"{url}/reopen", headers=ann).json()["done_at"] is None
+        assert remind(db) == 0  # its date has passed and was reminded: nothing new
+        assert len(due_mail(db, worker)) == 2
+
+
+def test_deleting_an_action_cancels_its_queued_messages(client, db, worker):
+    """What was queued for an action and not delivered yet (its assignment, its reminder) never
+    goes once it is deleted."""
+    pf = create_portal(db)
+    _ws, url = joined_with_an_action_due(client, db, worker, pf, due_in_days=0)
+    assert remind(db) == 1
+    assert statuses(db, "action_assigned") == statuses(db, "action_due") == ["queued"]
+    r = client.delete(url, headers=pf.headers())
+    assert r.status_code == 204, r.text
+    assert statuses(db, "action_assigned") == statuses(db, "action_due") == ["cancelled"]
+    worker.drain()
+    with db.unit_of_work() as session:
+        subjects = list(session.scalars(select(DevMessage.subject).where(DevMessage.to_address == ANN)))
+    assert not [s for s in subjects if "Sign the letter" in s], subjects

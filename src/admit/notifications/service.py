@@ -48,6 +48,7 @@ __all__ = [
     "recipient_waits",
     "require_recipient_free",
     "cancel_for_invitation",
+    "cancel_events",
     "count_invitation_messages",
     "count_texts",
     "channel_for",
@@ -379,6 +380,9 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
     )
 
 
+SUPERSEDED = "superseded before delivery"  # why a cancelled message never went
+
+
 def cancel_for_invitation(session: Session, invitation_id: uuid.UUID) -> int:
     """Stop undelivered emails of an invitation (revoked or resent: their links are dead).
 
@@ -386,6 +390,17 @@ def cancel_for_invitation(session: Session, invitation_id: uuid.UUID) -> int:
     before sending and leaves a cancelled one alone.
     """
     return rowcount(session.execute(_cancel_statement(), {"b_invitation": invitation_id}))
+
+
+def cancel_events(session: Session, prefix: str) -> int:
+    """Stop undelivered messages whose ``event_key`` begins with ``prefix`` (what they were about
+    is gone or changed: an action deleted, done or given a new date), as ``cancel_for_invitation``
+    does for an invitation's; returns how many."""
+    table = Notification.__table__
+    about = table.c.event_key.startswith(prefix, autoescape=True)
+    undelivered = table.c.status.in_((QUEUED, SENDING))
+    cancel = update(table).where(about, undelivered).values(status=CANCELLED, last_error=SUPERSEDED)
+    return rowcount(session.execute(cancel))
 
 
 @cache
@@ -396,7 +411,7 @@ def _cancel_statement() -> Update:
     return (
         update(table)
         .where(table.c.invitation_id == bindparam("b_invitation"), table.c.status.in_((QUEUED, SENDING)))
-        .values(status=CANCELLED, last_error="superseded before delivery")
+        .values(status=CANCELLED, last_error=SUPERSEDED)
     )
 
 

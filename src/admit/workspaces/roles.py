@@ -407,7 +407,7 @@ def edit_action(
 ) -> WorkspaceAction:
     """Change an action's ``title``, ``description`` or ``due_on`` (``changes`` holds those given;
     ``due_on: None`` clears it), for whoever may add actions, with the checks of adding one,
-    every fault at once. Its reminders already sent stay sent."""
+    every fault at once. A new due date is reminded as a new action's is (``_reminders_due_again``)."""
     policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
     workspace, action = _action_or_raise(session, actor, workspace_id, action_id)
     checks = Checks()
@@ -437,9 +437,25 @@ def edit_action(
     if title != action.title:  # the Audit Log says " (was “…”, now “…”)"
         detail.update({"from": action.title, "to": title})
     action.title, action.description, action.due_on = title, description, due_on
+    if "due_on" in changed:
+        _reminders_due_again(session, action)
     _audit(session, actor, workspace, "workspace.action_edited", detail)
     session.flush()
     return action
+
+
+def _reminders_due_again(session: Session, action: WorkspaceAction) -> None:
+    """An action's due and overdue reminders belong to its due date: given a new date, it is
+    reminded on that date and the day after (``remind_due_actions``; once per date, whose event
+    keys name it), and what was queued for the old date and not delivered never goes."""
+    action.due_reminded_at = action.overdue_reminded_at = None
+    _stop_reminders(session, action)
+
+
+def _stop_reminders(session: Session, action: WorkspaceAction) -> None:
+    """Reminders of ``action`` queued and not delivered yet never go (done, or its date moved)."""
+    for kind in ("due", "overdue"):
+        notifications_service.cancel_events(session, f"action:{action.id}:{kind}:")
 
 
 def _check_due(session: Session, actor: Actor, due_on: date | None) -> None:
@@ -525,9 +541,11 @@ def _tell(
     if user.address is None:
         return
     kind = "overdue" if overdue else ("due" if template == "action_due" else "assigned")
+    # A reminder is of its due date: once per date (``_reminders_due_again``).
+    on = f"{action.due_on.isoformat()}:" if kind != "assigned" and action.due_on else ""
     notifications_service.enqueue(
         session,
-        event_key=f"action:{action.id}:{kind}:{user.id}",
+        event_key=f"action:{action.id}:{kind}:{on}{user.id}",
         template=template,
         to=user.address,
         portal_id=portal.id,
@@ -644,6 +662,7 @@ def complete_action(
         return action
     action.done_at = context.of(session).clock.now()
     action.done_by_id = actor.user_id
+    _stop_reminders(session, action)
     _audit(session, actor, workspace, "workspace.action_done", {"title": action.title})
     if actor.user is not None:
         workspace_messages.post(session, actor, workspace.id, f"✓ Marked “{action.title}” done.")
@@ -654,14 +673,19 @@ def complete_action(
 def reopen_action(
     session: Session, actor: Actor, workspace_id: uuid.UUID, action_id: uuid.UUID
 ) -> WorkspaceAction:
-    """Open a done action again: whoever may mark it done (``may_complete``). Its reminders
-    already sent stay sent; the panel says so. Open already: nothing changes."""
+    """Open a done action again: whoever may mark it done (``may_complete``). With its due date
+    still ahead it is reminded on that date (``_reminders_due_again``); a date already reminded
+    is not reminded again. The panel says so. Open already: nothing changes."""
     workspace, action = _action_or_raise(session, actor, workspace_id, action_id)
     _require_may_complete(session, actor, action)
     if action.done_at is None:
         return action
     action.done_at = None
     action.done_by_id = None
+    if action.due_on is not None and action.due_on > portals_service.today(
+        actor.portal, context.of(session).clock.now()
+    ):
+        _reminders_due_again(session, action)
     _audit(session, actor, workspace, "workspace.action_reopened", {"title": action.title})
     if actor.user is not None:
         workspace_messages.post(session, actor, workspace.id, f"↺ Reopened “{action.title}”.")
@@ -675,6 +699,7 @@ def delete_action(session: Session, actor: Actor, workspace_id: uuid.UUID, actio
     policy.require(actor.role, policy.Action.WORKSPACE_ACTION_ADD)
     workspace, action = _action_or_raise(session, actor, workspace_id, action_id)
     title = action.title
+    notifications_service.cancel_events(session, f"action:{action.id}:")  # queued, never delivered
     session.delete(action)
     _audit(session, actor, workspace, "workspace.action_deleted", {"title": title})
     session.flush()
