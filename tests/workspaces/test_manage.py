@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import html
 import re
+import uuid
 
-from tests.factories import OWNER_PASSWORD, csrf_of, sign_in_page
+import pytest
+
+from tests.factories import OWNER_PASSWORD, actor_for, csrf_of, sign_in_page
 from tests.workspaces.helpers import (
     add,
     api,
@@ -629,6 +632,77 @@ class TestDeleteWorkspaces:
         r = add(client, pf, again["id"], recipients=["nora@home.net"])
         assert r.json()["results"][0]["invitation"]["id"] == nora["id"], r.text
         assert status_of(client, pf, again["id"]) == {"nora@home.net": "not_joined"}
+
+    def test_pending_requesters_are_told_with_the_delete_and_only_then(self, client, db, worker, monkeypatch):
+        """Each person whose join request was still waiting is emailed that the workspace was
+        deleted, and by whom; someone already answered is not. Written in the delete's own
+        transaction: a delete refused, or failing after the emails were written, sends nothing."""
+        from sqlalchemy import select
+
+        from admit.audit import service as audit_service
+        from admit.notifications.models import DevMessage, Notification
+        from admit.workspaces import service as workspaces_service
+
+        pf = create_portal(db)
+        made = _full_flow(client, db, worker, pf)  # Rita asked to join
+        ws, token = made["ws"], made["token"]
+        for email, name in (("sam@example.org", "Sam"), ("tom@example.org", "Tom")):
+            r = client.post(f"/api/v1/links/{token}/join-requests", json={"email": email, "name": name})
+            assert r.status_code == 202, r.text
+        asked = client.get(api(pf, "/join-requests"), headers=pf.headers()).json()["items"]
+        tom = next(j for j in asked if j["email"] == "tom@example.org")
+        r = client.post(api(pf, f"/join-requests/{tom['id']}/decline"), headers=pf.headers())
+        assert r.status_code == 200, r.text
+        worker.drain()
+
+        def told() -> list[str]:
+            with db.unit_of_work() as session:
+                return sorted(
+                    session.scalars(
+                        select(Notification.to_address).where(
+                            Notification.template == "join_request_workspace_deleted"
+                        )
+                    )
+                )
+
+        path = api(pf, f"/workspaces/{ws['id']}")
+        ivy = session_headers(client, "ivy@acme.com")  # a member who did not create it
+        assert client.delete(path, headers=ivy).status_code == 403
+        assert told() == []
+
+        def broken(*_args, **_kwargs):
+            raise RuntimeError("the audit log is down")
+
+        with monkeypatch.context() as m:
+            m.setattr(audit_service, "record", broken)
+            with pytest.raises(RuntimeError), db.unit_of_work() as session:
+                owner = actor_for(session, pf.slug, pf.owner_email)
+                workspaces_service.delete_workspace(session, owner, uuid.UUID(ws["id"]))
+        assert told() == []
+        assert client.get(path, headers=pf.headers()).status_code == 200  # still there
+
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        r = client.post(f"/p/{pf.slug}/workspaces/{ws['id']}/delete", data={"csrf_token": csrf_of(page.text)})
+        assert "Workspace “Q3 Audti” deleted." in html.unescape(r.text)
+        assert told() == ["rita@example.org", "sam@example.org"]
+        worker.drain()
+        with db.unit_of_work() as session:
+            mail = {
+                m.to_address: m
+                for m in session.scalars(select(DevMessage).where(DevMessage.subject.contains("deleted")))
+            }
+        assert sorted(mail) == ["rita@example.org", "sam@example.org"]
+        rita = mail["rita@example.org"]
+        assert rita.subject == "The workspace “Q3 Audti” was deleted"
+        assert rita.text.startswith("Hello Rita,\n\n"), rita.text
+        portal = client.get(api(pf, ""), headers=pf.headers()).json()["name"]
+        assert (
+            f"The workspace “Q3 Audti” you asked to join in {portal} was deleted by Olive Owner, so your"
+            " request to join it is closed." in " ".join(rita.text.split())
+        ), rita.text
+        assert "contact the person who shared the link with you" in rita.text
+        assert "Q3 Audti" in rita.html and "Olive Owner" in rita.html
 
     def test_the_confirmation_counts_in_the_plural_too(self):
         """Several invitations not accepted yet stand as portal invitations, each named so."""

@@ -28,6 +28,7 @@ TEMPLATES = (
     "link_confirm",
     "join_request_approved",
     "join_request_declined",
+    "join_request_workspace_deleted",
     "workspace_added",
     "action_assigned",
     "join_request_new",

@@ -14,7 +14,8 @@ in the portal stays ``not_joined`` until they accept their portal invitation (``
 Whoever may create a workspace may rename or delete one they reach (``policy.Action.
 WORKSPACE_MANAGE``). Deleting is for good, in one transaction: the row goes and, with it (the
 database's cascades), its memberships, flow roles and their history, actions, messages and read
-marks, join requests and its workspace link. Its people stay in the portal. A pending portal
+marks, join requests and its workspace link; whoever had asked to join and was still waiting
+is told (``_tell_requester``). Its people stay in the portal. A pending portal
 invitation that was to bring someone in stands as a plain portal invitation (as when someone is
 removed from a workspace): it is a grant into the portal, which an owner or admin revokes in
 User Management. The audit log keeps the workspace's events, and the name is free again.
@@ -37,6 +38,8 @@ from admit.db import new_id, rowcount
 from admit.errors import InvalidInput, MemberNotFound, PermissionDenied, WorkspaceExists, WorkspaceNotFound
 from admit.kit import names
 from admit.kit.pagination import count_all, page
+from admit.notifications import service as notifications_service
+from admit.portals import brand as portals_brand
 from admit.workspaces.models import (
     FLOW,
     JOINED,
@@ -280,9 +283,16 @@ def delete_workspace(session: Session, actor: Actor, workspace_id: uuid.UUID) ->
         raise PermissionDenied(refused)
     lock(session, workspace)  # two at once take turns: the later finds nothing to delete
     held = _contents(session, workspace.id)
+    asked = session.execute(  # read before the cascade takes them
+        select(JoinRequest.id, JoinRequest.email, JoinRequest.name).where(
+            JoinRequest.workspace_id == workspace.id, JoinRequest.status == REQUEST_PENDING
+        )
+    ).all()
     gone = rowcount(session.execute(delete(Workspace).where(Workspace.id == workspace.id)))
     if not gone:
         raise WorkspaceNotFound("No such workspace.")
+    for request_id, email, name in asked:
+        _tell_requester(session, actor, workspace, request_id, email, name)
     audit_service.record(
         session,
         actor,
@@ -301,6 +311,28 @@ def delete_workspace(session: Session, actor: Actor, workspace_id: uuid.UUID) ->
     )
     session.flush()
     return workspace, held
+
+
+def _tell_requester(
+    session: Session, actor: Actor, workspace: Workspace, request_id: uuid.UUID, email: str, name: str
+) -> None:
+    """Someone whose join request was waiting hears that the workspace was deleted, and by whom:
+    in the delete's transaction, so only once it is deleted. Not optional (``preferences``): it
+    answers what they asked for, as a decline does."""
+    notifications_service.enqueue(
+        session,
+        event_key=f"join_request:{request_id}:workspace_deleted",
+        template="join_request_workspace_deleted",
+        to=email,
+        portal_id=actor.portal.id,
+        context={
+            "portal_name": actor.portal.name,
+            "brand": portals_brand.for_message(session, actor.portal),
+            "workspace_name": workspace.name,
+            "name": name,
+            "deleted_by": actor.display_name,
+        },
+    )
 
 
 def _clean_name(name: str | None) -> str:
