@@ -1,5 +1,6 @@
-"""Forgot password?: a single-use link by email, the same answer for unknown addresses, every
-session ended on reset (API and pages, both backends)."""
+"""Forgot password?: a single-use link by email (by text message for an account known by its
+phone number), the same answer for unknown addresses, every session ended on reset (API and
+pages, both backends)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,21 @@ from sqlalchemy import func, select
 
 from admit.auth import service as auth_service
 from admit.kit import clock
+from admit.notifications import mailbox
 from admit.notifications.models import Notification
-from tests.factories import PASSWORD, create_portal, csrf_of, last_link, login, member_joins
+from tests.factories import (
+    PASSWORD,
+    create_portal,
+    csrf_of,
+    last_link,
+    login,
+    member_joins,
+    said_under,
+    token_in,
+)
 
 NEW = "a-brand-new-password-7"
+PHONE = "+12025550173"
 
 
 def _ask(client, email):
@@ -31,6 +43,18 @@ def _messages(db) -> int:
         return session.scalar(
             select(func.count()).select_from(Notification).where(Notification.template == "password_reset")
         )
+
+
+def _chosen_on_the_page(client, token: str, page: str) -> None:
+    """Choose ``NEW`` on the reset link's page (``page``: its text), which signs the person in."""
+    r = client.post(
+        f"/reset-password/{token}",
+        data={"csrf_token": csrf_of(page), "password": NEW},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303
+    home = client.get(r.headers["location"], follow_redirects=True)
+    assert "Your password was changed. You are signed in." in home.text
 
 
 class TestPasswordReset:
@@ -122,12 +146,103 @@ class TestPasswordReset:
             f"/reset-password/{token}", data={"csrf_token": csrf_of(page.text), "password": "short"}
         )
         assert short.status_code == 422 and "at least 10 characters" in short.text
-        r = client.post(
-            f"/reset-password/{token}",
-            data={"csrf_token": csrf_of(page.text), "password": NEW},
-            follow_redirects=False,
-        )
-        assert r.status_code == 303
-        home = client.get(r.headers["location"], follow_redirects=True)
-        assert "Your password was changed. You are signed in." in home.text
+        _chosen_on_the_page(client, token, page.text)
         assert client.get(f"/reset-password/{token}").status_code == 410
+
+
+def _texts(db, to: str) -> list[str]:
+    """The texts the dev mailbox shows for ``to``, newest first."""
+    with db.unit_of_work() as session:
+        return [m.text for m in mailbox.messages(session, to=to, channel="sms")]
+
+
+class TestPasswordResetByText:
+    """Someone known only by their phone number (invited by phone, no email address) who chose a
+    password gets their reset link by text message: the same link, asked the same ways."""
+
+    def test_a_phone_account_is_texted_a_reset_link_that_changes_its_password(self, db, worker, settings):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, PHONE)  # an internal user invited by phone, with a password
+        with db.unit_of_work() as session:
+            asked = auth_service.request_password_reset(
+                session, email="(202) 555-0173", minutes=settings.password_reset_minutes
+            )
+            assert (asked.key, asked.by_phone) == (PHONE, True)
+        with db.unit_of_work() as session:
+            auth_service.send_requested_links(session)
+        worker.drain()
+        text = _texts(db, PHONE)[0]
+        token = token_in(text, "reset")
+        assert text == (
+            f"Your Acme Inc password reset link (works once, for 1 hour): "
+            f"{settings.public_url}/reset-password/{token} Not you? Ignore it: your password stays as it is."
+        )
+        with db.unit_of_work() as session:
+            auth_service.reset_password(session, token, NEW)
+        with db.unit_of_work() as session:
+            assert auth_service.login(session, email="202-555-0173", password=NEW).phone == PHONE
+
+    def test_a_phone_account_asking_for_a_sign_in_link_is_told_to_use_its_password(
+        self, db, worker, settings
+    ):
+        """As an account with an email address is (``test_accounts_with_a_password_get_no_link``):
+        no sign-in link, but a text that says so and offers a new password."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, PHONE)
+        with db.unit_of_work() as session:
+            auth_service.request_sign_in_link(session, email=PHONE, minutes=15)
+            auth_service.send_requested_links(session)
+        worker.drain()
+        text = _texts(db, PHONE)[0]
+        assert text == (
+            "Your Acme Inc account signs in with its password: no sign-in link was sent. Forgot it? "
+            f"Choose a new one (works once, for 1 hour): {settings.public_url}/reset-password/"
+            f"{token_in(text, 'reset')}"
+        )
+
+    def test_a_passwordless_phone_client_and_an_unknown_number_are_texted_nothing(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, PHONE, user_type="client", password=None)
+        before = _messages(db)
+        assert (
+            _ask(client, "+1 202 555 0173") == _ask(client, "+1 202 555 0199") == _ask(client, pf.owner_email)
+        )
+        assert _messages(db) == before + 1  # the owner's only
+
+    def test_the_api_refuses_a_number_that_is_not_one_under_email(self, client, db):
+        """A number that cannot be one says why, as the invitations do (the members' reading of
+        phone numbers), under the field it was typed in; it tells nothing about accounts."""
+        create_portal(db)
+        r = client.post("/api/v1/auth/password-reset", json={"email": "+1 202 555"})
+        assert r.status_code == 422, r.text
+        body = r.json()
+        assert (body["code"], body["field"]) == ("invalid_input", "email")
+        assert body["errors"] == [
+            {"field": "email", "message": "Not a valid phone number: check the digits and the country code."}
+        ]
+
+    def test_pages_forgot_by_phone_then_reset_signs_in(self, client, db, worker):
+        pf = create_portal(db)
+        member_joins(db, worker, pf, PHONE)
+        form = client.get("/forgot-password")
+        assert 'for="email">Email or phone number</label>' in form.text
+        csrf = csrf_of(form.text)
+        bad = client.post("/forgot-password", data={"csrf_token": csrf, "email": "+1 202 555"})
+        assert bad.status_code == 422
+        assert (
+            said_under(bad.text, "email")
+            == "Not a valid phone number: check the digits and the country code."
+        )
+        assert 'value="+1 202 555"' in bad.text
+        sent = client.post("/forgot-password", data={"csrf_token": csrf, "email": "(202) 555-0173"})
+        assert sent.status_code == 200 and "Check your phone" in sent.text
+        assert (
+            "If <strong>+1 202-555-0173</strong> belongs to an account with a password, a text message"
+            in sent.text
+        )
+        unknown = client.post("/forgot-password", data={"csrf_token": csrf, "email": "(202) 555-0199"})
+        assert unknown.text.replace("0199", "0173") == sent.text  # the same answer, no account
+        worker.drain()
+        token = last_link(db, PHONE, "reset")
+        page = client.get(f"/reset-password/{token}")
+        _chosen_on_the_page(client, token, page.text)

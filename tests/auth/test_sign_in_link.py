@@ -187,9 +187,10 @@ class TestSignInLink:
 
 
 class TestSignInLinkLimits:
-    def test_one_budget_per_number_however_it_is_written(self, db, change_settings, rate_limits):
+    @pytest.mark.parametrize("ask", ["request_sign_in_link", "request_password_reset"])
+    def test_one_budget_per_number_however_it_is_written(self, db, change_settings, rate_limits, ask):
         """Rewriting a phone number ("(202) 555-0173", "+1 202 555 0173", …) does not buy more
-        sign-in SMS: the per-address limit counts the normalised number."""
+        sign-in (or password reset) SMS: the per-address limit counts the normalised number."""
         from admit.auth import service as auth_service
         from admit.errors import RateLimited
 
@@ -197,9 +198,9 @@ class TestSignInLinkLimits:
         spellings = ["(202) 555-0173", "+1 202 555 0173", "202.555.0173", "+12025550173"]
         with db.unit_of_work() as session:
             for text in spellings[:3]:
-                auth_service.request_sign_in_link(session, email=text, minutes=5)
+                getattr(auth_service, ask)(session, email=text, minutes=5)
             with pytest.raises(RateLimited):
-                auth_service.request_sign_in_link(session, email=spellings[3], minutes=5)
+                getattr(auth_service, ask)(session, email=spellings[3], minutes=5)
 
 
 class TestPhoneAccounts:

@@ -39,7 +39,7 @@ def test_forgot_password_sends_a_link_that_works_once(live_server, new_context, 
     page.get_by_role("link", name="Forgot password?").click()
     expect(page.get_by_role("heading", name="Forgot your password?")).to_be_visible()
     page.get_by_label("Email").fill("olivia@acme.com")
-    page.get_by_role("button", name="Email me a link").click()
+    page.get_by_role("button", name="Send me a link").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
     expect(page.locator("main")).to_contain_text("olivia@acme.com")
     shot(page, "reset-sent")
@@ -47,7 +47,7 @@ def test_forgot_password_sends_a_link_that_works_once(live_server, new_context, 
     # An unknown address gets the very same answer (nothing tells who has an account).
     page.goto(server("/forgot-password"))
     page.get_by_label("Email").fill("nobody@acme.com")
-    page.get_by_role("button", name="Email me a link").click()
+    page.get_by_role("button", name="Send me a link").click()
     expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
 
     rows = open_mailbox(page, server, "olivia@acme.com", 1)  # the reset (nobody-at-all got none)

@@ -84,8 +84,9 @@ class TestPasswordHintForPhone:
         assert joined.status_code == 303, joined.text
         account = client.get("/me/account")
         assert self.RULE in account.text and "nor your email address" not in account.text
-        # Resets are emailed: nothing offers one to someone with no email address.
+        # Someone with no email address is offered a reset by text message.
         assert "Choose a new one by email" not in account.text
+        assert '/forgot-password">Choose a new one by text message</a>.' in account.text
 
     def test_a_phone_client_asked_for_a_password_later_is_told_their_phone_number(self, client, db, worker):
         """A passwordless client who joined by phone, signing in by a texted link once the portal

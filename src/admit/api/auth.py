@@ -258,7 +258,9 @@ def use_sign_in_code(
 
 
 class PasswordResetRequest(BaseModel):
-    email: str = Field(max_length=320)
+    email: str = Field(
+        max_length=320, description="The email address or phone number the account signs in with."
+    )
 
 
 class NewPassword(BaseModel):
@@ -270,13 +272,14 @@ class NewPassword(BaseModel):
     response_model=PasswordResetSent,
     status_code=202,
     operation_id="auth_password_reset_request",
-    responses=problems(RateLimited),
+    responses=problems(InvalidInput, RateLimited),
 )
 def request_password_reset(
     body: PasswordResetRequest, request: Request, session: SessionDep, settings: SettingsDep
 ) -> PasswordResetSent:
-    """Email a single-use link to choose a new password (accounts with a password). Always 202,
-    whatever the address: nobody learns who has an account."""
+    """Send a single-use link to choose a new password (accounts with a password): by email, or
+    by text message to a phone number. 202 whatever the address, so nobody learns who has an
+    account; 422 on ``email`` for a phone number that cannot be one."""
     limit_sign_in(request)
     auth_service.request_password_reset(session, email=body.email, minutes=settings.password_reset_minutes)
     return PasswordResetSent(

@@ -396,6 +396,8 @@ class AskedAddress:
     key: str
     # Typed as a phone number: the message goes by SMS (``members.addresses.parse_recipient``).
     by_phone: bool
+    # Typed as a phone number that cannot be one: why, in the members' words; None otherwise.
+    number_fault: str | None = None
 
 
 def asked_address(session: Session, typed: str) -> AskedAddress:
@@ -403,18 +405,25 @@ def asked_address(session: Session, typed: str) -> AskedAddress:
     ("Carl@Client.com" is carl@client.com, "(202) 555-0173" is +12025550173). Tells nothing
     about whether it has an account."""
     parsed = members_service.parse_recipient(session, typed or "")
-    return AskedAddress(key=parsed.address or (typed or "").strip().lower(), by_phone=parsed.by_phone)
+    return AskedAddress(
+        key=parsed.address or (typed or "").strip().lower(),
+        by_phone=parsed.by_phone,
+        number_fault=parsed.error if parsed.by_phone else None,
+    )
 
 
 def _ask(
-    session: Session, purpose: tokens.Purpose, typed: str, minutes: int, next_path: str | None = None
+    session: Session,
+    purpose: tokens.Purpose,
+    asked: AskedAddress,
+    minutes: int,
+    next_path: str | None = None,
 ) -> AskedAddress:
-    """Someone typed ``typed`` (an email or a phone number) to get a link of ``purpose``. Every
-    ask is counted against the address's budget, however it is written ("(202) 555-0173",
-    "+1 202 555 0173"), and written down as a ``LinkRequest``: the same work whoever asks, so
-    neither the answer nor its time tells who has an account. The worker does the rest
-    (``send_requested_links``)."""
-    asked = asked_address(session, typed)
+    """Someone typed an address (an email or a phone number, ``asked``) to get a link of
+    ``purpose``. Every ask is counted against the address's budget, however it is written
+    ("(202) 555-0173", "+1 202 555 0173"), and written down as a ``LinkRequest``: the same work
+    whoever asks, so neither the answer nor its time tells who has an account. The worker does
+    the rest (``send_requested_links``)."""
     ctx = context.of(session)
     ctx.limiter.hit(f"login:email:{asked.key}", ctx.settings.login_rate_limit)
     session.add(
@@ -440,7 +449,8 @@ def _member_asking(session: Session, address: str) -> tuple[str, User] | None:
 def send_requested_links(session: Session, *, limit: int = 100) -> int:
     """The worker's step: turn up to ``limit`` asked-for links (``_ask``) into messages — a
     sign-in link for a passwordless active member, a password reset for one with a password —
-    or into nothing, and delete the requests. Any number of workers may run it at once."""
+    or into nothing, and delete the requests. Each goes to the address asked with: by email, or
+    by text message to a phone number. Any number of workers may run it at once."""
     query = select(LinkRequest).order_by(LinkRequest.created_at).limit(limit)
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
@@ -463,9 +473,9 @@ def send_requested_links(session: Session, *, limit: int = 100) -> int:
                     minutes=request.minutes,
                     next_path=request.next_path,
                 )
-            elif "@" in address and user.password_hash is not None:
+            elif user.password_hash is not None:
                 # A password reset asked for; or a sign-in link asked for an account that signs in
-                # with its password: no link, but an email that says so and offers a new password
+                # with its password: no link, but a message that says so and offers a new password
                 # (the page said a link was on its way, whoever asked: it tells nobody else).
                 asked_for_link = request.purpose == SIGN_IN
                 _send_link(
@@ -542,18 +552,22 @@ def request_sign_in_link(
     (the address it returns is only ``email`` as Admit reads it); the worker sends it
     (``send_requested_links``). ``next_path``: a path on this site (already checked by the
     caller) the link leads to once used — where they were going."""
-    return _ask(session, SIGN_IN, email, minutes, next_path)
+    return _ask(session, SIGN_IN, asked_address(session, email), minutes, next_path)
 
 
 PASSWORD_RESET = tokens.Purpose.PASSWORD_RESET
 
 
 def request_password_reset(session: Session, *, email: str, minutes: int) -> AskedAddress:
-    """Email a single-use link to choose a new password, if ``email`` is an active member's with
-    a password (people without one sign in by link). Says nothing either way (the address it
-    returns is only ``email`` as Admit reads it); the worker sends it
-    (``send_requested_links``)."""
-    return _ask(session, PASSWORD_RESET, email, minutes)
+    """Send a single-use link to choose a new password, if ``email`` (an email address, or a
+    phone number: then by text message) is an active member's with a password (people without
+    one sign in by link). Says nothing either way (the address it returns is only ``email`` as
+    Admit reads it); the worker sends it (``send_requested_links``). A number that cannot be one
+    is refused on ``email``: that tells nothing about accounts."""
+    asked = asked_address(session, email)
+    if asked.number_fault is not None:
+        raise InvalidInput(asked.number_fault, field="email")
+    return _ask(session, PASSWORD_RESET, asked, minutes)
 
 
 def _reset_gone(_reason: tokens.Reason) -> Gone:

@@ -45,6 +45,7 @@ SMS_TEMPLATES = (
     "invitation_reminder",
     "workspace_added",
     "sign_in",
+    "password_reset",
     "action_assigned",
     "join_request_new",
     "mention",

@@ -18,7 +18,17 @@ from admit.kit.routing import Router
 from admit.kit.text import sentence
 from admit.members import service as members_service
 from admit.members.models import Member, User
-from admit.pages.deps import Answered, PageAuth, check_csrf, redirect, render, safe_next, say, secret_path_of
+from admit.pages.deps import (
+    Answered,
+    PageAuth,
+    check_csrf,
+    faults_of,
+    redirect,
+    render,
+    safe_next,
+    say,
+    secret_path_of,
+)
 from admit.policy import Role, role_phrase
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
@@ -409,9 +419,8 @@ def forgot_submit(
             session, email=email, minutes=settings.password_reset_minutes
         )
     except DomainError as exc:
-        return render(
-            request, "auth/forgot.html", {"email": email, "error": exc.message}, status_code=exc.status
-        )
+        context = {"email": email, **faults_of(exc, {"email": "email"})}
+        return render(request, "auth/forgot.html", context, status_code=exc.status)
     return render(
         request, "auth/reset_sent.html", {"asked": asked, "minutes": settings.password_reset_minutes}
     )
