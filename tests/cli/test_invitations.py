@@ -190,7 +190,9 @@ class TestInvite:
         assert (out["status"], out["invited"], out["skipped"]) == ("done", 1, {"invalid_recipient": 1})
 
     def test_dry_run_exit_codes(self, run, tmp_path):
-        """A preview writes nothing; it exits 0 unless some row would need fixing."""
+        """A preview writes nothing and is done (exit 0) whatever it found, rows to fix included
+        (it exited 1 then, as an import does: a dry run that did its work looked failed); only a
+        file refused as a whole (no address column) is not (exit 2)."""
         slug = init_portal(run)["portal"]
         run("invite", "--portal", slug, *INTERNAL, "a@x.com")
         people = ("a@x.com", "owner@acme.com", "b@x.com")
@@ -203,8 +205,28 @@ class TestInvite:
         path = tmp_path / "people.txt"
         path.write_text("c@x.com\nnope\n")
         bad = run("invite", "--portal", slug, *INTERNAL, "--file", str(path), "--dry-run", "--json")
-        assert bad.exit_code == 1, bad.output
+        assert bad.exit_code == 0, bad.output
         assert json.loads(bad.stdout)["counts"]["invalid_recipient"] == 1
+        typed = run("invite", "--portal", slug, *INTERNAL, "--dry-run", "c@x.com", "nope")
+        assert typed.exit_code == 0, typed.output
+        path.write_text("Foo,Bar\nx,y\n")
+        refused = run("invite", "--portal", slug, *INTERNAL, "--file", str(path), "--dry-run")
+        assert refused.exit_code == 2, refused.output
+
+    @pytest.mark.parametrize("dry_run", [(), ("--dry-run",)])
+    def test_a_file_without_an_address_column_is_refused(self, run, db, tmp_path, dry_run):
+        """Columns not named as Admit reads them: the words the upload page gives, naming the
+        file's first row and the headings taken; exit 2, nothing written (it was previewed and
+        imported as rows of invalid addresses, "row 1: Foo,Bar")."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "people.csv"
+        path.write_text("Foo,Bar\nx,y\n")
+        result = run("invite", "--portal", slug, *INTERNAL, "--file", str(path), *dry_run)
+        assert result.exit_code == 2, result.output
+        assert "No Email or Phone column: the first row has Foo, Bar." in result.stderr
+        assert "Email Address" in result.stderr and "(option --file)" in result.stderr
+        assert result.stdout == ""
+        assert count(db, Invitation) == 0
 
     def test_missing_file_is_a_usage_error(self, run, tmp_path):
         """A --file that does not exist is refused by the option parser (exit 2)."""
@@ -258,12 +280,14 @@ class TestInviteFile:
     """``admit invite --file`` (moved from tests/imports/test_api.py)."""
 
     def test_dry_run_prints_the_preview(self, run, db, people_csv):
-        """``--dry-run`` prints the counts and the skipped rows with their row numbers; writes nothing.
-        Two rows are invalid: they need fixing, so exit 1 (it was 0 before the exit-code rule)."""
+        """``--dry-run`` prints the counts and the skipped rows, each as the import's summary
+        lists them (row number, the address or the row, why: the preview printed the whole row
+        even where the address was known); writes nothing. A preview that did its work is done:
+        exit 0, rows to fix or not."""
         pf = create_portal(db)
         before = table_counts(db)
         result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv), "--dry-run")
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 0, result.output
         out = result.stdout
         assert "6 rows" in out
         lines = [" ".join(line.split()) for line in out.splitlines()]
@@ -272,21 +296,22 @@ class TestInviteFile:
         assert "1 duplicates in the list" in lines
         assert "2 invalid" in lines
         assert any(line.startswith("row 6: bob@gmial.com") and "bob@gmail.com" in line for line in lines)
+        assert "row 4: owner@acme.com — This person is already in the portal." in lines
         assert table_counts(db) == before
 
     def test_dry_run_of_a_number_the_portal_does_not_text(self, run, db, tmp_path):
         """``--dry-run`` of a UK number (the portal texts US numbers) names it (it was a
-        KeyError); exit 1: it needs fixing."""
+        KeyError); a preview: exit 0."""
         pf = create_portal(db)
         path = tmp_path / "gg.csv"
         path.write_text("+44 7911 123456\n")
         result = run("invite", "--portal", pf.slug, "--file", str(path), "--type", "internal", "--dry-run")
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 0, result.output
         lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
         assert "1 numbers from countries not texted" in lines, lines
 
     def test_dry_run_json(self, run, db, people_csv):
-        """``--dry-run --json`` prints the preview as JSON (exit 1: two rows need fixing)."""
+        """``--dry-run --json`` prints the preview as JSON (exit 0: a preview, rows to fix or not)."""
         pf = create_portal(db)
         result = run(
             "invite",
@@ -298,7 +323,7 @@ class TestInviteFile:
             "--dry-run",
             "--json",
         )
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 0, result.output
         assert json.loads(result.stdout)["counts"]["will_invite"] == 2
 
     def test_import_json_prints_the_final_counts(self, run, db, people_csv):
@@ -324,8 +349,8 @@ class TestInviteFile:
             "2 invited · 4 skipped: 2 not usable emails or phone numbers, 1 already a member, 1 listed twice."
         ), lines
         assert "_" not in lines[0]
-        assert "row 4: owner@acme.com This person is already in the portal." in lines
-        duplicate = "row 5: ada@example.com This address appears more than once"
+        assert "row 4: owner@acme.com — This person is already in the portal." in lines
+        duplicate = "row 5: ada@example.com — This address appears more than once"
         assert any(line.startswith(duplicate) for line in lines)
         assert any(line.startswith("row 6: bob@gmial.com") and "bob@gmail.com" in line for line in lines)
         assert any(line.startswith("row 7: carol@example.con") for line in lines)
@@ -347,13 +372,13 @@ class TestInviteFile:
 
     def test_exit_code_1_when_a_row_needs_fixing(self, run, db, tmp_path):
         """Exit code 1 when a row needs fixing (``nope``), whatever the others (already there), with
-        the counts printed."""
+        the counts printed; its dry run is a preview that did its work (exit 0)."""
         pf = create_portal(db)
         invite(db, pf, ["ada@example.com"])
         path = tmp_path / "nobody.txt"
         path.write_bytes(b"ada@example.com\nowner@acme.com\nnope\n")
         result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(path), "--dry-run")
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 0, result.output
         result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(path), "--json")
         assert result.exit_code == 1, result.output
         final = json.loads(result.stdout)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from admit.invitations.models import Invitation
 from admit.notifications.models import DevMessage
-from tests.factories import OWNER_PASSWORD, create_portal, login, member_joins, sign_in_page
+from tests.factories import OWNER_PASSWORD, create_portal, csrf_of, login, member_joins, sign_in_page
 from tests.imports.helpers import FILE, csv_bytes, pending_recipients, table_counts
 
 PROBLEM = "application/problem+json"
@@ -402,3 +402,31 @@ class TestPreviewPage:
         assert page.status_code == 200, page.text[:300]
         shown = re.findall(r'<tr data-outcome="([a-z_]+)"', page.text)
         assert shown == ["will_invite", "invalid_recipient", "duplicate", "already_member"], shown
+
+    def test_a_list_without_an_address_column_is_refused_before_a_preview(self, client, db):
+        """The Invite box's Upload email list with "Foo,Bar": refused on the box in words that
+        say which headings are read, no import made (it was previewed as two invalid rows)."""
+        pf = create_portal(db)
+        page = sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        users = client.get(f"/p/{pf.slug}/users")
+        before = table_counts(db)
+        r = client.post(
+            f"/p/{pf.slug}/invitations",
+            data={"csrf_token": csrf_of(users.text), "user_type": "internal", "role": "member"},
+            files={"file": ("people.csv", b"Foo,Bar\nx,y\n", "text/csv")},
+        )
+        assert r.status_code == 422, (page.status_code, r.text[:300])
+        assert "No Email or Phone column: the first row has Foo, Bar." in r.text
+        assert "Email Address" in r.text
+        assert table_counts(db) == before
+
+    def test_the_preview_leads_back_to_another_upload(self, client, db):
+        """A preview (and a report) has "Upload another file", reopening the Invite box's upload,
+        beside the way back to User Management."""
+        pf = create_portal(db)
+        made = upload(client, pf, draft="true")
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/imports/{made.json()['id']}")
+        link = re.search(r'<a [^>]*href="([^"]+)"[^>]*>Upload another file</a>', page.text)
+        assert link, page.text[:600]
+        assert "invite=file" in link.group(1)

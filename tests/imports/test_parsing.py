@@ -17,6 +17,7 @@ import pytest
 
 from admit.errors import InvalidInput
 from admit.imports.parsing import read_rows, read_text_rows
+from admit.members.addresses import ADDRESS_HEADINGS, column_meaning
 
 FILES = Path(__file__).parent / "files"
 
@@ -217,6 +218,37 @@ class TestRefused:
         with pytest.raises(InvalidInput) as caught:
             read(name, chunk_size)
         assert caught.value.field == "file" and NOTHING[name] in caught.value.message
+
+    @pytest.mark.parametrize("chunk_size", [None, 3])
+    def test_no_address_column(self, chunk_size):
+        """A first row with several cells, none of them an address nor a heading for one, is a
+        list whose columns are not named as Admit reads them: refused before any row is read,
+        naming what the row has and the headings taken (it was read as a row of people: "row 1:
+        Foo — An email address must have an @-sign.")."""
+        for data, has in ((b"Foo,Bar\nx,y\n", "Foo, Bar"), (b"Name;Dept\nAda;R&D\n", "Name, Dept")):
+            with pytest.raises(InvalidInput) as caught:
+                read_rows_all(chunked(data, chunk_size) if chunk_size else [data])
+            assert caught.value.field == "file"
+            assert caught.value.message.startswith(f"No Email or Phone column: the first row has {has}.")
+            assert "Email Address" in caught.value.message and "Mobile" in caught.value.message
+
+    def test_the_headings_named_are_the_headings_read(self):
+        """Every heading the refusal names is one ``column_meaning`` reads as that column."""
+        for meaning, said in ADDRESS_HEADINGS.items():
+            assert said and all(column_meaning(h) == meaning for h in said), meaning
+
+    def test_a_single_column_without_a_heading_is_still_a_list(self):
+        """One address per line with no heading: read as people, the first row too; so is a first
+        row of people with an address beside a name."""
+        assert [r.address for r in read_rows_all([b"ada@example.com\nbob@example.com\n"])] == [
+            "ada@example.com",
+            "bob@example.com",
+        ]
+        assert [r.number for r in read_rows_all([b"Foo\nbob@example.com\n"])] == [1, 2]
+        assert [r.address for r in read_rows_all([b"Ada,ada@example.com\nBob,bob@example.com\n"])] == [
+            "ada@example.com",
+            "bob@example.com",
+        ]
 
     def test_a_phone_typed_as_a_number_in_a_workbook(self):
         rows = list(read_rows([(FILES / "workbook.xlsx").read_bytes()]))

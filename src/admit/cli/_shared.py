@@ -63,7 +63,8 @@ Exit codes:
   0  done, including "nothing to do" (everyone already invited, already in
      the workspace: skipped as already_member, already_invited,
      already_in_workspace, already_in_team or duplicate; a member already
-     deactivated or active, an invitation already revoked)
+     deactivated or active, an invitation already revoked), and a --dry-run
+     that said what would happen, rows to fix included
   1  an error, or a recipient refused for a reason that needs fixing (any
      other skip code: invalid_recipient, not_allowed, member_deactivated,
      not_found, …), or an import that failed

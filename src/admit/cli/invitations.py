@@ -50,7 +50,12 @@ if TYPE_CHECKING:
     is_flag=True,
     help="With --file: each row's `role` cell is used, never above --role (owners: not from the CLI).",
 )
-@click.option("--dry-run", is_flag=True, help="Only say what would happen (with --file: a preview).")
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Only say what would happen (with --file: a preview). Exit 0 once said, rows to fix or not;"
+    " 2 for a file refused as a whole.",
+)
 @_shared.json_option('{"results": [...], "counts": {...}} (with --file: the import\'s status)')
 @click.argument("recipients", nargs=-1)
 def invite(
@@ -121,12 +126,14 @@ def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
         click.echo(f"  {count:>8}  {imports_service.outcome_words(code)}")
         if code != "will_invite":
             for sample in preview["samples"].get(code, []):
-                click.echo(f"            row {sample['row']}: {sample['recipient']}  {sample['detail']}")
+                what = sample["email"] or sample["recipient"]
+                click.echo(f"          {_row_line(sample['row'], what, sample['detail'])}")
 
 
-def _preview_exit_code(preview: dict[str, Any]) -> int:
-    """A preview is done unless rows would be refused for a reason that needs fixing."""
-    return _shared.exit_code(code for code, n in preview["counts"].items() if n and code != "will_invite")
+def _row_line(number: int, what: str | None, why: str) -> str:
+    """A row not invited, as the preview and the import's summary list it: its number, its
+    address (or the row as written when it has none usable), why."""
+    return f"row {number}: {what or 'no address'} — {why}"
 
 
 def _preview_text(
@@ -150,8 +157,7 @@ def _preview_text(
             products=products,
             message=message,
         )
-    _print_preview(preview, as_json)
-    _shared.finish(_preview_exit_code(preview))
+    _print_preview(preview, as_json)  # a preview that did its work is done (exit 0), rows to fix or not
 
 
 def _import_file(
@@ -217,8 +223,7 @@ def _import_file(
         _print_preview(preview, as_json)
         if not as_json and user_type == "internal" and not preview["role_column"]:
             _say_unused_role_column(preview["role_cells"])
-        _shared.finish(_preview_exit_code(preview))
-        return
+        return  # a preview that did its work is done (exit 0), rows to fix or not
     if not created:
         click.echo(f"This list was already imported (import {import_id}); nobody is invited twice.", err=True)
     columns = (TextColumn("Inviting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -272,7 +277,7 @@ def _print_skipped(db: Database, slug: str, import_id: uuid.UUID, skipped: int) 
         rows = imports_service.first_skipped(session, actor, import_id, limit=SKIPPED_SHOWN)
         for r in rows:
             why = r.detail or imports_service.outcome_words(r.code)
-            click.echo(f"  row {r.row_number}: {r.email or r.recipient or 'no address'}  {why}")
+            click.echo(f"  {_row_line(r.row_number, r.email or r.recipient, why)}")
     if skipped > len(rows):
         click.echo(
             f"  and {skipped - len(rows):,} more: every row is in the import's report "

@@ -30,7 +30,13 @@ import charset_normalizer
 
 from admit.errors import InvalidInput
 from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
-from admit.members.addresses import address_and_name, heading_columns, read_by_columns
+from admit.members.addresses import (
+    ADDRESS_HEADINGS_IN_WORDS,
+    address_and_name,
+    heading_columns,
+    looks_like_phone,
+    read_by_columns,
+)
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -236,6 +242,7 @@ def _rows(reader: Iterable[list[str]], delimiter: str | None, max_rows: int | No
             header = heading_columns(cells)
             if header is not None:
                 continue
+            _check_columns(cells)
         count += 1
         if max_rows is not None and count > max_rows:
             raise InvalidInput(f"The file has more than {max_rows:,} rows, the limit.", field="file")
@@ -249,6 +256,21 @@ def _rows(reader: Iterable[list[str]], delimiter: str | None, max_rows: int | No
             yield _row(number, cells, header, delimiter)
     if count == 0:
         raise InvalidInput("There are no addresses in this list: it has a header row only.", field="file")
+
+
+def _check_columns(cells: list[str]) -> None:
+    """Refuse a list whose first row has columns but neither an address nor a heading that
+    names an address column ("Foo,Bar"): every row would be an invalid address. One column
+    without a heading is a list of addresses, its first row too (a typo there is that row's)."""
+    filled = [c.strip() for c in cells if c.strip()]
+    if len(filled) < 2 or any("@" in c or looks_like_phone(c) for c in filled):
+        return
+    shown = ", ".join(c[:40] for c in filled[:6]) + (", …" if len(filled) > 6 else "")
+    raise InvalidInput(
+        f"No Email or Phone column: the first row has {shown}. Head the column of addresses"
+        f" {ADDRESS_HEADINGS_IN_WORDS} in the first row, or upload one address per line.",
+        field="file",
+    )
 
 
 def _row(

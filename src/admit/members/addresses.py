@@ -24,6 +24,8 @@ from admit.errors import Checks, InvalidInput
 from admit.kit.text import is_phone  # the rule is in kit (notifications ask it too); named here as before
 
 __all__ = [
+    "ADDRESS_HEADINGS",
+    "ADDRESS_HEADINGS_IN_WORDS",
     "ParsedRecipient",
     "address_and_name",
     "as_typed",
@@ -61,6 +63,14 @@ COLUMN_NAMES = {
     "phone": {"phone", "phonenumber", "mobile", "mobilephone", "tel", "telephone", "cell"},
     "role": {"role", "userrole"},
 }
+
+
+# The headings of an address column a refusal names, as people write them (each is one of
+# ``COLUMN_NAMES``): the words of "No Email or Phone column" (``imports.parsing``).
+ADDRESS_HEADINGS = {"email": ("Email", "E-mail", "Email Address", "Work Email"), "phone": ("Phone", "Mobile")}
+ADDRESS_HEADINGS_IN_WORDS = " or ".join(
+    f"{said[0]} (or {', '.join(said[1:])})" for said in ADDRESS_HEADINGS.values()
+)
 
 
 def column_meaning(heading: str) -> str | None:
