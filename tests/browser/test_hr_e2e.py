@@ -65,7 +65,7 @@ def test_connect_preview_untick_and_send(live_server, new_context, shot):
         shot(page, "hr-preview")
         page.get_by_label("Select Bob Builder").uncheck()
         expect(page.locator("#select-all")).not_to_be_checked()
-        page.get_by_role("button", name="Send Invites").click()
+        page.get_by_role("button", name="Send invitations").click()
         expect(page.get_by_text("The sync is on its way")).to_be_visible()
         for _ in range(50):  # the in-process worker runs it
             if page.locator('tr[data-run="done"]').count():

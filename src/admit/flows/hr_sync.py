@@ -43,6 +43,7 @@ from admit.directory.hr.plan import (
     Plan,
     Seen,
     Step,
+    leave_detail,
     make_plan,
 )
 from admit.errors import Checks, Conflict, DomainError, HrSystemFailed, InvalidInput
@@ -216,7 +217,7 @@ def _plan(session: Session, actor: Actor, conn: HrConnection, employees: list[Em
         statuses=statuses,
         today=portals_service.today(actor.portal, context.of(session).clock.now()),
         domain_ok=lambda address: domain_allowed(address, allowed),
-        system=hr.provider_of(conn.provider).title,
+        system=hr.name_of(conn),
     )
 
 
@@ -378,6 +379,10 @@ INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED, NOT_APPLIED, NOT_SELECTED = (
     "not_applied",
     "not_selected",
 )
+# An invitee whose email changed: their invitation revoked and a new one sent to the new address
+# (an invitation of this run, counted apart from the new hires').
+REINVITED = "reinvited"
+APPLIED = (INVITED, ADDED, UPDATED, REINVITED, DEACTIVATED, REVOKED)
 
 
 def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list[Employee]) -> None:
@@ -432,8 +437,8 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     saved: dict[str, str] = {}
     for step in [s for s in plan.of(UPDATE) if picked(s)]:
         why = _update(session, actor, step, invite)
-        done[step.external_id] = NOTED if why == NOTED else (why or UPDATED)
-        if why is not None and step.was_address:
+        done[step.external_id] = why if why in (NOTED, REINVITED) else (why or UPDATED)
+        if why not in (None, REINVITED) and step.was_address:
             saved[step.external_id] = step.was_address  # not moved: still known at the old address
     for step in leavers:
         why, what = _leave(session, actor, step)
@@ -475,11 +480,11 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     forgotten = [x for x in plan.gone if x not in to_leave or done.get(x) in (DEACTIVATED, REVOKED)]
     hr.save_seen(session, conn.id, _seen_rows(plan, picked, saved, teams, done), forgotten)
     counts = dict(plan.counts)
-    for what in (INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED):
+    for what in APPLIED:
         counts[what] = sum(1 for v in done.values() if v == what)
-    counts[NOT_APPLIED] = sum(
-        1 for v in done.values() if v not in (INVITED, ADDED, UPDATED, DEACTIVATED, REVOKED, NOTED)
-    )
+    counts[NOT_APPLIED] = sum(1 for v in done.values() if v not in (*APPLIED, NOTED))
+    # Those starting later who were not invited now (one invited now is counted as invited).
+    counts[ON_START] = sum(1 for s in plan.of(ON_START) if s.external_id not in done)
     counts[NOT_SELECTED] = sum(
         1 for s in plan.steps if s.outcome in (INVITE, UPDATE, DEACTIVATE) and not picked(s)
     )
@@ -556,7 +561,7 @@ def _report(plan: Plan, done: dict[str, str], picked: Any) -> list[dict[str, Any
                 "email": s.known_address,
                 "outcome": s.outcome,
                 "reason": s.reason,
-                "detail": s.detail,
+                "detail": leave_detail(s, applied) if s.outcome == DEACTIVATE else s.detail,
                 "applied": applied,
             }
         )
@@ -585,8 +590,9 @@ def _leave(session: Session, actor: Actor, step: Step) -> tuple[str | None, str]
 
 
 def _update(session: Session, actor: Actor, step: Step, invite: list[Step]) -> str | None:
-    """Apply a changed name, email or department; returns why not, or None. A pending
-    invitation at an old address is revoked and the new address invited; a member's account
+    """Apply a changed name, email or department; returns why not, or None (``REINVITED``,
+    ``NOTED``: what was done instead). A pending invitation at an old address is revoked and the
+    new address invited; a member's account
     changes only when it is this portal's alone, and an owner's or admin's sign-in email never
     by the HR system (whoever edits HR records must not be able to take over the portal)."""
     old = step.known_address
@@ -623,7 +629,7 @@ def _update(session: Session, actor: Actor, step: Step, invite: list[Step]) -> s
         if pending is not None:
             invitations_service.revoke(session, actor, pending.id)
         invite.append(step)
-        return None
+        return REINVITED
     return NOTED  # a pending invitee's new name: noted; their account takes it when they join
 
 

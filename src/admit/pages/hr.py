@@ -45,6 +45,7 @@ ACTIONABLE = (INVITE, ON_START, UPDATE, DEACTIVATE)
 RESULT_WORDS = (
     ("invited", "invited", "invited"),
     ("added_quietly", "added quietly", "added quietly"),
+    ("reinvited", "invited again at a new address", "invited again at a new address"),
     ("updated", "updated", "updated"),
     ("deactivated", "deactivated", "deactivated"),
     ("revoked", "invitation revoked", "invitations revoked"),
@@ -53,6 +54,8 @@ RESULT_WORDS = (
     ("invite_on_start", "starting later", "starting later"),
     ("skip", "skipped", "skipped"),
 )
+# What was done beside a report row's words, when they do not say it already.
+APPLIED_WORDS = {"not_selected": "not selected", "noted": "noted", "added_quietly": "added quietly"}
 COUNT_WORDS = {  # the preview's counts: (one, many)
     "invite": ("to invite", "to invite"),
     "invite_on_start": ("starting later", "starting later"),
@@ -70,7 +73,9 @@ def _ctx(**extra: Any) -> dict[str, Any]:
         "outcome_words": OUTCOME_WORDS,
         "count_words": COUNT_WORDS,
         "result_words": RESULT_WORDS,
+        "applied_words": APPLIED_WORDS,
         "mask": mask,
+        "hr": hr,
         **extra,
     }
 
@@ -84,7 +89,9 @@ def _options(form: Any) -> dict[str, Any]:
     if form.get("products_shown"):
         out["products"] = [str(v) for v in form.getlist("products")]
     if form.get("allowed_domains") is not None:
-        out["allowed_domains"] = [d for d in str(form.get("allowed_domains")).replace(",", " ").split() if d]
+        # Commas separate domains; a text without one is one entry ("not a domain" is refused
+        # once, not as three).
+        out["allowed_domains"] = [d.strip() for d in str(form.get("allowed_domains")).split(",") if d.strip()]
     if form.get("deactivate_limit_pct"):
         try:
             out["deactivate_limit_pct"] = int(str(form.get("deactivate_limit_pct")))
@@ -101,7 +108,6 @@ def hr_home(request: Request, actor: PageActor, session: SessionDep) -> HTMLResp
         _ctx(
             providers=hr_sync.providers_offered(actor),
             connections=every(partial(hr.list_connections, session, actor)),
-            hr=hr,
         ),
     )
 
@@ -159,8 +165,7 @@ async def hr_connect(provider: str, request: Request, actor: PageActor, session:
         return _connect_page(request, session, actor, provider, exc.status, form=kept, **faults)
     return redirect(
         f"/p/{actor.portal.slug}/hr/{conn.id}",
-        notice=f"{hr.provider_of(conn.provider).title} is connected. "
-        "Preview the list to see what a sync would do.",
+        notice=f"{hr.heading_of(conn)} is connected. Preview the list to see what a sync would do.",
     )
 
 
@@ -225,7 +230,7 @@ async def hr_connection_save(
 )
 def hr_disconnect(connection_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
     conn = hr.get_or_raise(session, actor, connection_id)
-    title = hr.provider_of(conn.provider).title
+    title = hr.heading_of(conn)
     hr.disconnect(session, actor, conn)
     return redirect(
         f"/p/{actor.portal.slug}/hr", notice=f"{title} is disconnected. The people it brought stay."
@@ -254,6 +259,7 @@ def hr_preview(
             counts=plan.counts,
             total=listed,
             actionable=sum(plan.counts[o] for o in ACTIONABLE if o != ON_START),
+            apply_label=_apply_label(plan.counts, quiet=conn.new_hires == "quiet"),
             rows=rows[:PREVIEW_ROWS],
             more=max(0, len(rows) - PREVIEW_ROWS),
             ACTIONABLE=ACTIONABLE,
@@ -261,13 +267,23 @@ def hr_preview(
     )
 
 
+def _apply_label(counts: dict[str, int], *, quiet: bool) -> str:
+    """The preview's button, named for what it does: invitations, changes (updates, leavers), or
+    both (it said "Send Invites" when it also deactivated people)."""
+    invites, changes = counts[INVITE], counts[UPDATE] + counts[DEACTIVATE]
+    new_people = "Add quietly" if quiet else "Send invitations"
+    if invites and changes:
+        return f"{'Add' if quiet else 'Invite'} and apply changes"
+    return new_people if invites or not changes else "Apply changes"
+
+
 @router.post("/p/{slug}/hr/{connection_id}/sync", name="hr:sync", dependencies=[Depends(check_csrf)])
 async def hr_sync_start(
     connection_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ) -> Response:
-    """Send Invites: with "Select all", the whole plan but the rows unticked on the page (rows
-    past the page's first ones included); without it, only the ticked rows. Of those who start
-    later, only the ticked ones are invited now."""
+    """The preview's button (invite, apply changes): with "Select all", the whole plan but the
+    rows unticked on the page (rows past the page's first ones included); without it, only the
+    ticked rows. Of those who start later, only the ticked ones are invited now."""
     conn = hr.get_or_raise(session, actor, connection_id)
     form = await request.form()
     ticked = {str(v) for v in form.getlist("selected")}

@@ -28,7 +28,7 @@ from typing import Literal
 
 from admit.directory.hr.base import Employee
 
-__all__ = ["OUTCOMES", "HrOutcome", "HrSkipCode", "Plan", "Seen", "Step", "make_plan"]
+__all__ = ["OUTCOMES", "HrOutcome", "HrSkipCode", "Plan", "Seen", "Step", "leave_detail", "make_plan"]
 
 
 class HrOutcome(StrEnum):
@@ -90,6 +90,7 @@ class Step:
     before: Seen | None = None
     status: str = ""  # their membership in the portal at ``known_address``: active, pending…, or ""
     changes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    leaving: str = ""  # a leaver's why, "Left on 2026-03-01" (``leave_detail`` adds what is done)
 
     @property
     def known_address(self) -> str:
@@ -172,8 +173,8 @@ def make_plan(
                 step.detail = f"Left; {step.known_address} belongs to another employee listed in {system}."
             elif status in (ACTIVE, PENDING):
                 step.outcome = DEACTIVATE
-                when = f" on {e.end_date.isoformat()}" if e.end_date else ""
-                step.detail = f"Left{when}: {'deactivated' if status == ACTIVE else 'invitation revoked'}."
+                step.leaving = f"Left on {e.end_date.isoformat()}" if e.end_date else "Left"
+                step.detail = leave_detail(step)
             else:
                 step.reason, step.detail = HrSkipCode.LEFT, f"Not employed according to {system}."
         elif not address:
@@ -216,21 +217,33 @@ def make_plan(
         before = seen[xid]
         status = statuses.get(before.address, "")
         if status in (ACTIVE, PENDING) and before.address not in employed:
-            steps.append(
-                Step(
-                    xid,
-                    before.name,
-                    before.address,
-                    DEACTIVATE,
-                    detail=f"No longer listed in {system}: "
-                    + ("deactivated." if status == ACTIVE else "invitation revoked."),
-                    department=before.department,
-                    before=before,
-                    status=status,
-                )
+            step = Step(
+                xid,
+                before.name,
+                before.address,
+                DEACTIVATE,
+                department=before.department,
+                before=before,
+                status=status,
+                leaving=f"No longer listed in {system}",
             )
+            step.detail = leave_detail(step)
+            steps.append(step)
     counts = Counter(s.outcome for s in steps)
     return Plan(steps, {o: counts.get(o, 0) for o in OUTCOMES}, changed, gone)
+
+
+def leave_detail(step: Step, done: str = "") -> str:
+    """A leaver's words: before a run, what will happen ("Left on 2026-03-01: will be
+    deactivated."); after it, with ``done`` (``deactivated``, ``revoked``), what did, or only why
+    when nothing was (not selected, refused: the report says that beside it)."""
+    if not done:
+        what = "will be deactivated" if step.status == ACTIVE else "their invitation will be revoked"
+    elif done in ("deactivated", "revoked"):
+        what = "deactivated" if done == "deactivated" else "invitation revoked"
+    else:
+        return f"{step.leaving}."
+    return f"{step.leaving}: {what}."
 
 
 def _differs(before: Seen, e: Employee, address: str) -> bool:

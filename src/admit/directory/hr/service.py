@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
@@ -46,6 +47,8 @@ __all__ = [
     "get_run_or_raise",
     "list_connections",
     "list_runs",
+    "heading_of",
+    "name_of",
     "provider_of",
     "queue_due",
     "queue_run",
@@ -84,6 +87,23 @@ def provider_of(key: str) -> Provider:
             f"Choose one of: {', '.join(p.title for p in providers.PROVIDERS.values())}.", field="provider"
         )
     return provider
+
+
+def name_of(conn: HrConnection) -> str:
+    """How the pages and a sync's words name a connection: its system ("BambooHR"), or for a
+    list at a URL, where it is ("the HR list at 127.0.0.1:8851": "JSON/CSV URL" is the kind of
+    connection, not which one). Mid-sentence; ``heading_of`` starts a line."""
+    provider = providers.get(conn.provider)
+    if provider is not None and provider.default_base_url:
+        return provider.title
+    host = urlsplit(conn.base_url or "").netloc
+    return f"the HR list at {host}" if host else "the HR list"
+
+
+def heading_of(conn: HrConnection) -> str:
+    """``name_of`` at the start of a line or a heading: "The HR list at 127.0.0.1:8851"."""
+    name = name_of(conn)
+    return name[:1].upper() + name[1:]
 
 
 def _check_base_url(session: Session, provider: Provider, base_url: str) -> str:
