@@ -229,7 +229,7 @@ def test_a_paste_of_60000_addresses_becomes_an_import(new_context, live_server, 
     dialog.get_by_label("Email addresses").evaluate("(box, text) => { box.value = text; }", text)
     dialog.get_by_role("button", name="Send Invitation").click(timeout=60_000)  # a 60,000-row preview
     expect(page.get_by_role("heading", name="Invite from a pasted list")).to_be_visible(timeout=60_000)
-    expect(page.locator('tr[data-outcome="will_invite"] [data-count]')).to_have_text("60000")
+    expect(page.locator('tr[data-outcome="will_invite"] [data-count]')).to_have_text("60,000")
 
 
 def test_excel_files_in_any_encoding_preview_their_people(new_context, live_server):

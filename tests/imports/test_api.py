@@ -430,3 +430,16 @@ class TestPreviewPage:
         link = re.search(r'<a [^>]*href="([^"]+)"[^>]*>Upload another file</a>', page.text)
         assert link, page.text[:600]
         assert "invite=file" in link.group(1)
+
+    def test_large_counts_are_grouped_and_the_table_stacks_on_a_phone(self, client, db):
+        """1,001 rows: "1,001 rows" and "Send 1,001 invitations" (they read "1001"); the outcomes
+        table is a stacked list (cards on a phone, as the other lists), each cell labelled."""
+        pf = create_portal(db)
+        data = "".join(f"p{i}@example.com\n" for i in range(1001)).encode()
+        made = upload(client, pf, data, draft="true")
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/imports/{made.json()['id']}")
+        assert "1,001 rows" in page.text and "Send 1,001 invitations" in page.text
+        assert '<td data-label="Rows" data-count>1,001</td>' in page.text
+        table = re.search(r'<table class="([^"]+)"[^>]*>\s*<thead><tr><th>Outcome', page.text)
+        assert table and "stack" in table.group(1).split(), page.text[:800]
