@@ -466,26 +466,30 @@ class TestSecurityNotices:
         assert notice["subject"] == "Your password was changed at Acme Inc · Beta Co"
 
     def test_the_text_message_form(self):
-        """An account known by its phone number is told by text."""
+        """An account known by its phone number is told by text, with the way to take it back (a
+        reset goes by text too) when the change was one the holder could have made."""
         from admit.notifications.render import render
 
-        sms = render(
-            "security_notice",
-            {
-                "name": "",
-                "email": "+12025550173",
-                "what": "password_changed",
-                "headline": "Your password was changed",
-                "happened": "The password of your account was changed",
-                "when_text": "5 December 2026 at 20:40 UTC",
-                "reset_link": "https://admit.example/forgot-password",
-                "brand": {"name": "Acme Inc"},
-            },
-            "sms",
-        )
+        words = {
+            "name": "",
+            "email": "+12025550173",
+            "what": "password_changed",
+            "headline": "Your password was changed",
+            "happened": "The password of your account was changed",
+            "when_text": "5 December 2026 at 20:40 UTC",
+            "reset_link": "https://admit.example/forgot-password",
+            "brand": {"name": "Acme Inc"},
+        }
+        sms = render("security_notice", words, "sms")
         assert sms.text == (
             "Acme Inc: The password of your account was changed (5 December 2026 at 20:40 UTC). "
-            "Not you? Tell your portal's administrator at once."
+            "Not you? Choose a new password at https://admit.example/forgot-password and tell your "
+            "portal's administrator."
+        )
+        by_others = {**words, "own_change": False, "happened": "Olive Owner reset your two-step verification"}
+        assert render("security_notice", by_others, "sms").text == (
+            "Acme Inc: Olive Owner reset your two-step verification (5 December 2026 at 20:40 UTC). "
+            "If this is not right, tell your portal's administrator at once."
         )
 
 
