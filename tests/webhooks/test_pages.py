@@ -89,3 +89,52 @@ def test_members_cannot_open_it(client, db):
 
     sign_in_page(client, "mia@acme.com", PASSWORD)
     assert client.get(f"/p/{pf.slug}/settings/webhooks").status_code == 403
+
+
+def test_a_failing_endpoint_and_its_retrying_messages_say_so(client, db, receiver):  # noqa: F811
+    """An endpoint that answers 500 to everything: its messages, after failing, say Retrying
+    (the attempts, the next try, the last error), the log's filter offers it, and the list of
+    endpoints says the endpoint is failing, with a link to those messages; once it answers again,
+    Enabled."""
+    from datetime import timedelta
+
+    from admit.kit import clock
+    from tests.factories import invite
+
+    pf = create_portal(db)
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/settings/webhooks")
+    r = client.post(
+        f"/p/{pf.slug}/settings/webhooks",
+        data={"url": receiver.url + "/down", "events": ["invitation.created"],
+              "csrf_token": csrf_of(page.text)},
+    )  # fmt: skip
+    endpoint_url = re.search(r'action="[^"]*?(/p/[^"]+/settings/webhooks/[0-9a-f-]{36})"', r.text).group(1)
+    receiver.answers["/down"] = [500] * 20
+    invite(db, pf, ["ada@example.com", "bo@example.com"], user_type="client")
+    webhooks_jobs.deliver_due(db, db.context.settings)
+    with clock.travel(timedelta(seconds=6)):
+        webhooks_jobs.deliver_due(db, db.context.settings)
+    log = client.get(endpoint_url)
+    rows = re.findall(r'<tr data-message="msg_[0-9a-f]+">(.*?)</tr>', log.text, re.S)
+    assert len(rows) == 2
+    for row in rows:
+        assert '<span class="badge failed">Retrying</span>' in row, row
+        assert "attempt 2 failed" in row and "Next try" in row and "Queued" not in row
+        assert "The endpoint answered 500." in row
+    assert '<option value="retrying" >Retrying</option>' in log.text
+    retrying = client.get(endpoint_url, params={"status": "retrying"})
+    assert len(re.findall(r"<tr data-message=", retrying.text)) == 2
+    assert "<tr data-message=" not in client.get(endpoint_url, params={"status": "queued"}).text
+
+    listed = client.get(f"/p/{pf.slug}/settings/webhooks")
+    health = re.search(r'<td data-label="Status">(.*?)</td>', listed.text, re.S).group(1)
+    assert "Failing — last 2 deliveries failed" in re.sub(r"<[^>]+>", "", health), health
+    assert "Enabled" not in health and f'{endpoint_url}?status=retrying#webhook-log">see them</a>' in health
+
+    receiver.answers["/down"] = []
+    with clock.travel(timedelta(minutes=6)):
+        webhooks_jobs.deliver_due(db, db.context.settings)
+    listed = client.get(f"/p/{pf.slug}/settings/webhooks")
+    health = re.search(r'<td data-label="Status">(.*?)</td>', listed.text, re.S).group(1)
+    assert "Enabled" in health and "Failing" not in health, health

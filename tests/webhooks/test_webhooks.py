@@ -308,6 +308,29 @@ class TestDelivery:
         ids = {request.headers["webhook-id"] for request in receiver.requests}
         assert ids == {log[0]["msg_id"]}
 
+    def test_a_message_that_failed_and_will_be_tried_again_is_retrying(self, client, db, settings, receiver):
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, receiver.url + "/down", ["invitation.created"])
+        receiver.answers["/down"] = [500] * 20
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        base = f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/deliveries"
+        assert client.get(base, headers=pf.headers()).json()["items"][0]["status"] == "queued"
+        assert deliver(db, settings)["retry"] == 1
+        [one] = client.get(base, headers=pf.headers()).json()["items"]
+        assert (one["status"], one["attempts"], one["last_error"]) == (
+            "retrying",
+            1,
+            "The endpoint answered 500.",
+        )
+        assert client.get(base, params={"status": "retrying"}, headers=pf.headers()).json()["items"]
+        assert not client.get(base, params={"status": "queued"}, headers=pf.headers()).json()["items"]
+        schema = client.get("/api/v1/openapi.json").json()["components"]["schemas"]
+        assert "retrying" in schema["WebhookDeliveryRead"]["properties"]["status"]["enum"]
+        receiver.answers["/down"] = []
+        with clock.travel(timedelta(seconds=6)):
+            assert deliver(db, settings)["delivered"] == 1
+        assert client.get(base, headers=pf.headers()).json()["items"][0]["status"] == "delivered"
+
     def test_a_retry_after_longer_than_the_schedule_is_honoured(self, client, db, settings, receiver):
         pf = create_portal(db)
         add_endpoint(client, pf, receiver.url + "/busy", ["invitation.created"])

@@ -12,11 +12,11 @@ from admit.api.errors import problems
 from admit.api.openapi import ACTOR_ERRORS
 from admit.errors import InvalidInput, PermissionDenied, WebhookNotFound
 from admit.events.catalogue import EVENT_TYPES
+from admit.events.models import MessageStatus
 from admit.kit.routing import Router
 from admit.web import SessionDep
 from admit.webhooks import service
 from admit.webhooks.schemas import (
-    MessageStatus,
     WebhookCreate,
     WebhookCreated,
     WebhookDeliveryPage,

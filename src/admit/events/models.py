@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Literal, get_args
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,10 +10,20 @@ from sqlalchemy.orm import Mapped, mapped_column
 from admit.db import Base, UTCDateTime, new_id
 from admit.kit import clock
 
-# A message to one endpoint: queued (due at ``next_attempt_at``), sending (claimed by a worker),
-# delivered (the endpoint answered 2xx), failed (every attempt failed: Redeliver queues it again).
-QUEUED, SENDING, DELIVERED, FAILED = "queued", "sending", "delivered", "failed"
-MessageStatus = Literal["queued", "sending", "delivered", "failed"]
+# A message to one endpoint: queued (not tried yet, due at ``next_attempt_at``), sending (claimed
+# by a worker), retrying (tried and failed, tried again at ``next_attempt_at``), delivered (the
+# endpoint answered 2xx), failed (every attempt failed: Redeliver queues it again). The worker
+# (``webhooks.jobs``) sets them; ``waiting`` says which of the two waiting ones a message is.
+QUEUED, SENDING, RETRYING, DELIVERED, FAILED = "queued", "sending", "retrying", "delivered", "failed"
+MessageStatus = Literal["queued", "sending", "retrying", "delivered", "failed"]
+STATUSES: tuple[str, ...] = get_args(MessageStatus)
+WAITING = (QUEUED, RETRYING)  # due at ``next_attempt_at``
+TRIED_AND_FAILED = (RETRYING, FAILED)  # its latest attempt failed
+
+
+def waiting(attempts: int) -> str:
+    """The status of a message that waits for its next attempt, after ``attempts`` of them."""
+    return RETRYING if attempts > 0 else QUEUED
 
 
 # The longest URL and description an endpoint keeps (webhooks.service checks them).

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from admit.actor import Actor
 from admit.errors import DomainError
 from admit.events.catalogue import EVENT_TYPES
+from admit.events.models import STATUSES
 from admit.kit.pagination import every
 from admit.kit.routing import Router
 from admit.pages.deps import PageActor, check_csrf, form_faults, redirect, render
@@ -23,7 +24,6 @@ from admit.webhooks import service
 
 router = Router()
 
-STATUSES = ("queued", "sending", "delivered", "failed")
 # An endpoint's form, the service's names to the page's (its inputs' ids): a refusal is said under
 # the field at fault.
 _FIELDS = {"url": "webhook-url", "description": "webhook-description", "events": "webhook-events"}
@@ -32,9 +32,11 @@ _FIELDS = {"url": "webhook-url", "description": "webhook-description", "events":
 def _list_page(
     request: Request, session: Session, actor: Actor, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
+    endpoints = every(partial(service.list_endpoints, session, actor))
     context = {
         "nav": "settings",
-        "endpoints": every(partial(service.list_endpoints, session, actor)),
+        "endpoints": endpoints,
+        "health": service.health(session, actor, endpoints),
         "event_types": EVENT_TYPES,
         "form": {"events": []},
         **extra,
@@ -100,6 +102,7 @@ def _endpoint_page(
     context = {
         "nav": "settings",
         "endpoint": endpoint,
+        "health": service.health(session, actor, [endpoint])[endpoint.id],
         "event_types": EVENT_TYPES,
         "messages": messages,
         "next_cursor": next_cursor,

@@ -7,7 +7,7 @@ called at once, each attempt bounded by ``ADMIT_WEBHOOK_TIMEOUT_SECONDS``.
 
 A 2xx answer delivers the message. Anything else — another status (a redirect is not
 followed), a timeout, a refused address — is an attempt that failed: it is logged and the
-message is tried again after ``SCHEDULE`` (about three days in all), then marked failed. A
+message is retrying, tried again after ``SCHEDULE`` (about three days in all), then failed. A
 ``Retry-After`` longer than the next wait is honoured (up to a day). At least once: a worker
 killed after the endpoint answered and before the row was marked sends it again, with the same
 ``webhook-id`` for the receiver to drop.
@@ -29,11 +29,12 @@ from admit.db import Database
 from admit.events.models import (
     DELIVERED,
     FAILED,
-    QUEUED,
     SENDING,
+    WAITING,
     WebhookAttempt,
     WebhookEndpoint,
     WebhookMessage,
+    waiting,
 )
 from admit.kit import netguard, secretbox
 from admit.settings import Settings
@@ -89,7 +90,7 @@ def _claim(db: Database, settings: Settings, *, limit: int) -> tuple[list[Claime
             .where(
                 WebhookEndpoint.enabled.is_(True),
                 or_(
-                    (WebhookMessage.status == QUEUED) & (WebhookMessage.next_attempt_at <= now),
+                    WebhookMessage.status.in_(WAITING) & (WebhookMessage.next_attempt_at <= now),
                     (WebhookMessage.status == SENDING) & (WebhookMessage.lease_until < now),
                 ),
             )
@@ -213,7 +214,7 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = BATCH) -> dict
                         WebhookMessage.status == SENDING,
                         WebhookMessage.lease_until == lease,
                     )
-                    .values(status=QUEUED, lease_until=None, attempts=item.attempts - 1)
+                    .values(status=waiting(item.attempts - 1), lease_until=None, attempts=item.attempts - 1)
                 )
                 continue
             session.add(
@@ -240,7 +241,7 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = BATCH) -> dict
                     values |= {"status": FAILED, "next_attempt_at": None}
                     kind = "failed"
                 else:
-                    values |= {"status": QUEUED, "next_attempt_at": now + wait}
+                    values |= {"status": waiting(item.attempts), "next_attempt_at": now + wait}
                     kind = "retry"
                 log.info("webhooks.deliver.%s msg=%s error=%s", kind, item.msg_id, outcome.error)
             done = session.execute(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Literal
 
 from pydantic import BaseModel, Field
 from pydantic.config import JsonDict
@@ -12,12 +11,11 @@ from pydantic.config import JsonDict
 from admit.events.models import (
     MAX_WEBHOOK_DESCRIPTION,
     MAX_WEBHOOK_URL,
+    MessageStatus,
     WebhookAttempt,
     WebhookEndpoint,
     WebhookMessage,
 )
-
-MessageStatus = Literal["queued", "sending", "delivered", "failed"]
 
 
 class WebhookEventType(BaseModel):
@@ -113,7 +111,10 @@ class WebhookDeliveryRead(BaseModel):
     webhook_id: uuid.UUID
     msg_id: str = Field(description="The webhook-id header: the same on every attempt.")
     event_type: str
-    status: MessageStatus
+    status: MessageStatus = Field(
+        description="queued (not tried yet), sending, retrying (tried and failed: tried again at "
+        "next_attempt_at), delivered, failed (every attempt failed)."
+    )
     attempts: int
     next_attempt_at: datetime | None
     last_status_code: int | None

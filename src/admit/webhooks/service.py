@@ -5,7 +5,8 @@ and delivered by ``webhooks.jobs``."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,8 @@ from admit.events.models import (
     MAX_WEBHOOK_DESCRIPTION,
     MAX_WEBHOOK_URL,
     QUEUED,
+    RETRYING,
+    TRIED_AND_FAILED,
     WebhookAttempt,
     WebhookEndpoint,
     WebhookMessage,
@@ -36,8 +39,10 @@ from admit.webhooks import signing
 __all__ = [
     "ROTATION_OVERLAP",
     "create",
+    "Health",
     "delete_endpoint",
     "get",
+    "health",
     "list_endpoints",
     "list_messages",
     "message_with_attempts",
@@ -189,6 +194,42 @@ def list_endpoints(
     return page(session, query, WebhookEndpoint, cursor=cursor, limit=limit)
 
 
+HEALTH_WINDOW = 10  # the newest tried messages an endpoint's health is read from
+
+
+@dataclass(frozen=True, slots=True)
+class Health:
+    """How an endpoint's newest tried messages went: ``failed`` of them in a row, newest first,
+    are not delivered (0: healthy); ``at_least`` when all ``HEALTH_WINDOW`` looked at were;
+    ``status`` is the newest one's (retrying or failed) when failing."""
+
+    failed: int = 0
+    at_least: bool = False
+    status: str | None = None
+
+
+def health(session: Session, actor: Actor, endpoints: Iterable[WebhookEndpoint]) -> dict[uuid.UUID, Health]:
+    """Each endpoint's ``Health``, from its newest messages that were tried (their status, as the
+    worker set it): a failing endpoint is one whose latest deliveries failed."""
+    policy.require(actor.role, policy.Action.WEBHOOK_MANAGE)
+    found = {}
+    for endpoint in endpoints:
+        statuses = list(
+            session.scalars(
+                select(WebhookMessage.status)
+                .where(
+                    WebhookMessage.endpoint_id == endpoint.id,
+                    WebhookMessage.status.in_((DELIVERED, *TRIED_AND_FAILED)),
+                )
+                .order_by(WebhookMessage.created_at.desc(), WebhookMessage.id.desc())
+                .limit(HEALTH_WINDOW)
+            )
+        )
+        failed = next((at for at, status in enumerate(statuses) if status == DELIVERED), len(statuses))
+        found[endpoint.id] = Health(failed, failed == HEALTH_WINDOW, statuses[0] if failed else None)
+    return found
+
+
 def update(
     session: Session,
     actor: Actor,
@@ -309,7 +350,7 @@ def redeliver(
     """Queue the message again now (the same ``webhook-id`` and body, signed afresh), with the
     whole retry schedule ahead of it. A message being sent right now is left to finish."""
     message, _ = message_with_attempts(session, actor, endpoint_id, message_id)
-    if message.status in (DELIVERED, FAILED, QUEUED):
+    if message.status in (DELIVERED, FAILED, QUEUED, RETRYING):
         message.status = QUEUED
         message.attempts = 0
         message.next_attempt_at = context.of(session).clock.now()
