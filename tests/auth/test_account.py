@@ -356,6 +356,37 @@ class TestAccountPage:
         assert off.status_code == 200 and "Two-step verification is off." in off.text
         assert "Set up two-step verification" in off.text
 
+    def test_the_page_says_how_many_recovery_codes_are_left(self, client, db):
+        """Each recovery code used (here, at a sign-in's second step) is one fewer: the page says
+        how many are left, and from 3 warns and points to new ones."""
+        from admit.auth import second_factor
+        from admit.members.models import User
+
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        setup = client.get("/me/account/two-factor")
+        secret = re.search(r'id="totp-key" data-key="([A-Z2-7]+)"', setup.text).group(1)
+        on = client.post(
+            "/me/account/two-factor", data={"code": _code(secret), "csrf_token": csrf_of(setup.text)}
+        )
+        codes = re.findall(r"<li><code>([0-9a-f]{5}-[0-9a-f]{5})</code></li>", on.text)
+
+        def used(*given: str) -> str:
+            with db.unit_of_work() as session:
+                user = session.scalar(select(User).where(User.email == pf.owner_email))
+                for code in given:
+                    assert second_factor.check(session, user, code) == "recovery_code"
+            page = client.get("/me/account").text
+            return re.search(r'id="recovery-codes-left"[^>]*>(.*?)</p>', page, re.S)[1]
+
+        assert "10 recovery codes left." in used()
+        left = used(codes[0])
+        assert "9 recovery codes left." in left and "new recovery codes" not in left
+        left = used(*codes[1:7])
+        assert "3 recovery codes left." in left and "Get new recovery codes below" in left, left
+        assert "1 recovery code left." in used(*codes[7:9])
+        assert "No recovery codes left." in used(codes[9])
+
 
 class TestSecurityNotices:
     def _mail(self, client, to: str) -> list[dict]:

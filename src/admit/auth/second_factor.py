@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from admit.members.models import User
 
 __all__ = [
+    "FEW_RECOVERY_CODES",
     "Enrolment",
     "begin",
     "enrolment",
@@ -41,6 +42,7 @@ __all__ = [
     "has_factor",
     "issuer_for",
     "new_recovery_codes",
+    "recovery_codes_left",
     "remove",
     "replace_recovery_codes",
     "reset",
@@ -48,6 +50,7 @@ __all__ = [
 ]
 
 RECOVERY_CODES = 10
+FEW_RECOVERY_CODES = 3  # this many left, or fewer: the account page says to make new ones
 WRONG = "That code is not right. Use the 6-digit code your authenticator app shows now, or a recovery code."
 # While the app is being set up there are no recovery codes yet: only the app's code is asked
 # (the setup's field says the same as its hint, before the browser refuses letters in it).
@@ -211,6 +214,11 @@ def new_recovery_codes(session: Session, user: User) -> list[str]:
         )
         codes.append(code)
     return codes
+
+
+def recovery_codes_left(session: Session, user: User) -> int:
+    """How many of ``user``'s recovery codes are not used yet."""
+    return tokens.live(session, tokens.Purpose.RECOVERY_CODE, user.id)
 
 
 def replace_recovery_codes(session: Session, user: User, code: str) -> list[str]:

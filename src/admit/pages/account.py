@@ -53,6 +53,8 @@ def _page(
             ),
             "has_password": user.password_hash is not None,
             "has_factor": has_factor,
+            "codes_left": second_factor.recovery_codes_left(session, user) if has_factor else None,
+            "few_codes_left": second_factor.FEW_RECOVERY_CODES,
             "factor_required": has_factor and auth_service.two_factor_required_by(session, user),
             **extra,
         },

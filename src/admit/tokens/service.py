@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from functools import cache
 
-from sqlalchemy import Executable, bindparam, or_, select, update
+from sqlalchemy import Executable, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -43,6 +43,7 @@ __all__ = [
     "end",
     "issue",
     "issue_many",
+    "live",
     "peek",
     "subject_of",
 ]
@@ -110,6 +111,7 @@ def _statements() -> dict[str, Executable]:
         .where(*of_subject, *live)
         .values(used_at=now)
         .execution_options(synchronize_session=False),
+        "live": select(func.count()).select_from(Token).where(*of_subject, *live),
         "end": update(Token)
         .where(*of_subject, *live)
         .values(ended_at=now, end_reason=bindparam("b_reason", type_=Token.end_reason.type))
@@ -188,6 +190,14 @@ def end(session: Session, purpose: Purpose, subject_id: uuid.UUID, reason: Reaso
     if used:
         return rowcount(session.execute(_statements()["use"], values))
     return rowcount(session.execute(_statements()["end"], {**values, "b_reason": str(reason)}))
+
+
+def live(session: Session, purpose: Purpose, subject_id: uuid.UUID) -> int:
+    """How many of ``subject_id``'s secrets for ``purpose`` still open it (unused, not ended,
+    not expired)."""
+    now = context.of(session).clock.now()
+    values = {"b_purpose": str(purpose), "b_subject": subject_id, "b_now": now}
+    return int(session.scalar(_statements()["live"], values) or 0)
 
 
 def _refusal(row: Token | None, now: datetime) -> TokenRefused:
