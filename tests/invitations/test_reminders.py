@@ -412,7 +412,7 @@ class TestSettings:
                 "invitation_reminders": "0",
             },
             follow_redirects=False,
-        )
+        )  # fmt: skip
         assert r.status_code == 303, r.text
         with db.unit_of_work() as session:
             assert portals_service.get_by_slug(session, pf.slug).invitation_reminders == 0
@@ -496,6 +496,50 @@ class TestDigest:
         assert "dee@example.com" in digest.text
         for other in ("ada@example.com", "bob@example.com", "cy@example.com"):
             assert other not in digest.text
+
+    def test_an_inviter_may_turn_the_digest_off_unless_the_portal_makes_it_mandatory(
+        self, client, db, worker
+    ):
+        """The digest is a kind of message on the notification settings page: turned off there (or
+        by its one-click link), the inviter gets none; a portal that makes it mandatory sends it
+        anyway, without the link."""
+        pf = create_portal(db)
+        active_member(db, pf, "alan@acme.com", role="admin")
+        invite(db, pf, ["ada@example.com"])
+        invite(db, pf, ["carol@example.com"], by="alan@acme.com")
+        login(client, "alan@acme.com", PASSWORD)
+        page = client.get("/me/notifications")
+        box = re.search(r'name="kinds" value="expired_invitations"[^>]*>([^<]*)', page.text)
+        assert box and "checked" in box[0] and "invitations of yours expired" in box[1], page.text
+        kinds = re.findall(r'name="kinds" value="([a-z_]+)"', page.text)
+        r = client.post(
+            "/me/notifications",
+            data={
+                "kinds": [k for k in kinds if k != "expired_invitations"],
+                "csrf_token": csrf_of(page.text),
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        assert 'value="expired_invitations" >' in client.get("/me/notifications").text  # unticked
+        with at(LIFETIME + DAY):
+            assert tick(db, worker)["digests"] == 1
+        (olive,) = digests(db)
+        assert olive.to_address == "owner@acme.com" and "Stop these emails: " in olive.text
+
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/settings",
+            json={"mandatory_notifications": ["expired_invitations"]},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        with at(DAY):
+            invite(db, pf, ["dee@example.com"], by="alan@acme.com")
+        with at(LIFETIME + DAY * 2):
+            assert tick(db, worker)["digests"] == 1
+        alan = [m for m in digests(db) if m.to_address == "alan@acme.com"]
+        assert len(alan) == 1 and "dee@example.com" in alan[0].text
+        assert "Stop these emails" not in alan[0].text
 
     def test_an_inviter_who_may_not_reinvite_is_told_whom_to_ask(self, db, worker):
         """An internal member's digest lists their clients without Reinvite links."""

@@ -79,6 +79,7 @@ def send_digests(session: Session) -> int:
             template=reminders.DIGEST_TEMPLATE,
             to=user.email,
             portal_id=portal_id,
+            user_id=user_id,  # the digest is a kind they may turn off (``notifications.preferences``)
             context=_digest_context(
                 ctx.settings.public_url,
                 portal,

@@ -1,9 +1,10 @@
 """Which messages a person wants, by kind (issue 11 item 8): actions assigned to them, reminders
-of due actions, mentions, summaries of new activity. Every such message carries a one-click
-unsubscribe link for its kind (and ``List-Unsubscribe`` headers, RFC 8058). Invitations,
-sign-in links and the like are not optional: they are what someone asked for.
+of due actions, mentions, summaries of new activity, the inviters' digest of expired invitations.
+Every such message carries a one-click unsubscribe link for its kind (and ``List-Unsubscribe``
+headers, RFC 8058). Invitations, sign-in links and the like are not optional: they are what someone asked for.
 
-``notifications.service.enqueue`` applies this, given the person's id: the one place.
+``notifications.service`` applies this (``enqueue``, ``enqueue_once``), given the person's id:
+the one place.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ KINDS: dict[str, str] = {
     "due_reminders": "An action of yours is due or overdue",
     "mentions": "Someone mentions you in a workspace",
     "activity_digest": "A summary of new activity in your workspaces",
+    "expired_invitations": "A daily summary when invitations of yours expired unaccepted",
 }
 TEMPLATE_KIND = {
     "action_assigned": "assigned",
     "action_due": "due_reminders",
     "mention": "mentions",
     "activity_digest": "activity_digest",
+    "invitation_digest": "expired_invitations",
 }
 
 

@@ -187,16 +187,10 @@ def enqueue(
     written, ``to`` has had as many messages as it may for now (``recipient_waits``), or the
     person (``user_id``) turned its kind off (``preferences``); a message of an optional kind
     carries the link that turns it off."""
-    kind = preferences.TEMPLATE_KIND.get(template)
-    if kind is not None and portal_id is not None and kind in preferences.mandatory(session, portal_id):
-        kind = None  # the portal makes it mandatory: sent whatever the preference, no unsubscribe link
-    if kind is not None and user_id is not None:
-        if not preferences.wanted(session, user_id, kind):
-            log.info("notification.not_wanted template=%s", template)
-            return None
-        settings = context_of(session).settings
-        token = preferences.unsubscribe_token(settings.secret_key, user_id, kind)
-        context = {**context, "unsubscribe_url": f"{settings.public_url}/unsubscribe/{token}"}
+    wanted = _as_wanted(session, template, context, portal_id, user_id)
+    if wanted is None:
+        return None
+    context = wanted
     if channel_for(to) == "sms":
         if template not in SMS_TEMPLATES:
             raise ValueError(f"no SMS form of template {template!r}")
@@ -210,6 +204,29 @@ def enqueue(
         portal_id=portal_id,
         invitation_id=invitation_id,
     )
+
+
+def _as_wanted(
+    session: Session,
+    template: str,
+    context: dict[str, Any],
+    portal_id: uuid.UUID | None,
+    user_id: uuid.UUID | None,
+) -> dict[str, Any] | None:
+    """``context`` as a message of ``template`` to the person ``user_id`` is written: None when
+    they turned its kind off (``preferences``), unless the portal makes it mandatory; a message
+    of an optional kind carries the link that turns it off."""
+    kind = preferences.TEMPLATE_KIND.get(template)
+    if kind is not None and portal_id is not None and kind in preferences.mandatory(session, portal_id):
+        kind = None  # the portal makes it mandatory: sent whatever the preference, no unsubscribe link
+    if kind is None or user_id is None:
+        return context
+    if not preferences.wanted(session, user_id, kind):
+        log.info("notification.not_wanted template=%s", template)
+        return None
+    settings = context_of(session).settings
+    token = preferences.unsubscribe_token(settings.secret_key, user_id, kind)
+    return {**context, "unsubscribe_url": f"{settings.public_url}/unsubscribe/{token}"}
 
 
 def _held(
@@ -312,14 +329,20 @@ def enqueue_once(
     to: str,
     context: dict[str, Any],
     portal_id: uuid.UUID | None = None,
+    user_id: uuid.UUID | None = None,
 ) -> bool:
-    """Queue one message unless its event has one already; True when this call queued it.
+    """Queue one message unless its event has one already, or the person (``user_id``) turned
+    its kind off (as ``enqueue``); True when this call queued it.
 
     Scheduled work run by several workers at once (the inviters' daily digest) claims its event
     with the insert itself (``ON CONFLICT DO NOTHING`` on ``event_key``): on PostgreSQL the
     second insert waits for the first's transaction and then does nothing."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown email template {template!r}")
+    wanted = _as_wanted(session, template, context, portal_id, user_id)
+    if wanted is None:
+        return False
+    context = wanted
     now = context_of(session).clock.now()
     values = {
         "id": uuid.uuid4(),

@@ -118,7 +118,7 @@ class PortalRead(BaseModel):
     mandatory_notifications: list[str] = Field(
         default_factory=list,
         description="Kinds of optional messages sent to the portal's people whatever their preference "
-        "(`assigned`, `due_reminders`, `mentions`, `activity_digest`).",
+        "(`assigned`, `due_reminders`, `mentions`, `activity_digest`, `expired_invitations`).",
     )
     time_zone: str = Field(
         default="UTC", description="The portal's IANA time zone: actions' due dates are days there."
