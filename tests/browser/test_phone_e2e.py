@@ -35,6 +35,16 @@ def _width(locator) -> float:
     return box["width"]
 
 
+def _owner_on(page, live_server, pf, section: str):
+    """``page`` signed in as the portal's owner, on ``/p/<slug>/<section>``."""
+    page.goto(live_server("/login"))
+    page.get_by_label("Email", exact=True).fill(pf.owner_email)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.goto(live_server(f"/p/{pf.slug}/{section}"))
+    return page
+
+
 def test_fields_do_not_zoom_and_buttons_fit_a_thumb(new_context, live_server):
     """The invitation's page on a phone: every field's text is 16 px (iOS Safari zooms the page
     into a field under 16 px when it takes the focus, where it was 14 px) and the Join button
@@ -99,12 +109,7 @@ def test_the_workspaces_timeline_spans_the_page_on_a_phone(new_context, live_ser
     once there are workspaces."""
     db = live_server.app.state.db
     pf = create_portal(db)
-    page = new_context(viewport=PHONE).new_page()
-    page.goto(live_server("/login"))
-    page.get_by_label("Email", exact=True).fill(pf.owner_email)
-    page.get_by_label("Password").fill(OWNER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.goto(live_server(f"/p/{pf.slug}/workspaces"))
+    page = _owner_on(new_context(viewport=PHONE).new_page(), live_server, pf, "workspaces")
     expect(page.get_by_text("No workspaces yet.")).to_be_visible()
 
     def lines_span_the_list() -> None:
@@ -121,3 +126,32 @@ def test_the_workspaces_timeline_spans_the_page_on_a_phone(new_context, live_ser
     expect(page.locator('#workspaces tr[data-workspace="Q3 Audit"]')).to_be_visible()
     lines_span_the_list()
     shot(page, "workspaces-390")
+
+
+@pytest.mark.parametrize("logo_size", [(96, 32), (400, 64)])
+def test_the_top_bar_keeps_logo_and_profile_on_one_line(new_context, live_server, shot, logo_size):
+    """With a portal logo, on a phone: the logo and the profile button share the first line, the
+    button at the right edge (it dropped to a line of its own, at the left); a wide logo shrinks
+    to leave it room; the sections wrap below; nothing runs off the side. The desktop keeps one
+    line."""
+    from admit.portals import service as portals_service
+    from tests.portals.images import png
+
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    with db.unit_of_work() as session:
+        portals_service.set_logo(
+            session, actor_for(session, pf.slug, pf.owner_email), data=png(*logo_size, (37, 99, 235))
+        )
+    for viewport in (PHONE, DESKTOP):
+        page = _owner_on(new_context(viewport=viewport).new_page(), live_server, pf, "users")
+        page.wait_for_function("() => document.querySelector('header.top a.brand img').naturalWidth > 0")
+        shot(page, f"top-bar-logo-{logo_size[0]}-{viewport['width']}")
+        logo = page.locator("header.top a.brand img").bounding_box()
+        button = page.locator("header.top .profile > button").bounding_box()
+        assert logo and button and logo["width"] > 0
+        middle = lambda box: box["y"] + box["height"] / 2  # noqa: E731
+        assert abs(middle(logo) - middle(button)) < 4, (logo, button)
+        assert button["x"] + button["width"] >= viewport["width"] - 24, button
+        assert logo["x"] + logo["width"] <= button["x"], (logo, button)
+        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
