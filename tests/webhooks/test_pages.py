@@ -120,7 +120,7 @@ def test_a_failing_endpoint_and_its_retrying_messages_say_so(client, db, receive
     assert len(rows) == 2
     for row in rows:
         assert '<span class="badge failed">Retrying</span>' in row, row
-        assert "attempt 2 failed" in row and "Next try" in row and "Queued" not in row
+        assert "Attempt 2 failed" in row and "Next try" in row and "Queued" not in row
         assert "The endpoint answered 500." in row
     assert '<option value="retrying" >Retrying</option>' in log.text
     retrying = client.get(endpoint_url, params={"status": "retrying"})
