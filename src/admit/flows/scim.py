@@ -26,10 +26,13 @@ from admit import context
 from admit.actor import Actor
 from admit.directory import service as directory
 from admit.directory.models import ScimGroup, ScimUser
-from admit.errors import Conflict, InvalidInput, NotFound
+from admit.errors import AddressSuppressed, Conflict, DomainError, InvalidInput, NotFound, RateLimited
 from admit.flows import members as members_flow
+from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
+from admit.invitations.codes import SkipCode
 from admit.invitations.models import PENDING
+from admit.invitations.options import check_options
 from admit.members import service as members_service
 from admit.policy import Role
 from admit.portals import service as portals_service
@@ -169,7 +172,10 @@ def _pending_invitation(session: Session, actor: Actor, row: ScimUser) -> uuid.U
 
 def _invite(session: Session, actor: Actor, row: ScimUser) -> None:
     """Bring the person in: invited, or added quietly when the portal says so (Settings → SCIM;
-    an account that exists already is invited all the same)."""
+    an account that exists already is invited all the same). Their message may wait its turn
+    under the per-person limit (``wait_turn``: a directory is not there to try again); anything
+    else that stops the invitation is the request's error, so the answer never says more than
+    what happened (a deactivated member is recorded and not invited: see ``create_user``)."""
     if actor.portal.scim_new_users == "quiet":
         left = members_flow.add_quietly(
             session,
@@ -181,12 +187,22 @@ def _invite(session: Session, actor: Actor, row: ScimUser) -> None:
         )
         if not left:
             return
-    batch = invitations_service.invite(session, actor, recipients=[row.address], user_type="internal")
-    for result in batch.results:
-        if result.invitation_id is not None:
-            row.invitation_id = result.invitation_id
-        elif result.invitation is not None:
-            row.invitation_id = result.invitation.id
+    options = check_options(actor, user_type="internal")
+    recipient = pipeline.Recipient.parse(session, row.address)
+    result = pipeline.invite(session, actor, [recipient], options, via="scim", wait_turn=True).results[0]
+    if result.invitation_id is not None:
+        row.invitation_id = result.invitation_id
+    elif result.code is not SkipCode.MEMBER_DEACTIVATED:
+        raise _refusal(result)
+
+
+def _refusal(result: pipeline.RecipientResult) -> DomainError:
+    """Why the pipeline did not invite someone, as the SCIM request's error."""
+    if result.code in (SkipCode.RECIPIENT_RATE_LIMITED, SkipCode.SMS_BUDGET_REACHED):
+        return RateLimited(result.detail)
+    if result.code is SkipCode.SUPPRESSED:
+        return AddressSuppressed(result.detail)
+    return InvalidInput(result.detail or "This person cannot be invited.", field="userName")
 
 
 def _apply_active(session: Session, actor: Actor, row: ScimUser, active: bool) -> None:

@@ -266,10 +266,13 @@ def _classify(
     now: datetime,
     fresh: list[int],
     added: list[tuple[int, str]],
+    held: dict[str, notifications_service.Wait] | None = None,
 ) -> tuple[list[RecipientResult | None], list[Invitation]]:
     """Decide every recipient (see the module); fills ``fresh`` with the indexes to invite and
     ``added`` with the addresses put in ``seen``, and returns the results so far and the lapsed
-    pending invitations the fresh ones replace."""
+    pending invitations the fresh ones replace. ``held`` (a caller whose messages may wait
+    their turn): the addresses the minute's per-person limit holds are invited all the same,
+    each with its wait, where they are otherwise skipped (``recipient_rate_limited``)."""
     addresses = {r.address for r in recipients if r.address}
     statuses = members_service.statuses_by_address(session, actor.portal.id, addresses)
     pending = repository.pending_by_address(session, actor.portal.id, addresses)
@@ -312,7 +315,10 @@ def _classify(
         if r.address in suppressed:
             results.append(_skip(r, SkipCode.SUPPRESSED))
             continue
-        if r.address in capped:
+        wait = capped.get(r.address)
+        if wait is not None and held is not None and not wait.daily:
+            held[r.address] = wait
+        elif wait is not None:
             detail = notifications_service.limit_reached(capped[r.address])
             results.append(_skip(r, SkipCode.RECIPIENT_RATE_LIMITED, detail))
             continue
@@ -357,6 +363,7 @@ def invite(
     partial: bool = False,
     load: bool = True,
     via: str | None = None,
+    wait_turn: bool = False,
 ) -> Batch:
     """Invite ``recipients`` with ``options`` (already checked: ``options.check_options``).
 
@@ -365,10 +372,15 @@ def invite(
     list (an import's earlier batches), updated. ``partial``: invite as many as the sending limit
     allows now (``Batch.processed`` says how far it got) instead of refusing the whole batch.
     ``load``: return the new ``Invitation`` objects (one query). ``via``: the way in, for the
-    audit log (``import``, ``workspace``…).
+    audit log (``import``, ``workspace``…). ``wait_turn``: someone the minute's per-person limit
+    holds is invited all the same, their message written to go in its turn
+    (``notifications.service.enqueue_many``), not skipped: for a caller that nobody is there
+    to tell to try again (a directory's SCIM requests); the day's limit still skips them.
     """
     with collector_paused():
-        return _invite(session, actor, recipients, options, workspace_name, seen, partial, load, via)
+        return _invite(
+            session, actor, recipients, options, workspace_name, seen, partial, load, via, wait_turn
+        )
 
 
 def _invite(
@@ -381,6 +393,7 @@ def _invite(
     partial: bool,
     load: bool,
     via: str | None,
+    wait_turn: bool = False,
 ) -> Batch:
     ctx = context.of(session)
     portal = actor.portal
@@ -391,7 +404,8 @@ def _invite(
     for attempt in range(ATTEMPTS):
         fresh: list[int] = []
         added: list[tuple[int, str]] = []
-        results, lapsed = _classify(session, actor, items, seen, now, fresh, added)
+        held: dict[str, notifications_service.Wait] | None = {} if wait_turn else None
+        results, lapsed = _classify(session, actor, items, seen, now, fresh, added, held)
         reservation = sending.reserve(session, portal, len(fresh), partial=partial, by=actor)
         processed = len(items)
         if reservation.granted < len(fresh):
@@ -403,7 +417,9 @@ def _invite(
                 if i >= processed:
                     seen.discard(address)
         try:
-            created = _write(session, actor, items, fresh, lapsed, options, now, workspace_name, via)
+            created = _write(
+                session, actor, items, fresh, lapsed, options, now, workspace_name, via, held or {}
+            )
             break
         except INTEGRITY_ERRORS:
             # Someone invited one of these addresses between our look and our write (a double
@@ -452,9 +468,10 @@ def _write(
     now: datetime,
     workspace_name: str | None,
     via: str | None,
+    held: dict[str, notifications_service.Wait],
 ) -> list[uuid.UUID]:
     """Write the fresh invitations with their tokens, messages and audit events; returns their
-    ids in the order of ``fresh``."""
+    ids in the order of ``fresh``. ``held``: the addresses whose message waits its turn."""
     if not fresh:
         return []
     ctx = context.of(session)
@@ -507,6 +524,7 @@ def _write(
                 "to": row["recipient"],
                 "portal_id": portal.id,
                 "invitation_id": row["id"],
+                "wait": held.get(row["recipient"]),
                 "context": messages.context_for(
                     public_url=ctx.settings.public_url,
                     portal=portal,

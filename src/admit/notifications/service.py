@@ -45,6 +45,7 @@ log = logging.getLogger("admit.notifications")
 
 __all__ = [
     "InvitationMessages",
+    "Wait",
     "recipient_waits",
     "require_recipient_free",
     "cancel_for_invitation",
@@ -372,9 +373,11 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """Queue many emails (or SMS, for phone numbers) in one statement (the bulk paths).
 
     Each row has ``event_key``, ``template``, ``to``, ``context``, ``portal_id`` and optionally
-    ``invitation_id``. Unlike ``enqueue_email`` this does not look for an existing row per event:
-    callers pass events that are new by construction (fresh invitation ids), and the unique
-    ``event_key`` still refuses a repeat.
+    ``invitation_id`` and ``wait`` (the minute's per-person limit holds ``to``:
+    ``recipient_waits``; the message goes in its turn, as ``enqueue``'s do). Unlike
+    ``enqueue_email`` this does not look for an existing row per event: callers pass events that
+    are new by construction (fresh invitation ids), and the unique ``event_key`` still refuses a
+    repeat.
     """
     if not rows:
         return
@@ -395,7 +398,7 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
                 "invitation_id": row.get("invitation_id"),
                 "status": QUEUED,
                 "attempts": 0,
-                "next_attempt_at": now,
+                "next_attempt_at": _turn(session, row["to"], row["wait"]) if row.get("wait") else now,
                 "created_at": now,
             }
             for row in rows
