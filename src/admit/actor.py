@@ -31,6 +31,27 @@ def key_of_label(label: str) -> tuple[str, str] | None:
     return (found.group(2), found.group(1)) if found else None
 
 
+# How events label a SCIM token that acted, and how messages, pages and sentences name it
+# ("SCIM (Okta)"): the one place of both.
+_SCIM_LABEL = re.compile(r"^scim token (\S+) \((.*)\)$")
+
+
+def scim_label(name: str, prefix: str) -> str:
+    """A SCIM token's actor label (``Actor.label``): ``scim token 1a2b3c4d (Okta)``."""
+    return f"scim token {prefix} ({name})"
+
+
+def scim_words(name: str) -> str:
+    """A SCIM token as words name it: its connection, "SCIM (Okta)" ("SCIM" when unnamed)."""
+    return f"SCIM ({name})" if name else "SCIM"
+
+
+def scim_of_label(label: str) -> str | None:
+    """How words name the SCIM token of an actor label; None for any other label."""
+    found = _SCIM_LABEL.match(label)
+    return scim_words(found.group(2)) if found else None
+
+
 @dataclass(frozen=True)
 class Actor:
     portal: Portal
@@ -42,6 +63,9 @@ class Actor:
     # How the audit log names this actor when its parts do not say it (a background job acting
     # for whoever started it: "api key 1a2b (default)").
     shown_as: str | None = None
+    # How messages and pages name it when no person acts (a directory: "SCIM (Okta)"), where
+    # they would otherwise name the portal.
+    named_as: str | None = None
 
     @property
     def label(self) -> str:
@@ -61,7 +85,7 @@ class Actor:
             return self.user.label
         if self.api_key is not None and self.api_key.created_by is not None:
             return self.api_key.created_by.label
-        return self.portal.name
+        return self.named_as or self.portal.name
 
     @property
     def user_id(self) -> uuid.UUID | None:

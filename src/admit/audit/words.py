@@ -8,7 +8,7 @@ import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from admit.actor import key_of_label, key_words
+from admit.actor import key_of_label, key_words, scim_of_label
 from admit.kit.text import readable_phone
 
 __all__ = [
@@ -34,6 +34,7 @@ PHRASES: dict[str, str] = {
     "invitation.created": "invited {target}{as_role}",
     "invitation.resent": "resent the invitation to {target}",
     "invitation.revoked": "revoked the invitation to {target}",
+    "invitation.renamed": "changed the name on the invitation to {target}{was}",
     "invitation.reminded": "reminded {target} of their invitation{nth}",
     "invitation.accepted": "accepted their invitation and joined{as_role}",
     "invitation_import.created": "uploaded {target} to invite from",
@@ -241,7 +242,7 @@ def _named(label: str) -> str:
     key = key_of_label(label)
     if key is not None:
         return f"The API key {key_words(*key)}"
-    return readable_phone(label)
+    return scim_of_label(label) or readable_phone(label)
 
 
 def sentence(event: Event, actor: str | None = None) -> str:

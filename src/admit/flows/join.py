@@ -91,7 +91,7 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
     return InvitationPreview(
         invitation=invitation,
         portal=portal,
-        inviter_name=invitation.invited_by.label if invitation.invited_by else portal.name,
+        inviter_name=invitation.inviter_name(portal.name),
         account_exists=user is not None,
         sign_in_required=has_password,
         password_required=not has_password and _needs_password(invitation, portal),

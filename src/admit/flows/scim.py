@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from admit import context
-from admit.actor import Actor
+from admit.actor import Actor, scim_label, scim_words
 from admit.directory import service as directory
 from admit.directory.models import ScimGroup, ScimUser
 from admit.errors import AddressSuppressed, Conflict, DomainError, InvalidInput, NotFound, RateLimited
@@ -91,8 +91,15 @@ class GroupFields:
 
 def actor_of(portal: Portal, token: ScimToken, ip: str | None) -> Actor:
     """Who acts for a SCIM token: the portal itself as an admin (an invitation it makes is the
-    system's, as an operator's is), named in the audit log by the token."""
-    return Actor(portal=portal, role=Role.ADMIN, ip=ip, shown_as=f"scim (token {token.prefix})")
+    system's, as an operator's is), labelled in the audit log by the token, and named by its
+    connection ("SCIM (Okta)") in what the invitation says and where it is shown."""
+    return Actor(
+        portal=portal,
+        role=Role.ADMIN,
+        ip=ip,
+        shown_as=scim_label(token.name, token.prefix),
+        named_as=scim_words(token.name),
+    )
 
 
 def token_actor(session: Session, raw: str, *, ip: str | None) -> Actor | None:
@@ -189,6 +196,7 @@ def _invite(session: Session, actor: Actor, row: ScimUser) -> None:
             return
     options = check_options(actor, user_type="internal")
     recipient = pipeline.Recipient.parse(session, row.address)
+    recipient.name = row.display_name
     result = pipeline.invite(session, actor, [recipient], options, via="scim", wait_turn=True).results[0]
     if result.invitation_id is not None:
         row.invitation_id = result.invitation_id
@@ -261,7 +269,11 @@ def replace_user(session: Session, actor: Actor, row: ScimUser, fields: UserFiel
         row.address = address
     row.user_name = user_name
     row.external_id = fields.external_id
-    row.display_name = fields.display_name[:200]
+    if fields.display_name[:200] != row.display_name:
+        row.display_name = fields.display_name[:200]
+        pending = _pending_invitation(session, actor, row)
+        if pending is not None:  # their invitation's name follows until they join
+            invitations_service.rename(session, actor, pending, row.display_name)
     row.resource = fields.resource
     _apply_active(session, actor, row, fields.active)
     row.active = fields.active

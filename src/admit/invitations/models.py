@@ -111,6 +111,8 @@ class Invitation(Base):
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Who made it when no person did (``Actor.named_as``: "SCIM (Okta)"); None otherwise.
+    inviter_label: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     send_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -124,6 +126,13 @@ class Invitation(Base):
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     invited_by: Mapped[User | None] = relationship(lazy="joined")
+
+    def inviter_name(self, portal_name: str) -> str:
+        """How messages name who invited them: the person, else what made it ("SCIM (Okta)"),
+        else the portal."""
+        if self.invited_by is not None:
+            return self.invited_by.label
+        return self.inviter_label or portal_name
 
     def effective_status(self, now: datetime | None = None) -> InvitationStatus:
         if self.status == PENDING and self.expires_at <= (now or clock.now()):

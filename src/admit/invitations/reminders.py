@@ -166,7 +166,7 @@ def queue(session: Session, due: Due, *, workspace_name: str | None = None) -> N
     token = tokens.issue(
         session, tokens.Purpose.INVITATION, invitation.id, expires_at=invitation.expires_at, supersede=False
     )
-    inviter = invitation.invited_by.label if invitation.invited_by is not None else portal.name
+    inviter = invitation.inviter_name(portal.name)
     notifications_service.enqueue(
         session,
         event_key=event_key(invitation.id, invitation.send_count, due.number),

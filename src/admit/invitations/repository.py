@@ -155,6 +155,7 @@ def roster_select(
             shown_status.label("status"),
             Invitation.invited_by_id.label("invited_by_id"),
             literal(None, type_=String()).label("via"),
+            Invitation.inviter_label.label("inviter_label"),
             Invitation.last_sent_at.label("last_sent_at"),
             name_order(Invitation.recipient_name, Invitation.recipient).label("sort_name"),
             func.coalesce(Invitation.last_sent_at, Invitation.created_at).label("sort_sent"),

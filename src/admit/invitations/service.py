@@ -44,7 +44,7 @@ from admit.invitations.options import check_options
 from admit.invitations.schedule import reminder_at
 from admit.kit.pagination import count_all, page
 from admit.members import service as members_service
-from admit.members.addresses import recipients_by_element, split_recipients, typo_suggestion
+from admit.members.addresses import MAX_NAME, recipients_by_element, split_recipients, typo_suggestion
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 from admit.portals import service as portals_service
@@ -68,6 +68,7 @@ __all__ = [
     "used_by_link",
     "refused",
     "reissue",
+    "rename",
     "revoke",
 ]
 
@@ -364,6 +365,29 @@ def revoke(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitati
         target_id=invitation.id,
         target_label=invitation.recipient,
         detail={"name": invitation.recipient_name},
+    )
+    session.flush()
+    return invitation
+
+
+def rename(session: Session, actor: Actor, invitation_id: uuid.UUID, name: str) -> Invitation:
+    """The name a pending invitation calls its person by (what whoever invited them said it is,
+    such as a directory's name change before they join: ``flows.scim``). Whoever may invite
+    their kind may; an invitation no longer open keeps its name."""
+    invitation = _locked(session, get_or_raise(session, actor, invitation_id))
+    policy.require(actor.role, policy.invite_action(UserType(invitation.user_type)))
+    name = name.strip()[:MAX_NAME]
+    if invitation.status != PENDING or name == invitation.recipient_name:
+        return invitation
+    before, invitation.recipient_name = invitation.recipient_name, name
+    audit_service.record(
+        session,
+        actor,
+        "invitation.renamed",
+        target_type="invitation",
+        target_id=invitation.id,
+        target_label=invitation.recipient,
+        detail={"name": name, "from": before, "to": name},
     )
     session.flush()
     return invitation

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import BindParameter, ColumnElement, Select, Uuid, case, literal, not_, select, update
+from sqlalchemy import BindParameter, ColumnElement, Select, String, Uuid, case, literal, not_, select, update
 from sqlalchemy.orm import Session, contains_eager
 
 from admit import context, policy
@@ -525,6 +525,7 @@ def roster_select(
             literal(PENDING).label("status"),
             literal(None, type_=Uuid()).label("invited_by_id"),
             literal(members_service.VIA_INVITE_LINK).label("via"),
+            literal(None, type_=String()).label("inviter_label"),
             LinkSignup.sent_at.label("last_sent_at"),
             name_order(LinkSignup.name, LinkSignup.email).label("sort_name"),
             LinkSignup.sent_at.label("sort_sent"),

@@ -293,16 +293,17 @@ def roster(
 BY_INVITE_LINK = "Invite link"
 
 
-def _invited_by(via: str | None, inviter: str | None) -> str | None:
+def _invited_by(via: str | None, inviter: str | None, named: str | None = None) -> str | None:
     """The roster's Invited by: the link for a sign-up and for a member who joined through it,
-    else the inviter's label (``members.service.labels_by_id``)."""
-    return BY_INVITE_LINK if via == VIA_INVITE_LINK else inviter
+    else the inviter's label (``members.service.labels_by_id``), else what made the invitation
+    when no person did (``Invitation.inviter_label``: "SCIM (Okta)")."""
+    return BY_INVITE_LINK if via == VIA_INVITE_LINK else inviter or named
 
 
 # What ``_items`` reads of a roster row, in this order (each kind's select labels them alike).
 _ITEM_KEYS = (
     "kind", "id", "user_id", "name", "address", "user_type", "role", "products", "status",
-    "created_at", "last_sent_at", "invited_by_id", "via",
+    "created_at", "last_sent_at", "invited_by_id", "via", "inviter_label",
 )  # fmt: skip
 _KIND, _ID, _INVITED_BY = (_ITEM_KEYS.index(key) for key in ("kind", "id", "invited_by_id"))
 
@@ -338,7 +339,7 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, str] | Non
             status=status,
             created_at=created_at,
             last_sent_at=last_sent_at,
-            invited_by=_invited_by(via, inviters.get(invited_by_id)),
+            invited_by=_invited_by(via, inviters.get(invited_by_id), inviter_label),
             invited_by_id=invited_by_id,
             via=via,
             delivery=delivery_status(latest.get(id_)) if kind != "member" else None,
@@ -346,7 +347,7 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, str] | Non
         )
         for (
             kind, id_, user_id, name, address, user_type, role, products, status,
-            created_at, last_sent_at, invited_by_id, via,
+            created_at, last_sent_at, invited_by_id, via, inviter_label,
         ) in values
     ]  # fmt: skip
 
@@ -390,6 +391,7 @@ _EXPORTED = (
     "created_at",
     "last_sent_at",
     "via",
+    "inviter_label",
 )
 
 
@@ -408,7 +410,21 @@ def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
             labels = members_service.labels_by_id(session, [u for raw in unseen if (u := raw_uuid(raw))])
             for raw in unseen:
                 inviters[raw] = labels.get(raw_uuid(raw), "")  # type: ignore[arg-type]
-        for kind, name, address, user_type, role, products, status, by, created, sent, via, delivery in batch:
+        for (
+            kind,
+            name,
+            address,
+            user_type,
+            role,
+            products,
+            status,
+            by,
+            created,
+            sent,
+            via,
+            named,
+            delivery,
+        ) in batch:
             yield Listed(
                 name or "",
                 address or "",
@@ -417,7 +433,7 @@ def export(session: Session, actor: Actor, **filters: Any) -> Iterator[Listed]:
                 raw_list(products),
                 status,
                 kind,
-                _invited_by(via, inviters.get(by, "")) or "",
+                _invited_by(via, inviters.get(by, ""), named) or "",
                 raw_iso(created),
                 raw_iso(sent),
                 shown_delivery(delivery) if kind != "member" else "",

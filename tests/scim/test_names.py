@@ -1,0 +1,53 @@
+"""A SCIM user's name goes into their invitation (and follows a name change while it is
+pending), and the invitation says who made it: the SCIM token's connection, "SCIM (Okta)", on
+User Management, in the email and in the audit log, where it said the portal ("Acme Inc invited
+you to join Acme Inc", "Hello,") and "—". Both databases."""
+
+from __future__ import annotations
+
+from admit.notifications import mailbox
+from tests.scim.test_scim_users_groups import PATCH, USER
+
+
+def ada(**extra) -> dict:
+    return {
+        "schemas": [USER],
+        "userName": "ada@acme.com",
+        "name": {"givenName": "Ada", "familyName": "Lovelace"},
+        "active": True,
+        **extra,
+    }
+
+
+def people(client, portal) -> dict:
+    r = client.get(f"/api/v1/portals/{portal.slug}/people", headers=portal.headers())
+    assert r.status_code == 200, r.text
+    return {row["address"]: row for row in r.json()["items"]}
+
+
+def test_the_name_and_the_connection_are_on_the_invitation(db, worker, client, scim, portal):
+    user_id = scim.post("/Users", ada()).json()["id"]
+    row = people(client, portal)["ada@acme.com"]
+    assert row["name"] == "Ada Lovelace" and row["invited_by"] == "SCIM (Okta)"
+
+    worker.drain()
+    with db.unit_of_work() as session:
+        (email,) = mailbox.messages(session, to="ada@acme.com")
+        assert email.text.startswith("Hello Ada Lovelace,")
+        assert "SCIM (Okta) invited you to join Acme Inc" in email.text
+
+    events = client.get(
+        f"/api/v1/portals/{portal.slug}/audit-events",
+        params={"category": "invitations"},
+        headers=portal.headers(),
+    ).json()["items"]
+    assert events[0]["summary"].startswith("SCIM (Okta) invited Ada Lovelace (ada@acme.com)")
+
+    renamed = {"op": "replace", "path": "name.givenName", "value": "Augusta"}
+    assert scim.patch(f"/Users/{user_id}", {"schemas": [PATCH], "Operations": [renamed]}).status_code == 200
+    assert people(client, portal)["ada@acme.com"]["name"] == "Augusta Lovelace"
+
+
+def test_display_name_is_the_name_when_given(client, scim, portal):
+    assert scim.post("/Users", ada(displayName="Countess Lovelace")).status_code == 201
+    assert people(client, portal)["ada@acme.com"]["name"] == "Countess Lovelace"
