@@ -175,13 +175,20 @@ def _as_bool(value: Any) -> Any:
     return value
 
 
+def _chosen(values: list[Any], *kinds: str) -> Any:
+    """The one of a multi-valued attribute (emails, phoneNumbers) to reach someone at: the
+    primary, else the first of these ``kinds`` in order, else the first."""
+    ranked = [
+        next((v for v in values if v.primary), None),
+        *(next((v for v in values if (v.type or "").lower() == kind), None) for kind in kinds),
+        values[0] if values else None,
+    ]
+    return next((v for v in ranked if v is not None), None)
+
+
 def _user_fields(model: Any) -> scim_flow.UserFields:
-    emails = list(model.emails or [])
-    chosen = (
-        next((e for e in emails if e.primary), None)
-        or next((e for e in emails if (e.type or "").lower() == "work"), None)
-        or (emails[0] if emails else None)
-    )
+    chosen = _chosen(list(model.emails or []), "work")
+    phone = _chosen(list(model.phone_numbers or []), "mobile", "work")
     name = model.name
     display = model.display_name or (name.formatted if name else None) or ""
     if not display and name:
@@ -189,6 +196,7 @@ def _user_fields(model: Any) -> scim_flow.UserFields:
     return scim_flow.UserFields(
         user_name=model.user_name or "",
         address=(chosen.value if chosen else None) or model.user_name or "",
+        phone=(phone.value if phone else None) or "",
         display_name=display,
         external_id=model.external_id,
         active=model.active is not False,

@@ -74,6 +74,7 @@ class UserFields:
 
     user_name: str
     address: str  # the work email as sent (or the userName); normalised here
+    phone: str = ""  # the mobile (or work) number as sent, for someone with no usable email
     display_name: str = ""
     external_id: str | None = None
     active: bool = True
@@ -142,13 +143,23 @@ def members_of_group(session: Session, group: ScimGroup) -> list[tuple[ScimUser,
     return directory.members_of_group(session, [group.id])[group.id]
 
 
-def _address(session: Session, text: str) -> str:
-    """The normalised email a person is invited at, or "" when the directory gave none (then
-    they are recorded and invited once an email arrives)."""
-    parsed = members_service.parse_recipient(session, text or "")
-    if parsed.address is None or "@" not in parsed.address:
-        return ""
-    return parsed.address
+def _address(session: Session, fields: UserFields) -> str:
+    """Where a person is invited: their email (the one the face chose, else the userName),
+    normalised, else their phone number (invited by text message). Someone with neither could
+    never be invited: refused (400, naming the attributes), nothing kept."""
+    for text in dict.fromkeys((fields.address, fields.user_name)):
+        parsed = members_service.parse_recipient(session, text or "")
+        if parsed.address is not None and "@" in parsed.address:
+            return parsed.address
+    if fields.phone:
+        parsed = members_service.parse_recipient(session, fields.phone)
+        if parsed.address is not None and "@" not in parsed.address:
+            return parsed.address
+    raise InvalidInput(
+        f"No way to invite “{fields.user_name}”: neither userName nor emails (primary or work) is a "
+        "usable email address, and phoneNumbers gives no usable number.",
+        field="userName",
+    )
 
 
 def _name_free(session: Session, actor: Actor, user_name: str, row_id: uuid.UUID | None = None) -> None:
@@ -243,12 +254,12 @@ def create_user(session: Session, actor: Actor, fields: UserFields) -> ScimUser:
         actor.portal.id,
         user_name=user_name,
         external_id=fields.external_id,
-        address=_address(session, fields.address or user_name),
+        address=_address(session, fields),
         display_name=fields.display_name[:200],
         active=fields.active,
         resource=fields.resource,
     )
-    if fields.active and row.address:
+    if fields.active:
         _invite(session, actor, row)
     return row
 
@@ -260,7 +271,7 @@ def replace_user(session: Session, actor: Actor, row: ScimUser, fields: UserFiel
     if not user_name:
         raise InvalidInput("userName is required.", field="userName")
     _name_free(session, actor, user_name, row.id)
-    address = _address(session, fields.address or user_name)
+    address = _address(session, fields)
     if address != row.address and status_of(session, actor, row) in ("none", "invited"):
         pending = _pending_invitation(session, actor, row)
         if pending is not None:
