@@ -186,6 +186,7 @@ PORTAL_SETTINGS = {
     "client_sign_in_link_minutes": "client sign-in link lifetime",
     "internal_sign_in_link_minutes": "internal sign-in link lifetime",
     "scim_new_users": "way new SCIM users come in",
+    "scim_products": "products new SCIM users get",
     "mandatory_notifications": "required notifications",
 }
 PORTAL_RULES = {

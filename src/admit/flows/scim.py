@@ -194,6 +194,9 @@ def _invite(session: Session, actor: Actor, row: ScimUser) -> None:
     under the per-person limit (``wait_turn``: a directory is not there to try again); anything
     else that stops the invitation is the request's error, so the answer never says more than
     what happened (a deactivated member is recorded and not invited: see ``create_user``)."""
+    # The products chosen on Settings → SCIM, those still enabled (``check_options``' rule).
+    chosen = portals_service.still_enabled(actor.portal, actor.portal.scim_products)
+    options = check_options(actor, user_type="internal", products=chosen)
     if actor.portal.scim_new_users == "quiet":
         left = members_flow.add_quietly(
             session,
@@ -201,11 +204,10 @@ def _invite(session: Session, actor: Actor, row: ScimUser) -> None:
             [(row.address, row.display_name)],
             user_type="internal",
             role=str(Role.MEMBER),
-            products=list(actor.portal.enabled_products),
+            products=list(options.products),
         )
         if not left:
             return
-    options = check_options(actor, user_type="internal")
     recipient = pipeline.Recipient.parse(session, row.address)
     recipient.name = row.display_name
     result = pipeline.invite(session, actor, [recipient], options, via="scim", wait_turn=True).results[0]

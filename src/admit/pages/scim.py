@@ -64,11 +64,16 @@ def scim_token_create(
     "/p/{slug}/settings/scim/new-users", name="portals:scim_new_users", dependencies=[Depends(check_csrf)]
 )
 def scim_new_users(
-    request: Request, actor: PageActor, session: SessionDep, scim_new_users: str = Form("")
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    scim_new_users: str = Form(""),
+    products: list[str] = Form(default_factory=list),
 ) -> Response:
-    """What a new user from the identity provider gets: an invitation, or added quietly."""
+    """What a new user from the identity provider gets: an invitation, or added quietly; and
+    the products they get."""
     try:
-        portals_service.update_settings(session, actor, scim_new_users=scim_new_users)
+        portals_service.update_settings(session, actor, scim_new_users=scim_new_users, scim_products=products)
     except DomainError as exc:
         return _page(request, session, actor, exc.status, error=form_error(session, exc))
     return redirect(f"/p/{actor.portal.slug}/settings/scim", notice="Saved.")

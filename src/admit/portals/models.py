@@ -65,6 +65,8 @@ class Portal(Base):
     # What a SCIM client's new (active) user gets: an invitation, or "quiet" (made a member
     # without an email; they sign in when they come).
     scim_new_users: Mapped[str] = mapped_column(String(16), default="invite", server_default="invite")
+    # What a SCIM client's new people get (Settings → SCIM); none, as the Invite box, unless chosen.
+    scim_products: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     # An IANA zone (``Europe/Paris``): actions' due dates are days here, and reminders go out then.
     time_zone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
 

@@ -128,6 +128,10 @@ class PortalRead(BaseModel):
         description="What a SCIM client's new user gets: `invite` (an invitation email) or `quiet` "
         "(made a member without one; they sign in when they come).",
     )
+    scim_products: list[str] = Field(
+        default_factory=list,
+        description="The products a SCIM client's new people get (none unless chosen, as the Invite box).",
+    )
     client_sign_in: ClientSignIn = Field(description="The sign-in policy for clients.")
     internal_sign_in: InternalSignIn = Field(description="The sign-in policy for internal users.")
     created_at: datetime
@@ -219,6 +223,9 @@ class PortalUpdate(BaseModel):
     time_zone: str | None = Field(default=None, description="An IANA time zone name, e.g. `Europe/Paris`.")
     scim_new_users: Literal["invite", "quiet"] | None = Field(
         default=None, description="`invite` or `quiet` (see the read)."
+    )
+    scim_products: list[str] | None = Field(
+        default=None, max_length=20, description="Products enabled in the portal (see the read)."
     )
     sms_countries: list[str] | None = Field(
         default=None,

@@ -13,7 +13,7 @@ import zoneinfo
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from enum import Enum
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 from typing import Any, Final
 
 import phonenumbers
@@ -322,6 +322,7 @@ def update_settings(
     internal_sign_in_link_minutes: int | None = None,
     mandatory_notifications: list[str] | None = None,
     scim_new_users: str | None = None,
+    scim_products: list[str] | None = None,
     time_zone: str | None = None,
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
@@ -389,6 +390,7 @@ def update_settings(
         within(0, MAX_SMS_DAILY_BUDGET, f"Texts a day: 0 (none) to {MAX_SMS_DAILY_BUDGET:,}."),
     )
     check("scim_new_users", scim_new_users, _scim_new_users)
+    check("scim_products", scim_products, partial(check_products, portal))
     checks.done()
     changes: dict[str, list[Any]] = {}
     for name, value in wanted.items():
