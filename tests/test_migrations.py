@@ -157,3 +157,59 @@ def test_a_first_start_migrates_without_warnings(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "Warning" not in done.stderr, done.stderr
+
+
+def test_web_sessions_user_agent_and_last_seen_go_up_and_down(database_url, tmp_path):
+    """On both backends: up to head, a session signed in before the upgrade is last seen when it
+    signed in; down one step, the two columns are gone and the session stays; up again."""
+    import uuid
+    from datetime import datetime
+
+    from sqlalchemy import create_engine, inspect, text
+
+    from admit.db import normalize_url
+    from admit.migrate import downgrade, upgrade
+    from tests import conftest
+
+    if database_url.startswith("sqlite"):
+        url, drop = f"sqlite:///{tmp_path / 'sessions.db'}", None
+    else:
+        url, drop = conftest._create_pg_database()
+    try:
+        upgrade(url, "d8e9f0a10043")  # before the sessions' columns
+        engine = create_engine(normalize_url(url))
+        ids = (lambda u: u.hex) if url.startswith("sqlite") else str
+        user, web_session = uuid.uuid4(), uuid.uuid4()
+        signed_in = datetime(2026, 12, 1, 9, 30)
+        with engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO users (id, email, name, created_at) VALUES (:id, 'old@acme.com', '', :t)"),
+                {"id": ids(user), "t": signed_in},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO web_sessions (id, token_hash, user_id, csrf_token, created_at, expires_at)"
+                    " VALUES (:id, 'hash', :user, 'csrf', :now, :now)"
+                ),
+                {"id": ids(web_session), "user": ids(user), "now": signed_in},
+            )
+
+        def columns() -> set[str]:
+            with engine.connect() as conn:
+                return {c["name"] for c in inspect(conn).get_columns("web_sessions")}
+
+        upgrade(url)
+        assert {"user_agent", "last_seen_at"} <= columns()
+        with engine.connect() as conn:
+            seen = conn.execute(text("SELECT last_seen_at FROM web_sessions")).scalar()
+        assert seen is not None and str(seen).startswith("2026-12-01 09:30"), seen
+        downgrade(url, "d8e9f0a10043")
+        assert not {"user_agent", "last_seen_at"} & columns()
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM web_sessions")).scalar() == 1
+        upgrade(url)
+        assert {"user_agent", "last_seen_at"} <= columns()
+        engine.dispose()
+    finally:
+        if drop:
+            conftest._drop_pg_database(drop)

@@ -43,6 +43,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | webhook_not_found          | WebhookNotFound         | 404  | no such webhook endpoint or message here     |
 | scim_token_not_found       | ScimTokenNotFound       | 404  | no such SCIM token in this portal            |
 | hr_connection_not_found    | HrConnectionNotFound    | 404  | no such HR connection (or run) here          |
+| session_not_found          | SessionNotFound         | 404  | no such browser session of yours             |
 | method_not_allowed         | MethodNotAllowed        | 405  | the route does not take this HTTP method     |
 | conflict                   | Conflict                | 409  | the current state does not allow it |
 | invitation_not_pending     | InvitationNotPending    | 409  | the invitation was accepted or revoked       |
@@ -138,6 +139,7 @@ class ErrorCode(StrEnum):
     WEBHOOK_NOT_FOUND = "webhook_not_found"
     SCIM_TOKEN_NOT_FOUND = "scim_token_not_found"
     HR_CONNECTION_NOT_FOUND = "hr_connection_not_found"
+    SESSION_NOT_FOUND = "session_not_found"
     HR_SYSTEM_FAILED = "hr_system_failed"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
@@ -497,6 +499,12 @@ class HrConnectionNotFound(NotFound):
     """No such HR connection (or sync run of it) in this portal."""
 
     code = ErrorCode.HR_CONNECTION_NOT_FOUND
+
+
+class SessionNotFound(NotFound):
+    """No such browser session of the signed-in person's (someone else's, or signed out)."""
+
+    code = ErrorCode.SESSION_NOT_FOUND
 
 
 class MethodNotAllowed(DomainError):

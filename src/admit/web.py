@@ -201,22 +201,30 @@ CHALLENGE_COOKIE = "admit_challenge"
 
 def sign_in_browser(
     session: Session,
+    request: Request,
     response: Response,
     user: User,
     *,
     via: auth_service.Via,
-    ip: str | None,
     second_factor_done: bool = False,
     made_in: tuple[Portal, Member] | None = None,
 ) -> WebSession | auth_service.Challenge:
     """Pass the sign-in gate (``auth.service.sign_in``) and give the browser its session cookie:
-    how both faces sign someone in. When the gate answers a challenge (a second factor is due)
-    there is no session: the browser keeps the challenge in a short cookie, and a page's
+    how both faces sign someone in. The session keeps where it came from (the client's address
+    and User-Agent: the person's list of where they are signed in shows them). When the gate
+    answers a challenge (a second factor is due) there is no session: the browser keeps the
+    challenge in a short cookie, and a page's
     redirect goes to the code first (``/login/two-factor``), then where it was going; the API
     answers it (``challenge_problem``). ``made_in``: the account was made in this request
     (``auth.service.two_factor_due``)."""
     outcome = auth_service.sign_in(
-        session, user, via=via, ip=ip, second_factor_done=second_factor_done, made_in=made_in
+        session,
+        user,
+        via=via,
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+        second_factor_done=second_factor_done,
+        made_in=made_in,
     )
     settings = context.of(session).settings
     if isinstance(outcome, auth_service.Challenge):

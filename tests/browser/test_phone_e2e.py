@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from admit.flows import workspace_people
 from admit.members import service as members_service
 from admit.workspaces import service as workspaces_service
+from tests.auth.test_sessions import IPHONE_SAFARI, WINDOWS_FIREFOX
 from tests.browser import gestures
 from tests.factories import OWNER_PASSWORD, actor_for, create_portal, invite
 
@@ -155,3 +156,38 @@ def test_the_top_bar_keeps_logo_and_profile_on_one_line(new_context, live_server
         assert button["x"] + button["width"] >= viewport["width"] - 24, button
         assert logo["x"] + logo["width"] <= button["x"], (logo, button)
         assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_where_you_are_signed_in_reads_as_cards_on_a_phone(new_context, live_server, shot):
+    """The account page's list of where you are signed in, on a phone: a card a browser, its
+    name (and "This browser") across the card, each fact under its label, and the page no
+    wider than the phone; signing the other browser out takes it off the list."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    pages = []
+    for options in ({"user_agent": WINDOWS_FIREFOX}, {"user_agent": IPHONE_SAFARI, "viewport": PHONE}):
+        page = new_context(**options).new_page()
+        page.goto(live_server("/login"))
+        page.get_by_label("Email", exact=True).fill(pf.owner_email)
+        page.get_by_label("Password").fill(OWNER_PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        pages.append(page)
+    page = pages[1]
+    page.goto(live_server("/me/account"))
+    listed = page.locator("#sessions")
+    expect(listed.locator("thead")).to_be_hidden()
+    mine = listed.locator("tbody tr").first
+    expect(mine).to_contain_text("Safari on iPhone")
+    expect(mine).to_contain_text("This browser")
+    browser = mine.locator('td[data-label="Browser"]')
+    assert _width(browser) >= _width(mine) - 20, (_width(browser), _width(mine))
+    ip = mine.locator('td[data-label="Signed in from"]')
+    assert ip.evaluate("td => getComputedStyle(td, '::before').content") == '"Signed in from"'
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "account-sessions-390")
+    other = listed.locator("tbody tr", has_text="Firefox on Windows")
+    other.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_text("Signed out of Firefox on Windows.")).to_be_visible()
+    expect(listed.locator("tbody tr")).to_have_count(1)
+    pages[0].reload()
+    expect(pages[0].get_by_text("You were signed out. Sign in again to go on.")).to_be_visible()

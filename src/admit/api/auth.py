@@ -41,7 +41,6 @@ from admit.web import (
     Auth,
     SessionDep,
     SettingsDep,
-    client_ip,
     limit_sign_in,
     limit_token_guessing,
     portal_actor,
@@ -57,12 +56,12 @@ class LoginRequest(BaseModel):
 
 
 def _signed_in(
-    session: Session, response: Response, user: User, ip: str | None, via: auth_service.Via
+    session: Session, request: Request, response: Response, user: User, via: auth_service.Via
 ) -> LoginResponse:
     """Sign ``user`` in through the gate (the cookie) and answer with their portals; when a
     second factor is due, 401 with the challenge (``challenge_or``)."""
     return login_response(
-        session, user, challenge_or(sign_in_browser(session, response, user, via=via, ip=ip))
+        session, user, challenge_or(sign_in_browser(session, request, response, user, via=via))
     )
 
 
@@ -94,10 +93,10 @@ def memberships(session: Session, user: User, web_session: WebSession) -> list[P
 
 def session_as(
     session: Session,
+    request: Request,
     response: Response,
     auth: Auth,
     user: User,
-    ip: str | None,
     via: auth_service.Via,
     made_in: tuple[Portal, Member] | None = None,
 ) -> str:
@@ -107,7 +106,8 @@ def session_as(
     if auth.web_session is not None and auth.web_session.user_id == user.id:
         return auth.web_session.csrf_token
     auth_service.end_session(session, auth.raw_session)
-    return challenge_or(sign_in_browser(session, response, user, via=via, ip=ip, made_in=made_in)).csrf_token
+    outcome = sign_in_browser(session, request, response, user, via=via, made_in=made_in)
+    return challenge_or(outcome).csrf_token
 
 
 def challenge_or(outcome: WebSession | auth_service.Challenge) -> WebSession:
@@ -151,9 +151,8 @@ def two_factor(
     code = body.code or body.recovery_code or ""
     if body.challenge:
         user = auth_service.complete_two_factor(session, body.challenge, code)
-        ip = client_ip(request)
         web_session = sign_in_browser(
-            session, response, user, via=auth_service.Via.SECOND_FACTOR, ip=ip, second_factor_done=True
+            session, request, response, user, via=auth_service.Via.SECOND_FACTOR, second_factor_done=True
         )
         assert not isinstance(web_session, auth_service.Challenge)
     else:
@@ -173,10 +172,9 @@ def login(
     body: LoginRequest, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> LoginResponse:
     """Sign in with email and password; sets the session cookie."""
-    ip = client_ip(request)
     limit_sign_in(request)
     user = auth_service.login(session, email=body.email, password=body.password)
-    return _signed_in(session, response, user, ip, auth_service.Via.PASSWORD)
+    return _signed_in(session, request, response, user, auth_service.Via.PASSWORD)
 
 
 @router.post("/logout", status_code=204, operation_id="auth_logout")
@@ -230,10 +228,9 @@ def use_sign_in_link(
     token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> LoginResponse:
     """Use a sign-in link (once): sets the session cookie like /auth/login."""
-    ip = client_ip(request)
     limit_token_guessing(request)
     user = auth_service.use_sign_in_link(session, token)
-    return _signed_in(session, response, user, ip, auth_service.Via.SIGN_IN_LINK)
+    return _signed_in(session, request, response, user, auth_service.Via.SIGN_IN_LINK)
 
 
 class SignInCode(BaseModel):
@@ -252,9 +249,8 @@ def use_sign_in_code(
 ) -> LoginResponse:
     """Sign in with the 6-digit code a sign-in email carries beside its link (once; the link
     dies with it). Tries are limited per address; every wrong answer reads the same."""
-    ip = client_ip(request)
     user = auth_service.use_sign_in_code(session, email=body.email, code=body.code)
-    return _signed_in(session, response, user, ip, auth_service.Via.SIGN_IN_LINK)
+    return _signed_in(session, request, response, user, auth_service.Via.SIGN_IN_LINK)
 
 
 class PasswordResetRequest(BaseModel):
@@ -298,10 +294,9 @@ def use_password_reset(
 ) -> LoginResponse:
     """Choose the new password (the link works once): every other session of the account ends,
     and this one signs in (the session cookie, as /auth/login)."""
-    ip = client_ip(request)
     limit_token_guessing(request)
     user = auth_service.reset_password(session, token, body.password)
-    return _signed_in(session, response, user, ip, auth_service.Via.PASSWORD_RESET)
+    return _signed_in(session, request, response, user, auth_service.Via.PASSWORD_RESET)
 
 
 # --- the sign-in gate's steps (auth.gate) -----------------------------------------------------

@@ -221,7 +221,7 @@ def accept_invitation(
         session, token=token, name=body.name, password=body.password, current_user=auth.user, ip=ip
     )
     csrf = session_as(
-        session, response, auth, result.user, ip, auth_service.Via.INVITATION, made_in=result.made_in
+        session, request, response, auth, result.user, auth_service.Via.INVITATION, made_in=result.made_in
     )
     return AcceptResponse(
         user=UserRead.model_validate(result.user),

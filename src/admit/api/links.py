@@ -358,7 +358,7 @@ def confirm_signup(
     ip = client_ip(request)
     limit_token_guessing(request)
     result = signups_flow.confirm(session, token=token, password=body.password if body else None, ip=ip)
-    csrf = session_as(session, response, auth, result.user, ip, auth_service.Via.LINK_SIGNUP)
+    csrf = session_as(session, request, response, auth, result.user, auth_service.Via.LINK_SIGNUP)
     return ConfirmResponse(
         outcome=result.outcome,
         user=UserRead.model_validate(result.user),

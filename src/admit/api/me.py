@@ -1,24 +1,27 @@
 """The signed-in person's own account: who they are and what they may use in each portal, two-step
-verification (an authenticator app), and which optional messages they get."""
+verification (an authenticator app), where they are signed in (their browser sessions), and
+which optional messages they get."""
 
 from __future__ import annotations
+
+import uuid
 
 from fastapi import Request, Response
 from pydantic import BaseModel, Field
 
 from admit.api.auth import _browser, memberships
-from admit.api.deps import AuthDep
+from admit.api.deps import AuthDep, Limit
 from admit.api.errors import problems
 from admit.auth import second_factor
 from admit.auth import service as auth_service
-from admit.auth.schemas import Me, RecoveryCodes
-from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited
+from admit.auth.schemas import Me, RecoveryCodes, SessionPage, SessionRead
+from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited, SessionNotFound
 from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.members.schemas import UserRead
 from admit.notifications import preferences
-from admit.web import Auth, SessionDep, client_ip, sign_in_browser
+from admit.web import Auth, SessionDep, sign_in_browser
 
 router = Router(prefix="/me", tags=["me"])
 
@@ -121,10 +124,10 @@ def confirm(
         auth_service.challenge_user(session, body.challenge, use=True)
         web_session = sign_in_browser(
             session,
+            request,
             response,
             user,
             via=auth_service.Via.SECOND_FACTOR,
-            ip=client_ip(request),
             second_factor_done=True,
         )
         assert not isinstance(web_session, auth_service.Challenge)
@@ -157,6 +160,39 @@ def remove(body: TwoFactorOff, session: SessionDep, auth: AuthDep) -> Response:
     yours requires it."""
     user, _ = _browser(auth)
     auth_service.turn_off_two_factor(session, user, body.code)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/sessions",
+    response_model=SessionPage,
+    operation_id="me_sessions_list",
+    responses=problems(NotAuthenticated, InvalidInput),
+)
+def sessions(
+    session: SessionDep, auth: AuthDep, cursor: str | None = None, limit: Limit = 100
+) -> SessionPage:
+    """Where you are signed in: each browser session of yours, newest first, named from its
+    User-Agent ("Chrome on macOS"), with the address it signed in from, when, and when it was
+    last seen (to 10 minutes); ``current`` marks the one asking."""
+    _, web_session = _browser(auth)
+    rows, next_cursor = auth_service.list_sessions(session, web_session, cursor=cursor, limit=limit)
+    return SessionPage(
+        items=[SessionRead.of(row, current=web_session) for row in rows], next_cursor=next_cursor
+    )
+
+
+@router.delete(
+    "/sessions/{session_id}",
+    status_code=204,
+    operation_id="me_sessions_remove",
+    responses=problems(NotAuthenticated, SessionNotFound),
+)
+def sign_out_session(session_id: uuid.UUID, session: SessionDep, auth: AuthDep) -> Response:
+    """Sign one browser of yours out: its cookie stops working at once (audited). Someone
+    else's session, or one already ended: 404 ``session_not_found``."""
+    _, web_session = _browser(auth)
+    auth_service.sign_out_browser(session, web_session, session_id)
     return Response(status_code=204)
 
 

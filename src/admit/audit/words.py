@@ -59,6 +59,7 @@ PHRASES: dict[str, str] = {
     "user.password_changed": "changed their password",
     "user.renamed": "changed their name{was}",
     "user.signed_out_elsewhere": "signed out of every other browser",
+    "user.signed_out_browser": "signed out of {browser}",
     "user.second_factor_added": "turned on two-step verification",
     "user.second_factor_used": "passed two-step verification",
     "user.second_factor_removed": "turned off two-step verification",
@@ -130,6 +131,7 @@ BY_THEMSELVES = frozenset(
         "user.password_changed",
         "user.renamed",
         "user.signed_out_elsewhere",
+        "user.signed_out_browser",
         "user.second_factor_added",
         "user.second_factor_used",
         "user.second_factor_removed",
@@ -303,8 +305,15 @@ def sentence(event: Event, actor: str | None = None) -> str:
         if detail.get("from") and detail.get("to")
         else target,
         bulk_outcome=_bulk_outcome(detail),
+        browser=_browser(detail),
     )
     return f"{who} {text}{suffix}"
+
+
+def _browser(detail: dict[str, Any]) -> str:
+    """A browser signed out: "Safari on iPhone (203.0.113.7)"."""
+    named = detail.get("browser") or "a browser"
+    return f"{named} ({detail['ip']})" if detail.get("ip") else named
 
 
 # What a bulk action did to each person it could ("2 deactivated, 3 skipped").

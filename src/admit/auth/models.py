@@ -13,6 +13,9 @@ from admit.kit import clock
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
 
+# A browser's User-Agent is kept to this many characters (real ones are under 300).
+MAX_USER_AGENT = 400
+
 
 class WebSession(Base):
     """A signed-in browser (or API client using the cookie). Only the token's hash is stored."""
@@ -26,6 +29,9 @@ class WebSession(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(MAX_USER_AGENT))
+    # When a request last came with it, to ``auth.service.SEEN_EVERY`` (not written each time).
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # When this session proved a second factor (an authenticator code or a recovery code).
     second_factor_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.auth.models import MAX_KEY_DAYS, MAX_KEY_NAME
+from admit.kit.user_agents import browser_named
 from admit.members.schemas import UserRead
 from admit.portals.schemas import PortalMembershipRef
 
@@ -28,6 +29,37 @@ class SignedOutElsewhere(BaseModel):
     ended: int = Field(description="How many other browser sessions were ended.")
 
 
+class SessionRead(BaseModel):
+    """A browser signed in as you (a session): where and when it signed in, when last seen."""
+
+    id: uuid.UUID
+    browser: str = Field(description='Named from its User-Agent: "Chrome on macOS"; "Unknown browser".')
+    user_agent: str | None = Field(description="As the browser sent it (its first 400 characters).")
+    ip: str | None = Field(description="The address it signed in from.")
+    created_at: datetime = Field(description="When it signed in.")
+    last_seen_at: datetime | None = Field(description="Its last request, to 10 minutes.")
+    expires_at: datetime
+    current: bool = Field(description="This session: the one asking.")
+
+    @classmethod
+    def of(cls, row: WebSession, *, current: WebSession) -> SessionRead:
+        return cls(
+            id=row.id,
+            browser=browser_named(row.user_agent),
+            user_agent=row.user_agent,
+            ip=row.ip,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            expires_at=row.expires_at,
+            current=row.id == current.id,
+        )
+
+
+class SessionPage(BaseModel):
+    items: list[SessionRead]
+    next_cursor: str | None
+
+
 class SignInLinkSent(BaseModel):
     detail: str
 
@@ -37,7 +69,7 @@ class PasswordResetSent(BaseModel):
 
 
 if TYPE_CHECKING:
-    from admit.auth.models import ApiKey
+    from admit.auth.models import ApiKey, WebSession
 
 
 class ApiKeyCreate(BaseModel):

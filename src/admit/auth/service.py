@@ -15,14 +15,15 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy import Select, Update, bindparam, delete, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from admit import context, policy
 from admit.actor import Actor, key_words
 from admit.audit import service as audit_service
 from admit.auth import notices, second_factor
-from admit.auth.models import MAX_KEY_DAYS, MAX_KEY_NAME, ApiKey, LinkRequest, WebSession
+from admit.auth.models import MAX_KEY_DAYS, MAX_KEY_NAME, MAX_USER_AGENT, ApiKey, LinkRequest, WebSession
 from admit.db import rowcount, step_out
 from admit.errors import (
     ApiKeyNotFound,
@@ -33,10 +34,12 @@ from admit.errors import (
     InvalidInput,
     NotAuthenticated,
     PasswordResetGone,
+    SessionNotFound,
     SignInLinkGone,
 )
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
+from admit.kit.user_agents import browser_named
 from admit.members import service as members_service
 from admit.members.passwords import hash_chosen, verify_password
 from admit.notifications import service as notifications_service
@@ -67,6 +70,8 @@ __all__ = [
     "list_api_keys",
     "revoke_api_key",
     "create_api_key",
+    "list_sessions",
+    "sign_out_browser",
     "sign_out_elsewhere",
     "sign_out_everywhere",
     "end_session",
@@ -159,6 +164,7 @@ def sign_in(
     *,
     via: Via,
     ip: str | None = None,
+    user_agent: str | None = None,
     second_factor_done: bool = False,
     made_in: tuple[Portal, Member] | None = None,
 ) -> tuple[str, WebSession] | Challenge:
@@ -177,7 +183,11 @@ def sign_in(
             )
             return Challenge(due, raw_challenge, user)
     raw, web_session = start_session(
-        session, user, lifetime_hours=context.of(session).settings.session_lifetime_hours, ip=ip
+        session,
+        user,
+        lifetime_hours=context.of(session).settings.session_lifetime_hours,
+        ip=ip,
+        user_agent=user_agent,
     )
     if second_factor_done:
         second_factor.proved(session, web_session)
@@ -193,17 +203,27 @@ def sign_in(
 
 
 def start_session(
-    session: Session, user: User, *, lifetime_hours: int, ip: str | None = None
+    session: Session,
+    user: User,
+    *,
+    lifetime_hours: int,
+    ip: str | None = None,
+    user_agent: str | None = None,
 ) -> tuple[str, WebSession]:
-    """Create a browser session (``sign_in`` is the gate that calls this); returns the raw
+    """Create a browser session (``sign_in`` is the gate that calls this), with where it signed
+    in from (its address, its browser's User-Agent, cut to ``MAX_USER_AGENT``); returns the raw
     cookie value (never stored) and the row."""
     raw = new_token()
+    now = context.of(session).clock.now()
     web_session = WebSession(
         token_hash=hash_token(raw),
         user_id=user.id,
         csrf_token=secrets.token_urlsafe(32),
-        expires_at=context.of(session).clock.now() + timedelta(hours=lifetime_hours),
+        created_at=now,
+        expires_at=now + timedelta(hours=lifetime_hours),
         ip=ip,
+        user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
+        last_seen_at=now,
     )
     session.add(web_session)
     session.flush()
@@ -216,12 +236,33 @@ def _session_by_hash() -> Select[WebSession]:
     return select(WebSession).where(WebSession.token_hash == bindparam("b_hash"))
 
 
+# "Last seen" is kept to 10 minutes: a signed-in request writes it only when it is older.
+SEEN_EVERY = timedelta(minutes=10)
+
+
+@cache
+def _session_seen() -> Update:
+    return (
+        update(WebSession)
+        .where(WebSession.id == bindparam("b_id"))
+        .values(last_seen_at=bindparam("b_now"))
+        .execution_options(synchronize_session=False)
+    )
+
+
 def session_from_token(session: Session, raw: str | None) -> WebSession | None:
+    """The live session whose cookie is ``raw``; its ``last_seen_at`` moved to now when older
+    than ``SEEN_EVERY`` (one statement then; none on most requests). Written by a plain UPDATE:
+    a session ended meanwhile (signed out from elsewhere) updates nothing and fails nothing."""
     if not raw:
         return None
     row = session.scalar(_session_by_hash(), {"b_hash": hash_token(raw)})
-    if row is None or row.expires_at <= context.of(session).clock.now():
+    now = context.of(session).clock.now()
+    if row is None or row.expires_at <= now:
         return None
+    if row.last_seen_at is None or now - row.last_seen_at >= SEEN_EVERY:
+        session.execute(_session_seen(), {"b_id": row.id, "b_now": now})
+        set_committed_value(row, "last_seen_at", now)
     return row
 
 
@@ -255,6 +296,35 @@ def sign_out_elsewhere(session: Session, web_session: WebSession) -> int:
         user,
         "user.signed_out_elsewhere",
         detail={"sessions": ended},
+    )
+    return ended
+
+
+def list_sessions(
+    session: Session, web_session: WebSession, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[WebSession], str | None]:
+    """Where the person of ``web_session`` is signed in: their live browser sessions, newest
+    first (``web_session`` among them)."""
+    live = select(WebSession).where(
+        WebSession.user_id == web_session.user_id,
+        WebSession.expires_at > context.of(session).clock.now(),
+    )
+    return page(session, live, WebSession, cursor=cursor, limit=limit)
+
+
+def sign_out_browser(session: Session, web_session: WebSession, session_id: uuid.UUID) -> WebSession:
+    """End one session of the person of ``web_session`` (another browser of theirs): its cookie
+    stops working. Someone else's, or one already ended: ``SessionNotFound``. Audited, naming the
+    browser; returns the session ended."""
+    ended = session.get(WebSession, session_id)
+    if ended is None or ended.user_id != web_session.user_id:
+        raise SessionNotFound("No such session of yours: it may have been signed out already.")
+    session.execute(delete(WebSession).where(WebSession.id == ended.id))
+    members_service.audit_own(
+        session,
+        web_session.user,
+        "user.signed_out_browser",
+        detail={"browser": browser_named(ended.user_agent), "ip": ended.ip},
     )
     return ended
 

@@ -1,10 +1,13 @@
 """The signed-in person's own account, as a page (``/me/account``): their name, their password
-(a first one, or a new one given the current one), and two-step verification (set up an
-authenticator app, new recovery codes, turn it off). Thin over the services the API's ``/me``
-and ``/auth/password`` call."""
+(a first one, or a new one given the current one), two-step verification (set up an
+authenticator app, new recovery codes, turn it off), and where they are signed in (each
+browser, one signed out, or every other). Thin over the services the API's ``/me`` and
+``/auth/password`` call."""
 
 from __future__ import annotations
 
+import functools
+import uuid
 from typing import Any
 
 from fastapi import Depends, Form, Request, Response
@@ -16,7 +19,9 @@ from admit.auth import service as auth_service
 from admit.auth.models import WebSession
 from admit.errors import DomainError
 from admit.kit import ratelimit
+from admit.kit.pagination import every
 from admit.kit.routing import Router
+from admit.kit.user_agents import browser_named
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.members.models import User
@@ -36,9 +41,13 @@ def _signed_in(auth: Auth) -> tuple[User, WebSession]:
 
 
 def _page(
-    request: Request, session: Session, user: User, status_code: int = 200, **extra: Any
+    request: Request, session: Session, web_session: WebSession, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
+    user = web_session.user
     has_factor = second_factor.has_factor(session, user.id)
+    # Where they are signed in: this browser first, then the others, newest first.
+    sessions = every(functools.partial(auth_service.list_sessions, session, web_session))
+    sessions.sort(key=lambda s: s.id != web_session.id)
     response = render(
         request,
         "account/index.html",
@@ -56,6 +65,9 @@ def _page(
             "codes_left": second_factor.recovery_codes_left(session, user) if has_factor else None,
             "few_codes_left": second_factor.FEW_RECOVERY_CODES,
             "factor_required": has_factor and auth_service.two_factor_required_by(session, user),
+            "sessions": sessions,
+            "this_session": web_session,
+            "browser_named": browser_named,
             **extra,
         },
         status_code=status_code,
@@ -65,17 +77,17 @@ def _page(
 
 
 def _refused(
-    request: Request, session: Session, user: User, exc: DomainError, *, form: str, field: str
+    request: Request, session: Session, web_session: WebSession, exc: DomainError, *, form: str, field: str
 ) -> HTMLResponse:
     """The page again, the refusal beside the form (``form``) and the field (``field``) it is about."""
     message = form_error(session, exc)
-    return _page(request, session, user, exc.status, error=message, error_field=field, form=form)
+    return _page(request, session, web_session, exc.status, error=message, error_field=field, form=form)
 
 
 @router.get(HERE, name="account:show")
 def show(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
-    user, _ = _signed_in(auth)
-    return _page(request, session, user)
+    _, web_session = _signed_in(auth)
+    return _page(request, session, web_session)
 
 
 def _back_to_the_page() -> Response:
@@ -86,15 +98,18 @@ def _back_to_the_page() -> Response:
 
 for _form in ("name", "password", "recovery-codes", "two-factor/off", "sign-out-others"):
     router.add_api_route(f"{HERE}/{_form}", _back_to_the_page, methods=["GET"], include_in_schema=False)
+router.add_api_route(
+    f"{HERE}/sessions/{{session_id}}/sign-out", _back_to_the_page, methods=["GET"], include_in_schema=False
+)
 
 
 @router.post(f"{HERE}/name", name="account:name", dependencies=[Depends(check_csrf)])
 def rename(request: Request, session: SessionDep, auth: SignedIn, name: str = Form("")) -> Response:
-    user, _ = _signed_in(auth)
+    user, web_session = _signed_in(auth)
     try:
         members_service.rename(session, user, name)
     except DomainError as exc:
-        return _refused(request, session, user, exc, form="name", field="name")
+        return _refused(request, session, web_session, exc, form="name", field="name")
     return redirect(HERE, notice="Your name is saved." if user.name else "Your name is removed.")
 
 
@@ -113,9 +128,8 @@ def password(
             session, user, password, current=current_password if had else None, keep=web_session
         )
     except DomainError as exc:
-        return _refused(
-            request, session, user, exc, form="password", field=getattr(exc, "field", None) or "password"
-        )
+        field = getattr(exc, "field", None) or "password"
+        return _refused(request, session, web_session, exc, form="password", field=field)
     if had:
         return redirect(HERE, notice="Your password is changed. Every other browser is signed out.")
     return redirect(HERE, notice="Your password is saved: sign in with it from now on.")
@@ -128,6 +142,18 @@ def sign_out_others(session: SessionDep, auth: SignedIn) -> Response:
     if not ended:
         return redirect(HERE, notice="You were signed in nowhere else.")
     return redirect(HERE, notice=f"Signed out of {ended} other browser{'s' if ended > 1 else ''}.")
+
+
+@router.post(
+    f"{HERE}/sessions/{{session_id}}/sign-out",
+    name="account:sign_out_session",
+    dependencies=[Depends(check_csrf)],
+)
+def sign_out_session(session_id: uuid.UUID, session: SessionDep, auth: SignedIn) -> Response:
+    """One browser of theirs signed out (the list's Sign out); someone else's session: 404."""
+    _, web_session = _signed_in(auth)
+    ended = auth_service.sign_out_browser(session, web_session, session_id)
+    return redirect(HERE, notice=f"Signed out of {browser_named(ended.user_agent)}.")
 
 
 # --- two-step verification --------------------------------------------------------------------
@@ -174,11 +200,11 @@ def two_factor_on(request: Request, session: SessionDep, auth: SignedIn, code: s
 
 @router.post(f"{HERE}/recovery-codes", name="account:recovery_codes", dependencies=[Depends(check_csrf)])
 def recovery_codes(request: Request, session: SessionDep, auth: SignedIn, code: str = Form("")) -> Response:
-    user, _ = _signed_in(auth)
+    user, web_session = _signed_in(auth)
     try:
         codes = second_factor.replace_recovery_codes(session, user, code)
     except DomainError as exc:
-        return _refused(request, session, user, exc, form="codes", field="code")
+        return _refused(request, session, web_session, exc, form="codes", field="code")
     return render_step(
         request, recovery_codes=codes, renewed=True, continue_url=HERE, account=True, hide_nav=False
     )
@@ -186,9 +212,9 @@ def recovery_codes(request: Request, session: SessionDep, auth: SignedIn, code: 
 
 @router.post(f"{HERE}/two-factor/off", name="account:two_factor_off", dependencies=[Depends(check_csrf)])
 def two_factor_off(request: Request, session: SessionDep, auth: SignedIn, code: str = Form("")) -> Response:
-    user, _ = _signed_in(auth)
+    user, web_session = _signed_in(auth)
     try:
         auth_service.turn_off_two_factor(session, user, code)
     except DomainError as exc:
-        return _refused(request, session, user, exc, form="off", field="off_code")
+        return _refused(request, session, web_session, exc, form="off", field="off_code")
     return redirect(HERE, notice="Two-step verification is off.")

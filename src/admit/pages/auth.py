@@ -71,7 +71,7 @@ def land_after_joining(
     response = redirect(where, notice=welcome)
     if auth.user is None or auth.user.id != user.id:
         auth_service.end_session(session, auth.raw_session)
-        sign_in_browser(session, response, user, via=via, ip=client_ip(request), made_in=made_in)
+        sign_in_browser(session, request, response, user, via=via, made_in=made_in)
     return response
 
 
@@ -208,7 +208,7 @@ def setup_submit(
         }
         return render(request, "auth/setup.html", context, status_code=exc.status)
     response = redirect(f"/p/{portal.slug}/users", notice=f"{portal.name} is ready. Invite your team.")
-    sign_in_browser(session, response, user, via=auth_service.Via.SETUP, ip=client_ip(request))
+    sign_in_browser(session, request, response, user, via=auth_service.Via.SETUP)
     return response
 
 
@@ -258,7 +258,6 @@ def login_submit(
     password: str = Form(""),
     next: str = Form(""),
 ) -> Response:
-    ip = client_ip(request)
     try:
         limit_sign_in(request)
         user = auth_service.login(session, email=email, password=password)
@@ -277,7 +276,7 @@ def login_submit(
         )
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
-    sign_in_browser(session, response, user, via=auth_service.Via.PASSWORD, ip=ip)
+    sign_in_browser(session, request, response, user, via=auth_service.Via.PASSWORD)
     return response
 
 
@@ -344,7 +343,6 @@ def code_use(
     """The 6-digit code from the sign-in email, for someone reading it on another device.
     ``page``: "code" when it was typed on Sign in with a code (``code_form``), whose answer to a
     wrong code is that page again; else the page after asking (``request_link``)."""
-    ip = client_ip(request)
     try:
         # Tries are counted per address (the service) and, as every sign-in's, per client
         # address: guesses spread over many addresses are limited too.
@@ -363,7 +361,7 @@ def code_use(
     auth_service.end_session(session, auth.raw_session)
     # Where they were going, as the link would have led them (a workspace from an email).
     response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
-    sign_in_browser(session, response, user, via=auth_service.Via.SIGN_IN_LINK, ip=ip)
+    sign_in_browser(session, request, response, user, via=auth_service.Via.SIGN_IN_LINK)
     return response
 
 
@@ -392,13 +390,12 @@ def link_use(
     auth: PageAuth,
     next: str = Form(""),
 ) -> RedirectResponse:
-    ip = client_ip(request)
     limit_token_guessing(request)
     user = auth_service.use_sign_in_link(session, token)
     auth_service.end_session(session, auth.raw_session)
     # Where they were going when they asked for the link (a workspace), else their home.
     response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
-    sign_in_browser(session, response, user, via=auth_service.Via.SIGN_IN_LINK, ip=ip)
+    sign_in_browser(session, request, response, user, via=auth_service.Via.SIGN_IN_LINK)
     return response
 
 
@@ -449,7 +446,6 @@ def reset_submit(
     auth: PageAuth,
     password: str = Form(""),
 ) -> Response:
-    ip = client_ip(request)
     limit_token_guessing(request)
     try:
         user = auth_service.reset_password(session, token, password)
@@ -469,7 +465,7 @@ def reset_submit(
         )
     auth_service.end_session(session, auth.raw_session)
     response = redirect(home_for(session, user))
-    outcome = sign_in_browser(session, response, user, via=auth_service.Via.PASSWORD_RESET, ip=ip)
+    outcome = sign_in_browser(session, request, response, user, via=auth_service.Via.PASSWORD_RESET)
     if isinstance(outcome, auth_service.Challenge):
         say(response, "Your password was changed. One more step: the code from your authenticator app.")
     else:

@@ -26,7 +26,7 @@ from admit.kit.routing import Router
 from admit.members.models import User
 from admit.pages.auth import home_for
 from admit.pages.deps import PageAuth, SignedIn, check_csrf, form_error, redirect, render, safe_next
-from admit.web import CHALLENGE_COOKIE, Auth, SessionDep, client_ip, portal_actor, sign_in_browser
+from admit.web import CHALLENGE_COOKIE, Auth, SessionDep, portal_actor, sign_in_browser
 
 router = Router()
 
@@ -94,10 +94,10 @@ def two_factor_page(request: Request, session: SessionDep, next: str = "") -> Re
 def _finish(request: Request, session: Session, user: User, response: Response) -> Response:
     sign_in_browser(
         session,
+        request,
         response,
         user,
         via=auth_service.Via.SECOND_FACTOR,
-        ip=client_ip(request),
         second_factor_done=True,
     )
     response.delete_cookie(CHALLENGE_COOKIE, path="/")
