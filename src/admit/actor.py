@@ -46,6 +46,15 @@ def scim_words(name: str) -> str:
     return f"SCIM ({name})" if name else "SCIM"
 
 
+def hr_words(system: str, host: str) -> str:
+    """An HR connection as words name it, mid-sentence: its system ("BambooHR"), or for a list
+    at a URL, where it is ("the HR list at 127.0.0.1:8851"; "the HR list" with no host). The one
+    place of it: ``directory.hr.service.name_of`` reads a connection's parts into it."""
+    if system:
+        return system
+    return f"the HR list at {host}" if host else "the HR list"
+
+
 def scim_of_label(label: str) -> str | None:
     """How words name the SCIM token of an actor label; None for any other label."""
     found = _SCIM_LABEL.match(label)

@@ -167,8 +167,16 @@ def update(session: Session, actor: Actor, conn: HrConnection, body: dict[str, A
 
 def _hr_actor(portal: Portal, conn: HrConnection, started_by: User | None, ip: str | None = None) -> Actor:
     """Who acts for a sync: the portal as an admin, named ``hr:<system>`` in the audit log (and
-    the admin who pressed Send, when one did: invitations name them as the inviter)."""
-    return Actor(portal=portal, role=Role.ADMIN, user=started_by, ip=ip, shown_as=f"hr:{conn.provider}")
+    the admin who pressed Send, when one did: invitations name them as the inviter; on
+    auto-pilot they name the connection, "BambooHR", ``directory.hr.service.heading_of``)."""
+    return Actor(
+        portal=portal,
+        role=Role.ADMIN,
+        user=started_by,
+        ip=ip,
+        shown_as=f"hr:{conn.provider}",
+        named_as=hr.heading_of(conn),
+    )
 
 
 def _fetch(session: Session, conn: HrConnection) -> list[Employee]:

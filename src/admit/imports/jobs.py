@@ -206,10 +206,17 @@ def _importer(session: Session, imp: InvitationImport) -> Actor:
     """Who the worker acts as for ``imp``: whoever started it, with the role they had then. The
     person (``user``) is who the invitations and the audit log name, by their name in the
     portal; the label (``shown_as``: their address, or an API key's) is how the events were
-    written when they started it."""
+    written when they started it; what made it when no person did (``named_as``: "BambooHR") is
+    how its invitations name their inviter."""
     portal = portals_service.get_or_raise(session, imp.portal_id)
     inviter = members_service.get_user(session, imp.created_by_id) if imp.created_by_id else None
-    return Actor(portal=portal, role=Role(imp.actor_role), user=inviter, shown_as=imp.actor_label)
+    return Actor(
+        portal=portal,
+        role=Role(imp.actor_role),
+        user=inviter,
+        shown_as=imp.actor_label,
+        named_as=imp.inviter_label,
+    )
 
 
 def _finish(db: Database, import_id: uuid.UUID, lease: datetime | None) -> ImportState:

@@ -51,6 +51,9 @@ class InvitationImport(Base):
     created_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     actor_label: Mapped[str] = mapped_column(String(320))
     actor_role: Mapped[str] = mapped_column(String(16))
+    # What made it when no person did (``Actor.named_as``: an HR sync on auto-pilot, "BambooHR"):
+    # its invitations name it as their inviter. None otherwise.
+    inviter_label: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[str] = mapped_column(String(16), default=QUEUED)
     user_type: Mapped[str] = mapped_column(String(16))
     role: Mapped[str] = mapped_column(String(16))

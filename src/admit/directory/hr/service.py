@@ -17,7 +17,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
-from admit.actor import Actor
+from admit.actor import Actor, hr_words
 from admit.audit import service as audit_service
 from admit.db import rowcount
 from admit.directory.hr import providers
@@ -94,10 +94,8 @@ def name_of(conn: HrConnection) -> str:
     list at a URL, where it is ("the HR list at 127.0.0.1:8851": "JSON/CSV URL" is the kind of
     connection, not which one). Mid-sentence; ``heading_of`` starts a line."""
     provider = providers.get(conn.provider)
-    if provider is not None and provider.default_base_url:
-        return provider.title
-    host = urlsplit(conn.base_url or "").netloc
-    return f"the HR list at {host}" if host else "the HR list"
+    system = provider.title if provider is not None and provider.default_base_url else ""
+    return hr_words(system, urlsplit(conn.base_url or "").netloc)
 
 
 def heading_of(conn: HrConnection) -> str:
