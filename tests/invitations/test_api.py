@@ -126,6 +126,7 @@ class TestCreate:
             "queued",
         )
         assert inv["invited_by"]["email"] == pf.owner_email
+        assert inv["invited_by_label"] == "Olive Owner"  # as User Management's Invited by says
         assert [(s["recipient"], s["code"]) for s in body["results"][1:]] == [
             ("nope", "invalid_recipient"),
             ("ada@example.com", "duplicate"),

@@ -51,3 +51,13 @@ def test_the_name_and_the_connection_are_on_the_invitation(db, worker, client, s
 def test_display_name_is_the_name_when_given(client, scim, portal):
     assert scim.post("/Users", ada(displayName="Countess Lovelace")).status_code == 201
     assert people(client, portal)["ada@acme.com"]["name"] == "Countess Lovelace"
+
+
+def test_the_api_names_the_connection_where_no_person_invited(client, scim, portal):
+    """``invited_by`` is the person who invited (null here: nobody did), and ``invited_by_label``
+    says who did in words, as User Management's Invited by does."""
+    assert scim.post("/Users", ada()).status_code == 201
+    r = client.get(f"/api/v1/portals/{portal.slug}/invitations", headers=portal.headers())
+    assert r.status_code == 200, r.text
+    (inv,) = r.json()["items"]
+    assert (inv["invited_by"], inv["invited_by_label"]) == (None, "SCIM (Okta)")

@@ -127,12 +127,17 @@ class Invitation(Base):
 
     invited_by: Mapped[User | None] = relationship(lazy="joined")
 
-    def inviter_name(self, portal_name: str) -> str:
-        """How messages name who invited them: the person, else what made it ("SCIM (Okta)"),
-        else the portal."""
+    @property
+    def invited_by_label(self) -> str | None:
+        """Who invited them, in words: the person, else what made it ("SCIM (Okta)",
+        "BambooHR"); None when neither (the portal itself)."""
         if self.invited_by is not None:
             return self.invited_by.label
-        return self.inviter_label or portal_name
+        return self.inviter_label
+
+    def inviter_name(self, portal_name: str) -> str:
+        """How messages name who invited them: ``invited_by_label``, else the portal."""
+        return self.invited_by_label or portal_name
 
     def effective_status(self, now: datetime | None = None) -> InvitationStatus:
         if self.status == PENDING and self.expires_at <= (now or clock.now()):

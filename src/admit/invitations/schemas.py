@@ -57,7 +57,11 @@ class InvitationRead(BaseModel):
     message: str
     status: Literal["pending", "accepted", "expired", "revoked"]
     expires_at: datetime
-    invited_by: UserRead | None
+    invited_by: UserRead | None = Field(description="The person who invited them; null when no person did.")
+    invited_by_label: str | None = Field(
+        description="Who invited them, as User Management's Invited by says it: the person's name, else "
+        'what made the invitation ("SCIM (Okta)", "BambooHR"); null when neither.'
+    )
     created_at: datetime
     last_sent_at: datetime | None
     send_count: int
@@ -88,6 +92,7 @@ class InvitationRead(BaseModel):
             status=inv.effective_status(),
             expires_at=inv.expires_at,
             invited_by=UserRead.model_validate(inv.invited_by) if inv.invited_by else None,
+            invited_by_label=inv.invited_by_label,
             created_at=inv.created_at,
             last_sent_at=inv.last_sent_at,
             send_count=inv.send_count,
