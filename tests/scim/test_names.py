@@ -5,7 +5,9 @@ you to join Acme Inc", "Hello,") and "—". Both databases."""
 
 from __future__ import annotations
 
+from admit.flows import join
 from admit.notifications import mailbox
+from tests.factories import PASSWORD, last_link
 from tests.scim.test_scim_users_groups import PATCH, USER
 
 
@@ -61,3 +63,14 @@ def test_the_api_names_the_connection_where_no_person_invited(client, scim, port
     assert r.status_code == 200, r.text
     (inv,) = r.json()["items"]
     assert (inv["invited_by"], inv["invited_by_label"]) == (None, "SCIM (Okta)")
+
+
+def test_who_joined_through_it_was_invited_by_the_connection(db, worker, client, scim, portal):
+    """Once they accept, their member row on User Management still says who invited them, as a
+    person's accepted invitation does (it said "—")."""
+    assert scim.post("/Users", ada()).status_code == 201
+    worker.drain()
+    with db.unit_of_work() as session:
+        join.accept(session, token=last_link(db, "ada@acme.com"), password=PASSWORD)
+    row = people(client, portal)["ada@acme.com"]
+    assert (row["kind"], row["invited_by"]) == ("member", "SCIM (Okta)")

@@ -225,6 +225,7 @@ def join(
         products=portals_service.still_enabled(portal, invitation.products),
         via=VIA_INVITATION,
         invited_by_id=invitation.invited_by_id,
+        inviter_label=invitation.inviter_label,
         new_user=new_user,
     )
     invitation.member_id = member.id

@@ -103,6 +103,9 @@ class Member(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     products: Mapped[list[str]] = mapped_column(JSON, default=list)
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # What made the invitation they joined by when no person did ("SCIM (Okta)", "BambooHR": the
+    # invitation's ``inviter_label``); None otherwise.
+    inviter_label: Mapped[str | None] = mapped_column(String(120))
     # One of JOINED_VIA: how they came in last (None: before it was kept, migration f4a5b6c70039).
     joined_via: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -17,7 +17,6 @@ from sqlalchemy import (
     BindParameter,
     CompoundSelect,
     Select,
-    String,
     bindparam,
     func,
     literal,
@@ -537,6 +536,7 @@ def activate(
     products: list[str],
     via: str,
     invited_by_id: uuid.UUID | None = None,
+    inviter_label: str | None = None,
     new_user: bool = False,
 ) -> Member:
     """Make a user an active member of a portal with this type, role and products.
@@ -545,8 +545,10 @@ def activate(
     row, or the existing one written over. Callers decide whether the person may join; the one
     rule held here, whoever calls, is that a deactivated member is never written over (403
     ``member_deactivated``: Reactivate, ``set_status``, is their way back), even one deactivated
-    after the caller looked. ``via``: how they come in (``models.JOINED_VIA``). ``new_user``: the
-    user was made in this transaction, so they have no membership to look for.
+    after the caller looked. ``via``: how they come in (``models.JOINED_VIA``). ``invited_by_id``
+    or ``inviter_label``: who invited them, a person or what made the invitation when no person
+    did ("SCIM (Okta)"); either one replaces whoever invited them before. ``new_user``: the user
+    was made in this transaction, so they have no membership to look for.
     """
     assert via in JOINED_VIA, via
     member = None if new_user else get_membership(session, portal_id, user_id)
@@ -562,8 +564,8 @@ def activate(
     member.activated_at = context.of(session).clock.now()
     member.deactivated_at = None
     member.joined_via = via
-    if invited_by_id is not None:
-        member.invited_by_id = invited_by_id
+    if invited_by_id is not None or inviter_label is not None:
+        member.invited_by_id, member.inviter_label = invited_by_id, inviter_label
     session.flush()
     return member
 
@@ -834,7 +836,7 @@ def roster_select(
                 Member.status.label("status"),
                 Member.invited_by_id.label("invited_by_id"),
                 Member.joined_via.label("via"),
-                literal(None, type_=String()).label("inviter_label"),
+                Member.inviter_label.label("inviter_label"),
                 literal(None, type_=UTCDateTime()).label("last_sent_at"),
                 Member.sort_name.label("sort_name"),
                 Member.created_at.label("sort_sent"),

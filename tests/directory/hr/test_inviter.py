@@ -9,8 +9,10 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from admit.flows import join
 from admit.notifications import mailbox
 from tests.directory.hr.fakes import Person
+from tests.factories import PASSWORD, last_link
 from tests.scim.test_names import people
 
 ADA = Person(id="1", first_name="Ada", last_name="Lovelace", email="ada@acme.com")
@@ -41,3 +43,15 @@ def test_a_run_an_admin_started_names_the_admin(hr, fake, db, client, portal):
     assert hr.sync()["status"] == "done"
     assert people(client, portal)["ada@acme.com"]["invited_by"] == "Olive Owner"
     assert "Olive Owner invited you to join Acme Inc" in invitation_email(db)
+
+
+@pytest.mark.parametrize("fake", ["bamboohr"], indirect=True)
+def test_who_joined_on_auto_pilot_was_invited_by_the_connection(hr, fake, db, worker, client, portal):
+    fake.people = [ADA]
+    hr.connect(schedule="hourly")
+    worker.run_once(sweep=False)
+    worker.drain()
+    with db.unit_of_work() as session:
+        join.accept(session, token=last_link(db, "ada@acme.com"), password=PASSWORD)
+    row = people(client, portal)["ada@acme.com"]
+    assert (row["kind"], row["invited_by"]) == ("member", "BambooHR")
