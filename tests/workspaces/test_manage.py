@@ -727,7 +727,7 @@ class TestDeleteWorkspaces:
             "Delete workspace Q3 Audti? 2 people stay in the portal. 1 invitation not accepted yet"
             " stands as a portal invitation (revoke it in User Management). Its 1 message, 1 action"
             " and 1 join request waiting for an answer will be deleted, and its workspace link stops"
-            " working. This cannot be undone."
+            " working. Whoever asked to join is told by email. This cannot be undone."
         )
         url = f"/p/{pf.slug}/workspaces/{ws['id']}/delete"
         assert re.search(rf'data-confirm-action="[^"]*{url}"', text)

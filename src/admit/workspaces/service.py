@@ -230,6 +230,8 @@ class Contents:
             said.append(f"Its {things} will be deleted, and {link}.")
         else:
             said.append(f"{link.capitalize()}.")
+        if self.join_requests:  # delete_workspace tells them (``_tell_requester``)
+            said.append("Whoever asked to join is told by email.")
         said.append("This cannot be undone.")
         return " ".join(said)
 
