@@ -87,6 +87,12 @@ class Actor:
         return "system"
 
     @property
+    def inviter_label(self) -> str | None:
+        """What an invitation (or a quiet add) it makes says invited them when no person did:
+        ``named_as`` ("SCIM (Okta)", "BambooHR"); None when a person acts (theirs is the name)."""
+        return self.named_as if self.user_id is None else None
+
+    @property
     def display_name(self) -> str:
         """How messages name whoever acts ("Olive Owner invited you"): the person, the maker of
         the API key, or the portal itself for the system."""

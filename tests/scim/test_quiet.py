@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from admit.notifications import mailbox
 from tests.factories import OWNER_PASSWORD, create_portal, csrf_of, member_joins, sign_in_page, token_in
+from tests.scim.test_names import people
 from tests.scim.test_scim_users_groups import invitation_status, member_of, okta_user
 
 
@@ -21,6 +22,8 @@ def test_quiet_users_are_members_at_once_and_sign_in_by_link(db, worker, client,
     assert scim.post("/Users", okta_user("known@acme.com")).status_code == 201
     worker.drain()
     assert member_of(db, portal, "quiet.one@acme.com").status == "active"
+    # Added by the connection, as an invitation of it would say (User Management's Invited by).
+    assert people(client, portal)["quiet.one@acme.com"]["invited_by"] == "SCIM (Okta)"
     assert invitation_status(db, portal, "quiet.one@acme.com") == []
     with db.unit_of_work() as s:
         assert mailbox.messages(s, to="quiet.one@acme.com") == []  # no email

@@ -71,6 +71,7 @@ def add_quietly(
             products=list(products),
             via=VIA_ADDED,
             invited_by_id=actor.user_id,
+            inviter_label=actor.inviter_label,
             new_user=True,
         )
         added.append((member.id, address, {"quietly": True}))

@@ -240,7 +240,7 @@ def create(
         created_by_id=actor.user_id,
         actor_label=actor.label,
         actor_role=str(actor.role),
-        inviter_label=actor.named_as if actor.user_id is None else None,
+        inviter_label=actor.inviter_label,
         status=PREVIEWED if not start else QUEUED,
         user_type=str(options.user_type),
         role=str(options.role),

@@ -492,7 +492,7 @@ def _write(
             "status": PENDING,
             "expires_at": expires_at,
             "invited_by_id": actor.user_id,
-            "inviter_label": actor.named_as if actor.user_id is None else None,
+            "inviter_label": actor.inviter_label,
             "created_at": now,
             "last_sent_at": now,
             "send_count": 1,
