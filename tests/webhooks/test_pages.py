@@ -131,6 +131,12 @@ def test_a_failing_endpoint_and_its_retrying_messages_say_so(client, db, receive
     health = re.search(r'<td data-label="Status">(.*?)</td>', listed.text, re.S).group(1)
     assert "Failing — last 2 deliveries failed" in re.sub(r"<[^>]+>", "", health), health
     assert "Enabled" not in health and f'{endpoint_url}?status=retrying#webhook-log">see them</a>' in health
+    # The API says it too, on the list and on the endpoint.
+    api = f"/api/v1/portals/{pf.slug}/webhooks"
+    [listed_api] = client.get(api, headers=pf.headers()).json()["items"]
+    assert listed_api["failed_in_a_row"] == 2, listed_api
+    one = client.get(f"{api}/{listed_api['id']}", headers=pf.headers()).json()
+    assert one["failed_in_a_row"] == 2, one
 
     receiver.answers["/down"] = []
     with clock.travel(timedelta(minutes=6)):
@@ -138,3 +144,4 @@ def test_a_failing_endpoint_and_its_retrying_messages_say_so(client, db, receive
     listed = client.get(f"/p/{pf.slug}/settings/webhooks")
     health = re.search(r'<td data-label="Status">(.*?)</td>', listed.text, re.S).group(1)
     assert "Enabled" in health and "Failing" not in health, health
+    assert client.get(api, headers=pf.headers()).json()["items"][0]["failed_in_a_row"] == 0

@@ -6,13 +6,15 @@ from __future__ import annotations
 import uuid
 
 from fastapi import Response
+from sqlalchemy.orm import Session
 
+from admit.actor import Actor
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.api.openapi import ACTOR_ERRORS
 from admit.errors import InvalidInput, PermissionDenied, WebhookNotFound
 from admit.events.catalogue import EVENT_TYPES
-from admit.events.models import MessageStatus
+from admit.events.models import MessageStatus, WebhookEndpoint
 from admit.kit.routing import Router
 from admit.web import SessionDep
 from admit.webhooks import service
@@ -50,7 +52,8 @@ def list_webhooks(
 ) -> WebhookPage:
     """The portal's endpoints, newest first; never their secrets."""
     rows, next_cursor = service.list_endpoints(session, actor, cursor=cursor, limit=limit)
-    return WebhookPage(items=[WebhookRead.of(e) for e in rows], next_cursor=next_cursor)
+    health = service.health(session, actor, rows)
+    return WebhookPage(items=[WebhookRead.of(e, health[e.id].failed) for e in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -76,7 +79,12 @@ def create_webhook(body: WebhookCreate, actor: ActorDep, session: SessionDep) ->
     responses=ONE,
 )
 def get_webhook(webhook_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> WebhookRead:
-    return WebhookRead.of(service.get(session, actor, webhook_id))
+    return _read(session, actor, service.get(session, actor, webhook_id))
+
+
+def _read(session: Session, actor: Actor, endpoint: WebhookEndpoint) -> WebhookRead:
+    """An endpoint as the API answers it, with its health (``service.health``)."""
+    return WebhookRead.of(endpoint, service.health(session, actor, [endpoint])[endpoint.id].failed)
 
 
 @router.patch(
@@ -98,7 +106,7 @@ def update_webhook(
         description=body.description,
         enabled=body.enabled,
     )
-    return WebhookRead.of(endpoint)
+    return _read(session, actor, endpoint)
 
 
 @router.delete(
@@ -119,7 +127,7 @@ def delete_webhook(webhook_id: uuid.UUID, actor: ActorDep, session: SessionDep) 
 def rotate_secret(webhook_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> WebhookCreated:
     """A new signing secret, in this answer only; the previous one signs too for 24 hours."""
     endpoint, secret = service.rotate_secret(session, actor, webhook_id)
-    return WebhookCreated(webhook=WebhookRead.of(endpoint), secret=secret)
+    return WebhookCreated(webhook=_read(session, actor, endpoint), secret=secret)
 
 
 @router.post(

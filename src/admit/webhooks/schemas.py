@@ -62,9 +62,15 @@ class WebhookRead(BaseModel):
     previous_secret_until: datetime | None = Field(
         description="After a rotation, the previous secret signs too until then."
     )
+    failed_in_a_row: int = Field(
+        description="Its health: how many of its newest tried messages, newest first, were not "
+        "delivered (retrying or failed) before one that was; 0 when healthy. Counted over the 10 "
+        'newest at most: 10 means at least 10 (the settings page says "Failing").'
+    )
 
     @classmethod
-    def of(cls, endpoint: WebhookEndpoint) -> WebhookRead:
+    def of(cls, endpoint: WebhookEndpoint, failed_in_a_row: int = 0) -> WebhookRead:
+        """``failed_in_a_row``: ``webhooks.service.health``'s ``failed`` (0 for a new one)."""
         return cls(
             id=endpoint.id,
             url=endpoint.url,
@@ -73,6 +79,7 @@ class WebhookRead(BaseModel):
             enabled=endpoint.enabled,
             created_at=endpoint.created_at,
             previous_secret_until=endpoint.previous_secret_until,
+            failed_in_a_row=failed_in_a_row,
         )
 
 
