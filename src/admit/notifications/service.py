@@ -25,6 +25,7 @@ from sqlalchemy import (
     case,
     exists,
     func,
+    or_,
     select,
     update,
 )
@@ -418,12 +419,12 @@ def cancel_for_invitation(session: Session, invitation_id: uuid.UUID) -> int:
     return rowcount(session.execute(_cancel_statement(), {"b_invitation": invitation_id}))
 
 
-def cancel_events(session: Session, prefix: str) -> int:
-    """Stop undelivered messages whose ``event_key`` begins with ``prefix`` (what they were about
-    is gone or changed: an action deleted, done or given a new date), as ``cancel_for_invitation``
-    does for an invitation's; returns how many."""
+def cancel_events(session: Session, *prefixes: str) -> int:
+    """Stop undelivered messages whose ``event_key`` begins with one of ``prefixes`` (what they
+    were about is gone or changed: an action deleted, done or given a new date), in one
+    statement, as ``cancel_for_invitation`` does for an invitation's; returns how many."""
     table = Notification.__table__
-    about = table.c.event_key.startswith(prefix, autoescape=True)
+    about = or_(*(table.c.event_key.startswith(prefix, autoescape=True) for prefix in prefixes))
     undelivered = table.c.status.in_((QUEUED, SENDING))
     cancel = update(table).where(about, undelivered).values(status=CANCELLED, last_error=SUPERSEDED)
     return rowcount(session.execute(cancel))

@@ -454,8 +454,9 @@ def _reminders_due_again(session: Session, action: WorkspaceAction) -> None:
 
 def _stop_reminders(session: Session, action: WorkspaceAction) -> None:
     """Reminders of ``action`` queued and not delivered yet never go (done, or its date moved)."""
-    for kind in ("due", "overdue"):
-        notifications_service.cancel_events(session, f"action:{action.id}:{kind}:")
+    notifications_service.cancel_events(
+        session, *(f"action:{action.id}:{kind}:" for kind in ("due", "overdue"))
+    )
 
 
 def _check_due(session: Session, actor: Actor, due_on: date | None) -> None:
