@@ -48,6 +48,51 @@ def test_bulk_insert_applies_column_defaults(db):
         assert row.created_at is not None
 
 
+def test_one_of_finds_its_values_with_one_statement_whatever_their_number(db):
+    """``one_of`` finds rows by a UUID column and a text column, and asks with the same SQL for
+    one value or a thousand: the driver keeps its last statements prepared, and one statement
+    per count filled that cache with thousands of placeholders (a 1,000,000-row preview held
+    ~80 MB of them on SQLite)."""
+    from sqlalchemy import event, select
+
+    from admit.audit.models import AuditEvent
+    from admit.kit.bulk import insert_rows, new_ids, one_of
+
+    ids = new_ids(5)
+    with db.unit_of_work() as session:
+        insert_rows(
+            session,
+            AuditEvent.__table__,
+            [{"id": i, "actor_label": f"label {n}", "action": "test.one_of", "target_type": "test"}
+             for n, i in enumerate(ids)],
+        )  # fmt: skip
+    statements: list[str] = []
+
+    def seen(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        with db.unit_of_work() as session:
+            for count in (1, 2, 3, 1000):
+                wanted = [*ids[:count], *new_ids(max(0, count - len(ids)))]
+                found = session.scalars(select(AuditEvent.id).where(one_of(session, AuditEvent.id, wanted)))
+                assert set(found) == set(ids[:count])
+            labels = session.scalars(
+                select(AuditEvent.actor_label).where(
+                    one_of(session, AuditEvent.actor_label, ["label 1", "nobody"])
+                )
+            )
+            assert list(labels) == ["label 1"]
+            assert (
+                list(session.scalars(select(AuditEvent.id).where(one_of(session, AuditEvent.id, [])))) == []
+            )
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    by_id = {s for s in statements if "actor_label" not in s and "audit_events" in s}
+    assert len(by_id) == 1, by_id
+
+
 @pytest.mark.parametrize(
     ("minutes", "words"),
     [(1, "1 minute"), (15, "15 minutes"), (60, "1 hour"), (90, "90 minutes"), (120, "2 hours"),

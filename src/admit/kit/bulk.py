@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import uuid
 from collections.abc import Callable, Collection, Iterable
@@ -183,13 +184,27 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
 
 
 def one_of(session: Session, column: QueryableAttribute[Any], values: Iterable[Any]) -> ColumnElement[bool]:
-    """``column IN values``; on PostgreSQL ``= ANY(:array)``: one parameter instead of thousands
-    (the driver spends real time on 5,000 placeholders), and an index scan on the array's values
-    whatever the table's statistics say. (``IN (SELECT unnest(...))`` let the planner pick a
-    nested loop over a sequential scan on a freshly filled table: 300 s for one import.)"""
-    if session.get_bind().dialect.name == "postgresql":
+    """``column IN values``, written with one parameter whatever the number of values.
+
+    - PostgreSQL: ``= ANY(:array)``: the driver spends real time on 5,000 placeholders, and the
+      array's values are found by an index scan whatever the table's statistics say.
+      (``IN (SELECT unnest(...))`` let the planner pick a nested loop over a sequential scan on
+      a freshly filled table: 300 s for one import.)
+    - SQLite: ``IN (SELECT value FROM json_each(:list))``, found by the column's index as
+      ``IN (?, ?, …)`` is. Each count of values would be another statement, and the driver
+      keeps its last 128 statements prepared, each the size of its placeholders: previewing a
+      list of 1,000,000 rows held ~80 MB of them (bench/bulk.py --million).
+    The values go through the column type's bind processor first (a UUID as its stored text).
+    """
+    dialect = session.get_bind().dialect
+    if dialect.name == "postgresql":
         from sqlalchemy import any_, bindparam
         from sqlalchemy.dialects.postgresql import ARRAY
 
         return column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
+    from sqlalchemy import String, bindparam, func, select
+
+    process = column.type.bind_processor(dialect)
+    listed = [process(v) for v in values] if process else list(values)
+    each = func.json_each(bindparam(None, json.dumps(listed), type_=String)).table_valued("value")
+    return column.in_(select(each.c.value))
