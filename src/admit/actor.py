@@ -55,6 +55,12 @@ def hr_words(system: str, host: str) -> str:
     return f"the HR list at {host}" if host else "the HR list"
 
 
+# How events label the server's console when what it did is not the owner it acts as's doing
+# (``flows.members.reset_second_factor``), and how messages name it.
+CONSOLE_LABEL = "the console (admit CLI)"
+CONSOLE_WORDS = "Someone at the server's console"
+
+
 def scim_of_label(label: str) -> str | None:
     """How words name the SCIM token of an actor label; None for any other label."""
     found = _SCIM_LABEL.match(label)
@@ -75,6 +81,9 @@ class Actor:
     # How messages and pages name it when no person acts (a directory: "SCIM (Okta)"), where
     # they would otherwise name the portal.
     named_as: str | None = None
+    # An operator at the server's console (the CLI): it acts as the portal's first owner, and
+    # may do what that owner could only do with a code (``policy.check_reset_second_factor``).
+    console: bool = False
 
     @property
     def label(self) -> str:

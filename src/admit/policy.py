@@ -288,9 +288,12 @@ def check_reactivate(actor_role: Role | str | None, target_role: Role | str) -> 
     return None
 
 
-def check_reset_second_factor(is_self: bool) -> str | None:
-    """Rules on top of MEMBER_RESET_SECOND_FACTOR. Returns the reason when refused."""
-    if is_self:
+def check_reset_second_factor(is_self: bool, *, at_console: bool = False) -> str | None:
+    """Rules on top of MEMBER_RESET_SECOND_FACTOR. Returns the reason when refused. One's own is
+    changed on the account page, with a code; at the server's console (``Actor.console``: the
+    CLI, which acts as the first owner) it is not refused: an operator there is the way out for
+    an owner who lost both their phone and their recovery codes, a sole owner above all."""
+    if is_self and not at_console:
         return "Change your own two-step verification on your account page (it takes a code)."
     return None
 

@@ -277,3 +277,38 @@ class TestResetTwoFactor:
         assert (r.exit_code, r.output.strip()) == (0, "mel@acme.com's two-step verification is reset.")
         with db.unit_of_work() as session:
             assert session.scalar(select(TotpFactor.id)) is None
+
+    def test_the_console_resets_the_owner_it_acts_as(self, run, db):
+        """A sole owner who lost their phone and recovery codes has the console as the way out:
+        ``reset-two-factor`` of the first owner (as whom the CLI acts) is done, told to them as
+        the console's doing, and audited as done by the CLI, not by the owner."""
+        from sqlalchemy import select
+
+        from admit.audit.models import AuditEvent
+        from admit.auth import second_factor
+        from admit.auth.models import TotpFactor
+        from admit.kit import clock
+        from admit.members.models import User
+        from admit.notifications.models import Notification
+
+        slug = init_portal(run)["portal"]
+        with db.unit_of_work() as session:
+            owner = session.scalar(select(User).where(User.email == "owner@acme.com"))
+            second_factor.begin(session, owner, issuer="Acme Inc")
+            session.scalar(
+                select(TotpFactor).where(TotpFactor.user_id == owner.id)
+            ).confirmed_at = clock.now()
+        r = run("members", "reset-two-factor", "--portal", slug, "owner@acme.com")
+        assert (r.exit_code, r.output.strip()) == (0, "owner@acme.com's two-step verification is reset.")
+        with db.unit_of_work() as session:
+            assert session.scalar(select(TotpFactor.id)) is None
+            event = session.scalar(
+                select(AuditEvent).where(AuditEvent.action == "member.second_factor_reset")
+            )
+            assert (event.actor_label, event.actor_user_id, event.ip) == (
+                "the console (admit CLI)",
+                None,
+                "cli",
+            )
+            told = session.scalar(select(Notification).where(Notification.to_address == "owner@acme.com"))
+            assert "Someone at the server's console reset the two-step verification" in str(told.context)

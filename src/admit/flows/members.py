@@ -10,10 +10,11 @@ must not sign them out of the others."""
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from admit import policy
-from admit.actor import Actor
+from admit.actor import CONSOLE_LABEL, CONSOLE_WORDS, Actor
 from admit.audit import service as audit_service
 from admit.auth import second_factor
 from admit.auth import service as auth_service
@@ -197,13 +198,16 @@ def reset_second_factor(session: Session, actor: Actor, member_id: uuid.UUID) ->
     """Reset a member's two-step verification (an owner, for someone who lost their phone and
     their recovery codes): their authenticator app and recovery codes stop working, and they set
     an app up again where the portal requires one. Not one's own (the account page does that,
-    with a code), and not an account that also belongs to another portal: it is not this
+    with a code), but at the server's console (the CLI) anyone's, the owner it acts as too, told
+    and audited as the console's doing; and not an account that also belongs to another portal: it is not this
     portal's to change (``members.service.belongs_elsewhere``)."""
     policy.require(actor.role, policy.Action.MEMBER_RESET_SECOND_FACTOR)
     member = members_service.member_or_raise(session, actor, member_id)
     user = member.user
     policy.require_rule(
-        policy.check_reset_second_factor(is_self=actor.user is not None and actor.user.id == user.id)
+        policy.check_reset_second_factor(
+            is_self=actor.user is not None and actor.user.id == user.id, at_console=actor.console
+        )
     )
     who = user.address or "This person"
     if members_service.belongs_elsewhere(session, user.id, actor.portal.id):
@@ -213,7 +217,14 @@ def reset_second_factor(session: Session, actor: Actor, member_id: uuid.UUID) ->
         )
     if not second_factor.has_factor(session, user.id):
         raise Conflict(f"{who} has not set up two-step verification: there is nothing to reset.")
-    second_factor.reset(session, user, by=f"{actor.display_name}, an owner of {actor.portal.name},")
+    if actor.console:
+        # Whoever is at the console, not the owner it acts as (perhaps the very one locked out):
+        # the log and the notice say so.
+        actor = replace(actor, user=None, member=None, shown_as=CONSOLE_LABEL)
+        by = CONSOLE_WORDS
+    else:
+        by = f"{actor.display_name}, an owner of {actor.portal.name},"
+    second_factor.reset(session, user, by=by)
     # Whoever was signed in as them (the one who set an app up on their account, perhaps) is out.
     auth_service.sign_out_everywhere(session, user.id)
     audit_service.record(

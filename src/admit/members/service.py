@@ -579,7 +579,9 @@ def operator_actor(session: Session, slug: str, *, ip: str = "cli") -> Actor:
         .order_by(Member.created_at)
         .limit(1)
     )
-    return Actor(portal=portal, role=Role.OWNER, user=owner.user if owner else None, member=owner, ip=ip)
+    return Actor(
+        portal=portal, role=Role.OWNER, user=owner.user if owner else None, member=owner, ip=ip, console=True
+    )
 
 
 @cache
