@@ -210,6 +210,18 @@ class TestName:
             ]
 
 
+def _owner_with_app_signed_out(client, db):
+    """A new portal whose owner has set an authenticator app up, then signed out of ``client``."""
+    pf = create_portal(db)
+    headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+    secret = client.post("/api/v1/me/two-factor", headers=headers).json()["secret"]
+    assert client.post(
+        "/api/v1/me/two-factor/confirm", json={"code": _code(secret)}, headers=headers
+    ).is_success
+    client.cookies.clear()
+    return pf
+
+
 class TestAccountPage:
     def test_signed_out_it_asks_to_sign_in(self, client, db):
         create_portal(db)
@@ -552,7 +564,8 @@ class TestCodes:
         answers = [renew("123456") for _ in range(4)]
         assert [a.status_code for a in answers] == [422, 422, 422, 429]
         assert re.fullmatch(
-            r"Too many wrong codes\. Try again in 1[45] minutes\.", answers[-1].json()["detail"]
+            r"Too many wrong codes\. Try again in 1[45] minutes, with the app's code or a recovery code\.",
+            answers[-1].json()["detail"],
         )
         assert int(answers[-1].headers["Retry-After"]) > 800
         assert renew(codes[0]).status_code == 429
@@ -600,6 +613,62 @@ class TestCodes:
         wrong = [o for o in outcomes if isinstance(o, InvalidInput)]
         refused = [o for o in outcomes if isinstance(o, RateLimited)]
         assert len(wrong) <= 3 and len(wrong) + len(refused) == 12, outcomes
+
+    def test_a_wrong_code_says_how_many_tries_are_left_and_the_pause_is_audited_once(
+        self, client, db, change_settings, rate_limits
+    ):
+        """Each wrong code says how many tries are left before the pause; the one that uses the
+        last up says the pause began, and the audit log shows it once (not each wrong code, nor
+        the tries refused while paused); the refusal says recovery codes wait too."""
+        change_settings(sign_in_code_rate_limit="3/15minutes")
+        headers, _codes = self._two_factor_on(client, db)
+
+        def renew(code: str):
+            return client.post("/api/v1/me/two-factor/recovery-codes", json={"code": code}, headers=headers)
+
+        said = [renew("123456").json()["detail"] for _ in range(3)]
+        assert said[0].endswith(" 2 tries left before a pause of 15 minutes."), said
+        assert said[1].endswith(" 1 try left before a pause of 15 minutes."), said
+        assert said[2].endswith(" That was the last try: codes are paused for 15 minutes."), said
+        refused = [renew("123456") for _ in range(2)]
+        assert [r.status_code for r in refused] == [429, 429]
+        assert re.fullmatch(
+            r"Too many wrong codes\. Try again in 1[45] minutes, with the app's code or a recovery code\.",
+            refused[0].json()["detail"],
+        )
+        with db.unit_of_work() as session:
+            locked = session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "user.second_factor_locked")
+            ).all()
+        assert len(locked) == 1, locked
+        log = client.get(
+            "/api/v1/portals/acme-inc/audit-events", params={"category": "sign-ins"}, headers=headers
+        )
+        assert log.status_code == 200, log.text
+        summaries = [e["summary"] for e in log.json()["items"]]
+        assert (
+            "Olive Owner (owner@acme.com) was locked out of two-step verification for 15 minutes after "
+            "3 wrong codes" in summaries
+        ), summaries
+
+    def test_the_pause_is_shown_on_the_sign_in_page_and_audited(
+        self, client, db, change_settings, rate_limits
+    ):
+        """At sign-in's second step (the page), the try that locks is audited too."""
+        change_settings(sign_in_code_rate_limit="2/15minutes")
+        pf = _owner_with_app_signed_out(client, db)
+        page = client.get(sign_in_page(client, pf.owner_email, OWNER_PASSWORD).headers["location"])
+        assert page.url.path == "/login/two-factor", page.url
+        for left in ("1 try left", "That was the last try"):
+            page = client.post(
+                "/login/two-factor/verify", data={"code": "123456", "csrf_token": csrf_of(page.text)}
+            )
+            assert left in page.text
+        with db.unit_of_work() as session:
+            assert (
+                session.scalar(select(func.count()).where(AuditEvent.action == "user.second_factor_locked"))
+                == 1
+            )
 
 
 class TestOwnerResetsTwoStepVerification:
@@ -715,19 +784,47 @@ class TestOwnerResetsTwoStepVerification:
         shared = reset("ada@example.org", headers)
         assert shared.status_code == 409 and "also belongs to another portal" in shared.json()["detail"]
 
+    def test_a_reset_ends_the_pause_of_too_many_wrong_codes(
+        self, app, client, db, change_settings, rate_limits
+    ):
+        """Ada, paused after too many wrong codes, is reset by an owner: the pause and the wrong
+        codes counted go, and her new app's first code is taken."""
+        from tests.factories import active_member
+
+        change_settings(sign_in_code_rate_limit="3/15minutes")
+        pf = create_portal(db)
+        active_member(db, pf, "ada@example.org")
+        with TestClient(app, client=("127.0.0.1", 50007)) as ada:
+            self._with_app(ada, db, "ada@example.org")
+        from admit.auth import second_factor
+        from admit.errors import DomainError, RateLimited
+        from admit.members.models import Member, User
+
+        with db.unit_of_work() as session:
+            user = session.scalar(select(User).where(User.email == "ada@example.org"))
+            for _ in range(4):
+                try:
+                    with session.begin_nested():
+                        second_factor.check(session, user, "123456")
+                except DomainError as exc:
+                    last = exc
+            assert isinstance(last, RateLimited)
+            member_id = session.scalar(select(Member.id).where(Member.user_id == user.id))
+        owner = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        r = client.post(f"/api/v1/portals/{pf.slug}/members/{member_id}/reset-two-factor", headers=owner)
+        assert r.status_code == 200, r.text
+        with db.unit_of_work() as session:
+            user = session.scalar(select(User).where(User.email == "ada@example.org"))
+            enrolment = second_factor.begin(session, user, issuer="Acme Inc")
+            assert len(second_factor.confirm(session, user, _code(enrolment.secret))) == 10
+
 
 def test_a_reset_of_an_account_with_an_app_says_a_code_comes_next(client, db, worker):
     """Choosing a new password by a reset link signs in, but an account with an authenticator
     app still gives its code: the page says so, not "You are signed in"."""
     from tests.factories import last_link
 
-    pf = create_portal(db)
-    headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
-    secret = client.post("/api/v1/me/two-factor", headers=headers).json()["secret"]
-    assert client.post(
-        "/api/v1/me/two-factor/confirm", json={"code": _code(secret)}, headers=headers
-    ).is_success
-    client.cookies.clear()
+    pf = _owner_with_app_signed_out(client, db)
     assert client.post("/api/v1/auth/password-reset", json={"email": pf.owner_email}).status_code == 202
     worker.drain()
     token = last_link(db, pf.owner_email, "reset")

@@ -63,6 +63,9 @@ PHRASES: dict[str, str] = {
     "user.second_factor_added": "turned on two-step verification",
     "user.second_factor_used": "passed two-step verification",
     "user.second_factor_removed": "turned off two-step verification",
+    "user.second_factor_locked": (
+        "was locked out of two-step verification for {pause} after {tries} wrong codes"
+    ),
     "api_key.created": "created the API key {target}",
     "api_key.revoked": "revoked the API key {target}",
     "hr.connected": "connected the HR system {target}",
@@ -135,6 +138,7 @@ BY_THEMSELVES = frozenset(
         "user.second_factor_added",
         "user.second_factor_used",
         "user.second_factor_removed",
+        "user.second_factor_locked",
     }
 )
 
@@ -306,6 +310,8 @@ def sentence(event: Event, actor: str | None = None) -> str:
         else target,
         bulk_outcome=_bulk_outcome(detail),
         browser=_browser(detail),
+        pause=detail.get("pause") or "a while",
+        tries=detail.get("tries") or "too many",
     )
     return f"{who} {text}{suffix}"
 

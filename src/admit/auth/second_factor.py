@@ -25,6 +25,7 @@ from admit.auth import notices
 from admit.auth.models import TotpFactor, WebSession
 from admit.errors import Conflict, InvalidInput
 from admit.kit import secretbox
+from admit.kit.ratelimit import in_words
 from admit.members import service as members_service
 from admit.portals import service as portals_service
 from admit.tokens import service as tokens
@@ -137,6 +138,8 @@ def pending(session: Session, user: User, *, issuer: str) -> Enrolment | None:
 
 
 TOO_MANY_WRONG = "Too many wrong codes. Try again in {wait}."
+# Once an app is set up, recovery codes are counted with its codes and wait with them: said so.
+TOO_MANY_WRONG_EITHER = "Too many wrong codes. Try again in {wait}, with the app's code or a recovery code."
 
 
 def enrolment(session: Session, user: User, *, issuer: str) -> Enrolment:
@@ -145,12 +148,36 @@ def enrolment(session: Session, user: User, *, issuer: str) -> Enrolment:
     return pending(session, user, issuer=issuer) or begin(session, user, issuer=issuer)
 
 
-def _limit(session: Session, user: User) -> None:
+def _limit(session: Session, user: User, *, message: str = TOO_MANY_WRONG_EITHER) -> None:
     """Count a try at the account's codes as it comes (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``), so
     that tries sent at once cannot all slip in before any is counted; refused once they are used
     up. A right code gives them back (``_right``): only wrong ones are left counted."""
     ctx = context.of(session)
-    ctx.limiter.hit(_limit_key(user), ctx.settings.sign_in_code_rate_limit, message=TOO_MANY_WRONG)
+    ctx.limiter.hit(_limit_key(user), ctx.settings.sign_in_code_rate_limit, message=message)
+
+
+def _wrong(session: Session, user: User, message: str) -> InvalidInput:
+    """The refusal of a wrong code (counted already by ``_limit``): ``message``, and how many
+    tries are left before the pause. The try that uses the last one up starts the pause: it is
+    written in the audit log, once (the tries after it are refused before they count), and the
+    refusal keeps that work (``DomainError.keeps_work``) so that the event stays."""
+    ctx = context.of(session)
+    limit = ctx.settings.sign_in_code_rate_limit
+    left = ctx.limiter.remaining(_limit_key(user), limit)
+    if left is None:  # nothing counted (limits off)
+        return InvalidInput(message, field="code")
+    _tries, pause = in_words(limit)
+    if left > 0:
+        return InvalidInput(
+            f"{message} {left} {'try' if left == 1 else 'tries'} left before a pause of {pause}.",
+            field="code",
+        )
+    members_service.audit_own(
+        session, user, "user.second_factor_locked", detail={"tries": _tries, "pause": pause}
+    )
+    refused = InvalidInput(f"{message} That was the last try: codes are paused for {pause}.", field="code")
+    refused.keeps_work = True
+    return refused
 
 
 def _right(session: Session, user: User) -> None:
@@ -181,13 +208,13 @@ def _digits(code: str) -> str:
 def confirm(session: Session, user: User, code: str) -> list[str]:
     """The first right code confirms the app; returns the recovery codes (shown this once). The
     caller's session (or the sign-in it completes) counts as having proved it."""
-    _limit(session, user)
+    _limit(session, user, message=TOO_MANY_WRONG)
     factor = _factor(session, user.id)
     if factor is None or factor.confirmed_at is not None:
         raise Conflict("There is no authenticator app waiting to be confirmed: start again.")
     step = _step_of(session, factor, _digits(code))
     if step is None:
-        raise InvalidInput(WRONG_FIRST, field="code")
+        raise _wrong(session, user, WRONG_FIRST)
     now = context.of(session).clock.now()
     factor.confirmed_at = now
     _right(session, user)
@@ -266,7 +293,7 @@ def check(session: Session, user: User, code: str) -> str:
         except tokens.TokenRefused:
             how = ""
     if not how:
-        raise InvalidInput(WRONG, field="code")
+        raise _wrong(session, user, WRONG)
     _right(session, user)
     members_service.audit_own(
         session,
@@ -294,11 +321,13 @@ def remove(session: Session, user: User, code: str) -> None:
 def reset(session: Session, user: User, *, by: str) -> None:
     """Take ``user``'s authenticator app and recovery codes away, without a code: an owner's
     doing (``flows.members.reset_second_factor``) for someone who lost both, or whose account
-    someone else set one up on. A sign-in waiting for its second step ends too; they set an app
-    up again where a portal requires one. The holder is told who did it (``by``: "Nina North, an
-    owner of Northwind"; ``auth.notices``)."""
+    someone else set one up on. A sign-in waiting for its second step ends too, and so does a
+    pause for too many wrong codes; they set an app up again where a portal requires one. The
+    holder is told who did it (``by``: "Nina North, an owner of Northwind"; ``auth.notices``)."""
     _take_away(session, user)
     tokens.end(session, tokens.Purpose.TWO_FACTOR_CHALLENGE, user.id, tokens.Reason.REVOKED)
+    # A fresh start: a pause for too many wrong codes (and the wrong codes counted) ends with it.
+    _right(session, user)
     notices.tell(session, user, "second_factor_reset", by=by)
     session.flush()
 

@@ -15,6 +15,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
+from typing import TypeVar
 
 from limits import RateLimitItem, parse
 from limits.errors import StorageError
@@ -28,6 +29,8 @@ from admit.kit.text import wait_in_words
 log = logging.getLogger("admit.ratelimit")
 
 __all__ = ["Limiter", "in_words"]
+
+_T = TypeVar("_T")
 
 DEFAULT_MESSAGE = "Too many attempts. Try again in {wait}."
 
@@ -80,7 +83,15 @@ class Limiter:
 
         self._store(clear)
 
-    def _store(self, call: Callable[[], bool]) -> bool:
+    def remaining(self, key: str, limit: str) -> int | None:
+        """How many more attempts ``key`` may make under ``limit`` now (a refusal can say how
+        many tries are left); None when nothing is counted."""
+        if not self.enabled:
+            return None
+        item = parse(limit)
+        return self._store(lambda: int(self._limiter.get_window_stats(item, key).remaining))
+
+    def _store(self, call: Callable[[], _T]) -> _T:
         try:
             return call()
         except (StorageError, RedisError) as exc:

@@ -517,11 +517,13 @@ SHOWN_STATUSES = (409, 422, 429)
 
 
 def form_error(session: Session, exc: DomainError) -> str:
-    """The message to show for a refused form post, the transaction rolled back; re-raises a
-    refusal that is not a form error (``SHOWN_STATUSES``)."""
+    """The message to show for a refused form post, the transaction rolled back (kept when the
+    refusal keeps its work: ``DomainError.keeps_work``); re-raises a refusal that is not a form
+    error (``SHOWN_STATUSES``)."""
     if exc.status not in SHOWN_STATUSES:
         raise exc
-    session.rollback()
+    if not exc.keeps_work:
+        session.rollback()
     return exc.message
 
 
