@@ -215,11 +215,10 @@ def _owner_with_app_signed_out(client, db):
     pf = create_portal(db)
     headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
     secret = client.post("/api/v1/me/two-factor", headers=headers).json()["secret"]
-    assert client.post(
-        "/api/v1/me/two-factor/confirm", json={"code": _code(secret)}, headers=headers
-    ).is_success
+    r = client.post("/api/v1/me/two-factor/confirm", json={"code": _code(secret)}, headers=headers)
+    assert r.status_code == 200, r.text
     client.cookies.clear()
-    return pf
+    return pf, r.json()["recovery_codes"]
 
 
 class TestAccountPage:
@@ -656,7 +655,7 @@ class TestCodes:
     ):
         """At sign-in's second step (the page), the try that locks is audited too."""
         change_settings(sign_in_code_rate_limit="2/15minutes")
-        pf = _owner_with_app_signed_out(client, db)
+        pf, _codes = _owner_with_app_signed_out(client, db)
         page = client.get(sign_in_page(client, pf.owner_email, OWNER_PASSWORD).headers["location"])
         assert page.url.path == "/login/two-factor", page.url
         for left in ("1 try left", "That was the last try"):
@@ -669,6 +668,27 @@ class TestCodes:
                 session.scalar(select(func.count()).where(AuditEvent.action == "user.second_factor_locked"))
                 == 1
             )
+
+    def test_a_recovery_code_has_a_field_of_its_own_at_sign_in(self, client, db):
+        """The app's code keeps its digit keypad; "Use a recovery code" opens the same step with
+        a text field labelled "Recovery code" (no keypad: the codes have letters), which stays
+        after a wrong one and signs in with a right one."""
+        pf, codes = _owner_with_app_signed_out(client, db)
+        page = client.get(sign_in_page(client, pf.owner_email, OWNER_PASSWORD).headers["location"])
+        field = re.search(r'<input id="code"[^>]*>', page.text).group(0)
+        assert 'inputmode="numeric"' in field
+        link = re.search(r'<a href="([^"]+)"[^>]*>Use a recovery code</a>', page.text)
+        assert link, page.text
+        page = client.get(link.group(1).replace("&amp;", "&"))
+        assert page.status_code == 200 and '<label for="code">Recovery code</label>' in page.text
+        field = re.search(r'<input id="code"[^>]*>', page.text).group(0)
+        assert "inputmode" not in field and 'autocapitalize="none"' in field
+        form = {"csrf_token": csrf_of(page.text), "way": "recovery"}
+        wrong = client.post("/login/two-factor/verify", data={**form, "code": "00000-00000"})
+        assert wrong.status_code == 422 and '<label for="code">Recovery code</label>' in wrong.text
+        form["csrf_token"] = csrf_of(wrong.text)
+        done = client.post("/login/two-factor/verify", data={**form, "code": codes[0]})
+        assert done.url.path == f"/p/{pf.slug}/users", done.url
 
 
 class TestOwnerResetsTwoStepVerification:
@@ -824,7 +844,7 @@ def test_a_reset_of_an_account_with_an_app_says_a_code_comes_next(client, db, wo
     app still gives its code: the page says so, not "You are signed in"."""
     from tests.factories import last_link
 
-    pf = _owner_with_app_signed_out(client, db)
+    pf, _codes = _owner_with_app_signed_out(client, db)
     assert client.post("/api/v1/auth/password-reset", json={"email": pf.owner_email}).status_code == 202
     worker.drain()
     token = last_link(db, pf.owner_email, "reset")

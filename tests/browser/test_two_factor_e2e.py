@@ -73,14 +73,18 @@ def test_turn_on_set_up_sign_in_with_a_code_and_a_recovery_code(live_server, new
 
     sign_in_to_code(page, server)
     expect(page.get_by_role("heading", name="Two-step verification")).to_be_visible()
-    page.get_by_label("Code").fill(fresh_code(totp, used))
+    expect(page.get_by_label("Code from the app")).to_have_attribute("inputmode", "numeric")
+    page.get_by_label("Code from the app").fill(fresh_code(totp, used))
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
     sign_out(page, "Olivia Owner")
 
     for attempt in range(2):
         sign_in_to_code(page, server)
-        page.get_by_label("Code").fill(codes[0])
+        # A phone's digit keypad cannot type a recovery code: it has a text field of its own.
+        page.get_by_role("link", name="Use a recovery code").click()
+        expect(page.get_by_label("Recovery code")).not_to_have_attribute("inputmode", "numeric")
+        page.get_by_label("Recovery code").fill(codes[0])
         page.get_by_role("button", name="Verify").click()
         if attempt == 0:
             expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))

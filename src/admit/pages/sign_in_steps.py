@@ -79,16 +79,22 @@ def _two_factor_page(
         enrolment=enrolment,
         enrol_action="/login/two-factor/enrol",
         verify_action="/login/two-factor/verify",
+        verify_page="/login/two-factor",
         **extra,
     )
 
 
+# The second step asks for the app's code (a digit keypad on phones) or, by its link "Use a
+# recovery code" (``?way=recovery``, and a form's hidden ``way``), a recovery code in a text field.
+RECOVERY = "recovery"
+
+
 @router.get("/login/two-factor", name="auth:two_factor")
-def two_factor_page(request: Request, session: SessionDep, next: str = "") -> Response:  # noqa: A002
+def two_factor_page(request: Request, session: SessionDep, next: str = "", way: str = "") -> Response:  # noqa: A002
     user = _challenged(request, session)
     if user is None:
         return _too_late()
-    return _two_factor_page(request, session, user, next)
+    return _two_factor_page(request, session, user, next, recovery=way == RECOVERY)
 
 
 def _finish(request: Request, session: Session, user: User, response: Response) -> Response:
@@ -111,6 +117,7 @@ def two_factor_verify(
     auth: PageAuth,
     code: str = Form(""),
     next: str = Form(""),  # noqa: A002
+    way: str = Form(""),
 ) -> Response:
     raw = request.cookies.get(CHALLENGE_COOKIE)
     try:
@@ -122,7 +129,9 @@ def two_factor_verify(
         again = _challenged(request, session)
         if again is None:
             return _too_late()
-        return _two_factor_page(request, session, again, next, exc.status, error=message)
+        return _two_factor_page(
+            request, session, again, next, exc.status, error=message, recovery=way == RECOVERY
+        )
     auth_service.end_session(session, auth.raw_session)
     return _finish(request, session, user, redirect(safe_next(next, home_for(session, user))))
 
@@ -196,13 +205,22 @@ def _page(
         password_action=f"/p/{slug}/sign-in/password",
         enrol_action=f"/p/{slug}/sign-in/enrol",
         verify_action=f"/p/{slug}/sign-in/verify",
+        verify_page=f"/p/{slug}/sign-in/steps",
         **extra,
     )
 
 
 @router.get("/p/{slug}/sign-in/steps", name="auth:steps")
-def steps_page(request: Request, slug: str, session: SessionDep, auth: SignedIn, next: str = "") -> Response:  # noqa: A002
-    return _page(request, session, auth, _ungated(request, session, slug, auth), next)
+def steps_page(
+    request: Request,
+    slug: str,
+    session: SessionDep,
+    auth: SignedIn,
+    next: str = "",  # noqa: A002
+    way: str = "",
+) -> Response:
+    actor = _ungated(request, session, slug, auth)
+    return _page(request, session, auth, actor, next, recovery=way == RECOVERY)
 
 
 def _take(
@@ -212,15 +230,17 @@ def _take(
     auth: Auth,
     next_path: str,
     step: Callable[[User, WebSession], dict[str, Any] | None],
+    **shown: Any,
 ) -> Response:
     """Take one step (``step`` may answer what the page shows next); a refusal is shown on the
-    step's page."""
+    step's page (as it was: ``shown``, a recovery code's field)."""
     actor = _ungated(request, session, slug, auth)
     assert auth.web_session is not None
     try:
         extra = step(auth.web_session.user, auth.web_session) or {}
     except DomainError as exc:
-        return _page(request, session, auth, actor, next_path, exc.status, error=form_error(session, exc))
+        error = form_error(session, exc)
+        return _page(request, session, auth, actor, next_path, exc.status, error=error, **shown)
     return _page(request, session, auth, actor, next_path, **extra)
 
 
@@ -268,9 +288,10 @@ def verify_code(
     auth: SignedIn,
     code: str = Form(""),
     next: str = Form(""),  # noqa: A002
+    way: str = Form(""),
 ) -> Response:
     def step(user: User, web_session: WebSession) -> None:
         second_factor.check(session, user, code)
         second_factor.proved(session, web_session)
 
-    return _take(request, slug, session, auth, next, step)
+    return _take(request, slug, session, auth, next, step, recovery=way == RECOVERY)
