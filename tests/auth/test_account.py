@@ -749,10 +749,31 @@ class TestOwnerResetsTwoStepVerification:
         assert told["subject"] == "Your two-step verification was reset at Acme Inc"
         assert "Olive Owner, an owner of Acme Inc, reset the two-step verification" in told["text"]
         assert "every browser signed in as you was signed out" in told["text"]
+        # An internal user signs in with a password: never told of a sign-in link they cannot use.
+        assert "Sign in again with your password as before;" in told["text"], told["text"]
+        assert "sign-in link" not in told["text"]
         assert "/forgot-password" not in told["text"]  # not theirs to undo with a new password
         log = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
         summaries = [e["summary"] for e in log]
         assert "Olive Owner reset the two-step verification of ada (ada@example.org)" in summaries, summaries
+
+    def test_a_client_without_a_password_is_told_to_use_a_sign_in_link(self, db):
+        """The reset's email says the way back in that the person has: a sign-in link for a
+        client with no password."""
+        from admit.auth import notices
+        from admit.members.models import User
+        from admit.notifications.models import Notification
+        from tests.factories import active_member
+
+        pf = create_portal(db)
+        active_member(db, pf, "cleo@client.io", user_type="client", role="client")
+        with db.unit_of_work() as session:
+            cleo = session.scalar(select(User).where(User.email == "cleo@client.io"))
+            cleo.password_hash = None
+            notices.tell(session, cleo, "second_factor_reset", by="Olive Owner, an owner of Acme Inc,")
+            told = session.scalar(select(Notification).where(Notification.to_address == "cleo@client.io"))
+            assert "Sign in again with a sign-in link as before;" in told.context["if_not"], told.context
+            assert "password" not in told.context["if_not"]
 
     def test_refusals(self, app, client, db):
         """None set up, one's own, an account that belongs to another portal: 409, 403, 409, each

@@ -54,7 +54,7 @@ WHAT: Final[dict[str, tuple[str, str, str]]] = {
         "Your two-step verification was reset",
         "{by} reset the two-step verification of your account: your authenticator app and recovery "
         "codes no longer work, and every browser signed in as you was signed out",
-        "Sign in again with your password or a sign-in link as before; a portal that requires two-step "
+        "Sign in again {way_in} as before; a portal that requires two-step "
         "verification will then ask you to set up an authenticator app again. If you did not ask for "
         "this, tell your portal's administrator.",
     ),
@@ -84,6 +84,9 @@ def tell(session: Session, user: User, what: str, *, to: str | None = None, **wo
     portals = [p for p, _member in members_service.memberships_of(session, user)]
     headline, happened, if_not = WHAT[what]
     happened = happened.format(**words)
+    # The way back in this account has: a password (internal users always; a client who chose
+    # one, who then gets no sign-in link), else a sign-in link.
+    if_not = if_not.replace("{way_in}", "with your password" if user.password_hash else "with a sign-in link")
     notifications_service.enqueue(
         session,
         event_key=f"{SECURITY_NOTICE}:{what}:{user.id}:{int(now.timestamp()) // (WINDOW_MINUTES * 60)}",
