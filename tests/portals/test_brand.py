@@ -351,6 +351,44 @@ class TestPages:
             )
             assert f'<div class="hint" id="{who}_sign_in_link_minutes_hint">{said}</div>' in page.text
 
+    def test_requiring_two_step_verification_says_who_will_be_asked_to_set_it_up(self, client, db):
+        """Turning on "Require two-step verification for internal users" says how many active
+        internal users have no authenticator app yet, and whether that includes you: each sets
+        one up at their next sign-in (clients, and those with an app, are not counted)."""
+        from admit.auth import second_factor
+        from admit.kit import clock
+        from admit.members.models import User
+        from tests.factories import active_member
+
+        pf = create_portal(db)
+        for email, kind in (("ada@acme.com", "internal"), ("bo@acme.com", "internal"), ("cy@x.io", "client")):
+            active_member(db, pf, email, user_type=kind, role="member" if kind == "internal" else "client")
+        with db.unit_of_work() as session:  # Bo has an app already
+            bo = session.scalar(select(User).where(User.email == "bo@acme.com"))
+            second_factor.begin(session, bo, issuer="Acme Inc")
+            second_factor._factor(session, bo.id).confirmed_at = clock.now()
+        page = self.settings_page(client, pf)
+        form = {"csrf_token": csrf_of(page.text), "name": "Acme Inc", "invitation_ttl_hours": "168"}
+        r = client.post(f"/p/{pf.slug}/settings", data={**form, "internal_require_2fa": "on"})
+        assert r.status_code == 200, r.text
+        assert (
+            "Settings saved. 2 internal users, you among them, have not set up two-step verification: "
+            "each is asked to at their next sign-in." in r.text
+        ), r.text
+        again = client.post(f"/p/{pf.slug}/settings", data={**form, "internal_require_2fa": "on"})
+        assert "Settings saved." in again.text and "have not set up" not in again.text  # no change: no count
+        # The API's answer counts them with each policy: who it asks (or would ask) to set one up.
+        api = client.patch(
+            f"/api/v1/portals/{pf.slug}/settings",
+            json={"client_sign_in": {"require_two_factor": True}},
+            headers=pf.headers(),
+        )
+        assert api.status_code == 200, api.text
+        assert (
+            api.json()["internal_sign_in"]["without_two_factor"],
+            api.json()["client_sign_in"]["without_two_factor"],
+        ) == (2, 1)
+
     def test_the_portal_is_renamed_in_settings_and_keeps_its_address(self, client, db):
         """A typo at set-up is not for ever: Settings renames the portal (the API too); its
         address stays, the top bar and the audit log say the new name; a blank name is refused

@@ -12,6 +12,7 @@ from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.audit import service as audit_service
 from admit.audit.schemas import AuditCategory, AuditEventPage, AuditEventRead
+from admit.auth import second_factor
 from admit.errors import InvalidInput, PermissionDenied
 from admit.kit.routing import Router
 from admit.notifications import preferences
@@ -31,6 +32,9 @@ def read(session: Session, portal: Portal, settings: Settings) -> PortalRead:
         public_url=settings.public_url,
         mandatory=sorted(preferences.mandatory(session, portal.id)),
         sms_countries_allowed=portals_service.sms_countries(portal, settings.default_phone_region),
+        without_two_factor={
+            t: second_factor.count_without_factor(session, portal.id, t) for t in ("internal", "client")
+        },
     )
 
 

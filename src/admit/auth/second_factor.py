@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import pyotp
 import segno
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -40,6 +40,7 @@ __all__ = [
     "enrolment",
     "check",
     "confirm",
+    "count_without_factor",
     "has_factor",
     "issuer_for",
     "new_recovery_codes",
@@ -88,6 +89,17 @@ def with_factor(session: Session, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUI
     """Those of ``user_ids`` who have a confirmed authenticator app (one query)."""
     wanted = list(user_ids)
     return set(session.scalars(_confirmed(), {"b_users": wanted})) if wanted else set()
+
+
+def count_without_factor(session: Session, portal_id: uuid.UUID, user_type: str) -> int:
+    """How many active members of ``user_type`` in the portal have no confirmed authenticator
+    app: those a policy that requires one asks to set one up at their next sign-in."""
+    confirmed = select(TotpFactor.user_id).where(TotpFactor.confirmed_at.is_not(None))
+    members = members_service.active_of_type(portal_id, user_type).subquery()
+    return int(
+        session.scalar(select(func.count()).select_from(members).where(members.c.user_id.not_in(confirmed)))
+        or 0
+    )
 
 
 def _seal(session: Session, value: str) -> str:

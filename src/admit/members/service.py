@@ -77,6 +77,7 @@ __all__ = [
     "portals_switched_to",
     "new_user",
     "operator_actor",
+    "active_of_type",
     "KnownAccount",
     "known_accounts",
     "list_members",
@@ -419,6 +420,14 @@ def named_like(portal_id: uuid.UUID, q: str) -> Select[uuid.UUID]:
         select(Member.user_id)
         .join(User, User.id == Member.user_id)
         .where(Member.portal_id == portal_id, contains(q, User.name, index=USERS_SEARCH, row_id=User.id))
+    )
+
+
+def active_of_type(portal_id: uuid.UUID, user_type: str) -> Select[uuid.UUID]:
+    """A SELECT of the user ids of the portal's active members of ``user_type``, for another
+    domain to narrow down (who of them has no authenticator app yet)."""
+    return select(Member.user_id).where(
+        Member.portal_id == portal_id, Member.status == ACTIVE, Member.user_type == user_type
     )
 
 

@@ -13,6 +13,7 @@ from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.audit import words as audit_words
+from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvalidInput, NotFound
 from admit.kit.brand import DEFAULT_COLOR
@@ -22,9 +23,10 @@ from admit.notifications import preferences
 from admit.pages.deps import PageActor, check_csrf, form_faults, person, redirect, render
 from admit.people import activity
 from admit.people import timeline as people_timeline
-from admit.policy import ALL_PRODUCTS
+from admit.policy import ALL_PRODUCTS, UserType
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
+from admit.portals import sign_in
 from admit.portals.models import (
     DEFAULT_SIGN_IN_LINK_MINUTES,
     MAX_SIGN_IN_LINK_MINUTES,
@@ -127,6 +129,7 @@ def settings_submit(
     mandatory_notifications: list[str] = Form(default_factory=list),
     time_zone: str = Form(""),
 ) -> Response:
+    required_before = {t: sign_in.second_factor_required(actor.portal, t) for t in UserType}
     try:
         portals_service.update_settings(
             session,
@@ -168,7 +171,39 @@ def settings_submit(
         typed = {field: value for field, value in sent.items() if value is not None}  # None: as saved
         faults = form_faults(session, exc, {**{name: name for name in typed}, **SETTINGS_FIELDS})
         return _settings_page(request, exc.status, typed=typed, **faults)
-    return redirect(f"/p/{actor.portal.slug}/settings", notice="Settings saved.")
+    said = " ".join(
+        _yet_to_set_up(session, actor, user_type)
+        for user_type, before in required_before.items()
+        if not before and sign_in.second_factor_required(actor.portal, user_type)
+    )
+    return redirect(f"/p/{actor.portal.slug}/settings", notice=f"Settings saved. {said}".strip())
+
+
+def _yet_to_set_up(session: Session, actor: Actor, user_type: UserType) -> str:
+    """Who a second factor just required will ask to set one up at their next sign-in: how
+    many of ``user_type`` have no authenticator app yet, you among them or not."""
+    count = second_factor.count_without_factor(session, actor.portal.id, user_type)
+    people = "internal users" if user_type is UserType.INTERNAL else "clients"
+    if count == 0:
+        return f"Every one of the {people} has set up two-step verification already."
+    you = (
+        actor.member is not None
+        and actor.member.user_type == user_type
+        and actor.user is not None
+        and not second_factor.has_factor(session, actor.user.id)
+    )
+    if count == 1:
+        if you:
+            return "You have not set up two-step verification: you will be asked to at your next sign-in."
+        return (
+            f"1 of the {people} has not set up two-step verification: they are asked to at their "
+            "next sign-in."
+        )
+    among = ", you among them," if you else ""
+    return (
+        f"{count} {people}{among} have not set up two-step verification: "
+        "each is asked to at their next sign-in."
+    )
 
 
 @router.post("/p/{slug}/settings/logo", name="portals:logo", dependencies=[Depends(check_csrf)])

@@ -47,6 +47,11 @@ class ClientSignIn(BaseModel):
     )
     require_two_factor: bool = Field(description="Clients sign in with an authenticator app's code too.")
     sign_in_link_minutes: int = Field(description="How long a client's emailed sign-in link lives.")
+    without_two_factor: int = Field(
+        default=0,
+        description="Active clients with no authenticator app yet: those two-step verification, while "
+        "required, asks to set one up at their next sign-in.",
+    )
 
 
 class InternalSignIn(BaseModel):
@@ -54,6 +59,11 @@ class InternalSignIn(BaseModel):
         description="Internal users sign in with an authenticator app's code too."
     )
     sign_in_link_minutes: int = Field(description="How long an internal user's sign-in link lives.")
+    without_two_factor: int = Field(
+        default=0,
+        description="Active internal users with no authenticator app yet: those two-step verification, while "
+        "required, asks to set one up at their next sign-in.",
+    )
 
 
 def _between(low: int, high: int) -> JsonDict:
@@ -144,19 +154,23 @@ class PortalRead(BaseModel):
         public_url: str,
         mandatory: list[str] | None = None,
         sms_countries_allowed: list[str] | None = None,
+        without_two_factor: dict[str, int] | None = None,
     ) -> PortalRead:
-        """``sms_countries_allowed``: ``portals.service.sms_countries`` (a schema asks no
-        service)."""
+        """``sms_countries_allowed``: ``portals.service.sms_countries``; ``without_two_factor``:
+        per user type, ``auth.second_factor.count_without_factor`` (a schema asks no service)."""
+        without = without_two_factor or {}
         logo_url = portals_brand.of(portal, base_url=public_url.rstrip("/")).logo_url
         sign_in = {
             "client_sign_in": ClientSignIn(
                 require_password=portal.client_require_password,
                 require_two_factor=portal.client_require_2fa,
                 sign_in_link_minutes=portal.client_sign_in_link_minutes,
+                without_two_factor=without.get("client", 0),
             ),
             "internal_sign_in": InternalSignIn(
                 require_two_factor=portal.internal_require_2fa,
                 sign_in_link_minutes=portal.internal_sign_in_link_minutes,
+                without_two_factor=without.get("internal", 0),
             ),
         }
         extra = {
