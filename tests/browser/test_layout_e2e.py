@@ -1,0 +1,140 @@
+"""Pages that keep their shape whatever they hold (the new-user tester's findings): a 200-letter
+name with no space breaks inside its chip, its table cell and its picker instead of widening the
+page, on a phone (390 px) and on a desktop (1280 px)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from playwright.sync_api import expect
+
+from admit.flows import join, workspace_people
+from admit.members import service as members_service
+from admit.workspaces import roles as roles_service
+from admit.workspaces import service as workspaces_service
+from tests.browser import gestures
+from tests.factories import OWNER_PASSWORD, actor_for, create_portal, invite
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+LONG_NAME = "Carl" + "x" * 196  # 200 letters, no space
+
+
+def _scroll_width(page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def _box(locator) -> dict:
+    box = locator.bounding_box()
+    assert box is not None
+    return box
+
+
+def _signed_in(new_context, live_server, pf, viewport, path):
+    page = new_context(viewport=viewport).new_page()
+    page.goto(live_server("/login"))
+    page.get_by_label("Email", exact=True).fill(pf.owner_email)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.goto(live_server(path))
+    return page
+
+
+@pytest.fixture
+def carls_flow(live_server):
+    """Olive's portal; Carl joined as a client with a 200-letter name and holds the flow's
+    "Client signer" role, with an action for it."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    invite(db, pf, ["carl@clientco.com"], user_type="client")
+    token = gestures.delivered_link(db, "carl@clientco.com")
+    with db.unit_of_work() as session:
+        join.accept(session, token=token, name=LONG_NAME, password="a-good-password-42")
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        workspace = workspaces_service.create(
+            session, owner, name="Q3 Audit", kind="flow", roles=["Client signer"]
+        )
+        carl = members_service.get_user_by_address(session, "carl@clientco.com")
+        workspace_people.add_people(session, owner, workspace.id, user_ids=[carl.id])
+        role = roles_service.list_roles(session, owner, workspace.id)[0].role
+        roles_service.assign(session, owner, workspace, role, carl)
+        roles_service.add_action(session, owner, workspace.id, title="Sign the letter", role_id=role.id)
+        workspace_id = workspace.id
+    return pf, f"/p/{pf.slug}/workspaces/{workspace_id}"
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_a_long_name_does_not_widen_the_workspace_page(new_context, live_server, shot, carls_flow, viewport):
+    """The role chip holding Carl's name wraps inside the page (the phone's page was 1,971 px
+    wide); the Assign picker and the Action's "For" picker stay inside their card."""
+    pf, path = carls_flow
+    page = _signed_in(new_context, live_server, pf, viewport, path)
+    chip = page.locator('.role-chip[data-role="Client signer"]')
+    expect(chip).to_contain_text(LONG_NAME)
+    assert _scroll_width(page) <= viewport["width"], _scroll_width(page)
+    assert _box(chip)["x"] + _box(chip)["width"] <= viewport["width"]
+    shot(page, f"long-name-workspace-{viewport['width']}")
+
+    chip.get_by_role("button", name="Reassign").click()
+    card = page.locator('[data-assign="Client signer"]')
+    picker = card.get_by_label("An existing member")
+    expect(picker).to_be_visible()
+    assert _box(picker)["x"] + _box(picker)["width"] <= _box(card)["x"] + _box(card)["width"], (
+        _box(picker),
+        _box(card),
+    )
+    for_picker = page.locator("#action-role")
+    section = page.locator("#actions")
+    assert _box(for_picker)["x"] + _box(for_picker)["width"] <= _box(section)["x"] + _box(section)["width"]
+    assert _scroll_width(page) <= viewport["width"], _scroll_width(page)
+    shot(page, f"long-name-assign-{viewport['width']}")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_a_long_name_does_not_push_the_audit_logs_columns_away(
+    new_context, live_server, shot, carls_flow, viewport
+):
+    """Olive's Audit Log names Carl: his name breaks in its cell, When and From stay in sight
+    (the page was 2,300 px wide at 1280)."""
+    pf, _path = carls_flow
+    page = _signed_in(new_context, live_server, pf, viewport, f"/p/{pf.slug}/audit")
+    expect(page.locator("#audit tbody")).to_contain_text(LONG_NAME)
+    shot(page, f"long-name-audit-{viewport['width']}")
+    assert _scroll_width(page) <= viewport["width"], _scroll_width(page)
+
+
+def test_the_menus_stay_on_a_line_with_others_on_a_phone(new_context, live_server, shot, carls_flow):
+    """On a phone, the workspace's "…" and an action's "…" share a line with the title (they
+    dropped onto a line of their own, under Members and Invite, under Mark done)."""
+    pf, path = carls_flow
+    db = live_server.app.state.db
+    with db.unit_of_work() as session:  # four avatars on the Members button
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        workspace_id = uuid.UUID(path.rsplit("/", 1)[1])
+        workspace_people.add_people(
+            session, owner, workspace_id, recipients=["ann@clientco.com", "bob@clientco.com"]
+        )
+    page = _signed_in(new_context, live_server, pf, PHONE, path)
+    expect(page.get_by_role("link", name="Members (4)")).to_be_visible()
+    shot(page, "menus-390")
+
+    def shares_a_line(menu, others) -> None:
+        box = _box(menu)
+        middle = box["y"] + box["height"] / 2
+        assert any(o["y"] <= middle <= o["y"] + o["height"] for o in map(_box, others)), box
+
+    head = page.locator(".ws-title")
+    shares_a_line(
+        page.get_by_label("More for the workspace Q3 Audit"),
+        [head.locator(".grow"), head.locator(".members-open")],
+    )
+    step = page.locator("#workspace-actions li.step").first
+    shares_a_line(
+        step.get_by_label("More for the action Sign the letter"),
+        [step.locator(".step-title"), step.get_by_role("button", name="Mark done")],
+    )
+    assert _scroll_width(page) <= PHONE["width"]
