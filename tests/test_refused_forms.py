@@ -102,6 +102,28 @@ class TestWorkspaces:
         )
         assert ">Both pages</textarea>" in r.text and _focused(r.text, "action-due")
 
+    def test_the_assign_picker_must_be_chosen(self, client, db):
+        """The Assign picker opens on "Choose…" (it pre-selected the owner): a choice the browser
+        asks for, and sent empty it is refused under the picker, naming it, its card shown."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Q3 Audit", kind="flow", roles=["Reviewer"])
+        page = _page(client, pf, f"/workspaces/{ws['id']}")
+        assign = re.search(r'action="(?:https?://[^/"]+)?(/p/[^"]+/roles/([^"/]+)/assign)"', page.text)
+        role_id = assign.group(2)
+        picker = re.search(rf'<select id="pick-{role_id}"[^>]*>\s*<option([^>]*)>([^<]*)</option>', page.text)
+        assert "required" in _tag(page.text, f"pick-{role_id}")
+        assert picker.group(2) == "Choose…" and 'value=""' in picker.group(1), picker.group(0)
+        assert "selected" not in page.text[picker.end() : page.text.index("</select>", picker.end())]
+        assert re.search(r'<input type="hidden" name="picker" value="1">\s*<div><label for="pick-', page.text)
+
+        r = client.post(
+            assign.group(1), data={"csrf_token": csrf_of(page.text), "picker": "1", "user_id": ""}
+        )
+        assert r.status_code == 422
+        assert said_under(r.text, f"pick-{role_id}") == "Choose an existing member to assign."
+        assert _focused(r.text, f"pick-{role_id}")
+        assert re.search(rf'<div class="card assign" id="assign-{role_id}" data-assign', r.text)  # not hidden
+
     def test_invite_panel_opens_again_with_its_fault(self, client, db):
         """Invite with nobody chosen: under the search; a new person without an address: their
         form shown again, the name kept, the fault under the address."""

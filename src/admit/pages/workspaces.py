@@ -389,9 +389,14 @@ def assign_role(
     user_id: str = Form(""),
     recipient: str = Form(""),
     user_type: str = Form("client"),
+    picker: str = Form(""),
 ) -> Response:
-    """Assign: an existing member picked from the list, or a new client / internal user."""
+    """Assign: an existing member picked from the list (its form says ``picker``), or a new
+    client / internal user (``recipient``)."""
     try:
+        if picker and not user_id.strip():
+            # The picker left on "Choose…" (the browser asks for a choice; this is without it).
+            raise InvalidInput("Choose an existing member to assign.", field="user_id")
         picked = uuid.UUID(user_id) if user_id.strip() else None
         if picked is None and not recipient.strip():
             raise InvalidInput("Pick a member, or enter an email or phone number.", field="recipient")
