@@ -386,6 +386,37 @@ class TestWorkspacePage:
         )
         assert refused.status_code == 403
 
+    def test_an_avatar_is_the_same_for_staff_and_clients(self, client, db, worker):
+        """Everyone sees one avatar a person: the initials of their name as the portal shows it
+        ("Cleo" → C), "?" for someone with no name yet (the client saw "?" for Nora, invited by
+        address, where staff saw "N": her address's first letter, which clients are not shown)."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Kitchen remodel", kind="flow", roles=["Client signer"])
+        add(client, pf, ws["id"], recipients=["nora@homebase.net"], user_type="client")
+        role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
+            json={"recipient": "nora@homebase.net"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+
+        def avatars(text: str) -> dict:
+            chip = re.search(
+                r'data-role="Client signer">\s*<span class="avatar[^"]*"[^>]*>([^<]*)<', text
+            ).group(1)
+            stack = re.findall(r'<span class="avatar small">([^<]*)</span>', text)
+            rows = re.findall(
+                r'<div class="member-cell"><span class="avatar" aria-hidden="true">([^<]*)</span>', text
+            )
+            return {"role": chip, "stack": stack, "rows": rows}
+
+        _client_joins(client, db, worker, pf, ws["id"], "cleo@client.org")
+        seen_by_cleo = avatars(client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text)
+        staff = avatars(_owner_page(client, pf, f"/workspaces/{ws['id']}").text)
+        assert seen_by_cleo == staff, (seen_by_cleo, staff)
+        assert staff["role"] == "?" and sorted(staff["rows"]) == ["?", "C"], staff
+
 
 def test_readable_phone_filter():
     """E.164 numbers are shown in the international format; anything else passes through."""

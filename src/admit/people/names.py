@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from admit.members.models import User
 
 
-__all__ = ["names_in_portal"]
+__all__ = ["initials", "names_in_portal"]
 
 
 def names_in_portal(
@@ -33,3 +33,13 @@ def names_in_portal(
     for address, given in invitations_repository.names_given(session, portal_id, outside).items():
         names[outside[address]] = given
     return names
+
+
+def initials(name: str | None) -> str:
+    """A person's avatar, the same whoever looks: the first letters of the first and last words
+    of their name as the portal shows it ("Cleo Client" → CC, "Cleo" → C), "?" for someone with
+    no name yet (never their address's first letter: clients are not shown addresses)."""
+    words = (name or "").split()
+    if not words:
+        return "?"
+    return (words[0][:1] + (words[-1][:1] if len(words) > 1 else "")).upper()
