@@ -190,6 +190,34 @@ class TestSignIn:
         assert r.status_code == 303 and r.headers["location"] == f"/login?next=/p/{pf.slug}/users"
 
 
+class TestDialogs:
+    def test_a_page_holds_only_the_dialogs_it_opens(self, client, db):
+        """The sign-in page held the workspace's hidden Rename dialog and the Confirm one (base.html
+        gave every page both): now a page holds the dialogs its buttons open, and no other."""
+        from tests.workspaces.helpers import create_workspace
+
+        def dialogs(text: str) -> set[str]:
+            return set(re.findall(r'<dialog id="(rename-dialog|confirm-dialog)"', text))
+
+        assert "<dialog" not in client.get("/login").text
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Q3 Audit")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        pages = {
+            f"/p/{pf.slug}/workspaces/{ws['id']}": {"rename-dialog", "confirm-dialog"},
+            f"/p/{pf.slug}/contacts": {"rename-dialog", "confirm-dialog"},
+            f"/p/{pf.slug}/users": {"confirm-dialog"},
+            f"/p/{pf.slug}/workspaces": set(),
+            f"/p/{pf.slug}/audit": set(),
+            "/me/account": set(),
+        }
+        for path, expected in pages.items():
+            text = client.get(path).text
+            assert dialogs(text) == expected, path
+            for kind in ("rename", "confirm"):  # each button finds its dialog
+                assert (f"data-{kind}-action=" in text) <= (f"{kind}-dialog" in expected), (path, kind)
+
+
 class TestUserManagement:
     def test_the_portal_switcher_names_the_other_portals_one_is_active_in(self, client, db):
         """Every page's switcher: the portals the signed-in person is an active member of, but
