@@ -14,7 +14,7 @@ from admit.members import service as members_service
 from admit.workspaces import roles as roles_service
 from admit.workspaces import service as workspaces_service
 from tests.browser import gestures
-from tests.factories import OWNER_PASSWORD, actor_for, create_portal, invite
+from tests.factories import OWNER_PASSWORD, active_member, actor_for, create_portal, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -138,3 +138,25 @@ def test_the_menus_stay_on_a_line_with_others_on_a_phone(new_context, live_serve
         [step.locator(".step-title"), step.get_by_role("button", name="Mark done")],
     )
     assert _scroll_width(page) <= PHONE["width"]
+
+
+def test_a_row_menus_items_look_alike(new_context, live_server, shot):
+    """User Management's row menu: "Change role and products" (a link) reads as the item beside
+    it, Deactivate (a button), not as an underlined link in another colour and size."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    active_member(db, pf, "ivy@acme.com")
+    page = _signed_in(new_context, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
+    row = page.locator("#people tbody tr", has_text="ivy@acme.com")
+    row.get_by_label("Actions for ivy").click()
+    link = row.get_by_role("menuitem", name="Change role and products")
+    button = row.get_by_role("menuitem", name="Deactivate")
+    expect(link).to_be_visible()
+    shot(page, "row-menu")
+    looks = """e => { const s = getComputedStyle(e), box = e.getBoundingClientRect(); return {
+        display: s.display, underline: s.textDecorationLine, padding: s.padding,
+        font: s.fontSize + ' ' + s.fontWeight, width: Math.round(box.width),
+        height: Math.round(box.height) }; }"""
+    assert link.evaluate(looks) == button.evaluate(looks)
+    text_colour = row.locator(".menu").evaluate("e => getComputedStyle(e).color")
+    assert link.evaluate("e => getComputedStyle(e).color") == text_colour
