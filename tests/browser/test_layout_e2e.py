@@ -160,3 +160,22 @@ def test_a_row_menus_items_look_alike(new_context, live_server, shot):
     assert link.evaluate(looks) == button.evaluate(looks)
     text_colour = row.locator(".menu").evaluate("e => getComputedStyle(e).color")
     assert link.evaluate("e => getComputedStyle(e).color") == text_colour
+
+
+def test_the_personal_message_says_its_limit(new_context, live_server, shot):
+    """The Invite box's personal message counts its characters, and says so when a paste runs
+    past 2,000 and is cut there (the browser cut it with nothing shown)."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    page = _signed_in(new_context, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
+    page.get_by_role("button", name="Invite Users").click()
+    message = page.get_by_label("Personal message (optional)")
+    count = page.locator("#message-count")
+    expect(count).to_have_text("Up to 2,000 characters.")
+    message.click()
+    page.keyboard.insert_text("Welcome aboard!")
+    expect(count).to_have_text("15 of 2,000 characters.")
+    page.keyboard.insert_text("x" * 2100)
+    assert len(message.input_value()) == 2000
+    expect(count).to_have_text("2,000 of 2,000 characters: the limit. What went past it was cut.")
+    shot(page, "message-limit")

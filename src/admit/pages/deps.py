@@ -29,6 +29,7 @@ from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, InvalidInput, SignInIncomplete
+from admit.invitations import options as invitation_options
 from admit.invitations import pipeline
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.brand import Brand
@@ -202,6 +203,7 @@ def products_named(products: list[str] | tuple[str, ...]) -> str:
     return ", ".join(p.capitalize() for p in products)
 
 
+templates.env.globals["invite_message_max"] = invitation_options.MAX_MESSAGE  # the personal message's limit
 templates.env.globals["password_rules"] = passwords.rules_in_words  # the choosing forms' hint
 templates.env.globals["app_code_hint"] = second_factor.APP_CODE  # two-step setup's code field title
 templates.env.globals["sign_in_code_hint"] = auth_service.CODE_HINT  # the sign-in code field's title

@@ -912,3 +912,28 @@ document.querySelectorAll("input[type=password]").forEach((field) => {
   if (focused || (field.autofocus && document.activeElement === document.body)) field.focus();
   if (field.form) field.form.addEventListener("submit", () => { field.type = "password"; say(false); });
 });
+
+// A box with a limit (an invitation's personal message) counts its characters as they are typed,
+// and says so when a paste ran past the limit and was cut there (the browser cuts it without a
+// word). Its hint ([data-count]: the box's id) says the limit until then.
+document.querySelectorAll("[data-count]").forEach((hint) => {
+  const box = document.getElementById(hint.dataset.count);
+  if (!box || box.maxLength < 0) return;
+  const max = box.maxLength;
+  const number = (n) => n.toLocaleString("en-US");
+  let cut = false;
+  box.addEventListener("beforeinput", (event) => {
+    const added = event.data || (event.dataTransfer ? event.dataTransfer.getData("text/plain") : "") || "";
+    const kept = box.value.length - (box.selectionEnd - box.selectionStart);
+    cut = kept + added.length > max;
+  });
+  const count = () => {
+    const n = box.value.length;
+    let said = `${number(n)} of ${number(max)} characters.`;
+    if (n >= max) said = `${number(n)} of ${number(max)} characters: the limit.${cut ? " What went past it was cut." : ""}`;
+    hint.textContent = said;
+    hint.classList.toggle("at-limit", n >= max);
+  };
+  box.addEventListener("input", count);
+  if (box.value) count();  // a refused form comes back with its message
+});
