@@ -217,6 +217,26 @@ class TestDialogs:
             for kind in ("rename", "confirm"):  # each button finds its dialog
                 assert (f"data-{kind}-action=" in text) <= (f"{kind}-dialog" in expected), (path, kind)
 
+    def test_every_page_with_such_a_button_holds_its_dialog(self):
+        """Read from the templates: a page whose buttons (its own or an included partial's) open
+        the Confirm or Rename dialog includes that dialog in its ``dialogs`` block."""
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parents[1] / "src/admit/pages/templates"
+        texts = {p.relative_to(root).as_posix(): p.read_text() for p in root.rglob("*.html")}
+
+        def whole(name: str, seen: frozenset = frozenset()) -> str:
+            included = re.findall(r'{%\s*include "([^"]+)"', texts[name])
+            return texts[name] + "".join(whole(i, seen | {name}) for i in included if i not in seen)
+
+        for name in texts:
+            if Path(name).name.startswith("_") or name == "base.html":
+                continue
+            text = whole(name)
+            for kind in ("confirm", "rename"):
+                if f"data-{kind}-action=" in text.replace(texts.get(f"_{kind}_dialog.html", ""), ""):
+                    assert f'include "_{kind}_dialog.html"' in texts[name], (name, kind)
+
 
 class TestUserManagement:
     def test_the_portal_switcher_names_the_other_portals_one_is_active_in(self, client, db):
