@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from admit.kit import clock
 from admit.notifications.models import Notification
-from tests.factories import create_portal, csrf_of, member_joins, token_in
+from tests.factories import PASSWORD, create_portal, csrf_of, member_joins, token_in
 
 
 def _link_token(client, email):
@@ -615,3 +615,46 @@ def test_the_code_field_says_what_it_takes_before_the_browser_refuses_letters(cl
     assert page.status_code == 200, page.text
     field = re.search(r'<input id="code"[^>]*>', page.text)
     assert field and f'title="{CODE_HINT}"' in field.group(0), field
+
+
+class TestAskedForWithinTheMinute:
+    """The tester: Dan accepted his invitation, asked for a sign-in link 11 s later and was told
+    an email was on its way; nothing was ever sent (the per-person minute's limit dropped it).
+    A message a person asks for waits its turn (as every other message does), never dropped."""
+
+    @pytest.mark.parametrize(
+        ("password", "ask", "subject"),
+        [
+            (None, "request_sign_in_link", "Your sign-in link"),
+            (PASSWORD, "request_password_reset", "Choose a new password"),
+            (PASSWORD, "request_sign_in_link", "Sign in with your password"),
+        ],
+    )
+    def test_it_waits_its_turn_and_then_goes(self, client, db, worker, rate_limits, password, ask, subject):  # noqa: ARG002
+        from admit.auth import service as auth_service
+        from admit.notifications import mailbox
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "dan@example.org", user_type="client", password=password)
+        for seconds in (11, 20):  # asked again while it waits: still one, its link still works
+            with clock.travel(timedelta(seconds=seconds)), db.unit_of_work() as session:
+                getattr(auth_service, ask)(session, email="dan@example.org", minutes=15)
+        with clock.travel(timedelta(seconds=21)):
+            worker.drain()
+            with db.unit_of_work() as session:
+                waiting = session.scalars(
+                    select(Notification).where(
+                        Notification.to_address == "dan@example.org",
+                        Notification.template.in_(["sign_in", "password_reset"]),
+                    )
+                ).all()
+                assert len(waiting) == 1, "the message was dropped"
+                assert waiting[0].status == "queued"
+        with clock.travel(timedelta(seconds=62)):
+            worker.drain()
+            with db.unit_of_work() as session:
+                newest = mailbox.messages(session, to="dan@example.org", limit=1)[0]
+            assert newest.subject.startswith(subject), newest.subject
+            if subject == "Your sign-in link":
+                token = token_in(newest.text, "sign_in")
+                assert client.post(f"/api/v1/auth/sign-in-link/{token}").status_code == 200

@@ -580,10 +580,18 @@ def _send_link(
     """A single-use link of ``purpose`` for ``user``, by email or SMS to ``address`` (the
     template is the purpose's; ``extra``: more for it to say). The newest link wins: asking again
     kills the ones sent before.
-    Nothing at all when ``address`` has had as many messages as it may for now (the caller's
-    answer is the same either way)."""
-    if notifications_service.recipient_waits(session, [address]):
+    Within the minute's per-person limit the message waits its turn (``notifications``), as every
+    other message does: the page said one is on its way (a sign-in link asked for 11 s after
+    the invitation's email had been dropped). Nothing new (the caller's answer is the same
+    either way) when ``address`` has had as many messages as a day allows, or when the message
+    holding it is a link of this purpose made within the minute: asked again, the one already
+    sent or waiting still works, where a new one would kill it before the new one may go."""
+    if notifications_service.held_back(session, address):
         return
+    if notifications_service.recipient_waits(session, [address]):
+        a_minute_ago = context.of(session).clock.now() - timedelta(minutes=1)
+        if tokens.live(session, purpose, user.id, issued_after=a_minute_ago):
+            return
     portals = members_service.memberships_of(session, user)
     if purpose == SIGN_IN:
         # As long as the strictest of the person's portals allows (their sign-in policy).

@@ -112,6 +112,9 @@ def _statements() -> dict[str, Executable]:
         .values(used_at=now)
         .execution_options(synchronize_session=False),
         "live": select(func.count()).select_from(Token).where(*of_subject, *live),
+        "live_since": select(func.count())
+        .select_from(Token)
+        .where(*of_subject, *live, Token.created_at > bindparam("b_since", type_=Token.created_at.type)),
         "end": update(Token)
         .where(*of_subject, *live)
         .values(ended_at=now, end_reason=bindparam("b_reason", type_=Token.end_reason.type))
@@ -192,11 +195,15 @@ def end(session: Session, purpose: Purpose, subject_id: uuid.UUID, reason: Reaso
     return rowcount(session.execute(_statements()["end"], {**values, "b_reason": str(reason)}))
 
 
-def live(session: Session, purpose: Purpose, subject_id: uuid.UUID) -> int:
+def live(
+    session: Session, purpose: Purpose, subject_id: uuid.UUID, *, issued_after: datetime | None = None
+) -> int:
     """How many of ``subject_id``'s secrets for ``purpose`` still open it (unused, not ended,
-    not expired)."""
+    not expired); ``issued_after``: only those issued since."""
     now = context.of(session).clock.now()
     values = {"b_purpose": str(purpose), "b_subject": subject_id, "b_now": now}
+    if issued_after is not None:
+        return int(session.scalar(_statements()["live_since"], {**values, "b_since": issued_after}) or 0)
     return int(session.scalar(_statements()["live"], values) or 0)
 
 
