@@ -639,9 +639,9 @@ class Gone(DomainError):
 
 class InvitationGone(Gone):
     """The invitation link can no longer be used: it was used already (then sign in), it
-    expired, was withdrawn, was replaced by a newer one, or never existed. Its holder is not
-    told which (a link found in someone's history says no more than that); the portal's people
-    see each invitation's status in User Management."""
+    expired, was withdrawn, or was replaced by a newer one; the message says which, who invited
+    them and to which portal (its holder has the secret). A link of no invitation gets one
+    answer that says nothing more."""
 
     code = ErrorCode.INVITATION_GONE
 

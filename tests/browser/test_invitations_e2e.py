@@ -171,12 +171,13 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     # An admin is offered no button that can only fail: only an owner can deactivate an owner.
     expect(person(ada, OWNER_EMAIL).locator("details.row-menu")).to_have_count(0)
     # The link works once: opened again by Ada, signed in, it leads back into the portal;
-    # opened by anyone else, it can no longer be used.
+    # opened by anyone else, it says it was used (its holder has the secret) and offers Sign in.
     ada.goto(ada_link)
     expect(ada.get_by_role("status")).to_contain_text("You are a member of Acme Inc. already")
     someone = new_context().new_page()
     someone.goto(ada_link)
-    expect(someone.get_by_text("This invitation link can no longer be used.")).to_be_visible()
+    expect(someone.get_by_role("heading", name="Invitation already used")).to_be_visible()
+    expect(someone.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
     someone.close()
     expect(ada.get_by_role("button", name="Create account and join")).to_have_count(0)
     shot(ada, "used-link")
@@ -213,7 +214,8 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     assert grace_second_link != grace_first_link
     grace = new_context().new_page()
     grace.goto(grace_first_link)
-    expect(grace.get_by_text("This invitation link can no longer be used.")).to_be_visible()
+    expect(grace.get_by_role("heading", name="Invitation replaced")).to_be_visible()
+    expect(grace.get_by_text("Use the link in the newest email.")).to_be_visible()
     expect(grace.get_by_role("button", name="Create account and join")).to_have_count(0)
     shot(grace, "replaced-link")
     grace.goto(grace_second_link)

@@ -191,3 +191,42 @@ def test_where_you_are_signed_in_reads_as_cards_on_a_phone(new_context, live_ser
     expect(listed.locator("tbody tr")).to_have_count(1)
     pages[0].reload()
     expect(pages[0].get_by_text("You were signed out. Sign in again to go on.")).to_be_visible()
+
+
+def test_a_dead_invitation_link_says_its_case_on_a_phone(new_context, live_server, shot):
+    """The tester: every dead invitation link read "No longer valid". On a phone (390 px) a used
+    link says so, names the inviter and the portal and offers Sign in, a button a thumb can hit,
+    and nothing runs off the side of the screen; a withdrawn one says so, with no Sign in."""
+    from admit.invitations import service as invitations_service
+
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    invited = invite(db, pf, ["rita@client.org", "sam@client.org"], user_type="client").invited
+    used = live_server(f"/invite/{gestures.delivered_link(db, 'rita@client.org')}")
+    withdrawn = live_server(f"/invite/{gestures.delivered_link(db, 'sam@client.org')}")
+    page = new_context(viewport=PHONE).new_page()
+    page.goto(used)
+    page.get_by_role("button", name="Join Acme Inc").click()
+    expect(page.get_by_role("status")).to_be_visible()
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        invitations_service.revoke(
+            session, owner, next(i.id for i in invited if i.recipient == "sam@client.org")
+        )
+
+    stranger = new_context(viewport=PHONE).new_page()
+    stranger.goto(used)
+    expect(stranger.get_by_role("heading", name="Invitation already used")).to_be_visible()
+    expect(stranger.get_by_text("to join Acme Inc was already used. If you joined, sign in")).to_be_visible()
+    sign_in = stranger.get_by_role("link", name="Sign in", exact=True)
+    box = sign_in.bounding_box()
+    assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= 390, box
+    assert stranger.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(stranger, "used-link-phone")
+
+    stranger.goto(withdrawn)
+    expect(stranger.get_by_role("heading", name="Invitation withdrawn")).to_be_visible()
+    expect(stranger.get_by_text("was withdrawn by the portal.")).to_be_visible()
+    expect(stranger.get_by_role("link", name="Sign in", exact=True)).to_have_count(0)
+    assert stranger.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(stranger, "withdrawn-link-phone")

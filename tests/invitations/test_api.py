@@ -316,35 +316,59 @@ class TestPublicToken:
         assert (r.status_code, r.json()["code"]) == (410, "invitation_gone")
         assert r.headers["content-type"].startswith(PROBLEM)
 
-    def test_used_revoked_expired_are_one_answer(self, client, db, worker):
-        """Used, revoked and expired tokens get one answer, word for word (issue 14 item 13): the
-        holder of a dead link learns that it can no longer be used, not why."""
+    def test_a_dead_link_says_which_case_it_is_and_an_unknown_one_says_nothing(self, client, db, worker):
+        """The tester: every dead invitation link read the same ("can no longer be used… look for
+        a newer email"). Its holder has the secret, so it says which case it is, who invited
+        them to which portal and the next step; a token that opens nothing gets the one answer
+        every unknown token gets (no enumeration). All remain 410 ``invitation_gone``."""
         from datetime import timedelta
 
+        from admit.invitations.service import DEAD_LINK
         from admit.kit import clock
 
         pf = create_portal(db)
-        invs = _invite(
-            client, pf, ["u@example.com", "r@example.com", "e@example.com"], user_type="client"
-        ).json()
+        people = ["u@example.com", "r@example.com", "e@example.com", "s@example.com"]
+        invs = _invite(client, pf, people, user_type="client").json()
         worker.drain()
-        tokens = {e: _token_for(client, e) for e in ("u@example.com", "r@example.com", "e@example.com")}
+        tokens = {e: _token_for(client, e) for e in people}
+        ids = {x["recipient"]: x["invitation"]["id"] for x in invs["results"]}
         assert (
             client.post(f"/api/v1/invitations/{tokens['u@example.com']}/accept", json={}).status_code == 200
         )
         client.cookies.clear()
-        rid = next(x["invitation"]["id"] for x in invs["results"] if x["recipient"] == "r@example.com")
-        client.post(f"/api/v1/portals/{pf.slug}/invitations/{rid}/revoke", headers=pf.headers())
-        used = client.get(f"/api/v1/invitations/{tokens['u@example.com']}")
-        revoked = client.get(f"/api/v1/invitations/{tokens['r@example.com']}")
-        unknown = client.get(f"/api/v1/invitations/{'x' * 43}")
-        with clock.travel(timedelta(days=8)):
-            expired = client.post(f"/api/v1/invitations/{tokens['e@example.com']}/accept", json={})
-        bodies = [r.json() for r in (used, revoked, unknown, expired)]
-        assert {(r.status_code) for r in (used, revoked, unknown, expired)} == {410}
-        assert all(b == bodies[0] for b in bodies), bodies
-        assert bodies[0]["code"] == "invitation_gone"
-        assert "sign in" in bodies[0]["detail"]
+        client.post(
+            f"/api/v1/portals/{pf.slug}/invitations/{ids['r@example.com']}/revoke", headers=pf.headers()
+        )
+        with clock.travel(timedelta(minutes=2)):  # past the per-person minute
+            resent = client.post(
+                f"/api/v1/portals/{pf.slug}/invitations/{ids['s@example.com']}/resend", headers=pf.headers()
+            )
+            assert resent.status_code == 200, resent.text
+        expires_on = invs["results"][2]["invitation"]["expires_at"]
+        answers = {
+            "used": client.get(f"/api/v1/invitations/{tokens['u@example.com']}"),
+            "revoked": client.get(f"/api/v1/invitations/{tokens['r@example.com']}"),
+            "superseded": client.get(f"/api/v1/invitations/{tokens['s@example.com']}"),
+            "unknown": client.get(f"/api/v1/invitations/{'x' * 43}"),
+        }
+        with clock.travel(timedelta(days=11)):
+            answers["expired"] = client.post(f"/api/v1/invitations/{tokens['e@example.com']}/accept", json={})
+        assert {(r.status_code, r.json()["code"]) for r in answers.values()} == {(410, "invitation_gone")}
+        said = {case: r.json()["detail"] for case, r in answers.items()}
+        assert said["unknown"] == DEAD_LINK
+        assert len(set(said.values())) == 5, said
+        inviter = invs["results"][0]["invitation"]["invited_by_label"] or "Acme Inc"
+        for case in ("used", "revoked", "superseded", "expired"):
+            assert "Acme Inc" in said[case] and inviter in said[case], (case, said[case])
+        assert "already used" in said["used"] and "sign in" in said["used"]
+        assert (
+            "was withdrawn by the portal" in said["revoked"]
+            and f"Ask {inviter} for a new invitation" in said["revoked"]
+        )
+        assert "newer invitation" in said["superseded"] and "newest email" in said["superseded"]
+        day = expires_on[:10]
+        assert "expired on" in said["expired"] and f"Ask {inviter} for a new invitation" in said["expired"]
+        assert str(int(day[8:])) in said["expired"], (day, said["expired"])
 
     def test_an_invitation_its_inviter_can_no_longer_grant_is_410(self, client, db, worker):
         """Admin X invites V as admin and is deactivated: the API preview, the API accept and

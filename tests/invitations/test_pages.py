@@ -105,3 +105,60 @@ class TestPasswordHintForPhone:
         assert "/sign-in/steps" in gated.headers["location"], gated.headers
         steps = client.get(gated.headers["location"])
         assert self.RULE in steps.text and "nor your email address" not in steps.text
+
+
+class TestDeadLink:
+    """The tester: expired, withdrawn, replaced and used links all read "No longer valid — This
+    invitation link can no longer be used…". Each says its case, who invited them to which
+    portal, and the next step; an unknown link still gets the one answer that says nothing."""
+
+    def test_each_case_says_itself_and_its_next_step(self, client, db, worker):
+        from datetime import timedelta
+
+        from admit.flows import invitations as invitations_flow
+        from admit.invitations import service as invitations_service
+        from admit.kit import clock
+        from tests.factories import actor_for
+
+        pf = create_portal(db)
+        people = ["used@client.org", "gone@client.org", "late@client.org", "again@client.org"]
+        invited = {inv.recipient: inv.id for inv in invite(db, pf, people, user_type="client").invited}
+        worker.drain()
+        links = {who: last_link(db, who) for who in people}
+        page = client.get(f"/invite/{links['used@client.org']}")
+        client.post(f"/invite/{links['used@client.org']}", data={"csrf_token": csrf_of(page.text)})
+        client.cookies.clear()
+        with db.unit_of_work() as session:
+            actor = actor_for(session, pf.slug, pf.owner_email)
+            invitations_service.revoke(session, actor, invited["gone@client.org"])
+        with clock.travel(timedelta(minutes=2)), db.unit_of_work() as session:
+            invitations_flow.resend(
+                session, actor_for(session, pf.slug, pf.owner_email), invited["again@client.org"]
+            )
+
+        def dead(who: str, days: int = 0) -> str:
+            with clock.travel(timedelta(days=days, minutes=3)):
+                r = client.get(f"/invite/{links[who]}")
+            assert r.status_code == 410, r.text
+            return r.text
+
+        used = dead("used@client.org")
+        assert "<h1>Invitation already used</h1>" in used and "was already used" in used
+        assert f'href="/login?next=/p/{pf.slug}">Sign in</a>' in used
+        gone = dead("gone@client.org")
+        assert (
+            "<h1>Invitation withdrawn</h1>" in gone
+            and "to join Acme Inc was withdrawn by the portal." in gone
+        )
+        assert ">Sign in</a>" not in gone
+        late = dead("late@client.org", days=11)
+        assert "<h1>Invitation expired</h1>" in late and "expired on" in late
+        assert "for a new invitation" in late
+        again = dead("again@client.org")
+        assert "<h1>Invitation replaced</h1>" in again and "Use the link in the newest email." in again
+        for text in (used, gone, late, again):
+            assert "Acme Inc" in text and "can no longer be used" not in text
+            assert '<a class="brand" href="/">Acme Inc</a>' in text  # the portal's look
+        unknown = client.get("/invite/" + "x" * 43)
+        assert unknown.status_code == 410 and "can no longer be used" in unknown.text
+        assert "<h1>No longer valid</h1>" in unknown.text and "data-case" not in unknown.text

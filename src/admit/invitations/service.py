@@ -16,9 +16,9 @@ import logging
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
@@ -43,12 +43,16 @@ from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUS
 from admit.invitations.options import check_options
 from admit.invitations.schedule import reminder_at
 from admit.kit.pagination import count_all, page
+from admit.kit.text import moment_text
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME, recipients_by_element, split_recipients, typo_suggestion
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
 from admit.portals import service as portals_service
 from admit.tokens import service as tokens
+
+if TYPE_CHECKING:  # a row of a shared domain, named in annotations only
+    from admit.portals.models import Portal
 
 log = logging.getLogger("admit.invitations")
 
@@ -66,6 +70,8 @@ __all__ = [
     "open_by_token",
     "require_grantable",
     "used_by_link",
+    "DeadLink",
+    "dead_link",
     "refused",
     "reissue",
     "rename",
@@ -434,19 +440,118 @@ DEAD_LINK = (
 
 
 def refused(reason: tokens.Reason) -> DomainError:
-    """What the holder of a link that opens nothing is told: one answer whatever the reason
-    (used, expired, withdrawn, replaced, unknown), so a link found in someone's history says
-    nothing more. The reason is logged for the operator."""
+    """What the holder of a link that opens no invitation at all (an unknown token) is told: the
+    one answer that says nothing of any invitation (no enumeration). The reason is logged for
+    the operator. A link of a known invitation says its case (``dead_link``)."""
     log.info("invitation.link_refused reason=%s", reason)
     return InvitationGone(DEAD_LINK)
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLink:
+    """Why the link of a known invitation no longer opens it, for the link's holder: they have
+    the secret, so its fate is theirs to know (a token that opens nothing is ``refused``).
+    ``case`` is the token's word for it: ``used`` (the invitation was accepted), ``expired``,
+    ``revoked`` (withdrawn by the portal) or ``superseded`` (a Resend sent a newer link)."""
+
+    case: tokens.Reason
+    portal: Portal
+    inviter: str  # who invited them (``Invitation.inviter_name``: the portal when nobody did)
+    expired_at: datetime
+    by_text: bool  # sent by text message (a phone number), not by email
+
+    @property
+    def title(self) -> str:
+        return _DEAD_TITLES[self.case]
+
+    @property
+    def message(self) -> str:
+        """What its holder reads: which case, who invited them to which portal, and the next step."""
+        portal, inviter = self.portal.name, self.inviter
+        this = "This invitation" + ("" if inviter == portal else f" from {inviter}") + f" to join {portal}"
+        ask = f"Ask {inviter} for a new invitation"
+        if self.case is tokens.Reason.USED:
+            return f"{this} was already used. If you joined, sign in; if not, {ask[0].lower()}{ask[1:]}."
+        if self.case is tokens.Reason.REVOKED:
+            return f"{this} was withdrawn by the portal. {ask} if you still mean to join."
+        if self.case is tokens.Reason.SUPERSEDED:
+            newest = "text message" if self.by_text else "email"
+            return (
+                f"{inviter} sent you a newer invitation to join {portal}, which replaced this link. "
+                f"Use the link in the newest {newest}."
+            )
+        return f"{this} expired on {moment_text(self.expired_at, self.portal.time_zone)}. {ask}."
+
+
+_DEAD_TITLES = {
+    tokens.Reason.USED: "Invitation already used",
+    tokens.Reason.EXPIRED: "Invitation expired",
+    tokens.Reason.REVOKED: "Invitation withdrawn",
+    tokens.Reason.SUPERSEDED: "Invitation replaced",
+}
+
+
+def dead_link(session: Session, token: str) -> DeadLink | None:
+    """Why ``token``, a link of a known invitation, no longer opens it; None when it still does,
+    or when it is no invitation's link (then nothing is said: ``refused``)."""
+    subject_id: uuid.UUID | None
+    reason: tokens.Reason | None = None
+    try:
+        subject_id = tokens.peek(session, INVITATION, token).subject_id
+    except tokens.TokenRefused as exc:
+        subject_id, reason = exc.subject_id, exc.reason
+    invitation = session.get(Invitation, subject_id) if subject_id is not None else None
+    return _dead(session, invitation, reason) if invitation is not None else None
+
+
+def _dead(session: Session, invitation: Invitation, reason: tokens.Reason | None) -> DeadLink | None:
+    """The invitation's state decides (an accepted one's every link is used, a withdrawn one's
+    revoked); a pending one whose link is dead has a newer link (a Resend: the token says
+    ``superseded``, or ``expired`` when it was resent after it lapsed). ``reason``: the token's,
+    None when it is live (then a pending invitation's link works: None)."""
+    status = invitation.effective_status(context.of(session).clock.now())
+    case = {
+        ACCEPTED: tokens.Reason.USED,
+        REVOKED: tokens.Reason.REVOKED,
+        EXPIRED: tokens.Reason.EXPIRED,
+    }.get(status)
+    if case is None:
+        if reason is None or reason is tokens.Reason.UNKNOWN:
+            return None
+        case = tokens.Reason.SUPERSEDED
+    portal = portals_service.get_or_raise(session, invitation.portal_id)
+    return DeadLink(
+        case=case,
+        portal=portal,
+        inviter=invitation.inviter_name(portal.name),
+        expired_at=invitation.expires_at,
+        by_text=notifications_service.channel_for(invitation.recipient) == "sms",
+    )
+
+
+def _gone(session: Session, invitation: Invitation | None, reason: tokens.Reason | None) -> DomainError:
+    """What the holder of ``invitation``'s dead link reads (``DeadLink``); the one answer of an
+    unknown link when there is no invitation (or nothing to say of it)."""
+    dead = _dead(session, invitation, reason) if invitation is not None else None
+    if dead is None:
+        return refused(reason or tokens.Reason.UNKNOWN)
+    log.info("invitation.link_refused reason=%s case=%s", reason, dead.case)
+    return InvitationGone(dead.message)
+
+
+def _refusal(session: Session, exc: tokens.TokenRefused) -> DomainError:
+    invitation = session.get(Invitation, exc.subject_id) if exc.subject_id is not None else None
+    return _gone(session, invitation, exc.reason)
+
+
 def open_by_token(session: Session, token: str) -> Invitation:
     """The live invitation a link opens, without using it (a page shows it first); otherwise the
-    error its holder reads (``refused``)."""
-    invitation = session.get(
-        Invitation, tokens.subject_of(session, INVITATION, token, use=False, refused=refused)
-    )
+    error its holder reads (``DeadLink``, or ``refused`` for a link of no invitation)."""
+    try:
+        opened = tokens.peek(session, INVITATION, token)
+    except tokens.TokenRefused as exc:
+        raise _refusal(session, exc) from None
+    invitation = session.get(Invitation, opened.subject_id)
     if invitation is None:
         raise refused(tokens.Reason.UNKNOWN)
     _require_pending(session, invitation)
@@ -476,12 +581,8 @@ def reopen(session: Session, invitation: Invitation) -> None:
 
 
 def _require_pending(session: Session, invitation: Invitation) -> None:
-    status = invitation.effective_status(context.of(session).clock.now())
-    if status != PENDING:
-        reason = {ACCEPTED: tokens.Reason.USED, EXPIRED: tokens.Reason.EXPIRED}.get(
-            status, tokens.Reason.REVOKED
-        )
-        raise refused(reason)
+    if invitation.effective_status(context.of(session).clock.now()) != PENDING:
+        raise _gone(session, invitation, None)
 
 
 def require_grantable(session: Session, invitation: Invitation) -> None:
@@ -514,13 +615,18 @@ def claim(session: Session, token: str, *, grantable_checked: bool = False) -> I
     is the guarantee (``tokens.claim``); the invitation then moves from pending to accepted, if
     its inviter can still grant it (``require_grantable``; ``grantable_checked``: the caller
     asked it in this same transaction, when it opened the link)."""
-    invitation_id = tokens.subject_of(session, INVITATION, token, use=True, refused=refused)
+    try:
+        invitation_id = tokens.claim(session, INVITATION, token).subject_id
+    except tokens.TokenRefused as exc:
+        raise _refusal(session, exc) from None
     found = session.get(Invitation, invitation_id)
     if found is not None and not grantable_checked:
         require_grantable(session, found)
     invitation = _accepted(session, invitation_id)
     if invitation is None:
-        raise refused(tokens.Reason.USED)
+        if found is not None:
+            session.refresh(found, ["status", "expires_at"])  # accepted or expired meanwhile
+        raise _gone(session, found, None)
     # A reminder's link lives beside the first one (``invitations.reminders``): using one uses
     # them all, and what has not gone out yet need not.
     tokens.end(session, INVITATION, invitation.id, tokens.Reason.USED)

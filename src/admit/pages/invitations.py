@@ -12,10 +12,12 @@ from sqlalchemy.orm import Session
 from admit.auth import service as auth_service
 from admit.errors import DomainError, InvitationGone, SignInRequired
 from admit.flows import join
+from admit.invitations import service as invitations_service
 from admit.kit.routing import Router
 from admit.pages.auth import back_in, csrf_or_back_in, land_after_joining
 from admit.pages.deps import PageAuth, check_csrf, faults_of, render
 from admit.settings import Settings
+from admit.tokens import service as tokens
 from admit.web import Auth, SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import service as workspaces_service
 
@@ -69,8 +71,19 @@ def show(
     except InvitationGone:
         portal = join.already_joined(session, token, auth.user) if auth.user is not None else None
         if portal is None:
-            raise
+            return _dead(request, session, token)
         return back_in(portal)
+
+
+def _dead(request: Request, session: Session, token: str) -> HTMLResponse:
+    """A dead link's page: its case, who invited them to which portal, the next step, in the
+    portal's look (``invitations.service.DeadLink``). A link of no invitation gets the error
+    page every unknown link gets, which says nothing of any invitation."""
+    dead = invitations_service.dead_link(session, token)
+    if dead is None:
+        raise invitations_service.refused(tokens.Reason.UNKNOWN)
+    context = {"dead": dead, "brand_portal": dead.portal, "portal": None}
+    return render(request, "invitations/gone.html", context, status_code=410)
 
 
 @router.post(
@@ -91,6 +104,9 @@ def accept(
         result = join.accept(
             session, token=token, name=name, password=password or None, current_user=auth.user, ip=ip
         )
+    except InvitationGone:
+        session.rollback()
+        return _dead(request, session, token)
     except DomainError as exc:
         if not isinstance(exc, SignInRequired) and exc.status != 422:
             raise
