@@ -230,3 +230,26 @@ def test_a_dead_invitation_link_says_its_case_on_a_phone(new_context, live_serve
     expect(stranger.get_by_role("link", name="Sign in", exact=True)).to_have_count(0)
     assert stranger.evaluate("document.documentElement.scrollWidth") <= 390
     shot(stranger, "withdrawn-link-phone")
+
+
+def test_a_client_asked_for_a_password_is_told_why_on_a_phone(new_context, live_server, shot):
+    """The tester's Carl: his email said no password is needed, then the portal began requiring
+    one for clients. His page, on a phone, says so above "Choose a password", within the screen."""
+    from admit.portals import service as portals_service
+
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    invite(db, pf, ["carl@client.org"], user_type="client")
+    link = live_server(f"/invite/{gestures.delivered_link(db, 'carl@client.org')}")
+    with db.unit_of_work() as session:
+        portals_service.update_settings(
+            session, actor_for(session, pf.slug, pf.owner_email), client_require_password=True
+        )
+    page = new_context(viewport=PHONE).new_page()
+    page.goto(link)
+    expect(page.get_by_label("Choose a password")).to_be_visible()
+    why = page.get_by_text("Acme Inc asks its clients to choose a password.")
+    expect(why).to_be_visible()
+    expect(why).to_contain_text("its sign-in policy changed after your invitation was sent")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "password-asked-phone")

@@ -162,3 +162,37 @@ class TestDeadLink:
         unknown = client.get("/invite/" + "x" * 43)
         assert unknown.status_code == 410 and "can no longer be used" in unknown.text
         assert "<h1>No longer valid</h1>" in unknown.text and "data-case" not in unknown.text
+
+
+class TestAPasswordTheEmailDidNotMention:
+    """The tester: Carl's email said "No password is needed: the link signs you in."; the portal
+    then started requiring a password for clients, and his page asked "Choose a password" with no
+    word of why. A client asked for a password is told the portal asks it, and, when the sign-in
+    policy changed after the email went, that the email may say otherwise."""
+
+    ASKS = "Acme Inc asks its clients to choose a password."
+    SINCE = "its sign-in policy changed after your invitation was sent"
+
+    def test_the_page_says_why_a_client_is_asked_for_a_password(self, client, db, worker):
+        from datetime import timedelta
+
+        from admit.kit import clock
+        from tests.auth.test_gate import set_policy
+
+        pf = create_portal(db)
+        invite(db, pf, ["carl@client.org"], user_type="client")
+        worker.drain()
+        carl = last_link(db, "carl@client.org")
+        assert self.ASKS not in client.get(f"/invite/{carl}").text  # no password asked: nothing said
+        with clock.travel(timedelta(minutes=1)):
+            set_policy(client, pf, {"client_require_password": True})
+        with clock.travel(timedelta(minutes=2)):
+            invite(db, pf, ["dora@client.org"], user_type="client")
+            invite(db, pf, ["ian@acme.com"], role="member")
+            worker.drain()
+            page = client.get(f"/invite/{carl}").text
+            assert "Choose a password" in page and self.ASKS in page and self.SINCE in page
+            dora = client.get(f"/invite/{last_link(db, 'dora@client.org')}").text
+            assert self.ASKS in dora and self.SINCE not in dora  # her email said a password is asked
+            ian = client.get(f"/invite/{last_link(db, 'ian@acme.com')}").text
+            assert "Choose a password" in ian and self.ASKS not in ian  # internal users always have one

@@ -62,6 +62,9 @@ class InvitationPreview:
     # What the "Your name" field starts with: the account's own name if it has one, else the
     # name the inviter gave (a label the person may keep or change: ``accept``).
     suggested_name: str
+    # The portal's sign-in policy changed after the newest message of the invitation went (sent,
+    # resent or a reminder): what that message said of a password may no longer hold.
+    policy_changed_since_sent: bool = False
 
 
 @dataclass(slots=True)
@@ -98,7 +101,14 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
         workspace_name=workspaces_service.workspace_name_for_invitation(session, invitation.id),
         for_viewer=viewer is not None and viewer.has_address(invitation.recipient),
         suggested_name=(user.name if user else "") or invitation.recipient_name,
+        policy_changed_since_sent=_policy_changed_since_sent(invitation, portal),
     )
+
+
+def _policy_changed_since_sent(invitation: Invitation, portal: Portal) -> bool:
+    changed = portal.sign_in_policy_changed_at
+    sent = [invitation.created_at, invitation.last_sent_at, invitation.last_reminded_at]
+    return changed is not None and changed > max(t for t in sent if t is not None)
 
 
 def portal_of_invitation(session: Session, token: str) -> Portal | None:
