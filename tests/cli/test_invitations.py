@@ -488,7 +488,10 @@ class TestInvitationsCommands:
 
         # Already revoked: nothing to do (exit 0, as deactivating twice); it was exit 1.
         again = run("invitations", "revoke", "--portal", slug, invitation["id"])
-        assert (again.exit_code, again.output.strip()) == (0, "Invitation to a@x.com revoked.")
+        assert (again.exit_code, again.output.strip()) == (
+            0,
+            "The invitation to a@x.com was already revoked: nothing changed.",
+        )
         resend = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
         assert resend.exit_code == 1 and json.loads(resend.stdout)["code"] == "invitation_not_pending"
 

@@ -165,7 +165,11 @@ class TestDeactivateReactivate:
         )
         assert member["deactivated_at"]
         again = run("members", "deactivate", "--portal", slug, mel)
-        assert (again.exit_code, again.output.strip()) == (0, "mel@acme.com is deactivated.")
+        # Said as nothing changed (it said "is deactivated." as if it had just done it).
+        assert (again.exit_code, again.output.strip()) == (
+            0,
+            "mel@acme.com is already deactivated: nothing changed.",
+        )
 
         r = run("members", "reactivate", "--portal", slug, mel, "--json")
         assert r.exit_code == 0, r.output
@@ -179,7 +183,10 @@ class TestDeactivateReactivate:
         api = client.get(f"/api/v1/portals/{slug}/members", headers=pf.headers()).json()["items"]
         assert next(m for m in api if m["id"] == mel) == member  # the API's MemberRead
         again = run("members", "reactivate", "--portal", slug, mel)
-        assert (again.exit_code, again.output.strip()) == (0, "mel@acme.com is active.")
+        assert (again.exit_code, again.output.strip()) == (
+            0,
+            "mel@acme.com is already active: nothing changed.",
+        )
 
     def test_errors(self, run):
         """An unknown member or a refusal is exit 1 with the reason; a missing member or an unknown

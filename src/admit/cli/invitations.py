@@ -342,9 +342,7 @@ def invitations_resend(slug: str, as_json: bool, invitation_id: uuid.UUID) -> No
     """Send a pending (or expired) invitation again with a new link; earlier links stop working."""
     from admit.flows import invitations as invitations_flow
 
-    _change(
-        slug, as_json, lambda s, a: invitations_flow.resend(s, a, invitation_id), "Invitation resent to {}."
-    )
+    _change(slug, as_json, invitation_id, invitations_flow.resend, "Invitation resent to {}.")
 
 
 @invitations.command("revoke")
@@ -358,18 +356,33 @@ def invitations_revoke(slug: str, as_json: bool, invitation_id: uuid.UUID) -> No
     _change(
         slug,
         as_json,
-        lambda s, a: invitations_service.revoke(s, a, invitation_id),
+        invitation_id,
+        invitations_service.revoke,
         "Invitation to {} revoked.",
+        already=("revoked", "The invitation to {} was already revoked: nothing changed."),
     )
 
 
-def _change(slug: str, as_json: bool, change: Callable[[Session, Actor], Invitation], said: str) -> None:
-    """Change one invitation and print it (``InvitationRead``, as the API answers)."""
+def _change(
+    slug: str,
+    as_json: bool,
+    invitation_id: uuid.UUID,
+    change: Callable[[Session, Actor, uuid.UUID], Invitation],
+    said: str,
+    *,
+    already: tuple[str, str] | None = None,
+) -> None:
+    """Change one invitation and print it (``InvitationRead``, as the API answers). ``already``:
+    ``(status, words)``, what the text says instead when the invitation had that status before
+    (the change was nothing to do)."""
+    from admit.invitations import service as invitations_service
     from admit.people.results import invitation_reads
 
     with _shared.portal_session(slug) as (session, actor):
-        (invitation,) = invitation_reads(session, [change(session, actor)])
+        before = invitations_service.get_or_raise(session, actor, invitation_id).status
+        (invitation,) = invitation_reads(session, [change(session, actor, invitation_id)])
     if as_json:
         _shared.echo_json(invitation)
     else:
-        click.echo(said.format(invitation.recipient))
+        words = already[1] if already is not None and before == already[0] else said
+        click.echo(words.format(invitation.recipient))

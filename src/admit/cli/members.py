@@ -88,8 +88,7 @@ def members_deactivate(slug: str, as_json: bool, member: str) -> None:
     from admit.errors import DomainError
     from admit.flows import members as members_flow
 
-    def deactivate(session: Session, actor: Actor) -> Member:
-        member_id = _member_id(session, actor, member)
+    def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
         try:
             return members_flow.deactivate(session, actor, member_id)
         except DomainError as exc:
@@ -102,7 +101,7 @@ def members_deactivate(slug: str, as_json: bool, member: str) -> None:
                 "them signed in as another owner.",
             )
 
-    _change(slug, as_json, deactivate, "{} is deactivated.")
+    _change(slug, as_json, member, deactivate, "{} is deactivated.", already="deactivated")
 
 
 @members.command("reactivate")
@@ -114,9 +113,7 @@ def members_reactivate(slug: str, as_json: bool, member: str) -> None:
     with its role, type and products (already active: nothing to do)."""
     from admit.flows import members as members_flow
 
-    _change(
-        slug, as_json, lambda s, a: members_flow.reactivate(s, a, _member_id(s, a, member)), "{} is active."
-    )
+    _change(slug, as_json, member, members_flow.reactivate, "{} is active.", already="active")
 
 
 @members.command("reset-two-factor")
@@ -129,12 +126,7 @@ def members_reset_two_factor(slug: str, as_json: bool, member: str) -> None:
     the portal requires one. They are told by email."""
     from admit.flows import members as members_flow
 
-    _change(
-        slug,
-        as_json,
-        lambda s, a: members_flow.reset_second_factor(s, a, _member_id(s, a, member)),
-        "{}'s two-step verification is reset.",
-    )
+    _change(slug, as_json, member, members_flow.reset_second_factor, "{}'s two-step verification is reset.")
 
 
 @members.command("change")
@@ -200,16 +192,33 @@ def _member_id(session: Session, actor: Actor, member: str) -> uuid.UUID:
         ) from None
 
 
-def _change(slug: str, as_json: bool, change: Callable[[Session, Actor], Member], said: str) -> None:
-    """Change one member and print it (``MemberRead``, as the API answers)."""
+def _change(
+    slug: str,
+    as_json: bool,
+    member: str,
+    change: Callable[[Session, Actor, uuid.UUID], Member],
+    said: str,
+    *,
+    already: str | None = None,
+) -> None:
+    """Change MEMBER (``_member_id``) and print it (``MemberRead``, as the API answers); when the
+    member already had the status the change gives (``already``), it was nothing to do, and the
+    text says so ("… is already deactivated: nothing changed.")."""
+    from admit.members import service as members_service
     from admit.members.schemas import MemberRead
 
     with _shared.portal_session(slug) as (session, actor):
-        member = MemberRead.of(change(session, actor))
+        member_id = _member_id(session, actor, member)
+        before = members_service.member_or_raise(session, actor, member_id).status
+        changed = MemberRead.of(change(session, actor, member_id))
     if as_json:
-        _shared.echo_json(member)
+        _shared.echo_json(changed)
+        return
+    who = changed.user.email or changed.user.phone
+    if before == already:
+        click.echo(f"{who} is already {already}: nothing changed.")
     else:
-        click.echo(said.format(member.user.email or member.user.phone))
+        click.echo(said.format(who))
 
 
 users = _shared.alias(members_list, "users", "members list")
