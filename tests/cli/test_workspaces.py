@@ -189,3 +189,38 @@ class TestRenameAndDelete:
         r = run_cli("workspaces", "list", "--portal", pf.slug)
         assert r.output == "No workspaces.\n"
         assert run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Q3 Audti").exit_code == 0
+
+
+class TestWorkspaceByNameOrId:
+    def test_every_command_takes_the_name_or_the_id(self, run_cli, db):
+        """``add`` and ``members`` take ``--workspace`` as its name (any case) or its id, as
+        ``rename`` and ``delete`` take theirs; ``--workspace "Q3 Audit"`` was refused as "not a
+        valid UUID" (exit 2)."""
+        pf = create_portal(db)
+        ws_id = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Q3 Audit").output.strip()
+        r = run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", "Q3 Audit", "nora@home.net")
+        assert r.exit_code == 0, r.output
+        for ref in ("q3 audit", ws_id):
+            r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", ref)
+            assert r.exit_code == 0, r.output
+            assert "Not Joined  nora@home.net" in r.output
+        r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", "Nope")
+        assert r.exit_code == 1 and "No workspace named “Nope”." in r.output, r.output
+
+    def test_a_name_that_is_another_ones_id_is_refused(self, run_cli, db):
+        """Text that is one workspace's id and another's name could mean either: refused (exit 1),
+        saying so, for every command alike."""
+        pf = create_portal(db)
+        first = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "First").output.strip()
+        r = run_cli("workspaces", "create", "--portal", pf.slug, "--name", first)
+        assert r.exit_code == 0, r.output
+        said = f"“{first}” is the id of the workspace “First” and the name of another"
+        for command in (
+            ("members", "--portal", pf.slug, "--workspace", first),
+            ("rename", "--portal", pf.slug, first, "Second"),
+            ("delete", "--portal", pf.slug, first, "--yes"),
+        ):
+            r = run_cli("workspaces", *command)
+            assert r.exit_code == 1 and said in r.output, r.output
+        r = run_cli("workspaces", "list", "--portal", pf.slug, "--json")
+        assert sorted(w["name"] for w in json.loads(r.output)["items"]) == sorted(["First", first])

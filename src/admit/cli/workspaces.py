@@ -18,14 +18,14 @@ if TYPE_CHECKING:
     from admit.workspaces.schemas import WorkspaceMemberRead
 
 WORKSPACE_OPTION = click.option(
-    "--workspace", "workspace_id", required=True, type=click.UUID, help="Workspace id."
+    "--workspace", "workspace_ref", required=True, help="The workspace: its id or its name."
 )
 
 
 @click.group("workspaces")
 def workspaces() -> None:
     """Workspaces: create one, list them, rename or delete one, add people (existing or new, by
-    email or phone), see who is in one."""
+    email or phone), see who is in one. Each takes the workspace by its id or its name."""
 
 
 @workspaces.command("list")
@@ -119,14 +119,16 @@ def workspaces_delete(slug: str, workspace_ref: str, yes: bool) -> None:
 @_shared.json_option('{"results": [...], "counts": {...}}')
 @click.argument("recipients", nargs=-1, required=True)
 def workspaces_add(
-    slug: str, workspace_id: uuid.UUID, user_type: str, as_json: bool, recipients: tuple[str, ...]
+    slug: str, workspace_ref: str, user_type: str, as_json: bool, recipients: tuple[str, ...]
 ) -> None:
     """Add people by email or phone: those in the portal join at once, new ones are invited.
     Someone already in the workspace is nothing to do; exit 1 when anyone needs fixing."""
     from admit.flows import workspace_people
     from admit.people.results import recipient_results
+    from admit.workspaces import service as workspaces_service
 
     with _shared.portal_session(slug) as (session, actor):
+        workspace_id = workspaces_service.by_id_or_name(session, actor, workspace_ref).id
         results = workspace_people.add_people(
             session, actor, workspace_id, recipients=list(recipients), user_type=user_type
         )
@@ -142,10 +144,12 @@ def workspaces_add(
 @_shared.portal_option
 @WORKSPACE_OPTION
 @_shared.list_json_option("workspace member")
-def workspaces_members(slug: str, workspace_id: uuid.UUID, as_json: bool) -> None:
+def workspaces_members(slug: str, workspace_ref: str, as_json: bool) -> None:
     """Who is in the workspace: Joined or Not Joined, with their flow roles."""
+    from admit.workspaces import service as workspaces_service
+
     with _shared.portal_session(slug) as (session, actor):
-        members = _members(session, actor, workspace_id)
+        members = _members(session, actor, workspaces_service.by_id_or_name(session, actor, workspace_ref).id)
 
     def line(m: WorkspaceMemberRead) -> str:
         roles = f"[{', '.join(m.roles)}]" if m.roles else ""

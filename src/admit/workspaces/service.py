@@ -35,7 +35,14 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id, rowcount
-from admit.errors import InvalidInput, MemberNotFound, PermissionDenied, WorkspaceExists, WorkspaceNotFound
+from admit.errors import (
+    Conflict,
+    InvalidInput,
+    MemberNotFound,
+    PermissionDenied,
+    WorkspaceExists,
+    WorkspaceNotFound,
+)
 from admit.kit import names
 from admit.kit.pagination import count_all, page
 from admit.notifications import service as notifications_service
@@ -411,15 +418,26 @@ def get_or_raise(session: Session, actor: Actor, workspace_id: uuid.UUID) -> Wor
 
 def by_id_or_name(session: Session, actor: Actor, text: str) -> Workspace:
     """The workspace ``actor`` reaches whose id is ``text``, or whose name is the same as it
-    (``kit.names``: names are the portal's only ones); 404 ``workspace_not_found`` otherwise."""
+    (``kit.names``: names are the portal's only ones); 404 ``workspace_not_found`` otherwise.
+    Text that is one workspace's id and another's name could mean either: refused
+    (``Conflict``), saying which, so that the id of the one meant is given."""
     try:
-        return get_or_raise(session, actor, uuid.UUID(text.strip()))
+        wanted: uuid.UUID | None = uuid.UUID(text.strip())
     except ValueError:
-        pass
+        wanted = None
     reachable = {w.id: w for w in session.scalars(_reachable(actor))}
-    found = names.same(text, ((w.id, w.name) for w in reachable.values()))
+    by_id = reachable.get(wanted) if wanted is not None else None
+    found = names.same(text, ((w.id, w.name) for w in reachable.values()), other_than=wanted)
+    if by_id is not None and found is not None:
+        raise Conflict(
+            f"“{names.tidy(text)}” is the id of the workspace “{by_id.name}” and the name of another: "
+            "give the id of the one you mean (`admit workspaces list` shows them)."
+        )
+    if by_id is not None:
+        return by_id
     if found is None:
-        raise WorkspaceNotFound(f"No workspace named “{names.tidy(text)}”.")
+        said = "No such workspace." if wanted is not None else f"No workspace named “{names.tidy(text)}”."
+        raise WorkspaceNotFound(said)
     return reachable[found[0]]
 
 
