@@ -325,6 +325,26 @@ class TestPage:
         assert "“2025-12-32” is not a day. A day, written YYYY-MM-DD (e.g. 2026-12-06)." in page.text
         assert 'value="2025-12-32"' in page.text  # kept, to be corrected
 
+    def test_days_out_of_order_are_said_with_the_pages_words(self, client, db):
+        """The page names its own fields, "From" and "to" (it said "until must be the same day
+        as since or after it."), as does a category not in its list; the API keeps its names."""
+        log = _log(db)
+        login(client, log.pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{log.pf.slug}/audit", params={"since": "2025-12-07", "until": "2025-12-01"})
+        assert page.status_code == 422
+        said = re.search(r'<div class="notice error" role="alert" id="audit-error">([^<]*)</div>', page.text)
+        assert said and html.unescape(said.group(1)) == (
+            "The “to” day must be the same day as the “From” day or after it."
+        ), page.text
+        assert re.search(r'<input id="audit-until"[^>]*aria-invalid="true"', page.text), page.text
+        page = client.get(f"/p/{log.pf.slug}/audit", params={"category": "bogus"})
+        said = re.search(r'<div class="notice error" role="alert" id="audit-error">([^<]*)</div>', page.text)
+        assert said and html.unescape(said.group(1)).startswith("Category must be one of invitations,"), (
+            page.text
+        )
+        api = _api(client, log, "/audit-events", since="2025-12-07", until="2025-12-01").json()
+        assert api["errors"][0]["message"] == "until must be the same day as since or after it."
+
     def test_a_bad_address_for_who_did_it_is_said_under_the_filter(self, client, db):
         """``actor=bad@`` is refused as the API refuses it (it was taken silently, added to "Who
         did it", no error), said beside the form, the other filters kept."""
@@ -385,4 +405,14 @@ class TestCli:
         backwards = run_cli(
             "audit", "list", "--portal", log.pf.slug, "--since", "2025-12-06", "--until", "2025-12-05"
         )
-        assert backwards.exit_code == 2 and "--until" in backwards.output
+        # Naming the options, once (it said "until must be … as since … (option --until)").
+        assert backwards.exit_code == 2, backwards.output
+        assert "Error: --until must be the same day as --since or after it.\n" in backwards.stderr
+
+    def test_a_bad_category_names_the_option(self, run_cli, db):
+        """``--category bogus`` said "category must be one of …": the option, as click says it."""
+        log = _log(db)
+        bad = run_cli("audit", "list", "--portal", log.pf.slug, "--category", "bogus")
+        assert bad.exit_code == 2, bad.output
+        assert "Error: --category must be one of invitations, members, " in bad.stderr, bad.stderr
+        assert "(option --category)" not in bad.stderr

@@ -182,15 +182,37 @@ def day(text: str | None, *, field: str) -> date | None:
         raise InvalidInput(f"“{as_typed(text)}” is not a day. {A_DAY}", field=field) from None
 
 
-def days(since: str | None, until: str | None) -> dict[str, date | None]:
-    """The log's ``since`` and ``until`` (``day``), both refused at once when both are wrong."""
+def days(
+    since: str | None, until: str | None, *, named: tuple[str, str] = ("since", "until")
+) -> dict[str, date | None]:
+    """The log's ``since`` and ``until`` (``day``), both refused at once when both are wrong;
+    ``until`` before ``since`` is refused too, in words that call them as the caller's form
+    does (``named``: the API's ``since`` and ``until``, the page's “From” and “to” days, the
+    CLI's options)."""
     checks = Checks()
     read: dict[str, date | None] = {"since": None, "until": None}
     for field, text in (("since", since), ("until", until)):
         with checks.of(field):
             read[field] = day(text, field=field)
     checks.done()
+    in_order(read["since"], read["until"], named=named)
     return read
+
+
+def in_order(since: date | None, until: date | None, *, named: tuple[str, str] = ("since", "until")) -> None:
+    """Refuse ``until`` before ``since`` (``days``'s ``named``)."""
+    if since is not None and until is not None and until < since:
+        raise InvalidInput(f"{named[1]} must be the same day as {named[0]} or after it.", field="until")
+
+
+def category_named(text: str | None, *, named: str = "category") -> str | None:
+    """The log's ``category`` filter (one of ``words.CATEGORIES``; none for blank text), refused
+    in words that call it as the caller's form does (``named``: the API's ``category``, the
+    page's “Category”, the CLI's ``--category``)."""
+    text = (text or "").strip()
+    if text and text not in CATEGORIES:
+        raise InvalidInput(f"{named} must be one of {', '.join(CATEGORIES)}.", field="category")
+    return text or None
 
 
 def _matching(
@@ -206,17 +228,14 @@ def _matching(
     """The portal's events the filters match (every filter of the log is here, once)."""
     policy.require(actor.role, policy.Action.AUDIT_VIEW)
     query = select(AuditEvent).where(AuditEvent.portal_id == actor.portal.id)
-    if category:
-        if category not in CATEGORIES:
-            raise InvalidInput(f"category must be one of {', '.join(CATEGORIES)}.", field="category")
+    if category := category_named(category):
         query = query.where(
             or_(*(AuditEvent.action.startswith(p, autoescape=True) for p in CATEGORIES[category]))
         )
     # The days are the portal's: "since 6 December" starts at midnight where it works, and
     # "until" takes in the whole of its day.
     zone = actor.portal.time_zone
-    if since is not None and until is not None and until < since:
-        raise InvalidInput("until must be the same day as since or after it.", field="until")
+    in_order(since, until)
     if since is not None:
         query = query.where(AuditEvent.created_at >= clock.day_bounds(since, zone)[0])
     if until is not None:

@@ -165,7 +165,8 @@ def usage(message: str) -> NoReturn:
 
 def error_message(exc: DomainError) -> str:
     """A domain error as the CLI says it: its message and what is at fault, named as this
-    command takes it (``--product``, not the field ``products``: ``_named``); when several
+    command takes it (``--product``, not the field ``products``: ``_named``), unless the
+    message names that option itself; when several
     are at fault (``errors``), each on its own line with its message."""
     problems = exc.fields.get("errors") or []
     if len(problems) > 1:
@@ -178,6 +179,8 @@ def error_message(exc: DomainError) -> str:
     if not field:
         return exc.message
     option = _named(field)
+    if option != field and option in exc.message:  # the sentence names it already
+        return exc.message
     return exc.message + (f" (option {option})" if option != field else f" (field: {field})")
 
 

@@ -55,11 +55,11 @@ def audit_list(
     from admit.people import activity
 
     with _shared.portal_session(slug) as (session, actor):
-        # Days read as the Audit Log page reads them (and refused in its words).
+        # Days read as the Audit Log page reads them (refused in its words, naming the options).
         filters: dict[str, Any] = {
-            **audit_service.days(since, until),
+            **audit_service.days(since, until, named=("--since", "--until")),
             "by": by,
-            "category": category,
+            "category": audit_service.category_named(category, named="--category"),
             "q": q,
         }
 

@@ -282,9 +282,12 @@ def audit_list(
         entries, next_cursor = activity.log(
             session,
             actor,
-            category=filters["category"] or None,
+            # Refused in the page's words: its fields are "Category", "From" and "to".
+            category=audit_service.category_named(filters["category"], named="Category"),
             q=filters["q"] or None,
-            **audit_service.days(filters["since"], filters["until"]),
+            **audit_service.days(
+                filters["since"], filters["until"], named=("the “From” day", "The “to” day")
+            ),
             by=filters["actor"] or None,
             cursor=cursor,
             limit=100,
