@@ -406,3 +406,47 @@ def test_a_sign_in_email_for_someone_in_two_portals_names_both(client, db, worke
         (message,) = mailbox.messages(session, to="ivy@acme.com", limit=1)
         assert "sign in to Acme Inc · Beta Co as ivy@acme.com" in message.text
         assert "Admit" not in message.text
+
+
+def _sign_ins(db) -> list[str]:
+    from admit.audit.models import AuditEvent
+    from admit.audit.words import sentence
+
+    with db.unit_of_work() as session:
+        events = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "user.signed_in").order_by(AuditEvent.created_at)
+        ).all()
+        return [sentence(e) for e in events]
+
+
+@pytest.mark.parametrize(
+    ("way", "said"),
+    [
+        ("password", "signed in with a password"),
+        ("sign_in_link", "signed in with a sign-in link"),
+        ("sign_in_code", "signed in with a sign-in code"),
+    ],
+)
+def test_every_sign_in_says_how_two_step_verification_included(client, db, worker, way, said):
+    """The audit log says how each sign-in was made, and "and two-step verification" when the app's
+    code was asked: a sign-in finished with the code said only "signed in", and a link and a code
+    read alike ("with a sign-in link or code")."""
+    pf = create_portal(db)
+    user_type = "internal" if way == "password" else "client"
+    assert way_in(way, client, db, worker, pf, user_type, {}).status_code == 200
+    secret, _ = enrol(client, _answer_with_challenge(client, pf, way, worker))
+    client.cookies.clear()
+    challenge = sign_in_again(way, client, worker).json()["challenge"]
+    with clock.travel(timedelta(seconds=30)):
+        r = client.post("/api/v1/auth/two-factor", json={"challenge": challenge, "code": app_code(secret)})
+    assert r.status_code == 200, r.text
+    # Before the app, setting it up (which signs in too), and with its code.
+    two_step = f"{said} and two-step verification"
+    assert [s[s.index("signed in") :] for s in _sign_ins(db)] == [said, two_step, two_step]
+
+
+def _answer_with_challenge(client, pf, way, worker):
+    """Require the app of everyone, then sign in the ``way`` again: the answer asks to set it up."""
+    set_policy(client, pf, POLICIES["2fa"])
+    client.cookies.clear()
+    return sign_in_again(way, client, worker)

@@ -151,9 +151,8 @@ def two_factor(
     code = body.code or body.recovery_code or ""
     if body.challenge:
         user = auth_service.complete_two_factor(session, body.challenge, code)
-        web_session = sign_in_browser(
-            session, request, response, user, via=auth_service.Via.SECOND_FACTOR, second_factor_done=True
-        )
+        via = auth_service.challenge_via(body.challenge)  # how it was begun
+        web_session = sign_in_browser(session, request, response, user, via=via, second_factor_done=True)
         assert not isinstance(web_session, auth_service.Challenge)
     else:
         user, web_session = _browser(auth)
@@ -250,7 +249,7 @@ def use_sign_in_code(
     """Sign in with the 6-digit code a sign-in email carries beside its link (once; the link
     dies with it). Tries are limited per address; every wrong answer reads the same."""
     user = auth_service.use_sign_in_code(session, email=body.email, code=body.code)
-    return _signed_in(session, request, response, user, auth_service.Via.SIGN_IN_LINK)
+    return _signed_in(session, request, response, user, auth_service.Via.SIGN_IN_CODE)
 
 
 class PasswordResetRequest(BaseModel):

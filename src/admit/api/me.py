@@ -122,14 +122,8 @@ def confirm(
     codes = second_factor.confirm(session, user, body.code)
     if body.challenge:
         auth_service.challenge_user(session, body.challenge, use=True)
-        web_session = sign_in_browser(
-            session,
-            request,
-            response,
-            user,
-            via=auth_service.Via.SECOND_FACTOR,
-            second_factor_done=True,
-        )
+        via = auth_service.challenge_via(body.challenge)  # how it was begun
+        web_session = sign_in_browser(session, request, response, user, via=via, second_factor_done=True)
         assert not isinstance(web_session, auth_service.Challenge)
         return TwoFactorConfirmed(recovery_codes=codes, csrf_token=web_session.csrf_token)
     _, web_session = _browser(auth)

@@ -203,12 +203,29 @@ PORTAL_RULES = {
 
 VIA = {
     "password": "with a password",
-    "sign_in_link": "with a sign-in link or code",
+    "sign_in_link": "with a sign-in link",
+    "sign_in_code": "with a sign-in code",
     "invitation": "by accepting an invitation",
     "link_signup": "through the invite link",
     "setup": "after setting up",
     "password_reset": "after choosing a new password",
 }
+
+
+# The first step's way, then the app's code when it was asked: "signed in with a password and
+# two-step verification", "… by accepting an invitation, with two-step verification".
+_TWO_STEP = {True: " and two-step verification", False: ", with two-step verification"}
+
+
+def _via(detail: dict[str, Any]) -> str:
+    """How someone signed in (``user.signed_in``'s ``via`` and ``second_factor``), said after
+    "signed in"; nothing for a way not known (an event from before the ways were kept)."""
+    way = VIA.get(detail.get("via") or "")
+    if not detail.get("second_factor"):
+        return f" {way}" if way else ""
+    if not way:
+        return " with two-step verification"
+    return f" {way}{_TWO_STEP[way.startswith('with ')]}"
 
 
 class Event(Protocol):
@@ -300,7 +317,7 @@ def sentence(event: Event, actor: str | None = None) -> str:
         as_role=f" as {str(role).capitalize()}" if role else "",
         flow_role=f"the role “{role}”" if role else "a role",
         workspace=f"the workspace {detail['workspace']}" if detail.get("workspace") else "a workspace",
-        via=f" {VIA[detail['via']]}" if detail.get("via") in VIA else "",
+        via=_via(detail),
         nth=f" (reminder {detail['reminder']} of {detail['of']})"
         if detail.get("reminder") and detail.get("of")
         else "",

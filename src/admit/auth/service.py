@@ -59,6 +59,7 @@ __all__ = [
     "Challenge",
     "Via",
     "challenge_user",
+    "challenge_via",
     "complete_two_factor",
     "two_factor_due",
     "two_factor_required_by",
@@ -115,11 +116,12 @@ class Via(StrEnum):
 
     PASSWORD = "password"
     SIGN_IN_LINK = "sign_in_link"
+    SIGN_IN_CODE = "sign_in_code"
     PASSWORD_RESET = "password_reset"
     INVITATION = "invitation"
     LINK_SIGNUP = "link_signup"
     SETUP = "setup"
-    SECOND_FACTOR = "second_factor"  # the second step of a sign-in begun another way
+    SECOND_FACTOR = "second_factor"  # the second step of a sign-in begun another way (unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,8 +180,15 @@ def sign_in(
     if not second_factor_done:
         due = two_factor_due(session, user, made_in=made_in)
         if due is not None:
+            # The challenge carries the first step's way (``challenge_via``): the secret's hash
+            # covers it, so it cannot be changed on its way back.
             raw_challenge = tokens.issue(
-                session, CHALLENGE, user.id, ttl=timedelta(minutes=CHALLENGE_MINUTES), supersede=False
+                session,
+                CHALLENGE,
+                user.id,
+                ttl=timedelta(minutes=CHALLENGE_MINUTES),
+                supersede=False,
+                secret=f"{via}.{new_token()}",
             )
             return Challenge(due, raw_challenge, user)
     raw, web_session = start_session(
@@ -195,7 +204,7 @@ def sign_in(
         session,
         user,
         "user.signed_in",
-        detail={"via": str(via)},
+        detail={"via": str(via), **({"second_factor": True} if second_factor_done else {})},
         ip=ip,
         portal_ids=[made_in[0].id] if made_in is not None else None,  # a new account: its one portal
     )
@@ -803,6 +812,14 @@ def challenge_user(session: Session, raw: str | None, *, use: bool) -> User:
     if user is None:
         raise NotAuthenticated("Sign in again.")
     return user
+
+
+def challenge_via(raw_challenge: str | None) -> Via:
+    """How the sign-in a challenge finishes was begun (its first step: a password, a sign-in
+    link…), read from the challenge once it was accepted (``challenge_user``);
+    ``Via.SECOND_FACTOR`` for a challenge that does not say."""
+    first, _, _ = (raw_challenge or "").partition(".")
+    return Via(first) if first in set(Via) else Via.SECOND_FACTOR
 
 
 def complete_two_factor(session: Session, raw_challenge: str, code: str) -> User:

@@ -361,7 +361,7 @@ def code_use(
     auth_service.end_session(session, auth.raw_session)
     # Where they were going, as the link would have led them (a workspace from an email).
     response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
-    sign_in_browser(session, request, response, user, via=auth_service.Via.SIGN_IN_LINK)
+    sign_in_browser(session, request, response, user, via=auth_service.Via.SIGN_IN_CODE)
     return response
 
 

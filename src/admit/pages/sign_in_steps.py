@@ -103,7 +103,7 @@ def _finish(request: Request, session: Session, user: User, response: Response) 
         request,
         response,
         user,
-        via=auth_service.Via.SECOND_FACTOR,
+        via=auth_service.challenge_via(request.cookies.get(CHALLENGE_COOKIE)),
         second_factor_done=True,
     )
     response.delete_cookie(CHALLENGE_COOKIE, path="/")
