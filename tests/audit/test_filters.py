@@ -261,7 +261,7 @@ class TestApi:
             "user.signed_in",
             "sign-ins",
             "'" + FORMULA + " signed in with a password",
-            "'-1+1",
+            "",  # not an address ("-1+1"): the column holds addresses only
         ]
         assert rows[3][1:] == [
             "ada@example.com", "member.deactivated", "members", "ada deactivated bob@example.com", "127.0.0.1"
@@ -270,6 +270,16 @@ class TestApi:
             csv.reader(io.StringIO(_api(client, log, "/audit-events.csv", actor="ada@example.com").text))
         )
         assert [row[2] for row in only_ada[1:]] == ["member.deactivated"]
+
+    def test_the_ip_column_holds_an_address_or_nothing(self, client, db, run_cli):
+        """What the console did has no address: its ip cell is empty (it said "cli"), as the
+        column's name says; the page's From still says where it came from."""
+        log = _log(db)
+        assert run_cli("workspaces", "create", "--portal", log.pf.slug, "--name", "Q3 Audit").exit_code == 0
+        rows = list(csv.reader(io.StringIO(_api(client, log, "/audit-events.csv").text)))
+        (created,) = [row for row in rows if row[2] == "workspace.created"]
+        assert created[5] == "", created
+        assert "127.0.0.1" in [row[5] for row in rows]
 
     def test_the_export_is_for_who_may_read_the_log(self, client, db):
         log = _log(db)
