@@ -227,6 +227,26 @@ class TestExpiry:
             fresh = last_link(db, "ada@example.com")
             assert _accept(db, fresh).member.role == "member"
 
+    def test_the_sweep_writes_an_audit_event_per_invitation(self, db):
+        """Each invitation the worker's sweep expires is in the Audit Log, by the system, in one
+        statement for all of them (nothing was written before); a second sweep writes none."""
+        from admit.audit.models import AuditEvent
+        from admit.audit.words import sentence
+
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com", "bob@example.com"])
+        with clock.travel(timedelta(days=7, seconds=1)), db.unit_of_work() as session:
+            assert invitations_service.expire_due(session) == 2
+            assert invitations_service.expire_due(session) == 0
+            events = session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "invitation.expired")
+            ).all()
+            assert sorted(sentence(e) for e in events) == [
+                "system expired the invitation to ada@example.com (not accepted in time)",
+                "system expired the invitation to bob@example.com (not accepted in time)",
+            ]
+            assert {(e.actor_user_id, e.target_type, e.ip) for e in events} == {(None, "invitation", None)}
+
     def test_new_invitation_replaces_an_expired_one(self, db):
         """Inviting an address whose invitation expired makes a new one (not already_invited)."""
         pf = create_portal(db)

@@ -36,6 +36,7 @@ PHRASES: dict[str, str] = {
     "invitation.revoked": "revoked the invitation to {target}",
     "invitation.renamed": "changed the name on the invitation to {target}{was}",
     "invitation.reminded": "reminded {target} of their invitation{nth}",
+    "invitation.expired": "expired the invitation to {target} (not accepted in time)",
     "invitation.accepted": "accepted their invitation and joined{as_role}",
     "invitation_import.created": "uploaded {target} to invite from",
     "invitation_import.confirmed": "started inviting from {target}",

@@ -401,10 +401,11 @@ def rename(session: Session, actor: Actor, invitation_id: uuid.UUID, name: str) 
 
 def expire_due(session: Session, *, limit: int = 1000) -> int:
     """Write down ``expired`` for pending invitations past their expiry (the worker's sweep), and
-    the webhook event ``invitation.expired`` for each (once: only the sweep that wrote it)."""
+    for each (once: only the sweep that wrote it) the webhook event ``invitation.expired`` and
+    an audit event by the system, one statement of them per portal."""
     now = context.of(session).clock.now()
     rows = session.execute(
-        select(Invitation.id, Invitation.portal_id, Invitation.recipient)
+        select(Invitation.id, Invitation.portal_id, Invitation.recipient, Invitation.recipient_name)
         .where(Invitation.status == PENDING, Invitation.expires_at <= now)
         .limit(limit)
     ).all()
@@ -419,14 +420,25 @@ def expire_due(session: Session, *, limit: int = 1000) -> int:
         .execution_options(synchronize_session="fetch")
     )
     written = set(expired.scalars())
-    by_portal: dict[uuid.UUID, list[dict[str, Any]]] = {}
+    by_portal: dict[uuid.UUID, list[Any]] = {}
     for row in rows:
         if row.id in written:
-            by_portal.setdefault(row.portal_id, []).append(
-                webhooks.about("invitation", row.id, row.recipient)
-            )
-    for portal_id, items in by_portal.items():
-        webhooks.emit(session, portal_id, "invitation.expired", items)
+            by_portal.setdefault(row.portal_id, []).append(row)
+    portals = portals_service.by_ids(session, by_portal)
+    for portal_id, lapsed in by_portal.items():
+        webhooks.emit(
+            session,
+            portal_id,
+            "invitation.expired",
+            [webhooks.about("invitation", r.id, r.recipient) for r in lapsed],
+        )
+        audit_service.record_many(
+            session,
+            Actor(portal=portals[portal_id], role=None),
+            "invitation.expired",
+            target_type="invitation",
+            targets=[(r.id, r.recipient, {"name": r.recipient_name}) for r in lapsed],
+        )
     return len(written)
 
 
