@@ -26,7 +26,7 @@ class TestInvite:
         assert result.exit_code == 0, result.output
         assert "invited  a@x.com" in result.output
         assert "invited  b@y.com" in result.output
-        assert "2 invited, 0 skipped" in result.output
+        assert "\n2 invited. The messages are queued" in result.output  # the Invite box's words
 
         with db.unit_of_work() as session:
             rows = session.execute(select(Invitation.recipient, Invitation.user_type, Invitation.role)).all()
@@ -73,7 +73,11 @@ class TestInvite:
         assert result.exit_code == 1, result.output
         assert "skipped  bad@  invalid_recipient:" in result.output
         assert "skipped  good@x.com  duplicate:" in result.output
-        assert "1 invited, 2 skipped" in result.output
+        # The Invite box's words (it said "1 invited, 2 skipped."): pipeline.summary.
+        assert (
+            "\n1 invited · 2 skipped: 1 not a usable email or phone number, 1 listed twice. The messages"
+            in result.output
+        )
         assert count(db, Invitation) == 1
 
     def test_nothing_invited_exits_non_zero(self, run, db):
@@ -95,7 +99,7 @@ class TestInvite:
         again = run("invite", "--portal", slug, *INTERNAL, "a@x.com")
         assert again.exit_code == 0, again.output
         assert "already_invited" in again.output
-        assert "0 invited, 1 skipped" in again.output
+        assert "\n0 invited · 1 skipped: 1 already invited.\n" in again.output
 
     def test_members_and_duplicates_are_nothing_to_do(self, run):
         """Everyone skipped as already_member, already_invited or duplicate: exit 0."""

@@ -37,7 +37,8 @@ class TestWorkspaceCommands:
         assert any(line.startswith("skipped  not-an-address  invalid_recipient:") for line in lines)
         assert any(line.startswith("skipped  owner@acme.com  already_in_workspace:") for line in lines)
         assert (
-            "2 invited, 2 skipped. The messages are queued: "
+            "2 invited · 2 skipped: 1 not a usable email or phone number, 1 already in the workspace. "
+            "The messages are queued: "
             "a running `admit serve` or `admit worker` sends them." in lines
         )
 

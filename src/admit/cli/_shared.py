@@ -31,6 +31,7 @@ import copy
 import inspect
 import json
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -370,13 +371,13 @@ def print_results(answer: RecipientResults) -> None:
     for r in answer.results:
         why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
         click.echo(f"{r.outcome:<8} {r.recipient}{why}")
+    from admit.invitations import pipeline
+
     counts = answer.counts
-    parts = [f"{counts['invited']} invited"]
-    if counts["added"]:
-        parts.append(f"{counts['added']} added")
-    parts.append(f"{counts['skipped']} skipped")
+    skipped = Counter(str(r.code) for r in answer.results if r.outcome == "skipped")
     after = f" {QUEUED}" if counts["invited"] or counts["added"] else ""
-    click.echo(", ".join(parts) + "." + after)
+    # The Invite box's words: "1 invited · 2 skipped: 1 listed twice, 1 not a usable …".
+    click.echo(f"{pipeline.summary(counts['invited'], dict(skipped), added=counts['added'])}.{after}")
 
 
 # Said after messages are written: they wait in the outbox for whichever process delivers (a

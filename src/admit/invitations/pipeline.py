@@ -40,7 +40,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.invitations import messages, repository, sending
-from admit.invitations.codes import NOTHING_TO_DO, ResultCode, SkipCode
+from admit.invitations.codes import NOTHING_TO_DO, AddSkipCode, ResultCode, SkipCode
 from admit.invitations.models import EXPIRED, PENDING, Invitation
 from admit.invitations.options import InviteOptions
 from admit.invitations.schedule import reminder_at
@@ -96,14 +96,21 @@ SUMMARY_WORDS = {
         "numbers from countries not texted",
     ),
     SkipCode.SMS_BUDGET_REACHED: ("over today's texts", "over today's texts"),
+    # Adding people to a workspace, team or client group (the CLI's ``workspaces add``).
+    AddSkipCode.ALREADY_IN_WORKSPACE: ("already in the workspace", "already in the workspace"),
+    AddSkipCode.ALREADY_IN_TEAM: ("already in the team", "already in the team"),
+    AddSkipCode.WRONG_USER_TYPE: ("of the wrong type", "of the wrong type"),
+    AddSkipCode.NOT_FOUND: ("not found", "not found"),
+    AddSkipCode.NOT_INVITABLE: ("not invitable from here", "not invitable from here"),
 }
 
 
-def summary(invited: int, skipped: dict[str, int]) -> str:
+def summary(invited: int, skipped: dict[str, int], *, added: int = 0) -> str:
     """A request's outcome in one line: "12 invited · 2 skipped: 1 already a member, 1 not a
-    usable email or phone number" (the Invite box's report, the CLI)."""
+    usable email or phone number" (the Invite box's report, the CLI); ``added``: people already
+    in the portal put in a workspace at once ("1 added · 2 invited")."""
     total = sum(skipped.values())
-    text = f"{invited:,} invited"
+    text = (f"{added:,} added · " if added else "") + f"{invited:,} invited"
     if total:
         parts = []
         for code, n in sorted(skipped.items(), key=lambda item: -item[1]):
