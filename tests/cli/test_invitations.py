@@ -4,6 +4,7 @@ list|resend|revoke``."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import select
@@ -467,8 +468,13 @@ class TestInvitationsCommands:
 
         lines = run("invitations", "list", "--portal", slug).output.splitlines()
         ids = [i["id"] for i in listed()["items"]]
-        assert [line.split()[0] for line in lines] == ids
-        assert lines[0].split()[1:] == ["pending", "client", "client", "c@x.com"]
+        # Headed columns, with the page's Last sent and Delivery (it had neither).
+        assert (
+            lines[0].split("  ")[:1] == ["ID"] and "Last sent" in lines[0] and lines[0].endswith("Delivery")
+        )
+        assert [line.split()[0] for line in lines[1:]] == ids
+        assert lines[1].split()[1:5] == ["pending", "client", "client", "c@x.com"]
+        assert re.search(r"  20\d\d-\d\d-\d\d \d\d:\d\d UTC  Queued$", lines[1]), lines[1]
         assert run("invitations", "list", "--portal", slug, "--status", "gone").exit_code == 2
 
     def test_resend_and_revoke_print_the_invitation(self, run, client):

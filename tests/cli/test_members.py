@@ -83,7 +83,7 @@ class TestList:
         sign_up(db, link_token(db, pf), pf.owner_email, name="Mallory")
         result = run("members", "list", "--portal", pf.slug)
         line = next(line for line in result.output.splitlines() if "(signup " in line)
-        assert f"{pf.owner_email}  “Mallory”  (signup" in line, result.output
+        assert re.search(rf"{pf.owner_email}  +“Mallory”  +\(signup", line), result.output
 
     def test_items_are_the_apis_people(self, run, client):
         """Each item is the API's PersonRead, as ``GET …/people`` serialises it."""
@@ -138,6 +138,20 @@ class TestList:
         assert (len(out["items"]), out["total"], out["next_cursor"]) == (5, 5, None)
         out = json.loads(run("members", "list", "--portal", slug, "--limit", "3", "--json").stdout)
         assert (len(out["items"]), out["total"], bool(out["next_cursor"])) == (3, 5, True)
+
+
+def test_the_text_has_headed_columns_with_last_sent_and_delivery(run):
+    """``members list`` heads its columns and shows the page's Last sent and Delivery (it had
+    neither): an invitation's, "—" for a member."""
+    slug = init_portal(run)["portal"]
+    assert run("invite", "--portal", slug, "--type", "client", "c@x.com").exit_code == 0
+    lines = run("members", "list", "--portal", slug).output.splitlines()
+    assert lines[0].split()[:3] == ["Status", "Type", "Role"]
+    assert re.search(r"  Last sent  +Delivery$", lines[0]), lines[0]
+    (invited,) = [line for line in lines if "c@x.com" in line]
+    assert re.search(r"  20\d\d-\d\d-\d\d \d\d:\d\d UTC  Queued$", invited), invited
+    (owner,) = [line for line in lines if "owner@acme.com" in line]
+    assert re.search(r"\)  +—  +—$", owner), owner
 
 
 def _member_id(run, slug, address) -> str:

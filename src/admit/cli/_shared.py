@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar
 
 import click
@@ -336,6 +337,38 @@ class Listing(Generic[Item]):
             click.echo(line(item))
         if self.next_cursor is not None:
             click.echo(f"({len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
+
+    def table(
+        self,
+        as_json: bool,
+        headers: Sequence[str],
+        cells: Callable[[Item], Sequence[str | None]],
+        *,
+        empty: str | None = None,
+    ) -> None:
+        """``echo`` as columns under ``headers``, each as wide as its widest cell (an empty
+        cell reads "—"); the headers only when there are items."""
+        if as_json or not self.items:
+            self.echo(as_json, str, empty=empty)
+            return
+        rows = [[cell or "—" for cell in cells(item)] for item in self.items]
+        widths = [max(len(row[i]) for row in [list(headers), *rows]) for i in range(len(headers))]
+        for row in [list(headers), *rows]:
+            click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        if self.next_cursor is not None:
+            click.echo(f"({len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
+
+
+def when(moment: datetime | None) -> str | None:
+    """A moment as a list's column shows it, in UTC: ``2026-12-06 18:05 UTC``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment is not None else None
+
+
+def delivery(status: str | None) -> str | None:
+    """A delivery status as User Management's Delivery column says it ("Queued", "Bounced")."""
+    from admit.notifications.models import DELIVERY_WORDS
+
+    return DELIVERY_WORDS.get(status, status) if status else None
 
 
 def walk(

@@ -325,11 +325,19 @@ def invitations_list(
             limit=limit,
         )
         listing = _shared.Listing(invitation_reads(session, rows), total, next_cursor)
-    listing.echo(
+    listing.table(
         as_json,
-        lambda i: _shared.columns(
-            f"{i.id}  {i.status:<8} {i.user_type:<8} {i.role:<6}", i.recipient, i.recipient_name
-        ),
+        ("ID", "Status", "Type", "Role", "Recipient", "Name", "Last sent", "Delivery"),
+        lambda i: (
+            str(i.id),
+            i.status,
+            i.user_type,
+            i.role,
+            i.recipient,
+            i.recipient_name,
+            _shared.when(i.last_sent_at),
+            _shared.delivery(i.delivery.status),
+        ),  # fmt: skip
         empty="No invitations.",
     )
 

@@ -65,14 +65,19 @@ def members_list(
         # The roster counts its matches with every page: the total comes with it.
         rows, total, next_cursor = _shared.walk(fetch, lambda: last["page"].total, cursor=cursor, limit=limit)
         listing = _shared.Listing([PersonRead.of(r) for r in rows], total, next_cursor)
-    listing.echo(
+    listing.table(
         as_json,
-        lambda p: _shared.columns(
-            f"{p.status:<12} {p.user_type:<9} {p.role:<6}",
+        ("Status", "Type", "Role", "Address", "Name", "Kind and id", "Last sent", "Delivery"),
+        lambda p: (
+            p.status,
+            p.user_type,
+            p.role,
             p.address,
             shown_name(p.kind, p.name),
             f"({p.kind} {p.id})",
-        ),
+            _shared.when(p.last_sent_at),
+            _shared.delivery(p.delivery.status if p.delivery else None),
+        ),  # fmt: skip
         # As User Management says it.
         empty="Nobody matches." if any((user_type, status, role, q)) else "Nobody here yet.",
     )
