@@ -570,6 +570,11 @@ def test_a_batch_summary_reads_like_a_sentence():
     assert summary(0, {"invalid_recipient": 3, "duplicate": 1}) == (
         "0 invited · 4 skipped: 3 not usable emails or phone numbers, 1 listed twice"
     )
+    # People put in a workspace as well (the workspace page, the CLI's workspaces add).
+    assert summary(0, {}, added=1) == "1 added"  # none invited: not said
+    assert summary(2, {"already_in_workspace": 1}, added=1) == (
+        "1 added · 2 invited · 1 skipped: 1 already in the workspace"
+    )
 
 
 def test_every_reason_to_skip_has_words_in_a_summary():

@@ -10,6 +10,7 @@ result of a change is carried across the redirect in the signed flash cookie.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import date
 from functools import partial
 from typing import Any
@@ -127,16 +128,14 @@ def _back(
 
 
 def _results_flash(results: list[RecipientResult]) -> dict[str, Any]:
-    counts = {o: sum(1 for r in results if r.outcome == o) for o in ("added", "invited", "skipped")}
-    parts = []
-    if counts["added"]:
-        parts.append(f"{counts['added']} added")
-    if counts["invited"]:
-        parts.append(f"{counts['invited']} invited")
-    if counts["skipped"]:
-        parts.append(f"{counts['skipped']} skipped")
+    counts = {o: sum(1 for r in results if r.outcome == o) for o in ("added", "invited")}
+    skipped = Counter(str(r.code) for r in results if r.outcome == "skipped")
     return {
-        "summary": (", ".join(parts) or "Nobody added") + ".",
+        # The Invite box's and the CLI's line: "1 added · 2 invited · 1 skipped: 1 already invited."
+        "summary": (
+            pipeline.summary(counts["invited"], skipped, added=counts["added"]) if results else "Nobody added"
+        )
+        + ".",
         # Said as done when someone was added or invited, or when no one skipped needs anything
         # fixed (already invited to the portal: now in the workspace on that invitation).
         "ok": bool(counts["added"] or counts["invited"])
