@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy.orm import Session
 
 from admit.api.deps import AuthDep
@@ -49,10 +51,14 @@ from admit.web import (
 
 router = Router(prefix="/auth", tags=["auth"])
 
+# An address (or code) a person typed: left empty, or only spaces, it is refused as bad input
+# naming its field (422), not taken for a wrong answer (401) or asked of nobody (202).
+Typed = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+
 
 class LoginRequest(BaseModel):
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=256)
+    email: Typed = Field(max_length=320)
+    password: str = Field(min_length=1, max_length=256)
 
 
 def _signed_in(
@@ -198,7 +204,7 @@ def logout_others(session: SessionDep, auth: AuthDep) -> SignedOutElsewhere:
 
 
 class SignInLinkRequest(BaseModel):
-    email: str = Field(max_length=320)
+    email: Typed = Field(max_length=320)
 
 
 @router.post(
@@ -233,8 +239,8 @@ def use_sign_in_link(
 
 
 class SignInCode(BaseModel):
-    email: str = Field(max_length=320, description="The address (or number) the code was sent to.")
-    code: str = Field(max_length=20, description="The 6 digits from the sign-in email or text.")
+    email: Typed = Field(max_length=320, description="The address (or number) the code was sent to.")
+    code: Typed = Field(max_length=20, description="The 6 digits from the sign-in email or text.")
 
 
 @router.post(
@@ -253,7 +259,7 @@ def use_sign_in_code(
 
 
 class PasswordResetRequest(BaseModel):
-    email: str = Field(
+    email: Typed = Field(
         max_length=320, description="The email address or phone number the account signs in with."
     )
 
