@@ -356,7 +356,8 @@ class TestWorkspacePage:
 
     def test_a_client_sees_only_their_workspace_and_no_controls(self, client, db, worker):
         """A client's home lists only the workspace they were invited to; its page has no
-        Invite, Assign, Add action or Resend; another workspace is 404; lists redirect home."""
+        Invite, Assign, Add action or Resend; another workspace is 404; the workspaces list
+        redirects home, Contacts says "Not allowed"."""
         pf = create_portal(db)
         mine = create_workspace(client, pf, "Kitchen remodel", kind="flow", roles=["Client signer"])
         create_workspace(client, pf, "Secret deal")
@@ -379,9 +380,11 @@ class TestWorkspacePage:
         ):
             assert control not in page.text, control
         assert client.get(f"/p/{pf.slug}/workspaces/{other['id']}").status_code == 404
-        for path in ("/workspaces", "/contacts"):
-            r = client.get(f"/p/{pf.slug}{path}", follow_redirects=False)
-            assert r.status_code == 303 and r.headers["location"] == f"/p/{pf.slug}"
+        # Their workspaces are listed on their own page; Contacts is not for them (403, as User
+        # Management: tests/test_staff_pages.py).
+        r = client.get(f"/p/{pf.slug}/workspaces", follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == f"/p/{pf.slug}"
+        assert client.get(f"/p/{pf.slug}/contacts", follow_redirects=False).status_code == 403
         refused = client.post(
             f"/p/{pf.slug}/workspaces", data={"csrf_token": csrf_of(page.text), "name": "Mine now"}
         )

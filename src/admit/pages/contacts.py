@@ -26,6 +26,7 @@ from admit.kit.routing import Router
 from admit.kit.text import readable_phone, sentence
 from admit.pages.deps import (
     PageActor,
+    allowed,
     check_csrf,
     forget_flash,
     form_error,
@@ -93,10 +94,8 @@ def _page(
     return response
 
 
-@router.get("/p/{slug}/contacts", name="contacts:list")
+@router.get("/p/{slug}/contacts", name="contacts:list", dependencies=[allowed(Action.CONTACT_MANAGE)])
 def contacts_list(request: Request, actor: PageActor, session: SessionDep) -> Response:
-    if not policy.can(actor.role, Action.CONTACT_MANAGE):
-        return redirect(f"/p/{actor.portal.slug}")
     return _page(request, session, actor)
 
 

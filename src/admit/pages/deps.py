@@ -289,6 +289,17 @@ def page_actor(slug: str, request: Request, session: SessionDep) -> Actor:
 PageActor = Annotated[Actor, Depends(page_actor)]
 
 
+def allowed(action: policy.Action) -> Any:
+    """A route's dependency: its page is only for whom ``policy`` allows ``action``; anyone else
+    (a client opening User Management) gets the 403 "Not allowed" page with the reason and a way
+    home, before the route runs, whichever page it is."""
+
+    async def check(actor: PageActor) -> None:  # no I/O: on the event loop
+        policy.require(actor.role, action)
+
+    return Depends(check)
+
+
 def person(actor: Actor) -> User:
     """The person a page's actor is: pages are for signed-in people (``require_user``), never an
     API key."""

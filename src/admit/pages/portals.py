@@ -20,7 +20,7 @@ from admit.kit.brand import DEFAULT_COLOR
 from admit.kit.pagination import every
 from admit.kit.routing import Router
 from admit.notifications import preferences
-from admit.pages.deps import PageActor, check_csrf, form_faults, person, redirect, render
+from admit.pages.deps import PageActor, allowed, check_csrf, form_faults, person, redirect, render
 from admit.people import activity
 from admit.people import timeline as people_timeline
 from admit.policy import ALL_PRODUCTS, UserType
@@ -95,9 +95,10 @@ def _settings_page(
 SETTINGS_FIELDS = {"invitation_ttl_seconds": "invitation_ttl_hours", "products": "enabled_products"}
 
 
-@router.get("/p/{slug}/settings", name="portals:settings")
-def settings_form(request: Request, actor: PageActor) -> HTMLResponse:
-    policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
+@router.get(
+    "/p/{slug}/settings", name="portals:settings", dependencies=[allowed(policy.Action.PORTAL_SETTINGS)]
+)
+def settings_form(request: Request) -> HTMLResponse:
     return _settings_page(request)
 
 

@@ -36,6 +36,7 @@ from admit.members.addresses import split_recipients
 from admit.notifications.models import DELIVERY_WORDS
 from admit.pages.deps import (
     PageActor,
+    allowed,
     check_csrf,
     faults_of,
     forget_flash,
@@ -236,11 +237,9 @@ def _upload_chunks(upload: UploadFile) -> Iterator[bytes]:
         yield chunk
 
 
-@router.get("/p/{slug}/users", name="users:list")
+@router.get("/p/{slug}/users", name="users:list", dependencies=[allowed(policy.Action.MEMBER_VIEW)])
 def users_list(request: Request, actor: PageActor, session: SessionDep, tab: str = "internal") -> Response:
     """The roster, a page at a time (search, status filter, Next page), and the Invite modal."""
-    if not policy.capabilities(actor.role).internal:
-        return redirect(f"/p/{actor.portal.slug}")
     report = read_flash(request)
     response = _page(
         request, session, actor, tab="clients" if tab == "clients" else "internal", report=report
