@@ -426,3 +426,47 @@ def test_a_cell_that_could_run_is_written_as_text(value, cell):
     from admit.kit.sheets import safe_cell
 
     assert safe_cell(value) == cell
+
+
+class TestPartedModel:
+    """``kit.apart``: a body parsed apart keeps what parses and notes the rest."""
+
+    def _model(self):
+        from pydantic import BaseModel
+
+        from admit.kit.apart import PartedModel
+
+        class Inner(BaseModel):
+            minutes: int | None = None
+            flag: bool | None = None
+
+        class Body(PartedModel):
+            count: int | None = None
+            name: str | None = None
+            inner: Inner | None = None
+
+        return Body
+
+    def test_a_wrong_type_is_left_out_and_noted(self):
+        """Each input that cannot be parsed (nested too) is left out, its error kept; the rest stays."""
+        body = self._model().model_validate(
+            {"count": "x", "name": "n", "inner": {"minutes": "y", "flag": True}}
+        )
+        assert (body.count, body.name, body.inner.minutes, body.inner.flag) == (None, "n", None, True)
+        assert [e["loc"] for e in body.unparsed()] == [("count",), ("inner", "minutes")]
+
+    def test_all_parsed_notes_nothing(self):
+        assert self._model().model_validate({"count": 3}).unparsed() == []
+
+    def test_what_leaving_out_cannot_mend_still_refuses(self):
+        """A body that is not an object, or a required input missing, is refused as before."""
+        from pydantic import ValidationError
+
+        from admit.kit.apart import PartedModel
+
+        class Needs(PartedModel):
+            count: int
+
+        for given in ([1], {}, {"count": "x"}):
+            with pytest.raises(ValidationError):
+                Needs.model_validate(given)

@@ -213,6 +213,42 @@ class TestColourApi:
             "sms_daily_budget",
         ], r.json()
 
+    @staticmethod
+    def _refused(client, pf, body: dict, path: str = "") -> dict:
+        """PATCH ``body`` to the portal (``path``: ``/settings``): 422, and nothing changed."""
+        before = api_portal(client, pf)
+        r = client.patch(f"/api/v1/portals/{pf.slug}{path}", json=body, headers=pf.headers())
+        assert r.status_code == 422, r.text
+        assert api_portal(client, pf) == before  # a good value beside the faults is not saved either
+        return r.json()
+
+    def test_a_value_of_the_wrong_type_is_said_with_the_ranges(self, client, db):
+        """Text for a number (``client_sign_in.sign_in_link_minutes: "abc"``) beside a lifetime
+        out of range and an unknown time zone: all of them, each under its field, where the
+        parsing's fault alone had been said; nothing changes."""
+        body = {
+            "client_sign_in": {"sign_in_link_minutes": "abc", "require_password": True},
+            "invitation_ttl_seconds": 10,
+            "time_zone": "Mars/Base",
+            "invitation_reminders": "often",
+        }
+        refused = self._refused(client, create_portal(db), body, "/settings")
+        said = {e["field"]: e["message"] for e in refused["errors"]}
+        assert said == {
+            "invitation_ttl_seconds": "The invitation lifetime must be between 1 hour and 30 days.",
+            "time_zone": said["time_zone"],
+            "client_sign_in.sign_in_link_minutes": "A whole number.",
+            "invitation_reminders": "A whole number.",
+        }, refused
+        assert refused["field"] == "invitation_ttl_seconds"
+
+    def test_only_a_wrong_type_is_still_refused(self, client, db):
+        """A wrong type (and an input it does not take) with nothing else wrong: 422 naming
+        each, and the good value beside them is not saved."""
+        body = {"invitation_reminders": "often", "time_zone": "Europe/Paris", "nope": 1}
+        refused = self._refused(client, create_portal(db), body)
+        assert {e["field"] for e in refused["errors"]} == {"invitation_reminders", "nope"}
+
     def test_the_document_still_shows_the_ranges(self, client):
         """The ranges left the schema's checks, not the OpenAPI document."""
         schemas = client.get("/api/v1/openapi.json").json()["components"]["schemas"]

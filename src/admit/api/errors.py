@@ -25,12 +25,14 @@ from admit.errors import (
     A_DAY,
     CLASSES,
     DOCS_PATH,
+    Checks,
     DomainError,
     ErrorCode,
     InvalidInput,
     PermissionDenied,
     type_uri,
 )
+from admit.kit.apart import PartedModel
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -218,6 +220,14 @@ def invalid_input_of(exc: RequestValidationError | ValidationError) -> InvalidIn
     first = errors[0]
     detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
     return InvalidInput(detail, field=first["field"], errors=errors)
+
+
+def unparsed_faults(body: PartedModel) -> Checks:
+    """What a body parsed apart left out (``kit.apart``: a value of the wrong type), as faults in
+    the words of ``field_error``, for the service to say with its own (``faults=``)."""
+    faults = Checks()
+    faults.problems.extend(dict(field_error(err)) for err in body.unparsed())
+    return faults
 
 
 def validation_error_response(exc: RequestValidationError) -> JSONResponse:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from admit import context
 from admit.api.deps import ActorDep, Limit
-from admit.api.errors import problems
+from admit.api.errors import problems, unparsed_faults
 from admit.audit import service as audit_service
 from admit.audit.schemas import AuditCategory, AuditEventPage, AuditEventRead
 from admit.auth import second_factor
@@ -73,10 +73,23 @@ def update_portal(
 ) -> PortalRead:
     """Change settings: invitation lifetime (1 hour to 30 days), products, client password rule,
     brand colour (``#rrggbb``, also taken as ``#rgb``; null removes it)."""
+    # A value of the wrong type is said with what the service finds, every fault at once.
+    faults = unparsed_faults(body)
     try:
-        portal = portals_service.update_settings(session, actor, **body.settings())  # type: ignore[arg-type]
+        portal = portals_service.update_settings(
+            session,
+            actor,
+            faults=faults,
+            **body.settings(),  # type: ignore[arg-type]
+        )
     except InvalidInput as exc:  # named as the request names its inputs (client_sign_in.…)
-        raise exc.renamed(FIELDS_OF_SETTINGS) from None
+        if not faults.problems:
+            raise exc.renamed(FIELDS_OF_SETTINGS) from None
+        # The service's own faults by the service's names; those of type (said after them) are
+        # named as the request sent them already (a top-level ``client_require_password`` too).
+        own = [p for p in exc.field_errors if p not in faults.problems]
+        named = InvalidInput.of_all(own).renamed(FIELDS_OF_SETTINGS).field_errors if own else []
+        raise InvalidInput.of_all(named + faults.problems) from None
     return read(session, portal, settings)
 
 

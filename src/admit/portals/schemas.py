@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
+from admit.kit.apart import PartedModel
 from admit.portals import brand as portals_brand
 from admit.portals import models as portal_models
 
@@ -191,10 +192,12 @@ def _columns(portal: Portal) -> dict[str, object]:
     return {name: getattr(portal, name) for name in PortalRead.model_fields if name not in computed}
 
 
-class PortalUpdate(BaseModel):
+class PortalUpdate(PartedModel):
     """Settings to change. Types only: every rule on the values is
     ``portals.service.update_settings``'s, which says every fault at once (a limit here would
-    refuse the request before it, naming only its own field); the document shows the ranges."""
+    refuse the request before it, naming only its own field); the document shows the ranges. A
+    value of the wrong type is left out and kept (``unparsed``, ``kit.apart``) for the service to
+    say with its own."""
 
     model_config = ConfigDict(extra="forbid")
 

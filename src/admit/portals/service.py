@@ -324,12 +324,14 @@ def update_settings(
     scim_new_users: str | None = None,
     scim_products: list[str] | None = None,
     time_zone: str | None = None,
+    faults: Checks | None = None,
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
 
     ``brand_color`` None (or "") removes the colour; leaving it out keeps it. Every value given
     is checked before any is set: what is wrong is refused all at once (``InvalidInput`` with
-    ``errors``, one per field), and nothing changes."""
+    ``errors``, one per field), and nothing changes. ``faults``: the caller's, found in the same
+    request (a value of the wrong type), said after these."""
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
     portal = actor.portal
     checks = Checks()  # every fault at once, before anything changes
@@ -391,6 +393,7 @@ def update_settings(
     )
     check("scim_new_users", scim_new_users, _scim_new_users)
     check("scim_products", scim_products, partial(check_products, portal))
+    checks.extend(faults)
     checks.done()
     changes: dict[str, list[Any]] = {}
     for name, value in wanted.items():
