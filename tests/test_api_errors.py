@@ -290,6 +290,14 @@ class TestErrorsPage:
         assert body["errors"][1]["message"] == "A key lasts between 1 and 3650 days."
         r = client.post(keys, json={"name": "", "expires_in_days": 0}, headers=pf.headers())
         assert [e["field"] for e in r.json()["errors"]] == ["name", "expires_in_days"]
+        # A lifetime that is not a number is said with the blank name, not alone; no key is made.
+        before = client.get(keys, headers=pf.headers()).json()["items"]
+        r = client.post(keys, json={"name": "", "expires_in_days": "abc"}, headers=pf.headers())
+        said = {e["field"]: e["message"] for e in r.json()["errors"]}
+        assert said == {"name": "Give the key a name (what uses it).", "expires_in_days": "A whole number."}
+        r = client.post(keys, json={"name": "HR sync", "expires_in_days": "abc"}, headers=pf.headers())
+        assert (r.status_code, r.json()["field"]) == (422, "expires_in_days")
+        assert client.get(keys, headers=pf.headers()).json()["items"] == before, "no key is made"
 
     def test_lists_every_code_without_sign_in(self, client, db):
         """GET /errors needs no sign-in and lists every code with its status, title and meaning."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from admit.api.deps import ActorDep, Limit
-from admit.api.errors import problems
+from admit.api.errors import problems, unparsed_faults
 from admit.auth import service as auth_service
 from admit.auth.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyPage, ApiKeyRead
 from admit.errors import ApiKeyNotFound, PermissionDenied
@@ -40,7 +40,7 @@ def list_api_keys(
 def create_api_key(body: ApiKeyCreate, actor: ActorDep, session: SessionDep) -> ApiKeyCreated:
     """A new admin key acting for you; the secret is in this answer only."""
     raw, key = auth_service.issue_api_key(
-        session, actor, name=body.name, expires_in_days=body.expires_in_days
+        session, actor, name=body.name, expires_in_days=body.expires_in_days, faults=unparsed_faults(body)
     )
     return ApiKeyCreated(key=ApiKeyRead.of(key), secret=raw)
 

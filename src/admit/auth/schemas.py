@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.auth.models import MAX_KEY_DAYS, MAX_KEY_NAME
+from admit.kit.apart import PartedModel
 from admit.kit.user_agents import browser_named
 from admit.members.schemas import UserRead
 from admit.portals.schemas import PortalMembershipRef
@@ -72,11 +73,12 @@ if TYPE_CHECKING:
     from admit.auth.models import ApiKey, WebSession
 
 
-class ApiKeyCreate(BaseModel):
+class ApiKeyCreate(PartedModel):
     model_config = ConfigDict(extra="forbid")
 
     # Their limits are checked by the service (auth.service.issue_api_key), together: a blank
-    # name and a wrong lifetime are refused in one answer, each in ``errors``.
+    # name and a wrong lifetime are refused in one answer, each in ``errors``; a lifetime that is
+    # no number too (parsed apart: ``kit.apart``).
     name: str = Field(description=f"What uses the key, e.g. “HR sync” (1 to {MAX_KEY_NAME} characters).")
     expires_in_days: int | None = Field(
         default=None, description=f"Days until it stops working, 1 to {MAX_KEY_DAYS}; none: until revoked."

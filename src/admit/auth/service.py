@@ -384,11 +384,17 @@ LAST_USED_EVERY = timedelta(minutes=1)  # "last used" is kept to the minute: no 
 
 
 def issue_api_key(
-    session: Session, actor: Actor, *, name: str, expires_in_days: int | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    name: str,
+    expires_in_days: int | None = None,
+    faults: Checks | None = None,
 ) -> tuple[str, ApiKey]:
     """A new admin API key for the actor's portal (owners and admins); the secret is returned
     once. The key acts for whoever made it: it stops working if they are deactivated, when it
-    is revoked, or after ``expires_in_days``."""
+    is revoked, or after ``expires_in_days``. ``faults``: the caller's, found in the same request
+    (a lifetime that is no number), said with these; then no key is made."""
     policy.require(actor.role, policy.Action.API_KEY_MANAGE)
     name = (name or "").strip()
     checks = Checks()  # every fault at once
@@ -400,6 +406,7 @@ def issue_api_key(
     with checks.of("expires_in_days"):
         if expires_in_days is not None and not 1 <= expires_in_days <= MAX_KEY_DAYS:
             raise InvalidInput(f"A key lasts between 1 and {MAX_KEY_DAYS} days.")
+    checks.extend(faults)
     checks.done()
     now = context.of(session).clock.now()
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days else None
