@@ -43,3 +43,17 @@ class TestEmptyInputs:
             assert _faults(client.post(path, json={"email": ""})) == {"email": "Must not be empty."}, path
         r = client.post("/api/v1/auth/sign-in-code", json={"email": " ", "code": ""})
         assert _faults(r) == {"email": "Must not be empty.", "code": "Must not be empty."}
+
+    def test_the_second_step_refuses_an_empty_code_or_challenge(self, client, db):
+        """``POST /auth/two-factor``: no code (nor recovery code) is 422 on ``code``, not a wrong
+        code counted as a try; an empty ``challenge`` is 422 on it, not taken for none (this
+        session's step, "Sign in first")."""
+        create_portal(db)
+        r = client.post("/api/v1/auth/two-factor", json={"challenge": "some-challenge", "code": ""})
+        assert _faults(r) == {
+            "code": "Give the 6-digit code from your authenticator app, or a recovery code."
+        }
+        r = client.post("/api/v1/auth/two-factor", json={"challenge": "some-challenge"})
+        assert set(_faults(r)) == {"code"}
+        r = client.post("/api/v1/auth/two-factor", json={"challenge": " ", "code": ""})
+        assert set(_faults(r)) == {"challenge", "code"}  # both at once

@@ -20,6 +20,7 @@ from admit.auth.schemas import (
     SignInSteps,
 )
 from admit.errors import (
+    Checks,
     Conflict,
     InvalidCredentials,
     InvalidInput,
@@ -154,7 +155,17 @@ def two_factor(
     """The second step of a sign-in: the app's code (or a recovery code, used up) with the
     challenge the first step answered. Without a challenge, it proves the second factor for the
     session in force (one begun before the app was set up)."""
-    code = body.code or body.recovery_code or ""
+    # Nothing typed is bad input, said before anything is looked up or counted as a try; an
+    # empty challenge is not one left out (this session's step).
+    checks = Checks()
+    with checks.of("challenge"):
+        if body.challenge is not None and not body.challenge.strip():
+            raise InvalidInput("Give the challenge the first step answered, or leave it out (this session).")
+    code = (body.code or body.recovery_code or "").strip()
+    with checks.of("code"):
+        if not code:
+            raise InvalidInput("Give the 6-digit code from your authenticator app, or a recovery code.")
+    checks.done()
     if body.challenge:
         user = auth_service.complete_two_factor(session, body.challenge, code)
         via = auth_service.challenge_via(body.challenge)  # how it was begun
