@@ -102,6 +102,21 @@ class TestManageLink:
             None,
         )
 
+    def test_a_value_of_the_wrong_type_is_said_with_the_rest(self, client, db):
+        """Text for ``max_uses`` beside a lifetime out of range and an unknown user type: all
+        three in ``errors``, each under its field (the parsing's faults had been said alone),
+        and the link is as it was."""
+        pf = create_portal(db)
+        at = f"/api/v1/portals/{pf.slug}/link"
+        before = client.get(at, headers=pf.headers()).json()
+        body = {"max_uses": "lots", "lifetime_seconds": 10, "user_type": "bogus"}
+        r = client.patch(at, json=body, headers=pf.headers())
+        assert r.status_code == 422, r.text
+        said = {e["field"]: e["message"] for e in r.json()["errors"]}
+        assert set(said) == {"max_uses", "lifetime_seconds", "user_type"}, said
+        assert said["max_uses"] == "A whole number."
+        assert client.get(at, headers=pf.headers()).json() == before
+
     def test_the_old_path_moved_for_good(self, client, db):
         """``…/invite-link`` (the name before ``…/link``) answers 308 to the new path, keeping the
         method and body, so an old client's PATCH still changes the link."""

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep, Limit
-from admit.api.errors import problems
+from admit.api.errors import problems, unparsed_faults
 from admit.auth import service as auth_service
 from admit.errors import (
     AddressSuppressed,
@@ -130,7 +130,9 @@ def get_invite_link(actor: ActorDep, session: SessionDep, response: Response) ->
 def update_invite_link(body: InviteLinkUpdate, actor: ActorDep, session: SessionDep) -> InviteLinkRead:
     """Change the link's policy; only the fields sent change (null: no domain rule / no limit; no
     expiry only with ``never_expires: true``)."""
-    view = links_service.update_portal_link(session, actor, **body.model_dump(exclude_unset=True))
+    view = links_service.update_portal_link(
+        session, actor, faults=unparsed_faults(body), **body.model_dump(exclude_unset=True)
+    )
     return InviteLinkRead.of(view)
 
 

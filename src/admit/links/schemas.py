@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.kit.apart import PartedModel
 from admit.links.models import LinkSignup
 from admit.links.views import LinkPreview, LinkView
 from admit.members.schemas import MemberRead, UserRead
@@ -65,12 +66,13 @@ class InviteLinkRead(BaseModel):
         )
 
 
-class InviteLinkUpdate(BaseModel):
+class InviteLinkUpdate(PartedModel):
     """Only the fields sent change. ``null`` means none for the domain rule and the limit. A link
     always expires (``lifetime_seconds``: 3600 to 31536000; or ``expires_at``, at most 365 days
     ahead) unless ``never_expires: true`` is sent, on its own: a null lifetime or expiry is
     refused (422, naming the field). ``products``: what joining through a portal's link gives,
-    each enabled in the portal (``[]``: none)."""
+    each enabled in the portal (``[]``: none). A value of the wrong type is said with the rest
+    (parsed apart: ``kit.apart``)."""
 
     model_config = ConfigDict(extra="forbid")
 
