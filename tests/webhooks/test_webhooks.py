@@ -167,6 +167,19 @@ class TestEndpoints:
         )
         assert r.status_code == 422, r.text
         assert [e["field"] for e in r.json()["errors"]] == ["url", "events", "description"], r.json()
+        # A value of the wrong type is said with the rest, not alone; nothing changes.
+        r = client.patch(
+            f"/api/v1/portals/{pf.slug}/webhooks/{hook}",
+            json={"url": "ftp://x", "enabled": "maybe"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422, r.text
+        assert {e["field"]: e["message"] for e in r.json()["errors"]} == {
+            "url": r.json()["errors"][0]["message"],
+            "enabled": "true or false.",
+        }, r.json()
+        got = client.get(f"/api/v1/portals/{pf.slug}/webhooks/{hook}", headers=pf.headers()).json()
+        assert (got["url"], got["enabled"]) == ("http://127.0.0.1:9/hook", True)
 
     def test_production_wants_https(self, client, db, change_settings):
         change_settings(environment="production")

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from admit.actor import Actor
 from admit.api.deps import ActorDep, Limit
-from admit.api.errors import problems
+from admit.api.errors import problems, unparsed_faults
 from admit.api.openapi import ACTOR_ERRORS
 from admit.errors import InvalidInput, PermissionDenied, WebhookNotFound
 from admit.events.catalogue import EVENT_TYPES
@@ -105,6 +105,7 @@ def update_webhook(
         events=body.events,
         description=body.description,
         enabled=body.enabled,
+        faults=unparsed_faults(body),
     )
     return _read(session, actor, endpoint)
 

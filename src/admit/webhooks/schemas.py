@@ -16,6 +16,7 @@ from admit.events.models import (
     WebhookEndpoint,
     WebhookMessage,
 )
+from admit.kit.apart import PartedModel
 
 
 class WebhookEventType(BaseModel):
@@ -43,7 +44,10 @@ class WebhookCreate(BaseModel):
     enabled: bool = True
 
 
-class WebhookUpdate(BaseModel):
+class WebhookUpdate(PartedModel):
+    """What to change; a value of the wrong type is said with the service's faults (parsed
+    apart: ``kit.apart``)."""
+
     url: str | None = Field(default=None, json_schema_extra=_URL)
     events: list[str] | None = Field(default=None, json_schema_extra=_EVENTS)
     description: str | None = Field(default=None, json_schema_extra=_DESCRIPTION)

@@ -239,8 +239,10 @@ def update(
     events: Sequence[str] | None = None,
     description: str | None = None,
     enabled: bool | None = None,
+    faults: Checks | None = None,
 ) -> WebhookEndpoint:
-    """Change what is given; the rest stays."""
+    """Change what is given; the rest stays. ``faults``: the caller's, found in the same request
+    (a value of the wrong type), said after these; then nothing changes."""
     endpoint = get(session, actor, endpoint_id)
     changed: dict[str, Any] = {}
     checks = Checks()  # every fault at once, before anything changes
@@ -253,6 +255,7 @@ def update(
     with checks.of("description"):
         if description is not None and description.strip() != endpoint.description:
             changed["description"] = _check_description(description)
+    checks.extend(faults)
     checks.done()
     for key in ("url", "events", "description"):
         if key in changed:
