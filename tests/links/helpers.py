@@ -10,6 +10,7 @@ from admit.flows import workspace_links
 from admit.links import service as links_service
 from admit.links import signups
 from admit.links.models import InviteLink
+from admit.members import service as members_service
 from admit.notifications.models import Notification
 from admit.workspaces import service as workspaces_service
 from tests.factories import PASSWORD, PortalFixture, actor_for, token_in
@@ -71,9 +72,14 @@ def confirmation_token(db, email: str) -> str:
         return token_in(row.context["link"], "confirm")
 
 
-def confirm(db, token: str, *, password: str | None = PASSWORD):
+def confirm(db, token: str, *, password: str | None = PASSWORD, signed_in_as: str | None = None):
+    """Confirm with ``token``; ``signed_in_as``: the address of the account signed in (an
+    account with a password confirms only signed in)."""
     with db.unit_of_work() as session:
-        return signups_flow.confirm(session, token=token, password=password, ip="10.0.0.1")
+        current = members_service.get_user_by_email(session, signed_in_as) if signed_in_as else None
+        return signups_flow.confirm(
+            session, token=token, password=password, current_user=current, ip="10.0.0.1"
+        )
 
 
 def create_workspace(db, pf: PortalFixture, name: str = "Q3 Audit", *, by: str | None = None, kind="flow"):

@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 
 from admit.kit import clock
-from tests.factories import PASSWORD, create_portal, login, member_joins
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, login, member_joins
 
 PROBLEM = "application/problem+json"
 LINK_KEYS = {"url", "user_type", "role", "expires_at", "allowed_domains", "max_uses", "uses", "enabled"}
@@ -298,6 +298,31 @@ class TestPublic:
         again = client.post(f"/api/v1/links/confirm/{confirm_token}", json={"password": PASSWORD})
         assert (again.status_code, again.json()["code"]) == (410, "confirmation_used")
         assert _link(client, pf)["joined"] == 1
+
+    def test_the_owners_address_signed_up_by_a_stranger_lets_nobody_in(self, client, db, worker):
+        """The tester's steps: a stranger signs up through the open link with the owner's address.
+        The confirmation link asks for the owner's password: its preview says so, Confirm is 403
+        ``sign_in_required`` and no session starts (it signed the owner in with one click); the
+        page offers Sign in, not Confirm. Signed in as the owner, it is theirs to confirm."""
+        pf = create_portal(db)
+        token = _token(_link_on(client, pf)["url"])
+        assert _signup(client, token, pf.owner_email, name="Mallory").status_code == 202
+        worker.drain()
+        message, match = _mail(client, pf.owner_email, "confirm")
+        assert "signs you in" not in message["text"]
+        confirm_token = match.group(1)
+        preview = client.get(f"/api/v1/links/confirm/{confirm_token}").json()
+        assert (preview["already_member"], preview["sign_in_required"]) == (True, True)
+        page = client.get(f"/confirm/{confirm_token}")
+        assert "Sign in with your password" in page.text and "Confirm and sign in" not in page.text
+        r = client.post(f"/api/v1/links/confirm/{confirm_token}", json={})
+        assert (r.status_code, r.json()["code"]) == (403, "sign_in_required"), r.text
+        assert client.get(f"/api/v1/portals/{pf.slug}/members").status_code == 401  # not signed in
+        csrf = login(client, pf.owner_email, OWNER_PASSWORD)
+        assert client.get(f"/api/v1/links/confirm/{confirm_token}").json()["sign_in_required"] is False
+        r = client.post(f"/api/v1/links/confirm/{confirm_token}", json={}, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 200, r.text
+        assert r.json()["outcome"] == "already_member"
 
     def test_a_pending_signup_is_resent_then_removed(self, client, db, worker):
         """POST …/link/signups/{id}/resend: a new confirmation email, still pending. DELETE: it

@@ -20,6 +20,7 @@ from admit.errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    SignInRequired,
 )
 from admit.flows import join, workspace_links
 from admit.flows import join_requests as join_requests_flow
@@ -31,6 +32,7 @@ from admit.kit.tokens import hash_token
 from admit.links import service as links_service
 from admit.links import signups
 from admit.links.models import InviteLink, LinkSignup
+from admit.members import service as members_service
 from admit.members.models import Member, User
 from admit.notifications import bounces, mailbox
 from admit.notifications.models import Notification
@@ -675,12 +677,13 @@ class TestSignup:
         assert count(db, LinkSignup) == 2
 
     def test_existing_member_is_signed_in_not_duplicated(self, db, worker):
-        """A member signing up gets the same answer; confirming signs them in, password unchanged."""
+        """A member signing up gets the same answer; confirming, signed in, changes nothing
+        (password unchanged, one membership)."""
         pf = create_portal(db)
         member_joins(db, worker, pf, "mel@acme.com", role="member")
         record = sign_up(db, link_token(db, pf), "mel@acme.com", password="another-password-99")
         assert record.status == "pending"
-        result = confirm(db, confirmation_token(db, "mel@acme.com"))
+        result = confirm(db, confirmation_token(db, "mel@acme.com"), signed_in_as="mel@acme.com")
         assert result.outcome == "already_member"
         assert result.member.role == "member"
         assert count(db, Member, Member.user_id == result.user.id) == 1
@@ -689,10 +692,47 @@ class TestSignup:
 
             auth_service.login(session, email="mel@acme.com", password=PASSWORD)
 
+    def test_an_account_with_a_password_confirms_only_signed_in(self, db, worker):
+        """Anyone may sign up through an open link with the owner's address: the email it sends
+        lets nobody in without the password. Confirming, not signed in (or signed in as someone
+        else), is refused with ``sign_in_required``, the link left unused and no session made;
+        the preview says so; signed in as the address's account, it works. The same for an
+        account with a password that is not a member of this portal (one of another portal)."""
+        pf = create_portal(db)
+        set_policy(db, pf, allowed_domains=[])
+        token = link_token(db, pf)
+        member_joins(db, worker, pf, "mel@acme.com", role="member")
+        sign_up(db, token, pf.owner_email, name="Mallory")
+        owners = confirmation_token(db, pf.owner_email)
+        for someone in (None, "mel@acme.com"):
+            with pytest.raises(SignInRequired) as info:
+                confirm(db, owners, signed_in_as=someone)
+            assert info.value.code == "sign_in_required"
+            assert str(info.value) == f"An account already exists for {pf.owner_email}. Sign in to confirm."
+        with db.unit_of_work() as session:
+            shown = signups_flow.confirmation(session, owners)
+            assert (shown.already_member, shown.sign_in_required) == (True, True)
+            owner = members_service.get_user_by_email(session, pf.owner_email)
+            assert signups_flow.confirmation(session, owners, viewer=owner).sign_in_required is False
+            assert (
+                session.scalar(select(LinkSignup.status).where(LinkSignup.email == pf.owner_email))
+                == "pending"
+            )
+        assert confirm(db, owners, signed_in_as=pf.owner_email).outcome == "already_member"
+
+        other = create_portal(db, name="Beta Co", owner_email="bea@beta.co")
+        sign_up(db, token, "bea@beta.co", name="Not Bea")
+        beas = confirmation_token(db, "bea@beta.co")
+        with pytest.raises(SignInRequired):
+            confirm(db, beas)
+        assert count(db, Member, Member.portal_id == pf.portal_id) == 2  # the owner and Mel
+        assert other.portal_id != pf.portal_id
+        assert confirm(db, beas, signed_in_as="bea@beta.co").outcome == "joined"
+
     def test_a_sign_up_never_names_an_existing_account(self, db, worker):
         """Anyone may sign up with a member's address and type a name: confirming (by the
         address's owner) leaves the account's name as it was, none included. The email tells
-        the member the link signs them in, without the typed name."""
+        the member the link asks for their password (they have one), without the typed name."""
         pf = create_portal(db)
         member_joins(db, worker, pf, "mel@acme.com", role="member")
         with db.unit_of_work() as session:
@@ -706,14 +746,15 @@ class TestSignup:
                 .limit(1)
             )
             assert email.context["already_member"] is True
-        result = confirm(db, confirmation_token(db, "mel@acme.com"))
+        result = confirm(db, confirmation_token(db, "mel@acme.com"), signed_in_as="mel@acme.com")
         assert result.outcome == "already_member"
         with db.unit_of_work() as session:
             assert session.scalar(select(User.name).where(User.email == "mel@acme.com")) == ""
         worker.drain()
         with db.unit_of_work() as session:
             sent = next(m for m in mailbox.messages(session, to="mel@acme.com") if "invite link" in m.text)
-            assert sent.subject == "Sign in to Acme Inc" and "signs you in" in sent.text
+            assert sent.subject == "Sign in to Acme Inc" and "signs you in" not in sent.text
+            assert "this link asks for your password, as signing in does" in sent.text  # Mel has one
             assert "Mallory" not in sent.text + sent.html and "stays Pending" not in sent.text
 
     def test_a_client_without_a_password_signing_up_through_an_internal_link_stays_as_they_are(
@@ -749,8 +790,8 @@ class TestSignup:
             )
             members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), member_id)
         sign_up(db, link_token(db, pf), "mel@acme.com")
-        with pytest.raises(MemberDeactivated) as info:
-            confirm(db, confirmation_token(db, "mel@acme.com"))
+        with pytest.raises(MemberDeactivated) as info:  # signed in (her password), as she must be
+            confirm(db, confirmation_token(db, "mel@acme.com"), signed_in_as="mel@acme.com")
         assert str(info.value) == (
             "An administrator ended your access to Acme Inc. Ask one of its owners or admins to "
             "reactivate you."
@@ -805,7 +846,7 @@ class TestSignup:
             members_flow.deactivate(session, owner, member.id)
         sign_up(db, link_token(db, pf), "mel@acme.com")
         with pytest.raises(PermissionDenied) as info:
-            confirm(db, confirmation_token(db, "mel@acme.com"))
+            confirm(db, confirmation_token(db, "mel@acme.com"), signed_in_as="mel@acme.com")
         assert info.value.code == "member_deactivated"
 
     def test_workspace_link_is_not_for_signing_up(self, db):

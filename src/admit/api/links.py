@@ -34,6 +34,7 @@ from admit.errors import (
     PortalLink,
     RateLimited,
     RecipientRateLimited,
+    SignInRequired,
     SignupNotFound,
     WorkspaceLink,
     WorkspaceNotFound,
@@ -326,17 +327,23 @@ def signup_through_link(
     responses=problems(*CONFIRMATION_ERRORS, RateLimited),
 )
 def preview_confirmation(
-    token: str, request: Request, response: Response, session: SessionDep, settings: SettingsDep
+    token: str,
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    auth: AuthDep,
 ) -> ConfirmationPreview:
     """What a confirmation link is for (portal, address). Opening it never uses it up."""
     limit_token_guessing(request)
-    c = signups_flow.confirmation(session, token)
+    c = signups_flow.confirmation(session, token, viewer=auth.user)
     return ConfirmationPreview(
         portal=PortalRef.of(c.portal),
         email=c.signup.email,
         name=c.signup.name,
         password_required=c.password_required,
         already_member=c.already_member,
+        sign_in_required=c.sign_in_required,
     )
 
 
@@ -344,7 +351,9 @@ def preview_confirmation(
     "/links/confirm/{token}",
     response_model=ConfirmResponse,
     operation_id="links_confirm",
-    responses=problems(*CONFIRMATION_ERRORS, MemberDeactivated, InvitationNotGrantable, RateLimited),
+    responses=problems(
+        *CONFIRMATION_ERRORS, SignInRequired, MemberDeactivated, InvitationNotGrantable, RateLimited
+    ),
 )
 def confirm_signup(
     token: str,
@@ -356,10 +365,13 @@ def confirm_signup(
     body: ConfirmRequest | None = None,
 ) -> ConfirmResponse:
     """Confirm a link sign-up (single use): the person joins and is signed in. A new account
-    that needs a password chooses it here (``{password}``), not at sign-up."""
+    that needs a password chooses it here (``{password}``), not at sign-up; an account that has
+    one must be signed in (403 ``sign_in_required`` otherwise, the link still unused)."""
     ip = client_ip(request)
     limit_token_guessing(request)
-    result = signups_flow.confirm(session, token=token, password=body.password if body else None, ip=ip)
+    result = signups_flow.confirm(
+        session, token=token, password=body.password if body else None, current_user=auth.user, ip=ip
+    )
     csrf = session_as(session, request, response, auth, result.user, auth_service.Via.LINK_SIGNUP)
     return ConfirmResponse(
         outcome=result.outcome,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.errors import SignInRequired
 from admit.flows import join
 from admit.links import signups
 from admit.links.models import LinkSignup
@@ -34,10 +35,14 @@ class Confirmed:
     outcome: str  # joined | invitation_completed | already_member
 
 
-def confirmation(session: Session, token: str) -> Confirmation:
-    """What a confirmation link shows before the person clicks Confirm (never uses it up)."""
+def confirmation(session: Session, token: str, *, viewer: User | None = None) -> Confirmation:
+    """What a confirmation link shows before the person clicks Confirm (never uses it up);
+    ``viewer``: who is signed in, if anyone (an account with a password signs in first)."""
     record = signups.open_for_confirmation(session, token)
-    return signups.confirmation(session, token, user=members_service.get_user_by_email(session, record.email))
+    user = members_service.get_user_by_email(session, record.email)
+    shown = signups.confirmation(session, token, user=user)
+    shown.sign_in_required = join.owes_sign_in(user, viewer)
+    return shown
 
 
 def already_joined(session: Session, token: str, viewer: User) -> Portal | None:
@@ -57,7 +62,14 @@ def portal_of_link(session: Session, token: str) -> Portal | None:
     return portals_service.get(session, record.portal_id) if record is not None else None
 
 
-def confirm(session: Session, *, token: str, password: str | None = None, ip: str | None = None) -> Confirmed:
+def confirm(
+    session: Session,
+    *,
+    token: str,
+    password: str | None = None,
+    current_user: User | None = None,
+    ip: str | None = None,
+) -> Confirmed:
     """Follow the confirmation email: the address is proved, so the person gets in. Once.
 
     - already an active member: signs in to that membership (nothing duplicated);
@@ -69,11 +81,15 @@ def confirm(session: Session, *, token: str, password: str | None = None, ip: st
 
     The password is chosen here, by whoever holds the email, and only for an account that has
     none and is not a member of the portal already: a sign-up never sets or changes an existing
-    account's password, nor gives an active member one (the link grants them nothing).
+    account's password, nor gives an active member one (the link grants them nothing). An
+    account that has one must be the one signed in (``current_user``), as for an invitation:
+    ``SignInRequired`` otherwise, nothing used up (the email alone would skip the password).
     """
     record = signups.open_for_confirmation(session, token)
     portal = portals_service.get_or_raise(session, record.portal_id)
     user = members_service.get_user_by_email(session, record.email)
+    if join.owes_sign_in(user, current_user):
+        raise SignInRequired(f"An account already exists for {record.email}. Sign in to confirm.")
     member = members_service.get_membership(session, portal.id, user.id) if user else None
     user_type, _role = signups.current_grant(session, record)
     already = member is not None and member.status == members_service.ACTIVE

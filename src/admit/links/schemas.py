@@ -186,6 +186,10 @@ class ConfirmationPreview(BaseModel):
         False,
         description="The address is an active member already: confirming signs them in, nothing changes.",
     )
+    sign_in_required: bool = Field(
+        False,
+        description="The address has an account with a password, not the one signed in: sign in to confirm.",
+    )
 
 
 class ConfirmResponse(BaseModel):

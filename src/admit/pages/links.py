@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from admit import policy
 from admit.actor import Actor
 from admit.auth import service as auth_service
-from admit.errors import Checks, ConfirmationUsed, DomainError, InvalidInput
+from admit.errors import Checks, ConfirmationUsed, DomainError, InvalidInput, SignInRequired
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
@@ -344,7 +344,7 @@ def confirm_page(
     person who confirmed with it, signed in, opening it again, goes to the portal they joined."""
     limit_token_guessing(request)
     try:
-        c = signups_flow.confirmation(session, token)
+        c = signups_flow.confirmation(session, token, viewer=auth.user)
     except DomainError as exc:
         if isinstance(exc, ConfirmationUsed) and auth.user is not None:
             joined = signups_flow.already_joined(session, token, auth.user)
@@ -383,10 +383,12 @@ def confirm_submit(
     ip = client_ip(request)
     limit_token_guessing(request)
     try:
-        result = signups_flow.confirm(session, token=token, password=password or None, ip=ip)
-    except InvalidInput as exc:
+        result = signups_flow.confirm(
+            session, token=token, password=password or None, current_user=auth.user, ip=ip
+        )
+    except (InvalidInput, SignInRequired) as exc:
         session.rollback()
-        c = signups_flow.confirmation(session, token)
+        c = signups_flow.confirmation(session, token, viewer=auth.user)
         context = {
             "c": c,
             "token": token,
@@ -395,7 +397,7 @@ def confirm_submit(
             "min_password": settings.password_min_length,
             "error": exc.message,
         }
-        return render(request, "links/confirm.html", context, status_code=422)
+        return render(request, "links/confirm.html", context, status_code=exc.status)
     return land_after_joining(
         request,
         session,
