@@ -495,6 +495,46 @@ class TestUserManagement:
         words = json.loads(html.unescape(re.search(r'data-delivery-words="([^"]+)"', page.text).group(1)))
         assert words["sent"] == "Sent" and words["queued"] == "Queued" and words["none"] == "Not sent"
 
+    def test_the_two_step_filter_lists_members_only_and_travels_with_the_list(self, client, db, worker):
+        """Two-step verification: Not set up lists the members without an authenticator app (no
+        invitation: they have none); the choice stays selected, and the export, the pages and
+        "Select all N matching" keep it (a bulk action takes only those listed)."""
+        from admit.auth import second_factor
+        from admit.bulk.models import BulkJob
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@example.com")
+        member_joins(db, worker, pf, "bo@example.com")
+        invite(db, pf, ["cy@example.com"])
+        with db.unit_of_work() as session:
+            bo = session.scalar(select(User).where(User.email == "bo@example.com"))
+            second_factor.begin(session, bo, issuer="Acme Inc")
+            second_factor._factor(session, bo.id).confirmed_at = clock.now()
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users?tab=internal&two_step=not_set_up").text
+        table = page[page.index('id="people"') :]
+        assert "ada@example.com" in table and pf.owner_email in table
+        assert "bo@example.com" not in table and "cy@example.com" not in table
+        assert re.search(r'<option value="not_set_up" selected>No two-step</option>', page), page
+        assert "1–2 of 2 matching" in page
+        assert "people.csv?user_type=internal&amp;two_step=not_set_up" in page
+        assert '<input type="hidden" name="two_step" value="not_set_up">' in page
+        r = client.post(
+            f"/p/{pf.slug}/people/bulk",
+            data={
+                "csrf_token": csrf_of(page),
+                "action": "deactivate",
+                "all_matching": "1",
+                "tab": "internal",
+                "two_step": "set_up",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303 and "two_step=set_up" in r.headers["location"], r.text
+        with db.unit_of_work() as session:
+            assert [job.total for job in session.scalars(select(BulkJob))] == [1]  # bo; not the invitation
+
     def test_client_sees_no_admin_pages(self, client, db, worker):
         """A client lands on their home page; User Management and Audit Log say "Not allowed" (403)."""
         pf = create_portal(db)

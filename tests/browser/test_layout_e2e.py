@@ -179,3 +179,28 @@ def test_the_personal_message_says_its_limit(new_context, live_server, shot):
     assert len(message.input_value()) == 2000
     expect(count).to_have_text("2,000 of 2,000 characters: the limit. What went past it was cut.")
     shot(page, "message-limit")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_the_two_step_notice_leads_to_who_has_not_set_it_up(new_context, live_server, shot, viewport):
+    """Settings → Require two-step verification for internal users: the notice counts who has
+    not set it up and links to them, User Management with the Two-step verification filter
+    chosen; the filter's row wraps with the others and the page keeps its width."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    active_member(db, pf, "ivy@acme.com")
+    invite(db, pf, ["pat@acme.com"])
+    page = _signed_in(new_context, live_server, pf, viewport, f"/p/{pf.slug}/settings")
+    page.get_by_label("Require two-step verification for internal users").check()
+    page.get_by_role("button", name="Save").first.click()
+    notice = page.get_by_role("status").filter(has_text="Settings saved.")
+    expect(notice).to_contain_text("2 internal users, you among them, have not set up two-step verification")
+    notice.get_by_role("link", name="Show them in User Management").click()
+    expect(page.get_by_label("Two-step verification")).to_have_value("not_set_up")
+    rows = page.locator("#people tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("#people")).not_to_contain_text("pat@acme.com")  # an invitation: none
+    shot(page, "two-step-filter")
+    assert _scroll_width(page) <= viewport["width"]
+    filter_box = _box(page.get_by_label("Two-step verification"))
+    assert filter_box["x"] >= 0 and filter_box["x"] + filter_box["width"] <= viewport["width"]

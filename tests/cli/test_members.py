@@ -50,6 +50,17 @@ class TestList:
         assert rows["a@x.com"]["status"] == "pending"
         assert (rows["b@y.com"]["role"], rows["b@y.com"]["name"]) == ("admin", "Bea")
 
+    def test_filters_members_by_two_step_verification(self, run):
+        """``--two-step not_set_up`` lists the members without an authenticator app, and no
+        invitation (they have none); ``--two-step set_up``: nobody here has one yet."""
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, "--type", "client", "a@x.com")
+
+        without = items(run("members", "list", "--portal", slug, "--two-step", "not_set_up", "--json"))
+        assert [(r["kind"], r["address"]) for r in without] == [("member", "owner@acme.com")]
+        result = run("members", "list", "--portal", slug, "--two-step", "set_up")
+        assert result.exit_code == 0 and "Nobody matches." in result.output, result.output
+
     def test_filters_by_status_and_type(self, run):
         """``--status pending`` shows only invitations; ``--type client`` only clients."""
         slug = init_portal(run)["portal"]

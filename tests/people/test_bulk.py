@@ -93,6 +93,30 @@ class TestBulk:
         summaries = [e["summary"] for e in log.json()["items"]]
         assert any(s.endswith("finished reactivating 2 selected people: 2 reactivated") for s in summaries)
 
+    def test_the_two_step_filter_takes_only_the_members_it_lists(self, client, db, worker):
+        """``filter: {two_step: not_set_up}``: the members without an authenticator app, as
+        ``GET …/people`` lists them; mel, who has one, stays active."""
+        from admit.auth import second_factor
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        for email in ("mel@acme.com", "ned@acme.com"):
+            active_member(db, pf, email)
+        with db.unit_of_work() as session:
+            mel = session.scalar(select(User).where(User.email == "mel@acme.com"))
+            second_factor.begin(session, mel, issuer="Acme Inc")
+            second_factor._factor(session, mel.id).confirmed_at = clock.now()
+        r = _start(client, pf, action="deactivate", filter={"two_step": "not_set_up", "role": "member"})
+        assert r.status_code == 202 and r.json()["total"] == 1, r.text
+        worker.drain()
+        with db.unit_of_work() as session:
+            statuses = dict(
+                session.execute(
+                    select(User.email, Member.status).join(Member, Member.user_id == User.id)
+                ).all()
+            )
+        assert statuses == {pf.owner_email: "active", "mel@acme.com": "active", "ned@acme.com": "deactivated"}
+
     def test_a_row_that_fails_is_counted_and_the_others_go_on(self, client, db, worker):
         """Deactivating the only owner is refused (as one by one); the member beside it goes."""
         pf = create_portal(db)

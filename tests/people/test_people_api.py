@@ -45,6 +45,36 @@ class TestPeopleList:
             assert response.headers["content-type"].startswith("application/problem+json")
             assert field in response.text
 
+    def test_two_step_filter_lists_members_who_have_set_it_up_or_not(self, client, db, worker):
+        """``two_step=set_up|not_set_up``: members only (an invitation has none), in the list,
+        its total and its CSV export; any other value is a problem naming the field."""
+        from sqlalchemy import select
+
+        from admit.auth import second_factor
+        from admit.kit import clock
+        from admit.members.models import User
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@acme.com", role="admin")
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        with db.unit_of_work() as session:
+            ada = session.scalar(select(User).where(User.email == "ada@acme.com"))
+            second_factor.begin(session, ada, issuer="Acme Inc")
+            second_factor._factor(session, ada.id).confirmed_at = clock.now()
+        page = _people(client, pf, two_step="set_up")
+        assert ([p["address"] for p in page["items"]], page["total"]) == (["ada@acme.com"], 1)
+        page = _people(client, pf, two_step="not_set_up")
+        assert ([p["address"] for p in page["items"]], page["total"]) == ([pf.owner_email], 1)
+        assert _people(client, pf)["total"] == 3
+        response = client.get(
+            f"/api/v1/portals/{pf.slug}/people.csv", params={"two_step": "not_set_up"}, headers=pf.headers()
+        )
+        assert [r["address"] for r in csv.DictReader(io.StringIO(response.text))] == [pf.owner_email]
+        response = client.get(
+            f"/api/v1/portals/{pf.slug}/people", params={"two_step": "maybe"}, headers=pf.headers()
+        )
+        assert response.status_code == 422 and "two_step" in response.text
+
 
 class TestPeopleExport:
     def test_csv_holds_every_row_the_filters_match(self, client, db):

@@ -40,6 +40,16 @@ def _all(db, pf, by=None, **filters) -> list:
             return rows
 
 
+def _with_app(db, email):
+    """``email``'s account with a confirmed authenticator app (two-step verification set up)."""
+    from admit.auth import second_factor
+
+    with db.unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == email))
+        second_factor.begin(session, user, issuer="Acme Inc")
+        second_factor._factor(session, user.id).confirmed_at = clock.now()
+
+
 class TestRoster:
     def test_members_invitations_and_signups_in_one_list(self, db, worker):
         """One row each: the owner, a member who joined, an invitation, a link sign-up."""
@@ -170,7 +180,7 @@ class TestRoster:
         for _ in range(2):  # the second time round, every statement is a kept one
             assert [r.address for r in _roster(db, acme, user_type="client").items] == ["cleo@client.org"]
             assert [r.address for r in _roster(db, beta, user_type="client").items] == ["bea@client.org"]
-        assert ("owner", "client", None, None, None, None, True, True) in people_roster._KEPT
+        assert ("owner", "client", None, None, None, None, None, True, True) in people_roster._KEPT
         assert [r.status for r in _roster(db, acme, user_type="client").items] == ["pending"]
         with clock.travel(timedelta(days=8)):
             assert [r.status for r in _roster(db, acme, user_type="client").items] == ["expired"]
@@ -201,6 +211,40 @@ class TestRoster:
         sign_up(db, link_token(db, pf), "sam@acme.com")
         seen = {r.address for r in _roster(db, pf, by="mel@acme.com").items}
         assert seen == {"owner@acme.com", "mel@acme.com", "cleo@client.org"}
+
+    def test_filters_members_by_two_step_verification(self, db, worker):
+        """Set up: members with a confirmed authenticator app; Not set up: the other members (one
+        being set up is not one yet). Invitations and sign-ups have none: the filter lists
+        members only, and counts them so."""
+        from admit.auth import second_factor
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@acme.com", role="admin")
+        member_joins(db, worker, pf, "bo@acme.com")
+        member_joins(db, worker, pf, "cy@client.org", user_type="client", role="client")
+        invite(db, pf, ["cleo@client.org", "ida@acme.com"], user_type="client")
+        sign_up(db, link_token(db, pf), "sam@acme.com")
+        _with_app(db, "ada@acme.com")
+        with db.unit_of_work() as session:  # begun, never confirmed
+            bo = session.scalar(select(User).where(User.email == "bo@acme.com"))
+            second_factor.begin(session, bo, issuer="Acme Inc")
+        set_up = _roster(db, pf, two_step="set_up")
+        assert ([r.address for r in set_up.items], set_up.total) == (["ada@acme.com"], 1)
+        assert set_up.filters["two_step"] == "set_up"
+        not_set_up = _roster(db, pf, two_step="not_set_up")
+        assert {r.address for r in not_set_up.items} == {"owner@acme.com", "bo@acme.com", "cy@client.org"}
+        assert not_set_up.total == 3 and {r.kind for r in not_set_up.items} == {"member"}
+        assert [
+            r.address
+            for r in _roster(db, pf, two_step="not_set_up", user_type="internal", status="active").items
+        ] == ["bo@acme.com", "owner@acme.com"]
+        assert [r.address for r in _roster(db, pf, two_step="not_set_up", q="bo").items] == ["bo@acme.com"]
+        assert _roster(db, pf, two_step="set_up", status="pending").total == 0  # pending: invitations
+        assert _roster(db, pf, two_step="set_up", delivery="sent").total == 0  # members have no delivery
+        assert _roster(db, pf).total == 7  # unfiltered: everyone, as before
+        with pytest.raises(InvalidInput) as caught:
+            _roster(db, pf, two_step="maybe")
+        assert caught.value.field == "two_step"
 
     def test_bad_filters_name_the_field(self, db):
         pf = create_portal(db)
@@ -368,6 +412,10 @@ class TestTotals:
         {"status": "expired"},  # one expired by the sweep, one past its time the sweep has not seen
         {"status": "revoked"},
         {"status": "expired", "product": "billing"},
+        {"two_step": "set_up"},  # members only
+        {"two_step": "not_set_up"},
+        {"two_step": "not_set_up", "user_type": "internal", "status": "active"},
+        {"two_step": "set_up", "q": "ada"},
     )
 
     def _two_portals(self, db, worker):
@@ -378,6 +426,7 @@ class TestTotals:
             pf = create_portal(db, name=name, owner_email=owner)
             domain = owner.split("@")[1]
             member_joins(db, worker, pf, f"ada@{domain}", role="admin")
+            _with_app(db, f"ada@{domain}")
             invite(
                 db,
                 pf,

@@ -7,6 +7,7 @@ path that names its hash. Only owners and admins change either (``policy.PORTAL_
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -411,6 +412,13 @@ class TestPages:
             "Settings saved. 2 internal users, you among them, have not set up two-step verification: "
             "each is asked to at their next sign-in." in r.text
         ), r.text
+        # The notice leads to them: User Management, the active internal users without it.
+        link = re.search(r'<div class="notice" role="status">[^<]*<a href="([^"]+)">([^<]+)</a>', r.text)
+        assert link, r.text
+        assert link.group(1) == f"/p/{pf.slug}/users?tab=internal&amp;status=active&amp;two_step=not_set_up"
+        assert link.group(2) == "Show them in User Management"
+        listed = client.get(html.unescape(link.group(1))).text
+        assert "ada@acme.com" in listed and "bo@acme.com" not in listed and "cy@x.io" not in listed
         again = client.post(f"/p/{pf.slug}/settings", data={**form, "internal_require_2fa": "on"})
         assert "Settings saved." in again.text and "have not set up" not in again.text  # no change: no count
         # The API's answer counts them with each policy: who it asks (or would ask) to set one up.

@@ -122,6 +122,7 @@ class PeopleFilters:
     role: Literal["owner", "admin", "member", "client"] | None = None
     product: str | None = None
     delivery: DeliveryFilter | None = None
+    two_step: Literal["set_up", "not_set_up"] | None = None
     invited_by: uuid.UUID | None = None
     q: str | None = None
     sort: Sort = "-invited"
@@ -143,7 +144,8 @@ def list_people(
     """The roster User Management shows: members, open invitations and pending link sign-ups
     in one list, one row per person, newest first unless ``sort`` says otherwise (``name``,
     ``-name``, ``invited``, ``-last_sent``, ``status``…), with the total the filters match.
-    ``q`` matches a name, an email or (three digits or more) a phone number."""
+    ``q`` matches a name, an email or (three digits or more) a phone number; ``two_step``
+    (``set_up``, ``not_set_up``) lists members only, by whether they have an authenticator app."""
     page = people_roster.roster(session, actor, cursor=cursor, limit=limit, **asdict(filters))
     return PeoplePage(
         items=[PersonRead.of(r) for r in page.items], next_cursor=page.next_cursor, total=page.total

@@ -48,6 +48,7 @@ __all__ = [
     "remove",
     "replace_recovery_codes",
     "reset",
+    "set_up",
     "with_factor",
 ]
 
@@ -71,13 +72,18 @@ def _factor(session: Session, user_id: uuid.UUID) -> TotpFactor | None:
     return session.scalar(select(TotpFactor).where(TotpFactor.user_id == user_id))
 
 
+def set_up() -> Select[uuid.UUID]:
+    """A SELECT of the user ids with a confirmed authenticator app (one being set up is not one
+    yet): who has set up two-step verification, for another domain to narrow its rows by (the
+    roster's Two-step verification filter, ``people.roster``)."""
+    return select(TotpFactor.user_id).where(TotpFactor.confirmed_at.is_not(None))
+
+
 @cache
 def _confirmed() -> Select[uuid.UUID]:
-    """Who of ``b_users`` has a confirmed app (one being set up is not one yet). Asked on every
-    signed-in page: built once, on first use."""
-    return select(TotpFactor.user_id).where(
-        TotpFactor.user_id.in_(bindparam("b_users", expanding=True)), TotpFactor.confirmed_at.is_not(None)
-    )
+    """Who of ``b_users`` has a confirmed app (``set_up``). Asked on every signed-in page: built
+    once, on first use."""
+    return set_up().where(TotpFactor.user_id.in_(bindparam("b_users", expanding=True)))
 
 
 def has_factor(session: Session, user_id: uuid.UUID) -> bool:
@@ -94,10 +100,9 @@ def with_factor(session: Session, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUI
 def count_without_factor(session: Session, portal_id: uuid.UUID, user_type: str) -> int:
     """How many active members of ``user_type`` in the portal have no confirmed authenticator
     app: those a policy that requires one asks to set one up at their next sign-in."""
-    confirmed = select(TotpFactor.user_id).where(TotpFactor.confirmed_at.is_not(None))
     members = members_service.active_of_type(portal_id, user_type).subquery()
     return int(
-        session.scalar(select(func.count()).select_from(members).where(members.c.user_id.not_in(confirmed)))
+        session.scalar(select(func.count()).select_from(members).where(members.c.user_id.not_in(set_up())))
         or 0
     )
 

@@ -21,6 +21,7 @@ class BulkFilter(BaseModel):
     role: Literal["owner", "admin", "member", "client"] | None = None
     product: str | None = None
     delivery: DeliveryFilter | None = None
+    two_step: Literal["set_up", "not_set_up"] | None = None
     invited_by: uuid.UUID | None = None
     q: str | None = None
 

@@ -32,6 +32,12 @@ def members() -> None:
     "--status", type=click.Choice(["pending", "active", "deactivated", "expired", "revoked"]), default=None
 )
 @click.option("--role", type=click.Choice(["owner", "admin", "member", "client"]), default=None)
+@click.option(
+    "--two-step",
+    type=click.Choice(["set_up", "not_set_up"]),
+    default=None,
+    help="Members who have set up two-step verification, or not (no invitation or sign-up).",
+)
 @click.option("--search", "q", default=None, help="A name, email or phone number, or part of one.")
 @_shared.list_options
 @_shared.list_json_option("person")
@@ -40,6 +46,7 @@ def members_list(
     user_type: str | None,
     status: str | None,
     role: str | None,
+    two_step: str | None,
     q: str | None,
     limit: int | None,
     cursor: str | None,
@@ -57,7 +64,15 @@ def members_list(
 
     def fetch(cursor: str | None, size: int) -> tuple[list[RosterRow], str | None]:
         last["page"] = people_roster.roster(
-            session, actor, user_type=user_type, status=status, role=role, q=q, cursor=cursor, limit=size
+            session,
+            actor,
+            user_type=user_type,
+            status=status,
+            role=role,
+            two_step=two_step,
+            q=q,
+            cursor=cursor,
+            limit=size,
         )
         return last["page"].items, last["page"].next_cursor
 
@@ -79,7 +94,7 @@ def members_list(
             _shared.delivery(p.delivery.status if p.delivery else None),
         ),  # fmt: skip
         # As User Management says it.
-        empty="Nobody matches." if any((user_type, status, role, q)) else "Nobody here yet.",
+        empty="Nobody matches." if any((user_type, status, role, two_step, q)) else "Nobody here yet.",
     )
 
 

@@ -817,10 +817,14 @@ def roster_select(
     q: str | None = None,
     product: str | None = None,
     invited_by: uuid.UUID | None = None,
+    users_in: Select[Any] | None = None,
+    users_not_in: Select[Any] | None = None,
     counting: bool = False,
 ) -> Select[*tuple[Any, ...]]:
     """The portal's members as roster rows (see ``people.roster``), filtered; ``counting``: only
-    their ids, without the user's columns unless a search needs them (a count reads the index)."""
+    their ids, without the user's columns unless a search needs them (a count reads the index).
+    ``users_in`` / ``users_not_in``: a SELECT of user ids, another domain's (who has set up
+    two-step verification: ``auth.second_factor.set_up``), the members kept are among them / not."""
     if counting:
         query: Select[*tuple[Any, ...]] = select(Member.id).where(
             Member.portal_id == portal_id,
@@ -870,4 +874,8 @@ def roster_select(
         query = query.where(lists(Member.products, product))
     if invited_by:
         query = query.where(Member.invited_by_id == invited_by)
+    if users_in is not None:
+        query = query.where(Member.user_id.in_(users_in))
+    if users_not_in is not None:
+        query = query.where(Member.user_id.not_in(users_not_in))
     return query

@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import quote, unquote, urlencode
 
 from fastapi import Depends, Request, Response
@@ -425,8 +425,9 @@ def render(
     notice = None if bare else read_notice(request)
     if notice and not ctx.get("notice"):
         # A refusal (``redirect(refused=True)``) reads as one: in red, announced at once.
-        ctx["notice_refused"] = notice.startswith(REFUSED)
-        ctx["notice"] = notice.removeprefix(REFUSED)
+        ctx["notice_refused"] = notice.text.startswith(REFUSED)
+        ctx["notice"] = notice.text.removeprefix(REFUSED)
+        ctx["notice_link"] = notice.link
     response = templates.TemplateResponse(request, name, ctx, status_code=status_code, headers=headers)
     if notice:
         response.delete_cookie(NOTICE_COOKIE, path="/")
@@ -453,21 +454,35 @@ NOTICE_COOKIE = "admit_notice"
 
 # Marks a notice that says what was refused (quote() writes "!" as %21: never the text's own).
 REFUSED = "!"
+# Comes before a notice's link, its words and its path (quote() writes "|" as %7C, too).
+LINK = "|"
 
 
-def redirect(url: str, *, notice: str | None = None, refused: bool = False) -> RedirectResponse:
+class Notice(NamedTuple):
+    text: str
+    link: tuple[str, str] | None  # (its words, a same-site path): where the notice leads
+
+
+def redirect(
+    url: str, *, notice: str | None = None, refused: bool = False, link: tuple[str, str] | None = None
+) -> RedirectResponse:
     """A 303 to ``url``; ``notice``: a line the page there shows on top (``refused``: it says
-    what was not done, and why)."""
+    what was not done, and why), ending with ``link`` (its words, a same-site path) if given."""
     response = RedirectResponse(url, status_code=303)
     if notice:
-        say(response, notice, refused=refused)
+        say(response, notice, refused=refused, link=link)
     return response
 
 
-def say(response: Response, notice: str, *, refused: bool = False) -> None:
+def say(
+    response: Response, notice: str, *, refused: bool = False, link: tuple[str, str] | None = None
+) -> None:
     """The line the page a redirect leads to shows on top (``redirect``'s ``notice``), set or
     replaced once the response is made."""
-    response.headers[NOTICE_HEADER] = (REFUSED if refused else "") + quote(notice[:500])
+    said = (REFUSED if refused else "") + quote(notice[:500])
+    if link is not None:
+        said += LINK + quote(link[0]) + LINK + quote(link[1])
+    response.headers[NOTICE_HEADER] = said
 
 
 def _mac(request: Request, payload: str) -> str:
@@ -509,10 +524,14 @@ def carry_notice(request: Request, headers: MutableHeaders) -> None:
     headers.append("set-cookie", cookie.headers["set-cookie"])
 
 
-def read_notice(request: Request) -> str | None:
-    """The notice a redirect left for this page, if its signature holds."""
+def read_notice(request: Request) -> Notice | None:
+    """The notice a redirect left for this page, if its signature holds, with its link."""
     notice = _read_signed(request, NOTICE_COOKIE)
-    return unquote(notice) if notice else None
+    if not notice:
+        return None
+    text, *link = notice.split(LINK)
+    words, path = (unquote(part) for part in link) if len(link) == 2 else ("", "")
+    return Notice(unquote(text), (words, path) if words and safe_next(path, "") else None)
 
 
 def safe_next(next_path: str | None, default: str = "/") -> str:

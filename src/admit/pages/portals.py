@@ -172,21 +172,38 @@ def settings_submit(
         typed = {field: value for field, value in sent.items() if value is not None}  # None: as saved
         faults = form_faults(session, exc, {**{name: name for name in typed}, **SETTINGS_FIELDS})
         return _settings_page(request, exc.status, typed=typed, **faults)
-    said = " ".join(
-        _yet_to_set_up(session, actor, user_type)
+    told = {
+        user_type: _yet_to_set_up(session, actor, user_type)
         for user_type, before in required_before.items()
         if not before and sign_in.second_factor_required(actor.portal, user_type)
-    )
-    return redirect(f"/p/{actor.portal.slug}/settings", notice=f"Settings saved. {said}".strip())
+    }
+    said = " ".join(sentence for sentence, _shown in told.values())
+    # The notice leads to those it counts, in User Management (the first kind of them, when both
+    # were just required): the active ones without two-step verification, as counted.
+    shown = [user_type for user_type, (_sentence, show) in told.items() if show]
+    link = None
+    if shown:
+        tab = "internal" if shown[0] is UserType.INTERNAL else "clients"
+        words = "Show them" if len(told) == 1 else f"Show the {_PEOPLE[shown[0]]}"
+        link = (
+            f"{words} in User Management",
+            f"/p/{actor.portal.slug}/users?"
+            + urlencode({"tab": tab, "status": "active", "two_step": "not_set_up"}),
+        )
+    return redirect(f"/p/{actor.portal.slug}/settings", notice=f"Settings saved. {said}".strip(), link=link)
 
 
-def _yet_to_set_up(session: Session, actor: Actor, user_type: UserType) -> str:
+_PEOPLE = {UserType.INTERNAL: "internal users", UserType.CLIENT: "clients"}
+
+
+def _yet_to_set_up(session: Session, actor: Actor, user_type: UserType) -> tuple[str, bool]:
     """Who a second factor just required will ask to set one up at their next sign-in: how
-    many of ``user_type`` have no authenticator app yet, you among them or not."""
+    many of ``user_type`` have no authenticator app yet, you among them or not; and whether
+    there is anyone to show besides you (the notice's link to them)."""
     count = second_factor.count_without_factor(session, actor.portal.id, user_type)
-    people = "internal users" if user_type is UserType.INTERNAL else "clients"
+    people = _PEOPLE[user_type]
     if count == 0:
-        return f"Every one of the {people} has set up two-step verification already."
+        return f"Every one of the {people} has set up two-step verification already.", False
     you = (
         actor.member is not None
         and actor.member.user_type == user_type
@@ -195,15 +212,20 @@ def _yet_to_set_up(session: Session, actor: Actor, user_type: UserType) -> str:
     )
     if count == 1:
         if you:
-            return "You have not set up two-step verification: you will be asked to at your next sign-in."
+            return (
+                "You have not set up two-step verification: you will be asked to at your next sign-in.",
+                False,
+            )
         return (
             f"1 of the {people} has not set up two-step verification: they are asked to at their "
-            "next sign-in."
+            "next sign-in.",
+            True,
         )
     among = ", you among them," if you else ""
     return (
         f"{count} {people}{among} have not set up two-step verification: "
-        "each is asked to at their next sign-in."
+        "each is asked to at their next sign-in.",
+        True,
     )
 
 

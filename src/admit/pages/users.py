@@ -61,7 +61,7 @@ PASTED_FILE = "pasted-addresses.txt"  # admit.js sends a paste too big for a for
 
 
 # The filters User Management keeps in its URL (with ``tab``, ``cursor`` and ``start``).
-FILTERS = ("q", "status", "role", "product", "delivery", "sort")
+FILTERS = ("q", "status", "role", "product", "delivery", "two_step", "sort")
 
 
 def _roster(
@@ -81,6 +81,7 @@ def _roster(
         role=filters.get("role") or None,
         product=filters.get("product") or None,
         delivery=filters.get("delivery") or None,
+        two_step=filters.get("two_step") or None,
         sort=filters.get("sort") or None,
     )
     owners_left = functools.cache(lambda: members_service.count_active_owners(session, actor.portal.id))
@@ -553,11 +554,19 @@ def bulk_submit(
     role: str = Form(""),
     product: str = Form(""),
     delivery: str = Form(""),
+    two_step: str = Form(""),
 ) -> Response:
     """The list's selection bar: Resend / Revoke / Deactivate the ticked rows, or every row the
     list's filters match ("Select all N matching"); the list then shows the job's progress."""
     tab = "clients" if tab == "clients" else "internal"
-    filters = {"q": q, "status": status, "role": role, "product": product, "delivery": delivery}
+    filters = {
+        "q": q,
+        "status": status,
+        "role": role,
+        "product": product,
+        "delivery": delivery,
+        "two_step": two_step,
+    }
     back = f"/p/{actor.portal.slug}/users?" + urlencode(
         {"tab": tab, **{k: v for k, v in filters.items() if v}}
     )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, get_args
 
 from admit import context, policy
 from admit.actor import Actor
+from admit.auth import second_factor
 from admit.db import raw_iso, raw_list, raw_uuid
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
@@ -55,6 +56,7 @@ __all__ = [
     "KINDS",
     "SORTS",
     "STATUSES",
+    "TWO_STEP",
     "Listed",
     "RosterPage",
     "RosterRow",
@@ -66,6 +68,9 @@ __all__ = [
 KINDS = ("member", "invitation", "signup")
 STATUSES = ("pending", "active", "deactivated", "expired", "revoked")
 ROLES = (*INTERNAL_ROLES, Role.CLIENT)
+# The Two-step verification filter: members who have set it up (a confirmed authenticator app,
+# ``auth.second_factor.set_up``) or not. Invitations and sign-ups have none: it lists members only.
+TWO_STEP = ("set_up", "not_set_up")
 
 
 @dataclass(slots=True)
@@ -156,6 +161,7 @@ def roster(
     product: str | None = None,
     invited_by: uuid.UUID | None = None,
     delivery: str | None = None,
+    two_step: str | None = None,
     q: str | None = None,
     sort: str | None = None,
     cursor: str | None = None,
@@ -174,6 +180,7 @@ def roster(
     role = _check("role", role, ROLES)
     product = _check("product", product, policy.ALL_PRODUCTS)
     delivery = _check("delivery", delivery, DELIVERIES)
+    two_step = _check("two_step", two_step, TWO_STEP)
     sort = _check("sort", sort, SORTS) or "-invited"
     q = (q or "").strip()[:200] or None
     # The portal and the time are named parameters, given as the statements are asked
@@ -183,7 +190,9 @@ def roster(
     portal_id, now = parameter("roster_portal"), parameter("roster_now")
     shared: dict[str, Any] = {"product": product, "invited_by": invited_by}
     streaming = streaming or {}
-    shape = None if (q or invited_by) else (str(actor.role), user_type, status, role, product, delivery)
+    shape = (
+        None if (q or invited_by) else (str(actor.role), user_type, status, role, product, delivery, two_step)
+    )
 
     def build(counting: bool, searching: bool) -> list[Select[Any]]:
         searched = q if searching else None
@@ -199,9 +208,13 @@ def roster(
                     role=role,
                     q=searched,
                     counting=counting,
+                    users_in=second_factor.set_up() if two_step == "set_up" else None,
+                    users_not_in=second_factor.set_up() if two_step == "not_set_up" else None,
                     **shared,
                 )
             )
+        if two_step:  # members only
+            return out
         if policy.can(actor.role, Action.INVITATION_VIEW) and status in (None, *OPEN):
             out.append(
                 invitations_repository.roster_select(
@@ -282,6 +295,7 @@ def roster(
         "product": product,
         "invited_by": str(invited_by) if invited_by else None,
         "delivery": delivery,
+        "two_step": two_step,
         "q": q,
         "sort": sort,
     }
