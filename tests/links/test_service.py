@@ -1120,6 +1120,33 @@ class TestJoinRequests:
         assert count(db, Invitation) == 0
         assert len(_audit(db, "join_request.declined")) == 1
 
+    @pytest.mark.parametrize("answer", ["approve", "decline"])
+    def test_an_answered_request_stops_the_approvers_emails_not_yet_gone(self, db, worker, answer):
+        """The tester: the owner declined Zoe's request; four seconds later another approver got
+        "Zoe asks to join" with Review the request (held back by the per-person minute). An
+        answer stops the approvers' emails still waiting; one already delivered stays so."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@acme.com", role="admin")
+        ws = create_workspace(db, pf)
+        first = ask_to_join(db, workspace_token(db, pf, ws.id), "kim@example.org", name="Kim")
+        worker.drain()  # the approvers are told of Kim's request
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), "zoe@example.org", name="Zoe")
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            if answer == "approve":
+                join_requests_flow.approve(session, owner, request.id, user_type="client")
+            else:
+                join_requests.decline(session, owner, request.id)
+        with db.unit_of_work() as session:
+            asked = session.execute(
+                select(Notification.event_key, Notification.status).where(
+                    Notification.template == "join_request_new"
+                )
+            ).all()
+        zoes = {status for key, status in asked if key.startswith(f"join_request:{request.id}:")}
+        kims = {status for key, status in asked if key.startswith(f"join_request:{first.id}:")}
+        assert zoes == {"cancelled"} and kims == {"sent"}, asked
+
     def test_workspace_link_refresh(self, db):
         """A workspace link refreshes like the portal's: the old one is gone at once."""
         pf = create_portal(db)

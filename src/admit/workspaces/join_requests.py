@@ -166,6 +166,15 @@ def require_pending(request: JoinRequest) -> None:
         raise JoinRequestNotPending(f"This request was already {request.status}.")
 
 
+def _answered(session: Session, request: JoinRequest, actor: Actor) -> None:
+    """``request`` is answered (approved or declined): by whom and when, and the approvers' emails
+    asking for an answer that have not gone yet (held back by the per-person limit) are stopped:
+    an approver must not be asked to review a request already answered."""
+    request.decided_by_id = actor.user_id
+    request.decided_at = context.of(session).clock.now()
+    notifications_service.cancel_events(session, f"join_request:{request.id}:new:")
+
+
 def record_approval(
     session: Session,
     actor: Actor,
@@ -181,8 +190,7 @@ def record_approval(
     request.outcome = outcome
     request.user_type, request.role = str(user_type), str(role)
     request.invitation_id = invitation_id
-    request.decided_by_id = actor.user_id
-    request.decided_at = context.of(session).clock.now()
+    _answered(session, request, actor)
     audit_service.record(
         session,
         actor,
@@ -207,8 +215,7 @@ def decline(session: Session, actor: Actor, request_id: uuid.UUID) -> JoinReques
     request = get_or_raise(session, actor, request_id)
     require_pending(request)
     request.status = DECLINED
-    request.decided_by_id = actor.user_id
-    request.decided_at = context.of(session).clock.now()
+    _answered(session, request, actor)
     notifications_service.enqueue_email(
         session,
         event_key=f"join_request:{request.id}:declined",
