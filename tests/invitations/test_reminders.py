@@ -10,6 +10,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -459,6 +460,29 @@ class TestDigest:
             day = clock.now() - DAY
         (digest,) = digests(db)
         assert f"expired on 5 {day:%B %Y} without being accepted" in digest.text, digest.text
+
+    def test_the_moment_and_the_number_are_written_as_the_pages_write_them(self, db, worker):
+        """The tester: the digest said "expired at 15:00 UTC" where the invitation's page said
+        "expired on 5 December 2026 at 10:00 EST", and "+12025550173" where User Management
+        shows "+1 202-555-0173": the portal's time zone, the number readable."""
+        pf = create_portal(db)
+        with db.unit_of_work() as session:
+            portals_service.update_settings(
+                session, actor_for(session, pf.slug, pf.owner_email), time_zone="America/New_York"
+            )
+        expiry = to_an_early_day(5)
+        with at(expiry - LIFETIME):
+            invite(db, pf, ["ada@example.com", "+1 202 555 0173"])
+            with db.unit_of_work() as session:
+                expires_at = session.scalar(select(Invitation.expires_at).limit(1))
+        with at(expiry + DAY):
+            assert tick(db, worker)["digests"] == 1
+        (digest,) = digests(db)
+        local = expires_at.astimezone(ZoneInfo("America/New_York"))
+        said = f"expired on {local.day} {local:%B %Y} at {local:%H:%M} {local.tzname()}"
+        assert f"ada@example.com, {said}" in digest.text, digest.text
+        assert f"+1 202-555-0173, {said}" in digest.text and "+12025550173" not in digest.text + digest.html
+        assert "UTC" not in digest.text.split("expired on", 1)[1]
 
     def test_none_when_nothing_expired(self, db, worker):
         """No digest on a day when none of their invitations expired."""

@@ -111,8 +111,10 @@ def _digest_context(
     people = [
         {
             "name": invitation.recipient_name,
-            "address": invitation.recipient,
-            "expired_at_text": invitation.expires_at.strftime("%H:%M UTC"),
+            # A number as the pages write it; the moment as the invitation's page says it, in the
+            # portal's time zone ("5 December 2026 at 10:00 EST"), where it was "15:00 UTC".
+            "address": kit_text.readable_phone(invitation.recipient),
+            "expired_at_text": kit_text.moment_text(invitation.expires_at, portal.time_zone),
             "link": _users_url(
                 public_url, portal, tab=tab(invitation), status="expired", q=invitation.recipient
             ),
