@@ -1,9 +1,7 @@
 from __future__ import annotations
 
-from typing import Annotated
-
 from fastapi import Request, Response
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from admit.api.deps import AuthDep
@@ -15,9 +13,11 @@ from admit.auth.models import WebSession
 from admit.auth.schemas import (
     LoginResponse,
     PasswordResetSent,
+    Secret,
     SignedOutElsewhere,
     SignInLinkSent,
     SignInSteps,
+    Typed,
 )
 from admit.errors import (
     Checks,
@@ -52,14 +52,10 @@ from admit.web import (
 
 router = Router(prefix="/auth", tags=["auth"])
 
-# An address (or code) a person typed: left empty, or only spaces, it is refused as bad input
-# naming its field (422), not taken for a wrong answer (401) or asked of nobody (202).
-Typed = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-
 
 class LoginRequest(BaseModel):
     email: Typed = Field(max_length=320)
-    password: str = Field(min_length=1, max_length=256)
+    password: Secret = Field(max_length=256)
 
 
 def _signed_in(

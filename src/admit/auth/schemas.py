@@ -2,15 +2,32 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from admit.auth.models import MAX_KEY_DAYS, MAX_KEY_NAME
 from admit.kit.apart import PartedModel
 from admit.kit.user_agents import browser_named
 from admit.members.schemas import UserRead
 from admit.portals.schemas import PortalMembershipRef
+
+# What a person types to sign in (an address, a code): left empty, or only spaces, it is refused
+# as bad input naming its field (the API's 422, the pages' word under the field), not taken for
+# a wrong answer or asked of nobody. A password is taken as typed (spaces may be one): empty only.
+Typed = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Secret = Annotated[str, StringConstraints(min_length=1)]
+_TYPED, _SECRET = TypeAdapter(Typed), TypeAdapter(Secret)
+
+
+def left_empty(value: str, *, secret: bool = False) -> bool:
+    """Whether a form's ``value`` is one ``Typed`` refuses (``secret``: ``Secret``, a password),
+    as the API's requests refuse it: the pages' sign-in forms ask it of what they were given."""
+    try:
+        (_SECRET if secret else _TYPED).validate_python(value)
+    except ValidationError:
+        return True
+    return False
 
 
 class LoginResponse(BaseModel):

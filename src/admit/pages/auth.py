@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from admit.actor import Actor
 from admit.auth import service as auth_service
+from admit.auth.schemas import left_empty
 from admit.errors import CsrfFailed, DomainError, InvalidInput
 from admit.flows import join, setup
 from admit.kit.routing import Router
@@ -240,6 +241,25 @@ def _portal_of_next(session: Session, next_path: str | None) -> dict[str, Any] |
     return {"brand_portal": portals_service.get_by_slug(session, match.group(1))} if match else None
 
 
+# What a sign-in form says under a field left empty (``auth.schemas.left_empty``), by its label.
+ENTER_EMAIL = "Enter your email address."
+ENTER_ADDRESS = "Enter your email address or phone number."
+ENTER_PASSWORD = "Enter your password."
+ENTER_CODE = "Enter the 6-digit code."
+
+
+def _left_empty(*fields: tuple[str, str, str]) -> dict[str, Any] | None:
+    """A sign-in form's faults (``faults_of``) when any of ``fields`` (each: the field's id, what
+    was typed, the words for it empty) was left empty, every one under its field; None: none
+    was. ``password`` is taken as typed (spaces may be one)."""
+    problems = [
+        {"field": at, "message": words}
+        for at, value, words in fields
+        if left_empty(value, secret=at == "password")
+    ]
+    return faults_of(InvalidInput.of_all(problems), {at: at for at, _v, _w in fields}) if problems else None
+
+
 @router.get("/login", name="auth:login")
 def login_form(
     request: Request, session: SessionDep, auth: PageAuth, next: str | None = None, email: str | None = None
@@ -258,6 +278,10 @@ def login_submit(
     password: str = Form(""),
     next: str = Form(""),
 ) -> Response:
+    empty = _left_empty(("email", email, ENTER_EMAIL), ("password", password, ENTER_PASSWORD))
+    if empty is not None:
+        context = {"next": next, "email": email, **empty, **_brand_of_next(request, session, next)}
+        return render(request, "auth/login.html", context, status_code=InvalidInput.status)
     try:
         limit_sign_in(request)
         user = auth_service.login(session, email=email, password=password)
@@ -301,6 +325,10 @@ def request_link(
 ) -> HTMLResponse:
     """No password (clients): email a one-time sign-in link. The answer is the same for everyone.
     ``next``: where they were going (a workspace from an email); the link leads back there."""
+    empty = _left_empty(("link_email", email, ENTER_ADDRESS))
+    if empty is not None:
+        context = {"email": email, "next": next, **empty, **_brand_of_next(request, session, next)}
+        return render(request, "auth/login.html", context, status_code=InvalidInput.status)
     try:
         limit_sign_in(request)
         asked = auth_service.request_sign_in_link(
@@ -343,6 +371,17 @@ def code_use(
     """The 6-digit code from the sign-in email, for someone reading it on another device.
     ``page``: "code" when it was typed on Sign in with a code (``code_form``), whose answer to a
     wrong code is that page again; else the page after asking (``request_link``)."""
+    if page == "code":  # the address typed with the code, else the page's own (hidden)
+        empty = _left_empty(("code_email", email, ENTER_ADDRESS), ("code", code, ENTER_CODE))
+    else:
+        empty = _left_empty(("code", code, ENTER_CODE))
+    if empty is not None:
+        typed: dict[str, Any] = (
+            {"email": email} if page == "code" else {"asked": auth_service.asked_address(session, email)}
+        )
+        said = {**typed, **_brand_of_next(request, session, next), **empty, "next": safe_next(next, "")}
+        template = "auth/code.html" if page == "code" else "auth/link_sent.html"
+        return render(request, template, said, status_code=InvalidInput.status)
     try:
         # Tries are counted per address (the service) and, as every sign-in's, per client
         # address: guesses spread over many addresses are limited too.
@@ -410,6 +449,10 @@ def forgot_submit(
     request: Request, session: SessionDep, settings: SettingsDep, auth: PageAuth, email: str = Form("")
 ) -> HTMLResponse:
     """The answer is the same whether or not the address has an account."""
+    empty = _left_empty(("email", email, ENTER_ADDRESS))
+    if empty is not None:
+        context = {"email": email, **empty}
+        return render(request, "auth/forgot.html", context, status_code=InvalidInput.status)
     try:
         limit_sign_in(request)
         asked = auth_service.request_password_reset(
