@@ -913,3 +913,31 @@ def test_each_portals_audit_log_shows_its_peoples_sign_ins_and_account_changes(c
         said = sign_ins(portal)
         assert any("signed in" in t for t in said) and any("changed their password" in t for t in said), said
     assert sign_ins(gamma) == []
+
+
+def test_the_account_pages_code_fields_take_a_recovery_code_as_text(client, db):
+    """New recovery codes and Turn off take the app's code (a digit keypad, "Code from the app")
+    or, by "Use a recovery code", a recovery code in a text field (no keypad: the codes have
+    letters), which stays after a wrong one and works with a right one."""
+    pf, codes = _owner_with_app_signed_out(client, db)
+    page = client.get(sign_in_page(client, pf.owner_email, OWNER_PASSWORD).headers["location"])
+    form = {"csrf_token": csrf_of(page.text), "way": "recovery", "code": codes[0]}
+    assert client.post("/login/two-factor/verify", data=form).status_code == 200
+    page = client.get("/me/account")
+    for at in ("code", "off_code"):
+        assert f'<label for="{at}">Code from the app</label>' in page.text
+        assert 'inputmode="numeric"' in re.search(rf'<input id="{at}"[^>]*>', page.text).group(0)
+    link = re.search(r'<a href="([^"]+)"[^>]*>Use a recovery code</a>', page.text)
+    assert link, page.text
+    page = client.get(link.group(1))
+    assert page.status_code == 200 and "Use the code from your app instead" in page.text
+    for at in ("code", "off_code"):
+        assert f'<label for="{at}">Recovery code</label>' in page.text
+        field = re.search(rf'<input id="{at}"[^>]*>', page.text).group(0)
+        assert "inputmode" not in field and 'autocapitalize="none"' in field
+    form = {"csrf_token": csrf_of(page.text), "way": "recovery"}
+    wrong = client.post("/me/account/two-factor/off", data={**form, "code": "00000-00000"})
+    assert wrong.status_code == 422 and '<label for="off_code">Recovery code</label>' in wrong.text
+    assert 'aria-invalid="true" autofocus' in re.search(r'<input id="off_code"[^>]*>', wrong.text).group(0)
+    renewed = client.post("/me/account/recovery-codes", data={**form, "code": codes[1]})
+    assert renewed.status_code == 200 and "the earlier ones no longer work" in renewed.text

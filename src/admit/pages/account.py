@@ -27,7 +27,7 @@ from admit.members.addresses import MAX_NAME
 from admit.members.models import User
 from admit.pages.auth import at_home
 from admit.pages.deps import SignedIn, check_csrf, form_error, redirect, render
-from admit.pages.sign_in_steps import render_step
+from admit.pages.sign_in_steps import RECOVERY, render_step
 from admit.web import Auth, SessionDep
 
 router = Router()
@@ -77,17 +77,29 @@ def _page(
 
 
 def _refused(
-    request: Request, session: Session, web_session: WebSession, exc: DomainError, *, form: str, field: str
+    request: Request,
+    session: Session,
+    web_session: WebSession,
+    exc: DomainError,
+    *,
+    form: str,
+    field: str,
+    **shown: Any,
 ) -> HTMLResponse:
-    """The page again, the refusal beside the form (``form``) and the field (``field``) it is about."""
+    """The page again, the refusal beside the form (``form``) and the field (``field``) it is
+    about, the fields as they were (``shown``: a recovery code's)."""
     message = form_error(session, exc)
-    return _page(request, session, web_session, exc.status, error=message, error_field=field, form=form)
+    return _page(
+        request, session, web_session, exc.status, error=message, error_field=field, form=form, **shown
+    )
 
 
 @router.get(HERE, name="account:show")
-def show(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
+def show(request: Request, session: SessionDep, auth: SignedIn, way: str = "") -> HTMLResponse:
+    """``way``: "recovery" (the two-step section's "Use a recovery code"): its code fields take
+    a recovery code, as text, where they bring up a phone's digit keypad for the app's code."""
     _, web_session = _signed_in(auth)
-    return _page(request, session, web_session)
+    return _page(request, session, web_session, recovery=way == RECOVERY)
 
 
 def _back_to_the_page() -> Response:
@@ -199,22 +211,28 @@ def two_factor_on(request: Request, session: SessionDep, auth: SignedIn, code: s
 
 
 @router.post(f"{HERE}/recovery-codes", name="account:recovery_codes", dependencies=[Depends(check_csrf)])
-def recovery_codes(request: Request, session: SessionDep, auth: SignedIn, code: str = Form("")) -> Response:
+def recovery_codes(
+    request: Request, session: SessionDep, auth: SignedIn, code: str = Form(""), way: str = Form("")
+) -> Response:
     user, web_session = _signed_in(auth)
     try:
         codes = second_factor.replace_recovery_codes(session, user, code)
     except DomainError as exc:
-        return _refused(request, session, web_session, exc, form="codes", field="code")
+        shown = {"recovery": way == RECOVERY}
+        return _refused(request, session, web_session, exc, form="codes", field="code", **shown)
     return render_step(
         request, recovery_codes=codes, renewed=True, continue_url=HERE, account=True, hide_nav=False
     )
 
 
 @router.post(f"{HERE}/two-factor/off", name="account:two_factor_off", dependencies=[Depends(check_csrf)])
-def two_factor_off(request: Request, session: SessionDep, auth: SignedIn, code: str = Form("")) -> Response:
+def two_factor_off(
+    request: Request, session: SessionDep, auth: SignedIn, code: str = Form(""), way: str = Form("")
+) -> Response:
     user, web_session = _signed_in(auth)
     try:
         auth_service.turn_off_two_factor(session, user, code)
     except DomainError as exc:
-        return _refused(request, session, web_session, exc, form="off", field="off_code")
+        shown = {"recovery": way == RECOVERY}
+        return _refused(request, session, web_session, exc, form="off", field="off_code", **shown)
     return redirect(HERE, notice="Two-step verification is off.")
