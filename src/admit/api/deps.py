@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import Depends, Query, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.utils import get_flat_params
 from sqlalchemy.orm import Session
+from starlette.datastructures import QueryParams
 
 from admit.actor import Actor
 from admit.errors import CsrfFailed, InvalidInput
@@ -73,13 +75,23 @@ async def known_query_only(request: Request) -> None:
     """Refuse a query parameter the operation does not take (422 naming each), as an unknown
     field of a body is: ``GET …/invitations?q=ada`` had answered every invitation, unfiltered,
     as if the filter had been applied. Operations of the API's document only (an old path's
-    redirect passes its query on). On the event loop: no hop to a thread."""
+    redirect passes its query on). On the event loop: no hop to a thread.
+
+    A parameter it takes, given empty (``?status=``), is no value: left out before the operation
+    reads its query, so an empty filter is no filter (a page's empty select is "all"), whatever
+    its kind (a choice, an id, a day, text), and an empty ``limit`` or ``cursor`` the default."""
     if not request.scope.get("query_string"):
         return
     route = request.scope.get("route")
     if route is None or not hasattr(route, "dependant") or not getattr(route, "include_in_schema", True):
         return
     known = _query_names(route)
+    given = request.query_params
+    if any(value == "" for _name, value in given.multi_items()):
+        kept = [(name, value) for name, value in given.multi_items() if value != "" or name not in known]
+        request.scope["query_string"] = urlencode(kept).encode("latin-1")
+        # The operation's parameters are read from this request's query, made once: made again.
+        request._query_params = QueryParams(kept)  # noqa: SLF001
     unknown = [name for name in dict.fromkeys(request.query_params.keys()) if name not in known]
     if unknown:
         takes = ", ".join(sorted(known)) if known else "no query parameters"
