@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 
 import pytest
@@ -210,8 +211,8 @@ class TestSentence:
 
 
 def test_html_emails_fit_a_phone_and_follow_dark_mode():
-    """Every HTML email: a viewport for phones, the long link allowed to wrap, and colours for
-    a mail app in dark mode."""
+    """Every HTML email: a viewport for phones, the long link allowed to wrap (the link alone),
+    and colours for a mail app in dark mode."""
     from jinja2 import Environment, FileSystemLoader
 
     from admit.kit.brand import Brand
@@ -230,6 +231,10 @@ def test_html_emails_fit_a_phone_and_follow_dark_mode():
         assert "prefers-color-scheme: dark" in html, name
         if "Or open this link" in html:
             assert "word-break:break-all" in html, name
+        # Only the link breaks anywhere: a paragraph that did broke its words too on a phone
+        # ("… a client or an i / nternal user.", the join request's email).
+        for styled in re.findall(r"<(\w+)[^>]*word-break:break-all", html):
+            assert styled == "a", (name, styled)
 
 
 class TestRawValues:
