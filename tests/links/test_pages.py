@@ -61,6 +61,11 @@ class TestShareTab:
         assert client.get(f"/p/{pf.slug}/users").text.count(old) == 1  # the same link every time
         assert "The invite link is off: nobody can join through it." in page.text
         assert "Turn on the invite link" in page.text and "works for 10 days" in page.text
+        # Asked, and said once on, with the domain it is limited to (the tester: "anyone who
+        # has it can sign up" while only acme.com addresses could).
+        assert "Anyone who has it can sign up with an address at acme.com, as " in page.text, re.findall(
+            r"Anyone who[^\"]*", page.text
+        )
         assert client.get(_path(old)).status_code == 410
         r = client.post(
             f"/p/{pf.slug}/invite-link/on?back=users",
@@ -69,7 +74,10 @@ class TestShareTab:
         )
         assert r.status_code == 303 and "invite=link" in r.headers["location"]
         page = client.get(r.headers["location"])
-        assert "The invite link is on" in page.text and "Turn on the invite link" not in page.text
+        assert "Turn on the invite link" not in page.text
+        assert (
+            "The invite link is on: anyone who has it can sign up with an address at acme.com." in page.text
+        )
         assert client.get(_path(old)).status_code == 200
 
         r = client.post(

@@ -146,8 +146,10 @@ def portal_link_update(
 @router.post("/p/{slug}/invite-link/on", name="links:enable", dependencies=[Depends(check_csrf)])
 def portal_link_enable(actor: PageActor, session: SessionDep, back: str = "link") -> RedirectResponse:
     """Turn on the invite link (a new one starts off), from the Invite modal or the link's page."""
-    links_service.update_portal_link(session, actor, enabled=True)
-    notice = "The invite link is on: anyone who has it can sign up."
+    link = links_service.update_portal_link(session, actor, enabled=True)
+    domains = link.link.allowed_domains
+    at = f" with an address at {', '.join(domains)}" if domains else ""
+    notice = f"The invite link is on: anyone who has it can sign up{at}."
     if back == "users":
         return redirect(f"/p/{actor.portal.slug}/users?invite=link", notice=notice)
     return redirect(f"/p/{actor.portal.slug}/invite-link", notice=notice)
