@@ -114,6 +114,10 @@ class TestSchedule:
         sent = reminders_to(db, "ada@example.com")
         assert len(sent) == 2
         assert len(mails(db, "ada@example.com")) == 3
+        # Which links work, said without "works once" beside "the first email's works too".
+        both = "It and the link in the first email both work until"
+        assert both in sent[0].text and "once you accept with either, both stop working" in sent[0].text
+        assert "works once" not in sent[0].text
         row = invitation(db, inv.id)
         assert (row.reminders_sent, row.next_reminder_at) == (2, None)
 

@@ -16,6 +16,7 @@ from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.members.models import Member, User
+from admit.notifications import mailbox
 from admit.notifications.models import Notification
 from admit.tokens.models import Token
 from tests.factories import PASSWORD, actor_for, create_portal, invite, last_link, member_joins
@@ -157,6 +158,13 @@ class TestResendRevoke:
         worker.drain()
         new = last_link(db, "ada@example.com")
         assert new != old
+        # The new email says the earlier links died (the tester: "word for word the same").
+        with db.unit_of_work() as session:
+            second, first = mailbox.messages(session, to="ada@example.com")  # newest first
+            replaced = (
+                "It replaces the link of every earlier email about this invitation: those no longer work."
+            )
+            assert replaced in second.text and replaced in second.html and replaced not in first.text
         with pytest.raises(Gone) as gone:
             _accept(db, old)
         assert gone.value.code == "invitation_gone"

@@ -49,15 +49,18 @@ def context_for(
     inviter_name: str,
     workspace_name: str | None = None,
     asked: bool = False,
+    resent: bool = False,
     account: KnownAccount | None = None,
 ) -> dict[str, Any]:
     """What the invitation template needs (the link holds the raw token). ``asked``: the person
     asked to join (an approved join request): the email says their request was approved.
     ``account``: the one the recipient has already (``members.service.known_accounts``): it is
     greeted by its own name when the inviter gave none, and one with a password is told to sign
-    in with it (``sign_in_words``)."""
+    in with it (``sign_in_words``). ``resent``: a Resend's email, whose new link killed the
+    earlier ones (it says so)."""
     return {
         "asked": asked,
+        "resent": resent,
         "workspace_name": workspace_name or "",
         "inviter_name": inviter_name,
         "portal_name": portal.name,

@@ -333,6 +333,7 @@ def reissue(
             expires_at=invitation.expires_at,
             inviter_name=actor.display_name,
             workspace_name=workspace_name,
+            resent=True,
             account=members_service.known_accounts(session, [invitation.recipient]).get(invitation.recipient),
         ),
     )
