@@ -203,6 +203,19 @@ class TestLinkPage:
             "“acme.” is not a valid email domain: it ends with a period."
         ), said
 
+    def test_a_space_inside_a_domain_is_no_separator(self, client, db):
+        """The tester typed "ex ample.com" and was told "“ex” is not a valid email domain: it
+        needs a period…", the space taken for a separator the hint does not name. Lines and
+        commas separate; the domain with its space is refused as typed."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        csrf = csrf_of(client.get(f"/p/{pf.slug}/invite-link").text)
+        data = {"csrf_token": csrf, "allowed_domains": "ex ample.com\nacme.com, acme.co.uk"}
+        r = client.post(f"/p/{pf.slug}/invite-link", data=data)
+        assert r.status_code == 422
+        said = html.unescape(said_under(r.text, "allowed_domains"))
+        assert said.startswith("“ex ample.com” is not a domain.") and "“ex”" not in said, said
+
     def test_the_products_joiners_get(self, client, db):
         """Ticked products are saved and shown ticked; none ticked clears them; a form that
         showed none (no products field at all) leaves them as they are."""

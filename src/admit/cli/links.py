@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 import click
 
 from admit.cli import _shared
+from admit.kit import text as kit_text
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -211,13 +212,13 @@ def links_set(
         else:
             changes["lifetime_seconds"] = days * 24 * 3600
     if domains is not None:
-        listed = [d.strip() for d in domains.split(",") if d.strip()]
+        listed = kit_text.listed(domains)
         changes["allowed_domains"] = [] if [d.lower() for d in listed] in ([], ["none"]) else listed
     uses = _none_or_int(max_uses, "--max-uses")
     if uses is not None:
         changes["max_uses"] = None if uses == "none" else uses
     if products is not None:
-        named = [p.strip().lower() for p in products.split(",") if p.strip()]
+        named = [p.lower() for p in kit_text.listed(products)]
         changes["products"] = [] if named in ([], ["none"]) else named
     if enabled is not None:
         changes["enabled"] = enabled

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import zoneinfo
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -15,6 +16,7 @@ from admit.kit import clock
 
 __all__ = [
     "as_typed",
+    "listed",
     "day_text",
     "full_stop",
     "is_phone",
@@ -176,3 +178,10 @@ def readable_phone(value: object) -> object:
     if not phonenumbers.is_possible_number(number):
         return value
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def listed(text: str | None) -> list[str]:
+    """The entries of a typed list, one a line or separated by commas ("acme.com, acme.co.uk"),
+    each stripped, empty ones left out. A space is no separator: "ex ample.com" is one entry
+    (which its check refuses as it is), not "ex" and "ample.com"."""
+    return [part.strip() for part in re.split(r"[,\r\n]", text or "") if part.strip()]

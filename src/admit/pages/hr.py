@@ -23,6 +23,7 @@ from admit.errors import DomainError, HrSystemFailed
 from admit.flows import hr_sync
 from admit.kit.pagination import every
 from admit.kit.routing import Router
+from admit.kit.text import listed
 from admit.members import service as members_service
 from admit.pages.deps import PageActor, check_csrf, form_error, form_faults, redirect, render
 from admit.web import SessionDep
@@ -91,7 +92,7 @@ def _options(form: Any) -> dict[str, Any]:
     if form.get("allowed_domains") is not None:
         # Commas separate domains; a text without one is one entry ("not a domain" is refused
         # once, not as three).
-        out["allowed_domains"] = [d.strip() for d in str(form.get("allowed_domains")).split(",") if d.strip()]
+        out["allowed_domains"] = listed(str(form.get("allowed_domains")))
     if form.get("deactivate_limit_pct"):
         try:
             out["deactivate_limit_pct"] = int(str(form.get("deactivate_limit_pct")))

@@ -18,6 +18,7 @@ from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
 from admit.kit.routing import Router
+from admit.kit.text import listed
 from admit.links import service as links_service
 from admit.links import signups as signups_service
 from admit.links.views import LinkPreview
@@ -116,7 +117,7 @@ def portal_link_update(
             actor,
             user_type=user_type,
             role=role if user_type == "internal" else None,
-            allowed_domains=[d for d in allowed_domains.replace(",", "\n").split() if d.strip()],
+            allowed_domains=listed(allowed_domains),
             max_uses=_optional_int(max_uses, "max_uses", faults),
             enabled=bool(enabled),
             products=products if products_shown else links_service.UNSET,

@@ -29,7 +29,7 @@ from admit.invitations.codes import SkipCode
 from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
-from admit.kit.text import readable_phone
+from admit.kit.text import listed, readable_phone
 from admit.members import service as members_service
 from admit.pages.deps import (
     PageActor,
@@ -91,7 +91,7 @@ def workspaces_list(request: Request, actor: PageActor, session: SessionDep) -> 
 
 
 def _role_names(text: str) -> list[str]:
-    return [part.strip() for part in (text or "").split(",") if part.strip()]
+    return listed(text)
 
 
 @router.post("/p/{slug}/workspaces", name="workspaces:create", dependencies=[Depends(check_csrf)])
