@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from admit.members.models import User
     from admit.portals.models import Portal
 
-__all__ = ["CHOOSE_PASSWORD", "ENROL", "VERIFY", "Step", "steps"]
+__all__ = ["CHOOSE_PASSWORD", "ENROL", "VERIFY", "Step", "owes_sign_in", "steps"]
 
 Step = Literal["choose_password", "enrol_second_factor", "verify_second_factor"]
 CHOOSE_PASSWORD: Step = "choose_password"
@@ -54,3 +54,14 @@ def steps(
         elif applies and second_factor_required(portal, user_type):
             owed.append(ENROL)
     return owed
+
+
+def owes_sign_in(user: User | None, current_user: User | None) -> bool:
+    """An address's account with a password gets in by that password only: a link to the
+    address (an invitation, an invite-link sign-up's confirmation) lets it in only when it is
+    the one signed in. Whoever reads the mailbox must not skip the password."""
+    return (
+        user is not None
+        and user.password_hash is not None
+        and (current_user is None or current_user.id != user.id)
+    )

@@ -602,9 +602,12 @@ def _send_link(
     either way) when ``address`` has had as many messages as a day allows, or when the message
     holding it is a link of this purpose made within the minute: asked again, the one already
     sent or waiting still works, where a new one would kill it before the new one may go."""
-    if notifications_service.held_back(session, address):
-        return
-    if notifications_service.recipient_waits(session, [address]):
+    # One look at the address's messages (``held_back`` would ask the same again): the day's
+    # cap stops it; the minute's lets it wait, unless a link of this purpose waits already.
+    wait = notifications_service.recipient_waits(session, [address]).get(address)
+    if wait is not None:
+        if wait.daily:
+            return
         a_minute_ago = context.of(session).clock.now() - timedelta(minutes=1)
         if tokens.live(session, purpose, user.id, issued_after=a_minute_ago):
             return

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.auth import gate
 from admit.errors import DomainError, SignInRequired, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
@@ -198,22 +199,12 @@ def accept(
     return Accepted(invitation=invitation, portal=portal, user=user, member=member, new_user=new_user)
 
 
-def owes_sign_in(user: User | None, current_user: User | None) -> bool:
-    """An address's account with a password gets in by that password only: a link to the
-    address (an invitation, an invite-link sign-up's confirmation) lets it in only when it is
-    the one signed in. Whoever reads the mailbox must not skip the password."""
-    return (
-        user is not None
-        and user.password_hash is not None
-        and (current_user is None or current_user.id != user.id)
-    )
-
-
 def _account(session: Session, invitation: Invitation, current_user: User | None) -> User | None:
     """The account of the invitation's address, if there is one. One with a password must be
-    the one signed in (``owes_sign_in``; an invitation never sets or resets an account's password)."""
+    the one signed in (``auth.gate.owes_sign_in``; an invitation never sets or resets an
+    account's password)."""
     user = members_service.get_user_by_address(session, invitation.recipient)
-    if owes_sign_in(user, current_user):
+    if gate.owes_sign_in(user, current_user):
         invitations_service.reopen(session, invitation)  # the account may be a racer's accept
         raise SignInRequired(f"An account already exists for {invitation.recipient}. Sign in to accept.")
     return user

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.auth import gate
 from admit.errors import SignInRequired
 from admit.flows import join
 from admit.links import signups
@@ -41,7 +42,7 @@ def confirmation(session: Session, token: str, *, viewer: User | None = None) ->
     record = signups.open_for_confirmation(session, token)
     user = members_service.get_user_by_email(session, record.email)
     shown = signups.confirmation(session, token, user=user)
-    shown.sign_in_required = join.owes_sign_in(user, viewer)
+    shown.sign_in_required = gate.owes_sign_in(user, viewer)
     return shown
 
 
@@ -88,7 +89,7 @@ def confirm(
     record = signups.open_for_confirmation(session, token)
     portal = portals_service.get_or_raise(session, record.portal_id)
     user = members_service.get_user_by_email(session, record.email)
-    if join.owes_sign_in(user, current_user):
+    if gate.owes_sign_in(user, current_user):
         raise SignInRequired(f"An account already exists for {record.email}. Sign in to confirm.")
     member = members_service.get_membership(session, portal.id, user.id) if user else None
     user_type, _role = signups.current_grant(session, record)

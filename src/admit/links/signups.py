@@ -207,7 +207,7 @@ def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, 
     # them), and greets them without the name typed at sign-up (it may be anyone's).
     status = members_service.statuses_by_address(session, portal.id, [record.email]).get(record.email)
     already = status == members_service.ACTIVE
-    # An account with a password gets in by it only (``flows.join.owes_sign_in``): the email
+    # An account with a password gets in by it only (``auth.gate.owes_sign_in``): the email
     # says the link asks for it, never that it signs in.
     account = members_service.get_user_by_email(session, record.email)
     has_password = account is not None and account.password_hash is not None

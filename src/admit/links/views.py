@@ -45,5 +45,5 @@ class Confirmation:
     password_required: bool
     already_member: bool = False  # the address is an active member already: confirming signs in
     # The address's account has a password and is not the one signed in: it signs in first
-    # (``flows.join.owes_sign_in``), as for an invitation.
+    # (``auth.gate.owes_sign_in``), as for an invitation.
     sign_in_required: bool = False
