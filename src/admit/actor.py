@@ -59,6 +59,8 @@ def hr_words(system: str, host: str) -> str:
 # (``flows.members.reset_second_factor``), and how messages name it.
 CONSOLE_LABEL = "the console (admit CLI)"
 CONSOLE_WORDS = "Someone at the server's console"
+# What an event done at the console keeps as its ip (``audit.words.address`` reads it)
+CONSOLE_IP = "cli"
 
 
 def scim_of_label(label: str) -> str | None:

@@ -281,6 +281,21 @@ class TestApi:
         assert created[5] == "", created
         assert "127.0.0.1" in [row[5] for row in rows]
 
+    def test_the_api_says_the_console_apart_from_the_address(self, client, db, run_cli):
+        """The JSON's ``ip`` is an address or null, as the CSV's column; ``console`` says what
+        the console did (it said ``ip: "cli"``); the page's From says "Console"."""
+        log = _log(db)
+        assert run_cli("workspaces", "create", "--portal", log.pf.slug, "--name", "Q3 Audit").exit_code == 0
+        items = _api(client, log, limit=100).json()["items"]
+        by_action = {e["action"]: e for e in items}
+        created = by_action["workspace.created"]
+        assert (created["ip"], created["console"]) == (None, True), created
+        deactivated = by_action["member.deactivated"]
+        assert (deactivated["ip"], deactivated["console"]) == ("127.0.0.1", False), deactivated
+        login(client, log.pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{log.pf.slug}/audit", params={"q": "Q3 Audit"})
+        assert re.search(r'data-label="From">\s*Console\s*<', page.text), page.text
+
     def test_the_export_is_for_who_may_read_the_log(self, client, db):
         log = _log(db)
         active_member(db, log.pf, "mel@example.com", role="member")

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from admit.audit.words import CATEGORIES
+from admit.actor import CONSOLE_IP
+from admit.audit.words import CATEGORIES, address
 
 if TYPE_CHECKING:
     AuditCategory = str
@@ -25,14 +26,15 @@ class AuditEventRead(BaseModel):
     target_id: str | None
     target_label: str
     detail: dict[str, Any]
-    ip: str | None
+    ip: str | None  # the IP address it came from; null for the console's doing and none recorded
     created_at: datetime
     summary: str = ""  # the event in words ("Olivia Owner invited ada@acme.com as Admin")
+    console: bool = False  # done at the server's console (the admit CLI)
 
     @classmethod
     def of(cls, event: Any, summary: str) -> AuditEventRead:
         read = cls.model_validate(event)
-        read.summary = summary
+        read.summary, read.console, read.ip = summary, read.ip == CONSOLE_IP, address(read.ip)
         return read
 
 

@@ -4,11 +4,12 @@ reads as its name."""
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from admit.actor import key_of_label, key_words, scim_of_label
+from admit.actor import CONSOLE_IP, key_of_label, key_words, scim_of_label
 from admit.kit.text import readable_phone
 
 __all__ = [
@@ -17,12 +18,29 @@ __all__ = [
     "CATEGORIES",
     "PHRASES",
     "actions_saying",
+    "address",
+    "came_from",
     "category_of",
     "sentence",
     "was_now",
 ]
 
 ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody signed in
+
+
+def address(ip: str | None) -> str | None:
+    """An event's ip as the API and the CSV give it: an IP address, or None (what the console did
+    keeps ``CONSOLE_IP``, which is not one)."""
+    try:
+        return str(ipaddress.ip_address((ip or "").strip()))
+    except ValueError:
+        return None
+
+
+def came_from(ip: str | None) -> str:
+    """The Audit Log page's From: the address, "Console", or a dash."""
+    return "Console" if ip == CONSOLE_IP else (address(ip) or "—")
+
 
 # "{target}" is the event's target label, with the person's name first when the event keeps it
 # ("name" in its detail: "Ada Lovelace (ada@acme.com)"); "{role}", "{via}", "{was}", "{workspace}"… come from

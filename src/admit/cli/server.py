@@ -209,6 +209,7 @@ def init(
 ) -> None:
     """Create a portal and its owner headless, and print an admin API key for it. Run again
     with the same owner and name, it changes nothing and says so (exit 1) unless --another."""
+    from admit.actor import CONSOLE_IP
     from admit.errors import DomainError, PortalExists
     from admit.flows import setup
     from admit.migrate import upgrade
@@ -225,7 +226,7 @@ def init(
                 owner_password=owner_password,
                 owner_name=owner_name,
                 another=another,
-                ip="cli",
+                ip=CONSOLE_IP,
             )
             slug = portal.slug
     except PortalExists as exc:

@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from admit import context, policy
-from admit.actor import Actor
+from admit.actor import CONSOLE_IP, Actor
 from admit.audit import service as audit_service
 from admit.db import UTCDateTime, rowcount
 from admit.errors import InvalidInput, MemberDeactivated, MemberNotFound
@@ -579,7 +579,7 @@ def activate(
     return member
 
 
-def operator_actor(session: Session, slug: str, *, ip: str = "cli") -> Actor:
+def operator_actor(session: Session, slug: str, *, ip: str = CONSOLE_IP) -> Actor:
     """The actor for an operator at the console (the CLI): the portal's first active owner."""
     portal = portals_service.get_by_slug_or_raise(session, slug)
     owner = session.scalar(

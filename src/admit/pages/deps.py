@@ -25,6 +25,7 @@ from starlette.datastructures import MutableHeaders
 
 from admit import policy
 from admit.actor import Actor
+from admit.audit import words as audit_words
 from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.db import Database
@@ -220,6 +221,7 @@ templates.env.filters["moment"] = moment_shown  # "13 December 2026 at 10:05 CET
 templates.env.filters["day"] = day_shown  # "6 December 2026"
 templates.env.filters["initials"] = initials  # an avatar's letters, one rule for every viewer
 templates.env.filters["zone"] = zone_shown  # "Honolulu time (HST)"
+templates.env.filters["came_from"] = audit_words.came_from  # the Audit Log's From: an address or "Console"
 templates.env.filters["full_stop"] = full_stop  # "<strong>Acme Inc.</strong>" and no second one
 ANON_CSRF_COOKIE = "admit_csrf"
 

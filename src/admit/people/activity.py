@@ -7,7 +7,6 @@ The filters are ``audit.service``'s; here the ``actor`` filter, as typed, become
 
 from __future__ import annotations
 
-import ipaddress
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from admit import context
 from admit.audit import service as audit_service
-from admit.audit.words import category_of, sentence
+from admit.audit.words import address, category_of, sentence
 from admit.errors import InvalidInput
 from admit.kit.sheets import csv_chunks, safe_cell
 from admit.kit.text import as_typed, readable_phone
@@ -135,15 +134,6 @@ def csv_lines(db: Database, actor: Actor, *, by: str | None = None, **filters: A
     return csv_chunks(CSV_HEADER, _rows(db, actor, by, filters))
 
 
-def _address(ip: str | None) -> str:
-    """The CSV's ``ip`` cell: an IP address, or nothing (what the console did says ``cli`` on the
-    page's From, which is not an address)."""
-    try:
-        return str(ipaddress.ip_address((ip or "").strip()))
-    except ValueError:
-        return ""
-
-
 def _rows(db: Database, actor: Actor, by: str | None, filters: dict[str, Any]) -> Iterator[tuple[str, ...]]:
     cursor: str | None = None
     while True:
@@ -157,7 +147,7 @@ def _rows(db: Database, actor: Actor, by: str | None, filters: dict[str, Any]) -
                 event.action,
                 category_of(event.action),
                 safe_cell(e.summary),
-                _address(event.ip),
+                address(event.ip) or "",
             )
         if cursor is None:
             return
