@@ -91,6 +91,7 @@ class TestProblems:
             "steps",
             "portal",
             "challenge",
+            "reason",
         }
         assert set(problem["required"]) == {"type", "title", "status", "detail", "code"}
         assert problem["properties"]["code"]["$ref"] == "#/components/schemas/ErrorCode"

@@ -369,6 +369,12 @@ class TestPublicToken:
         day = expires_on[:10]
         assert "expired on" in said["expired"] and f"Ask {inviter} for a new invitation" in said["expired"]
         assert str(int(day[8:])) in said["expired"], (day, said["expired"])
+        # and for programs: the case, in the invitation's own words (none for an unknown token)
+        cases = {case: r.json().get("reason") for case, r in answers.items()}
+        assert cases == {
+            "used": "accepted", "revoked": "revoked", "superseded": "replaced", "expired": "expired",
+            "unknown": None,
+        }, cases  # fmt: skip
 
     def test_an_invitation_its_inviter_can_no_longer_grant_is_410(self, client, db, worker):
         """Admin X invites V as admin and is deactivated: the API preview, the API accept and

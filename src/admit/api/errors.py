@@ -13,7 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from http import HTTPStatus
-from typing import Any, TypedDict
+from typing import Any, Literal, TypedDict
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -78,6 +78,12 @@ class Problem(BaseModel):
         "`enrol_second_factor`, `verify_second_factor`), in order.",
     )
     portal: str | None = Field(default=None, description="sign_in_incomplete: the portal that asks.")
+    reason: Literal["accepted", "expired", "revoked", "replaced"] | None = Field(
+        default=None,
+        description="invitation_gone, of a known invitation's link: why it no longer opens it (it was "
+        "accepted, it expired, the portal withdrew it, or a Resend replaced the link); null for a "
+        "link that opens no invitation.",
+    )
     challenge: str | None = Field(
         default=None,
         description="two_factor_required, two_factor_enrolment_required: the short-lived proof of the "

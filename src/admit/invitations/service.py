@@ -478,6 +478,12 @@ class DeadLink:
         return _DEAD_TITLES[self.case]
 
     @property
+    def reason(self) -> str:
+        """The case for programs (the API problem's ``reason``), in the invitation's words:
+        ``accepted``, ``expired``, ``revoked`` or ``replaced``."""
+        return _DEAD_REASONS[self.case]
+
+    @property
     def message(self) -> str:
         """What its holder reads: which case, who invited them to which portal, and the next step."""
         portal, inviter = self.portal.name, self.inviter
@@ -495,6 +501,13 @@ class DeadLink:
             )
         return f"{this} expired on {moment_text(self.expired_at, self.portal.time_zone)}. {ask}."
 
+
+_DEAD_REASONS = {
+    tokens.Reason.USED: ACCEPTED,
+    tokens.Reason.EXPIRED: EXPIRED,
+    tokens.Reason.REVOKED: REVOKED,
+    tokens.Reason.SUPERSEDED: "replaced",
+}
 
 _DEAD_TITLES = {
     tokens.Reason.USED: "Invitation already used",
@@ -549,7 +562,7 @@ def _gone(session: Session, invitation: Invitation | None, reason: tokens.Reason
     if dead is None:
         return refused(reason or tokens.Reason.UNKNOWN)
     log.info("invitation.link_refused reason=%s case=%s", reason, dead.case)
-    return InvitationGone(dead.message)
+    return InvitationGone(dead.message, reason=dead.reason)
 
 
 def _refusal(session: Session, exc: tokens.TokenRefused) -> DomainError:
