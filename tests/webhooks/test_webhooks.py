@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from admit.audit import service as audit_service
+from admit.audit.models import AuditEvent
 from admit.events.models import WebhookEndpoint, WebhookMessage
 from admit.flows import join
 from admit.flows import members as members_flow
@@ -275,7 +276,16 @@ class TestDelivery:
             with db.unit_of_work() as session:
                 assert invitations_service.expire_due(session) == 1
             deliver(db, settings)
-        got = {e["type"]: e["data"]["object"] for e in events_received(receiver)}
+        received = {e["type"]: e["data"] for e in events_received(receiver)}
+        got = {kind: data["object"] for kind, data in received.items()}
+        # the expiry is an audit event seen from outside, as the others are: its id and its actor
+        with db.unit_of_work() as session:
+            expired_event = session.scalar(
+                select(AuditEvent.id).where(AuditEvent.action == "invitation.expired")
+            )
+        assert received["invitation.expired"]["event_id"] == str(expired_event)
+        assert received["invitation.expired"]["actor"]["type"] == "system"
+        assert received["invitation.revoked"]["event_id"]
         assert got["member.deactivated"]["id"] == str(member.id)
         assert got["invitation.revoked"]["id"] == str(second.id)
         assert got["invitation.expired"] == {

@@ -3,8 +3,7 @@
 Most webhook events are audit events seen from outside: ``audit.service.record`` hands every
 event it writes to ``webhooks.service.emit_audited``, which keeps the ones in ``FROM_AUDIT``.
 The rest are written where they happen: the delivery of a message (``invitation.sent``,
-``invitation.delivery_failed``, ``invitation.bounced``, in ``notifications``) and the expiry sweep
-(``invitation.expired``, in ``invitations.service.expire_due``).
+``invitation.delivery_failed``, ``invitation.bounced``, in ``notifications``).
 """
 
 from __future__ import annotations
@@ -37,6 +36,7 @@ FROM_AUDIT: dict[str, tuple[str, ...]] = {
     "invitation.resent": ("invitation.resent",),
     "invitation.accepted": ("invitation.accepted", "member.joined"),
     "invitation.revoked": ("invitation.revoked",),
+    "invitation.expired": ("invitation.expired",),
     "invite_link.joined": ("member.joined",),
     "member.deactivated": ("member.deactivated",),
     "member.reactivated": ("member.reactivated",),

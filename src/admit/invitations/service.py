@@ -37,7 +37,6 @@ from admit.errors import (
     InvitationNotPending,
     MemberDeactivated,
 )
-from admit.events import outbox as webhooks
 from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
 from admit.invitations.options import check_options
@@ -402,8 +401,9 @@ def rename(session: Session, actor: Actor, invitation_id: uuid.UUID, name: str) 
 
 def expire_due(session: Session, *, limit: int = 1000) -> int:
     """Write down ``expired`` for pending invitations past their expiry (the worker's sweep), and
-    for each (once: only the sweep that wrote it) the webhook event ``invitation.expired`` and
-    an audit event by the system, one statement of them per portal."""
+    for each (once: only the sweep that wrote it) an audit event by the system, one statement of
+    them per portal (the webhook event ``invitation.expired`` is that audit event seen from
+    outside)."""
     now = context.of(session).clock.now()
     rows = session.execute(
         select(Invitation.id, Invitation.portal_id, Invitation.recipient, Invitation.recipient_name)
@@ -427,12 +427,6 @@ def expire_due(session: Session, *, limit: int = 1000) -> int:
             by_portal.setdefault(row.portal_id, []).append(row)
     portals = portals_service.by_ids(session, by_portal)
     for portal_id, lapsed in by_portal.items():
-        webhooks.emit(
-            session,
-            portal_id,
-            "invitation.expired",
-            [webhooks.about("invitation", r.id, r.recipient) for r in lapsed],
-        )
         audit_service.record_many(
             session,
             Actor(portal=portals[portal_id], role=None),
