@@ -182,7 +182,7 @@ def main() -> None:
                     page.get_by_label("Add action").fill(title)
                     page.get_by_label("For", exact=True).select_option(label=role)
                     if due:
-                        page.get_by_label("Due", exact=True).fill(due)
+                        page.locator("#action-due").fill(due)
                     page.get_by_role("button", name="Add action").click()
                     expect(page.locator("#workspace-actions")).to_contain_text(title)
                 page.locator('[data-role="Client signer"]').get_by_role("button", name="Assign").click()
