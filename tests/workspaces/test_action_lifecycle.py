@@ -155,11 +155,68 @@ def statuses(db, template: str) -> list[str]:
 
 
 def joined_with_an_action_due(client, db, worker, pf, *, due_in_days: int) -> tuple[dict, str]:
-    ws, action_id = flow_with_an_action_for_ann(client, db, worker, pf, due_in_days=due_in_days)
+    """Ann joins with an action due tomorrow (told of it then), whose date then moves to
+    ``due_in_days`` from now: its reminders are the new date's."""
+    ws, action_id = flow_with_an_action_for_ann(client, db, worker, pf, due_in_days=1)
     worker.drain()
     with db.unit_of_work() as session:
         join.accept(session, token=last_link(db, ANN), name="Ann Lee", password=PASSWORD)
-    return ws, api(pf, f"/workspaces/{ws['id']}/actions/{action_id}")
+    url = api(pf, f"/workspaces/{ws['id']}/actions/{action_id}")
+    due = (clock.now() + timedelta(days=due_in_days)).date().isoformat()
+    assert client.patch(url, json={"due_on": due}, headers=pf.headers()).status_code == 200
+    return ws, url
+
+
+def test_told_of_an_action_on_its_due_date_the_email_is_its_reminder(client, db, worker):
+    """The tester: Ann joined on the day her action was due and got two emails the same minute,
+    "New action … Due 6 December 2026" and "Due today". The first now says "Due today, …" and
+    is the day's reminder; the overdue one still goes the day after. Told of it after its date
+    (she joined late), the email says it is overdue, and no overdue reminder follows at once."""
+    pf = create_portal(db)
+    flow_with_an_action_for_ann(client, db, worker, pf, due_in_days=0)
+    worker.drain()
+    with db.unit_of_work() as session:
+        join.accept(session, token=last_link(db, ANN), name="Ann Lee", password=PASSWORD)
+    assert remind(db) == 0
+    worker.drain()
+    with db.unit_of_work() as session:
+        (text,) = session.scalars(
+            select(DevMessage.text).where(DevMessage.to_address == ANN, DevMessage.subject.contains("action"))
+        )
+    assert f"Due today, {day_text(clock.now().date())}" in text, text
+    assert due_mail(db, worker) == []
+    with clock.travel(timedelta(days=1)):
+        assert remind(db) == 1  # overdue, the day after
+        assert [s for s, _ in due_mail(db, worker)] == ["Overdue in “Loan”: Sign the letter"]
+
+    late = "leo@client.example"
+    ws = create_workspace(client, pf, "Lease", kind="flow", roles=["Signer"])
+    role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+    r = client.post(
+        api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
+        json={"recipient": late, "user_type": "client"},
+        headers=pf.headers(),
+    )
+    assert r.status_code == 200, r.text
+    due = clock.now().date() + timedelta(days=1)
+    r = client.post(
+        api(pf, f"/workspaces/{ws['id']}/actions"),
+        json={"title": "Sign the lease", "role_id": role["id"], "due_on": due.isoformat()},
+        headers=pf.headers(),
+    )
+    assert r.status_code == 201, r.text
+    worker.drain()
+    with clock.travel(timedelta(days=3)):
+        with db.unit_of_work() as session:
+            join.accept(session, token=last_link(db, late), name="Leo", password=PASSWORD)
+        assert remind(db) == 0
+        worker.drain()
+        with db.unit_of_work() as session:
+            subjects_and_texts = session.execute(
+                select(DevMessage.subject, DevMessage.text).where(DevMessage.to_address == late)
+            ).all()
+    told = [t for s, t in subjects_and_texts if "Sign the lease" in s or "Sign the lease" in t]
+    assert len(told) == 1 and f"Due {day_text(due)} (overdue)" in told[0], subjects_and_texts
 
 
 def test_a_moved_due_date_is_reminded_again_on_the_new_date_once(client, db, worker):

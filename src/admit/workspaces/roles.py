@@ -544,6 +544,17 @@ def _tell(
     kind = "overdue" if overdue else ("due" if template == "action_due" else "assigned")
     # A reminder is of its due date: once per date (``_reminders_due_again``).
     on = f"{action.due_on.isoformat()}:" if kind != "assigned" and action.due_on else ""
+    due_on_text = day_text(action.due_on) if action.due_on else ""
+    if kind == "assigned" and action.due_on is not None:
+        now = context.of(session).clock.now()
+        today = portals_service.today(portal, now)
+        # Told of it on its due date, or after: this message says so, and is its reminder
+        # (``remind_due_actions`` would send a second one the same minute).
+        if action.due_on <= today:
+            action.due_reminded_at = action.due_reminded_at or now
+            due_on_text = f"today, {due_on_text}" if action.due_on == today else f"{due_on_text} (overdue)"
+        if action.due_on < today:
+            action.overdue_reminded_at = action.overdue_reminded_at or now
     notifications_service.enqueue(
         session,
         event_key=f"action:{action.id}:{kind}:{on}{user.id}",
@@ -560,7 +571,7 @@ def _tell(
             "role_name": role.name if role is not None else "",
             "title": action.title,
             "description": action.description,
-            "due_on_text": day_text(action.due_on) if action.due_on else "",
+            "due_on_text": due_on_text,
             "overdue": overdue,
             "link": workspaces_service.workspace_url(session, portal, workspace.id) + "#actions",
         },
