@@ -213,3 +213,66 @@ def test_web_sessions_user_agent_and_last_seen_go_up_and_down(database_url, tmp_
     finally:
         if drop:
             conftest._drop_pg_database(drop)
+
+
+def test_an_approved_requests_invitation_is_marked_asked_by_its_old_words(database_url, tmp_path):
+    """On both backends: an invitation made by approving a request before ``invitations.asked``
+    carried the words "You asked to join the workspace …" as its message; the upgrade marks it
+    asked and clears the words (every email of it says the request was approved); a personal
+    message is left as it was."""
+    import uuid
+    from datetime import datetime
+
+    from sqlalchemy import create_engine, text
+
+    from admit.db import normalize_url
+    from admit.migrate import upgrade
+    from tests import conftest
+
+    if database_url.startswith("sqlite"):
+        url, drop = f"sqlite:///{tmp_path / 'asked.db'}", None
+    else:
+        url, drop = conftest._create_pg_database()
+    try:
+        upgrade(url, "b3c4d5e60047")  # before the column
+        engine = create_engine(normalize_url(url))
+        ids = (lambda u: u.hex) if url.startswith("sqlite") else str
+        portal, now = uuid.uuid4(), datetime(2026, 12, 1, 9, 30)
+        messages = {
+            uuid.uuid4(): "You asked to join the workspace “Q3 Audit”. Your request was approved.",
+            uuid.uuid4(): "Welcome! You asked to join the workspace “Q3 Audit” last week.",
+        }
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO portals (id, slug, name, invitation_ttl_seconds, enabled_products,"
+                    " client_require_password, created_at)"
+                    " VALUES (:id, 'acme', 'Acme', 604800, '[]', false, :now)"
+                ),
+                {"id": ids(portal), "now": now},
+            )
+            for invitation, message in messages.items():
+                conn.execute(
+                    text(
+                        "INSERT INTO invitations (id, portal_id, recipient, recipient_name, user_type, role,"
+                        " products, message, status, expires_at, created_at, send_count) VALUES (:id, :p,"
+                        " :to, '', 'client', 'client', '[]', :m, 'pending', :now, :now, 1)"
+                    ),
+                    {
+                        "id": ids(invitation),
+                        "p": ids(portal),
+                        "to": f"{invitation.hex}@example.org",
+                        "m": message,
+                        "now": now,
+                    },  # fmt: skip
+                )
+        upgrade(url)
+        with engine.connect() as conn:
+            rows = {m: bool(a) for m, a in conn.execute(text("SELECT message, asked FROM invitations"))}
+        engine.dispose()
+        assert rows == {"": True, "Welcome! You asked to join the workspace “Q3 Audit” last week.": False}, (
+            rows
+        )
+    finally:
+        if drop:
+            conftest._drop_pg_database(drop)

@@ -966,7 +966,7 @@ class TestJoinRequests:
         with db.unit_of_work() as session:
             inv = session.scalar(select(Invitation).where(Invitation.recipient == "rita@example.org"))
             assert (inv.user_type, inv.recipient_name) == ("client", "Rita Requester")
-            assert "Q3 Audit" in inv.message  # for its resends; the first email says it itself
+            assert (inv.asked, inv.message) == (True, "")  # every email of it says the request was approved
             wm = session.scalar(
                 select(WorkspaceMember)
                 .join(User, WorkspaceMember.user_id == User.id)
@@ -990,6 +990,53 @@ class TestJoinRequests:
             assert wm.status == "joined"
         events = _audit(db, "join_request.approved")
         assert len(events) == 1 and events[0].detail["outcome"] == "invited"
+
+    def test_resends_and_reminders_say_the_request_was_approved(self, db, worker):
+        """The tester: a Resend of an approved request's invitation read "Olive Owner invited
+        you … Message from Olive Owner: You asked to join the workspace …", the system's words
+        given as the owner's. The invitation knows it was asked for (``asked``): its resend and
+        its reminders say the request was approved, with no "Message from"; its page too."""
+        from datetime import timedelta
+
+        from admit.flows import invitations as invitations_flow
+
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            join_requests_flow.approve(session, owner, request.id, user_type="client")
+        worker.drain()
+        with db.unit_of_work() as session:
+            inv = session.scalar(select(Invitation).where(Invitation.recipient == "rita@example.org"))
+            assert (inv.asked, inv.message) == (True, "")
+        with clock.travel(timedelta(minutes=2)):
+            with db.unit_of_work() as session:
+                invitations_flow.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+            worker.drain()
+        with clock.travel(timedelta(days=3)):
+            assert worker.run_scheduled()["reminded"] == 1
+            worker.drain()
+        with db.unit_of_work() as session:
+            mails = list(reversed(mailbox.messages(session, to="rita@example.org", limit=5)))
+        assert len(mails) == 3, [m.subject for m in mails]
+        for mail in mails:
+            assert "Message from" not in mail.text and "You asked to join" not in mail.text, mail.text
+            assert "request to join the workspace “Q3 Audit” in Acme Inc was approved" in mail.text, mail.text
+            assert "Message from" not in mail.html and "You asked to join" not in mail.html, mail.html
+        assert mails[2].subject == "Reminder: your request to join “Q3 Audit” in Acme Inc was approved"
+
+    def test_an_approved_requests_invitation_page_says_so(self, db, worker, client):
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            join_requests_flow.approve(session, owner, request.id, user_type="client")
+        worker.drain()
+        page = client.get(f"/invite/{last_link(db, 'rita@example.org')}")
+        assert page.status_code == 200, page.text
+        assert "Your request was approved: <strong>" in page.text, page.text
 
     def _approved_for(self, db, worker, pf, email, *, name):
         """Someone asks to join for ``email`` under ``name``; the owner approves as a client."""

@@ -167,8 +167,6 @@ def approve(
             actor,
             user_type=user_type,
             role=role if user_type == UserType.INTERNAL else None,
-            # Its resends and reminders say why it came; the first email says so itself (``asked``).
-            message=f"You asked to join the workspace “{workspace.name}”. Your request was approved.",
         )
         safe_name = _NAME_UNSAFE.sub(" ", request.name).strip()
         recipient = f"{safe_name} <{request.email}>" if safe_name else request.email

@@ -5,7 +5,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, column, text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, column, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admit.db import Base, UTCDateTime, new_id, trigram_indexes
@@ -108,6 +108,9 @@ class Invitation(Base):
     role: Mapped[str] = mapped_column(String(16))
     products: Mapped[list[str]] = mapped_column(JSON, default=list)
     message: Mapped[str] = mapped_column(Text, default="")
+    # Made by approving the recipient's request to join a workspace: every email of it says the
+    # request was approved (``invitations.messages``), its page too.
+    asked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     invited_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

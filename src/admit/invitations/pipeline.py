@@ -501,6 +501,7 @@ def _write(
             "role": str(items[i].role or options.role),
             "products": list(options.products),
             "message": options.message,
+            "asked": via == "join_request",
             "status": PENDING,
             "expires_at": expires_at,
             "invited_by_id": actor.user_id,
@@ -550,7 +551,7 @@ def _write(
                     expires_at=expires_at,
                     inviter_name=inviter,
                     workspace_name=workspace_name,
-                    asked=via == "join_request",
+                    asked=row["asked"],
                     account=accounts.get(row["recipient"]),
                 ),
             }

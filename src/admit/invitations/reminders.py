@@ -187,6 +187,7 @@ def queue(session: Session, due: Due, *, workspace_name: str | None = None) -> N
                 expires_at=invitation.expires_at,
                 inviter_name=inviter,
                 workspace_name=workspace_name,
+                asked=invitation.asked,
                 account=members_service.known_accounts(session, [invitation.recipient]).get(
                     invitation.recipient
                 ),

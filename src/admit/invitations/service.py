@@ -332,6 +332,7 @@ def reissue(
             expires_at=invitation.expires_at,
             inviter_name=actor.display_name,
             workspace_name=workspace_name,
+            asked=invitation.asked,
             resent=True,
             account=members_service.known_accounts(session, [invitation.recipient]).get(invitation.recipient),
         ),
