@@ -153,11 +153,21 @@ def test_not_joined_resend_invitation(live_server, new_context, shot):
     row = panel.locator('#workspace-members tr[data-address="rita@client.org"]')
     expect(row.get_by_role("button", name="Resend Invitation")).to_be_hidden()
     row.get_by_role("button", name="Not Joined").click()
+    expect(row.get_by_role("button", name="Resend Invitation")).to_be_focused()
+    # Escape puts the revealed Resend away, back on the button that showed it; the panel stays
+    # (the tester: Escape closed the whole Members panel).
+    owner.keyboard.press("Escape")
+    expect(row.get_by_role("button", name="Resend Invitation")).to_be_hidden()
+    expect(panel).to_be_visible()
+    expect(row.get_by_role("button", name="Not Joined")).to_be_focused()
+    expect(row.get_by_role("button", name="Not Joined")).to_have_attribute("aria-expanded", "false")
+    row.get_by_role("button", name="Not Joined").click()
     row.get_by_role("button", name="Resend Invitation").click()
     # The page comes back with the Members panel still open, saying so there, and only there
     # (not once more on the page behind it).
     expect(panel).to_be_visible()
     expect(panel.locator(".panel-note")).to_contain_text("Invitation resent to rita@client.org.")
+    expect(panel.locator(".panel-note")).to_be_focused()  # not the panel's ×
     expect(owner.locator(".notice")).to_have_count(0)
     panel.get_by_role("button", name="Close").click()
     expect(panel).to_be_hidden()

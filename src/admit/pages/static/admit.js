@@ -165,6 +165,22 @@ document.addEventListener("click", (event) => {
   }
   event.preventDefault();
 });
+// Escape puts away what a button showed (Not Joined's Resend Invitation), focus back on that
+// button, before anything around it (the Members panel it sits in) closes.
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape" || !event.target.closest) return;
+  const shown = event.target.closest("[id]:not([hidden])");
+  const toggler = shown && document.querySelector(`[data-toggle="${CSS.escape(shown.id)}"][aria-expanded="true"]`);
+  const own = event.target.matches("[data-toggle][aria-expanded=true]") ? event.target : toggler;
+  if (!own) return;
+  const target = document.getElementById(own.dataset.toggle);
+  if (!target || target.hidden) return;
+  target.hidden = true;
+  own.setAttribute("aria-expanded", "false");
+  own.focus();
+  event.preventDefault();
+  event.stopPropagation();
+}, true);
 
 // A dialog marked data-autopen opens with the page (e.g. to show an error inside it).
 // A refused rename comes back with its dialog open on the name typed: titled as the button that
@@ -178,6 +194,18 @@ document.addEventListener("DOMContentLoaded", () => {
       if (renamer) renameFor(d, renamer);
     }
     if (!d.open) d.showModal();
+    // What the panel came back to say (Resend's "Invitation resent to …") has the focus, where
+    // it would fall on its first button (a field in error keeps it: autofocus). After the first
+    // frame: the page's own first focusing would undo it; not if the person moved it since.
+    const note = d.querySelector(".panel-note");
+    if (note && !d.querySelector("[autofocus]")) {
+      note.tabIndex = -1;
+      const picked = document.activeElement;
+      requestAnimationFrame(() => setTimeout(() => {
+        const now = document.activeElement;
+        if (d.open && (now === picked || now === document.body)) note.focus();
+      }, 0));
+    }
   });
 });
 
