@@ -237,6 +237,33 @@ def test_html_emails_fit_a_phone_and_follow_dark_mode():
             assert styled == "a", (name, styled)
 
 
+@pytest.mark.parametrize("user_type", ["client", "internal"])
+@pytest.mark.parametrize("resent", [False, True])
+@pytest.mark.parametrize("sign_in_words", ["", "No password is needed: the link signs you in."])
+def test_plain_text_emails_keep_their_sentences_apart(user_type, resent, sign_in_words):
+    """The tester: a client's invitation read "It expires on 13 December 2026 at 20:48 UTC.No
+    password is needed…" (a line's end eaten by the template's blocks). Every plain-text email,
+    in each case its blocks choose, has a space or a line between its sentences."""
+    from admit.kit.brand import Brand
+    from admit.notifications import render
+    from admit.notifications.render import TEMPLATES
+
+    context = {
+        "brand": Brand.build(name="Acme"), "portal_name": "Acme", "inviter_name": "Olivia", "link": "http://x/",
+        "minutes": 15, "user_type": user_type, "role": "member", "recipient": "ada@acme.com",
+        "expires_at_text": "13 December 2026 at 20:48 UTC", "resent": resent, "sign_in_words": sign_in_words,
+        "sent_at_text": "6 December 2026", "workspace_name": "Q3 Audit", "message": "Welcome aboard.",
+        "title": "Sign the letter", "due_on_text": "6 December 2026",
+    }  # fmt: skip
+    from jinja2 import Undefined
+
+    lenient = render._env.overlay(undefined=Undefined)  # what a template asks beyond these: blank
+    for name in TEMPLATES:
+        text = lenient.get_template(f"{name}.txt").render(**context)
+        glued = re.findall(r"\w[.!?:][A-Z]\w*", text)
+        assert not glued, (name, glued, text)
+
+
 class TestRawValues:
     """``db.raw_*``: a column's value as the driver gives it when a stream skips the types."""
 
