@@ -412,6 +412,13 @@ class TestWhoSeesWhat:
         listing = client.get(api(pf, "/workspaces")).json()["items"]
         assert [w["name"] for w in listing] == ["Theirs"]
         assert [w["name"] for w in client.get("/api/v1/me/workspaces").json()["items"]] == ["Theirs"]
+        # the tester: who made it was shown with their address; a client sees others by name only
+        one = client.get(api(pf, f"/workspaces/{ws['id']}")).json()
+        for seen in (listing[0], one):
+            assert (seen["created_by"]["email"], seen["created_by"]["phone"]) == (None, None), seen
+            assert seen["created_by"]["name"] == "Olive Owner", seen
+        as_owner = client.get(api(pf, f"/workspaces/{ws['id']}"), headers=pf.headers()).json()
+        assert as_owner["created_by"]["email"] == pf.owner_email
 
     def test_clients_see_the_others_by_name_only(self, client, db, worker):
         """In a workspace, a client sees who else is there by name, not their email or phone."""

@@ -90,7 +90,7 @@ def create_workspace(body: WorkspaceCreate, actor: ActorDep, session: SessionDep
     """Create a workspace (internal users); its creator joins it. A flow may list its roles. Its
     name is the portal's only one whatever its case and spacing (409 ``workspace_exists``)."""
     workspace = workspaces_service.create(session, actor, name=body.name, kind=body.kind, roles=body.roles)
-    return WorkspaceRead.of(workspace)
+    return WorkspaceRead.of(workspace, actor)
 
 
 @router.get("/portals/{portal}/workspaces", response_model=WorkspacePage, operation_id="workspaces_list")
@@ -99,7 +99,7 @@ def list_workspaces(
 ) -> WorkspacePage:
     """The workspaces you are in (owners and admins: all of the portal's), newest first."""
     rows, next_cursor = workspaces_service.list_workspaces(session, actor, cursor=cursor, limit=limit)
-    return WorkspacePage(items=[WorkspaceRead.of(w) for w in rows], next_cursor=next_cursor)
+    return WorkspacePage(items=[WorkspaceRead.of(w, actor) for w in rows], next_cursor=next_cursor)
 
 
 @router.get(
@@ -107,7 +107,7 @@ def list_workspaces(
 )
 def get_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> WorkspaceRead:
     """A workspace (its people: GET …/members); 404 when you cannot reach it."""
-    return WorkspaceRead.of(workspaces_service.get_or_raise(session, actor, workspace_id))
+    return WorkspaceRead.of(workspaces_service.get_or_raise(session, actor, workspace_id), actor)
 
 
 @router.patch(
@@ -121,7 +121,7 @@ def rename_workspace(
 ) -> WorkspaceRead:
     """Rename a workspace (internal users of it); the name rules of creation (409
     ``workspace_exists`` on ``name``)."""
-    return WorkspaceRead.of(workspaces_service.rename(session, actor, workspace_id, name=body.name))
+    return WorkspaceRead.of(workspaces_service.rename(session, actor, workspace_id, name=body.name), actor)
 
 
 @router.delete(

@@ -47,7 +47,7 @@ def workspaces_list(slug: str, limit: int | None, cursor: str | None, as_json: b
             cursor=cursor,
             limit=limit,
         )
-        listing = _shared.Listing([WorkspaceRead.of(w) for w in rows], total, next_cursor)
+        listing = _shared.Listing([WorkspaceRead.of(w, actor) for w in rows], total, next_cursor)
         # The counts are for the eyes only: the API's WorkspaceRead has none.
         counts = {} if as_json else workspaces_service.count_members(session, [w.id for w in rows])
     listing.echo(
@@ -70,7 +70,7 @@ def workspaces_create(slug: str, name: str, kind: str, roles: tuple[str, ...], a
 
     with _shared.portal_session(slug) as (session, actor):
         workspace = WorkspaceRead.of(
-            workspaces_service.create(session, actor, name=name, kind=kind, roles=list(roles))
+            workspaces_service.create(session, actor, name=name, kind=kind, roles=list(roles)), actor
         )
     click.echo(workspace.model_dump_json() if as_json else str(workspace.id))
 
@@ -87,7 +87,9 @@ def workspaces_rename(slug: str, workspace_ref: str, new_name: str, as_json: boo
 
     with _shared.portal_session(slug) as (session, actor):
         found = workspaces_service.by_id_or_name(session, actor, workspace_ref)
-        workspace = WorkspaceRead.of(workspaces_service.rename(session, actor, found.id, name=new_name))
+        workspace = WorkspaceRead.of(
+            workspaces_service.rename(session, actor, found.id, name=new_name), actor
+        )
     click.echo(workspace.model_dump_json() if as_json else workspace.name)
 
 

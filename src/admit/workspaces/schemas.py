@@ -7,6 +7,8 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit import policy
+from admit.actor import Actor
 from admit.members.schemas import UserRead
 from admit.portals.schemas import PortalRef
 from admit.workspaces.models import (
@@ -133,12 +135,18 @@ class WorkspaceRead(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, w: Workspace) -> WorkspaceRead:
+    def of(cls, w: Workspace, viewer: Actor) -> WorkspaceRead:
+        """``viewer``: who is looking; a client sees who made it by name only
+        (``policy.sees_addresses_of``)."""
+        by = w.created_by
+        hide = by is not None and not policy.sees_addresses_of(
+            viewer.role, viewer_id=viewer.user_id, person_id=by.id
+        )
         return cls(
             id=w.id,
             name=w.name,
             kind=w.kind,
-            created_by=UserRead.model_validate(w.created_by) if w.created_by else None,
+            created_by=UserRead.of(by, hide_address=hide) if by else None,
             created_at=w.created_at,
         )
 
