@@ -209,6 +209,21 @@ def check_invitation_stands(
     return None
 
 
+def check_resend_as_own(
+    resender_role: Role | str | None, user_type: UserType | str, role: Role | str
+) -> str | None:
+    """A Resend of an invitation whose inviter can no longer grant it (``check_invitation_stands``)
+    makes it the resender's, so that its new link works: they must be able to make it themselves.
+    Returns the reason when they cannot (the invitation is then left as it was)."""
+    if can(resender_role, invite_action(user_type)) and check_grant_role(resender_role, role) is None:
+        return None
+    who = "an owner" if role == Role.OWNER else "an owner or admin"
+    return (
+        "The person who made this invitation can no longer give the access it offers, so a Resend "
+        f"would make it yours, and your role cannot give it. Ask {who} to resend it."
+    )
+
+
 def check_deactivate(
     actor_role: Role | str | None,
     target_role: Role | str,

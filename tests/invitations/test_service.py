@@ -470,6 +470,49 @@ class TestInviterStillGrants:
             status = session.scalar(select(Invitation.status).where(Invitation.recipient.like("vic@%")))
             assert status == "pending"
 
+    def test_a_resend_by_someone_who_may_grant_it_makes_it_theirs(self, db, worker):
+        """The tester: admin Adam resent a client invitation of Mel, deactivated since; the email
+        said "Adam Second invited you" and its link answered invitation_not_grantable ("ask an
+        administrator to invite you again": one just had). A Resend by someone who may grant it
+        makes it theirs (Invited by), and its link works; by someone who may not (an admin, of
+        an owner invitation whose owner is gone), it is refused and nothing is sent."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@acme.com")
+        member_joins(db, worker, pf, "adam@acme.com", role="admin")
+        member_joins(db, worker, pf, "olga@acme.com", role="owner")
+        (carl,) = invite(db, pf, ["carl@example.org"], user_type="client", by="mel@acme.com").invited
+        (vic,) = invite(db, pf, ["vic@example.com"], role="owner", by="olga@acme.com").invited
+        worker.drain()
+        _deactivate(db, pf, "mel@acme.com")
+        _deactivate(db, pf, "olga@acme.com")
+        with clock.travel(timedelta(minutes=2)):
+            with db.unit_of_work() as session:
+                adam = actor_for(session, pf.slug, "adam@acme.com")
+                invitations_flow.resend(session, adam, carl.id)
+                assert session.get(Invitation, carl.id).invited_by_id == adam.user_id
+            worker.drain()
+            result = _accept(db, last_link(db, "carl@example.org"), password=None)
+        assert (result.member.status, result.member.role) == ("active", "client")
+
+        sent_before = _count(db, Notification, Notification.to_address == "vic@example.com")
+        with (
+            clock.travel(timedelta(minutes=2)),
+            pytest.raises(PermissionDenied) as refused,
+            db.unit_of_work() as session,
+        ):
+            invitations_flow.resend(session, actor_for(session, pf.slug, "adam@acme.com"), vic.id)
+        assert "no longer" in refused.value.message and "owner" in refused.value.message, (
+            refused.value.message
+        )
+        assert _count(db, Notification, Notification.to_address == "vic@example.com") == sent_before
+        with clock.travel(timedelta(minutes=2)):
+            with db.unit_of_work() as session:
+                owner = actor_for(session, pf.slug, pf.owner_email)
+                invitations_flow.resend(session, owner, vic.id)
+            worker.drain()
+            result = _accept(db, last_link(db, "vic@example.com"), name="Vic", password=PASSWORD)
+        assert (result.member.status, result.member.role) == ("active", "owner")
+
     def test_an_inviter_whose_role_fell_below_the_invitation(self, db, worker):
         """An admin who is now a member can no longer grant internal invitations; their client
         invitations still stand (members invite clients)."""

@@ -291,10 +291,16 @@ def reissue(
     """
     invitation = _locked(session, invitation)
     _require_open(invitation, "resent")
-    _inviter_role, deactivated = _standing(session, invitation)
+    inviter_role, deactivated = _standing(session, invitation)
     if deactivated:
         # Its link could not be used (``require_grantable``): the pipeline's word for it.
         raise MemberDeactivated(pipeline.DEACTIVATED_MEMBER)
+    if policy.check_invitation_stands(
+        inviter_role, invitation.user_type, invitation.role, by_someone=invitation.invited_by_id is not None
+    ):
+        # Its inviter can no longer grant it: resent, it is the resender's (its link then works).
+        policy.require_rule(policy.check_resend_as_own(actor.role, invitation.user_type, invitation.role))
+        invitation.invited_by_id, invitation.inviter_label = actor.user_id, actor.inviter_label
     notifications_service.require_recipient_free(session, invitation.recipient, actor.portal.id)
     if not counted:
         sending.reserve(session, actor.portal, 1, by=actor)
