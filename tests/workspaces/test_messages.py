@@ -120,3 +120,26 @@ def test_the_clients_portal_lists_newest_activity_first_with_unread_counts(clien
     assert 'data-unread="2"' in home and home.count("data-unread=") == 1
     client.get(f"/p/{pf.slug}/workspaces/{first['id']}")  # opening it reads it
     assert "data-unread=" not in client.get(f"/p/{pf.slug}").text
+
+
+def test_at_offers_the_joined_others_by_the_portals_names(client, db, worker):
+    """The tester: "@" offered the writer themself, and people who had not joined (whom a mention
+    tells nothing), by the name they have elsewhere. It offers those a mention tells: the
+    workspace's joined members but the writer, by the names this portal shows."""
+    import html
+    import json
+    import re
+
+    pf = create_portal(db)
+    other = create_portal(db, name="Other Co", owner_email="owner@other.example")
+    joins_as(db, worker, other, "nina@home.net", "Nina Elsewhere", user_type="client")  # not in Acme
+    joins_as(db, worker, pf, "zoe@acme.com", "Zoë Ångström")
+    joins_as(db, worker, pf, "ann@client.example", "Ann Lee", user_type="client")
+    ws = create_workspace(client, pf, "Q3 Audit")
+    zoe, ann = user_id_of(client, pf, "zoe@acme.com"), user_id_of(client, pf, "ann@client.example")
+    r = add(client, pf, ws["id"], user_ids=[zoe, ann], recipients=["nina@home.net"], user_type="client")
+    assert r.status_code in (200, 201), r.text
+    session_headers(client, "ann@client.example")
+    page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
+    offered = json.loads(html.unescape(re.search(r"data-mentionable='([^']*)'", page).group(1)))
+    assert offered == ["Zoë Ångström"], offered

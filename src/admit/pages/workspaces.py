@@ -628,9 +628,10 @@ def _show_page(
         conversation = list(reversed(newest))
         workspace_messages.mark_read(session, actor, workspace.id)  # opening the panel reads it
     marks = workspace_messages.reads(session, workspace.id)
+    mentionable = workspace_messages.mentionable(session, workspace, viewer_id=actor.user_id)
     seen_by = []
     if conversation:
-        names = dict(workspace_messages.mentionable(session, workspace))
+        names = dict(mentionable)
         seen_by = sorted(
             names[r.user_id]
             for r in marks
@@ -672,7 +673,7 @@ def _show_page(
             "flash": flash,
             "conversation": conversation,
             "seen_by": seen_by,
-            "mentionable": [name for _, name in workspace_messages.mentionable(session, workspace)],
+            "mentionable": [name for _, name in mentionable],
             # Everyone in the workspace is named by name, else by address; all but the deactivated
             # may be given an action (``assignable``).
             "people_by_id": {v.membership.user_id: v.name or v.membership.user.address or "" for v in views},

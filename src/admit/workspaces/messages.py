@@ -227,10 +227,18 @@ def last_activity(session: Session, workspace_ids: Iterable[uuid.UUID]) -> dict[
     return {workspace_id: moment for workspace_id, moment in rows}
 
 
-def mentionable(session: Session, workspace: Workspace) -> list[tuple[uuid.UUID, str]]:
-    """``(user_id, name)`` of the workspace's members who have a name (what ``@`` offers), but
-    not those whose access to the portal was ended."""
-    people = [m for m in _people(session, workspace) if m.user.name]
+def mentionable(
+    session: Session, workspace: Workspace, *, viewer_id: uuid.UUID | None
+) -> list[tuple[uuid.UUID, str]]:
+    """``(user_id, name)`` of whom a mention tells (what ``@`` offers ``viewer_id``): the
+    workspace's joined members who have a name, but the viewer and those whose access to the
+    portal was ended. Joined, they are members of the portal: their own name is the one it
+    shows (someone not joined yet may have one only from another portal)."""
+    people = [
+        m
+        for m in _people(session, workspace)
+        if m.status == JOINED and m.user.name and m.user_id != viewer_id
+    ]
     ended = members_service.access_ended_among(session, workspace.portal_id, [m.user_id for m in people])
     return sorted(
         ((m.user_id, m.user.name) for m in people if m.user_id not in ended), key=lambda p: _fold(p[1])
