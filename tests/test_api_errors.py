@@ -7,7 +7,7 @@ import uuid
 from urllib.parse import urljoin, urlsplit
 
 from admit.errors import CLASSES
-from tests.factories import OWNER_PASSWORD, active_member, create_portal, csrf_of, login
+from tests.factories import OWNER_PASSWORD, active_member, create_portal, csrf_of, invite, login
 
 PROBLEM = "application/problem+json"
 
@@ -410,3 +410,44 @@ def test_a_body_sent_without_its_content_type_is_told_so(client, db):
             "message": "The body must be a JSON object, sent with Content-Type: application/json.",
         }
     ]
+
+
+class TestBodies:
+    def test_an_operation_without_a_body_refuses_one(self, client, db, change_settings):
+        """An operation that takes no body refuses one, as a body's unknown field is refused:
+        Resend with ``{"message": "hi"}`` had answered 200 with the message dropped, and a
+        rotation with a body that is not JSON rotated the secret. 422 naming each field; a body
+        that is not a JSON object says so; none, or ``{}``, is no body."""
+        change_settings(webhooks_allow_private=True)
+        pf = create_portal(db)
+        invited = invite(db, pf, ["ada@example.com", "bob@example.com"]).invited
+        base = f"/api/v1/portals/{pf.slug}"
+        resend = f"{base}/invitations/{invited[0].id}/resend"
+        r = client.post(resend, json={"message": "hi", "days": 3}, headers=pf.headers())
+        assert (r.status_code, r.headers["content-type"]) == (422, PROBLEM), r.text
+        assert r.json()["errors"] == [
+            {"field": "message", "message": "Not something this request takes."},
+            {"field": "days", "message": "Not something this request takes."},
+        ]
+        revoke = f"{base}/invitations/{invited[1].id}/revoke"
+        r = client.post(revoke, json={"reason": "x"}, headers=pf.headers())
+        assert (r.status_code, r.json()["field"]) == (422, "reason")
+        webhook = client.post(
+            f"{base}/webhooks",
+            json={"url": "http://127.0.0.1:9/hook", "events": ["invitation.created"]},
+            headers=pf.headers(),
+        ).json()["webhook"]
+        rotate = f"{base}/webhooks/{webhook['id']}/rotate-secret"
+        for body in (b"this is not json at all", b"[1, 2]", b"null"):
+            r = client.post(rotate, content=body, headers={**pf.headers(), "Content-Type": "text/plain"})
+            assert (r.status_code, r.json()["code"]) == (422, "invalid_input"), (body, r.text)
+            assert r.json()["field"] is None, body
+        said = "The body must be a JSON object, sent with Content-Type: application/json."
+        assert r.json()["detail"] == said
+        # Nothing was done by the refused requests; no body, or an empty object, is none.
+        listed = client.get(f"{base}/invitations", headers=pf.headers()).json()["items"]
+        assert {i["status"] for i in listed} == {"pending"}
+        assert client.post(rotate, headers=pf.headers()).status_code == 200
+        assert client.post(rotate, json={}, headers=pf.headers()).status_code == 200
+        assert client.post(revoke, content=b" ", headers=pf.headers()).status_code == 200
+        assert client.post(resend, json={}, headers=pf.headers()).status_code == 200

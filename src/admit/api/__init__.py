@@ -19,7 +19,7 @@ from admit.api import (
     webhooks,
     workspaces,
 )
-from admit.api.deps import known_query_only
+from admit.api.deps import known_body_only, known_query_only
 from admit.api.openapi import describe, require_operation_id
 from admit.kit.routing import Router
 from admit.web import dev_mailbox_reader
@@ -51,7 +51,8 @@ def include_in(app: FastAPI, *, dev_mailbox: bool) -> None:
         workspaces,
     ):
         router.include_router(
-            describe(module.router, query_checked=True), dependencies=[Depends(known_query_only)]
+            describe(module.router, query_checked=True),
+            dependencies=[Depends(known_query_only), Depends(known_body_only)],
         )
     # A mail provider's callback (its secret may come in the query) takes what the provider sends.
     router.include_router(describe(email_events.router))

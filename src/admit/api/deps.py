@@ -9,10 +9,13 @@ from urllib.parse import urlencode
 from fastapi import Depends, Query, Request, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.dependencies.utils import get_flat_params
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy.orm import Session
 from starlette.datastructures import QueryParams
 
 from admit.actor import Actor
+from admit.api.errors import invalid_input_of
 from admit.errors import CsrfFailed, InvalidInput
 from admit.kit.pagination import MAX_LIMIT
 from admit.web import SAFE_METHODS, Auth, SessionDep, auth_from_headers, csrf_ok, portal_actor, read_auth
@@ -101,3 +104,44 @@ async def known_query_only(request: Request) -> None:
                 for name in unknown
             ]
         )
+
+
+class _NoBody(BaseModel):
+    """What an operation without a body takes: nothing (``{}``, or no body at all)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def takes_a_body(route: Any) -> bool:
+    """Whether the route reads a body: a model FastAPI parses, or one the route reads itself and
+    declares in its ``openapi_extra`` (an upload)."""
+    return route.body_field is not None or "requestBody" in (route.openapi_extra or {})
+
+
+async def known_body_only(request: Request) -> None:
+    """Refuse a body sent to an operation that takes none (422), as a body's unknown field is
+    refused: ``POST …/resend`` with ``{"message": "hi"}`` had answered 200, the message dropped,
+    and a body that was not JSON at all had rotated a webhook's secret. Each field of a JSON
+    object is named ("Not something this request takes."); any other body (not JSON, not an
+    object, not sent as JSON) is told to be a JSON object. No body, blanks, or ``{}`` is none.
+    Which operations take none is the route's own (``takes_a_body``)."""
+    route = request.scope.get("route")
+    if route is None or not hasattr(route, "body_field") or not getattr(route, "include_in_schema", True):
+        return
+    if takes_a_body(route):
+        return
+    sized = request.headers.get("content-length")
+    if (sized is None or not sized.strip("0")) and "transfer-encoding" not in request.headers:
+        return
+    raw = await request.body()
+    if not raw.strip():
+        return
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    try:
+        if media == "application/json" or media.endswith("+json"):
+            _NoBody.model_validate_json(raw)
+        else:  # read as FastAPI reads a body not sent as JSON: bytes, not an object
+            _NoBody.model_validate(raw)
+    except ValidationError as exc:
+        said = [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
+        raise invalid_input_of(RequestValidationError(said)) from None
