@@ -44,3 +44,24 @@ def test_a_list_may_be_larger_than_a_json_body(client, db, settings):
         headers=pf.headers(),
     )
     assert r.status_code == 200, r.text[:200]  # the preview of 120,000 rows
+
+
+def test_every_operation_declares_its_413(client, db, settings):
+    """A body over the cap is refused from its Content-Length on any operation (one that takes
+    no body, an upload): each declares the 413 it can answer, where only those with a JSON body
+    did ("only declared statuses")."""
+    pf = create_portal(db)
+    r = client.post(
+        f"/api/v1/portals/{pf.slug}/webhooks/00000000-0000-0000-0000-000000000000/rotate-secret",
+        content=b"{}" + b" " * (settings.max_body_bytes + 10),
+        headers={**pf.headers(), "Content-Type": "application/json"},
+    )
+    assert (r.status_code, r.json()["code"]) == (413, "too_large")
+    document = client.get("/api/v1/openapi.json").json()
+    undeclared = [
+        f"{method.upper()} {path}"
+        for path, operations in document["paths"].items()
+        for method, operation in operations.items()
+        if "too_large" not in operation["responses"].get("413", {}).get("x-error-codes", [])
+    ]
+    assert not undeclared, undeclared

@@ -4,7 +4,8 @@
   ``workspaces_members_add``); ``require_operation_id`` refuses a route that does not, so ids
   never fall back to FastAPI's ``name_path_method`` and stay stable when code moves.
 - Each route declares the errors of its own meaning with ``responses=problems(...)``;
-  ``describe`` adds the ones its shape implies: 422 ``invalid_input`` when it takes input, 401
+  ``describe`` adds the ones its shape implies: 413 ``too_large`` for every one (a request over
+  the size it may be, body or none), 422 ``invalid_input`` when it takes input, 401
   and 404 ``portal_not_found`` for a portal's actor (``ActorDep``), 403 ``csrf_failed`` for a
   change that a browser session may make, and the credentials it requires (``security``).
 - ``install`` adds the ``Problem`` schema and the security schemes to the document. Since every
@@ -71,8 +72,8 @@ def describe(router: APIRouter, *, query_checked: bool = False) -> APIRouter:
         implied: list[type[DomainError]] = []
         if query_checked or route.body_field is not None or get_flat_params(route.dependant):
             implied.append(InvalidInput)
-        if route.body_field is not None:
-            implied.append(TooLarge)  # app._body_size, from the Content-Length
+        # app.Edge refuses any request whose Content-Length is over its kind's cap, body or none.
+        implied.append(TooLarge)
         if api_actor in calls:
             implied += ACTOR_ERRORS
         if not set(route.methods or ()) <= SAFE_METHODS:
