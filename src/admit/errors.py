@@ -283,8 +283,12 @@ class Checks:
         try:
             yield
         except InvalidInput as exc:
-            named = field if renamed else exc.field or field
-            self.problems.append({"field": named, "message": exc.message})
+            if renamed:
+                self.problems.append({"field": field, "message": exc.message})
+            else:  # each of its faults, when it lists several (a rule that checks them together)
+                self.problems.extend(
+                    {"field": p["field"] or field, "message": p["message"]} for p in exc.field_errors
+                )
 
     def extend(self, other: Checks | None) -> None:
         """Say ``other``'s faults too (a caller's, found in the same request), after these."""

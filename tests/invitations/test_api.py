@@ -144,6 +144,26 @@ class TestCreate:
         r = _invite(client, pf, ["a@example.com"], products=["teleport"])
         assert (r.status_code, r.json()["field"]) == (422, "products")
 
+    def test_every_fault_of_the_options_is_said_at_once(self, client, db):
+        """A message too long, a role a client cannot have and products the portal lacks are
+        all listed in ``errors``: only the first had been (the message, or the role)."""
+        pf = create_portal(db)
+        bogus = "Product(s) not enabled in this portal: bogus."
+        r = _invite(client, pf, ["a@example.com"], message="x" * 2001, products=["billing", "bogus"])
+        assert r.status_code == 422, r.text
+        assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
+            ("products", bogus),
+            ("message", "At most 2,000 characters; this one has 2,001."),
+        ]
+        r = _invite(client, pf, ["a@example.com"], user_type="client", role="admin", products=["bogus"])
+        assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
+            ("role", "Clients always have the client role."),
+            ("products", bogus),
+        ]
+        assert (
+            client.get(f"/api/v1/portals/{pf.slug}/invitations", headers=pf.headers()).json()["items"] == []
+        )
+
     def test_no_credentials_is_401(self, client, db):
         """Without credentials: 401 problem+json; with a bad key: 401 invalid_api_key."""
         pf = create_portal(db)

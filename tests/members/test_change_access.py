@@ -57,6 +57,19 @@ class TestRules:
 
 
 class TestApi:
+    def test_every_fault_is_said_at_once(self, client, db):
+        """A role that is none and a product the portal lacks are both listed in ``errors``: the
+        role alone had been, and nothing changes."""
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        r = _change(client, pf, "mel@acme.com", role="superuser", products=["nope"])
+        assert r.status_code == 422, r.text
+        assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
+            ("products", "Product(s) not enabled in this portal: nope."),
+            ("role", "One of “owner”, “admin” or “member”."),
+        ]
+        assert _members(client, pf)["mel@acme.com"]["role"] == "member"
+
     def test_an_owner_changes_a_role_and_products_and_the_log_says_what_they_were(self, client, db):
         pf = create_portal(db)
         active_member(db, pf, "mel@acme.com")

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep, Limit
-from admit.api.errors import problems
+from admit.api.errors import problems, unparsed_faults
 from admit.auth import service as auth_service
 from admit.errors import (
     AddressSuppressed,
@@ -79,6 +79,7 @@ def create_invitations(body: InvitationCreate, actor: ActorDep, session: Session
         role=body.role,
         products=body.products,
         message=body.message,
+        faults=unparsed_faults(body),
     )
     return recipient_results(session, batch.results)
 

@@ -10,7 +10,7 @@ from fastapi.responses import StreamingResponse
 
 from admit import context
 from admit.api.deps import ActorDep, Limit
-from admit.api.errors import problems
+from admit.api.errors import problems, unparsed_faults
 from admit.bulk import service as bulk_service
 from admit.bulk.schemas import BulkJobRead, BulkRequest
 from admit.errors import (
@@ -81,7 +81,9 @@ def change_member_access(
     may use (those the portal offers). Owners and admins; not one's own role; to or from owner
     only by an owner; never the last owner's. Each change is in the audit log."""
     return MemberRead.of(
-        members_flow.change_access(session, actor, member_id, role=body.role, products=body.products)
+        members_flow.change_access(
+            session, actor, member_id, role=body.role, products=body.products, faults=unparsed_faults(body)
+        )
     )
 
 

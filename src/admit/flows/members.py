@@ -18,7 +18,7 @@ from admit.actor import CONSOLE_LABEL, CONSOLE_WORDS, Actor
 from admit.audit import service as audit_service
 from admit.auth import second_factor
 from admit.auth import service as auth_service
-from admit.errors import Conflict, MemberNotDeactivated, MemberNotFound
+from admit.errors import Checks, Conflict, MemberNotDeactivated, MemberNotFound
 from admit.invitations import service as invitations_service
 from admit.members import service as members_service
 from admit.members.models import VIA_ADDED, Member
@@ -123,11 +123,13 @@ def change_access(
     *,
     role: str | None = None,
     products: list[str] | None = None,
+    faults: Checks | None = None,
 ) -> Member:
     """Change a member's role (an internal user's: ``policy.check_change_role``) and the products
     they may use (those the portal offers: ``portals.service.check_products``); None leaves it as
     it is. Owners and admins (MEMBER_CHANGE_ACCESS). Each change is audited with what it was; it
-    applies from their next request (every request reads their membership)."""
+    applies from their next request (every request reads their membership). Faults of input are
+    said together, ``faults`` (the caller's: a value of the wrong type) after the products'."""
     policy.require(actor.role, policy.Action.MEMBER_CHANGE_ACCESS)
     member = members_service.member_or_raise(session, actor, member_id)
     if role is not None:
@@ -146,7 +148,12 @@ def change_access(
             ),
             field="role",
         )
-    granted = portals_service.check_products(actor.portal, products) if products is not None else None
+    checks, granted = Checks(), None
+    if products is not None:
+        with checks.of("products"):
+            granted = portals_service.check_products(actor.portal, products)
+    checks.extend(faults)
+    checks.done()
     changed = members_service.set_access(session, member, role=role, products=granted)
     for name, (before, after) in changed.items():
         audit_service.record(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from admit import policy
 from admit.actor import Actor
-from admit.errors import InvalidInput
+from admit.errors import Checks, InvalidInput
 from admit.invitations.codes import SkipCode
 from admit.invitations.models import MAX_MESSAGE
 from admit.policy import INTERNAL_ROLES, Role, UserType
@@ -53,20 +53,35 @@ def check_options(
     products: list[str] | None = None,
     message: str | None = None,
     role_column: bool = False,
+    faults: Checks | None = None,
 ) -> InviteOptions:
     """Check who may invite whom and validate type, role, products and message.
 
-    Raises ``PermissionDenied`` or ``InvalidInput`` (naming the field) before anything is written.
-    """
-    if user_type not in tuple(UserType):
-        raise InvalidInput("user_type must be internal or client.", field="user_type")
-    kind = UserType(user_type)
-    policy.require(actor.role, policy.invite_action(kind))
-    final_role = _resolve_role(actor.role, kind, role)
-    final_products = tuple(portals_service.check_products(actor.portal, products))
+    Raises ``PermissionDenied``, or ``InvalidInput`` naming every field at fault (``errors``), before
+    anything is written. ``faults``: the caller's, found in the same request (a value of the
+    wrong type), said after these."""
+    checks = Checks()  # every fault at once
+    kind: UserType | None = None
+    with checks.of("user_type"):
+        if user_type not in tuple(UserType):
+            raise InvalidInput("user_type must be internal or client.", field="user_type")
+        kind = UserType(user_type)
+    final_role = Role.MEMBER
+    if kind is not None:
+        policy.require(actor.role, policy.invite_action(kind))
+        with checks.of("role"):
+            final_role = _resolve_role(actor.role, kind, role)
+    final_products: tuple[str, ...] = ()
+    with checks.of("products"):
+        final_products = tuple(portals_service.check_products(actor.portal, products))
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
-        raise InvalidInput(f"The message is at most {MAX_MESSAGE} characters.", field="message")
+        checks.problems.append(
+            {"field": "message", "message": f"The message is at most {MAX_MESSAGE} characters."}
+        )
+    checks.extend(faults)
+    checks.done()
+    assert kind is not None, "a user type that is none is a fault: done() raised"
     return InviteOptions(
         user_type=kind,
         role=final_role,

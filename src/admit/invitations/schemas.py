@@ -9,13 +9,17 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from admit.invitations.codes import AddSkipCode, ResendSkipCode, SkipCode
 from admit.invitations.models import MAX_MESSAGE, Invitation
+from admit.kit.apart import PartedModel
 from admit.members.schemas import MemberRead, UserRead
 from admit.notifications.models import Delivered, delivery_status
 from admit.notifications.schemas import DeliveryRead
 from admit.portals.schemas import PortalRef
 
 
-class InvitationCreate(BaseModel):
+class InvitationCreate(PartedModel):
+    """``POST …/invitations``: parsed apart (``kit.apart``), so that a value of the wrong type is
+    said with the options' own faults (``options.check_options``)."""
+
     model_config = ConfigDict(extra="forbid")
 
     recipients: list[str] = Field(

@@ -29,6 +29,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import rowcount
 from admit.errors import (
+    Checks,
     DomainError,
     InvalidInput,
     InvitationGone,
@@ -152,6 +153,7 @@ def invite(
     role: str | None = None,
     products: list[str] | None = None,
     message: str | None = None,
+    faults: Checks | None = None,
 ) -> pipeline.Batch:
     """Invite the recipients typed or pasted (emails or phone numbers; ``Name <address>``),
     each with its own result: the Invite modal, ``POST …/invitations`` and ``admit invite``.
@@ -159,10 +161,13 @@ def invite(
     (``members.addresses.recipients_by_element``).
 
     The whole request is checked first (type, role, products, message, at most
-    ``MAX_RECIPIENTS_PER_REQUEST``: errors name the field and nothing is written); then the
+    ``MAX_RECIPIENTS_PER_REQUEST``: errors name the field and nothing is written; ``faults``:
+    the caller's, said with them); then the
     recipients go through the pipeline together.
     """
-    options = check_options(actor, user_type=user_type, role=role, products=products, message=message)
+    options = check_options(
+        actor, user_type=user_type, role=role, products=products, message=message, faults=faults
+    )
     listed: list[tuple[int | None, str]] = (
         [(None, text) for text in split_recipients(recipients)]
         if isinstance(recipients, str)

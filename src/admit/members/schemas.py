@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from admit.kit.apart import PartedModel
 from admit.members.models import Member, User
 
 
@@ -57,8 +58,9 @@ class MemberRead(BaseModel):
         )
 
 
-class MemberAccessChange(BaseModel):
-    """``PATCH …/members/{id}``: what to change (left out: unchanged)."""
+class MemberAccessChange(PartedModel):
+    """``PATCH …/members/{id}``: what to change (left out: unchanged). Parsed apart
+    (``kit.apart``): a value of the wrong type is said with the change's own faults."""
 
     model_config = ConfigDict(extra="forbid")
 
