@@ -451,3 +451,45 @@ class TestBodies:
         assert client.post(rotate, json={}, headers=pf.headers()).status_code == 200
         assert client.post(revoke, content=b" ", headers=pf.headers()).status_code == 200
         assert client.post(resend, json={}, headers=pf.headers()).status_code == 200
+
+    def test_a_string_is_not_a_number_nor_a_boolean(self, client, db, change_settings):
+        """A JSON API takes a number as a number and a boolean as a boolean: ``"30"`` for a
+        key's lifetime had made one of 30 days, ``"true"`` had turned a webhook on, while ``1.5``
+        and ``"maybe"`` were refused. Refused in the words of any fault of type."""
+        change_settings(webhooks_allow_private=True)
+        pf = create_portal(db)
+        base = f"/api/v1/portals/{pf.slug}"
+        r = client.post(
+            f"{base}/api-keys", json={"name": "HR", "expires_in_days": "30"}, headers=pf.headers()
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"] == [{"field": "expires_in_days", "message": "A whole number."}]
+        webhook = client.post(
+            f"{base}/webhooks",
+            json={"url": "http://127.0.0.1:9/hook", "events": ["invitation.created"], "enabled": 1},
+            headers=pf.headers(),
+        )
+        assert webhook.status_code == 422 and webhook.json()["field"] == "enabled", webhook.text
+        webhook = client.post(
+            f"{base}/webhooks",
+            json={"url": "http://127.0.0.1:9/hook", "events": ["invitation.created"], "enabled": False},
+            headers=pf.headers(),
+        ).json()["webhook"]
+        r = client.patch(f"{base}/webhooks/{webhook['id']}", json={"enabled": "true"}, headers=pf.headers())
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"] == [{"field": "enabled", "message": "true or false."}]
+        r = client.patch(
+            f"{base}/settings",
+            json={"invitation_ttl_seconds": "86400", "client_sign_in": {"require_password": "yes"}},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422, r.text
+        assert {e["field"] for e in r.json()["errors"]} == {
+            "invitation_ttl_seconds",
+            "client_sign_in.require_password",
+        }
+        # Numbers and booleans as JSON has them still pass.
+        ok = client.post(f"{base}/api-keys", json={"name": "HR", "expires_in_days": 30}, headers=pf.headers())
+        assert ok.status_code == 201, ok.text
+        ok = client.patch(f"{base}/webhooks/{webhook['id']}", json={"enabled": True}, headers=pf.headers())
+        assert (ok.status_code, ok.json()["enabled"]) == (200, True)

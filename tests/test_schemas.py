@@ -82,3 +82,45 @@ def test_user_types_and_roles_are_the_policys():
                         checked += 1
                         assert allowed <= {e.value for e in enum}, (model.__name__, name, allowed)
     assert checked >= 10  # the walk found the fields it is about
+
+
+def _api_bodies():
+    """Every model an API operation takes as its body, and those nested in it."""
+    import importlib
+    import pkgutil
+
+    from fastapi.routing import APIRoute
+    from pydantic import BaseModel
+
+    from admit import api
+
+    def models(annotation):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            yield annotation
+            for field in annotation.model_fields.values():
+                yield from models(field.annotation)
+        for arg in typing.get_args(annotation):
+            yield from models(arg)
+
+    for info in pkgutil.iter_modules(api.__path__):
+        router = getattr(importlib.import_module(f"admit.api.{info.name}"), "router", None)
+        for route in getattr(router, "routes", ()):
+            if isinstance(route, APIRoute) and route.body_field is not None:
+                yield from models(route.body_field.field_info.annotation)
+
+
+def test_every_number_or_boolean_of_an_api_body_takes_json_s_own_type():
+    """A body's number or boolean refuses text (``kit.json_body``): every model with one that
+    an operation takes is a ``JsonBody`` (``"30"`` had been taken for a key's lifetime)."""
+    from admit.kit.json_body import JsonBody, scalar_of
+
+    lax = sorted(
+        {
+            f"{model.__module__}.{model.__name__}.{name}"
+            for model in _api_bodies()
+            for name, field in model.model_fields.items()
+            if scalar_of(field.annotation) is not None and not issubclass(model, JsonBody)
+        }
+    )
+    assert lax == [], lax
+    assert len(list(_api_bodies())) > 10

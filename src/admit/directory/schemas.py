@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from admit.directory.hr import providers
 from admit.directory.hr.plan import HrOutcome, HrSkipCode
+from admit.kit.json_body import JsonBody
 
 if TYPE_CHECKING:
     from admit.directory.models import HrConnection, HrSyncRun, ScimToken
@@ -79,7 +80,7 @@ class HrProviderPage(BaseModel):
     next_cursor: str | None = None
 
 
-class HrOptions(BaseModel):
+class HrOptions(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
     schedule: Literal["off", "hourly", "daily"] | None = Field(

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from admit.invitations.codes import SkipCode
+from admit.kit.json_body import JsonBody
 
 WILL_INVITE = "will_invite"
 # What a preview can say of a row: invited, or one of the pipeline's own reasons to skip it
@@ -71,7 +72,7 @@ class ImportPreview(BaseModel):
     role_column: bool = False  # whether those roles are used
 
 
-class RoleColumnChoice(BaseModel):
+class RoleColumnChoice(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
     use: bool
@@ -80,7 +81,7 @@ class RoleColumnChoice(BaseModel):
     role: str | None = None
 
 
-class ImportConfirm(BaseModel):
+class ImportConfirm(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
     owners_confirmed: bool = False

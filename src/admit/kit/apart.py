@@ -15,7 +15,9 @@ from __future__ import annotations
 
 from typing import Any, Self
 
-from pydantic import BaseModel, ModelWrapValidatorHandler, PrivateAttr, ValidationError, model_validator
+from pydantic import ModelWrapValidatorHandler, PrivateAttr, ValidationError, model_validator
+
+from admit.kit.json_body import JsonBody
 
 __all__ = ["PartedModel"]
 
@@ -33,9 +35,10 @@ def _without(data: dict[str, Any], loc: tuple[int | str, ...]) -> dict[str, Any]
     return out
 
 
-class PartedModel(BaseModel):
+class PartedModel(JsonBody):
     """A body parsed apart: see the module. ``unparsed()`` lists the inputs left out, each as
-    pydantic's error; a face that takes one must say them (with what the service finds)."""
+    pydantic's error; a face that takes one must say them (with what the service finds). A JSON
+    body (``kit.json_body``): a number or boolean sent as text is one of those faults."""
 
     _unparsed: list[dict[str, Any]] = PrivateAttr(default_factory=list)
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.config import JsonDict
 
 from admit.kit.apart import PartedModel
+from admit.kit.json_body import JsonBody
 from admit.portals import brand as portals_brand
 from admit.portals import models as portal_models
 
@@ -76,7 +77,7 @@ def _between(low: int, high: int) -> JsonDict:
 _LINK_MINUTES = _between(portal_models.MIN_SIGN_IN_LINK_MINUTES, portal_models.MAX_SIGN_IN_LINK_MINUTES)
 
 
-class ClientSignInUpdate(BaseModel):
+class ClientSignInUpdate(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
     require_password: bool | None = None
@@ -86,7 +87,7 @@ class ClientSignInUpdate(BaseModel):
     )
 
 
-class InternalSignInUpdate(BaseModel):
+class InternalSignInUpdate(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
     require_two_factor: bool | None = None

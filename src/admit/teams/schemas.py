@@ -7,13 +7,14 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from admit.kit.json_body import JsonBody
 from admit.members.schemas import UserRead
 
 if TYPE_CHECKING:
     from admit.teams.models import Team, TeamMember
 
 
-class TeamCreate(BaseModel):
+class TeamCreate(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
     name: str

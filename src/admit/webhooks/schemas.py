@@ -17,6 +17,7 @@ from admit.events.models import (
     WebhookMessage,
 )
 from admit.kit.apart import PartedModel
+from admit.kit.json_body import JsonBody
 
 
 class WebhookEventType(BaseModel):
@@ -37,7 +38,7 @@ _DESCRIPTION: JsonDict = {"maxLength": MAX_WEBHOOK_DESCRIPTION}
 _EVENTS: JsonDict = {"minItems": 1}
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(JsonBody):
     url: str = Field(description="Where events are posted (https:// in production).", json_schema_extra=_URL)
     events: list[str] = Field(description="Event types to send.", json_schema_extra=_EVENTS)
     description: str = Field(default="", json_schema_extra=_DESCRIPTION)
