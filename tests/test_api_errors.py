@@ -17,9 +17,14 @@ class TestProblems:
         """Unknown paths and wrong methods answer problem+json too (not a bare detail)."""
         r = client.get("/api/v1/no-such-thing")
         assert (r.status_code, r.headers["content-type"], r.json()["code"]) == (404, PROBLEM, "not_found")
+        assert r.json()["title"] == "Not found"  # as every 404's (it had said "Not Found")
         r = client.delete("/api/v1/auth/login")
         assert (r.status_code, r.json()["code"]) == (405, "method_not_allowed")
-        assert r.json()["title"] == "Method Not Allowed"  # the API keeps the protocol's words
+        assert (r.json()["title"], r.headers["allow"]) == ("Method not allowed", "POST")
+        assert r.json()["detail"] == "This address does not take DELETE: it takes POST."
+        # Allow names every method of the address, each of its operations' (here two).
+        r = client.delete("/api/v1/portals/acme/invitations")
+        assert (r.status_code, r.headers["allow"]) == (405, "GET, POST")
 
     def test_an_unknown_page_says_so_in_words(self, client, db):
         """A page that is not there reads as a page: a title and a sentence, not "Not Found"

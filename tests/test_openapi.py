@@ -128,6 +128,23 @@ class TestProblems:
             if "401" in responses and "not_authenticated" in responses["401"]["x-error-codes"]:
                 assert _needs_credentials(operation), where
 
+    def test_summaries_and_examples_read_as_written(self, client):
+        """Summaries spell acronyms as they are ("Create API key", not "Create Api Key"), and
+        the example problems' details are Markdown (`X`), not the docstrings' ``X``."""
+        document = _document(client)
+        summaries = {op["operationId"]: op["summary"] for _p, _m, op in _operations(document)}
+        assert summaries["api_keys_list"] == "List API keys", summaries["api_keys_list"]
+        assert "Api " not in str(summaries) and "Scim" not in str(summaries)
+        assert "Hr " not in str(summaries) and "Csv" not in str(summaries)
+        assert "``" not in json.dumps(document["paths"])
+        examples = [
+            response["content"][PROBLEM]["example"]["detail"]
+            for _p, _m, op in _operations(document)
+            for status, response in op["responses"].items()
+            if status == "413"
+        ]
+        assert "`ADMIT_MAX_BODY_BYTES`" in examples[0], examples[0]
+
     def test_security_schemes(self, client):
         """The API key (Bearer) and the session cookie are declared for clients and the docs."""
         schemes = _document(client)["components"]["securitySchemes"]

@@ -47,11 +47,13 @@ with collector_paused():
         ErrorCode,
         InternalError,
         InvalidInput,
+        MethodNotAllowed,
+        NotFound,
         TooLarge,
     )
     from admit.jobs import start_in_thread
     from admit.kit.logs import REQUEST_ID, RequestIds
-    from admit.kit.routing import mark_templates, template_of
+    from admit.kit.routing import mark_templates, methods_at, template_of
     from admit.kit.tokens import HideTokens
     from admit.pages.deps import (
         SECRET_LINK_PREFIXES,
@@ -325,6 +327,23 @@ API_DOCS_URL = "/api/docs"
 OPENAPI_URL = "/api/v1/openapi.json"
 
 
+def _api_http_error(request: Request, exc: StarletteHTTPException, code: ErrorCode) -> Response:
+    """An unknown address or a wrong method of the API, as a problem in Admit's words and titles
+    (its 404 is titled as every 404 is); a 405 names with ``Allow`` every method the address
+    takes, each of its operations' (Starlette's named one route's)."""
+    if exc.status_code == 404:
+        return domain_error_response(
+            NotFound(f"The API has no operation at this address; {API_DOCS_URL} lists them.")
+        )
+    if exc.status_code == 405:
+        allowed = ", ".join(sorted(methods_at(request.app.router.routes, request.url.path)))
+        refused = MethodNotAllowed(f"This address does not take {request.method}: it takes {allowed}.")
+        response = domain_error_response(refused)
+        response.headers["Allow"] = allowed
+        return response
+    return problem(exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail))
+
+
 def _moved_to(url: str) -> Callable[[], RedirectResponse]:
     def moved() -> RedirectResponse:
         return RedirectResponse(url, status_code=308)
@@ -435,7 +454,7 @@ def create_app(
             exc.status_code, ErrorCode.HTTP_ERROR
         )
         if _is_api(request):
-            return problem(exc.status_code, code=code, title=str(exc.detail), detail=str(exc.detail))
+            return _api_http_error(request, exc, code)
         if exc.status_code == 405 and request.method in ("GET", "HEAD"):
             return to_the_forms_page(request)  # a form's address reloaded or pasted
         detail, title = str(exc.detail), str(exc.detail)

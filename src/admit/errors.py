@@ -516,7 +516,7 @@ class MethodNotAllowed(DomainError):
 
     status = 405
     code = ErrorCode.METHOD_NOT_ALLOWED
-    title = "Method Not Allowed"
+    title = "Method not allowed"
 
 
 class Conflict(DomainError):

@@ -100,6 +100,14 @@ def problems(*classes: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     return {status: problem_response(status, found) for status, found in sorted(codes.items())}
 
 
+_RST_CODE = re.compile(r"``([^`]+)``")
+
+
+def markdown(docstring: str) -> str:
+    """A docstring as the document's Markdown: its ``literal`` as `literal`, its lines joined."""
+    return _RST_CODE.sub(r"`\1`", docstring)
+
+
 def problem_response(status: int, codes: Iterable[str]) -> dict[str, Any]:
     ordered = [code for code in ErrorCode if code in set(codes)]
     links = ", ".join(f"[`{code}`]({type_uri(code)})" for code in ordered)
@@ -108,7 +116,7 @@ def problem_response(status: int, codes: Iterable[str]) -> dict[str, Any]:
         "type": type_uri(first.code),
         "title": first.title,
         "status": status,
-        "detail": " ".join((inspect.getdoc(first) or "").split()),
+        "detail": markdown(" ".join((inspect.getdoc(first) or "").split())),
         "code": str(first.code),
     }
     return {

@@ -23,7 +23,7 @@ from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 
 from admit.api.deps import api_actor
-from admit.api.errors import CODES_KEY, Problem, problem_response
+from admit.api.errors import CODES_KEY, Problem, markdown, problem_response
 from admit.errors import (
     Busy,
     CsrfFailed,
@@ -56,6 +56,27 @@ def _calls(dependant: Dependant) -> set[Callable[..., Any] | None]:
     return calls
 
 
+# Words of an operation's name said as they are spelled (its summary: ``list_api_keys``).
+SPELLED = {
+    "api": "API",
+    "csrf": "CSRF",
+    "csv": "CSV",
+    "hr": "HR",
+    "id": "ID",
+    "ids": "IDs",
+    "scim": "SCIM",
+    "sms": "SMS",
+    "url": "URL",
+}
+
+
+def summary_of(name: str) -> str:
+    """An operation's summary from its function's name, in a sentence's case with acronyms as
+    they are spelled: "List API keys" (FastAPI's own is "List Api Keys")."""
+    text = " ".join(SPELLED.get(word, word) for word in name.split("_") if word)
+    return text[:1].upper() + text[1:]
+
+
 def _declared(route: APIRoute) -> set[str]:
     return {code for response in route.responses.values() for code in response.get(CODES_KEY, ())}
 
@@ -85,6 +106,10 @@ def describe(router: APIRouter, *, query_checked: bool = False) -> APIRouter:
             codes = set(responses.get(cls.status, {}).get(CODES_KEY, ())) | {cls.code}
             responses[cls.status] = problem_response(cls.status, codes)
         route.responses = responses
+        if route.summary is None:
+            route.summary = summary_of(route.name)
+        if route.description:
+            route.description = markdown(route.description)
         # Credentials are declared where they are required; a browser session that some public
         # routes use when there is one (accepting an invitation) is not, so that clients call
         # those without any.

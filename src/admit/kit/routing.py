@@ -32,10 +32,10 @@ from typing import Any
 from fastapi import APIRouter
 from starlette._utils import get_route_path
 from starlette.responses import Response
-from starlette.routing import Match, Mount
+from starlette.routing import Match, Mount, compile_path
 from starlette.types import Scope
 
-__all__ = ["Router", "finish_in_thread", "mark_templates", "path_pattern", "template_of"]
+__all__ = ["Router", "finish_in_thread", "mark_templates", "methods_at", "path_pattern", "template_of"]
 
 # What a request's dependencies leave to be done as its plain endpoint answers with a response, in
 # the thread the endpoint ran in (``web.db_session``: its commit). FastAPI runs a plain endpoint in
@@ -150,6 +150,24 @@ def mark_templates(routes: Sequence[Any], prefix: str = "") -> None:
             mark_templates(included.routes, prefix + route.include_context.prefix)
         elif isinstance(getattr(route, "path", None), str):
             setattr(route, _TEMPLATE, prefix + route.path)
+
+
+def methods_at(routes: Sequence[Any], path: str, prefix: str = "") -> set[str]:
+    """Every method the routes (their included routers' too) take at ``path``: a 405's
+    ``Allow``. Starlette's names only those of the first route whose path matched, while an
+    address is often several routes (``GET`` and ``POST`` of a list). Walked on a 405 only."""
+    methods: set[str] = set()
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            methods |= methods_at(included.routes, path, prefix + route.include_context.prefix)
+        elif (
+            isinstance(getattr(route, "path", None), str)
+            and getattr(route, "methods", None)
+            and compile_path(prefix + route.path)[0].match(path)
+        ):
+            methods |= set(route.methods)
+    return methods
 
 
 def template_of(scope: Scope) -> str | None:
