@@ -82,6 +82,11 @@ def test_unsubscribe_from_mentions(client, db, worker, change_settings, smtp_ser
     assert {p["kind"]: p["enabled"] for p in prefs}["mentions"] is False
     bad = client.patch("/api/v1/me/notification-preferences", json={"spam": True}, headers=zoe)
     assert bad.status_code == 422 and bad.json()["field"] == "spam"
+    # A boolean as JSON has it ("false" had turned them off: kit.json_body).
+    bad = client.patch("/api/v1/me/notification-preferences", json={"mentions": "false"}, headers=zoe)
+    assert bad.status_code == 422 and bad.json()["errors"] == [
+        {"field": "mentions", "message": "true or false."}
+    ]
     back = client.patch("/api/v1/me/notification-preferences", json={"mentions": True}, headers=zoe)
     assert {p["kind"]: p["enabled"] for p in back.json()["items"]}["mentions"] is True
     owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)

@@ -16,6 +16,7 @@ from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.auth.schemas import Me, RecoveryCodes, SessionPage, SessionRead
 from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited, SessionNotFound
+from admit.kit.json_body import Flag
 from admit.kit.routing import Router
 from admit.members import service as members_service
 from admit.members.models import User
@@ -218,7 +219,7 @@ def get_preferences(session: SessionDep, auth: AuthDep) -> NotificationPreferenc
     operation_id="me_notification_preferences_update",
     responses=problems(NotAuthenticated, InvalidInput),
 )
-def update_preferences(body: dict[str, bool], session: SessionDep, auth: AuthDep) -> NotificationPreferences:
+def update_preferences(body: dict[str, Flag], session: SessionDep, auth: AuthDep) -> NotificationPreferences:
     """``{kind: true | false, …}``; kinds not named stay as they are."""
     user, _ = _browser(auth)
     unknown = sorted(set(body) - set(preferences.KINDS))

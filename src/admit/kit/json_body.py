@@ -8,19 +8,24 @@ anything but ``true``/``false`` where a boolean is, as the faults of type pydant
 (``int_type``, ``float_type``, ``bool_type``; the faces word them). Whole-model ``strict`` would
 refuse an id or a day written as text too, which JSON can only send as text.
 
-Only for bodies sent as JSON: a form's fields are text (the pages parse theirs apart).
+Only for bodies sent as JSON: a form's fields are text (the pages parse theirs apart). A body
+that is no model (a mapping of flags) says its values with ``Flag``.
 """
 
 from __future__ import annotations
 
 import types
 import typing
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ValidationInfo, field_validator
+from pydantic import BaseModel, Strict, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
-__all__ = ["JsonBody", "scalar_of"]
+__all__ = ["Flag", "JsonBody", "scalar_of"]
+
+# A boolean of a body that is no model (``dict[str, Flag]``): ``true`` or ``false`` only, as a
+# ``JsonBody``'s (pydantic's strict bool: the fault is ``bool_type`` too).
+Flag = Annotated[bool, Strict()]
 
 _SAID = {
     bool: ("bool_type", "Input should be a valid boolean"),
