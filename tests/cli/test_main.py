@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -202,6 +203,61 @@ class TestFreshProcess:
         shown = admit("link", "show", "--portal", slug, "--json")
         assert shown.returncode == 0, shown.stderr
         assert json.loads(shown.stdout)["status"] == "disabled"  # a new link starts off
+
+    def test_workspace_commands_run_without_a_public_url(self, run_cli, database_url, tmp_path):
+        """Without ADMIT_PUBLIC_URL a command first asks the database where a running ``admit
+        serve`` answers (``_shared.from_running_server``), before its own unit of work:
+        ``workspaces members`` and ``workspaces delete``, run as the README runs them, died there
+        with "expression 'User' failed to locate a name" (the ORM met the workspaces' models
+        before the members'), and worked once ADMIT_PUBLIC_URL was set."""
+        import subprocess
+        import sys
+
+        slug = json.loads(run_cli("init", "--portal-name", "Acme", "--owner-email", "o@acme.com",
+                                  "--owner-password", OWNER_PASSWORD, "--json").stdout)["portal"]  # fmt: skip
+        assert run_cli("workspaces", "create", "--portal", slug, "--name", "Loan").exit_code == 0
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
+        env |= {"ADMIT_DATABASE_URL": database_url, "ADMIT_ENVIRONMENT": "test", "ADMIT_EMAIL_BACKEND": "dev"}
+
+        def admit(*args):
+            return subprocess.run(
+                [sys.executable, "-m", "admit", *args], env=env, cwd=tmp_path, capture_output=True,
+                text=True, timeout=120,
+            )  # fmt: skip
+
+        listed = admit("workspaces", "members", "--portal", slug, "--workspace", "Loan")
+        assert listed.returncode == 0 and "o@acme.com" in listed.stdout, listed.stderr[-2000:]
+        deleted = admit("workspaces", "delete", "--portal", slug, "Loan", "--yes")
+        assert deleted.returncode == 0 and "deleted" in deleted.stdout, deleted.stderr[-2000:]
+
+    def test_every_way_into_the_database_knows_every_model_first(self, run_cli, database_url, tmp_path):
+        """The CLI's two ways to the database (``_shared.from_running_server``, which asks where
+        a running ``admit serve`` answers, and ``_shared.database``) import every model first,
+        whatever the command imported before: a process that knows only the workspaces' models
+        (whose relationships name the members') reads through both."""
+        import subprocess
+        import sys
+        import textwrap
+
+        script = textwrap.dedent(
+            f"""
+            import admit.workspaces.models
+            from sqlalchemy import select
+            from admit.cli import _shared
+            from admit.settings import Settings
+
+            settings, servers = _shared.from_running_server(Settings(database_url={database_url!r}))
+            assert servers == [], servers
+            db = _shared.database(settings)
+            with db.unit_of_work() as session:
+                print(session.scalars(select(admit.workspaces.models.Workspace)).all())
+            """
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
+        done = subprocess.run(
+            [sys.executable, "-c", script], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0 and done.stdout.strip() == "[]", done.stderr[-2000:]
 
 
 class TestJsonAnswers:

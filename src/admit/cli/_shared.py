@@ -96,6 +96,7 @@ def from_running_server(found: Settings) -> tuple[Settings, list[Server]]:
         return found, []
     from admit import served
 
+    every_model()
     servers = served.running(found.database_url)
     if not servers:
         return found, []
@@ -110,11 +111,19 @@ def from_running_server(found: Settings) -> tuple[Settings, list[Server]]:
     return found.model_copy(update={"public_url": servers[0].url}), servers
 
 
+def every_model() -> None:
+    """Import every ORM class, before the first query of the process: the ORM resolves every
+    class's relationships and foreign keys (across domains) at its first query, and a command
+    has imported only its own service by then (``workspaces members`` died on "expression
+    'User' failed to locate a name"). Every query of the CLI comes after this."""
+    import admit.models  # noqa: F401
+
+
 def database(settings: Settings) -> Database:
-    import admit.models  # noqa: F401 - every table, so the ORM resolves foreign keys across domains
     from admit.context import Context
     from admit.db import Database
 
+    every_model()
     return Database(settings.database_url, context=Context.build(settings))
 
 
