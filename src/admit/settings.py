@@ -11,7 +11,9 @@ import binascii
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, field_validator
+from limits import parse
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "dev-only-secret-change-me"
@@ -121,6 +123,23 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("*")
+    @classmethod
+    def _a_rate(cls, value: object, info: ValidationInfo) -> object:
+        """A ``*_rate_limit`` is read as the ``limits`` library reads it, here: a malformed one
+        refused as the settings are read (it let every sign-in fail with 500 otherwise)."""
+        if info.field_name and info.field_name.endswith("_rate_limit") and isinstance(value, str):
+            try:
+                parse(value)
+            except ValueError:
+                raise PydanticCustomError(
+                    "rate_limit",
+                    "'{value}' is not a rate limit: write how many per how long, as 5/minute, "
+                    "100/day or 5/15minutes",
+                    {"value": value},
+                ) from None
+        return value
 
     def served_at(self, host: str, port: int) -> Settings:
         """These settings for a server listening on ``host:port``: outside production, when

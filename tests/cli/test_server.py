@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from pydantic import ValidationError
+
+from admit.settings import Settings
 from tests.cli.helpers import count, init_portal
 from tests.factories import OWNER_PASSWORD, create_portal
 
@@ -494,3 +498,35 @@ def test_serve_warns_that_several_processes_on_sqlite_wait_on_each_other(tmp_pat
         )
     assert said.returncode != 0 and "cannot listen on 127.0.0.1" in said.stderr, said.stderr
     assert "Warning: --workers 2 on SQLite" in said.stderr and "PostgreSQL" in said.stderr, said.stderr
+
+
+class TestSettingsRefused:
+    """A setting that cannot work stops every command with one line naming it (the lines
+    ``check-config`` prints), before anything runs: no traceback, no server that fails later."""
+
+    @staticmethod
+    def _busy_port():
+        """A socket listening on a port: ``admit serve`` there would stop on "cannot listen" if
+        it got that far (it must stop earlier, on the setting), never start a server."""
+        import socket
+
+        sock = socket.create_server(("127.0.0.1", 0))
+        return sock, str(sock.getsockname()[1])
+
+    @pytest.mark.parametrize(
+        ("variable", "value"), [("ADMIT_LOGIN_RATE_LIMIT", "banana"), ("ADMIT_INVITE_RATE_LIMIT", "lots")]
+    )
+    def test_a_malformed_rate_limit_is_named_with_the_form_it_takes(self, run, variable, value):
+        """``ADMIT_LOGIN_RATE_LIMIT=banana`` passed check-config (OK, exit 0) and ``admit serve``,
+        then every sign-in answered 500 (``couldn't parse rate limit string``)."""
+        with pytest.raises(ValidationError, match="5/minute"):
+            Settings(**{variable.removeprefix("ADMIT_").lower(): value})
+        checked = run("check-config", env={variable: value})
+        assert checked.exit_code == 1 and "OK" not in checked.output, checked.output
+        assert f"{variable}: " in checked.output and "5/minute" in checked.output, checked.output
+        sock, port = self._busy_port()
+        with sock:
+            served = run("serve", "--port", port, env={variable: value})
+        assert served.exit_code == 1, served.output
+        assert f"{variable}: " in served.output and "5/minute" in served.output, served.output
+        assert "cannot listen" not in served.output

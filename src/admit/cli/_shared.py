@@ -81,10 +81,24 @@ def settings(*, served: bool = True) -> Settings:
     public URL is where a running ``admit serve`` on this database answers (``from_running_server``), so
     that the links a command sends reach a server that is running (``served=False``: the
     server's own, which it works out from where it listens)."""
-    found = Settings()
+    found = read_settings()
     if served:
         found, _servers = from_running_server(found)
     return configure(found)
+
+
+def read_settings() -> Settings:
+    """The settings from the environment, or the command ends (exit 1) with one line per
+    setting that cannot be read, naming its variable (``ADMIT_SMTP_PORT: Input should be a
+    valid integer``), before anything runs: every command reads them here."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        for err in exc.errors():
+            click.secho(f"ADMIT_{str(err['loc'][0]).upper()}: {err['msg']}", fg="red", err=True)
+        sys.exit(ERROR)
 
 
 def from_running_server(found: Settings) -> tuple[Settings, list[Server]]:
