@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from sqlalchemy import Connection, DateTime, Engine, Index, MetaData, Table, Uuid, create_engine, event, text
@@ -138,6 +139,17 @@ def normalize_url(url: str) -> str:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed.render_as_string(hide_password=False)
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names, as an absolute path (``sqlite:///admit.db``: admit.db in the
+    current directory); None for another database or one in memory."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    if parsed.query.get("mode") == "memory" or parsed.database.startswith("file:"):
+        return None
+    return Path(parsed.database).absolute()
 
 
 def create_db_engine(url: str, **kwargs: Any) -> Engine:

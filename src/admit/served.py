@@ -25,7 +25,7 @@ from sqlalchemy import String, Text, create_engine, delete, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from admit.db import Base, UTCDateTime, normalize_url
+from admit.db import Base, UTCDateTime, normalize_url, sqlite_file
 from admit.kit import clock
 
 __all__ = ["InstanceValue", "Server", "forget_public_url", "public_url", "record_public_url", "running"]
@@ -125,8 +125,12 @@ def running(database_url: str) -> list[Server]:
     """The ``admit serve`` processes on this database that run on this machine and answer on
     its loopback address (a development server; a production process that forgot its settings
     never takes an address from here), the first started first; none when the database cannot
-    be read (the command then says what is wrong with it)."""
+    be read (the command then says what is wrong with it), and a SQLite file that is not there
+    is not made by asking."""
     try:
+        path = sqlite_file(database_url)
+        if path is not None and not path.exists():
+            return []
         engine = create_engine(normalize_url(database_url))
     except Exception:  # noqa: BLE001 - not a database URL: check-config says so
         return []

@@ -34,7 +34,7 @@ class Settings(BaseSettings):
     email_backend: Literal["dev", "smtp"] = "dev"
     email_from: str = "Admit <no-reply@admit.localhost>"
     smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
+    smtp_port: int = Field(default=25, ge=1, le=65535)
     smtp_security: Literal["none", "starttls", "tls"] = "none"
     smtp_username: str | None = None
     smtp_password: str | None = None
@@ -124,6 +124,13 @@ class Settings(BaseSettings):
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
 
+    @field_validator("database_url")
+    @classmethod
+    def _a_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite", "postgresql", "postgres")):
+            raise PydanticCustomError("database_url", "must be a sqlite:/// or postgresql:// URL")
+        return value
+
     @field_validator("*")
     @classmethod
     def _a_rate(cls, value: object, info: ValidationInfo) -> object:
@@ -189,8 +196,6 @@ class Settings(BaseSettings):
                 )
         if not self.public_url.startswith(("http://", "https://")):
             found.append("ADMIT_PUBLIC_URL must start with http:// or https://")
-        if not self.database_url.startswith(("sqlite", "postgresql", "postgres")):
-            found.append("ADMIT_DATABASE_URL must be a sqlite:/// or postgresql:// URL")
         if self.email_backend == "smtp" and not self.smtp_host:
             found.append("ADMIT_SMTP_HOST is required with ADMIT_EMAIL_BACKEND=smtp")
         if bool(self.smtp_username) != bool(self.smtp_password):

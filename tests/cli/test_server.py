@@ -530,3 +530,47 @@ class TestSettingsRefused:
         assert served.exit_code == 1, served.output
         assert f"{variable}: " in served.output and "5/minute" in served.output, served.output
         assert "cannot listen" not in served.output
+
+    def test_a_setting_of_the_wrong_kind_stops_serve_with_its_line(self, run):
+        """``ADMIT_SMTP_PORT=abc admit serve`` ended in pydantic's traceback (check-config's line
+        now: every command reads the settings in one place); 99999 was taken as a port."""
+        sock, port = self._busy_port()
+        with sock:
+            served = run("serve", "--port", port, env={"ADMIT_SMTP_PORT": "abc"})
+        assert served.exit_code == 1 and "ADMIT_SMTP_PORT: Input should be a valid integer" in served.output
+        checked = run("check-config", env={"ADMIT_SMTP_PORT": "99999"})
+        assert checked.exit_code == 1 and "ADMIT_SMTP_PORT: " in checked.output and "65535" in checked.output
+        bad_url = run("serve", "--port", port, env={"ADMIT_DATABASE_URL": "foo://bar"})
+        assert bad_url.exit_code == 1, bad_url.output
+        assert "ADMIT_DATABASE_URL: " in bad_url.output and "sqlite:/// or postgresql://" in bad_url.output
+        assert "cannot listen" not in bad_url.output
+
+    def test_a_port_out_of_range_is_a_usage_error(self, run):
+        """``admit serve --port 70000`` ended in OverflowError."""
+        said = run("serve", "--port", "70000")
+        assert said.exit_code == 2 and "70000 is not in the range 1<=x<=65535" in said.output, said.output
+
+    def test_a_database_that_cannot_be_opened_is_one_line(self, run, tmp_path):
+        """A database that is not there, a directory that does not exist, a server that does not
+        answer, a file with no tables: ``serve`` and ``worker --once`` ended in a traceback; each
+        now says, in one line, what is wrong with the database and what to do."""
+        import socket
+        import sqlite3
+
+        with socket.create_server(("127.0.0.1", 0)) as sock:
+            free = str(sock.getsockname()[1])
+        nowhere = run("serve", "--port", free, env={"ADMIT_DATABASE_URL": "sqlite:////nonexistent/x.db"})
+        assert nowhere.exit_code == 1, nowhere.output
+        assert "Error: no directory /nonexistent for the database /nonexistent/x.db" in nowhere.output
+        unreachable = "postgresql://admit@127.0.0.1:1/admit"
+        for args in (["worker", "--once"], ["serve", "--port", free]):
+            said = run(*args, env={"ADMIT_DATABASE_URL": unreachable})
+            assert said.exit_code == 1, said.output
+            assert "Error: cannot connect to the database at " + unreachable in said.output
+        sqlite3.connect(tmp_path / "empty.db").close()
+        empty = run("worker", "--once", env={"ADMIT_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+        assert empty.exit_code == 1, empty.output
+        said = f"Error: the database at {tmp_path / 'empty.db'} has no tables: run `admit migrate`"
+        assert said in empty.output, empty.output
+        for said in (nowhere, empty):
+            assert "Traceback" not in said.output and len(said.output.strip().splitlines()) <= 2, said.output

@@ -19,7 +19,16 @@ from admit import __version__
 from admit.cli import _shared, audit, hr, invitations, links, members, scim, server, workspaces
 
 
-@click.group(epilog=_shared.EXIT_CODES_HELP)
+class Admit(click.Group):
+    """Every command runs inside ``_shared.database_errors``: a database it cannot use is one
+    line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        with _shared.database_errors():
+            return super().invoke(ctx)
+
+
+@click.group(cls=Admit, epilog=_shared.EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="admit")
 def main() -> None:
     """Admit: invite people into your portal. Settings come from ADMIT_* environment variables."""

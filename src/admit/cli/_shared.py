@@ -134,11 +134,87 @@ def every_model() -> None:
 
 
 def database(settings: Settings) -> Database:
+    """The database the settings name; a SQLite file that is not there ends the command with
+    ``database_problem``'s line (it is not made: a command run from another directory found an
+    empty admit.db of its own)."""
     from admit.context import Context
-    from admit.db import Database
+    from admit.db import Database, sqlite_file
 
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():
+        fail(database_problem(settings.database_url) or f"no database at {path}")
     every_model()
     return Database(settings.database_url, context=Context.build(settings))
+
+
+def described(url: str) -> str:
+    """The database as an operator knows it: a SQLite file by its absolute path, another by its
+    URL without the password."""
+    from sqlalchemy.engine import make_url
+
+    from admit.db import sqlite_file
+
+    path = sqlite_file(url)
+    return str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
+
+
+def database_problem(url: str) -> str | None:
+    """What keeps Admit from using the database at ``url``, in one line an operator can act on
+    (no file or directory there, no answer, no tables, an older schema); None when it answers
+    with the schema this code expects. Nothing is made by asking."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from admit.db import create_db_engine, sqlite_file
+    from admit.migrate import current_revision, head_revision
+
+    path = sqlite_file(url)
+    if path is not None and not path.parent.is_dir():
+        return f"no directory {path.parent} for the database {path} (ADMIT_DATABASE_URL)"
+    if path is not None and not path.exists():
+        relative = "" if url.startswith("sqlite:////") else ", relative to the current directory"
+        return (
+            f"no database at {path} (ADMIT_DATABASE_URL={url}{relative}): run `admit migrate` to make "
+            "it there, or set ADMIT_DATABASE_URL to the database Admit uses"
+        )
+    where = f"the database at {described(url)}"
+    try:
+        engine = create_db_engine(url)
+    except ArgumentError as exc:
+        return f"ADMIT_DATABASE_URL is not a database URL: {exc}"
+    try:
+        with engine.connect() as conn:
+            current = current_revision(conn)
+    except DBAPIError as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+        return f"cannot connect to {where} (ADMIT_DATABASE_URL): {reason}"
+    finally:
+        engine.dispose()
+    if current is None:
+        return (
+            f"{where} has no tables: run `admit migrate`, or set ADMIT_DATABASE_URL to the database "
+            "Admit uses"
+        )
+    if current != head_revision():
+        return f"{where} is at schema {current}, this code expects {head_revision()}: run `admit migrate`"
+    return None
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Every command runs inside this: one that fails on its database ends with
+    ``database_problem``'s one line (exit 1) where a traceback was; a failure the database
+    does not explain goes on as it was."""
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
+    from admit.settings import current
+
+    try:
+        yield
+    except (DBAPIError, ArgumentError):
+        problem = database_problem(current().database_url)
+        if problem is None:
+            raise
+        fail(problem)
 
 
 # --- ending a command -----------------------------------------------------------------------------

@@ -63,7 +63,7 @@ def _can_listen(host: str, port: int) -> bool:
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=1, show_default=True, type=int, help="Web processes.")
 @click.option("--no-worker", is_flag=True, help="Do not run the worker inside the web process.")
 @click.option("--no-migrate", is_flag=True, help="Do not upgrade the schema at start.")
