@@ -574,3 +574,37 @@ class TestSettingsRefused:
         assert said in empty.output, empty.output
         for said in (nowhere, empty):
             assert "Traceback" not in said.output and len(said.output.strip().splitlines()) <= 2, said.output
+
+
+class TestAnotherDirectory:
+    """``sqlite:///admit.db`` (the default) is admit.db in the current directory: a command run
+    from another one made an empty admit.db there, then ended in a 60-line traceback (``no such
+    table: portals``), and check-config said OK for that empty file."""
+
+    def test_a_command_says_there_is_no_database_here_and_makes_none(self, run, tmp_path, monkeypatch):
+        monkeypatch.chdir(tmp_path)
+        unset = {"ADMIT_DATABASE_URL": None}
+        for args in (["members", "list", "--portal", "acme-inc"], ["check-config"]):
+            said = run(*args, env=unset)
+            assert said.exit_code == 1 and "OK" not in said.output, said.output
+            no_file = f"no database at {tmp_path / 'admit.db'} (ADMIT_DATABASE_URL=sqlite:///admit.db, "
+            no_file += "relative to the current directory): run `admit migrate`"
+            assert no_file in said.output, said.output
+            assert "Traceback" not in said.output
+            assert not (tmp_path / "admit.db").exists(), args
+
+    def test_an_empty_file_is_no_database_and_check_config_says_so(self, run, tmp_path, monkeypatch):
+        import sqlite3
+
+        monkeypatch.chdir(tmp_path)
+        sqlite3.connect(tmp_path / "admit.db").close()
+        unset = {"ADMIT_DATABASE_URL": None}
+        no_tables = f"the database at {tmp_path / 'admit.db'} has no tables: run `admit migrate`"
+        for args in (["members", "list", "--portal", "acme-inc"], ["check-config"]):
+            said = run(*args, env=unset)
+            assert said.exit_code == 1 and no_tables in said.output and "OK" not in said.output, said.output
+        assert run("migrate", env=unset).exit_code == 0
+        checked = run("check-config", env=unset)
+        assert checked.exit_code == 0 and f"OK: database {tmp_path / 'admit.db'}, email" in checked.output, (
+            checked.output
+        )
