@@ -82,3 +82,10 @@ def head_revision() -> str | None:
 def current_revision(conn: Connection) -> str | None:
     """The revision the database behind ``conn`` is at (None before any migration)."""
     return MigrationContext.configure(conn).get_current_revision()
+
+
+def behind(conn: Connection) -> tuple[str | None, str | None] | None:
+    """The revision the database behind ``conn`` is at and the one this code expects, when they
+    differ (None at first: no tables); None when its schema is this code's."""
+    current, head = current_revision(conn), head_revision()
+    return None if current == head else (current, head)

@@ -608,3 +608,19 @@ class TestAnotherDirectory:
         assert checked.exit_code == 0 and f"OK: database {tmp_path / 'admit.db'}, email" in checked.output, (
             checked.output
         )
+
+    def test_an_older_schema_is_named_with_what_to_run(self, run, tmp_path):
+        """A database a migration behind: check-config says its revision, the code's and
+        ``admit migrate`` (it said OK: it tested the connection only)."""
+        from alembic.script import ScriptDirectory
+
+        from admit.migrate import alembic_config, head_revision, upgrade
+
+        url = f"sqlite:///{tmp_path / 'old.db'}"
+        head = head_revision()
+        older = ScriptDirectory.from_config(alembic_config(url)).get_revision(head).down_revision
+        upgrade(url, older)
+        said = f"the database at {tmp_path / 'old.db'} is at schema {older}, this code expects {head}"
+        checked = run("check-config", env={"ADMIT_DATABASE_URL": url})
+        assert checked.exit_code == 1 and said in checked.output, checked.output
+        assert "OK" not in checked.output

@@ -165,7 +165,7 @@ def database_problem(url: str) -> str | None:
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
     from admit.db import create_db_engine, sqlite_file
-    from admit.migrate import current_revision, head_revision
+    from admit.migrate import behind
 
     path = sqlite_file(url)
     if path is not None and not path.parent.is_dir():
@@ -183,20 +183,21 @@ def database_problem(url: str) -> str | None:
         return f"ADMIT_DATABASE_URL is not a database URL: {exc}"
     try:
         with engine.connect() as conn:
-            current = current_revision(conn)
+            lag = behind(conn)
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
         return f"cannot connect to {where} (ADMIT_DATABASE_URL): {reason}"
     finally:
         engine.dispose()
+    if lag is None:
+        return None
+    current, head = lag
     if current is None:
         return (
             f"{where} has no tables: run `admit migrate`, or set ADMIT_DATABASE_URL to the database "
             "Admit uses"
         )
-    if current != head_revision():
-        return f"{where} is at schema {current}, this code expects {head_revision()}: run `admit migrate`"
-    return None
+    return f"{where} is at schema {current}, this code expects {head}: run `admit migrate`"
 
 
 @contextmanager
