@@ -4,6 +4,7 @@ as told (a status per path, in order, then 200)."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -21,6 +22,7 @@ class Receiver:
     requests: list[Received] = field(default_factory=list)
     # path -> the statuses to answer in turn (then 200); a (status, headers) pair adds headers
     answers: dict[str, list] = field(default_factory=dict)
+    delay: float = 0.0  # seconds before each answer (a slow receiver: workers' posts overlap)
 
     def bodies(self, path: str = "/hook") -> list[str]:
         return [r.body for r in self.requests if r.path == path]
@@ -39,6 +41,7 @@ def start() -> tuple[Receiver, ThreadingHTTPServer]:
             )
             queue = receiver.answers.get(self.path) or []
             answer = queue.pop(0) if queue else 200
+            time.sleep(receiver.delay)
             status, headers = answer if isinstance(answer, tuple) else (answer, {})
             self.send_response(status)
             for key, value in headers.items():

@@ -92,10 +92,10 @@ def test_members_cannot_open_it(client, db):
 
 
 def test_a_failing_endpoint_and_its_retrying_messages_say_so(client, db, receiver):  # noqa: F811
-    """An endpoint that answers 500 to everything: its messages, after failing, say Retrying
-    (the attempts, the next try, the last error), the log's filter offers it, and the list of
-    endpoints says the endpoint is failing, with a link to those messages; once it answers again,
-    Enabled."""
+    """An endpoint that answers 500 to everything: its oldest message, after failing, says
+    Retrying (the attempts, the next try, the last error), the one behind it waits its turn
+    untried (Queued), the log's filter offers both, and the list of endpoints says the endpoint is
+    failing, with a link to that message; once it answers again, Enabled."""
     from datetime import timedelta
 
     from admit.kit import clock
@@ -118,25 +118,29 @@ def test_a_failing_endpoint_and_its_retrying_messages_say_so(client, db, receive
     log = client.get(endpoint_url)
     rows = re.findall(r'<tr data-message="msg_[0-9a-f]+">(.*?)</tr>', log.text, re.S)
     assert len(rows) == 2
-    for row in rows:
-        assert '<span class="badge failed">Retrying</span>' in row, row
-        assert "Attempt 2 failed" in row and "Next try" in row and "Queued" not in row
-        assert "The endpoint answered 500." in row
+    behind, head = rows  # newest first
+    assert '<span class="badge failed">Retrying</span>' in head, head
+    assert "Attempt 2 failed" in head and "Next try" in head and "Queued" not in head
+    assert "The endpoint answered 500." in head
+    assert '<span class="badge queued">Queued</span>' in behind, behind
+    assert '<td data-label="Attempts">0</td>' in behind
     assert '<option value="retrying" >Retrying</option>' in log.text
     retrying = client.get(endpoint_url, params={"status": "retrying"})
-    assert len(re.findall(r"<tr data-message=", retrying.text)) == 2
-    assert "<tr data-message=" not in client.get(endpoint_url, params={"status": "queued"}).text
+    assert len(re.findall(r"<tr data-message=", retrying.text)) == 1
+    assert (
+        len(re.findall(r"<tr data-message=", client.get(endpoint_url, params={"status": "queued"}).text)) == 1
+    )
 
     listed = client.get(f"/p/{pf.slug}/settings/webhooks")
     health = re.search(r'<td data-label="Status">(.*?)</td>', listed.text, re.S).group(1)
-    assert "Failing — last 2 deliveries failed" in re.sub(r"<[^>]+>", "", health), health
-    assert "Enabled" not in health and f'{endpoint_url}?status=retrying#webhook-log">see them</a>' in health
+    assert "Failing — last delivery failed" in re.sub(r"<[^>]+>", "", health), health
+    assert "Enabled" not in health and f'{endpoint_url}?status=retrying#webhook-log">see it</a>' in health
     # The API says it too, on the list and on the endpoint.
     api = f"/api/v1/portals/{pf.slug}/webhooks"
     [listed_api] = client.get(api, headers=pf.headers()).json()["items"]
-    assert listed_api["failed_in_a_row"] == 2, listed_api
+    assert listed_api["failed_in_a_row"] == 1, listed_api
     one = client.get(f"{api}/{listed_api['id']}", headers=pf.headers()).json()
-    assert one["failed_in_a_row"] == 2, one
+    assert one["failed_in_a_row"] == 1, one
 
     receiver.answers["/down"] = []
     with clock.travel(timedelta(minutes=6)):

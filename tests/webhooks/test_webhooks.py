@@ -22,7 +22,7 @@ from admit.flows import members as members_flow
 from admit.invitations import service as invitations_service
 from admit.kit import clock
 from admit.webhooks import jobs as webhooks_jobs
-from tests.factories import actor_for, create_portal, invite, last_link
+from tests.factories import actor_for, create_portal, invite, last_link, race
 from tests.webhooks.receiver import start
 
 
@@ -481,3 +481,78 @@ class TestMoreEvents:
         done = next(e for e in got if e["type"] == "import.completed")
         assert done["data"]["object"]["id"] == str(import_id) and done["data"]["detail"]["invited"] == 2
         assert all("error" in e["data"]["detail"] for e in got if e["type"] == "invitation.delivery_failed")
+
+
+class TestOrder:
+    """One endpoint's messages go in order: oldest first, and one waiting for its retry holds
+    back the endpoint's later ones (head of line), however many workers deliver."""
+
+    def test_a_retrying_message_holds_back_the_later_ones(self, client, db, settings, worker, receiver):
+        """The tester's case: invitation.created met a 500; invitation.sent and (after the
+        receiver was mended) invitation.revoked were sent before it, at once."""
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, receiver.url + "/hook",
+                            ["invitation.created", "invitation.sent", "invitation.revoked"])  # fmt: skip
+        receiver.answers["/hook"] = [500]
+        inv = invite(db, pf, ["order@example.org"], user_type="client").invited[0]
+        assert deliver(db, settings) == {"delivered": 0, "retry": 1, "failed": 0}
+        worker.drain()  # the email goes out: invitation.sent
+        with db.unit_of_work() as session:
+            invitations_service.revoke(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
+        assert deliver(db, settings) == {"delivered": 0, "retry": 0, "failed": 0}
+        # Send test event skips the queue: it checks the endpoint now.
+        r = client.post(f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/test",
+                        headers=pf.headers())  # fmt: skip
+        assert r.status_code == 202
+        assert deliver(db, settings) == {"delivered": 1, "retry": 0, "failed": 0}
+        assert [e["type"] for e in events_received(receiver)] == ["invitation.created", "webhook.test"]
+        with clock.travel(timedelta(seconds=6)):
+            assert deliver(db, settings)["delivered"] == 3
+        assert [e["type"] for e in events_received(receiver)] == [
+            "invitation.created",  # the 500
+            "webhook.test",
+            "invitation.created",
+            "invitation.sent",
+            "invitation.revoked",
+        ]
+
+    def test_an_unreachable_endpoint_costs_one_attempt_a_pass(self, client, db, settings, receiver):
+        """Only the head is tried; the rest stay untried (attempts 0) on no clock of their own,
+        and go on in order once it is given up."""
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, "http://127.0.0.1:1/x", ["invitation.created"])
+        for n in range(3):
+            invite(db, pf, [f"p{n}@example.org"], user_type="client")
+        base = f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/deliveries"
+
+        def log():
+            items = client.get(base, headers=pf.headers()).json()["items"]
+            return [(m["status"], m["attempts"]) for m in reversed(items)]  # oldest first
+
+        assert deliver(db, settings) == {"delivered": 0, "retry": 1, "failed": 0}
+        assert log() == [("retrying", 1), ("queued", 0), ("queued", 0)]
+        waited = timedelta(0)
+        for wait in webhooks_jobs.SCHEDULE:
+            waited += wait
+            with clock.travel(waited + timedelta(seconds=1)):
+                assert deliver(db, settings)["delivered"] == 0
+                assert [attempts for _, attempts in log()[1:]] in ([0, 0], [1, 0])
+        # The head was given up at its 10th attempt; the next went on at once, in order.
+        assert log() == [("failed", 10), ("retrying", 1), ("queued", 0)]
+
+    def test_two_workers_keep_the_order(self, client, db, settings, receiver):
+        """Two workers racing, a slow receiver: the messages still arrive oldest first, each once."""
+        pf = create_portal(db)
+        add_endpoint(client, pf, receiver.url + "/hook", ["invitation.created"])
+        labels = [f"p{n}@example.org" for n in range(8)]
+        for label in labels:
+            invite(db, pf, [label], user_type="client")
+        invite(db, pf, ["q0@example.org", "q1@example.org", "q2@example.org"], user_type="client")
+        receiver.delay = 0.05
+        for _ in range(20):
+            results = race(2, lambda _i: webhooks_jobs.deliver_due(db, db.context.settings, limit=2))
+            assert not [r for r in results if isinstance(r, Exception)], results
+            if not any(r["delivered"] for r in results):
+                break
+        got = [e["data"]["object"]["label"] for e in events_received(receiver)]
+        assert got == [*labels, "q0@example.org", "q1@example.org", "q2@example.org"]

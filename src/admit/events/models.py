@@ -19,6 +19,7 @@ MessageStatus = Literal["queued", "sending", "retrying", "delivered", "failed"]
 STATUSES: tuple[str, ...] = get_args(MessageStatus)
 WAITING = (QUEUED, RETRYING)  # due at ``next_attempt_at``
 TRIED_AND_FAILED = (RETRYING, FAILED)  # its latest attempt failed
+UNFINISHED = (QUEUED, SENDING, RETRYING)  # in its endpoint's line: the oldest is its head
 
 
 def waiting(attempts: int) -> str:

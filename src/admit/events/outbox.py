@@ -98,7 +98,9 @@ def emit(
         for item in items
         for endpoint_id in targets
     ]
-    for row, row_id in zip(rows, new_ids(len(rows)), strict=True):
+    # Rows written together share ``created_at``: their ids rise as they are listed, so that an
+    # endpoint's line (oldest first: ``created_at``, then ``id``) keeps the items' order.
+    for row, row_id in zip(rows, reversed(new_ids(len(rows), listed_in_order=True)), strict=True):
         row["id"] = row_id
     insert_rows(session, WebhookMessage.__table__, rows)
     return len(rows)

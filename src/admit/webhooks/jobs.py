@@ -1,9 +1,14 @@
 """``webhooks.deliver``: the worker posts due webhook messages to their endpoints.
 
-Claiming works as for notifications: due rows (``queued`` and ``next_attempt_at`` passed) or
-rows whose lease ran out (a worker died while sending), ``FOR UPDATE SKIP LOCKED`` on
-PostgreSQL. No transaction is open while an endpoint is called; up to ``LANES`` endpoints are
-called at once, each attempt bounded by ``ADMIT_WEBHOOK_TIMEOUT_SECONDS``.
+An endpoint's messages are a line, oldest first (``created_at``, then ``id``): only its head
+(the oldest not delivered or given up) is claimed on its own, with the messages behind it, and
+they are posted in order up to the first that is not delivered; the rest go back untried. A head
+waiting for its retry holds the line back, so a dead endpoint costs one attempt a pass. Given up
+(failed), it leaves the line and the next is the head. ``webhook.test`` skips the line: it checks
+the endpoint now. See ``_claim`` for why this is safe with any number of workers. No transaction
+is open while an endpoint is called; up to ``LANES`` endpoints are called at once, each attempt
+bounded by ``ADMIT_WEBHOOK_TIMEOUT_SECONDS``; a claim whose lease ran out (a worker died while
+sending) is claimed again.
 
 A 2xx answer delivers the message. Anything else — another status (a redirect is not
 followed), a timeout, a refused address — is an attempt that failed: it is logged and the
@@ -23,13 +28,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
+from sqlalchemy.orm import aliased
 
 from admit.db import Database
+from admit.events.catalogue import TEST_EVENT
 from admit.events.models import (
     DELIVERED,
     FAILED,
     SENDING,
+    UNFINISHED,
     WAITING,
     WebhookAttempt,
     WebhookEndpoint,
@@ -64,6 +72,7 @@ class Claimed:
     url: str
     secrets: tuple[str, ...]
     attempts: int
+    test: bool = False  # webhook.test: skips the queue
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,44 +88,100 @@ class Outcome:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+def _claimable(message: type[WebhookMessage], now: datetime) -> ColumnElement[bool]:
+    """Due (waiting, its time come) or left by a worker that died (its lease ran out)."""
+    return or_(
+        message.status.in_(WAITING) & (message.next_attempt_at <= now),
+        (message.status == SENDING) & (message.lease_until < now),
+    )
+
+
 def _claim(db: Database, settings: Settings, *, limit: int) -> tuple[list[Claimed], datetime]:
+    """Two statements: each enabled endpoint's head (its oldest message not delivered or given
+    up) if it can be sent now, locked (``SKIP LOCKED``: the endpoints another worker holds are
+    left to it); then the messages after those heads, oldest first, up to ``limit`` in all.
+
+    The head row is the endpoint's lock: a worker claims an endpoint's messages only with its
+    head, and a head that is being sent (or waits for its retry) is not claimable, so no two
+    workers send one endpoint's messages at once and none overtakes another. On PostgreSQL a
+    head another worker claimed after this statement began is checked again as it now stands
+    (and refused); SQLite runs one transaction at a time. ``webhook.test`` messages skip the
+    queue: each is its own head, and no head waits for them."""
     assert db.context is not None
     now = db.context.clock.now()
     lease = now + LEASE
+    message, older = WebhookMessage, aliased(WebhookMessage)
+    queued = ~exists().where(
+        older.endpoint_id == message.endpoint_id,
+        older.status.in_(UNFINISHED),
+        older.event_type != TEST_EVENT,
+        or_(
+            older.created_at < message.created_at,
+            (older.created_at == message.created_at) & (older.id < message.id),
+        ),
+    )
     with db.unit_of_work() as session:
-        query = (
-            select(WebhookMessage, WebhookEndpoint)
-            .join(WebhookEndpoint, WebhookEndpoint.id == WebhookMessage.endpoint_id)
+        heads = (
+            select(message, WebhookEndpoint)
+            .join(WebhookEndpoint, WebhookEndpoint.id == message.endpoint_id)
             .where(
                 WebhookEndpoint.enabled.is_(True),
-                or_(
-                    WebhookMessage.status.in_(WAITING) & (WebhookMessage.next_attempt_at <= now),
-                    (WebhookMessage.status == SENDING) & (WebhookMessage.lease_until < now),
-                ),
+                _claimable(message, now),
+                or_(message.event_type == TEST_EVENT, queued),
             )
-            .order_by(WebhookMessage.next_attempt_at, WebhookMessage.created_at)
+            .order_by(message.next_attempt_at, message.created_at)
             .limit(limit)
         )
         if not db.is_sqlite:
-            query = query.with_for_update(of=WebhookMessage, skip_locked=True)
+            heads = heads.with_for_update(of=message, skip_locked=True)
+        found = [(m, e) for m, e in session.execute(heads)]
+        endpoints = {endpoint.id: endpoint for _, endpoint in found}
+        lines = {m.endpoint_id: [m] for m, _ in found if m.event_type != TEST_EVENT}
+        room = limit - len(found)
+        if lines and room > 0:
+            behind = (
+                select(message, _claimable(message, now).label("can_go"))
+                .where(
+                    message.endpoint_id.in_(lines),
+                    message.status.in_(UNFINISHED),
+                    message.event_type != TEST_EVENT,
+                    message.id.not_in([line[0].id for line in lines.values()]),
+                )
+                .order_by(message.created_at, message.id)
+                .limit(room)
+            )
+            if not db.is_sqlite:
+                behind = behind.with_for_update(of=message)
+            stopped: set[uuid.UUID] = set()
+            for follower, can_go in session.execute(behind):
+                # In order, up to the first that may not go now (none, unless from before the
+                # line was kept: a message tried on its own).
+                if follower.endpoint_id in stopped or not can_go:
+                    stopped.add(follower.endpoint_id)
+                else:
+                    lines[follower.endpoint_id].append(follower)
+        chosen = [m for m, _ in found if m.event_type == TEST_EVENT]
+        chosen += [m for line in lines.values() for m in line]
         claimed = []
-        for message, endpoint in session.execute(query):
-            message.status = SENDING
-            message.lease_until = lease
-            message.attempts += 1
+        for item in chosen:
+            endpoint = endpoints[item.endpoint_id]
+            item.status = SENDING
+            item.lease_until = lease
+            item.attempts += 1
             try:
                 keys = tuple(open_secrets(settings, endpoint, now))
             except secretbox.SealBroken:
                 keys = ()
             claimed.append(
                 Claimed(
-                    message.id,
+                    item.id,
                     endpoint.id,
-                    message.msg_id,
-                    message.body,
+                    item.msg_id,
+                    item.body,
                     endpoint.url,
                     keys,
-                    message.attempts,
+                    item.attempts,
+                    item.event_type == TEST_EVENT,
                 )
             )
         return claimed, lease
@@ -179,18 +244,24 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = BATCH) -> dict
     counts = {"delivered": 0, "retry": 0, "failed": 0}
     if not items:
         return counts
-    lanes: dict[uuid.UUID, list[Claimed]] = {}
+    lanes: dict[tuple[uuid.UUID, bool], list[Claimed]] = {}
     for item in items:
-        lanes.setdefault(item.endpoint_id, []).append(item)
+        lanes.setdefault((item.endpoint_id, item.test), []).append(item)
+    budget = max(LEASE.total_seconds() / 2 - settings.webhook_timeout_seconds, 0)
 
     def lane(part: list[Claimed]) -> list[tuple[Claimed, Outcome | None]]:
-        """One endpoint's messages, in order. When it cannot be reached the rest wait for the
-        next pass untried (None): a dead endpoint costs one timeout a pass, not one a message."""
+        """One endpoint's messages, in order, up to the first that is not delivered: the rest
+        wait for the next pass untried (None), behind it. A dead endpoint costs one attempt a
+        pass, not one a message; and a slow one stops well within the lease."""
+        started = time.monotonic()
         done: list[tuple[Claimed, Outcome | None]] = []
         for at, item in enumerate(part):
+            if at and time.monotonic() - started > budget:
+                done += [(rest, None) for rest in part[at:]]
+                break
             outcome = _post(item, settings)
             done.append((item, outcome))
-            if outcome.status_code is None:
+            if not outcome.delivered and not item.test:
                 done += [(rest, None) for rest in part[at + 1 :]]
                 break
         return done
