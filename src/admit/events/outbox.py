@@ -89,7 +89,8 @@ def emit(
             "endpoint_id": endpoint_id,
             "portal_id": portal_id,
             "event_type": event_type,
-            "body": _body(event_type, now, {"portal_id": str(portal_id), **item}),
+            # Every payload has the same keys: event_id is null unless an audit event is told of.
+            "body": _body(event_type, now, {"portal_id": str(portal_id), "event_id": None, **item}),
             "status": QUEUED,
             "attempts": 0,
             "next_attempt_at": now,
