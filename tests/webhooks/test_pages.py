@@ -149,3 +149,24 @@ def test_a_failing_endpoint_and_its_retrying_messages_say_so(client, db, receive
     health = re.search(r'<td data-label="Status">(.*?)</td>', listed.text, re.S).group(1)
     assert "Enabled" in health and "Failing" not in health, health
     assert client.get(api, headers=pf.headers()).json()["items"][0]["failed_in_a_row"] == 0
+
+
+def test_the_url_hint_says_what_this_server_accepts(client, db, change_settings):
+    """Private addresses refused (the default) or allowed (``ADMIT_WEBHOOKS_ALLOW_PRIVATE``);
+    https:// required in production only: the hint says which, where it always said "refused"
+    and "https://"."""
+    pf = create_portal(db)
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+
+    def hint() -> str:
+        page = client.get(f"/p/{pf.slug}/settings/webhooks").text
+        return re.search(r'<div class="hint" id="webhook-url-hint">(.*?)</div>', page, re.S).group(1)
+
+    assert hint() == (
+        "A public address (https:// or http://). Private, loopback and link-local addresses are refused."
+    )
+    change_settings(webhooks_allow_private=True)
+    assert hint() == (
+        "An https:// or http:// address. Private, loopback and link-local addresses are allowed "
+        "on this server."
+    )

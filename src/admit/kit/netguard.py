@@ -15,7 +15,7 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["Refused", "Target", "Unresolved", "check_url", "resolve"]
+__all__ = ["Refused", "Target", "Unresolved", "accepted", "check_url", "resolve"]
 
 
 class Refused(ValueError):
@@ -54,6 +54,16 @@ def _public(address: str) -> bool:
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
     return ip.is_global and not ip.is_multicast
+
+
+def accepted(*, allow_private: bool, require_https: bool) -> str:
+    """What ``resolve`` accepts with these arguments, in words for a form's hint."""
+    schemes = "https://" if require_https else "https:// or http://"
+    if allow_private:
+        return f"An {schemes} address. Private, loopback and link-local addresses are allowed on this server."
+    if require_https:
+        return "A public https:// address. Private, loopback and link-local addresses are refused."
+    return f"A public address ({schemes}). Private, loopback and link-local addresses are refused."
 
 
 def resolve(url: str, *, allow_private: bool, require_https: bool = False) -> Target:

@@ -37,6 +37,7 @@ def _list_page(
         "nav": "settings",
         "endpoints": endpoints,
         "health": service.health(session, actor, endpoints),
+        "url_hint": service.url_hint(session),
         "event_types": EVENT_TYPES,
         "form": {"events": []},
         **extra,

@@ -50,6 +50,7 @@ __all__ = [
     "rotate_secret",
     "send_test",
     "update",
+    "url_hint",
 ]
 
 ROTATION_OVERLAP = timedelta(hours=24)  # the previous secret signs too, this long after a rotation
@@ -86,15 +87,26 @@ def open_secrets(settings: Settings, endpoint: WebhookEndpoint, now: datetime) -
     ]
 
 
+def _url_terms(settings: Settings) -> dict[str, bool]:
+    """The addresses an endpoint may have here (``ADMIT_WEBHOOKS_ALLOW_PRIVATE``; https:// in
+    production): ``netguard``'s arguments."""
+    return {
+        "allow_private": settings.webhooks_allow_private,
+        "require_https": settings.environment == "production",
+    }
+
+
+def url_hint(session: Session) -> str:
+    """What an endpoint's URL may be on this server, for the form."""
+    return netguard.accepted(**_url_terms(_settings(session)))
+
+
 def _check_url(session: Session, url: str) -> str:
     url = (url or "").strip()
     if len(url) > MAX_WEBHOOK_URL:
         raise InvalidInput(f"The URL is too long ({MAX_WEBHOOK_URL:,} characters at most).", field="url")
-    s = _settings(session)
     try:
-        netguard.resolve(
-            url, allow_private=s.webhooks_allow_private, require_https=s.environment == "production"
-        )
+        netguard.resolve(url, **_url_terms(_settings(session)))
     except netguard.Refused as exc:
         raise InvalidInput(str(exc), field="url") from exc
     return url
