@@ -170,3 +170,35 @@ def test_the_url_hint_says_what_this_server_accepts(client, db, change_settings)
         "An https:// or http:// address. Private, loopback and link-local addresses are allowed "
         "on this server."
     )
+
+
+def test_the_list_says_when_a_waiting_head_is_tried_again(client, db, receiver):  # noqa: F811
+    """A 503 with Retry-After: 1200: the endpoint's oldest message waits 20 minutes and holds
+    back the others; the list says when it is tried again (the portal's zone) and how many wait,
+    where it said only Enabled."""
+    from sqlalchemy import select, update
+
+    from admit.events.models import WebhookMessage
+    from admit.kit.text import moment_text
+    from admit.portals.models import Portal
+    from tests.factories import invite
+    from tests.webhooks.test_webhooks import add_endpoint
+
+    pf = create_portal(db)
+    with db.unit_of_work() as session:
+        session.execute(update(Portal).where(Portal.slug == pf.slug).values(time_zone="Asia/Tokyo"))
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    add_endpoint(client, pf, receiver.url + "/busy", ["invitation.created"])
+    receiver.answers["/busy"] = [(503, {"Retry-After": "1200"})]
+    for n in range(3):
+        invite(db, pf, [f"p{n}@example.org"], user_type="client")
+    assert webhooks_jobs.deliver_due(db, db.context.settings)["retry"] == 1
+    with db.unit_of_work() as session:
+        retry_at = session.scalar(select(WebhookMessage.next_attempt_at).where(WebhookMessage.attempts == 1))
+    listed = client.get(f"/p/{pf.slug}/settings/webhooks")
+    state = re.search(r'<td data-label="Status">(.*?)</td>', listed.text, re.S).group(1)
+    words = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", state))
+    assert f"Next try {moment_text(retry_at, 'Asia/Tokyo')} — 3 messages waiting" in words, state
+    # The API says it too.
+    [endpoint] = client.get(f"/api/v1/portals/{pf.slug}/webhooks", headers=pf.headers()).json()["items"]
+    assert (endpoint["waiting"], endpoint["next_try_at"]) == (3, retry_at.isoformat().replace("+00:00", "Z"))

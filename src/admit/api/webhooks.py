@@ -53,7 +53,7 @@ def list_webhooks(
     """The portal's endpoints, newest first; never their secrets."""
     rows, next_cursor = service.list_endpoints(session, actor, cursor=cursor, limit=limit)
     health = service.health(session, actor, rows)
-    return WebhookPage(items=[WebhookRead.of(e, health[e.id].failed) for e in rows], next_cursor=next_cursor)
+    return WebhookPage(items=[WebhookRead.of(e, health[e.id]) for e in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -84,7 +84,7 @@ def get_webhook(webhook_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> 
 
 def _read(session: Session, actor: Actor, endpoint: WebhookEndpoint) -> WebhookRead:
     """An endpoint as the API answers it, with its health (``service.health``)."""
-    return WebhookRead.of(endpoint, service.health(session, actor, [endpoint])[endpoint.id].failed)
+    return WebhookRead.of(endpoint, service.health(session, actor, [endpoint])[endpoint.id])
 
 
 @router.patch(

@@ -18,6 +18,7 @@ from admit.events.models import (
 )
 from admit.kit.apart import PartedModel
 from admit.kit.json_body import JsonBody
+from admit.webhooks.service import Health
 
 
 class WebhookEventType(BaseModel):
@@ -72,10 +73,21 @@ class WebhookRead(BaseModel):
         "delivered (retrying or failed) before one that was; 0 when healthy. Counted over the 10 "
         'newest at most: 10 means at least 10 (the settings page says "Failing").'
     )
+    waiting: int = Field(
+        0,
+        description="Its messages not yet delivered or given up (queued, sending or retrying; "
+        "webhook.test's aside): they go in order, oldest first.",
+    )
+    next_try_at: datetime | None = Field(
+        None,
+        description="When its oldest waiting message, which failed, is tried again; the others "
+        "wait behind it. Null when none is waiting for a retry.",
+    )
 
     @classmethod
-    def of(cls, endpoint: WebhookEndpoint, failed_in_a_row: int = 0) -> WebhookRead:
-        """``failed_in_a_row``: ``webhooks.service.health``'s ``failed`` (0 for a new one)."""
+    def of(cls, endpoint: WebhookEndpoint, health: Health | None = None) -> WebhookRead:
+        """``health``: ``webhooks.service.health``'s (none for a new endpoint)."""
+        health = health or Health()
         return cls(
             id=endpoint.id,
             url=endpoint.url,
@@ -84,7 +96,9 @@ class WebhookRead(BaseModel):
             enabled=endpoint.enabled,
             created_at=endpoint.created_at,
             previous_secret_until=endpoint.previous_secret_until,
-            failed_in_a_row=failed_in_a_row,
+            failed_in_a_row=health.failed,
+            waiting=health.waiting,
+            next_try_at=health.retry_at,
         )
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, select
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -27,6 +27,7 @@ from admit.events.models import (
     QUEUED,
     RETRYING,
     TRIED_AND_FAILED,
+    UNFINISHED,
     WebhookAttempt,
     WebhookEndpoint,
     WebhookMessage,
@@ -218,12 +219,32 @@ class Health:
     failed: int = 0
     at_least: bool = False
     status: str | None = None
+    retry_at: datetime | None = None  # when its head (the oldest message in line) is tried again
+    waiting: int = 0  # messages in its line, the head's included (webhook.test's are not)
 
 
 def health(session: Session, actor: Actor, endpoints: Iterable[WebhookEndpoint]) -> dict[uuid.UUID, Health]:
     """Each endpoint's ``Health``, from its newest messages that were tried (their status, as the
     worker set it): a failing endpoint is one whose latest deliveries failed."""
     policy.require(actor.role, policy.Action.WEBHOOK_MANAGE)
+    endpoints = list(endpoints)
+    lines = {
+        endpoint_id: (waiting, retry_at)
+        for endpoint_id, waiting, retry_at in session.execute(
+            select(
+                WebhookMessage.endpoint_id,
+                func.count(),
+                # Only a head is ever retrying (webhooks.jobs keeps the line).
+                func.min(case((WebhookMessage.status == RETRYING, WebhookMessage.next_attempt_at))),
+            )
+            .where(
+                WebhookMessage.endpoint_id.in_([e.id for e in endpoints]),
+                WebhookMessage.status.in_(UNFINISHED),
+                WebhookMessage.event_type != TEST_EVENT,
+            )
+            .group_by(WebhookMessage.endpoint_id)
+        )
+    }
     found = {}
     for endpoint in endpoints:
         statuses = list(
@@ -238,7 +259,10 @@ def health(session: Session, actor: Actor, endpoints: Iterable[WebhookEndpoint])
             )
         )
         failed = next((at for at, status in enumerate(statuses) if status == DELIVERED), len(statuses))
-        found[endpoint.id] = Health(failed, failed == HEALTH_WINDOW, statuses[0] if failed else None)
+        waiting, retry_at = lines.get(endpoint.id, (0, None))
+        found[endpoint.id] = Health(
+            failed, failed == HEALTH_WINDOW, statuses[0] if failed else None, retry_at, waiting
+        )
     return found
 
 
