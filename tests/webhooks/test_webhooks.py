@@ -322,14 +322,24 @@ class TestDelivery:
         assert (
             len(one["attempt_log"]) == 10 and one["attempt_log"][0]["error"] == "The endpoint answered 503."
         )
-        receiver.answers["/down"] = []
+        receiver.answers["/down"] = [503]
         r = client.post(
             f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/deliveries/{log[0]['id']}/redeliver",
             headers=pf.headers(),
         )
         assert r.status_code == 202 and r.json()["status"] == "queued", r.text
+        # attempts counts every attempt, as the log shows them (it said 0, then 1, beside 11)...
+        one = client.get(base, headers=pf.headers()).json()
+        assert one["attempts"] == len(one["attempt_log"]) == 10
+        # ...and the whole schedule is ahead again: a failure is retried, not given up.
         with clock.travel(waited + timedelta(seconds=2)):
+            assert deliver(db, settings) == {"delivered": 0, "retry": 1, "failed": 0}
+        one = client.get(base, headers=pf.headers()).json()
+        assert (one["status"], one["attempts"], len(one["attempt_log"])) == ("retrying", 11, 11)
+        with clock.travel(waited + timedelta(seconds=8)):
             assert deliver(db, settings) == {"delivered": 1, "retry": 0, "failed": 0}
+        one = client.get(base, headers=pf.headers()).json()
+        assert (one["status"], one["attempts"], len(one["attempt_log"])) == ("delivered", 12, 12)
         ids = {request.headers["webhook-id"] for request in receiver.requests}
         assert ids == {log[0]["msg_id"]}
 

@@ -23,7 +23,8 @@ UNFINISHED = (QUEUED, SENDING, RETRYING)  # in its endpoint's line: the oldest i
 
 
 def waiting(attempts: int) -> str:
-    """The status of a message that waits for its next attempt, after ``attempts`` of them."""
+    """The status of a message that waits for its next attempt, after ``attempts`` of them since
+    it was queued (written, or Redelivered: ``round_from``)."""
     return RETRYING if attempts > 0 else QUEUED
 
 
@@ -70,7 +71,9 @@ class WebhookMessage(Base):
     event_type: Mapped[str] = mapped_column(String(64))
     body: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=QUEUED)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # every one, as its log shows them
+    # ``attempts`` at the latest Redeliver: the retry schedule counts from there.
+    round_from: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=clock.now)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_status_code: Mapped[int | None] = mapped_column(Integer)

@@ -71,7 +71,8 @@ class Claimed:
     body: str
     url: str
     secrets: tuple[str, ...]
-    attempts: int
+    attempts: int  # every attempt, this one included
+    tried: int  # the attempts since it was queued (Redeliver starts again): the schedule's count
     test: bool = False  # webhook.test: skips the queue
 
 
@@ -181,6 +182,7 @@ def _claim(db: Database, settings: Settings, *, limit: int) -> tuple[list[Claime
                     endpoint.url,
                     keys,
                     item.attempts,
+                    item.attempts - item.round_from,
                     item.event_type == TEST_EVENT,
                 )
             )
@@ -229,7 +231,8 @@ def _post(item: Claimed, settings: Settings) -> Outcome:
 
 
 def _next_wait(attempts: int, outcome: Outcome) -> timedelta | None:
-    """The wait before the next attempt, or None when this was the last."""
+    """The wait before the next attempt after ``attempts`` since the message was queued, or None
+    when this was the last."""
     if attempts >= MAX_ATTEMPTS:
         return None
     wait = SCHEDULE[attempts - 1]
@@ -285,7 +288,7 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = BATCH) -> dict
                         WebhookMessage.status == SENDING,
                         WebhookMessage.lease_until == lease,
                     )
-                    .values(status=waiting(item.attempts - 1), lease_until=None, attempts=item.attempts - 1)
+                    .values(status=waiting(item.tried - 1), lease_until=None, attempts=item.attempts - 1)
                 )
                 continue
             session.add(
@@ -307,12 +310,12 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = BATCH) -> dict
                 values |= {"status": DELIVERED, "delivered_at": now, "next_attempt_at": None}
                 kind = "delivered"
             else:
-                wait = _next_wait(item.attempts, outcome)
+                wait = _next_wait(item.tried, outcome)
                 if wait is None:
                     values |= {"status": FAILED, "next_attempt_at": None}
                     kind = "failed"
                 else:
-                    values |= {"status": waiting(item.attempts), "next_attempt_at": now + wait}
+                    values |= {"status": waiting(item.tried), "next_attempt_at": now + wait}
                     kind = "retry"
                 log.info("webhooks.deliver.%s msg=%s error=%s", kind, item.msg_id, outcome.error)
             done = session.execute(

@@ -387,11 +387,12 @@ def redeliver(
     session: Session, actor: Actor, endpoint_id: uuid.UUID, message_id: uuid.UUID
 ) -> WebhookMessage:
     """Queue the message again now (the same ``webhook-id`` and body, signed afresh), with the
-    whole retry schedule ahead of it. A message being sent right now is left to finish."""
+    whole retry schedule ahead of it (counted from ``round_from``; ``attempts`` goes on counting,
+    as its log does). A message being sent right now is left to finish."""
     message, _ = message_with_attempts(session, actor, endpoint_id, message_id)
     if message.status in (DELIVERED, FAILED, QUEUED, RETRYING):
         message.status = QUEUED
-        message.attempts = 0
+        message.round_from = message.attempts
         message.next_attempt_at = context.of(session).clock.now()
         message.lease_until = None
         endpoint = session.get(WebhookEndpoint, endpoint_id)
