@@ -56,6 +56,17 @@ def list_members(
     return MemberPage(items=[MemberRead.of(m) for m in rows], next_cursor=next_cursor)
 
 
+@router.get(
+    "/portals/{portal}/members/{member_id}",
+    response_model=MemberRead,
+    operation_id="members_get",
+    responses=problems(PermissionDenied, MemberNotFound),
+)
+def get_member(member_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> MemberRead:
+    """One member, as the list shows them: the id a ``member.joined`` webhook carries."""
+    return MemberRead.of(members_service.get_member(session, actor, member_id))
+
+
 @router.post(
     "/portals/{portal}/members/{member_id}/deactivate",
     response_model=MemberRead,

@@ -85,6 +85,7 @@ __all__ = [
     "search_people",
     "audit_own",
     "own_name",
+    "get_member",
     "portal_ids_of",
     "rename",
     "replace_password",
@@ -472,6 +473,12 @@ def member_or_raise(session: Session, actor: Actor, member_id: uuid.UUID) -> Mem
     if member is None or member.portal_id != actor.portal.id:
         raise MemberNotFound("No such member in this portal.")
     return member
+
+
+def get_member(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
+    """One of the portal's members, for whoever may list them (``list_members``)."""
+    policy.require(actor.role, policy.Action.MEMBER_VIEW)
+    return member_or_raise(session, actor, member_id)
 
 
 def list_members(
