@@ -86,17 +86,7 @@ def create_portal(
     )
     raw_key = None
     if api_key:
-        raw_key, key = auth_service.create_api_key(
-            session, portal_id=portal.id, name="default", role=Role.ADMIN, created_by_id=user.id
-        )
-        audit_service.record(
-            session,
-            actor,
-            "api_key.created",
-            target_type="api_key",
-            target_id=key.id,
-            target_label=key.prefix,
-        )
+        raw_key, _key = auth_service.issue_api_key(session, actor, name="default")  # audited as any key
     session.flush()
     return portal, user, raw_key
 

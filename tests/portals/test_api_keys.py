@@ -1,0 +1,26 @@
+"""API keys as their owners see them: the Settings → API keys page, the audit log's words for a
+key, and revoking one; on both backends."""
+
+from __future__ import annotations
+
+from tests.factories import create_portal
+
+
+def _summaries(client, pf, action: str) -> list[str]:
+    r = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return [e["summary"] for e in r.json()["items"] if e["action"] == action]
+
+
+def test_the_setup_key_is_told_by_its_name_as_every_key_is(client, db):
+    """``admit init``'s key (setup) reads "created the API key “default” (prefix)", where it read
+    "created the API key 1fe2a34a", without its name."""
+    pf = create_portal(db)
+    keys = f"/api/v1/portals/{pf.slug}/api-keys"
+    prefix = client.get(keys, headers=pf.headers()).json()["items"][0]["prefix"]
+    made = client.post(keys, json={"name": "Zapier sync"}, headers=pf.headers())
+    assert made.status_code == 201, made.text
+    zapier = made.json()["key"]["prefix"]
+    said = _summaries(client, pf, "api_key.created")
+    assert f"Olive Owner created the API key “default” ({prefix})" in said
+    assert f"The API key “default” ({prefix}) created the API key “Zapier sync” ({zapier})" in said
