@@ -3,7 +3,7 @@ key, and revoking one; on both backends."""
 
 from __future__ import annotations
 
-from tests.factories import create_portal
+from tests.factories import OWNER_PASSWORD, create_portal, login
 
 
 def _summaries(client, pf, action: str) -> list[str]:
@@ -24,3 +24,14 @@ def test_the_setup_key_is_told_by_its_name_as_every_key_is(client, db):
     said = _summaries(client, pf, "api_key.created")
     assert f"Olive Owner created the API key “default” ({prefix})" in said
     assert f"The API key “default” ({prefix}) created the API key “Zapier sync” ({zapier})" in said
+
+
+def test_the_page_says_a_key_acts_as_an_admin(client, db):
+    """Settings → API keys says what the API does: a key acts as an admin whoever made it, and
+    what it does is recorded as its maker's; it said keys act "as the person who made them"."""
+    pf = create_portal(db)
+    login(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/settings/api-keys")
+    assert page.status_code == 200
+    assert "as the person who made them" not in page.text
+    assert "acts as an admin, whoever made it" in page.text
