@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from admit.api.openapi import require_operation_id
+from admit.api.openapi import describe, require_operation_id
 from admit.errors import CLASSES, ErrorCode
 from tests.factories import OWNER_PASSWORD, create_portal
 
@@ -67,6 +67,30 @@ class TestOperationIds:
         api.include_router(module)
         with pytest.raises(TypeError, match="needs operation_id"):
             FastAPI().include_router(api)
+
+
+class TestDeletes:
+    def test_every_delete_answers_204_with_no_body(self, client):
+        """One convention for deletes: 204 and nothing else as success (four answered 200 with
+        what they deleted: API keys, SCIM tokens, a link sign-up, the logo)."""
+        answers = {
+            (path, tuple(s for s in operation["responses"] if s.startswith("2")))
+            for path, method, operation in _operations(_document(client))
+            if method == "delete"
+        }
+        assert answers, "no DELETE operation"
+        assert {a for a in answers if a[1] != ("204",)} == set()
+
+    def test_a_delete_route_answering_a_body_is_refused(self):
+        """A DELETE route that answers anything but 204 fails when the API is described."""
+        module = APIRouter()
+
+        @module.delete("/things/{thing_id}", operation_id="things_delete")
+        def delete_thing(thing_id: int) -> dict:
+            return {"id": thing_id}
+
+        with pytest.raises(TypeError, match="204"):
+            describe(module)
 
 
 class TestProblems:

@@ -328,7 +328,8 @@ class TestLogo:
         pf = create_portal(db)
         url = upload(client, pf, png()).json()["logo_url"]
         r = client.delete(f"/api/v1/portals/{pf.slug}/logo", headers=pf.headers())
-        assert r.status_code == 200 and r.json()["logo_url"] is None
+        assert (r.status_code, r.content) == (204, b"")
+        assert client.get(f"/api/v1/portals/{pf.slug}", headers=pf.headers()).json()["logo_url"] is None
         assert client.get(path_of(url)).status_code == 404
         with db.unit_of_work() as session:
             logos = [

@@ -47,10 +47,10 @@ def create_api_key(body: ApiKeyCreate, actor: ActorDep, session: SessionDep) -> 
 
 @router.delete(
     "/portals/{portal}/api-keys/{api_key_id}",
-    response_model=ApiKeyRead,
+    status_code=204,
     operation_id="api_keys_revoke",
     responses=problems(PermissionDenied, ApiKeyNotFound),
 )
-def revoke_api_key(api_key_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> ApiKeyRead:
-    """Revoke a key: it stops working at once."""
-    return ApiKeyRead.of(auth_service.revoke_api_key(session, actor, api_key_id))
+def revoke_api_key(api_key_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
+    """Revoke a key: it stops working at once (the list shows it revoked)."""
+    auth_service.revoke_api_key(session, actor, api_key_id)

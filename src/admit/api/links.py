@@ -180,14 +180,14 @@ def get_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDep) 
 
 @router.delete(
     "/portals/{portal}/link/signups/{signup_id}",
-    response_model=LinkSignupRead,
+    status_code=204,
     operation_id="link_signups_remove",
     responses=problems(PermissionDenied, SignupNotFound),
 )
-def remove_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> LinkSignupRead:
+def remove_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
     """Remove a sign-up waiting for its confirmation: its confirmation link stops working and
-    its place on the link is freed (``removed``)."""
-    return _signup_read(session, signups.remove(session, actor, signup_id))
+    its place on the link is freed (``GET …/link/signups/{id}`` then says ``removed``)."""
+    signups.remove(session, actor, signup_id)
 
 
 @router.post(

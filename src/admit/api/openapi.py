@@ -89,6 +89,8 @@ def describe(router: APIRouter, *, query_checked: bool = False) -> APIRouter:
     for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
+        if "DELETE" in (route.methods or ()) and route.status_code != 204:
+            raise TypeError(f"API route DELETE {route.path} ({route.name}) answers 204, with no body")
         calls = _calls(route.dependant)
         implied: list[type[DomainError]] = []
         if query_checked or route.body_field is not None or get_flat_params(route.dependant):

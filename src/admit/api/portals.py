@@ -114,14 +114,13 @@ def set_logo(
 
 @router.delete(
     "/portals/{portal}/logo",
-    response_model=PortalRead,
+    status_code=204,
     operation_id="portals_logo_remove",
     responses=problems(PermissionDenied),
 )
-def remove_logo(actor: ActorDep, session: SessionDep, settings: SettingsDep) -> PortalRead:
+def remove_logo(actor: ActorDep, session: SessionDep) -> None:
     """Remove the portal's logo: pages and emails show its name instead."""
-    portal = portals_service.remove_logo(session, actor)
-    return read(session, portal, settings)
+    portals_service.remove_logo(session, actor)
 
 
 @dataclass

@@ -45,10 +45,10 @@ def create_scim_token(body: ScimTokenCreate, actor: ActorDep, session: SessionDe
 
 @router.delete(
     "/portals/{portal}/scim-tokens/{scim_token_id}",
-    response_model=ScimTokenRead,
+    status_code=204,
     operation_id="scim_tokens_revoke",
     responses=problems(PermissionDenied, ScimTokenNotFound),
 )
-def revoke_scim_token(scim_token_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> ScimTokenRead:
+def revoke_scim_token(scim_token_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
     """Revoke a token: the directory using it is refused from its next request."""
-    return ScimTokenRead.of(directory_service.revoke_token(session, actor, scim_token_id))
+    directory_service.revoke_token(session, actor, scim_token_id)
