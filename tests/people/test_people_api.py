@@ -75,6 +75,23 @@ class TestPeopleList:
         )
         assert response.status_code == 422 and "two_step" in response.text
 
+    def test_invited_by_is_the_person_as_in_invitations_and_members(self, client, db, worker):
+        """``invited_by`` is one shape across the API: the person who invited them
+        ``{id, email, phone, name}`` (null when no person did), and ``invited_by_label`` the
+        words User Management shows; it was the label alone, a string, on ``/people`` only."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "ada@acme.com", role="admin")
+        invite(db, pf, ["Grace Hopper <grace@acme.com>"])
+        rows = {p["address"]: p for p in _people(client, pf)["items"]}
+        invitations = client.get(f"/api/v1/portals/{pf.slug}/invitations", headers=pf.headers()).json()
+        grace = next(i for i in invitations["items"] if i["recipient"] == "grace@acme.com")
+        members = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()
+        ada = next(m for m in members["items"] if m["user"]["email"] == "ada@acme.com")
+        assert rows["grace@acme.com"]["invited_by"] == grace["invited_by"] == ada["invited_by"]
+        assert rows["grace@acme.com"]["invited_by"]["email"] == pf.owner_email
+        assert rows["grace@acme.com"]["invited_by_label"] == grace["invited_by_label"] == "Olive Owner"
+        assert (rows[pf.owner_email]["invited_by"], rows[pf.owner_email]["invited_by_label"]) == (None, None)
+
 
 class TestPeopleExport:
     def test_csv_holds_every_row_the_filters_match(self, client, db):
@@ -120,7 +137,7 @@ class TestPeopleExport:
             for key in ("name", "user_type", "role", "status", "kind"):
                 assert row[key] == person[key], (address, key)
             assert row["products"] == " ".join(person["products"]), address
-            assert row["invited_by"] == (person["invited_by"] or ""), address
+            assert row["invited_by"] == (person["invited_by_label"] or ""), address
             assert row["created_at"] == person["created_at"], address  # the same text: ISO 8601, Z
             assert row["last_sent_at"] == (person["last_sent_at"] or ""), address
             assert row["delivery"] == (person["delivery"]["status"] if person["delivery"] else ""), address

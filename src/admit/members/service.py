@@ -73,6 +73,8 @@ __all__ = [
     "get_user_by_email",
     "internal_users",
     "labels_by_id",
+    "refs_by_id",
+    "UserRef",
     "memberships_of",
     "portals_switched_to",
     "new_user",
@@ -135,13 +137,31 @@ def users_by_id(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UU
     return {u.id: u for u in session.scalars(_asked()["users"], {"b_ids": ids})}
 
 
-def labels_by_id(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
-    """``{user_id: User.label}`` for the given ids: one query of plain rows (no user is loaded)."""
+class UserRef(NamedTuple):
+    """A user's public fields (``members.schemas.UserRead``'s), read as plain values."""
+
+    id: uuid.UUID
+    email: str | None
+    phone: str | None
+    name: str
+
+    @property
+    def label(self) -> str:
+        return User.label_of(self.name, self.email, self.phone, self.id)
+
+
+def refs_by_id(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, UserRef]:
+    """``{user_id: UserRef}`` for the given ids: one query of plain rows (no user is loaded)."""
     ids = list(set(user_ids))
     if not ids:
         return {}
     rows = session.execute(_labels(), {"b_ids": ids})
-    return {r.id: User.label_of(r.name, r.email, r.phone, r.id) for r in rows}
+    return {r.id: UserRef(r.id, r.email, r.phone, r.name or "") for r in rows}
+
+
+def labels_by_id(session: Session, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``{user_id: User.label}`` for the given ids (``refs_by_id``)."""
+    return {user_id: ref.label for user_id, ref in refs_by_id(session, user_ids).items()}
 
 
 @cache

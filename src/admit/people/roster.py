@@ -42,6 +42,7 @@ from admit.kit.pagination import (
 from admit.links import signups
 from admit.members import service as members_service
 from admit.members.models import VIA_INVITE_LINK
+from admit.members.service import UserRef
 from admit.notifications import service as notifications_service
 from admit.notifications.models import DeliveryFilter, DeliveryStatus, delivery_status, shown_delivery
 from admit.policy import INTERNAL_ROLES, Action, Role, UserType
@@ -88,6 +89,7 @@ class RosterRow:
     last_sent_at: datetime | None
     invited_by: str | None  # how the portal names who invited them ("Invite link": ``via`` it)
     invited_by_id: uuid.UUID | None
+    inviter: UserRef | None  # the person who invited them (``invited_by_id``'s)
     via: str | None  # a sign-up's, and a member's ``Member.joined_via``: "invite_link" or another way
     delivery: DeliveryStatus | None = None  # the last message's delivery (invitations, sign-ups)
     last_reminded_at: datetime | None = None  # the latest reminder since the last send (invitations)
@@ -314,6 +316,10 @@ def _invited_by(via: str | None, inviter: str | None, named: str | None = None) 
     return BY_INVITE_LINK if via == VIA_INVITE_LINK else inviter or named
 
 
+def _label(inviter: UserRef | None) -> str | None:
+    return inviter.label if inviter is not None else None
+
+
 # What ``_items`` reads of a roster row, in this order (each kind's select labels them alike).
 _ITEM_KEYS = (
     "kind", "id", "user_id", "name", "address", "user_type", "role", "products", "status",
@@ -322,9 +328,11 @@ _ITEM_KEYS = (
 _KIND, _ID, _INVITED_BY = (_ITEM_KEYS.index(key) for key in ("kind", "id", "invited_by_id"))
 
 
-def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, str] | None = None) -> list[RosterRow]:
-    """Roster rows as the faces show them: who invited them by name, the last message's delivery.
-    ``inviters``: the inviters' labels known already, added to as more are read."""
+def _items(
+    session: Session, rows: Sequence[Any], inviters: dict[Any, UserRef] | None = None
+) -> list[RosterRow]:
+    """Roster rows as the faces show them: who invited them, the last message's delivery.
+    ``inviters``: the inviters known already, added to as more are read."""
     if not rows:
         return []
     inviters = {} if inviters is None else inviters
@@ -333,7 +341,7 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, str] | Non
     at = {key: i for i, key in enumerate(rows[0]._fields)}
     values = [*map(itemgetter(*(at[key] for key in _ITEM_KEYS)), rows)]
     wanted = {v[_INVITED_BY] for v in values if v[_INVITED_BY]} - set(inviters)
-    inviters.update(members_service.labels_by_id(session, wanted))
+    inviters.update(members_service.refs_by_id(session, wanted))
     invitation_ids = [v[_ID] for v in values if v[_KIND] == "invitation"]
     latest: dict[Any, Any] = {
         **notifications_service.latest_for_invitations(session, invitation_ids),
@@ -353,8 +361,9 @@ def _items(session: Session, rows: Sequence[Any], inviters: dict[Any, str] | Non
             status=status,
             created_at=created_at,
             last_sent_at=last_sent_at,
-            invited_by=_invited_by(via, inviters.get(invited_by_id), inviter_label),
+            invited_by=_invited_by(via, _label(inviters.get(invited_by_id)), inviter_label),
             invited_by_id=invited_by_id,
+            inviter=inviters.get(invited_by_id),
             via=via,
             delivery=delivery_status(latest.get(id_)) if kind != "member" else None,
             last_reminded_at=reminded.get(id_) if kind == "invitation" else None,
@@ -371,7 +380,7 @@ def everyone(session: Session, actor: Actor, **filters: Any) -> Iterator[RosterR
     query read as it streams, a thousand rows at a time, so memory stays flat however many."""
     batches: list[Iterator[Sequence[Any]]] = []
     roster(session, actor, stream=batches, **filters)
-    inviters: dict[Any, str] = {}
+    inviters: dict[Any, UserRef] = {}
     for batch in chain.from_iterable(batches):
         items = _items(session, batch, inviters)
         yield from items

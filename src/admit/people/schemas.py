@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field
 
+from admit.members.schemas import UserRead
 from admit.notifications.schemas import DeliveryRead
 
 if TYPE_CHECKING:
@@ -33,7 +34,11 @@ class PersonRead(BaseModel):
     role: str
     products: list[str]
     status: Literal["pending", "active", "deactivated", "expired", "revoked"]
-    invited_by: str | None
+    invited_by: UserRead | None = Field(description="The person who invited them; null when no person did.")
+    invited_by_label: str | None = Field(
+        description="Who invited them, as User Management's Invited by says it: the person's name, else "
+        'what made the invitation ("SCIM (Okta)", "BambooHR") or "Invite link"; null when none.'
+    )
     created_at: datetime
     last_sent_at: datetime | None
     last_reminded_at: datetime | None = Field(
@@ -53,7 +58,8 @@ class PersonRead(BaseModel):
             role=row.role,
             products=row.products,
             status=row.status,
-            invited_by=row.invited_by,
+            invited_by=UserRead(**row.inviter._asdict()) if row.inviter else None,
+            invited_by_label=row.invited_by,
             created_at=row.created_at,
             last_sent_at=row.last_sent_at,
             last_reminded_at=row.last_reminded_at,
