@@ -105,6 +105,11 @@ class TestUpload:
         assert (status["total"], status["processed"], status["invited"]) == (6, 6, 2)
         assert status["skipped"] == {"already_member": 1, "duplicate": 1, "invalid_recipient": 2}
         assert status["errors_url"] == f"{url(pf)}/{import_id}/report.csv?outcome=skipped"
+        # ``created`` tells of the POST (this request made the import, or an earlier one with its
+        # Idempotency-Key did): GET has none, where it answered null.
+        assert "created" not in status
+        document = client.get("/api/v1/openapi.json").json()
+        assert "created" not in document["components"]["schemas"]["ImportStatus"]["properties"]
         assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
         with db.unit_of_work() as session:
             names = dict(session.execute(select(Invitation.recipient, Invitation.recipient_name)).all())

@@ -31,6 +31,7 @@ from admit.imports.models import InvitationImport
 from admit.imports.schemas import (
     ImportConfirm,
     ImportCreate,
+    ImportCreated,
     ImportFields,
     ImportPreview,
     ImportStatus,
@@ -130,13 +131,13 @@ def _fields_of(body: ImportFields) -> _Fields:
     "/portals/{portal}/invitation-imports",
     responses={
         200: {
-            "model": ImportPreview | ImportStatus,
+            "model": ImportPreview | ImportCreated,
             "description": (
                 "dry_run: the preview. A retry with the same Idempotency-Key (yours, with the same"
                 " list and options): the earlier import."
             ),
         },
-        202: {"model": ImportStatus, "description": "The import is queued (or waits for Send)."},
+        202: {"model": ImportCreated, "description": "The import is queued (or waits for Send)."},
         **problems(*ACTOR_ERRORS, CsrfFailed, PermissionDenied, HttpError, IdempotencyKeyReused),
     },
     openapi_extra={
@@ -219,8 +220,7 @@ def _create(
             start=not fields["draft"],
             **options,
         )
-        body = _status(request, imp)
-        body.created = created
+        body = ImportCreated(**dict(_status(request, imp)), created=created)
     return JSONResponse(body.model_dump(mode="json"), status_code=202 if created else 200)
 
 

@@ -96,7 +96,14 @@ class ImportStatus(BaseModel):
     skipped: dict[SkipCode, int]  # rows skipped, by why
     error: str | None
     resume_at: datetime | None = None  # ``waiting``: when it goes on
-    created: bool | None = None  # on POST: false when an earlier import with the key answered
     errors_url: str
     report_url: str
     preview: ImportPreview | None = None
+
+
+class ImportCreated(ImportStatus):
+    """The answer to starting an import: its status, and whether this request made it."""
+
+    created: bool = Field(
+        description="false: an earlier request with the same Idempotency-Key made it (this answers that one)."
+    )
