@@ -64,19 +64,39 @@ class Fetch(Protocol[T_co]):
     def __call__(self, *, cursor: str | None, limit: int) -> tuple[Sequence[T_co], str | None]: ...
 
 
-def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
-    raw = json.dumps([created_at.isoformat(), str(row_id)]).encode()
+class _OtherList(ValueError):
+    """A cursor made by another list (or another sort of this one)."""
+
+
+ANOTHER_LIST = (
+    "This cursor belongs to another list (or another sort of this one): use the next_cursor this list gave."
+)
+
+
+def encode_cursor(listing: str, value: datetime | str, row_id: uuid.UUID) -> str:
+    """A cursor to the rows after ``(value, row_id)`` of the list named ``listing`` (its model's
+    name for ``page``, its ``Order``'s for merged rows): another list refuses it."""
+    written = value.isoformat() if isinstance(value, datetime) else value
+    raw = json.dumps([listing, written, str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def decode_cursor(listing: str, cursor: str, *, kind: str = "time") -> tuple[Any, uuid.UUID]:
+    """``(value, row_id)`` of a cursor of the list ``listing``; 422 naming ``cursor`` for one
+    that is not valid, or that another list made."""
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        created, row_id = json.loads(base64.urlsafe_b64decode(padded))
-        when = datetime.fromisoformat(created)
-        if when.tzinfo is None:
-            raise ValueError("cursor time without a time zone")
-        return when, uuid.UUID(row_id)
+        made_by, written, row_id = json.loads(base64.urlsafe_b64decode(padded))
+        if made_by != listing:
+            raise _OtherList
+        value: Any = str(written)
+        if kind == "time":
+            value = datetime.fromisoformat(written)
+            if value.tzinfo is None:
+                raise ValueError("cursor time without a time zone")
+        return value, uuid.UUID(row_id)
+    except _OtherList as exc:
+        raise InvalidInput(ANOTHER_LIST, field="cursor") from exc
     except (ValueError, TypeError) as exc:
         raise InvalidInput("The cursor is not valid.", field="cursor") from exc
 
@@ -99,7 +119,7 @@ def page(
     else:
         query = query.order_by(model.created_at.desc(), model.id.desc())
     if cursor:
-        created_at, row_id = decode_cursor(cursor)
+        created_at, row_id = decode_cursor(model.__name__, cursor)
         later, after = (model.created_at > created_at, model.id > row_id)
         earlier, before = (model.created_at < created_at, model.id < row_id)
         query = query.where(
@@ -112,7 +132,7 @@ def page(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(last.created_at, last.id)
+        next_cursor = encode_cursor(model.__name__, last.created_at, last.id)
     return rows, next_cursor
 
 
@@ -139,25 +159,11 @@ NEWEST = Order()
 
 
 def _encode(order: Order, value: Any, row_id: uuid.UUID) -> str:
-    if order == NEWEST:
-        return encode_cursor(value, row_id)
-    written = value.isoformat() if order.kind == "time" else str(value)
-    raw = json.dumps([order.name, written, str(row_id)]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return encode_cursor(order.name, value if order.kind == "time" else str(value), row_id)
 
 
 def _decode(order: Order, cursor: str) -> tuple[Any, uuid.UUID]:
-    if order == NEWEST:
-        return decode_cursor(cursor)
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        name, written, row_id = json.loads(base64.urlsafe_b64decode(padded))
-        if name != order.name:
-            raise ValueError("a cursor of another order")
-        value: Any = datetime.fromisoformat(written) if order.kind == "time" else str(written)
-        return value, uuid.UUID(row_id)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInput("The cursor is not valid (or belongs to another sort).", field="cursor") from exc
+    return decode_cursor(order.name, cursor, kind=order.kind)
 
 
 def _keyset(

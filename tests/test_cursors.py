@@ -1,0 +1,38 @@
+"""A list's cursor belongs to that list (``kit.pagination``): another list refuses it, 422
+naming ``cursor``, rather than reading it as a place in its own rows; on both backends."""
+
+from __future__ import annotations
+
+from tests.factories import active_member, create_portal, invite
+
+
+def _next(client, pf, path: str) -> str:
+    r = client.get(f"/api/v1/portals/{pf.slug}/{path}", params={"limit": 1}, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    assert r.json()["next_cursor"], r.text
+    return r.json()["next_cursor"]
+
+
+def test_a_cursor_of_invitations_is_refused_by_members(client, db):
+    pf = create_portal(db)
+    invite(db, pf, ["ada@acme.com", "grace@acme.com"])
+    active_member(db, pf, "mel@acme.com")
+    cursor = _next(client, pf, "invitations")
+    r = client.get(f"/api/v1/portals/{pf.slug}/members", params={"cursor": cursor}, headers=pf.headers())
+    assert r.status_code == 422, r.text
+    assert r.json()["field"] == "cursor"
+    assert "another list" in r.json()["detail"]
+    members_cursor = _next(client, pf, "members")
+    r = client.get(
+        f"/api/v1/portals/{pf.slug}/invitations", params={"cursor": members_cursor}, headers=pf.headers()
+    )
+    assert (r.status_code, r.json()["field"]) == (422, "cursor")
+
+
+def test_a_lists_own_cursor_still_pages(client, db):
+    pf = create_portal(db)
+    invite(db, pf, ["ada@acme.com", "grace@acme.com"])
+    cursor = _next(client, pf, "invitations")
+    r = client.get(f"/api/v1/portals/{pf.slug}/invitations", params={"cursor": cursor}, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    assert len(r.json()["items"]) == 1
