@@ -469,19 +469,19 @@ def _portal_link(w: World, column) -> Callable[[], Any]:
 
 @call("copy-invite-link")
 def _(w: World, actor: str) -> Call:
-    return Call("GET", w.api("/link"))
+    return Call("POST", w.api("/link"))  # makes it if there is none, answers it
 
 
 @call("change-invite-link-policy")
 def _(w: World, actor: str) -> Call:
-    w.as_owner(links_service.portal_link)
+    w.as_owner(links_service.open_portal_link)
     body = {"allowed_domains": [fresh(actor, "example.com")]}
     return Call("PATCH", w.api("/link"), body, _portal_link(w, InviteLink.allowed_domains))
 
 
 @call("refresh-invite-link")
 def _(w: World, actor: str) -> Call:
-    w.as_owner(links_service.portal_link)
+    w.as_owner(links_service.open_portal_link)
     return Call("POST", w.api("/link/refresh"), None, _portal_link(w, InviteLink.token_hash))
 
 
@@ -576,7 +576,7 @@ def _link_token(w: World, workspace_id=None) -> str:
                 lambda s, owner: links_service.update_portal_link(s, owner, enabled=True, allowed_domains=[])
             ).url
         )
-    return _token(w.as_owner(lambda s, owner: workspace_links.show(s, owner, workspace_id)).url)
+    return _token(w.as_owner(lambda s, owner: workspace_links.open_link(s, owner, workspace_id)[0]).url)
 
 
 def _approve(w: World, actor: str, user_type: str) -> Call:
@@ -793,12 +793,12 @@ def _(w: World, actor: str) -> Call:
 
 @call("share-workspace-link")
 def _(w: World, actor: str) -> Call:
-    return Call("GET", w.api(f"/workspaces/{w.w}/link"))
+    return Call("POST", w.api(f"/workspaces/{w.w}/link"))
 
 
 @call("share-link-of-workspace-not-in")
 def _(w: World, actor: str) -> Call:
-    return Call("GET", w.api(f"/workspaces/{w.x}/link"))
+    return Call("POST", w.api(f"/workspaces/{w.x}/link"))
 
 
 @call("list-join-requests")

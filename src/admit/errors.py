@@ -44,6 +44,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | scim_token_not_found       | ScimTokenNotFound       | 404  | no such SCIM token in this portal            |
 | hr_connection_not_found    | HrConnectionNotFound    | 404  | no such HR connection (or run) here          |
 | session_not_found          | SessionNotFound         | 404  | no such browser session of yours             |
+| link_not_found             | LinkNotFound            | 404  | no invite link made yet (POST makes it)      |
 | method_not_allowed         | MethodNotAllowed        | 405  | the route does not take this HTTP method     |
 | conflict                   | Conflict                | 409  | the current state does not allow it |
 | invitation_not_pending     | InvitationNotPending    | 409  | the invitation was accepted or revoked       |
@@ -140,6 +141,7 @@ class ErrorCode(StrEnum):
     SCIM_TOKEN_NOT_FOUND = "scim_token_not_found"
     HR_CONNECTION_NOT_FOUND = "hr_connection_not_found"
     SESSION_NOT_FOUND = "session_not_found"
+    LINK_NOT_FOUND = "link_not_found"
     HR_SYSTEM_FAILED = "hr_system_failed"
     METHOD_NOT_ALLOWED = "method_not_allowed"
     CONFLICT = "conflict"
@@ -479,6 +481,12 @@ class SignupNotFound(NotFound):
     only a pending one allows: remove, resend)."""
 
     code = ErrorCode.SIGNUP_NOT_FOUND
+
+
+class LinkNotFound(NotFound):
+    """No invite link made yet (the portal's or the workspace's): POST the same path makes it."""
+
+    code = ErrorCode.LINK_NOT_FOUND
 
 
 class ApiKeyNotFound(NotFound):

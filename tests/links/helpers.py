@@ -32,7 +32,7 @@ def link_token(db, pf: PortalFixture, *, by: str | None = None) -> str:
     )
     with db.unit_of_work() as session:
         actor = actor_for(session, pf.slug, by or pf.owner_email)
-        view = links_service.portal_link(session, actor)
+        view = links_service.open_portal_link(session, actor)[0]
         if not view.link.enabled:
             domains = {"allowed_domains": []} if made_here else {}
             view = links_service.update_portal_link(session, actor, enabled=True, **domains)
@@ -91,7 +91,8 @@ def create_workspace(db, pf: PortalFixture, name: str = "Q3 Audit", *, by: str |
 
 def workspace_token(db, pf: PortalFixture, workspace_id, *, by: str | None = None) -> str:
     with db.unit_of_work() as session:
-        view = workspace_links.show(session, actor_for(session, pf.slug, by or pf.owner_email), workspace_id)
+        actor = actor_for(session, pf.slug, by or pf.owner_email)
+        view, _made = workspace_links.open_link(session, actor, workspace_id)
         return view.url.rsplit("/join/", 1)[1]
 
 

@@ -14,6 +14,8 @@ LINK_KEYS = {"url", "user_type", "role", "expires_at", "allowed_domains", "max_u
 
 
 def _link(client, pf):
+    """The portal's link, made first if there is none (``POST``; ``GET`` only reads)."""
+    assert client.post(f"/api/v1/portals/{pf.slug}/link", headers=pf.headers()).status_code in (200, 201)
     r = client.get(f"/api/v1/portals/{pf.slug}/link", headers=pf.headers())
     assert r.status_code == 200, r.text
     return r.json()
@@ -43,7 +45,7 @@ def _workspace_link(client, pf, name, kind):
     ws = client.post(
         f"/api/v1/portals/{pf.slug}/workspaces", json={"name": name, "kind": kind}, headers=pf.headers()
     ).json()
-    link = client.get(f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link", headers=pf.headers())
+    link = client.post(f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link", headers=pf.headers())
     return ws, link.json()
 
 
@@ -457,7 +459,7 @@ class TestWorkspaces:
         )
         assert r.status_code == 201, r.text
         ws = r.json()
-        link = client.get(
+        link = client.post(
             f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link", headers=pf.headers()
         ).json()
         assert (link["kind"], link["workspace_id"]) == ("workspace", ws["id"])
@@ -524,8 +526,10 @@ class TestWorkspaces:
         other = client.post(
             f"/api/v1/portals/{pf.slug}/workspaces", json={"name": "Not Mel's"}, headers=pf.headers()
         ).json()
-        assert client.get(f"/api/v1/portals/{pf.slug}/workspaces/{other['id']}/link").status_code == 404
-        token = _token(client.get(f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link").json()["url"])
+        refused = client.post(f"/api/v1/portals/{pf.slug}/workspaces/{other['id']}/link", headers=h)
+        assert refused.status_code == 404
+        made = client.post(f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link", headers=h)
+        token = _token(made.json()["url"])
         client.post(f"/api/v1/links/{token}/join-requests", json={"email": "ivan@acme.com", "name": "Ivan"})
         request_id = client.get(f"/api/v1/portals/{pf.slug}/join-requests").json()["items"][0]["id"]
         r = client.post(

@@ -52,7 +52,7 @@ class TestUseLimit:
             confirm(db, confirmation_token(db, email))
         assert count(db, LinkSignup, LinkSignup.status == CONFIRMED) == max_uses
         with db.unit_of_work() as session:
-            view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+            view = links_service.open_portal_link(session, actor_for(session, pf.slug, pf.owner_email))[0]
         assert (view.joined, view.state) == (max_uses, "used_up")
 
 
@@ -79,7 +79,8 @@ class TestFirstUse:
 
         def open_tab(_i):
             with db.unit_of_work() as session:
-                return links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email)).url
+                owner = actor_for(session, pf.slug, pf.owner_email)
+                return links_service.open_portal_link(session, owner)[0].url
 
         results = race(6, open_tab)
         assert not [r for r in results if isinstance(r, Exception)], results

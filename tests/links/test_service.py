@@ -85,7 +85,7 @@ class TestPortalLink:
         nobody in. Turning it on is audited."""
         pf = create_portal(db)
         with db.unit_of_work() as session:
-            view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+            view = links_service.open_portal_link(session, actor_for(session, pf.slug, pf.owner_email))[0]
             token = view.url.rsplit("/join/", 1)[1]
         assert (view.state, view.link.enabled, view.link.expires_at) == ("disabled", False, None)
         assert view.link.lifetime_seconds == 10 * 24 * 3600
@@ -107,10 +107,12 @@ class TestPortalLink:
         work = create_portal(db)
         personal = create_portal(db, name="Solo Studio", owner_email="solo.studio@gmail.com")
         with db.unit_of_work() as session:
-            at_work = links_service.portal_link(session, actor_for(session, work.slug, work.owner_email))
-            at_home = links_service.portal_link(
-                session, actor_for(session, personal.slug, personal.owner_email)
+            at_work, _ = links_service.open_portal_link(
+                session, actor_for(session, work.slug, work.owner_email)
             )
+            at_home = links_service.open_portal_link(
+                session, actor_for(session, personal.slug, personal.owner_email)
+            )[0]
             assert (at_work.link.allowed_domains, at_home.link.allowed_domains) == (["acme.com"], [])
         token = link_token(db, work)
         with pytest.raises(DomainNotAllowed):
@@ -201,7 +203,7 @@ class TestPortalLink:
             with db.unit_of_work() as session:
                 actor = actor_for(session, pf.slug, email)
                 with pytest.raises(PermissionDenied):
-                    links_service.portal_link(session, actor)
+                    links_service.open_portal_link(session, actor)[0]
                 with pytest.raises(PermissionDenied):
                     links_service.refresh_portal_link(session, actor)
                 with pytest.raises(PermissionDenied):
@@ -275,7 +277,7 @@ class TestPortalLink:
         link_token(db, pf)
         change_settings(secret_key="another-secret-key-1234567890")
         with db.unit_of_work() as session:
-            view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+            view = links_service.open_portal_link(session, actor_for(session, pf.slug, pf.owner_email))[0]
         assert view.url is None
         assert _preview(db, refresh(db, pf)).portal.name == "Acme Inc"
 
@@ -411,7 +413,7 @@ class TestSignup:
         with db.unit_of_work() as session:
             actor = actor_for(session, pf.slug, pf.owner_email)
             assert people_roster.roster(session, actor, status="pending").total == 0
-            assert links_service.portal_link(session, actor).pending == 0
+            assert links_service.open_portal_link(session, actor)[0].pending == 0
             with pytest.raises(NotFound):  # not pending any more: nothing to remove
                 signups.remove(session, actor, record.id)
         sign_up(db, token, "bob@acme.com")  # the place is free again
@@ -469,7 +471,7 @@ class TestSignup:
         events = _audit(db, "invite_link.joined")
         assert len(events) == 1 and events[0].detail["outcome"] == "joined"
         with db.unit_of_work() as session:
-            view = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+            view = links_service.open_portal_link(session, actor_for(session, pf.slug, pf.owner_email))[0]
         assert (view.joined, view.uses, view.pending) == (1, 1, 0)
 
     def test_joining_through_the_link_gives_its_products(self, db):
@@ -567,7 +569,7 @@ class TestSignup:
         sign_up(db, new, "dee@acme.com")  # pending on the current secret
         with db.unit_of_work() as session:
             actor = actor_for(session, pf.slug, pf.owner_email)
-            view = links_service.portal_link(session, actor)
+            view = links_service.open_portal_link(session, actor)[0]
             link = session.scalar(select(InviteLink).where(InviteLink.workspace_id.is_(None)))
             taken = links_service.places_taken(session, link, clock.now())
         assert (view.uses, view.joined, view.pending) == (2, 2, 1)

@@ -116,7 +116,7 @@ class TestRoster:
 
         def both():
             with db.unit_of_work() as session:
-                card = links_service.portal_link(session, actor_for(session, pf.slug, pf.owner_email))
+                card = links_service.open_portal_link(session, actor_for(session, pf.slug, pf.owner_email))[0]
             rows = [r.address for r in _all(db, pf, status="pending") if r.kind == "signup"]
             return card.pending, sorted(rows)
 

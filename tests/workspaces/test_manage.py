@@ -541,7 +541,7 @@ def _full_flow(client, db, worker, pf) -> dict:
     ivy_session = session_headers(client, "ivy@acme.com")  # messages are written by people
     r = client.post(api(pf, f"{base}/messages"), json={"text": "Hello"}, headers=ivy_session)
     assert r.status_code == 201, r.text
-    link = client.get(api(pf, f"{base}/link"), headers=pf.headers()).json()
+    link = client.post(api(pf, f"{base}/link"), headers=pf.headers()).json()
     token = link["url"].rsplit("/join/", 1)[1]
     r = client.post(
         f"/api/v1/links/{token}/join-requests", json={"email": "rita@example.org", "name": "Rita"}

@@ -4,7 +4,7 @@ sign up, confirm, ask to join). Thin over ``links.service``."""
 from __future__ import annotations
 
 import uuid
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import Request, Response
 from fastapi.responses import RedirectResponse
@@ -28,6 +28,7 @@ from admit.errors import (
     JoinRequestNotInvitable,
     JoinRequestNotPending,
     LinkGone,
+    LinkNotFound,
     LinkUsedUp,
     MemberDeactivated,
     PermissionDenied,
@@ -110,16 +111,40 @@ def moved_link(portal: str, rest: str, request: Request) -> RedirectResponse:
     return RedirectResponse(str(target), status_code=308)
 
 
+# Making a link that stands already answers it (POST …/link): 200, where a new one is 201.
+STOOD: dict[int | str, dict[str, Any]] = {
+    200: {"model": InviteLinkRead, "description": "The link that stood."}
+}
+
+
 @router.get(
     "/portals/{portal}/link",
     response_model=InviteLinkRead,
     operation_id="link_get",
-    responses=problems(PermissionDenied),
+    responses=problems(PermissionDenied, LinkNotFound),
 )
 def get_invite_link(actor: ActorDep, session: SessionDep, response: Response) -> InviteLinkRead:
-    """The portal's invite link (Copy Link), its policy and how many joined through it."""
+    """The portal's invite link (Copy Link), its policy and how many joined through it; 404
+    ``link_not_found`` before it is made (``POST``)."""
     response.headers["Cache-Control"] = "no-store"
     return InviteLinkRead.of(links_service.portal_link(session, actor))
+
+
+@router.post(
+    "/portals/{portal}/link",
+    response_model=InviteLinkRead,
+    status_code=201,
+    operation_id="link_create",
+    responses={**STOOD, **problems(PermissionDenied)},
+)
+def create_invite_link(actor: ActorDep, session: SessionDep, response: Response) -> InviteLinkRead:
+    """Make the portal's invite link (off, until PATCH turns it on): 201; 200 with the link
+    when there is one already."""
+    response.headers["Cache-Control"] = "no-store"
+    view, made = links_service.open_portal_link(session, actor)
+    if not made:
+        response.status_code = 200
+    return InviteLinkRead.of(view)
 
 
 @router.patch(
@@ -209,14 +234,33 @@ def resend_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDe
     "/portals/{portal}/workspaces/{workspace_id}/link",
     response_model=InviteLinkRead,
     operation_id="workspaces_link_get",
-    responses=problems(PermissionDenied, WorkspaceNotFound),
+    responses=problems(PermissionDenied, WorkspaceNotFound, LinkNotFound),
 )
 def get_workspace_link(
     workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, response: Response
 ) -> InviteLinkRead:
-    """The workspace's link; opening it lets anyone ask to join the workspace."""
+    """The workspace's link; opening it lets anyone ask to join the workspace. 404
+    ``link_not_found`` before it is made (``POST``)."""
     response.headers["Cache-Control"] = "no-store"
     return InviteLinkRead.of(workspace_links.show(session, actor, workspace_id))
+
+
+@router.post(
+    "/portals/{portal}/workspaces/{workspace_id}/link",
+    response_model=InviteLinkRead,
+    status_code=201,
+    operation_id="workspaces_link_create",
+    responses={**STOOD, **problems(PermissionDenied, WorkspaceNotFound)},
+)
+def create_workspace_link(
+    workspace_id: uuid.UUID, actor: ActorDep, session: SessionDep, response: Response
+) -> InviteLinkRead:
+    """Make the workspace's link: 201; 200 with the link when there is one already."""
+    response.headers["Cache-Control"] = "no-store"
+    view, made = workspace_links.open_link(session, actor, workspace_id)
+    if not made:
+        response.status_code = 200
+    return InviteLinkRead.of(view)
 
 
 @router.post(

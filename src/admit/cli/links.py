@@ -68,7 +68,7 @@ def links_show(slug: str, as_json: bool) -> None:
     """Print the link (Copy Link) and its policy."""
     from admit.links import service as links_service
 
-    _link_command(slug, as_json, links_service.portal_link)
+    _link_command(slug, as_json, lambda session, actor: links_service.open_portal_link(session, actor)[0])
 
 
 @links.command("signups")

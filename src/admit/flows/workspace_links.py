@@ -17,15 +17,27 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["preview", "refresh", "show"]
+__all__ = ["open_link", "preview", "refresh", "show"]
 
 
 def show(session: Session, actor: Actor, workspace_id: uuid.UUID) -> LinkView:
-    """The workspace's link (made on first use), with how many asked and joined through it."""
+    """The workspace's link, with how many asked and joined through it; ``LinkNotFound`` before
+    it is made (``open_link``)."""
     policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)  # by role first: a 404 would say more
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     counts = join_requests.counts(session, workspace.id)
-    return links_service.workspace_link(session, actor, workspace.id, label=workspace.name, counts=counts)
+    return links_service.workspace_link(session, actor, workspace.id, counts=counts)
+
+
+def open_link(session: Session, actor: Actor, workspace_id: uuid.UUID) -> tuple[LinkView, bool]:
+    """The workspace's link, made if there is none (the workspace page, ``POST …/link``), and
+    whether this call made it."""
+    policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    counts = join_requests.counts(session, workspace.id)
+    return links_service.open_workspace_link(
+        session, actor, workspace.id, label=workspace.name, counts=counts
+    )
 
 
 def refresh(session: Session, actor: Actor, workspace_id: uuid.UUID) -> LinkView:

@@ -43,7 +43,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
-from admit.errors import Checks, Gone, InvalidInput, LinkGone
+from admit.errors import Checks, Gone, InvalidInput, LinkGone, LinkNotFound
 from admit.kit.tokens import hash_token
 from admit.links.domains import normalize_domains
 from admit.links.models import CONFIRMED, PENDING, InviteLink, LinkSignup
@@ -66,6 +66,8 @@ __all__ = [
     "link_url",
     "live_link_or_raise",
     "lock",
+    "open_portal_link",
+    "open_workspace_link",
     "portal_link",
     "preview",
     "rate_limits",
@@ -237,10 +239,28 @@ def _company_domains(actor: Actor) -> list[str]:
     return [domain] if domain else []
 
 
+def _existing(session: Session, actor: Actor, workspace_id: uuid.UUID | None = None) -> InviteLink:
+    """The portal's (or a workspace's) link; ``LinkNotFound`` before it is made: reading one
+    never makes it."""
+    link = _find(session, actor.portal.id, workspace_id)
+    if link is None:
+        where = "this workspace" if workspace_id else "this portal"
+        raise LinkNotFound(f"There is no invite link for {where} yet. Make one (POST this path).")
+    return link
+
+
 def _get_or_create(
     session: Session, actor: Actor, workspace_id: uuid.UUID | None = None, label: str | None = None
 ) -> InviteLink:
-    """The portal's (or a workspace's) link, made on first use. Two first uses at once make one.
+    """``_made``'s link."""
+    return _made(session, actor, workspace_id, label)[0]
+
+
+def _made(
+    session: Session, actor: Actor, workspace_id: uuid.UUID | None = None, label: str | None = None
+) -> tuple[InviteLink, bool]:
+    """The portal's (or a workspace's) link, made if there is none (and whether this call made
+    it). Two first uses at once make one.
 
     A portal's link starts turned off, with the default lifetime (10 days) that starts when an
     owner or admin turns it on: showing User Management must not open the portal to anyone
@@ -248,7 +268,7 @@ def _get_or_create(
     someone must approve, so it starts on.)"""
     link = _find(session, actor.portal.id, workspace_id)
     if link is not None:
-        return link
+        return link, False
     now = context.of(session).clock.now()
     is_portal = workspace_id is None
     link = InviteLink(
@@ -273,7 +293,7 @@ def _get_or_create(
         existing = _find(session, actor.portal.id, workspace_id)
         if existing is None:
             raise
-        return existing
+        return existing, False
     audit_service.record(
         session,
         actor,
@@ -284,13 +304,22 @@ def _get_or_create(
         detail={"kind": link.kind},
     )
     session.flush()
-    return link
+    return link, True
 
 
 def portal_link(session: Session, actor: Actor) -> LinkView:
-    """The portal's invite link (made on first use), with its URL and counts."""
+    """The portal's invite link, with its URL and counts; ``LinkNotFound`` before it is made
+    (``open_portal_link``)."""
     policy.require(actor.role, policy.Action.LINK_MANAGE)
-    return _view(session, _get_or_create(session, actor))
+    return _view(session, _existing(session, actor))
+
+
+def open_portal_link(session: Session, actor: Actor) -> tuple[LinkView, bool]:
+    """The portal's invite link, made (turned off, audited) if there is none, and whether this
+    call made it: what the pages that show it and ``POST …/link`` do."""
+    policy.require(actor.role, policy.Action.LINK_MANAGE)
+    link, made = _made(session, actor)
+    return _view(session, link), made
 
 
 def _refresh(session: Session, actor: Actor, link: InviteLink, label: str) -> None:
@@ -515,12 +544,22 @@ def update_portal_link(
 
 
 def workspace_link(
-    session: Session, actor: Actor, workspace_id: uuid.UUID, *, label: str, counts: tuple[int, int, int]
+    session: Session, actor: Actor, workspace_id: uuid.UUID, *, counts: tuple[int, int, int]
 ) -> LinkView:
-    """A workspace's link (made on first use). The caller has found the workspace (reachable by
-    the actor) and counted its join requests (``flows.workspace_links``)."""
+    """A workspace's link; ``LinkNotFound`` before it is made (``open_workspace_link``). The
+    caller has found the workspace (reachable by the actor) and counted its join requests
+    (``flows.workspace_links``)."""
     policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)
-    return _view(session, _get_or_create(session, actor, workspace_id, label), counts)
+    return _view(session, _existing(session, actor, workspace_id), counts)
+
+
+def open_workspace_link(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, *, label: str, counts: tuple[int, int, int]
+) -> tuple[LinkView, bool]:
+    """A workspace's link, made (audited) if there is none, and whether this call made it."""
+    policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)
+    link, made = _made(session, actor, workspace_id, label)
+    return _view(session, link, counts), made
 
 
 def refresh_workspace_link(

@@ -37,7 +37,7 @@ _FORM_ERRORS = (422, 429)
 def _portal_page(
     request: Request, session: Session, actor: Actor, *, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
-    view = links_service.portal_link(session, actor)
+    view, _made = links_service.open_portal_link(session, actor)  # the page shows it: made if none
     signups, _ = signups_service.list_signups(session, actor, limit=50)
     context: dict[str, Any] = {
         "nav": "users",

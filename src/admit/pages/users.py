@@ -187,7 +187,10 @@ def _page(
         ),
         "form": {"user_type": "client" if tab == "clients" or not caps.invite_internal else "internal"},
         "open_invite": request.query_params.get("invite") is not None,
-        "invite_link": links_service.portal_link(session, actor) if caps.can(Action.LINK_MANAGE) else None,
+        # Copy Link shows the link: made (off) if there is none.
+        "invite_link": (
+            links_service.open_portal_link(session, actor)[0] if caps.can(Action.LINK_MANAGE) else None
+        ),
         **listing,
     }
     bulk_id = request.query_params.get("bulk")

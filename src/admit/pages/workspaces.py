@@ -649,7 +649,7 @@ def _show_page(
             "groups": groups,
             "roles": workspace_view.roles_view(session, actor, workspace.id) if flow else [],
             "actions": actions,
-            "view": workspace_links.show(session, actor, workspace.id) if can_share else None,
+            "view": workspace_links.open_link(session, actor, workspace.id)[0] if can_share else None,
             "requests": requests,
             "can_add": can_add,
             "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
