@@ -160,6 +160,16 @@ def roles_with(action: Action) -> tuple[Role, ...]:
     return tuple(role for role in Role if can(role, action))
 
 
+def who_may(action: Action) -> str:
+    """Who may perform ``action``, as a sentence names them to someone who may not: "an owner
+    or admin" (the first role with its article, the rest joined by "or")."""
+    roles = roles_with(action)
+    if not roles:
+        return "no one"
+    names = [role_phrase(roles[0]), *(Role(r).value for r in roles[1:])]
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
 def invite_action(user_type: UserType | str) -> Action:
     return Action.INVITE_INTERNAL if UserType(user_type) is UserType.INTERNAL else Action.INVITE_CLIENT
 

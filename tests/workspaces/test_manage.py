@@ -9,6 +9,7 @@ import uuid
 
 import pytest
 
+from admit.policy import Role
 from tests.factories import OWNER_PASSWORD, actor_for, csrf_of, sign_in_page
 from tests.workspaces.helpers import (
     add,
@@ -708,11 +709,31 @@ class TestDeleteWorkspaces:
         """Several invitations not accepted yet stand as portal invitations, each named so."""
         from admit.workspaces.service import Contents
 
-        said = Contents(joined=0, not_joined=3, messages=0, actions=0, join_requests=0).question("Q3")
+        said = Contents(joined=0, not_joined=3, messages=0, actions=0, join_requests=0).question(
+            "Q3", Role.ADMIN
+        )
         assert (
             "3 people stay in the portal. 3 invitations not accepted yet stand as portal invitations"
             " (revoke them in User Management)." in said
         ), said
+
+    def test_the_confirmation_tells_a_member_who_can_revoke(self):
+        """A member (who may delete the workspace she made, not revoke portal invitations) is
+        told who can revoke them, not sent to a Revoke she does not have."""
+        from admit.workspaces.service import Contents
+
+        one = Contents(joined=0, not_joined=1, messages=0, actions=0, join_requests=0)
+        said = one.question("Q3", Role.MEMBER)
+        assert (
+            "1 invitation not accepted yet stands as a portal invitation (an owner or admin can revoke it)."
+            in said
+        ), said
+        assert "User Management" not in said
+        said = Contents(joined=0, not_joined=2, messages=0, actions=0, join_requests=0).question(
+            "Q3", Role.MEMBER
+        )
+        assert "stand as portal invitations (an owner or admin can revoke them)." in said, said
+        assert "(revoke it in User Management)" in one.question("Q3", Role.OWNER)
 
     def test_the_workspace_page_confirms_what_goes_then_deletes(self, client, db, worker):
         """The … menu's Delete asks first, saying what stays and what goes; the post needs the

@@ -105,7 +105,7 @@ def workspaces_delete(slug: str, workspace_ref: str, yes: bool) -> None:
     with _shared.portal_session(slug) as (session, actor):
         found = workspaces_service.by_id_or_name(session, actor, workspace_ref)
         if not yes:
-            question = workspaces_service.contents(session, actor, found.id).question(found.name)
+            question = workspaces_service.contents(session, actor, found.id).question(found.name, actor.role)
             click.confirm(question, abort=True)
         workspace, _held = workspaces_service.delete_workspace(session, actor, found.id)
     click.echo(f"Workspace “{workspace.name}” deleted.")

@@ -660,7 +660,7 @@ def _show_page(
             "can_add_action": policy.can(actor.role, Action.WORKSPACE_ACTION_ADD),
             "can_manage": can_manage,
             "delete_question": workspaces_service.contents(session, actor, workspace.id).question(
-                workspace.name
+                workspace.name, actor.role
             )
             if can_manage and workspaces_service.may_delete(workspace, actor)
             else "",

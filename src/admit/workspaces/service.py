@@ -203,20 +203,25 @@ class Contents:
     actions: int
     join_requests: int  # pending ones
 
-    def question(self, name: str) -> str:
-        """Delete's confirmation, for the page and the CLI: what stays, what goes for good."""
+    def question(self, name: str, asker_role: policy.Role | str | None) -> str:
+        """Delete's confirmation, for the page and the CLI: what stays, what goes for good. The
+        invitations that stand are for someone who may revoke them to revoke; ``asker_role``
+        not allowed to is told who may."""
         people = self.joined + self.not_joined
         said = [f"Delete workspace {name}?"]
         if people:
             said.append(f"{_counted(people, 'person stays', 'people stay')} in the portal.")
         if self.not_joined:
+            them = "it" if self.not_joined == 1 else "them"
+            revoke = (
+                f"revoke {them} in User Management"
+                if policy.can(asker_role, policy.Action.INVITATION_REVOKE)
+                else f"{policy.who_may(policy.Action.INVITATION_REVOKE)} can revoke {them}"
+            )
+            stand = "stands as a portal invitation" if self.not_joined == 1 else "stand as portal invitations"
             said.append(
-                f"{_counted(self.not_joined, 'invitation', 'invitations')} not accepted yet"
-                + (
-                    " stands as a portal invitation (revoke it in User Management)."
-                    if self.not_joined == 1
-                    else " stand as portal invitations (revoke them in User Management)."
-                )
+                f"{_counted(self.not_joined, 'invitation', 'invitations')} not accepted yet {stand}"
+                f" ({revoke})."
             )
         goes = [
             _counted(n, one, many)
