@@ -21,6 +21,21 @@ class TestStaffPagesToAClient:
         assert "Only internal users can see the people in this portal." in said
         assert "Only internal users can keep contacts." in client.get(f"/p/{pf.slug}/contacts").text
 
+    def test_inviting_is_refused_in_words_of_inviting(self, client, db):
+        """A client posting the Invite box's form is told it is about inviting, not about
+        seeing the people (the page it would have shown)."""
+        pf = create_portal(db)
+        active_member(db, pf, "cleo@example.org", user_type="client", password=PASSWORD)
+        csrf = login(client, "cleo@example.org")
+        for user_type in ("client", "internal"):
+            r = client.post(
+                f"/p/{pf.slug}/invitations",
+                data={"csrf_token": csrf, "recipients": "sam@example.org", "user_type": user_type},
+            )
+            assert r.status_code == 403, r.text
+            assert "Only internal users can invite clients." in r.text
+            assert "see the people" not in r.text
+
     def test_their_home_still_opens(self, client, db):
         """The client's own page is theirs: 200."""
         pf = create_portal(db)

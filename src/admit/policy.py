@@ -280,8 +280,9 @@ def check_change_role(
     current, new = Role(target_role), Role(new_role)
     if current is Role.CLIENT or new is Role.CLIENT:
         return "A client has no role to change: an internal user's role is owner, admin or member."
-    if is_self:
-        return "You cannot change your own role: ask another owner."
+    if is_self:  # whoever may change it (below): another owner's; an owner or another admin's
+        whom = "another owner" if current is Role.OWNER else "an owner or another admin"
+        return f"You cannot change your own role: ask {whom}."
     if Role.OWNER in (current, new) and (actor_role is None or Role(actor_role) is not Role.OWNER):
         return "Only an owner can make someone an owner, or change an owner's role."
     if (

@@ -105,6 +105,8 @@ class TestPasswordHintForPhone:
         assert "/sign-in/steps" in gated.headers["location"], gated.headers
         steps = client.get(gated.headers["location"])
         assert self.RULE in steps.text and "nor your email address" not in steps.text
+        # The setting is for clients: the step says so (not "asks everyone").
+        assert "Acme Inc asks clients to sign in with a password." in steps.text, steps.text
 
 
 class TestDeadLink:
@@ -162,6 +164,25 @@ class TestDeadLink:
         unknown = client.get("/invite/" + "x" * 43)
         assert unknown.status_code == 410 and "can no longer be used" in unknown.text
         assert "<h1>No longer valid</h1>" in unknown.text and "data-case" not in unknown.text
+
+    def test_a_used_link_does_not_ask_whoever_is_signed_in_to_sign_in(self, client, db, worker):
+        """Someone signed in (not who joined with it) opening a used link is not told "If you
+        joined, sign in": they are signed in; what is left to say is whom to ask."""
+        from tests.factories import PASSWORD, active_member, login
+
+        pf = create_portal(db)
+        invite(db, pf, ["used@client.org"], user_type="client")
+        worker.drain()
+        link = last_link(db, "used@client.org")
+        page = client.get(f"/invite/{link}")
+        client.post(f"/invite/{link}", data={"csrf_token": csrf_of(page.text)})
+        client.cookies.clear()
+        active_member(db, pf, "rita@client.org", user_type="client", password=PASSWORD)
+        login(client, "rita@client.org")
+        r = client.get(f"/invite/{link}")
+        assert r.status_code == 410, r.text
+        assert "was already used." in r.text and "sign in" not in r.text.split("<main", 1)[1].lower(), r.text
+        assert "for a new invitation if you still mean to join." in r.text
 
 
 class TestAPasswordTheEmailDidNotMention:

@@ -47,6 +47,9 @@ class TestRules:
             (Role.OWNER, Role.OWNER, Role.ADMIN, False, 2, None),
             (Role.OWNER, Role.OWNER, Role.ADMIN, False, 1, "The last owner"),
             (Role.OWNER, Role.ADMIN, Role.ADMIN, True, 2, "your own role"),
+            (Role.OWNER, Role.OWNER, Role.ADMIN, True, 2, "your own role: ask another owner."),
+            # An admin is no owner: an owner, or another admin, changes an admin's role.
+            (Role.ADMIN, Role.ADMIN, Role.MEMBER, True, 2, "your own role: ask an owner or another admin."),
             (Role.OWNER, Role.CLIENT, Role.MEMBER, False, 1, "A client has no role"),
             (Role.OWNER, Role.MEMBER, Role.CLIENT, False, 1, "A client has no role"),
         ],

@@ -492,10 +492,17 @@ class DeadLink:
     @property
     def message(self) -> str:
         """What its holder reads: which case, who invited them to which portal, and the next step."""
+        return self.said_to(signed_in=False)
+
+    def said_to(self, *, signed_in: bool) -> str:
+        """``message`` for a holder who is ``signed_in`` or not: someone signed in (not whoever
+        joined with it, who is taken to the portal) is not asked to sign in."""
         portal, inviter = self.portal.name, self.inviter
         this = "This invitation" + ("" if inviter == portal else f" from {inviter}") + f" to join {portal}"
         ask = f"Ask {inviter} for a new invitation"
         if self.case is tokens.Reason.USED:
+            if signed_in:
+                return f"{this} was already used. {ask} if you still mean to join."
             return f"{this} was already used. If you joined, sign in; if not, {ask[0].lower()}{ask[1:]}."
         if self.case is tokens.Reason.REVOKED:
             return f"{this} was withdrawn by the portal. {ask} if you still mean to join."

@@ -26,6 +26,7 @@ from admit.kit.routing import Router
 from admit.members.models import User
 from admit.pages.auth import home_for
 from admit.pages.deps import PageAuth, SignedIn, check_csrf, form_error, redirect, render, safe_next
+from admit.policy import UserType
 from admit.web import CHALLENGE_COOKIE, Auth, SessionDep, portal_actor, sign_in_browser
 
 router = Router()
@@ -198,6 +199,8 @@ def _page(
         status_code,
         step=step,
         asker=actor.portal.name,
+        # The password step: whom the portal's policy that applied asks (``gate.steps``).
+        password_asked_of="clients" if actor.member.user_type == UserType.CLIENT else "internal users",
         who=user.label,
         address=user.address,  # the password step's hint: what the password must not be
         next=next_path,

@@ -258,7 +258,13 @@ def invitations_reloaded(actor: PageActor) -> Response:
     return redirect(f"/p/{actor.portal.slug}/users")
 
 
-@router.post("/p/{slug}/invitations", name="invitations:create", dependencies=[Depends(check_csrf)])
+# Whoever may invite anyone may invite clients: anyone else is refused in words of inviting
+# before the box's page (User Management, which they may not see either) is shown.
+@router.post(
+    "/p/{slug}/invitations",
+    name="invitations:create",
+    dependencies=[Depends(check_csrf), allowed(policy.Action.INVITE_CLIENT)],
+)
 def invite_submit(
     request: Request,
     actor: PageActor,
