@@ -239,6 +239,24 @@ class TestDialogs:
 
 
 class TestUserManagement:
+    def test_a_members_invite_box_states_its_one_type_and_has_no_tab_bar(self, client, db):
+        """A member invites clients only: her Invite box says so in its title ("Invite clients"),
+        where it showed a "User type" select of one option and a tab bar of one tab; an owner
+        keeps the choice."""
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        login(client, "mel@acme.com")
+        box = client.get(f"/p/{pf.slug}/users").text.split('<dialog id="invite-dialog"', 1)[1]
+        box = box.split("</dialog>", 1)[0]
+        assert 'class="tabs"' not in box and "data-tab=" not in box, box
+        assert '<select id="user_type"' not in box
+        assert '<input type="hidden" name="user_type" value="client">' in box
+        assert '<h2 class="dialog-title">Invite clients</h2>' in box
+        client.cookies.clear()
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        box = client.get(f"/p/{pf.slug}/users").text.split('<dialog id="invite-dialog"', 1)[1]
+        assert '<select id="user_type"' in box and "Invite clients" not in box
+
     def test_the_portal_switcher_names_the_other_portals_one_is_active_in(self, client, db):
         """Every page's switcher: the portals the signed-in person is an active member of, but
         the one shown, by name; one where their access was ended is not offered."""

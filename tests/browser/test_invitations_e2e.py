@@ -430,6 +430,14 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
         " return r.getClientRects().length; }"
     )
     assert lines == 1, f"the address breaks over {lines} lines"
+    # A thumb's targets (the README's 44 px): the fix and the ×, where they were 20 and 14 px.
+    fix = typo.get_by_role("button", name="Use someone@gmail.com instead of someone@gmial.com")
+    remove = typo.get_by_role("button", name=re.compile(r"^Remove"))
+    for target in (fix, remove):
+        box_of = target.bounding_box()
+        assert box_of is not None and box_of["height"] >= 44, box_of
+    box_of = remove.bounding_box()
+    assert box_of is not None and box_of["width"] >= 44, box_of
     shot(page, "invite-chips-phone")
     page.set_viewport_size({"width": 1280, "height": 800})
     gestures.checked(box, lambda: box.fill("p0@example.com\nnew@example.com\nnot-an-address"))
