@@ -798,7 +798,8 @@ class TestTokenPages:
         assert '<a class="brand" href="/">Beta</a>' in page.text
         assert "Sign in to accept your invitation to Beta" in page.text
         # Its password is what is asked (no sign-in link instead), the field ready for it.
-        assert "No password?" not in page.text and 'autocomplete="current-password" autofocus' in page.text
+        assert "Send me a sign-in link" not in page.text
+        assert 'autocomplete="current-password" autofocus' in page.text
         assert 'data-secret-path="/login"' in page.text and f'value="/invite/{token}"' in page.text
         assert (page.headers.get("referrer-policy"), page.headers.get("cache-control")) == (
             "no-referrer",

@@ -48,7 +48,8 @@ class TestEmptySignInForms:
         create_portal(db)
         r = _post(client, "/login/link", email=" ")
         assert r.status_code == 422, r.text
-        assert said_under(r.text, "link_email") == "Enter your email address or phone number."
+        # Said under the page's one Email field, which both ways share.
+        assert said_under(r.text, "email") == "Enter your email address or phone number."
         r = _post(client, "/forgot-password", email="")
         assert r.status_code == 422, r.text
         assert said_under(r.text, "email") == "Enter your email address or phone number."

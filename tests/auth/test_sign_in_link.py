@@ -473,10 +473,13 @@ class TestTheAnswerFollowsWhatWasTyped:
     number or an email address, and say the address as Admit reads it."""
 
     def test_the_button_promises_no_channel(self, client, db):
-        """Under "No password?" the button says neither email nor text message."""
+        """The link's button says neither email nor text message; it takes the page's one Email
+        field (no second field for the link), with no password asked."""
         create_portal(db)
         page = client.get("/login").text
         assert "Send me a sign-in link</button>" in page and "Email me" not in page
+        assert page.count('name="email"') == 1, page
+        assert re.search(r'<button[^>]*formaction="[^"]*/login/link"[^>]*formnovalidate', page), page
 
     def test_a_phone_number_is_told_to_check_the_phone(self, client, db):
         """A number typed: "Check your phone", a text message, the code from the message; the

@@ -253,3 +253,27 @@ def test_a_client_asked_for_a_password_is_told_why_on_a_phone(new_context, live_
     expect(why).to_contain_text("its sign-in policy changed after your invitation was sent")
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     shot(page, "password-asked-phone")
+
+
+def test_a_returning_client_signs_in_by_link_from_the_one_email_field(new_context, live_server, shot):
+    """The sign-in page has one Email field: a client with no password types her address there
+    and takes **Send me a sign-in link**, where a second card asked for the address again and the
+    first form stopped her on its empty password ("fill out this field")."""
+    from tests.factories import active_member
+
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    active_member(db, pf, "cleo@client.org", user_type="client", password=None)
+    page = new_context(viewport=PHONE, has_touch=True).new_page()
+    page.goto(live_server("/login"))
+    expect(page.locator("input[name=email]")).to_have_count(1)
+    page.get_by_label("Email", exact=True).fill("cleo@client.org")
+    shot(page, "sign-in-phone")
+    page.get_by_role("button", name="Send me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    # The password way is the same field's: an empty password is still asked for.
+    page.goto(live_server("/login"))
+    page.get_by_label("Email", exact=True).fill("cleo@client.org")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    expect(page).to_have_url(live_server("/login"))
+    assert page.get_by_label("Password").evaluate("e => e.validity.valueMissing")

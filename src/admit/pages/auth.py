@@ -325,7 +325,7 @@ def request_link(
 ) -> HTMLResponse:
     """No password (clients): email a one-time sign-in link. The answer is the same for everyone.
     ``next``: where they were going (a workspace from an email); the link leads back there."""
-    empty = _left_empty(("link_email", email, ENTER_ADDRESS))
+    empty = _left_empty(("email", email, ENTER_ADDRESS))  # the sign-in page's one Email field
     if empty is not None:
         context = {"email": email, "next": next, **empty, **_brand_of_next(request, session, next)}
         return render(request, "auth/login.html", context, status_code=InvalidInput.status)
