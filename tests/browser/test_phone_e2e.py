@@ -277,3 +277,33 @@ def test_a_returning_client_signs_in_by_link_from_the_one_email_field(new_contex
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_url(live_server("/login"))
     assert page.get_by_label("Password").evaluate("e => e.validity.valueMissing")
+
+
+def test_the_password_step_keeps_sign_out_off_its_card(new_context, live_server, shot):
+    """A client whose portal now asks clients for a password, signing in by link on a phone:
+    "Choose a password" says the portal asks clients, and its Sign out stands apart from the
+    card above it (it touched it)."""
+    from admit.portals import service as portals_service
+    from tests.factories import active_member
+
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    active_member(db, pf, "cleo@client.org", user_type="client", password=None)
+    with db.unit_of_work() as session:
+        portals_service.update_settings(
+            session, actor_for(session, pf.slug, pf.owner_email), client_require_password=True
+        )
+    page = new_context(viewport=PHONE, has_touch=True).new_page()
+    page.goto(live_server("/login"))
+    page.get_by_label("Email", exact=True).fill("cleo@client.org")
+    page.get_by_role("button", name="Send me a sign-in link").click()
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    page.goto(live_server(f"/login/link/{gestures.delivered_link(db, 'cleo@client.org', 'sign_in')}"))
+    page.get_by_role("button", name="Sign in as cleo").click()
+    expect(page.get_by_role("heading", name="Choose a password")).to_be_visible()
+    expect(page.get_by_text("Acme Inc asks clients to sign in with a password.")).to_be_visible()
+    card = page.locator("form.card").bounding_box()
+    sign_out = page.get_by_role("button", name="Sign out").bounding_box()
+    assert card is not None and sign_out is not None
+    assert sign_out["y"] - (card["y"] + card["height"]) >= 12, (card, sign_out)
+    shot(page, "password-step-phone")

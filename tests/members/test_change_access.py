@@ -128,6 +128,8 @@ class TestPage:
         assert len(links) == 1, links  # Mel's row; not the owner's own
         form = client.get(links[0])
         assert form.status_code == 200 and "Change role and products" in form.text
+        # A people page speaks to whoever manages people: no developer's words (an API path).
+        assert "/api/v1" not in form.text.split("<main", 1)[1], form.text
         assert re.search(r'<option value="member" selected>Member</option>', form.text)
         r = client.post(
             links[0],

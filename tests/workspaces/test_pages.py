@@ -46,6 +46,28 @@ def _client_joins(client, db, worker, pf, ws_id: str, email: str) -> None:
     assert str(r.url).endswith(f"/p/{pf.slug}/workspaces/{ws_id}"), r.url  # lands in the workspace
 
 
+def _signer_workspace(client, pf, name: str, recipient: str) -> dict:
+    """A flow workspace whose role "Client signer" is held by ``recipient``, a new client."""
+    ws = create_workspace(client, pf, name, kind="flow", roles=["Client signer"])
+    add(client, pf, ws["id"], recipients=[recipient], user_type="client")
+    role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
+    r = client.post(
+        api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
+        json={"recipient": recipient},
+        headers=pf.headers(),
+    )
+    assert r.status_code == 200, r.text
+    return ws
+
+
+def _avatars(text: str) -> dict:
+    """A workspace page's avatars: the signer role's, the Members button's, the panel's rows'."""
+    chip = re.search(r'data-role="Client signer">\s*<span class="avatar[^"]*"[^>]*>([^<]*)<', text).group(1)
+    stack = re.findall(r'<span class="avatar small">([^<]*)</span>', text)
+    rows = re.findall(r'"member-cell"><span class="avatar" aria-hidden="true">([^<]*)</span>', text)
+    return {"role": chip, "stack": stack, "rows": rows}
+
+
 class TestWorkspacePage:
     def test_create_a_flow_with_roles_assign_and_add_an_action(self, client, db, worker):
         """The list page creates a flow with its roles; Assign gives a role to a new client; an
@@ -395,31 +417,31 @@ class TestWorkspacePage:
         ("Cleo" → C), "?" for someone with no name yet (the client saw "?" for Nora, invited by
         address, where staff saw "N": her address's first letter, which clients are not shown)."""
         pf = create_portal(db)
-        ws = create_workspace(client, pf, "Kitchen remodel", kind="flow", roles=["Client signer"])
-        add(client, pf, ws["id"], recipients=["nora@homebase.net"], user_type="client")
-        role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
-        r = client.post(
-            api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
-            json={"recipient": "nora@homebase.net"},
-            headers=pf.headers(),
-        )
-        assert r.status_code == 200, r.text
-
-        def avatars(text: str) -> dict:
-            chip = re.search(
-                r'data-role="Client signer">\s*<span class="avatar[^"]*"[^>]*>([^<]*)<', text
-            ).group(1)
-            stack = re.findall(r'<span class="avatar small">([^<]*)</span>', text)
-            rows = re.findall(
-                r'<div class="member-cell"><span class="avatar" aria-hidden="true">([^<]*)</span>', text
-            )
-            return {"role": chip, "stack": stack, "rows": rows}
-
+        ws = _signer_workspace(client, pf, "Kitchen remodel", "nora@homebase.net")
         _client_joins(client, db, worker, pf, ws["id"], "cleo@client.org")
-        seen_by_cleo = avatars(client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text)
-        staff = avatars(_owner_page(client, pf, f"/workspaces/{ws['id']}").text)
+        seen_by_cleo = _avatars(client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text)
+        staff = _avatars(_owner_page(client, pf, f"/workspaces/{ws['id']}").text)
         assert seen_by_cleo == staff, (seen_by_cleo, staff)
         assert staff["role"] == "?" and sorted(staff["rows"]) == ["?", "C"], staff
+
+    def test_a_person_with_no_name_sees_their_own_initial(self, client, db, worker):
+        """Her own avatar is hers to read: a client who joined with no name sees the first letter
+        of her own address (Z for zed@…), where she saw "?"; everyone else still sees "?" for her
+        (clients are not shown others' addresses)."""
+        pf = create_portal(db)
+        ws = _signer_workspace(client, pf, "Solo", "zed@clientco.com")
+        worker.drain()
+        token = last_link(db, "zed@clientco.com")
+        page = client.get(f"/invite/{token}")
+        r = client.post(f"/invite/{token}", data={"csrf_token": csrf_of(page.text), "name": ""})
+        assert r.status_code == 200 and "You joined as a client." in r.text, r.text
+        mine = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
+        # Her way back to her workspaces, as internal users have All workspaces (it was only
+        # the brand's name).
+        assert f'<a class="crumb" href="http://testserver/p/{pf.slug}">Your workspaces</a>' in mine, mine
+        assert _avatars(mine) == {"role": "Z", "stack": ["Z"], "rows": ["Z"]}, _avatars(mine)
+        staff = _avatars(_owner_page(client, pf, f"/workspaces/{ws['id']}").text)
+        assert staff == {"role": "?", "stack": ["?"], "rows": ["?"]}, staff
 
 
 def test_readable_phone_filter():

@@ -49,7 +49,6 @@ from admit.members import addresses, passwords
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.people import schemas as people_schemas
-from admit.people.names import initials
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.web import Auth, SessionDep, portal_actor, read_auth
@@ -219,7 +218,6 @@ templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc..
 templates.env.filters["lifetime"] = lifetime_in_words  # a link's "15 minutes", "7 days"
 templates.env.filters["moment"] = moment_shown  # "13 December 2026 at 10:05 CET", the portal's zone
 templates.env.filters["day"] = day_shown  # "6 December 2026"
-templates.env.filters["initials"] = initials  # an avatar's letters, one rule for every viewer
 templates.env.filters["zone"] = zone_shown  # "Honolulu time (HST)"
 templates.env.filters["came_from"] = audit_words.came_from  # the Audit Log's From: an address or "Console"
 templates.env.filters["full_stop"] = full_stop  # "<strong>Acme Inc.</strong>" and no second one

@@ -35,11 +35,14 @@ def names_in_portal(
     return names
 
 
-def initials(name: str | None) -> str:
-    """A person's avatar, the same whoever looks: the first letters of the first and last words
-    of their name as the portal shows it ("Cleo Client" → CC, "Cleo" → C), "?" for someone with
-    no name yet (never their address's first letter: clients are not shown addresses)."""
+def initials(name: str | None, *, own_address: str | None = None) -> str:
+    """A person's avatar, the same whoever else looks: the first letters of the first and last
+    words of their name as the portal shows it ("Cleo Client" → CC, "Cleo" → C), "?" for someone
+    with no name yet (never their address's first letter: clients are not shown addresses).
+    Their own avatar, to themselves (``own_address``: their address, given only then), is the
+    first letter of that address when they have no name ("zed@clientco.com" → Z)."""
     words = (name or "").split()
     if not words:
-        return "?"
+        first = next((c for c in own_address or "" if c.isalpha()), "")
+        return first.upper() or "?"
     return (words[0][:1] + (words[-1][:1] if len(words) > 1 else "")).upper()

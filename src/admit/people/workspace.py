@@ -12,7 +12,7 @@ from admit import policy
 from admit.actor import Actor
 from admit.kit.pagination import MAX_LIMIT
 from admit.members import service as members_service
-from admit.people.names import names_in_portal
+from admit.people.names import initials, names_in_portal
 from admit.teams import service as teams_service
 from admit.teams.models import Team
 from admit.workspaces import roles as roles_service
@@ -28,6 +28,8 @@ from admit.workspaces.models import (
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from admit.members.models import User
 
 
 __all__ = [
@@ -50,6 +52,7 @@ class MemberView:
     name: str = ""  # as this portal may show it (``people.names.names_in_portal``)
     show_address: bool = True  # clients see the others in their workspaces by name only
     access_ended: bool = False  # deactivated in the portal: listed, never given work or told
+    avatar: str = "?"  # ``people.names.initials``, as whoever looks sees it (their own: by address)
 
 
 @dataclass(slots=True)
@@ -69,6 +72,17 @@ class RoleView:
 
     def shows_address(self, user_id: uuid.UUID) -> bool:
         return policy.sees_addresses_of(self.actor.role, viewer_id=self.actor.user_id, person_id=user_id)
+
+    def avatar(self) -> str:
+        """The holder's avatar as whoever looks sees it ("+": no one holds the role)."""
+        if self.current is None or self.current.user is None:
+            return "+"
+        return _avatar(self.actor, self.current.user, self.names.get(self.current.user_id, ""))
+
+
+def _avatar(actor: Actor, user: User, name: str) -> str:
+    """``user``'s avatar for ``actor``: their own, by their address when they have no name."""
+    return initials(name, own_address=user.address if user.id == actor.user_id else None)
 
 
 @dataclass(slots=True)
@@ -102,6 +116,7 @@ def members_view(
             names.get(m.user_id, ""),
             show_address=policy.sees_addresses_of(actor.role, viewer_id=actor.user_id, person_id=m.user_id),
             access_ended=m.user_id in ended,
+            avatar=_avatar(actor, m.user, names.get(m.user_id, "")),
         )
         for m in memberships
     ]
