@@ -413,6 +413,29 @@ class TestTransientFailure:
         assert data["delivery_status"] == "queued"
         assert data["delivery"]["error"] == n.last_error
 
+    def test_user_management_says_a_retry_in_words_on_the_row(self, db, settings, client):
+        """A relay refusing: the row's Delivery says "Retrying — <the reason>" in the cell (the
+        phone's card shows the same cell), where only the badge's tooltip held the reason."""
+        import html
+        import json
+        import re
+
+        from tests.factories import OWNER_PASSWORD, sign_in_page
+
+        pf = create_portal(db)
+        (inv,) = invite(db, pf, ["ada@example.com"]).invited
+        assert Worker(db, smtp(settings, free_port())).drain()["retry"] == 1
+        error = notification_of(db, inv.id).last_error
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users").text
+        cell = re.search(r'<td data-label="Delivery"[^>]*>(.*?)</td>', page, re.S).group(1)
+        assert "Queued" in cell
+        said = re.search(r'<div class="hint" data-delivery-why>([^<]*)</div>', cell)
+        assert said and html.unescape(said.group(1)) == f"Retrying — {error}", cell
+        # The script that updates the badge in place has the same word.
+        words = json.loads(html.unescape(re.search(r'data-delivery-words="([^"]+)"', page).group(1)))
+        assert words["retrying"] == "Retrying"
+
     def test_retry_waits_for_backoff_then_delivers_once(self, db, settings, client, smtp_server):
         """After a transient failure nothing is retried before the backoff, then it goes out exactly once."""
         pf = create_portal(db)

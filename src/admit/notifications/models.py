@@ -102,6 +102,9 @@ DELIVERY_WORDS = {
     "bounced": "Bounced",
     "cancelled": "Cancelled",
 }
+# A queued message whose last try failed (``delivery_status`` gives its error): said before the
+# reason on the row, "Retrying — Connection refused", until it is sent or given up.
+RETRYING_WORD = "Retrying"
 
 
 class Delivered(Protocol):

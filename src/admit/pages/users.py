@@ -33,7 +33,7 @@ from admit.links import service as links_service
 from admit.links import signups as links_signups
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
-from admit.notifications.models import DELIVERY_WORDS
+from admit.notifications.models import DELIVERY_WORDS, RETRYING_WORD
 from admit.pages.deps import (
     PageActor,
     allowed,
@@ -172,6 +172,7 @@ def _page(
         "products": policy.ALL_PRODUCTS,
         "deliveries": people_roster.DELIVERIES,
         "delivery_words": DELIVERY_WORDS,
+        "retrying_word": RETRYING_WORD,
         "delivery_words_json": DELIVERY_WORDS_JSON,
         "file_types": FILE_TYPES,  # the upload's accept list and hint: what imports.parsing takes
         "file_types_in_words": FILE_TYPES_IN_WORDS,
@@ -223,7 +224,7 @@ def _page(
 
 
 # What admit.js calls a delivery as it updates a row: written once, not at each page.
-DELIVERY_WORDS_JSON = json.dumps(DELIVERY_WORDS)
+DELIVERY_WORDS_JSON = json.dumps({**DELIVERY_WORDS, "retrying": RETRYING_WORD})
 
 SORT_LABELS = {
     "-invited": "Newest first",

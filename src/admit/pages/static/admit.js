@@ -711,10 +711,24 @@ document.addEventListener("input", (event) => {
         const response = await fetch(badge.dataset.watch, { headers: { Accept: "application/json" } });
         if (!response.ok) { delete badge.dataset.watch; return; }
         const delivery = (await response.json()).delivery;
+        // Why, under the badge: "Retrying — …" while a failed try waits for the next one, the
+        // reason once it failed or bounced, nothing once sent (the page says it so too).
+        let why = badge.parentElement.querySelector("[data-delivery-why]");
+        if (delivery.error && !why) {
+          why = document.createElement("div");
+          why.className = "hint";
+          why.dataset.deliveryWhy = "";
+          badge.after(why);
+        }
+        if (delivery.error) {
+          why.textContent = delivery.status === "queued" ? `${words.retrying} — ${delivery.error}` : delivery.error;
+        } else if (why) {
+          why.remove();
+        }
+        badge.title = delivery.error || "";
         if (delivery.status === "queued") return;
         badge.className = `badge ${delivery.status}`;
         badge.textContent = words[delivery.status] || delivery.status;
-        badge.title = delivery.error || "";
         delete badge.dataset.watch;
       } catch (e) { /* next round */ }
     }));
