@@ -30,7 +30,7 @@ def people(client, portal) -> dict:
 def test_the_name_and_the_connection_are_on_the_invitation(db, worker, client, scim, portal):
     user_id = scim.post("/Users", ada()).json()["id"]
     row = people(client, portal)["ada@acme.com"]
-    assert row["name"] == "Ada Lovelace" and row["invited_by"] == "SCIM (Okta)"
+    assert row["name"] == "Ada Lovelace" and row["invited_by_label"] == "SCIM (Okta)"
 
     worker.drain()
     with db.unit_of_work() as session:
@@ -73,4 +73,4 @@ def test_who_joined_through_it_was_invited_by_the_connection(db, worker, client,
     with db.unit_of_work() as session:
         join.accept(session, token=last_link(db, "ada@acme.com"), password=PASSWORD)
     row = people(client, portal)["ada@acme.com"]
-    assert (row["kind"], row["invited_by"]) == ("member", "SCIM (Okta)")
+    assert (row["kind"], row["invited_by_label"]) == ("member", "SCIM (Okta)")

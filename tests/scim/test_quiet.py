@@ -23,7 +23,7 @@ def test_quiet_users_are_members_at_once_and_sign_in_by_link(db, worker, client,
     worker.drain()
     assert member_of(db, portal, "quiet.one@acme.com").status == "active"
     # Added by the connection, as an invitation of it would say (User Management's Invited by).
-    assert people(client, portal)["quiet.one@acme.com"]["invited_by"] == "SCIM (Okta)"
+    assert people(client, portal)["quiet.one@acme.com"]["invited_by_label"] == "SCIM (Okta)"
     assert invitation_status(db, portal, "quiet.one@acme.com") == []
     with db.unit_of_work() as s:
         assert mailbox.messages(s, to="quiet.one@acme.com") == []  # no email

@@ -32,7 +32,7 @@ def test_auto_pilot_names_the_connection(hr, fake, db, worker, client, portal):
     worker.drain()
     host = urlsplit(fake.credentials.base_url).netloc
     named = "BambooHR" if fake.provider == "bamboohr" else f"The HR list at {host}"
-    assert people(client, portal)["ada@acme.com"]["invited_by"] == named
+    assert people(client, portal)["ada@acme.com"]["invited_by_label"] == named
     assert f"{named} invited you to join Acme Inc" in invitation_email(db)
 
 
@@ -41,7 +41,7 @@ def test_a_run_an_admin_started_names_the_admin(hr, fake, db, client, portal):
     fake.people = [ADA]
     hr.connect()
     assert hr.sync()["status"] == "done"
-    assert people(client, portal)["ada@acme.com"]["invited_by"] == "Olive Owner"
+    assert people(client, portal)["ada@acme.com"]["invited_by_label"] == "Olive Owner"
     assert "Olive Owner invited you to join Acme Inc" in invitation_email(db)
 
 
@@ -54,4 +54,4 @@ def test_who_joined_on_auto_pilot_was_invited_by_the_connection(hr, fake, db, wo
     with db.unit_of_work() as session:
         join.accept(session, token=last_link(db, "ada@acme.com"), password=PASSWORD)
     row = people(client, portal)["ada@acme.com"]
-    assert (row["kind"], row["invited_by"]) == ("member", "BambooHR")
+    assert (row["kind"], row["invited_by_label"]) == ("member", "BambooHR")
