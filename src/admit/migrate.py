@@ -14,7 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
-from sqlalchemy.exc import SAWarning
+from sqlalchemy.exc import DBAPIError, SAWarning
 
 from admit.kit.search import SEARCH_TABLES
 
@@ -59,9 +59,24 @@ def _quiet_reflection() -> Iterator[None]:
         yield
 
 
+class MigrationFailed(RuntimeError):
+    """A migration the database refused (a column there already, a lock, no room): where to
+    (``target``) and the database's own words (``said``), which an operator needs; the schema
+    is then behind, and "run admit migrate" would be no answer."""
+
+    def __init__(self, url: str, target: str | None, said: str) -> None:
+        super().__init__(f"migrating to {target} failed: {said}")
+        self.url, self.target, self.said = url, target, said
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     with _quiet_reflection():
-        command.upgrade(alembic_config(url), revision)
+        try:
+            command.upgrade(alembic_config(url), revision)
+        except DBAPIError as exc:
+            said = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else type(exc.orig).__name__
+            target = head_revision() if revision == "head" else revision
+            raise MigrationFailed(url, target, said) from exc
 
 
 def downgrade(url: str, revision: str) -> None:

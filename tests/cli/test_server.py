@@ -609,6 +609,24 @@ class TestAnotherDirectory:
             checked.output
         )
 
+    def test_a_migration_that_fails_says_why(self, run, tmp_path):
+        """The reviewer: a migration the database refused (here a column there already) was
+        reported as the schema being behind, "run `admit migrate`", by the command that had just
+        run it, and the database's words were lost. It says the migration failed, and why."""
+        import sqlite3
+
+        from admit.migrate import head_revision, upgrade
+
+        url = f"sqlite:///{tmp_path / 'half.db'}"
+        upgrade(url, "b3c4d5e60047")
+        with sqlite3.connect(tmp_path / "half.db") as conn:  # as a half-run migration leaves it
+            conn.execute("ALTER TABLE invitations ADD COLUMN asked BOOLEAN")
+        said = run("migrate", env={"ADMIT_DATABASE_URL": url})
+        assert said.exit_code == 1, said.output
+        assert "duplicate column name: asked" in said.output, said.output
+        assert f"migrating the database at {tmp_path / 'half.db'} to {head_revision()} failed" in said.output
+        assert "run `admit migrate`" not in said.output and "Traceback" not in said.output
+
     def test_an_older_schema_is_named_with_what_to_run(self, run, tmp_path):
         """A database a migration behind: check-config says its revision, the code's and
         ``admit migrate`` (it said OK: it tested the connection only)."""

@@ -158,10 +158,11 @@ def described(url: str) -> str:
     return str(path) if path is not None else make_url(url).render_as_string(hide_password=True)
 
 
-def database_problem(url: str) -> str | None:
+def database_problem(url: str, *, schema: bool = True) -> str | None:
     """What keeps Admit from using the database at ``url``, in one line an operator can act on
     (no file or directory there, no answer, no tables, an older schema); None when it answers
-    with the schema this code expects. Nothing is made by asking."""
+    with the schema this code expects (``schema`` false: when it answers). Nothing is made by
+    asking."""
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
     from admit.db import create_db_engine, sqlite_file
@@ -189,7 +190,7 @@ def database_problem(url: str) -> str | None:
         return f"cannot connect to {where} (ADMIT_DATABASE_URL): {reason}"
     finally:
         engine.dispose()
-    if lag is None:
+    if lag is None or not schema:
         return None
     current, head = lag
     if current is None:
@@ -207,10 +208,14 @@ def database_errors() -> Iterator[None]:
     does not explain goes on as it was."""
     from sqlalchemy.exc import ArgumentError, DBAPIError
 
+    from admit.migrate import MigrationFailed
     from admit.settings import current
 
     try:
         yield
+    except MigrationFailed as exc:  # the schema is behind because of it: say what stopped it
+        unusable = database_problem(exc.url, schema=False)  # no answer at all: that, first
+        fail(unusable or f"migrating the database at {described(exc.url)} to {exc.target} failed: {exc.said}")
     except (DBAPIError, ArgumentError):
         problem = database_problem(current().database_url)
         if problem is None:
