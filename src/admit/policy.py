@@ -189,6 +189,17 @@ def check_directory_email_change(member_role: Role | str) -> str | None:
     return None
 
 
+def may_grant(role: Role | str | None, user_type: UserType | str, invited_as: Role | str) -> bool:
+    """Whether someone of ``role`` may make an invitation of ``user_type`` as ``invited_as``: invite
+    that user type (``invite_action``) and grant that role (``check_grant_role``). What an
+    invitation needs of its maker as long as it stands, and of whoever resends it as theirs."""
+    return (
+        role is not None
+        and can(role, invite_action(user_type))
+        and check_grant_role(role, invited_as) is None
+    )
+
+
 def check_invitation_stands(
     inviter_role: Role | str | None, user_type: UserType | str, role: Role | str, *, by_someone: bool
 ) -> str | None:
@@ -211,7 +222,7 @@ def check_invitation_stands(
             "The person who invited you no longer has access to this portal, so their invitation "
             "can no longer be accepted. Ask an administrator to invite you again."
         )
-    if not can(inviter_role, invite_action(user_type)) or check_grant_role(inviter_role, role) is not None:
+    if not may_grant(inviter_role, user_type, role):
         return (
             "The person who invited you can no longer give the access this invitation offers, so it "
             "can no longer be accepted. Ask an administrator to invite you again."
@@ -225,9 +236,9 @@ def check_resend_as_own(
     """A Resend of an invitation whose inviter can no longer grant it (``check_invitation_stands``)
     makes it the resender's, so that its new link works: they must be able to make it themselves.
     Returns the reason when they cannot (the invitation is then left as it was)."""
-    if can(resender_role, invite_action(user_type)) and check_grant_role(resender_role, role) is None:
+    if may_grant(resender_role, user_type, role):
         return None
-    who = "an owner" if role == Role.OWNER else "an owner or admin"
+    who = role_phrase(Role.OWNER) if Role(role) is Role.OWNER else who_may(invite_action(user_type))
     return (
         "The person who made this invitation can no longer give the access it offers, so a Resend "
         f"would make it yours, and your role cannot give it. Ask {who} to resend it."

@@ -493,6 +493,14 @@ class TestInviterStillGrants:
             worker.drain()
             result = _accept(db, last_link(db, "carl@example.org"), password=None)
         assert (result.member.status, result.member.role) == ("active", "client")
+        with db.unit_of_work() as session:  # the log says whose grant it now is, and whose it was
+            from admit.audit.models import AuditEvent
+            from admit.audit.words import sentence
+
+            resent = session.scalar(select(AuditEvent).where(AuditEvent.action == "invitation.resent"))
+            said = sentence(resent)
+        taken = "and made it theirs (mel, who made it, can no longer give it)"
+        assert said.endswith(f"resent the invitation to carl@example.org {taken}"), said
 
         sent_before = _count(db, Notification, Notification.to_address == "vic@example.com")
         with (

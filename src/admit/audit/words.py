@@ -50,7 +50,7 @@ PHRASES: dict[str, str] = {
     "portal.created": "set up the portal {target}",
     "portal.settings_changed": "{settings_change}",
     "invitation.created": "invited {target}{as_role}",
-    "invitation.resent": "resent the invitation to {target}",
+    "invitation.resent": "resent the invitation to {target}{taken_over}",
     "invitation.revoked": "revoked the invitation to {target}",
     "invitation.renamed": "changed the name on the invitation to {target}{was}",
     "invitation.reminded": "reminded {target} of their invitation{nth}",
@@ -348,6 +348,10 @@ def sentence(event: Event, actor: str | None = None) -> str:
         browser=_browser(detail),
         pause=detail.get("pause") or "a while",
         tries=detail.get("tries") or "too many",
+        # A Resend that made it the resender's: its maker could no longer give it.
+        taken_over=f" and made it theirs ({detail['taken_over_from']}, who made it, can no longer give it)"
+        if detail.get("taken_over_from")
+        else "",
     )
     return f"{who} {text}{suffix}"
 

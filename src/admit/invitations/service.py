@@ -305,7 +305,10 @@ def reissue(
     ):
         # Its inviter can no longer grant it: resent, it is the resender's (its link then works).
         policy.require_rule(policy.check_resend_as_own(actor.role, invitation.user_type, invitation.role))
+        taken_over_from = invitation.invited_by_label
         invitation.invited_by_id, invitation.inviter_label = actor.user_id, actor.inviter_label
+    else:
+        taken_over_from = None
     notifications_service.require_recipient_free(session, invitation.recipient, actor.portal.id)
     if not counted:
         sending.reserve(session, actor.portal, 1, by=actor)
@@ -355,7 +358,12 @@ def reissue(
         target_type="invitation",
         target_id=invitation.id,
         target_label=invitation.recipient,
-        detail={"send_count": invitation.send_count, "was": str(was), "name": invitation.recipient_name},
+        detail={
+            "send_count": invitation.send_count,
+            "was": str(was),
+            "name": invitation.recipient_name,
+            **({"taken_over_from": taken_over_from} if taken_over_from else {}),
+        },
     )
     session.flush()
     return invitation
