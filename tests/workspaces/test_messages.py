@@ -143,3 +143,9 @@ def test_at_offers_the_joined_others_by_the_portals_names(client, db, worker):
     page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
     offered = json.loads(html.unescape(re.search(r"data-mentionable='([^']*)'", page).group(1)))
     assert offered == ["Zoë Ångström"], offered
+    # and a message finds the same people: Nina's other name confirms nothing, Ann's own is none
+    said = client.post(
+        api(pf, f"/workspaces/{ws['id']}/messages"), json={"text": "@Nina Elsewhere @Ann Lee @Zoë Ångström"},
+        headers=session_headers(client, "ann@client.example"),
+    )  # fmt: skip
+    assert (said.status_code, said.json()["mentions"]) == (201, [zoe]), said.text

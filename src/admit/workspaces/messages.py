@@ -88,17 +88,10 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
         raise InvalidInput(f"A message is at most {MAX_TEXT:,} characters.", field="text")
     assert actor.user is not None
     mentioned: list[uuid.UUID] = []
-    status: dict[uuid.UUID, str] = {}
     if "@" in body:  # only then are the members' names read
-        rows = session.execute(
-            select(WorkspaceMember.user_id, WorkspaceMember.status).where(
-                WorkspaceMember.workspace_id == workspace.id
-            )
-        )
-        status = {user_id: state for user_id, state in rows}
         firsts = {_fold(body[i + 1 : i + 2]) for i, ch in enumerate(body) if ch == "@"}
-        names = members_service.names_of(session, status)
-        mentioned = find_mentions(body, ((uid, n) for uid, n in names.items() if _fold(n[:1]) in firsts))
+        people = mentionable(session, workspace, viewer_id=actor.user.id)
+        mentioned = find_mentions(body, ((uid, n) for uid, n in people if _fold(n[:1]) in firsts))
     now = context.of(session).clock.now()
     message = WorkspaceMessage(
         id=uuid.uuid4(),
@@ -111,10 +104,7 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
     session.add(message)
     _read_to(session, workspace.id, actor.user.id, now)  # one's own message is read
     link = f"{workspaces_service.workspace_url(session, actor.portal, workspace.id)}#message-{message.id}"
-    told = [u for u in mentioned if u != actor.user.id and status.get(u) == JOINED]
-    ended = members_service.access_ended_among(session, actor.portal.id, told)  # told nothing there
-    told = [u for u in told if u not in ended]
-    for user_id, user in members_service.users_by_id(session, told).items():
+    for user_id, user in members_service.users_by_id(session, mentioned).items():  # whom it tells
         to = user.address
         if to is None:
             continue
@@ -230,19 +220,19 @@ def last_activity(session: Session, workspace_ids: Iterable[uuid.UUID]) -> dict[
 def mentionable(
     session: Session, workspace: Workspace, *, viewer_id: uuid.UUID | None
 ) -> list[tuple[uuid.UUID, str]]:
-    """``(user_id, name)`` of whom a mention tells (what ``@`` offers ``viewer_id``): the
-    workspace's joined members who have a name, but the viewer and those whose access to the
-    portal was ended. Joined, they are members of the portal: their own name is the one it
-    shows (someone not joined yet may have one only from another portal)."""
-    people = [
-        m
-        for m in _people(session, workspace)
-        if m.status == JOINED and m.user.name and m.user_id != viewer_id
-    ]
-    ended = members_service.access_ended_among(session, workspace.portal_id, [m.user_id for m in people])
-    return sorted(
-        ((m.user_id, m.user.name) for m in people if m.user_id not in ended), key=lambda p: _fold(p[1])
+    """``(user_id, name)`` of whom a mention tells, by name: what ``@`` offers ``viewer_id`` and
+    what ``post`` finds in a message (the one rule of both). The workspace's joined members who
+    have a name, but the viewer (the writer) and those whose access to the portal was ended.
+    Joined, they are members of the portal: their own name is the one it shows (someone not
+    joined yet may have one only from another portal). Plain rows: fast over many people."""
+    joined = session.scalars(
+        select(WorkspaceMember.user_id).where(
+            WorkspaceMember.workspace_id == workspace.id, WorkspaceMember.status == JOINED
+        )
     )
+    people = list(members_service.names_of(session, [uid for uid in joined if uid != viewer_id]).items())
+    ended = members_service.access_ended_among(session, workspace.portal_id, [uid for uid, _ in people])
+    return sorted(((uid, name) for uid, name in people if uid not in ended), key=lambda p: _fold(p[1]))
 
 
 DIGEST_EVERY = timedelta(hours=1)
