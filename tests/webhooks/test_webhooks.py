@@ -569,3 +569,31 @@ class TestOrder:
                 break
         got = [e["data"]["object"]["label"] for e in events_received(receiver)]
         assert got == [*labels, "q0@example.org", "q1@example.org", "q2@example.org"]
+
+    def test_a_line_being_sent_is_not_claimed_again_by_a_redelivered_older_message(
+        self, client, db, settings, receiver
+    ):
+        """A worker holds the endpoint's line (its messages sending, the lease live) when an older,
+        delivered message is redelivered: it is first in the line now, but the line is busy, so
+        no other pass takes it (two workers would send the endpoint's messages at once, out of
+        order). Once the lease ends (that worker died), the redelivered one goes first."""
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, receiver.url + "/hook", ["invitation.created"])
+        invite(db, pf, ["old@example.org"], user_type="client")
+        assert deliver(db, settings)["delivered"] == 1
+        for label in ("h@example.org", "f@example.org"):
+            invite(db, pf, [label], user_type="client")
+        # Worker A claims the line (h, then f) and is sending it: the state it leaves meanwhile.
+        held, _ = webhooks_jobs._claim(db, db.context.settings, limit=webhooks_jobs.BATCH)
+        assert len(held) == 2
+        base = f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/deliveries"
+        items = client.get(base, headers=pf.headers()).json()["items"]
+        old = next(m for m in items if m["status"] == "delivered")
+        r = client.post(f"{base}/{old['id']}/redeliver", headers=pf.headers())
+        assert r.status_code == 202 and r.json()["status"] == "queued", r.text
+        assert deliver(db, settings) == {"delivered": 0, "retry": 0, "failed": 0}
+        assert len(receiver.requests) == 1
+        with clock.travel(webhooks_jobs.LEASE + timedelta(seconds=1)):
+            assert deliver(db, settings)["delivered"] == 3
+        got = [e["data"]["object"]["label"] for e in events_received(receiver)]
+        assert got == ["old@example.org", "old@example.org", "h@example.org", "f@example.org"]

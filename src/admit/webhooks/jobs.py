@@ -4,11 +4,12 @@ An endpoint's messages are a line, oldest first (``created_at``, then ``id``): o
 (the oldest not delivered or given up) is claimed on its own, with the messages behind it, and
 they are posted in order up to the first that is not delivered; the rest go back untried. A head
 waiting for its retry holds the line back, so a dead endpoint costs one attempt a pass. Given up
-(failed), it leaves the line and the next is the head. ``webhook.test`` skips the line: it checks
-the endpoint now. See ``_claim`` for why this is safe with any number of workers. No transaction
-is open while an endpoint is called; up to ``LANES`` endpoints are called at once, each attempt
-bounded by ``ADMIT_WEBHOOK_TIMEOUT_SECONDS``; a claim whose lease ran out (a worker died while
-sending) is claimed again.
+(failed), it leaves the line and the next is the head. A line being sent (a live lease) is not
+claimed by another pass, even if an older message was Redelivered meanwhile. ``webhook.test``
+skips the line: it checks the endpoint now. See ``_claim`` for why this is safe with any number
+of workers. No transaction is open while an endpoint is called; up to ``LANES`` endpoints are
+called at once, each attempt bounded by ``ADMIT_WEBHOOK_TIMEOUT_SECONDS``; a claim whose lease
+ran out (a worker died while sending) is claimed again.
 
 A 2xx answer delivers the message. Anything else — another status (a redirect is not
 followed), a timeout, a refused address — is an attempt that failed: it is logged and the
@@ -29,6 +30,7 @@ from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from admit.db import Database
 from admit.events.catalogue import TEST_EVENT
@@ -102,10 +104,12 @@ def _claim(db: Database, settings: Settings, *, limit: int) -> tuple[list[Claime
     left to it); then the messages after those heads, oldest first, up to ``limit`` in all.
 
     The head row is the endpoint's lock: a worker claims an endpoint's messages only with its
-    head, and a head that is being sent (or waits for its retry) is not claimable, so no two
-    workers send one endpoint's messages at once and none overtakes another. On PostgreSQL a
-    head another worker claimed after this statement began is checked again as it now stands
-    (and refused); SQLite runs one transaction at a time. ``webhook.test`` messages skip the
+    head, and a head that is being sent (or waits for its retry) is not claimable, nor is any
+    head of a line with a message being sent (a live lease: an older message Redelivered while
+    the line is out is its head, but waits), so no two workers send one endpoint's messages at
+    once and none overtakes another. On PostgreSQL a head another worker claimed after this
+    statement began is checked again as it now stands (and refused); SQLite runs one
+    transaction at a time. ``webhook.test`` messages skip the
     queue: each is its own head, and no head waits for them."""
     assert db.context is not None
     now = db.context.clock.now()
@@ -124,6 +128,12 @@ def _claim(db: Database, settings: Settings, *, limit: int) -> tuple[list[Claime
         .subquery()
     )
     is_head = message.id.in_(select(ranked.c.id).where(ranked.c.place == 1))
+    # A line another pass is sending (one of its messages under a live lease) is busy: an older
+    # message Redelivered meanwhile is its first now, but waits for that pass to end.
+    sending = aliased(WebhookMessage)
+    busy = select(sending.endpoint_id).where(
+        sending.status == SENDING, sending.lease_until >= now, sending.event_type != TEST_EVENT
+    )
     with db.unit_of_work() as session:
         heads = (
             select(message, WebhookEndpoint)
@@ -131,7 +141,7 @@ def _claim(db: Database, settings: Settings, *, limit: int) -> tuple[list[Claime
             .where(
                 WebhookEndpoint.enabled.is_(True),
                 _claimable(message, now),
-                or_(message.event_type == TEST_EVENT, is_head),
+                or_(message.event_type == TEST_EVENT, is_head & message.endpoint_id.not_in(busy)),
             )
             .order_by(message.next_attempt_at, message.created_at)
             .limit(limit)
