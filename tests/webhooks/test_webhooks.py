@@ -8,6 +8,7 @@ receiver on loopback."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import timedelta
 
 import pytest
@@ -597,3 +598,29 @@ class TestOrder:
             assert deliver(db, settings)["delivered"] == 3
         got = [e["data"]["object"]["label"] for e in events_received(receiver)]
         assert got == ["old@example.org", "old@example.org", "h@example.org", "f@example.org"]
+
+    def test_a_pass_ends_within_its_lease(self, client, db, settings, receiver, change_settings, monkeypatch):
+        """More slow endpoints than lanes: the lanes beyond the first wave waited in the pool and
+        each counted its time from its own start, so the pass outlived its lease (another worker
+        would send its messages again). The time counts from the claim: the first wave's heads
+        go, the rest come back untried (attempts 0), and the pass ends within the lease."""
+        monkeypatch.setattr(webhooks_jobs, "LEASE", timedelta(seconds=2))
+        change_settings(webhook_timeout_seconds=1)  # half the lease: no time after the first wave
+        receiver.delay = 0.6
+        endpoints = webhooks_jobs.LANES * 4  # four waves of lanes; 16 a portal (at most 20)
+        for _ in range(2):
+            pf = create_portal(db)
+            for n in range(endpoints // 2):
+                add_endpoint(client, pf, f"{receiver.url}/{pf.slug}/{n}", ["invitation.created"])
+            invite(db, pf, ["slow@example.org"], user_type="client")
+        started = time.monotonic()
+        counts = webhooks_jobs.deliver_due(db, db.context.settings)
+        took = time.monotonic() - started
+        assert counts == {"delivered": webhooks_jobs.LANES, "retry": 0, "failed": 0}
+        assert len(receiver.requests) == webhooks_jobs.LANES
+        assert took < webhooks_jobs.LEASE.total_seconds()
+        with db.unit_of_work() as session:
+            rows = session.execute(select(WebhookMessage.status, WebhookMessage.attempts)).all()
+        assert sorted(map(tuple, rows)) == [("delivered", 1)] * webhooks_jobs.LANES + [("queued", 0)] * (
+            endpoints - webhooks_jobs.LANES
+        )

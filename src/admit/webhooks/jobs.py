@@ -8,8 +8,10 @@ waiting for its retry holds the line back, so a dead endpoint costs one attempt 
 claimed by another pass, even if an older message was Redelivered meanwhile. ``webhook.test``
 skips the line: it checks the endpoint now. See ``_claim`` for why this is safe with any number
 of workers. No transaction is open while an endpoint is called; up to ``LANES`` endpoints are
-called at once, each attempt bounded by ``ADMIT_WEBHOOK_TIMEOUT_SECONDS``; a claim whose lease
-ran out (a worker died while sending) is claimed again.
+called at once, each attempt bounded by ``ADMIT_WEBHOOK_TIMEOUT_SECONDS``, and none starts
+(but the first wave's heads) that could end after half the lease, counted from the claim: what a
+pass does not try goes back untried. A claim whose lease ran out (a worker died while sending)
+is claimed again.
 
 A 2xx answer delivers the message. Anything else — another status (a redirect is not
 followed), a timeout, a refused address — is an attempt that failed: it is logged and the
@@ -256,6 +258,7 @@ def _next_wait(attempts: int, outcome: Outcome) -> timedelta | None:
 
 def deliver_due(db: Database, settings: Settings, *, limit: int = BATCH) -> dict[str, int]:
     """Deliver what is due; returns counts ``{"delivered", "retry", "failed"}``."""
+    started = time.monotonic()  # the pass's time counts from its claim: the lease does
     items, lease = _claim(db, settings, limit=limit)
     counts = {"delivered": 0, "retry": 0, "failed": 0}
     if not items:
@@ -263,16 +266,18 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = BATCH) -> dict
     lanes: dict[tuple[uuid.UUID, bool], list[Claimed]] = {}
     for item in items:
         lanes.setdefault((item.endpoint_id, item.test), []).append(item)
+    # No post starts (after the first wave's heads) that could end after half the lease.
     budget = max(LEASE.total_seconds() / 2 - settings.webhook_timeout_seconds, 0)
 
-    def lane(part: list[Claimed]) -> list[tuple[Claimed, Outcome | None]]:
+    def lane(number: int, part: list[Claimed]) -> list[tuple[Claimed, Outcome | None]]:
         """One endpoint's messages, in order, up to the first that is not delivered: the rest
         wait for the next pass untried (None), behind it. A dead endpoint costs one attempt a
-        pass, not one a message; and a slow one stops well within the lease."""
-        started = time.monotonic()
+        pass, not one a message. The time is the pass's, not the lane's: a lane that waited for
+        one of the ``LANES`` (``number`` past the first wave) may find it spent and try
+        nothing, so the pass ends well within the lease; the first wave's heads always go."""
         done: list[tuple[Claimed, Outcome | None]] = []
         for at, item in enumerate(part):
-            if at and time.monotonic() - started > budget:
+            if (at or number >= LANES) and time.monotonic() - started > budget:
                 done += [(rest, None) for rest in part[at:]]
                 break
             outcome = _post(item, settings)
@@ -283,12 +288,13 @@ def deliver_due(db: Database, settings: Settings, *, limit: int = BATCH) -> dict
         return done
 
     if len(lanes) == 1:
-        results = lane(items)
+        results = lane(0, items)
     else:
         with ThreadPoolExecutor(
             max_workers=min(LANES, len(lanes)), thread_name_prefix="admit-webhook"
         ) as pool:
-            results = [pair for part in pool.map(lane, lanes.values()) for pair in part]
+            parts = pool.map(lane, range(len(lanes)), lanes.values())
+            results = [pair for part in parts for pair in part]
     assert db.context is not None
     now = db.context.clock.now()
     with db.unit_of_work() as session:
