@@ -36,3 +36,27 @@ def test_a_lists_own_cursor_still_pages(client, db):
     r = client.get(f"/api/v1/portals/{pf.slug}/invitations", params={"cursor": cursor}, headers=pf.headers())
     assert r.status_code == 200, r.text
     assert len(r.json()["items"]) == 1
+
+
+def test_a_cursor_of_one_order_is_refused_by_the_other(db):
+    """The reviewer: cursors were bound by the model's name only, so an oldest-first list and a
+    newest-first list of one model read each other's as a place in their own rows."""
+    import pytest
+    from sqlalchemy import select
+
+    from admit.errors import InvalidInput
+    from admit.invitations.models import Invitation
+    from admit.kit.pagination import page
+
+    pf = create_portal(db)
+    invite(db, pf, ["ada@acme.com", "grace@acme.com", "alan@acme.com"])
+    with db.unit_of_work() as session:
+        query = select(Invitation).where(Invitation.portal_id == pf.portal_id)
+        _rows, oldest = page(session, query, Invitation, cursor=None, limit=1, oldest_first=True)
+        _rows, newest = page(session, query, Invitation, cursor=None, limit=1)
+        assert len(page(session, query, Invitation, cursor=oldest, limit=1, oldest_first=True)[0]) == 1
+        with pytest.raises(InvalidInput) as refused:
+            page(session, query, Invitation, cursor=oldest, limit=1)
+        assert refused.value.fields.get("field") == "cursor"
+        with pytest.raises(InvalidInput):
+            page(session, query, Invitation, cursor=newest, limit=1, oldest_first=True)

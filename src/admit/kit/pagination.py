@@ -75,7 +75,7 @@ ANOTHER_LIST = (
 
 def encode_cursor(listing: str, value: datetime | str, row_id: uuid.UUID) -> str:
     """A cursor to the rows after ``(value, row_id)`` of the list named ``listing`` (its model's
-    name for ``page``, its ``Order``'s for merged rows): another list refuses it."""
+    name and order for ``page``, its ``Order``'s for merged rows): another list refuses it."""
     written = value.isoformat() if isinstance(value, datetime) else value
     raw = json.dumps([listing, written, str(row_id)]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
@@ -114,12 +114,13 @@ def page(
     people were added in)."""
     if limit < 1 or limit > MAX_LIMIT:
         raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}.", field="limit")
+    listing = f"{model.__name__}:{'oldest' if oldest_first else 'newest'}"  # its rows and their order
     if oldest_first:
         query = query.order_by(model.created_at.asc(), model.id.asc())
     else:
         query = query.order_by(model.created_at.desc(), model.id.desc())
     if cursor:
-        created_at, row_id = decode_cursor(model.__name__, cursor)
+        created_at, row_id = decode_cursor(listing, cursor)
         later, after = (model.created_at > created_at, model.id > row_id)
         earlier, before = (model.created_at < created_at, model.id < row_id)
         query = query.where(
@@ -132,7 +133,7 @@ def page(
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
-        next_cursor = encode_cursor(model.__name__, last.created_at, last.id)
+        next_cursor = encode_cursor(listing, last.created_at, last.id)
     return rows, next_cursor
 
 
