@@ -1003,12 +1003,7 @@ class TestJoinRequests:
         from admit.flows import invitations as invitations_flow
 
         pf = create_portal(db)
-        ws = create_workspace(db, pf)
-        request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
-        with db.unit_of_work() as session:
-            owner = actor_for(session, pf.slug, pf.owner_email)
-            join_requests_flow.approve(session, owner, request.id, user_type="client")
-        worker.drain()
+        self._approved_for(db, worker, pf, "rita@example.org", name="Rita Requester")
         with db.unit_of_work() as session:
             inv = session.scalar(select(Invitation).where(Invitation.recipient == "rita@example.org"))
             assert (inv.asked, inv.message) == (True, "")
@@ -1030,13 +1025,9 @@ class TestJoinRequests:
 
     def test_an_approved_requests_invitation_page_says_so(self, db, worker, client):
         pf = create_portal(db)
-        ws = create_workspace(db, pf)
-        request = ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
-        with db.unit_of_work() as session:
-            owner = actor_for(session, pf.slug, pf.owner_email)
-            join_requests_flow.approve(session, owner, request.id, user_type="client")
-        worker.drain()
-        page = client.get(f"/invite/{last_link(db, 'rita@example.org')}")
+        page = client.get(
+            f"/invite/{self._approved_for(db, worker, pf, 'rita@example.org', name='Rita Requester')}"
+        )
         assert page.status_code == 200, page.text
         assert "Your request was approved: <strong>" in page.text, page.text
 

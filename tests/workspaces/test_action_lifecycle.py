@@ -30,19 +30,31 @@ def sent(db, template: str, to: str = ANN) -> int:
         )
 
 
-def flow_with_an_action_for_ann(client, db, worker, pf, *, due_in_days: int = 0) -> tuple[dict, str]:
-    ws = create_workspace(client, pf, "Loan", kind="flow", roles=["Client signer"])
+def flow_with_an_action_for_ann(
+    client,
+    db,
+    worker,
+    pf,
+    *,
+    due_in_days: int = 0,
+    who: str = ANN,
+    flow: str = "Loan",
+    title: str = "Sign the letter",
+) -> tuple[dict, str]:
+    """A flow ``flow`` whose one role is given to ``who`` (invited as a client) and an action
+    ``title`` of that role due in ``due_in_days``."""
+    ws = create_workspace(client, pf, flow, kind="flow", roles=["Client signer"])
     role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
     r = client.post(
         api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
-        json={"recipient": ANN, "user_type": "client"},
+        json={"recipient": who, "user_type": "client"},
         headers=pf.headers(),
     )
     assert r.status_code == 200, r.text
     due = (clock.now() + timedelta(days=due_in_days)).date().isoformat()
     r = client.post(
         api(pf, f"/workspaces/{ws['id']}/actions"),
-        json={"title": "Sign the letter", "role_id": role["id"], "due_on": due},
+        json={"title": title, "role_id": role["id"], "due_on": due},
         headers=pf.headers(),
     )
     assert r.status_code == 201, r.text
@@ -190,21 +202,10 @@ def test_told_of_an_action_on_its_due_date_the_email_is_its_reminder(client, db,
         assert [s for s, _ in due_mail(db, worker)] == ["Overdue in “Loan”: Sign the letter"]
 
     late = "leo@client.example"
-    ws = create_workspace(client, pf, "Lease", kind="flow", roles=["Signer"])
-    role = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"][0]
-    r = client.post(
-        api(pf, f"/workspaces/{ws['id']}/roles/{role['id']}/assign"),
-        json={"recipient": late, "user_type": "client"},
-        headers=pf.headers(),
-    )
-    assert r.status_code == 200, r.text
     due = clock.now().date() + timedelta(days=1)
-    r = client.post(
-        api(pf, f"/workspaces/{ws['id']}/actions"),
-        json={"title": "Sign the lease", "role_id": role["id"], "due_on": due.isoformat()},
-        headers=pf.headers(),
+    flow_with_an_action_for_ann(
+        client, db, worker, pf, due_in_days=1, who=late, flow="Lease", title="Sign the lease"
     )
-    assert r.status_code == 201, r.text
     worker.drain()
     with clock.travel(timedelta(days=3)):
         with db.unit_of_work() as session:
