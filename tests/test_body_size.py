@@ -65,3 +65,38 @@ def test_every_operation_declares_its_413(client, db, settings):
         if "too_large" not in operation["responses"].get("413", {}).get("x-error-codes", [])
     ]
     assert not undeclared, undeclared
+
+
+def test_a_chunked_body_over_the_cap_is_413_before_the_app_reads_it(client, db, settings):
+    """The reviewer: a body sent in chunks has no Content-Length, so the cap never applied and
+    any route (signing out, unauthenticated) read it whole into memory. It is counted as it
+    comes and refused past the cap, 413 as a declared one is; under the cap it reaches the
+    route as sent."""
+    pf = create_portal(db)
+
+    def chunks(total: int):
+        sent = 0
+        yield b'{"recipients": ["'
+        while sent < total:
+            yield b"a" * 65536
+            sent += 65536
+        yield b'@example.com"], "user_type": "client"}'
+
+    r = client.post(
+        f"/api/v1/portals/{pf.slug}/invitations",
+        content=chunks(settings.max_body_bytes + 10),
+        headers={**pf.headers(), "Content-Type": "application/json"},
+    )
+    assert "content-length" not in {k.lower() for k in r.request.headers}  # sent in chunks
+    assert (r.status_code, r.json()["code"]) == (413, "too_large"), r.text[:200]
+
+    def small():
+        yield b'{"recipients": ["ada@example.com"], '
+        yield b'"user_type": "client"}'
+
+    r = client.post(
+        f"/api/v1/portals/{pf.slug}/invitations",
+        content=small(),
+        headers={**pf.headers(), "Content-Type": "application/json"},
+    )
+    assert r.status_code == 201, r.text[:300]

@@ -180,6 +180,14 @@ class Edge:
 
         try:
             refusal = self._refusal(request)
+            if (
+                refusal is None
+                and "content-length" not in request.headers
+                and request.method not in SAFE_METHODS
+            ):
+                # A body sent in chunks has no length to refuse it by: read here, up to the cap
+                # (what the route would hold anyway), then handed on as it came.
+                receive, refusal = await self._chunked(request, receive)
             if refusal is None:
                 try:
                     await self.app(scope, receive, send_with_headers)
@@ -218,17 +226,48 @@ class Edge:
             log.exception("request.error_page_failed reference=%s", reference)
             return HTMLResponse(f"<!doctype html><title>{error.title}</title><p>{error.message}</p>", 500)
 
+    def _cap(self, request: Request) -> int:
+        """The most bytes a request's body may hold: an uploaded list's, or any other body's."""
+        kind = request.headers.get("content-type", "")
+        upload = kind.startswith(("multipart/form-data", "text/csv", "text/plain", "application/octet"))
+        return self.settings.import_max_bytes + 1024 * 1024 if upload else self.settings.max_body_bytes
+
+    @staticmethod
+    def _too_large(cap: int) -> TooLarge:
+        return TooLarge(f"The request is larger than {cap // (1024 * 1024)} MB, the most Admit takes here.")
+
+    async def _chunked(self, request: Request, receive: Any) -> tuple[Any, DomainError | None]:
+        """A body with no Content-Length, counted as it comes: refused once past the cap (nothing
+        more is read), else handed on whole to the app as one message."""
+        cap, parts, seen = self._cap(request), [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return receive, None  # the client went away: the app hears it as it would have
+            parts.append(message.get("body", b""))
+            seen += len(parts[-1])
+            if seen > cap:
+                return receive, self._too_large(cap)
+            if not message.get("more_body", False):
+                break
+        body, given = b"".join(parts), False
+
+        async def replay() -> Any:
+            nonlocal given
+            if given:
+                return await receive()  # after the body: a disconnect, as the server says it
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay, None
+
     def _refusal(self, request: Request) -> DomainError | None:
         # A body larger than its kind may be is refused from its Content-Length, unread.
         declared = request.headers.get("content-length", "")
         if declared.isdigit():
-            kind = request.headers.get("content-type", "")
-            upload = kind.startswith(("multipart/form-data", "text/csv", "text/plain", "application/octet"))
-            cap = self.settings.import_max_bytes + 1024 * 1024 if upload else self.settings.max_body_bytes
+            cap = self._cap(request)
             if int(declared) > cap:
-                return TooLarge(
-                    f"The request is larger than {cap // (1024 * 1024)} MB, the most Admit takes here."
-                )
+                return self._too_large(cap)
         # A NUL character is not text any database keeps (PostgreSQL refuses it): named, not a 500.
         for key, value in request.query_params.multi_items():
             if "\x00" in key or "\x00" in value:
