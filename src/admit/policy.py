@@ -387,6 +387,13 @@ def sees_access_ended(role: Role | str | None) -> bool:
     return role is not None and Role(role) in INTERNAL_ROLES
 
 
+def sees_groupings(role: Role | str | None) -> bool:
+    """Whether ``role`` is shown how the portal groups people (its internal teams and client
+    groups: a workspace's "via Tax" and its team rows): the portal's internal users are; a
+    client is not (their own and other clients' groups, the staff's teams, are the portal's)."""
+    return role is not None and Role(role) in INTERNAL_ROLES
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What one role may do, for the faces to show or hide (pages and the CLI never compare

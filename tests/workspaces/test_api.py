@@ -22,6 +22,7 @@ from tests.workspaces.helpers import (
     notifications_to,
     session_headers,
     status_of,
+    user_id_of,
 )
 
 
@@ -327,6 +328,18 @@ class TestResend:
         assert said == [("ivy@acme.com", "already_joined")]
         dup = client.post(api(pf, "/teams"), json={"name": "Tax"}, headers=pf.headers())
         assert dup.status_code == 409 and dup.json()["code"] == "team_exists"
+        # The tester: a client in the workspace saw "Ivy · via Tax" and a "Tax · Team" row, how
+        # the portal organises its staff (and other clients' groups). Internal users see them.
+        as_owner = client.get(api(pf, f"/workspaces/{ws['id']}/members"), headers=pf.headers()).json()
+        assert [t["team"]["name"] for t in as_owner["teams"]] == ["Tax"]
+        assert (
+            add(client, pf, ws["id"], user_ids=[user_id_of(client, pf, "cleo@client.org")]).status_code == 201
+        )
+        session_headers(client, "cleo@client.org")
+        as_client = client.get(api(pf, f"/workspaces/{ws['id']}/members")).json()
+        assert as_client["teams"] == [] and not any(m["via_team"] for m in as_client["items"]), as_client
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
+        assert "Tax" not in page and "Teams and client groups" not in page
         # A name's rules are the service's, said in its words whatever the face (not pydantic's).
         for path, body, said in (
             ("/teams", {"name": ""}, "The team needs a name."),

@@ -101,7 +101,10 @@ def members_view(
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     memberships, next_cursor = workspaces_service.members(session, workspace, cursor=cursor, limit=limit)
     roles = roles_service.current_roles(session, workspace.id)
-    teams = teams_service.by_ids(session, workspaces_service.team_ids(session, workspace.id))
+    grouped = policy.sees_groupings(actor.role)  # a client sees people, not the portal's teams
+    teams = (
+        teams_service.by_ids(session, workspaces_service.team_ids(session, workspace.id)) if grouped else {}
+    )
     names = names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
     ended = (
         members_service.access_ended_among(session, workspace.portal_id, [m.user_id for m in memberships])
