@@ -616,6 +616,33 @@ class TestContactsPage:
         worker.drain()
         assert mail_count(db, "sam@smith.org") == 1
 
+    def test_client_group_into_a_workspace_keeps_the_names_typed(self, client, db, worker):
+        """The new-user tester's finding: Invite a client group with "Nora Newby
+        <nora@lovelace.co>" → Add to Workspace kept no name (``recipient_name`` "", "Hello,", the
+        Members panel showing only the address). The name typed goes onto her invitation, as
+        "Create Client Group" and the API's paths do."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Q3 Audit")
+        page = _owner_page(client, pf, "/contacts")
+        r = client.post(
+            f"/p/{pf.slug}/client-groups",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "name": "Lovelace LLP",
+                "recipients": "Nora Newby <nora@lovelace.co>, gus@lovelace.co",
+                "then": "workspace",
+                "workspace_id": ws["id"],
+            },
+        )
+        assert "created and added to Q3 Audit: 0 added, 2 invited." in _text(r), _text(r)[:2000]
+        listed = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"]
+        names = {i["recipient"]: i["recipient_name"] for i in listed}
+        assert names == {"nora@lovelace.co": "Nora Newby", "gus@lovelace.co": ""}
+        worker.drain()
+        assert "Hello Nora Newby," in messages_to(db, "nora@lovelace.co")[0].text
+        panel = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        assert "Nora Newby" in panel.text
+
     def test_client_group_refuses_an_internal_invitee_and_counts_everyone(self, client, db, worker):
         """The new-user tester's group: someone with a pending internal invitation is refused, in
         words, as a team refuses a client (nothing written); without her, each person has one

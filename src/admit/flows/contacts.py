@@ -221,7 +221,9 @@ def add_group(
     if not into_workspace:
         return GroupResult(change)
     workspace = _workspace_for(session, actor, workspace_id, workspace_name, "chat")
-    added = workspace_people.add_people(session, actor, workspace.id, group_ids=[change.team.id])
+    added = workspace_people.add_people(
+        session, actor, workspace.id, group_ids=[change.team.id], names=change.names
+    )
     return GroupResult(change, workspace, added)
 
 

@@ -33,6 +33,9 @@ __all__ = ["TeamChange", "add_members", "create"]
 class TeamChange:
     team: Team
     results: list[RecipientResult] = field(default_factory=list)
+    # The names typed for those who joined uninvited (``invite=False``), by address: adding the
+    # group to a workspace puts them on their invitations (``workspace_people.add_people``).
+    names: dict[str, str] = field(default_factory=dict)
 
 
 def create(
@@ -119,6 +122,8 @@ def _add(
         users = members_service.get_or_create_users(session, [r.address for r in new if r.address])
         for person in new:
             assert person.address is not None
+            if person.name:
+                change.names[person.address] = person.name
             entry(
                 person.raw,
                 users[person.address],

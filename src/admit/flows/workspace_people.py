@@ -69,6 +69,8 @@ from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import JOINED, NOT_JOINED, RoleAssignment, Workspace, WorkspaceMember
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy.orm import Session
 
 
@@ -101,8 +103,12 @@ def add_people(
     team_ids: list[uuid.UUID] | None = None,
     group_ids: list[uuid.UUID] | None = None,
     user_type: str = UserType.CLIENT,
+    names: Mapping[str, str] | None = None,
 ) -> list[RecipientResult]:
-    """Add people to a workspace (see the module's docstring); one result per person asked for."""
+    """Add people to a workspace (see the module's docstring); one result per person asked for.
+
+    ``names``: by address, the names typed for a client group's people who joined it uninvited
+    (``groups.TeamChange.names``), which go onto the invitations sent them here."""
     policy.require(actor.role, policy.Action.WORKSPACE_ADD_MEMBERS)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     # Two people adding to one workspace at once take turns, so the second sees the first's
@@ -171,9 +177,8 @@ def add_people(
         # New people need the right to invite that type; refused as a whole, before any write.
         people.extend(_invite_new(session, actor, workspace, new_people, user_type, results))
     if uninvited:
-        for person in _invite_new(
-            session, actor, workspace, [Recipient(a, a) for a in uninvited], UserType.CLIENT, results
-        ):
+        named = [Recipient(a, a, (names or {}).get(a, "")) for a in uninvited]
+        for person in _invite_new(session, actor, workspace, named, UserType.CLIENT, results):
             person.via_team_id = uninvited.get(person.user.address) if person.user.address else None
             people.append(person)
 
