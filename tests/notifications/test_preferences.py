@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from admit.notifications import jobs as notifications_jobs
 from admit.notifications.models import Notification
-from tests.factories import OWNER_PASSWORD, create_portal
+from tests.factories import OWNER_PASSWORD, create_portal, csrf_of
 from tests.notifications.test_delivery import RecordingHandler, smtp_server  # noqa: F401
 from tests.workspaces.helpers import add, api, create_workspace, session_headers, user_id_of
 from tests.workspaces.test_messages import joins_as
@@ -118,11 +118,34 @@ def test_a_portal_can_make_a_kind_mandatory(client, db, worker):
     mention_zoe(client, pf, ws, owner, 1)
     (sent,) = mentions(db)  # sent although Zoë turned mentions off
     assert "unsubscribe_url" not in sent.context  # and nothing to unsubscribe from
+
+    # Her settings say so: the API's item is what happens, and who sends it anyway; the page's
+    # box is ticked and cannot be changed, with the portal named. Saving the page keeps her choice.
+    session_headers(client, "zoe@acme.com")
+    items = {p["kind"]: p for p in client.get("/api/v1/me/notification-preferences").json()["items"]}
+    assert items["mentions"]["enabled"] is True and items["mentions"]["required_by"] == ["Acme Inc"]
+    assert items["assigned"]["enabled"] is True and items["assigned"]["required_by"] == []
+    page = client.get("/me/notifications")
+    box = re.search(r'<input[^>]*value="mentions"[^>]*>', page.text)
+    assert box and "checked" in box[0] and "disabled" in box[0], page.text
+    assert "Acme Inc always sends these" in page.text
+    kinds = re.findall(r'name="kinds" value="([a-z_]+)"', page.text)
+    assert "mentions" not in kinds  # a disabled box is not sent with the form
+    r = client.post(
+        "/me/notifications", data={"kinds": kinds, "csrf_token": csrf_of(page.text)}, follow_redirects=False
+    )
+    assert r.status_code == 303, r.text
+
     client.patch(
         f"/api/v1/portals/{pf.slug}/settings", json={"mandatory_notifications": []}, headers=pf.headers()
     )
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
     mention_zoe(client, pf, ws, owner, 2)
     assert len(mentions(db)) == 1  # her choice holds again
+    session_headers(client, "zoe@acme.com")
+    items = {p["kind"]: p for p in client.get("/api/v1/me/notification-preferences").json()["items"]}
+    assert items["mentions"]["enabled"] is False and items["mentions"]["required_by"] == []
+    assert 'value="mentions" >' in client.get("/me/notifications").text  # hers again, unticked
 
 
 def test_no_email_title_carries_markup():

@@ -194,7 +194,10 @@ def sign_out_session(session_id: uuid.UUID, session: SessionDep, auth: AuthDep) 
 class NotificationPreferenceRead(BaseModel):
     kind: str
     description: str
-    enabled: bool
+    enabled: bool = Field(description="Whether you get it: your choice, or a portal sends it anyway.")
+    required_by: list[str] = Field(
+        description="Your portals (by name) that send it whatever you choose; elsewhere your choice holds."
+    )
 
 
 class NotificationPreferences(BaseModel):
@@ -233,10 +236,12 @@ def update_preferences(body: dict[str, Flag], session: SessionDep, auth: AuthDep
 
 
 def _preferences(session: SessionDep, user: User) -> NotificationPreferences:
-    chosen = preferences.choices(session, user.id)
+    portals = [(p.id, p.name) for p, _ in members_service.memberships_of(session, user)]
     return NotificationPreferences(
         items=[
-            NotificationPreferenceRead(kind=k, description=d, enabled=chosen[k])
-            for k, d in preferences.KINDS.items()
+            NotificationPreferenceRead(
+                kind=s.kind, description=s.description, enabled=s.enabled, required_by=s.required_by
+            )
+            for s in preferences.settings_of(session, user.id, portals)
         ]
     )

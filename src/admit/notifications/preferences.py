@@ -13,6 +13,8 @@ import base64
 import hashlib
 import hmac
 import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -95,6 +97,43 @@ def read_token(secret_key: str, token: str) -> tuple[uuid.UUID, str] | None:
 def mandatory(session: Session, portal_id: uuid.UUID) -> set[str]:
     """The kinds ``portal_id`` makes mandatory for its people."""
     return set(session.scalars(select(MandatoryKind.kind).where(MandatoryKind.portal_id == portal_id)))
+
+
+def sent_anyway(session: Session, portal_id: uuid.UUID | None, kind: str) -> bool:
+    """Whether a message of ``kind`` from ``portal_id`` goes whatever the person chose."""
+    return portal_id is not None and kind in mandatory(session, portal_id)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One kind of message as the person sees it: what they chose, and the portals of theirs
+    that send it anyway (``required_by``, by name); ``locked`` when every one of their portals
+    does, so their choice changes nothing."""
+
+    kind: str
+    description: str
+    chosen: bool
+    required_by: list[str]
+    locked: bool
+
+    @property
+    def enabled(self) -> bool:
+        """Whether they get it (from at least one of their portals)."""
+        return self.chosen or bool(self.required_by)
+
+
+def settings_of(
+    session: Session, user_id: uuid.UUID, portals: Iterable[tuple[uuid.UUID, str]]
+) -> list[Setting]:
+    """Every kind for the person who is a member of ``portals`` (id, name): their choice, and
+    which of those portals send it anyway (``sent_anyway``)."""
+    chosen = choices(session, user_id)
+    portals = list(portals)
+    out = []
+    for kind, words in KINDS.items():
+        by = [name for portal_id, name in portals if sent_anyway(session, portal_id, kind)]
+        out.append(Setting(kind, words, chosen[kind], by, bool(portals) and len(by) == len(portals)))
+    return out
 
 
 def check_kinds(kinds: list[str]) -> list[str]:

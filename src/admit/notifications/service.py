@@ -219,7 +219,7 @@ def _as_wanted(
     they turned its kind off (``preferences``), unless the portal makes it mandatory; a message
     of an optional kind carries the link that turns it off."""
     kind = preferences.TEMPLATE_KIND.get(template)
-    if kind is not None and portal_id is not None and kind in preferences.mandatory(session, portal_id):
+    if kind is not None and preferences.sent_anyway(session, portal_id, kind):
         kind = None  # the portal makes it mandatory: sent whatever the preference, no unsubscribe link
     if kind is None or user_id is None:
         return context

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
 from admit import context
 from admit.kit.routing import Router
+from admit.members import service as members_service
+from admit.members.models import User
 from admit.notifications import preferences
 from admit.pages.auth import at_home
 from admit.pages.deps import SignedIn, check_csrf, redirect, render
@@ -47,13 +50,11 @@ def unsubscribe(request: Request, token: str, session: SessionDep) -> HTMLRespon
 @router.get("/me/notifications", name="preferences:settings")
 def settings_page(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
     assert auth.web_session is not None
-    chosen = preferences.choices(session, auth.web_session.user_id)
     return render(
         request,
         "preferences/settings.html",
         {
-            "kinds": preferences.KINDS,
-            "chosen": chosen,
+            "settings": _settings(session, auth.web_session.user),
             **at_home(request, session, auth.web_session.user),  # their portal: its navigation, the way back
         },
     )
@@ -64,6 +65,12 @@ def settings_save(
     session: SessionDep, auth: SignedIn, kinds: list[str] = Form(default_factory=list)
 ) -> Response:
     assert auth.web_session is not None
-    for kind in preferences.KINDS:
-        preferences.choose(session, auth.web_session.user_id, kind, kind in kinds)
+    for setting in _settings(session, auth.web_session.user):
+        if not setting.locked:  # a locked box is disabled, so not sent: the choice kept stays
+            preferences.choose(session, auth.web_session.user_id, setting.kind, setting.kind in kinds)
     return redirect("/me/notifications", notice="Notification settings saved.")
+
+
+def _settings(session: Session, user: User) -> list[preferences.Setting]:
+    portals = [(p.id, p.name) for p, _ in members_service.memberships_of(session, user)]
+    return preferences.settings_of(session, user.id, portals)
