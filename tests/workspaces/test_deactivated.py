@@ -123,3 +123,27 @@ def test_a_due_reminder_waits_while_they_are_deactivated(client, db, worker):
         with db.unit_of_work() as session:
             assert roles.remind_due_actions(session) == 1
         assert _told(db, BOB, "action_due") == 1
+
+
+def test_a_teams_row_counts_a_deactivated_member_apart(client, db, worker):
+    """The tester: with Bob deactivated, his row said Deactivated while his team's row still
+    said "2 joined" and Joined. The row counts him apart: "1 joined, 1 deactivated"."""
+    from tests.factories import create_portal
+
+    pf = create_portal(db)
+    bob = joined(db, worker, client, pf, BOB, role="member")
+    ivy = joined(db, worker, client, pf, "ivy@acme.com", role="member")
+    team = client.post(
+        api(pf, "/teams"),
+        json={"name": "Design", "user_ids": [bob.user_id, ivy.user_id]},
+        headers=pf.headers(),
+    ).json()["team"]
+    ws = create_workspace(client, pf, "Loan")
+    assert add(client, pf, ws["id"], team_ids=[team["id"]]).status_code in (200, 201)
+    r = client.post(api(pf, f"/members/{_member_id(client, pf, BOB)}/deactivate"), headers=pf.headers())
+    assert r.status_code == 200, r.text
+    (row,) = members(client, pf, ws["id"])["teams"]
+    assert (row["joined"], row["not_joined"], row["deactivated"], row["status"]) == (1, 0, 1, "joined"), row
+    session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
+    assert "1 joined, 1 deactivated" in page, page

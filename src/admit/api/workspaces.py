@@ -165,6 +165,7 @@ def list_members(
                 team=TeamRef(id=t.team.id, name=t.team.name, kind=t.team.kind),
                 joined=t.joined,
                 not_joined=t.not_joined,
+                deactivated=t.deactivated,
                 status="not_joined" if t.not_joined else "joined",
             )
             for t in team_rows

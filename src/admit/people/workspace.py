@@ -60,6 +60,7 @@ class TeamView:
     team: Team
     joined: int
     not_joined: int
+    deactivated: int = 0  # in the workspace, their access to the portal ended: neither of the others
 
 
 @dataclass(slots=True)
@@ -128,9 +129,18 @@ def members_view(
         team_members = teams_service.members_of(session, teams)
         everyone = {tm.user_id for tms in team_members.values() for tm in tms}
         in_workspace = workspaces_service.statuses(session, workspace.id, everyone)
+        gone = members_service.access_ended_among(session, workspace.portal_id, list(in_workspace))
         for team_id, people in team_members.items():
-            statuses = [in_workspace[tm.user_id] for tm in people if tm.user_id in in_workspace]
-            team_rows.append(TeamView(teams[team_id], statuses.count(JOINED), statuses.count(NOT_JOINED)))
+            here = [tm.user_id for tm in people if tm.user_id in in_workspace]
+            statuses = [in_workspace[uid] for uid in here if uid not in gone]
+            team_rows.append(
+                TeamView(
+                    teams[team_id],
+                    statuses.count(JOINED),
+                    statuses.count(NOT_JOINED),
+                    sum(uid in gone for uid in here),
+                )
+            )
         team_rows.sort(key=lambda v: (v.team.kind, v.team.name.casefold()))
     return MembersPanel(workspace, views, next_cursor, team_rows)
 

@@ -118,6 +118,7 @@ class TeamRowRead(BaseModel):
     team: TeamRef
     joined: int
     not_joined: int
+    deactivated: int = 0  # their access to the portal ended (counted in neither of the others)
     status: Literal["joined", "not_joined"]
 
 
