@@ -502,6 +502,24 @@ def _user_id(page_text: str, address: str) -> str:
     return re.search(r"/members/([0-9a-f-]{36})/resend", row).group(1)
 
 
+def _group_into_a_new_workspace(client, pf, workspace: str, group: str, recipients: str):
+    """A new workspace, then Contacts → Invite a client group → Add to Workspace into it, as the
+    owner: ``(workspace, the page it answers)``."""
+    ws = create_workspace(client, pf, workspace)
+    page = _owner_page(client, pf, "/contacts")
+    answer = client.post(
+        f"/p/{pf.slug}/client-groups",
+        data={
+            "csrf_token": csrf_of(page.text),
+            "name": group,
+            "recipients": recipients,
+            "then": "workspace",
+            "workspace_id": ws["id"],
+        },
+    )
+    return ws, answer
+
+
 class TestContactsPage:
     def test_a_bad_address_is_named_in_the_error(self, client, db, worker):
         pf = create_portal(db)
@@ -596,17 +614,8 @@ class TestContactsPage:
         """Invite a client group → Next → Add to Workspace: the group is created, its people are
         invited, and its row in the workspace is Not Joined."""
         pf = create_portal(db)
-        ws = create_workspace(client, pf, "Smith estate")
-        page = _owner_page(client, pf, "/contacts")
-        r = client.post(
-            f"/p/{pf.slug}/client-groups",
-            data={
-                "csrf_token": csrf_of(page.text),
-                "name": "Smiths",
-                "recipients": "sam@smith.org, sue@smith.org",
-                "then": "workspace",
-                "workspace_id": ws["id"],
-            },
+        ws, r = _group_into_a_new_workspace(
+            client, pf, "Smith estate", "Smiths", "sam@smith.org, sue@smith.org"
         )
         assert "Client group Smiths created and added to Smith estate: 0 added, 2 invited." in _text(r)
         assert 'data-team="Smiths"' in r.text
@@ -622,17 +631,8 @@ class TestContactsPage:
         Members panel showing only the address). The name typed goes onto her invitation, as
         "Create Client Group" and the API's paths do."""
         pf = create_portal(db)
-        ws = create_workspace(client, pf, "Q3 Audit")
-        page = _owner_page(client, pf, "/contacts")
-        r = client.post(
-            f"/p/{pf.slug}/client-groups",
-            data={
-                "csrf_token": csrf_of(page.text),
-                "name": "Lovelace LLP",
-                "recipients": "Nora Newby <nora@lovelace.co>, gus@lovelace.co",
-                "then": "workspace",
-                "workspace_id": ws["id"],
-            },
+        ws, r = _group_into_a_new_workspace(
+            client, pf, "Q3 Audit", "Lovelace LLP", "Nora Newby <nora@lovelace.co>, gus@lovelace.co"
         )
         assert "created and added to Q3 Audit: 0 added, 2 invited." in _text(r), _text(r)[:2000]
         listed = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"]

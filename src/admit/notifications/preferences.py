@@ -126,12 +126,13 @@ def settings_of(
     session: Session, user_id: uuid.UUID, portals: Iterable[tuple[uuid.UUID, str]]
 ) -> list[Setting]:
     """Every kind for the person who is a member of ``portals`` (id, name): their choice, and
-    which of those portals send it anyway (``sent_anyway``)."""
+    which of those portals send it anyway (``mandatory``, as ``sent_anyway`` asks it)."""
     chosen = choices(session, user_id)
     portals = list(portals)
+    always = {portal_id: mandatory(session, portal_id) for portal_id, _ in portals}  # once a portal
     out = []
     for kind, words in KINDS.items():
-        by = [name for portal_id, name in portals if sent_anyway(session, portal_id, kind)]
+        by = [name for portal_id, name in portals if kind in always[portal_id]]
         out.append(Setting(kind, words, chosen[kind], by, bool(portals) and len(by) == len(portals)))
     return out
 
