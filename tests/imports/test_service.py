@@ -213,14 +213,16 @@ class TestRoleColumn:
     def test_a_row_already_there_says_so_before_its_role(self, db, pf):
         """A row whose person is already a member or already invited says that (nothing to do),
         not that its role is above the list's (the tester: the owner's own row read "“owner” is
-        above the role chosen"); a row refused for its role leaves its address to a later row."""
+        above the role chosen"); a row refused for its role still counts as the address's first: a
+        later row of the same address is listed twice, not invited at a role the list did not ask
+        (the tester: "Dan again" was invited as a member when Dan's admin row was refused)."""
         data = csv_bytes(
             ["email,role", f"{pf.owner_email},owner", "pending@example.com,admin", "x@example.com,admin",
              "x@example.com,member"]
         )  # fmt: skip
         result = preview(db, pf, data, by=ADMIN, role_column=True)  # as members: admin is above
         by_row = {s["row"]: code for code, samples in result["samples"].items() for s in samples}
-        assert by_row == {2: "already_member", 3: "already_invited", 4: "not_allowed", 5: "will_invite"}
+        assert by_row == {2: "already_member", 3: "already_invited", 4: "not_allowed", 5: "duplicate"}
 
     def test_toggled_on_the_preview(self, db, pf):
         import_id, _ = create(db, pf, self.LIST, role="admin", start=False)

@@ -307,9 +307,8 @@ def _classify(
         if r.address in seen:
             results.append(_skip(r, SkipCode.DUPLICATE))
             continue
-        if r.refusal is None:  # a row refused (its role) leaves its address to a later row
-            seen.add(r.address)
-            added.append((i, r.address))
+        seen.add(r.address)  # the first row counts, refused (its role) or not: a later row is a duplicate
+        added.append((i, r.address))
         status = statuses.get(r.address)
         if status == members_service.DEACTIVATED:
             results.append(_skip(r, SkipCode.MEMBER_DEACTIVATED))
