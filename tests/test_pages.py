@@ -421,6 +421,22 @@ class TestUserManagement:
         reloaded = client.get(f"/p/{pf.slug}/invitations", follow_redirects=False)
         assert (reloaded.status_code, reloaded.headers["location"]) == (303, f"/p/{pf.slug}/users")
 
+    def test_a_role_that_is_not_one_comes_back_as_member_not_owner(self, client, db):
+        """A forged role ("superadmin"): refused in words under Role, and the box comes back with
+        Member chosen; it came back with no option marked, so the browser showed the first, Owner,
+        and a second Send would have invited an owner (the tester)."""
+        pf = create_portal(db)
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        data = {"csrf_token": csrf_of(page.text), "recipients": "ada@example.com", "role": "superadmin"}
+        r = client.post(f"/p/{pf.slug}/invitations", data=data)
+        assert r.status_code == 422
+        dialog = r.text[r.text.index('<dialog id="invite-dialog"') :]
+        assert said_under(dialog, "role") == "An internal user's role must be owner, admin or member."
+        select = dialog[dialog.index('<select id="role"') :]
+        select = select[: select.index("</select>")]
+        assert re.findall(r'<option value="(\w+)" selected>', select) == ["member"]
+
     def test_an_invite_of_no_one_usable_stays_in_the_open_box(self, client, db):
         """Every address mistyped: nothing to send, so the box stays open with each named under
         the addresses and the message kept (it closed on a red report, the typing gone); one

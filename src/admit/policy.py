@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from admit.errors import PermissionDenied
+from admit.errors import InvalidInput, PermissionDenied
 
 
 class Role(StrEnum):
@@ -39,6 +39,23 @@ class UserType(StrEnum):
 
 
 INTERNAL_ROLES = (Role.OWNER, Role.ADMIN, Role.MEMBER)
+
+
+def user_type_of(value: str, *, field: str = "user_type") -> UserType:
+    """``value`` as a user type, or ``InvalidInput`` naming ``field``: the one wording of a user
+    type that is neither, for every face and every place that takes one."""
+    if value not in tuple(UserType):
+        raise InvalidInput("The user type must be internal or client.", field=field)
+    return UserType(value)
+
+
+def internal_role_of(value: str, *, field: str = "role") -> Role:
+    """``value`` as an internal user's role, or ``InvalidInput`` naming ``field``."""
+    if value not in tuple(INTERNAL_ROLES):
+        raise InvalidInput("An internal user's role must be owner, admin or member.", field=field)
+    return Role(value)
+
+
 # The products a portal offers its people; a member or an invitation holds a list of them.
 ALL_PRODUCTS = ("messaging", "workspaces", "billing", "analytics")
 

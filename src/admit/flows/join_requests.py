@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from admit import context, policy
 from admit.actor import Actor
-from admit.errors import Checks, InvalidInput, JoinRequestNotInvitable, PortalLink
+from admit.errors import Checks, JoinRequestNotInvitable, PortalLink
 from admit.invitations import pipeline
 from admit.invitations.options import check_options
 from admit.links import service as links_service
@@ -143,8 +143,7 @@ def approve(
     policy.require(actor.role, policy.Action.JOIN_REQUEST_APPROVE)
     request = join_requests.get_or_raise(session, actor, request_id)
     join_requests.require_pending(request)
-    if user_type not in tuple(UserType):
-        raise InvalidInput("user_type must be internal or client.", field="user_type")
+    policy.user_type_of(user_type)
     workspace = request.workspace
     portal = actor.portal
     member = existing_member(session, portal.id, request.email)

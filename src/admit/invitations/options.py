@@ -39,10 +39,9 @@ def _resolve_role(actor_role: Role | None, user_type: UserType, role: str | None
         return Role.CLIENT
     if role in (None, ""):
         return Role.MEMBER
-    if role not in tuple(INTERNAL_ROLES):
-        raise InvalidInput("role must be owner, admin or member for internal users.", field="role")
-    policy.require_rule(policy.check_grant_role(actor_role, role))
-    return Role(role)
+    internal = policy.internal_role_of(role)
+    policy.require_rule(policy.check_grant_role(actor_role, internal))
+    return internal
 
 
 def check_options(
@@ -63,9 +62,7 @@ def check_options(
     checks = Checks()  # every fault at once
     kind: UserType | None = None
     with checks.of("user_type"):
-        if user_type not in tuple(UserType):
-            raise InvalidInput("user_type must be internal or client.", field="user_type")
-        kind = UserType(user_type)
+        kind = policy.user_type_of(user_type)
     final_role = Role.MEMBER
     if kind is not None:
         policy.require(actor.role, policy.invite_action(kind))

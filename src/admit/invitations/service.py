@@ -243,8 +243,7 @@ def _visible(
     if open_only:
         query = query.where(Invitation.status != ACCEPTED)
     if user_type:
-        if user_type not in tuple(UserType):
-            raise InvalidInput("user_type must be internal or client.", field="user_type")
+        policy.user_type_of(user_type)
         query = query.where(Invitation.user_type == user_type)
     if status:
         if status not in STATUSES:

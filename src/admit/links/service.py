@@ -456,8 +456,7 @@ def update_portal_link(
     checks = Checks()  # every fault at once, before anything changes
     with checks.of("user_type"):
         if user_type is not UNSET:
-            if user_type not in tuple(UserType):
-                raise InvalidInput("user_type must be internal or client.", field="user_type")
+            policy.user_type_of(user_type)
             new["user_type"] = str(user_type)
     final_type = new.get("user_type", link.user_type)
     with checks.of("role"):

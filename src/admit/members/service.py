@@ -514,8 +514,7 @@ def list_members(
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
     query = select(Member).where(Member.portal_id == actor.portal.id)
     if user_type:
-        if user_type not in tuple(UserType):
-            raise InvalidInput("user_type must be internal or client.", field="user_type")
+        policy.user_type_of(user_type)
         query = query.where(Member.user_type == user_type)
     if status:
         if status not in STATUSES:
@@ -556,8 +555,7 @@ def search_people(
         .where(Member.portal_id == actor.portal.id, Member.status == ACTIVE, or_(*matches))
     )
     if user_type:
-        if user_type not in tuple(UserType):
-            raise InvalidInput("user_type must be internal or client.", field="user_type")
+        policy.user_type_of(user_type)
         query = query.where(Member.user_type == user_type)
     return ordered_page(session, Member, query, cursor=cursor, limit=limit, order=BY_NAME)
 
