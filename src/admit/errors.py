@@ -423,7 +423,7 @@ class WorkspaceNotFound(NotFound):
 
 
 class MemberNotFound(NotFound):
-    """No such member in this portal or workspace."""
+    """No such member in this portal or workspace, or no such person in this team or client group."""
 
     code = ErrorCode.MEMBER_NOT_FOUND
 

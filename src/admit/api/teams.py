@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from admit.actor import Actor
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
-from admit.errors import PermissionDenied, RateLimited, TeamExists, TeamNotFound
+from admit.errors import MemberNotFound, PermissionDenied, RateLimited, TeamExists, TeamNotFound
 from admit.flows import groups
 from admit.flows.groups import TeamChange
 from admit.invitations.schemas import RecipientResults
@@ -34,19 +34,23 @@ def _change(session: Session, change: TeamChange) -> TeamChangeRead:
     results = recipient_results(session, change.results)
     view = people_teams.team_view(session, change.team)
     return TeamChangeRead(
-        team=TeamRead.of(view.team, view.members, view.names), results=results.results, counts=results.counts
+        team=TeamRead.of(view.team, view.members, view.names, view.statuses),
+        results=results.results,
+        counts=results.counts,
     )
 
 
 def _rename(session: Session, team_id: uuid.UUID, actor: Actor, kind: str, name: str) -> TeamRead:
     team = teams_service.rename(session, actor, team_id, kind=kind, name=name)
     view = people_teams.team_view(session, team)
-    return TeamRead.of(view.team, view.members, view.names)
+    return TeamRead.of(view.team, view.members, view.names, view.statuses)
 
 
 def _list(session: Session, actor: Actor, kind: str, cursor: str | None, limit: int) -> TeamList:
     views, next_cursor = people_teams.teams_view(session, actor, kind=kind, cursor=cursor, limit=limit)
-    return TeamList(items=[TeamRead.of(v.team, v.members, v.names) for v in views], next_cursor=next_cursor)
+    return TeamList(
+        items=[TeamRead.of(v.team, v.members, v.names, v.statuses) for v in views], next_cursor=next_cursor
+    )
 
 
 @router.post(
@@ -91,6 +95,18 @@ def add_team_members(
         session, actor, team_id, user_ids=body.user_ids, recipients=body.recipients, kind=TEAM
     )
     return _change(session, change)
+
+
+@router.delete(
+    "/portals/{portal}/teams/{team_id}/members/{user_id}",
+    status_code=204,
+    operation_id="teams_members_remove",
+    responses=problems(PermissionDenied, TeamNotFound, MemberNotFound),
+)
+def remove_team_member(team_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
+    """Take someone out of an internal team (owners and admins): they stay in the portal and in
+    every workspace they are in, on their own (no longer via the team)."""
+    groups.remove_member(session, actor, team_id, user_id, kind=TEAM)
 
 
 @router.post(
@@ -141,6 +157,20 @@ def add_group_members(
         session, actor, group_id, user_ids=body.user_ids, recipients=body.recipients, kind=CLIENT_GROUP
     )
     return _change(session, change)
+
+
+@router.delete(
+    "/portals/{portal}/client-groups/{group_id}/members/{user_id}",
+    status_code=204,
+    operation_id="client_groups_members_remove",
+    responses=problems(PermissionDenied, TeamNotFound, MemberNotFound),
+)
+def remove_group_member(
+    group_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep
+) -> None:
+    """Take someone out of a client group (internal users): they stay in the portal and in every
+    workspace they are in (a pending invitation stands), on their own."""
+    groups.remove_member(session, actor, group_id, user_id, kind=CLIENT_GROUP)
 
 
 @router.patch(

@@ -127,6 +127,8 @@ PHRASES: dict[str, str] = {
     "client_group.created": "created the client group {target}",
     "team.members_added": "added people to the team {target}",
     "client_group.members_added": "added people to the client group {target}",
+    "team.members_removed": "removed {removed} from the team {target}",
+    "client_group.members_removed": "removed {removed} from the client group {target}",
     "team.renamed": "renamed the team {target}{was}",
     "client_group.renamed": "renamed the client group {target}{was}",
     "team.deleted": "deleted the team {target}",
@@ -276,6 +278,8 @@ SEARCHED_AS = {
     "workspace.action_reopened": "reopened an action in {target}",
     "workspace.action_deleted": "deleted an action from {target}",
     "workspace.action_edited": "edited an action in {target}",
+    "team.members_removed": "removed people from the team {target}",
+    "client_group.members_removed": "removed people from the client group {target}",
 }
 
 
@@ -345,6 +349,7 @@ def sentence(event: Event, actor: str | None = None) -> str:
         if detail.get("from") and detail.get("to")
         else target,
         bulk_outcome=_bulk_outcome(detail),
+        removed=_removed(detail),
         browser=_browser(detail),
         pause=detail.get("pause") or "a while",
         tries=detail.get("tries") or "too many",
@@ -354,6 +359,16 @@ def sentence(event: Event, actor: str | None = None) -> str:
         else "",
     )
     return f"{who} {text}{suffix}"
+
+
+def _removed(detail: dict[str, Any]) -> str:
+    """Who was taken out of a team or client group: the one person's address, else how many
+    ("3 people"; each address stays in the detail)."""
+    removed = detail.get("removed")
+    count = detail.get("count")
+    if isinstance(removed, list) and len(removed) == 1 and count in (1, None):
+        return readable_phone(str(removed[0]))
+    return f"{count} people" if isinstance(count, int) else "people"
 
 
 def _browser(detail: dict[str, Any]) -> str:

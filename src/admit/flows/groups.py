@@ -1,7 +1,13 @@
-"""Teams and client groups with their people: existing members join at once; new addresses
-given for a client group are invited into the portal as clients (through the invitation
-pipeline), or, when the group is about to be added to a workspace, join it uninvited so that
-the workspace's invitation is their one message."""
+"""Teams and client groups with their people: existing members join at once; someone invited to
+the portal and not joined yet joins as they are (of the type of their invitation: a team takes
+those invited as internal users, a client group those invited as clients); new addresses given
+for a client group are invited into the portal as clients (through the invitation pipeline), or,
+when the group is about to be added to a workspace, join it uninvited so that the workspace's
+invitation is their one message. A team invites no one.
+
+Taking someone out (``remove_member``, ``take_out``) keeps them in the portal and in every
+workspace they are in, even one the team brought them to: they are there on their own from then
+on (``workspaces.service.forget_team``)."""
 
 from __future__ import annotations
 
@@ -21,12 +27,25 @@ from admit.members.models import User
 from admit.policy import UserType
 from admit.teams import service as teams_service
 from admit.teams.models import TEAM, Team
+from admit.workspaces import service as workspaces_service
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy.orm import Session
 
+    from admit.invitations.models import Invitation
 
-__all__ = ["TeamChange", "add_members", "create"]
+
+__all__ = ["TeamChange", "add_members", "create", "remove_member", "take_out"]
+
+# Why a team does not take a new address: it invites no one.
+NOT_INVITED = (
+    "Not in the portal and not invited to it: teams invite no one. Invite them first "
+    "(User Management), then add them."
+)
+# What a team says of someone put in it who was invited to the portal and has not joined.
+INVITED_NOT_JOINED = "Invited to the portal, not joined yet."
 
 
 @dataclass(slots=True)
@@ -36,6 +55,9 @@ class TeamChange:
     # The names typed for those who joined uninvited (``invite=False``), by address: adding the
     # group to a workspace puts them on their invitations (``workspace_people.add_people``).
     names: dict[str, str] = field(default_factory=dict)
+    # The standing portal invitation of those put in a team before they joined, by user id:
+    # their result carries it (every face shows it, and its delivery).
+    invitations: dict[uuid.UUID, Invitation] = field(default_factory=dict)
 
 
 def create(
@@ -68,8 +90,10 @@ def add_members(
 ) -> TeamChange:
     """Add people to a team or client group; each gets its own result.
 
-    Teams take existing internal users only. Client groups take existing clients, and new
-    addresses, which are invited into the portal as clients (one invitation each).
+    Teams take internal users in the portal, and those invited to it as internal users who have
+    not joined yet (``added``, with their invitation); a new address is ``not_found``. Client
+    groups take existing clients, and new addresses, which are invited into the portal as
+    clients (one invitation each).
     """
     team = teams_service.get_or_raise(session, actor, team_id, kind=kind)
     return _add(session, actor, team, user_ids=user_ids, recipients=recipients, invite=invite)
@@ -101,21 +125,12 @@ def _add(
             )
         else:
             entry(found.label, member.user, Outcome.ADDED, "", found.at)
-    if team.kind != TEAM:
-        # Not in the portal yet but invited to it: of the type of their invitation, which a
-        # client group takes only as a client (a team takes no one new, below).
-        asked.new = _of_type(session, actor, team, asked.new, change.results)
+    # Not in the portal yet but invited to it: of the type of their invitation, which a team
+    # takes only as an internal user and a client group only as a client.
+    asked.new = _of_type(session, actor, team, asked.new, change.results)
 
     if asked.new and team.kind == TEAM:
-        change.results.extend(
-            skipped(
-                r.raw,
-                AddSkipCode.NOT_FOUND,
-                "Teams take internal users already in the portal; invite them first.",
-                at=At(r.index, r.position),
-            )
-            for r in asked.new
-        )
+        _invited_into_team(session, actor, change, asked.new, entry)
     elif asked.new and not invite:
         policy.require(actor.role, policy.Action.INVITE_CLIENT)
         new = [r for r in asked.new if r.address is not None]  # sort_asked: all of them
@@ -153,6 +168,7 @@ def _add(
                     outcome=Outcome(done.outcome),
                     detail=done.detail,
                     address=done.user.address,
+                    invitation=change.invitations.get(done.user.id),
                     user_id=done.user.id,
                     index=place.index,
                     position=place.position,
@@ -192,3 +208,46 @@ def _of_type(
         else:
             results.append(skipped(r.raw, AddSkipCode.WRONG_USER_TYPE, wrong, at=At(r.index, r.position)))
     return kept
+
+
+def _invited_into_team(
+    session: Session,
+    actor: Actor,
+    change: TeamChange,
+    new: list[Recipient],
+    entry: Callable[[str, User, Outcome, str, At], None],
+) -> None:
+    """A team's people not in the portal (``_of_type`` left those invited as internal users):
+    each with a pending invitation joins the team as they are (they are in it when they join);
+    the others are ``not_found``, as a team invites no one."""
+    standing = repository.pending_by_address(session, actor.portal.id, [r.address for r in new])
+    users = members_service.get_or_create_users(session, [r.address for r in new if r.address in standing])
+    for r in new:
+        place = At(r.index, r.position)
+        invitation = standing.get(r.address) if r.address else None
+        if invitation is None or r.address is None:
+            change.results.append(skipped(r.raw, AddSkipCode.NOT_FOUND, NOT_INVITED, at=place))
+            continue
+        user = users[r.address]
+        change.invitations[user.id] = invitation
+        entry(r.raw, user, Outcome.ADDED, INVITED_NOT_JOINED, place)
+
+
+def take_out(session: Session, actor: Actor, team: Team, user_ids: list[uuid.UUID]) -> int:
+    """Take people out of a team or client group (``teams.service.remove_members``), every way
+    (the API, the Contacts page, an HR system, SCIM): they keep every workspace they are in, on
+    their own from now (``workspaces.service.forget_team``). Returns how many were in it."""
+    gone = teams_service.remove_members(session, actor, team, user_ids)
+    if gone:
+        workspaces_service.forget_team(session, team.id, user_ids)
+    return gone
+
+
+def remove_member(
+    session: Session, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID, *, kind: str
+) -> tuple[Team, User]:
+    """Take one person out of a team or client group (``take_out``); 404 when the team or the
+    person in it is not found. Returns the team and the person."""
+    team, found = teams_service.find_member(session, actor, team_id, user_id, kind=kind)
+    take_out(session, actor, team, [user_id])
+    return team, found.user

@@ -47,6 +47,7 @@ from admit.directory.hr.plan import (
     make_plan,
 )
 from admit.errors import Checks, Conflict, DomainError, HrSystemFailed, InvalidInput
+from admit.flows import groups
 from admit.flows import members as members_flow
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
@@ -701,7 +702,5 @@ def _map_departments(
                 and names.key(old) in teams
                 and s.known_address in users
             ):
-                teams_service.remove_members(
-                    session, actor, teams[names.key(old)], [users[s.known_address].id]
-                )
+                groups.take_out(session, actor, teams[names.key(old)], [users[s.known_address].id])
     return mapped

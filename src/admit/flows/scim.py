@@ -27,6 +27,7 @@ from admit.actor import Actor, scim_label, scim_words
 from admit.directory import service as directory
 from admit.directory.models import ScimGroup, ScimUser
 from admit.errors import AddressSuppressed, Conflict, DomainError, InvalidInput, NotFound, RateLimited
+from admit.flows import groups
 from admit.flows import members as members_flow
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
@@ -341,7 +342,7 @@ def _set_members(
         rows = list(directory.users_by_ids(session, actor.portal.id, remove).values())
         directory.remove_group_members(session, group, [r.id for r in rows])
         users = members_service.users_by_address(session, [r.address for r in rows if r.address])
-        teams_service.remove_members(session, actor, team, [u.id for u in users.values()])
+        groups.take_out(session, actor, team, [u.id for u in users.values()])
 
 
 def create_group(session: Session, actor: Actor, fields: GroupFields) -> ScimGroup:

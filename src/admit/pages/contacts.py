@@ -40,6 +40,8 @@ from admit.pages.deps import (
 )
 from admit.pages.errors import to_the_forms_page
 from admit.people import contacts as people_contacts
+from admit.people import teams as people_teams
+from admit.people.names import names_in_portal
 from admit.policy import Action
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
@@ -63,28 +65,44 @@ def _back(request: Request, actor: Actor, flash: dict[str, Any]) -> RedirectResp
 
 
 def _page(
-    request: Request, session: Session, actor: Actor, *, status_code: int = 200, **extra: Any
+    request: Request,
+    session: Session,
+    actor: Actor,
+    *,
+    status_code: int = 200,
+    adding: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> HTMLResponse:
     """Contacts; a refused form comes back here with ``extra``: its faults (``form_faults``),
-    what was typed (``typed``) and the dialog it was in (``dialog``, opened again)."""
+    what was typed (``typed``) and the dialog it was in (``dialog``, opened again); a team's
+    Add people refused, with ``adding`` (its ``team_id``, what was typed and why not), its
+    panel open."""
     workspaces, _ = workspaces_service.list_workspaces(session, actor, limit=200)
     groups = every(partial(teams_service.list_teams, session, actor, kind=CLIENT_GROUP))
     teams = every(partial(teams_service.list_teams, session, actor, kind=TEAM))
-    sizes = {k: len(v) for k, v in teams_service.members_of(session, [t.id for t in groups + teams]).items()}
+    views = {v.team.id: v for v in people_teams.views_of(session, actor.portal.id, groups + teams)}
     flash = read_flash(request) or {}
+    # A change to a team's people comes back with its panel open, what happened said in it.
+    panel = flash.get("panel") or (str(adding["team_id"]) if adding else None)
     context: dict[str, Any] = {
         "nav": "contacts",
         "contacts": every(partial(people_contacts.list_contacts, session, actor)),
         "workspaces": workspaces,
         "groups": groups,
         "teams": teams,
-        "sizes": sizes,
+        "views": views,
+        "shows_address": lambda user_id: policy.sees_addresses_of(
+            actor.role, viewer_id=actor.user_id, person_id=user_id
+        ),
+        "panel": panel,
+        "panel_notice": flash.get("notice") if flash.get("panel") else None,
+        "adding": adding or {},
         "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
         "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
         "can_manage_groups": policy.can(actor.role, Action.CLIENT_GROUP_MANAGE),
         "can_manage_teams": policy.can(actor.role, Action.TEAM_MANAGE),
         "can_create_workspace": policy.can(actor.role, Action.WORKSPACE_CREATE),
-        "notice": flash.get("notice"),
+        "notice": None if flash.get("panel") else flash.get("notice"),
         "flash": flash,
         "typed": {},
         **extra,
@@ -269,9 +287,8 @@ def _back_to_contacts(request: Request, slug: str) -> Response:
 
 
 for _forms in ("teams", "client-groups"):
-    router.add_api_route(
-        f"/p/{{slug}}/{_forms}", _back_to_contacts, methods=["GET", "HEAD"], include_in_schema=False
-    )
+    for _path in (f"/p/{{slug}}/{_forms}", f"/p/{{slug}}/{_forms}/{{team_id}}/members"):
+        router.add_api_route(_path, _back_to_contacts, methods=["GET", "HEAD"], include_in_schema=False)
 
 
 @router.post("/p/{slug}/teams", name="contacts:add_team", dependencies=[Depends(check_csrf)])
@@ -402,3 +419,91 @@ def contacts_delete(
     contact_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ) -> Response:
     return _changed(request, actor, session, lambda: _delete_contact(session, actor, contact_id))
+
+
+def _add_people(
+    request: Request, actor: Actor, session: Session, team_id: uuid.UUID, kind: str, recipients: str
+) -> Response:
+    """Add people to an existing team or client group from its panel: all or nothing, as a new
+    one (``people_to_fix``); refused, the panel opens again with what was typed and why."""
+    try:
+        change = groups_flow.add_members(session, actor, team_id, recipients=recipients, kind=kind)
+        if (wrong := people_to_fix(change.results)) is not None:
+            raise wrong
+    except DomainError as exc:
+        if exc.status == 404:
+            return _back(request, actor, {"error": form_error(session, exc)})
+        faults = form_faults(session, exc, {"recipients": f"add-{team_id}"})
+        adding = {"team_id": team_id, "recipients": recipients}
+        return _page(
+            request,
+            session,
+            actor,
+            status_code=exc.status,
+            adding=adding,
+            dialog=f"people-{team_id}",
+            **faults,
+        )
+    counts = {o: sum(1 for r in change.results if r.outcome == o) for o in ("added", "invited")}
+    said = [f"{n} {o}" for o, n in counts.items() if n or (o == "added" and not counts["invited"])]
+    skipped = [r for r in change.results if r.outcome == "skipped"]
+    word = teams_service.WORDS[kind].capitalize()
+    notice = f"{word} {change.team.name}: {', '.join(said)}" + _skipped_text(skipped, ";")
+    return _back_to_panel(request, actor, change.team.id, notice)
+
+
+def _back_to_panel(request: Request, actor: Actor, team_id: uuid.UUID, notice: str) -> RedirectResponse:
+    return _back(request, actor, {"notice": notice, "panel": str(team_id)})
+
+
+def _remove_person(
+    request: Request, actor: Actor, session: Session, team_id: uuid.UUID, user_id: uuid.UUID, kind: str
+) -> Response:
+    """Take one person out of a team or client group (``groups.remove_member``: they keep their
+    workspaces); back to its panel, saying so."""
+    try:
+        team, user = groups_flow.remove_member(session, actor, team_id, user_id, kind=kind)
+    except DomainError as exc:
+        return _back(request, actor, {"error": form_error(session, exc)})
+    name = names_in_portal(session, team.portal_id, [user]).get(user.id) or readable_phone(user.address)
+    notice = f"{name} was removed from the {teams_service.WORDS[kind]} {team.name}."
+    return _back_to_panel(request, actor, team.id, notice)
+
+
+def _people_forms(kind: str) -> tuple[Callable[..., Response], Callable[..., Response]]:
+    """A team's (or group's) panel's two forms: Add people, and a person's Remove."""
+
+    def add(
+        team_id: uuid.UUID,
+        request: Request,
+        actor: PageActor,
+        session: SessionDep,
+        recipients: str = Form(""),
+    ) -> Response:
+        return _add_people(request, actor, session, team_id, kind, recipients)
+
+    def remove(
+        team_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+    ) -> Response:
+        return _remove_person(request, actor, session, team_id, user_id, kind)
+
+    return add, remove
+
+
+for _kind, _forms, _one in ((TEAM, "teams", "team"), (CLIENT_GROUP, "client-groups", "group")):
+    _add_form, _remove_form = _people_forms(_kind)
+    _at = f"/p/{{slug}}/{_forms}/{{team_id}}/members"
+    router.add_api_route(
+        _at,
+        _add_form,
+        methods=["POST"],
+        name=f"contacts:add_{_one}_members",
+        dependencies=[Depends(check_csrf)],
+    )
+    router.add_api_route(
+        _at + "/{user_id}/remove",
+        _remove_form,
+        methods=["POST"],
+        name=f"contacts:remove_{_one}_member",
+        dependencies=[Depends(check_csrf)],
+    )

@@ -1,4 +1,6 @@
-"""Teams and client groups with their people, named as the portal may show them."""
+"""Teams and client groups with their people, named as the portal may show them, each with where
+they stand in the portal: joined, invited (a pending invitation), not invited (a client group's
+person who joined it uninvited, or whose invitation lapsed), deactivated."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from admit.actor import Actor
+from admit.invitations import repository as invitations_repository
+from admit.members import service as members_service
 from admit.people.names import names_in_portal
 from admit.teams import service as teams_service
 from admit.teams.models import Team, TeamMember
@@ -14,8 +18,12 @@ from admit.teams.models import Team, TeamMember
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
+    from admit.members.models import User
 
-__all__ = ["TeamView", "team_view", "teams_view"]
+
+__all__ = ["TeamView", "team_view", "teams_view", "views_of"]
+
+JOINED, INVITED, NOT_INVITED, DEACTIVATED = ("joined", "invited", "not_invited", "deactivated")
 
 
 @dataclass(slots=True)
@@ -23,6 +31,7 @@ class TeamView:
     team: Team
     members: list[TeamMember]
     names: dict[uuid.UUID, str]  # {user_id: name as this portal may show it}
+    statuses: dict[uuid.UUID, str]  # {user_id: joined | invited | not_invited | deactivated}
 
 
 def teams_view(
@@ -30,11 +39,33 @@ def teams_view(
 ) -> tuple[list[TeamView], str | None]:
     """A page of the portal's teams (or client groups), newest first, each with its people."""
     teams, next_cursor = teams_service.list_teams(session, actor, kind=kind, cursor=cursor, limit=limit)
-    members = teams_service.members_of(session, [t.id for t in teams])
-    names = names_in_portal(session, actor.portal.id, [tm.user for tms in members.values() for tm in tms])
-    return [TeamView(t, members[t.id], names) for t in teams], next_cursor
+    return views_of(session, actor.portal.id, teams), next_cursor
 
 
 def team_view(session: Session, team: Team) -> TeamView:
-    members = teams_service.members_of(session, [team.id])[team.id]
-    return TeamView(team, members, names_in_portal(session, team.portal_id, [tm.user for tm in members]))
+    return views_of(session, team.portal_id, [team])[0]
+
+
+def views_of(session: Session, portal_id: uuid.UUID, teams: list[Team]) -> list[TeamView]:
+    """Each of ``teams`` with its people, their names and where they stand (four queries for
+    any number of teams)."""
+    members = teams_service.members_of(session, [t.id for t in teams])
+    users = [tm.user for tms in members.values() for tm in tms]
+    names = names_in_portal(session, portal_id, users)
+    statuses = _statuses(session, portal_id, users)
+    return [TeamView(t, members[t.id], names, statuses) for t in teams]
+
+
+def _statuses(session: Session, portal_id: uuid.UUID, users: list[User]) -> dict[uuid.UUID, str]:
+    in_portal = members_service.statuses(session, portal_id, [u.id for u in users])
+    invited = invitations_repository.pending_addresses(session, portal_id, [u.address for u in users])
+    out: dict[uuid.UUID, str] = {}
+    for user in users:
+        status = in_portal.get(user.id)
+        if status == members_service.ACTIVE:
+            out[user.id] = JOINED
+        elif status == members_service.DEACTIVATED:
+            out[user.id] = DEACTIVATED
+        else:
+            out[user.id] = INVITED if user.address in invited else NOT_INVITED
+    return out

@@ -44,21 +44,43 @@ class TeamMembersAdd(BaseModel):
     recipients: list[str] | None = None
 
 
+class TeamMemberRead(UserRead):
+    """A person in a team or client group, and where they stand in the portal."""
+
+    status: Literal["joined", "invited", "not_invited", "deactivated"] = Field(
+        description="joined: in the portal; invited: a pending invitation to it (they are in the team "
+        "when they join); not_invited: a client group's person not invited yet (adding the group to a "
+        "workspace invites them) or whose invitation lapsed; deactivated: their access ended."
+    )
+
+
 class TeamRead(BaseModel):
     id: uuid.UUID
     kind: Literal["team", "client_group"]
     name: str
     created_at: datetime
-    members: list[UserRead]
+    members: list[TeamMemberRead]
 
     @classmethod
-    def of(cls, team: Team, members: Iterable[TeamMember], names: Mapping[uuid.UUID, str]) -> TeamRead:
+    def of(
+        cls,
+        team: Team,
+        members: Iterable[TeamMember],
+        names: Mapping[uuid.UUID, str],
+        statuses: Mapping[uuid.UUID, str],
+    ) -> TeamRead:
         return cls(
             id=team.id,
             kind=team.kind,
             name=team.name,
             created_at=team.created_at,
-            members=[UserRead.of(tm.user, names.get(tm.user_id, "")) for tm in members],
+            members=[
+                TeamMemberRead(
+                    **UserRead.of(tm.user, names.get(tm.user_id, "")).model_dump(),
+                    status=statuses.get(tm.user_id, "not_invited"),
+                )
+                for tm in members
+            ],
         )
 
 

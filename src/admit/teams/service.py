@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import InvalidInput, TeamExists, TeamNotFound
+from admit.errors import InvalidInput, MemberNotFound, TeamExists, TeamNotFound
 from admit.kit import names
 from admit.kit.pagination import page
 from admit.policy import UserType
@@ -44,6 +44,7 @@ __all__ = [
     "by_ids",
     "create",
     "delete",
+    "find_member",
     "get_or_raise",
     "list_teams",
     "manage_action",
@@ -277,9 +278,24 @@ def add_members(session: Session, actor: Actor, team: Team, entries: list[Entry]
     return out
 
 
+def find_member(
+    session: Session, actor: Actor, team_id: uuid.UUID, user_id: uuid.UUID, *, kind: str
+) -> tuple[Team, TeamMember]:
+    """A team or client group and one person in it, for whoever may change its people (as they
+    may add to it: ``manage_action``); 404 when the team is not found (``get_or_raise``) or
+    they are not in it."""
+    team = get_or_raise(session, actor, team_id, kind=kind)
+    policy.require(actor.role, manage_action(team.kind))
+    found = next((tm for tm in members_of(session, [team.id])[team.id] if tm.user_id == user_id), None)
+    if found is None:
+        raise MemberNotFound(f"No such person in this {WORDS[team.kind]}.")
+    return team, found
+
+
 def remove_members(session: Session, actor: Actor, team: Team, user_ids: Iterable[uuid.UUID]) -> int:
-    """Take people out of a team (they stay in the portal and in every workspace they are in);
-    returns how many were in it. Audited once."""
+    """Take people out of a team (they stay in the portal and in every workspace they are in:
+    ``flows.groups.take_out`` says there that they no longer came with it); returns how many
+    were in it. Audited once."""
     policy.require(actor.role, manage_action(team.kind))
     ids = set(user_ids)
     gone = [tm for tm in members_of(session, [team.id])[team.id] if tm.user_id in ids]

@@ -77,6 +77,7 @@ __all__ = [
     "delete_workspace",
     "count_workspaces",
     "create",
+    "forget_team",
     "get_membership",
     "get",
     "get_or_raise",
@@ -485,6 +486,23 @@ def team_ids(session: Session, workspace_id: uuid.UUID) -> list[uuid.UUID]:
             select(WorkspaceMember.via_team_id)
             .where(WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.via_team_id.is_not(None))
             .distinct()
+        )
+    )
+
+
+def forget_team(session: Session, team_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> int:
+    """``user_ids`` no longer came into any workspace with the team or client group ``team_id``
+    (taken out of it): they stay in each, on their own (no "via" the team, not on its row);
+    returns how many memberships said so."""
+    ids = list(set(user_ids))
+    if not ids:
+        return 0
+    return rowcount(
+        session.execute(
+            update(WorkspaceMember)
+            .where(WorkspaceMember.via_team_id == team_id, WorkspaceMember.user_id.in_(ids))
+            .values(via_team_id=None)
+            .execution_options(synchronize_session="fetch")
         )
     )
 
