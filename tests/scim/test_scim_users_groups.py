@@ -230,3 +230,26 @@ def test_a_deactivated_member_posted_again_is_not_invited(db, worker, scim, port
     assert scim.put(f"/Users/{r.json()['id']}", okta_user("di.ana@acme.com")).status_code == 200
     assert member_of(db, portal, "di.ana@acme.com").status == "active"
     assert invitation_status(db, portal, "di.ana@acme.com") == ["accepted"]
+
+
+def test_out_of_a_scim_group_someone_keeps_the_workspace_it_brought_them_to(client, db, scim, portal):
+    """SCIM takes people out of a team as the API and Contacts do (``groups.take_out``): they
+    stay in a workspace the team brought them to, on their own (no ``via_team``, off its row)."""
+    a = scim.post("/Users", okta_user("ed.fox@acme.com")).json()["id"]
+    b = scim.post("/Users", okta_user("fa.gin@acme.com")).json()["id"]
+    group_id = scim.post(
+        "/Groups", {"schemas": [GROUP], "displayName": "Sales", "members": [{"value": a}, {"value": b}]}
+    ).json()["id"]
+    api = f"/api/v1/portals/{portal.slug}"
+    team = client.get(f"{api}/teams", headers=portal.headers()).json()["items"][0]
+    ws = client.post(f"{api}/workspaces", json={"name": "Deals"}, headers=portal.headers()).json()
+    r = client.post(
+        f"{api}/workspaces/{ws['id']}/members", json={"team_ids": [team["id"]]}, headers=portal.headers()
+    )
+    assert r.status_code == 201, r.text
+    remove = {"schemas": [PATCH], "Operations": [{"op": "remove", "path": f'members[value eq "{a}"]'}]}
+    assert scim.patch(f"/Groups/{group_id}", remove).status_code == 200
+    panel = client.get(f"{api}/workspaces/{ws['id']}/members", headers=portal.headers()).json()
+    via = {m["user"]["email"]: (m["via_team"] or {}).get("name") for m in panel["items"]}
+    assert via == {"ed.fox@acme.com": None, "fa.gin@acme.com": "Sales"}, panel
+    assert [(t["team"]["name"], t["not_joined"]) for t in panel["teams"]] == [("Sales", 1)]
