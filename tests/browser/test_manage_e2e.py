@@ -70,3 +70,45 @@ def test_rename_and_delete_a_team(live_server, new_context, shot):
     confirm.get_by_role("button", name="Delete").click()
     expect(owner.locator(".notice")).to_contain_text("Team Product design deleted.")
     expect(owner.locator("#teams")).to_contain_text("No client groups or teams yet.")
+
+
+def test_see_remove_and_add_a_teams_people(live_server, new_context, shot):
+    """A team's People button opens its panel (each person and where they stand); Remove asks
+    first, then the panel opens again saying so; Add people puts them back."""
+    owner = new_context().new_page()
+    gestures.set_up_portal(
+        owner,
+        live_server,
+        portal="Acme Inc.",
+        owner_name="Olivia Owner",
+        owner_email="olivia@acme.com",
+        password="owner-password-123",
+    )
+    owner.get_by_role("link", name="Contacts").click()
+    owner.get_by_label("New internal team").fill("Design")
+    owner.get_by_label("Internal users (emails)").fill("olivia@acme.com")
+    owner.get_by_role("button", name="Create team").click()
+    row = owner.locator('#teams tr[data-team="Design"]')
+    row.get_by_role("button", name="People of the team Design: 1").click()
+    panel = owner.locator('dialog[data-team-people="Design"]')
+    expect(panel).to_be_visible()
+    person = panel.locator('tr[data-address="olivia@acme.com"]')
+    expect(person).to_contain_text("Olivia Owner")
+    expect(person.locator("[data-status]")).to_have_text("Joined")
+    person.get_by_role("button", name="Remove Olivia Owner from Design").click()
+    confirm = owner.locator("dialog#confirm-dialog")
+    expect(confirm).to_contain_text(
+        "Remove Olivia Owner from the team Design? They stay in the portal and in every workspace"
+        " they are in, on their own."
+    )
+    shot(owner, "remove-from-team")
+    confirm.get_by_role("button", name="Remove").click()
+    panel = owner.locator('dialog[data-team-people="Design"]')
+    expect(panel).to_be_visible()
+    expect(panel.locator(".panel-note")).to_have_text("Olivia Owner was removed from the team Design.")
+    expect(panel).to_contain_text("Nobody in this team yet.")
+    panel.get_by_label("Add people").fill("olivia@acme.com")
+    panel.get_by_role("button", name="Add people").click()
+    panel = owner.locator('dialog[data-team-people="Design"]')
+    expect(panel.locator(".panel-note")).to_have_text("Team Design: 1 added.")
+    expect(panel.locator('tr[data-address="olivia@acme.com"]')).to_have_count(1)
