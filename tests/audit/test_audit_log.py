@@ -258,6 +258,16 @@ class TestLinkEvents:
             "required two-step verification for clients",
         ]
         assert set(events[0]["detail"]) == {"invitation_ttl_seconds", "time_zone"}
+        # Products are told by name: which were turned on and which off (it said "changed the
+        # portal's enabled products", not which; the tester).
+        before = client.get(url, headers=pf.headers()).json()["enabled_products"]
+        assert "messaging" in before and "billing" in before, before
+        fewer = [p for p in before if p not in ("messaging", "billing")]
+        r = client.patch(url, json={"enabled_products": fewer}, headers=pf.headers())
+        assert r.status_code == 200, r.text
+        assert _what(changes()[0]) == "turned off Billing and Messaging"
+        r = client.patch(url, json={"enabled_products": [*fewer, "messaging"]}, headers=pf.headers())
+        assert _what(changes()[0]) == "turned on Messaging"
         # Searched by the words of their kind, as every line is.
         assert {e["action"] for e in _events(client, pf, q="settings")} >= {"portal.settings_changed"}
         # An event written before only real changes were kept: the unchanged entries are not told.

@@ -443,6 +443,21 @@ def _listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+def _products_change(before: Any, after: Any) -> list[str]:
+    """Which products a change turned on and off ("turned on Analytics", "turned off Billing and
+    Messaging"), as the settings page names them."""
+    if not isinstance(before, list) or not isinstance(after, list):
+        return ["changed the portal's enabled products"]
+    on = sorted(str(p).capitalize() for p in after if p not in before)
+    off = sorted(str(p).capitalize() for p in before if p not in after)
+    said = [f"turned on {_listed(on)}"] if on else []
+    return said + ([f"turned off {_listed(off)}"] if off else [])
+
+
+# Settings whose change ``_settings_change`` tells in its own words, not by their name.
+TOLD_APART = ("enabled_products",)
+
+
 def _settings_change(detail: dict[str, Any]) -> str:
     """What a change of the portal's settings did: "required two-step verification for clients
     and changed the portal's time zone" (each setting's old and new value stay in the detail)."""
@@ -457,10 +472,13 @@ def _settings_change(detail: dict[str, Any]) -> str:
         values = detail.get(key)
         if key in changed and isinstance(values, list) and len(values) == 2:
             said.append(f"{'required' if values[1] else 'stopped requiring'} {rule}")
+    products = detail.get("enabled_products")
+    if "enabled_products" in changed and isinstance(products, list) and len(products) == 2:
+        said.extend(_products_change(*products))
     names = detail.get("name")
     if "name" in changed and isinstance(names, list) and len(names) == 2:
         said.append(f"renamed the portal “{names[0]}” to “{names[1]}”")
-    settings = [name for key, name in PORTAL_SETTINGS.items() if key in changed]
+    settings = [name for key, name in PORTAL_SETTINGS.items() if key in changed and key not in TOLD_APART]
     if settings:
         said.append(f"changed the portal's {_listed(settings)}")
     return " and ".join(said) or "changed the portal's settings"
