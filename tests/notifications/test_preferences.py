@@ -11,9 +11,10 @@ import re
 
 from sqlalchemy import select
 
+from admit.members import service as members_service
 from admit.notifications import jobs as notifications_jobs
 from admit.notifications.models import Notification
-from tests.factories import OWNER_PASSWORD, create_portal, csrf_of
+from tests.factories import OWNER_PASSWORD, active_member, create_portal, csrf_of
 from tests.notifications.test_delivery import RecordingHandler, smtp_server  # noqa: F401
 from tests.workspaces.helpers import add, api, create_workspace, session_headers, user_id_of
 from tests.workspaces.test_messages import joins_as
@@ -161,3 +162,41 @@ def test_no_email_title_carries_markup():
         title = re.search(r"\{% block title %\}(.*?)\{% endblock %\}", path.read_text(), re.S)
         if title:
             assert "<" not in title.group(1), path.name
+
+
+def test_a_person_is_offered_only_the_kinds_they_can_get(client, db, worker):
+    """The inviters' digest of expired invitations goes to those who may invite: a client, who
+    may not invite in any of their portals, is not offered it (not on the page, not in the API,
+    refused by PATCH naming it); the same person made a member of another portal is."""
+    pf = create_portal(db)
+    active_member(db, pf, "cleo@client.com", user_type="client")
+    cleo = session_headers(client, "cleo@client.com")
+    kinds = [p["kind"] for p in client.get("/api/v1/me/notification-preferences").json()["items"]]
+    assert kinds == ["assigned", "due_reminders", "mentions", "activity_digest"]
+    page = client.get("/me/notifications")
+    assert "expired unaccepted" not in page.text and "Someone mentions you" in page.text
+    r = client.patch(
+        "/api/v1/me/notification-preferences",
+        json={"mentions": False, "expired_invitations": False},
+        headers=cleo,
+    )
+    assert r.status_code == 422 and r.json()["field"] == "expired_invitations", r.text
+    assert "expired_invitations" in r.json()["detail"] and "invite" in r.json()["detail"]
+    items = {
+        p["kind"]: p["enabled"] for p in client.get("/api/v1/me/notification-preferences").json()["items"]
+    }
+    assert items["mentions"] is True  # refused: nothing of it was kept
+    r = client.post("/me/notifications", data={"kinds": ["assigned"], "csrf_token": csrf_of(page.text)})
+    assert r.status_code == 200, r.text  # the page's own form (what it offers) saves
+
+    other = create_portal(db, name="Bolt Ltd", owner_email="owner@bolt.com")
+    with db.unit_of_work() as session:  # she joins Bolt Ltd as an internal member
+        cleo_id = members_service.get_user_by_email(session, "cleo@client.com").id
+        members_service.activate(
+            session, portal_id=other.portal_id, user_id=cleo_id,
+            user_type="internal", role="member", products=[], via="invitation",
+        )  # fmt: skip
+    session_headers(client, "cleo@client.com")
+    kinds = [p["kind"] for p in client.get("/api/v1/me/notification-preferences").json()["items"]]
+    assert "expired_invitations" in kinds  # she may invite clients in Bolt Ltd
+    assert "expired unaccepted" in client.get("/me/notifications").text

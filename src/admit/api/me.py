@@ -16,6 +16,7 @@ from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.auth.schemas import Me, RecoveryCodes, SessionPage, SessionRead
 from admit.errors import Conflict, InvalidInput, NotAuthenticated, RateLimited, SessionNotFound
+from admit.flows import notification_settings
 from admit.kit.json_body import Flag
 from admit.kit.routing import Router
 from admit.members import service as members_service
@@ -211,9 +212,11 @@ class NotificationPreferences(BaseModel):
     responses=problems(NotAuthenticated),
 )
 def get_preferences(session: SessionDep, auth: AuthDep) -> NotificationPreferences:
-    """Which optional messages you get (each also has a one-click unsubscribe link)."""
+    """Which optional messages you get (each also has a one-click unsubscribe link): the kinds
+    that can reach you, by your roles in your portals (a client is not offered the inviters'
+    digest of expired invitations)."""
     user, _ = _browser(auth)
-    return _preferences(session, user)
+    return _preferences(notification_settings.settings(session, user))
 
 
 @router.patch(
@@ -223,25 +226,20 @@ def get_preferences(session: SessionDep, auth: AuthDep) -> NotificationPreferenc
     responses=problems(NotAuthenticated, InvalidInput),
 )
 def update_preferences(body: dict[str, Flag], session: SessionDep, auth: AuthDep) -> NotificationPreferences:
-    """``{kind: true | false, …}``; kinds not named stay as they are."""
+    """``{kind: true | false, …}``; kinds not named stay as they are. A kind that is not one
+    of yours (not in the GET's items: it cannot reach you, as the inviters' digest cannot reach
+    someone who may invite in none of their portals) is refused, 422 naming it, and nothing
+    is changed."""
     user, _ = _browser(auth)
-    unknown = sorted(set(body) - set(preferences.KINDS))
-    if unknown:
-        raise InvalidInput(
-            f"{unknown[0]} is not a kind of message ({', '.join(preferences.KINDS)}).", field=unknown[0]
-        )
-    for kind, enabled in body.items():
-        preferences.choose(session, user.id, kind, enabled)
-    return _preferences(session, user)
+    return _preferences(notification_settings.change(session, user, dict(body)))
 
 
-def _preferences(session: SessionDep, user: User) -> NotificationPreferences:
-    portals = [(p.id, p.name) for p, _ in members_service.memberships_of(session, user)]
+def _preferences(settings: list[preferences.Setting]) -> NotificationPreferences:
     return NotificationPreferences(
         items=[
             NotificationPreferenceRead(
                 kind=s.kind, description=s.description, enabled=s.enabled, required_by=s.required_by
             )
-            for s in preferences.settings_of(session, user.id, portals)
+            for s in settings
         ]
     )

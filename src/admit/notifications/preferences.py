@@ -13,13 +13,13 @@ import base64
 import hashlib
 import hmac
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from admit import context
+from admit import context, policy
 from admit.errors import InvalidInput
 from admit.notifications.models import MandatoryKind, NotificationPreference
 
@@ -37,6 +37,34 @@ TEMPLATE_KIND = {
     "activity_digest": "activity_digest",
     "invitation_digest": "expired_invitations",
 }
+
+
+# Whom each kind can reach, by what the policy says their role in a portal lets them do, and
+# how that is said to someone it cannot reach: the inviters' digest lists invitations they made,
+# so it reaches those who may invite; the workspace kinds (actions, reminders, mentions,
+# summaries) reach anyone in a workspace, clients too (seed 003).
+_REACH: dict[str, tuple[Callable[[policy.Capabilities], bool], str]] = {
+    "expired_invitations": (
+        lambda may: may.invite,
+        "it goes to those who may invite people in one of their portals.",
+    ),
+}
+_ANYONE: tuple[Callable[[policy.Capabilities], bool], str] = (
+    lambda may: True,
+    "it goes to the members of a portal's workspaces.",
+)
+
+
+def _reaches(kind: str, role: policy.Role | str) -> bool:
+    """Whether a message of ``kind`` can reach someone of ``role`` in a portal (``_REACH``)."""
+    return _REACH.get(kind, _ANYONE)[0](policy.capabilities(role))
+
+
+def offered(roles: Iterable[policy.Role | str]) -> list[str]:
+    """The kinds offered to a person whose roles in their portals are ``roles``: those that can
+    reach them from at least one (``_reaches``), in ``KINDS`` order. In no portal: none."""
+    held = list(roles)
+    return [kind for kind in KINDS if any(_reaches(kind, role) for role in held)]
 
 
 def choices(session: Session, user_id: uuid.UUID) -> dict[str, bool]:
@@ -123,18 +151,45 @@ class Setting:
 
 
 def settings_of(
-    session: Session, user_id: uuid.UUID, portals: Iterable[tuple[uuid.UUID, str]]
+    session: Session, user_id: uuid.UUID, portals: Iterable[tuple[uuid.UUID, str, policy.Role | str]]
 ) -> list[Setting]:
-    """Every kind for the person who is a member of ``portals`` (id, name): their choice, and
-    which of those portals send it anyway (``mandatory``, as ``sent_anyway`` asks it)."""
+    """The kinds offered (``offered``) to the person who is a member of ``portals`` (id, name,
+    their role there): their choice, and which of those portals send it anyway (``mandatory``,
+    as ``sent_anyway`` asks it; of the portals it can reach them from)."""
     chosen = choices(session, user_id)
     portals = list(portals)
-    always = {portal_id: mandatory(session, portal_id) for portal_id, _ in portals}  # once a portal
+    always = {portal_id: mandatory(session, portal_id) for portal_id, _, _ in portals}  # once a portal
     out = []
-    for kind, words in KINDS.items():
-        by = [name for portal_id, name in portals if kind in always[portal_id]]
-        out.append(Setting(kind, words, chosen[kind], by, bool(portals) and len(by) == len(portals)))
+    for kind in offered(role for _, _, role in portals):
+        from_ = [(portal_id, name) for portal_id, name, role in portals if _reaches(kind, role)]
+        by = [name for portal_id, name in from_ if kind in always[portal_id]]
+        out.append(Setting(kind, KINDS[kind], chosen[kind], by, len(by) == len(from_)))
     return out
+
+
+def change(
+    session: Session,
+    user_id: uuid.UUID,
+    portals: Iterable[tuple[uuid.UUID, str, policy.Role | str]],
+    wanted_kinds: dict[str, bool],
+) -> list[Setting]:
+    """Turn kinds on or off for the person (``{kind: enabled}``; kinds not named stay as they
+    are) and answer their settings. A kind that is none, or is not offered to them (``offered``:
+    it cannot reach them), is refused by name and nothing is kept."""
+    portals = list(portals)
+    mine = offered(role for _, _, role in portals)
+    for kind in wanted_kinds:
+        if kind not in KINDS:
+            raise InvalidInput(f"{kind} is not a kind of message ({', '.join(mine)}).", field=kind)
+        if kind not in mine:
+            raise InvalidInput(
+                f"{kind} is not a message you can get: {_REACH.get(kind, _ANYONE)[1]}"
+                + (f" Yours are: {', '.join(mine)}." if mine else ""),
+                field=kind,
+            )
+    for kind, enabled in wanted_kinds.items():
+        choose(session, user_id, kind, enabled)
+    return settings_of(session, user_id, portals)
 
 
 def check_kinds(kinds: list[str]) -> list[str]:

@@ -6,12 +6,10 @@ from __future__ import annotations
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
-from sqlalchemy.orm import Session
 
 from admit import context
+from admit.flows import notification_settings
 from admit.kit.routing import Router
-from admit.members import service as members_service
-from admit.members.models import User
 from admit.notifications import preferences
 from admit.pages.auth import at_home
 from admit.pages.deps import SignedIn, check_csrf, redirect, render
@@ -54,7 +52,7 @@ def settings_page(request: Request, session: SessionDep, auth: SignedIn) -> HTML
         request,
         "preferences/settings.html",
         {
-            "settings": _settings(session, auth.web_session.user),
+            "settings": notification_settings.settings(session, auth.web_session.user),
             **at_home(request, session, auth.web_session.user),  # their portal: its navigation, the way back
         },
     )
@@ -65,12 +63,11 @@ def settings_save(
     session: SessionDep, auth: SignedIn, kinds: list[str] = Form(default_factory=list)
 ) -> Response:
     assert auth.web_session is not None
-    for setting in _settings(session, auth.web_session.user):
-        if not setting.locked:  # a locked box is disabled, so not sent: the choice kept stays
-            preferences.choose(session, auth.web_session.user_id, setting.kind, setting.kind in kinds)
+    user = auth.web_session.user
+    notification_settings.change(
+        session,
+        user,
+        # The boxes offered; a locked box is disabled, so not sent: the choice kept stays.
+        {s.kind: s.kind in kinds for s in notification_settings.settings(session, user) if not s.locked},
+    )
     return redirect("/me/notifications", notice="Notification settings saved.")
-
-
-def _settings(session: Session, user: User) -> list[preferences.Setting]:
-    portals = [(p.id, p.name) for p, _ in members_service.memberships_of(session, user)]
-    return preferences.settings_of(session, user.id, portals)
