@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from admit.jobs import Worker
 from admit.kit import clock
+from admit.notifications import mailbox
 from admit.notifications.models import Notification
 from admit.workspaces import messages as workspace_messages
 from tests.factories import OWNER_PASSWORD, create_portal, race
@@ -93,3 +94,46 @@ def test_the_worker_runs_it_and_a_preference_stops_it(client, db, worker):
             )
             == 0
         )
+
+
+def test_the_summary_leaves_out_what_a_mention_email_told(client, db, worker):
+    """A message that mentioned someone came to them by its own email: their summary counts and
+    quotes only the others, and says how many it left out; a summary of nothing but such
+    messages is not sent. Turned off, the mention email is not sent, so the summary keeps it."""
+    pf = create_portal(db)
+    joins_as(db, worker, pf, "zoe@acme.com", "Zoë Ångström")
+    joins_as(db, worker, pf, "max@acme.com", "Max Reader")
+    ws = create_workspace(client, pf, "Q3 Audit")
+    add(client, pf, ws["id"], user_ids=[user_id_of(client, pf, e) for e in ("zoe@acme.com", "max@acme.com")])
+    max_ = session_headers(client, "max@acme.com")
+    client.patch("/api/v1/me/notification-preferences", json={"mentions": False}, headers=max_)
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    for text in ("@Zoë Ångström and @Max Reader, the ledger?", "Plain news"):
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/messages"), json={"text": text}, headers=owner)
+        assert r.status_code == 201, r.text
+    worker.drain()  # Zoë's mention email goes; Max turned his off
+    with db.unit_of_work() as session:
+        assert [m for m in mailbox.messages(session, to="zoe@acme.com") if "mentioned you" in m.text]
+    with clock.travel(timedelta(minutes=11)):
+        assert Worker(db, db.context.settings).run_scheduled()["activity_digests"] == 2
+    zoe_digest, max_digest = sorted(digests(db), key=lambda n: n.to_address, reverse=True)
+    assert zoe_digest.to_address == "zoe@acme.com" and zoe_digest.context["count"] == 1
+    assert [m["text"] for m in zoe_digest.context["latest"]] == ["Plain news"]
+    assert max_digest.context["count"] == 2  # no mention email: the summary is how he hears of it
+    with clock.travel(timedelta(minutes=12)):
+        worker.drain()
+    with db.unit_of_work() as session:
+        (summary,) = [m for m in mailbox.messages(session, to="zoe@acme.com") if "not seen" in m.text]
+        assert "There is 1 new message" in summary.text, summary.text
+        assert "Not counted: 1 message you were mentioned in, which came to you on its own." in summary.text
+        assert "ledger" not in summary.text
+
+    # Only a mention since: nothing to summarise for Zoë (it came by its own email).
+    with clock.travel(timedelta(minutes=70)):
+        client.post(
+            api(pf, f"/workspaces/{ws['id']}/messages"), json={"text": "@Zoë Ångström again"}, headers=owner
+        )
+    with clock.travel(timedelta(minutes=90)):
+        worker.drain()
+        assert Worker(db, db.context.settings).run_scheduled()["activity_digests"] == 1  # Max's only
+    assert [n.to_address for n in digests(db)].count("zoe@acme.com") == 1

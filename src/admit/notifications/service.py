@@ -39,7 +39,7 @@ from admit.errors import AddressSuppressed, RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
 from admit.kit.text import is_phone, wait_in_words
 from admit.notifications import bounces, preferences
-from admit.notifications.models import CANCELLED, QUEUED, SENDING, Notification
+from admit.notifications.models import CANCELLED, QUEUED, SENDING, SENT, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
 
 log = logging.getLogger("admit.notifications")
@@ -60,6 +60,7 @@ __all__ = [
     "enqueue_once",
     "enqueue_many",
     "latest_for_invitations",
+    "told",
 ]
 
 
@@ -405,6 +406,16 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
             for row in rows
         ],
     )
+
+
+def told(session: Session, event_keys: Iterable[str]) -> set[str]:
+    """The events among ``event_keys`` whose message went, or is on its way (queued, being
+    sent, sent): what its recipient has been told by that message. One not written (turned off,
+    held back), cancelled, failed or bounced told no one. One query."""
+    keys = list(dict.fromkeys(event_keys))
+    went = Notification.status.in_((QUEUED, SENDING, SENT))
+    query = select(Notification.event_key).where(one_of(session, Notification.event_key, keys), went)
+    return set(session.scalars(query)) if keys else set()
 
 
 SUPERSEDED = "superseded before delivery"  # why a cancelled message never went

@@ -110,7 +110,7 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
             continue
         notifications_service.enqueue(
             session,
-            event_key=f"mention:{message.id}:{user_id}",
+            event_key=mention_key(message.id, user_id),
             template="mention",
             to=to,
             portal_id=actor.portal.id,
@@ -127,6 +127,11 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
         )
     session.flush()
     return message
+
+
+def mention_key(message_id: uuid.UUID, user_id: uuid.UUID) -> str:
+    """The event of telling ``user_id`` that ``message_id`` mentions them: one message each."""
+    return f"mention:{message_id}:{user_id}"
 
 
 def list_messages(
@@ -243,9 +248,11 @@ DIGEST_LOOKBACK = timedelta(days=1)
 def send_activity_digests(session: Session) -> int:
     """The worker's step: each joined member of a workspace with messages they have not seen
     (by others, older than ``DIGEST_QUIET``, newer than their read mark and their last digest)
-    gets one summary, at most one an hour per workspace (per their preference: ``enqueue``).
-    The event key is the person, the workspace and the hour: however many workers run, one
-    message. Returns how many were written."""
+    gets one summary of them, but of those that mention them and came to them by their own
+    email (``notifications_service.told``: said as a count, and none when only those are new),
+    at most one an hour per workspace (per their preference: ``enqueue``). The event key is the
+    person, the workspace and the hour: however many workers run, one message. Returns how many
+    were written."""
     now = context.of(session).clock.now()
     newest_allowed = now - DIGEST_QUIET
     recent = list(
@@ -276,6 +283,11 @@ def send_activity_digests(session: Session) -> int:
         }
         portal = portals_service.get_or_raise(session, workspace.portal_id)
         people = _people(session, workspace)
+        # Who was told of a message that mentions them by its own email (or text): once for
+        # the workspace, the summary leaves those out.
+        told = notifications_service.told(
+            session, (mention_key(m.id, uuid.UUID(uid)) for m in messages for uid in m.mentions or ())
+        )
         ended = members_service.access_ended_among(session, portal.id, [m.user_id for m in people])
         for member in people:
             if member.status != JOINED or member.user.address is None or member.user_id in ended:
@@ -291,7 +303,9 @@ def send_activity_digests(session: Session) -> int:
                 for m in messages
                 if m.author_id != member.user_id and (since is None or m.created_at > since)
             ]
-            if not unseen:
+            mentioned = [m for m in unseen if mention_key(m.id, member.user_id) in told]
+            unseen = [m for m in unseen if m not in mentioned]
+            if not unseen:  # nothing new, or only what they were told of one by one
                 continue
             done = notifications_service.enqueue(
                 session,
@@ -306,6 +320,7 @@ def send_activity_digests(session: Session) -> int:
                     "workspace_name": workspace.name,
                     "recipient_name": member.user.name,
                     "count": len(unseen),
+                    "mentioned": len(mentioned),  # left out: each came to them on its own
                     "latest": [
                         {"author": m.author.label if m.author else "Someone", "text": m.text[:300]}
                         for m in unseen[-3:]
