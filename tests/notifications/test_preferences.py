@@ -6,7 +6,10 @@ a forged token does nothing."""
 
 from __future__ import annotations
 
+import base64
 import email
+import hashlib
+import hmac
 import re
 
 from sqlalchemy import select
@@ -27,17 +30,27 @@ def mention_zoe(client, pf, ws, owner, n: int):
     assert r.status_code == 201, r.text
 
 
+def zoe_in_a_workspace(client, db, worker):
+    """A portal where Zoë (internal) is in the workspace Q3 Audit; its owner signed in."""
+    pf = create_portal(db)
+    joins_as(db, worker, pf, "zoe@acme.com", "Zoë Ångström")
+    ws = create_workspace(client, pf, "Q3 Audit")
+    add(client, pf, ws["id"], user_ids=[user_id_of(client, pf, "zoe@acme.com")])
+    return pf, ws, session_headers(client, pf.owner_email, OWNER_PASSWORD)
+
+
+def words_of(html: str) -> str:
+    """A page's words, its markup gone and its spaces tidied."""
+    return " ".join(re.sub(r"<[^>]+>", "", html).split())
+
+
 def mentions(db) -> list[Notification]:
     with db.unit_of_work() as session:
         return list(session.scalars(select(Notification).where(Notification.template == "mention")))
 
 
 def test_unsubscribe_from_mentions(client, db, worker, change_settings, smtp_server):  # noqa: F811
-    pf = create_portal(db)
-    joins_as(db, worker, pf, "zoe@acme.com", "Zoë Ångström")
-    ws = create_workspace(client, pf, "Q3 Audit")
-    add(client, pf, ws["id"], user_ids=[user_id_of(client, pf, "zoe@acme.com")])
-    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    pf, ws, owner = zoe_in_a_workspace(client, db, worker)
     mention_zoe(client, pf, ws, owner, 1)
     (first,) = mentions(db)
     url = first.context["unsubscribe_url"]
@@ -93,7 +106,8 @@ def test_unsubscribe_from_mentions(client, db, worker, change_settings, smtp_ser
     owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
     mention_zoe(client, pf, ws, owner, 3)
     assert len(mentions(db)) == 2
-    assert re.match(r"http://.+/unsubscribe/[0-9a-f]{32}\.mentions\.[A-Za-z0-9_-]+$", url)
+    # user, kind, portal, the address's fingerprint, the signature
+    assert re.match(r"http://.+/unsubscribe/[0-9a-f]{32}\.mentions\.[0-9a-f]{32}\.[\w-]{8}\.[\w-]{24}$", url)
 
 
 def test_a_portal_can_make_a_kind_mandatory(client, db, worker):
@@ -200,3 +214,55 @@ def test_a_person_is_offered_only_the_kinds_they_can_get(client, db, worker):
     kinds = [p["kind"] for p in client.get("/api/v1/me/notification-preferences").json()["items"]]
     assert "expired_invitations" in kinds  # she may invite clients in Bolt Ltd
     assert "expired unaccepted" in client.get("/me/notifications").text
+
+
+def test_the_unsubscribe_page_names_the_address_the_kind_and_the_portal(client, db, worker):
+    """The link's page, before and after its one click, says which address stops getting what,
+    from which portal, and how to undo it; a portal that sends the kind anyway is named as
+    still sending it. Someone else holding the link learns no more than the email showed:
+    once the account's address has changed, the old link's page does not name the new one."""
+    pf, ws, owner = zoe_in_a_workspace(client, db, worker)
+    mention_zoe(client, pf, ws, owner, 1)
+    token = mentions(db)[0].context["unsubscribe_url"].rsplit("/unsubscribe/", 1)[1]
+
+    client.cookies.clear()
+    ask = client.get(f"/unsubscribe/{token}")
+    assert ask.status_code == 200
+    said = words_of(ask.text)
+    assert "Stop emails to zoe@acme.com for: Someone mentions you in a workspace" in said, said
+    assert "This email came from Acme Inc." in said
+    done = client.post(f"/unsubscribe/{token}")
+    said = words_of(done.text)
+    assert done.status_code == 200 and "You are unsubscribed" in said
+    assert (
+        "zoe@acme.com will no longer get emails for: Someone mentions you in a workspace, "
+        "from Acme Inc or any other portal that lets you choose." in said
+    ), said
+    assert 'href="http://testserver/me/notifications"' in done.text and "Changed your mind?" in said
+
+    # The portal makes mentions mandatory meanwhile: the page says it still sends them.
+    client.patch(
+        f"/api/v1/portals/{pf.slug}/settings",
+        json={"mandatory_notifications": ["mentions"]},
+        headers=pf.headers(),
+    )
+    said = words_of(client.post(f"/unsubscribe/{token}").text)
+    assert "Acme Inc still sends these whatever you choose: it makes them mandatory." in said, said
+
+    with db.unit_of_work() as session:  # her address changes (the portal's HR system, say)
+        user = members_service.get_user_by_email(session, "zoe@acme.com")
+        assert members_service.change_details(session, pf.portal_id, user, email="zoe@newmail.com") is None
+    page = client.get(f"/unsubscribe/{token}")
+    assert page.status_code == 200 and "zoe@newmail.com" not in page.text and "zoe@acme.com" not in page.text
+    said = words_of(page.text)
+    assert "Stop emails to the address this email was sent to for: Someone mentions you" in said, said
+
+    # A link written before links named the portal and the address (user, kind, signature, as
+    # they were signed then) still works, and its page names neither.
+    secret = db.context.settings.secret_key.encode()
+    mac = hmac.new(secret, f"unsubscribe:{user.id}:activity_digest".encode(), hashlib.sha256).digest()
+    old = f"{user.id.hex}.activity_digest.{base64.urlsafe_b64encode(mac[:18]).decode()}"
+    page = client.post(f"/unsubscribe/{old}")
+    said = words_of(page.text)
+    assert page.status_code == 200 and "zoe@" not in said and "Acme Inc" not in said.split("Dev mailbox")[-1]
+    assert "The address this email was sent to will no longer get emails for: A summary of new" in said, said

@@ -101,25 +101,74 @@ def choose(session: Session, user_id: uuid.UUID, kind: str, enabled: bool) -> No
     session.flush()
 
 
-def _mac(secret_key: str, user_id: uuid.UUID, kind: str) -> str:
-    digest = hmac.new(secret_key.encode(), f"unsubscribe:{user_id}:{kind}".encode(), hashlib.sha256).digest()
+def _mac(secret_key: str, text: str) -> str:
+    digest = hmac.new(secret_key.encode(), text.encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:18]).decode()
 
 
-def unsubscribe_token(secret_key: str, user_id: uuid.UUID, kind: str) -> str:
-    """A link's token that turns off ``kind`` for the person, and nothing else (signed)."""
-    return f"{user_id.hex}.{kind}.{_mac(secret_key, user_id, kind)}"
+def _address_tag(secret_key: str, address: str) -> str:
+    """A short keyed fingerprint of the address a link was sent to: its page names the address
+    only while the account's is still that one (never a newer one, to whoever holds the link)."""
+    digest = hmac.new(secret_key.encode(), f"unsubscribe-address:{address}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:6]).decode()
 
 
-def read_token(secret_key: str, token: str) -> tuple[uuid.UUID, str] | None:
+@dataclass(frozen=True)
+class Unsubscribe:
+    """What an unsubscribe link's token says: whose, which kind, and, in a link written since
+    they were added, the portal the email came from and the fingerprint of its address."""
+
+    user_id: uuid.UUID
+    kind: str
+    portal_id: uuid.UUID | None = None
+    address_tag: str | None = None
+
+    def sent_to(self, secret_key: str, address: str | None) -> bool:
+        """Whether the link was sent to ``address`` (the account's address now)."""
+        return (
+            address is not None
+            and self.address_tag is not None
+            and hmac.compare_digest(self.address_tag, _address_tag(secret_key, address))
+        )
+
+
+def unsubscribe_token(
+    secret_key: str,
+    user_id: uuid.UUID,
+    kind: str,
+    *,
+    portal_id: uuid.UUID | None = None,
+    address: str | None = None,
+) -> str:
+    """A link's token that turns off ``kind`` for the person, and nothing else (signed); it
+    names the portal the message comes from and carries its address's fingerprint, for its page
+    to say what was stopped from where (``Unsubscribe``)."""
+    portal = portal_id.hex if portal_id is not None else "-"
+    tag = _address_tag(secret_key, address) if address else "-"
+    mac = _mac(secret_key, f"unsubscribe:{user_id}:{kind}:{portal}:{tag}")
+    return f"{user_id.hex}.{kind}.{portal}.{tag}.{mac}"
+
+
+def read_token(secret_key: str, token: str) -> Unsubscribe | None:
+    """The token's meaning, or None when it is not one of ours (forged, cut short). A token of
+    a link written before portal and address were added (user, kind, signature) still works."""
+    parts = token.split(".")
     try:
-        user_hex, kind, mac = token.split(".", 2)
-        user_id = uuid.UUID(hex=user_hex)
+        user_id = uuid.UUID(hex=parts[0])
+        if len(parts) == 3:
+            kind, portal, tag, mac = parts[1], None, None, parts[2]
+            signed = f"unsubscribe:{user_id}:{kind}"
+        elif len(parts) == 5:
+            kind, portal, tag, mac = parts[1:]
+            signed = f"unsubscribe:{user_id}:{kind}:{portal}:{tag}"
+        else:
+            return None
+        portal_id = uuid.UUID(hex=portal) if portal not in (None, "-") else None
     except ValueError:
         return None
-    if kind not in KINDS or not hmac.compare_digest(mac, _mac(secret_key, user_id, kind)):
+    if kind not in KINDS or not hmac.compare_digest(mac, _mac(secret_key, signed)):
         return None
-    return user_id, kind
+    return Unsubscribe(user_id, kind, portal_id, tag if tag not in (None, "-") else None)
 
 
 def mandatory(session: Session, portal_id: uuid.UUID) -> set[str]:

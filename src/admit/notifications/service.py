@@ -190,7 +190,7 @@ def enqueue(
     written, ``to`` has had as many messages as it may for now (``recipient_waits``), or the
     person (``user_id``) turned its kind off (``preferences``); a message of an optional kind
     carries the link that turns it off."""
-    wanted = _as_wanted(session, template, context, portal_id, user_id)
+    wanted = _as_wanted(session, template, context, portal_id, user_id, to)
     if wanted is None:
         return None
     context = wanted
@@ -215,10 +215,12 @@ def _as_wanted(
     context: dict[str, Any],
     portal_id: uuid.UUID | None,
     user_id: uuid.UUID | None,
+    to: str,
 ) -> dict[str, Any] | None:
     """``context`` as a message of ``template`` to the person ``user_id`` is written: None when
     they turned its kind off (``preferences``), unless the portal makes it mandatory; a message
-    of an optional kind carries the link that turns it off."""
+    of an optional kind carries the link that turns it off (naming the portal and ``to``, for
+    its page to say)."""
     kind = preferences.TEMPLATE_KIND.get(template)
     if kind is not None and preferences.sent_anyway(session, portal_id, kind):
         kind = None  # the portal makes it mandatory: sent whatever the preference, no unsubscribe link
@@ -228,7 +230,7 @@ def _as_wanted(
         log.info("notification.not_wanted template=%s", template)
         return None
     settings = context_of(session).settings
-    token = preferences.unsubscribe_token(settings.secret_key, user_id, kind)
+    token = preferences.unsubscribe_token(settings.secret_key, user_id, kind, portal_id=portal_id, address=to)
     return {**context, "unsubscribe_url": f"{settings.public_url}/unsubscribe/{token}"}
 
 
@@ -342,7 +344,7 @@ def enqueue_once(
     second insert waits for the first's transaction and then does nothing."""
     if template not in TEMPLATES:
         raise ValueError(f"unknown email template {template!r}")
-    wanted = _as_wanted(session, template, context, portal_id, user_id)
+    wanted = _as_wanted(session, template, context, portal_id, user_id, to)
     if wanted is None:
         return False
     context = wanted

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
+from sqlalchemy.orm import Session
 
-from admit import context
 from admit.flows import notification_settings
 from admit.kit.routing import Router
-from admit.notifications import preferences
 from admit.pages.auth import at_home
 from admit.pages.deps import SignedIn, check_csrf, redirect, render
 from admit.web import SessionDep
@@ -18,31 +17,24 @@ from admit.web import SessionDep
 router = Router()
 
 
-def _read(request: Request, token: str) -> tuple[object, str] | None:
-    return preferences.read_token(request.app.state.db.context.settings.secret_key, token)
-
-
 @router.get("/unsubscribe/{token}", name="preferences:unsubscribe")
-def unsubscribe_page(request: Request, token: str) -> HTMLResponse:
-    found = _read(request, token)
-    context_ = {"kind_words": preferences.KINDS[found[1]] if found else None, "token": token, "done": False}
-    return render(request, "preferences/unsubscribe.html", context_, status_code=200 if found else 404)
+def unsubscribe_page(request: Request, token: str, session: SessionDep) -> HTMLResponse:
+    """The link's page asks first (mail scanners open links), saying what it stops, for which
+    address, from which portal."""
+    return _link_page(request, session, token, confirm=False)
 
 
 @router.post("/unsubscribe/{token}")
 def unsubscribe(request: Request, token: str, session: SessionDep) -> HTMLResponse:
     """The button, or the mail app's one-click post (RFC 8058): the signed token is the only
     credential, and it can do this one thing."""
-    found = preferences.read_token(context.of(session).settings.secret_key, token)
-    if found is None:
-        return render(
-            request, "preferences/unsubscribe.html", {"kind_words": None, "token": token}, status_code=404
-        )
-    user_id, kind = found
-    preferences.choose(session, user_id, kind, False)
-    return render(
-        request, "preferences/unsubscribe.html", {"kind_words": preferences.KINDS[kind], "done": True}
-    )
+    return _link_page(request, session, token, confirm=True)
+
+
+def _link_page(request: Request, session: Session, token: str, *, confirm: bool) -> HTMLResponse:
+    found = notification_settings.unsubscribe(session, token, confirm=confirm)
+    context_ = {"link": found, "done": confirm}
+    return render(request, "preferences/unsubscribe.html", context_, status_code=200 if found else 404)
 
 
 @router.get("/me/notifications", name="preferences:settings")
