@@ -102,12 +102,12 @@ class TestWorkspacePage:
             signer,
             data={"csrf_token": csrf_of(r.text), "recipient": "Nora Client <nora@homebase.net>"},
         )
-        assert "Nora Client was invited and now holds “Client signer”." in _text(named)
+        assert "Nora Client (nora@homebase.net) was invited and now holds “Client signer”." in _text(named)
         nora = re.search(
             r'<option value="([^"]+)">Nora Client \(nora@homebase.net\)</option>', named.text
         ).group(1)
         again = client.post(assign, data={"csrf_token": csrf_of(named.text), "user_id": nora})
-        assert "Nora Client now holds “Reviewer”." in _text(again)
+        assert "Nora Client (nora@homebase.net) now holds “Reviewer”." in _text(again)
         r = client.post(assign, data={"csrf_token": csrf_of(again.text), "recipient": "cleo@client.org"})
         assert "cleo@client.org now holds “Reviewer”." in _text(r)
         assert "data-holder>cleo@client.org<" in r.text
@@ -277,6 +277,41 @@ class TestWorkspacePage:
         )
         assert "cleo@client.org was removed from this workspace." in _text(r)
         assert 'data-address="cleo@client.org"' not in r.text
+
+    def test_notices_name_a_person_by_name_then_address(self, client, db, worker):
+        """A notice names someone whose name is known by it, their address after it (the one
+        acting sees addresses): Resend Invitation and Remove in the Members panel, a contact's
+        Invite in Contacts. Someone with no name known is named by their address."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["Nora Newby <nora@homebase.net>", "cleo@client.org"])
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        nora = _user_id(page.text, "nora@homebase.net")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/members/{nora}/resend",
+            data={"csrf_token": csrf_of(page.text)},
+        )
+        assert "Invitation resent to Nora Newby (nora@homebase.net)." in _text(r), _text(r)[:3000]
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/members/{nora}/remove", data={"csrf_token": csrf_of(r.text)}
+        )
+        assert "Nora Newby (nora@homebase.net) was removed from this workspace." in _text(r)
+        cleo = _user_id(r.text, "cleo@client.org")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/members/{cleo}/remove", data={"csrf_token": csrf_of(r.text)}
+        )
+        assert "cleo@client.org was removed from this workspace." in _text(r)
+
+        quinn = client.post(
+            api(pf, "/contacts"),
+            json={"recipient": "quiet@home.net", "name": "Quinn Quiet", "then": "quietly"},
+            headers=pf.headers(),
+        ).json()["contact"]
+        page = client.get(f"/p/{pf.slug}/contacts")
+        r = client.post(
+            f"/p/{pf.slug}/contacts/{quinn['id']}/invite", data={"csrf_token": csrf_of(page.text)}
+        )
+        assert "Quinn Quiet (quiet@home.net): " in _text(r), _text(r)[:3000]
 
     def test_resend_invitation_from_the_members_panel(self, client, db, worker):
         """Not Joined → Resend Invitation sends one new email and kills the old link; a client
@@ -567,7 +602,7 @@ class TestContactsPage:
 
         invite = re.search(r'action="(?:https?://[^/"]+)?(/p/[^"]+/contacts/[^"]+/invite)"', row).group(1)
         r = client.post(invite, data={"csrf_token": csrf})
-        assert "quinn@client.org: Invitation sent." in _text(r)
+        assert "Quinn (quinn@client.org): Invitation sent." in _text(r)
         worker.drain()
         assert mail_count(db, "quinn@client.org") == 1
         row = re.search(r'<tr data-address="quinn@client.org">(.*?)</tr>', r.text, re.S).group(1)

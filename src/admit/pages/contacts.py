@@ -36,6 +36,7 @@ from admit.pages.deps import (
     redirect,
     render,
     set_flash,
+    user_named_for,
     who_and_why,
 )
 from admit.pages.errors import to_the_forms_page
@@ -190,7 +191,7 @@ def contacts_add(
             workspace_id=workspace_id,
             workspace_name=workspace_name,
         )
-    who = result.contact.name or readable_phone(result.contact.user.address)
+    who = user_named_for(session, actor, result.contact.user, name=result.contact.name)
     if result.workspace is not None:
         verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
             result.outcome, "already in"
@@ -214,8 +215,8 @@ def contacts_invite(
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(request, actor, {"error": error})
-    user = result.contact.user
-    return _back(request, actor, {"notice": f"{readable_phone(user.address)}: {result.detail}"})
+    who = user_named_for(session, actor, result.contact.user, name=result.contact.name)
+    return _back(request, actor, {"notice": f"{who}: {result.detail}"})
 
 
 @router.post("/p/{slug}/client-groups", name="contacts:add_group", dependencies=[Depends(check_csrf)])

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import uuid
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -49,6 +50,7 @@ from admit.members import addresses, passwords
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.people import schemas as people_schemas
+from admit.people.names import names_in_portal
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.web import Auth, SessionDep, portal_actor, read_auth
@@ -146,6 +148,28 @@ def named(address: str, name: str | None = None) -> str:
     phone number made readable."""
     shown = readable_phone(address)
     return f"{name} ({shown})" if name else shown
+
+
+def named_for(
+    actor: Actor, address: str | None, name: str | None, *, person_id: uuid.UUID | None = None
+) -> str:
+    """A person as a notice to ``actor`` names them ("Invitation resent to …", "… was removed
+    from this workspace."): by their name when one is known, with their address after it where
+    the actor sees addresses (``policy.sees_addresses_of``): "Nora Newby (nora@homebase.net)";
+    with no name, by their address (or "this person" to someone who sees no addresses). The one
+    way every notice names someone (``user_named_for`` finds a user's name)."""
+    viewer_id = actor.user.id if actor.user is not None else None
+    if not policy.sees_addresses_of(actor.role, viewer_id=viewer_id, person_id=person_id):
+        return name or "this person"
+    return named(address or "", name)
+
+
+def user_named_for(session: Session, actor: Actor, user: User, *, name: str = "") -> str:
+    """``named_for`` a user: ``name`` when the record at hand gives one (a contact's), else the
+    name this portal shows them by (``people.names.names_in_portal``: their own as a member,
+    else the one this portal's invitation gave them)."""
+    known = name or names_in_portal(session, actor.portal.id, [user]).get(user.id, "")
+    return named_for(actor, user.address, known, person_id=user.id)
 
 
 def _zone(ctx: Any) -> str | None:

@@ -23,7 +23,7 @@ from admit.links import service as links_service
 from admit.links import signups as signups_service
 from admit.links.views import LinkPreview
 from admit.pages.auth import back_in, csrf_or_back_in, land_after_joining
-from admit.pages.deps import PageActor, PageAuth, check_csrf, faults_of, redirect, render
+from admit.pages.deps import PageActor, PageAuth, check_csrf, faults_of, named_for, redirect, render
 from admit.pages.errors import error_page_of, secret_link_gone
 from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
@@ -197,11 +197,12 @@ def approve_submit(
         session, actor, request_id, user_type=user_type, role=role if user_type == "internal" else None
     )
     assert request.outcome is not None, "an approved request records its outcome"
+    who = named_for(actor, request.email, request.name)
     told = {
-        "invited": f"{request.email} was invited to the portal and the workspace.",
-        "invitation_pending": f"{request.email} will be in the workspace once they accept their invitation.",
-        "added_to_workspace": f"{request.email} was added to the workspace.",
-        "already_in_workspace": f"{request.email} was in the workspace already.",
+        "invited": f"{who} was invited to the portal and the workspace.",
+        "invitation_pending": f"{who} will be in the workspace once they accept their invitation.",
+        "added_to_workspace": f"{who} was added to the workspace.",
+        "already_in_workspace": f"{who} was in the workspace already.",
     }[request.outcome]
     return redirect(f"/p/{actor.portal.slug}/workspaces/{request.workspace_id}", notice=f"Approved. {told}")
 
@@ -215,7 +216,7 @@ def decline_submit(request_id: uuid.UUID, actor: PageActor, session: SessionDep)
     request = join_requests.decline(session, actor, request_id)
     return redirect(
         f"/p/{actor.portal.slug}/workspaces/{request.workspace_id}",
-        notice=f"Declined. {request.email} will get a polite email.",
+        notice=f"Declined. {named_for(actor, request.email, request.name)} will get a polite email.",
     )
 
 

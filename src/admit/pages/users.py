@@ -41,6 +41,7 @@ from admit.pages.deps import (
     faults_of,
     forget_flash,
     named,
+    named_for,
     page_start,
     pager,
     people_to_fix,
@@ -49,6 +50,7 @@ from admit.pages.deps import (
     render,
     safe_next,
     set_flash,
+    user_named_for,
 )
 from admit.people import roster as people_roster
 from admit.people.roster import RosterRow
@@ -408,7 +410,7 @@ def resend_submit(
         before = invitations_service.get_or_raise(session, actor, invitation_id)
         expired = before.effective_status(context.of(session).clock.now()) == EXPIRED
         invitation = invitations_flow.resend(session, actor, invitation_id)
-        who = named(invitation.recipient, invitation.recipient_name)
+        who = named_for(actor, invitation.recipient, invitation.recipient_name)
         return invitation.user_type, (
             f"{who} reinvited: a new link is on its way." if expired else f"Invitation resent to {who}."
         )
@@ -428,7 +430,7 @@ def revoke_submit(
         invitation = invitations_service.revoke(session, actor, invitation_id)
         return (
             invitation.user_type,
-            f"Invitation to {named(invitation.recipient, invitation.recipient_name)} revoked.",
+            f"Invitation to {named_for(actor, invitation.recipient, invitation.recipient_name)} revoked.",
         )
 
     return _row_action(session, actor, back, act)
@@ -444,7 +446,7 @@ def resend_signup_submit(
         record = links_signups.resend(session, actor, signup_id)
         return (
             record.user_type,
-            f"A new confirmation email is on its way to {named(record.email, record.name)}.",
+            f"A new confirmation email is on its way to {named_for(actor, record.email, record.name)}.",
         )
 
     return _row_action(session, actor, back, act)
@@ -458,7 +460,7 @@ def remove_signup_submit(
 ) -> Response:
     def act() -> tuple[str, str]:
         record = links_signups.remove(session, actor, signup_id)
-        return record.user_type, f"The sign-up of {named(record.email, record.name)} was removed."
+        return record.user_type, f"The sign-up of {named_for(actor, record.email, record.name)} was removed."
 
     return _row_action(session, actor, back, act)
 
@@ -471,7 +473,7 @@ def deactivate_submit(
 ) -> Response:
     def act() -> tuple[str, str]:
         member = members_flow.deactivate(session, actor, member_id)
-        return member.user_type, f"{named(member.user.address or '', member.user.name)} was deactivated."
+        return member.user_type, f"{user_named_for(session, actor, member.user)} was deactivated."
 
     return _row_action(session, actor, back, act)
 
@@ -510,7 +512,7 @@ def access_submit(
 ) -> Response:
     def act() -> tuple[str, str]:
         member = members_flow.change_access(session, actor, member_id, role=role or None, products=products)
-        who = named(member.user.address or "", member.user.name)
+        who = user_named_for(session, actor, member.user)
         if member.user_type == "client":
             return member.user_type, f"Saved: the products of {who}."
         return member.user_type, f"Saved: {who} is {policy.role_phrase(member.role, capitalised=True)}."
@@ -528,7 +530,7 @@ def reset_two_factor_submit(
 ) -> Response:
     def act() -> tuple[str, str]:
         member = members_flow.reset_second_factor(session, actor, member_id)
-        who = named(member.user.address or "", member.user.name)
+        who = user_named_for(session, actor, member.user)
         return (
             member.user_type,
             f"The two-step verification of {who} has been reset and they were signed out "
@@ -546,7 +548,7 @@ def reactivate_submit(
 ) -> Response:
     def act() -> tuple[str, str]:
         member = members_flow.reactivate(session, actor, member_id)
-        return member.user_type, f"{named(member.user.address or '', member.user.name)} is active again."
+        return member.user_type, f"{user_named_for(session, actor, member.user)} is active again."
 
     return _row_action(session, actor, back, act)
 

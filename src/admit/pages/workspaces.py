@@ -29,7 +29,7 @@ from admit.invitations.codes import SkipCode
 from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
-from admit.kit.text import listed, readable_phone
+from admit.kit.text import listed
 from admit.members import service as members_service
 from admit.pages.deps import (
     PageActor,
@@ -37,11 +37,13 @@ from admit.pages.deps import (
     forget_flash,
     form_error,
     form_faults,
+    named_for,
     person,
     read_flash,
     redirect,
     render,
     set_flash,
+    user_named_for,
 )
 from admit.people import timeline as people_timeline
 from admit.people import workspace as workspace_view
@@ -307,7 +309,7 @@ def remove_member(
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
-    who = readable_phone(membership.user.address)
+    who = user_named_for(session, actor, membership.user)
     flash = {"notice": f"{who} was removed from this workspace.", "panel": "members"}
     return _back(actor, workspace_id, flash, request, anchor="#members")
 
@@ -325,7 +327,8 @@ def resend_member(
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
-    who = readable_phone(result.address)
+    user = members_service.get_user(session, user_id)
+    who = user_named_for(session, actor, user) if user else named_for(actor, result.address, None)
     flash = {"notice": f"Invitation resent to {who}.", "panel": "members"}
     return _back(actor, workspace_id, flash, request, anchor="#members")
 
@@ -417,7 +420,7 @@ def assign_role(
         return _refused(request, session, actor, workspace_id, exc, fields, typed=typed)
     # The holder as the portal names them (as the role's chip does), the role by its name.
     user = assignment.user
-    who = names_in_portal(session, actor.portal.id, [user]).get(user.id) or readable_phone(user.address)
+    who = user_named_for(session, actor, user)
     role = roles.role_or_raise(session, actor, workspace_id, role_id)[1].name
     notice = f"{who} now holds “{role}”."
     if added is not None and added.outcome == "invited":
