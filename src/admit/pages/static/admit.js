@@ -335,16 +335,37 @@ document.addEventListener("DOMContentLoaded", () => {
 })();
 
 // Contacts "+": the details first, then Next shows the three endings.
-document.addEventListener("click", (event) => {
+document.addEventListener("click", async (event) => {
   const next = event.target.closest("[data-next]");
   if (!next) return;
+  event.preventDefault();
   const form = next.closest("form");
   const first = form.querySelector("[data-step='1']");
   const fields = Array.from(first.querySelectorAll("input, textarea, select"));
-  if (!fields.every((f) => f.reportValidity())) { event.preventDefault(); return; }
+  if (!fields.every((f) => f.reportValidity())) return;
+  // The address is read as Send will read it (the Invite box's check): a mistyped one is said
+  // here, before the endings, not after one is chosen. The server says it again if this fails.
+  const who = first.querySelector("[data-check-one]");
+  if (who) {
+    try {
+      const response = await fetch(who.dataset.checkOne, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": form.querySelector("[name=csrf_token]").value },
+        body: JSON.stringify({ text: who.value }),
+      });
+      const items = response.ok ? (await response.json()).items : [];
+      const fault = items.length > 1 ? "One person at a time: one email or phone number."
+        : (items.find((i) => i.error) || {}).error;
+      if (fault) {
+        who.setCustomValidity(fault);
+        who.reportValidity();
+        who.addEventListener("input", () => who.setCustomValidity(""), { once: true });
+        return;
+      }
+    } catch (e) { /* the server checks again on the ending chosen */ }
+  }
   first.hidden = true;
   form.querySelector("[data-step='2']").hidden = false;
-  event.preventDefault();
 });
 
 // New workspace: role names only for flows.
