@@ -90,6 +90,9 @@ def confirm(
     portal = portals_service.get_or_raise(session, record.portal_id)
     user = members_service.get_user_by_email(session, record.email)
     if gate.owes_sign_in(user, current_user):
+        # The account may be one the same link made a moment ago, in a request that used it:
+        # then the link is used (ConfirmationUsed), not owed a sign-in.
+        signups.open_for_confirmation(session, token, fresh=True)
         raise SignInRequired(f"An account already exists for {record.email}. Sign in to confirm.")
     member = members_service.get_membership(session, portal.id, user.id) if user else None
     user_type, _role = signups.current_grant(session, record)

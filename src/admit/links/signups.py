@@ -342,18 +342,19 @@ def _check(session: Session, record: LinkSignup) -> InviteLink:
     return link
 
 
-def _signup(session: Session, token: str, *, use: bool) -> tuple[LinkSignup, InviteLink]:
+def _signup(session: Session, token: str, *, use: bool, fresh: bool = False) -> tuple[LinkSignup, InviteLink]:
     record = session.get(
-        LinkSignup, tokens.subject_of(session, CONFIRMATION, token, use=use, refused=_refused)
+        LinkSignup, tokens.subject_of(session, CONFIRMATION, token, use=use, refused=_refused, fresh=fresh)
     )
     if record is None:
         raise _refused(tokens.Reason.UNKNOWN)
     return record, _check(session, record)
 
 
-def open_for_confirmation(session: Session, token: str) -> LinkSignup:
-    """The sign-up a confirmation link is for, if it can still be confirmed; never uses it."""
-    return _signup(session, token, use=False)[0]
+def open_for_confirmation(session: Session, token: str, *, fresh: bool = False) -> LinkSignup:
+    """The sign-up a confirmation link is for, if it can still be confirmed; never uses it.
+    ``fresh``: the link read as it is now (``tokens.peek``)."""
+    return _signup(session, token, use=False, fresh=fresh)[0]
 
 
 def signup_of_link(session: Session, token: str) -> LinkSignup | None:

@@ -217,17 +217,21 @@ def _refusal(row: Token | None, now: datetime) -> TokenRefused:
     return TokenRefused(Reason.EXPIRED, row.subject_id)
 
 
-def _find(session: Session, purpose: Purpose, raw: str) -> Token | None:
+def _find(session: Session, purpose: Purpose, raw: str, *, fresh: bool = False) -> Token | None:
     row: Token | None = session.scalar(
-        _statements()["find"], {"b_hash": hash_token(raw or ""), "b_purpose": str(purpose)}
+        _statements()["find"],
+        {"b_hash": hash_token(raw or ""), "b_purpose": str(purpose)},
+        execution_options={"populate_existing": True} if fresh else {},
     )
     return row
 
 
-def peek(session: Session, purpose: Purpose, raw: str) -> Opened:
-    """What ``raw`` opens, if it is live; ``TokenRefused`` otherwise. Uses nothing up."""
+def peek(session: Session, purpose: Purpose, raw: str, *, fresh: bool = False) -> Opened:
+    """What ``raw`` opens, if it is live; ``TokenRefused`` otherwise. Uses nothing up. ``fresh``:
+    read as the database has it now, not as this session first read it (a request that finds
+    the work of another that used the token meanwhile says the token was used)."""
     now = context.of(session).clock.now()
-    row = _find(session, purpose, raw)
+    row = _find(session, purpose, raw, fresh=fresh)
     if (
         row is None
         or row.used_at is not None
@@ -239,12 +243,18 @@ def peek(session: Session, purpose: Purpose, raw: str) -> Opened:
 
 
 def subject_of(
-    session: Session, purpose: Purpose, raw: str, *, use: bool, refused: Callable[[Reason], Exception]
+    session: Session,
+    purpose: Purpose,
+    raw: str,
+    *,
+    use: bool,
+    refused: Callable[[Reason], Exception],
+    fresh: bool = False,
 ) -> uuid.UUID:
-    """The id of what ``raw`` opens: ``claim`` it (``use``) or only ``peek``. A refusal raises
-    ``refused(reason)``: each domain says it in its own words."""
+    """The id of what ``raw`` opens: ``claim`` it (``use``) or only ``peek`` (``fresh``: as
+    ``peek``). A refusal raises ``refused(reason)``: each domain says it in its own words."""
     try:
-        opened = claim(session, purpose, raw) if use else peek(session, purpose, raw)
+        opened = claim(session, purpose, raw) if use else peek(session, purpose, raw, fresh=fresh)
     except TokenRefused as exc:
         raise refused(exc.reason) from None
     return opened.subject_id
