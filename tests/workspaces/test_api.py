@@ -614,6 +614,25 @@ class TestGroupIntoWorkspace:
         mail = messages_to(db, "a@smith.net")
         assert len(mail) == 1 and "Smith Mortgage" in mail[0].text
 
+    def test_a_group_whose_people_were_all_here_already_has_its_row(self, client, db, worker):
+        """A client group whose people were all in the workspace before it was added is recorded
+        as added: its row shows (it had none, as nobody came "via" it), and stays after a reload."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Smith Mortgage")
+        add(client, pf, ws["id"], recipients=["a@smith.net", "b@smith.net"])
+        r = client.post(
+            api(pf, "/client-groups"),
+            json={"name": "Smiths", "recipients": ["a@smith.net", "b@smith.net"]},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 201, r.text
+        r = add(client, pf, ws["id"], group_ids=[r.json()["team"]["id"]])
+        assert {x["code"] for x in r.json()["results"]} == {"already_in_workspace"}, r.text
+        rows = [
+            (t["team"]["name"], t["not_joined"], t["status"]) for t in members(client, pf, ws["id"])["teams"]
+        ]
+        assert rows == [("Smiths", 2, "not_joined")]
+
 
 class TestGroupTakesClients:
     """A client group holds clients, as a team holds internal users: the one rule

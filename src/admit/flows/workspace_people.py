@@ -185,6 +185,10 @@ def add_people(
     in_workspace = workspaces_service.statuses(session, workspace.id, [p.user.id for p in people])
     for person in people:
         results.append(_put_in(session, actor, workspace, person, in_workspace))
+    for team in teams:
+        # Its row in the Members panel, also when everyone in it was here already.
+        if any(tm.user_id in in_workspace for tm in team_members[team.id]):
+            workspaces_service.record_team(session, actor, workspace, team.id)
     session.flush()
     pipeline.hide_unseen(actor, results)
     return in_order_asked(results)

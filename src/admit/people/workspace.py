@@ -132,6 +132,8 @@ def members_view(
         gone = members_service.access_ended_among(session, workspace.portal_id, list(in_workspace))
         for team_id, people in team_members.items():
             here = [tm.user_id for tm in people if tm.user_id in in_workspace]
+            if not here:
+                continue  # everyone it brought was taken out again: no row
             statuses = [in_workspace[uid] for uid in here if uid not in gone]
             team_rows.append(
                 TeamView(

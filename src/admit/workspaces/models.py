@@ -87,6 +87,22 @@ class WorkspaceMember(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
 
 
+class WorkspaceTeam(Base):
+    """A team or client group added to a workspace as a whole (its row in the Members panel),
+    recorded even when every one of its people was in the workspace already, so none came
+    "via" it. Deleting the workspace takes it; a deleted team's row is kept and shown no more."""
+
+    __tablename__ = "workspace_teams"
+    __table_args__ = (Index("ix_workspace_teams_team_id", "team_id"),)
+
+    workspace_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True
+    )
+    team_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("teams.id", ondelete="CASCADE"), primary_key=True)
+    added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
 class WorkspaceRole(Base):
     """A role in a flow workspace ("Reviewer", "Client signer"), assigned to one member or none.
     A deleted one keeps its row (``deleted_at``) so that who held it stays in the history."""

@@ -61,6 +61,7 @@ from admit.workspaces.models import (
     WorkspaceMember,
     WorkspaceMessage,
     WorkspaceRole,
+    WorkspaceTeam,
 )
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -89,6 +90,7 @@ __all__ = [
     "remove",
     "rename",
     "statuses",
+    "record_team",
     "team_ids",
     "members",
     "timeline",
@@ -480,14 +482,21 @@ def members(
 
 
 def team_ids(session: Session, workspace_id: uuid.UUID) -> list[uuid.UUID]:
-    """The teams and client groups people came into the workspace with."""
-    return list(
-        session.scalars(
-            select(WorkspaceMember.via_team_id)
-            .where(WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.via_team_id.is_not(None))
-            .distinct()
-        )
+    """The teams and client groups added to the workspace (``record_team``), and those people
+    came into it with."""
+    came_with = select(WorkspaceMember.via_team_id).where(
+        WorkspaceMember.workspace_id == workspace_id, WorkspaceMember.via_team_id.is_not(None)
     )
+    added = select(WorkspaceTeam.team_id).where(WorkspaceTeam.workspace_id == workspace_id)
+    return list(dict.fromkeys(session.scalars(came_with.union(added))))
+
+
+def record_team(session: Session, actor: Actor, workspace: Workspace, team_id: uuid.UUID) -> None:
+    """Record a team or client group as added to the workspace (its row in the Members panel),
+    whether or not anyone came into it with it; idempotent. The caller holds the workspace's lock
+    (``lock``), so two adds of one team take turns."""
+    if session.get(WorkspaceTeam, (workspace.id, team_id)) is None:
+        session.add(WorkspaceTeam(workspace_id=workspace.id, team_id=team_id, added_by_id=actor.user_id))
 
 
 def forget_team(session: Session, team_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> int:
