@@ -411,6 +411,19 @@ def sees_groupings(role: Role | str | None) -> bool:
     return role is not None and Role(role) in INTERNAL_ROLES
 
 
+# A person's state in a workspace's Members panel, as its filter names them: in it (Joined),
+# invited and not joined yet (Invited), their invitation lapsed (Expired), their access to the
+# portal ended (Deactivated). ``people.workspace.states_of`` tells them apart.
+MEMBER_STATES = ("joined", "invited", "expired", "deactivated")
+
+
+def member_states_seen(role: Role | str | None) -> tuple[str, ...]:
+    """The Members panel's states ``role`` is told apart (and may filter by): internal users all
+    of them; a client Joined and Invited only (whose invitation lapsed or whose access ended is
+    the portal's business: ``sees_access_ended``), as the panel shows them."""
+    return MEMBER_STATES if sees_access_ended(role) else MEMBER_STATES[:2]
+
+
 @dataclass(frozen=True, slots=True)
 class Capabilities:
     """What one role may do, for the faces to show or hide (pages and the CLI never compare

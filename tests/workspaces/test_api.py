@@ -26,6 +26,10 @@ from tests.workspaces.helpers import (
 )
 
 
+def user_id_of_member(client, pf, ws_id, email: str) -> str:
+    return next(m["user"]["id"] for m in members(client, pf, ws_id)["items"] if m["user"]["email"] == email)
+
+
 def accept(client, text: str, password: str | None = None):
     r = client.post(
         f"/api/v1/invitations/{invite_token(text)}/accept", json={"password": password, "name": "N"}
@@ -742,6 +746,76 @@ class TestActions:
         assert r.json()["errors"][2]["message"].startswith("The due date is in the past")
         listed = client.get(api(pf, f"/workspaces/{ws['id']}/actions"), headers=pf.headers()).json()
         assert [a["title"] for a in listed["items"]] == ["Sign the letter"]
+
+
+class TestResendMany:
+    def test_resend_all_expired_goes_through_one_resend_each(self, client, db, worker, rate_limits):
+        """POST …/invitations/resend {"state": "expired"}: each person whose invitation lapsed gets
+        one new link (through one Resend's path, the workspace named), nobody else; one result
+        each and the counts; a person sent a message a moment ago is skipped, said why."""
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Estate")
+        add(client, pf, ws["id"], recipients=["a@x.org", "b@x.org", "c@x.org"])
+        worker.drain()
+        with clock.travel(timedelta(days=30)):
+            add(client, pf, ws["id"], recipients=["d@x.org"])  # invited now: not expired
+            worker.drain()
+            c = user_id_of_member(client, pf, ws["id"], "c@x.org")
+            one = client.post(api(pf, f"/workspaces/{ws['id']}/members/{c}/resend"), headers=pf.headers())
+            assert one.status_code == 200, one.text
+            # c's lapsed too, but was just sent a new one: invited, not expired.
+            r = client.post(
+                api(pf, f"/workspaces/{ws['id']}/invitations/resend"),
+                json={"state": "expired"},
+                headers=pf.headers(),
+            )
+            worker.drain()
+        assert r.status_code == 200 and r.json()["counts"] == {"resent": 2, "skipped": 0}, r.text
+        assert [(x["recipient"], x["outcome"]) for x in r.json()["results"]] == [
+            ("a@x.org", "resent"),
+            ("b@x.org", "resent"),
+        ]
+        assert [mail_count(db, e) for e in ("a@x.org", "b@x.org", "c@x.org", "d@x.org")] == [2, 2, 2, 1]
+        assert "Estate" in messages_to(db, "a@x.org")[-1].text
+
+    def test_resend_selected_names_who_was_skipped_and_why(self, client, db, worker, rate_limits):
+        """{"user_ids": [...]}: the Not Joined ones picked are resent; one who joined, one sent a
+        message a moment ago and an id not in the workspace are skipped, each with its code."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Estate")
+        add(client, pf, ws["id"], recipients=["a@x.org", "b@x.org"])
+        worker.drain()
+        me = members(client, pf, ws["id"])["items"]
+        ids = {m["user"]["email"]: m["user"]["id"] for m in me}
+        from admit.kit import clock
+
+        with clock.travel(timedelta(minutes=5)):
+            client.post(
+                api(pf, f"/workspaces/{ws['id']}/members/{ids['b@x.org']}/resend"), headers=pf.headers()
+            )
+            owner = user_id_of(client, pf, pf.owner_email)
+            r = client.post(
+                api(pf, f"/workspaces/{ws['id']}/invitations/resend"),
+                json={"user_ids": [ids["a@x.org"], ids["b@x.org"], owner]},
+                headers=pf.headers(),
+            )
+        assert r.status_code == 200, r.text
+        said = [(x["recipient"], x["outcome"], x["code"]) for x in r.json()["results"]]
+        assert said == [
+            ("a@x.org", "resent", None),
+            ("b@x.org", "skipped", "recipient_rate_limited"),
+            (owner, "skipped", "not_found"),
+        ], said
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/invitations/resend"), json={}, headers=pf.headers())
+        assert r.status_code == 422 and r.json()["field"] == "user_ids", r.text
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/invitations/resend"),
+            json={"state": "joined"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 422, r.text
 
 
 class TestSendingLimit:

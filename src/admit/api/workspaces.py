@@ -65,6 +65,7 @@ from admit.workspaces.schemas import (
     WorkspaceMembersRead,
     WorkspacePage,
     WorkspaceRead,
+    WorkspaceResend,
     WorkspaceUpdate,
 )
 
@@ -245,6 +246,26 @@ def resend_team(
     """Resend Invitation on a team's row: everyone in it who has not joined, nobody who has.
     One result per person on the row: ``resent``, or ``skipped`` with its ``code``."""
     results = workspace_people.resend_team(session, actor, workspace_id, team_id, kind="team")
+    return recipient_results(session, results, outcomes=RESENDING)
+
+
+@router.post(
+    W + "/invitations/resend",
+    response_model=RecipientResults,
+    operation_id="workspaces_invitations_resend",
+    responses=problems(PermissionDenied, WorkspaceNotFound, InvalidInput, RateLimited),
+)
+def resend_many(
+    workspace_id: uuid.UUID, body: WorkspaceResend, actor: ActorDep, session: SessionDep
+) -> RecipientResults:
+    """Resend Invitation to many at once: the people ``user_ids`` names (Resend to selected),
+    everyone whose invitation expired (``state: expired``, Resend all expired), or both. Each
+    goes through one Resend's checks and limits; the portal's sending limit is charged once for
+    all (429 and nothing sent when over it). One result each: ``resent``, or ``skipped`` with
+    its ``code`` (``already_joined``, ``recipient_rate_limited``, ``not_found``…)."""
+    results = workspace_people.resend_many(
+        session, actor, workspace_id, user_ids=body.user_ids, state=body.state
+    )
     return recipient_results(session, results, outcomes=RESENDING)
 
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 from admit import policy
@@ -56,10 +57,12 @@ from admit.invitations.codes import AddSkipCode, ResendSkipCode, ResultCode, Ski
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, Invitation
 from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
+from admit.kit.pagination import every
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.members.models import User
 from admit.notifications import service as notifications_service
+from admit.people import workspace as workspace_view
 from admit.policy import UserType
 from admit.portals import brand as portals_brand
 from admit.teams import service as teams_service
@@ -74,7 +77,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["add_people", "assign_role", "placed", "resend", "resend_team"]
+__all__ = ["add_people", "assign_role", "placed", "resend", "resend_many", "resend_team"]
 
 ALREADY_INVITED_HERE = (
     "Already invited to the portal, so nothing new was sent: they join this workspace when they accept"
@@ -390,25 +393,79 @@ def resend_team(
     team = teams_service.get_or_raise(session, actor, team_id, kind=kind)
     people = teams_service.members_of(session, [team.id])[team.id]
     in_workspace = workspaces_service.statuses(session, workspace.id, [tm.user_id for tm in people])
-    waiting = {m.user_id: m for m in workspaces_service.not_joined(session, workspace.id, in_workspace)}
-    # The portal's sending limit, charged once for the whole row: all of it goes out or none.
+    # Not on this workspace's row: those of the team taken out of it.
+    return _resend_each(session, actor, workspace, [tm.user for tm in people if tm.user_id in in_workspace])
+
+
+def resend_many(
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    *,
+    user_ids: list[uuid.UUID] | None = None,
+    state: str | None = None,
+) -> list[RecipientResult]:
+    """Resend Invitation to many of the workspace's people at once: those ``user_ids`` names
+    (Resend to selected), or all in ``state`` (``expired``: Resend all expired; ``invited``), or
+    those of ``user_ids`` in ``state``. Each goes through one Resend's checks and limits, the
+    portal's sending limit charged once for all (all go out or none); one result each, in the
+    order they were added: ``resent``, or ``skipped`` and why (``already_joined``,
+    ``not_found`` for an id not in the workspace…)."""
+    policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    if state not in (None, "", workspace_view.INVITED, workspace_view.EXPIRED):
+        raise InvalidInput("state must be expired or invited.", field="state")
+    if not (user_ids or state):
+        raise InvalidInput("Choose the people to resend to, or a state (expired).", field="user_ids")
+    memberships = every(partial(workspaces_service.members, session, workspace))
+    asked = set(user_ids or [])
+    if user_ids:
+        memberships = [m for m in memberships if m.user_id in asked]
+    if state:
+        ended = members_service.access_ended_among(
+            session, workspace.portal_id, [m.user_id for m in memberships]
+        )
+        states = workspace_view.states_of(session, memberships, ended)
+        memberships = [m for m in memberships if states[m.user_id] == state]
+    results = _resend_each(session, actor, workspace, [m.user for m in memberships])
+    found = {m.user_id for m in memberships}
+    for missing in dict.fromkeys(u for u in user_ids or [] if u not in found and not state):
+        results.append(
+            RecipientResult(
+                recipient=str(missing),
+                outcome=Outcome.SKIPPED,
+                code=AddSkipCode.NOT_FOUND,
+                detail="No such member in this workspace.",
+                user_id=missing,
+            )
+        )
+    return results
+
+
+def _resend_each(
+    session: Session, actor: Actor, workspace: Workspace, people: list[User]
+) -> list[RecipientResult]:
+    """Resend Invitation to each of ``people`` (in the workspace) who has not joined: the one
+    Resend's checks each, the portal's sending limit charged once for them all (all go out or
+    none). One result each, in their order."""
+    waiting = {
+        m.user_id: m for m in workspaces_service.not_joined(session, workspace.id, [u.id for u in people])
+    }
     sending.reserve(session, actor.portal, len(waiting), by=actor)
     results = []
-    for tm in people:
-        if tm.user_id not in in_workspace:
-            continue  # not on this workspace's row (taken out of it)
-        membership = waiting.get(tm.user_id)
+    for user in people:
+        membership = waiting.get(user.id)
         if membership is None:
-            results.append(_not_resent(tm.user, ResendSkipCode.ALREADY_JOINED, _joined(tm.user)))
+            results.append(_not_resent(user, ResendSkipCode.ALREADY_JOINED, _joined(user)))
             continue
         try:
             invitation = _resend_one(session, actor, workspace, membership, counted=True)
         except (Conflict, PermissionDenied, RecipientRateLimited) as exc:
             # Joined meanwhile, their invitation was withdrawn, it is an internal invitation this
             # actor may not renew, or they were sent a message a moment ago (refused before
-            # anything is written): nothing to send to them, the others on the row still get theirs.
+            # anything is written): nothing to send to them, the others still get theirs.
             why = exc.why if isinstance(exc, RecipientRateLimited) else exc.message
-            results.append(_not_resent(tm.user, _resend_skip(exc), why))
+            results.append(_not_resent(user, _resend_skip(exc), why))
             continue
         results.append(_resent(membership, invitation))
     session.flush()

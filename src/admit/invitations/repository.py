@@ -20,6 +20,7 @@ from admit.policy import Role, UserType
 
 __all__ = [
     "get",
+    "lapsed_ids",
     "live_ids",
     "names_given",
     "pending_addresses",
@@ -117,6 +118,19 @@ def live_ids(session: Session, invitation_ids: Iterable[uuid.UUID | None]) -> se
             )
         )
     )
+
+
+def lapsed_ids(session: Session, invitation_ids: Iterable[uuid.UUID | None]) -> set[uuid.UUID]:
+    """Those of ``invitation_ids`` that expired unaccepted (marked so by the sweep, or pending
+    past their expiry and not swept yet): the Members panel's Expired, Resend all expired's."""
+    ids = [i for i in set(invitation_ids) if i is not None]
+    if not ids:
+        return set()
+    now = context.of(session).clock.now()
+    lapsed = or_(
+        Invitation.status == EXPIRED, and_(Invitation.status == PENDING, Invitation.expires_at <= now)
+    )
+    return set(session.scalars(select(Invitation.id).where(Invitation.id.in_(ids), lapsed)))
 
 
 def roster_select(

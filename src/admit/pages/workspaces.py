@@ -14,6 +14,7 @@ from collections import Counter
 from datetime import date
 from functools import partial
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -341,18 +342,52 @@ def _resend_team(
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
+    flash = _resent_flash(results, nothing="Everyone has joined; nothing to resend.")
+    return _back(actor, workspace_id, {**flash, "panel": "members"}, request, anchor="#members")
+
+
+def _resent_flash(results: list[RecipientResult], *, nothing: str) -> dict[str, Any]:
+    """What the panel says after a Resend to many: how many were resent, and each one held back
+    for a reason someone may act on, in its words (``nothing``: there was no one to resend to)."""
     resent = sum(1 for r in results if r.outcome is Outcome.RESENT)
-    # Those the row's Resend passed over for a reason someone may act on, each said in its words.
     held = [r.detail for r in results if pipeline.needs_fixing(r)]
     said = [f"Invitation resent to {resent} {'person' if resent == 1 else 'people'}."] if resent else []
     if held:
         said.append(("Not sent: " if resent else "Nothing was sent: ") + " ".join(held))
-    flash = (
-        {"notice" if resent else "error": " ".join(said)}
-        if said
-        else {"notice": "Everyone has joined; nothing to resend."}
-    )
-    return _back(actor, workspace_id, {**flash, "panel": "members"}, request, anchor="#members")
+    return {"notice" if resent else "error": " ".join(said)} if said else {"notice": nothing}
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/invitations/resend",
+    name="workspaces:resend_many",
+    dependencies=[Depends(check_csrf)],
+)
+def resend_many(
+    workspace_id: uuid.UUID,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    state: str = "",
+    back: str = Form(""),
+) -> RedirectResponse:
+    """Resend all expired (``?state=expired``), after its confirmation: one Resend each, the
+    panel saying how many were resent and who was not, and why. ``back``: the panel's filter."""
+    try:
+        results = workspace_people.resend_many(session, actor, workspace_id, state=state or None)
+    except DomainError as exc:
+        error = form_error(session, exc)
+        return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
+    flash = _resent_flash(results, nothing="No invitation has expired; nothing to resend.")
+    response = redirect(f"/p/{actor.portal.slug}/workspaces/{workspace_id}{_kept_filter(back)}#members")
+    set_flash(request, response, {**flash, "panel": "members"})
+    return response
+
+
+def _kept_filter(back: str) -> str:
+    """The Members panel's filter to come back to (``?q=…&state=…`` from the page's address),
+    only those two: anything else in it is dropped."""
+    kept = {k: v for k, v in parse_qsl(back.lstrip("?")) if k in ("q", "state") and v}
+    return f"?{urlencode(kept)}" if kept else ""
 
 
 @router.post(
@@ -578,9 +613,17 @@ def edit_action(
 
 @router.get("/p/{slug}/workspaces/{workspace_id}", name="workspaces:show")
 def workspace_show(
-    workspace_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
+    workspace_id: uuid.UUID,
+    request: Request,
+    actor: PageActor,
+    session: SessionDep,
+    q: str = "",
+    state: str = "",
+    confirm: str = "",
 ) -> HTMLResponse:
-    return _show_page(request, session, actor, workspace_id)
+    """The workspace; ``q`` and ``state`` filter its Members panel (opened on them), ``confirm``
+    asks Resend all expired's question in the panel (the page's script asks it in a dialog)."""
+    return _show_page(request, session, actor, workspace_id, q=q, state=state, confirm=confirm)
 
 
 def _refused(
@@ -606,10 +649,19 @@ def _show_page(
     workspace_id: uuid.UUID,
     *,
     status_code: int = 200,
+    q: str = "",
+    state: str = "",
+    confirm: str = "",
     **extra: Any,
 ) -> HTMLResponse:
     panel = workspace_view.whole_panel(session, actor, workspace_id)
     workspace, views, team_rows = panel.workspace, panel.members, panel.teams
+    filter_error = None
+    try:
+        found = workspace_view.find_members(actor, views, q=q, state=state)
+    except InvalidInput as exc:
+        filter_error, status_code = exc.message, exc.status
+        found = workspace_view.find_members(actor, views, q=q, state=None)
     can_share = policy.can(actor.role, Action.WORKSPACE_LINK_MANAGE)
     can_answer = policy.can(actor.role, Action.JOIN_REQUEST_APPROVE)
     can_add = policy.can(actor.role, Action.WORKSPACE_ADD_MEMBERS)
@@ -647,6 +699,10 @@ def _show_page(
             "nav": "workspaces",
             "workspace": workspace,
             "members": views,
+            "found": found,
+            "shown_ids": {v.membership.user_id for v in found.shown},
+            "filter_error": filter_error,
+            "confirm_resend": confirm == "resend_expired",
             "team_rows": team_rows,
             "teams": teams,
             "groups": groups,

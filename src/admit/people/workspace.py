@@ -1,15 +1,19 @@
 """A workspace as its people see it: the Members panel (Joined / Not Joined / Deactivated, flow
-roles, the team or group each came with, one row per team or group) and a flow's roles with their
-holders."""
+roles, the team or group each came with, one row per team or group; found by name or address and
+by state, ``find_members``) and a flow's roles with their holders."""
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
+from admit.errors import InvalidInput
+from admit.invitations import repository as invitations_repository
 from admit.kit.pagination import MAX_LIMIT
 from admit.members import service as members_service
 from admit.people.names import initials, names_in_portal
@@ -33,15 +37,20 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "Found",
     "MemberView",
     "MembersPanel",
     "RoleView",
     "TeamView",
+    "find_members",
     "members_view",
     "role_history_view",
     "roles_view",
+    "states_of",
     "whole_panel",
 ]
+
+JOINED_STATE, INVITED, EXPIRED, DEACTIVATED = policy.MEMBER_STATES
 
 
 @dataclass(slots=True)
@@ -53,6 +62,13 @@ class MemberView:
     show_address: bool = True  # clients see the others in their workspaces by name only
     access_ended: bool = False  # deactivated in the portal: listed, never given work or told
     avatar: str = "?"  # ``people.names.initials``, as whoever looks sees it (their own: by address)
+    state: str = JOINED_STATE  # one of the states the viewer tells apart (``states_of``)
+
+    def findable(self) -> str:
+        """What the panel's search looks in, folded (``fold``): the name, and the address only
+        for whoever may see it (``policy.sees_addresses_of``)."""
+        address = self.membership.user.address or "" if self.show_address else ""
+        return fold(f"{self.name} {address}")
 
 
 @dataclass(slots=True)
@@ -112,6 +128,7 @@ def members_view(
         if policy.sees_access_ended(actor.role)
         else set()
     )
+    states = states_of(session, memberships, ended, seen=policy.member_states_seen(actor.role))
     views = [
         MemberView(
             m,
@@ -121,6 +138,7 @@ def members_view(
             show_address=policy.sees_addresses_of(actor.role, viewer_id=actor.user_id, person_id=m.user_id),
             access_ended=m.user_id in ended,
             avatar=_avatar(actor, m.user, names.get(m.user_id, "")),
+            state=states[m.user_id],
         )
         for m in memberships
     ]
@@ -145,6 +163,78 @@ def members_view(
             )
         team_rows.sort(key=lambda v: (v.team.kind, v.team.name.casefold()))
     return MembersPanel(workspace, views, next_cursor, team_rows)
+
+
+def states_of(
+    session: Session,
+    memberships: Iterable[WorkspaceMember],
+    access_ended: set[uuid.UUID],
+    *,
+    seen: tuple[str, ...] = policy.MEMBER_STATES,
+) -> dict[uuid.UUID, str]:
+    """``{user_id: state}`` of the memberships, telling apart only the states in ``seen`` (a
+    client's: joined and invited): deactivated (``access_ended``: their access to the portal
+    ended), joined, expired (not joined, their invitation lapsed unaccepted), else invited. The
+    one rule for the panel's states and its filter, and for Resend all expired."""
+    memberships = list(memberships)
+    waiting = [m.invitation_id for m in memberships if m.status != JOINED]
+    lapsed = invitations_repository.lapsed_ids(session, waiting) if EXPIRED in seen else set()
+    out = {}
+    for m in memberships:
+        if DEACTIVATED in seen and m.user_id in access_ended:
+            out[m.user_id] = DEACTIVATED
+        elif m.status == JOINED:
+            out[m.user_id] = JOINED_STATE
+        elif m.invitation_id in lapsed:
+            out[m.user_id] = EXPIRED
+        else:
+            out[m.user_id] = INVITED
+    return out
+
+
+def fold(text: str) -> str:
+    """``text`` as the Members panel's search compares it: accents dropped, case folded, spaces
+    tidied ("Zoë  Ö" → "zoe o"). The page's script folds what is typed the same way."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
+
+
+@dataclass(slots=True)
+class Found:
+    """The Members panel's filter applied: ``shown`` the views that match (in the panel's order),
+    ``counts`` how many of those that match the search are in each state (``all``: the search's
+    matches whatever their state), ``states`` the states the viewer may filter by."""
+
+    shown: list[MemberView]
+    q: str
+    state: str | None
+    states: tuple[str, ...]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def filtering(self) -> bool:
+        return bool(self.q or self.state)
+
+
+def find_members(actor: Actor, views: list[MemberView], *, q: str | None, state: str | None) -> Found:
+    """The Members panel's filter: people whose name (or address, for whoever sees it) holds
+    ``q`` (accents and case aside), in ``state`` (one of ``policy.member_states_seen``: a client
+    may not ask who has lapsed or whose access ended). A state the viewer may not ask for is
+    refused, naming ``state``."""
+    states = policy.member_states_seen(actor.role)
+    state = (state or "").strip() or None
+    if state is not None and state not in states:
+        raise InvalidInput(f"state must be one of {', '.join(states)}.", field="state")
+    q = " ".join((q or "").split())[:200]
+    wanted = fold(q)
+    matched = [v for v in views if wanted in v.findable()] if wanted else list(views)
+    counts = {s: 0 for s in states}
+    for v in matched:
+        counts[v.state] += 1
+    counts["all"] = len(matched)
+    shown = [v for v in matched if v.state == state] if state else matched
+    return Found(shown, q, state, states, counts)
 
 
 def whole_panel(session: Session, actor: Actor, workspace_id: uuid.UUID) -> MembersPanel:

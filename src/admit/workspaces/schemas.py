@@ -171,6 +171,22 @@ class AddMembers(BaseModel):
     user_type: Literal["client", "internal"] = "client"
 
 
+class WorkspaceResend(BaseModel):
+    """Whom ``POST …/invitations/resend`` reaches: the people ``user_ids`` names, everyone in
+    ``state``, or those of ``user_ids`` in ``state``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_ids: list[uuid.UUID] | None = Field(
+        default=None, description="People of the workspace (Resend to selected)."
+    )
+    state: Literal["expired", "invited"] | None = Field(
+        default=None,
+        description="`expired`: everyone whose invitation lapsed (Resend all expired); `invited`: "
+        "everyone invited and not joined.",
+    )
+
+
 class RoleCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

@@ -1,0 +1,115 @@
+"""A large workspace's Members panel, through the real app on both backends: found by name or
+address and by state (Joined / Invited / Expired / Deactivated) with a plain GET the server
+answers (the page's script filters the same rows as you type: tests/browser/test_members_panel_e2e.py),
+counts per state, what a client may find, and Resend all expired with its confirmation."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import timedelta
+
+from admit.kit import clock
+from tests.factories import OWNER_PASSWORD, csrf_of, sign_in_page
+from tests.workspaces.helpers import PASSWORD, add, api, create_portal, create_workspace, joined, mail_count
+
+
+def _rows(text: str) -> dict[str, bool]:
+    """The Members panel's rows: ``{what the search looks in: shown}``."""
+    rows = re.findall(r"<tr([^>]*)>\s*<td data-member ([^>]*)>", text)
+    return {
+        html.unescape(re.search(r'data-find="([^"]*)"', td).group(1)): "hidden" not in tr for tr, td in rows
+    }
+
+
+def _words(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _shown(text: str) -> list[str]:
+    return sorted(find for find, shown in _rows(text).items() if shown)
+
+
+def _counts(text: str) -> dict[str, str]:
+    return dict(re.findall(r'data-state-filter="(\w+)"[^>]*>[^<]*<span class="count">(\d+)</span>', text))
+
+
+def _workspace(client, db, worker):
+    """A workspace (made with the API key: no one in it yet) with Ann (joined), Bob and Zoë
+    (invited: expired once the clock is 30 days on) and Dan (joined, then deactivated)."""
+    pf = create_portal(db)
+    ann = joined(db, worker, client, pf, "ann@x.org", user_type="client")
+    dan = joined(db, worker, client, pf, "dan@x.org", user_type="client")
+    ws = create_workspace(client, pf, "Estate")
+    add(client, pf, ws["id"], user_ids=[ann.user_id, dan.user_id])
+    add(client, pf, ws["id"], recipients=["bob@x.org", "Zoë Zed <zoe@x.org>"])
+    items = client.get(api(pf, "/members"), headers=pf.headers()).json()["items"]
+    dan_member = next(m["id"] for m in items if m["user"]["email"] == "dan@x.org")
+    assert client.post(api(pf, f"/members/{dan_member}/deactivate"), headers=pf.headers()).status_code == 200
+    worker.drain()
+    return pf, ws
+
+
+class TestMembersFilter:
+    def test_found_by_name_address_and_state_with_counts(self, client, db, worker):
+        """?state=expired shows only those whose invitation lapsed; ?q= finds by name or address,
+        accents and case aside; each state's count is of what the search matched."""
+        pf, ws = _workspace(client, db, worker)
+        with clock.travel(timedelta(days=30)):
+            add(client, pf, ws["id"], recipients=["cat@x.org"])
+            sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+            page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+            assert len(_shown(page.text)) == 5 and 'id="members-q"' in page.text
+            assert _counts(page.text) == {
+                "all": "5", "joined": "1", "invited": "1", "expired": "2", "deactivated": "1"
+            }  # fmt: skip
+            expired = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"state": "expired"})
+            assert _shown(expired.text) == ["bob@x.org", "zoe zed zoe@x.org"], _rows(expired.text)
+            assert "data-autopen" in expired.text.split('id="members-panel"')[1][:200]
+            found = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"q": "  ZOE "})
+            assert _shown(found.text) == ["zoe zed zoe@x.org"]
+            found = client.get(
+                f"/p/{pf.slug}/workspaces/{ws['id']}", params={"q": "x.org", "state": "joined"}
+            )
+            assert _shown(found.text) == ["ann ann@x.org"], _rows(found.text)
+            assert _counts(found.text)["all"] == "5"  # everyone has an x.org address
+            none = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"q": "nobody"})
+            assert _shown(none.text) == [] and "No one here matches “nobody”." in _words(none.text)
+
+    def test_a_client_finds_by_name_only_and_the_states_they_see(self, client, db, worker):
+        """A client's search looks in names (and their own address), never others' addresses;
+        they filter by Joined and Invited only, and asking for Expired is refused naming the field."""
+        pf, ws = _workspace(client, db, worker)
+        sign_in_page(client, "ann@x.org", PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        assert page.status_code == 200, page.text[:300]
+        assert "bob@x.org" not in page.text and "zoe@x.org" not in page.text
+        assert set(_counts(page.text)) == {"all", "joined", "invited"}, _counts(page.text)
+        found = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"q": "bob@x"})
+        assert _shown(found.text) == []
+        found = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"q": "zoe"})
+        assert _shown(found.text) == ["zoe zed"]
+        refused = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"state": "expired"})
+        assert refused.status_code == 422 and "state must be one of joined, invited." in refused.text
+
+    def test_resend_all_expired_asks_first_then_counts_what_was_resent(self, client, db, worker):
+        """Resend all expired (2): without the script, its link opens the question in the panel;
+        confirming resends to those two through one Resend each and says so in the panel."""
+        pf, ws = _workspace(client, db, worker)
+        with clock.travel(timedelta(days=30)):
+            sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+            page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+            assert "Resend all expired (2)" in page.text
+            ask = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"confirm": "resend_expired"})
+            question = "Resend the invitations of the 2 people whose invitation expired?"
+            assert question in html.unescape(ask.text)
+            action = re.search(r'<form method="post" action="([^"]+)" data-resend-expired', ask.text).group(1)
+            r = client.post(html.unescape(action), data={"csrf_token": csrf_of(ask.text)})
+            assert "Invitation resent to 2 people." in r.text, r.text[:500]
+            assert _counts(r.text)["expired"] == "0"
+            worker.drain()
+        assert (mail_count(db, "bob@x.org"), mail_count(db, "zoe@x.org"), mail_count(db, "cat@x.org")) == (
+            2,
+            2,
+            0,
+        )
