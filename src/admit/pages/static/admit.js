@@ -216,6 +216,7 @@ document.addEventListener("DOMContentLoaded", () => {
   let timer = null;
   let asked = 0;
   const looksLikeAddress = (q) => q.includes("@") || /^\+?[\d\s().\-/]{4,}$/.test(q);
+  const fold = (s) => s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 
   function pick(form, person) {
     const chips = form.querySelector("[data-picked]");
@@ -266,8 +267,26 @@ document.addEventListener("DOMContentLoaded", () => {
       li.append(b);
       list.append(li);
     });
-    list.hidden = items.length === 0;
-    none.hidden = items.length !== 0;
+    // The portal's teams and client groups this person may add (the form's select lists them)
+    // whose name holds what was typed: picking one chooses it there, as choosing it would.
+    const select = form.querySelector("select[name=team]");
+    const folded = fold(q);
+    const teams = select ? Array.from(select.options).filter((o) => o.value && fold(o.text).includes(folded)).slice(0, 5) : [];
+    teams.forEach((o) => {
+      const li = document.createElement("li");
+      const b = document.createElement("button");
+      b.type = "button";
+      b.textContent = `${o.text} · ${o.value.startsWith("team:") ? "Team" : "Client group"}`;
+      b.dataset.suggestionTeam = o.value;
+      b.addEventListener("click", () => {
+        select.value = o.value;
+        input.value = ""; list.hidden = true; none.hidden = true; select.focus();
+      });
+      li.append(b);
+      list.append(li);
+    });
+    list.hidden = items.length + teams.length === 0;
+    none.hidden = items.length + teams.length !== 0;
   }
 
   document.addEventListener("input", (event) => {
@@ -999,4 +1018,63 @@ document.querySelectorAll("[data-count]").forEach((hint) => {
   };
   box.addEventListener("input", count);
   if (box.value) count();  // a refused form comes back with its message
+});
+
+// A workspace's Members panel: Find a member narrows the rows as you type and a state's link
+// picks its rows, here, without asking the server (which answers the same GET without the
+// script). Each row carries what the search looks in, folded as the server folds it
+// (``people.workspace.fold``), and its state; the counts follow, and the address too.
+document.querySelectorAll("[data-member-filter]").forEach((form) => {
+  const fold = (s) => s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().split(/\s+/).filter(Boolean).join(" ");
+  const section = form.closest("section");
+  const box = form.querySelector("input[name=q]");
+  let state = new URLSearchParams(location.search).get("state") || "";
+  const apply = () => {
+    const q = fold(box.value);
+    const counts = { all: 0 };
+    let shown = 0;
+    section.querySelectorAll("#workspace-members td[data-member]").forEach((td) => {
+      const match = !q || td.dataset.find.includes(q);
+      if (match) {
+        counts.all += 1;
+        counts[td.dataset.state] = (counts[td.dataset.state] || 0) + 1;
+      }
+      const show = match && (!state || td.dataset.state === state);
+      td.parentElement.hidden = !show;
+      if (show) shown += 1;
+    });
+    let label = "";
+    form.querySelectorAll("[data-state-filter]").forEach((a) => {
+      const s = a.dataset.stateFilter;
+      a.querySelector(".count").textContent = String(counts[s] || 0);
+      const current = (state || "all") === s;
+      if (current) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
+      if (current && state) label = a.firstChild.textContent.trim();
+    });
+    const none = section.querySelector("#workspace-members tr[data-no-match]");
+    if (none) {
+      none.hidden = shown > 0;
+      const typed = box.value.trim();
+      none.firstElementChild.textContent = typed
+        ? `No one ${label ? `among ${label}` : "here"} matches “${typed}”.`
+        : `Nobody here is ${label}.`;
+    }
+    const kept = form.querySelector("input[name=state]");
+    if (kept) kept.value = state;
+    const url = new URL(location.href);
+    if (typed(box)) url.searchParams.set("q", box.value.trim()); else url.searchParams.delete("q");
+    if (state) url.searchParams.set("state", state); else url.searchParams.delete("state");
+    url.searchParams.delete("confirm");
+    history.replaceState(history.state, "", url.pathname + url.search + "#members");
+  };
+  const typed = (input) => input.value.trim() !== "";
+  box.addEventListener("input", apply);
+  form.addEventListener("submit", (event) => { event.preventDefault(); apply(); });
+  form.addEventListener("click", (event) => {
+    const link = event.target.closest("[data-state-filter]");
+    if (!link) return;
+    event.preventDefault();
+    state = link.dataset.stateFilter === "all" ? "" : link.dataset.stateFilter;
+    apply();
+  });
 });

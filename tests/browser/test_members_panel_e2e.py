@@ -1,0 +1,143 @@
+"""A workspace with ~70 people, in Chromium: the Members panel narrows as you type and by state,
+Resend all expired asks first and says what it did, the teams table reads as cards on a phone,
+and the Invite box suggests client groups by name."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import update
+
+from admit.flows import groups as groups_flow
+from admit.flows import workspace_people
+from admit.invitations.models import Invitation
+from admit.kit import clock
+from admit.teams import service as teams_service
+from admit.workspaces import service as workspaces_service
+from tests.browser.test_phone_e2e import _owner_on
+from tests.factories import actor_for, create_portal
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+PHONE = {"width": 390, "height": 844}
+PEOPLE = [f"Person {i:02d} <p{i:02d}@clientco.com>" for i in range(70)]
+EXPIRED = [f"p{i:02d}@clientco.com" for i in range(60, 68)]
+
+
+def _large_workspace(db, pf) -> str:
+    """Q3 Audit with 70 invited clients, 8 of whose invitations have lapsed, and the client group
+    Smiths (three of them, all in it already); its id."""
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        workspace = workspaces_service.create(session, owner, name="Q3 Audit", kind="chat")
+        workspace_people.add_people(session, owner, workspace.id, recipients=PEOPLE)
+        session.execute(
+            update(Invitation)
+            .where(Invitation.recipient.in_(EXPIRED))
+            .values(expires_at=clock.now() - timedelta(days=1))
+        )
+        smiths = [f"p{i:02d}@clientco.com" for i in range(3)]
+        groups_flow.create(session, owner, kind="client_group", name="Smiths", recipients=smiths)
+        return str(workspace.id)
+
+
+def _owner_in(page, live_server, pf, ws_id: str):
+    page = _owner_on(page, live_server, pf, f"workspaces/{ws_id}")
+    page.wait_for_load_state("load")
+    return page
+
+
+def _open_members(page):
+    page.get_by_role("link", name=re.compile(r"^Members \(\d+\)$")).click()
+    panel = page.locator("dialog#members-panel")
+    expect(panel).to_be_visible()
+    return panel
+
+
+def test_find_a_member_and_resend_all_expired(live_server, new_context, shot):
+    """Typing narrows the rows at once (no reload), Expired picks the 8 lapsed, and Resend all
+    expired asks, then resends to those 8 and says so in the panel."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    ws_id = _large_workspace(db, pf)
+    page = _owner_in(new_context().new_page(), live_server, pf, ws_id)
+    panel = _open_members(page)
+    rows = panel.locator("#workspace-members tbody tr[data-address]")
+    expect(rows).to_have_count(71)  # and the owner, who made it
+    expect(panel.locator('[data-state-filter="expired"] .count')).to_have_text("8")
+    shot(page, "members-70-1280")
+
+    panel.get_by_label("Find a member").fill("person 1")
+    expect(panel.locator("#workspace-members tbody tr[data-address]:visible")).to_have_count(10)
+    expect(panel.locator('[data-state-filter="all"] .count')).to_have_text("10")
+    assert "q=person+1" in page.url or "q=person%201" in page.url, page.url
+    panel.get_by_label("Find a member").fill("")
+    panel.locator('[data-state-filter="expired"]').click()
+    visible = panel.locator("#workspace-members tbody tr[data-address]:visible")
+    expect(visible).to_have_count(8)
+    expect(visible.first.locator("[data-expired]")).to_have_text("Invitation expired")
+    shot(page, "members-expired-1280")
+
+    panel.get_by_role("link", name="Resend all expired (8)").click()
+    dialog = page.locator("dialog#confirm-dialog")
+    expect(dialog).to_contain_text("Resend the invitations of the 8 people whose invitation expired?")
+    dialog.get_by_role("button", name="Resend").click()
+    panel = page.locator("dialog#members-panel")
+    expect(panel.locator(".panel-note")).to_have_text("Invitation resent to 8 people.")
+    expect(panel.locator('[data-state-filter="expired"] .count')).to_have_text("0")
+    expect(panel.get_by_role("link", name=re.compile("Resend all expired"))).to_have_count(0)
+    expect(panel.locator("tr[data-no-match]")).to_have_text("Nobody here is Expired.")
+    shot(page, "members-resent-1280")
+
+
+def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, shot):
+    """At 390 px the teams and client groups table shows no header row (cards, as the people's
+    table), and the client group whose people were all there already has its row."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    ws_id = _large_workspace(db, pf)
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        (smiths,), _ = teams_service.list_teams(session, owner, kind="client_group")
+        workspace_people.add_people(session, owner, uuid.UUID(ws_id), group_ids=[smiths.id])
+    page = _owner_in(new_context(viewport=PHONE).new_page(), live_server, pf, ws_id)
+    panel = _open_members(page)
+    teams = panel.locator("#workspace-teams")
+    expect(teams.locator('tr[data-team="Smiths"]')).to_be_visible()
+    expect(teams.locator("thead")).to_be_hidden()
+    row, name = teams.locator('tr[data-team="Smiths"]'), teams.locator('tr[data-team="Smiths"] td').first
+    assert name.bounding_box()["width"] >= row.bounding_box()["width"] - 24  # the name across the card
+    expect(panel.locator("#workspace-members thead")).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    teams.scroll_into_view_if_needed()
+    shot(page, "members-teams-390")
+    panel.get_by_label("Find a member").fill("person 0")
+    expect(panel.locator("#workspace-members tbody tr[data-address]:visible")).to_have_count(10)
+    panel.locator('[data-state-filter="joined"]').click()
+    expect(panel.locator("tr[data-no-match]")).to_have_text("No one among Joined matches “person 0”.")
+    shot(page, "members-phone-390")
+
+
+def test_the_invite_box_suggests_client_groups_by_name(live_server, new_context, shot):
+    """Typing part of a client group's name in Invite suggests it; picking it and Invite adds the
+    group as choosing it in the list does (its row shows in Members)."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    ws_id = _large_workspace(db, pf)
+    page = _owner_in(new_context().new_page(), live_server, pf, ws_id)
+    page.get_by_role("button", name="Invite", exact=True).click()
+    invite = page.locator("dialog#invite-panel")
+    invite.get_by_label("Type a name, email or phone number").fill("smi")
+    suggestion = invite.get_by_role("button", name="Smiths · Client group")
+    expect(suggestion).to_be_visible()
+    shot(page, "invite-suggests-group-1280")
+    suggestion.click()
+    expect(invite.locator("select[name=team] option:checked")).to_have_text("Smiths")
+    invite.get_by_role("button", name="Invite", exact=True).click()
+    expect(page.locator("[data-report]")).to_contain_text("3 skipped")
+    panel = _open_members(page)
+    expect(panel.locator('#workspace-teams tr[data-team="Smiths"]')).to_be_visible()
