@@ -100,12 +100,22 @@ class TestMembersFilter:
             sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
             page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
             assert "Resend all expired (2)" in page.text
-            ask = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"confirm": "resend_expired"})
+            link = re.search(r'<a class="btn small" href="([^"]+)"\s+data-confirm-action', page.text).group(1)
+            assert "confirm=resend_expired" in link
+            filtered = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"state": "expired"})
+            link = re.search(
+                r'<a class="btn small" href="([^"]+)"\s+data-confirm-action', filtered.text
+            ).group(1)
+            ask = client.get(html.unescape(link))  # the filter is kept while asking, and after
             question = "Resend the invitations of the 2 people whose invitation expired?"
             assert question in html.unescape(ask.text)
             action = re.search(r'<form method="post" action="([^"]+)" data-resend-expired', ask.text).group(1)
-            r = client.post(html.unescape(action), data={"csrf_token": csrf_of(ask.text)})
+            back = re.search(r'name="back" value="([^"]*)"', ask.text).group(1)
+            r = client.post(
+                html.unescape(action), data={"csrf_token": csrf_of(ask.text), "back": html.unescape(back)}
+            )
             assert "Invitation resent to 2 people." in r.text, r.text[:500]
+            assert str(r.url).endswith("?state=expired#members"), r.url
             assert _counts(r.text)["expired"] == "0"
             worker.drain()
         assert (mail_count(db, "bob@x.org"), mail_count(db, "zoe@x.org"), mail_count(db, "cat@x.org")) == (
