@@ -123,3 +123,30 @@ class TestMembersFilter:
             2,
             0,
         )
+
+
+class TestMembersFilterApi:
+    def test_the_api_filters_by_q_and_state_as_the_panel(self, client, db, worker):
+        """GET …/members?state=expired&q=… answers what the panel shows, each item with its
+        ``state`` and the page with ``counts``; a client may not ask for Expired (422 naming
+        ``state``) and finds no one by another's address."""
+        from tests.workspaces.helpers import session_headers
+
+        pf, ws = _workspace(client, db, worker)
+        url = api(pf, f"/workspaces/{ws['id']}/members")
+        with clock.travel(timedelta(days=30)):
+            r = client.get(url, params={"state": "expired"}, headers=pf.headers())
+            assert r.status_code == 200, r.text
+            assert [(m["user"]["email"], m["state"]) for m in r.json()["items"]] == [
+                ("bob@x.org", "expired"),
+                ("zoe@x.org", "expired"),
+            ]
+            r = client.get(url, params={"q": "zoe"}, headers=pf.headers())
+            assert [m["user"]["email"] for m in r.json()["items"]] == ["zoe@x.org"]
+            assert r.json()["counts"] == {"all": 1, "joined": 0, "invited": 0, "expired": 1, "deactivated": 0}
+            r = client.get(url, params={"state": "gone"}, headers=pf.headers())
+            assert r.status_code == 422 and r.json()["field"] == "state", r.text
+        as_ann = session_headers(client, "ann@x.org")
+        assert client.get(url, params={"q": "bob@x"}, headers=as_ann).json()["items"] == []
+        refused = client.get(url, params={"state": "expired"}, headers=as_ann)
+        assert refused.status_code == 422 and refused.json()["field"] == "state", refused.text

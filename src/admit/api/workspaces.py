@@ -142,7 +142,7 @@ def delete_workspace(workspace_id: uuid.UUID, actor: ActorDep, session: SessionD
     W + "/members",
     response_model=WorkspaceMembersRead,
     operation_id="workspaces_members_list",
-    responses=problems(WorkspaceNotFound),
+    responses=problems(WorkspaceNotFound, InvalidInput),
 )
 def list_members(
     workspace_id: uuid.UUID,
@@ -150,16 +150,29 @@ def list_members(
     session: SessionDep,
     cursor: str | None = None,
     limit: Limit = 100,
+    q: str | None = None,
+    state: str | None = None,
 ) -> WorkspaceMembersRead:
     """The Members panel: the people with Joined / Not Joined, their roles and the team or group
-    they came with (a page, in the order they were added), and one row per team or group."""
+    they came with (a page, in the order they were added), and one row per team or group.
+    ``q`` (a name, or an address the asker may see) and ``state`` (``joined``, ``invited``,
+    ``expired``, ``deactivated``; a client: the first two) filter it as the panel's Find a
+    member does: a filtered page may hold fewer than ``limit``; follow ``next_cursor``."""
     panel = workspace_view.members_view(session, actor, workspace_id, cursor=cursor, limit=limit)
+    found = workspace_view.find_members(actor, panel.members, q=q, state=state)
+    counts = found.counts if cursor is None else None  # counted over the whole workspace
+    if cursor is None and panel.next_cursor is not None:
+        whole = workspace_view.whole_panel(session, actor, workspace_id)
+        counts = workspace_view.find_members(actor, whole.members, q=q, state=state).counts
     team_rows = panel.teams
     return WorkspaceMembersRead(
         next_cursor=panel.next_cursor,
+        counts=counts,
         items=[
-            WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address, v.access_ended)
-            for v in panel.members
+            WorkspaceMemberRead.of(
+                v.membership, v.roles, v.via_team, v.name, v.show_address, v.access_ended, v.state
+            )
+            for v in found.shown
         ],
         teams=[
             TeamRowRead(

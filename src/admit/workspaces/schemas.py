@@ -85,6 +85,12 @@ class WorkspaceMemberRead(BaseModel):
         "are not given work in it and are told nothing of it until reactivated (told to internal "
         "users only; always false for a client asking).",
     )
+    state: Literal["joined", "invited", "expired", "deactivated"] = Field(
+        default="joined",
+        description="As the Members panel tells them apart (its filter's `state`): `expired` is not "
+        "joined with an invitation that lapsed, `deactivated` has `access_ended`. A client is told "
+        "`joined` and `invited` only.",
+    )
 
     @classmethod
     def of(
@@ -95,6 +101,7 @@ class WorkspaceMemberRead(BaseModel):
         name: str | None = None,
         show_address: bool = True,
         access_ended: bool = False,
+        state: str = "joined",
     ) -> WorkspaceMemberRead:
         ref = TeamRef(id=via.id, name=via.name, kind=via.kind) if via is not None else None
         user = UserRead.of(m.user, name)
@@ -109,6 +116,7 @@ class WorkspaceMemberRead(BaseModel):
             via_team=ref if ref is not None and ref.kind == "team" else None,
             via_group=ref if ref is not None and ref.kind == "client_group" else None,
             access_ended=access_ended,
+            state=state,
         )
 
 
@@ -126,6 +134,11 @@ class WorkspaceMembersRead(BaseModel):
     items: list[WorkspaceMemberRead]
     next_cursor: str | None
     teams: list[TeamRowRead]
+    counts: dict[str, int] | None = Field(
+        default=None,
+        description="On the first page: how many of the people `q` matches are in each state the "
+        "asker tells apart (`all`: whatever their state).",
+    )
 
 
 class WorkspaceRead(BaseModel):
