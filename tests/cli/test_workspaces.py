@@ -225,3 +225,38 @@ class TestWorkspaceByNameOrId:
             assert r.exit_code == 1 and said in r.output, r.output
         r = run_cli("workspaces", "list", "--portal", pf.slug, "--json")
         assert sorted(w["name"] for w in json.loads(r.output)["items"]) == sorted(["First", first])
+
+
+class TestMembersFilterAndResend:
+    def test_members_by_state_and_resend_all_expired(self, run_cli, db, worker):
+        """``members --state expired`` lists those whose invitation lapsed (marked Expired), and
+        ``resend --state expired`` resends to them through one Resend each, said per person."""
+        from datetime import timedelta
+
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        r = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Loan", "--json")
+        ws = json.loads(r.output)["id"]
+        run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", ws, "nora@home.net", "ivy@home.net")
+        worker.drain()
+        with clock.travel(timedelta(days=30)):
+            run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", "Loan", "cat@home.net")
+            r = run_cli(
+                "workspaces", "members", "--portal", pf.slug, "--workspace", "Loan", "--state", "expired"
+            )
+            assert r.exit_code == 0, r.output
+            assert r.output.splitlines() == ["Expired     nora@home.net", "Expired     ivy@home.net"], (
+                r.output
+            )
+            r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", "Loan", "--q", "cat")
+            assert r.output.splitlines() == ["Not Joined  cat@home.net"], r.output
+            r = run_cli(
+                "workspaces", "resend", "--portal", pf.slug, "--workspace", "Loan", "--state", "expired"
+            )
+            assert r.exit_code == 0, r.output
+            assert "resent  nora@home.net" in r.output.splitlines() and "resent  ivy@home.net" in r.output
+            worker.drain()
+        assert (mail_count(db, "nora@home.net"), mail_count(db, "cat@home.net")) == (2, 1)
+        r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", "Loan", "--state", "gone")
+        assert r.exit_code != 0 and "--state" in r.output, r.output

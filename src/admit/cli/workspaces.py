@@ -1,4 +1,4 @@
-"""Workspaces: ``workspaces list|create|rename|delete|add|members``; ``workspace``, their old name, for
+"""Workspaces: ``workspaces list|create|rename|delete|add|members|resend``; ``workspace``, their old name, for
 one release."""
 
 from __future__ import annotations
@@ -145,32 +145,75 @@ def workspaces_add(
 @workspaces.command("members")
 @_shared.portal_option
 @WORKSPACE_OPTION
+@click.option("--q", "q", default="", help="Only those whose name or address holds this.")
+@click.option("--state", default="", help="Only those joined, invited, expired or deactivated.")
 @_shared.list_json_option("workspace member")
-def workspaces_members(slug: str, workspace_ref: str, as_json: bool) -> None:
-    """Who is in the workspace: Joined or Not Joined, with their flow roles."""
+def workspaces_members(slug: str, workspace_ref: str, q: str, state: str, as_json: bool) -> None:
+    """Who is in the workspace: Joined, Not Joined, Expired (not joined, the invitation lapsed)
+    or Deactivated, with their flow roles; --q and --state filter as the Members panel does."""
     from admit.workspaces import service as workspaces_service
 
     with _shared.portal_session(slug) as (session, actor):
-        members = _members(session, actor, workspaces_service.by_id_or_name(session, actor, workspace_ref).id)
+        workspace_id = workspaces_service.by_id_or_name(session, actor, workspace_ref).id
+        members = _members(session, actor, workspace_id, q=q, state=state)
 
     def line(m: WorkspaceMemberRead) -> str:
         roles = f"[{', '.join(m.roles)}]" if m.roles else ""
-        label = "Joined" if m.status == "joined" else "Not Joined"
+        label = _STATE_WORDS[m.state] if m.state in ("expired", "deactivated") else None
+        label = label or ("Joined" if m.status == "joined" else "Not Joined")
         return _shared.columns(f"{label:<10}", m.user.email or m.user.phone, m.user.name, roles)
 
     members.echo(as_json, line)
 
 
-def _members(session: Session, actor: Actor, workspace_id: uuid.UUID) -> _shared.Listing[WorkspaceMemberRead]:
-    """Everyone in the workspace, Joined first (``WorkspaceMemberRead``s, a Listing), from the
-    Members panel's read model, as the API serialises them."""
+_STATE_WORDS = {"expired": "Expired", "deactivated": "Deactivated"}
+
+
+@workspaces.command("resend")
+@_shared.portal_option
+@WORKSPACE_OPTION
+@click.option(
+    "--state", required=True, help="expired: everyone whose invitation lapsed; invited: all not joined."
+)
+@_shared.json_option('{"results": [...], "counts": {...}}')
+def workspaces_resend(slug: str, workspace_ref: str, state: str, as_json: bool) -> None:
+    """Resend Invitation to everyone in the workspace in --state, each as one Resend would (its
+    checks and limits); one line per person. Exit 1 when anyone needs fixing."""
+    from admit.flows import workspace_people
+    from admit.invitations.schemas import RESENDING
+    from admit.people.results import recipient_results
+    from admit.workspaces import service as workspaces_service
+
+    with _shared.portal_session(slug) as (session, actor):
+        workspace_id = workspaces_service.by_id_or_name(session, actor, workspace_ref).id
+        results = workspace_people.resend_many(session, actor, workspace_id, state=state)
+        answer = recipient_results(session, results, outcomes=RESENDING)
+    if as_json:
+        _shared.echo_json(answer)
+    else:
+        for r in answer.results:
+            why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
+            click.echo(f"{r.outcome:<8}{r.recipient}{why}")
+        click.echo(f"{answer.counts['resent']} resent · {answer.counts['skipped']} skipped.")
+    _shared.finish(_shared.results_exit_code(answer))
+
+
+def _members(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, *, q: str = "", state: str = ""
+) -> _shared.Listing[WorkspaceMemberRead]:
+    """Everyone in the workspace (``q`` and ``state`` found as the panel finds them), Joined
+    first (``WorkspaceMemberRead``s, a Listing), from the Members panel's read model, as the API
+    serialises them."""
     from admit.people import workspace as workspace_view
     from admit.workspaces.schemas import WorkspaceMemberRead
 
     panel = workspace_view.whole_panel(session, actor, workspace_id)
+    found = workspace_view.find_members(actor, panel.members, q=q, state=state)
     items = [
-        WorkspaceMemberRead.of(v.membership, v.roles, v.via_team, v.name, v.show_address, v.access_ended)
-        for v in panel.members
+        WorkspaceMemberRead.of(
+            v.membership, v.roles, v.via_team, v.name, v.show_address, v.access_ended, v.state
+        )
+        for v in found.shown
     ]
     return _shared.Listing(items, len(items))
 
