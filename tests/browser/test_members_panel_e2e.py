@@ -120,6 +120,21 @@ def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, sho
     panel.locator('[data-state-filter="joined"]').click()
     expect(panel.locator("tr[data-no-match]")).to_have_text("No one among Joined matches “person 0”.")
     shot(page, "members-phone-390")
+    # Resend to selected: two ticked, asked first (the filter kept), then resent.
+    panel.locator('[data-state-filter="all"]').click()
+    panel.get_by_label("Select Person 04").check()
+    panel.get_by_label("Select Person 05").check()
+    panel.get_by_role("button", name="Resend to selected (2)").click()
+    panel = page.locator("dialog#members-panel")
+    expect(panel.locator("[data-resend-selected]")).to_contain_text(
+        "Resend the invitations of the 2 people selected?"
+    )
+    expect(panel.get_by_label("Find a member")).to_have_value("person 0")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "members-selected-ask-390")
+    panel.locator("[data-resend-selected]").get_by_role("button", name="Resend").click()
+    expect(page.locator("dialog#members-panel .panel-note")).to_have_text("Invitation resent to 2 people.")
+    assert "q=person+0" in page.url or "q=person%200" in page.url, page.url
 
 
 def test_the_invite_box_suggests_client_groups_by_name(live_server, new_context, shot):

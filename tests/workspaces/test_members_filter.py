@@ -124,6 +124,31 @@ class TestMembersFilter:
             0,
         )
 
+    def test_resend_to_selected_asks_first(self, client, db, worker):
+        """Ticking two Not Joined people and Resend to selected asks first (nothing sent yet),
+        naming how many; confirming resends to those two only."""
+        pf, ws = _workspace(client, db, worker)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        tick = r'name="user_ids" value="([^"]+)" form="resend-selected" aria-label="Select ([^"]+)"'
+        ticks = dict(re.findall(tick, page.text))
+        assert set(ticks.values()) == {"bob@x.org", "Zoë Zed"}, ticks  # the Not Joined ones
+        action = re.search(r'<form id="resend-selected" method="post" action="([^"]+)"', page.text).group(1)
+        picked = [u for u, who in ticks.items() if who == "bob@x.org"]
+        with clock.travel(timedelta(minutes=5)):
+            asked = {"csrf_token": csrf_of(page.text), "user_ids": picked}
+            ask = client.post(html.unescape(action), data=asked)
+            assert "Resend the invitation of the 1 person selected?" in _words(ask.text), ask.text[:300]
+            assert mail_count(db, "bob@x.org") == 1
+            form = re.search(
+                r'<form method="post" action="([^"]+)" data-resend-selected.*?</form>', ask.text, re.S
+            )
+            data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(0)))
+            r = client.post(html.unescape(form.group(1)), data={**data, "user_ids": picked})
+            assert "Invitation resent to 1 person." in r.text, r.text[:300]
+            worker.drain()
+        assert (mail_count(db, "bob@x.org"), mail_count(db, "zoe@x.org")) == (2, 1)
+
 
 class TestMembersFilterApi:
     def test_the_api_filters_by_q_and_state_as_the_panel(self, client, db, worker):

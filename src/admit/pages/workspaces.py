@@ -369,15 +369,34 @@ def resend_many(
     session: SessionDep,
     state: str = "",
     back: str = Form(""),
-) -> RedirectResponse:
-    """Resend all expired (``?state=expired``), after its confirmation: one Resend each, the
-    panel saying how many were resent and who was not, and why. ``back``: the panel's filter."""
+    user_ids: list[uuid.UUID] = Form(default=[]),
+    confirmed: str = Form(""),
+) -> Response:
+    """Resend all expired (``?state=expired``, after the confirmation the link asks) or Resend to
+    selected (``user_ids``: asked here first, then ``confirmed``): one Resend each, the panel
+    saying how many were resent and who was not, and why. ``back``: the panel's filter."""
+    if user_ids and not confirmed:
+        kept = dict(parse_qsl(_kept_filter(back).lstrip("?")))
+        return _show_page(
+            request,
+            session,
+            actor,
+            workspace_id,
+            q=kept.get("q", ""),
+            state=kept.get("state", ""),
+            confirm_selected=list(dict.fromkeys(user_ids)),
+        )
     try:
-        results = workspace_people.resend_many(session, actor, workspace_id, state=state or None)
+        results = workspace_people.resend_many(
+            session, actor, workspace_id, user_ids=user_ids or None, state=state or None
+        )
     except DomainError as exc:
-        error = form_error(session, exc)
-        return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
-    flash = _resent_flash(results, nothing="No invitation has expired; nothing to resend.")
+        flash = {"error": form_error(session, exc)}
+    else:
+        nothing = "No invitation has expired; nothing to resend."
+        if user_ids:
+            nothing = "Everyone selected has joined; nothing to resend."
+        flash = _resent_flash(results, nothing=nothing)
     response = redirect(f"/p/{actor.portal.slug}/workspaces/{workspace_id}{_kept_filter(back)}#members")
     set_flash(request, response, {**flash, "panel": "members"})
     return response
@@ -703,6 +722,7 @@ def _show_page(
             "shown_ids": {v.membership.user_id for v in found.shown},
             "filter_error": filter_error,
             "confirm_resend": confirm == "resend_expired",
+            "confirm_selected": [],
             "team_rows": team_rows,
             "teams": teams,
             "groups": groups,

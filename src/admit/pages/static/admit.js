@@ -1078,3 +1078,14 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
     apply();
   });
 });
+
+// Resend to selected: the button counts the people ticked, and the panel's filter (as the
+// address now says it) comes back with the answer.
+document.querySelectorAll("form[data-keep-filter]").forEach((form) => {
+  const button = form.querySelector("button[type=submit]");
+  const ticked = () => document.querySelectorAll(`input[form="${form.id}"][data-select]:checked`).length;
+  const count = () => { const n = ticked(); button.textContent = n ? `Resend to selected (${n})` : "Resend to selected"; };
+  document.addEventListener("change", (event) => { if (event.target.matches(`input[form="${form.id}"][data-select]`)) count(); });
+  form.addEventListener("submit", () => { form.querySelector("input[name=back]").value = location.search; });
+  count();
+});
