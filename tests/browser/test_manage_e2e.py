@@ -105,7 +105,9 @@ def test_see_remove_and_add_a_teams_people(live_server, new_context, shot):
     confirm.get_by_role("button", name="Remove").click()
     panel = owner.locator('dialog[data-team-people="Design"]')
     expect(panel).to_be_visible()
-    expect(panel.locator(".panel-note")).to_have_text("Olivia Owner was removed from the team Design.")
+    expect(panel.locator(".panel-note")).to_have_text(
+        "Olivia Owner (olivia@acme.com) was removed from the team Design."
+    )
     expect(panel).to_contain_text("Nobody in this team yet.")
     panel.get_by_label("Add people").fill("olivia@acme.com")
     panel.get_by_role("button", name="Add people").click()

@@ -10,6 +10,7 @@ import re
 from datetime import timedelta
 
 from admit.kit import clock
+from admit.people.workspace import fold
 from tests.factories import OWNER_PASSWORD, csrf_of, sign_in_page
 from tests.workspaces.helpers import PASSWORD, add, api, create_portal, create_workspace, joined, mail_count
 
@@ -175,3 +176,41 @@ class TestMembersFilterApi:
         assert client.get(url, params={"q": "bob@x"}, headers=as_ann).json()["items"] == []
         refused = client.get(url, params={"state": "expired"}, headers=as_ann)
         assert refused.status_code == 422 and refused.json()["field"] == "state", refused.text
+
+    def test_a_paged_first_page_counts_the_whole_workspace(self, client, db, worker):
+        """``limit=1``: the first page's ``counts`` are the whole workspace's, as the panel's, with
+        a search and without (without one, read without building every person's view)."""
+        pf, ws = _workspace(client, db, worker)
+        url = api(pf, f"/workspaces/{ws['id']}/members")
+        with clock.travel(timedelta(days=30)):
+            first = client.get(url, params={"limit": 1}, headers=pf.headers()).json()
+            assert first["next_cursor"] and len(first["items"]) == 1
+            assert first["counts"] == {"all": 4, "joined": 1, "invited": 0, "expired": 2, "deactivated": 1}
+            searched = client.get(url, params={"limit": 1, "q": "zo"}, headers=pf.headers()).json()
+            assert searched["counts"] == {"all": 1, "joined": 0, "invited": 0, "expired": 1, "deactivated": 0}
+            later = client.get(url, params={"limit": 1, "cursor": first["next_cursor"]}, headers=pf.headers())
+            assert later.json()["counts"] is None
+
+    def test_resend_of_people_in_a_state_answers_for_each_asked(self, client, db, worker, rate_limits):
+        """``{"state": "expired", "user_ids": [...]}``: one result per id asked for; one in the
+        workspace but not expired is ``not_found`` "Not expired in this workspace." (it had none)."""
+        pf, ws = _workspace(client, db, worker)
+        items = client.get(api(pf, f"/workspaces/{ws['id']}/members"), headers=pf.headers()).json()["items"]
+        ids = {m["user"]["email"]: m["user"]["id"] for m in items}
+        with clock.travel(timedelta(days=30)):
+            r = client.post(
+                api(pf, f"/workspaces/{ws['id']}/invitations/resend"),
+                json={"state": "expired", "user_ids": [ids["bob@x.org"], ids["ann@x.org"]]},
+                headers=pf.headers(),
+            )
+        assert r.status_code == 200, r.text
+        said = [(x["recipient"], x["outcome"], x.get("detail")) for x in r.json()["results"]]
+        assert said[0][:2] == ("bob@x.org", "resent"), said
+        assert said[1] == (ids["ann@x.org"], "skipped", "Not expired in this workspace."), said
+
+
+def test_the_search_folds_as_the_pages_script():
+    """Lower case as JavaScript's toLowerCase, accents dropped: "ß" stays "ß" (casefold made it
+    "ss", so "Straße" typed hid a row the server found), a final sigma stays final."""
+    assert fold("  Zoë   STRAẞE ") == "zoe straße"
+    assert fold("ΣΊΣΥΦΟΣ") == "σισυφος"

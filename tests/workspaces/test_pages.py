@@ -570,6 +570,18 @@ class TestContactsPage:
         assert 'value="not-an-email" aria-invalid="true" autofocus' in r.text
         assert re.search(r'<dialog id="contact-client"[^>]*data-autopen', r.text)
 
+    def test_a_user_type_that_is_not_one_is_said_as_everywhere(self, client, db):
+        """A forged user type: refused in the words every face uses (policy.user_type_of), where
+        Contacts and the Members panel's Add said "user_type must be client or internal."."""
+        pf = create_portal(db)
+        page = _owner_page(client, pf, "/contacts")
+        r = client.post(
+            f"/p/{pf.slug}/contacts",
+            data={"csrf_token": csrf_of(page.text), "recipient": "q@client.org", "user_type": "boss",
+                  "then": "quietly"},
+        )  # fmt: skip
+        assert r.status_code == 422 and "The user type must be internal or client." in r.text
+
     def test_three_endings_and_invite_later(self, client, db, worker):
         """Add to Contacts Quietly sends nothing (the dev mailbox is empty); Invite sends one;
         Add to Contacts invites; Add to Workspace makes a new workspace and invites into it."""

@@ -161,9 +161,11 @@ def list_members(
     panel = workspace_view.members_view(session, actor, workspace_id, cursor=cursor, limit=limit)
     found = workspace_view.find_members(actor, panel.members, q=q, state=state)
     counts = found.counts if cursor is None else None  # counted over the whole workspace
-    if cursor is None and panel.next_cursor is not None:
-        whole = workspace_view.whole_panel(session, actor, workspace_id)
+    if cursor is None and panel.next_cursor is not None and found.q:
+        whole = workspace_view.whole_panel(session, actor, workspace_id)  # a search reads names
         counts = workspace_view.find_members(actor, whole.members, q=q, state=state).counts
+    elif cursor is None and panel.next_cursor is not None:
+        counts = workspace_view.state_counts(session, actor, workspace_id)
     team_rows = panel.teams
     return WorkspaceMembersRead(
         next_cursor=panel.next_cursor,

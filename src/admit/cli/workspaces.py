@@ -173,7 +173,9 @@ _STATE_WORDS = {"expired": "Expired", "deactivated": "Deactivated"}
 @_shared.portal_option
 @WORKSPACE_OPTION
 @click.option(
-    "--state", required=True, help="expired: everyone whose invitation lapsed; invited: all not joined."
+    "--state",
+    required=True,
+    help="expired: everyone whose invitation lapsed; invited: those whose invitation still stands.",
 )
 @_shared.json_option('{"results": [...], "counts": {...}}')
 def workspaces_resend(slug: str, workspace_ref: str, state: str, as_json: bool) -> None:

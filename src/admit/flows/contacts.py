@@ -74,8 +74,7 @@ def add(
 ) -> ContactResult:
     """Keep someone in the actor's contacts, then do what ``then`` says (see the module)."""
     policy.require(actor.role, policy.Action.CONTACT_MANAGE)
-    if user_type not in tuple(UserType):
-        raise InvalidInput("user_type must be client or internal.", field="user_type")
+    policy.user_type_of(user_type)
     if then not in THEN:
         raise InvalidInput(f"then must be one of {', '.join(THEN)}.", field="then")
     parsed = members_service.parse_recipient(session, recipient or "")

@@ -117,8 +117,7 @@ def add_people(
     # Two people adding to one workspace at once take turns, so the second sees the first's
     # rows and answers already_in_workspace.
     workspaces_service.lock(session, workspace)
-    if user_type not in tuple(UserType):
-        raise InvalidInput("user_type must be client or internal.", field="user_type")
+    policy.user_type_of(user_type)
     teams = _teams(session, actor, team_ids, TEAM, "team_ids") + _teams(
         session, actor, group_ids, CLIENT_GROUP, "group_ids"
     )
@@ -406,11 +405,11 @@ def resend_many(
     state: str | None = None,
 ) -> list[RecipientResult]:
     """Resend Invitation to many of the workspace's people at once: those ``user_ids`` names
-    (Resend to selected), or all in ``state`` (``expired``: Resend all expired; ``invited``), or
-    those of ``user_ids`` in ``state``. Each goes through one Resend's checks and limits, the
-    portal's sending limit charged once for all (all go out or none); one result each, in the
-    order they were added: ``resent``, or ``skipped`` and why (``already_joined``,
-    ``not_found`` for an id not in the workspace…)."""
+    (Resend to selected), or all in ``state`` (``expired``: Resend all expired; ``invited``: not
+    joined and not expired), or those of ``user_ids`` in ``state`` (the others: ``not_found``).
+    Each goes through one Resend's checks and limits, the portal's sending limit charged once for
+    all (all go out or none); one result each, in the order they were added: ``resent``, or
+    ``skipped`` and why (``already_joined``, ``not_found`` for an id not in the workspace…)."""
     policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     if state not in (None, "", workspace_view.INVITED, workspace_view.EXPIRED):
@@ -421,6 +420,7 @@ def resend_many(
     asked = set(user_ids or [])
     if user_ids:
         memberships = [m for m in memberships if m.user_id in asked]
+    here = {m.user_id for m in memberships}
     if state:
         ended = members_service.access_ended_among(
             session, workspace.portal_id, [m.user_id for m in memberships]
@@ -429,13 +429,15 @@ def resend_many(
         memberships = [m for m in memberships if states[m.user_id] == state]
     results = _resend_each(session, actor, workspace, [m.user for m in memberships])
     found = {m.user_id for m in memberships}
-    for missing in dict.fromkeys(u for u in user_ids or [] if u not in found and not state):
+    for missing in dict.fromkeys(u for u in user_ids or [] if u not in found):
         results.append(
             RecipientResult(
                 recipient=str(missing),
                 outcome=Outcome.SKIPPED,
                 code=AddSkipCode.NOT_FOUND,
-                detail="No such member in this workspace.",
+                detail=f"Not {state} in this workspace."
+                if missing in here
+                else "No such member in this workspace.",
                 user_id=missing,
             )
         )

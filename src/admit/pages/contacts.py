@@ -42,7 +42,6 @@ from admit.pages.deps import (
 from admit.pages.errors import to_the_forms_page
 from admit.people import contacts as people_contacts
 from admit.people import teams as people_teams
-from admit.people.names import names_in_portal
 from admit.policy import Action
 from admit.teams import service as teams_service
 from admit.teams.models import CLIENT_GROUP, TEAM
@@ -394,7 +393,7 @@ def _rename_contact(session: Session, actor: Actor, contact_id: uuid.UUID, name:
 
 def _delete_contact(session: Session, actor: Actor, contact_id: uuid.UUID) -> str:
     contact = contacts_service.delete(session, actor, contact_id)
-    who = contact.name or readable_phone(contact.user.address)
+    who = user_named_for(session, actor, contact.user, name=contact.name)
     return f"{who} is no longer in your contacts. Nothing else changed for them."
 
 
@@ -466,8 +465,8 @@ def _remove_person(
         team, user = groups_flow.remove_member(session, actor, team_id, user_id, kind=kind)
     except DomainError as exc:
         return _back(request, actor, {"error": form_error(session, exc)})
-    name = names_in_portal(session, team.portal_id, [user]).get(user.id) or readable_phone(user.address)
-    notice = f"{name} was removed from the {teams_service.WORDS[kind]} {team.name}."
+    who = user_named_for(session, actor, user)
+    notice = f"{who} was removed from the {teams_service.WORDS[kind]} {team.name}."
     return _back_to_panel(request, actor, team.id, notice)
 
 

@@ -8,13 +8,14 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
-from admit.kit.pagination import MAX_LIMIT
+from admit.kit.pagination import MAX_LIMIT, every
 from admit.members import service as members_service
 from admit.people.names import initials, names_in_portal
 from admit.teams import service as teams_service
@@ -123,12 +124,7 @@ def members_view(
         teams_service.by_ids(session, workspaces_service.team_ids(session, workspace.id)) if grouped else {}
     )
     names = names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
-    ended = (
-        members_service.access_ended_among(session, workspace.portal_id, [m.user_id for m in memberships])
-        if policy.sees_access_ended(actor.role)
-        else set()
-    )
-    states = states_of(session, memberships, ended, seen=policy.member_states_seen(actor.role))
+    ended, states = _seen_states(session, actor, workspace.portal_id, memberships)
     views = [
         MemberView(
             m,
@@ -165,6 +161,33 @@ def members_view(
     return MembersPanel(workspace, views, next_cursor, team_rows)
 
 
+def _seen_states(
+    session: Session, actor: Actor, portal_id: uuid.UUID, memberships: list[WorkspaceMember]
+) -> tuple[set[uuid.UUID], dict[uuid.UUID, str]]:
+    """Whose access ended (for whoever is told) and each person's state, as ``actor`` may tell
+    them apart (``policy.member_states_seen``)."""
+    ended = (
+        members_service.access_ended_among(session, portal_id, [m.user_id for m in memberships])
+        if policy.sees_access_ended(actor.role)
+        else set()
+    )
+    return ended, states_of(session, memberships, ended, seen=policy.member_states_seen(actor.role))
+
+
+def state_counts(session: Session, actor: Actor, workspace_id: uuid.UUID) -> dict[str, int]:
+    """How many people of the workspace are in each state ``actor`` may tell apart, and "all":
+    what ``find_members`` counts with no search, read without building each person's view (the
+    API's first page of a long list)."""
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    memberships = every(partial(workspaces_service.members, session, workspace))
+    _ended, states = _seen_states(session, actor, workspace.portal_id, memberships)
+    counts = dict.fromkeys(policy.member_states_seen(actor.role), 0)
+    for state in states.values():
+        counts[state] += 1
+    counts["all"] = len(states)
+    return counts
+
+
 def states_of(
     session: Session,
     memberships: Iterable[WorkspaceMember],
@@ -194,10 +217,12 @@ def states_of(
 
 def fold(text: str) -> str:
     """``text`` as the Members panel's search compares it: accents dropped, case folded, spaces
-    tidied ("Zoë  Ö" → "zoe o"). The page's script folds what is typed the same way."""
+    tidied ("Zoë  Ö" → "zoe o"). The page's script folds what is typed the same way: lower case
+    as JavaScript's ``toLowerCase`` (not ``casefold``, which makes "ß" "ss" where the script keeps
+    "ß", so "Straße" typed would hide a row the server finds)."""
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return " ".join(bare.casefold().split())
+    return " ".join(bare.lower().split())
 
 
 @dataclass(slots=True)

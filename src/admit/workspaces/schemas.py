@@ -196,7 +196,7 @@ class WorkspaceResend(BaseModel):
     state: Literal["expired", "invited"] | None = Field(
         default=None,
         description="`expired`: everyone whose invitation lapsed (Resend all expired); `invited`: "
-        "everyone invited and not joined.",
+        "everyone not joined whose invitation still stands (not expired).",
     )
 
 
