@@ -276,3 +276,59 @@ def test_an_approved_requests_invitation_is_marked_asked_by_its_old_words(databa
     finally:
         if drop:
             conftest._drop_pg_database(drop)
+
+
+def test_workspace_teams_are_recorded_and_stale_vias_cleared(database_url, tmp_path):
+    """On both backends, at e6f7a8b90050: a team someone came into a workspace with is recorded
+    as added (its row stays), and someone no longer in that team (taken out by an HR sync or a
+    SCIM group before, which left "via" behind) is in the workspace on their own; someone still
+    in it keeps "via"."""
+    import uuid
+    from datetime import datetime
+
+    from sqlalchemy import create_engine, text
+
+    from admit.db import normalize_url
+    from admit.migrate import upgrade
+    from tests import conftest
+
+    if database_url.startswith("sqlite"):
+        url, drop = f"sqlite:///{tmp_path / 'teams.db'}", None
+    else:
+        url, drop = conftest._create_pg_database()
+    try:
+        upgrade(url, "d5e6f7a80049")
+        engine = create_engine(normalize_url(url))
+        ids = (lambda u: u.hex) if url.startswith("sqlite") else str
+        portal, team, ws, stays, left = (uuid.uuid4() for _ in range(5))
+        now = datetime(2026, 12, 1, 9, 30)
+        rows = [
+            "INSERT INTO portals (id, slug, name, invitation_ttl_seconds, enabled_products,"
+            " client_require_password, created_at)"
+            " VALUES (:portal, 'acme', 'Acme', 604800, '[]', false, :now)",
+            "INSERT INTO users (id, name, created_at) VALUES (:stays, 'Stays', :now), (:left, 'Left', :now)",
+            "INSERT INTO teams (id, portal_id, kind, name, created_at)"
+            " VALUES (:team, :portal, 'team', 'Tax', :now)",
+            "INSERT INTO team_members (id, team_id, user_id, created_at) VALUES (:tm, :team, :stays, :now)",
+            "INSERT INTO workspaces (id, portal_id, name, kind, created_at)"
+            " VALUES (:ws, :portal, 'Q3', 'chat', :now)",
+            "INSERT INTO workspace_members (id, workspace_id, user_id, status, via_team_id, created_at)"
+            " VALUES (:m1, :ws, :stays, 'joined', :team, :now), (:m2, :ws, :left, 'joined', :team, :now)",
+        ]
+        values = {"portal": portal, "team": team, "ws": ws, "stays": stays, "left": left}
+        values |= {k: uuid.uuid4() for k in ("tm", "m1", "m2")}
+        params = {k: ids(v) for k, v in values.items()} | {"now": now}
+        with engine.begin() as conn:
+            for sql in rows:
+                conn.execute(text(sql), params)
+        upgrade(url)
+        with engine.connect() as conn:
+            added = conn.execute(text("SELECT team_id FROM workspace_teams")).scalars().all()
+            via = dict(conn.execute(text("SELECT user_id, via_team_id FROM workspace_members")).all())
+        engine.dispose()
+        norm = lambda v: uuid.UUID(str(v)) if v is not None else None  # noqa: E731
+        assert [norm(a) for a in added] == [team]
+        assert {norm(u): norm(t) for u, t in via.items()} == {stays: team, left: None}
+    finally:
+        if drop:
+            conftest._drop_pg_database(drop)
