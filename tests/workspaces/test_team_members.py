@@ -188,6 +188,29 @@ class TestTeamsTakeInternalInvitees:
         assert "Team Tax: 1 added." in html.unescape(r.text), r.text
         assert people(client, pf, TEAM, "Tax") == {"amy@acme.com": "joined", "dee@acme.com": "invited"}
 
+    def test_a_lapsed_invitation_is_expired_in_a_team_and_not_taken(self, client, db, worker):
+        """Past its expiry (swept or not yet), an invitation no longer stands: its person reads
+        ``expired`` in the team (the Members panel's Expired, one rule), and a team does not take
+        someone whose invitation lapsed (``not_found``), where both read it as still pending."""
+        from datetime import timedelta
+
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        invite(db, pf, ["amy@acme.com", "ben@acme.com"], user_type="internal")
+        assert make(client, pf, TEAM, "Tax", recipients=["amy@acme.com"])["counts"]["added"] == 1
+        with clock.travel(timedelta(days=30)):
+            assert people(client, pf, TEAM, "Tax") == {"amy@acme.com": "expired"}
+            team = listed(client, pf, TEAM, "Tax")
+            r = client.post(
+                api(pf, f"/teams/{team['id']}/members"),
+                json={"recipients": ["ben@acme.com"]},
+                headers=pf.headers(),
+            )
+            assert [(x["recipient"], x["code"]) for x in r.json()["results"]] == [
+                ("ben@acme.com", "not_found")
+            ]
+
 
 class TestTeamPeopleOnTheContactsPage:
     def test_see_add_and_remove_a_groups_people(self, client, db, worker):

@@ -220,7 +220,7 @@ def _invited_into_team(
     """A team's people not in the portal (``_of_type`` left those invited as internal users):
     each with a pending invitation joins the team as they are (they are in it when they join);
     the others are ``not_found``, as a team invites no one."""
-    standing = repository.pending_by_address(session, actor.portal.id, [r.address for r in new])
+    standing = repository.live_by_address(session, actor.portal.id, [r.address for r in new])
     users = members_service.get_or_create_users(session, [r.address for r in new if r.address in standing])
     for r in new:
         place = At(r.index, r.position)

@@ -20,7 +20,9 @@ from admit.policy import Role, UserType
 
 __all__ = [
     "get",
+    "lapsed_addresses",
     "lapsed_ids",
+    "live_by_address",
     "live_ids",
     "names_given",
     "pending_addresses",
@@ -69,6 +71,37 @@ def pending_by_address(
             )
         )
     }
+
+
+def live_by_address(
+    session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]
+) -> dict[str, Invitation]:
+    """``{address: invitation}`` of those of ``addresses`` whose pending invitation still stands
+    (not past its expiry, swept or not): what a team takes as invited (``lapsed_addresses``: the
+    others whose invitation lapsed, as the Members panel's Expired)."""
+    now = context.of(session).clock.now()
+    return {
+        a: inv for a, inv in pending_by_address(session, portal_id, addresses).items() if inv.expires_at > now
+    }
+
+
+def lapsed_addresses(session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]) -> set[str]:
+    """Those of ``addresses`` with an invitation that expired unaccepted (marked so by the sweep,
+    or pending past its expiry): the rule of ``lapsed_ids``, by address."""
+    wanted = [a for a in set(addresses) if a]
+    if not wanted:
+        return set()
+    now = context.of(session).clock.now()
+    lapsed = or_(
+        Invitation.status == EXPIRED, and_(Invitation.status == PENDING, Invitation.expires_at <= now)
+    )
+    return set(
+        session.scalars(
+            select(Invitation.recipient).where(
+                Invitation.portal_id == portal_id, lapsed, one_of(session, Invitation.recipient, wanted)
+            )
+        )
+    )
 
 
 def pending_addresses(session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]) -> set[str]:

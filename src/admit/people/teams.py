@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 
 __all__ = ["TeamView", "team_view", "teams_view", "views_of"]
 
-JOINED, INVITED, NOT_INVITED, DEACTIVATED = ("joined", "invited", "not_invited", "deactivated")
+JOINED, INVITED, EXPIRED, NOT_INVITED, DEACTIVATED = (
+    "joined",
+    "invited",
+    "expired",
+    "not_invited",
+    "deactivated",
+)
 
 
 @dataclass(slots=True)
@@ -31,7 +37,7 @@ class TeamView:
     team: Team
     members: list[TeamMember]
     names: dict[uuid.UUID, str]  # {user_id: name as this portal may show it}
-    statuses: dict[uuid.UUID, str]  # {user_id: joined | invited | not_invited | deactivated}
+    statuses: dict[uuid.UUID, str]  # {user_id: joined | invited | expired | not_invited | deactivated}
 
 
 def teams_view(
@@ -58,7 +64,9 @@ def views_of(session: Session, portal_id: uuid.UUID, teams: list[Team]) -> list[
 
 def _statuses(session: Session, portal_id: uuid.UUID, users: list[User]) -> dict[uuid.UUID, str]:
     in_portal = members_service.statuses(session, portal_id, [u.id for u in users])
-    invited = invitations_repository.pending_addresses(session, portal_id, [u.address for u in users])
+    addresses = [u.address for u in users]
+    invited = invitations_repository.live_by_address(session, portal_id, addresses)
+    lapsed = invitations_repository.lapsed_addresses(session, portal_id, addresses)
     out: dict[uuid.UUID, str] = {}
     for user in users:
         status = in_portal.get(user.id)
@@ -67,5 +75,7 @@ def _statuses(session: Session, portal_id: uuid.UUID, users: list[User]) -> dict
         elif status == members_service.DEACTIVATED:
             out[user.id] = DEACTIVATED
         else:
-            out[user.id] = INVITED if user.address in invited else NOT_INVITED
+            out[user.id] = (
+                INVITED if user.address in invited else EXPIRED if user.address in lapsed else NOT_INVITED
+            )
     return out

@@ -47,10 +47,11 @@ class TeamMembersAdd(BaseModel):
 class TeamMemberRead(UserRead):
     """A person in a team or client group, and where they stand in the portal."""
 
-    status: Literal["joined", "invited", "not_invited", "deactivated"] = Field(
-        description="joined: in the portal; invited: a pending invitation to it (they are in the team "
-        "when they join); not_invited: a client group's person not invited yet (adding the group to a "
-        "workspace invites them) or whose invitation lapsed; deactivated: their access ended."
+    status: Literal["joined", "invited", "expired", "not_invited", "deactivated"] = Field(
+        description="joined: in the portal; invited: an invitation to it that still stands (they are in "
+        "the team when they join); expired: their invitation lapsed unaccepted; not_invited: a client "
+        "group's person not invited yet (adding the group to a workspace invites them) or whose "
+        "invitation was withdrawn; deactivated: their access ended."
     )
 
 
