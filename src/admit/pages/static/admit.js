@@ -1041,6 +1041,9 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
       }
       const show = match && (!state || td.dataset.state === state);
       td.parentElement.hidden = !show;
+      // What Resend to selected sends is what is seen: a tick filtered out of sight goes.
+      const tick = show ? null : td.parentElement.querySelector("input[data-select]:checked");
+      if (tick) { tick.checked = false; tick.dispatchEvent(new Event("change", { bubbles: true })); }
       if (show) shown += 1;
     });
     let label = "";
