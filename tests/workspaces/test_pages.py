@@ -475,6 +475,11 @@ class TestWorkspacePage:
         # the brand's name).
         assert f'<a class="crumb" href="http://testserver/p/{pf.slug}">Your workspaces</a>' in mine, mine
         assert _avatars(mine) == {"role": "Z", "stack": ["Z"], "rows": ["Z"]}, _avatars(mine)
+        # A mention finds people by name: with none, she is told how to be found (the tester
+        # typed "@zo" and was offered no one).
+        unnamed = re.search(r'<p class="hint" data-unnamed>(.*?)</p>', mine)
+        assert unnamed and 'href="http://testserver/me/account"' in unnamed.group(1), unnamed
+        assert "data-unnamed" not in _owner_page(client, pf, f"/workspaces/{ws['id']}").text
         staff = _avatars(_owner_page(client, pf, f"/workspaces/{ws['id']}").text)
         assert staff == {"role": "?", "stack": ["?"], "rows": ["?"]}, staff
 

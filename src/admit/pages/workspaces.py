@@ -753,6 +753,9 @@ def _show_page(
             "conversation": conversation,
             "seen_by": seen_by,
             "mentionable": [name for _, name in mentionable],
+            # A mention finds people by name (``messages.mentionable``): one without a name is
+            # told how to be found.
+            "unnamed": actor.user is not None and not actor.user.name,
             # Everyone in the workspace is named by name, else by address; all but the deactivated
             # may be given an action (``assignable``).
             "people_by_id": {v.membership.user_id: v.name or v.membership.user.address or "" for v in views},
