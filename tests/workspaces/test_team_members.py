@@ -15,6 +15,7 @@ from tests.workspaces.helpers import (
     create_portal,
     create_workspace,
     joined,
+    mail_count,
     members,
     session_headers,
     status_of,
@@ -210,6 +211,23 @@ class TestTeamsTakeInternalInvitees:
             assert [(x["recipient"], x["code"]) for x in r.json()["results"]] == [
                 ("ben@acme.com", "not_found")
             ]
+
+    def test_a_client_already_invited_is_added_to_a_group_not_invited_again(self, client, db, worker):
+        """A client group given someone with a pending invitation puts them in as they are:
+        ``added`` ("Invited to the portal, not joined yet."), nothing sent; it said ``invited`` and
+        the page "1 invited" though no email went (the tester)."""
+        pf = create_portal(db)
+        invite(db, pf, ["dan@client.org"], user_type="client")
+        worker.drain()
+        group = make(client, pf, CLIENT_GROUP, "Smiths", recipients=["dan@client.org", "eve@client.org"])
+        worker.drain()
+        said = [(x["recipient"], x["outcome"], x["detail"]) for x in group["results"]]
+        assert said == [
+            ("dan@client.org", "added", "Invited to the portal, not joined yet."),
+            ("eve@client.org", "invited", ""),
+        ], said
+        assert group["counts"] == {"invited": 1, "added": 1, "skipped": 0}
+        assert mail_count(db, "dan@client.org") == 1  # the first invitation only
 
 
 class TestTeamPeopleOnTheContactsPage:

@@ -152,10 +152,13 @@ def _add(
         placed = [r.address for r in batch.results if r.invitation is not None and r.address is not None]
         invited = members_service.get_or_create_users(session, placed)
         for r in batch.results:
-            if r.outcome is Outcome.INVITED or r.code is SkipCode.ALREADY_INVITED:
-                assert r.address is not None  # invited, or already: an address
-                detail = "" if r.outcome is Outcome.INVITED else pipeline.DETAILS[SkipCode.ALREADY_INVITED]
-                entry(r.recipient, invited[r.address], Outcome.INVITED, detail, at(r))
+            if r.outcome is Outcome.INVITED:
+                assert r.address is not None  # invited: an address
+                entry(r.recipient, invited[r.address], Outcome.INVITED, "", at(r))
+            elif r.code is SkipCode.ALREADY_INVITED:
+                # Put in the group as they are, nothing sent: added (it said "invited").
+                assert r.address is not None
+                entry(r.recipient, invited[r.address], Outcome.ADDED, INVITED_NOT_JOINED, at(r))
             else:
                 change.results.append(r)
 
