@@ -126,6 +126,30 @@ class TestReactivate:
         assert (policy.check_reactivate(actor, target) is None) is allowed
 
 
+class TestRemoveFromWorkspace:
+    @pytest.mark.parametrize(
+        ("actor", "target", "is_self", "allowed"),
+        [
+            (Role.OWNER, Role.OWNER, False, True),
+            (Role.ADMIN, Role.OWNER, False, True),
+            (Role.ADMIN, Role.ADMIN, False, True),
+            (Role.MEMBER, Role.OWNER, False, False),
+            (Role.MEMBER, Role.ADMIN, False, False),
+            (Role.MEMBER, Role.MEMBER, False, True),
+            (Role.MEMBER, Role.CLIENT, False, True),
+            (Role.MEMBER, None, False, True),  # invited, not in the portal yet
+            (Role.MEMBER, Role.MEMBER, True, True),  # leaving
+            (Role.CLIENT, Role.CLIENT, True, False),
+            (None, Role.CLIENT, False, False),
+        ],
+    )
+    def test_members_take_out_clients_and_members_not_owners_or_admins(self, actor, target, is_self, allowed):
+        """Owners and admins remove anyone from a workspace; an internal member removes clients,
+        internal members and herself, not the portal's owners and admins; clients no one."""
+        reason = policy.check_remove_from_workspace(actor, target, is_self=is_self)
+        assert (reason is None) is allowed, reason
+
+
 class TestJoinRequestApproval:
     @pytest.mark.parametrize(
         ("actor", "user_type", "allowed"),

@@ -88,7 +88,8 @@ _TABLE: dict[str, tuple] = {
     "invite-internal-to-workspace":     (ALLOW, ALLOW, 403,   403,   401,     404),
     # add existing internal users to a workspace
     "add-internal-to-workspace":        (ALLOW, ALLOW, ALLOW, 403,   401,     404),
-    # take someone out of a workspace (not in the DESIGN.md table: internal users of the workspace)
+    # take a client out of a workspace (not in the DESIGN.md table: internal users of the workspace;
+    # the portal's owners and admins only by owners and admins: policy.check_remove_from_workspace)
     "remove-from-workspace":            (ALLOW, ALLOW, ALLOW, 403,   401,     404),
     # invite new or existing clients (portal or workspace)
     "invite-client":                    (ALLOW, ALLOW, ALLOW, 403,   401,     404),

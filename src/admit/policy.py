@@ -291,6 +291,22 @@ def check_delete_workspace(actor_role: Role | str | None, *, made_it: bool) -> s
     return DENIED_MESSAGE[Action.WORKSPACE_DELETE_ANY]
 
 
+def check_remove_from_workspace(
+    actor_role: Role | str | None, target_role: Role | str | None, *, is_self: bool
+) -> str | None:
+    """Rules on top of WORKSPACE_REMOVE_MEMBERS for taking someone out of a workspace: owners and
+    admins take out anyone; an internal member takes out clients, internal members and herself
+    (leaving), but not the portal's owners or admins, who run it. ``target_role``: the person's
+    role in the portal (None: not in it yet, only invited). Returns the reason when refused."""
+    if not can(actor_role, Action.WORKSPACE_REMOVE_MEMBERS):
+        return DENIED_MESSAGE[Action.WORKSPACE_REMOVE_MEMBERS]
+    if is_self or reaches_every_workspace(actor_role):
+        return None
+    if target_role is not None and Role(target_role) in (Role.OWNER, Role.ADMIN):
+        return "Only owners and admins can remove the portal's owners and admins from a workspace."
+    return None
+
+
 def check_change_role(
     actor_role: Role | str | None,
     target_role: Role | str,

@@ -866,6 +866,31 @@ class TestRemove:
         h = session_headers(client, "ivy@acme.com")
         assert client.get("/api/v1/me/workspaces", headers=h).json()["items"] == []
 
+    def test_an_internal_member_removes_clients_and_members_not_owners_or_admins(self, client, db, worker):
+        """An internal member of a workspace takes clients and other internal members out of it,
+        and may leave it themselves, but not the portal's owners or admins (403 with the reason,
+        nothing removed); an owner's admin key removes anyone."""
+        pf = create_portal(db)
+        mel = joined(db, worker, client, pf, "mel@acme.com")
+        ada = joined(db, worker, client, pf, "ada@acme.com", role="admin")
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        cleo = joined(db, worker, client, pf, "cleo@client.org", user_type="client")
+        owner = user_id_of(client, pf, pf.owner_email)
+        ws = create_workspace(client, pf, "Loan")
+        everyone = [mel.user_id, ada.user_id, ivy.user_id, cleo.user_id, owner]
+        assert add(client, pf, ws["id"], user_ids=everyone).json()["counts"]["added"] == 5
+        h = session_headers(client, "mel@acme.com")
+        for refused in (owner, ada.user_id):
+            r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{refused}"), headers=h)
+            assert r.status_code == 403 and r.json()["code"] == "permission_denied", r.text
+            assert "Only owners and admins can remove" in r.json()["detail"], r.text
+        for allowed in (cleo.user_id, ivy.user_id, mel.user_id):
+            r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{allowed}"), headers=h)
+            assert r.status_code == 204, r.text
+        assert set(status_of(client, pf, ws["id"])) == {pf.owner_email, "ada@acme.com"}
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{owner}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+
 
 class TestPaging:
     def test_a_workspaces_people_and_the_timeline_come_a_page_at_a_time(self, client, db, worker):

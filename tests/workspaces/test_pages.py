@@ -11,7 +11,7 @@ import uuid
 
 from admit.kit.text import readable_phone
 from admit.pages.deps import templates
-from tests.factories import OWNER_PASSWORD, csrf_of, invite, last_link, said_under, sign_in_page
+from tests.factories import OWNER_PASSWORD, PASSWORD, csrf_of, invite, last_link, said_under, sign_in_page
 from tests.workspaces.helpers import (
     add,
     api,
@@ -277,6 +277,39 @@ class TestWorkspacePage:
         )
         assert "cleo@client.org was removed from this workspace." in _text(r)
         assert 'data-address="cleo@client.org"' not in r.text
+
+    def test_a_member_sees_remove_only_where_she_may_remove(self, client, db, worker):
+        """An internal member's Members panel offers Remove on clients, internal members and
+        herself, not on the portal's owners and admins; a post for the owner anyway is refused
+        with the reason (the error page, as every refusal of what one may not do), the owner still
+        there."""
+        pf = create_portal(db)
+        mel = joined(db, worker, client, pf, "mel@acme.com")
+        ada = joined(db, worker, client, pf, "ada@acme.com", role="admin")
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf)
+        owner = client.get(
+            api(pf, "/people/suggestions"), params={"q": pf.owner_email}, headers=pf.headers()
+        ).json()["items"][0]["user"]["id"]
+        add(client, pf, ws["id"], user_ids=[mel.user_id, ada.user_id, ivy.user_id, owner])
+        add(client, pf, ws["id"], recipients=["cleo@client.org"])
+        sign_in_page(client, "mel@acme.com", PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+
+        def row(address: str) -> str:
+            return re.search(rf'<tr data-address="{re.escape(address)}">(.*?)</tr>', page.text, re.S).group(1)
+
+        for address in ("cleo@client.org", "ivy@acme.com", "mel@acme.com"):
+            assert "data-remove" in row(address), address
+        for address in (pf.owner_email, "ada@acme.com"):
+            assert "data-remove" not in row(address), address
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/members/{owner}/remove",
+            data={"csrf_token": csrf_of(page.text)},
+        )
+        assert r.status_code == 403 and "Only owners and admins can remove" in _text(r), _text(r)[:3000]
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        assert f'data-address="{pf.owner_email}"' in page.text
 
     def test_notices_name_a_person_by_name_then_address(self, client, db, worker):
         """A notice names someone whose name is known by it, their address after it (the one

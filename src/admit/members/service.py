@@ -819,6 +819,19 @@ def access_ended_among(
     }
 
 
+def roles_of(session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``{user_id: role}`` of those of ``user_ids`` who have a membership in the portal (whatever
+    its status; a client's role is ``client``): one query."""
+    ids = list(set(user_ids))
+    if not ids:
+        return {}
+    return dict(
+        session.execute(
+            select(Member.user_id, Member.role).where(Member.portal_id == portal_id, Member.user_id.in_(ids))
+        ).all()
+    )
+
+
 def statuses(session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
     """``{user_id: status}`` of those of ``user_ids`` who have a membership in the portal."""
     ids = list(set(user_ids))

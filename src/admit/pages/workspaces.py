@@ -735,6 +735,9 @@ def _show_page(
             "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
             "can_resend": policy.can(actor.role, Action.WORKSPACE_RESEND),
             "can_remove": policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS),
+            "removable": workspaces_service.removable(session, actor, [v.membership.user_id for v in views])
+            if policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS)
+            else set(),
             "can_assign": policy.can(actor.role, Action.WORKSPACE_ROLES),
             "can_add_action": policy.can(actor.role, Action.WORKSPACE_ACTION_ADD),
             "can_manage": can_manage,

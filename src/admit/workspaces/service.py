@@ -45,6 +45,7 @@ from admit.errors import (
 )
 from admit.kit import names
 from admit.kit.pagination import count_all, page
+from admit.members import service as members_service
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
 from admit.workspaces.models import (
@@ -720,15 +721,33 @@ def not_joined(
     )
 
 
+def removable(session: Session, actor: Actor, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``user_ids`` (a workspace's people) this actor may take out of it (``remove``,
+    ``policy.check_remove_from_workspace``): where the Members panel offers Remove."""
+    ids = list(user_ids)
+    roles = members_service.roles_of(session, actor.portal.id, ids)
+    return {
+        u
+        for u in ids
+        if policy.check_remove_from_workspace(actor.role, roles.get(u), is_self=u == actor.user_id) is None
+    }
+
+
 def remove(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uuid.UUID) -> WorkspaceMember:
-    """Take someone out of a workspace (any internal user of it may; clients may not). Roles they
-    hold there end (the history keeps them). A portal invitation they have stands: revoke it in
-    User Management if they should not join the portal either."""
+    """Take someone out of a workspace: whom ``policy.check_remove_from_workspace`` lets this
+    actor (owners and admins anyone; an internal member of it clients, internal members and
+    herself, not the portal's owners and admins; clients no one). Roles they hold there end (the
+    history keeps them). A portal invitation they have stands: revoke it in User Management if
+    they should not join the portal either."""
     policy.require(actor.role, policy.Action.WORKSPACE_REMOVE_MEMBERS)
     workspace = get_or_raise(session, actor, workspace_id)
     membership = get_membership(session, workspace.id, user_id)
     if membership is None:
         raise MemberNotFound("No such member in this workspace.")
+    role = members_service.roles_of(session, workspace.portal_id, [user_id]).get(user_id)
+    policy.require_rule(
+        policy.check_remove_from_workspace(actor.role, role, is_self=user_id == actor.user_id)
+    )
     user = membership.user
     roles_ended = rowcount(
         session.execute(
