@@ -38,6 +38,14 @@ class UserType(StrEnum):
     CLIENT = "client"
 
 
+def invited_as(user_type: UserType | str, role: Role | str) -> str:
+    """As what someone is invited, as a notice says it after "Invited as": "a client", or "an
+    internal user (Member)" with their role, as the invitation's email says it."""
+    if UserType(user_type) is UserType.CLIENT:
+        return "a client"
+    return f"an internal user ({Role(role).value.capitalize()})"
+
+
 INTERNAL_ROLES = (Role.OWNER, Role.ADMIN, Role.MEMBER)
 
 

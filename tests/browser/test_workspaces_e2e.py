@@ -265,3 +265,55 @@ def test_suggestions_add_an_existing_member(live_server, new_context):
         "Not Joined"
     )
     expect(owner).to_have_url(re.compile(r"/workspaces/"))
+
+
+def test_typed_addresses_become_chips_and_a_colleagues_is_said(live_server, new_context, shot):
+    """The Invite panel: an address typed and not picked is said before Invite ("… is not in
+    the portal: they will be invited as a client"), and one at the company's domain offers
+    Invite New Internal User first; Enter (or a comma) makes each address a chip, a bad one
+    marked with its reason, beside the people picked; Invite then adds, invites and reports
+    each (Enter did nothing, and the next address ran into the first)."""
+    server = live_server
+    owner = new_context().new_page()
+    set_up_portal(owner, server)
+    create_workspace(owner, "Kitchen")
+    owner.get_by_role("button", name="Invite", exact=True).click()
+    panel = owner.locator("dialog#invite-panel")
+    box = panel.get_by_label("Type a name, email or phone number")
+    box.fill("tom@acme.com")
+    note = panel.locator("[data-typed-note]")
+    expect(note).to_contain_text("tom@acme.com is not in the portal: they will be invited as a client.")
+    expect(note).to_contain_text("Their address is at acme.com, your company's domain.")
+    expect(panel.get_by_role("button", name="Invite New Internal User")).to_have_class(
+        re.compile(r"\bprimary\b")
+    )
+    shot(owner, "colleague-said")
+    box.fill("zoe@clientco.com")
+    expect(note).to_contain_text("zoe@clientco.com is not in the portal")
+    expect(note.locator("[data-typed-colleague]")).to_be_hidden()
+    box.press("Enter")
+    expect(panel.locator('[data-chip="zoe@clientco.com"]')).to_contain_text("invited as a client")
+    expect(box).to_have_value("")
+    box.press_sequentially("+1 202 555 0173")
+    box.press("Enter")
+    box.press_sequentially("bad@")
+    box.press(",")
+    expect(panel.locator('[data-typed-chip="bad"]')).to_contain_text(
+        "There must be something after the @-sign."
+    )
+    box.press_sequentially("tom@acme.com")
+    box.press("Enter")
+    tom = panel.locator('[data-chip="tom@acme.com"]')
+    expect(tom.get_by_role("button", name="Invite tom@acme.com as an internal user instead")).to_be_visible()
+    expect(panel.locator("[data-typed-chip]")).to_have_count(4)
+    for width, name in ((390, "chips-phone"), (1280, "chips")):
+        owner.set_viewport_size({"width": width, "height": 844})
+        shot(owner, name)
+    panel.get_by_role("button", name="Remove bad@").click()
+    panel.locator("[data-pick-submit]").click()
+    report = owner.locator("[data-report]")
+    expect(report).to_contain_text("3 invited.")
+    expect(report).to_contain_text(
+        "zoe@clientco.com: Invited as a client; they join this workspace when they accept."
+    )
+    expect(report).to_contain_text("+1 202-555-0173: Invited as a client")

@@ -525,6 +525,24 @@ class TestRecipientsCheck:
         assert items[2]["error"] and items[2]["suggestion"] is None
         assert [i["skip"] for i in items] == [None] * 4
 
+    def test_it_says_which_addresses_look_like_a_colleagues(self, client, db, worker):
+        """An address at the company domain of the inviter's own address, or of one of the
+        portal's internal users', is ``colleague`` (the workspace Invite panel offers Invite New
+        Internal User for it); one at a client's domain, a personal mail service's (gmail.com)
+        or a phone number is not."""
+        from tests.factories import create_portal, member_joins
+
+        pf = create_portal(db, name="Acme Widgets", owner_email="olive@acmewidgets.com")
+        member_joins(db, worker, pf, "mel@acme-labs.io")
+        member_joins(db, worker, pf, "cleo@clientco.com", user_type="client")
+        member_joins(db, worker, pf, "gus@gmail.com")
+        text = "tom@AcmeWidgets.com, zoe@clientco.com, amy@gmail.com, rae@acme-labs.io, +1 202 555 0173, bad@"
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/recipients/check", json={"text": text}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        assert [i["colleague"] for i in r.json()["items"]] == [True, False, False, True, False, False]
+
     def test_it_says_whom_send_would_skip_and_why(self, client, db, worker):
         """A member (yourself included), someone already invited, a number from a country the
         portal does not text: marked before Send, as Send decides it (they read "to invite")."""

@@ -28,6 +28,14 @@ def _text(r) -> str:
     return html.unescape(r.text)
 
 
+def _report(r) -> str:
+    """The Invite panel's report as it reads: its summary, then each person's line."""
+    found = re.search(r'<div class="notice[^"]*" role="status" data-report>(.*?)</div>', r.text, re.S)
+    assert found, _text(r)[:3000]
+    lines = found.group(1).replace("</li>", " ")
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", lines)).split())
+
+
 def _owner_page(client, pf, path: str):
     sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
     return client.get(f"/p/{pf.slug}{path}")
@@ -192,6 +200,53 @@ class TestWorkspacePage:
         assert statuses == {"nora@homebase.net": "Not Joined", "ivy@acme.com": "Joined"}
         worker.drain()
         assert "Kitchen" in messages_to(db, "nora@homebase.net")[0].text
+
+    def test_the_report_says_as_what_each_new_person_was_invited(self, client, db, worker):
+        """Each new person's line in the report says as what they were invited, named as notices
+        name people: a client ("tom@acmewidgets.com: Invited as a client; …"), or an internal user
+        with their role ("Ivy Ives (ivy@acmewidgets.com): Invited as an internal user (Member); …")."""
+        pf = create_portal(db, name="Acme Widgets", owner_email="olive@acmewidgets.com")
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        people = f"/p/{pf.slug}/workspaces/{ws['id']}/people"
+        r = client.post(people, data={"csrf_token": csrf_of(page.text), "q": "tom@acmewidgets.com"})
+        assert _report(r) == (
+            "1 invited. tom@acmewidgets.com: Invited as a client; they join this workspace when they accept."
+        )
+        new = {"name": "Ivy Ives", "recipient": "ivy@acmewidgets.com", "user_type": "internal"}
+        r = client.post(people, data={"csrf_token": csrf_of(r.text), **new})
+        assert _report(r) == (
+            "1 invited. Ivy Ives (ivy@acmewidgets.com): Invited as an internal user (Member); they join"
+            " this workspace when they accept."
+        )
+
+    def test_addresses_made_chips_go_with_the_people_picked(self, client, db, worker):
+        """The Invite panel's chips for addresses (Enter, comma or semicolon in the search box:
+        ``recipients``) go with the people picked: Ada added, each new address invited as a
+        client, a bad one said in the report with its reason, not refusing the others."""
+        pf = create_portal(db)
+        ada = joined(db, worker, client, pf, "ada@acme.com")
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/people",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "user_ids": [ada.user_id],
+                "recipients": ["zoe@clientco.com", "+1 202 555 0173", "bad@"],
+            },
+        )
+        said = _report(r)
+        assert r.status_code == 200 and said.startswith("1 added · 2 invited · 1 skipped"), said
+        assert "zoe@clientco.com: Invited as a client" in said
+        assert "+1 202-555-0173: Invited as a client" in said, said
+        assert re.search(r'data-code="invalid_recipient"><strong>bad@</strong>: \S', r.text), said
+        statuses = dict(re.findall(r'<tr data-address="([^"]+)">.*?data-status[^>]*>([^<]+)<', r.text, re.S))
+        assert statuses == {
+            "ada@acme.com": "Joined",
+            "zoe@clientco.com": "Not Joined",
+            "+12025550173": "Not Joined",
+        }
 
     def test_a_name_typed_and_not_picked_is_kept_with_the_way_forward(self, client, db, worker):
         """Not an address and nothing picked: refused under the search box, what was typed kept,

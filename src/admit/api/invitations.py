@@ -136,6 +136,7 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
                 duplicate=c.duplicate,
                 skip=c.skip,
                 detail=c.detail,
+                colleague=c.colleague,
             )
             for c in checked
         ]

@@ -177,6 +177,12 @@ class CheckedRecipientRead(BaseModel):
         default=None, description="Send would skip this address, and why; null when it would not."
     )
     detail: str | None = None
+    colleague: bool = Field(
+        default=False,
+        description="The address looks like a colleague's of whoever asks: an email at the company domain "
+        "of their own address, or of one of the portal's internal users' (never a personal mail "
+        "service's, gmail.com). The workspace Invite panel offers Invite New Internal User for it.",
+    )
 
 
 class RecipientsChecked(BaseModel):

@@ -87,7 +87,8 @@ class CheckedRecipient:
     """One recipient of the Invite box as it will be read: the address, or why it is not one
     (and, for a mistyped domain, the address meant); ``duplicate`` when listed before; ``skip``
     and ``detail`` when Send would skip this address (already a member, already invited…:
-    ``pipeline.classify``, the same decision)."""
+    ``pipeline.classify``, the same decision); ``colleague`` when the address looks like a
+    colleague's of whoever asks (``members.service.colleagues_among``)."""
 
     text: str
     name: str
@@ -97,6 +98,7 @@ class CheckedRecipient:
     duplicate: bool
     skip: str | None = None
     detail: str | None = None
+    colleague: bool = False
 
 
 def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedRecipient]:
@@ -120,6 +122,7 @@ def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedR
     skips = {
         address: result for address, result in zip(addresses, decided, strict=True) if result is not None
     }
+    colleagues = members_service.colleagues_among(session, actor, addresses)
     out = []
     for typed, recipient in zip(texts, parsed, strict=True):
         address = recipient.address
@@ -137,6 +140,7 @@ def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedR
                 duplicate=duplicate,
                 skip=str(skipped.code) if skipped is not None else None,
                 detail=skipped.detail if skipped is not None else None,
+                colleague=address in colleagues,
             )
         )
         if address is not None:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     bindparam,
+    exists,
     func,
     literal,
     literal_column,
@@ -64,6 +65,8 @@ __all__ = [
     "count_active_owners",
     "belongs_elsewhere",
     "change_details",
+    "colleagues_among",
+    "roles_of",
     "get_membership",
     "active_members",
     "get_or_create_user",
@@ -817,6 +820,45 @@ def access_ended_among(
     return {
         user_id for user_id, status in statuses(session, portal_id, user_ids).items() if status == DEACTIVATED
     }
+
+
+# At most this many domains are looked up among the internal users' per call (a paste of many
+# addresses at many domains is not typed: those beyond are not said to look like colleagues').
+_COLLEAGUE_DOMAINS_ASKED = 20
+
+
+def colleagues_among(session: Session, actor: Actor, addresses_asked: Iterable[str]) -> set[str]:
+    """Those of the normalised ``addresses_asked`` that look like a colleague's of ``actor``: an
+    email at a company domain (``addresses.company_domain``: never a personal mail service's,
+    gmail.com) that is the domain of the actor's own address (an API key: its maker's), or of
+    one of the portal's active internal users'. What the workspace Invite panel warns about
+    before inviting such an address as a client, offering Invite New Internal User. One query
+    per domain not the actor's own."""
+    by_domain: dict[str, list[str]] = {}
+    for address in dict.fromkeys(addresses_asked):
+        domain = addresses.company_domain(address)
+        if domain is not None:
+            by_domain.setdefault(domain, []).append(address)
+    if not by_domain:
+        return set()
+    person = actor.user or (actor.api_key.created_by if actor.api_key is not None else None)
+    own = addresses.company_domain(person.email if person is not None else None)
+    found: set[str] = {own} if own is not None and own in by_domain else set()
+    for domain in [d for d in by_domain if d != own][:_COLLEAGUE_DOMAINS_ASKED]:
+        escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        internal = (
+            select(Member.id)
+            .join(User, User.id == Member.user_id)
+            .where(
+                Member.portal_id == actor.portal.id,
+                Member.status == ACTIVE,
+                Member.user_type == UserType.INTERNAL,
+                func.lower(User.email).like(f"%@{escaped}", escape="\\"),
+            )
+        )
+        if session.scalar(select(exists(internal))):
+            found.add(domain)
+    return {a for d in found for a in by_domain[d]}
 
 
 def roles_of(session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:

@@ -130,7 +130,20 @@ def _back(
     return response
 
 
-def _results_flash(results: list[RecipientResult]) -> dict[str, Any]:
+def _invited_line(actor: Actor, r: RecipientResult) -> tuple[str, str]:
+    """A result's person and what happened to them in the Invite panel's report: someone new
+    named as notices name people (``named_for``), said as what they were invited ("Invited as
+    a client; …", "Invited as an internal user (Member); …"); the others as the result says."""
+    invitation = r.invitation
+    if r.outcome is not Outcome.INVITED or invitation is None:
+        return r.recipient, r.detail or ""
+    who = named_for(actor, r.address, invitation.recipient_name, person_id=r.user_id)
+    as_what = policy.invited_as(invitation.user_type, invitation.role)
+    said = f"Invited as {as_what}; they join this workspace when they accept."
+    return who, f"{said} {r.detail}" if r.detail else said
+
+
+def _results_flash(actor: Actor, results: list[RecipientResult]) -> dict[str, Any]:
     counts = {o: sum(1 for r in results if r.outcome == o) for o in ("added", "invited")}
     skipped = Counter(str(r.code) for r in results if r.outcome == "skipped")
     return {
@@ -144,13 +157,9 @@ def _results_flash(results: list[RecipientResult]) -> dict[str, Any]:
         "ok": bool(counts["added"] or counts["invited"])
         or bool(results and not any(pipeline.needs_fixing(r) for r in results)),
         "results": [
-            {
-                "recipient": r.recipient[:120],
-                "outcome": r.outcome,
-                "code": r.code,
-                "detail": (r.detail or "")[:200],
-            }
+            {"recipient": who[:120], "outcome": r.outcome, "code": r.code, "detail": said[:300]}
             for r in results[:_MAX_RESULTS_SHOWN]
+            for who, said in [_invited_line(actor, r)]
         ],
         "more": max(0, len(results) - _MAX_RESULTS_SHOWN),
     }
@@ -221,14 +230,18 @@ def add_people(
     recipient: str = Form(""),
     user_type: str = Form("client"),
     q: str = Form(""),
+    recipients: list[str] = Form(default=[]),
 ) -> Response:
     """The Invite panel: people picked from the suggestions, a team or client group, or one new
-    person (name, email or phone) as a client or internal user. What is left typed in the search
-    box (``q``, nothing picked for it) is asked for too: an address is its person, invited as a
-    client when new (Invite New Client for it); anything else is refused, kept in the box, with
-    the way forward."""
+    person (name, email or phone) as a client or internal user. ``recipients``: the addresses
+    the script made chips of (Enter, comma or semicolon in the search box), each its person, a
+    new one invited as a client; one that is no address is said in the report, the others
+    going ahead. What is left typed in the search box (``q``, nothing picked for it) is asked
+    for too: an address is its person, invited as a client when new (Invite New Client for it);
+    anything else is refused, kept in the box, with the way forward."""
     new = bool(recipient.strip() or name.strip())
-    typed_in = [text for text in (_recipient(name, recipient), q.strip()) if text]
+    chips = [text.strip() for text in recipients if text.strip()]
+    typed_in = [text for text in (_recipient(name, recipient), *chips, q.strip()) if text]
     no_match = False
     try:
         team_ids, group_ids = _picked_team(team)
@@ -243,7 +256,7 @@ def add_people(
             user_type=user_type,
         )
         no_match = _no_address(results, q.strip())
-        _refuse_typed(results, q.strip(), alone=not (user_ids or team), no_match=no_match)
+        _refuse_typed(results, q.strip(), alone=not (user_ids or team or chips), no_match=no_match)
     except DomainError as exc:
         # The new person's form when one was typed, else the search's: where the fault is said.
         fields = {
@@ -256,11 +269,16 @@ def add_people(
         }
         typed = {
             **{"name": name, "recipient": recipient, "user_type": user_type, "team": team, "new": new},
-            **{"q": q, "no_match": no_match, "picked": _picked(session, actor, user_ids)},
+            **{
+                "q": q,
+                "no_match": no_match,
+                "picked": _picked(session, actor, user_ids),
+                "recipients": chips,
+            },
         }
         panel = "invite-panel"
         return _refused(request, session, actor, workspace_id, exc, fields, dialog=panel, typed=typed)
-    return _back(actor, workspace_id, _results_flash(results), request)
+    return _back(actor, workspace_id, _results_flash(actor, results), request)
 
 
 @router.post(

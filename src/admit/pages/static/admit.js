@@ -215,6 +215,7 @@ document.addEventListener("DOMContentLoaded", () => {
   const panel = () => document.getElementById("invite-panel");
   let timer = null;
   let asked = 0;
+  let chipping = Promise.resolve(true);
   const looksLikeAddress = (q) => q.includes("@") || /^\+?[\d\s().\-/]{4,}$/.test(q);
   const fold = (s) => s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 
@@ -232,6 +233,104 @@ document.addEventListener("DOMContentLoaded", () => {
     remove.dataset.chipRemove = "";
     chip.append(input, remove);
     chips.append(chip);
+  }
+
+  // What recipients/check makes of ``text`` (the server's own reading: the address, or why it
+  // is not one; whether Invite would skip it; whether it looks like a colleague's), or null.
+  async function check(form, text) {
+    try {
+      const r = await fetch(panel().dataset.checkUrl, {
+        method: "POST", credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": form.querySelector("[name=csrf_token]").value },
+        body: JSON.stringify({ text }),
+      });
+      return r.ok ? (await r.json()).items || [] : null;
+    } catch (e) { return null; }
+  }
+
+  // What Invite does with one checked address that is nobody picked, in words: a new one is
+  // invited as a client; one invited already joins on that invitation; a member is added.
+  const fate = (item) => item.skip === "already_invited"
+    ? `${item.address} is already invited to the portal: nothing new is sent, they join this workspace when they accept.`
+    : item.skip === "already_member" ? `${item.address} is in the portal: they will be added.`
+    : `${item.address} is not in the portal: they will be invited as a client.`;
+
+  // An address typed (Enter, comma, semicolon) as a chip, as a suggestion picked is one: its
+  // hidden ``recipients`` goes with Invite; a bad one is marked with its reason (Invite reports
+  // it, the others going ahead); one that looks like a colleague's offers the internal way.
+  function typedChip(form, item) {
+    const chips = form.querySelector("[data-picked]");
+    const value = item.text.trim();
+    if ([...chips.querySelectorAll("input[name=recipients]")].some((i) => i.value === value)) return;
+    const chip = document.createElement("span");
+    chip.className = "chip typed" + (item.error ? " bad" : "");
+    // An email as read (lowercased); a number as typed ("+1 202 555 0173", not E.164).
+    const shown = item.address && item.address.includes("@") ? item.address : value;
+    chip.dataset.chip = shown;
+    chip.dataset.typedChip = item.error ? "bad" : "ok";
+    chip.textContent = shown + " ";
+    const why = document.createElement("span");
+    why.className = "chip-why";
+    why.textContent = item.error ? item.error : item.skip ? fate(item).replace(`${item.address} `, "") : "new: invited as a client";
+    const input = Object.assign(document.createElement("input"), { type: "hidden", name: "recipients", value });
+    chip.append(why, input);
+    const internal = panel().querySelector('[data-no-matches] [data-new-person="internal"]');
+    if (item.colleague && !item.error && !item.skip && internal) {
+      const instead = document.createElement("button");
+      instead.type = "button";
+      instead.textContent = "Invite as internal user";
+      instead.setAttribute("aria-label", `Invite ${item.address} as an internal user instead`);
+      instead.addEventListener("click", () => {
+        chip.remove();
+        form.querySelector("[data-people-search]").value = item.address;
+        internal.click();
+      });
+      chip.append(instead);
+    }
+    const remove = Object.assign(document.createElement("button"), { type: "button", textContent: "×" });
+    remove.className = "chip-x";
+    remove.setAttribute("aria-label", "Remove " + shown);
+    remove.dataset.chipRemove = "";
+    chip.append(remove);
+    chips.append(chip);
+  }
+
+  // Enter, comma or semicolon after an address: the suggestion that is that very address is
+  // picked; otherwise the text becomes chips, one per recipient in it.
+  async function chipTyped(input) {
+    const form = input.form;
+    const typed = input.value;
+    const q = typed.trim().replace(/[,;]+$/, "").trim();
+    if (!q || !looksLikeAddress(q)) return false;
+    const same = [...form.querySelectorAll("[data-suggestions] [data-suggestion]")]
+      .find((b) => b.dataset.suggestion.toLowerCase() === q.toLowerCase());
+    if (same) { same.click(); return true; }
+    const items = await check(form, q);
+    if (items === null) return false;  // the server will read the box's text at Invite
+    items.forEach((item) => typedChip(form, item));
+    // What was typed while the server read it stays, for the next chip.
+    input.value = input.value.startsWith(typed) ? input.value.slice(typed.length).replace(/^[\s,;]+/, "") : input.value;
+    form.querySelector("[data-suggestions]").hidden = true;
+    form.querySelector("[data-no-matches]").hidden = true;
+    note(form, null);
+    input.focus();
+    return true;
+  }
+
+  // The note under the box for the address being typed (null: none).
+  // A colleague's address puts Invite New Internal User first (the primary button).
+  function note(form, item) {
+    const box = form.querySelector("[data-typed-note]");
+    if (!box) return;
+    const colleague = Boolean(item && item.colleague && !item.skip);
+    const internal = form.querySelector('[data-no-matches] [data-new-person="internal"]');
+    if (internal) internal.classList.toggle("primary", colleague);
+    box.hidden = !item;
+    if (!item) return;
+    box.querySelector("[data-typed-said]").textContent = fate(item);
+    box.querySelector("[data-typed-colleague]").hidden = !colleague;
+    box.querySelector("[data-colleague-said]").textContent =
+      `Their address is at ${item.address.split("@")[1]}, your company's domain.`;
   }
 
   async function search(input) {
@@ -287,6 +386,12 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     list.hidden = items.length + teams.length === 0;
     none.hidden = items.length + teams.length !== 0;
+    // A whole address that is nobody suggested: say what Invite will do with it.
+    const whole = looksLikeAddress(q) && !items.some((m) => [m.user.email, m.user.phone].includes(q.toLowerCase()));
+    const read = whole ? await check(form, q) : null;
+    if (mine !== asked) return;
+    const one = read && read.length === 1 && !read[0].error ? read[0] : null;
+    note(form, one);
   }
 
   document.addEventListener("input", (event) => {
@@ -295,20 +400,37 @@ document.addEventListener("DOMContentLoaded", () => {
     const input = event.target;
     timer = setTimeout(() => search(input), 180);
   });
-  document.addEventListener("keydown", (event) => {
-    // Enter in the search box searches now rather than submitting the form.
-    if (event.key === "Enter" && event.target.matches("[data-people-search]")) {
-      event.preventDefault();
-      clearTimeout(timer);
-      search(event.target);
-    }
+  document.addEventListener("keydown", async (event) => {
+    if (!event.target.matches("[data-people-search]")) return;
+    const input = event.target;
+    // Enter, comma or semicolon after an address makes it a chip (as User Management's Invite
+    // box separates recipients); Enter after a name searches now rather than submitting.
+    const separator = event.key === "," || event.key === ";";
+    if (event.key !== "Enter" && !separator) return;
+    if (separator && !looksLikeAddress(input.value.trim())) return;  // "Lovelace, Ada": typed on
+    event.preventDefault();
+    clearTimeout(timer);
+    // One at a time: an address typed while the one before is read waits its turn, so it never
+    // runs into it ("zoe@clientco.com+1 202 555 0173").
+    const done = chipping.then(() => chipTyped(input));
+    chipping = done.catch(() => false);
+    if (!(await done) && event.key === "Enter") search(input);
+  });
+  // A list pasted (addresses with commas, semicolons or lines between): each a chip.
+  document.addEventListener("paste", (event) => {
+    if (!event.target.matches("[data-people-search]")) return;
+    const text = (event.clipboardData || window.clipboardData).getData("text");
+    if (!/[,;\n]/.test(text) || !text.split(/[,;\n]/).filter((t) => t.trim()).every((t) => looksLikeAddress(t.trim()))) return;
+    event.preventDefault();
+    event.target.value = text;
+    chipping = chipping.then(() => chipTyped(event.target)).catch(() => false);
   });
   document.addEventListener("submit", (event) => {
     const newForm = event.target.closest("[data-new-person-form]");
     if (!newForm) return;
     newForm.querySelectorAll("[data-carried]").forEach((el) => el.remove());
     const pickForm = newForm.closest("dialog").querySelector("[data-pick-form]");
-    const carried = [...pickForm.querySelectorAll("[data-picked] input[name=user_ids]"), pickForm.querySelector("select[name=team]")];
+    const carried = [...pickForm.querySelectorAll("[data-picked] input[name=user_ids], [data-picked] input[name=recipients]"), pickForm.querySelector("select[name=team]")];
     carried.filter((el) => el && el.value).forEach((el) => {
       newForm.append(Object.assign(document.createElement("input"), { type: "hidden", name: el.name, value: el.value }));
       newForm.lastElementChild.dataset.carried = "";
