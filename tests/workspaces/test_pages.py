@@ -203,8 +203,10 @@ class TestWorkspacePage:
 
     def test_the_report_says_as_what_each_new_person_was_invited(self, client, db, worker):
         """Each new person's line in the report says as what they were invited, named as notices
-        name people: a client ("tom@acmewidgets.com: Invited as a client; …"), or an internal user
-        with their role ("Ivy Ives (ivy@acmewidgets.com): Invited as an internal user (Member); …")."""
+        name people: a client ("tom@acmewidgets.com: Invited as a client; …", and, at a colleague's
+        domain, the way to make them an internal user: said without JavaScript too), or an
+        internal user with their role ("Ivy Ives (ivy@acmewidgets.com): Invited as an internal
+        user (Member); …")."""
         pf = create_portal(db, name="Acme Widgets", owner_email="olive@acmewidgets.com")
         ws = create_workspace(client, pf, "Kitchen")
         page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
@@ -212,7 +214,15 @@ class TestWorkspacePage:
         r = client.post(people, data={"csrf_token": csrf_of(page.text), "q": "tom@acmewidgets.com"})
         assert _report(r) == (
             "1 invited. tom@acmewidgets.com: Invited as a client; they join this workspace when they accept."
+            " Their address is at acmewidgets.com, your company's domain: if they work with you, revoke"
+            " this invitation in User Management and invite them as an internal user."
         )
+        # Many at once: the report (which crosses the redirect in a cookie) is still said whole.
+        many = ", ".join(f"colleague.number{i}@acmewidgets.com" for i in range(16))
+        r = client.post(people, data={"csrf_token": csrf_of(r.text), "q": many})
+        said = _report(r)
+        assert said.startswith("16 invited.") and said.endswith("… and 1 more."), said
+        assert said.count("your company's domain") == 15, said
         new = {"name": "Ivy Ives", "recipient": "ivy@acmewidgets.com", "user_type": "internal"}
         r = client.post(people, data={"csrf_token": csrf_of(r.text), **new})
         assert _report(r) == (

@@ -130,20 +130,30 @@ def _back(
     return response
 
 
-def _invited_line(actor: Actor, r: RecipientResult) -> tuple[str, str]:
-    """A result's person and what happened to them in the Invite panel's report: someone new
-    named as notices name people (``named_for``), said as what they were invited ("Invited as
-    a client; …", "Invited as an internal user (Member); …"); the others as the result says."""
+def _result_line(actor: Actor, r: RecipientResult, colleagues: set[str]) -> dict[str, Any]:
+    """A result as the Invite panel's report says it (the template writes the words): someone new
+    named as notices name people (``named_for``), with as what they were invited (``as``: "a
+    client", "an internal user (Member)") and, for a client whose address looks like a
+    colleague's (``colleagues``), its domain (``colleague``); the others as the result says.
+    Kept short: the report crosses the redirect in a cookie of at most a few KB."""
+    line = {
+        "recipient": r.recipient[:120],
+        "outcome": r.outcome,
+        "code": r.code,
+        "detail": (r.detail or "")[:200],
+    }
     invitation = r.invitation
-    if r.outcome is not Outcome.INVITED or invitation is None:
-        return r.recipient, r.detail or ""
-    who = named_for(actor, r.address, invitation.recipient_name, person_id=r.user_id)
-    as_what = policy.invited_as(invitation.user_type, invitation.role)
-    said = f"Invited as {as_what}; they join this workspace when they accept."
-    return who, f"{said} {r.detail}" if r.detail else said
+    if r.outcome is Outcome.INVITED and invitation is not None:
+        line["recipient"] = named_for(actor, r.address, invitation.recipient_name, person_id=r.user_id)[:120]
+        line["as"] = policy.invited_as(invitation.user_type, invitation.role)
+        if r.address in colleagues and invitation.user_type == policy.UserType.CLIENT:
+            line["colleague"] = r.address.rpartition("@")[2]
+    return line
 
 
-def _results_flash(actor: Actor, results: list[RecipientResult]) -> dict[str, Any]:
+def _results_flash(session: Session, actor: Actor, results: list[RecipientResult]) -> dict[str, Any]:
+    invited = [r.address for r in results if r.outcome is Outcome.INVITED and r.address is not None]
+    colleagues = members_service.colleagues_among(session, actor, invited)
     counts = {o: sum(1 for r in results if r.outcome == o) for o in ("added", "invited")}
     skipped = Counter(str(r.code) for r in results if r.outcome == "skipped")
     return {
@@ -156,11 +166,7 @@ def _results_flash(actor: Actor, results: list[RecipientResult]) -> dict[str, An
         # fixed (already invited to the portal: now in the workspace on that invitation).
         "ok": bool(counts["added"] or counts["invited"])
         or bool(results and not any(pipeline.needs_fixing(r) for r in results)),
-        "results": [
-            {"recipient": who[:120], "outcome": r.outcome, "code": r.code, "detail": said[:300]}
-            for r in results[:_MAX_RESULTS_SHOWN]
-            for who, said in [_invited_line(actor, r)]
-        ],
+        "results": [_result_line(actor, r, colleagues) for r in results[:_MAX_RESULTS_SHOWN]],
         "more": max(0, len(results) - _MAX_RESULTS_SHOWN),
     }
 
@@ -278,7 +284,7 @@ def add_people(
         }
         panel = "invite-panel"
         return _refused(request, session, actor, workspace_id, exc, fields, dialog=panel, typed=typed)
-    return _back(actor, workspace_id, _results_flash(actor, results), request)
+    return _back(actor, workspace_id, _results_flash(session, actor, results), request)
 
 
 @router.post(
