@@ -310,9 +310,19 @@ def test_typed_addresses_become_chips_and_a_colleagues_is_said(live_server, new_
         owner.set_viewport_size({"width": width, "height": 844})
         shot(owner, name)
     panel.get_by_role("button", name="Remove bad@").click()
-    panel.locator("[data-pick-submit]").click()
+    # Tom is a colleague: his chip opens Invite New Internal User on him; the other chips go
+    # along as clients, and the form says so.
+    tom.get_by_role("button", name="Invite tom@acme.com as an internal user instead").click()
+    expect(panel.get_by_role("heading", name="Invite a New Internal User")).to_be_visible()
+    expect(panel.get_by_label("Email or phone number", exact=True)).to_have_value("tom@acme.com")
+    expect(panel.locator("[data-also]")).to_have_text(
+        "Also invited: zoe@clientco.com (as a client), +1 202 555 0173 (as a client)."
+    )
+    panel.get_by_label("Name", exact=True).fill("Tom Teammate")
+    panel.get_by_role("button", name="Add Internal User").click()
     report = owner.locator("[data-report]")
     expect(report).to_contain_text("3 invited.")
+    expect(report).to_contain_text("Tom Teammate (tom@acme.com): Invited as an internal user (Member);")
     expect(report).to_contain_text(
         "zoe@clientco.com: Invited as a client; they join this workspace when they accept."
     )

@@ -258,6 +258,25 @@ class TestWorkspacePage:
             "+12025550173": "Not Joined",
         }
 
+    def test_address_chips_carried_to_a_new_internal_user_stay_clients(self, client, db, worker):
+        """Invite New Internal User with address chips made before it (carried along, as the
+        people picked are): the new person is invited as an internal user, the chips' addresses
+        as clients, as their chips said (they were invited as internal users too)."""
+        pf = create_portal(db, name="Acme Widgets", owner_email="olive@acmewidgets.com")
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        data = {
+            "csrf_token": csrf_of(page.text),
+            "name": "Ted Teammate",
+            "recipient": "ted@acmewidgets.com",
+            "user_type": "internal",
+            "recipients": ["una@clientco.com"],
+        }
+        r = client.post(f"/p/{pf.slug}/workspaces/{ws['id']}/people", data=data)
+        said = _report(r)
+        assert "Ted Teammate (ted@acmewidgets.com): Invited as an internal user (Member)" in said, said
+        assert "una@clientco.com: Invited as a client" in said, said
+
     def test_a_name_typed_and_not_picked_is_kept_with_the_way_forward(self, client, db, worker):
         """Not an address and nothing picked: refused under the search box, what was typed kept,
         "No matches found" with Invite New Client shown; nothing written."""

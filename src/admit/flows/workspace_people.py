@@ -107,11 +107,32 @@ def add_people(
     group_ids: list[uuid.UUID] | None = None,
     user_type: str = UserType.CLIENT,
     names: Mapping[str, str] | None = None,
+    clients: list[str] | None = None,
 ) -> list[RecipientResult]:
     """Add people to a workspace (see the module's docstring); one result per person asked for.
 
     ``names``: by address, the names typed for a client group's people who joined it uninvited
-    (``groups.TeamChange.names``), which go onto the invitations sent them here."""
+    (``groups.TeamChange.names``), which go onto the invitations sent them here. ``clients``:
+    addresses asked for as clients whatever ``user_type`` says (the Invite panel's address
+    chips, carried along with a new internal user), asked for before ``recipients``."""
+    if clients and user_type != UserType.CLIENT:
+        # Two asks in one transaction: the internal ones, then the clients (a refusal of either
+        # writes nothing of both).
+        first = add_people(
+            session,
+            actor,
+            workspace_id,
+            recipients=recipients,
+            user_ids=user_ids,
+            team_ids=team_ids,
+            group_ids=group_ids,
+            user_type=user_type,
+            names=names,
+        )
+        return [*add_people(session, actor, workspace_id, recipients=clients), *first]
+    if clients:
+        typed = [recipients] if isinstance(recipients, str) else list(recipients or [])
+        recipients = [*clients, *typed]
     policy.require(actor.role, policy.Action.WORKSPACE_ADD_MEMBERS)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
     # Two people adding to one workspace at once take turns, so the second sees the first's

@@ -247,7 +247,7 @@ def add_people(
     anything else is refused, kept in the box, with the way forward."""
     new = bool(recipient.strip() or name.strip())
     chips = [text.strip() for text in recipients if text.strip()]
-    typed_in = [text for text in (_recipient(name, recipient), *chips, q.strip()) if text]
+    typed_in = [text for text in (_recipient(name, recipient), q.strip()) if text]
     no_match = False
     try:
         team_ids, group_ids = _picked_team(team)
@@ -260,6 +260,7 @@ def add_people(
             team_ids=team_ids,
             group_ids=group_ids,
             user_type=user_type,
+            clients=chips,
         )
         no_match = _no_address(results, q.strip())
         _refuse_typed(results, q.strip(), alone=not (user_ids or team or chips), no_match=no_match)

@@ -453,7 +453,9 @@ document.addEventListener("DOMContentLoaded", () => {
       newForm.querySelector("input[name=recipient]").value = looksLikeAddress(q) ? q : "";
       newForm.querySelector("input[name=name]").value = looksLikeAddress(q) ? "" : q;
       // Those picked already (and a team chosen) go along with the new person, and it says so.
-      const picked = Array.from(pickForm.querySelectorAll("[data-picked] [data-chip]")).map((c) => c.dataset.chip);
+      // An address chip goes as a client, whichever the new person is: said so.
+      const picked = Array.from(pickForm.querySelectorAll("[data-picked] [data-chip]"))
+        .map((c) => (c.dataset.typedChip === undefined ? c.dataset.chip : `${c.dataset.chip} (as a client)`));
       const team = pickForm.querySelector("select[name=team]");
       const teamName = team && team.value ? team.options[team.selectedIndex].text : "";
       const also = newForm.querySelector("[data-also]");
