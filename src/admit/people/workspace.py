@@ -250,8 +250,8 @@ def find_members(actor: Actor, views: list[MemberView], *, q: str | None, state:
     states = policy.member_states_seen(actor.role)
     state = (state or "").strip() or None
     if state is not None and state not in states:
-        shown = [s.capitalize() for s in states]
-        raise InvalidInput(f"Choose a state: {', '.join(shown[:-1])} or {shown[-1]}.", field="state")
+        words = [s.capitalize() for s in states]
+        raise InvalidInput(f"Choose a state: {', '.join(words[:-1])} or {words[-1]}.", field="state")
     q = " ".join((q or "").split())[:200]
     wanted = fold(q)
     matched = [v for v in views if wanted in v.findable()] if wanted else list(views)
