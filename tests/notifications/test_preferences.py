@@ -202,6 +202,17 @@ def test_a_person_is_offered_only_the_kinds_they_can_get(client, db, worker):
     assert items["mentions"] is True  # refused: nothing of it was kept
     r = client.post("/me/notifications", data={"kinds": ["assigned"], "csrf_token": csrf_of(page.text)})
     assert r.status_code == 200, r.text  # the page's own form (what it offers) saves
+    # A hand-made form with a kind the page does not offer her: refused as the API does, by name.
+    r = client.post(
+        "/me/notifications",
+        data={"kinds": ["expired_invitations"], "csrf_token": csrf_of(page.text)},
+        follow_redirects=False,
+    )
+    said = words_of(r.text)
+    assert r.status_code == 422 and "Notification settings saved" not in said, said
+    assert "expired_invitations is not a message you can get: it goes to those who may invite" in said
+    assert '<input type="checkbox" name="kinds" value="assigned" checked>' in r.text  # kept: nothing saved
+    assert "Someone mentions you" in said
 
     other = create_portal(db, name="Bolt Ltd", owner_email="owner@bolt.com")
     with db.unit_of_work() as session:  # she joins Bolt Ltd as an internal member
@@ -255,7 +266,8 @@ def test_the_unsubscribe_page_names_the_address_the_kind_and_the_portal(client, 
     page = client.get(f"/unsubscribe/{token}")
     assert page.status_code == 200 and "zoe@newmail.com" not in page.text and "zoe@acme.com" not in page.text
     said = words_of(page.text)
-    assert "Stop emails to the address this email was sent to for: Someone mentions you" in said, said
+    # (Stopped already: the page says so, to the address it was sent to.)
+    assert "The address this email was sent to no longer gets emails for: Someone mentions you" in said, said
 
     # A link written before links named the portal and the address (user, kind, signature, as
     # they were signed then) still works, and its page names neither.
@@ -266,3 +278,61 @@ def test_the_unsubscribe_page_names_the_address_the_kind_and_the_portal(client, 
     said = words_of(page.text)
     assert page.status_code == 200 and "zoe@" not in said and "Acme Inc" not in said.split("Dev mailbox")[-1]
     assert "The address this email was sent to will no longer get emails for: A summary of new" in said, said
+
+
+def test_a_used_link_says_they_are_stopped_and_a_mandatory_kind_offers_no_button(client, db, worker):
+    """Reopened after its click, the link's page says the emails are already stopped (to which
+    address, what, from where) and how to turn them on again, with no button. When every portal
+    of theirs that sends the kind makes it mandatory, the page says so plainly and offers no
+    button (it would change nothing); when another portal lets them choose, it says what the
+    button still stops."""
+    pf, ws, owner = zoe_in_a_workspace(client, db, worker)
+    mention_zoe(client, pf, ws, owner, 1)
+    token = mentions(db)[0].context["unsubscribe_url"].rsplit("/unsubscribe/", 1)[1]
+    client.cookies.clear()
+    assert client.post(f"/unsubscribe/{token}").status_code == 200
+
+    again = client.get(f"/unsubscribe/{token}")
+    said = words_of(again.text)
+    assert again.status_code == 200 and "Stop these emails?" not in said, said
+    assert "These emails are already stopped" in said, said
+    assert (
+        "zoe@acme.com no longer gets emails for: Someone mentions you in a workspace, "
+        "from Acme Inc or any other portal that lets you choose." in said
+    ), said
+    assert "<button" not in again.text.split("</header>")[-1]
+    assert 'href="http://testserver/me/notifications"' in again.text and "Turn them on again" in said
+
+    # She turns them on again; Acme Inc makes mentions mandatory, and it is her only portal.
+    zoe = session_headers(client, "zoe@acme.com")
+    r = client.patch("/api/v1/me/notification-preferences", json={"mentions": True}, headers=zoe)
+    assert r.status_code == 200, r.text
+    client.patch(
+        f"/api/v1/portals/{pf.slug}/settings",
+        json={"mandatory_notifications": ["mentions"]},
+        headers=pf.headers(),
+    )
+    client.cookies.clear()
+    page = client.get(f"/unsubscribe/{token}")
+    said = words_of(page.text)
+    assert "Stop these emails?" not in said and "<button" not in page.text.split("</header>")[-1], said
+    assert (
+        "Emails to zoe@acme.com for: Someone mentions you in a workspace come whatever you choose: "
+        "Acme Inc makes them mandatory. There is nothing to unsubscribe from." in said
+    ), said
+
+    # In another portal, where mentions are hers to choose, the button stops them there.
+    other = create_portal(db, name="Bolt Ltd", owner_email="owner@bolt.com")
+    with db.unit_of_work() as session:
+        zoe_id = members_service.get_user_by_email(session, "zoe@acme.com").id
+        members_service.activate(
+            session, portal_id=other.portal_id, user_id=zoe_id,
+            user_type="internal", role="member", products=[], via="invitation",
+        )  # fmt: skip
+    page = client.get(f"/unsubscribe/{token}")
+    said = words_of(page.text)
+    assert "Stop these emails?" in said and "<button" in page.text, said
+    assert (
+        "This email came from Acme Inc. It sends these whatever you choose: it makes them mandatory. "
+        "Unsubscribing stops them from your other portals, which let you choose." in said
+    ), said

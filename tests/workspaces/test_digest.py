@@ -137,3 +137,35 @@ def test_the_summary_leaves_out_what_a_mention_email_told(client, db, worker):
         worker.drain()
         assert Worker(db, db.context.settings).run_scheduled()["activity_digests"] == 1  # Max's only
     assert [n.to_address for n in digests(db)].count("zoe@acme.com") == 1
+
+
+def test_the_summary_counts_the_newer_messages_too(client, db, worker):
+    """A message at least 10 minutes old brings a summary; the ones that came after it, newer
+    than that, are not left out of its count (it read '1 new message … that you have not seen'
+    with three more waiting) nor out of every summary after (they came before it was sent)."""
+    pf = create_portal(db)
+    joins_as(db, worker, pf, "zoe@acme.com", "Zoë Ångström")
+    ws = create_workspace(client, pf, "Q3 Audit")
+    add(client, pf, ws["id"], user_ids=[user_id_of(client, pf, "zoe@acme.com")])
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+
+    def say(text: str) -> None:
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/messages"), json={"text": text}, headers=owner)
+        assert r.status_code == 201, r.text
+
+    say("First")
+    with clock.travel(timedelta(minutes=5)):
+        for text in ("Second", "Third", "Fourth"):
+            say(text)
+    with clock.travel(timedelta(minutes=11)):
+        assert Worker(db, db.context.settings).run_scheduled()["activity_digests"] == 1
+        worker.drain()
+    with db.unit_of_work() as session:
+        (summary,) = [m for m in mailbox.messages(session, to="zoe@acme.com") if "not seen" in m.text]
+        text, subject = summary.text, summary.subject
+    assert "There are 4 new messages in the workspace “Q3 Audit”" in text, text
+    assert "There is 1 new message" not in text
+    assert subject.startswith("4 new messages in “Q3 Audit”"), subject
+    assert all(t in text for t in ("Second", "Third", "Fourth"))  # the latest three
+    with clock.travel(timedelta(minutes=75)):  # nothing new since: no second summary of them
+        assert Worker(db, db.context.settings).run_scheduled()["activity_digests"] == 0

@@ -43,13 +43,19 @@ def change(session: Session, user: User, wanted: dict[str, bool]) -> list[prefer
 class Unsubscribed:
     """What an unsubscribe link's page says: the kind (its words), the address it was sent to
     (None once the account's address is another: whoever holds an old link learns no newer
-    one), the portal the email came from (None for a link written before links named it), and
-    whether that portal sends the kind anyway (it makes it mandatory)."""
+    one), the portal the email came from (None for a link written before links named it),
+    whether that portal sends the kind anyway (it makes it mandatory), whether the kind was
+    already turned off when the link was opened (``stopped``), and whether every portal of
+    theirs that sends it makes it mandatory (``locked``: unsubscribing would change nothing they
+    get; ``required_by`` names those portals)."""
 
     kind_words: str
     address: str | None
     portal_name: str | None
     still_sent: bool
+    stopped: bool = False
+    locked: bool = False
+    required_by: tuple[str, ...] = ()
 
 
 def unsubscribe(session: Session, token: str, *, confirm: bool) -> Unsubscribed | None:
@@ -64,11 +70,16 @@ def unsubscribe(session: Session, token: str, *, confirm: bool) -> Unsubscribed 
     portal = (
         portals_service.by_ids(session, [found.portal_id]).get(found.portal_id) if found.portal_id else None
     )
+    stopped = not preferences.wanted(session, user.id, found.kind)
     if confirm:
         preferences.choose(session, user.id, found.kind, False)
+    setting = next((s for s in settings(session, user) if s.kind == found.kind), None)
     return Unsubscribed(
         kind_words=preferences.KINDS[found.kind],
         address=user.address if found.sent_to(secret, user.address) else None,
         portal_name=portal.name if portal is not None else None,
         still_sent=portal is not None and preferences.sent_anyway(session, portal.id, found.kind),
+        stopped=stopped,
+        locked=setting is not None and setting.locked,
+        required_by=tuple(setting.required_by) if setting is not None else (),
     )

@@ -8,10 +8,12 @@ from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from admit.errors import InvalidInput
 from admit.flows import notification_settings
 from admit.kit.routing import Router
+from admit.members.models import User
 from admit.pages.auth import at_home
-from admit.pages.deps import SignedIn, check_csrf, redirect, render
+from admit.pages.deps import SignedIn, check_csrf, form_error, redirect, render
 from admit.web import SessionDep
 
 router = Router()
@@ -40,26 +42,41 @@ def _link_page(request: Request, session: Session, token: str, *, confirm: bool)
 @router.get("/me/notifications", name="preferences:settings")
 def settings_page(request: Request, session: SessionDep, auth: SignedIn) -> HTMLResponse:
     assert auth.web_session is not None
+    return _settings_page(request, session, auth.web_session.user)
+
+
+def _settings_page(
+    request: Request, session: Session, user: User, *, error: str | None = None, status_code: int = 200
+) -> HTMLResponse:
     return render(
         request,
         "preferences/settings.html",
         {
-            "settings": notification_settings.settings(session, auth.web_session.user),
-            **at_home(request, session, auth.web_session.user),  # their portal: its navigation, the way back
+            "settings": notification_settings.settings(session, user),
+            "error": error,
+            **at_home(request, session, user),  # their portal: its navigation, the way back
         },
+        status_code=status_code,
     )
 
 
 @router.post("/me/notifications", dependencies=[Depends(check_csrf)])
 def settings_save(
-    session: SessionDep, auth: SignedIn, kinds: list[str] = Form(default_factory=list)
+    request: Request, session: SessionDep, auth: SignedIn, kinds: list[str] = Form(default_factory=list)
 ) -> Response:
     assert auth.web_session is not None
     user = auth.web_session.user
-    notification_settings.change(
-        session,
-        user,
-        # The boxes offered; a locked box is disabled, so not sent: the choice kept stays.
-        {s.kind: s.kind in kinds for s in notification_settings.settings(session, user) if not s.locked},
-    )
+    shown = notification_settings.settings(session, user)
+    try:
+        notification_settings.change(
+            session,
+            user,
+            # A kind the form does not show (a hand-made post) goes in as asked, to be refused
+            # by name as the API refuses it (preferences.change); the boxes shown, as ticked. A
+            # locked box is disabled, so not sent: the choice kept stays.
+            {k: True for k in kinds if k not in {s.kind for s in shown}}
+            | {s.kind: s.kind in kinds for s in shown if not s.locked},
+        )
+    except InvalidInput as exc:
+        return _settings_page(request, session, user, error=form_error(session, exc), status_code=exc.status)
     return redirect("/me/notifications", notice="Notification settings saved.")

@@ -247,21 +247,19 @@ DIGEST_LOOKBACK = timedelta(days=1)
 
 def send_activity_digests(session: Session) -> int:
     """The worker's step: each joined member of a workspace with messages they have not seen
-    (by others, older than ``DIGEST_QUIET``, newer than their read mark and their last digest)
-    gets one summary of them, but of those that mention them and came to them by their own
-    email (``notifications_service.told``: said as a count, and none when only those are new),
-    at most one an hour per workspace (per their preference: ``enqueue``). The event key is the
-    person, the workspace and the hour: however many workers run, one message. Returns how many
-    were written."""
+    (by others, newer than their read mark and their last digest), one of them at least
+    ``DIGEST_QUIET`` old, gets one summary of them all (the newer ones too: counted then, or
+    never, as the next summary counts from this one), but of those that mention them and came
+    to them by their own email (``notifications_service.told``: said as a count, and none when
+    only those are new), at most one an hour per workspace (per their preference:
+    ``enqueue``). The event key is the person, the workspace and the hour: however many
+    workers run, one message. Returns how many were written."""
     now = context.of(session).clock.now()
-    newest_allowed = now - DIGEST_QUIET
+    quiet_since = now - DIGEST_QUIET
     recent = list(
         session.scalars(
             select(WorkspaceMessage)
-            .where(
-                WorkspaceMessage.created_at > now - DIGEST_LOOKBACK,
-                WorkspaceMessage.created_at <= newest_allowed,
-            )
+            .where(WorkspaceMessage.created_at > now - DIGEST_LOOKBACK, WorkspaceMessage.created_at <= now)
             .order_by(WorkspaceMessage.created_at)
         )
     )
@@ -271,6 +269,8 @@ def send_activity_digests(session: Session) -> int:
     written = 0
     hour = now.strftime("%Y%m%d%H")
     for workspace_id, messages in by_workspace.items():
+        if messages[0].created_at > quiet_since:  # all too fresh: people may still be looking
+            continue
         workspace = session.get(Workspace, workspace_id)
         if workspace is None:
             continue
@@ -305,7 +305,8 @@ def send_activity_digests(session: Session) -> int:
             ]
             mentioned = [m for m in unseen if mention_key(m.id, member.user_id) in told]
             unseen = [m for m in unseen if m not in mentioned]
-            if not unseen:  # nothing new, or only what they were told of one by one
+            # Nothing new, or only what they were told of one by one, or all of it too fresh.
+            if not unseen or unseen[0].created_at > quiet_since:
                 continue
             done = notifications_service.enqueue(
                 session,
