@@ -89,7 +89,7 @@ def test_see_remove_and_add_a_teams_people(live_server, new_context, shot):
     owner.get_by_label("Internal users (emails)").fill("olivia@acme.com")
     owner.get_by_role("button", name="Create team").click()
     row = owner.locator('#teams tr[data-team="Design"]')
-    row.get_by_role("button", name="People of the team Design: 1").click()
+    row.get_by_role("button", name="1 person in the team Design").click()
     panel = owner.locator('dialog[data-team-people="Design"]')
     expect(panel).to_be_visible()
     person = panel.locator('tr[data-address="olivia@acme.com"]')

@@ -222,6 +222,13 @@ def zone_shown(ctx: Any, zone: str | None) -> str:
     return zone_text(zone, now)
 
 
+def breaks_at_at(value: str) -> Markup:
+    """An address that may break before its "@" (a ``<wbr>``) where a narrow column needs it,
+    rather than mid-word ("cara.smith@clientco.co / m"); a phone number as it is."""
+    local, at, domain = str(value).partition("@")
+    return Markup.escape(local) + (Markup("<wbr>@") + Markup.escape(domain) if at else Markup(""))
+
+
 def products_named(products: list[str] | tuple[str, ...]) -> str:
     """Products as the pages name each one (``|capitalize``: "Messaging, Billing"), in a list."""
     return ", ".join(p.capitalize() for p in products)
@@ -235,6 +242,7 @@ templates.env.globals["shown_name"] = people_schemas.shown_name  # a sign-up's t
 templates.env.filters["when"] = when
 templates.env.filters["products"] = products_named
 templates.env.filters["phone"] = readable_phone
+templates.env.filters["breakable"] = breaks_at_at  # {{ address|phone|breakable }}: may break at "@"
 templates.env.filters["who"] = who
 templates.env.filters["named"] = named  # {{ row.address|named(row.name) }}
 templates.env.filters["as_typed"] = addresses.as_typed  # Invite again: the Invite box's own form

@@ -185,7 +185,13 @@ document.addEventListener("keydown", (event) => {
 // A dialog marked data-autopen opens with the page (e.g. to show an error inside it).
 // A refused rename comes back with its dialog open on the name typed: titled as the button that
 // opened it said.
+// A link to a side panel's section (…/workspaces/<id>#members, bookmarked or shared) opens that
+// panel too, as ?q= does; the page alone without it.
 document.addEventListener("DOMContentLoaded", () => {
+  let named = null;
+  try { named = location.hash.length > 1 && document.getElementById(decodeURIComponent(location.hash.slice(1))); } catch { named = null; }
+  const holder = named && named.tagName === "SECTION" && named.closest("dialog.side");
+  if (holder) holder.setAttribute("data-autopen", "");
   document.querySelectorAll("dialog[data-autopen]").forEach((d) => {
     if (d.dataset.renamed) {
       const path = (url) => new URL(url, location.href).pathname;
