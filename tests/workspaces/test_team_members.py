@@ -229,6 +229,22 @@ class TestTeamsTakeInternalInvitees:
         assert group["counts"] == {"invited": 1, "added": 1, "skipped": 0}
         assert mail_count(db, "dan@client.org") == 1  # the first invitation only
 
+    def test_a_groups_typed_names_reach_a_later_workspaces_invitations(self, client, db, worker):
+        """Made with ``invite: false`` and "Ann Lee <ann@…>", the group keeps the name: its panel
+        shows it, and added to a workspace in a later request, Ann's invitation carries it (it
+        went out nameless: the name lived only in the request that made the group)."""
+        from tests.workspaces.helpers import messages_to
+
+        pf = create_portal(db)
+        group = make(client, pf, CLIENT_GROUP, "Lees", recipients=["Ann Lee <ann@lee.org>"], invite=False)
+        assert group["team"]["members"][0]["name"] == "Ann Lee", group
+        ws = create_workspace(client, pf, "Estate")
+        r = add(client, pf, ws["id"], group_ids=[group["team"]["id"]])
+        assert r.status_code == 201, r.text
+        assert r.json()["results"][0]["invitation"]["recipient_name"] == "Ann Lee", r.text
+        worker.drain()
+        assert "Ann Lee" in messages_to(db, "ann@lee.org")[-1].text
+
 
 class TestTeamPeopleOnTheContactsPage:
     def test_see_add_and_remove_a_groups_people(self, client, db, worker):

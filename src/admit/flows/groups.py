@@ -113,8 +113,10 @@ def _add(
     change = TeamChange(team=team, results=list(asked.skipped))
     entries: list[teams_service.Entry] = []
 
-    def entry(asked_as: str, user: User, outcome: Outcome, detail: str, place: At) -> None:
-        entries.append(teams_service.Entry(asked_as, user, outcome, detail, place.index, place.position))
+    def entry(asked_as: str, user: User, outcome: Outcome, detail: str, place: At, name: str = "") -> None:
+        entries.append(
+            teams_service.Entry(asked_as, user, outcome, detail, place.index, place.position, name)
+        )
 
     for found in asked.existing:
         member = found.member
@@ -145,6 +147,7 @@ def _add(
                 Outcome.ADDED,
                 "Not invited yet.",
                 At(person.index, person.position),
+                person.name,
             )
     elif asked.new:
         options = check_options(actor, user_type=UserType.CLIENT)

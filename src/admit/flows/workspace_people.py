@@ -163,6 +163,7 @@ def add_people(
     outside = [tm.user for tms in team_members.values() for tm in tms if tm.user_id not in active]
     pending = repository.pending_by_address(session, portal_id, [u.address for u in outside])
     uninvited: dict[str, uuid.UUID] = {}  # address -> the client group they come with
+    given_names = dict(names or {})  # address -> the name typed for them (this request's, else the group's)
     for team in teams:
         for tm in team_members[team.id]:
             label = f"{team.name}: {tm.user.address}"
@@ -182,6 +183,8 @@ def add_people(
                 # In the group but never invited (or the invitation lapsed): invite them now, as
                 # clients, into the portal and this workspace.
                 uninvited.setdefault(tm.user.address, team.id)
+                if tm.name:
+                    given_names.setdefault(tm.user.address, tm.name)
             elif invitation is None:
                 results.append(
                     _skipped(
@@ -200,7 +203,7 @@ def add_people(
         # New people need the right to invite that type; refused as a whole, before any write.
         people.extend(_invite_new(session, actor, workspace, new_people, user_type, results))
     if uninvited:
-        named = [Recipient(a, a, (names or {}).get(a, "")) for a in uninvited]
+        named = [Recipient(a, a, given_names.get(a, "")) for a in uninvited]
         for person in _invite_new(session, actor, workspace, named, UserType.CLIENT, results):
             person.via_team_id = uninvited.get(person.user.address) if person.user.address else None
             people.append(person)

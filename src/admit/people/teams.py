@@ -58,6 +58,9 @@ def views_of(session: Session, portal_id: uuid.UUID, teams: list[Team]) -> list[
     members = teams_service.members_of(session, [t.id for t in teams])
     users = [tm.user for tms in members.values() for tm in tms]
     names = names_in_portal(session, portal_id, users)
+    for tm in (tm for tms in members.values() for tm in tms):
+        if tm.name and not names.get(tm.user_id):
+            names[tm.user_id] = tm.name  # typed when put in uninvited: the only name there is
     statuses = _statuses(session, portal_id, users)
     return [TeamView(t, members[t.id], names, statuses) for t in teams]
 

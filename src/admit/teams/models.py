@@ -69,5 +69,8 @@ class TeamMember(Base):
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     added_by_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # The name typed for someone put in a client group uninvited ("Ann Lee <ann@…>"): the name
+    # their invitation gets when the group goes into a workspace, however much later.
+    name: Mapped[str] = mapped_column(String(200), default="", server_default="")
 
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")

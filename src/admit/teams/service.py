@@ -70,6 +70,7 @@ class Entry:
     detail: str = ""
     index: int | None = None
     position: int | None = None
+    name: str = ""  # typed for someone put in uninvited (``TeamMember.name``)
 
 
 def manage_action(kind: str) -> policy.Action:
@@ -261,7 +262,9 @@ def add_members(session: Session, actor: Actor, team: Team, entries: list[Entry]
             out.append((entry, False))
             continue
         already.add(entry.user.id)
-        session.add(TeamMember(team_id=team.id, user_id=entry.user.id, added_by_id=actor.user_id))
+        session.add(
+            TeamMember(team_id=team.id, user_id=entry.user.id, added_by_id=actor.user_id, name=entry.name)
+        )
         added.append(entry.user.address)
         out.append((entry, True))
     if added:
