@@ -343,7 +343,7 @@ class TestWorkspacePage:
             f"/p/{pf.slug}/workspaces/{ws['id']}/people",
             data={"csrf_token": csrf_of(page.text), "recipient": "cleo@client.org", "user_type": "client"},
         )
-        assert "0 invited · 1 skipped: 1 already invited." in r.text, _text(r)[:2000]
+        assert "0 invited · 1 put in on the invitation they have." in r.text, _text(r)[:2000]
         assert "nothing new was sent" in _text(r)
         assert 'data-code="already_invited"' in r.text
         assert re.search(r'<tr data-address="cleo@client.org">.*?Not Joined', r.text, re.S)
@@ -500,7 +500,7 @@ class TestWorkspacePage:
         r = client.post(f"/p/{pf.slug}/workspaces/{ws['id']}/people", data=data)
         report = re.search(r'<div class="notice[^"]*" role="status" data-report>', r.text)
         assert report and "error" not in report.group(0), r.text
-        assert "0 invited · 1 skipped: 1 already invited." in r.text
+        assert "0 invited · 1 put in on the invitation they have." in r.text
 
     def test_a_rows_resend_sends_to_the_others_and_names_the_one_held_back(
         self, client, db, worker, rate_limits

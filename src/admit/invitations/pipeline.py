@@ -105,17 +105,20 @@ SUMMARY_WORDS = {
 }
 
 
-def summary(invited: int, skipped: dict[str, int], *, added: int = 0) -> str:
+def summary(invited: int, skipped: dict[str, int], *, added: int = 0, put_in: int = 0) -> str:
     """A request's outcome in one line: "12 invited · 2 skipped: 1 already a member, 1 not a
     usable email or phone number" (the Invite box's report, the CLI); ``added``: people already
     in the portal put in a workspace at once ("1 added · 2 invited"; "1 added" alone when none
-    was invited)."""
+    was invited); ``put_in``: people invited to the portal before, put in a workspace on that
+    invitation ("2 put in on the invitation they have"), not among the skipped."""
     total = sum(skipped.values())
     text = (
         f"{added:,} added" + (f" · {invited:,} invited" if invited else "")
         if added
         else f"{invited:,} invited"
     )
+    if put_in:
+        text += f" · {put_in:,} put in on the invitation they have"
     if total:
         parts = []
         for code, n in sorted(skipped.items(), key=lambda item: -item[1]):

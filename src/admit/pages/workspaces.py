@@ -156,10 +156,15 @@ def _results_flash(session: Session, actor: Actor, results: list[RecipientResult
     colleagues = members_service.colleagues_among(session, actor, invited)
     counts = {o: sum(1 for r in results if r.outcome == o) for o in ("added", "invited")}
     skipped = Counter(str(r.code) for r in results if r.outcome == "skipped")
+    # Invited to the portal before: now in the workspace on that invitation, nothing sent. Said
+    # apart from the skipped (the tester read "2 skipped" while the panel had them).
+    put_in = skipped.pop(str(SkipCode.ALREADY_INVITED), 0)
     return {
-        # The Invite box's and the CLI's line: "1 added · 2 invited · 1 skipped: 1 already invited."
+        # The Invite box's line: "1 added · 2 invited · 1 put in on the invitation they have".
         "summary": (
-            pipeline.summary(counts["invited"], skipped, added=counts["added"]) if results else "Nobody added"
+            pipeline.summary(counts["invited"], skipped, added=counts["added"], put_in=put_in)
+            if results
+            else "Nobody added"
         )
         + ".",
         # Said as done when someone was added or invited, or when no one skipped needs anything
