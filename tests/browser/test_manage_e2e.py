@@ -12,9 +12,8 @@ from tests.browser import gestures
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-def test_rename_and_delete_a_team(live_server, new_context, shot):
-    server = live_server
-    owner = new_context().new_page()
+def _team_design(owner, server) -> None:
+    """A new portal, its owner on Contacts with a team Design of one: herself."""
     gestures.set_up_portal(
         owner,
         server,
@@ -27,6 +26,12 @@ def test_rename_and_delete_a_team(live_server, new_context, shot):
     owner.get_by_label("New internal team").fill("Design")
     owner.get_by_label("Internal users (emails)").fill("olivia@acme.com")
     owner.get_by_role("button", name="Create team").click()
+
+
+def test_rename_and_delete_a_team(live_server, new_context, shot):
+    server = live_server
+    owner = new_context().new_page()
+    _team_design(owner, server)
     expect(owner.locator(".notice")).to_contain_text("Team Design created with 1 person")
     row = owner.locator('#teams tr[data-team="Design"]')
 
@@ -76,18 +81,7 @@ def test_see_remove_and_add_a_teams_people(live_server, new_context, shot):
     """A team's People button opens its panel (each person and where they stand); Remove asks
     first, then the panel opens again saying so; Add people puts them back."""
     owner = new_context().new_page()
-    gestures.set_up_portal(
-        owner,
-        live_server,
-        portal="Acme Inc.",
-        owner_name="Olivia Owner",
-        owner_email="olivia@acme.com",
-        password="owner-password-123",
-    )
-    owner.get_by_role("link", name="Contacts").click()
-    owner.get_by_label("New internal team").fill("Design")
-    owner.get_by_label("Internal users (emails)").fill("olivia@acme.com")
-    owner.get_by_role("button", name="Create team").click()
+    _team_design(owner, live_server)
     row = owner.locator('#teams tr[data-team="Design"]')
     row.get_by_role("button", name="1 person in the team Design").click()
     panel = owner.locator('dialog[data-team-people="Design"]')
