@@ -86,6 +86,13 @@ class TestRemoveFromATeam:
         ):
             assert (r.status_code, r.json()["code"]) == (404, "team_not_found"), r.text
         assert people(client, pf, TEAM, "Tax") == {"mel@acme.com": "joined"}
+        # Put back, the log names whom too (it said "added people to the team Tax").
+        back = client.post(
+            api(pf, f"/teams/{team['id']}/members"), json={"user_ids": [ivy.user_id]}, headers=pf.headers()
+        )
+        assert back.status_code == 201, back.text
+        added = [e for e in audit(client, pf) if e["action"] == "team.members_added"]
+        assert added[0]["summary"].split(") ", 1)[1] == "added ivy@acme.com to the team Tax", added
 
     def test_who_may_take_people_out(self, client, db, worker):
         """As for adding: a team's people owners and admins (a member 403), a group's any

@@ -125,8 +125,8 @@ PHRASES: dict[str, str] = {
     "contact.invited": "invited the contact {target}",
     "team.created": "created the team {target}",
     "client_group.created": "created the client group {target}",
-    "team.members_added": "added people to the team {target}",
-    "client_group.members_added": "added people to the client group {target}",
+    "team.members_added": "added {added} to the team {target}",
+    "client_group.members_added": "added {added} to the client group {target}",
     "team.members_removed": "removed {removed} from the team {target}",
     "client_group.members_removed": "removed {removed} from the client group {target}",
     "team.renamed": "renamed the team {target}{was}",
@@ -280,6 +280,8 @@ SEARCHED_AS = {
     "workspace.action_edited": "edited an action in {target}",
     "team.members_removed": "removed people from the team {target}",
     "client_group.members_removed": "removed people from the client group {target}",
+    "team.members_added": "added people to the team {target}",
+    "client_group.members_added": "added people to the client group {target}",
 }
 
 
@@ -349,7 +351,8 @@ def sentence(event: Event, actor: str | None = None) -> str:
         if detail.get("from") and detail.get("to")
         else target,
         bulk_outcome=_bulk_outcome(detail),
-        removed=_removed(detail),
+        removed=_people_in(detail, "removed"),
+        added=_people_in(detail, "added"),
         browser=_browser(detail),
         pause=detail.get("pause") or "a while",
         tries=detail.get("tries") or "too many",
@@ -361,13 +364,13 @@ def sentence(event: Event, actor: str | None = None) -> str:
     return f"{who} {text}{suffix}"
 
 
-def _removed(detail: dict[str, Any]) -> str:
-    """Who was taken out of a team or client group: the one person's address, else how many
-    ("3 people"; each address stays in the detail)."""
-    removed = detail.get("removed")
+def _people_in(detail: dict[str, Any], key: str) -> str:
+    """Who was put in (``added``) or taken out of (``removed``) a team or client group: the one
+    person's address, else how many ("3 people"; each address stays in the detail)."""
+    people = detail.get(key)
     count = detail.get("count")
-    if isinstance(removed, list) and len(removed) == 1 and count in (1, None):
-        return readable_phone(str(removed[0]))
+    if isinstance(people, list) and len(people) == 1 and count in (1, None):
+        return readable_phone(str(people[0]))
     return f"{count} people" if isinstance(count, int) else "people"
 
 
