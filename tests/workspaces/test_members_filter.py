@@ -152,6 +152,10 @@ class TestMembersFilter:
             data = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)"', form.group(0)))
             r = client.post(html.unescape(form.group(1)), data={**data, "user_ids": picked})
             assert "Invitation resent to 1 person." in r.text, r.text[:300]
+            # With no one ticked: said in the page's words (it was the API's "Choose the people
+            # to resend to, or a state (expired).").
+            none = client.post(html.unescape(action), data={"csrf_token": csrf_of(page.text)})
+            assert "Tick the people to resend to first." in _words(none.text), none.text[:300]
             worker.drain()
         assert (mail_count(db, "bob@x.org"), mail_count(db, "zoe@x.org")) == (2, 1)
 

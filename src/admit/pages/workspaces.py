@@ -417,6 +417,8 @@ def resend_many(
             confirm_selected=list(dict.fromkeys(user_ids)),
         )
     try:
+        if not (user_ids or state):  # Resend to selected with no one ticked: said in the page's words
+            raise InvalidInput("Tick the people to resend to first.", field="user_ids")
         results = workspace_people.resend_many(
             session, actor, workspace_id, user_ids=user_ids or None, state=state or None
         )
