@@ -165,7 +165,7 @@ def list_members(
         whole = workspace_view.whole_panel(session, actor, workspace_id)  # a search reads names
         counts = workspace_view.find_members(actor, whole.members, q=q, state=state).counts
     elif cursor is None and panel.next_cursor is not None:
-        counts = workspace_view.state_counts(session, actor, workspace_id)
+        counts = workspace_view.state_counts(session, actor, panel.workspace)
     team_rows = panel.teams
     return WorkspaceMembersRead(
         next_cursor=panel.next_cursor,

@@ -446,10 +446,7 @@ def resend_many(
         memberships = [m for m in memberships if m.user_id in asked]
     here = {m.user_id for m in memberships}
     if state:
-        ended = members_service.access_ended_among(
-            session, workspace.portal_id, [m.user_id for m in memberships]
-        )
-        states = workspace_view.states_of(session, memberships, ended)
+        _ended, states = workspace_view.seen_states(session, actor, workspace.portal_id, memberships)
         memberships = [m for m in memberships if states[m.user_id] == state]
     results = _resend_each(session, actor, workspace, [m.user for m in memberships])
     found = {m.user_id for m in memberships}

@@ -7,7 +7,19 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, String, Uuid, and_, case, func, literal, or_, select
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    Uuid,
+    and_,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -20,7 +32,7 @@ from admit.policy import Role, UserType
 
 __all__ = [
     "get",
-    "lapsed_addresses",
+    "invitation_standing",
     "lapsed_ids",
     "live_by_address",
     "live_ids",
@@ -73,35 +85,45 @@ def pending_by_address(
     }
 
 
+def _lapsed(now: datetime) -> ColumnElement[bool]:
+    """An invitation that expired unaccepted: marked so by the sweep, or pending past its expiry
+    and not swept yet (``lapsed_ids``; ``invitation_standing`` reads the same by address)."""
+    return or_(Invitation.status == EXPIRED, and_(Invitation.status == PENDING, Invitation.expires_at <= now))
+
+
 def live_by_address(
     session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]
 ) -> dict[str, Invitation]:
     """``{address: invitation}`` of those of ``addresses`` whose pending invitation still stands
-    (not past its expiry, swept or not): what a team takes as invited (``lapsed_addresses``: the
-    others whose invitation lapsed, as the Members panel's Expired)."""
+    (not past its expiry, swept or not): what a team takes as invited (whose invitation lapsed:
+    ``invitation_standing``)."""
     now = context.of(session).clock.now()
     return {
         a: inv for a, inv in pending_by_address(session, portal_id, addresses).items() if inv.expires_at > now
     }
 
 
-def lapsed_addresses(session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]) -> set[str]:
-    """Those of ``addresses`` with an invitation that expired unaccepted (marked so by the sweep,
-    or pending past its expiry): the rule of ``lapsed_ids``, by address."""
+def invitation_standing(
+    session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]
+) -> dict[str, bool]:
+    """``{address: whether its invitation stands}`` for those of ``addresses`` with one pending or
+    lapsed unaccepted (``_lapsed``): True while one is pending and not past its expiry, False once
+    it lapsed (the Members panel's Expired); an address with neither is not a key. One query."""
     wanted = [a for a in set(addresses) if a]
     if not wanted:
-        return set()
-    now = context.of(session).clock.now()
-    lapsed = or_(
-        Invitation.status == EXPIRED, and_(Invitation.status == PENDING, Invitation.expires_at <= now)
-    )
-    return set(
-        session.scalars(
-            select(Invitation.recipient).where(
-                Invitation.portal_id == portal_id, lapsed, one_of(session, Invitation.recipient, wanted)
-            )
+        return {}
+    lapsed = _lapsed(context.of(session).clock.now())
+    out: dict[str, bool] = {}
+    rows = session.execute(
+        select(Invitation.recipient, lapsed).where(
+            Invitation.portal_id == portal_id,
+            Invitation.status.in_((PENDING, EXPIRED)),
+            one_of(session, Invitation.recipient, wanted),
         )
     )
+    for address, gone in rows:
+        out[address] = out.get(address, False) or not gone
+    return out
 
 
 def pending_addresses(session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]) -> set[str]:
@@ -159,10 +181,7 @@ def lapsed_ids(session: Session, invitation_ids: Iterable[uuid.UUID | None]) -> 
     ids = [i for i in set(invitation_ids) if i is not None]
     if not ids:
         return set()
-    now = context.of(session).clock.now()
-    lapsed = or_(
-        Invitation.status == EXPIRED, and_(Invitation.status == PENDING, Invitation.expires_at <= now)
-    )
+    lapsed = _lapsed(context.of(session).clock.now())
     return set(session.scalars(select(Invitation.id).where(Invitation.id.in_(ids), lapsed)))
 
 

@@ -67,9 +67,7 @@ def views_of(session: Session, portal_id: uuid.UUID, teams: list[Team]) -> list[
 
 def _statuses(session: Session, portal_id: uuid.UUID, users: list[User]) -> dict[uuid.UUID, str]:
     in_portal = members_service.statuses(session, portal_id, [u.id for u in users])
-    addresses = [u.address for u in users]
-    invited = invitations_repository.live_by_address(session, portal_id, addresses)
-    lapsed = invitations_repository.lapsed_addresses(session, portal_id, addresses)
+    standing = invitations_repository.invitation_standing(session, portal_id, [u.address for u in users])
     out: dict[uuid.UUID, str] = {}
     for user in users:
         status = in_portal.get(user.id)
@@ -78,7 +76,6 @@ def _statuses(session: Session, portal_id: uuid.UUID, users: list[User]) -> dict
         elif status == members_service.DEACTIVATED:
             out[user.id] = DEACTIVATED
         else:
-            out[user.id] = (
-                INVITED if user.address in invited else EXPIRED if user.address in lapsed else NOT_INVITED
-            )
+            stands = standing.get(user.address or "")
+            out[user.id] = NOT_INVITED if stands is None else INVITED if stands else EXPIRED
     return out

@@ -47,6 +47,8 @@ __all__ = [
     "members_view",
     "role_history_view",
     "roles_view",
+    "seen_states",
+    "state_counts",
     "states_of",
     "whole_panel",
 ]
@@ -124,7 +126,7 @@ def members_view(
         teams_service.by_ids(session, workspaces_service.team_ids(session, workspace.id)) if grouped else {}
     )
     names = names_in_portal(session, workspace.portal_id, [m.user for m in memberships])
-    ended, states = _seen_states(session, actor, workspace.portal_id, memberships)
+    ended, states = seen_states(session, actor, workspace.portal_id, memberships)
     views = [
         MemberView(
             m,
@@ -161,11 +163,11 @@ def members_view(
     return MembersPanel(workspace, views, next_cursor, team_rows)
 
 
-def _seen_states(
+def seen_states(
     session: Session, actor: Actor, portal_id: uuid.UUID, memberships: list[WorkspaceMember]
 ) -> tuple[set[uuid.UUID], dict[uuid.UUID, str]]:
     """Whose access ended (for whoever is told) and each person's state, as ``actor`` may tell
-    them apart (``policy.member_states_seen``)."""
+    them apart (``policy.member_states_seen``): the panel's, its counts' and Resend's."""
     ended = (
         members_service.access_ended_among(session, portal_id, [m.user_id for m in memberships])
         if policy.sees_access_ended(actor.role)
@@ -174,13 +176,12 @@ def _seen_states(
     return ended, states_of(session, memberships, ended, seen=policy.member_states_seen(actor.role))
 
 
-def state_counts(session: Session, actor: Actor, workspace_id: uuid.UUID) -> dict[str, int]:
-    """How many people of the workspace are in each state ``actor`` may tell apart, and "all":
-    what ``find_members`` counts with no search, read without building each person's view (the
-    API's first page of a long list)."""
-    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+def state_counts(session: Session, actor: Actor, workspace: Workspace) -> dict[str, int]:
+    """How many people of ``workspace`` (one ``actor`` may see: ``members_view`` found it) are in
+    each state they may tell apart, and "all": what ``find_members`` counts with no search, read
+    without building each person's view (the API's first page of a long list)."""
     memberships = every(partial(workspaces_service.members, session, workspace))
-    _ended, states = _seen_states(session, actor, workspace.portal_id, memberships)
+    _ended, states = seen_states(session, actor, workspace.portal_id, memberships)
     counts = dict.fromkeys(policy.member_states_seen(actor.role), 0)
     for state in states.values():
         counts[state] += 1
