@@ -7,7 +7,7 @@ import time
 
 from playwright.sync_api import Page, expect
 
-from tests.factories import last_link
+from tests.factories import OWNER_PASSWORD, last_link
 
 
 def set_up_portal(
@@ -48,3 +48,14 @@ def checked(box, gesture) -> None:
         lambda r: r.request.method == "POST" and r.url.endswith("/recipients/check")
     ):
         gesture()
+
+
+def signed_in(new_context, live_server, pf, viewport, path) -> Page:
+    """A new browser at ``viewport`` signed in as the portal's owner (``pf``), at ``path``."""
+    page = new_context(viewport=viewport).new_page()
+    page.goto(live_server("/login"))
+    page.get_by_label("Email", exact=True).fill(pf.owner_email)
+    page.get_by_label("Password").fill(OWNER_PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.goto(live_server(path))
+    return page

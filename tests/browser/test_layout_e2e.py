@@ -14,7 +14,7 @@ from admit.members import service as members_service
 from admit.workspaces import roles as roles_service
 from admit.workspaces import service as workspaces_service
 from tests.browser import gestures
-from tests.factories import OWNER_PASSWORD, active_member, actor_for, create_portal, invite
+from tests.factories import active_member, actor_for, create_portal, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,16 +31,6 @@ def _box(locator) -> dict:
     box = locator.bounding_box()
     assert box is not None
     return box
-
-
-def _signed_in(new_context, live_server, pf, viewport, path):
-    page = new_context(viewport=viewport).new_page()
-    page.goto(live_server("/login"))
-    page.get_by_label("Email", exact=True).fill(pf.owner_email)
-    page.get_by_label("Password").fill(OWNER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.goto(live_server(path))
-    return page
 
 
 @pytest.fixture
@@ -72,7 +62,7 @@ def test_a_long_name_does_not_widen_the_workspace_page(new_context, live_server,
     """The role chip holding Carl's name wraps inside the page (the phone's page was 1,971 px
     wide); the Assign picker and the Action's "For" picker stay inside their card."""
     pf, path = carls_flow
-    page = _signed_in(new_context, live_server, pf, viewport, path)
+    page = gestures.signed_in(new_context, live_server, pf, viewport, path)
     chip = page.locator('.role-chip[data-role="Client signer"]')
     expect(chip).to_contain_text(LONG_NAME)
     assert _scroll_width(page) <= viewport["width"], _scroll_width(page)
@@ -101,7 +91,7 @@ def test_a_long_name_does_not_push_the_audit_logs_columns_away(
     """Olive's Audit Log names Carl: his name breaks in its cell, When and From stay in sight
     (the page was 2,300 px wide at 1280)."""
     pf, _path = carls_flow
-    page = _signed_in(new_context, live_server, pf, viewport, f"/p/{pf.slug}/audit")
+    page = gestures.signed_in(new_context, live_server, pf, viewport, f"/p/{pf.slug}/audit")
     expect(page.locator("#audit tbody")).to_contain_text(LONG_NAME)
     shot(page, f"long-name-audit-{viewport['width']}")
     assert _scroll_width(page) <= viewport["width"], _scroll_width(page)
@@ -118,7 +108,7 @@ def test_the_menus_stay_on_a_line_with_others_on_a_phone(new_context, live_serve
         workspace_people.add_people(
             session, owner, workspace_id, recipients=["ann@clientco.com", "bob@clientco.com"]
         )
-    page = _signed_in(new_context, live_server, pf, PHONE, path)
+    page = gestures.signed_in(new_context, live_server, pf, PHONE, path)
     expect(page.get_by_role("link", name="Members (4)")).to_be_visible()
     shot(page, "menus-390")
 
@@ -146,7 +136,7 @@ def test_a_row_menus_items_look_alike(new_context, live_server, shot):
     db = live_server.app.state.db
     pf = create_portal(db, owner_email="olive@acme.com")
     active_member(db, pf, "ivy@acme.com")
-    page = _signed_in(new_context, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
+    page = gestures.signed_in(new_context, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
     row = page.locator("#people tbody tr", has_text="ivy@acme.com")
     row.get_by_label("Actions for ivy").click()
     link = row.get_by_role("menuitem", name="Change role and products")
@@ -167,7 +157,7 @@ def test_the_personal_message_says_its_limit(new_context, live_server, shot):
     past 2,000 and is cut there (the browser cut it with nothing shown)."""
     db = live_server.app.state.db
     pf = create_portal(db, owner_email="olive@acme.com")
-    page = _signed_in(new_context, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
+    page = gestures.signed_in(new_context, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
     page.get_by_role("button", name="Invite Users").click()
     message = page.get_by_label("Personal message (optional)")
     count = page.locator("#message-count")
@@ -190,7 +180,7 @@ def test_the_two_step_notice_leads_to_who_has_not_set_it_up(new_context, live_se
     pf = create_portal(db, owner_email="olive@acme.com")
     active_member(db, pf, "ivy@acme.com")
     invite(db, pf, ["pat@acme.com"])
-    page = _signed_in(new_context, live_server, pf, viewport, f"/p/{pf.slug}/settings")
+    page = gestures.signed_in(new_context, live_server, pf, viewport, f"/p/{pf.slug}/settings")
     page.get_by_label("Require two-step verification for internal users").check()
     page.get_by_role("button", name="Save").first.click()
     notice = page.get_by_role("status").filter(has_text="Settings saved.")

@@ -192,3 +192,28 @@ class TestBulkAudit:
         assert "Olive Owner started deactivating 2 selected people" in summaries
         assert "Olive Owner finished deactivating 2 selected people: 1 deactivated, 1 skipped" in summaries
         assert "Olive Owner finished revoking the invitations of 1 selected person: 1 revoked" in summaries
+
+
+class TestBulkOnThePage:
+    def test_the_finished_job_names_who_was_skipped_and_why(self, client, db, worker):
+        """The page's summary of a finished job names each person skipped with the refusing
+        service's reason ("1 skipped: 1 accepted or revoked already" named no one), and shows
+        no progress left over ("60 of 60")."""
+        pf = create_portal(db)
+        invited = invite(db, pf, ["a@client.org", "Cy Young <c@client.org>"], user_type="client").invited
+        worker.drain()
+        revoked = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations/{invited[1].id}/revoke", headers=pf.headers()
+        )
+        assert revoked.status_code == 200, revoked.text
+        r = _start(client, pf, action="resend", ids=[str(i.id) for i in invited])
+        worker.drain()
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users?tab=clients&bulk={r.json()['id']}")
+        assert page.status_code == 200, page.text
+        box = page.text.split("data-bulk-job", 1)[1].split("</div>", 1)[0]
+        assert "1 resent" in box and "<progress" not in box and " of 2" not in box, box
+        assert (
+            "<li><strong>Cy Young (c@client.org)</strong>: This invitation is revoked; "
+            "only pending invitations can be resent.</li>"
+        ) in box, box

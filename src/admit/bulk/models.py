@@ -31,7 +31,9 @@ class BulkJob(Base):
     ``targets`` are the roster row ids it covers (fixed when it is made: people who match the
     filter later are not touched); ``done`` says how many are processed, written in the same
     transaction as their changes, so a worker that dies is resumed by the next with nothing
-    done twice. ``counts``: ``{"done": n, <error code>: n…}``.
+    done twice. ``counts``: ``{"done": n, <error code>: n…}``; ``skips``: the first rows not done
+    (``SKIPS_KEPT``), each ``{"id", "code", "why"}`` in the refusing service's words, so the page
+    can name who was skipped and why.
     """
 
     __tablename__ = "bulk_jobs"
@@ -50,6 +52,7 @@ class BulkJob(Base):
     total: Mapped[int] = mapped_column(Integer, default=0)
     done: Mapped[int] = mapped_column(Integer, default=0)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    skips: Mapped[list[dict[str, str]] | None] = mapped_column(JSON, default=list)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -19,6 +19,7 @@ __all__ = [
     "BATCH",
     "LEASE",
     "MAX_TARGETS",
+    "SKIPS_KEPT",
     "LeaseLost",
     "advance",
     "claim",
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 BATCH = 200  # people per transaction
+SKIPS_KEPT = 50  # the rows not done a job names (the rest are counted)
 LEASE = timedelta(minutes=2)
 MAX_TARGETS = 200_000
 
@@ -115,15 +117,24 @@ def next_batch(job: BulkJob) -> list[uuid.UUID]:
     return [uuid.UUID(t) for t in job.targets[job.done : job.done + BATCH]]
 
 
-def advance(session: Session, job_id: uuid.UUID, lease: datetime | None, outcomes: Counter[str]) -> BulkJob:
+def advance(
+    session: Session,
+    job_id: uuid.UUID,
+    lease: datetime | None,
+    outcomes: Counter[str],
+    skips: list[dict[str, str]] | None = None,
+) -> BulkJob:
     """Record a processed batch (in the transaction that made its changes): ``done`` moves on,
-    the outcome counts add up, the lease is renewed; the job is done after its last batch."""
+    the outcome counts add up, the rows skipped are kept (the first ``SKIPS_KEPT``: who and
+    why), the lease is renewed; the job is done after its last batch."""
     job = session.get(BulkJob, job_id, with_for_update=session.get_bind().dialect.name != "sqlite")
     if job is None or job.status != BulkStatus.RUNNING or (lease is not None and job.lease_until != lease):
         raise LeaseLost(str(job_id))
     now = context.of(session).clock.now()
     job.done = min(job.total, job.done + sum(outcomes.values()))
     job.counts = dict(Counter(job.counts) + outcomes)
+    if skips:
+        job.skips = [*(job.skips or []), *skips][:SKIPS_KEPT]
     job.lease_until = now + LEASE
     if job.done >= job.total:
         job.status = BulkStatus.DONE

@@ -25,6 +25,7 @@ from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.members import service as members_service
 from admit.people import roster as people_roster
+from admit.people.names import names_in_portal
 from admit.people.roster import RosterRow
 from admit.policy import Role
 from admit.portals import service as portals_service
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
     from admit.db import Database
 
-__all__ = ["ACTIONS", "applies", "run_due", "skipped_said", "start"]
+__all__ = ["ACTIONS", "Skipped", "applies", "run_due", "skipped_people", "skipped_said", "start"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +111,9 @@ _SKIPPED_WORDS: dict[str, tuple[str, str]] = {
 
 
 def skipped_said(job: BulkJob) -> str:
-    """The rows a finished job did not do, and why, in words: "7 skipped: 2 sent enough messages
-    for now, 4 accepted or revoked already, 1 not one this action is for"; "" when none."""
+    """The rows a finished job did not do, and why, in words: "7 skipped: 4 accepted or revoked
+    already, 2 messaged too often to send again yet, 1 not one this action is for"; "" when
+    none. ``skipped_people`` names them."""
     counts = {code: int(n) for code, n in (job.counts or {}).items() if code != "done" and int(n)}
     if job.status != "done" or not counts:
         return ""
@@ -122,6 +124,38 @@ def skipped_said(job: BulkJob) -> str:
 
     reasons = ", ".join(said(code, n) for code, n in sorted(counts.items(), key=lambda kv: -kv[1]))
     return f"{sum(counts.values()):,} skipped: {reasons}"
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    """One row a finished job did not do: the person (their address, and the name the portal
+    shows them by; empty when the row is gone) and why, in the refusing service's words."""
+
+    address: str
+    name: str
+    why: str
+    user_id: uuid.UUID | None = None
+
+
+def skipped_people(session: Session, actor: Actor, job: BulkJob) -> list[Skipped]:
+    """Who a finished job skipped and why (the first ``bulk.service.SKIPS_KEPT``), for the page
+    to name them where ``skipped_said`` counts them."""
+    found: list[Skipped] = []
+    for skip in job.skips or []:
+        target = uuid.UUID(skip["id"])
+        address, name, user_id = "", "", None
+        try:
+            if ACTIONS[BulkAction(job.action)].kind == "invitation":
+                invitation = invitations_service.get_or_raise(session, actor, target)
+                address, name = invitation.recipient, invitation.recipient_name or ""
+            else:
+                member = members_service.get_member(session, actor, target)
+                address, user_id = member.user.address or "", member.user_id
+                name = names_in_portal(session, actor.portal.id, [member.user]).get(member.user_id, "")
+        except DomainError:
+            pass  # gone since: said by its reason alone
+        found.append(Skipped(address=address, name=name, why=skip["why"], user_id=user_id))
+    return found
 
 
 def run_due(db: Database) -> str | None:
@@ -139,17 +173,22 @@ def run_due(db: Database) -> str | None:
                 return None
             actor = _actor(session, job)
             outcomes: Counter[str] = Counter()
+            skips: list[dict[str, str]] = []
             for target in bulk_service.next_batch(job):
                 try:
                     with session.begin_nested():
                         _one(session, actor, job.action, target)
                     outcomes["done"] += 1
-                except NotFound:
-                    outcomes["not_applicable"] += 1  # gone, or not the kind of row this action is for
                 except DomainError as exc:
-                    outcomes[str(exc.code)] += 1
+                    # NotFound: gone, or not the kind of row this action is for.
+                    code = "not_applicable" if isinstance(exc, NotFound) else str(exc.code)
+                    outcomes[code] += 1
+                    # Why, in the words of the service that refused it (without a Resend's
+                    # "Nothing was sent:", which the page's "not resent" already says).
+                    why = getattr(exc, "why", None) or exc.message
+                    skips.append({"id": str(target), "code": code, "why": why})
             try:
-                job = bulk_service.advance(session, job_id, lease, outcomes)
+                job = bulk_service.advance(session, job_id, lease, outcomes, skips)
             except bulk_service.LeaseLost:
                 session.rollback()
                 return None

@@ -89,7 +89,10 @@ SUMMARY_WORDS = {
     SkipCode.DUPLICATE: ("listed twice", "listed twice"),
     SkipCode.INVALID_RECIPIENT: ("not a usable email or phone number", "not usable emails or phone numbers"),
     SkipCode.NOT_ALLOWED: ("not allowed", "not allowed"),
-    SkipCode.RECIPIENT_RATE_LIMITED: ("sent enough messages for now", "sent enough messages for now"),
+    SkipCode.RECIPIENT_RATE_LIMITED: (
+        "messaged too often to send again yet",
+        "messaged too often to send again yet",
+    ),
     SkipCode.SUPPRESSED: ("bounced before", "bounced before"),
     SkipCode.SMS_COUNTRY_NOT_ALLOWED: (
         "number from a country not texted",

@@ -199,7 +199,18 @@ def _page(
     bulk_id = request.query_params.get("bulk")
     if bulk_id:
         with contextlib.suppress(ValueError, DomainError):  # a stale or hand-edited link: no box
-            context["bulk_job"] = bulk_service.get_or_raise(session, actor, uuid.UUID(bulk_id))
+            job = context["bulk_job"] = bulk_service.get_or_raise(session, actor, uuid.UUID(bulk_id))
+            if job.status == "done":  # what it did, and whom it skipped and why
+                kept_query = [(k, v) for k, v in request.query_params.multi_items() if k != "bulk"]
+                context["bulk_close_url"] = "?" + urlencode(kept_query)
+                context["bulk_skipped_said"] = people_bulk.skipped_said(job)
+                context["bulk_skipped"] = [
+                    {
+                        "who": named_for(actor, s.address, s.name, person_id=s.user_id) if s.address else "",
+                        "why": s.why,
+                    }
+                    for s in people_bulk.skipped_people(session, actor, job)
+                ]
     bulk_actions = [
         str(action) for action, kind in people_bulk.ACTIONS.items() if policy.can(actor.role, kind.permission)
     ]

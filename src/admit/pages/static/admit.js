@@ -590,7 +590,8 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
   if (!form) return;
   const bar = form.querySelector("[data-bulk-bar]");
   const boxes = () => Array.from(document.querySelectorAll("input[data-select]"));
-  const pageBox = document.querySelector("input[data-select-page]");
+  // The table head's box, and a phone's own above the cards (a phone hides the head).
+  const pageBoxes = Array.from(document.querySelectorAll("input[data-select-page]"));
   const all = form.querySelector("[data-all-matching]");
   const allButton = form.querySelector("[data-bulk-all]");
   const total = Number(form.dataset.matching || 0);
@@ -603,11 +604,18 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     form.querySelector("[data-bulk-count]").textContent = all.value
       ? `All ${people(total)} matching selected` : `${ticked} selected`;
     allButton.hidden = !!all.value || ticked < boxes().length || total <= ticked;
-    if (pageBox) pageBox.checked = ticked > 0 && ticked === boxes().length;
+    pageBoxes.forEach((box) => { box.checked = ticked > 0 && ticked === boxes().length; });
+    // Only the actions that apply to someone ticked (each row says which it would take):
+    // pending invitations offer Resend and Revoke, not Deactivate.
+    const applying = new Set(boxes().filter((b) => b.checked).flatMap((b) => b.dataset.applies.split(" ")));
+    const offered = form.querySelectorAll("[data-bulk]");
+    offered.forEach((button) => { button.hidden = !applying.has(button.dataset.bulk); });
+    form.querySelector("[data-bulk-none]").hidden = Array.from(offered).some((b) => !b.hidden);
   };
   document.addEventListener("change", (event) => {
-    if (event.target === pageBox) boxes().forEach((b) => { b.checked = pageBox.checked; });
-    if (event.target === pageBox || event.target.matches("input[data-select]")) refresh();
+    const pageBox = pageBoxes.includes(event.target) ? event.target : null;
+    if (pageBox) boxes().forEach((b) => { b.checked = pageBox.checked; });
+    if (pageBox || event.target.matches("input[data-select]")) refresh();
   });
   allButton.addEventListener("click", () => { all.value = "1"; refresh(); });
   const questions = {
@@ -642,7 +650,8 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
 
 // A bulk action's progress, polled until it is done; then it says what happened.
 (() => {
-  const box = document.querySelector("[data-bulk-job]");
+  // A finished job's box is the server's (who was skipped and why): nothing to poll.
+  const box = document.querySelector("[data-bulk-job][data-url]");
   if (!box) return;
   const done = BULK_DONE[box.dataset.action];
   const show = (job) => {
@@ -655,6 +664,7 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     const skipped = Object.entries(counts);
     const skippedTotal = skipped.reduce((sum, [, n]) => sum + n, 0);
     box.querySelector("[data-bulk-title]").textContent = `${ok.toLocaleString()} ${done}`;
+    box.querySelector("[data-bulk-progress-shown]").hidden = true;  // no "60 of 60" once done
     box.querySelector("[data-bulk-summary]").textContent = job.skipped ? `· ${job.skipped}` : "";
     box.classList.toggle("error", ok === 0);
     box.classList.toggle("warn", ok > 0 && skippedTotal > 0);
@@ -664,7 +674,7 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     // typed in), which a reload would throw away: then a link offers it.
     const busy = document.querySelector("dialog[open], details.row-menu[open], input[data-select]:checked")
       || (document.activeElement && document.activeElement.matches("input, textarea, select"));
-    if (box.dataset.state !== "done" && !busy) {
+    if (!busy) {
       window.location.reload();
       return true;
     }
@@ -672,7 +682,7 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     url.searchParams.delete("bulk");
     const current = box.querySelector("[data-bulk-reload]");
     current.href = window.location.href;
-    current.hidden = box.dataset.state === "done";
+    current.hidden = false;
     const close = box.querySelector("[data-bulk-close]");
     close.href = url.toString();
     close.hidden = false;
