@@ -319,7 +319,7 @@ class TestUserManagement:
         r = client.post(
             f"/p/{pf.slug}/invitations",
             data={
-                "recipients": "Ada Lovelace <ada@example.com>\ngrace@example.com, not-an-address",
+                "recipients": f"Ada Lovelace <ada@example.com>\ngrace@example.com, {pf.owner_email}",
                 "user_type": "internal",
                 "role": "admin",
                 "products": ["messaging"],
@@ -328,8 +328,8 @@ class TestUserManagement:
             },
         )
         assert r.status_code == 200
-        assert "2 invited · 1 skipped: 1 not a usable email or phone number" in r.text
-        assert 'data-skip-code="invalid_recipient"' in r.text
+        assert "2 invited · 1 skipped: 1 already a member" in r.text
+        assert 'data-skip-code="already_member"' in r.text
         rows = re.findall(r'<tr data-address="([^"]+)" data-kind="invitation"[^>]*>', r.text)
         assert sorted(rows) == ["ada@example.com", "grace@example.com"]
         assert "Pending" in r.text
@@ -440,7 +440,8 @@ class TestUserManagement:
     def test_an_invite_of_no_one_usable_stays_in_the_open_box(self, client, db):
         """Every address mistyped: nothing to send, so the box stays open with each named under
         the addresses and the message kept (it closed on a red report, the typing gone); one
-        good address among them is invited, and the report names the rest, as before."""
+        good address among them is not sent either: the mistyped one is named first (it was
+        skipped silently while the other went)."""
         pf = create_portal(db)
         login(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/users")
@@ -457,7 +458,9 @@ class TestUserManagement:
         assert "Welcome aboard" in dialog and "not-an-email; also@bad@x</textarea>" in dialog
         data["recipients"] = "ada@example.com, not-an-email"
         r = client.post(f"/p/{pf.slug}/invitations", data=data, follow_redirects=False)
-        assert r.status_code == 303  # one invited: the report, as ever
+        assert r.status_code == 422
+        assert said_under(r.text, "recipients").startswith("Fix or remove this first: not-an-email: ")
+        assert 'data-address="ada@example.com"' not in r.text
 
     def test_a_refused_row_action_returns_to_the_list_with_the_reason(self, client, db, worker, rate_limits):
         """Resend inside the per-person limit: back on the list as it was, the reason on top (it

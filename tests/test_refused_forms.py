@@ -294,6 +294,50 @@ class TestSettingsForms:
         assert 'value="0"' in _tag(r.text, "key-days") and _focused(r.text, "key-name")
 
 
+class TestPortalSettings:
+    def test_an_emptied_lifetime_is_refused_as_one_out_of_range_is(self, client, db):
+        """The client sign-in link lifetime emptied is said under its field, as the internal
+        one's 1 is (the emptied one was put back to 15 without a word); every country code
+        that is not one is named ("XX, usa" named only XX)."""
+        pf = create_portal(db)
+        page = _page(client, pf, "/settings")
+        r = client.post(
+            f"/p/{pf.slug}/settings",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "name": "Acme",
+                "invitation_ttl_hours": "168",
+                "client_sign_in_link_minutes": "",
+                "internal_sign_in_link_minutes": "1",
+                "sms_countries": "XX, usa",
+            },
+        )
+        assert r.status_code == 422, r.text
+        range_said = "A sign-in link lives from 5 minutes to 7 days."
+        assert said_under(r.text, "client_sign_in_link_minutes") == range_said
+        assert said_under(r.text, "internal_sign_in_link_minutes") == range_said
+        assert 'value=""' in _tag(r.text, "client_sign_in_link_minutes")
+        assert said_under(r.text, "sms_countries") == (
+            "“XX” and “usa” are not country codes (such as US, GB, DE)."
+        )
+        assert "3 things to fix below." in html.unescape(r.text)
+
+    def test_the_page_says_what_internal_sign_in_links_are_for_and_no_api(self, client, db):
+        """ "Internal users always have a password" sat above their sign-in links' lifetime: the
+        page says whom those links reach; the units are said alike; no API path for an admin."""
+        pf = create_portal(db)
+        text = html.unescape(_page(client, pf, "/settings").text)
+        assert "GET /api/v1/me" not in text
+        assert "Internal users always have a password." not in text
+        assert "added quietly" in text
+        for label in (
+            "Invitation lifetime, in hours",
+            "Client sign-in link lifetime, in minutes",
+            "Internal sign-in link lifetime, in minutes",
+        ):
+            assert f">{label}</label>" in text, label
+
+
 def test_two_faults_said_under_one_field_are_both_said():
     """Two of the service's fields that a page shows as one input (the invite link's lifetime and
     never-expires under "Days") are both said there, and counted once (the second replaced the
@@ -363,3 +407,48 @@ class TestTheFormsAddressOpened:
         assert client.put(f"/p/{pf.slug}/teams").status_code == 405
         r = client.get(f"/api/v1/portals/{pf.slug}/invitations/{uuid.uuid4()}/resend", headers=pf.headers())
         assert (r.status_code, r.json()["code"]) == (405, "method_not_allowed")
+
+
+class TestTheInviteBox:
+    def test_send_with_an_address_to_fix_sends_nothing_and_names_it(self, client, db):
+        """An address to fix (a typo with its suggestion) holds the whole Send: nothing goes
+        out, the box opens again on the text typed with the address named under the field (it
+        was skipped silently while the others went)."""
+        from sqlalchemy import func, select
+
+        from admit.invitations.models import Invitation
+
+        pf = create_portal(db)
+        page = _page(client, pf, "/users")
+        r = client.post(
+            f"/p/{pf.slug}/invitations",
+            data={"csrf_token": csrf_of(page.text), "recipients": "ada@acme.com, bob@gmial.com"},
+        )
+        assert r.status_code == 422 and _opened(r.text, "invite-dialog"), r.text
+        assert said_under(r.text, "recipients") == (
+            "Fix or remove this first: bob@gmial.com: The domain looks mistyped. Did you mean bob@gmail.com?"
+        )
+        assert ">ada@acme.com, bob@gmial.com</textarea>" in r.text
+        with db.unit_of_work() as session:
+            assert session.scalar(select(func.count()).select_from(Invitation)) == 0
+
+    def test_a_duplicate_is_not_counted_as_a_person_skipped(self, client, db):
+        """Ada listed twice is invited once: the report says so apart, not among the people
+        skipped ("2 skipped: 1 already a member, 1 listed twice" read as if someone was left out)."""
+        pf = create_portal(db)
+        page = _page(client, pf, "/users")
+        r = client.post(
+            f"/p/{pf.slug}/invitations",
+            data={
+                "csrf_token": csrf_of(page.text),
+                "recipients": f"ada@acme.com, Ada@acme.com, {pf.owner_email}",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        report = client.get(r.headers["location"]).text
+        box = report.split("data-report", 1)[1].split("</div>", 1)[0]
+        summary = re.search(r"<strong data-summary>(.*?)</strong>", box).group(1)
+        assert summary == "1 invited · 1 skipped: 1 already a member", box
+        assert 'data-skip-code="duplicate"' not in box, box
+        assert "Listed twice, counted once: Ada@acme.com." in html.unescape(box), box

@@ -466,10 +466,12 @@ class TestPages:
         api = client.patch(f"/api/v1/portals/{pf.slug}", json={"name": "Acme"}, headers=pf.headers())
         assert (api.status_code, api.json()["name"], api.json()["slug"]) == (200, "Acme", pf.slug)
 
-    def test_an_emptied_number_keeps_its_setting_and_the_page_asks_for_one(self, client, db):
+    def test_an_emptied_number_is_refused_under_its_field_and_keeps_its_setting(self, client, db):
         """A number field emptied and sent (the page marks them required; an older browser or a
-        script may still send one empty) leaves its setting as it was: never the form's default
-        in its place without a word."""
+        script may still send one empty) is refused under its field in the words of its range,
+        as a number out of it is, and nothing changes: never the saved value (or the form's
+        default) put back without a word (the client link's lifetime was, the internal one's 1
+        refused beside it)."""
         pf = create_portal(db)
         page = self.settings_page(client, pf)
         for field in (  # (the reminders are a choice from a list)
@@ -490,7 +492,14 @@ class TestPages:
         r = client.post(f"/p/{pf.slug}/settings", data={**form, **changed})
         assert "Settings saved." in r.text, r.text
         r = client.post(f"/p/{pf.slug}/settings", data={**form, **dict.fromkeys(changed, "")})
-        assert "Settings saved." in r.text, r.text
+        assert r.status_code == 422 and 'value="None"' not in r.text
+        assert said_under(r.text, "invitation_ttl_hours") == (
+            "The invitation lifetime must be between 1 hour and 30 days."
+        )
+        for field in ("client_sign_in_link_minutes", "internal_sign_in_link_minutes"):
+            assert said_under(r.text, field) == "A sign-in link lives from 5 minutes to 7 days.", field
+        assert said_under(r.text, "sms_daily_budget").startswith("Texts a day: 0 (none) to ")
+        assert re.search(r'<input id="invitation_ttl_hours" [^>]*value=""', r.text)
         portal = api_portal(client, pf)
         assert (
             portal["invitation_ttl_seconds"],
@@ -500,7 +509,7 @@ class TestPages:
             portal["sms_daily_budget"],
         ) == (72 * 3600, 1, 30, 45, 7), portal
         # Refused for another field, the page shows the saved values where nothing was sent.
-        r = client.post(f"/p/{pf.slug}/settings", data={**form, **dict.fromkeys(changed, ""), "name": ""})
+        r = client.post(f"/p/{pf.slug}/settings", data={**form, "name": ""})
         assert r.status_code == 422 and 'value="None"' not in r.text
         assert re.search(r'<input id="invitation_ttl_hours" [^>]*value="72"', r.text)
 

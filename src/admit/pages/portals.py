@@ -109,6 +109,27 @@ async def _name_as_sent(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# The form's number fields, by the service's names for them.
+_NUMBER_FIELDS = {
+    "invitation_ttl_hours": "invitation_ttl_seconds",
+    "invitation_reminders": "invitation_reminders",
+    "sms_daily_budget": "sms_daily_budget",
+    "client_sign_in_link_minutes": "client_sign_in_link_minutes",
+    "internal_sign_in_link_minutes": "internal_sign_in_link_minutes",
+}
+
+
+async def _emptied_numbers(request: Request) -> set[str]:
+    """The number fields the form sent emptied (the service's names for them): refused as a
+    number out of range is (``Form(None)`` takes an emptied field for one left out, kept)."""
+    form = await request.form()
+    return {
+        service_name
+        for field, service_name in _NUMBER_FIELDS.items()
+        if isinstance(value := form.get(field), str) and not value.strip()
+    }
+
+
 @router.post("/p/{slug}/settings", dependencies=[Depends(check_csrf)])
 def settings_submit(
     request: Request,
@@ -129,6 +150,7 @@ def settings_submit(
     internal_sign_in_link_minutes: int | None = Form(None),
     mandatory_notifications: list[str] = Form(default_factory=list),
     time_zone: str = Form(""),
+    emptied: set[str] = Depends(_emptied_numbers),
 ) -> Response:
     required_before = {t: sign_in.second_factor_required(actor.portal, t) for t in UserType}
     try:
@@ -149,6 +171,7 @@ def settings_submit(
             internal_sign_in_link_minutes=internal_sign_in_link_minutes,
             mandatory_notifications=mandatory_notifications,
             time_zone=time_zone or None,
+            blank=emptied,
         )
     except DomainError as exc:
         # Every field at fault is said under it (the service checks them all before it sets any),
@@ -170,6 +193,7 @@ def settings_submit(
             "sms_daily_budget": sms_daily_budget,
         }
         typed = {field: value for field, value in sent.items() if value is not None}  # None: as saved
+        typed |= {field: "" for field, service_name in _NUMBER_FIELDS.items() if service_name in emptied}
         faults = form_faults(session, exc, {**{name: name for name in typed}, **SETTINGS_FIELDS})
         return _settings_page(request, exc.status, typed=typed, **faults)
     told = {

@@ -27,6 +27,7 @@ from admit.imports import service as imports_service
 from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
+from admit.invitations.codes import SkipCode
 from admit.invitations.models import EXPIRED
 from admit.kit.routing import Router
 from admit.links import service as links_service
@@ -330,8 +331,12 @@ def invite_submit(
             products=products,
             message=message,
         )
-        if not result.invited and (wrong := people_to_fix(result.skipped)) is not None:
-            # No one to invite and someone to fix: the box stays open, everything kept.
+        # An address to fix (not an address, a mistyped domain: the box's red chips) holds the
+        # whole Send, as does no one to invite with someone to fix: nothing goes out, the box
+        # stays open with everything kept and names them (the others went, those left out).
+        to_fix = [r for r in result.skipped if r.code == SkipCode.INVALID_RECIPIENT]
+        wrong = people_to_fix(to_fix if to_fix or result.invited else result.skipped)
+        if wrong is not None:
             raise wrong
     except DomainError as exc:
         session.rollback()
@@ -357,12 +362,16 @@ def invite_submit(
         )
     # Post/redirect/get: reloading the page must not send the form again.
     response = redirect(f"/p/{actor.portal.slug}/users?tab={_tab_of(user_type)}")
-    codes = Counter(str(s.code) for s in result.skipped)
+    # Someone listed twice is invited (or skipped) once: said apart, not as a person skipped.
+    twice = [s.recipient[:120] for s in result.skipped if s.code == SkipCode.DUPLICATE]
+    skipped = [s for s in result.skipped if s.code != SkipCode.DUPLICATE]
+    codes = Counter(str(s.code) for s in skipped)
     report = {
         "invited_count": len(result.invited),
         "summary": pipeline.summary(len(result.invited), dict(codes)),
         # all: everyone invited; some: some skipped; none: nobody invited.
-        "tone": "all" if not result.skipped else ("some" if result.invited else "none"),
+        "tone": "all" if not skipped else ("some" if result.invited else "none"),
+        "listed_twice": twice[:15],
         "skipped": [
             {
                 "recipient": s.recipient[:120],
@@ -371,9 +380,9 @@ def invite_submit(
                 # Already invited: the invitation that stands can be resent from here.
                 "invitation_id": str(s.invitation_id) if s.invitation_id else None,
             }
-            for s in result.skipped[:15]
+            for s in skipped[:15]
         ],
-        "skipped_count": len(result.skipped),
+        "skipped_count": len(skipped),
     }
     set_flash(request, response, report)
     return response

@@ -10,7 +10,7 @@ import re
 import unicodedata
 import uuid
 import zoneinfo
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import date, datetime
 from enum import Enum
 from functools import cache, lru_cache, partial
@@ -325,28 +325,32 @@ def update_settings(
     scim_products: list[str] | None = None,
     time_zone: str | None = None,
     faults: Checks | None = None,
+    blank: Collection[str] = (),
 ) -> Portal:
     """Change portal settings; each change is audited with its old and new value.
 
     ``brand_color`` None (or "") removes the colour; leaving it out keeps it. Every value given
     is checked before any is set: what is wrong is refused all at once (``InvalidInput`` with
     ``errors``, one per field), and nothing changes. ``faults``: the caller's, found in the same
-    request (a value of the wrong type), said after these."""
+    request (a value of the wrong type), said after these. ``blank``: the number settings a form
+    sent emptied (a page's field cleared), each refused in the words of its range, as a number
+    out of it is (one left out is kept as it is)."""
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
     portal = actor.portal
     checks = Checks()  # every fault at once, before anything changes
     wanted: dict[str, Any] = {}
 
     def check(name: str, value: Any, rule: Callable[[Any], Any] | None = None) -> None:
-        """``value`` for the setting ``name``, as ``rule`` returns it; or the problem noted."""
-        if value is None:
+        """``value`` for the setting ``name``, as ``rule`` returns it; or the problem noted.
+        None: left as it is, unless ``blank`` names it (a number rule refuses None)."""
+        if value is None and name not in blank:
             return
         with checks.of(name):
             wanted[name] = rule(value) if rule is not None else value
 
-    def within(low: int, high: int, message: str) -> Callable[[int], int]:
-        def rule(value: int) -> int:
-            if not low <= value <= high:
+    def within(low: int, high: int, message: str) -> Callable[[int | None], int]:
+        def rule(value: int | None) -> int:
+            if value is None or not low <= value <= high:  # None: the field emptied (``blank``)
                 raise InvalidInput(message)
             return value
 
@@ -503,16 +507,20 @@ def check_sms_countries(codes: list[str]) -> list[str]:
     """ISO 3166 country codes (``US``, ``gb``…) as stored: upper case, known to the phone
     metadata, each once, in the order given; an unknown one is refused by name."""
     countries: list[str] = []
+    unknown: list[str] = []  # every one that is not a code, named
     for raw in codes:
         code = raw.strip().upper()
         if not code:
             continue
         if code not in phonenumbers.SUPPORTED_REGIONS:
-            raise InvalidInput(
-                f"“{as_typed(raw)}” is not a country code (such as US, GB, DE).", field="sms_countries"
-            )
-        if code not in countries:
+            unknown.append(f"“{as_typed(raw)}”")
+        elif code not in countries:
             countries.append(code)
+    if len(unknown) == 1:
+        raise InvalidInput(f"{unknown[0]} is not a country code (such as US, GB, DE).", field="sms_countries")
+    if unknown:
+        listed = ", ".join(unknown[:-1]) + f" and {unknown[-1]}"
+        raise InvalidInput(f"{listed} are not country codes (such as US, GB, DE).", field="sms_countries")
     return countries
 
 
