@@ -213,8 +213,9 @@ class TestLinkEvents:
         summaries = [e["summary"] for e in _events(client, pf, category="links")]
         for said in (
             "Olive Owner created the invite link",
-            # its lifetime starts; its domains were the maker's (acme.com)
-            "Olive Owner turned the invite link on and changed its allowed domains and expiry",
+            # its domains were the maker's (acme.com); its lifetime starting as it is turned on
+            # is no change of its own ("and expiry" read as if someone had changed it)
+            "Olive Owner turned the invite link on and changed its allowed domains",
             "Olive Owner changed the invite link's role and limit of sign-ups",
             "Olive Owner created the invite link of the workspace Q3 Audit",
         ):

@@ -157,6 +157,18 @@ class TestService:
                 ("owner@acme.com", "Olive Owner"),
             ]
 
+    def test_nobody_signed_in_is_offered_in_words(self, db):
+        """A sign-up through the invite link was offered under "Who did it" as "anonymous": it
+        says who that is; its value stays the label the events carry."""
+        from tests.links.helpers import link_token, sign_up
+
+        log = _log(db)
+        sign_up(db, link_token(db, log.pf), "sam@acme.com")
+        with db.unit_of_work() as session:
+            owner = actor_for(session, log.pf.slug, log.pf.owner_email)
+            choices = dict(activity.actor_choices(session, owner))
+        assert choices["anonymous"] == "Someone not signed in (through a link)", choices
+
     def test_only_who_may_read_the_log(self, db):
         log = _log(db)
         active_member(db, log.pf, "mel@example.com", role="member")
@@ -369,6 +381,25 @@ class TestPage:
         )
         api = _api(client, log, "/audit-events", since="2025-12-07", until="2025-12-01").json()
         assert api["errors"][0]["message"] == "until must be the same day as since or after it."
+
+    def test_every_bad_filter_is_said_at_once(self, client, db):
+        """Days out of order, a category not in the list and who did it not an address: all
+        three said (only the category's was), each filter marked."""
+        log = _log(db)
+        login(client, log.pf.owner_email, OWNER_PASSWORD)
+        params = {"since": "2025-12-07", "until": "2025-12-01", "category": "bogus", "actor": "bad@"}
+        page = client.get(f"/p/{log.pf.slug}/audit", params=params)
+        assert page.status_code == 422
+        said = re.search(
+            r'<div class="notice error" role="alert" id="audit-error">(.*?)</div>', page.text, re.S
+        )
+        assert said, page.text
+        text = html.unescape(said.group(1))
+        assert "Category must be one of invitations," in text, text
+        assert "The “to” day must be the same day as the “From” day or after it." in text, text
+        assert "“bad@” is not a valid email address or phone number." in text, text
+        for field in ("audit-category", "audit-until", "audit-actor"):
+            assert re.search(rf'<(select|input) id="{field}"[^>]*aria-invalid="true"', page.text), field
 
     def test_a_bad_address_for_who_did_it_is_said_under_the_filter(self, client, db):
         """``actor=bad@`` is refused as the API refuses it (it was taken silently, added to "Who

@@ -14,6 +14,7 @@ from admit.kit.text import readable_phone
 
 __all__ = [
     "ANONYMOUS",
+    "NO_ONE_WORDS",
     "BY_THEMSELVES",
     "CATEGORIES",
     "PHRASES",
@@ -26,6 +27,12 @@ __all__ = [
 ]
 
 ANONYMOUS = "anonymous"  # the actor label of an event recorded with nobody signed in
+
+# The labels that name no one, as a reader is told who acted ("Who did it"): not "anonymous".
+NO_ONE_WORDS = {
+    ANONYMOUS: "Someone not signed in (through a link)",
+    "system": "The system (Admit itself)",
+}
 
 
 def address(ip: str | None) -> str | None:
@@ -433,9 +440,13 @@ def _link_change(detail: dict[str, Any], link: str) -> str:
     the invite link's role and limit of sign-ups"."""
     enabled = detail.get("enabled")
     said = []
+    changed = [key for key in detail if key in LINK_SETTINGS]
     if isinstance(enabled, list) and len(enabled) == 2:
         said.append(f"turned {link} {'on' if enabled[1] else 'off'}")
-    settings = list(dict.fromkeys(LINK_SETTINGS[key] for key in detail if key in LINK_SETTINGS))
+        if enabled[1] and not {"lifetime_seconds", "never_expires"} & detail.keys():
+            # Turned on, its lifetime runs from now (``links.service``): no change of its own.
+            changed = [key for key in changed if key != "expires_at"]
+    settings = list(dict.fromkeys(LINK_SETTINGS[key] for key in changed))
     if settings:
         listed = _listed(settings)
         said.append(f"changed {link}'s {listed}" if not said else f"changed its {listed}")

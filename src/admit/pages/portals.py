@@ -15,7 +15,7 @@ from admit.audit import service as audit_service
 from admit.audit import words as audit_words
 from admit.auth import second_factor
 from admit.auth import service as auth_service
-from admit.errors import DomainError, InvalidInput, NotFound
+from admit.errors import Checks, DomainError, InvalidInput, NotFound
 from admit.kit.brand import DEFAULT_COLOR
 from admit.kit.pagination import every
 from admit.kit.routing import Router
@@ -326,18 +326,27 @@ def audit_list(
     entries: list[activity.Entry] = []
     next_cursor = error = None
     try:
+        # Every filter at fault said at once (the category's hid the days'), in the page's
+        # words: its fields are "Category", "From" and "to".
+        checks = Checks()
+        read: dict[str, Any] = {}
+        with checks.of("category"):
+            read["category"] = audit_service.category_named(filters["category"], named="Category")
+        with checks.of("since"):
+            read |= audit_service.days(
+                filters["since"], filters["until"], named=("the “From” day", "The “to” day")
+            )
+        with checks.of("actor"):
+            activity.acted_by(session, filters["actor"] or None)
+        checks.done()
         entries, next_cursor = activity.log(
             session,
             actor,
-            # Refused in the page's words: its fields are "Category", "From" and "to".
-            category=audit_service.category_named(filters["category"], named="Category"),
             q=filters["q"] or None,
-            **audit_service.days(
-                filters["since"], filters["until"], named=("the “From” day", "The “to” day")
-            ),
             by=filters["actor"] or None,
             cursor=cursor,
             limit=100,
+            **read,
         )
     except InvalidInput as exc:
         error = exc
@@ -359,6 +368,7 @@ def audit_list(
             "filters": filters,
             "filtered": bool(kept),
             "error": error,
+            "bad_filters": {p["field"] for p in error.field_errors} if error else set(),
         },
         status_code=422 if error else 200,
     )

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from admit import context
 from admit.audit import service as audit_service
-from admit.audit.words import address, category_of, sentence
+from admit.audit.words import NO_ONE_WORDS, address, category_of, sentence
 from admit.errors import InvalidInput
 from admit.kit.sheets import csv_chunks, safe_cell
 from admit.kit.text import as_typed, readable_phone
@@ -116,7 +116,7 @@ def actor_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
         if user is not None and user.address:
             choices.setdefault(user.address, names.get(user.id) or readable_phone(user.address))
         else:
-            choices.setdefault(label, label)
+            choices.setdefault(label, NO_ONE_WORDS.get(label, label))
     return sorted(choices.items(), key=lambda c: (c[1].casefold(), c[0]))
 
 
