@@ -132,6 +132,13 @@ class TestSetup:
             "owner_password",
         ]
 
+    def test_the_example_reads_as_one_and_the_optional_name_says_so(self, client, db):
+        """ "Acme Inc." in the empty Portal name looked typed; "Your name" did not say it may be
+        left empty (the owner's name is optional)."""
+        page = client.get("/setup").text
+        assert 'placeholder="e.g. Acme Inc."' in page
+        assert '<label for="owner_name">Your name (optional)</label>' in page
+
     def test_forms_need_the_csrf_token(self, client, db):
         """A form post without its CSRF token is refused."""
         client.get("/setup")
@@ -270,6 +277,15 @@ class TestUserManagement:
         page = client.get(f"/p/{shown.slug}/users").text
         offered = re.findall(r'<a href="[^"]*/p/([a-z-]+)"[^>]*>Switch to ([^<]+)</a>', page)
         assert offered == [("acme-inc", "Acme Inc"), ("beta-labs", "Beta Labs")], offered
+
+    def test_the_clients_tab_has_no_role_column(self, client, db):
+        """Every client's role is Client: the tab's Role column said it on every row."""
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        clients = client.get(f"/p/{pf.slug}/users?tab=clients").text
+        assert "<th>Role</th>" not in clients and 'data-label="Role"' not in clients
+        assert "<th>Role</th>" in client.get(f"/p/{pf.slug}/users").text
 
     def test_a_long_inviter_name_stays_on_one_line(self, client, db):
         """Invited by is cut with "…" (the whole name in its tooltip), as Name is: a long inviter's

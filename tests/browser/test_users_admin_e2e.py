@@ -70,3 +70,26 @@ def test_the_bar_offers_only_the_actions_that_apply_to_those_ticked(
         expect(bar.get_by_role("button", name=name)).to_be_hidden()
     expect(bar.locator("[data-bulk-none]")).to_have_text("No action applies to those selected.")
     shot(page, "bulk-bar-only-what-applies")
+
+
+def test_clear_stays_on_the_filters_row_and_nothing_to_export_is_not_offered(
+    new_context, live_server, shot, sixty_pending
+):
+    """At 1280 px a search's Clear sits beside Search (it wrapped alone onto a second row);
+    with nobody matching, Export CSV is not offered as a download of nothing, and the empty
+    list says accents count."""
+    page = gestures.signed_in(
+        new_context,
+        live_server,
+        sixty_pending,
+        DESKTOP,
+        f"/p/{sixty_pending.slug}/users?q=zzzz&status=pending",
+    )
+    search = page.locator("form.filters").get_by_role("button", name="Search")
+    clear = page.locator("form.filters").get_by_role("link", name="Clear")
+    assert abs(search.bounding_box()["y"] - clear.bounding_box()["y"]) < 2
+    query = page.get_by_placeholder("Search name, email or phone")
+    assert abs(query.bounding_box()["y"] - clear.bounding_box()["y"]) < 8
+    expect(page.locator("[data-export]")).to_be_disabled()
+    expect(page.locator("#people tbody")).to_contain_text("Nobody matches “zzzz”.")
+    shot(page, "nobody-matches")

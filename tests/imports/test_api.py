@@ -408,6 +408,24 @@ class TestPreviewPage:
         shown = re.findall(r'<tr data-outcome="([a-z_]+)"', page.text)
         assert shown == ["will_invite", "invalid_recipient", "duplicate", "already_member"], shown
 
+    def test_each_rows_reason_stands_apart_and_the_page_names_no_worker(self, client, db, worker):
+        """A sample's name and its reason ran together ("Ken Thompson The part after…"): the
+        reason is on a line of its own; the finished page says how the invitations go out in
+        plain words (it said "through the worker")."""
+        pf = create_portal(db)
+        data = csv_bytes(["email,name", "ken@acme,Ken Thompson"])
+        made = upload(client, pf, data, draft="true")
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/imports/{made.json()['id']}").text
+        sample = re.search(r"<div data-sample>(.*?)</div>\s*</td>", page, re.S)
+        assert sample, page
+        said = re.compile(r"Ken Thompson<div class=\"hint\" data-sample-why>The part after the @-sign")
+        assert said.search(sample.group(1)), sample.group(1)
+        done = upload(client, pf, data).json()["id"]
+        worker.run_once()
+        page = client.get(f"/p/{pf.slug}/imports/{done}").text
+        assert "Download report (CSV)" in page and "worker" not in page.split("<main", 1)[1], page
+
     def test_a_list_without_an_address_column_is_refused_before_a_preview(self, client, db):
         """The Invite box's Upload email list with "Foo,Bar": refused on the box in words that
         say which headings are read, no import made (it was previewed as two invalid rows)."""

@@ -164,8 +164,15 @@ class TestFiles:
         assert [r.raw for r in rows] == [
             "ada@example.com,Ada,Lovelace",
             "Grace.Hopper@Example.COM,Grace,Hopper",
-            "alan@example.org,Alan",
+            "alan@example.org,Alan,",  # as the file has it
         ]
+
+    def test_raw_keeps_the_rows_trailing_separators_and_quotes(self):
+        """A row is quoted as the file had it: ",,,member," (it read “,,,member”), and a cell
+        holding the separator in its quotes ("Smith, John")."""
+        data = b'First,Last,Email,Role,Team\n,,,member,\n"Smith, John",,john@acme.com,member,\n'
+        rows = list(read_rows([data]))
+        assert [r.raw for r in rows] == [",,,member,", '"Smith, John",,john@acme.com,member,']
 
     def test_headings_are_read_by_the_invite_box_rule(self):
         """A file's first row is headings by ``members.addresses.heading_columns``, the rule a

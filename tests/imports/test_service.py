@@ -398,7 +398,7 @@ class TestReport:
             ("8", "+12025550188", "Phone Person", "invited"),  # a phone number runs nothing: as it is
         ]
         assert lines[7][1] == "'+12025550188,Phone Person"  # the line as typed
-        assert lines[6][1] == '\'=HYPERLINK("http://evil.example")'
+        assert lines[6][1] == '\'=HYPERLINK("http://evil.example"),'  # as the file had it
         assert lines[6][5]  # what is wrong with it
 
     def test_several_addresses_on_a_line_are_each_invited_and_reported(self, db, pf):

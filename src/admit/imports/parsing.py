@@ -234,6 +234,7 @@ def _rows(reader: Iterable[list[str]], delimiter: str | None, max_rows: int | No
     header: dict[str, int] | None = None
     count = 0
     for number, cells in enumerate(reader, start=1):
+        written = list(cells)  # the row as the file had it, trailing separators too (``raw``)
         while cells and not cells[-1].strip():
             cells.pop()  # trailing separators
         if not cells:
@@ -253,7 +254,7 @@ def _rows(reader: Iterable[list[str]], delimiter: str | None, max_rows: int | No
             for part, index in enumerate(addresses):
                 yield _row(number, [cells[index]], None, None, part=part)
         else:
-            yield _row(number, cells, header, delimiter)
+            yield _row(number, cells, header, delimiter, written=written)
     if count == 0:
         raise InvalidInput("There are no addresses in this list: it has a header row only.", field="file")
 
@@ -273,10 +274,26 @@ def _check_columns(cells: list[str]) -> None:
     )
 
 
+def _as_written(cells: list[str], delimiter: str) -> str:
+    """A row's cells as a file writes them: joined by ``delimiter``, a cell holding it (or a
+    line break, or starting with a quote) in quotes ("Smith, John"), as the reader took them
+    apart; a quote inside a cell stays as it is (``=HYPERLINK("…")``)."""
+    return delimiter.join(
+        f'"{c.replace(chr(34), chr(34) * 2)}"' if delimiter in c or "\n" in c or c.startswith('"') else c
+        for c in cells
+    )
+
+
 def _row(
-    number: int, cells: list[str], header: dict[str, int] | None, delimiter: str | None, *, part: int = 0
+    number: int,
+    cells: list[str],
+    header: dict[str, int] | None,
+    delimiter: str | None,
+    *,
+    part: int = 0,
+    written: list[str] | None = None,
 ) -> Row:
-    raw = (delimiter or "").join(cells) if delimiter else cells[0]
+    raw = _as_written(written or cells, delimiter) if delimiter else cells[0]
     if header is not None:
         by_column = read_by_columns(cells, header)
         address, name, phone = by_column["email"], by_column["name"], by_column["phone"]

@@ -101,20 +101,46 @@ def contains(
     if not q:
         return false()
     like = f"%{_escape(q)}%"
-    # SQLite's lower() and LIKE fold A–Z only: "Ålvarez" is stored as "Ålvarez", which "ålvarez"
-    # never matches there. The query folded the same way finds a name typed as it is shown.
-    likes = dict.fromkeys((like, f"%{_escape(typed.translate(_ASCII_LOWER))}%"))
-    matches = [func.lower(c).like(each, escape="\\") for each in likes for c in text_columns]
+    # PostgreSQL's lower() folds every letter: the query lowered finds any case.
+    likes = dict.fromkeys((like,))
+    # SQLite's lower() and LIKE (its search index's too) fold A–Z only: "Émile" is stored as
+    # "Émile", which "émile" never matches there. The query is asked with each letter beyond A–Z
+    # in either case ("émile", "Émile"), so a name is found typed in any case.
+    sqlite_likes = dict.fromkeys(f"%{_escape(each)}%" for each in _cases_beyond_ascii(typed))
     digits = "".join(c for c in q if c.isdigit())
-    if phone_column is not None and len(digits) >= 3:
-        matches.append(phone_column.like(f"%{digits}%"))
-    scanned = or_(*matches)
+
+    def scan(patterns: dict[str, None]) -> ColumnElement[bool]:
+        matches = [func.lower(c).like(each, escape="\\") for each in patterns for c in text_columns]
+        if phone_column is not None and len(digits) >= 3:
+            matches.append(phone_column.like(f"%{digits}%"))
+        return or_(*matches)
+
     if index is None or row_id is None or not _indexed(q):
-        return scanned
-    indexed: ColumnElement[bool] = or_(*(row_id.in_(index.ids("text", each)) for each in likes))
+        return _Either(scan(likes), scan(sqlite_likes))
+    indexed: ColumnElement[bool] = or_(*(row_id.in_(index.ids("text", each)) for each in sqlite_likes))
     if phone_column is not None and len(digits) >= 3 and index.phone is not None:
         indexed = or_(indexed, row_id.in_(index.ids(index.phone, f"%{digits}%")))
-    return _Either(scanned, indexed)
+    return _Either(scan(likes), indexed)
+
+
+# Past this many cased letters beyond A–Z, a search asks only each in lower and in upper case.
+_MOST_CASED = 4
+
+
+def _cases_beyond_ascii(typed: str) -> list[str]:
+    """``typed`` with A–Z in lower case and every other cased letter in either case: each
+    combination for up to ``_MOST_CASED`` such letters ("álvaro lópez": 4), else two."""
+    text = typed.translate(_ASCII_LOWER)
+    at = [i for i, c in enumerate(text) if not c.isascii() and c.lower() != c.upper()]
+    if len(at) > _MOST_CASED:
+        return [text.lower(), "".join(c.upper() if i in at else c for i, c in enumerate(text))]
+    found = []
+    for mask in range(2 ** len(at)):
+        letters = list(text)
+        for bit, i in enumerate(at):
+            letters[i] = letters[i].upper() if mask >> bit & 1 else letters[i].lower()
+        found.append("".join(letters))
+    return found
 
 
 def _indexed(q: str) -> bool:
