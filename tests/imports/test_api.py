@@ -419,7 +419,7 @@ class TestPreviewPage:
         page = client.get(f"/p/{pf.slug}/imports/{made.json()['id']}").text
         sample = re.search(r"<div data-sample>(.*?)</div>\s*</td>", page, re.S)
         assert sample, page
-        said = re.compile(r"Ken Thompson<div class=\"hint\" data-sample-why>The part after the @-sign")
+        said = re.compile(r"Ken Thompson <div class=\"hint\" data-sample-why>The part after the @-sign")
         assert said.search(sample.group(1)), sample.group(1)
         done = upload(client, pf, data).json()["id"]
         worker.run_once()

@@ -654,6 +654,8 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
   const box = document.querySelector("[data-bulk-job][data-url]");
   if (!box) return;
   const done = BULK_DONE[box.dataset.action];
+  let edited = false;  // something typed or chosen since the page was read
+  document.addEventListener("input", () => { edited = true; }, true);
   const show = (job) => {
     box.querySelector("[data-bulk-bar-progress]").value = job.done;
     box.querySelector("[data-bulk-done]").textContent = job.done.toLocaleString();
@@ -672,8 +674,9 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     // ends, the page is read again, with this summary on it, so the list is as it is now;
     // unless something is under way there (a dialog or menu open, rows ticked, a field being
     // typed in), which a reload would throw away: then a link offers it.
+    // (A field merely focused is no work: a search's box has the focus from the start.)
     const busy = document.querySelector("dialog[open], details.row-menu[open], input[data-select]:checked")
-      || (document.activeElement && document.activeElement.matches("input, textarea, select"));
+      || edited;
     if (!busy) {
       window.location.reload();
       return true;
