@@ -315,6 +315,15 @@ def check_remove_from_workspace(
     return None
 
 
+def role_kind_fault(target_role: Role | str, new_role: Role | str) -> str | None:
+    """Why ``new_role`` is no role for this member to have, as input (422, not a refusal of
+    the actor: as a role asked for an invited client is): a client has none, and an internal
+    user's is never the client's. None: it is one."""
+    if Role.CLIENT in (Role(target_role), Role(new_role)):
+        return "A client has no role to change: an internal user's role is owner, admin or member."
+    return None
+
+
 def check_change_role(
     actor_role: Role | str | None,
     target_role: Role | str,
@@ -330,8 +339,8 @@ def check_change_role(
     (``active``: whether the member is; a deactivated owner is none of those counted).
     Returns the reason when refused. ``owners_left`` as in ``check_deactivate``."""
     current, new = Role(target_role), Role(new_role)
-    if current is Role.CLIENT or new is Role.CLIENT:
-        return "A client has no role to change: an internal user's role is owner, admin or member."
+    if (fault := role_kind_fault(current, new)) is not None:
+        return fault
     if is_self:  # whoever may change it (below): another owner's; an owner or another admin's
         whom = "another owner" if current is Role.OWNER else "an owner or another admin"
         return f"You cannot change your own role: ask {whom}."

@@ -34,6 +34,7 @@ from admit.invitations.schemas import (
     AcceptResponse,
     CheckedRecipientRead,
     InvitationCreate,
+    InvitationOfferChange,
     InvitationPage,
     InvitationPreviewRead,
     InvitationRead,
@@ -112,6 +113,34 @@ def list_invitations(
 )
 def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
     return _read_many(session, [invitations_service.get_or_raise(session, actor, invitation_id)])[0]
+
+
+@router.patch(
+    "/portals/{portal}/invitations/{invitation_id}",
+    response_model=InvitationRead,
+    operation_id="invitations_change",
+    responses=problems(PermissionDenied, InvitationNotFound, InvitationNotPending, InvalidInput),
+)
+def change_invitation(
+    invitation_id: uuid.UUID, body: InvitationOfferChange, actor: ActorDep, session: SessionDep
+) -> InvitationRead:
+    """Change what a pending (or expired) invitation offers: the role (an internal user's) and
+    the products, as a member's are changed (`PATCH …/members/{id}`): owners and admins; to or
+    from owner only by an owner. Its link and expiry stand; nothing is sent. 409 once accepted
+    or revoked. Each change is in the audit log."""
+    return _read_many(
+        session,
+        [
+            invitations_service.change_offer(
+                session,
+                actor,
+                invitation_id,
+                role=body.role,
+                products=body.products,
+                faults=unparsed_faults(body),
+            )
+        ],
+    )[0]
 
 
 @router.post(

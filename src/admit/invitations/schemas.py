@@ -51,6 +51,21 @@ class InvitationCreate(PartedModel):
     )
 
 
+class InvitationOfferChange(PartedModel):
+    """``PATCH …/invitations/{id}``: what an open invitation offers, changed (left out:
+    unchanged). Parsed apart (``kit.apart``), as ``MemberAccessChange``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["owner", "admin", "member"] | None = Field(
+        default=None,
+        description="An internal user's invitation only: to or from `owner` only by an owner.",
+    )
+    products: list[str] | None = Field(
+        default=None, description="Those the portal has enabled; `[]` gives none."
+    )
+
+
 class InvitationRead(BaseModel):
     id: uuid.UUID
     recipient: str
