@@ -4,11 +4,22 @@ on both backends."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from admit.kit import clock
 from admit.notifications import mailbox
-from tests.factories import PASSWORD, active_member, create_portal, invite, last_link, login
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    active_member,
+    create_portal,
+    csrf_of,
+    invite,
+    last_link,
+    login,
+    sign_in_page,
+)
 
 
 def _patch(client, pf, invitation_id, headers=None, **body):
@@ -117,3 +128,44 @@ class TestApi:
             assert r.status_code == 200 and r.json()["role"] == "admin", r.text
         unknown = _patch(client, pf, "00000000-0000-0000-0000-000000000000", role="admin")
         assert unknown.status_code == 404
+
+
+class TestPage:
+    def test_change_role_and_products_of_a_pending_invitation_from_user_management(self, client, db):
+        pf = create_portal(db)
+        [mel] = invite(db, pf, ["Mel Ray <mel@acme.com>"], role="member").invited
+        [cleo] = invite(db, pf, ["cleo@client.org"], user_type="client").invited
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users").text
+        links = re.findall(r'href="([^"]+/access)">Change role and products</a>', page)
+        assert [link.split("/p/", 1)[1] for link in links] == [f"{pf.slug}/invitations/{mel.id}/access"], (
+            links
+        )
+        form = client.get(links[0])
+        assert form.status_code == 200, form.text
+        assert "Mel Ray (mel@acme.com) · Internal user · Invited, not joined yet" in form.text
+        assert re.search(r'<option value="member" selected>Member</option>', form.text)
+        assert "nothing is sent" in form.text
+        r = client.post(
+            links[0], data={"csrf_token": csrf_of(form.text), "role": "admin", "products": ["billing"]}
+        )
+        assert r.status_code == 200, r.text
+        assert "Saved: the invitation to Mel Ray (mel@acme.com) offers an Admin." in r.text
+        got = client.get(f"/api/v1/portals/{pf.slug}/invitations/{mel.id}", headers=pf.headers()).json()
+        assert (got["role"], got["products"]) == ("admin", ["billing"])
+        # A client's invitation: its products only, from the Clients tab.
+        clients = client.get(f"/p/{pf.slug}/users?tab=clients").text
+        [link] = re.findall(r'href="([^"]+/access)">Change products</a>', clients)
+        assert link.endswith(f"/p/{pf.slug}/invitations/{cleo.id}/access")
+        form = client.get(link).text
+        assert 'name="role"' not in form
+        r = client.post(link, data={"csrf_token": csrf_of(form), "products": ["messaging"]})
+        assert "Saved: the products the invitation to cleo@client.org offers." in r.text
+
+    def test_an_internal_member_is_not_offered_it(self, client, db):
+        pf = create_portal(db)
+        active_member(db, pf, "mo@acme.com", role="member")
+        [cleo] = invite(db, pf, ["cleo@client.org"], user_type="client").invited
+        sign_in_page(client, "mo@acme.com", PASSWORD)
+        assert "/access" not in client.get(f"/p/{pf.slug}/users?tab=clients").text
+        assert client.get(f"/p/{pf.slug}/invitations/{cleo.id}/access").status_code == 403
