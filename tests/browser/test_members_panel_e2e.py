@@ -121,6 +121,8 @@ def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, sho
     expect(panel.locator("#workspace-members tbody tr[data-address]:visible")).to_have_count(10)
     panel.locator('[data-state-filter="joined"]').click()
     expect(panel.locator("tr[data-no-match]")).to_have_text("No one among Joined matches “person 0”.")
+    # No one listed under Joined can be resent to: Resend to selected is out of sight.
+    expect(panel.get_by_role("button", name=re.compile(r"^Resend to selected"))).to_be_hidden()
     shot(page, "members-phone-390")
     # Resend to selected: two ticked, asked first (the filter kept), then resent.
     panel.locator('[data-state-filter="all"]').click()
@@ -139,7 +141,16 @@ def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, sho
     )
     expect(panel.get_by_label("Find a member")).to_have_value("person 0")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The rows asked about show ticked while asked, and still after Cancel (both dropped them).
+    expect(panel.get_by_label("Select Person 04")).to_be_checked()
     shot(page, "members-selected-ask-390")
+    panel.locator("[data-resend-selected]").get_by_role("link", name="Cancel").click()
+    panel = page.locator("dialog#members-panel")
+    expect(panel.locator("[data-resend-selected]")).to_have_count(0)
+    expect(panel.get_by_label("Select Person 05")).to_be_checked()
+    expect(panel.get_by_label("Select Person 06")).not_to_be_checked()
+    panel.get_by_role("button", name="Resend to selected (2)").click()
+    panel = page.locator("dialog#members-panel")
     panel.locator("[data-resend-selected]").get_by_role("button", name="Resend").click()
     expect(page.locator("dialog#members-panel .panel-note")).to_have_text("Invitation resent to 2 people.")
     assert "q=person+0" in page.url or "q=person%200" in page.url, page.url

@@ -23,6 +23,10 @@ def _rows(text: str) -> dict[str, bool]:
     }
 
 
+# A row's tick for Resend to selected: (user id, whom it selects).
+_TICK = r'name="user_ids" value="([^"]+)" form="resend-selected" aria-label="Select ([^"]+)"'
+
+
 def _words(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
@@ -134,8 +138,7 @@ class TestMembersFilter:
         pf, ws = _workspace(client, db, worker)
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
-        tick = r'name="user_ids" value="([^"]+)" form="resend-selected" aria-label="Select ([^"]+)"'
-        ticks = dict(re.findall(tick, page.text))
+        ticks = dict(re.findall(_TICK, page.text))
         assert set(ticks.values()) == {"bob@x.org", "Zoë Zed"}, ticks  # the Not Joined ones
         action = re.search(r'<form id="resend-selected" method="post" action="([^"]+)"', page.text).group(1)
         picked = [u for u, who in ticks.items() if who == "bob@x.org"]
@@ -158,6 +161,44 @@ class TestMembersFilter:
             assert "Tick the people to resend to first." in _words(none.text), none.text[:300]
             worker.drain()
         assert (mail_count(db, "bob@x.org"), mail_count(db, "zoe@x.org")) == (2, 1)
+
+    def test_the_ticks_survive_the_question_and_its_cancel(self, client, db, worker):
+        """The question of Resend to selected shows the rows asked about ticked; its Cancel comes
+        back to the panel with them still ticked (it dropped them); and the Joined filter, where
+        no one can be resent to, shows no Resend to selected (it showed the button)."""
+        pf, ws = _workspace(client, db, worker)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        ticks = dict(re.findall(_TICK, page.text))
+        bob = next(u for u, who in ticks.items() if who == "bob@x.org")
+        action = re.search(r'<form id="resend-selected" method="post" action="([^"]+)"', page.text).group(1)
+        ask = client.post(html.unescape(action), data={"csrf_token": csrf_of(page.text), "user_ids": [bob]})
+        assert _ticked(ask.text) == {"bob@x.org"}, ask.text[:300]
+        form = re.search(r"<form [^>]*data-resend-selected.*?</form>", ask.text, re.S).group(0)
+        cancel = re.search(r'<a class="btn small" href="([^"]+)">Cancel</a>', form).group(1)
+        back = client.get(html.unescape(cancel))
+        assert back.status_code == 200 and _ticked(back.text) == {"bob@x.org"}, html.unescape(cancel)
+        assert "data-autopen" in back.text.split('id="members-panel"')[1][:200]
+        assert "data-resend-selected" not in back.text  # asked no more
+        assert not _resend_selected_hidden(page.text)
+        joined_only = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"state": "joined"})
+        assert _resend_selected_hidden(joined_only.text), joined_only.text[:300]
+        invited = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"state": "invited"})
+        assert not _resend_selected_hidden(invited.text)
+
+
+def _ticked(text: str) -> set[str]:
+    """Who is ticked for Resend to selected on a page."""
+    ticks = re.findall(
+        r'<input type="checkbox" name="user_ids" [^>]*aria-label="Select ([^"]+)"([^>]*)>', text
+    )
+    return {html.unescape(who) for who, rest in ticks if " checked" in rest}
+
+
+def _resend_selected_hidden(text: str) -> bool:
+    """Whether Resend to selected is out of sight (its form hidden, or no form)."""
+    form = re.search(r'<form id="resend-selected"[^>]*>', text)
+    return form is None or " hidden" in form.group(0)
 
 
 class TestMembersFilterApi:

@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import Depends, Form, Request, Response
+from fastapi import Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -56,7 +56,7 @@ from admit.web import SessionDep
 from admit.workspaces import join_requests, roles
 from admit.workspaces import messages as workspace_messages
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import FLOW, KINDS
+from admit.workspaces.models import FLOW, KINDS, NOT_JOINED
 
 router = Router()
 
@@ -415,6 +415,7 @@ def resend_many(
             q=kept.get("q", ""),
             state=kept.get("state", ""),
             confirm_selected=list(dict.fromkeys(user_ids)),
+            ticked=list(dict.fromkeys(user_ids)),
         )
     try:
         if not (user_ids or state):  # Resend to selected with no one ticked: said in the page's words
@@ -671,10 +672,24 @@ def workspace_show(
     q: str = "",
     state: str = "",
     confirm: str = "",
+    selected: list[str] = Query(default=[]),
 ) -> HTMLResponse:
     """The workspace; ``q`` and ``state`` filter its Members panel (opened on them), ``confirm``
-    asks Resend all expired's question in the panel (the page's script asks it in a dialog)."""
-    return _show_page(request, session, actor, workspace_id, q=q, state=state, confirm=confirm)
+    asks Resend all expired's question in the panel (the page's script asks it in a dialog),
+    ``selected``: the people ticked for Resend to selected (its question's Cancel keeps them)."""
+    ticked = _ids(selected)
+    return _show_page(request, session, actor, workspace_id, q=q, state=state, confirm=confirm, ticked=ticked)
+
+
+def _ids(texts: list[str]) -> list[uuid.UUID]:
+    """The user ids in an address's ``selected`` (anything else in it is no one)."""
+    out = []
+    for text in texts:
+        try:
+            out.append(uuid.UUID(text))
+        except ValueError:
+            continue
+    return list(dict.fromkeys(out))
 
 
 def _refused(
@@ -693,6 +708,11 @@ def _refused(
     return _show_page(request, session, actor, workspace_id, status_code=exc.status, **faults, **extra)
 
 
+def _resendable(view: workspace_view.MemberView) -> bool:
+    """Whether the panel's row has a tick for Resend to selected: Not Joined, access not ended."""
+    return view.membership.status == NOT_JOINED and not view.access_ended
+
+
 def _show_page(
     request: Request,
     session: Session,
@@ -703,6 +723,7 @@ def _show_page(
     q: str = "",
     state: str = "",
     confirm: str = "",
+    ticked: list[uuid.UUID] | None = None,
     **extra: Any,
 ) -> HTMLResponse:
     panel = workspace_view.whole_panel(session, actor, workspace_id)
@@ -752,6 +773,10 @@ def _show_page(
             "members": views,
             "found": found,
             "shown_ids": {v.membership.user_id for v in found.shown},
+            # Resend to selected: whom the rows shown let be ticked (none under Joined: the button
+            # goes), and who is ticked (asked about, or back from the question's Cancel).
+            "resendable_shown": any(_resendable(v) for v in found.shown),
+            "ticked": set(ticked or []),
             "filter_error": filter_error,
             "confirm_resend": confirm == "resend_expired",
             "confirm_selected": [],

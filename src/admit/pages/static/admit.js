@@ -1184,6 +1184,9 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
       if (current) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
       if (current && state) label = a.firstChild.textContent.trim();
     });
+    // Resend to selected goes while no row shown can be ticked (Joined): no one there to resend to.
+    const resend = section.querySelector("#resend-selected");
+    if (resend) resend.hidden = !section.querySelector("#workspace-members tr:not([hidden]) input[data-select]");
     const none = section.querySelector("#workspace-members tr[data-no-match]");
     if (none) {
       none.hidden = shown > 0;
@@ -1198,6 +1201,7 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
     if (typed(box)) url.searchParams.set("q", box.value.trim()); else url.searchParams.delete("q");
     if (state) url.searchParams.set("state", state); else url.searchParams.delete("state");
     url.searchParams.delete("confirm");
+    url.searchParams.delete("selected");  // the ticks are the rows' now
     history.replaceState(history.state, "", url.pathname + url.search + "#members");
   };
   const typed = (input) => input.value.trim() !== "";
