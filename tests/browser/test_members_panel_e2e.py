@@ -156,15 +156,21 @@ def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, sho
     assert "q=person+0" in page.url or "q=person%200" in page.url, page.url
 
 
-def test_the_invite_box_suggests_client_groups_by_name(live_server, new_context, shot):
-    """Typing part of a client group's name in Invite suggests it; picking it and Invite adds the
-    group as choosing it in the list does (its row shows in Members)."""
+def _invite_box(live_server, new_context):
+    """The owner on Q3 Audit (``_large_workspace``) at 1280 px, its Invite box open: the portal,
+    the page and the box."""
     db = live_server.app.state.db
     pf = create_portal(db)
     ws_id = _large_workspace(db, pf)
     page = _owner_in(new_context().new_page(), live_server, pf, ws_id)
     page.get_by_role("button", name="Invite", exact=True).click()
-    invite = page.locator("dialog#invite-panel")
+    return pf, page, page.locator("dialog#invite-panel")
+
+
+def test_the_invite_box_suggests_client_groups_by_name(live_server, new_context, shot):
+    """Typing part of a client group's name in Invite suggests it; picking it and Invite adds the
+    group as choosing it in the list does (its row shows in Members)."""
+    _pf, page, invite = _invite_box(live_server, new_context)
     invite.get_by_label("Type a name, email or phone number").fill("smi")
     suggestion = invite.get_by_role("button", name="Smiths · Client group")
     expect(suggestion).to_be_visible()
@@ -175,3 +181,24 @@ def test_the_invite_box_suggests_client_groups_by_name(live_server, new_context,
     expect(page.locator("[data-report]")).to_contain_text("3 skipped")
     panel = _open_members(page)
     expect(panel.locator('#workspace-teams tr[data-team="Smiths"]')).to_be_visible()
+
+
+def test_the_invite_box_marks_who_is_in_the_workspace_already(live_server, new_context, shot):
+    """A suggestion for someone in the workspace says "Already in this workspace" and is not
+    picked; an address typed for someone invited here already makes a chip that says so (it said
+    "already invited to the portal")."""
+    pf, page, invite = _invite_box(live_server, new_context)
+    search = invite.get_by_label("Type a name, email or phone number")
+    search.fill(pf.owner_email)
+    here = invite.locator("[data-suggestions] button", has_text=pf.owner_email)
+    expect(here).to_contain_text("Already in this workspace")
+    expect(here).to_have_attribute("aria-disabled", "true")
+    shot(page, "invite-already-here-1280")
+    here.click(force=True)  # a person would: nothing is picked
+    expect(invite.locator("[data-picked] .chip")).to_have_count(0)
+    search.fill("p05@clientco.com")
+    search.press("Enter")
+    chip = invite.locator("[data-picked] .chip", has_text="p05@clientco.com")
+    expect(chip).to_contain_text("already invited to this workspace; use Resend Invitation.")
+    expect(chip).not_to_contain_text("portal")
+    shot(page, "invite-already-here-chip-1280")

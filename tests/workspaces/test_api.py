@@ -892,6 +892,53 @@ class TestRemove:
         assert r.status_code == 204, r.text
 
 
+class TestWhoIsInTheWorkspaceAlready:
+    def test_the_check_and_the_suggestions_know_the_workspace(self, client, db, worker):
+        """With ``workspace_id``, recipients/check marks someone already in that workspace
+        ``already_in_workspace`` (it said ``already_member``: "already invited to the portal" on
+        the chip) and people/suggestions says ``in_workspace``; without it, both answer as
+        before; a workspace the asker cannot see is 404."""
+        pf = create_portal(db)
+        ann = joined(db, worker, client, pf, "ann@x.org", user_type="client")
+        joined(db, worker, client, pf, "amy@x.org", user_type="client")
+        ws = create_workspace(client, pf, "Estate")
+        add(client, pf, ws["id"], user_ids=[ann.user_id])
+        add(client, pf, ws["id"], recipients=["bob@x.org"])
+        check = api(pf, "/recipients/check")
+        text = "ann@x.org, bob@x.org, amy@x.org, new@x.org"
+        r = client.post(check, json={"text": text, "workspace_id": ws["id"]}, headers=pf.headers())
+        assert r.status_code == 200, r.text
+        said = [(i["address"], i["skip"], i["detail"]) for i in r.json()["items"]]
+        assert said == [
+            ("ann@x.org", "already_in_workspace", "ann@x.org is already in this workspace."),
+            (
+                "bob@x.org",
+                "already_in_workspace",
+                "bob@x.org is already invited to this workspace; use Resend Invitation.",
+            ),
+            ("amy@x.org", "already_member", "This person is already in the portal."),
+            ("new@x.org", None, None),
+        ], said
+        plain = client.post(check, json={"text": text}, headers=pf.headers()).json()["items"]
+        assert [i["skip"] for i in plain] == ["already_member", "already_invited", "already_member", None]
+        suggest = api(pf, "/people/suggestions")
+        found = client.get(suggest, params={"q": "x.org", "workspace_id": ws["id"]}, headers=pf.headers())
+        assert found.status_code == 200, found.text
+        assert {m["user"]["email"]: m["in_workspace"] for m in found.json()["items"]} == {
+            "ann@x.org": True,
+            "amy@x.org": False,
+        }
+        plain = client.get(suggest, params={"q": "x.org"}, headers=pf.headers()).json()["items"]
+        assert [m["in_workspace"] for m in plain] == [None, None]
+        # Mel, an internal member who is not in the workspace, learns nothing of who is.
+        joined(db, worker, client, pf, "mel@acme.com")
+        mel = session_headers(client, "mel@acme.com")
+        refused = client.post(check, json={"text": "ann@x.org", "workspace_id": ws["id"]}, headers=mel)
+        assert refused.status_code == 404, refused.text
+        refused = client.get(suggest, params={"q": "ann", "workspace_id": ws["id"]}, headers=mel)
+        assert refused.status_code == 404, refused.text
+
+
 class TestPaging:
     def test_a_workspaces_people_and_the_timeline_come_a_page_at_a_time(self, client, db, worker):
         """Five people, pages of two: every person once, in the order added, and the last page

@@ -23,10 +23,11 @@ from admit.errors import (
     RateLimited,
     RecipientRateLimited,
     SignInRequired,
+    WorkspaceNotFound,
     WrongAccount,
 )
 from admit.flows import invitations as invitations_flow
-from admit.flows import join
+from admit.flows import join, workspace_people
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.invitations.schemas import (
@@ -147,13 +148,15 @@ def change_invitation(
     "/portals/{portal}/recipients/check",
     response_model=RecipientsChecked,
     operation_id="recipients_check",
-    responses=problems(PermissionDenied, InvalidInput),
+    responses=problems(PermissionDenied, InvalidInput, WorkspaceNotFound),
 )
 def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep) -> RecipientsChecked:
     """What the Invite box would make of a typed or pasted text, recipient by recipient, before
     anything is sent (the box shows each as a chip): the address read, or why it is not one, a
-    suggestion for a mistyped domain, and whether it was listed before. Writes nothing."""
-    checked = invitations_service.check_recipients(session, actor, body.text)
+    suggestion for a mistyped domain, and whether it was listed before. With ``workspace_id``
+    (a workspace's Invite panel), someone already in it is ``already_in_workspace``. Writes
+    nothing."""
+    checked = workspace_people.check_recipients(session, actor, body.text, workspace_id=body.workspace_id)
     return RecipientsChecked(
         items=[
             CheckedRecipientRead(

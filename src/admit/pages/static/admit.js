@@ -248,7 +248,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const r = await fetch(panel().dataset.checkUrl, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": form.querySelector("[name=csrf_token]").value },
-        body: JSON.stringify({ text }),
+        body: JSON.stringify({ text, workspace_id: panel().dataset.workspaceId }),
       });
       return r.ok ? (await r.json()).items || [] : null;
     } catch (e) { return null; }
@@ -256,7 +256,9 @@ document.addEventListener("DOMContentLoaded", () => {
 
   // What Invite does with one checked address that is nobody picked, in words: a new one is
   // invited as a client; one invited already joins on that invitation; a member is added.
-  const fate = (item) => item.skip === "already_invited"
+  // Someone in this workspace already is said so (the check was told the workspace).
+  const fate = (item) => item.skip === "already_in_workspace" ? item.detail
+    : item.skip === "already_invited"
     ? `${item.address} is already invited to the portal: nothing new is sent, they join this workspace when they accept.`
     : item.skip === "already_member" ? `${item.address} is in the portal: they will be added.`
     : `${item.address} is not in the portal: they will be invited as a client.`;
@@ -308,7 +310,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const typed = input.value;
     const q = typed.trim().replace(/[,;]+$/, "").trim();
     if (!q || !looksLikeAddress(q)) return false;
-    const same = [...form.querySelectorAll("[data-suggestions] [data-suggestion]")]
+    const same = [...form.querySelectorAll("[data-suggestions] [data-suggestion]:not([aria-disabled])")]
       .find((b) => b.dataset.suggestion.toLowerCase() === q.toLowerCase());
     if (same) { same.click(); return true; }
     const items = await check(form, q);
@@ -349,7 +351,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!q) { list.hidden = true; none.hidden = true; return; }
     let items = [];
     try {
-      const r = await fetch(`${dialog.dataset.peopleUrl}?q=${encodeURIComponent(q)}&limit=8`, {
+      const r = await fetch(`${dialog.dataset.peopleUrl}?q=${encodeURIComponent(q)}&limit=8&workspace_id=${dialog.dataset.workspaceId}`, {
         credentials: "same-origin", headers: { Accept: "application/json" },
       });
       if (r.ok) items = (await r.json()).items || [];
@@ -365,6 +367,16 @@ document.addEventListener("DOMContentLoaded", () => {
       b.type = "button";
       b.textContent = `${label} · ${m.user_type === "client" ? "Client" : "Internal user"}`;
       b.dataset.suggestion = address;
+      if (m.in_workspace) {  // shown, so that no one wonders where they went, but not picked again
+        b.setAttribute("aria-disabled", "true");
+        const here = document.createElement("span");
+        here.className = "suggestion-here";
+        here.textContent = "Already in this workspace";
+        b.append(" ", here);
+        li.append(b);
+        list.append(li);
+        return;
+      }
       b.addEventListener("click", () => {
         pick(form, { id: u.id, label: u.name || address });
         input.value = ""; list.hidden = true; none.hidden = true; input.focus();
