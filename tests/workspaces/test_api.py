@@ -891,6 +891,28 @@ class TestRemove:
         r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{owner}"), headers=pf.headers())
         assert r.status_code == 204, r.text
 
+    def test_an_invited_admin_counts_as_an_admin(self, client, db, worker):
+        """Someone invited to the portal as an admin, Not Joined in the workspace, is an admin to
+        an internal member: no Remove on the panel, 403 from the API (it let her remove them, as
+        having no role); an invited client she still removes; an owner removes the invited admin."""
+        pf = create_portal(db)
+        mel = joined(db, worker, client, pf, "mel@acme.com")
+        invite(db, pf, ["ada@acme.com"], role="admin")
+        ws = create_workspace(client, pf, "Loan")
+        add(client, pf, ws["id"], user_ids=[mel.user_id])
+        add(client, pf, ws["id"], recipients=["ada@acme.com", "cleo@client.org"])
+        ada, cleo = (user_id_of_member(client, pf, ws["id"], e) for e in ("ada@acme.com", "cleo@client.org"))
+        h = session_headers(client, "mel@acme.com")
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        assert 'aria-label="Remove cleo@client.org"' in page.text
+        assert 'aria-label="Remove ada@acme.com"' not in page.text
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{ada}"), headers=h)
+        assert r.status_code == 403 and "Only owners and admins can remove" in r.json()["detail"], r.text
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{cleo}"), headers=h)
+        assert r.status_code == 204, r.text
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{ada}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+
 
 class TestWhoIsInTheWorkspaceAlready:
     def test_the_check_and_the_suggestions_know_the_workspace(self, client, db, worker):

@@ -84,6 +84,8 @@ __all__ = [
     "check_recipients",
     "in_workspace",
     "placed",
+    "removable",
+    "remove",
     "resend",
     "resend_many",
     "resend_team",
@@ -345,6 +347,29 @@ def check_recipients(
             c = replace(c, skip=skip, detail=detail)
         out.append(c)
     return out
+
+
+def remove(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uuid.UUID) -> WorkspaceMember:
+    """Take someone out of a workspace (``workspaces.service.remove``), someone not in the portal
+    yet counted with the role their invitation offers (``policy.check_remove_from_workspace``):
+    the Members panel's Remove, ``DELETE …/members/{user_id}`` and ``admit workspaces remove``."""
+    invited = _invited_roles(session, actor, [user_id])
+    return workspaces_service.remove(session, actor, workspace_id, user_id, invited_roles=invited)
+
+
+def removable(session: Session, actor: Actor, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``user_ids`` (a workspace's people) ``remove`` would let ``actor`` take out:
+    where the Members panel offers Remove."""
+    ids = list(user_ids)
+    invited = _invited_roles(session, actor, ids)
+    return workspaces_service.removable(session, actor, ids, invited_roles=invited)
+
+
+def _invited_roles(session: Session, actor: Actor, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``{user_id: role}`` their open invitations to the portal offer (``repository.invited_roles``)."""
+    users = members_service.users_by_id(session, user_ids)
+    roles = repository.invited_roles(session, actor.portal.id, [u.address for u in users.values()])
+    return {uid: roles[u.address] for uid, u in users.items() if u.address in roles}
 
 
 def _put_in(

@@ -336,7 +336,7 @@ def remove_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ) -> RedirectResponse:
     try:
-        membership = workspaces_service.remove(session, actor, workspace_id, user_id)
+        membership = workspace_people.remove(session, actor, workspace_id, user_id)
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
@@ -792,7 +792,7 @@ def _show_page(
             "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
             "can_resend": policy.can(actor.role, Action.WORKSPACE_RESEND),
             "can_remove": policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS),
-            "removable": workspaces_service.removable(session, actor, [v.membership.user_id for v in views])
+            "removable": workspace_people.removable(session, actor, [v.membership.user_id for v in views])
             if policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS)
             else set(),
             "can_assign": policy.can(actor.role, Action.WORKSPACE_ROLES),
