@@ -117,6 +117,12 @@ def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, sho
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     teams.scroll_into_view_if_needed()
     shot(page, "members-teams-390")
+    # Find a member narrows the team and client-group rows too: by name, or whom they brought.
+    panel.get_by_label("Find a member").fill("smi")
+    expect(teams.locator('tr[data-team="Smiths"]')).to_be_visible()
+    panel.get_by_label("Find a member").fill("person 5")
+    expect(teams.locator('tr[data-team="Smiths"]')).to_be_hidden()
+    expect(panel.get_by_role("heading", name="Teams and client groups")).to_be_hidden()
     panel.get_by_label("Find a member").fill("person 0")
     expect(panel.locator("#workspace-members tbody tr[data-address]:visible")).to_have_count(10)
     panel.locator('[data-state-filter="joined"]').click()

@@ -186,6 +186,27 @@ class TestMembersFilter:
         invited = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"state": "invited"})
         assert not _resend_selected_hidden(invited.text)
 
+    def test_find_a_member_narrows_the_team_and_group_rows(self, client, db, worker):
+        """With a search, a team's or client group's row shows when its name holds what was
+        typed or it brought someone found (it showed every row whatever was typed)."""
+        pf, ws = _workspace(client, db, worker)
+        for name, people in (("Smith family", ["b@smith.net"]), ("Jones family", ["c@jones.net"])):
+            body = {"name": name, "recipients": people}
+            group = client.post(api(pf, "/client-groups"), json=body, headers=pf.headers()).json()["team"]
+            assert add(client, pf, ws["id"], group_ids=[group["id"]]).status_code == 201
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        url = f"/p/{pf.slug}/workspaces/{ws['id']}"
+        assert _team_rows(client.get(url).text) == {"Smith family": True, "Jones family": True}
+        assert _team_rows(client.get(url, params={"q": "smith"}).text) == {
+            "Smith family": True,
+            "Jones family": False,
+        }
+        by_person = client.get(url, params={"q": "c@jones"}).text
+        assert _team_rows(by_person) == {"Smith family": False, "Jones family": True}
+        none = client.get(url, params={"q": "zoe"}).text
+        assert _team_rows(none) == {"Smith family": False, "Jones family": False}
+        assert re.search(r"<div [^>]*data-team-rows[^>]* hidden", none), "the heading goes with the rows"
+
 
 def _ticked(text: str) -> set[str]:
     """Who is ticked for Resend to selected on a page."""
@@ -193,6 +214,12 @@ def _ticked(text: str) -> set[str]:
         r'<input type="checkbox" name="user_ids" [^>]*aria-label="Select ([^"]+)"([^>]*)>', text
     )
     return {html.unescape(who) for who, rest in ticks if " checked" in rest}
+
+
+def _team_rows(text: str) -> dict[str, bool]:
+    """The panel's team and client-group rows: ``{name: shown}``."""
+    rows = re.findall(r'<tr data-team="([^"]*)"([^>]*)>', text)
+    return {html.unescape(name): " hidden" not in rest for name, rest in rows}
 
 
 def _resend_selected_hidden(text: str) -> bool:

@@ -44,6 +44,7 @@ __all__ = [
     "RoleView",
     "TeamView",
     "find_members",
+    "find_teams",
     "members_view",
     "role_history_view",
     "roles_view",
@@ -80,6 +81,10 @@ class TeamView:
     joined: int
     not_joined: int
     deactivated: int = 0  # in the workspace, their access to the portal ended: neither of the others
+
+    def findable(self) -> str:
+        """What the panel's search looks in for the row, folded (``fold``): the name."""
+        return fold(self.team.name)
 
 
 @dataclass(slots=True)
@@ -262,6 +267,17 @@ def find_members(actor: Actor, views: list[MemberView], *, q: str | None, state:
     counts["all"] = len(matched)
     shown = [v for v in matched if v.state == state] if state else matched
     return Found(shown, q, state, states, counts)
+
+
+def find_teams(teams: list[TeamView], views: list[MemberView], q: str | None) -> list[TeamView]:
+    """The team and client-group rows Find a member keeps (``q``, as ``find_members`` takes it):
+    every one with no search; else those whose name holds it and those that brought someone it
+    finds (``views``: the panel's people, whatever the state picked)."""
+    wanted = fold(" ".join((q or "").split())[:200])
+    if not wanted:
+        return list(teams)
+    brought = {v.via_team.id for v in views if v.via_team is not None and wanted in v.findable()}
+    return [t for t in teams if wanted in t.findable() or t.team.id in brought]
 
 
 def whole_panel(session: Session, actor: Actor, workspace_id: uuid.UUID) -> MembersPanel:

@@ -1175,8 +1175,10 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
     const q = fold(box.value);
     const counts = { all: 0 };
     let shown = 0;
+    const brought = new Set();  // the teams and groups that brought someone found
     section.querySelectorAll("#workspace-members td[data-member]").forEach((td) => {
       const match = !q || td.dataset.find.includes(q);
+      if (match && td.dataset.via) brought.add(td.dataset.via);
       if (match) {
         counts.all += 1;
         counts[td.dataset.state] = (counts[td.dataset.state] || 0) + 1;
@@ -1196,6 +1198,18 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
       if (current) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
       if (current && state) label = a.firstChild.textContent.trim();
     });
+    // The team and client-group rows: those whose name holds the search or that brought
+    // someone it finds (``people.workspace.find_teams``); the heading goes with the last.
+    const teams = section.querySelector("[data-team-rows]");
+    if (teams) {
+      let any = false;
+      teams.querySelectorAll("tr[data-team-id]").forEach((tr) => {
+        const show = !q || tr.dataset.find.includes(q) || brought.has(tr.dataset.teamId);
+        tr.hidden = !show;
+        any = any || show;
+      });
+      teams.hidden = !any;
+    }
     // Resend to selected goes while no row shown can be ticked (Joined): no one there to resend to.
     const resend = section.querySelector("#resend-selected");
     if (resend) resend.hidden = !section.querySelector("#workspace-members tr:not([hidden]) input[data-select]");
