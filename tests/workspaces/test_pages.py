@@ -506,14 +506,15 @@ class TestWorkspacePage:
         self, client, db, worker, rate_limits
     ):
         """A group's row where one person was sent a message a moment ago: the others get their
-        new link, and the panel says who was not sent one, why and when to try again (once)."""
+        new link, and the panel says who was not sent one, why and when to try again (once),
+        naming them as notices do, "Name (address)" (it said the bare address)."""
         from datetime import timedelta
 
         from admit.kit import clock
 
         pf = create_portal(db)
         ws = create_workspace(client, pf)
-        body = {"name": "Smiths", "recipients": ["sam@smith.org", "sue@smith.org"]}
+        body = {"name": "Smiths", "recipients": ["Sam Smith <sam@smith.org>", "sue@smith.org"]}
         group = client.post(api(pf, "/client-groups"), json=body, headers=pf.headers()).json()["team"]
         add(client, pf, ws["id"], group_ids=[group["id"]])
         worker.drain()  # the first invitations go out (a resend cancels one still queued)
@@ -524,7 +525,10 @@ class TestWorkspacePage:
             client.post(f"{w}/members/{_user_id(page.text, 'sam@smith.org')}/resend", data=csrf)
             r = client.post(f"{w}/groups/{group['id']}/resend", data=csrf)
             worker.drain()
-        said = "Invitation resent to 1 person. Not sent: sam@smith.org was sent a message less than a minute"
+        said = (
+            "Invitation resent to 1 person. Not sent: Sam Smith (sam@smith.org) was sent a message less"
+            " than a minute"
+        )
         assert _text(r).count(said) == 1, _text(r)
         assert (mail_count(db, "sam@smith.org"), mail_count(db, "sue@smith.org")) == (2, 2)
 

@@ -372,19 +372,34 @@ def _resend_team(
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
-    flash = _resent_flash(results, nothing="Everyone has joined; nothing to resend.")
+    flash = _resent_flash(session, actor, results, nothing="Everyone has joined; nothing to resend.")
     return _back(actor, workspace_id, {**flash, "panel": "members"}, request, anchor="#members")
 
 
-def _resent_flash(results: list[RecipientResult], *, nothing: str) -> dict[str, Any]:
+def _resent_flash(
+    session: Session, actor: Actor, results: list[RecipientResult], *, nothing: str
+) -> dict[str, Any]:
     """What the panel says after a Resend to many: how many were resent, and each one held back
-    for a reason someone may act on, in its words (``nothing``: there was no one to resend to)."""
+    for a reason someone may act on, in its words, the person named as notices name them
+    (``named_for``: "Sam Smith (sam@smith.org) was sent a message…"; ``nothing``: there was no
+    one to resend to)."""
     resent = sum(1 for r in results if r.outcome is Outcome.RESENT)
-    held = [r.detail for r in results if pipeline.needs_fixing(r)]
+    stopped = [r for r in results if pipeline.needs_fixing(r)]
+    users = members_service.users_by_id(session, [r.user_id for r in stopped if r.user_id is not None])
+    names = names_in_portal(session, actor.portal.id, users.values())
+    held = [_named_in(actor, r, names.get(r.user_id) if r.user_id else None) for r in stopped]
     said = [f"Invitation resent to {resent} {'person' if resent == 1 else 'people'}."] if resent else []
     if held:
         said.append(("Not sent: " if resent else "Nothing was sent: ") + " ".join(held))
     return {"notice" if resent else "error": " ".join(said)} if said else {"notice": nothing}
+
+
+def _named_in(actor: Actor, result: RecipientResult, name: str | None) -> str:
+    """``result``'s words with the person's address in them said as ``named_for`` names them."""
+    if not result.address:
+        return result.detail
+    who = named_for(actor, result.address, name, person_id=result.user_id)
+    return result.detail.replace(result.address, who, 1)
 
 
 @router.post(
@@ -429,7 +444,7 @@ def resend_many(
         nothing = "No invitation has expired; nothing to resend."
         if user_ids:
             nothing = "Everyone selected has joined; nothing to resend."
-        flash = _resent_flash(results, nothing=nothing)
+        flash = _resent_flash(session, actor, results, nothing=nothing)
     response = redirect(f"/p/{actor.portal.slug}/workspaces/{workspace_id}{_kept_filter(back)}#members")
     set_flash(request, response, {**flash, "panel": "members"})
     return response
