@@ -188,9 +188,11 @@ class TestMembersFilter:
 
     def test_find_a_member_narrows_the_team_and_group_rows(self, client, db, worker):
         """With a search, a team's or client group's row shows when its name holds what was
-        typed or it brought someone found (it showed every row whatever was typed)."""
+        typed or one of its people is found, whoever brought them (it showed every row whatever
+        was typed)."""
         pf, ws = _workspace(client, db, worker)
-        for name, people in (("Smith family", ["b@smith.net"]), ("Jones family", ["c@jones.net"])):
+        groups = (("Smith family", ["b@smith.net"]), ("Jones family", ["c@jones.net", "ann@x.org"]))
+        for name, people in groups:
             body = {"name": name, "recipients": people}
             group = client.post(api(pf, "/client-groups"), json=body, headers=pf.headers()).json()["team"]
             assert add(client, pf, ws["id"], group_ids=[group["id"]]).status_code == 201
@@ -203,6 +205,9 @@ class TestMembersFilter:
         }
         by_person = client.get(url, params={"q": "c@jones"}).text
         assert _team_rows(by_person) == {"Smith family": False, "Jones family": True}
+        # Ann was in the workspace before her group came: it is hers all the same.
+        by_ann = client.get(url, params={"q": "ann"}).text
+        assert _team_rows(by_ann) == {"Smith family": False, "Jones family": True}
         none = client.get(url, params={"q": "zoe"}).text
         assert _team_rows(none) == {"Smith family": False, "Jones family": False}
         assert re.search(r"<div [^>]*data-team-rows[^>]* hidden", none), "the heading goes with the rows"

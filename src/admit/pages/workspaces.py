@@ -789,6 +789,7 @@ def _show_page(
             "found": found,
             "shown_ids": {v.membership.user_id for v in found.shown},
             "shown_team_ids": {t.team.id for t in workspace_view.find_teams(team_rows, views, found.q)},
+            "teams_of": workspace_view.teams_of(team_rows),
             # Resend to selected: whom the rows shown let be ticked (none under Joined: the button
             # goes), and who is ticked (asked about, or back from the question's Cancel).
             "resendable_shown": any(_resendable(v) for v in found.shown),

@@ -51,6 +51,7 @@ __all__ = [
     "seen_states",
     "state_counts",
     "states_of",
+    "teams_of",
     "whole_panel",
 ]
 
@@ -81,6 +82,7 @@ class TeamView:
     joined: int
     not_joined: int
     deactivated: int = 0  # in the workspace, their access to the portal ended: neither of the others
+    people: frozenset[uuid.UUID] = frozenset()  # its people in the workspace, whoever brought them
 
     def findable(self) -> str:
         """What the panel's search looks in for the row, folded (``fold``): the name."""
@@ -162,6 +164,7 @@ def members_view(
                     statuses.count(JOINED),
                     statuses.count(NOT_JOINED),
                     sum(uid in gone for uid in here),
+                    frozenset(here),
                 )
             )
         team_rows.sort(key=lambda v: (v.team.kind, v.team.name.casefold()))
@@ -271,13 +274,23 @@ def find_members(actor: Actor, views: list[MemberView], *, q: str | None, state:
 
 def find_teams(teams: list[TeamView], views: list[MemberView], q: str | None) -> list[TeamView]:
     """The team and client-group rows Find a member keeps (``q``, as ``find_members`` takes it):
-    every one with no search; else those whose name holds it and those that brought someone it
-    finds (``views``: the panel's people, whatever the state picked)."""
+    every one with no search; else those whose name holds it and those with someone in the
+    workspace it finds (``views``: the panel's people, whatever the state picked)."""
     wanted = fold(" ".join((q or "").split())[:200])
     if not wanted:
         return list(teams)
-    brought = {v.via_team.id for v in views if v.via_team is not None and wanted in v.findable()}
-    return [t for t in teams if wanted in t.findable() or t.team.id in brought]
+    found = {v.membership.user_id for v in views if wanted in v.findable()}
+    return [t for t in teams if wanted in t.findable() or t.people & found]
+
+
+def teams_of(teams: list[TeamView]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """``{user_id: [team id, …]}``: the rows of ``teams`` each person is on (the page's script
+    keeps a row for someone it finds, as ``find_teams`` does)."""
+    out: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for t in teams:
+        for user_id in t.people:
+            out.setdefault(user_id, []).append(t.team.id)
+    return out
 
 
 def whole_panel(session: Session, actor: Actor, workspace_id: uuid.UUID) -> MembersPanel:

@@ -1175,10 +1175,10 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
     const q = fold(box.value);
     const counts = { all: 0 };
     let shown = 0;
-    const brought = new Set();  // the teams and groups that brought someone found
+    const found = new Set();  // the teams and groups with someone found in them
     section.querySelectorAll("#workspace-members td[data-member]").forEach((td) => {
       const match = !q || td.dataset.find.includes(q);
-      if (match && td.dataset.via) brought.add(td.dataset.via);
+      if (match && td.dataset.teams) td.dataset.teams.split(" ").forEach((id) => found.add(id));
       if (match) {
         counts.all += 1;
         counts[td.dataset.state] = (counts[td.dataset.state] || 0) + 1;
@@ -1198,13 +1198,13 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
       if (current) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
       if (current && state) label = a.firstChild.textContent.trim();
     });
-    // The team and client-group rows: those whose name holds the search or that brought
-    // someone it finds (``people.workspace.find_teams``); the heading goes with the last.
+    // The team and client-group rows: those whose name holds the search or with someone in
+    // them it finds (``people.workspace.find_teams``); the heading goes with the last.
     const teams = section.querySelector("[data-team-rows]");
     if (teams) {
       let any = false;
       teams.querySelectorAll("tr[data-team-id]").forEach((tr) => {
-        const show = !q || tr.dataset.find.includes(q) || brought.has(tr.dataset.teamId);
+        const show = !q || tr.dataset.find.includes(q) || found.has(tr.dataset.teamId);
         tr.hidden = !show;
         any = any || show;
       });
