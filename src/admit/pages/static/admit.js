@@ -71,6 +71,17 @@ document.addEventListener("click", (event) => {
     dialog.showModal();
     event.preventDefault();
   }
+  // A button that posts at once, with no question (it says what it does beside it: the invite
+  // link's "Turn on"): through the confirm dialog's form, which holds the page's CSRF token.
+  const poster = event.target.closest("[data-post-action]");
+  if (poster) {
+    const form = document.querySelector("#confirm-dialog form");
+    form.action = poster.dataset.postAction;
+    form.querySelector("input[name=back]").value = location.search;
+    poster.disabled = true;  // one click, one post
+    form.submit();
+    event.preventDefault();
+  }
   // Rename: one dialog for teams, client groups, contacts and roles; the button names the
   // action URL, the title, the current name and the longest name allowed.
   const renamer = event.target.closest("[data-rename-action]");
