@@ -97,3 +97,20 @@ def test_share_invite_link_says_the_seed_and_turns_on_in_one_click(live_server, 
     expect(page.locator("dialog#confirm-dialog")).to_be_hidden()
     expect(dialog.locator("[data-link-state]")).to_have_text("Active")
     expect(dialog.get_by_role("button", name="Copy Link")).to_be_enabled()
+
+
+def test_the_invite_box_from_the_profile_menu_has_a_title(live_server, new_context):
+    """Seed 000: Profile → Invite Internal User → "a pop up in which you can invite an individual
+    internal user": the box is titled so above its tabs (it had tabs and no title), and its title
+    follows the user type chosen in it."""
+    page = new_context().new_page()
+    _owner(page, live_server)
+    page.locator(".profile > button").click()
+    page.get_by_role("link", name="Invite Internal User").click()
+    expect(page.get_by_role("dialog", name="Invite Internal Users")).to_be_visible()
+    dialog = page.locator("dialog#invite-dialog")
+    expect(dialog.get_by_role("heading", name="Invite Internal Users")).to_be_visible()
+    expect(dialog.get_by_role("button", name="Share Invite Link")).to_be_visible()
+    dialog.get_by_label("User type").select_option("client")
+    expect(dialog.get_by_role("heading", name="Invite Clients")).to_be_visible()
+    expect(page.get_by_role("dialog", name="Invite Clients")).to_be_visible()

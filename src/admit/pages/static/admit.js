@@ -137,6 +137,9 @@ document.addEventListener("change", (event) => {
     form.querySelectorAll("[data-internal-only]").forEach((el) => { el.hidden = isClient; });
     const role = form.querySelector("select[name=role]");
     if (role) role.disabled = isClient;
+    // The Invite box's title says whom it invites ("Invite Internal Users", "Invite Clients").
+    const title = form.querySelector("[data-title-for]");
+    if (title) title.textContent = JSON.parse(title.dataset.titleFor)[event.target.value] || title.textContent;
   }
 });
 
