@@ -114,3 +114,26 @@ def test_the_invite_box_from_the_profile_menu_has_a_title(live_server, new_conte
     dialog.get_by_label("User type").select_option("client")
     expect(dialog.get_by_role("heading", name="Invite Clients")).to_be_visible()
     expect(page.get_by_role("dialog", name="Invite Clients")).to_be_visible()
+
+
+def test_reinvite_next_to_a_pending_user_and_resend_invite_in_its_menu(live_server, new_context):
+    """Seed 004: User Management has a Reinvite button next to a pending user (asked first);
+    seed 000: the row's … → Resend Invite → a pop-up → Send. Both are on the pending row."""
+    page = new_context().new_page()
+    _owner(page, live_server)
+    page.get_by_role("button", name="Invite Users").click()
+    page.locator("dialog#invite-dialog").get_by_label("Email addresses").fill("grace@acme.com")
+    page.locator("dialog#invite-dialog").get_by_role("button", name="Send Invitation").click()
+    row = page.locator('#people tbody tr[data-address="grace@acme.com"]')
+    expect(row.locator("[data-status]")).to_have_text("Pending")
+    confirm = page.locator("dialog#confirm-dialog")
+    row.get_by_role("button", name="Reinvite grace@acme.com").click()
+    expect(confirm).to_contain_text(
+        "Reinvite grace@acme.com? A new link goes out, and every earlier link stops working."
+    )
+    confirm.get_by_role("button", name="Reinvite").click()
+    expect(page.get_by_role("status")).to_contain_text("grace@acme.com reinvited: a new link is on its way.")
+    row.locator("details.row-menu > summary").click()
+    row.get_by_role("menuitem", name="Resend Invite").click()
+    expect(confirm).to_contain_text("Resend the invitation to grace@acme.com?")
+    expect(confirm.get_by_role("button", name="Send")).to_be_visible()

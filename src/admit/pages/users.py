@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -405,17 +405,23 @@ def _tab_of(user_type: str) -> str:
     dependencies=[Depends(check_csrf)],
 )
 def resend_submit(
-    invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
+    invitation_id: uuid.UUID,
+    actor: PageActor,
+    session: SessionDep,
+    back: str = Form(""),
+    said_as: str = Query("", alias="as"),
 ) -> Response:
     def act() -> tuple[str, str]:
-        # Reinvite (an expired invitation) or Resend Invite (a pending one), as the row's menu
-        # named it; the flow reads the same invitation again from the session, no query more.
+        # Reinvite (the row's button, ``as=reinvite``, and an expired invitation's way back) or
+        # Resend Invite (a pending one's … menu), said done in the word it was asked in; the flow
+        # reads the same invitation again from the session, no query more.
         before = invitations_service.get_or_raise(session, actor, invitation_id)
         expired = before.effective_status(context.of(session).clock.now()) == EXPIRED
         invitation = invitations_flow.resend(session, actor, invitation_id)
         who = named_for(actor, invitation.recipient, invitation.recipient_name)
+        reinvite = expired or said_as == "reinvite"
         return invitation.user_type, (
-            f"{who} reinvited: a new link is on its way." if expired else f"Invitation resent to {who}."
+            f"{who} reinvited: a new link is on its way." if reinvite else f"Invitation resent to {who}."
         )
 
     return _row_action(session, actor, back, act)
