@@ -137,3 +137,30 @@ def test_reinvite_next_to_a_pending_user_and_resend_invite_in_its_menu(live_serv
     row.get_by_role("menuitem", name="Resend Invite").click()
     expect(confirm).to_contain_text("Resend the invitation to grace@acme.com?")
     expect(confirm.get_by_role("button", name="Send")).to_be_visible()
+
+
+def _workspace(page: Page, name: str = "Q3 Audit") -> str:
+    """A flow workspace made on the Workspaces page; its address."""
+    page.goto(page.url.split("/p/")[0] + "/p/" + page.url.split("/p/")[1].split("/")[0] + "/workspaces")
+    page.get_by_label("New workspace").fill(name)
+    page.get_by_label("Kind").select_option("flow")
+    page.get_by_label("Roles").fill("Reviewer")
+    page.get_by_role("button", name="Create workspace").click()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
+    return page.url.split("?")[0].split("#")[0]
+
+
+def test_the_workspace_ellipsis_menu_has_members(live_server, new_context):
+    """Seed 001: "Click on the '...' ellipses icon … Select Members, then click on + Invite
+    Members": the workspace's … menu has Members, which opens the Members panel (as its avatars
+    do), and the panel has + Invite Members, which opens the Invite panel."""
+    page = new_context().new_page()
+    _owner(page, live_server)
+    _workspace(page)
+    page.get_by_label("More for the workspace Q3 Audit").click()
+    page.get_by_role("menuitem", name="Members").click()
+    panel = page.locator("dialog#members-panel")
+    expect(panel).to_be_visible()
+    expect(page.locator(".ws-title details.row-menu")).not_to_have_attribute("open", "")
+    panel.get_by_role("button", name="+ Invite Members").click()
+    expect(page.locator("dialog#invite-panel")).to_be_visible()

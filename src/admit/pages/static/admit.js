@@ -47,6 +47,10 @@ document.addEventListener("click", (event) => {
         const box = dialog.querySelector("textarea[name=recipients]");
         if (box) { box.value = opener.dataset.recipients; box.dispatchEvent(new Event("input", { bubbles: true })); }
       }
+      // From a … menu (the workspace's Members, an action's Edit): the menu closes as the
+      // dialog opens, and the focus comes back to its button.
+      const menu = opener.closest("details.row-menu[open]");
+      if (menu) { menu.open = false; returnFocusOnClose(dialog, menu.querySelector("summary")); }
       dialog.showModal();
       const first = dialog.querySelector("textarea, input:not([type=hidden])");
       if (first) first.focus();
