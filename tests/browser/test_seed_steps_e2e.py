@@ -7,6 +7,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser import gestures
+from tests.factories import OWNER_PASSWORD as FACTORY_PASSWORD
+from tests.factories import PASSWORD, active_member, create_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -164,3 +166,78 @@ def test_the_workspace_ellipsis_menu_has_members(live_server, new_context):
     expect(page.locator(".ws-title details.row-menu")).not_to_have_attribute("open", "")
     panel.get_by_role("button", name="+ Invite Members").click()
     expect(page.locator("dialog#invite-panel")).to_be_visible()
+
+
+def _signed_in_to_a_workspace(live_server, new_context, email: str, password: str) -> Page:
+    """Olive's portal with Ada (an internal user), Cleo (a client) and Mel (an internal member),
+    all active; ``email`` signed in, on a new flow workspace they made."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    active_member(db, pf, "ada@acme.com")
+    active_member(db, pf, "mel@acme.com")
+    active_member(db, pf, "cleo@clientco.com", user_type="client")
+    page = new_context().new_page()
+    page.goto(live_server("/login"))
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.goto(live_server(f"/p/{pf.slug}/workspaces"))
+    _workspace(page)
+    return page
+
+
+def test_invite_internal_users_from_a_workspace(live_server, new_context):
+    """Seed 000, "Invite New Internal Users from a Workspace": Invite → the panel on the right →
+    Invite Internal Users → a screen titled "Add Team Members to this Workspace" whose box
+    suggests internal users only; an address no one has says "No matches found" with Invite New
+    Internal User at the bottom → "Invite a New Internal User" → Add Internal User."""
+    page = _signed_in_to_a_workspace(live_server, new_context, "olive@acme.com", FACTORY_PASSWORD)
+    page.get_by_role("button", name="Invite", exact=True).click()
+    panel = page.locator("dialog#invite-panel")
+    panel.get_by_role("button", name="Invite Internal Users").click()
+    screen = panel.locator("[data-team-form]")
+    expect(screen.get_by_role("heading", name="Add Team Members to this Workspace")).to_be_visible()
+    box = screen.get_by_label("Email address of the internal user")
+    expect(box).to_be_focused()
+    box.press_sequentially("c", delay=20)  # Cleo (a client) and Ada both have a "c"
+    expect(screen.locator("[data-suggestions]")).to_contain_text("ada@acme.com")
+    expect(screen.locator("[data-suggestions]")).not_to_contain_text("cleo@clientco.com")
+    screen.get_by_role("button", name="ada (ada@acme.com) · Internal user").click()
+    expect(screen.locator("[data-picked]")).to_contain_text("ada")
+    box.fill("")
+    box.press_sequentially("nina@acme.com", delay=10)
+    none = screen.locator("[data-no-matches]")
+    expect(none).to_contain_text("No matches found")
+    none.get_by_role("button", name="Invite New Internal User").click()
+    new = panel.locator("[data-new-person-form]")
+    expect(new.get_by_role("heading", name="Invite a New Internal User")).to_be_visible()
+    expect(new.get_by_label("Email or phone number")).to_have_value("nina@acme.com")
+    expect(new.locator("[data-also]")).to_have_text("Also invited: ada.")
+    new.get_by_label("Name").fill("Nina New")
+    new.get_by_role("button", name="Add Internal User").click()
+    report = page.locator("[data-report]")
+    expect(report).to_contain_text("Nina New (nina@acme.com): Invited as an internal user (Member)")
+    expect(report).to_contain_text("ada")
+
+
+def test_a_member_adds_existing_internal_users_only(live_server, new_context):
+    """Seed 001: internal users without admin rights "can only add existing internal users that
+    are already in the platform": Mel's Add Team Members screen offers no Invite New Internal
+    User, and says who can (policy.who_may), where an address matches no one."""
+    page = _signed_in_to_a_workspace(live_server, new_context, "mel@acme.com", PASSWORD)
+    page.get_by_role("button", name="Invite", exact=True).click()
+    panel = page.locator("dialog#invite-panel")
+    panel.get_by_role("button", name="Invite Internal Users").click()
+    screen = panel.locator("[data-team-form]")
+    screen.get_by_label("Email address of the internal user").press_sequentially("nina@acme.com", delay=10)
+    none = screen.locator("[data-no-matches]")
+    expect(none).to_contain_text("No matches found")
+    expect(none).to_contain_text(
+        "Only owners and admins can invite internal users. Ask an owner or admin to invite them, then add"
+        " them here."
+    )
+    expect(panel.get_by_role("button", name="Invite New Internal User")).to_have_count(0)
+    screen.get_by_label("Email address of the internal user").fill("ada")
+    screen.get_by_role("button", name="ada (ada@acme.com) · Internal user").click()
+    screen.get_by_role("button", name="Invite", exact=True).click()
+    expect(page.locator("[data-report]")).to_contain_text("ada")

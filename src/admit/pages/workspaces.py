@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
-from admit.errors import DomainError, InvalidInput
+from admit.errors import DomainError, InvalidInput, PermissionDenied
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
 from admit.invitations import pipeline
@@ -242,6 +242,7 @@ def add_people(
     user_type: str = Form("client"),
     q: str = Form(""),
     recipients: list[str] = Form(default=[]),
+    screen: str = Form(""),
 ) -> Response:
     """The Invite panel: people picked from the suggestions, a team or client group, or one new
     person (name, email or phone) as a client or internal user. ``recipients``: the addresses
@@ -249,7 +250,8 @@ def add_people(
     new one invited as a client; one that is no address is said in the report, the others
     going ahead. What is left typed in the search box (``q``, nothing picked for it) is asked
     for too: an address is its person, invited as a client when new (Invite New Client for it);
-    anything else is refused, kept in the box, with the way forward."""
+    anything else is refused, kept in the box, with the way forward. ``screen`` is "team" from
+    the Add Team Members screen (Invite Internal Users), which a refusal comes back on."""
     new = bool(recipient.strip() or name.strip())
     chips = [text.strip() for text in recipients if text.strip()]
     typed_in = [text for text in (_recipient(name, recipient), q.strip()) if text]
@@ -270,11 +272,13 @@ def add_people(
         no_match = _no_address(results, q.strip())
         _refuse_typed(results, q.strip(), alone=not (user_ids or team or chips), no_match=no_match)
     except DomainError as exc:
-        # The new person's form when one was typed, else the search's: where the fault is said.
+        # The new person's form when one was typed, else the search's (the Add Team Members
+        # screen's, from there): where the fault is said.
+        search = "team-q" if screen == "team" else "invite-q"
         fields = {
-            "recipients": "new-recipient" if new else "invite-q",
+            "recipients": "new-recipient" if new else search,
             "recipient": "new-recipient",
-            "q": "invite-q",
+            "q": search,
             "team_ids": "invite-team",
             "group_ids": "invite-team",
             "team": "invite-team",
@@ -286,9 +290,17 @@ def add_people(
                 "no_match": no_match,
                 "picked": _picked(session, actor, user_ids),
                 "recipients": chips,
+                "screen": "team" if screen == "team" else "",
             },
         }
         panel = "invite-panel"
+        if screen == "team" and isinstance(exc, PermissionDenied):
+            # An address of no one typed on Add Team Members by someone who may add internal
+            # users only (seed 001): the policy's refusal said under the box, not a page of its own.
+            session.rollback()
+            under: dict[str, Any] = {"field_errors": {search: exc.message}, "error_field": search}
+            under |= {"dialog": panel, "typed": typed}
+            return _show_page(request, session, actor, workspace_id, status_code=exc.status, **under)
         return _refused(request, session, actor, workspace_id, exc, fields, dialog=panel, typed=typed)
     return _back(actor, workspace_id, _results_flash(session, actor, results), request)
 
@@ -807,6 +819,10 @@ def _show_page(
             "can_add": can_add,
             "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
             "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
+            # Said on the Add Team Members screen to whoever may only add internal users already
+            # in the portal (seed 001), where an address matches no one.
+            "internal_refused": f"{policy.DENIED_MESSAGE[Action.INVITE_INTERNAL]} Ask "
+            f"{policy.who_may(Action.INVITE_INTERNAL)} to invite them, then add them here.",
             "can_resend": policy.can(actor.role, Action.WORKSPACE_RESEND),
             "can_remove": policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS),
             "removable": workspace_people.removable(session, actor, [v.membership.user_id for v in views])

@@ -331,6 +331,9 @@ document.addEventListener("DOMContentLoaded", () => {
     const same = [...form.querySelectorAll("[data-suggestions] [data-suggestion]:not([aria-disabled])")]
       .find((b) => b.dataset.suggestion.toLowerCase() === q.toLowerCase());
     if (same) { same.click(); return true; }
+    // Add Team Members: only people already in the portal are picked there; an address no one
+    // has is "No matches found" (its search), not a client's chip.
+    if (form.hasAttribute("data-team-form")) return false;
     const items = await check(form, q);
     if (items === null) return false;  // the server will read the box's text at Invite
     items.forEach((item) => typedChip(form, item));
@@ -369,7 +372,9 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!q) { list.hidden = true; none.hidden = true; return; }
     let items = [];
     try {
-      const r = await fetch(`${dialog.dataset.peopleUrl}?q=${encodeURIComponent(q)}&limit=8&workspace_id=${dialog.dataset.workspaceId}`, {
+      // Add Team Members suggests internal users only (the box's data-user-type).
+      const type = input.dataset.userType ? `&user_type=${encodeURIComponent(input.dataset.userType)}` : "";
+      const r = await fetch(`${dialog.dataset.peopleUrl}?q=${encodeURIComponent(q)}&limit=8&workspace_id=${dialog.dataset.workspaceId}${type}`, {
         credentials: "same-origin", headers: { Accept: "application/json" },
       });
       if (r.ok) items = (await r.json()).items || [];
@@ -423,7 +428,7 @@ document.addEventListener("DOMContentLoaded", () => {
     list.hidden = items.length + teams.length === 0;
     none.hidden = items.length + teams.length !== 0;
     // A whole address that is nobody suggested: say what Invite will do with it.
-    const whole = looksLikeAddress(q) && !items.some((m) => [m.user.email, m.user.phone].includes(q.toLowerCase()));
+    const whole = Boolean(form.querySelector("[data-typed-note]")) && looksLikeAddress(q) && !items.some((m) => [m.user.email, m.user.phone].includes(q.toLowerCase()));
     const read = whole ? await check(form, q) : null;
     if (mine !== asked) return;
     const one = read && read.length === 1 && !read[0].error ? read[0] : null;
@@ -465,22 +470,38 @@ document.addEventListener("DOMContentLoaded", () => {
     const newForm = event.target.closest("[data-new-person-form]");
     if (!newForm) return;
     newForm.querySelectorAll("[data-carried]").forEach((el) => el.remove());
-    const pickForm = newForm.closest("dialog").querySelector("[data-pick-form]");
+    const pickForm = origin(newForm);
     const carried = [...pickForm.querySelectorAll("[data-picked] input[name=user_ids], [data-picked] input[name=recipients]"), pickForm.querySelector("select[name=team]")];
     carried.filter((el) => el && el.value).forEach((el) => {
       newForm.append(Object.assign(document.createElement("input"), { type: "hidden", name: el.name, value: el.value }));
       newForm.lastElementChild.dataset.carried = "";
     });
   });
+  // The form the new person's came from: the first screen's, or Add Team Members'.
+  const origin = (newForm) => newForm.closest("dialog")
+    .querySelector(newForm.querySelector("[data-screen]").value === "team" ? "[data-team-form]" : "[data-pick-form]");
   document.addEventListener("click", (event) => {
+    // Invite Internal Users (seed 000): the Add Team Members screen, and Back from it.
+    const teamOpen = event.target.closest("[data-team-open]");
+    const teamBack = event.target.closest("[data-team-back]");
+    if (teamOpen || teamBack) {
+      const dialog = (teamOpen || teamBack).closest("dialog");
+      const team = dialog.querySelector("[data-team-form]");
+      const pick = dialog.querySelector("[data-pick-form]");
+      team.hidden = Boolean(teamBack);
+      pick.hidden = !teamBack;
+      (teamBack ? pick.querySelector("[data-team-open]") : team.querySelector("[data-people-search]")).focus();
+      event.preventDefault();
+    }
     // × on a chip: picked here, or kept by the page after a refusal.
     const removed = event.target.closest("[data-picked] [data-chip-remove]");
     if (removed) removed.closest(".chip").remove();
     const opener = event.target.closest("[data-new-person]");
     if (opener) {
       const dialog = opener.closest("dialog");
-      const pickForm = dialog.querySelector("[data-pick-form]");
+      const pickForm = opener.closest("form");  // the first screen, or Add Team Members
       const newForm = dialog.querySelector("[data-new-person-form]");
+      newForm.querySelector("[data-screen]").value = pickForm.hasAttribute("data-team-form") ? "team" : "";
       const q = pickForm.querySelector("[data-people-search]").value.trim();
       const internal = opener.dataset.newPerson === "internal";
       newForm.querySelector("input[name=user_type]").value = internal ? "internal" : "client";
@@ -505,9 +526,9 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     const back = event.target.closest("[data-new-back]");
     if (back) {
-      const dialog = back.closest("dialog");
-      dialog.querySelector("[data-new-person-form]").hidden = true;
-      dialog.querySelector("[data-pick-form]").hidden = false;
+      const newForm = back.closest("[data-new-person-form]");
+      newForm.hidden = true;
+      origin(newForm).hidden = false;
       event.preventDefault();
     }
   });
