@@ -247,7 +247,7 @@ class TestDialogs:
 
 class TestUserManagement:
     def test_a_members_invite_box_states_its_one_type_and_has_no_tab_bar(self, client, db):
-        """A member invites clients only: her Invite box says so in its title ("Invite clients"),
+        """A member invites clients only: her Invite box says so in its title ("Invite Clients"),
         where it showed a "User type" select of one option and a tab bar of one tab; an owner
         keeps the choice."""
         pf = create_portal(db)
@@ -258,11 +258,38 @@ class TestUserManagement:
         assert 'class="tabs"' not in box and "data-tab=" not in box, box
         assert '<select id="user_type"' not in box
         assert '<input type="hidden" name="user_type" value="client">' in box
-        assert '<h2 class="dialog-title">Invite clients</h2>' in box
+        assert re.search(r'<h2 class="dialog-title"[^>]*>Invite Clients</h2>', box), box
         client.cookies.clear()
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         box = client.get(f"/p/{pf.slug}/users").text.split('<dialog id="invite-dialog"', 1)[1]
-        assert '<select id="user_type"' in box and "Invite clients" not in box
+        assert '<select id="user_type"' in box
+        # Titled as seed 000's pop-up, after the type chosen (internal by default on this tab).
+        assert re.search(r'<h2 class="dialog-title"[^>]*>Invite Internal Users</h2>', box), box
+
+    def test_a_pending_row_shows_reinvite_and_its_menu_keeps_resend_invite(self, client, db, worker):
+        """Seed 004: a "Reinvite" button next to any pending user, asked first, that sends a new
+        invitation and kills every earlier link; said done in its word. Seed 000's Resend Invite
+        stays in the row's … menu (Internal Users tab: "…" → Resend Invite → Send)."""
+        pf = create_portal(db)
+        invite(db, pf, ["grace@acme.com"])
+        worker.drain()
+        first = last_link(db, "grace@acme.com")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        row = page.text.split('data-address="grace@acme.com"', 1)[1].split("</tr>", 1)[0]
+        shown, menu = row.split('<details class="row-menu">', 1)
+        button = re.search(r"<button [^>]*data-reinvite[^>]*>Reinvite</button>", shown)
+        assert button, shown
+        assert (
+            'data-confirm-text="Reinvite grace@acme.com? A new link goes out, and every earlier link '
+            'stops working."' in button.group(0)
+        )
+        assert ">Resend Invite</button>" in menu and "Reinvite" not in menu
+        action = html.unescape(re.search(r'data-confirm-action="([^"]+)"', button.group(0)).group(1))
+        done = client.post(action, data={"csrf_token": csrf_of(page.text)})
+        assert "grace@acme.com reinvited: a new link is on its way." in done.text, done.text[-2000:]
+        worker.drain()
+        assert last_link(db, "grace@acme.com") != first
 
     def test_the_portal_switcher_names_the_other_portals_one_is_active_in(self, client, db):
         """Every page's switcher: the portals the signed-in person is an active member of, but

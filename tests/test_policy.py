@@ -128,25 +128,35 @@ class TestReactivate:
 
 class TestRemoveFromWorkspace:
     @pytest.mark.parametrize(
-        ("actor", "target", "is_self", "allowed"),
+        ("actor", "target", "is_self", "allowed", "invited"),
         [
-            (Role.OWNER, Role.OWNER, False, True),
-            (Role.ADMIN, Role.OWNER, False, True),
-            (Role.ADMIN, Role.ADMIN, False, True),
-            (Role.MEMBER, Role.OWNER, False, False),
-            (Role.MEMBER, Role.ADMIN, False, False),
-            (Role.MEMBER, Role.MEMBER, False, True),
-            (Role.MEMBER, Role.CLIENT, False, True),
-            (Role.MEMBER, None, False, True),  # invited, not in the portal yet
-            (Role.MEMBER, Role.MEMBER, True, True),  # leaving
-            (Role.CLIENT, Role.CLIENT, True, False),
-            (None, Role.CLIENT, False, False),
+            (Role.OWNER, Role.OWNER, False, True, None),
+            (Role.ADMIN, Role.OWNER, False, True, None),
+            (Role.ADMIN, Role.ADMIN, False, True, None),
+            (Role.MEMBER, Role.OWNER, False, False, None),
+            (Role.MEMBER, Role.ADMIN, False, False, None),
+            (Role.MEMBER, Role.MEMBER, False, True, None),
+            (Role.MEMBER, Role.CLIENT, False, True, None),
+            (Role.MEMBER, Role.MEMBER, True, True, None),  # leaving
+            (Role.CLIENT, Role.CLIENT, True, False, None),
+            (None, Role.CLIENT, False, False, None),
+            # Invited, not in the portal yet: what their invitation offers (an invited admin was
+            # taken as having no role, so a member removed them).
+            (Role.MEMBER, None, False, True, None),
+            (Role.MEMBER, None, False, False, Role.ADMIN),
+            (Role.MEMBER, None, False, False, Role.OWNER),
+            (Role.MEMBER, None, False, True, Role.MEMBER),
+            (Role.MEMBER, None, False, True, Role.CLIENT),
+            (Role.ADMIN, None, False, True, Role.OWNER),
         ],
     )
-    def test_members_take_out_clients_and_members_not_owners_or_admins(self, actor, target, is_self, allowed):
+    def test_members_take_out_clients_and_members_not_owners_or_admins(
+        self, actor, target, is_self, allowed, invited
+    ):
         """Owners and admins remove anyone from a workspace; an internal member removes clients,
-        internal members and herself, not the portal's owners and admins; clients no one."""
-        reason = policy.check_remove_from_workspace(actor, target, is_self=is_self)
+        internal members and herself, not the portal's owners and admins (nor those invited as
+        one, not in the portal yet); clients no one."""
+        reason = policy.check_remove_from_workspace(actor, target, is_self=is_self, invited_role=invited)
         assert (reason is None) is allowed, reason
 
 

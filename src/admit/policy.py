@@ -300,18 +300,34 @@ def check_delete_workspace(actor_role: Role | str | None, *, made_it: bool) -> s
 
 
 def check_remove_from_workspace(
-    actor_role: Role | str | None, target_role: Role | str | None, *, is_self: bool
+    actor_role: Role | str | None,
+    target_role: Role | str | None,
+    *,
+    is_self: bool,
+    invited_role: Role | str | None = None,
 ) -> str | None:
     """Rules on top of WORKSPACE_REMOVE_MEMBERS for taking someone out of a workspace: owners and
     admins take out anyone; an internal member takes out clients, internal members and herself
     (leaving), but not the portal's owners or admins, who run it. ``target_role``: the person's
-    role in the portal (None: not in it yet, only invited). Returns the reason when refused."""
+    role in the portal; None: not in it yet, and then ``invited_role``, the role their invitation
+    offers (an invited admin is one once they accept: an internal member takes them out no more
+    than an admin). Returns the reason when refused."""
     if not can(actor_role, Action.WORKSPACE_REMOVE_MEMBERS):
         return DENIED_MESSAGE[Action.WORKSPACE_REMOVE_MEMBERS]
     if is_self or reaches_every_workspace(actor_role):
         return None
-    if target_role is not None and Role(target_role) in (Role.OWNER, Role.ADMIN):
+    role = target_role if target_role is not None else invited_role
+    if role is not None and Role(role) in (Role.OWNER, Role.ADMIN):
         return "Only owners and admins can remove the portal's owners and admins from a workspace."
+    return None
+
+
+def role_kind_fault(target_role: Role | str, new_role: Role | str) -> str | None:
+    """Why ``new_role`` is no role for this member to have, as input (422, not a refusal of
+    the actor: as a role asked for an invited client is): a client has none, and an internal
+    user's is never the client's. None: it is one."""
+    if Role.CLIENT in (Role(target_role), Role(new_role)):
+        return "A client has no role to change: an internal user's role is owner, admin or member."
     return None
 
 
@@ -330,8 +346,8 @@ def check_change_role(
     (``active``: whether the member is; a deactivated owner is none of those counted).
     Returns the reason when refused. ``owners_left`` as in ``check_deactivate``."""
     current, new = Role(target_role), Role(new_role)
-    if current is Role.CLIENT or new is Role.CLIENT:
-        return "A client has no role to change: an internal user's role is owner, admin or member."
+    if (fault := role_kind_fault(current, new)) is not None:
+        return fault
     if is_self:  # whoever may change it (below): another owner's; an owner or another admin's
         whom = "another owner" if current is Role.OWNER else "an owner or another admin"
         return f"You cannot change your own role: ask {whom}."

@@ -66,7 +66,7 @@ def test_main_pages_have_no_serious_violations(new_context, live_server):
     expect(dialog.locator("[data-chips-summary]")).to_be_visible()
     check("invite modal")
     # The box is named, and closes by its × as by Cancel (then opens again as it was left).
-    expect(page.get_by_role("dialog", name="Invite users")).to_be_visible()
+    expect(page.get_by_role("dialog", name="Invite Internal Users")).to_be_visible()
     dialog.get_by_role("button", name="Close").click()
     expect(dialog).to_be_hidden()
     page.get_by_role("button", name="Invite Users").click()

@@ -81,7 +81,8 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     users_url = owner.url.split("?")[0]
 
     # 1. Share Invite Link: a new link is off. The tab says so, and Copy Link waits until it is
-    #    on (whoever got it would meet a dead end); "Turn on the invite link" (asks first).
+    #    on (whoever got it would meet a dead end); "Turn on the invite link" (one click: the tab
+    #    has said what it lets in).
     dialog = share_tab(owner)
     shown = dialog.get_by_label("Invite link").input_value()
     assert re.fullmatch(re.escape(server("/join/")) + r"[A-Za-z0-9_-]{43}", shown), shown
@@ -90,10 +91,8 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     expect(dialog.locator("[data-link-state]")).to_have_text("Disabled")
     expect(dialog.get_by_role("button", name="Copy Link")).to_be_disabled()
     expect(dialog.locator("[data-copy-why]")).to_have_text("The link is off: turn it on before you share it.")
-    dialog.get_by_role("button", name="Turn on the invite link").click()
-    confirm = owner.locator("dialog#confirm-dialog")
-    expect(confirm).to_contain_text("Anyone who has it can sign up")
-    confirm.get_by_role("button", name="Turn on").click()
+    expect(dialog.locator("[data-link-off]")).to_contain_text("Once on, anyone who has it can sign up")
+    dialog.get_by_role("button", name="Turn on the invite link").click()  # one click, no question
     expect(owner.locator(".notice")).to_contain_text("The invite link is on")
     dialog = owner.locator("dialog#invite-dialog")
     expect(dialog.locator("[data-link-state]")).to_have_text("Active")

@@ -117,10 +117,20 @@ def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, sho
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     teams.scroll_into_view_if_needed()
     shot(page, "members-teams-390")
+    # Find a member narrows the team and client-group rows too: by name, or by someone in them.
+    panel.get_by_label("Find a member").fill("smi")
+    expect(teams.locator('tr[data-team="Smiths"]')).to_be_visible()
+    panel.get_by_label("Find a member").fill("person 01")
+    expect(teams.locator('tr[data-team="Smiths"]')).to_be_visible()
+    panel.get_by_label("Find a member").fill("person 5")
+    expect(teams.locator('tr[data-team="Smiths"]')).to_be_hidden()
+    expect(panel.get_by_role("heading", name="Teams and client groups")).to_be_hidden()
     panel.get_by_label("Find a member").fill("person 0")
     expect(panel.locator("#workspace-members tbody tr[data-address]:visible")).to_have_count(10)
     panel.locator('[data-state-filter="joined"]').click()
     expect(panel.locator("tr[data-no-match]")).to_have_text("No one among Joined matches “person 0”.")
+    # No one listed under Joined can be resent to: Resend to selected is out of sight.
+    expect(panel.get_by_role("button", name=re.compile(r"^Resend to selected"))).to_be_hidden()
     shot(page, "members-phone-390")
     # Resend to selected: two ticked, asked first (the filter kept), then resent.
     panel.locator('[data-state-filter="all"]').click()
@@ -139,21 +149,36 @@ def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, sho
     )
     expect(panel.get_by_label("Find a member")).to_have_value("person 0")
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    # The rows asked about show ticked while asked, and still after Cancel (both dropped them).
+    expect(panel.get_by_label("Select Person 04")).to_be_checked()
     shot(page, "members-selected-ask-390")
+    panel.locator("[data-resend-selected]").get_by_role("link", name="Cancel").click()
+    panel = page.locator("dialog#members-panel")
+    expect(panel.locator("[data-resend-selected]")).to_have_count(0)
+    expect(panel.get_by_label("Select Person 05")).to_be_checked()
+    expect(panel.get_by_label("Select Person 06")).not_to_be_checked()
+    panel.get_by_role("button", name="Resend to selected (2)").click()
+    panel = page.locator("dialog#members-panel")
     panel.locator("[data-resend-selected]").get_by_role("button", name="Resend").click()
     expect(page.locator("dialog#members-panel .panel-note")).to_have_text("Invitation resent to 2 people.")
     assert "q=person+0" in page.url or "q=person%200" in page.url, page.url
 
 
-def test_the_invite_box_suggests_client_groups_by_name(live_server, new_context, shot):
-    """Typing part of a client group's name in Invite suggests it; picking it and Invite adds the
-    group as choosing it in the list does (its row shows in Members)."""
+def _invite_box(live_server, new_context):
+    """The owner on Q3 Audit (``_large_workspace``) at 1280 px, its Invite box open: the portal,
+    the page and the box."""
     db = live_server.app.state.db
     pf = create_portal(db)
     ws_id = _large_workspace(db, pf)
     page = _owner_in(new_context().new_page(), live_server, pf, ws_id)
     page.get_by_role("button", name="Invite", exact=True).click()
-    invite = page.locator("dialog#invite-panel")
+    return pf, page, page.locator("dialog#invite-panel")
+
+
+def test_the_invite_box_suggests_client_groups_by_name(live_server, new_context, shot):
+    """Typing part of a client group's name in Invite suggests it; picking it and Invite adds the
+    group as choosing it in the list does (its row shows in Members)."""
+    _pf, page, invite = _invite_box(live_server, new_context)
     invite.get_by_label("Type a name, email or phone number").fill("smi")
     suggestion = invite.get_by_role("button", name="Smiths · Client group")
     expect(suggestion).to_be_visible()
@@ -164,3 +189,24 @@ def test_the_invite_box_suggests_client_groups_by_name(live_server, new_context,
     expect(page.locator("[data-report]")).to_contain_text("3 skipped")
     panel = _open_members(page)
     expect(panel.locator('#workspace-teams tr[data-team="Smiths"]')).to_be_visible()
+
+
+def test_the_invite_box_marks_who_is_in_the_workspace_already(live_server, new_context, shot):
+    """A suggestion for someone in the workspace says "Already in this workspace" and is not
+    picked; an address typed for someone invited here already makes a chip that says so (it said
+    "already invited to the portal")."""
+    pf, page, invite = _invite_box(live_server, new_context)
+    search = invite.get_by_label("Type a name, email or phone number")
+    search.fill(pf.owner_email)
+    here = invite.locator("[data-suggestions] button", has_text=pf.owner_email)
+    expect(here).to_contain_text("Already in this workspace")
+    expect(here).to_have_attribute("aria-disabled", "true")
+    shot(page, "invite-already-here-1280")
+    here.click(force=True)  # a person would: nothing is picked
+    expect(invite.locator("[data-picked] .chip")).to_have_count(0)
+    search.fill("p05@clientco.com")
+    search.press("Enter")
+    chip = invite.locator("[data-picked] .chip", has_text="p05@clientco.com")
+    expect(chip).to_contain_text("already invited to this workspace; use Resend Invitation.")
+    expect(chip).not_to_contain_text("portal")
+    shot(page, "invite-already-here-chip-1280")

@@ -260,3 +260,35 @@ class TestMembersFilterAndResend:
         assert (mail_count(db, "nora@home.net"), mail_count(db, "cat@home.net")) == (2, 1)
         r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", "Loan", "--state", "gone")
         assert r.exit_code != 0 and "--state" in r.output, r.output
+
+
+class TestRemove:
+    def test_remove_takes_someone_out_as_the_panel_does(self, run_cli, db, worker):
+        """``workspaces remove --workspace W PERSON`` (an email, a phone number or a user id)
+        takes them out through the service the panel and the API call: roles end, a portal
+        invitation stands, the audit log says so; someone not in it is exit 1 naming them."""
+        pf = create_portal(db)
+        ws = run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Loan", "--kind", "flow",
+                     "--role", "Reviewer").output.strip()  # fmt: skip
+        run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", ws,
+                "nora@home.net", "+1 202 555 0173", "ivy@home.net")  # fmt: skip
+        listed = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", ws, "--json").output
+        ids = {m["user"]["email"]: m["user"]["id"] for m in json.loads(listed)["items"]}
+        ivy = ids["ivy@home.net"]
+        r = run_cli("workspaces", "remove", "--portal", pf.slug, "--workspace", "Loan", "NORA@home.net")
+        assert r.exit_code == 0, r.output
+        assert r.output == "nora@home.net was removed from “Loan”.\n", r.output
+        r = run_cli("workspaces", "remove", "--portal", pf.slug, "--workspace", ws, "(202) 555-0173")
+        assert r.exit_code == 0 and "+12025550173 was removed" in r.output, r.output
+        r = run_cli("workspaces", "remove", "--portal", pf.slug, "--workspace", ws, ivy)
+        assert r.exit_code == 0 and "ivy@home.net was removed" in r.output, r.output
+        r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", ws)
+        assert r.output.splitlines() == ["Joined      owner@acme.com  Olive Owner"], r.output
+        r = run_cli("invitations", "list", "--portal", pf.slug)
+        assert "nora@home.net" in r.output  # the portal invitation stands
+        r = run_cli("workspaces", "remove", "--portal", pf.slug, "--workspace", ws, "nora@home.net")
+        assert r.exit_code == 1 and "nora@home.net is not in the workspace “Loan”." in r.output, r.output
+        r = run_cli("workspaces", "remove", "--portal", pf.slug, "--workspace", ws, "nobody@home.net")
+        assert r.exit_code == 1 and "nobody@home.net is not in the workspace “Loan”." in r.output, r.output
+        r = run_cli("audit", "list", "--portal", pf.slug)
+        assert "removed nora@home.net from" in r.output, r.output

@@ -39,7 +39,7 @@ def _shown_link(text: str) -> str:
 
 
 def _facts(text: str) -> list[str]:
-    """The link's card's facts as read (the badge first), each fact's text with its "·"."""
+    """The link's card's facts as read (the badge first), each fact's text with the "·" it leads with."""
     facts = re.search(r'<p class="link-facts" data-link-facts>(.*?)</p>', text, re.S).group(1)
     pieces = (re.sub(r"<[^>]+>", "", piece) for piece in facts.split('<span class="fact">'))
     return [" ".join(html.unescape(piece).split()) for piece in pieces]
@@ -60,12 +60,13 @@ class TestShareTab:
         old = _shown_link(page.text)
         assert client.get(f"/p/{pf.slug}/users").text.count(old) == 1  # the same link every time
         assert "The invite link is off: nobody can join through it." in page.text
-        assert "Turn on the invite link" in page.text and "works for 10 days" in page.text
-        # Asked, and said once on, with the domain it is limited to (the tester: "anyone who
-        # has it can sign up" while only acme.com addresses could).
-        assert "Anyone who has it can sign up with an address at acme.com, as " in page.text, re.findall(
-            r"Anyone who[^\"]*", page.text
-        )
+        assert "Turn on the invite link" in page.text
+        # Said before the one click that turns it on (no question after), with the domain it is
+        # limited to (the tester: "anyone who has it can sign up" while only acme.com could).
+        assert (
+            "Once on, anyone who has it can sign up with an address at acme.com, as an internal user "
+            "(member), for 10 days." in page.text
+        ), re.findall(r"Once on[^<]*", page.text)
         assert client.get(_path(old)).status_code == 410
         r = client.post(
             f"/p/{pf.slug}/invite-link/on?back=users",
@@ -118,11 +119,13 @@ class TestLinkPage:
         page = client.get(f"/p/{pf.slug}/invite-link")
         assert "0 joined through this link" in page.text
         facts = [
-            "0 joined through this link ·",
-            "no limit on uses ·",
-            "expires 10 days after it is turned on",
+            "0 joined through this link",
+            "· no limit on uses",
+            "· expires 10 days after it is turned on",
         ]
-        assert _facts(page.text)[1:] == facts  # each "·" after its fact, never starting a line
+        # Each "·" before its fact, where the box clips it at a line's start (the browser test
+        # test_the_link_facts_separator_never_dangles): it ended a line when it came after.
+        assert _facts(page.text)[1:] == facts
         form = {
             "csrf_token": csrf_of(page.text),
             "user_type": "internal",
@@ -505,7 +508,7 @@ class TestWorkspacePages:
         page = client.get(ws_url)
         assert "Join requests" in page.text and "rita@example.org" in page.text
         # Each fact unbroken with its "·" at its end: wrapped, no line starts with the dot.
-        assert _facts(page.text)[1:] == ["0 approved through this link ·", "2 waiting for approval"]
+        assert _facts(page.text)[1:] == ["0 approved through this link", "· 2 waiting for approval"]
         assert '<option value="internal">' not in page.text  # a member approves as client only
         approve = re.search(
             r'action="(?:https?://[^/"]+)?(/p/[^"]+/join-requests/[^"]+/approve)"', page.text

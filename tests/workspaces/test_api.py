@@ -891,6 +891,75 @@ class TestRemove:
         r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{owner}"), headers=pf.headers())
         assert r.status_code == 204, r.text
 
+    def test_an_invited_admin_counts_as_an_admin(self, client, db, worker):
+        """Someone invited to the portal as an admin, Not Joined in the workspace, is an admin to
+        an internal member: no Remove on the panel, 403 from the API (it let her remove them, as
+        having no role); an invited client she still removes; an owner removes the invited admin."""
+        pf = create_portal(db)
+        mel = joined(db, worker, client, pf, "mel@acme.com")
+        invite(db, pf, ["ada@acme.com"], role="admin")
+        ws = create_workspace(client, pf, "Loan")
+        add(client, pf, ws["id"], user_ids=[mel.user_id])
+        add(client, pf, ws["id"], recipients=["ada@acme.com", "cleo@client.org"])
+        ada, cleo = (user_id_of_member(client, pf, ws["id"], e) for e in ("ada@acme.com", "cleo@client.org"))
+        h = session_headers(client, "mel@acme.com")
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        assert 'aria-label="Remove cleo@client.org"' in page.text
+        assert 'aria-label="Remove ada@acme.com"' not in page.text
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{ada}"), headers=h)
+        assert r.status_code == 403 and "Only owners and admins can remove" in r.json()["detail"], r.text
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{cleo}"), headers=h)
+        assert r.status_code == 204, r.text
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}/members/{ada}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+
+
+class TestWhoIsInTheWorkspaceAlready:
+    def test_the_check_and_the_suggestions_know_the_workspace(self, client, db, worker):
+        """With ``workspace_id``, recipients/check marks someone already in that workspace
+        ``already_in_workspace`` (it said ``already_member``: "already invited to the portal" on
+        the chip) and people/suggestions says ``in_workspace``; without it, both answer as
+        before; a workspace the asker cannot see is 404."""
+        pf = create_portal(db)
+        ann = joined(db, worker, client, pf, "ann@x.org", user_type="client")
+        joined(db, worker, client, pf, "amy@x.org", user_type="client")
+        ws = create_workspace(client, pf, "Estate")
+        add(client, pf, ws["id"], user_ids=[ann.user_id])
+        add(client, pf, ws["id"], recipients=["bob@x.org"])
+        check = api(pf, "/recipients/check")
+        text = "ann@x.org, bob@x.org, amy@x.org, new@x.org"
+        r = client.post(check, json={"text": text, "workspace_id": ws["id"]}, headers=pf.headers())
+        assert r.status_code == 200, r.text
+        said = [(i["address"], i["skip"], i["detail"]) for i in r.json()["items"]]
+        assert said == [
+            ("ann@x.org", "already_in_workspace", "ann@x.org is already in this workspace."),
+            (
+                "bob@x.org",
+                "already_in_workspace",
+                "bob@x.org is already invited to this workspace; use Resend Invitation.",
+            ),
+            ("amy@x.org", "already_member", "This person is already in the portal."),
+            ("new@x.org", None, None),
+        ], said
+        plain = client.post(check, json={"text": text}, headers=pf.headers()).json()["items"]
+        assert [i["skip"] for i in plain] == ["already_member", "already_invited", "already_member", None]
+        suggest = api(pf, "/people/suggestions")
+        found = client.get(suggest, params={"q": "x.org", "workspace_id": ws["id"]}, headers=pf.headers())
+        assert found.status_code == 200, found.text
+        assert {m["user"]["email"]: m["in_workspace"] for m in found.json()["items"]} == {
+            "ann@x.org": True,
+            "amy@x.org": False,
+        }
+        plain = client.get(suggest, params={"q": "x.org"}, headers=pf.headers()).json()["items"]
+        assert [m["in_workspace"] for m in plain] == [None, None]
+        # Mel, an internal member who is not in the workspace, learns nothing of who is.
+        joined(db, worker, client, pf, "mel@acme.com")
+        mel = session_headers(client, "mel@acme.com")
+        refused = client.post(check, json={"text": "ann@x.org", "workspace_id": ws["id"]}, headers=mel)
+        assert refused.status_code == 404, refused.text
+        refused = client.get(suggest, params={"q": "ann", "workspace_id": ws["id"]}, headers=mel)
+        assert refused.status_code == 404, refused.text
+
 
 class TestPaging:
     def test_a_workspaces_people_and_the_timeline_come_a_page_at_a_time(self, client, db, worker):

@@ -23,6 +23,10 @@ def _rows(text: str) -> dict[str, bool]:
     }
 
 
+# A row's tick for Resend to selected: (user id, whom it selects).
+_TICK = r'name="user_ids" value="([^"]+)" form="resend-selected" aria-label="Select ([^"]+)"'
+
+
 def _words(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
@@ -134,8 +138,7 @@ class TestMembersFilter:
         pf, ws = _workspace(client, db, worker)
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
-        tick = r'name="user_ids" value="([^"]+)" form="resend-selected" aria-label="Select ([^"]+)"'
-        ticks = dict(re.findall(tick, page.text))
+        ticks = dict(re.findall(_TICK, page.text))
         assert set(ticks.values()) == {"bob@x.org", "Zoë Zed"}, ticks  # the Not Joined ones
         action = re.search(r'<form id="resend-selected" method="post" action="([^"]+)"', page.text).group(1)
         picked = [u for u, who in ticks.items() if who == "bob@x.org"]
@@ -158,6 +161,76 @@ class TestMembersFilter:
             assert "Tick the people to resend to first." in _words(none.text), none.text[:300]
             worker.drain()
         assert (mail_count(db, "bob@x.org"), mail_count(db, "zoe@x.org")) == (2, 1)
+
+    def test_the_ticks_survive_the_question_and_its_cancel(self, client, db, worker):
+        """The question of Resend to selected shows the rows asked about ticked; its Cancel comes
+        back to the panel with them still ticked (it dropped them); and the Joined filter, where
+        no one can be resent to, shows no Resend to selected (it showed the button)."""
+        pf, ws = _workspace(client, db, worker)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        ticks = dict(re.findall(_TICK, page.text))
+        bob = next(u for u, who in ticks.items() if who == "bob@x.org")
+        action = re.search(r'<form id="resend-selected" method="post" action="([^"]+)"', page.text).group(1)
+        ask = client.post(html.unescape(action), data={"csrf_token": csrf_of(page.text), "user_ids": [bob]})
+        assert _ticked(ask.text) == {"bob@x.org"}, ask.text[:300]
+        form = re.search(r"<form [^>]*data-resend-selected.*?</form>", ask.text, re.S).group(0)
+        cancel = re.search(r'<a class="btn small" href="([^"]+)">Cancel</a>', form).group(1)
+        back = client.get(html.unescape(cancel))
+        assert back.status_code == 200 and _ticked(back.text) == {"bob@x.org"}, html.unescape(cancel)
+        assert "data-autopen" in back.text.split('id="members-panel"')[1][:200]
+        assert "data-resend-selected" not in back.text  # asked no more
+        assert not _resend_selected_hidden(page.text)
+        joined_only = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"state": "joined"})
+        assert _resend_selected_hidden(joined_only.text), joined_only.text[:300]
+        invited = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}", params={"state": "invited"})
+        assert not _resend_selected_hidden(invited.text)
+
+    def test_find_a_member_narrows_the_team_and_group_rows(self, client, db, worker):
+        """With a search, a team's or client group's row shows when its name holds what was
+        typed or one of its people is found, whoever brought them (it showed every row whatever
+        was typed)."""
+        pf, ws = _workspace(client, db, worker)
+        groups = (("Smith family", ["b@smith.net"]), ("Jones family", ["c@jones.net", "ann@x.org"]))
+        for name, people in groups:
+            body = {"name": name, "recipients": people}
+            group = client.post(api(pf, "/client-groups"), json=body, headers=pf.headers()).json()["team"]
+            assert add(client, pf, ws["id"], group_ids=[group["id"]]).status_code == 201
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        url = f"/p/{pf.slug}/workspaces/{ws['id']}"
+        assert _team_rows(client.get(url).text) == {"Smith family": True, "Jones family": True}
+        assert _team_rows(client.get(url, params={"q": "smith"}).text) == {
+            "Smith family": True,
+            "Jones family": False,
+        }
+        by_person = client.get(url, params={"q": "c@jones"}).text
+        assert _team_rows(by_person) == {"Smith family": False, "Jones family": True}
+        # Ann was in the workspace before her group came: it is hers all the same.
+        by_ann = client.get(url, params={"q": "ann"}).text
+        assert _team_rows(by_ann) == {"Smith family": False, "Jones family": True}
+        none = client.get(url, params={"q": "zoe"}).text
+        assert _team_rows(none) == {"Smith family": False, "Jones family": False}
+        assert re.search(r"<div [^>]*data-team-rows[^>]* hidden", none), "the heading goes with the rows"
+
+
+def _ticked(text: str) -> set[str]:
+    """Who is ticked for Resend to selected on a page."""
+    ticks = re.findall(
+        r'<input type="checkbox" name="user_ids" [^>]*aria-label="Select ([^"]+)"([^>]*)>', text
+    )
+    return {html.unescape(who) for who, rest in ticks if " checked" in rest}
+
+
+def _team_rows(text: str) -> dict[str, bool]:
+    """The panel's team and client-group rows: ``{name: shown}``."""
+    rows = re.findall(r'<tr data-team="([^"]*)"([^>]*)>', text)
+    return {html.unescape(name): " hidden" not in rest for name, rest in rows}
+
+
+def _resend_selected_hidden(text: str) -> bool:
+    """Whether Resend to selected is out of sight (its form hidden, or no form)."""
+    form = re.search(r'<form id="resend-selected"[^>]*>', text)
+    return form is None or " hidden" in form.group(0)
 
 
 class TestMembersFilterApi:

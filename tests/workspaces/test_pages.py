@@ -11,7 +11,16 @@ import uuid
 
 from admit.kit.text import readable_phone
 from admit.pages.deps import templates
-from tests.factories import OWNER_PASSWORD, PASSWORD, csrf_of, invite, last_link, said_under, sign_in_page
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    active_member,
+    csrf_of,
+    invite,
+    last_link,
+    said_under,
+    sign_in_page,
+)
 from tests.workspaces.helpers import (
     add,
     api,
@@ -506,14 +515,15 @@ class TestWorkspacePage:
         self, client, db, worker, rate_limits
     ):
         """A group's row where one person was sent a message a moment ago: the others get their
-        new link, and the panel says who was not sent one, why and when to try again (once)."""
+        new link, and the panel says who was not sent one, why and when to try again (once),
+        naming them as notices do, "Name (address)" (it said the bare address)."""
         from datetime import timedelta
 
         from admit.kit import clock
 
         pf = create_portal(db)
         ws = create_workspace(client, pf)
-        body = {"name": "Smiths", "recipients": ["sam@smith.org", "sue@smith.org"]}
+        body = {"name": "Smiths", "recipients": ["Sam Smith <sam@smith.org>", "sue@smith.org"]}
         group = client.post(api(pf, "/client-groups"), json=body, headers=pf.headers()).json()["team"]
         add(client, pf, ws["id"], group_ids=[group["id"]])
         worker.drain()  # the first invitations go out (a resend cancels one still queued)
@@ -524,7 +534,10 @@ class TestWorkspacePage:
             client.post(f"{w}/members/{_user_id(page.text, 'sam@smith.org')}/resend", data=csrf)
             r = client.post(f"{w}/groups/{group['id']}/resend", data=csrf)
             worker.drain()
-        said = "Invitation resent to 1 person. Not sent: sam@smith.org was sent a message less than a minute"
+        said = (
+            "Invitation resent to 1 person. Not sent: Sam Smith (sam@smith.org) was sent a message less"
+            " than a minute"
+        )
         assert _text(r).count(said) == 1, _text(r)
         assert (mail_count(db, "sam@smith.org"), mail_count(db, "sue@smith.org")) == (2, 2)
 
@@ -789,7 +802,7 @@ class TestContactsPage:
         assert "Client group Smiths created and added to Smith estate: 0 added, 2 invited." in _text(r)
         assert 'data-team="Smiths"' in r.text
         page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
-        row = re.search(r'<tr data-team="Smiths">(.*?)</tr>', page.text, re.S).group(1)
+        row = re.search(r'<tr data-team="Smiths"[^>]*>(.*?)</tr>', page.text, re.S).group(1)
         assert "0 joined, 2 not joined" in row and "Not Joined" in row
         worker.drain()
         assert mail_count(db, "sam@smith.org") == 1
@@ -873,3 +886,65 @@ class TestContactsPage:
         assert r.status_code == 403
         ws = client.post(f"/p/{pf.slug}/workspaces", data={"csrf_token": csrf_of(page.text), "name": "Mel's"})
         assert "Invite New Client" in ws.text and "Invite New Internal User" not in ws.text
+
+
+class TestAddTeamMembersScreen:
+    """Seed 000's Invite → Invite Internal Users → "Add Team Members to this Workspace": what it
+    posts (``screen=team``, internal) comes back refused on that screen, said under its box."""
+
+    def test_the_panel_offers_the_screen(self, client, db):
+        """The Invite panel's first screen has Invite Internal Users; the screen asks for the
+        internal user's email address."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        assert re.search(r"<button [^>]*data-team-open[^>]*>Invite Internal Users</button>", page.text)
+        screen = page.text.split("data-team-form", 1)[1].split("</form>", 1)[0]
+        assert "<h3>Add Team Members to this Workspace</h3>" in screen
+        assert '<label for="team-q">Email address of the internal user</label>' in screen
+        assert 'data-user-type="internal"' in screen and "Invite New Internal User" in screen
+
+    def test_a_refusal_comes_back_on_the_screen(self, client, db, worker):
+        """Text that is no address, typed on the screen and not picked: refused under the
+        screen's box, kept there, the screen shown (the first screen hidden); nothing written."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        data = {"csrf_token": csrf_of(page.text), "q": "Nora", "screen": "team", "user_type": "internal"}
+        r = client.post(f"/p/{pf.slug}/workspaces/{ws['id']}/people", data=data)
+        assert r.status_code == 422
+        assert "Nora" in said_under(r.text, "team-q")
+        assert re.search(r'<input id="team-q" name="q"[^>]*value="Nora"', r.text), r.text
+        assert re.search(r"<form [^>]*data-pick-form hidden>", r.text)
+        assert re.search(r"<form [^>]*data-team-form>", r.text)
+        listed = client.get(api(pf, f"/workspaces/{ws['id']}/members"), headers=pf.headers())
+        assert listed.json()["items"] == []
+
+    def test_a_member_is_told_who_may_invite_new_internal_users(self, client, db, worker):
+        """Seed 001: a member adds existing internal users only. Her screen has no Invite New
+        Internal User but the policy's words; an address of no one posted from it is refused
+        by the service, said under the screen's box; nothing is sent."""
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        sign_in_page(client, "mel@acme.com", PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces",
+            data={"csrf_token": csrf_of(page.text), "name": "Mel's", "kind": "chat"},
+        )
+        ws_path = re.search(r"/p/[^/]+/workspaces/[0-9a-f-]{36}", str(r.url)).group(0)
+        page = client.get(ws_path)
+        screen = page.text.split("data-team-form", 1)[1].split("</form>", 1)[0]
+        assert "Invite New Internal User" not in screen
+        refused = (
+            "Only owners and admins can invite internal users. Ask an owner or admin to invite them, "
+            "then add them here."
+        )
+        assert refused in html.unescape(screen)
+        data = {"csrf_token": csrf_of(page.text), "q": "nina@acme.com", "screen": "team"}
+        data["user_type"] = "internal"
+        r = client.post(f"{ws_path}/people", data=data)
+        assert r.status_code == 403
+        assert "Only owners and admins can invite internal users." in html.unescape(r.text)
+        assert re.search(r"<form [^>]*data-team-form>", r.text)
+        assert mail_count(db, "nina@acme.com") == 0

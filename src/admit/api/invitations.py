@@ -23,10 +23,11 @@ from admit.errors import (
     RateLimited,
     RecipientRateLimited,
     SignInRequired,
+    WorkspaceNotFound,
     WrongAccount,
 )
 from admit.flows import invitations as invitations_flow
-from admit.flows import join
+from admit.flows import join, workspace_people
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.invitations.schemas import (
@@ -34,6 +35,7 @@ from admit.invitations.schemas import (
     AcceptResponse,
     CheckedRecipientRead,
     InvitationCreate,
+    InvitationOfferChange,
     InvitationPage,
     InvitationPreviewRead,
     InvitationRead,
@@ -114,17 +116,47 @@ def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDe
     return _read_many(session, [invitations_service.get_or_raise(session, actor, invitation_id)])[0]
 
 
+@router.patch(
+    "/portals/{portal}/invitations/{invitation_id}",
+    response_model=InvitationRead,
+    operation_id="invitations_change",
+    responses=problems(PermissionDenied, InvitationNotFound, InvitationNotPending, InvalidInput),
+)
+def change_invitation(
+    invitation_id: uuid.UUID, body: InvitationOfferChange, actor: ActorDep, session: SessionDep
+) -> InvitationRead:
+    """Change what a pending (or expired) invitation offers: the role (an internal user's) and
+    the products, as a member's are changed (`PATCH …/members/{id}`): owners and admins; to or
+    from owner only by an owner. Its link and expiry stand; nothing is sent. 409 once accepted
+    or revoked. Each change is in the audit log."""
+    return _read_many(
+        session,
+        [
+            invitations_service.change_offer(
+                session,
+                actor,
+                invitation_id,
+                role=body.role,
+                products=body.products,
+                faults=unparsed_faults(body),
+            )
+        ],
+    )[0]
+
+
 @router.post(
     "/portals/{portal}/recipients/check",
     response_model=RecipientsChecked,
     operation_id="recipients_check",
-    responses=problems(PermissionDenied, InvalidInput),
+    responses=problems(PermissionDenied, InvalidInput, WorkspaceNotFound),
 )
 def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep) -> RecipientsChecked:
     """What the Invite box would make of a typed or pasted text, recipient by recipient, before
     anything is sent (the box shows each as a chip): the address read, or why it is not one, a
-    suggestion for a mistyped domain, and whether it was listed before. Writes nothing."""
-    checked = invitations_service.check_recipients(session, actor, body.text)
+    suggestion for a mistyped domain, and whether it was listed before. With ``workspace_id``
+    (a workspace's Invite panel), someone already in it is ``already_in_workspace``. Writes
+    nothing."""
+    checked = workspace_people.check_recipients(session, actor, body.text, workspace_id=body.workspace_id)
     return RecipientsChecked(
         items=[
             CheckedRecipientRead(

@@ -20,12 +20,13 @@ from admit.errors import (
     MemberNotDeactivated,
     MemberNotFound,
     PermissionDenied,
+    WorkspaceNotFound,
 )
 from admit.flows import members as members_flow
-from admit.flows import people_bulk
+from admit.flows import people_bulk, workspace_people
 from admit.kit.routing import Router
 from admit.members import service as members_service
-from admit.members.schemas import MemberAccessChange, MemberPage, MemberRead, PeopleMatches
+from admit.members.schemas import MemberAccessChange, MemberPage, MemberRead, PeopleMatches, PersonSuggested
 from admit.notifications.models import DeliveryFilter
 from admit.people import people_csv
 from admit.people import roster as people_roster
@@ -226,19 +227,29 @@ def get_bulk(job_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> BulkJob
     "/portals/{portal}/people/suggestions",
     response_model=PeopleMatches,
     operation_id="people_suggest",
-    responses=problems(PermissionDenied, InvalidInput),
+    responses=problems(PermissionDenied, InvalidInput, WorkspaceNotFound),
 )
 def search_people(
     actor: ActorDep,
     session: SessionDep,
     q: str = "",
     user_type: Literal["internal", "client"] | None = None,
+    workspace_id: uuid.UUID | None = None,
     cursor: str | None = None,
     limit: Limit = 10,
 ) -> PeopleMatches:
     """Suggestions as you type a name, email or phone: this portal's active members only, by
-    name, ``limit`` at a time (``next_cursor`` for more)."""
+    name, ``limit`` at a time (``next_cursor`` for more). With ``workspace_id`` (a workspace's
+    Invite panel), each says whether they are ``in_workspace`` already."""
     matches, next_cursor = members_service.search_people(
         session, actor, q, user_type=user_type, cursor=cursor, limit=limit
     )
-    return PeopleMatches(items=[MemberRead.of(m) for m in matches], next_cursor=next_cursor)
+    here = (
+        workspace_people.in_workspace(session, actor, workspace_id, [m.user_id for m in matches])
+        if workspace_id is not None
+        else None
+    )
+    items = [PersonSuggested.of(m) for m in matches]
+    if here is not None:
+        items = [i.model_copy(update={"in_workspace": i.user.id in here}) for i in items]
+    return PeopleMatches(items=items, next_cursor=next_cursor)

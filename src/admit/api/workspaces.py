@@ -222,7 +222,7 @@ def add_members(
 )
 def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> None:
     """Take someone out of the workspace; roles they hold there end (history kept)."""
-    workspaces_service.remove(session, actor, workspace_id, user_id)
+    workspace_people.remove(session, actor, workspace_id, user_id)
 
 
 @router.post(

@@ -60,6 +60,8 @@ PHRASES: dict[str, str] = {
     "invitation.resent": "resent the invitation to {target}{taken_over}",
     "invitation.revoked": "revoked the invitation to {target}",
     "invitation.renamed": "changed the name on the invitation to {target}{was}",
+    "invitation.role_changed": "changed the role the invitation to {target} offers{was}",
+    "invitation.products_changed": "changed the products the invitation to {target} offers{was}",
     "invitation.reminded": "reminded {target} of their invitation{nth}",
     "invitation.expired": "expired the invitation to {target} (not accepted in time)",
     "invitation.accepted": "accepted their invitation and joined{as_role}",
@@ -409,7 +411,9 @@ def was_now(action: str, detail: dict[str, Any]) -> str:
     """What a change event's ``detail`` (``from``, ``to``) says, as its sentence says it:
     " (was “Member”, now “Admin”)" (a role capitalised, a list of products joined); "" when
     they are the same or missing."""
-    return _was(detail, shown=_role_said if action == "member.role_changed" else str)
+    return _was(
+        detail, shown=_role_said if action in ("member.role_changed", "invitation.role_changed") else str
+    )
 
 
 def _role_said(role: str) -> str:

@@ -1,5 +1,5 @@
-"""Workspaces: ``workspaces list|create|rename|delete|add|members|resend``; ``workspace``, their old name, for
-one release."""
+"""Workspaces: ``workspaces list|create|rename|delete|add|members|resend|remove``; ``workspace``,
+their old name, for one release."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ WORKSPACE_OPTION = click.option(
 @click.group("workspaces")
 def workspaces() -> None:
     """Workspaces: create one, list them, rename or delete one, add people (existing or new, by
-    email or phone), see who is in one. Each takes the workspace by its id or its name."""
+    email or phone), see who is in one, take someone out. Each takes the workspace by its id or
+    its name."""
 
 
 @workspaces.command("list")
@@ -198,6 +199,48 @@ def workspaces_resend(slug: str, workspace_ref: str, state: str, as_json: bool) 
             click.echo(f"{r.outcome:<8}{r.recipient}{why}")
         click.echo(f"{answer.counts['resent']} resent · {answer.counts['skipped']} skipped.")
     _shared.finish(_shared.results_exit_code(answer))
+
+
+@workspaces.command("remove")
+@_shared.portal_option
+@WORKSPACE_OPTION
+@click.argument("person", metavar="PERSON")
+def workspaces_remove(slug: str, workspace_ref: str, person: str) -> None:
+    """Take PERSON (their email address, phone number or user id) out of the workspace, as the
+    Members panel's Remove does: roles they hold there end; a portal invitation they have stands
+    (``admit invitations revoke`` withdraws it). Exit 1 when they are not in it."""
+    from admit.errors import MemberNotFound
+    from admit.flows import workspace_people
+    from admit.workspaces import service as workspaces_service
+
+    with _shared.portal_session(slug) as (session, actor):
+        workspace = workspaces_service.by_id_or_name(session, actor, workspace_ref)
+        user_id, who = _person(session, person)
+        not_in = MemberNotFound(f"{who} is not in the workspace “{workspace.name}”.", field="person")
+        if user_id is None:
+            raise not_in
+        try:
+            membership = workspace_people.remove(session, actor, workspace.id, user_id)
+        except MemberNotFound:
+            raise not_in from None
+        who = membership.user.address or who
+    click.echo(f"{who} was removed from “{workspace.name}”.")
+
+
+def _person(session: Session, person: str) -> tuple[uuid.UUID | None, str]:
+    """PERSON as typed: ``(user id, how to name them)``: a user id, or the user whose email
+    address or phone number it is (None: no one has it)."""
+    import uuid
+
+    from admit.members import service as members_service
+
+    try:
+        return uuid.UUID(person.strip()), person.strip()
+    except ValueError:
+        pass
+    address = members_service.parse_recipient(session, person).address
+    user = members_service.get_user_by_address(session, address) if address else None
+    return (user.id if user else None), address or person.strip()
 
 
 def _members(

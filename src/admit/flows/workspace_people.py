@@ -30,7 +30,7 @@ gets a ``RecipientResult`` too: ``resent``, or (on a row) ``skipped`` with ``alr
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -57,6 +57,7 @@ from admit.invitations.codes import AddSkipCode, ResendSkipCode, ResultCode, Ski
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, Invitation
 from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
+from admit.invitations.service import CheckedRecipient
 from admit.kit.pagination import every
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
@@ -72,12 +73,23 @@ from admit.workspaces import service as workspaces_service
 from admit.workspaces.models import JOINED, NOT_JOINED, RoleAssignment, Workspace, WorkspaceMember
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Iterable, Mapping
 
     from sqlalchemy.orm import Session
 
 
-__all__ = ["add_people", "assign_role", "placed", "resend", "resend_many", "resend_team"]
+__all__ = [
+    "add_people",
+    "assign_role",
+    "check_recipients",
+    "in_workspace",
+    "placed",
+    "removable",
+    "remove",
+    "resend",
+    "resend_many",
+    "resend_team",
+]
 
 ALREADY_INVITED_HERE = (
     "Already invited to the portal, so nothing new was sent: they join this workspace when they accept"
@@ -297,6 +309,69 @@ def _invite_new(
     return people
 
 
+def _already_here(address: str | None, status: str) -> str:
+    """Why Invite skips someone already in the workspace (``status``: theirs there), in words:
+    its report's and the Invite box's chip (``check_recipients``)."""
+    if status == NOT_JOINED:
+        return f"{address} is already invited to this workspace; use Resend Invitation."
+    return f"{address} is already in this workspace."
+
+
+def in_workspace(
+    session: Session, actor: Actor, workspace_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """Of ``user_ids``, those already in the workspace, with their status there (the Invite
+    box's suggestions mark them); 404 ``workspace_not_found`` for one ``actor`` may not reach."""
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
+    return workspaces_service.statuses(session, workspace.id, user_ids)
+
+
+def check_recipients(
+    session: Session, actor: Actor, text: str, *, workspace_id: uuid.UUID | None = None
+) -> list[CheckedRecipient]:
+    """What the Invite box would make of ``text`` (``invitations.service.check_recipients``),
+    and, given the workspace it invites to, each address already in it marked
+    ``already_in_workspace`` as Invite would skip it (not "in the portal": they are here)."""
+    # 404 for a workspace out of reach, before anything is read.
+    workspace = workspaces_service.get_or_raise(session, actor, workspace_id) if workspace_id else None
+    checked = invitations_service.check_recipients(session, actor, text)
+    if workspace is None:
+        return checked
+    users = members_service.users_by_address(session, {c.address for c in checked if c.address})
+    here = workspaces_service.statuses(session, workspace.id, [u.id for u in users.values()])
+    out = []
+    for c in checked:
+        user = users.get(c.address) if c.address and not c.duplicate else None
+        if user is not None and user.id in here:
+            skip, detail = str(AddSkipCode.ALREADY_IN_WORKSPACE), _already_here(c.address, here[user.id])
+            c = replace(c, skip=skip, detail=detail)
+        out.append(c)
+    return out
+
+
+def remove(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uuid.UUID) -> WorkspaceMember:
+    """Take someone out of a workspace (``workspaces.service.remove``), someone not in the portal
+    yet counted with the role their invitation offers (``policy.check_remove_from_workspace``):
+    the Members panel's Remove, ``DELETE …/members/{user_id}`` and ``admit workspaces remove``."""
+    invited = _invited_roles(session, actor, [user_id])
+    return workspaces_service.remove(session, actor, workspace_id, user_id, invited_roles=invited)
+
+
+def removable(session: Session, actor: Actor, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``user_ids`` (a workspace's people) ``remove`` would let ``actor`` take out:
+    where the Members panel offers Remove."""
+    ids = list(user_ids)
+    invited = _invited_roles(session, actor, ids)
+    return workspaces_service.removable(session, actor, ids, invited_roles=invited)
+
+
+def _invited_roles(session: Session, actor: Actor, user_ids: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    """``{user_id: role}`` their open invitations to the portal offer (``repository.invited_roles``)."""
+    users = members_service.users_by_id(session, user_ids)
+    roles = repository.invited_roles(session, actor.portal.id, [u.address for u in users.values()])
+    return {uid: roles[u.address] for uid, u in users.items() if u.address in roles}
+
+
 def _put_in(
     session: Session,
     actor: Actor,
@@ -326,13 +401,10 @@ def _put_in(
         invited.detail = "Invited again: the earlier invitation had expired or was withdrawn."
         return invited
     if existing is not None:
-        detail = f"{user.address} is already in this workspace."
-        if existing == NOT_JOINED:
-            detail = f"{user.address} is already invited to this workspace; use Resend Invitation."
         return _skipped(
             person.asked,
             AddSkipCode.ALREADY_IN_WORKSPACE,
-            detail,
+            _already_here(user.address, existing),
             user_id=user.id,
             address=user.address,
             at=person.at,

@@ -126,6 +126,24 @@ def invitation_standing(
     return out
 
 
+def invited_roles(session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]) -> dict[str, str]:
+    """``{address: role}``: what the open invitation of each of ``addresses`` offers (pending, or
+    lapsed unaccepted: Resend brings it back), the newest when there are several. One query."""
+    wanted = [a for a in set(addresses) if a]
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Invitation.recipient, Invitation.role)
+        .where(
+            Invitation.portal_id == portal_id,
+            Invitation.status.in_((PENDING, EXPIRED)),
+            one_of(session, Invitation.recipient, wanted),
+        )
+        .order_by(Invitation.created_at)
+    )
+    return {address: role for address, role in rows}  # the newest last, so it stays
+
+
 def pending_addresses(session: Session, portal_id: uuid.UUID, addresses: Iterable[str | None]) -> set[str]:
     """The ``addresses`` with an invitation still marked pending (``pending_by_address``'s keys)."""
     wanted = [a for a in set(addresses) if a]

@@ -51,6 +51,21 @@ class InvitationCreate(PartedModel):
     )
 
 
+class InvitationOfferChange(PartedModel):
+    """``PATCH …/invitations/{id}``: what an open invitation offers, changed (left out:
+    unchanged). Parsed apart (``kit.apart``), as ``MemberAccessChange``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["owner", "admin", "member"] | None = Field(
+        default=None,
+        description="An internal user's invitation only: to or from `owner` only by an owner.",
+    )
+    products: list[str] | None = Field(
+        default=None, description="Those the portal has enabled; `[]` gives none."
+    )
+
+
 class InvitationRead(BaseModel):
     id: uuid.UUID
     recipient: str
@@ -164,6 +179,11 @@ class RecipientsCheck(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(max_length=512 * 1024)
+    workspace_id: uuid.UUID | None = Field(
+        default=None,
+        description="The workspace the text invites to (its Invite panel): someone already in it is "
+        "marked skip ``already_in_workspace``. Without it, the portal is what is checked.",
+    )
 
 
 class CheckedRecipientRead(BaseModel):
@@ -173,8 +193,10 @@ class CheckedRecipientRead(BaseModel):
     error: str | None
     suggestion: str | None  # a mistyped domain: the address meant ("ada@gmail.com")
     duplicate: bool  # listed before in the same text
-    skip: SkipCode | None = Field(
-        default=None, description="Send would skip this address, and why; null when it would not."
+    skip: SkipCode | AddSkipCode | None = Field(
+        default=None,
+        description="Send would skip this address, and why; null when it would not "
+        "(``already_in_workspace`` only when ``workspace_id`` was given).",
     )
     detail: str | None = None
     colleague: bool = Field(

@@ -74,6 +74,7 @@ __all__ = [
     "dead_link",
     "refused",
     "reissue",
+    "change_offer",
     "rename",
     "revoke",
 ]
@@ -418,6 +419,66 @@ def rename(session: Session, actor: Actor, invitation_id: uuid.UUID, name: str) 
         target_label=invitation.recipient,
         detail={"name": name, "from": before, "to": name},
     )
+    session.flush()
+    return invitation
+
+
+def change_offer(
+    session: Session,
+    actor: Actor,
+    invitation_id: uuid.UUID,
+    *,
+    role: str | None = None,
+    products: list[str] | None = None,
+    faults: Checks | None = None,
+) -> Invitation:
+    """Change what an open (pending or expired) invitation offers: the role (an internal
+    user's) and the products, so a wrong one is put right without revoking it and inviting again.
+    The same rules as a member's (MEMBER_CHANGE_ACCESS, ``policy.check_change_role``: to or
+    from owner only by an owner) and as inviting (``portals.service.check_products``). Its link
+    and its expiry stand: whoever opens it, or accepts it, is offered what it says now. Each
+    change is audited with what it was; faults of input are said together, ``faults`` (the
+    caller's: a value of the wrong type) after these."""
+    policy.require(actor.role, policy.Action.MEMBER_CHANGE_ACCESS)
+    invitation = _locked(session, get_or_raise(session, actor, invitation_id))
+    _require_open(invitation, "changed")
+    checks, new_role, granted = Checks(), None, None
+    if role is not None:
+        with checks.of("role"):
+            new_role = policy.internal_role_of(role).value
+            if (fault := policy.role_kind_fault(invitation.role, new_role)) is not None:
+                raise InvalidInput(fault)
+    if products is not None:
+        with checks.of("products"):
+            granted = portals_service.check_products(actor.portal, products)
+    checks.extend(faults)
+    checks.done()
+    if new_role is not None:
+        policy.require_rule(
+            policy.check_change_role(
+                actor.role, invitation.role, new_role, is_self=False, owners_left=0, active=False
+            ),
+            field="role",
+        )
+    changes = {
+        name: (before, after)
+        for name, before, after in (
+            ("role", invitation.role, new_role),
+            ("products", list(invitation.products or ()), granted),
+        )
+        if after is not None and after != before
+    }
+    for name, (before, after) in changes.items():
+        setattr(invitation, name, after)
+        audit_service.record(
+            session,
+            actor,
+            f"invitation.{name}_changed",
+            target_type="invitation",
+            target_id=invitation.id,
+            target_label=invitation.recipient,
+            detail={"name": invitation.recipient_name, "from": before, "to": after},
+        )
     session.flush()
     return invitation
 

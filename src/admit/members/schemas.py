@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from admit.kit.apart import PartedModel
 from admit.members.models import Member, User
@@ -73,8 +73,16 @@ class MemberPage(BaseModel):
     next_cursor: str | None
 
 
+class PersonSuggested(MemberRead):
+    in_workspace: bool | None = Field(
+        default=None,
+        description="Asked with ``workspace_id``: whether they are in that workspace already (its "
+        "Invite panel marks them); null when no workspace was asked about.",
+    )
+
+
 class PeopleMatches(BaseModel):
-    items: list[MemberRead]
+    items: list[PersonSuggested]
     next_cursor: str | None
 
 

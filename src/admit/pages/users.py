@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
@@ -28,12 +28,13 @@ from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.invitations.codes import SkipCode
-from admit.invitations.models import EXPIRED
+from admit.invitations.models import EXPIRED, Invitation
 from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.links import signups as links_signups
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
+from admit.members.models import Member
 from admit.notifications.models import DELIVERY_WORDS, RETRYING_WORD
 from admit.pages.deps import (
     PageActor,
@@ -103,10 +104,12 @@ def _roster(
         row.id for row in members if may_reactivate and policy.check_reactivate(actor.role, row.role) is None
     }
     may_change = policy.can(actor.role, Action.MEMBER_CHANGE_ACCESS)
-    changeable = {
+    changeable = {  # members, and open invitations (what they offer)
         row.id
-        for row in members
-        if may_change and policy.check_change_access(actor.role, row.role, is_self=row.user_id == me) is None
+        for row in page.items
+        if may_change
+        and (row.kind == "member" or (row.kind == "invitation" and row.status in ("pending", "expired")))
+        and policy.check_change_access(actor.role, row.role, is_self=row.user_id == me) is None
     }
     return {
         "page": page,
@@ -422,17 +425,23 @@ def _tab_of(user_type: str) -> str:
     dependencies=[Depends(check_csrf)],
 )
 def resend_submit(
-    invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
+    invitation_id: uuid.UUID,
+    actor: PageActor,
+    session: SessionDep,
+    back: str = Form(""),
+    said_as: str = Query("", alias="as"),
 ) -> Response:
     def act() -> tuple[str, str]:
-        # Reinvite (an expired invitation) or Resend Invite (a pending one), as the row's menu
-        # named it; the flow reads the same invitation again from the session, no query more.
+        # Reinvite (the row's button, ``as=reinvite``, and an expired invitation's way back) or
+        # Resend Invite (a pending one's … menu), said done in the word it was asked in; the flow
+        # reads the same invitation again from the session, no query more.
         before = invitations_service.get_or_raise(session, actor, invitation_id)
         expired = before.effective_status(context.of(session).clock.now()) == EXPIRED
         invitation = invitations_flow.resend(session, actor, invitation_id)
         who = named_for(actor, invitation.recipient, invitation.recipient_name)
+        reinvite = expired or said_as == "reinvite"
         return invitation.user_type, (
-            f"{who} reinvited: a new link is on its way." if expired else f"Invitation resent to {who}."
+            f"{who} reinvited: a new link is on its way." if reinvite else f"Invitation resent to {who}."
         )
 
     return _row_action(session, actor, back, act)
@@ -451,6 +460,57 @@ def revoke_submit(
         return (
             invitation.user_type,
             f"Invitation to {named_for(actor, invitation.recipient, invitation.recipient_name)} revoked.",
+        )
+
+    return _row_action(session, actor, back, act)
+
+
+@router.get("/p/{slug}/invitations/{invitation_id}/access", name="invitations:access")
+def invitation_access_form(
+    request: Request, invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = ""
+) -> Response:
+    """Change role and products of a pending (or expired) invitation, from its row's menu: what
+    it offers, put right without revoking it (``invitations.service.change_offer``)."""
+    policy.require(actor.role, Action.MEMBER_CHANGE_ACCESS)
+    invitation = invitations_service.get_or_raise(session, actor, invitation_id)
+    expired = invitation.effective_status(context.of(session).clock.now()) == EXPIRED
+    return _access_form(
+        request,
+        actor,
+        back,
+        subject=invitation,
+        who=named_for(actor, invitation.recipient, invitation.recipient_name),
+        standing="Invitation expired" if expired else "Invited, not joined yet",
+        action=str(
+            request.url_for("invitations:change_access", slug=actor.portal.slug, invitation_id=invitation.id)
+        ),
+        applies="The invitation offers it from now on; nothing is sent.",
+    )
+
+
+@router.post(
+    "/p/{slug}/invitations/{invitation_id}/access",
+    name="invitations:change_access",
+    dependencies=[Depends(check_csrf)],
+)
+def invitation_access_submit(
+    invitation_id: uuid.UUID,
+    actor: PageActor,
+    session: SessionDep,
+    role: str = Form(""),
+    products: list[str] = Form(default_factory=list),
+    back: str = Form(""),
+) -> Response:
+    def act() -> tuple[str, str]:
+        invitation = invitations_service.change_offer(
+            session, actor, invitation_id, role=role or None, products=products
+        )
+        who = named_for(actor, invitation.recipient, invitation.recipient_name)
+        if invitation.user_type == "client":
+            return invitation.user_type, f"Saved: the products the invitation to {who} offers."
+        return (
+            invitation.user_type,
+            f"Saved: the invitation to {who} offers {policy.role_phrase(invitation.role, capitalised=True)}.",
         )
 
     return _row_action(session, actor, back, act)
@@ -506,15 +566,41 @@ def access_form(
     use, from the row's menu; Save returns to the list as it was."""
     policy.require(actor.role, Action.MEMBER_CHANGE_ACCESS)
     member = members_service.member_or_raise(session, actor, member_id)
+    return _access_form(
+        request,
+        actor,
+        back,
+        subject=member,
+        who=named(member.user.address or "", member.user.name),
+        standing=member.status.capitalize(),
+        action=str(request.url_for("members:change_access", slug=actor.portal.slug, member_id=member.id)),
+        applies="It applies from their next page.",
+    )
+
+
+def _access_form(
+    request: Request,
+    actor: Actor,
+    back: str,
+    *,
+    subject: Member | Invitation,
+    who: str,
+    standing: str,
+    action: str,
+    applies: str,
+) -> Response:
     return render(
         request,
         "users/access.html",
         {
             "nav": "users",
-            "member": member,
-            "who": named(member.user.address or "", member.user.name),
+            "subject": subject,
+            "who": who,
+            "standing": standing,
+            "action": action,
+            "applies": applies,
             "back": back if back.startswith("?") else "",
-            "list_url": _list_url(actor, _tab_of(member.user_type), back),
+            "list_url": _list_url(actor, _tab_of(subject.user_type), back),
         },
     )
 

@@ -16,13 +16,13 @@ from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from fastapi import Depends, Form, Request, Response
+from fastapi import Depends, Form, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
 from admit import policy
 from admit.actor import Actor
-from admit.errors import DomainError, InvalidInput
+from admit.errors import DomainError, InvalidInput, PermissionDenied
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import workspace_links, workspace_people
 from admit.invitations import pipeline
@@ -56,7 +56,7 @@ from admit.web import SessionDep
 from admit.workspaces import join_requests, roles
 from admit.workspaces import messages as workspace_messages
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import FLOW, KINDS
+from admit.workspaces.models import FLOW, KINDS, NOT_JOINED
 
 router = Router()
 
@@ -242,6 +242,7 @@ def add_people(
     user_type: str = Form("client"),
     q: str = Form(""),
     recipients: list[str] = Form(default=[]),
+    screen: str = Form(""),
 ) -> Response:
     """The Invite panel: people picked from the suggestions, a team or client group, or one new
     person (name, email or phone) as a client or internal user. ``recipients``: the addresses
@@ -249,7 +250,8 @@ def add_people(
     new one invited as a client; one that is no address is said in the report, the others
     going ahead. What is left typed in the search box (``q``, nothing picked for it) is asked
     for too: an address is its person, invited as a client when new (Invite New Client for it);
-    anything else is refused, kept in the box, with the way forward."""
+    anything else is refused, kept in the box, with the way forward. ``screen`` is "team" from
+    the Add Team Members screen (Invite Internal Users), which a refusal comes back on."""
     new = bool(recipient.strip() or name.strip())
     chips = [text.strip() for text in recipients if text.strip()]
     typed_in = [text for text in (_recipient(name, recipient), q.strip()) if text]
@@ -270,11 +272,13 @@ def add_people(
         no_match = _no_address(results, q.strip())
         _refuse_typed(results, q.strip(), alone=not (user_ids or team or chips), no_match=no_match)
     except DomainError as exc:
-        # The new person's form when one was typed, else the search's: where the fault is said.
+        # The new person's form when one was typed, else the search's (the Add Team Members
+        # screen's, from there): where the fault is said.
+        search = "team-q" if screen == "team" else "invite-q"
         fields = {
-            "recipients": "new-recipient" if new else "invite-q",
+            "recipients": "new-recipient" if new else search,
             "recipient": "new-recipient",
-            "q": "invite-q",
+            "q": search,
             "team_ids": "invite-team",
             "group_ids": "invite-team",
             "team": "invite-team",
@@ -286,9 +290,17 @@ def add_people(
                 "no_match": no_match,
                 "picked": _picked(session, actor, user_ids),
                 "recipients": chips,
+                "screen": "team" if screen == "team" else "",
             },
         }
         panel = "invite-panel"
+        if screen == "team" and isinstance(exc, PermissionDenied):
+            # An address of no one typed on Add Team Members by someone who may add internal
+            # users only (seed 001): the policy's refusal said under the box, not a page of its own.
+            session.rollback()
+            under: dict[str, Any] = {"field_errors": {search: exc.message}, "error_field": search}
+            under |= {"dialog": panel, "typed": typed}
+            return _show_page(request, session, actor, workspace_id, status_code=exc.status, **under)
         return _refused(request, session, actor, workspace_id, exc, fields, dialog=panel, typed=typed)
     return _back(actor, workspace_id, _results_flash(session, actor, results), request)
 
@@ -336,7 +348,7 @@ def remove_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, request: Request, actor: PageActor, session: SessionDep
 ) -> RedirectResponse:
     try:
-        membership = workspaces_service.remove(session, actor, workspace_id, user_id)
+        membership = workspace_people.remove(session, actor, workspace_id, user_id)
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
@@ -372,19 +384,34 @@ def _resend_team(
     except DomainError as exc:
         error = form_error(session, exc)
         return _back(actor, workspace_id, {"error": error, "panel": "members"}, request, anchor="#members")
-    flash = _resent_flash(results, nothing="Everyone has joined; nothing to resend.")
+    flash = _resent_flash(session, actor, results, nothing="Everyone has joined; nothing to resend.")
     return _back(actor, workspace_id, {**flash, "panel": "members"}, request, anchor="#members")
 
 
-def _resent_flash(results: list[RecipientResult], *, nothing: str) -> dict[str, Any]:
+def _resent_flash(
+    session: Session, actor: Actor, results: list[RecipientResult], *, nothing: str
+) -> dict[str, Any]:
     """What the panel says after a Resend to many: how many were resent, and each one held back
-    for a reason someone may act on, in its words (``nothing``: there was no one to resend to)."""
+    for a reason someone may act on, in its words, the person named as notices name them
+    (``named_for``: "Sam Smith (sam@smith.org) was sent a message…"; ``nothing``: there was no
+    one to resend to)."""
     resent = sum(1 for r in results if r.outcome is Outcome.RESENT)
-    held = [r.detail for r in results if pipeline.needs_fixing(r)]
+    stopped = [r for r in results if pipeline.needs_fixing(r)]
+    users = members_service.users_by_id(session, [r.user_id for r in stopped if r.user_id is not None])
+    names = names_in_portal(session, actor.portal.id, users.values())
+    held = [_named_in(actor, r, names.get(r.user_id) if r.user_id else None) for r in stopped]
     said = [f"Invitation resent to {resent} {'person' if resent == 1 else 'people'}."] if resent else []
     if held:
         said.append(("Not sent: " if resent else "Nothing was sent: ") + " ".join(held))
     return {"notice" if resent else "error": " ".join(said)} if said else {"notice": nothing}
+
+
+def _named_in(actor: Actor, result: RecipientResult, name: str | None) -> str:
+    """``result``'s words with the person's address in them said as ``named_for`` names them."""
+    if not result.address:
+        return result.detail
+    who = named_for(actor, result.address, name, person_id=result.user_id)
+    return result.detail.replace(result.address, who, 1)
 
 
 @router.post(
@@ -415,6 +442,7 @@ def resend_many(
             q=kept.get("q", ""),
             state=kept.get("state", ""),
             confirm_selected=list(dict.fromkeys(user_ids)),
+            ticked=list(dict.fromkeys(user_ids)),
         )
     try:
         if not (user_ids or state):  # Resend to selected with no one ticked: said in the page's words
@@ -428,7 +456,7 @@ def resend_many(
         nothing = "No invitation has expired; nothing to resend."
         if user_ids:
             nothing = "Everyone selected has joined; nothing to resend."
-        flash = _resent_flash(results, nothing=nothing)
+        flash = _resent_flash(session, actor, results, nothing=nothing)
     response = redirect(f"/p/{actor.portal.slug}/workspaces/{workspace_id}{_kept_filter(back)}#members")
     set_flash(request, response, {**flash, "panel": "members"})
     return response
@@ -671,10 +699,24 @@ def workspace_show(
     q: str = "",
     state: str = "",
     confirm: str = "",
+    selected: list[str] = Query(default=[]),
 ) -> HTMLResponse:
     """The workspace; ``q`` and ``state`` filter its Members panel (opened on them), ``confirm``
-    asks Resend all expired's question in the panel (the page's script asks it in a dialog)."""
-    return _show_page(request, session, actor, workspace_id, q=q, state=state, confirm=confirm)
+    asks Resend all expired's question in the panel (the page's script asks it in a dialog),
+    ``selected``: the people ticked for Resend to selected (its question's Cancel keeps them)."""
+    ticked = _ids(selected)
+    return _show_page(request, session, actor, workspace_id, q=q, state=state, confirm=confirm, ticked=ticked)
+
+
+def _ids(texts: list[str]) -> list[uuid.UUID]:
+    """The user ids in an address's ``selected`` (anything else in it is no one)."""
+    out = []
+    for text in texts:
+        try:
+            out.append(uuid.UUID(text))
+        except ValueError:
+            continue
+    return list(dict.fromkeys(out))
 
 
 def _refused(
@@ -693,6 +735,11 @@ def _refused(
     return _show_page(request, session, actor, workspace_id, status_code=exc.status, **faults, **extra)
 
 
+def _resendable(view: workspace_view.MemberView) -> bool:
+    """Whether the panel's row has a tick for Resend to selected: Not Joined, access not ended."""
+    return view.membership.status == NOT_JOINED and not view.access_ended
+
+
 def _show_page(
     request: Request,
     session: Session,
@@ -703,6 +750,7 @@ def _show_page(
     q: str = "",
     state: str = "",
     confirm: str = "",
+    ticked: list[uuid.UUID] | None = None,
     **extra: Any,
 ) -> HTMLResponse:
     panel = workspace_view.whole_panel(session, actor, workspace_id)
@@ -752,6 +800,12 @@ def _show_page(
             "members": views,
             "found": found,
             "shown_ids": {v.membership.user_id for v in found.shown},
+            "shown_team_ids": {t.team.id for t in workspace_view.find_teams(team_rows, views, found.q)},
+            "teams_of": workspace_view.teams_of(team_rows),
+            # Resend to selected: whom the rows shown let be ticked (none under Joined: the button
+            # goes), and who is ticked (asked about, or back from the question's Cancel).
+            "resendable_shown": any(_resendable(v) for v in found.shown),
+            "ticked": set(ticked or []),
             "filter_error": filter_error,
             "confirm_resend": confirm == "resend_expired",
             "confirm_selected": [],
@@ -765,9 +819,13 @@ def _show_page(
             "can_add": can_add,
             "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
             "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
+            # Said on the Add Team Members screen to whoever may only add internal users already
+            # in the portal (seed 001), where an address matches no one.
+            "internal_refused": f"{policy.DENIED_MESSAGE[Action.INVITE_INTERNAL]} Ask "
+            f"{policy.who_may(Action.INVITE_INTERNAL)} to invite them, then add them here.",
             "can_resend": policy.can(actor.role, Action.WORKSPACE_RESEND),
             "can_remove": policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS),
-            "removable": workspaces_service.removable(session, actor, [v.membership.user_id for v in views])
+            "removable": workspace_people.removable(session, actor, [v.membership.user_id for v in views])
             if policy.can(actor.role, Action.WORKSPACE_REMOVE_MEMBERS)
             else set(),
             "can_assign": policy.can(actor.role, Action.WORKSPACE_ROLES),

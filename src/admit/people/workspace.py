@@ -44,12 +44,14 @@ __all__ = [
     "RoleView",
     "TeamView",
     "find_members",
+    "find_teams",
     "members_view",
     "role_history_view",
     "roles_view",
     "seen_states",
     "state_counts",
     "states_of",
+    "teams_of",
     "whole_panel",
 ]
 
@@ -80,6 +82,11 @@ class TeamView:
     joined: int
     not_joined: int
     deactivated: int = 0  # in the workspace, their access to the portal ended: neither of the others
+    people: frozenset[uuid.UUID] = frozenset()  # its people in the workspace, whoever brought them
+
+    def findable(self) -> str:
+        """What the panel's search looks in for the row, folded (``fold``): the name."""
+        return fold(self.team.name)
 
 
 @dataclass(slots=True)
@@ -157,6 +164,7 @@ def members_view(
                     statuses.count(JOINED),
                     statuses.count(NOT_JOINED),
                     sum(uid in gone for uid in here),
+                    frozenset(here),
                 )
             )
         team_rows.sort(key=lambda v: (v.team.kind, v.team.name.casefold()))
@@ -262,6 +270,27 @@ def find_members(actor: Actor, views: list[MemberView], *, q: str | None, state:
     counts["all"] = len(matched)
     shown = [v for v in matched if v.state == state] if state else matched
     return Found(shown, q, state, states, counts)
+
+
+def find_teams(teams: list[TeamView], views: list[MemberView], q: str | None) -> list[TeamView]:
+    """The team and client-group rows Find a member keeps (``q``, as ``find_members`` takes it):
+    every one with no search; else those whose name holds it and those with someone in the
+    workspace it finds (``views``: the panel's people, whatever the state picked)."""
+    wanted = fold(" ".join((q or "").split())[:200])
+    if not wanted:
+        return list(teams)
+    found = {v.membership.user_id for v in views if wanted in v.findable()}
+    return [t for t in teams if wanted in t.findable() or t.people & found]
+
+
+def teams_of(teams: list[TeamView]) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """``{user_id: [team id, …]}``: the rows of ``teams`` each person is on (the page's script
+    keeps a row for someone it finds, as ``find_teams`` does)."""
+    out: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for t in teams:
+        for user_id in t.people:
+            out.setdefault(user_id, []).append(t.team.id)
+    return out
 
 
 def whole_panel(session: Session, actor: Actor, workspace_id: uuid.UUID) -> MembersPanel:

@@ -24,7 +24,7 @@ User Management. The audit log keeps the workspace's events, and the name is fre
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -721,33 +721,47 @@ def not_joined(
     )
 
 
-def removable(session: Session, actor: Actor, user_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+def removable(
+    session: Session, actor: Actor, user_ids: Iterable[uuid.UUID], *, invited_roles: Mapping[uuid.UUID, str]
+) -> set[uuid.UUID]:
     """Those of ``user_ids`` (a workspace's people) this actor may take out of it (``remove``,
-    ``policy.check_remove_from_workspace``): where the Members panel offers Remove."""
+    ``policy.check_remove_from_workspace``): where the Members panel offers Remove.
+    ``invited_roles``: as ``remove``'s."""
     ids = list(user_ids)
     roles = members_service.roles_of(session, actor.portal.id, ids)
-    return {
-        u
-        for u in ids
-        if policy.check_remove_from_workspace(actor.role, roles.get(u), is_self=u == actor.user_id) is None
-    }
+    return {u for u in ids if _may_remove(actor, u, roles.get(u), invited_roles) is None}
 
 
-def remove(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uuid.UUID) -> WorkspaceMember:
+def _may_remove(
+    actor: Actor, user_id: uuid.UUID, role: str | None, invited_roles: Mapping[uuid.UUID, str]
+) -> str | None:
+    return policy.check_remove_from_workspace(
+        actor.role, role, is_self=user_id == actor.user_id, invited_role=invited_roles.get(user_id)
+    )
+
+
+def remove(
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    user_id: uuid.UUID,
+    *,
+    invited_roles: Mapping[uuid.UUID, str],
+) -> WorkspaceMember:
     """Take someone out of a workspace: whom ``policy.check_remove_from_workspace`` lets this
     actor (owners and admins anyone; an internal member of it clients, internal members and
     herself, not the portal's owners and admins; clients no one). Roles they hold there end (the
     history keeps them). A portal invitation they have stands: revoke it in User Management if
-    they should not join the portal either."""
+    they should not join the portal either. ``invited_roles``: ``{user_id: role}`` their open
+    invitations offer, for those not in the portal yet (invitations are not this domain's:
+    ``flows.workspace_people.remove`` reads them; required, so that no caller forgets them)."""
     policy.require(actor.role, policy.Action.WORKSPACE_REMOVE_MEMBERS)
     workspace = get_or_raise(session, actor, workspace_id)
     membership = get_membership(session, workspace.id, user_id)
     if membership is None:
         raise MemberNotFound("No such member in this workspace.")
     role = members_service.roles_of(session, workspace.portal_id, [user_id]).get(user_id)
-    policy.require_rule(
-        policy.check_remove_from_workspace(actor.role, role, is_self=user_id == actor.user_id)
-    )
+    policy.require_rule(_may_remove(actor, user_id, role, invited_roles))
     user = membership.user
     roles_ended = rowcount(
         session.execute(

@@ -47,6 +47,10 @@ document.addEventListener("click", (event) => {
         const box = dialog.querySelector("textarea[name=recipients]");
         if (box) { box.value = opener.dataset.recipients; box.dispatchEvent(new Event("input", { bubbles: true })); }
       }
+      // From a … menu (the workspace's Members, an action's Edit): the menu closes as the
+      // dialog opens, and the focus comes back to its button.
+      const menu = opener.closest("details.row-menu[open]");
+      if (menu) { menu.open = false; returnFocusOnClose(dialog, menu.querySelector("summary")); }
       dialog.showModal();
       const first = dialog.querySelector("textarea, input:not([type=hidden])");
       if (first) first.focus();
@@ -69,6 +73,17 @@ document.addEventListener("click", (event) => {
     if (menu) menu.open = false;
     returnFocusOnClose(dialog, menu ? menu.querySelector("summary") : asker);
     dialog.showModal();
+    event.preventDefault();
+  }
+  // A button that posts at once, with no question (it says what it does beside it: the invite
+  // link's "Turn on"): through the confirm dialog's form, which holds the page's CSRF token.
+  const poster = event.target.closest("[data-post-action]");
+  if (poster) {
+    const form = document.querySelector("#confirm-dialog form");
+    form.action = poster.dataset.postAction;
+    form.querySelector("input[name=back]").value = location.search;
+    poster.disabled = true;  // one click, one post
+    form.submit();
     event.preventDefault();
   }
   // Rename: one dialog for teams, client groups, contacts and roles; the button names the
@@ -126,6 +141,9 @@ document.addEventListener("change", (event) => {
     form.querySelectorAll("[data-internal-only]").forEach((el) => { el.hidden = isClient; });
     const role = form.querySelector("select[name=role]");
     if (role) role.disabled = isClient;
+    // The Invite box's title says whom it invites ("Invite Internal Users", "Invite Clients").
+    const title = form.querySelector("[data-title-for]");
+    if (title) title.textContent = JSON.parse(title.dataset.titleFor)[event.target.value] || title.textContent;
   }
 });
 
@@ -248,7 +266,7 @@ document.addEventListener("DOMContentLoaded", () => {
       const r = await fetch(panel().dataset.checkUrl, {
         method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": form.querySelector("[name=csrf_token]").value },
-        body: JSON.stringify({ text }),
+        body: JSON.stringify({ text, workspace_id: panel().dataset.workspaceId }),
       });
       return r.ok ? (await r.json()).items || [] : null;
     } catch (e) { return null; }
@@ -256,7 +274,9 @@ document.addEventListener("DOMContentLoaded", () => {
 
   // What Invite does with one checked address that is nobody picked, in words: a new one is
   // invited as a client; one invited already joins on that invitation; a member is added.
-  const fate = (item) => item.skip === "already_invited"
+  // Someone in this workspace already is said so (the check was told the workspace).
+  const fate = (item) => item.skip === "already_in_workspace" ? item.detail
+    : item.skip === "already_invited"
     ? `${item.address} is already invited to the portal: nothing new is sent, they join this workspace when they accept.`
     : item.skip === "already_member" ? `${item.address} is in the portal: they will be added.`
     : `${item.address} is not in the portal: they will be invited as a client.`;
@@ -308,9 +328,12 @@ document.addEventListener("DOMContentLoaded", () => {
     const typed = input.value;
     const q = typed.trim().replace(/[,;]+$/, "").trim();
     if (!q || !looksLikeAddress(q)) return false;
-    const same = [...form.querySelectorAll("[data-suggestions] [data-suggestion]")]
+    const same = [...form.querySelectorAll("[data-suggestions] [data-suggestion]:not([aria-disabled])")]
       .find((b) => b.dataset.suggestion.toLowerCase() === q.toLowerCase());
     if (same) { same.click(); return true; }
+    // Add Team Members: only people already in the portal are picked there; an address no one
+    // has is "No matches found" (its search), not a client's chip.
+    if (form.hasAttribute("data-team-form")) return false;
     const items = await check(form, q);
     if (items === null) return false;  // the server will read the box's text at Invite
     items.forEach((item) => typedChip(form, item));
@@ -349,7 +372,9 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!q) { list.hidden = true; none.hidden = true; return; }
     let items = [];
     try {
-      const r = await fetch(`${dialog.dataset.peopleUrl}?q=${encodeURIComponent(q)}&limit=8`, {
+      // Add Team Members suggests internal users only (the box's data-user-type).
+      const type = input.dataset.userType ? `&user_type=${encodeURIComponent(input.dataset.userType)}` : "";
+      const r = await fetch(`${dialog.dataset.peopleUrl}?q=${encodeURIComponent(q)}&limit=8&workspace_id=${dialog.dataset.workspaceId}${type}`, {
         credentials: "same-origin", headers: { Accept: "application/json" },
       });
       if (r.ok) items = (await r.json()).items || [];
@@ -365,6 +390,16 @@ document.addEventListener("DOMContentLoaded", () => {
       b.type = "button";
       b.textContent = `${label} · ${m.user_type === "client" ? "Client" : "Internal user"}`;
       b.dataset.suggestion = address;
+      if (m.in_workspace) {  // shown, so that no one wonders where they went, but not picked again
+        b.setAttribute("aria-disabled", "true");
+        const here = document.createElement("span");
+        here.className = "suggestion-here";
+        here.textContent = "Already in this workspace";
+        b.append(" ", here);
+        li.append(b);
+        list.append(li);
+        return;
+      }
       b.addEventListener("click", () => {
         pick(form, { id: u.id, label: u.name || address });
         input.value = ""; list.hidden = true; none.hidden = true; input.focus();
@@ -393,7 +428,7 @@ document.addEventListener("DOMContentLoaded", () => {
     list.hidden = items.length + teams.length === 0;
     none.hidden = items.length + teams.length !== 0;
     // A whole address that is nobody suggested: say what Invite will do with it.
-    const whole = looksLikeAddress(q) && !items.some((m) => [m.user.email, m.user.phone].includes(q.toLowerCase()));
+    const whole = Boolean(form.querySelector("[data-typed-note]")) && looksLikeAddress(q) && !items.some((m) => [m.user.email, m.user.phone].includes(q.toLowerCase()));
     const read = whole ? await check(form, q) : null;
     if (mine !== asked) return;
     const one = read && read.length === 1 && !read[0].error ? read[0] : null;
@@ -435,22 +470,38 @@ document.addEventListener("DOMContentLoaded", () => {
     const newForm = event.target.closest("[data-new-person-form]");
     if (!newForm) return;
     newForm.querySelectorAll("[data-carried]").forEach((el) => el.remove());
-    const pickForm = newForm.closest("dialog").querySelector("[data-pick-form]");
+    const pickForm = origin(newForm);
     const carried = [...pickForm.querySelectorAll("[data-picked] input[name=user_ids], [data-picked] input[name=recipients]"), pickForm.querySelector("select[name=team]")];
     carried.filter((el) => el && el.value).forEach((el) => {
       newForm.append(Object.assign(document.createElement("input"), { type: "hidden", name: el.name, value: el.value }));
       newForm.lastElementChild.dataset.carried = "";
     });
   });
+  // The form the new person's came from: the first screen's, or Add Team Members'.
+  const origin = (newForm) => newForm.closest("dialog")
+    .querySelector(newForm.querySelector("[data-screen]").value === "team" ? "[data-team-form]" : "[data-pick-form]");
   document.addEventListener("click", (event) => {
+    // Invite Internal Users (seed 000): the Add Team Members screen, and Back from it.
+    const teamOpen = event.target.closest("[data-team-open]");
+    const teamBack = event.target.closest("[data-team-back]");
+    if (teamOpen || teamBack) {
+      const dialog = (teamOpen || teamBack).closest("dialog");
+      const team = dialog.querySelector("[data-team-form]");
+      const pick = dialog.querySelector("[data-pick-form]");
+      team.hidden = Boolean(teamBack);
+      pick.hidden = !teamBack;
+      (teamBack ? pick.querySelector("[data-team-open]") : team.querySelector("[data-people-search]")).focus();
+      event.preventDefault();
+    }
     // × on a chip: picked here, or kept by the page after a refusal.
     const removed = event.target.closest("[data-picked] [data-chip-remove]");
     if (removed) removed.closest(".chip").remove();
     const opener = event.target.closest("[data-new-person]");
     if (opener) {
       const dialog = opener.closest("dialog");
-      const pickForm = dialog.querySelector("[data-pick-form]");
+      const pickForm = opener.closest("form");  // the first screen, or Add Team Members
       const newForm = dialog.querySelector("[data-new-person-form]");
+      newForm.querySelector("[data-screen]").value = pickForm.hasAttribute("data-team-form") ? "team" : "";
       const q = pickForm.querySelector("[data-people-search]").value.trim();
       const internal = opener.dataset.newPerson === "internal";
       newForm.querySelector("input[name=user_type]").value = internal ? "internal" : "client";
@@ -475,9 +526,9 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     const back = event.target.closest("[data-new-back]");
     if (back) {
-      const dialog = back.closest("dialog");
-      dialog.querySelector("[data-new-person-form]").hidden = true;
-      dialog.querySelector("[data-pick-form]").hidden = false;
+      const newForm = back.closest("[data-new-person-form]");
+      newForm.hidden = true;
+      origin(newForm).hidden = false;
       event.preventDefault();
     }
   });
@@ -1176,8 +1227,10 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
     const q = fold(box.value);
     const counts = { all: 0 };
     let shown = 0;
+    const found = new Set();  // the teams and groups with someone found in them
     section.querySelectorAll("#workspace-members td[data-member]").forEach((td) => {
       const match = !q || td.dataset.find.includes(q);
+      if (match && td.dataset.teams) td.dataset.teams.split(" ").forEach((id) => found.add(id));
       if (match) {
         counts.all += 1;
         counts[td.dataset.state] = (counts[td.dataset.state] || 0) + 1;
@@ -1197,6 +1250,21 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
       if (current) a.setAttribute("aria-current", "true"); else a.removeAttribute("aria-current");
       if (current && state) label = a.firstChild.textContent.trim();
     });
+    // The team and client-group rows: those whose name holds the search or with someone in
+    // them it finds (``people.workspace.find_teams``); the heading goes with the last.
+    const teams = section.querySelector("[data-team-rows]");
+    if (teams) {
+      let any = false;
+      teams.querySelectorAll("tr[data-team-id]").forEach((tr) => {
+        const show = !q || tr.dataset.find.includes(q) || found.has(tr.dataset.teamId);
+        tr.hidden = !show;
+        any = any || show;
+      });
+      teams.hidden = !any;
+    }
+    // Resend to selected goes while no row shown can be ticked (Joined): no one there to resend to.
+    const resend = section.querySelector("#resend-selected");
+    if (resend) resend.hidden = !section.querySelector("#workspace-members tr:not([hidden]) input[data-select]");
     const none = section.querySelector("#workspace-members tr[data-no-match]");
     if (none) {
       none.hidden = shown > 0;
@@ -1211,6 +1279,7 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
     if (typed(box)) url.searchParams.set("q", box.value.trim()); else url.searchParams.delete("q");
     if (state) url.searchParams.set("state", state); else url.searchParams.delete("state");
     url.searchParams.delete("confirm");
+    url.searchParams.delete("selected");  // the ticks are the rows' now
     history.replaceState(history.state, "", url.pathname + url.search + "#members");
   };
   const typed = (input) => input.value.trim() !== "";
