@@ -335,8 +335,8 @@ def invite_submit(
             message=message,
         )
         # An address to fix (not an address, a mistyped domain: the box's red chips) holds the
-        # whole Send, as does no one to invite with someone to fix: nothing goes out, the box
-        # stays open with everything kept and names them (the others went, those left out).
+        # whole Send, as does no one to invite with someone to fix: rolled back below, nothing
+        # goes out, and the box stays open with everything kept, naming them.
         to_fix = [r for r in result.skipped if r.code == SkipCode.INVALID_RECIPIENT]
         wrong = people_to_fix(to_fix if to_fix or result.invited else result.skipped)
         if wrong is not None:
