@@ -697,7 +697,7 @@ class TestTokenPages:
 
     def test_a_used_link_opened_by_the_one_who_joined_leads_into_the_portal(self, client, db, worker):
         """Signed in as the person who used it, an invitation link goes to the portal they joined
-        ("You are a member of … already"), not to "no longer valid … sign in". Anyone else, signed in or
+        ("You are already a member of …"), not to "no longer valid … sign in". Anyone else, signed in or
         not, sees the page every dead link shows."""
         pf = create_portal(db)
         invite(db, pf, ["cleo@client.org"], user_type="client")
@@ -711,17 +711,35 @@ class TestTokenPages:
             "no-referrer",
             "no-store",
         )
-        assert "You are a member of Acme Inc. already" in client.get(again.headers["location"]).text
+        assert "You are already a member of Acme Inc." in client.get(again.headers["location"]).text
         client.cookies.clear()
         assert client.get(f"/invite/{token}").status_code == 410
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
         assert client.get(f"/invite/{token}", follow_redirects=False).status_code == 410
 
+    def test_already_a_member_reads_right_whatever_the_portal_name_ends_with(self, client, db, worker):
+        """The tester: "You are a member of Ærø Widgets & Co. already", a full stop in mid-sentence.
+        The name ends the sentence, with one full stop, its own when it has one."""
+        for name, said, owner in (
+            ("Ærø Widgets & Co", "Ærø Widgets &amp; Co.", "olive@aero.com"),
+            ("Beta Ltd.", "Beta Ltd.", "boss@beta.com"),
+        ):
+            client.cookies.clear()
+            pf = create_portal(db, name=name, owner_email=owner)
+            invite(db, pf, ["cleo@client.org"], user_type="client")
+            worker.drain()
+            token = last_link(db, "cleo@client.org")
+            page = client.get(f"/invite/{token}")
+            client.post(f"/invite/{token}", data={"csrf_token": csrf_of(page.text)})
+            landed = client.get(f"/invite/{token}").text
+            assert f"You are already a member of {said}<" in landed, name
+            assert "Co. already" not in landed and "Ltd.." not in landed
+
     def test_join_in_a_second_tab_after_the_first_leads_into_the_portal(self, client, db, worker):
         """The invitation open in two tabs, Join in the first, then in the second: the second
         tab's form carries the token of before joining (joining signed them in, which changed
         it), yet its sender is the person who joined with that very invitation: they land in the
-        portal ("You are a member of … already"), not on "Security check failed". Any other stale
+        portal ("You are already a member of …"), not on "Security check failed". Any other stale
         or missing token is still refused: not signed in, signed in as someone else, or an
         invitation this person has not used (and the form is never acted on: it only leads in)."""
         pf = create_portal(db)
@@ -738,7 +756,7 @@ class TestTokenPages:
         again = client.post(f"/invite/{token}", data={"csrf_token": stale}, follow_redirects=False)
         assert again.status_code == 303 and again.headers["location"] == f"/p/{pf.slug}", again.text
         landed = client.get(again.headers["location"])
-        assert "You are a member of Acme Inc. already" in landed.text
+        assert "You are already a member of Acme Inc." in landed.text
         assert "Security check failed" not in landed.text
         # Only that: whatever the form carries, nothing is done but lead her in (as opening the
         # link does); every other CSRF failure stays one (another invitation, not hers to use).

@@ -173,7 +173,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     # The link works once: opened again by Ada, signed in, it leads back into the portal;
     # opened by anyone else, it says it was used (its holder has the secret) and offers Sign in.
     ada.goto(ada_link)
-    expect(ada.get_by_role("status")).to_contain_text("You are a member of Acme Inc. already")
+    expect(ada.get_by_role("status")).to_contain_text("You are already a member of Acme Inc.")
     someone = new_context().new_page()
     someone.goto(ada_link)
     expect(someone.get_by_role("heading", name="Invitation already used")).to_be_visible()

@@ -171,7 +171,7 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     # The second tab's Confirm, after the first: into the portal, not "Security check failed".
     second_tab.get_by_label("Choose a password").fill(LIN_PASSWORD)
     second_tab.get_by_role("button", name=f"Confirm and join {PORTAL}").click()
-    expect(second_tab.locator(".notice")).to_contain_text(f"You are a member of {PORTAL} already")
+    expect(second_tab.locator(".notice")).to_contain_text(f"You are already a member of {PORTAL}")
     second_tab.close()
 
     # 6. The owner sees Lin Active, and one person joined through the link.

@@ -340,14 +340,14 @@ class TestPublicPages:
         again = client.get(confirm_path, follow_redirects=False)
         assert again.status_code == 303 and again.headers["location"] == f"/p/{pf.slug}"
         landed = client.get(again.headers["location"], follow_redirects=True)
-        assert "You are a member of Acme Inc. already" in html.unescape(landed.text)
+        assert "You are already a member of Acme Inc." in html.unescape(landed.text)
         # The confirmation page left open in a second tab, its form now stale (confirming signed
         # her in): Confirm there leads her into the portal too, not to "Security check failed";
         # the same stale form from anyone else is still refused.
         second = client.post(confirm_path, data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
         assert second.status_code == 303 and second.headers["location"] == f"/p/{pf.slug}", second.text
         landed = client.get(second.headers["location"], follow_redirects=True)
-        assert "You are a member of Acme Inc. already" in html.unescape(landed.text)
+        assert "You are already a member of Acme Inc." in html.unescape(landed.text)
         client.cookies.clear()
         again = client.get(confirm_path)
         assert again.status_code == 410 and "already confirmed" in again.text

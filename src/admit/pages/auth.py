@@ -80,7 +80,7 @@ def back_in(portal: Portal) -> RedirectResponse:
     """Where a link already used leads the person who used it, opening it again signed in (an
     invitation's, a sign-up's confirmation): the portal, saying they joined before (not a
     welcome, which would read as joining again)."""
-    return redirect(f"/p/{portal.slug}", notice=f"You are a member of {sentence(portal.name)} already")
+    return redirect(f"/p/{portal.slug}", notice=f"You are already a member of {sentence(portal.name)}")
 
 
 def csrf_or_back_in(already_joined: Callable[[Session, str, User], Portal | None]) -> Any:
