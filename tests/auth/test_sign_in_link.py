@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from admit.kit import clock
 from admit.notifications.models import Notification
-from tests.factories import PASSWORD, create_portal, csrf_of, member_joins, token_in
+from tests.factories import PASSWORD, create_portal, csrf_of, member_joins, said_under, token_in
 
 
 def _link_token(client, email):
@@ -316,7 +316,7 @@ class TestSignInCode:
             for email, typed in (
                 ("dora@example.org", code),
                 ("nobody@example.org", code),
-                ("cleo@example.org", "12345"),
+                ("cleo@example.org", "000000" if code != "000000" else "111111"),
             )
         ]
         assert all(a == answers[0] for a in answers) and answers[0]["code"] == "invalid_credentials"
@@ -661,3 +661,41 @@ class TestAskedForWithinTheMinute:
             if subject == "Your sign-in link":
                 token = token_in(newest.text, "sign_in")
                 assert client.post(f"/api/v1/auth/sign-in-link/{token}").status_code == 200
+
+
+def test_a_code_that_is_not_six_digits_is_refused_under_its_field_and_counts_no_try(
+    client, db, worker, change_settings, rate_limits
+):  # noqa: ARG001
+    """The tester typed "abc12" on Sign in with a code: "Use the 6-digit code from the latest
+    email or text message." under the field, marked (not the wrong-code box on top, which is for a
+    code that could have been one); on the page after asking too, and the API answers 422 on
+    ``code``. Nothing is looked up, so it is not a try at the address's code."""
+    from admit.auth.service import CODE_HINT
+
+    change_settings(sign_in_code_rate_limit="2/15minutes")
+    pf = create_portal(db)
+    member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+    with clock.travel(timedelta(minutes=5)):  # past the invitation's message (one a minute)
+        page = client.get("/login/code")
+        for typed in ("abc12", "12345", "1234567"):
+            data = {"email": "cleo@example.org", "code": typed, "page": "code"}
+            data["csrf_token"] = csrf_of(page.text)
+            r = client.post("/login/code", data=data)
+            assert r.status_code == 422, (typed, r.text)
+            assert said_under(r.text, "code") == CODE_HINT, typed
+            assert "That code is wrong" not in r.text and 'role="alert"' not in r.text
+            assert 'value="cleo@example.org"' in r.text
+        asking = {"email": "cleo@example.org", "csrf_token": csrf_of(page.text)}
+        asked = client.post("/login/link", data=asking)
+        data = {"email": "cleo@example.org", "code": "12 ab", "csrf_token": csrf_of(asked.text)}
+        r = client.post("/login/code", data=data)
+        assert r.status_code == 422 and said_under(r.text, "code") == CODE_HINT
+        api = client.post("/api/v1/auth/sign-in-code", json={"email": "cleo@example.org", "code": "abc12"})
+        assert api.status_code == 422
+        assert [(e["field"], e["message"]) for e in api.json()["errors"]] == [("code", CODE_HINT)]
+        worker.drain()
+        code = _code_in(client, "cleo@example.org")
+        right = client.post(
+            "/api/v1/auth/sign-in-code", json={"email": "cleo@example.org", "code": f"{code[:3]} {code[3:]}"}
+        )
+        assert right.status_code == 200, right.text

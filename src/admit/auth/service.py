@@ -6,6 +6,7 @@ one kills the earlier ones.
 
 from __future__ import annotations
 
+import re
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -730,14 +731,18 @@ def _code_secret(user_id: uuid.UUID, code: str) -> str:
 
 def use_sign_in_code(session: Session, *, email: str, code: str) -> User:
     """Sign in with the 6-digit code of the newest sign-in email, typed with the address it
-    went to: once, before it expires; its link dies with it. Tries are counted per address
+    went to: once, before it expires; its link dies with it. What is not 6 digits (spaces
+    aside) is refused on ``code`` with ``CODE_HINT``. Tries are counted per address
     (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``) before anything is looked up, and every wrong answer —
     unknown address, wrong or old code — reads the same."""
+    digits = re.sub(r"\s", "", code or "")
+    if re.fullmatch(r"[0-9]{6}", digits) is None:
+        # No code could be this ("abc12"): said under the field, and no try at anyone's code.
+        raise InvalidInput(CODE_HINT, field="code")
     key = asked_address(session, email).key
     ctx = context.of(session)
     ctx.limiter.hit(f"login:code:{key}", ctx.settings.sign_in_code_rate_limit)
-    digits = "".join(ch for ch in code or "" if ch.isdigit())
-    asking = _member_asking(session, key) if len(digits) == 6 else None
+    asking = _member_asking(session, key)
     if asking is None:
         raise InvalidCredentials(WRONG_CODE)
     _address, user = asking

@@ -395,7 +395,10 @@ def code_use(
             context = {"asked": auth_service.asked_address(session, email)}
             template = "auth/link_sent.html"
         looks = _brand_of_next(request, session, next)
-        said = {**context, **looks, "code_error": exc.message, "next": safe_next(next, "")}
+        # A code that could be none ("abc12") is said under the field; a wrong one, on top.
+        faults = faults_of(exc, {"code": "code"})
+        wrong = faults.pop("error")
+        said = {**context, **looks, **faults, "code_error": wrong, "next": safe_next(next, "")}
         return render(request, template, said, status_code=exc.status)
     auth_service.end_session(session, auth.raw_session)
     # Where they were going, as the link would have led them (a workspace from an email).
