@@ -699,3 +699,36 @@ def test_a_code_that_is_not_six_digits_is_refused_under_its_field_and_counts_no_
             "/api/v1/auth/sign-in-code", json={"email": "cleo@example.org", "code": f"{code[:3]} {code[3:]}"}
         )
         assert right.status_code == 200, right.text
+
+
+def _link_hint(page_text: str) -> str:
+    hint = re.search(r'<p class="hint" id="link-hint">(.*?)</p>', page_text, re.S)
+    assert hint, "no hint under Send me a sign-in link"
+    return re.sub(r"<[^>]+>", "", hint.group(1))
+
+
+def test_the_sign_in_page_says_what_the_portal_asks_of_its_clients(client, db):
+    """The tester: with "Require a password for clients" on, the sign-in page still said "Clients
+    join without a password". It reads the portal's policy (``portals.sign_in``): a portal that
+    asks clients for one says so, and that the link lets someone with none choose one; a page
+    that wears no one portal (several, none named by ``next``) says neither."""
+    pf = create_portal(db)
+    assert "Clients join without a password" in _link_hint(client.get("/login").text)
+    r = client.patch(
+        f"/api/v1/portals/{pf.slug}/settings",
+        json={"client_sign_in": {"require_password": True}},
+        headers=pf.headers(),
+    )
+    assert r.status_code == 200, r.text
+    for page in (client.get("/login"), client.get("/login", params={"next": f"/p/{pf.slug}/users"})):
+        said = _link_hint(page.text)
+        assert "without a password" not in said, said
+        assert said.startswith("Acme Inc asks its clients for a password too. No password yet?"), said
+    refused = client.post(
+        "/login", data={"email": "x@y.com", "password": "", "csrf_token": csrf_of(page.text)}
+    )
+    assert "Acme Inc asks its clients for a password too" in _link_hint(refused.text)
+    create_portal(db, name="Beta", owner_email="boss@beta.com")
+    said = _link_hint(client.get("/login").text)
+    assert said.startswith("No password? Get a sign-in link"), said
+    assert "Acme Inc asks its clients" in _link_hint(client.get(f"/login?next=/p/{pf.slug}").text)

@@ -30,8 +30,9 @@ from admit.pages.deps import (
     say,
     secret_path_of,
 )
-from admit.policy import Role, role_phrase
+from admit.policy import Role, UserType, role_phrase
 from admit.portals import service as portals_service
+from admit.portals import sign_in as sign_in_policy
 from admit.portals.models import Portal
 from admit.settings import Settings
 from admit.web import (
@@ -264,8 +265,20 @@ def _left_empty(*fields: tuple[str, str, str]) -> dict[str, Any] | None:
 def login_form(
     request: Request, session: SessionDep, auth: PageAuth, next: str | None = None, email: str | None = None
 ) -> HTMLResponse:
-    context = {"next": next, "email": email, **_brand_of_next(request, session, next)}
-    return render(request, "auth/login.html", context)
+    return _login_page(request, session, {"next": next, "email": email})
+
+
+def _login_page(
+    request: Request, session: Session, context: dict[str, Any], *, status_code: int = 200
+) -> HTMLResponse:
+    """The sign-in page: ``context``, in the look of where it leads (``_brand_of_next``), saying
+    what the portal it wears asks of its clients (``clients_need_password``, the portal's policy,
+    ``portals.sign_in``; None when it wears no one portal: several, none named)."""
+    looks = _brand_of_next(request, session, context.get("next"))
+    worn = looks["brand_portal"] if "brand_portal" in looks else portals_service.only_portal(session)
+    clients = None if worn is None else sign_in_policy.password_required(worn, UserType.CLIENT)
+    said = {**context, **looks, "clients_portal": worn, "clients_need_password": clients}
+    return render(request, "auth/login.html", said, status_code=status_code)
 
 
 @router.post("/login", dependencies=[Depends(check_csrf)])
@@ -280,23 +293,16 @@ def login_submit(
 ) -> Response:
     empty = _left_empty(("email", email, ENTER_EMAIL), ("password", password, ENTER_PASSWORD))
     if empty is not None:
-        context = {"next": next, "email": email, **empty, **_brand_of_next(request, session, next)}
-        return render(request, "auth/login.html", context, status_code=InvalidInput.status)
+        return _login_page(
+            request, session, {"next": next, "email": email, **empty}, status_code=InvalidInput.status
+        )
     try:
         limit_sign_in(request)
         user = auth_service.login(session, email=email, password=password)
     except DomainError as exc:
         session.rollback()
-        return render(
-            request,
-            "auth/login.html",
-            {
-                "next": next,
-                "email": email,
-                "error": exc.message,
-                **_brand_of_next(request, session, next),
-            },
-            status_code=exc.status,
+        return _login_page(
+            request, session, {"next": next, "email": email, "error": exc.message}, status_code=exc.status
         )
     auth_service.end_session(session, auth.raw_session)
     response = RedirectResponse(safe_next(next, home_for(session, user)), status_code=303)
@@ -327,21 +333,17 @@ def request_link(
     ``next``: where they were going (a workspace from an email); the link leads back there."""
     empty = _left_empty(("email", email, ENTER_ADDRESS))  # the sign-in page's one Email field
     if empty is not None:
-        context = {"email": email, "next": next, **empty, **_brand_of_next(request, session, next)}
-        return render(request, "auth/login.html", context, status_code=InvalidInput.status)
+        return _login_page(
+            request, session, {"email": email, "next": next, **empty}, status_code=InvalidInput.status
+        )
     try:
         limit_sign_in(request)
         asked = auth_service.request_sign_in_link(
             session, email=email, minutes=settings.sign_in_link_minutes, next_path=safe_next(next, "") or None
         )
     except DomainError as exc:
-        context = {
-            "email": email,
-            "next": next,
-            "error": exc.message,
-            **_brand_of_next(request, session, next),
-        }
-        return render(request, "auth/login.html", context, status_code=exc.status)
+        refused = {"email": email, "next": next, "error": exc.message}
+        return _login_page(request, session, refused, status_code=exc.status)
     # No lifetime on the page: a portal may give its members a shorter one, and this page must
     # not tell whether the address has an account (the email says how long its link works).
     # Its code form leads where the link does (``next``).
