@@ -787,6 +787,31 @@ class TestTokenPages:
             members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), cleo.id)
         assert client.get(f"/invite/{token}", follow_redirects=False).status_code == 410
 
+    def test_a_deactivated_person_is_told_their_access_ended_not_refused_or_sent_to_sign_in(
+        self, client, db, worker
+    ):
+        """The tester: Grace, deactivated, got "Not allowed" after signing in. Her open session,
+        and signing in again, land on a page that says what happened and whom to ask, headed so
+        ("Your access has ended"), never "Not allowed", nor "Sign in again"."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "grace@acme.com")
+        sign_in_page(client, "grace@acme.com", PASSWORD)
+        with db.unit_of_work() as session:
+            grace = session.scalar(
+                select(Member).join(User, User.id == Member.user_id).where(User.email == "grace@acme.com")
+            )
+            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), grace.id)
+        open_session = client.get(f"/p/{pf.slug}/users")
+        client.cookies.clear()
+        signed_in = sign_in_page(client, "grace@acme.com", PASSWORD)
+        for page in (open_session, client.get(signed_in.headers["location"])):
+            assert page.status_code == 403
+            assert "<h1>Your access has ended</h1>" in page.text
+            assert (
+                "An administrator ended your access to Acme Inc. Ask one of its owners or admins" in page.text
+            )
+            assert "Not allowed" not in page.text and "Sign in again" not in page.text
+
     @pytest.mark.parametrize(
         "method,path",
         [

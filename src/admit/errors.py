@@ -364,9 +364,11 @@ class PermissionDenied(DomainError):
 
 class MemberDeactivated(PermissionDenied):
     """An administrator ended your access to this portal (``members.service.access_ended`` says
-    so, and the way back: a reactivation)."""
+    so, and the way back: a reactivation). Headed as what happened to them, not as a refusal of
+    something they did ("Not allowed")."""
 
     code = ErrorCode.MEMBER_DEACTIVATED
+    title = "Your access has ended"
 
 
 class SignInRequired(DomainError):

@@ -259,7 +259,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     ada2.reload()
     # The portal is closed to her at her very next request, and she is told why; her session
     # stays (it is hers, for the other portals she may belong to).
-    expect(ada2.get_by_role("heading", name="Not allowed")).to_be_visible()
+    expect(ada2.get_by_role("heading", name="Your access has ended")).to_be_visible()
     expect(ada2.get_by_text("An administrator ended your access to Acme Inc.")).to_be_visible()
     expect(ada2.get_by_role("heading", name="User Management")).to_have_count(0)
     shot(ada2, "deactivated-sign-in")
