@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from admit.audit.models import AuditEvent
 from admit.kit import clock
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, csrf_of, login, sign_in_page
+from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, csrf_of, login, said_under, sign_in_page
 
 NEW = "violet-harbour-lantern-42"
 
@@ -248,8 +248,10 @@ class TestAccountPage:
             "/me/account/password",
             data={"current_password": "nope-nope-nope-1", "password": NEW, "csrf_token": csrf_of(page.text)},
         )
-        assert wrong.status_code == 422 and "That is not your current password." in wrong.text
-        assert 'data-field="current_password"' in wrong.text
+        assert wrong.status_code == 422
+        # Under its field, as every password form says a refusal (``_fields.html``).
+        assert said_under(wrong.text, "current_password") == "That is not your current password."
+        assert 'class="notice error"' not in wrong.text
         done = client.post(
             "/me/account/password",
             data={"current_password": OWNER_PASSWORD, "password": NEW, "csrf_token": csrf_of(page.text)},

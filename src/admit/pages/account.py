@@ -26,7 +26,7 @@ from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.members.models import User
 from admit.pages.auth import at_home
-from admit.pages.deps import SignedIn, check_csrf, form_error, redirect, render
+from admit.pages.deps import SignedIn, check_csrf, form_error, form_faults, redirect, render
 from admit.pages.sign_in_steps import RECOVERY, render_step
 from admit.web import Auth, SessionDep
 
@@ -140,8 +140,9 @@ def password(
             session, user, password, current=current_password if had else None, keep=web_session
         )
     except DomainError as exc:
-        field = getattr(exc, "field", None) or "password"
-        return _refused(request, session, web_session, exc, form="password", field=field)
+        # Each refusal under its field (``_fields.html``), as every password form says it.
+        faults = form_faults(session, exc, {"password": "password", "current_password": "current_password"})
+        return _page(request, session, web_session, exc.status, form="password", **faults)
     if had:
         return redirect(HERE, notice="Your password is changed. Every other browser is signed out.")
     return redirect(HERE, notice="Your password is saved: sign in with it from now on.")

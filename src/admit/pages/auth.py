@@ -506,7 +506,7 @@ def reset_submit(
             {
                 "reset_user": user,
                 "token": token,
-                "error": exc.message,
+                **faults_of(exc, {"password": "password"}),  # under the field (``new_password``)
                 "min_length": settings.password_min_length,
             },
             status_code=exc.status,

@@ -399,7 +399,8 @@ def confirm_submit(
             "portal": None,
             "brand_portal": c.portal,
             "min_password": settings.password_min_length,
-            "error": exc.message,
+            # A refused password under its field (``new_password``); an account to sign in to, on top.
+            **faults_of(exc, {"password": "password"}),
         }
         return render(request, "links/confirm.html", context, status_code=exc.status)
     return land_after_joining(

@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import Depends, Form, Request, Response
@@ -25,7 +25,16 @@ from admit.errors import DomainError, NotAuthenticated
 from admit.kit.routing import Router
 from admit.members.models import User
 from admit.pages.auth import home_for
-from admit.pages.deps import PageAuth, SignedIn, check_csrf, form_error, redirect, render, safe_next
+from admit.pages.deps import (
+    PageAuth,
+    SignedIn,
+    check_csrf,
+    form_error,
+    form_faults,
+    redirect,
+    render,
+    safe_next,
+)
 from admit.policy import UserType
 from admit.web import CHALLENGE_COOKIE, Auth, SessionDep, portal_actor, sign_in_browser
 
@@ -233,17 +242,19 @@ def _take(
     auth: Auth,
     next_path: str,
     step: Callable[[User, WebSession], dict[str, Any] | None],
+    fields: Mapping[str, str] | None = None,
     **shown: Any,
 ) -> Response:
     """Take one step (``step`` may answer what the page shows next); a refusal is shown on the
-    step's page (as it was: ``shown``, a recovery code's field)."""
+    step's page (as it was: ``shown``, a recovery code's field), said under its field when the
+    step's form has it (``fields``, as ``form_faults`` takes them: the password step's)."""
     actor = _ungated(request, session, slug, auth)
     assert auth.web_session is not None
     try:
         extra = step(auth.web_session.user, auth.web_session) or {}
     except DomainError as exc:
-        error = form_error(session, exc)
-        return _page(request, session, auth, actor, next_path, exc.status, error=error, **shown)
+        said = form_faults(session, exc, fields) if fields else {"error": form_error(session, exc)}
+        return _page(request, session, auth, actor, next_path, exc.status, **said, **shown)
     return _page(request, session, auth, actor, next_path, **extra)
 
 
@@ -263,6 +274,7 @@ def choose_password(
         auth,
         next,
         lambda user, _ws: auth_service.choose_password(session, user, password),
+        fields={"password": "password"},
     )
 
 
