@@ -193,7 +193,9 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
 
     eve = new_context().new_page()
     eve.goto(new_link)
-    expect(eve.get_by_text("this link is for certain organisations only")).to_be_visible()
+    expect(
+        eve.get_by_text("this link only accepts addresses at the companies it was made for")
+    ).to_be_visible()
     expect(eve.locator("main")).not_to_contain_text("acme.com")  # whose link it is, not told
     eve.get_by_label("Email").fill("eve@acme.com.evil.example")
     eve.get_by_label("Your name").fill("Eve")

@@ -225,8 +225,8 @@ def test_a_dead_invitation_link_says_its_case_on_a_phone(new_context, live_serve
     shot(stranger, "used-link-phone")
 
     stranger.goto(withdrawn)
-    expect(stranger.get_by_role("heading", name="Invitation withdrawn")).to_be_visible()
-    expect(stranger.get_by_text("was withdrawn by the portal.")).to_be_visible()
+    expect(stranger.get_by_role("heading", name="Invitation cancelled")).to_be_visible()
+    expect(stranger.get_by_text("to join Acme Inc was cancelled.")).to_be_visible()
     expect(stranger.get_by_role("link", name="Sign in", exact=True)).to_have_count(0)
     assert stranger.evaluate("document.documentElement.scrollWidth") <= 390
     shot(stranger, "withdrawn-link-phone")

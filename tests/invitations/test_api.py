@@ -382,7 +382,7 @@ class TestPublicToken:
             assert "Acme Inc" in said[case] and inviter in said[case], (case, said[case])
         assert "already used" in said["used"] and "sign in" in said["used"]
         assert (
-            "was withdrawn by the portal" in said["revoked"]
+            "to join Acme Inc was cancelled." in said["revoked"]
             and f"Ask {inviter} for a new invitation" in said["revoked"]
         )
         assert "newer invitation" in said["superseded"] and "newest email" in said["superseded"]

@@ -262,6 +262,9 @@ class TestPublicPages:
         data = {"csrf_token": csrf_of(page.text), "email": "ada@acme.com", "name": "Ada"}
         sent = client.post(_path(link), data=data)
         assert sent.status_code == 200 and "Check your email" in sent.text
+        # Said as the person signing up says it, not in User Management's words ("Pending").
+        assert "You join once you confirm: the link in the email works for 24 hours." in sent.text
+        assert "Pending" not in sent.text
         back = client.get(f"/join?portal={pf.slug}")
         assert back.status_code == 200 and "Join Acme Inc" in back.text, back.text
         assert f'action="http://testserver{_path(link)}"' in back.text and 'name="email"' in back.text
@@ -291,7 +294,9 @@ class TestPublicPages:
         )
         client.cookies.clear()
         page = client.get(_path(link))
-        assert "Join Acme Inc" in page.text and "for certain organisations only" in page.text
+        # Said plainly (the tester: "certain organisations only" read as an admin's words).
+        assert "Join Acme Inc" in page.text and "certain organisations" not in page.text
+        assert "this link only accepts addresses at the companies it was made for" in page.text
         assert "acme.com" not in page.text  # the allowed domains are not told to whoever has the link
         data = {
             "csrf_token": csrf_of(page.text),

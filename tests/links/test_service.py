@@ -389,6 +389,16 @@ class TestSignup:
             assert n.template == "link_confirm" and "/confirm/" in n.context["link"]
         assert len(_audit(db, "invite_link.signup_requested")) == 1
 
+    def test_the_confirmation_email_says_it_as_the_person_signing_up_would(self, db, worker):
+        """The tester: "your account stays Pending" is User Management's word, not theirs."""
+        pf = create_portal(db)
+        sign_up(db, link_token(db, pf), "ada@acme.com", name="Ada")
+        worker.drain()
+        with db.unit_of_work() as session:
+            sent = mailbox.messages(session, to="ada@acme.com")[0]
+        for part in (sent.text, sent.html):
+            assert "You join once you confirm." in part and "Pending" not in part
+
     def test_a_pending_sign_up_is_removed_by_the_links_managers(self, db, worker):
         """Remove (User Management): the confirmation link stops working and says why, the place
         on the link is freed, the roster and the link card no longer count it, it is audited;

@@ -543,7 +543,8 @@ class DeadLink:
     """Why the link of a known invitation no longer opens it, for the link's holder: they have
     the secret, so its fate is theirs to know (a token that opens nothing is ``refused``).
     ``case`` is the token's word for it: ``used`` (the invitation was accepted), ``expired``,
-    ``revoked`` (withdrawn by the portal) or ``superseded`` (a Resend sent a newer link)."""
+    ``revoked`` (an admin revoked it: "cancelled" to its holder) or ``superseded`` (a Resend
+    sent a newer link)."""
 
     case: tokens.Reason
     portal: Portal
@@ -577,7 +578,8 @@ class DeadLink:
                 return f"{this} was already used. {ask} if you still mean to join."
             return f"{this} was already used. If you joined, sign in; if not, {ask[0].lower()}{ask[1:]}."
         if self.case is tokens.Reason.REVOKED:
-            return f"{this} was withdrawn by the portal. {ask} if you still mean to join."
+            # "Cancelled": the invitee's word for what admins call Revoke.
+            return f"{this} was cancelled. {ask} if you still mean to join."
         if self.case is tokens.Reason.SUPERSEDED:
             newest = "text message" if self.by_text else "email"
             return (
@@ -597,7 +599,7 @@ _DEAD_REASONS = {
 _DEAD_TITLES = {
     tokens.Reason.USED: "Invitation already used",
     tokens.Reason.EXPIRED: "Invitation expired",
-    tokens.Reason.REVOKED: "Invitation withdrawn",
+    tokens.Reason.REVOKED: "Invitation cancelled",
     tokens.Reason.SUPERSEDED: "Invitation replaced",
 }
 
