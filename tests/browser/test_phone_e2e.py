@@ -307,3 +307,27 @@ def test_the_password_step_keeps_sign_out_off_its_card(new_context, live_server,
     assert card is not None and sign_out is not None
     assert sign_out["y"] - (card["y"] + card["height"]) >= 12, (card, sign_out)
     shot(page, "password-step-phone")
+
+
+def test_the_dev_mailbox_shows_a_whole_email_that_fits_a_phone(new_context, live_server, shot):
+    """The tester: on a phone the dev mailbox's frame cut off the bottom of every email (a fixed
+    480 px), and a message of one long word made the email wider than the phone. The frame is as
+    tall as the email it shows, and the email wraps within it."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    invite(db, pf, ["fay@client.com"], user_type="client", message="x" * 300)
+    gestures.delivered_link(db, "fay@client.com")
+    page = new_context(viewport=PHONE).new_page()
+    page.goto(live_server("/dev/mailbox"))
+    page.get_by_role("link", name="Olive Owner invited you to join Acme Inc").first.click()
+    frame = page.get_by_title("HTML body")
+    expect(frame).to_be_visible()
+    email = page.frame_locator("iframe.mail").locator("body")
+    expect(email).to_contain_text("If you did not expect this invitation")
+    inner = page.frames[1]
+    content = inner.evaluate("[document.documentElement.scrollHeight, document.documentElement.scrollWidth]")
+    seen = inner.evaluate("[window.innerHeight, window.innerWidth]")
+    assert content[0] <= seen[0], (content, seen)  # nothing cut off at the bottom
+    assert content[1] <= seen[1], (content, seen)  # nothing runs off the side
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "dev-mailbox-email-phone")

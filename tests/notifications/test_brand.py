@@ -80,3 +80,22 @@ def test_no_email_template_names_the_product():
     """Every template (subject, text, HTML, SMS) names the portal, never "Admit"."""
     for path in TEMPLATE_DIR.iterdir():
         assert "Admit" not in path.read_text(), path.name
+
+
+def test_a_long_unbroken_word_wraps_within_a_phone(client, db, worker):
+    """The tester: a personal message of one long word made the HTML email wider than a phone.
+    Every HTML email's card (``_layout.html``) wraps a word that does not fit, in inline CSS
+    (mail apps drop a <style> block's rules, some all of it): its table is laid out at the
+    width it is given, not at its content's, and its cell breaks long words."""
+    pf = create_portal(db)
+    invite(db, pf, ["fay@client.com"], user_type="client", message="x" * 600)
+    worker.drain()
+    html = client.get("/api/v1/dev/messages", params={"to": "fay@client.com"}).json()["items"][0]["html"]
+    table = re.search(r'<table role="presentation"[^>]*style="([^"]*)"', html)
+    assert table and "table-layout:fixed" in table.group(1), table
+    cell = re.search(r'<td style="([^"]*)">\s*<p>Hello', html)
+    assert cell, html[:2000]
+    assert "overflow-wrap:anywhere" in cell.group(1) and "word-break:break-word" in cell.group(1), cell.group(
+        1
+    )
+    assert "x" * 600 in html

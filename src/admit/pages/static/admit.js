@@ -1304,3 +1304,15 @@ document.querySelectorAll("form[data-keep-filter]").forEach((form) => {
   form.addEventListener("submit", () => { form.querySelector("input[name=back]").value = location.search; });
   count();
 });
+
+// The dev mailbox's email frame: as tall as the email it shows (a fixed height cut off its
+// bottom on a phone), again when the width changes (a turned phone rewraps it).
+function fitFrame(frame) {
+  const html = frame.contentDocument && frame.contentDocument.documentElement;
+  if (html && html.offsetHeight) frame.style.height = `${html.getBoundingClientRect().height + 2}px`;
+}
+document.querySelectorAll("iframe[data-fit-content]").forEach((frame) => {
+  frame.addEventListener("load", () => fitFrame(frame));
+  if (frame.contentDocument && frame.contentDocument.readyState === "complete") fitFrame(frame);
+  window.addEventListener("resize", () => fitFrame(frame));
+});
