@@ -873,7 +873,7 @@ class TestTokenPages:
 
     def test_signed_in_as_the_recipient_the_page_asks_only_to_join(self, client, db, worker):
         """Having signed in to accept, the person is asked nothing more and told nothing of a
-        link that signs them in (they are signed in): one button, Join."""
+        link that signs them in (they are signed in): one button, Accept invitation."""
         a = create_portal(db)
         b = create_portal(db, name="Beta", owner_email="boss@beta.com")
         member_joins(db, worker, a, "ada@example.com")
@@ -881,7 +881,7 @@ class TestTokenPages:
         worker.drain()
         sign_in_page(client, "ada@example.com", PASSWORD)
         page = client.get(f"/invite/{last_link(db, 'ada@example.com')}")
-        assert ">Join Beta</button>" in page.text
+        assert ">Accept invitation</button>" in page.text
         assert "No password needed" not in page.text and 'id="name" name="name"' not in page.text
 
     def test_existing_account_is_asked_to_sign_in_in_the_portals_look(self, client, db, worker):

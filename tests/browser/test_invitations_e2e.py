@@ -157,14 +157,14 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     assert ada_link.rsplit("/", 1)[1] not in ada.url
     expect(ada.get_by_role("heading", name=f"Join {PORTAL}")).to_be_visible()
     expect(ada.locator(".card")).to_contain_text(
-        f"{OWNER_NAME} invited ada@example.com to join {PORTAL} as an internal user (admin)."
+        f"{OWNER_NAME} invited ada@example.com to join {PORTAL} as an internal user (Admin)."
     )
     expect(ada.get_by_label("Your name")).to_have_value("Ada Lovelace")
     shot(ada, "invitation-page")
     ada.get_by_label("Choose a password").fill(ADA_PASSWORD)
-    ada.get_by_role("button", name="Create account and join").click()
+    ada.get_by_role("button", name="Accept invitation").click()
     expect(ada).to_have_url(re.compile(re.escape(users_url) + "$"))  # the notice is not in the URL
-    expect(ada.get_by_role("status")).to_contain_text("You joined as an admin")
+    expect(ada.get_by_role("status")).to_contain_text("You joined as an internal user (Admin).")
     expect(ada.get_by_role("heading", name="User Management")).to_be_visible()
     expect(ada.get_by_role("button", name="Ada Lovelace")).to_be_visible()  # signed in as Ada
     shot(ada, "ada-joined")
@@ -179,7 +179,7 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     expect(someone.get_by_role("heading", name="Invitation already used")).to_be_visible()
     expect(someone.get_by_role("link", name="Sign in", exact=True)).to_be_visible()
     someone.close()
-    expect(ada.get_by_role("button", name="Create account and join")).to_have_count(0)
+    expect(ada.get_by_role("button", name="Accept invitation")).to_have_count(0)
     shot(ada, "used-link")
 
     # 5. Ada signs out; the owner signs in on that same browser and sees Ada Active.
@@ -216,12 +216,12 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     grace.goto(grace_first_link)
     expect(grace.get_by_role("heading", name="Invitation replaced")).to_be_visible()
     expect(grace.get_by_text("Use the link in the newest email.")).to_be_visible()
-    expect(grace.get_by_role("button", name="Create account and join")).to_have_count(0)
+    expect(grace.get_by_role("button", name="Accept invitation")).to_have_count(0)
     shot(grace, "replaced-link")
     grace.goto(grace_second_link)
     expect(grace.get_by_role("heading", name=f"Join {PORTAL}")).to_be_visible()
     expect(grace.locator(".card")).to_contain_text(f"{OWNER_NAME} invited grace@example.com to join {PORTAL}")
-    expect(grace.get_by_role("button", name="Create account and join")).to_be_visible()
+    expect(grace.get_by_role("button", name="Accept invitation")).to_be_visible()
 
     # (6., the client, is test_client_joins_with_one_click.)
     # 7. Ada signs in on another browser; the owner deactivates her; she loses access at once.
@@ -304,7 +304,7 @@ def test_client_joins_with_one_click(live_server, new_context, shot):
     expect(carol.locator("input[type=password]")).to_have_count(0)
     expect(carol.get_by_text("No password needed")).to_be_visible()
     shot(carol, "client-invitation")
-    carol.get_by_role("button", name=f"Join {PORTAL}").click()
+    carol.get_by_role("button", name="Accept invitation").click()
 
     # Welcomed once, on top; the page itself is the client's home, the same on every visit.
     expect(carol.get_by_role("status")).to_have_text(f"Welcome to {PORTAL}! You joined as a client.")

@@ -165,7 +165,9 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     lin.get_by_label("Choose a password").fill(LIN_PASSWORD)  # whoever holds the email chooses it
     lin.get_by_role("button", name=f"Confirm and join {PORTAL}").click()
     expect(lin).to_have_url(re.compile(r"/p/[^/]+/workspaces"))  # a member lands on their Workspaces
-    expect(lin.locator(".notice")).to_contain_text(f"Welcome to {PORTAL}! You joined as a member.")
+    expect(lin.locator(".notice")).to_contain_text(
+        f"Welcome to {PORTAL}! You joined as an internal user (Member)."
+    )
     expect(lin.get_by_role("button", name="Lin Chen")).to_be_visible()  # signed in as Lin
     shot(lin, "joined")
     # The second tab's Confirm, after the first: into the portal, not "Security check failed".

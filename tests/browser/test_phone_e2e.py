@@ -64,14 +64,14 @@ def test_fields_do_not_zoom_and_buttons_fit_a_thumb(new_context, live_server):
 
     page = opened(viewport=PHONE)
     assert min(_font_sizes(page)) >= 16, _font_sizes(page)
-    assert _height(page.get_by_role("button", name="Create account and join")) >= 44
+    assert _height(page.get_by_role("button", name="Accept invitation")) >= 44
 
     page = opened(viewport=DESKTOP, has_touch=True)
-    assert _height(page.get_by_role("button", name="Create account and join")) >= 44
+    assert _height(page.get_by_role("button", name="Accept invitation")) >= 44
 
     page = opened(viewport=DESKTOP)
     assert set(_font_sizes(page)) == {14}, _font_sizes(page)
-    assert _height(page.get_by_role("button", name="Create account and join")) == 36
+    assert _height(page.get_by_role("button", name="Accept invitation")) == 36
 
 
 def test_a_clients_landing_page_lists_workspaces_as_cards(new_context, live_server, shot):
@@ -85,7 +85,7 @@ def test_a_clients_landing_page_lists_workspaces_as_cards(new_context, live_serv
     page = new_context(viewport=PHONE).new_page()
     page.goto(live_server(f"/invite/{gestures.delivered_link(db, 'carla@clientco.com')}"))
     page.get_by_label("Your name").fill("Carla Client")
-    page.get_by_role("button", name="Join Acme Inc").click()
+    page.get_by_role("button", name="Accept invitation").click()
     expect(page.get_by_text("No workspaces yet. When someone invites you to one")).to_be_visible()
     expect(page.locator("#my-workspaces thead")).to_be_hidden()
     shot(page, "client-home-empty-390")
@@ -206,7 +206,7 @@ def test_a_dead_invitation_link_says_its_case_on_a_phone(new_context, live_serve
     withdrawn = live_server(f"/invite/{gestures.delivered_link(db, 'sam@client.org')}")
     page = new_context(viewport=PHONE).new_page()
     page.goto(used)
-    page.get_by_role("button", name="Join Acme Inc").click()
+    page.get_by_role("button", name="Accept invitation").click()
     expect(page.get_by_role("status")).to_be_visible()
     with db.unit_of_work() as session:
         owner = actor_for(session, pf.slug, pf.owner_email)

@@ -216,3 +216,38 @@ class TestAPasswordTheEmailDidNotMention:
             assert self.ASKS in dora and self.SINCE not in dora  # her email said a password is asked
             ian = client.get(f"/invite/{last_link(db, 'ian@acme.com')}").text
             assert "Choose a password" in ian and self.ASKS not in ian  # internal users always have one
+
+
+class TestOneWording:
+    """The tester: the email and the invitation's page said "as an internal user (admin)", the
+    welcome "You joined as an admin", and the button read "Accept invitation" in the email but
+    "Join …" or "Create account and join" on the page. The invitee reads one wording of what they
+    join as (``policy.invited_as``) and one button, the email's."""
+
+    def _html(self, client, address: str) -> tuple[str, str]:
+        sent = client.get("/api/v1/dev/messages", params={"to": address}).json()["items"][0]
+        return sent["text"], re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", sent["html"]))
+
+    def test_an_internal_user_and_a_client(self, client, db, worker):
+        import html as html_module
+
+        pf = create_portal(db)
+        invite(db, pf, ["ada@acme.com"], role="admin")
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        worker.drain()
+        for address, said, joined in (
+            ("ada@acme.com", "as an internal user (Admin).", "You joined as an internal user (Admin)."),
+            ("cleo@client.org", "as a client.", "You joined as a client."),
+        ):
+            client.cookies.clear()
+            text, email = self._html(client, address)
+            assert said in text and said in email, (text, email)
+            token = last_link(db, address)
+            page = client.get(f"/invite/{token}")
+            shown = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", html_module.unescape(page.text)))
+            assert said in shown, shown
+            buttons = re.findall(r'<button class="btn primary" type="submit">([^<]*)</button>', page.text)
+            assert buttons == ["Accept invitation"], buttons
+            data = {"csrf_token": csrf_of(page.text), "name": "Someone", "password": "a-good-password-42"}
+            landed = client.post(f"/invite/{token}", data=data)
+            assert f"Welcome to Acme Inc! {joined}" in html_module.unescape(landed.text), address

@@ -339,7 +339,7 @@ class TestPublicPages:
         )
         assert r.status_code == 303 and r.headers["location"] == f"/p/{pf.slug}"
         home = client.get(r.headers["location"], follow_redirects=True)
-        assert "Welcome to Acme Inc! You joined as a member." in html.unescape(home.text)
+        assert "Welcome to Acme Inc! You joined as an internal user (Member)." in html.unescape(home.text)
         # Opened again by Ada, signed in: she is taken to the portal she joined; by anyone else
         # (here, nobody signed in), the link is used.
         again = client.get(confirm_path, follow_redirects=False)

@@ -30,7 +30,7 @@ from admit.pages.deps import (
     say,
     secret_path_of,
 )
-from admit.policy import Role, UserType, role_phrase
+from admit.policy import Role, UserType, invited_as
 from admit.portals import service as portals_service
 from admit.portals import sign_in as sign_in_policy
 from admit.portals.models import Portal
@@ -56,6 +56,7 @@ def land_after_joining(
     *,
     user: User,
     portal: Portal,
+    user_type: str,
     role: str,
     via: auth_service.Via,
     back: bool = False,
@@ -68,7 +69,7 @@ def land_after_joining(
     if back:
         welcome = f"Welcome back! You are signed in to {sentence(portal.name)}"
     else:
-        welcome = f"Welcome to {portal.name}! You joined as {role_phrase(role)}."
+        welcome = f"Welcome to {portal.name}! You joined as {invited_as(user_type, role)}."
     where = f"/p/{portal.slug}" + (f"/workspaces/{workspace_id}" if workspace_id is not None else "")
     response = redirect(where, notice=welcome)
     if auth.user is None or auth.user.id != user.id:

@@ -236,6 +236,9 @@ def products_named(products: list[str] | tuple[str, ...]) -> str:
 
 templates.env.globals["invite_message_max"] = invitation_options.MAX_MESSAGE  # the personal message's limit
 templates.env.globals["password_rules"] = passwords.rules_in_words  # the choosing forms' hint
+templates.env.globals["invited_as"] = (
+    policy.invited_as
+)  # "a client", "an internal user (Admin)": as its email says
 templates.env.globals["app_code_hint"] = second_factor.APP_CODE  # two-step setup's code field title
 templates.env.globals["sign_in_code_hint"] = auth_service.CODE_HINT  # the sign-in code field's title
 templates.env.globals["shown_name"] = people_schemas.shown_name  # a sign-up's typed name, quoted

@@ -128,6 +128,7 @@ def accept(
         auth,
         user=result.user,
         portal=result.portal,
+        user_type=result.member.user_type,
         role=result.member.role,
         via=auth_service.Via.INVITATION,
         made_in=result.made_in,

@@ -410,6 +410,7 @@ def confirm_submit(
         auth,
         user=result.user,
         portal=result.portal,
+        user_type=result.member.user_type,
         role=result.member.role,
         via=auth_service.Via.LINK_SIGNUP,
         back=result.outcome == "already_member",
