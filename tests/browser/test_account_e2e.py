@@ -162,7 +162,8 @@ def test_your_account_changes_the_password_and_turns_two_step_verification_on(li
     expect(show).to_have_attribute("aria-pressed", "false")
     page.get_by_label("New password").fill("a-brand-new-secret-42")
     page.get_by_role("button", name="Change password").click()
-    expect(page.get_by_role("alert")).to_have_text("That is not your current password.")
+    # Said under the field, as every password form says a refusal.
+    expect(page.locator("#current_password_error")).to_have_text("That is not your current password.")
     expect(page.get_by_label("Current password")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("Current password").fill("owner-password-123")
     page.get_by_label("New password").fill("a-brand-new-secret-42")
