@@ -767,6 +767,8 @@ class TestSignup:
             sent = next(m for m in mailbox.messages(session, to="mel@acme.com") if "invite link" in m.text)
             assert sent.subject == "Sign in to Acme Inc" and "signs you in" not in sent.text
             assert "this link asks for your password, as signing in does" in sent.text  # Mel has one
+            # The portal's name ends its clause ("Acme Inc.", never "Acme Inc. already").
+            assert "You are already a member of Acme Inc, so this link asks" in sent.text
             assert "Mallory" not in sent.text + sent.html and "stays Pending" not in sent.text
 
     def test_a_client_without_a_password_signing_up_through_an_internal_link_stays_as_they_are(
