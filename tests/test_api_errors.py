@@ -7,7 +7,7 @@ import uuid
 from urllib.parse import urljoin, urlsplit
 
 from admit.errors import CLASSES
-from tests.factories import OWNER_PASSWORD, active_member, create_portal, csrf_of, invite, login
+from tests.factories import OWNER_PASSWORD, active_member, create_portal, csrf_of, invite, last_link, login
 
 PROBLEM = "application/problem+json"
 
@@ -456,6 +456,44 @@ class TestBodies:
         assert client.post(rotate, json={}, headers=pf.headers()).status_code == 200
         assert client.post(revoke, content=b" ", headers=pf.headers()).status_code == 200
         assert client.post(resend, json={}, headers=pf.headers()).status_code == 200
+
+    def test_no_body_is_an_empty_object_where_an_operation_takes_one(self, client, db, worker):
+        """An operation whose body is optional takes no body as ``{}``, as one that takes none
+        does: accepting an invitation with no body (or an empty one sent as JSON) had been 422
+        "Required." with no field, and approving a join request likewise, where ``{}`` names the
+        field it lacks (``user_type``)."""
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@example.org", "dan@example.org"], user_type="client")
+        worker.drain()
+        r = client.post(f"/api/v1/invitations/{last_link(db, 'cleo@example.org')}/accept")
+        assert r.status_code == 200, r.text
+        client.cookies.clear()
+        r = client.post(
+            f"/api/v1/invitations/{last_link(db, 'dan@example.org')}/accept",
+            content=b"",
+            headers={"Content-Type": "application/json"},
+        )
+        assert r.status_code == 200, r.text
+        client.cookies.clear()
+        base = f"/api/v1/portals/{pf.slug}"
+        ws = client.post(f"{base}/workspaces", json={"name": "W"}, headers=pf.headers())
+        link = client.post(f"{base}/workspaces/{ws.json()['id']}/link", headers=pf.headers())
+        token = link.json()["url"].rsplit("/join/", 1)[1]
+        client.post(f"/api/v1/links/{token}/join-requests", json={"email": "ivan@acme.com", "name": "Ivan"})
+        [asked] = client.get(f"/api/v1/portals/{pf.slug}/join-requests", headers=pf.headers()).json()["items"]
+        approve = f"/api/v1/portals/{pf.slug}/join-requests/{asked['id']}/approve"
+        for sent in ({}, {"content": b""}, {"content": b"", "headers": {"Content-Type": "application/json"}}):
+            headers = {**pf.headers(), **sent.pop("headers", {})}
+            r = client.post(approve, headers=headers, **sent)
+            assert (r.status_code, r.json()["errors"]) == (
+                422,
+                [{"field": "user_type", "message": "Required."}],
+            ), sent
+        # The document says so: a body is required only where ``{}`` is not one.
+        paths = client.get("/api/v1/openapi.json").json()["paths"]
+        assert paths["/api/v1/invitations/{token}/accept"]["post"]["requestBody"].get("required") is None
+        approving = paths["/api/v1/portals/{portal}/join-requests/{request_id}/approve"]["post"]
+        assert approving["requestBody"]["required"] is True
 
     def test_a_string_is_not_a_number_nor_a_boolean(self, client, db, change_settings):
         """A JSON API takes a number as a number and a boolean as a boolean: ``"30"`` for a

@@ -18,6 +18,12 @@ A router's expression is made again whenever its routes change, its included rou
 A plain (sync) endpoint of a ``Router`` that answers with a response (a page, a redirect) also
 ends its request's unit of work in the thread it ran in (``finish_in_thread``), not in a hop to a
 thread of its own afterwards.
+
+A JSON body a ``Router``'s endpoint takes (a parameter whose type is a pydantic model) is ``{}``
+when the request sends none (``empty_body_is_an_empty_object``): a body whose fields are all
+optional may be left out (accepting an invitation), and one that lacks a required field names it
+("user_type: Required.") where FastAPI said "Required." of no field. The OpenAPI document says
+the body is required only when ``{}`` is not a valid one.
 """
 
 from __future__ import annotations
@@ -29,7 +35,8 @@ from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, params
+from pydantic import BaseModel, ValidationError
 from starlette._utils import get_route_path
 from starlette.responses import Response
 from starlette.routing import Match, Mount, compile_path
@@ -73,6 +80,48 @@ def _plain(endpoint: Callable[..., Any]) -> bool:
     )
 
 
+def _body_model(parameter: inspect.Parameter) -> type[BaseModel] | None:
+    """The pydantic model a parameter FastAPI reads from the body is of (one without a default:
+    a model with one, or given as ``Body(...)``/``Depends(...)``, is left as it is)."""
+    kind = parameter.annotation
+    if parameter.default is not inspect.Parameter.empty or not inspect.isclass(kind):
+        return None
+    return kind if issubclass(kind, BaseModel) else None
+
+
+def _takes_nothing(model: type[BaseModel]) -> bool:
+    try:
+        model.model_validate({})
+    except ValidationError:
+        return False
+    return True
+
+
+def empty_body_is_an_empty_object(endpoint: Callable[..., Any], kwargs: dict[str, Any]) -> None:
+    """Give ``endpoint``'s body parameter the default ``{}``, validated as any body is (its
+    signature, which FastAPI reads, is ``endpoint.__signature__``: ``endpoint`` is the router's
+    own wrapper). When ``{}`` is refused, the document still says a body is required."""
+    try:
+        signature = inspect.signature(endpoint, eval_str=True)
+    except NameError:  # an annotation only a type checker can read: no model FastAPI reads either
+        return
+    models = {name: _body_model(p) for name, p in signature.parameters.items()}
+    if not any(models.values()):
+        return
+    # Keyword-only (FastAPI passes every one by name): a default may come before others.
+    named = inspect.Parameter.KEYWORD_ONLY
+    parameters = [
+        p.replace(kind=named, default=params.Body(default_factory=dict, validate_default=True))
+        if models[name]
+        else p.replace(kind=named)
+        for name, p in signature.parameters.items()
+    ]
+    endpoint.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+    if not all(_takes_nothing(model) for model in models.values() if model is not None):
+        extra = kwargs.get("openapi_extra") or {}
+        kwargs["openapi_extra"] = {**extra, "requestBody": {**extra.get("requestBody", {}), "required": True}}
+
+
 _PARAMETER = re.compile(r"\{([^}:]*)(?::([^}]*))?\}")
 
 
@@ -98,7 +147,10 @@ class Router(APIRouter):
         self._takes: tuple[int, re.Pattern[str] | None] | None = None
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        super().add_api_route(path, _finishing(endpoint) if _plain(endpoint) else endpoint, **kwargs)
+        if _plain(endpoint):
+            endpoint = _finishing(endpoint)
+            empty_body_is_an_empty_object(endpoint, kwargs)
+        super().add_api_route(path, endpoint, **kwargs)
 
     def patterns(self) -> list[str] | None:
         """What the paths taken here look like, as its own routes are written (an included
