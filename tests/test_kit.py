@@ -498,7 +498,28 @@ class TestPartedModel:
 
         class Needs(PartedModel):
             count: int
+            name: str | None = None
 
-        for given in ([1], {}, {"count": "x"}):
+        for given in ([1], {}, {"name": "n"}):
             with pytest.raises(ValidationError):
                 Needs.model_validate(given)
+
+    def test_a_required_input_that_cannot_be_parsed_is_left_out_too(self):
+        """A required input sent but not parseable is None, its fault noted, so that the service
+        still checks the rest (``{"user_type": "robot", "products": ["nope"]}`` had said only
+        the user type); a wrong type elsewhere, or one of the rest missing, still refuses."""
+        from pydantic import ValidationError
+
+        from admit.kit.apart import PartedModel
+
+        class Needs(PartedModel):
+            count: int
+            name: str
+            size: int | None = None
+
+        body = Needs.model_validate({"count": "x", "name": "n", "size": "y"})
+        assert (body.count, body.name, body.size) == (None, "n", None)
+        assert [e["loc"] for e in body.unparsed()] == [("count",), ("size",)]
+        assert body.model_fields_set == {"name"}
+        with pytest.raises(ValidationError):
+            Needs.model_validate({"count": "x"})

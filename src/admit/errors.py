@@ -293,9 +293,22 @@ class Checks:
                 )
 
     def extend(self, other: Checks | None) -> None:
-        """Say ``other``'s faults too (a caller's, found in the same request), after these."""
-        if other is not None:
-            self.problems.extend(other.problems)
+        """Say ``other``'s faults too (a caller's, found in the same request), after these. An
+        input ``other`` names is said in its words, where these said it (the caller could not
+        parse it: what was checked here was its absence, ``kit.apart``)."""
+        if other is None:
+            return
+        named = {p["field"] for p in other.problems if p["field"] is not None}
+        said: list[dict[str, Any]] = []
+        placed: set[str] = set()
+        for problem in self.problems:
+            field = problem["field"]
+            if field not in named:
+                said.append(problem)
+            elif field not in placed:
+                placed.add(field)
+                said.extend(p for p in other.problems if p["field"] == field)
+        self.problems = said + [p for p in other.problems if p["field"] not in placed]
 
     def done(self) -> None:
         if self.problems:

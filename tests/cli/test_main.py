@@ -428,6 +428,19 @@ class TestOptionsNamed:
         assert api.status_code == 403, api.text
         assert api.json()["field"] == "role" and api.json()["errors"][0]["field"] == "role"
 
+    def test_a_role_for_a_client_is_input_refused(self, run, db):
+        """``members change <client> --role admin``: a client has no role, an input refused
+        (exit 2, as the API's 422 naming ``role``), where it was a refusal of the actor (exit 1)."""
+        from tests.cli.helpers import init_portal
+        from tests.factories import PortalFixture, active_member
+
+        slug = init_portal(run)["portal"]
+        pf = PortalFixture(slug=slug, api_key="", owner_email="owner@acme.com", portal_id=None)
+        active_member(db, pf, "cleo@client.org", user_type="client", role="client")
+        said = run("members", "change", "--portal", slug, "cleo@client.org", "--role", "admin")
+        assert said.exit_code == 2, said.output
+        assert "A client has no role to change" in said.stderr and "(option --role)" in said.stderr
+
 
 class TestEmptyLists:
     def test_each_list_says_it_is_empty(self, run):

@@ -160,6 +160,9 @@ class TestCreate:
             ("role", "Clients always have the client role."),
             ("products", bogus),
         ]
+        # A user type that is none does not hide the other faults (the products' had been dropped).
+        r = _invite(client, pf, ["a@example.com"], user_type="robot", role="superuser", products=["nope"])
+        assert [e["field"] for e in r.json()["errors"]] == ["user_type", "products", "role"], r.text
         assert (
             client.get(f"/api/v1/portals/{pf.slug}/invitations", headers=pf.headers()).json()["items"] == []
         )

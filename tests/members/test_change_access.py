@@ -102,8 +102,15 @@ class TestApi:
         before = _members(client, pf)
         unknown = _change(client, pf, "mel@acme.com", products=["teleport"])
         assert unknown.status_code == 422 and unknown.json()["field"] == "products", unknown.text
-        client_role = _change(client, pf, "cleo@client.org", role="admin")
-        assert client_role.status_code == 403 and "A client has no role" in client_role.json()["detail"]
+        # A role for a client is no input to take (as inviting a client as an admin is): 422
+        # naming ``role``, with every other fault, where it was 403 "An API key acts as an admin".
+        client_role = _change(client, pf, "cleo@client.org", role="admin", products=["nope"])
+        said = (client_role.status_code, client_role.json()["code"])
+        assert said == (422, "invalid_input"), client_role.text
+        assert [(e["field"], e["message"]) for e in client_role.json()["errors"]] == [
+            ("role", "A client has no role to change: an internal user's role is owner, admin or member."),
+            ("products", "Product(s) not enabled in this portal: nope."),
+        ]
         headers = {"X-CSRF-Token": login(client, "ada@acme.com", PASSWORD)}  # an admin, signed in
         for email, body, words in (
             ("mel@acme.com", {"role": "owner"}, "Only an owner"),

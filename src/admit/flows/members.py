@@ -128,10 +128,20 @@ def change_access(
     """Change a member's role (an internal user's: ``policy.check_change_role``) and the products
     they may use (those the portal offers: ``portals.service.check_products``); None leaves it as
     it is. Owners and admins (MEMBER_CHANGE_ACCESS). Each change is audited with what it was; it
-    applies from their next request (every request reads their membership). Faults of input are
-    said together, ``faults`` (the caller's: a value of the wrong type) after the products'."""
+    applies from their next request (every request reads their membership). Faults of input (a
+    role for a client: ``policy.role_kind_fault``; products) are said together, ``faults`` (the
+    caller's: a value of the wrong type) after them, before the role is judged as the actor's to
+    give."""
     policy.require(actor.role, policy.Action.MEMBER_CHANGE_ACCESS)
     member = members_service.member_or_raise(session, actor, member_id)
+    checks, granted = Checks(), None
+    if role is not None and (fault := policy.role_kind_fault(member.role, role)) is not None:
+        checks.problems.append({"field": "role", "message": fault})
+    if products is not None:
+        with checks.of("products"):
+            granted = portals_service.check_products(actor.portal, products)
+    checks.extend(faults)
+    checks.done()
     if role is not None:
         if policy.Role(member.role) is policy.Role.OWNER and role != member.role:
             # Lock the portal before counting its owners: two owners stepping down at once must
@@ -148,12 +158,6 @@ def change_access(
             ),
             field="role",
         )
-    checks, granted = Checks(), None
-    if products is not None:
-        with checks.of("products"):
-            granted = portals_service.check_products(actor.portal, products)
-    checks.extend(faults)
-    checks.done()
     changed = members_service.set_access(session, member, role=role, products=granted)
     for name, (before, after) in changed.items():
         audit_service.record(

@@ -7,15 +7,21 @@ unsaid. ``PartedModel`` parses what it can: an input that cannot be parsed is le
 fault kept (``unparsed``, pydantic's own error, for the face to say in its words), so that the
 face hands it to the service, which says it with its own and changes nothing.
 
-A fault that leaving inputs out cannot mend (a required input missing, the body not an object)
-refuses the body as before.
+A required input that cannot be parsed is left out too: the model is made with it None (its
+fault kept), so that the service still checks the other inputs (``{"user_type": "robot",
+"products": ["nope"]}`` says both); the service must take None there as an input already at
+fault (``errors.Checks.extend`` says the caller's words for it, not its own). A fault that
+leaving inputs out cannot mend (a required input missing, the body not an object) refuses the
+body as before.
 """
 
 from __future__ import annotations
 
+import functools
+import typing
 from typing import Any, Self
 
-from pydantic import ModelWrapValidatorHandler, PrivateAttr, ValidationError, model_validator
+from pydantic import ModelWrapValidatorHandler, PrivateAttr, ValidationError, create_model, model_validator
 
 from admit.kit.json_body import JsonBody
 
@@ -33,6 +39,17 @@ def _without(data: dict[str, Any], loc: tuple[int | str, ...]) -> dict[str, Any]
     else:
         out.pop(head, None)  # type: ignore[arg-type]
     return out
+
+
+@functools.cache
+def _lacking(model: type[PartedModel], names: frozenset[str]) -> type[PartedModel]:
+    """``model`` with its inputs ``names`` optional (None when left out): its other inputs are
+    parsed by it, every validator of ``model`` too."""
+    optional: dict[str, Any] = {}
+    for name in names:
+        kind: Any = model.model_fields[name].annotation
+        optional[name] = (kind | None, None)
+    return create_model(model.__name__, __base__=model, **optional)
 
 
 class PartedModel(JsonBody):
@@ -58,10 +75,27 @@ class PartedModel(JsonBody):
                     raise  # left out already (missing): nothing to leave out
             try:
                 model = handler(kept)
-            except ValidationError:
-                raise exc from None
+            except ValidationError as again:
+                assert kept is not None  # an object: left out of it above
+                model = cls._without_required(kept, again, exc)
             model._unparsed = [dict(err) for err in errors]
             return model
+
+    @classmethod
+    def _without_required(cls, kept: dict[str, Any], again: ValidationError, exc: ValidationError) -> Self:
+        """The model of ``kept`` when all that is wrong with it is that a required input left
+        out (one that could not be parsed) is missing: made with that input None. Else ``exc``
+        (a required input not sent at all, say) refuses the body."""
+        left_out = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+        names = {err["loc"][0] for err in again.errors() if err["type"] == "missing" and len(err["loc"]) == 1}
+        if len(names) != len(again.errors()) or not names <= left_out:
+            raise exc from None
+        try:
+            parsed = _lacking(cls, frozenset(str(n) for n in names)).model_validate(kept)
+        except ValidationError:
+            raise exc from None
+        made = cls.model_construct(_fields_set=parsed.model_fields_set, **dict(parsed))
+        return typing.cast(Self, made)
 
     def unparsed(self) -> list[dict[str, Any]]:
         """The inputs left out as they could not be parsed: pydantic's errors (``loc``,
