@@ -235,6 +235,21 @@ class TestTeamsTakeInternalInvitees:
         ], said
         assert group["counts"] == {"invited": 1, "added": 1, "skipped": 0}
         assert mail_count(db, "dan@client.org") == 1  # the first invitation only
+        # Each result carries its invitation, the one made and the one that stands (as a team's
+        # does): both had been null.
+        standing = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"]
+        by_address = {i["recipient"]: i["id"] for i in standing}
+        assert [(x["invitation"] or {}).get("id") for x in group["results"]] == [
+            by_address["dan@client.org"],
+            by_address["eve@client.org"],
+        ]
+        r = client.post(
+            api(pf, f"/client-groups/{group['team']['id']}/members"),
+            json={"recipients": ["Ann Lee <ann@example.net>"]},
+            headers=pf.headers(),
+        )
+        [ann] = r.json()["results"]
+        assert ann["outcome"] == "invited" and ann["invitation"]["recipient"] == "ann@example.net", ann
 
     def test_a_groups_typed_names_reach_a_later_workspaces_invitations(self, client, db, worker):
         """Made with ``invite: false`` and "Ann Lee <ann@…>", the group keeps the name: its panel

@@ -164,6 +164,9 @@ def _add(
                 entry(r.recipient, invited[r.address], Outcome.ADDED, INVITED_NOT_JOINED, at(r))
             else:
                 change.results.append(r)
+                continue
+            if r.invitation is not None:  # the one made, or the one that stands: their result's
+                change.invitations[invited[r.address].id] = r.invitation
 
     for done, added in teams_service.add_members(session, actor, team, entries):
         place = At(done.index, done.position)
