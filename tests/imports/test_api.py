@@ -285,6 +285,24 @@ class TestRefused:
         assert r.headers["content-type"].startswith(PROBLEM)
         assert (r.json()["code"], r.json()["field"]) == ("invalid_input", "user_type")
 
+    def test_a_json_boolean_is_true_or_false(self, client, db):
+        """A JSON body's ``dry_run`` (``role_column``, ``draft``) is ``true`` or ``false``: ``"yes"``
+        and ``1`` had been taken for true (the loose spellings are a multipart field's), and
+        nothing is written."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        for name in ("dry_run", "role_column", "draft"):
+            for loose in ("yes", 1, "true"):
+                body = {"text": "a@example.com", "user_type": "client", name: loose}
+                r = client.post(url(pf), json=body, headers=pf.headers())
+                assert (r.status_code, r.json()["errors"]) == (
+                    422,
+                    [{"field": name, "message": "true or false."}],
+                ), (name, loose, r.text)
+        assert table_counts(db) == before
+        body = {"text": "a@example.com", "user_type": "client", "dry_run": True}
+        assert client.post(url(pf), json=body, headers=pf.headers()).status_code == 200
+
     @pytest.mark.parametrize("name", ["dry_run", "role_column", "draft"])
     def test_a_boolean_that_is_not_one_is_422_naming_it(self, client, db, name):
         """multipart ``dry_run=maybe`` (or role_column, draft): 422 naming the field, where it was

@@ -38,8 +38,10 @@ class ImportFields(BaseModel):
     draft: bool = False
 
 
-class ImportCreate(ImportFields):
-    """The JSON form of an import: pasted text instead of a file."""
+class ImportCreate(ImportFields, JsonBody):
+    """The JSON form of an import: pasted text instead of a file. Of JSON's own types
+    (``kit.json_body``): a boolean is ``true`` or ``false``, where ``ImportFields`` alone takes a
+    form field's spellings (``yes``, ``1``)."""
 
     text: str = Field(min_length=1)
 
