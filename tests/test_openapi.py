@@ -587,3 +587,40 @@ class TestListShapes:
                         wrong.append((method, path, "items without next_cursor"))
         assert not wrong, wrong
         assert uncursored == WHOLE_BY_RULE, uncursored ^ WHOLE_BY_RULE
+
+
+def _codes(operation: dict) -> set[str]:
+    return {
+        code for response in operation["responses"].values() for code in response.get("x-error-codes", ())
+    }
+
+
+class TestResendErrors:
+    def test_every_resend_declares_what_resending_can_refuse(self, client, db, worker, rate_limits):  # noqa: ARG002
+        """A workspace member's Resend answered 429 ``recipient_rate_limited`` (and could answer
+        409 ``address_suppressed``) while its document declared only ``rate_limited``: each
+        Resend of one invitation declares what resending an invitation can refuse
+        (``invitations.service.REISSUE_ERRORS``), and a bulk Resend what refuses it whole (each
+        person's refusal is their result's code)."""
+        from admit.invitations.service import REISSUE_ERRORS
+
+        operations = {op["operationId"]: op for _p, _m, op in _operations(_document(client))}
+        reissue = {str(cls.code) for cls in REISSUE_ERRORS}
+        assert {"recipient_rate_limited", "address_suppressed", "rate_limited"} <= reissue
+        for one in ("invitations_resend", "workspaces_members_resend"):
+            assert reissue <= _codes(operations[one]), (one, reissue - _codes(operations[one]))
+        for many in ("workspaces_invitations_resend", "workspaces_teams_resend", "workspaces_groups_resend"):
+            assert "rate_limited" in _codes(operations[many]), many
+        # What one answers is what it declares: a second Resend at once is held back.
+        from tests.workspaces.helpers import add, api, create_workspace, members
+
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["nora@home.net"])
+        worker.drain()
+        nora = members(client, pf, ws["id"])["items"][-1]["user"]["id"]
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/members/{nora}/resend"), headers=pf.headers())
+        assert (r.status_code, r.json()["code"]) == (429, "recipient_rate_limited"), r.text
+        assert (
+            r.json()["code"] in operations["workspaces_members_resend"]["responses"]["429"]["x-error-codes"]
+        )

@@ -12,7 +12,6 @@ from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems, unparsed_faults
 from admit.auth import service as auth_service
 from admit.errors import (
-    AddressSuppressed,
     InvalidInput,
     InvitationGone,
     InvitationNotFound,
@@ -21,7 +20,6 @@ from admit.errors import (
     MemberDeactivated,
     PermissionDenied,
     RateLimited,
-    RecipientRateLimited,
     SignInRequired,
     WorkspaceNotFound,
     WrongAccount,
@@ -179,15 +177,7 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
     "/portals/{portal}/invitations/{invitation_id}/resend",
     response_model=InvitationRead,
     operation_id="invitations_resend",
-    responses=problems(
-        PermissionDenied,
-        InvitationNotFound,
-        InvitationNotPending,
-        AddressSuppressed,
-        MemberDeactivated,
-        RateLimited,
-        RecipientRateLimited,
-    ),
+    responses=problems(*invitations_flow.RESEND_ERRORS),
 )
 def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
     """Send a new link; every earlier link stops working. 409 unless pending (or expired), and

@@ -11,12 +11,8 @@ from pydantic import BaseModel
 from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems
 from admit.errors import (
-    AlreadyJoined,
-    Conflict,
     InvalidInput,
-    InvitationNotPending,
     MemberNotFound,
-    NoInvitation,
     NotAFlow,
     NotAuthenticated,
     NotFound,
@@ -24,7 +20,6 @@ from admit.errors import (
     RateLimited,
     RoleExists,
     RoleNotFound,
-    TeamNotFound,
     WorkspaceExists,
     WorkspaceNotFound,
 )
@@ -229,16 +224,7 @@ def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, 
     W + "/members/{user_id}/resend",
     response_model=RecipientResults,
     operation_id="workspaces_members_resend",
-    responses=problems(
-        PermissionDenied,
-        WorkspaceNotFound,
-        MemberNotFound,
-        AlreadyJoined,
-        NoInvitation,
-        InvitationNotPending,
-        Conflict,
-        RateLimited,
-    ),
+    responses=problems(*workspace_people.RESEND_ERRORS),
 )
 def resend_member(
     workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep
@@ -253,7 +239,7 @@ def resend_member(
     W + "/teams/{team_id}/resend",
     response_model=RecipientResults,
     operation_id="workspaces_teams_resend",
-    responses=problems(PermissionDenied, WorkspaceNotFound, TeamNotFound, RateLimited),
+    responses=problems(*workspace_people.RESEND_TEAM_ERRORS),
 )
 def resend_team(
     workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, session: SessionDep
@@ -268,7 +254,7 @@ def resend_team(
     W + "/invitations/resend",
     response_model=RecipientResults,
     operation_id="workspaces_invitations_resend",
-    responses=problems(PermissionDenied, WorkspaceNotFound, InvalidInput, RateLimited),
+    responses=problems(*workspace_people.RESEND_MANY_ERRORS),
 )
 def resend_many(
     workspace_id: uuid.UUID, body: WorkspaceResend, actor: ActorDep, session: SessionDep
@@ -288,7 +274,7 @@ def resend_many(
     W + "/groups/{group_id}/resend",
     response_model=RecipientResults,
     operation_id="workspaces_groups_resend",
-    responses=problems(PermissionDenied, WorkspaceNotFound, TeamNotFound, RateLimited),
+    responses=problems(*workspace_people.RESEND_TEAM_ERRORS),
 )
 def resend_group(
     workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, session: SessionDep

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
+from admit.errors import DomainError, InvitationNotFound
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.workspaces import service as workspaces_service
@@ -16,7 +17,10 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["resend"]
+__all__ = ["RESEND_ERRORS", "resend"]
+
+# What refuses Resend (the API declares these): no such invitation, and what resending one can.
+RESEND_ERRORS: tuple[type[DomainError], ...] = (InvitationNotFound, *invitations_service.REISSUE_ERRORS)
 
 
 def resend(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitation:

@@ -41,13 +41,17 @@ from admit.errors import (
     AddressSuppressed,
     AlreadyJoined,
     Conflict,
+    DomainError,
     InvalidInput,
     MemberDeactivated,
     MemberNotFound,
     NoInvitation,
     NotFound,
     PermissionDenied,
+    RateLimited,
     RecipientRateLimited,
+    TeamNotFound,
+    WorkspaceNotFound,
 )
 from admit.flows.people_asked import NOWHERE, At, at, deactivated_skip, in_order_asked, sort_asked
 from admit.flows.people_asked import skipped as _skipped
@@ -79,6 +83,9 @@ if TYPE_CHECKING:
 
 
 __all__ = [
+    "RESEND_ERRORS",
+    "RESEND_MANY_ERRORS",
+    "RESEND_TEAM_ERRORS",
     "add_people",
     "assign_role",
     "check_recipients",
@@ -462,6 +469,30 @@ def _notify_added(
 
 
 # --- resending ------------------------------------------------------------------------------
+
+# What refuses a Resend (the API's ``responses`` declare them): one member's, what stops their
+# one invitation going (``invitations.service.REISSUE_ERRORS`` and this workspace's own); a Resend
+# of many (a team's or group's row, a selection, a state), only the workspace, what it was asked
+# and the portal's sending limit (all or none): each person's refusal is their result's code.
+RESEND_ERRORS: tuple[type[DomainError], ...] = (
+    WorkspaceNotFound,
+    MemberNotFound,
+    AlreadyJoined,
+    NoInvitation,
+    *invitations_service.REISSUE_ERRORS,
+)
+RESEND_MANY_ERRORS: tuple[type[DomainError], ...] = (
+    PermissionDenied,
+    WorkspaceNotFound,
+    InvalidInput,
+    RateLimited,
+)
+RESEND_TEAM_ERRORS: tuple[type[DomainError], ...] = (
+    PermissionDenied,
+    WorkspaceNotFound,
+    TeamNotFound,
+    RateLimited,
+)
 
 
 def resend(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uuid.UUID) -> RecipientResult:

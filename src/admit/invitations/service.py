@@ -29,6 +29,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import rowcount
 from admit.errors import (
+    AddressSuppressed,
     Checks,
     DomainError,
     InvalidInput,
@@ -37,6 +38,9 @@ from admit.errors import (
     InvitationNotGrantable,
     InvitationNotPending,
     MemberDeactivated,
+    PermissionDenied,
+    RateLimited,
+    RecipientRateLimited,
 )
 from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
@@ -58,6 +62,7 @@ log = logging.getLogger("admit.invitations")
 
 __all__ = [
     "MAX_RECIPIENTS_PER_REQUEST",
+    "REISSUE_ERRORS",
     "claim",
     "claim_pending_for",
     "pending_addresses",
@@ -280,6 +285,19 @@ def _require_open(invitation: Invitation, verb: str) -> None:
         raise InvitationNotPending(
             f"This invitation is {invitation.status}; only pending invitations can be {verb}."
         )
+
+
+# What sending an invitation again can refuse (``reissue``): every face's Resend of one
+# invitation declares these (the API's ``responses``), and a Resend of many says each as a
+# recipient's code. ``RateLimited``: the portal's sending limit, unless the caller charged it.
+REISSUE_ERRORS: tuple[type[DomainError], ...] = (
+    InvitationNotPending,
+    MemberDeactivated,
+    PermissionDenied,
+    AddressSuppressed,
+    RecipientRateLimited,
+    RateLimited,
+)
 
 
 def reissue(
