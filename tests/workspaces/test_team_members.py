@@ -52,6 +52,25 @@ def audit(client, pf) -> list[dict]:
     return r.json()["items"]
 
 
+class TestGetOne:
+    def test_a_team_and_a_group_are_read_by_id_as_the_list_shows_them(self, client, db, worker):
+        """``GET …/teams/{id}`` and ``…/client-groups/{id}`` (405 before, where every other
+        thing is read by its id): the list's item; 404 ``team_not_found`` through the other
+        kind's path, and for an id that is none."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        team = make(client, pf, TEAM, "Tax", user_ids=[ivy.user_id])["team"]
+        group = make(client, pf, CLIENT_GROUP, "Smiths", recipients=["Ann Lee <ann@example.net>"])["team"]
+        for kind, made, other in ((TEAM, team, CLIENT_GROUP), (CLIENT_GROUP, group, TEAM)):
+            r = client.get(api(pf, f"{PATHS[kind]}/{made['id']}"), headers=pf.headers())
+            assert r.status_code == 200, r.text
+            assert r.json() == listed(client, pf, kind, made["name"])
+            wrong = client.get(api(pf, f"{PATHS[other]}/{made['id']}"), headers=pf.headers())
+            assert (wrong.status_code, wrong.json()["code"]) == (404, "team_not_found"), wrong.text
+        none = client.get(api(pf, f"/teams/{'0' * 8}-0000-4000-8000-{'0' * 12}"), headers=pf.headers())
+        assert (none.status_code, none.json()["code"]) == (404, "team_not_found")
+
+
 class TestRemoveFromATeam:
     def test_remove_one_person_from_a_team_and_from_a_group(self, client, db, worker):
         """DELETE …/members/{user_id}: 204, they are out of the list, the log names them; the

@@ -30,11 +30,14 @@ class TeamChangeRead(RecipientResults):
     team: TeamRead
 
 
+def _read(view: people_teams.TeamView) -> TeamRead:
+    return TeamRead.of(view.team, view.members, view.names, view.statuses)
+
+
 def _change(session: Session, change: TeamChange) -> TeamChangeRead:
     results = recipient_results(session, change.results)
-    view = people_teams.team_view(session, change.team)
     return TeamChangeRead(
-        team=TeamRead.of(view.team, view.members, view.names, view.statuses),
+        team=_read(people_teams.team_view(session, change.team)),
         results=results.results,
         counts=results.counts,
     )
@@ -42,15 +45,19 @@ def _change(session: Session, change: TeamChange) -> TeamChangeRead:
 
 def _rename(session: Session, team_id: uuid.UUID, actor: Actor, kind: str, name: str) -> TeamRead:
     team = teams_service.rename(session, actor, team_id, kind=kind, name=name)
-    view = people_teams.team_view(session, team)
-    return TeamRead.of(view.team, view.members, view.names, view.statuses)
+    return _read(people_teams.team_view(session, team))
+
+
+def _one(session: Session, team_id: uuid.UUID, actor: Actor, kind: str) -> TeamRead:
+    """A team or client group as its list shows it."""
+    return _read(
+        people_teams.team_view(session, teams_service.get_or_raise(session, actor, team_id, kind=kind))
+    )
 
 
 def _list(session: Session, actor: Actor, kind: str, cursor: str | None, limit: int) -> TeamList:
     views, next_cursor = people_teams.teams_view(session, actor, kind=kind, cursor=cursor, limit=limit)
-    return TeamList(
-        items=[TeamRead.of(v.team, v.members, v.names, v.statuses) for v in views], next_cursor=next_cursor
-    )
+    return TeamList(items=[_read(v) for v in views], next_cursor=next_cursor)
 
 
 @router.post(
@@ -171,6 +178,28 @@ def remove_group_member(
     """Take someone out of a client group (internal users): they stay in the portal and in every
     workspace they are in (a pending invitation stands), on their own."""
     groups.remove_member(session, actor, group_id, user_id, kind=CLIENT_GROUP)
+
+
+@router.get(
+    "/portals/{portal}/teams/{team_id}",
+    response_model=TeamRead,
+    operation_id="teams_get",
+    responses=problems(PermissionDenied, TeamNotFound),
+)
+def get_team(team_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> TeamRead:
+    """An internal team with its people, as the list shows it."""
+    return _one(session, team_id, actor, TEAM)
+
+
+@router.get(
+    "/portals/{portal}/client-groups/{group_id}",
+    response_model=TeamRead,
+    operation_id="client_groups_get",
+    responses=problems(PermissionDenied, TeamNotFound),
+)
+def get_group(group_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> TeamRead:
+    """A client group with its people, as the list shows it."""
+    return _one(session, group_id, actor, CLIENT_GROUP)
 
 
 @router.patch(
