@@ -39,9 +39,8 @@ class ImportFields(BaseModel):
 
 
 class ImportCreate(ImportFields, JsonBody):
-    """The JSON form of an import: pasted text instead of a file. Of JSON's own types
-    (``kit.json_body``): a boolean is ``true`` or ``false``, where ``ImportFields`` alone takes a
-    form field's spellings (``yes``, ``1``)."""
+    """The JSON form of an import: pasted text instead of a file. A boolean is `true` or `false`
+    (a multipart field's may also be written `yes` or `1`)."""
 
     text: str = Field(min_length=1)
 
