@@ -101,6 +101,9 @@ class TestInvite:
         assert again.exit_code == 0, again.output
         assert "already_invited" in again.output
         assert "\n0 invited · 1 skipped: 1 already invited.\n" in again.output
+        # The command that sends it again is named, where it said "use Resend" (a button).
+        said = f"use `admit invitations resend --portal {slug} a@x.com` to send it again."
+        assert said in again.output and "use Resend" not in again.output, again.output
 
     def test_members_and_duplicates_are_nothing_to_do(self, run):
         """Everyone skipped as already_member, already_invited or duplicate: exit 0."""
@@ -504,6 +507,34 @@ class TestInvitationsCommands:
         )
         resend = run("invitations", "resend", "--portal", slug, invitation["id"], "--json")
         assert resend.exit_code == 1 and json.loads(resend.stdout)["code"] == "invitation_not_pending"
+
+    def test_an_invitation_named_by_its_address(self, run):
+        """resend and revoke take the recipient's address as well as the id (as ``members``
+        commands take an address): the invitation that stands; none is said, and an address
+        with two expired invitations is told to give the id, naming both."""
+        from datetime import timedelta
+
+        from admit.kit import clock
+
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, *INTERNAL, "a@x.com", "b@x.com")
+        r = run("invitations", "resend", "--portal", slug, " A@x.com ", "--json")
+        assert r.exit_code == 0, r.output
+        assert (json.loads(r.stdout)["recipient"], json.loads(r.stdout)["send_count"]) == ("a@x.com", 2)
+        r = run("invitations", "revoke", "--portal", slug, "a@x.com")
+        assert (r.exit_code, r.output.strip()) == (0, "Invitation to a@x.com revoked."), r.output
+        r = run("invitations", "revoke", "--portal", slug, "nobody@x.com")
+        assert r.exit_code == 1 and "No invitation to nobody@x.com" in r.output, r.output
+        # Two lapsed invitations to b@x.com: inviting again after the first lapsed made another.
+        with clock.travel(timedelta(days=40)):
+            assert run("invite", "--portal", slug, *INTERNAL, "b@x.com").exit_code == 0
+        with clock.travel(timedelta(days=80)):
+            r = run("invitations", "resend", "--portal", slug, "b@x.com")
+        assert r.exit_code == 2, r.output
+        listed = json.loads(run("invitations", "list", "--portal", slug, "--json").stdout)["items"]
+        ids = [i["id"] for i in listed if i["recipient"] == "b@x.com"]
+        assert len(ids) == 2 and "b@x.com has 2 expired invitations" in r.output, r.output
+        assert all(i in r.output for i in ids), r.output
 
     def test_unknown_or_malformed_id(self, run):
         """An id of no invitation here is exit 1 (not found); one that is no id at all is exit 2."""

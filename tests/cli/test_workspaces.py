@@ -258,6 +258,9 @@ class TestMembersFilterAndResend:
             assert "resent  nora@home.net" in r.output.splitlines() and "resent  ivy@home.net" in r.output
             worker.drain()
         assert (mail_count(db, "nora@home.net"), mail_count(db, "cat@home.net")) == (2, 1)
+        # Nobody in the state: said in words, where it printed "0 resent · 0 skipped."
+        r = run_cli("workspaces", "resend", "--portal", pf.slug, "--workspace", "Loan", "--state", "expired")
+        assert (r.exit_code, r.output) == (0, "No one to resend to: no one's invitation has expired.\n")
         r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", "Loan", "--state", "gone")
         assert r.exit_code != 0 and "--state" in r.output, r.output
 

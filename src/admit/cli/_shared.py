@@ -504,12 +504,19 @@ def columns(*texts: str | None) -> str:
     return "  ".join(t for t in texts if t)
 
 
-def print_results(answer: RecipientResults) -> None:
-    """A recipient answer as text: one line per recipient (why, for those skipped), then counts."""
-    for r in answer.results:
-        why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
-        click.echo(f"{r.outcome:<8} {r.recipient}{why}")
+def print_results(answer: RecipientResults, *, slug: str) -> None:
+    """A recipient answer as text: one line per recipient (why, for those skipped: someone
+    already invited is told the command that sends it again), then counts."""
     from admit.invitations import pipeline
+
+    for r in answer.results:
+        detail = r.detail
+        if r.code == "already_invited":
+            address = r.invitation.recipient if r.invitation is not None else r.recipient
+            command = f"admit invitations resend --portal {slug} {address}"
+            detail = detail.replace(pipeline.USE_RESEND, f"use `{command}` to send it again")
+        why = f"  {r.code}: {detail}" if r.outcome == "skipped" else ""
+        click.echo(f"{r.outcome:<8} {r.recipient}{why}")
 
     counts = answer.counts
     skipped = Counter(str(r.code) for r in answer.results if r.outcome == "skipped")

@@ -103,7 +103,7 @@ def invite(
     if as_json:
         _shared.echo_json(answer)
     else:
-        _shared.print_results(answer)
+        _shared.print_results(answer, slug=slug)
     _shared.finish(_shared.results_exit_code(answer))
 
 
@@ -345,26 +345,28 @@ def invitations_list(
 @invitations.command("resend")
 @_shared.portal_option
 @_shared.json_option("the invitation")
-@click.argument("invitation_id", type=click.UUID)
-def invitations_resend(slug: str, as_json: bool, invitation_id: uuid.UUID) -> None:
-    """Send a pending (or expired) invitation again with a new link; earlier links stop working."""
+@click.argument("invitation")
+def invitations_resend(slug: str, as_json: bool, invitation: str) -> None:
+    """Send a pending (or expired) invitation again with a new link; earlier links stop working.
+    INVITATION: its id (``invitations list``), or its recipient's email address or phone number."""
     from admit.flows import invitations as invitations_flow
 
-    _change(slug, as_json, invitation_id, invitations_flow.resend, "Invitation resent to {}.")
+    _change(slug, as_json, invitation, invitations_flow.resend, "Invitation resent to {}.")
 
 
 @invitations.command("revoke")
 @_shared.portal_option
 @_shared.json_option("the invitation")
-@click.argument("invitation_id", type=click.UUID)
-def invitations_revoke(slug: str, as_json: bool, invitation_id: uuid.UUID) -> None:
-    """Revoke a pending (or expired) invitation: its link stops working."""
+@click.argument("invitation")
+def invitations_revoke(slug: str, as_json: bool, invitation: str) -> None:
+    """Revoke a pending (or expired) invitation: its link stops working. INVITATION: its id, or
+    its recipient's email address or phone number."""
     from admit.invitations import service as invitations_service
 
     _change(
         slug,
         as_json,
-        invitation_id,
+        invitation,
         invitations_service.revoke,
         "Invitation to {} revoked.",
         already=("revoked", "The invitation to {} was already revoked: nothing changed."),
@@ -374,21 +376,23 @@ def invitations_revoke(slug: str, as_json: bool, invitation_id: uuid.UUID) -> No
 def _change(
     slug: str,
     as_json: bool,
-    invitation_id: uuid.UUID,
+    named: str,
     change: Callable[[Session, Actor, uuid.UUID], Invitation],
     said: str,
     *,
     already: tuple[str, str] | None = None,
 ) -> None:
-    """Change one invitation and print it (``InvitationRead``, as the API answers). ``already``:
-    ``(status, words)``, what the text says instead when the invitation had that status before
-    (the change was nothing to do)."""
+    """Change the invitation ``named`` (its id or its recipient's address:
+    ``invitations.service.by_id_or_address``) and print it (``InvitationRead``, as the API
+    answers). ``already``: ``(status, words)``, what the text says instead when the invitation
+    had that status before (the change was nothing to do)."""
     from admit.invitations import service as invitations_service
     from admit.people.results import invitation_reads
 
     with _shared.portal_session(slug) as (session, actor):
-        before = invitations_service.get_or_raise(session, actor, invitation_id).status
-        (invitation,) = invitation_reads(session, [change(session, actor, invitation_id)])
+        found = invitations_service.by_id_or_address(session, actor, named)
+        before = found.status
+        (invitation,) = invitation_reads(session, [change(session, actor, found.id)])
     if as_json:
         _shared.echo_json(invitation)
     else:

@@ -139,7 +139,7 @@ def workspaces_add(
     if as_json:
         _shared.echo_json(answer)
     else:
-        _shared.print_results(answer)
+        _shared.print_results(answer, slug=slug)
     _shared.finish(_shared.results_exit_code(answer))
 
 
@@ -170,6 +170,10 @@ def workspaces_members(slug: str, workspace_ref: str, q: str, state: str, as_jso
 _STATE_WORDS = {"expired": "Expired", "deactivated": "Deactivated"}
 
 
+# What ``workspaces resend`` says when no one is in --state.
+_NO_ONE_IN = {"expired": "no one's invitation has expired", "invited": "no one's invitation is waiting"}
+
+
 @workspaces.command("resend")
 @_shared.portal_option
 @WORKSPACE_OPTION
@@ -193,6 +197,8 @@ def workspaces_resend(slug: str, workspace_ref: str, state: str, as_json: bool) 
         answer = recipient_results(session, results, outcomes=RESENDING)
     if as_json:
         _shared.echo_json(answer)
+    elif not answer.results:
+        click.echo(f"No one to resend to: {_NO_ONE_IN.get(state, 'no one is ' + state)}.")
     else:
         for r in answer.results:
             why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""

@@ -138,13 +138,17 @@ DEACTIVATED_MEMBER = (
     "them again."
 )
 
+# How an already-invited recipient's detail says to send the invitation again: the pages' and
+# the API's words (the Resend button); the CLI names its command instead (``cli._shared``).
+USE_RESEND = "use Resend to send it again"
+
 DETAILS = {
     SkipCode.DUPLICATE: (
         "This address appears more than once in the list: the first time it appears is the one that counts."
     ),
     SkipCode.ALREADY_MEMBER: "This person is already in the portal.",
     SkipCode.MEMBER_DEACTIVATED: DEACTIVATED_MEMBER,
-    SkipCode.ALREADY_INVITED: "A pending invitation exists; use Resend to send it again.",
+    SkipCode.ALREADY_INVITED: f"A pending invitation exists; {USE_RESEND}.",
     SkipCode.SUPPRESSED: (
         "Mail to this address bounced or was marked as spam; the portal no longer writes to it."
     ),
@@ -257,7 +261,7 @@ def _invited_as(standing: Invitation) -> str:
     kind = (
         "a client" if standing.user_type == "client" else f"an internal user ({standing.role.capitalize()})"
     )
-    return f"A pending invitation exists, as {kind}; use Resend to send it again."
+    return f"A pending invitation exists, as {kind}; {USE_RESEND}."
 
 
 def _skip(

@@ -63,6 +63,7 @@ log = logging.getLogger("admit.invitations")
 __all__ = [
     "MAX_RECIPIENTS_PER_REQUEST",
     "REISSUE_ERRORS",
+    "by_id_or_address",
     "claim",
     "claim_pending_for",
     "pending_addresses",
@@ -210,6 +211,36 @@ def get_or_raise(session: Session, actor: Actor, invitation_id: uuid.UUID) -> In
     ):
         raise InvitationNotFound("No such invitation in this portal.")
     return invitation
+
+
+def by_id_or_address(session: Session, actor: Actor, text: str) -> Invitation:
+    """The invitation ``text`` names, as typed at the console: its id, or its recipient's email
+    address or phone number (as ``members.service.member_by_address`` reads one). By address:
+    the one that stands (pending, not lapsed), else the one that lapsed; 404 when there is none
+    of those, and ``InvalidInput`` naming each when several lapsed (give the id)."""
+    try:
+        return get_or_raise(session, actor, uuid.UUID(text.strip()))
+    except ValueError:
+        pass
+    parsed = members_service.parse_recipient(session, text)
+    if parsed.address is None:
+        raise InvalidInput(parsed.error or "An invitation's id, or its recipient's email or phone number.")
+    query = _visible(session, actor, status=None, user_type=None, open_only=True).where(
+        Invitation.recipient == parsed.address, Invitation.status.in_((PENDING, EXPIRED))
+    )
+    found = list(session.scalars(query.order_by(Invitation.created_at)))
+    now = context.of(session).clock.now()
+    standing = [i for i in found if i.effective_status(now) == PENDING]
+    if standing or len(found) == 1:
+        return (standing or found)[0]
+    if not found:
+        raise InvitationNotFound(
+            f"No invitation to {parsed.address} that is pending or expired in this portal."
+        )
+    ids = ", ".join(str(i.id) for i in found)
+    raise InvalidInput(
+        f"{parsed.address} has {len(found)} expired invitations: give the id of the one you mean ({ids})."
+    )
 
 
 def list_invitations(
