@@ -624,3 +624,17 @@ class TestOrder:
         assert sorted(map(tuple, rows)) == [("delivered", 1)] * webhooks_jobs.LANES + [("queued", 0)] * (
             endpoints - webhooks_jobs.LANES
         )
+
+
+def test_a_payloads_timestamp_is_always_to_the_microsecond():
+    """``timestamp`` is ISO 8601 in UTC with six digits of fraction, always: an event at a whole
+    second had none ("…09:12:03Z") and any other six, while the README showed three."""
+    from datetime import UTC, datetime
+
+    from admit.events.outbox import _body
+
+    for at, said in (
+        (datetime(2026, 12, 4, 9, 12, 3, tzinfo=UTC), "2026-12-04T09:12:03.000000Z"),
+        (datetime(2026, 12, 4, 9, 12, 3, 120000, tzinfo=UTC), "2026-12-04T09:12:03.120000Z"),
+    ):
+        assert json.loads(_body("member.joined", at, {}))["timestamp"] == said

@@ -59,9 +59,15 @@ def _msg_id() -> str:
     return "msg_" + secrets.token_hex(16)
 
 
+def _moment(at: datetime) -> str:
+    """A payload's ``timestamp``: ISO 8601 in UTC, always to the microsecond (``isoformat``
+    alone leaves the fraction out at a whole second)."""
+    return at.isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def _body(event_type: str, at: datetime, data: dict[str, Any]) -> str:
     return json.dumps(
-        {"type": event_type, "timestamp": at.isoformat().replace("+00:00", "Z"), "data": data},
+        {"type": event_type, "timestamp": _moment(at), "data": data},
         separators=(",", ":"),
         default=str,
     )
