@@ -163,7 +163,7 @@ DENIED_MESSAGE: dict[Action, str] = {
     Action.TEAM_MANAGE: "Only owners and admins can manage internal teams.",
     Action.CLIENT_GROUP_MANAGE: "Only internal users can manage client groups.",
     Action.CONTACT_MANAGE: "Only internal users can keep contacts.",
-    Action.DEV_MAILBOX_VIEW: "Only owners and admins, or someone on this machine, can read the dev mailbox.",
+    Action.DEV_MAILBOX_VIEW: "Only owners and admins can read the dev mailbox: it holds everyone's emails.",
 }
 
 

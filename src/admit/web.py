@@ -71,17 +71,19 @@ def ours(request: Request, netloc: str, public_url: str) -> bool:
 
 
 def dev_mailbox_reader(request: Request, session: SessionDep) -> None:
-    """The dev mailbox holds every email and its links (sign-in, invitations): it answers this
-    machine (a loopback client) and signed-in owners and admins of a portal. Anyone else signed
-    in is refused (403); for a visitor it is not there (404)."""
-    host = request.client.host if request.client else ""
-    try:
-        if ipaddress.ip_address(host).is_loopback:
-            return
-    except ValueError:
-        pass
+    """The dev mailbox holds every email and its links (sign-in, invitations): it answers
+    signed-in owners and admins of a portal, and on this machine (a loopback client) someone not
+    signed in (whoever runs Admit, trying it out). Anyone else signed in is refused (403), on this
+    machine too (a client must not read others' emails); for a visitor from elsewhere it is not
+    there (404)."""
     user = read_auth(request, session).user
     if user is None:
+        host = request.client.host if request.client else ""
+        try:
+            if ipaddress.ip_address(host).is_loopback:
+                return
+        except ValueError:
+            pass
         raise NotFound("There is nothing here.")
     roles = [member.role for _, member in members_service.memberships_of(session, user)]
     if not any(policy.can(role, Action.DEV_MAILBOX_VIEW) for role in roles):

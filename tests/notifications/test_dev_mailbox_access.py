@@ -94,3 +94,24 @@ def test_the_mailbox_page_pages_to_older_messages_and_back(client, db):
     assert link(older.text, "next") is None and "Newer messages" in older.text
     back = client.get("/dev/mailbox" + link(older.text, "prev"))
     assert shown(back.text) == newest
+
+
+def test_on_this_machine_someone_signed_in_reads_it_only_as_an_owner_or_admin(client, db, worker):
+    """A client (or member) signed in on this machine is refused the mailbox, as anywhere: it
+    holds everyone's emails and links (it answered them, since the machine was asked first).
+    Signed out, this machine still reads it (the person running Admit, trying it out)."""
+    from tests.factories import active_member
+
+    pf = create_portal(db)
+    active_member(db, pf, "cleo@client.org", user_type="client", role="client")
+    member_joins(db, worker, pf, "mo@example.com", role="member")
+    for email in ("cleo@client.org", "mo@example.com"):
+        login(client, email, PASSWORD)
+        said = [client.get(p) for p in PATHS]
+        assert [r.status_code for r in said] == [403, 403], email
+        words = "Only owners and admins can read the dev mailbox: it holds everyone's emails."
+        assert said[1].json()["detail"] == words
+        client.cookies.clear()
+    assert [client.get(p).status_code for p in PATHS] == [200, 200]
+    login(client, pf.owner_email, OWNER_PASSWORD)
+    assert [client.get(p).status_code for p in PATHS] == [200, 200]

@@ -121,8 +121,8 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         configure(settings.model_copy(update={"run_worker_in_web": False}))
     if settings.email_backend == "dev":
         click.echo(
-            f"Dev mailbox at {settings.public_url}/dev/mailbox: every email and its links, shown to this"
-            " machine and to signed-in owners and admins only"
+            f"Dev mailbox at {settings.public_url}/dev/mailbox: every email and its links, shown to"
+            " signed-in owners and admins only (and to this machine when not signed in)"
         )
     click.echo(
         f"Admit {__version__} on http://{host}:{port} (public URL {settings.public_url}); "
