@@ -223,10 +223,12 @@ def test_html_emails_fit_a_phone_and_follow_dark_mode():
     # the filters the emails are written with.
     env = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True)
     env.filters.update(render._env.filters)
+    env.globals.update(render._env.globals)  # invited_as: what someone joins as, in words
     for name in TEMPLATES:
         html = env.get_template(f"{name}.html").render(
-            brand=Brand.build(name="Acme"), portal_name="Acme", link="http://x/", minutes=15
-        )
+            brand=Brand.build(name="Acme"), portal_name="Acme", link="http://x/", minutes=15,
+            user_type="internal", role="member",
+        )  # fmt: skip
         assert 'name="viewport"' in html, name
         assert "prefers-color-scheme: dark" in html, name
         if "Or open this link" in html:
