@@ -70,24 +70,33 @@ def ours(request: Request, netloc: str, public_url: str) -> bool:
     return netloc in {urlsplit(public_url).netloc, request.headers.get("host", "")}
 
 
-def dev_mailbox_reader(request: Request, session: SessionDep) -> None:
-    """The dev mailbox holds every email and its links (sign-in, invitations): it answers
-    signed-in owners and admins of a portal, and on this machine (a loopback client) someone not
-    signed in (whoever runs Admit, trying it out). Anyone else signed in is refused (403), on this
-    machine too (a client must not read others' emails); for a visitor from elsewhere it is not
-    there (404)."""
-    user = read_auth(request, session).user
+def dev_mailbox_refusal(session: Session | None, user: User | None, host: str) -> DomainError | None:
+    """Why the dev mailbox is not this reader's, or None: it holds every email and its links
+    (sign-in, invitations), so it answers signed-in owners and admins of a portal, and on this
+    machine (``host``, a loopback client) someone not signed in (whoever runs Admit, trying it
+    out). Anyone else signed in is refused (403), on this machine too (a client must not read
+    others' emails); for a visitor from elsewhere it is not there (404). The pages show its link
+    only to whom it answers."""
     if user is None:
-        host = request.client.host if request.client else ""
         try:
             if ipaddress.ip_address(host).is_loopback:
-                return
+                return None
         except ValueError:
             pass
-        raise NotFound("There is nothing here.")
+        return NotFound("There is nothing here.")
+    if session is None:  # someone signed in, with no session to read their roles in
+        return PermissionDenied(policy.DENIED_MESSAGE[Action.DEV_MAILBOX_VIEW])
     roles = [member.role for _, member in members_service.memberships_of(session, user)]
     if not any(policy.can(role, Action.DEV_MAILBOX_VIEW) for role in roles):
-        raise PermissionDenied(policy.DENIED_MESSAGE[Action.DEV_MAILBOX_VIEW])
+        return PermissionDenied(policy.DENIED_MESSAGE[Action.DEV_MAILBOX_VIEW])
+    return None
+
+
+def dev_mailbox_reader(request: Request, session: SessionDep) -> None:
+    """The dev mailbox's pages and API: ``dev_mailbox_refusal`` of whoever asks."""
+    host = request.client.host if request.client else ""
+    if (refusal := dev_mailbox_refusal(session, read_auth(request, session).user, host)) is not None:
+        raise refusal
 
 
 def get_db(request: Request) -> Database:

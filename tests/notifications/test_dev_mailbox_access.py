@@ -115,3 +115,24 @@ def test_on_this_machine_someone_signed_in_reads_it_only_as_an_owner_or_admin(cl
     assert [client.get(p).status_code for p in PATHS] == [200, 200]
     login(client, pf.owner_email, OWNER_PASSWORD)
     assert [client.get(p).status_code for p in PATHS] == [200, 200]
+
+
+def test_its_link_shows_to_whom_it_answers(client, db, worker):
+    """The pages' *Dev mailbox* link (every page's top bar, with the dev backend) is shown to
+    whom the mailbox answers: a client or member signed in is not sent to a 403 (it showed to
+    everyone); an owner, and this machine signed out, see it."""
+    from tests.factories import active_member, sign_in_page
+
+    pf = create_portal(db)
+    active_member(db, pf, "cleo@client.org", user_type="client", role="client")
+    member_joins(db, worker, pf, "mo@example.com", role="member")
+    link = '/dev/mailbox">Dev mailbox</a>'
+    assert link in client.get("/login").text  # signed out, this machine
+    for email, home in (("cleo@client.org", "/"), ("mo@example.com", f"/p/{pf.slug}/workspaces")):
+        sign_in_page(client, email, PASSWORD)
+        page = client.get(home)
+        assert page.status_code == 200 and "Sign out" in page.text, (email, page.text[:300])
+        assert link not in page.text, email
+        client.cookies.clear()
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    assert link in client.get(f"/p/{pf.slug}/users").text

@@ -53,7 +53,7 @@ from admit.people import schemas as people_schemas
 from admit.people.names import names_in_portal
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
-from admit.web import Auth, SessionDep, portal_actor, read_auth
+from admit.web import Auth, SessionDep, dev_mailbox_refusal, portal_actor, read_auth
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.template_class = OutputTemplate  # values written out without a Markup each
@@ -396,6 +396,20 @@ def secret_path_of(path: str) -> str | None:
     return None
 
 
+def _shows_dev_mailbox(request: Request, user: User | None, actor: Actor | None, *, bare: bool) -> bool:
+    """Whether the page links to the dev mailbox: with the dev backend, for whom it answers
+    (``web.dev_mailbox_refusal``; an owner or admin of the portal shown is, without asking).
+    An error page (``bare``) reads nothing more: the request's session is gone, and someone
+    signed in is shown no link there."""
+    if request.app.state.db.context.settings.email_backend != "dev":
+        return False
+    if actor is not None and policy.can(actor.role, policy.Action.DEV_MAILBOX_VIEW):
+        return True
+    session = None if bare else getattr(request.state, "db_session", None)
+    host = request.client.host if request.client else ""
+    return dev_mailbox_refusal(session, user, host) is None
+
+
 def render(
     request: Request,
     name: str,
@@ -449,7 +463,8 @@ def render(
         ctx["secret_path"] = f"{secret}?portal={worn.slug}" if secret and worn is not None else secret
     ctx["url_for"] = functools.partial(url_for_request, request)
     ctx["url_pattern"] = functools.partial(url_pattern_request, request)
-    ctx.setdefault("dev_mailbox", request.app.state.db.context.settings.email_backend == "dev")
+    if "dev_mailbox" not in ctx:
+        ctx["dev_mailbox"] = _shows_dev_mailbox(request, user, actor, bare=bare)
     ctx["csrf_token"] = csrf_token_for(request)
     if user is not None and "other_portals" not in ctx:
         session = getattr(request.state, "db_session", None)
