@@ -4,6 +4,7 @@ on both backends."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -169,3 +170,27 @@ class TestPage:
         sign_in_page(client, "mo@acme.com", PASSWORD)
         assert "/access" not in client.get(f"/p/{pf.slug}/users?tab=clients").text
         assert client.get(f"/p/{pf.slug}/invitations/{cleo.id}/access").status_code == 403
+
+
+class TestCli:
+    def test_invitations_change(self, run_cli, db, client):
+        pf = create_portal(db)
+        invite(db, pf, ["mel@acme.com"], role="member")
+        args = ("invitations", "change", "--portal", pf.slug, "mel@acme.com")
+        r = run_cli(*args, "--role", "admin", "--products", "messaging")
+        assert (r.exit_code, r.output) == (
+            0,
+            "The role the invitation to mel@acme.com offers changed (was “Member”, now “Admin”).\n"
+            "The products the invitation to mel@acme.com offers changed (was none, now “messaging”).\n",
+        )
+        again = run_cli(*args, "--role", "admin", "--json")
+        assert again.exit_code == 0 and json.loads(again.stdout)["role"] == "admin", again.output
+        said = run_cli(*args, "--role", "admin")
+        assert said.output == "The invitation to mel@acme.com already offers that: nothing changed.\n"
+        nothing = run_cli(*args)
+        assert nothing.exit_code == 2 and "--role, --products" in nothing.output
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        client_role = run_cli(
+            "invitations", "change", "--portal", pf.slug, "cleo@client.org", "--role", "admin"
+        )
+        assert client_role.exit_code == 2 and "A client has no role" in client_role.output, client_role.output

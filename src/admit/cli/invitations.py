@@ -398,3 +398,45 @@ def _change(
     else:
         words = already[1] if already is not None and before == already[0] else said
         click.echo(words.format(invitation.recipient))
+
+
+@invitations.command("change")
+@_shared.portal_option
+@_shared.json_option("the invitation")
+@click.option("--role", type=click.Choice(["owner", "admin", "member"]), help="an internal user's role")
+@click.option("--products", help="the products it gives, comma-separated (empty: none)")
+@click.argument("invitation")
+def invitations_change(
+    slug: str, as_json: bool, role: str | None, products: str | None, invitation: str
+) -> None:
+    """Change what a pending (or expired) invitation offers, as User Management's Change role and
+    products does on its row: its link and expiry stand and nothing is sent. INVITATION: its id,
+    or its recipient's email address or phone number; what is left out stays as it is."""
+    from admit.audit import words
+    from admit.invitations import service as invitations_service
+    from admit.people.results import invitation_reads
+
+    if role is None and products is None:
+        _shared.usage("Say what to change: --role, --products, or both.")
+    wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
+    with _shared.portal_session(slug) as (session, actor):
+        found = invitations_service.by_id_or_address(session, actor, invitation)
+        before = (found.role, list(found.products or ()))
+        changed = invitations_service.change_offer(session, actor, found.id, role=role, products=wanted)
+        (after,) = invitation_reads(session, [changed])
+    if as_json:
+        _shared.echo_json(after)
+        return
+    # Said as the Audit Log says the change (audit.words: "was “Member”, now “Admin”").
+    said = [
+        f"The {what} the invitation to {after.recipient} offers changed"
+        f"{words.was_now(action, {'from': old, 'to': new})}."
+        for what, action, old, new in (
+            ("role", "invitation.role_changed", before[0], after.role),
+            ("products", "invitation.products_changed", before[1], after.products),
+        )
+        if old != new
+    ]
+    click.echo(
+        "\n".join(said) or f"The invitation to {after.recipient} already offers that: nothing changed."
+    )
