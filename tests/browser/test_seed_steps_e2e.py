@@ -89,7 +89,7 @@ def test_share_invite_link_says_the_seed_and_turns_on_in_one_click(live_server, 
     off = dialog.locator("[data-link-off]")
     expect(off).to_contain_text(
         "Once on, anyone who has it can sign up with an address at acme.com, as an internal user"
-        " (member), for 10 days."
+        " (Member), for 10 days."
     )
     expect(dialog).to_contain_text(
         "When someone receives this link, they can sign up themselves on your portal"

@@ -65,7 +65,7 @@ class TestShareTab:
         # limited to (the tester: "anyone who has it can sign up" while only acme.com could).
         assert (
             "Once on, anyone who has it can sign up with an address at acme.com, as an internal user "
-            "(member), for 10 days." in page.text
+            "(Member), for 10 days." in page.text
         ), re.findall(r"Once on[^<]*", page.text)
         assert client.get(_path(old)).status_code == 410
         r = client.post(
