@@ -58,7 +58,7 @@ from admit.flows.people_asked import skipped as _skipped
 from admit.invitations import pipeline, repository, sending
 from admit.invitations import service as invitations_service
 from admit.invitations.codes import AddSkipCode, ResendSkipCode, ResultCode, SkipCode
-from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, Invitation
+from admit.invitations.models import ACCEPTED, REVOKED, UNANSWERED, Invitation
 from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
 from admit.invitations.service import CheckedRecipient
@@ -653,7 +653,7 @@ def _resend_one(
     if membership.status == JOINED:
         raise AlreadyJoined(_joined(user))
     invitation = repository.get(session, membership.invitation_id) if membership.invitation_id else None
-    if invitation is None or invitation.status not in (PENDING, EXPIRED):
+    if invitation is None or invitation.status not in UNANSWERED:
         standing = repository.pending_by_address(session, workspace.portal_id, [user.address]).get(
             user.address or ""
         )

@@ -38,6 +38,9 @@ PENDING, ACCEPTED, EXPIRED, REVOKED = (
 # Open invitations: not accepted (an accepted one is a member now), as the statuses they may
 # hold (a count that seeks in an index lists them: ``kit.pagination.seekable``).
 OPEN = (PENDING, EXPIRED, REVOKED)
+# Not answered and not revoked: what Resend (Reinvite), Revoke and a change of what it offers may
+# still touch; an expired one too, as Reinvite brings it back (seed 004).
+UNANSWERED = (PENDING, EXPIRED)
 STATUSES = tuple(InvitationStatus)
 MAX_MESSAGE = 2000  # an invitation's personal note, in characters
 

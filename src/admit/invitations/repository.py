@@ -23,7 +23,15 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from admit import context
-from admit.invitations.models import ACCEPTED, EXPIRED, INVITATIONS_SEARCH, OPEN, PENDING, Invitation
+from admit.invitations.models import (
+    ACCEPTED,
+    EXPIRED,
+    INVITATIONS_SEARCH,
+    OPEN,
+    PENDING,
+    UNANSWERED,
+    Invitation,
+)
 from admit.kit.bulk import one_of
 from admit.kit.pagination import seekable
 from admit.kit.search import contains, lists, name_order
@@ -117,7 +125,7 @@ def invitation_standing(
     rows = session.execute(
         select(Invitation.recipient, lapsed).where(
             Invitation.portal_id == portal_id,
-            Invitation.status.in_((PENDING, EXPIRED)),
+            Invitation.status.in_(UNANSWERED),
             one_of(session, Invitation.recipient, wanted),
         )
     )
@@ -136,7 +144,7 @@ def invited_roles(session: Session, portal_id: uuid.UUID, addresses: Iterable[st
         select(Invitation.recipient, Invitation.role)
         .where(
             Invitation.portal_id == portal_id,
-            Invitation.status.in_((PENDING, EXPIRED)),
+            Invitation.status.in_(UNANSWERED),
             one_of(session, Invitation.recipient, wanted),
         )
         .order_by(Invitation.created_at)

@@ -43,7 +43,7 @@ from admit.errors import (
     RecipientRateLimited,
 )
 from admit.invitations import messages, pipeline, repository, sending
-from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, Invitation
+from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, UNANSWERED, Invitation
 from admit.invitations.options import check_options
 from admit.invitations.schedule import reminder_at
 from admit.kit.pagination import count_all, page
@@ -226,7 +226,7 @@ def by_id_or_address(session: Session, actor: Actor, text: str) -> Invitation:
     if parsed.address is None:
         raise InvalidInput(parsed.error or "An invitation's id, or its recipient's email or phone number.")
     query = _visible(session, actor, status=None, user_type=None, open_only=True).where(
-        Invitation.recipient == parsed.address, Invitation.status.in_((PENDING, EXPIRED))
+        Invitation.recipient == parsed.address, Invitation.status.in_(UNANSWERED)
     )
     found = list(session.scalars(query.order_by(Invitation.created_at)))
     now = context.of(session).clock.now()
@@ -312,7 +312,7 @@ def _locked(session: Session, invitation: Invitation) -> Invitation:
 
 
 def _require_open(invitation: Invitation, verb: str) -> None:
-    if invitation.status not in (PENDING, EXPIRED):
+    if invitation.status not in UNANSWERED:
         raise InvitationNotPending(
             f"This invitation is {invitation.status}; only pending invitations can be {verb}."
         )

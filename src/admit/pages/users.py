@@ -28,7 +28,7 @@ from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
 from admit.invitations.codes import SkipCode
-from admit.invitations.models import EXPIRED, Invitation
+from admit.invitations.models import EXPIRED, UNANSWERED, Invitation
 from admit.kit.routing import Router
 from admit.links import service as links_service
 from admit.links import signups as links_signups
@@ -108,7 +108,7 @@ def _roster(
         row.id
         for row in page.items
         if may_change
-        and (row.kind == "member" or (row.kind == "invitation" and row.status in ("pending", "expired")))
+        and (row.kind == "member" or (row.kind == "invitation" and row.status in UNANSWERED))
         and policy.check_change_access(actor.role, row.role, is_self=row.user_id == me) is None
     }
     return {
