@@ -536,3 +536,28 @@ class TestBodies:
         assert ok.status_code == 201, ok.text
         ok = client.patch(f"{base}/webhooks/{webhook['id']}", json={"enabled": True}, headers=pf.headers())
         assert (ok.status_code, ok.json()["enabled"]) == (200, True)
+
+
+def test_a_204_carries_no_body_and_no_content_type(client, db):
+    """A 204 is nothing: no body and no ``Content-Type`` (RFC 9110 §15.3.5). An operation whose
+    endpoint returns nothing had answered ``Content-Type: application/json`` with its 204 (a
+    key's revocation, a team's deletion, the logo's removal), where one answering its own
+    response (signing out, a webhook's deletion) sent none."""
+    pf = create_portal(db)
+    base = f"/api/v1/portals/{pf.slug}"
+    key = client.post(f"{base}/api-keys", json={"name": "HR", "expires_in_days": 5}, headers=pf.headers())
+    team = client.post(f"{base}/teams", json={"name": "Tax"}, headers=pf.headers())
+    answers = {
+        "revoke a key": client.delete(f"{base}/api-keys/{key.json()['key']['id']}", headers=pf.headers()),
+        "delete a team": client.delete(f"{base}/teams/{team.json()['team']['id']}", headers=pf.headers()),
+        "remove the logo": client.delete(f"{base}/logo", headers=pf.headers()),
+    }
+    csrf = login(client, pf.owner_email, OWNER_PASSWORD)
+    answers["sign out"] = client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": csrf})
+    for what, r in answers.items():
+        assert r.status_code == 204, (what, r.text)
+        assert (r.content, r.headers.get("content-type"), r.headers.get("content-length")) == (
+            b"",
+            None,
+            None,
+        ), what

@@ -24,6 +24,9 @@ when the request sends none (``empty_body_is_an_empty_object``): a body whose fi
 optional may be left out (accepting an invitation), and one that lacks a required field names it
 ("user_type: Required.") where FastAPI said "Required." of no field. The OpenAPI document says
 the body is required only when ``{}`` is not a valid one.
+
+An operation that answers 204 (or 304) answers nothing: no body and no ``Content-Type``, though
+its endpoint returns nothing and FastAPI would make its JSON response of that.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from fastapi import APIRouter, params
+from fastapi.datastructures import DefaultPlaceholder
 from pydantic import BaseModel, ValidationError
 from starlette._utils import get_route_path
 from starlette.responses import Response
@@ -122,6 +126,9 @@ def empty_body_is_an_empty_object(endpoint: Callable[..., Any], kwargs: dict[str
         kwargs["openapi_extra"] = {**extra, "requestBody": {**extra.get("requestBody", {}), "required": True}}
 
 
+# Statuses whose answer is nothing at all: no body, no Content-Type.
+_NO_BODY = frozenset({204, 304})
+
 _PARAMETER = re.compile(r"\{([^}:]*)(?::([^}]*))?\}")
 
 
@@ -147,6 +154,12 @@ class Router(APIRouter):
         self._takes: tuple[int, re.Pattern[str] | None] | None = None
 
     def add_api_route(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        if kwargs.get("status_code") in _NO_BODY and isinstance(
+            kwargs.get("response_class"), DefaultPlaceholder
+        ):
+            # FastAPI answers an endpoint that returns nothing with its JSON response, emptied:
+            # its Content-Type stayed. A plain response has none.
+            kwargs["response_class"] = Response
         if _plain(endpoint):
             endpoint = _finishing(endpoint)
             empty_body_is_an_empty_object(endpoint, kwargs)
