@@ -398,23 +398,69 @@ class TestQueryParameters:
         assert asked > 10
 
 
-def test_a_body_sent_without_its_content_type_is_told_so(client, db):
-    """An integrator's first curl often forgets ``-H 'Content-Type: application/json'``: the
-    refusal says what to send, where it said pydantic's "Input should be a valid dictionary or
-    object to extract fields from"."""
+def test_a_body_sent_as_anything_but_json_is_415(client, db):
+    """An integrator's first curl often forgets ``-H 'Content-Type: application/json'`` (curl's
+    ``-d`` sends a form): a body that is not sent as JSON to an operation that takes JSON is 415
+    ``unsupported_media_type`` saying what to send, where it was 422 ``invalid_input`` (what is
+    wrong is the kind of body, not one of its values). An import takes a multipart form too.
+    Nothing is done; no body is still none."""
     pf = create_portal(db)
-    r = client.post(
-        f"/api/v1/portals/{pf.slug}/invitations",
-        content=b'{"recipients": ["ada@example.com"], "user_type": "client"}',
-        headers={**pf.headers(), "content-type": "text/plain"},
+    at = f"/api/v1/portals/{pf.slug}"
+    said = (
+        "This operation takes a JSON body, sent with Content-Type: application/json; this one was sent as {}."
     )
-    assert r.status_code == 422, r.text
-    assert r.json()["errors"] == [
-        {
-            "field": None,
-            "message": "The body must be a JSON object, sent with Content-Type: application/json.",
-        }
+    refused = {
+        "text/plain": client.post(
+            f"{at}/invitations",
+            content=b'{"recipients": ["ada@example.com"], "user_type": "client"}',
+            headers={**pf.headers(), "content-type": "text/plain"},
+        ),
+        "application/x-www-form-urlencoded": client.post(
+            f"{at}/invitations",
+            data={"recipients": "ada@example.com", "user_type": "client"},
+            headers=pf.headers(),
+        ),
+        "application/xml": client.patch(
+            f"{at}/settings",
+            content=b"<settings/>",
+            headers={**pf.headers(), "content-type": "application/xml"},
+        ),
+    }
+    for media, r in refused.items():
+        assert (r.status_code, r.headers["content-type"], r.json()["code"]) == (
+            415,
+            PROBLEM,
+            "unsupported_media_type",
+        ), (media, r.text)
+        assert r.json()["detail"] == said.format(media), media
+        assert r.json()["type"] == "/errors#unsupported_media_type"
+    r = client.post(f"{at}/invitation-imports", data={"text": "ada@example.com"}, headers=pf.headers())
+    assert (r.status_code, r.json()["detail"]) == (
+        415,
+        "This operation takes a JSON body, sent with Content-Type: application/json, or a multipart form "
+        "(multipart/form-data); this one was sent as application/x-www-form-urlencoded.",
+    )
+    assert client.get(f"{at}/invitations", headers=pf.headers()).json()["items"] == []
+    body = b'{"recipients": ["ada@example.com"], "user_type": "client"}'
+    r = client.post(f"{at}/invitations", content=body, headers=pf.headers())
+    assert (r.status_code, r.json()["detail"]) == (
+        415,
+        "This operation takes a JSON body, sent with Content-Type: application/json; this one was "
+        "sent with no Content-Type.",
+    )
+    assert client.get(f"{at}/invitations", headers=pf.headers()).json()["items"] == []
+    # JSON passes, with its charset too; no body, sent as a form, is none (here: no recipients).
+    kind = {"content-type": "application/json; charset=utf-8"}
+    r = client.post(f"{at}/invitations", content=body, headers={**pf.headers(), **kind})
+    assert r.status_code == 201, r.text
+    kind = {"content-type": "application/x-www-form-urlencoded"}
+    r = client.post(f"{at}/invitations", content=b"", headers={**pf.headers(), **kind})
+    assert (r.status_code, r.json()["field"]) == (422, "recipients"), r.text
+    # The document declares it for every operation that takes a body.
+    operation = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/portals/{portal}/invitations"][
+        "post"
     ]
+    assert "unsupported_media_type" in operation["responses"]["415"]["x-error-codes"]
 
 
 class TestBodies:

@@ -81,6 +81,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | busy                       | Busy                    | 503  | the server is at capacity; retry shortly     |
 | hr_system_failed           | HrSystemFailed          | 502  | the HR system refused or failed; it is named |
 | too_large                  | TooLarge                | 413  | the request's body is over the size allowed  |
+| unsupported_media_type     | UnsupportedMediaType    | 415  | the body is not sent as JSON (Content-Type)  |
 
 Optional fields a problem may carry: ``field`` and ``errors`` (422: the input at fault, and every
 input at fault, at least that one: ``DomainError.field_errors``) and ``retry_after`` (429 and 503,
@@ -178,6 +179,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     BUSY = "busy"
     TOO_LARGE = "too_large"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 
 
 def type_uri(code: ErrorCode | str) -> str:
@@ -736,6 +738,16 @@ class TooLarge(DomainError):
     status = 413
     code = ErrorCode.TOO_LARGE
     title = "Too large"
+
+
+class UnsupportedMediaType(DomainError):
+    """The body is not of a kind the operation reads: one that takes JSON takes it sent with
+    ``Content-Type: application/json`` (or none), not a form; an invitation import takes a
+    multipart form (``multipart/form-data``) too. The detail says which it was sent as."""
+
+    status = 415
+    code = ErrorCode.UNSUPPORTED_MEDIA_TYPE
+    title = "Unsupported media type"
 
 
 class InternalError(DomainError):

@@ -16,7 +16,7 @@ from starlette.datastructures import QueryParams
 
 from admit.actor import Actor
 from admit.api.errors import invalid_input_of
-from admit.errors import CsrfFailed, InvalidInput
+from admit.errors import CsrfFailed, InvalidInput, UnsupportedMediaType
 from admit.kit.pagination import MAX_LIMIT
 from admit.web import SAFE_METHODS, Auth, SessionDep, auth_from_headers, csrf_ok, portal_actor, read_auth
 
@@ -112,33 +112,76 @@ class _NoBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+JSON = "application/json"
+
+# How the refusal of a body of another kind names each kind an operation reads.
+_KINDS = {
+    JSON: "a JSON body, sent with Content-Type: application/json",
+    "multipart/form-data": "a multipart form (multipart/form-data)",
+}
+
+
+def body_kinds(route: Any) -> tuple[str, ...]:
+    """The media types of the body the route reads, as its document declares them: JSON for a
+    model FastAPI parses, what its ``openapi_extra`` declares for a body it reads itself (an
+    import: JSON or a multipart form). None for a form FastAPI parses (an upload: it refuses
+    anything else itself) and for an operation that takes no body."""
+    declared = ((route.openapi_extra or {}).get("requestBody") or {}).get("content")
+    if declared:
+        return tuple(declared)
+    field = route.body_field
+    return (JSON,) if field is not None and not isinstance(field.field_info, params.Form) else ()
+
+
 def takes_a_body(route: Any) -> bool:
     """Whether the route reads a body: a model FastAPI parses, or one the route reads itself and
     declares in its ``openapi_extra`` (an upload)."""
     return route.body_field is not None or "requestBody" in (route.openapi_extra or {})
 
 
+def _media_of(request: Request) -> str:
+    return request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
 async def known_body_only(request: Request) -> None:
-    """Refuse a body sent to an operation that takes none (422), as a body's unknown field is
+    """Refuse a body the operation does not read.
+
+    To an operation that takes a body, one of another kind than it reads (``body_kinds``) is 415
+    ``unsupported_media_type`` naming what to send: a form (curl's ``-d``) or text sent to one
+    that takes JSON had been 422, as if a value were wrong. A body sent with no Content-Type is
+    none of them (FastAPI, strict, reads no JSON from it either); ``+json`` types are JSON.
+
+    To an operation that takes none, a body is refused (422), as a body's unknown field is
     refused: ``POST …/resend`` with ``{"message": "hi"}`` had answered 200, the message dropped,
     and a body that was not JSON at all had rotated a webhook's secret. Each field of a JSON
     object is named ("Not something this request takes."); any other body (not JSON, not an
-    object, not sent as JSON) is told to be a JSON object. No body, blanks, or ``{}`` is none.
-    Which operations take none is the route's own (``takes_a_body``)."""
+    object, not sent as JSON) is told to be a JSON object.
+
+    No body, or blanks, is none, whatever its Content-Type (and ``{}`` is none to an operation
+    that takes none)."""
     route = request.scope.get("route")
     if route is None or not hasattr(route, "body_field") or not getattr(route, "include_in_schema", True):
         return
-    if takes_a_body(route):
+    kinds = body_kinds(route)
+    if not kinds and takes_a_body(route):
         return
     sized = request.headers.get("content-length")
     if (sized is None or not sized.strip("0")) and "transfer-encoding" not in request.headers:
         return
+    media = _media_of(request)
+    if kinds:
+        if media in kinds or (JSON in kinds and media.endswith("+json")):
+            return
+        if not (await request.body()).strip():
+            return
+        takes = ", or ".join(_KINDS.get(kind, kind) for kind in kinds)
+        sent = f"sent as {media}" if media else "sent with no Content-Type"
+        raise UnsupportedMediaType(f"This operation takes {takes}; this one was {sent}.")
     raw = await request.body()
     if not raw.strip():
         return
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
-        if media == "application/json" or media.endswith("+json"):
+        if media == JSON or media.endswith("+json"):
             _NoBody.model_validate_json(raw)
         else:  # read as FastAPI reads a body not sent as JSON: bytes, not an object
             _NoBody.model_validate(raw)

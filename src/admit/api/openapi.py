@@ -22,7 +22,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 
-from admit.api.deps import api_actor
+from admit.api.deps import api_actor, body_kinds
 from admit.api.errors import CODES_KEY, Problem, markdown, problem_response
 from admit.errors import (
     Busy,
@@ -35,6 +35,7 @@ from admit.errors import (
     PortalNotFound,
     SignInIncomplete,
     TooLarge,
+    UnsupportedMediaType,
 )
 from admit.web import SAFE_METHODS, db_session
 
@@ -85,7 +86,8 @@ def describe(router: APIRouter, *, query_checked: bool = False) -> APIRouter:
     """Complete each route's ``responses`` and ``security`` from its dependencies and input
     (again and again is the same: the routers are the modules' own). ``query_checked``: the
     router will be included with ``api.deps.known_query_only``, so every route may answer 422
-    (a query parameter it does not take), inputs or none."""
+    (a query parameter it does not take), inputs or none, and with ``known_body_only``, so one
+    that takes a body may answer 415 (a body of another kind)."""
     for route in router.routes:
         if not isinstance(route, APIRoute):
             continue
@@ -97,6 +99,8 @@ def describe(router: APIRouter, *, query_checked: bool = False) -> APIRouter:
             implied.append(InvalidInput)
         # app.Edge refuses any request whose Content-Length is over its kind's cap, body or none.
         implied.append(TooLarge)
+        if query_checked and body_kinds(route):
+            implied.append(UnsupportedMediaType)  # api.deps.known_body_only: a body of another kind
         if api_actor in calls:
             implied += ACTOR_ERRORS
         if not set(route.methods or ()) <= SAFE_METHODS:
