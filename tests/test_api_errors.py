@@ -541,6 +541,42 @@ class TestBodies:
         approving = paths["/api/v1/portals/{portal}/join-requests/{request_id}/approve"]["post"]
         assert approving["requestBody"]["required"] is True
 
+    def test_a_blank_body_where_one_is_required_says_a_body_is_required(self, client, db, worker):
+        """No body, or one of blanks only, to an operation that needs one says so and what it
+        needs (422, each field it lacks in ``errors``): blanks sent as JSON had been "The body is
+        not valid JSON.", and none "recipients: Required.", as if a body had been sent. A body of
+        blanks is none, as where the body is optional (accepting an invitation) and where there
+        is no body; ``{}`` sent is a body, its faults its own."""
+        pf = create_portal(db)
+        at = f"/api/v1/portals/{pf.slug}/invitations"
+        lacks = [
+            {"field": "recipients", "message": "Required."},
+            {"field": "user_type", "message": "Required."},
+        ]
+        said = "A JSON body is required: an object with “recipients” and “user_type”."
+        for body in (b"", b" ", b"\n\t \r\n"):
+            r = client.post(at, content=body, headers={**pf.headers(), "Content-Type": "application/json"})
+            assert (r.status_code, r.json()["code"], r.json()["detail"]) == (422, "invalid_input", said), body
+            assert (r.json()["field"], r.json()["errors"]) == ("recipients", lacks), body
+        r = client.post(at, headers=pf.headers())
+        assert (r.status_code, r.json()["detail"], r.json()["errors"]) == (422, said, lacks)
+        r = client.post(at, json={}, headers=pf.headers())
+        assert (r.status_code, r.json()["detail"], r.json()["errors"]) == (
+            422,
+            "recipients: Required.",
+            lacks,
+        )
+        assert client.get(at, headers=pf.headers()).json()["items"] == []
+        # Blanks where the body is optional: none, so {}.
+        invite(db, pf, ["cleo@example.org"], user_type="client")
+        worker.drain()
+        r = client.post(
+            f"/api/v1/invitations/{last_link(db, 'cleo@example.org')}/accept",
+            content=b"  \n",
+            headers={"Content-Type": "application/json"},
+        )
+        assert r.status_code == 200, r.text
+
     def test_a_string_is_not_a_number_nor_a_boolean(self, client, db, change_settings):
         """A JSON API takes a number as a number and a boolean as a boolean: ``"30"`` for a
         key's lifetime had made one of 30 days, ``"true"`` had turned a webhook on, while ``1.5``

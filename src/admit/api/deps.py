@@ -187,4 +187,4 @@ async def known_body_only(request: Request) -> None:
             _NoBody.model_validate(raw)
     except ValidationError as exc:
         said = [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
-        raise invalid_input_of(RequestValidationError(said)) from None
+        raise invalid_input_of(RequestValidationError(said, body=raw)) from None

@@ -233,7 +233,22 @@ def invalid_input_of(exc: RequestValidationError | ValidationError) -> InvalidIn
     errors = [field_error(err) for err in exc.errors()] or [{"field": None, "message": "invalid"}]
     first = errors[0]
     detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    if isinstance(exc, RequestValidationError) and exc.body is None:
+        # FastAPI's: no body was sent (none, or blanks: ``kit.routing.Route``), and ``{}``, which
+        # stood for it, is not one this operation takes: say that a body is needed, and what.
+        lacking = [
+            f"“{'.'.join(str(p) for p in err['loc'][1:])}”"
+            for err in exc.errors()
+            if err.get("loc", ())[:1] == ("body",) and err.get("type") == "missing"
+        ]
+        if any(err.get("loc", ())[:1] == ("body",) for err in exc.errors()):
+            what = f": an object with {_and(lacking)}" if lacking else ""
+            detail = f"A JSON body is required{what}."
     return InvalidInput(detail, field=first["field"], errors=errors)
+
+
+def _and(names: list[str]) -> str:
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
 
 
 def unparsed_faults(body: PartedModel) -> Checks:

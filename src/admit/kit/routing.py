@@ -22,8 +22,9 @@ thread of its own afterwards.
 A JSON body a ``Router``'s endpoint takes (a parameter whose type is a pydantic model) is ``{}``
 when the request sends none (``empty_body_is_an_empty_object``): a body whose fields are all
 optional may be left out (accepting an invitation), and one that lacks a required field names it
-("user_type: Required.") where FastAPI said "Required." of no field. The OpenAPI document says
-the body is required only when ``{}`` is not a valid one.
+("user_type: Required.") where FastAPI said "Required." of no field. A body of blanks only is
+none (``Route``). The OpenAPI document says the body is required only when ``{}`` is not a valid
+one.
 
 An operation that answers 204 (or 304) answers nothing: no body and no ``Content-Type``, though
 its endpoint returns nothing and FastAPI would make its JSON response of that.
@@ -40,8 +41,10 @@ from typing import Any
 
 from fastapi import APIRouter, params
 from fastapi.datastructures import DefaultPlaceholder
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ValidationError
 from starlette._utils import get_route_path
+from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Match, Mount, compile_path
 from starlette.types import Scope
@@ -146,10 +149,34 @@ def path_pattern(template: str, *, mount: bool = False) -> str:
     return "".join(out)
 
 
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+class Route(APIRoute):
+    """An ``APIRoute`` that reads a JSON body of blanks only (spaces, line ends) as no body: the
+    ``{}`` of ``empty_body_is_an_empty_object``, where FastAPI said "not valid JSON"."""
+
+    def get_route_handler(self) -> Callable[[Request], Any]:
+        handler = super().get_route_handler()
+        field = self.body_field
+        if field is None or isinstance(field.field_info, params.Form):
+            return handler
+
+        async def blanks_are_no_body(request: Request) -> Any:
+            body = await request.body()
+            if body and not body.strip():
+                request = Request(request.scope, _no_body)
+            return await handler(request)
+
+        return blanks_are_no_body
+
+
 class Router(APIRouter):
     """An ``APIRouter`` that refuses at once a path none of its routes can take."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("route_class", Route)
         super().__init__(*args, **kwargs)
         self._takes: tuple[int, re.Pattern[str] | None] | None = None
 
