@@ -217,3 +217,46 @@ class TestBulkOnThePage:
             "<li><strong>Cy Young (c@client.org)</strong>: This invitation is revoked; "
             "only pending invitations can be resent.</li>"
         ) in box, box
+
+    def test_the_api_names_who_was_skipped_and_why_as_the_page_does(self, client, db, worker):
+        """``GET …/people/bulk/{id}`` names each row skipped, who and why, from what the page
+        reads (``flows.people_bulk.skipped_people``): its ``skipped`` counted them in words and
+        named no one. An invitation's row and a member's; a row gone since is said by its
+        reason alone."""
+        pf = create_portal(db)
+        invited = invite(db, pf, ["a@client.org", "Cy Young <c@client.org>"], user_type="client").invited
+        worker.drain()
+        base = f"/api/v1/portals/{pf.slug}"
+        assert (
+            client.post(f"{base}/invitations/{invited[1].id}/revoke", headers=pf.headers()).status_code == 200
+        )
+        r = _start(client, pf, action="resend", ids=[str(i.id) for i in invited])
+        assert r.json()["skips"] == []
+        worker.drain()
+        job = _job(client, pf, r.json()["id"])
+        assert job["skips"] == [
+            {
+                "id": str(invited[1].id),
+                "code": "invitation_not_pending",
+                "address": "c@client.org",
+                "name": "Cy Young",
+                "user_id": None,
+                "why": "This invitation is revoked; only pending invitations can be resent.",
+            }
+        ]
+        # An API key acts as an admin, whom the policy does not let deactivate an owner.
+        [owner] = [
+            m
+            for m in client.get(f"{base}/members", headers=pf.headers()).json()["items"]
+            if m["user"]["email"] == pf.owner_email
+        ]
+        r = _start(client, pf, action="deactivate", ids=[owner["id"]])
+        worker.drain()
+        [skip] = _job(client, pf, r.json()["id"])["skips"]
+        assert (skip["id"], skip["address"], skip["name"], skip["user_id"]) == (
+            owner["id"],
+            pf.owner_email,
+            owner["user"]["name"],
+            owner["user"]["id"],
+        )
+        assert skip["code"] in _job(client, pf, r.json()["id"])["counts"] and skip["why"], skip

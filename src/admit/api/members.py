@@ -208,7 +208,7 @@ def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep) -> BulkJ
     checks; one that fails is counted by its error code and the others go on."""
     filters = body.filter.model_dump() if body.filter is not None else None
     job = people_bulk.start(session, actor, body.action, ids=body.ids, filters=filters)
-    return BulkJobRead.of(job, people_bulk.skipped_said(job))
+    return BulkJobRead.of(job, people_bulk.skipped_said(job), [])
 
 
 @router.get(
@@ -218,9 +218,10 @@ def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep) -> BulkJ
     responses=problems(PermissionDenied, BulkJobNotFound),
 )
 def get_bulk(job_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> BulkJobRead:
-    """A bulk action's progress: ``{status, total, done, counts}``."""
+    """A bulk action's progress: ``{status, total, done, counts}``, and once a row is skipped,
+    who and why (``skips``)."""
     job = bulk_service.get_or_raise(session, actor, job_id)
-    return BulkJobRead.of(job, people_bulk.skipped_said(job))
+    return BulkJobRead.of(job, people_bulk.skipped_said(job), people_bulk.skipped_people(session, actor, job))
 
 
 @router.get(

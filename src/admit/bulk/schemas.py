@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -42,6 +43,19 @@ class BulkRequest(BaseModel):
     filter: BulkFilter | None = None
 
 
+class BulkSkipRead(BaseModel):
+    """One row a job did not do, as User Management names it (``flows.people_bulk.Skipped``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: uuid.UUID = Field(description="The row: an invitation's id (resend, revoke) or a member's.")
+    code: str = Field(description="The error code it was counted under in `counts`.")
+    address: str = Field(description="Their email or phone; empty when the row is gone since.")
+    name: str = Field(description="The name the portal shows them by; empty when none.")
+    user_id: uuid.UUID | None = Field(description="A member's user id; null for an invitation.")
+    why: str = Field(description="Why, in the words of the service that refused it.")
+
+
 class BulkJobRead(BaseModel):
     id: uuid.UUID
     action: ActionName
@@ -53,10 +67,14 @@ class BulkJobRead(BaseModel):
         description='Once done, the rows not done and why, in words ("7 skipped: 2 accepted or revoked '
         'already, …", most first); empty when none.'
     )
+    skips: list[BulkSkipRead] = Field(
+        description="The rows not done so far, each naming the person and why (the first 50; `counts` "
+        "counts them all), as User Management names them."
+    )
 
     @classmethod
-    def of(cls, job: BulkJob, skipped: str) -> BulkJobRead:
-        """``skipped``: ``flows.people_bulk.skipped_said``."""
+    def of(cls, job: BulkJob, skipped: str, skips: Iterable[Any]) -> BulkJobRead:
+        """``skipped``: ``flows.people_bulk.skipped_said``; ``skips``: ``skipped_people``."""
         data: dict[str, Any] = {
             "id": job.id,
             "action": job.action,
@@ -65,5 +83,6 @@ class BulkJobRead(BaseModel):
             "done": job.done,
             "counts": dict(job.counts or {}),
             "skipped": skipped,
+            "skips": [BulkSkipRead.model_validate(skip) for skip in skips],
         }
         return cls(**data)

@@ -128,9 +128,12 @@ def skipped_said(job: BulkJob) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Skipped:
-    """One row a finished job did not do: the person (their address, and the name the portal
-    shows them by; empty when the row is gone) and why, in the refusing service's words."""
+    """One row a finished job did not do: the row (``id``, an invitation's or a member's) and
+    the person (their address, and the name the portal shows them by; empty when the row is
+    gone), the code it was counted under and why, in the refusing service's words."""
 
+    id: uuid.UUID
+    code: str
     address: str
     name: str
     why: str
@@ -138,23 +141,29 @@ class Skipped:
 
 
 def skipped_people(session: Session, actor: Actor, job: BulkJob) -> list[Skipped]:
-    """Who a finished job skipped and why (the first ``bulk.service.SKIPS_KEPT``), for the page
-    to name them where ``skipped_said`` counts them."""
+    """Who a job skipped and why (the first ``bulk.service.SKIPS_KEPT``), for the page to name
+    them where ``skipped_said`` counts them, and for the API. The rows are read at once (their
+    people's names in the portal too), a row gone since said by its reason alone."""
+    skips = [(uuid.UUID(skip["id"]), skip) for skip in job.skips or []]
+    people: dict[uuid.UUID, tuple[str, str, uuid.UUID | None]] = {}
+    targets = [target for target, _ in skips]
+    try:
+        if ACTIONS[BulkAction(job.action)].kind == "invitation":
+            invitations = invitations_service.visible_by_id(session, actor, targets).values()
+            people = {i.id: (i.recipient, i.recipient_name or "", None) for i in invitations}
+        else:
+            members = members_service.members_by_id(session, actor, targets).values()
+            names = names_in_portal(session, actor.portal.id, [m.user for m in members])
+            people = {m.id: (m.user.address or "", names.get(m.user_id, ""), m.user_id) for m in members}
+    except DomainError:
+        pass  # rows the reader may not see: said by their reasons alone
     found: list[Skipped] = []
-    for skip in job.skips or []:
-        target = uuid.UUID(skip["id"])
-        address, name, user_id = "", "", None
-        try:
-            if ACTIONS[BulkAction(job.action)].kind == "invitation":
-                invitation = invitations_service.get_or_raise(session, actor, target)
-                address, name = invitation.recipient, invitation.recipient_name or ""
-            else:
-                member = members_service.get_member(session, actor, target)
-                address, user_id = member.user.address or "", member.user_id
-                name = names_in_portal(session, actor.portal.id, [member.user]).get(member.user_id, "")
-        except DomainError:
-            pass  # gone since: said by its reason alone
-        found.append(Skipped(address=address, name=name, why=skip["why"], user_id=user_id))
+    for target, skip in skips:
+        address, name, user_id = people.get(target, ("", "", None))
+        code = skip.get("code", "")
+        found.append(
+            Skipped(id=target, code=code, address=address, name=name, why=skip["why"], user_id=user_id)
+        )
     return found
 
 

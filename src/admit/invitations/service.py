@@ -46,6 +46,7 @@ from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, UNANSWERED, Invitation
 from admit.invitations.options import check_options
 from admit.invitations.schedule import reminder_at
+from admit.kit.bulk import one_of
 from admit.kit.pagination import count_all, page
 from admit.kit.text import moment_text
 from admit.members import service as members_service
@@ -211,6 +212,18 @@ def get_or_raise(session: Session, actor: Actor, invitation_id: uuid.UUID) -> In
     ):
         raise InvitationNotFound("No such invitation in this portal.")
     return invitation
+
+
+def visible_by_id(
+    session: Session, actor: Actor, invitation_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Invitation]:
+    """``{id: Invitation}`` of those ``invitation_ids`` the actor may see in its portal (as the
+    list shows them), in one query; an id that is not one is left out."""
+    ids = list(set(invitation_ids))
+    if not ids:
+        return {}
+    query = _visible(session, actor, status=None, user_type=None, open_only=False)
+    return {i.id: i for i in session.scalars(query.where(one_of(session, Invitation.id, ids)))}
 
 
 def by_id_or_address(session: Session, actor: Actor, text: str) -> Invitation:

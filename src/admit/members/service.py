@@ -504,6 +504,17 @@ def get_member(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     return member_or_raise(session, actor, member_id)
 
 
+def members_by_id(session: Session, actor: Actor, member_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Member]:
+    """``{id: Member}`` of those ``member_ids`` that are the portal's members, for whoever may
+    list them (``get_member``'s, many at once: one query, their users with them)."""
+    policy.require(actor.role, policy.Action.MEMBER_VIEW)
+    ids = list(set(member_ids))
+    if not ids:
+        return {}
+    query = select(Member).where(Member.portal_id == actor.portal.id, one_of(session, Member.id, ids))
+    return {m.id: m for m in session.scalars(query).unique()}
+
+
 def list_members(
     session: Session,
     actor: Actor,
