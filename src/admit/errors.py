@@ -271,6 +271,16 @@ class InvalidInput(DomainError):
         return type(self)(self.message, field=problems[0]["field"], errors=problems)
 
 
+def listed_in(field: str | None) -> str | None:
+    """The input a fault's ``field`` names: a list's, when it names one of its entries
+    (``allowed_domains.2`` → ``allowed_domains``), as a form's field or a command's option gives
+    the whole list."""
+    if field is None:
+        return None
+    head, dot, tail = field.rpartition(".")
+    return head if dot and tail.isdigit() else field
+
+
 class Checks:
     """Several inputs checked together, so that a form says every fault at once: each refusal
     inside ``with checks.of("field")`` is noted under its field and the checking goes on;

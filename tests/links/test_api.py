@@ -178,7 +178,7 @@ class TestManageLink:
         """422 problem+json with the field; unknown fields are refused."""
         pf = create_portal(db)
         for body, field in [
-            ({"allowed_domains": ["*.acme.com"]}, "allowed_domains"),
+            ({"allowed_domains": ["*.acme.com"]}, "allowed_domains.0"),
             ({"max_uses": 0}, "max_uses"),
             ({"products": ["teleportation"]}, "products"),
             ({"surprise": 1}, "surprise"),
@@ -202,7 +202,7 @@ class TestManageLink:
         r = client.patch(f"/api/v1/portals/{pf.slug}/link", json=body, headers=pf.headers())
         assert r.status_code == 422, r.text
         fields = [e["field"] for e in r.json()["errors"]]
-        assert fields == ["lifetime_seconds", "allowed_domains", "allowed_domains", "max_uses"], r.json()
+        assert fields == ["lifetime_seconds", "allowed_domains.0", "allowed_domains.1", "max_uses"], r.json()
         assert r.json()["field"] == "lifetime_seconds"
         after = client.get(f"/api/v1/portals/{pf.slug}/link", headers=pf.headers()).json()
         assert after == before
@@ -214,18 +214,20 @@ class TestManageLink:
         body = {"allowed_domains": ["acme..com", "@foo.com", "gmail.com", "a_b.com", "gmial.com", "-x.com"]}
         r = client.patch(f"/api/v1/portals/{pf.slug}/link", json=body, headers=pf.headers())
         assert r.status_code == 422, r.text
+        # Each named by its place in the list, as any list's entry is ("recipients.2").
         assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
-            ("allowed_domains", "“acme..com” is not a valid email domain: it has two periods in a row."),
+            ("allowed_domains.0", "“acme..com” is not a valid email domain: it has two periods in a row."),
             (
-                "allowed_domains",
+                "allowed_domains.3",
                 "“a_b.com” is not a valid email domain: it has a character no domain has: “_”.",
             ),
             (
-                "allowed_domains",
+                "allowed_domains.4",
                 "“gmial.com” is not a valid email domain: it looks mistyped. Did you mean gmail.com?",
             ),
-            ("allowed_domains", "“-x.com” is not a valid email domain: it starts with a hyphen."),
+            ("allowed_domains.5", "“-x.com” is not a valid email domain: it starts with a hyphen."),
         ]
+        assert r.json()["field"] == "allowed_domains.0"
 
     def test_members_cannot_manage_it(self, client, db, worker):
         """An internal member gets 403; nobody signed in gets 401."""

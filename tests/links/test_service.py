@@ -228,8 +228,8 @@ class TestPortalLink:
         pf = create_portal(db)
         for changes, field in [
             ({"role": "owner"}, None),
-            ({"allowed_domains": ["*.acme.com"]}, "allowed_domains"),
-            ({"allowed_domains": ["not a domain"]}, "allowed_domains"),
+            ({"allowed_domains": ["*.acme.com"]}, "allowed_domains.0"),
+            ({"allowed_domains": ["not a domain"]}, "allowed_domains.0"),
             ({"max_uses": 0}, "max_uses"),
             ({"lifetime_seconds": 60}, "lifetime_seconds"),
             ({"lifetime_seconds": 3600, "expires_at": clock.now() + timedelta(days=1)}, "expires_at"),

@@ -302,11 +302,14 @@ def _named(field: str) -> str:
     (``--actor`` gives ``actor``, whatever its parameter is called), or the one
     ``OPTION_OF_FIELD`` names when the command has it; the field itself when no option of the
     command gives it."""
+    from admit.errors import listed_in
+
+    given = listed_in(field) or field  # a list's entry (``allowed_domains.2``): the list's option
     ctx = click.get_current_context(silent=True)
     options = [p for p in ctx.command.params if isinstance(p, click.Option)] if ctx else []
-    spelt = "--" + field.replace("_", "-")
+    spelt = "--" + given.replace("_", "-")
     for option in options:
-        if option.name == field or spelt in option.opts or OPTION_OF_FIELD.get(field) in option.opts:
+        if option.name == given or spelt in option.opts or OPTION_OF_FIELD.get(given) in option.opts:
             return spelt if spelt in option.opts else max(option.opts, key=len)
     return field
 

@@ -475,13 +475,16 @@ def normalize_domain(raw: str) -> str:
     return domain
 
 
-def normalize_domains(raws: Iterable[str], checks: Checks) -> list[str]:
+def normalize_domains(raws: Iterable[str], checks: Checks, *, blanks: bool = True) -> list[str]:
     """Each of a list of allowed domains normalised (``normalize_domain``), in order, each once;
-    every one refused is noted in ``checks`` under ``allowed_domains``, not only the first (an
-    invite link's, an HR connection's)."""
+    every one refused is noted in ``checks`` by its place in the list (``allowed_domains.2``, as
+    any list's entry is named), not only the first (an invite link's, an HR connection's).
+    ``blanks``: a blank entry is refused, else left out (still counted in the places)."""
     domains: list[str] = []
-    for raw in raws:
-        with checks.of("allowed_domains"):
+    for position, raw in enumerate(raws):
+        if not blanks and not (raw or "").strip():
+            continue
+        with checks.of(f"allowed_domains.{position}", renamed=True):
             domain = normalize_domain(raw)
             if domain not in domains:
                 domains.append(domain)

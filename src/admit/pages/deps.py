@@ -30,7 +30,7 @@ from admit.audit import words as audit_words
 from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.db import Database
-from admit.errors import CsrfFailed, DomainError, InvalidInput, SignInIncomplete
+from admit.errors import CsrfFailed, DomainError, InvalidInput, SignInIncomplete, listed_in
 from admit.invitations import options as invitation_options
 from admit.invitations import pipeline
 from admit.invitations.pipeline import RecipientResult
@@ -623,7 +623,8 @@ def form_faults(session: Session, exc: DomainError, fields: Mapping[str, str]) -
 
 def faults_of(exc: DomainError, fields: Mapping[str, str]) -> dict[str, Any]:
     """``form_faults`` for a page that has rolled back already (its own refusals to show)."""
-    problems = exc.field_errors
+    # A list's entry (``allowed_domains.2``) is said under the list's field.
+    problems = [{**p, "field": listed_in(p["field"])} for p in exc.field_errors]
     under: dict[str, str] = {}
     for p in problems:
         if p["field"] in fields:  # two of the service's fields may be one of the page's: both said

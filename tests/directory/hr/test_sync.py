@@ -290,15 +290,19 @@ def test_a_connection_says_every_fault_at_once(client, portal, fake, hr):
 @pytest.mark.parametrize("fake", ["personio"], indirect=True)
 def test_every_bad_allowed_domain_is_named(client, portal, fake, hr):
     """A connection's allowed domains are checked as an invite link's: each bad one named (it
-    stopped at the first), in the same words."""
+    stopped at the first), in the same words, by its place in the list (a blank one, left out,
+    counted)."""
     conn = hr.connect()
     base = f"/api/v1/portals/{portal.slug}/directory/connections"
-    change = {"allowed_domains": ["acme..com", "acme.com", "a_b.com"]}
+    change = {"allowed_domains": ["acme..com", " ", "acme.com", "a_b.com"]}
     r = client.patch(f"{base}/{conn['id']}", json=change, headers=portal.headers())
     assert r.status_code == 422, r.text
     assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
-        ("allowed_domains", "“acme..com” is not a valid email domain: it has two periods in a row."),
-        ("allowed_domains", "“a_b.com” is not a valid email domain: it has a character no domain has: “_”."),
+        ("allowed_domains.0", "“acme..com” is not a valid email domain: it has two periods in a row."),
+        (
+            "allowed_domains.3",
+            "“a_b.com” is not a valid email domain: it has a character no domain has: “_”.",
+        ),
     ]
 
 

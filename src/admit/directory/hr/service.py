@@ -155,7 +155,7 @@ def _checked_options(options: dict[str, Any], checks: Checks) -> dict[str, Any]:
     checked: dict[str, Any] = {}
     for key, value in options.items():
         if key == "allowed_domains" and value is not None:  # each bad one said, not only the first
-            checked[key] = sorted(set(normalize_domains([d for d in value if d and d.strip()], checks)))
+            checked[key] = sorted(set(normalize_domains(value, checks, blanks=False)))
         elif value is not None:
             with checks.of(key):
                 checked[key] = _check_option(key, value)
