@@ -197,7 +197,8 @@ class TestContacts:
             data={"csrf_token": csrf_of(page.text), "name": "x" * 201, "recipients": "ada@acme.com"},
         )
         assert (
-            r.status_code == 422 and said_under(r.text, "team-name") == "The name is at most 200 characters."
+            r.status_code == 422
+            and said_under(r.text, "team-name") == "At most 200 characters; this one has 201."
         )
         assert 'value="ada@acme.com"' in _tag(r.text, "team-people")
 

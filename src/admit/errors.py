@@ -104,6 +104,14 @@ DOCS_PATH = "/errors"
 A_DAY = "A day, written YYYY-MM-DD (e.g. 2026-12-06)."
 
 
+def at_most_characters(limit: int, text: object = None) -> str:
+    """A text over its length limit, in the one wording every face says it (under its field, or
+    with it in ``errors``): "At most 2,000 characters; this one has 2,001." (the count when the
+    text is known)."""
+    had = f"; this one has {len(text):,}" if isinstance(text, str) else ""
+    return f"At most {limit:,} characters{had}."
+
+
 class ErrorCode(StrEnum):
     """Every error code the service answers with: a closed list (``GET /errors`` says what each
     means), so ``DomainError`` refuses any other."""

@@ -197,7 +197,7 @@ class TestName:
         too_long = client.patch("/api/v1/me", json={"name": "x" * 201}, headers=headers)
         assert too_long.status_code == 422 and too_long.json()["field"] == "name", too_long.text
         assert client.get("/api/v1/me").json()["user"]["name"] == "Olive Q. Owner"
-        assert too_long.json()["detail"] == "Your name is at most 200 characters."
+        assert too_long.json()["detail"] == "At most 200 characters; this one has 201."
         r = client.patch("/api/v1/me", json={"name": " "}, headers=headers)
         assert r.json()["user"]["name"] in ("", None)
         with db.unit_of_work() as session:

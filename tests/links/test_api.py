@@ -425,7 +425,7 @@ class TestPublic:
         ]
         r = _signup(client, token, "a" * 400 + "@example.com", name="N" * 201)
         assert [e["field"] for e in r.json()["errors"]] == ["email", "name"], r.text
-        assert r.json()["errors"][1]["message"] == "The name is at most 200 characters."
+        assert r.json()["errors"][1]["message"] == "At most 200 characters; this one has 201."
 
         _, link = _workspace_link(client, pf, "Q3 Audit", "flow")
         r = client.post(

@@ -347,9 +347,9 @@ class TestResend:
         # A name's rules are the service's, said in its words whatever the face (not pydantic's).
         for path, body, said in (
             ("/teams", {"name": ""}, "The team needs a name."),
-            ("/client-groups", {"name": "x" * 201}, "The name is at most 200 characters."),
+            ("/client-groups", {"name": "x" * 201}, "At most 200 characters; this one has 201."),
             ("/workspaces", {"name": ""}, "The workspace needs a name."),
-            ("/workspaces", {"name": "w" * 201}, "The workspace name is at most 200 characters."),
+            ("/workspaces", {"name": "w" * 201}, "At most 200 characters; this one has 201."),
         ):
             r = client.post(api(pf, path), json=body, headers=pf.headers())
             assert (r.status_code, r.json()["detail"]) == (422, said), (path, r.text)
@@ -741,7 +741,7 @@ class TestActions:
             ("title", "The action needs a title."),
             ("assignee_id", "Assign the action to a role or to a person, not both."),
             ("due_on", r.json()["errors"][2]["message"]),
-            ("description", "The description is at most 5,000 characters."),
+            ("description", "At most 5,000 characters; this one has 5,001."),
         ]
         assert r.json()["errors"][2]["message"].startswith("The due date is in the past")
         listed = client.get(api(pf, f"/workspaces/{ws['id']}/actions"), headers=pf.headers()).json()

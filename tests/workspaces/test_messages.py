@@ -59,7 +59,7 @@ def test_the_panel_through_the_api(client, db, worker):
     owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
     for empty, said in (
         ("", "Write something first."),
-        ("x" * 4001, "A message is at most 4,000 characters."),
+        ("x" * 4001, "At most 4,000 characters; this one has 4,001."),
     ):
         r = client.post(url, json={"text": empty}, headers=owner)  # the service's words, not pydantic's
         assert (r.status_code, r.json()["field"], r.json()["detail"]) == (422, "text", said), r.text

@@ -30,6 +30,7 @@ from admit.errors import (
     ErrorCode,
     InvalidInput,
     PermissionDenied,
+    at_most_characters,
     type_uri,
 )
 from admit.kit.apart import PartedModel
@@ -178,8 +179,7 @@ def field_error(err: Mapping[str, Any]) -> _FieldError:
     elif kind == "string_too_short":
         message = f"At least {ctx['min_length']:,} characters."
     elif kind == "string_too_long":
-        had = f"; this one has {len(given):,}" if isinstance(given, str) else ""
-        message = f"At most {ctx['max_length']:,} characters{had}."
+        message = at_most_characters(ctx["max_length"], given)
     elif kind in ("too_short", "too_long"):
         # pydantic gives no length for some kinds of collection (a set, a mapping): then none.
         has = ctx.get("actual_length")

@@ -37,6 +37,7 @@ from admit.errors import (
     PasswordResetGone,
     SessionNotFound,
     SignInLinkGone,
+    at_most_characters,
 )
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
@@ -403,7 +404,7 @@ def issue_api_key(
         if not name:
             raise InvalidInput("Give the key a name (what uses it).")
         if len(name) > MAX_KEY_NAME:
-            raise InvalidInput(f"The name is at most {MAX_KEY_NAME} characters.")
+            raise InvalidInput(at_most_characters(MAX_KEY_NAME, name))
     with checks.of("expires_in_days"):
         if expires_in_days is not None and not 1 <= expires_in_days <= MAX_KEY_DAYS:
             raise InvalidInput(f"A key lasts between 1 and {MAX_KEY_DAYS} days.")

@@ -24,7 +24,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.contacts.models import Contact
-from admit.errors import ContactNotFound, InvalidInput
+from admit.errors import ContactNotFound, InvalidInput, at_most_characters
 from admit.kit.pagination import page
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -44,7 +44,7 @@ def check_name(name: str | None, *, required: bool = False) -> str:
     if required and not name:
         raise InvalidInput("Give the contact a name.", field="name")
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"A contact's name is at most {MAX_NAME} characters.", field="name")
+        raise InvalidInput(at_most_characters(MAX_NAME, name), field="name")
     return name
 
 

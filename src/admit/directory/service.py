@@ -16,7 +16,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.directory.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
-from admit.errors import InvalidInput, ScimTokenNotFound
+from admit.errors import InvalidInput, ScimTokenNotFound, at_most_characters
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 
@@ -52,7 +52,7 @@ def issue_token(session: Session, actor: Actor, *, name: str = "SCIM") -> tuple[
     if not name:
         raise InvalidInput("Give the token a name (what uses it).", field="name")
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"The name is at most {MAX_NAME} characters.", field="name")
+        raise InvalidInput(at_most_characters(MAX_NAME, name), field="name")
     prefix = secrets.token_hex(4)
     raw = f"{TOKEN_PREFIX}{prefix}_{new_token()}"
     token = ScimToken(

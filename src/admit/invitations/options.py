@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from admit import policy
 from admit.actor import Actor
-from admit.errors import Checks, InvalidInput
+from admit.errors import Checks, InvalidInput, at_most_characters
 from admit.invitations.codes import SkipCode
 from admit.invitations.models import MAX_MESSAGE
 from admit.policy import INTERNAL_ROLES, Role, UserType
@@ -73,9 +73,7 @@ def check_options(
         final_products = tuple(portals_service.check_products(actor.portal, products))
     message = (message or "").strip()
     if len(message) > MAX_MESSAGE:
-        checks.problems.append(
-            {"field": "message", "message": f"The message is at most {MAX_MESSAGE} characters."}
-        )
+        checks.problems.append({"field": "message", "message": at_most_characters(MAX_MESSAGE, message)})
     checks.extend(faults)
     checks.done()
     assert kind is not None, "a user type that is none is a fault: done() raised"

@@ -43,7 +43,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
-from admit.errors import Checks, Gone, InvalidInput, LinkGone, LinkNotFound
+from admit.errors import Checks, Gone, InvalidInput, LinkGone, LinkNotFound, at_most_characters
 from admit.kit.tokens import hash_token
 from admit.links.domains import normalize_domains
 from admit.links.models import CONFIRMED, PENDING, InviteLink, LinkSignup
@@ -623,7 +623,7 @@ def clean_name(name: str | None) -> str:
     if not clean:
         raise InvalidInput("Tell us your name.", field="name")
     if len(clean) > MAX_NAME:
-        raise InvalidInput(f"The name is at most {MAX_NAME} characters.", field="name")
+        raise InvalidInput(at_most_characters(MAX_NAME, clean), field="name")
     return clean
 
 

@@ -17,7 +17,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from admit import context
 from admit import settings as settings_module
 from admit.db import step_out
-from admit.errors import InvalidInput
+from admit.errors import InvalidInput, at_most_characters
 from admit.kit.text import is_phone
 from admit.members.addresses import same_phone
 
@@ -102,7 +102,7 @@ def check_strength(password: str | None, *, min_length: int, address: str | None
     if len(password) < min_length:
         raise InvalidInput(f"The password must be at least {min_length} characters long.", field="password")
     if len(password) > MAX_LENGTH:
-        raise InvalidInput(f"The password must be at most {MAX_LENGTH} characters.", field="password")
+        raise InvalidInput(at_most_characters(MAX_LENGTH, password), field="password")
     if password.lower() in _common():
         raise InvalidInput(
             "This password is one of the most common ones, the first an attacker tries: choose another.",

@@ -35,7 +35,7 @@ from admit import context, policy
 from admit.actor import CONSOLE_IP, Actor
 from admit.audit import service as audit_service
 from admit.db import UTCDateTime, rowcount
-from admit.errors import InvalidInput, MemberDeactivated, MemberNotFound
+from admit.errors import InvalidInput, MemberDeactivated, MemberNotFound, at_most_characters
 from admit.kit.bulk import one_of
 from admit.kit.pagination import Order, ordered_page, page, seekable
 from admit.kit.search import contains, lists
@@ -304,7 +304,7 @@ def rename(session: Session, user: User, name: str) -> None:
     ``MAX_NAME`` characters, naming the field. Audited when it changes."""
     tidy = _tidied(name)
     if len(tidy) > MAX_NAME:
-        raise InvalidInput(f"Your name is at most {MAX_NAME} characters.", field="name")
+        raise InvalidInput(at_most_characters(MAX_NAME, tidy), field="name")
     if tidy == (user.name or ""):
         return
     before, user.name = user.name or "", tidy

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from admit import context
 from admit.audit import service as audit_service
 from admit.audit.words import NO_ONE_WORDS, address, category_of, sentence
-from admit.errors import InvalidInput
+from admit.errors import InvalidInput, at_most_characters
 from admit.kit.sheets import csv_chunks, safe_cell
 from admit.kit.text import as_typed, readable_phone
 from admit.members import addresses
@@ -49,7 +49,7 @@ def acted_by(session: Session, text: str | None) -> audit_service.ActedBy | None
     if not text:
         return None
     if len(text) > 320:
-        raise InvalidInput("actor is at most 320 characters.", field="actor")
+        raise InvalidInput(at_most_characters(320, text), field="actor")
     try:
         return audit_service.ActedBy(user_id=uuid.UUID(text))
     except ValueError:

@@ -24,7 +24,7 @@ from sqlalchemy.orm.util import identity_key
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import Checks, InvalidInput, PortalNotFound
+from admit.errors import Checks, InvalidInput, PortalNotFound, at_most_characters
 from admit.kit import colour
 from admit.kit.text import as_typed, country_text, lifetime_in_words
 from admit.notifications import preferences
@@ -166,7 +166,7 @@ def check_name(name: str | None) -> str:
     if not name:
         raise InvalidInput("The portal needs a name.", field="portal_name")
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"The portal name is at most {MAX_NAME} characters.", field="portal_name")
+        raise InvalidInput(at_most_characters(MAX_NAME, name), field="portal_name")
     return name
 
 

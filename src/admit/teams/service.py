@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import InvalidInput, MemberNotFound, TeamExists, TeamNotFound
+from admit.errors import InvalidInput, MemberNotFound, TeamExists, TeamNotFound, at_most_characters
 from admit.kit import names
 from admit.kit.pagination import page
 from admit.policy import UserType
@@ -151,7 +151,7 @@ def _clean_name(kind: str, name: str | None) -> str:
     if not name:
         raise InvalidInput(f"The {WORDS[kind]} needs a name.", field="name")
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"The name is at most {MAX_NAME} characters.", field="name")
+        raise InvalidInput(at_most_characters(MAX_NAME, name), field="name")
     return name
 
 

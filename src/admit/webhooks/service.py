@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import Checks, InvalidInput, WebhookNotFound
+from admit.errors import Checks, InvalidInput, WebhookNotFound, at_most_characters
 from admit.events import outbox
 from admit.events.catalogue import EVENT_TYPES, TEST_EVENT
 from admit.events.models import (
@@ -105,7 +105,7 @@ def url_hint(session: Session) -> str:
 def _check_url(session: Session, url: str) -> str:
     url = (url or "").strip()
     if len(url) > MAX_WEBHOOK_URL:
-        raise InvalidInput(f"The URL is too long ({MAX_WEBHOOK_URL:,} characters at most).", field="url")
+        raise InvalidInput(at_most_characters(MAX_WEBHOOK_URL, url), field="url")
     try:
         netguard.resolve(url, **_url_terms(_settings(session)))
     except netguard.Refused as exc:
@@ -130,7 +130,7 @@ def _check_description(description: str) -> str:
     description = (description or "").strip()
     if len(description) > MAX_WEBHOOK_DESCRIPTION:
         raise InvalidInput(
-            f"The description is too long ({MAX_WEBHOOK_DESCRIPTION:,} characters at most).",
+            at_most_characters(MAX_WEBHOOK_DESCRIPTION, description),
             field="description",
         )
     return description

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
-from admit.errors import InvalidInput, JoinRequestNotFound, JoinRequestNotPending
+from admit.errors import InvalidInput, JoinRequestNotFound, JoinRequestNotPending, at_most_characters
 from admit.kit.pagination import page
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
@@ -47,7 +47,7 @@ MAX_NOTE = 1000
 def clean_note(note: str | None) -> str:
     clean = (note or "").strip()
     if len(clean) > MAX_NOTE:
-        raise InvalidInput(f"The note is at most {MAX_NOTE} characters.", field="note")
+        raise InvalidInput(at_most_characters(MAX_NOTE, clean), field="note")
     return clean
 
 

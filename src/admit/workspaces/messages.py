@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from admit import context
 from admit.actor import Actor
-from admit.errors import InvalidInput, NotFound, PermissionDenied
+from admit.errors import InvalidInput, NotFound, PermissionDenied, at_most_characters
 from admit.kit.pagination import page
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
@@ -85,7 +85,7 @@ def post(session: Session, actor: Actor, workspace_id: uuid.UUID, text: str) -> 
     if not body:
         raise InvalidInput("Write something first.", field="text")
     if len(body) > MAX_TEXT:
-        raise InvalidInput(f"A message is at most {MAX_TEXT:,} characters.", field="text")
+        raise InvalidInput(at_most_characters(MAX_TEXT, body), field="text")
     assert actor.user is not None
     mentioned: list[uuid.UUID] = []
     if "@" in body:  # only then are the members' names read

@@ -25,7 +25,15 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import rowcount
-from admit.errors import Checks, InvalidInput, NotAFlow, NotFound, RoleExists, RoleNotFound
+from admit.errors import (
+    Checks,
+    InvalidInput,
+    NotAFlow,
+    NotFound,
+    RoleExists,
+    RoleNotFound,
+    at_most_characters,
+)
 from admit.kit.names import same as same_name
 from admit.kit.pagination import Order, ordered_page, page
 from admit.kit.text import day_text, zone_text
@@ -390,7 +398,7 @@ def _checked_title(checks: Checks, title: str | None) -> str:
         if not title:
             raise InvalidInput("The action needs a title.")
         if len(title) > MAX_TITLE:
-            raise InvalidInput(f"The title is at most {MAX_TITLE} characters.")
+            raise InvalidInput(at_most_characters(MAX_TITLE, title))
     return title
 
 
@@ -398,7 +406,7 @@ def _checked_description(checks: Checks, description: str | None) -> str:
     description = (description or "").strip()
     with checks.of("description"):
         if len(description) > MAX_DESCRIPTION:
-            raise InvalidInput(f"The description is at most {MAX_DESCRIPTION:,} characters.")
+            raise InvalidInput(at_most_characters(MAX_DESCRIPTION, description))
     return description
 
 

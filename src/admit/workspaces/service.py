@@ -42,6 +42,7 @@ from admit.errors import (
     PermissionDenied,
     WorkspaceExists,
     WorkspaceNotFound,
+    at_most_characters,
 )
 from admit.kit import names
 from admit.kit.pagination import count_all, page
@@ -123,7 +124,7 @@ def clean_role_names(names: list[str] | None, *, field: str = "roles") -> list[s
         if not name:
             raise InvalidInput("A role needs a name.", field=field)
         if len(name) > MAX_ROLE_NAME:
-            raise InvalidInput(f"A role name is at most {MAX_ROLE_NAME} characters.", field=field)
+            raise InvalidInput(at_most_characters(MAX_ROLE_NAME, name), field=field)
         if name.casefold() in (n.casefold() for n in out):
             raise InvalidInput(f"The role “{name}” is listed twice.", field=field)
         out.append(name)
@@ -360,7 +361,7 @@ def _clean_name(name: str | None) -> str:
     if not name:
         raise InvalidInput("The workspace needs a name.", field="name")
     if len(name) > MAX_NAME:
-        raise InvalidInput(f"The workspace name is at most {MAX_NAME} characters.", field="name")
+        raise InvalidInput(at_most_characters(MAX_NAME, name), field="name")
     return name
 
 

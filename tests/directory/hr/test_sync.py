@@ -273,7 +273,7 @@ def test_a_connection_says_every_fault_at_once(client, portal, fake, hr):
         "deactivate_limit_pct",
         "role",
     ]
-    assert faults["account"] == "The Client ID is at most 200 characters."
+    assert faults["account"] == "At most 200 characters; this one has 201."
     assert faults["deactivate_limit_pct"] == "The share is a percentage from 0 to 100."
     assert client.get(base, headers=portal.headers()).json()["items"] == []
 

@@ -25,7 +25,7 @@ from admit.directory.hr.base import Credentials, Provider
 from admit.directory.hr.fetch import Fetcher
 from admit.directory.hr.plan import Seen
 from admit.directory.models import HrConnection, HrEmployee, HrSyncRun
-from admit.errors import Checks, Conflict, HrConnectionNotFound, InvalidInput
+from admit.errors import Checks, Conflict, HrConnectionNotFound, InvalidInput, at_most_characters
 from admit.kit import netguard, secretbox
 from admit.kit.pagination import page
 from admit.members.addresses import normalize_domains
@@ -111,7 +111,7 @@ def _check_base_url(session: Session, provider: Provider, base_url: str) -> str:
             raise InvalidInput(f"{provider.title} needs the URL of the list.", field="base_url")
         return ""
     if len(base_url) > MAX_BASE_URL:
-        raise InvalidInput(f"The URL is at most {MAX_BASE_URL} characters.", field="base_url")
+        raise InvalidInput(at_most_characters(MAX_BASE_URL, base_url), field="base_url")
     settings = context.of(session).settings
     try:
         netguard.check_url(base_url, require_https=settings.environment == "production")
@@ -125,7 +125,7 @@ def _check_account(provider: Provider, account: str) -> str:
     if provider.account_label and not account:
         raise InvalidInput(f"Enter the {provider.account_label}.", field="account")
     if len(account) > MAX_ACCOUNT:
-        raise InvalidInput(f"The {provider.account_label or 'account'} is at most {MAX_ACCOUNT} characters.")
+        raise InvalidInput(at_most_characters(MAX_ACCOUNT, account), field="account")
     return account
 
 
@@ -134,7 +134,7 @@ def _check_api_key(provider: Provider, api_key: str) -> str:
     if not api_key and provider.default_base_url:
         raise InvalidInput(f"Enter the {provider.api_key_label}.", field="api_key")
     if len(api_key) > MAX_API_KEY:
-        raise InvalidInput(f"The {provider.api_key_label} is at most {MAX_API_KEY} characters.")
+        raise InvalidInput(at_most_characters(MAX_API_KEY, api_key), field="api_key")
     return api_key
 
 
