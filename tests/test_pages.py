@@ -6,6 +6,7 @@ The full click-through in Chromium lives in tests/browser/.
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import pytest
@@ -245,6 +246,16 @@ class TestDialogs:
                     assert f'include "_{kind}_dialog.html"' in texts[name], (name, kind)
 
 
+def _mel_active_and_ned_deactivated(db, pf) -> None:
+    active_member(db, pf, "mel@example.com")
+    active_member(db, pf, "ned@example.com")
+    with db.unit_of_work() as session:
+        ned = session.scalar(
+            select(Member.id).join(User, User.id == Member.user_id).where(User.email == "ned@example.com")
+        )
+        members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), ned)
+
+
 class TestUserManagement:
     def test_a_members_invite_box_states_its_one_type_and_has_no_tab_bar(self, client, db):
         """A member invites clients only: her Invite box says so in its title ("Invite Clients"),
@@ -405,13 +416,7 @@ class TestUserManagement:
         row nothing."""
         pf = create_portal(db)
         invite(db, pf, ["ada@example.com"])
-        active_member(db, pf, "mel@example.com")
-        active_member(db, pf, "ned@example.com")
-        with db.unit_of_work() as session:
-            ned = session.scalar(
-                select(Member.id).join(User, User.id == Member.user_id).where(User.email == "ned@example.com")
-            )
-            members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), ned)
+        _mel_active_and_ned_deactivated(db, pf)
         login(client, pf.owner_email, OWNER_PASSWORD)
         page = client.get(f"/p/{pf.slug}/users").text
         applies = dict(re.findall(r'<tr data-address="([^"]+)".*?data-applies="([^"]*)"', page, re.S))
@@ -421,6 +426,25 @@ class TestUserManagement:
             "ned@example.com": "reactivate",
             pf.owner_email: "",
         }
+
+    def test_select_all_matching_offers_what_applies_beyond_the_page(self, client, db):
+        """Every match, not the page's rows, says what "Select all N matching" offers: an
+        active and a deactivated member past the first page still count (the bar
+        showed only what the page's rows took). On one page: nothing beyond it to count."""
+        pf = create_portal(db)
+        _mel_active_and_ned_deactivated(db, pf)
+        invite(db, pf, [f"p{i}@example.com" for i in range(55)])  # newest first: page 1 all theirs
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users").text
+        applies = re.search(r"data-matching-applies='([^']*)'", page)
+        assert applies and json.loads(html.unescape(applies.group(1))) == {
+            "resend": 55,
+            "revoke": 55,
+            "deactivate": 2,  # Mel and the owner (refused hers when asked, as one by one)
+            "reactivate": 1,
+        }
+        filtered = client.get(f"/p/{pf.slug}/users?status=deactivated").text
+        assert re.search(r"data-matching-applies='\{\}'", filtered), filtered
 
     def test_invite_again_carries_the_person_as_invited(self, client, db):
         """A revoked invitation's Invite again holds its type, role and products, and the name

@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import gestures
-from tests.factories import create_portal, invite
+from tests.factories import active_member, create_portal, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,6 +71,31 @@ def test_the_bar_offers_only_the_actions_that_apply_to_those_ticked(
         expect(bar.get_by_role("button", name=name)).to_be_hidden()
     expect(bar.locator("[data-bulk-none]")).to_have_text("No action applies to those selected.")
     shot(page, "bulk-bar-only-what-applies")
+
+
+def test_all_matching_offers_what_applies_on_later_pages(new_context, live_server, shot):
+    """Page 1 holds only pending invitations, the active member is on page 2: ticking the page
+    offers Resend and Revoke, and "Select all N matching" adds Deactivate (it stayed hidden,
+    decided from the page's rows), its question counting those it takes."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    active_member(db, pf, "mel@acme.com")
+    invite(db, pf, [f"p{i}@acme.com" for i in range(55)])  # newest first: the first page's
+    for size in (DESKTOP, PHONE):
+        page = gestures.signed_in(new_context, live_server, pf, size, f"/p/{pf.slug}/users")
+        page.locator("input[data-select-page]:visible").check()
+        bar = page.locator("[data-bulk-bar]")
+        expect(bar.get_by_role("button", name="Resend")).to_be_visible()
+        expect(bar.get_by_role("button", name="Deactivate")).to_be_hidden()
+        bar.get_by_role("button", name="Select all 57 matching").click()
+        expect(bar.get_by_role("button", name="Deactivate")).to_be_visible()
+        expect(bar.get_by_role("button", name="Reactivate")).to_be_hidden()
+        bar.get_by_role("button", name="Deactivate").click()
+        expect(page.locator("[data-bulk-question]")).to_have_text(
+            "Deactivate up to 2 people? They lose access at once."
+            " Those matching that cannot be deactivated stay as they are."
+        )
+        shot(page, f"bulk-all-matching-{size['width']}")
 
 
 def test_clear_stays_on_the_filters_row_and_nothing_to_export_is_not_offered(

@@ -35,7 +35,16 @@ if TYPE_CHECKING:
 
     from admit.db import Database
 
-__all__ = ["ACTIONS", "Skipped", "applies", "run_due", "skipped_people", "skipped_said", "start"]
+__all__ = [
+    "ACTIONS",
+    "Skipped",
+    "applies",
+    "matching_counts",
+    "run_due",
+    "skipped_people",
+    "skipped_said",
+    "start",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +66,18 @@ def applies(action: str, row: RosterRow) -> bool:
     """Whether ``action`` can apply to this roster row (a pending invitation can be resent…)."""
     kind = ACTIONS[BulkAction(action)]
     return row.kind == kind.kind and row.status in kind.statuses
+
+
+def matching_counts(session: Session, actor: Actor, filters: dict[str, Any]) -> dict[str, int]:
+    """How many of every row ``filters`` match (all pages, as ``start`` takes them) each action
+    this actor may take applies to: ``{"resend": 12, "revoke": 12, "deactivate": 0, …}``. What
+    User Management's "Select all N matching" offers, where the page's rows cannot tell."""
+    by_state = people_roster.counts_by_state(session, actor, **filters)
+    return {
+        str(action): sum(by_state.get((kind.kind, status), 0) for status in kind.statuses)
+        for action, kind in ACTIONS.items()
+        if policy.can(actor.role, kind.permission)
+    }
 
 
 def start(

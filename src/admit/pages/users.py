@@ -236,8 +236,21 @@ def _page(
         if bulk_actions and page is not None
         else {}
     )
+    # "Select all N matching" (more than this page): what each action would take of all of them,
+    # which the page's rows cannot tell (an expired invitation on page 3 is Resend's).
+    context["bulk_all_counts"] = (
+        people_bulk.matching_counts(session, actor, _matching(tab, filters))
+        if bulk_actions and page is not None and page.total > len(page.items)
+        else {}
+    )
     context.update(extra)
     return render(request, "users/list.html", context, status_code=status_code)
+
+
+def _matching(tab: str, filters: dict[str, str]) -> dict[str, Any]:
+    """The list's filters as the roster reads them, for every row they match (no order)."""
+    wanted: dict[str, Any] = {k: (v or None) for k, v in filters.items() if k != "sort"}
+    return {**wanted, "user_type": "internal" if tab == "internal" else "client"}
 
 
 # What admit.js calls a delivery as it updates a row: written once, not at each page.
@@ -690,9 +703,7 @@ def bulk_submit(
     )
     try:
         if all_matching:
-            wanted: dict[str, Any] = {k: (v or None) for k, v in filters.items()}
-            wanted["user_type"] = "internal" if tab == "internal" else "client"
-            job = people_bulk.start(session, actor, action, filters=wanted)
+            job = people_bulk.start(session, actor, action, filters=_matching(tab, filters))
         else:
             job = people_bulk.start(session, actor, action, ids=[uuid.UUID(i) for i in ids])
     except ValueError:

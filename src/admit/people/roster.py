@@ -32,6 +32,7 @@ from admit.kit.pagination import (
     NEWEST,
     Order,
     any_each,
+    count_each,
     counts_statement,
     parameter,
     read_counts,
@@ -61,6 +62,7 @@ __all__ = [
     "Listed",
     "RosterPage",
     "RosterRow",
+    "counts_by_state",
     "everyone",
     "export",
     "roster",
@@ -171,11 +173,14 @@ def roster(
     count: bool = True,
     stream: list[Iterator[Sequence[Any]]] | None = None,
     streaming: dict[str, Any] | None = None,
+    by_state: dict[tuple[str, str], int] | None = None,
 ) -> RosterPage:
     """One page of the roster (newest first unless ``sort`` says otherwise: see ``SORTS``),
     with the total that matches the filters (``count=False`` skips counting). ``stream``, for
     ``everyone`` and ``export``: the filters are checked, then the whole list's batches go there
-    instead, read as ``streaming`` says: ``kit.pagination.stream_union``'s options.)"""
+    instead, read as ``streaming`` says: ``kit.pagination.stream_union``'s options.) ``by_state``:
+    the filters are checked, then how many rows they match, on every page, go there by kind and
+    status (``("invitation", "expired"): 3``), counted in one statement (``counts_by_state``)."""
     policy.require(actor.role, Action.MEMBER_VIEW)
     user_type = _check("user_type", user_type, UserType)
     status = _check("status", status, STATUSES)
@@ -196,13 +201,14 @@ def roster(
         None if (q or invited_by) else (str(actor.role), user_type, status, role, product, delivery, two_step)
     )
 
-    def build(counting: bool, searching: bool) -> list[Select[Any]]:
+    def build(counting: bool, searching: bool, status: str | None = status) -> list[tuple[str, Select[Any]]]:
         searched = q if searching else None
-        out = []
+        out: list[tuple[str, Select[Any]]] = []
         # Members have no message of their own to deliver; sign-ups are nobody's invitation (their
         # products are their link's).
         if status in (None, *members_service.STATUSES) and not delivery:
-            out.append(
+            out.append((
+                "member",
                 members_service.roster_select(
                     portal_id,
                     user_type=user_type,
@@ -213,12 +219,13 @@ def roster(
                     users_in=second_factor.set_up() if two_step == "set_up" else None,
                     users_not_in=second_factor.set_up() if two_step == "not_set_up" else None,
                     **shared,
-                )
-            )
+                ),
+            ))  # fmt: skip
         if two_step:  # members only
             return out
         if policy.can(actor.role, Action.INVITATION_VIEW) and status in (None, *OPEN):
-            out.append(
+            out.append((
+                "invitation",
                 invitations_repository.roster_select(
                     portal_id,
                     now=now,
@@ -230,8 +237,8 @@ def roster(
                     delivery=delivery,
                     counting=counting,
                     **shared,
-                )
-            )
+                ),
+            ))  # fmt: skip
         if policy.can(actor.role, Action.LINK_MANAGE) and not invited_by:
             query = signups.roster_select(
                 portal_id,
@@ -244,12 +251,26 @@ def roster(
                 delivery=delivery,
             )
             if query is not None:
-                out.append(query)
+                out.append(("signup", query))
         return out
 
     def selects(counting: bool, searching: bool = True) -> list[Select[Any]]:
-        return _kept(shape and (*shape, counting, searching), lambda: build(counting, searching))
+        return _kept(
+            shape and (*shape, counting, searching),
+            lambda: [query for _kind, query in build(counting, searching)],
+        )
 
+    if by_state is not None:
+        # Each status the filters allow, each kind of row apart: a count per pair, in one statement.
+        tagged = [
+            ((kind, each), query)
+            for each in STATUSES
+            if status in (None, each)
+            for kind, query in build(counting=True, searching=True, status=each)
+        ]
+        counts = count_each(session, [query for _state, query in tagged], params)
+        by_state.update({state: n for (state, _query), n in zip(tagged, counts, strict=True) if n})
+        return RosterPage(items=[], next_cursor=None, total=sum(counts))
     listed = selects(counting=False)
     if stream is not None:
         if listed:  # (none: nothing to stream)
@@ -384,6 +405,16 @@ def everyone(session: Session, actor: Actor, **filters: Any) -> Iterator[RosterR
     for batch in chain.from_iterable(batches):
         items = _items(session, batch, inviters)
         yield from items
+
+
+def counts_by_state(session: Session, actor: Actor, **filters: Any) -> dict[tuple[str, str], int]:
+    """How many rows of the roster the filters match on every page, by kind and status
+    (``{("member", "active"): 40, ("invitation", "expired"): 3}``; none: left out): what a
+    selection of "all matching" holds beyond the page shown."""
+    found: dict[tuple[str, str], int] = {}
+    wanted = {k: v for k, v in filters.items() if k not in ("cursor", "limit", "sort")}
+    roster(session, actor, by_state=found, **wanted)
+    return found
 
 
 class Listed(NamedTuple):

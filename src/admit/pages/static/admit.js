@@ -646,6 +646,8 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
   const all = form.querySelector("[data-all-matching]");
   const allButton = form.querySelector("[data-bulk-all]");
   const total = Number(form.dataset.matching || 0);
+  // Every match, beyond the page: how many each action would take (the server counted them).
+  const matchingApplies = JSON.parse(form.dataset.matchingApplies || "{}");
   const people = (n) => `${n.toLocaleString()} ${n === 1 ? "person" : "people"}`;
   const count = () => (all.value ? total : boxes().filter((b) => b.checked).length);
   const refresh = () => {
@@ -657,8 +659,11 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     allButton.hidden = !!all.value || ticked < boxes().length || total <= ticked;
     pageBoxes.forEach((box) => { box.checked = ticked > 0 && ticked === boxes().length; });
     // Only the actions that apply to someone ticked (each row says which it would take):
-    // pending invitations offer Resend and Revoke, not Deactivate.
-    const applying = new Set(boxes().filter((b) => b.checked).flatMap((b) => b.dataset.applies.split(" ")));
+    // pending invitations offer Resend and Revoke, not Deactivate. All matching: those that
+    // apply to someone among them, on any page.
+    const applying = all.value
+      ? new Set(Object.keys(matchingApplies).filter((action) => matchingApplies[action] > 0))
+      : new Set(boxes().filter((b) => b.checked).flatMap((b) => b.dataset.applies.split(" ")));
     const offered = form.querySelectorAll("[data-bulk]");
     offered.forEach((button) => { button.hidden = !applying.has(button.dataset.bulk); });
     form.querySelector("[data-bulk-none]").hidden = Array.from(offered).some((b) => !b.hidden);
@@ -678,10 +683,11 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
   form.querySelectorAll("[data-bulk]").forEach((button) => button.addEventListener("click", () => {
     const action = button.dataset.bulk;
     // Ticked rows: each says which actions it would take (the server wrote it); the others
-    // are counted apart. Every match (beyond the page): the server takes those the action
-    // applies to, which only it can count.
+    // are counted apart. Every match (beyond the page): as many as the server counted it takes.
     const ticked = all.value ? [] : boxes().filter((b) => b.checked);
-    const taking = all.value ? total : ticked.filter((b) => b.dataset.applies.split(" ").includes(action)).length;
+    const taking = all.value
+      ? matchingApplies[action] || 0
+      : ticked.filter((b) => b.dataset.applies.split(" ").includes(action)).length;
     const left = ticked.length - taking;
     const beside = all.value
       ? ` Those matching that cannot be ${BULK_DONE[action]} stay as they are.`
