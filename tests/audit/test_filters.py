@@ -153,9 +153,34 @@ class TestService:
             assert activity.actor_choices(session, owner) == [
                 (FORMULA, FORMULA),
                 ("ada@example.com", "ada"),
-                ("hr:bamboohr", "hr:bamboohr"),
+                ("hr:bamboohr", "BambooHR sync"),
                 ("owner@acme.com", "Olive Owner"),
             ]
+
+    def test_systems_that_acted_are_named_in_words(self, db):
+        """An HR sync is offered under "Who did it", and starts its sentences, by its system's
+        title ("BambooHR sync"; a list at a URL: "The HR list sync"), where it read
+        ``hr:bamboohr``; a SCIM token by its connection ("SCIM (Okta)"). The values stay the
+        labels the events carry (the filter, the API and the CSV read them)."""
+        log = _log(db)
+        with db.unit_of_work() as session:
+            for label in ("hr:generic", "scim token 1a2b3c4d (Okta)"):
+                audit_service.record(
+                    session, None, "hr.sync_started", target_type="hr", target_label="x",
+                    portal_id=log.pf.portal_id, by_account=(None, label),  # type: ignore[arg-type]
+                )  # fmt: skip
+        with db.unit_of_work() as session:
+            owner = actor_for(session, log.pf.slug, log.pf.owner_email)
+            choices = dict(activity.actor_choices(session, owner))
+            entries, _ = activity.log(session, owner, by="hr:bamboohr")
+            generic, _ = activity.log(session, owner, by="hr:generic")
+        assert choices["hr:bamboohr"] == "BambooHR sync", choices
+        assert choices["hr:generic"] == "The HR list sync", choices
+        assert choices["scim token 1a2b3c4d (Okta)"] == "SCIM (Okta)", choices
+        assert [e.summary.split(" started")[0] for e in entries + generic] == [
+            "BambooHR sync",
+            "The HR list sync",
+        ]
 
     def test_nobody_signed_in_is_offered_in_words(self, db):
         """A sign-up through the invite link was offered under "Who did it" as "anonymous": it

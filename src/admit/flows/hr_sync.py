@@ -175,7 +175,7 @@ def _hr_actor(portal: Portal, conn: HrConnection, started_by: User | None, ip: s
         role=Role.ADMIN,
         user=started_by,
         ip=ip,
-        shown_as=f"hr:{conn.provider}",
+        shown_as=hr.actor_label(conn.provider),
         named_as=hr.heading_of(conn),
     )
 
@@ -472,7 +472,7 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
             session,
             actor,
             chunks=_csv(invite),
-            filename=f"hr:{conn.provider} sync",
+            filename=f"{hr.actor_label(conn.provider)} sync",
             user_type=user_type,
             role=role,
             products=products,

@@ -14,8 +14,10 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any
 
 from admit import context
+from admit.actor import scim_of_label
 from admit.audit import service as audit_service
 from admit.audit.words import NO_ONE_WORDS, address, category_of, sentence
+from admit.directory.hr import service as hr_service
 from admit.errors import InvalidInput, at_most_characters
 from admit.kit.sheets import csv_chunks, safe_cell
 from admit.kit.text import as_typed, readable_phone
@@ -80,8 +82,9 @@ def log(
 ) -> tuple[list[Entry], str | None]:
     """A page of the portal's audit log (``audit.service.list_events``'s filters and cursor;
     ``by``: the ``actor`` filter, ``acted_by``), each event in words. A person who acted is
-    named by their name in this portal (``names.names_in_portal``); an API key, the system, or
-    someone without a name here keep the label the event was written with."""
+    named by their name in this portal (``names.names_in_portal``), an HR sync by its system
+    ("BambooHR sync"); an API key, the system, or someone without a name here keep the label
+    the event was written with."""
     events, next_cursor = audit_service.list_events(session, actor, **_filters(session, actor, by, filters))
     users = members_service.users_by_id(session, {e.actor_user_id for e in events if e.actor_user_id})
     names = names_in_portal(session, actor.portal.id, users.values())
@@ -92,7 +95,7 @@ def log(
         # its maker carries the key's label: the sentence names the key by it, ``words``).
         if user is not None and user.address == event.actor_label and names.get(user.id):
             return names[user.id]
-        return None
+        return hr_service.actor_words(event.actor_label)  # an HR sync: "BambooHR sync"
 
     return [Entry(e, sentence(e, actor=who(e))) for e in events], next_cursor
 
@@ -100,6 +103,13 @@ def log(
 def count(session: Session, actor: Actor, *, by: str | None = None, **filters: Any) -> int:
     """How many events ``log``'s filters match, in all."""
     return audit_service.count_events(session, actor, **_filters(session, actor, by, filters))
+
+
+def _label_words(label: str) -> str:
+    """Who acted, by a label that names no person, in words: "The system (Admit itself)", an
+    HR sync by its system ("BambooHR sync": ``directory.hr.service.actor_words``), a SCIM token
+    by its connection ("SCIM (Okta)"); any other label as it is."""
+    return NO_ONE_WORDS.get(label) or hr_service.actor_words(label) or scim_of_label(label) or label
 
 
 def actor_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
@@ -116,7 +126,7 @@ def actor_choices(session: Session, actor: Actor) -> list[tuple[str, str]]:
         if user is not None and user.address:
             choices.setdefault(user.address, names.get(user.id) or readable_phone(user.address))
         else:
-            choices.setdefault(label, NO_ONE_WORDS.get(label, label))
+            choices.setdefault(label, _label_words(label))
     return sorted(choices.items(), key=lambda c: (c[1].casefold(), c[0]))
 
 

@@ -32,6 +32,8 @@ from admit.members.addresses import normalize_domains
 
 __all__ = [
     "SCHEDULES",
+    "actor_label",
+    "actor_words",
     "audit",
     "claim_run",
     "dismiss_run",
@@ -89,13 +91,39 @@ def provider_of(key: str) -> Provider:
     return provider
 
 
+def _system(provider: Provider | None) -> str:
+    """The system a connection reads, by its title ("BambooHR"); "" for a list at a URL ("JSON/CSV
+    URL" is the kind of connection, not which one)."""
+    return provider.title if provider is not None and provider.default_base_url else ""
+
+
 def name_of(conn: HrConnection) -> str:
     """How the pages and a sync's words name a connection: its system ("BambooHR"), or for a
-    list at a URL, where it is ("the HR list at 127.0.0.1:8851": "JSON/CSV URL" is the kind of
-    connection, not which one). Mid-sentence; ``heading_of`` starts a line."""
-    provider = providers.get(conn.provider)
-    system = provider.title if provider is not None and provider.default_base_url else ""
-    return hr_words(system, urlsplit(conn.base_url or "").netloc)
+    list at a URL, where it is ("the HR list at 127.0.0.1:8851"). Mid-sentence; ``heading_of``
+    starts a line."""
+    return hr_words(_system(providers.get(conn.provider)), urlsplit(conn.base_url or "").netloc)
+
+
+# How a sync labels what it does in the audit log (``Actor.shown_as``): ``hr:bamboohr``.
+_ACTOR_PREFIX = "hr:"
+
+
+def actor_label(provider: str) -> str:
+    """The actor label of a sync from the system ``provider`` (its key): ``hr:bamboohr``."""
+    return _ACTOR_PREFIX + provider
+
+
+def actor_words(label: str) -> str | None:
+    """How words name the sync an actor label is, at the start of a line: "BambooHR sync" (its
+    system's title), "The HR list sync" (a list at a URL: the label keeps no address); None for
+    any other label (one of a system Admit no longer reads included)."""
+    if not label.startswith(_ACTOR_PREFIX):
+        return None
+    provider = providers.get(label.removeprefix(_ACTOR_PREFIX))
+    if provider is None:
+        return None
+    words = hr_words(_system(provider), "") + " sync"
+    return words[:1].upper() + words[1:]
 
 
 def heading_of(conn: HrConnection) -> str:
