@@ -565,6 +565,27 @@ class TestSignInWithACode:
         right = typed("Cleo@Example.org")
         assert right.status_code == 303 and "admit_session" in right.headers.get("set-cookie", "")
 
+    def test_a_refused_code_stays_in_its_field_said_under_it(self, client, db, worker):
+        """A wrong code is kept as typed, the field marked and the refusal under it (the field
+        was emptied, the refusal in a box on top), on Sign in with a code and on the page after
+        asking; a code that could be none ("12 ab") too."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        page = client.get("/login/code")
+        typed = {"email": "cleo@example.org", "code": "000111", "page": "code"}
+        typed["csrf_token"] = csrf_of(page.text)
+        wrong = client.post("/login/code", data=typed)
+        assert wrong.status_code == 401 and 'role="alert"' not in wrong.text
+        assert said_under(wrong.text, "code").startswith("That code is wrong"), wrong.text
+        assert re.search(r'<input id="code" name="code"[^>]*value="000111"', wrong.text), wrong.text
+        asked = _ask_on_the_page(client, "cleo@example.org")
+        for code in ("000111", "12 ab"):
+            data = {"email": "cleo@example.org", "code": code, "csrf_token": csrf_of(asked.text)}
+            again = client.post("/login/code", data=data)
+            assert again.status_code in (401, 422) and "<h1>Check your email</h1>" in again.text
+            assert said_under(again.text, "code"), again.text
+            assert re.search(rf'<input id="code" name="code"[^>]*value="{code}"', again.text), again.text
+
     def test_codes_spread_over_many_addresses_are_limited_per_client(
         self, client, db, change_settings, rate_limits
     ):

@@ -382,7 +382,13 @@ def code_use(
         typed: dict[str, Any] = (
             {"email": email} if page == "code" else {"asked": auth_service.asked_address(session, email)}
         )
-        said = {**typed, **_brand_of_next(request, session, next), **empty, "next": safe_next(next, "")}
+        said = {
+            **typed,
+            **_brand_of_next(request, session, next),
+            **empty,
+            "code": code,
+            "next": safe_next(next, ""),
+        }
         template = "auth/code.html" if page == "code" else "auth/link_sent.html"
         return render(request, template, said, status_code=InvalidInput.status)
     try:
@@ -398,10 +404,10 @@ def code_use(
             context = {"asked": auth_service.asked_address(session, email)}
             template = "auth/link_sent.html"
         looks = _brand_of_next(request, session, next)
-        # A code that could be none ("abc12") is said under the field; a wrong one, on top.
-        faults = faults_of(exc, {"code": "code"})
-        wrong = faults.pop("error")
-        said = {**context, **looks, **faults, "code_error": wrong, "next": safe_next(next, "")}
+        # Every refusal here is of the code typed (one that could be none, "abc12"; a wrong or
+        # old one; too many tries): said under its field, which keeps what was typed.
+        wrong = {"field_errors": {"code": exc.message}, "error_field": "code"}
+        said = {**context, **looks, **wrong, "code": code, "next": safe_next(next, "")}
         return render(request, template, said, status_code=exc.status)
     auth_service.end_session(session, auth.raw_session)
     # Where they were going, as the link would have led them (a workspace from an email).
