@@ -220,6 +220,37 @@ def test_invite_internal_users_from_a_workspace(live_server, new_context):
     expect(report).to_contain_text("ada")
 
 
+def test_add_team_members_offers_neither_yourself_nor_who_is_in_already(live_server, new_context, shot):
+    """Add Team Members does not suggest the one adding (they offered Olive herself), and shows
+    someone in the workspace already as such, not to be picked (Ada, once added), as the first
+    screen does: the suggestions asked with the workspace's id mark them."""
+    page = _signed_in_to_a_workspace(live_server, new_context, "olive@acme.com", FACTORY_PASSWORD)
+    page.get_by_role("button", name="Invite", exact=True).click()
+    panel = page.locator("dialog#invite-panel")
+    panel.get_by_role("button", name="Invite Internal Users").click()
+    screen = panel.locator("[data-team-form]")
+    box = screen.get_by_label("Email address of the internal user")
+    box.press_sequentially("ada", delay=20)
+    screen.get_by_role("button", name="ada (ada@acme.com) · Internal user").click()
+    screen.get_by_role("button", name="Invite", exact=True).click()
+    expect(page.locator("[data-report]")).to_contain_text("ada")
+    workspace = page.url.split("?")[0].split("#")[0]
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 860})
+        page.goto(workspace)
+        page.get_by_role("button", name="Invite", exact=True).click()
+        panel.get_by_role("button", name="Invite Internal Users").click()
+        box.fill("")
+        box.press_sequentially("acme", delay=20)
+        suggestions = screen.locator("[data-suggestions]")
+        expect(suggestions).to_contain_text("mel@acme.com")
+        expect(suggestions).not_to_contain_text("olive@acme.com")
+        ada = suggestions.locator('[data-suggestion="ada@acme.com"]')
+        expect(ada).to_contain_text("Already in this workspace")
+        expect(ada).to_have_attribute("aria-disabled", "true")
+        shot(page, f"add-team-members-{width}")
+
+
 def test_a_member_adds_existing_internal_users_only(live_server, new_context):
     """Seed 001: internal users without admin rights "can only add existing internal users that
     are already in the platform": Mel's Add Team Members screen offers no Invite New Internal

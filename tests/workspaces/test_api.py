@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from admit.kit.text import day_text
-from tests.factories import invite
+from tests.factories import OWNER_PASSWORD, invite
 from tests.workspaces.helpers import (
     PASSWORD,
     add,
@@ -486,6 +486,25 @@ class TestWhoSeesWhat:
         assert "owner@acme.com" in emails and "boss@other.com" not in emails
         r = client.get(api(other, "/people/suggestions"), params={"q": "sam"}, headers=other.headers())
         assert r.json() == {"items": [], "next_cursor": None}
+
+    def test_a_workspaces_suggestions_leave_out_whoever_asks(self, client, db, worker):
+        """Asked for a workspace's Invite box, the suggestions never offer the one adding (they
+        offered Olive herself, marked in the workspace); the others are marked as they stand.
+        Asked without a workspace, everyone matching is suggested."""
+        pf = create_portal(db)
+        joined(db, worker, client, pf, "ada@acme.com")
+        joined(db, worker, client, pf, "mel@acme.com")
+        h = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+        ws = create_workspace(client, pf, "Q3", headers=h)
+        add(client, pf, ws["id"], headers=h, recipients=["ada@acme.com"])
+        url = api(pf, "/people/suggestions")
+        asked = client.get(url, params={"q": "acme", "workspace_id": ws["id"]}, headers=h).json()["items"]
+        assert {m["user"]["email"]: m["in_workspace"] for m in asked} == {
+            "ada@acme.com": True,
+            "mel@acme.com": False,
+        }
+        everyone = client.get(url, params={"q": "acme"}, headers=h).json()["items"]
+        assert {m["user"]["email"] for m in everyone} == {"ada@acme.com", "mel@acme.com", pf.owner_email}
 
     def test_suggestions_page_on_rather_than_stop(self, client, db):
         """Suggestions come by name, ``limit`` at a time, with a cursor to the rest: more matches

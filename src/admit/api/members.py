@@ -241,16 +241,15 @@ def search_people(
 ) -> PeopleMatches:
     """Suggestions as you type a name, email or phone: this portal's active members only, by
     name, ``limit`` at a time (``next_cursor`` for more). With ``workspace_id`` (a workspace's
-    Invite panel), each says whether they are ``in_workspace`` already."""
-    matches, next_cursor = members_service.search_people(
-        session, actor, q, user_type=user_type, cursor=cursor, limit=limit
+    Invite panel), each says whether they are ``in_workspace`` already, and the one asking is
+    not suggested (``flows.workspace_people.suggestions``)."""
+    if workspace_id is None:
+        matches, next_cursor = members_service.search_people(
+            session, actor, q, user_type=user_type, cursor=cursor, limit=limit
+        )
+        return PeopleMatches(items=[PersonSuggested.of(m) for m in matches], next_cursor=next_cursor)
+    matches, here, next_cursor = workspace_people.suggestions(
+        session, actor, workspace_id, q, user_type=user_type, cursor=cursor, limit=limit
     )
-    here = (
-        workspace_people.in_workspace(session, actor, workspace_id, [m.user_id for m in matches])
-        if workspace_id is not None
-        else None
-    )
-    items = [PersonSuggested.of(m) for m in matches]
-    if here is not None:
-        items = [i.model_copy(update={"in_workspace": i.user.id in here}) for i in items]
+    items = [PersonSuggested.of(m).model_copy(update={"in_workspace": m.user_id in here}) for m in matches]
     return PeopleMatches(items=items, next_cursor=next_cursor)

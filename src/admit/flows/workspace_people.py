@@ -65,7 +65,7 @@ from admit.invitations.service import CheckedRecipient
 from admit.kit.pagination import every
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
-from admit.members.models import User
+from admit.members.models import Member, User
 from admit.notifications import service as notifications_service
 from admit.people import workspace as workspace_view
 from admit.policy import UserType
@@ -89,13 +89,13 @@ __all__ = [
     "add_people",
     "assign_role",
     "check_recipients",
-    "in_workspace",
     "placed",
     "removable",
     "remove",
     "resend",
     "resend_many",
     "resend_team",
+    "suggestions",
 ]
 
 ALREADY_INVITED_HERE = (
@@ -324,13 +324,27 @@ def _already_here(address: str | None, status: str) -> str:
     return f"{address} is already in this workspace."
 
 
-def in_workspace(
-    session: Session, actor: Actor, workspace_id: uuid.UUID, user_ids: Iterable[uuid.UUID]
-) -> dict[uuid.UUID, str]:
-    """Of ``user_ids``, those already in the workspace, with their status there (the Invite
-    box's suggestions mark them); 404 ``workspace_not_found`` for one ``actor`` may not reach."""
+def suggestions(
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    q: str,
+    *,
+    user_type: str | None = None,
+    cursor: str | None = None,
+    limit: int = 10,
+) -> tuple[list[Member], dict[uuid.UUID, str], str | None]:
+    """The workspace Invite box's suggestions for ``q`` (``members.service.search_people``),
+    never the one adding, who would add themselves; with those already in the workspace and
+    their status there (the box shows them, not to be picked again), and the next cursor. 404
+    ``workspace_not_found`` for one ``actor`` may not reach."""
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
-    return workspaces_service.statuses(session, workspace.id, user_ids)
+    me = actor.user.id if actor.user is not None else None
+    matches, next_cursor = members_service.search_people(
+        session, actor, q, user_type=user_type, leaving_out=me, cursor=cursor, limit=limit
+    )
+    here = workspaces_service.statuses(session, workspace.id, [m.user_id for m in matches])
+    return matches, here, next_cursor
 
 
 def check_recipients(

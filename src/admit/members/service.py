@@ -548,11 +548,13 @@ def search_people(
     q: str,
     *,
     user_type: str | None = None,
+    leaving_out: uuid.UUID | None = None,
     cursor: str | None = None,
     limit: int = 10,
 ) -> tuple[list[Member], str | None]:
     """Type-ahead suggestions: active members of the actor's portal (never another portal's)
-    whose name, email or phone number contains ``q``, by name: ``(members, next_cursor)``."""
+    whose name, email or phone number contains ``q``, by name: ``(members, next_cursor)``.
+    ``leaving_out``: a user never suggested (the one asking, who would add themselves)."""
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
     q = (q or "").strip().lower()
     if not q:
@@ -571,6 +573,8 @@ def search_people(
     if user_type:
         policy.user_type_of(user_type)
         query = query.where(Member.user_type == user_type)
+    if leaving_out is not None:
+        query = query.where(Member.user_id != leaving_out)
     return ordered_page(session, Member, query, cursor=cursor, limit=limit, order=BY_NAME)
 
 
