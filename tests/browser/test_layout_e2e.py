@@ -194,3 +194,39 @@ def test_the_two_step_notice_leads_to_who_has_not_set_it_up(new_context, live_se
     assert _scroll_width(page) <= viewport["width"]
     filter_box = _box(page.get_by_label("Two-step verification"))
     assert filter_box["x"] >= 0 and filter_box["x"] + filter_box["width"] <= viewport["width"]
+
+
+# Each link of the top bar as laid out: its text, top, height and right edge; the bar's items'
+# furthest right edge, against the window's; the bar's own width and what it holds.
+_TOP_BAR = """() => {
+  const bar = document.querySelector("header.top");
+  const links = [...bar.querySelectorAll("nav a")].map((a) => {
+    const r = a.getBoundingClientRect();
+    const text = a.textContent.trim();
+    return { text, top: Math.round(r.top), height: Math.round(r.height), right: r.right };
+  });
+  const items = [...bar.children]
+    .filter((el) => getComputedStyle(el).display !== "none" && el.getBoundingClientRect().width > 0);
+  return { links, right: Math.max(...items.map((el) => el.getBoundingClientRect().right)), width: innerWidth,
+           scroll: bar.scrollWidth, room: bar.clientWidth };
+}"""
+
+
+@pytest.mark.parametrize("name", ["Acme Inc", "Northwind Traders International Holdings"])
+def test_the_top_bar_lays_out_cleanly_at_every_width(new_context, live_server, shot, name):
+    """From a phone to a desktop the top bar's sections read each on one line, all on one row,
+    inside the window (at 712 px "User Management" and "Audit Log" broke over two lines each
+    and the bar ran 70 px past the window's edge); a long portal name is cut short, not the nav."""
+    pf = create_portal(live_server.app.state.db, owner_email="olive@acme.com", name=name)
+    wide = {"width": 1280, "height": 400}
+    page = gestures.signed_in(new_context, live_server, pf, wide, f"/p/{pf.slug}/users")
+    for width in (390, 600, 712, 800, 960, 1024, 1280):
+        page.set_viewport_size({"width": width, "height": 400})
+        bar = page.evaluate(_TOP_BAR)
+        assert bar["scroll"] <= bar["room"] and bar["right"] <= width + 0.5, (width, bar)
+        lines = {link["height"] for link in bar["links"]}
+        assert max(lines) <= 36, (width, bar["links"])  # one line of text each
+        rows = {link["top"] for link in bar["links"]}
+        assert len(rows) == 1 or width < 600, (width, bar["links"])  # a phone may take two rows
+        if width in (390, 712, 1280):
+            shot(page, f"top-bar-{width}")
