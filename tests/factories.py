@@ -109,13 +109,29 @@ def member_joins(
     user_type="internal",
     password=PASSWORD,
 ) -> str:
-    """Invite ``email`` and accept; returns the token used."""
+    """Invite ``email`` and accept; returns the token used. With a ``password`` the invitation
+    does not take (a client of a portal that asks its clients for none), they accept without it
+    and then have it, as a client who chose one later on their account page."""
     invite(db, pf, [email], user_type=user_type, role=role if user_type == "internal" else None)
     worker.drain()
     token = last_link(db, email)
     with db.unit_of_work() as session:
-        join.accept(session, token=token, name=email.split("@")[0], password=password)
+        accept_with_password(session, token, name=email.split("@")[0], password=password)
     return token
+
+
+def accept_with_password(session, token: str, *, name: str | None = None, password: str | None = PASSWORD):
+    """Accept ``token``'s invitation as its recipient, who then has ``password``: chosen as they
+    accept where the invitation asks for one; else (a client of a portal that asks its clients
+    for none: accepting refuses one) chosen afterwards, as on their account page."""
+    from admit.members import passwords
+    from admit.members import service as members_service
+
+    taken = join.preview(session, token).password_required
+    accepted = join.accept(session, token=token, name=name, password=password if taken else None)
+    if password and not taken:
+        members_service.set_password(session, accepted.user, passwords.hash_password(password))
+    return accepted
 
 
 def active_member(

@@ -9,12 +9,12 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from admit.flows import join, workspace_people
+from admit.flows import workspace_people
 from admit.members import service as members_service
 from admit.workspaces import roles as roles_service
 from admit.workspaces import service as workspaces_service
 from tests.browser import gestures
-from tests.factories import active_member, actor_for, create_portal, invite
+from tests.factories import accept_with_password, active_member, actor_for, create_portal, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -42,7 +42,7 @@ def carls_flow(live_server):
     invite(db, pf, ["carl@clientco.com"], user_type="client")
     token = gestures.delivered_link(db, "carl@clientco.com")
     with db.unit_of_work() as session:
-        join.accept(session, token=token, name=LONG_NAME, password="a-good-password-42")
+        accept_with_password(session, token, name=LONG_NAME)
     with db.unit_of_work() as session:
         owner = actor_for(session, pf.slug, pf.owner_email)
         workspace = workspaces_service.create(

@@ -11,10 +11,9 @@ import urllib.request
 import pytest
 from playwright.sync_api import expect
 
-from admit.flows import join
 from admit.members import service as members_service
 from tests.browser import gestures
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite
+from tests.factories import OWNER_PASSWORD, PASSWORD, accept_with_password, create_portal, invite
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,7 +22,7 @@ def joins_as(db, settings, pf, email: str, name: str, user_type: str) -> None:
     invite(db, pf, [email], user_type=user_type, role="member" if user_type == "internal" else None)
     token = gestures.delivered_link(db, email)
     with db.unit_of_work() as session:
-        join.accept(session, token=token, name=name, password=PASSWORD)
+        accept_with_password(session, token, name=name)
 
 
 def call(server, pf, method: str, path: str, body: dict) -> dict:

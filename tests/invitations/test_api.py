@@ -670,6 +670,27 @@ class TestWhatAcceptingAsks:
         page = client.get(f"/invite/{token_in(resent['text'])}")
         assert "Sign in to accept" in page.text
 
+    def test_a_password_the_portal_does_not_ask_a_client_for_is_refused(self, client, db, worker):
+        """A client of a portal that asks clients for no password accepts by the link alone: a
+        password sent anyway is refused, 422 naming ``password`` (it was set silently, and the
+        account, now one with a password, got no sign-in links); nothing is used up, and the
+        same link then joins without one, leaving the account passwordless."""
+        pf = create_portal(db)
+        r = _invite(client, pf, ["carl@example.org"], user_type="client")
+        assert r.status_code == 201, r.text
+        worker.drain()
+        token = _token_for(client, "carl@example.org")
+        assert client.get(f"/api/v1/invitations/{token}").json()["password_required"] is False
+        r = client.post(f"/api/v1/invitations/{token}/accept", json={"name": "Carl", "password": PASSWORD})
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == "password"
+        assert r.json()["detail"] == "This portal signs clients in by email link; no password is needed."
+        assert client.get(f"/api/v1/invitations/{token}").status_code == 200  # still open
+        r = client.post(f"/api/v1/invitations/{token}/accept", json={"name": "Carl", "password": ""})
+        assert r.status_code == 200, r.text
+        with db.unit_of_work() as session:
+            assert members_service.get_user_by_address(session, "carl@example.org").password_hash is None
+
     def test_the_expiry_is_written_in_the_portals_time_zone(self, client, db, worker):
         """Set to Europe/Paris, the invitation email's expiry reads in Paris time (CET in winter)."""
         pf = create_portal(db)

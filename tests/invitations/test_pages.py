@@ -217,6 +217,32 @@ class TestAPasswordTheEmailDidNotMention:
             ian = client.get(f"/invite/{last_link(db, 'ian@acme.com')}").text
             assert "Choose a password" in ian and self.ASKS not in ian  # internal users always have one
 
+    def test_a_password_sent_after_the_portal_stopped_asking_is_refused_on_top(self, client, db, worker):
+        """The page opened while the portal asked its clients for a password, sent after it
+        stopped asking: refused (accepting sets no password the portal does not ask for), said
+        on top as the field is gone, and the page then joins with the link alone."""
+        from tests.auth.test_gate import set_policy
+
+        pf = create_portal(db)
+        set_policy(client, pf, {"client_require_password": True})
+        invite(db, pf, ["carl@client.org"], user_type="client")
+        worker.drain()
+        carl = last_link(db, "carl@client.org")
+        page = client.get(f"/invite/{carl}").text
+        assert "Choose a password" in page
+        set_policy(client, pf, {"client_require_password": False})
+        data = {"csrf_token": csrf_of(page), "name": "Carl", "password": "a-good-password-42"}
+        refused = client.post(f"/invite/{carl}", data=data)
+        assert refused.status_code == 422, refused.text
+        notice = re.search(r'<div class="notice error" role="alert">([^<]*)</div>', refused.text)
+        assert (
+            notice and notice.group(1) == "This portal signs clients in by email link; no password is needed."
+        )
+        assert 'id="password"' not in refused.text
+        data = {"csrf_token": csrf_of(refused.text), "name": "Carl"}
+        joined = client.post(f"/invite/{carl}", data=data, follow_redirects=False)
+        assert joined.status_code == 303, joined.text
+
 
 class TestOneWording:
     """The tester: the email and the invitation's page said "as an internal user (admin)", the
@@ -248,6 +274,8 @@ class TestOneWording:
             assert said in shown, shown
             buttons = re.findall(r'<button class="btn primary" type="submit">([^<]*)</button>', page.text)
             assert buttons == ["Accept invitation"], buttons
-            data = {"csrf_token": csrf_of(page.text), "name": "Someone", "password": "a-good-password-42"}
+            data = {"csrf_token": csrf_of(page.text), "name": "Someone"}
+            if 'id="password"' in page.text:  # the internal user's: a client's page asks none
+                data["password"] = "a-good-password-42"
             landed = client.post(f"/invite/{token}", data=data)
             assert f"Welcome to Acme Inc! {joined}" in html_module.unescape(landed.text), address

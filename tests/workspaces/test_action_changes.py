@@ -9,10 +9,17 @@ import html
 import re
 from datetime import timedelta
 
-from admit.flows import join
 from admit.kit import clock
 from admit.kit.text import day_text
-from tests.factories import OWNER_PASSWORD, PASSWORD, csrf_of, last_link, said_under, sign_in_page
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    accept_with_password,
+    csrf_of,
+    last_link,
+    said_under,
+    sign_in_page,
+)
 from tests.workspaces.helpers import add, api, create_portal, create_workspace, members, session_headers
 
 CLEO, DAN = "cleo@client.example", "dan@client.example"
@@ -34,7 +41,7 @@ def a_flow_with_an_action_for_cleo(client, db, worker, pf) -> tuple[dict, str]:
     worker.drain()
     for email in (CLEO, DAN):
         with db.unit_of_work() as session:
-            join.accept(session, token=last_link(db, email), name=email[:3].title(), password=PASSWORD)
+            accept_with_password(session, last_link(db, email), name=email[:3].title())
     cleo_id = next(
         m["user"]["id"] for m in members(client, pf, ws["id"])["items"] if m["user"]["email"] == CLEO
     )

@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, or_, select
 
-from admit.flows import join
 from admit.kit import clock
 from admit.kit.text import day_text
 from admit.notifications.models import DevMessage, Notification
 from admit.workspaces import roles
 from admit.workspaces.models import WorkspaceMessage
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, last_link, race
+from tests.factories import OWNER_PASSWORD, accept_with_password, create_portal, last_link, race
 from tests.workspaces.helpers import api, create_workspace, session_headers
 
 ANN = "ann@client.example"
@@ -67,7 +66,7 @@ def test_announced_on_joining_done_by_the_client_shown_in_the_panel(client, db, 
     worker.drain()
     assert sent(db, "action_assigned") == 0  # not joined yet: nobody to tell
     with db.unit_of_work() as session:
-        join.accept(session, token=last_link(db, ANN), name="Ann Lee", password=PASSWORD)
+        accept_with_password(session, last_link(db, ANN), name="Ann Lee")
     assert sent(db, "action_assigned") == 1  # told on joining
 
     done_url = api(pf, f"/workspaces/{ws['id']}/actions/{action_id}/complete")
@@ -90,7 +89,7 @@ def test_due_and_overdue_reminders_go_out_once_across_workers(client, db, worker
     flow_with_an_action_for_ann(client, db, worker, pf, due_in_days=1)
     worker.drain()
     with db.unit_of_work() as session:
-        join.accept(session, token=last_link(db, ANN), name="Ann Lee", password=PASSWORD)
+        accept_with_password(session, last_link(db, ANN), name="Ann Lee")
 
     def remind(_i):
         with db.unit_of_work() as session:
@@ -126,7 +125,7 @@ def test_the_due_day_is_written_without_a_leading_zero(client, db, worker):
     flow_with_an_action_for_ann(client, db, worker, pf, due_in_days=(due - now.date()).days)
     worker.drain()
     with db.unit_of_work() as session:
-        join.accept(session, token=last_link(db, ANN), name="Ann Lee", password=PASSWORD)
+        accept_with_password(session, last_link(db, ANN), name="Ann Lee")
     worker.drain()
     with db.unit_of_work() as session:
         text = session.scalar(
@@ -172,7 +171,7 @@ def joined_with_an_action_due(client, db, worker, pf, *, due_in_days: int) -> tu
     ws, action_id = flow_with_an_action_for_ann(client, db, worker, pf, due_in_days=1)
     worker.drain()
     with db.unit_of_work() as session:
-        join.accept(session, token=last_link(db, ANN), name="Ann Lee", password=PASSWORD)
+        accept_with_password(session, last_link(db, ANN), name="Ann Lee")
     url = api(pf, f"/workspaces/{ws['id']}/actions/{action_id}")
     due = (clock.now() + timedelta(days=due_in_days)).date().isoformat()
     assert client.patch(url, json={"due_on": due}, headers=pf.headers()).status_code == 200
@@ -188,7 +187,7 @@ def test_told_of_an_action_on_its_due_date_the_email_is_its_reminder(client, db,
     flow_with_an_action_for_ann(client, db, worker, pf, due_in_days=0)
     worker.drain()
     with db.unit_of_work() as session:
-        join.accept(session, token=last_link(db, ANN), name="Ann Lee", password=PASSWORD)
+        accept_with_password(session, last_link(db, ANN), name="Ann Lee")
     assert remind(db) == 0
     worker.drain()
     with db.unit_of_work() as session:
@@ -209,7 +208,7 @@ def test_told_of_an_action_on_its_due_date_the_email_is_its_reminder(client, db,
     worker.drain()
     with clock.travel(timedelta(days=3)):
         with db.unit_of_work() as session:
-            join.accept(session, token=last_link(db, late), name="Leo", password=PASSWORD)
+            accept_with_password(session, last_link(db, late), name="Leo")
         assert remind(db) == 0
         worker.drain()
         with db.unit_of_work() as session:

@@ -10,11 +10,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from admit.flows import join
 from admit.kit import clock
 from admit.notifications.models import Notification
 from admit.workspaces import roles
-from tests.factories import PASSWORD, create_portal, last_link
+from tests.factories import accept_with_password, create_portal, last_link
 from tests.workspaces.helpers import add, api, create_workspace, members, session_headers, user_id_of
 
 CLEO = "cleo@client.example"
@@ -68,7 +67,7 @@ def test_an_action_for_a_person_told_on_joining_done_by_them_and_listed_as_their
     assert action["description"] == "A passport or an ID card,\nboth sides."
     assert assigned_to(db, CLEO) == []  # not joined yet
     with db.unit_of_work() as session:
-        join.accept(session, token=last_link(db, CLEO), name="Cleo", password=PASSWORD)
+        accept_with_password(session, last_link(db, CLEO), name="Cleo")
     told = assigned_to(db, CLEO)
     assert len(told) == 1 and told[0]["role_name"] == "" and told[0]["description"].startswith("A passport")
     worker.drain()

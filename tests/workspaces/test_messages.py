@@ -11,10 +11,9 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from admit.flows import join
 from admit.notifications.models import Notification
 from admit.workspaces import messages as workspace_messages
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, invite, last_link
+from tests.factories import OWNER_PASSWORD, accept_with_password, create_portal, invite, last_link
 from tests.workspaces.helpers import add, api, create_workspace, session_headers, user_id_of
 
 
@@ -22,7 +21,7 @@ def joins_as(db, worker, pf, email: str, name: str, *, user_type: str = "interna
     invite(db, pf, [email], user_type=user_type, role="member" if user_type == "internal" else None)
     worker.drain()
     with db.unit_of_work() as session:
-        join.accept(session, token=last_link(db, email), name=name, password=PASSWORD)
+        accept_with_password(session, last_link(db, email), name=name)
 
 
 ZOE, ANN, BOB = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import gate
-from admit.errors import DomainError, SignInRequired, WrongAccount
+from admit.errors import DomainError, InvalidInput, SignInRequired, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.members import service as members_service
@@ -82,8 +82,24 @@ class Accepted:
         return (self.portal, self.member) if self.new_user else None
 
 
-def _needs_password(invitation: Invitation, portal: Portal) -> bool:
-    return password_required(portal, invitation.user_type)
+def _chooses_password(user: User | None, invitation: Invitation, portal: Portal) -> bool:
+    """Whether accepting chooses a password: for an address with no account, or one without a
+    password (a client who signs in by links), when the invitation needs one (an internal
+    user's; a client's where the portal asks its clients for one). Nowhere else is a password
+    taken (``accept``)."""
+    no_password = user is None or user.password_hash is None
+    return no_password and password_required(portal, invitation.user_type)
+
+
+def _password_not_taken(user: User | None) -> InvalidInput:
+    """The refusal of a password sent where accepting chooses none (``_chooses_password``): the
+    page offers no field for it, and setting it would change, unasked, how the account signs in
+    (one with a password gets no sign-in links)."""
+    if user is not None and user.password_hash is not None:
+        words = "Your account has a password already; accepting an invitation never changes it."
+    else:
+        words = "This portal signs clients in by email link; no password is needed."
+    return InvalidInput(words, field="password")
 
 
 def preview(session: Session, token: str, *, viewer: User | None = None) -> InvitationPreview:
@@ -91,14 +107,13 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
     invitation = invitations_service.open_by_token(session, token)
     portal = portals_service.get_or_raise(session, invitation.portal_id)
     user = members_service.get_user_by_address(session, invitation.recipient)
-    has_password = bool(user and user.password_hash)
     return InvitationPreview(
         invitation=invitation,
         portal=portal,
         inviter_name=invitation.inviter_name(portal.name),
         account_exists=user is not None,
-        sign_in_required=has_password,
-        password_required=not has_password and _needs_password(invitation, portal),
+        sign_in_required=bool(user and user.password_hash),
+        password_required=_chooses_password(user, invitation, portal),
         workspace_name=workspaces_service.workspace_name_for_invitation(session, invitation.id),
         for_viewer=viewer is not None and viewer.has_address(invitation.recipient),
         suggested_name=(user.name if user else "") or invitation.recipient_name,
@@ -158,6 +173,8 @@ def accept(
     portal requires one. An account without a password (a client who signs in by links) chooses
     its first one here when the invitation needs one: the link went to the address, so whoever
     holds it proves the address as a sign-in link would (a confirmed link sign-up does the same).
+    A password sent where accepting chooses none is refused (``InvalidInput`` on ``password``),
+    never set or dropped unsaid: a client may choose one later, on their account page.
 
     ``name`` is the person's own, given as they accept: it is the account's name from now on,
     over any name it had (an account nobody has claimed may carry one given by others). Names
@@ -174,7 +191,9 @@ def accept(
     user = _account(session, invitation, current_user)
     new_password_hash = None
     stepped_out = False  # out of the transaction that opened the link (to hash a password)
-    if (user is None or user.password_hash is None) and (_needs_password(invitation, portal) or password):
+    if password and not _chooses_password(user, invitation, portal):
+        raise _password_not_taken(user)
+    if _chooses_password(user, invitation, portal):
         new_password_hash, stepped_out = hash_chosen(session, password, address=invitation.recipient)
         if stepped_out:  # another accept for this address may have made the account meanwhile
             if user is not None:

@@ -283,7 +283,13 @@ class AcceptRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     name: str | None = Field(default=None, max_length=200)
-    password: str | None = Field(default=None, max_length=256)
+    password: str | None = Field(
+        default=None,
+        max_length=256,
+        description="The account's first password, only when the preview says `password_required`; "
+        "sent otherwise (a client of a portal that asks its clients for none, an account that has "
+        "one) it is refused, 422 on `password`.",
+    )
 
 
 class AcceptResponse(BaseModel):

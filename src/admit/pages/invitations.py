@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -24,6 +23,9 @@ from admit.workspaces import service as workspaces_service
 router = Router()
 # The join form's fields, by the service's names of them (``faults_of``).
 _FIELDS = {"name": "name", "password": "password"}
+# A form that asks no password: a refusal of one (a page opened while the portal asked its
+# clients for one, sent after it stopped) is said on top (``flows.join.accept``).
+_FIELDS_NO_PASSWORD = {"name": "name"}
 
 
 def _show(
@@ -33,13 +35,16 @@ def _show(
     auth: Auth,
     token: str,
     *,
-    faults: dict[str, Any] | None = None,
+    refused: DomainError | None = None,
     form_name: str | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
-    """The invitation's page; ``faults``: a refused join's (``pages.deps.faults_of``), each said
-    under its field, with the name typed (``form_name``) kept and the password not."""
+    """The invitation's page; ``refused``: a refused join's faults (``pages.deps.faults_of``),
+    each said under its field (on top when the page has no field for it), with the name typed
+    (``form_name``) kept and the password not."""
     p = join.preview(session, token, viewer=auth.user)
+    fields = _FIELDS if p.password_required else _FIELDS_NO_PASSWORD
+    faults = faults_of(refused, fields) if refused is not None else {}
     inv = p.invitation
     user = auth.user
     signed_in_as_recipient = p.for_viewer
@@ -54,7 +59,7 @@ def _show(
         "password_required": p.password_required,
         "min_password": settings.password_min_length,
         "form_name": form_name,
-        **(faults or {}),
+        **faults,
     }
     return render(request, "invitations/accept.html", context, status_code=status_code)
 
@@ -117,7 +122,7 @@ def accept(
             settings,
             auth,
             token,
-            faults=faults_of(exc, _FIELDS),
+            refused=exc,
             form_name=name,
             status_code=exc.status,
         )
