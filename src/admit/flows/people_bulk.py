@@ -23,6 +23,7 @@ from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
+from admit.invitations.models import UNANSWERED
 from admit.members import service as members_service
 from admit.people import roster as people_roster
 from admit.people.names import names_in_portal
@@ -55,8 +56,8 @@ class Kind:
 
 
 ACTIONS = {
-    BulkAction.RESEND: Kind(policy.Action.INVITATION_RESEND, "invitation", ("pending", "expired")),
-    BulkAction.REVOKE: Kind(policy.Action.INVITATION_REVOKE, "invitation", ("pending", "expired")),
+    BulkAction.RESEND: Kind(policy.Action.INVITATION_RESEND, "invitation", UNANSWERED),
+    BulkAction.REVOKE: Kind(policy.Action.INVITATION_REVOKE, "invitation", UNANSWERED),
     BulkAction.DEACTIVATE: Kind(policy.Action.MEMBER_DEACTIVATE, "member", ("active",)),
     BulkAction.REACTIVATE: Kind(policy.Action.MEMBER_REACTIVATE, "member", ("deactivated",)),
 }

@@ -41,7 +41,7 @@ from admit.db import rowcount
 from admit.errors import InvitationNotGrantable, MemberDeactivated
 from admit.invitations import messages
 from admit.invitations import service as invitations_service
-from admit.invitations.models import EXPIRED, PENDING, Invitation
+from admit.invitations.models import PENDING, UNANSWERED, Invitation
 from admit.invitations.schedule import reminder_at
 from admit.kit.text import day_text
 from admit.members import service as members_service
@@ -223,7 +223,7 @@ def expired_between(session: Session, start: datetime, end: datetime) -> list[In
             .where(
                 Invitation.expires_at >= start,
                 Invitation.expires_at < end,
-                Invitation.status.in_((PENDING, EXPIRED)),
+                Invitation.status.in_(UNANSWERED),
                 Invitation.invited_by_id.is_not(None),
                 ~exists().where(
                     newer.portal_id == Invitation.portal_id,
