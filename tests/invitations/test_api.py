@@ -289,7 +289,7 @@ class TestPublicToken:
         _invite(client, pf, ["ada@example.com"], role="admin")
         worker.drain()
         token = _token_for(client, "ada@example.com")
-        for common in ("password1234", "QwertyUiop", "1234567890"):
+        for common in ("password1234", "QwertyUiop", "1234567890", "password1"):
             r = client.post(f"/api/v1/invitations/{token}/accept", json={"name": "Ada", "password": common})
             assert r.status_code == 422, (common, r.text)
             assert r.json()["field"] == "password" and "common" in r.json()["detail"], r.text

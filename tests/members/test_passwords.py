@@ -48,3 +48,17 @@ def test_common_passwords_are_refused_whatever_their_case():
             check_strength(common.upper(), min_length=10)
         assert refused.value.field == "password" and "common" in str(refused.value), common
     assert check_strength("violet-harbour-42", min_length=10) == "violet-harbour-42"
+
+
+def test_a_common_password_too_short_is_refused_as_common():
+    """``password1`` was refused for its length only: the person, told to lengthen it, typed
+    ``password12``, as common. A common password is said to be common whatever its length."""
+    from admit.errors import InvalidInput
+    from admit.members.passwords import check_strength
+
+    for common in ("password1", "123456", "qwerty", "Dragon"):
+        with pytest.raises(InvalidInput) as refused:
+            check_strength(common, min_length=10)
+        assert refused.value.field == "password" and "most common" in str(refused.value), common
+    with pytest.raises(InvalidInput, match="at least 10 characters"):
+        check_strength("violet-42", min_length=10)  # short, not common: its length

@@ -96,11 +96,11 @@ def _own(address: str | None) -> str:
 
 def check_strength(password: str | None, *, min_length: int, address: str | None = None) -> str:
     """Return the password, or raise ``InvalidInput`` (field ``password``) saying the rule.
-    ``address``: the person's email address or, with none, their phone number (E.164)."""
+    ``address``: the person's email address or, with none, their phone number (E.164). A common
+    password is said to be common before its length is asked: ``password1``, told only to be
+    longer, came back as ``password12``, as common."""
     if not password:
         raise InvalidInput("A password is required.", field="password")
-    if len(password) < min_length:
-        raise InvalidInput(f"The password must be at least {min_length} characters long.", field="password")
     if len(password) > MAX_LENGTH:
         raise InvalidInput(at_most_characters(MAX_LENGTH, password), field="password")
     if password.lower() in _common():
@@ -108,6 +108,8 @@ def check_strength(password: str | None, *, min_length: int, address: str | None
             "This password is one of the most common ones, the first an attacker tries: choose another.",
             field="password",
         )
+    if len(password) < min_length:
+        raise InvalidInput(f"The password must be at least {min_length} characters long.", field="password")
     if len(set(password)) < 4:
         raise InvalidInput("The password must use at least 4 different characters.", field="password")
     if address and (
