@@ -13,7 +13,7 @@ import uuid
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from admit import policy
+from admit import context, policy
 from admit.actor import CONSOLE_LABEL, CONSOLE_WORDS, Actor
 from admit.audit import service as audit_service
 from admit.auth import second_factor
@@ -22,10 +22,14 @@ from admit.errors import Checks, Conflict, MemberNotDeactivated, MemberNotFound
 from admit.invitations import service as invitations_service
 from admit.members import service as members_service
 from admit.members.models import VIA_ADDED, Member
+from admit.notifications import service as notifications_service
+from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
+
+    from admit.portals.models import Portal
 
 
 __all__ = [
@@ -99,6 +103,7 @@ def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
         )
     )
     members_service.set_status(session, member, members_service.DEACTIVATED)
+    _tell_access_ended(session, actor.portal, member)
     # API keys they made in this portal stop working too: a key must not outlive its maker's access.
     revoked_keys = auth_service.revoke_api_keys(
         session, portal_id=actor.portal.id, created_by_id=member.user_id
@@ -114,6 +119,31 @@ def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     )
     session.flush()
     return member
+
+
+def _tell_access_ended(session: Session, portal: Portal, member: Member) -> None:
+    """Queue the message that tells a member just deactivated that their access ended, in the
+    words the portal's pages then say to them (``members.service.access_ended``, under "Your
+    access has ended"), by email (text and HTML) or, for someone known by a phone number, by
+    text. Once per deactivation: a later one, after a reactivation, is told again."""
+    user = member.user
+    if not user.address:
+        return
+    deactivated_at = member.deactivated_at or context.of(session).clock.now()
+    notifications_service.enqueue(
+        session,
+        event_key=f"member:{member.id}:access_ended:{int(deactivated_at.timestamp())}",
+        template="access_ended",
+        to=user.address,
+        portal_id=portal.id,
+        user_id=user.id,
+        context={
+            "portal_name": portal.name,
+            "brand": portals_brand.for_message(session, portal),
+            "name": user.name,
+            "said": members_service.access_ended(portal).message,
+        },
+    )
 
 
 def change_access(

@@ -39,6 +39,7 @@ TEMPLATES = (
     "action_due",
     "activity_digest",
     "security_notice",
+    "access_ended",
 )
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
 SMS_TEMPLATES = (
@@ -53,6 +54,7 @@ SMS_TEMPLATES = (
     "action_due",
     "activity_digest",
     "security_notice",
+    "access_ended",
 )
 
 _env = Environment(
