@@ -39,7 +39,7 @@ from scim2_models import (
     Sort,
     User,
 )
-from scim2_models.path import AttrPath, CompareOperator, Comparison
+from scim2_models.path import AttrPath, CompareOperator, Comparison, LogicalExpr, LogicalOperator, ValuePath
 from sqlalchemy.orm import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -311,6 +311,30 @@ def _narrowing(flt: Any, names: dict[str, str]) -> dict[str, str]:
     return {}
 
 
+def _looked_for(flt: Any) -> str | None:
+    """The userName or email a filter looks one person up by, as Okta and Entra ID match before
+    they create: ``userName eq "…"``, ``emails.value eq "…"`` or ``emails[type eq "work"].value
+    eq "…"`` (``emails[value eq "…"]``); None for any other filter."""
+    if flt is None:
+        return None
+    node = flt.ast
+    if isinstance(node, ValuePath) and node.attr_path.attr.lower() == "emails" and not node.sub_attr:
+        terms = node.val_filter.terms if isinstance(node.val_filter, LogicalExpr) else (node.val_filter,)
+        if isinstance(node.val_filter, LogicalExpr) and node.val_filter.op is not LogicalOperator.and_:
+            return None
+        value = next(
+            (t for t in terms if isinstance(t, Comparison) and t.attr_path.attr.lower() == "value"), None
+        )
+        if value is None or value.op is not CompareOperator.eq or not isinstance(value.value, str):
+            return None
+        return value.value
+    if not (isinstance(node, Comparison) and node.op is CompareOperator.eq and isinstance(node.value, str)):
+        return None
+    path = node.attr_path
+    attr = (path.attr or "").lower(), (path.sub_attr or "").lower()
+    return node.value if attr in (("username", ""), ("emails", "value")) else None
+
+
 def _list(request: Request, items: list[dict[str, Any]], total: int, start: int) -> Response:
     return _answer(
         {
@@ -394,6 +418,9 @@ def _routes(scim: FastAPI) -> None:  # noqa: C901 - one route per SCIM operation
         base = _base(request)
         flt = _filter(UserModel, query.get("filter"))
         narrow = _narrowing(flt, {"username": "user_name", "externalid": "external_id"})
+        looked_for = _looked_for(flt)
+        if looked_for:  # someone already in the portal is taken over, then found
+            scim_flow.match_user(session, actor, looked_for)
         start, count = _paging(query)
         models = [
             _user_model(session, actor, r, base) for r in scim_flow.find_users(session, actor, **narrow)

@@ -70,6 +70,9 @@ PHRASES: dict[str, str] = {
     "invitation_import.completed": "finished inviting from {target}",
     "member.deactivated": "deactivated {target}",
     "member.reactivated": "reactivated {target}",
+    "member.directory_took_over": (
+        "took over {target}, in the portal already: the directory manages them from now on"
+    ),
     "member.second_factor_reset": "reset the two-step verification of {target}",
     "member.role_changed": "changed the role of {target}{was}",
     "member.products_changed": "changed the products of {target}{was}",

@@ -64,6 +64,9 @@ class ScimUser(Base):
     address: Mapped[str] = mapped_column(String(320))
     display_name: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The connection that provisioned or took over the person, as words name it ("SCIM (Okta)",
+    # ``actor.scim_words``): what a refused reactivation names. "" before migration f6a7b8c90057.
+    directory: Mapped[str] = mapped_column(String(120), default="", server_default="")
     resource: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     invitation_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("invitations.id", ondelete="SET NULL"))
     version: Mapped[int] = mapped_column(Integer, default=1)

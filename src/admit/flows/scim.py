@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from admit import context
 from admit.actor import Actor, scim_label, scim_words
+from admit.audit import service as audit_service
 from admit.directory import service as directory
 from admit.directory.models import ScimGroup, ScimUser
 from admit.errors import AddressSuppressed, Conflict, DomainError, InvalidInput, NotFound, RateLimited
@@ -35,7 +36,7 @@ from admit.invitations.codes import SkipCode
 from admit.invitations.models import PENDING
 from admit.invitations.options import check_options
 from admit.members import service as members_service
-from admit.policy import Role
+from admit.policy import Role, UserType
 from admit.portals import service as portals_service
 from admit.teams import service as teams_service
 from admit.teams.models import TEAM
@@ -57,6 +58,7 @@ __all__ = [
     "get_group",
     "get_user",
     "groups_of",
+    "match_user",
     "members_of_group",
     "token_actor",
     "create_group",
@@ -170,8 +172,90 @@ def _name_free(session: Session, actor: Actor, user_name: str, row_id: uuid.UUID
 
 
 def _member(session: Session, actor: Actor, row: ScimUser) -> Member | None:
-    user = members_service.get_user_by_address(session, row.address) if row.address else None
+    return _member_at(session, actor, row.address) if row.address else None
+
+
+def _member_at(session: Session, actor: Actor, address: str) -> Member | None:
+    user = members_service.get_user_by_address(session, address)
     return members_service.get_membership(session, actor.portal.id, user.id) if user else None
+
+
+def _in_portal(session: Session, actor: Actor, address: str) -> Member | None:
+    """Who is in the portal already at ``address`` (joined: active or deactivated), or None."""
+    member = _member_at(session, actor, address)
+    return member if member is not None and member.status != members_service.PENDING else None
+
+
+def _took_over(session: Session, actor: Actor, member: Member) -> None:
+    """The Audit Log's word that the directory manages someone who was in the portal before it
+    (joined through an ordinary invitation, a link, an HR system): from now on its deactivation
+    is theirs, and a reactivation in Admit it would undo is refused (``members.reactivate``)."""
+    audit_service.record(
+        session,
+        actor,
+        "member.directory_took_over",
+        target_type="member",
+        target_id=member.id,
+        target_label=member.user.address or "",
+        detail={"name": member.user.name},
+    )
+
+
+def _refuse_existing(session: Session, actor: Actor, address: str) -> Member | None:
+    """A POST for someone already in the portal: an active internal member is 409 ``uniqueness``
+    (RFC 7644 §3.3), saying how to match them (the filter takes them over); a client is 409 (a
+    directory provisions internal users). A deactivated internal member is returned: recorded,
+    not invited (their record's ``active: true`` reactivates them)."""
+    member = _in_portal(session, actor, address)
+    if member is None:
+        return None
+    if member.user_type != UserType.INTERNAL:
+        raise Conflict(f"{address} is in the portal as a client: a directory provisions internal users only.")
+    if member.status == members_service.ACTIVE:
+        raise Conflict(
+            f"{address} is already in the portal. Match them instead: "
+            f'GET /Users?filter=userName eq "{address}" finds them and links them to this directory.'
+        )
+    return member
+
+
+def match_user(session: Session, actor: Actor, text: str) -> None:
+    """A directory looks for someone by userName or email (its filter: Okta and Entra ID match
+    before they create). Someone already in the portal as an internal user, active or
+    deactivated, whom no SCIM user stands for yet, is taken over: a SCIM user is recorded for
+    them (their address, name and status), linked to this connection, and the Audit Log says so;
+    the filter then finds them. A client is not (a directory provisions internal users)."""
+    parsed = members_service.parse_recipient(session, text or "")
+    address = parsed.address
+    if address is None or "@" not in address:
+        return
+    portal_id = actor.portal.id
+    if directory.find_users(session, portal_id, user_name=text) or directory.find_users(
+        session, portal_id, address=address
+    ):
+        return
+    member = _in_portal(session, actor, address)
+    if member is None or member.user_type != UserType.INTERNAL:
+        return
+    name = member.user.name or ""
+    resource: dict[str, Any] = {
+        "userName": address,
+        "emails": [{"value": address, "type": "work", "primary": True}],
+        "active": member.status == members_service.ACTIVE,
+    }
+    if name:
+        resource["displayName"] = name
+    directory.new_user(
+        session,
+        portal_id,
+        user_name=address,
+        address=address,
+        display_name=name[:200],
+        active=member.status == members_service.ACTIVE,
+        directory=actor.named_as or "",
+        resource=resource,
+    )
+    _took_over(session, actor, member)
 
 
 def status_of(session: Session, actor: Actor, row: ScimUser) -> str:
@@ -252,17 +336,22 @@ def create_user(session: Session, actor: Actor, fields: UserFields) -> ScimUser:
     if not user_name:
         raise InvalidInput("userName is required.", field="userName")
     _name_free(session, actor, user_name)
+    address = _address(session, fields)
+    existing = _refuse_existing(session, actor, address)
     row = directory.new_user(
         session,
         actor.portal.id,
         user_name=user_name,
         external_id=fields.external_id,
-        address=_address(session, fields),
+        address=address,
         display_name=fields.display_name[:200],
         active=fields.active,
+        directory=actor.named_as or "",
         resource=fields.resource,
     )
-    if fields.active:
+    if existing is not None:
+        _took_over(session, actor, existing)
+    elif fields.active:
         _invite(session, actor, row)
     return row
 
