@@ -374,11 +374,22 @@ def check_change_access(
     return check_change_role(actor_role, target_role, target_role, is_self=is_self, owners_left=0)
 
 
-def check_reactivate(actor_role: Role | str | None, target_role: Role | str) -> str | None:
+def check_reactivate(
+    actor_role: Role | str | None, target_role: Role | str, *, directory: str | None = None
+) -> str | None:
     """Rules on top of MEMBER_REACTIVATE for bringing a deactivated member back: whom you may not
-    deactivate you may not bring back either. Returns the reason when refused."""
+    deactivate you may not bring back either; and whom a directory deactivated and manages
+    (``directory``: its words, "SCIM (Okta)", from ``directory.service.deactivated_by``) is
+    brought back in the directory: the directory wins, and its next sync would deactivate them
+    again (SCIM's own ``active: true`` is the directory's word, not refused). Returns the reason
+    when refused."""
     if Role(target_role) is Role.OWNER and (actor_role is None or Role(actor_role) is not Role.OWNER):
         return "Only an owner can reactivate an owner."
+    if directory:
+        return (
+            f"{directory} deactivated them and manages them: reactivate them there (assign them "
+            "to the app again). Reactivated here, they would be deactivated again at its next sync."
+        )
     return None
 
 

@@ -139,8 +139,9 @@ def _user_model(session: Session, actor: Actor, row: ScimUser, base: str) -> Any
     model.id = str(row.id)
     model.user_name = row.user_name
     model.external_id = row.external_id
-    # An attribute the directory removed (or never sent) is not answered back.
-    model.active = row.active if "active" in (row.resource or {}) else None
+    # The person's real standing (a member deactivated in Admit is false), not the last word
+    # sent; an attribute the directory removed (or never sent) is not answered back.
+    model.active = scim_flow.active_of(session, actor, row) if "active" in (row.resource or {}) else None
     groups = scim_flow.groups_of(session, row)
     model.groups = [
         GroupMembership(value=str(g.id), display=g.display_name, ref=f"{base}/Groups/{g.id}") for g in groups
@@ -480,6 +481,7 @@ def _routes(scim: FastAPI) -> None:  # noqa: C901 - one route per SCIM operation
         row = _user_or_404(session, actor, user_id)
         base = _base(request)
         model = _user_model(session, actor, row, base)
+        model.active = row.active  # what the directory said: a PATCH of other attributes keeps it
         patch = PatchOp[UserModel].model_validate(
             _normalised_patch(payload), scim_ctx=Context.RESOURCE_PATCH_REQUEST
         )

@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from admit import context, policy
-from admit.actor import Actor
+from admit.actor import Actor, scim_words
 from admit.audit import service as audit_service
 from admit.directory.models import ScimGroup, ScimGroupMember, ScimToken, ScimUser
 from admit.errors import InvalidInput, ScimTokenNotFound, at_most_characters
@@ -23,6 +23,7 @@ from admit.kit.tokens import hash_token, new_token
 __all__ = [
     "TOKEN_PREFIX",
     "add_group_members",
+    "deactivated_by",
     "find_groups",
     "find_users",
     "get_group",
@@ -160,6 +161,23 @@ def find_users(
     if address is not None:
         query = query.where(ScimUser.address == address)
     return list(session.scalars(query.order_by(ScimUser.created_at, ScimUser.id)))
+
+
+def deactivated_by(session: Session, portal_id: uuid.UUID, addresses: Iterable[str]) -> dict[str, str]:
+    """Of these addresses, those a directory keeps deactivated (a live SCIM user it last said
+    ``active: false``), with the connection's words ("SCIM (Okta)"): a reactivation in Admit it
+    would undo at its next sync (``policy.check_reactivate``). A DELETEd SCIM user is no longer
+    the directory's."""
+    wanted = [a for a in set(addresses) if a]
+    if not wanted:
+        return {}
+    query = select(ScimUser.address, ScimUser.directory).where(
+        ScimUser.portal_id == portal_id,
+        ScimUser.address.in_(wanted),
+        ScimUser.deleted_at.is_(None),
+        ScimUser.active.is_(False),
+    )
+    return {address: words or scim_words("") for address, words in session.execute(query)}
 
 
 def new_user(session: Session, portal_id: uuid.UUID, **values: Any) -> ScimUser:

@@ -18,6 +18,7 @@ from admit.actor import CONSOLE_LABEL, CONSOLE_WORDS, Actor
 from admit.audit import service as audit_service
 from admit.auth import second_factor
 from admit.auth import service as auth_service
+from admit.directory import service as directory_service
 from admit.errors import Checks, Conflict, MemberNotDeactivated, MemberNotFound
 from admit.invitations import service as invitations_service
 from admit.members import service as members_service
@@ -210,7 +211,9 @@ def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     ``policy.check_reactivate``). It is the one way back: the invitation pipeline skips a
     deactivated member (``member_deactivated``) and their invitation cannot be accepted. A pending
     member has never joined: they come in by accepting an invitation, not this way (409
-    ``member_not_deactivated``).
+    ``member_not_deactivated``). Whom a directory deactivated (SCIM ``active: false``) is
+    reactivated there, not here (403 naming it: ``policy.check_reactivate``); the directory's
+    own ``active: true`` reactivates them through this.
     """
     policy.require(actor.role, policy.Action.MEMBER_REACTIVATE)
     member = members_service.member_or_raise(session, actor, member_id)
@@ -220,7 +223,9 @@ def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
         raise MemberNotDeactivated(
             f"This member is {member.status}; only deactivated members can be reactivated."
         )
-    policy.require_rule(policy.check_reactivate(actor.role, member.role))
+    address = member.user.address or ""
+    held = directory_service.deactivated_by(session, actor.portal.id, [address]).get(address)
+    policy.require_rule(policy.check_reactivate(actor.role, member.role, directory=held))
     members_service.set_status(session, member, members_service.ACTIVE)
     audit_service.record(
         session,

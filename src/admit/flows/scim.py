@@ -68,6 +68,7 @@ __all__ = [
     "replace_group",
     "replace_user",
     "status_of",
+    "active_of",
 ]
 
 
@@ -266,6 +267,14 @@ def status_of(session: Session, actor: Actor, row: ScimUser) -> str:
     return "invited" if _pending_invitation(session, actor, row) is not None else "none"
 
 
+def active_of(session: Session, actor: Actor, row: ScimUser) -> bool:
+    """SCIM's ``active``: the person's real standing in the portal, one source of truth with
+    User Management: an active member, or invited and not yet joined. A member deactivated in
+    Admit reads ``false`` (the directory's next PUT or PATCH saying ``active: true`` brings them
+    back), someone whose invitation was revoked or expired too."""
+    return status_of(session, actor, row) in ("active", "invited")
+
+
 def _pending_invitation(session: Session, actor: Actor, row: ScimUser) -> uuid.UUID | None:
     if row.invitation_id is None:
         return None
@@ -378,8 +387,9 @@ def replace_user(session: Session, actor: Actor, row: ScimUser, fields: UserFiel
         if pending is not None:  # their invitation's name follows until they join
             invitations_service.rename(session, actor, pending, row.display_name)
     row.resource = fields.resource
+    row.active = fields.active  # first: the directory's word is what a reactivation checks
+    session.flush()
     _apply_active(session, actor, row, fields.active)
-    row.active = fields.active
     directory.touch(session, row)
     return row
 

@@ -19,6 +19,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.auth import second_factor
 from admit.bulk import service as bulk_service
+from admit.directory import service as directory_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
@@ -100,8 +101,17 @@ def _roster(
         is None
     }
     may_reactivate = policy.can(actor.role, Action.MEMBER_REACTIVATE)
+    # Whom a directory deactivated is reactivated there (``policy.check_reactivate``).
+    held = directory_service.deactivated_by(
+        session,
+        actor.portal.id,
+        [row.address for row in members if row.status == members_service.DEACTIVATED],
+    )
     reactivatable = {
-        row.id for row in members if may_reactivate and policy.check_reactivate(actor.role, row.role) is None
+        row.id
+        for row in members
+        if may_reactivate
+        and policy.check_reactivate(actor.role, row.role, directory=held.get(row.address)) is None
     }
     may_change = policy.can(actor.role, Action.MEMBER_CHANGE_ACCESS)
     changeable = {  # members, and open invitations (what they offer)
