@@ -34,7 +34,7 @@ from scim2_models import (
     ResourceType,
     ResponseParameters,
     SCIMException,
-    ScimFilter,
+    SearchRequest,
     ServiceProviderConfig,
     Sort,
     User,
@@ -88,6 +88,16 @@ def _from_domain(exc: DomainError) -> Response:
     if retry_after:
         response.headers["Retry-After"] = str(retry_after)
     return response
+
+
+def _invalid_detail(exc: ValidationError) -> str:
+    """A refused value as SCIM's ``detail``: the attribute in SCIM's words, then what is wrong
+    ("active: Input should be a valid boolean, unable to interpret input."), never pydantic's
+    "1 validation error for …" and its link."""
+    first = exc.errors()[0]
+    words = [str(p) for p in first["loc"] if isinstance(p, str)]
+    attr = ".".join(w.split("_")[0] + "".join(x.title() for x in w.split("_")[1:]) for w in words)
+    return f"{attr or 'The body'}: {first['msg'].rstrip('.')}."
 
 
 def _answer(body: dict[str, Any], status: int = 200, location: str | None = None) -> Response:
@@ -151,7 +161,6 @@ def _user_model(session: Session, actor: Actor, row: ScimUser, base: str) -> Any
         created=row.created_at,
         last_modified=row.updated_at,
         location=f"{base}/Users/{row.id}",
-        version=f'W/"{row.version}"',
     )
     return model
 
@@ -286,11 +295,18 @@ def _filter(model: Any, text: str | None) -> Any:
     if not text:
         return None
     try:
-        return ScimFilter[model](text)
+        # SearchRequest checks the filter strictly: an attribute the resource does not have is
+        # the client's error (400 invalidFilter), where a bare ScimFilter matches nothing.
+        flt = SearchRequest[model].model_validate({"filter": text}).filter
     except SCIMException:
         raise
-    except (ValueError, ValidationError) as exc:
+    except ValidationError as exc:
+        raise ScimError(
+            400, f"The filter cannot be read: {exc.errors()[0]['msg']}.", "invalidFilter"
+        ) from None
+    except ValueError as exc:
         raise ScimError(400, f"The filter cannot be read: {exc}", "invalidFilter") from None
+    return flt
 
 
 def _narrowing(flt: Any, names: dict[str, str]) -> dict[str, str]:
@@ -364,14 +380,16 @@ def _install_errors(scim: FastAPI) -> None:
 
     @scim.exception_handler(SCIMException)
     async def _library_error(_request: Request, exc: SCIMException) -> Response:
-        return _error_response(exc.status, exc.detail, exc.scim_type or None)
+        cause = exc.__cause__  # a PATCH's value the model refused: its text was pydantic's
+        detail = _invalid_detail(cause) if isinstance(cause, ValidationError) else exc.detail
+        return _error_response(exc.status, detail, exc.scim_type or None)
 
     @scim.exception_handler(ValidationError)
     async def _invalid(_request: Request, exc: ValidationError) -> Response:
         from scim2_models import Error
 
         first = Error.from_validation_errors(exc)[0]
-        return _error_response(first.status or 400, first.detail or "Invalid.", first.scim_type)
+        return _error_response(first.status or 400, _invalid_detail(exc), first.scim_type)
 
     @scim.exception_handler(DomainError)
     async def _domain(_request: Request, exc: DomainError) -> Response:
@@ -431,6 +449,15 @@ def _routes(scim: FastAPI) -> None:  # noqa: C901 - one route per SCIM operation
         params = _params(query)
         page = models[start - 1 : start - 1 + count]
         return _list(request, [_dump(m, Context.SEARCH_RESPONSE, params) for m in page], len(models), start)
+
+    @scim.api_route("/Me", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    def me(actor: Actor = ActorDep) -> Response:
+        # RFC 7644 §3.11: a token stands for a portal's directory, not a person.
+        raise ScimError(501, "/Me is not offered: a SCIM token stands for a directory, not a person.")
+
+    @scim.post("/Bulk")
+    def bulk(actor: Actor = ActorDep) -> Response:
+        raise ScimError(501, "Bulk is not offered (ServiceProviderConfig: bulk.supported false).")
 
     @scim.post("/.search")
     def search_everything(actor: Actor = ActorDep) -> Response:
@@ -601,7 +628,11 @@ def _group_model(session: Session, group: ScimGroup, base: str) -> Any:
         external_id=group.external_id,
         members=[
             GroupMember(
-                value=str(u.id), display=display or u.user_name, ref=f"{base}/Users/{u.id}", type="User"
+                # ``display`` is the server's (read-only, RFC 7643 §4.2): the person's name
+                value=str(u.id),
+                display=u.display_name or display or u.user_name,
+                ref=f"{base}/Users/{u.id}",
+                type="User",
             )
             for u, display in members
         ]
@@ -611,7 +642,6 @@ def _group_model(session: Session, group: ScimGroup, base: str) -> Any:
             created=group.created_at,
             last_modified=group.updated_at,
             location=f"{base}/Groups/{group.id}",
-            version=f'W/"{group.version}"',
         ),
     )
 
