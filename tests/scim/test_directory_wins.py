@@ -51,6 +51,7 @@ def test_whom_the_directory_deactivated_is_not_reactivated_in_admit(
     page = client.get(f"/p/{portal.slug}/users", params={"status": "deactivated"})
     reactivate = f"/p/{portal.slug}/members/{mid}/reactivate"
     assert "bo.ray@acme.com" in page.text and f'data-confirm-action="{reactivate}"' not in page.text
+    assert "By SCIM (Okta): reactivate them there" in page.text  # why there is no Reactivate
     said = client.post(
         f"/p/{portal.slug}/members/{mid}/reactivate",
         data={"csrf_token": csrf_of(page.text)},

@@ -126,6 +126,7 @@ def _roster(
         "deactivatable": deactivatable,
         "access_changeable": changeable,
         "reactivatable": reactivatable,
+        "directory_held": held,  # address → "SCIM (Okta)": whom the directory deactivated
         "factor_resettable": _factor_resettable(session, actor, page.items),
         "moved_on": people_roster.moved_on(session, actor.portal.id, page.items),
         "moved_on_words": people_roster.MOVED_ON_WORDS,
