@@ -8,6 +8,11 @@ this flow gets plain values and calls the services.
   ``scim_new_users = quiet``, added as a member at once without an email
   (``flows.members.add_quietly``), to sign in when they come. An account that exists apart (a user
   of another portal) is never taken over: they are invited like anyone.
+- Someone already in this portal as an internal user is **taken over** when the directory's
+  filter looks for them (``match_user``: Okta and Entra ID match before they create), and a
+  POST for an active one is 409 ``uniqueness`` (``_refuse_existing``, RFC 7644 §3.3).
+- ``active`` is read from the person's real standing (``active_of``); whom the directory keeps
+  deactivated is not reactivated in Admit (``policy.check_reactivate``).
 - ``active: false`` deactivates their membership (``flows.members.deactivate``: their access to
   the portal ends at once) or, before they joined, revokes their pending invitation;
   ``active: true`` reactivates the membership, or invites them again.
