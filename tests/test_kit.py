@@ -49,6 +49,48 @@ def test_bulk_insert_applies_column_defaults(db):
         assert row.created_at is not None
 
 
+def test_a_row_inserted_now_is_what_a_flush_would_have_left(db):
+    """``kit.insert.insert_now``: the row is written with the ORM's defaults, what was pending
+    first (its user, which it refers to); the object is persistent with its columns loaded (no
+    statement to read them), a column the database fills in is read when asked for, and a later
+    change to the object is flushed as usual."""
+    from sqlalchemy import event, select
+
+    from admit.kit.insert import insert_now
+    from admit.members.models import Member, User
+    from tests.factories import create_portal
+
+    pf = create_portal(db)
+    with db.unit_of_work() as session:
+        user = User(email="now@example.com", name="Now")
+        session.add(user)
+        session.flush()  # the user's id; its row waits below with a change pending
+        user.name = "Now Then"
+        member = Member(
+            portal_id=pf.portal_id, user_id=user.id, user_type="client", role="client", products=[],
+            status="active", joined_via="invitation",
+        )  # fmt: skip
+        assert insert_now(session, member) is member
+        assert member in session and member not in session.new and not session.dirty
+        statements: list[str] = []
+
+        def note(_conn, _cursor, statement, *_args):  # noqa: ANN001, ANN202 - the event's signature
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            loaded = (member.id is not None, member.created_at is not None, member.inviter_label)
+            assert (loaded, statements) == ((True, True, None), [])
+            assert isinstance(member.sort_name, str)  # the database's (server_default), read now
+            assert len(statements) == 1
+            member.role = "admin"
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+    with db.unit_of_work() as session:
+        row = session.scalar(select(Member).where(Member.id == member.id))
+        assert (row.role, row.user.name, row.products) == ("admin", "Now Then", [])
+
+
 def test_one_of_finds_its_values_with_one_statement_whatever_their_number(db):
     """``one_of`` finds rows by a UUID column and a text column, and asks with the same SQL for
     one value or a thousand: the driver keeps its last statements prepared, and one statement

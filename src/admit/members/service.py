@@ -37,6 +37,7 @@ from admit.audit import service as audit_service
 from admit.db import UTCDateTime, rowcount
 from admit.errors import InvalidInput, MemberDeactivated, MemberNotFound, at_most_characters
 from admit.kit.bulk import one_of
+from admit.kit.insert import insert_now
 from admit.kit.pagination import Order, ordered_page, page, seekable
 from admit.kit.search import contains, lists
 from admit.kit.text import sentence
@@ -352,9 +353,7 @@ def add_user(session: Session, address: str, *, name: str = "", password_hash: s
     """A new user for a normalised address (email or E.164 number), flushed."""
     user = new_user(address, name=name)
     user.password_hash = password_hash
-    session.add(user)
-    session.flush()
-    return user
+    return insert_now(session, user)
 
 
 def new_user(address: str, *, name: str = "") -> User:
@@ -606,9 +605,9 @@ def activate(
     member = None if new_user else get_membership(session, portal_id, user_id)
     if member is not None and member.status == DEACTIVATED:
         raise access_ended(portals_service.get_or_raise(session, portal_id))
+    added = member is None
     if member is None:
         member = Member(portal_id=portal_id, user_id=user_id)
-        session.add(member)
     member.user_type = user_type
     member.role = role
     member.products = list(products)
@@ -618,7 +617,10 @@ def activate(
     member.joined_via = via
     if invited_by_id is not None or inviter_label is not None:
         member.invited_by_id, member.inviter_label = invited_by_id, inviter_label
-    session.flush()
+    if added:
+        insert_now(session, member)
+    else:
+        session.flush()
     return member
 
 
