@@ -39,6 +39,7 @@ from admit.errors import (
     SignInLinkGone,
     at_most_characters,
 )
+from admit.kit.insert import insert_now
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.kit.user_agents import browser_named
@@ -236,9 +237,7 @@ def start_session(
         user_agent=user_agent[:MAX_USER_AGENT] if user_agent else None,
         last_seen_at=now,
     )
-    session.add(web_session)
-    session.flush()
-    return raw, web_session
+    return raw, insert_now(session, web_session)
 
 
 @cache
