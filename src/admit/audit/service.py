@@ -21,6 +21,7 @@ from admit.errors import A_DAY, Checks, InvalidInput
 from admit.events import outbox as webhooks
 from admit.kit import clock
 from admit.kit.bulk import insert_rows, new_ids
+from admit.kit.insert import insert_now
 from admit.kit.pagination import page
 from admit.kit.search import contains
 from admit.kit.text import as_typed
@@ -41,8 +42,9 @@ def record(
     ip: str | None = None,
     by_account: tuple[uuid.UUID, str] | None = None,
 ) -> AuditEvent:
-    """Add one audit event to the session (it commits with the change it describes), and the
-    webhook messages it is (``events.catalogue.FROM_AUDIT``). ``by_account`` (with no actor):
+    """Write one audit event in the session's transaction (it commits with the change it
+    describes; ``kit.insert.insert_now``: the returned row is the session's), and the webhook
+    messages it is (``events.catalogue.FROM_AUDIT``). ``by_account`` (with no actor):
     the account (its id and address) that did it, on its own account (``record_account``)."""
     if actor is not None:
         actor_user_id, actor_label = actor.user_id, actor.label
@@ -60,7 +62,7 @@ def record(
         detail=detail or {},
         ip=ip or (actor.ip if actor else None),
     )
-    session.add(event)
+    insert_now(session, event)
     webhooks.emit_audited(
         session,
         action,
