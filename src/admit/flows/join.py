@@ -255,7 +255,7 @@ def join(
         inviter_label=invitation.inviter_label,
         new_user=new_user,
     )
-    invitation.member_id = member.id
+    invitations_service.joined_as(session, invitation, member.id)
     # A user made by this very accept was in no workspace yet (adding someone new to a workspace
     # makes their user first): nothing to mark joined.
     if not new_user and workspaces_service.mark_joined(session, portal.id, user.id):

@@ -67,6 +67,7 @@ __all__ = [
     "by_id_or_address",
     "claim",
     "claim_pending_for",
+    "joined_as",
     "pending_addresses",
     "pending_for",
     "count_invitations",
@@ -832,6 +833,20 @@ def _accepted(session: Session, invitation_id: uuid.UUID) -> Invitation | None:
         for name, value in (("status", ACCEPTED), ("accepted_at", now), ("next_reminder_at", None)):
             set_committed_value(invitation, name, value)
     return invitation
+
+
+@cache
+def _joined_statement() -> Update:
+    """Which member an accepted invitation made, built once, on the table (``_accept_statement``)."""
+    table = Invitation.__table__
+    return update(table).where(table.c.id == bindparam("b_id")).values(member_id=bindparam("b_member"))
+
+
+def joined_as(session: Session, invitation: Invitation, member_id: uuid.UUID) -> None:
+    """The member ``invitation`` (just claimed) made (``flows.join``): one UPDATE, the loaded
+    invitation given the value, where the ORM's flush of the change took ~300 Python calls."""
+    session.execute(_joined_statement(), {"b_id": invitation.id, "b_member": member_id})
+    set_committed_value(invitation, "member_id", member_id)
 
 
 def pending_addresses(session: Session, actor: Actor, addresses: Iterable[str]) -> set[str]:
