@@ -54,7 +54,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | portal_exists              | PortalExists            | 409  | the owner already has a portal of that name  |
 | already_joined             | AlreadyJoined           | 409  | they joined: nothing to resend               |
 | member_not_deactivated     | MemberNotDeactivated    | 409  | only a deactivated member can be reactivated |
-| no_invitation              | NoInvitation            | 409  | their invitation was withdrawn               |
+| no_invitation              | NoInvitation            | 409  | their invitation was revoked                 |
 | address_suppressed         | AddressSuppressed       | 409  | mail to it bounced or was marked as spam     |
 | no_address                 | NoAddress               | 409  | the contact has no address to invite         |
 | portal_link                | PortalLink              | 409  | a portal link: sign up, not ask to join      |
@@ -614,7 +614,7 @@ class MemberNotDeactivated(Conflict):
 
 
 class NoInvitation(Conflict):
-    """Their invitation was withdrawn: add them again to send a new one."""
+    """Their invitation was revoked: invite them again to send a new one."""
 
     code = ErrorCode.NO_INVITATION
 

@@ -530,18 +530,48 @@ class TestWhoSeesWhat:
 __all__ = ["PASSWORD"]
 
 
-class TestInvitationWithdrawn:
-    def test_not_joined_after_a_revoke_can_be_added_again(self, client, db, worker):
-        """An admin revoked the portal invitation of someone Not Joined: Resend says there is
-        nothing to resend; adding them again invites them afresh and the new link lands them here."""
+class TestInvitationRevoked:
+    def test_a_revoked_invitee_leaves_the_workspace_and_is_invited_afresh(self, client, db, worker):
+        """The tester: after Revoke in User Management, bruno stayed in the Members panel, Not
+        Joined, with a Resend that refused ("…was withdrawn"), the Invite box said "already
+        invited to this workspace", and actions were still offered to him. Revoked means he is
+        not coming: out of the workspace (his action there is for no one), typed again he is
+        new, and adding him again invites him afresh, the new link landing him here."""
         pf = create_portal(db)
-        ws = create_workspace(client, pf)
+        ws = create_workspace(client, pf, kind="flow", roles=["Signer"])
         add(client, pf, ws["id"], recipients=["nora@home.net"])
-        invitation = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"][0]
-        client.post(api(pf, f"/invitations/{invitation['id']}/revoke"), headers=pf.headers())
         nora = members(client, pf, ws["id"])["items"][0]["user"]["id"]
+        action = client.post(
+            api(pf, f"/workspaces/{ws['id']}/actions"),
+            json={"title": "Sign", "assignee_id": nora},
+            headers=pf.headers(),
+        )
+        assert action.status_code == 201, action.text
+        invitation = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"][0]
+        r = client.post(api(pf, f"/invitations/{invitation['id']}/revoke"), headers=pf.headers())
+        assert r.status_code == 200 and r.json()["status"] == "revoked", r.text
+
+        assert status_of(client, pf, ws["id"]) == {}
         r = client.post(api(pf, f"/workspaces/{ws['id']}/members/{nora}/resend"), headers=pf.headers())
-        assert r.status_code == 409 and r.json()["code"] == "no_invitation", r.text
+        assert r.status_code == 404 and r.json()["code"] == "member_not_found", r.text
+        actions = client.get(api(pf, f"/workspaces/{ws['id']}/actions"), headers=pf.headers()).json()
+        assert [a["assignee_id"] for a in actions["items"]] == [None]
+        again = client.post(
+            api(pf, f"/workspaces/{ws['id']}/actions"),
+            json={"title": "Sign again", "assignee_id": nora},
+            headers=pf.headers(),
+        )
+        assert again.status_code == 422, again.text
+        checked = client.post(
+            api(pf, "/recipients/check"),
+            json={"text": "nora@home.net", "workspace_id": ws["id"]},
+            headers=pf.headers(),
+        ).json()["items"]
+        assert [(c["address"], c["skip"]) for c in checked] == [("nora@home.net", None)]
+        events = client.get(api(pf, "/audit-events"), headers=pf.headers()).json()["items"]
+        removed = [e for e in events if e["action"] == "workspace.member_removed"]
+        assert [e["detail"].get("because") for e in removed] == ["invitation_revoked"]
+
         again = add(client, pf, ws["id"], recipients=["nora@home.net"]).json()["results"][0]
         assert again["outcome"] == "invited", again
         assert status_of(client, pf, ws["id"])["nora@home.net"] == "not_joined"
@@ -549,6 +579,21 @@ class TestInvitationWithdrawn:
         client.cookies.clear()
         accept(client, messages_to(db, "nora@home.net")[-1].text)
         assert status_of(client, pf, ws["id"]) == {"nora@home.net": "joined"}
+
+    def test_revoking_a_lapsed_invitation_keeps_them_while_a_newer_one_stands(self, client, db, worker):
+        """Revoking an expired invitation someone was invited past (a newer one stands) takes no
+        one out: they are still coming."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["nora@home.net"])
+        old = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"][0]
+        with db.context.clock.travel(timedelta(days=40)):
+            again = add(client, pf, ws["id"], recipients=["nora@home.net"]).json()["results"][0]
+            assert again["outcome"] == "invited", again
+            assert again["invitation"]["id"] != old["id"]
+            r = client.post(api(pf, f"/invitations/{old['id']}/revoke"), headers=pf.headers())
+            assert r.status_code == 200, r.text
+            assert status_of(client, pf, ws["id"]) == {"nora@home.net": "not_joined"}
 
 
 class TestReviewFindings:

@@ -192,7 +192,7 @@ def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: Sessio
     responses=problems(PermissionDenied, InvitationNotFound, InvitationNotPending),
 )
 def revoke_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
-    return _read_many(session, [invitations_service.revoke(session, actor, invitation_id)])[0]
+    return _read_many(session, [invitations_flow.revoke(session, actor, invitation_id)])[0]
 
 
 @router.get(

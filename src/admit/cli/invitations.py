@@ -361,13 +361,13 @@ def invitations_resend(slug: str, as_json: bool, invitation: str) -> None:
 def invitations_revoke(slug: str, as_json: bool, invitation: str) -> None:
     """Revoke a pending (or expired) invitation: its link stops working. INVITATION: its id, or
     its recipient's email address or phone number."""
-    from admit.invitations import service as invitations_service
+    from admit.flows import invitations as invitations_flow
 
     _change(
         slug,
         as_json,
         invitation,
-        invitations_service.revoke,
+        invitations_flow.revoke,
         "Invitation to {} revoked.",
         already=("revoked", "The invitation to {} was already revoked: nothing changed."),
     )

@@ -48,6 +48,7 @@ from admit.directory.hr.plan import (
 )
 from admit.errors import Checks, Conflict, DomainError, HrSystemFailed, InvalidInput
 from admit.flows import groups
+from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.imports import service as imports_service
 from admit.invitations import service as invitations_service
@@ -591,7 +592,7 @@ def _leave(session: Session, actor: Actor, step: Step) -> tuple[str | None, str]
                 return None, DEACTIVATED
             pending = invitations_service.pending_for(session, actor, [address]).get(address)
             if pending is not None:
-                invitations_service.revoke(session, actor, pending.id)
+                invitations_flow.revoke(session, actor, pending.id)
                 return None, REVOKED
     except DomainError as exc:
         return f"Not applied: {exc}", ""
@@ -636,7 +637,7 @@ def _update(session: Session, actor: Actor, step: Step, invite: list[Step]) -> s
     if email is not None:
         pending = invitations_service.pending_for(session, actor, [old]).get(old)
         if pending is not None:
-            invitations_service.revoke(session, actor, pending.id)
+            invitations_flow.revoke(session, actor, pending.id)
         invite.append(step)
         return REINVITED
     return NOTED  # a pending invitee's new name: noted; their account takes it when they join

@@ -1,5 +1,7 @@
 """Resending a portal invitation (User Management's Resend Invite / Reinvite): the new message
-names the workspace the invitation also brings its recipient into, if any."""
+names the workspace the invitation also brings its recipient into, if any. Revoking one (every
+face's Revoke, a bulk revoke, a directory's): its person leaves the workspaces they were Not
+Joined in on it (``workspace_people.invitation_revoked``)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from typing import TYPE_CHECKING
 from admit import policy
 from admit.actor import Actor
 from admit.errors import DomainError, InvitationNotFound
+from admit.flows import workspace_people
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.workspaces import service as workspaces_service
@@ -17,7 +20,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["RESEND_ERRORS", "resend"]
+__all__ = ["RESEND_ERRORS", "resend", "revoke"]
 
 # What refuses Resend (the API declares these): no such invitation, and what resending one can.
 RESEND_ERRORS: tuple[type[DomainError], ...] = (InvitationNotFound, *invitations_service.REISSUE_ERRORS)
@@ -33,3 +36,14 @@ def resend(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitati
     invitation = invitations_service.get_or_raise(session, actor, invitation_id)
     workspace_name = workspaces_service.workspace_name_for_invitation(session, invitation.id)
     return invitations_service.reissue(session, actor, invitation, workspace_name=workspace_name)
+
+
+def revoke(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitation:
+    """Revoke a pending or expired invitation (``invitations.service.revoke``: its link stops
+    working; a revoked one changes nothing; an accepted one is refused), and take its person out
+    of the workspaces they were Not Joined in (``workspace_people.invitation_revoked``): one
+    meaning of Revoked for User Management, the Members panel, the Invite box, the API and the
+    CLI."""
+    invitation = invitations_service.revoke(session, actor, invitation_id)
+    workspace_people.invitation_revoked(session, actor, invitation)
+    return invitation

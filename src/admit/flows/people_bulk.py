@@ -105,7 +105,7 @@ def _one(session: Session, actor: Actor, action: str, target: uuid.UUID) -> None
     if action == BulkAction.RESEND:
         invitations_flow.resend(session, actor, target)
     elif action == BulkAction.REVOKE:
-        invitations_service.revoke(session, actor, target)
+        invitations_flow.revoke(session, actor, target)
     elif action == BulkAction.DEACTIVATE:
         members_flow.deactivate(session, actor, target)
     else:

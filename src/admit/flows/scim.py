@@ -34,6 +34,7 @@ from admit.directory import service as directory
 from admit.directory.models import ScimGroup, ScimUser
 from admit.errors import AddressSuppressed, Conflict, DomainError, InvalidInput, NotFound, RateLimited
 from admit.flows import groups
+from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
@@ -334,7 +335,7 @@ def _apply_active(session: Session, actor: Actor, row: ScimUser, active: bool) -
             members_flow.deactivate(session, actor, member.id)
         pending = _pending_invitation(session, actor, row)
         if pending is not None:
-            invitations_service.revoke(session, actor, pending)
+            invitations_flow.revoke(session, actor, pending)
         return
     if joined and member is not None:
         if member.status == members_service.DEACTIVATED:
@@ -381,7 +382,7 @@ def replace_user(session: Session, actor: Actor, row: ScimUser, fields: UserFiel
     if address != row.address and status_of(session, actor, row) in ("none", "invited"):
         pending = _pending_invitation(session, actor, row)
         if pending is not None:
-            invitations_service.revoke(session, actor, pending)
+            invitations_flow.revoke(session, actor, pending)
         row.invitation_id = None
         row.address = address
     row.user_name = user_name

@@ -89,6 +89,7 @@ __all__ = [
     "add_people",
     "assign_role",
     "check_recipients",
+    "invitation_revoked",
     "placed",
     "removable",
     "remove",
@@ -419,7 +420,7 @@ def _put_in(
         membership = workspaces_service.get_membership(session, workspace.id, user.id)
         assert membership is not None and invitation is not None  # Not Joined: a row; fresh: an invitation
         membership.invitation_id = invitation.id
-        invited.detail = "Invited again: the earlier invitation had expired or was withdrawn."
+        invited.detail = "Invited again: the earlier invitation had expired."
         return invited
     if existing is not None:
         return _skipped(
@@ -480,6 +481,21 @@ def _notify_added(
             "link": workspaces_service.workspace_url(session, portal, workspace.id),
         },
     )
+
+
+def invitation_revoked(session: Session, actor: Actor, invitation: Invitation) -> list[str]:
+    """``invitation`` was revoked (``flows.invitations.revoke``): its person, not in the portal,
+    is taken out of every workspace of it they were Not Joined in, unless another invitation
+    of theirs stands (a newer one, when an expired one was revoked). Revoked means they are not
+    coming: no Members panel lists them (nor Resend), no role or action is offered to them, and
+    the Invite box takes them as new (Invite again). The workspaces' names."""
+    address = invitation.recipient
+    if repository.pending_by_address(session, invitation.portal_id, [address]).get(address) is not None:
+        return []
+    user = members_service.users_by_address(session, {address}).get(address)
+    if user is None:
+        return []
+    return workspaces_service.take_out_not_joined(session, actor, invitation.portal_id, user.id)
 
 
 # --- resending ------------------------------------------------------------------------------
@@ -601,7 +617,7 @@ def _resend_each(
         try:
             invitation = _resend_one(session, actor, workspace, membership, counted=True)
         except (Conflict, PermissionDenied, RecipientRateLimited) as exc:
-            # Joined meanwhile, their invitation was withdrawn, it is an internal invitation this
+            # Joined meanwhile, their invitation was revoked, it is an internal invitation this
             # actor may not renew, or they were sent a message a moment ago (refused before
             # anything is written): nothing to send to them, the others still get theirs.
             why = exc.why if isinstance(exc, RecipientRateLimited) else exc.message
@@ -625,7 +641,7 @@ def _resend_skip(refused: Conflict | PermissionDenied | RecipientRateLimited) ->
         return SkipCode.SUPPRESSED
     if isinstance(refused, PermissionDenied):
         return SkipCode.NOT_ALLOWED
-    return ResendSkipCode.NO_INVITATION  # withdrawn, or no longer open to resend
+    return ResendSkipCode.NO_INVITATION  # revoked, or no longer open to resend
 
 
 def _joined(user: User) -> str:
@@ -676,9 +692,7 @@ def _resend_one(
         workspaces_service.mark_joined(session, workspace.portal_id, user.id)
         raise AlreadyJoined(_joined(user))
     if invitation is None or invitation.status == REVOKED:
-        raise NoInvitation(
-            f"{user.address}'s invitation was withdrawn; add them to the workspace again to resend."
-        )
+        raise NoInvitation(f"{user.address}'s invitation was revoked; invite them again to send a new one.")
     # Resending renews the invitation (and its role): only for those who could have sent it.
     policy.require(actor.role, policy.invite_action(invitation.user_type))
     invitation = invitations_service.reissue(

@@ -51,7 +51,7 @@ class ResendSkipCode(StrEnum):  # ``flows.workspace_people.resend_team``
     beside ``SkipCode`` (``member_deactivated``, ``address_suppressed``, ``not_allowed``)."""
 
     ALREADY_JOINED = "already_joined"  # they joined: there is nothing to resend
-    NO_INVITATION = "no_invitation"  # their invitation was withdrawn: add them again to send one
+    NO_INVITATION = "no_invitation"  # their invitation was revoked: invite them again to send one
 
 
 # Every code a result may carry (``RecipientResult.code``, the API's ``code``).

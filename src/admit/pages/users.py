@@ -480,7 +480,7 @@ def revoke_submit(
     invitation_id: uuid.UUID, actor: PageActor, session: SessionDep, back: str = Form("")
 ) -> Response:
     def act() -> tuple[str, str]:
-        invitation = invitations_service.revoke(session, actor, invitation_id)
+        invitation = invitations_flow.revoke(session, actor, invitation_id)
         return (
             invitation.user_type,
             f"Invitation to {named_for(actor, invitation.recipient, invitation.recipient_name)} revoked.",

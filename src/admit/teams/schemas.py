@@ -51,7 +51,7 @@ class TeamMemberRead(UserRead):
         description="joined: in the portal; invited: an invitation to it that still stands (they are in "
         "the team when they join); expired: their invitation lapsed unaccepted; not_invited: a client "
         "group's person not invited yet (adding the group to a workspace invites them) or whose "
-        "invitation was withdrawn; deactivated: their access ended."
+        "invitation was revoked; deactivated: their access ended."
     )
 
 

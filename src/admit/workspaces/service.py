@@ -763,6 +763,50 @@ def remove(
         raise MemberNotFound("No such member in this workspace.")
     role = members_service.roles_of(session, workspace.portal_id, [user_id]).get(user_id)
     policy.require_rule(_may_remove(actor, user_id, role, invited_roles))
+    _take_out(session, actor, workspace, membership)
+    session.flush()
+    return membership
+
+
+def take_out_not_joined(
+    session: Session, actor: Actor, portal_id: uuid.UUID, user_id: uuid.UUID
+) -> list[str]:
+    """Take ``user_id`` out of every workspace of the portal where they are Not Joined, as
+    ``remove`` does (their roles there end, their open actions are for no one), audited with the
+    reason: their portal invitation was revoked (``flows.workspace_people.invitation_revoked``, the
+    caller, decides when). No permission of its own: revoking is the act. The workspaces' names."""
+    memberships = list(
+        session.scalars(
+            select(WorkspaceMember)
+            .join(Workspace, Workspace.id == WorkspaceMember.workspace_id)
+            .where(
+                Workspace.portal_id == portal_id,
+                WorkspaceMember.user_id == user_id,
+                WorkspaceMember.status == NOT_JOINED,
+            )
+            .order_by(WorkspaceMember.created_at)
+        )
+    )
+    names = []
+    for membership in memberships:
+        workspace = session.get(Workspace, membership.workspace_id)
+        assert workspace is not None  # its membership's foreign key
+        _take_out(session, actor, workspace, membership, because="invitation_revoked")
+        names.append(workspace.name)
+    session.flush()
+    return names
+
+
+def _take_out(
+    session: Session,
+    actor: Actor,
+    workspace: Workspace,
+    membership: WorkspaceMember,
+    *,
+    because: str | None = None,
+) -> None:
+    """The membership goes: roles held there end (the history keeps them), open actions there
+    are for no one; audited (``because``: why, when it was not someone's Remove)."""
     user = membership.user
     roles_ended = rowcount(
         session.execute(
@@ -804,7 +848,6 @@ def remove(
             "was": membership.status,
             "roles_ended": roles_ended,
             "actions_unassigned": actions_unassigned,
+            **({"because": because} if because else {}),
         },
     )
-    session.flush()
-    return membership
