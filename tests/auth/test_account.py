@@ -297,6 +297,27 @@ class TestAccountPage:
             == 200
         )
 
+    def test_a_client_whose_portal_now_requires_a_password_is_told_so(self, client, db, worker):
+        """The tester: a client's account page said "You sign in with a link we send you. You may
+        choose a password instead" after the portal came to require a password of clients. It
+        says what the portal's policy (``portals.sign_in``) asks of them."""
+        from tests.factories import invite, last_link
+
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@example.org"], user_type="client")
+        worker.drain()
+        accepted = client.post(f"/api/v1/invitations/{last_link(db, 'cleo@example.org')}/accept", json={})
+        assert accepted.status_code == 200, accepted.text
+        before = client.get("/me/account").text
+        assert "You may choose a password instead" in before
+        changed = client.patch(
+            f"/api/v1/portals/{pf.slug}", json={"client_require_password": True}, headers=pf.headers()
+        )
+        assert changed.status_code == 200, changed.text
+        page = client.get("/me/account").text
+        assert "You may choose a password instead" not in page
+        assert "Acme Inc requires a password of you: choose one below." in page, page
+
     def test_two_step_verification_on_new_codes_and_off(self, client, db):
         """Set up from the account page (the QR code's key read off the page), the codes shown
         once; new recovery codes take a right code and replace the old ones; turning it off takes

@@ -65,6 +65,7 @@ __all__ = [
     "challenge_via",
     "complete_two_factor",
     "two_factor_due",
+    "password_required_by",
     "two_factor_required_by",
     "turn_off_two_factor",
     "api_key_from_token",
@@ -155,6 +156,13 @@ def two_factor_due(
     if second_factor.has_factor(session, user.id):
         return "verify"
     return "enrol" if two_factor_required_by(session, user) else None
+
+
+def password_required_by(session: Session, user: User) -> list[str]:
+    """The names of ``user``'s portals that require a password of them (their type there:
+    ``portals.sign_in.password_required``), for telling someone without one that it is asked."""
+    memberships = members_service.memberships_of(session, user)
+    return [p.name for p, m in memberships if portals_sign_in.password_required(p, m.user_type)]
 
 
 def two_factor_required_by(session: Session, user: User) -> bool:

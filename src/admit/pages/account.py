@@ -61,6 +61,10 @@ def _page(
                 request.app.state.db.context.settings.sign_in_code_rate_limit
             ),
             "has_password": user.password_hash is not None,
+            # Without one: the portals whose policy asks them for one (it is not a choice there).
+            "password_asked_by": []
+            if user.password_hash
+            else auth_service.password_required_by(session, user),
             "has_factor": has_factor,
             "codes_left": second_factor.recovery_codes_left(session, user) if has_factor else None,
             "few_codes_left": second_factor.FEW_RECOVERY_CODES,
