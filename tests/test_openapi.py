@@ -114,6 +114,7 @@ class TestProblems:
             "retry_after",
             "steps",
             "portal",
+            "address",
             "challenge",
             "reason",
         }

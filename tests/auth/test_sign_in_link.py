@@ -46,14 +46,39 @@ class TestSignInLink:
         again = client.post(f"/api/v1/auth/sign-in-link/{token}")
         assert (again.status_code, again.json()["code"]) == (410, "sign_in_link_gone")
         # Its page, opened again, offers the way to a new one (not only "Ask for a new one"),
-        # leading where the link did; never off the site.
+        # leading where the link did, for the address it was for; never off the site.
         page = client.get(f"/login/link/{token}")
         assert page.status_code == 410 and "already used. Ask for a new one." in page.text
-        assert '<a class="btn primary" href="/login">Get a new sign-in link</a>' in page.text
+        new_link = '<a class="btn primary" href="/login?email=cleo%40example.org">Get a new sign-in link</a>'
+        assert new_link in page.text
         page = client.get(f"/login/link/{token}", params={"next": f"/p/{pf.slug}/workspaces"})
-        assert f'href="/login?next=/p/{pf.slug}/workspaces">Get a new sign-in link</a>' in page.text
+        back = f"/login?email=cleo%40example.org&amp;next=/p/{pf.slug}/workspaces"
+        assert f'href="{back}">Get a new sign-in link</a>' in page.text
         page = client.get(f"/login/link/{token}", params={"next": "//evil.example/x"})
-        assert '<a class="btn primary" href="/login">Get a new sign-in link</a>' in page.text
+        assert new_link in page.text
+
+    def test_a_dead_links_new_link_keeps_the_address_it_was_for(self, client, db, worker):
+        """The tester on a phone: an expired link's "Get a new sign-in link" opened the sign-in
+        page empty. It carries the address the link was for (its holder has the link), and the
+        API's problem says it too; a link of no one's says nothing."""
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+        worker.drain()
+        token = _link_token(client, "cleo@example.org")
+        with db.context.clock.travel(timedelta(days=2)):
+            page = client.get(f"/login/link/{token}", params={"next": f"/p/{pf.slug}/workspaces"})
+            assert page.status_code == 410, page.text
+            href = f"/login?email=cleo%40example.org&amp;next=/p/{pf.slug}/workspaces"
+            assert f'href="{href}">Get a new sign-in link</a>' in page.text, page.text
+            login = client.get(href.replace("&amp;", "&"))
+            assert 'value="cleo@example.org"' in login.text
+            gone = client.post(f"/api/v1/auth/sign-in-link/{token}")
+            assert (gone.status_code, gone.json().get("address")) == (410, "cleo@example.org"), gone.text
+        unknown = client.get("/login/link/not-a-token")
+        assert unknown.status_code == 410
+        assert '<a class="btn primary" href="/login">Get a new sign-in link</a>' in unknown.text
+        assert "address" not in client.post("/api/v1/auth/sign-in-link/not-a-token").json()
 
     def test_its_page_wears_the_portal_the_email_named(self, client, db, worker):
         """The tester on a phone: the email said "Your sign-in link for Acme Inc" and its page

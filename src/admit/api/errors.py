@@ -79,6 +79,11 @@ class Problem(BaseModel):
         "`enrol_second_factor`, `verify_second_factor`), in order.",
     )
     portal: str | None = Field(default=None, description="sign_in_incomplete: the portal that asks.")
+    address: str | None = Field(
+        default=None,
+        description="sign_in_link_gone: the address (email or phone) the link was for, so that asking for "
+        "a new one needs not retype it (its holder has the link); absent for a link of no one's.",
+    )
     reason: Literal["accepted", "expired", "revoked", "replaced"] | None = Field(
         default=None,
         description="invitation_gone, of a known invitation's link: why it no longer opens it (it was "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -707,19 +708,33 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     return user
 
 
-def _link_gone(_reason: tokens.Reason) -> Gone:
-    return SignInLinkGone("This sign-in link has expired or was already used. Ask for a new one.")
+def _link_gone(session: Session, raw: str) -> Callable[[tokens.Reason], Gone]:
+    """The refusal of the sign-in link ``raw``, with ``address``: the address it was sent to
+    (none for a link of no one's). Its holder has the link, so asking for a new one needs not
+    retype it (the page's "Get a new sign-in link" carries it; the API's problem says it)."""
+
+    def gone(_reason: tokens.Reason) -> Gone:
+        subject = tokens.issued_for(session, SIGN_IN, raw)
+        user = members_service.get_user(session, subject) if subject is not None else None
+        address = user.address if user is not None else None
+        return SignInLinkGone(
+            "This sign-in link has expired or was already used. Ask for a new one.", address=address
+        )
+
+    return gone
 
 
 def sign_in_link_user(session: Session, raw: str) -> User:
     """The user a sign-in link is for, without using it (GET never uses a link up)."""
-    return _link_user(session, tokens.subject_of(session, SIGN_IN, raw, use=False, refused=_link_gone))
+    refused = _link_gone(session, raw)
+    return _link_user(session, tokens.subject_of(session, SIGN_IN, raw, use=False, refused=refused), refused)
 
 
 def use_sign_in_link(session: Session, raw: str) -> User:
     """Use a sign-in link: exactly once, before it expires (and before a newer one is sent).
     Its code dies with it."""
-    user = _link_user(session, tokens.subject_of(session, SIGN_IN, raw, use=True, refused=_link_gone))
+    refused = _link_gone(session, raw)
+    user = _link_user(session, tokens.subject_of(session, SIGN_IN, raw, use=True, refused=refused), refused)
     tokens.end(session, SIGN_IN_CODE, user.id, tokens.Reason.USED)
     return user
 
@@ -762,10 +777,10 @@ def use_sign_in_code(session: Session, *, email: str, code: str) -> User:
     return user
 
 
-def _link_user(session: Session, user_id: uuid.UUID) -> User:
+def _link_user(session: Session, user_id: uuid.UUID, refused: Callable[[tokens.Reason], Gone]) -> User:
     user = members_service.get_user(session, user_id)
     if user is None:  # users are never deleted; a link to nobody opens nothing
-        raise _link_gone(tokens.Reason.UNKNOWN)
+        raise refused(tokens.Reason.UNKNOWN)
     return user
 
 

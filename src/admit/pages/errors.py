@@ -134,7 +134,13 @@ def error_page_of(request: Request, exc: DomainError, portal: Portal) -> HTMLRes
 
 
 def _said(exc: DomainError) -> dict[str, object]:
-    return {"title": exc.title, "message": exc.message, "code": exc.code}
+    # ``address``: a dead sign-in link's (``auth.service``), for its "Get a new sign-in link".
+    return {
+        "title": exc.title,
+        "message": exc.message,
+        "code": exc.code,
+        "address": exc.fields.get("address"),
+    }
 
 
 async def handle_answered(request: Request, exc: Answered) -> Response:  # noqa: ARG001

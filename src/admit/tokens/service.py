@@ -42,6 +42,7 @@ __all__ = [
     "claim",
     "end",
     "issue",
+    "issued_for",
     "issue_many",
     "live",
     "peek",
@@ -240,6 +241,13 @@ def peek(session: Session, purpose: Purpose, raw: str, *, fresh: bool = False) -
     ):
         raise _refusal(row, now)
     return Opened(row.subject_id, row.expires_at)
+
+
+def issued_for(session: Session, purpose: Purpose, raw: str) -> uuid.UUID | None:
+    """What ``raw`` was issued for, live or not (None: no such secret). Its holder has the
+    secret: a refusal may tell them whose it was (a dead sign-in link, the address for a new one)."""
+    row = _find(session, purpose, raw)
+    return row.subject_id if row is not None else None
 
 
 def subject_of(
