@@ -372,6 +372,34 @@ class TestSignInCode:
             fresh = new_code()  # a new email and code: the count goes on
             assert try_code(fresh) == 429
 
+    def test_a_wrong_code_says_how_many_tries_are_left(
+        self, client, db, worker, change_settings, rate_limits
+    ):  # noqa: ARG002
+        """The tester: wrong sign-in codes gave no warning before the 15-minute pause. Each says
+        how many tries are left (as two-step verification's codes do), the last that the pause
+        began; an address of no account reads the same (its tries are counted alike)."""
+        change_settings(sign_in_code_rate_limit="3/15minutes")
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+        with clock.travel(timedelta(minutes=5)):  # past the invitation's message (one a minute)
+            client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@example.org"})
+            worker.drain()
+            code = _code_in(client, "cleo@example.org")
+            wrong = "000000" if code != "000000" else "111111"
+            asked = [("cleo@example.org", wrong)] * 3 + [("nobody@example.org", wrong)]
+            said = [
+                client.post("/api/v1/auth/sign-in-code", json={"email": e, "code": c}).json()["detail"]
+                for e, c in asked
+            ]
+            assert said[0].endswith(" 2 tries left before a pause of 15 minutes."), said
+            assert said[1].endswith(" 1 try left before a pause of 15 minutes."), said
+            assert said[2].endswith(" That was the last try: codes are paused for 15 minutes."), said
+            assert said[3] == said[0]
+            page = client.get("/login/code")  # the page says it too (another address's tries)
+            data = {"email": "dora@example.org", "code": wrong, "csrf_token": csrf_of(page.text)}
+            r = client.post("/login/code", data=data)
+            assert "2 tries left before a pause of 15 minutes." in r.text, r.text
+
     def test_the_page_after_asking_takes_the_code(self, client, db, worker):
         pf = create_portal(db)
         member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)

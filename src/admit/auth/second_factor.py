@@ -25,7 +25,7 @@ from admit.auth import notices
 from admit.auth.models import TotpFactor, WebSession
 from admit.errors import Conflict, InvalidInput
 from admit.kit import secretbox
-from admit.kit.ratelimit import in_words
+from admit.kit.ratelimit import in_words, tries_left
 from admit.members import service as members_service
 from admit.portals import service as portals_service
 from admit.tokens import service as tokens
@@ -183,16 +183,14 @@ def _wrong(session: Session, user: User, message: str) -> InvalidInput:
     left = ctx.limiter.remaining(_limit_key(user), limit)
     if left is None:  # nothing counted (limits off)
         return InvalidInput(message, field="code")
-    _tries, pause = in_words(limit)
+    said = f"{message} {tries_left(left, limit)}"
     if left > 0:
-        return InvalidInput(
-            f"{message} {left} {'try' if left == 1 else 'tries'} left before a pause of {pause}.",
-            field="code",
-        )
+        return InvalidInput(said, field="code")
+    tries, pause = in_words(limit)
     members_service.audit_own(
-        session, user, "user.second_factor_locked", detail={"tries": _tries, "pause": pause}
+        session, user, "user.second_factor_locked", detail={"tries": tries, "pause": pause}
     )
-    refused = InvalidInput(f"{message} That was the last try: codes are paused for {pause}.", field="code")
+    refused = InvalidInput(said, field="code")
     refused.keeps_work = True
     return refused
 

@@ -40,6 +40,7 @@ from admit.errors import (
     SignInLinkGone,
     at_most_characters,
 )
+from admit.kit import ratelimit
 from admit.kit.insert import insert_now
 from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
@@ -764,15 +765,19 @@ def use_sign_in_code(session: Session, *, email: str, code: str) -> User:
         raise InvalidInput(CODE_HINT, field="code")
     key = asked_address(session, email).key
     ctx = context.of(session)
-    ctx.limiter.hit(f"login:code:{key}", ctx.settings.sign_in_code_rate_limit)
+    limit, counted = ctx.settings.sign_in_code_rate_limit, f"login:code:{key}"
+    ctx.limiter.hit(counted, limit)
+    left = ctx.limiter.remaining(counted, limit)
+    # Every wrong answer says how many tries the address has left (none: limits off).
+    wrong = WRONG_CODE if left is None else f"{WRONG_CODE} {ratelimit.tries_left(left, limit)}"
     asking = _member_asking(session, key)
     if asking is None:
-        raise InvalidCredentials(WRONG_CODE)
+        raise InvalidCredentials(wrong)
     _address, user = asking
     try:
         tokens.claim(session, SIGN_IN_CODE, _code_secret(user.id, digits))
     except tokens.TokenRefused:
-        raise InvalidCredentials(WRONG_CODE) from None
+        raise InvalidCredentials(wrong) from None
     tokens.end(session, SIGN_IN, user.id, tokens.Reason.USED)
     return user
 

@@ -28,7 +28,7 @@ from admit.kit.text import wait_in_words
 
 log = logging.getLogger("admit.ratelimit")
 
-__all__ = ["Limiter", "in_words"]
+__all__ = ["Limiter", "in_words", "tries_left"]
 
 _T = TypeVar("_T")
 
@@ -39,6 +39,16 @@ def in_words(limit: str) -> tuple[int, str]:
     """A limit as people say it: how many, and in how long ("5/15minutes": 5, "15 minutes")."""
     item = parse(limit)
     return item.amount, wait_in_words(item.get_expiry())
+
+
+def tries_left(left: int, limit: str) -> str:
+    """What a refusal of a wrong code adds, ``left`` tries being left under ``limit`` (counted
+    by ``Limiter``): "2 tries left before a pause of 15 minutes.", or, none left, "That was the
+    last try: codes are paused for 15 minutes." (sign-in codes and two-step verification's)."""
+    _tries, pause = in_words(limit)
+    if left > 0:
+        return f"{left} {'try' if left == 1 else 'tries'} left before a pause of {pause}."
+    return f"That was the last try: codes are paused for {pause}."
 
 
 class Limiter:
