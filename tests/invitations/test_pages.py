@@ -53,6 +53,23 @@ class TestRefusedJoin:
         assert 'value="Rita Ruiz"' in refused.text and "password123" not in refused.text
         assert 'class="notice error"' not in refused.text
 
+    def test_an_empty_or_short_password_is_said_under_its_field_not_by_the_browser(self, client, db, worker):
+        """The tester on a phone: an empty or too-short password met the browser's own bubbles
+        ("Please lengthen this text…"), not the words under the field every refusal of it uses.
+        The form leaves the checks to the server (novalidate, as setting Admit up does), which
+        says each under the field."""
+        pf = create_portal(db)
+        invite(db, pf, ["rita@acme.com"])
+        worker.drain()
+        token = last_link(db, "rita@acme.com")
+        page = client.get(f"/invite/{token}")
+        assert re.search(rf'<form method="post" action="[^"]*/invite/{token}" novalidate>', page.text)
+        for typed, said in (("", "A password is required."), ("short", "at least 10 characters")):
+            data = {"csrf_token": csrf_of(page.text), "name": "Rita Ruiz", "password": typed}
+            refused = client.post(f"/invite/{token}", data=data)
+            assert refused.status_code == 422, refused.text
+            assert said in said_under(refused.text, "password"), typed
+
 
 class TestPasswordHintForPhone:
     RULE = "not one of the most common passwords, nor your phone number."
