@@ -713,3 +713,81 @@ class TestWhatAcceptingAsks:
         page = client.get(f"/invite/{token_in(item['text'])}")
         said = f'This invitation expires on <time datetime="{expires.isoformat()}">'
         assert f"{said}{moment_text(expires, 'Europe/Paris')}</time>." in page.text
+
+
+class TestRequestNew:
+    """The tester: an expired or revoked invitation's page said "Ask Olivia Owner for a new
+    invitation" and gave no way to. An expired one's holder asks from the page (or the API):
+    whoever invited them gets an email with a link to Reinvite them, once a day, audited."""
+
+    def test_an_expired_invitations_holder_asks_its_inviter_once_a_day(self, client, db, worker):
+        from datetime import timedelta
+
+        pf = create_portal(db)
+        _invite(
+            client, pf, ["Theo <theo@client.org>", "rita@client.org", "sam@client.org"], user_type="client"
+        )
+        worker.drain()
+        theo, rita, sam = (
+            _token_for(client, a) for a in ("theo@client.org", "rita@client.org", "sam@client.org")
+        )
+        invitations = client.get(f"/api/v1/portals/{pf.slug}/invitations", headers=pf.headers()).json()[
+            "items"
+        ]
+        ids = {i["recipient"]: i["id"] for i in invitations}
+        revoked = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations/{ids['rita@client.org']}/revoke", headers=pf.headers()
+        )
+        assert revoked.status_code == 200, revoked.text
+        live = client.post(f"/api/v1/invitations/{sam}/request-new")
+        assert (live.status_code, live.json()["code"]) == (409, "conflict"), live.text
+        with db.context.clock.travel(timedelta(days=40)):
+            before = client.get("/api/v1/dev/messages", params={"to": pf.owner_email}).json()["items"]
+            asked = client.post(f"/api/v1/invitations/{theo}/request-new")
+            assert asked.status_code == 202, asked.text
+            assert asked.json() == {
+                "inviter": "Olive Owner",
+                "sent": True,
+                "detail": "We've asked Olive Owner to send you a new invitation.",
+            }
+            again = client.post(f"/api/v1/invitations/{theo}/request-new")
+            assert again.status_code == 202 and again.json()["sent"] is False, again.text
+            worker.drain()
+            mail = client.get("/api/v1/dev/messages", params={"to": pf.owner_email}).json()["items"]
+            assert len(mail) == len(before) + 1, mail
+            assert mail[0]["subject"] == "Theo asks for a new invitation to Acme Inc"
+            assert "status=expired" in mail[0]["text"] and "q=theo%40client.org" in mail[0]["text"]
+            gone = client.post(f"/api/v1/invitations/{rita}/request-new")
+            assert (gone.status_code, gone.json()["reason"]) == (410, "revoked"), gone.text
+            unknown = client.post("/api/v1/invitations/not-a-token/request-new")
+            assert unknown.status_code == 410 and "reason" not in unknown.json()
+        events = client.get(f"/api/v1/portals/{pf.slug}/audit-events", headers=pf.headers()).json()["items"]
+        requested = [e for e in events if e["action"] == "invitation.new_requested"]
+        assert [e["summary"] for e in requested] == [
+            "theo@client.org asked for a new invitation (theirs had expired)"
+        ], requested
+
+    def test_the_expired_page_asks_and_says_so_and_a_revoked_one_offers_no_ask(self, client, db, worker):
+        from datetime import timedelta
+
+        from tests.factories import csrf_of
+
+        pf = create_portal(db)
+        _invite(client, pf, ["theo@client.org", "rita@client.org"], user_type="client")
+        worker.drain()
+        theo, rita = _token_for(client, "theo@client.org"), _token_for(client, "rita@client.org")
+        invitations = client.get(f"/api/v1/portals/{pf.slug}/invitations", headers=pf.headers()).json()[
+            "items"
+        ]
+        rita_id = next(i["id"] for i in invitations if i["recipient"] == "rita@client.org")
+        client.post(f"/api/v1/portals/{pf.slug}/invitations/{rita_id}/revoke", headers=pf.headers())
+        with db.context.clock.travel(timedelta(days=40)):
+            page = client.get(f"/invite/{theo}")
+            assert page.status_code == 410 and "Request a new invitation</button>" in page.text
+            asked = client.post(f"/invite/{theo}/request-new", data={"csrf_token": csrf_of(page.text)})
+            assert "We&#39;ve asked Olive Owner to send you a new invitation." in asked.text, asked.text
+            assert "Request a new invitation</button>" not in asked.text
+            cancelled = client.get(f"/invite/{rita}")
+            assert (
+                "Invitation cancelled" in cancelled.text and "Request a new invitation" not in cancelled.text
+            )

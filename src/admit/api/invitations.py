@@ -12,6 +12,7 @@ from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems, unparsed_faults
 from admit.auth import service as auth_service
 from admit.errors import (
+    Conflict,
     InvalidInput,
     InvitationGone,
     InvitationNotFound,
@@ -37,6 +38,7 @@ from admit.invitations.schemas import (
     InvitationPage,
     InvitationPreviewRead,
     InvitationRead,
+    NewInvitationRequested,
     RecipientResults,
     RecipientsCheck,
     RecipientsChecked,
@@ -221,6 +223,24 @@ def preview_invitation(
         password_required=p.password_required,
         workspace=p.workspace_name,
     )
+
+
+@router.post(
+    "/invitations/{token}/request-new",
+    response_model=NewInvitationRequested,
+    status_code=202,
+    operation_id="invitations_request_new",
+    responses=problems(InvitationGone, Conflict, RateLimited),
+)
+def request_new_invitation(token: str, request: Request, session: SessionDep) -> NewInvitationRequested:
+    """The holder of an expired invitation's link asks whoever invited them for a new one (its
+    page's Request a new invitation): they get an email (a text for a phone number) with a link
+    to Reinvite in User Management, once per invitation a day (``sent`` false: asked already).
+    A revoked, used or replaced link is 410 ``invitation_gone`` (its case in ``reason``); one
+    that still works is 409 ``conflict``."""
+    limit_token_guessing(request)
+    asked = invitations_service.request_new(session, token, ip=client_ip(request))
+    return NewInvitationRequested(inviter=asked.inviter, sent=asked.sent, detail=asked.said)
 
 
 @router.post(

@@ -59,6 +59,7 @@ PHRASES: dict[str, str] = {
     "invitation.created": "invited {target}{as_role}",
     "invitation.resent": "resent the invitation to {target}{taken_over}",
     "invitation.revoked": "revoked the invitation to {target}",
+    "invitation.new_requested": "asked for a new invitation (theirs had expired)",
     "invitation.renamed": "changed the name on the invitation to {target}{was}",
     "invitation.role_changed": "changed the role the invitation to {target} offers{was}",
     "invitation.products_changed": "changed the products the invitation to {target} offers{was}",
@@ -158,6 +159,7 @@ PHRASES: dict[str, str] = {
 BY_THEMSELVES = frozenset(
     {
         "invitation.accepted",
+        "invitation.new_requested",
         "invite_link.signup_requested",
         "invite_link.joined",
         "join_request.created",

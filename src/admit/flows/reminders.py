@@ -11,10 +11,9 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from admit import context, policy
-from admit.invitations import reminders
+from admit.invitations import messages, reminders
 from admit.invitations.models import Invitation
 from admit.kit import text as kit_text
 from admit.members import service as members_service
@@ -92,10 +91,6 @@ def send_digests(session: Session) -> int:
     return queued
 
 
-def _users_url(public_url: str, portal: Portal, **query: str) -> str:
-    return f"{public_url}/p/{portal.slug}/users?{urlencode(query)}"
-
-
 def _digest_context(
     public_url: str,
     portal: Portal,
@@ -105,9 +100,6 @@ def _digest_context(
     day_text: str,
     invitations: list[Invitation],
 ) -> dict[str, Any]:
-    def tab(invitation: Invitation) -> str:
-        return "clients" if invitation.user_type == UserType.CLIENT else "internal"
-
     people = [
         {
             "name": invitation.recipient_name,
@@ -115,13 +107,13 @@ def _digest_context(
             # portal's time zone ("5 December 2026 at 10:00 EST"), where it was "15:00 UTC".
             "address": kit_text.readable_phone(invitation.recipient),
             "expired_at_text": kit_text.moment_text(invitation.expires_at, portal.time_zone),
-            "link": _users_url(
-                public_url, portal, tab=tab(invitation), status="expired", q=invitation.recipient
+            "link": messages.reinvite_url(
+                public_url, portal, recipient=invitation.recipient, user_type=invitation.user_type
             ),
         }
         for invitation in invitations
     ]
-    tabs = {tab(invitation) for invitation in invitations}
+    tabs = {invitation.user_type for invitation in invitations}
     return {
         "portal_name": portal.name,
         "brand": portals_brand.email_context(portal, public_url),
@@ -129,7 +121,7 @@ def _digest_context(
         "day_text": day_text,
         "people": people,
         "can_reinvite": can_reinvite,
-        "list_link": _users_url(
-            public_url, portal, tab=tabs.pop() if len(tabs) == 1 else "internal", status="expired"
+        "list_link": messages.reinvite_url(
+            public_url, portal, user_type=tabs.pop() if len(tabs) == 1 else UserType.INTERNAL
         ),
     }

@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 from admit.kit.text import moment_text
 from admit.portals import brand as portals_brand
@@ -20,9 +21,18 @@ if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.portals.models import Portal
 
 
-__all__ = ["context_for", "event_key", "invite_url"]
+__all__ = ["context_for", "event_key", "invite_url", "reinvite_url"]
 
 TEMPLATE = "invitation"
+
+
+def reinvite_url(public_url: str, portal: Portal, *, recipient: str | None = None, user_type: str) -> str:
+    """User Management where Reinvite is, at the expired invitations of ``user_type``'s tab (of
+    ``recipient``'s, when given): the inviters' digest's links and a request for a new one's."""
+    query = {"tab": "clients" if user_type == "client" else "internal", "status": "expired"}
+    if recipient:
+        query["q"] = recipient
+    return f"{public_url}/p/{portal.slug}/users?{urlencode(query)}"
 
 
 def invite_url(public_url: str, token: str) -> str:

@@ -258,6 +258,18 @@ class InvitationPage(BaseModel):
     next_cursor: str | None
 
 
+class NewInvitationRequested(BaseModel):
+    """A request for a new invitation, heard (``POST /invitations/{token}/request-new``)."""
+
+    inviter: str = Field(description="Who was asked: whoever invited them (the portal when no person did).")
+    sent: bool = Field(
+        description="False: asked already today, nothing sent again (once per invitation a day)."
+    )
+    detail: str = Field(
+        description='What the page says: "We\'ve asked Olive Owner to send you a new invitation."'
+    )
+
+
 class InvitationPreviewRead(BaseModel):
     portal: PortalRef
     inviter: str

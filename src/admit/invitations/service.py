@@ -31,6 +31,7 @@ from admit.db import rowcount
 from admit.errors import (
     AddressSuppressed,
     Checks,
+    Conflict,
     DomainError,
     InvalidInput,
     InvitationGone,
@@ -48,11 +49,12 @@ from admit.invitations.options import check_options
 from admit.invitations.schedule import reminder_at
 from admit.kit.bulk import one_of
 from admit.kit.pagination import count_all, page
-from admit.kit.text import moment_text
+from admit.kit.text import moment_text, readable_phone
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME, recipients_by_element, split_recipients, typo_suggestion
 from admit.notifications import service as notifications_service
 from admit.policy import UserType
+from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.tokens import service as tokens
 
@@ -82,6 +84,8 @@ __all__ = [
     "dead_link",
     "refused",
     "reissue",
+    "NewRequested",
+    "request_new",
     "change_offer",
     "rename",
     "revoke",
@@ -733,6 +737,102 @@ def open_by_token(session: Session, token: str) -> Invitation:
     _require_pending(session, invitation)
     require_grantable(session, invitation)
     return invitation
+
+
+@dataclass(frozen=True, slots=True)
+class NewRequested:
+    """A request for a new invitation, heard: whom it was sent to (``inviter``, as its page names
+    them), and whether this request sent it (False: asked already today, nothing sent again)."""
+
+    inviter: str
+    sent: bool
+
+    @property
+    def said(self) -> str:
+        """What its asker reads (the page, the API's ``detail``), whether or not this ask sent it."""
+        return f"We've asked {self.inviter} to send you a new invitation."
+
+
+NEW_REQUESTED = "invitation_new_requested"  # the message's template
+
+
+def request_new(session: Session, token: str, *, ip: str | None = None) -> NewRequested:
+    """The holder of an expired invitation's link asks for a new one (its page's **Request a new
+    invitation**, ``POST /invitations/{token}/request-new``): whoever invited them hears of it
+    (the person, while an active member with an address; else the portal's owners and admins),
+    with a link to Reinvite in User Management. Once per invitation a day (the message's event
+    key: a second ask that day sends nothing and is told the same), audited once.
+
+    Only an expired invitation's: a revoked one was revoked on purpose (its page names whom to
+    ask), a used or replaced link has nothing to ask for (410 ``invitation_gone``, as its page
+    says: ``DeadLink``); a link that still works is 409 ``conflict`` (accept it instead); a
+    token of no invitation, the one answer that says nothing (``refused``)."""
+    dead = dead_link(session, token)
+    if dead is None:
+        try:
+            tokens.peek(session, INVITATION, token)
+        except tokens.TokenRefused as exc:
+            raise refused(exc.reason) from None
+        raise Conflict("This invitation still works: accept it instead.")
+    subject_id: uuid.UUID | None
+    try:
+        subject_id = tokens.peek(session, INVITATION, token).subject_id
+    except tokens.TokenRefused as exc:
+        subject_id = exc.subject_id
+    invitation = session.get(Invitation, subject_id) if subject_id is not None else None
+    if invitation is None or dead.case is not tokens.Reason.EXPIRED:
+        raise _gone(session, invitation, None)
+    ctx = context.of(session)
+    portal = dead.portal
+    inviter_role, _deactivated = _standing(session, invitation)
+    inviter = invitation.invited_by if inviter_role is not None else None
+    told = (
+        [inviter]
+        if inviter is not None and inviter.address
+        else members_service.internal_users(
+            session, portal.id, roles=policy.roles_with(policy.Action.INVITATION_RESEND), limit=MAX_TOLD
+        )
+    )
+    day = ctx.clock.now().date().isoformat()
+    context_ = {
+        "portal_name": portal.name,
+        "brand": portals_brand.for_message(session, portal),
+        "recipient": readable_phone(invitation.recipient),
+        "recipient_name": invitation.recipient_name,
+        "expired_at_text": moment_text(invitation.expires_at, portal.time_zone),
+        "link": messages.reinvite_url(
+            ctx.settings.public_url, portal, recipient=invitation.recipient, user_type=invitation.user_type
+        ),
+    }
+    sent = False
+    for user in told:
+        if user.address and notifications_service.enqueue_once(
+            session,
+            event_key=f"invitation:{invitation.id}:new_requested:{day}:{user.id}",
+            template=NEW_REQUESTED,
+            to=user.address,
+            portal_id=portal.id,
+            context={**context_, "inviter_name": user.label},
+        ):
+            sent = True
+    if sent:
+        audit_service.record(
+            session,
+            None,
+            "invitation.new_requested",
+            portal_id=portal.id,
+            ip=ip,
+            target_type="invitation",
+            target_id=invitation.id,
+            target_label=invitation.recipient,
+            # Told by their address alone: a name here would read as one they gave.
+            detail={"told": [u.label for u in told if u.address]},
+        )
+    session.flush()
+    return NewRequested(inviter=dead.inviter, sent=sent)
+
+
+MAX_TOLD = 20  # owners and admins told of a request when no inviter can be
 
 
 def used_by_link(session: Session, token: str) -> Invitation | None:

@@ -35,6 +35,7 @@ TEMPLATES = (
     "join_request_new",
     "invitation_reminder",
     "invitation_digest",
+    "invitation_new_requested",
     "mention",
     "action_due",
     "activity_digest",
@@ -44,6 +45,7 @@ TEMPLATES = (
 # Templates that also have an SMS form (``{name}_sms.txt``), for recipients known by phone.
 SMS_TEMPLATES = (
     "invitation",
+    "invitation_new_requested",
     "invitation_reminder",
     "workspace_added",
     "sign_in",

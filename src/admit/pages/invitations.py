@@ -80,15 +80,32 @@ def show(
         return back_in(portal)
 
 
-def _dead(request: Request, session: Session, token: str) -> HTMLResponse:
+def _dead(
+    request: Request, session: Session, token: str, *, asked: invitations_service.NewRequested | None = None
+) -> HTMLResponse:
     """A dead link's page: its case, who invited them to which portal, the next step, in the
-    portal's look (``invitations.service.DeadLink``). A link of no invitation gets the error
-    page every unknown link gets, which says nothing of any invitation."""
+    portal's look (``invitations.service.DeadLink``); an expired one's offers **Request a new
+    invitation** (``asked``: it was just asked, and says so). A link of no invitation gets the
+    error page every unknown link gets, which says nothing of any invitation."""
     dead = invitations_service.dead_link(session, token)
     if dead is None:
         raise invitations_service.refused(tokens.Reason.UNKNOWN)
-    context = {"dead": dead, "brand_portal": dead.portal, "portal": None}
+    context = {"dead": dead, "brand_portal": dead.portal, "portal": None, "token": token, "asked": asked}
     return render(request, "invitations/gone.html", context, status_code=410)
+
+
+@router.post(
+    "/invite/{token}/request-new", name="invitations:request_new", dependencies=[Depends(check_csrf)]
+)
+def request_new(token: str, request: Request, session: SessionDep) -> Response:
+    """**Request a new invitation** on an expired link's page: its inviter is asked
+    (``invitations.service.request_new``, once a day), and the page says so."""
+    limit_token_guessing(request)
+    try:
+        asked = invitations_service.request_new(session, token, ip=client_ip(request))
+    except InvitationGone:
+        return _dead(request, session, token)  # not expired (any more): its page says its case
+    return _dead(request, session, token, asked=asked)
 
 
 @router.post(
