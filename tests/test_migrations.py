@@ -332,3 +332,86 @@ def test_workspace_teams_are_recorded_and_stale_vias_cleared(database_url, tmp_p
     finally:
         if drop:
             conftest._drop_pg_database(drop)
+
+
+def test_revoked_invitees_still_not_joined_leave_their_workspaces(database_url, tmp_path):
+    """On both backends, at e5f6a7b80056: someone whose invitation was revoked before Revoke took
+    them out of workspaces (the tester's bruno, Not Joined with a Resend that refused) leaves them,
+    their role there ended and their open action there for no one; someone with a newer pending
+    invitation, and someone joined, stay."""
+    import uuid
+    from datetime import datetime
+
+    from sqlalchemy import create_engine, text
+
+    from admit.db import normalize_url
+    from admit.migrate import upgrade
+    from tests import conftest
+
+    if database_url.startswith("sqlite"):
+        url, drop = f"sqlite:///{tmp_path / 'revoked.db'}", None
+    else:
+        url, drop = conftest._create_pg_database()
+    try:
+        upgrade(url, "a1b2c3d40052")
+        engine = create_engine(normalize_url(url))
+        ids = (lambda u: u.hex) if url.startswith("sqlite") else str
+        names = (
+            "portal",
+            "ws",
+            "bruno",
+            "theo",
+            "cleo",
+            "i1",
+            "i2",
+            "i3",
+            "m1",
+            "m2",
+            "m3",
+            "role",
+            "ra",
+            "act",
+        )
+        values = {k: uuid.uuid4() for k in names}
+        now = datetime(2026, 12, 1, 9, 30)
+        invitation = (
+            "INSERT INTO invitations (id, portal_id, recipient, recipient_name, user_type, role, products,"
+            " message, status, expires_at, created_at, send_count)"
+            " VALUES (:{id}, :portal, '{to}', '', 'client', 'client', '[]', '', '{status}', :now, :now, 1)"
+        )
+        rows = [
+            "INSERT INTO portals (id, slug, name, invitation_ttl_seconds, enabled_products,"
+            " client_require_password, created_at)"
+            " VALUES (:portal, 'acme', 'Acme', 604800, '[]', false, :now)",
+            "INSERT INTO users (id, name, created_at)"
+            " VALUES (:bruno, 'Bruno', :now), (:theo, 'Theo', :now), (:cleo, 'Cleo', :now)",
+            invitation.format(id="i1", to="bruno@client.org", status="revoked"),
+            invitation.format(id="i2", to="theo@client.org", status="revoked"),
+            invitation.format(id="i3", to="theo@client.org", status="pending"),
+            "INSERT INTO workspaces (id, portal_id, name, kind, created_at)"
+            " VALUES (:ws, :portal, 'Q3', 'flow', :now)",
+            "INSERT INTO workspace_members (id, workspace_id, user_id, status, invitation_id, created_at)"
+            " VALUES (:m1, :ws, :bruno, 'not_joined', :i1, :now), (:m2, :ws, :theo, 'not_joined', :i2, :now),"
+            " (:m3, :ws, :cleo, 'joined', NULL, :now)",
+            "INSERT INTO workspace_roles (id, workspace_id, name, position, created_at)"
+            " VALUES (:role, :ws, 'Signer', 0, :now)",
+            "INSERT INTO workspace_role_assignments (id, role_id, user_id, assigned_at)"
+            " VALUES (:ra, :role, :bruno, :now)",
+            "INSERT INTO workspace_actions (id, workspace_id, title, assignee_id, created_at)"
+            " VALUES (:act, :ws, 'Sign', :bruno, :now)",
+        ]
+        params = {k: ids(v) for k, v in values.items()} | {"now": now}
+        with engine.begin() as conn:
+            for sql in rows:
+                conn.execute(text(sql), params)
+        upgrade(url)
+        with engine.connect() as conn:
+            members = conn.execute(text("SELECT user_id FROM workspace_members")).scalars().all()
+            ended = conn.execute(text("SELECT ended_at FROM workspace_role_assignments")).scalar_one()
+            assignee = conn.execute(text("SELECT assignee_id FROM workspace_actions")).scalar_one()
+        engine.dispose()
+        assert {uuid.UUID(str(m)) for m in members} == {values["theo"], values["cleo"]}
+        assert ended is not None and assignee is None
+    finally:
+        if drop:
+            conftest._drop_pg_database(drop)
