@@ -353,7 +353,7 @@ def test_revoked_invitees_still_not_joined_leave_their_workspaces(database_url, 
     else:
         url, drop = conftest._create_pg_database()
     try:
-        upgrade(url, "a1b2c3d40052")
+        upgrade(url, "f6a7b8c90057")
         engine = create_engine(normalize_url(url))
         ids = (lambda u: u.hex) if url.startswith("sqlite") else str
         names = (

@@ -4,7 +4,7 @@ invitation_revoked`` does it at Revoke now): their roles there end and their ope
 are for no one, as Remove does. Someone whose newer invitation stands (still pending) stays.
 
 Revision ID: e5f6a7b80056
-Revises: a1b2c3d40052
+Revises: f6a7b8c90057
 Create Date: 2026-12-07 06:50:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e5f6a7b80056"
-down_revision = "a1b2c3d40052"
+down_revision = "f6a7b8c90057"
 branch_labels = None
 depends_on = None
 
