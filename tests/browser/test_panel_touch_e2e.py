@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 
 from admit.flows import groups as groups_flow
 from admit.flows import workspace_people
+from admit.members import service as members_service
+from admit.workspaces import roles as roles_service
 from admit.workspaces import service as workspaces_service
 from tests.browser.test_phone_e2e import _owner_on
 from tests.factories import actor_for, create_portal
@@ -197,3 +199,50 @@ def test_members_fragment_opens_the_panel_and_it_comes_back_at_its_top(live_serv
     page.goto(live_server(f"/p/{pf.slug}/workspaces/{ws_id}#members"))
     page.reload()
     expect(panel).to_be_visible()
+
+
+def _box(locator) -> dict:
+    box = locator.bounding_box()
+    assert box is not None
+    return box
+
+
+def test_tabs_links_and_the_dialogs_close_fit_a_thumb_on_a_phone(live_server, new_context, shot):
+    """At 390 px on a touch screen User Management's tabs (39 px), the Invite dialog's × (32 × 32),
+    a page's "← Back to …" and Notification settings (16 px), a workspace's way back (20 px) and a
+    role's "since …" (16 px) are 44 px tall, the × as wide; a desktop window keeps its density."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        workspace = workspaces_service.create(session, owner, name="Estate", kind="flow", roles=["Reviewer"])
+        role = roles_service.list_roles(session, owner, workspace.id)[0].role
+        me = members_service.get_user(session, owner.user_id)
+        roles_service.assign(session, owner, workspace, role, me)
+        ws_id = workspace.id
+
+    def targets(options: dict) -> dict[str, dict]:
+        page = _owner_on(new_context(**options).new_page(), live_server, pf, "users")
+        tabs = page.locator(".tabs")
+        out = {name: _box(tabs.get_by_role("link", name=name)) for name in ("Internal Users", "Clients")}
+        page.get_by_role("button", name="Invite Users").click()
+        out["×"] = _box(page.locator("dialog#invite-dialog").get_by_role("button", name="Close"))
+        shot(page, f"invite-{options['viewport']['width']}")
+        page.goto(live_server("/me/account"))
+        main = page.locator("main")
+        out["Back"] = _box(main.get_by_role("link", name=re.compile(r"^← Back to ")))
+        out["Notification settings"] = _box(main.get_by_role("link", name="Notification settings"))
+        shot(page, f"account-{options['viewport']['width']}")
+        page.goto(live_server(f"/p/{pf.slug}/workspaces/{ws_id}"))
+        out["crumb"] = _box(page.locator(".crumb"))
+        out["since"] = _box(page.locator("details.role-past > summary"))
+        shot(page, f"workspace-{options['viewport']['width']}")
+        return out
+
+    phone = targets(PHONE)
+    for name, box in phone.items():
+        assert box["height"] >= 44, (name, box)
+    assert phone["×"]["width"] >= 44, phone["×"]
+    desk = targets(DESKTOP)
+    for name in ("Internal Users", "×", "since"):
+        assert desk[name]["height"] < 44, (name, desk[name])
