@@ -246,3 +246,25 @@ def test_tabs_links_and_the_dialogs_close_fit_a_thumb_on_a_phone(live_server, ne
     desk = targets(DESKTOP)
     for name in ("Internal Users", "×", "since"):
         assert desk[name]["height"] < 44, (name, desk[name])
+
+
+def test_members_panel_opens_on_its_heading_find_one_tab_away(live_server, new_context, shot):
+    """The Members panel opens with its heading focused, not Find a member (on a phone the keyboard
+    rose over the list); one Tab reaches Find. The link is named "Members (33)" to a screen reader,
+    its avatars' initials aside; the panel opened by ``#members`` starts on its heading too."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    ws_id = _workspace(db, pf)
+    for options in (PHONE, DESKTOP):
+        page = _owner_on(new_context(**options).new_page(), live_server, pf, f"workspaces/{ws_id}")
+        link = page.locator("a.members-open")
+        expect(link).to_have_accessible_name("Members (33)")
+        link.click()
+        panel = page.locator("dialog#members-panel")
+        expect(panel.get_by_role("heading", name="Members (33)")).to_be_focused()
+        shot(page, f"opened-{options['viewport']['width']}")
+        page.keyboard.press("Tab")
+        expect(panel.get_by_label("Find a member")).to_be_focused()
+    page.goto(live_server(f"/p/{pf.slug}/workspaces/{ws_id}#members"))
+    page.reload()
+    expect(page.locator("dialog#members-panel").get_by_role("heading", name="Members (33)")).to_be_focused()

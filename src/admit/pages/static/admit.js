@@ -52,7 +52,8 @@ document.addEventListener("click", (event) => {
       const menu = opener.closest("details.row-menu[open]");
       if (menu) { menu.open = false; returnFocusOnClose(dialog, menu.querySelector("summary")); }
       dialog.showModal();
-      const first = dialog.querySelector("textarea, input:not([type=hidden])");
+      // Its first field, or where the dialog says it opens (the Members panel: its heading).
+      const first = dialog.querySelector("[data-opens-here], textarea, input:not([type=hidden])");
       if (first) first.focus();
     }
     event.preventDefault();
@@ -222,6 +223,8 @@ document.addEventListener("DOMContentLoaded", () => {
     // it would fall on its first button (a field in error keeps it: autofocus). After the first
     // frame: the page's own first focusing would undo it; not if the person moved it since.
     const note = d.querySelector(".panel-note");
+    const start = d.querySelector("[data-opens-here]");
+    if (start && !note && !d.querySelector("[autofocus]")) start.focus();
     if (note && !d.querySelector("[autofocus]")) {
       note.tabIndex = -1;
       const picked = document.activeElement;
