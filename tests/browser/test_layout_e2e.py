@@ -230,3 +230,32 @@ def test_the_top_bar_lays_out_cleanly_at_every_width(new_context, live_server, s
         assert len(rows) == 1 or width < 600, (width, bar["links"])  # a phone may take two rows
         if width in (390, 712, 1280):
             shot(page, f"top-bar-{width}")
+
+
+def _card_line(row) -> str:
+    """A User Management card's last line on a phone as it reads: its fields' words (what CSS puts
+    before them too), those shown, in their order."""
+    return row.evaluate(
+        """(tr) => Array.from(tr.querySelectorAll("td"))
+          .filter((td) => getComputedStyle(td).order === "8" && getComputedStyle(td).display !== "none")
+          .map((td) => {
+            const before = getComputedStyle(td, "::before").content;
+            const words = before === "none" || before === "normal" ? "" : JSON.parse(before);
+            return words + td.innerText.trim();
+          }).join(" ").replace(/\\s+/g, " ")"""
+    )
+
+
+def test_a_clients_card_starts_its_line_without_a_separator(new_context, live_server, shot, carls_flow):
+    """User Management's cards on a phone: a client's last line reads "Invited by Olive Owner · Sent
+    …", where it started "· Invited by" (a client has no role before it); an internal user's
+    still reads "Member · Invited by …"."""
+    pf, _path = carls_flow
+    invite(live_server.app.state.db, pf, ["ivy@acme.com"])
+    page = gestures.signed_in(new_context, live_server, pf, PHONE, f"/p/{pf.slug}/users?tab=clients")
+    line = _card_line(page.locator("#people tbody tr", has_text="carl@clientco.com"))
+    shot(page, "clients-390")
+    assert line.startswith("Invited by "), line
+    page.goto(live_server(f"/p/{pf.slug}/users"))
+    line = _card_line(page.locator("#people tbody tr", has_text="ivy@acme.com"))
+    assert line.startswith("Member · Invited by "), line
