@@ -20,6 +20,7 @@ from admit.contacts import service as contacts_service
 from admit.errors import DomainError, InvalidInput
 from admit.flows import contacts as contacts_flow
 from admit.flows import groups as groups_flow
+from admit.invitations import pipeline
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
@@ -275,7 +276,11 @@ def groups_add(
     skipped = [r for r in counted if r.outcome == "skipped"]
     added = sum(1 for r in counted if r.outcome == "added")
     invited = sum(1 for r in counted if r.outcome == "invited")
-    notice = f"Client group {group} {where}: {added} added, {invited} invited" + _skipped_text(skipped, ",")
+    # As the Invite box's report says it ("1 added · 2 invited": a part only when someone was),
+    # the skipped after it; nobody added or invited and some skipped: the skipped alone.
+    said = pipeline.summary(invited, {}, added=added) if added or invited or not skipped else ""
+    notice = f"Client group “{group}” {where}:" + (f" {said}" if said else "")
+    notice += _skipped_text(skipped, " ·" if said else "")
     return _back(request, actor, {"notice": notice})
 
 
