@@ -295,6 +295,16 @@ def test_typed_addresses_become_chips_and_a_colleagues_is_said(live_server, new_
     box.press("Enter")
     expect(panel.locator('[data-chip="zoe@clientco.com"]')).to_contain_text("invited as a client")
     expect(box).to_have_value("")
+    # A name typed with the address shows on the chip, as in User Management's Invite box (the
+    # chip said only "cleo@client.example").
+    box.press_sequentially("Cleo Client <cleo@client.example>")
+    box.press("Enter")
+    cleo = panel.locator('[data-chip="Cleo Client <cleo@client.example>"]')
+    expect(cleo).to_contain_text("Cleo Client <cleo@client.example>")
+    expect(cleo).to_contain_text("new: invited as a client")
+    shot(owner, "named-chip")
+    panel.get_by_role("button", name="Remove Cleo Client <cleo@client.example>").click()
+    expect(cleo).to_have_count(0)
     box.press_sequentially("+1 202 555 0173")
     box.press("Enter")
     box.press_sequentially("bad@")

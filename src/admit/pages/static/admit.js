@@ -6,6 +6,13 @@ if (document.body.hasAttribute("data-posted")) history.replaceState(null, "", lo
 // A page opened by a secret link (an invitation, a sign-in link…): the token leaves the address
 // bar once the page has landed; the forms carry it in their own action.
 if (document.body.dataset.secretPath) history.replaceState(null, "", document.body.dataset.secretPath);
+// A recipient as a chip shows it, in User Management's Invite box and a workspace's Invite panel:
+// the name given with the address read ("Cleo Client <cleo@client.example>"), else the address;
+// what was typed when no address was read (``item``: the recipients check's).
+function recipientShown(item) {
+  return item.address ? (item.name ? `${item.name} <${item.address}>` : item.address) : item.text;
+}
+
 // A dialog opened from a row menu: the menu closes as the dialog opens, so the browser cannot
 // put the focus back where it was (a hidden item) when the dialog is dismissed; it goes to the
 // menu's button.
@@ -293,8 +300,9 @@ document.addEventListener("DOMContentLoaded", () => {
     if ([...chips.querySelectorAll("input[name=recipients]")].some((i) => i.value === value)) return;
     const chip = document.createElement("span");
     chip.className = "chip typed" + (item.error ? " bad" : "");
-    // An email as read (lowercased); a number as typed ("+1 202 555 0173", not E.164).
-    const shown = item.address && item.address.includes("@") ? item.address : value;
+    // As the Invite box shows it (``recipientShown``: "Cleo Client <cleo@client.example>"); a
+    // number given alone as typed ("+1 202 555 0173", not E.164).
+    const shown = item.address && !item.address.includes("@") && !item.name ? value : recipientShown(item);
     chip.dataset.chip = shown;
     chip.dataset.typedChip = item.error ? "bad" : "ok";
     chip.textContent = shown + " ";
@@ -790,7 +798,7 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     el.className = "chip" + (item.error ? " bad" : item.duplicate ? " dup" : item.skip ? " skip" : "");
     el.dataset.chip = item.error ? "bad" : item.duplicate ? "duplicate" : item.skip ? "skip" : "ok";
     if (item.skip) el.dataset.skip = item.skip;
-    const shown = item.address ? (item.name ? `${item.name} <${item.address}>` : item.address) : item.text;
+    const shown = recipientShown(item);
     el.textContent = shown;
     el.title = item.error || (item.duplicate ? "Listed twice: invited once." : item.detail || "");
     const reason = item.error && !item.suggestion ? item.error : !item.error && !item.duplicate && item.skip ? item.detail : null;
