@@ -8,7 +8,12 @@ from __future__ import annotations
 import html
 import re
 import uuid
+from datetime import timedelta
 
+from sqlalchemy import update
+
+from admit.invitations.models import Invitation
+from admit.kit import clock
 from admit.kit.text import readable_phone
 from admit.pages.deps import templates
 from tests.factories import (
@@ -576,6 +581,42 @@ class TestWorkspacePage:
             f"/p/{pf.slug}/workspaces", data={"csrf_token": csrf_of(page.text), "name": "Mine now"}
         )
         assert refused.status_code == 403
+
+    def test_a_client_sees_people_they_cannot_tell_apart_as_one_line(self, client, db, worker):
+        """A client sees the others by name only (``policy.sees_addresses_of``), so two invited
+        with no name were two identical "? Invited guest" rows: they are one line, "2 invited
+        guests"; Nina, named, keeps her row. The counts are people, from the states the rows
+        carry: a client tells Joined and Invited apart only (``policy.member_states_seen``), so
+        a lapsed invitation is Invited to her (Invited 3) and Expired to the owner (Invited 2,
+        Expired 1), on purpose."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Kitchen remodel")
+        guests = ["g1@guests.org", "g2@guests.org"]
+        add(client, pf, ws["id"], recipients=[*guests, "Nina Named <nina@guests.org>"], user_type="client")
+        with db.unit_of_work() as session:
+            session.execute(
+                update(Invitation)
+                .where(Invitation.recipient == "g2@guests.org")
+                .values(expires_at=clock.now() - timedelta(days=1))
+            )
+        _client_joins(client, db, worker, pf, ws["id"], "cleo@client.org")
+
+        def seen(page) -> tuple[list[str], dict[str, str]]:
+            table = page.split('id="workspace-members"')[1].split("</table>")[0]
+            rows = re.findall(r"<strong>([^<]*)</strong>", table)
+            pill = r'data-state-filter="(\w+)"[^>]*>[^<]*<span class="count">(\d+)</span>'
+            counts = dict(re.findall(pill, page))
+            return rows, counts
+
+        rows, counts = seen(_text(client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")))
+        assert rows == ["Cleo", "2 invited guests", "Nina Named"], rows
+        assert counts == {"all": "4", "joined": "1", "invited": "3"}, counts
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
+        assert 'data-state="invited" data-find="" data-people="2"' in page
+        owner = _text(_owner_page(client, pf, f"/workspaces/{ws['id']}"))
+        _rows, counts = seen(owner)
+        assert owner.count("<td data-member ") == 4 and "Invited guest" not in owner  # each by address
+        assert counts == {"all": "4", "joined": "1", "invited": "2", "expired": "1", "deactivated": "0"}
 
     def test_an_avatar_is_the_same_for_staff_and_clients(self, client, db, worker):
         """Everyone sees one avatar a person: the initials of their name as the portal shows it

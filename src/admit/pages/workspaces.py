@@ -798,6 +798,7 @@ def _show_page(
             "nav": "workspaces",
             "workspace": workspace,
             "members": views,
+            "member_rows": workspace_view.lines(views),
             "found": found,
             "shown_ids": {v.membership.user_id for v in found.shown},
             "shown_team_ids": {t.team.id for t in workspace_view.find_teams(team_rows, views, found.q)},

@@ -45,6 +45,7 @@ __all__ = [
     "TeamView",
     "find_members",
     "find_teams",
+    "lines",
     "members_view",
     "role_history_view",
     "roles_view",
@@ -68,6 +69,7 @@ class MemberView:
     access_ended: bool = False  # deactivated in the portal: listed, never given work or told
     avatar: str = "?"  # ``people.names.initials``, as whoever looks sees it (their own: by address)
     state: str = JOINED_STATE  # one of the states the viewer tells apart (``states_of``)
+    alike: int = 1  # the people this row stands for (``lines``: "2 invited guests")
 
     def findable(self) -> str:
         """What the panel's search looks in, folded (``fold``): the name, and the address only
@@ -270,6 +272,29 @@ def find_members(actor: Actor, views: list[MemberView], *, q: str | None, state:
     counts["all"] = len(matched)
     shown = [v for v in matched if v.state == state] if state else matched
     return Found(shown, q, state, states, counts)
+
+
+def lines(views: list[MemberView]) -> list[MemberView]:
+    """The Members panel's rows: one a person, except the people the viewer cannot tell apart,
+    who make one row, the first's, saying how many (``alike``): no name the portal may show them
+    and no address shown to the viewer (a client sees the others by name only:
+    ``policy.sees_addresses_of``), in one state, with the same roles. A client saw them as
+    identical "? Invited guest" rows; only a client's panel has such rows, with no action on
+    them. The counts stay people's (``find_members``)."""
+    out: list[MemberView] = []
+    first: dict[tuple[str, tuple[str, ...]], MemberView] = {}
+    for v in views:
+        v.alike = 1
+        if v.name or v.show_address:
+            out.append(v)
+            continue
+        key = (v.state, tuple(v.roles))
+        if key in first:
+            first[key].alike += 1
+        else:
+            first[key] = v
+            out.append(v)
+    return out
 
 
 def find_teams(teams: list[TeamView], views: list[MemberView], q: str | None) -> list[TeamView]:

@@ -1248,9 +1248,10 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
     section.querySelectorAll("#workspace-members td[data-member]").forEach((td) => {
       const match = !q || td.dataset.find.includes(q);
       if (match && td.dataset.teams) td.dataset.teams.split(" ").forEach((id) => found.add(id));
-      if (match) {
-        counts.all += 1;
-        counts[td.dataset.state] = (counts[td.dataset.state] || 0) + 1;
+      if (match) {  // people, not rows: a row of "2 invited guests" is two (data-people)
+        const people = Number(td.dataset.people || 1);
+        counts.all += people;
+        counts[td.dataset.state] = (counts[td.dataset.state] || 0) + people;
       }
       const show = match && (!state || td.dataset.state === state);
       td.parentElement.hidden = !show;
