@@ -361,6 +361,61 @@ def test_check_config_names_a_url_that_is_no_database(run):
     assert "must be a sqlite:/// or postgresql:// URL" in result.output
 
 
+def _serve_output(database_url: str, *args: str, env: dict | None = None, until: str = "Admit ") -> str:
+    """What ``admit serve ARGS`` (a real process, on a free port) prints up to and with its line
+    starting ``until``; stopped then."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
+    environment.update(ADMIT_DATABASE_URL=database_url, ADMIT_ENVIRONMENT="development", **(env or {}))
+    admit = str(Path(sys.executable).parent / "admit")
+    server = subprocess.Popen(
+        [admit, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    seen: list[str] = []
+    deadline = time.monotonic() + 60
+    try:
+        assert server.stdout is not None
+        for line in server.stdout:
+            seen.append(line)
+            if line.startswith(until) or time.monotonic() > deadline:
+                break
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    return "".join(seen)
+
+
+def test_serve_hides_the_database_password(db, database_url):  # noqa: ARG001 - db: a clean database
+    """The operator tester read ``database postgresql://postgres:s3cretpw@…`` in serve's startup
+    line, where check-config and migrate say ``***``: one description of the database
+    (``cli._shared.described``) for every command."""
+    from sqlalchemy.engine import make_url
+
+    url = database_url
+    if not url.startswith("sqlite"):  # the test server takes any password (trust)
+        url = make_url(url).set(password="s3cretpw").render_as_string(hide_password=False)
+    out = _serve_output(url, "--no-migrate")
+    line = next(x for x in out.splitlines() if x.startswith("Admit "))
+    assert "s3cretpw" not in out, out
+    if url.startswith("sqlite"):
+        assert f"database {url.removeprefix('sqlite:///')};" in line, line
+    else:
+        assert "postgres:***@" in line, line
+
+
 def test_only_a_loopback_address_is_taken_from_a_running_server(db, database_url):
     """What a development server recorded is used by the commands beside it only when it is this
     machine's loopback address; anything else (a stale or a wrong record) is ignored."""

@@ -126,7 +126,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         )
     click.echo(
         f"Admit {__version__} on http://{host}:{port} (public URL {settings.public_url}); "
-        f"database {settings.database_url}; email backend {settings.email_backend}; "
+        f"database {_shared.described(settings.database_url)}; email backend {settings.email_backend}; "
         f"SMS backend {settings.sms_backend}"
     )
     terminated = False
