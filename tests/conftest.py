@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -182,6 +183,27 @@ def worker(db, settings):
     return Worker(db, settings)
 
 
+@contextmanager
+def _logging_kept():
+    """Logging as it was before: every logger's handlers, level and propagation."""
+    import logging
+
+    def loggers() -> list[logging.Logger]:
+        named = logging.Logger.manager.loggerDict.values()
+        return [logging.root, *(x for x in named if isinstance(x, logging.Logger))]
+
+    kept = [(x, x.handlers[:], x.level, x.propagate, x.disabled) for x in loggers()]
+    try:
+        yield
+    finally:
+        known = {id(x[0]) for x in kept}
+        kept += [(x, [], logging.NOTSET, True, False) for x in loggers() if id(x) not in known]
+        for logger, handlers, level, propagate, disabled in kept:
+            logger.handlers[:] = handlers
+            logger.setLevel(level)
+            logger.propagate, logger.disabled = propagate, disabled
+
+
 @pytest.fixture
 def run_cli(database_url, db, settings):  # noqa: ARG001 - db empties the tables first
     """``run_cli(*args, env={...}, input="y\\n")`` → the click Result of ``admit ARGS`` on the test database.
@@ -204,9 +226,10 @@ def run_cli(database_url, db, settings):  # noqa: ARG001 - db empties the tables
     runner = CliRunner()
 
     def invoke(*args, env: dict | None = None, input: str | None = None):  # noqa: A002 - click's name
-        return runner.invoke(
-            main, list(args), env={**base, **(env or {})}, input=input, catch_exceptions=False
-        )
+        with _logging_kept():  # serve and worker set up logging for their process (_shared.start_logging)
+            return runner.invoke(
+                main, list(args), env={**base, **(env or {})}, input=input, catch_exceptions=False
+            )
 
     yield invoke
     configure(settings)

@@ -363,11 +363,13 @@ def test_check_config_names_a_url_that_is_no_database(run):
 
 def _serve_output(database_url: str, *args: str, env: dict | None = None, until: str = "Admit ") -> str:
     """What ``admit serve ARGS`` (a real process, on a free port) prints up to and with its line
-    starting ``until``; stopped then."""
+    containing ``until``; stopped then (``until`` "worker ": ``admit worker ARGS``)."""
     import os
+    import queue
     import socket
     import subprocess
     import sys
+    import threading
     import time
     from pathlib import Path
 
@@ -377,20 +379,27 @@ def _serve_output(database_url: str, *args: str, env: dict | None = None, until:
     environment = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
     environment.update(ADMIT_DATABASE_URL=database_url, ADMIT_ENVIRONMENT="development", **(env or {}))
     admit = str(Path(sys.executable).parent / "admit")
+    command = (
+        ["worker"] if until.startswith("worker") else ["serve", "--host", "127.0.0.1", "--port", str(port)]
+    )
     server = subprocess.Popen(
-        [admit, "serve", "--host", "127.0.0.1", "--port", str(port), *args],
+        [admit, *command, *args],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     seen: list[str] = []
-    deadline = time.monotonic() + 60
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(x) for x in server.stdout or ()], daemon=True).start()
+    deadline = time.monotonic() + 90
     try:
-        assert server.stdout is not None
-        for line in server.stdout:
-            seen.append(line)
-            if line.startswith(until) or time.monotonic() > deadline:
+        while time.monotonic() < deadline:
+            try:
+                seen.append(lines.get(timeout=1))
+            except queue.Empty:
+                continue
+            if until in seen[-1]:
                 break
     finally:
         server.terminate()
@@ -414,6 +423,42 @@ def test_serve_hides_the_database_password(db, database_url):  # noqa: ARG001 - 
         assert f"database {url.removeprefix('sqlite:///')};" in line, line
     else:
         assert "postgres:***@" in line, line
+
+
+class TestJsonLogs:
+    """``ADMIT_LOG_FORMAT=json``: every line a long-running command writes is one JSON object
+    (``cli._shared.start_logging``, one way for serve and worker)."""
+
+    @staticmethod
+    def _lines(out: str) -> list[dict]:
+        lines = out.splitlines()
+        assert lines, out
+        for line in lines:
+            assert line.startswith("{"), (line, out)
+        return [json.loads(line) for line in lines]
+
+    def test_the_worker_logs_as_serve_does(self, tmp_path):
+        """The operator tester's ``admit worker`` wrote plain lines and lost its info lines
+        (worker.started) whatever the format."""
+        from admit.migrate import upgrade
+
+        url = f"sqlite:///{tmp_path / 'w.db'}"
+        upgrade(url)
+        said = self._lines(_serve_output(url, env={"ADMIT_LOG_FORMAT": "json"}, until="worker.started"))
+        messages = [x["message"] for x in said]
+        assert "Worker running; Ctrl-C to stop." in messages, messages
+        assert any(m.startswith("worker.started") for m in messages), messages
+        assert {x["logger"] for x in said} <= {"admit.cli", "admit.worker"}, said
+
+    def test_serve_says_its_banner_and_migrates_in_json(self, tmp_path):
+        """Its banner (the dev mailbox, where it answers) was plain text among the JSON lines;
+        migrating a new database writes nothing but what serve says."""
+        url = f"sqlite:///{tmp_path / 's.db'}"
+        said = self._lines(_serve_output(url, env={"ADMIT_LOG_FORMAT": "json"}, until="startup complete"))
+        messages = [x["message"] for x in said]
+        assert any(m.startswith("Admit ") and "database " in m for m in messages), messages
+        assert any(m.startswith("Dev mailbox at ") for m in messages), messages
+        assert not any(x["logger"].startswith("alembic") for x in said), said
 
 
 def test_only_a_loopback_address_is_taken_from_a_running_server(db, database_url):

@@ -226,6 +226,28 @@ def database_errors() -> Iterator[None]:
 # --- ending a command -----------------------------------------------------------------------------
 
 
+def start_logging(settings: Settings) -> None:
+    """Logging for a long-running command (``serve``, ``worker``), one way for both:
+    ``ADMIT_LOG_FORMAT`` (``kit.logs.configure``), set before anything else runs."""
+    from admit.kit import logs
+
+    logs.configure(settings.log_format)
+
+
+def announce(settings: Settings, line: str, *, warning: bool = False) -> None:
+    """A long-running command's own line (its banner, a warning as it starts): printed as it is
+    (warnings in yellow, on stderr), or with ``ADMIT_LOG_FORMAT=json`` one log line like every
+    other (``start_logging`` first)."""
+    if settings.log_format == "json":
+        import logging
+
+        logging.getLogger("admit.cli").log(logging.WARNING if warning else logging.INFO, line)
+    elif warning:
+        click.secho(line, fg="yellow", err=True)
+    else:
+        click.echo(line)
+
+
 def fail(message: str, code: int = ERROR) -> NoReturn:
     click.secho(f"Error: {message}", fg="red", err=True)
     sys.exit(code)

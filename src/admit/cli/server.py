@@ -82,22 +82,22 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
     # The app (and each --workers child) reads its settings again: they must agree.
     os.environ["ADMIT_PUBLIC_URL"] = settings.public_url
     configure(settings)
+    _shared.start_logging(settings)
     problems = settings.problems()
     for problem in problems:
-        click.secho(
-            f"{'Error' if settings.environment == 'production' else 'Warning'}: {problem}",
-            fg="red" if settings.environment == "production" else "yellow",
-            err=True,
-        )
+        if settings.environment == "production":
+            click.secho(f"Error: {problem}", fg="red", err=True)
+        else:
+            _shared.announce(settings, f"Warning: {problem}", warning=True)
     if workers > 1 and settings.is_sqlite:
         # Each transaction takes SQLite's one write lock: processes queue on it (bench/pages.py at
         # 8 connections, two processes: p99 6 s where one process gave 89 ms).
-        click.secho(
+        _shared.announce(
+            settings,
             f"Warning: --workers {workers} on SQLite: every request takes SQLite's one write lock, so "
             "the processes wait on each other (seconds under load); run one process on SQLite, or "
             "use PostgreSQL for more.",
-            fg="yellow",
-            err=True,
+            warning=True,
         )
     if problems and settings.environment == "production":
         # E.g. the dev mailbox shows every email (sign-in and invitation links) to anyone.
@@ -120,14 +120,16 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         os.environ["ADMIT_RUN_WORKER_IN_WEB"] = "false"
         configure(settings.model_copy(update={"run_worker_in_web": False}))
     if settings.email_backend == "dev":
-        click.echo(
+        _shared.announce(
+            settings,
             f"Dev mailbox at {settings.public_url}/dev/mailbox: every email and its links, shown to"
-            " signed-in owners and admins only (and to this machine when not signed in)"
+            " signed-in owners and admins only (and to this machine when not signed in)",
         )
-    click.echo(
+    _shared.announce(
+        settings,
         f"Admit {__version__} on http://{host}:{port} (public URL {settings.public_url}); "
         f"database {_shared.described(settings.database_url)}; email backend {settings.email_backend}; "
-        f"SMS backend {settings.sms_backend}"
+        f"SMS backend {settings.sms_backend}",
     )
     terminated = False
     if recorded:
@@ -179,6 +181,7 @@ def worker(once: bool) -> None:
         from admit.jobs import Worker
 
     settings = _shared.settings()
+    _shared.start_logging(settings)
     w = Worker(_shared.database(settings), settings)
     if once:
         scheduled = w.run_scheduled()
@@ -187,7 +190,7 @@ def worker(once: bool) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    click.echo("Worker running; Ctrl-C to stop.")
+    _shared.announce(settings, "Worker running; Ctrl-C to stop.")
     w.run_forever(stop)
 
 

@@ -8,12 +8,21 @@ from __future__ import annotations
 import contextvars
 import json
 import logging
+import logging.config
 import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any
 
-__all__ = ["REQUEST_ID", "JsonFormatter", "RequestIdFilter", "RequestIds", "config", "request_id_for"]
+__all__ = [
+    "REQUEST_ID",
+    "JsonFormatter",
+    "RequestIdFilter",
+    "RequestIds",
+    "config",
+    "configure",
+    "request_id_for",
+]
 
 REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("admit_request_id", default="-")
 _SANE = re.compile(r"[A-Za-z0-9._-]{8,64}")
@@ -101,5 +110,14 @@ def config(fmt: str, level: str = "INFO") -> dict[str, Any]:
             "uvicorn": {"handlers": ["default"], "level": level, "propagate": False},
             "uvicorn.error": {"handlers": ["default"], "level": level, "propagate": False},
             "uvicorn.access": {"handlers": ["default"], "level": level, "propagate": False},
+            # Alembic's info lines ("Context impl SQLiteImpl.", one per migration) say nothing an
+            # operator acts on; what a command migrated, it says itself. Its warnings still show.
+            "alembic": {"level": "WARNING"},
         },
     }
+
+
+def configure(fmt: str, level: str = "INFO") -> None:
+    """Logging for a long-running process (``admit serve``, ``admit worker``): ``config``, set
+    as the process starts, so every line from then on (a migration's, the worker's) is in it."""
+    logging.config.dictConfig(config(fmt, level))
