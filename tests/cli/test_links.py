@@ -40,9 +40,34 @@ class TestLinkCommands:
         )
         assert (removed["id"], removed["status"]) == (resent["id"], "removed")
 
+    def test_show_before_the_link_is_made_changes_nothing(self, run, db):
+        """The operator tester's ``links show`` made the link and wrote "… created the invite
+        link" to the Audit Log: a read says there is none yet and how to make it."""
+        from admit.audit.models import AuditEvent
+        from admit.links.models import InviteLink
+        from tests.cli.helpers import count
+
+        pf = create_portal(db)
+        events = count(db, AuditEvent)
+        shown = run("links", "show", "--portal", pf.slug)
+        assert shown.exit_code == 0, shown.output
+        assert shown.stdout == (
+            f"No invite link yet: `admit links set --portal {pf.slug}` makes it (turned off until"
+            " --enable), as User Management's Copy Link does.\n"
+        )
+        as_json = run("links", "show", "--portal", pf.slug, "--json")
+        assert as_json.exit_code == 1 and json.loads(as_json.stdout)["code"] == "link_not_found", (
+            as_json.output
+        )
+        assert (count(db, InviteLink), count(db, AuditEvent)) == (0, events)
+        made = run("links", "set", "--portal", pf.slug)
+        assert made.exit_code == 0 and "status        disabled" in made.output, made.output
+        assert run("links", "show", "--portal", pf.slug).stdout == made.stdout
+
     def test_show_refresh_set(self, run, db):
         """show prints the same link as the pages; refresh changes it; set changes the policy."""
         pf = create_portal(db)
+        link_token(db, pf)  # made (and turned on) as Copy Link would
         shown = run("links", "show", "--portal", pf.slug)
         assert shown.exit_code == 0, shown.output
         url = shown.output.splitlines()[0]
@@ -123,6 +148,7 @@ def test_link_is_links(run_cli, db, client):
     """``admit link …`` still works for one release (hidden, with a deprecation note); ``--json``
     prints the API's InviteLinkRead."""
     pf = create_portal(db)
+    run_cli("links", "set", "--portal", pf.slug)
     old = run_cli("link", "show", "--portal", pf.slug, "--json")
     assert old.exit_code == 0, old.output
     assert "deprecated" in old.stderr and "admit links" in old.stderr

@@ -200,7 +200,7 @@ class TestFreshProcess:
 
         created = admit("workspace", "create", "--portal", slug, "--name", "Loan")
         assert created.returncode == 0, created.stderr
-        shown = admit("link", "show", "--portal", slug, "--json")
+        shown = admit("link", "set", "--portal", slug, "--json")  # makes it (show only reads)
         assert shown.returncode == 0, shown.stderr
         assert json.loads(shown.stdout)["status"] == "disabled"  # a new link starts off
 
@@ -274,6 +274,7 @@ class TestJsonAnswers:
             run("invite", "--portal", slug, *INTERNAL, "--json", "a@x.com"),
             run("invite", "--portal", slug, *INTERNAL, "--dry-run", "--json", "b@x.com"),
             run("invitations", "list", "--portal", slug, "--json"),
+            run("links", "set", "--portal", slug, "--json"),
             run("links", "show", "--portal", slug, "--json"),
             run("worker", "--once"),
         ]

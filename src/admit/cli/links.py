@@ -65,10 +65,25 @@ def _link_command(slug: str, as_json: bool, change: Callable[[Session, Actor], L
 @_shared.portal_option
 @_shared.json_option("the link")
 def links_show(slug: str, as_json: bool) -> None:
-    """Print the link (Copy Link) and its policy."""
+    """Print the link (Copy Link) and its policy; it only reads: before the link is made, says
+    how to make it."""
+    from admit.errors import LinkNotFound
     from admit.links import service as links_service
 
-    _link_command(slug, as_json, lambda session, actor: links_service.open_portal_link(session, actor)[0])
+    with _shared.portal_session(slug) as (session, actor):
+        try:
+            data = _link_json(links_service.portal_link(session, actor))
+        except LinkNotFound as exc:
+            if as_json:
+                _shared.refuse(exc)  # the API's GET: 404 link_not_found
+            data = None
+    if data is None:
+        click.echo(
+            f"No invite link yet: `admit links set --portal {slug}` makes it (turned off until"
+            " --enable), as User Management's Copy Link does."
+        )
+        return
+    _print_link(data, as_json)
 
 
 @links.command("signups")
