@@ -523,8 +523,16 @@ class TestInvitationsCommands:
         assert (json.loads(r.stdout)["recipient"], json.loads(r.stdout)["send_count"]) == ("a@x.com", 2)
         r = run("invitations", "revoke", "--portal", slug, "a@x.com")
         assert (r.exit_code, r.output.strip()) == (0, "Invitation to a@x.com revoked."), r.output
+        # Twice, as by its id: nothing to do (the operator tester's second revoke by address was
+        # exit 1, "No invitation to a@x.com that is pending or expired"); the latest one is taken
+        # when none is open.
+        again = run("invitations", "revoke", "--portal", slug, "a@x.com")
+        assert (again.exit_code, again.output.strip()) == (
+            0,
+            "The invitation to a@x.com was already revoked: nothing changed.",
+        ), again.output
         r = run("invitations", "revoke", "--portal", slug, "nobody@x.com")
-        assert r.exit_code == 1 and "No invitation to nobody@x.com" in r.output, r.output
+        assert r.exit_code == 1 and "No invitation to nobody@x.com in this portal" in r.output, r.output
         # Two lapsed invitations to b@x.com: inviting again after the first lapsed made another.
         with clock.travel(timedelta(days=40)):
             assert run("invite", "--portal", slug, *INTERNAL, "b@x.com").exit_code == 0

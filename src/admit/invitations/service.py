@@ -234,8 +234,10 @@ def visible_by_id(
 def by_id_or_address(session: Session, actor: Actor, text: str) -> Invitation:
     """The invitation ``text`` names, as typed at the console: its id, or its recipient's email
     address or phone number (as ``members.service.member_by_address`` reads one). By address:
-    the one that stands (pending, not lapsed), else the one that lapsed; 404 when there is none
-    of those, and ``InvalidInput`` naming each when several lapsed (give the id)."""
+    the one that stands (pending, not lapsed), else the one that lapsed, else (none open) the
+    latest to that address, accepted or revoked, so a command answers as it does given that
+    one's id (revoking twice: nothing changed); 404 when the address has none, and
+    ``InvalidInput`` naming each when several lapsed (give the id)."""
     try:
         return get_or_raise(session, actor, uuid.UUID(text.strip()))
     except ValueError:
@@ -252,9 +254,15 @@ def by_id_or_address(session: Session, actor: Actor, text: str) -> Invitation:
     if standing or len(found) == 1:
         return (standing or found)[0]
     if not found:
-        raise InvitationNotFound(
-            f"No invitation to {parsed.address} that is pending or expired in this portal."
-        )
+        latest = session.scalars(
+            _visible(session, actor, status=None, user_type=None, open_only=False)
+            .where(Invitation.recipient == parsed.address)
+            .order_by(Invitation.created_at.desc())
+            .limit(1)
+        ).first()
+        if latest is None:
+            raise InvitationNotFound(f"No invitation to {parsed.address} in this portal.")
+        return latest
     ids = ", ".join(str(i.id) for i in found)
     raise InvalidInput(
         f"{parsed.address} has {len(found)} expired invitations: give the id of the one you mean ({ids})."
