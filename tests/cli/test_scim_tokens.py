@@ -19,7 +19,12 @@ def test_create_list_revoke(run, db, client):
     listed = run("scim-tokens", "list", "--portal", pf.slug)
     assert listed.exit_code == 0 and "Okta" in listed.output and answer["token"] not in listed.output
     gone = run("scim-tokens", "revoke", "--portal", pf.slug, answer["id"])
-    assert gone.exit_code == 0 and "revoked" in gone.output
+    assert (gone.exit_code, gone.output) == (0, "The SCIM token “Okta” is revoked.\n")
+    again = run("scim-tokens", "revoke", "--portal", pf.slug, answer["id"])
+    assert (again.exit_code, again.output) == (
+        0,
+        "The SCIM token “Okta” was already revoked: nothing changed.\n",
+    )
     assert client.get("/scim/v2/Users", headers=bearer).status_code == 401
 
 

@@ -62,8 +62,10 @@ def revoke(slug: str, token_id: uuid.UUID) -> None:
     from admit.directory import service as directory_service
 
     with _shared.portal_session(slug) as (session, actor):
-        token = directory_service.revoke_token(session, actor, token_id)
-    click.echo(f"The SCIM token “{token.name}” is revoked.")
+        token, changed = directory_service.revoke_token(session, actor, token_id)
+    # Revoked twice: nothing to do, exit 0 (as an invitation revoked twice).
+    said = "is revoked." if changed else "was already revoked: nothing changed."
+    click.echo(f"The SCIM token “{token.name}” {said}")
 
 
 # The issue's (and some guides') singular spelling, ``admit scim-token create``: the same commands.

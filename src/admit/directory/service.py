@@ -85,13 +85,15 @@ def list_tokens(
     return page(session, query, ScimToken, cursor=cursor, limit=limit)
 
 
-def revoke_token(session: Session, actor: Actor, token_id: uuid.UUID) -> ScimToken:
-    """Revoke a SCIM token: the directory using it is refused (401) from the next request."""
+def revoke_token(session: Session, actor: Actor, token_id: uuid.UUID) -> tuple[ScimToken, bool]:
+    """Revoke a SCIM token: the directory using it is refused (401) from the next request. With
+    whether this call revoked it (False: it already was, and nothing changed)."""
     policy.require(actor.role, policy.Action.SCIM_MANAGE)
     token = session.get(ScimToken, token_id)
     if token is None or token.portal_id != actor.portal.id:
         raise ScimTokenNotFound("No such SCIM token in this portal.")
-    if token.revoked_at is None:
+    changed = token.revoked_at is None
+    if changed:
         token.revoked_at = context.of(session).clock.now()
         audit_service.record(
             session,
@@ -102,7 +104,7 @@ def revoke_token(session: Session, actor: Actor, token_id: uuid.UUID) -> ScimTok
             target_label=token.prefix,
         )
         session.flush()
-    return token
+    return token, changed
 
 
 def token_from_raw(session: Session, raw: str) -> ScimToken | None:

@@ -85,7 +85,7 @@ def scim_new_users(
     dependencies=[Depends(check_csrf)],
 )
 def scim_token_revoke(token_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
-    token = directory_service.revoke_token(session, actor, token_id)
+    token, _changed = directory_service.revoke_token(session, actor, token_id)
     return redirect(
         f"/p/{actor.portal.slug}/settings/scim", notice=f"The SCIM token “{token.name}” was revoked."
     )
