@@ -176,6 +176,58 @@ class TestInvite:
         with db.unit_of_work() as session:
             assert set(session.scalars(select(Invitation.role))) == {"member"}
 
+    def test_a_role_that_is_no_role_is_said_as_one(self, run, tmp_path):
+        """The operator tester's ``gina@opsco.com,superuser`` with --use-role-column read "3 not
+        usable emails or phone numbers" (code invalid_recipient): the address is fine, the role
+        is not (invalid_role)."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "p.csv"
+        path.write_text("email,role\ngina@opsco.com,superuser\nhal@opsco.com,member\n")
+        args = (
+            "invite",
+            "--portal",
+            slug,
+            *INTERNAL,
+            "--role",
+            "admin",
+            "--use-role-column",
+            "--file",
+            str(path),
+        )
+        preview = run(*args, "--dry-run")
+        assert "       1  unknown roles" in preview.stdout, preview.output
+        assert (
+            "row 2: gina@opsco.com — “superuser” is not a role: use owner, admin or member." in preview.stdout
+        )
+        done = run(*args)
+        assert done.exit_code == 1, done.output
+        assert done.stdout.startswith("1 invited · 1 skipped: 1 unknown role."), done.output
+
+    def test_owners_are_confirmed_with_confirm_owners(self, run, db, tmp_path):
+        """A list that can make owners (a Role column's owner, or --role owner) is previewed and
+        its owners confirmed, as the import page asks: --dry-run says so, the import without
+        --confirm-owners is refused (exit 2) and with it sends (the operator tester had no way
+        to confirm; --role owner --file made everyone an owner unasked)."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "p.csv"
+        path.write_text("email,role\nivy@opsco.com,owner\n")
+        for extra in (("--use-role-column",), ()):
+            args = ("invite", "--portal", slug, *INTERNAL, "--role", "owner", *extra, "--file", str(path))
+            preview = run(*args, "--dry-run")
+            assert preview.exit_code == 0, preview.output
+            assert "1 will be an owner: add --confirm-owners to send the list" in preview.stdout, (
+                preview.output
+            )
+            refused = run(*args)
+            assert refused.exit_code == 2 and "--confirm-owners" in refused.output, refused.output
+            assert count(db, Invitation) == 0
+        sent = run(*args, "--confirm-owners")
+        assert sent.exit_code == 0, sent.output
+        with db.unit_of_work() as session:
+            assert dict(session.execute(select(Invitation.recipient, Invitation.role)).all()) == {
+                "ivy@opsco.com": "owner"
+            }
+
     def test_file_exit_codes(self, run, tmp_path):
         """An import is done (exit 0) when every row was invited or had nothing to do (the same
         list again: "already imported"); a row that needs fixing makes it exit 1."""

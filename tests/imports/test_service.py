@@ -92,9 +92,13 @@ class TestPreview:
             "already_member": 1,
             "already_invited": 1,
             "duplicate": 2,
-            "invalid_recipient": 5,
+            "invalid_recipient": 4,
+            # A role that is no role is a role's fault, counted and worded as one (the operator
+            # tester's "gina@opsco.com,superuser" was "not usable emails or phone numbers").
+            "invalid_role": 1,
             "not_allowed": 1,
         }
+        assert imports_service.outcome_words("invalid_role") == "unknown roles"
         samples = result["samples"]
         assert [(s["row"], s["email"]) for s in samples["will_invite"]] == [
             (2, "new1@example.com"),
@@ -104,15 +108,21 @@ class TestPreview:
         assert [s["row"] for s in samples["already_member"]] == [4]
         assert [s["row"] for s in samples["already_invited"]] == [5]
         invalid = {s["row"]: s["detail"] for s in samples["invalid_recipient"]}
-        assert list(invalid) == [8, 9, 10, 11, 12]
+        assert list(invalid) == [8, 9, 10, 12]
         assert "Did you mean typo@gmail.com?" in invalid[8]
         assert "Did you mean x@acme.com?" in invalid[9]
-        assert "superuser" in invalid[11]
+        assert [(s["row"], s["detail"]) for s in samples["invalid_role"]] == [
+            (11, "“superuser” is not a role: use owner, admin or member.")
+        ]
         assert "no email address" in invalid[12]
         assert [s["row"] for s in samples["not_allowed"]] == [13]
         assert "owner" in samples["not_allowed"][0]["detail"]
         # The cell at fault, which the preview shows in bold: the role refused, not the address.
-        cells = {s["row"]: s["cell"] for code in ("invalid_recipient", "not_allowed") for s in samples[code]}
+        cells = {
+            s["row"]: s["cell"]
+            for code in ("invalid_recipient", "invalid_role", "not_allowed")
+            for s in samples[code]
+        }
         assert (cells[11], cells[13], cells[8]) == ("superuser", "owner", "typo@gmial.com")
         # A row refused for its role still shows whom it names (the preview read "row 13: owner").
         refused = {s["row"]: (s["email"], s["refused_role"]) for code in samples for s in samples[code]}
@@ -282,6 +292,16 @@ class TestRoleColumn:
             )
         assert imports_jobs.run_due(db)["invited"] == 4
 
+    def test_a_list_of_owners_is_confirmed_too(self, db, pf):
+        """A list whose own role is owner makes everyone an owner: the same confirmation as a
+        Role column's owners (``admit invite --role owner --file`` sent it at once)."""
+        with pytest.raises(InvalidInput) as caught:
+            create(db, pf, plain(["x@example.com"]), role="owner")
+        assert caught.value.field == "role", caught.value
+        import_id, _ = create(db, pf, plain(["x@example.com"]), role="owner", start=False)
+        with db.unit_of_work() as session, pytest.raises(InvalidInput):
+            imports_service.confirm(session, actor_for(session, pf.slug, pf.owner_email), import_id)
+
 
 class TestCreateAndRun:
     def test_invites_exactly_the_will_invite_rows(self, db, pf):
@@ -301,9 +321,13 @@ class TestCreateAndRun:
             "already_member": 1,
             "already_invited": 1,
             "duplicate": 2,
-            "invalid_recipient": 5,
+            "invalid_recipient": 4,
+            # A role that is no role is a role's fault, counted and worded as one (the operator
+            # tester's "gina@opsco.com,superuser" was "not usable emails or phone numbers").
+            "invalid_role": 1,
             "not_allowed": 1,
         }
+        assert imports_service.outcome_words("invalid_role") == "unknown roles"
         with db.unit_of_work() as session:
             new = session.scalars(
                 select(Invitation).where(Invitation.recipient.in_(["new1@example.com", "new2@example.com"]))

@@ -11,7 +11,7 @@ Exit codes, one rule for every command (``admit --help`` and the README say the 
   an invitation revoked twice (the services change nothing then, and answer as done).
 - ``1`` (``ERROR``): an error (a ``DomainError``: its message and the field it names), any
   recipient refused for a reason someone must fix (any other skip: invalid_recipient,
-  not_allowed, member_deactivated, wrong_user_type, not_found, not_invitable; a code not known
+  invalid_role, not_allowed, member_deactivated, wrong_user_type, not_found, not_invitable; a code not known
   here counts as one),
   or an import that failed.
 - ``2`` (``USAGE``): the command line is wrong: click's own errors, ours (``usage``), and a value
@@ -68,8 +68,8 @@ Exit codes:
      deactivated or active, an invitation already revoked), and a --dry-run
      that said what would happen, rows to fix included
   1  an error, or a recipient refused for a reason that needs fixing (any
-     other skip code: invalid_recipient, not_allowed, member_deactivated,
-     not_found, …), or an import that failed
+     other skip code: invalid_recipient, invalid_role, not_allowed,
+     member_deactivated, not_found, …), or an import that failed
   2  usage: a missing or wrong option or argument, whether click or the
      service refuses it (a --portal that names no portal, --lifetime-days 0)"""
 

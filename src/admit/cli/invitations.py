@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,13 @@ if TYPE_CHECKING:
     help="Only say what would happen (with --file: a preview). Exit 0 once said, rows to fix or not;"
     " 2 for a file refused as a whole.",
 )
+@click.option(
+    "--confirm-owners",
+    "owners_confirmed",
+    is_flag=True,
+    help="With --file and --role owner: yes, make the owners the preview (--dry-run) counts"
+    " (the import page's confirmation; without it such a list is refused).",
+)
 @_shared.json_option('{"results": [...], "counts": {...}} (with --file: the import\'s status)')
 @click.argument("recipients", nargs=-1)
 def invite(
@@ -67,6 +75,7 @@ def invite(
     file: Path | None,
     role_column: bool,
     dry_run: bool,
+    owners_confirmed: bool,
     as_json: bool,
     recipients: tuple[str, ...],
 ) -> None:
@@ -82,7 +91,8 @@ def invite(
     if file is not None:
         if items:
             _shared.usage("Give addresses as arguments or --file, not both.")
-        _import_file(slug, file, user_type, role, list(products), message, role_column, dry_run, as_json)
+        options = _FileOptions(user_type, role, list(products), message, role_column, owners_confirmed)
+        _import_file(slug, file, options, dry_run, as_json)
         return
     if not items:
         _shared.usage("Give addresses as arguments or --file.")
@@ -160,18 +170,23 @@ def _preview_text(
     _print_preview(preview, as_json)  # a preview that did its work is done (exit 0), rows to fix or not
 
 
-def _import_file(
-    slug: str,
-    path: Path,
-    user_type: str,
-    role: str | None,
-    products: list[str],
-    message: str | None,
-    role_column: bool,
-    dry_run: bool,
-    as_json: bool,
-) -> None:
-    """``admit invite --file``: preview, or import with a progress bar."""
+@dataclass(frozen=True, slots=True)
+class _FileOptions:
+    user_type: str
+    role: str | None
+    products: list[str]
+    message: str | None
+    role_column: bool
+    owners_confirmed: bool
+
+
+_CONFIRM_OWNERS = "Preview it with --dry-run, then add --confirm-owners to send it."
+
+
+def _import_file(slug: str, path: Path, o: _FileOptions, dry_run: bool, as_json: bool) -> None:
+    """``admit invite --file``: preview, or import with a progress bar. A list that can make
+    owners is created as a preview and confirmed (``--confirm-owners``), as the import page
+    does (``imports.service.confirm``)."""
     import time
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -193,36 +208,48 @@ def _import_file(
                     actor,
                     chunks=_file_chunks(path),
                     filename=path.name,
-                    user_type=user_type,
-                    role=role,
-                    products=products,
-                    message=message,
-                    role_column=role_column,
+                    user_type=o.user_type,
+                    role=o.role,
+                    products=o.products,
+                    message=o.message,
+                    role_column=o.role_column,
                 )
             else:
+                start = not o.owners_confirmed
                 imp, created = imports_service.create(
                     session,
                     actor,
                     chunks=_file_chunks(path),
                     filename=path.name,
-                    user_type=user_type,
-                    role=role,
-                    products=products,
-                    message=message,
-                    role_column=role_column,
+                    user_type=o.user_type,
+                    role=o.role,
+                    products=o.products,
+                    message=o.message,
+                    role_column=o.role_column,
+                    start=start,
                 )
+                if not start:
+                    imp = imports_service.confirm(session, actor, imp.id, owners_confirmed=True)
                 import_id, total = imp.id, imp.total_rows
                 unused_roles = (
                     imports_service.role_cells(session, actor, import_id)
-                    if user_type == "internal" and not imp.role_column and not as_json
+                    if o.user_type == "internal" and not imp.role_column and not as_json
                     else 0
                 )
     except DomainError as exc:
-        _shared.refuse(exc)
+        owners_refused = exc.fields.get("field") in ("role", "role_column") and o.role == "owner"
+        _shared.refuse(exc, more=f" {_CONFIRM_OWNERS}" if owners_refused else "")
     if dry_run:
         _print_preview(preview, as_json)
-        if not as_json and user_type == "internal" and not preview["role_column"]:
+        if not as_json and o.user_type == "internal" and not preview["role_column"]:
             _say_unused_role_column(preview["role_cells"])
+        owners = preview["roles"].get("owner", 0)
+        if not as_json and owners and not o.owners_confirmed:
+            who = "1 will be an owner" if owners == 1 else f"{owners:,} will be owners"
+            click.echo(
+                f"{who}: add --confirm-owners to send the list (owners can do everything,"
+                " including removing you)."
+            )
         return  # a preview that did its work is done (exit 0), rows to fix or not
     if not created:
         click.echo(f"This list was already imported (import {import_id}); nobody is invited twice.", err=True)

@@ -211,16 +211,18 @@ def create(
     the earlier import (``created`` is False) instead of inviting anyone twice (an HR sync,
     whose run is its own guard, turns the same-file check off: ``same_file_check``). With
     ``start=False`` the import waits, with its preview, for ``confirm``. ``role_column``: rows
-    may carry their own role (``invitations.options.row_role``); a list that would make owners
-    must be previewed and confirmed with ``owners_confirmed``.
+    may carry their own role (``invitations.options.row_role``); a list that can make owners
+    (its own role is owner: every row, or a Role column's rows, may be one) must be previewed
+    and confirmed with ``owners_confirmed``.
     """
     options = check_options(
         actor, user_type=user_type, role=role, products=products, message=message, role_column=role_column
     )
     parsing.check_file_name(filename)
-    if start and options.role_column and options.role is Role.OWNER:
+    if start and options.role is Role.OWNER:
         raise InvalidInput(
-            "A list that can make owners is previewed first, and its owners confirmed.", field="role_column"
+            "A list that can make owners is previewed first, and its owners confirmed.",
+            field="role_column" if options.role_column else "role",
         )
     portal = actor.portal
     # A key is the caller's own: another person's import is never the answer to theirs.

@@ -22,6 +22,7 @@ class SkipCode(StrEnum):  # decided by ``invitations.pipeline.classify``
     """Why a recipient was not invited, on every way in."""
 
     INVALID_RECIPIENT = "invalid_recipient"
+    INVALID_ROLE = "invalid_role"  # a list's Role cell that is no role (the address may be fine)
     DUPLICATE = "duplicate"
     ALREADY_MEMBER = "already_member"
     MEMBER_DEACTIVATED = "member_deactivated"

@@ -103,7 +103,7 @@ def row_role(
     if asked not in tuple(INTERNAL_ROLES):
         return (
             options.role,
-            SkipCode.INVALID_RECIPIENT,
+            SkipCode.INVALID_ROLE,
             f"“{raw_role}” is not a role: use owner, admin or member.",
         )
     if INTERNAL_ROLES.index(Role(asked)) < INTERNAL_ROLES.index(options.role):

@@ -88,6 +88,7 @@ SUMMARY_WORDS = {
     SkipCode.ALREADY_INVITED: ("already invited", "already invited"),
     SkipCode.DUPLICATE: ("listed twice", "listed twice"),
     SkipCode.INVALID_RECIPIENT: ("not a usable email or phone number", "not usable emails or phone numbers"),
+    SkipCode.INVALID_ROLE: ("unknown role", "unknown roles"),
     SkipCode.NOT_ALLOWED: ("not allowed", "not allowed"),
     SkipCode.RECIPIENT_RATE_LIMITED: (
         "messaged too often to send again yet",
