@@ -62,7 +62,7 @@ MIX_CODES = [
     (8, "invalid_recipient", None),
     (9, "invalid_recipient", None),
     (10, "invalid_recipient", None),
-    (11, "invalid_recipient", "new3@example.com"),  # its role refused: named by its address
+    (11, "invalid_role", "new3@example.com"),  # its role refused: named by its address
     (12, "invalid_recipient", None),
     (13, "not_allowed", "boss@example.com"),
 ]
