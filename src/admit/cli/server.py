@@ -253,7 +253,10 @@ def check_config() -> None:
     if database := _shared.database_problem(settings.database_url):
         problems.append(database)
     if settings.email_backend == "smtp":
-        problems += _smtp_problems(settings)
+        smtp_problem, smtp_warning = _smtp_problems(settings)
+        problems += smtp_problem
+        for warning in smtp_warning:
+            click.secho(f"Warning: {warning}", fg="yellow", err=True)
     for p in problems:
         click.secho(f"- {p}", fg="red")
     if problems:
@@ -272,8 +275,10 @@ def check_config() -> None:
     )
 
 
-def _smtp_problems(settings: Settings) -> list[str]:
-    """The relay answers, and offers SMTPUTF8 unless ADMIT_SMTP_UTF8=false says it need not."""
+def _smtp_problems(settings: Settings) -> tuple[list[str], list[str]]:
+    """``(problems, warnings)``: the relay must answer; one that lacks SMTPUTF8 while
+    ADMIT_SMTP_UTF8 is on is a warning, not a fault: it delivers every other address, and only a
+    message to an address with non-ASCII before the @ fails there (at once, saying why)."""
     import smtplib
 
     from admit.notifications.backends import SmtpBackend
@@ -282,15 +287,16 @@ def _smtp_problems(settings: Settings) -> list[str]:
     try:
         backend.open()
     except (smtplib.SMTPException, OSError) as exc:
-        return [f"cannot reach the SMTP relay at {settings.smtp_host}:{settings.smtp_port}: {exc}"]
+        return [f"cannot reach the SMTP relay at {settings.smtp_host}:{settings.smtp_port}: {exc}"], []
     try:
         offers_utf8 = backend.offers("smtputf8")
     finally:
         backend.close()
     if settings.smtp_utf8 and not offers_utf8:
-        return [
-            f"the SMTP relay at {settings.smtp_host}:{settings.smtp_port} does not offer SMTPUTF8: set"
-            " ADMIT_SMTP_UTF8=false so addresses with non-ASCII characters before the @ are refused"
-            " where they are typed"
+        return [], [
+            f"the SMTP relay at {settings.smtp_host}:{settings.smtp_port} does not offer SMTPUTF8:"
+            " email to an address with non-ASCII characters before the @ (zoë@…) will fail there,"
+            " every other address is delivered; set ADMIT_SMTP_UTF8=false so such addresses are"
+            " refused where they are typed"
         ]
-    return []
+    return [], []
