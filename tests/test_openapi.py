@@ -406,7 +406,8 @@ class TestSkipCodes:
         call("POST", "/api/v1/portals/{portal}/recipients/check", {"text": "\n".join(everyone)})
 
         imports = "/api/v1/portals/{portal}/invitation-imports"
-        rows = f"email,role\nboss@example.com,owner\nbad,member\n{pf.owner_email},member\nrae@example.com,chief\n"
+        rows = f"email,role\nboss@example.com,owner\nbad,member\n{pf.owner_email},member\n"
+        rows += "rae@example.com,chief\n"  # no role: invalid_role
         asked = {"text": rows, "user_type": "internal", "role": "member", "role_column": True}
         call("POST", imports, {**asked, "dry_run": True})
         started = call("POST", imports, asked)
