@@ -91,9 +91,11 @@ class Worker:
             counts["activity_digests"] = 0
         return counts
 
-    def drain(self, *, max_passes: int = 1000) -> dict[str, int]:
-        """Deliver until nothing is due (the CLI after an invite, and tests)."""
-        total = {"sent": 0, "retry": 0, "failed": 0}
+    def drain(self, *, max_passes: int = 1000, expired: bool = False) -> dict[str, int]:
+        """Deliver until nothing is due (the CLI after an invite, and tests): how many were
+        sent, will be retried, failed; with ``expired``, how many were cancelled too, their link
+        dead before they could go (``admit worker --once``)."""
+        total = {"sent": 0, "retry": 0, "failed": 0} | ({"expired": 0} if expired else {})
         for _ in range(max_passes):
             counts = self.run_once(sweep=False)  # runs a queued import too
             for key in total:

@@ -325,8 +325,31 @@ class TestInvite:
         run("invite", "--portal", slug, *INTERNAL, "a@x.com", "b@y.com")
         result = run("worker", "--once")
         assert result.exit_code == 0, result.output
-        assert json.loads(result.stdout) == {"sent": 2, "retry": 0, "failed": 0, "reminded": 0, "digests": 0}
+        assert json.loads(result.stdout) == {
+            "sent": 2,
+            "retry": 0,
+            "failed": 0,
+            "expired": 0,
+            "reminded": 0,
+            "digests": 0,
+        }
         assert count(db, DevMessage) == 2
+
+    def test_worker_once_counts_what_expired_before_it_could_go(self, run, db):
+        """The README's ``expired`` (a message whose link died while it waited: cancelled, not
+        sent), which ``worker --once`` never printed."""
+        from datetime import timedelta
+
+        from admit.kit import clock
+
+        slug = init_portal(run)["portal"]
+        run("invite", "--portal", slug, *INTERNAL, "late@x.com")
+        with clock.travel(timedelta(days=40)):
+            result = run("worker", "--once")
+        assert result.exit_code == 0, result.output
+        said = json.loads(result.stdout)
+        assert (said["sent"], said["expired"]) == (0, 1), said
+        assert count(db, DevMessage) == 0
 
 
 @pytest.fixture

@@ -185,7 +185,8 @@ def worker(once: bool) -> None:
     w = Worker(_shared.database(settings), settings)
     if once:
         scheduled = w.run_scheduled()
-        _shared.echo_json({**w.drain(), "reminded": scheduled["reminded"], "digests": scheduled["digests"]})
+        drained = w.drain(expired=True)
+        _shared.echo_json({**drained, "reminded": scheduled["reminded"], "digests": scheduled["digests"]})
         return
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
