@@ -97,6 +97,17 @@ class TestHelp:
             text = " ".join(run(*command, "--help").output.split())
             assert '"total": N, "next_cursor": null}: the items as the API gives them' in text, command
             assert "the API's shape" not in text, command
+        # Only a command that has --limit and --cursor names them (``hr list --help`` did).
+        for command in (
+            ["hr", "list"],
+            ["links", "signups"],
+            ["scim-tokens", "list"],
+            ["workspaces", "members"],
+        ):
+            text = " ".join(run(*command, "--help").output.split())
+            assert "--limit" not in text and "--cursor" not in text, (command, text)
+        text = " ".join(run("invitations", "list", "--help").output.split())
+        assert "next_cursor is where --cursor goes on after a --limit" in text, text
 
     def test_every_list_prints_one_shape(self, run):
         """``hr list`` and ``scim-tokens list`` print the shape every list prints (they printed

@@ -409,13 +409,20 @@ def list_json_option(item: str) -> Callable[[FC], FC]:
         "as_json",
         is_flag=True,
         help=f'Print {{"items": [{item}...], "total": N, "next_cursor": null}}: the items as the API '
-        "gives them; total counts every match, and next_cursor is where --cursor goes on after a "
-        "--limit (else null).",
+        "gives them; total counts every match.",
     )
 
 
+_CURSOR_HELP = " next_cursor is where --cursor goes on after a --limit (else null)."
+
+
 def list_options(command: FC) -> FC:
-    """``--limit`` and ``--cursor`` for a command that lists: every page unless ``--limit``."""
+    """``--limit`` and ``--cursor`` for a command that lists: every page unless ``--limit``.
+    Its ``--json`` (``list_json_option``, given below this) says where ``--cursor`` goes on:
+    only a command that has them names them (``hr list --help`` named them, which it has not)."""
+    for param in getattr(command, "__click_params__", []):
+        if param.name == "as_json" and isinstance(param, click.Option) and param.help:
+            param.help += _CURSOR_HELP
     command = click.option(
         "--cursor", default=None, help="Go on from where a --limit stopped (its next_cursor)."
     )(command)
