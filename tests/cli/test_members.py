@@ -344,3 +344,18 @@ class TestResetTwoFactor:
             )
             told = session.scalar(select(Notification).where(Notification.to_address == "owner@acme.com"))
             assert "Someone at the server's console reset the two-step verification" in str(told.context)
+
+
+def test_every_list_writes_times_and_addresses_one_way(run):
+    """One time format across the lists (invitations and members wrote ``2026-12-07 05:34 UTC``,
+    audit list ``…T05:34:10Z``, links signups no zone) and one word for the address column
+    (invitations list said Recipient, members list Address): ``_shared.when``."""
+    slug = init_portal(run)["portal"]
+    assert run("invite", "--portal", slug, "--type", "client", "c@x.com").exit_code == 0
+    stamp = r"20\d\d-\d\d-\d\d \d\d:\d\d UTC"
+    audit = run("audit", "list", "--portal", slug).stdout.splitlines()
+    assert audit and all(re.match(stamp + "  ", line) for line in audit), audit
+    invitations = run("invitations", "list", "--portal", slug).stdout.splitlines()
+    members = run("members", "list", "--portal", slug).stdout.splitlines()
+    assert "Address" in invitations[0].split() and "Recipient" not in invitations[0], invitations[0]
+    assert "Address" in members[0].split(), members[0]

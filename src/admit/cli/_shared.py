@@ -497,7 +497,8 @@ class Listing(Generic[Item]):
 
 
 def when(moment: datetime | None) -> str | None:
-    """A moment as a list's column shows it, in UTC: ``2026-12-06 18:05 UTC``."""
+    """A moment as every list shows it (invitations, members, audit, links signups, hr), in
+    UTC: ``2026-12-06 18:05 UTC``."""
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment is not None else None
 
 

@@ -73,7 +73,7 @@ def audit_list(
     listing.echo(
         as_json,
         lambda e: _shared.columns(
-            e.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            _shared.when(e.created_at),
             e.summary,
             f"({e.action}, from {e.ip})" if e.ip else f"({e.action})",
         ),

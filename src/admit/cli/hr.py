@@ -30,7 +30,7 @@ def list_connections(slug: str, as_json: bool) -> None:
         rows = [HrConnectionRead.of(c) for c in every(partial(hr_service.list_connections, session, actor))]
 
     def line(r: HrConnectionRead) -> str:
-        last = r.last_sync_at.isoformat(timespec="minutes") if r.last_sync_at else "never"
+        last = _shared.when(r.last_sync_at) or "never"
         return _shared.columns(
             f"{r.status:<8}", r.title, f"auto-pilot {r.schedule}", f"last {last}", f"({r.id})"
         )

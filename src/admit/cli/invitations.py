@@ -354,7 +354,7 @@ def invitations_list(
         listing = _shared.Listing(invitation_reads(session, rows), total, next_cursor)
     listing.table(
         as_json,
-        ("ID", "Status", "Type", "Role", "Recipient", "Name", "Last sent", "Delivery"),
+        ("ID", "Status", "Type", "Role", "Address", "Name", "Last sent", "Delivery"),
         lambda i: (
             str(i.id),
             i.status,

@@ -108,9 +108,7 @@ def links_signups(slug: str, status: str | None, as_json: bool) -> None:
     # Every sign-up: the same shape as every other list.
     _shared.Listing(items, len(items)).echo(
         as_json,
-        lambda item: _shared.columns(
-            item.email, item.name, item.status, item.created_at.strftime("%Y-%m-%d %H:%M")
-        ),
+        lambda item: _shared.columns(item.email, item.name, item.status, _shared.when(item.created_at)),
         empty="Nobody has signed up through the link" + (f" ({status})." if status else "."),
     )
 
