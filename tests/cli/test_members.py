@@ -359,3 +359,23 @@ def test_every_list_writes_times_and_addresses_one_way(run):
     members = run("members", "list", "--portal", slug).stdout.splitlines()
     assert "Address" in invitations[0].split() and "Recipient" not in invitations[0], invitations[0]
     assert "Address" in members[0].split(), members[0]
+
+
+def test_a_failed_delivery_says_why(run, db):
+    """``members list`` and ``invitations list`` said "Failed" without the reason, which the page
+    shows beside it (``_shared.delivery``)."""
+    from sqlalchemy import update
+
+    from admit.notifications.models import Notification
+
+    slug = init_portal(run)["portal"]
+    assert run("invite", "--portal", slug, "--type", "client", "c@x.com").exit_code == 0
+    with db.unit_of_work() as session:  # as the worker leaves a message the relay refused
+        session.execute(
+            update(Notification)
+            .where(Notification.to_address == "c@x.com")
+            .values(status="failed", last_error="550 mailbox unavailable")
+        )
+    for command in ("members", "invitations"):
+        (line,) = [x for x in run(command, "list", "--portal", slug).stdout.splitlines() if "c@x.com" in x]
+        assert line.endswith("Failed: 550 mailbox unavailable"), (command, line)

@@ -502,11 +502,15 @@ def when(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment is not None else None
 
 
-def delivery(status: str | None) -> str | None:
-    """A delivery status as User Management's Delivery column says it ("Queued", "Bounced")."""
+def delivery(status: str | None, error: str | None = None) -> str | None:
+    """A delivery status as User Management's Delivery column says it ("Queued", "Bounced"),
+    with its reason when it has one ("Failed: 550 mailbox unavailable"), as the page shows it."""
     from admit.notifications.models import DELIVERY_WORDS
 
-    return DELIVERY_WORDS.get(status, status) if status else None
+    if not status:
+        return None
+    words = DELIVERY_WORDS.get(status, status)
+    return f"{words}: {error}" if error else words
 
 
 def walk(

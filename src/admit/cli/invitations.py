@@ -363,7 +363,7 @@ def invitations_list(
             i.recipient,
             i.recipient_name,
             _shared.when(i.last_sent_at),
-            _shared.delivery(i.delivery.status),
+            _shared.delivery(i.delivery.status, i.delivery.error),
         ),  # fmt: skip
         empty="No invitations.",
     )

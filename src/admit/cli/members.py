@@ -91,7 +91,7 @@ def members_list(
             shown_name(p.kind, p.name),
             f"({p.kind} {p.id})",
             _shared.when(p.last_sent_at),
-            _shared.delivery(p.delivery.status if p.delivery else None),
+            _shared.delivery(p.delivery.status, p.delivery.error) if p.delivery else None,
         ),  # fmt: skip
         # As User Management says it.
         empty="Nobody matches." if any((user_type, status, role, two_step, q)) else "Nobody here yet.",
