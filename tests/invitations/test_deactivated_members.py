@@ -21,6 +21,7 @@ from tests.factories import (
     PASSWORD,
     actor_for,
     create_portal,
+    csrf_of,
     invite,
     last_link,
     login,
@@ -293,6 +294,27 @@ class TestAPasswordlessAccount:
         assert "Choose a password" in client.get(f"/invite/{link}").text
         r = client.post(f"/api/v1/invitations/{link}/accept", json={"name": "Cleo", "password": PASSWORD})
         assert r.status_code == 200, r.text
+        with db.unit_of_work() as session:
+            assert session.scalar(select(User.password_hash).where(User.email == "cleo@client.org"))
+
+    def test_signed_in_she_is_offered_the_password_field(self, client, db, worker):
+        """Cleo again, signed in by a sign-in link (her account has no password): accepting asks
+        her for one, so the page offers the field (it hid it from anyone signed in, and she got
+        "A password is required." with nowhere to type it); the password she types joins her."""
+        link, said = _invited_from_beta(
+            db, worker, client, "cleo@client.org", user_type="client", password=None
+        )
+        assert said == (True, False, True)
+        assert client.post("/api/v1/auth/sign-in-link", json={"email": "cleo@client.org"}).status_code == 202
+        worker.drain()
+        signed = client.post(f"/api/v1/auth/sign-in-link/{last_link(db, 'cleo@client.org', 'sign_in')}")
+        assert signed.status_code == 200, signed.text
+        page = client.get(f"/invite/{link}")
+        assert page.status_code == 200, page.text
+        assert "Choose a password" in page.text and 'id="password"' in page.text
+        data = {"csrf_token": csrf_of(page.text), "password": PASSWORD}
+        joined = client.post(f"/invite/{link}", data=data, follow_redirects=False)
+        assert joined.status_code == 303, joined.text
         with db.unit_of_work() as session:
             assert session.scalar(select(User.password_hash).where(User.email == "cleo@client.org"))
 
