@@ -691,6 +691,22 @@ class TestWhatAcceptingAsks:
         with db.unit_of_work() as session:
             assert members_service.get_user_by_address(session, "carl@example.org").password_hash is None
 
+    def test_the_refusal_says_a_text_link_to_a_client_invited_by_phone(self, client, db, worker):
+        """The same refusal for a client invited by phone: their links come by text message, so it
+        does not tell them of an email link."""
+        from tests.factories import invite, last_link
+
+        pf = create_portal(db)
+        invite(db, pf, ["+12025550173"], user_type="client")
+        worker.drain()
+        token = last_link(db, "+12025550173")
+        r = client.post(f"/api/v1/invitations/{token}/accept", json={"name": "Pat", "password": PASSWORD})
+        assert r.status_code == 422, r.text
+        assert r.json()["field"] == "password"
+        assert r.json()["detail"] == (
+            "This portal signs clients in by a link sent by text message; no password is needed."
+        )
+
     def test_the_expiry_is_written_in_the_portals_time_zone(self, client, db, worker):
         """Set to Europe/Paris, the invitation email's expiry reads in Paris time (CET in winter)."""
         pf = create_portal(db)

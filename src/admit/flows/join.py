@@ -17,6 +17,7 @@ from admit.auth import gate
 from admit.errors import DomainError, InvalidInput, SignInRequired, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
+from admit.kit.text import is_phone
 from admit.members import service as members_service
 from admit.members.models import VIA_INVITATION, Member, User
 from admit.members.passwords import hash_chosen
@@ -91,14 +92,16 @@ def _chooses_password(user: User | None, invitation: Invitation, portal: Portal)
     return no_password and password_required(portal, invitation.user_type)
 
 
-def _password_not_taken(user: User | None) -> InvalidInput:
+def _password_not_taken(user: User | None, address: str) -> InvalidInput:
     """The refusal of a password sent where accepting chooses none (``_chooses_password``): the
     page offers no field for it, and setting it would change, unasked, how the account signs in
-    (one with a password gets no sign-in links)."""
+    (one with a password gets no sign-in links). Its sign-in link is said as the invitee's
+    ``address`` gets it: by email, or by text message to a phone number."""
     if user is not None and user.password_hash is not None:
         words = "Your account has a password already; accepting an invitation never changes it."
     else:
-        words = "This portal signs clients in by email link; no password is needed."
+        link = "a link sent by text message" if is_phone(address) else "email link"
+        words = f"This portal signs clients in by {link}; no password is needed."
     return InvalidInput(words, field="password")
 
 
@@ -192,7 +195,7 @@ def accept(
     new_password_hash = None
     stepped_out = False  # out of the transaction that opened the link (to hash a password)
     if password and not _chooses_password(user, invitation, portal):
-        raise _password_not_taken(user)
+        raise _password_not_taken(user, invitation.recipient)
     if _chooses_password(user, invitation, portal):
         new_password_hash, stepped_out = hash_chosen(session, password, address=invitation.recipient)
         if stepped_out:  # another accept for this address may have made the account meanwhile
