@@ -388,11 +388,17 @@ class InvalidApiKey(NotAuthenticated):
 
 
 class PermissionDenied(DomainError):
-    """Your role may not do this (the detail says what it would take)."""
+    """Your role may not do this (the detail says what it would take). ``of_role=False``: refused
+    for something other than the role (a directory manages the member; only people write
+    messages), so the API says nothing of the role an API key acts as (``api.errors.said_to``)."""
 
     status = 403
     code = ErrorCode.PERMISSION_DENIED
     title = "Not allowed"
+
+    def __init__(self, message: str, *, of_role: bool = True, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        self.of_role = of_role
 
 
 class MemberDeactivated(PermissionDenied):

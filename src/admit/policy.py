@@ -374,17 +374,20 @@ def check_change_access(
     return check_change_role(actor_role, target_role, target_role, is_self=is_self, owners_left=0)
 
 
-def check_reactivate(
-    actor_role: Role | str | None, target_role: Role | str, *, directory: str | None = None
-) -> str | None:
+def check_reactivate(actor_role: Role | str | None, target_role: Role | str) -> str | None:
     """Rules on top of MEMBER_REACTIVATE for bringing a deactivated member back: whom you may not
-    deactivate you may not bring back either; and whom a directory deactivated and manages
-    (``directory``: its words, "SCIM (Okta)", from ``directory.service.deactivated_by``) is
-    brought back in the directory: the directory wins, and its next sync would deactivate them
-    again (SCIM's own ``active: true`` is the directory's word, not refused). Returns the reason
-    when refused."""
+    deactivate you may not bring back either (``check_reactivate_held``: whom a directory holds).
+    Returns the reason when refused."""
     if Role(target_role) is Role.OWNER and (actor_role is None or Role(actor_role) is not Role.OWNER):
         return "Only an owner can reactivate an owner."
+    return None
+
+
+def check_reactivate_held(directory: str | None) -> str | None:
+    """Whom a directory deactivated and manages (``directory``: its words, "SCIM (Okta)", from
+    ``directory.service.deactivated_by``) is brought back in the directory, whatever one's role:
+    the directory wins, and its next sync would deactivate them again (SCIM's own ``active:
+    true`` is the directory's word, not refused). Returns the reason when refused."""
     if directory:
         return (
             f"{directory} deactivated them and manages them: reactivate them there (assign them "
@@ -546,8 +549,9 @@ def capabilities(role: Role | str | None) -> Capabilities:
     return Capabilities(Role(role) if role is not None else None)
 
 
-def require_rule(reason: str | None, *, field: str | None = None) -> None:
+def require_rule(reason: str | None, *, field: str | None = None, of_role: bool = True) -> None:
     """Refuse with ``reason`` (a rule's answer) when there is one; ``field``: the input the rule
-    refused (a member's new ``role``), which the faces name with it."""
+    refused (a member's new ``role``), which the faces name with it; ``of_role=False``: a rule
+    that is not about the role (``errors.PermissionDenied``)."""
     if reason is not None:
-        raise PermissionDenied(reason, field=field)
+        raise PermissionDenied(reason, field=field, of_role=of_role)

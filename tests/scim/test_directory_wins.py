@@ -1,6 +1,6 @@
 """SCIM's ``active`` is the member's real status (one source of truth), and a person the
 directory deactivated is reactivated in the directory, not in Admit: the API, the CLI and User
-Management refuse it naming the connection (``policy.check_reactivate``), where they reactivated
+Management refuse it naming the connection (``policy.check_reactivate_held``), where they reactivated
 them and SCIM went on saying ``active: false``. Both databases."""
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ def test_whom_the_directory_deactivated_is_not_reactivated_in_admit(
     assert r.status_code == 403, r.text
     assert r.json()["code"] == "permission_denied"
     assert r.json()["detail"].startswith("SCIM (Okta) deactivated them and manages them")
+    # Refused for the directory, not for the role an API key acts as: nothing said of that.
+    assert r.json()["detail"].endswith("they would be deactivated again at its next sync."), r.text
 
     cli = run_cli("members", "reactivate", "--portal", portal.slug, "bo.ray@acme.com")
     assert cli.exit_code != 0 and "SCIM (Okta) deactivated them" in cli.output

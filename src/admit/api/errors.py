@@ -275,6 +275,8 @@ def said_to(request: Request, exc: DomainError) -> DomainError:
     actor = getattr(request.state, "actor", None)
     if exc.code is not ErrorCode.PERMISSION_DENIED or actor is None or actor.api_key is None:
         return exc
+    if isinstance(exc, PermissionDenied) and not exc.of_role:  # refused for something else
+        return exc
     said = f"An API key acts as {policy.role_phrase(actor.role)}, whoever made it."
     return PermissionDenied(f"{exc.message} {said}", **exc.fields)
 

@@ -168,7 +168,7 @@ def find_users(
 def deactivated_by(session: Session, portal_id: uuid.UUID, addresses: Iterable[str]) -> dict[str, str]:
     """Of these addresses, those a directory keeps deactivated (a live SCIM user it last said
     ``active: false``), with the connection's words ("SCIM (Okta)"): a reactivation in Admit it
-    would undo at its next sync (``policy.check_reactivate``). A DELETEd SCIM user is no longer
+    would undo at its next sync (``policy.check_reactivate_held``). A DELETEd SCIM user is no longer
     the directory's."""
     wanted = [a for a in set(addresses) if a]
     if not wanted:

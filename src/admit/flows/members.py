@@ -212,7 +212,7 @@ def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
     deactivated member (``member_deactivated``) and their invitation cannot be accepted. A pending
     member has never joined: they come in by accepting an invitation, not this way (409
     ``member_not_deactivated``). Whom a directory deactivated (SCIM ``active: false``) is
-    reactivated there, not here (403 naming it: ``policy.check_reactivate``); the directory's
+    reactivated there, not here (403 naming it: ``policy.check_reactivate_held``); the directory's
     own ``active: true`` reactivates them through this.
     """
     policy.require(actor.role, policy.Action.MEMBER_REACTIVATE)
@@ -225,7 +225,8 @@ def reactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
         )
     address = member.user.address or ""
     held = directory_service.deactivated_by(session, actor.portal.id, [address]).get(address)
-    policy.require_rule(policy.check_reactivate(actor.role, member.role, directory=held))
+    policy.require_rule(policy.check_reactivate(actor.role, member.role))
+    policy.require_rule(policy.check_reactivate_held(held), of_role=False)
     members_service.set_status(session, member, members_service.ACTIVE)
     audit_service.record(
         session,

@@ -12,7 +12,7 @@ this flow gets plain values and calls the services.
   filter looks for them (``match_user``: Okta and Entra ID match before they create), and a
   POST for an active one is 409 ``uniqueness`` (``_refuse_existing``, RFC 7644 §3.3).
 - ``active`` is read from the person's real standing (``active_of``); whom the directory keeps
-  deactivated is not reactivated in Admit (``policy.check_reactivate``).
+  deactivated is not reactivated in Admit (``policy.check_reactivate_held``).
 - ``active: false`` deactivates their membership (``flows.members.deactivate``: their access to
   the portal ends at once) or, before they joined, revokes their pending invitation;
   ``active: true`` reactivates the membership, or invites them again.

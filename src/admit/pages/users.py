@@ -101,7 +101,7 @@ def _roster(
         is None
     }
     may_reactivate = policy.can(actor.role, Action.MEMBER_REACTIVATE)
-    # Whom a directory deactivated is reactivated there (``policy.check_reactivate``).
+    # Whom a directory deactivated is reactivated there (``policy.check_reactivate_held``).
     held = directory_service.deactivated_by(
         session,
         actor.portal.id,
@@ -111,7 +111,8 @@ def _roster(
         row.id
         for row in members
         if may_reactivate
-        and policy.check_reactivate(actor.role, row.role, directory=held.get(row.address)) is None
+        and policy.check_reactivate(actor.role, row.role) is None
+        and policy.check_reactivate_held(held.get(row.address)) is None
     }
     may_change = policy.can(actor.role, Action.MEMBER_CHANGE_ACCESS)
     changeable = {  # members, and open invitations (what they offer)

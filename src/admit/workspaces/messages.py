@@ -70,7 +70,7 @@ def _reachable(session: Session, actor: Actor, workspace_id: uuid.UUID, *, perso
     """The workspace, when ``actor`` can reach it; ``person``: and is someone (an API key reads
     the panel, but only people write in it and have read marks)."""
     if person and actor.user is None:
-        raise PermissionDenied("Messages are written by people: sign in.")
+        raise PermissionDenied("Messages are written by people: sign in.", of_role=False)
     return workspaces_service.get_or_raise(session, actor, workspace_id)
 
 
