@@ -69,6 +69,8 @@ PHRASES: dict[str, str] = {
     "invitation_import.created": "uploaded {target} to invite from",
     "invitation_import.confirmed": "started inviting from {target}",
     "invitation_import.completed": "finished inviting from {target}",
+    "member.added": "added {target} to the portal without an invitation",
+    "member.updated": "updated the details of {target}",
     "member.deactivated": "deactivated {target}",
     "member.reactivated": "reactivated {target}",
     "member.directory_took_over": (
@@ -100,6 +102,9 @@ PHRASES: dict[str, str] = {
     ),
     "api_key.created": "created the API key {target}",
     "api_key.revoked": "revoked the API key {target}",
+    "scim_token.created": "created the SCIM token {target}",
+    "scim_token.revoked": "revoked the SCIM token {target}",
+    "address.suppressed": "stopped sending to {target} (on the portal's do-not-send list)",
     "hr.connected": "connected the HR system {target}",
     "hr.connection_changed": "changed the connection to the HR system {target}",
     "hr.disconnected": "disconnected the HR system {target}",
