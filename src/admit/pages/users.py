@@ -114,16 +114,19 @@ def _roster(
         and policy.check_reactivate(actor.role, row.role) is None
         and policy.check_reactivate_held(held.get(row.address)) is None
     }
+    # The invitations still open (``invitations.models.UNANSWERED``): resent, revoked, changed.
+    unanswered = {row.id for row in page.items if row.kind == "invitation" and row.status in UNANSWERED}
     may_change = policy.can(actor.role, Action.MEMBER_CHANGE_ACCESS)
     changeable = {  # members, and open invitations (what they offer)
         row.id
         for row in page.items
         if may_change
-        and (row.kind == "member" or (row.kind == "invitation" and row.status in UNANSWERED))
+        and (row.kind == "member" or row.id in unanswered)
         and policy.check_change_access(actor.role, row.role, is_self=row.user_id == me) is None
     }
     return {
         "page": page,
+        "unanswered": unanswered,
         "deactivatable": deactivatable,
         "access_changeable": changeable,
         "reactivatable": reactivatable,
