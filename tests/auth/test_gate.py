@@ -352,6 +352,39 @@ def test_the_pages_take_the_browser_through_and_back(client, db, worker):
     assert home.status_code == 200 and home.url.path.startswith(f"/p/{pf.slug}")
 
 
+def test_a_refused_app_code_is_kept_and_said_under_its_field(client, db, worker):
+    """As the emailed sign-in code's step: a wrong code from the app (setting it up, then signing
+    in with it) stays in the field as typed, the field marked and the refusal under it, not
+    emptied with the refusal in a box on top."""
+    from tests.factories import csrf_of, said_under
+
+    def refused(page) -> None:
+        assert page.status_code == 422, page.text
+        assert said_under(page.text, "code").startswith("That code is not right")
+        assert re.search(r'<input id="code"[^>]*value="123456"', page.text), page.text
+        assert 'class="notice error"' not in page.text
+
+    pf = create_portal(db)
+    active_member(db, pf, EMAIL, user_type="internal", password=PASSWORD)
+    set_policy(client, pf, POLICIES["2fa"])
+    signing_in = {"email": EMAIL, "password": PASSWORD}
+    form = client.get("/login")
+    page = client.post("/login", data={**signing_in, "csrf_token": csrf_of(form.text)})
+    assert "Set up two-step verification" in page.text
+    secret = re.search(r'id="totp-key" data-key="([A-Z2-7]+)"', page.text).group(1)
+    token = {"csrf_token": csrf_of(page.text)}
+    refused(client.post("/login/two-factor/enrol", data={"code": "123456", **token}))
+    done = client.post("/login/two-factor/enrol", data={"code": app_code(secret), **token})
+    assert done.status_code == 200 and "Save your recovery codes" in done.text
+
+    client.cookies.clear()
+    form = client.get("/login")
+    page = client.post("/login", data={**signing_in, "csrf_token": csrf_of(form.text)})
+    assert page.url.path == "/login/two-factor"
+    token = {"csrf_token": csrf_of(page.text)}
+    refused(client.post("/login/two-factor/verify", data={"code": "123456", **token}))
+
+
 def test_the_authenticator_names_the_portals_never_admit(client, db, worker):
     """Someone in two portals sees both names in their app, not a product name they never saw."""
     from urllib.parse import unquote

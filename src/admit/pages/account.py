@@ -27,7 +27,7 @@ from admit.members.addresses import MAX_NAME
 from admit.members.models import User
 from admit.pages.auth import at_home
 from admit.pages.deps import SignedIn, check_csrf, form_error, form_faults, redirect, render
-from admit.pages.sign_in_steps import RECOVERY, render_step
+from admit.pages.sign_in_steps import CODE_FIELD, RECOVERY, render_step
 from admit.web import Auth, SessionDep
 
 router = Router()
@@ -210,7 +210,8 @@ def two_factor_on(request: Request, session: SessionDep, auth: SignedIn, code: s
     try:
         codes = second_factor.confirm(session, user, code)
     except DomainError as exc:
-        return _enrol_page(request, session, user, exc.status, error=form_error(session, exc))
+        said = form_faults(session, exc, CODE_FIELD)
+        return _enrol_page(request, session, user, exc.status, code=code, **said)
     second_factor.proved(session, web_session)
     return render_step(request, recovery_codes=codes, continue_url=HERE, account=True, hide_nav=False)
 

@@ -97,6 +97,8 @@ def _two_factor_page(
 # The second step asks for the app's code (a digit keypad on phones) or, by its link "Use a
 # recovery code" (``?way=recovery``, and a form's hidden ``way``), a recovery code in a text field.
 RECOVERY = "recovery"
+# A step's code field (``_fields.html`` code_field): a refused code is said under it, kept as typed.
+CODE_FIELD = {"code": "code"}
 
 
 @router.get("/login/two-factor", name="auth:two_factor")
@@ -135,12 +137,12 @@ def two_factor_verify(
     except NotAuthenticated:
         return _too_late()
     except DomainError as exc:
-        message = form_error(session, exc)
+        said = form_faults(session, exc, CODE_FIELD)
         again = _challenged(request, session)
         if again is None:
             return _too_late()
         return _two_factor_page(
-            request, session, again, next, exc.status, error=message, recovery=way == RECOVERY
+            request, session, again, next, exc.status, code=code, recovery=way == RECOVERY, **said
         )
     auth_service.end_session(session, auth.raw_session)
     return _finish(request, session, user, redirect(safe_next(next, home_for(session, user))))
@@ -160,7 +162,8 @@ def two_factor_enrol(
     try:
         codes = second_factor.confirm(session, user, code)
     except DomainError as exc:
-        return _two_factor_page(request, session, user, next, exc.status, error=form_error(session, exc))
+        said = form_faults(session, exc, CODE_FIELD)
+        return _two_factor_page(request, session, user, next, exc.status, code=code, **said)
     auth_service.challenge_user(session, request.cookies.get(CHALLENGE_COOKIE), use=True)
     auth_service.end_session(session, auth.raw_session)
     page = render_step(
@@ -292,7 +295,7 @@ def confirm_app(
         second_factor.proved(session, web_session)
         return {"recovery_codes": codes}
 
-    return _take(request, slug, session, auth, next, step)
+    return _take(request, slug, session, auth, next, step, CODE_FIELD, code=code)
 
 
 @router.post("/p/{slug}/sign-in/verify", dependencies=[Depends(check_csrf)])
@@ -309,4 +312,4 @@ def verify_code(
         second_factor.check(session, user, code)
         second_factor.proved(session, web_session)
 
-    return _take(request, slug, session, auth, next, step, recovery=way == RECOVERY)
+    return _take(request, slug, session, auth, next, step, CODE_FIELD, code=code, recovery=way == RECOVERY)
