@@ -259,3 +259,30 @@ def test_a_clients_card_starts_its_line_without_a_separator(new_context, live_se
     page.goto(live_server(f"/p/{pf.slug}/users"))
     line = _card_line(page.locator("#people tbody tr", has_text="ivy@acme.com"))
     assert line.startswith("Member · Invited by "), line
+
+
+# Where the page's content ends: the main column's right edge, inside its padding.
+_CONTENT_RIGHT = """(() => { const main = document.querySelector("main");
+  return main.getBoundingClientRect().right - parseFloat(getComputedStyle(main).paddingRight); })()"""
+
+
+def test_the_people_table_fits_the_window_at_every_width(new_context, live_server, shot):
+    """User Management's people table (``#people``) between the phone's cards and a desktop: at
+    712 px it ran ~70 px past the window (and with a long address, ~390 px, up to ~1130 px). Its
+    names and addresses are cut short ("…", whole in their tooltips), its cells closer, so that
+    it fits inside the page's margins at every width."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    invite(db, pf, ["ada.lovelace@acme.com", "a-very-long-address-for-width@acme-subsidiary.example"])
+    invite(db, pf, ["cleo@client.org", "+12025550173"], user_type="client")
+    wide = {"width": 1280, "height": 800}
+    for tab in ("", "?tab=clients"):
+        page = gestures.signed_in(new_context, live_server, pf, wide, f"/p/{pf.slug}/users{tab}")
+        for width in (700, 701, 712, 760, 800, 900, 960, 1100, 1200, 1280):
+            page.set_viewport_size({"width": width, "height": 800})
+            right = page.evaluate("document.querySelector('#people').getBoundingClientRect().right")
+            room = page.evaluate(_CONTENT_RIGHT)
+            # (a pixel's rounding)
+            assert _scroll_width(page) <= width and right <= room + 1, (tab, width, right, room)
+            if width in (712, 760) and not tab:
+                shot(page, f"people-{width}")
