@@ -134,6 +134,7 @@ def preview(connection_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> H
                 detail=s.detail,
                 department=s.department,
                 start_date=s.employee.start_date if s.employee else None,
+                managed=s.managed_after,
             )
             for s in plan.steps
         ],

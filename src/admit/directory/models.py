@@ -130,6 +130,9 @@ class HrConnection(Base):
     role: Mapped[str] = mapped_column(String(16), default="member")
     products: Mapped[list[str]] = mapped_column(JSON, default=list)
     map_departments: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Link people a sync finds already in the portal (a member, an invitee) to this connection,
+    # so it deactivates them when they leave the list; off, it only deactivates whom it brought.
+    manage_existing: Mapped[bool] = mapped_column(Boolean, default=False)
     allowed_domains: Mapped[list[str]] = mapped_column(JSON, default=list)
     deactivate_limit_pct: Mapped[int] = mapped_column(Integer, default=10)
     status: Mapped[str] = mapped_column(String(16), default="ok")
@@ -143,7 +146,12 @@ class HrConnection(Base):
 
 class HrEmployee(Base):
     """The list as the last applied sync saw it, one row per employee (by the system's own id):
-    what the next sync compares with. Written only when something about the person changed."""
+    what the next sync compares with. Written only when something about the person changed.
+
+    ``managed``: the connection manages this person — a sync of it invited them (or added them
+    quietly), or linked them when it found them already in the portal (``manage_existing``).
+    Only a managed person is deactivated (or their invitation revoked) when they leave the
+    list: someone who joined another way is never, whatever the list says."""
 
     __tablename__ = "hr_employees"
     __table_args__ = (UniqueConstraint("connection_id", "external_id", name="uq_hr_employees_external_id"),)
@@ -160,6 +168,7 @@ class HrEmployee(Base):
     # The department last mapped to an internal team (map_departments): mapped again only when
     # it changes, so a person an admin took out of a team stays out.
     team: Mapped[str] = mapped_column(String(200), default="")
+    managed: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 

@@ -96,6 +96,12 @@ class HrOptions(JsonBody):
     map_departments: bool | None = Field(
         default=None, description="Each department becomes an internal team."
     )
+    manage_existing: bool | None = Field(
+        default=None,
+        description="Link people a sync finds already in the portal (members, invitees) to this "
+        "connection, so a sync deactivates them when they leave the list. Off (the default), a sync "
+        "deactivates only the people it brought in.",
+    )
     allowed_domains: list[str] | None = Field(
         default=None, description="Only work emails at these domains are invited (empty: any)."
     )
@@ -138,6 +144,7 @@ class HrConnectionRead(BaseModel):
     role: str
     products: list[str]
     map_departments: bool
+    manage_existing: bool
     allowed_domains: list[str]
     deactivate_limit_pct: int
     status: str = Field(description="ok, failing (see last_error) or waiting (a run needs confirmation).")
@@ -162,6 +169,7 @@ class HrConnectionRead(BaseModel):
             role=conn.role,
             products=list(conn.products),
             map_departments=conn.map_departments,
+            manage_existing=conn.manage_existing,
             allowed_domains=list(conn.allowed_domains),
             deactivate_limit_pct=conn.deactivate_limit_pct,
             status=conn.status,
@@ -194,6 +202,11 @@ class HrStep(BaseModel):
     detail: str
     department: str = ""
     start_date: date | None = None
+    managed: bool = Field(
+        default=False,
+        description="The connection manages them after this sync (it brought them in, or links "
+        "them): only they are deactivated when they leave the list.",
+    )
 
 
 class HrPlanRead(BaseModel):

@@ -119,7 +119,14 @@ def _options(actor: Actor, conn: HrConnection | None, body: dict[str, Any]) -> t
     noted, for ``directory.hr.service`` to say with its own), the rest as given (it checks them)."""
     out = {
         k: body.get(k)
-        for k in ("schedule", "new_hires", "map_departments", "deactivate_limit_pct", "allowed_domains")
+        for k in (
+            "schedule",
+            "new_hires",
+            "map_departments",
+            "manage_existing",
+            "deactivate_limit_pct",
+            "allowed_domains",
+        )
     }
     faults = Checks()
     with faults.of("user_type"):
@@ -228,6 +235,7 @@ def _plan(session: Session, actor: Actor, conn: HrConnection, employees: list[Em
         today=portals_service.today(actor.portal, context.of(session).clock.now()),
         domain_ok=lambda address: domain_allowed(address, allowed),
         system=hr.name_of(conn),
+        link_existing=conn.manage_existing,
     )
 
 
@@ -486,7 +494,7 @@ def _apply(session: Session, conn: HrConnection, run: HrSyncRun, employees: list
     teams = _map_departments(session, actor, plan, picked, done) if conn.map_departments else {}
     # Someone gone from the list is forgotten once nothing of theirs is left to do: not in the
     # portal, or deactivated (or their invitation revoked) now. Not selected, or refused: kept.
-    to_leave = {s.external_id for s in plan.steps if s.employee is None}
+    to_leave = {s.external_id for s in plan.steps if s.employee is None and s.outcome == DEACTIVATE}
     forgotten = [x for x in plan.gone if x not in to_leave or done.get(x) in (DEACTIVATED, REVOKED)]
     hr.save_seen(session, conn.id, _seen_rows(plan, picked, saved, teams, done), forgotten)
     counts = dict(plan.counts)
@@ -533,8 +541,19 @@ def _seen_rows(
         if step.outcome == SKIP and step.was_address:
             address = step.was_address
         team = teams.get(step.external_id, before.team if before is not None else "")
+        # Managed from now on: brought in by this run, or linked (found in the portal, and the
+        # admin chose to link such people); once managed, always (until gone from the list).
+        managed = step.managed or step.links or done.get(step.external_id) in (INVITED, ADDED, REINVITED)
         row = Seen(
-            step.external_id, address, step.name, e.department, e.active, e.start_date, e.end_date, team
+            step.external_id,
+            address,
+            step.name,
+            e.department,
+            e.active,
+            e.start_date,
+            e.end_date,
+            team,
+            managed,
         )
         if row != before:
             rows.append(row)

@@ -87,6 +87,7 @@ def _options(form: Any) -> dict[str, Any]:
         for k in ("schedule", "new_hires", "user_type", "role", "api_key", "account", "base_url")
     }
     out["map_departments"] = form.get("map_departments") == "on"
+    out["manage_existing"] = form.get("manage_existing") == "on"
     if form.get("products_shown"):
         out["products"] = [str(v) for v in form.getlist("products")]
     if form.get("allowed_domains") is not None:
@@ -220,6 +221,7 @@ async def hr_connection_save(
         faults = form_faults(session, exc, {f: f for f in _SETTINGS_FIELDS})
         typed: dict[str, Any] = {k: v for k, v in form.items() if k not in ("api_key", "csrf_token")}
         typed["map_departments"] = form.get("map_departments") == "on"
+        typed["manage_existing"] = form.get("manage_existing") == "on"
         typed["products"] = [str(v) for v in form.getlist("products")]
         conn = hr.get_or_raise(session, actor, connection_id)
         return _conn_page(request, session, actor, conn, exc.status, typed=typed, **faults)

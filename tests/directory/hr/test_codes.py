@@ -21,6 +21,7 @@ def test_every_skip_reason_answered_is_declared_and_each_declared_is_reached(hr,
     import jsonschema_rs
 
     active_member(hr.db, portal, "gone@acme.com")
+    active_member(hr.db, portal, "kept@acme.com")  # left, joined another way: not_managed
     members = client.get(f"/api/v1/portals/{portal.slug}/members", headers=portal.headers()).json()["items"]
     gone = next(m["id"] for m in members if m["user"]["email"] == "gone@acme.com")
     deactivated = client.post(
@@ -36,6 +37,7 @@ def test_every_skip_reason_answered_is_declared_and_each_declared_is_reached(hr,
         Person(id="4", first_name="Dee", last_name="Nomail"),
         Person(id="5", first_name="Out", last_name="Side", email="out@elsewhere.org"),
         Person(id="6", first_name="Gone", last_name="Before", email="gone@acme.com"),
+        Person(id="7", first_name="Kept", last_name="Member", email="kept@acme.com", active=False),
     ]
     hr.connect(allowed_domains=["acme.com"], deactivate_limit_pct=100)
     document = _document(client)

@@ -85,10 +85,13 @@ def test_connect_preview_select_and_send(client, db, worker, portal, fake):
         conn_url,
         data={"csrf_token": csrf_of(page.text), "schedule": "daily", "new_hires": "invite",
               "user_type": "internal", "role": "member", "deactivate_limit_pct": "10",
-              "api_key": "new-key-0000-9876", "products_shown": "1", "products": ["billing"]},
+              "api_key": "new-key-0000-9876", "products_shown": "1", "products": ["billing"],
+              "manage_existing": "on"},
         follow_redirects=True,
     )  # fmt: skip
     assert "Saved." in saved.text and "••••••••9876" in saved.text
+    assert re.search(r'name="manage_existing"[^>]*checked', saved.text)  # linking people already here
+    assert "A sync deactivates only the people it manages" in client.get(f"{conn_url}/preview").text
     assert 'value="daily" selected' in saved.text
     assert 'name="products" value="billing" checked' in saved.text
     # The address can be changed on the page, with the key entered again.

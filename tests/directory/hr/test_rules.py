@@ -23,6 +23,8 @@ BOB = Person(id="2", first_name="Bob", last_name="Builder", email="bob@acme.com"
 
 
 def joined(db, portal, *addresses):
+    """Members who joined another way: a connection manages them (deactivates them when they
+    leave its list) only when made with ``manage_existing`` (``test_managed``)."""
     for address in addresses:
         active_member(db, portal, address)
 
@@ -47,7 +49,7 @@ def test_a_leaver_whose_email_was_cleared_is_deactivated_at_the_address_the_port
 ):
     joined(db, portal, "ada@acme.com")
     fake.people = [ADA]
-    hr.connect(deactivate_limit_pct=100)
+    hr.connect(manage_existing=True, deactivate_limit_pct=100)
     hr.sync()
     fake.people = [dataclasses.replace(ADA, email="")]  # cleared first…
     hr.sync()
@@ -61,7 +63,7 @@ def test_a_leaver_whose_email_was_cleared_is_deactivated_at_the_address_the_port
 def test_a_refused_email_change_keeps_tracking_the_right_person(hr, fake, db, portal):
     joined(db, portal, "ada@acme.com", "bob@acme.com")
     fake.people = [ADA, BOB]
-    hr.connect(deactivate_limit_pct=100)
+    hr.connect(manage_existing=True, deactivate_limit_pct=100)
     hr.sync()
     fake.people = [dataclasses.replace(ADA, email="bob@acme.com"), dataclasses.replace(BOB, id="3", email="")]
     run = hr.sync()  # Ada's new address is Bob's account: refused
@@ -95,7 +97,7 @@ def test_an_error_while_applying_never_leaves_the_run_running(hr, fake, db, port
 def test_a_waiting_run_holds_auto_pilot_back_no_more(hr, fake, db, worker, portal):
     joined(db, portal, "ada@acme.com", "bob@acme.com")
     fake.people = [ADA, BOB]
-    hr.connect(schedule="hourly")
+    hr.connect(manage_existing=True, schedule="hourly")
     worker.drain()
     fake.people = []  # the system briefly answers an empty list: a mass deactivation waits
     from datetime import timedelta
@@ -120,7 +122,7 @@ def test_a_waiting_run_holds_auto_pilot_back_no_more(hr, fake, db, worker, porta
 @pytest.mark.parametrize("fake", ["generic"], indirect=True)
 def test_the_limit_counts_members_and_a_waiting_run_can_be_dismissed(hr, fake, db, portal):
     fake.people = [ADA, BOB]
-    hr.connect()
+    hr.connect(manage_existing=True)
     hr.sync()  # two invitations, no member but the owner
     fake.people = []
     run = hr.sync()  # revoking two invitations takes nobody's access: no confirmation
@@ -146,7 +148,7 @@ def test_the_limit_counts_members_and_a_waiting_run_can_be_dismissed(hr, fake, d
 def test_the_report_says_what_was_done_not_what_was_planned(hr, fake, db, portal):
     joined(db, portal, "ada@acme.com", "bob@acme.com")
     fake.people = [ADA, BOB]
-    hr.connect(deactivate_limit_pct=100)
+    hr.connect(manage_existing=True, deactivate_limit_pct=100)
     hr.sync()
     fake.people = [dataclasses.replace(ADA, first_name="Augusta"), dataclasses.replace(BOB, active=False)]
     run = hr.sync(selection=["1"])  # Ada's rename only
@@ -281,7 +283,7 @@ def test_someone_gone_from_the_list_and_not_selected_is_still_to_do(hr, fake, db
     active_member(db, portal, "ada@acme.com")
     active_member(db, portal, "bob@acme.com")
     fake.people = [ADA, BOB]
-    hr.connect(deactivate_limit_pct=100)
+    hr.connect(manage_existing=True, deactivate_limit_pct=100)
     hr.sync()
     fake.people = [dataclasses.replace(ADA, first_name="Augusta")]  # Bob is gone from the list
     hr.sync(selection=["1"])  # the rename only
@@ -318,7 +320,7 @@ def test_leavers_ticked_in_the_preview_are_not_asked_about_again(hr, fake, db, p
 
     joined(db, portal, "ada@acme.com", "bob@acme.com")
     fake.people = [ADA, BOB]
-    conn = hr.connect()  # the limit: 10% of 3 active members
+    conn = hr.connect(manage_existing=True)  # the limit: 10% of 3 active members
     hr.sync()
     fake.people = [
         dataclasses.replace(ADA, active=False),

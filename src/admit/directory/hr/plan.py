@@ -8,8 +8,11 @@ Outcomes:
 - ``invite_on_start``: the same, starting later: invited by the sync on or after their start date.
 - ``already_member`` / ``already_invited``: nothing to do.
 - ``update``: a member or invitee whose name, email or department changed since the last list.
-- ``deactivate``: the system says they left (or they are gone from the list) and they are
-  active or invited in the portal: deactivated (or their invitation revoked), never deleted.
+- ``deactivate``: the system says they left (or they are gone from the list), they are
+  active or invited in the portal, and the connection manages them (``Seen.managed``: a sync of
+  it brought them in, or linked them): deactivated (or their invitation revoked), never deleted.
+  Someone who joined another way is a ``skip`` (``not_managed``) saying so: a sync never
+  deactivates a person it does not manage.
 - ``skip``: with a reason, an ``HrSkipCode``, and words for the admin (``detail``, said here
   alone: the pages, the API and the CLI show them).
 
@@ -59,12 +62,14 @@ class HrSkipCode(StrEnum):  # decided by ``make_plan``; its docstring is the API
     BAD_ID = "bad_id"  # an id longer than ``MAX_ID``
     LEFT = "left"  # not employed, nothing to deactivate (or their address is a listed employee's)
     DEACTIVATED_IN_ADMIT = "deactivated_in_admit"
+    NOT_MANAGED = "not_managed"  # left, but joined another way: the connection does not manage them
 
 
 @dataclass(frozen=True, slots=True)
 class Seen:
     """An employee as the last applied sync saw them (``HrEmployee``): ``address`` is the one
-    the portal knows them by; ``team`` the department last mapped to a team ("" none)."""
+    the portal knows them by; ``team`` the department last mapped to a team ("" none);
+    ``managed``: the connection manages them (only they are deactivated when they leave)."""
 
     external_id: str
     address: str
@@ -74,6 +79,7 @@ class Seen:
     start_date: date | None = None
     end_date: date | None = None
     team: str = ""
+    managed: bool = False
 
 
 @dataclass(slots=True)
@@ -91,11 +97,20 @@ class Step:
     status: str = ""  # their membership in the portal at ``known_address``: active, pending…, or ""
     changes: dict[str, tuple[str, str]] = field(default_factory=dict)
     leaving: str = ""  # a leaver's why, "Left on 2026-03-01" (``leave_detail`` adds what is done)
+    # The connection manages them (a sync of it brought them in or linked them) before this sync;
+    # ``links``: this sync links them (found in the portal, and the admin chose to link such people).
+    managed: bool = False
+    links: bool = False
 
     @property
     def known_address(self) -> str:
         """The address the portal knows this person by now."""
         return self.was_address or self.address
+
+    @property
+    def managed_after(self) -> bool:
+        """The connection manages them once this sync is applied (it invites or links them)."""
+        return self.managed or self.links or self.outcome == INVITE
 
 
 @dataclass(slots=True)
@@ -127,10 +142,12 @@ def make_plan(
     today: date,
     domain_ok: Callable[[str], bool] = lambda _address: True,
     system: str = "the HR system",
+    link_existing: bool = False,
 ) -> Plan:
     """``address_of``: an employee's normalised work email ("" when it is not an address);
     ``statuses``: membership status in the portal by address (active, pending, deactivated;
-    absent = none); ``domain_ok``: the connection's allowed domains."""
+    absent = none); ``domain_ok``: the connection's allowed domains; ``link_existing``: people
+    found already in the portal are linked to the connection (it manages them from then on)."""
     # An id listed more than once counts once: its employed record if it has one, else its first.
     chosen: dict[str, int] = {}
     for i, e in enumerate(employees):
@@ -167,14 +184,14 @@ def make_plan(
         if before is not None and before.address and before.address != address:
             step.was_address = before.address
         status = step.status = statuses.get(step.known_address, "")
+        step.managed = before is not None and before.managed
         if _left(e, today):
             if step.known_address in employed:
                 step.reason = HrSkipCode.LEFT
                 step.detail = f"Left; {step.known_address} belongs to another employee listed in {system}."
             elif status in (ACTIVE, PENDING):
-                step.outcome = DEACTIVATE
                 step.leaving = f"Left on {e.end_date.isoformat()}" if e.end_date else "Left"
-                step.detail = leave_detail(step)
+                _leaver(step, system)
             else:
                 step.reason, step.detail = HrSkipCode.LEFT, f"Not employed according to {system}."
         elif not address:
@@ -192,6 +209,8 @@ def make_plan(
             step.detail = "Deactivated in Admit: reactivate them in User Management if they are back."
         elif status in (ACTIVE, PENDING):
             step.outcome = MEMBER if status == ACTIVE else INVITED
+            step.links = link_existing and not step.managed
+            step.detail = _link_detail(step, system)
             if before is not None:
                 for key, old, new in (
                     ("name", before.name, e.name),
@@ -208,7 +227,11 @@ def make_plan(
             step.detail = f"Starts on {e.start_date.isoformat()}."
         else:
             step.outcome = INVITE
-        if address and step.outcome != DEACTIVATE and step.reason != HrSkipCode.LEFT:
+        if (
+            address
+            and step.outcome != DEACTIVATE
+            and step.reason not in (HrSkipCode.LEFT, HrSkipCode.NOT_MANAGED)
+        ):
             taken.add(address)
         if before is None or _differs(before, e, address):
             changed.append(step)
@@ -221,16 +244,41 @@ def make_plan(
                 xid,
                 before.name,
                 before.address,
-                DEACTIVATE,
+                SKIP,
                 department=before.department,
                 before=before,
                 status=status,
                 leaving=f"No longer listed in {system}",
+                managed=before.managed,
             )
-            step.detail = leave_detail(step)
+            _leaver(step, system)
             steps.append(step)
     counts = Counter(s.outcome for s in steps)
     return Plan(steps, {o: counts.get(o, 0) for o in OUTCOMES}, changed, gone)
+
+
+def _leaver(step: Step, system: str) -> None:
+    """A leaver still in the portal: deactivated when the connection manages them; else left as
+    they are, and the row says why."""
+    if step.managed:
+        step.outcome, step.reason = DEACTIVATE, ""
+        step.detail = leave_detail(step)
+        return
+    step.outcome, step.reason = SKIP, HrSkipCode.NOT_MANAGED
+    what = "deactivate them" if step.status == ACTIVE else "revoke their invitation"
+    step.detail = (
+        f"{step.leaving}, but they joined another way, not through {system}: a sync leaves them "
+        f"as they are ({what} in User Management if they should go)."
+    )
+
+
+def _link_detail(step: Step, system: str) -> str:
+    """Whether a person found in the portal is the connection's to deactivate when they leave."""
+    if step.managed:
+        return ""
+    if step.links:
+        return f"Joined another way; this sync links them to {system}: deactivated when they leave it."
+    return f"Joined another way, not linked to {system}: a sync will not deactivate them when they leave it."
 
 
 def leave_detail(step: Step, done: str = "") -> str:

@@ -388,6 +388,7 @@ def seen_of(session: Session, connection_id: uuid.UUID) -> dict[str, Seen]:
             HrEmployee.start_date,
             HrEmployee.end_date,
             HrEmployee.team,
+            HrEmployee.managed,
         ).where(HrEmployee.connection_id == connection_id)
     )
     return {r[0]: Seen(*r) for r in rows}
@@ -395,7 +396,8 @@ def seen_of(session: Session, connection_id: uuid.UUID) -> dict[str, Seen]:
 
 def save_seen(session: Session, connection_id: uuid.UUID, rows: Iterable[Seen], gone: Iterable[str]) -> int:
     """Write the employees whose row changed (and forget those gone from the list); the caller
-    passes only rows that differ from the last, so an unchanged list writes nothing."""
+    passes only rows that differ from the last, so an unchanged list writes nothing. The one
+    place a connection records whom it manages (``Seen.managed``, ``HrEmployee.managed``)."""
     now = context.of(session).clock.now()
     rows = list(rows)
     ids = [r.external_id for r in rows] + list(gone)
@@ -417,6 +419,7 @@ def save_seen(session: Session, connection_id: uuid.UUID, rows: Iterable[Seen], 
             "start_date": r.start_date,
             "end_date": r.end_date,
             "team": r.team[:200],
+            "managed": r.managed,
             "updated_at": now,
         }
         for r in rows

@@ -1,0 +1,71 @@
+"""A sync deactivates only the people its connection manages: those it brought in (invited,
+added quietly) or linked when it found them in the portal because the admin asked it to. Erin,
+who joined through an ordinary invitation, is "already a member" to the sync and stays so when
+she leaves the HR list: the preview says why, in words."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from tests.directory.hr.conftest import TODAY
+from tests.directory.hr.fakes import Person
+from tests.factories import member_joins
+
+ADA = Person(id="1", first_name="Ada", last_name="Lovelace", email="ada@acme.com")
+ERIN = Person(id="9", first_name="Erin", last_name="Early", email="erin@acme.com")
+
+
+@pytest.mark.parametrize("fake", ["personio"], indirect=True)
+def test_a_sync_never_deactivates_someone_who_joined_another_way(hr, fake, db, worker, portal):
+    member_joins(db, worker, portal, "erin@acme.com")
+    fake.people = [ADA, ERIN]
+    hr.connect(deactivate_limit_pct=100)
+    rows = {r["external_id"]: r for r in hr.preview()["rows"]}
+    assert rows["9"]["outcome"] == "already_member" and rows["9"]["managed"] is False
+    assert rows["9"]["detail"] == (
+        "Joined another way, not linked to Personio: a sync will not deactivate them when they leave it."
+    )
+    assert rows["1"]["managed"] is True
+    assert hr.sync()["status"] == "done"
+
+    # Erin is gone from the list, Ada (whom the sync invited) too.
+    fake.people = []
+    plan = hr.preview()
+    rows = {r["external_id"]: r for r in plan["rows"]}
+    assert plan["counts"]["deactivate"] == 1 and rows["1"]["outcome"] == "deactivate"
+    assert (rows["9"]["outcome"], rows["9"]["reason"]) == ("skip", "not_managed")
+    assert rows["9"]["detail"] == (
+        "No longer listed in Personio, but they joined another way, not through Personio: a sync "
+        "leaves them as they are (deactivate them in User Management if they should go)."
+    )
+    run = hr.sync()
+    assert run["status"] == "done", run
+    state = hr.state()
+    assert state["members"]["erin@acme.com"][1] == "active"
+    assert ("ada@acme.com", "revoked") in state["invitations"]
+
+    # Listed again, then marked as left: still hers to keep.
+    fake.people = [ERIN]
+    hr.sync()
+    fake.people = [dataclasses.replace(ERIN, active=False, end_date=TODAY)]
+    rows = {r["external_id"]: r for r in hr.preview()["rows"]}
+    assert rows["9"]["reason"] == "not_managed", rows["9"]
+    hr.sync()
+    assert hr.state()["members"]["erin@acme.com"][1] == "active"
+
+
+@pytest.mark.parametrize("fake", ["personio"], indirect=True)
+def test_the_admin_may_link_people_already_in_the_portal(hr, fake, db, worker, portal):
+    member_joins(db, worker, portal, "erin@acme.com")
+    fake.people = [ERIN]
+    hr.connect(deactivate_limit_pct=100, manage_existing=True)
+    assert hr.connection()["manage_existing"] is True
+    row = hr.preview()["rows"][0]
+    assert row["managed"] is True and "this sync links them to Personio" in row["detail"]
+    hr.sync()
+    fake.people = []
+    assert hr.preview()["rows"][0]["outcome"] == "deactivate"
+    hr.sync()
+    assert hr.state()["members"]["erin@acme.com"][1] == "deactivated"
