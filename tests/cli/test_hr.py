@@ -47,3 +47,82 @@ def test_list_preview_sync(run, db, client, worker, change_settings):
         fake.fail = "401"
         refused = run("hr", "preview", "--portal", pf.slug, conn_id, env=ENV)
         assert refused.exit_code == 1 and "Personio refused the credentials (401)" in refused.output
+
+
+def test_a_waiting_sync_is_seen_and_confirmed_or_dismissed_from_the_console(
+    run, db, client, worker, change_settings
+):
+    """A sync that would deactivate too many waits: ``hr list`` says so and where to look,
+    ``hr runs`` and ``hr run`` show what it would do in the page's words, ``hr confirm`` applies
+    it as the page's Confirm does (a new run), ``hr dismiss`` turns the next one down."""
+    import dataclasses
+
+    from tests.factories import member_joins
+
+    change_settings(directory_allow_private=True)
+    pf = create_portal(db)
+    for address in ("ada@acme.com", "bob@acme.com", "cy@acme.com"):
+        member_joins(db, worker, pf, address)
+    ada, bob, cy = (
+        Person(id=str(i), first_name=n, last_name="X", email=f"{n.lower()}@acme.com")
+        for i, n in ((1, "Ada"), (2, "Bob"), (3, "Cy"))
+    )
+    with serve("personio") as fake:
+        fake.people = [ada, bob, cy]
+        c = fake.credentials
+        made = client.post(
+            f"/api/v1/portals/{pf.slug}/directory/connections",
+            json={"provider": "personio", "api_key": c.api_key, "account": c.account, "base_url": c.base_url,
+                  "fields_granted": True, "manage_existing": True},
+            headers=pf.headers(),
+        )  # fmt: skip
+        assert made.status_code == 201, made.text
+        conn_id = made.json()["id"]
+        assert run("hr", "sync", "--portal", pf.slug, conn_id, env=ENV).exit_code == 0
+        worker.drain()
+        fake.people = [dataclasses.replace(ada, active=False), dataclasses.replace(bob, active=False), cy]
+        assert run("hr", "sync", "--portal", pf.slug, conn_id, env=ENV).exit_code == 0
+        worker.drain()
+
+        listed = run("hr", "list", "--portal", pf.slug, env=ENV)
+        assert listed.output.startswith("waiting"), listed.output
+        assert f"A sync waits for confirmation: admit hr runs --portal {pf.slug} {conn_id}" in listed.output
+
+        runs = run("hr", "runs", "--portal", pf.slug, conn_id, env=ENV)
+        assert runs.exit_code == 0, runs.output
+        assert (
+            "would deactivate 2 of 4 active members" in runs.output
+            and "2 to deactivate (left)" in runs.output
+        )
+        waiting_id = json.loads(run("hr", "runs", "--portal", pf.slug, conn_id, "--json", env=ENV).output)[
+            "items"
+        ][0]["id"]
+        assert f"admit hr confirm --portal {pf.slug} {conn_id} {waiting_id}" in runs.output
+
+        shown = run("hr", "run", "--portal", pf.slug, conn_id, waiting_id, env=ENV)
+        assert shown.exit_code == 0, shown.output
+        assert "Sync waiting" in shown.output and "Deactivate (left)" in shown.output
+        assert "Left: will be deactivated." in shown.output and "ada@acme.com" in shown.output
+
+        confirmed = run("hr", "confirm", "--portal", pf.slug, conn_id, waiting_id, env=ENV)
+        assert confirmed.exit_code == 0 and "Confirmed: the sync applies it now" in confirmed.output
+        worker.drain()
+        members = client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).json()["items"]
+        statuses = {m["user"]["email"]: m["status"] for m in members}
+        assert statuses["ada@acme.com"] == statuses["bob@acme.com"] == "deactivated"
+        assert statuses["cy@acme.com"] == "active"
+        again = run("hr", "confirm", "--portal", pf.slug, conn_id, waiting_id, env=ENV)
+        assert again.exit_code == 1 and "only a run waiting for confirmation" in again.output
+        done = run("hr", "runs", "--portal", pf.slug, conn_id, "--limit", "1", env=ENV)
+        assert done.output.startswith("done") and "2 deactivated" in done.output, done.output
+
+        # Cy leaves too (1 of 2 active members): waits, and is dismissed.
+        fake.people = [dataclasses.replace(cy, active=False)]
+        run("hr", "sync", "--portal", pf.slug, conn_id, env=ENV)
+        worker.drain()
+        waiting_id = json.loads(run("hr", "runs", "--portal", pf.slug, conn_id, "--json", env=ENV).output)[
+            "items"
+        ][0]["id"]
+        dismissed = run("hr", "dismiss", "--portal", pf.slug, conn_id, waiting_id, env=ENV)
+        assert dismissed.exit_code == 0 and "Dismissed: nothing of that sync was applied." in dismissed.output
+        assert run("hr", "list", "--portal", pf.slug, env=ENV).output.startswith("ok")

@@ -1,6 +1,8 @@
-"""``hr list|preview|sync``: the portal's HR-system connections, from the console, over the same
-flow as the pages and the API (``flows.hr_sync``). Connecting a system (its key) is done on the
-page or by the API: a key typed on a command line stays in the shell's history."""
+"""``hr list|preview|sync|runs|run|confirm|dismiss``: the portal's HR-system connections, from
+the console, over the same flow as the pages and the API (``flows.hr_sync``): a sync that waits
+for confirmation is seen (``runs``, ``run``) and confirmed or dismissed as on its page.
+Connecting a system (its key) is done on the page or by the API: a key typed on a command line
+stays in the shell's history."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from admit.cli import _shared
 
 @click.group("hr")
 def hr() -> None:
-    """HR systems connected to the portal: list them, preview a sync, run one."""
+    """HR systems connected to the portal: list them, preview a sync, run one, and confirm (or
+    dismiss) a sync that waits for confirmation."""
 
 
 @hr.command("list")
@@ -31,9 +34,12 @@ def list_connections(slug: str, as_json: bool) -> None:
 
     def line(r: HrConnectionRead) -> str:
         last = _shared.when(r.last_sync_at) or "never"
-        return _shared.columns(
+        text = _shared.columns(
             f"{r.status:<8}", r.title, f"auto-pilot {r.schedule}", f"last {last}", f"({r.id})"
         )
+        if r.status == "waiting":
+            text += f"\n  A sync waits for confirmation: admit hr runs --portal {slug} {r.id}"
+        return text
 
     # Every connection (every page read): the list shape of every command, one writer.
     _shared.Listing(rows, len(rows)).echo(as_json, line, empty="No HR connections.")
@@ -66,4 +72,117 @@ def sync(slug: str, connection_id: uuid.UUID) -> None:
     with _shared.portal_session(slug) as (session, actor):
         run = hr_sync.start_sync(session, actor, hr_service.get_or_raise(session, actor, connection_id))
         run_id = run.id
-    click.echo(f"Sync queued ({run_id}); the worker applies it.")
+    click.echo(
+        f"Sync queued ({run_id}); the worker applies it. "
+        f"See it with: admit hr run --portal {slug} {connection_id} {run_id}"
+    )
+
+
+def _waiting_hint(slug: str, connection_id: uuid.UUID, run_id: uuid.UUID) -> str:
+    return (
+        f"  Confirm it: admit hr confirm --portal {slug} {connection_id} {run_id}"
+        f"   (or dismiss it: admit hr dismiss --portal {slug} {connection_id} {run_id})"
+    )
+
+
+@hr.command("runs")
+@_shared.portal_option
+@_shared.list_options
+@_shared.list_json_option("run")
+@click.argument("connection_id", type=click.UUID)
+def runs(slug: str, limit: int | None, cursor: str | None, as_json: bool, connection_id: uuid.UUID) -> None:
+    """A connection's sync runs, newest first (all pages; --limit to stop early): status, when,
+    what each did, and how to confirm one that waits for confirmation."""
+    from admit.directory.hr import service as hr_service
+    from admit.directory.hr.words import counts_said, results_said
+    from admit.directory.schemas import HrRunRead
+
+    with _shared.portal_session(slug) as (session, actor):
+        conn = hr_service.get_or_raise(session, actor, connection_id)
+        rows, total, next_cursor = _shared.walk(
+            lambda cursor, size: hr_service.list_runs(session, actor, conn, cursor=cursor, limit=size),
+            lambda: hr_service.count_runs(session, actor, conn),
+            cursor=cursor,
+            limit=limit,
+        )
+        listing = _shared.Listing([HrRunRead.of(r) for r in rows], total, next_cursor)
+
+    def line(r: HrRunRead) -> str:
+        said = counts_said(r.counts) if r.status == "waiting" else results_said(r.counts)
+        text = _shared.columns(
+            f"{r.status:<10}", _shared.when(r.created_at), r.trigger, " · ".join(said), f"({r.id})"
+        )
+        if r.error:
+            text += f"\n  {r.error}"
+        if r.status == "waiting":
+            text += "\n" + _waiting_hint(slug, connection_id, r.id)
+        return text
+
+    listing.echo(as_json, line, empty="No sync runs.")
+
+
+@hr.command("run")
+@_shared.portal_option
+@_shared.json_option("the run with its report")
+@click.argument("connection_id", type=click.UUID)
+@click.argument("run_id", type=click.UUID)
+def show_run(slug: str, as_json: bool, connection_id: uuid.UUID, run_id: uuid.UUID) -> None:
+    """One sync run: its status, what it did (or, waiting for confirmation, what it would do),
+    and each employee it changed or skipped, in the words of its page."""
+    from admit.directory.hr import service as hr_service
+    from admit.directory.hr.words import APPLIED_WORDS, OUTCOME_WORDS, counts_said, results_said
+    from admit.directory.schemas import HrRunRead
+
+    with _shared.portal_session(slug) as (session, actor):
+        _conn, run = hr_service.get_run_or_raise(session, actor, connection_id, run_id)
+        read = HrRunRead.of(run, with_report=True)
+    if as_json:
+        _shared.echo_json(read)
+        return
+    waiting = read.status == "waiting"
+    click.echo(_shared.columns(f"Sync {read.status}", _shared.when(read.created_at), read.trigger))
+    if read.error:
+        click.echo(read.error)
+    said = counts_said(read.counts) if waiting else results_said(read.counts)
+    click.echo(" · ".join(said) or "No changes.")
+    for r in read.report or []:
+        applied = ""
+        if r.applied and r.applied not in ("updated", "deactivated", "revoked", "reinvited"):
+            applied = f"({APPLIED_WORDS.get(r.applied, r.applied)})"
+        outcome = OUTCOME_WORDS.get(r.outcome, r.outcome)
+        click.echo(_shared.columns(f"{outcome:<20}", r.name, r.email or "—", r.detail, applied))
+    if waiting:
+        click.echo(_waiting_hint(slug, connection_id, read.id).strip())
+
+
+@hr.command("confirm")
+@_shared.portal_option
+@click.argument("connection_id", type=click.UUID)
+@click.argument("run_id", type=click.UUID)
+def confirm(slug: str, connection_id: uuid.UUID, run_id: uuid.UUID) -> None:
+    """Confirm a sync that waits for confirmation (it would deactivate more than the
+    connection's share): a new run applies it, as the page's Confirm does."""
+    from admit.directory.hr import service as hr_service
+    from admit.flows import hr_sync
+
+    with _shared.portal_session(slug) as (session, actor):
+        conn, run = hr_service.get_run_or_raise(session, actor, connection_id, run_id)
+        new_id = hr_sync.confirm_run(session, actor, conn, run).id
+    click.echo(
+        f"Confirmed: the sync applies it now ({new_id}); the worker applies it. "
+        f"See it with: admit hr run --portal {slug} {connection_id} {new_id}"
+    )
+
+
+@hr.command("dismiss")
+@_shared.portal_option
+@click.argument("connection_id", type=click.UUID)
+@click.argument("run_id", type=click.UUID)
+def dismiss(slug: str, connection_id: uuid.UUID, run_id: uuid.UUID) -> None:
+    """Turn down a sync that waits for confirmation: nothing of it is applied."""
+    from admit.directory.hr import service as hr_service
+
+    with _shared.portal_session(slug) as (session, actor):
+        conn, run = hr_service.get_run_or_raise(session, actor, connection_id, run_id)
+        hr_service.dismiss_run(session, actor, conn, run)
+    click.echo("Dismissed: nothing of that sync was applied.")

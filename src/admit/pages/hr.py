@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from admit.actor import Actor
 from admit.directory.hr import service as hr
 from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, OUTCOMES, UPDATE
+from admit.directory.hr.words import APPLIED_WORDS, COUNT_WORDS, OUTCOME_WORDS, RESULT_WORDS, results_said
 from admit.directory.models import HrConnection
 from admit.directory.schemas import mask
 from admit.errors import DomainError, HrSystemFailed
@@ -32,40 +33,7 @@ router = Router()
 
 PREVIEW_ROWS = 1000  # rows shown in the page's preview table; "Select all" covers every one
 RUNS_SHOWN = 20  # runs on a connection's page; "Older runs" pages on
-OUTCOME_WORDS = {
-    "invite": "Invite",
-    "invite_on_start": "Invite on start date",
-    "already_member": "Already a member",
-    "already_invited": "Already invited",
-    "update": "Update",
-    "deactivate": "Deactivate (left)",
-    "skip": "Skip",
-}
 ACTIONABLE = (INVITE, ON_START, UPDATE, DEACTIVATE)
-# What a run did, in words (singular, plural), in the order the page says it.
-RESULT_WORDS = (
-    ("invited", "invited", "invited"),
-    ("added_quietly", "added quietly", "added quietly"),
-    ("reinvited", "invited again at a new address", "invited again at a new address"),
-    ("updated", "updated", "updated"),
-    ("deactivated", "deactivated", "deactivated"),
-    ("revoked", "invitation revoked", "invitations revoked"),
-    ("not_applied", "not applied (see below)", "not applied (see below)"),
-    ("not_selected", "not selected", "not selected"),
-    ("invite_on_start", "starting later", "starting later"),
-    ("skip", "skipped", "skipped"),
-)
-# What was done beside a report row's words, when they do not say it already.
-APPLIED_WORDS = {"not_selected": "not selected", "noted": "noted", "added_quietly": "added quietly"}
-COUNT_WORDS = {  # the preview's counts: (one, many)
-    "invite": ("to invite", "to invite"),
-    "invite_on_start": ("starting later", "starting later"),
-    "already_member": ("already a member", "already members"),
-    "already_invited": ("already invited", "already invited"),
-    "update": ("to update", "to update"),
-    "deactivate": ("to deactivate (left)", "to deactivate (left)"),
-    "skip": ("skipped", "skipped"),
-}
 
 
 def _ctx(**extra: Any) -> dict[str, Any]:
@@ -75,6 +43,7 @@ def _ctx(**extra: Any) -> dict[str, Any]:
         "count_words": COUNT_WORDS,
         "result_words": RESULT_WORDS,
         "applied_words": APPLIED_WORDS,
+        "results_said": results_said,
         "mask": mask,
         "hr": hr,
         **extra,

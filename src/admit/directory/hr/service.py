@@ -27,7 +27,7 @@ from admit.directory.hr.plan import Seen
 from admit.directory.models import HrConnection, HrEmployee, HrSyncRun
 from admit.errors import Checks, Conflict, HrConnectionNotFound, InvalidInput, at_most_characters
 from admit.kit import netguard, secretbox
-from admit.kit.pagination import page
+from admit.kit.pagination import count_all, page
 from admit.members.addresses import normalize_domains
 
 __all__ = [
@@ -42,6 +42,8 @@ __all__ = [
     "retry_or_fail",
     "finish_run",
     "connect",
+    "count_connections",
+    "count_runs",
     "credentials",
     "disconnect",
     "fetcher",
@@ -355,6 +357,12 @@ def list_connections(
     return page(session, query, HrConnection, cursor=cursor, limit=limit, oldest_first=True)
 
 
+def count_connections(session: Session, actor: Actor) -> int:
+    """How many connections ``list_connections`` gives, over all its pages."""
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    return count_all(session, [select(HrConnection).where(HrConnection.portal_id == actor.portal.id)])
+
+
 def credentials(session: Session, conn: HrConnection) -> Credentials:
     """The connection's key, unsealed for one request; ``SealBroken`` when the encryption key
     changed (the admin enters the key again)."""
@@ -643,3 +651,9 @@ def list_runs(
     policy.require(actor.role, policy.Action.HR_MANAGE)
     query = select(HrSyncRun).where(HrSyncRun.connection_id == conn.id)
     return page(session, query, HrSyncRun, cursor=cursor, limit=limit)
+
+
+def count_runs(session: Session, actor: Actor, conn: HrConnection) -> int:
+    """How many runs ``list_runs`` gives, over all its pages."""
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    return count_all(session, [select(HrSyncRun).where(HrSyncRun.connection_id == conn.id)])

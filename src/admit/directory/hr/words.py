@@ -1,0 +1,57 @@
+"""What a sync does and did, in words: the one place the pages and the CLI say an outcome
+("Already a member"), a preview's counts ("2 to invite") and a run's ("1 deactivated") — the API
+answers the codes (``HrOutcome``), each page and command shows these."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+__all__ = ["APPLIED_WORDS", "COUNT_WORDS", "OUTCOME_WORDS", "RESULT_WORDS", "counts_said", "results_said"]
+
+OUTCOME_WORDS = {
+    "invite": "Invite",
+    "invite_on_start": "Invite on start date",
+    "already_member": "Already a member",
+    "already_invited": "Already invited",
+    "update": "Update",
+    "deactivate": "Deactivate (left)",
+    "skip": "Skip",
+}
+# What a run did, in words (singular, plural), in the order they are said.
+RESULT_WORDS = (
+    ("invited", "invited", "invited"),
+    ("added_quietly", "added quietly", "added quietly"),
+    ("reinvited", "invited again at a new address", "invited again at a new address"),
+    ("updated", "updated", "updated"),
+    ("deactivated", "deactivated", "deactivated"),
+    ("revoked", "invitation revoked", "invitations revoked"),
+    ("not_applied", "not applied (see below)", "not applied (see below)"),
+    ("not_selected", "not selected", "not selected"),
+    ("invite_on_start", "starting later", "starting later"),
+    ("skip", "skipped", "skipped"),
+)
+# What was done beside a report row's words, when they do not say it already.
+APPLIED_WORDS = {"not_selected": "not selected", "noted": "noted", "added_quietly": "added quietly"}
+COUNT_WORDS = {  # a preview's counts (and a waiting run's plan): (one, many)
+    "invite": ("to invite", "to invite"),
+    "invite_on_start": ("starting later", "starting later"),
+    "already_member": ("already a member", "already members"),
+    "already_invited": ("already invited", "already invited"),
+    "update": ("to update", "to update"),
+    "deactivate": ("to deactivate (left)", "to deactivate (left)"),
+    "skip": ("skipped", "skipped"),
+}
+
+
+def counts_said(counts: Mapping[str, int]) -> list[str]:
+    """A plan's counts in words, "2 to invite", in the order of ``COUNT_WORDS`` (none left out)."""
+    return [f"{counts[o]} {COUNT_WORDS[o][0 if counts[o] == 1 else 1]}" for o in COUNT_WORDS if counts.get(o)]
+
+
+def results_said(counts: Mapping[str, int]) -> list[str]:
+    """What a run did in words, "2 invited", "1 invitation revoked", in ``RESULT_WORDS``' order."""
+    return [
+        f"{counts[key]} {one if counts[key] == 1 else many}"
+        for key, one, many in RESULT_WORDS
+        if counts.get(key)
+    ]
