@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.config import JsonDict
 
 from admit.directory.hr import providers
 from admit.directory.hr.plan import HrOutcome, HrSkipCode
@@ -80,17 +81,27 @@ class HrProviderPage(BaseModel):
     next_cursor: str | None = None
 
 
+# Types only: the values are directory.hr.service's and the invitation pipeline's to check, which
+# say every fault of a connect or a change at once; a Literal here refused the request before
+# them, naming only its own field. The values are in the document (json_schema_extra).
+def _one_of(*values: str) -> JsonDict:
+    return {"enum": [*values, None]}
+
+
 class HrOptions(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
-    schedule: Literal["off", "hourly", "daily"] | None = Field(
-        default=None, description="Auto-pilot: sync on this schedule (off by default)."
+    schedule: str | None = Field(
+        default=None,
+        description="Auto-pilot: sync on this schedule: off (the default), hourly or daily.",
+        json_schema_extra=_one_of("off", "hourly", "daily"),
     )
-    new_hires: Literal["invite", "quiet"] | None = Field(
+    new_hires: str | None = Field(
         default=None,
         description="invite (an email) or quiet (added without one; they sign in when they come).",
+        json_schema_extra=_one_of("invite", "quiet"),
     )
-    user_type: Literal["internal", "client"] | None = None
+    user_type: str | None = Field(default=None, json_schema_extra=_one_of("internal", "client"))
     role: str | None = None
     products: list[str] | None = None
     map_departments: bool | None = Field(

@@ -15,11 +15,16 @@ import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["Refused", "Target", "Unresolved", "accepted", "check_url", "resolve"]
+__all__ = ["Private", "Refused", "Target", "Unresolved", "accepted", "check_url", "resolve"]
 
 
 class Refused(ValueError):
     """The URL may not be called; the message says why, in words for the person who gave it."""
+
+
+class Private(Refused):
+    """The host is a private, loopback or link-local address, and those are not allowed: the
+    caller may name the setting that allows them."""
 
 
 class Unresolved(Refused):
@@ -79,7 +84,7 @@ def resolve(url: str, *, allow_private: bool, require_https: bool = False) -> Ta
     if not allow_private:
         private = [a for a in addresses if not _public(a)]
         if private:
-            raise Refused(
+            raise Private(
                 f"The host {host} is a private, loopback or link-local address ({private[0]}); "
                 "Admit only calls public addresses."
             )

@@ -19,9 +19,14 @@ import httpx
 from admit.directory.hr.base import Failure, ProviderError
 from admit.kit import netguard
 
-__all__ = ["Fetcher"]
+__all__ = ["PRIVATE_HINT", "Fetcher"]
 
 USER_AGENT = "Admit-HR-Sync/1"
+# What lets a list on this machine or the company's own network be read: the operator's setting,
+# said wherever such an address is refused (a connection's URL, a list read).
+PRIVATE_HINT = (
+    "For an HR export on your own network, the server's operator sets ADMIT_DIRECTORY_ALLOW_PRIVATE=true."
+)
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +72,8 @@ class Fetcher:
             target = netguard.resolve(url, allow_private=self.allow_private, require_https=self.require_https)
         except netguard.Unresolved as exc:  # DNS may answer on the next try
             raise ProviderError(Failure.UNAVAILABLE, f"{self.title}: {exc}") from exc
+        except netguard.Private as exc:
+            raise ProviderError(Failure.REFUSED, f"{self.title}: {exc} {PRIVATE_HINT}") from exc
         except netguard.Refused as exc:
             raise ProviderError(Failure.REFUSED, f"{self.title}: {exc}") from exc
         sent = {"user-agent": USER_AGENT, "accept": "application/json", **(headers or {})}

@@ -22,7 +22,7 @@ from admit.audit import service as audit_service
 from admit.db import rowcount
 from admit.directory.hr import providers
 from admit.directory.hr.base import Credentials, Provider
-from admit.directory.hr.fetch import Fetcher
+from admit.directory.hr.fetch import PRIVATE_HINT, Fetcher
 from admit.directory.hr.plan import Seen
 from admit.directory.models import HrConnection, HrEmployee, HrSyncRun
 from admit.errors import Checks, Conflict, HrConnectionNotFound, InvalidInput, at_most_characters
@@ -144,7 +144,15 @@ def _check_base_url(session: Session, provider: Provider, base_url: str) -> str:
         raise InvalidInput(at_most_characters(MAX_BASE_URL, base_url), field="base_url")
     settings = context.of(session).settings
     try:
-        netguard.check_url(base_url, require_https=settings.environment == "production")
+        netguard.resolve(
+            base_url,
+            allow_private=settings.directory_allow_private,
+            require_https=settings.environment == "production",
+        )
+    except netguard.Unresolved:
+        pass  # perhaps for a moment: reading the list says so (a connect reads it at once)
+    except netguard.Private as exc:
+        raise InvalidInput(f"{exc} {PRIVATE_HINT}", field="base_url") from exc
     except netguard.Refused as exc:
         raise InvalidInput(str(exc), field="base_url") from exc
     return base_url

@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit
 from admit.directory.hr.base import Credentials, Employee, Failure, Provider, ProviderError, parse_date, text
 from admit.directory.hr.fetch import Fetcher
 
-__all__ = ["PROVIDER"]
+__all__ = ["ALIASES", "PROVIDER", "columns_said"]
 
 MAX_PAGES = 10_000
 LIST_KEYS = ("employees", "data", "Report_Entry", "results")
@@ -46,6 +46,11 @@ def _key(name: str) -> str:
 
 
 FIELD_OF = {_key(alias): field for field, aliases in ALIASES.items() for alias in aliases}
+
+
+def columns_said(field: str) -> str:
+    """The column names a field is read from, for the admin: "id, employee_id, …"."""
+    return ", ".join(ALIASES[field])
 
 
 def _employee(title: str, record: Any, row: int) -> Employee:
@@ -83,7 +88,12 @@ def _csv(title: str, body: str) -> list[dict[str, str]]:
     reader = csv.DictReader(io.StringIO(body))
     columns = {FIELD_OF.get(_key(c)) for c in reader.fieldnames or ()}
     if not columns & {"id", "email"}:
-        raise ProviderError(Failure.MALFORMED, f"{title}: the file has no id or work email column.")
+        raise ProviderError(
+            Failure.MALFORMED,
+            f"{title}: the file has no id or work email column. Name one of them in the header row: "
+            f"an id as {columns_said('id')}; a work email as {columns_said('email')} (any case, "
+            "spaces or punctuation: Work Email is work_email).",
+        )
     return list(reader)
 
 
