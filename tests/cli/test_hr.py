@@ -1,6 +1,6 @@
-"""``admit hr list|preview|sync`` on the test database (both backends), against the fake
-Personio on loopback: the connection listed without its key, the plan printed, a sync queued
-that the worker applies."""
+"""``admit hr list|preview|sync|runs|run|confirm|dismiss`` on the test database (both backends),
+against the fake Personio on loopback: the connection listed without its key, the plan printed
+in the page's words, a sync queued that the worker applies, a waiting one confirmed or dismissed."""
 
 from __future__ import annotations
 
@@ -12,32 +12,60 @@ from tests.factories import create_portal, last_link
 ENV = {"ADMIT_DIRECTORY_ALLOW_PRIVATE": "true"}
 
 
+def _connect(client, pf, fake, **options) -> str:
+    """Connect the fake Personio through the API; returns the connection's id."""
+    c = fake.credentials
+    made = client.post(
+        f"/api/v1/portals/{pf.slug}/directory/connections",
+        json={"provider": "personio", "api_key": c.api_key, "account": c.account, "base_url": c.base_url,
+              "fields_granted": True, **options},
+        headers=pf.headers(),
+    )  # fmt: skip
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
 def test_list_preview_sync(run, db, client, worker, change_settings):
+    from tests.factories import member_joins
+
     change_settings(directory_allow_private=True)
     pf = create_portal(db)
+    member_joins(db, worker, pf, "erin@acme.com")
     with serve("personio") as fake:
         fake.people = [
             Person(id="7", first_name="Ada", last_name="Lovelace", email="ada@acme.com"),
             Person(id="8", first_name="Dee", last_name="Nomail", email=""),
+            Person(id="9", first_name="Erin", last_name="Early", email="erin@acme.com"),
         ]
         c = fake.credentials
-        made = client.post(
-            f"/api/v1/portals/{pf.slug}/directory/connections",
-            json={"provider": "personio", "api_key": c.api_key, "account": c.account, "base_url": c.base_url,
-                  "fields_granted": True},
-            headers=pf.headers(),
-        )  # fmt: skip
-        assert made.status_code == 201, made.text
-        conn_id = made.json()["id"]
+        conn_id = _connect(client, pf, fake)
 
         listed = run("hr", "list", "--portal", pf.slug, "--json", env=ENV)
         assert listed.exit_code == 0, listed.output
         items = json.loads(listed.output)["items"]
         assert [i["title"] for i in items] == ["Personio"] and c.api_key not in listed.output
+        # --limit and --cursor, which its help offers, work.
+        assert "--limit" in run("hr", "list", "--help").output
+        again = _connect(client, pf, fake, check=False)
+        first = json.loads(run("hr", "list", "--portal", pf.slug, "--limit", "1", "--json", env=ENV).output)
+        assert [i["id"] for i in first["items"]] == [conn_id] and first["total"] == 2, first
+        rest = run("hr", "list", "--portal", pf.slug, "--cursor", first["next_cursor"], "--json", env=ENV)
+        assert [i["id"] for i in json.loads(rest.output)["items"]] == [again], rest.output
+        client.delete(f"/api/v1/portals/{pf.slug}/directory/connections/{again}", headers=pf.headers())
 
         preview = run("hr", "preview", "--portal", pf.slug, conn_id, env=ENV)
         assert preview.exit_code == 0, preview.output
-        assert "1 invite · 1 skip" in preview.output and "No work email in Personio." in preview.output
+        # The preview page's words, not codes.
+        lines = preview.output.splitlines()
+        assert lines[0] == "1 to invite · 1 already a member · 1 skipped", preview.output
+        assert lines[1].startswith("Invite ") and "ada@acme.com" in lines[1]
+        assert lines[2].startswith("Skip ") and "No work email in Personio." in lines[2]
+        assert lines[3] == (
+            "1 already in the portal joined another way, not linked to Personio: a sync will not "
+            "deactivate them when they leave it (to link them: Link people already in the portal, in "
+            "the connection's Settings)."
+        )
+        assert "invite_on_start" not in preview.output and "already_member" not in preview.output
 
         queued = run("hr", "sync", "--portal", pf.slug, conn_id, env=ENV)
         assert queued.exit_code == 0 and "Sync queued" in queued.output
@@ -69,15 +97,7 @@ def test_a_waiting_sync_is_seen_and_confirmed_or_dismissed_from_the_console(
     )
     with serve("personio") as fake:
         fake.people = [ada, bob, cy]
-        c = fake.credentials
-        made = client.post(
-            f"/api/v1/portals/{pf.slug}/directory/connections",
-            json={"provider": "personio", "api_key": c.api_key, "account": c.account, "base_url": c.base_url,
-                  "fields_granted": True, "manage_existing": True},
-            headers=pf.headers(),
-        )  # fmt: skip
-        assert made.status_code == 201, made.text
-        conn_id = made.json()["id"]
+        conn_id = _connect(client, pf, fake, manage_existing=True)
         assert run("hr", "sync", "--portal", pf.slug, conn_id, env=ENV).exit_code == 0
         worker.drain()
         fake.people = [dataclasses.replace(ada, active=False), dataclasses.replace(bob, active=False), cy]

@@ -7,7 +7,6 @@ stays in the shell's history."""
 from __future__ import annotations
 
 import uuid
-from functools import partial
 
 import click
 
@@ -22,15 +21,22 @@ def hr() -> None:
 
 @hr.command("list")
 @_shared.portal_option
+@_shared.list_options
 @_shared.list_json_option("connection")
-def list_connections(slug: str, as_json: bool) -> None:
-    """The portal's HR connections: system, auto-pilot, last sync, status."""
+def list_connections(slug: str, limit: int | None, cursor: str | None, as_json: bool) -> None:
+    """The portal's HR connections, oldest first (all pages; --limit to stop early): system,
+    auto-pilot, last sync, status."""
     from admit.directory.hr import service as hr_service
     from admit.directory.schemas import HrConnectionRead
-    from admit.kit.pagination import every
 
     with _shared.portal_session(slug) as (session, actor):
-        rows = [HrConnectionRead.of(c) for c in every(partial(hr_service.list_connections, session, actor))]
+        found, total, next_cursor = _shared.walk(
+            lambda cursor, size: hr_service.list_connections(session, actor, cursor=cursor, limit=size),
+            lambda: hr_service.count_connections(session, actor),
+            cursor=cursor,
+            limit=limit,
+        )
+        rows = [HrConnectionRead.of(c) for c in found]
 
     def line(r: HrConnectionRead) -> str:
         last = _shared.when(r.last_sync_at) or "never"
@@ -41,24 +47,37 @@ def list_connections(slug: str, as_json: bool) -> None:
             text += f"\n  A sync waits for confirmation: admit hr runs --portal {slug} {r.id}"
         return text
 
-    # Every connection (every page read): the list shape of every command, one writer.
-    _shared.Listing(rows, len(rows)).echo(as_json, line, empty="No HR connections.")
+    _shared.Listing(rows, total, next_cursor).echo(as_json, line, empty="No HR connections.")
 
 
 @hr.command("preview")
 @_shared.portal_option
 @click.argument("connection_id", type=click.UUID)
 def preview(slug: str, connection_id: uuid.UUID) -> None:
-    """Read the system's list now and print what a sync would do (counts, then the changes)."""
+    """Read the system's list now and print what a sync would do (counts, then the changes), in
+    the words of the preview page."""
     from admit.directory.hr import service as hr_service
+    from admit.directory.hr.plan import INVITED, MEMBER
+    from admit.directory.hr.words import counts_said, outcome_said
     from admit.flows import hr_sync
 
     with _shared.portal_session(slug) as (session, actor):
-        plan = hr_sync.preview(session, actor, hr_service.get_or_raise(session, actor, connection_id))
-    click.echo(" · ".join(f"{n} {outcome}" for outcome, n in plan.counts.items() if n) or "An empty list.")
+        conn = hr_service.get_or_raise(session, actor, connection_id)
+        plan = hr_sync.preview(session, actor, conn)
+        system, quiet = hr_service.name_of(conn), conn.new_hires == "quiet"
+    click.echo(" · ".join(counts_said(plan.counts)) or "An empty list.")
     for step in plan.steps:
-        if step.outcome not in ("already_member", "already_invited"):
-            click.echo(_shared.columns(f"{step.outcome:<16}", step.name, step.address or "—", step.detail))
+        if step.outcome not in (MEMBER, INVITED):
+            outcome = outcome_said(step.outcome, quiet=quiet)
+            click.echo(_shared.columns(f"{outcome:<22}", step.name, step.known_address or "—", step.detail))
+    # Those already in the portal are not listed one by one: what a sync will not do to them is.
+    unlinked = [s for s in plan.steps if s.outcome in (MEMBER, INVITED) and not s.managed_after]
+    if unlinked:
+        click.echo(
+            f"{len(unlinked)} already in the portal joined another way, not linked to {system}: a sync "
+            "will not deactivate them when they leave it (to link them: Link people already in the "
+            "portal, in the connection's Settings)."
+        )
 
 
 @hr.command("sync")

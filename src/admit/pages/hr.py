@@ -17,7 +17,14 @@ from sqlalchemy.orm import Session
 from admit.actor import Actor
 from admit.directory.hr import service as hr
 from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, OUTCOMES, UPDATE
-from admit.directory.hr.words import APPLIED_WORDS, COUNT_WORDS, OUTCOME_WORDS, RESULT_WORDS, results_said
+from admit.directory.hr.words import (
+    APPLIED_WORDS,
+    COUNT_WORDS,
+    OUTCOME_WORDS,
+    RESULT_WORDS,
+    outcome_said,
+    results_said,
+)
 from admit.directory.models import HrConnection
 from admit.directory.schemas import mask
 from admit.errors import DomainError, HrSystemFailed
@@ -44,6 +51,7 @@ def _ctx(**extra: Any) -> dict[str, Any]:
         "result_words": RESULT_WORDS,
         "applied_words": APPLIED_WORDS,
         "results_said": results_said,
+        "outcome_said": outcome_said,
         "mask": mask,
         "hr": hr,
         **extra,

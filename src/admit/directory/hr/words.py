@@ -6,7 +6,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-__all__ = ["APPLIED_WORDS", "COUNT_WORDS", "OUTCOME_WORDS", "RESULT_WORDS", "counts_said", "results_said"]
+__all__ = [
+    "APPLIED_WORDS",
+    "COUNT_WORDS",
+    "OUTCOME_WORDS",
+    "RESULT_WORDS",
+    "counts_said",
+    "outcome_said",
+    "results_said",
+]
 
 OUTCOME_WORDS = {
     "invite": "Invite",
@@ -41,6 +49,14 @@ COUNT_WORDS = {  # a preview's counts (and a waiting run's plan): (one, many)
     "deactivate": ("to deactivate (left)", "to deactivate (left)"),
     "skip": ("skipped", "skipped"),
 }
+
+
+def outcome_said(outcome: str, *, quiet: bool = False) -> str:
+    """An outcome in words, "Already a member"; a new hire added without an email (``quiet``,
+    the connection's new hires) is "Add quietly"."""
+    if outcome == "invite" and quiet:
+        return "Add quietly"
+    return OUTCOME_WORDS.get(outcome, outcome)
 
 
 def counts_said(counts: Mapping[str, int]) -> list[str]:
