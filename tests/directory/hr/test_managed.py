@@ -11,16 +11,18 @@ import pytest
 
 from tests.directory.hr.conftest import TODAY
 from tests.directory.hr.fakes import Person
-from tests.factories import member_joins
+from tests.factories import invite, member_joins
 
 ADA = Person(id="1", first_name="Ada", last_name="Lovelace", email="ada@acme.com")
 ERIN = Person(id="9", first_name="Erin", last_name="Early", email="erin@acme.com")
+IVY = Person(id="10", first_name="Ivy", last_name="Invited", email="ivy@acme.com")
 
 
 @pytest.mark.parametrize("fake", ["personio"], indirect=True)
 def test_a_sync_never_deactivates_someone_who_joined_another_way(hr, fake, db, worker, portal):
     member_joins(db, worker, portal, "erin@acme.com")
-    fake.people = [ADA, ERIN]
+    invite(db, portal, ["ivy@acme.com"])
+    fake.people = [ADA, ERIN, IVY]
     hr.connect(deactivate_limit_pct=100)
     rows = {r["external_id"]: r for r in hr.preview()["rows"]}
     assert rows["9"]["outcome"] == "already_member" and rows["9"]["managed"] is False
@@ -28,6 +30,7 @@ def test_a_sync_never_deactivates_someone_who_joined_another_way(hr, fake, db, w
         "Joined another way, not linked to Personio: a sync will not deactivate them when they leave it."
     )
     assert rows["1"]["managed"] is True
+    assert rows["10"]["detail"].startswith("Invited another way, not linked to Personio")
     assert hr.sync()["status"] == "done"
 
     # Erin is gone from the list, Ada (whom the sync invited) too.
@@ -40,10 +43,12 @@ def test_a_sync_never_deactivates_someone_who_joined_another_way(hr, fake, db, w
         "No longer listed in Personio, but they joined another way, not through Personio: a sync "
         "leaves them as they are (deactivate them in User Management if they should go)."
     )
+    assert rows["10"]["detail"].startswith("No longer listed in Personio, but they were invited another way")
     run = hr.sync()
     assert run["status"] == "done", run
     state = hr.state()
     assert state["members"]["erin@acme.com"][1] == "active"
+    assert ("ivy@acme.com", "pending") in state["invitations"]
     assert ("ada@acme.com", "revoked") in state["invitations"]
 
     # Listed again, then marked as left: still hers to keep.

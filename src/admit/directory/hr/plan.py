@@ -267,18 +267,24 @@ def _leaver(step: Step, system: str) -> None:
     step.outcome, step.reason = SKIP, HrSkipCode.NOT_MANAGED
     what = "deactivate them" if step.status == ACTIVE else "revoke their invitation"
     step.detail = (
-        f"{step.leaving}, but they joined another way, not through {system}: a sync leaves them "
+        f"{step.leaving}, but they {_came(step)} another way, not through {system}: a sync leaves them "
         f"as they are ({what} in User Management if they should go)."
     )
+
+
+def _came(step: Step) -> str:
+    """How someone the connection does not manage came: joined (a member) or was invited."""
+    return "joined" if step.status == ACTIVE else "were invited"
 
 
 def _link_detail(step: Step, system: str) -> str:
     """Whether a person found in the portal is the connection's to deactivate when they leave."""
     if step.managed:
         return ""
+    came = "Joined" if step.status == ACTIVE else "Invited"
     if step.links:
-        return f"Joined another way; this sync links them to {system}: deactivated when they leave it."
-    return f"Joined another way, not linked to {system}: a sync will not deactivate them when they leave it."
+        return f"{came} another way; this sync links them to {system}: deactivated when they leave it."
+    return f"{came} another way, not linked to {system}: a sync will not deactivate them when they leave it."
 
 
 def leave_detail(step: Step, done: str = "") -> str:
