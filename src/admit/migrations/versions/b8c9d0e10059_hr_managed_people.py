@@ -7,7 +7,7 @@ Existing rows are managed when one of the connection's runs invited them (an inv
 import at their address); anyone else is left alone until the admin links them.
 
 Revision ID: b8c9d0e10059
-Revises: a1b2c3d40052
+Revises: e5f6a7b80056
 Create Date: 2026-12-07 06:45:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "b8c9d0e10059"
-down_revision = "a1b2c3d40052"
+down_revision = "e5f6a7b80056"
 branch_labels = None
 depends_on = None
 
