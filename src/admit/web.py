@@ -110,8 +110,8 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 # A request holds a pooled connection from its session's first statement to its end (commit,
-# close), and meanwhile takes threads from the pool that endpoints share: for the endpoint, then
-# for FastAPI's check of what a sync endpoint returned. Were more requests to hold sessions than
+# close), and meanwhile takes threads from the pool that endpoints share: for the endpoint (and,
+# for an answer its model refuses, FastAPI's check of it). Were more requests to hold sessions than
 # the pool has connections, endpoints would hold every thread waiting for a connection while the
 # sessions that have them wait for a thread to finish: a stall until the pool's timeout, then
 # 500s (bench/load.py showed it at 32 connections with two threads; with the default 40 it takes
@@ -143,10 +143,11 @@ async def _end(db: Database, session: Session, *, commit: bool) -> None:
 async def db_session(request: Request) -> AsyncIterator[Session]:
     """One session per request; committed before the response is sent, rolled back on error.
     Opening one does no I/O, so it is done on the event loop (once a slot is free:
-    ``_session_slots``). A plain endpoint that answers with a response (a page) commits it in its
-    own thread (``kit.routing.finish_in_thread``), and it is closed here, which then does no I/O;
-    otherwise (an API's model, which FastAPI checks and writes out first) the end runs in a thread
-    here. Each hop to a thread and back costs a request ~120 µs of CPU."""
+    ``_session_slots``). A plain endpoint that answers with a response (a page), or with an answer
+    its route's model checks and writes out there (an API's), commits it in its own thread
+    (``kit.routing.finish_in_thread``), and it is closed here, which then does no I/O; otherwise
+    (an async endpoint, an answer the model refuses) the end runs in a thread here. Each hop to a
+    thread and back costs a request ~120 µs of CPU."""
     db: Database = request.app.state.db
     async with _session_slots(db):
         session = db.session()

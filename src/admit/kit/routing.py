@@ -17,7 +17,11 @@ A router's expression is made again whenever its routes change, its included rou
 
 A plain (sync) endpoint of a ``Router`` that answers with a response (a page, a redirect) also
 ends its request's unit of work in the thread it ran in (``finish_in_thread``), not in a hop to a
-thread of its own afterwards.
+thread of its own afterwards. One that answers with what its route's response model checks (an
+API's) has that answer checked and written out as FastAPI would, in that same thread, and then
+its work ended there too (``_writing``): two hops fewer, FastAPI's check of the answer and the
+end. The status and headers (a cookie) set on the response FastAPI gives the endpoint's
+dependencies are carried over; an answer the model refuses is left to FastAPI, as before.
 
 A JSON body a ``Router``'s endpoint takes (a parameter whose type is a pydantic model) is ``{}``
 when the request sends none (``empty_body_is_an_empty_object``): a body whose fields are all
@@ -41,7 +45,9 @@ from typing import Any
 
 from fastapi import APIRouter, params
 from fastapi.datastructures import DefaultPlaceholder
-from fastapi.routing import APIRoute
+from fastapi.dependencies.utils import get_typed_signature
+from fastapi.routing import APIRoute, _effective_route_context_var
+from fastapi.utils import is_body_allowed_for_status_code
 from pydantic import BaseModel, ValidationError
 from starlette._utils import get_route_path
 from starlette.requests import Request
@@ -55,25 +61,72 @@ __all__ = ["Router", "finish_in_thread", "mark_templates", "methods_at", "path_p
 # the thread the endpoint ran in (``web.db_session``: its commit). FastAPI runs a plain endpoint in
 # a thread and each of its dependencies' ends in another: a hop there and back costs ~120 µs of CPU
 # (~4% of a User Management page, ``bench/page_cpu.py``). Not called when the endpoint raises, nor
-# when it answers with something FastAPI has still to check and write out (a model, a dict): what
-# fails there must still undo the request's work.
+# when it answers with something FastAPI has still to check and write out (an answer its route's
+# model refuses, or one of a route with no model or its own response class): what fails there
+# must still undo the request's work.
 finish_in_thread: ContextVar[Callable[[], None] | None] = ContextVar("finish_in_thread", default=None)
+
+
+# How the route a request took writes out its plain endpoint's answer, as FastAPI would after the
+# endpoint (its response model's check, then JSON): set by ``Route``'s handler for the endpoint's
+# thread. None: the route has no model, or FastAPI writes its answer otherwise (its own class).
+_writing: ContextVar[Callable[[Any, Response], Response | None] | None] = ContextVar("_writing", default=None)
+
+# The parameter a plain endpoint is given FastAPI's response by, when it names none itself.
+_GIVEN = "kit_routing_response"
+
+
+def _response_parameter(endpoint: Callable[..., Any]) -> tuple[inspect.Signature, str | None] | None:
+    """``endpoint``'s signature, its parameters' types read as FastAPI reads them, and the name of
+    its parameter FastAPI gives its response by (None: it takes none). None: a signature it
+    cannot be given one by (``*args``, an annotation only a type checker can read)."""
+    try:
+        typed = get_typed_signature(endpoint)
+    except NameError:
+        return None
+    parameters = typed.parameters.values()
+    if any(p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD) for p in parameters):
+        return None
+    signature = inspect.signature(endpoint).replace(parameters=list(parameters))
+    for p in parameters:
+        if inspect.isclass(p.annotation) and issubclass(p.annotation, Response):
+            return signature, p.name
+    return signature, None
 
 
 def _finishing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
     """``endpoint``, then, when it answered with a ``Response`` (which FastAPI sends as it is),
-    what its request left to ``finish_in_thread``. FastAPI reads the endpoint's parameters, name
-    and answer through ``functools.wraps``."""
+    or with an answer its route writes out here (``_writing``), what its request left to
+    ``finish_in_thread``. FastAPI reads the endpoint's parameters, name and answer through
+    ``functools.wraps``; one that takes no response of its own is given FastAPI's by ``_GIVEN``."""
+    found = _response_parameter(endpoint)
+    own = found[1] if found is not None else None
 
     @functools.wraps(endpoint)
     def run(*args: Any, **kwargs: Any) -> Any:
+        given = kwargs.pop(_GIVEN, None)
         answer = endpoint(*args, **kwargs)
-        if isinstance(answer, Response):
-            finish = finish_in_thread.get()
-            if finish is not None:
-                finish()
+        finish = finish_in_thread.get()
+        if finish is None:
+            return answer
+        if not isinstance(answer, Response):
+            write = _writing.get()
+            response = given if own is None else kwargs.get(own)
+            if write is None or response is None:
+                return answer
+            written = write(answer, response)
+            if written is None:  # refused by the model: FastAPI says so, as ever
+                return answer
+            answer = written
+        finish()
         return answer
 
+    if found is not None and own is None:
+        signature = found[0]
+        given = inspect.Parameter(_GIVEN, inspect.Parameter.KEYWORD_ONLY, annotation=Response)
+        run.__signature__ = signature.replace(  # type: ignore[attr-defined]
+            parameters=[*signature.parameters.values(), given]
+        )
     return run
 
 
@@ -159,6 +212,9 @@ class Route(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Any]:
         handler = super().get_route_handler()
+        write = self._writer()
+        if write is not None:
+            handler = _writing_with(handler, write)
         field = self.body_field
         if field is None or isinstance(field.field_info, params.Form):
             return handler
@@ -170,6 +226,66 @@ class Route(APIRoute):
             return await handler(request)
 
         return blanks_are_no_body
+
+    def _writer(self) -> Callable[[Any, Response], Response | None] | None:
+        """How FastAPI would write out this route's plain endpoint's answer (``_writing``): its
+        response model's check, then its JSON bytes, with the status and headers set on the
+        response the endpoint's dependencies were given. None: the route has no model, or its own
+        response class, or an endpoint not ``_finishing``'s."""
+        # The route as included (FastAPI's effective route, what its own handler is made of).
+        route: Any = self
+        effective = _effective_route_context_var.get()
+        if effective is not None and effective.original_route is self:
+            route = effective
+        field = route.response_field
+        if (
+            field is None
+            or not isinstance(route.response_class, DefaultPlaceholder)
+            or not hasattr(route.dependant.call, "__wrapped__")
+        ):
+            return None
+        status_code = route.status_code
+        options = {
+            "include": route.response_model_include,
+            "exclude": route.response_model_exclude,
+            "by_alias": route.response_model_by_alias,
+            "exclude_unset": route.response_model_exclude_unset,
+            "exclude_defaults": route.response_model_exclude_defaults,
+            "exclude_none": route.response_model_exclude_none,
+        }
+
+        def write(answer: Any, given: Response) -> Response | None:
+            value, errors = field.validate(answer, {}, loc=("response",))
+            if errors:
+                return None
+            # As fastapi.routing's request handler: the route's status, unless the endpoint's
+            # dependencies set one; its JSON bytes; then the headers they set.
+            response = Response(
+                content=field.serialize_json(value, **options),
+                media_type="application/json",
+                status_code=given.status_code or status_code or 200,
+            )
+            if not is_body_allowed_for_status_code(response.status_code):
+                response.body = b""
+            response.headers.raw.extend(given.headers.raw)
+            return response
+
+        return write
+
+
+def _writing_with(
+    handler: Callable[[Request], Any], write: Callable[[Any, Response], Response | None]
+) -> Callable[[Request], Any]:
+    """``handler``, its request's plain endpoint's answer written out by ``write`` (``_writing``)."""
+
+    async def writing(request: Request) -> Any:
+        token = _writing.set(write)
+        try:
+            return await handler(request)
+        finally:
+            _writing.reset(token)
+
+    return writing
 
 
 class Router(APIRouter):
