@@ -458,7 +458,7 @@ class TestCli:
         assert (len(stopped["items"]), stopped["total"]) == (1, 3) and stopped["next_cursor"]
         text = run_cli(*args, "--actor", "ada@example.com")
         assert text.output.strip() == (
-            "2025-12-06T12:00:00Z  ada deactivated bob@example.com  (member.deactivated, from 127.0.0.1)"
+            "2025-12-06 12:00 UTC  ada deactivated bob@example.com  (member.deactivated, from 127.0.0.1)"
         )
 
     def test_no_matching_event_says_so(self, run_cli, db):

@@ -90,4 +90,7 @@ def test_turn_on_set_up_sign_in_with_a_code_and_a_recovery_code(live_server, new
             expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
             sign_out(page, "Olivia Owner")
         else:
-            expect(page.get_by_role("alert")).to_contain_text("That code is not right")
+            # Refused under the field, the code kept as typed (it was a box above the form).
+            expect(page.locator("#code_error")).to_contain_text("That code is not right")
+            expect(page.get_by_label("Recovery code")).to_have_attribute("aria-invalid", "true")
+            expect(page.get_by_label("Recovery code")).to_have_value(codes[0])

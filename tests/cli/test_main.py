@@ -87,7 +87,7 @@ class TestHelp:
         """Commands that list say their --json shape: items, total, next_cursor, the items as the
         API gives them; not "(the API's shape)", which the API's pages are not (they have no
         total)."""
-        for command in (["invitations", "list"], ["members", "list"], ["workspaces", "list"]):
+        for command in (["invitations", "list"], ["members", "list"], ["workspaces", "list"], ["hr", "list"]):
             text = " ".join(run(*command, "--help").output.split())
             assert "--limit" in text and "--cursor" in text
         for command in (
@@ -97,9 +97,9 @@ class TestHelp:
             text = " ".join(run(*command, "--help").output.split())
             assert '"total": N, "next_cursor": null}: the items as the API gives them' in text, command
             assert "the API's shape" not in text, command
-        # Only a command that has --limit and --cursor names them (``hr list --help`` did).
+        # Only a command that has --limit and --cursor names them (``hr list --help`` did before
+        # it had them).
         for command in (
-            ["hr", "list"],
             ["links", "signups"],
             ["scim-tokens", "list"],
             ["workspaces", "members"],
