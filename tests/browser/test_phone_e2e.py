@@ -303,7 +303,7 @@ def test_the_password_step_keeps_sign_out_off_its_card(new_context, live_server,
     expect(page.get_by_role("heading", name="Choose a password")).to_be_visible()
     expect(page.get_by_text("Acme Inc asks clients to sign in with a password.")).to_be_visible()
     card = page.locator("form.card").bounding_box()
-    sign_out = page.get_by_role("button", name="Sign out").bounding_box()
+    sign_out = page.get_by_role("main").get_by_role("button", name="Sign out").bounding_box()
     assert card is not None and sign_out is not None
     assert sign_out["y"] - (card["y"] + card["height"]) >= 12, (card, sign_out)
     shot(page, "password-step-phone")
@@ -325,6 +325,12 @@ def test_the_dev_mailbox_shows_a_whole_email_that_fits_a_phone(new_context, live
     email = page.frame_locator("iframe.mail").locator("body")
     expect(email).to_contain_text("If you did not expect this invitation")
     inner = page.frames[1]
+    # The frame is fitted when its email has loaded; wait for that rather than read it at once.
+    page.wait_for_function(
+        "() => { const f = document.querySelector('iframe.mail'); const d = f.contentDocument;"
+        " return d && d.readyState === 'complete' && f.style.height !== ''; }",
+        timeout=5000,
+    )
     content = inner.evaluate("[document.documentElement.scrollHeight, document.documentElement.scrollWidth]")
     seen = inner.evaluate("[window.innerHeight, window.innerWidth]")
     assert content[0] <= seen[0], (content, seen)  # nothing cut off at the bottom
