@@ -138,6 +138,25 @@ class TestBulk:
             )
         assert status == {pf.owner_email: "active", "mel@acme.com": "deactivated"}
 
+    def test_the_preview_counts_what_the_job_then_takes(self, client, db, worker):
+        """``GET …/people/bulk-preview`` with the filter a job would get: how many rows match and
+        how many each action takes; the job started with that filter takes as many."""
+        pf = create_portal(db)
+        invite(db, pf, [f"c{i}@client.org" for i in range(4)], user_type="client")
+        invite(db, pf, ["staff@acme.com"])
+        active_member(db, pf, "cleo@client.org", user_type="client")
+        url = f"/api/v1/portals/{pf.slug}/people/bulk-preview"
+        r = client.get(url, params={"user_type": "client"}, headers=pf.headers())
+        assert r.status_code == 200, r.text
+        assert r.json() == {
+            "total": 5,
+            "applies": {"resend": 4, "revoke": 4, "deactivate": 1, "reactivate": 0},
+        }
+        started = _start(client, pf, action="revoke", filter={"user_type": "client"})
+        assert started.json()["total"] == 4
+        bad = client.get(url, params={"status": "gone"}, headers=pf.headers())
+        assert bad.status_code == 422 and "status" in bad.text, bad.text
+
     def test_bad_requests_name_the_field(self, client, db):
         pf = create_portal(db)
         both = _start(client, pf, action="resend", ids=[], filter={})

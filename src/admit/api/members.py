@@ -12,7 +12,7 @@ from admit import context
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems, unparsed_faults
 from admit.bulk import service as bulk_service
-from admit.bulk.schemas import BulkJobRead, BulkRequest
+from admit.bulk.schemas import BulkJobRead, BulkPreviewRead, BulkRequest
 from admit.errors import (
     BulkJobNotFound,
     Conflict,
@@ -209,6 +209,23 @@ def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep) -> BulkJ
     filters = body.filter.model_dump() if body.filter is not None else None
     job = people_bulk.start(session, actor, body.action, ids=body.ids, filters=filters)
     return BulkJobRead.of(job, people_bulk.skipped_said(job), [])
+
+
+@router.get(
+    "/portals/{portal}/people/bulk-preview",
+    response_model=BulkPreviewRead,
+    operation_id="people_bulk_preview",
+    responses=problems(PermissionDenied, InvalidInput),
+)
+def preview_bulk(
+    actor: ActorDep, session: SessionDep, filters: Annotated[PeopleFilters, Depends()]
+) -> BulkPreviewRead:
+    """Before ``POST …/people/bulk`` with a ``filter``: how many rows the filters match, and how
+    many of them each action would take (the others it skips), for the actions this caller may
+    take. User Management asks it when someone presses "Select all N matching"."""
+    wanted = {k: v for k, v in asdict(filters).items() if k != "sort"}
+    total, applies = people_bulk.matching_counts(session, actor, wanted)
+    return BulkPreviewRead(total=total, applies=applies)
 
 
 @router.get(

@@ -43,6 +43,16 @@ class BulkRequest(BaseModel):
     filter: BulkFilter | None = None
 
 
+class BulkPreviewRead(BaseModel):
+    """What a bulk action on every row some filters match would take, before it is started."""
+
+    total: int = Field(description="How many rows the filters match (as `GET …/people` counts them).")
+    applies: dict[ActionName, int] = Field(
+        description="For each action this caller may take, how many of those rows it applies to "
+        '(`{"resend": 12, "revoke": 12, "deactivate": 0, …}`): the rest would be skipped.'
+    )
+
+
 class BulkSkipRead(BaseModel):
     """One row a job did not do, as User Management names it (``flows.people_bulk.Skipped``)."""
 

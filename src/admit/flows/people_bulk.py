@@ -69,16 +69,18 @@ def applies(action: str, row: RosterRow) -> bool:
     return row.kind == kind.kind and row.status in kind.statuses
 
 
-def matching_counts(session: Session, actor: Actor, filters: dict[str, Any]) -> dict[str, int]:
-    """How many of every row ``filters`` match (all pages, as ``start`` takes them) each action
-    this actor may take applies to: ``{"resend": 12, "revoke": 12, "deactivate": 0, …}``. What
-    User Management's "Select all N matching" offers, where the page's rows cannot tell."""
+def matching_counts(session: Session, actor: Actor, filters: dict[str, Any]) -> tuple[int, dict[str, int]]:
+    """How many rows ``filters`` match (all pages, as ``start`` takes them), and how many of them
+    each action this actor may take applies to: ``(40, {"resend": 12, "revoke": 12,
+    "deactivate": 0, …})``. What User Management's "Select all N matching" offers, where the
+    page's rows cannot tell (``GET …/people/bulk-preview``)."""
     by_state = people_roster.counts_by_state(session, actor, **filters)
-    return {
+    applies = {
         str(action): sum(by_state.get((kind.kind, status), 0) for status in kind.statuses)
         for action, kind in ACTIONS.items()
         if policy.can(actor.role, kind.permission)
     }
+    return sum(by_state.values()), applies
 
 
 def start(

@@ -252,11 +252,10 @@ def _page(
         else {}
     )
     # "Select all N matching" (more than this page): what each action would take of all of them,
-    # which the page's rows cannot tell (an expired invitation on page 3 is Resend's).
-    context["bulk_all_counts"] = (
-        people_bulk.matching_counts(session, actor, _matching(tab, filters))
-        if bulk_actions and page is not None and page.total > len(page.items)
-        else {}
+    # which the page's rows cannot tell (an expired invitation on page 3 is Resend's). Asked
+    # when the button is pressed (GET …/people/bulk-preview), not counted for every page.
+    context["bulk_preview_url"] = f"/api/v1/portals/{actor.portal.slug}/people/bulk-preview?" + urlencode(
+        {k: v for k, v in _matching(tab, filters).items() if v}
     )
     context.update(extra)
     return render(request, "users/list.html", context, status_code=status_code)

@@ -656,9 +656,10 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
   const pageBoxes = Array.from(document.querySelectorAll("input[data-select-page]"));
   const all = form.querySelector("[data-all-matching]");
   const allButton = form.querySelector("[data-bulk-all]");
-  const total = Number(form.dataset.matching || 0);
-  // Every match, beyond the page: how many each action would take (the server counted them).
-  const matchingApplies = JSON.parse(form.dataset.matchingApplies || "{}");
+  let total = Number(form.dataset.matching || 0);  // as the page counted them; the preview recounts
+  // Every match, beyond the page: how many each action would take, asked of the server when
+  // "Select all N matching" is pressed (GET …/people/bulk-preview).
+  let matchingApplies = {};
   const people = (n) => `${n.toLocaleString()} ${n === 1 ? "person" : "people"}`;
   const count = () => (all.value ? total : boxes().filter((b) => b.checked).length);
   const refresh = () => {
@@ -684,7 +685,25 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     if (pageBox) boxes().forEach((b) => { b.checked = pageBox.checked; });
     if (pageBox || event.target.matches("input[data-select]")) refresh();
   });
-  allButton.addEventListener("click", () => { all.value = "1"; refresh(); });
+  allButton.addEventListener("click", async () => {
+    const label = allButton.textContent;
+    allButton.disabled = true;
+    allButton.textContent = "Counting…";
+    try {
+      const response = await fetch(form.dataset.previewUrl, { headers: { Accept: "application/json" } });
+      if (!response.ok) throw new Error(String(response.status));
+      const preview = await response.json();
+      matchingApplies = preview.applies;
+      total = preview.total;
+    } catch (e) {
+      // Not counted: every action is offered, and the job skips those it does not apply to.
+      matchingApplies = Object.fromEntries(Array.from(form.querySelectorAll("[data-bulk]"), (b) => [b.dataset.bulk, total]));
+    }
+    allButton.disabled = false;
+    allButton.textContent = label;
+    all.value = "1";
+    refresh();
+  });
   const questions = {
     resend: (who) => `Resend the invitations of ${who}? Only pending and expired invitations are resent; their earlier links stop working.`,
     revoke: (who) => `Revoke the invitations of ${who}? Their links stop working.`,
@@ -1332,5 +1351,8 @@ function fitFrame(frame) {
 document.querySelectorAll("iframe[data-fit-content]").forEach((frame) => {
   frame.addEventListener("load", () => fitFrame(frame));
   if (frame.contentDocument && frame.contentDocument.readyState === "complete") fitFrame(frame);
+  // The window's load waits for the frame and for the page's stylesheet: on a busy machine the
+  // frame's own load can come before this script is listening, or before anything is laid out.
+  window.addEventListener("load", () => fitFrame(frame));
   window.addEventListener("resize", () => fitFrame(frame));
 });
