@@ -528,6 +528,29 @@ class TestRecipientsCheck:
         assert items[2]["error"] and items[2]["suggestion"] is None
         assert [i["skip"] for i in items] == [None] * 4
 
+    def test_a_name_too_long_is_refused_before_send_as_send_refuses_it(self, client, db):
+        """The tester: a 210-letter name made a fine chip ("1 to invite"), then Send refused it
+        ("The name is at most 200 characters"). The check says it first, as an error."""
+        from tests.factories import create_portal
+
+        pf = create_portal(db)
+        text = f"{'W' * 201} <long@example.com>, {'W' * 200} <fits@example.com>"
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/recipients/check", json={"text": text}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert [(i["address"], i["error"], i["skip"]) for i in items] == [
+            ("long@example.com", "The name is at most 200 characters.", None),
+            ("fits@example.com", None, None),
+        ]
+        sent = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": [items[0]["text"]], "user_type": "client"},
+            headers=pf.headers(),
+        )
+        assert "The name is at most 200 characters." in sent.text, sent.text
+
     def test_it_says_which_addresses_look_like_a_colleagues(self, client, db, worker):
         """An address at the company domain of the inviter's own address, or of one of the
         portal's internal users', is ``colleague`` (the workspace Invite panel offers Invite New

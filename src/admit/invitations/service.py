@@ -130,8 +130,15 @@ def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedR
     parsed = [members_service.parse_recipient(session, typed) for typed in texts]
     # What Send would skip, decided as Send decides it, once per address (a second listing is
     # ``duplicate`` below).
-    addresses = list(dict.fromkeys(p.address for p in parsed if p.address is not None))
-    decided = pipeline.classify(session, actor, [pipeline.Recipient(raw=a, address=a) for a in addresses])
+    # Each address with the name first typed with it: Send refuses a name too long too.
+    names: dict[str, str] = {}
+    for p in parsed:
+        if p.address is not None:
+            names.setdefault(p.address, p.name)
+    addresses = list(names)
+    decided = pipeline.classify(
+        session, actor, [pipeline.Recipient(raw=a, address=a, name=names[a]) for a in addresses]
+    )
     skips = {
         address: result for address, result in zip(addresses, decided, strict=True) if result is not None
     }
@@ -143,12 +150,15 @@ def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedR
         suggestion = typo_suggestion(bare) if recipient.error and "@" in bare else None
         duplicate = address is not None and address in seen
         skipped = skips.get(address) if address is not None and not duplicate else None
+        error = recipient.error
+        if skipped is not None and skipped.code == pipeline.SkipCode.INVALID_RECIPIENT:
+            error, skipped = skipped.detail, None  # not sent as typed (a name too long): fix it first
         out.append(
             CheckedRecipient(
                 text=typed,
                 name=recipient.name,
                 address=address,
-                error=recipient.error,
+                error=error,
                 suggestion=suggestion.lower() if suggestion else None,
                 duplicate=duplicate,
                 skip=str(skipped.code) if skipped is not None else None,
