@@ -228,6 +228,34 @@ class TestInvite:
                 "ivy@opsco.com": "owner"
             }
 
+    def test_owners_given_as_addresses_are_confirmed_too(self, run, db):
+        """``admit invite --role owner a@x.com`` made an owner unasked, where the same address in a
+        file is previewed and confirmed: the addresses form asks the import's rule too. --dry-run
+        says so, without --confirm-owners it is refused (exit 2, nothing written; with --json the
+        API's problem naming ``role``) and with it sends."""
+        slug = init_portal(run)["portal"]
+        args = ("invite", "--portal", slug, *INTERNAL, "--role", "owner", "ivy@opsco.com")
+        preview = run(*args, "--dry-run")
+        assert preview.exit_code == 0, preview.output
+        assert "1 will be an owner: add --confirm-owners to send the list" in preview.stdout, preview.output
+        refused = run(*args)
+        assert refused.exit_code == 2, refused.output
+        assert "previewed first" in refused.output and "--confirm-owners" in refused.output, refused.output
+        as_json = run(*args, "--json")
+        assert as_json.exit_code == 2, as_json.output
+        problem = json.loads(as_json.stdout)
+        assert problem["field"] == "role" and "--confirm-owners" in problem["detail"], problem
+        assert count(db, Invitation) == 0 and count(db, Notification) == 0
+        # Admins and members are not owners: sent at once, as before.
+        assert run("invite", "--portal", slug, *INTERNAL, "--role", "admin", "al@opsco.com").exit_code == 0
+        sent = run(*args, "--confirm-owners")
+        assert sent.exit_code == 0, sent.output
+        with db.unit_of_work() as session:
+            assert dict(session.execute(select(Invitation.recipient, Invitation.role)).all()) == {
+                "al@opsco.com": "admin",
+                "ivy@opsco.com": "owner",
+            }
+
     def test_file_exit_codes(self, run, tmp_path):
         """An import is done (exit 0) when every row was invited or had nothing to do (the same
         list again: "already imported"); a row that needs fixing makes it exit 1."""

@@ -61,8 +61,8 @@ if TYPE_CHECKING:
     "--confirm-owners",
     "owners_confirmed",
     is_flag=True,
-    help="With --file and --role owner: yes, make the owners the preview (--dry-run) counts"
-    " (the import page's confirmation; without it such a list is refused).",
+    help="With --role owner (addresses or --file): yes, make the owners the preview (--dry-run)"
+    " counts (the import page's confirmation; without it such a list is refused).",
 )
 @_shared.json_option('{"results": [...], "counts": {...}} (with --file: the import\'s status)')
 @click.argument("recipients", nargs=-1)
@@ -84,7 +84,10 @@ def invite(
     A file goes through a bulk import: the same checks per row, a progress bar, and a summary
     (the per-row report is in User Management and the API). --dry-run previews without writing.
     """
+    from admit.errors import InvalidInput
+    from admit.imports import service as imports_service
     from admit.invitations import service as invitations_service
+    from admit.invitations.options import check_options
     from admit.people.results import recipient_results
 
     items = list(recipients)
@@ -97,9 +100,17 @@ def invite(
     if not items:
         _shared.usage("Give addresses as arguments or --file.")
     if dry_run:
-        _preview_text(slug, "\n".join(items), user_type, role, list(products), message, as_json)
-        return
+        preview = _preview_text(slug, "\n".join(items), user_type, role, list(products), message)
+        _print_preview(preview, as_json)
+        _say_owners(preview, owners_confirmed, as_json)
+        return  # a preview that did its work is done (exit 0), rows to fix or not
     with _shared.portal_session(slug) as (session, actor):
+        # Owners given on the command line are confirmed as a file's are (the import's rule).
+        asked = check_options(actor, user_type=user_type, role=role, products=list(products), message=message)
+        try:
+            imports_service.check_owners_confirmed(asked, confirmed=owners_confirmed)
+        except InvalidInput as exc:
+            _shared.refuse(exc, more=f" {_CONFIRM_OWNERS}")
         batch = invitations_service.invite(
             session,
             actor,
@@ -153,12 +164,12 @@ def _preview_text(
     role: str | None,
     products: list[str],
     message: str | None,
-    as_json: bool,
-) -> None:
+) -> dict[str, Any]:
+    """The preview of addresses given as arguments, as a file's (``imports.service.preview``)."""
     from admit.imports import service as imports_service
 
     with _shared.portal_session(slug) as (session, actor):
-        preview = imports_service.preview(
+        return imports_service.preview(
             session,
             actor,
             chunks=[text.encode("utf-8")],
@@ -167,7 +178,17 @@ def _preview_text(
             products=products,
             message=message,
         )
-    _print_preview(preview, as_json)  # a preview that did its work is done (exit 0), rows to fix or not
+
+
+def _say_owners(preview: dict[str, Any], owners_confirmed: bool, as_json: bool) -> None:
+    """After a preview that makes owners: how to send it (the import page's confirmation)."""
+    owners = preview["roles"].get("owner", 0)
+    if not as_json and owners and not owners_confirmed:
+        who = "1 will be an owner" if owners == 1 else f"{owners:,} will be owners"
+        click.echo(
+            f"{who}: add --confirm-owners to send the list (owners can do everything,"
+            " including removing you)."
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,13 +264,7 @@ def _import_file(slug: str, path: Path, o: _FileOptions, dry_run: bool, as_json:
         _print_preview(preview, as_json)
         if not as_json and o.user_type == "internal" and not preview["role_column"]:
             _say_unused_role_column(preview["role_cells"])
-        owners = preview["roles"].get("owner", 0)
-        if not as_json and owners and not o.owners_confirmed:
-            who = "1 will be an owner" if owners == 1 else f"{owners:,} will be owners"
-            click.echo(
-                f"{who}: add --confirm-owners to send the list (owners can do everything,"
-                " including removing you)."
-            )
+        _say_owners(preview, o.owners_confirmed, as_json)
         return  # a preview that did its work is done (exit 0), rows to fix or not
     if not created:
         click.echo(f"This list was already imported (import {import_id}); nobody is invited twice.", err=True)

@@ -53,6 +53,7 @@ __all__ = [
     "INVITED",
     "OUTCOMES",
     "WILL_INVITE",
+    "check_owners_confirmed",
     "confirm",
     "create",
     "first_skipped",
@@ -190,6 +191,18 @@ def role_cells(session: Session, actor: Actor, import_id: uuid.UUID) -> int:
     return sum(_has_own_role(row) for row in read_rows(storage.stored_chunks(session, imp.id)))
 
 
+def check_owners_confirmed(options: InviteOptions, *, confirmed: bool) -> None:
+    """A list that can make owners (its own role is owner: every row, or a Role column's rows,
+    may be one) is previewed first, and its owners confirmed: ``confirmed`` says they were
+    (a draft that waits for ``confirm``; the CLI's ``--confirm-owners``, for addresses given on
+    its command line as for a file). Raises ``InvalidInput`` naming ``role`` (or ``role_column``)."""
+    if options.role is Role.OWNER and not confirmed:
+        raise InvalidInput(
+            "A list that can make owners is previewed first, and its owners confirmed.",
+            field="role_column" if options.role_column else "role",
+        )
+
+
 def create(
     session: Session,
     actor: Actor,
@@ -219,11 +232,7 @@ def create(
         actor, user_type=user_type, role=role, products=products, message=message, role_column=role_column
     )
     parsing.check_file_name(filename)
-    if start and options.role is Role.OWNER:
-        raise InvalidInput(
-            "A list that can make owners is previewed first, and its owners confirmed.",
-            field="role_column" if options.role_column else "role",
-        )
+    check_owners_confirmed(options, confirmed=not start)  # a draft waits for ``confirm``
     portal = actor.portal
     # A key is the caller's own: another person's import is never the answer to theirs.
     by_key = select(InvitationImport).where(
