@@ -8,7 +8,7 @@ import pathlib
 import re
 from types import SimpleNamespace
 
-from admit.audit.words import PHRASES, sentence
+from admit.audit.words import PHRASES, category_of, sentence
 
 SRC = pathlib.Path(__file__).resolve().parents[2] / "src" / "admit"
 RECORDERS = {"record", "record_account", "record_many"}  # audit.service's
@@ -51,6 +51,19 @@ def test_every_action_recorded_has_words():
     assert not without, f"actions with no words in audit/words.py PHRASES: {without}"
     unmatched = {p: w for p, w in built.items() if not any(re.fullmatch(p, a) for a in PHRASES)}
     assert not unmatched, f"built actions no phrase matches: {unmatched}"
+
+
+def test_every_action_recorded_has_a_category():
+    """Each action recorded (written out, or built: every phrase it matches) is filed under one
+    of the Audit Log's categories (``words.CATEGORIES``), so its filter can find it: the
+    operator tester's ``address.suppressed`` (a bounce) was under none, shown only unfiltered."""
+    written, built = _recorded()
+    actions = dict(written)
+    for pattern, where in built.items():
+        actions.update({a: where for a in PHRASES if re.fullmatch(pattern, a)})
+    without = {action: where for action, where in actions.items() if not category_of(action)}
+    assert not without, f"actions under no category of audit/words.py CATEGORIES: {without}"
+    assert not [a for a in PHRASES if not category_of(a)]  # nor any action the log has words for
 
 
 def test_a_scim_token_reads_in_words():

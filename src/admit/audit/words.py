@@ -192,7 +192,14 @@ SELF_NAMED = ("invite_link.", "join_request.")
 
 # The log's filter: a category is the actions whose names start with one of its prefixes.
 CATEGORIES: dict[str, tuple[str, ...]] = {
-    "invitations": ("invitation.", "invitation_import.", "people.bulk_resend", "people.bulk_revoke"),
+    # An address put on the do-not-send list (a bounce, a complaint): what its invitations met.
+    "invitations": (
+        "invitation.",
+        "invitation_import.",
+        "people.bulk_resend",
+        "people.bulk_revoke",
+        "address.",
+    ),
     "members": ("member.", "people.bulk_deactivate", "people.bulk_reactivate"),
     "sign-ins": ("user.",),
     "links": ("invite_link.", "join_request."),
