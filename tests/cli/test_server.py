@@ -460,6 +460,33 @@ class TestJsonLogs:
         assert any(m.startswith("Dev mailbox at ") for m in messages), messages
         assert not any(x["logger"].startswith("alembic") for x in said), said
 
+    def test_serve_refuses_in_json_lines(self, run):
+        """``admit serve`` refusing to start (production without a secret key, with the dev
+        mailbox; a port already taken) printed red plain text among the JSON lines: each line it
+        says is one JSON log line at level error, with the same words and exit code 1."""
+        import socket
+
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            port = str(taken.getsockname()[1])
+            refused = run(
+                "serve", "--port", port, env={"ADMIT_LOG_FORMAT": "json", "ADMIT_ENVIRONMENT": "production"}
+            )
+            busy = run("serve", "--port", port, "--no-migrate", env={"ADMIT_LOG_FORMAT": "json"})
+        assert refused.exit_code == 1, refused.output
+        said = self._lines(refused.stderr)
+        assert {x["level"] for x in said} == {"error"} and {x["logger"] for x in said} == {"admit.cli"}, said
+        messages = [x["message"] for x in said]
+        assert any("ADMIT_SECRET_KEY is the development placeholder" in m for m in messages), messages
+        assert any("ADMIT_EMAIL_BACKEND=dev" in m for m in messages), messages
+        assert messages[-1].startswith("Error: refusing to start in production"), messages
+        assert busy.exit_code == 1, busy.output
+        (line,) = [x for x in self._lines(busy.stderr) if x["level"] == "error"]
+        assert line["message"].startswith(f"Error: cannot listen on 127.0.0.1:{port}"), line
+        # As text, as before.
+        plain = run("serve", "--port", "1", env={"ADMIT_ENVIRONMENT": "production"})
+        assert plain.exit_code == 1 and "Error: refusing to start in production" in plain.stderr, plain.output
+        assert not plain.stderr.startswith("{"), plain.stderr
+
 
 def test_only_a_loopback_address_is_taken_from_a_running_server(db, database_url):
     """What a development server recorded is used by the commands beside it only when it is this

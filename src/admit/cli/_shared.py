@@ -248,8 +248,30 @@ def announce(settings: Settings, line: str, *, warning: bool = False) -> None:
         click.echo(line)
 
 
+def logging_as_json() -> bool:
+    """Whether this process writes its log as JSON lines (``start_logging`` with
+    ``ADMIT_LOG_FORMAT=json``: ``serve``, ``worker``): then what the command says of itself goes
+    there too, one log line each, as ``announce`` says its banner."""
+    import logging
+
+    from admit.kit.logs import JsonFormatter
+
+    return any(isinstance(h.formatter, JsonFormatter) for h in logging.getLogger().handlers)
+
+
+def say_error(message: str) -> None:
+    """``Error: message``, red on stderr; where the process logs JSON lines (``logging_as_json``),
+    one log line at level error instead (a refusal to start among the server's other lines)."""
+    if logging_as_json():
+        import logging
+
+        logging.getLogger("admit.cli").error(f"Error: {message}")
+    else:
+        click.secho(f"Error: {message}", fg="red", err=True)
+
+
 def fail(message: str, code: int = ERROR) -> NoReturn:
-    click.secho(f"Error: {message}", fg="red", err=True)
+    say_error(message)
     sys.exit(code)
 
 

@@ -43,8 +43,8 @@ def _record_public_url(settings: Settings, *, serving: bool) -> None:
             else:
                 served.forget_public_url(session)
     except DBAPIError as exc:  # a database without the table (--no-migrate on an old schema)
-        click.secho(
-            f"Warning: could not record the public URL for other commands: {exc}", fg="yellow", err=True
+        _shared.announce(
+            settings, f"Warning: could not record the public URL for other commands: {exc}", warning=True
         )
     finally:
         db.dispose()
@@ -86,7 +86,7 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
     problems = settings.problems()
     for problem in problems:
         if settings.environment == "production":
-            click.secho(f"Error: {problem}", fg="red", err=True)
+            _shared.say_error(problem)
         else:
             _shared.announce(settings, f"Warning: {problem}", warning=True)
     if workers > 1 and settings.is_sqlite:
