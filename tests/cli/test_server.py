@@ -137,6 +137,41 @@ class TestCheckConfig:
         assert "ADMIT_SECRET_KEY" in result.output
         assert "ADMIT_EMAIL_BACKEND" in result.output
 
+    @pytest.mark.parametrize(
+        "env",
+        [
+            {"ADMIT_ENVIRONMENT": "production"},
+            {
+                "ADMIT_ENVIRONMENT": "production",
+                "ADMIT_PUBLIC_URL": "http://admit.acme.com",
+                "ADMIT_SECRET_KEY": "x" * 40,
+                "ADMIT_EMAIL_BACKEND": "smtp",
+                "ADMIT_SMTP_USERNAME": "relay",
+                "ADMIT_SMTP_HOST": "",
+                "ADMIT_ENCRYPTION_KEY": "short",
+            },
+        ],
+    )
+    def test_says_what_serve_refuses(self, run, env):
+        """In production ``serve`` refuses to start on exactly the problems ``check-config`` lists
+        about the settings (one function decides: ``Settings.problems``); check-config adds only
+        what it asks live (the database, the SMTP relay), which it says after them."""
+        import socket
+
+        checked = run("check-config", env=env)
+        assert checked.exit_code == 1, checked.output
+        listed = [line.removeprefix("- ") for line in checked.stdout.splitlines() if line.startswith("- ")]
+        with socket.create_server(("127.0.0.1", 0)) as taken:
+            served = run("serve", "--port", str(taken.getsockname()[1]), "--no-migrate", env=env)
+        assert served.exit_code == 1 and "refusing to start in production" in served.stderr, served.output
+        refused = [
+            line.removeprefix("Error: ")
+            for line in served.stderr.splitlines()
+            if line.startswith("Error: ") and "refusing to start" not in line
+        ]
+        assert len(refused) >= 3 and listed[: len(refused)] == refused, (listed, refused)
+        assert not any("cannot listen" in line for line in refused)
+
 
 class TestMigrate:
     def test_is_idempotent_and_keeps_data(self, run, db):
