@@ -3,6 +3,8 @@ the bulk actions it offers, what a finished bulk action says, the Invite box's S
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -161,3 +163,42 @@ def test_a_finished_bulk_action_names_who_it_skipped(new_context, live_server, s
     expect(box.locator("[data-bulk-title]")).to_have_text("1 resent")
     expect(box).not_to_contain_text("of 2")
     shot(page, "bulk-skipped-named")
+
+
+def test_only_the_ticked_rows_an_action_applies_to_are_sent(new_context, live_server, shot):
+    """The tester ticked an active member and two pending invitations and pressed Revoke: the
+    job said "2 revoked · 1 skipped: 1 not one this action is for", naming nobody ("No such
+    invitation"). The question counts the member apart; she is not sent, so nothing is skipped."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    active_member(db, pf, "mel@acme.com")
+    invite(db, pf, ["p0@acme.com", "p1@acme.com"])
+    page = gestures.signed_in(new_context, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
+    for address in ("mel@acme.com", "p0@acme.com", "p1@acme.com"):
+        page.locator(f'tr[data-address="{address}"] input[data-select]').check()
+    page.locator("[data-bulk-bar]").get_by_role("button", name="Revoke").click()
+    expect(page.locator("[data-bulk-question]")).to_have_text(
+        "Revoke the invitations of 2 people? Their links stop working."
+        " 1 of those selected cannot be revoked and stay as they are."
+    )
+    page.locator("#bulk-dialog").get_by_role("button", name="Revoke").click()
+    box = page.locator("[data-bulk-job]")
+    expect(box.locator("[data-bulk-title]")).to_have_text("2 revoked", timeout=20_000)
+    expect(box).not_to_contain_text("skipped")
+    expect(page.locator('tr[data-address="mel@acme.com"] [data-status]')).to_have_text("Active")
+    shot(page, "bulk-only-what-applies-sent")
+
+
+def test_back_puts_the_filters_as_the_list_shows_them(new_context, live_server, sixty_pending):
+    """The tester set Status to Revoked, then pressed Back: the list was everyone's again, but
+    Status still said Revoked (the browser kept the page as it was left)."""
+    page = gestures.signed_in(
+        new_context, live_server, sixty_pending, DESKTOP, f"/p/{sixty_pending.slug}/users"
+    )
+    expect(page.locator("[data-total]")).to_have_text("1–50 of 61")
+    page.get_by_label("Status").select_option("revoked")
+    expect(page).to_have_url(re.compile(r"status=revoked"))
+    page.go_back()
+    expect(page).not_to_have_url(re.compile(r"status=revoked"))
+    expect(page.locator("[data-total]")).to_have_text("1–50 of 61")
+    expect(page.get_by_label("Status")).to_have_value("")

@@ -637,6 +637,14 @@ document.addEventListener("click", (event) => {
     event.preventDefault();
   });
 })();
+// Back to a list page: the browser shows the page as it was left, its filters as they were being
+// changed (Status set to Revoked, say) above a list that is not filtered by them. They are put
+// back to what the list shows.
+window.addEventListener("pageshow", (event) => {
+  const navigation = performance.getEntriesByType("navigation")[0];
+  if (!event.persisted && !(navigation && navigation.type === "back_forward")) return;
+  document.querySelectorAll("form[data-live-search]").forEach((form) => form.reset());
+});
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.querySelector("input[data-caret-end]");
   if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
@@ -684,6 +692,16 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     const pageBox = pageBoxes.includes(event.target) ? event.target : null;
     if (pageBox) boxes().forEach((b) => { b.checked = pageBox.checked; });
     if (pageBox || event.target.matches("input[data-select]")) refresh();
+  });
+  // Only the ticked rows the action applies to are sent (the question counted the others apart,
+  // "1 of those selected cannot be revoked"): a member sent to Revoke came back as a skip that
+  // named nobody.
+  form.addEventListener("formdata", (event) => {
+    if (all.value) return;
+    const action = event.formData.get("action");
+    event.formData.delete("ids");
+    boxes().filter((b) => b.checked && b.dataset.applies.split(" ").includes(action))
+      .forEach((b) => event.formData.append("ids", b.value));
   });
   allButton.addEventListener("click", async () => {
     const label = allButton.textContent;
