@@ -62,8 +62,8 @@ def test_list_preview_sync(run, db, client, worker, change_settings):
         assert lines[2].startswith("Skip ") and "No work email in Personio." in lines[2]
         assert lines[3] == (
             "1 already in the portal joined another way, not linked to Personio: a sync will not "
-            "deactivate them when they leave it (to link them: Link people already in the portal, in "
-            "the connection's Settings)."
+            "change them, nor deactivate them when they leave it (to link them: Link people already in "
+            "the portal, in the connection's Settings)."
         )
         assert "invite_on_start" not in preview.output and "already_member" not in preview.output
 

@@ -75,8 +75,8 @@ def preview(slug: str, connection_id: uuid.UUID) -> None:
     if unlinked:
         click.echo(
             f"{len(unlinked)} already in the portal joined another way, not linked to {system}: a sync "
-            "will not deactivate them when they leave it (to link them: Link people already in the "
-            "portal, in the connection's Settings)."
+            "will not change them, nor deactivate them when they leave it (to link them: Link people "
+            "already in the portal, in the connection's Settings)."
         )
 
 

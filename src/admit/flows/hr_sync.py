@@ -9,7 +9,8 @@ apply it — by an admin ("Send Invites") or by auto-pilot on a schedule.
   import (``imports.service.create``: the same job machinery, progress and report CSV as an
   uploaded list); leavers are deactivated (``flows.members.deactivate``) or their invitation
   revoked, never deleted; names and emails change only on accounts that are this portal's alone
-  (``members.service.change_details``); departments map to internal teams when asked.
+  (``members.service.change_details``); departments map to internal teams when asked. Only people
+  the connection manages are changed or deactivated (the plan's ``Step.managed_now``).
 - A plan that would deactivate more than the connection's share of the portal's active
   members waits (``waiting``) until an admin confirms it.
 - Everything is done by an actor named ``hr:<system>`` in the audit log.
@@ -537,13 +538,15 @@ def _seen_rows(
             not picked(step) or done.get(step.external_id, "").startswith("Not")
         ):
             continue  # not applied: it shows again next time
+        if step.reason == HrSkipCode.NOT_MANAGED and step.changes:
+            continue  # not theirs to change: it shows again, and applies once they are linked
         address = saved.get(step.external_id) or step.address or step.was_address
         if step.outcome == SKIP and step.was_address:
             address = step.was_address
         team = teams.get(step.external_id, before.team if before is not None else "")
         # Managed from now on: brought in by this run, or linked (found in the portal, and the
         # admin chose to link such people); once managed, always (until gone from the list).
-        managed = step.managed or step.links or done.get(step.external_id) in (INVITED, ADDED, REINVITED)
+        managed = step.managed_now or done.get(step.external_id) in (INVITED, ADDED, REINVITED)
         row = Seen(
             step.external_id,
             address,
@@ -672,7 +675,7 @@ def _map_departments(
         s
         for s in plan.steps
         if (
-            (s.status == ACTIVE and s.outcome in (MEMBER, UPDATE))
+            (s.status == ACTIVE and s.outcome in (MEMBER, UPDATE) and s.managed_now)
             or (s.outcome == INVITE and done.get(s.external_id) == ADDED)  # members from this run on
         )
         and picked(s)

@@ -91,7 +91,8 @@ def test_connect_preview_select_and_send(client, db, worker, portal, fake):
     )  # fmt: skip
     assert "Saved." in saved.text and "••••••••9876" in saved.text
     assert re.search(r'name="manage_existing"[^>]*checked', saved.text)  # linking people already here
-    assert "A sync deactivates only the people it manages" in client.get(f"{conn_url}/preview").text
+    hint = "A sync changes (name, email, team) and deactivates only the people it manages"
+    assert hint in client.get(f"{conn_url}/preview").text
     assert 'value="daily" selected' in saved.text
     assert 'name="products" value="billing" checked' in saved.text
     # The address can be changed on the page, with the key entered again.

@@ -23,8 +23,8 @@ BOB = Person(id="2", first_name="Bob", last_name="Builder", email="bob@acme.com"
 
 
 def joined(db, portal, *addresses):
-    """Members who joined another way: a connection manages them (deactivates them when they
-    leave its list) only when made with ``manage_existing`` (``test_managed``)."""
+    """Members who joined another way: a connection manages them (changes them, deactivates
+    them when they leave its list) only when made with ``manage_existing`` (``test_managed``)."""
     for address in addresses:
         active_member(db, portal, address)
 
@@ -206,7 +206,7 @@ def test_the_key_goes_only_where_it_was_given(hr, fake, portal):
 @pytest.mark.parametrize("fake", ["generic"], indirect=True)
 def test_an_owners_sign_in_email_is_not_the_hr_systems_to_change(hr, fake, db, portal):
     fake.people = [Person(id="1", first_name="Olive", last_name="Owner", email=portal.owner_email)]
-    hr.connect()
+    hr.connect(manage_existing=True)  # linked: even then, not the sign-in email
     hr.sync()
     fake.people = [Person(id="1", first_name="Olive", last_name="Owner", email="attacker@evil.example")]
     run = hr.sync()
@@ -269,7 +269,7 @@ def test_an_id_listed_twice_counts_once_by_its_employed_record(hr, fake, db, por
 def test_a_department_change_with_an_email_change_reaches_the_team(hr, fake, db, portal):
     active_member(db, portal, "ada@acme.com")
     fake.people = [dataclasses.replace(ADA, department="Sales")]
-    hr.connect(map_departments=True, deactivate_limit_pct=100)
+    hr.connect(manage_existing=True, map_departments=True, deactivate_limit_pct=100)
     hr.sync()
     fake.people = [dataclasses.replace(ADA, email="ada.l@acme.com", department="Engineering")]
     hr.sync()
@@ -367,7 +367,7 @@ def test_the_old_address_is_told_when_the_hr_system_changes_a_sign_in_email(hr, 
 
     active_member(db, portal, "ada@acme.com")
     fake.people = [ADA]
-    hr.connect(deactivate_limit_pct=100)
+    hr.connect(manage_existing=True, deactivate_limit_pct=100)
     hr.sync()
     fake.people = [dataclasses.replace(ADA, email="ada.l@acme.com")]
     hr.sync()

@@ -184,7 +184,7 @@ def test_mass_deactivation_waits_for_confirmation(hr, fake, db, worker, portal):
 def test_quiet_new_hires_and_departments_as_teams(hr, fake, db, worker, portal):
     member_joins(db, worker, portal, "elsewhere@acme.com")  # an account that exists already
     fake.people = [ADA, dataclasses.replace(BOB, email="elsewhere@acme.com")]
-    hr.connect(new_hires="quiet", map_departments=True)
+    hr.connect(new_hires="quiet", map_departments=True, manage_existing=True)
     run = hr.sync()
     assert run["status"] == "done"
     state = hr.state()
@@ -198,7 +198,7 @@ def test_quiet_new_hires_and_departments_as_teams(hr, fake, db, worker, portal):
         got = hr.client.get(f"/api/v1/portals/{portal.slug}/teams", headers=portal.headers()).json()["items"]
         return {t["name"]: sorted(m["email"] for m in t.get("members", [])) for t in got}
 
-    # Only members are put in teams: "elsewhere" (a member already) and Ada (added quietly in
+    # Only members are put in teams: "elsewhere" (a member already, linked) and Ada (added quietly in
     # this very run); nobody merely invited.
     assert teams() == {"Engineering": ["ada@acme.com"], "Sales": ["elsewhere@acme.com"]}
     hr.sync()  # nothing new to map

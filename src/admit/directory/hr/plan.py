@@ -7,12 +7,17 @@ Outcomes:
 - ``invite``: employed, a work email, not in the portal: invited (or added quietly).
 - ``invite_on_start``: the same, starting later: invited by the sync on or after their start date.
 - ``already_member`` / ``already_invited``: nothing to do.
-- ``update``: a member or invitee whose name, email or department changed since the last list.
+- ``update``: a member or invitee the connection manages whose name, email or department
+  changed since the last list.
 - ``deactivate``: the system says they left (or they are gone from the list), they are
-  active or invited in the portal, and the connection manages them (``Seen.managed``: a sync of
-  it brought them in, or linked them): deactivated (or their invitation revoked), never deleted.
-  Someone who joined another way is a ``skip`` (``not_managed``) saying so: a sync never
-  deactivates a person it does not manage.
+  active or invited in the portal, and the connection manages them: deactivated (or their
+  invitation revoked), never deleted.
+
+Whom a sync changes or deactivates is one rule, ``Step.managed_now``: the connection manages
+them (``Seen.managed``: a sync of it brought them in, or linked them; or this sync links them).
+Someone who joined another way is a ``skip`` (``not_managed``) saying so when they leave or
+their details change: a sync never deactivates, renames, re-emails or puts in a team a person it
+does not manage.
 - ``skip``: with a reason, an ``HrSkipCode``, and words for the admin (``detail``, said here
   alone: the pages, the API and the CLI show them).
 
@@ -62,7 +67,8 @@ class HrSkipCode(StrEnum):  # decided by ``make_plan``; its docstring is the API
     BAD_ID = "bad_id"  # an id longer than ``MAX_ID``
     LEFT = "left"  # not employed, nothing to deactivate (or their address is a listed employee's)
     DEACTIVATED_IN_ADMIT = "deactivated_in_admit"
-    NOT_MANAGED = "not_managed"  # left, but joined another way: the connection does not manage them
+    # Left, or changed, but joined another way: the connection does not manage them.
+    NOT_MANAGED = "not_managed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +114,15 @@ class Step:
         return self.was_address or self.address
 
     @property
+    def managed_now(self) -> bool:
+        """The connection manages them in this sync (it did before, or this sync links them):
+        the one rule of whom a sync may change (name, email, team) or deactivate."""
+        return self.managed or self.links
+
+    @property
     def managed_after(self) -> bool:
         """The connection manages them once this sync is applied (it invites or links them)."""
-        return self.managed or self.links or self.outcome == INVITE
+        return self.managed_now or self.outcome == INVITE
 
 
 @dataclass(slots=True)
@@ -219,19 +231,17 @@ def make_plan(
                 ):
                     if old != new:
                         step.changes[key] = (old, new)
-            if step.changes:
-                step.outcome = UPDATE
-                step.detail = "; ".join(f"{k}: {o or '—'} → {n or '—'}" for k, (o, n) in step.changes.items())
+            if step.changes and step.managed_now:
+                step.outcome, step.detail = UPDATE, _changes(step)
+            elif step.changes:
+                instead = "change them in User Management if need be"
+                _not_managed(step, f"Changed in {system} ({_changes(step)})", system, instead)
         elif e.start_date is not None and e.start_date > today:
             step.outcome = ON_START
             step.detail = f"Starts on {e.start_date.isoformat()}."
         else:
             step.outcome = INVITE
-        if (
-            address
-            and step.outcome != DEACTIVATE
-            and step.reason not in (HrSkipCode.LEFT, HrSkipCode.NOT_MANAGED)
-        ):
+        if address and not step.leaving and step.reason != HrSkipCode.LEFT:
             taken.add(address)
         if before is None or _differs(before, e, address):
             changed.append(step)
@@ -260,16 +270,27 @@ def make_plan(
 def _leaver(step: Step, system: str) -> None:
     """A leaver still in the portal: deactivated when the connection manages them; else left as
     they are, and the row says why."""
-    if step.managed:
+    if step.managed_now:
         step.outcome, step.reason = DEACTIVATE, ""
         step.detail = leave_detail(step)
         return
-    step.outcome, step.reason = SKIP, HrSkipCode.NOT_MANAGED
     what = "deactivate them" if step.status == ACTIVE else "revoke their invitation"
+    _not_managed(step, step.leaving, system, f"{what} in User Management if they should go")
+
+
+def _not_managed(step: Step, happened: str, system: str, instead: str) -> None:
+    """Someone the connection does not manage who left or changed: a skip saying so, and what
+    an admin may do instead."""
+    step.outcome, step.reason = SKIP, HrSkipCode.NOT_MANAGED
     step.detail = (
-        f"{step.leaving}, but they {_came(step)} another way, not through {system}: a sync leaves them "
-        f"as they are ({what} in User Management if they should go)."
+        f"{happened}, but they {_came(step)} another way, not through {system}: a sync leaves them "
+        f"as they are ({instead})."
     )
+
+
+def _changes(step: Step) -> str:
+    """A row's changes in words: "name: Ada → Augusta; email: …"."""
+    return "; ".join(f"{k}: {o or '—'} → {n or '—'}" for k, (o, n) in step.changes.items())
 
 
 def _came(step: Step) -> str:
@@ -283,8 +304,14 @@ def _link_detail(step: Step, system: str) -> str:
         return ""
     came = "Joined" if step.status == ACTIVE else "Invited"
     if step.links:
-        return f"{came} another way; this sync links them to {system}: deactivated when they leave it."
-    return f"{came} another way, not linked to {system}: a sync will not deactivate them when they leave it."
+        return (
+            f"{came} another way; this sync links them to {system}: kept up to date with it, "
+            "deactivated when they leave it."
+        )
+    return (
+        f"{came} another way, not linked to {system}: a sync will not change them, nor deactivate "
+        "them when they leave it."
+    )
 
 
 def leave_detail(step: Step, done: str = "") -> str:
