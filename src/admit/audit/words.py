@@ -66,6 +66,9 @@ PHRASES: dict[str, str] = {
     "invitation.reminded": "reminded {target} of their invitation{nth}",
     "invitation.expired": "expired the invitation to {target} (not accepted in time)",
     "invitation.accepted": "accepted their invitation and joined{as_role}",
+    "invitation.directory_took_over": (
+        "took over the invitation to {target}, not accepted yet: the directory manages it from now on"
+    ),
     "invitation_import.created": "uploaded {target} to invite from",
     "invitation_import.confirmed": "started inviting from {target}",
     "invitation_import.completed": "finished inviting from {target}",

@@ -8,9 +8,10 @@ this flow gets plain values and calls the services.
   ``scim_new_users = quiet``, added as a member at once without an email
   (``flows.members.add_quietly``), to sign in when they come. An account that exists apart (a user
   of another portal) is never taken over: they are invited like anyone.
-- Someone already in this portal as an internal user is **taken over** when the directory's
-  filter looks for them (``match_user``: Okta and Entra ID match before they create), and a
-  POST for an active one is 409 ``uniqueness`` (``_refuse_existing``, RFC 7644 §3.3).
+- Someone already in this portal as an internal user, or invited as one and not joined yet (a
+  pending invitation of another way in), is **taken over** when the directory's filter looks
+  for them (``match_user``: Okta and Entra ID match before they create), and a POST for an
+  active one or an invitee is 409 ``uniqueness`` (``_refuse_existing``, RFC 7644 §3.3).
 - ``active`` is read from the person's real standing (``active_of``); whom the directory keeps
   deactivated is not reactivated in Admit (``policy.check_reactivate_held``).
 - ``active: false`` deactivates their membership (``flows.members.deactivate``: their access to
@@ -51,6 +52,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
     from admit.directory.models import ScimToken
+    from admit.invitations.models import Invitation
     from admit.members.models import Member
     from admit.portals.models import Portal
 
@@ -208,14 +210,34 @@ def _took_over(session: Session, actor: Actor, member: Member) -> None:
     )
 
 
+def _invited(session: Session, actor: Actor, address: str) -> Invitation | None:
+    """The live pending invitation to the portal at ``address`` (invited, not joined yet), or None."""
+    invitation = invitations_service.pending_for(session, actor, [address]).get(address)
+    if invitation is None or invitation.expires_at <= context.of(session).clock.now():
+        return None  # a lapsed one is replaced by the directory's own invitation (the pipeline's rule)
+    return invitation
+
+
 def _refuse_existing(session: Session, actor: Actor, address: str) -> Member | None:
-    """A POST for someone already in the portal: an active internal member is 409 ``uniqueness``
-    (RFC 7644 §3.3), saying how to match them (the filter takes them over); a client is 409 (a
+    """A POST for someone already in the portal: an active internal member, or someone invited
+    as one and not joined yet, is 409 ``uniqueness`` (RFC 7644 §3.3), saying how to match them
+    (the filter takes them over, ``match_user``); a client, member or invitee, is 409 (a
     directory provisions internal users). A deactivated internal member is returned: recorded,
     not invited (their record's ``active: true`` reactivates them)."""
     member = _in_portal(session, actor, address)
     if member is None:
-        return None
+        invitation = _invited(session, actor, address)
+        if invitation is None:
+            return None
+        if invitation.user_type != UserType.INTERNAL:
+            raise Conflict(
+                f"{address} is invited to the portal as a client: a directory provisions internal users only."
+            )
+        raise Conflict(
+            f"{address} has a pending invitation to the portal (not accepted yet). Match them instead: "
+            f'GET /Users?filter=userName eq "{address}" finds them and links them and their invitation '
+            "to this directory."
+        )
     if member.user_type != UserType.INTERNAL:
         raise Conflict(f"{address} is in the portal as a client: a directory provisions internal users only.")
     if member.status == members_service.ACTIVE:
@@ -229,8 +251,9 @@ def _refuse_existing(session: Session, actor: Actor, address: str) -> Member | N
 def match_user(session: Session, actor: Actor, text: str) -> None:
     """A directory looks for someone by userName or email (its filter: Okta and Entra ID match
     before they create). Someone already in the portal as an internal user, active or
-    deactivated, whom no SCIM user stands for yet, is taken over: a SCIM user is recorded for
-    them (their address, name and status), linked to this connection, and the Audit Log says so;
+    deactivated, or invited as one and not joined yet, whom no SCIM user stands for yet, is taken
+    over: a SCIM user is recorded for them (their address, name and status; an invitee's
+    invitation, which they still accept), linked to this connection, and the Audit Log says so;
     the filter then finds them. A client is not (a directory provisions internal users)."""
     parsed = members_service.parse_recipient(session, text or "")
     address = parsed.address
@@ -242,27 +265,63 @@ def match_user(session: Session, actor: Actor, text: str) -> None:
     ):
         return
     member = _in_portal(session, actor, address)
-    if member is None or member.user_type != UserType.INTERNAL:
+    if member is None:
+        _take_over_invitation(session, actor, address)
         return
-    name = member.user.name or ""
+    if member.user_type != UserType.INTERNAL:
+        return
+    _record_found(session, actor, address, member.user.name or "", member.status == members_service.ACTIVE)
+    _took_over(session, actor, member)
+
+
+def _record_found(
+    session: Session,
+    actor: Actor,
+    address: str,
+    name: str,
+    active: bool,
+    invitation_id: uuid.UUID | None = None,
+) -> None:
+    """The SCIM user recorded for someone a filter took over: their address as ``userName``, their
+    name and status, linked to this connection (and to their pending invitation, for an invitee)."""
     resource: dict[str, Any] = {
         "userName": address,
         "emails": [{"value": address, "type": "work", "primary": True}],
-        "active": member.status == members_service.ACTIVE,
+        "active": active,
     }
     if name:
         resource["displayName"] = name
     directory.new_user(
         session,
-        portal_id,
+        actor.portal.id,
         user_name=address,
         address=address,
         display_name=name[:200],
-        active=member.status == members_service.ACTIVE,
+        active=active,
         directory=actor.named_as or "",
         resource=resource,
+        invitation_id=invitation_id,
     )
-    _took_over(session, actor, member)
+
+
+def _take_over_invitation(session: Session, actor: Actor, address: str) -> None:
+    """An internal user's pending invitation of another way in, taken over by the directory (see
+    ``match_user``): from now on its name follows the directory's, its ``active: false`` revokes
+    it, and whoever accepts it is the directory's member. No new invitation and no email."""
+    invitation = _invited(session, actor, address)
+    if invitation is None or invitation.user_type != UserType.INTERNAL:
+        return
+    name = invitation.recipient_name or ""
+    _record_found(session, actor, address, name, True, invitation.id)
+    audit_service.record(
+        session,
+        actor,
+        "invitation.directory_took_over",
+        target_type="invitation",
+        target_id=invitation.id,
+        target_label=address,
+        detail={"name": name},
+    )
 
 
 def status_of(session: Session, actor: Actor, row: ScimUser) -> str:
