@@ -202,3 +202,34 @@ def test_back_puts_the_filters_as_the_list_shows_them(new_context, live_server, 
     expect(page).not_to_have_url(re.compile(r"status=revoked"))
     expect(page.locator("[data-total]")).to_have_text("1–50 of 61")
     expect(page.get_by_label("Status")).to_have_value("")
+
+
+def test_a_long_name_breaks_no_word_in_the_table_nor_the_audit_log(new_context, live_server, shot):
+    """The tester, at 1280 px, a 200-letter name in the list: Products broke inside its words
+    ("Workspace / s") and the table ran past its card; the Audit Log's From read "127.0. / 0.1"."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    invite(db, pf, [f"{'W' * 200} <longname@aerowidgets.com>", "Ünïcødé Pérsön <unicode@aerowidgets.com>"])
+    invite(db, pf, ["ada@aerowidgets.com"], role="admin", products=["messaging", "workspaces"])
+    # The narrowest desktop width (the table's own below 1200 px), where the columns press most.
+    wide = {"width": 1200, "height": 860}
+    page = gestures.signed_in(new_context, live_server, pf, wide, f"/p/{pf.slug}/users")
+    table = page.locator("#people").bounding_box()
+    main = page.locator("main").bounding_box()
+    assert table is not None and main is not None
+    assert table["x"] + table["width"] <= main["x"] + main["width"], (table, main)
+    # Products pressed as narrow as the row can make it: broken between its words only.
+    products = page.locator('tr[data-address="ada@aerowidgets.com"] td[data-label="Products"]')
+    lines = products.evaluate(
+        """td => { td.style.width = "1px"; td.style.maxWidth = "1px";
+        const range = document.createRange(); range.selectNodeContents(td);
+        const tops = Array.from(range.getClientRects(), (r) => Math.round(r.top));
+        td.style.width = td.style.maxWidth = ""; return new Set(tops).size; }"""
+    )
+    assert lines == 2, lines  # "Messaging," and "Workspaces", not "Workspace / s"
+    shot(page, "long-name-users-1200")
+    page.goto(live_server(f"/p/{pf.slug}/audit"))
+    came_from = page.locator('#audit td[data-label="From"]', has_text="127.0.0.1").first
+    box = came_from.bounding_box()
+    assert box is not None and box["height"] < 2 * 24, box  # one line
+    shot(page, "long-name-audit-1280")
