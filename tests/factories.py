@@ -200,6 +200,15 @@ def said_under(page_text: str, field_id: str) -> str:
     return html.unescape(said.group(1))
 
 
+def form_of(page_text: str, field_id: str) -> str:
+    """The opening tag of the form that holds the field ``field_id``."""
+    at = page_text.find(f'id="{field_id}"')
+    assert at >= 0, f"no field {field_id}"
+    start = page_text.rfind("<form", 0, at)
+    assert start >= 0 and page_text.rfind("</form>", 0, at) < start, f"{field_id} is in no form"
+    return page_text[start : page_text.index(">", start) + 1]
+
+
 def sign_in_page(client, email: str, password: str):
     """Sign in through the sign-in page (a real form post with its CSRF token)."""
     page = client.get("/login")

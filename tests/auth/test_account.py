@@ -969,3 +969,26 @@ def test_the_account_pages_code_fields_take_a_recovery_code_as_text(client, db):
     assert 'aria-invalid="true" autofocus' in re.search(r'<input id="off_code"[^>]*>', wrong.text).group(0)
     renewed = client.post("/me/account/recovery-codes", data={**form, "code": codes[1]})
     assert renewed.status_code == 200 and "the earlier ones no longer work" in renewed.text
+
+
+def test_a_refused_code_is_said_under_its_field_and_kept(client, db):
+    """New recovery codes and Turn off say a wrong code as every code form does (``code_field``):
+    under the field it was typed in, which is marked, points at the words and keeps the code to
+    be corrected; nothing on top, and the other form's field stays as it was."""
+    pf, codes = _owner_with_app_signed_out(client, db)
+    page = client.get(sign_in_page(client, pf.owner_email, OWNER_PASSWORD).headers["location"])
+    form = {"csrf_token": csrf_of(page.text), "way": "recovery", "code": codes[0]}
+    assert client.post("/login/two-factor/verify", data=form).status_code == 200
+    page = client.get("/me/account")
+    csrf = csrf_of(page.text)
+    for action, typed, at, other in (
+        ("/me/account/recovery-codes", "123456", "code", "off_code"),
+        ("/me/account/two-factor/off", "00000-00000", "off_code", "code"),
+    ):
+        wrong = client.post(action, data={"csrf_token": csrf, "way": "recovery", "code": typed})
+        assert wrong.status_code == 422
+        assert said_under(wrong.text, at).startswith("That code is not right")
+        assert f'value="{typed}"' in re.search(rf'<input id="{at}"[^>]*>', wrong.text).group(0)
+        untouched = re.search(rf'<input id="{other}"[^>]*>', wrong.text).group(0)
+        assert "aria-invalid" not in untouched and 'value=""' in untouched, untouched
+        assert 'class="notice error"' not in wrong.text

@@ -1,8 +1,9 @@
 """Every form that chooses a password says a refused one the same way (the tester: on the
 sign-up confirmation and the reset page it stood in a red box above the form, the field not
 marked; on setup and an invitation, under the field): under the password field, which is marked
-invalid and takes the focus, beside the hint that names every rule; nothing on top. Both
-databases."""
+invalid and takes the focus, beside the hint that names every rule; nothing on top. Every such
+form is ``novalidate``, as accepting an invitation is: the browser's own bubbles ("Please fill
+out this field", "lengthen this text") never stand in for the server's words. Both databases."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from tests.factories import (
     active_member,
     create_portal,
     csrf_of,
+    form_of,
     invite,
     last_link,
     said_under,
@@ -34,6 +36,7 @@ def _said_as_every_password_form_says_it(page_text: str, field: str = "password"
     ), tag
     assert f'<div class="hint" id="{field}_hint">At least 10 characters' in page_text
     assert 'class="notice error"' not in page_text
+    assert "novalidate" in form_of(page_text, field), form_of(page_text, field)
     return said
 
 
@@ -141,3 +144,17 @@ def test_the_account_page(client, db):
     assert refused.status_code == 422
     said = _said_as_every_password_form_says_it(refused.text)
     assert "most common" in said and "Changing it signs you out of every other browser." in refused.text
+
+
+def test_the_account_pages_current_password(client, db):
+    """A wrong current password is said under its own field, the new one's field not marked."""
+    pf = create_portal(db)
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get("/me/account")
+    data = {"current_password": "not-it-at-all", "password": "violet-harbour-lantern-42"}
+    refused = client.post("/me/account/password", data={**data, "csrf_token": csrf_of(page.text)})
+    assert refused.status_code == 422
+    assert said_under(refused.text, "current_password") == "That is not your current password."
+    assert "novalidate" in form_of(refused.text, "current_password")
+    assert 'class="notice error"' not in refused.text
+    assert "aria-invalid" not in re.search(r'<input id="password"[^>]*>', refused.text).group(0)

@@ -88,14 +88,19 @@ def _refused(
     *,
     form: str,
     field: str,
-    **shown: Any,
 ) -> HTMLResponse:
     """The page again, the refusal beside the form (``form``) and the field (``field``) it is
-    about, the fields as they were (``shown``: a recovery code's)."""
+    about (the name's)."""
     message = form_error(session, exc)
-    return _page(
-        request, session, web_session, exc.status, error=message, error_field=field, form=form, **shown
-    )
+    return _page(request, session, web_session, exc.status, error=message, error_field=field, form=form)
+
+
+def _code_refused(session: Session, exc: DomainError, *, field: str, code: str, way: str) -> dict[str, Any]:
+    """What the page shows after a two-step form's code was refused: a wrong code said under
+    its field (``field``: the form's code field), kept to be corrected, as every code form says
+    it (``code_field``); what names no field (too many wrong codes, a portal that requires it),
+    above the form."""
+    return {**form_faults(session, exc, {"code": field}), "code": code, "recovery": way == RECOVERY}
 
 
 @router.get(HERE, name="account:show")
@@ -224,8 +229,8 @@ def recovery_codes(
     try:
         codes = second_factor.replace_recovery_codes(session, user, code)
     except DomainError as exc:
-        shown = {"recovery": way == RECOVERY}
-        return _refused(request, session, web_session, exc, form="codes", field="code", **shown)
+        said = _code_refused(session, exc, field="code", code=code, way=way)
+        return _page(request, session, web_session, exc.status, form="codes", **said)
     return render_step(
         request, recovery_codes=codes, renewed=True, continue_url=HERE, account=True, hide_nav=False
     )
@@ -239,6 +244,6 @@ def two_factor_off(
     try:
         auth_service.turn_off_two_factor(session, user, code)
     except DomainError as exc:
-        shown = {"recovery": way == RECOVERY}
-        return _refused(request, session, web_session, exc, form="off", field="off_code", **shown)
+        said = _code_refused(session, exc, field="off_code", code=code, way=way)
+        return _page(request, session, web_session, exc.status, form="off", **said)
     return redirect(HERE, notice="Two-step verification is off.")
