@@ -9,11 +9,13 @@ import re
 import urllib.error
 import urllib.request
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser import gestures
 from tests.browser.test_invitations_e2e import invite, open_mailbox, sign_in, sign_out
+from tests.factories import create_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -222,3 +224,34 @@ def test_the_dev_mailbox_reads_on_a_phone(live_server, new_context, shot):
     expect(rows.first.get_by_role("link")).to_be_in_viewport()
     table = "document.querySelector('#mailbox')"
     assert page.evaluate(f"{table}.scrollWidth <= {table}.clientWidth")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_a_refusal_on_the_account_page_is_said_under_its_field_which_has_the_focus(
+    live_server, new_context, shot, width
+):
+    """The account page's forms come back at their section (``#password-section``,
+    ``#two-factor-section``), whose scroll took the focus from the field at fault: it is given
+    back, so that the field said to be wrong is the one typed in next; a wrong code stays in it."""
+    pf = create_portal(live_server.app.state.db)
+    page = gestures.signed_in(new_context, live_server, pf, {"width": width, "height": 860}, "/me/account")
+    page.get_by_label("Current password").fill("owner-password-123")
+    page.get_by_role("button", name="Change password").click()
+    field = page.get_by_label("New password")
+    expect(page.locator("#password_error")).to_have_text("A password is required.")
+    expect(field).to_be_focused()
+    expect(field).to_be_in_viewport()
+
+    page.goto(live_server("/me/account/two-factor"))
+    secret = page.locator("#totp-key").get_attribute("data-key")
+    page.get_by_label("Code from the app").fill(pyotp.TOTP(secret).now())
+    page.get_by_role("button", name="Turn on").click()
+    page.get_by_role("link", name=re.compile("I have saved them")).click()
+    page.locator("#code").fill("123456")
+    page.get_by_role("button", name="Get new recovery codes").click()
+    expect(page.locator("#code_error")).to_contain_text("That code is not right.")
+    expect(page.locator("#code")).to_have_value("123456")
+    expect(page.locator("#code")).to_be_focused()
+    expect(page.locator("#off_code")).to_have_value("")
+    expect(page.locator(".notice.error")).to_have_count(0)
+    shot(page, f"account-wrong-code-{width}")

@@ -645,9 +645,18 @@ window.addEventListener("pageshow", (event) => {
   if (!event.persisted && !(navigation && navigation.type === "back_forward")) return;
   document.querySelectorAll("form[data-live-search]").forEach((form) => form.reset());
 });
-document.addEventListener("DOMContentLoaded", () => {
+const caretToEnd = () => {
   const box = document.querySelector("input[data-caret-end]");
   if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
+};
+document.addEventListener("DOMContentLoaded", caretToEnd);
+// A form sent to a section of a long page (the account page's, #password-section) comes back
+// there, and the browser's scroll to that section takes the focus from the field at fault
+// (autofocus): given back once the page has loaded.
+window.addEventListener("load", () => {
+  const field = document.querySelector("[aria-invalid=true][autofocus]");
+  if (!field || !location.hash || document.activeElement !== document.body) return;
+  if (field.hasAttribute("data-caret-end")) caretToEnd(); else field.focus();
 });
 
 // What each bulk action does to a person, as its question and its outcome say it.
