@@ -32,7 +32,7 @@ def test_rename_and_delete_a_team(live_server, new_context, shot):
     server = live_server
     owner = new_context().new_page()
     _team_design(owner, server)
-    expect(owner.locator(".notice")).to_contain_text("Team Design created with 1 person")
+    expect(owner.locator(".notice")).to_contain_text("Team “Design” created with 1 person.")
     row = owner.locator('#teams tr[data-team="Design"]')
 
     # Rename, by keyboard: the … menu opens with Enter, Rename opens its dialog with the name
@@ -56,7 +56,7 @@ def test_rename_and_delete_a_team(live_server, new_context, shot):
     owner.keyboard.type("Product design")
     shot(owner, "rename-team")
     owner.keyboard.press("Enter")
-    expect(owner.locator(".notice")).to_contain_text("Team Design is now Product design.")
+    expect(owner.locator(".notice")).to_contain_text("Team “Design” is now “Product design”.")
     row = owner.locator('#teams tr[data-team="Product design"]')
     expect(row).to_have_count(1)
     expect(owner.locator('#teams tr[data-team="Design"]')).to_have_count(0)
@@ -73,7 +73,7 @@ def test_rename_and_delete_a_team(live_server, new_context, shot):
     )
     shot(owner, "delete-team")
     confirm.get_by_role("button", name="Delete").click()
-    expect(owner.locator(".notice")).to_contain_text("Team Product design deleted.")
+    expect(owner.locator(".notice")).to_contain_text("Team “Product design” deleted.")
     expect(owner.locator("#teams")).to_contain_text("No client groups or teams yet.")
 
 
@@ -100,11 +100,11 @@ def test_see_remove_and_add_a_teams_people(live_server, new_context, shot):
     panel = owner.locator('dialog[data-team-people="Design"]')
     expect(panel).to_be_visible()
     expect(panel.locator(".panel-note")).to_have_text(
-        "Olivia Owner (olivia@acme.com) was removed from the team Design."
+        "Olivia Owner (olivia@acme.com) was removed from the team “Design”."
     )
     expect(panel).to_contain_text("Nobody in this team yet.")
     panel.get_by_label("Add people").fill("olivia@acme.com")
     panel.get_by_role("button", name="Add people").click()
     panel = owner.locator('dialog[data-team-people="Design"]')
-    expect(panel.locator(".panel-note")).to_have_text("Team Design: 1 added.")
+    expect(panel.locator(".panel-note")).to_have_text("Team “Design”: 1 added.")
     expect(panel.locator('tr[data-address="olivia@acme.com"]')).to_have_count(1)

@@ -495,7 +495,7 @@ class TestWorkspacePages:
             data={"csrf_token": csrf_of(page.text), "name": "Q3 Audit", "kind": "flow"},
             follow_redirects=True,
         )
-        assert "Q3 Audit created." in r.text and "Workspace Link" in r.text
+        assert "Workspace “Q3 Audit” created." in r.text and "Workspace Link" in r.text
         ws_url = str(r.url).split("?")[0]
         link = _shown_link(r.text)
         client.cookies.clear()

@@ -192,14 +192,14 @@ class TestTeamsOnTheContactsPage:
         r = client.post(
             f"/p/{pf.slug}/client-groups/{group['id']}/rename", data={"csrf_token": csrf, "name": "Jones"}
         )
-        assert "Client group Smiths is now Jones." in html.unescape(r.text)
+        assert "Client group “Smiths” is now “Jones”." in html.unescape(r.text)
         r = client.post(
             f"/p/{pf.slug}/client-groups/{group['id']}/rename", data={"csrf_token": csrf, "name": " "}
         )
         assert "The client group needs a name." in html.unescape(r.text)
         r = client.post(f"/p/{pf.slug}/teams/{team['id']}/delete", data={"csrf_token": csrf})
         text = html.unescape(r.text)
-        assert "Team Design deleted." in text and 'data-team="Design"' not in text
+        assert "Team “Design” deleted." in text and 'data-team="Design"' not in text
         assert 'data-team="Jones"' in text
 
 

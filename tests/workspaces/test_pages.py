@@ -106,7 +106,7 @@ class TestWorkspacePage:
                 "roles": "Reviewer, Client signer",
             },
         )
-        assert r.status_code == 200 and "Q3 Audit created." in r.text
+        assert r.status_code == 200 and "Workspace “Q3 Audit” created." in r.text
         assert 'data-role="Reviewer"' in r.text and 'data-role="Client signer"' in r.text
         assert r.text.count(">Assign</button>") == 2 + 2  # two role chips, two forms' submit
         ws_url = str(r.url).split("?")[0]
@@ -816,7 +816,7 @@ class TestContactsPage:
                 "workspace_name": "Wes onboarding",
             },
         )
-        assert "wes@client.org was invited to Wes onboarding." in _text(r)
+        assert "wes@client.org was invited to “Wes onboarding”." in _text(r)
         r = client.post(
             add_contact,
             data={
@@ -840,7 +840,7 @@ class TestContactsPage:
         ws, r = _group_into_a_new_workspace(
             client, pf, "Smith estate", "Smiths", "sam@smith.org, sue@smith.org"
         )
-        assert "Client group “Smiths” created and added to Smith estate: 2 invited." in _text(r)
+        assert "Client group “Smiths” created and added to “Smith estate”: 2 invited." in _text(r)
         assert 'data-team="Smiths"' in r.text
         page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
         row = re.search(r'<tr data-team="Smiths"[^>]*>(.*?)</tr>', page.text, re.S).group(1)
@@ -857,7 +857,7 @@ class TestContactsPage:
         ws, r = _group_into_a_new_workspace(
             client, pf, "Q3 Audit", "Lovelace LLP", "Nora Newby <nora@lovelace.co>, gus@lovelace.co"
         )
-        assert "created and added to Q3 Audit: 2 invited." in _text(r), _text(r)[:2000]
+        assert "created and added to “Q3 Audit”: 2 invited." in _text(r), _text(r)[:2000]
         listed = client.get(api(pf, "/invitations"), headers=pf.headers()).json()["items"]
         names = {i["recipient"]: i["recipient_name"] for i in listed}
         assert names == {"nora@lovelace.co": "Nora Newby", "gus@lovelace.co": ""}
@@ -895,7 +895,7 @@ class TestContactsPage:
         form["recipients"] = "g1@lovelace.dev, g2@lovelace.dev, nora@homebase.net"
         r = client.post(f"/p/{pf.slug}/client-groups", data=form)
         assert (
-            "Client group “Lovelace LLP” created and added to Q3 Audit: 2 invited · 1 skipped: "
+            "Client group “Lovelace LLP” created and added to “Q3 Audit”: 2 invited · 1 skipped: "
             "Lovelace LLP: nora@homebase.net: nora@homebase.net is already in this workspace."
         ) in _text(r), _text(r)[:3000]
         worker.drain()

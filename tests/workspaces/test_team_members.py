@@ -212,7 +212,7 @@ class TestTeamsTakeInternalInvitees:
             f"/p/{pf.slug}/teams/{team['id']}/members",
             data={"csrf_token": csrf_of(page.text), "recipients": "dee@acme.com"},
         )
-        assert "Team Tax: 1 added." in html.unescape(r.text), r.text
+        assert "Team “Tax”: 1 added." in html.unescape(r.text), r.text
         assert people(client, pf, TEAM, "Tax") == {"amy@acme.com": "joined", "dee@acme.com": "invited"}
 
     def test_a_lapsed_invitation_is_expired_in_a_team_and_not_taken(self, client, db, worker):
@@ -328,7 +328,7 @@ class TestTeamPeopleOnTheContactsPage:
         csrf = csrf_of(page.text)
         assert client.post(cleo_out, data={}).status_code == 403  # no token
         r = client.post(cleo_out, data={"csrf_token": csrf})
-        assert "was removed from the client group Smiths." in html.unescape(r.text), r.text
+        assert "was removed from the client group “Smiths”." in html.unescape(r.text), r.text
         assert set(people(client, pf, CLIENT_GROUP, "Smiths")) == {"ann@smith.net"}
         again = client.post(cleo_out, data={"csrf_token": csrf})
         assert "No such person in this client group." in html.unescape(again.text)
@@ -345,5 +345,5 @@ class TestTeamPeopleOnTheContactsPage:
             f"/p/{pf.slug}/client-groups/{group['id']}/members",
             data={"csrf_token": csrf, "recipients": "cleo@client.org"},
         )
-        assert "Client group Smiths: 1 added." in html.unescape(r.text), r.text
+        assert "Client group “Smiths”: 1 added." in html.unescape(r.text), r.text
         assert set(people(client, pf, CLIENT_GROUP, "Smiths")) == {"ann@smith.net", "cleo@client.org"}

@@ -196,7 +196,7 @@ def contacts_add(
         verb = {"added_to_workspace": "added to", "invited_to_workspace": "invited to"}.get(
             result.outcome, "already in"
         )
-        notice = f"{who} was {verb} {sentence(result.workspace.name)}"
+        notice = f"{who} was {verb} “{result.workspace.name}”."
         if result.detail:
             notice += " " + result.detail
     else:
@@ -272,7 +272,7 @@ def groups_add(
     else:
         # Each person once: skipped from the group, or as the group went into the workspace.
         counted = [r for r in result.change.results if r.outcome == "skipped"] + (result.added or [])
-        where = f"created and added to {result.workspace.name}"
+        where = f"created and added to “{result.workspace.name}”"
     skipped = [r for r in counted if r.outcome == "skipped"]
     added = sum(1 for r in counted if r.outcome == "added")
     invited = sum(1 for r in counted if r.outcome == "invited")
@@ -314,7 +314,7 @@ def teams_add(
         return _refused(request, session, actor, exc, fields, team_name=name, team_people=recipients)
     added = sum(1 for r in change.results if r.outcome == "added")
     skipped = [r for r in change.results if r.outcome == "skipped"]
-    notice = f"Team {change.team.name} created with {added} {'person' if added == 1 else 'people'}"
+    notice = f"Team “{change.team.name}” created with {added} {'person' if added == 1 else 'people'}"
     notice += _skipped_text(skipped, ";")
     return _back(request, actor, {"notice": notice})
 
@@ -338,13 +338,13 @@ def _changed(
 def _rename_team(session: Session, actor: Actor, team_id: uuid.UUID, kind: str, name: str) -> str:
     before = teams_service.get_or_raise(session, actor, team_id, kind=kind).name
     team = teams_service.rename(session, actor, team_id, kind=kind, name=name)
-    return f"{teams_service.WORDS[kind].capitalize()} {before} is now {sentence(team.name)}"
+    return f"{teams_service.WORDS[kind].capitalize()} “{before}” is now “{team.name}”."
 
 
 def _delete_team(session: Session, actor: Actor, team_id: uuid.UUID, kind: str) -> str:
     team = teams_service.delete(session, actor, team_id, kind=kind)
     word = teams_service.WORDS[kind].capitalize()
-    return f"{word} {team.name} deleted. Its people stay in the portal and in their workspaces."
+    return f"{word} “{team.name}” deleted. Its people stay in the portal and in their workspaces."
 
 
 @router.post(
@@ -453,7 +453,7 @@ def _add_people(
     said = [f"{n} {o}" for o, n in counts.items() if n or (o == "added" and not counts["invited"])]
     skipped = [r for r in change.results if r.outcome == "skipped"]
     word = teams_service.WORDS[kind].capitalize()
-    notice = f"{word} {change.team.name}: {', '.join(said)}" + _skipped_text(skipped, ";")
+    notice = f"{word} “{change.team.name}”: {', '.join(said)}" + _skipped_text(skipped, ";")
     return _back_to_panel(request, actor, change.team.id, notice)
 
 
@@ -471,7 +471,7 @@ def _remove_person(
     except DomainError as exc:
         return _back(request, actor, {"error": form_error(session, exc)})
     who = user_named_for(session, actor, user)
-    notice = f"{who} was removed from the {teams_service.WORDS[kind]} {team.name}."
+    notice = f"{who} was removed from the {teams_service.WORDS[kind]} “{team.name}”."
     return _back_to_panel(request, actor, team.id, notice)
 
 

@@ -119,7 +119,8 @@ def workspaces_create(
             form={"name": name, "kind": kind, "roles": roles},
             **faults,
         )
-    return redirect(f"/p/{actor.portal.slug}/workspaces/{workspace.id}", notice=f"{workspace.name} created.")
+    notice = f"Workspace “{workspace.name}” created."
+    return redirect(f"/p/{actor.portal.slug}/workspaces/{workspace.id}", notice=notice)
 
 
 def _back(
