@@ -179,6 +179,8 @@ class TestDeadLink:
             assert '<a class="brand" href="/">Acme Inc</a>' in text  # the portal's look
         unknown = client.get("/invite/" + "x" * 43)
         assert unknown.status_code == 410 and "can no longer be used" in unknown.text
+        # Whoever holds it may have been invited by phone: their message is a text.
+        assert "look for a newer email or text message" in unknown.text
         assert "<h1>No longer valid</h1>" in unknown.text and "data-case" not in unknown.text
 
     def test_a_used_link_does_not_ask_whoever_is_signed_in_to_sign_in(self, client, db, worker):
@@ -217,9 +219,9 @@ class TestAPasswordTheEmailDidNotMention:
         from tests.auth.test_gate import set_policy
 
         pf = create_portal(db)
-        invite(db, pf, ["carl@client.org"], user_type="client")
+        invite(db, pf, ["carl@client.org", PHONE], user_type="client")
         worker.drain()
-        carl = last_link(db, "carl@client.org")
+        carl, pat = last_link(db, "carl@client.org"), last_link(db, PHONE)
         assert self.ASKS not in client.get(f"/invite/{carl}").text  # no password asked: nothing said
         with clock.travel(timedelta(minutes=1)):
             set_policy(client, pf, {"client_require_password": True})
@@ -229,6 +231,12 @@ class TestAPasswordTheEmailDidNotMention:
             worker.drain()
             page = client.get(f"/invite/{carl}").text
             assert "Choose a password" in page and self.ASKS in page and self.SINCE in page
+            assert "Your email may say no password is needed" in page
+            # Pat was invited by a text message, which says nothing of a password: no "email" to
+            # take back, and nothing to take back at all.
+            texted = client.get(f"/invite/{pat}").text
+            assert "Choose a password" in texted and self.ASKS in texted
+            assert self.SINCE not in texted and "email" not in texted.split("<main", 1)[1].lower()
             dora = client.get(f"/invite/{last_link(db, 'dora@client.org')}").text
             assert self.ASKS in dora and self.SINCE not in dora  # her email said a password is asked
             ian = client.get(f"/invite/{last_link(db, 'ian@acme.com')}").text

@@ -67,6 +67,8 @@ class InvitationPreview:
     # The portal's sign-in policy changed after the newest message of the invitation went (sent,
     # resent or a reminder): what that message said of a password may no longer hold.
     policy_changed_since_sent: bool = False
+    # What the invitation's message was to its recipient: "text message" or "email".
+    sent_as: str = "email"
 
 
 @dataclass(slots=True)
@@ -121,6 +123,7 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
         for_viewer=viewer is not None and viewer.has_address(invitation.recipient),
         suggested_name=(user.name if user else "") or invitation.recipient_name,
         policy_changed_since_sent=_policy_changed_since_sent(invitation, portal),
+        sent_as=invitations_service.sent_as(invitation.recipient),
     )
 
 

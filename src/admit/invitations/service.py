@@ -611,7 +611,8 @@ def expire_due(session: Session, *, limit: int = 1000) -> int:
 
 DEAD_LINK = (
     "This invitation link can no longer be used. If you have joined already, sign in; "
-    "otherwise look for a newer email, or ask the person who invited you for a new invitation."
+    "otherwise look for a newer email or text message, or ask the person who invited you for a new "
+    "invitation."
 )
 
 
@@ -635,7 +636,7 @@ class DeadLink:
     portal: Portal
     inviter: str  # who invited them (``Invitation.inviter_name``: the portal when nobody did)
     expired_at: datetime
-    by_text: bool  # sent by text message (a phone number), not by email
+    sent_as: str  # what its message is to its holder: "text message" or "email" (``sent_as``)
 
     @property
     def title(self) -> str:
@@ -666,10 +667,9 @@ class DeadLink:
             # "Cancelled": the invitee's word for what admins call Revoke.
             return f"{this} was cancelled. {ask} if you still mean to join."
         if self.case is tokens.Reason.SUPERSEDED:
-            newest = "text message" if self.by_text else "email"
             return (
                 f"{inviter} sent you a newer invitation to join {portal}, which replaced this link. "
-                f"Use the link in the newest {newest}."
+                f"Use the link in the newest {self.sent_as}."
             )
         return f"{this} expired on {moment_text(self.expired_at, self.portal.time_zone)}. {ask}."
 
@@ -687,6 +687,12 @@ _DEAD_TITLES = {
     tokens.Reason.REVOKED: "Invitation cancelled",
     tokens.Reason.SUPERSEDED: "Invitation replaced",
 }
+
+
+def sent_as(recipient: str) -> str:
+    """What an invitation's message to ``recipient`` is, in its holder's words: "text message"
+    to a phone number, "email" to an email address (``notifications.service.channel_for``)."""
+    return "text message" if notifications_service.channel_for(recipient) == "sms" else "email"
 
 
 def dead_link(session: Session, token: str) -> DeadLink | None:
@@ -723,7 +729,7 @@ def _dead(session: Session, invitation: Invitation, reason: tokens.Reason | None
         portal=portal,
         inviter=invitation.inviter_name(portal.name),
         expired_at=invitation.expires_at,
-        by_text=notifications_service.channel_for(invitation.recipient) == "sms",
+        sent_as=sent_as(invitation.recipient),
     )
 
 
