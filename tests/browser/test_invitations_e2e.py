@@ -384,6 +384,15 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     )  # × takes a whole entry, never part of a longer one
     gestures.checked(box, chips.get_by_role("button", name="Remove a@example.com").click)
     expect(box).to_have_value("aa@example.com")
+    # A number's chip shows it spaced, as every page shows one (it said "+12025550173", as
+    # stored); its × still takes out what was typed.
+    gestures.checked(box, lambda: box.fill("+12025550173, Pat Phone <+1 202 555 0174>"))
+    phones = chips.locator("[data-chip=ok]")
+    expect(phones.nth(0)).to_have_text(re.compile(r"^\+1 202-555-0173"))
+    expect(phones.nth(1)).to_have_text(re.compile(r"^Pat Phone <\+1 202-555-0174>"))
+    shot(page, "invite-phone-chips")
+    gestures.checked(box, chips.get_by_role("button", name="Remove +1 202-555-0173").click)
+    expect(box).to_have_value("Pat Phone <+1 202 555 0174>")
     # The typo fix changes the mistyped address where it stands alone, not inside a longer one,
     # and like typing: Ctrl+Z takes it back.
     gestures.checked(box, lambda: box.fill("xnew@gmial.com\nnew@gmial.com"))

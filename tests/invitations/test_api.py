@@ -551,6 +551,25 @@ class TestRecipientsCheck:
         )
         assert "The name is at most 200 characters." in sent.text, sent.text
 
+    def test_it_gives_each_address_as_the_pages_show_it(self, client, db):
+        """``shown``: a number spaced, as every page shows one (the Invite box's chip said
+        "+12025550173", as it is stored); an email address as it is; null for no address."""
+        from tests.factories import create_portal
+
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/recipients/check",
+            json={"text": "+1 (202) 555-0173, Pat <+12025550174>, ada@example.com, bad@"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        assert [(i["address"], i["shown"]) for i in r.json()["items"]] == [
+            ("+12025550173", "+1 202-555-0173"),
+            ("+12025550174", "+1 202-555-0174"),
+            ("ada@example.com", "ada@example.com"),
+            (None, None),
+        ]
+
     def test_it_says_which_addresses_look_like_a_colleagues(self, client, db, worker):
         """An address at the company domain of the inviter's own address, or of one of the
         portal's internal users', is ``colleague`` (the workspace Invite panel offers Invite New

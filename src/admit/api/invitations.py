@@ -44,6 +44,7 @@ from admit.invitations.schemas import (
     RecipientsChecked,
 )
 from admit.kit.routing import Router
+from admit.kit.text import readable_phone
 from admit.members.schemas import MemberRead, UserRead
 from admit.people.results import invitation_reads, recipient_results
 from admit.portals.schemas import PortalRef
@@ -163,6 +164,7 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
                 text=c.text,
                 name=c.name,
                 address=c.address,
+                shown=readable_phone(c.address),
                 error=c.error,
                 suggestion=c.suggestion,
                 duplicate=c.duplicate,

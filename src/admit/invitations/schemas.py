@@ -190,6 +190,11 @@ class CheckedRecipientRead(BaseModel):
     text: str  # as typed
     name: str
     address: str | None  # the normalised email or E.164 number; null when it is not one
+    shown: str | None = Field(
+        default=None,
+        description='``address`` as the pages show it (a number spaced: "+1 202-555-0173"; an '
+        "internationalised domain in its own letters); null when it is not one.",
+    )
     error: str | None
     suggestion: str | None  # a mistyped domain: the address meant ("ada@gmail.com")
     duplicate: bool  # listed before in the same text

@@ -8,9 +8,11 @@ if (document.body.hasAttribute("data-posted")) history.replaceState(null, "", lo
 if (document.body.dataset.secretPath) history.replaceState(null, "", document.body.dataset.secretPath);
 // A recipient as a chip shows it, in User Management's Invite box and a workspace's Invite panel:
 // the name given with the address read ("Cleo Client <cleo@client.example>"), else the address;
-// what was typed when no address was read (``item``: the recipients check's).
+// what was typed when no address was read (``item``: the recipients check's). The address as the
+// pages show it (``shown``: "+1 202-555-0173", where it is stored "+12025550173").
 function recipientShown(item) {
-  return item.address ? (item.name ? `${item.name} <${item.address}>` : item.address) : item.text;
+  const address = item.shown || item.address;
+  return address ? (item.name ? `${item.name} <${address}>` : address) : item.text;
 }
 
 // A dialog opened from a row menu: the menu closes as the dialog opens, so the browser cannot
