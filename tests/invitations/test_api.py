@@ -825,6 +825,34 @@ class TestRequestNew:
             "theo@client.org asked for a new invitation (theirs had expired)"
         ], requested
 
+    def test_once_in_24_hours_from_the_last_request_not_once_a_utc_day(self, client, db, worker):
+        """Asked at 23:30 UTC, asking again at 00:30 (another UTC day) sent a second message: the
+        limit is 24 hours from the last request, whatever the date."""
+        from datetime import UTC, timedelta
+
+        pf = create_portal(db)
+        _invite(client, pf, ["theo@client.org"], user_type="client")
+        worker.drain()
+        theo = _token_for(client, "theo@client.org")
+        later = datetime.now(UTC) + timedelta(days=40)
+        late_evening = later.replace(hour=23, minute=30) - datetime.now(UTC)
+
+        def ask(after: timedelta) -> bool:
+            with db.context.clock.travel(late_evening + after):
+                asked = client.post(f"/api/v1/invitations/{theo}/request-new")
+            assert asked.status_code == 202, asked.text
+            return asked.json()["sent"]
+
+        assert ask(timedelta(0)) is True
+        assert ask(timedelta(hours=1)) is False  # 00:30, the next UTC day
+        assert ask(timedelta(hours=23, minutes=59)) is False
+        assert ask(timedelta(hours=24, minutes=1)) is True  # 24 hours on: asked again
+        assert ask(timedelta(hours=25)) is False  # and the 24 hours run from then
+        with db.context.clock.travel(late_evening + timedelta(hours=26)):
+            worker.drain()
+        mail = client.get("/api/v1/dev/messages", params={"to": pf.owner_email}).json()["items"]
+        assert sum("asks for a new invitation" in m["subject"] for m in mail) == 2, mail
+
     def test_the_expired_page_asks_and_says_so_and_a_revoked_one_offers_no_ask(self, client, db, worker):
         from datetime import timedelta
 
@@ -842,9 +870,27 @@ class TestRequestNew:
         with db.context.clock.travel(timedelta(days=40)):
             page = client.get(f"/invite/{theo}")
             assert page.status_code == 410 and "Request a new invitation</button>" in page.text
+            # One next step: the button (it said "Ask Olive Owner for a new invitation." above it).
+            assert "Ask Olive Owner for a new invitation" not in page.text
+            assert "ask Olive Owner for one" not in page.text
+            assert "We'll ask Olive Owner to send you a new one." in page.text
             asked = client.post(f"/invite/{theo}/request-new", data={"csrf_token": csrf_of(page.text)})
             assert "We&#39;ve asked Olive Owner to send you a new invitation." in asked.text, asked.text
             assert "Request a new invitation</button>" not in asked.text
+        # Asked already: the page says when, whom to ask meanwhile, and when it may ask again,
+        # with no button (it offered one that sent nothing); asking again says the same.
+        with db.context.clock.travel(timedelta(days=40, hours=2)):
+            again = client.get(f"/invite/{theo}")
+            assert "Request a new invitation</button>" not in again.text
+            assert "You asked Olive Owner for a new invitation on <time" in again.text, again.text
+            fallback = "If none has come, ask Olive Owner for one. You can request one here again after"
+            assert fallback in again.text
+            posted = client.post(f"/invite/{theo}/request-new", data={"csrf_token": csrf_of(page.text)})
+            assert "You asked Olive Owner for a new invitation on <time" in posted.text, posted.text
+        with db.context.clock.travel(timedelta(days=41, minutes=1)):
+            page = client.get(f"/invite/{theo}")
+            assert "Request a new invitation</button>" in page.text and "You asked" not in page.text
+        with db.context.clock.travel(timedelta(days=40)):
             cancelled = client.get(f"/invite/{rita}")
             assert (
                 "Invitation cancelled" in cancelled.text and "Request a new invitation" not in cancelled.text

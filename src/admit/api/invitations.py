@@ -237,7 +237,7 @@ def preview_invitation(
 def request_new_invitation(token: str, request: Request, session: SessionDep) -> NewInvitationRequested:
     """The holder of an expired invitation's link asks whoever invited them for a new one (its
     page's Request a new invitation): they get an email (a text for a phone number) with a link
-    to Reinvite in User Management, once per invitation a day (``sent`` false: asked already).
+    to Reinvite in User Management, once per invitation in 24 hours (``sent`` false: asked already).
     A revoked, used or replaced link is 410 ``invitation_gone`` (its case in ``reason``); one
     that still works is 409 ``conflict``."""
     limit_token_guessing(request)

@@ -268,7 +268,8 @@ class NewInvitationRequested(BaseModel):
 
     inviter: str = Field(description="Who was asked: whoever invited them (the portal when no person did).")
     sent: bool = Field(
-        description="False: asked already today, nothing sent again (once per invitation a day)."
+        description="False: asked already in the last 24 hours, nothing sent again (once per invitation "
+        "in 24 hours, from the last request's time)."
     )
     detail: str = Field(
         description='What the page says: "We\'ve asked Olive Owner to send you a new invitation."'

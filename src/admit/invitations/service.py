@@ -633,6 +633,7 @@ class DeadLink:
     sent a newer link)."""
 
     case: tokens.Reason
+    invitation_id: uuid.UUID
     portal: Portal
     inviter: str  # who invited them (``Invitation.inviter_name``: the portal when nobody did)
     expired_at: datetime
@@ -653,9 +654,11 @@ class DeadLink:
         """What its holder reads: which case, who invited them to which portal, and the next step."""
         return self.said_to(signed_in=False)
 
-    def said_to(self, *, signed_in: bool) -> str:
+    def said_to(self, *, signed_in: bool, requestable: bool = False) -> str:
         """``message`` for a holder who is ``signed_in`` or not: someone signed in (not whoever
-        joined with it, who is taken to the portal) is not asked to sign in."""
+        joined with it, who is taken to the portal) is not asked to sign in. ``requestable``: an
+        expired link's page, whose next step is its **Request a new invitation** (or, asked
+        already, what it says then: ``NewRequested``), not whom to ask."""
         portal, inviter = self.portal.name, self.inviter
         this = "This invitation" + ("" if inviter == portal else f" from {inviter}") + f" to join {portal}"
         ask = f"Ask {inviter} for a new invitation"
@@ -671,7 +674,8 @@ class DeadLink:
                 f"{inviter} sent you a newer invitation to join {portal}, which replaced this link. "
                 f"Use the link in the newest {self.sent_as}."
             )
-        return f"{this} expired on {moment_text(self.expired_at, self.portal.time_zone)}. {ask}."
+        expired = f"{this} expired on {moment_text(self.expired_at, self.portal.time_zone)}."
+        return expired if requestable else f"{expired} {ask}."
 
 
 _DEAD_REASONS = {
@@ -726,6 +730,7 @@ def _dead(session: Session, invitation: Invitation, reason: tokens.Reason | None
     portal = portals_service.get_or_raise(session, invitation.portal_id)
     return DeadLink(
         case=case,
+        invitation_id=invitation.id,
         portal=portal,
         inviter=invitation.inviter_name(portal.name),
         expired_at=invitation.expires_at,
@@ -763,13 +768,23 @@ def open_by_token(session: Session, token: str) -> Invitation:
     return invitation
 
 
+NEW_REQUEST_EVERY = timedelta(hours=24)  # an invitation's holder asks for a new one at most this often
+
+
 @dataclass(frozen=True, slots=True)
 class NewRequested:
     """A request for a new invitation, heard: whom it was sent to (``inviter``, as its page names
-    them), and whether this request sent it (False: asked already today, nothing sent again)."""
+    them), whether this request sent it (False: asked already in the last 24 hours, nothing sent
+    again), and when the request that told them was made (``asked_at``)."""
 
     inviter: str
     sent: bool
+    asked_at: datetime
+
+    @property
+    def again_at(self) -> datetime:
+        """When its holder may ask again (``NEW_REQUEST_EVERY`` after ``asked_at``)."""
+        return self.asked_at + NEW_REQUEST_EVERY
 
     @property
     def said(self) -> str:
@@ -780,12 +795,29 @@ class NewRequested:
 NEW_REQUESTED = "invitation_new_requested"  # the message's template
 
 
+def _new_request_key(invitation_id: uuid.UUID) -> str:
+    return f"invitation:{invitation_id}:new_requested:"
+
+
+def new_requested_lately(session: Session, dead: DeadLink) -> NewRequested | None:
+    """The request for a new invitation its expired link's holder made in the last 24 hours
+    (``NEW_REQUEST_EVERY``), as a second ask reads it (not ``sent``); None when they may ask."""
+    now = context.of(session).clock.now()
+    asked_at = notifications_service.latest_event_at(
+        session, _new_request_key(dead.invitation_id), portal_id=dead.portal.id, since=now - NEW_REQUEST_EVERY
+    )
+    if asked_at is None:
+        return None
+    return NewRequested(inviter=dead.inviter, sent=False, asked_at=asked_at)
+
+
 def request_new(session: Session, token: str, *, ip: str | None = None) -> NewRequested:
     """The holder of an expired invitation's link asks for a new one (its page's **Request a new
     invitation**, ``POST /invitations/{token}/request-new``): whoever invited them hears of it
     (the person, while an active member with an address; else the portal's owners and admins),
-    with a link to Reinvite in User Management. Once per invitation a day (the message's event
-    key: a second ask that day sends nothing and is told the same), audited once.
+    with a link to Reinvite in User Management. Once per invitation in 24 hours, from the last
+    request's time (``new_requested_lately``: a second ask sooner sends nothing and is told the
+    same); each request that sends is audited once.
 
     Only an expired invitation's: a revoked one was revoked on purpose (its page names whom to
     ask), a used or replaced link has nothing to ask for (410 ``invitation_gone``, as its page
@@ -798,15 +830,14 @@ def request_new(session: Session, token: str, *, ip: str | None = None) -> NewRe
         except tokens.TokenRefused as exc:
             raise refused(exc.reason) from None
         raise Conflict("This invitation still works: accept it instead.")
-    subject_id: uuid.UUID | None
-    try:
-        subject_id = tokens.peek(session, INVITATION, token).subject_id
-    except tokens.TokenRefused as exc:
-        subject_id = exc.subject_id
-    invitation = session.get(Invitation, subject_id) if subject_id is not None else None
+    invitation = session.get(Invitation, dead.invitation_id)
     if invitation is None or dead.case is not tokens.Reason.EXPIRED:
         raise _gone(session, invitation, None)
+    lately = new_requested_lately(session, dead)
+    if lately is not None:
+        return lately
     ctx = context.of(session)
+    now = ctx.clock.now()
     portal = dead.portal
     inviter_role, _deactivated = _standing(session, invitation)
     inviter = invitation.invited_by if inviter_role is not None else None
@@ -817,7 +848,12 @@ def request_new(session: Session, token: str, *, ip: str | None = None) -> NewRe
             session, portal.id, roles=policy.roles_with(policy.Action.INVITATION_RESEND), limit=MAX_TOLD
         )
     )
-    day = ctx.clock.now().date().isoformat()
+    # Two asks at once both find no request in the last 24 hours: they make the same keys (this
+    # round's, after the last request ever made for the invitation), and the second sends nothing.
+    last = notifications_service.latest_event_at(
+        session, _new_request_key(invitation.id), portal_id=portal.id, since=invitation.created_at
+    )
+    round_ = last.isoformat() if last is not None else "first"
     context_ = {
         "portal_name": portal.name,
         "brand": portals_brand.for_message(session, portal),
@@ -832,7 +868,7 @@ def request_new(session: Session, token: str, *, ip: str | None = None) -> NewRe
     for user in told:
         if user.address and notifications_service.enqueue_once(
             session,
-            event_key=f"invitation:{invitation.id}:new_requested:{day}:{user.id}",
+            event_key=f"{_new_request_key(invitation.id)}{round_}:{user.id}",
             template=NEW_REQUESTED,
             to=user.address,
             portal_id=portal.id,
@@ -853,7 +889,7 @@ def request_new(session: Session, token: str, *, ip: str | None = None) -> NewRe
             detail={"told": [u.label for u in told if u.address]},
         )
     session.flush()
-    return NewRequested(inviter=dead.inviter, sent=sent)
+    return NewRequested(inviter=dead.inviter, sent=sent, asked_at=now)
 
 
 MAX_TOLD = 20  # owners and admins told of a request when no inviter can be

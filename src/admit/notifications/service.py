@@ -420,6 +420,20 @@ def told(session: Session, event_keys: Iterable[str]) -> set[str]:
     return set(session.scalars(query)) if keys else set()
 
 
+def latest_event_at(
+    session: Session, prefix: str, *, portal_id: uuid.UUID, since: datetime
+) -> datetime | None:
+    """When the newest of ``portal_id``'s messages made after ``since`` whose ``event_key`` begins
+    with ``prefix`` was made (whatever became of it: a message once asked for was asked for);
+    None when there is none. On the portal's messages by time (``ix_notifications_portal_created``)."""
+    query = select(func.max(Notification.created_at)).where(
+        Notification.portal_id == portal_id,
+        Notification.created_at > since,
+        Notification.event_key.startswith(prefix, autoescape=True),
+    )
+    return session.scalar(query)
+
+
 SUPERSEDED = "superseded before delivery"  # why a cancelled message never went
 
 

@@ -85,11 +85,14 @@ def _dead(
 ) -> HTMLResponse:
     """A dead link's page: its case, who invited them to which portal, the next step, in the
     portal's look (``invitations.service.DeadLink``); an expired one's offers **Request a new
-    invitation** (``asked``: it was just asked, and says so). A link of no invitation gets the
+    invitation** (``asked``: it was just asked, and says so; or was in the last 24 hours, and
+    says when, whom to ask meanwhile, and when it may be asked again). A link of no invitation gets the
     error page every unknown link gets, which says nothing of any invitation."""
     dead = invitations_service.dead_link(session, token)
     if dead is None:
         raise invitations_service.refused(tokens.Reason.UNKNOWN)
+    if asked is None and dead.case is tokens.Reason.EXPIRED:
+        asked = invitations_service.new_requested_lately(session, dead)  # asked already: no button
     context = {"dead": dead, "brand_portal": dead.portal, "portal": None, "token": token, "asked": asked}
     return render(request, "invitations/gone.html", context, status_code=410)
 
@@ -99,7 +102,7 @@ def _dead(
 )
 def request_new(token: str, request: Request, session: SessionDep) -> Response:
     """**Request a new invitation** on an expired link's page: its inviter is asked
-    (``invitations.service.request_new``, once a day), and the page says so."""
+    (``invitations.service.request_new``, once in 24 hours), and the page says so."""
     limit_token_guessing(request)
     try:
         asked = invitations_service.request_new(session, token, ip=client_ip(request))
