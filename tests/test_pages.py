@@ -970,6 +970,28 @@ class TestTokenPages:
         page = client.get("/login?ne%78t=/invite/" + token)
         assert page.headers.get("referrer-policy") == "no-referrer" and "Sign in to accept" in page.text
 
+    def test_someone_invited_by_phone_signs_in_to_accept_by_a_field_said_as_their_number(
+        self, client, db, worker
+    ):
+        """A phone invitee with an account: Sign in to accept opens the sign-in page filled in
+        with their number, under "Phone number" (it said "Email", "Invited by phone? Type your
+        phone number instead." under a field holding it already)."""
+        phone = "+12025550173"
+        a = create_portal(db)
+        b = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        member_joins(db, worker, a, phone)
+        invite(db, b, [phone])
+        worker.drain()
+        page = client.get(f"/invite/{last_link(db, phone)}")
+        assert "Sign in to accept" in page.text
+        sign_in = html.unescape(re.search(r'href="https?://[^/"]+(/login\?next=[^"]+)"', page.text).group(1))
+        page = client.get(sign_in)
+        assert '<label for="email">Phone number</label>' in page.text, page.text
+        assert f'value="{phone}"' in page.text and "Invited by phone?" not in page.text
+        assert "Or type your email address instead." in page.text
+        plain = client.get("/login")
+        assert '<label for="email">Email</label>' in plain.text and "Invited by phone?" in plain.text
+
 
 class TestNotices:
     def test_text_in_the_url_is_never_shown_as_a_notice(self, client, db):

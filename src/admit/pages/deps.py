@@ -39,6 +39,7 @@ from admit.kit.templating import OutputTemplate
 from admit.kit.text import (
     day_text,
     full_stop,
+    is_phone,
     lifetime_in_words,
     moment_text,
     readable_phone,
@@ -245,6 +246,7 @@ templates.env.globals["shown_name"] = people_schemas.shown_name  # a sign-up's t
 templates.env.filters["when"] = when
 templates.env.filters["products"] = products_named
 templates.env.filters["phone"] = readable_phone
+templates.env.tests["phone"] = is_phone  # ``address is phone``: a number, not an email address
 templates.env.filters["breakable"] = breaks_at_at  # {{ address|phone|breakable }}: may break at "@"
 templates.env.filters["who"] = who
 templates.env.filters["named"] = named  # {{ row.address|named(row.name) }}
