@@ -547,6 +547,20 @@ class TestUserManagement:
         assert said_under(r.text, "recipients").startswith("Fix or remove this first: not-an-email: ")
         assert 'data-address="ada@example.com"' not in r.text
 
+    def test_inviting_someone_already_invited_is_nothing_to_do_not_an_error(self, client, db):
+        """The tester: inviting ada@ again came back as a red report ("0 invited · 1 skipped: 1
+        already invited"), as if something had failed; the CLI calls it nothing to do. Amber, with
+        the Resend it offers; a mistyped address among them is still red."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        data = {"csrf_token": csrf_of(page.text), "recipients": "ada@example.com, owner@acme.com"}
+        r = client.post(f"/p/{pf.slug}/invitations", data=data)
+        report = re.search(r'<div class="([^"]*)" role="status" data-report data-tone="(\w+)"', r.text)
+        assert report and report.groups() == ("notice warn", "nothing"), r.text[:3000]
+        assert "Resend?" in r.text
+
     def test_a_refused_row_action_returns_to_the_list_with_the_reason(self, client, db, worker, rate_limits):
         """Resend inside the per-person limit: back on the list as it was, the reason on top (it
         was a bare "Too many requests" page outside the app); nothing was sent."""

@@ -28,7 +28,7 @@ from admit.imports import service as imports_service
 from admit.imports.file_types import FILE_TYPES, FILE_TYPES_IN_WORDS
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
-from admit.invitations.codes import SkipCode
+from admit.invitations.codes import NOTHING_TO_DO, SkipCode
 from admit.invitations.models import EXPIRED, UNANSWERED, Invitation
 from admit.kit.routing import Router
 from admit.links import service as links_service
@@ -399,8 +399,15 @@ def invite_submit(
     report = {
         "invited_count": len(result.invited),
         "summary": pipeline.summary(len(result.invited), dict(codes)),
-        # all: everyone invited; some: some skipped; none: nobody invited.
-        "tone": "all" if not skipped else ("some" if result.invited else "none"),
+        # all: everyone invited; some: some skipped; none: nobody invited, someone refused;
+        # nothing: nobody invited, each already in or invited (nothing to do: not an error).
+        "tone": "all"
+        if not skipped
+        else "some"
+        if result.invited
+        else "nothing"
+        if all(s.code in NOTHING_TO_DO for s in skipped)
+        else "none",
         "listed_twice": twice[:15],
         "skipped": [
             {
