@@ -38,6 +38,7 @@ from admit.kit.routing import finish_in_thread
 from admit.kit.tokens import same
 from admit.members import service as members_service
 from admit.members.models import Member, User
+from admit.notifications.mailbox import MailboxScope
 from admit.policy import Action, Role
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
@@ -92,11 +93,32 @@ def dev_mailbox_refusal(session: Session | None, user: User | None, host: str) -
     return None
 
 
-def dev_mailbox_reader(request: Request, session: SessionDep) -> None:
-    """The dev mailbox's pages and API: ``dev_mailbox_refusal`` of whoever asks."""
+def dev_mailbox_reader(request: Request, session: SessionDep) -> MailboxScope | None:
+    """The dev mailbox's pages and API: ``dev_mailbox_refusal`` of whoever asks, then what they
+    may read (``mailbox_scope``)."""
     host = request.client.host if request.client else ""
-    if (refusal := dev_mailbox_refusal(session, read_auth(request, session).user, host)) is not None:
+    user = read_auth(request, session).user
+    if (refusal := dev_mailbox_refusal(session, user, host)) is not None:
         raise refusal
+    return mailbox_scope(session, user)
+
+
+def mailbox_scope(session: Session, user: User | None) -> MailboxScope | None:
+    """What a dev mailbox reader may read: someone signed in, the messages of the portals they
+    may read it for (an owner's, an admin's) and those to themselves; another portal's (its
+    invitations and sign-in links) are not theirs, even here. None: everything, for whoever
+    runs Admit on this machine, not signed in."""
+    if user is None:
+        return None
+    portals = {
+        portal.id
+        for portal, member in members_service.memberships_of(session, user)
+        if policy.can(member.role, Action.DEV_MAILBOX_VIEW)
+    }
+    return MailboxScope(frozenset(portals), frozenset(a for a in (user.email, user.phone) if a))
+
+
+MailboxReader = Annotated[MailboxScope | None, Depends(dev_mailbox_reader)]
 
 
 def get_db(request: Request) -> Database:

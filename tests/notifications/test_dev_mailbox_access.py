@@ -40,6 +40,29 @@ def test_an_owner_reads_it_from_anywhere_a_member_is_refused(remote, db, worker)
     assert [remote.get(p).status_code for p in PATHS] == [200, 200]
 
 
+def test_an_owner_reads_only_their_portals_messages_and_their_own(client, remote, db, worker):
+    """The security tester: Other Co's owner read Acme's invitation emails in the dev mailbox,
+    their links live, and accepted one. Signed in, an owner reads the messages of the portals
+    they run and those to themselves; this machine, not signed in, still reads every one."""
+    from tests.factories import create_portal as portal_named
+
+    acme = create_portal(db)
+    other = portal_named(db, name="Other Co", owner_email="boss@other.com")
+    invite(db, acme, ["cli@client.com"], user_type="client")
+    invite(db, other, ["hire@other.com"])
+    worker.drain()
+    login(remote, "boss@other.com", OWNER_PASSWORD)
+    seen = [m["to"] for m in remote.get("/api/v1/dev/messages").json()["items"]]
+    assert seen == ["hire@other.com"], seen
+    page = remote.get("/dev/mailbox").text
+    assert re.findall(r'<tr data-to="([^"]+)"', page) == ["hire@other.com"]
+    everything = [m for m in client.get("/api/v1/dev/messages").json()["items"]]
+    acmes = next(m for m in everything if m["to"] == "cli@client.com")
+    assert remote.get(f"/dev/mailbox/{acmes['id']}").status_code == 404
+    assert client.get(f"/dev/mailbox/{acmes['id']}").status_code == 200
+    assert {m["to"] for m in everything} == {"cli@client.com", "hire@other.com"}
+
+
 def test_the_messages_page_with_a_cursor(client, db, worker):
     """``GET /api/v1/dev/messages`` pages like every list (it stopped at ``limit``, at most 500,
     without a next page): newest first, every message reached."""

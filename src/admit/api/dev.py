@@ -15,7 +15,7 @@ from admit.errors import InvalidInput, NotFound
 from admit.kit.routing import Router
 from admit.members.addresses import normalize_email, normalize_phone
 from admit.notifications import mailbox
-from admit.web import SessionDep
+from admit.web import MailboxReader, SessionDep
 
 router = Router(prefix="/dev", tags=["dev"])
 
@@ -59,20 +59,22 @@ def _address(to: str, region: str) -> str:
 )
 def list_messages(
     session: SessionDep,
+    scope: MailboxReader,
     to: str | None = None,
     channel: Literal["email", "sms"] | None = None,
     cursor: str | None = None,
     limit: Limit = 50,
 ) -> DevMessagePage:
-    """Messages the dev backends delivered, newest first (optionally to one address or number),
-    a page at a time (``?cursor=&limit=``).
+    """Messages the dev backends delivered (a portal's owners and admins: their portals' and
+    their own; whoever runs Admit on this machine, not signed in: all), newest first
+    (optionally to one address or number), a page at a time (``?cursor=&limit=``).
 
     ``channel`` is ``email`` or ``sms``; an SMS has ``to`` as an E.164 number, its body in
     ``text``, and an empty ``subject`` and ``html``.
     """
     address = _address(to, context.of(session).settings.default_phone_region) if to else None
     rows, next_cursor = mailbox.messages_page(
-        session, to=address, channel=channel, cursor=cursor, limit=limit
+        session, to=address, channel=channel, cursor=cursor, limit=limit, scope=scope
     )
     return DevMessagePage(
         items=[

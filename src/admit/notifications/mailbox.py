@@ -7,14 +7,39 @@ E.164 phone number; ``to`` is matched exactly, as stored.
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from admit.kit.pagination import Order, ordered_page
-from admit.notifications.models import DevMessage
+from admit.notifications.models import DevMessage, Notification
 
 NEWEST_SENT = Order("-sent_at", ("sent_at",))
+
+
+@dataclass(frozen=True)
+class MailboxScope:
+    """The messages one reader may see: those of ``portal_ids`` (their notification's portal)
+    and those to ``addresses`` (their own). ``web.mailbox_scope`` decides it."""
+
+    portal_ids: frozenset[uuid.UUID]
+    addresses: frozenset[str]
+
+
+_Q = TypeVar("_Q", bound=Select)  # type: ignore[type-arg]
+
+
+def _within(query: _Q, scope: MailboxScope | None) -> _Q:
+    if scope is None:
+        return query
+    return query.outerjoin(Notification, Notification.id == DevMessage.notification_id).where(
+        or_(
+            Notification.portal_id.in_(scope.portal_ids or [None]),
+            DevMessage.to_address.in_(scope.addresses or [""]),
+        )
+    )
 
 
 def messages_page(
@@ -24,10 +49,11 @@ def messages_page(
     channel: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    scope: MailboxScope | None = None,
 ) -> tuple[list[DevMessage], str | None]:
     """The newest messages first, optionally only those to ``to`` and/or on ``channel``, a page
-    at a time: ``(messages, next_cursor)``."""
-    query = select(DevMessage.id.label("id"), DevMessage.sent_at.label("sent_at"))
+    at a time: ``(messages, next_cursor)``; only those ``scope`` holds (None: every one)."""
+    query = _within(select(DevMessage.id.label("id"), DevMessage.sent_at.label("sent_at")), scope)
     if to:
         query = query.where(DevMessage.to_address == to)
     if channel:
@@ -42,5 +68,9 @@ def messages(
     return messages_page(session, to=to, channel=channel, limit=limit)[0]
 
 
-def get(session: Session, message_id: uuid.UUID) -> DevMessage | None:
-    return session.get(DevMessage, message_id)
+def get(session: Session, message_id: uuid.UUID, scope: MailboxScope | None = None) -> DevMessage | None:
+    """The message, if ``scope`` holds it."""
+    found: DevMessage | None = session.scalar(
+        _within(select(DevMessage).where(DevMessage.id == message_id), scope)
+    )
+    return found

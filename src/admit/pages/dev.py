@@ -11,7 +11,7 @@ from admit.errors import InvalidInput, NotFound
 from admit.kit.routing import Router
 from admit.notifications import mailbox
 from admit.pages.deps import PageAuth, page_start, pager, render
-from admit.web import SessionDep
+from admit.web import MailboxReader, SessionDep
 
 router = Router()
 PAGE_SIZE = 200
@@ -19,15 +19,15 @@ PAGE_SIZE = 200
 
 @router.get("/dev/mailbox", name="dev:mailbox")
 def mailbox_page(
-    request: Request, session: SessionDep, auth: PageAuth, cursor: str | None = None
+    request: Request, session: SessionDep, auth: PageAuth, scope: MailboxReader, cursor: str | None = None
 ) -> HTMLResponse:
     """The newest messages, a page at a time: Older and Newer links, as User Management pages
     (the JSON list's cursor)."""
     try:
-        messages, next_cursor = mailbox.messages_page(session, cursor=cursor, limit=PAGE_SIZE)
+        messages, next_cursor = mailbox.messages_page(session, cursor=cursor, limit=PAGE_SIZE, scope=scope)
     except InvalidInput:  # a hand-edited cursor: the newest page
         cursor = None
-        messages, next_cursor = mailbox.messages_page(session, limit=PAGE_SIZE)
+        messages, next_cursor = mailbox.messages_page(session, limit=PAGE_SIZE, scope=scope)
     start = page_start(request) if cursor else 1
     back = request.query_params.getlist("back")
     links = pager({}, cursor, next_cursor, start, back, size=PAGE_SIZE)
@@ -36,9 +36,9 @@ def mailbox_page(
 
 @router.get("/dev/mailbox/{message_id}", name="dev:message")
 def message_page(
-    message_id: uuid.UUID, request: Request, session: SessionDep, auth: PageAuth
+    message_id: uuid.UUID, request: Request, session: SessionDep, auth: PageAuth, scope: MailboxReader
 ) -> HTMLResponse:
-    message = mailbox.get(session, message_id)
+    message = mailbox.get(session, message_id, scope)
     if message is None:
         raise NotFound("No such message.")
     return render(request, "dev/message.html", {"m": message})
