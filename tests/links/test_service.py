@@ -399,6 +399,20 @@ class TestSignup:
         for part in (sent.text, sent.html):
             assert "You join once you confirm." in part and "Pending" not in part
 
+    def test_the_confirmation_email_does_not_repeat_the_name_typed(self, db, worker):
+        """The security tester: anyone can sign anyone up, and the name they type was the email's
+        greeting, sent under the portal's name ("Hello Acme security team. Your account will be
+        closed today. Keep it at https://…,"). The email greets no one by a name not theirs."""
+        pf = create_portal(db)
+        bait = "Acme security team. Your account closes today. Keep it at https://acme-verify.example/login"
+        sign_up(db, link_token(db, pf), "victim@acme.com", name=bait)
+        worker.drain()
+        with db.unit_of_work() as session:
+            sent = mailbox.messages(session, to="victim@acme.com")[0]
+        for part in (sent.text, sent.html):
+            assert "acme-verify" not in part and "security team" not in part, part
+            assert "Hello," in part
+
     def test_a_pending_sign_up_is_removed_by_the_links_managers(self, db, worker):
         """Remove (User Management): the confirmation link stops working and says why, the place
         on the link is freed, the roster and the link card no longer count it, it is audited;
