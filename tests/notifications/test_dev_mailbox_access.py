@@ -159,3 +159,27 @@ def test_its_link_shows_to_whom_it_answers(client, db, worker):
         client.cookies.clear()
     sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
     assert link in client.get(f"/p/{pf.slug}/users").text
+
+
+def test_its_pages_wear_the_portals_top_bar_for_someone_signed_in(client, db, worker):
+    """The mailbox and each message, opened by an owner signed in, show the portal's top bar
+    (User Management, Workspaces…) and the way back to it, as their account page does: the only
+    way back was the browser's Back button. Signed out (this machine), no portal's bar."""
+    from tests.factories import sign_in_page
+
+    pf = create_portal(db)
+    invite(db, pf, ["ada@example.com"])
+    worker.drain()
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    mailbox = client.get("/dev/mailbox")
+    message = re.search(r'href="(?:http://testserver)?(/dev/mailbox/[0-9a-f-]{36})"', mailbox.text)
+    assert message, mailbox.text[:2000]
+    shown = client.get(message.group(1))
+    for page in (mailbox, shown):
+        assert page.status_code == 200
+        top = page.text.split("<main", 1)[0]
+        assert "User Management</a>" in top and f"/p/{pf.slug}/workspaces" in top, top
+    assert "← Back to Acme Inc</a>" in mailbox.text and "← Dev mailbox</a>" in shown.text
+    client.cookies.clear()
+    signed_out = client.get("/dev/mailbox").text.split("<main", 1)[0]
+    assert "User Management" not in signed_out

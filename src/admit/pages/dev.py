@@ -10,11 +10,18 @@ from fastapi.responses import HTMLResponse
 from admit.errors import InvalidInput, NotFound
 from admit.kit.routing import Router
 from admit.notifications import mailbox
+from admit.pages.auth import at_home
 from admit.pages.deps import PageAuth, page_start, pager, render
 from admit.web import MailboxReader, SessionDep
 
 router = Router()
 PAGE_SIZE = 200
+
+
+def _home(request: Request, session: SessionDep, auth: PageAuth) -> dict[str, object]:
+    """Someone signed in reads the mailbox in their portal, as their account page: its top bar
+    and the way back to it (``at_home``); this machine signed out, in none."""
+    return at_home(request, session, auth.user) if auth.user is not None else {}
 
 
 @router.get("/dev/mailbox", name="dev:mailbox")
@@ -31,7 +38,11 @@ def mailbox_page(
     start = page_start(request) if cursor else 1
     back = request.query_params.getlist("back")
     links = pager({}, cursor, next_cursor, start, back, size=PAGE_SIZE)
-    return render(request, "dev/mailbox.html", {"messages": messages, "start": start, **links})
+    return render(
+        request,
+        "dev/mailbox.html",
+        {"messages": messages, "start": start, **links, **_home(request, session, auth)},
+    )
 
 
 @router.get("/dev/mailbox/{message_id}", name="dev:message")
@@ -41,4 +52,4 @@ def message_page(
     message = mailbox.get(session, message_id, scope)
     if message is None:
         raise NotFound("No such message.")
-    return render(request, "dev/message.html", {"m": message})
+    return render(request, "dev/message.html", {"m": message, **_home(request, session, auth)})
