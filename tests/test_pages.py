@@ -389,8 +389,8 @@ class TestUserManagement:
         assert "Pending" in r.text
 
     def test_a_row_action_returns_to_the_list_as_it_was(self, client, db):
-        """Revoke from a filtered, sorted list comes back to it (the query the page had); any
-        other return address is not followed: the person's tab instead."""
+        """Revoke from a filtered, sorted list comes back to it (the query the page had), at the
+        row; any other return address is not followed: the person's tab instead."""
         pf = create_portal(db)
         batch = invite(db, pf, ["ada@example.com", "bob@example.com"], user_type="client")
         login(client, pf.owner_email, OWNER_PASSWORD)
@@ -408,7 +408,9 @@ class TestUserManagement:
                 data={"csrf_token": csrf_of(page.text), "back": back},
                 follow_redirects=False,
             )
-            assert r.status_code == 303 and r.headers["location"] == f"/p/{pf.slug}/users{landing}", r.headers
+            # At the row it was done from (``#row-<id>``): the page gives it the focus back.
+            at = f"/p/{pf.slug}/users{landing}#row-{invitation.id}"
+            assert r.status_code == 303 and r.headers["location"] == at, r.headers
 
     def test_each_ticked_row_says_which_bulk_actions_it_would_take(self, client, db):
         """The selection's question counts from them: a pending invitation can be resent or
@@ -573,7 +575,8 @@ class TestUserManagement:
             f"/p/{pf.slug}/invitations/{invitation.id}/resend",
             data={"csrf_token": csrf_of(page.text), "back": "?tab=clients&q=ada"},
         )
-        assert r.status_code == 200 and str(r.url).endswith(f"/p/{pf.slug}/users?tab=clients&q=ada"), r.url
+        at = f"/p/{pf.slug}/users?tab=clients&q=ada#row-{invitation.id}"  # at the row
+        assert r.status_code == 200 and str(r.url).endswith(at), r.url
         notice = re.search(r'class="notice error" role="alert">(.*?)</', r.text, re.S)
         assert notice and "ada@example.com was sent a message less than a minute ago." in notice.group(1), (
             r.text[:3000]

@@ -9,6 +9,10 @@ from playwright.sync_api import Page, expect
 
 from tests.factories import OWNER_PASSWORD, last_link
 
+# The two widths every page is looked at: a phone's and a desktop window's.
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 860}
+
 
 def set_up_portal(
     page: Page, server, *, portal: str, owner_name: str, owner_email: str, password: str

@@ -435,17 +435,25 @@ def _list_url(actor: Actor, tab: str, back: str) -> str:
     return f"{listed}?tab={tab}"
 
 
-def _row_action(session: Session, actor: Actor, back: str, act: Callable[[], tuple[str, str]]) -> Response:
+def _at_row(url: str, row: uuid.UUID) -> str:
+    """``url`` (the list's) at the row of ``row`` (an invitation's, a member's, a sign-up's id):
+    the page gives that row the focus back (admit.js), where the person left it."""
+    return f"{url}#row-{row}"
+
+
+def _row_action(
+    session: Session, actor: Actor, back: str, row: uuid.UUID, act: Callable[[], tuple[str, str]]
+) -> Response:
     """A row's action (``act`` does it and answers the person's user type and the notice to show)
-    and back to the list as it was (``_list_url``), the notice on top. Refused (Resend inside the
-    per-person limit, a row gone meanwhile): nothing written, the reason on top as a refusal;
-    not an error page out of the app."""
+    and back to the list as it was (``_list_url``) at that ``row`` (``_at_row``), the notice on
+    top. Refused (Resend inside the per-person limit, a row gone meanwhile): nothing written, the
+    reason on top as a refusal; not an error page out of the app."""
     try:
         user_type, notice = act()
     except DomainError as exc:
         session.rollback()
-        return redirect(_list_url(actor, "internal", back), notice=exc.message, refused=True)
-    return redirect(_list_url(actor, _tab_of(user_type), back), notice=notice)
+        return redirect(_at_row(_list_url(actor, "internal", back), row), notice=exc.message, refused=True)
+    return redirect(_at_row(_list_url(actor, _tab_of(user_type), back), row), notice=notice)
 
 
 def _tab_of(user_type: str) -> str:
@@ -478,7 +486,7 @@ def resend_submit(
             f"{who} reinvited: a new link is on its way." if reinvite else f"Invitation resent to {who}."
         )
 
-    return _row_action(session, actor, back, act)
+    return _row_action(session, actor, back, invitation_id, act)
 
 
 @router.post(
@@ -496,7 +504,7 @@ def revoke_submit(
             f"Invitation to {named_for(actor, invitation.recipient, invitation.recipient_name)} revoked.",
         )
 
-    return _row_action(session, actor, back, act)
+    return _row_action(session, actor, back, invitation_id, act)
 
 
 @router.get("/p/{slug}/invitations/{invitation_id}/access", name="invitations:access")
@@ -547,7 +555,7 @@ def invitation_access_submit(
             f"Saved: the invitation to {who} offers {policy.role_phrase(invitation.role, capitalised=True)}.",
         )
 
-    return _row_action(session, actor, back, act)
+    return _row_action(session, actor, back, invitation_id, act)
 
 
 @router.post(
@@ -563,7 +571,7 @@ def resend_signup_submit(
             f"A new confirmation email is on its way to {named_for(actor, record.email, record.name)}.",
         )
 
-    return _row_action(session, actor, back, act)
+    return _row_action(session, actor, back, signup_id, act)
 
 
 @router.post(
@@ -576,7 +584,7 @@ def remove_signup_submit(
         record = links_signups.remove(session, actor, signup_id)
         return record.user_type, f"The sign-up of {named_for(actor, record.email, record.name)} was removed."
 
-    return _row_action(session, actor, back, act)
+    return _row_action(session, actor, back, signup_id, act)
 
 
 @router.post(
@@ -589,7 +597,7 @@ def deactivate_submit(
         member = members_flow.deactivate(session, actor, member_id)
         return member.user_type, f"{user_named_for(session, actor, member.user)} was deactivated."
 
-    return _row_action(session, actor, back, act)
+    return _row_action(session, actor, back, member_id, act)
 
 
 @router.get("/p/{slug}/members/{member_id}/access", name="members:access")
@@ -634,7 +642,7 @@ def _access_form(
             "action": action,
             "applies": applies,
             "back": back if back.startswith("?") else "",
-            "list_url": _list_url(actor, _tab_of(subject.user_type), back),
+            "list_url": _at_row(_list_url(actor, _tab_of(subject.user_type), back), subject.id),
         },
     )
 
@@ -657,7 +665,7 @@ def access_submit(
             return member.user_type, f"Saved: the products of {who}."
         return member.user_type, f"Saved: {who} is {policy.role_phrase(member.role, capitalised=True)}."
 
-    return _row_action(session, actor, back, act)
+    return _row_action(session, actor, back, member_id, act)
 
 
 @router.post(
@@ -677,7 +685,7 @@ def reset_two_factor_submit(
             "everywhere. We told them.",
         )
 
-    return _row_action(session, actor, back, act)
+    return _row_action(session, actor, back, member_id, act)
 
 
 @router.post(
@@ -690,7 +698,7 @@ def reactivate_submit(
         member = members_flow.reactivate(session, actor, member_id)
         return member.user_type, f"{user_named_for(session, actor, member.user)} is active again."
 
-    return _row_action(session, actor, back, act)
+    return _row_action(session, actor, back, member_id, act)
 
 
 @router.post("/p/{slug}/people/bulk", name="people:bulk", dependencies=[Depends(check_csrf)])

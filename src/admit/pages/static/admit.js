@@ -652,6 +652,26 @@ const caretToEnd = () => {
   if (box) { box.focus(); box.setSelectionRange(box.value.length, box.value.length); }
 };
 document.addEventListener("DOMContentLoaded", caretToEnd);
+// A row's action (Revoke, Deactivate, Resend… confirmed from its … menu) comes back to the list
+// at that row (``#row-<id>``): the focus goes back to the row's … button (else its first control,
+// else the row), the notice read with it; to the notice when the list no longer shows the row
+// (filtered out). The fragment then leaves the address: a reload does not jump again.
+document.addEventListener("DOMContentLoaded", () => {
+  if (!location.hash.startsWith("#row-") || document.querySelector("dialog[open]")) return;
+  const row = document.getElementById(decodeURIComponent(location.hash.slice(1)));
+  const notice = document.querySelector("main > .notice[role]");  // base.html's: what was done
+  if (notice && !notice.id) notice.id = "notice";
+  let target = row && (row.querySelector("details.row-menu > summary") || row.querySelector("td.actions :is(a, button)"));
+  if (row && !target) { row.tabIndex = -1; target = row; }
+  if (!target && notice) { notice.tabIndex = -1; target = notice; }
+  if (!target) return;
+  if (notice && target !== notice) {
+    target.setAttribute("aria-describedby", "notice");
+    target.addEventListener("blur", () => target.removeAttribute("aria-describedby"), { once: true });
+  }
+  target.focus();
+  history.replaceState(null, "", location.pathname + location.search);
+});
 // A form sent to a section of a long page (the account page's, #password-section) comes back
 // there, and the browser's scroll to that section takes the focus from the field at fault
 // (autofocus): given back once the page has loaded.
