@@ -105,10 +105,17 @@ class Settings(BaseSettings):
     # A member's own invitations (owners and admins answer to the portal's limit only).
     member_invite_rate_limit: str = "100/day"
     # Messages (email and SMS, every kind, every path) one recipient may be sent: at most this
-    # many a minute and a day (``notifications.service.recipient_waits``).
+    # many a minute and a day (``notifications.service.recipient_waits``); what the person asks
+    # for themselves and security notices are outside it (``notifications.service.UNCAPPED``).
     recipient_minute_limit: int = Field(default=1, ge=1, le=100)
     recipient_day_limit: int = Field(default=10, ge=1, le=1000)
+    # Password tries (``auth.service.count_password_try``): per client address and account
+    # address, and, higher, per account address from every client together. Neither ever refuses
+    # a sign-in link or a password reset.
     login_rate_limit: str = "10/minute"
+    login_address_rate_limit: str = "100/hour"
+    # Sign-in links and password resets one client address may ask for one address.
+    sign_in_request_rate_limit: str = "10/day"
     # Tries at a sign-in email's 6-digit code, per address (a million codes: a few tries only).
     sign_in_code_rate_limit: str = "5/15minutes"
     token_rate_limit: str = "30/minute"

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from admit.kit import clock
 from admit.notifications.models import Notification
-from tests.factories import create_portal, invite, member_joins
+from tests.factories import PASSWORD, create_portal, invite, member_joins
 
 
 def messages_to(db, address: str) -> int:
@@ -144,3 +145,56 @@ class TestMinuteCap:
                 )
             )
         assert [round((t - times[0]).total_seconds() / 60) for t in times] == [0, 1, 2]
+
+
+class TestOwnMessages:
+    """The security tester: anyone can send sign-up confirmations to an address through a public
+    invite link; with the day's per-person cap used up by them, the sign-in link the person then
+    asked for was answered 202 and never sent (a client who signs in by link was locked out), and
+    a password reset likewise. A message the person asks for themselves (and a security notice)
+    is outside the per-person caps, and does not use them up either: the cap still holds for
+    what others send (here, the sign-up confirmations)."""
+
+    @pytest.mark.parametrize(
+        ("password", "path", "template"),
+        [
+            (None, "/api/v1/auth/sign-in-link", "sign_in"),
+            (PASSWORD, "/api/v1/auth/password-reset", "password_reset"),
+        ],
+    )
+    def test_sign_ups_anyone_can_send_do_not_lock_out_the_persons_own_sign_in(
+        self, client, db, worker, change_settings, rate_limits, password, path, template
+    ):  # noqa: ARG002
+        from tests.links.helpers import link_token, sign_up
+
+        change_settings(recipient_day_limit=3, link_address_rate_limit="100/hour")
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=password)
+        token = link_token(db, pf)
+        for n in range(4):  # a stranger, from anywhere: the invitation and these fill the day
+            with clock.travel(timedelta(minutes=2 + n)):
+                sign_up(db, token, "cleo@example.org", name="Not Cleo", ip=f"10.9.9.{n}")
+                worker.drain()
+        assert messages_to(db, "cleo@example.org") == 3  # the cap holds for what others send
+        with clock.travel(timedelta(minutes=10)):
+            asked = client.post(path, json={"email": "cleo@example.org"})
+            assert asked.status_code == 202, asked.text
+            worker.drain()
+        with clock.travel(timedelta(minutes=12)):
+            again = client.post(path, json={"email": "cleo@example.org"})
+            assert again.status_code == 202, again.text
+            worker.drain()
+        with db.unit_of_work() as session:
+            own = session.scalars(
+                select(Notification.status).where(
+                    Notification.to_address == "cleo@example.org", Notification.template == template
+                )
+            ).all()
+        assert own == ["sent", "sent"], own
+        # ...and they used none of the cap: still full with the others' three, no more, no less
+        with db.unit_of_work() as session:
+            from admit.notifications import service as notifications_service
+
+            with clock.travel(timedelta(minutes=13)):
+                wait = notifications_service.recipient_waits(session, ["cleo@example.org"])
+        assert wait["cleo@example.org"].daily

@@ -44,6 +44,7 @@ from admit.web import (
     Auth,
     SessionDep,
     SettingsDep,
+    client_ip,
     limit_sign_in,
     limit_token_guessing,
     portal_actor,
@@ -185,7 +186,7 @@ def login(
 ) -> LoginResponse:
     """Sign in with email and password; sets the session cookie."""
     limit_sign_in(request)
-    user = auth_service.login(session, email=body.email, password=body.password)
+    user = auth_service.login(session, email=body.email, password=body.password, ip=client_ip(request))
     return _signed_in(session, request, response, user, auth_service.Via.PASSWORD)
 
 
@@ -226,7 +227,9 @@ def request_sign_in_link(
 ) -> SignInLinkSent:
     """Email a one-time sign-in link (for accounts without a password). Always 202."""
     limit_sign_in(request)
-    auth_service.request_sign_in_link(session, email=body.email, minutes=settings.sign_in_link_minutes)
+    auth_service.request_sign_in_link(
+        session, email=body.email, minutes=settings.sign_in_link_minutes, ip=client_ip(request)
+    )
     return SignInLinkSent(detail="If this address belongs to an account, a sign-in link is on its way.")
 
 
@@ -289,7 +292,9 @@ def request_password_reset(
     by text message to a phone number. 202 whatever the address, so nobody learns who has an
     account; 422 on ``email`` for a phone number that cannot be one."""
     limit_sign_in(request)
-    auth_service.request_password_reset(session, email=body.email, minutes=settings.password_reset_minutes)
+    auth_service.request_password_reset(
+        session, email=body.email, minutes=settings.password_reset_minutes, ip=client_ip(request)
+    )
     return PasswordResetSent(
         detail="If this address belongs to an account, a link to choose a new password is on its way."
     )
@@ -349,13 +354,13 @@ class PasswordChoice(NewPassword):
     operation_id="auth_password_choose",
     responses=problems(NotAuthenticated, InvalidInput, Conflict, RateLimited),
 )
-def choose_password(body: PasswordChoice, session: SessionDep, auth: AuthDep) -> Response:
+def choose_password(body: PasswordChoice, request: Request, session: SessionDep, auth: AuthDep) -> Response:
     """Choose a password: a first one for an account without one (a client whose portal now asks
     for one, or who wants one), or a new one, given the current one: every other browser signed
     in to the account is signed out (this one stays in). Wrong current passwords count as sign-in
     tries."""
     user, web_session = _browser(auth)
     auth_service.choose_password(
-        session, user, body.password, current=body.current_password, keep=web_session
+        session, user, body.password, current=body.current_password, keep=web_session, ip=client_ip(request)
     )
     return Response(status_code=204)

@@ -83,6 +83,7 @@ __all__ = [
     "sign_out_everywhere",
     "end_session",
     "login",
+    "count_password_try",
     "request_sign_in_link",
     "send_requested_links",
     "use_sign_in_code",
@@ -97,14 +98,27 @@ SIGN_IN = tokens.Purpose.SIGN_IN
 CHALLENGE = tokens.Purpose.TWO_FACTOR_CHALLENGE
 
 
-def login(session: Session, *, email: str, password: str) -> User:
-    """Check an email (or, for people invited by phone, a phone number) and password; the same
-    error whether the address is unknown or not."""
-    address = members_service.parse_recipient(session, email or "").address
-    # Guessing is limited per address however it is written, as well as per IP (in the faces).
-    key = address or (email or "").strip().lower()
+def count_password_try(session: Session, address: str, ip: str | None) -> None:
+    """Count one try at ``address``'s password (a sign-in, or the current password a change
+    takes) from the client ``ip``; ``RateLimited`` (429) when over either limit. The rule:
+    tries are counted per client and address (``ADMIT_LOGIN_RATE_LIMIT``: the client guessing
+    is paused for that account, and that account only) and per address from every client
+    together, higher (``ADMIT_LOGIN_ADDRESS_RATE_LIMIT``: many clients guessing pause the
+    password for everyone). A stranger's wrong passwords from one client leave the right one
+    from another working; and neither count ever refuses a sign-in link or a password reset
+    (``_ask`` counts asks on their own), so the way back in stays open. Every client's tries
+    over all addresses are limited too, in the faces (``web.limit_sign_in``)."""
     ctx = context.of(session)
-    ctx.limiter.hit(f"login:email:{key}", ctx.settings.login_rate_limit)
+    ctx.limiter.hit(f"login:client:{ip or '-'}:{address}", ctx.settings.login_rate_limit)
+    ctx.limiter.hit(f"login:address:{address}", ctx.settings.login_address_rate_limit)
+
+
+def login(session: Session, *, email: str, password: str, ip: str | None = None) -> User:
+    """Check an email (or, for people invited by phone, a phone number) and password, tried
+    from the client ``ip``; the same error whether the address is unknown or not."""
+    address = members_service.parse_recipient(session, email or "").address
+    # Guessing is limited per address however it is written (``count_password_try``).
+    count_password_try(session, address or (email or "").strip().lower(), ip)
     user = members_service.get_user_by_address(session, address) if address else None
     checked = user.password_hash if user else None
     stepped_out = step_out(session)  # the hash is checked with SQLite's write lock free
@@ -515,14 +529,21 @@ def _ask(
     asked: AskedAddress,
     minutes: int,
     next_path: str | None = None,
+    ip: str | None = None,
 ) -> AskedAddress:
-    """Someone typed an address (an email or a phone number, ``asked``) to get a link of
-    ``purpose``. Every ask is counted against the address's budget, however it is written
-    ("(202) 555-0173", "+1 202 555 0173"), and written down as a ``LinkRequest``: the same work
-    whoever asks, so neither the answer nor its time tells who has an account. The worker does
-    the rest (``send_requested_links``)."""
+    """Someone typed an address (an email or a phone number, ``asked``) from the client ``ip``
+    to get a link of ``purpose``. Every ask is counted against what that client may ask for the
+    address (``ADMIT_SIGN_IN_REQUEST_RATE_LIMIT``), however it is written ("(202) 555-0173",
+    "+1 202 555 0173"): never against the password's tries (``count_password_try``), nor may a
+    stranger's asks use up the person's own; and written down as a ``LinkRequest``: the same
+    work whoever asks, so neither the answer nor its time tells who has an account. The worker
+    does the rest (``send_requested_links``)."""
     ctx = context.of(session)
-    ctx.limiter.hit(f"login:email:{asked.key}", ctx.settings.login_rate_limit)
+    ctx.limiter.hit(
+        f"login:ask:{ip or '-'}:{asked.key}",
+        ctx.settings.sign_in_request_rate_limit,
+        message="Several links were sent to this address already. Look for them, or try again in {wait}.",
+    )
     session.add(
         LinkRequest(
             purpose=str(purpose), address=asked.key[:320], minutes=minutes, next_path=(next_path or None)
@@ -607,21 +628,16 @@ def _send_link(
     """A single-use link of ``purpose`` for ``user``, by email or SMS to ``address`` (the
     template is the purpose's; ``extra``: more for it to say). The newest link wins: asking again
     kills the ones sent before.
-    Within the minute's per-person limit the message waits its turn (``notifications``), as every
-    other message does: the page said one is on its way (a sign-in link asked for 11 s after
-    the invitation's email had been dropped). Nothing new (the caller's answer is the same
-    either way) when ``address`` has had as many messages as a day allows, or when the message
-    holding it is a link of this purpose made within the minute: asked again, the one already
-    sent or waiting still works, where a new one would kill it before the new one may go."""
-    # One look at the address's messages (``held_back`` would ask the same again): the day's
-    # cap stops it; the minute's lets it wait, unless a link of this purpose waits already.
-    wait = notifications_service.recipient_waits(session, [address]).get(address)
-    if wait is not None:
-        if wait.daily:
-            return
-        a_minute_ago = context.of(session).clock.now() - timedelta(minutes=1)
-        if tokens.live(session, purpose, user.id, issued_after=a_minute_ago):
-            return
+    A message the person asked for is outside the per-person caps (``notifications.service.UNCAPPED``:
+    sign-ups anyone can send to an address had used up its day, and the link asked for was never
+    sent): it goes at once. Nothing new (the caller's answer is the same either way) when a link
+    of this purpose was made within the minute: asked again, the one just sent still works, where
+    a new one would kill it (a stranger asking over and over sends one a minute at most, and only
+    as many as ``_ask`` lets their client ask)."""
+    ctx = context.of(session)
+    a_minute_ago = ctx.clock.now() - timedelta(minutes=1)
+    if ctx.limiter.enabled and tokens.live(session, purpose, user.id, issued_after=a_minute_ago):
+        return
     portals = members_service.memberships_of(session, user)
     if purpose == SIGN_IN:
         # As long as the strictest of the person's portals allows (their sign-in policy).
@@ -653,29 +669,31 @@ def _send_link(
 
 
 def request_sign_in_link(
-    session: Session, *, email: str, minutes: int, next_path: str | None = None
+    session: Session, *, email: str, minutes: int, next_path: str | None = None, ip: str | None = None
 ) -> AskedAddress:
     """Send a one-time sign-in link (``minutes`` long) to ``email`` (an email address, or a
     phone number: then by SMS) if it is a passwordless active member. Says nothing either way
     (the address it returns is only ``email`` as Admit reads it); the worker sends it
     (``send_requested_links``). ``next_path``: a path on this site (already checked by the
-    caller) the link leads to once used — where they were going."""
-    return _ask(session, SIGN_IN, asked_address(session, email), minutes, next_path)
+    caller) the link leads to once used — where they were going. ``ip``: the client asking."""
+    return _ask(session, SIGN_IN, asked_address(session, email), minutes, next_path, ip)
 
 
 PASSWORD_RESET = tokens.Purpose.PASSWORD_RESET
 
 
-def request_password_reset(session: Session, *, email: str, minutes: int) -> AskedAddress:
+def request_password_reset(
+    session: Session, *, email: str, minutes: int, ip: str | None = None
+) -> AskedAddress:
     """Send a single-use link to choose a new password, if ``email`` (an email address, or a
     phone number: then by text message) is an active member's with a password (people without
     one sign in by link). Says nothing either way (the address it returns is only ``email`` as
     Admit reads it); the worker sends it (``send_requested_links``). A number that cannot be one
-    is refused on ``email``: that tells nothing about accounts."""
+    is refused on ``email``: that tells nothing about accounts. ``ip``: the client asking."""
     asked = asked_address(session, email)
     if asked.number_fault is not None:
         raise InvalidInput(asked.number_fault, field="email")
-    return _ask(session, PASSWORD_RESET, asked, minutes)
+    return _ask(session, PASSWORD_RESET, asked, minutes, ip=ip)
 
 
 def _reset_gone(_reason: tokens.Reason) -> Gone:
@@ -796,14 +814,16 @@ def choose_password(
     *,
     current: str | None = None,
     keep: WebSession | None = None,
+    ip: str | None = None,
 ) -> None:
     """The signed-in person's password: a first one for an account that has none (the gate's
     ``choose_password``, or a client who wants one), or a new one for an account that has one,
-    which takes the ``current`` one (tries count as sign-in tries, per address) and signs every
-    other browser out, as a reset does (``keep``: the session asking, which stays in)."""
+    which takes the ``current`` one (tries from the client ``ip`` count as sign-in tries:
+    ``count_password_try``) and signs every other browser out, as a reset does (``keep``: the
+    session asking, which stays in)."""
     had = user.password_hash
     if had is not None:
-        _check_current(session, user, current, password)
+        _check_current(session, user, current, password, ip)
     password_hash, _stepped_out = hash_chosen(session, password, address=user.address)
     # Only over the password checked: a reset (or another change) meanwhile wins.
     if not members_service.replace_password(session, user, had, password_hash):
@@ -818,13 +838,12 @@ def choose_password(
     )
 
 
-def _check_current(session: Session, user: User, current: str | None, new: str) -> None:
+def _check_current(session: Session, user: User, current: str | None, new: str, ip: str | None) -> None:
     """A password change's proof, the account's current password, and a new one that differs;
     checked with SQLite's write lock free (``db.step_out``), as a sign-in's is."""
     if not current:
         raise InvalidInput("Type your current password.", field="current_password")
-    ctx = context.of(session)
-    ctx.limiter.hit(f"login:email:{user.address}", ctx.settings.login_rate_limit)
+    count_password_try(session, user.address or "", ip)
     had = user.password_hash
     step_out(session)
     if not verify_password(had, current):

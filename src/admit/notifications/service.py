@@ -69,7 +69,8 @@ def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, Wai
     the seconds until it may: the per-recipient caps (``ADMIT_RECIPIENT_MINUTE_LIMIT`` messages
     a minute, ``ADMIT_RECIPIENT_DAY_LIMIT`` a day), counted over every message written to the
     address (email or SMS, any kind, any path; cancelled ones never went out and do not count,
-    nor do security notices, which are bounded on their own: ``UNCAPPED``).
+    nor do the messages a person asks for themselves and security notices, which are bounded on
+    their own and are never held by the caps: ``UNCAPPED``).
     One query for any number of addresses. Off, like every limit, with ``ADMIT_RATE_LIMITS_ENABLED=false``.
     """
     ctx = context_of(session)
@@ -168,11 +169,19 @@ def channel_for(address: str) -> str:
     return "sms" if is_phone(address) else "email"
 
 
-# Messages outside the per-recipient caps: a security notice follows the account holder's own
-# action on their own account (it cannot be aimed at anyone else); the reset email a minute
-# before must not hide it, nor may it use up the cap the reset email it tells them to ask for
-# needs. ``auth.notices`` bounds them itself (one of a kind per account and 10 minutes).
-UNCAPPED = frozenset({"security_notice"})
+# Messages outside the per-recipient caps, neither held by them nor counted in them: what the
+# person asks for themselves, and what tells them of a change to their own account. The caps are
+# for what others send a person (invitations, sign-up confirmations, actions…): sign-ups anyone
+# can send through a public link had used up an address's day, and the sign-in link its owner then
+# asked for was never sent. Each is bounded on its own:
+# - ``sign_in`` (with its 6-digit code) and ``password_reset``: asked for by typing the address;
+#   ``auth.service._ask`` limits the asks per client and address, and ``_send_link`` makes one
+#   link of a purpose a minute at most;
+# - ``security_notice`` (a password changed, two-step verification reset, an email changed…):
+#   follows an action on the account itself, one of a kind per account and 10 minutes
+#   (``auth.notices``); the reset email a minute before must not hide it;
+# - ``access_ended``: one per deactivation, which only the portal's owners and admins do.
+UNCAPPED = frozenset({"sign_in", "password_reset", "security_notice", "access_ended"})
 
 
 def enqueue(

@@ -28,7 +28,7 @@ from admit.members.models import User
 from admit.pages.auth import at_home
 from admit.pages.deps import SignedIn, check_csrf, form_error, form_faults, redirect, render
 from admit.pages.sign_in_steps import CODE_FIELD, RECOVERY, render_step
-from admit.web import Auth, SessionDep
+from admit.web import Auth, SessionDep, client_ip
 
 router = Router()
 
@@ -146,7 +146,12 @@ def password(
     had = user.password_hash is not None
     try:
         auth_service.choose_password(
-            session, user, password, current=current_password if had else None, keep=web_session
+            session,
+            user,
+            password,
+            current=current_password if had else None,
+            keep=web_session,
+            ip=client_ip(request),
         )
     except DomainError as exc:
         # Each refusal under its field (``_fields.html``), as every password form says it.

@@ -299,7 +299,7 @@ def login_submit(
         )
     try:
         limit_sign_in(request)
-        user = auth_service.login(session, email=email, password=password)
+        user = auth_service.login(session, email=email, password=password, ip=client_ip(request))
     except DomainError as exc:
         session.rollback()
         return _login_page(
@@ -340,7 +340,11 @@ def request_link(
     try:
         limit_sign_in(request)
         asked = auth_service.request_sign_in_link(
-            session, email=email, minutes=settings.sign_in_link_minutes, next_path=safe_next(next, "") or None
+            session,
+            email=email,
+            minutes=settings.sign_in_link_minutes,
+            next_path=safe_next(next, "") or None,
+            ip=client_ip(request),
         )
     except DomainError as exc:
         refused = {"email": email, "next": next, "error": exc.message}
@@ -468,7 +472,7 @@ def forgot_submit(
     try:
         limit_sign_in(request)
         asked = auth_service.request_password_reset(
-            session, email=email, minutes=settings.password_reset_minutes
+            session, email=email, minutes=settings.password_reset_minutes, ip=client_ip(request)
         )
     except DomainError as exc:
         context = {"email": email, **faults_of(exc, {"email": "email"})}
