@@ -542,7 +542,7 @@ def _ask(
     ctx.limiter.hit(
         f"login:ask:{ip or '-'}:{asked.key}",
         ctx.settings.sign_in_request_rate_limit,
-        message="Several links were sent to this address already. Look for them, or try again in {wait}.",
+        message="Several links were asked for this address already. Look for them, or try again in {wait}.",
     )
     session.add(
         LinkRequest(
