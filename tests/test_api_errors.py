@@ -235,13 +235,14 @@ class TestErrorsPage:
         """A form the pages could not parse says it as the API does (``api.errors.field_error``)."""
         pf = create_portal(db)
         login(client, pf.owner_email, password=OWNER_PASSWORD)
-        page = client.get(f"/p/{pf.slug}/settings")
+        page = client.get(f"/p/{pf.slug}/workspaces")
+        # (Settings reads its numbers itself: "a week" is said under its field there.)
         r = client.post(
-            f"/p/{pf.slug}/settings",
-            data={"csrf_token": csrf_of(page.text), "invitation_ttl_hours": "a week"},
+            f"/p/{pf.slug}/workspaces/{uuid.uuid4()}/people",
+            data={"csrf_token": csrf_of(page.text), "user_ids": "nope"},
         )
-        assert r.status_code == 422 and "invitation_ttl_hours: A whole number." in r.text
-        assert "valid integer" not in r.text
+        assert r.status_code == 422 and "user_ids.0: An id (a UUID" in r.text, r.text
+        assert "valid UUID" not in r.text
 
     def test_every_invalid_input_lists_its_errors(self, client, db):
         """Whatever refused the input (the request's parsing or a service), a 422 carries

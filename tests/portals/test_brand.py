@@ -466,6 +466,29 @@ class TestPages:
         api = client.patch(f"/api/v1/portals/{pf.slug}", json={"name": "Acme"}, headers=pf.headers())
         assert (api.status_code, api.json()["name"], api.json()["slug"]) == (200, "Acme", pf.slug)
 
+    def test_the_browser_leaves_every_fault_to_the_server(self, client, db):
+        """The form is ``novalidate`` (an empty name or a lifetime of 0 got the browser's "Please
+        fill out this field." bubble, where every other field's fault is said under it): each
+        fault is the server's, under its field, what was typed kept. A number that is not a whole
+        one (1.5 hours, which the browser let through once it no longer checks) too, not the error
+        page."""
+        pf = create_portal(db)
+        page = self.settings_page(client, pf)
+        assert re.search(r'<form method="post" class="card" action="[^"]*/settings" novalidate>', page.text)
+        form = {"csrf_token": csrf_of(page.text), "enabled_products": ["messaging"], "name": "Acme Inc"}
+        r = client.post(
+            f"/p/{pf.slug}/settings",
+            data={**form, "invitation_ttl_hours": "1.5", "sms_daily_budget": "lots", "name": ""},
+        )
+        assert r.status_code == 422, r.text
+        assert said_under(r.text, "name") == "The portal needs a name."
+        assert said_under(r.text, "invitation_ttl_hours") == "Give a whole number of hours."
+        assert said_under(r.text, "sms_daily_budget") == "Give a whole number of texts."
+        assert re.search(r'<input id="invitation_ttl_hours" [^>]*value="1.5"', r.text)
+        assert re.search(r'<input id="sms_daily_budget" [^>]*value="lots"', r.text)
+        assert "3 things to fix below." in r.text
+        assert api_portal(client, pf)["invitation_ttl_seconds"] == 168 * 3600
+
     def test_an_emptied_number_is_refused_under_its_field_and_keeps_its_setting(self, client, db):
         """A number field emptied and sent (the page marks them required; an older browser or a
         script may still send one empty) is refused under its field in the words of its range,

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from functools import partial
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -109,25 +110,46 @@ async def _name_as_sent(request: Request) -> str | None:
     return value if isinstance(value, str) else None
 
 
-# The form's number fields, by the service's names for them.
+# The form's number fields, by the service's names for them, and what each counts.
 _NUMBER_FIELDS = {
-    "invitation_ttl_hours": "invitation_ttl_seconds",
-    "invitation_reminders": "invitation_reminders",
-    "sms_daily_budget": "sms_daily_budget",
-    "client_sign_in_link_minutes": "client_sign_in_link_minutes",
-    "internal_sign_in_link_minutes": "internal_sign_in_link_minutes",
+    "invitation_ttl_hours": ("invitation_ttl_seconds", "hours"),
+    "invitation_reminders": ("invitation_reminders", "reminders"),
+    "sms_daily_budget": ("sms_daily_budget", "texts"),
+    "client_sign_in_link_minutes": ("client_sign_in_link_minutes", "minutes"),
+    "internal_sign_in_link_minutes": ("internal_sign_in_link_minutes", "minutes"),
 }
 
 
-async def _emptied_numbers(request: Request) -> set[str]:
-    """The number fields the form sent emptied (the service's names for them): refused as a
-    number out of range is (``Form(None)`` takes an emptied field for one left out, kept)."""
-    form = await request.form()
-    return {
-        service_name
-        for field, service_name in _NUMBER_FIELDS.items()
-        if isinstance(value := form.get(field), str) and not value.strip()
-    }
+class _Numbers:
+    """The form's number fields as sent (``typed``, by the page's names), read as the service
+    takes them (``values``, by its names: None when left out, kept), with what it could not:
+    ``emptied`` (sent empty, refused as a number out of range is; ``Form(None)`` takes an
+    emptied field for one left out, kept) and ``faults`` (not a whole number, "1.5": said under
+    its field with the service's faults, where it was the error page)."""
+
+    def __init__(self, form: Mapping[str, Any]) -> None:
+        self.typed: dict[str, str] = {}
+        self.values: dict[str, int | None] = {}
+        self.emptied: set[str] = set()
+        self.faults = Checks()
+        for field, (service_name, unit) in _NUMBER_FIELDS.items():
+            value = form.get(field)
+            self.values[service_name] = None
+            if not isinstance(value, str):
+                continue
+            self.typed[field] = value
+            if not value.strip():
+                self.emptied.add(service_name)
+                continue
+            try:
+                self.values[service_name] = int(value)
+            except ValueError:
+                with self.faults.of(service_name):
+                    raise InvalidInput(f"Give a whole number of {unit}.") from None
+
+
+async def _numbers_as_sent(request: Request) -> _Numbers:
+    return _Numbers(await request.form())
 
 
 @router.post("/p/{slug}/settings", dependencies=[Depends(check_csrf)])
@@ -136,64 +158,57 @@ def settings_submit(
     actor: PageActor,
     session: SessionDep,
     name: str | None = Depends(_name_as_sent),  # empty: refused
-    # A number left empty (a script's; the page requires them) keeps its setting: None.
-    invitation_ttl_hours: int | None = Form(None),
+    # The number fields (a number left out, by a script, keeps its setting): ``_Numbers``.
+    numbers: _Numbers = Depends(_numbers_as_sent),
     enabled_products: list[str] = Form(default=[]),
     client_require_password: str = Form(""),
-    invitation_reminders: int | None = Form(None),
     brand_color: str = Form(""),
     sms_countries: str = Form(""),
-    sms_daily_budget: int | None = Form(None),
     client_require_2fa: str = Form(""),
     internal_require_2fa: str = Form(""),
-    client_sign_in_link_minutes: int | None = Form(None),
-    internal_sign_in_link_minutes: int | None = Form(None),
     mandatory_notifications: list[str] = Form(default_factory=list),
     time_zone: str = Form(""),
-    emptied: set[str] = Depends(_emptied_numbers),
 ) -> Response:
     required_before = {t: sign_in.second_factor_required(actor.portal, t) for t in UserType}
+    number = numbers.values
+    ttl_hours = number["invitation_ttl_seconds"]
     try:
         portals_service.update_settings(
             session,
             actor,
             name=name,
-            invitation_ttl_seconds=None if invitation_ttl_hours is None else invitation_ttl_hours * 3600,
+            invitation_ttl_seconds=None if ttl_hours is None else ttl_hours * 3600,
             enabled_products=enabled_products,
             client_require_password=bool(client_require_password),
-            invitation_reminders=invitation_reminders,
             brand_color=brand_color,
             sms_countries=sms_countries.replace(",", " ").split(),
-            sms_daily_budget=sms_daily_budget,
             client_require_2fa=bool(client_require_2fa),
             internal_require_2fa=bool(internal_require_2fa),
-            client_sign_in_link_minutes=client_sign_in_link_minutes,
-            internal_sign_in_link_minutes=internal_sign_in_link_minutes,
             mandatory_notifications=mandatory_notifications,
             time_zone=time_zone or None,
-            blank=emptied,
+            invitation_reminders=number["invitation_reminders"],
+            sms_daily_budget=number["sms_daily_budget"],
+            client_sign_in_link_minutes=number["client_sign_in_link_minutes"],
+            internal_sign_in_link_minutes=number["internal_sign_in_link_minutes"],
+            faults=numbers.faults,
+            blank=numbers.emptied,
         )
     except DomainError as exc:
         # Every field at fault is said under it (the service checks them all before it sets any),
         # with what was typed kept; on top, what belongs to no field or how many there are to fix.
         sent = {
             "name": name if name is not None else actor.portal.name,
-            "invitation_ttl_hours": invitation_ttl_hours,
-            "invitation_reminders": invitation_reminders,
             "time_zone": time_zone,
             "enabled_products": enabled_products,
             "client_require_password": bool(client_require_password),
             "client_require_2fa": bool(client_require_2fa),
             "internal_require_2fa": bool(internal_require_2fa),
-            "client_sign_in_link_minutes": client_sign_in_link_minutes,
-            "internal_sign_in_link_minutes": internal_sign_in_link_minutes,
             "mandatory_notifications": mandatory_notifications,
             "brand_color": brand_color,
             "sms_countries": sms_countries,
-            "sms_daily_budget": sms_daily_budget,
         }
-        typed = {field: value for field, value in sent.items() if value is not None}  # None: as saved
-        typed |= {field: "" for field, service_name in _NUMBER_FIELDS.items() if service_name in emptied}
+        # The numbers as typed ("1.5", "" included); one left out: as saved.
+        typed: dict[str, Any] = sent | numbers.typed
         faults = form_faults(session, exc, {**{name: name for name in typed}, **SETTINGS_FIELDS})
         return _settings_page(request, exc.status, typed=typed, **faults)
     told = {
