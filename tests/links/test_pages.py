@@ -277,6 +277,26 @@ class TestPublicPages:
         gone = client.get(f"/join?portal={pf.slug}")
         assert "Open your link again" in gone.text and 'name="email"' not in gone.text
 
+    def test_the_join_forms_leave_every_fault_to_the_server(self, client, db):
+        """A link's form (a portal's sign-up, a workspace's request to join) is ``novalidate``:
+        an empty name got the browser's "Please fill out this field." bubble. The server's words
+        are said under each field at fault, marked, what was typed kept."""
+        pf = create_portal(db)
+        workspace = create_workspace(db, pf)
+        for token in (link_token(db, pf), workspace_token(db, pf, workspace.id)):
+            page = client.get(f"/join/{token}")
+            assert re.search(r'<form method="post" action="[^"]*/join/[^"]*" novalidate>', page.text)
+            data = {"csrf_token": csrf_of(page.text), "email": "ada@acme", "name": " "}
+            refused = client.post(f"/join/{token}", data=data)
+            assert refused.status_code == 422, refused.text
+            assert said_under(refused.text, "name") == "Tell us your name."
+            assert said_under(refused.text, "email")
+            assert re.search(r'<input id="email" [^>]*value="ada@acme"', refused.text)
+            refused = client.post(f"/join/{token}", data={**data, "email": "ada@acme.com", "name": ""})
+            assert said_under(refused.text, "name") == "Tell us your name."
+            assert re.search(r'<input id="email" [^>]*value="ada@acme.com"', refused.text)
+            assert 'class="notice error"' not in refused.text
+
     def test_sign_up_and_confirm(self, client, db, worker):
         """Sign up through the link, see "Check your email", confirm, land in the portal signed in."""
         pf = create_portal(db)
