@@ -13,7 +13,16 @@ from sqlalchemy import func, select
 
 from admit.audit.models import AuditEvent
 from admit.kit import clock
-from tests.factories import OWNER_PASSWORD, PASSWORD, create_portal, csrf_of, login, said_under, sign_in_page
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    create_portal,
+    csrf_of,
+    form_of,
+    login,
+    said_under,
+    sign_in_page,
+)
 
 NEW = "violet-harbour-lantern-42"
 
@@ -208,6 +217,29 @@ class TestName:
                 ("Olive Owner", "Olive Q. Owner"),
                 ("Olive Q. Owner", ""),
             ]
+
+    def test_the_page_says_a_refused_name_under_it(self, client, db):
+        """The account page's Name form says a refused name under the field, marked, what was
+        typed kept, as every form does (it stood on top, the saved name back in the field)."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get("/me/account")
+        typed = "Olive " + "x" * 200
+        refused = client.post("/me/account/name", data={"name": typed, "csrf_token": csrf_of(page.text)})
+        assert refused.status_code == 422
+        assert said_under(refused.text, "name") == "At most 200 characters; this one has 206."
+        tag = re.search(r'<input id="name" [^>]*>', refused.text).group(0)
+        assert f'value="{typed}"' in tag and "autofocus" in tag
+        assert 'aria-describedby="name_error name_hint"' in tag
+        assert 'class="notice error"' not in refused.text
+        assert "novalidate" in form_of(refused.text, "name")
+        # Another form's refusal says nothing under the name, which shows the saved one.
+        other = client.post(
+            "/me/account/password",
+            data={"current_password": "nope-nope-nope-1", "password": "x", "csrf_token": csrf_of(page.text)},
+        )
+        assert other.status_code == 422 and 'id="name_error"' not in other.text
+        assert re.search(r'<input id="name" [^>]*value="Olive Owner"', other.text)
 
 
 def _owner_with_app_signed_out(client, db):

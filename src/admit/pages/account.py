@@ -26,7 +26,7 @@ from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.members.models import User
 from admit.pages.auth import at_home
-from admit.pages.deps import SignedIn, check_csrf, form_error, form_faults, redirect, render
+from admit.pages.deps import SignedIn, check_csrf, form_faults, redirect, render
 from admit.pages.sign_in_steps import CODE_FIELD, RECOVERY, render_step
 from admit.web import Auth, SessionDep, client_ip
 
@@ -80,21 +80,6 @@ def _page(
     return response
 
 
-def _refused(
-    request: Request,
-    session: Session,
-    web_session: WebSession,
-    exc: DomainError,
-    *,
-    form: str,
-    field: str,
-) -> HTMLResponse:
-    """The page again, the refusal beside the form (``form``) and the field (``field``) it is
-    about (the name's)."""
-    message = form_error(session, exc)
-    return _page(request, session, web_session, exc.status, error=message, error_field=field, form=form)
-
-
 def _code_refused(session: Session, exc: DomainError, *, field: str, code: str, way: str) -> dict[str, Any]:
     """What the page shows after a two-step form's code was refused: a wrong code said under
     its field (``field``: the form's code field), kept to be corrected, as every code form says
@@ -130,7 +115,9 @@ def rename(request: Request, session: SessionDep, auth: SignedIn, name: str = Fo
     try:
         members_service.rename(session, user, name)
     except DomainError as exc:
-        return _refused(request, session, web_session, exc, form="name", field="name")
+        # Under the field, as typed (``_fields.html``); what names no field, above the form.
+        faults = form_faults(session, exc, {"name": "name"})
+        return _page(request, session, web_session, exc.status, form="name", name_typed=name, **faults)
     return redirect(HERE, notice="Your name is saved." if user.name else "Your name is removed.")
 
 
