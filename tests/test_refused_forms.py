@@ -60,7 +60,7 @@ class TestWorkspaces:
         ws = create_workspace(client, pf, "Q3 Audit", kind="flow", roles=["Reviewer", "Signer"])
         page = _page(client, pf, f"/workspaces/{ws['id']}")
         rename = re.search(
-            r'data-rename-action="([^"]+)"\s+data-rename-title="Rename role Reviewer"', page.text
+            r'data-rename-action="([^"]+)"\s+data-rename-title="Rename the role “Reviewer”"', page.text
         )
         r = client.post(rename.group(1), data={"csrf_token": csrf_of(page.text), "name": "Signer"})
         assert r.status_code == 409
@@ -267,7 +267,8 @@ class TestContacts:
             )
         page = client.get(f"/p/{pf.slug}/contacts")
         rename = re.search(
-            r'data-rename-action="([^"]+)"\s+data-rename-title="Rename client group Acme legal"', page.text
+            r'data-rename-action="([^"]+)"\s+data-rename-title="Rename the client group “Acme legal”"',
+            page.text,
         )
         r = client.post(rename.group(1), data={"csrf_token": csrf_of(page.text), "name": "Acme buyers"})
         assert r.status_code == 409 and _opened(r.text, "rename-dialog")

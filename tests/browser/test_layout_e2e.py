@@ -119,12 +119,12 @@ def test_the_menus_stay_on_a_line_with_others_on_a_phone(new_context, live_serve
 
     head = page.locator(".ws-title")
     shares_a_line(
-        page.get_by_label("More for the workspace Q3 Audit"),
+        page.get_by_label("More for the workspace “Q3 Audit”"),
         [head.locator(".grow"), head.locator(".members-open")],
     )
     step = page.locator("#workspace-actions li.step").first
     shares_a_line(
-        step.get_by_label("More for the action Sign the letter"),
+        step.get_by_label("More for the action “Sign the letter”"),
         [step.locator(".step-title"), step.get_by_role("button", name="Mark done")],
     )
     assert _scroll_width(page) <= PHONE["width"]

@@ -37,7 +37,7 @@ def test_rename_and_delete_a_team(live_server, new_context, shot):
 
     # Rename, by keyboard: the … menu opens with Enter, Rename opens its dialog with the name
     # selected, typing replaces it and Enter saves.
-    menu = row.get_by_label("Actions for team Design")
+    menu = row.get_by_label("Actions for the team “Design”")
     # Keys go to the page, not through a locator's gesture: wait for admit.js's handlers first
     # (tests/browser/conftest.py, _when_ready), or a busy machine presses Enter before them.
     owner.wait_for_load_state("domcontentloaded")
@@ -49,7 +49,7 @@ def test_rename_and_delete_a_team(live_server, new_context, shot):
     owner.keyboard.press("Enter")
     dialog = owner.locator("dialog#rename-dialog")
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_role("heading")).to_have_text("Rename team Design")
+    expect(dialog.get_by_role("heading")).to_have_text("Rename the team “Design”")
     field = dialog.get_by_label("New name")
     expect(field).to_be_focused()
     expect(field).to_have_value("Design")
@@ -62,12 +62,12 @@ def test_rename_and_delete_a_team(live_server, new_context, shot):
     expect(owner.locator('#teams tr[data-team="Design"]')).to_have_count(0)
 
     # Delete: the confirmation says what happens to its people; Cancel keeps it, Delete removes it.
-    row.get_by_label("Actions for team Product design").click()
+    row.get_by_label("Actions for the team “Product design”").click()
     row.get_by_role("menuitem", name="Delete").click()
     confirm = owner.locator("dialog#confirm-dialog")
     expect(confirm).to_be_visible()
     expect(confirm).to_contain_text(
-        "Delete team Product design? Its 1 member stays in the portal and keeps the workspaces they"
+        "Delete the team “Product design”? Its 1 member stays in the portal and keeps the workspaces they"
         " already joined or were invited to; they can no longer be added to new workspaces through"
         " this team."
     )
@@ -83,16 +83,16 @@ def test_see_remove_and_add_a_teams_people(live_server, new_context, shot):
     owner = new_context().new_page()
     _team_design(owner, live_server)
     row = owner.locator('#teams tr[data-team="Design"]')
-    row.get_by_role("button", name="1 person in the team Design").click()
+    row.get_by_role("button", name="1 person in the team “Design”").click()
     panel = owner.locator('dialog[data-team-people="Design"]')
     expect(panel).to_be_visible()
     person = panel.locator('tr[data-address="olivia@acme.com"]')
     expect(person).to_contain_text("Olivia Owner")
     expect(person.locator("[data-status]")).to_have_text("Joined")
-    person.get_by_role("button", name="Remove Olivia Owner from Design").click()
+    person.get_by_role("button", name="Remove Olivia Owner from “Design”").click()
     confirm = owner.locator("dialog#confirm-dialog")
     expect(confirm).to_contain_text(
-        "Remove Olivia Owner from the team Design? They stay in the portal and in every workspace"
+        "Remove Olivia Owner from the team “Design”? They stay in the portal and in every workspace"
         " they are in, on their own."
     )
     shot(owner, "remove-from-team")

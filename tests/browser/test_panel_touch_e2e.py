@@ -121,10 +121,10 @@ def test_contacts_and_notification_settings_fit_a_thumb_on_a_phone(live_server, 
     people = page.locator('tr[data-team="Tax"] td[data-label=People] button')
     expect(people).to_have_text("2 people")
     assert _height(people) >= 44
-    dots = page.locator("summary[aria-label='Actions for client group Tax']")
+    dots = page.locator("summary[aria-label='Actions for the client group “Tax”']")
     assert _height(dots) >= 44 and dots.bounding_box()["width"] >= 44
     shot(page, "contacts-390")
-    expect(people).to_have_accessible_name("2 people in the client group Tax")
+    expect(people).to_have_accessible_name("2 people in the client group “Tax”")
 
     page.goto(live_server("/me/notifications"))
     ticks = page.locator("form input[type=checkbox]")

@@ -87,15 +87,15 @@ def test_the_rename_dialog_keeps_the_name_typed(live_server, new_context, shot):
     expect(owner.get_by_role("heading", name="Q3 Audit")).to_be_visible()
     workspace_url = owner.url
 
-    owner.get_by_label("More for the role Reviewer").click()
+    owner.get_by_label("More for the role “Reviewer”").click()
     owner.get_by_role("menuitem", name="Rename").first.click()
     dialog = owner.locator("dialog#rename-dialog")
-    expect(dialog.get_by_role("heading", name="Rename role Reviewer")).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Rename the role “Reviewer”")).to_be_visible()
     dialog.get_by_label("New name").fill("Client signer")
     dialog.get_by_role("button", name="Rename").click()
 
     expect(dialog).to_be_visible()
-    expect(dialog.get_by_role("heading", name="Rename role Reviewer")).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Rename the role “Reviewer”")).to_be_visible()
     name = dialog.get_by_label("New name")
     expect(name).to_have_value("Client signer")
     expect(name).to_have_attribute("aria-invalid", "true")
@@ -108,16 +108,16 @@ def test_the_rename_dialog_keeps_the_name_typed(live_server, new_context, shot):
 
     # Cancelled, another rename opens clean: the refusal was not about it.
     dialog.get_by_role("button", name="Cancel").click()
-    owner.get_by_label("More for the role Client signer").click()
+    owner.get_by_label("More for the role “Client signer”").click()
     owner.get_by_role("menuitem", name="Rename").last.click()
-    expect(dialog.get_by_role("heading", name="Rename role Client signer")).to_be_visible()
+    expect(dialog.get_by_role("heading", name="Rename the role “Client signer”")).to_be_visible()
     expect(dialog.get_by_label("New name")).to_have_value("Client signer")
     expect(dialog.locator(".field-error")).to_have_count(0)
     expect(dialog.get_by_label("New name")).not_to_have_attribute("aria-invalid", "true")
 
     # The first, renamed to a free name, goes through.
     dialog.get_by_role("button", name="Cancel").click()
-    owner.get_by_label("More for the role Reviewer").click()
+    owner.get_by_label("More for the role “Reviewer”").click()
     owner.get_by_role("menuitem", name="Rename").first.click()
     dialog.get_by_label("New name").fill("Lead reviewer")
     dialog.get_by_role("button", name="Rename").click()
@@ -125,7 +125,7 @@ def test_the_rename_dialog_keeps_the_name_typed(live_server, new_context, shot):
 
     # A refusal reloaded (it was shown at the rename's address): the workspace again, not
     # "Page not found".
-    owner.get_by_label("More for the role Lead reviewer").click()
+    owner.get_by_label("More for the role “Lead reviewer”").click()
     owner.get_by_role("menuitem", name="Rename").first.click()
     dialog.get_by_label("New name").fill("Client signer")
     dialog.get_by_role("button", name="Rename").click()

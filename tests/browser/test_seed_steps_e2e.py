@@ -159,7 +159,7 @@ def test_the_workspace_ellipsis_menu_has_members(live_server, new_context):
     page = new_context().new_page()
     _owner(page, live_server)
     _workspace(page)
-    page.get_by_label("More for the workspace Q3 Audit").click()
+    page.get_by_label("More for the workspace “Q3 Audit”").click()
     page.get_by_role("menuitem", name="Members").click()
     panel = page.locator("dialog#members-panel")
     expect(panel).to_be_visible()

@@ -182,7 +182,7 @@ class TestRenameAndDelete:
         run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Q3 Audti")
         r = run_cli("workspaces", "delete", "--portal", pf.slug, "Q3 Audti", input="n\n")
         assert r.exit_code == 1, r.output
-        assert "Delete workspace Q3 Audti? 1 person stays in the portal." in r.output
+        assert "Delete the workspace “Q3 Audti”? 1 person stays in the portal." in r.output
         r = run_cli("workspaces", "list", "--portal", pf.slug, "--json")
         assert [w["name"] for w in json.loads(r.output)["items"]] == ["Q3 Audti"]
         r = run_cli("workspaces", "delete", "--portal", pf.slug, "q3 audti", "--yes")

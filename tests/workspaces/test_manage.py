@@ -179,10 +179,10 @@ class TestTeamsOnTheContactsPage:
         make(client, pf, "/client-groups", "Lovelace LLP", recipients=["amy@lovelace.biz", "bo@lovelace.biz"])
         page = _owner_page(client, pf, "/contacts")
         text = html.unescape(page.text)
-        assert "Delete team Design? Its 1 member stays in the portal and keeps the workspaces" in text
+        assert "Delete the team “Design”? Its 1 member stays in the portal and keeps the workspaces" in text
         # A group's people may not have joined yet: not called "clients" of the portal.
         assert (
-            "Delete client group Lovelace LLP? Its 2 people stay in the portal and keep the workspaces"
+            "Delete the client group “Lovelace LLP”? Its 2 people stay in the portal and keep the workspaces"
             in text
         )
         assert f"/p/{pf.slug}/teams/{team['id']}/delete" in text
@@ -405,7 +405,7 @@ class TestFlowRoles:
         )
         page = _owner_page(client, pf, base)
         text = html.unescape(page.text)
-        asked = re.search(r'data-confirm-text="(Delete role Reviewer\?[^"]*)"', text)
+        asked = re.search(r'data-confirm-text="(Delete the role “Reviewer”\?[^"]*)"', text)
         assert asked, text
         assert asked.group(1).endswith(
             "stops holding it (the history is kept) and stays in the workspace."
@@ -507,7 +507,9 @@ class TestRenameWorkspaces:
         text = html.unescape(page.text)
         url = f"/p/{pf.slug}/workspaces/{ws['id']}/rename"
         assert re.search(rf'data-rename-action="[^"]*{url}"', text), text
-        assert 'data-rename-title="Rename workspace Q3 Audti"' in text
+        assert 'data-rename-title="Rename the workspace “Q3 Audti”"' in text
+        # A name someone gave is quoted in the menu's label and every question, as in the notices.
+        assert 'aria-label="More for the workspace “Q3 Audti”"' in text
         assert client.post(url, data={"name": "Q3 Audit"}).status_code == 403  # no CSRF token
         csrf = csrf_of(page.text)
         r = client.post(url, data={"csrf_token": csrf, "name": "q4 audit"})
@@ -742,10 +744,12 @@ class TestDeleteWorkspaces:
         ws = _full_flow(client, db, worker, pf)["ws"]
         page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
         text = html.unescape(page.text)
-        asked = re.search(r'data-confirm-text="(Delete workspace Q3 Audti\?[^"]*)"', text)
+        asked = re.search(r'data-confirm-text="(Delete the workspace “Q3 Audti”\?[^"]*)"', text)
         assert asked, text
+        # Removing someone names the workspace quoted, as the notices do.
+        assert re.search(r'data-confirm-text="Remove [^"]+ from “Q3 Audti”\? Roles they hold here end', text)
         assert asked.group(1) == (
-            "Delete workspace Q3 Audti? 2 people stay in the portal. 1 invitation not accepted yet"
+            "Delete the workspace “Q3 Audti”? 2 people stay in the portal. 1 invitation not accepted yet"
             " stands as a portal invitation (revoke it in User Management). Its 1 message, 1 action"
             " and 1 join request waiting for an answer will be deleted, and its workspace link stops"
             " working. Whoever asked to join is told by email. This cannot be undone."

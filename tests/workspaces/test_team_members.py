@@ -320,7 +320,7 @@ class TestTeamPeopleOnTheContactsPage:
         ):
             assert said in text, said
         assert (
-            "Remove cleo from the client group Smiths? They stay in the portal and in every "
+            "Remove cleo from the client group “Smiths”? They stay in the portal and in every "
             "workspace they are in, on their own." in text
         )
         cleo_out = f"/p/{pf.slug}/client-groups/{group['id']}/members/{cleo.user_id}/remove"

@@ -213,7 +213,7 @@ class Contents:
         invitations that stand are for someone who may revoke them to revoke; ``asker_role``
         not allowed to is told who may."""
         people = self.joined + self.not_joined
-        said = [f"Delete workspace {name}?"]
+        said = [f"Delete the workspace “{name}”?"]
         if people:
             said.append(f"{_counted(people, 'person stays', 'people stay')} in the portal.")
         if self.not_joined:
