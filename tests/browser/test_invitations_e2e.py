@@ -195,18 +195,20 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
     expect(person(laptop, "ada@example.com")).to_contain_text("Admin")
     expect(person(laptop, "grace@example.com").locator("[data-status]")).to_have_text("Pending")
 
-    # Grace's first email, then Resend Invite (a confirmation pop-up: Send).
+    # Grace's first email, then Reinvite, the row's button (a confirmation pop-up).
     _text, grace_first_link = read_newest_email(laptop, server, "grace@example.com")
     laptop.goto(users_url + "?tab=internal&status=pending&q=grace")  # a filtered list…
-    row_action(laptop, "grace@example.com", "Resend Invite").click()
+    person(laptop, "grace@example.com").get_by_role("button", name="Reinvite grace@example.com").click()
     confirm = laptop.locator("dialog#confirm-dialog")
     expect(confirm).to_be_visible()
     expect(confirm).to_contain_text(
-        "Resend the invitation to grace@example.com? Earlier links will stop working."
+        "Reinvite grace@example.com? A new link goes out, and every earlier link stops working."
     )
     shot(laptop, "resend-confirm")
-    confirm.get_by_role("button", name="Send").click()
-    expect(laptop.get_by_role("status")).to_contain_text("Invitation resent to grace@example.com.")
+    confirm.get_by_role("button", name="Reinvite").click()
+    expect(laptop.get_by_role("status")).to_contain_text(
+        "grace@example.com reinvited: a new link is on its way."
+    )
     expect(laptop).to_have_url(users_url + "?tab=internal&status=pending&q=grace")  # …kept
     expect(person(laptop, "grace@example.com").locator("[data-status]")).to_have_text("Pending")
 

@@ -475,7 +475,7 @@ def resend_submit(
 ) -> Response:
     def act() -> tuple[str, str]:
         # Reinvite (the row's button, ``as=reinvite``, and an expired invitation's way back) or
-        # Resend Invite (a pending one's … menu), said done in the word it was asked in; the flow
+        # Resend (the Invite report's "Resend?"), said done in the word it was asked in; the flow
         # reads the same invitation again from the session, no query more.
         before = invitations_service.get_or_raise(session, actor, invitation_id)
         expired = before.effective_status(context.of(session).clock.now()) == EXPIRED
