@@ -461,6 +461,40 @@ class TestPreviewPage:
         assert "Email Address" in r.text
         assert table_counts(db) == before
 
+    def test_rows_refused_for_their_role_are_let_in_in_one_click(self, client, db):
+        """An owner's list of admins, its Role column used under Member: nobody can be invited,
+        and the preview says exactly what lets them in, a button "Invite up to Admin" beside the
+        reason (the tester read "Nobody in this list can be invited" and had to find the "up to"
+        control); clicked, they are invited as admins. The unticked box says what ticking does."""
+        pf = create_portal(db)
+        data = csv_bytes(["email,name,role", "a@example.com,Ada,admin", "b@example.com,Bo,admin"])
+        made = upload(client, pf, data, draft="true")
+        import_id = made.json()["id"]
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/imports/{import_id}").text
+        assert "They are ignored: everyone is invited as Member. Tick Use the Role column" in page
+        used = client.post(
+            f"/p/{pf.slug}/imports/{import_id}/role-column",
+            data={"csrf_token": csrf_of(page), "use": "1", "role": "member"},
+        ).text
+        said = re.sub(r"\s+", " ", used)
+        assert "2 rows ask for more than Member, so they are not invited." in said, said[-3000:]
+        assert (
+            "Nobody in this list can be invited as it is: rows ask for more than Member. "
+            "Use Invite up to Admin above" in said
+        )
+        raise_form = re.search(r"<form [^>]*data-raise>.*?</form>", used, re.S)
+        assert raise_form, used[-3000:]
+        button = re.search(
+            r'<button [^>]*name="role" value="admin"[^>]*>Invite up to Admin</button>', raise_form.group(0)
+        )
+        assert button, raise_form.group(0)
+        raised = client.post(
+            re.search(r'action="([^"]+)"', raise_form.group(0)).group(1),
+            data={"csrf_token": csrf_of(used), "use": "1", "role": "admin"},
+        ).text
+        assert "Will invite: 2 as Admin" in raised and "data-raise" not in raised
+
     def test_the_preview_leads_back_to_another_upload(self, client, db):
         """A preview (and a report) has "Upload another file", reopening the Invite box's upload,
         beside the way back to User Management."""

@@ -258,6 +258,20 @@ class TestRoleColumn:
             )
         assert roles == {"a@example.com": "admin", "m@example.com": "member", "n@example.com": "admin"}
 
+    def test_the_preview_names_the_role_that_lets_refused_rows_in(self, db, pf):
+        """Used under Member, rows asking for more are refused; the preview says which list role
+        would let them in, as far as the inviter may give (the tester ticked the box, read "Nobody
+        in this list can be invited" and had to find the "up to" control): an owner's list can go
+        up to Owner, an admin's up to Admin; none when no refused row can be let in."""
+        by_owner = preview(db, pf, self.LIST, by=pf.owner_email, role_column=True)
+        assert (by_owner["raise_to"], by_owner["raisable"]) == ("owner", 2)
+        by_admin = preview(db, pf, self.LIST, by=ADMIN, role_column=True)
+        assert (by_admin["raise_to"], by_admin["raisable"]) == ("admin", 1)
+        as_admins = preview(db, pf, self.LIST, by=ADMIN, role="admin", role_column=True)
+        assert as_admins["counts"]["not_allowed"] == 1 and as_admins["raise_to"] is None
+        unused = preview(db, pf, self.LIST, by=pf.owner_email)
+        assert unused["raise_to"] is None and unused["raisable"] == 0
+
     def test_the_list_role_is_raised_on_the_preview_as_far_as_the_inviter_may_grant(self, db, pf):
         """A row refused for asking above the list's role is invited once the preview raises
         the list's role; an admin cannot raise it to owner (the pipeline's own check)."""

@@ -71,6 +71,10 @@ class ImportPreview(BaseModel):
     roles: dict[str, int] = {}
     role_cells: int = 0  # rows with a role of their own
     role_column: bool = False  # whether those roles are used
+    # Rows refused for asking more than the list's role (the Role column used) that the list
+    # role ``raise_to`` would let in: the highest such role the inviter may give, or None.
+    raisable: int = 0
+    raise_to: str | None = None
 
 
 class RoleColumnChoice(JsonBody):

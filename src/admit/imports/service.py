@@ -45,9 +45,9 @@ from admit.imports.models import (
 from admit.imports.parsing import read_rows
 from admit.imports.schemas import OUTCOMES, WILL_INVITE
 from admit.invitations import pipeline
-from admit.invitations.options import InviteOptions, check_options
+from admit.invitations.options import InviteOptions, check_options, role_letting_in
 from admit.kit.sheets import csv_chunks, safe_cell
-from admit.policy import Role
+from admit.policy import INTERNAL_ROLES, Role
 
 __all__ = [
     "INVITED",
@@ -138,6 +138,10 @@ def _preview(
     counts: Counter[str] = Counter()
     roles: Counter[str] = Counter()
     role_cells = 0
+    # Rows refused for asking more than the list's role that a higher list role would let in,
+    # and the highest such role: the preview offers it in one click ("Up to Admin").
+    raisable = 0
+    raise_to: Role | None = None
     samples: dict[str, list[dict[str, Any]]] = {code: [] for code in OUTCOMES}
     seen = evaluate.SeenAddresses()
     total = 0
@@ -150,6 +154,12 @@ def _preview(
             role_cells += _has_own_role(d.row)
             if d.result is None:
                 roles[str(d.recipient.role or options.role)] += 1
+            elif d.result.code == pipeline.SkipCode.NOT_ALLOWED and d.recipient.refusal is not None:
+                letting_in = role_letting_in(actor.role, options, d.row.role)
+                if letting_in is not None:
+                    raisable += 1
+                    if raise_to is None or INTERNAL_ROLES.index(letting_in) < INTERNAL_ROLES.index(raise_to):
+                        raise_to = letting_in
             sampled = samples.setdefault(code, [])  # a code the pipeline gives beside SkipCode's
             if len(sampled) < SAMPLE_ROWS:
                 refused = d.recipient.refusal is not None  # its role, which the address is not
@@ -175,6 +185,8 @@ def _preview(
         # Rows with a role of their own: the preview offers "Use the Role column" when there are.
         "role_cells": role_cells,
         "role_column": options.role_column,
+        "raisable": raisable,
+        "raise_to": str(raise_to) if raise_to is not None else None,
     }
 
 

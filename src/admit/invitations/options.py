@@ -1,7 +1,8 @@
 """What every recipient of one invitation request gets: user type, role, products, message.
 
 ``check_options`` validates them once per request (or import), before anything is written;
-``row_role`` is the rule for a per-row role (an import's ``role`` column) under those options.
+``row_role`` is the rule for a per-row role (an import's ``role`` column) under those options,
+``role_letting_in`` the list role that would let a row it refused in.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from admit.invitations.models import MAX_MESSAGE
 from admit.policy import INTERNAL_ROLES, Role, UserType
 from admit.portals import service as portals_service
 
-__all__ = ["MAX_MESSAGE", "InviteOptions", "check_options", "row_role"]
+__all__ = ["MAX_MESSAGE", "InviteOptions", "check_options", "role_letting_in", "row_role"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,3 +117,15 @@ def row_role(
     if reason:
         return options.role, SkipCode.NOT_ALLOWED, reason
     return Role(asked), None, ""
+
+
+def role_letting_in(actor_role: Role | str | None, options: InviteOptions, raw_role: str) -> Role | None:
+    """The list role (``options.role``) under which ``row_role`` would give a row the role it
+    asks for (``raw_role``), when the row asks for more than the list's role and the actor may
+    give it; else None (the row is in already, or no list role of the actor's lets it in)."""
+    asked = (raw_role or "").strip().lower()
+    if not options.role_column or options.user_type is UserType.CLIENT or asked not in tuple(INTERNAL_ROLES):
+        return None
+    if INTERNAL_ROLES.index(Role(asked)) >= INTERNAL_ROLES.index(options.role):
+        return None
+    return Role(asked) if policy.check_grant_role(actor_role, asked) is None else None
