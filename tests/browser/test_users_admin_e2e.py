@@ -233,3 +233,34 @@ def test_a_long_name_breaks_no_word_in_the_table_nor_the_audit_log(new_context, 
     box = came_from.bounding_box()
     assert box is not None and box["height"] < 2 * 24, box  # one line
     shot(page, "long-name-audit-1280")
+
+
+def test_a_phone_card_shows_a_pending_persons_address_whole(new_context, live_server, shot):
+    """At 390 px a pending person's card showed "dave@clientco.c…": the address shared its line
+    with Status, Reinvite and "…" (the tester). An address without a name has a line of its own,
+    the actions below it; a named person's wraps under the name; either is read whole, and
+    Reinvite is still on the card."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    long_one = "bartholomew.featherstonehaugh@international-logistics.co.uk"
+    invite(
+        db, pf, ["dave@clientco.com", long_one, "Grace Hopper <grace.hopper-longname@acme-engineering.com>"]
+    )
+    page = gestures.signed_in(new_context, live_server, pf, PHONE, f"/p/{pf.slug}/users?status=pending")
+    for address in ("dave@clientco.com", long_one, "grace.hopper-longname@acme-engineering.com"):
+        row = page.locator(f'#people tbody tr[data-address="{address}"]')
+        cell = row.locator('td[data-label="Email or phone"]')
+        expect(cell).to_have_text(address)
+        scroll, client = cell.evaluate("e => [e.scrollWidth, e.clientWidth]")
+        assert scroll <= client, (address, scroll, client)  # nothing cut off
+        reinvite = row.get_by_role("button", name=f"Reinvite {address}")
+        expect(reinvite).to_be_visible()
+        box = reinvite.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
+    # The short one too: its line is its own, not shared with the buttons.
+    dave = page.locator('#people tbody tr[data-address="dave@clientco.com"]')
+    address_box = dave.locator('td[data-label="Email or phone"]').bounding_box()
+    button_box = dave.get_by_role("button", name="Reinvite dave@clientco.com").bounding_box()
+    assert address_box and button_box and button_box["y"] >= address_box["y"] + address_box["height"] - 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    shot(page, "pending-cards-phone")
