@@ -303,6 +303,27 @@ class TestUserManagement:
         worker.drain()
         assert last_link(db, "grace@acme.com") != first
 
+    def test_the_invite_box_knows_the_inviters_company_domain(self, client, db):
+        """The Invite box names the inviter's company domain ("not at acme.com", admit.js), as
+        members.service reads it for colleagues; an inviter at a personal mail service has none
+        to name (the box then says "your company's domain")."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        box = (
+            client.get(f"/p/{pf.slug}/users")
+            .text.split('<textarea id="recipients"', 1)[1]
+            .split("</textarea>")[0]
+        )
+        assert 'data-company-domain="acme.com"' in box, box
+        client.cookies.clear()
+        personal = create_portal(db, name="Solo", owner_email="solo@gmail.com")
+        sign_in_page(client, personal.owner_email, OWNER_PASSWORD)
+        box = client.get(f"/p/{personal.slug}/users").text.split('<textarea id="recipients"', 1)[1]
+        assert (
+            "data-check-url" in box.split("</textarea>")[0]
+            and "data-company-domain" not in box.split("</textarea>")[0]
+        )
+
     def test_the_portal_switcher_names_the_other_portals_one_is_active_in(self, client, db):
         """Every page's switcher: the portals the signed-in person is an active member of, but
         the one shown, by name; one where their access was ended is not offered."""

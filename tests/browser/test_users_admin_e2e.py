@@ -264,3 +264,38 @@ def test_a_phone_card_shows_a_pending_persons_address_whole(new_context, live_se
     assert address_box and button_box and button_box["y"] >= address_box["y"] + address_box["height"] - 1
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     shot(page, "pending-cards-phone")
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_an_internal_invitee_outside_the_company_is_pointed_out_not_stopped(
+    new_context, live_server, shot, viewport
+):
+    """Inviting mallory@gmail.com as an internal user, even as Owner, looked like any other
+    chip, "1 to invite" (the tester). An address the server does not call a colleague's
+    (recipients/check: ``colleague``) gets an amber note naming the company's domain and what an
+    internal user sees, and the summary counts them; a colleague's and a phone number's do not,
+    nor does anyone invited as a client. Send still sends them all."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    page = gestures.signed_in(new_context, live_server, pf, viewport, f"/p/{pf.slug}/users")
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    dialog.get_by_label("Role").select_option("owner")
+    box = dialog.get_by_label("Email addresses")
+    gestures.checked(box, lambda: box.fill("mallory@gmail.com, ada@acme.com, +1 202 555 0173"))
+    chips = dialog.locator("[data-chips]")
+    outside = chips.locator("[data-outside]")
+    expect(outside).to_have_count(1)
+    expect(outside).to_contain_text("mallory@gmail.com")
+    expect(outside.locator("[data-chip-why]")).to_have_text(
+        "not at acme.com: as an internal user they will see everyone in the portal"
+    )
+    expect(chips.locator("[data-chips-summary]")).to_have_text("3 to invite (1 not at acme.com)")
+    shot(page, "invite-outside-" + ("phone" if viewport is PHONE else "desktop"))
+    dialog.get_by_label("User type").select_option("client")  # a client sees only their workspaces
+    expect(chips.locator("[data-outside]")).to_have_count(0)
+    expect(chips.locator("[data-chips-summary]")).to_have_text("3 to invite")
+    dialog.get_by_label("User type").select_option("internal")
+    expect(chips.locator("[data-outside]")).to_have_count(1)
+    dialog.get_by_role("button", name="Send Invitation").click()  # a note, not a block
+    expect(page.locator("[data-report] [data-summary]")).to_have_text("3 invited")

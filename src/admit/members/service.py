@@ -67,6 +67,7 @@ __all__ = [
     "belongs_elsewhere",
     "change_details",
     "colleagues_among",
+    "own_company_domain",
     "roles_of",
     "get_membership",
     "active_members",
@@ -844,6 +845,14 @@ def access_ended_among(
 _COLLEAGUE_DOMAINS_ASKED = 20
 
 
+def own_company_domain(actor: Actor) -> str | None:
+    """The company domain of ``actor``'s own address (an API key: its maker's), as
+    ``colleagues_among`` reads it: ``acme.com``; None for a personal mail service's or none.
+    What the Invite box names when an internal invitee is not a colleague's ("not at acme.com")."""
+    person = actor.user or (actor.api_key.created_by if actor.api_key is not None else None)
+    return addresses.company_domain(person.email if person is not None else None)
+
+
 def colleagues_among(session: Session, actor: Actor, addresses_asked: Iterable[str]) -> set[str]:
     """Those of the normalised ``addresses_asked`` that look like a colleague's of ``actor``: an
     email at a company domain (``addresses.company_domain``: never a personal mail service's,
@@ -858,8 +867,7 @@ def colleagues_among(session: Session, actor: Actor, addresses_asked: Iterable[s
             by_domain.setdefault(domain, []).append(address)
     if not by_domain:
         return set()
-    person = actor.user or (actor.api_key.created_by if actor.api_key is not None else None)
-    own = addresses.company_domain(person.email if person is not None else None)
+    own = own_company_domain(actor)
     found: set[str] = {own} if own is not None and own in by_domain else set()
     for domain in [d for d in by_domain if d != own][:_COLLEAGUE_DOMAINS_ASKED]:
         escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -208,6 +208,8 @@ def _page(
             }
         ),
         "form": {"user_type": "client" if tab == "clients" or not caps.invite_internal else "internal"},
+        # What the Invite box names when an internal invitee is not a colleague's (admit.js).
+        "company_domain": members_service.own_company_domain(actor),
         "open_invite": request.query_params.get("invite") is not None,
         # Copy Link shows the link: made (off) if there is none.
         "invite_link": (

@@ -859,17 +859,27 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
       box.dispatchEvent(new Event("input", { bubbles: true }));
     }
   };
+  // Invited as an internal user, an email address the server does not call a colleague's
+  // (recipients/check's ``colleague``: at the company domain of the inviter or of the portal's
+  // internal users) is pointed out, never refused: it may be a contractor's. A number is no one's.
+  const userType = form.querySelector("[name=user_type]");
+  const domain = box.dataset.companyDomain;
+  const notAt = domain ? `not at ${domain}` : "not at your company's domain";
+  const outside = (item) => userType && userType.value === "internal" && !item.error && !item.duplicate
+    && !item.skip && !item.colleague && Boolean(item.address && item.address.includes("@"));
   const chip = (item) => {
     const el = document.createElement("span");
     // A skip: Send would leave this address out (already a member, already invited…), as the
     // server decides it; the chip says why before anything is sent.
-    el.className = "chip" + (item.error ? " bad" : item.duplicate ? " dup" : item.skip ? " skip" : "");
+    el.className = "chip" + (item.error ? " bad" : item.duplicate ? " dup" : item.skip ? " skip" : outside(item) ? " outside" : "");
     el.dataset.chip = item.error ? "bad" : item.duplicate ? "duplicate" : item.skip ? "skip" : "ok";
     if (item.skip) el.dataset.skip = item.skip;
+    if (outside(item)) el.dataset.outside = "";
     const shown = recipientShown(item);
     el.textContent = shown;
     el.title = item.error || (item.duplicate ? "Listed twice: invited once." : item.detail || "");
-    const reason = item.error && !item.suggestion ? item.error : !item.error && !item.duplicate && item.skip ? item.detail : null;
+    const reason = item.error && !item.suggestion ? item.error : !item.error && !item.duplicate && item.skip ? item.detail
+      : outside(item) ? `${notAt}: as an internal user they will see everyone in the portal` : null;
     if (reason) {  // a suggestion's button says it ("gmail.com?")
       const why = document.createElement("span");
       why.className = "chip-why";
@@ -932,23 +942,28 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     return el;
   };
   // What needs a look comes first, in sight without scrolling: to fix, then skipped, then listed
-  // twice; the addresses to invite after them (each group in the text's order).
-  const rank = (item) => (item.error ? 0 : item.duplicate ? 2 : item.skip ? 1 : 3);
+  // twice, then those not at the company's domain; the addresses to invite after them (each
+  // group in the text's order).
+  const rank = (item) => (item.error ? 0 : item.duplicate ? 2 : item.skip ? 1 : outside(item) ? 2.5 : 3);
   // More chips below the box's fold: the last row in sight fades into the summary instead of
   // being cut off (``.chips.more``).
   const fold = () => chips.classList.toggle("more", chips.scrollTop + chips.clientHeight < chips.scrollHeight - 2);
   chips.addEventListener("scroll", fold, { passive: true });
+  let shownItems = null;  // the last answer, drawn again when the user type changes
   const render = (items) => {
+    shownItems = items;
     const ordered = items.map((item, at) => [item, at]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]);
     chips.replaceChildren(...ordered.map(([item]) => chip(item)));
     const bad = items.filter((i) => i.error).length;
     const dup = items.filter((i) => i.duplicate).length;
     const skip = items.filter((i) => !i.error && !i.duplicate && i.skip).length;
     const good = items.length - bad - dup - skip;
+    const away = items.filter(outside).length;
     const summary = document.createElement("span");
     summary.className = "chips-summary";
     summary.dataset.chipsSummary = "";
-    summary.textContent = `${good} to invite` + (bad ? ` · ${bad} to fix` : "") + (dup ? ` · ${dup} listed twice` : "")
+    summary.textContent = `${good} to invite` + (away ? ` (${away} ${notAt})` : "")
+      + (bad ? ` · ${bad} to fix` : "") + (dup ? ` · ${dup} listed twice` : "")
       + (skip ? ` · ${skip} will be skipped` : "");
     chips.append(summary);
     fold();
@@ -974,6 +989,7 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     } catch (e) { /* the server checks again on Send */ }
   };
   box.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 300); });
+  if (userType) userType.addEventListener("change", () => { if (shownItems && chips.childElementCount) render(shownItems); });
   if (box.value.trim()) check();
 })();
 
