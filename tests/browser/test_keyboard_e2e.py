@@ -59,9 +59,7 @@ def test_a_row_action_confirmed_by_keyboard_comes_back_to_its_row(live_server, s
     row = page.locator('#people tr[data-address="bob@acme.com"]')
     menu = row.get_by_label("Actions for bob@acme.com")
     menu.focus()
-    page.keyboard.press("ArrowDown")  # opens the menu on its first item
-    expect(row.get_by_role("menuitem", name="Resend Invite")).to_be_focused()
-    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")  # opens the menu on its first item (Reinvite is the row's button)
     expect(row.get_by_role("menuitem", name="Revoke")).to_be_focused()
     page.keyboard.press("Enter")
     dialog = page.locator("#confirm-dialog")
@@ -86,7 +84,6 @@ def test_a_row_action_confirmed_by_keyboard_comes_back_to_its_row(live_server, s
     page.wait_for_load_state("load")
     row = page.locator('#people tr[data-address="cy@acme.com"]')
     row.get_by_label("Actions for cy@acme.com").focus()
-    page.keyboard.press("ArrowDown")
     page.keyboard.press("ArrowDown")
     expect(row.get_by_role("menuitem", name="Revoke")).to_be_focused()
     page.keyboard.press("Enter")
