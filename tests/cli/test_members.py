@@ -379,3 +379,48 @@ def test_a_failed_delivery_says_why(run, db):
     for command in ("members", "invitations"):
         (line,) = [x for x in run(command, "list", "--portal", slug).stdout.splitlines() if "c@x.com" in x]
         assert line.endswith("Failed: 550 mailbox unavailable"), (command, line)
+
+
+class TestOwnersConfirmed:
+    """``members change --role owner`` and ``invitations change --role owner`` made owners unasked,
+    where ``admit invite --role owner`` asks ``--confirm-owners``: both ask it too, by the same
+    rule (``imports.service.check_owners_confirmed``); nothing is changed until it is given."""
+
+    def test_members_change_to_owner_asks_confirm_owners(self, run, db, worker):
+        out = init_portal(run)
+        slug = out["portal"]
+        pf = PortalFixture(slug=slug, api_key=out["api_key"], owner_email="owner@acme.com", portal_id=None)
+        member_joins(db, worker, pf, "mel@acme.com")
+        args = ("members", "change", "--portal", slug, "mel@acme.com", "--role", "owner")
+        refused = run(*args)
+        assert refused.exit_code == 2, refused.output
+        said = " ".join(refused.stderr.split())
+        assert "Making someone an owner is confirmed first: owners can do everything" in said, said
+        assert "Add --confirm-owners to make them an owner." in said and "(option --role)" in said, said
+        problem = json.loads(run(*args, "--json").stdout)
+        assert problem["field"] == "role" and "--confirm-owners" in problem["detail"], problem
+        listed = json.loads(run("members", "list", "--portal", slug, "--json").stdout)["items"]
+        assert next(p["role"] for p in listed if p["address"] == "mel@acme.com") == "member"
+        # Not an owner made: asked nothing, as before.
+        assert run("members", "change", "--portal", slug, "mel@acme.com", "--role", "admin").exit_code == 0
+        made = run(*args, "--confirm-owners")
+        assert made.exit_code == 0, made.output
+        assert "mel@acme.com's role changed (was “Admin”, now “Owner”)." in made.output
+        # Already an owner: nothing made, nothing to confirm.
+        again = run(*args)
+        assert again.exit_code == 0 and "already has that access" in again.output, again.output
+
+    def test_invitations_change_to_owner_asks_confirm_owners(self, run):
+        slug = init_portal(run)["portal"]
+        assert run("invite", "--portal", slug, *INTERNAL, "mel@acme.com").exit_code == 0
+        args = ("invitations", "change", "--portal", slug, "mel@acme.com", "--role", "owner")
+        refused = run(*args)
+        assert refused.exit_code == 2, refused.output
+        said = " ".join(refused.stderr.split())
+        assert "Making someone an owner is confirmed first" in said, said
+        assert "Add --confirm-owners to make them an owner." in said, said
+        pending = json.loads(run("invitations", "list", "--portal", slug, "--json").stdout)["items"]
+        assert pending[0]["role"] == "member"
+        made = run(*args, "--confirm-owners")
+        assert made.exit_code == 0, made.output
+        assert "(was “Member”, now “Owner”)" in made.output

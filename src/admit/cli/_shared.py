@@ -435,6 +435,34 @@ def list_json_option(item: str) -> Callable[[FC], FC]:
     )
 
 
+def confirm_owners_option(command: FC) -> FC:
+    """``--confirm-owners`` of a command that changes a role (``invitations change``, ``members
+    change``): ``owner_made`` refuses one that makes an owner without it, as ``invite`` does."""
+    return click.option(
+        "--confirm-owners",
+        "owners_confirmed",
+        is_flag=True,
+        help="With --role owner: yes, make them an owner (owners can do everything, including "
+        "removing you); without it such a change is refused and nothing changes.",
+    )(command)
+
+
+def owner_made(before: str | None, after: str | None, *, confirmed: bool) -> None:
+    """A role changed from ``before`` to ``after`` that makes an owner, refused unless
+    ``--confirm-owners`` was given (``imports.service.check_owners_confirmed``, the rule ``admit
+    invite --role owner`` and imports ask by). Called in the change's unit of work, after the
+    change (whose own refusals come first): the refusal ends it, and nothing is changed."""
+    from admit.errors import InvalidInput
+    from admit.imports import service as imports_service
+
+    if after == before:
+        return  # already an owner: nobody is made one
+    try:
+        imports_service.check_owners_confirmed(after, confirmed=confirmed)
+    except InvalidInput as exc:
+        refuse(exc, more=" Add --confirm-owners to make them an owner.")
+
+
 _CURSOR_HELP = " next_cursor is where --cursor goes on after a --limit (else null)."
 
 

@@ -447,13 +447,15 @@ def _change(
 @_shared.json_option("the invitation")
 @click.option("--role", type=click.Choice(["owner", "admin", "member"]), help="an internal user's role")
 @click.option("--products", help="the products it gives, comma-separated (empty: none)")
+@_shared.confirm_owners_option
 @click.argument("invitation")
 def invitations_change(
-    slug: str, as_json: bool, role: str | None, products: str | None, invitation: str
+    slug: str, as_json: bool, role: str | None, products: str | None, owners_confirmed: bool, invitation: str
 ) -> None:
     """Change what a pending (or expired) invitation offers, as User Management's Change role and
     products does on its row: its link and expiry stand and nothing is sent. INVITATION: its id,
-    or its recipient's email address or phone number; what is left out stays as it is."""
+    or its recipient's email address or phone number; what is left out stays as it is. Offering
+    an owner's role asks --confirm-owners."""
     from admit.audit import words
     from admit.invitations import service as invitations_service
     from admit.people.results import invitation_reads
@@ -466,6 +468,7 @@ def invitations_change(
         before = (found.role, list(found.products or ()))
         changed = invitations_service.change_offer(session, actor, found.id, role=role, products=wanted)
         (after,) = invitation_reads(session, [changed])
+        _shared.owner_made(before[0], after.role, confirmed=owners_confirmed)
     if as_json:
         _shared.echo_json(after)
         return

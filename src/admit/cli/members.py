@@ -154,10 +154,14 @@ def members_reset_two_factor(slug: str, as_json: bool, member: str) -> None:
 @_shared.json_option("the member")
 @click.option("--role", type=click.Choice(["owner", "admin", "member"]), help="an internal user's new role")
 @click.option("--products", help="the products they may use, comma-separated (empty: none)")
+@_shared.confirm_owners_option
 @click.argument("member")
-def members_change(slug: str, as_json: bool, role: str | None, products: str | None, member: str) -> None:
+def members_change(
+    slug: str, as_json: bool, role: str | None, products: str | None, owners_confirmed: bool, member: str
+) -> None:
     """Change MEMBER's role or products (their email address, phone number or member id), as
-    Change role and products does in User Management; what is left out stays as it is."""
+    Change role and products does in User Management; what is left out stays as it is. Making
+    them an owner asks --confirm-owners."""
     from admit.audit import words
     from admit.flows import members as members_flow
     from admit.members import service as members_service
@@ -172,6 +176,7 @@ def members_change(slug: str, as_json: bool, role: str | None, products: str | N
         after = MemberRead.of(
             members_flow.change_access(session, actor, member_id, role=role, products=wanted)
         )
+        _shared.owner_made(before.role, after.role, confirmed=owners_confirmed)
     if as_json:
         _shared.echo_json(after)
         return

@@ -203,16 +203,26 @@ def role_cells(session: Session, actor: Actor, import_id: uuid.UUID) -> int:
     return sum(_has_own_role(row) for row in read_rows(storage.stored_chunks(session, imp.id)))
 
 
-def check_owners_confirmed(options: InviteOptions, *, confirmed: bool) -> None:
-    """A list that can make owners (its own role is owner: every row, or a Role column's rows,
-    may be one) is previewed first, and its owners confirmed: ``confirmed`` says they were
-    (a draft that waits for ``confirm``; the CLI's ``--confirm-owners``, for addresses given on
-    its command line as for a file). Raises ``InvalidInput`` naming ``role`` (or ``role_column``)."""
-    if options.role is Role.OWNER and not confirmed:
+def check_owners_confirmed(made: InviteOptions | str | None, *, confirmed: bool) -> None:
+    """Owners are made only once confirmed (owners can do everything, including removing you):
+    ``confirmed`` says they were. ``made``: a list's options, which can make owners when its own
+    role is owner (every row, or a Role column's rows, may be one), previewed first (a draft that
+    waits for ``confirm``; the CLI's ``--confirm-owners``, for addresses given on its command line
+    as for a file); or the role one change gives (the CLI's ``invitations change`` and ``members
+    change``, with ``--confirm-owners`` too). Raises ``InvalidInput`` naming ``role`` (or a list's
+    ``role_column``)."""
+    role = made.role if isinstance(made, InviteOptions) else made
+    if confirmed or role is None or Role(role) is not Role.OWNER:
+        return
+    if isinstance(made, InviteOptions):
         raise InvalidInput(
             "A list that can make owners is previewed first, and its owners confirmed.",
-            field="role_column" if options.role_column else "role",
+            field="role_column" if made.role_column else "role",
         )
+    raise InvalidInput(
+        "Making someone an owner is confirmed first: owners can do everything, including removing you.",
+        field="role",
+    )
 
 
 def create(
