@@ -159,6 +159,28 @@ class TestEveryPathHonoursIt:
         assert lifted.status_code == 204
         assert len(invite(db, pf, ["ada@example.com"]).invited) == 1
 
+    def test_lifting_an_address_is_audited(self, client, db, worker, events):  # noqa: ARG002
+        """Lifting an address from the do-not-send list (``DELETE …/suppressions/{address}``)
+        wrote no audit event, where putting it there writes ``address.suppressed``: it writes
+        ``address.unsuppressed``, by whoever lifted it, in words, under Invitations."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        worker.drain()
+        post_event(client, "generic", {"event": "bounce", "email": "ada@example.com", "detail": "550"})
+        url = f"/api/v1/portals/{pf.slug}/suppressions/Ada@Example.com"
+        assert client.delete(url, headers=pf.headers()).status_code == 204
+        assert client.delete(url, headers=pf.headers()).status_code == 404  # not listed: nothing audited
+        audit = f"/api/v1/portals/{pf.slug}/audit-events"
+        log = client.get(audit, params={"category": "invitations"}, headers=pf.headers()).json()["items"]
+        lifted = [e for e in log if e["action"] == "address.unsuppressed"]
+        assert [(e["target_label"], e["actor_label"].startswith("api key")) for e in lifted] == [
+            ("ada@example.com", True)
+        ], log
+        assert lifted[0]["summary"].startswith("The API key “default”"), lifted
+        assert lifted[0]["summary"].endswith(
+            " took ada@example.com off the portal's do-not-send list: messages to it are sent again"
+        ), lifted
+
 
 class TestAtSendTime:
     def test_an_smtp_550_for_the_address_suppresses_it(self, client, db, settings, smtp_server):  # noqa: F811

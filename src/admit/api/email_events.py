@@ -102,5 +102,5 @@ def list_suppressions(
 def lift_suppression(address: str, actor: ActorDep, session: SessionDep) -> None:
     """Write to ``address`` again (its owner fixed it); Resend then works."""
     policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
-    if not bounces.lift(session, actor.portal.id, address):
+    if not bounces.lift(session, actor, address):
         raise NotFound(f"{address} is not on the suppression list.")

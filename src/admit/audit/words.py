@@ -108,6 +108,7 @@ PHRASES: dict[str, str] = {
     "scim_token.created": "created the SCIM token {target}",
     "scim_token.revoked": "revoked the SCIM token {target}",
     "address.suppressed": "stopped sending to {target} (on the portal's do-not-send list)",
+    "address.unsuppressed": "took {target} off the portal's do-not-send list: messages to it are sent again",
     "hr.connected": "connected the HR system {target}",
     "hr.connection_changed": "changed the connection to the HR system {target}",
     "hr.disconnected": "disconnected the HR system {target}",

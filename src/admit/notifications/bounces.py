@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import InvalidInput
 from admit.events import outbox as webhooks
@@ -153,14 +154,25 @@ def suppress(
     session.flush()
 
 
-def lift(session: Session, portal_id: uuid.UUID, address: str) -> bool:
-    """Take ``address`` off the portal's list (someone fixed their mailbox); False if absent."""
+def lift(session: Session, actor: Actor, address: str) -> bool:
+    """Take ``address`` off the actor's portal's list (someone fixed their mailbox), audited as
+    theirs (``address.unsuppressed``, with what it was there for); False if absent."""
     row = session.scalar(
-        select(Suppression).where(Suppression.portal_id == portal_id, Suppression.address == address.lower())
+        select(Suppression).where(
+            Suppression.portal_id == actor.portal.id, Suppression.address == address.lower()
+        )
     )
     if row is None:
         return False
     session.delete(row)
+    audit_service.record(
+        session,
+        actor,
+        "address.unsuppressed",
+        target_type="address",
+        target_label=row.address,
+        detail={"reason": row.reason, "source": row.source},
+    )
     session.flush()
     return True
 
