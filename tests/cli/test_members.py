@@ -424,3 +424,23 @@ class TestOwnersConfirmed:
         made = run(*args, "--confirm-owners")
         assert made.exit_code == 0, made.output
         assert "(was “Member”, now “Owner”)" in made.output
+
+
+def test_lists_show_phone_numbers_as_the_pages_do(run):
+    """The lists' text printed a number as stored ("+12025550173") where every page shows it
+    spaced ("+1 202-555-0173", ``kit.text.readable_phone``): ``members list``, ``invitations
+    list`` and ``workspaces members`` print it so; ``--json`` keeps it as stored."""
+    slug = init_portal(run)["portal"]
+    workspace = run("workspaces", "create", "--portal", slug, "--name", "Loan").output.strip()
+    added = run("workspaces", "add", "--portal", slug, "--workspace", workspace, "+1 (202) 555-0173")
+    assert added.exit_code == 0, added.output
+    for args in (
+        ("members", "list"),
+        ("invitations", "list"),
+        ("workspaces", "members", "--workspace", workspace),
+    ):
+        text = run(*args, "--portal", slug)
+        assert text.exit_code == 0, text.output
+        assert "+1 202-555-0173" in text.stdout and "+12025550173" not in text.stdout, (args, text.stdout)
+        stored = run(*args, "--portal", slug, "--json")
+        assert "+12025550173" in stored.stdout and "202-555" not in stored.stdout, (args, stored.stdout)

@@ -546,6 +546,14 @@ class Listing(Generic[Item]):
             click.echo(f"({len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
 
 
+def address(value: str | None) -> str | None:
+    """An address as the text of a list shows it: a phone number spaced as every page shows it
+    ("+1 202-555-0173", ``kit.text.readable_phone``); ``--json`` keeps it as stored."""
+    from admit.kit.text import readable_phone
+
+    return readable_phone(value)
+
+
 def when(moment: datetime | None) -> str | None:
     """A moment as every list shows it (invitations, members, audit, links signups, hr), in
     UTC: ``2026-12-06 18:05 UTC``."""

@@ -375,7 +375,7 @@ def invitations_list(
             i.status,
             i.user_type,
             i.role,
-            i.recipient,
+            _shared.address(i.recipient),
             i.recipient_name,
             _shared.when(i.last_sent_at),
             _shared.delivery(i.delivery.status, i.delivery.error),

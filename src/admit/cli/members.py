@@ -87,7 +87,7 @@ def members_list(
             p.status,
             p.user_type,
             p.role,
-            p.address,
+            _shared.address(p.address),
             shown_name(p.kind, p.name),
             f"({p.kind} {p.id})",
             _shared.when(p.last_sent_at),

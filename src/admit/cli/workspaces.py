@@ -162,7 +162,8 @@ def workspaces_members(slug: str, workspace_ref: str, q: str, state: str, as_jso
         roles = f"[{', '.join(m.roles)}]" if m.roles else ""
         label = _STATE_WORDS[m.state] if m.state in ("expired", "deactivated") else None
         label = label or ("Joined" if m.status == "joined" else "Not Joined")
-        return _shared.columns(f"{label:<10}", m.user.email or m.user.phone, m.user.name, roles)
+        address = _shared.address(m.user.email or m.user.phone)
+        return _shared.columns(f"{label:<10}", address, m.user.name, roles)
 
     members.echo(as_json, line)
 
