@@ -459,15 +459,28 @@ class TestMoments:
         assert day_text(late, "Pacific/Auckland") == "6 December 2026"
 
 
-def test_a_country_is_named_with_its_code():
-    """``kit.text.country_text``: a country's name (the tz database's ``iso3166.tab``) with its
-    code, which Settings takes; the code alone when it names no country."""
-    from admit.kit.text import country_text
+def test_a_country_is_named_as_a_sentence_says_it():
+    """``kit.text.country_name``: a country as it reads in a sentence ("numbers in …"), from the
+    tz database's ``iso3166.tab`` where its short name reads as one, else as people say it (it
+    said "Britain (UK)", "Korea (South)"); the code alone when it names no country."""
+    from admit.kit.text import country_name
 
-    assert country_text("GG") == "Guernsey (GG)"
-    assert country_text("US") == "United States (US)"
-    assert country_text("GB") == "Britain (UK, GB)"
-    assert country_text("XX") == "XX"
+    assert country_name("GB") == "the United Kingdom"
+    assert country_name("us") == "the United States"
+    assert country_name("DE") == "Germany"
+    assert country_name("FR") == "France"
+    assert country_name("GG") == "Guernsey"
+    assert country_name("KR") == "South Korea"
+    assert country_name("NL") == "the Netherlands"
+    assert country_name("KY") == "the Cayman Islands"
+    assert country_name("TT") == "Trinidad and Tobago"
+    assert country_name("XX") == "XX"
+    import phonenumbers
+
+    from admit.kit.text import _country_names
+
+    if _country_names():  # every country a number can be from has its name
+        assert [c for c in phonenumbers.SUPPORTED_REGIONS if country_name(c) == c] == []
 
 
 def test_a_time_zone_is_said_by_its_place_and_short_name():

@@ -817,7 +817,7 @@ class TestPhoneNumbers:
         result = preview(db, pf, plain(["+44 7911 123456", "ada@example.com"]), by=ADMIN)
         assert (result["counts"]["sms_country_not_allowed"], result["counts"]["will_invite"]) == (1, 1)
         [sample] = result["samples"]["sms_country_not_allowed"]
-        assert sample["row"] == 1 and "Guernsey (GG) numbers" in sample["detail"]
+        assert sample["row"] == 1 and "numbers in Guernsey (+44)" in sample["detail"]
 
     def test_a_plain_list_of_numbers(self, db, pf):
         preview_ = preview(db, pf, plain(["+1 202 555 0173", "(202) 555-0174", "ada@example.com"]), by=ADMIN)

@@ -31,11 +31,36 @@ class TestCountries:
         assert got["+1 202 555 0173"][0] == "invited"
         outcome, code, detail = got["+44 20 7946 0958"]
         assert (outcome, code) == ("skipped", "sms_country_not_allowed")
-        # The country by its name, its code kept (Settings takes codes), where it said only "GB".
+        # The country by its name as a sentence says it and its calling code, and the code
+        # Settings takes to add it (it said "Texts to Britain (UK, GB) numbers are not allowed").
         assert detail == (
-            "Texts to Britain (UK, GB) numbers are not allowed in this portal "
-            "(allowed: United States (US); Settings → Texts)."
+            "This portal does not send texts to numbers in the United Kingdom (+44). It texts "
+            "numbers in the United States (+1) only; to text the United Kingdom too, add GB in "
+            "Settings → Texts."
         )
+
+    def test_every_country_is_named_as_a_sentence_says_it(self, client, db):
+        """Each country refused reads naturally, "numbers in Germany (+49)", "in the United
+        States (+1)" (iso3166.tab's short names said "Britain (UK)", "Korea (South)",
+        "Samoa (American)" mid-sentence)."""
+        pf = create_portal(db)
+        assert set_texts(client, pf, sms_countries=["DE", "FR"]).status_code == 200
+        numbers = {
+            "+1 202 555 0173": "the United States (+1)",
+            "+44 20 7946 0958": "the United Kingdom (+44)",
+            "+44 7911 123456": "Guernsey (+44)",  # its own country code, GG, in the UK's +44
+            "+82 10 2345 6789": "South Korea (+82)",
+            "+31 6 12345678": "the Netherlands (+31)",
+            "+1 684 733 1234": "American Samoa (+1)",
+        }
+        got = invite_numbers(client, pf, list(numbers))
+        for number, country in numbers.items():
+            outcome, code, detail = got[number]
+            assert (outcome, code) == ("skipped", "sms_country_not_allowed"), (number, got[number])
+            assert detail.startswith(f"This portal does not send texts to numbers in {country}. "), detail
+            assert "It texts numbers in Germany (+49) and France (+33) only; to text " in detail, detail
+        allowed = invite_numbers(client, pf, ["+49 1512 3456789", "+33 6 12 34 56 78"])
+        assert {outcome for outcome, _code, _detail in allowed.values()} == {"invited"}, allowed
 
     def test_the_portal_chooses_its_countries_and_the_change_is_audited(self, client, db):
         pf = create_portal(db)

@@ -6,6 +6,7 @@ import functools
 import math
 import re
 import zoneinfo
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TypeVar, overload
@@ -27,7 +28,8 @@ __all__ = [
     "short_moment",
     "zone_text",
     "wait_in_words",
-    "country_text",
+    "and_list",
+    "country_name",
 ]
 
 
@@ -93,13 +95,76 @@ def zone_text(zone: str | None, at: datetime) -> str:
     return f"{place} time ({name})"
 
 
-def country_text(code: str) -> str:
-    """A country (its ISO 3166 code, which Settings takes) as people read it: "Guernsey (GG)",
-    "Britain (UK, GB)"; the code alone where the names are not on this machine."""
-    name = _country_names().get(code.upper())
+def and_list(items: Sequence[str]) -> str:
+    """Items as a sentence lists them: "a", "a and b", "a, b and c"."""
+    return ", ".join(items[:-1]) + f" and {items[-1]}" if len(items) > 1 else "".join(items)
+
+
+def country_name(code: str) -> str:
+    """A country (its ISO 3166 code, which Settings takes) as a sentence says it ("numbers in
+    …"): "Germany", "the United Kingdom", "South Korea", "the Cayman Islands". The tz database's
+    ``iso3166.tab`` names most (its short names, "&" said "and"); those that read as no
+    country mid-sentence ("Britain (UK)", "Korea (South)") are said as people say them
+    (``_SAID``), with "the" where English puts it; the code alone where it names none."""
+    code = code.upper()
+    name = _SAID.get(code) or _country_names().get(code, "").replace(" & ", " and ")
     if not name:
         return code
-    return f"{name[:-1]}, {code})" if name.endswith(")") else f"{name} ({code})"
+    if not name.startswith("the ") and (name in _WITH_THE or name.endswith(_ENDS_WITH_THE)):
+        return f"the {name}"
+    return name
+
+
+# iso3166.tab's short names that do not read as a country in a sentence: as people say them.
+_SAID = {
+    "AC": "Ascension Island",  # AC, TA and XK: phone regions iso3166.tab does not list
+    "AS": "American Samoa",
+    "BL": "Saint Barthélemy",
+    "BQ": "the Caribbean Netherlands",
+    "CD": "the Democratic Republic of the Congo",
+    "CF": "the Central African Republic",
+    "CG": "the Republic of the Congo",
+    "GB": "the United Kingdom",
+    "GS": "South Georgia and the South Sandwich Islands",
+    "HM": "Heard Island and McDonald Islands",
+    "KN": "Saint Kitts and Nevis",
+    "KP": "North Korea",
+    "KR": "South Korea",
+    "LC": "Saint Lucia",
+    "MF": "Saint Martin",
+    "MM": "Myanmar",
+    "PM": "Saint Pierre and Miquelon",
+    "SH": "Saint Helena",
+    "ST": "São Tomé and Príncipe",
+    "SX": "Sint Maarten",
+    "SZ": "Eswatini",
+    "TA": "Tristan da Cunha",
+    "TC": "the Turks and Caicos Islands",
+    "TF": "the French Southern Territories",
+    "UM": "the United States Minor Outlying Islands",
+    "US": "the United States",  # here even without iso3166.tab: the default phone region's
+    "VC": "Saint Vincent and the Grenadines",
+    "VG": "the British Virgin Islands",
+    "VI": "the United States Virgin Islands",
+    "WS": "Samoa",
+    "XK": "Kosovo",
+}
+# Names English says with "the" ("numbers in the Netherlands"), besides those ending so.
+_WITH_THE = frozenset(
+    {
+        "Bahamas",
+        "Comoros",
+        "Gambia",
+        "Isle of Man",
+        "Maldives",
+        "Netherlands",
+        "Philippines",
+        "Seychelles",
+        "United Arab Emirates",
+        "British Indian Ocean Territory",
+    }
+)
+_ENDS_WITH_THE = (" Islands", " Republic")
 
 
 @functools.cache

@@ -26,7 +26,7 @@ from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import Checks, InvalidInput, PortalNotFound, at_most_characters
 from admit.kit import colour
-from admit.kit.text import as_typed, country_text, lifetime_in_words
+from admit.kit.text import and_list, as_typed, country_name, lifetime_in_words
 from admit.notifications import preferences
 from admit.policy import ALL_PRODUCTS
 from admit.portals import brand as portals_brand
@@ -519,8 +519,9 @@ def check_sms_countries(codes: list[str]) -> list[str]:
     if len(unknown) == 1:
         raise InvalidInput(f"{unknown[0]} is not a country code (such as US, GB, DE).", field="sms_countries")
     if unknown:
-        listed = ", ".join(unknown[:-1]) + f" and {unknown[-1]}"
-        raise InvalidInput(f"{listed} are not country codes (such as US, GB, DE).", field="sms_countries")
+        raise InvalidInput(
+            f"{and_list(unknown)} are not country codes (such as US, GB, DE).", field="sms_countries"
+        )
     return countries
 
 
@@ -532,12 +533,23 @@ def sms_countries(portal: Portal, default_region: str) -> list[str]:
 
 def sms_refusal(portal: Portal, number: str, default_region: str) -> str | None:
     """Why ``portal`` may not text ``number`` (E.164), or None: numbers of countries outside its
-    list are refused, so a list of premium or far-away numbers cannot run up its bill."""
-    region = phonenumbers.region_code_for_number(phonenumbers.parse(number, None))
+    list are refused, so a list of premium or far-away numbers cannot run up its bill. Said with
+    the countries' names and calling codes ("numbers in the United Kingdom (+44)"), and the code
+    Settings takes to add one."""
+    parsed = phonenumbers.parse(number, None)
+    region = phonenumbers.region_code_for_number(parsed)
     allowed = sms_countries(portal, default_region)
     if region in allowed:
         return None
+    texted = [f"{country_name(code)} (+{phonenumbers.country_code_for_region(code)})" for code in allowed]
+    listed = and_list(texted)
+    if region is None or region not in phonenumbers.SUPPORTED_REGIONS:  # +800 and the like
+        return (
+            f"This portal does not send texts to international numbers (+{parsed.country_code}). "
+            f"It texts numbers in {listed} only."
+        )
+    country = country_name(region)
     return (
-        f"Texts to {country_text(region) if region else 'that country’s'} numbers are not allowed in "
-        f"this portal (allowed: {', '.join(country_text(code) for code in allowed)}; Settings → Texts)."
+        f"This portal does not send texts to numbers in {country} (+{parsed.country_code}). It texts "
+        f"numbers in {listed} only; to text {country} too, add {region} in Settings → Texts."
     )
