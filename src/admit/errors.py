@@ -698,6 +698,12 @@ class InvitationGone(Gone):
 
     code = ErrorCode.INVITATION_GONE
 
+    def __init__(self, message: str, *, to_programs: str | None = None, **fields: Any) -> None:
+        super().__init__(message, **fields)
+        # What the API says instead of ``message`` (``api.errors.said_to``), when its next step
+        # for a program is not a person's: an expired link's request endpoint.
+        self.to_programs = to_programs
+
 
 class InvitationNotGrantable(Gone):
     """Whoever sent the invitation can no longer grant what it offers (they were deactivated, or

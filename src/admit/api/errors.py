@@ -29,6 +29,7 @@ from admit.errors import (
     DomainError,
     ErrorCode,
     InvalidInput,
+    InvitationGone,
     PermissionDenied,
     at_most_characters,
     type_uri,
@@ -271,7 +272,10 @@ def validation_error_response(exc: RequestValidationError) -> JSONResponse:
 def said_to(request: Request, exc: DomainError) -> DomainError:
     """``exc`` as the API says it to this caller: an API key refused for its role is told that it
     acts with that role whoever made it (an admin, even one an owner made with ``admit init``).
-    The policy words its refusals for people, who know their role."""
+    The policy words its refusals for people, who know their role. An invitation's dead link
+    says its next step as a program takes it (``InvitationGone.to_programs``)."""
+    if isinstance(exc, InvitationGone) and exc.to_programs:
+        return InvitationGone(exc.to_programs, **exc.fields)  # an expired link: its request endpoint
     actor = getattr(request.state, "actor", None)
     if exc.code is not ErrorCode.PERMISSION_DENIED or actor is None or actor.api_key is None:
         return exc

@@ -654,6 +654,18 @@ class DeadLink:
         """What its holder reads: which case, who invited them to which portal, and the next step."""
         return self.said_to(signed_in=False)
 
+    @property
+    def to_programs(self) -> str | None:
+        """What the API says instead of ``message``, or None for the same: an expired link's next
+        step is its request endpoint, as its page's is its **Request a new invitation** (the API
+        said only whom to ask)."""
+        if self.case is not tokens.Reason.EXPIRED:
+            return None
+        return (
+            f"{self.said_to(signed_in=False, requestable=True)} Request a new invitation: "
+            f"POST /api/v1/invitations/{{token}}/request-new asks {self.inviter} to send you a new one."
+        )
+
     def said_to(self, *, signed_in: bool, requestable: bool = False) -> str:
         """``message`` for a holder who is ``signed_in`` or not: someone signed in (not whoever
         joined with it, who is taken to the portal) is not asked to sign in. ``requestable``: an
@@ -745,7 +757,7 @@ def _gone(session: Session, invitation: Invitation | None, reason: tokens.Reason
     if dead is None:
         return refused(reason or tokens.Reason.UNKNOWN)
     log.info("invitation.link_refused reason=%s case=%s", reason, dead.case)
-    return InvitationGone(dead.message, reason=dead.reason)
+    return InvitationGone(dead.message, to_programs=dead.to_programs, reason=dead.reason)
 
 
 def _refusal(session: Session, exc: tokens.TokenRefused) -> DomainError:
