@@ -72,7 +72,7 @@ with collector_paused():
         to_the_forms_page,
     )
     from admit.settings import Settings, configure, current
-    from admit.web import SAFE_METHODS, cross_site
+    from admit.web import SAFE_METHODS, content_security_policy, cross_site, strict_transport
 
 log = logging.getLogger("admit")
 
@@ -138,14 +138,16 @@ class Edge:
     """ASGI middleware for what every request passes through, in one place and without
     Starlette's ``BaseHTTPMiddleware`` (a task and a stream per request each): a body larger
     than its kind may be is refused from its Content-Length, unread; a change from another site
-    is refused (``web.cross_site``); every answer carries the security headers (a secret
-    link's, ``holds_a_secret``, neither sends its address on nor is kept), and a
+    is refused (``web.cross_site``); every answer carries the security headers (a page its
+    Content-Security-Policy, ``web.PAGE_POLICY``; every answer Strict-Transport-Security when the
+    public URL is https; a secret link's, ``holds_a_secret``, neither sends its address on nor is kept), and a
     redirect's notice rides in a signed cookie (``pages.deps.carry_notice``); each request is
     counted and timed by its route's template (``observability.count``)."""
 
     def __init__(self, app: Any, *, settings: Settings) -> None:
         self.app = app
         self.settings = settings
+        self.strict_transport = strict_transport(settings.public_url)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -170,6 +172,12 @@ class Edge:
                 if signed_in and not scope["path"].startswith("/static"):
                     headers.setdefault("Cache-Control", "no-store")
                 headers.setdefault("X-Frame-Options", "DENY")
+                # A page's policy (web.PAGE_POLICY); a route that needs another sets its own (the
+                # dev mailbox's email, a logo). JSON, CSS and scripts run nothing that needs one.
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("Content-Security-Policy", content_security_policy(scope))
+                if self.strict_transport is not None:
+                    headers.setdefault("Strict-Transport-Security", self.strict_transport)
                 if refusal is not None or holds_a_secret(scope):  # a refusal comes before routing
                     headers.update({"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
                 # How long the app took to answer (its headers; a JSON body is made by then),

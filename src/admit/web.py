@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import secrets
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -69,6 +70,53 @@ def ours(request: Request, netloc: str, public_url: str) -> bool:
     """Whether ``netloc`` (a URL's ``host:port``) is this service's: its public URL's, or the
     host the request was sent to."""
     return netloc in {urlsplit(public_url).netloc, request.headers.get("host", "")}
+
+
+# What a page may load, for the browser to enforce (``Content-Security-Policy``, on every HTML
+# answer: ``app.Edge``): scripts, styles, fonts, fetches and form posts only from Admit itself,
+# no plugin, no <base>, never in another site's frame. No inline script or ``style="…"``
+# attribute runs (admit.js and admit.css do it all); the page's own <style> (a portal's colours)
+# is let in by a nonce made for that one answer (``style_nonce``). Images: Admit's and data: ones
+# (admit.css draws the select arrow as one).
+PAGE_POLICY: dict[str, str] = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "connect-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+}
+# The dev mailbox's email page: the email is shown in a sandboxed ``<iframe srcdoc>``, which keeps
+# its page's policy, and emails are styled inline (``style="…"``, as mail programs need) and show
+# the logo from the public URL (another port, another host): those, on this page only.
+MAIL_PREVIEW_POLICY = {**PAGE_POLICY, "style-src": "'self' 'unsafe-inline'", "img-src": "* data:"}
+_NONCE_KEY = "admit.style_nonce"
+# Browsers that once reached Admit over https go on doing so for a year (its subdomains too);
+# only when the public URL is https: over plain http (local development) it would lock it out.
+STRICT_TRANSPORT = "max-age=31536000; includeSubDomains"
+
+
+def style_nonce(scope: Any) -> str:
+    """The nonce a page's own ``<style>`` carries (``<style nonce="…">``): made on first ask, one
+    per answer, and named in that answer's policy (``content_security_policy``)."""
+    nonce: str = scope.setdefault(_NONCE_KEY, secrets.token_urlsafe(16))
+    return nonce
+
+
+def content_security_policy(scope: Any, policy: dict[str, str] = PAGE_POLICY) -> str:
+    """``policy`` as the header says it, with the answer's style nonce if its page used one."""
+    nonce = scope.get(_NONCE_KEY)
+    if nonce is not None and "'unsafe-inline'" not in policy["style-src"]:
+        policy = {**policy, "style-src": f"{policy['style-src']} 'nonce-{nonce}'"}
+    return "; ".join(f"{name} {sources}" for name, sources in policy.items())
+
+
+def strict_transport(public_url: str) -> str | None:
+    """``Strict-Transport-Security`` for a service at ``public_url``: None over plain http."""
+    return STRICT_TRANSPORT if public_url.startswith("https://") else None
 
 
 def dev_mailbox_refusal(session: Session | None, user: User | None, host: str) -> DomainError | None:

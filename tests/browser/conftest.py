@@ -200,21 +200,30 @@ def browser():
 def new_context(browser, live_server):
     """Open a fresh browser profile (its own cookies), like another person's laptop.
 
-    Only 127.0.0.1 is reachable: every other request is aborted.
+    Only 127.0.0.1 is reachable: every other request is aborted. Whatever a page's
+    Content-Security-Policy blocked (an inline script, style or handler, an image from
+    elsewhere: Chromium says so on the console) fails the test when it ends.
     """
     contexts = []
+    blocked: list[str] = []
+
+    def watch(message) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            blocked.append(f"{message.location.get('url', '?')}: {message.text}")
 
     def open_context(**options):
         """``options``: Playwright's for the context (a phone's ``viewport``, ``has_touch``)."""
         context = browser.new_context(**{"viewport": {"width": 1280, "height": 860}, **options})
         context.set_default_timeout(8_000)
         context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
+        context.on("console", watch)
         contexts.append(context)
         return context
 
     yield open_context
     for context in contexts:
         context.close()
+    assert not blocked, "The Content-Security-Policy blocked:\n" + "\n".join(blocked)
 
 
 @pytest.fixture

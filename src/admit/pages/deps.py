@@ -54,7 +54,7 @@ from admit.people import schemas as people_schemas
 from admit.people.names import names_in_portal
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
-from admit.web import Auth, SessionDep, dev_mailbox_refusal, portal_actor, read_auth
+from admit.web import Auth, SessionDep, dev_mailbox_refusal, portal_actor, read_auth, style_nonce
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 templates.env.template_class = OutputTemplate  # values written out without a Markup each
@@ -136,6 +136,9 @@ def url_pattern_request(request: Request, name: str, /, *left: str, **path_param
 
 
 templates.env.globals["url_for"] = url_for
+# A page's own <style> (a portal's colours): ``<style nonce="{{ style_nonce(request) }}">``, which
+# the answer's Content-Security-Policy names (web.style_nonce).
+templates.env.globals["style_nonce"] = lambda request: style_nonce(request.scope)
 
 
 def who(user: User) -> str:

@@ -12,7 +12,7 @@ from admit.kit.routing import Router
 from admit.notifications import mailbox
 from admit.pages.auth import at_home
 from admit.pages.deps import PageAuth, page_start, pager, render
-from admit.web import MailboxReader, SessionDep
+from admit.web import MAIL_PREVIEW_POLICY, MailboxReader, SessionDep, content_security_policy
 
 router = Router()
 PAGE_SIZE = 200
@@ -52,4 +52,7 @@ def message_page(
     message = mailbox.get(session, message_id, scope)
     if message is None:
         raise NotFound("No such message.")
-    return render(request, "dev/message.html", {"m": message, **_home(request, session, auth)})
+    # The email's inline styles and its logo (at the public URL) in its frame: web.MAIL_PREVIEW_POLICY.
+    policy = {"Content-Security-Policy": content_security_policy(request.scope, MAIL_PREVIEW_POLICY)}
+    context = {"m": message, **_home(request, session, auth)}
+    return render(request, "dev/message.html", context, headers=policy)

@@ -1421,3 +1421,47 @@ document.querySelectorAll("iframe[data-fit-content]").forEach((frame) => {
   window.addEventListener("load", () => fitFrame(frame));
   window.addEventListener("resize", () => fitFrame(frame));
 });
+
+// An uploaded list's Role column: ticking "Use the Role column" or choosing its role applies it
+// (a button does without scripts).
+document.addEventListener("change", (event) => {
+  if (event.target.matches && event.target.matches("[data-submit-on-change]")) event.target.form.requestSubmit();
+});
+
+// An import being sent: its progress, read every half second until it is done (then the rows
+// not invited, if any, by reading the page again).
+(() => {
+  const box = document.querySelector("[data-import]");
+  if (!box || ["done", "failed"].includes(box.dataset.state)) return;
+  const labels = JSON.parse(box.dataset.labels || "{}");
+  const tick = async () => {
+    try {
+      const r = await fetch(box.dataset.statusUrl, {credentials: "same-origin", headers: {"Accept": "application/json"}});
+      if (r.ok) {
+        const s = await r.json();
+        const total = Math.max(s.total, 1);
+        box.querySelector("[data-progress]").max = total;
+        box.querySelector("[data-progress]").value = s.processed;
+        box.querySelector("[data-percent]").textContent = Math.floor(s.processed * 100 / total) + "%";
+        box.querySelector("[data-processed]").textContent = s.processed.toLocaleString("en-US");
+        box.querySelector("[data-invited]").textContent = s.invited.toLocaleString("en-US");
+        box.querySelector("[data-skipped]").textContent = Object.entries(s.skipped).map(([k, n]) => (labels[k] || k) + ": " + n.toLocaleString("en-US")).join(" · ");
+        const label = {queued: "Waiting", running: "Inviting", done: "Done", failed: "Failed"}[s.status];
+        const badge = box.querySelector("[data-state-label]");
+        badge.textContent = label;
+        badge.className = "badge " + (s.status === "done" ? "active" : s.status === "failed" ? "failed" : "pending");
+        if (s.status === "done") {
+          // Read the page again: it lists the rows that were not invited, and why.
+          if (Object.keys(s.skipped).length) { location.reload(); return; }
+          box.querySelector("[data-when-done]").hidden = false;
+          const hint = box.querySelector("[data-while-running]");
+          if (hint) hint.hidden = true;
+          return;
+        }
+        if (s.status === "failed") { location.reload(); return; }
+      }
+    } catch (e) { /* try again */ }
+    setTimeout(tick, 500);
+  };
+  tick();
+})();
