@@ -516,6 +516,12 @@ def create_app(
     app.add_middleware(Edge, settings=settings)
     if db.is_sqlite:
         app.add_middleware(SqliteTurns)
-    app.add_middleware(RequestIds)  # outermost: the access log line carries the id too
+    app.add_middleware(RequestIds)  # the access log line carries the id too
+    if settings.trusted_proxies:
+        # Outermost: behind a proxy, the client every limit and the Audit Log count is the one
+        # the proxy names (X-Forwarded-For), not the proxy; only from the proxies named.
+        from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
+
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     mark_templates(app.router.routes)  # the whole template of each route's paths: metrics, logs
     return app

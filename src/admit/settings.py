@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
@@ -100,6 +101,9 @@ class Settings(BaseSettings):
 
     # Rate limits (the `limits` library's notation). Redis when redis_url is set.
     redis_url: str | None = None
+    # Proxies in front of Admit (addresses or networks, comma-separated): from them, the client's
+    # address is read from X-Forwarded-For (``app.create_app``). Unset: the connecting address.
+    trusted_proxies: str = ""
     redis_key_prefix: str = Field(default="admit", min_length=1, max_length=64)
     rate_limits_enabled: bool = True
     # A member's own invitations (owners and admins answer to the portal's limit only).
@@ -112,10 +116,13 @@ class Settings(BaseSettings):
     # Password tries (``auth.service.count_password_try``): per client address and account
     # address, and, higher, per account address from every client together. Neither ever refuses
     # a sign-in link or a password reset.
-    login_rate_limit: str = "10/minute"
+    login_rate_limit: str = "10/minute"  # every sign-in from one client address
+    login_client_rate_limit: str = "10/hour"  # one client address's tries at one account
     login_address_rate_limit: str = "100/hour"
-    # Sign-in links and password resets one client address may ask for one address.
+    # Sign-in links and password resets one client address may ask for one address, and how many
+    # of a kind one account is sent, whoever asks.
     sign_in_request_rate_limit: str = "10/day"
+    sign_in_link_account_rate_limit: str = "5/hour"
     # Tries at a sign-in email's 6-digit code, per address (a million codes: a few tries only).
     sign_in_code_rate_limit: str = "5/15minutes"
     token_rate_limit: str = "30/minute"
@@ -137,6 +144,27 @@ class Settings(BaseSettings):
         if not value.startswith(("sqlite", "postgresql", "postgres")):
             raise PydanticCustomError("database_url", "must be a sqlite:/// or postgresql:// URL")
         return value
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for entry in (part.strip() for part in value.split(",")):
+            if not entry:
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise PydanticCustomError(
+                    "trusted_proxies",
+                    "'{entry}' is not an address or a network: write the proxies' addresses, as "
+                    "10.0.0.5,10.1.0.0/16",
+                    {"entry": entry},
+                ) from None
+        return value
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [part.strip() for part in self.trusted_proxies.split(",") if part.strip()]
 
     @field_validator("*")
     @classmethod

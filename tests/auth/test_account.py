@@ -78,7 +78,7 @@ class TestChangePasswordApi:
         (the limit set after this sign-in: a limit's count is kept by its figures)."""
         pf = create_portal(db)
         headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
-        change_settings(login_rate_limit="3/minute")
+        change_settings(login_client_rate_limit="3/hour")
         answers = [
             client.post(
                 "/api/v1/auth/password",

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from admit.kit import clock
 from admit.notifications.models import Notification
 from tests.factories import OWNER_PASSWORD, create_portal
 
@@ -94,3 +96,64 @@ def test_a_strangers_asks_do_not_use_up_the_persons_own(app, client, db, change_
     assert answers[-1].json()["detail"].startswith("Several links were asked for this address already.")
     own = client.post("/api/v1/auth/password-reset", json={"email": pf.owner_email})
     assert own.status_code == 202, own.text
+
+
+def test_many_clients_asking_send_an_account_so_many_links(app, db, worker, change_settings, rate_limits):  # noqa: ARG001
+    """The reviewer: outside the per-person caps, and each client within its own limit, a
+    hundred clients could send one person a link a minute all day (SMS cost money). An account
+    is sent so many links of a kind an hour, whoever asks (``ADMIT_SIGN_IN_LINK_ACCOUNT_RATE_LIMIT``);
+    past that each ask is answered the same and sends nothing new."""
+    change_settings(sign_in_link_account_rate_limit="3/hour")
+    pf = create_portal(db)
+    for i in range(6):
+        with clock.travel(timedelta(minutes=2 * (i + 1))), client_at(app, f"203.0.113.{i + 1}") as stranger:
+            asked = stranger.post("/api/v1/auth/sign-in-link", json={"email": pf.owner_email})
+            assert asked.status_code == 202, asked.text
+            worker.drain()
+    assert asked_for(db, pf.owner_email) == ["password_reset"] * 3
+
+
+def test_one_client_alone_cannot_pause_the_password_for_everyone(
+    app, client, db, change_settings, rate_limits
+):  # noqa: ARG001
+    """The reviewer: at 10 tries a minute, one client reached the per-address limit (100 an hour)
+    in ten minutes and could hold it. One client's tries at one account are counted by the hour
+    (``ADMIT_LOGIN_CLIENT_RATE_LIMIT``, 10 an hour), below the per-address limit."""
+    change_settings(login_client_rate_limit="3/hour", login_address_rate_limit="5/hour")
+    pf = create_portal(db)
+    answers = wrong_passwords(app, pf.owner_email, ["203.0.113.7"], 6)
+    assert answers == [401] * 3 + [429] * 3, answers
+    right = client.post("/api/v1/auth/login", json={"email": pf.owner_email, "password": OWNER_PASSWORD})
+    assert right.status_code == 200, right.text
+
+
+def test_behind_a_trusted_proxy_each_client_is_counted_apart(db, change_settings, rate_limits):  # noqa: ARG001
+    """The reviewer: behind a proxy (production's https is a proxy's: ``serve`` speaks http)
+    every request came from the proxy, so the per-client limits counted everyone together. With
+    ``ADMIT_TRUSTED_PROXIES`` the client is the one the proxy names; from anyone else the header
+    is not believed."""
+    from admit.app import create_app
+
+    behind = change_settings(login_client_rate_limit="2/hour", trusted_proxies="10.0.0.0/8")
+    pf = create_portal(db)
+    app = create_app(behind, db=db, run_worker=False)
+
+    def tries(proxy: str, forwarded: str, n: int) -> list[int]:
+        with TestClient(app, client=(proxy, 50000)) as c:
+            headers = {"X-Forwarded-For": forwarded}
+            guess = {"email": pf.owner_email, "password": "wrong"}
+            return [c.post("/api/v1/auth/login", json=guess, headers=headers).status_code for _ in range(n)]
+
+    assert tries("10.0.0.5", "203.0.113.1", 3) == [401, 401, 429]
+    assert tries("10.0.0.5", "203.0.113.2", 1) == [401]  # another client behind the same proxy
+    # Not a trusted proxy: its header is the client's own say, and the client is who connected.
+    assert tries("198.51.100.7", "203.0.113.3", 3) == [401, 401, 429]
+    assert tries("198.51.100.7", "203.0.113.4", 1) == [429]
+
+
+def test_a_trusted_proxy_that_is_not_an_address_is_refused_as_settings_are_read(settings):
+    import pydantic
+    import pytest
+
+    with pytest.raises(pydantic.ValidationError, match="'proxy.local' is not an address or a network"):
+        type(settings)(trusted_proxies="10.0.0.5, proxy.local")

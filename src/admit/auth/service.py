@@ -36,6 +36,7 @@ from admit.errors import (
     InvalidInput,
     NotAuthenticated,
     PasswordResetGone,
+    RateLimited,
     SessionNotFound,
     SignInLinkGone,
     at_most_characters,
@@ -101,15 +102,16 @@ CHALLENGE = tokens.Purpose.TWO_FACTOR_CHALLENGE
 def count_password_try(session: Session, address: str, ip: str | None) -> None:
     """Count one try at ``address``'s password (a sign-in, or the current password a change
     takes) from the client ``ip``; ``RateLimited`` (429) when over either limit. The rule:
-    tries are counted per client and address (``ADMIT_LOGIN_RATE_LIMIT``: the client guessing
-    is paused for that account, and that account only) and per address from every client
-    together, higher (``ADMIT_LOGIN_ADDRESS_RATE_LIMIT``: many clients guessing pause the
-    password for everyone). A stranger's wrong passwords from one client leave the right one
-    from another working; and neither count ever refuses a sign-in link or a password reset
-    (``_ask`` counts asks on their own), so the way back in stays open. Every client's tries
+    tries are counted per client and address (``ADMIT_LOGIN_CLIENT_RATE_LIMIT``, 10 an hour: the
+    client guessing is paused for that account, and that account only) and per address from
+    every client together, higher (``ADMIT_LOGIN_ADDRESS_RATE_LIMIT``, 100 an hour: only many
+    clients guessing, ten at least, pause the password for everyone). A stranger's wrong
+    passwords from one client leave the right one from another working; and neither count ever
+    refuses a sign-in link or a password reset (``_ask`` counts asks on their own), so the way
+    back in stays open. Every client's tries
     over all addresses are limited too, in the faces (``web.limit_sign_in``)."""
     ctx = context.of(session)
-    ctx.limiter.hit(f"login:client:{ip or '-'}:{address}", ctx.settings.login_rate_limit)
+    ctx.limiter.hit(f"login:client:{ip or '-'}:{address}", ctx.settings.login_client_rate_limit)
     ctx.limiter.hit(f"login:address:{address}", ctx.settings.login_address_rate_limit)
 
 
@@ -637,6 +639,13 @@ def _send_link(
     ctx = context.of(session)
     a_minute_ago = ctx.clock.now() - timedelta(minutes=1)
     if ctx.limiter.enabled and tokens.live(session, purpose, user.id, issued_after=a_minute_ago):
+        return
+    # However many clients ask (each within ``_ask``'s limit), an account is sent so many links
+    # of a purpose (``ADMIT_SIGN_IN_LINK_ACCOUNT_RATE_LIMIT``): past that, nothing new, and the newest
+    # sent still works. Many clients asking cannot flood a person's inbox or phone.
+    try:
+        ctx.limiter.hit(f"login:sent:{purpose}:{user.id}", ctx.settings.sign_in_link_account_rate_limit)
+    except RateLimited:
         return
     portals = members_service.memberships_of(session, user)
     if purpose == SIGN_IN:
