@@ -299,3 +299,25 @@ def test_an_internal_invitee_outside_the_company_is_pointed_out_not_stopped(
     expect(chips.locator("[data-outside]")).to_have_count(1)
     dialog.get_by_role("button", name="Send Invitation").click()  # a note, not a block
     expect(page.locator("[data-report] [data-summary]")).to_have_text("3 invited")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_long_name_or_address_wraps_inside_its_invite_chip(new_context, live_server, shot, size):
+    """The second tester: a 200-letter name (or local part) in the Invite box made a chip 1,888 px
+    wide inside a 590 px box, its text cut off at the edge. It wraps inside the chip."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    page = gestures.signed_in(new_context, live_server, pf, size, f"/p/{pf.slug}/users")
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    dialog.get_by_label("Email addresses").fill(f"{'C' * 200} <c200@acme.com>, {'D' * 150}@acme.com")
+    chips = dialog.locator("[data-chips] .chip")
+    expect(chips).to_have_count(2)
+    box = dialog.bounding_box()
+    assert box is not None
+    for chip in chips.all():
+        cut = chip.evaluate("c => c.scrollWidth - c.clientWidth")
+        assert cut <= 1, cut  # nothing runs past the chip's edge
+        own = chip.bounding_box()
+        assert own is not None and own["x"] + own["width"] <= box["x"] + box["width"], (own, box)
+    shot(page, f"long-invite-chips-{size['width']}")
