@@ -133,10 +133,9 @@ def dev_mailbox_refusal(session: Session | None, user: User | None, host: str) -
         except ValueError:
             pass
         return NotFound("There is nothing here.")
-    if session is None:  # someone signed in, with no session to read their roles in
-        return PermissionDenied(policy.DENIED_MESSAGE[Action.DEV_MAILBOX_VIEW])
-    roles = [member.role for _, member in members_service.memberships_of(session, user)]
-    if not any(policy.can(role, Action.DEV_MAILBOX_VIEW) for role in roles):
+    # Someone signed in: theirs only if they may read it for some portal (``mailbox_scope``).
+    scope = mailbox_scope(session, user) if session is not None else None
+    if scope is None or not scope.portal_ids:
         return PermissionDenied(policy.DENIED_MESSAGE[Action.DEV_MAILBOX_VIEW])
     return None
 
