@@ -106,6 +106,10 @@ def main() -> None:
                     if chips:
                         expect(dialog.locator("[data-chips-summary]")).to_be_visible()
                         shot("invite-users")
+                        # Send holds a list with an address to fix: the mistyped one goes first.
+                        dialog.get_by_label("Email addresses").fill(
+                            "\n".join(p for p in people if "gmial" not in p)
+                        )
                     dialog.get_by_role("button", name="Send Invitation").click()
                     expect(page.locator("[data-report]")).to_be_visible()
 
