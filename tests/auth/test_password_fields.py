@@ -158,3 +158,20 @@ def test_the_account_pages_current_password(client, db):
     assert "novalidate" in form_of(refused.text, "current_password")
     assert 'class="notice error"' not in refused.text
     assert "aria-invalid" not in re.search(r'<input id="password"[^>]*>', refused.text).group(0)
+
+
+def test_sign_in_and_forgot_password_say_an_empty_field_in_the_servers_words(client, db):
+    """The last forms a signed-out person meets that still let the browser's "Please fill out
+    this field" bubble speak for them: signing in and asking for a reset. The server already
+    says it under the field ("Enter your email address."); the forms are novalidate."""
+    create_portal(db)
+    page = client.get("/login")
+    assert "novalidate" in form_of(page.text, "email"), form_of(page.text, "email")
+    refused = client.post("/login", data={"csrf_token": csrf_of(page.text), "email": "", "password": ""})
+    assert refused.status_code == 422
+    assert said_under(refused.text, "email") == "Enter your email address."
+    assert "novalidate" in form_of(refused.text, "email")
+    page = client.get("/forgot-password")
+    assert "novalidate" in form_of(page.text, "email"), form_of(page.text, "email")
+    refused = client.post("/forgot-password", data={"csrf_token": csrf_of(page.text), "email": ""})
+    assert said_under(refused.text, "email") == "Enter your email address or phone number."
