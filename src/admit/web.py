@@ -126,6 +126,12 @@ def dev_mailbox_refusal(session: Session | None, user: User | None, host: str) -
     out). Anyone else signed in is refused (403), on this machine too (a client must not read
     others' emails); for a visitor from elsewhere it is not there (404). The pages show its link
     only to whom it answers."""
+    scope = mailbox_scope(session, user) if session is not None else None
+    return _mailbox_refused(user, host, scope)
+
+
+def _mailbox_refused(user: User | None, host: str, scope: MailboxScope | None) -> DomainError | None:
+    """``dev_mailbox_refusal``, given what ``user`` may read (``mailbox_scope``, asked once)."""
     if user is None:
         try:
             if ipaddress.ip_address(host).is_loopback:
@@ -133,8 +139,7 @@ def dev_mailbox_refusal(session: Session | None, user: User | None, host: str) -
         except ValueError:
             pass
         return NotFound("There is nothing here.")
-    # Someone signed in: theirs only if they may read it for some portal (``mailbox_scope``).
-    scope = mailbox_scope(session, user) if session is not None else None
+    # Someone signed in: theirs only if they may read it for some portal.
     if scope is None or not scope.portal_ids:
         return PermissionDenied(policy.DENIED_MESSAGE[Action.DEV_MAILBOX_VIEW])
     return None
@@ -142,12 +147,13 @@ def dev_mailbox_refusal(session: Session | None, user: User | None, host: str) -
 
 def dev_mailbox_reader(request: Request, session: SessionDep) -> MailboxScope | None:
     """The dev mailbox's pages and API: ``dev_mailbox_refusal`` of whoever asks, then what they
-    may read (``mailbox_scope``)."""
+    may read (``mailbox_scope``): their memberships read once."""
     host = request.client.host if request.client else ""
     user = read_auth(request, session).user
-    if (refusal := dev_mailbox_refusal(session, user, host)) is not None:
+    scope = mailbox_scope(session, user)
+    if (refusal := _mailbox_refused(user, host, scope)) is not None:
         raise refusal
-    return mailbox_scope(session, user)
+    return scope
 
 
 def mailbox_scope(session: Session, user: User | None) -> MailboxScope | None:

@@ -234,11 +234,11 @@ def start_logging(settings: Settings) -> None:
     logs.configure(settings.log_format)
 
 
-def announce(settings: Settings, line: str, *, warning: bool = False) -> None:
+def announce(line: str, *, warning: bool = False) -> None:
     """A long-running command's own line (its banner, a warning as it starts): printed as it is
     (warnings in yellow, on stderr), or with ``ADMIT_LOG_FORMAT=json`` one log line like every
     other (``start_logging`` first)."""
-    if settings.log_format == "json":
+    if logging_as_json():
         import logging
 
         logging.getLogger("admit.cli").log(logging.WARNING if warning else logging.INFO, line)

@@ -43,9 +43,7 @@ def _record_public_url(settings: Settings, *, serving: bool) -> None:
             else:
                 served.forget_public_url(session)
     except DBAPIError as exc:  # a database without the table (--no-migrate on an old schema)
-        _shared.announce(
-            settings, f"Warning: could not record the public URL for other commands: {exc}", warning=True
-        )
+        _shared.announce(f"Warning: could not record the public URL for other commands: {exc}", warning=True)
     finally:
         db.dispose()
 
@@ -88,12 +86,11 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         if settings.environment == "production":
             _shared.say_error(problem)
         else:
-            _shared.announce(settings, f"Warning: {problem}", warning=True)
+            _shared.announce(f"Warning: {problem}", warning=True)
     if workers > 1 and settings.is_sqlite:
         # Each transaction takes SQLite's one write lock: processes queue on it (bench/pages.py at
         # 8 connections, two processes: p99 6 s where one process gave 89 ms).
         _shared.announce(
-            settings,
             f"Warning: --workers {workers} on SQLite: every request takes SQLite's one write lock, so "
             "the processes wait on each other (seconds under load); run one process on SQLite, or "
             "use PostgreSQL for more.",
@@ -121,12 +118,10 @@ def serve(host: str, port: int, workers: int, no_worker: bool, no_migrate: bool)
         configure(settings.model_copy(update={"run_worker_in_web": False}))
     if settings.email_backend == "dev":
         _shared.announce(
-            settings,
             f"Dev mailbox at {settings.public_url}/dev/mailbox: every email and its links, shown to"
             " signed-in owners and admins only (and to this machine when not signed in)",
         )
     _shared.announce(
-        settings,
         f"Admit {__version__} on http://{host}:{port} (public URL {settings.public_url}); "
         f"database {_shared.described(settings.database_url)}; email backend {settings.email_backend}; "
         f"SMS backend {settings.sms_backend}",
@@ -191,7 +186,7 @@ def worker(once: bool) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    _shared.announce(settings, "Worker running; Ctrl-C to stop.")
+    _shared.announce("Worker running; Ctrl-C to stop.")
     w.run_forever(stop)
 
 

@@ -212,10 +212,8 @@ def _took_over(session: Session, actor: Actor, member: Member) -> None:
 
 def _invited(session: Session, actor: Actor, address: str) -> Invitation | None:
     """The live pending invitation to the portal at ``address`` (invited, not joined yet), or None."""
-    invitation = invitations_service.pending_for(session, actor, [address]).get(address)
-    if invitation is None or invitation.expires_at <= context.of(session).clock.now():
-        return None  # a lapsed one is replaced by the directory's own invitation (the pipeline's rule)
-    return invitation
+    # A lapsed one is replaced by the directory's own invitation (the pipeline's rule).
+    return invitations_service.live_pending_for(session, actor, address)
 
 
 def _refuse_existing(session: Session, actor: Actor, address: str) -> Member | None:

@@ -72,6 +72,7 @@ __all__ = [
     "joined_as",
     "pending_addresses",
     "pending_for",
+    "live_pending_for",
     "count_invitations",
     "expire_due",
     "get_or_raise",
@@ -1035,14 +1036,27 @@ def pending_for(session: Session, actor: Actor, addresses: Iterable[str]) -> dic
     return repository.pending_by_address(session, actor.portal.id, addresses)
 
 
+def live_pending_for(session: Session, actor: Actor, address: str) -> Invitation | None:
+    """The pending invitation to the actor's portal at ``address`` that has not lapsed yet (its
+    link still works), or None."""
+    policy.require(actor.role, policy.Action.INVITATION_VIEW)
+    return _live_pending(session, actor.portal.id, address)
+
+
+def _live_pending(session: Session, portal_id: uuid.UUID, address: str) -> Invitation | None:
+    invitation = repository.pending_by_address(session, portal_id, [address]).get(address)
+    if invitation is None or invitation.expires_at <= context.of(session).clock.now():
+        return None
+    return invitation
+
+
 def claim_pending_for(session: Session, *, portal_id: uuid.UUID, address: str) -> Invitation | None:
     """Accept the live pending invitation to ``portal_id`` for ``address`` without its link, for
     someone who has just proved they own the address another way (a confirmed link sign-up).
     Its link dies (used) and its unsent messages are cancelled. None when there is none; 410
     ``invitation_not_grantable`` when its inviter can no longer grant it (``require_grantable``)."""
-    now = context.of(session).clock.now()
-    invitation = repository.pending_by_address(session, portal_id, [address]).get(address)
-    if invitation is None or invitation.expires_at <= now:
+    invitation = _live_pending(session, portal_id, address)
+    if invitation is None:
         return None
     require_grantable(session, invitation)
     claimed = _accepted(session, invitation.id)
