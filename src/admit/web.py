@@ -159,16 +159,19 @@ def dev_mailbox_reader(request: Request, session: SessionDep) -> MailboxScope | 
 def mailbox_scope(session: Session, user: User | None) -> MailboxScope | None:
     """What a dev mailbox reader may read: someone signed in, the messages of the portals they
     may read it for (an owner's, an admin's) and those to themselves; another portal's (its
-    invitations and sign-in links) are not theirs, even here. None: everything, for whoever
-    runs Admit on this machine, not signed in."""
+    invitations and sign-in links) are not theirs, even here. Nor, of those, any to someone
+    who belongs to a portal the reader does not run (any membership, any status): an invitation
+    the reader sent them (or a link sign-up's confirmation) would sign the reader in as them,
+    into that portal. None: everything, for whoever runs Admit on this machine, not signed in."""
     if user is None:
         return None
-    portals = {
+    portals = frozenset(
         portal.id
         for portal, member in members_service.memberships_of(session, user)
         if policy.can(member.role, Action.DEV_MAILBOX_VIEW)
-    }
-    return MailboxScope(frozenset(portals), frozenset(a for a in (user.email, user.phone) if a))
+    )
+    own = frozenset(a for a in (user.email, user.phone) if a)
+    return MailboxScope(portals, own, withheld=members_service.addresses_held_outside(portals))
 
 
 MailboxReader = Annotated[MailboxScope | None, Depends(dev_mailbox_reader)]

@@ -183,3 +183,40 @@ def test_its_pages_wear_the_portals_top_bar_for_someone_signed_in(client, db, wo
     client.cookies.clear()
     signed_out = client.get("/dev/mailbox").text.split("<main", 1)[0]
     assert "User Management" not in signed_out
+
+
+def test_an_owner_is_not_shown_messages_to_someone_of_another_portal(client, remote, db, worker):
+    """The security tester: Other Co's owner invited Acme's passwordless client (or had them
+    sign up through Other Co's public link), read the magic link in the dev mailbox, and was
+    signed in as that client, reaching Acme. A signed-in reader is not shown messages to anyone
+    whose account belongs to a portal the reader does not run (``MailboxScope.withheld``); the
+    page says how many, and why, in one line. This machine, not signed in, still reads all."""
+    from tests.factories import active_member
+
+    acme = create_portal(db)
+    active_member(db, acme, "cli@client.com", user_type="client", role="client", password=None)
+    other = create_portal(db, name="Other Co", owner_email="boss@other.com")
+    invite(db, other, ["cli@client.com", "new@client.com"], user_type="client")
+    worker.drain()
+    login(remote, "boss@other.com", OWNER_PASSWORD)
+    seen = [m["to"] for m in remote.get("/api/v1/dev/messages").json()["items"]]
+    assert seen == ["new@client.com"], seen
+    assert remote.get("/api/v1/dev/messages", params={"to": "cli@client.com"}).json()["items"] == []
+    page = remote.get("/dev/mailbox").text
+    assert re.findall(r'<tr data-to="([^"]+)"', page) == ["new@client.com"]
+    said = re.search(r'<p class="muted" id="withheld">(.*?)</p>', page, re.S)
+    assert said, page
+    assert " ".join(said.group(1).split()) == (
+        "1 message is not shown: it is to someone who also belongs to a portal you do not run"
+        " (its link would sign you in as them)."
+    )
+    everything = client.get("/api/v1/dev/messages").json()["items"]
+    theirs = next(m for m in everything if m["to"] == "cli@client.com")
+    assert remote.get(f"/dev/mailbox/{theirs['id']}").status_code == 404
+    assert client.get(f"/dev/mailbox/{theirs['id']}").status_code == 200  # this machine, signed out
+    assert 'id="withheld"' not in client.get("/dev/mailbox").text
+    # Acme's owner runs the portal cli@client.com is in: theirs to read, nothing withheld.
+    remote.cookies.clear()
+    login(remote, acme.owner_email, OWNER_PASSWORD)
+    assert "cli@client.com" not in [m["to"] for m in remote.get("/api/v1/dev/messages").json()["items"]]
+    assert 'id="withheld"' not in remote.get("/dev/mailbox").text

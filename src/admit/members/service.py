@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIVE",
+    "addresses_held_outside",
     "DEACTIVATED",
     "PENDING",
     "VIA_INVITE_LINK",
@@ -659,6 +660,17 @@ def memberships_of(session: Session, user: User) -> list[tuple[Portal, Member]]:
     members = list(session.scalars(_asked()["memberships"], {"b_user": user.id}))
     portals = portals_service.by_ids(session, [m.portal_id for m in members])
     return sorted(((portals[m.portal_id], m) for m in members), key=lambda pm: (pm[0].name, str(pm[0].id)))
+
+
+def addresses_held_outside(portal_ids: Collection[uuid.UUID]) -> Select[tuple[str]]:
+    """The addresses (emails and phone numbers) of everyone with a membership, of any status, in
+    a portal not among ``portal_ids``: a query, to be used inside another (the dev mailbox's
+    ``MailboxScope.withheld``: a message to one of them carries links into that portal's account,
+    which whoever reads it could use). Never NULL, so ``NOT IN`` it is sound."""
+    elsewhere = select(Member.user_id).where(Member.portal_id.not_in(list(portal_ids)))
+    emails = select(User.email.label("address")).where(User.id.in_(elsewhere), User.email.is_not(None))
+    phones = select(User.phone.label("address")).where(User.id.in_(elsewhere), User.phone.is_not(None))
+    return select(union_all(emails, phones).subquery().c.address)
 
 
 def member_by_address(session: Session, portal_id: uuid.UUID, text: str) -> Member:

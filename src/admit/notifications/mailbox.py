@@ -7,10 +7,10 @@ E.164 phone number; ``to`` is matched exactly, as stored.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import TypeVar
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select
 from sqlalchemy.orm import Session
 
 from admit.kit.pagination import Order, ordered_page
@@ -22,23 +22,29 @@ NEWEST_SENT = Order("-sent_at", ("sent_at",))
 @dataclass(frozen=True)
 class MailboxScope:
     """The messages one reader may see: those of ``portal_ids`` (their notification's portal)
-    and those to ``addresses`` (their own). ``web.mailbox_scope`` decides it."""
+    and those to ``addresses`` (their own), less those to ``withheld`` (a query of addresses:
+    people who belong to a portal the reader does not run, whose messages' links would sign the
+    reader in as them). ``web.mailbox_scope`` decides it."""
 
     portal_ids: frozenset[uuid.UUID]
     addresses: frozenset[str]
+    withheld: Select[Any] | None = field(default=None, compare=False)
 
 
 _Q = TypeVar("_Q", bound=Select)  # type: ignore[type-arg]
 
 
-def _within(query: _Q, scope: MailboxScope | None) -> _Q:
+def _within(query: _Q, scope: MailboxScope | None, *, withheld: bool = False) -> _Q:
+    """``query`` kept to what ``scope`` shows (``withheld``: to what it would show but holds back)."""
     if scope is None:
         return query
+    own = DevMessage.to_address.in_(scope.addresses or [""])
+    held: ColumnElement[bool] = (
+        and_(~own, DevMessage.to_address.in_(scope.withheld)) if scope.withheld is not None else false()
+    )
     return query.outerjoin(Notification, Notification.id == DevMessage.notification_id).where(
-        or_(
-            Notification.portal_id.in_(scope.portal_ids or [None]),
-            DevMessage.to_address.in_(scope.addresses or [""]),
-        )
+        or_(Notification.portal_id.in_(scope.portal_ids or [None]), own),
+        held if withheld else ~held,
     )
 
 
@@ -59,6 +65,13 @@ def messages_page(
     if channel:
         query = query.where(DevMessage.channel == channel)
     return ordered_page(session, DevMessage, query, cursor=cursor, limit=limit, order=NEWEST_SENT)
+
+
+def withheld_count(session: Session, scope: MailboxScope | None) -> int:
+    """How many messages ``scope`` holds back from its reader (``MailboxScope.withheld``)."""
+    if scope is None or scope.withheld is None:
+        return 0
+    return session.scalar(_within(select(func.count(DevMessage.id)), scope, withheld=True)) or 0
 
 
 def messages(

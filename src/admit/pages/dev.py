@@ -38,11 +38,8 @@ def mailbox_page(
     start = page_start(request) if cursor else 1
     back = request.query_params.getlist("back")
     links = pager({}, cursor, next_cursor, start, back, size=PAGE_SIZE)
-    return render(
-        request,
-        "dev/mailbox.html",
-        {"messages": messages, "start": start, **links, **_home(request, session, auth)},
-    )
+    said = {"messages": messages, "withheld": mailbox.withheld_count(session, scope), "start": start}
+    return render(request, "dev/mailbox.html", {**said, **links, **_home(request, session, auth)})
 
 
 @router.get("/dev/mailbox/{message_id}", name="dev:message")
