@@ -123,8 +123,13 @@ class Settings(BaseSettings):
     # of a kind one account is sent, whoever asks.
     sign_in_request_rate_limit: str = "10/day"
     sign_in_link_account_rate_limit: str = "5/hour"
-    # Tries at a sign-in email's 6-digit code, per address (a million codes: a few tries only).
+    # Wrong two-step verification codes (the app's, recovery codes), per account.
     sign_in_code_rate_limit: str = "5/15minutes"
+    # Tries at a sign-in email's 6-digit code (``auth.service.use_sign_in_code``), as a password's:
+    # per client address and account address, and, higher, per account address from every client
+    # (a million codes: 20 tries an hour at most, whoever types them).
+    sign_in_code_client_rate_limit: str = "5/hour"
+    sign_in_code_address_rate_limit: str = "20/hour"
     token_rate_limit: str = "30/minute"
     scim_rate_limit: str = "1200/minute"  # SCIM requests per token
     invite_rate_limit: str = "2000/hour"

@@ -157,3 +157,93 @@ def test_a_trusted_proxy_that_is_not_an_address_is_refused_as_settings_are_read(
 
     with pytest.raises(pydantic.ValidationError, match="'proxy.local' is not an address or a network"):
         type(settings)(trusted_proxies="10.0.0.5, proxy.local")
+
+
+def _wrong_codes(app, email: str, ips: list[str], tries: int, right: str) -> list[int]:
+    wrong = "000000" if right != "000000" else "111111"
+    answers = []
+    for ip in ips:
+        with client_at(app, ip) as stranger:
+            for _ in range(tries):
+                answer = stranger.post("/api/v1/auth/sign-in-code", json={"email": email, "code": wrong})
+                answers.append(answer.status_code)
+    return answers
+
+
+def _asks_for_a_code(client, worker, email: str) -> str:
+    from tests.auth.test_sign_in_link import _code_in
+
+    assert client.post("/api/v1/auth/sign-in-link", json={"email": email}).status_code == 202
+    worker.drain()
+    return _code_in(client, email)
+
+
+def test_a_strangers_wrong_codes_do_not_pause_the_persons_own(app, client, db, worker, rate_limits):  # noqa: ARG001
+    """The security tester: five wrong sign-in codes typed for cleo@example.org by a stranger
+    paused her codes for 15 minutes, from anywhere. Wrong codes are counted per client and
+    address (``ADMIT_SIGN_IN_CODE_CLIENT_RATE_LIMIT``, 5 an hour): the stranger is paused, and
+    her right code from her own machine signs in (the defaults)."""
+    from tests.factories import member_joins
+
+    pf = create_portal(db)
+    member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+    with clock.travel(timedelta(minutes=5)):  # past the invitation's message (one a minute)
+        code = _asks_for_a_code(client, worker, "cleo@example.org")
+        answers = _wrong_codes(app, "cleo@example.org", ["203.0.113.7"], 6, code)
+        assert answers == [401] * 5 + [429], answers
+        right = client.post("/api/v1/auth/sign-in-code", json={"email": "cleo@example.org", "code": code})
+        assert right.status_code == 200, right.text
+
+
+def test_many_clients_guessing_at_one_accounts_code_meet_the_per_account_limit(
+    app, client, db, worker, change_settings, rate_limits
+):  # noqa: ARG001
+    """Guesses spread over many clients are bounded per account
+    (``ADMIT_SIGN_IN_CODE_ADDRESS_RATE_LIMIT``, higher than one client's): past it the codes are
+    paused for everyone, and the link in the same email still signs in."""
+    from tests.auth.test_sign_in_link import _link_token
+
+    change_settings(sign_in_code_client_rate_limit="2/hour", sign_in_code_address_rate_limit="4/hour")
+    pf = create_portal(db)
+    from tests.factories import member_joins
+
+    member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+    with clock.travel(timedelta(minutes=5)):
+        code = _asks_for_a_code(client, worker, "cleo@example.org")
+        ips = ["203.0.113.1", "203.0.113.2", "203.0.113.3"]
+        assert _wrong_codes(app, "cleo@example.org", ips, 2, code) == [401] * 4 + [429] * 2
+        right = client.post("/api/v1/auth/sign-in-code", json={"email": "cleo@example.org", "code": code})
+        assert right.status_code == 429, right.text
+        link = _link_token(client, "cleo@example.org")
+        assert client.post(f"/api/v1/auth/sign-in-link/{link}").status_code == 200
+
+
+def test_codes_typed_through_the_api_meet_the_per_client_limit_over_all_addresses(
+    app, db, change_settings, rate_limits
+):  # noqa: ARG001
+    """As every sign-in try (the page's ``/login/code`` already did): a client's guesses at codes
+    spread over many addresses meet ``ADMIT_LOGIN_RATE_LIMIT``; the API's ``sign-in-code`` did not
+    count them."""
+    change_settings(login_rate_limit="3/minute")
+    with client_at(app, "203.0.113.7") as stranger:
+        answers = [
+            stranger.post("/api/v1/auth/sign-in-code", json={"email": f"p{i}@example.org", "code": "123456"})
+            for i in range(4)
+        ]
+    assert [a.status_code for a in answers] == [401, 401, 401, 429], [a.text for a in answers]
+
+
+def test_an_accounts_email_and_phone_number_are_one_count(app, db, worker, change_settings, rate_limits):  # noqa: ARG001
+    """The per-account count bounds guessing at the account's code: typed with its email address
+    and with its phone number, the tries are counted together, not twice as many."""
+    from admit.members.models import User
+    from tests.factories import member_joins
+
+    change_settings(sign_in_code_client_rate_limit="2/hour", sign_in_code_address_rate_limit="3/hour")
+    pf = create_portal(db)
+    member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
+    with db.unit_of_work() as session:
+        session.scalar(select(User).where(User.email == "cleo@example.org")).phone = "+12025550173"
+    answers = _wrong_codes(app, "cleo@example.org", ["203.0.113.1"], 2, "123456")
+    answers += _wrong_codes(app, "+1 202-555-0173", ["203.0.113.2"], 2, "123456")
+    assert answers == [401, 401, 401, 429], answers

@@ -349,7 +349,7 @@ class TestSignInCode:
     def test_tries_are_limited_per_address_and_a_new_code_does_not_reset_them(
         self, client, db, worker, change_settings, rate_limits
     ):  # noqa: ARG002
-        change_settings(sign_in_code_rate_limit="3/15minutes")
+        change_settings(sign_in_code_client_rate_limit="3/15minutes")
         pf = create_portal(db)
         member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
 
@@ -378,7 +378,7 @@ class TestSignInCode:
         """The tester: wrong sign-in codes gave no warning before the 15-minute pause. Each says
         how many tries are left (as two-step verification's codes do), the last that the pause
         began; an address of no account reads the same (its tries are counted alike)."""
-        change_settings(sign_in_code_rate_limit="3/15minutes")
+        change_settings(sign_in_code_client_rate_limit="3/15minutes")
         pf = create_portal(db)
         member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
         with clock.travel(timedelta(minutes=5)):  # past the invitation's message (one a minute)
@@ -744,7 +744,7 @@ def test_a_code_that_is_not_six_digits_is_refused_under_its_field_and_counts_no_
     ``code``. Nothing is looked up, so it is not a try at the address's code."""
     from admit.auth.service import CODE_HINT
 
-    change_settings(sign_in_code_rate_limit="2/15minutes")
+    change_settings(sign_in_code_client_rate_limit="2/15minutes")
     pf = create_portal(db)
     member_joins(db, worker, pf, "cleo@example.org", user_type="client", password=None)
     with clock.travel(timedelta(minutes=5)):  # past the invitation's message (one a minute)

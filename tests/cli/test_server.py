@@ -676,7 +676,12 @@ class TestSettingsRefused:
         return sock, str(sock.getsockname()[1])
 
     @pytest.mark.parametrize(
-        ("variable", "value"), [("ADMIT_LOGIN_RATE_LIMIT", "banana"), ("ADMIT_INVITE_RATE_LIMIT", "lots")]
+        ("variable", "value"),
+        [
+            ("ADMIT_LOGIN_RATE_LIMIT", "banana"),
+            ("ADMIT_INVITE_RATE_LIMIT", "lots"),
+            ("ADMIT_SIGN_IN_CODE_ADDRESS_RATE_LIMIT", "often"),
+        ],
     )
     def test_a_malformed_rate_limit_is_named_with_the_form_it_takes(self, run, variable, value):
         """``ADMIT_LOGIN_RATE_LIMIT=banana`` passed check-config (OK, exit 0) and ``admit serve``,

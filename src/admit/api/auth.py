@@ -263,8 +263,10 @@ def use_sign_in_code(
     body: SignInCode, request: Request, response: Response, session: SessionDep, settings: SettingsDep
 ) -> LoginResponse:
     """Sign in with the 6-digit code a sign-in email carries beside its link (once; the link
-    dies with it). Tries are limited per address; every wrong answer reads the same."""
-    user = auth_service.use_sign_in_code(session, email=body.email, code=body.code)
+    dies with it). Tries are limited per client and address, per address, and per client over
+    all addresses; every wrong answer reads the same."""
+    limit_sign_in(request)
+    user = auth_service.use_sign_in_code(session, email=body.email, code=body.code, ip=client_ip(request))
     return _signed_in(session, request, response, user, auth_service.Via.SIGN_IN_CODE)
 
 

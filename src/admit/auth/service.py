@@ -110,9 +110,26 @@ def count_password_try(session: Session, address: str, ip: str | None) -> None:
     refuses a sign-in link or a password reset (``_ask`` counts asks on their own), so the way
     back in stays open. Every client's tries
     over all addresses are limited too, in the faces (``web.limit_sign_in``)."""
-    ctx = context.of(session)
-    ctx.limiter.hit(f"login:client:{ip or '-'}:{address}", ctx.settings.login_client_rate_limit)
-    ctx.limiter.hit(f"login:address:{address}", ctx.settings.login_address_rate_limit)
+    limits = context.of(session).settings
+    _count_try(session, "login", address, ip, limits.login_client_rate_limit, limits.login_address_rate_limit)
+
+
+def _count_try(
+    session: Session, kind: str, address: str, ip: str | None, per_client: str, per_address: str
+) -> list[tuple[str, str]]:
+    """Count one try of ``kind`` at ``address`` from the client ``ip``: per client and address
+    (``per_client``, low: the client guessing is paused for that account only) and per address
+    from every client together (``per_address``, higher: only many clients pause it for
+    everyone, and it bounds their guesses); ``RateLimited`` over either. Returns the counts,
+    ``(key, limit)``, for saying how many tries are left."""
+    counts = [
+        (f"{kind}:client:{ip or '-'}:{address}", per_client),
+        (f"{kind}:address:{address}", per_address),
+    ]
+    limiter = context.of(session).limiter
+    for key, limit in counts:
+        limiter.hit(key, limit)
+    return counts
 
 
 def login(session: Session, *, email: str, password: str, ip: str | None = None) -> User:
@@ -780,24 +797,38 @@ def _code_secret(user_id: uuid.UUID, code: str) -> str:
     return f"{user_id}:{code}"
 
 
-def use_sign_in_code(session: Session, *, email: str, code: str) -> User:
+def use_sign_in_code(session: Session, *, email: str, code: str, ip: str | None = None) -> User:
     """Sign in with the 6-digit code of the newest sign-in email, typed with the address it
-    went to: once, before it expires; its link dies with it. What is not 6 digits (spaces
-    aside) is refused on ``code`` with ``CODE_HINT``. Tries are counted per address
-    (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``) before anything is looked up, and every wrong answer —
-    unknown address, wrong or old code — reads the same."""
+    went to from the client ``ip``: once, before it expires; its link dies with it. What is not
+    6 digits (spaces aside) is refused on ``code`` with ``CODE_HINT``. Tries are counted before
+    any code is looked at, as a password's are (``_count_try``), by account: per client and account
+    (``ADMIT_SIGN_IN_CODE_CLIENT_RATE_LIMIT``: a stranger's wrong codes pause the stranger, not
+    the person) and per account from every client (``ADMIT_SIGN_IN_CODE_ADDRESS_RATE_LIMIT``:
+    what bounds guessing, a million codes). Every wrong answer — unknown address, wrong or old
+    code — reads the same."""
     digits = re.sub(r"\s", "", code or "")
     if re.fullmatch(r"[0-9]{6}", digits) is None:
         # No code could be this ("abc12"): said under the field, and no try at anyone's code.
         raise InvalidInput(CODE_HINT, field="code")
     key = asked_address(session, email).key
-    ctx = context.of(session)
-    limit, counted = ctx.settings.sign_in_code_rate_limit, f"login:code:{key}"
-    ctx.limiter.hit(counted, limit)
-    left = ctx.limiter.remaining(counted, limit)
-    # Every wrong answer says how many tries the address has left (none: limits off).
-    wrong = WRONG_CODE if left is None else f"{WRONG_CODE} {ratelimit.tries_left(left, limit)}"
     asking = _member_asking(session, key)
+    # Counted per account, whichever of its addresses is typed (its email address and its phone
+    # number are one count); an address of no account, as typed, is counted and answered alike.
+    account = str(asking[1].id) if asking is not None else key
+    ctx = context.of(session)
+    settings = ctx.settings
+    counts = _count_try(
+        session,
+        "login:code",
+        account,
+        ip,
+        settings.sign_in_code_client_rate_limit,
+        settings.sign_in_code_address_rate_limit,
+    )
+    # Every wrong answer says how many tries are left, by the count nearer its end (none: limits off).
+    lefts = [(ctx.limiter.remaining(counted, limit), limit) for counted, limit in counts]
+    fewest = min(((n, limit) for n, limit in lefts if n is not None), key=lambda x: x[0], default=None)
+    wrong = WRONG_CODE if fewest is None else f"{WRONG_CODE} {ratelimit.tries_left(*fewest)}"
     if asking is None:
         raise InvalidCredentials(wrong)
     _address, user = asking

@@ -396,10 +396,10 @@ def code_use(
         template = "auth/code.html" if page == "code" else "auth/link_sent.html"
         return render(request, template, said, status_code=InvalidInput.status)
     try:
-        # Tries are counted per address (the service) and, as every sign-in's, per client
-        # address: guesses spread over many addresses are limited too.
+        # Tries are counted per client and address and per address (the service) and, as every
+        # sign-in's, per client address: guesses spread over many addresses are limited too.
         limit_sign_in(request)
-        user = auth_service.use_sign_in_code(session, email=email, code=code)
+        user = auth_service.use_sign_in_code(session, email=email, code=code, ip=client_ip(request))
     except DomainError as exc:  # a wrong or old code, or too many tries: nothing was written
         if page == "code":
             context: dict[str, Any] = {"email": email}
