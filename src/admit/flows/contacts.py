@@ -210,12 +210,19 @@ def add_group(
 ) -> GroupResult:
     """The "+" → client group: make the group (new addresses are invited as clients), and for
     ``then="workspace"`` (Add to Workspace) add it whole to an existing or new workspace. Then the
-    new people are invited when the group joins it, so their one invitation names the workspace."""
+    new people are invited when the group joins it, so their one invitation names the workspace.
+    A group of no one is refused (``groups.create``'s ``someone``): this is inviting it."""
     into_workspace = then == "workspace"
     if into_workspace and workspace_id is None and not (workspace_name or "").strip():
         raise InvalidInput("Choose a workspace, or name a new one.", field="workspace_id")
     change = groups.create(
-        session, actor, kind=CLIENT_GROUP, name=name, recipients=recipients, invite=not into_workspace
+        session,
+        actor,
+        kind=CLIENT_GROUP,
+        name=name,
+        recipients=recipients,
+        invite=not into_workspace,
+        someone=True,  # a group invited with no one in it invites nobody
     )
     if not into_workspace:
         return GroupResult(change)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
-from admit.flows.people_asked import At, at, in_order_asked, skipped, sort_asked
+from admit.flows.people_asked import At, at, check_someone_asked, in_order_asked, skipped, sort_asked
 from admit.invitations import pipeline, repository
 from admit.invitations.codes import AddSkipCode, SkipCode
 from admit.invitations.options import check_options
@@ -69,13 +69,18 @@ def create(
     user_ids: list[uuid.UUID] | None = None,
     recipients: list[str] | str | None = None,
     invite: bool = True,
+    someone: bool = False,
 ) -> TeamChange:
     """Create a team (``kind="team"``) or client group (``"client_group"``) with its people.
 
     ``invite=False`` (a group about to be added to a workspace): new addresses join the group
-    uninvited, and adding the group to the workspace invites them, naming the workspace."""
+    uninvited, and adding the group to the workspace invites them, naming the workspace.
+    ``someone``: one of nobody is refused (``check_someone_asked``; a group invited through
+    Contacts' "+"); otherwise a team or group may start empty."""
     team = teams_service.create(session, actor, kind=kind, name=name)
-    return _add(session, actor, team, user_ids=user_ids, recipients=recipients, invite=invite)
+    return _add(
+        session, actor, team, user_ids=user_ids, recipients=recipients, invite=invite, someone=someone
+    )
 
 
 def add_members(
@@ -93,10 +98,10 @@ def add_members(
     Teams take internal users in the portal, and those invited to it as internal users who have
     not joined yet (``added``, with their invitation); a new address is ``not_found``. Client
     groups take existing clients, and new addresses, which are invited into the portal as
-    clients (one invitation each).
+    clients (one invitation each). Asking for nobody is refused (``check_someone_asked``).
     """
     team = teams_service.get_or_raise(session, actor, team_id, kind=kind)
-    return _add(session, actor, team, user_ids=user_ids, recipients=recipients, invite=invite)
+    return _add(session, actor, team, user_ids=user_ids, recipients=recipients, invite=invite, someone=True)
 
 
 def _add(
@@ -107,8 +112,11 @@ def _add(
     user_ids: list[uuid.UUID] | None,
     recipients: list[str] | str | None,
     invite: bool,
+    someone: bool = False,
 ) -> TeamChange:
     policy.require(actor.role, teams_service.manage_action(team.kind))
+    if someone:
+        check_someone_asked(recipients, user_ids)
     asked = sort_asked(session, actor.portal.id, recipients=recipients, user_ids=user_ids)
     change = TeamChange(team=team, results=list(asked.skipped))
     entries: list[teams_service.Entry] = []

@@ -26,7 +26,16 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["Asked", "At", "Found", "deactivated_skip", "in_order_asked", "sort_asked", "skipped"]
+__all__ = [
+    "Asked",
+    "At",
+    "Found",
+    "check_someone_asked",
+    "deactivated_skip",
+    "in_order_asked",
+    "sort_asked",
+    "skipped",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +118,15 @@ class Asked:
     # The user ids looked up whose membership was ended (deactivated): never invited or added
     # again, whatever way they are asked for (``member_deactivated``; Reactivate is the way back).
     deactivated: set[uuid.UUID] = field(default_factory=set)
+
+
+def check_someone_asked(recipients: list[str] | str | None, user_ids: list[uuid.UUID] | None = None) -> None:
+    """Refuse a change that asks for nobody (no address given, no one picked): a team's or
+    client group's Add people with its box left empty, a client group invited through "+" with
+    no one in it, which would do nothing and say it was done. Raises ``InvalidInput`` naming
+    ``recipients``."""
+    if not user_ids and not any(text.strip() for text in split_recipients(recipients or "")):
+        raise InvalidInput("List at least one email address or phone number.", field="recipients")
 
 
 def sort_asked(

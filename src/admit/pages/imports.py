@@ -14,7 +14,7 @@ from admit.errors import DomainError
 from admit.imports import service as imports_service
 from admit.imports.models import DONE, FAILED
 from admit.kit.routing import Router
-from admit.pages.deps import PageActor, check_csrf, form_error, redirect, render
+from admit.pages.deps import PageActor, check_csrf, form_faults, redirect, render
 from admit.web import SessionDep
 
 router = Router()
@@ -60,7 +60,9 @@ def confirm(
     try:
         imports_service.confirm(session, actor, import_id, owners_confirmed=bool(owners_confirmed))
     except DomainError as exc:
-        return _show(request, session, actor, import_id, form_error=form_error(session, exc))
+        # Said under the box (``owners_confirmed``), as every form says its fault.
+        faults = form_faults(session, exc, {"owners_confirmed": "owners_confirmed"})
+        return _show(request, session, actor, import_id, **faults)
     return redirect(f"/p/{actor.portal.slug}/imports/{import_id}")
 
 

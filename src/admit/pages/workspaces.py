@@ -244,6 +244,7 @@ def add_people(
     q: str = Form(""),
     recipients: list[str] = Form(default=[]),
     screen: str = Form(""),
+    new_person: str = Form(""),
 ) -> Response:
     """The Invite panel: people picked from the suggestions, a team or client group, or one new
     person (name, email or phone) as a client or internal user. ``recipients``: the addresses
@@ -252,10 +253,14 @@ def add_people(
     going ahead. What is left typed in the search box (``q``, nothing picked for it) is asked
     for too: an address is its person, invited as a client when new (Invite New Client for it);
     anything else is refused, kept in the box, with the way forward. ``screen`` is "team" from
-    the Add Team Members screen (Invite Internal Users), which a refusal comes back on."""
-    new = bool(recipient.strip() or name.strip())
+    the Add Team Members screen (Invite Internal Users), which a refusal comes back on;
+    ``new_person``: sent from the new person's form (Invite New Client / Internal User)."""
+    new = bool(new_person or recipient.strip() or name.strip())
     chips = [text.strip() for text in recipients if text.strip()]
-    typed_in = [text for text in (_recipient(name, recipient), q.strip()) if text]
+    person = _recipient(name, recipient)
+    # The new person's form sent with no address: asked for as it is, so that the pipeline says
+    # what is wrong with it under the field ("The address is empty."), not that nobody was chosen.
+    typed_in = [text for text in (person, q.strip()) if text] or ([person] if new else [])
     no_match = False
     try:
         team_ids, group_ids = _picked_team(team)

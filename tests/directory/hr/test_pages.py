@@ -10,7 +10,15 @@ import pytest
 
 from tests.directory.hr.conftest import LATER
 from tests.directory.hr.fakes import Person
-from tests.factories import OWNER_PASSWORD, PASSWORD, active_member, csrf_of, said_under, sign_in_page
+from tests.factories import (
+    OWNER_PASSWORD,
+    PASSWORD,
+    active_member,
+    csrf_of,
+    form_of,
+    said_under,
+    sign_in_page,
+)
 
 STAFF = [
     Person(id="1", first_name="Ada", last_name="Lovelace", email="ada@acme.com", department="Engineering"),
@@ -31,6 +39,8 @@ def test_connect_preview_select_and_send(client, db, worker, portal, fake):
         "Connect BambooHR" in home.text and "Connect Personio" in home.text and "Connect HiBob" in home.text
     )
     form = client.get(f"/p/{portal.slug}/hr/connect/bamboohr")
+    # Left to the server (novalidate): an empty key is its "Enter the API key." under the field.
+    assert "novalidate" in form_of(form.text, "api_key")
     for field in ("Names", "Work email", "Employment status", "Start and end dates"):
         assert field in form.text
     c = fake.credentials

@@ -555,7 +555,11 @@ document.addEventListener("click", async (event) => {
   const form = next.closest("form");
   const first = form.querySelector("[data-step='1']");
   const fields = Array.from(first.querySelectorAll("input, textarea, select"));
-  if (!fields.every((f) => f.reportValidity())) return;
+  // A form left to the server (novalidate: every Contacts dialog) is not checked by the
+  // browser here either: an empty field is the server's to say, under it, once an ending is
+  // chosen (the dialog opens again on these details); the browser's "Please fill out this
+  // field" bubble would say it in other words, untranslated, and vanish.
+  if (!form.noValidate && !fields.every((f) => f.reportValidity())) return;
   // The address is read as Send will read it (the Invite box's check): a mistyped one is said
   // here, before the endings, not after one is chosen. The server says it again if this fails.
   const who = first.querySelector("[data-check-one]");
