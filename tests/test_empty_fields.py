@@ -180,6 +180,8 @@ class TestContacts:
         )
         assert _opened(r.text, f"people-{team_id}")
         assert _refused_under(r, f"add-{team_id}") == "List at least one email address or phone number."
+        api = client.post(f"/api/v1/portals/{pf.slug}/teams/{team_id}/members", json={}, headers=pf.headers())
+        assert api.status_code == 422 and "recipients" in api.text, api.text  # the same rule
 
     def test_the_rename_dialog_with_no_name(self, client, db):
         pf = create_portal(db)

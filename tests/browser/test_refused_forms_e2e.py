@@ -135,3 +135,39 @@ def test_the_rename_dialog_keeps_the_name_typed(live_server, new_context, shot):
     expect(owner.get_by_role("heading", name="Q3 Audit")).to_be_visible()
     assert owner.url == workspace_url
     expect(dialog).to_be_hidden()
+
+
+def test_an_empty_field_is_the_servers_to_say_not_a_bubble(live_server, new_context, shot):
+    """A Contacts dialog and New workspace sent with their field empty, at 1280 wide: no bubble
+    of the browser's (the forms are novalidate; Next no longer stops on the empty address), the
+    server's words under the field, marked, focused, the rest as typed."""
+    owner = new_context().new_page()
+    set_up_portal(owner, live_server)
+    owner.get_by_role("link", name="Contacts").click()
+    owner.get_by_role("button", name="Add").click()
+    owner.get_by_role("button", name="Invite a client", exact=True).click()
+    dialog = owner.locator("dialog#contact-client")
+    dialog.get_by_label("Name").fill("Quinn Client")
+    dialog.get_by_role("button", name="Next").click()
+    # Next goes on to the endings (it stopped on the browser's "Please fill out this field.").
+    expect(dialog.get_by_role("button", name="Add to Contacts Quietly")).to_be_visible()
+    dialog.get_by_role("button", name="Add to Contacts Quietly").click()
+    expect(dialog).to_be_visible()
+    address = dialog.get_by_label("Email or phone number")
+    expect(address).to_have_attribute("aria-invalid", "true")
+    expect(address).to_be_focused()
+    expect(dialog.locator("#c-client-recipient_error")).to_have_text("The address is empty.")
+    expect(address).to_have_accessible_description("The address is empty.")
+    expect(dialog.get_by_label("Name")).to_have_value("Quinn Client")
+    shot(owner, "contact-empty-address-desktop")
+
+    owner.goto(owner.url.replace("/contacts", "/workspaces"))
+    owner.get_by_label("Kind").select_option("flow")
+    owner.get_by_label("Roles").fill("Reviewer")
+    owner.get_by_role("button", name="Create workspace").click()
+    name = owner.get_by_label("New workspace")
+    expect(owner.locator("#ws_name_error")).to_have_text("The workspace needs a name.")
+    expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_be_focused()
+    expect(owner.get_by_label("Roles")).to_have_value("Reviewer")
+    shot(owner, "workspace-empty-name-desktop")
