@@ -23,14 +23,20 @@ def set_up_portal(page: Page, server) -> None:
     )
 
 
-def test_a_contacts_dialog_keeps_what_was_typed(live_server, new_context, shot):
+def _invite_a_client(new_context, server):
+    """The owner's page with Contacts' Invite a client dialog open, Name typed: (page, dialog)."""
     owner = new_context().new_page()
-    set_up_portal(owner, live_server)
+    set_up_portal(owner, server)
     owner.get_by_role("link", name="Contacts").click()
     owner.get_by_role("button", name="Add").click()
     owner.get_by_role("button", name="Invite a client", exact=True).click()
     dialog = owner.locator("dialog#contact-client")
     dialog.get_by_label("Name").fill("Quinn Client")
+    return owner, dialog
+
+
+def test_a_contacts_dialog_keeps_what_was_typed(live_server, new_context, shot):
+    owner, dialog = _invite_a_client(new_context, live_server)
     dialog.get_by_label("Email or phone number").fill("quinn@@clientco")
     dialog.get_by_role("button", name="Next").click()
     # Next reads the address as Send will: a mistyped one is said at once, on the details (it
@@ -141,13 +147,7 @@ def test_an_empty_field_is_the_servers_to_say_not_a_bubble(live_server, new_cont
     """A Contacts dialog and New workspace sent with their field empty, at 1280 wide: no bubble
     of the browser's (the forms are novalidate; Next no longer stops on the empty address), the
     server's words under the field, marked, focused, the rest as typed."""
-    owner = new_context().new_page()
-    set_up_portal(owner, live_server)
-    owner.get_by_role("link", name="Contacts").click()
-    owner.get_by_role("button", name="Add").click()
-    owner.get_by_role("button", name="Invite a client", exact=True).click()
-    dialog = owner.locator("dialog#contact-client")
-    dialog.get_by_label("Name").fill("Quinn Client")
+    owner, dialog = _invite_a_client(new_context, live_server)
     dialog.get_by_role("button", name="Next").click()
     # Next goes on to the endings (it stopped on the browser's "Please fill out this field.").
     expect(dialog.get_by_role("button", name="Add to Contacts Quietly")).to_be_visible()
