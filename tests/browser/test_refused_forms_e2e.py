@@ -171,3 +171,6 @@ def test_an_empty_field_is_the_servers_to_say_not_a_bubble(live_server, new_cont
     expect(name).to_be_focused()
     expect(owner.get_by_label("Roles")).to_have_value("Reviewer")
     shot(owner, "workspace-empty-name-desktop")
+    owner.set_viewport_size({"width": 390, "height": 844})
+    expect(owner.locator("#ws_name_error")).to_be_in_viewport()
+    shot(owner, "workspace-empty-name-phone")
