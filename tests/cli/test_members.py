@@ -444,3 +444,52 @@ def test_lists_show_phone_numbers_as_the_pages_do(run):
         assert "+1 202-555-0173" in text.stdout and "+12025550173" not in text.stdout, (args, text.stdout)
         stored = run(*args, "--portal", slug, "--json")
         assert "+12025550173" in stored.stdout and "202-555" not in stored.stdout, (args, stored.stdout)
+
+
+class TestPhoneNumbersSaid:
+    """Every line the CLI prints about someone reached by phone shows the number spaced, as
+    the lists and the pages do (``kit.text.readable_phone``): never as typed, never as stored."""
+
+    SHOWN, STORED = "+1 202-555-0173", "+12025550173"
+
+    def said(self, result, code: int = 0) -> str:
+        assert result.exit_code == code, result.output
+        assert self.SHOWN in result.stdout and self.STORED not in result.stdout.replace(
+            f"resend --portal acme-inc {self.STORED}",
+            "",  # a command to copy keeps it unspaced
+        ), result.stdout
+        return result.stdout
+
+    def test_invite_and_an_invitations_commands(self, run):
+        """``invite`` (someone invited, someone already invited), ``invitations resend``,
+        ``change`` and ``revoke`` say the number spaced."""
+        slug = init_portal(run)["portal"]
+        none = run("invitations", "revoke", "--portal", slug, self.STORED)
+        assert none.exit_code == 1, none.output
+        assert f"No invitation to {self.SHOWN} in this portal." in none.stderr, none.output
+        self.said(run("invite", "--portal", slug, *INTERNAL, self.STORED))
+        again = self.said(run("invite", "--portal", slug, *INTERNAL, "+1 (202) 555 0173"))
+        assert f"admit invitations resend --portal {slug} {self.STORED}" in again, again
+        self.said(run("invitations", "resend", "--portal", slug, self.STORED))
+        self.said(run("invitations", "change", "--portal", slug, "--role", "admin", self.STORED))
+        self.said(run("invitations", "revoke", "--portal", slug, self.STORED))
+        self.said(run("invitations", "revoke", "--portal", slug, self.STORED))  # already revoked
+
+    def test_a_members_and_a_workspaces_commands(self, run, db, worker):
+        """``members deactivate|reactivate|change`` of a member who joined by phone, and
+        ``workspaces add|resend|remove``, say the number spaced."""
+        from tests.factories import last_link
+
+        slug = init_portal(run)["portal"]
+        workspace = run("workspaces", "create", "--portal", slug, "--name", "Loan").output.strip()
+        self.said(run("workspaces", "add", "--portal", slug, "--workspace", workspace, self.STORED))
+        resent = run("workspaces", "resend", "--portal", slug, "--workspace", workspace, "--state", "invited")
+        self.said(resent)
+        worker.drain()
+        with db.unit_of_work() as session:
+            join.accept(session, token=last_link(db, self.STORED))
+        self.said(run("members", "deactivate", "--portal", slug, self.STORED))
+        self.said(run("members", "deactivate", "--portal", slug, self.STORED))  # already
+        self.said(run("members", "reactivate", "--portal", slug, self.STORED))
+        self.said(run("members", "change", "--portal", slug, "--products", "", self.STORED))
+        self.said(run("workspaces", "remove", "--portal", slug, "--workspace", workspace, self.STORED))

@@ -599,19 +599,24 @@ def columns(*texts: str | None) -> str:
     return "  ".join(t for t in texts if t)
 
 
-def print_results(answer: RecipientResults, *, slug: str) -> None:
+def print_results(answer: RecipientResults, *, slug: str, addresses: Sequence[str | None] = ()) -> None:
     """A recipient answer as text: one line per recipient (why, for those skipped: someone
-    already invited is told the command that sends it again), then counts."""
+    already invited is told the command that sends it again), then counts. Each is named by the
+    address it was read as (``addresses``: the pipeline's, in the answer's order; else its
+    invitation's), as the lists show one (``address``: a number spaced), or as typed when it is
+    none (an address refused)."""
     from admit.invitations import pipeline
 
-    for r in answer.results:
+    read_as = list(addresses) or [r.invitation.recipient if r.invitation else None for r in answer.results]
+    for r, known in zip(answer.results, read_as, strict=True):
         detail = r.detail
         if r.code == "already_invited":
-            address = r.invitation.recipient if r.invitation is not None else r.recipient
-            command = f"admit invitations resend --portal {slug} {address}"
+            # As stored: a number copied from here is one argument, unspaced.
+            stored = r.invitation.recipient if r.invitation is not None else r.recipient
+            command = f"admit invitations resend --portal {slug} {stored}"
             detail = detail.replace(pipeline.USE_RESEND, f"use `{command}` to send it again")
         why = f"  {r.code}: {detail}" if r.outcome == "skipped" else ""
-        click.echo(f"{r.outcome:<8} {r.recipient}{why}")
+        click.echo(f"{r.outcome:<8} {address(known or r.recipient)}{why}")
 
     counts = answer.counts
     skipped = Counter(str(r.code) for r in answer.results if r.outcome == "skipped")

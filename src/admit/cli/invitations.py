@@ -121,10 +121,11 @@ def invite(
             message=message,
         )
         answer = recipient_results(session, batch.results)
+        addresses = [r.address for r in batch.results]
     if as_json:
         _shared.echo_json(answer)
     else:
-        _shared.print_results(answer, slug=slug)
+        _shared.print_results(answer, slug=slug, addresses=addresses)
     _shared.finish(_shared.results_exit_code(answer))
 
 
@@ -439,7 +440,7 @@ def _change(
         _shared.echo_json(invitation)
     else:
         words = already[1] if already is not None and before == already[0] else said
-        click.echo(words.format(invitation.recipient))
+        click.echo(words.format(_shared.address(invitation.recipient)))
 
 
 @invitations.command("change")
@@ -473,8 +474,9 @@ def invitations_change(
         _shared.echo_json(after)
         return
     # Said as the Audit Log says the change (audit.words: "was “Member”, now “Admin”").
+    recipient = _shared.address(after.recipient)
     said = [
-        f"The {what} the invitation to {after.recipient} offers changed"
+        f"The {what} the invitation to {recipient} offers changed"
         f"{words.was_now(action, {'from': old, 'to': new})}."
         for what, action, old, new in (
             ("role", "invitation.role_changed", before[0], after.role),
@@ -482,6 +484,4 @@ def invitations_change(
         )
         if old != new
     ]
-    click.echo(
-        "\n".join(said) or f"The invitation to {after.recipient} already offers that: nothing changed."
-    )
+    click.echo("\n".join(said) or f"The invitation to {recipient} already offers that: nothing changed.")

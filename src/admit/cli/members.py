@@ -180,7 +180,7 @@ def members_change(
     if as_json:
         _shared.echo_json(after)
         return
-    who = after.user.email or after.user.phone
+    who = _shared.address(after.user.email or after.user.phone)
     # Said as the Audit Log says the change (audit.words: "was “Member”, now “Admin”").
     said = [
         f"{who}'s {what} changed{words.was_now(action, {'from': old, 'to': new})}."
@@ -239,7 +239,7 @@ def _change(
     if as_json:
         _shared.echo_json(changed)
         return
-    who = changed.user.email or changed.user.phone
+    who = _shared.address(changed.user.email or changed.user.phone)
     if before == already:
         click.echo(f"{who} is already {already}: nothing changed.")
     else:

@@ -139,7 +139,7 @@ def workspaces_add(
     if as_json:
         _shared.echo_json(answer)
     else:
-        _shared.print_results(answer, slug=slug)
+        _shared.print_results(answer, slug=slug, addresses=[r.address for r in results])
     _shared.finish(_shared.results_exit_code(answer))
 
 
@@ -203,7 +203,7 @@ def workspaces_resend(slug: str, workspace_ref: str, state: str, as_json: bool) 
     else:
         for r in answer.results:
             why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
-            click.echo(f"{r.outcome:<8}{r.recipient}{why}")
+            click.echo(f"{r.outcome:<8}{_shared.address(r.recipient)}{why}")
         click.echo(f"{answer.counts['resent']} resent · {answer.counts['skipped']} skipped.")
     _shared.finish(_shared.results_exit_code(answer))
 
@@ -223,7 +223,8 @@ def workspaces_remove(slug: str, workspace_ref: str, person: str) -> None:
     with _shared.portal_session(slug) as (session, actor):
         workspace = workspaces_service.by_id_or_name(session, actor, workspace_ref)
         user_id, who = _person(session, person)
-        not_in = MemberNotFound(f"{who} is not in the workspace “{workspace.name}”.", field="person")
+        said = f"{_shared.address(who)} is not in the workspace “{workspace.name}”."
+        not_in = MemberNotFound(said, field="person")
         if user_id is None:
             raise not_in
         try:
@@ -231,7 +232,7 @@ def workspaces_remove(slug: str, workspace_ref: str, person: str) -> None:
         except MemberNotFound:
             raise not_in from None
         who = membership.user.address or who
-    click.echo(f"{who} was removed from “{workspace.name}”.")
+    click.echo(f"{_shared.address(who)} was removed from “{workspace.name}”.")
 
 
 def _person(session: Session, person: str) -> tuple[uuid.UUID | None, str]:

@@ -272,11 +272,12 @@ def by_id_or_address(session: Session, actor: Actor, text: str) -> Invitation:
             .limit(1)
         ).first()
         if latest is None:
-            raise InvitationNotFound(f"No invitation to {parsed.address} in this portal.")
+            raise InvitationNotFound(f"No invitation to {readable_phone(parsed.address)} in this portal.")
         return latest
     ids = ", ".join(str(i.id) for i in found)
     raise InvalidInput(
-        f"{parsed.address} has {len(found)} expired invitations: give the id of the one you mean ({ids})."
+        f"{readable_phone(parsed.address)} has {len(found)} expired invitations: "
+        f"give the id of the one you mean ({ids})."
     )
 
 
