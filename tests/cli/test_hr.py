@@ -62,8 +62,10 @@ def test_list_preview_sync(run, db, client, worker, change_settings):
         assert lines[2].startswith("Skip ") and "No work email in Personio." in lines[2]
         assert lines[3] == (
             "1 already in the portal joined another way, not linked to Personio: a sync will not "
-            "change them, nor deactivate them when they leave it (to link them: Link people already in "
-            "the portal, in the connection's Settings)."
+            "change them, nor deactivate them when they leave it."
+        )
+        assert lines[4] == (
+            f"Link them (and everyone else already in the portal): admit hr link --portal {pf.slug} {conn_id}"
         )
         assert "invite_on_start" not in preview.output and "already_member" not in preview.output
 
@@ -146,3 +148,56 @@ def test_a_waiting_sync_is_seen_and_confirmed_or_dismissed_from_the_console(
         dismissed = run("hr", "dismiss", "--portal", pf.slug, conn_id, waiting_id, env=ENV)
         assert dismissed.exit_code == 0 and "Dismissed: nothing of that sync was applied." in dismissed.output
         assert run("hr", "list", "--portal", pf.slug, env=ENV).output.startswith("ok")
+
+
+def test_people_it_does_not_manage_are_one_line_with_the_command_that_links_them(
+    run, db, client, worker, change_settings
+):
+    """Erin and Ivy joined (or were invited) another way, then left or were renamed in the HR
+    system: the preview said so in a skip row each, every time, until they were linked. It
+    says it once, naming them, with the command that links them (``hr link``: the Settings'
+    "Link people already in the portal"); linked, their changes are the sync's to apply."""
+    import dataclasses
+
+    from tests.factories import invite, member_joins
+
+    change_settings(directory_allow_private=True)
+    pf = create_portal(db)
+    member_joins(db, worker, pf, "erin@acme.com")
+    member_joins(db, worker, pf, "kay@acme.com")
+    invite(db, pf, ["ivy@acme.com"])
+    erin = Person(id="9", first_name="Erin", last_name="Early", email="erin@acme.com")
+    ivy = Person(id="10", first_name="Ivy", last_name="Invited", email="ivy@acme.com")
+    kay = Person(id="11", first_name="Kay", last_name="Kept", email="kay@acme.com")
+    with serve("personio") as fake:
+        fake.people = [erin, ivy, kay]
+        conn_id = _connect(client, pf, fake, deactivate_limit_pct=100)
+        assert run("hr", "sync", "--portal", pf.slug, conn_id, env=ENV).exit_code == 0
+        worker.drain()
+        left, renamed = dataclasses.replace(erin, active=False), dataclasses.replace(ivy, last_name="Ingram")
+        fake.people = [left, renamed, kay]
+
+        preview = run("hr", "preview", "--portal", pf.slug, conn_id, env=ENV)
+        assert preview.exit_code == 0, preview.output
+        lines = preview.output.splitlines()
+        assert lines[0] == "1 already a member · 2 skipped", preview.output
+        assert not any(line.startswith("Skip") for line in lines), preview.output  # no row each
+        assert lines[1:] == [
+            "3 already in the portal joined another way, not linked to Personio: a sync will not "
+            "change them, nor deactivate them when they leave it. 2 of them left or changed in "
+            "Personio: Erin Early, Ivy Ingram.",
+            "Link them (and everyone else already in the portal): "
+            f"admit hr link --portal {pf.slug} {conn_id}",
+        ], preview.output
+
+        linked = run("hr", "link", "--portal", pf.slug, conn_id, env=ENV)
+        assert linked.exit_code == 0, linked.output
+        assert linked.output.startswith("Personio now links people already in the portal"), linked.output
+        url = f"/api/v1/portals/{pf.slug}/directory/connections/{conn_id}"
+        connection = client.get(url, headers=pf.headers())
+        assert connection.json()["manage_existing"] is True
+        after = run("hr", "preview", "--portal", pf.slug, conn_id, env=ENV).output
+        assert after.splitlines()[0] == "1 already a member · 1 to update · 1 to deactivate (left)", after
+        assert "not linked" not in after
+        again = run("hr", "link", "--portal", pf.slug, conn_id, env=ENV)
+        assert again.exit_code == 0 and "already links" in again.output, again.output

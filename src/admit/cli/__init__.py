@@ -3,7 +3,7 @@
 ``server`` (serve, worker, migrate, check-config, init), ``invitations`` (invite, invitations
 list|resend|revoke), ``members`` (members list|deactivate|reactivate), ``workspaces``
 (workspaces list|create|rename|delete|add|members), ``links`` (links show|refresh|set), ``scim`` (scim-tokens
-create|list|revoke), ``hr`` (hr list|preview|sync), ``audit`` (audit list); ``_shared`` holds
+create|list|revoke), ``hr`` (hr list|preview|link|sync…), ``audit`` (audit list); ``_shared`` holds
 what they share, the exit codes among it. Commands call one service or flow inside a unit of
 work, as the pages and the API do, and print its answer; never SQL, never a role compared.
 

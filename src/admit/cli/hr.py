@@ -1,4 +1,4 @@
-"""``hr list|preview|sync|runs|run|confirm|dismiss``: the portal's HR-system connections, from
+"""``hr list|preview|link|sync|runs|run|confirm|dismiss``: the portal's HR-system connections, from
 the console, over the same flow as the pages and the API (``flows.hr_sync``): a sync that waits
 for confirmation is seen (``runs``, ``run``) and confirmed or dismissed as on its page.
 Connecting a system (its key) is done on the page or by the API: a key typed on a command line
@@ -57,8 +57,8 @@ def preview(slug: str, connection_id: uuid.UUID) -> None:
     """Read the system's list now and print what a sync would do (counts, then the changes), in
     the words of the preview page."""
     from admit.directory.hr import service as hr_service
-    from admit.directory.hr.plan import INVITED, MEMBER
-    from admit.directory.hr.words import counts_said, outcome_said
+    from admit.directory.hr.plan import INVITED, MEMBER, HrSkipCode
+    from admit.directory.hr.words import counts_said, outcome_said, unlinked_said
     from admit.flows import hr_sync
 
     with _shared.portal_session(slug) as (session, actor):
@@ -67,17 +67,42 @@ def preview(slug: str, connection_id: uuid.UUID) -> None:
         system, quiet = hr_service.name_of(conn), conn.new_hires == "quiet"
     click.echo(" · ".join(counts_said(plan.counts)) or "An empty list.")
     for step in plan.steps:
-        if step.outcome not in (MEMBER, INVITED):
+        if step.outcome not in (MEMBER, INVITED) and step.reason != HrSkipCode.NOT_MANAGED:
             outcome = outcome_said(step.outcome, quiet=quiet)
             click.echo(_shared.columns(f"{outcome:<22}", step.name, step.known_address or "—", step.detail))
-    # Those already in the portal are not listed one by one: what a sync will not do to them is.
-    unlinked = [s for s in plan.steps if s.outcome in (MEMBER, INVITED) and not s.managed_after]
-    if unlinked:
-        click.echo(
-            f"{len(unlinked)} already in the portal joined another way, not linked to {system}: a sync "
-            "will not change them, nor deactivate them when they leave it (to link them: Link people "
-            "already in the portal, in the connection's Settings)."
-        )
+    # Those already in the portal that it does not manage are not listed one by one (those who
+    # left or changed would be, at every preview, until linked): what a sync will not do to them
+    # is said once, and how to link them.
+    said = unlinked_said(plan.unlinked, system)
+    if said:
+        click.echo(said)
+        command = f"admit hr link --portal {slug} {connection_id}"
+        click.echo(f"Link them (and everyone else already in the portal): {command}")
+
+
+@hr.command("link")
+@_shared.portal_option
+@click.argument("connection_id", type=click.UUID)
+def link(slug: str, connection_id: uuid.UUID) -> None:
+    """Link people already in the portal to the connection, as its Settings' "Link people
+    already in the portal" does: from its next sync on, it keeps those it finds in the portal
+    up to date with the system and deactivates them when they leave it, as the people it
+    invited (``hr preview`` shows what that sync will do)."""
+    from admit.directory.hr import service as hr_service
+    from admit.flows import hr_sync
+
+    with _shared.portal_session(slug) as (session, actor):
+        conn = hr_service.get_or_raise(session, actor, connection_id)
+        already, system = conn.manage_existing, hr_service.name_of(conn)
+        hr_sync.update(session, actor, conn, {"manage_existing": True})
+    if already:
+        click.echo(f"{system} already links people already in the portal: nothing changed.")
+        return
+    click.echo(
+        f"{system} now links people already in the portal: from its next sync on, it keeps them up "
+        f"to date and deactivates them when they leave it. What it will do: admit hr preview --portal "
+        f"{slug} {connection_id}"
+    )
 
 
 @hr.command("sync")

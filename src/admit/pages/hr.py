@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from admit.actor import Actor
 from admit.directory.hr import service as hr
-from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, OUTCOMES, UPDATE
+from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, OUTCOMES, UPDATE, HrSkipCode
 from admit.directory.hr.words import (
     APPLIED_WORDS,
     COUNT_WORDS,
@@ -24,6 +24,7 @@ from admit.directory.hr.words import (
     RESULT_WORDS,
     outcome_said,
     results_said,
+    unlinked_said,
 )
 from admit.directory.models import HrConnection
 from admit.directory.schemas import mask
@@ -228,7 +229,10 @@ def hr_preview(
     except HrSystemFailed as exc:  # said on the connection's page, where the key can be fixed
         return _conn_page(request, session, actor, conn, exc.status, error=exc.message)
     order = {o: i for i, o in enumerate(ACTIONABLE + tuple(o for o in OUTCOMES if o not in ACTIONABLE))}
-    rows = sorted(plan.steps, key=lambda s: order[s.outcome])
+    # Those it does not manage who left or changed are said once (``unlinked``), not a row each.
+    rows = sorted(
+        (s for s in plan.steps if s.reason != HrSkipCode.NOT_MANAGED), key=lambda s: order[s.outcome]
+    )
     listed = sum(1 for s in plan.steps if s.employee is not None)
     return render(
         request,
@@ -243,7 +247,22 @@ def hr_preview(
             rows=rows[:PREVIEW_ROWS],
             more=max(0, len(rows) - PREVIEW_ROWS),
             ACTIONABLE=ACTIONABLE,
+            unlinked=unlinked_said(plan.unlinked, hr.name_of(conn)),
         ),
+    )
+
+
+@router.post("/p/{slug}/hr/{connection_id}/link", name="hr:link", dependencies=[Depends(check_csrf)])
+def hr_link(connection_id: uuid.UUID, actor: PageActor, session: SessionDep) -> Response:
+    """The preview's Link them: the Settings' "Link people already in the portal" turned on
+    (``flows.hr_sync.update``, as the API's ``manage_existing``); back to the preview, which
+    shows what the next sync does to them."""
+    conn = hr.get_or_raise(session, actor, connection_id)
+    hr_sync.update(session, actor, conn, {"manage_existing": True})
+    return redirect(
+        f"/p/{actor.portal.slug}/hr/{conn.id}/preview",
+        notice=f"{hr.name_of(conn)} now links people already in the portal: from its next sync on, it "
+        "keeps them up to date and deactivates them when they leave it.",
     )
 
 

@@ -143,3 +143,40 @@ def test_members_cannot_open_it(client, db, portal, fake):
     sign_in_page(client, "mia@acme.com", PASSWORD)
     assert client.get(f"/p/{portal.slug}/hr").status_code == 403
     assert "select from your HR system" not in client.get(f"/p/{portal.slug}/users").text
+
+
+@pytest.mark.parametrize("fake", ["personio"], indirect=True)
+def test_people_it_does_not_manage_are_one_line_with_link_them(hr, client, db, worker, portal, fake):
+    """Erin joined another way and left the HR list's company: the preview said so in a skip
+    row, at every preview, until she was linked. It says it once, naming her, with Link them
+    (the Settings' "Link people already in the portal"); linked, she is a leaver to deactivate."""
+    import dataclasses
+
+    from tests.factories import member_joins
+
+    erin = Person(id="9", first_name="Erin", last_name="Early", email="erin@acme.com")
+    member_joins(db, worker, portal, "erin@acme.com")
+    fake.people = [erin]
+    hr.connect(deactivate_limit_pct=100)
+    hr.sync()
+    fake.people = [dataclasses.replace(erin, active=False)]
+    sign_in_page(client, portal.owner_email, OWNER_PASSWORD)
+    url = f"/p/{portal.slug}/hr/{hr.id}/preview"
+    preview = client.get(url)
+    assert preview.status_code == 200, preview.text
+    assert '<tr data-outcome="skip"' not in preview.text  # no row of her own
+    summary = re.search(r'<div[^>]*id="hr-unlinked".*?</div>', preview.text, re.S)
+    assert summary is not None, preview.text
+    text = " ".join(re.sub(r"<[^>]+>", " ", summary.group(0)).split())
+    assert (
+        "1 already in the portal joined another way, not linked to Personio: a sync will not change "
+        "them, nor deactivate them when they leave it. They left or changed in Personio: Erin Early."
+    ) in text, text
+    assert "Link them" in text
+    linked = client.post(
+        f"/p/{portal.slug}/hr/{hr.id}/link", data={"csrf_token": csrf_of(preview.text)}, follow_redirects=True
+    )
+    assert linked.status_code == 200, linked.text
+    assert "Personio now links people already in the portal" in linked.text
+    assert hr.connection()["manage_existing"] is True
+    assert '<tr data-outcome="deactivate"' in linked.text and 'id="hr-unlinked"' not in linked.text

@@ -136,6 +136,21 @@ class Plan:
     def of(self, outcome: str) -> list[Step]:
         return [s for s in self.steps if s.outcome == outcome]
 
+    @property
+    def unlinked(self) -> list[Step]:
+        """The people in the portal (active or invited) this connection does not manage, nor
+        links in this sync: a sync leaves them as they are, whatever the list says. Those among
+        them who left or changed in the system are the ``not_managed`` skips: every preview and
+        run would say so again until they are linked, so the faces say them together, once
+        (``words.unlinked_said``), with the way to link them."""
+        return [
+            s
+            for s in self.steps
+            if s.status in (ACTIVE, PENDING)
+            and not s.managed_after
+            and (s.outcome in (MEMBER, INVITED) or s.reason == HrSkipCode.NOT_MANAGED)
+        ]
+
 
 MAX_ID = 200
 
@@ -202,6 +217,8 @@ def make_plan(
                 step.reason = HrSkipCode.LEFT
                 step.detail = f"Left; {step.known_address} belongs to another employee listed in {system}."
             elif status in (ACTIVE, PENDING):
+                # Found in the portal, as someone employed is: linked when the admin asked so.
+                step.links = link_existing and not step.managed
                 step.leaving = f"Left on {e.end_date.isoformat()}" if e.end_date else "Left"
                 _leaver(step, system)
             else:

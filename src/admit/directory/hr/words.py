@@ -4,7 +4,9 @@ answers the codes (``HrOutcome``), each page and command shows these."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+
+from admit.directory.hr.plan import HrSkipCode, Step
 
 __all__ = [
     "APPLIED_WORDS",
@@ -14,6 +16,7 @@ __all__ = [
     "counts_said",
     "outcome_said",
     "results_said",
+    "unlinked_said",
 ]
 
 OUTCOME_WORDS = {
@@ -71,3 +74,30 @@ def results_said(counts: Mapping[str, int]) -> list[str]:
         for key, one, many in RESULT_WORDS
         if counts.get(key)
     ]
+
+
+NAMES_SAID = 5  # the people who left or changed named in ``unlinked_said``; "and N more" after
+
+
+def unlinked_said(unlinked: Sequence[Step], system: str) -> str:
+    """The people a sync leaves as they are (``Plan.unlinked``), said once: how many, and who
+    of them left or changed in the system (the ``not_managed`` skips, which a row each would
+    say again at every preview); "" when there is none. Each face adds its way to link them
+    (the page's Link them, ``admit hr link``, the API's ``manage_existing``)."""
+    if not unlinked:
+        return ""
+    said = (
+        f"{len(unlinked):,} already in the portal joined another way, not linked to {system}: a sync "
+        "will not change them, nor deactivate them when they leave it."
+    )
+    moved = [s.name or s.known_address for s in unlinked if s.reason == HrSkipCode.NOT_MANAGED]
+    if moved:
+        named = ", ".join(moved[:NAMES_SAID])
+        if len(moved) > NAMES_SAID:
+            named += f" and {len(moved) - NAMES_SAID:,} more"
+        if len(moved) < len(unlinked):
+            who = f"{len(moved):,} of them"
+        else:
+            who = "They" if len(moved) == 1 else "All of them"
+        said += f" {who} left or changed in {system}: {named}."
+    return said
