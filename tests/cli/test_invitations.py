@@ -664,3 +664,29 @@ def test_the_type_must_be_given(run, db):
     assert said.exit_code == 2 and "Missing option '--type'" in said.stderr, said.output
     assert count(db, Invitation) == 0
     assert "internal|client" in " ".join(run("invite", "--help").output.split())
+
+
+def test_a_malformed_number_or_an_empty_recipient_is_named(run, client):
+    """A number too short or too long to be one ("+44", "123", 35 digits) was refused as an
+    email address without an @-sign, and an empty recipient printed a blank where its name
+    goes: each is named, and told what is wrong with it as what it was meant to be. The
+    pipeline's words, so the API's answer (and the Invite box's report) say the same."""
+    out = init_portal(run)
+    slug, long = out["portal"], "+" + "1" * 35
+    said = run("invite", "--portal", slug, *INTERNAL, "ok@x.com", "", "+44", "123", long, "abc")
+    assert said.exit_code == 1, said.output
+    lines = said.output.splitlines()
+    assert lines[:6] == [
+        "invited  ok@x.com",
+        "skipped  (recipient 2)  invalid_recipient: The address is empty.",
+        "skipped  +44  invalid_recipient: Not a valid phone number: too few digits.",
+        "skipped  123  invalid_recipient: Not a valid phone number: too few digits.",
+        f"skipped  {long}  invalid_recipient: Not a valid phone number: too many digits.",
+        "skipped  abc  invalid_recipient: An email address must have an @-sign.",
+    ], said.output
+    api = client.post(
+        f"/api/v1/portals/{slug}/invitations",
+        json={"recipients": ["+44"], "user_type": "internal"},
+        headers={"Authorization": f"Bearer {out['api_key']}"},
+    )
+    assert api.json()["results"][0]["detail"] == "Not a valid phone number: too few digits.", api.text

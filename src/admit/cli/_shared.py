@@ -616,7 +616,9 @@ def print_results(answer: RecipientResults, *, slug: str, addresses: Sequence[st
             command = f"admit invitations resend --portal {slug} {stored}"
             detail = detail.replace(pipeline.USE_RESEND, f"use `{command}` to send it again")
         why = f"  {r.code}: {detail}" if r.outcome == "skipped" else ""
-        click.echo(f"{r.outcome:<8} {address(known or r.recipient)}{why}")
+        # An empty one is named by its place among those given (the API's ``index``).
+        place = f"(recipient {r.index + 1})" if r.index is not None else "(empty)"
+        click.echo(f"{r.outcome:<8} {address(known or r.recipient) or place}{why}")
 
     counts = answer.counts
     skipped = Counter(str(r.code) for r in answer.results if r.outcome == "skipped")

@@ -100,6 +100,11 @@ class ParsedRecipient:
 _PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{4,30}$")
 
 
+# Only digits and a phone number's punctuation, of any length: meant as a phone number even when
+# too short or too long to be read as one ("+44", "123"), so refused as one, not as an email.
+_DIGITS_ONLY = re.compile(r"^\+?[\s().\-/]*\d[\d\s().\-/]*$")
+
+
 def looks_like_phone(text: str) -> bool:
     """Digits with a phone number's usual punctuation (and no ``@``): worth reading as a phone."""
     text = text.strip()
@@ -320,6 +325,10 @@ def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
         return ParsedRecipient(
             raw=raw.strip(), email=None, name=name, error=error, phone=phone, by_phone=True
         )
+    if _DIGITS_ONLY.match(text.strip()):
+        few = sum(c.isdigit() for c in text) < 4
+        error = f"Not a valid phone number: too {'few' if few else 'many'} digits."
+        return ParsedRecipient(raw=raw.strip(), email=None, name=name, error=error)
     email, error = normalize_email(text)
     return ParsedRecipient(raw=raw.strip(), email=email, name=name, error=error)
 
