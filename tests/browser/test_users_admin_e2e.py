@@ -321,3 +321,25 @@ def test_a_long_name_or_address_wraps_inside_its_invite_chip(new_context, live_s
         own = chip.bounding_box()
         assert own is not None and own["x"] + own["width"] <= box["x"] + box["width"], (own, box)
     shot(page, f"long-invite-chips-{size['width']}")
+
+
+def test_making_an_owner_asks_first_and_cancel_changes_nothing(new_context, live_server, shot):
+    """Change role and products with Owner chosen and saved shows the owners' confirmation (what
+    an owner can do) instead of saving; Cancel goes back to the list with the role unchanged."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    active_member(db, pf, "mel@acme.com")
+    page = gestures.signed_in(new_context, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
+    row = page.locator("tr[data-address='mel@acme.com']")
+    row.locator("summary[aria-label='Actions for mel@acme.com']").click()
+    row.get_by_role("menuitem", name="Change role and products").click()
+    page.get_by_label("Role").select_option("owner")
+    page.get_by_role("button", name="Save").click()
+    confirmation = page.locator("[data-owners]")
+    expect(confirmation).to_be_visible()
+    expect(confirmation).to_contain_text("Yes, make mel (mel@acme.com) an owner.")
+    expect(confirmation).to_contain_text("Owners can do everything, including removing you.")
+    shot(page, "owner-confirmation")
+    page.get_by_role("link", name="Cancel").click()
+    row = page.locator("tr[data-address='mel@acme.com']")
+    expect(row.locator("td[data-label='Role']")).to_have_text("Member")

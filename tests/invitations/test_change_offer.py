@@ -163,6 +163,27 @@ class TestPage:
         r = client.post(link, data={"csrf_token": csrf_of(form), "products": ["messaging"]})
         assert "Saved: the products the invitation to cleo@client.org offers." in r.text
 
+    def test_offering_owner_asks_to_confirm_first(self, client, db):
+        """An invitation changed to offer Owner asks the owners' confirmation first and changes
+        nothing until it is given."""
+        pf = create_portal(db)
+        [mel] = invite(db, pf, ["Mel Ray <mel@acme.com>"], role="member").invited
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        link = f"/p/{pf.slug}/invitations/{mel.id}/access"
+        form = client.get(link)
+        asked = client.post(link, data={"csrf_token": csrf_of(form.text), "role": "owner"})
+        assert asked.status_code == 200, asked.text
+        assert "Yes, make Mel Ray (mel@acme.com) an owner." in asked.text
+        assert "Owners can do everything, including removing you." in asked.text
+        got = client.get(f"/api/v1/portals/{pf.slug}/invitations/{mel.id}", headers=pf.headers()).json()
+        assert got["role"] == "member"
+        done = client.post(
+            link, data={"csrf_token": csrf_of(asked.text), "role": "owner", "owners_confirmed": "1"}
+        )
+        assert "Saved: the invitation to Mel Ray (mel@acme.com) offers an Owner." in done.text, done.text
+        got = client.get(f"/api/v1/portals/{pf.slug}/invitations/{mel.id}", headers=pf.headers()).json()
+        assert got["role"] == "owner"
+
     def test_an_internal_member_is_not_offered_it(self, client, db):
         pf = create_portal(db)
         active_member(db, pf, "mo@acme.com", role="member")

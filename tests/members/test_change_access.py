@@ -147,6 +147,48 @@ class TestPage:
         mel = _members(client, pf)["mel@acme.com"]
         assert (mel["role"], mel["products"]) == ("admin", ["messaging"])
 
+    def test_making_an_owner_asks_to_confirm_first(self, client, db):
+        """Choosing Owner and saving shows the owners' confirmation (what an owner can do) and
+        changes nothing; only a confirmed save makes them an owner. Someone already an owner is
+        asked nothing (their products changed)."""
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        active_member(db, pf, "otto@acme.com", role="owner")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users").text
+        mel_id = _members(client, pf)["mel@acme.com"]["id"]
+        link = f"/p/{pf.slug}/members/{mel_id}/access"
+        assert f'{link}">Change role and products</a>' in page
+        form = client.get(link)
+        assert "data-owners" not in form.text
+        asked = client.post(
+            link, data={"csrf_token": csrf_of(form.text), "role": "owner", "products": ["billing"]}
+        )
+        assert asked.status_code == 200, asked.text
+        assert "data-owners" in asked.text and "Yes, make mel (mel@acme.com) an owner." in asked.text
+        assert "Owners can do everything, including removing you." in asked.text
+        assert 'name="owners_confirmed"' in asked.text
+        assert re.search(r'<option value="owner" selected>Owner</option>', asked.text)  # kept as chosen
+        mel = _members(client, pf)["mel@acme.com"]
+        assert mel["role"] == "member" and mel["products"] != ["billing"], mel
+        done = client.post(
+            link,
+            data={
+                "csrf_token": csrf_of(asked.text),
+                "role": "owner",
+                "products": ["billing"],
+                "owners_confirmed": "1",
+            },
+        )
+        assert "Saved: mel (mel@acme.com) is an Owner." in done.text, done.text
+        assert _members(client, pf)["mel@acme.com"]["role"] == "owner"
+        otto_link = f"/p/{pf.slug}/members/{_members(client, pf)['otto@acme.com']['id']}/access"
+        r = client.post(
+            otto_link, data={"csrf_token": csrf_of(done.text), "role": "owner", "products": ["billing"]}
+        )
+        assert "Saved: otto (otto@acme.com) is an Owner." in r.text, r.text
+        assert _members(client, pf)["otto@acme.com"]["products"] == ["billing"]
+
 
 class TestCli:
     def test_members_change(self, run_cli, db, client):

@@ -455,10 +455,8 @@ def owner_made(before: str | None, after: str | None, *, confirmed: bool) -> Non
     from admit.errors import InvalidInput
     from admit.imports import service as imports_service
 
-    if after == before:
-        return  # already an owner: nobody is made one
     try:
-        imports_service.check_owners_confirmed(after, confirmed=confirmed)
+        imports_service.check_owners_confirmed(after, confirmed=confirmed, was=before)
     except InvalidInput as exc:
         refuse(exc, more=" Add --confirm-owners to make them an owner.")
 

@@ -203,16 +203,19 @@ def role_cells(session: Session, actor: Actor, import_id: uuid.UUID) -> int:
     return sum(_has_own_role(row) for row in read_rows(storage.stored_chunks(session, imp.id)))
 
 
-def check_owners_confirmed(made: InviteOptions | str | None, *, confirmed: bool) -> None:
+def check_owners_confirmed(
+    made: InviteOptions | str | None, *, confirmed: bool, was: str | None = None
+) -> None:
     """Owners are made only once confirmed (owners can do everything, including removing you):
     ``confirmed`` says they were. ``made``: a list's options, which can make owners when its own
     role is owner (every row, or a Role column's rows, may be one), previewed first (a draft that
     waits for ``confirm``; the CLI's ``--confirm-owners``, for addresses given on its command line
-    as for a file); or the role one change gives (the CLI's ``invitations change`` and ``members
-    change``, with ``--confirm-owners`` too). Raises ``InvalidInput`` naming ``role`` (or a list's
-    ``role_column``)."""
+    as for a file); or the role one change gives, from ``was`` (the CLI's ``invitations change``
+    and ``members change``, with ``--confirm-owners`` too; User Management's Change role and
+    products, with its "Yes, make … an owner."): one who already was an owner is made nobody.
+    Raises ``InvalidInput`` naming ``role`` (or a list's ``role_column``)."""
     role = made.role if isinstance(made, InviteOptions) else made
-    if confirmed or role is None or Role(role) is not Role.OWNER:
+    if confirmed or role != Role.OWNER or (was == Role.OWNER and not isinstance(made, InviteOptions)):
         return
     if isinstance(made, InviteOptions):
         raise InvalidInput(

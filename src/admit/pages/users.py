@@ -516,7 +516,14 @@ def invitation_access_form(
     """Change role and products of a pending (or expired) invitation, from its row's menu: what
     it offers, put right without revoking it (``invitations.service.change_offer``)."""
     policy.require(actor.role, Action.MEMBER_CHANGE_ACCESS)
-    invitation = invitations_service.get_or_raise(session, actor, invitation_id)
+    return _invitation_access_form(
+        request, session, actor, invitations_service.get_or_raise(session, actor, invitation_id), back
+    )
+
+
+def _invitation_access_form(
+    request: Request, session: Session, actor: Actor, invitation: Invitation, back: str, **asked: Any
+) -> Response:
     expired = invitation.effective_status(context.of(session).clock.now()) == EXPIRED
     return _access_form(
         request,
@@ -529,6 +536,7 @@ def invitation_access_form(
             request.url_for("invitations:change_access", slug=actor.portal.slug, invitation_id=invitation.id)
         ),
         applies="The invitation offers it from now on; nothing is sent.",
+        **asked,
     )
 
 
@@ -538,13 +546,25 @@ def invitation_access_form(
     dependencies=[Depends(check_csrf)],
 )
 def invitation_access_submit(
+    request: Request,
     invitation_id: uuid.UUID,
     actor: PageActor,
     session: SessionDep,
     role: str = Form(""),
     products: list[str] = Form(default_factory=list),
     back: str = Form(""),
+    owners_confirmed: str = Form(""),
 ) -> Response:
+    """Save what the invitation offers; an offer that makes an owner asks the owners'
+    confirmation first (``_owner_unconfirmed``), and nothing changes until it is given."""
+    with contextlib.suppress(DomainError):  # refused: by the change itself, below
+        policy.require(actor.role, Action.MEMBER_CHANGE_ACCESS)
+        invitation = invitations_service.get_or_raise(session, actor, invitation_id)
+        if _owner_unconfirmed(invitation.role, role, owners_confirmed):
+            return _invitation_access_form(
+                request, session, actor, invitation, back, chosen={"role": role, "products": products}
+            )
+
     def act() -> tuple[str, str]:
         invitation = invitations_service.change_offer(
             session, actor, invitation_id, role=role or None, products=products
@@ -610,6 +630,10 @@ def access_form(
     use, from the row's menu; Save returns to the list as it was."""
     policy.require(actor.role, Action.MEMBER_CHANGE_ACCESS)
     member = members_service.member_or_raise(session, actor, member_id)
+    return _member_access_form(request, actor, member, back)
+
+
+def _member_access_form(request: Request, actor: Actor, member: Member, back: str, **asked: Any) -> Response:
     return _access_form(
         request,
         actor,
@@ -619,7 +643,19 @@ def access_form(
         standing=member.status.capitalize(),
         action=str(request.url_for("members:change_access", slug=actor.portal.slug, member_id=member.id)),
         applies="It applies from their next page.",
+        **asked,
     )
+
+
+def _owner_unconfirmed(was: str | None, role: str, owners_confirmed: str) -> bool:
+    """Whether a save of Change role and products would make someone an owner without the
+    owners' confirmation (``imports.service.check_owners_confirmed``, as the CLI's
+    ``--confirm-owners`` and a list's preview ask it): the form is then shown again with it."""
+    try:
+        imports_service.check_owners_confirmed(role or None, confirmed=bool(owners_confirmed), was=was)
+    except InvalidInput:
+        return True
+    return False
 
 
 def _access_form(
@@ -632,12 +668,17 @@ def _access_form(
     standing: str,
     action: str,
     applies: str,
+    chosen: dict[str, Any] | None = None,
 ) -> Response:
+    """The Change role and products form; ``chosen``: what a save asked for, which makes an owner
+    and is shown again with the owners' confirmation."""
     return render(
         request,
         "users/access.html",
         {
             "nav": "users",
+            "chosen": chosen,
+            "ask_owner": chosen is not None,
             "subject": subject,
             "who": who,
             "standing": standing,
@@ -653,13 +694,25 @@ def _access_form(
     "/p/{slug}/members/{member_id}/access", name="members:change_access", dependencies=[Depends(check_csrf)]
 )
 def access_submit(
+    request: Request,
     member_id: uuid.UUID,
     actor: PageActor,
     session: SessionDep,
     role: str = Form(""),
     products: list[str] = Form(default_factory=list),
     back: str = Form(""),
+    owners_confirmed: str = Form(""),
 ) -> Response:
+    """Save a member's role and products; making them an owner asks the owners' confirmation
+    first (``_owner_unconfirmed``), and nothing changes until it is given."""
+    with contextlib.suppress(DomainError):  # refused: by the change itself, below
+        policy.require(actor.role, Action.MEMBER_CHANGE_ACCESS)
+        member = members_service.member_or_raise(session, actor, member_id)
+        if _owner_unconfirmed(member.role, role, owners_confirmed):
+            return _member_access_form(
+                request, actor, member, back, chosen={"role": role, "products": products}
+            )
+
     def act() -> tuple[str, str]:
         member = members_flow.change_access(session, actor, member_id, role=role or None, products=products)
         who = user_named_for(session, actor, member.user)
