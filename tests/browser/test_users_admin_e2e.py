@@ -78,7 +78,8 @@ def test_the_bar_offers_only_the_actions_that_apply_to_those_ticked(
 def test_all_matching_offers_what_applies_on_later_pages(new_context, live_server, shot):
     """Page 1 holds only pending invitations, the active member is on page 2: ticking the page
     offers Resend and Revoke, and "Select all N matching" adds Deactivate (it stayed hidden,
-    decided from the page's rows), its question counting those it takes."""
+    decided from the page's rows), its question counting those it takes: Mel, not Olive, who
+    is signed in and cannot deactivate herself (it said "up to 2 people")."""
     db = live_server.app.state.db
     pf = create_portal(db, owner_email="olive@acme.com")
     active_member(db, pf, "mel@acme.com")
@@ -94,7 +95,7 @@ def test_all_matching_offers_what_applies_on_later_pages(new_context, live_serve
         expect(bar.get_by_role("button", name="Reactivate")).to_be_hidden()
         bar.get_by_role("button", name="Deactivate").click()
         expect(page.locator("[data-bulk-question]")).to_have_text(
-            "Deactivate up to 2 people? They lose access at once."
+            "Deactivate up to 1 person? They lose access at once."
             " Those matching that cannot be deactivated stay as they are."
         )
         shot(page, f"bulk-all-matching-{size['width']}")

@@ -157,6 +157,31 @@ class TestBulk:
         bad = client.get(url, params={"status": "gone"}, headers=pf.headers())
         assert bad.status_code == 422 and "status" in bad.text, bad.text
 
+    def test_deactivate_leaves_out_whoever_asks_in_the_preview_and_the_job(self, client, db, worker):
+        """The signed-in person (the owner, as the page asks) is not among those Deactivate
+        takes: the preview counts the others ("up to 2", it said 3) and the job started with the
+        same filter takes them alone, skipping nobody as "yourself"."""
+        pf = create_portal(db)
+        active_member(db, pf, "otto@acme.com", role="owner")
+        active_member(db, pf, "mel@acme.com")
+        signed_in = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        url = f"/api/v1/portals/{pf.slug}/people/bulk-preview"
+        r = client.get(url, params={"user_type": "internal"}, headers=signed_in)
+        assert r.status_code == 200, r.text
+        assert r.json() == {
+            "total": 3,
+            "applies": {"resend": 0, "revoke": 0, "deactivate": 2, "reactivate": 0},
+        }
+        started = client.post(
+            f"/api/v1/portals/{pf.slug}/people/bulk",
+            json={"action": "deactivate", "filter": {"user_type": "internal"}},
+            headers=signed_in,
+        )
+        assert started.json()["total"] == 2, started.text
+        worker.drain()
+        job = _job(client, pf, started.json()["id"])
+        assert (job["counts"], job["skipped"]) == ({"done": 2}, ""), job
+
     def test_bad_requests_name_the_field(self, client, db):
         pf = create_portal(db)
         both = _start(client, pf, action="resend", ids=[], filter={})

@@ -63,24 +63,43 @@ ACTIONS = {
 }
 
 
-def applies(action: str, row: RosterRow) -> bool:
-    """Whether ``action`` can apply to this roster row (a pending invitation can be resent…)."""
+def _yours(action: str, actor: Actor) -> bool:
+    """Whether ``action`` can apply to the actor's own row: not when the policy refuses it to
+    oneself, whoever one is (``policy.check_deactivate``: "You cannot deactivate yourself.")."""
+    if BulkAction(action) is BulkAction.DEACTIVATE:
+        return policy.check_deactivate(actor.role, Role.MEMBER, is_self=True, owners_left=0) is None
+    return True
+
+
+def applies(action: str, row: RosterRow, actor: Actor) -> bool:
+    """Whether ``action`` can apply to this roster row (a pending invitation can be resent…), for
+    ``actor``: never to their own row when the action is not for oneself (``_yours``). What the
+    page's ticked rows, the preview of all matching and the job take, alike."""
     kind = ACTIONS[BulkAction(action)]
-    return row.kind == kind.kind and row.status in kind.statuses
+    if row.kind != kind.kind or row.status not in kind.statuses:
+        return False
+    return _yours(action, actor) or actor.user is None or row.user_id != actor.user.id
 
 
 def matching_counts(session: Session, actor: Actor, filters: dict[str, Any]) -> tuple[int, dict[str, int]]:
     """How many rows ``filters`` match (all pages, as ``start`` takes them), and how many of them
-    each action this actor may take applies to: ``(40, {"resend": 12, "revoke": 12,
-    "deactivate": 0, …})``. What User Management's "Select all N matching" offers, where the
-    page's rows cannot tell (``GET …/people/bulk-preview``)."""
+    each action this actor may take applies to (``applies``: the actor's own row left out of an
+    action not for oneself): ``(40, {"resend": 12, "revoke": 12, "deactivate": 0, …})``. What
+    User Management's "Select all N matching" offers, where the page's rows cannot tell
+    (``GET …/people/bulk-preview``)."""
+    allowed = {str(a): kind for a, kind in ACTIONS.items() if policy.can(actor.role, kind.permission)}
     by_state = people_roster.counts_by_state(session, actor, **filters)
-    applies = {
-        str(action): sum(by_state.get((kind.kind, status), 0) for status in kind.statuses)
-        for action, kind in ACTIONS.items()
-        if policy.can(actor.role, kind.permission)
+    without_me = by_state
+    if actor.user is not None and not all(_yours(action, actor) for action in allowed):
+        without_me = people_roster.counts_by_state(session, actor, **filters, leaving_out=actor.user.id)
+    counts = {
+        action: sum(
+            (by_state if _yours(action, actor) else without_me).get((kind.kind, status), 0)
+            for status in kind.statuses
+        )
+        for action, kind in allowed.items()
     }
-    return sum(by_state.values()), applies
+    return sum(by_state.values()), counts
 
 
 def start(
@@ -99,7 +118,9 @@ def start(
         raise InvalidInput("Give either ids or filter.", field="ids")
     if filters is not None:
         wanted = {k: v for k, v in filters.items() if k not in ("cursor", "limit")}
-        ids = [row.id for row in people_roster.everyone(session, actor, **wanted) if applies(action, row)]
+        ids = [
+            row.id for row in people_roster.everyone(session, actor, **wanted) if applies(action, row, actor)
+        ]
     return bulk_service.create(session, actor, action, list(ids or []))
 
 

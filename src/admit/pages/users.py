@@ -246,7 +246,7 @@ def _page(
             row.id: " ".join(
                 action
                 for action in bulk_actions
-                if people_bulk.applies(action, row) and row.id in allowed.get(action, (row.id,))
+                if people_bulk.applies(action, row, actor) and row.id in allowed.get(action, (row.id,))
             )
             for row in page.items
         }
