@@ -344,3 +344,26 @@ def test_making_an_owner_asks_first_and_cancel_changes_nothing(new_context, live
     page.get_by_role("link", name="Cancel").click()
     row = page.locator("tr[data-address='mel@acme.com']")
     expect(row.locator("td[data-label='Role']")).to_have_text("Member")
+
+
+def test_every_rows_actions_button_lines_up(new_context, live_server, shot):
+    """The "…" of every row is at one place, whether or not the row has a Reinvite beside it
+    (pending rows do, members not: their "…" sat where a pending row's Reinvite starts), at
+    1280 and at 390 px."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    active_member(db, pf, "mel@acme.com")
+    invite(db, pf, ["Pat Pending <pat@acme.com>", "quinn@acme.com"])
+    active_member(db, pf, "max@acme.com", role="admin")
+    for size in (DESKTOP, PHONE):
+        page = gestures.signed_in(new_context, live_server, pf, size, f"/p/{pf.slug}/users")
+        menus = page.locator("#people details.row-menu > summary")
+        expect(menus).to_have_count(4)
+        edges = {}
+        for summary in menus.all():
+            box = summary.bounding_box()
+            assert box is not None
+            edges[summary.get_attribute("aria-label")] = round(box["x"] + box["width"])
+        assert len(set(edges.values())) == 1, (size, edges)
+        assert page.locator("#people [data-reinvite]").count() == 2
+        shot(page, f"row-actions-{size['width']}")
