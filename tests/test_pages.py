@@ -474,7 +474,7 @@ class TestUserManagement:
             "applies": {
                 "resend": 55,
                 "revoke": 55,
-                "deactivate": 2,  # Mel and the owner (refused hers when asked, as one by one)
+                "deactivate": 1,  # Mel: not the owner, who is signed in (``people_bulk.applies``)
                 "reactivate": 1,
             },
         }
