@@ -574,7 +574,8 @@ class TestUserManagement:
     def test_inviting_someone_already_invited_is_nothing_to_do_not_an_error(self, client, db):
         """The tester: inviting ada@ again came back as a red report ("0 invited · 1 skipped: 1
         already invited"), as if something had failed; the CLI calls it nothing to do. Amber, with
-        the Resend it offers; a mistyped address among them is still red."""
+        the Reinvite it offers (seed 004's word for sending a pending invitation again, as the row
+        says it: it said "Resend?"); a mistyped address among them is still red."""
         pf = create_portal(db)
         invite(db, pf, ["ada@example.com"])
         login(client, pf.owner_email, OWNER_PASSWORD)
@@ -583,7 +584,10 @@ class TestUserManagement:
         r = client.post(f"/p/{pf.slug}/invitations", data=data)
         report = re.search(r'<div class="([^"]*)" role="status" data-report data-tone="(\w+)"', r.text)
         assert report and report.groups() == ("notice warn", "nothing"), r.text[:3000]
-        assert "Resend?" in r.text
+        said = r.text.split("data-report", 1)[1].split("</div>", 1)[0]
+        assert "Resend" not in said and "use Reinvite to send it again" in said, said
+        [asked] = re.findall(r'data-confirm-action="([^"]+)"\s+aria-label="Reinvite ada@example.com"', said)
+        assert asked.endswith("/resend?as=reinvite"), asked
 
     def test_a_refused_row_action_returns_to_the_list_with_the_reason(self, client, db, worker, rate_limits):
         """Resend inside the per-person limit: back on the list as it was, the reason on top (it

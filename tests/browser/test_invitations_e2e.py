@@ -360,7 +360,7 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     # p0 is invited already: Send would skip it, and its chip says so before anything is sent.
     expect(chips.locator("[data-chip=skip]")).to_have_attribute("data-skip", "already_invited")
     expect(chips.locator("[data-chip=skip] [data-chip-why]")).to_have_text(
-        "A pending invitation exists, as an internal user (Member); use Resend to send it again."
+        "A pending invitation exists, as an internal user (Member); use Reinvite to send it again."
     )
     expect(chips.locator("[data-chips-summary]")).to_have_text(
         "0 to invite · 2 to fix · 1 listed twice · 1 will be skipped"
@@ -471,18 +471,18 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(report.locator("[data-summary]")).to_have_text("1 invited · 1 skipped: 1 already invited")
     expect(report).to_have_attribute("data-tone", "some")
-    expect(report.get_by_role("button", name="Resend?")).to_have_count(1)
+    expect(report.get_by_role("button", name="Reinvite p0@example.com")).to_have_count(1)
 
     # (a batch's invitations share their time; which 50 are on the first page is theirs to say)
     ticks = page.locator('tr[data-kind="invitation"] input[data-select]')
     ticks.nth(0).check()
     ticks.nth(1).check()
     expect(page.locator("[data-bulk-count]")).to_have_text("2 selected")
-    page.locator("[data-bulk-bar]").get_by_role("button", name="Resend").click()
-    expect(page.locator("#bulk-dialog")).to_contain_text("Resend the invitations of 2 people?")
-    page.locator("#bulk-dialog").get_by_role("button", name="Resend").click()
+    page.locator("[data-bulk-bar]").get_by_role("button", name="Reinvite").click()
+    expect(page.locator("#bulk-dialog")).to_contain_text("Reinvite 2 people?")
+    page.locator("#bulk-dialog").get_by_role("button", name="Reinvite").click()
     box = page.locator("[data-bulk-job]")
-    expect(box.locator("[data-bulk-title]")).to_have_text("2 resent", timeout=20_000)
+    expect(box.locator("[data-bulk-title]")).to_have_text("2 reinvited", timeout=20_000)
     shot(page, "bulk-resend-done")
 
     page.get_by_role("link", name="Close this summary").click()

@@ -60,7 +60,7 @@ def test_the_bar_offers_only_the_actions_that_apply_to_those_ticked(
     )
     page.locator("input[data-select]").first.check()
     bar = page.locator("[data-bulk-bar]")
-    expect(bar.get_by_role("button", name="Resend")).to_be_visible()
+    expect(bar.get_by_role("button", name="Reinvite")).to_be_visible()
     expect(bar.get_by_role("button", name="Revoke")).to_be_visible()
     expect(bar.get_by_role("button", name="Deactivate")).to_be_hidden()
     expect(bar.get_by_role("button", name="Reactivate")).to_be_hidden()
@@ -69,7 +69,7 @@ def test_the_bar_offers_only_the_actions_that_apply_to_those_ticked(
     # nothing she can take, and the bar says so.
     page.goto(live_server(f"/p/{sixty_pending.slug}/users?sort=invited"))
     page.locator('tr[data-kind="member"] input[data-select]').check()
-    for name in ("Resend", "Revoke", "Deactivate", "Reactivate"):
+    for name in ("Reinvite", "Revoke", "Deactivate", "Reactivate"):
         expect(bar.get_by_role("button", name=name)).to_be_hidden()
     expect(bar.locator("[data-bulk-none]")).to_have_text("No action applies to those selected.")
     shot(page, "bulk-bar-only-what-applies")
@@ -88,7 +88,7 @@ def test_all_matching_offers_what_applies_on_later_pages(new_context, live_serve
         page = gestures.signed_in(new_context, live_server, pf, size, f"/p/{pf.slug}/users")
         page.locator("input[data-select-page]:visible").check()
         bar = page.locator("[data-bulk-bar]")
-        expect(bar.get_by_role("button", name="Resend")).to_be_visible()
+        expect(bar.get_by_role("button", name="Reinvite")).to_be_visible()
         expect(bar.get_by_role("button", name="Deactivate")).to_be_hidden()
         bar.get_by_role("button", name="Select all 57 matching").click()
         expect(bar.get_by_role("button", name="Deactivate")).to_be_visible()
@@ -161,7 +161,7 @@ def test_a_finished_bulk_action_names_who_it_skipped(new_context, live_server, s
         timeout=30_000,
     )
     box = page.locator("[data-bulk-job]")
-    expect(box.locator("[data-bulk-title]")).to_have_text("1 resent")
+    expect(box.locator("[data-bulk-title]")).to_have_text("1 reinvited")
     expect(box).not_to_contain_text("of 2")
     shot(page, "bulk-skipped-named")
 

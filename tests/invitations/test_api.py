@@ -618,7 +618,7 @@ class TestRecipientsCheck:
             ("cleo@client.org", None, True),  # listed twice says it; the first says the skip
         ]
         assert items[0]["detail"] == "This person is already in the portal."
-        assert "Resend" in items[2]["detail"]
+        assert "use Reinvite" in items[2]["detail"]  # the button's word (seed 004)
         sent = client.post(
             f"/api/v1/portals/{pf.slug}/invitations",
             json={"recipients": [i["text"] for i in items], "user_type": "client"},

@@ -1,4 +1,5 @@
-"""Resending a portal invitation (User Management's Reinvite, the Invite report's Resend?): the new message
+"""Resending a portal invitation (User Management's Reinvite, on a row, in the Invite report and the
+selection bar): the new message
 names the workspace the invitation also brings its recipient into, if any. Revoking one (every
 face's Revoke, a bulk revoke, a directory's): its person leaves the workspaces they were Not
 Joined in on it (``workspace_people.invitation_revoked``)."""

@@ -140,8 +140,9 @@ DEACTIVATED_MEMBER = (
 )
 
 # How an already-invited recipient's detail says to send the invitation again: the pages' and
-# the API's words (the Resend button); the CLI names its command instead (``cli._shared``).
-USE_RESEND = "use Resend to send it again"
+# the API's words (the Reinvite button, seed 004's, beside a pending invitation's row and in the
+# Invite report); the CLI names its command instead (``cli._shared``).
+USE_RESEND = "use Reinvite to send it again"
 
 DETAILS = {
     SkipCode.DUPLICATE: (

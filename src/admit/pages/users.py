@@ -476,8 +476,8 @@ def resend_submit(
     said_as: str = Query("", alias="as"),
 ) -> Response:
     def act() -> tuple[str, str]:
-        # Reinvite (the row's button, ``as=reinvite``, and an expired invitation's way back) or
-        # Resend (the Invite report's "Resend?"), said done in the word it was asked in; the flow
+        # Reinvite (the row's button and the Invite report's, ``as=reinvite``, and an expired
+        # invitation's way back) or Resend (elsewhere), said done in the word it was asked in; the flow
         # reads the same invitation again from the session, no query more.
         before = invitations_service.get_or_raise(session, actor, invitation_id)
         expired = before.effective_status(context.of(session).clock.now()) == EXPIRED

@@ -686,7 +686,7 @@ window.addEventListener("load", () => {
 });
 
 // What each bulk action does to a person, as its question and its outcome say it.
-const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivated", reactivate: "reactivated" };
+const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactivated", reactivate: "reactivated" };
 
 // User Management's selection: tick rows (or the page, or every match), then Resend / Revoke /
 // Deactivate for all of them at once after a confirmation naming the count.
@@ -758,7 +758,7 @@ const BULK_DONE = { resend: "resent", revoke: "revoked", deactivate: "deactivate
     refresh();
   });
   const questions = {
-    resend: (who) => `Resend the invitations of ${who}? Only pending and expired invitations are resent; their earlier links stop working.`,
+    resend: (who) => `Reinvite ${who}? Only pending and expired invitations get a new link; their earlier links stop working.`,
     revoke: (who) => `Revoke the invitations of ${who}? Their links stop working.`,
     deactivate: (who) => `Deactivate ${who}? They lose access at once.`,
     reactivate: (who) => `Reactivate ${who}? They get their access back, with the role they had.`,
