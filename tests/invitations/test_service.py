@@ -60,7 +60,7 @@ class TestInvite:
         assert again.invited == []
         assert again.skipped[0].code == "already_invited"
         assert again.skipped[0].invitation_id == first.id
-        assert "Resend" in again.skipped[0].detail
+        assert "use Reinvite" in again.skipped[0].detail  # the button that sends it again
         assert _count(db, Invitation) == 1
 
     def test_idn_domains_are_normalised(self, db):
