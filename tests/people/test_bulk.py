@@ -256,7 +256,7 @@ class TestBulkOnThePage:
         page = client.get(f"/p/{pf.slug}/users?tab=clients&bulk={r.json()['id']}")
         assert page.status_code == 200, page.text
         box = page.text.split("data-bulk-job", 1)[1].split("</div>", 1)[0]
-        assert "1 resent" in box and "<progress" not in box and " of 2" not in box, box
+        assert "1 reinvited" in box and "<progress" not in box and " of 2" not in box, box
         assert (
             "<li><strong>Cy Young (c@client.org)</strong>: This invitation is revoked; "
             "only pending invitations can be resent.</li>"
