@@ -35,6 +35,7 @@ from admit.invitations import options as invitation_options
 from admit.invitations import pipeline
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.brand import Brand
+from admit.kit.routing import in_endpoint_thread
 from admit.kit.templating import OutputTemplate
 from admit.kit.text import (
     day_text,
@@ -314,7 +315,8 @@ class StepsRedirect(Exception):
 
 def page_actor(slug: str, request: Request, session: SessionDep) -> Actor:
     """The signed-in person in the portal ``slug``. Who is signed in is read here, in the same
-    thread (``page_auth``, not a dependency of its own: one hop to a thread for both)."""
+    thread (``page_auth``, not a dependency of its own), and that thread is the page's own
+    (``PageActor``: ``kit.routing.in_endpoint_thread``): no hop to a thread of its own."""
     auth = _signed_in(request, page_auth(request, session))
     try:
         actor = portal_actor(request, session, slug, auth)
@@ -326,7 +328,7 @@ def page_actor(slug: str, request: Request, session: SessionDep) -> Actor:
     return actor
 
 
-PageActor = Annotated[Actor, Depends(page_actor)]
+PageActor = Annotated[Actor, Depends(in_endpoint_thread(page_actor))]
 
 
 def allowed(action: policy.Action) -> Any:
@@ -334,10 +336,10 @@ def allowed(action: policy.Action) -> Any:
     (a client opening User Management) gets the 403 "Not allowed" page with the reason and a way
     home, before the route runs, whichever page it is."""
 
-    async def check(actor: PageActor) -> None:  # no I/O: on the event loop
+    def check(actor: PageActor) -> None:  # after the actor, in the page's thread: no hop of its own
         policy.require(actor.role, action)
 
-    return Depends(check)
+    return Depends(in_endpoint_thread(check))
 
 
 def person(actor: Actor) -> User:
