@@ -369,7 +369,8 @@ def test_seekable_binds_only_the_columns_before_the_last_filtered_one():
 
 
 class TestOutputTemplate:
-    """Templates that write values out as escaped text (``kit.templating``) write exactly what
+    """Templates written out by ``kit.templating`` (values as escaped text, each run of text and
+    values between two tags one piece, built-in methods called at once) write exactly what
     Jinja's own do, in every place a value is written, and escape what must be escaped."""
 
     SOURCE = (
@@ -378,45 +379,74 @@ class TestOutputTemplate:
         '<p title="{{ name }}">{{ name }}|{{ safe }}|{{ number }}|{{ nothing }}|{{ shown }}|{{ missing }}</p>'
         "{{ cell(name) }}{{ captured }}{{ captured|upper }}{{ name|e }}{{ (name ~ safe) }}"
         "{% filter upper %}{{ name }}{% endfilter %}{% for x in items %}[{{ x }}]{% endfor %}"
-        "{% block tail %}{{ name|length }}{% endblock %}"
+        "{% for x in items %}<i>{{ words.get(x, x) }}</i>{{ '{n}!'.format(n=x) }}{{ loop.index }}"
+        "{{ marked(x) }}{{ next(empty, 'none') }}{% endfor %}"
+        "{% block tail %}{{ name|length }}{{ words.get(name) }}{% endblock %}"
     )
+    CHILD = "{% extends 't.html' %}{% block tail %}<u>{{ name }}</u>{{ super() }}{% endblock %}"
 
     class Shown:
         def __html__(self) -> str:
             return "<i>as it says</i>"
 
-    def _render(self, template_class: type | None) -> str:
-        from jinja2 import DictLoader, Environment
+        def __str__(self) -> str:
+            return "<as text>"
 
-        env = Environment(autoescape=True, loader=DictLoader({"t.html": self.SOURCE}))
-        if template_class is not None:
-            env.template_class = template_class
-        values = {
+    def _env(self, ours: bool, *, autoescape: bool = True):
+        from jinja2 import DictLoader, Environment, pass_context
+
+        from admit.kit.templating import write_out
+
+        env = Environment(
+            autoescape=autoescape, loader=DictLoader({"t.html": self.SOURCE, "c.html": self.CHILD})
+        )
+        if ours:
+            write_out(env)
+        env.globals["next"] = next
+        env.globals["marked"] = pass_context(lambda ctx, x: f"{ctx['number']}:{x}")
+        return env
+
+    def _values(self) -> dict:
+        return {
             "name": "<script>alert('x') & \"y\"</script>",
             "safe": __import__("markupsafe").Markup("<em>kept</em>"),
             "number": 42,
             "nothing": None,
             "shown": self.Shown(),
             "items": ["<a>", 3, None],
+            "words": {"<a>": "<an a>", 3: "three"},
+            "empty": iter(()),
         }
-        return env.get_template("t.html").render(values)
 
     def test_it_writes_what_jinja_writes(self):
-        from admit.kit.templating import OutputTemplate
-
-        ours, stock = self._render(OutputTemplate), self._render(None)
-        assert ours == stock
+        for autoescape in (True, False):
+            for name in ("t.html", "c.html"):
+                ours = self._env(True, autoescape=autoescape).get_template(name).render(self._values())
+                stock = self._env(False, autoescape=autoescape).get_template(name).render(self._values())
+                assert ours == stock, (autoescape, name)
+        ours = self._env(True).get_template("t.html").render(self._values())
         assert "&lt;script&gt;alert(&#39;x&#39;) &amp; &#34;y&#34;&lt;/script&gt;" in ours
         assert "<script>" not in ours and "<em>kept</em>" in ours and "<i>as it says</i>" in ours
+        assert "<i>&lt;an a&gt;</i>&lt;a&gt;!1" in ours and "42:3" in ours
+
+    def test_each_run_between_two_tags_is_one_piece(self):
+        """``<p title="{{ name }}">{{ name }}|…</p>`` is one piece, not one for each text and
+        value: a page's pieces pass up through every template it extends."""
+        ours = list(self._env(True).get_template("c.html").generate(self._values()))
+        stock = list(self._env(False).get_template("c.html").generate(self._values()))
+        assert "".join(ours) == "".join(stock)
+        assert len(ours) < len(stock) / 2, (len(ours), len(stock))
 
     def test_pages_and_emails_use_it(self):
         """Both template environments write with it (a page's values are escaped by it)."""
-        from admit.kit.templating import OutputTemplate, escaped_text
+        from admit.kit.templating import OutputCodeGenerator, OutputContext, OutputTemplate, escaped_text
         from admit.notifications import render
         from admit.pages.deps import templates
 
         for env in (templates.env, render._env):
             assert env.template_class is OutputTemplate
+            assert env.code_generator_class is OutputCodeGenerator
+            assert env.context_class is OutputContext
         page = templates.env.get_template("base.html")
         assert page.root_render_func.__globals__["escape"] is escaped_text
 

@@ -36,7 +36,7 @@ from admit.invitations import pipeline
 from admit.invitations.pipeline import RecipientResult
 from admit.kit.brand import Brand
 from admit.kit.routing import in_endpoint_thread
-from admit.kit.templating import OutputTemplate
+from admit.kit.templating import write_out
 from admit.kit.text import (
     day_text,
     full_stop,
@@ -58,7 +58,7 @@ from admit.portals import service as portals_service
 from admit.web import Auth, SessionDep, dev_mailbox_refusal, portal_actor, read_auth, style_nonce
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-templates.env.template_class = OutputTemplate  # values written out without a Markup each
+write_out(templates.env)  # values written out as escaped text, fewer pieces, quicker calls
 
 
 @pass_context
