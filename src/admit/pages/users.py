@@ -92,13 +92,22 @@ def _roster(
     owners_left = functools.cache(lambda: members_service.count_active_owners(session, actor.portal.id))
     me = actor.user.id if actor.user is not None else None
     members = [row for row in page.items if row.kind == "member"]
+    # The policy's answers depend on the row's role and whether it is the actor's own: asked once
+    # for each of those a page holds, not for each of its 50 rows.
+    deactivate_refusal = functools.cache(
+        lambda role, is_self: policy.check_deactivate(
+            actor.role, role, is_self=is_self, owners_left=owners_left
+        )
+    )
+    reactivate_refusal = functools.cache(lambda role: policy.check_reactivate(actor.role, role))
+    change_refusal = functools.cache(
+        lambda role, is_self: policy.check_change_access(actor.role, role, is_self=is_self)
+    )
     may_deactivate = policy.can(actor.role, Action.MEMBER_DEACTIVATE)
     deactivatable = {
         row.id
         for row in members
-        if may_deactivate
-        and policy.check_deactivate(actor.role, row.role, is_self=row.user_id == me, owners_left=owners_left)
-        is None
+        if may_deactivate and deactivate_refusal(row.role, row.user_id == me) is None
     }
     may_reactivate = policy.can(actor.role, Action.MEMBER_REACTIVATE)
     # Whom a directory deactivated is reactivated there (``policy.check_reactivate_held``).
@@ -111,7 +120,7 @@ def _roster(
         row.id
         for row in members
         if may_reactivate
-        and policy.check_reactivate(actor.role, row.role) is None
+        and reactivate_refusal(row.role) is None
         and policy.check_reactivate_held(held.get(row.address)) is None
     }
     # The invitations still open (``invitations.models.UNANSWERED``): resent, revoked, changed.
@@ -122,7 +131,7 @@ def _roster(
         for row in page.items
         if may_change
         and (row.kind == "member" or row.id in unanswered)
-        and policy.check_change_access(actor.role, row.role, is_self=row.user_id == me) is None
+        and change_refusal(row.role, row.user_id == me) is None
     }
     return {
         "page": page,
@@ -241,18 +250,23 @@ def _page(
     page = context.get("page")
     # Those the policy lets this actor deactivate or reactivate, as the row menus have them.
     allowed = {"deactivate": context.get("deactivatable", ()), "reactivate": context.get("reactivatable", ())}
-    context["bulk_applies"] = (
-        {
-            row.id: " ".join(
-                action
-                for action in bulk_actions
-                if people_bulk.applies(action, row, actor) and row.id in allowed.get(action, (row.id,))
-            )
-            for row in page.items
-        }
-        if bulk_actions and page is not None
-        else {}
-    )
+    # What applies to a row depends on its kind, status and whether it is the actor's own
+    # (``people_bulk.applies``): asked once for each of those the page holds.
+    rows = page.items if bulk_actions and page is not None else []
+    mine = actor.user.id if actor.user is not None else None
+    by_state: dict[tuple[str, str, bool], list[str]] = {}
+    for row in rows:
+        state = (row.kind, row.status, row.user_id is not None and row.user_id == mine)
+        if state not in by_state:
+            by_state[state] = [a for a in bulk_actions if people_bulk.applies(a, row, actor)]
+    context["bulk_applies"] = {
+        row.id: " ".join(
+            action
+            for action in by_state[row.kind, row.status, row.user_id is not None and row.user_id == mine]
+            if row.id in allowed.get(action, (row.id,))
+        )
+        for row in rows
+    }
     # "Select all N matching" (more than this page): what each action would take of all of them,
     # which the page's rows cannot tell (an expired invitation on page 3 is Resend's). Asked
     # when the button is pressed (GET …/people/bulk-preview), not counted for every page.
