@@ -255,16 +255,14 @@ def _page(
     rows = page.items if bulk_actions and page is not None else []
     mine = actor.user.id if actor.user is not None else None
     by_state: dict[tuple[str, str, bool], list[str]] = {}
+    applying: dict[uuid.UUID, list[str]] = {}
     for row in rows:
         state = (row.kind, row.status, row.user_id is not None and row.user_id == mine)
         if state not in by_state:
             by_state[state] = [a for a in bulk_actions if people_bulk.applies(a, row, actor)]
+        applying[row.id] = by_state[state]
     context["bulk_applies"] = {
-        row.id: " ".join(
-            action
-            for action in by_state[row.kind, row.status, row.user_id is not None and row.user_id == mine]
-            if row.id in allowed.get(action, (row.id,))
-        )
+        row.id: " ".join(action for action in applying[row.id] if row.id in allowed.get(action, (row.id,)))
         for row in rows
     }
     # "Select all N matching" (more than this page): what each action would take of all of them,
