@@ -3,6 +3,8 @@ A guard, on both backends: a change that adds one shows here."""
 
 from __future__ import annotations
 
+import pytest
+from psycopg import pq
 from sqlalchemy import event
 
 from tests.factories import create_portal, invite, last_link
@@ -41,3 +43,45 @@ def test_a_client_accept_makes_few_statements(client, db, worker):
     assert response.status_code == 200, response.text
     assert len(seen) <= MOST, "\n".join(seen)
     assert sum(s.startswith("SELECT invitations.") for s in seen) == 1, "\n".join(seen)
+
+
+# On PostgreSQL each statement is a round trip to the server, and so are the transaction's BEGIN
+# (psycopg sends it before the first statement) and COMMIT: the 16 statements above (SQLite's
+# BEGIN IMMEDIATE aside) and those two. A connection the pool hands out moments after its last
+# use is not pinged first (``db.PING_AFTER_IDLE_SECONDS``).
+ROUND_TRIPS = 18
+
+
+def test_a_client_accept_makes_few_round_trips_on_postgresql(client, db, worker, tmp_path):
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's round trips")
+    trace = (tmp_path / "libpq.trace").open("w+")
+
+    def traced(dbapi_connection, _record):
+        # libpq's own record of every message it sends and receives (F: to the server).
+        dbapi_connection.pgconn.trace(trace.fileno())
+        dbapi_connection.pgconn.set_trace_flags(pq.Trace.SUPPRESS_TIMESTAMPS | pq.Trace.REGRESS_MODE)
+
+    db.engine.dispose()  # every connection from here on is a traced one
+    event.listen(db.engine, "connect", traced)
+    try:
+        pf = create_portal(db)
+        invite(db, pf, ["cleo@client.org"], user_type="client")
+        worker.drain()
+        token = last_link(db, "cleo@client.org")
+        trace.flush()
+        start = trace.tell()
+        response = client.post(f"/api/v1/invitations/{token}/accept", json={})
+        trace.flush()
+        trace.seek(start)
+        sent = [line.split("\t") for line in trace.read().splitlines() if line.startswith("F\t")]
+    finally:
+        event.remove(db.engine, "connect", traced)
+        db.engine.dispose()
+        trace.close()
+    assert response.status_code == 200, response.text
+    # Each Query (a plain one: BEGIN, COMMIT, a ping) or Sync (the end of a statement sent with
+    # its values) waits for the server's answer.
+    trips = [fields[-1][:80] for fields in sent if fields[2] in ("Query", "Sync")]
+    said = [fields[-1][:80] for fields in sent if fields[2] in ("Query", "Parse")]
+    assert len(trips) <= ROUND_TRIPS, "\n".join(said)
