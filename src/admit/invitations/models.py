@@ -15,6 +15,7 @@ from admit.policy import ALL_PRODUCTS
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
+    from admit.portals.models import Portal
 
 
 # Search on SQLite (``kit.search``): an FTS5 trigram copy of recipient_name and recipient
@@ -132,6 +133,10 @@ class Invitation(Base):
     last_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     invited_by: Mapped[User | None] = relationship(lazy="joined")
+    # Read with the invitation only where asked (a link opened: ``service.open_by_token``), and
+    # then held by it, so that the session keeps it and ``portals.service.get`` asks nothing.
+    # Never read on its own: ``portals.service`` is the way to a portal.
+    portal: Mapped[Portal] = relationship(viewonly=True, lazy="raise_on_sql")
 
     @property
     def invited_by_label(self) -> str | None:

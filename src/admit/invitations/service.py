@@ -21,7 +21,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, Update, and_, bindparam, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from admit import context, policy
@@ -774,12 +774,17 @@ def open_by_token(session: Session, token: str) -> Invitation:
         opened = tokens.peek(session, INVITATION, token)
     except tokens.TokenRefused as exc:
         raise _refusal(session, exc) from None
-    invitation = session.get(Invitation, opened.subject_id)
+    # Whoever opens a link shows or uses its portal too: it is read in the same statement and
+    # held by the invitation (``portals.service.get`` then asks nothing: a round trip, issue 13).
+    invitation = session.get(Invitation, opened.subject_id, options=_WITH_PORTAL)
     if invitation is None:
         raise refused(tokens.Reason.UNKNOWN)
     _require_pending(session, invitation)
     require_grantable(session, invitation)
     return invitation
+
+
+_WITH_PORTAL = (joinedload(Invitation.portal, innerjoin=True),)
 
 
 NEW_REQUEST_EVERY = timedelta(hours=24)  # an invitation's holder asks for a new one at most this often
