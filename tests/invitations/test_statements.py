@@ -15,16 +15,16 @@ from tests.factories import create_portal, invite, last_link
 # grant it) and the recipient's (a deactivated member is not brought back by an invitation), in
 # one read (``members.service.role_and_status``) when the link is opened (and again when it is
 # claimed only if the transaction was left to hash a password in between); the user by address;
-# the token's claim; the invitation's move to accepted; its other links ended (a reminder's) and
-# its queued messages cancelled; the new user; the new member; the invitation's member; two audit
-# events (accepted, signed in); the portal's webhook endpoints that want to hear of it (read once
-# per transaction: ``events.outbox``); the session. An account made by this very accept was in no
-# workspace (its workspaces to mark joined are asked only of an account that existed), and the
-# sign-in gate asks nothing of it: it has no authenticator app and no portal but this one, which
-# is held (``auth.service.two_factor_due``, ``made_in``); an existing account's accept asks all
-# three.
+# the token's claim, with the invitation's other links (a reminder's) in the same UPDATE
+# (``tokens.service.claim_all``); the invitation's move to accepted; its queued messages
+# cancelled; the new user; the new member; the invitation's member; two audit events (accepted,
+# signed in); the portal's webhook endpoints that want to hear of it (read once per transaction:
+# ``events.outbox``); the session. An account made by this very accept was in no workspace (its
+# workspaces to mark joined are asked only of an account that existed), and the sign-in gate asks
+# nothing of it: it has no authenticator app and no portal but this one, which is held
+# (``auth.service.two_factor_due``, ``made_in``); an existing account's accept asks all three.
 # (SQLite shows its BEGIN IMMEDIATE; PostgreSQL's BEGIN is implicit.)
-MOST = 15
+MOST = 14
 
 
 def test_a_client_accept_makes_few_statements(client, db, worker):
@@ -49,10 +49,10 @@ def test_a_client_accept_makes_few_statements(client, db, worker):
 
 
 # On PostgreSQL each statement is a round trip to the server, and so are the transaction's BEGIN
-# (psycopg sends it before the first statement) and COMMIT: the 14 statements above (SQLite's
+# (psycopg sends it before the first statement) and COMMIT: the 13 statements above (SQLite's
 # BEGIN IMMEDIATE aside) and those two. A connection the pool hands out moments after its last
 # use is not pinged first (``db.PING_AFTER_IDLE_SECONDS``).
-ROUND_TRIPS = 16
+ROUND_TRIPS = 15
 
 
 def test_a_client_accept_makes_few_round_trips_on_postgresql(client, db, worker, tmp_path):

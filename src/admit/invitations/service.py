@@ -971,7 +971,9 @@ def claim(session: Session, token: str, *, grantable_checked: bool = False) -> I
     its inviter can still grant it (``require_grantable``; ``grantable_checked``: the caller
     asked it in this same transaction, when it opened the link)."""
     try:
-        invitation_id = tokens.claim(session, INVITATION, token).subject_id
+        # A reminder's link lives beside the first one (``invitations.reminders``): using one
+        # uses them all.
+        invitation_id = tokens.claim_all(session, INVITATION, token).subject_id
     except tokens.TokenRefused as exc:
         raise _refusal(session, exc) from None
     found = session.get(Invitation, invitation_id)
@@ -982,9 +984,7 @@ def claim(session: Session, token: str, *, grantable_checked: bool = False) -> I
         if found is not None:
             session.refresh(found, ["status", "expires_at"])  # accepted or expired meanwhile
         raise _gone(session, found, None)
-    # A reminder's link lives beside the first one (``invitations.reminders``): using one uses
-    # them all, and what has not gone out yet need not.
-    tokens.end(session, INVITATION, invitation.id, tokens.Reason.USED)
+    # What has not gone out yet (a reminder) need not.
     notifications_service.cancel_for_invitation(session, invitation.id)
     return invitation
 
