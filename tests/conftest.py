@@ -95,8 +95,13 @@ def _empty_all_tables(db: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with db.engine.begin() as conn:
         if db.is_sqlite:
+            # Only the tables that hold a row (one query asks them all): a DELETE per table, 45
+            # of them, cost each test ~12 ms idle (~45 ms on a busy machine); this ~2 ms.
+            held = " UNION ALL ".join(f"SELECT '{n}' WHERE EXISTS (SELECT 1 FROM \"{n}\")" for n in tables)
+            written = set(conn.execute(text(held)).scalars())
             for name in tables:
-                conn.execute(text(f'DELETE FROM "{name}"'))
+                if name in written:
+                    conn.execute(text(f'DELETE FROM "{name}"'))
         else:
             # One round trip of DELETEs, children first: ~1 ms on the few rows a test writes,
             # where TRUNCATE costs ~90 ms (it replaces every table's files).
@@ -146,9 +151,17 @@ def _test_settings(database_url: str) -> Settings:
     )
 
 
+@pytest.fixture(scope="session")
+def _settings(database_url) -> Settings:
+    """The test settings, read once per backend: building ``Settings`` (pydantic-settings reads
+    the environment for each of its ~60 fields) cost each test ~6 ms idle, ~25 ms busy."""
+    return _test_settings(database_url)
+
+
 @pytest.fixture
-def settings(database_url) -> Settings:
-    return configure(_test_settings(database_url))
+def settings(_settings) -> Settings:
+    """This test's settings: a copy of the run's, so one a test changes is its own."""
+    return configure(_settings.model_copy())
 
 
 @pytest.fixture(scope="session")

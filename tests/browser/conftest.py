@@ -11,6 +11,7 @@ Screenshots go to ``test-artifacts/`` at the repository root (gitignored).
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import socket
@@ -101,7 +102,10 @@ def migrated_sqlite(tmp_path_factory) -> Path:
     return template
 
 
+@functools.cache
 def _live_settings(database_url: str, url: str):
+    """The live server's settings, read once (``Settings`` reads the environment: ms each);
+    each test takes a copy of its own."""
     from admit.settings import Settings
 
     return Settings(
@@ -166,7 +170,7 @@ def live_server(_served):
     db = app.state.db
     _wait_until_idle(server)
     _empty_all_tables(db)
-    settings = _live_settings(database_url, url)
+    settings = _live_settings(database_url, url).model_copy()
     previous_settings = settings_module._override
     settings_module.configure(settings)
     db.context = Context.build(settings)
