@@ -546,6 +546,41 @@ class TestUserManagement:
         select = select[: select.index("</select>")]
         assert re.findall(r'<option value="(\w+)" selected>', select) == ["member"]
 
+    def test_inviting_owners_asks_to_confirm_first(self, client, db):
+        """Owner chosen and Send: nothing is sent; the box stays open, everything typed kept, with
+        the owners' confirmation for those Send would make owners (someone already a member is
+        not one); only a Send with it ticked invites them. It sent typed owners at once."""
+        pf = create_portal(db)
+        active_member(db, pf, "otto@acme.com")
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        typed = "Mel Ray <mel@acme.com>"
+        data = {"csrf_token": csrf_of(page.text), "recipients": typed, "role": "owner"}
+        r = client.post(f"/p/{pf.slug}/invitations", data=data)
+        assert r.status_code == 200, r.text[:2000]
+        dialog = r.text[r.text.index('<dialog id="invite-dialog"') :]
+        assert "data-autopen" in dialog[:80]
+        owners = dialog[dialog.index("data-owners") :]
+        assert "Yes, make Mel Ray (mel@acme.com) an owner." in owners
+        assert "Owners can do everything, including removing you." in owners
+        assert 'name="owners_confirmed"' in owners
+        assert f"{html.escape(typed, quote=False)}</textarea>" in dialog
+        assert re.search(r'<option value="owner" selected>Owner</option>', dialog)
+        assert 'data-address="mel@acme.com"' not in client.get(f"/p/{pf.slug}/users").text
+        data["recipients"] = "Mel Ray <mel@acme.com>, ned@acme.com, otto@acme.com"
+        r = client.post(f"/p/{pf.slug}/invitations", data=data)
+        assert "Yes, make 2 people owners." in r.text, r.text[:2000]
+        data["role"] = "admin"  # no owner: sent at once, as before
+        r = client.post(f"/p/{pf.slug}/invitations", data={**data, "recipients": "ada@acme.com"})
+        assert "data-owners" not in r.text and 'data-address="ada@acme.com"' in r.text
+        r = client.post(f"/p/{pf.slug}/invitations", data={**data, "role": "owner", "owners_confirmed": "1"})
+        assert "data-owners" not in r.text
+        with db.unit_of_work() as session:
+            asked = ("ada@acme.com", "mel@acme.com", "ned@acme.com", "otto@acme.com")
+            made = select(Invitation.recipient, Invitation.role).where(Invitation.recipient.in_(asked))
+            roles = dict(session.execute(made).all())
+        assert roles == {"ada@acme.com": "admin", "mel@acme.com": "owner", "ned@acme.com": "owner"}, roles
+
     def test_an_invite_of_no_one_usable_stays_in_the_open_box(self, client, db):
         """Every address mistyped: nothing to send, so the box stays open with each named under
         the addresses and the message kept (it closed on a red report, the typing gone); one

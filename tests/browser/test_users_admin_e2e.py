@@ -267,6 +267,20 @@ def test_a_phone_card_shows_a_pending_persons_address_whole(new_context, live_se
     shot(page, "pending-cards-phone")
 
 
+def _inviting_owners(new_context, live_server, viewport, typed):
+    """A new portal's owner at ``viewport`` with the Invite box open, Owner chosen and ``typed``
+    in it, its chips drawn: ``(page, dialog)``."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    page = gestures.signed_in(new_context, live_server, pf, viewport, f"/p/{pf.slug}/users")
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    dialog.get_by_label("Role").select_option("owner")
+    box = dialog.get_by_label("Email addresses")
+    gestures.checked(box, lambda: box.fill(typed))
+    return page, dialog
+
+
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_an_internal_invitee_outside_the_company_is_pointed_out_not_stopped(
     new_context, live_server, shot, viewport
@@ -275,15 +289,11 @@ def test_an_internal_invitee_outside_the_company_is_pointed_out_not_stopped(
     chip, "1 to invite" (the tester). An address the server does not call a colleague's
     (recipients/check: ``colleague``) gets an amber note naming the company's domain and what an
     internal user sees, and the summary counts them; a colleague's and a phone number's do not,
-    nor does anyone invited as a client. Send still sends them all."""
-    db = live_server.app.state.db
-    pf = create_portal(db, owner_email="olive@acme.com")
-    page = gestures.signed_in(new_context, live_server, pf, viewport, f"/p/{pf.slug}/users")
-    page.get_by_role("button", name="Invite Users").click()
-    dialog = page.locator("dialog#invite-dialog")
-    dialog.get_by_label("Role").select_option("owner")
-    box = dialog.get_by_label("Email addresses")
-    gestures.checked(box, lambda: box.fill("mallory@gmail.com, ada@acme.com, +1 202 555 0173"))
+    nor does anyone invited as a client. Send still sends them all (once the owners they will be
+    are confirmed)."""
+    page, dialog = _inviting_owners(
+        new_context, live_server, viewport, "mallory@gmail.com, ada@acme.com, +1 202 555 0173"
+    )
     chips = dialog.locator("[data-chips]")
     outside = chips.locator("[data-outside]")
     expect(outside).to_have_count(1)
@@ -299,6 +309,8 @@ def test_an_internal_invitee_outside_the_company_is_pointed_out_not_stopped(
     dialog.get_by_label("User type").select_option("internal")
     expect(chips.locator("[data-outside]")).to_have_count(1)
     dialog.get_by_role("button", name="Send Invitation").click()  # a note, not a block
+    dialog.get_by_label("Yes, make 3 people owners.").check()  # owners are confirmed first
+    dialog.get_by_role("button", name="Send Invitation").click()
     expect(page.locator("[data-report] [data-summary]")).to_have_text("3 invited")
 
 
@@ -367,3 +379,32 @@ def test_every_rows_actions_button_lines_up(new_context, live_server, shot):
         assert len(set(edges.values())) == 1, (size, edges)
         assert page.locator("#people [data-reinvite]").count() == 2
         shot(page, f"row-actions-{size['width']}")
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_inviting_an_owner_asks_first_and_cancel_sends_nothing(new_context, live_server, shot, size):
+    """The Invite box with Owner chosen: Send shows the owners' confirmation in the box instead of
+    sending (it sent at once); Cancel sends nothing and the box opened again has the typed list
+    and Owner still; Send with it ticked invites them as owners."""
+    page, dialog = _inviting_owners(new_context, live_server, size, "Mel Ray <mel@acme.com>")
+    dialog.get_by_role("button", name="Send Invitation").click()
+    confirmation = dialog.locator("[data-owners]")
+    expect(confirmation).to_be_visible()
+    expect(confirmation).to_contain_text("Yes, make Mel Ray (mel@acme.com) an owner.")
+    expect(confirmation).to_contain_text("Owners can do everything, including removing you.")
+    confirmation.scroll_into_view_if_needed()
+    shot(page, f"invite-owner-confirmation-{size['width']}")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("tr[data-address='mel@acme.com']")).to_have_count(0)
+    page.get_by_role("button", name="Invite Users").click()
+    expect(dialog.get_by_label("Email addresses")).to_have_value("Mel Ray <mel@acme.com>")
+    expect(dialog.get_by_label("Role")).to_have_value("owner")
+    dialog.get_by_label("Role").select_option("admin")  # no owner: nothing to confirm
+    expect(confirmation).to_be_hidden()
+    dialog.get_by_label("Role").select_option("owner")
+    dialog.get_by_label("Yes, make Mel Ray (mel@acme.com) an owner.").check()
+    dialog.get_by_role("button", name="Send Invitation").click()
+    expect(page.locator("[data-report] [data-summary]")).to_have_text("1 invited")
+    row = page.locator("tr[data-address='mel@acme.com']")
+    expect(row.locator("td[data-label='Role']")).to_have_text("Owner")

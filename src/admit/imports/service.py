@@ -212,7 +212,8 @@ def check_owners_confirmed(
     waits for ``confirm``; the CLI's ``--confirm-owners``, for addresses given on its command line
     as for a file); or the role one change gives, from ``was`` (the CLI's ``invitations change``
     and ``members change``, with ``--confirm-owners`` too; User Management's Change role and
-    products, with its "Yes, make … an owner."): one who already was an owner is made nobody.
+    products, with its "Yes, make … an owner."; the Invite box's Send, for the typed addresses it
+    would invite): one who already was an owner is made nobody.
     Raises ``InvalidInput`` naming ``role`` (or a list's ``role_column``)."""
     role = made.role if isinstance(made, InviteOptions) else made
     if confirmed or role != Role.OWNER or (was == Role.OWNER and not isinstance(made, InviteOptions)):

@@ -335,15 +335,26 @@ def invite_submit(
     message: str = Form(""),
     tab: str = Form("internal"),
     file: UploadFile | None = File(None),
+    owners_confirmed: str = Form(""),
 ) -> Response:
     """The Invite modal's Send Invitation: shows a report of who was invited and who was skipped.
 
     An uploaded list, or a paste longer than one request takes, becomes a bulk import instead:
-    the admin sees its preview and confirms before anything is sent.
+    the admin sees its preview and confirms before anything is sent. A Send that would make
+    owners asks the owners' confirmation first (``_owners_unconfirmed``): nothing is sent, and
+    the box stays open with everything kept, until it is given.
     """
     upload = file if file is not None and file.filename else None
     pasted = split_recipients(recipients) if upload is None else []
     chosen_role = role if user_type == "internal" else None
+    # What the box shows again when it is not sent (refused, or asking first).
+    form = {
+        "recipients": recipients,
+        "user_type": user_type,
+        "role": role,
+        "products": products,
+        "message": message,
+    }
     try:
         if upload is not None or len(pasted) > invitations_service.MAX_RECIPIENTS_PER_REQUEST:
             chunks: Iterable[bytes]
@@ -382,15 +393,9 @@ def invite_submit(
         wrong = people_to_fix(to_fix if to_fix or result.invited else result.skipped)
         if wrong is not None:
             raise wrong
+        owners = _owners_unconfirmed(actor, result.invited, chosen_role, owners_confirmed)
     except DomainError as exc:
         session.rollback()
-        form = {
-            "recipients": recipients,
-            "user_type": user_type,
-            "role": role,
-            "products": products,
-            "message": message,
-        }
         faults = faults_of(exc, _INVITE_FIELDS)
         return _page(
             request,
@@ -404,6 +409,9 @@ def invite_submit(
             open_invite=True,
             status_code=exc.status,
         )
+    if owners is not None:
+        session.rollback()  # nothing sent: asked first, the box open with everything kept
+        return _page(request, session, actor, tab=tab, form=form, open_invite=True, ask_owners=owners)
     # Post/redirect/get: reloading the page must not send the form again.
     response = redirect(f"/p/{actor.portal.slug}/users?tab={_tab_of(user_type)}")
     # Someone listed twice is invited (or skipped) once: said apart, not as a person skipped.
@@ -437,6 +445,29 @@ def invite_submit(
     }
     set_flash(request, response, report)
     return response
+
+
+def _owners_unconfirmed(
+    actor: Actor,
+    invited: list[pipeline.RecipientResult],
+    role: str | None,
+    owners_confirmed: str,
+) -> str | None:
+    """Whom an Invite box's Send would make owners without the owners' confirmation
+    (``imports.service.check_owners_confirmed``, as the CLI's ``--confirm-owners``, a list's
+    preview and Change role and products ask it), as its "Yes, make …." says them: "Mel Ray
+    (mel@acme.com) an owner", "2 people owners"; None when it makes none or was confirmed."""
+    if not invited:
+        return None
+    try:
+        imports_service.check_owners_confirmed(role, confirmed=bool(owners_confirmed))
+    except InvalidInput:
+        if len(invited) > 1:
+            return f"{len(invited)} people owners"
+        [one] = invited
+        name = one.invitation.recipient_name if one.invitation is not None else ""
+        return f"{named_for(actor, one.address or one.recipient, name)} an owner"
+    return None
 
 
 def _list_url(actor: Actor, tab: str, back: str) -> str:

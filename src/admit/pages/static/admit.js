@@ -46,7 +46,7 @@ document.addEventListener("click", (event) => {
       // "Invite again" (a revoked invitation's row): the Invite box filled in as it was.
       if (opener.dataset.role) {
         const role = dialog.querySelector("select[name=role]");
-        if (role) role.value = opener.dataset.role;
+        if (role) { role.value = opener.dataset.role; role.dispatchEvent(new Event("change", { bubbles: true })); }
       }
       if (opener.dataset.products !== undefined) {
         const given = opener.dataset.products.split(",").filter(Boolean);
@@ -154,6 +154,17 @@ document.addEventListener("change", (event) => {
     // The Invite box's title says whom it invites ("Invite Internal Users", "Invite Clients").
     const title = form.querySelector("[data-title-for]");
     if (title) title.textContent = JSON.parse(title.dataset.titleFor)[event.target.value] || title.textContent;
+  }
+  // The owners' confirmation (_owners.html) a Send or Save of Owner asked for stands for Owner:
+  // another role (or a client) asks none, so it goes, and its tick (required) holds nothing up.
+  if (event.target.matches("select[name=role]:not([data-list-role]), select[name=user_type]")) {
+    const form = event.target.form;
+    const owners = form && form.querySelector("[data-owners]");
+    if (!owners) return;
+    const role = form.querySelector("select[name=role]");
+    const asks = Boolean(role && !role.disabled && role.value === "owner");
+    owners.hidden = !asks;
+    owners.querySelectorAll("input").forEach((input) => { input.disabled = !asks; });
   }
 });
 
