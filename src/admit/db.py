@@ -282,6 +282,19 @@ def step_out(session: Session) -> bool:
     return True
 
 
+def let_go(session: Session) -> None:
+    """End ``session``'s transaction, committing what it has done so far, and give its connection
+    back to the pool, before the caller waits on something outside the database (an HR system's
+    list, a DNS answer). Held meanwhile, that transaction would keep SQLite's one write lock, which
+    every other request and the worker wait for (503 ``busy`` after ``SQLITE_TURN_SECONDS``: even a
+    list served by this very process, Admit's own people.csv, was refused), and on PostgreSQL a
+    pooled connection and any row locks it took. The next statement begins a new transaction; what
+    was loaded stays (``expire_on_commit=False``) but may have changed meanwhile: the caller reads
+    again what its writes depend on. Call it before the work that should be one transaction."""
+    if session.in_transaction():
+        session.commit()
+
+
 class Database:
     """An engine and its session factory; one per process (the app, the CLI, a test).
 

@@ -23,15 +23,16 @@ import io
 import logging
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import notices
-from admit.db import Database
+from admit.db import Database, let_go
 from admit.directory.hr import service as hr
-from admit.directory.hr.base import Employee, Failure, ProviderError
+from admit.directory.hr.base import Credentials, Employee, Failure, Provider, ProviderError
 from admit.directory.hr.plan import (
     ACTIVE,
     DEACTIVATE,
@@ -143,9 +144,12 @@ def _kept_role(conn: HrConnection | None, user_type: str) -> str | None:
 
 def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnection:
     """Connect an HR system; unless ``check`` is false, its list is read once first, so a wrong
-    key or address is said now (502 ``hr_system_failed``, nothing kept), not at the first sync."""
+    key or address is said now (502 ``hr_system_failed``, nothing kept), not at the first sync.
+    The checks (a DNS lookup of the URL among them) and the read run with no transaction open
+    (``db.let_go``); the connection is written after."""
+    let_go(session)
     options, faults = _options(actor, None, body)
-    conn = hr.connect(
+    asked = hr.check_connect(
         session,
         actor,
         provider=str(body.get("provider") or ""),
@@ -157,8 +161,9 @@ def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnectio
         faults=faults,
     )
     if body.get("check", True):
-        _read_list(session, conn)
-    return conn
+        with _said_to_the_request():
+            _fetch(session, asked.provider, asked.credentials)
+    return hr.connect(session, actor, asked)
 
 
 def update(session: Session, actor: Actor, conn: HrConnection, body: dict[str, Any]) -> HrConnection:
@@ -189,22 +194,32 @@ def _hr_actor(portal: Portal, conn: HrConnection, started_by: User | None, ip: s
     )
 
 
-def _fetch(session: Session, conn: HrConnection) -> list[Employee]:
-    provider = hr.provider_of(conn.provider)
+def _fetch(session: Session, provider: Provider, creds: Credentials) -> list[Employee]:
+    """Every employee the system lists. Its answer is waited for with no transaction open and no
+    connection held (``db.let_go``: whatever ``session`` did so far is committed first): a slow
+    system, or a list this very server answers (Admit's own people.csv), must not hold SQLite's
+    one write lock, nor on PostgreSQL a connection and its row locks, that every other request
+    and the worker need meanwhile. The caller reads again after it what its writes depend on."""
+    fetcher = hr.fetcher(session, provider)
+    let_go(session)
+    return provider.fetch(fetcher, creds)
+
+
+def _saved_credentials(session: Session, conn: HrConnection) -> Credentials:
     try:
-        creds = hr.credentials(session, conn)
+        return hr.credentials(session, conn)
     except secretbox.SealBroken as exc:
         raise ProviderError(
             Failure.AUTH, "The saved key cannot be read (ADMIT_ENCRYPTION_KEY changed?): enter it again."
         ) from exc
-    return provider.fetch(hr.fetcher(session, provider), creds)
 
 
-def _read_list(session: Session, conn: HrConnection) -> list[Employee]:
-    """The system's list for a request (a preview, a connect): its failure is 502
-    ``hr_system_failed``, naming the system and what it answered."""
+@contextmanager
+def _said_to_the_request() -> Iterator[None]:
+    """A system that fails a request (a preview, a connect) is 502 ``hr_system_failed``,
+    naming the system and what it answered."""
     try:
-        return _fetch(session, conn)
+        yield
     except ProviderError as exc:
         raise HrSystemFailed(exc.message, retry_after=exc.retry_after) from exc
 
@@ -241,9 +256,11 @@ def _plan(session: Session, actor: Actor, conn: HrConnection, employees: list[Em
 
 
 def preview(session: Session, actor: Actor, conn: HrConnection) -> Plan:
-    """What a sync would do now (reads the system; writes nothing). A system that fails is
-    502 ``hr_system_failed`` naming it and what it answered."""
-    return _plan(session, actor, conn, _read_list(session, conn))
+    """What a sync would do now (reads the system, with no transaction open: ``_fetch``; writes
+    nothing). A system that fails is 502 ``hr_system_failed`` naming it and what it answered."""
+    with _said_to_the_request():
+        employees = _fetch(session, hr.provider_of(conn.provider), _saved_credentials(session, conn))
+    return _plan(session, actor, conn, employees)
 
 
 def start_sync(
@@ -339,7 +356,7 @@ def run_due(db: Database) -> uuid.UUID | None:
     if conn is not None:
         with db.session() as session:
             try:
-                employees = _fetch(session, conn)
+                employees = _fetch(session, hr.provider_of(conn.provider), _saved_credentials(session, conn))
             except ProviderError as exc:
                 failure = exc
             except Exception as exc:  # noqa: BLE001 - an adapter's bug must not leave the run running

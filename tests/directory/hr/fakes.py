@@ -29,7 +29,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from admit.directory.hr.base import Credentials
 
-__all__ = ["FakeHR", "Person", "serve"]
+__all__ = ["FakeHR", "Person", "running", "serve"]
 
 Reply = tuple[int, dict[str, str], bytes]
 
@@ -374,13 +374,23 @@ def serve(provider: str) -> Iterator[FakeHR]:
     fake = FakeHR(provider=provider, page_size={"personio": 200, "generic": 500}.get(provider, 0))
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = fake
-    fake.base_url, fake.credentials = _credentials(provider, f"http://127.0.0.1:{server.server_address[1]}")
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=f"fake-{provider}", daemon=True)
+    with running(server, f"fake-{provider}") as root:
+        fake.base_url, fake.credentials = _credentials(provider, root)
+        try:
+            yield fake
+        finally:
+            fake._stop.set()
+
+
+@contextmanager
+def running(server: ThreadingHTTPServer, name: str) -> Iterator[str]:
+    """``server`` answering on a thread of its own for the length of a ``with``: its root URL
+    (``http://127.0.0.1:<port>``); stopped on exit."""
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name=name, daemon=True)
     thread.start()
     try:
-        yield fake
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
-        fake._stop.set()
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from admit.members.addresses import normalize_domains
 
 __all__ = [
     "SCHEDULES",
+    "Asked",
     "actor_label",
     "actor_words",
     "audit",
@@ -41,6 +43,7 @@ __all__ = [
     "run_by_id",
     "retry_or_fail",
     "finish_run",
+    "check_connect",
     "connect",
     "count_connections",
     "count_runs",
@@ -213,7 +216,24 @@ def _set_options(session: Session, conn: HrConnection, options: dict[str, Any]) 
     return changed
 
 
-def connect(
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """A connection as an admin asked for it, every field checked (``check_connect``); not kept
+    until ``connect``. Between the two, its list may be read (``credentials``) with no
+    transaction open."""
+
+    provider: Provider
+    account: str
+    base_url: str
+    api_key: str
+    options: dict[str, Any]
+
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(api_key=self.api_key, account=self.account, base_url=self.base_url)
+
+
+def check_connect(
     session: Session,
     actor: Actor,
     *,
@@ -224,8 +244,9 @@ def connect(
     fields_granted: bool,
     options: dict[str, Any],
     faults: Checks | None = None,
-) -> HrConnection:
-    """Connect an HR system: the admin granted the fields it reads and gave its key.
+) -> Asked:
+    """Check a connection an admin asks for: the fields it reads granted, its key given. Writes
+    nothing and reads no table (the URL's host is looked up: ``netguard``).
 
     Every field is checked before any is refused, so a form says all that is wrong at once;
     ``faults``: what the caller found wrong in the same request (the invitation options), said
@@ -249,20 +270,27 @@ def connect(
     checks.extend(faults)
     checks.done()
     assert p is not None  # an unknown provider was refused above
+    return Asked(provider=p, account=account, base_url=base_url, api_key=api_key, options=checked)
+
+
+def connect(session: Session, actor: Actor, asked: Asked) -> HrConnection:
+    """Connect an HR system as asked (``check_connect``): the key sealed, the options set."""
+    policy.require(actor.role, policy.Action.HR_MANAGE)
+    p = asked.provider
     conn = HrConnection(
         portal_id=actor.portal.id,
         provider=p.key,
-        account=account,
-        base_url=base_url,
-        api_key_sealed=_seal(session, api_key),
-        api_key_hint=_hint(api_key),
+        account=asked.account,
+        base_url=asked.base_url,
+        api_key_sealed=_seal(session, asked.api_key),
+        api_key_hint=_hint(asked.api_key),
         fields_granted_at=context.of(session).clock.now(),
         created_by_id=actor.user_id,
         products=[],
         allowed_domains=[],
     )
     session.add(conn)
-    _set_options(session, conn, checked)
+    _set_options(session, conn, asked.options)
     session.flush()
     audit(session, actor, conn, "hr.connected", {"provider": p.key, "fields": list(p.fields)})
     return conn
