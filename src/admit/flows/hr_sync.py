@@ -145,9 +145,8 @@ def _kept_role(conn: HrConnection | None, user_type: str) -> str | None:
 def connect(session: Session, actor: Actor, body: dict[str, Any]) -> HrConnection:
     """Connect an HR system; unless ``check`` is false, its list is read once first, so a wrong
     key or address is said now (502 ``hr_system_failed``, nothing kept), not at the first sync.
-    The checks (a DNS lookup of the URL among them) and the read run with no transaction open
-    (``db.let_go``); the connection is written after."""
-    let_go(session)
+    The URL's host is looked up, and the list read, with no transaction open (``db.let_go``);
+    the connection is written after."""
     options, faults = _options(actor, None, body)
     asked = hr.check_connect(
         session,

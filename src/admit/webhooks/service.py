@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
+from admit.db import let_go
 from admit.errors import Checks, InvalidInput, WebhookNotFound, at_most_characters
 from admit.events import outbox
 from admit.events.catalogue import EVENT_TYPES, TEST_EVENT
@@ -103,9 +104,12 @@ def url_hint(session: Session) -> str:
 
 
 def _check_url(session: Session, url: str) -> str:
+    """The URL, trimmed, once its host is looked up (DNS: perhaps seconds). The lookup is waited
+    for with no transaction open (``db.let_go``): the caller reads again what it changes."""
     url = (url or "").strip()
     if len(url) > MAX_WEBHOOK_URL:
         raise InvalidInput(at_most_characters(MAX_WEBHOOK_URL, url), field="url")
+    let_go(session)
     try:
         netguard.resolve(url, **_url_terms(_settings(session)))
     except netguard.Refused as exc:
@@ -191,9 +195,10 @@ def create(
     return endpoint, secret
 
 
-def get(session: Session, actor: Actor, endpoint_id: uuid.UUID) -> WebhookEndpoint:
+def get(session: Session, actor: Actor, endpoint_id: uuid.UUID, *, again: bool = False) -> WebhookEndpoint:
+    """The portal's endpoint; ``again``: read afresh (it may have changed since it was loaded)."""
     policy.require(actor.role, policy.Action.WEBHOOK_MANAGE)
-    endpoint = session.get(WebhookEndpoint, endpoint_id)
+    endpoint = session.get(WebhookEndpoint, endpoint_id, populate_existing=again)
     if endpoint is None or endpoint.portal_id != actor.portal.id:
         raise WebhookNotFound("There is no such webhook endpoint in this portal.")
     return endpoint
@@ -293,6 +298,8 @@ def update(
             changed["description"] = _check_description(description)
     checks.extend(faults)
     checks.done()
+    if "url" in changed:  # looked up with no transaction open: what is changed is read again
+        endpoint = get(session, actor, endpoint_id, again=True)
     for key in ("url", "events", "description"):
         if key in changed:
             setattr(endpoint, key, changed[key])

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from admit import context, policy
 from admit.actor import Actor, hr_words
 from admit.audit import service as audit_service
-from admit.db import rowcount
+from admit.db import let_go, rowcount
 from admit.directory.hr import providers
 from admit.directory.hr.base import Credentials, Provider
 from admit.directory.hr.fetch import PRIVATE_HINT, Fetcher
@@ -146,6 +146,7 @@ def _check_base_url(session: Session, provider: Provider, base_url: str) -> str:
     if len(base_url) > MAX_BASE_URL:
         raise InvalidInput(at_most_characters(MAX_BASE_URL, base_url), field="base_url")
     settings = context.of(session).settings
+    let_go(session)  # the lookup (DNS: perhaps seconds) is waited for with no transaction open
     try:
         netguard.resolve(
             base_url,
@@ -246,7 +247,8 @@ def check_connect(
     faults: Checks | None = None,
 ) -> Asked:
     """Check a connection an admin asks for: the fields it reads granted, its key given. Writes
-    nothing and reads no table (the URL's host is looked up: ``netguard``).
+    nothing and reads no table; the URL's host is looked up with no transaction open
+    (``db.let_go``).
 
     Every field is checked before any is refused, so a form says all that is wrong at once;
     ``faults``: what the caller found wrong in the same request (the invitation options), said
@@ -330,6 +332,8 @@ def update_connection(
     checked = _checked_options(options, checks)
     checks.extend(faults)
     checks.done()
+    if new_base_url:  # looked up with no transaction open: what is changed is read again
+        conn = _read_again(session, conn)
     changed = _set_options(session, conn, checked)
     if new_key:
         conn.api_key_sealed, conn.api_key_hint = _seal(session, api_key or ""), _hint(api_key or "")
@@ -374,6 +378,14 @@ def get_or_raise(session: Session, actor: Actor, connection_id: uuid.UUID) -> Hr
     if conn is None or conn.portal_id != actor.portal.id:
         raise HrConnectionNotFound("No such HR connection in this portal.")
     return conn
+
+
+def _read_again(session: Session, conn: HrConnection) -> HrConnection:
+    """``conn`` as the database has it now (another admin may have changed or removed it)."""
+    fresh = session.get(HrConnection, conn.id, populate_existing=True)
+    if fresh is None:
+        raise HrConnectionNotFound("No such HR connection in this portal.")
+    return fresh
 
 
 def connection_by_id(session: Session, connection_id: uuid.UUID) -> HrConnection | None:
