@@ -390,6 +390,25 @@ class TestAccept:
         assert info.value.code == "wrong_account"
         assert _accept(db, token).member.status == "active"
 
+    def test_a_phone_number_is_said_spaced_in_the_refusals(self, db, worker):
+        """Accepting a phone invitation signed in as another, or without signing in to the
+        number's account, names the number as the pages show it ("+1 202-555-0173"), not as
+        stored ("+12025550173")."""
+        b = create_portal(db, name="Beta", owner_email="boss@beta.com")
+        member_joins(db, worker, create_portal(db), "+12025550173")  # a password of their own
+        invite(db, b, ["+12025550173"])
+        worker.drain()
+        token = last_link(db, "+12025550173")
+        with pytest.raises(SignInRequired) as info:
+            _accept(db, token)
+        assert str(info.value) == "An account already exists for +1 202-555-0173. Sign in to accept."
+        with db.unit_of_work() as session:
+            owner = session.scalar(select(User).where(User.email == b.owner_email))
+            with pytest.raises(SignInRequired) as info:
+                join.accept(session, token=token, current_user=owner)
+        said = "This invitation is for +1 202-555-0173. Sign out and continue as that address."
+        assert str(info.value) == said
+
     def test_preview_never_uses_the_link(self, db, worker):
         """Opening (previewing) a link any number of times leaves it pending."""
         pf = create_portal(db)

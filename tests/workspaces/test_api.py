@@ -120,6 +120,35 @@ class TestAddPeople:
         again = add(client, pf, ws["id"], recipients=["+1 (202) 555 0173"])
         assert again.json()["results"][0]["code"] == "already_in_workspace"
 
+    def test_a_phone_number_is_said_spaced_in_every_message(self, client, db, worker):
+        """The workspace's answers name a phone number as the pages show it ("+1 202-555-0173"),
+        not as stored ("+12025550173": "+12025550173 has already joined; …"); the address fields
+        keep it as stored."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add(client, pf, ws["id"], recipients=["(202) 555-0173"])
+        check = api(pf, "/recipients/check")
+        r = client.post(check, json={"text": "+12025550173", "workspace_id": ws["id"]}, headers=pf.headers())
+        [item] = r.json()["items"]
+        assert (item["address"], item["detail"]) == (
+            "+12025550173",
+            "+1 202-555-0173 is already invited to this workspace; use Resend Invitation.",
+        ), item
+        again = add(client, pf, ws["id"], recipients=["+12025550173"]).json()["results"][0]
+        assert again["detail"] == item["detail"]
+        worker.drain()
+        client.cookies.clear()
+        body = accept(client, messages_to(db, "+12025550173")[0].text)
+        user_id = body["user"]["id"]
+        r = client.post(api(pf, f"/workspaces/{ws['id']}/members/{user_id}/resend"), headers=pf.headers())
+        assert r.status_code == 409, r.text
+        assert r.json()["detail"] == "+1 202-555-0173 has already joined; there is nothing to resend.", r.text
+        again = add(client, pf, ws["id"], recipients=["+12025550173"]).json()["results"][0]
+        assert (again["recipient"], again["detail"]) == (
+            "+12025550173",
+            "+1 202-555-0173 is already in this workspace.",
+        ), again
+
     def test_bad_input_names_the_row_and_writes_nothing_for_it(self, client, db, worker):
         pf = create_portal(db)
         ws = create_workspace(client, pf)

@@ -387,7 +387,8 @@ def sentence(event: Event, actor: str | None = None) -> str:
         pause=detail.get("pause") or "a while",
         tries=detail.get("tries") or "too many",
         # A Resend that made it the resender's: its maker could no longer give it.
-        taken_over=f" and made it theirs ({detail['taken_over_from']}, who made it, can no longer give it)"
+        taken_over=f" and made it theirs ({readable_phone(detail['taken_over_from'])}, who made it, can no "
+        "longer give it)"
         if detail.get("taken_over_from")
         else "",
     )

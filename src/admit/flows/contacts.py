@@ -29,6 +29,7 @@ from admit.invitations import pipeline
 from admit.invitations.codes import SkipCode
 from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
+from admit.kit.text import readable_phone
 from admit.members import service as members_service
 from admit.policy import UserType
 from admit.teams.models import CLIENT_GROUP
@@ -138,7 +139,8 @@ def add(
 def _invite(session: Session, actor: Actor, contact: Contact, recipient: Recipient) -> ContactResult:
     member = members_service.get_membership(session, actor.portal.id, contact.user_id)
     if member is not None and member.status == members_service.ACTIVE:
-        return ContactResult(contact, Done.ALREADY_MEMBER, f"{contact.user.label} is already in the portal.")
+        said = f"{readable_phone(contact.user.label)} is already in the portal."
+        return ContactResult(contact, Done.ALREADY_MEMBER, said)
     options = check_options(actor, user_type=contact.user_type)
     result = pipeline.invite(session, actor, [recipient], options, via="contact").results[0]
     contact.quiet = False

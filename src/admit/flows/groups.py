@@ -22,6 +22,7 @@ from admit.invitations import pipeline, repository
 from admit.invitations.codes import AddSkipCode, SkipCode
 from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
+from admit.kit.text import readable_phone
 from admit.members import service as members_service
 from admit.members.models import User
 from admit.policy import UserType
@@ -196,7 +197,8 @@ def _add(
                 skipped(
                     done.asked,
                     AddSkipCode.ALREADY_IN_TEAM,
-                    f"{done.user.address} is already in this {teams_service.WORDS[team.kind]}.",
+                    f"{readable_phone(done.user.address)} is already in this "
+                    f"{teams_service.WORDS[team.kind]}.",
                     user_id=done.user.id,
                     at=place,
                 )

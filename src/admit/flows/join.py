@@ -17,7 +17,7 @@ from admit.auth import gate
 from admit.errors import DomainError, InvalidInput, SignInRequired, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
-from admit.kit.text import is_phone
+from admit.kit.text import is_phone, readable_phone
 from admit.members import service as members_service
 from admit.members.models import VIA_INVITATION, Member, User
 from admit.members.passwords import hash_chosen
@@ -192,7 +192,8 @@ def accept(
     portal = portals_service.get_or_raise(session, invitation.portal_id)
     if current_user is not None and not current_user.has_address(invitation.recipient):
         raise WrongAccount(
-            f"This invitation is for {invitation.recipient}. Sign out and continue as that address."
+            f"This invitation is for {readable_phone(invitation.recipient)}. "
+            "Sign out and continue as that address."
         )
     user = _account(session, invitation, current_user)
     new_password_hash = None
@@ -231,7 +232,8 @@ def _account(session: Session, invitation: Invitation, current_user: User | None
     user = members_service.get_user_by_address(session, invitation.recipient)
     if gate.owes_sign_in(user, current_user):
         invitations_service.reopen(session, invitation)  # the account may be a racer's accept
-        raise SignInRequired(f"An account already exists for {invitation.recipient}. Sign in to accept.")
+        shown = readable_phone(invitation.recipient)
+        raise SignInRequired(f"An account already exists for {shown}. Sign in to accept.")
     return user
 
 

@@ -21,6 +21,7 @@ from admit.auth import service as auth_service
 from admit.directory import service as directory_service
 from admit.errors import Checks, Conflict, MemberNotDeactivated, MemberNotFound
 from admit.invitations import service as invitations_service
+from admit.kit.text import readable_phone
 from admit.members import service as members_service
 from admit.members.models import VIA_ADDED, Member
 from admit.notifications import service as notifications_service
@@ -256,7 +257,7 @@ def reset_second_factor(session: Session, actor: Actor, member_id: uuid.UUID) ->
             is_self=actor.user is not None and actor.user.id == user.id, at_console=actor.console
         )
     )
-    who = user.address or "This person"
+    who = readable_phone(user.address) or "This person"
     if members_service.belongs_elsewhere(session, user.id, actor.portal.id):
         raise Conflict(
             f"{who}'s account also belongs to another portal, so it is not this portal's to change. "

@@ -42,6 +42,7 @@ from admit.invitations import service as invitations_service
 from admit.invitations.codes import SkipCode
 from admit.invitations.models import PENDING
 from admit.invitations.options import check_options
+from admit.kit.text import readable_phone
 from admit.members import service as members_service
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
@@ -222,6 +223,7 @@ def _refuse_existing(session: Session, actor: Actor, address: str) -> Member | N
     (the filter takes them over, ``match_user``); a client, member or invitee, is 409 (a
     directory provisions internal users). A deactivated internal member is returned: recorded,
     not invited (their record's ``active: true`` reactivates them)."""
+    shown = readable_phone(address)  # as the pages write it; the filter keeps it as stored
     member = _in_portal(session, actor, address)
     if member is None:
         invitation = _invited(session, actor, address)
@@ -229,18 +231,18 @@ def _refuse_existing(session: Session, actor: Actor, address: str) -> Member | N
             return None
         if invitation.user_type != UserType.INTERNAL:
             raise Conflict(
-                f"{address} is invited to the portal as a client: a directory provisions internal users only."
+                f"{shown} is invited to the portal as a client: a directory provisions internal users only."
             )
         raise Conflict(
-            f"{address} has a pending invitation to the portal (not accepted yet). Match them instead: "
+            f"{shown} has a pending invitation to the portal (not accepted yet). Match them instead: "
             f'GET /Users?filter=userName eq "{address}" finds them and links them and their invitation '
             "to this directory."
         )
     if member.user_type != UserType.INTERNAL:
-        raise Conflict(f"{address} is in the portal as a client: a directory provisions internal users only.")
+        raise Conflict(f"{shown} is in the portal as a client: a directory provisions internal users only.")
     if member.status == members_service.ACTIVE:
         raise Conflict(
-            f"{address} is already in the portal. Match them instead: "
+            f"{shown} is already in the portal. Match them instead: "
             f'GET /Users?filter=userName eq "{address}" finds them and links them to this directory.'
         )
     return member

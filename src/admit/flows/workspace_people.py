@@ -63,6 +63,7 @@ from admit.invitations.options import check_options
 from admit.invitations.pipeline import Outcome, Recipient, RecipientResult
 from admit.invitations.service import CheckedRecipient
 from admit.kit.pagination import every
+from admit.kit.text import readable_phone
 from admit.members import service as members_service
 from admit.members.addresses import split_recipients
 from admit.members.models import Member, User
@@ -320,6 +321,7 @@ def _invite_new(
 def _already_here(address: str | None, status: str) -> str:
     """Why Invite skips someone already in the workspace (``status``: theirs there), in words:
     its report's and the Invite box's chip (``check_recipients``)."""
+    address = readable_phone(address)
     if status == NOT_JOINED:
         return f"{address} is already invited to this workspace; use Resend Invitation."
     return f"{address} is already in this workspace."
@@ -645,7 +647,7 @@ def _resend_skip(refused: Conflict | PermissionDenied | RecipientRateLimited) ->
 
 
 def _joined(user: User) -> str:
-    return f"{user.address} has already joined; there is nothing to resend."
+    return f"{readable_phone(user.address)} has already joined; there is nothing to resend."
 
 
 def _resent(membership: WorkspaceMember, invitation: Invitation) -> RecipientResult:
@@ -692,7 +694,9 @@ def _resend_one(
         workspaces_service.mark_joined(session, workspace.portal_id, user.id)
         raise AlreadyJoined(_joined(user))
     if invitation is None or invitation.status == REVOKED:
-        raise NoInvitation(f"{user.address}'s invitation was revoked; invite them again to send a new one.")
+        raise NoInvitation(
+            f"{readable_phone(user.address)}'s invitation was revoked; invite them again to send a new one."
+        )
     # Resending renews the invitation (and its role): only for those who could have sent it.
     policy.require(actor.role, policy.invite_action(invitation.user_type))
     invitation = invitations_service.reissue(

@@ -37,7 +37,7 @@ from admit.context import of as context_of
 from admit.db import rowcount
 from admit.errors import AddressSuppressed, RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
-from admit.kit.text import is_phone, wait_in_words
+from admit.kit.text import is_phone, readable_phone, wait_in_words
 from admit.notifications import bounces, preferences
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, SENT, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
@@ -135,13 +135,13 @@ def require_recipient_free(session: Session, to: str, portal_id: uuid.UUID | Non
     (Resend)."""
     if portal_id is not None and bounces.suppressed(session, portal_id, [to]):
         raise AddressSuppressed(
-            f"Mail to {to} bounced or was marked as spam, so this portal no longer writes to it. "
-            "Lift it from the suppression list once the address works."
+            f"Mail to {readable_phone(to)} bounced or was marked as spam, so this portal no longer writes "
+            "to it. Lift it from the suppression list once the address works."
         )
     wait = recipient_waits(session, [to]).get(to)
     if wait is None:
         return
-    why = limit_reached(wait, who=to)
+    why = limit_reached(wait, who=readable_phone(to))
     refused = RecipientRateLimited(f"Nothing was sent: {why}", retry_after=wait.seconds)
     refused.why = why
     raise refused

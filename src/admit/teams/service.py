@@ -30,6 +30,7 @@ from admit.audit import service as audit_service
 from admit.errors import InvalidInput, MemberNotFound, TeamExists, TeamNotFound, at_most_characters
 from admit.kit import names
 from admit.kit.pagination import page
+from admit.kit.text import readable_phone
 from admit.policy import UserType
 from admit.teams.models import CLIENT_GROUP, KINDS, NAME_INDEX, TEAM, Team, TeamMember
 
@@ -89,7 +90,7 @@ def wrong_type(kind: str, label: str, user_type: str, *, invited: bool = False) 
     putting people in a team and for adding a team's people to a workspace."""
     if user_type == member_type(kind):
         return None
-    who = f"{label} is {'invited as ' if invited else ''}"
+    who = f"{readable_phone(label)} is {'invited as ' if invited else ''}"
     if kind == TEAM:
         return f"{who}a client; teams hold internal users (use a client group)."
     return f"{who}an internal user; client groups hold clients (use a team)."
