@@ -246,11 +246,13 @@ class TestMembersFilterAndResend:
                 "workspaces", "members", "--portal", pf.slug, "--workspace", "Loan", "--state", "expired"
             )
             assert r.exit_code == 0, r.output
-            assert r.output.splitlines() == ["Expired     nora@home.net", "Expired     ivy@home.net"], (
-                r.output
-            )
+            assert r.output.splitlines() == [
+                "Status   Address        Name  Flow roles",
+                "Expired  nora@home.net  —     —",
+                "Expired  ivy@home.net   —     —",
+            ], r.output
             r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", "Loan", "--q", "cat")
-            assert r.output.splitlines() == ["Not Joined  cat@home.net"], r.output
+            assert r.output.splitlines()[1:] == ["Not Joined  cat@home.net  —     —"], r.output
             r = run_cli(
                 "workspaces", "resend", "--portal", pf.slug, "--workspace", "Loan", "--state", "expired"
             )
@@ -263,6 +265,35 @@ class TestMembersFilterAndResend:
         assert (r.exit_code, r.output) == (0, "No one to resend to: no one's invitation has expired.\n")
         r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", "Loan", "--state", "gone")
         assert r.exit_code != 0 and "--state" in r.output, r.output
+
+
+class TestMembersTable:
+    def test_every_row_lines_up_whatever_its_cells(self, run_cli, db, worker):
+        """``workspaces members`` is a table: a Deactivated row (its word one letter longer than
+        the rest were padded to) and a name in wide letters line up with the others; a missing
+        name reads "—" where it left the next column one place to the left."""
+        from admit.members.models import User
+        from tests.factories import member_joins
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "nora@home.net")
+        with db.unit_of_work() as session:
+            session.scalar(select(User).where(User.email == "nora@home.net")).name = "王小明"
+        run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Loan")
+        r = run_cli(
+            "workspaces", "add", "--portal", pf.slug, "--workspace", "Loan", "nora@home.net", "cat@home.net"
+        )
+        assert r.exit_code == 0, r.output
+        r = run_cli("members", "deactivate", "--portal", pf.slug, "nora@home.net")
+        assert r.exit_code == 0, r.output
+        r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", "Loan")
+        assert r.exit_code == 0, r.output
+        assert r.output.splitlines() == [
+            "Status       Address         Name         Flow roles",
+            "Joined       owner@acme.com  Olive Owner  —",
+            "Deactivated  nora@home.net   王小明       —",
+            "Not Joined   cat@home.net    —            —",
+        ], r.output
 
 
 class TestRemove:
@@ -286,7 +317,7 @@ class TestRemove:
         r = run_cli("workspaces", "remove", "--portal", pf.slug, "--workspace", ws, ivy)
         assert r.exit_code == 0 and "ivy@home.net was removed" in r.output, r.output
         r = run_cli("workspaces", "members", "--portal", pf.slug, "--workspace", ws)
-        assert r.output.splitlines() == ["Joined      owner@acme.com  Olive Owner"], r.output
+        assert r.output.splitlines()[1:] == ["Joined  owner@acme.com  Olive Owner  —"], r.output
         r = run_cli("invitations", "list", "--portal", pf.slug)
         assert "nora@home.net" in r.output  # the portal invitation stands
         r = run_cli("workspaces", "remove", "--portal", pf.slug, "--workspace", ws, "nora@home.net")

@@ -31,6 +31,7 @@ import copy
 import inspect
 import json
 import sys
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -531,17 +532,42 @@ class Listing(Generic[Item]):
         *,
         empty: str | None = None,
     ) -> None:
-        """``echo`` as columns under ``headers``, each as wide as its widest cell (an empty
-        cell reads "—"); the headers only when there are items."""
+        """``echo`` as a ``table`` under ``headers``, the headers only when there are items."""
         if as_json or not self.items:
             self.echo(as_json, str, empty=empty)
             return
-        rows = [[cell or "—" for cell in cells(item)] for item in self.items]
-        widths = [max(len(row[i]) for row in [list(headers), *rows]) for i in range(len(headers))]
-        for row in [list(headers), *rows]:
-            click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        print_table(headers, [cells(item) for item in self.items])
         if self.next_cursor is not None:
             click.echo(f"({len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
+
+
+def print_table(headers: Sequence[str], rows: Iterable[Sequence[str | None]]) -> None:
+    """Print ``rows`` as columns under ``headers``, each as wide as its widest cell on screen
+    (``shown_width``: a wide letter takes two places), two spaces apart; an empty cell reads
+    "—", so no column moves left. The one way the CLI prints a table (``Listing.table`` prints a
+    list so): rows padded by hand (``f"{word:<10}"``) lost their place to a longer word
+    ("Deactivated")."""
+    lines = [list(headers), *([cell or "—" for cell in row] for row in rows)]
+    widths = [max(shown_width(line[i]) for line in lines) for i in range(len(headers))]
+    for line in lines:
+        padded = (cell + " " * (width - shown_width(cell)) for cell, width in zip(line, widths, strict=True))
+        click.echo("  ".join(padded).rstrip())
+
+
+def shown_width(text: str) -> int:
+    """How many places a terminal gives ``text``: a wide letter (王, ｗ) two, a combining mark or
+    a joiner none, any other one (``print_table`` lines its columns up by it)."""
+    return sum(_place(c) for c in text)
+
+
+def _place(c: str) -> int:
+    if unicodedata.category(c) in _NO_PLACE:
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in "WF" else 1
+
+
+# Unicode categories that take no place of their own: combining marks, format characters (joiners).
+_NO_PLACE = ("Mn", "Me", "Cf")
 
 
 def address(value: str | None) -> str | None:

@@ -158,14 +158,13 @@ def workspaces_members(slug: str, workspace_ref: str, q: str, state: str, as_jso
         workspace_id = workspaces_service.by_id_or_name(session, actor, workspace_ref).id
         members = _members(session, actor, workspace_id, q=q, state=state)
 
-    def line(m: WorkspaceMemberRead) -> str:
-        roles = f"[{', '.join(m.roles)}]" if m.roles else ""
+    def cells(m: WorkspaceMemberRead) -> tuple[str | None, ...]:
         label = _STATE_WORDS[m.state] if m.state in ("expired", "deactivated") else None
         label = label or ("Joined" if m.status == "joined" else "Not Joined")
         address = _shared.address(m.user.email or m.user.phone)
-        return _shared.columns(f"{label:<10}", address, m.user.name, roles)
+        return label, address, m.user.name, ", ".join(m.roles)
 
-    members.echo(as_json, line)
+    members.table(as_json, ("Status", "Address", "Name", "Flow roles"), cells)
 
 
 _STATE_WORDS = {"expired": "Expired", "deactivated": "Deactivated"}
