@@ -106,9 +106,10 @@ def links_signups(slug: str, status: str | None, as_json: bool) -> None:
         )
         items = signup_reads(session, rows)
     # Every sign-up: the same shape as every other list.
-    _shared.Listing(items, len(items)).echo(
+    _shared.Listing(items, len(items)).table(
         as_json,
-        lambda item: _shared.columns(item.email, item.name, item.status, _shared.when(item.created_at)),
+        ("Address", "Name", "Status", "Signed up"),
+        lambda item: (item.email, item.name, item.status, _shared.when(item.created_at)),
         empty="Nobody has signed up through the link" + (f" ({status})." if status else "."),
     )
 
