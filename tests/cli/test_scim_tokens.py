@@ -32,3 +32,15 @@ def test_the_singular_spelling_works_too(run, db):
     pf = create_portal(db)
     made = run("scim-token", "create", "--portal", pf.slug)
     assert made.exit_code == 0 and made.output.startswith("scim_"), made.output
+
+
+def test_the_list_is_a_table(run, db):
+    """``scim-tokens list`` lines its columns up whatever the names' lengths: each one's
+    prefix was printed right after its name, so a longer name moved the rest right."""
+    pf = create_portal(db)
+    for name in ("Okta", "Microsoft Entra ID"):
+        assert run("scim-tokens", "create", "--portal", pf.slug, "--name", name).exit_code == 0
+    lines = run("scim-tokens", "list", "--portal", pf.slug).output.splitlines()
+    assert lines[0].split() == ["Status", "Name", "Prefix", "Id"], lines
+    starts = {line.index("scim_") for line in lines[1:]}
+    assert len(lines) == 3 and len(starts) == 1, lines

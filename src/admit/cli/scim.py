@@ -46,12 +46,13 @@ def list_tokens(slug: str, as_json: bool) -> None:
     with _shared.portal_session(slug) as (session, actor):
         rows = [ScimTokenRead.of(t) for t in every(partial(directory_service.list_tokens, session, actor))]
 
-    def line(r: ScimTokenRead) -> str:
-        state = "revoked" if r.revoked_at else "active"
-        return _shared.columns(f"{state:<8}", r.name, f"scim_{r.prefix}_…", f"({r.id})")
+    def cells(r: ScimTokenRead) -> tuple[str, ...]:
+        return ("revoked" if r.revoked_at else "active", r.name, f"scim_{r.prefix}_…", str(r.id))
 
     # Every token (every page read): the list shape of every command, one writer.
-    _shared.Listing(rows, len(rows)).echo(as_json, line, empty="No SCIM tokens.")
+    _shared.Listing(rows, len(rows)).table(
+        as_json, ("Status", "Name", "Prefix", "Id"), cells, empty="No SCIM tokens."
+    )
 
 
 @scim_tokens.command("revoke")
