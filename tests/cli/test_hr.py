@@ -58,13 +58,19 @@ def test_list_preview_sync(run, db, client, worker, change_settings):
         # The preview page's words, not codes.
         lines = preview.output.splitlines()
         assert lines[0] == "1 to invite · 1 already a member · 1 skipped", preview.output
-        assert lines[1].startswith("Invite ") and "ada@acme.com" in lines[1]
-        assert lines[2].startswith("Skip ") and "No work email in Personio." in lines[2]
-        assert lines[3] == (
+        # A table, its columns in line whatever each row's words (padded by hand, they were not).
+        assert lines[1].split() == ["Change", "Name", "Address", "Detail"], preview.output
+        assert lines[2].startswith("Invite ") and "ada@acme.com" in lines[2]
+        assert lines[3].startswith("Skip ") and "No work email in Personio." in lines[3]
+        assert (
+            len({line.index(word) for line, word in zip(lines[1:4], ("Name", "Ada", "Dee"), strict=True)})
+            == 1
+        )
+        assert lines[4] == (
             "1 already in the portal joined another way, not linked to Personio: a sync will not "
             "change them, nor deactivate them when they leave it."
         )
-        assert lines[4] == (
+        assert lines[5] == (
             f"Link them (and everyone else already in the portal): admit hr link --portal {pf.slug} {conn_id}"
         )
         assert "invite_on_start" not in preview.output and "already_member" not in preview.output

@@ -66,10 +66,13 @@ def preview(slug: str, connection_id: uuid.UUID) -> None:
         plan = hr_sync.preview(session, actor, conn)
         system, quiet = hr_service.name_of(conn), conn.new_hires == "quiet"
     click.echo(" · ".join(counts_said(plan.counts)) or "An empty list.")
-    for step in plan.steps:
-        if step.outcome not in (MEMBER, INVITED) and step.reason != HrSkipCode.NOT_MANAGED:
-            outcome = outcome_said(step.outcome, quiet=quiet)
-            click.echo(_shared.columns(f"{outcome:<22}", step.name, step.known_address or "—", step.detail))
+    changes = [
+        (outcome_said(step.outcome, quiet=quiet), step.name, step.known_address, step.detail)
+        for step in plan.steps
+        if step.outcome not in (MEMBER, INVITED) and step.reason != HrSkipCode.NOT_MANAGED
+    ]
+    if changes:
+        _shared.print_table(("Change", "Name", "Address", "Detail"), changes)
     # Those already in the portal that it does not manage are not listed one by one (those who
     # left or changed would be, at every preview, until linked): what a sync will not do to them
     # is said once, and how to link them.
@@ -175,7 +178,7 @@ def show_run(slug: str, as_json: bool, connection_id: uuid.UUID, run_id: uuid.UU
     and each employee it changed or skipped, in the words of its page."""
     from admit.directory.hr import service as hr_service
     from admit.directory.hr.words import APPLIED_WORDS, OUTCOME_WORDS, counts_said, results_said
-    from admit.directory.schemas import HrRunRead
+    from admit.directory.schemas import HrReportRow, HrRunRead
 
     with _shared.portal_session(slug) as (session, actor):
         _conn, run = hr_service.get_run_or_raise(session, actor, connection_id, run_id)
@@ -189,12 +192,16 @@ def show_run(slug: str, as_json: bool, connection_id: uuid.UUID, run_id: uuid.UU
         click.echo(read.error)
     said = counts_said(read.counts) if waiting else results_said(read.counts)
     click.echo(" · ".join(said) or "No changes.")
-    for r in read.report or []:
+
+    def row(r: HrReportRow) -> tuple[str | None, ...]:
         applied = ""
         if r.applied and r.applied not in ("updated", "deactivated", "revoked", "reinvited"):
             applied = f"({APPLIED_WORDS.get(r.applied, r.applied)})"
-        outcome = OUTCOME_WORDS.get(r.outcome, r.outcome)
-        click.echo(_shared.columns(f"{outcome:<20}", r.name, r.email or "—", r.detail, applied))
+        detail = " ".join(filter(None, (r.detail, applied)))
+        return OUTCOME_WORDS.get(r.outcome, r.outcome), r.name, r.email, detail
+
+    if read.report:
+        _shared.print_table(("Change", "Name", "Email", "Detail"), [row(r) for r in read.report])
     if waiting:
         click.echo(_waiting_hint(slug, connection_id, read.id).strip())
 
