@@ -201,7 +201,7 @@ def show_run(slug: str, as_json: bool, connection_id: uuid.UUID, run_id: uuid.UU
         return OUTCOME_WORDS.get(r.outcome, r.outcome), r.name, r.email, detail
 
     if read.report:
-        _shared.print_table(("Change", "Name", "Email", "Detail"), [row(r) for r in read.report])
+        _shared.print_table(("Change", "Name", "Address", "Detail"), [row(r) for r in read.report])
     if waiting:
         click.echo(_waiting_hint(slug, connection_id, read.id).strip())
 

@@ -51,9 +51,10 @@ def workspaces_list(slug: str, limit: int | None, cursor: str | None, as_json: b
         listing = _shared.Listing([WorkspaceRead.of(w, actor) for w in rows], total, next_cursor)
         # The counts are for the eyes only: the API's WorkspaceRead has none.
         counts = {} if as_json else workspaces_service.count_members(session, [w.id for w in rows])
-    listing.echo(
+    listing.table(
         as_json,
-        lambda w: f"{w.id}  {w.kind:<5} {w.name}  ({counts[w.id][0]} joined, {counts[w.id][1]} not joined)",
+        ("Id", "Kind", "Name", "Joined", "Not joined"),
+        lambda w: (str(w.id), w.kind, w.name, str(counts[w.id][0]), str(counts[w.id][1])),
         empty="No workspaces.",
     )
 
