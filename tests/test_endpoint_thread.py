@@ -68,6 +68,11 @@ def probe():
         _note("endpoint")
         return PlainTextResponse(person)
 
+    @router.get("/typed")
+    def typed(person: Who, n: int) -> PlainTextResponse:
+        _note("typed")
+        return PlainTextResponse(f"{person} {n}")
+
     @router.get("/coroutine")
     async def coroutine(person: Who) -> PlainTextResponse:
         _note("coroutine")
@@ -101,6 +106,27 @@ class TestInEndpointThread:
         assert (answer.status_code, answer.json()) == (403, {"detail": "Not you."})
         assert [what for what, _thread, _inside in seen] == ["who"]
 
+    def test_what_one_refuses_is_said_before_a_refused_value(self, probe):
+        """FastAPI refuses ``n`` before the endpoint's thread: the dependencies are made first,
+        as when FastAPI made them while solving, so who may not ask hears that, not 422."""
+        client, seen = probe
+        answer = client.get("/typed?n=many&name=nobody")
+        assert (answer.status_code, answer.json()) == (403, {"detail": "Not you."})
+        assert client.get("/typed?n=many&name=ada").status_code == 422
+        assert client.get("/typed?n=2&name=ada").text == "Ada 2"
+        assert [what for what, _thread, _inside in seen] == ["who", "who", "who", "typed"]
+
+    def test_a_generator_or_coroutine_is_refused(self):
+        def yields():
+            yield 1
+
+        async def awaits():
+            return 1
+
+        for call in (yields, awaits):
+            with pytest.raises(TypeError, match="plain function"):
+                in_endpoint_thread(call)
+
     def test_a_coroutine_endpoints_runs_in_a_thread_of_its_own(self, probe):
         client, seen = probe
         assert client.get("/coroutine").text == "Ada"
@@ -125,3 +151,11 @@ def test_user_managements_actor_is_found_in_its_endpoints_thread(db, client, mon
     monkeypatch.setattr(deps, "portal_actor", noted)
     assert client.get(f"/p/{pf.slug}/users").status_code == 200
     assert found == [True]
+
+
+def test_signed_out_with_a_mistyped_path_is_sent_to_sign_in(db, client):
+    """A page's actor is found before FastAPI's refusal of a value is said: signed out, a
+    member's page with a mistyped id leads to signing in, not to a 422 page."""
+    pf = create_portal(db)
+    answer = client.get(f"/p/{pf.slug}/members/not-an-id/access", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith("/login")

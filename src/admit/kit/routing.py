@@ -55,6 +55,7 @@ from fastapi import APIRouter, params
 from fastapi.concurrency import run_in_threadpool
 from fastapi.datastructures import DefaultPlaceholder
 from fastapi.dependencies.utils import get_typed_signature
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute, _effective_route_context_var
 from fastapi.utils import is_body_allowed_for_status_code
 from pydantic import BaseModel, ValidationError
@@ -114,6 +115,12 @@ class _Later:
         return self.value
 
 
+def _all_made(pending: list[_Later]) -> None:
+    """Each of ``pending`` made, in the order FastAPI solved them."""
+    for later in pending:
+        later.result()
+
+
 def _made(kwargs: dict[str, Any]) -> dict[str, Any]:
     """``kwargs`` with each ``_Later`` in it made."""
     return {k: v.result() if isinstance(v, _Later) else v for k, v in kwargs.items()}
@@ -123,7 +130,16 @@ def in_endpoint_thread(call: Callable[..., Any]) -> Callable[..., Any]:
     """``call``, a plain dependency, as one whose call is made in its route's plain endpoint's
     thread, before the endpoint (see the module's docstring): a hop to a thread and back fewer a
     request (~100 µs of CPU). Use what it returns in ``Depends`` once (FastAPI caches a request's
-    dependencies by that function)."""
+    dependencies by that function). What depends on it must be an endpoint or another
+    ``in_endpoint_thread`` dependency: a dependency FastAPI makes itself would be given the
+    ``_Later`` standing for its answer. A generator or coroutine function is refused: its end (or
+    its awaiting) is FastAPI's to run."""
+    if (
+        inspect.isgeneratorfunction(call)
+        or inspect.isasyncgenfunction(call)
+        or inspect.iscoroutinefunction(call)
+    ):
+        raise TypeError(f"in_endpoint_thread takes a plain function, not {getattr(call, '__name__', call)!r}")
     signature = get_typed_signature(call)  # its annotations read where ``call`` was written
 
     async def solved(**kwargs: Any) -> Any:
@@ -176,8 +192,7 @@ def _finishing(endpoint: Callable[..., Any]) -> Callable[..., Any]:
         given = kwargs.pop(_GIVEN, None)
         pending = _in_thread.get()
         if pending:  # its ``in_endpoint_thread`` dependencies, in the order they were solved
-            for later in pending:
-                later.result()
+            _all_made(pending)
             kwargs = _made(kwargs)
         answer = endpoint(*args, **kwargs)
         finish = finish_in_thread.get()
@@ -355,9 +370,17 @@ def _later_in_thread(handler: Callable[[Request], Any]) -> Callable[[Request], A
     endpoint's thread (``_in_thread``)."""
 
     async def later(request: Request) -> Any:
-        token = _in_thread.set([])
+        pending: list[_Later] = []
+        token = _in_thread.set(pending)
         try:
             return await handler(request)
+        except RequestValidationError:
+            # FastAPI refuses the request's values before the endpoint's thread would make its
+            # dependencies: made first, here, so what they refuse (signed out, not allowed) is said
+            # before a value is, as when FastAPI made them while solving.
+            if pending:
+                await run_in_threadpool(_all_made, pending)
+            raise
         finally:
             _in_thread.reset(token)
 
