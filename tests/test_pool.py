@@ -36,7 +36,30 @@ def test_an_idle_connection_the_server_dropped_is_replaced_before_use(db, monkey
     assert _backend_pid(db) != pid  # pinged, found dead, replaced: no error
 
 
-def test_a_connection_used_a_moment_ago_is_handed_out_as_it_is(db):
+def _pings(db, monkeypatch) -> list[object]:
+    """Each ping the pool makes before handing a connection out, noted."""
+    pinged: list[object] = []
+    ping = db.engine.dialect.do_ping
+
+    def noted(dbapi_connection):
+        pinged.append(dbapi_connection)
+        return ping(dbapi_connection)
+
+    monkeypatch.setattr(db.engine.dialect, "do_ping", noted)
+    return pinged
+
+
+def test_a_connection_used_a_moment_ago_is_handed_out_as_it_is(db, monkeypatch):
+    """Not pinged (no round trip), and the one given back last comes out first (LIFO): under
+    load the same few stay busy and are never pinged."""
     db.engine.dispose()
-    pid = _backend_pid(db)
-    assert _backend_pid(db) == pid  # the most recently used connection again (LIFO)
+    pinged = _pings(db, monkeypatch)
+    first, second = db.engine.connect(), db.engine.connect()
+    pids = [int(c.execute(text("SELECT pg_backend_pid()")).scalar_one()) for c in (first, second)]
+    second.close()
+    first.close()  # given back last
+    assert _backend_pid(db) == pids[0]
+    assert pinged == []
+    monkeypatch.setattr(db_module, "PING_AFTER_IDLE_SECONDS", 0.0)  # it has been idle "long"
+    assert _backend_pid(db) == pids[0]
+    assert len(pinged) == 1

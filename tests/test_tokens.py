@@ -49,3 +49,18 @@ def test_a_dead_secret_uses_nothing(db):
         tokens.claim_all(session, INVITATION, "no-such-secret")
     assert unknown.value.reason is tokens.Reason.UNKNOWN
     assert _live(db, subject) == 1
+
+
+def test_a_used_secret_whose_invitation_is_gone_reads_as_used(db):
+    """The secret is read with its invitation and the invitation's portal in one statement
+    (``peek_with``, as opening an invitation's link does): an outer join all through, so a
+    secret whose invitation is gone (its portal deleted) is still known for what it is."""
+    from admit.invitations.service import _WITH_PORTAL
+    from admit.models import Invitation
+
+    raw = _issue(db, uuid.uuid4())  # a subject with no invitation row
+    with db.unit_of_work() as session:
+        tokens.claim_all(session, INVITATION, raw)
+    with db.unit_of_work() as session, pytest.raises(tokens.TokenRefused) as refused:
+        tokens.peek_with(session, INVITATION, raw, Invitation, options=_WITH_PORTAL)
+    assert refused.value.reason is tokens.Reason.USED

@@ -259,6 +259,8 @@ def _ping_after_idle(engine: Engine) -> None:
         try:
             engine.dialect.do_ping(dbapi_connection)
         except engine.dialect.loaded_dbapi.Error as exc:
+            if not engine.dialect.is_disconnect(exc, dbapi_connection, None):
+                raise  # not a dropped connection: the pool stays as it is
             raise InvalidatePoolError(str(exc)) from exc
 
 

@@ -784,7 +784,9 @@ def open_by_token(session: Session, token: str) -> Invitation:
     return invitation
 
 
-_WITH_PORTAL = (joinedload(Invitation.portal, innerjoin=True),)
+# An outer join: an inner one would end the token's own outer join to its invitation (a link whose
+# invitation is gone would read as unknown, not as used or expired).
+_WITH_PORTAL = (joinedload(Invitation.portal),)
 
 
 NEW_REQUEST_EVERY = timedelta(hours=24)  # an invitation's holder asks for a new one at most this often
