@@ -166,3 +166,16 @@ def test_link_is_links(run_cli, db, client):
     api = client.get(f"/api/v1/portals/{pf.slug}/link", headers=pf.headers())
     assert api.json() == new
     assert not re.search(r"^\s+link\s", run_cli("--help").output, re.M)  # hidden
+
+
+def test_domains_none_is_shown_back_as_none(run_cli, db):
+    """The tester: ``links set --domains none`` was shown back as "domains any". "none" is no
+    domain rule: show says so in the words that were set, and what it means."""
+    pf = create_portal(db)
+    set_none = run_cli("links", "set", "--portal", pf.slug, "--domains", "none")
+    assert set_none.exit_code == 0, set_none.output
+    assert "domains       none (any email address may join)" in set_none.output, set_none.output
+    shown = run_cli("links", "show", "--portal", pf.slug)
+    assert "domains       none (any email address may join)" in shown.output, shown.output
+    limited = run_cli("links", "set", "--portal", pf.slug, "--domains", "acme.com")
+    assert "domains       only acme.com" in limited.output, limited.output

@@ -157,6 +157,15 @@ class TestLinkPage:
         )
         assert "never expires" in r.text and re.search(r'name="never_expires" value="1"\s+checked', r.text)
 
+    def test_no_domain_rule_is_said_as_set(self, client, db):
+        """Domains left empty (the CLI's ``--domains none``) read back as no domain rule: the
+        card says any email address may join, as ``links show`` does."""
+        pf = create_portal(db)
+        set_policy(db, pf, allowed_domains=[], enabled=True)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        shown = " ".join(html.unescape(client.get(f"/p/{pf.slug}/invite-link").text).split())
+        assert "they can sign up themselves on your portal with any email address (no domain rule)" in shown
+
     def test_every_fault_is_said_at_once(self, client, db):
         """A lifetime out of range, a bad domain and a limit out of range are said together, each
         under its field, the lifetime in days as the form asks (it said the lifetime alone, the

@@ -48,7 +48,9 @@ def _print_link(data: dict[str, Any], as_json: bool) -> None:
     else:
         expires = f"{data['lifetime_seconds'] // 86400} days after it is turned on"
     click.echo(f"  expires       {expires}")
-    click.echo(f"  domains       {', '.join(data['allowed_domains']) or 'any'}")
+    # "none" is what ``--domains none`` set: no domain rule (said with what it means).
+    domains = ", ".join(data["allowed_domains"])
+    click.echo(f"  domains       {'only ' + domains if domains else 'none (any email address may join)'}")
     click.echo(f"  products      {', '.join(data['products']) or 'none'}")
     click.echo(f"  places taken  {uses}")
     click.echo(f"  joined        {data['joined']}")
@@ -194,7 +196,9 @@ class _Changes(TypedDict, total=False):
     help="Days the link lives (turning it on or Refresh starts it again), or 'none': it never expires.",
 )
 @click.option(
-    "--domains", help="Allowed email domains, comma-separated (exact; subdomains only if listed), or 'none'."
+    "--domains",
+    help="Allowed email domains, comma-separated (exact; subdomains only if listed), or 'none': no"
+    " domain rule, any email address may join.",
 )
 @click.option("--max-uses", help="How many may sign up through the link, or 'none'.")
 @click.option("--products", help="Products joiners get, comma-separated (enabled in the portal), or 'none'.")
