@@ -989,3 +989,27 @@ class TestAddTeamMembersScreen:
         assert "Only owners and admins can invite internal users." in html.unescape(r.text)
         assert re.search(r"<form [^>]*data-team-form>", r.text)
         assert mail_count(db, "nina@acme.com") == 0
+
+
+def test_an_empty_client_group_is_offered_disabled_saying_it_has_no_people(client, db, worker):
+    """The tester: "Or add a whole team or client group" offered "Busy test", a client group of
+    nobody, as if picking it added someone. It is listed (it exists: looking for it, one finds it)
+    but disabled, "(no people)"; a group with people is offered as before."""
+    from admit.teams import service as teams_service
+    from admit.teams.models import CLIENT_GROUP
+    from tests.factories import actor_for
+
+    pf = create_portal(db)
+    ws = create_workspace(client, pf, "Busy")
+    smiths = {"name": "Smiths", "recipients": ["a@smith.net"]}
+    client.post(api(pf, "/client-groups"), json=smiths, headers=pf.headers())
+    with db.unit_of_work() as session:
+        actor = actor_for(session, pf.slug, pf.owner_email)
+        teams_service.create(session, actor, kind=CLIENT_GROUP, name="Busy test")
+    page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+    picker = re.search(r'<select id="invite-team".*?</select>', page.text, re.S).group(0)
+    options = {
+        html.unescape(re.sub(r"<[^>]+>", "", o.group(2))).strip(): "disabled" in o.group(1)
+        for o in re.finditer(r"<option([^>]*)>(.*?)</option>", picker, re.S)
+    }
+    assert options == {"—": False, "Smiths": False, "Busy test (no people)": True}, options

@@ -819,6 +819,8 @@ def _show_page(
             "team_rows": team_rows,
             "teams": teams,
             "groups": groups,
+            # Offered disabled, "(no people)": picking one would add nobody.
+            "peopled": teams_service.with_people(session, [t.id for t in [*teams, *groups]]),
             "roles": workspace_view.roles_view(session, actor, workspace.id) if flow else [],
             "actions": actions,
             "view": workspace_links.open_link(session, actor, workspace.id)[0] if can_share else None,

@@ -53,6 +53,7 @@ __all__ = [
     "members_of",
     "remove_members",
     "rename",
+    "with_people",
     "wrong_type",
 ]
 
@@ -143,6 +144,15 @@ def members_of(session: Session, team_ids: Iterable[uuid.UUID]) -> dict[uuid.UUI
         ):
             out[tm.team_id].append(tm)
     return out
+
+
+def with_people(session: Session, team_ids: Iterable[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``team_ids`` that have anyone in them (one query): adding one of the others to a
+    workspace would add nobody."""
+    ids = list(team_ids)
+    if not ids:
+        return set()
+    return set(session.scalars(select(TeamMember.team_id).where(TeamMember.team_id.in_(ids)).distinct()))
 
 
 def _clean_name(kind: str, name: str | None) -> str:

@@ -435,7 +435,7 @@ document.addEventListener("DOMContentLoaded", () => {
     // whose name holds what was typed: picking one chooses it there, as choosing it would.
     const select = form.querySelector("select[name=team]");
     const folded = fold(q);
-    const teams = select ? Array.from(select.options).filter((o) => o.value && fold(o.text).includes(folded)).slice(0, 5) : [];
+    const teams = select ? Array.from(select.options).filter((o) => o.value && !o.disabled && fold(o.text).includes(folded)).slice(0, 5) : [];
     teams.forEach((o) => {
       const li = document.createElement("li");
       const b = document.createElement("button");
