@@ -157,6 +157,20 @@ class TestLinkPage:
         )
         assert "never expires" in r.text and re.search(r'name="never_expires" value="1"\s+checked', r.text)
 
+    def test_the_page_says_a_refresh_keeps_the_places_taken(self, client, db):
+        """Whether Refresh Link gives places back is said where the limit is set and where
+        Refresh is asked: those who joined keep theirs, sign-ups waiting to confirm lose theirs."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        shown = " ".join(html.unescape(client.get(f"/p/{pf.slug}/invite-link").text).split())
+        said = (
+            "Refresh Link gives no places back: people who joined keep theirs; sign-ups still"
+            " waiting to confirm their email lose theirs."
+        )
+        assert said in shown
+        asked = 'data-confirm-text="Refresh the link? The current link stops working for everyone at once.'
+        assert f"{asked} {said}" in shown
+
     def test_no_domain_rule_is_said_as_set(self, client, db):
         """Domains left empty (the CLI's ``--domains none``) read back as no domain rule: the
         card says any email address may join, as ``links show`` does."""

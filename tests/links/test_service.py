@@ -579,9 +579,9 @@ class TestSignup:
             assert sign_up(db, token, "grace@acme.com").status == "pending"
 
     def test_the_links_counts_after_a_refresh_and_an_expiry(self, db):
-        """The link's counts, read in one statement: places taken (the current secret's
-        confirmed and unexpired pending sign-ups), joined (confirmed by any secret the link has
-        had), pending (the current secret's unexpired, unconfirmed ones)."""
+        """The link's counts, read in one statement: places taken (confirmed sign-ups by any
+        secret the link has had, and the current secret's unexpired pending ones), joined
+        (confirmed by any secret), pending (the current secret's unexpired, unconfirmed ones)."""
         pf = create_portal(db)
         old = link_token(db, pf)
         confirm(db, _signed_up(db, old, "ada@acme.com"))  # joined on the old secret
@@ -596,8 +596,33 @@ class TestSignup:
             view = links_service.open_portal_link(session, actor)[0]
             link = session.scalar(select(InviteLink).where(InviteLink.workspace_id.is_(None)))
             taken = links_service.places_taken(session, link, clock.now())
-        assert (view.uses, view.joined, view.pending) == (2, 2, 1)
+        assert (view.uses, view.joined, view.pending) == (3, 2, 1)
         assert taken == view.uses
+
+    def test_a_refresh_does_not_give_back_the_places_of_those_who_joined(self, db):
+        """The tester: max 2, two sign-ups ("Used up", 2 of 2), Refresh Link → "1 joined through
+        this link · 0 of 2 places taken". Whoever joined keeps their place through a refresh (the
+        limit is how many join through the link, whatever its URL); a sign-up still waiting to
+        confirm frees its place (it can no longer confirm). Places taken are never fewer than
+        joined."""
+        pf = create_portal(db)
+        set_policy(db, pf, max_uses=2)
+        token = link_token(db, pf)
+        confirm(db, _signed_up(db, token, "ada@acme.com"))
+        sign_up(db, token, "bob@acme.com")
+        with db.unit_of_work() as session:
+            view = links_service.open_portal_link(session, actor_for(session, pf.slug, pf.owner_email))[0]
+            assert (view.state, view.uses, view.joined) == ("used_up", 2, 1)
+        new = refresh(db, pf)
+        with db.unit_of_work() as session:
+            view = links_service.open_portal_link(session, actor_for(session, pf.slug, pf.owner_email))[0]
+            assert (view.state, view.uses, view.joined, view.pending) == ("active", 1, 1, 0)
+        confirm(db, _signed_up(db, new, "cy@acme.com"))
+        new = refresh(db, pf)
+        with db.unit_of_work() as session:
+            view = links_service.open_portal_link(session, actor_for(session, pf.slug, pf.owner_email))[0]
+            assert (view.state, view.uses, view.joined) == ("used_up", 2, 2)
+        _gone_message(db, new)  # a refresh does not open a used-up link again: raising the limit does
 
     def test_password_rules(self, db):
         """Internal joiners choose a password when confirming (never at sign-up); clients need none."""

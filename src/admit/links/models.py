@@ -82,8 +82,9 @@ class LinkSignup(Base):
     """Someone signed up through a portal link and was sent a confirmation email.
 
     It holds one of the link's ``max_uses`` slots while pending (until ``expires_at``) and for
-    good once confirmed. ``link_token_hash`` is the link's secret at sign-up: after a Refresh
-    it no longer matches, so the sign-up neither counts nor can be confirmed. The password
+    good once confirmed (a Refresh gives it back only while it is pending).
+    ``link_token_hash`` is the link's secret at sign-up: after a Refresh it no longer matches,
+    so a pending sign-up neither counts nor can be confirmed. The password
     (when one was asked for) is kept hashed only until confirmation. Its confirmation link is a
     single-use token (``admit.tokens``, purpose ``link_signup``).
     """

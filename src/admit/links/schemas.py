@@ -17,8 +17,9 @@ from admit.portals.schemas import PortalRef
 
 class InviteLinkRead(BaseModel):
     """A link as its managers see it. ``url`` is null only when the server's secret key changed
-    since the link was made: Refresh gives a new one. ``uses`` counts places taken on the current
-    link (confirmed and unexpired pending sign-ups; for a workspace link, join requests);
+    since the link was made: Refresh gives a new one. ``uses`` counts places taken on the link
+    (every confirmed sign-up, a refresh gives none back, and the current URL's unexpired pending
+    ones; for a workspace link, join requests);
     ``joined`` counts everyone who joined through it since it was made (a workspace link: the
     join requests approved)."""
 

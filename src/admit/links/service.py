@@ -141,12 +141,15 @@ def waiting(link: Linked, now: datetime | BindParameter[Any]) -> ColumnElement[b
 
 
 def _taken(link: Linked, now: datetime | BindParameter[Any]) -> ColumnElement[bool]:
-    """A place taken on the current link: a confirmed sign-up, or one waiting to confirm."""
-    return or_(waiting(link, now), and_(_on_this_secret(link), LinkSignup.status == CONFIRMED))
+    """A place taken on the link: a confirmed sign-up (by any secret the link has had: Refresh
+    Link gives no places back, so places taken are never fewer than joined), or one waiting to
+    confirm on the current secret (a refresh frees it: it can no longer confirm)."""
+    return or_(waiting(link, now), LinkSignup.status == CONFIRMED)
 
 
 def places_taken(session: Session, link: InviteLink, now: datetime) -> int:
-    """Places taken on the current link: confirmed sign-ups and unexpired pending ones."""
+    """Places taken on the link: every confirmed sign-up, and the current secret's unexpired
+    pending ones (``_taken``)."""
     return (
         session.scalar(
             select(func.count())
