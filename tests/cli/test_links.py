@@ -179,3 +179,28 @@ def test_domains_none_is_shown_back_as_none(run_cli, db):
     assert "domains       none (any email address may join)" in shown.output, shown.output
     limited = run_cli("links", "set", "--portal", pf.slug, "--domains", "acme.com")
     assert "domains       only acme.com" in limited.output, limited.output
+
+
+def test_a_workspace_link_is_set_with_the_same_command(run_cli, db):
+    """``links show|set|refresh --workspace`` manage a workspace's link as the portal's is."""
+    from tests.links.helpers import create_workspace
+
+    pf = create_portal(db)
+    ws = create_workspace(db, pf, "Q3 Audit")
+    r = run_cli(
+        "links", "set", "--portal", pf.slug, "--workspace", "Q3 Audit", "--disable", "--max-uses", "5",
+        "--domains", "example.org", "--lifetime-days", "3", "--json",
+    )  # fmt: skip
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.output)
+    assert (data["kind"], data["workspace_id"], data["status"], data["max_uses"]) == (
+        "workspace",
+        str(ws.id),
+        "disabled",
+        5,
+    )
+    assert data["allowed_domains"] == ["example.org"] and data["lifetime_seconds"] == 3 * 86400
+    shown = run_cli("links", "show", "--portal", pf.slug, "--workspace", str(ws.id))
+    assert "status        disabled" in shown.output and "places taken  0 of 5" in shown.output, shown.output
+    refused = run_cli("links", "set", "--portal", pf.slug, "--workspace", "Q3 Audit", "--type", "client")
+    assert refused.exit_code == 2 and "--type" in refused.output, refused.output

@@ -546,3 +546,28 @@ class TestWorkspaces:
             headers=h,
         )
         assert r.status_code == 200 and r.json()["user_type"] == "client"
+
+
+def test_a_workspace_link_is_turned_off_and_limited_through_patch(client, db):
+    """``PATCH …/workspaces/{id}/link`` takes the portal link's settings that a workspace link
+    has (on/off, lifetime or expiry, never expires, domains, maximum); who joins as what is chosen
+    on approval, so user type, role and products are refused (422 naming the field)."""
+    pf = create_portal(db)
+    ws, link = _workspace_link(client, pf, "Q3 Audit", "flow")
+    path = f"/api/v1/portals/{pf.slug}/workspaces/{ws['id']}/link"
+    body = {"enabled": False, "allowed_domains": ["Example.org"], "max_uses": 3, "lifetime_seconds": 7200}
+    r = client.patch(path, json=body, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    data = r.json()
+    assert (data["status"], data["allowed_domains"], data["max_uses"], data["lifetime_seconds"]) == (
+        "disabled",
+        ["example.org"],
+        3,
+        7200,
+    )
+    assert client.get(f"/api/v1/links/{_token(link['url'])}").status_code == 410
+    for field in ("user_type", "role", "products"):
+        value = ["messaging"] if field == "products" else "client"
+        refused = client.patch(path, json={field: value}, headers=pf.headers())
+        assert refused.status_code == 422, refused.text
+        assert field in json.dumps(refused.json()["errors"]), refused.text

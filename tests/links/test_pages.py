@@ -556,7 +556,12 @@ class TestWorkspacePages:
         page = client.get(ws_url)
         assert "Join requests" in page.text and "rita@example.org" in page.text
         # Each fact unbroken with its "·" at its end: wrapped, no line starts with the dot.
-        assert _facts(page.text)[1:] == ["0 approved through this link", "· 2 waiting for approval"]
+        assert _facts(page.text)[1:] == [
+            "0 approved through this link",
+            "· 2 waiting for approval",
+            "· no limit on uses",  # its settings are the portal link's (Link settings)
+            "· never expires",
+        ]
         assert '<option value="internal">' not in page.text  # a member approves as client only
         approve = re.search(
             r'action="(?:https?://[^/"]+)?(/p/[^"]+/join-requests/[^"]+/approve)"', page.text
@@ -581,3 +586,36 @@ class TestWorkspacePages:
         sign_in_page(client, "otto@acme.com", PASSWORD)
         assert client.get(f"/p/{pf.slug}/workspaces/{ws.id}").status_code == 404
         assert "Q3 Audit" not in client.get(f"/p/{pf.slug}/workspaces").text
+
+
+def test_the_workspace_share_card_has_the_portal_links_settings(client, db):
+    """The workspace's Share card sets its link as the portal's page does, with the same form
+    (``links/_settings.html``): off, lifetime, domains, maximum; no user type, role or products
+    (chosen on approval). Saved, the card says it; a fault is said under its field."""
+    pf = create_portal(db)
+    ws = create_workspace(db, pf)
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/workspaces/{ws.id}")
+    form = re.search(r'<form[^>]*id="link-policy".*?</form>', page.text, re.S)
+    assert form, "no link settings on the workspace page"
+    for name in ("lifetime_days", "never_expires", "allowed_domains", "max_uses", "enabled"):
+        assert f'name="{name}"' in form.group(0), name
+    for name in ("user_type", "role", "products"):
+        assert f'name="{name}"' not in form.group(0), name
+    action = re.search(r'action="http://testserver(/p/[^"]+)"', form.group(0)).group(1)
+    data = {
+        "csrf_token": csrf_of(page.text),
+        "lifetime_days": "5",
+        "allowed_domains": "example.org",
+        "max_uses": "2",
+        "enabled": "",
+    }
+    r = client.post(action, data=data, follow_redirects=True)
+    shown = " ".join(html.unescape(r.text).split())
+    assert "Workspace link settings saved." in shown
+    assert "Disabled" in _facts(r.text)[0] and "· 0 of 2 places taken" in _facts(r.text)
+    assert client.get(_path(_shown_link(r.text))).status_code == 410
+    refused = client.post(action, data={**data, "max_uses": "0"})
+    assert refused.status_code == 422 and "between 1 and 100,000" in html.unescape(
+        said_under(refused.text, "max_uses")
+    )

@@ -1250,3 +1250,42 @@ class TestJoinRequests:
             ask_to_join(db, old, "rita@example.org")
         assert ask_to_join(db, new, "rita@example.org").status == "pending"
         assert _preview(db, new).workspace_name == "Q3 Audit"
+
+
+class TestWorkspaceLinkSettings:
+    """The tester: a workspace link could not be turned off, expire or be limited. It is the same
+    link as the portal's (``InviteLink``): the same settings, through ``links.service``."""
+
+    def _set(self, db, pf, ws_id, **changes):
+        with db.unit_of_work() as session:
+            actor = actor_for(session, pf.slug, pf.owner_email)
+            return workspace_links.update(session, actor, ws_id, **changes)
+
+    def test_off_expiry_domains_and_uses(self, db):
+        """Off: gone; on again it works; a domain rule refuses others; an expiry ends it; with
+        one place, a pending request takes it (declining gives it back, a refresh does not)."""
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        token = workspace_token(db, pf, ws.id)
+        view = self._set(db, pf, ws.id, enabled=False)
+        assert view.state == "disabled"
+        with pytest.raises(Gone):
+            ask_to_join(db, token, "rita@example.org")
+        view = self._set(db, pf, ws.id, enabled=True, allowed_domains=["example.org"], max_uses=1)
+        assert (view.state, view.link.allowed_domains, view.link.max_uses) == ("active", ["example.org"], 1)
+        with pytest.raises(InvalidInput):
+            ask_to_join(db, token, "sam@other.net")
+        first = ask_to_join(db, token, "rita@example.org")
+        with db.unit_of_work() as session:
+            view = workspace_links.show(session, actor_for(session, pf.slug, pf.owner_email), ws.id)
+            assert (view.state, view.uses, view.pending) == ("used_up", 1, 1)
+        with pytest.raises(Gone):
+            ask_to_join(db, token, "sam@example.org")
+        with db.unit_of_work() as session:
+            join_requests.decline(session, actor_for(session, pf.slug, pf.owner_email), first.id)
+        ask_to_join(db, token, "sam@example.org")  # the declined request's place is free again
+        view = self._set(db, pf, ws.id, max_uses=None, lifetime_seconds=3600)
+        assert view.state == "active" and view.link.expires_at is not None
+        with clock.travel(timedelta(hours=1, seconds=1)), pytest.raises(Gone):
+            ask_to_join(db, token, "tom@example.org")
+        assert len(_audit(db, "invite_link.policy_changed")) == 3

@@ -57,6 +57,7 @@ from admit.links.schemas import (
     LinkSignupCreate,
     LinkSignupPage,
     LinkSignupRead,
+    WorkspaceLinkUpdate,
 )
 from admit.members.schemas import MemberRead, UserRead
 from admit.people.results import signup_reads
@@ -260,6 +261,23 @@ def create_workspace_link(
     view, made = workspace_links.open_link(session, actor, workspace_id)
     if not made:
         response.status_code = 200
+    return InviteLinkRead.of(view)
+
+
+@router.patch(
+    "/portals/{portal}/workspaces/{workspace_id}/link",
+    response_model=InviteLinkRead,
+    operation_id="workspaces_link_update",
+    responses=problems(PermissionDenied, WorkspaceNotFound),
+)
+def update_workspace_link(
+    workspace_id: uuid.UUID, body: WorkspaceLinkUpdate, actor: ActorDep, session: SessionDep
+) -> InviteLinkRead:
+    """Change the workspace link's settings as the portal link's are (on/off, lifetime or
+    expiry, never expires, domains, maximum); only the fields sent change."""
+    view = workspace_links.update(
+        session, actor, workspace_id, faults=unparsed_faults(body), **body.model_dump(exclude_unset=True)
+    )
     return InviteLinkRead.of(view)
 
 

@@ -3,6 +3,7 @@ old name, for one release."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
@@ -21,7 +22,21 @@ if TYPE_CHECKING:
 
 @click.group("links")
 def links() -> None:
-    """The portal's shareable invite link: show it, refresh it, set its policy."""
+    """The portal's shareable invite link, or a workspace's (--workspace): show it, refresh it,
+    set its policy."""
+
+
+_WORKSPACE_OPTION = click.option(
+    "--workspace",
+    "workspace_ref",
+    help="A workspace's link instead of the portal's: the workspace's id or name.",
+)
+
+
+def _workspace_id(session: Session, actor: Actor, workspace_ref: str) -> uuid.UUID:
+    from admit.workspaces import service as workspaces_service
+
+    return workspaces_service.by_id_or_name(session, actor, workspace_ref).id
 
 
 def _link_json(view: LinkView) -> dict[str, Any]:
@@ -38,6 +53,8 @@ def _print_link(data: dict[str, Any], as_json: bool) -> None:
         data["url"] or "(the URL cannot be rebuilt: the secret key changed; run `admit links refresh`)"
     )
     joins_as = data["user_type"] + (f" ({data['role']})" if data["user_type"] == "internal" else "")
+    if data["kind"] == "workspace":  # who joins as what is chosen on approval
+        joins_as = "asks to join: internal user or client, chosen on approval"
     uses = f"{data['uses']} of {data['max_uses']}" if data["max_uses"] else f"{data['uses']} (no limit)"
     click.echo(f"  status        {data['status']}")  # an off link's is "disabled"
     click.echo(f"  joins as      {joins_as}")
@@ -51,7 +68,8 @@ def _print_link(data: dict[str, Any], as_json: bool) -> None:
     # "none" is what ``--domains none`` set: no domain rule (said with what it means).
     domains = ", ".join(data["allowed_domains"])
     click.echo(f"  domains       {'only ' + domains if domains else 'none (any email address may join)'}")
-    click.echo(f"  products      {', '.join(data['products']) or 'none'}")
+    if data["kind"] == "portal":
+        click.echo(f"  products      {', '.join(data['products']) or 'none'}")
     click.echo(f"  places taken  {uses}")
     click.echo(f"  joined        {data['joined']}")
 
@@ -65,20 +83,32 @@ def _link_command(slug: str, as_json: bool, change: Callable[[Session, Actor], L
 
 @links.command("show")
 @_shared.portal_option
+@_WORKSPACE_OPTION
 @_shared.json_option("the link")
-def links_show(slug: str, as_json: bool) -> None:
+def links_show(slug: str, workspace_ref: str | None, as_json: bool) -> None:
     """Print the link (Copy Link) and its policy; it only reads: before the link is made, says
     how to make it."""
     from admit.errors import LinkNotFound
+    from admit.flows import workspace_links
     from admit.links import service as links_service
 
     with _shared.portal_session(slug) as (session, actor):
         try:
-            data = _link_json(links_service.portal_link(session, actor))
+            if workspace_ref is None:
+                view = links_service.portal_link(session, actor)
+            else:
+                view = workspace_links.show(session, actor, _workspace_id(session, actor, workspace_ref))
+            data = _link_json(view)
         except LinkNotFound as exc:
             if as_json:
                 _shared.refuse(exc)  # the API's GET: 404 link_not_found
             data = None
+    if data is None and workspace_ref is not None:
+        click.echo(
+            f"No link for this workspace yet: `admit links set --portal {slug} --workspace"
+            f" {workspace_ref}` makes it, as the workspace's page does."
+        )
+        return
     if data is None:
         click.echo(
             f"No invite link yet: `admit links set --portal {slug}` makes it (turned off until"
@@ -155,12 +185,23 @@ def _on_signup(slug: str, email: str, act: Callable[..., LinkSignup], as_json: b
 
 @links.command("refresh")
 @_shared.portal_option
+@_WORKSPACE_OPTION
 @_shared.json_option("the link")
-def links_refresh(slug: str, as_json: bool) -> None:
+def links_refresh(slug: str, workspace_ref: str | None, as_json: bool) -> None:
     """Refresh Link: print the new link; the previous one stops working at once."""
+    from admit.flows import workspace_links
     from admit.links import service as links_service
 
-    _link_command(slug, as_json, links_service.refresh_portal_link)
+    if workspace_ref is None:
+        _link_command(slug, as_json, links_service.refresh_portal_link)
+        return
+    _link_command(
+        slug,
+        as_json,
+        lambda session, actor: workspace_links.refresh(
+            session, actor, _workspace_id(session, actor, workspace_ref)
+        ),
+    )
 
 
 def _none_or_int(value: str | None, name: str) -> int | Literal["none"] | None:
@@ -203,9 +244,11 @@ class _Changes(TypedDict, total=False):
 @click.option("--max-uses", help="How many may sign up through the link, or 'none'.")
 @click.option("--products", help="Products joiners get, comma-separated (enabled in the portal), or 'none'.")
 @click.option("--enable/--disable", "enabled", default=None, help="Turn the link on or off.")
+@_WORKSPACE_OPTION
 @_shared.json_option("the link")
 def links_set(
     slug: str,
+    workspace_ref: str | None,
     user_type: str | None,
     role: str | None,
     lifetime_days: str | None,
@@ -215,9 +258,19 @@ def links_set(
     enabled: bool | None,
     as_json: bool,
 ) -> None:
-    """Change the link's policy; options not given stay as they are."""
+    """Change the link's policy; options not given stay as they are. A workspace's link
+    (--workspace) takes all but --type, --role and --products: who joins as what is chosen on
+    approval."""
+    from admit.flows import workspace_links
     from admit.links import service as links_service
 
+    if workspace_ref is not None:
+        given = {"--type": user_type, "--role": role, "--products": products}
+        for option, value in given.items():
+            if value is not None:
+                _shared.usage(
+                    f"{option} is for the portal's link: a workspace's joiners are chosen on approval."
+                )
     changes: _Changes = {}
     if user_type is not None:
         changes["user_type"] = user_type
@@ -240,8 +293,17 @@ def links_set(
         changes["products"] = [] if named in ([], ["none"]) else named
     if enabled is not None:
         changes["enabled"] = enabled
+    if workspace_ref is None:
+        _link_command(
+            slug, as_json, lambda session, actor: links_service.update_portal_link(session, actor, **changes)
+        )
+        return
     _link_command(
-        slug, as_json, lambda session, actor: links_service.update_portal_link(session, actor, **changes)
+        slug,
+        as_json,
+        lambda session, actor: workspace_links.update(
+            session, actor, _workspace_id(session, actor, workspace_ref), **changes
+        ),
     )
 
 

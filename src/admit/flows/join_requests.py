@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from admit import context, policy
 from admit.actor import Actor
 from admit.errors import Checks, JoinRequestNotInvitable, PortalLink
+from admit.flows import workspace_links
 from admit.invitations import pipeline
 from admit.invitations.options import check_options
 from admit.links import service as links_service
@@ -53,7 +54,7 @@ def request_to_join(
     learn through the link who has asked already.
     """
     links_service.rate_limits(session, token, ip)
-    link = links_service.live_link_or_raise(session, token)
+    link = links_service.live_link_or_raise(session, token, taken=workspace_links.taken(session))
     if link.workspace_id is None:
         raise PortalLink("This is the portal's invite link: sign up instead.")
     noted = Checks()
@@ -72,6 +73,12 @@ def request_to_join(
     workspace = workspaces_service.get(session, link.workspace_id)
     if workspace is None:  # the link's workspace is gone: so is the link
         raise links_service.gone()
+    if link.max_uses is not None:
+        # Counted again under the link's row lock: with N places, at most N requests however
+        # many arrive at once (as a portal link's sign-ups, ``links.signups``).
+        links_service.lock(session, link.id)
+        if join_requests.places_taken(session, workspace.id) >= link.max_uses:
+            raise links_service.gone()
     request, new = join_requests.create(
         session, workspace, link_id=link.id, email=address, name=clean_name, note=clean_note, ip=ip
     )

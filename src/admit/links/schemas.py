@@ -88,6 +88,22 @@ class InviteLinkUpdate(PartedModel):
     never_expires: bool | None = None
 
 
+class WorkspaceLinkUpdate(PartedModel):
+    """A workspace link's settings, by the portal link's rules (``InviteLinkUpdate``): only the
+    fields sent change; ``null`` is no domain rule, no limit. Who joins as what is chosen on
+    approval, so user type, role and products are refused (422 naming the field). Its places
+    (``max_uses``) are join requests pending or approved."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    lifetime_seconds: int | None = None
+    expires_at: datetime | None = None
+    allowed_domains: list[str] | None = Field(default=None, max_length=50)
+    max_uses: int | None = None
+    enabled: bool | None = None
+    never_expires: bool | None = None
+
+
 class LinkWorkspace(BaseModel):
     """The workspace a link leads to, by name only (its id is not for strangers)."""
 

@@ -31,9 +31,10 @@ import hashlib
 import hmac
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from sqlalchemy import BindParameter, ColumnElement, Select, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -74,6 +75,9 @@ __all__ = [
     "refresh_portal_link",
     "refresh_workspace_link",
     "update_portal_link",
+    "update_workspace_link",
+    "PortalLinkSettings",
+    "WorkspaceLinkSettings",
     "places_taken",
     "state",
     "waiting",
@@ -165,7 +169,8 @@ def state(session: Session, link: InviteLink, now: datetime, uses: int | None = 
         return "disabled"
     if link.expires_at is not None and link.expires_at <= now:
         return "expired"
-    if link.max_uses is not None and link.workspace_id is None:
+    # A workspace link's places are its join requests, which its caller counts (``uses``).
+    if link.max_uses is not None and (uses is not None or link.workspace_id is None):
         if uses is None:
             uses = places_taken(session, link, now)
         if uses >= link.max_uses:
@@ -422,20 +427,28 @@ def _lifetime(
         new.update(lifetime_seconds=DEFAULT_LIFETIME, expires_at=now + timedelta(seconds=DEFAULT_LIFETIME))
 
 
+class WorkspaceLinkSettings(TypedDict, total=False):
+    """What a link's settings change (``update_workspace_link``, ``update_portal_link``): those
+    given."""
+
+    lifetime_seconds: int | None
+    expires_at: datetime | None
+    never_expires: bool
+    allowed_domains: list[str] | None
+    max_uses: int | None
+    enabled: bool
+
+
+class PortalLinkSettings(WorkspaceLinkSettings, total=False):
+    """A portal link's settings: a workspace link's, and who joins as what."""
+
+    user_type: str
+    role: str | None
+    products: list[str] | None
+
+
 def update_portal_link(
-    session: Session,
-    actor: Actor,
-    *,
-    user_type: str = UNSET,
-    role: str | None = UNSET,
-    lifetime_seconds: int | None = UNSET,
-    expires_at: datetime | None = UNSET,
-    allowed_domains: list[str] | None = UNSET,
-    max_uses: int | None = UNSET,
-    enabled: bool = UNSET,
-    never_expires: bool = UNSET,
-    products: list[str] | None = UNSET,
-    faults: Checks | None = None,
+    session: Session, actor: Actor, *, faults: Checks | None = None, **settings: Unpack[PortalLinkSettings]
 ) -> LinkView:
     """Change the link's policy; only the fields given change, each audited old → new.
 
@@ -453,6 +466,28 @@ def update_portal_link(
     """
     policy.require(actor.role, policy.Action.LINK_MANAGE)
     link = _get_or_create(session, actor)
+    _update(session, actor, link, actor.portal.name, faults=faults, **settings)
+    return _view(session, link)
+
+
+def _update(
+    session: Session,
+    actor: Actor,
+    link: InviteLink,
+    label: str,
+    *,
+    user_type: str = UNSET,
+    role: str | None = UNSET,
+    lifetime_seconds: int | None = UNSET,
+    expires_at: datetime | None = UNSET,
+    allowed_domains: list[str] | None = UNSET,
+    max_uses: int | None = UNSET,
+    enabled: bool = UNSET,
+    never_expires: bool = UNSET,
+    products: list[str] | None = UNSET,
+    faults: Checks | None = None,
+) -> None:
+    """A link's policy changed (``update_portal_link`` says how), checked all at once, audited."""
     now = context.of(session).clock.now()
     new: dict[str, Any] = {}
 
@@ -538,11 +573,10 @@ def update_portal_link(
             "invite_link.policy_changed",
             target_type="invite_link",
             target_id=link.id,
-            target_label=actor.portal.name,
+            target_label=label,
             detail=changes,
         )
     session.flush()
-    return _view(session, link)
 
 
 def workspace_link(
@@ -564,6 +598,26 @@ def open_workspace_link(
     return _view(session, link, counts), made
 
 
+def update_workspace_link(
+    session: Session,
+    actor: Actor,
+    workspace_id: uuid.UUID,
+    *,
+    label: str,
+    counts: tuple[int, int, int],
+    faults: Checks | None = None,
+    **settings: Unpack[WorkspaceLinkSettings],
+) -> LinkView:
+    """Change a workspace link's policy, by the portal link's rules (``update_portal_link``):
+    on or off, lifetime or expiry, allowed domains, maximum (its places: join requests pending
+    or approved, ``counts``). Who joins as what is chosen on approval, so it has no user type,
+    role or products. The caller has found the workspace (``flows.workspace_links``)."""
+    policy.require(actor.role, policy.Action.WORKSPACE_LINK_MANAGE)
+    link = _get_or_create(session, actor, workspace_id, label)
+    _update(session, actor, link, label, faults=faults, **settings)
+    return _view(session, link, counts)
+
+
 def refresh_workspace_link(
     session: Session, actor: Actor, workspace_id: uuid.UUID, *, label: str, counts: tuple[int, int, int]
 ) -> LinkView:
@@ -577,9 +631,16 @@ def refresh_workspace_link(
 # --- the public side ------------------------------------------------------------------------
 
 
-def live_link_or_raise(session: Session, token: str) -> InviteLink:
+def live_link_or_raise(
+    session: Session, token: str, *, taken: Callable[[InviteLink], int] | None = None
+) -> InviteLink:
+    """The live link of ``token``, else 410 ``link_gone``. ``taken``: a workspace link's places
+    taken (its join requests, counted by the caller), for its maximum."""
     link = session.scalar(select(InviteLink).where(InviteLink.token_hash == hash_token(token or "")))
-    if link is None or state(session, link, context.of(session).clock.now()) != "active":
+    if link is None:
+        raise gone()
+    uses = taken(link) if taken is not None and link.workspace_id is not None else None
+    if state(session, link, context.of(session).clock.now(), uses) != "active":
         raise gone()
     return link
 
@@ -588,10 +649,17 @@ def _password_required(link: InviteLink, portal: Portal) -> bool:
     return link.workspace_id is None and password_required(portal, link.user_type)
 
 
-def preview(session: Session, token: str, *, workspace_name: str | None = None) -> LinkPreview:
+def preview(
+    session: Session,
+    token: str,
+    *,
+    workspace_name: str | None = None,
+    taken: Callable[[InviteLink], int] | None = None,
+) -> LinkPreview:
     """What a live link shows; 410 ``link_gone`` for anything else. Never uses the link up.
-    ``workspace_name``: a workspace link's workspace (``flows.workspace_links.preview``)."""
-    link = live_link_or_raise(session, token)
+    ``workspace_name``, ``taken``: a workspace link's workspace and places taken
+    (``flows.workspace_links.preview``)."""
+    link = live_link_or_raise(session, token, taken=taken)
     portal = portals_service.get_or_raise(session, link.portal_id)
     return LinkPreview(
         link=link,

@@ -4,7 +4,7 @@ link refresh and join-request answers, and the public side (/join/{token}, /conf
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -22,6 +22,7 @@ from admit.kit.text import listed
 from admit.links import service as links_service
 from admit.links import signups as signups_service
 from admit.links.views import LinkPreview
+from admit.pages import workspaces as workspace_pages
 from admit.pages.auth import back_in, csrf_or_back_in, land_after_joining
 from admit.pages.deps import PageActor, PageAuth, check_csrf, faults_of, named_for, redirect, render
 from admit.pages.errors import error_page_of, secret_link_gone
@@ -69,6 +70,52 @@ def _optional_int(value: str, field: str, faults: Checks, *, scale: int = 1) -> 
     return links_service.UNSET
 
 
+class _SettingsForm:
+    """The settings a link's form (``links/_settings.html``) asks of the portal's link and a
+    workspace's alike: lifetime in days, never expires, domains, maximum, on."""
+
+    def __init__(
+        self,
+        lifetime_days: str = Form(""),
+        allowed_domains: str = Form(""),
+        max_uses: str = Form(""),
+        enabled: str = Form(""),
+        never_expires: str = Form(""),
+    ) -> None:
+        self.lifetime_days, self.allowed_domains, self.max_uses = lifetime_days, allowed_domains, max_uses
+        self.enabled, self.never_expires = bool(enabled), bool(never_expires)
+
+    def changes(self, faults: Checks) -> dict[str, Any]:
+        """As the service takes them; what the form itself reads wrong noted in ``faults``."""
+        lifetime = _optional_int(self.lifetime_days, "lifetime_seconds", faults, scale=24 * 3600)
+        most = links_service.MAX_LIFETIME // (24 * 3600)
+        if isinstance(lifetime, int) and not 1 <= lifetime // (24 * 3600) <= most:
+            # The form asks in days: its answer in days (the API takes hours too).
+            with faults.of("lifetime_seconds"):
+                raise InvalidInput(f"The link's lifetime must be between 1 and {most} days.")
+            lifetime = links_service.UNSET
+        changes: dict[str, Any] = {"never_expires": self.never_expires}
+        if isinstance(lifetime, int) and not self.never_expires:
+            changes["lifetime_seconds"] = lifetime
+        changes["allowed_domains"] = listed(self.allowed_domains)
+        changes["max_uses"] = _optional_int(self.max_uses, "max_uses", faults)
+        changes["enabled"] = self.enabled
+        return changes
+
+    def typed(self) -> dict[str, Any]:
+        """The form as it was typed, shown again when it is refused."""
+        return {
+            "lifetime_days": self.lifetime_days,
+            "allowed_domains": self.allowed_domains,
+            "max_uses": self.max_uses,
+            "enabled": self.enabled,
+            "never_expires": self.never_expires,
+        }
+
+
+SettingsForm = Annotated[_SettingsForm, Depends()]
+
+
 # The link settings' fields, the service's names to the page's (its inputs' ids).
 _LINK_FIELDS = {
     "user_type": "link_user_type",
@@ -86,13 +133,9 @@ def portal_link_update(
     request: Request,
     actor: PageActor,
     session: SessionDep,
+    form: SettingsForm,
     user_type: str = Form("internal"),
     role: str = Form(""),
-    lifetime_days: str = Form(""),
-    allowed_domains: str = Form(""),
-    max_uses: str = Form(""),
-    enabled: str = Form(""),
-    never_expires: str = Form(""),
     products: list[str] = Form(default=[]),
     products_shown: str = Form(""),
 ) -> Response:
@@ -101,45 +144,23 @@ def portal_link_update(
     change only when the form showed them (a portal with none enabled shows none)."""
     # What the form itself reads wrong is said with what the service finds (every fault at once).
     faults = Checks()
-    lifetime = _optional_int(lifetime_days, "lifetime_seconds", faults, scale=24 * 3600)
-    most = links_service.MAX_LIFETIME // (24 * 3600)
-    if isinstance(lifetime, int) and not 1 <= lifetime // (24 * 3600) <= most:
-        # The form asks in days: its answer in days (the API takes hours too).
-        with faults.of("lifetime_seconds"):
-            raise InvalidInput(f"The link's lifetime must be between 1 and {most} days.")
-        lifetime = links_service.UNSET
-    expiry: dict[str, Any] = {"never_expires": True} if never_expires else {"never_expires": False}
-    if isinstance(lifetime, int) and not never_expires:
-        expiry["lifetime_seconds"] = lifetime
     try:
         links_service.update_portal_link(
             session,
             actor,
             user_type=user_type,
             role=role if user_type == "internal" else None,
-            allowed_domains=listed(allowed_domains),
-            max_uses=_optional_int(max_uses, "max_uses", faults),
-            enabled=bool(enabled),
             products=products if products_shown else links_service.UNSET,
             faults=faults,
-            **expiry,
+            **form.changes(faults),
         )
     except DomainError as exc:
         if exc.status not in (403, 422):
             raise
         session.rollback()
-        typed = {
-            "user_type": user_type,
-            "role": role,
-            "lifetime_days": lifetime_days,
-            "allowed_domains": allowed_domains,
-            "max_uses": max_uses,
-            "enabled": bool(enabled),
-            "never_expires": bool(never_expires),
-            "products": products,
-        }
+        typed = {**form.typed(), "user_type": user_type, "role": role, "products": products}
         return _portal_page(
-            request, session, actor, status_code=exc.status, typed=typed, **faults_of(exc, _LINK_FIELDS)
+            request, session, actor, status_code=exc.status, link_typed=typed, **faults_of(exc, _LINK_FIELDS)
         )
     return redirect(f"/p/{actor.portal.slug}/invite-link", notice="Invite link settings saved.")
 
@@ -164,6 +185,37 @@ def portal_link_refresh(actor: PageActor, session: SessionDep, back: str = "link
     if back == "users":
         return redirect(f"/p/{actor.portal.slug}/users?invite=link", notice=notice)
     return redirect(f"/p/{actor.portal.slug}/invite-link", notice=notice)
+
+
+@router.post(
+    "/p/{slug}/workspaces/{workspace_id}/link",
+    name="links:update_workspace",
+    dependencies=[Depends(check_csrf)],
+)
+def workspace_link_update(
+    request: Request, workspace_id: uuid.UUID, actor: PageActor, session: SessionDep, form: SettingsForm
+) -> Response:
+    """The workspace's Share card's Link settings: the portal link's form (``links/_settings.html``)
+    without user type, role and products."""
+    faults = Checks()
+    try:
+        workspace_links.update(session, actor, workspace_id, faults=faults, **form.changes(faults))
+    except DomainError as exc:
+        if exc.status not in (403, 422):
+            raise
+        session.rollback()
+        return workspace_pages.show_page(
+            request,
+            session,
+            actor,
+            workspace_id,
+            status_code=exc.status,
+            link_typed=form.typed(),
+            **faults_of(exc, _LINK_FIELDS),
+        )
+    return redirect(
+        f"/p/{actor.portal.slug}/workspaces/{workspace_id}", notice="Workspace link settings saved."
+    )
 
 
 @router.post(

@@ -306,7 +306,7 @@ def add_people(
             session.rollback()
             under: dict[str, Any] = {"field_errors": {search: exc.message}, "error_field": search}
             under |= {"dialog": panel, "typed": typed}
-            return _show_page(request, session, actor, workspace_id, status_code=exc.status, **under)
+            return show_page(request, session, actor, workspace_id, status_code=exc.status, **under)
         return _refused(request, session, actor, workspace_id, exc, fields, dialog=panel, typed=typed)
     return _back(actor, workspace_id, _results_flash(session, actor, results), request)
 
@@ -440,7 +440,7 @@ def resend_many(
     saying how many were resent and who was not, and why. ``back``: the panel's filter."""
     if user_ids and not confirmed:
         kept = dict(parse_qsl(_kept_filter(back).lstrip("?")))
-        return _show_page(
+        return show_page(
             request,
             session,
             actor,
@@ -711,7 +711,7 @@ def workspace_show(
     asks Resend all expired's question in the panel (the page's script asks it in a dialog),
     ``selected``: the people ticked for Resend to selected (its question's Cancel keeps them)."""
     ticked = _ids(selected)
-    return _show_page(request, session, actor, workspace_id, q=q, state=state, confirm=confirm, ticked=ticked)
+    return show_page(request, session, actor, workspace_id, q=q, state=state, confirm=confirm, ticked=ticked)
 
 
 def _ids(texts: list[str]) -> list[uuid.UUID]:
@@ -738,7 +738,7 @@ def _refused(
     the service's names to the page's, its inputs' ids), what was typed kept (``typed``), its
     dialog open (``dialog``, ``rename``); a fault that names none of them on top."""
     faults = form_faults(session, exc, fields)
-    return _show_page(request, session, actor, workspace_id, status_code=exc.status, **faults, **extra)
+    return show_page(request, session, actor, workspace_id, status_code=exc.status, **faults, **extra)
 
 
 def _resendable(view: workspace_view.MemberView) -> bool:
@@ -746,7 +746,7 @@ def _resendable(view: workspace_view.MemberView) -> bool:
     return view.membership.status == NOT_JOINED and not view.access_ended
 
 
-def _show_page(
+def show_page(
     request: Request,
     session: Session,
     actor: Actor,

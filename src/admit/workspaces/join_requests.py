@@ -37,6 +37,7 @@ __all__ = [
     "decline",
     "get_or_raise",
     "list_join_requests",
+    "places_taken",
     "record_approval",
     "require_pending",
 ]
@@ -112,7 +113,9 @@ def create(
 
 
 def counts(session: Session, workspace_id: uuid.UUID) -> tuple[int, int, int]:
-    """``(asked, approved, pending)``: what a workspace link's managers see of it."""
+    """``(places taken, approved, pending)``: what a workspace link's managers see of it. A
+    request pending or approved takes one of the link's places (``max_uses``); a declined one
+    gives its place back, a refresh does not (as a portal link's sign-ups)."""
     by_status = dict(
         session.execute(
             select(JoinRequest.status, func.count())
@@ -120,7 +123,13 @@ def counts(session: Session, workspace_id: uuid.UUID) -> tuple[int, int, int]:
             .group_by(JoinRequest.status)
         ).all()
     )
-    return sum(by_status.values()), by_status.get(APPROVED, 0), by_status.get(REQUEST_PENDING, 0)
+    approved, pending = by_status.get(APPROVED, 0), by_status.get(REQUEST_PENDING, 0)
+    return approved + pending, approved, pending
+
+
+def places_taken(session: Session, workspace_id: uuid.UUID) -> int:
+    """The places its requests take on a workspace's link (``counts``)."""
+    return counts(session, workspace_id)[0]
 
 
 def list_join_requests(
