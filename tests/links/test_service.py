@@ -1194,6 +1194,36 @@ class TestJoinRequests:
             )
         assert count(db, Invitation) == 1
 
+    BAIT = "your Acme Tax account is locked - call +1 202 555 0199 now"
+
+    @pytest.mark.parametrize("answer", ["invited", "added", "declined", "deleted"])
+    def test_the_answers_email_greets_no_one_by_the_name_typed(self, db, worker, answer):
+        """The tester: anyone can ask to join in anyone's name, and the name typed was the
+        greeting of the answer sent under the portal's name ("Hello your Acme Tax account is
+        locked - call …,"). Declined, approved (added or invited), or the workspace deleted
+        while it waited: "Hello,", as a link sign-up's confirmation
+        (``notifications.service.greeting_name``)."""
+        pf = create_portal(db)
+        if answer == "added":
+            member_joins(db, worker, pf, "victim@victim.io", user_type="client")
+        ws = create_workspace(db, pf)
+        request = ask_to_join(db, workspace_token(db, pf, ws.id), "victim@victim.io", name=self.BAIT)
+        worker.drain()
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            if answer == "declined":
+                join_requests.decline(session, owner, request.id)
+            elif answer == "deleted":
+                workspaces_service.delete_workspace(session, owner, ws.id)
+            else:
+                join_requests_flow.approve(session, owner, request.id, user_type="client")
+        worker.drain()
+        with db.unit_of_work() as session:
+            sent = mailbox.messages(session, to="victim@victim.io", limit=1)[0]
+        for part in (sent.text, sent.html):
+            assert "202 555" not in part and "locked" not in part, part
+            assert "Hello," in part, part
+
     def test_decline_politely(self, db):
         """Decline: the person gets a polite email; a decided request cannot be decided again."""
         pf = create_portal(db)

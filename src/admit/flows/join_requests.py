@@ -216,7 +216,7 @@ def approve(
                 "portal_name": portal.name,
                 "brand": portals_brand.for_message(session, portal),
                 "workspace_name": workspace.name,
-                "name": request.name,
+                "name": notifications_service.greeting_name(request.name, asked=True),
                 "outcome": outcome,
                 "link": f"{context.of(session).settings.public_url}/p/{portal.slug}",
             },

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from admit.kit.text import moment_text
+from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
 from admit.portals.sign_in import password_required, second_factor_required
 
@@ -65,7 +66,8 @@ def context_for(
     """What the invitation template needs (the link holds the raw token). ``asked``: the person
     asked to join (an approved join request): the email says their request was approved.
     ``account``: the one the recipient has already (``members.service.known_accounts``): it is
-    greeted by its own name when the inviter gave none, and one with a password is told to sign
+    greeted by its own name when the inviter gave none (an asker's typed name is none:
+    ``notifications.service.greeting_name``), and one with a password is told to sign
     in with it (``sign_in_words``). ``resent``: a Resend's email, whose new link killed the
     earlier ones (it says so)."""
     return {
@@ -76,7 +78,8 @@ def context_for(
         "portal_name": portal.name,
         "brand": portals_brand.email_context(portal, public_url),
         "recipient": recipient,
-        "recipient_name": recipient_name or (account.name if account is not None else ""),
+        "recipient_name": notifications_service.greeting_name(recipient_name, asked=asked)
+        or (account.name if account is not None else ""),
         "user_type": str(user_type),
         "role": str(role),
         "message": message,

@@ -204,8 +204,7 @@ def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, 
     """A new confirmation secret for ``record`` (any earlier one dies) and its email."""
     raw = tokens.issue(session, CONFIRMATION, record.id, expires_at=record.expires_at)
     # A member already: the email says the link signs them in (confirming changes nothing for
-    # them). Nobody is greeted by the name typed at sign-up: anyone can sign anyone up, and it
-    # would be their words in an email sent under the portal's name.
+    # them). Nobody is greeted by the name typed at sign-up (``notifications.service.greeting_name``).
     status = members_service.statuses_by_address(session, portal.id, [record.email]).get(record.email)
     already = status == members_service.ACTIVE
     # An account with a password gets in by it only (``auth.gate.owes_sign_in``): the email
@@ -221,6 +220,7 @@ def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, 
         context={
             "portal_name": portal.name,
             "brand": portals_brand.for_message(session, portal),
+            "name": notifications_service.greeting_name(record.name, asked=True),
             "email": record.email,
             "user_type": record.user_type,
             "link": f"{context.of(session).settings.public_url}/confirm/{raw}",

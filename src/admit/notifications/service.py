@@ -56,12 +56,23 @@ __all__ = [
     "channel_for",
     "enqueue",
     "enqueue_email",
+    "greeting_name",
     "held_back",
     "enqueue_once",
     "enqueue_many",
     "latest_for_invitations",
     "told",
 ]
+
+
+def greeting_name(name: str, *, asked: bool) -> str:
+    """The name an email greets its recipient by ("" greets no one: "Hello,"). ``asked``: the
+    name was typed by whoever asked for the message (a link sign-up, a workspace join request
+    and its answers, the invitation an approved request makes). Anyone can ask in anyone's
+    name, and the greeting would be their words in an email sent under the portal's name
+    ("Hello your account is locked - call …,"), so such a name greets no one. A name the
+    inviter gave, or the account's own, is the inviter's or the person's and greets them."""
+    return "" if asked else name
 
 
 def recipient_waits(session: Session, addresses: Iterable[str]) -> dict[str, Wait]:

@@ -235,7 +235,7 @@ def decline(session: Session, actor: Actor, request_id: uuid.UUID) -> JoinReques
             "portal_name": actor.portal.name,
             "brand": portals_brand.for_message(session, actor.portal),
             "workspace_name": request.workspace.name,
-            "name": request.name,
+            "name": notifications_service.greeting_name(request.name, asked=True),
         },
     )
     audit_service.record(

@@ -348,7 +348,7 @@ def _tell_requester(
             "portal_name": actor.portal.name,
             "brand": portals_brand.for_message(session, actor.portal),
             "workspace_name": workspace.name,
-            "name": name,
+            "name": notifications_service.greeting_name(name, asked=True),
             "deleted_by": actor.display_name,
         },
     )
