@@ -433,6 +433,29 @@ class TestFlowRoles:
         assert cursor is None
         assert status_of(client, pf, ws["id"])["ivy@acme.com"] == "joined"  # added by the assignment
 
+    def test_the_invitation_a_role_sends_names_the_role(self, client, db, worker):
+        """The tester: Assign on "Client signer", sam@smith.org, Invite New Client: the email
+        said only "invited you to join the workspace “Estate Plan” … as a client". Its text and
+        HTML say the role they will hold."""
+        from admit.notifications import mailbox
+
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Estate Plan", kind="flow", roles=["Client signer"])
+        roles = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"]
+        r = client.post(
+            api(pf, f"/workspaces/{ws['id']}/roles/{roles[0]['id']}/assign"),
+            json={"recipient": "sam@smith.org", "user_type": "client"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        worker.drain()
+        with db.unit_of_work() as session:
+            [mail] = mailbox.messages(session, to="sam@smith.org", limit=5)
+        assert "the workspace “Estate Plan”" in mail.text, mail.text
+        assert "You will hold the role “Client signer” there." in " ".join(mail.text.split()), mail.text
+        html = " ".join(mail.html.split())
+        assert "You will hold the role <strong>“Client signer”</strong> there." in html, mail.html
+
     def test_roles_only_on_flows(self, client, db, worker):
         pf = create_portal(db)
         r = client.post(

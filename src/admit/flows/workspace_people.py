@@ -129,13 +129,15 @@ def add_people(
     user_type: str = UserType.CLIENT,
     names: Mapping[str, str] | None = None,
     clients: list[str] | None = None,
+    flow_role: str | None = None,
 ) -> list[RecipientResult]:
     """Add people to a workspace (see the module's docstring); one result per person asked for.
 
     ``names``: by address, the names typed for a client group's people who joined it uninvited
     (``groups.TeamChange.names``), which go onto the invitations sent them here. ``clients``:
     addresses asked for as clients whatever ``user_type`` says (the Invite panel's address
-    chips, carried along with a new internal user), asked for before ``recipients``."""
+    chips, carried along with a new internal user), asked for before ``recipients``.
+    ``flow_role``: the role they are being given (Assign), which a new invitation names."""
     if clients and user_type != UserType.CLIENT:
         # Two asks in one transaction: the internal ones, then the clients (a refusal of either
         # writes nothing of both).
@@ -222,7 +224,9 @@ def add_people(
 
     if new_people:
         # New people need the right to invite that type; refused as a whole, before any write.
-        people.extend(_invite_new(session, actor, workspace, new_people, user_type, results))
+        people.extend(
+            _invite_new(session, actor, workspace, new_people, user_type, results, flow_role=flow_role)
+        )
     if uninvited:
         named = [Recipient(a, a, given_names.get(a, "")) for a in uninvited]
         for person in _invite_new(session, actor, workspace, named, UserType.CLIENT, results):
@@ -284,11 +288,20 @@ def _invite_new(
     recipients: list[Recipient],
     user_type: str,
     results: list[RecipientResult],
+    *,
+    flow_role: str | None = None,
 ) -> list[_Person]:
-    """Invite new people into the portal and this workspace (one message each, naming it)."""
+    """Invite new people into the portal and this workspace (one message each, naming it, and
+    ``flow_role``, the role they are given, if any)."""
     options = check_options(actor, user_type=user_type)
     batch = pipeline.invite(
-        session, actor, recipients, options, workspace_name=workspace.name, via="workspace"
+        session,
+        actor,
+        recipients,
+        options,
+        workspace_name=workspace.name,
+        flow_role=flow_role,
+        via="workspace",
     )
     placed = [r.address for r in batch.results if r.invitation is not None and r.address is not None]
     users = members_service.get_or_create_users(session, placed)
@@ -747,7 +760,9 @@ def assign_role(
         user = members_service.get_user(session, user_id)
     else:
         assert recipient is not None  # one of user_id and recipient (checked above)
-        added = add_people(session, actor, workspace.id, recipients=[recipient], user_type=user_type)[0]
+        added = add_people(
+            session, actor, workspace.id, recipients=[recipient], user_type=user_type, flow_role=role.name
+        )[0]
         if not placed(added):
             raise InvalidInput(added.detail or "This person cannot be invited.", field="recipient")
         user = members_service.get_user(session, added.user_id) if added.user_id is not None else None

@@ -59,21 +59,25 @@ def context_for(
     expires_at: datetime,
     inviter_name: str,
     workspace_name: str | None = None,
+    flow_role: str | None = None,
     asked: bool = False,
     resent: bool = False,
     account: KnownAccount | None = None,
 ) -> dict[str, Any]:
     """What the invitation template needs (the link holds the raw token). ``asked``: the person
     asked to join (an approved join request): the email says their request was approved.
-    ``account``: the one the recipient has already (``members.service.known_accounts``): it is
-    greeted by its own name when the inviter gave none (an asker's typed name is none:
-    ``notifications.service.greeting_name``), and one with a password is told to sign
+    ``flow_role``: the workspace's flow role they will hold (assigned to them as they are
+    invited), which the email names. ``account``: the one the recipient has already
+    (``members.service.known_accounts``): it is greeted by its own name when the inviter gave
+    none (an asker's typed name is none: ``notifications.service.greeting_name``), and one
+    with a password is told to sign
     in with it (``sign_in_words``). ``resent``: a Resend's email, whose new link killed the
     earlier ones (it says so)."""
     return {
         "asked": asked,
         "resent": resent,
         "workspace_name": workspace_name or "",
+        "flow_role": flow_role or "",
         "inviter_name": inviter_name,
         "portal_name": portal.name,
         "brand": portals_brand.email_context(portal, public_url),

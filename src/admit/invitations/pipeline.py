@@ -382,6 +382,7 @@ def invite(
     options: InviteOptions,
     *,
     workspace_name: str | None = None,
+    flow_role: str | None = None,
     seen: Seen | None = None,
     partial: bool = False,
     load: bool = True,
@@ -391,7 +392,8 @@ def invite(
     """Invite ``recipients`` with ``options`` (already checked: ``options.check_options``).
 
     ``workspace_name``: the invitation also brings them into that workspace (the message says
-    so; the caller adds the workspace membership). ``seen``: addresses met earlier in the same
+    so; the caller adds the workspace membership). ``flow_role``: the role of that flow workspace
+    they are invited to hold (its Assign: the message names it). ``seen``: addresses met earlier in the same
     list (an import's earlier batches), updated. ``partial``: invite as many as the sending limit
     allows now (``Batch.processed`` says how far it got) instead of refusing the whole batch.
     ``load``: return the new ``Invitation`` objects (one query). ``via``: the way in, for the
@@ -402,7 +404,16 @@ def invite(
     """
     with collector_paused():
         return _invite(
-            session, actor, recipients, options, workspace_name, seen, partial, load, via, wait_turn
+            session,
+            actor,
+            recipients,
+            options,
+            (workspace_name, flow_role),
+            seen,
+            partial,
+            load,
+            via,
+            wait_turn,
         )
 
 
@@ -411,7 +422,7 @@ def _invite(
     actor: Actor,
     recipients: Iterable[str | Recipient],
     options: InviteOptions,
-    workspace_name: str | None,
+    workspace: tuple[str | None, str | None],
     seen: Seen | None,
     partial: bool,
     load: bool,
@@ -440,9 +451,7 @@ def _invite(
                 if i >= processed:
                     seen.discard(address)
         try:
-            created = _write(
-                session, actor, items, fresh, lapsed, options, now, workspace_name, via, held or {}
-            )
+            created = _write(session, actor, items, fresh, lapsed, options, now, workspace, via, held or {})
             break
         except INTEGRITY_ERRORS:
             # Someone invited one of these addresses between our look and our write (a double
@@ -489,7 +498,7 @@ def _write(
     lapsed: list[Invitation],
     options: InviteOptions,
     now: datetime,
-    workspace_name: str | None,
+    workspace: tuple[str | None, str | None],
     via: str | None,
     held: dict[str, notifications_service.Wait],
 ) -> list[uuid.UUID]:
@@ -561,7 +570,8 @@ def _write(
                     token=raw,
                     expires_at=expires_at,
                     inviter_name=inviter,
-                    workspace_name=workspace_name,
+                    workspace_name=workspace[0],
+                    flow_role=workspace[1],
                     asked=row["asked"],
                     account=accounts.get(row["recipient"]),
                 ),
