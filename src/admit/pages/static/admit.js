@@ -266,6 +266,35 @@ document.addEventListener("DOMContentLoaded", () => {
   const looksLikeAddress = (q) => q.includes("@") || /^\+?[\d\s().\-/]{4,}$/.test(q);
   const fold = (s) => s.normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
 
+  // The suggestions are a combobox (ARIA's combobox pattern, its list a listbox): the box keeps
+  // the focus; ↓ and ↑ move the highlight (aria-activedescendant) over the options that can be
+  // picked, Enter picks the highlighted one, Escape closes the list.
+  const listOf = (input) => input.form.querySelector("[data-suggestions]");
+  const choices = (input) => [...listOf(input).querySelectorAll("[role=option]:not([aria-disabled])")];
+  const highlighted = (input) => {
+    const id = input.getAttribute("aria-activedescendant");
+    return id ? document.getElementById(id) : null;
+  };
+  function highlight(input, option) {
+    listOf(input).querySelectorAll("[role=option]").forEach((o) => o.setAttribute("aria-selected", String(o === option)));
+    if (option) { input.setAttribute("aria-activedescendant", option.id); option.scrollIntoView({ block: "nearest" }); }
+    else input.removeAttribute("aria-activedescendant");
+  }
+  function shown(input, open) {
+    const list = listOf(input);
+    list.hidden = !open;
+    input.setAttribute("aria-expanded", String(open));
+    if (!open) highlight(input, null);
+  }
+  document.querySelectorAll("[data-people-search]").forEach((input) => {
+    const list = listOf(input);
+    list.id = list.id || `${input.id}-suggestions`;
+    list.setAttribute("role", "listbox");
+    list.setAttribute("aria-label", "Suggestions");
+    Object.entries({ role: "combobox", "aria-autocomplete": "list", "aria-controls": list.id, "aria-expanded": "false" })
+      .forEach(([k, v]) => input.setAttribute(k, v));
+  });
+
   function pick(form, person) {
     const chips = form.querySelector("[data-picked]");
     if (chips.querySelector(`input[value="${person.id}"]`)) return;
@@ -363,7 +392,7 @@ document.addEventListener("DOMContentLoaded", () => {
     items.forEach((item) => typedChip(form, item));
     // What was typed while the server read it stays, for the next chip.
     input.value = input.value.startsWith(typed) ? input.value.slice(typed.length).replace(/^[\s,;]+/, "") : input.value;
-    form.querySelector("[data-suggestions]").hidden = true;
+    shown(input, false);
     form.querySelector("[data-no-matches]").hidden = true;
     note(form, null);
     input.focus();
@@ -393,7 +422,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const none = form.querySelector("[data-no-matches]");
     const q = input.value.trim();
     const mine = ++asked;
-    if (!q) { list.hidden = true; none.hidden = true; return; }
+    if (!q) { shown(input, false); none.hidden = true; return; }
     let items = [];
     try {
       // Add Team Members suggests internal users only (the box's data-user-type).
@@ -405,11 +434,22 @@ document.addEventListener("DOMContentLoaded", () => {
     } catch (e) { items = []; }
     if (mine !== asked) return; // a newer keystroke has its own answer coming
     list.replaceChildren();
+    highlight(input, null);
+    let n = 0;
+    const option = (b) => {
+      b.setAttribute("role", "option");
+      b.setAttribute("aria-selected", "false");
+      b.tabIndex = -1;  // the box keeps the focus (aria-activedescendant); a click still picks
+      b.id = `${list.id}-${n++}`;
+      const li = document.createElement("li");
+      li.setAttribute("role", "none");
+      li.append(b);
+      list.append(li);
+    };
     items.forEach((m) => {
       const u = m.user;
       const address = u.email || u.phone || "";
       const label = u.name ? `${u.name} (${address})` : address;
-      const li = document.createElement("li");
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = `${label} · ${m.user_type === "client" ? "Client" : "Internal user"}`;
@@ -420,16 +460,14 @@ document.addEventListener("DOMContentLoaded", () => {
         here.className = "suggestion-here";
         here.textContent = "Already in this workspace";
         b.append(" ", here);
-        li.append(b);
-        list.append(li);
+        option(b);
         return;
       }
       b.addEventListener("click", () => {
         pick(form, { id: u.id, label: u.name || address });
-        input.value = ""; list.hidden = true; none.hidden = true; input.focus();
+        input.value = ""; shown(input, false); none.hidden = true; input.focus();
       });
-      li.append(b);
-      list.append(li);
+      option(b);
     });
     // The portal's teams and client groups this person may add (the form's select lists them)
     // whose name holds what was typed: picking one chooses it there, as choosing it would.
@@ -437,19 +475,17 @@ document.addEventListener("DOMContentLoaded", () => {
     const folded = fold(q);
     const teams = select ? Array.from(select.options).filter((o) => o.value && !o.disabled && fold(o.text).includes(folded)).slice(0, 5) : [];
     teams.forEach((o) => {
-      const li = document.createElement("li");
       const b = document.createElement("button");
       b.type = "button";
       b.textContent = `${o.text} · ${o.value.startsWith("team:") ? "Team" : "Client group"}`;
       b.dataset.suggestionTeam = o.value;
       b.addEventListener("click", () => {
         select.value = o.value;
-        input.value = ""; list.hidden = true; none.hidden = true; select.focus();
+        input.value = ""; shown(input, false); none.hidden = true; select.focus();
       });
-      li.append(b);
-      list.append(li);
+      option(b);
     });
-    list.hidden = items.length + teams.length === 0;
+    shown(input, items.length + teams.length !== 0);
     none.hidden = items.length + teams.length !== 0;
     // A whole address that is nobody suggested: say what Invite will do with it.
     const whole = Boolean(form.querySelector("[data-typed-note]")) && looksLikeAddress(q) && !items.some((m) => [m.user.email, m.user.phone].includes(q.toLowerCase()));
@@ -468,6 +504,27 @@ document.addEventListener("DOMContentLoaded", () => {
   document.addEventListener("keydown", async (event) => {
     if (!event.target.matches("[data-people-search]")) return;
     const input = event.target;
+    const open = !listOf(input).hidden;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      const options = choices(input);
+      if (!open || !options.length) return;
+      event.preventDefault();
+      const at = options.indexOf(highlighted(input));
+      const down = event.key === "ArrowDown";
+      highlight(input, options[at < 0 ? (down ? 0 : options.length - 1) : (at + (down ? 1 : options.length - 1)) % options.length]);
+      return;
+    }
+    if (event.key === "Escape" && open) {
+      event.preventDefault();  // the list closes, not the panel
+      shown(input, false);
+      return;
+    }
+    if (event.key === "Enter" && open && highlighted(input)) {
+      event.preventDefault();
+      clearTimeout(timer);
+      highlighted(input).click();
+      return;
+    }
     // Enter, comma or semicolon after an address makes it a chip (as User Management's Invite
     // box separates recipients); Enter after a name searches now rather than submitting.
     const separator = event.key === "," || event.key === ";";

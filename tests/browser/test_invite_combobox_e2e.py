@@ -1,0 +1,66 @@
+"""The workspace Invite panel's suggestions are a combobox (ARIA's combobox and listbox): ↓ and
+↑ move through them, Enter picks the one highlighted (its chip replaces what was typed), Escape
+closes the list and not the panel. The tester: "ia", ↓, Enter picked nothing and "ia" stayed,
+so the next address typed became "iazed@clientco.com"."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from admit.workspaces import service as workspaces_service
+from tests.browser import gestures
+from tests.factories import active_member, actor_for, create_portal
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+@pytest.fixture
+def invite_panel(new_context, live_server):
+    """The owner on a workspace with its Invite panel open; Ian Inside is a member of the portal."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    active_member(db, pf, "ian.inside@acme.com")
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        ws_id = workspaces_service.create(session, owner, name="Q3 Audit", kind="chat").id
+    path = f"/p/{pf.slug}/workspaces/{ws_id}"
+    page = gestures.signed_in(new_context, live_server, pf, gestures.DESKTOP, path)
+    page.get_by_role("button", name="Invite", exact=True).click()
+    panel = page.locator("dialog#invite-panel")
+    expect(panel).to_be_visible()
+    return page, panel
+
+
+def test_arrow_down_and_enter_pick_a_suggestion(invite_panel, shot):
+    page, panel = invite_panel
+    box = panel.get_by_role("combobox", name="Type a name, email or phone number")
+    box.press_sequentially("ia")
+    listbox = panel.get_by_role("listbox")
+    option = listbox.get_by_role("option", name="ian.inside (ian.inside@acme.com) · Internal user")
+    expect(option).to_be_visible()
+    expect(box).to_have_attribute("aria-expanded", "true")
+    box.press("ArrowDown")
+    expect(option).to_have_attribute("aria-selected", "true")
+    expect(box).to_have_attribute("aria-activedescendant", option.get_attribute("id"))
+    expect(box).to_be_focused()
+    shot(page, "suggestion-highlighted")
+    box.press("Enter")
+    expect(panel.locator('[data-chip="ian.inside"]')).to_be_visible()
+    expect(box).to_have_value("")
+    expect(box).to_have_attribute("aria-expanded", "false")
+    box.press_sequentially("zed@clientco.com")
+    box.press("Enter")
+    expect(panel.locator('[data-chip="zed@clientco.com"]')).to_be_visible()
+    expect(panel.locator("[data-chip]")).to_have_count(2)
+
+    # ↑ from the top wraps to the last; Escape closes the list, the panel stays.
+    box.press_sequentially("ia")
+    expect(option).to_be_visible()
+    box.press("ArrowUp")
+    expect(option).to_have_attribute("aria-selected", "true")
+    box.press("Escape")
+    expect(listbox).to_be_hidden()
+    expect(box).to_have_attribute("aria-expanded", "false")
+    expect(panel).to_be_visible()
+    expect(box).to_have_value("ia")
