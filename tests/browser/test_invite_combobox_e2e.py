@@ -1,7 +1,9 @@
 """The workspace Invite panel's suggestions are a combobox (ARIA's combobox and listbox): ↓ and
 ↑ move through them, Enter picks the one highlighted (its chip replaces what was typed), Escape
-closes the list and not the panel. The tester: "ia", ↓, Enter picked nothing and "ia" stayed,
-so the next address typed became "iazed@clientco.com"."""
+closes the list and not the panel; Enter on text that is no address says why under the box, in
+the words of the check the box already asks (recipients/check). The tester: "ia", ↓, Enter
+picked nothing and "ia" stayed, so the next address typed became "iazed@clientco.com"; and
+"not-an-email" + Enter said nothing."""
 
 from __future__ import annotations
 
@@ -64,3 +66,24 @@ def test_arrow_down_and_enter_pick_a_suggestion(invite_panel, shot):
     expect(box).to_have_attribute("aria-expanded", "false")
     expect(panel).to_be_visible()
     expect(box).to_have_value("ia")
+
+
+def test_enter_on_what_is_no_address_says_why(invite_panel, shot):
+    page, panel = invite_panel
+    box = panel.get_by_label("Type a name, email or phone number")
+    box.press_sequentially("not-an-email")
+    box.press("Enter")
+    said = panel.locator("#invite-q_error")
+    expect(said).to_have_text(
+        "No one was picked for “not-an-email”, and it is not an email address or phone number: pick"
+        " someone from the suggestions, or choose Invite New Client to invite them by email or phone."
+    )
+    expect(box).to_have_attribute("aria-invalid", "true")
+    expect(panel.locator("[data-chip]")).to_have_count(0)
+    shot(page, "no-address-said")
+    box.fill("")
+    box.press_sequentially("ada@clientco.com")
+    box.press("Enter")
+    expect(panel.locator('[data-chip="ada@clientco.com"]')).to_be_visible()
+    expect(said).to_have_count(0)
+    expect(box).not_to_have_attribute("aria-invalid", "true")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from admit.kit.text import day_text
-from tests.factories import OWNER_PASSWORD, invite
+from tests.factories import OWNER_PASSWORD, csrf_of, invite, said_under, sign_in_page
 from tests.workspaces.helpers import (
     PASSWORD,
     add,
@@ -1031,6 +1031,30 @@ class TestRemove:
 
 
 class TestWhoIsInTheWorkspaceAlready:
+    def test_the_check_says_what_invite_says_of_text_that_is_no_address(self, client, db, worker):
+        """The Invite panel's Enter on "not-an-email" said nothing. With ``workspace_id``, the
+        check's ``detail`` for text that is no address is what Invite says of it left typed in
+        the search box (the panel shows it under the box on Enter); without, nothing more."""
+        from admit.flows import workspace_people
+
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Estate")
+        check = api(pf, "/recipients/check")
+        body = {"text": "not-an-email", "workspace_id": ws["id"]}
+        [item] = client.post(check, json=body, headers=pf.headers()).json()["items"]
+        assert item["detail"] == workspace_people.not_picked("not-an-email"), item
+        assert item["detail"].startswith("No one was picked for “not-an-email”, and it is not an email")
+        assert item["error"] == "An email address must have an @-sign."
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/people",
+            data={"csrf_token": csrf_of(page.text), "q": "not-an-email"},
+        )
+        assert said_under(r.text, "invite-q") == item["detail"]
+        [plain] = client.post(check, json={"text": "not-an-email"}, headers=pf.headers()).json()["items"]
+        assert plain["detail"] is None
+
     def test_the_check_and_the_suggestions_know_the_workspace(self, client, db, worker):
         """With ``workspace_id``, recipients/check marks someone already in that workspace
         ``already_in_workspace`` (it said ``already_member``: "already invited to the portal" on

@@ -91,6 +91,7 @@ __all__ = [
     "assign_role",
     "check_recipients",
     "invitation_revoked",
+    "not_picked",
     "placed",
     "removable",
     "remove",
@@ -363,12 +364,24 @@ def suggestions(
     return matches, here, next_cursor
 
 
+def not_picked(q: str) -> str:
+    """What the workspace Invite panel says of ``q``, left typed in its search box, no address
+    and nobody picked for it: Invite refuses the panel so (the page), and the box's check says it
+    (``check_recipients``) for Enter to say it before."""
+    return (
+        f"No one was picked for “{q}”, and it is not an email address or phone number: pick "
+        "someone from the suggestions, or choose Invite New Client to invite them by email or phone."
+    )
+
+
 def check_recipients(
     session: Session, actor: Actor, text: str, *, workspace_id: uuid.UUID | None = None
 ) -> list[CheckedRecipient]:
     """What the Invite box would make of ``text`` (``invitations.service.check_recipients``),
     and, given the workspace it invites to, each address already in it marked
-    ``already_in_workspace`` as Invite would skip it (not "in the portal": they are here)."""
+    ``already_in_workspace`` as Invite would skip it (not "in the portal": they are here), and
+    each text that is no address given, as ``detail``, what Invite says of it left typed in the
+    search box (``not_picked``)."""
     # 404 for a workspace out of reach, before anything is read.
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id) if workspace_id else None
     checked = invitations_service.check_recipients(session, actor, text)
@@ -382,6 +395,8 @@ def check_recipients(
         if user is not None and user.id in here:
             skip, detail = str(AddSkipCode.ALREADY_IN_WORKSPACE), _already_here(c.address, here[user.id])
             c = replace(c, skip=skip, detail=detail)
+        elif c.error:
+            c = replace(c, detail=not_picked(c.text.strip()))
         out.append(c)
     return out
 

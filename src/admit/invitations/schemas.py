@@ -203,7 +203,11 @@ class CheckedRecipientRead(BaseModel):
         description="Send would skip this address, and why; null when it would not "
         "(``already_in_workspace`` only when ``workspace_id`` was given).",
     )
-    detail: str | None = None
+    detail: str | None = Field(
+        default=None,
+        description="Why Send would skip it, in words; with ``workspace_id``, for a text that is no "
+        "address, what the workspace's Invite says of it left typed in its search box.",
+    )
     colleague: bool = Field(
         default=False,
         description="The address looks like a colleague's of whoever asks: an email at the company domain "

@@ -207,11 +207,7 @@ def _refuse_typed(results: list[RecipientResult], q: str, *, alone: bool, no_mat
     the one person typed alone (a mistyped address, already here), said under their address, as
     the Contacts dialog says it, rather than as a report."""
     if no_match:
-        raise InvalidInput(
-            f"No one was picked for “{q}”, and it is not an email address or phone number: pick "
-            "someone from the suggestions, or choose Invite New Client to invite them by email or phone.",
-            field="q",
-        )
+        raise InvalidInput(workspace_people.not_picked(q), field="q")
     stopped = [r for r in results if r.outcome is Outcome.SKIPPED and r.code is not SkipCode.ALREADY_INVITED]
     if alone and len(stopped) == len(results) == 1:
         field = "q" if q else "recipient"

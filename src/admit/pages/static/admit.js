@@ -286,6 +286,25 @@ document.addEventListener("DOMContentLoaded", () => {
     input.setAttribute("aria-expanded", String(open));
     if (!open) highlight(input, null);
   }
+  // The fault said under the box (the check's words for what Enter could not add), or none.
+  function said(input, text) {
+    const id = `${input.id}_error`;
+    let under = document.getElementById(id);
+    if (!text) {
+      if (under) under.remove();
+      input.removeAttribute("aria-invalid");
+      input.setAttribute("aria-describedby", (input.getAttribute("aria-describedby") || "").split(" ").filter((d) => d && d !== id).join(" "));
+      return;
+    }
+    if (!under) {
+      under = Object.assign(document.createElement("div"), { className: "field-error", id });
+      input.insertAdjacentElement("afterend", under);
+    }
+    under.textContent = text;
+    input.setAttribute("aria-invalid", "true");
+    const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (!described.includes(id)) input.setAttribute("aria-describedby", [id, ...described].join(" "));
+  }
   document.querySelectorAll("[data-people-search]").forEach((input) => {
     const list = listOf(input);
     list.id = list.id || `${input.id}-suggestions`;
@@ -394,6 +413,7 @@ document.addEventListener("DOMContentLoaded", () => {
     input.value = input.value.startsWith(typed) ? input.value.slice(typed.length).replace(/^[\s,;]+/, "") : input.value;
     shown(input, false);
     form.querySelector("[data-no-matches]").hidden = true;
+    said(input, null);
     note(form, null);
     input.focus();
     return true;
@@ -465,7 +485,7 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       b.addEventListener("click", () => {
         pick(form, { id: u.id, label: u.name || address });
-        input.value = ""; shown(input, false); none.hidden = true; input.focus();
+        input.value = ""; shown(input, false); none.hidden = true; said(input, null); input.focus();
       });
       option(b);
     });
@@ -481,7 +501,7 @@ document.addEventListener("DOMContentLoaded", () => {
       b.dataset.suggestionTeam = o.value;
       b.addEventListener("click", () => {
         select.value = o.value;
-        input.value = ""; shown(input, false); none.hidden = true; select.focus();
+        input.value = ""; shown(input, false); none.hidden = true; said(input, null); select.focus();
       });
       option(b);
     });
@@ -497,6 +517,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   document.addEventListener("input", (event) => {
     if (!event.target.matches("[data-people-search]")) return;
+    if (event.target.getAttribute("aria-invalid") === "true") said(event.target, null);
     clearTimeout(timer);
     const input = event.target;
     timer = setTimeout(() => search(input), 180);
@@ -536,7 +557,15 @@ document.addEventListener("DOMContentLoaded", () => {
     // runs into it ("zoe@clientco.com+1 202 555 0173").
     const done = chipping.then(() => chipTyped(input));
     chipping = done.catch(() => false);
-    if (!(await done) && event.key === "Enter") search(input);
+    if (await done || event.key !== "Enter") return;
+    search(input);
+    // Enter on what is no address (and nothing highlighted to pick): the help says Enter adds
+    // it, so say why it does not, as Invite would: the check's ``detail`` for it.
+    const q = input.value.trim();
+    if (!q || looksLikeAddress(q) || input.form.hasAttribute("data-team-form")) return;
+    const items = await check(input.form, q);
+    const fault = items && items.length === 1 && items[0].error ? items[0].detail || items[0].error : null;
+    if (fault && input.value.trim() === q) said(input, fault);
   });
   // A list pasted (addresses with commas, semicolons or lines between): each a chip.
   document.addEventListener("paste", (event) => {
