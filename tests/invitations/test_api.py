@@ -533,6 +533,23 @@ class TestRecipientsCheck:
         assert items[2]["error"] and items[2]["suggestion"] is None
         assert [i["skip"] for i in items] == [None] * 4
 
+    def test_one_persons_text_left_empty_is_said_as_send_says_it(self, client, db):
+        """A Contacts dialog's Next went on with the address empty (the check found no one in
+        "" and said nothing). ``one``: the text is one person's, so an empty one is that person's
+        address, refused as Send refuses it ("The address is empty."); without, nobody."""
+        from tests.factories import create_portal
+
+        pf = create_portal(db)
+        check = f"/api/v1/portals/{pf.slug}/recipients/check"
+        for text in ("", "   "):
+            r = client.post(check, json={"text": text, "one": True}, headers=pf.headers())
+            assert r.status_code == 200, r.text
+            said = [(i["address"], i["error"]) for i in r.json()["items"]]
+            assert said == [(None, "The address is empty.")], said
+            assert client.post(check, json={"text": text}, headers=pf.headers()).json()["items"] == []
+        r = client.post(check, json={"text": "ada@example.com", "one": True}, headers=pf.headers())
+        assert [(i["address"], i["error"]) for i in r.json()["items"]] == [("ada@example.com", None)]
+
     def test_a_name_too_long_is_refused_before_send_as_send_refuses_it(self, client, db):
         """The tester: a 210-letter name made a fine chip ("1 to invite"), then Send refused it
         ("The name is at most 200 characters"). The check says it first, as an error."""

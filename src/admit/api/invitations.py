@@ -157,7 +157,9 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
     suggestion for a mistyped domain, and whether it was listed before. With ``workspace_id``
     (a workspace's Invite panel), someone already in it is ``already_in_workspace``. Writes
     nothing."""
-    checked = workspace_people.check_recipients(session, actor, body.text, workspace_id=body.workspace_id)
+    checked = workspace_people.check_recipients(
+        session, actor, body.text, workspace_id=body.workspace_id, one=body.one
+    )
     return RecipientsChecked(
         items=[
             CheckedRecipientRead(

@@ -375,7 +375,7 @@ def not_picked(q: str) -> str:
 
 
 def check_recipients(
-    session: Session, actor: Actor, text: str, *, workspace_id: uuid.UUID | None = None
+    session: Session, actor: Actor, text: str, *, workspace_id: uuid.UUID | None = None, one: bool = False
 ) -> list[CheckedRecipient]:
     """What the Invite box would make of ``text`` (``invitations.service.check_recipients``),
     and, given the workspace it invites to, each address already in it marked
@@ -384,7 +384,7 @@ def check_recipients(
     search box (``not_picked``)."""
     # 404 for a workspace out of reach, before anything is read.
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id) if workspace_id else None
-    checked = invitations_service.check_recipients(session, actor, text)
+    checked = invitations_service.check_recipients(session, actor, text, one=one)
     if workspace is None:
         return checked
     users = members_service.users_by_address(session, {c.address for c in checked if c.address})

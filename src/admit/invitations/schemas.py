@@ -184,6 +184,12 @@ class RecipientsCheck(BaseModel):
         description="The workspace the text invites to (its Invite panel): someone already in it is "
         "marked skip ``already_in_workspace``. Without it, the portal is what is checked.",
     )
+    one: bool = Field(
+        default=False,
+        description="The text is one person's (a Contacts dialog's address): left empty, it is that "
+        'person\'s address, refused as Send refuses it ("The address is empty."), where otherwise '
+        "an empty text lists nobody.",
+    )
 
 
 class CheckedRecipientRead(BaseModel):

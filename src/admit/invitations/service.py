@@ -115,12 +115,16 @@ class CheckedRecipient:
     colleague: bool = False
 
 
-def check_recipients(session: Session, actor: Actor, text: str) -> list[CheckedRecipient]:
+def check_recipients(
+    session: Session, actor: Actor, text: str, *, one: bool = False
+) -> list[CheckedRecipient]:
     """What the Invite box would make of ``text`` (typed or pasted), recipient by recipient,
-    before anything is sent: the same splitting and address rules as ``invite``. Writes nothing."""
+    before anything is sent: the same splitting and address rules as ``invite``. ``one``: the
+    text is one person's (a Contacts dialog's address), so an empty one is their address, empty,
+    refused as ``invite`` refuses it. Writes nothing."""
     if not policy.can(actor.role, policy.Action.INVITE_CLIENT):
         policy.require(actor.role, policy.Action.INVITE_INTERNAL)
-    texts = split_recipients(text or "")
+    texts = split_recipients(text or "") or ([text or ""] if one else [])
     if len(texts) > MAX_RECIPIENTS_PER_REQUEST:
         raise InvalidInput(
             f"At most {MAX_RECIPIENTS_PER_REQUEST} recipients are checked at once; "

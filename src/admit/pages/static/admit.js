@@ -15,6 +15,30 @@ function recipientShown(item) {
   return address ? (item.name ? `${item.name} <${address}>` : address) : item.text;
 }
 
+// A fault said under a field, as the server says one (``_fields.html``: its words in a
+// .field-error under it, the field marked and described by it), or, with no text, taken away:
+// what the page finds before the server is asked (a Contacts dialog's Next, the workspace
+// Invite panel's Enter) looks as the server's refusal would.
+function sayUnder(input, text) {
+  const id = `${input.id}_error`;
+  let under = document.getElementById(id);
+  const described = (input.getAttribute("aria-describedby") || "").split(" ").filter((d) => d && d !== id);
+  if (!text) {
+    if (under) under.remove();
+    input.removeAttribute("aria-invalid");
+    if (described.length) input.setAttribute("aria-describedby", described.join(" "));
+    else input.removeAttribute("aria-describedby");
+    return;
+  }
+  if (!under) {
+    under = Object.assign(document.createElement("div"), { className: "field-error", id });
+    input.insertAdjacentElement("afterend", under);
+  }
+  under.textContent = text;
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", [id, ...described].join(" "));
+}
+
 // A dialog opened from a row menu: the menu closes as the dialog opens, so the browser cannot
 // put the focus back where it was (a hidden item) when the dialog is dismissed; it goes to the
 // menu's button.
@@ -286,25 +310,6 @@ document.addEventListener("DOMContentLoaded", () => {
     input.setAttribute("aria-expanded", String(open));
     if (!open) highlight(input, null);
   }
-  // The fault said under the box (the check's words for what Enter could not add), or none.
-  function said(input, text) {
-    const id = `${input.id}_error`;
-    let under = document.getElementById(id);
-    if (!text) {
-      if (under) under.remove();
-      input.removeAttribute("aria-invalid");
-      input.setAttribute("aria-describedby", (input.getAttribute("aria-describedby") || "").split(" ").filter((d) => d && d !== id).join(" "));
-      return;
-    }
-    if (!under) {
-      under = Object.assign(document.createElement("div"), { className: "field-error", id });
-      input.insertAdjacentElement("afterend", under);
-    }
-    under.textContent = text;
-    input.setAttribute("aria-invalid", "true");
-    const described = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
-    if (!described.includes(id)) input.setAttribute("aria-describedby", [id, ...described].join(" "));
-  }
   document.querySelectorAll("[data-people-search]").forEach((input) => {
     const list = listOf(input);
     list.id = list.id || `${input.id}-suggestions`;
@@ -413,7 +418,7 @@ document.addEventListener("DOMContentLoaded", () => {
     input.value = input.value.startsWith(typed) ? input.value.slice(typed.length).replace(/^[\s,;]+/, "") : input.value;
     shown(input, false);
     form.querySelector("[data-no-matches]").hidden = true;
-    said(input, null);
+    sayUnder(input, null);
     note(form, null);
     input.focus();
     return true;
@@ -485,7 +490,7 @@ document.addEventListener("DOMContentLoaded", () => {
       }
       b.addEventListener("click", () => {
         pick(form, { id: u.id, label: u.name || address });
-        input.value = ""; shown(input, false); none.hidden = true; said(input, null); input.focus();
+        input.value = ""; shown(input, false); none.hidden = true; sayUnder(input, null); input.focus();
       });
       option(b);
     });
@@ -501,7 +506,7 @@ document.addEventListener("DOMContentLoaded", () => {
       b.dataset.suggestionTeam = o.value;
       b.addEventListener("click", () => {
         select.value = o.value;
-        input.value = ""; shown(input, false); none.hidden = true; said(input, null); select.focus();
+        input.value = ""; shown(input, false); none.hidden = true; sayUnder(input, null); select.focus();
       });
       option(b);
     });
@@ -517,7 +522,7 @@ document.addEventListener("DOMContentLoaded", () => {
 
   document.addEventListener("input", (event) => {
     if (!event.target.matches("[data-people-search]")) return;
-    if (event.target.getAttribute("aria-invalid") === "true") said(event.target, null);
+    if (event.target.getAttribute("aria-invalid") === "true") sayUnder(event.target, null);
     clearTimeout(timer);
     const input = event.target;
     timer = setTimeout(() => search(input), 180);
@@ -565,7 +570,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!q || looksLikeAddress(q) || input.form.hasAttribute("data-team-form")) return;
     const items = await check(input.form, q);
     const fault = items && items.length === 1 && items[0].error ? items[0].detail || items[0].error : null;
-    if (fault && input.value.trim() === q) said(input, fault);
+    if (fault && input.value.trim() === q) sayUnder(input, fault);
   });
   // A list pasted (addresses with commas, semicolons or lines between): each a chip.
   document.addEventListener("paste", (event) => {
@@ -657,23 +662,25 @@ document.addEventListener("click", async (event) => {
   // chosen (the dialog opens again on these details); the browser's "Please fill out this
   // field" bubble would say it in other words, untranslated, and vanish.
   if (!form.noValidate && !fields.every((f) => f.reportValidity())) return;
-  // The address is read as Send will read it (the Invite box's check): a mistyped one is said
-  // here, before the endings, not after one is chosen. The server says it again if this fails.
+  // The address is read as Send will read it (the Invite box's check): a mistyped or empty one
+  // is said here, under it, before the endings, not after one is chosen. The server says it
+  // again if this fails.
   const who = first.querySelector("[data-check-one]");
   if (who) {
     try {
+      // ``one``: the address is one person's, so left empty it is said as Send says it.
       const response = await fetch(who.dataset.checkOne, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": form.querySelector("[name=csrf_token]").value },
-        body: JSON.stringify({ text: who.value }),
+        body: JSON.stringify({ text: who.value, one: true }),
       });
       const items = response.ok ? (await response.json()).items : [];
       const fault = items.length > 1 ? "One person at a time: one email or phone number."
         : (items.find((i) => i.error) || {}).error;
+      // Said under the field, as the server's refusal is (never the browser's bubble).
+      sayUnder(who, fault || null);
       if (fault) {
-        who.setCustomValidity(fault);
-        who.reportValidity();
-        who.addEventListener("input", () => who.setCustomValidity(""), { once: true });
+        who.focus();
         return;
       }
     } catch (e) { /* the server checks again on the ending chosen */ }
