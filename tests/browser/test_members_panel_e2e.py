@@ -180,7 +180,7 @@ def test_the_invite_box_suggests_client_groups_by_name(live_server, new_context,
     group as choosing it in the list does (its row shows in Members)."""
     _pf, page, invite = _invite_box(live_server, new_context)
     invite.get_by_label("Type a name, email or phone number").fill("smi")
-    suggestion = invite.get_by_role("button", name="Smiths · Client group")
+    suggestion = invite.get_by_role("option", name="Smiths · Client group")
     expect(suggestion).to_be_visible()
     shot(page, "invite-suggests-group-1280")
     suggestion.click()

@@ -204,7 +204,7 @@ def test_invite_internal_users_from_a_workspace(live_server, new_context):
     box.press_sequentially("c", delay=20)  # Cleo (a client) and Ada both have a "c"
     expect(screen.locator("[data-suggestions]")).to_contain_text("ada@acme.com")
     expect(screen.locator("[data-suggestions]")).not_to_contain_text("cleo@clientco.com")
-    screen.get_by_role("button", name="ada (ada@acme.com) · Internal user").click()
+    screen.get_by_role("option", name="ada (ada@acme.com) · Internal user").click()
     expect(screen.locator("[data-picked]")).to_contain_text("ada")
     box.fill("")
     box.press_sequentially("nina@acme.com", delay=10)
@@ -233,7 +233,7 @@ def test_add_team_members_offers_neither_yourself_nor_who_is_in_already(live_ser
     screen = panel.locator("[data-team-form]")
     box = screen.get_by_label("Email address of the internal user")
     box.press_sequentially("ada", delay=20)
-    screen.get_by_role("button", name="ada (ada@acme.com) · Internal user").click()
+    screen.get_by_role("option", name="ada (ada@acme.com) · Internal user").click()
     screen.get_by_role("button", name="Invite", exact=True).click()
     expect(page.locator("[data-report]")).to_contain_text("ada")
     workspace = page.url.split("?")[0].split("#")[0]
@@ -271,6 +271,6 @@ def test_a_member_adds_existing_internal_users_only(live_server, new_context):
     )
     expect(panel.get_by_role("button", name="Invite New Internal User")).to_have_count(0)
     screen.get_by_label("Email address of the internal user").fill("ada")
-    screen.get_by_role("button", name="ada (ada@acme.com) · Internal user").click()
+    screen.get_by_role("option", name="ada (ada@acme.com) · Internal user").click()
     screen.get_by_role("button", name="Invite", exact=True).click()
     expect(page.locator("[data-report]")).to_contain_text("ada")
