@@ -93,8 +93,8 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     expect(dialog.locator("[data-copy-why]")).to_have_text("The link is off: turn it on before you share it.")
     expect(dialog.locator("[data-link-off]")).to_contain_text("Once on, anyone who has it can sign up")
     dialog.get_by_role("button", name="Turn on the invite link").click()  # one click, no question
-    expect(owner.locator(".notice")).to_contain_text("The invite link is on")
     dialog = owner.locator("dialog#invite-dialog")
+    expect(dialog.get_by_role("status")).to_contain_text("The invite link is on")  # in the dialog
     expect(dialog.locator("[data-link-state]")).to_have_text("Active")
     expect(dialog.locator("[data-link-off]")).to_have_count(0)
     assert dialog.get_by_label("Invite link").input_value() == shown  # the same link, now on
@@ -109,11 +109,14 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     confirm = owner.locator("dialog#confirm-dialog")
     expect(confirm).to_contain_text("The current link stops working for everyone at once.")
     confirm.get_by_role("button", name="Refresh Link").click()
-    expect(owner.locator(".notice")).to_contain_text(
-        "Invite link refreshed. The previous link no longer works."
-    )
+    # Said inside the dialog, in a live region there that takes the focus (it stood at the top
+    # of User Management, under the dimmed overlay, the focus on the dialog's ×).
     dialog = owner.locator("dialog#invite-dialog")
     expect(dialog).to_be_visible()
+    said = dialog.get_by_role("status")
+    expect(said).to_have_text("Invite link refreshed. The previous link no longer works.")
+    expect(said).to_be_focused()
+    expect(owner.locator("main > .notice, body > .notice")).to_have_count(0)
     expect(dialog.get_by_label("Invite link")).to_be_visible()
     new_link = copy_link(owner, dialog)
     assert new_link != first_link and new_link == dialog.get_by_label("Invite link").input_value()

@@ -97,7 +97,7 @@ def test_share_invite_link_says_the_seed_and_turns_on_in_one_click(live_server, 
         "When someone receives this link, they can sign up themselves on your portal"
     )
     off.get_by_role("button", name="Turn on the invite link").click()
-    expect(page.locator(".notice[role=status]")).to_contain_text("The invite link is on")
+    expect(page.locator("dialog#invite-dialog [role=status]")).to_contain_text("The invite link is on")
     expect(page.locator("dialog#confirm-dialog")).to_be_hidden()
     expect(dialog.locator("[data-link-state]")).to_have_text("Active")
     expect(dialog.get_by_role("button", name="Copy Link")).to_be_enabled()

@@ -89,6 +89,11 @@ class TestShareTab:
         assert r.status_code == 303 and "invite=link" in r.headers["location"]
         page = client.get(r.headers["location"])
         assert "The previous link no longer works" in html.unescape(page.text)
+        # Said in the dialog it opens on (a live region there), not on top under its overlay.
+        said = re.search(r'<p class="panel-note" role="status" data-link-said>([^<]*)</p>', page.text)
+        assert said, page.text
+        assert html.unescape(said.group(1)) == "Invite link refreshed. The previous link no longer works."
+        assert 'class="notice" role="status"' not in page.text
         assert 'data-tab="link"' in page.text
         new = _shown_link(page.text)
         assert new != old

@@ -192,6 +192,8 @@ def _page(
         extra.setdefault("form_error", exc.message)
     start = page_start(request) if cursor else 1
     back = request.query_params.getlist("back")
+    invite_link = links_service.open_portal_link(session, actor)[0] if caps.can(Action.LINK_MANAGE) else None
+    share_link = caps.invite and invite_link is not None and request.query_params.get("invite") == "link"
     kept = {"tab": tab, **{k: v for k, v in filters.items() if v}}
     context = {
         "nav": "users",
@@ -220,10 +222,11 @@ def _page(
         # What the Invite box names when an internal invitee is not a colleague's (admit.js).
         "company_domain": members_service.own_company_domain(actor),
         "open_invite": request.query_params.get("invite") is not None,
+        # Back on Share Invite Link (Refresh Link, Turn on): what was done is said in the dialog,
+        # in its live region, not on top of the page under the dialog's overlay.
+        "notice_in_dialog": share_link,
         # Copy Link shows the link: made (off) if there is none.
-        "invite_link": (
-            links_service.open_portal_link(session, actor)[0] if caps.can(Action.LINK_MANAGE) else None
-        ),
+        "invite_link": invite_link,
         **listing,
     }
     bulk_id = request.query_params.get("bulk")
