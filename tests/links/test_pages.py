@@ -7,6 +7,9 @@ from __future__ import annotations
 import html
 import re
 
+from sqlalchemy import select
+
+from admit.invitations.models import Invitation
 from admit.links.models import LinkSignup
 from admit.notifications import bounces
 from tests.factories import (
@@ -581,6 +584,55 @@ class TestWorkspacePages:
         r = client.post(decline, data={"csrf_token": csrf_of(r.text)}, follow_redirects=True)
         assert "Declined." in html.unescape(r.text)
         assert "Not Joined" in r.text
+
+    def test_approving_as_owner_asks_to_confirm_first(self, client, db, worker):
+        """Approve as an internal user with the role Owner: nothing is made; the workspace comes
+        back with that request's form showing Owner and the owners' confirmation (the wording
+        every page that makes owners asks by); only an Approve with it ticked invites them as an
+        owner. Another role is approved at once, as before."""
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        token = workspace_token(db, pf, ws.id)
+        ask_to_join(db, token, "rita@example.org")
+        ask_to_join(db, token, "sam@example.org", name="Sam")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws.id}")
+        assert "data-owners" not in page.text
+        rows = dict(
+            re.findall(
+                r'<tr data-address="([^"]+)">.*?action="(?:https?://[^/"]+)?(/p/[^"]+/approve)"',
+                page.text,
+                re.S,
+            )
+        )
+        data = {"csrf_token": csrf_of(page.text), "user_type": "internal", "role": "owner"}
+        asked = client.post(rows["rita@example.org"], data=data, follow_redirects=True)
+        assert asked.status_code == 200, asked.text[:2000]
+        table = asked.text[asked.text.index('id="join-requests"') :]
+        row = table[table.index('<tr data-address="rita@example.org">') :]
+        row = row[: row.index("</tr>")]
+        assert "Yes, make Rita Requester (rita@example.org) an owner." in row
+        assert "Owners can do everything, including removing you." in row
+        assert 'name="owners_confirmed"' in row
+        assert '<option value="internal" selected>' in row
+        assert re.search(r'<option value="owner" selected>Owner</option>', row)
+        assert asked.text.count("data-owners") == 1  # Sam's form asks nothing
+        assert count(db, Invitation) == 0 and "rita@example.org" in asked.text
+        sam = client.post(
+            rows["sam@example.org"],
+            data={**data, "role": "admin", "csrf_token": csrf_of(asked.text)},
+            follow_redirects=False,
+        )
+        assert sam.status_code == 303 and "approve_owner" not in sam.headers["location"]
+        done = client.post(
+            rows["rita@example.org"],
+            data={**data, "owners_confirmed": "1", "csrf_token": csrf_of(asked.text)},
+            follow_redirects=True,
+        )
+        assert "Approved." in html.unescape(done.text), done.text[:2000]
+        with db.unit_of_work() as session:
+            made = session.execute(select(Invitation.recipient, Invitation.role)).all()
+        assert dict(made) == {"rita@example.org": "owner", "sam@example.org": "admin"}
 
     def test_outsiders_get_404(self, client, db, worker):
         """A member who is not in a workspace cannot open it."""

@@ -17,6 +17,7 @@ from admit.errors import Checks, ConfirmationUsed, DomainError, InvalidInput, Si
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
+from admit.imports import service as imports_service
 from admit.kit.routing import Router
 from admit.kit.text import listed
 from admit.links import service as links_service
@@ -29,6 +30,7 @@ from admit.pages.errors import error_page_of, secret_link_gone
 from admit.settings import Settings
 from admit.web import SessionDep, SettingsDep, client_ip, limit_token_guessing
 from admit.workspaces import join_requests
+from admit.workspaces.models import JoinRequest
 
 router = Router()
 # Errors a public form shows next to the form (anything else is the error page).
@@ -244,7 +246,16 @@ def approve_submit(
     session: SessionDep,
     user_type: str = Form("client"),
     role: str = Form(""),
+    owners_confirmed: str = Form(""),
 ) -> RedirectResponse:
+    """Approve a join request; inviting them as an owner asks the owners' confirmation first
+    (``_owner_unconfirmed``): nothing is made, and the workspace shows the request's form again
+    with it (``?approve_owner=``), until it is given."""
+    asked = _owner_unconfirmed(session, actor, request_id, user_type, role, owners_confirmed)
+    if asked is not None:
+        return redirect(
+            f"/p/{actor.portal.slug}/workspaces/{asked.workspace_id}?approve_owner={asked.id}#join-requests"
+        )
     request = join_requests_flow.approve(
         session, actor, request_id, user_type=user_type, role=role if user_type == "internal" else None
     )
@@ -257,6 +268,31 @@ def approve_submit(
         "already_in_workspace": f"{who} was in the workspace already.",
     }[request.outcome]
     return redirect(f"/p/{actor.portal.slug}/workspaces/{request.workspace_id}", notice=f"Approved. {told}")
+
+
+def _owner_unconfirmed(
+    session: Session, actor: Actor, request_id: uuid.UUID, user_type: str, role: str, owners_confirmed: str
+) -> JoinRequest | None:
+    """The join request whose Approve would invite an owner without the owners' confirmation
+    (``imports.service.check_owners_confirmed``, as Change role and products, the Invite box, a
+    list's preview and the CLI's ``--confirm-owners`` ask it); None when it makes no owner (a
+    client; someone already in the portal, whose membership stands), was confirmed, or is refused
+    anyway (by the approval itself, which says why)."""
+    if user_type != "internal":
+        return None
+    try:
+        policy.require(actor.role, policy.Action.JOIN_REQUEST_APPROVE)
+        asked = join_requests.get_or_raise(session, actor, request_id)
+        join_requests.require_pending(asked)
+    except DomainError:
+        return None
+    if join_requests_flow.existing_member(session, actor.portal.id, asked.email) is not None:
+        return None
+    try:
+        imports_service.check_owners_confirmed(role or None, confirmed=bool(owners_confirmed))
+    except InvalidInput:
+        return asked
+    return None
 
 
 @router.post(

@@ -702,12 +702,25 @@ def workspace_show(
     state: str = "",
     confirm: str = "",
     selected: list[str] = Query(default=[]),
+    approve_owner: str = "",
 ) -> HTMLResponse:
     """The workspace; ``q`` and ``state`` filter its Members panel (opened on them), ``confirm``
     asks Resend all expired's question in the panel (the page's script asks it in a dialog),
-    ``selected``: the people ticked for Resend to selected (its question's Cancel keeps them)."""
+    ``selected``: the people ticked for Resend to selected (its question's Cancel keeps them);
+    ``approve_owner``: the join request whose Approve as an owner asks the owners' confirmation
+    (``pages.links.approve_submit``), its form shown with it."""
     ticked = _ids(selected)
-    return show_page(request, session, actor, workspace_id, q=q, state=state, confirm=confirm, ticked=ticked)
+    return show_page(
+        request,
+        session,
+        actor,
+        workspace_id,
+        q=q,
+        state=state,
+        confirm=confirm,
+        ticked=ticked,
+        approve_owner=next(iter(_ids([approve_owner])), None),
+    )
 
 
 def _ids(texts: list[str]) -> list[uuid.UUID]:
@@ -753,6 +766,7 @@ def show_page(
     state: str = "",
     confirm: str = "",
     ticked: list[uuid.UUID] | None = None,
+    approve_owner: uuid.UUID | None = None,
     **extra: Any,
 ) -> HTMLResponse:
     panel = workspace_view.whole_panel(session, actor, workspace_id)
@@ -771,6 +785,12 @@ def show_page(
     if can_answer:
         rows, _ = join_requests.list_join_requests(session, actor, workspace_id=workspace.id, limit=200)
         requests = [(r, join_requests_flow.existing_member(session, actor.portal.id, r.email)) for r in rows]
+    # Approve as an owner asks first (the owners' confirmation): whom the asked request makes one.
+    owner_asked = {
+        r.id: named_for(actor, r.email, r.name) + " an owner"
+        for r, member in requests
+        if r.id == approve_owner and member is None and policy.can(actor.role, Action.INVITE_INTERNAL)
+    }
     teams, groups = [], []
     if can_add:
         teams = every(partial(teams_service.list_teams, session, actor, kind=TEAM))
@@ -821,6 +841,7 @@ def show_page(
             "actions": actions,
             "view": workspace_links.open_link(session, actor, workspace.id)[0] if can_share else None,
             "requests": requests,
+            "owner_asked": owner_asked,
             "can_add": can_add,
             "can_invite_client": policy.can(actor.role, Action.INVITE_CLIENT),
             "can_invite_internal": policy.can(actor.role, Action.INVITE_INTERNAL),
