@@ -207,3 +207,28 @@ def test_people_it_does_not_manage_are_one_line_with_the_command_that_links_them
         assert "not linked" not in after
         again = run("hr", "link", "--portal", pf.slug, conn_id, env=ENV)
         assert again.exit_code == 0 and "already links" in again.output, again.output
+
+
+def test_people_gone_from_the_list_are_not_told_to_be_linked(run, db, client, worker, change_settings):
+    """Erin joined another way and is no longer listed: ``hr link`` cannot make her the
+    connection's (it links those the system lists), so the preview shows her row and no
+    command to link her (it did, and ``hr link`` then answered "nothing changed" for ever)."""
+    from tests.factories import member_joins
+
+    change_settings(directory_allow_private=True)
+    pf = create_portal(db)
+    member_joins(db, worker, pf, "erin@acme.com")
+    erin = Person(id="9", first_name="Erin", last_name="Early", email="erin@acme.com")
+    kay = Person(id="11", first_name="Kay", last_name="Kept", email="kay@acme.com")
+    with serve("personio") as fake:
+        fake.people = [erin, kay]
+        conn_id = _connect(client, pf, fake, deactivate_limit_pct=100)
+        assert run("hr", "sync", "--portal", pf.slug, conn_id, env=ENV).exit_code == 0
+        worker.drain()
+        fake.people = [kay]
+        assert run("hr", "link", "--portal", pf.slug, conn_id, env=ENV).exit_code == 0
+        preview = run("hr", "preview", "--portal", pf.slug, conn_id, env=ENV)
+    assert preview.exit_code == 0, preview.output
+    assert "hr link" not in preview.output and "not linked" not in preview.output, preview.output
+    erin_line = next(line for line in preview.output.splitlines() if "erin@acme.com" in line)
+    assert erin_line.startswith("Skip") and "No longer listed in Personio" in erin_line, preview.output

@@ -57,7 +57,7 @@ def preview(slug: str, connection_id: uuid.UUID) -> None:
     """Read the system's list now and print what a sync would do (counts, then the changes), in
     the words of the preview page."""
     from admit.directory.hr import service as hr_service
-    from admit.directory.hr.plan import INVITED, MEMBER, HrSkipCode
+    from admit.directory.hr.plan import INVITED, MEMBER
     from admit.directory.hr.words import counts_said, outcome_said, unlinked_said
     from admit.flows import hr_sync
 
@@ -68,8 +68,8 @@ def preview(slug: str, connection_id: uuid.UUID) -> None:
     click.echo(" · ".join(counts_said(plan.counts)) or "An empty list.")
     changes = [
         (outcome_said(step.outcome, quiet=quiet), step.name, step.known_address, step.detail)
-        for step in plan.steps
-        if step.outcome not in (MEMBER, INVITED) and step.reason != HrSkipCode.NOT_MANAGED
+        for step in plan.rows
+        if step.outcome not in (MEMBER, INVITED)
     ]
     if changes:
         _shared.print_table(("Change", "Name", "Address", "Detail"), changes)
@@ -92,6 +92,7 @@ def link(slug: str, connection_id: uuid.UUID) -> None:
     up to date with the system and deactivates them when they leave it, as the people it
     invited (``hr preview`` shows what that sync will do)."""
     from admit.directory.hr import service as hr_service
+    from admit.directory.hr.words import linking_said
     from admit.flows import hr_sync
 
     with _shared.portal_session(slug) as (session, actor):
@@ -101,11 +102,7 @@ def link(slug: str, connection_id: uuid.UUID) -> None:
     if already:
         click.echo(f"{system} already links people already in the portal: nothing changed.")
         return
-    click.echo(
-        f"{system} now links people already in the portal: from its next sync on, it keeps them up "
-        f"to date and deactivates them when they leave it. What it will do: admit hr preview --portal "
-        f"{slug} {connection_id}"
-    )
+    click.echo(f"{linking_said(system)} What it will do: admit hr preview --portal {slug} {connection_id}")
 
 
 @hr.command("sync")

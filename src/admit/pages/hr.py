@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 
 from admit.actor import Actor
 from admit.directory.hr import service as hr
-from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, OUTCOMES, UPDATE, HrSkipCode
+from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, OUTCOMES, UPDATE
 from admit.directory.hr.words import (
     APPLIED_WORDS,
     COUNT_WORDS,
     OUTCOME_WORDS,
     RESULT_WORDS,
+    linking_said,
     outcome_said,
     results_said,
     unlinked_said,
@@ -230,9 +231,7 @@ def hr_preview(
         return _conn_page(request, session, actor, conn, exc.status, error=exc.message)
     order = {o: i for i, o in enumerate(ACTIONABLE + tuple(o for o in OUTCOMES if o not in ACTIONABLE))}
     # Those it does not manage who left or changed are said once (``unlinked``), not a row each.
-    rows = sorted(
-        (s for s in plan.steps if s.reason != HrSkipCode.NOT_MANAGED), key=lambda s: order[s.outcome]
-    )
+    rows = sorted(plan.rows, key=lambda s: order[s.outcome])
     listed = sum(1 for s in plan.steps if s.employee is not None)
     return render(
         request,
@@ -261,8 +260,7 @@ def hr_link(connection_id: uuid.UUID, actor: PageActor, session: SessionDep) -> 
     hr_sync.update(session, actor, conn, {"manage_existing": True})
     return redirect(
         f"/p/{actor.portal.slug}/hr/{conn.id}/preview",
-        notice=f"{hr.name_of(conn)} now links people already in the portal: from its next sync on, it "
-        "keeps them up to date and deactivates them when they leave it.",
+        notice=linking_said(hr.name_of(conn)),
     )
 
 

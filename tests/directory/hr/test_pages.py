@@ -180,3 +180,28 @@ def test_people_it_does_not_manage_are_one_line_with_link_them(hr, client, db, w
     assert "Personio now links people already in the portal" in linked.text
     assert hr.connection()["manage_existing"] is True
     assert '<tr data-outcome="deactivate"' in linked.text and 'id="hr-unlinked"' not in linked.text
+
+
+@pytest.mark.parametrize("fake", ["personio"], indirect=True)
+def test_people_gone_from_the_list_are_not_offered_link_them(hr, client, db, worker, portal, fake):
+    """Erin joined another way and is no longer listed in the HR system at all: linking people
+    already in the portal cannot make her the connection's (it links those it lists), so Link
+    them is not offered for her (it was, and changed nothing, at every preview); her row says
+    what an admin may do instead."""
+    from tests.factories import member_joins
+
+    erin = Person(id="9", first_name="Erin", last_name="Early", email="erin@acme.com")
+    kay = Person(id="11", first_name="Kay", last_name="Kept", email="kay@acme.com")
+    member_joins(db, worker, portal, "erin@acme.com")
+    fake.people = [erin, kay]
+    hr.connect(deactivate_limit_pct=100)
+    hr.sync()
+    fake.people = [kay]
+    sign_in_page(client, portal.owner_email, OWNER_PASSWORD)
+    preview = client.get(f"/p/{portal.slug}/hr/{hr.id}/preview")
+    assert preview.status_code == 200, preview.text
+    assert 'id="hr-unlinked"' not in preview.text and "Link them" not in preview.text
+    row = re.search(r'<tr data-outcome="skip".*?</tr>', preview.text, re.S)
+    assert row is not None, preview.text
+    text = " ".join(re.sub(r"<[^>]+>", " ", row.group(0)).split())
+    assert "No longer listed in Personio" in text and "deactivate them in User Management" in text, text

@@ -139,17 +139,28 @@ class Plan:
     @property
     def unlinked(self) -> list[Step]:
         """The people in the portal (active or invited) this connection does not manage, nor
-        links in this sync: a sync leaves them as they are, whatever the list says. Those among
-        them who left or changed in the system are the ``not_managed`` skips: every preview and
-        run would say so again until they are linked, so the faces say them together, once
-        (``words.unlinked_said``), with the way to link them."""
+        links in this sync, and that linking would make its own: a sync leaves them as they are,
+        whatever the list says. Those among them who left or changed in the system are the
+        ``not_managed`` skips: every preview and run would say so again until they are linked,
+        so the faces say them together, once (``words.unlinked_said``), with the way to link
+        them. Someone no longer listed at all is not among them: linking links those the list
+        has (``make_plan``'s ``link_existing``), so it would change nothing for them (Link them
+        was offered again and again); their row says what to do instead (``rows``)."""
         return [
             s
             for s in self.steps
             if s.status in (ACTIVE, PENDING)
             and not s.managed_after
+            and s.employee is not None
             and (s.outcome in (MEMBER, INVITED) or s.reason == HrSkipCode.NOT_MANAGED)
         ]
+
+    @property
+    def rows(self) -> list[Step]:
+        """The steps a preview lists a row each: all but the ``not_managed`` skips said together
+        in ``unlinked`` (the page's table, ``admit hr preview``'s changes)."""
+        said = {id(s) for s in self.unlinked}
+        return [s for s in self.steps if s.reason != HrSkipCode.NOT_MANAGED or id(s) not in said]
 
 
 MAX_ID = 200

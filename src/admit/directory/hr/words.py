@@ -14,6 +14,7 @@ __all__ = [
     "OUTCOME_WORDS",
     "RESULT_WORDS",
     "counts_said",
+    "linking_said",
     "outcome_said",
     "results_said",
     "unlinked_said",
@@ -101,3 +102,12 @@ def unlinked_said(unlinked: Sequence[Step], system: str) -> str:
             who = "They" if len(moved) == 1 else "All of them"
         said += f" {who} left or changed in {system}: {named}."
     return said
+
+
+def linking_said(system: str) -> str:
+    """Said once a connection links people already in the portal (the preview's Link them,
+    ``admit hr link``)."""
+    return (
+        f"{system} now links people already in the portal: from its next sync on, it keeps them up "
+        "to date and deactivates them when they leave it."
+    )
