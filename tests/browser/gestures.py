@@ -63,3 +63,11 @@ def signed_in(new_context, live_server, pf, viewport, path) -> Page:
     page.get_by_role("button", name="Sign in", exact=True).click()
     page.goto(live_server(path))
     return page
+
+
+def expect_owners_asked(confirmation, whom: str) -> None:
+    """The owners' confirmation (``_owners.html``) is shown, asking to make ``whom`` ("Mel
+    (mel@acme.com) an owner"), with what an owner can do."""
+    expect(confirmation).to_be_visible()
+    expect(confirmation).to_contain_text(f"Yes, make {whom}.")
+    expect(confirmation).to_contain_text("Owners can do everything, including removing you.")

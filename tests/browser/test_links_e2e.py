@@ -213,3 +213,36 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     )
     expect(email).to_have_value("eve@acme.com.evil.example")
     shot(eve, "domain-refused")
+
+
+@pytest.mark.parametrize(
+    "size", [{"width": 1280, "height": 860}, {"width": 390, "height": 844}], ids=["desktop", "phone"]
+)
+def test_approving_a_join_request_as_owner_asks_first(new_context, live_server, shot, size):
+    """A join request approved as an internal user with the role Owner: the workspace comes back
+    with the owners' confirmation in that request's form (it invited an owner at once); Client
+    hides it; ticked, Approve invites them."""
+    from tests.factories import create_portal
+    from tests.links.helpers import ask_to_join, create_workspace, workspace_token
+
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    ws = create_workspace(db, pf)
+    ask_to_join(db, workspace_token(db, pf, ws.id), "rita@example.org")
+    page = gestures.signed_in(new_context, live_server, pf, size, f"/p/{pf.slug}/workspaces/{ws.id}")
+    form = page.locator("#join-requests form[data-approve]")
+    form.get_by_label("User type for rita@example.org").select_option("internal")
+    form.get_by_label("Role for rita@example.org").select_option("owner")
+    form.get_by_role("button", name="Approve").click()
+    confirmation = page.locator("#join-requests [data-owners]")
+    gestures.expect_owners_asked(confirmation, "Rita Requester (rita@example.org) an owner")
+    confirmation.scroll_into_view_if_needed()
+    shot(page, f"approve-owner-confirmation-{size['width']}")
+    form.get_by_label("User type for rita@example.org").select_option("client")
+    expect(confirmation).to_be_hidden()
+    form.get_by_label("User type for rita@example.org").select_option("internal")
+    form.get_by_label("Role for rita@example.org").select_option("owner")
+    form.get_by_label("Yes, make Rita Requester (rita@example.org) an owner.").check()
+    form.get_by_role("button", name="Approve").click()
+    expect(page.get_by_text("Approved.", exact=False).first).to_be_visible()
+    expect(page.locator("#join-requests")).to_have_count(0)
