@@ -30,6 +30,19 @@ def user_id_of_member(client, pf, ws_id, email: str) -> str:
     return next(m["user"]["id"] for m in members(client, pf, ws_id)["items"] if m["user"]["email"] == email)
 
 
+def role_ids(client, pf, ws_id) -> list[str]:
+    """A flow's roles' ids, in order."""
+    r = client.get(api(pf, f"/workspaces/{ws_id}/roles"), headers=pf.headers())
+    return [role["id"] for role in r.json()["items"]]
+
+
+def assign_role(client, pf, ws_id, role_id, **body):
+    """Assign on a flow's role (a member by ``user_id``, or someone new by ``recipient``)."""
+    r = client.post(api(pf, f"/workspaces/{ws_id}/roles/{role_id}/assign"), json=body, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return r
+
+
 def accept(client, text: str, password: str | None = None):
     r = client.post(
         f"/api/v1/invitations/{invite_token(text)}/accept", json={"password": password, "name": "N"}
@@ -455,6 +468,75 @@ class TestFlowRoles:
         assert "You will hold the role “Client signer” there." in " ".join(mail.text.split()), mail.text
         html = " ".join(mail.html.split())
         assert "You will hold the role <strong>“Client signer”</strong> there." in html, mail.html
+
+    def test_every_later_email_of_the_invitation_names_the_roles_held_as_it_is_sent(self, client, db, worker):
+        """The tester: Assign on "Client signer" invited sam@smith.org and named the role; the
+        Resend said only "as a client". A workspace's Resend Invitation and User Management's
+        Reinvite name the roles Sam holds there as each is sent (text and HTML): both once given
+        "Reviewer" too, and only "Reviewer" once "Client signer" went to Ivy."""
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Estate Plan", kind="flow", roles=["Client signer", "Reviewer"])
+        signer, reviewer = role_ids(client, pf, ws["id"])
+        r = assign_role(client, pf, ws["id"], signer, recipient="sam@smith.org", user_type="client")
+        invitation_id = r.json()["added"]["invitation"]["id"]
+        sam = user_id_of_member(client, pf, ws["id"], "sam@smith.org")
+        assign_role(client, pf, ws["id"], reviewer, user_id=sam)
+        worker.drain()
+
+        def resend(path: str) -> tuple[str, str]:
+            r = client.post(path, headers=pf.headers())
+            assert r.status_code == 200, r.text
+            worker.drain()
+            mail = messages_to(db, "sam@smith.org")[-1]
+            assert "the workspace “Estate Plan”" in mail.text and "as a client" in mail.text, mail.text
+            return " ".join(mail.text.split()), " ".join(mail.html.split())
+
+        both = "You will hold the roles “Client signer” and “Reviewer” there."
+        both_html = (
+            "You will hold the roles <strong>“Client signer”</strong> and <strong>“Reviewer”</strong> there."
+        )
+        text, html = resend(api(pf, f"/workspaces/{ws['id']}/members/{sam}/resend"))
+        assert both in text and both_html in html, (text, html)
+        text, html = resend(f"/api/v1/portals/{pf.slug}/invitations/{invitation_id}/resend")
+        assert both in text and both_html in html, (text, html)
+
+        assign_role(client, pf, ws["id"], signer, user_id=ivy.user_id)  # taken away from Sam
+        text, html = resend(api(pf, f"/workspaces/{ws['id']}/members/{sam}/resend"))
+        assert "You will hold the role “Reviewer” there." in text and "Client signer" not in text, text
+        assert "You will hold the role <strong>“Reviewer”</strong> there." in html, html
+        r = client.delete(api(pf, f"/workspaces/{ws['id']}/roles/{reviewer}"), headers=pf.headers())
+        assert r.status_code == 204, r.text
+        text, html = resend(f"/api/v1/portals/{pf.slug}/invitations/{invitation_id}/resend")
+        assert "You will hold" not in text and "You will hold" not in html, (text, html)
+
+    def test_a_reminder_names_the_roles_held_as_it_is_sent(self, client, db, worker):
+        """A reminder of the invitation Assign sent names the role Sam holds when it is sent; once
+        the role went to Ivy, the next reminder names none."""
+        from admit.kit import clock
+
+        pf = create_portal(db)
+        ivy = joined(db, worker, client, pf, "ivy@acme.com")
+        ws = create_workspace(client, pf, "Estate Plan", kind="flow", roles=["Client signer"])
+        (signer,) = role_ids(client, pf, ws["id"])
+        assign_role(client, pf, ws["id"], signer, recipient="sam@smith.org", user_type="client")
+        worker.drain()
+        lifetime = timedelta(days=7)  # the portal's default; two reminders, at 1/3 and 2/3
+
+        def reminder_at(moment: timedelta) -> tuple[str, str]:
+            with clock.travel(moment):
+                assert worker.run_scheduled()["reminded"] == 1
+                worker.drain()
+            mail = messages_to(db, "sam@smith.org")[-1]
+            assert mail.subject.startswith("Reminder:"), mail.subject
+            return " ".join(mail.text.split()), " ".join(mail.html.split())
+
+        text, html = reminder_at(lifetime / 3 + timedelta(minutes=1))
+        assert "as a client. You will hold the role “Client signer” there." in text, text
+        assert "You will hold the role <strong>“Client signer”</strong> there." in html, html
+        assign_role(client, pf, ws["id"], signer, user_id=ivy.user_id)
+        text, html = reminder_at(lifetime * 2 / 3 + timedelta(minutes=1))
+        assert "You will hold" not in text and "You will hold" not in html, (text, html)
 
     def test_roles_only_on_flows(self, client, db, worker):
         pf = create_portal(db)

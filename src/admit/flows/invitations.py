@@ -1,6 +1,7 @@
 """Resending a portal invitation (User Management's Reinvite, on a row, in the Invite report and the
 selection bar): the new message
-names the workspace the invitation also brings its recipient into, if any. Revoking one (every
+names the workspace the invitation also brings its recipient into, if any, and the roles they
+hold there as it is sent. Revoking one (every
 face's Revoke, a bulk revoke, a directory's): its person leaves the workspaces they were Not
 Joined in on it (``workspace_people.invitation_revoked``)."""
 
@@ -15,7 +16,7 @@ from admit.errors import DomainError, InvitationNotFound
 from admit.flows import workspace_people
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
-from admit.workspaces import service as workspaces_service
+from admit.workspaces import roles as roles_service
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -35,8 +36,10 @@ def resend(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitati
     """
     policy.require(actor.role, policy.Action.INVITATION_RESEND)
     invitation = invitations_service.get_or_raise(session, actor, invitation_id)
-    workspace_name = workspaces_service.workspace_name_for_invitation(session, invitation.id)
-    return invitations_service.reissue(session, actor, invitation, workspace_name=workspace_name)
+    workspace_name, flow_roles = roles_service.invitation_place(session, invitation.id)
+    return invitations_service.reissue(
+        session, actor, invitation, workspace_name=workspace_name, flow_roles=flow_roles
+    )
 
 
 def revoke(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitation:

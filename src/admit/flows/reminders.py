@@ -21,7 +21,7 @@ from admit.notifications import service as notifications_service
 from admit.policy import Role, UserType
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
-from admit.workspaces import service as workspaces_service
+from admit.workspaces import roles as roles_service
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -37,8 +37,8 @@ def remind_due(session: Session, *, limit: int = BATCH) -> int:
     """Claim the reminders that are due and queue their messages; returns how many."""
     claimed = reminders.claim_due(session, limit=limit)
     for due in claimed:
-        workspace_name = workspaces_service.workspace_name_for_invitation(session, due.invitation.id)
-        reminders.queue(session, due, workspace_name=workspace_name)
+        workspace_name, flow_roles = roles_service.invitation_place(session, due.invitation.id)
+        reminders.queue(session, due, workspace_name=workspace_name, flow_roles=flow_roles)
     return len(claimed)
 
 

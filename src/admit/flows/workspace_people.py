@@ -728,7 +728,12 @@ def _resend_one(
     # Resending renews the invitation (and its role): only for those who could have sent it.
     policy.require(actor.role, policy.invite_action(invitation.user_type))
     invitation = invitations_service.reissue(
-        session, actor, invitation, counted=counted, workspace_name=workspace.name
+        session,
+        actor,
+        invitation,
+        counted=counted,
+        workspace_name=workspace.name,
+        flow_roles=roles_service.held_by(session, workspace.id, user.id),
     )
     membership.invitation_id = invitation.id
     audit_service.record(

@@ -8,6 +8,7 @@ workspace), as what, the personal message, the link and when it expires.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -59,15 +60,16 @@ def context_for(
     expires_at: datetime,
     inviter_name: str,
     workspace_name: str | None = None,
-    flow_role: str | None = None,
+    flow_roles: Sequence[str] = (),
     asked: bool = False,
     resent: bool = False,
     account: KnownAccount | None = None,
 ) -> dict[str, Any]:
     """What the invitation template needs (the link holds the raw token). ``asked``: the person
     asked to join (an approved join request): the email says their request was approved.
-    ``flow_role``: the workspace's flow role they will hold (assigned to them as they are
-    invited), which the email names. ``account``: the one the recipient has already
+    ``flow_roles``: the workspace's flow roles they hold (Assign, as they are invited) or will
+    hold there (read again for every later send: a Resend, a reminder), which the email names
+    (``_held_roles``). ``account``: the one the recipient has already
     (``members.service.known_accounts``): it is greeted by its own name when the inviter gave
     none (an asker's typed name is none: ``notifications.service.greeting_name``), and one
     with a password is told to sign
@@ -77,7 +79,7 @@ def context_for(
         "asked": asked,
         "resent": resent,
         "workspace_name": workspace_name or "",
-        "flow_role": flow_role or "",
+        "flow_roles": list(flow_roles),
         "inviter_name": inviter_name,
         "portal_name": portal.name,
         "brand": portals_brand.email_context(portal, public_url),

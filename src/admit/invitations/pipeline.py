@@ -571,7 +571,7 @@ def _write(
                     expires_at=expires_at,
                     inviter_name=inviter,
                     workspace_name=workspace[0],
-                    flow_role=workspace[1],
+                    flow_roles=[workspace[1]] if workspace[1] else [],
                     asked=row["asked"],
                     account=accounts.get(row["recipient"]),
                 ),

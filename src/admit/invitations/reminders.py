@@ -27,6 +27,7 @@ expiry end them all, as before.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -158,9 +159,12 @@ def claim_due(session: Session, *, limit: int = 200) -> list[Due]:
     return claimed
 
 
-def queue(session: Session, due: Due, *, workspace_name: str | None = None) -> None:
+def queue(
+    session: Session, due: Due, *, workspace_name: str | None = None, flow_roles: Sequence[str] = ()
+) -> None:
     """Write one claimed reminder: a new link beside the live one, its message in the outbox
-    and an ``invitation.reminded`` audit event (by the system)."""
+    and an ``invitation.reminded`` audit event (by the system). ``workspace_name``: the
+    workspace the message names; ``flow_roles``: the roles its person holds there now."""
     ctx = context.of(session)
     invitation, portal = due.invitation, due.portal
     token = tokens.issue(
@@ -187,6 +191,7 @@ def queue(session: Session, due: Due, *, workspace_name: str | None = None) -> N
                 expires_at=invitation.expires_at,
                 inviter_name=inviter,
                 workspace_name=workspace_name,
+                flow_roles=flow_roles,
                 asked=invitation.asked,
                 account=members_service.known_accounts(session, [invitation.recipient]).get(
                     invitation.recipient

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -380,6 +380,7 @@ def reissue(
     *,
     counted: bool = False,
     workspace_name: str | None = None,
+    flow_roles: Sequence[str] = (),
 ) -> Invitation:
     """Send ``invitation`` again with a new link (Resend / Reinvite); every earlier link dies.
 
@@ -387,7 +388,8 @@ def reissue(
     ``invitation_not_pending`` once accepted or revoked. The caller has decided the actor may
     (``flows.invitations.resend`` for the portal's invitations, a workspace's Resend Invitation
     for its members). ``counted``: the caller already charged the portal's sending limit (a
-    whole group, all or none). ``workspace_name``: the workspace the message names.
+    whole group, all or none). ``workspace_name``: the workspace the message names;
+    ``flow_roles``: the roles its person holds there now, which it names too.
     """
     invitation = _locked(session, invitation)
     _require_open(invitation, "resent")
@@ -441,6 +443,7 @@ def reissue(
             expires_at=invitation.expires_at,
             inviter_name=actor.display_name,
             workspace_name=workspace_name,
+            flow_roles=flow_roles,
             asked=invitation.asked,
             resent=True,
             account=members_service.known_accounts(session, [invitation.recipient]).get(invitation.recipient),

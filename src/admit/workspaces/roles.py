@@ -59,6 +59,8 @@ __all__ = [
     "current_roles",
     "delete_action",
     "delete_role",
+    "held_by",
+    "invitation_place",
     "edit_action",
     "list_actions",
     "list_roles",
@@ -136,10 +138,13 @@ def role_history(
     return role, rows, next_cursor
 
 
-def current_roles(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, list[str]]:
-    """``{user_id: [role name, …]}``: who holds which of the workspace's roles now, in order."""
+def current_roles(
+    session: Session, workspace_id: uuid.UUID, *, user_id: uuid.UUID | None = None
+) -> dict[uuid.UUID, list[str]]:
+    """``{user_id: [role name, …]}``: who holds which of the workspace's roles now, in order
+    (``user_id``: only that person's)."""
     held: dict[uuid.UUID, list[str]] = {}
-    for user_id, role_name in session.execute(
+    query = (
         select(RoleAssignment.user_id, WorkspaceRole.name)
         .join(WorkspaceRole, WorkspaceRole.id == RoleAssignment.role_id)
         .where(
@@ -148,9 +153,30 @@ def current_roles(session: Session, workspace_id: uuid.UUID) -> dict[uuid.UUID, 
             RoleAssignment.ended_at.is_(None),
         )
         .order_by(WorkspaceRole.position)
-    ):
-        held.setdefault(user_id, []).append(role_name)
+    )
+    if user_id is not None:
+        query = query.where(RoleAssignment.user_id == user_id)
+    for holder, role_name in session.execute(query):
+        held.setdefault(holder, []).append(role_name)
     return held
+
+
+def held_by(session: Session, workspace_id: uuid.UUID, user_id: uuid.UUID) -> list[str]:
+    """The workspace's roles ``user_id`` holds now, in order (what a Resend of their invitation
+    names: ``invitations.messages.context_for``'s ``flow_roles``)."""
+    return current_roles(session, workspace_id, user_id=user_id).get(user_id, [])
+
+
+def invitation_place(session: Session, invitation_id: uuid.UUID) -> tuple[str | None, list[str]]:
+    """What a later message of a portal invitation (User Management's Reinvite, a reminder) says
+    of where it brings its person, read as it is sent: the workspace's name
+    (``workspaces.service.membership_for_invitation``; None: no workspace) and the roles they
+    hold there now (``held_by``)."""
+    found = workspaces_service.membership_for_invitation(session, invitation_id)
+    if found is None:
+        return None, []
+    workspace, membership = found
+    return workspace.name, held_by(session, workspace.id, membership.user_id)
 
 
 def _live_roles(session: Session, workspace: Workspace) -> list[WorkspaceRole]:

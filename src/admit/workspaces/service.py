@@ -96,6 +96,7 @@ __all__ = [
     "team_ids",
     "members",
     "timeline",
+    "membership_for_invitation",
     "workspace_for_invitation",
     "workspace_name_for_invitation",
 ]
@@ -620,16 +621,25 @@ def workspace_url(session: Session, portal: Portal, workspace_id: uuid.UUID) -> 
     return f"{context.of(session).settings.public_url}/p/{portal.slug}/workspaces/{workspace_id}"
 
 
-def workspace_for_invitation(session: Session, invitation_id: uuid.UUID) -> Workspace | None:
-    """The workspace a portal invitation also brings its recipient into (the first one), if any:
-    its email names it, and accepting lands there."""
-    return session.scalar(
-        select(Workspace)
+def membership_for_invitation(
+    session: Session, invitation_id: uuid.UUID
+) -> tuple[Workspace, WorkspaceMember] | None:
+    """The workspace a portal invitation also brings its recipient into (the first one), with
+    their membership there, if any: its email names it, and accepting lands there."""
+    row = session.execute(
+        select(Workspace, WorkspaceMember)
         .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
         .where(WorkspaceMember.invitation_id == invitation_id)
         .order_by(WorkspaceMember.created_at)
         .limit(1)
-    )
+    ).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def workspace_for_invitation(session: Session, invitation_id: uuid.UUID) -> Workspace | None:
+    """The workspace of ``membership_for_invitation``, if any."""
+    found = membership_for_invitation(session, invitation_id)
+    return found[0] if found is not None else None
 
 
 def workspace_name_for_invitation(session: Session, invitation_id: uuid.UUID) -> str | None:
