@@ -134,6 +134,19 @@ class TestInEndpointThread:
         assert (who, endpoint) == ("who", "coroutine") and thread != loop  # not on the event loop
 
 
+def _noting_where_the_actor_is_found(monkeypatch, module) -> list[bool]:
+    """Whether each call of ``module``'s ``portal_actor`` is made inside its endpoint's call."""
+    found: list[bool] = []
+    portal_actor = module.portal_actor
+
+    def noted(*args, **kwargs):
+        found.append(_inside_endpoint_call())
+        return portal_actor(*args, **kwargs)
+
+    monkeypatch.setattr(module, "portal_actor", noted)
+    return found
+
+
 def test_user_managements_actor_is_found_in_its_endpoints_thread(db, client, monkeypatch):
     """``pages.deps.page_actor`` (who is signed in, in which portal) runs as User Management's
     endpoint is called, in its thread: no hop to a thread of its own before it."""
@@ -141,14 +154,7 @@ def test_user_managements_actor_is_found_in_its_endpoints_thread(db, client, mon
 
     pf = create_portal(db)
     login(client, pf.owner_email, OWNER_PASSWORD)
-    found: list[bool] = []
-    portal_actor = deps.portal_actor
-
-    def noted(*args, **kwargs):
-        found.append(_inside_endpoint_call())
-        return portal_actor(*args, **kwargs)
-
-    monkeypatch.setattr(deps, "portal_actor", noted)
+    found = _noting_where_the_actor_is_found(monkeypatch, deps)
     assert client.get(f"/p/{pf.slug}/users").status_code == 200
     assert found == [True]
 
@@ -159,3 +165,23 @@ def test_signed_out_with_a_mistyped_path_is_sent_to_sign_in(db, client):
     pf = create_portal(db)
     answer = client.get(f"/p/{pf.slug}/members/not-an-id/access", follow_redirects=False)
     assert answer.status_code == 303 and answer.headers["location"].startswith("/login")
+
+
+def test_an_api_operations_actor_is_found_in_its_endpoints_thread(db, client, monkeypatch):
+    """``api.deps.api_actor`` (who calls: an API key, a session cookie) runs as the operation's
+    endpoint is called, in its thread: no hop to a thread of its own before it. Its refusals
+    come first, as before: no credentials is 401 whatever else is wrong."""
+    from admit.api import deps
+
+    pf = create_portal(db)
+    found = _noting_where_the_actor_is_found(monkeypatch, deps)
+    assert client.get(f"/api/v1/portals/{pf.slug}/members", headers=pf.headers()).status_code == 200
+    assert found == [True]
+    login(client, pf.owner_email, OWNER_PASSWORD)
+    assert client.get(f"/api/v1/portals/{pf.slug}").status_code == 200
+    assert found == [True, True]
+    client.cookies.clear()
+    refused = client.get(f"/api/v1/portals/{pf.slug}/members?limit=0")
+    assert (refused.status_code, refused.json()["code"]) == (401, "not_authenticated")
+    wrong = client.get(f"/api/v1/portals/{pf.slug}/members?limit=0", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401

@@ -18,6 +18,7 @@ from admit.actor import Actor
 from admit.api.errors import invalid_input_of
 from admit.errors import CsrfFailed, InvalidInput, UnsupportedMediaType
 from admit.kit.pagination import MAX_LIMIT
+from admit.kit.routing import in_endpoint_thread
 from admit.web import SAFE_METHODS, Auth, SessionDep, auth_from_headers, csrf_ok, portal_actor, read_auth
 
 
@@ -46,6 +47,8 @@ AuthDep = Annotated[Auth, Depends(api_auth)]
 
 
 def api_actor(portal: str, request: Request, session: SessionDep, auth: AuthDep) -> Actor:
+    """Who calls, in the portal ``portal``: found in the operation's own thread as it begins
+    (``ActorDep``: ``kit.routing.in_endpoint_thread``), no hop to a thread of its own."""
     return portal_actor(request, session, portal, auth)
 
 
@@ -54,7 +57,10 @@ def actor_in(session: Session, request: Request, portal: str) -> Actor:
     return portal_actor(request, session, portal, read_checked_auth(request, session))
 
 
-ActorDep = Annotated[Actor, Depends(api_actor)]
+# What FastAPI calls for ``ActorDep`` (``api.openapi`` looks for it: an operation that takes it
+# may answer the actor's refusals).
+actor_dependency = in_endpoint_thread(api_actor)
+ActorDep = Annotated[Actor, Depends(actor_dependency)]
 
 
 # How many items a page of a list holds: declared in the OpenAPI document, checked before the

@@ -22,7 +22,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
 
-from admit.api.deps import api_actor, body_kinds
+from admit.api.deps import actor_dependency, body_kinds
 from admit.api.errors import CODES_KEY, Problem, markdown, problem_response
 from admit.errors import (
     Busy,
@@ -101,7 +101,7 @@ def describe(router: APIRouter, *, query_checked: bool = False) -> APIRouter:
         implied.append(TooLarge)
         if query_checked and body_kinds(route):
             implied.append(UnsupportedMediaType)  # api.deps.known_body_only: a body of another kind
-        if api_actor in calls:
+        if actor_dependency in calls:
             implied += ACTOR_ERRORS
         if not set(route.methods or ()) <= SAFE_METHODS:
             implied.append(CsrfFailed)  # a session without its header, or any change from another site

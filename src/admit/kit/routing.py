@@ -31,12 +31,12 @@ none (``Route``). The OpenAPI document says the body is required only when ``{}`
 one.
 
 A plain dependency made ``in_endpoint_thread`` (who is signed in and in which portal, for the
-pages) is run in the thread its route's plain endpoint runs in, just before it, rather than in a
-hop to a thread of its own: FastAPI solves it on the event loop as ever (its parameters, its
-sub-dependencies, its place in the order), and what it is given is kept; its call is made in the
-endpoint's thread, in the order FastAPI solved them, each once a request. What it raises is raised
-there, before the endpoint runs. For a route whose endpoint is not plain (a coroutine) it runs in
-a thread of its own, as FastAPI runs any plain dependency.
+pages and the API) is run in the thread its route's plain endpoint runs in, just before it,
+rather than in a hop to a thread of its own: FastAPI solves it on the event loop as ever (its
+parameters, its sub-dependencies, its place in the order), and what it is given is kept; its call
+is made in the endpoint's thread, in the order FastAPI solved them, each once a request. What it
+raises is raised there, before the endpoint runs. For a route whose endpoint is not plain (a
+coroutine) it runs in a thread of its own, as FastAPI runs any plain dependency.
 
 An operation that answers 204 (or 304) answers nothing: no body and no ``Content-Type``, though
 its endpoint returns nothing and FastAPI would make its JSON response of that.
