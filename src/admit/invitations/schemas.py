@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from admit.invitations.codes import AddSkipCode, ResendSkipCode, SkipCode
 from admit.invitations.models import MAX_MESSAGE, Invitation
 from admit.kit.apart import PartedModel
+from admit.kit.json_body import JsonBody
 from admit.members.schemas import MemberRead, UserRead
 from admit.notifications.models import Delivered, delivery_status
 from admit.notifications.schemas import DeliveryRead
@@ -175,7 +176,7 @@ class RecipientResultRead(BaseModel):
     )
 
 
-class RecipientsCheck(BaseModel):
+class RecipientsCheck(JsonBody):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(max_length=512 * 1024)
