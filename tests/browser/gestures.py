@@ -71,3 +71,20 @@ def expect_owners_asked(confirmation, whom: str) -> None:
     expect(confirmation).to_be_visible()
     expect(confirmation).to_contain_text(f"Yes, make {whom}.")
     expect(confirmation).to_contain_text("Owners can do everything, including removing you.")
+
+
+def expect_no_wider_than(page: Page, width: int, *, timeout: float = 5000) -> None:
+    """The page, once laid out, is no wider than ``width``: waited for (a page a script is still
+    filling can be wider for a moment), then, if it never is, the widest element named."""
+    try:
+        page.wait_for_function(f"document.documentElement.scrollWidth <= {width}", timeout=timeout)
+    except Exception:
+        widest = page.evaluate(
+            """() => { let w = null; for (const el of document.querySelectorAll('body *')) {
+                 const r = el.getBoundingClientRect();
+                 if (!w || r.right > w.right) w = {right: r.right, tag: el.tagName,
+                   cls: el.className, text: (el.textContent || '').slice(0, 80)}; }
+               return w; }"""
+        )
+        width_now = page.evaluate("document.documentElement.scrollWidth")
+        raise AssertionError(f"the page is {width_now} px wide (at most {width}); widest: {widest}") from None

@@ -86,5 +86,5 @@ def test_settings_says_an_empty_name_under_it_at_a_phones_width(new_context, liv
     # Under the field, in the phone's width: nothing wider than the screen.
     box, field = page.locator("#name_error").bounding_box(), name.bounding_box()
     assert box and field and box["y"] >= field["y"] + field["height"] - 1 and box["x"] + box["width"] <= 390
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    gestures.expect_no_wider_than(page, 390)
     shot(page, "settings-name-refused-390")

@@ -65,7 +65,7 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     expect(counts["already_member"]).to_have_text("1")
     # A long unbroken name wraps in its cell: the page is no wider than the window (a tester's
     # 247-character name made it 2,114 px wide at 1,280).
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    gestures.expect_no_wider_than(page, 1280)
     expect(page.locator('tr[data-outcome="invalid_recipient"]')).to_contain_text(
         "Did you mean broken@gmail.com?"
     )
@@ -89,7 +89,7 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     expect(skipped.nth(1)).to_contain_text("Did you mean broken@gmail.com?")
     expect(skipped.nth(2)).to_contain_text("olivia@acme.com")
     expect(skipped.nth(3)).to_contain_text("The name is at most 200 characters.")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 1280
+    gestures.expect_no_wider_than(page, 1280)
     shot(page, "import-done")
 
     with page.expect_download() as download_info:
@@ -140,7 +140,7 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
         "rows => rows.map(r => r.getBoundingClientRect().height)"
     )
     assert len(heights) == 50 and max(heights) < 130, heights
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    gestures.expect_no_wider_than(page, 390)
     shot(page, "user-management-phone")
     page.set_viewport_size({"width": 1280, "height": 800})
     # Search as you type: no button needed, the URL keeps it.

@@ -18,6 +18,7 @@ from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.teams import service as teams_service
 from admit.workspaces import service as workspaces_service
+from tests.browser import gestures
 from tests.browser.test_phone_e2e import _owner_on
 from tests.factories import actor_for, create_portal
 
@@ -114,7 +115,7 @@ def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, sho
     row, name = teams.locator('tr[data-team="Smiths"]'), teams.locator('tr[data-team="Smiths"] td').first
     assert name.bounding_box()["width"] >= row.bounding_box()["width"] - 24  # the name across the card
     expect(panel.locator("#workspace-members thead")).to_be_hidden()
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    gestures.expect_no_wider_than(page, PHONE["width"])
     teams.scroll_into_view_if_needed()
     shot(page, "members-teams-390")
     # Find a member narrows the team and client-group rows too: by name, or by someone in them.
@@ -148,7 +149,7 @@ def test_on_a_phone_the_teams_table_reads_as_cards(live_server, new_context, sho
         "Resend the invitations of the 2 people selected (Person 04, Person 05)?"
     )
     expect(panel.get_by_label("Find a member")).to_have_value("person 0")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    gestures.expect_no_wider_than(page, PHONE["width"])
     # The rows asked about show ticked while asked, and still after Cancel (both dropped them).
     expect(panel.get_by_label("Select Person 04")).to_be_checked()
     shot(page, "members-selected-ask-390")

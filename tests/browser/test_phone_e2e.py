@@ -155,7 +155,7 @@ def test_the_top_bar_keeps_logo_and_profile_on_one_line(new_context, live_server
         assert abs(middle(logo) - middle(button)) < 4, (logo, button)
         assert button["x"] + button["width"] >= viewport["width"] - 24, button
         assert logo["x"] + logo["width"] <= button["x"], (logo, button)
-        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+        gestures.expect_no_wider_than(page, viewport["width"])
 
 
 def test_where_you_are_signed_in_reads_as_cards_on_a_phone(new_context, live_server, shot):
@@ -183,7 +183,7 @@ def test_where_you_are_signed_in_reads_as_cards_on_a_phone(new_context, live_ser
     assert _width(browser) >= _width(mine) - 20, (_width(browser), _width(mine))
     ip = mine.locator('td[data-label="Signed in from"]')
     assert ip.evaluate("td => getComputedStyle(td, '::before').content") == '"Signed in from"'
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    gestures.expect_no_wider_than(page, PHONE["width"])
     shot(page, "account-sessions-390")
     other = listed.locator("tbody tr", has_text="Firefox on Windows")
     other.get_by_role("button", name="Sign out").click()
@@ -221,14 +221,14 @@ def test_a_dead_invitation_link_says_its_case_on_a_phone(new_context, live_serve
     sign_in = stranger.get_by_role("link", name="Sign in", exact=True)
     box = sign_in.bounding_box()
     assert box is not None and box["height"] >= 44 and box["x"] + box["width"] <= 390, box
-    assert stranger.evaluate("document.documentElement.scrollWidth") <= 390
+    gestures.expect_no_wider_than(stranger, 390)
     shot(stranger, "used-link-phone")
 
     stranger.goto(withdrawn)
     expect(stranger.get_by_role("heading", name="Invitation cancelled")).to_be_visible()
     expect(stranger.get_by_text("to join Acme Inc was cancelled.")).to_be_visible()
     expect(stranger.get_by_role("link", name="Sign in", exact=True)).to_have_count(0)
-    assert stranger.evaluate("document.documentElement.scrollWidth") <= 390
+    gestures.expect_no_wider_than(stranger, 390)
     shot(stranger, "withdrawn-link-phone")
 
 
@@ -251,7 +251,7 @@ def test_a_client_asked_for_a_password_is_told_why_on_a_phone(new_context, live_
     why = page.get_by_text("Acme Inc asks its clients to choose a password.")
     expect(why).to_be_visible()
     expect(why).to_contain_text("its sign-in policy changed after your invitation was sent")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    gestures.expect_no_wider_than(page, 390)
     shot(page, "password-asked-phone")
 
 
@@ -335,5 +335,5 @@ def test_the_dev_mailbox_shows_a_whole_email_that_fits_a_phone(new_context, live
     seen = inner.evaluate("[window.innerHeight, window.innerWidth]")
     assert content[0] <= seen[0], (content, seen)  # nothing cut off at the bottom
     assert content[1] <= seen[1], (content, seen)  # nothing runs off the side
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    gestures.expect_no_wider_than(page, 390)
     shot(page, "dev-mailbox-email-phone")

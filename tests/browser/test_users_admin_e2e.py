@@ -46,7 +46,7 @@ def test_the_selection_bar_fits_a_phone_and_the_page_can_be_selected(
     expect(page.locator("[data-bulk-count]")).to_have_text("50 selected")
     page.get_by_role("button", name="Select all 60 matching").click()
     expect(page.locator("[data-bulk-count]")).to_have_text("All 60 people matching selected")
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    gestures.expect_no_wider_than(page, PHONE["width"])
     shot(page, "bulk-bar-phone")
 
 
@@ -263,7 +263,7 @@ def test_a_phone_card_shows_a_pending_persons_address_whole(new_context, live_se
     address_box = dave.locator('td[data-label="Email or phone"]').bounding_box()
     button_box = dave.get_by_role("button", name="Reinvite dave@clientco.com").bounding_box()
     assert address_box and button_box and button_box["y"] >= address_box["y"] + address_box["height"] - 1
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    gestures.expect_no_wider_than(page, PHONE["width"])
     shot(page, "pending-cards-phone")
 
 
