@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -71,14 +72,33 @@ def _yours(action: str, actor: Actor) -> bool:
     return True
 
 
+def _is_own(row: RosterRow, actor: Actor) -> bool:
+    return actor.user is not None and row.user_id == actor.user.id
+
+
 def applies(action: str, row: RosterRow, actor: Actor) -> bool:
     """Whether ``action`` can apply to this roster row (a pending invitation can be resent…), for
     ``actor``: never to their own row when the action is not for oneself (``_yours``). What the
-    page's ticked rows, the preview of all matching and the job take, alike."""
+    page's ticked rows, the preview of all matching and the job take, alike. It reads the row's
+    kind, its status and whether it is the actor's own, no more (``applying``)."""
     kind = ACTIONS[BulkAction(action)]
     if row.kind != kind.kind or row.status not in kind.statuses:
         return False
-    return _yours(action, actor) or actor.user is None or row.user_id != actor.user.id
+    return _yours(action, actor) or not _is_own(row, actor)
+
+
+def applying(actions: Iterable[str], rows: Iterable[RosterRow], actor: Actor) -> dict[uuid.UUID, list[str]]:
+    """For each row, which of ``actions`` apply to it (``applies``), asked once for each kind,
+    status and "the actor's own" the rows hold, not for each row (a page's 50)."""
+    actions = list(actions)
+    by_state: dict[tuple[str, str, bool], list[str]] = {}
+    found: dict[uuid.UUID, list[str]] = {}
+    for row in rows:
+        state = (row.kind, row.status, _is_own(row, actor))
+        if state not in by_state:
+            by_state[state] = [action for action in actions if applies(action, row, actor)]
+        found[row.id] = by_state[state]
+    return found
 
 
 def matching_counts(session: Session, actor: Actor, filters: dict[str, Any]) -> tuple[int, dict[str, int]]:

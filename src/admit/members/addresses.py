@@ -96,13 +96,16 @@ class ParsedRecipient:
         return self.email or self.phone
 
 
+# The punctuation of a written phone number.
+_PUNCTUATION = r"\s().\-/"
+
 # Digits with the usual punctuation of a written phone number, optionally a leading +.
-_PHONE_LIKE = re.compile(r"^\+?[\d\s().\-/]{4,30}$")
+_PHONE_LIKE = re.compile(rf"^\+?[\d{_PUNCTUATION}]{{4,30}}$")
 
 
 # Only digits and a phone number's punctuation, of any length: meant as a phone number even when
 # too short or too long to be read as one ("+44", "123"), so refused as one, not as an email.
-_DIGITS_ONLY = re.compile(r"^\+?[\s().\-/]*\d[\d\s().\-/]*$")
+_DIGITS_ONLY = re.compile(rf"^\+?[{_PUNCTUATION}]*\d[\d{_PUNCTUATION}]*$")
 
 
 def looks_like_phone(text: str) -> bool:

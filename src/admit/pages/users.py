@@ -253,17 +253,8 @@ def _page(
     page = context.get("page")
     # Those the policy lets this actor deactivate or reactivate, as the row menus have them.
     allowed = {"deactivate": context.get("deactivatable", ()), "reactivate": context.get("reactivatable", ())}
-    # What applies to a row depends on its kind, status and whether it is the actor's own
-    # (``people_bulk.applies``): asked once for each of those the page holds.
     rows = page.items if bulk_actions and page is not None else []
-    mine = actor.user.id if actor.user is not None else None
-    by_state: dict[tuple[str, str, bool], list[str]] = {}
-    applying: dict[uuid.UUID, list[str]] = {}
-    for row in rows:
-        state = (row.kind, row.status, row.user_id is not None and row.user_id == mine)
-        if state not in by_state:
-            by_state[state] = [a for a in bulk_actions if people_bulk.applies(a, row, actor)]
-        applying[row.id] = by_state[state]
+    applying = people_bulk.applying(bulk_actions, rows, actor)
     context["bulk_applies"] = {
         row.id: " ".join(action for action in applying[row.id] if row.id in allowed.get(action, (row.id,)))
         for row in rows
