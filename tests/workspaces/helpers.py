@@ -98,4 +98,17 @@ def invite_token(text: str) -> str:
     return token_in(text, "invite")
 
 
+def role_ids(client, pf, ws_id) -> list[str]:
+    """A flow's roles' ids, in order."""
+    r = client.get(api(pf, f"/workspaces/{ws_id}/roles"), headers=pf.headers())
+    return [role["id"] for role in r.json()["items"]]
+
+
+def assign_role(client, pf, ws_id, role_id, **body):
+    """Assign on a flow's role (a member by ``user_id``, or someone new by ``recipient``)."""
+    r = client.post(api(pf, f"/workspaces/{ws_id}/roles/{role_id}/assign"), json=body, headers=pf.headers())
+    assert r.status_code == 200, r.text
+    return r
+
+
 __all__ = ["PASSWORD", "create_portal"]

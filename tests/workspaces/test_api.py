@@ -12,6 +12,7 @@ from tests.workspaces.helpers import (
     PASSWORD,
     add,
     api,
+    assign_role,
     create_portal,
     create_workspace,
     invite_token,
@@ -20,6 +21,7 @@ from tests.workspaces.helpers import (
     members,
     messages_to,
     notifications_to,
+    role_ids,
     session_headers,
     status_of,
     user_id_of,
@@ -28,19 +30,6 @@ from tests.workspaces.helpers import (
 
 def user_id_of_member(client, pf, ws_id, email: str) -> str:
     return next(m["user"]["id"] for m in members(client, pf, ws_id)["items"] if m["user"]["email"] == email)
-
-
-def role_ids(client, pf, ws_id) -> list[str]:
-    """A flow's roles' ids, in order."""
-    r = client.get(api(pf, f"/workspaces/{ws_id}/roles"), headers=pf.headers())
-    return [role["id"] for role in r.json()["items"]]
-
-
-def assign_role(client, pf, ws_id, role_id, **body):
-    """Assign on a flow's role (a member by ``user_id``, or someone new by ``recipient``)."""
-    r = client.post(api(pf, f"/workspaces/{ws_id}/roles/{role_id}/assign"), json=body, headers=pf.headers())
-    assert r.status_code == 200, r.text
-    return r
 
 
 def accept(client, text: str, password: str | None = None):

@@ -9,7 +9,7 @@ joined, and it is audited.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from admit.actor import Actor
 from admit.audit import service as audit_service
@@ -21,6 +21,7 @@ from admit.kit.text import is_phone, readable_phone
 from admit.members import service as members_service
 from admit.members.models import VIA_INVITATION, Member, User
 from admit.members.passwords import hash_chosen
+from admit.notifications import held_roles
 from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.portals.models import Portal
@@ -60,6 +61,9 @@ class InvitationPreview:
     sign_in_required: bool
     password_required: bool
     workspace_name: str | None  # the workspace the invitation also brings them into
+    # The flow roles they will hold in each workspace it brings them into (the page says them as
+    # its messages do: ``notifications.held_roles``), as a message's context keeps them.
+    flow_roles: list[list[Any]]
     for_viewer: bool  # the one signed in is the recipient
     # What the "Your name" field starts with: the account's own name if it has one, else the
     # name the inviter gave (a label the person may keep or change: ``accept``).
@@ -112,6 +116,7 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
     invitation = invitations_service.open_by_token(session, token)
     portal = portals_service.get_or_raise(session, invitation.portal_id)
     user = members_service.get_user_by_address(session, invitation.recipient)
+    workspace_name, held = workspace_roles.invitation_place(session, invitation.id)
     return InvitationPreview(
         invitation=invitation,
         portal=portal,
@@ -119,7 +124,8 @@ def preview(session: Session, token: str, *, viewer: User | None = None) -> Invi
         account_exists=user is not None,
         sign_in_required=bool(user and user.password_hash),
         password_required=_chooses_password(user, invitation, portal),
-        workspace_name=workspaces_service.workspace_name_for_invitation(session, invitation.id),
+        workspace_name=workspace_name,
+        flow_roles=held_roles.context(held),
         for_viewer=viewer is not None and viewer.has_address(invitation.recipient),
         suggested_name=(user.name if user else "") or invitation.recipient_name,
         policy_changed_since_sent=_policy_changed_since_sent(invitation, portal),

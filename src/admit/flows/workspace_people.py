@@ -733,7 +733,7 @@ def _resend_one(
         invitation,
         counted=counted,
         workspace_name=workspace.name,
-        flow_roles=roles_service.held_by(session, workspace.id, user.id),
+        flow_roles=roles_service.invitation_place(session, invitation.id, here=workspace, user_id=user.id)[1],
     )
     membership.invitation_id = invitation.id
     audit_service.record(

@@ -14,12 +14,14 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from admit.kit.text import moment_text
+from admit.notifications import held_roles
 from admit.notifications import service as notifications_service
 from admit.portals import brand as portals_brand
 from admit.portals.sign_in import password_required, second_factor_required
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.service import KnownAccount
+    from admit.notifications.held_roles import Held
     from admit.portals.models import Portal
 
 
@@ -60,16 +62,17 @@ def context_for(
     expires_at: datetime,
     inviter_name: str,
     workspace_name: str | None = None,
-    flow_roles: Sequence[str] = (),
+    flow_roles: Sequence[Held] = (),
     asked: bool = False,
     resent: bool = False,
     account: KnownAccount | None = None,
 ) -> dict[str, Any]:
     """What the invitation template needs (the link holds the raw token). ``asked``: the person
     asked to join (an approved join request): the email says their request was approved.
-    ``flow_roles``: the workspace's flow roles they hold (Assign, as they are invited) or will
-    hold there (read again for every later send: a Resend, a reminder), which the email names
-    (``_held_roles``). ``account``: the one the recipient has already
+    ``flow_roles``: the flow roles they hold (Assign, as they are invited) or will hold in each
+    workspace the invitation brings them into (read again for every later send: a Resend, a
+    reminder), which the email and the text name (``notifications.held_roles``). ``account``:
+    the one the recipient has already
     (``members.service.known_accounts``): it is greeted by its own name when the inviter gave
     none (an asker's typed name is none: ``notifications.service.greeting_name``), and one
     with a password is told to sign
@@ -79,7 +82,7 @@ def context_for(
         "asked": asked,
         "resent": resent,
         "workspace_name": workspace_name or "",
-        "flow_roles": list(flow_roles),
+        "flow_roles": held_roles.context(flow_roles),
         "inviter_name": inviter_name,
         "portal_name": portal.name,
         "brand": portals_brand.email_context(portal, public_url),

@@ -50,6 +50,7 @@ from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.notifications import bounces
 from admit.notifications import service as notifications_service
+from admit.notifications.held_roles import Held
 from admit.policy import Role
 from admit.portals import service as portals_service
 from admit.tokens import service as tokens
@@ -571,7 +572,7 @@ def _write(
                     expires_at=expires_at,
                     inviter_name=inviter,
                     workspace_name=workspace[0],
-                    flow_roles=[workspace[1]] if workspace[1] else [],
+                    flow_roles=[Held(workspace[0] or "", (workspace[1],))] if workspace[1] else [],
                     asked=row["asked"],
                     account=accounts.get(row["recipient"]),
                 ),

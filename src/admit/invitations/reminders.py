@@ -47,6 +47,7 @@ from admit.invitations.schedule import reminder_at
 from admit.kit.text import day_text
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
+from admit.notifications.held_roles import Held
 from admit.portals import service as portals_service
 from admit.tokens import service as tokens
 
@@ -160,11 +161,12 @@ def claim_due(session: Session, *, limit: int = 200) -> list[Due]:
 
 
 def queue(
-    session: Session, due: Due, *, workspace_name: str | None = None, flow_roles: Sequence[str] = ()
+    session: Session, due: Due, *, workspace_name: str | None = None, flow_roles: Sequence[Held] = ()
 ) -> None:
     """Write one claimed reminder: a new link beside the live one, its message in the outbox
     and an ``invitation.reminded`` audit event (by the system). ``workspace_name``: the
-    workspace the message names; ``flow_roles``: the roles its person holds there now."""
+    workspace the message names; ``flow_roles``: the roles its person holds now in each workspace
+    the invitation brings them into."""
     ctx = context.of(session)
     invitation, portal = due.invitation, due.portal
     token = tokens.issue(

@@ -53,6 +53,7 @@ from admit.kit.text import moment_text, readable_phone
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME, recipients_by_element, split_recipients, typo_suggestion
 from admit.notifications import service as notifications_service
+from admit.notifications.held_roles import Held
 from admit.policy import UserType
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
@@ -380,7 +381,7 @@ def reissue(
     *,
     counted: bool = False,
     workspace_name: str | None = None,
-    flow_roles: Sequence[str] = (),
+    flow_roles: Sequence[Held] = (),
 ) -> Invitation:
     """Send ``invitation`` again with a new link (Resend / Reinvite); every earlier link dies.
 
@@ -389,7 +390,8 @@ def reissue(
     (``flows.invitations.resend`` for the portal's invitations, a workspace's Resend Invitation
     for its members). ``counted``: the caller already charged the portal's sending limit (a
     whole group, all or none). ``workspace_name``: the workspace the message names;
-    ``flow_roles``: the roles its person holds there now, which it names too.
+    ``flow_roles``: the roles its person holds now in each workspace the invitation brings them
+    into, which it names too.
     """
     invitation = _locked(session, invitation)
     _require_open(invitation, "resent")

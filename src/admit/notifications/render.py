@@ -19,6 +19,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from admit.kit.brand import Brand
 from admit.kit.templating import write_out
 from admit.kit.text import lifetime_in_words, sentence, short_moment
+from admit.notifications.held_roles import said as held_roles
 from admit.policy import invited_as
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -73,6 +74,7 @@ write_out(_env)  # values written out as escaped text, fewer pieces, quicker cal
 _env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."
 _env.filters["short_moment"] = short_moment  # a text message's "6 Dec 09:05 UTC"
 _env.filters["lifetime"] = lifetime_in_words  # a link's "15 minutes", "7 days"
+_env.globals["held_roles"] = held_roles  # "You will hold the role “Reviewer” there." (its module)
 _env.globals["invited_as"] = invited_as  # "a client", "an internal user (Admin)": the pages' words
 
 

@@ -51,6 +51,7 @@ from admit.kit.tokens import same
 from admit.members import addresses, passwords
 from admit.members import service as members_service
 from admit.members.models import User
+from admit.notifications import held_roles
 from admit.people import schemas as people_schemas
 from admit.people.names import names_in_portal
 from admit.portals import brand as portals_brand
@@ -241,6 +242,7 @@ def products_named(products: list[str] | tuple[str, ...]) -> str:
 
 templates.env.globals["invite_message_max"] = invitation_options.MAX_MESSAGE  # the personal message's limit
 templates.env.globals["password_rules"] = passwords.rules_in_words  # the choosing forms' hint
+templates.env.globals["held_roles"] = held_roles.said  # "You will hold the role “Reviewer” there."
 templates.env.globals["invited_as"] = (
     policy.invited_as
 )  # "a client", "an internal user (Admin)": as its email says

@@ -39,11 +39,20 @@ from admit.kit.pagination import Order, ordered_page, page
 from admit.kit.text import day_text, zone_text
 from admit.members import service as members_service
 from admit.notifications import service as notifications_service
+from admit.notifications.held_roles import Held
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
 from admit.workspaces import messages as workspace_messages
 from admit.workspaces import service as workspaces_service
-from admit.workspaces.models import FLOW, JOINED, RoleAssignment, Workspace, WorkspaceAction, WorkspaceRole
+from admit.workspaces.models import (
+    FLOW,
+    JOINED,
+    RoleAssignment,
+    Workspace,
+    WorkspaceAction,
+    WorkspaceMember,
+    WorkspaceRole,
+)
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
     from admit.members.models import User
@@ -162,21 +171,51 @@ def current_roles(
 
 
 def held_by(session: Session, workspace_id: uuid.UUID, user_id: uuid.UUID) -> list[str]:
-    """The workspace's roles ``user_id`` holds now, in order (what a Resend of their invitation
-    names: ``invitations.messages.context_for``'s ``flow_roles``)."""
+    """The workspace's roles ``user_id`` holds now, in order."""
     return current_roles(session, workspace_id, user_id=user_id).get(user_id, [])
 
 
-def invitation_place(session: Session, invitation_id: uuid.UUID) -> tuple[str | None, list[str]]:
-    """What a later message of a portal invitation (User Management's Reinvite, a reminder) says
-    of where it brings its person, read as it is sent: the workspace's name
-    (``workspaces.service.membership_for_invitation``; None: no workspace) and the roles they
-    hold there now (``held_by``)."""
-    found = workspaces_service.membership_for_invitation(session, invitation_id)
-    if found is None:
-        return None, []
-    workspace, membership = found
-    return workspace.name, held_by(session, workspace.id, membership.user_id)
+def invitation_place(
+    session: Session,
+    invitation_id: uuid.UUID,
+    *,
+    here: Workspace | None = None,
+    user_id: uuid.UUID | None = None,
+) -> tuple[str | None, list[Held]]:
+    """What a message of a portal invitation (a Resend, User Management's Reinvite, a reminder)
+    says of where it brings its person, read as it is sent: the workspace it names (``here``, a
+    workspace's Resend Invitation's; else the first the invitation brings them into,
+    ``workspaces.service.membership_for_invitation``; None: no workspace), and the roles they
+    hold now in every workspace the invitation brings them into, in the order they were put
+    there (``notifications.held_roles`` says them). ``user_id``: the person ``here`` resends to,
+    whose roles there count whichever invitation their membership names."""
+    held: dict[uuid.UUID, tuple[str, list[str]]] = {}
+    query = (
+        select(Workspace.id, Workspace.name, WorkspaceRole.name)
+        .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
+        .join(
+            RoleAssignment,
+            (RoleAssignment.user_id == WorkspaceMember.user_id) & RoleAssignment.ended_at.is_(None),
+        )
+        .join(
+            WorkspaceRole,
+            (WorkspaceRole.id == RoleAssignment.role_id)
+            & (WorkspaceRole.workspace_id == Workspace.id)
+            & WorkspaceRole.deleted_at.is_(None),
+        )
+        .where(WorkspaceMember.invitation_id == invitation_id)
+        .order_by(WorkspaceMember.created_at, WorkspaceMember.workspace_id, WorkspaceRole.position)
+    )
+    for workspace_id, workspace_name, role_name in session.execute(query):
+        held.setdefault(workspace_id, (workspace_name, []))[1].append(role_name)
+    if here is not None and user_id is not None and here.id not in held:
+        held[here.id] = (here.name, held_by(session, here.id, user_id))
+    named = (
+        here.name
+        if here is not None
+        else workspaces_service.workspace_name_for_invitation(session, invitation_id)
+    )
+    return named, [Held(name, tuple(roles)) for name, roles in held.values() if roles]
 
 
 def _live_roles(session: Session, workspace: Workspace) -> list[WorkspaceRole]:
