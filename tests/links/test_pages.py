@@ -10,6 +10,7 @@ import re
 from sqlalchemy import select
 
 from admit.invitations.models import Invitation
+from admit.kit.text import day_text
 from admit.links.models import LinkSignup
 from admit.notifications import bounces
 from tests.factories import (
@@ -633,6 +634,40 @@ class TestWorkspacePages:
         with db.unit_of_work() as session:
             made = session.execute(select(Invitation.recipient, Invitation.role)).all()
         assert dict(made) == {"rita@example.org": "owner", "sam@example.org": "admin"}
+
+    def test_approving_someone_already_invited_asks_no_confirmation_and_says_what_it_does(
+        self, client, db, worker
+    ):
+        """The tester: Rita, invited as a client already, asked to join through the workspace
+        link; Approve as an internal Owner asked for the owners' tick, though approving makes no
+        owner and nothing new: her invitation stands (``join_requests.approve``). Her row says so
+        instead of asking a type and role, with the day she was invited, and Approve, whatever is
+        posted, asks nothing and puts her in the workspace on that invitation, as a client still."""
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        token = workspace_token(db, pf, ws.id)
+        (invitation,) = invite(db, pf, ["rita@example.org"], user_type="client").invited
+        ask_to_join(db, token, "rita@example.org")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws.id}")
+        table = page.text[page.text.index('id="join-requests"') :]
+        row = table[table.index('<tr data-address="rita@example.org">') :]
+        row = " ".join(row[: row.index("</tr>")].split())
+        words = re.sub(r"<[^>]+>", "", html.unescape(row))
+        day = day_text(invitation.created_at, "UTC")
+        assert (
+            f"Invited on {day} as a client, not accepted yet: approving puts them in this workspace" in words
+        ), words
+        assert 'name="user_type"' not in row and 'name="role"' not in row, row
+        approve = re.search(r'action="(?:https?://[^/"]+)?(/p/[^"]+/approve)"', row).group(1)
+        data = {"csrf_token": csrf_of(page.text), "user_type": "internal", "role": "owner"}
+        done = client.post(approve, data=data, follow_redirects=False)
+        assert done.status_code == 303 and "approve_owner" not in done.headers["location"], done.headers
+        page = client.get(done.headers["location"])
+        assert "will be in the workspace once they accept their invitation" in html.unescape(page.text)
+        with db.unit_of_work() as session:
+            made = session.execute(select(Invitation.recipient, Invitation.user_type, Invitation.role)).all()
+        assert made == [("rita@example.org", "client", "client")], made
 
     def test_outsiders_get_404(self, client, db, worker):
         """A member who is not in a workspace cannot open it."""

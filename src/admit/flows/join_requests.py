@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from admit import context, policy
@@ -14,6 +15,8 @@ from admit.actor import Actor
 from admit.errors import Checks, JoinRequestNotInvitable, PortalLink
 from admit.flows import workspace_links
 from admit.invitations import pipeline
+from admit.invitations import service as invitations_service
+from admit.invitations.models import Invitation
 from admit.invitations.options import check_options
 from admit.links import service as links_service
 from admit.links.domains import domain_allowed, domain_refused
@@ -31,7 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session
 
 
-__all__ = ["MAX_APPROVERS_TOLD", "approve", "existing_member", "request_to_join"]
+__all__ = ["MAX_APPROVERS_TOLD", "Approving", "approve", "approving", "existing_member", "request_to_join"]
 
 MAX_APPROVERS_TOLD = 50
 # Names go into "Name <address>" for the invitation; these would split or break it.
@@ -135,6 +138,31 @@ def existing_member(session: Session, portal_id: uuid.UUID, email: str) -> Membe
     return member if member is not None and member.status == members_service.ACTIVE else None
 
 
+@dataclass(frozen=True, slots=True)
+class Approving:
+    """What approving a join request will do for its person (``approve`` does it; the
+    workspace's Join requests say it before): add someone active in the portal at once
+    (``member``); put someone whose invitation to the portal still stands (``invitation``,
+    pending, its link live) in the workspace on it, nothing made or sent again, its type and role
+    kept; or invite them anew (``invites``), with the type and role chosen, which alone can make
+    an owner."""
+
+    member: Member | None = None
+    invitation: Invitation | None = None
+
+    @property
+    def invites(self) -> bool:
+        return self.member is None and self.invitation is None
+
+
+def approving(session: Session, actor: Actor, email: str) -> Approving:
+    """What approving a join request from ``email`` into the actor's portal will do, now."""
+    member = existing_member(session, actor.portal.id, email)
+    if member is not None:
+        return Approving(member=member)
+    return Approving(invitation=invitations_service.live_pending_for(session, actor, email))
+
+
 def approve(
     session: Session, actor: Actor, request_id: uuid.UUID, *, user_type: str, role: str | None = None
 ) -> JoinRequest:
@@ -144,8 +172,9 @@ def approve(
     Someone already active in the portal is added to the workspace at once (no new portal
     invitation; their membership is unchanged) and told by email. Anyone else is invited into
     the portal with the chosen type and role, through the invitation pipeline, and is in the
-    workspace as Not Joined until they accept; if they already have a pending invitation, that
-    one stands (and the request records its type and role, not the ones chosen now).
+    workspace as Not Joined until they accept; if they already have a live pending invitation,
+    that one stands, not sent again, and the type and role chosen now are neither checked nor
+    used (the request records the invitation's): ``approving`` says which, before.
     """
     policy.require(actor.role, policy.Action.JOIN_REQUEST_APPROVE)
     request = join_requests.get_or_raise(session, actor, request_id)
@@ -153,7 +182,8 @@ def approve(
     policy.user_type_of(user_type)
     workspace = request.workspace
     portal = actor.portal
-    member = existing_member(session, portal.id, request.email)
+    found = approving(session, actor, request.email)
+    member = found.member
 
     if member is not None:
         before = workspaces_service.get_membership(session, workspace.id, member.user_id)
@@ -168,25 +198,9 @@ def approve(
             None,
         )
     else:
-        policy.require_rule(policy.check_approve_join_request(actor.role, user_type))
-        options = check_options(
-            actor,
-            user_type=user_type,
-            role=role if user_type == UserType.INTERNAL else None,
-        )
-        safe_name = _NAME_UNSAFE.sub(" ", request.name).strip()
-        recipient = f"{safe_name} <{request.email}>" if safe_name else request.email
-        result = pipeline.invite(
-            session, actor, [recipient], options, workspace_name=workspace.name, via="join_request"
-        ).results[0]
-        if result.outcome is pipeline.Outcome.INVITED:
-            outcome = "invited"
-        elif result.code is pipeline.SkipCode.ALREADY_INVITED:
-            outcome = "invitation_pending"
-        else:
-            raise JoinRequestNotInvitable(result.detail or "The invitation could not be made.")
-        invitation = result.invitation
-        assert invitation is not None  # the one just made (loaded), or the one that stands
+        invitation, outcome = found.invitation, "invitation_pending"
+        if invitation is None:
+            invitation, outcome = _invite(session, actor, request, user_type, role)
         kept_type, kept_role, invitation_id = invitation.user_type, invitation.role, invitation.id
         # The workspace membership needs a user row; it has no password, no name (the name the
         # requester gave is the invitation's, not the account's) and no portal membership until
@@ -223,3 +237,30 @@ def approve(
         )
     session.flush()
     return request
+
+
+def _invite(
+    session: Session, actor: Actor, request: JoinRequest, user_type: str, role: str | None
+) -> tuple[Invitation, str]:
+    """Invite a join request's person anew, as ``user_type`` (and ``role``), into the portal and
+    its workspace: the invitation and the outcome ("invited", or "invitation_pending" for one
+    made a moment ago by someone else)."""
+    policy.require_rule(policy.check_approve_join_request(actor.role, user_type))
+    options = check_options(
+        actor,
+        user_type=user_type,
+        role=role if user_type == UserType.INTERNAL else None,
+    )
+    safe_name = _NAME_UNSAFE.sub(" ", request.name).strip()
+    recipient = f"{safe_name} <{request.email}>" if safe_name else request.email
+    result = pipeline.invite(
+        session, actor, [recipient], options, workspace_name=request.workspace.name, via="join_request"
+    ).results[0]
+    if result.outcome is pipeline.Outcome.INVITED:
+        outcome = "invited"
+    elif result.code is pipeline.SkipCode.ALREADY_INVITED:
+        outcome = "invitation_pending"
+    else:
+        raise JoinRequestNotInvitable(result.detail or "The invitation could not be made.")
+    assert result.invitation is not None  # the one just made (loaded), or the one that stands
+    return result.invitation, outcome

@@ -276,8 +276,9 @@ def _owner_unconfirmed(
     """The join request whose Approve would invite an owner without the owners' confirmation
     (``imports.service.check_owners_confirmed``, as Change role and products, the Invite box, a
     list's preview and the CLI's ``--confirm-owners`` ask it); None when it makes no owner (a
-    client; someone already in the portal, whose membership stands), was confirmed, or is refused
-    anyway (by the approval itself, which says why)."""
+    client; someone already in the portal, whose membership stands, or already invited, whose
+    invitation stands: ``join_requests_flow.approving``), was confirmed, or is refused anyway (by
+    the approval itself, which says why)."""
     if user_type != "internal":
         return None
     try:
@@ -286,7 +287,7 @@ def _owner_unconfirmed(
         join_requests.require_pending(asked)
     except DomainError:
         return None
-    if join_requests_flow.existing_member(session, actor.portal.id, asked.email) is not None:
+    if not join_requests_flow.approving(session, actor, asked.email).invites:
         return None
     try:
         imports_service.check_owners_confirmed(role or None, confirmed=bool(owners_confirmed))

@@ -784,12 +784,13 @@ def show_page(
     requests = []
     if can_answer:
         rows, _ = join_requests.list_join_requests(session, actor, workspace_id=workspace.id, limit=200)
-        requests = [(r, join_requests_flow.existing_member(session, actor.portal.id, r.email)) for r in rows]
+        # What Approve will do for each (add, put in on their invitation, or invite).
+        requests = [(r, join_requests_flow.approving(session, actor, r.email)) for r in rows]
     # Approve as an owner asks first (the owners' confirmation): whom the asked request makes one.
     owner_asked = {
         r.id: named_for(actor, r.email, r.name) + " an owner"
-        for r, member in requests
-        if r.id == approve_owner and member is None and policy.can(actor.role, Action.INVITE_INTERNAL)
+        for r, will in requests
+        if r.id == approve_owner and will.invites and policy.can(actor.role, Action.INVITE_INTERNAL)
     }
     teams, groups = [], []
     if can_add:
