@@ -6,7 +6,7 @@ An invitation can bring its person into several workspaces (invited into "Design
 workspace's roles: "You will hold the role “Reviewer” there." when they are all in the workspace
 the message names (``here``), else "You will hold the roles “Reviewer” in “Design” and “Approver”
 in “Tax 2026”."; past ``MAX_NAMED`` roles it counts the rest ("You will hold 9 roles: …, and 3
-more in 2 other workspaces."). A text message names the roles alone, briefly (``brief``): "Roles:
+more in 3 other workspaces."). A text message names the roles alone, briefly (``brief``): "Roles:
 Reviewer, Approver +2 more.", the names within ``BRIEF_CHARACTERS`` characters.
 
 The places travel in a message's context as ``flow_roles``: ``[[workspace name, [role, …]], …]``
