@@ -13,9 +13,9 @@ from tests.factories import OWNER_PASSWORD, active_member, actor_for, create_por
 # BEGIN IMMEDIATE; PostgreSQL's is implicit); the browser session; the portal; the owner's
 # membership; the sign-in gate's authenticator app; the roster's counts; its page; the inviters'
 # names; the invitations' last deliveries; their reminders; whom a directory deactivated (a page
-# with a deactivated member); who has an authenticator app to reset; the invite link; its
-# counts; the portal switcher's portals.
-MOST = 15
+# with a deactivated member); who has an authenticator app to reset; the invite link with its
+# counts (``links.service.open_portal_link``); the portal switcher's portals.
+MOST = 14
 
 
 def _statements_of(client, db, path: str) -> list[str]:

@@ -192,9 +192,30 @@ def _card_counts() -> Select[int, int, int]:
     ).where(LinkSignup.link_id == bindparam("b_link"))
 
 
+@cache
+def _portal_card() -> Select[InviteLink, int, int, int]:
+    """A portal's link with its card's counts (``_card_counts``: places taken, joined, pending)
+    in one read, its sign-ups joined and counted by the link: built once, asked for a portal and
+    a time (``b_portal``, ``b_now``). No row: the portal has no link yet."""
+    now: BindParameter[Any] = bindparam("b_now")
+    counted = LinkSignup.id  # a link with no sign-up joins one row of NULLs: counted as none
+    return (
+        select(
+            InviteLink,
+            func.count(counted).filter(_taken(InviteLink, now)),
+            func.count(counted).filter(LinkSignup.status == CONFIRMED),
+            func.count(counted).filter(waiting(InviteLink, now)),
+        )
+        .outerjoin(LinkSignup, LinkSignup.link_id == InviteLink.id)
+        .where(InviteLink.portal_id == bindparam("b_portal"), InviteLink.workspace_id.is_(None))
+        .group_by(InviteLink.id)
+    )
+
+
 def _view(session: Session, link: InviteLink, counts: tuple[int, int, int] | None = None) -> LinkView:
-    """``counts`` (uses, joined, pending) of a workspace link come from its join requests,
-    which the caller reads (``workspaces.join_requests.counts``)."""
+    """``counts`` (uses, joined, pending): read here unless the caller has them (a workspace
+    link's come from its join requests, ``workspaces.join_requests.counts``; a portal link's
+    with the link, ``_portal_card``)."""
     now = context.of(session).clock.now()
     if counts is None:
         taken, joined, pending = session.execute(
@@ -326,6 +347,11 @@ def open_portal_link(session: Session, actor: Actor) -> tuple[LinkView, bool]:
     """The portal's invite link, made (turned off, audited) if there is none, and whether this
     call made it: what the pages that show it and ``POST …/link`` do."""
     policy.require(actor.role, policy.Action.LINK_MANAGE)
+    now = context.of(session).clock.now()
+    found = session.execute(_portal_card(), {"b_portal": actor.portal.id, "b_now": now}).one_or_none()
+    if found is not None:  # (every User Management page: the link and its counts in one read)
+        link, taken, joined, pending = found
+        return _view(session, link, (taken, joined, pending)), False
     link, made = _made(session, actor)
     return _view(session, link), made
 
