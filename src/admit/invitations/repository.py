@@ -47,7 +47,6 @@ __all__ = [
     "names_given",
     "pending_addresses",
     "pending_by_address",
-    "reminded",
     "roster_select",
 ]
 
@@ -168,24 +167,6 @@ def pending_addresses(session: Session, portal_id: uuid.UUID, addresses: Iterabl
     )
 
 
-def reminded(session: Session, invitation_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, datetime]:
-    """``{invitation_id: last_reminded_at}`` for those of ``invitation_ids`` reminded since their
-    latest send (``invitations.reminders``)."""
-    ids = list(set(invitation_ids))
-    if not ids:
-        return {}
-    return {
-        row.id: row.last_reminded_at
-        for row in session.execute(
-            select(Invitation.id, Invitation.last_reminded_at).where(
-                one_of(session, Invitation.id, ids),
-                Invitation.reminders_sent > 0,
-                Invitation.last_reminded_at.is_not(None),
-            )
-        )
-    }
-
-
 def live_ids(session: Session, invitation_ids: Iterable[uuid.UUID | None]) -> set[uuid.UUID]:
     """Those of ``invitation_ids`` still pending and unexpired."""
     ids = [i for i in set(invitation_ids) if i is not None]
@@ -249,6 +230,8 @@ def roster_select(
             literal(None, type_=String()).label("via"),
             Invitation.inviter_label.label("inviter_label"),
             Invitation.last_sent_at.label("last_sent_at"),
+            # The latest reminder since the latest send (``invitations.reminders``), if any.
+            case((Invitation.reminders_sent > 0, Invitation.last_reminded_at)).label("reminded_at"),
             name_order(Invitation.recipient_name, Invitation.recipient).label("sort_name"),
             func.coalesce(Invitation.last_sent_at, Invitation.created_at).label("sort_sent"),
             Invitation.status.label("sort_status"),

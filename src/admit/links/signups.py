@@ -533,6 +533,7 @@ def roster_select(
             literal(members_service.VIA_INVITE_LINK).label("via"),
             literal(None, type_=String()).label("inviter_label"),
             LinkSignup.sent_at.label("last_sent_at"),
+            literal(None, type_=LinkSignup.sent_at.type).label("reminded_at"),
             name_order(LinkSignup.name, LinkSignup.email).label("sort_name"),
             LinkSignup.sent_at.label("sort_sent"),
             literal(PENDING).label("sort_status"),

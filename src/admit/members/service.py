@@ -973,6 +973,7 @@ def roster_select(
                 Member.joined_via.label("via"),
                 Member.inviter_label.label("inviter_label"),
                 literal(None, type_=UTCDateTime()).label("last_sent_at"),
+                literal(None, type_=UTCDateTime()).label("reminded_at"),
                 Member.sort_name.label("sort_name"),
                 Member.created_at.label("sort_sent"),
                 Member.status.label("sort_status"),

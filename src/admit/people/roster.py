@@ -354,7 +354,7 @@ def _label(inviter: UserRef | None) -> str | None:
 # What ``_items`` reads of a roster row, in this order (each kind's select labels them alike).
 _ITEM_KEYS = (
     "kind", "id", "user_id", "name", "address", "user_type", "role", "products", "status",
-    "created_at", "last_sent_at", "invited_by_id", "via", "inviter_label",
+    "created_at", "last_sent_at", "reminded_at", "invited_by_id", "via", "inviter_label",
 )  # fmt: skip
 _KIND, _ID, _INVITED_BY = (_ITEM_KEYS.index(key) for key in ("kind", "id", "invited_by_id"))
 
@@ -378,7 +378,6 @@ def _items(
         **notifications_service.latest_for_invitations(session, invitation_ids),
         **signups.confirmation_deliveries(session, [v[_ID] for v in values if v[_KIND] == "signup"]),
     }
-    reminded = invitations_repository.reminded(session, invitation_ids)
     return [
         RosterRow(
             kind=kind,
@@ -397,11 +396,11 @@ def _items(
             inviter=inviters.get(invited_by_id),
             via=via,
             delivery=delivery_status(latest.get(id_)) if kind != "member" else None,
-            last_reminded_at=reminded.get(id_) if kind == "invitation" else None,
+            last_reminded_at=reminded_at,
         )
         for (
             kind, id_, user_id, name, address, user_type, role, products, status,
-            created_at, last_sent_at, invited_by_id, via, inviter_label,
+            created_at, last_sent_at, reminded_at, invited_by_id, via, inviter_label,
         ) in values
     ]  # fmt: skip
 
