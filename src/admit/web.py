@@ -9,10 +9,11 @@ import asyncio
 import functools
 import ipaddress
 import secrets
+import uuid
 import weakref
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 import anyio
@@ -377,6 +378,15 @@ def auth_from_headers(request: Request) -> Auth | None:
     return None
 
 
+class ActivePortals(NamedTuple):
+    """The portals a user (``user_id``) is an active member of, read by ``portal_actor`` with the
+    membership it checks: a page's portal switcher lists them (``pages.deps.render``) without a
+    read of its own, on a request that changes nothing (a GET)."""
+
+    user_id: uuid.UUID
+    portal_ids: list[uuid.UUID]
+
+
 def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, gate: bool = True) -> Actor:
     """The actor for ``slug``: 401 when nobody is signed in, 404 when not in this portal, 403
     ``member_deactivated`` for a member whose access was ended, 403 ``sign_in_incomplete``
@@ -406,7 +416,9 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
         return by_key
     web_session = auth.web_session
     assert web_session is not None, "no API key: the browser session checked above"
-    member = members_service.get_membership(session, portal.id, web_session.user_id)
+    # With the portals they are an active member of: the pages' portal switcher's (``ActivePortals``).
+    member, active = members_service.membership_and_active(session, portal.id, web_session.user_id)
+    request.state.active_portals = ActivePortals(web_session.user_id, active)
     if member is not None and member.status in (members_service.ACTIVE, members_service.DEACTIVATED):
         # Someone let in (their access may have ended since): an error page drawn after this
         # request's session is gone still wears the portal's look (``pages.deps.render``).
@@ -416,7 +428,7 @@ def portal_actor(request: Request, session: Session, slug: str, auth: Auth, *, g
         # whether they have another portal to go to (the page offers it, else Sign out).
         ended = members_service.access_ended(portal)
         request.state.other_portals = bool(
-            members_service.portals_switched_to(session, web_session.user, besides=portal.id)
+            members_service.portals_switched_to(session, web_session.user, besides=portal.id, active=active)
         )
         raise ended
     if member is None or member.status != members_service.ACTIVE:

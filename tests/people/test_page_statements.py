@@ -11,12 +11,12 @@ from tests.factories import OWNER_PASSWORD, active_member, actor_for, create_por
 
 # The owner's page, the second time (the first makes the portal's invite link): BEGIN (SQLite's
 # BEGIN IMMEDIATE; PostgreSQL's is implicit); the browser session; the portal; the owner's
-# membership; the sign-in gate's authenticator app; the roster's counts; its page (the
-# invitations' reminders with it); the inviters' names; the invitations' last deliveries; whom a
-# directory deactivated (a page with a deactivated member); who has an authenticator app to
-# reset; the invite link with its counts (``links.service.open_portal_link``); the portal
-# switcher's portals.
-MOST = 13
+# membership, with the portals they are active in (the portal switcher's:
+# ``members.service.membership_and_active``); the sign-in gate's authenticator app; the roster's
+# counts; its page (the invitations' reminders with it); the inviters' names; the invitations'
+# last deliveries; whom a directory deactivated (a page with a deactivated member); who has an
+# authenticator app to reset; the invite link with its counts (``links.service.open_portal_link``).
+MOST = 12
 
 
 def _statements_of(client, db, path: str) -> list[str]:

@@ -82,6 +82,7 @@ __all__ = [
     "refs_by_id",
     "UserRef",
     "memberships_of",
+    "membership_and_active",
     "portals_switched_to",
     "new_user",
     "operator_actor",
@@ -193,6 +194,10 @@ def _asked() -> dict[str, Select[Any]]:
     return {
         "users": select(User).where(User.id.in_(bindparam("b_ids", expanding=True))),
         "membership": select(Member).where(Member.portal_id == portal, Member.user_id == user),
+        # The same, with the user's active memberships of other portals (``membership_and_active``).
+        "membership_and_active": select(Member).where(
+            Member.user_id == user, or_(Member.portal_id == portal, Member.status == ACTIVE)
+        ),
         # Their user is the one asking: ``member.user`` finds it in the session, with no join.
         "memberships": select(Member)
         .where(Member.user_id == user, Member.status == ACTIVE)
@@ -438,6 +443,23 @@ def get_membership(session: Session, portal_id: uuid.UUID, user_id: uuid.UUID) -
     return member
 
 
+def membership_and_active(
+    session: Session, portal_id: uuid.UUID, user_id: uuid.UUID
+) -> tuple[Member | None, list[uuid.UUID]]:
+    """``get_membership``, and the portals the user is an active member of (this one too if so):
+    what the pages' portal switcher lists (``portals_switched_to``'s ``active``), in the same
+    read. Every portal page asks both."""
+    member = None
+    active = []
+    asked = {"b_portal": portal_id, "b_user": user_id}
+    for found in session.scalars(_asked()["membership_and_active"], asked):
+        if found.portal_id == portal_id:
+            member = found
+        if found.status == ACTIVE:
+            active.append(found.portal_id)
+    return member, active
+
+
 def named_like(portal_id: uuid.UUID, q: str) -> Select[uuid.UUID]:
     """A SELECT of the user ids of the portal's members whose own name holds ``q`` (any case):
     where a page shows a member by their name, a search for it finds them."""
@@ -645,13 +667,16 @@ def _switcher() -> Select[uuid.UUID]:
     return select(Member.portal_id).where(Member.user_id == bindparam("b_user"), Member.status == ACTIVE)
 
 
-def portals_switched_to(session: Session, user: User, *, besides: uuid.UUID | None) -> list[Portal]:
+def portals_switched_to(
+    session: Session, user: User, *, besides: uuid.UUID | None, active: Iterable[uuid.UUID] | None = None
+) -> list[Portal]:
     """The portals ``user`` is an active member of but ``besides`` (the pages' portal switcher),
-    in ``memberships_of``'s order: one query of their ids (``portals.service.by_ids`` asks
-    for the others only when there are others)."""
-    ids = [
-        portal_id for portal_id in session.scalars(_switcher(), {"b_user": user.id}) if portal_id != besides
-    ]
+    in ``memberships_of``'s order: one query of their ids, unless the caller read them already
+    (``active``: ``membership_and_active``'s), and ``portals.service.by_ids`` asks for the others
+    only when there are others."""
+    if active is None:
+        active = session.scalars(_switcher(), {"b_user": user.id})
+    ids = [portal_id for portal_id in active if portal_id != besides]
     return sorted(portals_service.by_ids(session, ids).values(), key=lambda p: (p.name, str(p.id)))
 
 

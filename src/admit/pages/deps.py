@@ -56,7 +56,16 @@ from admit.people import schemas as people_schemas
 from admit.people.names import names_in_portal
 from admit.portals import brand as portals_brand
 from admit.portals import service as portals_service
-from admit.web import Auth, SessionDep, dev_mailbox_refusal, portal_actor, read_auth, style_nonce
+from admit.web import (
+    SAFE_METHODS,
+    ActivePortals,
+    Auth,
+    SessionDep,
+    dev_mailbox_refusal,
+    portal_actor,
+    read_auth,
+    style_nonce,
+)
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 write_out(templates.env)  # values written out as escaped text, fewer pieces, quicker calls
@@ -478,8 +487,17 @@ def render(
     if user is not None and "other_portals" not in ctx:
         session = getattr(request.state, "db_session", None)
         current = ctx["portal"].id if ctx["portal"] else None
+        # Read with the actor's membership (``web.portal_actor``), on a request that changed nothing.
+        known: ActivePortals | None = getattr(request.state, "active_portals", None)
+        active = (
+            known.portal_ids
+            if known is not None and known.user_id == user.id and request.method in SAFE_METHODS
+            else None
+        )
         ctx["other_portals"] = (
-            members_service.portals_switched_to(session, user, besides=current) if session else []
+            members_service.portals_switched_to(session, user, besides=current, active=active)
+            if session
+            else []
         )
     notice = None if bare else read_notice(request)
     if notice and not ctx.get("notice"):
