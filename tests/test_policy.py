@@ -110,6 +110,21 @@ class TestDeactivate:
         assert policy.check_deactivate(Role.ADMIN, Role.CLIENT, is_self=False, owners_left=1) is None
 
 
+class TestForOneself:
+    @pytest.mark.parametrize("role", list(Role))
+    def test_what_is_not_for_oneself_is_refused_to_oneself_whoever_one_is(self, role):
+        """``for_oneself`` (what a bulk action leaves out of the actor's own row) says what the
+        single actions' rules say to oneself, whatever the role and the row's."""
+        for target in Role:
+            refused = policy.check_deactivate(role, target, is_self=True, owners_left=2) is not None
+            assert refused is not policy.for_oneself(Action.MEMBER_DEACTIVATE)
+        assert (policy.check_reset_second_factor(is_self=True) is not None) is not policy.for_oneself(
+            Action.MEMBER_RESET_SECOND_FACTOR
+        )
+        for action in (Action.INVITATION_RESEND, Action.INVITATION_REVOKE, Action.MEMBER_REACTIVATE):
+            assert policy.for_oneself(action)
+
+
 class TestReactivate:
     @pytest.mark.parametrize(
         ("actor", "target", "allowed"),

@@ -270,6 +270,25 @@ def check_resend_as_own(
     )
 
 
+# What no one does to their own membership, whatever their role, and why: end their own access
+# (another owner or admin does), reset their own two-step verification here (the account page
+# does, with a code: ``check_reset_second_factor``, where the console is the exception). One's
+# own role is refused too, in words that depend on it (``check_change_role``).
+_NOT_FOR_ONESELF: dict[Action, str] = {
+    Action.MEMBER_DEACTIVATE: "You cannot deactivate yourself.",
+    Action.MEMBER_RESET_SECOND_FACTOR: (
+        "Change your own two-step verification on your account page (it takes a code)."
+    ),
+}
+
+
+def for_oneself(action: Action) -> bool:
+    """Whether ``action`` may apply to the actor's own row, whoever the actor is (whether it may
+    apply to a row at all is ``can`` and the ``check_*`` rules): what a list that offers an
+    action for many rows leaves out of them (``flows.people_bulk``)."""
+    return action not in _NOT_FOR_ONESELF
+
+
 def check_deactivate(
     actor_role: Role | str | None,
     target_role: Role | str,
@@ -281,7 +300,7 @@ def check_deactivate(
     portal's active owners, or how to count them (asked only when the target is an owner: a
     list asks for each of its rows)."""
     if is_self:
-        return "You cannot deactivate yourself."
+        return _NOT_FOR_ONESELF[Action.MEMBER_DEACTIVATE]
     if Role(target_role) is Role.OWNER:
         if actor_role is None or Role(actor_role) is not Role.OWNER:
             return "Only an owner can deactivate an owner."
@@ -402,7 +421,7 @@ def check_reset_second_factor(is_self: bool, *, at_console: bool = False) -> str
     CLI, which acts as the first owner) it is not refused: an operator there is the way out for
     an owner who lost both their phone and their recovery codes, a sole owner above all."""
     if is_self and not at_console:
-        return "Change your own two-step verification on your account page (it takes a code)."
+        return _NOT_FOR_ONESELF[Action.MEMBER_RESET_SECOND_FACTOR]
     return None
 
 

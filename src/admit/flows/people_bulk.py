@@ -64,12 +64,10 @@ ACTIONS = {
 }
 
 
-def _yours(action: str, actor: Actor) -> bool:
-    """Whether ``action`` can apply to the actor's own row: not when the policy refuses it to
-    oneself, whoever one is (``policy.check_deactivate``: "You cannot deactivate yourself.")."""
-    if BulkAction(action) is BulkAction.DEACTIVATE:
-        return policy.check_deactivate(actor.role, Role.MEMBER, is_self=True, owners_left=0) is None
-    return True
+def _yours(action: str) -> bool:
+    """Whether ``action`` can apply to the actor's own row (``policy.for_oneself``: Deactivate
+    cannot)."""
+    return policy.for_oneself(ACTIONS[BulkAction(action)].permission)
 
 
 def _is_own(row: RosterRow, actor: Actor) -> bool:
@@ -84,7 +82,7 @@ def applies(action: str, row: RosterRow, actor: Actor) -> bool:
     kind = ACTIONS[BulkAction(action)]
     if row.kind != kind.kind or row.status not in kind.statuses:
         return False
-    return _yours(action, actor) or not _is_own(row, actor)
+    return _yours(action) or not _is_own(row, actor)
 
 
 def applying(actions: Iterable[str], rows: Iterable[RosterRow], actor: Actor) -> dict[uuid.UUID, list[str]]:
@@ -110,11 +108,11 @@ def matching_counts(session: Session, actor: Actor, filters: dict[str, Any]) -> 
     allowed = {str(a): kind for a, kind in ACTIONS.items() if policy.can(actor.role, kind.permission)}
     by_state = people_roster.counts_by_state(session, actor, **filters)
     without_me = by_state
-    if actor.user is not None and not all(_yours(action, actor) for action in allowed):
+    if actor.user is not None and not all(_yours(action) for action in allowed):
         without_me = people_roster.counts_by_state(session, actor, **filters, leaving_out=actor.user.id)
     counts = {
         action: sum(
-            (by_state if _yours(action, actor) else without_me).get((kind.kind, status), 0)
+            (by_state if _yours(action) else without_me).get((kind.kind, status), 0)
             for status in kind.statuses
         )
         for action, kind in allowed.items()
