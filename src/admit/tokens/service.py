@@ -111,11 +111,7 @@ def _statements() -> dict[str, Executable]:
     """Made on first use, once the models' column types are all known (a bound value compared
     with a column takes the column's type, and a type still unresolved at import would be kept)."""
     now = bindparam("b_now", type_=Token.used_at.type)
-    live = (
-        Token.used_at.is_(None),
-        Token.ended_at.is_(None),
-        or_(Token.expires_at.is_(None), Token.expires_at > now),
-    )
+    live = _live(Token, now)
     by_hash = _by_hash()
     of_purpose = (Token.purpose == bindparam("b_purpose"),)
     of_subject = (*of_purpose, Token.subject_id == bindparam("b_subject"))
@@ -149,6 +145,32 @@ def _statements() -> dict[str, Executable]:
     }
 
 
+# A secret opens its subject while it is live: not used, not ended (revoked, superseded) and not
+# expired (``expires_at`` reached; None: it never expires). Said once in each of the two places
+# it is asked: ``_live`` in a statement (every one that finds, counts, claims or ends live
+# secrets), ``_dead`` of a row read (``peek``, and why a claim found nothing). tests/test_tokens
+# checks the two agree, state by state, through every path, on both databases.
+def _live(token: type[Token], now: BindParameter[datetime]) -> tuple[ColumnElement[bool], ...]:
+    """Whether ``token`` (``Token``, or an alias of it) is live at ``:b_now``, as a condition."""
+    return (
+        token.used_at.is_(None),
+        token.ended_at.is_(None),
+        or_(token.expires_at.is_(None), token.expires_at > now),
+    )
+
+
+def _dead(row: Token, now: datetime) -> Reason | None:
+    """Why ``row`` opens nothing any more at ``now``, or None when it is live (``_live``, of a row
+    read): used first, then ended (as what ended it), then expired."""
+    if row.used_at is not None:
+        return Reason.USED
+    if row.ended_at is not None:
+        return Reason(row.end_reason or Reason.REVOKED)
+    if row.expires_at is not None and row.expires_at <= now:
+        return Reason.EXPIRED
+    return None
+
+
 def _by_hash() -> tuple[ColumnElement[bool], ...]:
     return (Token.token_hash == bindparam("b_hash"), Token.purpose == bindparam("b_purpose"))
 
@@ -158,13 +180,7 @@ def _live_subject(now: BindParameter[datetime]) -> ScalarSelect[uuid.UUID]:
     it = aliased(Token)
     return (
         select(it.subject_id)
-        .where(
-            it.token_hash == bindparam("b_hash"),
-            it.purpose == bindparam("b_purpose"),
-            it.used_at.is_(None),
-            it.ended_at.is_(None),
-            or_(it.expires_at.is_(None), it.expires_at > now),
-        )
+        .where(it.token_hash == bindparam("b_hash"), it.purpose == bindparam("b_purpose"), *_live(it, now))
         .scalar_subquery()
     )
 
@@ -255,13 +271,12 @@ def live(
 
 
 def _refusal(row: Token | None, now: datetime) -> TokenRefused:
+    """The refusal of ``row`` (None: no such secret), why it is dead (``_dead``). One that a
+    claim found dead but reads live here (none should: a secret never comes back to life) is
+    said expired."""
     if row is None:
         return TokenRefused(Reason.UNKNOWN)
-    if row.used_at is not None:
-        return TokenRefused(Reason.USED, row.subject_id)
-    if row.ended_at is not None:
-        return TokenRefused(Reason(row.end_reason or Reason.REVOKED), row.subject_id)
-    return TokenRefused(Reason.EXPIRED, row.subject_id)
+    return TokenRefused(_dead(row, now) or Reason.EXPIRED, row.subject_id)
 
 
 def _find(session: Session, purpose: Purpose, raw: str, *, fresh: bool = False) -> Token | None:
@@ -307,12 +322,7 @@ def _find_with(subject: type[Base], options: tuple[ORMOption, ...]) -> Select[To
 
 
 def _opened(row: Token | None, now: datetime) -> Opened:
-    if (
-        row is None
-        or row.used_at is not None
-        or row.ended_at is not None
-        or (row.expires_at is not None and row.expires_at <= now)
-    ):
+    if row is None or _dead(row, now) is not None:
         raise _refusal(row, now)
     return Opened(row.subject_id, row.expires_at)
 
