@@ -184,6 +184,20 @@ class TestPage:
         got = client.get(f"/api/v1/portals/{pf.slug}/invitations/{mel.id}", headers=pf.headers()).json()
         assert got["role"] == "owner"
 
+    def test_an_admin_asking_to_offer_owner_is_refused_before_any_confirmation(self, client, db):
+        """Offering Owner is the change's to refuse an admin (``policy.check_change_role``), before
+        the owners' confirmation is asked (it was asked first, then refused)."""
+        pf = create_portal(db)
+        [mel] = invite(db, pf, ["Mel Ray <mel@acme.com>"], role="member").invited
+        active_member(db, pf, "ada@acme.com", role="admin")
+        sign_in_page(client, "ada@acme.com", PASSWORD)
+        link = f"/p/{pf.slug}/invitations/{mel.id}/access"
+        r = client.post(link, data={"csrf_token": csrf_of(client.get(link).text), "role": "owner"})
+        assert "Yes, make" not in r.text
+        assert "Only an owner can make someone an owner" in r.text, r.text
+        got = client.get(f"/api/v1/portals/{pf.slug}/invitations/{mel.id}", headers=pf.headers()).json()
+        assert got["role"] == "member"
+
     def test_an_internal_member_is_not_offered_it(self, client, db):
         pf = create_portal(db)
         active_member(db, pf, "mo@acme.com", role="member")

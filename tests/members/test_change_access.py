@@ -189,6 +189,29 @@ class TestPage:
         assert "Saved: otto (otto@acme.com) is an Owner." in r.text, r.text
         assert _members(client, pf)["otto@acme.com"]["products"] == ["billing"]
 
+    def test_whom_the_change_refuses_is_refused_before_any_confirmation(self, client, db):
+        """An owner's role is the change's to refuse (``policy.check_change_role``) before the
+        owners' confirmation is asked: an admin (or a member) who asks to make someone an owner
+        is told why not, and is not asked "Yes, make … an owner." first (it was, an admin: the
+        page asked only whether they may change access at all)."""
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        active_member(db, pf, "ada@acme.com", role="admin")
+        active_member(db, pf, "mo@acme.com", role="member")
+        mel_id = _members(client, pf)["mel@acme.com"]["id"]
+        link = f"/p/{pf.slug}/members/{mel_id}/access"
+        for who, why in (
+            ("ada@acme.com", "Only an owner can make someone an owner"),
+            ("mo@acme.com", "Only owners and admins can change someone"),
+        ):
+            client.cookies.clear()
+            sign_in_page(client, who, PASSWORD)
+            page = client.get(f"/p/{pf.slug}/users")
+            r = client.post(link, data={"csrf_token": csrf_of(page.text), "role": "owner"})
+            assert "Yes, make" not in r.text, who
+            assert why in r.text, (who, r.text)
+        assert _members(client, pf)["mel@acme.com"]["role"] == "member"
+
 
 class TestCli:
     def test_members_change(self, run_cli, db, client):

@@ -594,18 +594,14 @@ def invitation_access_submit(
 ) -> Response:
     """Save what the invitation offers; an offer that makes an owner asks the owners'
     confirmation first (``_owner_unconfirmed``), and nothing changes until it is given."""
-    with contextlib.suppress(DomainError):  # refused: by the change itself, below
-        policy.require(actor.role, Action.MEMBER_CHANGE_ACCESS)
-        invitation = invitations_service.get_or_raise(session, actor, invitation_id)
-        if _owner_unconfirmed(invitation.role, role, owners_confirmed):
-            return _invitation_access_form(
-                request, session, actor, invitation, back, chosen={"role": role, "products": products}
-            )
 
     def act() -> tuple[str, str]:
+        was = _role_before(lambda: invitations_service.get_or_raise(session, actor, invitation_id))
         invitation = invitations_service.change_offer(
             session, actor, invitation_id, role=role or None, products=products
         )
+        if _owner_unconfirmed(was, role, owners_confirmed):
+            raise _OwnersUnconfirmed
         who = named_for(actor, invitation.recipient, invitation.recipient_name)
         if invitation.user_type == "client":
             return invitation.user_type, f"Saved: the products the invitation to {who} offers."
@@ -614,7 +610,14 @@ def invitation_access_submit(
             f"Saved: the invitation to {who} offers {policy.role_phrase(invitation.role, capitalised=True)}.",
         )
 
-    return _row_action(session, actor, back, invitation_id, act)
+    try:
+        return _row_action(session, actor, back, invitation_id, act)
+    except _OwnersUnconfirmed:
+        session.rollback()
+        invitation = invitations_service.get_or_raise(session, actor, invitation_id)
+        return _invitation_access_form(
+            request, session, actor, invitation, back, chosen={"role": role, "products": products}
+        )
 
 
 @router.post(
@@ -684,6 +687,20 @@ def _member_access_form(request: Request, actor: Actor, member: Member, back: st
     )
 
 
+class _OwnersUnconfirmed(Exception):
+    """A save of Change role and products, done, that makes someone an owner unconfirmed: the
+    change is rolled back and its form asks the owners' confirmation (``_owner_unconfirmed``)."""
+
+
+def _role_before(subject: Callable[[], Member | Invitation]) -> str | None:
+    """The role a member has (an invitation offers) before a change, read as its change reads
+    it; None when that is refused: the change says why, with its own refusals first."""
+    try:
+        return subject().role
+    except DomainError:
+        return None
+
+
 def _owner_unconfirmed(was: str | None, role: str, owners_confirmed: str) -> bool:
     """Whether a save of Change role and products would make someone an owner without the
     owners' confirmation (``imports.service.check_owners_confirmed``, as the CLI's
@@ -741,23 +758,26 @@ def access_submit(
     owners_confirmed: str = Form(""),
 ) -> Response:
     """Save a member's role and products; making them an owner asks the owners' confirmation
-    first (``_owner_unconfirmed``), and nothing changes until it is given."""
-    with contextlib.suppress(DomainError):  # refused: by the change itself, below
-        policy.require(actor.role, Action.MEMBER_CHANGE_ACCESS)
-        member = members_service.member_or_raise(session, actor, member_id)
-        if _owner_unconfirmed(member.role, role, owners_confirmed):
-            return _member_access_form(
-                request, actor, member, back, chosen={"role": role, "products": products}
-            )
+    first (``_owner_unconfirmed``), and nothing changes until it is given. The change's own
+    refusals (``flows.members.change_access``: who may change whose role) come first, as the
+    CLI's ``--confirm-owners`` is asked after them."""
 
     def act() -> tuple[str, str]:
+        was = _role_before(lambda: members_service.member_or_raise(session, actor, member_id))
         member = members_flow.change_access(session, actor, member_id, role=role or None, products=products)
+        if _owner_unconfirmed(was, role, owners_confirmed):
+            raise _OwnersUnconfirmed
         who = user_named_for(session, actor, member.user)
         if member.user_type == "client":
             return member.user_type, f"Saved: the products of {who}."
         return member.user_type, f"Saved: {who} is {policy.role_phrase(member.role, capitalised=True)}."
 
-    return _row_action(session, actor, back, member_id, act)
+    try:
+        return _row_action(session, actor, back, member_id, act)
+    except _OwnersUnconfirmed:
+        session.rollback()
+        member = members_service.member_or_raise(session, actor, member_id)
+        return _member_access_form(request, actor, member, back, chosen={"role": role, "products": products})
 
 
 @router.post(
