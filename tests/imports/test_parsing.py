@@ -17,7 +17,7 @@ import pytest
 
 from admit.errors import InvalidInput
 from admit.imports.parsing import read_rows, read_text_rows
-from admit.members.addresses import ADDRESS_HEADINGS, column_meaning
+from admit.members.addresses import ADDRESS_HEADINGS, column_meaning, parse_recipient
 
 FILES = Path(__file__).parent / "files"
 
@@ -206,6 +206,17 @@ class TestPastedText:
             (2, "lin@example.org", "Lin"),
             (2, "y@example.net", ""),
         ]
+
+    @pytest.mark.parametrize(
+        "typed", ['"Smith, John" <john@example.com>', "'Lin' <lin@example.org>", " Ada  < ada@example.com > "]
+    )
+    def test_a_name_and_address_reads_as_a_typed_recipient_does(self, typed):
+        """``Name <address>`` on a list's line is read as the Invite box reads it typed
+        (``members.addresses.name_and_address``): the same name, the same address."""
+        [row] = list(read_text_rows(typed))
+        said = parse_recipient(typed, region="US")
+        assert (row.name, row.address) == (said.name, said.email)
+        assert row.name and row.name[0] not in "'\" "
 
 
 class TestRefused:

@@ -35,6 +35,7 @@ from admit.members.addresses import (
     address_and_name,
     heading_columns,
     looks_like_phone,
+    name_and_address,
     read_by_columns,
 )
 
@@ -46,8 +47,6 @@ SNIFF_BYTES = 64 * 1024
 LEGACY_ENCODINGS = ["cp1252", "mac_roman", "latin_1"]
 XLSX_MAGIC = b"PK\x03\x04"  # a zip: .xlsx
 DELIMITERS = (",", ";", "\t")
-
-_ANGLE = re.compile(r"^\s*(?P<name>.*?)\s*<\s*(?P<addr>[^<>]*?)\s*>\s*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,10 +301,8 @@ def _row(
         # One address and a name beside it: the same rule as a pasted row in the Invite box.
         address, name = address_and_name(cells) or (cells[0].strip(), "")
         phone = role = ""
-    match = _ANGLE.match(address)
-    if match:
-        name = name or match.group("name").strip().strip("'\"").strip()
-        address = match.group("addr")
+    if (named := name_and_address(address)) is not None:
+        name, address = name or named[0], named[1]
     return Row(
         number=number,
         raw=raw.strip(),

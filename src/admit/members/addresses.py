@@ -38,6 +38,7 @@ __all__ = [
     "normalize_domains",
     "is_phone",
     "looks_like_phone",
+    "name_and_address",
     "normalize_email",
     "normalize_phone",
     "parse_recipient",
@@ -314,15 +315,24 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
     return f"{local}@{domain}".lower(), None
 
 
+def name_and_address(text: str) -> tuple[str, str] | None:
+    """``Name <address>`` as ``(name, address)``, the name without the quotes around it (an
+    address book's ``"Smith, John" <john@example.com>``); None when ``text`` is not written so.
+    The one reading of it, for a recipient typed (``parse_recipient``) and a list's row
+    (``imports.parsing``)."""
+    match = _NAME_ADDR.match(text)
+    if match is None:
+        return None
+    return match.group("name").strip().strip("'\"").strip(), match.group("addr")
+
+
 def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
     """One recipient as typed: ``Name <address>``, an email address or a phone number (read in
     ``region`` when it has no country code)."""
     text = raw.strip()
     name = ""
-    match = _NAME_ADDR.match(text)
-    if match:
-        name = match.group("name").strip().strip("'\"").strip()
-        text = match.group("addr")
+    if (named := name_and_address(text)) is not None:
+        name, text = named
     if looks_like_phone(text):
         phone, error = normalize_phone(text.strip(), region=region)
         return ParsedRecipient(
@@ -437,7 +447,7 @@ def _recipients_in(value: str) -> list[str]:
             row = address_and_name(line.split("\t"))
         if row is not None:
             address, name = row
-            out.append(f"{name} <{address}>" if name and not _NAME_ADDR.match(address) else address)
+            out.append(f"{name} <{address}>" if name and name_and_address(address) is None else address)
             continue
         out.extend(part.strip() for part in _separated(line.replace("\t", ",")) if part.strip())
     return out
