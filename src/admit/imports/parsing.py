@@ -85,9 +85,7 @@ class _ChunkStream(io.RawIOBase):
                     break
                 self.size += len(self._buffer)
                 if self._max is not None and self.size > self._max:
-                    raise InvalidInput(
-                        f"The file is larger than the limit of {size_text(self._max)}.", field="file"
-                    )
+                    raise too_large(self._max)
                 continue
             k = min(len(target) - n, len(self._buffer))
             target[n : n + k] = self._buffer[:k]
@@ -102,6 +100,12 @@ def size_text(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
     return f"{size} bytes"
+
+
+def too_large(max_bytes: int) -> InvalidInput:
+    """The refusal of a file over ``max_bytes``, read (``read_rows``) or stored
+    (``imports.storage.store``): the one wording of the limit, naming ``file``."""
+    return InvalidInput(f"The file is larger than the limit of {size_text(max_bytes)}.", field="file")
 
 
 def _detect_encoding(head: bytes) -> str:

@@ -11,9 +11,8 @@ from sqlalchemy import Row, Select, insert, select
 from sqlalchemy.orm import Session
 
 from admit.db import Database
-from admit.errors import InvalidInput
 from admit.imports.models import InvitationImportChunk
-from admit.imports.parsing import size_text
+from admit.imports.parsing import too_large
 
 __all__ = ["CHUNK_BYTES", "read", "store", "stored_chunks"]
 
@@ -73,7 +72,7 @@ def store(session: Session, import_id: uuid.UUID, chunks: Iterable[bytes], max_b
     for chunk in chunks:
         size += len(chunk)
         if size > max_bytes:
-            raise InvalidInput(f"The file is larger than the limit of {size_text(max_bytes)}.", field="file")
+            raise too_large(max_bytes)
         digest.update(chunk)
         pending += chunk
         while len(pending) >= CHUNK_BYTES:
