@@ -122,7 +122,7 @@ def _log_failure(request: Request, event: str) -> str:
 
 
 async def _busy(scope: Any, receive: Any, send: Any) -> None:
-    response = domain_error_response(Busy("The server is busy; try again in a moment.", retry_after=1))
+    response = domain_error_response(Busy.serving())
     await response(scope, receive, send)
 
 

@@ -193,7 +193,7 @@ def create_db_engine(url: str, **kwargs: Any) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
             if not turns.acquire(timeout=SQLITE_TURN_SECONDS):
-                raise Busy("The server is busy; try again in a moment.", retry_after=1)
+                raise Busy.serving()
             conn.info["sqlite_turn"] = True
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")

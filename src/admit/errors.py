@@ -798,6 +798,12 @@ class Busy(DomainError):
     code = ErrorCode.BUSY
     title = "Busy"
 
+    @classmethod
+    def serving(cls) -> Busy:
+        """The server's own refusal when it takes no more at once (every connection in use, or
+        SQLite's turn not given in time): try again in a second."""
+        return cls("The server is busy; try again in a moment.", retry_after=1)
+
 
 class HrSystemFailed(DomainError):
     """The HR system did not give its list (a refused key, an error, a timeout, data that is not
