@@ -110,6 +110,15 @@ class TestDeactivate:
         assert policy.check_deactivate(Role.ADMIN, Role.CLIENT, is_self=False, owners_left=1) is None
 
 
+def test_a_client_has_the_client_role_whatever_is_asked():
+    """``client_role_fault``: what an invitation, an invite link and a list's row refuse alike."""
+    for role in (Role.OWNER, Role.ADMIN, Role.MEMBER, "nonsense"):
+        assert policy.client_role_fault("client", role) == "Clients always have the client role."
+    for role in (None, "", Role.CLIENT):
+        assert policy.client_role_fault("client", role) is None
+    assert policy.client_role_fault("internal", Role.ADMIN) is None
+
+
 class TestForOneself:
     @pytest.mark.parametrize("role", list(Role))
     def test_what_is_not_for_oneself_is_refused_to_oneself_whoever_one_is(self, role):

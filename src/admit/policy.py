@@ -64,6 +64,15 @@ def internal_role_of(value: str, *, field: str = "role") -> Role:
     return Role(value)
 
 
+def client_role_fault(user_type: UserType | str, role: Role | str | None) -> str | None:
+    """Why ``role`` is no role for someone of ``user_type`` to be given (an invitation's, an
+    invite link's, a list's row): a client's is the client role, whatever is asked (none asked:
+    theirs). None: it may be."""
+    if UserType(user_type) is UserType.CLIENT and role not in (None, "", Role.CLIENT):
+        return "Clients always have the client role."
+    return None
+
+
 # The products a portal offers its people; a member or an invitation holds a list of them.
 ALL_PRODUCTS = ("messaging", "workspaces", "billing", "analytics")
 

@@ -34,9 +34,9 @@ class InviteOptions:
 
 
 def _resolve_role(actor_role: Role | None, user_type: UserType, role: str | None) -> Role:
+    if (fault := policy.client_role_fault(user_type, role)) is not None:
+        raise InvalidInput(fault, field="role")
     if user_type is UserType.CLIENT:
-        if role not in (None, "", Role.CLIENT):
-            raise InvalidInput("Clients always have the client role.", field="role")
         return Role.CLIENT
     if role in (None, ""):
         return Role.MEMBER
@@ -99,8 +99,8 @@ def row_role(
     asked = (raw_role or "").strip().lower()
     if not asked or asked == options.role or not options.role_column:
         return options.role, None, ""
-    if options.user_type is UserType.CLIENT:
-        return options.role, SkipCode.NOT_ALLOWED, "Clients always have the client role."
+    if (fault := policy.client_role_fault(options.user_type, asked)) is not None:
+        return options.role, SkipCode.NOT_ALLOWED, fault
     if asked not in tuple(INTERNAL_ROLES):
         return (
             options.role,

@@ -525,8 +525,8 @@ def _update(
     final_type = new.get("user_type", link.user_type)
     with checks.of("role"):
         if role is not UNSET and role not in (None, ""):
-            if final_type == UserType.CLIENT and role != Role.CLIENT:
-                raise InvalidInput("Clients always have the client role.", field="role")
+            if (fault := policy.client_role_fault(final_type, role)) is not None:
+                raise InvalidInput(fault, field="role")
             if final_type == UserType.INTERNAL and role not in (Role.ADMIN, Role.MEMBER, Role.OWNER):
                 raise InvalidInput("role must be admin or member for internal users.", field="role")
             policy.require_rule(policy.check_link_role(actor.role, role))
