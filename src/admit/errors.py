@@ -68,7 +68,7 @@ absolute path on the server that answered. ``DomainError`` refuses a code that i
 | invitation_gone            | InvitationGone          | 410  | the invitation link can no longer be used    |
 | invitation_not_grantable   | InvitationNotGrantable  | 410  | its inviter can no longer grant it           |
 | link_gone                  | LinkGone                | 410  | the invite link expired, was replaced or off |
-| link_used_up               | LinkUsedUp              | 410  | the invite link reached its sign-up limit    |
+| link_used_up               | LinkUsedUp              | 410  | the invite link reached its maximum of joins |
 | confirmation_used          | ConfirmationUsed        | 410  | the sign-up was already confirmed            |
 | confirmation_replaced      | ConfirmationReplaced    | 410  | a newer confirmation email replaced it       |
 | confirmation_expired       | ConfirmationExpired     | 410  | the confirmation link expired                |
@@ -720,7 +720,7 @@ class LinkGone(Gone):
 
 
 class LinkUsedUp(Gone):
-    """The invite link has just reached its limit of sign-ups."""
+    """The invite link has just reached its maximum (sign-ups, or a workspace link's join requests)."""
 
     code = ErrorCode.LINK_USED_UP
 

@@ -96,3 +96,48 @@ class TestFirstUse:
         assert not [r for r in results if isinstance(r, Exception)], results
         assert len(set(results)) == 1
         assert count(db, JoinRequest) == 1
+
+
+class TestWorkspaceUseLimit:
+    @pytest.mark.parametrize("max_uses", [1, 3])
+    def test_at_most_max_uses_join_requests_succeed(self, db, max_uses):
+        """Many people asking to join through a workspace link with N places at the same moment
+        (each on its own connection): exactly N requests are made, the rest are told the link has
+        just reached its limit (or that it is gone, if they looked after it filled), as a portal
+        link's sign-ups are; nothing else is written for those refused (no request, no email to
+        the approvers)."""
+        from admit.flows import join_requests as join_requests_flow
+        from admit.flows import workspace_links
+        from admit.notifications.models import Notification
+
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        token = workspace_token(db, pf, ws.id)
+        with db.unit_of_work() as session:
+            actor = actor_for(session, pf.slug, pf.owner_email)
+            view = workspace_links.update(session, actor, ws.id, enabled=True, max_uses=max_uses)
+        assert view.link.max_uses == max_uses
+
+        def ask(i):
+            with db.unit_of_work() as session:
+                return join_requests_flow.request_to_join(
+                    session, token=token, email=f"racer{i}@acme.com", name=f"Racer {i}", ip=f"10.2.0.{i}"
+                ).id
+
+        results = race(RACERS, ask)
+        wins = [r for r in results if not isinstance(r, Exception)]
+        losses = [r for r in results if isinstance(r, Exception)]
+        assert len(wins) == max_uses, results
+        assert losses and all(isinstance(e, Gone) for e in losses), losses
+        assert all(e.code in ("link_used_up", "link_gone") for e in losses), losses
+        if not db.is_sqlite:
+            # Those who asked while it filled up (their requests overlapping, on PostgreSQL) are
+            # told it has just reached its limit, as on a portal link (they were told it was
+            # gone). SQLite takes one writer at a time from the start: all saw it full.
+            assert any(e.code == "link_used_up" for e in losses), [e.code for e in losses]
+        assert count(db, JoinRequest, JoinRequest.workspace_id == ws.id) == max_uses
+        told = count(db, Notification, Notification.template == "join_request_new")
+        assert told == max_uses  # the owner, once per request made
+        with db.unit_of_work() as session:
+            shown = workspace_links.show(session, actor_for(session, pf.slug, pf.owner_email), ws.id)
+        assert (shown.uses, shown.state) == (max_uses, "used_up")

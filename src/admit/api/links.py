@@ -449,7 +449,7 @@ def confirm_signup(
     response_model=JoinRequestReceived,
     status_code=202,
     operation_id="join_requests_create",
-    responses=problems(PortalLink, DomainNotAllowed, LinkGone, RateLimited),
+    responses=problems(PortalLink, DomainNotAllowed, LinkGone, LinkUsedUp, RateLimited),
 )
 def request_to_join(
     token: str, body: JoinRequestCreate, request: Request, response: Response, session: SessionDep

@@ -76,12 +76,10 @@ def request_to_join(
     workspace = workspaces_service.get(session, link.workspace_id)
     if workspace is None:  # the link's workspace is gone: so is the link
         raise links_service.gone()
-    if link.max_uses is not None:
-        # Counted again under the link's row lock: with N places, at most N requests however
-        # many arrive at once (as a portal link's sign-ups, ``links.signups``).
-        links_service.lock(session, link.id)
-        if join_requests.places_taken(session, workspace.id) >= link.max_uses:
-            raise links_service.gone()
+    # Its places counted again while the link is held, as a portal link's sign-ups are
+    # (``links.signups``): with N places, at most N requests however many arrive at once.
+    link = links_service.hold(session, link)
+    links_service.require_place(link, join_requests.places_taken(session, workspace.id))
     request, new = join_requests.create(
         session, workspace, link_id=link.id, email=address, name=clean_name, note=clean_note, ip=ip
     )

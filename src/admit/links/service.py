@@ -44,7 +44,7 @@ from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import new_id
-from admit.errors import Checks, Gone, InvalidInput, LinkGone, LinkNotFound, at_most_characters
+from admit.errors import Checks, Gone, InvalidInput, LinkGone, LinkNotFound, LinkUsedUp, at_most_characters
 from admit.kit.tokens import hash_token
 from admit.links.domains import normalize_domains
 from admit.links.models import CONFIRMED, PENDING, InviteLink, LinkSignup
@@ -66,7 +66,7 @@ __all__ = [
     "gone",
     "link_url",
     "live_link_or_raise",
-    "lock",
+    "hold",
     "open_portal_link",
     "open_workspace_link",
     "portal_link",
@@ -79,6 +79,7 @@ __all__ = [
     "PortalLinkSettings",
     "WorkspaceLinkSettings",
     "places_taken",
+    "require_place",
     "state",
     "waiting",
     "workspace_link",
@@ -738,11 +739,28 @@ def clean_person(email: str | None, name: str | None, faults: Checks | None = No
     return address, clean
 
 
-def lock(session: Session, link_id: uuid.UUID) -> InviteLink | None:
-    """Re-read the link under a row lock (PostgreSQL); SQLite's write lock is already held."""
-    return session.scalar(
+def hold(session: Session, link: InviteLink) -> InviteLink:
+    """The link re-read under its row lock (PostgreSQL; SQLite's write lock is already held),
+    ``gone`` if since it was read it was turned off, expired or refreshed. What comes through a
+    link and takes a place on it (a portal link's sign-up, a workspace link's join request)
+    holds it, then counts its places (``require_place``): with N places, at most N succeed
+    however many arrive at once."""
+    token_hash = link.token_hash
+    locked = session.scalar(
         select(InviteLink)
-        .where(InviteLink.id == link_id)
+        .where(InviteLink.id == link.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
+    now = context.of(session).clock.now()
+    # uses=0: the places are the caller's to count, under the lock (``require_place``).
+    if locked is None or locked.token_hash != token_hash or state(session, locked, now, uses=0) != "active":
+        raise gone()
+    return locked
+
+
+def require_place(link: InviteLink, taken: int) -> None:
+    """Refuse (``link_used_up``) one more on a link whose ``taken`` places, counted while it is
+    held (``hold``), are its maximum: those who lost the race for the last place are told so."""
+    if link.max_uses is not None and taken >= link.max_uses:
+        raise LinkUsedUp("This invite link has just reached its limit. Ask the person who shared it.")

@@ -28,7 +28,6 @@ from admit.errors import (
     DomainError,
     InvalidInput,
     LinkGone,
-    LinkUsedUp,
     SignupNotFound,
     WorkspaceLink,
 )
@@ -114,17 +113,9 @@ def signup(
     del password
     password_hash = None
 
-    token_hash = link.token_hash
-    locked = links_service.lock(session, link.id)
+    # Its places are counted below, after one's own earlier sign-up is replaced.
+    link = links_service.hold(session, link)
     now = context.of(session).clock.now()
-    # uses=0: the used-up check is the count below, after one's own earlier sign-up is replaced.
-    if (
-        locked is None
-        or locked.token_hash != token_hash
-        or links_service.state(session, locked, now, uses=0) != "active"
-    ):
-        raise links_service.gone()
-    link = locked
     mine = (
         LinkSignup.link_id == link.id,
         LinkSignup.link_token_hash == link.token_hash,
@@ -140,8 +131,7 @@ def signup(
         earlier = session.scalar(select(LinkSignup).where(*mine, links_service.waiting(link, now)).limit(1))
         if earlier is not None:
             return earlier
-        if link.max_uses is not None and links_service.places_taken(session, link, now) >= link.max_uses:
-            raise _used_up()
+        links_service.require_place(link, links_service.places_taken(session, link, now))
         return LinkSignup(email=address, name=clean_name)  # not stored
     # Signing up again replaces one's own earlier unconfirmed sign-up (and frees its place).
     replaced = session.scalars(
@@ -153,8 +143,7 @@ def signup(
     ).all()
     for signup_id in replaced:
         tokens.end(session, CONFIRMATION, signup_id, tokens.Reason.SUPERSEDED)
-    if link.max_uses is not None and links_service.places_taken(session, link, now) >= link.max_uses:
-        raise _used_up()
+    links_service.require_place(link, links_service.places_taken(session, link, now))
     record = LinkSignup(
         id=new_id(),
         portal_id=link.portal_id,
@@ -192,12 +181,6 @@ def signup(
     )
     session.flush()
     return record
-
-
-def _used_up() -> LinkUsedUp:
-    return LinkUsedUp(
-        "This invite link has just reached its limit of sign-ups. Ask the person who shared it."
-    )
 
 
 def _send_confirmation(session: Session, record: LinkSignup, portal: Portal, *, event_key: str) -> None:
