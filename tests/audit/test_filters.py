@@ -23,6 +23,7 @@ from admit.audit.models import AuditEvent
 from admit.errors import InvalidInput, PermissionDenied
 from admit.people import activity
 from admit.portals.models import Portal
+from tests.cli.helpers import starts
 from tests.factories import OWNER_PASSWORD, PASSWORD, active_member, actor_for, create_portal, login
 
 FORMULA = '=HYPERLINK("http://evil.example")'
@@ -457,9 +458,32 @@ class TestCli:
         stopped = json.loads(run_cli(*args, "--limit", "1", "--json").stdout)
         assert (len(stopped["items"]), stopped["total"]) == (1, 3) and stopped["next_cursor"]
         text = run_cli(*args, "--actor", "ada@example.com")
-        assert text.output.strip() == (
-            "2025-12-06 12:00 UTC  ada deactivated bob@example.com  (member.deactivated, from 127.0.0.1)"
-        )
+        assert text.output.splitlines() == [
+            "When                  What                             Action              From",
+            "2025-12-06 12:00 UTC  ada deactivated bob@example.com  member.deactivated  127.0.0.1",
+        ], text.output
+
+    def test_audit_list_is_a_table_whatever_the_words(self, run_cli, db):
+        """``audit list`` is a table (``cli._shared.print_table``): a line in wide letters or
+        with an emoji, and a long one, leave the action and where it came from in line under
+        their headers (padded by hand, the action moved with each line's length); an event with
+        no address reads "—" there."""
+        log = _log(db)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, log.pf.slug, log.pf.owner_email)
+            for target, when in (
+                ("王小明@例え.jp", "2025-12-09T09:00:00"),
+                ("🚀 Launch crew of the Acme Incorporated Worldwide Holdings portal", "2025-12-09T10:00:00"),
+            ):
+                event = audit_service.record(
+                    session, owner, "invitation.revoked", target_type="x", target_label=target
+                )
+                event.created_at, event.ip = _at(when), None
+        lines = run_cli("audit", "list", "--portal", log.pf.slug, "--since", "2025-12-09").output.splitlines()
+        assert lines[0].split() == ["When", "What", "Action", "From"], lines
+        assert "王小明@例え.jp" in lines[2] and "🚀 Launch crew" in lines[1], lines
+        at = starts(lines[0], "Action", "From")
+        assert [starts(line, "invitation.revoked", "—") for line in lines[1:]] == [at, at], lines
 
     def test_no_matching_event_says_so(self, run_cli, db):
         """A filter that matches nothing says "No events." (not an empty output); --json stays

@@ -20,3 +20,17 @@ def init_portal(run, name="Acme Inc", email="owner@acme.com") -> dict:
     )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
+
+
+def starts(line: str, *words: str) -> list[int]:
+    """Where on screen each of ``words`` starts in ``line``, found in order: a wide letter
+    takes two places (``cli._shared.shown_width``). A table's columns are in line when its rows'
+    cells start where their headers do."""
+    from admit.cli._shared import shown_width
+
+    found, at = [], 0
+    for word in words:
+        at = line.index(word, at)
+        found.append(shown_width(line[:at]))
+        at += len(word)
+    return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+from tests.cli.helpers import starts
 from tests.directory.hr.fakes import Person, serve
 from tests.factories import create_portal, last_link
 
@@ -113,11 +114,32 @@ def test_a_waiting_sync_is_seen_and_confirmed_or_dismissed_from_the_console(
         worker.drain()
 
         listed = run("hr", "list", "--portal", pf.slug, env=ENV)
-        assert listed.output.startswith("waiting"), listed.output
-        assert f"A sync waits for confirmation: admit hr runs --portal {pf.slug} {conn_id}" in listed.output
+        # A table (``cli._shared.print_table``), what to do next said under its row.
+        lines = listed.output.splitlines()
+        assert lines[0].split() == ["Status", "System", "Auto-pilot", "Last", "sync", "Id"], lines
+        assert lines[1].startswith("waiting  Personio") and lines[1].endswith(conn_id), lines
+        assert lines[2] == f"  A sync waits for confirmation: admit hr runs --portal {pf.slug} {conn_id}"
+        assert starts(lines[0], "Last sync", "Id") == starts(lines[1], "2", conn_id), lines
 
         runs = run("hr", "runs", "--portal", pf.slug, conn_id, env=ENV)
         assert runs.exit_code == 0, runs.output
+        # Runs of different words (waiting, done) in line under the headers, the way to confirm
+        # the waiting one said under it.
+        lines = runs.output.splitlines()
+        assert lines[0].split() == ["Status", "When", "Trigger", "What", "it", "did", "Id"], lines
+        rows = [line for line in lines[1:] if not line.startswith("  ")]
+        assert [row.split()[0] for row in rows] == ["waiting", "done"], lines
+        ids = [
+            item["id"]
+            for item in json.loads(run("hr", "runs", "--portal", pf.slug, conn_id, "--json", env=ENV).output)[
+                "items"
+            ]
+        ]
+        assert [starts(row, run_id) for row, run_id in zip(rows, ids, strict=True)] == [
+            starts(lines[0], "Id")
+        ] * 2
+        assert lines[2].startswith("  This sync would deactivate 2 of 4"), lines  # its error, then what to do
+        assert lines[3].startswith("  Confirm it: admit hr confirm"), lines
         assert (
             "would deactivate 2 of 4 active members" in runs.output
             and "2 to deactivate (left)" in runs.output
@@ -142,7 +164,7 @@ def test_a_waiting_sync_is_seen_and_confirmed_or_dismissed_from_the_console(
         again = run("hr", "confirm", "--portal", pf.slug, conn_id, waiting_id, env=ENV)
         assert again.exit_code == 1 and "only a run waiting for confirmation" in again.output
         done = run("hr", "runs", "--portal", pf.slug, conn_id, "--limit", "1", env=ENV)
-        assert done.output.startswith("done") and "2 deactivated" in done.output, done.output
+        assert done.output.splitlines()[1].startswith("done") and "2 deactivated" in done.output, done.output
 
         # Cy leaves too (1 of 2 active members): waits, and is dismissed.
         fake.people = [dataclasses.replace(cy, active=False)]
@@ -153,7 +175,7 @@ def test_a_waiting_sync_is_seen_and_confirmed_or_dismissed_from_the_console(
         ][0]["id"]
         dismissed = run("hr", "dismiss", "--portal", pf.slug, conn_id, waiting_id, env=ENV)
         assert dismissed.exit_code == 0 and "Dismissed: nothing of that sync was applied." in dismissed.output
-        assert run("hr", "list", "--portal", pf.slug, env=ENV).output.startswith("ok")
+        assert run("hr", "list", "--portal", pf.slug, env=ENV).output.splitlines()[1].startswith("ok  ")
 
 
 def test_people_it_does_not_manage_are_one_line_with_the_command_that_links_them(

@@ -531,27 +531,43 @@ class Listing(Generic[Item]):
         cells: Callable[[Item], Sequence[str | None]],
         *,
         empty: str | None = None,
+        under: Callable[[Item], Sequence[str]] | None = None,
     ) -> None:
-        """``echo`` as a ``table`` under ``headers``, the headers only when there are items."""
+        """``echo`` as a ``table`` under ``headers``, the headers only when there are items;
+        ``under(item)``: the lines said under its row (``print_table``)."""
         if as_json or not self.items:
             self.echo(as_json, str, empty=empty)
             return
-        print_table(headers, [cells(item) for item in self.items])
+        print_table(
+            headers,
+            [cells(item) for item in self.items],
+            under=[under(item) for item in self.items] if under is not None else None,
+        )
         if self.next_cursor is not None:
             click.echo(f"({len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
 
 
-def print_table(headers: Sequence[str], rows: Iterable[Sequence[str | None]]) -> None:
+def print_table(
+    headers: Sequence[str],
+    rows: Iterable[Sequence[str | None]],
+    *,
+    under: Sequence[Sequence[str]] | None = None,
+) -> None:
     """Print ``rows`` as columns under ``headers``, each as wide as its widest cell on screen
     (``shown_width``: a wide letter takes two places), two spaces apart; an empty cell reads
     "—", so no column moves left. The one way the CLI prints a table (``Listing.table`` prints a
     list so): rows padded by hand (``f"{word:<10}"``) lost their place to a longer word
-    ("Deactivated")."""
+    ("Deactivated"), a name in wide letters or an emoji. ``under``, one entry per row: lines
+    said under that row, indented two places and out of the columns (what to do next about it,
+    its error), so they widen none."""
     lines = [list(headers), *([cell or "—" for cell in row] for row in rows)]
+    notes: list[Sequence[str]] = [(), *(under if under is not None else [()] * (len(lines) - 1))]
     widths = [max(shown_width(line[i]) for line in lines) for i in range(len(headers))]
-    for line in lines:
+    for line, said in zip(lines, notes, strict=True):
         padded = (cell + " " * (width - shown_width(cell)) for cell, width in zip(line, widths, strict=True))
         click.echo("  ".join(padded).rstrip())
+        for note in said:
+            click.echo(f"  {note}")
 
 
 def shown_width(text: str) -> int:

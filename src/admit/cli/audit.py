@@ -70,12 +70,9 @@ def audit_list(
             fetch, lambda: activity.count(session, actor, **filters), cursor=cursor, limit=limit
         )
         listing = _shared.Listing([AuditEventRead.of(e.event, e.summary) for e in rows], total, next_cursor)
-    listing.echo(
+    listing.table(
         as_json,
-        lambda e: _shared.columns(
-            _shared.when(e.created_at),
-            e.summary,
-            f"({e.action}, from {e.ip})" if e.ip else f"({e.action})",
-        ),
+        ("When", "What", "Action", "From"),
+        lambda e: (_shared.when(e.created_at), e.summary, e.action, e.ip),
         empty="No events.",
     )

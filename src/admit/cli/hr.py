@@ -38,16 +38,18 @@ def list_connections(slug: str, limit: int | None, cursor: str | None, as_json: 
         )
         rows = [HrConnectionRead.of(c) for c in found]
 
-    def line(r: HrConnectionRead) -> str:
-        last = _shared.when(r.last_sync_at) or "never"
-        text = _shared.columns(
-            f"{r.status:<8}", r.title, f"auto-pilot {r.schedule}", f"last {last}", f"({r.id})"
-        )
+    def under(r: HrConnectionRead) -> list[str]:
         if r.status == "waiting":
-            text += f"\n  A sync waits for confirmation: admit hr runs --portal {slug} {r.id}"
-        return text
+            return [f"A sync waits for confirmation: admit hr runs --portal {slug} {r.id}"]
+        return []
 
-    _shared.Listing(rows, total, next_cursor).echo(as_json, line, empty="No HR connections.")
+    _shared.Listing(rows, total, next_cursor).table(
+        as_json,
+        ("Status", "System", "Auto-pilot", "Last sync", "Id"),
+        lambda r: (r.status, r.title, r.schedule, _shared.when(r.last_sync_at) or "never", str(r.id)),
+        empty="No HR connections.",
+        under=under,
+    )
 
 
 @hr.command("preview")
@@ -124,7 +126,7 @@ def sync(slug: str, connection_id: uuid.UUID) -> None:
 
 def _waiting_hint(slug: str, connection_id: uuid.UUID, run_id: uuid.UUID) -> str:
     return (
-        f"  Confirm it: admit hr confirm --portal {slug} {connection_id} {run_id}"
+        f"Confirm it: admit hr confirm --portal {slug} {connection_id} {run_id}"
         f"   (or dismiss it: admit hr dismiss --portal {slug} {connection_id} {run_id})"
     )
 
@@ -151,18 +153,17 @@ def runs(slug: str, limit: int | None, cursor: str | None, as_json: bool, connec
         )
         listing = _shared.Listing([HrRunRead.of(r) for r in rows], total, next_cursor)
 
-    def line(r: HrRunRead) -> str:
+    def cells(r: HrRunRead) -> tuple[str | None, ...]:
         said = counts_said(r.counts) if r.status == "waiting" else results_said(r.counts)
-        text = _shared.columns(
-            f"{r.status:<10}", _shared.when(r.created_at), r.trigger, " · ".join(said), f"({r.id})"
-        )
-        if r.error:
-            text += f"\n  {r.error}"
-        if r.status == "waiting":
-            text += "\n" + _waiting_hint(slug, connection_id, r.id)
-        return text
+        return r.status, _shared.when(r.created_at), r.trigger, " · ".join(said), str(r.id)
 
-    listing.echo(as_json, line, empty="No sync runs.")
+    def under(r: HrRunRead) -> list[str]:
+        waiting = [_waiting_hint(slug, connection_id, r.id)] if r.status == "waiting" else []
+        return [r.error, *waiting] if r.error else waiting
+
+    listing.table(
+        as_json, ("Status", "When", "Trigger", "What it did", "Id"), cells, empty="No sync runs.", under=under
+    )
 
 
 @hr.command("run")
@@ -200,7 +201,7 @@ def show_run(slug: str, as_json: bool, connection_id: uuid.UUID, run_id: uuid.UU
     if read.report:
         _shared.print_table(("Change", "Name", "Address", "Detail"), [row(r) for r in read.report])
     if waiting:
-        click.echo(_waiting_hint(slug, connection_id, read.id).strip())
+        click.echo(_waiting_hint(slug, connection_id, read.id))
 
 
 @hr.command("confirm")
