@@ -711,3 +711,42 @@ def test_the_workspace_share_card_has_the_portal_links_settings(client, db):
     assert refused.status_code == 422 and "between 1 and 100,000" in html.unescape(
         said_under(refused.text, "max_uses")
     )
+
+
+def test_a_workspace_link_that_is_off_is_turned_on_in_one_click(client, db):
+    """Where the workspace's Share card says its link is off, one button turns it on (a small
+    form post, no settings form to fill): the same change as the settings form's "Link on", the
+    same audit event, and its lifetime runs from then."""
+    from admit.audit.models import AuditEvent
+
+    pf = create_portal(db)
+    ws = create_workspace(db, pf)
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/workspaces/{ws.id}")
+    form = re.search(r'<form[^>]*id="link-policy".*?</form>', page.text, re.S).group(0)
+    action = re.search(r'action="http://testserver(/p/[^"]+)"', form).group(1)
+    off = {"csrf_token": csrf_of(page.text), "lifetime_days": "5", "allowed_domains": "example.org"}
+    page = client.post(action, data={**off, "enabled": ""}, follow_redirects=True)
+    said = re.search(r"<div class=\"notice warn\" data-link-off>(.*?)</div>", page.text, re.S)
+    assert said, "the card does not say the link is off"
+    words = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", said.group(1))).split())
+    assert words.startswith("The workspace link is off: nobody can ask to join through it."), words
+    assert "Once on, anyone who has it can ask to join this workspace with an address at example.org" in words
+    assert "for 5 days" in words and "Turn on the workspace link" in words, words
+    on = re.search(r'data-post-action="http://testserver(/p/[^"]+)"', said.group(1)).group(1)
+    r = client.post(on, data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith(f"/workspaces/{ws.id}"), r.headers
+    page = client.get(r.headers["location"])
+    shown = " ".join(html.unescape(page.text).split())
+    assert (
+        "The workspace link is on: anyone who has it can ask to join with an address at example.org." in shown
+    )
+    assert "data-link-off" not in page.text and "Active" in _facts(page.text)[0]
+    assert client.get(_path(_shown_link(page.text))).status_code == 200
+    with db.unit_of_work() as session:
+        changed = session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.action == "invite_link.policy_changed", AuditEvent.target_label == ws.name)
+            .order_by(AuditEvent.created_at)
+        ).all()
+    assert changed[-1].detail["enabled"] == [False, True], [e.detail for e in changed]

@@ -236,6 +236,23 @@ def workspace_link_refresh(
 
 
 @router.post(
+    "/p/{slug}/workspaces/{workspace_id}/link/on",
+    name="links:enable_workspace",
+    dependencies=[Depends(check_csrf)],
+)
+def workspace_link_enable(workspace_id: uuid.UUID, actor: PageActor, session: SessionDep) -> RedirectResponse:
+    """Turn on the workspace's link in one click, where its Share card says it is off: the
+    settings form's "Link on" (``flows.workspace_links.update``, its audit event) and no more."""
+    view = workspace_links.update(session, actor, workspace_id, enabled=True)
+    domains = view.link.allowed_domains
+    at = f" with an address at {', '.join(domains)}" if domains else ""
+    return redirect(
+        f"/p/{actor.portal.slug}/workspaces/{workspace_id}",
+        notice=f"The workspace link is on: anyone who has it can ask to join{at}.",
+    )
+
+
+@router.post(
     "/p/{slug}/join-requests/{request_id}/approve",
     name="join_requests:approve",
     dependencies=[Depends(check_csrf)],
