@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from admit.invitations.models import Invitation
 from admit.notifications.models import DevMessage, Notification
-from tests.cli.helpers import count, init_portal
+from tests.cli.helpers import count, init_portal, starts
 from tests.factories import create_portal, invite
 from tests.imports.helpers import FILE, pending_recipients, table_counts
 
@@ -72,8 +72,9 @@ class TestInvite:
         slug = init_portal(run)["portal"]
         result = run("invite", "--portal", slug, *INTERNAL, "good@x.com", "bad@", "good@x.com")
         assert result.exit_code == 1, result.output
-        assert "skipped  bad@  invalid_recipient:" in result.output
-        assert "skipped  good@x.com  duplicate:" in result.output
+        lines = [" ".join(line.split()) for line in result.output.splitlines()]
+        assert any(line.startswith("skipped bad@ invalid_recipient:") for line in lines), lines
+        assert any(line.startswith("skipped good@x.com duplicate:") for line in lines), lines
         # The Invite box's words (it said "1 invited, 2 skipped."): pipeline.summary.
         assert (
             "\n1 invited · 2 skipped: 1 not a usable email or phone number, 1 listed twice. The messages"
@@ -676,17 +677,44 @@ def test_a_malformed_number_or_an_empty_recipient_is_named(run, client):
     said = run("invite", "--portal", slug, *INTERNAL, "ok@x.com", "", "+44", "123", long, "abc")
     assert said.exit_code == 1, said.output
     lines = said.output.splitlines()
-    assert lines[:6] == [
-        "invited  ok@x.com",
-        "skipped  (recipient 2)  invalid_recipient: The address is empty.",
-        "skipped  +44  invalid_recipient: Not a valid phone number: too few digits.",
-        "skipped  123  invalid_recipient: Not a valid phone number: too few digits.",
-        f"skipped  {long}  invalid_recipient: Not a valid phone number: too many digits.",
-        "skipped  abc  invalid_recipient: An email address must have an @-sign.",
+
+    # A table (``cli._shared.print_table``): the reasons in line whatever the address's length.
+    def row(outcome: str, shown: str, why: str) -> str:
+        return f"{outcome}  {shown.ljust(len(long))}  {why}"
+
+    few = "invalid_recipient: Not a valid phone number: too few digits."
+    assert lines[:7] == [
+        row("Outcome", "Address", "Why"),
+        row("invited", "ok@x.com", "—"),
+        row("skipped", "(recipient 2)", "invalid_recipient: The address is empty."),
+        row("skipped", "+44", few),
+        row("skipped", "123", few),
+        row("skipped", long, "invalid_recipient: Not a valid phone number: too many digits."),
+        row("skipped", "abc", "invalid_recipient: An email address must have an @-sign."),
     ], said.output
+
     api = client.post(
         f"/api/v1/portals/{slug}/invitations",
         json={"recipients": ["+44"], "user_type": "internal"},
         headers={"Authorization": f"Bearer {out['api_key']}"},
     )
     assert api.json()["results"][0]["detail"] == "Not a valid phone number: too few digits.", api.text
+
+
+def test_the_answer_lines_up_whatever_the_addresses(run):
+    """``invite`` answers in a table: an address in wide letters, or a long one, leaves the
+    reasons in line under Why (padded by hand, each reason started where its address ended)."""
+    slug = init_portal(run)["portal"]
+    addresses = ("王小明@例え.jp", "a-very-long-address.of.someone@x.com", "a@x.com", "a@x.com")
+    lines = run("invite", "--portal", slug, *INTERNAL, *addresses).output.splitlines()
+    assert lines[0].split() == ["Outcome", "Address", "Why"], lines
+    rows = lines[1:5]
+    assert [row.split()[1] for row in rows] == list(addresses), lines
+
+    def why(row: str, address: str) -> list[int]:
+        after = row.index(address) + len(address)
+        return starts(row, row[after:].strip())
+
+    assert [why(row, address) for row, address in zip(rows, addresses, strict=True)] == [
+        starts(lines[0], "Why")
+    ] * 4, lines

@@ -30,12 +30,14 @@ class TestWorkspaceCommands:
         r = run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", ws["id"],
                     "nora@home.net", "+1 202 555 0173", "not-an-address", "owner@acme.com")  # fmt: skip
         assert r.exit_code == 1, r.output  # not-an-address needs fixing
-        lines = r.output.splitlines()
-        assert "invited  nora@home.net" in lines
-        assert "invited  +1 202-555-0173"  # spaced as the lists show it, not as typed in lines
-        # The same lines as `admit invite` (they were "skipped  X (code: detail)" before).
-        assert any(line.startswith("skipped  not-an-address  invalid_recipient:") for line in lines)
-        assert any(line.startswith("skipped  owner@acme.com  already_in_workspace:") for line in lines)
+        # The same table as `admit invite`'s (they were "skipped  X (code: detail)" before),
+        # its columns in line (``cli._shared.print_table``).
+        lines = [" ".join(line.split()) for line in r.output.splitlines()]
+        assert lines[0] == "Outcome Address Why", r.output
+        assert "invited nora@home.net —" in lines
+        assert "invited +1 202-555-0173 —" in lines  # spaced as the lists show it, not as typed
+        assert any(line.startswith("skipped not-an-address invalid_recipient:") for line in lines)
+        assert any(line.startswith("skipped owner@acme.com already_in_workspace:") for line in lines)
         assert (
             "2 invited · 2 skipped: 1 not a usable email or phone number, 1 already in the workspace. "
             "The messages are queued: "
@@ -257,7 +259,13 @@ class TestMembersFilterAndResend:
                 "workspaces", "resend", "--portal", pf.slug, "--workspace", "Loan", "--state", "expired"
             )
             assert r.exit_code == 0, r.output
-            assert "resent  nora@home.net" in r.output.splitlines() and "resent  ivy@home.net" in r.output
+            # A table, as every answer for several people (``cli._shared.print_results``).
+            lines = r.output.splitlines()
+            assert lines[0].split() == ["Outcome", "Address", "Why"], r.output
+            assert sorted(line.split() for line in lines[1:3]) == [
+                ["resent", "ivy@home.net", "—"],
+                ["resent", "nora@home.net", "—"],
+            ], r.output
             worker.drain()
         assert (mail_count(db, "nora@home.net"), mail_count(db, "cat@home.net")) == (2, 1)
         # Nobody in the state: said in words, where it printed "0 resent · 0 skipped."

@@ -201,9 +201,7 @@ def workspaces_resend(slug: str, workspace_ref: str, state: str, as_json: bool) 
     elif not answer.results:
         click.echo(f"No one to resend to: {_NO_ONE_IN.get(state, 'no one is ' + state)}.")
     else:
-        for r in answer.results:
-            why = f"  {r.code}: {r.detail}" if r.outcome == "skipped" else ""
-            click.echo(f"{r.outcome:<8}{_shared.address(r.recipient)}{why}")
+        _shared.print_outcomes(answer, slug=slug)
         click.echo(f"{answer.counts['resent']} resent · {answer.counts['skipped']} skipped.")
     _shared.finish(_shared.results_exit_code(answer))
 
