@@ -5,6 +5,7 @@ flow workspace's Share card, at 1280 px and on a phone (390 px)."""
 from __future__ import annotations
 
 import re
+import uuid
 
 import pytest
 from playwright.sync_api import expect
@@ -130,3 +131,30 @@ def test_the_share_cards_link_is_shown_whole(new_context, live_server, shot, bus
     if viewport is DESKTOP:
         widths = box.evaluate("e => [e.scrollWidth, e.clientWidth]")
         assert widths[0] <= widths[1], widths  # the whole URL in view
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_a_link_that_is_off_is_turned_on_from_the_share_card(
+    new_context, live_server, shot, busy_flow, viewport
+):
+    """Off, the Share card says so above one button that turns the link on (no settings form to
+    open): it fits the card at either width, and one click leaves the link Active."""
+    pf, path = busy_flow
+    db = live_server.app.state.db
+    workspace_id = uuid.UUID(path.rsplit("/", 1)[1])
+    with db.unit_of_work() as session:
+        workspace_links.update(
+            session, actor_for(session, pf.slug, pf.owner_email), workspace_id, enabled=False
+        )
+    page = gestures.signed_in(new_context, live_server, pf, viewport, path)
+    off = page.locator("[data-link-off]")
+    expect(off).to_contain_text("The workspace link is off: nobody can ask to join through it.")
+    button = off.get_by_role("button", name="Turn on the workspace link")
+    shot(page, f"share-off-{viewport['width']}")
+    card = page.locator("section.panel", has=off)
+    assert _inside(_box(button), _box(card)), (_box(button), _box(card))
+    gestures.expect_no_wider_than(page, viewport["width"])
+    button.click()
+    expect(page.locator("[data-link-state]")).to_have_text("Active")
+    expect(off).to_have_count(0)
+    expect(page.locator("#workspace-link-url")).to_be_visible()
