@@ -55,5 +55,6 @@ def start() -> tuple[Receiver, ThreadingHTTPServer]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     state["r"] = Receiver(url=f"http://127.0.0.1:{server.server_address[1]}")
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # Polled every 10 ms for ``shutdown``: at the default 0.5 s each test's teardown waited ~0.5 s.
+    threading.Thread(target=server.serve_forever, args=(0.01,), daemon=True).start()
     return state["r"], server
