@@ -270,7 +270,13 @@ class TestPublicUrl:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         env = {k: v for k, v in os.environ.items() if not k.startswith("ADMIT_")}
-        env.update(ADMIT_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}", ADMIT_ENVIRONMENT="development")
+        # The worker inside the server sends the emails: polled every 0.1 s, not every second
+        # (each of the three emails waited up to a second for it).
+        env.update(
+            ADMIT_DATABASE_URL=f"sqlite:///{tmp_path / 'serve.db'}",
+            ADMIT_ENVIRONMENT="development",
+            ADMIT_WORKER_POLL_SECONDS="0.1",
+        )
         admit = [str(Path(sys.executable).parent / "admit")]
         # The portal is made here (the subject is the server); `admit serve` migrates on start.
         from admit.db import Database
