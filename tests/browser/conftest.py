@@ -11,9 +11,9 @@ Screenshots go to ``test-artifacts/`` at the repository root (gitignored).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
-import re
 import socket
 import threading
 import time
@@ -194,17 +194,36 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     _install_ready_gestures()
-    with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with _nowhere() as proxy, sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            # Only 127.0.0.1 is reachable: every other address (localhost, another loopback
+            # address, the internet) goes to a proxy that answers nothing, so it fails at once.
+            # "<-loopback>" first: Chromium otherwise sends every loopback address direct.
+            proxy={"server": proxy, "bypass": "<-loopback>,127.0.0.1"},
+        )
         yield chromium
         chromium.close()
+
+
+@contextlib.contextmanager
+def _nowhere():
+    """A proxy address where nothing answers: a port of 127.0.0.1 held, never listened on (so
+    no other program can take it), its connections refused."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as held:
+        held.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{held.getsockname()[1]}"
 
 
 @pytest.fixture
 def new_context(browser, live_server):
     """Open a fresh browser profile (its own cookies), like another person's laptop.
 
-    Only 127.0.0.1 is reachable: every other request is aborted. Whatever a page's
+    Only 127.0.0.1 is reachable (``browser``: by a proxy, not a route, which would turn off
+    the browser's cache: every page would fetch its script, stylesheet and icon again, three
+    requests a navigation on a server that serves the page too). Whatever a page's
     Content-Security-Policy blocked (an inline script, style or handler, an image from
     elsewhere: Chromium says so on the console) fails the test when it ends.
     """
@@ -219,7 +238,6 @@ def new_context(browser, live_server):
         """``options``: Playwright's for the context (a phone's ``viewport``, ``has_touch``)."""
         context = browser.new_context(**{"viewport": {"width": 1280, "height": 860}, **options})
         context.set_default_timeout(8_000)
-        context.route(re.compile(r"^(?!https?://127\.0\.0\.1[:/]).*"), lambda route: route.abort())
         context.on("console", watch)
         contexts.append(context)
         return context
