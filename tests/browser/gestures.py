@@ -6,7 +6,10 @@ import re
 import time
 
 from playwright.sync_api import Page, expect
+from sqlalchemy import func, select
 
+from admit.notifications import mailbox
+from admit.notifications.models import QUEUED, SENDING, Notification
 from tests.factories import OWNER_PASSWORD, last_link
 
 # The two widths every page is looked at: a phone's and a desktop window's.
@@ -29,11 +32,42 @@ def set_up_portal(
     expect(page).to_have_url(re.compile(r"/p/[^/]+/users"))
 
 
+MAIL_TIMEOUT_SECONDS = 10.0
+
+
+def mail_delivered(server, to: str, count: int = 1) -> None:
+    """Until the live server's own worker has put ``count`` messages to ``to`` in the dev
+    mailbox, looked for in its database every 0.05 s (the worker's interval), at most 10 s: the
+    dev mailbox page is then read once, and says whether they came. (It was reloaded until it
+    showed them, every 0.15 s: each reload a page built, sent and laid out, on top of the wait.)"""
+    db = server.app.state.db
+    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        with db.unit_of_work() as session:
+            if len(mailbox.messages(session, to=to, limit=count)) >= count:
+                return
+        time.sleep(0.05)
+
+
+def nothing_queued(server) -> None:
+    """Until the live server's worker holds no message still to send (at most 10 s): whatever
+    was sent is in the dev mailbox by then, so its page can say nothing came. (It waited 0.4 s,
+    which a busy machine's worker could outlast.)"""
+    db = server.app.state.db
+    waiting = select(func.count(Notification.id)).where(Notification.status.in_((QUEUED, SENDING)))
+    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        with db.unit_of_work() as session:
+            if not session.scalar(waiting):
+                return
+        time.sleep(0.05)
+
+
 def delivered_link(db, address: str, kind: str = "invite") -> str:
     """The token of the newest ``kind`` of link sent to ``address``, once the live server's own
     worker has delivered it (a drain here raced it: the server's worker could hold the message,
     leaving the drain nothing to do and the mailbox empty yet)."""
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
     while True:
         try:
             return last_link(db, address, kind)

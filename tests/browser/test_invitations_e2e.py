@@ -8,7 +8,6 @@ emails are read from the dev mailbox page, where the in-process worker delivers 
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -22,7 +21,6 @@ OWNER_NAME = "Olivia Owner"
 OWNER_EMAIL = "olivia@example.com"
 OWNER_PASSWORD = "owner-password-123"
 ADA_PASSWORD = "analytical-engine-1843"
-MAIL_TIMEOUT_SECONDS = 10.0
 
 
 # --- what a user does, one small helper per gesture -------------------------------------
@@ -78,13 +76,10 @@ def sign_out(page: Page, shown_name: str) -> None:
 
 
 def open_mailbox(page: Page, server, to: str, count: int):
-    """The dev mailbox, reloaded until ``count`` messages to ``to`` have arrived (newest first)."""
+    """The dev mailbox, once ``count`` messages to ``to`` have arrived (newest first)."""
+    gestures.mail_delivered(server, to, count)
     page.goto(server("/dev/mailbox"))
     rows = page.locator(f'#mailbox tbody tr[data-to="{to}"]')
-    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
-    while rows.count() < count and time.monotonic() < deadline:
-        page.wait_for_timeout(150)
-        page.reload()
     expect(rows).to_have_count(count)
     return rows
 

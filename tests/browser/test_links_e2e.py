@@ -9,7 +9,6 @@ the live server's worker delivers them.
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -23,7 +22,6 @@ OWNER_NAME = "Olivia Owner"
 OWNER_EMAIL = "olivia@acme.com"
 OWNER_PASSWORD = "owner-password-123"
 LIN_PASSWORD = "lin-password-2024"
-MAIL_TIMEOUT_SECONDS = 10.0
 
 
 def set_up_portal(page: Page, server) -> None:
@@ -56,12 +54,9 @@ def copy_link(page: Page, dialog) -> str:
 
 def newest_email(page: Page, server, to: str) -> str:
     """Open the newest email to ``to`` in the dev mailbox; return its plain text."""
+    gestures.mail_delivered(server, to)
     page.goto(server("/dev/mailbox"))
     rows = page.locator(f'#mailbox tbody tr[data-to="{to}"]')
-    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
-    while rows.count() < 1 and time.monotonic() < deadline:
-        page.wait_for_timeout(150)
-        page.reload()
     expect(rows.first).to_be_visible()
     rows.first.get_by_role("link").click()
     expect(page.get_by_role("heading", name="Plain text")).to_be_visible()

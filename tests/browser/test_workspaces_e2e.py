@@ -8,7 +8,6 @@ Emails are read at /dev/mailbox, where the live server's worker delivers them.
 from __future__ import annotations
 
 import re
-import time
 import urllib.error
 import urllib.request
 
@@ -21,7 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 PORTAL = "Acme Inc."
 OWNER_EMAIL = "olivia@acme.com"
-MAIL_TIMEOUT_SECONDS = 10.0
 
 
 def set_up_portal(page: Page, server) -> None:
@@ -68,12 +66,9 @@ def open_members(page: Page):
 
 def mailbox_rows(page: Page, server, to: str, at_least: int):
     """The dev mailbox rows to ``to``, waiting until there are ``at_least`` of them."""
+    gestures.mail_delivered(server, to, at_least)
     page.goto(server("/dev/mailbox"))
     rows = page.locator(f'#mailbox tbody tr[data-to="{to}"]')
-    deadline = time.monotonic() + MAIL_TIMEOUT_SECONDS
-    while rows.count() < at_least and time.monotonic() < deadline:
-        page.wait_for_timeout(150)
-        page.reload()
     expect(rows).to_have_count(at_least)
     return rows
 
@@ -207,10 +202,9 @@ def test_contacts_quietly_then_invite(live_server, new_context, shot):
     row = owner.locator('#contacts tr[data-address="quinn@client.org"]')
     expect(row.locator("[data-status]")).to_have_text("Not invited")
 
+    gestures.nothing_queued(server)  # anything sent is in the mailbox by now
     mail = new_context().new_page()
     mail.goto(server("/dev/mailbox"))
-    mail.wait_for_timeout(400)  # the worker polls every 0.05 s: anything sent would be here by now
-    mail.reload()
     expect(mail.locator('#mailbox tbody tr[data-to="quinn@client.org"]')).to_have_count(0)
 
     row.get_by_role("button", name="Invite").click()
