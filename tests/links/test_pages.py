@@ -669,6 +669,46 @@ class TestWorkspacePages:
             made = session.execute(select(Invitation.recipient, Invitation.user_type, Invitation.role)).all()
         assert made == [("rita@example.org", "client", "client")], made
 
+    def test_approve_is_refused_when_what_its_row_said_changed_meanwhile(self, client, db, worker):
+        """The reviewer: Rita's row said her invitation stands and "is not sent again"; it was
+        revoked between the page and the click, and Approve sent her a NEW invitation as a client
+        (the type and role the row never asked). The row posts what it said (``shown``); the
+        approval, finding otherwise now, does nothing and says to look again."""
+        from admit.flows import invitations as invitations_flow
+        from tests.factories import actor_for
+
+        pf = create_portal(db)
+        ws = create_workspace(db, pf)
+        token = workspace_token(db, pf, ws.id)
+        (invitation,) = invite(db, pf, ["rita@example.org"], user_type="internal", role="admin").invited
+        ask_to_join(db, token, "rita@example.org")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws.id}")
+        table = page.text[page.text.index('id="join-requests"') :]
+        row = table[table.index('<tr data-address="rita@example.org">') :]
+        row = row[: row.index("</tr>")]
+        assert "The invitation is not sent again" in row
+        approve = re.search(r'action="(?:https?://[^/"]+)?(/p/[^"]+/approve)"', row).group(1)
+        form = dict(re.findall(r'name="([^"]+)" value="([^"]*)"', row))
+        with db.unit_of_work() as session:
+            invitations_flow.revoke(session, actor_for(session, pf.slug, pf.owner_email), invitation.id)
+        refused = client.post(approve, data=form, follow_redirects=False)
+        assert refused.status_code == 409, refused.status_code
+        assert "changed since the page was shown" in html.unescape(refused.text)
+        with db.unit_of_work() as session:
+            made = session.execute(select(Invitation.status, Invitation.user_type, Invitation.role)).all()
+        assert [tuple(m) for m in made] == [("revoked", "internal", "admin")], made
+        # Shown again, the row now asks a type and role (inviting anew), and Approve does it.
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws.id}")
+        table = page.text[page.text.index('id="join-requests"') :]
+        row = table[table.index('<tr data-address="rita@example.org">') :]
+        row = row[: row.index("</tr>")]
+        assert 'name="user_type"' in row and 'value="new"' in row
+        done = client.post(
+            approve, data={"csrf_token": csrf_of(page.text), "user_type": "client", "shown": "new"}
+        )
+        assert done.status_code == 200 and "Approved." in html.unescape(done.text)
+
     def test_outsiders_get_404(self, client, db, worker):
         """A member who is not in a workspace cannot open it."""
         pf = create_portal(db)
@@ -750,3 +790,35 @@ def test_a_workspace_link_that_is_off_is_turned_on_in_one_click(client, db):
             .order_by(AuditEvent.created_at)
         ).all()
     assert changed[-1].detail["enabled"] == [False, True], [e.detail for e in changed]
+
+
+def test_turning_on_a_link_whose_fixed_expiry_passed_while_off_says_it_still_lets_nobody_in(client, db):
+    """The reviewer: a workspace link with a fixed expiry (the API's ``expires_at``), turned off,
+    its expiry passed: Turn on answered "The workspace link is on: anyone who has it can ask to
+    join" while the link stayed expired. It says what is so now, and what to do."""
+    from datetime import timedelta
+
+    from admit.flows import workspace_links
+    from admit.kit import clock
+    from tests.factories import actor_for
+
+    pf = create_portal(db)
+    ws = create_workspace(db, pf)
+    with db.unit_of_work() as session:
+        actor = actor_for(session, pf.slug, pf.owner_email)
+        ends = clock.now() + timedelta(hours=2)
+        workspace_links.update(session, actor, ws.id, enabled=False, expires_at=ends)
+    with clock.travel(timedelta(hours=3)):
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/workspaces/{ws.id}")
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws.id}/link/on",
+            data={"csrf_token": csrf_of(page.text)},
+            follow_redirects=True,
+        )
+        shown = " ".join(html.unescape(r.text).split())
+        assert "anyone who has it can ask to join" not in shown, shown[:3000]
+        assert (
+            f"The workspace link is on, but it expired on {day_text(ends, 'UTC')}: "
+            "set a new lifetime to let people in." in shown
+        )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from admit import context, policy
 from admit.actor import Actor
-from admit.errors import Checks, JoinRequestNotInvitable, PortalLink
+from admit.errors import Checks, Conflict, JoinRequestNotInvitable, PortalLink
 from admit.flows import workspace_links
 from admit.invitations import pipeline
 from admit.invitations import service as invitations_service
@@ -152,6 +152,16 @@ class Approving:
     def invites(self) -> bool:
         return self.member is None and self.invitation is None
 
+    @property
+    def shown(self) -> str:
+        """Which of the three it is, as a page shows it and posts it back with Approve
+        (``approve(shown=)``): "member:<id>", "invitation:<id>" or "new"."""
+        if self.member is not None:
+            return f"member:{self.member.id}"
+        if self.invitation is not None:
+            return f"invitation:{self.invitation.id}"
+        return "new"
+
 
 def approving(session: Session, actor: Actor, email: str) -> Approving:
     """What approving a join request from ``email`` into the actor's portal will do, now."""
@@ -162,7 +172,13 @@ def approving(session: Session, actor: Actor, email: str) -> Approving:
 
 
 def approve(
-    session: Session, actor: Actor, request_id: uuid.UUID, *, user_type: str, role: str | None = None
+    session: Session,
+    actor: Actor,
+    request_id: uuid.UUID,
+    *,
+    user_type: str,
+    role: str | None = None,
+    shown: str | None = None,
 ) -> JoinRequest:
     """Approve a join request, choosing the user type (internal only for those allowed to invite
     internal users).
@@ -173,6 +189,10 @@ def approve(
     workspace as Not Joined until they accept; if they already have a live pending invitation,
     that one stands, not sent again, and the type and role chosen now are neither checked nor
     used (the request records the invitation's): ``approving`` says which, before.
+
+    ``shown``: what a page said approving would do (``Approving.shown``); if that is no longer
+    what it does (the invitation was revoked or the member deactivated since), nothing is done
+    and ``Conflict`` says to look again, rather than doing what the person was not told.
     """
     policy.require(actor.role, policy.Action.JOIN_REQUEST_APPROVE)
     request = join_requests.get_or_raise(session, actor, request_id)
@@ -181,6 +201,11 @@ def approve(
     workspace = request.workspace
     portal = actor.portal
     found = approving(session, actor, request.email)
+    if shown is not None and shown != found.shown:
+        raise Conflict(
+            f"What approving does for {request.email} changed since the page was shown (their "
+            "invitation or membership changed): look at the request again."
+        )
     member = found.member
 
     if member is not None:

@@ -19,10 +19,10 @@ from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
 from admit.imports import service as imports_service
 from admit.kit.routing import Router
-from admit.kit.text import listed
+from admit.kit.text import day_text, listed
 from admit.links import service as links_service
 from admit.links import signups as signups_service
-from admit.links.views import LinkPreview
+from admit.links.views import LinkPreview, LinkView
 from admit.pages import workspaces as workspace_pages
 from admit.pages.auth import back_in, csrf_or_back_in, land_after_joining
 from admit.pages.deps import PageActor, PageAuth, check_csrf, faults_of, named_for, redirect, render
@@ -171,9 +171,7 @@ def portal_link_update(
 def portal_link_enable(actor: PageActor, session: SessionDep, back: str = "link") -> RedirectResponse:
     """Turn on the invite link (a new one starts off), from the Invite modal or the link's page."""
     link = links_service.update_portal_link(session, actor, enabled=True)
-    domains = link.link.allowed_domains
-    at = f" with an address at {', '.join(domains)}" if domains else ""
-    notice = f"The invite link is on: anyone who has it can sign up{at}."
+    notice = _turned_on(actor, link, "The invite link", "sign up")
     if back == "users":
         return redirect(f"/p/{actor.portal.slug}/users?invite=link", notice=notice)
     return redirect(f"/p/{actor.portal.slug}/invite-link", notice=notice)
@@ -244,12 +242,23 @@ def workspace_link_enable(workspace_id: uuid.UUID, actor: PageActor, session: Se
     """Turn on the workspace's link in one click, where its Share card says it is off: the
     settings form's "Link on" (``flows.workspace_links.update``, its audit event) and no more."""
     view = workspace_links.update(session, actor, workspace_id, enabled=True)
-    domains = view.link.allowed_domains
-    at = f" with an address at {', '.join(domains)}" if domains else ""
     return redirect(
         f"/p/{actor.portal.slug}/workspaces/{workspace_id}",
-        notice=f"The workspace link is on: anyone who has it can ask to join{at}.",
+        notice=_turned_on(actor, view, "The workspace link", "ask to join"),
     )
+
+
+def _turned_on(actor: Actor, view: LinkView, link: str, does: str) -> str:
+    """What a Turn on did, as its state now is: on and letting people in, or on but still
+    letting nobody in (a fixed expiry that passed while it was off; every place taken)."""
+    if view.state == "expired" and view.link.expires_at is not None:
+        day = day_text(view.link.expires_at, actor.portal.time_zone)
+        return f"{link} is on, but it expired on {day}: set a new lifetime to let people in."
+    if view.state == "used_up":
+        return f"{link} is on, but every place is taken: raise its maximum to let more in."
+    domains = view.link.allowed_domains
+    at = f" with an address at {', '.join(domains)}" if domains else ""
+    return f"{link} is on: anyone who has it can {does}{at}."
 
 
 @router.post(
@@ -264,8 +273,10 @@ def approve_submit(
     user_type: str = Form("client"),
     role: str = Form(""),
     owners_confirmed: str = Form(""),
+    shown: str = Form(""),
 ) -> RedirectResponse:
-    """Approve a join request; inviting them as an owner asks the owners' confirmation first
+    """Approve a join request (``shown``: what its row said Approve would do; the flow refuses
+    if that changed meanwhile); inviting them as an owner asks the owners' confirmation first
     (``_owner_unconfirmed``): nothing is made, and the workspace shows the request's form again
     with it (``?approve_owner=``), until it is given."""
     asked = _owner_unconfirmed(session, actor, request_id, user_type, role, owners_confirmed)
@@ -274,7 +285,12 @@ def approve_submit(
             f"/p/{actor.portal.slug}/workspaces/{asked.workspace_id}?approve_owner={asked.id}#join-requests"
         )
     request = join_requests_flow.approve(
-        session, actor, request_id, user_type=user_type, role=role if user_type == "internal" else None
+        session,
+        actor,
+        request_id,
+        user_type=user_type,
+        role=role if user_type == "internal" else None,
+        shown=shown or None,
     )
     assert request.outcome is not None, "an approved request records its outcome"
     who = named_for(actor, request.email, request.name)
