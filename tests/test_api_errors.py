@@ -564,7 +564,7 @@ class TestBodies:
         r = client.post(at, json={}, headers=pf.headers())
         assert (r.status_code, r.json()["detail"], r.json()["errors"]) == (
             422,
-            "recipients: Required.",
+            "recipients: Required. user_type: Required.",
             lacks,
         )
         assert client.get(at, headers=pf.headers()).json()["items"] == []
@@ -644,3 +644,23 @@ def test_a_204_carries_no_body_and_no_content_type(client, db):
             None,
             None,
         ), what
+
+
+def test_a_problem_of_several_faults_names_each_field_in_its_detail(client, db):
+    """A service's refusal of several inputs says each after its field's name, as one parsing
+    error does ("status: One of…"): a tester read "One of “internal” or “client”. Product(s)
+    not enabled in this portal: nope. One of “owner”…" and could not tell which was which."""
+    pf = create_portal(db)
+    at = f"/api/v1/portals/{pf.slug}"
+    r = client.post(
+        f"{at}/invitations",
+        json={"recipients": ["c@acme.com"], "user_type": "client", "role": "admin", "products": ["nope"]},
+        headers=pf.headers(),
+    )
+    body = r.json()
+    assert r.status_code == 422 and len(body["errors"]) >= 2, body
+    for fault in body["errors"]:
+        assert f"{fault['field']}: {fault['message']}" in body["detail"], body
+    # Several parsing errors: each named, not the first alone.
+    r = client.post(f"{at}/invitations", json={}, headers=pf.headers())
+    assert r.json()["detail"] == "recipients: Required. user_type: Required.", r.text

@@ -151,14 +151,25 @@ def problem(status: int, *, code: ErrorCode, title: str, detail: str, **extra: A
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
+def named(faults: Iterable[Mapping[str, Any]]) -> str:
+    """The detail of a problem of inputs at fault: each message after its input's name
+    ("user_type: One of “internal” or “client”. products: Product(s) not enabled…"), so that
+    several read apart; a fault of no one input is said alone."""
+    return " ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in faults)
+
+
 def domain_error_response(exc: DomainError) -> JSONResponse:
-    fields = dict(exc.fields)
+    fields, detail = dict(exc.fields), exc.message
     if isinstance(exc, InvalidInput) or "field" in fields:
         # Bad input always says where, the same way whatever found it (the request's parsing,
         # or a service; a 422, or a 409 over a name that is taken): ``field`` and every input
         # at fault in ``errors``.
         fields["field"], fields["errors"] = exc.fields.get("field"), exc.field_errors
-    return problem(exc.status, code=exc.code, title=exc.title, detail=exc.message, **fields)
+        faults = exc.field_errors
+        if len(faults) > 1 and detail == " ".join(p["message"] for p in faults):
+            # Several refusals said together (``InvalidInput.of_all``): each names its input.
+            detail = named(faults)
+    return problem(exc.status, code=exc.code, title=exc.title, detail=detail, **fields)
 
 
 class _FieldError(TypedDict):
@@ -237,8 +248,7 @@ def invalid_input_of(exc: RequestValidationError | ValidationError) -> InvalidIn
     if any(err.get("type") == "json_invalid" for err in exc.errors()):
         return InvalidInput("The body is not valid JSON.")
     errors = [field_error(err) for err in exc.errors()] or [{"field": None, "message": "invalid"}]
-    first = errors[0]
-    detail = f"{first['field']}: {first['message']}" if first["field"] else first["message"]
+    first, detail = errors[0], named(errors)
     if isinstance(exc, RequestValidationError) and exc.body is None:
         # FastAPI's: no body was sent (none, or blanks: ``kit.routing.Route``), and ``{}``, which
         # stood for it, is not one this operation takes: say that a body is needed, and what.
