@@ -686,6 +686,10 @@ class TestMembersPanelAndRoles:
         assert '<dialog id="members-panel" class="side"' in page.text and "<noscript>" in page.text
         row = re.search(r'<tr data-address="\+12025550173">(.*?)</tr>', page.text, re.S).group(1)
         assert "+1 202-555-0173" in html.unescape(row) and "Not Joined" in row
+        # Nowhere on the page is a number shown as stored: the Add action's "For" list neither
+        # (a tester saw "+12025550199" there, "+1 202-555-0199" everywhere else).
+        assert not re.search(r">\s*\+12025550173\s*<", page.text), "E.164 shown on the workspace page"
+        assert re.search(r'<option value="user:[^"]+">\+1 202-555-0173</option>', page.text)
 
         chip = re.search(r'data-role="Reviewer">(.*?)</div>', page.text, re.S).group(1)
         history = re.findall(r"<li>(.*?) · ", re.search(r"data-role-history.*?</ul>", chip, re.S).group(0))

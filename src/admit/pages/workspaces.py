@@ -30,7 +30,7 @@ from admit.invitations.codes import SkipCode
 from admit.invitations.pipeline import Outcome, RecipientResult
 from admit.kit.pagination import every
 from admit.kit.routing import Router
-from admit.kit.text import listed
+from admit.kit.text import listed, readable_phone
 from admit.members import service as members_service
 from admit.pages.deps import (
     PageActor,
@@ -878,7 +878,9 @@ def show_page(
             "unnamed": actor.user is not None and not actor.user.name,
             # Everyone in the workspace is named by name, else by address; all but the deactivated
             # may be given an action (``assignable``).
-            "people_by_id": {v.membership.user_id: v.name or v.membership.user.address or "" for v in views},
+            "people_by_id": {
+                v.membership.user_id: v.name or readable_phone(v.membership.user.address or "") for v in views
+            },
             "assignable": {v.membership.user_id for v in views if not v.access_ended},
             "completable": {a.id for a in actions if roles.may_complete(session, actor, a)}
             if flow
