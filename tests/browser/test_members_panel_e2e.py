@@ -210,3 +210,38 @@ def test_the_invite_box_marks_who_is_in_the_workspace_already(live_server, new_c
     expect(chip).to_contain_text("already invited to this workspace; use Resend Invitation.")
     expect(chip).not_to_contain_text("portal")
     shot(page, "invite-already-here-chip-1280")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_not_joined_is_one_word_and_resend_to_selected_waits_for_a_tick(
+    live_server, new_context, shot, width
+):
+    """The filter says "Not Joined" as the rows' pills do (it said "Invited"); Resend to selected
+    is disabled, saying why, until someone is ticked (it answered "Tick the people to resend to
+    first."); and Find a member's placeholder fits its box at 390 px (it was cut, "…or e")."""
+    db = live_server.app.state.db
+    pf = create_portal(db)
+    ws_id = _large_workspace(db, pf)
+    page = _owner_in(new_context(viewport={"width": width, "height": 844}).new_page(), live_server, pf, ws_id)
+    panel = _open_members(page)
+    not_joined = panel.locator('[data-state-filter="invited"]')
+    expect(not_joined).to_have_text(re.compile(r"^\s*Not Joined\s+\d+\s*$"))
+    expect(panel.locator("#workspace-members .badge", has_text="Not Joined").first).to_be_visible()
+    resend = panel.get_by_role("button", name=re.compile(r"^Resend to selected"))
+    expect(resend).to_be_disabled()
+    expect(resend).to_have_attribute("title", "Tick the people to resend to first.")
+    panel.get_by_label("Select Person 04").check()
+    expect(resend).to_be_enabled()
+    expect(resend).to_have_text("Resend to selected (1)")
+    panel.get_by_label("Select Person 04").uncheck()
+    expect(resend).to_be_disabled()
+    cut = panel.get_by_label("Find a member").evaluate(
+        """(input) => {
+            const style = getComputedStyle(input), ctx = document.createElement("canvas").getContext("2d");
+            ctx.font = style.font;
+            const room = input.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+            return ctx.measureText(input.placeholder).width - room;
+        }"""
+    )
+    assert cut <= 0, f"the placeholder is {cut:.0f} px wider than its box"
+    shot(page, f"members-not-joined-{width}")

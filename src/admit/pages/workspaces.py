@@ -63,6 +63,11 @@ router = Router()
 _MAX_RESULTS_SHOWN = 15
 
 
+# Resend to selected with no one ticked: the server's refusal, and why its button waits (the
+# page's script disables it until a tick, its title saying this).
+NONE_TICKED = "Tick the people to resend to first."
+
+
 def _list_page(
     request: Request, session: Session, actor: Actor, *, status_code: int = 200, **extra: Any
 ) -> HTMLResponse:
@@ -448,7 +453,7 @@ def resend_many(
         )
     try:
         if not (user_ids or state):  # Resend to selected with no one ticked: said in the page's words
-            raise InvalidInput("Tick the people to resend to first.", field="user_ids")
+            raise InvalidInput(NONE_TICKED, field="user_ids")
         results = workspace_people.resend_many(
             session, actor, workspace_id, user_ids=user_ids or None, state=state or None
         )
@@ -869,6 +874,7 @@ def show_page(
             # Said once: in the panel the flash reopens (Members), or at the top of the page.
             "notice": None if flash.get("panel") else flash.get("notice"),
             "panel_notice": flash.get("notice") if flash.get("panel") else None,
+            "none_ticked": NONE_TICKED,
             "flash": flash,
             "conversation": conversation,
             "seen_by": seen_by,

@@ -1509,7 +1509,13 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
 document.querySelectorAll("form[data-keep-filter]").forEach((form) => {
   const button = form.querySelector("button[type=submit]");
   const ticked = () => document.querySelectorAll(`input[form="${form.id}"][data-select]:checked`).length;
-  const count = () => { const n = ticked(); button.textContent = n ? `Resend to selected (${n})` : "Resend to selected"; };
+  // With no one ticked it waits, saying why (the server says the same to a page without script).
+  const count = () => {
+    const n = ticked();
+    button.textContent = n ? `Resend to selected (${n})` : "Resend to selected";
+    button.disabled = !n;
+    if (n) button.removeAttribute("title"); else button.title = button.dataset.noneTicked;
+  };
   document.addEventListener("change", (event) => { if (event.target.matches(`input[form="${form.id}"][data-select]`)) count(); });
   form.addEventListener("submit", () => { form.querySelector("input[name=back]").value = location.search; });
   count();
