@@ -22,9 +22,10 @@ def _left_to_the_server(text: str, *field_ids: str) -> None:
         assert "novalidate" in form_of(text, field_id), (field_id, form_of(text, field_id))
 
 
-def _refused_under(r, field_id: str) -> str:
-    """A 422 that says its fault under ``field_id`` alone (the focus on it, nothing on top)."""
-    assert r.status_code == 422, r.text
+def _refused_under(r, field_id: str, status: int = 422) -> str:
+    """A 422 that says its fault under ``field_id`` alone (the focus on it, nothing on top);
+    ``status`` 200: the page a refusal came back to (redirected, the fault carried)."""
+    assert r.status_code == status, r.text
     said = said_under(r.text, field_id)
     assert "autofocus" in _tag(r.text, field_id), _tag(r.text, field_id)
     assert not re.search(r'class="(?:notice|panel-note) error" role="alert"', r.text)  # said once
@@ -232,4 +233,17 @@ class TestImports:
         page = _page(client, pf, f"/imports/{import_id}")
         _left_to_the_server(page.text, "owners_confirmed")
         r = client.post(f"/p/{pf.slug}/imports/{import_id}/confirm", data={"csrf_token": csrf_of(page.text)})
-        assert _refused_under(r, "owners_confirmed") == "This list makes 2 people owners: confirm it to send."
+        said = _refused_under(r, "owners_confirmed", status=200)
+        assert said == "This list makes 2 people owners: confirm it to send."
+        # Back on the preview, not at …/confirm (a tester reloaded the refusal there), and the
+        # box names whom it makes owners, as Change role and products does.
+        assert str(r.url).endswith(f"/p/{pf.slug}/imports/{import_id}"), r.url
+        assert "Yes, make ada@acme.com and bob@acme.com owners." in " ".join(r.text.split())
+        many = csv_bytes(["email,name", *(f"p{i}@acme.com,Person {i}" for i in range(5))])
+        import_id, _ = create_import(db, pf, many, role="owner", start=False)
+        page = _page(client, pf, f"/imports/{import_id}")
+        said = " ".join(page.text.split())
+        assert (
+            "Yes, make Person 0 (p0@acme.com), Person 1 (p1@acme.com), Person 2 (p2@acme.com) "
+            "and 2 more owners." in said
+        ), said

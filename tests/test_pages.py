@@ -569,7 +569,7 @@ class TestUserManagement:
         assert 'data-address="mel@acme.com"' not in client.get(f"/p/{pf.slug}/users").text
         data["recipients"] = "Mel Ray <mel@acme.com>, ned@acme.com, otto@acme.com"
         r = client.post(f"/p/{pf.slug}/invitations", data=data)
-        assert "Yes, make 2 people owners." in r.text, r.text[:2000]
+        assert "Yes, make Mel Ray (mel@acme.com) and ned@acme.com owners." in r.text, r.text[:2000]
         data["role"] = "admin"  # no owner: sent at once, as before
         r = client.post(f"/p/{pf.slug}/invitations", data={**data, "recipients": "ada@acme.com"})
         assert "data-owners" not in r.text and 'data-address="ada@acme.com"' in r.text

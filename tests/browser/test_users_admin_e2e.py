@@ -309,7 +309,9 @@ def test_an_internal_invitee_outside_the_company_is_pointed_out_not_stopped(
     dialog.get_by_label("User type").select_option("internal")
     expect(chips.locator("[data-outside]")).to_have_count(1)
     dialog.get_by_role("button", name="Send Invitation").click()  # a note, not a block
-    dialog.get_by_label("Yes, make 3 people owners.").check()  # owners are confirmed first
+    dialog.get_by_label(  # owners are confirmed first
+        "Yes, make mallory@gmail.com, ada@acme.com and +1 202-555-0173 owners."
+    ).check()
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(page.locator("[data-report] [data-summary]")).to_have_text("3 invited")
 

@@ -80,6 +80,11 @@ _OWN_WORDS = {
 }
 
 
+# How many of the people a list would make owners its confirmation names ("Yes, make Ann
+# (ann@x.org), Bob (bob@x.org), Cy (cy@x.org) and 2 more owners."); the preview keeps them.
+OWNERS_NAMED = 3
+
+
 def outcome_words(code: str) -> str:
     """How a preview's outcome is named (lower case: "already members")."""
     if code in _OWN_WORDS:
@@ -137,6 +142,7 @@ def _preview(
     max_bytes, max_rows = limits(session)
     counts: Counter[str] = Counter()
     roles: Counter[str] = Counter()
+    owners: list[dict[str, str]] = []  # the first few it makes owners, named by its confirmation
     role_cells = 0
     # Rows refused for asking more than the list's role that a higher list role would let in,
     # and the highest such role: the preview offers it in one click ("Up to Admin").
@@ -153,7 +159,10 @@ def _preview(
             counts[code] += 1
             role_cells += _has_own_role(d.row)
             if d.result is None:
-                roles[str(d.recipient.role or options.role)] += 1
+                role = str(d.recipient.role or options.role)
+                roles[role] += 1
+                if role == Role.OWNER and len(owners) < OWNERS_NAMED:
+                    owners.append({"name": d.recipient.name or "", "address": d.recipient.address or ""})
             elif d.result.code == pipeline.SkipCode.NOT_ALLOWED and d.recipient.refusal is not None:
                 letting_in = role_letting_in(actor.role, options, d.row.role)
                 if letting_in is not None:
@@ -182,6 +191,7 @@ def _preview(
         "samples": samples,
         # The roles the invitations would carry (a ``role`` column, when used, can give several).
         "roles": dict(roles),
+        "owners": owners,
         # Rows with a role of their own: the preview offers "Use the Role column" when there are.
         "role_cells": role_cells,
         "role_column": options.role_column,

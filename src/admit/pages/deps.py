@@ -10,7 +10,7 @@ import hmac
 import json
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
@@ -31,6 +31,7 @@ from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.db import Database
 from admit.errors import CsrfFailed, DomainError, InvalidInput, SignInIncomplete, listed_in
+from admit.imports import service as imports_service
 from admit.invitations import options as invitation_options
 from admit.invitations import pipeline
 from admit.invitations.pipeline import RecipientResult
@@ -165,6 +166,24 @@ def named(address: str, name: str | None = None) -> str:
     return f"{name} ({shown})" if name else shown
 
 
+def owners_whom(named: Sequence[str], count: int | None = None) -> str:
+    """Whom a "Yes, make …." makes owners (``_owners.html``, on every page that asks it): the
+    people ``named`` (each as ``named_for`` says them; the first few,
+    ``imports.service.OWNERS_NAMED``) of ``count`` in all: "Dan Dev (dan@acme.com) an owner",
+    "ada@acme.com and bob@acme.com owners", "Ann (ann@x.org), Bob (bob@x.org), Cy (cy@x.org) and
+    2 more owners"; "3 people owners" when no one is named."""
+    count = len(named) if count is None else count
+    shown = list(named[: imports_service.OWNERS_NAMED])
+    if not shown:
+        return "1 person an owner" if count == 1 else f"{count:,} people owners"
+    more = count - len(shown)
+    if more > 0:
+        whom = f"{', '.join(shown)} and {more:,} more"
+    else:
+        whom = f"{', '.join(shown[:-1])} and {shown[-1]}" if len(shown) > 1 else shown[0]
+    return f"{whom} an owner" if count == 1 else f"{whom} owners"
+
+
 def named_for(
     actor: Actor, address: str | None, name: str | None, *, person_id: uuid.UUID | None = None
 ) -> str:
@@ -264,6 +283,7 @@ templates.env.filters["phone"] = readable_phone
 templates.env.tests["phone"] = is_phone  # ``address is phone``: a number, not an email address
 templates.env.filters["breakable"] = breaks_at_at  # {{ address|phone|breakable }}: may break at "@"
 templates.env.filters["who"] = who
+templates.env.globals["owners_whom"] = owners_whom
 templates.env.filters["named"] = named  # {{ row.address|named(row.name) }}
 templates.env.filters["as_typed"] = addresses.as_typed  # Invite again: the Invite box's own form
 templates.env.filters["sentence"] = sentence  # "in Acme Inc." never "Acme Inc.."

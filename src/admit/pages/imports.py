@@ -14,7 +14,18 @@ from admit.errors import DomainError
 from admit.imports import service as imports_service
 from admit.imports.models import DONE, FAILED
 from admit.kit.routing import Router
-from admit.pages.deps import PageActor, check_csrf, form_faults, redirect, render
+from admit.pages.deps import (
+    PageActor,
+    check_csrf,
+    forget_flash,
+    form_faults,
+    named_for,
+    owners_whom,
+    read_flash,
+    redirect,
+    render,
+    set_flash,
+)
 from admit.web import SessionDep
 
 router = Router()
@@ -32,9 +43,18 @@ def show(import_id: uuid.UUID, request: Request, actor: PageActor, session: Sess
 
 def _show(request: Request, session: Session, actor: Actor, import_id: uuid.UUID, **extra: Any) -> Response:
     imp = imports_service.get_or_raise(session, actor, import_id)
+    # Send refused (its owners not confirmed) comes back here, said under the box.
+    flash = read_flash(request) or {}
+    extra = {**flash.get("faults", {}), **extra}
+    preview = imp.preview or {}
     context = {
         "nav": "users",
         "imp": imp,
+        # Whom the preview's "Yes, make …." makes owners: the first few by name, and how many.
+        "owners_whom": owners_whom(
+            [named_for(actor, o["address"], o["name"]) for o in preview.get("owners", [])],
+            preview.get("roles", {}).get("owner", 0),
+        ),
         "status": imports_service.status_of(imp),
         "labels": LABELS,
         # The outcomes a preview met are listed, and how many will be invited even when none.
@@ -44,7 +64,9 @@ def _show(request: Request, session: Session, actor: Actor, import_id: uuid.UUID
         context["skipped_rows"] = imports_service.first_skipped(
             session, actor, import_id, limit=SKIPPED_SHOWN
         )
-    return render(request, "imports/show.html", {**context, **extra}, status_code=422 if extra else 200)
+    response = render(request, "imports/show.html", {**context, **extra}, status_code=200)
+    forget_flash(response, flash)
+    return response
 
 
 @router.post(
@@ -61,8 +83,11 @@ def confirm(
         imports_service.confirm(session, actor, import_id, owners_confirmed=bool(owners_confirmed))
     except DomainError as exc:
         # Said under the box (``owners_confirmed``), as every form says its fault.
+        # back on the preview's own address (a reload shows the preview, not a refusal again).
         faults = form_faults(session, exc, {"owners_confirmed": "owners_confirmed"})
-        return _show(request, session, actor, import_id, **faults)
+        response = redirect(f"/p/{actor.portal.slug}/imports/{import_id}")
+        set_flash(request, response, {"faults": faults})
+        return response
     return redirect(f"/p/{actor.portal.slug}/imports/{import_id}")
 
 

@@ -45,6 +45,7 @@ from admit.pages.deps import (
     forget_flash,
     named,
     named_for,
+    owners_whom,
     page_start,
     pager,
     people_to_fix,
@@ -456,11 +457,11 @@ def _owners_unconfirmed(
     try:
         imports_service.check_owners_confirmed(role, confirmed=bool(owners_confirmed))
     except InvalidInput:
-        if len(invited) > 1:
-            return f"{len(invited)} people owners"
-        [one] = invited
-        name = one.invitation.recipient_name if one.invitation is not None else ""
-        return f"{named_for(actor, one.address or one.recipient, name)} an owner"
+        named = []
+        for one in invited[: imports_service.OWNERS_NAMED]:
+            name = one.invitation.recipient_name if one.invitation is not None else ""
+            named.append(named_for(actor, one.address or one.recipient, name))
+        return owners_whom(named, len(invited))
     return None
 
 
