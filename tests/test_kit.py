@@ -281,13 +281,20 @@ def test_html_emails_fit_a_phone_and_follow_dark_mode():
             assert styled == "a", (name, styled)
 
 
+@pytest.mark.parametrize("note", ["", "We met at the fair."])
+@pytest.mark.parametrize("flow_roles", [[], ["Signer"]])
+@pytest.mark.parametrize("message", ["", "Welcome aboard."])
 @pytest.mark.parametrize("user_type", ["client", "internal"])
 @pytest.mark.parametrize("resent", [False, True])
 @pytest.mark.parametrize("sign_in_words", ["", "No password is needed: the link signs you in."])
-def test_plain_text_emails_keep_their_sentences_apart(user_type, resent, sign_in_words):
+def test_plain_text_emails_keep_their_sentences_apart(  # noqa: PLR0913
+    user_type, resent, sign_in_words, message, flow_roles, note
+):
     """The tester: a client's invitation read "It expires on 13 December 2026 at 20:48 UTC.No
-    password is needed…" (a line's end eaten by the template's blocks). Every plain-text email,
-    in each case its blocks choose, has a space or a line between its sentences."""
+    password is needed…" (a line's end eaten by the template's blocks), and with no personal
+    message "… as a client." ran into "Accept the invitation:". Every plain-text email, in each
+    case its blocks choose (optional parts there or not), has a space or a line between its
+    sentences and a blank line between its paragraphs."""
     from admit.kit.brand import Brand
     from admit.notifications import render
     from admit.notifications.render import TEMPLATES
@@ -296,7 +303,8 @@ def test_plain_text_emails_keep_their_sentences_apart(user_type, resent, sign_in
         "brand": Brand.build(name="Acme"), "portal_name": "Acme", "inviter_name": "Olivia", "link": "http://x/",
         "minutes": 15, "user_type": user_type, "role": "member", "recipient": "ada@acme.com",
         "expires_at_text": "13 December 2026 at 20:48 UTC", "resent": resent, "sign_in_words": sign_in_words,
-        "sent_at_text": "6 December 2026", "workspace_name": "Q3 Audit", "message": "Welcome aboard.",
+        "sent_at_text": "6 December 2026", "workspace_name": "Q3 Audit", "message": message,
+        "flow_roles": flow_roles, "note": note,
         "title": "Sign the letter", "due_on_text": "6 December 2026",
     }  # fmt: skip
     from jinja2 import Undefined
@@ -306,6 +314,18 @@ def test_plain_text_emails_keep_their_sentences_apart(user_type, resent, sign_in
         text = lenient.get_template(f"{name}.txt").render(**context)
         glued = re.findall(r"\w[.!?:][A-Z]\w*", text)
         assert not glued, (name, glued, text)
+        # Nor does a paragraph run into the next on the line below (a client's invitation with no
+        # message: "… as a client.\nAccept the invitation:"): a line that ends a sentence is
+        # followed by a blank line, or by an item of the same list.
+        lines = text.split("\n")
+        for line, below in zip(lines, lines[1:], strict=False):
+            if re.search(r"[.!?]$", line.strip()) and below.strip() and not _same_list(line, below):
+                raise AssertionError((name, f"{line!r} runs into {below!r}", text))
+
+
+def _same_list(line: str, below: str) -> bool:
+    """Two lines of one list (its items each start "- " or "• "): no blank line between them."""
+    return all(re.match(r"\s*(?:[-•*]|\d+[.)])\s", each) for each in (line, below))
 
 
 class TestRawValues:
