@@ -1017,3 +1017,20 @@ def test_an_empty_client_group_is_offered_disabled_saying_it_has_no_people(clien
         for o in re.finditer(r"<option([^>]*)>(.*?)</option>", picker, re.S)
     }
     assert options == {"—": False, "Smiths": False, "Busy test (no people)": True}, options
+
+
+def test_an_unassigned_role_offers_assigning_only_to_those_who_may(client, db, worker):
+    """An unassigned flow role is a dashed "+" circle to those who may assign roles, and a plain
+    empty one, nothing to click, to a client (``policy``: workspace roles), who cannot: a tester
+    took the client's "+" for a button."""
+    pf = create_portal(db)
+    ws = create_workspace(client, pf, "Tax return", kind="flow", roles=["Client signer"])
+    owner = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+    avatar = r'data-role="Client signer">\s*(<span class="avatar[^"]*"[^>]*>[^<]*<)'
+    chip = re.search(avatar, owner.text).group(1)
+    assert 'class="avatar empty"' in chip and ">+<" in chip, chip
+    _client_joins(client, db, worker, pf, ws["id"], "cleo@client.org")
+    seen = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
+    chip = re.search(avatar, seen).group(1)
+    assert "empty" not in chip and ">+<" not in chip and "vacant" in chip, chip
+    assert "Unassigned" in seen

@@ -103,10 +103,22 @@ class RoleView:
         return policy.sees_addresses_of(self.actor.role, viewer_id=self.actor.user_id, person_id=user_id)
 
     def avatar(self) -> str:
-        """The holder's avatar as whoever looks sees it ("+": no one holds the role)."""
+        """The holder's avatar as whoever looks sees it: with no one holding the role, "+" to
+        whoever may assign it (``avatar_class``), else nothing."""
         if self.current is None or self.current.user is None:
-            return "+"
+            return "+" if self.assignable() else ""
         return _avatar(self.actor, self.current.user, self.names.get(self.current.user_id, ""))
+
+    def assignable(self) -> bool:
+        """Whether whoever looks may give the role to someone (the policy's workspace roles)."""
+        return policy.can(self.actor.role, policy.Action.WORKSPACE_ROLES)
+
+    def avatar_class(self) -> str:
+        """The avatar's look: a holder's; "empty" (dashed, "+": something to do) to whoever may
+        assign the role; "vacant" (plainly no one, nothing to click) to anyone else, a client."""
+        if self.current is not None and self.current.user is not None:
+            return "avatar"
+        return "avatar empty" if self.assignable() else "avatar vacant"
 
 
 def _avatar(actor: Actor, user: User, name: str) -> str:
