@@ -286,3 +286,25 @@ def test_the_people_table_fits_the_window_at_every_width(new_context, live_serve
             assert _scroll_width(page) <= width and right <= room + 1, (tab, width, right, room)
             if width in (712, 760) and not tab:
                 shot(page, f"people-{width}")
+
+
+def test_the_people_tables_headers_stay_on_one_line_at_1280(new_context, live_server, shot):
+    """At 1280 px the people table's headers keep to one line however full its rows are (the
+    tester: after a Reinvite, with an "Invite link" row and "16 minutes ago", "EMAIL OR PHONE"
+    wrapped onto two lines; here long names and addresses wrapped "LAST SENT")."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    invite(db, pf, ["a-very-long-address-for-width@acme-subsidiary.example", "bob@gmail.com"])
+    invite(db, pf, ["Margaret Hamilton-Lovelace <margaret.hamilton@acme-subsidiary.example>"])
+    page = gestures.signed_in(new_context, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
+    lines = page.evaluate(
+        """() => [...document.querySelectorAll("#people thead th:not(:has(.sr-only))")].map((th) => {
+            const range = document.createRange();
+            range.selectNodeContents(th);
+            const tops = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+            return [th.textContent.trim(), tops.size];
+        })"""
+    )
+    wrapped = [name for name, n in lines if name and n > 1]
+    assert not wrapped, lines
+    shot(page, "people-headers-1280")
