@@ -308,3 +308,37 @@ def test_the_people_tables_headers_stay_on_one_line_at_1280(new_context, live_se
     wrapped = [name for name, n in lines if name and n > 1]
     assert not wrapped, lines
     shot(page, "people-headers-1280")
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["390", "1280"])
+def test_a_new_flows_cards_are_evenly_spaced_and_its_words_aligned(new_context, live_server, shot, viewport):
+    """A new flow workspace: the Conversation and Actions cards are as far apart as the cards above
+    (the tester measured ~40 px against ~16), and "No messages yet…" starts where the box below
+    it does (a few px left of it)."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        workspace = workspaces_service.create(
+            session, owner, name="Tax return", kind="flow", roles=["Signer"]
+        )
+        path = f"/p/{pf.slug}/workspaces/{workspace.id}"
+    page = gestures.signed_in(new_context, live_server, pf, viewport, path)
+    gaps = page.evaluate(
+        """() => {
+            const cards = [...document.querySelectorAll("main .card")].filter((c) => c.offsetParent !== null
+                && !c.closest("dialog"));
+            const out = [];
+            for (let i = 1; i < cards.length; i++) {
+                const above = cards[i - 1].getBoundingClientRect(), below = cards[i].getBoundingClientRect();
+                out.push([cards[i].id || cards[i].className, Math.round(below.top - above.bottom)]);
+            }
+            return out;
+        }"""
+    )
+    assert gaps and len({gap for _, gap in gaps}) == 1, gaps
+    words = page.locator("#messages [data-empty]")
+    empty, box = _box(words), _box(page.locator("#message-text"))
+    padding = words.evaluate("(li) => parseFloat(getComputedStyle(li).paddingLeft)")
+    assert abs(empty["x"] + padding - box["x"]) <= 1, (empty, padding, box)
+    shot(page, f"workspace-new-{viewport['width']}")
