@@ -512,12 +512,21 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     shown(input, items.length + teams.length !== 0);
     none.hidden = items.length + teams.length !== 0;
-    // A whole address that is nobody suggested: say what Invite will do with it.
-    const whole = Boolean(form.querySelector("[data-typed-note]")) && looksLikeAddress(q) && !items.some((m) => [m.user.email, m.user.phone].includes(q.toLowerCase()));
-    const read = whole ? await check(form, q) : null;
+    // As one types, the first suggestion is highlighted (Enter picks it), unless what is typed
+    // is a whole address (the server's check says so): Enter makes that address a chip, never
+    // swapped for someone suggested because theirs is like it. Add Team Members takes no
+    // address typed, so there the first is always highlighted.
+    const first = choices(input)[0];
+    const addressy = looksLikeAddress(q) && !form.hasAttribute("data-team-form");
+    if (first && !addressy) highlight(input, first);
+    const read = addressy ? await check(form, q) : null;
     if (mine !== asked) return;
     const one = read && read.length === 1 && !read[0].error ? read[0] : null;
-    note(form, one);
+    if (first && addressy && !one) highlight(input, first);
+    input.dataset.searched = q;
+    // A whole address that is nobody suggested: say what Invite will do with it.
+    const suggested = items.some((m) => [m.user.email, m.user.phone].includes(q.toLowerCase()));
+    note(form, suggested ? null : one);
   }
 
   document.addEventListener("input", (event) => {
@@ -545,11 +554,15 @@ document.addEventListener("DOMContentLoaded", () => {
       shown(input, false);
       return;
     }
-    if (event.key === "Enter" && open && highlighted(input)) {
-      event.preventDefault();
+    if (event.key === "Enter") {
+      event.preventDefault();  // Enter in this box never sends the form
       clearTimeout(timer);
-      highlighted(input).click();
-      return;
+      // Enter before the suggestions caught up with the typing: look for what is typed now,
+      // so that Enter picks from its suggestions, not from those of the text before.
+      const typed = input.value.trim();
+      if (typed && input.dataset.searched !== typed) await search(input);
+      if (input.value.trim() !== typed) return;  // typed on meanwhile: that Enter is stale
+      if (!listOf(input).hidden && highlighted(input)) { highlighted(input).click(); return; }
     }
     // Enter, comma or semicolon after an address makes it a chip (as User Management's Invite
     // box separates recipients); Enter after a name searches now rather than submitting.
