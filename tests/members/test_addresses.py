@@ -157,3 +157,17 @@ def test_numbers_that_earn_someone_money_are_refused():
         assert phone is None and error.startswith(kind), (typed, error)
     assert normalize_phone("+44 7911 123456", region="US") == ("+447911123456", None)
     assert normalize_phone("(202) 555-0173", region="US") == ("+12025550173", None)
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [
+        ("bad@@acme", "bad@@acme is not an email address: it has two @."),
+        ("Bad Person <a@b@acme.com>", "a@b@acme.com is not an email address: it has two @."),
+        ("a@@b@acme.com", "a@@b@acme.com is not an email address: it has 3 @ (an address has one)."),
+    ],
+)
+def test_more_than_one_at_sign_is_said_in_words(typed, said):
+    """It said "The part after the @-sign contains invalid characters: '@'." (the tester: it
+    reads like code)."""
+    assert parse_recipient(typed, region="US").error == said

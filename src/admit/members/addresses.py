@@ -282,6 +282,10 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
     address = address.strip().strip("'\"").strip()
     if not address:
         return None, "The address is empty."
+    ats = address.count("@")
+    if ats > 1:  # email-validator: "The part after the @-sign contains invalid characters: '@'."
+        many = "two @" if ats == 2 else f"{ats} @ (an address has one)"
+        return None, f"{address} is not an email address: it has {many}."
     local, at, domain = address.rpartition("@")
     if (
         at

@@ -1029,8 +1029,12 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
     // one ("a@x.com" in "aa@x.com"); for a row pasted from a spreadsheet, the row one of whose
     // cells is the address.
     const whole = new RegExp(`(^|[\\n,;])[ \\t]*${escapeRe(item.text.trim())}[ \\t]*(?=$|[\\n,;])`);
-    const rowOf = (lines) => item.address ? lines.findIndex((line) => line.includes("\t")
-      && line.split("\t").some((cell) => cell.trim().toLowerCase() === item.address.toLowerCase())) : -1;
+    // A row's cell is the recipient as read (its address), or as typed (a bad or skipped one's
+    // too: "bad@@acme", "+44 20 7946 0001"), so that every chip of a pasted row has its ×.
+    const typedAddress = (item.text.includes("<") ? item.text.slice(item.text.lastIndexOf("<") + 1).replace(">", "") : item.text).trim();
+    const cellIs = new Set([item.address, item.text.trim(), typedAddress].filter(Boolean).map((t) => t.toLowerCase()));
+    const rowOf = (lines) => lines.findIndex((line) => line.includes("\t")
+      && line.split("\t").some((cell) => cellIs.has(cell.trim().toLowerCase())));
     const takeEntry = () => {
       const text = box.value;
       const found = whole.exec(text);
