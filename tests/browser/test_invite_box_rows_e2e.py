@@ -6,12 +6,13 @@ chips' box shows that it scrolls."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.browser import gestures
-from tests.factories import create_portal
+from tests.factories import OWNER_PASSWORD, active_member, create_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -45,3 +46,65 @@ def test_every_pasted_row_has_a_remove(new_context, live_server, viewport, shot)
     expect(box).to_have_value("Mia Wong\tmia@acme.com")
     expect(chips.locator("[data-chip]")).to_have_count(1)
 
+
+UPLOAD = "Or upload a list of email addresses or phone numbers"
+LONG = "averyveryveryverylongaddressname.with.dots@subdomain.example-company-domain.com"
+
+
+def test_a_long_address_keeps_its_remove_at_its_end_on_a_phone(new_context, live_server, shot):
+    """At 390 px the long address broke with its × alone on a middle line, and the chips' box
+    (11rem) hid the other chips under the summary with nothing to say it scrolls."""
+    page, dialog, box, chips = _invite_box(new_context, live_server, gestures.PHONE)
+    gestures.checked(box, lambda: box.fill(f"sam@acme.com, {LONG}, +1 202 555 0100"))
+    expect(chips.locator("[data-chip]")).to_have_count(3)
+    long_chip = chips.locator("[data-chip]").filter(has_text=LONG)
+    remove = long_chip.get_by_role("button", name=f"Remove {LONG}")
+    # The × on the address's last line, at the chip's end (it was on a line of its own).
+    where = long_chip.evaluate(
+        """c => { const r = document.createRange();
+        r.selectNodeContents(c.querySelector('.chip-text') || c.firstChild);
+        const lines = [...r.getClientRects()]; const x = c.querySelector('.chip-x').getBoundingClientRect();
+        const chip = c.getBoundingClientRect(); const last = lines[lines.length - 1];
+        return {xTop: x.top, xBottom: x.bottom, firstTop: lines[0].top, lastBottom: last.bottom,
+                xRight: x.right, chipRight: chip.right, textRight: Math.max(...lines.map(l => l.right))}; }"""
+    )
+    assert where["xTop"] < where["lastBottom"] and where["xBottom"] > where["firstTop"], where
+    assert where["xRight"] >= where["chipRight"] - 16, where
+    assert where["textRight"] <= where["xRight"] - 20, where
+    expect(remove).to_be_visible()
+    # Every chip is in sight, or the box says that more are below.
+    scrolls = chips.evaluate("c => c.scrollHeight > c.clientHeight + 2")
+    if scrolls:
+        expect(chips).to_have_class(re.compile(r"\bmore\b"))
+        said = chips.locator("[data-chips-summary]").evaluate("s => getComputedStyle(s, '::after').content")
+        assert "more below" in said, said
+    else:
+        for chip in chips.locator("[data-chip]").all():
+            expect(chip).to_be_in_viewport()
+            inside = (
+                "c => c.getBoundingClientRect().bottom <= c.parentElement.getBoundingClientRect().bottom + 1"
+            )
+            assert chip.evaluate(inside), "a chip is hidden under the box's fold"
+    shot(page, "long-address-phone")
+
+
+def test_the_box_says_it_takes_phone_numbers_and_a_members_list_has_no_role(new_context, live_server):
+    """Seed 001: people are invited "via email address or phone number"; the box said "Email
+    addresses" and "Or upload email list", and a member's Invite Clients hint offered a Role
+    column, though a client has no role to choose."""
+    page, dialog, _box, _chips = _invite_box(new_context, live_server, gestures.DESKTOP)
+    expect(dialog.get_by_label("Email addresses or phone numbers", exact=True)).to_be_visible()
+    upload = dialog.get_by_label(UPLOAD, exact=True)
+    expect(upload).to_be_visible()
+    expect(dialog.locator("#file ~ .hint").first).to_contain_text("columns such as Email, Name, Role")
+    db = live_server.app.state.db
+    pf = create_portal(db, name="Beta Co", owner_email="bo@beta.com")
+    active_member(db, pf, "mel@beta.com", password=OWNER_PASSWORD)
+    mel = replace(pf, owner_email="mel@beta.com")
+    member = gestures.signed_in(new_context, live_server, mel, gestures.DESKTOP, f"/p/{pf.slug}/users")
+    member.get_by_role("button", name="Invite Users").click()
+    box = member.locator("dialog#invite-dialog")
+    expect(box.get_by_label(UPLOAD, exact=True)).to_be_visible()
+    hint = box.locator("#file ~ .hint").first
+    expect(hint).to_contain_text("columns such as Email, Name.")
+    expect(hint).not_to_contain_text("Role")

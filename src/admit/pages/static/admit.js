@@ -997,7 +997,11 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
     if (item.skip) el.dataset.skip = item.skip;
     if (outside(item)) el.dataset.outside = "";
     const shown = recipientShown(item);
-    el.textContent = shown;
+    // The address, its reason and fix in a body that wraps inside the chip; the × beside it, at
+    // the chip's end (a long address wrapped with its × alone on a line between).
+    const body = Object.assign(document.createElement("span"), { className: "chip-body" });
+    body.append(Object.assign(document.createElement("span"), { className: "chip-text", textContent: shown }));
+    el.append(body);
     el.title = item.error || (item.duplicate ? "Listed twice: invited once." : item.detail || "");
     const reason = item.error && !item.suggestion ? item.error : !item.error && !item.duplicate && item.skip ? item.detail
       : outside(item) ? `${notAt}: as an internal user they will see everyone in the portal` : null;
@@ -1006,7 +1010,7 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
       why.className = "chip-why";
       why.dataset.chipWhy = "";
       why.textContent = reason;
-      el.append(why);
+      body.append(why);
     }
     if (item.suggestion) {
       const fix = document.createElement("button");
@@ -1022,7 +1026,7 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
         const at = found.index + found[1].length;
         edit(at, at + bare.length, item.suggestion);
       });
-      el.append(fix);
+      body.append(fix);
     }
     // × takes the recipient out of the text (the text stays the source of truth): only an entry
     // standing whole between commas, semicolons or line breaks, never a match inside a longer
