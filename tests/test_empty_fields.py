@@ -117,7 +117,7 @@ class TestWorkspaces:
         for typed in ({"name": "", "recipient": ""}, {"name": "Ada", "recipient": " "}):
             r = client.post(url, data={**hidden, **typed, "user_type": "client"})
             assert _opened(r.text, "invite-panel")
-            assert _refused_under(r, "new-recipient") == "The address is empty."
+            assert _refused_under(r, "new-recipient") == "Enter an email address or phone number."
             assert f'value="{typed["name"]}"' in _tag(r.text, "new-name")
             assert re.search(
                 r'<form method="post" action="[^"]+" data-new-person-form novalidate>', r.text
@@ -145,7 +145,7 @@ class TestContacts:
                       "recipient": "", "then": "quietly"},
             )  # fmt: skip
             assert _opened(r.text, f"contact-{user_type}")
-            assert _refused_under(r, f"c-{user_type}-recipient") == "The address is empty."
+            assert _refused_under(r, f"c-{user_type}-recipient") == "Enter an email address or phone number."
             assert 'value="Quinn"' in _tag(r.text, f"c-{user_type}-name")
             dialog = re.search(rf'<dialog id="contact-{user_type}".*?</dialog>', r.text, re.S).group(0)
             assert '<div data-step="1">' in dialog and '<div data-step="2" hidden class="endings">' in dialog

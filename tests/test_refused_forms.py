@@ -137,7 +137,7 @@ class TestWorkspaces:
         r = client.post(url, data={"csrf_token": csrf_of(page.text), "name": "Ada", "user_type": "internal"})
         assert r.status_code == 422 and _opened(r.text, "invite-panel")
         # The address left empty is said as the pipeline says it (not that nobody was chosen).
-        assert said_under(r.text, "new-recipient") == "The address is empty."
+        assert said_under(r.text, "new-recipient") == "Enter an email address or phone number."
         assert 'value="Ada"' in _tag(r.text, "new-name")
         assert re.search(
             r'<form method="post" action="[^"]+" data-new-person-form novalidate>', r.text

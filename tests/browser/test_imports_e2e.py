@@ -50,7 +50,7 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
 
     page.get_by_role("button", name="Invite Users").click()
     dialog = page.locator("dialog#invite-dialog")
-    dialog.get_by_label("Or upload email list").set_input_files(str(path))
+    dialog.locator("#file").set_input_files(str(path))
     dialog.get_by_role("button", name="Send Invitation").click()
 
     preview = page.locator("[data-preview]")
@@ -175,7 +175,7 @@ def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context,
     )
     page.get_by_role("button", name="Invite Users").click()
     dialog = page.locator("dialog#invite-dialog")
-    dialog.get_by_label("Or upload email list").set_input_files(str(path))  # as members (the default)
+    dialog.locator("#file").set_input_files(str(path))  # as members (the default)
     dialog.get_by_role("button", name="Send Invitation").click()
 
     roles = page.locator("[data-roles]")
@@ -231,7 +231,7 @@ def test_a_paste_of_60000_addresses_becomes_an_import(new_context, live_server, 
     text = "\n".join(f"client.number.{i}@example-company.com" for i in range(60_000))
     assert len(text) > 1024 * 1024
     # What a paste leaves in the box (typing 1.6 MB key by key would take minutes).
-    dialog.get_by_label("Email addresses").evaluate("(box, text) => { box.value = text; }", text)
+    dialog.locator("#recipients").evaluate("(box, text) => { box.value = text; }", text)
     dialog.get_by_role("button", name="Send Invitation").click(timeout=60_000)  # a 60,000-row preview
     expect(page.get_by_role("heading", name="Invite from a pasted list")).to_be_visible(timeout=60_000)
     expect(page.locator('tr[data-outcome="will_invite"] [data-count]')).to_have_text("60,000")
@@ -254,7 +254,7 @@ def test_excel_files_in_any_encoding_preview_their_people(new_context, live_serv
         page.goto(users)
         page.get_by_role("button", name="Invite Users").click()
         dialog = page.locator("dialog#invite-dialog")
-        dialog.get_by_label("Or upload email list").set_input_files(
+        dialog.locator("#file").set_input_files(
             str(Path(__file__).parent.parent / "imports" / "files" / name)
         )
         dialog.get_by_role("button", name="Send Invitation").click()

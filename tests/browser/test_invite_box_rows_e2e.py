@@ -42,9 +42,18 @@ def test_every_pasted_row_has_a_remove(new_context, live_server, viewport, shot)
     gestures.checked(box, bad.get_by_role("button", name=re.compile(r"^Remove ")).click)
     expect(box).to_have_value("Mia Wong\tmia@acme.com\nUK Person\t+44 20 7946 0001")
     uk = chips.locator("[data-chip]").filter(has_text="UK Person")
+    # Its reason names the setting truly (it said "Settings → Texts": there is no such tab), and
+    # links to it, the Portal tab's Texts (SMS) section.
+    expect(uk.locator("[data-chip-why]")).to_contain_text("add GB in Settings → Portal, under Texts (SMS).")
+    texts = uk.get_by_role("link", name="Open Texts (SMS) settings")
+    expect(texts).to_have_attribute("href", re.compile(r"/settings#texts$"))
+    texts_url = texts.evaluate("a => a.href")
     gestures.checked(box, uk.get_by_role("button", name=re.compile(r"^Remove ")).click)
     expect(box).to_have_value("Mia Wong\tmia@acme.com")
     expect(chips.locator("[data-chip]")).to_have_count(1)
+    page.goto(texts_url)
+    expect(page.locator("#texts")).to_have_text("Texts (SMS)")
+    expect(page.locator("#texts")).to_be_in_viewport()
 
 
 UPLOAD = "Or upload a list of email addresses or phone numbers"
@@ -108,3 +117,4 @@ def test_the_box_says_it_takes_phone_numbers_and_a_members_list_has_no_role(new_
     hint = box.locator("#file ~ .hint").first
     expect(hint).to_contain_text("columns such as Email, Name.")
     expect(hint).not_to_contain_text("Role")
+

@@ -686,7 +686,7 @@ def test_a_malformed_number_or_an_empty_recipient_is_named(run, client):
     assert lines[:7] == [
         row("Outcome", "Address", "Why"),
         row("invited", "ok@x.com", "—"),
-        row("skipped", "(recipient 2)", "invalid_recipient: The address is empty."),
+        row("skipped", "(recipient 2)", "invalid_recipient: Enter an email address or phone number."),
         row("skipped", "+44", few),
         row("skipped", "123", few),
         row("skipped", long, "invalid_recipient: Not a valid phone number: too many digits."),

@@ -88,7 +88,7 @@ class TestCreate:
             (4, "Alan Turing <alan@example.com>", "invited", None),
             (5, "nope", "skipped", "invalid_recipient"),
         ]
-        assert results[3]["detail"] == results[4]["detail"] == "The address is empty."
+        assert results[3]["detail"] == results[4]["detail"] == "Enter an email address or phone number."
         assert {x["index"] for x in results} == set(range(len(recipients)))  # none left out
         assert r.json()["counts"] == {"invited": 5, "added": 0, "skipped": 3}
 
@@ -536,7 +536,7 @@ class TestRecipientsCheck:
     def test_one_persons_text_left_empty_is_said_as_send_says_it(self, client, db):
         """A Contacts dialog's Next went on with the address empty (the check found no one in
         "" and said nothing). ``one``: the text is one person's, so an empty one is that person's
-        address, refused as Send refuses it ("The address is empty."); without, nobody."""
+        address, refused as Send refuses it ("Enter an email address or phone number."); without, nobody."""
         from tests.factories import create_portal
 
         pf = create_portal(db)
@@ -545,7 +545,7 @@ class TestRecipientsCheck:
             r = client.post(check, json={"text": text, "one": True}, headers=pf.headers())
             assert r.status_code == 200, r.text
             said = [(i["address"], i["error"]) for i in r.json()["items"]]
-            assert said == [(None, "The address is empty.")], said
+            assert said == [(None, "Enter an email address or phone number.")], said
             assert client.post(check, json={"text": text}, headers=pf.headers()).json()["items"] == []
         r = client.post(check, json={"text": "ada@example.com", "one": True}, headers=pf.headers())
         assert [(i["address"], i["error"]) for i in r.json()["items"]] == [("ada@example.com", None)]

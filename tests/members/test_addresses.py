@@ -171,3 +171,13 @@ def test_more_than_one_at_sign_is_said_in_words(typed, said):
     """It said "The part after the @-sign contains invalid characters: '@'." (the tester: it
     reads like code)."""
     assert parse_recipient(typed, region="US").error == said
+
+
+def test_an_empty_field_says_what_to_enter():
+    """It said "The address is empty." (the setup page, Contacts' Invite a client): what to do,
+    as the field takes it, said by the address check alone."""
+    from admit.members.addresses import normalize_email
+
+    assert normalize_email("  ")[1] == "Enter an email address."
+    assert parse_recipient("  ", region="US").error == "Enter an email address or phone number."
+    assert parse_recipient("Ada <>", region="US").error == "Enter an email address or phone number."

@@ -36,7 +36,7 @@ class TestCountries:
         assert detail == (
             "This portal does not send texts to numbers in the United Kingdom (+44). It texts "
             "numbers in the United States (+1) only; to text the United Kingdom too, add GB in "
-            "Settings → Texts."
+            "Settings → Portal, under Texts (SMS)."
         )
 
     def test_every_country_is_named_as_a_sentence_says_it(self, client, db):

@@ -156,7 +156,8 @@ DETAILS = {
         "Mail to this address bounced or was marked as spam; the portal no longer writes to it."
     ),
     SkipCode.SMS_BUDGET_REACHED: (
-        "The portal has sent as many texts as it may in a day (Settings → Texts); try again later."
+        "The portal has sent as many texts as it may in a day (Settings → Portal, under Texts "
+        "(SMS)); try again later."
     ),
 }
 

@@ -188,8 +188,8 @@ class RecipientsCheck(JsonBody):
     one: bool = Field(
         default=False,
         description="The text is one person's (a Contacts dialog's address): left empty, it is that "
-        'person\'s address, refused as Send refuses it ("The address is empty."), where otherwise '
-        "an empty text lists nobody.",
+        "person's address, refused as Send refuses it (\"Enter an email address or phone "
+        'number."), where otherwise an empty text lists nobody.',
     )
 
 

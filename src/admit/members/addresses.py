@@ -272,6 +272,11 @@ def _mistyped(meant: str) -> str:
     return f"The domain looks mistyped. Did you mean {meant}?"
 
 
+# What an empty field is told, as the field takes it: said here alone, wherever it is read.
+EMPTY_EMAIL = "Enter an email address."
+EMPTY_RECIPIENT = "Enter an email address or phone number."
+
+
 def normalize_email(address: str) -> tuple[str | None, str | None]:
     """Return ``(normalised, None)`` or ``(None, what is wrong)``.
 
@@ -281,7 +286,7 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
     """
     address = address.strip().strip("'\"").strip()
     if not address:
-        return None, "The address is empty."
+        return None, EMPTY_EMAIL
     ats = address.count("@")
     if ats > 1:  # email-validator: "The part after the @-sign contains invalid characters: '@'."
         many = "two @" if ats == 2 else f"{ats} @ (an address has one)"
@@ -337,6 +342,8 @@ def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
     name = ""
     if (named := name_and_address(text)) is not None:
         name, text = named
+    if not text.strip().strip("'\"").strip():
+        return ParsedRecipient(raw=raw.strip(), email=None, name=name, error=EMPTY_RECIPIENT)
     if looks_like_phone(text):
         phone, error = normalize_phone(text.strip(), region=region)
         return ParsedRecipient(

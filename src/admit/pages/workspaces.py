@@ -260,7 +260,8 @@ def add_people(
     chips = [text.strip() for text in recipients if text.strip()]
     person = _recipient(name, recipient)
     # The new person's form sent with no address: asked for as it is, so that the pipeline says
-    # what is wrong with it under the field ("The address is empty."), not that nobody was chosen.
+    # what is wrong with it under the field ("Enter an email address or phone number."), not that
+    # nobody was chosen.
     typed_in = [text for text in (person, q.strip()) if text] or ([person] if new else [])
     no_match = False
     try:

@@ -551,5 +551,6 @@ def sms_refusal(portal: Portal, number: str, default_region: str) -> str | None:
     country = country_name(region)
     return (
         f"This portal does not send texts to numbers in {country} (+{parsed.country_code}). It texts "
-        f"numbers in {listed} only; to text {country} too, add {region} in Settings → Texts."
+        f"numbers in {listed} only; to text {country} too, add {region} in Settings → Portal, under "
+        "Texts (SMS)."
     )

@@ -1012,6 +1012,13 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
       why.textContent = reason;
       body.append(why);
     }
+    // A number of a country the portal does not text: its reason names Settings → Portal, under
+    // Texts (SMS); for whoever may change it, a link there (a new tab: the list stays typed).
+    if (item.skip === "sms_country_not_allowed" && box.dataset.textsUrl) {
+      const go = Object.assign(document.createElement("a"), { href: box.dataset.textsUrl, target: "_blank", rel: "noopener", textContent: "Open Texts (SMS) settings" });
+      go.className = "chip-link";
+      body.append(go);
+    }
     if (item.suggestion) {
       const fix = document.createElement("button");
       fix.type = "button";
