@@ -118,3 +118,17 @@ def test_the_box_says_it_takes_phone_numbers_and_a_members_list_has_no_role(new_
     expect(hint).to_contain_text("columns such as Email, Name.")
     expect(hint).not_to_contain_text("Role")
 
+
+def test_tab_stays_in_the_open_dialog(new_context, live_server):
+    """Tab from Send Invitation went to the page's BODY, then to the dialog itself, before ×:
+    in an open dialog the focus cycles within it, both ways, at both widths."""
+    page, dialog, _box, _chips = _invite_box(new_context, live_server, gestures.DESKTOP)
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 844})
+        send = dialog.get_by_role("button", name="Send Invitation")
+        close = dialog.get_by_role("button", name="Close")
+        send.focus()
+        page.keyboard.press("Tab")
+        expect(close).to_be_focused()
+        page.keyboard.press("Shift+Tab")
+        expect(send).to_be_focused()

@@ -58,6 +58,28 @@ function renameFor(dialog, renamer) {
   return input;
 }
 
+// An open modal dialog keeps the focus: Tab from its last control goes to its first, Shift+Tab
+// from its first to its last (showModal alone let Tab leave to the page's body, then stop on the
+// dialog itself, before coming back to its ×).
+const FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex='-1'])";
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Tab" || event.defaultPrevented) return;
+  const dialogs = document.querySelectorAll("dialog:modal");
+  const dialog = dialogs[dialogs.length - 1];
+  if (!dialog) return;
+  const controls = [...dialog.querySelectorAll(FOCUSABLE)]
+    .filter((el) => !el.disabled && el.tabIndex >= 0 && el.getClientRects().length && !el.closest("[inert]")
+      // a radio group is one stop, its checked one (as Tab treats it)
+      && !(el.type === "radio" && !el.checked && el.form && [...el.form.elements].some((r) => r.name === el.name && r.checked)));
+  if (!controls.length) return;
+  const first = controls[0];
+  const last = controls[controls.length - 1];
+  const at = document.activeElement;
+  const outside = !dialog.contains(at) || at === dialog;
+  if (event.shiftKey && (at === first || outside)) { event.preventDefault(); last.focus(); }
+  else if (!event.shiftKey && (at === last || outside)) { event.preventDefault(); first.focus(); }
+});
+
 document.addEventListener("click", (event) => {
   const opener = event.target.closest("[data-open]");
   if (opener) {
