@@ -579,12 +579,17 @@ document.addEventListener("DOMContentLoaded", () => {
     if (event.key === "Enter") {
       event.preventDefault();  // Enter in this box never sends the form
       clearTimeout(timer);
-      // Enter before the suggestions caught up with the typing: look for what is typed now,
-      // so that Enter picks from its suggestions, not from those of the text before.
+      // A name typed and Enter before its suggestions came: look for it now, so that Enter picks
+      // from its suggestions, not from those of the text before. (An address typed so goes on
+      // to be a chip as it is, never waiting: what is typed after it must not run into it.)
       const typed = input.value.trim();
-      if (typed && input.dataset.searched !== typed) await search(input);
-      if (input.value.trim() !== typed) return;  // typed on meanwhile: that Enter is stale
-      if (!listOf(input).hidden && highlighted(input)) { highlighted(input).click(); return; }
+      if (typed && !looksLikeAddress(typed) && input.dataset.searched !== typed) {
+        await search(input);
+        if (input.value.trim() !== typed) return;  // typed on meanwhile: that Enter is stale
+      }
+      // The highlight is picked only when it is of the text as it is now.
+      const current = input.dataset.searched === input.value.trim();
+      if (current && !listOf(input).hidden && highlighted(input)) { highlighted(input).click(); return; }
     }
     // Enter, comma or semicolon after an address makes it a chip (as User Management's Invite
     // box separates recipients); Enter after a name searches now rather than submitting.
