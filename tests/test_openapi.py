@@ -568,6 +568,9 @@ WHOLE_BY_RULE = {
     # The answer to the text posted, one item per recipient in it: more than
     # ``MAX_RECIPIENTS_PER_REQUEST`` is refused (422), never cut.
     "recipients_check",
+    # The deliveries of the roster rows asked for, at most one item per id given: more than
+    # ``people.roster.MAX_DELIVERIES`` is refused (422), never cut.
+    "people_deliveries",
 }
 
 

@@ -4,6 +4,7 @@ the bulk actions it offers, what a finished bulk action says, the Invite box's S
 from __future__ import annotations
 
 import re
+from urllib.parse import parse_qs, urlparse
 
 import pytest
 from playwright.sync_api import expect
@@ -406,3 +407,77 @@ def test_inviting_an_owner_asks_first_and_cancel_sends_nothing(new_context, live
     expect(page.locator("[data-report] [data-summary]")).to_have_text("1 invited")
     row = page.locator("tr[data-address='mel@acme.com']")
     expect(row.locator("td[data-label='Role']")).to_have_text("Owner")
+
+
+def test_queued_badges_ask_once_a_round_for_all_of_them(new_context, live_server, shot):
+    """Several deliveries queued (four invitations, one a retry with its reason, and a sign-up's
+    confirmation): each round the page asks all of their deliveries in one request (it was one
+    request per badge, 50 every 2 s), and each badge turns as its own message goes, the reason
+    under it gone once sent."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from admit.invitations import service as invitations_service
+    from admit.kit import clock
+    from admit.links import signups
+    from admit.notifications.models import Notification
+    from tests.factories import actor_for
+    from tests.links.helpers import link_token
+
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    token = link_token(db, pf)
+    held = Notification.portal_id == pf.portal_id
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        invitations_service.invite(
+            session, owner, recipients=[f"p{i}@acme.com" for i in range(4)], user_type="internal", role=None
+        )
+        signups.signup(session, token=token, email="sam@acme.com", name="Sam", password=None, ip="10.0.0.1")
+        # Held as if another worker were sending them, so the page opens on them queued.
+        session.execute(
+            update(Notification)
+            .where(held)
+            .values(status="sending", lease_until=clock.now() + timedelta(hours=1))
+        )
+        session.execute(
+            update(Notification)
+            .where(held, Notification.to_address == "p0@acme.com")
+            .values(last_error="Connection refused")
+        )
+    asked: list[str] = []
+    browser = new_context(viewport=DESKTOP)
+    browser.on("request", lambda r: asked.append(r.url) if "/api/v1/portals/" in r.url else None)
+    page = gestures.signed_in(lambda **_: browser, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
+    watched = page.locator("[data-delivery][data-watch]")
+    expect(watched).to_have_count(5)
+    ids = sorted(watched.evaluate_all("els => els.map((e) => e.dataset.watch)"))
+    why = page.locator('tr[data-address="p0@acme.com"] [data-delivery-why]')
+    expect(why).to_have_text("Retrying — Connection refused")
+    for _ in range(100):  # three rounds (1.5 s, 3.5 s, 5.5 s after the page opened)
+        if len(asked) >= 3:
+            break
+        page.wait_for_timeout(100)
+    rounds = list(asked)
+    assert len(rounds) >= 3, rounds
+    for url in rounds:  # one request a round, for every queued badge; no badge asks alone
+        assert f"/api/v1/portals/{pf.slug}/people/deliveries?" in url, rounds
+        assert sorted(parse_qs(urlparse(url).query)["ids"]) == ids, url
+    expect(page.locator("[data-delivery]", has_text="Queued")).to_have_count(5)
+    shot(page, "deliveries-queued")
+    with db.unit_of_work() as session:  # let go: the server's worker sends them
+        session.execute(
+            update(Notification)
+            .where(held)
+            .values(status="queued", lease_until=None, next_attempt_at=clock.now())
+        )
+    expect(page.locator("[data-delivery]", has_text="Sent")).to_have_count(5, timeout=20_000)
+    expect(page.locator("[data-delivery].sent")).to_have_count(5)
+    expect(why).to_have_count(0)
+    expect(watched).to_have_count(0)
+    shot(page, "deliveries-sent")
+    assert all("/people/deliveries?" in url for url in asked), asked
+    turned = len(asked)
+    page.wait_for_timeout(2500)  # none left to watch: no more asking
+    assert len(asked) == turned, asked

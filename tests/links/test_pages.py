@@ -505,13 +505,18 @@ class TestPublicPages:
         # The name is what the visitor typed about themselves: quoted, as the audit log has it.
         assert '<td data-label="Name" class="clip" title="“Ada Lovelace”">“Ada Lovelace”</td>' in row.group(1)
         assert "Remove the sign-up of “Ada Lovelace” (ada@acme.com)?" in row.group(1)
-        # Its confirmation email is queued: the badge asks the sign-up again until it is sent,
-        # with the signed-in person's session.
+        # Its confirmation email is queued: the page asks its delivery again (with the page's
+        # other queued badges, in one request a round) until it is sent, with the signed-in
+        # person's session.
         watch = re.search(r'data-delivery data-watch="([^"]+)"', row.group(1))
-        assert watch and re.fullmatch(rf"/api/v1/portals/{pf.slug}/link/signups/[0-9a-f-]+", watch.group(1))
-        asked = client.get(watch.group(1))
-        assert asked.status_code == 200 and asked.json()["email"] == "ada@acme.com", asked.text
-        assert asked.json()["delivery"]["status"] == "queued"
+        asking = re.search(r'id="people"[^>]* data-deliveries="([^"]+)"', page.text)
+        assert watch and asking and asking.group(1) == f"/api/v1/portals/{pf.slug}/people/deliveries"
+        asked = client.get(asking.group(1), params={"ids": watch.group(1)})
+        assert asked.status_code == 200, asked.text
+        queued = {"status": "queued", "error": None, "at": None}
+        assert asked.json()["items"] == [{"kind": "signup", "id": watch.group(1), "delivery": queued}]
+        one = client.get(f"/api/v1/portals/{pf.slug}/link/signups/{watch.group(1)}")
+        assert one.status_code == 200 and one.json()["email"] == "ada@acme.com", one.text
         # Its menu sends a new confirmation email (a confirm dialog's form posts to the action).
         resend = re.search(r'data-confirm-action="http://testserver(/p/[^"]+/resend)"', row.group(1))
         assert resend and "Resend confirmation" in row.group(1), row.group(1)

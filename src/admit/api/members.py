@@ -5,7 +5,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
-from fastapi import Depends, Request
+from fastapi import Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
 from admit import context
@@ -31,7 +31,7 @@ from admit.notifications.models import DeliveryFilter
 from admit.people import people_csv
 from admit.people import roster as people_roster
 from admit.people.roster import Listed
-from admit.people.schemas import PeoplePage, PersonRead
+from admit.people.schemas import PeopleDeliveries, PeoplePage, PersonRead
 from admit.web import SessionDep, get_db
 
 router = Router(tags=["members"])
@@ -239,6 +239,31 @@ def get_bulk(job_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> BulkJob
     who and why (``skips``)."""
     job = bulk_service.get_or_raise(session, actor, job_id)
     return BulkJobRead.of(job, people_bulk.skipped_said(job), people_bulk.skipped_people(session, actor, job))
+
+
+@router.get(
+    "/portals/{portal}/people/deliveries",
+    response_model=PeopleDeliveries,
+    operation_id="people_deliveries",
+    responses=problems(PermissionDenied, InvalidInput),
+)
+def people_deliveries(
+    actor: ActorDep,
+    session: SessionDep,
+    ids: Annotated[
+        list[uuid.UUID],
+        Query(
+            description=f"Roster row ids (invitations', sign-ups'), repeated: `?ids=…&ids=…`; "
+            f"at most {people_roster.MAX_DELIVERIES}."
+        ),
+    ] = [],  # noqa: B006 - FastAPI copies a default
+) -> PeopleDeliveries:
+    """The delivery of several roster rows at once, as each row's own ``GET`` gives it: an
+    invitation's newest message, a sign-up's newest confirmation email. User Management asks it
+    once a round for every badge still queued. A row unknown, of another portal, or not the
+    caller's to see (as the roster leaves it out) is left out of ``items``; more ids than the
+    limit is 422 on ``ids``."""
+    return PeopleDeliveries.of(people_roster.deliveries(session, actor, ids))
 
 
 @router.get(

@@ -540,6 +540,17 @@ def roster_select(
     return query
 
 
+def visible_ids(session: Session, actor: Actor, signup_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Those of ``signup_ids`` that are sign-ups of the actor's portal the actor may see, whatever
+    their status (as ``get`` shows one), in one query: only the link's managers see any."""
+    if not signup_ids or not policy.can(actor.role, policy.Action.LINK_MANAGE):
+        return set()
+    found = session.scalars(
+        select(LinkSignup.id).where(LinkSignup.portal_id == actor.portal.id, LinkSignup.id.in_(signup_ids))
+    )
+    return set(found)
+
+
 def confirmation_deliveries(session: Session, signup_ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     """``{signup_id: delivery}`` of each sign-up's newest confirmation email, for the ones that
     have one (``notifications.models.delivery_status`` reads it)."""

@@ -207,6 +207,7 @@ def _page(
         "delivery_words": DELIVERY_WORDS,
         "retrying_word": RETRYING_WORD,
         "delivery_words_json": DELIVERY_WORDS_JSON,
+        "deliveries_max": people_roster.MAX_DELIVERIES,
         "file_types": FILE_TYPES,  # the upload's accept list and hint: what imports.parsing takes
         "file_types_in_words": FILE_TYPES_IN_WORDS,
         "start": start,

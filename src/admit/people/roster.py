@@ -25,6 +25,7 @@ from admit.auth import second_factor
 from admit.db import raw_iso, raw_list, raw_uuid
 from admit.errors import InvalidInput
 from admit.invitations import repository as invitations_repository
+from admit.invitations import service as invitations_service
 from admit.invitations.models import OPEN, InvitationStatus
 from admit.kit import search
 from admit.kit.pagination import (
@@ -62,7 +63,10 @@ __all__ = [
     "Listed",
     "RosterPage",
     "RosterRow",
+    "MAX_DELIVERIES",
+    "RowDelivery",
     "counts_by_state",
+    "deliveries",
     "everyone",
     "export",
     "roster",
@@ -403,6 +407,45 @@ def _items(
             created_at, last_sent_at, reminded_at, invited_by_id, via, inviter_label,
         ) in values
     ]  # fmt: skip
+
+
+# How many rows ``deliveries`` answers at once: User Management watches at most a page of them
+# (50 queued badges); more is refused, never cut.
+MAX_DELIVERIES = 50
+
+
+class RowDelivery(NamedTuple):
+    kind: str  # invitation | signup
+    id: uuid.UUID
+    delivery: DeliveryStatus
+
+
+def deliveries(session: Session, actor: Actor, ids: Sequence[uuid.UUID]) -> list[RowDelivery]:
+    """The delivery of each roster row ``ids`` names that the actor may see (an invitation's newest
+    message, a sign-up's newest confirmation email, as ``GET …/invitations/{id}`` and
+    ``GET …/link/signups/{id}`` give it), in the order given: User Management's queued badges ask
+    it once a round for all of them. An id of no such row, or of one the actor may not see, is
+    left out, as the roster leaves it out; members have no delivery (left out too). More than
+    ``MAX_DELIVERIES`` ids is refused (``ids``)."""
+    policy.require(actor.role, Action.MEMBER_VIEW)
+    if len(ids) > MAX_DELIVERIES:
+        raise InvalidInput(f"At most {MAX_DELIVERIES} ids at a time ({len(ids)} given).", field="ids")
+    wanted = list(dict.fromkeys(ids))
+    invitations = (
+        invitations_service.visible_by_id(session, actor, wanted)
+        if policy.can(actor.role, Action.INVITATION_VIEW)
+        else {}
+    )
+    signup_ids = signups.visible_ids(session, actor, [i for i in wanted if i not in invitations])
+    latest: dict[Any, Any] = {
+        **notifications_service.latest_for_invitations(session, list(invitations)),
+        **signups.confirmation_deliveries(session, list(signup_ids)),
+    }
+    return [
+        RowDelivery("invitation" if id_ in invitations else "signup", id_, delivery_status(latest.get(id_)))
+        for id_ in wanted
+        if id_ in invitations or id_ in signup_ids
+    ]
 
 
 def everyone(session: Session, actor: Actor, **filters: Any) -> Iterator[RosterRow]:

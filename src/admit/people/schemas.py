@@ -10,7 +10,9 @@ from admit.members.schemas import UserRead
 from admit.notifications.schemas import DeliveryRead
 
 if TYPE_CHECKING:
-    from admit.people.roster import RosterRow
+    from collections.abc import Iterable
+
+    from admit.people.roster import RosterRow, RowDelivery
 
 
 def shown_name(kind: str, name: str | None) -> str:
@@ -73,3 +75,25 @@ class PeoplePage(BaseModel):
     items: list[PersonRead]
     next_cursor: str | None
     total: int
+
+
+class PersonDelivery(BaseModel):
+    """One roster row's delivery: an invitation's newest message, a sign-up's newest confirmation
+    email (as ``GET …/invitations/{id}`` and ``GET …/link/signups/{id}`` give it)."""
+
+    kind: Literal["invitation", "signup"]
+    id: uuid.UUID
+    delivery: DeliveryRead
+
+
+class PeopleDeliveries(BaseModel):
+    """The delivery of each row asked for that the caller may see, in the order asked; a row
+    unknown, of another portal or not theirs to see is left out (members have none)."""
+
+    items: list[PersonDelivery]
+
+    @classmethod
+    def of(cls, rows: Iterable[RowDelivery]) -> PeopleDeliveries:
+        return cls(
+            items=[PersonDelivery(kind=r.kind, id=r.id, delivery=DeliveryRead(**r.delivery)) for r in rows]
+        )

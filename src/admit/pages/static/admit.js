@@ -1194,42 +1194,57 @@ document.addEventListener("input", (event) => {
   setInterval(all, 60_000);
 })();
 
-// Delivery that is still on its way updates in place: each queued badge asks its invitation (or
-// sign-up) again every 2 seconds (for a minute at most) until it is sent or failed.
+// Delivery that is still on its way updates in place: every 2 seconds (for a minute at most) the
+// page asks the deliveries of all its queued badges at once (one request a round, the API's
+// `people/deliveries`), until each is sent or failed.
 (() => {
-  const badges = Array.from(document.querySelectorAll("[data-delivery][data-watch]")).slice(0, 50);
+  const people = document.getElementById("people");
+  const url = people?.dataset.deliveries;
+  if (!url) return;
+  const most = Number(people.dataset.deliveriesMax) || 50;
+  const badges = Array.from(people.querySelectorAll("[data-delivery][data-watch]")).slice(0, most);
   if (!badges.length) return;
-  const words = JSON.parse(document.getElementById("people")?.dataset.deliveryWords || "{}");
+  const words = JSON.parse(people.dataset.deliveryWords || "{}");
+  const show = (badge, delivery) => {
+    // Why, under the badge: "Retrying — …" while a failed try waits for the next one, the
+    // reason once it failed or bounced, nothing once sent (the page says it so too).
+    let why = badge.parentElement.querySelector("[data-delivery-why]");
+    if (delivery.error && !why) {
+      why = document.createElement("div");
+      why.className = "hint";
+      why.dataset.deliveryWhy = "";
+      badge.after(why);
+    }
+    if (delivery.error) {
+      why.textContent = delivery.status === "queued" ? `${words.retrying} — ${delivery.error}` : delivery.error;
+    } else if (why) {
+      why.remove();
+    }
+    badge.title = delivery.error || "";
+    if (delivery.status === "queued") return;
+    badge.className = `badge ${delivery.status}`;
+    badge.textContent = words[delivery.status] || delivery.status;
+    delete badge.dataset.watch;
+  };
   let rounds = 0;
   const tick = async () => {
     rounds += 1;
     const waiting = badges.filter((b) => b.dataset.watch);
-    await Promise.all(waiting.map(async (badge) => {
-      try {
-        const response = await fetch(badge.dataset.watch, { headers: { Accept: "application/json" } });
-        if (!response.ok) { delete badge.dataset.watch; return; }
-        const delivery = (await response.json()).delivery;
-        // Why, under the badge: "Retrying — …" while a failed try waits for the next one, the
-        // reason once it failed or bounced, nothing once sent (the page says it so too).
-        let why = badge.parentElement.querySelector("[data-delivery-why]");
-        if (delivery.error && !why) {
-          why = document.createElement("div");
-          why.className = "hint";
-          why.dataset.deliveryWhy = "";
-          badge.after(why);
+    try {
+      const ids = new URLSearchParams(waiting.map((b) => ["ids", b.dataset.watch]));
+      const response = await fetch(`${url}?${ids}`, { headers: { Accept: "application/json" } });
+      if (!response.ok) {
+        waiting.forEach((b) => delete b.dataset.watch);
+      } else {
+        const found = new Map((await response.json()).items.map((item) => [item.id, item.delivery]));
+        for (const badge of waiting) {
+          const delivery = found.get(badge.dataset.watch);
+          // Not answered: gone since, or no longer the viewer's to see; it is left as it was.
+          if (delivery) show(badge, delivery);
+          else delete badge.dataset.watch;
         }
-        if (delivery.error) {
-          why.textContent = delivery.status === "queued" ? `${words.retrying} — ${delivery.error}` : delivery.error;
-        } else if (why) {
-          why.remove();
-        }
-        badge.title = delivery.error || "";
-        if (delivery.status === "queued") return;
-        badge.className = `badge ${delivery.status}`;
-        badge.textContent = words[delivery.status] || delivery.status;
-        delete badge.dataset.watch;
-      } catch (e) { /* next round */ }
-    }));
+      }
+    } catch (e) { /* next round */ }
     if (badges.some((b) => b.dataset.watch) && rounds < 30) setTimeout(tick, 2000);
   };
   setTimeout(tick, 1500);
