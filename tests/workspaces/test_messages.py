@@ -148,3 +148,21 @@ def test_at_offers_the_joined_others_by_the_portals_names(client, db, worker):
         headers=session_headers(client, "ann@client.example"),
     )  # fmt: skip
     assert (said.status_code, said.json()["mentions"]) == (201, [zoe]), said.text
+
+
+def test_a_polled_message_names_a_phone_author_as_the_page_does(client, db):
+    """The reviewer: the workspace page shows an author known only by a phone number spaced
+    ("+1 202-555-0173", ``User.shown``), but a message the panel polls for came with the stored
+    "+12025550173", and the panel shows the name as it comes."""
+    from admit.members.models import User
+
+    pf = create_portal(db)
+    ws = create_workspace(client, pf, "Q3 Audit")
+    url = api(pf, f"/workspaces/{ws['id']}/messages")
+    owner = session_headers(client, pf.owner_email, OWNER_PASSWORD)
+    assert client.post(url, json={"text": "hello"}, headers=owner).status_code in (200, 201)
+    with db.unit_of_work() as session:
+        user = session.scalar(select(User).where(User.email == pf.owner_email))
+        user.name, user.email, user.phone = "", None, "+12025550173"
+    polled = client.get(url, headers=pf.headers()).json()["items"][0]["author"]["name"]
+    assert polled == "+1 202-555-0173", polled

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from admit.db import Base, UTCDateTime, new_id, trigram_indexes
 from admit.kit import clock
 from admit.kit.search import SearchIndex, listing
+from admit.kit.text import readable_phone
 from admit.policy import ALL_PRODUCTS
 
 # Search on SQLite (``kit.search``): an FTS5 trigram copy of users' name and email, and phone.
@@ -40,6 +41,12 @@ class User(Base):
     def label(self) -> str:
         """How a person is named on screen: their name, else their address."""
         return User.label_of(self.name, self.email, self.phone, self.id)
+
+    @property
+    def shown(self) -> str:
+        """How a person is named on every face that shows people (pages, the panel's messages):
+        their name, else their address, a phone number made readable ("+1 202-555-0173")."""
+        return self.name or readable_phone(self.label)
 
     @staticmethod
     def label_of(name: str | None, email: str | None, phone: str | None, user_id: uuid.UUID) -> str:

@@ -154,8 +154,8 @@ templates.env.globals["style_nonce"] = lambda request: style_nonce(request.scope
 
 
 def who(user: User) -> str:
-    """A person as the pages name them: ``User.label`` with a phone number made readable."""
-    return user.name or readable_phone(user.label)
+    """A person as the pages name them (``User.shown``)."""
+    return user.shown
 
 
 def named(address: str, name: str | None = None) -> str:

@@ -409,7 +409,7 @@ class MessageRead(BaseModel):
         author = message.author
         return cls(
             id=message.id,
-            author=MessageAuthor(id=author.id, name=author.label) if author is not None else None,
+            author=MessageAuthor(id=author.id, name=author.shown) if author is not None else None,
             text=message.text,
             mentions=[uuid.UUID(m) for m in message.mentions],
             created_at=message.created_at,
