@@ -258,6 +258,9 @@ class InvalidInput(DomainError):
     code = ErrorCode.INVALID_INPUT
     title = "Invalid input"
 
+    # Several refusals said together (``of_all``): the API names each one's input in its detail.
+    together = False
+
     def __init__(self, message: str, *, field: str | None = None, **fields: Any) -> None:
         super().__init__(message, field=field, **fields)
         self.field = field
@@ -266,7 +269,9 @@ class InvalidInput(DomainError):
     def of_all(cls, problems: list[dict[str, Any]]) -> InvalidInput:
         """One refusal for several inputs at fault (each ``{field, message}``): its message all
         of theirs, ``field`` the first's (a form puts the cursor there)."""
-        return cls(" ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems)
+        refusal = cls(" ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems)
+        refusal.together = len(problems) > 1
+        return refusal
 
     def renamed(self, names: Mapping[str, str]) -> InvalidInput:
         """The same refusal, its inputs named as a face names them (``names``: the rule's name
@@ -276,7 +281,9 @@ class InvalidInput(DomainError):
         problems = [
             {**p, "field": names.get(p.get("field") or "", p.get("field"))} for p in self.field_errors
         ]
-        return type(self)(self.message, field=problems[0]["field"], errors=problems)
+        renamed = type(self)(self.message, field=problems[0]["field"], errors=problems)
+        renamed.together = self.together
+        return renamed
 
 
 def listed_in(field: str | None) -> str | None:

@@ -165,10 +165,9 @@ def domain_error_response(exc: DomainError) -> JSONResponse:
         # or a service; a 422, or a 409 over a name that is taken): ``field`` and every input
         # at fault in ``errors``.
         fields["field"], fields["errors"] = exc.fields.get("field"), exc.field_errors
-        faults = exc.field_errors
-        if len(faults) > 1 and detail == " ".join(p["message"] for p in faults):
+        if isinstance(exc, InvalidInput) and exc.together:
             # Several refusals said together (``InvalidInput.of_all``): each names its input.
-            detail = named(faults)
+            detail = named(exc.field_errors)
     return problem(exc.status, code=exc.code, title=exc.title, detail=detail, **fields)
 
 
