@@ -64,8 +64,11 @@ function renameFor(dialog, renamer) {
 const FOCUSABLE = "a[href], button, input:not([type=hidden]), select, textarea, summary, [tabindex]:not([tabindex='-1'])";
 document.addEventListener("keydown", (event) => {
   if (event.key !== "Tab" || event.defaultPrevented) return;
-  const dialogs = document.querySelectorAll("dialog:modal");
-  const dialog = dialogs[dialogs.length - 1];
+  // The dialog the focus is in (showModal puts it in the one it opens: a dialog opened over
+  // another may come earlier in the page, and the page's order alone would pick the inert one
+  // below); else, the focus left on the page, the last in the page.
+  const dialogs = [...document.querySelectorAll("dialog:modal")];
+  const dialog = dialogs.findLast((d) => d.contains(document.activeElement)) || dialogs[dialogs.length - 1];
   if (!dialog) return;
   const controls = [...dialog.querySelectorAll(FOCUSABLE)]
     .filter((el) => !el.disabled && el.tabIndex >= 0 && el.getClientRects().length && !el.closest("[inert]")
