@@ -277,6 +277,12 @@ EMPTY_EMAIL = "Enter an email address."
 EMPTY_RECIPIENT = "Enter an email address or phone number."
 
 
+def unquoted(text: str) -> str:
+    """``text`` without the spaces and the quotes a spreadsheet or a mail client puts around a
+    name or an address ("'Ann Lee'", "\" ann@x.org \"")."""
+    return text.strip().strip("'\"").strip()
+
+
 def normalize_email(address: str) -> tuple[str | None, str | None]:
     """Return ``(normalised, None)`` or ``(None, what is wrong)``.
 
@@ -284,7 +290,7 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
     once per domain; anything else goes through email-validator whole. Both give the same
     answers: email-validator is ~24 µs an address, the fast path a fraction of that.
     """
-    address = address.strip().strip("'\"").strip()
+    address = unquoted(address)
     if not address:
         return None, EMPTY_EMAIL
     ats = address.count("@")
@@ -332,7 +338,7 @@ def name_and_address(text: str) -> tuple[str, str] | None:
     match = _NAME_ADDR.match(text)
     if match is None:
         return None
-    return match.group("name").strip().strip("'\"").strip(), match.group("addr")
+    return unquoted(match.group("name")), match.group("addr")
 
 
 def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
@@ -342,7 +348,7 @@ def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
     name = ""
     if (named := name_and_address(text)) is not None:
         name, text = named
-    if not text.strip().strip("'\"").strip():
+    if not unquoted(text):
         return ParsedRecipient(raw=raw.strip(), email=None, name=name, error=EMPTY_RECIPIENT)
     if looks_like_phone(text):
         phone, error = normalize_phone(text.strip(), region=region)

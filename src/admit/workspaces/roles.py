@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, or_, select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -147,6 +147,12 @@ def role_history(
     return role, rows, next_cursor
 
 
+def _held_now() -> tuple[ColumnElement[bool], ...]:
+    """A role held now, as a condition on ``RoleAssignment`` and its ``WorkspaceRole``: the
+    assignment not ended, the role not deleted."""
+    return RoleAssignment.ended_at.is_(None), WorkspaceRole.deleted_at.is_(None)
+
+
 def current_roles(
     session: Session, workspace_id: uuid.UUID, *, user_id: uuid.UUID | None = None
 ) -> dict[uuid.UUID, list[str]]:
@@ -156,11 +162,7 @@ def current_roles(
     query = (
         select(RoleAssignment.user_id, WorkspaceRole.name)
         .join(WorkspaceRole, WorkspaceRole.id == RoleAssignment.role_id)
-        .where(
-            WorkspaceRole.workspace_id == workspace_id,
-            WorkspaceRole.deleted_at.is_(None),
-            RoleAssignment.ended_at.is_(None),
-        )
+        .where(WorkspaceRole.workspace_id == workspace_id, *_held_now())
         .order_by(WorkspaceRole.position)
     )
     if user_id is not None:
@@ -193,17 +195,12 @@ def invitation_place(
     query = (
         select(Workspace.id, Workspace.name, WorkspaceRole.name)
         .join(WorkspaceMember, WorkspaceMember.workspace_id == Workspace.id)
-        .join(
-            RoleAssignment,
-            (RoleAssignment.user_id == WorkspaceMember.user_id) & RoleAssignment.ended_at.is_(None),
-        )
+        .join(RoleAssignment, RoleAssignment.user_id == WorkspaceMember.user_id)
         .join(
             WorkspaceRole,
-            (WorkspaceRole.id == RoleAssignment.role_id)
-            & (WorkspaceRole.workspace_id == Workspace.id)
-            & WorkspaceRole.deleted_at.is_(None),
+            (WorkspaceRole.id == RoleAssignment.role_id) & (WorkspaceRole.workspace_id == Workspace.id),
         )
-        .where(WorkspaceMember.invitation_id == invitation_id)
+        .where(WorkspaceMember.invitation_id == invitation_id, *_held_now())
         .order_by(WorkspaceMember.created_at, WorkspaceMember.workspace_id, WorkspaceRole.position)
     )
     for workspace_id, workspace_name, role_name in session.execute(query):
