@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, cast
 from sqlalchemy import Connection, DateTime, Engine, Index, MetaData, Table, Uuid, create_engine, event, text
 from sqlalchemy.engine import CursorResult, Dialect, Result, make_url
 from sqlalchemy.exc import InvalidatePoolError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session, UOWTransaction, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 from sqlalchemy.types import TypeDecorator
 
@@ -265,6 +265,7 @@ def _ping_after_idle(engine: Engine) -> None:
 
 
 _WROTE = "sqlite_wrote"
+_WORK = "admit.work_written"  # a session's info: its transaction wrote work for the worker
 
 
 def step_out(session: Session) -> bool:
@@ -297,6 +298,13 @@ def let_go(session: Session) -> None:
         session.commit()
 
 
+def work_written(session: Session) -> None:
+    """``session``'s unit of work wrote work for the worker past the ORM (rows inserted by
+    ``kit.bulk.insert_rows``, which no session event sees): its commit wakes the worker as an
+    ORM write to a watched table would (``Database.watch_for_work``)."""
+    session.info[_WORK] = True
+
+
 class Database:
     """An engine and its session factory; one per process (the app, the CLI, a test).
 
@@ -309,6 +317,57 @@ class Database:
         self.engine = create_db_engine(url, **engine_kwargs)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
         self.context = context
+        # Set when a unit of work of this process commits work for the worker (``watch_for_work``).
+        self.work = threading.Event()
+        self._work_tables: frozenset[str] = frozenset()
+        self._workers: set[int] = set()  # the threads that take the work: their writes wake nobody
+
+    def watch_for_work(self, tables: Iterable[str]) -> threading.Event:
+        """Set ``self.work`` whenever a unit of work of this process commits a row written (added
+        or changed) in one of ``tables`` (what the worker takes: a message to send, an import
+        to run), unless a worker's own thread (``working``) wrote it. The worker in the web
+        process waits on it between passes, so an invitation's email goes out as its request
+        ends, not at the next poll (``worker_poll_seconds``, still the bound for work that falls
+        due with time, or written by another process). Returns ``self.work``."""
+        if not self._work_tables:
+            event.listen(self.sessionmaker, "after_flush", self._flushed)
+            event.listen(self.sessionmaker, "do_orm_execute", self._executed)
+            event.listen(self.sessionmaker, "after_commit", self._committed)
+            event.listen(self.sessionmaker, "after_rollback", self._rolled_back)
+        self._work_tables |= frozenset(tables)
+        return self.work
+
+    @contextmanager
+    def working(self) -> Iterator[None]:
+        """This thread is a worker for the block: what it writes does not set ``work`` (its own
+        passes would wake it again and again)."""
+        ident = threading.get_ident()
+        self._workers.add(ident)
+        try:
+            yield
+        finally:
+            self._workers.discard(ident)
+
+    def _flushed(self, session: Session, _flush: UOWTransaction) -> None:
+        for instance in (*session.new, *session.dirty):
+            table = getattr(instance, "__tablename__", None)
+            if table in self._work_tables:
+                session.info[_WORK] = True
+                return
+
+    def _executed(self, state: ORMExecuteState) -> None:
+        if state.is_insert or state.is_update:
+            table = getattr(state.statement, "table", None)
+            if getattr(table, "name", None) in self._work_tables:
+                state.session.info[_WORK] = True
+
+    def _committed(self, session: Session) -> None:
+        if session.info.pop(_WORK, False) and threading.get_ident() not in self._workers:
+            self.work.set()
+
+    @staticmethod
+    def _rolled_back(session: Session) -> None:
+        session.info.pop(_WORK, None)
 
     def session(self) -> Session:
         """A new session carrying this database's context (the caller closes it)."""

@@ -15,12 +15,18 @@ import time
 from sqlalchemy.exc import IntegrityError
 
 from admit.auth import service as auth_service
+from admit.auth.models import LinkRequest
+from admit.bulk.models import BulkJob
 from admit.db import STATISTICS_EVERY_SECONDS, Database
+from admit.directory.models import HrSyncRun
+from admit.events.models import WebhookMessage
 from admit.flows import hr_sync, people_bulk
 from admit.flows import reminders as reminders_flow
 from admit.imports import jobs as imports_jobs
+from admit.imports.models import InvitationImport
 from admit.invitations import service as invitations_service
 from admit.notifications import jobs as notifications_jobs
+from admit.notifications.models import Notification
 from admit.settings import Settings
 from admit.webhooks import jobs as webhooks_jobs
 from admit.workspaces import messages as workspace_messages
@@ -29,6 +35,13 @@ from admit.workspaces import roles as workspace_roles
 log = logging.getLogger("admit.worker")
 
 SWEEP_EVERY_SECONDS = 60.0
+
+# What a pass takes from the database: a row written to one of these by a request of the web
+# process wakes its worker at once (``Database.watch_for_work``); nothing else needs a wake-up.
+QUEUES = tuple(
+    model.__tablename__
+    for model in (Notification, LinkRequest, InvitationImport, BulkJob, HrSyncRun, WebhookMessage)
+)
 
 
 class Worker:
@@ -117,36 +130,58 @@ class Worker:
                 break
         return total
 
-    def run_forever(self, stop: threading.Event) -> None:
+    def run_forever(self, stop: threading.Event, wake: threading.Event | None = None) -> None:
+        """Pass after pass until ``stop`` is set; after a pass that found nothing to do, wait
+        ``worker_poll_seconds`` or until ``wake`` is set (work written meanwhile: the in-process
+        worker's ``Database.work``; ``stop`` must set it too), whichever comes first."""
+        wake = wake or stop
         log.info("worker.started backend=%s", self.settings.email_backend)
-        while not stop.is_set():
-            try:
-                counts = self.run_once()
-                busy = sum(
-                    counts.get(k, 0)
-                    for k in (
-                        "sent",
-                        "retry",
-                        "failed",
-                        "expired",
-                        "imports",
-                        "links",
-                        "webhooks",
-                        "hr_syncs",
+        with self.db.working():
+            while not stop.is_set():
+                if wake is not stop:
+                    wake.clear()  # before the pass: what is written during it wakes the next
+                try:
+                    counts = self.run_once()
+                    busy = sum(
+                        counts.get(k, 0)
+                        for k in (
+                            "sent",
+                            "retry",
+                            "failed",
+                            "expired",
+                            "imports",
+                            "links",
+                            "webhooks",
+                            "hr_syncs",
+                        )
                     )
-                )
-            except Exception:  # noqa: BLE001 - the loop must survive a bad pass
-                log.exception("worker.pass_failed")
-                busy = 0
-            if not busy:
-                stop.wait(self.settings.worker_poll_seconds)
+                except Exception:  # noqa: BLE001 - the loop must survive a bad pass
+                    log.exception("worker.pass_failed")
+                    busy = 0
+                if not busy:
+                    wake.wait(self.settings.worker_poll_seconds)
         log.info("worker.stopped")
 
 
+class _Stop(threading.Event):
+    """The in-process worker's stop: setting it also wakes the worker from its wait."""
+
+    def __init__(self, wake: threading.Event) -> None:
+        super().__init__()
+        self._wake = wake
+
+    def set(self) -> None:
+        super().set()
+        self._wake.set()
+
+
 def start_in_thread(db: Database, settings: Settings) -> tuple[threading.Thread, threading.Event]:
-    stop = threading.Event()
+    """The worker of the web process, in a thread: woken by the work its requests write
+    (``QUEUES``), polling for the rest. Returns the thread and the event that stops it."""
+    wake = db.watch_for_work(QUEUES)
+    stop = _Stop(wake)
     thread = threading.Thread(
-        target=Worker(db, settings).run_forever, args=(stop,), name="admit-worker", daemon=True
+        target=Worker(db, settings).run_forever, args=(stop, wake), name="admit-worker", daemon=True
     )
     thread.start()
     return thread, stop

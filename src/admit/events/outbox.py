@@ -21,6 +21,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from admit import context
+from admit.db import work_written
 from admit.actor import Actor
 from admit.events.catalogue import FROM_AUDIT, HIDDEN_DETAIL
 from admit.events.models import QUEUED, WebhookEndpoint, WebhookMessage
@@ -110,6 +111,7 @@ def emit(
     for row, row_id in zip(rows, reversed(new_ids(len(rows), listed_in_order=True)), strict=True):
         row["id"] = row_id
     insert_rows(session, WebhookMessage.__table__, rows)
+    work_written(session)
     return len(rows)
 
 

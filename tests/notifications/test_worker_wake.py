@@ -1,0 +1,95 @@
+"""The web process's worker is woken by the work its requests write (``jobs.start_in_thread``,
+``Database.watch_for_work``): an invitation's email goes out as the unit of work that wrote it
+ends, not at the next poll. The poll here is a minute, so only the wake-up can deliver in time.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import select
+
+from admit.db import Database
+from admit.jobs import Worker, start_in_thread
+from admit.notifications.models import DevMessage
+from tests.factories import create_portal, invite
+
+POLL_SECONDS = 60.0  # never reached: each wait below is a few seconds
+
+
+@pytest.fixture
+def own_db(db, database_url):
+    """A Database of its own on the test's database (the wake-up's listeners stay on the
+    session factory they were put on), with the test's context."""
+    own = Database(database_url, context=db.context)
+    yield own
+    own.dispose()
+
+
+@pytest.fixture
+def passes(monkeypatch):
+    """How many passes the worker has made (the real pass, counted)."""
+    made = []
+    run_once = Worker.run_once
+
+    def counted(self, **kwargs):
+        made.append(time.monotonic())
+        return run_once(self, **kwargs)
+
+    monkeypatch.setattr(Worker, "run_once", counted)
+    return made
+
+
+def _until(condition, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.02)
+    return condition()
+
+
+def _delivered(db, address: str) -> bool:
+    with db.unit_of_work() as session:
+        return session.scalar(select(DevMessage.id).where(DevMessage.to_address == address)) is not None
+
+
+@pytest.fixture
+def started(own_db, settings, passes):
+    """The web process's worker on ``own_db``, polling once a minute, after its first pass
+    (waiting now); stopped at the end, which must not wait out the poll."""
+    thread, stop = start_in_thread(own_db, settings.model_copy(update={"worker_poll_seconds": POLL_SECONDS}))
+    assert _until(lambda: len(passes) >= 1)
+    time.sleep(0.2)  # the first pass ends, the wait begins
+    yield
+    stop.set()
+    thread.join(timeout=3)
+    assert not thread.is_alive(), "stopping the worker waited for its poll"
+
+
+@pytest.mark.usefixtures("started")
+def test_an_invitations_email_goes_out_as_its_unit_of_work_ends(own_db, passes):
+    pf = create_portal(own_db)
+    before = len(passes)
+    invite(own_db, pf, ["ada@example.com"])
+    assert _until(lambda: _delivered(own_db, "ada@example.com")), "the email waited for the poll"
+    assert len(passes) > before
+
+
+@pytest.mark.usefixtures("started")
+def test_what_the_worker_writes_itself_and_other_writes_wake_nobody(own_db, passes):
+    """Its own deliveries (rows of the queue it reads) do not wake it again and again, and a
+    write to a table it does not read (a portal, its owner) wakes it not at all."""
+    pf = create_portal(own_db)
+    time.sleep(0.3)
+    assert passes[-1] < time.monotonic() - 0.3 or len(passes) == 1
+    quiet = len(passes)
+    time.sleep(0.5)
+    assert len(passes) == quiet, "a portal's creation woke the worker"
+    invite(own_db, pf, ["bo@example.com"])
+    assert _until(lambda: _delivered(own_db, "bo@example.com"))
+    time.sleep(0.5)  # the pass that sent it, and at most the one after, which found nothing
+    settled = len(passes)
+    time.sleep(0.8)
+    assert len(passes) == settled, "the worker's own writes kept waking it"
