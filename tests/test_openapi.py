@@ -233,6 +233,9 @@ class TestApiDocs:
         r = client.get("/api/docs")
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
         assert "'/api/v1/openapi.json'" in r.text
+        # Its start-up script is inline: let in by its hash alone (a page's policy otherwise).
+        policy = r.headers["content-security-policy"]
+        assert "script-src 'self' 'sha256-" in policy and "unsafe" not in policy
         assert not re.search(r"https?://", r.text), "the docs page loads something from another host"
         assets = re.findall(r'(?:src|href)="([^"]+)"', r.text)
         kinds = {}

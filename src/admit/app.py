@@ -21,6 +21,7 @@ with collector_paused():
     from fastapi import FastAPI, Request, Response
     from fastapi.concurrency import run_in_threadpool
     from fastapi.exceptions import RequestValidationError
+    from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
     from fastapi.responses import HTMLResponse, RedirectResponse
     from fastapi.staticfiles import StaticFiles
     from fastapi_offline import FastAPIOffline
@@ -72,7 +73,13 @@ with collector_paused():
         to_the_forms_page,
     )
     from admit.settings import Settings, configure, current
-    from admit.web import SAFE_METHODS, content_security_policy, cross_site, strict_transport
+    from admit.web import (
+        SAFE_METHODS,
+        content_security_policy,
+        cross_site,
+        inline_scripts_allowed,
+        strict_transport,
+    )
 
 log = logging.getLogger("admit")
 
@@ -311,6 +318,35 @@ YOUNGEST_GENERATION_THRESHOLD = 10_000
 
 
 @functools.cache
+def _api_reference(app: FastAPI) -> None:
+    """The API reference (Swagger UI over the app's document, its assets fastapi-offline's own
+    copy: nothing from a CDN) and its OAuth2 redirect page. Each starts with a script of its own
+    inline, which a page's policy (``web.PAGE_POLICY``: no inline script) would stop: a blank
+    page. Each answer's policy lets in exactly that script, by its hash."""
+
+    def allowing_its_script(page: HTMLResponse) -> HTMLResponse:
+        page.headers["Content-Security-Policy"] = inline_scripts_allowed(bytes(page.body).decode())
+        return page
+
+    @app.get(API_DOCS_URL, include_in_schema=False)
+    async def api_reference() -> HTMLResponse:
+        return allowing_its_script(
+            get_swagger_ui_html(
+                openapi_url=OPENAPI_URL,
+                title=f"{app.title} - Swagger UI",
+                oauth2_redirect_url=API_DOCS_OAUTH2_URL,
+                swagger_js_url=f"{API_DOCS_ASSETS_URL}/swagger-ui-bundle.js",
+                swagger_css_url=f"{API_DOCS_ASSETS_URL}/swagger-ui.css",
+                swagger_favicon_url="/static/favicon.svg",
+                swagger_ui_parameters=app.swagger_ui_parameters,
+            )
+        )
+
+    @app.get(API_DOCS_OAUTH2_URL, include_in_schema=False)
+    async def api_reference_oauth2_redirect() -> HTMLResponse:
+        return allowing_its_script(get_swagger_ui_oauth2_redirect_html())
+
+
 def _build_what_first_requests_would(app: FastAPI) -> None:
     """Once per process, before it serves: what its first requests would otherwise build, each
     paying for it: FastAPI's per-route state (~0.3 s), which it builds on the first match or
@@ -371,6 +407,8 @@ PAGE_WORDS = {
 
 
 API_DOCS_URL = "/api/docs"
+API_DOCS_ASSETS_URL = f"{API_DOCS_URL}/assets"
+API_DOCS_OAUTH2_URL = f"{API_DOCS_URL}/oauth2-redirect"
 OPENAPI_URL = "/api/v1/openapi.json"
 
 
@@ -425,11 +463,10 @@ def create_app(
     # The API reference at /api/docs is Swagger UI served from fastapi-offline's own copy of its
     # assets (Admit works offline: nothing comes from a CDN), over /api/v1/openapi.json.
     app = FastAPIOffline(
-        docs_url=API_DOCS_URL,
+        docs_url=None,  # served below (_api_reference), with a policy that lets its script run
         redoc_url=None,
-        static_url="/api/docs/assets",
-        favicon_url="/static/favicon.svg",
-        swagger_ui_oauth2_redirect_url="/api/docs/oauth2-redirect",
+        static_url=API_DOCS_ASSETS_URL,
+        swagger_ui_oauth2_redirect_url=API_DOCS_OAUTH2_URL,
         title="Admit",
         version=__version__,
         description=(
@@ -442,6 +479,7 @@ def create_app(
     )
     app.state.db = db
     install_openapi(app, session_cookie=settings.session_cookie_name)
+    _api_reference(app)
     dev_mailbox = settings.email_backend == "dev"
     # SCIM 2.0 for directories (Okta, Entra ID): its own app, so its errors are SCIM's, built
     # on its first request (its models cost ~0.4 s of every start: LazyApp).

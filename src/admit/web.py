@@ -6,8 +6,11 @@ services; these helpers only find who is asking and 404 anyone who is not in the
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
+import hashlib
 import ipaddress
+import re
 import secrets
 import uuid
 import weakref
@@ -113,6 +116,23 @@ def content_security_policy(scope: Any, policy: dict[str, str] = PAGE_POLICY) ->
     if nonce is not None and "'unsafe-inline'" not in policy["style-src"]:
         policy = {**policy, "style-src": f"{policy['style-src']} 'nonce-{nonce}'"}
     return "; ".join(f"{name} {sources}" for name, sources in policy.items())
+
+
+_INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def inline_scripts_allowed(html: str, policy: dict[str, str] = PAGE_POLICY) -> str:
+    """The policy of a page made by others' code whose own start-up script is inline (the API
+    reference, Swagger UI): ``policy`` letting in exactly the inline scripts ``html`` holds, by
+    their SHA-256, and nothing else inline."""
+    hashes = " ".join(
+        f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
+        for script in _INLINE_SCRIPT.findall(html)
+    )
+    return "; ".join(
+        f"{name} {sources} {hashes}" if name == "script-src" and hashes else f"{name} {sources}"
+        for name, sources in policy.items()
+    )
 
 
 def strict_transport(public_url: str) -> str | None:

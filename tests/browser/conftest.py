@@ -115,7 +115,8 @@ def _live_settings(database_url: str, url: str):
         email_backend="dev",
         rate_limits_enabled=False,
         run_worker_in_web=True,
-        worker_poll_seconds=1.0,  # woken by what a request writes (jobs.start_in_thread); the poll is for what falls due with time
+        # Woken by what a request writes (jobs.start_in_thread); the poll is for what falls due.
+        worker_poll_seconds=1.0,
         environment="test",
         directory_allow_private=True,  # the fake HR systems answer on loopback
     )

@@ -21,8 +21,8 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from admit import context
-from admit.db import work_written
 from admit.actor import Actor
+from admit.db import work_written
 from admit.events.catalogue import FROM_AUDIT, HIDDEN_DETAIL
 from admit.events.models import QUEUED, WebhookEndpoint, WebhookMessage
 from admit.kit.bulk import insert_rows, new_ids
