@@ -7,7 +7,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from admit.actor import Actor
 from admit.db import Database
@@ -178,6 +178,22 @@ def race(n: int, fn, *, timeout: float = 120) -> list:
     for t in threads:
         t.join(timeout=timeout)
     return results
+
+
+def writes_during(db: Database, do):
+    """What ``do`` answers, and the statements it sent that write (INSERT, UPDATE, DELETE),
+    each cut short: a save that must write nothing before it asks something says so."""
+    seen: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+            seen.append(" ".join(statement.split())[:120])
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        return do(), seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def csrf_of(html_text: str) -> str:

@@ -359,6 +359,17 @@ def role_kind_fault(target_role: Role | str, new_role: Role | str) -> str | None
     return None
 
 
+def owner_unconfirmed(new_role: Role | str | None, *, confirmed: bool, was: Role | str | None) -> str | None:
+    """Why a change that gives ``new_role`` to one who had ``was`` is not made yet: owners are
+    made only once confirmed (``confirmed``: they were), as owners can do everything, including
+    removing you; one who already was an owner is made nobody. None: it may be made. The rule
+    ``imports.service.check_owners_confirmed`` asks of a list, and Change role and products of a
+    member (``flows.members.change_access``) or an invitation (``invitations.service.change_offer``)."""
+    if confirmed or new_role != Role.OWNER or was == Role.OWNER:
+        return None
+    return "Making someone an owner is confirmed first: owners can do everything, including removing you."
+
+
 def check_change_role(
     actor_role: Role | str | None,
     target_role: Role | str,

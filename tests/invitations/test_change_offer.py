@@ -20,6 +20,7 @@ from tests.factories import (
     last_link,
     login,
     sign_in_page,
+    writes_during,
 )
 
 
@@ -183,6 +184,21 @@ class TestPage:
         assert "Saved: the invitation to Mel Ray (mel@acme.com) offers an Owner." in done.text, done.text
         got = client.get(f"/api/v1/portals/{pf.slug}/invitations/{mel.id}", headers=pf.headers()).json()
         assert got["role"] == "owner"
+
+    def test_an_unconfirmed_owner_is_asked_for_before_anything_is_written(self, client, db):
+        """The save that asks the owners' confirmation writes nothing first (the change refuses
+        it before writing: ``invitations.service.change_offer``'s ``owners_confirmed``), not a
+        change written and then rolled back."""
+        pf = create_portal(db)
+        [mel] = invite(db, pf, ["Mel Ray <mel@acme.com>"], role="member").invited
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        link = f"/p/{pf.slug}/invitations/{mel.id}/access"
+        form = client.get(link)
+        asked, written = writes_during(
+            db, lambda: client.post(link, data={"csrf_token": csrf_of(form.text), "role": "owner"})
+        )
+        assert "Yes, make Mel Ray (mel@acme.com) an owner." in asked.text, asked.text
+        assert written == [], written
 
     def test_an_admin_asking_to_offer_owner_is_refused_before_any_confirmation(self, client, db):
         """Offering Owner is the change's to refuse an admin (``policy.check_change_role``), before

@@ -19,6 +19,7 @@ from tests.factories import (
     csrf_of,
     login,
     sign_in_page,
+    writes_during,
 )
 
 
@@ -188,6 +189,24 @@ class TestPage:
         )
         assert "Saved: otto (otto@acme.com) is an Owner." in r.text, r.text
         assert _members(client, pf)["otto@acme.com"]["products"] == ["billing"]
+
+    def test_an_unconfirmed_owner_is_asked_for_before_anything_is_written(self, client, db):
+        """The save that asks the owners' confirmation writes nothing first (the change refuses
+        it before writing: ``flows.members.change_access``'s ``owners_confirmed``), not a change
+        written and then rolled back."""
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        link = f"/p/{pf.slug}/members/{_members(client, pf)['mel@acme.com']['id']}/access"
+        form = client.get(link)
+        asked, written = writes_during(
+            db,
+            lambda: client.post(
+                link, data={"csrf_token": csrf_of(form.text), "role": "owner", "products": ["billing"]}
+            ),
+        )
+        assert "Yes, make mel (mel@acme.com) an owner." in asked.text, asked.text
+        assert written == [], written
 
     def test_whom_the_change_refuses_is_refused_before_any_confirmation(self, client, db):
         """An owner's role is the change's to refuse (``policy.check_change_role``) before the

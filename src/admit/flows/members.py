@@ -19,7 +19,7 @@ from admit.audit import service as audit_service
 from admit.auth import second_factor
 from admit.auth import service as auth_service
 from admit.directory import service as directory_service
-from admit.errors import Checks, Conflict, MemberNotDeactivated, MemberNotFound
+from admit.errors import Checks, Conflict, InvalidInput, MemberNotDeactivated, MemberNotFound
 from admit.invitations import service as invitations_service
 from admit.kit.text import readable_phone
 from admit.members import service as members_service
@@ -156,6 +156,7 @@ def change_access(
     role: str | None = None,
     products: list[str] | None = None,
     faults: Checks | None = None,
+    owners_confirmed: bool = True,
 ) -> Member:
     """Change a member's role (an internal user's: ``policy.check_change_role``) and the products
     they may use (those the portal offers: ``portals.service.check_products``); None leaves it as
@@ -163,7 +164,9 @@ def change_access(
     applies from their next request (every request reads their membership). Faults of input (a
     role for a client: ``policy.role_kind_fault``; products) are said together, ``faults`` (the
     caller's: a value of the wrong type) after them, before the role is judged as the actor's to
-    give."""
+    give. ``owners_confirmed=False`` (User Management's Change role and products, until its "Yes,
+    make … an owner." is ticked): a change that makes them an owner is refused after all that and
+    before anything is written (``policy.owner_unconfirmed``), naming ``owners_confirmed``."""
     policy.require(actor.role, policy.Action.MEMBER_CHANGE_ACCESS)
     member = members_service.member_or_raise(session, actor, member_id)
     checks, granted = Checks(), None
@@ -190,6 +193,8 @@ def change_access(
             ),
             field="role",
         )
+        if (fault := policy.owner_unconfirmed(role, confirmed=owners_confirmed, was=member.role)) is not None:
+            raise InvalidInput(fault, field="owners_confirmed")
     changed = members_service.set_access(session, member, role=role, products=granted)
     for name, (before, after) in changed.items():
         audit_service.record(

@@ -221,22 +221,19 @@ def check_owners_confirmed(
     role is owner (every row, or a Role column's rows, may be one), previewed first (a draft that
     waits for ``confirm``; the CLI's ``--confirm-owners``, for addresses given on its command line
     as for a file); or the role one change gives, from ``was`` (the CLI's ``invitations change``
-    and ``members change``, with ``--confirm-owners`` too; User Management's Change role and
-    products, with its "Yes, make … an owner."; the Invite box's Send, for the typed addresses it
-    would invite): one who already was an owner is made nobody.
+    and ``members change``, with ``--confirm-owners`` too; the Invite box's Send, for the typed
+    addresses it would invite), by ``policy.owner_unconfirmed``, which Change role and products
+    asks itself: one who already was an owner is made nobody.
     Raises ``InvalidInput`` naming ``role`` (or a list's ``role_column``)."""
-    role = made.role if isinstance(made, InviteOptions) else made
-    if confirmed or role != Role.OWNER or (was == Role.OWNER and not isinstance(made, InviteOptions)):
+    if not isinstance(made, InviteOptions):
+        if (fault := policy.owner_unconfirmed(made, confirmed=confirmed, was=was)) is not None:
+            raise InvalidInput(fault, field="role")
         return
-    if isinstance(made, InviteOptions):
+    if not confirmed and made.role == Role.OWNER:
         raise InvalidInput(
             "A list that can make owners is previewed first, and its owners confirmed.",
             field="role_column" if made.role_column else "role",
         )
-    raise InvalidInput(
-        "Making someone an owner is confirmed first: owners can do everything, including removing you.",
-        field="role",
-    )
 
 
 def create(

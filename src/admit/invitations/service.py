@@ -527,11 +527,13 @@ def change_offer(
     role: str | None = None,
     products: list[str] | None = None,
     faults: Checks | None = None,
+    owners_confirmed: bool = True,
 ) -> Invitation:
     """Change what an open (pending or expired) invitation offers: the role (an internal
     user's) and the products, so a wrong one is put right without revoking it and inviting again.
     The same rules as a member's (MEMBER_CHANGE_ACCESS, ``policy.check_change_role``: to or
-    from owner only by an owner) and as inviting (``portals.service.check_products``). Its link
+    from owner only by an owner; ``owners_confirmed``, as ``flows.members.change_access`` takes
+    it) and as inviting (``portals.service.check_products``). Its link
     and its expiry stand: whoever opens it, or accepts it, is offered what it says now. Each
     change is audited with what it was; faults of input are said together, ``faults`` (the
     caller's: a value of the wrong type) after these."""
@@ -556,6 +558,9 @@ def change_offer(
             ),
             field="role",
         )
+        fault = policy.owner_unconfirmed(new_role, confirmed=owners_confirmed, was=invitation.role)
+        if fault is not None:
+            raise InvalidInput(fault, field="owners_confirmed")
     changes = {
         name: (before, after)
         for name, before, after in (

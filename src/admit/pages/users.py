@@ -595,15 +595,18 @@ def invitation_access_submit(
     owners_confirmed: str = Form(""),
 ) -> Response:
     """Save what the invitation offers; an offer that makes an owner asks the owners'
-    confirmation first (``_owner_unconfirmed``), and nothing changes until it is given."""
+    confirmation first (``_unconfirmed``), and nothing changes until it is given."""
 
     def act() -> tuple[str, str]:
-        was = _role_before(lambda: invitations_service.get_or_raise(session, actor, invitation_id))
-        invitation = invitations_service.change_offer(
-            session, actor, invitation_id, role=role or None, products=products
-        )
-        if _owner_unconfirmed(was, role, owners_confirmed):
-            raise _OwnersUnconfirmed
+        with _unconfirmed():
+            invitation = invitations_service.change_offer(
+                session,
+                actor,
+                invitation_id,
+                role=role or None,
+                products=products,
+                owners_confirmed=bool(owners_confirmed),
+            )
         who = named_for(actor, invitation.recipient, invitation.recipient_name)
         if invitation.user_type == "client":
             return invitation.user_type, f"Saved: the products the invitation to {who} offers."
@@ -615,7 +618,6 @@ def invitation_access_submit(
     try:
         return _row_action(session, actor, back, invitation_id, act)
     except _OwnersUnconfirmed:
-        session.rollback()
         invitation = invitations_service.get_or_raise(session, actor, invitation_id)
         return _invitation_access_form(
             request, session, actor, invitation, back, chosen={"role": role, "products": products}
@@ -690,28 +692,23 @@ def _member_access_form(request: Request, actor: Actor, member: Member, back: st
 
 
 class _OwnersUnconfirmed(Exception):
-    """A save of Change role and products, done, that makes someone an owner unconfirmed: the
-    change is rolled back and its form asks the owners' confirmation (``_owner_unconfirmed``)."""
+    """A save of Change role and products that would make someone an owner unconfirmed: the
+    change refused it before writing anything (``_unconfirmed``), and its form asks the owners'
+    confirmation."""
 
 
-def _role_before(subject: Callable[[], Member | Invitation]) -> str | None:
-    """The role a member has (an invitation offers) before a change, read as its change reads
-    it; None when that is refused: the change says why, with its own refusals first."""
+@contextlib.contextmanager
+def _unconfirmed() -> Iterator[None]:
+    """Around a change given the form's ``owners_confirmed`` (``flows.members.change_access``,
+    ``invitations.service.change_offer``): its refusal of an owner unconfirmed, which comes
+    after its own refusals (who may change whose role) and before it writes, is the form's to
+    ask again (``_OwnersUnconfirmed``); any other refusal is said as a row's action says it."""
     try:
-        return subject().role
-    except DomainError:
-        return None
-
-
-def _owner_unconfirmed(was: str | None, role: str, owners_confirmed: str) -> bool:
-    """Whether a save of Change role and products would make someone an owner without the
-    owners' confirmation (``imports.service.check_owners_confirmed``, as the CLI's
-    ``--confirm-owners`` and a list's preview ask it): the form is then shown again with it."""
-    try:
-        imports_service.check_owners_confirmed(role or None, confirmed=bool(owners_confirmed), was=was)
-    except InvalidInput:
-        return True
-    return False
+        yield
+    except InvalidInput as exc:
+        if exc.field == "owners_confirmed":
+            raise _OwnersUnconfirmed from exc
+        raise
 
 
 def _access_form(
@@ -760,15 +757,20 @@ def access_submit(
     owners_confirmed: str = Form(""),
 ) -> Response:
     """Save a member's role and products; making them an owner asks the owners' confirmation
-    first (``_owner_unconfirmed``), and nothing changes until it is given. The change's own
+    first (``_unconfirmed``), and nothing changes until it is given. The change's own
     refusals (``flows.members.change_access``: who may change whose role) come first, as the
     CLI's ``--confirm-owners`` is asked after them."""
 
     def act() -> tuple[str, str]:
-        was = _role_before(lambda: members_service.member_or_raise(session, actor, member_id))
-        member = members_flow.change_access(session, actor, member_id, role=role or None, products=products)
-        if _owner_unconfirmed(was, role, owners_confirmed):
-            raise _OwnersUnconfirmed
+        with _unconfirmed():
+            member = members_flow.change_access(
+                session,
+                actor,
+                member_id,
+                role=role or None,
+                products=products,
+                owners_confirmed=bool(owners_confirmed),
+            )
         who = user_named_for(session, actor, member.user)
         if member.user_type == "client":
             return member.user_type, f"Saved: the products of {who}."
@@ -777,7 +779,6 @@ def access_submit(
     try:
         return _row_action(session, actor, back, member_id, act)
     except _OwnersUnconfirmed:
-        session.rollback()
         member = members_service.member_or_raise(session, actor, member_id)
         return _member_access_form(request, actor, member, back, chosen={"role": role, "products": products})
 
