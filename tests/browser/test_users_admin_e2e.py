@@ -481,3 +481,85 @@ def test_queued_badges_ask_once_a_round_for_all_of_them(new_context, live_server
     turned = len(asked)
     page.wait_for_timeout(2500)  # none left to watch: no more asking
     assert len(asked) == turned, asked
+
+
+def _one_queued_delivery(live_server):
+    """A portal whose one invitation's email is queued, held as if another worker were sending
+    it (the page opens on it Queued, watched), and how to let it go (the server's worker sends it)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from admit.kit import clock
+    from admit.notifications.models import Notification
+
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    invite(db, pf, ["p0@acme.com"])
+    held = Notification.portal_id == pf.portal_id
+    with db.unit_of_work() as session:
+        session.execute(
+            update(Notification)
+            .where(held)
+            .values(status="sending", lease_until=clock.now() + timedelta(hours=1))
+        )
+
+    def let_go() -> None:
+        with db.unit_of_work() as session:
+            session.execute(
+                update(Notification)
+                .where(held)
+                .values(status="queued", lease_until=None, next_attempt_at=clock.now())
+            )
+
+    return pf, let_go
+
+
+def _refused_once(new_context, live_server, status: int):
+    """User Management open on one queued delivery (``_one_queued_delivery``), its first ask for
+    deliveries answered ``status`` in the browser (a fault injected there: the server is not asked
+    that time), every later one going to the server: the page, the URLs asked, and ``let_go``."""
+    pf, let_go = _one_queued_delivery(live_server)
+    browser = new_context(viewport=DESKTOP)
+    asked: list[str] = []
+
+    def answer(route) -> None:
+        asked.append(route.request.url)
+        if len(asked) > 1:
+            route.continue_()
+            return
+        route.fulfill(
+            status=status,
+            headers={"Retry-After": "1"} if status == 429 else {},
+            content_type="application/problem+json",
+            body=f'{{"status": {status}}}',
+        )
+
+    browser.route("**/people/deliveries?**", answer)
+    page = gestures.signed_in(lambda **_: browser, live_server, pf, DESKTOP, f"/p/{pf.slug}/users")
+    return page, asked, let_go
+
+
+def test_a_badge_is_watched_again_after_a_refusal_that_passes(new_context, live_server):
+    """Too many requests (429) is a refusal that passes: the page asks again a little later (it
+    stopped watching every badge for good), and the badge turns once its email is sent."""
+    page, asked, let_go = _refused_once(new_context, live_server, 429)
+    badge = page.locator('tr[data-address="p0@acme.com"] [data-delivery]')
+    expect(badge).to_have_text("Queued")
+    for _ in range(100):
+        if asked:
+            break
+        page.wait_for_timeout(100)
+    assert asked, "the page never asked"
+    let_go()
+    expect(badge).to_have_text("Sent", timeout=20_000)
+    assert len(asked) >= 2, asked
+
+
+def test_a_refusal_that_stays_stops_the_watch(new_context, live_server):
+    """No longer the viewer's to see (403): the page stops asking, the badge left as it was."""
+    page, asked, _let_go = _refused_once(new_context, live_server, 403)
+    expect(page.locator("[data-delivery][data-watch]")).to_have_count(0, timeout=10_000)
+    page.wait_for_timeout(2500)  # a round's wait and more: nothing asked again
+    assert len(asked) == 1, asked
+    expect(page.locator('tr[data-address="p0@acme.com"] [data-delivery]')).to_have_text("Queued")

@@ -1197,9 +1197,13 @@ document.addEventListener("input", (event) => {
   setInterval(all, 60_000);
 })();
 
-// Delivery that is still on its way updates in place: every 2 seconds (for a minute at most) the
+// Delivery that is still on its way updates in place: every 2 seconds (for 30 rounds at most) the
 // page asks the deliveries of all its queued badges at once (one request a round, the API's
-// `people/deliveries`), until each is sent or failed.
+// `people/deliveries`), until each is sent or failed. A refusal that passes (429 too many
+// requests, 408, a 5xx such as 503, or no answer: the network) is asked again after a longer
+// wait each time (4, 8, 16, then 30 s, or the Retry-After it gave if longer, a minute at most),
+// five in a row at most; one that will not change (403: no longer the viewer's to see, 404,
+// 422…) stops the watch, the badges left as they are.
 (() => {
   const people = document.getElementById("people");
   const url = people?.dataset.deliveries;
@@ -1229,16 +1233,19 @@ document.addEventListener("input", (event) => {
     badge.textContent = words[delivery.status] || delivery.status;
     delete badge.dataset.watch;
   };
+  const passes = (status) => status === 408 || status === 429 || status >= 500;
   let rounds = 0;
+  let refused = 0;  // refusals that pass, in a row
   const tick = async () => {
     rounds += 1;
     const waiting = badges.filter((b) => b.dataset.watch);
+    let after = 0;  // what the server asked to wait, in ms (Retry-After)
+    let passing = false;
     try {
       const ids = new URLSearchParams(waiting.map((b) => ["ids", b.dataset.watch]));
       const response = await fetch(`${url}?${ids}`, { headers: { Accept: "application/json" } });
-      if (!response.ok) {
-        waiting.forEach((b) => delete b.dataset.watch);
-      } else {
+      if (response.ok) {
+        refused = 0;
         const found = new Map((await response.json()).items.map((item) => [item.id, item.delivery]));
         for (const badge of waiting) {
           const delivery = found.get(badge.dataset.watch);
@@ -1246,9 +1253,19 @@ document.addEventListener("input", (event) => {
           if (delivery) show(badge, delivery);
           else delete badge.dataset.watch;
         }
+      } else if (passes(response.status)) {
+        passing = true;
+        after = (Number(response.headers.get("Retry-After")) || 0) * 1000;
+      } else {
+        waiting.forEach((b) => delete b.dataset.watch);
       }
-    } catch (e) { /* next round */ }
-    if (badges.some((b) => b.dataset.watch) && rounds < 30) setTimeout(tick, 2000);
+    } catch (e) {
+      passing = true;  // no answer: the network, or the server going away for a moment
+    }
+    if (passing) refused += 1;
+    if (!badges.some((b) => b.dataset.watch) || rounds >= 30 || refused > 5) return;
+    const wait = refused ? Math.min(Math.max(Math.min(2000 * 2 ** refused, 30_000), after), 60_000) : 2000;
+    setTimeout(tick, wait);
   };
   setTimeout(tick, 1500);
 })();
