@@ -217,8 +217,10 @@ def test_not_joined_is_one_word_and_resend_to_selected_waits_for_a_tick(
     live_server, new_context, shot, width
 ):
     """The filter says "Not Joined" as the rows' pills do (it said "Invited"); Resend to selected
-    is disabled, saying why, until someone is ticked (it answered "Tick the people to resend to
-    first."); and Find a member's placeholder fits its box at 390 px (it was cut, "…or e")."""
+    is disabled, saying why beside it, as its description, until someone is ticked (it answered
+    "Tick the people to resend to first."; then said it only in a title on the disabled button,
+    which the keyboard never reaches); and Find a member's placeholder fits its box at 390 px
+    (it was cut, "…or e")."""
     db = live_server.app.state.db
     pf = create_portal(db)
     ws_id = _large_workspace(db, pf)
@@ -228,13 +230,20 @@ def test_not_joined_is_one_word_and_resend_to_selected_waits_for_a_tick(
     expect(not_joined).to_have_text(re.compile(r"^\s*Not Joined\s+\d+\s*$"))
     expect(panel.locator("#workspace-members .badge", has_text="Not Joined").first).to_be_visible()
     resend = panel.get_by_role("button", name=re.compile(r"^Resend to selected"))
+    why = panel.get_by_text("Tick the people to resend to first.")
     expect(resend).to_be_disabled()
-    expect(resend).to_have_attribute("title", "Tick the people to resend to first.")
+    expect(why).to_be_visible()
+    expect(resend).to_have_accessible_description("Tick the people to resend to first.")
+    expect(resend).not_to_have_attribute("title", re.compile(r"."))  # said once, beside it
     panel.get_by_label("Select Person 04").check()
     expect(resend).to_be_enabled()
     expect(resend).to_have_text("Resend to selected (1)")
+    expect(why).to_be_hidden()
+    expect(resend).to_have_accessible_description("")
+    shot(page, f"members-resend-ticked-{width}")
     panel.get_by_label("Select Person 04").uncheck()
     expect(resend).to_be_disabled()
+    expect(why).to_be_visible()
     cut = panel.get_by_label("Find a member").evaluate(
         """(input) => {
             const style = getComputedStyle(input), ctx = document.createElement("canvas").getContext("2d");

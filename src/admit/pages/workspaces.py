@@ -64,7 +64,7 @@ _MAX_RESULTS_SHOWN = 15
 
 
 # Resend to selected with no one ticked: the server's refusal, and why its button waits (the
-# page's script disables it until a tick, its title saying this).
+# page's script disables it until a tick, saying this beside it, as its description).
 NONE_TICKED = "Tick the people to resend to first."
 
 

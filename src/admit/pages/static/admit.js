@@ -1598,13 +1598,17 @@ document.querySelectorAll("[data-member-filter]").forEach((form) => {
 // address now says it) comes back with the answer.
 document.querySelectorAll("form[data-keep-filter]").forEach((form) => {
   const button = form.querySelector("button[type=submit]");
+  const why = form.querySelector("[data-none-ticked]");
   const ticked = () => document.querySelectorAll(`input[form="${form.id}"][data-select]:checked`).length;
-  // With no one ticked it waits, saying why (the server says the same to a page without script).
+  // With no one ticked it waits, saying why beside it, as its description too (the server says
+  // the same to a page without script); a title on a disabled button reached only a mouse.
   const count = () => {
     const n = ticked();
     button.textContent = n ? `Resend to selected (${n})` : "Resend to selected";
     button.disabled = !n;
-    if (n) button.removeAttribute("title"); else button.title = button.dataset.noneTicked;
+    if (!why) return;
+    why.hidden = Boolean(n);
+    if (n) button.removeAttribute("aria-describedby"); else button.setAttribute("aria-describedby", why.id);
   };
   document.addEventListener("change", (event) => { if (event.target.matches(`input[form="${form.id}"][data-select]`)) count(); });
   form.addEventListener("submit", () => { form.querySelector("input[name=back]").value = location.search; });
