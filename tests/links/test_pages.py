@@ -36,6 +36,13 @@ from tests.links.helpers import (
 )
 
 
+def _copy_why(text: str, share_id: str) -> str:
+    """Why a link's Copy Link waits, as its card says it under the button (``links/_share.html``)."""
+    said = re.search(rf'<p id="{share_id}-why" class="hint" data-copy-why>(.*?)</p>', text, re.S)
+    assert said, f"no reason under {share_id}'s Copy Link"
+    return " ".join(html.unescape(said.group(1)).split())
+
+
 def _shown_link(text: str) -> str:
     match = re.search(r'value="(http[^"]+/join/[A-Za-z0-9_-]+)" data-link-url', text)
     assert match, "no invite link on the page"
@@ -827,3 +834,28 @@ def test_turning_on_a_link_whose_fixed_expiry_passed_while_off_says_it_still_let
             f"The workspace link is on, but it expired on {day_text(ends, 'UTC')}: "
             "set a new lifetime to let people in." in shown
         )
+        # The card says why Copy Link waits in the same words (``LinkView.shut``): it said
+        # "refresh it" where the notice said "set a new lifetime".
+        why = _copy_why(r.text, "workspace-link")
+        day = day_text(ends, "UTC")
+        assert why == f"The link expired on {day}: set a new lifetime before you share it.", why
+
+
+def test_turning_on_a_link_whose_places_are_taken_says_it_as_the_card_does(client, db):
+    """A portal link with every place taken, turned off and on again: the notice and the card's
+    reason under Copy Link say the same state and the same remedy (they said "every place is
+    taken: raise its maximum" and "Every place on the link is taken: raise its limit")."""
+    pf = create_portal(db)
+    token = link_token(db, pf)
+    set_policy(db, pf, max_uses=1)
+    sign_up(db, token, "sam@example.org")
+    set_policy(db, pf, enabled=False)
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/invite-link")
+    r = client.post(
+        f"/p/{pf.slug}/invite-link/on", data={"csrf_token": csrf_of(page.text)}, follow_redirects=True
+    )
+    shown = " ".join(html.unescape(r.text).split())
+    assert "The invite link is on, but it has every place taken: raise its maximum to let people in." in shown
+    why = _copy_why(r.text, "portal-link")
+    assert why == "The link has every place taken: raise its maximum before you share it.", why

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from admit.kit.text import day_text
 from admit.links.models import InviteLink, LinkSignup
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -24,6 +25,21 @@ class LinkView:
     uses: int
     joined: int
     pending: int
+
+    def shut(self, time_zone: str | None = None) -> tuple[str, str] | None:
+        """Why the link lets nobody in now and what lets people in again, each said after "The
+        link" and "it": ``("is off", "turn it on")``, ``("expired on 6 December 2026", "set a
+        new lifetime")`` (its day in ``time_zone``), ``("has every place taken", "raise its
+        maximum")``; None while it lets people in. Said so by Turn on ("The workspace link is
+        on, but it expired on …: set a new lifetime to let people in.") and the Share card, on
+        why Copy Link waits ("The link is off: turn it on before you share it.")."""
+        if self.state == "disabled":
+            return "is off", "turn it on"
+        if self.state == "expired" and self.link.expires_at is not None:
+            return f"expired on {day_text(self.link.expires_at, time_zone)}", "set a new lifetime"
+        if self.state == "used_up":
+            return "has every place taken", "raise its maximum"
+        return None
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
 from admit.imports import service as imports_service
 from admit.kit.routing import Router
-from admit.kit.text import day_text, listed
+from admit.kit.text import listed
 from admit.links import service as links_service
 from admit.links import signups as signups_service
 from admit.links.views import LinkPreview, LinkView
@@ -250,12 +250,11 @@ def workspace_link_enable(workspace_id: uuid.UUID, actor: PageActor, session: Se
 
 def _turned_on(actor: Actor, view: LinkView, link: str, does: str) -> str:
     """What a Turn on did, as its state now is: on and letting people in, or on but still
-    letting nobody in (a fixed expiry that passed while it was off; every place taken)."""
-    if view.state == "expired" and view.link.expires_at is not None:
-        day = day_text(view.link.expires_at, actor.portal.time_zone)
-        return f"{link} is on, but it expired on {day}: set a new lifetime to let people in."
-    if view.state == "used_up":
-        return f"{link} is on, but every place is taken: raise its maximum to let more in."
+    letting nobody in (a fixed expiry that passed while it was off; every place taken), said as
+    the link says it (``LinkView.shut``)."""
+    if (shut := view.shut(actor.portal.time_zone)) is not None:
+        why, remedy = shut
+        return f"{link} is on, but it {why}: {remedy} to let people in."
     domains = view.link.allowed_domains
     at = f" with an address at {', '.join(domains)}" if domains else ""
     return f"{link} is on: anyone who has it can {does}{at}."
