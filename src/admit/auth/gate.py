@@ -25,13 +25,14 @@ from sqlalchemy.orm import Session
 
 from admit.auth import second_factor
 from admit.auth.models import WebSession
+from admit.errors import SignInRequired
 from admit.portals.sign_in import password_required, second_factor_required
 
 if TYPE_CHECKING:
     from admit.members.models import User
     from admit.portals.models import Portal
 
-__all__ = ["CHOOSE_PASSWORD", "ENROL", "VERIFY", "Step", "owes_sign_in", "steps"]
+__all__ = ["CHOOSE_PASSWORD", "ENROL", "VERIFY", "Step", "owes_sign_in", "sign_in_first", "steps"]
 
 Step = Literal["choose_password", "enrol_second_factor", "verify_second_factor"]
 CHOOSE_PASSWORD: Step = "choose_password"
@@ -65,3 +66,10 @@ def owes_sign_in(user: User | None, current_user: User | None) -> bool:
         and user.password_hash is not None
         and (current_user is None or current_user.id != user.id)
     )
+
+
+def sign_in_first(address: str, to: str) -> SignInRequired:
+    """The refusal of a link to ``address`` whose account owes a sign-in (``owes_sign_in``):
+    "An account already exists for ada@acme.com. Sign in to accept." (``to``: what the link
+    does once they have signed in)."""
+    return SignInRequired(f"An account already exists for {address}. Sign in to {to}.")

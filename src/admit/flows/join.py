@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import gate
-from admit.errors import DomainError, InvalidInput, SignInRequired, WrongAccount
+from admit.errors import DomainError, InvalidInput, WrongAccount
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.kit.text import is_phone, readable_phone
@@ -239,7 +239,7 @@ def _account(session: Session, invitation: Invitation, current_user: User | None
     if gate.owes_sign_in(user, current_user):
         invitations_service.reopen(session, invitation)  # the account may be a racer's accept
         shown = readable_phone(invitation.recipient)
-        raise SignInRequired(f"An account already exists for {shown}. Sign in to accept.")
+        raise gate.sign_in_first(shown, "accept")
     return user
 
 

@@ -382,7 +382,7 @@ def _refusal(result: pipeline.RecipientResult) -> DomainError:
         return RateLimited(result.detail)
     if result.code is SkipCode.SUPPRESSED:
         return AddressSuppressed(result.detail)
-    return InvalidInput(result.detail or "This person cannot be invited.", field="userName")
+    return InvalidInput(result.refusal, field="userName")
 
 
 def _apply_active(session: Session, actor: Actor, row: ScimUser, active: bool) -> None:

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.auth import gate
-from admit.errors import SignInRequired
 from admit.flows import join
 from admit.links import signups
 from admit.links.models import LinkSignup
@@ -93,7 +92,7 @@ def confirm(
         # The account may be one the same link made a moment ago, in a request that used it:
         # then the link is used (ConfirmationUsed), not owed a sign-in.
         signups.open_for_confirmation(session, token, fresh=True)
-        raise SignInRequired(f"An account already exists for {record.email}. Sign in to confirm.")
+        raise gate.sign_in_first(record.email, "confirm")
     member = members_service.get_membership(session, portal.id, user.id) if user else None
     user_type, _role = signups.current_grant(session, record)
     already = member is not None and member.status == members_service.ACTIVE

@@ -560,9 +560,7 @@ def resend(session: Session, actor: Actor, workspace_id: uuid.UUID, user_id: uui
     stops it is refused (``already_joined``, ``no_invitation``…); its result is ``resent``."""
     policy.require(actor.role, policy.Action.WORKSPACE_RESEND)
     workspace = workspaces_service.get_or_raise(session, actor, workspace_id)
-    membership = workspaces_service.get_membership(session, workspace.id, user_id)
-    if membership is None:
-        raise MemberNotFound("No such member in this workspace.")
+    membership = workspaces_service.membership_or_raise(session, workspace.id, user_id)
     invitation = _resend_one(session, actor, workspace, membership)
     session.flush()
     return _resent(membership, invitation)
@@ -621,7 +619,7 @@ def resend_many(
                 code=AddSkipCode.NOT_FOUND,
                 detail=f"Not {state} in this workspace."
                 if missing in here
-                else "No such member in this workspace.",
+                else workspaces_service.NOT_A_MEMBER,
                 user_id=missing,
             )
         )
@@ -784,8 +782,8 @@ def assign_role(
             session, actor, workspace.id, recipients=[recipient], user_type=user_type, flow_role=role.name
         )[0]
         if not placed(added):
-            raise InvalidInput(added.detail or "This person cannot be invited.", field="recipient")
+            raise InvalidInput(added.refusal, field="recipient")
         user = members_service.get_user(session, added.user_id) if added.user_id is not None else None
     if user is None:  # in the workspace (just added, or already) means a user row: never
-        raise MemberNotFound("No such member in this workspace.")
+        raise MemberNotFound(workspaces_service.NOT_A_MEMBER)
     return roles_service.assign(session, actor, workspace, role, user), added

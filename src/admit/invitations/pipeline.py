@@ -224,6 +224,12 @@ class RecipientResult:
     def invited(self) -> bool:
         return self.outcome is Outcome.INVITED
 
+    @property
+    def refusal(self) -> str:
+        """Why this one was not invited, as a refusal says it (a role given through the Invite
+        box's recipient, a SCIM user): its ``detail``, or in general words when it has none."""
+        return self.detail or "This person cannot be invited."
+
 
 def needs_fixing(result: RecipientResult) -> bool:
     """Whether ``result`` is a person skipped for a reason someone must fix (``NOTHING_TO_DO``)."""

@@ -82,6 +82,8 @@ __all__ = [
     "create",
     "forget_team",
     "get_membership",
+    "membership_or_raise",
+    "NOT_A_MEMBER",
     "get",
     "get_or_raise",
     "joined_user_ids",
@@ -102,6 +104,10 @@ __all__ = [
 ]
 
 MAX_NAME = 200
+
+# Someone asked for by their user id who is not in the workspace (``membership_or_raise``; a
+# result skipped for it, a role given to nobody).
+NOT_A_MEMBER = "No such member in this workspace."
 MAX_ROLES = 20
 MAX_ROLE_NAME = 100
 
@@ -476,6 +482,15 @@ def get_membership(session: Session, workspace_id: uuid.UUID, user_id: uuid.UUID
     )
 
 
+def membership_or_raise(session: Session, workspace_id: uuid.UUID, user_id: uuid.UUID) -> WorkspaceMember:
+    """A person's membership of a workspace (``get_membership``); ``MemberNotFound``
+    (``NOT_A_MEMBER``) when they have none."""
+    membership = get_membership(session, workspace_id, user_id)
+    if membership is None:
+        raise MemberNotFound(NOT_A_MEMBER)
+    return membership
+
+
 def members(
     session: Session, workspace: Workspace, *, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[WorkspaceMember], str | None]:
@@ -768,9 +783,7 @@ def remove(
     ``flows.workspace_people.remove`` reads them; required, so that no caller forgets them)."""
     policy.require(actor.role, policy.Action.WORKSPACE_REMOVE_MEMBERS)
     workspace = get_or_raise(session, actor, workspace_id)
-    membership = get_membership(session, workspace.id, user_id)
-    if membership is None:
-        raise MemberNotFound("No such member in this workspace.")
+    membership = membership_or_raise(session, workspace.id, user_id)
     role = members_service.roles_of(session, workspace.portal_id, [user_id]).get(user_id)
     policy.require_rule(_may_remove(actor, user_id, role, invited_roles))
     _take_out(session, actor, workspace, membership)
