@@ -108,6 +108,34 @@ def _empty_all_tables(db: Database) -> None:
             conn.execute(text("; ".join(f'DELETE FROM "{n}"' for n in tables)))
 
 
+class TableRows:
+    """Every table's rows, kept and put back: a world a module builds once per backend and each
+    of its tests starts from again (``keep()`` after building it, ``put_back(kept)`` per test)."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def keep(self) -> dict[str, list[dict]]:
+        with self.db.engine.connect() as conn:
+            return {
+                t.name: [dict(r) for r in conn.execute(t.select()).mappings()]
+                for t in Base.metadata.sorted_tables
+            }
+
+    def put_back(self, kept: dict[str, list[dict]]) -> None:
+        _empty_all_tables(self.db)
+        with self.db.engine.begin() as conn:
+            for table in Base.metadata.sorted_tables:  # parents first
+                if kept[table.name]:
+                    conn.execute(table.insert(), kept[table.name])
+
+
+@pytest.fixture
+def table_rows(db) -> TableRows:
+    """``TableRows`` of the test's database."""
+    return TableRows(db)
+
+
 @pytest.fixture
 def db(_database, settings):
     """The test's database, emptied before the test starts, with the test's context (its

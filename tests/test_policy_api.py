@@ -16,8 +16,9 @@ A cell is ``ALLOW`` (the call succeeds with a 2xx and writes what it should) or 
 call must answer, having written nothing: 401 nobody signed in, 403 not allowed, 404 a portal or
 workspace you are not in (never 403 for those: their existence is not told).
 
-Each row is one test per database (``test_row[sqlite-invite-internal]``) that builds the world
-below, then runs its six cells in the table's order, each as a subtest named after the cell
+Each row is one test per database (``test_row[sqlite-invite-internal]``) that starts from the
+world below (built and signed into once per database, its rows put back for each row), then runs
+its six cells in the table's order, each as a subtest named after the cell
 (``[invite-internal × member]``) with a target of its own (a new address, a new invitation, a
 new join request...), so one cell's success cannot make the next one's call a no-op.
 
@@ -31,7 +32,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
@@ -280,6 +281,7 @@ class World:
     w: uuid.UUID  # flow workspace: the owner, the member and the client are in it
     x: uuid.UUID  # flow workspace: only the owner is in it
     reviewer: uuid.UUID  # a role of W
+    sessions: dict[str, tuple[list, dict]] = field(default_factory=dict)  # see ``Kept``
 
     def api(self, path: str) -> str:
         return f"/api/v1/portals/{self.a.slug}{path}"
@@ -847,17 +849,59 @@ assert set(CALLS) == set(ROWS), set(ROWS) ^ set(CALLS)
 
 @pytest.fixture(scope="module")
 def api(_app):
-    """One test client for the module over the backend's app (each cell signs in afresh)."""
+    """One test client for the module over the backend's app (each cell takes its actor's cookies)."""
     from fastapi.testclient import TestClient
 
     with TestClient(_app) as client:
         yield client
 
 
+@dataclass
+class Kept:
+    """The world as built, once per backend: its rows, and each actor's signed-in session (the
+    client's cookies and the CSRF token of the sign-in)."""
+
+    world: World
+    rows: dict
+    sessions: dict[str, tuple[list, dict]]
+
+
+@pytest.fixture(scope="module")
+def _kept() -> dict[str, Kept]:
+    return {}
+
+
+@pytest.fixture
+def world(_kept, database_url, db, worker, api, table_rows) -> World:
+    """The world of the module docstring, its people signed in. Built and signed into once per
+    backend (a world costs ~20 requests' worth of writes, a sign-in a request); each row starts
+    from its rows again, so no row sees what another row's cells wrote."""
+    kept = _kept.get(database_url)
+    if kept is None:
+        world = build_world(db, worker)
+        sessions = {}
+        for actor in ACTORS:
+            headers = sign_in(api, actor)
+            sessions[actor] = (list(api.cookies.jar), headers)
+        kept = _kept[database_url] = Kept(world, table_rows.keep(), sessions)
+    else:
+        table_rows.put_back(kept.rows)
+    return replace(kept.world, db=db, worker=worker, sessions=kept.sessions)
+
+
+def signed_in(client, world: World, actor: str) -> dict:
+    """Headers (and the client's cookies) of ``actor``'s session: a browser session, or nothing."""
+    cookies, headers = world.sessions[actor]
+    client.cookies.clear()
+    for cookie in cookies:
+        client.cookies.jar.set_cookie(cookie)
+    return headers
+
+
 def check_cell(client, world: World, row: str, actor: str) -> None:
     expected = ROWS[row][actor]
     c = CALLS[row](world, actor)
-    headers = sign_in(client, actor)
+    headers = signed_in(client, world, actor)
     before = c.probe() if c.probe else None
     r = client.request(c.method, c.path, json=c.json, headers=headers)
     after = c.probe() if c.probe else None
@@ -873,9 +917,8 @@ def check_cell(client, world: World, row: str, actor: str) -> None:
 
 
 @pytest.mark.parametrize("row", list(ROWS))
-def test_row(row, db, worker, settings, api, subtests):
+def test_row(row, world, api, subtests):
     """Every caller makes the row's call, each on a target of their own; each cell as the table says."""
-    world = build_world(db, worker)
     for actor in ACTORS:
         with subtests.test(msg=f"{row} × {actor}"):
             check_cell(api, world, row, actor)
