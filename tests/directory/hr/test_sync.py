@@ -109,7 +109,7 @@ def test_every_failure_applies_nothing_and_is_retried(hr, fake, db, worker, chan
         fake.fail = failure
         fake.retry_after = 120 if failure in ("429", "503") else None
         fake.delay_seconds = 3.0
-        change_settings(hr_timeout_seconds=1.0 if failure == "timeout" else 15.0)
+        change_settings(hr_timeout_seconds=0.2 if failure == "timeout" else 15.0)
         before = hr.state()
         run = hr.sync()
         # A refused key is not tried again (trying cannot help, and may get it locked); the rest are.
