@@ -447,10 +447,15 @@ def create_app(
         db.context = Context.build(settings)
     start_worker = settings.run_worker_in_web if run_worker is None else run_worker
 
+    prepared = False
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        _build_what_first_requests_would(app)
-        _freeze_what_was_built()
+        nonlocal prepared
+        if not prepared:  # once per app: a test client starts its lifespan once per test
+            _build_what_first_requests_would(app)
+            _freeze_what_was_built()
+            prepared = True
         worker = start_in_thread(db, settings) if start_worker else None
         try:
             yield
