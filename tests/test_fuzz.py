@@ -5,8 +5,7 @@ a status the operation declares, a body that matches its declared schema and con
 every error as problem+json. Bounded: three examples per operation on each backend (six fresh
 ones a run; five each cost ~35 s of the suite), no database of examples. The document is loaded
 once for the module and each backend's app must serve the same: loading it (~10 % of a profiled
-run) and each operation's strategies, which schemathesis keeps on the loaded document, are not
-built twice (when both backends run in one process)."""
+run) is not done twice when both backends run in one process."""
 
 from __future__ import annotations
 
