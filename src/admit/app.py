@@ -351,14 +351,19 @@ def _build_what_first_requests_would(app: FastAPI) -> None:
     """Once per process, before it serves: what its first requests would otherwise build, each
     paying for it: FastAPI's per-route state (~0.3 s), which it builds on the first match or
     ``url_for`` (asking for a name no route has walks every route), and the templates every
-    page extends or most forms import. The other templates are compiled on first use (~5 ms
-    each; all 47 take ~0.35 s, more than most processes would ever spend on them)."""
+    page extends or most forms import, and the hash an unknown address's password is checked
+    against (``passwords.dummy_hash``: the first sign-in would take twice as long otherwise). The
+    other templates are compiled on first use (~5 ms each; all 47 take ~0.35 s, more than most
+    processes would ever spend on them)."""
     from starlette.routing import NoMatchFound
+
+    from admit.members import passwords
 
     with suppress(NoMatchFound):
         app.url_path_for("\0 no route has this name")
     for shared in ("base.html", "_fields.html"):  # every page extends one; most forms import the other
         templates.env.get_template(shared)
+    passwords.dummy_hash()
 
 
 def _freeze_what_was_built() -> None:

@@ -43,21 +43,32 @@ PROFILES: dict[Profile, Parameters] = {
 MAX_LENGTH = 256
 _DUMMY_PASSWORD = "not-a-real-password-just-for-timing"
 _hasher: PasswordHasher
-_DUMMY_HASH: str
+_dummy_hash: str | None
 
 
 def configure(profile: Profile) -> None:
     """Hash new passwords with ``profile``'s parameters (older hashes still verify: a hash carries
     its own parameters)."""
-    global _hasher, _DUMMY_HASH
+    global _hasher, _dummy_hash
     if profile != "production" and settings_module.current().environment == "production":
         raise RuntimeError(f"password hashing profile {profile!r} refused: ADMIT_ENVIRONMENT is production")
     params = PROFILES[profile]
     _hasher = PasswordHasher(
         time_cost=params["time_cost"], memory_cost=params["memory_cost"], parallelism=params["parallelism"]
     )
-    # Hashing a dummy on unknown emails keeps sign-in time the same whether or not the account exists.
-    _DUMMY_HASH = _hasher.hash(_DUMMY_PASSWORD)
+    _dummy_hash = None  # made again with these parameters, when first needed
+
+
+def dummy_hash() -> str:
+    """A hash of a password nobody has, with the parameters in force: verified against when an
+    address has no account, so that signing in takes as long whether or not it has one. Made on
+    first use, not as this module is imported (~40 ms of every process's start, and most
+    processes sign nobody in); a web process makes it before it serves
+    (``app._build_what_first_requests_would``), so that its first sign-in costs what the others do."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash(_DUMMY_PASSWORD)
+    return _dummy_hash
 
 
 def parameters() -> tuple[int, int, int]:
@@ -74,7 +85,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+        return _hasher.verify(password_hash or dummy_hash(), password) and password_hash is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
