@@ -7,16 +7,18 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, SAWarning
 
 from admit.kit.search import SEARCH_TABLES
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic (~0.1 s to import) is imported by the functions that use it: every command imports
+# this module (``MigrationFailed``, in ``cli._shared.database_errors``), few migrate.
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -40,6 +42,8 @@ def in_models(dialect: str) -> Callable[[Any, str | None, str, bool, Any], bool]
 
 
 def alembic_config(url: str) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -70,6 +74,8 @@ class MigrationFailed(RuntimeError):
 
 
 def upgrade(url: str, revision: str = "head") -> None:
+    from alembic import command
+
     with _quiet_reflection():
         try:
             command.upgrade(alembic_config(url), revision)
@@ -80,22 +86,30 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 
 def downgrade(url: str, revision: str) -> None:
+    from alembic import command
+
     with _quiet_reflection():
         command.downgrade(alembic_config(url), revision)
 
 
 def revision(url: str, message: str) -> None:
+    from alembic import command
+
     command.revision(alembic_config(url), message=message, autogenerate=True)
 
 
 @cache
 def head_revision() -> str | None:
     """The schema revision this code expects (the migrations' head)."""
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
 
 
 def current_revision(conn: Connection) -> str | None:
     """The revision the database behind ``conn`` is at (None before any migration)."""
+    from alembic.runtime.migration import MigrationContext
+
     return MigrationContext.configure(conn).get_current_revision()
 
 
