@@ -24,6 +24,7 @@ branch on ``outcome`` and ``code`` values, never on message text.
 from __future__ import annotations
 
 import sqlite3
+import sys
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -31,7 +32,6 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-import psycopg
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -70,9 +70,16 @@ __all__ = [
 ]
 
 MAX_RECIPIENTS_PER_REQUEST = 1000
-# kit.bulk writes through the driver itself, whose errors SQLAlchemy does not wrap.
-INTEGRITY_ERRORS = (IntegrityError, sqlite3.IntegrityError, psycopg.IntegrityError)
 ATTEMPTS = 3
+
+
+def integrity_errors() -> tuple[type[Exception], ...]:
+    """What a write refused for a duplicate raises: kit.bulk writes through the driver itself,
+    whose errors SQLAlchemy does not wrap. PostgreSQL's driver's only once it is loaded (a
+    process on a PostgreSQL database has loaded it; one on SQLite never needs it, ~0.1 s of
+    its start)."""
+    psycopg = sys.modules.get("psycopg")
+    return (IntegrityError, sqlite3.IntegrityError, *((psycopg.IntegrityError,) if psycopg else ()))
 
 
 class Outcome(StrEnum):
@@ -461,7 +468,7 @@ def _invite(
         try:
             created = _write(session, actor, items, fresh, lapsed, options, now, workspace, via, held or {})
             break
-        except INTEGRITY_ERRORS:
+        except integrity_errors():
             # Someone invited one of these addresses between our look and our write (a double
             # click, a retried request): decide again, that invitation now stands.
             for i, address in added:
