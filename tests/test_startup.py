@@ -1,8 +1,9 @@
 """What a web process does not load as it starts, because few requests need it and every start
 would pay for it: SCIM's models (~0.4 s, built on the first SCIM request: ``app.LazyApp``),
-openpyxl (~0.14 s, imported on the first .xlsx file: ``imports.parsing``) and, on SQLite,
-PostgreSQL's driver. And what it does as it starts serving: what was built is set aside from
-the garbage collector, which then collects less often (``app._freeze_what_was_built``)."""
+openpyxl (~0.14 s, imported on the first .xlsx file: ``imports.parsing``), on SQLite
+PostgreSQL's driver and without Redis its client. And what it does as it starts serving: what
+was built is set aside from the garbage collector, which then collects less often
+(``app._freeze_what_was_built``)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ import textwrap
 
 def test_a_process_starts_without_scim_and_builds_it_when_asked(tmp_path):
     """A fresh process makes the whole app without importing SCIM's models or openpyxl (nor, on
-    SQLite, PostgreSQL's driver: ``pipeline.integrity_errors``); the first SCIM request builds
-    SCIM and is answered as SCIM answers (its discovery document)."""
+    SQLite, PostgreSQL's driver, nor, without Redis, Redis's client: ``kit.loaded``); the first
+    SCIM request builds SCIM and is answered as SCIM answers (its discovery document)."""
     script = textwrap.dedent(
         f"""
         import gc, sys
@@ -30,6 +31,7 @@ def test_a_process_starts_without_scim_and_builds_it_when_asked(tmp_path):
         assert "scim2_models" not in sys.modules, "SCIM was imported at start"
         assert "openpyxl" not in sys.modules, "openpyxl was imported at start"
         assert "psycopg" not in sys.modules, "PostgreSQL's driver was imported on SQLite"
+        assert "redis" not in sys.modules, "Redis's client was imported without ADMIT_REDIS_URL"
         assert gc.get_threshold()[0] != YOUNGEST_GENERATION_THRESHOLD and gc.get_freeze_count() == 0
         with TestClient(app) as client:
             assert "scim2_models" not in sys.modules, "SCIM was imported at start"

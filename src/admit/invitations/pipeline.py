@@ -24,7 +24,6 @@ branch on ``outcome`` and ``code`` values, never on message text.
 from __future__ import annotations
 
 import sqlite3
-import sys
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from admit.invitations.options import InviteOptions
 from admit.invitations.schedule import reminder_at
 from admit.kit.bulk import insert_rows, new_ids
 from admit.kit.collector import collector_paused
+from admit.kit.loaded import errors_of
 from admit.members import service as members_service
 from admit.members.addresses import MAX_NAME
 from admit.notifications import bounces
@@ -73,13 +73,11 @@ MAX_RECIPIENTS_PER_REQUEST = 1000
 ATTEMPTS = 3
 
 
-def integrity_errors() -> tuple[type[Exception], ...]:
+def integrity_errors() -> tuple[type[BaseException], ...]:
     """What a write refused for a duplicate raises: kit.bulk writes through the driver itself,
-    whose errors SQLAlchemy does not wrap. PostgreSQL's driver's only once it is loaded (a
-    process on a PostgreSQL database has loaded it; one on SQLite never needs it, ~0.1 s of
-    its start)."""
-    psycopg = sys.modules.get("psycopg")
-    return (IntegrityError, sqlite3.IntegrityError, *((psycopg.IntegrityError,) if psycopg else ()))
+    whose errors SQLAlchemy does not wrap (PostgreSQL's driver's once it is loaded:
+    ``kit.loaded``; a process on SQLite never loads it)."""
+    return (IntegrityError, sqlite3.IntegrityError, *errors_of("psycopg", "IntegrityError"))
 
 
 class Outcome(StrEnum):

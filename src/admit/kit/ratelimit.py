@@ -21,9 +21,9 @@ from limits import RateLimitItem, parse
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
-from redis.exceptions import RedisError
 
 from admit.errors import Busy, RateLimited
+from admit.kit.loaded import errors_of
 from admit.kit.text import wait_in_words
 
 log = logging.getLogger("admit.ratelimit")
@@ -49,6 +49,12 @@ def tries_left(left: int, limit: str) -> str:
     if left > 0:
         return f"{left} {'try' if left == 1 else 'tries'} left before a pause of {pause}."
     return f"That was the last try: codes are paused for {pause}."
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    """What a store that cannot count raises: the library's error, and Redis's own once Redis's
+    client is loaded (``kit.loaded``: a process without ``ADMIT_REDIS_URL`` never loads it)."""
+    return (StorageError, *errors_of("redis.exceptions", "RedisError"))
 
 
 class Limiter:
@@ -104,7 +110,7 @@ class Limiter:
     def _store(self, call: Callable[[], _T]) -> _T:
         try:
             return call()
-        except (StorageError, RedisError) as exc:
+        except _store_errors() as exc:
             log.error("ratelimit.store_unreachable error=%s", exc)
             raise Busy(
                 "This is paused for a moment (attempts cannot be counted right now). Try again shortly.",
@@ -116,7 +122,7 @@ class Limiter:
         try:
             reset_at = self._limiter.get_window_stats(item, key).reset_time
             wait = max(1, math.ceil(reset_at - time.time()))
-        except (StorageError, RedisError):
+        except _store_errors():
             wait = item.get_expiry()
         return RateLimited(message.format(wait=wait_in_words(wait)), retry_after=wait)
 
