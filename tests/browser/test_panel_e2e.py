@@ -38,13 +38,10 @@ def call(server, pf, method: str, path: str, body: dict) -> dict:
 
 def signed_in(new_context, server, email: str, password: str, path: str):
     """Signed in as ``email`` at ``path``, the page's clock Playwright's (``POLL_MS``)."""
-    page = new_context().new_page()
+    context = new_context()
+    gestures.sign_in(context, server, email, password)
+    page = context.new_page()
     page.clock.install()  # time flows as it does, but a test can jump it forward
-    page.goto(server("/login"))
-    page.get_by_label("Email", exact=True).fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).not_to_have_url(re.compile(r"/login"))
     page.goto(server(path))
     return page
 

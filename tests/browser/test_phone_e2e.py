@@ -38,10 +38,7 @@ def _width(locator) -> float:
 
 def _owner_on(page, live_server, pf, section: str):
     """``page`` signed in as the portal's owner, on ``/p/<slug>/<section>``."""
-    page.goto(live_server("/login"))
-    page.get_by_label("Email", exact=True).fill(pf.owner_email)
-    page.get_by_label("Password").fill(OWNER_PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
+    gestures.sign_in(page.context, live_server, pf.owner_email, OWNER_PASSWORD)
     page.goto(live_server(f"/p/{pf.slug}/{section}"))
     return page
 
