@@ -334,8 +334,7 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     expect(page.locator("[data-total]")).to_have_text("1–50 of 61")
     # Deliveries still on their way update in place as the worker sends them (no reload).
     watched = page.locator("[data-delivery][data-watch]").count()
-    gestures.nothing_queued(live_server)
-    page.clock.fast_forward(2000)  # the badges' next round (the first is 1.5 s after the page opened)
+    gestures.badges_rechecked(page, live_server)
     expect(page.locator("[data-delivery]", has_text="Queued")).to_have_count(0, timeout=20_000)
     if watched:
         expect(page.locator("[data-delivery]", has_text="Sent").first).to_be_visible()

@@ -72,6 +72,7 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     owner_context = new_context()
     owner_context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
     owner = owner_context.new_page()
+    owner.clock.install()  # Playwright's: the delivery badges' rounds are jumped to
     set_up_portal(owner, server)
     users_url = owner.url.split("?")[0]
 
@@ -149,6 +150,7 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     expect(person(owner, "lin@acme.com").locator("[data-status]")).to_have_text("Pending")
     expect(person(owner, "lin@acme.com")).to_contain_text("Invite link")
     # Its confirmation email, queued or already on its way, reads Sent without a reload.
+    gestures.badges_rechecked(owner, server)
     expect(person(owner, "lin@acme.com").locator("[data-delivery]")).to_have_text("Sent", timeout=20_000)
 
     # 5. The confirmation email, from the dev mailbox; its link; one button; in.
