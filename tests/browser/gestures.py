@@ -109,21 +109,34 @@ def checked(box, gesture) -> None:
         box.page.clock.fast_forward(CHECK_PAUSE_MS)
 
 
-def sign_in(context: BrowserContext, server, email: str, password: str) -> None:
-    """The browser profile ``context`` signed in as ``email``, by the sign-in form's own POST to
-    /login (its CSRF token the anonymous one, cookie and field, as the form sends them), without
-    drawing the form or the page it leads to: for tests whose subject is another page (each
-    sign-in was two page loads before the one under test). The tests of signing in use the form."""
+def _post_form(context: BrowserContext, server, path: str, fields: dict[str, str]):
+    """A page's form POSTed to ``path`` by the browser profile ``context``, as the form sends it
+    (its CSRF token the anonymous one, cookie and field), without drawing the form or the page
+    its answer leads to; the answer, not followed (its cookies are the profile's)."""
     token = secrets.token_urlsafe(24)
     context.add_cookies([{"name": ANON_CSRF_COOKIE, "value": token, "url": server.url}])
-    answer = context.request.post(
-        server("/login"),
-        form={"email": email, "password": password, "csrf_token": token},
-        max_redirects=0,
-    )
+    return context.request.post(server(path), form={**fields, "csrf_token": token}, max_redirects=0)
+
+
+def sign_in(context: BrowserContext, server, email: str, password: str) -> None:
+    """The browser profile ``context`` signed in as ``email`` by the sign-in form's own POST to
+    /login (``_post_form``): for tests whose subject is another page (each sign-in was two page
+    loads before the one under test). The tests of signing in use the form."""
+    answer = _post_form(context, server, "/login", {"email": email, "password": password})
     assert answer.status == 303 and "/login" not in answer.headers["location"], (
         f"{email} was not signed in: {answer.status} {answer.headers.get('location')}"
     )
+
+
+def set_up(page: Page, server, *, portal: str, owner_name: str, owner_email: str, password: str) -> None:
+    """What ``set_up_portal`` leaves (the portal made, its owner signed in on User Management,
+    told it is ready) by the setup form's own POST (``_post_form``), for tests whose subject
+    comes after it: the setup page's two loads and four fields are set_up_portal's to test."""
+    fields = {"portal_name": portal, "owner_name": owner_name, "owner_email": owner_email}
+    answer = _post_form(page.context, server, "/setup", {**fields, "owner_password": password})
+    where = answer.headers.get("location", "")
+    assert answer.status == 303 and re.fullmatch(r"/p/[^/]+/users", where), (answer.status, where)
+    page.goto(server(where))
 
 
 def signed_in(new_context, live_server, pf, viewport, path) -> Page:

@@ -15,7 +15,7 @@ EMPTY = "Enter an email address or phone number."  # it said "The address is emp
 
 
 def set_up_portal(page: Page, server) -> None:
-    gestures.set_up_portal(
+    gestures.set_up(
         page,
         server,
         portal="Acme Inc.",

@@ -38,7 +38,7 @@ _DANGLING_DOTS = """(box) => {
 
 
 def _owner(page: Page, server) -> None:
-    gestures.set_up_portal(
+    gestures.set_up(
         page, server, portal="Acme Inc.", owner_name="Olivia Owner", owner_email=OWNER_EMAIL,
         password=OWNER_PASSWORD,
     )  # fmt: skip

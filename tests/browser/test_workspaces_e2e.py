@@ -23,7 +23,7 @@ OWNER_EMAIL = "olivia@acme.com"
 
 
 def set_up_portal(page: Page, server) -> None:
-    gestures.set_up_portal(
+    gestures.set_up(
         page,
         server,
         portal=PORTAL,
