@@ -35,7 +35,7 @@ def _api_status(url: str, key: str) -> int:
 def test_forgot_password_sends_a_link_that_works_once(live_server, new_context, shot):
     server = live_server
     page = new_context().new_page()
-    gestures.set_up_portal(page, server, **OWNER, password="owner-password-123")
+    gestures.set_up(page, server, **OWNER, password="owner-password-123")
     sign_out(page, "Olivia Owner")
 
     page.get_by_role("link", name="Forgot password?").click()
@@ -78,7 +78,7 @@ def test_forgot_password_sends_a_link_that_works_once(live_server, new_context, 
 def test_an_api_key_is_shown_once_works_and_is_revoked(live_server, new_context, shot):
     server = live_server
     page = new_context().new_page()
-    gestures.set_up_portal(page, server, **OWNER, password="owner-password-123")
+    gestures.set_up(page, server, **OWNER, password="owner-password-123")
     slug = re.search(r"/p/([^/]+)/", page.url).group(1)
     page.get_by_role("link", name="Settings").click()
     page.get_by_role("link", name="API keys").click()
@@ -122,7 +122,7 @@ def test_your_account_changes_the_password_and_turns_two_step_verification_on(li
     server = live_server
     context = new_context()
     page = context.new_page()
-    gestures.set_up_portal(page, server, **OWNER, password="owner-password-123")
+    gestures.set_up(page, server, **OWNER, password="owner-password-123")
     elsewhere = new_context()
     gestures.sign_in(elsewhere, server, "olivia@acme.com", "owner-password-123")
 
@@ -212,7 +212,7 @@ def test_the_dev_mailbox_reads_on_a_phone(live_server, new_context, shot):
     screen (the table had run off it, cutting the subject: here a text message's link)."""
     server = live_server
     page = new_context().new_page()
-    gestures.set_up_portal(page, server, **OWNER, password="owner-password-123")
+    gestures.set_up(page, server, **OWNER, password="owner-password-123")
     invite(page, ["+1 202 555 0173"], user_type="Client")
     page.set_viewport_size({"width": 390, "height": 844})
     rows = open_mailbox(page, server, "+12025550173", 1)

@@ -44,7 +44,7 @@ def _seed(db, slug: str) -> None:
 def test_filter_the_audit_log_and_export_it(live_server, new_context, shot):
     server = live_server
     page = new_context().new_page()
-    gestures.set_up_portal(
+    gestures.set_up(
         page, server, portal="Acme Inc.", owner_name="Olivia Owner", owner_email="olivia@acme.com",
         password="owner-password-123",
     )  # fmt: skip

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 def _set_up_globex(page, live_server) -> None:
-    gestures.set_up_portal(
+    gestures.set_up(
         page,
         live_server,
         portal="Globex",

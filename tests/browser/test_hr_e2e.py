@@ -21,7 +21,7 @@ EMAIL, PASSWORD = "olivia@acme.com", "owner-password-123"
 def test_connect_preview_untick_and_send(live_server, new_context, shot):
     server = live_server
     page = new_context().new_page()
-    gestures.set_up_portal(page, server, portal="Acme Inc", owner_name="Olivia Owner", owner_email=EMAIL,
+    gestures.set_up(page, server, portal="Acme Inc", owner_name="Olivia Owner", owner_email=EMAIL,
                            password=PASSWORD)  # fmt: skip
     with serve("hibob") as fake:
         fake.people = [

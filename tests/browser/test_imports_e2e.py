@@ -39,7 +39,7 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     path.write_bytes(("\r\n".join(rows) + "\r\n").encode("utf-8-sig"))
 
     page = new_context().new_page()
-    gestures.set_up_portal(
+    gestures.set_up(
         page,
         live_server,
         portal="Acme Inc.",
@@ -165,7 +165,7 @@ def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context,
         "email,name,role\r\na@example.com,Ada,admin\r\nm@example.com,Mo,member\r\no@example.com,Oz,owner\r\n"
     )
     page = new_context().new_page()
-    gestures.set_up_portal(
+    gestures.set_up(
         page,
         live_server,
         portal="Acme",
@@ -218,7 +218,7 @@ def test_a_paste_of_60000_addresses_becomes_an_import(new_context, live_server, 
     """Pasting 60,000 addresses (about 1.6 MB, more than a form field may carry) into the Invite
     box gives the import's preview, not an error page, and nothing is lost."""
     page = new_context().new_page()
-    gestures.set_up_portal(
+    gestures.set_up(
         page,
         live_server,
         portal="Acme",
@@ -241,7 +241,7 @@ def test_excel_files_in_any_encoding_preview_their_people(new_context, live_serv
     """An .xlsx workbook and Excel's default CSVs (Windows-1252, Mac Roman) upload from the
     Invite modal and preview with their names intact."""
     page = new_context().new_page()
-    gestures.set_up_portal(
+    gestures.set_up(
         page,
         live_server,
         portal="Acme",

@@ -273,7 +273,9 @@ def test_invite_join_resend_and_deactivate(live_server, new_context, shot):
 def test_client_joins_with_one_click(live_server, new_context, shot):
     server = live_server
     owner = new_context().new_page()
-    set_up_portal(owner, server)
+    gestures.set_up(
+        owner, server, portal=PORTAL, owner_name=OWNER_NAME, owner_email=OWNER_EMAIL, password=OWNER_PASSWORD
+    )
 
     # 6. Invite a client from the Clients tab.
     owner.locator(".tabs").get_by_role("link", name="Clients").click()
@@ -319,7 +321,7 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     end; "Select all N matching" covers the rows beyond the page."""
     page = new_context().new_page()
     page.clock.install()  # Playwright's: time flows, and the test can jump it to a timer's end
-    gestures.set_up_portal(
+    gestures.set_up(
         page,
         live_server,
         portal=PORTAL,

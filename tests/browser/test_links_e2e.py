@@ -25,7 +25,7 @@ LIN_PASSWORD = "lin-password-2024"
 
 
 def set_up_portal(page: Page, server) -> None:
-    gestures.set_up_portal(
+    gestures.set_up(
         page, server, portal=PORTAL, owner_name=OWNER_NAME, owner_email=OWNER_EMAIL, password=OWNER_PASSWORD
     )
 

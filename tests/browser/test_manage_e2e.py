@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 def _team_design(owner, server) -> None:
     """A new portal, its owner on Contacts with a team Design of one: herself."""
-    gestures.set_up_portal(
+    gestures.set_up(
         owner,
         server,
         portal="Acme Inc.",

@@ -42,7 +42,7 @@ def fresh_code(totp: pyotp.TOTP, used: set[str]) -> str:
 def test_turn_on_set_up_sign_in_with_a_code_and_a_recovery_code(live_server, new_context, shot):
     server = live_server
     page = new_context().new_page()
-    gestures.set_up_portal(page, server, portal="Acme Inc", owner_name="Olivia Owner", owner_email=EMAIL,
+    gestures.set_up(page, server, portal="Acme Inc", owner_name="Olivia Owner", owner_email=EMAIL,
                            password=PASSWORD)  # fmt: skip
     page.get_by_role("link", name="Settings").click()
     page.get_by_label("Require two-step verification for internal users").check()
