@@ -130,8 +130,8 @@ def sign_in(context: BrowserContext, server, email: str, password: str) -> None:
 
 def set_up(page: Page, server, *, portal: str, owner_name: str, owner_email: str, password: str) -> None:
     """What ``set_up_portal`` leaves (the portal made, its owner signed in on User Management)
-    by the setup form's own POST (``_post_form``), for tests whose subject
-    comes after it: the setup page's two loads and four fields are set_up_portal's to test."""
+    by the setup form's own POST (``_post_form``), for tests whose subject comes after it: the
+    setup page's two loads and four fields are set_up_portal's to test."""
     fields = {"portal_name": portal, "owner_name": owner_name, "owner_email": owner_email}
     answer = _post_form(page.context, server, "/setup", {**fields, "owner_password": password})
     where = answer.headers.get("location", "")
