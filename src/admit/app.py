@@ -317,7 +317,6 @@ def holds_a_secret(scope: Any) -> bool:
 YOUNGEST_GENERATION_THRESHOLD = 10_000
 
 
-@functools.cache
 def _api_reference(app: FastAPI) -> None:
     """The API reference (Swagger UI over the app's document, its assets fastapi-offline's own
     copy: nothing from a CDN) and its OAuth2 redirect page. Each starts with a script of its own

@@ -158,7 +158,8 @@ class Worker:
                 except Exception:  # noqa: BLE001 - the loop must survive a bad pass
                     log.exception("worker.pass_failed")
                     busy = 0
-                if not busy:
+                # A stop set after the loop's check was cleared from ``wake`` with it: not waited on.
+                if not busy and not stop.is_set():
                     wake.wait(self.settings.worker_poll_seconds)
         log.info("worker.stopped")
 

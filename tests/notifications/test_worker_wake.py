@@ -81,15 +81,14 @@ def test_an_invitations_email_goes_out_as_its_unit_of_work_ends(own_db, passes):
 def test_what_the_worker_writes_itself_and_other_writes_wake_nobody(own_db, passes):
     """Its own deliveries (rows of the queue it reads) do not wake it again and again, and a
     write to a table it does not read (a portal, its owner) wakes it not at all."""
-    pf = create_portal(own_db)
-    time.sleep(0.3)
-    assert passes[-1] < time.monotonic() - 0.3 or len(passes) == 1
     quiet = len(passes)
+    pf = create_portal(own_db)
     time.sleep(0.5)
     assert len(passes) == quiet, "a portal's creation woke the worker"
     invite(own_db, pf, ["bo@example.com"])
     assert _until(lambda: _delivered(own_db, "bo@example.com"))
-    time.sleep(0.5)  # the pass that sent it, and at most the one after, which found nothing
-    settled = len(passes)
-    time.sleep(0.8)
-    assert len(passes) == settled, "the worker's own writes kept waking it"
+    sent = len(passes)
+    time.sleep(1.0)
+    # The pass that sent it may be followed by one that finds nothing; a worker woken by its own
+    # writes makes pass after pass (15 in half a second, seen with ``working`` left out).
+    assert len(passes) - sent <= 2, "the worker's own writes kept waking it"
