@@ -234,6 +234,21 @@ class TestRoleColumn:
         by_row = {s["row"]: code for code, samples in result["samples"].items() for s in samples}
         assert by_row == {2: "already_member", 3: "already_invited", 4: "not_allowed", 5: "duplicate"}
 
+    def test_an_invalid_address_is_reported_before_its_role(self, db, pf):
+        """A row whose address is not one and whose role is above the list's says first that its
+        address is invalid (the tester: "frank@,Frank F,admin" read only "“admin” is above the
+        role chosen", its address never questioned), and its role's problem too."""
+        data = csv_bytes(["email,name,role", "frank@,Frank F,admin", "gina@example.com,Gina G,admin"])
+        result = preview(db, pf, data, by=ADMIN, role_column=True)  # as members: admin is above
+        samples = result["samples"].items()
+        by_row = {s["row"]: (code, s["detail"]) for code, sampled in samples for s in sampled}
+        code, detail = by_row[2]
+        assert code == "invalid_recipient"
+        assert detail.startswith("There must be something after the @-sign.")
+        assert "“admin” is above the role chosen for this list (member)" in detail
+        assert by_row[3][0] == "not_allowed"
+        assert result["raisable"] == 1  # only Gina: Frank's address is wrong whatever the role
+
     def test_toggled_on_the_preview(self, db, pf):
         import_id, _ = create(db, pf, self.LIST, role="admin", start=False)
         assert get(db, import_id).preview["roles"] == {"admin": 4}

@@ -2,7 +2,8 @@
 
 A row's address is its email, or its phone number (in the phone column when there is no
 email, or alone on its line); a ``role`` column may give a row its own role within what the
-importer may grant (``invitations.options.row_role``). Every decision after that is the
+importer may grant (``invitations.options.row_role``); a row whose address is not one says so
+first, its role's problem after. Every decision after that is the
 pipeline's, the same as for a single invitation.
 """
 
@@ -71,23 +72,24 @@ def recipients(
     out = []
     for row in rows:
         role, refusal, why = row_role(actor_role, options, row.role)
-        raw = row.raw or row.address or row.phone
         name = row.name
-        if refusal is not None:  # its address, when it reads as one, is what the report names it by
-            email = normalize_email(row.address)[0] if row.address else None
-            out.append(Recipient(raw, email, name, why, refusal=refusal))
-            continue
         # A phone number: in the phone column when there is no email, or alone on its line.
         phone_text = row.phone if not row.address else row.address if looks_like_phone(row.address) else ""
         if phone_text:
-            phone, error = normalize_phone(phone_text, region=region)
-            out.append(Recipient(row.raw or phone_text, phone, name, error, role=role))
-            continue
-        if not row.address:
-            out.append(Recipient(raw, None, name, "The row has no email address or phone number."))
-            continue
-        email, error = normalize_email(row.address)
-        out.append(Recipient(row.raw or row.address, email, name, error, role=role))
+            shown = row.raw or phone_text
+            address, error = normalize_phone(phone_text, region=region)
+        elif row.address:
+            shown = row.raw or row.address
+            address, error = normalize_email(row.address)
+        else:
+            shown = row.raw or ""
+            address, error = None, "The row has no email address or phone number."
+        if error is not None:  # the address first: a row refused for its role is wrong there too
+            out.append(Recipient(shown, None, name, f"{error} {why}" if why else error))
+        elif refusal is not None:
+            out.append(Recipient(shown, address, name, why, refusal=refusal))
+        else:
+            out.append(Recipient(shown, address, name, role=role))
     return out
 
 
