@@ -277,6 +277,32 @@ class TestUserManagement:
         # Titled as seed 000's pop-up, after the type chosen (internal by default on this tab).
         assert re.search(r'<h2 class="dialog-title"[^>]*>Invite Internal Users</h2>', box), box
 
+    def test_the_clients_invite_box_offers_nothing_for_internal_users(self, client, db):
+        """Opened on the Clients tab, the Invite box does not offer the HR system's auto-pilot nor
+        a Role column (internal users' things), and its Share Invite Link tab says plainly that
+        the portal's link brings in internal users and how clients come in (the tester read
+        "they join as an internal user (Member)" under "Invite Clients"). Each is hidden, not
+        left out: the User type select brings it back (admit.js)."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+
+        def box(tab: str) -> str:
+            page = client.get(f"/p/{pf.slug}/users?tab={tab}").text
+            return page.split('<dialog id="invite-dialog"', 1)[1].split("</dialog>", 1)[0]
+
+        clients, internal = box("clients"), box("internal")
+        hr = re.compile(r"<p [^>]*data-internal-only[^>]*hidden[^>]*>Or <a [^>]*>select from your HR system")
+        role = re.compile(r"columns such as Email, Name<span data-internal-only hidden>, Role</span>")
+        assert hr.search(clients) and role.search(clients), clients
+        assert not hr.search(internal) and not role.search(internal)
+        assert "select from your HR system" in internal and ", Role</span>" in internal
+        note = re.search(r"<p [^>]*data-client-only[^>]*>(.*?)</p>", clients, re.S)
+        assert note and "hidden" not in note.group(0).split(">", 1)[0], clients
+        said = " ".join(html.unescape(re.sub(r"<[^>]+>", "", note.group(1))).split())
+        assert said.startswith("This link brings in internal users (as Member), not clients."), said
+        assert "Invite clients by email or phone" in said and "a workspace's link" in said
+        assert re.search(r"<p [^>]*data-client-only[^>]*hidden", internal), internal
+
     def test_a_pending_row_shows_reinvite_once(self, client, db, worker):
         """Seed 004: a "Reinvite" button next to any pending user, asked first, that sends a new
         invitation and kills every earlier link; said done in its word. The row's … menu has no

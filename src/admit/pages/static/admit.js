@@ -198,6 +198,7 @@ document.addEventListener("change", (event) => {
     const form = event.target.form;
     const isClient = event.target.value === "client";
     form.querySelectorAll("[data-internal-only]").forEach((el) => { el.hidden = isClient; });
+    form.querySelectorAll("[data-client-only]").forEach((el) => { el.hidden = !isClient; });
     const role = form.querySelector("select[name=role]");
     if (role) role.disabled = isClient;
     // The Invite box's title says whom it invites ("Invite Internal Users", "Invite Clients").
