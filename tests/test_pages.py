@@ -256,6 +256,26 @@ def _mel_active_and_ned_deactivated(db, pf) -> None:
         members_flow.deactivate(session, actor_for(session, pf.slug, pf.owner_email), ned)
 
 
+def _grace_pending(client, db, worker):
+    """grace@acme.com invited and sent to; the owner signed in on User Management: the page, her
+    row's HTML and her first link."""
+    pf = create_portal(db)
+    invite(db, pf, ["grace@acme.com"])
+    worker.drain()
+    first = last_link(db, "grace@acme.com")
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/users")
+    return page, page.text.split('data-address="grace@acme.com"', 1)[1].split("</tr>", 1)[0], first
+
+
+def _resent(client, db, worker, page, action: str, said: str, first: str) -> None:
+    """Posting ``action`` says ``said`` and sends grace@acme.com a new link."""
+    done = client.post(action, data={"csrf_token": csrf_of(page.text)})
+    assert said in done.text, done.text[-2000:]
+    worker.drain()
+    assert last_link(db, "grace@acme.com") != first
+
+
 class TestUserManagement:
     def test_a_members_invite_box_states_its_one_type_and_has_no_tab_bar(self, client, db):
         """A member invites clients only: her Invite box says so in its title ("Invite Clients"),
@@ -306,14 +326,8 @@ class TestUserManagement:
     def test_a_pending_row_shows_reinvite_once(self, client, db, worker):
         """Seed 004: a "Reinvite" button next to any pending user, asked first, that sends a new
         invitation and kills every earlier link; said done in its word. The row's … menu has no
-        second way to do the same (its Resend Invite was the button's double, the tester)."""
-        pf = create_portal(db)
-        invite(db, pf, ["grace@acme.com"])
-        worker.drain()
-        first = last_link(db, "grace@acme.com")
-        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
-        page = client.get(f"/p/{pf.slug}/users")
-        row = page.text.split('data-address="grace@acme.com"', 1)[1].split("</tr>", 1)[0]
+        second Reinvite (its Resend Invite, seed 000's, is the test below)."""
+        page, row, first = _grace_pending(client, db, worker)
         shown, menu = row.split('<details class="row-menu">', 1)
         button = re.search(r"<button [^>]*data-reinvite[^>]*>Reinvite</button>", shown)
         assert button, shown
@@ -321,13 +335,30 @@ class TestUserManagement:
             'data-confirm-text="Reinvite grace@acme.com? A new link goes out, and every earlier link '
             'stops working."' in button.group(0)
         )
-        assert "Resend" not in menu and "Reinvite" not in menu and ">Revoke</button>" in menu
-        assert row.count("/resend") == 1, row
+        assert "Reinvite" not in menu and ">Revoke</button>" in menu
         action = html.unescape(re.search(r'data-confirm-action="([^"]+)"', button.group(0)).group(1))
-        done = client.post(action, data={"csrf_token": csrf_of(page.text)})
-        assert "grace@acme.com reinvited: a new link is on its way." in done.text, done.text[-2000:]
-        worker.drain()
-        assert last_link(db, "grace@acme.com") != first
+        said = "grace@acme.com reinvited: a new link is on its way."
+        _resent(client, db, worker, page, action, said, first)
+
+    def test_a_pending_rows_menu_resends_as_seed_000_says(self, client, db, worker):
+        """Seed 000's help article: "…" → Resend Invite → a pop-up asking to confirm → Send. The
+        … menu of a pending row has it (users follow the articles), the same resend as the row's
+        Reinvite (the same route), said done in its own words."""
+        page, row, first = _grace_pending(client, db, worker)
+        menu = row.split('<details class="row-menu">', 1)[1]
+        item = re.search(r'<button [^>]*role="menuitem"[^>]*>Resend Invite</button>', menu)
+        assert item, menu
+        assert 'data-confirm-button="Send"' in item.group(0)
+        assert (
+            'data-confirm-text="Resend the invitation to grace@acme.com? A new link goes out, and '
+            'every earlier link stops working."' in item.group(0)
+        )
+        action = html.unescape(re.search(r'data-confirm-action="([^"]+)"', item.group(0)).group(1))
+        reinvite = re.search(r"<button [^>]*data-reinvite[^>]*>", row).group(0)
+        assert action + "?as=reinvite" == html.unescape(
+            re.search(r'data-confirm-action="([^"]+)"', reinvite).group(1)
+        )
+        _resent(client, db, worker, page, action, "Invitation resent to grace@acme.com.", first)
 
     def test_the_invite_box_knows_the_inviters_company_domain(self, client, db):
         """The Invite box names the inviter's company domain ("not at acme.com", admit.js), as
