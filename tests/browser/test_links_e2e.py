@@ -104,6 +104,9 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     dialog.get_by_role("button", name="Refresh Link").click()
     confirm = owner.locator("dialog#confirm-dialog")
     expect(confirm).to_contain_text("The current link stops working for everyone at once.")
+    # Titled, as the Invite modal it opens over is (the tester: a question with no heading).
+    expect(confirm.get_by_role("heading", name="Refresh Link?")).to_be_visible()
+    expect(owner.get_by_role("dialog", name="Refresh Link?")).to_be_visible()
     confirm.get_by_role("button", name="Refresh Link").click()
     # Said inside the dialog, in a live region there that takes the focus (it stood at the top
     # of User Management, under the dimmed overlay, the focus on the dialog's ×).

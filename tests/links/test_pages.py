@@ -184,7 +184,10 @@ class TestLinkPage:
             " waiting to confirm their email lose theirs."
         )
         assert said in shown
-        asked = 'data-confirm-text="Refresh the link? The current link stops working for everyone at once.'
+        asked = (
+            'data-confirm-title="Refresh Link?" data-confirm-text="The current link stops working for'
+            " everyone at once."
+        )  # the title asks; the text says what it does
         assert f"{asked} {said}" in shown
 
     def test_no_domain_rule_is_said_as_set(self, client, db):

@@ -122,6 +122,14 @@ document.addEventListener("click", (event) => {
     const dialog = document.getElementById("confirm-dialog");
     dialog.querySelector("form").action = asker.dataset.confirmAction;
     dialog.querySelector("[data-confirm-text]").textContent = asker.dataset.confirmText;
+    // A title when the button gives one: it names the dialog, the question describing it.
+    const title = dialog.querySelector("[data-confirm-title]");
+    const titled = Boolean(asker.dataset.confirmTitle);
+    title.textContent = asker.dataset.confirmTitle || "";
+    title.hidden = !titled;
+    dialog.setAttribute("aria-labelledby", titled ? "confirm-title" : "confirm-question");
+    if (titled) dialog.setAttribute("aria-describedby", "confirm-question");
+    else dialog.removeAttribute("aria-describedby");
     const go = dialog.querySelector("button[type=submit]");
     go.textContent = asker.dataset.confirmButton || "Confirm";
     go.classList.toggle("danger-fill", asker.classList.contains("danger"));
