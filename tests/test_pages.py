@@ -323,6 +323,24 @@ class TestUserManagement:
         assert "Invite clients by email or phone" in said and "a workspace's link" in said
         assert re.search(r"<p [^>]*data-client-only[^>]*hidden", internal), internal
 
+    def test_an_empty_search_names_an_accent_of_its_own_letters(self, client, db):
+        """Nobody matching says that letters are matched as written, accents included, with a
+        letter of the query itself (the tester: "zzz" was told "“e” does not find “é”"); a
+        query with no letter that has an accented form is not told it at all."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+
+        def empty(q: str) -> str:
+            page = client.get(f"/p/{pf.slug}/users", params={"q": q}).text
+            return " ".join(html.unescape(page.split('class="muted">', 1)[1].split("</td>", 1)[0]).split())
+
+        said = "Letters are matched as written, accents included"
+        assert empty("emile") == f"Nobody matches “emile”. {said}: “e” does not find “é”."
+        assert empty("zzz") == f"Nobody matches “zzz”. {said}: “z” does not find “ź”."
+        assert empty("Ola") == f"Nobody matches “Ola”. {said}: “O” does not find “Ó”."
+        assert empty("émfq") == "Nobody matches “émfq”."  # é as typed; m, f and q have no accented form
+        assert empty("42-99") == "Nobody matches “42-99”."
+
     def test_a_pending_row_shows_reinvite_once(self, client, db, worker):
         """Seed 004: a "Reinvite" button next to any pending user, asked first, that sends a new
         invitation and kills every earlier link; said done in its word. The row's … menu has no

@@ -31,6 +31,7 @@ from admit.invitations import service as invitations_service
 from admit.invitations.codes import NOTHING_TO_DO, SkipCode
 from admit.invitations.models import EXPIRED, UNANSWERED, Invitation
 from admit.kit.routing import Router
+from admit.kit.text import accented_form
 from admit.links import service as links_service
 from admit.links import signups as links_signups
 from admit.members import service as members_service
@@ -201,6 +202,8 @@ def _page(
         "tab": tab,
         "filters": filters,
         "filtered": any(filters[k] for k in FILTERS if k != "sort"),
+        # Nobody matching a search is told that accents count, by a letter of its own, if any.
+        "accent": accented_form(filters["q"]),
         "sorts": SORT_LABELS,
         "products": policy.ALL_PRODUCTS,
         "deliveries": people_roster.DELIVERIES,
