@@ -128,10 +128,13 @@ class TestProblems:
             assert (r.status_code, r.json()["code"]) == (422, "invalid_input"), r.text
             return {e["field"]: e["message"] for e in r.json()["errors"]}
 
-        body = {"recipients": "a@acme.com", "user_type": "bogus", "colour": "red"}
+        # A choice names the value refused (the tester: "One of “owner”, … or “client”." for
+        # "boss", not saying which input of hers was wrong).
+        body = {"recipients": "a@acme.com", "user_type": "bogus", "role": "boss", "colour": "red"}
         assert said(client.post(f"{at}/invitations", json=body, headers=pf.headers())) == {
             "recipients": "A list.",
-            "user_type": "One of “internal” or “client”.",
+            "user_type": "“bogus” is not a user type: one of “internal” or “client”.",
+            "role": "“boss” is not a role: one of “owner”, “admin”, “member” or “client”.",
             "colour": "Not something this request takes.",
         }
         id_said = said(client.get(f"{at}/invitations/not-an-id", headers=pf.headers()))

@@ -70,7 +70,7 @@ class TestApi:
         assert r.status_code == 422, r.text
         assert [(e["field"], e["message"]) for e in r.json()["errors"]] == [
             ("products", "Product(s) not enabled in this portal: nope."),
-            ("role", "One of “owner”, “admin” or “member”."),
+            ("role", "“superuser” is not a role: one of “owner”, “admin” or “member”."),
         ]
         assert _members(client, pf)["mel@acme.com"]["role"] == "member"
 

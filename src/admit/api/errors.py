@@ -9,6 +9,7 @@ errors it can give besides those its dependencies and input imply (``api.openapi
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -35,6 +36,7 @@ from admit.errors import (
     type_uri,
 )
 from admit.kit.apart import PartedModel
+from admit.kit.text import as_typed
 
 PROBLEM = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
@@ -153,7 +155,7 @@ def problem(status: int, *, code: ErrorCode, title: str, detail: str, **extra: A
 
 def named(faults: Iterable[Mapping[str, Any]]) -> str:
     """The detail of a problem of inputs at fault: each message after its input's name
-    ("user_type: One of “internal” or “client”. products: Product(s) not enabled…"), so that
+    ("user_type: “bogus” is not a user type: one of “internal” or “client”. products: …"), so that
     several read apart; a fault of no one input is said alone."""
     return " ".join(f"{p['field']}: {p['message']}" if p["field"] else p["message"] for p in faults)
 
@@ -218,8 +220,12 @@ def field_error(err: Mapping[str, Any]) -> _FieldError:
     elif kind == "list_type":
         message = "A list."
     elif kind in ("literal_error", "enum") and isinstance(ctx.get("expected"), str):
-        # pydantic's "'internal' or 'client'", in the quotes the product writes.
-        message = f"One of {_QUOTED.sub(_CURLY, ctx['expected'])}."
+        # pydantic's "'internal' or 'client'", in the quotes the product writes, after the value
+        # refused: "“boss” is not a role: one of …" (a list's item by its list's name).
+        choices = f"one of {_QUOTED.sub(_CURLY, ctx['expected'])}."
+        noun = last if loc and not loc[-1].isdigit() else "choice"
+        shown = f"“{as_typed(given)}”" if isinstance(given, str) else json.dumps(given)[:40]
+        message = f"{shown} is not {'an' if noun[:1] in 'aeio' else 'a'} {noun}: {choices}"
     elif kind in ("uuid_parsing", "uuid_type"):
         message = "An id (a UUID, e.g. 0b7c3d2e-8f1a-4c5b-9d6e-2a3b4c5d6e7f)."
     elif kind == "extra_forbidden":
