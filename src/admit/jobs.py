@@ -35,6 +35,7 @@ from admit.workspaces import roles as workspace_roles
 log = logging.getLogger("admit.worker")
 
 SWEEP_EVERY_SECONDS = 60.0
+WAKE_GAP_SECONDS = 0.1  # the least time between the starts of two passes woken by requests' work
 
 # What a pass takes from the database: a row written to one of these by a request of the web
 # process wakes its worker at once (``Database.watch_for_work``); nothing else needs a wake-up.
@@ -140,6 +141,7 @@ class Worker:
             while not stop.is_set():
                 if wake is not stop:
                     wake.clear()  # before the pass: what is written during it wakes the next
+                began = time.monotonic()
                 try:
                     counts = self.run_once()
                     busy = sum(
@@ -159,8 +161,10 @@ class Worker:
                     log.exception("worker.pass_failed")
                     busy = 0
                 # A stop set after the loop's check was cleared from ``wake`` with it: not waited on.
-                if not busy and not stop.is_set():
-                    wake.wait(self.settings.worker_poll_seconds)
+                if not busy and not stop.is_set() and wake.wait(self.settings.worker_poll_seconds):
+                    # Woken: under a stream of requests that write work, at most one pass per
+                    # WAKE_GAP_SECONDS (what they write meanwhile waits for it), not one each.
+                    stop.wait(max(0.0, WAKE_GAP_SECONDS - (time.monotonic() - began)))
         log.info("worker.stopped")
 
 
