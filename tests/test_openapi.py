@@ -3,6 +3,8 @@ FastAPI validation schemas, and no status an operation answers that it does not 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 import uuid
@@ -235,7 +237,13 @@ class TestApiDocs:
         assert "'/api/v1/openapi.json'" in r.text
         # Its start-up script is inline: let in by its hash alone (a page's policy otherwise).
         policy = r.headers["content-security-policy"]
-        assert "script-src 'self' 'sha256-" in policy and "unsafe" not in policy
+        scripts = re.findall(r"<script>(.*?)</script>", r.text, re.DOTALL)
+        hashes = [base64.b64encode(hashlib.sha256(js.encode()).digest()).decode() for js in scripts]
+        assert scripts and "unsafe" not in policy
+        allowed = next(d for d in policy.split("; ") if d.startswith("script-src "))
+        assert allowed == "script-src 'self' " + " ".join(f"'sha256-{h}'" for h in hashes)
+        redirect = client.get("/api/docs/oauth2-redirect")
+        assert redirect.status_code == 200 and "'sha256-" in redirect.headers["content-security-policy"]
         assert not re.search(r"https?://", r.text), "the docs page loads something from another host"
         assets = re.findall(r'(?:src|href)="([^"]+)"', r.text)
         kinds = {}
