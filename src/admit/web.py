@@ -125,14 +125,13 @@ def inline_scripts_allowed(html: str, policy: dict[str, str] = PAGE_POLICY) -> s
     """The policy of a page made by others' code whose own start-up script is inline (the API
     reference, Swagger UI): ``policy`` letting in exactly the inline scripts ``html`` holds, by
     their SHA-256, and nothing else inline."""
-    hashes = " ".join(
+    hashes = [
         f"'sha256-{base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()}'"
         for script in _INLINE_SCRIPT.findall(html)
-    )
-    return "; ".join(
-        f"{name} {sources} {hashes}" if name == "script-src" and hashes else f"{name} {sources}"
-        for name, sources in policy.items()
-    )
+    ]
+    if hashes:
+        policy = {**policy, "script-src": " ".join([policy["script-src"], *hashes])}
+    return content_security_policy({}, policy)
 
 
 def strict_transport(public_url: str) -> str | None:

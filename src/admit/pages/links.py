@@ -17,7 +17,6 @@ from admit.errors import Checks, ConfirmationUsed, DomainError, InvalidInput, Si
 from admit.flows import join_requests as join_requests_flow
 from admit.flows import signups as signups_flow
 from admit.flows import workspace_links
-from admit.imports import service as imports_service
 from admit.kit.routing import Router
 from admit.kit.text import listed
 from admit.links import service as links_service
@@ -306,7 +305,7 @@ def _owner_unconfirmed(
     session: Session, actor: Actor, request_id: uuid.UUID, user_type: str, role: str, owners_confirmed: str
 ) -> JoinRequest | None:
     """The join request whose Approve would invite an owner without the owners' confirmation
-    (``imports.service.check_owners_confirmed``, as Change role and products, the Invite box, a
+    (``policy.owner_unconfirmed``, as Change role and products, the Invite box, a
     list's preview and the CLI's ``--confirm-owners`` ask it); None when it makes no owner (a
     client; someone already in the portal, whose membership stands, or already invited, whose
     invitation stands: ``join_requests_flow.approving``), was confirmed, or is refused anyway (by
@@ -321,11 +320,8 @@ def _owner_unconfirmed(
         return None
     if not join_requests_flow.approving(session, actor, asked.email).invites:
         return None
-    try:
-        imports_service.check_owners_confirmed(role or None, confirmed=bool(owners_confirmed))
-    except InvalidInput:
-        return asked
-    return None
+    unconfirmed = policy.owner_unconfirmed(role or None, confirmed=bool(owners_confirmed), was=None)
+    return asked if unconfirmed is not None else None
 
 
 @router.post(

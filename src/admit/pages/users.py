@@ -453,20 +453,16 @@ def _owners_unconfirmed(
     owners_confirmed: str,
 ) -> str | None:
     """Whom an Invite box's Send would make owners without the owners' confirmation
-    (``imports.service.check_owners_confirmed``, as the CLI's ``--confirm-owners``, a list's
-    preview and Change role and products ask it), as its "Yes, make …." says them: "Mel Ray
+    (``policy.owner_unconfirmed``, as the CLI's ``--confirm-owners``, a list's preview and
+    Change role and products ask it), as its "Yes, make …." says them: "Mel Ray
     (mel@acme.com) an owner", "2 people owners"; None when it makes none or was confirmed."""
-    if not invited:
+    if not invited or policy.owner_unconfirmed(role, confirmed=bool(owners_confirmed), was=None) is None:
         return None
-    try:
-        imports_service.check_owners_confirmed(role, confirmed=bool(owners_confirmed))
-    except InvalidInput:
-        named = []
-        for one in invited[: imports_service.OWNERS_NAMED]:
-            name = one.invitation.recipient_name if one.invitation is not None else ""
-            named.append(named_for(actor, one.address or one.recipient, name))
-        return owners_whom(named, len(invited))
-    return None
+    named = []
+    for one in invited[: imports_service.OWNERS_NAMED]:
+        name = one.invitation.recipient_name if one.invitation is not None else ""
+        named.append(named_for(actor, one.address or one.recipient, name))
+    return owners_whom(named, len(invited))
 
 
 def _list_url(actor: Actor, tab: str, back: str) -> str:
