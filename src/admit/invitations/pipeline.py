@@ -161,8 +161,8 @@ DETAILS = {
         "Mail to this address bounced or was marked as spam; the portal no longer writes to it."
     ),
     SkipCode.SMS_BUDGET_REACHED: (
-        "The portal has sent as many texts as it may in a day (Settings → Portal, under Texts "
-        "(SMS)); try again later."
+        f"The portal has sent as many texts as it may in a day ({portals_service.TEXTS_SETTINGS}); "
+        "try again later."
     ),
 }
 

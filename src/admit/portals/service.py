@@ -72,6 +72,9 @@ __all__ = [
 
 MAX_NAME = 200
 
+# Where an owner or admin sets which countries a portal texts and how many texts a day it sends.
+TEXTS_SETTINGS = "Settings → Portal, under Texts (SMS)"
+
 
 def any_portal(session: Session) -> bool:
     return bool(session.scalar(select(exists().where(Portal.id.is_not(None)))))
@@ -551,6 +554,5 @@ def sms_refusal(portal: Portal, number: str, default_region: str) -> str | None:
     country = country_name(region)
     return (
         f"This portal does not send texts to numbers in {country} (+{parsed.country_code}). It texts "
-        f"numbers in {listed} only; to text {country} too, add {region} in Settings → Portal, under "
-        "Texts (SMS)."
+        f"numbers in {listed} only; to text {country} too, add {region} in {TEXTS_SETTINGS}."
     )
