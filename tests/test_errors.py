@@ -75,6 +75,21 @@ class TestVocabulary:
         unknown = [(where, code) for where, code in used if code not in set(ErrorCode)]
         assert not unknown, f"codes that are not ErrorCode members: {unknown}"
 
+    def test_a_value_none_of_its_choices_is_refused_in_one_wording(self):
+        """ "X must be one of a, b." is said by ``InvalidInput.not_one_of`` alone (it was written by
+        hand in ten services), naming the field, or the input as the caller's face calls it."""
+        refusal = errors.InvalidInput.not_one_of("status", ("pending", "accepted"))
+        assert (refusal.message, refusal.field) == ("status must be one of pending, accepted.", "status")
+        named = errors.InvalidInput.not_one_of("category", ("a", "b"), named="--category")
+        assert (named.message, named.field) == ("--category must be one of a, b.", "category")
+        by_hand = [
+            f"{path.relative_to(SRC)}:{lineno}"
+            for path in sorted(SRC.rglob("*.py"))
+            for lineno, line in enumerate(path.read_text().splitlines(), 1)
+            if "must be one of {" in line and path.name != "errors.py"
+        ]
+        assert not by_hand, f"the wording written again by hand: {by_hand}"
+
     def test_the_scan_sees_literal_codes(self):
         """The scan above finds a code passed to a call and one set on a class."""
         source = 'raise NotFound("x", code="made_up")\nclass E(Gone):\n    code = "other"\n'

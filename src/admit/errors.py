@@ -90,7 +90,7 @@ also the ``Retry-After`` header).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
@@ -272,6 +272,14 @@ class InvalidInput(DomainError):
         refusal = cls(" ".join(p["message"] for p in problems), field=problems[0]["field"], errors=problems)
         refusal.together = len(problems) > 1
         return refusal
+
+    @classmethod
+    def not_one_of(cls, field: str, allowed: Iterable[str], *, named: str | None = None) -> InvalidInput:
+        """The refusal of a value that is none of ``allowed`` (a status, a kind, an action…), in
+        the one wording every service says it by: "status must be one of pending, accepted."
+        (``named``: the input as the caller's face calls it, e.g. a page's “Category” or the
+        CLI's ``--category``; else ``field``)."""
+        return cls(f"{named or field} must be one of {', '.join(str(a) for a in allowed)}.", field=field)
 
     def renamed(self, names: Mapping[str, str]) -> InvalidInput:
         """The same refusal, its inputs named as a face names them (``names``: the rule's name

@@ -213,7 +213,7 @@ def category_named(text: str | None, *, named: str = "category") -> str | None:
     page's “Category”, the CLI's ``--category``)."""
     text = (text or "").strip()
     if text and text not in CATEGORIES:
-        raise InvalidInput(f"{named} must be one of {', '.join(CATEGORIES)}.", field="category")
+        raise InvalidInput.not_one_of("category", CATEGORIES, named=named)
     return text or None
 
 

@@ -66,7 +66,7 @@ def create(session: Session, actor: Actor, action: str, targets: list[uuid.UUID]
 def check_action(action: str) -> None:
     """Refused, naming the field, unless ``action`` is a bulk action (``BulkAction``)."""
     if action not in tuple(BulkAction):
-        raise InvalidInput(f"action must be one of {', '.join(BulkAction)}.", field="action")
+        raise InvalidInput.not_one_of("action", BulkAction)
 
 
 def _selected(n: int) -> str:

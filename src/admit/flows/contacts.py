@@ -77,7 +77,7 @@ def add(
     policy.require(actor.role, policy.Action.CONTACT_MANAGE)
     policy.user_type_of(user_type)
     if then not in THEN:
-        raise InvalidInput(f"then must be one of {', '.join(THEN)}.", field="then")
+        raise InvalidInput.not_one_of("then", THEN)
     parsed = members_service.parse_recipient(session, recipient or "")
     if parsed.address is None:
         raise InvalidInput(parsed.error or "Give an email address or a phone number.", field="recipient")
@@ -89,7 +89,7 @@ def add(
             # Both given: which was meant is not ours to guess (the named one had been ignored).
             raise InvalidInput("Choose a workspace or name a new one, not both.", field="workspace_name")
         if workspace_kind not in KINDS:
-            raise InvalidInput(f"workspace_kind must be one of {', '.join(KINDS)}.", field="workspace_kind")
+            raise InvalidInput.not_one_of("workspace_kind", KINDS)
 
     user = members_service.get_user_by_address(session, parsed.address)
     if user is not None and user.id == actor.user_id:

@@ -331,7 +331,7 @@ def _visible(
         query = query.where(Invitation.user_type == user_type)
     if status:
         if status not in STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", field="status")
+            raise InvalidInput.not_one_of("status", STATUSES)
         if status == PENDING:
             query = query.where(Invitation.status == PENDING, Invitation.expires_at > now)
         elif status == EXPIRED:

@@ -555,7 +555,7 @@ def list_members(
         query = query.where(Member.user_type == user_type)
     if status:
         if status not in STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(STATUSES)}.", field="status")
+            raise InvalidInput.not_one_of("status", STATUSES)
         query = query.where(Member.status == status)
     return page(session, query, Member, cursor=cursor, limit=limit)
 

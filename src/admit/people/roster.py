@@ -113,7 +113,7 @@ def _check(name: str, value: str | None, allowed: Iterable[str]) -> str | None:
     if value in (None, ""):
         return None
     if value not in tuple(str(a) for a in allowed):
-        raise InvalidInput(f"{name} must be one of {', '.join(str(a) for a in allowed)}.", field=name)
+        raise InvalidInput.not_one_of(name, (str(a) for a in allowed))
     return value
 
 

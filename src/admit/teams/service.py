@@ -209,7 +209,7 @@ def _save_name(session: Session, team: Team, name: str) -> None:
 def create(session: Session, actor: Actor, *, kind: str, name: str) -> Team:
     """Create an empty team (``kind="team"``) or client group (``"client_group"``)."""
     if kind not in KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}.", field="kind")
+        raise InvalidInput.not_one_of("kind", KINDS)
     policy.require(actor.role, manage_action(kind))
     name = _clean_name(kind, name)
     team = Team(portal_id=actor.portal.id, kind=kind, created_by_id=actor.user_id)

@@ -149,7 +149,7 @@ def list_join_requests(
     )
     if status:
         if status not in REQUEST_STATUSES:
-            raise InvalidInput(f"status must be one of {', '.join(REQUEST_STATUSES)}.", field="status")
+            raise InvalidInput.not_one_of("status", REQUEST_STATUSES)
         query = query.where(JoinRequest.status == status)
     if workspace_id is not None:
         query = query.where(JoinRequest.workspace_id == workspace_id)

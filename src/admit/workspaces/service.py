@@ -150,7 +150,7 @@ def create(
     policy.require(actor.role, policy.Action.WORKSPACE_CREATE)
     name = _clean_name(name)
     if kind not in KINDS:
-        raise InvalidInput(f"kind must be one of {', '.join(KINDS)}.", field="kind")
+        raise InvalidInput.not_one_of("kind", KINDS)
     role_names = clean_role_names(roles)
     if role_names and kind != FLOW:
         raise InvalidInput("Only flow workspaces have roles.", field="roles")
