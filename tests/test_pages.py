@@ -831,6 +831,22 @@ class TestUserManagement:
         assert client.get(f"/p/{pf.slug}/users", follow_redirects=False).status_code == 403
         assert client.get(f"/p/{pf.slug}/audit").status_code == 403
 
+    def test_a_clients_home_lists_what_it_promises(self, client, db, worker):
+        """The home page says it shows "your workspaces … and the actions waiting for you"; with
+        none waiting it showed no actions at all (the tester read it as a promise it did not
+        keep): the actions are listed, or said to be none, under their heading."""
+        pf = create_portal(db)
+        invite(db, pf, ["c@example.org"], user_type="client")
+        worker.drain()
+        token = last_link(db, "c@example.org")
+        page = client.get(f"/invite/{token}")
+        r = client.post(f"/invite/{token}", data={"name": "Cleo", "csrf_token": csrf_of(page.text)})
+        home = r.text
+        assert "data-client-home" in home and "the actions waiting for you" in home
+        section = home[home.index("<h2>Your open actions</h2>") :]
+        none = re.search(r'<p class="muted" data-no-actions>Nothing is waiting for you\.', section)
+        assert none, section[:400]
+
     def test_other_portal_is_not_found(self, client, db, worker):
         """A member of one portal gets 404 for another portal's pages."""
         a = create_portal(db)
