@@ -35,7 +35,7 @@ def test_every_pasted_row_has_a_remove(new_context, live_server, viewport, shot)
     gestures.checked(box, lambda: box.fill(ROWS))
     expect(chips.locator("[data-chip]")).to_have_count(3)
     bad = chips.locator("[data-chip=bad]")
-    expect(bad.locator("[data-chip-why]")).to_have_text("bad@@acme is not an email address: it has two @.")
+    expect(bad.locator("[data-chip-why]")).to_have_text("Not an email address: it has two @.")
     for chip in chips.locator("[data-chip]").all():
         expect(chip.get_by_role("button", name=re.compile(r"^Remove "))).to_be_visible()
     shot(page, "rows-every-chip-removable")
@@ -54,6 +54,60 @@ def test_every_pasted_row_has_a_remove(new_context, live_server, viewport, shot)
     page.goto(texts_url)
     expect(page.locator("#texts")).to_have_text("Texts (SMS)")
     expect(page.locator("#texts")).to_be_in_viewport()
+
+
+PASTED = "Mia Wong\tmia@acme.com\nBad Person\tx@@y.com\nSam Doe\tsam@acme.com"
+TWO_AT = "Not an email address: it has two @."
+
+
+@pytest.mark.parametrize("viewport", [gestures.DESKTOP, gestures.PHONE], ids=["1280", "390"])
+def test_send_invites_the_good_rows_and_says_whom_it_leaves_out(new_context, live_server, viewport, shot):
+    """One bad row pasted held the whole Send (the API and the CLI invite the rest), and its
+    reason was said twice, under the box and on its chip, naming its address twice ("x@@y.com:
+    x@@y.com is not…"). Beside Send: how many it invites and how many rows with errors it leaves
+    out (counted from the server's check); the report then names who was invited and who was
+    left out, and why, once each."""
+    page, dialog, box, chips = _invite_box(new_context, live_server, viewport)
+    gestures.checked(box, lambda: box.fill(PASTED))
+    bad = chips.locator("[data-chip=bad]")
+    expect(bad.locator("[data-chip-why]")).to_have_text(TWO_AT)
+    send = dialog.get_by_role("button", name="Send Invitation")
+    note = dialog.locator("[data-send-note]")
+    expect(note).to_have_text("2 will be invited; 1 row with errors is left out.")
+    expect(note).to_be_in_viewport()
+    # The note is the button's description: a screen reader hears it with Send.
+    described = send.evaluate("b => b.getAttribute('aria-describedby')")
+    assert note.evaluate("(n, id) => n.id === id", described), described
+    gestures.expect_no_wider_than(page, viewport["width"])
+    shot(page, "send-leaves-out")
+    send.click()
+    report = page.locator("[data-report]")
+    expect(report).to_have_attribute("data-tone", "some")
+    expect(report.locator("[data-invited]")).to_have_text(
+        "Invited: Mia Wong (mia@acme.com), Sam Doe (sam@acme.com)."
+    )
+    expect(report.locator("li")).to_have_text([f"Bad Person <x@@y.com>: {TWO_AT}"])
+    expect(page.get_by_text("Not an email address")).to_have_count(1)
+    expect(page.locator('tr[data-address="mia@acme.com"]')).to_have_count(1)
+    shot(page, "report")
+
+
+def test_a_send_with_nobody_to_invite_says_each_error_once(new_context, live_server, shot):
+    """Only rows with errors: nothing is sent and the box opens again; each reason is said once,
+    on its chip (the list under the box said them all again, beside the chips)."""
+    page, dialog, box, chips = _invite_box(new_context, live_server, gestures.DESKTOP)
+    gestures.checked(box, lambda: box.fill("x@@y.com\nnot-an-address"))
+    expect(dialog.locator("[data-send-note]")).to_have_text(
+        "Nobody to invite yet: fix or remove the 2 rows with errors."
+    )
+    dialog.get_by_role("button", name="Send Invitation").click()
+    expect(dialog).to_be_visible()
+    expect(chips.locator("[data-chip=bad]")).to_have_count(2)
+    expect(dialog.get_by_text(TWO_AT)).to_have_count(1)
+    expect(dialog.get_by_text("An email address must have an @-sign.")).to_have_count(1)
+    expect(dialog.locator(".field-error")).to_have_count(0)
+    expect(box).to_have_attribute("aria-invalid", "true")
+    shot(page, "nobody-to-invite")
 
 
 UPLOAD = "Or upload a list of email addresses or phone numbers"

@@ -533,6 +533,27 @@ class TestRecipientsCheck:
         assert items[2]["error"] and items[2]["suggestion"] is None
         assert [i["skip"] for i in items] == [None] * 4
 
+    def test_it_says_whom_send_would_invite(self, client, db):
+        """``sendable``: Send would invite this recipient (an address, not to fix, not listed
+        before, not skipped): what the Invite box counts on its Send, so that the page never
+        decides it again."""
+        from tests.factories import create_portal
+
+        pf = create_portal(db)
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/recipients/check",
+            json={"text": f"ada@example.com, x@@y.com, ADA@example.com, {pf.owner_email}, +1 202 555 0173"},
+            headers=pf.headers(),
+        )
+        assert r.status_code == 200, r.text
+        assert [(i["text"], i["sendable"]) for i in r.json()["items"]] == [
+            ("ada@example.com", True),
+            ("x@@y.com", False),
+            ("ADA@example.com", False),
+            (pf.owner_email, False),
+            ("+1 202 555 0173", True),
+        ]
+
     def test_one_persons_text_left_empty_is_said_as_send_says_it(self, client, db):
         """A Contacts dialog's Next went on with the address empty (the check found no one in
         "" and said nothing). ``one``: the text is one person's, so an empty one is that person's

@@ -172,6 +172,7 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
                 duplicate=c.duplicate,
                 skip=c.skip,
                 detail=c.detail,
+                sendable=c.sendable,
                 colleague=c.colleague,
             )
             for c in checked

@@ -215,6 +215,11 @@ class CheckedRecipientRead(BaseModel):
         description="Why Send would skip it, in words; with ``workspace_id``, for a text that is no "
         "address, what the workspace's Invite says of it left typed in its search box.",
     )
+    sendable: bool = Field(
+        default=False,
+        description="Send would invite this recipient: an address, with no ``error``, not a "
+        "``duplicate``, not skipped. What the Invite box counts on its Send Invitation.",
+    )
     colleague: bool = Field(
         default=False,
         description="The address looks like a colleague's of whoever asks: an email at the company domain "

@@ -115,6 +115,12 @@ class CheckedRecipient:
     detail: str | None = None
     colleague: bool = False
 
+    @property
+    def sendable(self) -> bool:
+        """Send would invite this recipient: an address, nothing to fix, not listed before, not
+        skipped. The one rule of what the Invite box counts on its Send (``recipients/check``)."""
+        return self.address is not None and self.error is None and not self.duplicate and self.skip is None
+
 
 def check_recipients(
     session: Session, actor: Actor, text: str, *, one: bool = False

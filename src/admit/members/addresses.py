@@ -296,7 +296,9 @@ def normalize_email(address: str) -> tuple[str | None, str | None]:
     ats = address.count("@")
     if ats > 1:  # email-validator: "The part after the @-sign contains invalid characters: '@'."
         many = "two @" if ats == 2 else f"{ats} @ (an address has one)"
-        return None, f"{address} is not an email address: it has {many}."
+        # Not the address again: wherever this is said, the address is beside it (a chip, a
+        # report's row "x@@y.com: …", the field), and it read "x@@y.com: x@@y.com is not…".
+        return None, f"Not an email address: it has {many}."
     local, at, domain = address.rpartition("@")
     if (
         at

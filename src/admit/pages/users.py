@@ -64,6 +64,7 @@ from admit.web import SessionDep
 
 router = Router()
 PAGE_SIZE = 50
+INVITED_NAMED = 10  # the Invite report's "Invited: …", the first ones, then "and N more"
 PASTED_FILE = "pasted-addresses.txt"  # admit.js sends a paste too big for a form field so
 
 
@@ -385,11 +386,12 @@ def invite_submit(
             products=products,
             message=message,
         )
-        # An address to fix (not an address, a mistyped domain: the box's red chips) holds the
-        # whole Send, as does no one to invite with someone to fix: rolled back below, nothing
-        # goes out, and the box stays open with everything kept, naming them.
-        to_fix = [r for r in result.skipped if r.code == SkipCode.INVALID_RECIPIENT]
-        wrong = people_to_fix(to_fix if to_fix or result.invited else result.skipped)
+        # No one to invite with someone to fix (not an address, a mistyped domain: the box's
+        # red chips): rolled back below, nothing goes out, and the box stays open with
+        # everything kept, naming them. With someone to invite, they are, as the API and the
+        # CLI invite them: the rows to fix are left out (the box's Send said so, counting the
+        # check's ``sendable``), and the report names them, and why.
+        wrong = None if result.invited else people_to_fix(result.skipped)
         if wrong is not None:
             raise wrong
         owners = _owners_unconfirmed(actor, result.invited, chosen_role, owners_confirmed)
@@ -419,6 +421,13 @@ def invite_submit(
     codes = Counter(str(s.code) for s in skipped)
     report = {
         "invited_count": len(result.invited),
+        # Who was invited, by name, the first ones (the cookie that carries the report is small).
+        "invited": [
+            named_for(
+                actor, one.address or one.recipient, one.invitation.recipient_name if one.invitation else ""
+            )
+            for one in result.invited[:INVITED_NAMED]
+        ],
         "summary": pipeline.summary(len(result.invited), dict(codes)),
         # all: everyone invited; some: some skipped; none: nobody invited, someone refused;
         # nothing: nobody invited, each already in or invited (nothing to do: not an error).

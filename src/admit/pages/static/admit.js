@@ -1125,14 +1125,35 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
   const fold = () => chips.classList.toggle("more", chips.scrollTop + chips.clientHeight < chips.scrollHeight - 2);
   chips.addEventListener("scroll", fold, { passive: true });
   let shownItems = null;  // the last answer, drawn again when the user type changes
+  // Beside Send: how many it invites and the rows with errors it leaves out (Send invites the
+  // others, as the API does), counted from the server's ``sendable``, never decided here.
+  const note = form.querySelector("[data-send-note]");
+  const rows = (n) => (n === 1 ? "1 row" : `${n} rows`);
+  const tell = (sendable, bad) => {
+    if (!note) return;
+    note.textContent = !bad ? ""
+      : sendable ? `${sendable} will be invited; ${rows(bad)} with errors ${bad === 1 ? "is" : "are"} left out.`
+        : `Nobody to invite yet: fix or remove the ${bad === 1 ? "row" : rows(bad)} with errors.`;
+  };
+  // The reasons Send was refused for, said under the box by the server, are the chips' now
+  // (each said once, on its chip, and kept up to date as the text changes).
+  const stale = () => {
+    const said = document.getElementById(`${box.id}_error`);
+    if (!said) return;
+    said.remove();
+    box.setAttribute("aria-describedby", box.getAttribute("aria-describedby").split(" ").filter((id) => id !== said.id).join(" "));
+  };
   const render = (items) => {
     shownItems = items;
+    stale();
     const ordered = items.map((item, at) => [item, at]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]);
     chips.replaceChildren(...ordered.map(([item]) => chip(item)));
     const bad = items.filter((i) => i.error).length;
     const dup = items.filter((i) => i.duplicate).length;
     const skip = items.filter((i) => !i.error && !i.duplicate && i.skip).length;
-    const good = items.length - bad - dup - skip;
+    const good = items.filter((i) => i.sendable).length;
+    tell(good, bad);
+    if (bad) box.setAttribute("aria-invalid", "true"); else box.removeAttribute("aria-invalid");
     const away = items.filter(outside).length;
     const summary = document.createElement("span");
     summary.className = "chips-summary";
@@ -1145,8 +1166,9 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
   };
   const check = async () => {
     const text = box.value;
-    if (!text.trim()) { chips.replaceChildren(); return; }
+    if (!text.trim()) { chips.replaceChildren(); tell(0, 0); return; }
     if (text.length > 100 * 1024) {
+      tell(0, 0);
       chips.replaceChildren(Object.assign(document.createElement("span"), {
         className: "chips-summary", textContent: "A long list: it will be checked in the preview before anything is sent.",
       }));
