@@ -56,6 +56,25 @@ def _facts(text: str) -> list[str]:
     return [" ".join(html.unescape(piece).split()) for piece in pieces]
 
 
+def _link_for(client, pf, allowed_domains: str) -> str:
+    """The portal's invite link, on, for internal members with ``allowed_domains``, set by its
+    owner; the client then signed out, as whoever the link is shared with."""
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    link = _shown_link(client.get(f"/p/{pf.slug}/users").text)
+    client.post(
+        f"/p/{pf.slug}/invite-link",
+        data={
+            "csrf_token": csrf_of(client.get(f"/p/{pf.slug}/invite-link").text),
+            "user_type": "internal",
+            "role": "member",
+            "allowed_domains": allowed_domains,
+            "enabled": "1",
+        },
+    )
+    client.cookies.clear()
+    return link
+
+
 def _path(url: str) -> str:
     return "/join/" + url.rsplit("/join/", 1)[1]
 
@@ -339,27 +358,28 @@ class TestPublicPages:
             assert re.search(r'<input id="email" [^>]*value="ada@acme.com"', refused.text)
             assert 'class="notice error"' not in refused.text
 
+    def test_a_domain_not_the_portals_own_is_not_told(self, client, db):
+        """A link for a partner's addresses (nobody in the portal is at that domain): whoever
+        holds the link is told it takes work addresses, never whose."""
+        pf = create_portal(db)
+        link = _link_for(client, pf, "acme.com, partner.example")
+        page = client.get(_path(link)).text
+        hint = re.search(r'<div class="hint" id="email_hint" data-allowed-domains>([^<]+)</div>', page)
+        assert hint and "only accepts addresses at the companies it was made for" in hint.group(1), page
+        assert "partner.example" not in page and "acme.com" not in page
+
     def test_sign_up_and_confirm(self, client, db, worker):
         """Sign up through the link, see "Check your email", confirm, land in the portal signed in."""
         pf = create_portal(db)
-        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
-        link = _shown_link(client.get(f"/p/{pf.slug}/users").text)
-        client.post(
-            f"/p/{pf.slug}/invite-link",
-            data={
-                "csrf_token": csrf_of(client.get(f"/p/{pf.slug}/invite-link").text),
-                "user_type": "internal",
-                "role": "member",
-                "allowed_domains": "acme.com",
-                "enabled": "1",
-            },
-        )
-        client.cookies.clear()
+        link = _link_for(client, pf, "acme.com")
         page = client.get(_path(link))
-        # Said plainly (the tester: "certain organisations only" read as an admin's words).
+        # Said plainly (the tester: "certain organisations only" read as an admin's words), and
+        # up front, under the Email field: the portal's own domain (its people's addresses are
+        # at it), where the tester learnt it only from a refusal.
         assert "Join Acme Inc" in page.text and "certain organisations" not in page.text
-        assert "this link only accepts addresses at the companies it was made for" in page.text
-        assert "acme.com" not in page.text  # the allowed domains are not told to whoever has the link
+        hint = re.search(r'<div class="hint" id="email_hint" data-allowed-domains>([^<]+)</div>', page.text)
+        assert hint and hint.group(1) == "Use your @acme.com address.", page.text
+        assert re.search(r'<input id="email" [^>]*aria-describedby="email_hint"', page.text)
         data = {
             "csrf_token": csrf_of(page.text),
             "email": "eve@evil.example",
@@ -372,9 +392,10 @@ class TestPublicPages:
         # Said under the Email field, which takes the focus, not in a box above the form.
         said = re.search(r'<div class="field-error" id="email_error">([^<]+)</div>', refused.text)
         assert said and "does not accept addresses at evil.example" in said.group(1)
-        assert 'aria-invalid="true" autofocus aria-describedby="email_error"' in refused.text
+        assert 'aria-invalid="true" autofocus aria-describedby="email_error email_hint"' in refused.text
         assert 'class="notice error"' not in refused.text
-        assert "acme.com" not in refused.text.replace('value="eve@evil.example"', "")
+        # The portal's own domain, said up front, is said again under the refusal (a partner's never).
+        assert "Use your @acme.com address." in refused.text
         assert 'value="eve@evil.example"' in refused.text  # the form keeps what was typed
         # Every fault at once, each under its field: the address and the name.
         both = client.post(_path(link), data={**data, "email": "ada@", "name": ""})

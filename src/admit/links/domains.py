@@ -6,7 +6,18 @@ from __future__ import annotations
 from admit.errors import DomainNotAllowed, InvalidInput
 from admit.members.addresses import domain_allowed, normalize_domains
 
-__all__ = ["display_domain", "domain_allowed", "domain_refused", "normalize_domains"]
+__all__ = ["display_domain", "domain_allowed", "domain_refused", "domains_told", "normalize_domains"]
+
+
+def domains_told(allowed: list[str], own: set[str]) -> list[str]:
+    """The allowed domains a link's page names to whoever holds it, up front ("Use your @acme.com
+    address."): all of them when each is the portal's own (``own``: its internal users' addresses
+    are at it), which tells nothing the portal's name does not; none when one is another's (a
+    partner's domain, say: ``domain_refused``'s reason), so that nobody learns whose addresses
+    it was made for."""
+    if not allowed or any(d not in own for d in allowed):
+        return []
+    return [display_domain(d) for d in allowed]
 
 
 def domain_refused(address: str) -> InvalidInput:

@@ -46,9 +46,10 @@ from admit.audit import service as audit_service
 from admit.db import new_id
 from admit.errors import Checks, Gone, InvalidInput, LinkGone, LinkNotFound, LinkUsedUp, at_most_characters
 from admit.kit.tokens import hash_token
-from admit.links.domains import normalize_domains
+from admit.links.domains import domains_told, normalize_domains
 from admit.links.models import CONFIRMED, PENDING, InviteLink, LinkSignup
 from admit.links.views import LinkPreview, LinkView
+from admit.members import service as members_service
 from admit.members.addresses import company_domain, normalize_email
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
@@ -688,12 +689,21 @@ def preview(
     (``flows.workspace_links.preview``)."""
     link = live_link_or_raise(session, token, taken=taken)
     portal = portals_service.get_or_raise(session, link.portal_id)
+    allowed = list(link.allowed_domains or [])
     return LinkPreview(
         link=link,
         portal=portal,
         workspace_name=workspace_name,
         password_required=_password_required(link, portal),
+        domains_told=domains_told(
+            allowed, members_service.internal_domains_among(session, portal.id, allowed)
+        ),
     )
+
+
+def _own_domains(session: Session, portal_id: uuid.UUID, domains: list[str]) -> set[str]:
+    """Those of ``domains`` the portal's own internal users have addresses at."""
+    return members_service.internal_domains_among(session, portal_id, domains)
 
 
 def rate_limits(session: Session, token: str, ip: str | None) -> None:

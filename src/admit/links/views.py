@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from admit.kit.text import day_text
@@ -50,6 +50,8 @@ class LinkPreview:
     portal: Portal
     workspace_name: str | None
     password_required: bool
+    # The allowed domains its page names up front (``links.domains.domains_told``).
+    domains_told: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)

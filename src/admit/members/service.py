@@ -906,13 +906,22 @@ def colleagues_among(session: Session, actor: Actor, addresses_asked: Iterable[s
         return set()
     own = own_company_domain(actor)
     found: set[str] = {own} if own is not None and own in by_domain else set()
-    for domain in [d for d in by_domain if d != own][:_COLLEAGUE_DOMAINS_ASKED]:
+    asked = [d for d in by_domain if d != own][:_COLLEAGUE_DOMAINS_ASKED]
+    found |= internal_domains_among(session, actor.portal.id, asked)
+    return {a for d in found for a in by_domain[d]}
+
+
+def internal_domains_among(session: Session, portal_id: uuid.UUID, domains: Iterable[str]) -> set[str]:
+    """Those of ``domains`` (lower case) at which one of the portal's active internal users has
+    an email address: the portal's own. One query per domain."""
+    found = set()
+    for domain in dict.fromkeys(domains):
         escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         internal = (
             select(Member.id)
             .join(User, User.id == Member.user_id)
             .where(
-                Member.portal_id == actor.portal.id,
+                Member.portal_id == portal_id,
                 Member.status == ACTIVE,
                 Member.user_type == UserType.INTERNAL,
                 func.lower(User.email).like(f"%@{escaped}", escape="\\"),
@@ -920,7 +929,7 @@ def colleagues_among(session: Session, actor: Actor, addresses_asked: Iterable[s
         )
         if session.scalar(select(exists(internal))):
             found.add(domain)
-    return {a for d in found for a in by_domain[d]}
+    return found
 
 
 def roles_of(session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
