@@ -701,6 +701,31 @@ class TestUserManagement:
         listed = r.text[r.text.index('id="people"') :]
         assert 'data-address="mia@example.com"' in listed and 'data-address="sam@example.com"' in listed
 
+    def test_a_long_report_is_shortened_to_fit_not_dropped(self, client, db):
+        """The report crosses the redirect in a cookie of ~3.5 KB: one longer (ten people named,
+        fifteen long addresses skipped) was dropped whole, and the page said nothing of what was
+        sent. Its lists are shortened instead, their "and N more" still counting everyone."""
+        pf = create_portal(db)
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        good = [f"Person Number {i}\tperson.number.{i}@example.com" for i in range(10)]
+        bad = [f"{'a' * 70}.{i}@@example.com" for i in range(15)]
+        data = {"csrf_token": csrf_of(page.text), "recipients": "\n".join(good + bad)}
+        r = client.post(f"/p/{pf.slug}/invitations", data=data)
+        assert "data-report" in r.text, "the report was not shown"
+        report = r.text[r.text.index("data-report") :]
+        report = html.unescape(report[: report.index("</div>")])
+        assert re.search(r"<strong data-summary>10 invited · 15 skipped", report), report
+        invited = re.search(r"<p[^>]*data-invited>Invited: (.*?)\.</p>", report, re.S)
+        shown_invited = invited.group(1).count("(person.number.") if invited else 0
+        more_invited = re.search(r", and (\d+) more$", invited.group(1)) if invited else None
+        assert shown_invited + (int(more_invited.group(1)) if more_invited else 0) == 10, report
+        shown_skipped = report.count("@@example.com")
+        more_skipped = re.search(r"… and (\d+) more\.", report)
+        assert (
+            shown_skipped >= 1 and shown_skipped + int(more_skipped.group(1) if more_skipped else 0) == 15
+        ), report
+
     def test_inviting_someone_already_invited_is_nothing_to_do_not_an_error(self, client, db):
         """The tester: inviting ada@ again came back as a red report ("0 invited · 1 skipped: 1
         already invited"), as if something had failed; the CLI calls it nothing to do. Amber, with

@@ -244,6 +244,23 @@ class TestWorkspacePage:
             " this workspace when they accept."
         )
 
+    def test_a_long_report_is_shortened_to_fit_not_dropped(self, client, db, worker):
+        """Fifteen long addresses refused: the report (a cookie of ~3.5 KB across the redirect)
+        was dropped whole and the panel said nothing. It is shortened, "… and N more" counting
+        the rest."""
+        pf = create_portal(db)
+        ws = create_workspace(client, pf, "Kitchen")
+        page = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+        bad = [f"{'b' * 100}.{i}@@example.com" for i in range(15)]
+        r = client.post(
+            f"/p/{pf.slug}/workspaces/{ws['id']}/people",
+            data={"csrf_token": csrf_of(page.text), "recipients": bad},
+        )
+        said = _report(r)
+        assert said.startswith("0 invited · 15 skipped"), said
+        more = re.search(r"… and (\d+) more\.$", said)
+        assert said.count("@@example.com") + (int(more.group(1)) if more else 0) == 15, said
+
     def test_addresses_made_chips_go_with_the_people_picked(self, client, db, worker):
         """The Invite panel's chips for addresses (Enter, comma or semicolon in the search box:
         ``recipients``) go with the people picked: Ada added, each new address invited as a

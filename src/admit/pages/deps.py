@@ -723,9 +723,26 @@ FLASH_COOKIE = "admit_flash"
 _FLASH_MAX = 3500  # bytes: cookies are limited to ~4 KB
 
 
+def _flash_payload(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+
+
+def fitted_flash(data: dict[str, Any], lists: tuple[str, ...]) -> dict[str, Any]:
+    """``data`` made small enough to ride in the flash cookie: the lists named in ``lists`` lose
+    their last entries, one from each in turn, until it fits (their counts, kept beside them,
+    still say "and N more"). A long report was dropped whole: the page said nothing."""
+    fitted = {**data, **{key: list(data[key]) for key in lists}}
+    while len(_flash_payload(fitted)) > _FLASH_MAX and any(fitted[key] for key in lists):
+        for key in lists:
+            if fitted[key] and len(_flash_payload(fitted)) > _FLASH_MAX:
+                fitted[key].pop()
+    return fitted
+
+
 def set_flash(request: Request, response: Response, data: dict[str, Any]) -> None:
-    """Carry a small result (e.g. the invite report) across the redirect after a form post."""
-    payload = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode()
+    """Carry a small result (e.g. the invite report) across the redirect after a form post
+    (``fitted_flash`` shortens one that could be long; one that still does not fit is dropped)."""
+    payload = _flash_payload(data)
     if len(payload) <= _FLASH_MAX:
         _set_signed(request, response, FLASH_COOKIE, payload)
 

@@ -43,6 +43,7 @@ from admit.pages.deps import (
     allowed,
     check_csrf,
     faults_of,
+    fitted_flash,
     forget_flash,
     named,
     named_for,
@@ -439,6 +440,7 @@ def invite_submit(
         if all(s.code in NOTHING_TO_DO for s in skipped)
         else "none",
         "listed_twice": twice[:15],
+        "listed_twice_count": len(twice),
         "skipped": [
             {
                 "recipient": s.recipient[:120],
@@ -451,7 +453,7 @@ def invite_submit(
         ],
         "skipped_count": len(skipped),
     }
-    set_flash(request, response, report)
+    set_flash(request, response, fitted_flash(report, ("invited", "listed_twice", "skipped")))
     return response
 
 

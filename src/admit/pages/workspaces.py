@@ -35,6 +35,7 @@ from admit.members import service as members_service
 from admit.pages.deps import (
     PageActor,
     check_csrf,
+    fitted_flash,
     forget_flash,
     form_error,
     form_faults,
@@ -165,7 +166,7 @@ def _results_flash(session: Session, actor: Actor, results: list[RecipientResult
     # Invited to the portal before: now in the workspace on that invitation, nothing sent. Said
     # apart from the skipped (the tester read "2 skipped" while the panel had them).
     put_in = skipped.pop(str(SkipCode.ALREADY_INVITED), 0)
-    return {
+    report = {
         # The Invite box's line: "1 added · 2 invited · 1 put in on the invitation they have".
         "summary": (
             pipeline.summary(counts["invited"], skipped, added=counts["added"], put_in=put_in)
@@ -178,8 +179,9 @@ def _results_flash(session: Session, actor: Actor, results: list[RecipientResult
         "ok": bool(counts["added"] or counts["invited"])
         or bool(results and not any(pipeline.needs_fixing(r) for r in results)),
         "results": [_result_line(actor, r, colleagues) for r in results[:_MAX_RESULTS_SHOWN]],
-        "more": max(0, len(results) - _MAX_RESULTS_SHOWN),
+        "results_count": len(results),
     }
+    return fitted_flash(report, ("results",))
 
 
 def _picked_team(value: str) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
