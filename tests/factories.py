@@ -7,7 +7,7 @@ import re
 import threading
 from dataclasses import dataclass
 
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 
 from admit.actor import Actor
 from admit.db import Database
@@ -180,20 +180,22 @@ def race(n: int, fn, *, timeout: float = 120) -> list:
     return results
 
 
-def writes_during(db: Database, do):
+def writes_during(db: Database | None, do):
     """What ``do`` answers, and the statements it sent that write (INSERT, UPDATE, DELETE),
-    each cut short: a save that must write nothing before it asks something says so."""
+    each cut short: a save that must write nothing before it asks something says so. ``db``
+    None: those of every engine (a CLI command opens its own)."""
     seen: list[str] = []
+    engines = Engine if db is None else db.engine
 
     def count(conn, cursor, statement, parameters, context, executemany):
         if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
             seen.append(" ".join(statement.split())[:120])
 
-    event.listen(db.engine, "before_cursor_execute", count)
+    event.listen(engines, "before_cursor_execute", count)
     try:
         return do(), seen
     finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+        event.remove(engines, "before_cursor_execute", count)
 
 
 def csrf_of(html_text: str) -> str:

@@ -7,7 +7,7 @@ import re
 
 from admit.flows import join
 from tests.cli.helpers import init_portal
-from tests.factories import PortalFixture, member_joins
+from tests.factories import PortalFixture, member_joins, writes_during
 
 # What `admit invite` now requires (--type has no default); most tests invite team members.
 INTERNAL = ("--type", "internal")
@@ -384,7 +384,8 @@ def test_a_failed_delivery_says_why(run, db):
 class TestOwnersConfirmed:
     """``members change --role owner`` and ``invitations change --role owner`` made owners unasked,
     where ``admit invite --role owner`` asks ``--confirm-owners``: both ask it too, by the same
-    rule (``imports.service.check_owners_confirmed``); nothing is changed until it is given."""
+    rule (``policy.owner_unconfirmed``, which the changes ask themselves); nothing is changed
+    until it is given, nor written and then rolled back (they changed first and refused after)."""
 
     def test_members_change_to_owner_asks_confirm_owners(self, run, db, worker):
         out = init_portal(run)
@@ -392,13 +393,17 @@ class TestOwnersConfirmed:
         pf = PortalFixture(slug=slug, api_key=out["api_key"], owner_email="owner@acme.com", portal_id=None)
         member_joins(db, worker, pf, "mel@acme.com")
         args = ("members", "change", "--portal", slug, "mel@acme.com", "--role", "owner")
-        refused = run(*args)
+        refused, written = writes_during(None, lambda: run(*args))
         assert refused.exit_code == 2, refused.output
+        assert written == [], written
         said = " ".join(refused.stderr.split())
         assert "Making someone an owner is confirmed first: owners can do everything" in said, said
         assert "Add --confirm-owners to make them an owner." in said and "(option --role)" in said, said
-        problem = json.loads(run(*args, "--json").stdout)
+        refused, written = writes_during(None, lambda: run(*args, "--json"))
+        problem = json.loads(refused.stdout)
         assert problem["field"] == "role" and "--confirm-owners" in problem["detail"], problem
+        assert problem["detail"].endswith(" Add --confirm-owners to make them an owner."), problem
+        assert written == [], written
         listed = json.loads(run("members", "list", "--portal", slug, "--json").stdout)["items"]
         assert next(p["role"] for p in listed if p["address"] == "mel@acme.com") == "member"
         # Not an owner made: asked nothing, as before.
@@ -414,11 +419,16 @@ class TestOwnersConfirmed:
         slug = init_portal(run)["portal"]
         assert run("invite", "--portal", slug, *INTERNAL, "mel@acme.com").exit_code == 0
         args = ("invitations", "change", "--portal", slug, "mel@acme.com", "--role", "owner")
-        refused = run(*args)
+        refused, written = writes_during(None, lambda: run(*args))
         assert refused.exit_code == 2, refused.output
+        assert written == [], written
         said = " ".join(refused.stderr.split())
         assert "Making someone an owner is confirmed first" in said, said
-        assert "Add --confirm-owners to make them an owner." in said, said
+        assert "Add --confirm-owners to make them an owner." in said and "(option --role)" in said, said
+        refused, written = writes_during(None, lambda: run(*args, "--json"))
+        problem = json.loads(refused.stdout)
+        assert problem["field"] == "role" and "--confirm-owners" in problem["detail"], problem
+        assert written == [], written
         pending = json.loads(run("invitations", "list", "--portal", slug, "--json").stdout)["items"]
         assert pending[0]["role"] == "member"
         made = run(*args, "--confirm-owners")

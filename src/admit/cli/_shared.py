@@ -438,7 +438,8 @@ def list_json_option(item: str) -> Callable[[FC], FC]:
 
 def confirm_owners_option(command: FC) -> FC:
     """``--confirm-owners`` of a command that changes a role (``invitations change``, ``members
-    change``): ``owner_made`` refuses one that makes an owner without it, as ``invite`` does."""
+    change``): the change refuses one that makes an owner without it (``owners_asked``), as
+    ``invite`` does."""
     return click.option(
         "--confirm-owners",
         "owners_confirmed",
@@ -448,18 +449,21 @@ def confirm_owners_option(command: FC) -> FC:
     )(command)
 
 
-def owner_made(before: str | None, after: str | None, *, confirmed: bool) -> None:
-    """A role changed from ``before`` to ``after`` that makes an owner, refused unless
-    ``--confirm-owners`` was given (``imports.service.check_owners_confirmed``, the rule ``admit
-    invite --role owner`` and imports ask by). Called in the change's unit of work, after the
-    change (whose own refusals come first): the refusal ends it, and nothing is changed."""
+@contextmanager
+def owners_asked() -> Iterator[None]:
+    """Around a change given ``owners_confirmed`` (``--confirm-owners``:
+    ``flows.members.change_access``, ``invitations.service.change_offer``), which refuses one
+    that makes an owner unconfirmed before writing anything (``policy.owner_unconfirmed``,
+    naming ``owners_confirmed``): that refusal as the console says it, of ``--role`` (the
+    option that made the owner), with the option that confirms it."""
     from admit.errors import InvalidInput
-    from admit.imports import service as imports_service
 
     try:
-        imports_service.check_owners_confirmed(after, confirmed=confirmed, was=before)
+        yield
     except InvalidInput as exc:
-        refuse(exc, more=" Add --confirm-owners to make them an owner.")
+        if exc.fields.get("field") != "owners_confirmed":
+            raise
+        refuse(exc.renamed({"owners_confirmed": "role"}), more=" Add --confirm-owners to make them an owner.")
 
 
 _CURSOR_HELP = " next_cursor is where --cursor goes on after a --limit (else null)."

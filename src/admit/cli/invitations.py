@@ -467,9 +467,11 @@ def invitations_change(
     with _shared.portal_session(slug) as (session, actor):
         found = invitations_service.by_id_or_address(session, actor, invitation)
         before = (found.role, list(found.products or ()))
-        changed = invitations_service.change_offer(session, actor, found.id, role=role, products=wanted)
+        with _shared.owners_asked():
+            changed = invitations_service.change_offer(
+                session, actor, found.id, role=role, products=wanted, owners_confirmed=owners_confirmed
+            )
         (after,) = invitation_reads(session, [changed])
-        _shared.owner_made(before[0], after.role, confirmed=owners_confirmed)
     if as_json:
         _shared.echo_json(after)
         return

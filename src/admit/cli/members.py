@@ -173,10 +173,11 @@ def members_change(
     with _shared.portal_session(slug) as (session, actor):
         member_id = _member_id(session, actor, member)
         before = MemberRead.of(members_service.member_or_raise(session, actor, member_id))
-        after = MemberRead.of(
-            members_flow.change_access(session, actor, member_id, role=role, products=wanted)
-        )
-        _shared.owner_made(before.role, after.role, confirmed=owners_confirmed)
+        with _shared.owners_asked():
+            changed = members_flow.change_access(
+                session, actor, member_id, role=role, products=wanted, owners_confirmed=owners_confirmed
+            )
+        after = MemberRead.of(changed)
     if as_json:
         _shared.echo_json(after)
         return

@@ -220,10 +220,9 @@ def check_owners_confirmed(
     ``confirmed`` says they were. ``made``: a list's options, which can make owners when its own
     role is owner (every row, or a Role column's rows, may be one), previewed first (a draft that
     waits for ``confirm``; the CLI's ``--confirm-owners``, for addresses given on its command line
-    as for a file); or the role one change gives, from ``was`` (the CLI's ``invitations change``
-    and ``members change``, with ``--confirm-owners`` too; the Invite box's Send, for the typed
-    addresses it would invite), by ``policy.owner_unconfirmed``, which Change role and products
-    asks itself: one who already was an owner is made nobody.
+    as for a file); or the role one invitation gives, from ``was``, by ``policy.owner_unconfirmed``,
+    which Change role and products (its page, ``members change`` and ``invitations change``) and
+    the Invite box's Send ask themselves: one who already was an owner is made nobody.
     Raises ``InvalidInput`` naming ``role`` (or a list's ``role_column``)."""
     if not isinstance(made, InviteOptions):
         if (fault := policy.owner_unconfirmed(made, confirmed=confirmed, was=was)) is not None:
