@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import html
 import re
+import sqlite3
+import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, event, select
@@ -180,22 +183,71 @@ def race(n: int, fn, *, timeout: float = 120) -> list:
     return results
 
 
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "COPY")
+
+
+def _tag(command_complete: str) -> str:
+    """The command a PostgreSQL server says it completed (``"INSERT 0 2"``: INSERT)."""
+    return command_complete.strip('"').split(" ")[0]
+
+
 def writes_during(db: Database | None, do):
-    """What ``do`` answers, and the statements it sent that write (INSERT, UPDATE, DELETE),
-    each cut short: a save that must write nothing before it asks something says so. ``db``
-    None: those of every engine (a CLI command opens its own)."""
+    """What ``do`` answers, and the statements it sent that write (INSERT, UPDATE, DELETE, and
+    PostgreSQL's COPY), each cut short: a save that must write nothing before it asks something
+    says so. Read from the driver's own connection (SQLite's trace callback, libpq's trace of
+    what the server answered), so that the rows ``kit.bulk.insert_rows`` writes past
+    SQLAlchemy count too. ``db`` None: every engine's (a CLI command opens its own)."""
     seen: list[str] = []
     engines = Engine if db is None else db.engine
+    traced: dict[int, Callable[[], None]] = {}
 
-    def count(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().split(" ", 1)[0].upper() in ("INSERT", "UPDATE", "DELETE"):
+    def sqlite_said(statement: str) -> None:
+        if statement.lstrip().split(" ", 1)[0].upper() in _WRITES:
             seen.append(" ".join(statement.split())[:120])
 
-    event.listen(engines, "before_cursor_execute", count)
+    def checkout(dbapi_connection, record, proxy) -> None:
+        if isinstance(dbapi_connection, sqlite3.Connection):
+            dbapi_connection.set_trace_callback(sqlite_said)
+            traced[id(dbapi_connection)] = lambda: dbapi_connection.set_trace_callback(None)
+            return
+        import psycopg
+
+        trace = tempfile.TemporaryFile()  # noqa: SIM115 - closed when the connection comes back (read)
+        pgconn = dbapi_connection.pgconn
+        pgconn.trace(trace.fileno())
+        pgconn.set_trace_flags(psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+
+        def read() -> None:
+            pgconn.untrace()
+            trace.seek(0)
+            asked = ""
+            for line in trace.read().decode(errors="replace").splitlines():
+                parts = line.split("\t", 3)
+                if len(parts) < 3:  # a statement's next line (its text goes on)
+                    continue
+                direction, kind, text = parts[0], parts[2], parts[3].strip() if len(parts) > 3 else ""
+                if direction == "F" and kind in ("Query", "Parse"):
+                    asked = text
+                elif direction == "B" and kind == "CommandComplete" and _tag(text) in _WRITES:
+                    seen.append(f"{text}: {' '.join(asked.split())[:120]}")
+            trace.close()
+
+        traced[id(dbapi_connection)] = read
+
+    def checkin(dbapi_connection, record) -> None:
+        done = traced.pop(id(dbapi_connection), None) if dbapi_connection is not None else None
+        if done is not None:
+            done()
+
+    event.listen(engines, "checkout", checkout)
+    event.listen(engines, "checkin", checkin)
     try:
         return do(), seen
     finally:
-        event.remove(engines, "before_cursor_execute", count)
+        event.remove(engines, "checkout", checkout)
+        event.remove(engines, "checkin", checkin)
+        for done in list(traced.values()):  # a connection still out (none should be)
+            done()
 
 
 def csrf_of(html_text: str) -> str:

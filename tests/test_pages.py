@@ -31,6 +31,7 @@ from tests.factories import (
     member_joins,
     said_under,
     sign_in_page,
+    writes_during,
 )
 
 
@@ -655,6 +656,33 @@ class TestUserManagement:
             made = select(Invitation.recipient, Invitation.role).where(Invitation.recipient.in_(asked))
             roles = dict(session.execute(made).all())
         assert roles == {"ada@acme.com": "admin", "mel@acme.com": "owner", "ned@acme.com": "owner"}, roles
+
+    def test_the_owners_question_is_asked_before_anything_is_written(self, client, db):
+        """Send with Owner unticked asks the owners' confirmation having written nothing (it
+        invited, then rolled the invitations back): whom it would invite is decided as Send
+        decides it, writing nothing (``invitations.service.would_invite``). What Send refuses
+        first still comes first: an admin's Owner, a mistyped address."""
+        pf = create_portal(db)
+        active_member(db, pf, "otto@acme.com")
+        active_member(db, pf, "ada@acme.com", role="admin")
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        typed = "Mel Ray <mel@acme.com>, ned@acme.com, otto@acme.com, ned@acme.com"
+        users = client.get(f"/p/{pf.slug}/users")
+        data = {"recipients": typed, "role": "owner", "csrf_token": csrf_of(users.text)}
+        r, written = writes_during(db, lambda: client.post(f"/p/{pf.slug}/invitations", data=data))
+        assert "Yes, make Mel Ray (mel@acme.com) and ned@acme.com owners." in r.text, r.text[:2000]
+        assert written == [], written
+        typo = {**data, "recipients": "mel@acme.com, not-an-email"}
+        r = client.post(f"/p/{pf.slug}/invitations", data=typo)
+        assert r.status_code == 422 and "data-owners" not in r.text
+        assert said_under(r.text, "recipients").startswith("Fix or remove this first: not-an-email: ")
+        client.cookies.clear()
+        login(client, "ada@acme.com", PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users")
+        r = client.post(f"/p/{pf.slug}/invitations", data={**data, "csrf_token": csrf_of(page.text)})
+        assert "data-owners" not in r.text and "Only an owner can" in r.text, r.text[:2000]
+        with db.unit_of_work() as session:
+            assert session.scalars(select(Invitation.recipient)).all() == []
 
     def test_an_invite_of_no_one_usable_stays_in_the_open_box(self, client, db):
         """Every address mistyped: nothing to send, so the box stays open with each named under

@@ -91,6 +91,7 @@ __all__ = [
     "change_offer",
     "rename",
     "revoke",
+    "would_invite",
 ]
 
 INVITATION = tokens.Purpose.INVITATION
@@ -181,6 +182,27 @@ def check_recipients(
         if address is not None:
             seen.add(address)
     return out
+
+
+def would_invite(
+    session: Session,
+    actor: Actor,
+    *,
+    recipients: str,
+    user_type: str,
+    role: str | None = None,
+    products: list[str] | None = None,
+    message: str | None = None,
+) -> list[CheckedRecipient] | None:
+    """Whom ``invite`` would invite of the typed ``recipients``, writing nothing: its options
+    checked first as it checks them (``check_options``: what it refuses, it refuses here), then
+    each recipient decided as it decides them (``check_recipients``). None when one is to be
+    fixed first (not an address, a name too long): ``invite`` gets no further for the Invite box."""
+    check_options(actor, user_type=user_type, role=role, products=products, message=message)
+    checked = check_recipients(session, actor, recipients)
+    if any(c.error for c in checked):
+        return None
+    return [c for c in checked if c.address is not None and not c.duplicate and c.skip is None]
 
 
 def invite(

@@ -378,6 +378,9 @@ def invite_submit(
                 message=message,
             )
             return redirect(f"/p/{actor.portal.slug}/imports/{imp.id}")
+        owners = _owners_unconfirmed(session, actor, form, chosen_role, owners_confirmed)
+        if owners is not None:  # nothing sent, nothing written: asked first, the box open as it was
+            return _page(request, session, actor, tab=tab, form=form, open_invite=True, ask_owners=owners)
         result = invitations_service.invite(
             session,
             actor,
@@ -395,7 +398,6 @@ def invite_submit(
         wrong = None if result.invited else people_to_fix(result.skipped)
         if wrong is not None:
             raise wrong
-        owners = _owners_unconfirmed(actor, result.invited, chosen_role, owners_confirmed)
     except DomainError as exc:
         session.rollback()
         faults = faults_of(exc, _INVITE_FIELDS)
@@ -411,9 +413,6 @@ def invite_submit(
             open_invite=True,
             status_code=exc.status,
         )
-    if owners is not None:
-        session.rollback()  # nothing sent: asked first, the box open with everything kept
-        return _page(request, session, actor, tab=tab, form=form, open_invite=True, ask_owners=owners)
     # Post/redirect/get: reloading the page must not send the form again.
     response = redirect(f"/p/{actor.portal.slug}/users?tab={_tab_of(user_type)}")
     # Someone listed twice is invited (or skipped) once: said apart, not as a person skipped.
@@ -458,21 +457,29 @@ def invite_submit(
 
 
 def _owners_unconfirmed(
-    actor: Actor,
-    invited: list[pipeline.RecipientResult],
-    role: str | None,
-    owners_confirmed: str,
+    session: Session, actor: Actor, form: dict[str, Any], role: str | None, owners_confirmed: str
 ) -> str | None:
     """Whom an Invite box's Send would make owners without the owners' confirmation
     (``policy.owner_unconfirmed``, as the CLI's ``--confirm-owners``, a list's preview and
-    Change role and products ask it), as its "Yes, make …." says them: "Mel Ray
-    (mel@acme.com) an owner", "2 people owners"; None when it makes none or was confirmed."""
-    if not invited or policy.owner_unconfirmed(role, confirmed=bool(owners_confirmed), was=None) is None:
+    Change role and products ask it), asked before anything is written: those it would invite
+    (``invitations.service.would_invite``, which refuses what Send refuses first), as its "Yes,
+    make …." says them: "Mel Ray (mel@acme.com) an owner", "2 people owners"; None when it makes
+    none, was confirmed, or has someone to fix first (Send says so)."""
+    if policy.owner_unconfirmed(role, confirmed=bool(owners_confirmed), was=None) is None:
         return None
-    named = []
-    for one in invited[: imports_service.OWNERS_NAMED]:
-        name = one.invitation.recipient_name if one.invitation is not None else ""
-        named.append(named_for(actor, one.address or one.recipient, name))
+    invited = invitations_service.would_invite(
+        session,
+        actor,
+        recipients=form["recipients"],
+        user_type=form["user_type"],
+        role=role,
+        products=form["products"],
+        message=form["message"],
+    )
+    if not invited:
+        return None
+    first = invited[: imports_service.OWNERS_NAMED]
+    named = [named_for(actor, one.address or one.text, one.name) for one in first]
     return owners_whom(named, len(invited))
 
 
