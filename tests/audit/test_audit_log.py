@@ -4,19 +4,23 @@ on both backends."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from admit.audit import service as audit_service
 from admit.flows import members as members_flow
 from admit.invitations import service as invitations_service
+from admit.kit import clock
 from admit.members import service as members_service
 from tests.factories import (
     OWNER_PASSWORD,
     active_member,
     actor_for,
     create_portal,
+    csrf_of,
     invite,
     login,
     member_joins,
+    sign_in_page,
 )
 from tests.links.helpers import (
     ask_to_join,
@@ -286,6 +290,54 @@ class TestLinkEvents:
         assert changes()[0]["summary"].endswith("changed the portal's settings")
 
 
+NORA_RESENT = "nora@home.net the invitation to the workspace Q3 Audit"
+
+
+class TestOneResendOneLine:
+    def test_each_way_of_resending_writes_one_line(self, client, db, run_cli):
+        """One Resend is one line in the log, whichever way it is asked: a workspace's Resend
+        Invitation wrote two for one message ("resent the invitation to nora@home.net" and
+        "resent nora@home.net the invitation to the workspace Q3 Audit"). The one line names
+        the workspace the message names."""
+        pf = create_portal(db)
+        ws = create_workspace_api(client, pf, "Q3 Audit")
+        added = add(client, pf, ws["id"], recipients=["nora@home.net"])
+        invitation_id = added.json()["results"][0]["invitation"]["id"]
+        nora = members(client, pf, ws["id"])["items"][-1]["user"]["id"]
+        page = sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        csrf = {"csrf_token": csrf_of(client.get(page.headers["location"]).text)}
+        ways = {
+            "User Management's Resend": lambda: client.post(
+                f"/p/{pf.slug}/invitations/{invitation_id}/resend", data=csrf, follow_redirects=False
+            ),
+            "the Members panel's Resend Invitation": lambda: client.post(
+                f"/p/{pf.slug}/workspaces/{ws['id']}/members/{nora}/resend", data=csrf, follow_redirects=False
+            ),
+            "POST …/invitations/{id}/resend": lambda: client.post(
+                api(pf, f"/invitations/{invitation_id}/resend"), headers=pf.headers()
+            ),
+            "POST …/workspaces/{id}/members/{user_id}/resend": lambda: client.post(
+                api(pf, f"/workspaces/{ws['id']}/members/{nora}/resend"), headers=pf.headers()
+            ),
+            "admit invitations resend": lambda: run_cli(
+                "invitations", "resend", "--portal", pf.slug, invitation_id
+            ),
+            "admit workspaces resend": lambda: run_cli(
+                "workspaces", "resend", "--portal", pf.slug, "--workspace", ws["id"], "--state", "invited"
+            ),
+        }
+        for minutes, (way, resend) in enumerate(ways.items(), start=1):
+            before = len(_events(client, pf, limit=100))
+            with clock.travel(timedelta(minutes=2 * minutes)):  # past the minute between messages
+                done = resend()
+            assert getattr(done, "status_code", 0) in (200, 303) or done.exit_code == 0, (way, done)
+            events = _events(client, pf, limit=100)
+            written = events[: len(events) - before]
+            assert [e["action"] for e in written] == ["invitation.resent"], (way, written)
+            said = written[0]["summary"]
+            assert said.endswith(f" resent {NORA_RESENT}"), (way, said)
+
+
 class TestWorkspaceEvents:
     """Adding, removing, resending to and giving a role to someone in a workspace name it."""
 
@@ -314,11 +366,13 @@ class TestWorkspaceEvents:
         for said in (
             "added ivy@acme.com to the workspace Q3 Audit",
             "added nora@home.net to the workspace Q3 Audit",
-            "resent nora@home.net the invitation to the workspace Q3 Audit",
             "gave ivy@acme.com the role “Reviewer” in the workspace Q3 Audit",
             "removed ivy@acme.com from the workspace Q3 Audit",
         ):
             assert said in summaries, (said, summaries)
+        # The Resend is the invitation's line (one, ``TestOneResendOneLine``), naming the workspace.
+        resent = [_what(e) for e in _events(client, pf, category="invitations")]
+        assert f"resent {NORA_RESENT}" in resent, resent
         added = client.post(
             api(pf, f"/workspaces/{ws['id']}/actions"),
             json={"title": "Review the contract"},

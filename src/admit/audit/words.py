@@ -57,7 +57,10 @@ PHRASES: dict[str, str] = {
     "portal.created": "set up the portal {target}",
     "portal.settings_changed": "{settings_change}",
     "invitation.created": "invited {target}{as_role}",
-    "invitation.resent": "resent the invitation to {target}{taken_over}",
+    # "resent the invitation to ada@acme.com"; one that brings them into a workspace (a
+    # workspace's Resend Invitation, or its invitation resent from User Management) names it:
+    # "resent nora@home.net the invitation to the workspace Q3 Audit".
+    "invitation.resent": "resent {resent_to}{taken_over}",
     "invitation.revoked": "revoked the invitation to {target}",
     "invitation.new_requested": "asked for a new invitation (theirs had expired)",
     "invitation.renamed": "changed the name on the invitation to {target}{was}",
@@ -134,6 +137,7 @@ PHRASES: dict[str, str] = {
     "workspace.deleted": "deleted the workspace {target}",
     "workspace.member_added": "added {target} to {workspace}",
     "workspace.member_removed": "removed {target} from {workspace}",
+    # Written until a workspace's Resend Invitation wrote ``invitation.resent`` alone (it wrote both).
     "workspace.invitation_resent": "resent {target} the invitation to {workspace}",
     "workspace.role_assigned": "gave {target} {flow_role} in {workspace}",
     "workspace.roles_added": "added roles to the workspace {target}",
@@ -302,6 +306,7 @@ def actions_saying(q: str) -> list[str]:
 # Actions whose line is mostly blanks filled in from the event, searched by the words of their
 # kind ("settings", "action").
 SEARCHED_AS = {
+    "invitation.resent": "resent the invitation to {target}",
     "portal.settings_changed": "changed the portal's settings",
     "workspace.action_added": "added an action to {target}",
     "workspace.action_done": "marked an action done in {target}",
@@ -372,6 +377,9 @@ def sentence(event: Event, actor: str | None = None) -> str:
         as_role=f" as {str(role).capitalize()}" if role else "",
         flow_role=f"the role “{role}”" if role else "a role",
         workspace=f"the workspace {detail['workspace']}" if detail.get("workspace") else "a workspace",
+        resent_to=f"{target} the invitation to the workspace {detail['workspace']}"
+        if detail.get("workspace")
+        else f"the invitation to {target}",
         via=_via(detail),
         nth=f" (reminder {detail['reminder']} of {detail['of']})"
         if detail.get("reminder") and detail.get("of")

@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING
 
 from admit import policy
 from admit.actor import Actor
-from admit.audit import service as audit_service
 from admit.errors import (
     AddressSuppressed,
     AlreadyJoined,
@@ -734,15 +733,6 @@ def _resend_one(
         flow_roles=roles_service.invitation_place(session, invitation.id, here=workspace, user_id=user.id)[1],
     )
     membership.invitation_id = invitation.id
-    audit_service.record(
-        session,
-        actor,
-        "workspace.invitation_resent",
-        target_type="workspace",
-        target_id=workspace.id,
-        target_label=user.address or "",
-        detail={"workspace": workspace.name, "invitation_id": str(invitation.id)},
-    )
     return invitation
 
 

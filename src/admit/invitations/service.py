@@ -419,7 +419,8 @@ def reissue(
     for its members). ``counted``: the caller already charged the portal's sending limit (a
     whole group, all or none). ``workspace_name``: the workspace the message names;
     ``flow_roles``: the roles its person holds now in each workspace the invitation brings them
-    into, which it names too.
+    into, which it names too. Audited here, once, whoever asks it (``invitation.resent``, naming
+    the workspace its message names).
     """
     invitation = _locked(session, invitation)
     _require_open(invitation, "resent")
@@ -490,6 +491,8 @@ def reissue(
             "send_count": invitation.send_count,
             "was": str(was),
             "name": invitation.recipient_name,
+            # The workspace its message names: the one line of a workspace's Resend Invitation.
+            **({"workspace": workspace_name} if workspace_name else {}),
             **({"taken_over_from": taken_over_from} if taken_over_from else {}),
         },
     )
