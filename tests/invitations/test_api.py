@@ -234,6 +234,33 @@ class TestListAndManage:
         )
         assert none.json()["items"] == []
 
+    def test_list_searches_as_user_management_does(self, client, db):
+        """``q`` finds invitations by name, email or (three digits or more) phone number, any
+        case, an accented letter too ("ÉMILE": SQLite's LIKE folds A–Z only), as the people
+        list and User Management search (``invitations.repository.matching``); with the other
+        filters, and paged; nothing matching is an empty page."""
+        pf = create_portal(db)
+        typed = ["Émile Zola <emile@example.com>", "Ada Lovelace <ada@example.com>", "+1 202 555 0173"]
+        assert _invite(client, pf, typed).status_code == 201
+
+        def found(q, **params):
+            r = client.get(
+                f"/api/v1/portals/{pf.slug}/invitations", params={"q": q, **params}, headers=pf.headers()
+            )
+            assert r.status_code == 200, r.text
+            return [i["recipient"] for i in r.json()["items"]]
+
+        for q in ("lovelace", "ADA@EX", " ada ", "ada lovelace"):
+            assert found(q) == ["ada@example.com"], q
+        for q in ("ÉMILE", "émile zola", "Émile"):
+            assert found(q) == ["emile@example.com"], q
+        assert found("(202) 555-0173") == found("5550173") == ["+12025550173"]
+        assert found("example.com", limit=1)  # paged as ever
+        assert sorted(found("example.com")) == ["ada@example.com", "emile@example.com"]
+        assert found("nobody-by-this-name") == []
+        assert found("ada", status="revoked") == []
+        assert len(found("")) == 3  # an empty search is no filter
+
     def test_resend_and_revoke(self, client, db, worker):
         """Resend bumps send_count; revoke makes it revoked; resend then is 409 invitation_not_pending."""
         pf = create_portal(db)

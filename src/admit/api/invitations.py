@@ -98,11 +98,15 @@ def list_invitations(
     session: SessionDep,
     status: Literal["pending", "accepted", "expired", "revoked"] | None = None,
     user_type: Literal["internal", "client"] | None = None,
+    q: str | None = None,
     cursor: str | None = None,
     limit: Limit = 100,
 ) -> InvitationPage:
+    """The portal's invitations you may see, newest first, a page at a time. ``q`` matches the
+    recipient's name, email address or (three digits or more) phone number, as the people list
+    and User Management search."""
     rows, next_cursor = invitations_service.list_invitations(
-        session, actor, status=status, user_type=user_type, cursor=cursor, limit=limit
+        session, actor, status=status, user_type=user_type, q=q, cursor=cursor, limit=limit
     )
     return InvitationPage(items=_read_many(session, rows), next_cursor=next_cursor)
 

@@ -44,6 +44,7 @@ __all__ = [
     "lapsed_ids",
     "live_by_address",
     "live_ids",
+    "matching",
     "names_given",
     "pending_addresses",
     "pending_by_address",
@@ -192,6 +193,21 @@ def lapsed_ids(session: Session, invitation_ids: Iterable[uuid.UUID | None]) -> 
     return set(session.scalars(select(Invitation.id).where(Invitation.id.in_(ids), lapsed)))
 
 
+def matching(q: str) -> ColumnElement[bool]:
+    """The invitations ``q`` finds (``kit.search.searched``: what a search box searches for): by
+    the recipient's name or address, any case, or three digits or more of a phone number typed
+    any way; on SQLite from the invitations' search index. User Management's search (the
+    roster's) and ``GET …/invitations?q=``."""
+    return contains(
+        q,
+        Invitation.recipient_name,
+        Invitation.recipient,
+        phone_column=Invitation.recipient,
+        index=INVITATIONS_SEARCH,
+        row_id=Invitation.id,
+    )
+
+
 def roster_select(
     portal_id: uuid.UUID | BindParameter[Any],
     *,
@@ -264,16 +280,7 @@ def roster_select(
     if role:
         query = query.where(Invitation.role == role)
     if q:
-        query = query.where(
-            contains(
-                q,
-                Invitation.recipient_name,
-                Invitation.recipient,
-                phone_column=Invitation.recipient,
-                index=INVITATIONS_SEARCH,
-                row_id=Invitation.id,
-            )
-        )
+        query = query.where(matching(q))
     if product:
         query = query.where(lists(Invitation.products, product))
     if invited_by:

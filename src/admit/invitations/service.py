@@ -47,6 +47,7 @@ from admit.invitations import messages, pipeline, repository, sending
 from admit.invitations.models import ACCEPTED, EXPIRED, PENDING, REVOKED, STATUSES, UNANSWERED, Invitation
 from admit.invitations.options import check_options
 from admit.invitations.schedule import reminder_at
+from admit.kit import search
 from admit.kit.bulk import one_of
 from admit.kit.pagination import count_all, page
 from admit.kit.text import moment_text, readable_phone
@@ -320,13 +321,15 @@ def list_invitations(
     *,
     status: str | None = None,
     user_type: str | None = None,
+    q: str | None = None,
     cursor: str | None = None,
     limit: int = 100,
     open_only: bool = False,
 ) -> tuple[list[Invitation], str | None]:
     """Invitations of the portal that the actor may see, newest first. ``open_only`` leaves out
-    accepted ones (they are members now)."""
-    query = _visible(session, actor, status=status, user_type=user_type, open_only=open_only)
+    accepted ones (they are members now). ``q``: those a search for it finds, as User Management
+    finds them (``repository.matching``)."""
+    query = _visible(session, actor, status=status, user_type=user_type, q=q, open_only=open_only)
     return page(session, query, Invitation, cursor=cursor, limit=limit)
 
 
@@ -336,15 +339,22 @@ def count_invitations(
     *,
     status: str | None = None,
     user_type: str | None = None,
+    q: str | None = None,
     open_only: bool = False,
 ) -> int:
     """How many invitations ``list_invitations`` gives with these filters, over all its pages."""
-    query = _visible(session, actor, status=status, user_type=user_type, open_only=open_only)
+    query = _visible(session, actor, status=status, user_type=user_type, q=q, open_only=open_only)
     return count_all(session, [query])
 
 
 def _visible(
-    session: Session, actor: Actor, *, status: str | None, user_type: str | None, open_only: bool
+    session: Session,
+    actor: Actor,
+    *,
+    status: str | None,
+    user_type: str | None,
+    open_only: bool,
+    q: str | None = None,
 ) -> Select[Invitation]:
     policy.require(actor.role, policy.Action.INVITATION_VIEW)
     now = context.of(session).clock.now()
@@ -352,6 +362,8 @@ def _visible(
         Invitation.portal_id == actor.portal.id,
         Invitation.user_type.in_([str(t) for t in policy.visible_invitation_types(actor.role)]),
     )
+    if (searched := search.searched(q)) is not None:
+        query = query.where(repository.matching(searched))
     if open_only:
         query = query.where(Invitation.status != ACCEPTED)
     if user_type:

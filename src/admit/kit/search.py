@@ -42,6 +42,7 @@ __all__ = [
     "lists",
     "name_order",
     "reads_every_match",
+    "searched",
 ]
 
 # The trigram tokenizer finds substrings of three characters or more; shorter ones are scanned.
@@ -52,6 +53,16 @@ SEARCH_TABLES: set[str] = set()
 # The tables those search indexes copy from (kept by triggers: ``kit.bulk.insert_rows`` writes
 # many rows into them in one statement, see there).
 SEARCHED_TABLES: set[str] = set()
+
+
+# How much of a search box's text is searched for (more finds nothing more).
+MAX_SEARCH = 200
+
+
+def searched(q: str | None) -> str | None:
+    """What a search box's ``q`` searches for: trimmed, its first ``MAX_SEARCH`` characters;
+    None: nothing typed, no search (every row)."""
+    return (q or "").strip()[:MAX_SEARCH] or None
 
 
 @dataclass(frozen=True, slots=True)

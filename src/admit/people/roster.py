@@ -195,7 +195,7 @@ def roster(
     delivery = _check("delivery", delivery, DELIVERIES)
     two_step = _check("two_step", two_step, TWO_STEP)
     sort = _check("sort", sort, SORTS) or "-invited"
-    q = (q or "").strip()[:200] or None
+    q = search.searched(q)
     # The portal and the time are named parameters, given as the statements are asked
     # (``params``): a first page without a search or an inviter's filter is built once for its
     # shape (who asks, the filters, the order) and kept (``_kept``).
