@@ -73,6 +73,37 @@ class TestChangePasswordApi:
             )
             assert list(actions) == ["user.password_changed"]
 
+    def test_every_field_at_fault_is_said_at_once(self, client, db):
+        """A current password missing or wrong and a new one too short: both said at once,
+        each naming its field (only the current password's fault was said, and the new one's
+        after a second try), and nothing changes. The new one is compared with the current one
+        only once that was right: a wrong current password tells nothing of the new one."""
+        pf = create_portal(db)
+        headers = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
+        for body, said in (
+            ({"password": "short"}, ("Type your current password.", "at least")),
+            ({"password": "short", "current_password": "not-it-at-all-1"}, ("not your current", "at least")),
+            ({"password": "", "current_password": "not-it-at-all-1"}, ("not your current", "is required")),
+        ):
+            r = client.post("/api/v1/auth/password", json=body, headers=headers)
+            assert r.status_code == 422, r.text
+            problems = r.json()["errors"]
+            assert [p["field"] for p in problems] == ["current_password", "password"], r.text
+            assert all(words in p["message"] for p, words in zip(problems, said, strict=True)), r.text
+            assert r.json()["field"] == "current_password", r.text
+        wrong = {"password": OWNER_PASSWORD, "current_password": "not-it-at-all-1"}
+        r = client.post("/api/v1/auth/password", json=wrong, headers=headers)
+        assert [p["field"] for p in r.json()["errors"]] == ["current_password"], r.text
+        assert (
+            client.post(
+                "/api/v1/auth/login", json={"email": pf.owner_email, "password": OWNER_PASSWORD}
+            ).status_code
+            == 200
+        )  # nothing changed
+        with db.unit_of_work() as session:
+            changed = select(AuditEvent.action).where(AuditEvent.action.like("user.password%"))
+            assert list(session.scalars(changed)) == []
+
     def test_wrong_current_passwords_count_as_sign_in_tries(self, client, db, change_settings, rate_limits):
         """Guessing the current password is limited as guessing at the sign-in is, per address
         (the limit set after this sign-in: a limit's count is kept by its figures)."""
@@ -284,6 +315,15 @@ class TestAccountPage:
         # Under its field, as every password form says a refusal (``_fields.html``).
         assert said_under(wrong.text, "current_password") == "That is not your current password."
         assert 'class="notice error"' not in wrong.text
+        # A new one too short as well: said under its own field at once, with "2 things to fix".
+        both = client.post(
+            "/me/account/password",
+            data={"current_password": "nope-nope-1", "password": "short", "csrf_token": csrf_of(page.text)},
+        )
+        assert both.status_code == 422
+        assert said_under(both.text, "current_password") == "That is not your current password."
+        assert said_under(both.text, "password").startswith("The password must be at least"), both.text
+        assert "2 things to fix below." in both.text
         done = client.post(
             "/me/account/password",
             data={"current_password": OWNER_PASSWORD, "password": NEW, "csrf_token": csrf_of(page.text)},

@@ -47,7 +47,7 @@ from admit.kit.pagination import page
 from admit.kit.tokens import hash_token, new_token
 from admit.kit.user_agents import browser_named
 from admit.members import service as members_service
-from admit.members.passwords import hash_chosen, verify_password
+from admit.members.passwords import check_chosen, hash_chosen, verify_password
 from admit.notifications import service as notifications_service
 from admit.portals import service as portals_service
 from admit.portals import sign_in as portals_sign_in
@@ -879,17 +879,26 @@ def choose_password(
 
 
 def _check_current(session: Session, user: User, current: str | None, new: str, ip: str | None) -> None:
-    """A password change's proof, the account's current password, and a new one that differs;
-    checked with SQLite's write lock free (``db.step_out``), as a sign-in's is."""
-    if not current:
-        raise InvalidInput("Type your current password.", field="current_password")
-    count_password_try(session, user.address or "", ip)
-    had = user.password_hash
-    step_out(session)
-    if not verify_password(had, current):
-        raise InvalidInput("That is not your current password.", field="current_password")
-    if verify_password(had, new):
-        raise InvalidInput("That is your current password: choose a new one.", field="password")
+    """A password change's proof, the account's current password, and a new one that passes
+    the rule (``check_chosen``) and differs from it: every fault at once, each under its field.
+    The new one is compared with the current one only once that was right (a wrong current
+    password tells nothing of the new one). Checked with SQLite's write lock free
+    (``db.step_out``), as a sign-in's is."""
+    checks, proven = Checks(), False
+    with checks.of("current_password"):
+        if not current:
+            raise InvalidInput("Type your current password.")
+        count_password_try(session, user.address or "", ip)
+        had = user.password_hash
+        step_out(session)
+        if not verify_password(had, current):
+            raise InvalidInput("That is not your current password.")
+        proven = True
+    with checks.of("password"):
+        check_chosen(session, new, address=user.address)
+        if proven and verify_password(had, new):
+            raise InvalidInput("That is your current password: choose a new one.")
+    checks.done()
 
 
 def turn_off_two_factor(session: Session, user: User, code: str) -> None:

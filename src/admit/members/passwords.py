@@ -139,12 +139,18 @@ def rules_in_words(min_length: int, address: str | None) -> str:
     )
 
 
-def hash_chosen(session: Session, password: str | None, *, address: str | None) -> tuple[str, bool]:
-    """The hash of a password someone chose, once it passes ``check_strength`` (at the settings'
-    minimum length), hashed with SQLite's write lock free (``db.step_out``), with whether the
-    transaction was ended for that: then the caller reads again what its writes depend on, as
-    another request may have changed it meanwhile."""
+def check_chosen(session: Session, password: str | None, *, address: str | None) -> str:
+    """A password someone chose, held to ``check_strength`` at the settings' minimum length
+    (``address``: theirs); raises ``InvalidInput`` (field ``password``) as it does."""
     min_length = context.of(session).settings.password_min_length
-    chosen = check_strength(password, min_length=min_length, address=address)
+    return check_strength(password, min_length=min_length, address=address)
+
+
+def hash_chosen(session: Session, password: str | None, *, address: str | None) -> tuple[str, bool]:
+    """The hash of a password someone chose, once it passes ``check_chosen``, hashed with
+    SQLite's write lock free (``db.step_out``), with whether the transaction was ended for that:
+    then the caller reads again what its writes depend on, as another request may have changed
+    it meanwhile."""
+    chosen = check_chosen(session, password, address=address)
     stepped_out = step_out(session)
     return hash_password(chosen), stepped_out
