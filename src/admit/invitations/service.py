@@ -194,16 +194,13 @@ def would_invite(
     role: str | None = None,
     products: list[str] | None = None,
     message: str | None = None,
-) -> list[CheckedRecipient] | None:
+) -> list[CheckedRecipient]:
     """Whom ``invite`` would invite of the typed ``recipients``, writing nothing: its options
     checked first as it checks them (``check_options``: what it refuses, it refuses here), then
-    each recipient decided as it decides them (``check_recipients``). None when one is to be
-    fixed first (not an address, a name too long): ``invite`` gets no further for the Invite box."""
+    each recipient decided as it decides them (``check_recipients``): the sendable ones, those
+    to fix left out as Send leaves them out."""
     check_options(actor, user_type=user_type, role=role, products=products, message=message)
-    checked = check_recipients(session, actor, recipients)
-    if any(c.error for c in checked):
-        return None
-    return [c for c in checked if c.address is not None and not c.duplicate and c.skip is None]
+    return [c for c in check_recipients(session, actor, recipients) if c.sendable]
 
 
 def invite(
