@@ -265,7 +265,7 @@ def _ping_after_idle(engine: Engine) -> None:
 
 
 _WROTE = "sqlite_wrote"
-_WORK = "admit.work_written"  # a session's info: its transaction wrote work for the worker
+_WRITTEN_TO = "admit.written_to"  # a session's info: the tables its transaction wrote rows into
 
 
 def step_out(session: Session) -> bool:
@@ -298,11 +298,12 @@ def let_go(session: Session) -> None:
         session.commit()
 
 
-def work_written(session: Session) -> None:
-    """``session``'s unit of work wrote work for the worker past the ORM (rows inserted by
-    ``kit.bulk.insert_rows``, which no session event sees): its commit wakes the worker as an
-    ORM write to a watched table would (``Database.watch_for_work``)."""
-    session.info[_WORK] = True
+def rows_written(session: Session, table: Table) -> None:
+    """Rows went into ``table`` in ``session``'s transaction past its events (a COPY, a Core
+    INSERT on its connection: ``kit.written`` tells of each, to this hook that ``jobs``
+    registers, as kit cannot import db). At the commit they count as rows written through the
+    ORM do: into a watched table, they wake the worker (``Database.watch_for_work``)."""
+    session.info.setdefault(_WRITTEN_TO, set()).add(table.name)
 
 
 class Database:
@@ -325,7 +326,9 @@ class Database:
     def watch_for_work(self, tables: Iterable[str]) -> threading.Event:
         """Set ``self.work`` whenever a unit of work of this process commits a row written (added
         or changed) in one of ``tables`` (what the worker takes: a message to send, an import
-        to run), unless a worker's own thread (``working``) wrote it. The worker in the web
+        to run), unless a worker's own thread (``working``) wrote it. Its flushes and statements
+        are seen here; rows written past them (``kit.bulk``, ``kit.insert``) are told of by
+        ``rows_written``, which the caller registers with ``kit.written``. The worker in the web
         process waits on it between passes, so an invitation's email goes out as its request
         ends, not at the next poll (``worker_poll_seconds``, still the bound for work that falls
         due with time, or written by another process). Returns ``self.work``."""
@@ -348,26 +351,25 @@ class Database:
         finally:
             self._workers.discard(ident)
 
-    def _flushed(self, session: Session, _flush: UOWTransaction) -> None:
-        for instance in (*session.new, *session.dirty):
-            table = getattr(instance, "__tablename__", None)
-            if table in self._work_tables:
-                session.info[_WORK] = True
-                return
+    @staticmethod
+    def _flushed(session: Session, _flush: UOWTransaction) -> None:
+        tables = {getattr(instance, "__tablename__", None) for instance in (*session.new, *session.dirty)}
+        session.info.setdefault(_WRITTEN_TO, set()).update(tables)
 
-    def _executed(self, state: ORMExecuteState) -> None:
+    @staticmethod
+    def _executed(state: ORMExecuteState) -> None:
         if state.is_insert or state.is_update:
             table = getattr(state.statement, "table", None)
-            if getattr(table, "name", None) in self._work_tables:
-                state.session.info[_WORK] = True
+            state.session.info.setdefault(_WRITTEN_TO, set()).add(getattr(table, "name", None))
 
     def _committed(self, session: Session) -> None:
-        if session.info.pop(_WORK, False) and threading.get_ident() not in self._workers:
+        written = session.info.pop(_WRITTEN_TO, ())
+        if not self._work_tables.isdisjoint(written) and threading.get_ident() not in self._workers:
             self.work.set()
 
     @staticmethod
     def _rolled_back(session: Session) -> None:
-        session.info.pop(_WORK, None)
+        session.info.pop(_WRITTEN_TO, None)
 
     def session(self) -> Session:
         """A new session carrying this database's context (the caller closes it)."""

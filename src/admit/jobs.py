@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from admit.auth import service as auth_service
 from admit.auth.models import LinkRequest
 from admit.bulk.models import BulkJob
-from admit.db import STATISTICS_EVERY_SECONDS, Database
+from admit.db import STATISTICS_EVERY_SECONDS, Database, rows_written
 from admit.directory.models import HrSyncRun
 from admit.events.models import WebhookMessage
 from admit.flows import hr_sync, people_bulk
@@ -25,6 +25,7 @@ from admit.flows import reminders as reminders_flow
 from admit.imports import jobs as imports_jobs
 from admit.imports.models import InvitationImport
 from admit.invitations import service as invitations_service
+from admit.kit import written
 from admit.notifications import jobs as notifications_jobs
 from admit.notifications.models import Notification
 from admit.settings import Settings
@@ -38,7 +39,8 @@ SWEEP_EVERY_SECONDS = 60.0
 WAKE_GAP_SECONDS = 0.1  # the least time between the starts of two passes woken by requests' work
 
 # What a pass takes from the database: a row written to one of these by a request of the web
-# process wakes its worker at once (``Database.watch_for_work``); nothing else needs a wake-up.
+# process wakes its worker at once (``Database.watch_for_work``, and ``db.rows_written`` for rows
+# written past the ORM: ``kit.written``); nothing else needs a wake-up.
 QUEUES = tuple(
     model.__tablename__
     for model in (Notification, LinkRequest, InvitationImport, BulkJob, HrSyncRun, WebhookMessage)
@@ -182,7 +184,9 @@ class _Stop(threading.Event):
 
 def start_in_thread(db: Database, settings: Settings) -> tuple[threading.Thread, threading.Event]:
     """The worker of the web process, in a thread: woken by the work its requests write
-    (``QUEUES``), polling for the rest. Returns the thread and the event that stops it."""
+    (``QUEUES``), however they are written, polling for the rest. Returns the thread and the
+    event that stops it."""
+    written.on_written(rows_written)  # kit.bulk's and kit.insert's rows: kit cannot import db
     wake = db.watch_for_work(QUEUES)
     stop = _Stop(wake)
     thread = threading.Thread(

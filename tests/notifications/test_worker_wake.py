@@ -6,13 +6,17 @@ ends, not at the next poll. The poll here is a minute, so only the wake-up can d
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from admit import context
 from admit.db import Database
 from admit.jobs import Worker, start_in_thread
-from admit.notifications.models import DevMessage
+from admit.kit.bulk import insert_rows, new_ids
+from admit.kit.insert import insert_now
+from admit.notifications.models import DevMessage, Notification
 from tests.factories import create_portal, invite
 
 POLL_SECONDS = 60.0  # never reached: each wait below is a few seconds
@@ -92,3 +96,36 @@ def test_what_the_worker_writes_itself_and_other_writes_wake_nobody(own_db, pass
     # The pass that sent it may be followed by one that finds nothing; a worker woken by its own
     # writes makes pass after pass (15 in half a second, seen with ``working`` left out).
     assert len(passes) - sent <= 2, "the worker's own writes kept waking it"
+
+
+def _later(session, n: int) -> list[dict]:
+    """``n`` messages queued for tomorrow: work written to a queue that a pass finds not yet due
+    (each pass it wakes finds nothing, and so waits again)."""
+    tomorrow = context.of(session).clock.now() + timedelta(days=1)
+    return [
+        {
+            "id": row_id,
+            "event_key": f"later:{row_id}",
+            "template": "invitation",
+            "to_address": "p@example.com",
+            "next_attempt_at": tomorrow,
+        }
+        for row_id in new_ids(n)
+    ]
+
+
+@pytest.mark.usefixtures("started")
+def test_rows_written_past_the_orm_into_a_queue_wake_the_worker(own_db, passes):
+    """``kit.bulk.insert_rows`` (COPY, the driver's executemany) and ``kit.insert.insert_now``
+    (a Core INSERT) write where no session event looks; rows they put in a queue wake the
+    worker all the same, with nothing for their caller to remember."""
+    quiet = len(passes)
+    with own_db.unit_of_work() as session:
+        insert_rows(session, Notification.__table__, _later(session, 3))
+    assert _until(lambda: len(passes) > quiet), "rows inserted by kit.bulk waited for the poll"
+    time.sleep(0.3)  # the pass it woke ends
+    quiet = len(passes)
+    with own_db.unit_of_work() as session:
+        insert_now(session, Notification(**_later(session, 1)[0]))
+    assert _until(lambda: len(passes) > quiet), "a row inserted by kit.insert waited for the poll"
+

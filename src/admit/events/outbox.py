@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from admit import context
 from admit.actor import Actor
-from admit.db import work_written
 from admit.events.catalogue import FROM_AUDIT, HIDDEN_DETAIL
 from admit.events.models import QUEUED, WebhookEndpoint, WebhookMessage
 from admit.kit.bulk import insert_rows, new_ids
@@ -111,7 +110,6 @@ def emit(
     for row, row_id in zip(rows, reversed(new_ids(len(rows), listed_in_order=True)), strict=True):
         row["id"] = row_id
     insert_rows(session, WebhookMessage.__table__, rows)
-    work_written(session)
     return len(rows)
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import ColumnDefault, ColumnElement, Table, Uuid
 from sqlalchemy.orm import QueryableAttribute, Session
 
 from admit.kit.search import SEARCHED_TABLES
+from admit.kit.written import written as told
 
 if TYPE_CHECKING:
     import psycopg
@@ -119,7 +120,8 @@ def _defaults(table: Table, given: Collection[str]) -> dict[str, Any]:
 
 def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table``. Columns the rows leave out get
-    their column default (``default=``), as through the ORM; a column with neither is NULL."""
+    their column default (``default=``), as through the ORM; a column with neither is NULL.
+    No session event sees these rows: ``kit.written`` tells who needs to know."""
     if not rows:
         return
     connection = session.connection()
@@ -181,6 +183,7 @@ def insert_rows(session: Session, table: Table, rows: list[dict[str, Any]]) -> N
                 cursor.executemany(f"{into} VALUES ({marks})", written)
         finally:
             cursor.close()
+    told(session, table)
 
 
 def one_of(session: Session, column: QueryableAttribute[Any], values: Iterable[Any]) -> ColumnElement[bool]:

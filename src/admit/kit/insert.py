@@ -18,6 +18,8 @@ from sqlalchemy import ColumnDefault, Insert, Table, insert
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
 
+from admit.kit.written import written
+
 __all__ = ["insert_now"]
 
 T = TypeVar("T")
@@ -67,6 +69,7 @@ def insert_now(session: Session, obj: T) -> T:
         setattr(obj, key, value)
         row[column_key] = value
     session.connection().execute(statement, row)
+    written(session, cast("Table", statement.table))  # no session event sees a Core INSERT
     make_transient_to_detached(obj)  # every attribute as loaded, no history
     session.add(obj)
     return obj

@@ -34,7 +34,7 @@ from sqlalchemy.orm import QueryableAttribute, Session, aliased
 
 from admit import context
 from admit.context import of as context_of
-from admit.db import rowcount, work_written
+from admit.db import rowcount
 from admit.errors import AddressSuppressed, RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
 from admit.kit.text import is_phone, readable_phone, wait_in_words
@@ -428,7 +428,6 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
             for row in rows
         ],
     )
-    work_written(session)
 
 
 def told(session: Session, event_keys: Iterable[str]) -> set[str]:
