@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Mapping
 
 from sqlalchemy.exc import IntegrityError
 
@@ -47,6 +48,14 @@ QUEUES = tuple(
 )
 
 
+def busy(counts: Mapping[str, int]) -> bool:
+    """Whether a pass found work: anything it counted (a message sent, retried, failed, skipped
+    or cancelled; an import, a bulk action, an HR sync run; sign-in links; webhooks; what a
+    sweep reminded, digested or expired). More may be waiting, or the pass queued it (a
+    reminder's message): the next pass comes at once, in ``run_forever`` and in ``drain``."""
+    return any(counts.values())
+
+
 class Worker:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = db
@@ -56,7 +65,8 @@ class Worker:
 
     def run_once(self, *, sweep: bool = True) -> dict[str, int]:
         """One pass: turn asked-for sign-in and reset links into messages, deliver what is due,
-        run a queued import, then (if due) sweep expirations."""
+        run a queued import, then (if due) sweep expirations. Returns what it did, counted: each
+        count is work done (``busy``)."""
         with self.db.unit_of_work() as session:
             links = auth_service.send_requested_links(session)
         counts = notifications_jobs.deliver_due(self.db, self.settings)
@@ -75,7 +85,8 @@ class Worker:
         if any(hooks.values()):
             counts["webhooks"] = sum(hooks.values())
         if sweep and time.monotonic() - self._last_sweep >= SWEEP_EVERY_SECONDS:
-            counts.update(self.run_scheduled())
+            for key, n in self.run_scheduled().items():  # "expired": messages and invitations alike
+                counts[key] = counts.get(key, 0) + n
             self._last_sweep = time.monotonic()
         if sweep and time.monotonic() - self._last_statistics >= STATISTICS_EVERY_SECONDS:
             self.db.refresh_statistics()
@@ -116,20 +127,7 @@ class Worker:
             counts = self.run_once(sweep=False)  # runs a queued import too
             for key in total:
                 total[key] += counts.get(key, 0)
-            if not any(
-                counts.get(k)
-                for k in (
-                    "sent",
-                    "retry",
-                    "failed",
-                    "skipped",
-                    "expired",
-                    "imports",
-                    "links",
-                    "webhooks",
-                    "hr_syncs",
-                )
-            ):
+            if not busy(counts):
                 break
         return total
 
@@ -146,24 +144,12 @@ class Worker:
                 began = time.monotonic()
                 try:
                     counts = self.run_once()
-                    busy = sum(
-                        counts.get(k, 0)
-                        for k in (
-                            "sent",
-                            "retry",
-                            "failed",
-                            "expired",
-                            "imports",
-                            "links",
-                            "webhooks",
-                            "hr_syncs",
-                        )
-                    )
+                    found = busy(counts)
                 except Exception:  # noqa: BLE001 - the loop must survive a bad pass
                     log.exception("worker.pass_failed")
-                    busy = 0
+                    found = False
                 # A stop set after the loop's check was cleared from ``wake`` with it: not waited on.
-                if not busy and not stop.is_set() and wake.wait(self.settings.worker_poll_seconds):
+                if not found and not stop.is_set() and wake.wait(self.settings.worker_poll_seconds):
                     # Woken: under a stream of requests that write work, at most one pass per
                     # WAKE_GAP_SECONDS (what they write meanwhile waits for it), not one each.
                     stop.wait(max(0.0, WAKE_GAP_SECONDS - (time.monotonic() - began)))

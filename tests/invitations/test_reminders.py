@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -210,6 +211,27 @@ class TestSchedule:
         assert len(texts) == 2
         assert texts[1].channel == "sms" and texts[1].text.startswith("Reminder: Olive Owner invited you")
         token_in(texts[1].text)
+
+    def test_a_running_worker_sends_what_its_sweep_queued_without_waiting_for_the_poll(self, db, settings):
+        """A pass whose sweep queued reminders found work (``jobs.busy``, the one definition
+        ``drain`` uses too): the next pass comes at once and sends them. Its own writes wake
+        nobody, so without that the reminder waited for the poll (a minute here)."""
+        pf = create_portal(db)
+        invite(db, pf, ["ada@example.com"])
+        Worker(db, settings).drain()
+        worker = Worker(db, settings.model_copy(update={"worker_poll_seconds": 60.0}))
+        stop = threading.Event()
+        with at(LIFETIME / 3 + timedelta(minutes=1)):
+            thread = threading.Thread(target=worker.run_forever, args=(stop,))
+            thread.start()
+            try:
+                deadline = time.monotonic() + 5
+                while not reminders_to(db, "ada@example.com") and time.monotonic() < deadline:
+                    time.sleep(0.05)
+                assert reminders_to(db, "ada@example.com"), "the reminder waited for the poll"
+            finally:
+                stop.set()
+                thread.join(timeout=5)
 
 
 class TestWhatStopsThem:
