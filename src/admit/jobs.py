@@ -13,12 +13,16 @@ import threading
 import time
 from collections.abc import Mapping
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from admit import context
 from admit.auth import service as auth_service
 from admit.auth.models import LinkRequest
+from admit.bulk import service as bulk_service
 from admit.bulk.models import BulkJob
 from admit.db import STATISTICS_EVERY_SECONDS, Database, rows_written
+from admit.directory.hr import service as hr_service
 from admit.directory.models import HrSyncRun
 from admit.events.models import WebhookMessage
 from admit.flows import hr_sync, people_bulk
@@ -65,25 +69,29 @@ class Worker:
 
     def run_once(self, *, sweep: bool = True) -> dict[str, int]:
         """One pass: turn asked-for sign-in and reset links into messages, deliver what is due,
-        run a queued import, then (if due) sweep expirations. Returns what it did, counted: each
-        count is work done (``busy``)."""
-        with self.db.unit_of_work() as session:
-            links = auth_service.send_requested_links(session)
-        counts = notifications_jobs.deliver_due(self.db, self.settings)
-        if links:
-            counts["links"] = links
-        if imports_jobs.run_due(self.db) is not None:
+        run a queued import, then (if due) sweep expirations. Only the steps whose queue has
+        work now run (``due``). Returns what it did, counted: each count is work done (``busy``)."""
+        due = self.due()
+        counts: dict[str, int] = {}
+        if "links" in due:
+            with self.db.unit_of_work() as session:
+                if links := auth_service.send_requested_links(session):
+                    counts["links"] = links
+        if "deliveries" in due or "links" in counts:  # the links' messages go in this pass too
+            counts.update(notifications_jobs.deliver_due(self.db, self.settings))
+        if "imports" in due and imports_jobs.run_due(self.db) is not None:
             counts["imports"] = 1
             self.db.refresh_statistics()  # SQLite's planner, after many rows may have come in
-        if people_bulk.run_due(self.db) is not None:
+        if "bulk" in due and people_bulk.run_due(self.db) is not None:
             counts["imports"] = counts.get("imports", 0) + 1  # a bulk action: work was done
-        if hr_sync.run_due(self.db) is not None:
+        if "hr_syncs" in due and hr_sync.run_due(self.db) is not None:
             counts["hr_syncs"] = 1  # an HR sync run (its invitations are an import: the next passes)
-        hooks = webhooks_jobs.deliver_due(
-            self.db, self.db.context.settings if self.db.context else self.settings
-        )
-        if any(hooks.values()):
-            counts["webhooks"] = sum(hooks.values())
+        if "webhooks" in due:
+            hooks = webhooks_jobs.deliver_due(
+                self.db, self.db.context.settings if self.db.context else self.settings
+            )
+            if any(hooks.values()):
+                counts["webhooks"] = sum(hooks.values())
         if sweep and time.monotonic() - self._last_sweep >= SWEEP_EVERY_SECONDS:
             for key, n in self.run_scheduled().items():  # "expired": messages and invitations alike
                 counts[key] = counts.get(key, 0) + n
@@ -92,6 +100,26 @@ class Worker:
             self.db.refresh_statistics()
             self._last_statistics = time.monotonic()
         return counts
+
+    def due(self) -> set[str]:
+        """The steps of a pass whose queue holds work now (``links``, ``deliveries``,
+        ``imports``, ``bulk``, ``hr_syncs``, ``webhooks``), in one read: each queue is asked by
+        the rule its own claim uses (the ``due`` beside it). A pass that finds nothing is this
+        one transaction, not one per step (seven: on SQLite each took the write lock that every
+        request of the process waits for). Work that comes after the read waits for the next
+        pass, as work written after a claim always has."""
+        with self.db.unit_of_work() as session:
+            now = context.of(session).clock.now()
+            asked = {
+                "links": auth_service.links_due(),
+                "deliveries": notifications_jobs.due(now),
+                "imports": imports_jobs.due(now),
+                "bulk": bulk_service.due(now),
+                "hr_syncs": hr_service.due(now),
+                "webhooks": webhooks_jobs.due(now),
+            }
+            found = session.execute(select(*(rule.label(step) for step, rule in asked.items()))).one()
+        return {step for step, has in zip(asked, found, strict=True) if has}
 
     def run_scheduled(self) -> dict[str, int]:
         """One pass of scheduled work, whatever the time since the last: reminders that are

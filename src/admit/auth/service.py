@@ -17,7 +17,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-from sqlalchemy import Select, Update, bindparam, delete, select, update
+from sqlalchemy import ColumnElement, Select, Update, bindparam, delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -86,6 +86,7 @@ __all__ = [
     "login",
     "count_password_try",
     "request_sign_in_link",
+    "links_due",
     "send_requested_links",
     "use_sign_in_code",
     "session_from_token",
@@ -581,6 +582,12 @@ def _member_asking(session: Session, address: str) -> tuple[str, User] | None:
     if user is None or not members_service.memberships_of(session, user):
         return None
     return parsed.address, user
+
+
+def links_due() -> ColumnElement[bool]:
+    """Whether ``send_requested_links`` has work: any link asked for (each is due at once), as
+    one EXISTS, for the worker's one read of what is due (``jobs.Worker.due``)."""
+    return select(LinkRequest.id).exists()
 
 
 def send_requested_links(session: Session, *, limit: int = 100) -> int:

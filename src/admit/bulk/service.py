@@ -6,7 +6,7 @@ import uuid
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -24,6 +24,7 @@ __all__ = [
     "advance",
     "claim",
     "create",
+    "due",
     "get",
     "get_or_raise",
     "next_batch",
@@ -90,20 +91,23 @@ def get_or_raise(session: Session, actor: Actor, job_id: uuid.UUID) -> BulkJob:
     return job
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Queued, or left by a worker that died (its lease ran out)."""
+    return or_(
+        BulkJob.status == BulkStatus.QUEUED,
+        and_(BulkJob.status == BulkStatus.RUNNING, BulkJob.lease_until < now),
+    )
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """Whether ``claim`` at ``now`` would find a job, as one EXISTS (``jobs.Worker.due``)."""
+    return select(BulkJob.id).where(_claimable(now)).exists()
+
+
 def claim(session: Session) -> BulkJob | None:
     """Take the oldest queued job (or one whose worker died) for this process, leased."""
     now = context.of(session).clock.now()
-    query = (
-        select(BulkJob)
-        .where(
-            or_(
-                BulkJob.status == BulkStatus.QUEUED,
-                and_(BulkJob.status == BulkStatus.RUNNING, BulkJob.lease_until < now),
-            )
-        )
-        .order_by(BulkJob.created_at)
-        .limit(1)
-    )
+    query = select(BulkJob).where(_claimable(now)).order_by(BulkJob.created_at).limit(1)
     if session.get_bind().dialect.name != "sqlite":
         query = query.with_for_update(skip_locked=True)
     job = session.scalar(query)

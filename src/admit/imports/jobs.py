@@ -24,7 +24,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
@@ -52,7 +52,7 @@ from admit.members import service as members_service
 from admit.policy import Role, UserType
 from admit.portals import service as portals_service
 
-__all__ = ["BATCH_ROWS", "LeaseLost", "claim", "run", "run_due"]
+__all__ = ["BATCH_ROWS", "LeaseLost", "claim", "due", "run", "run_due"]
 
 log = logging.getLogger("admit.imports")
 
@@ -72,19 +72,27 @@ def _import(session: Session, import_id: uuid.UUID) -> InvitationImport:
     return imp
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Queued, waiting no longer, or left by a worker that died (its lease ran out)."""
+    return or_(
+        InvitationImport.status == QUEUED,
+        and_(InvitationImport.status == WAITING, InvitationImport.resume_at <= now),
+        and_(InvitationImport.status == RUNNING, InvitationImport.lease_until < now),
+    )
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """Whether ``claim`` at ``now`` would find an import, as one EXISTS (``jobs.Worker.due``)."""
+    return select(InvitationImport.id).where(_claimable(now)).exists()
+
+
 def claim(db: Database, import_id: uuid.UUID | None = None) -> tuple[uuid.UUID, datetime] | None:
     """Take a queued import (one whose wait is over, or one whose worker died) for this process;
     ``(id, lease)`` or None."""
     assert db.context is not None, "the worker's database carries its context (admit.context)"
     now = db.context.clock.now()
     with db.unit_of_work() as session:
-        query = select(InvitationImport).where(
-            or_(
-                InvitationImport.status == QUEUED,
-                and_(InvitationImport.status == WAITING, InvitationImport.resume_at <= now),
-                and_(InvitationImport.status == RUNNING, InvitationImport.lease_until < now),
-            )
-        )
+        query = select(InvitationImport).where(_claimable(now))
         if import_id is not None:
             query = query.where(InvitationImport.id == import_id)
         query = query.order_by(InvitationImport.created_at).limit(1)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from admit import context
@@ -70,6 +70,19 @@ def claim_batch(db: Database, *, limit: int) -> tuple[list[uuid.UUID], datetime]
     return [item.id for item in items], lease
 
 
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """Due (queued, its time come) or left by a worker that died (its lease ran out)."""
+    return or_(
+        (Notification.status == QUEUED) & (Notification.next_attempt_at <= now),
+        (Notification.status == SENDING) & (Notification.lease_until < now),
+    )
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """Whether a claim at ``now`` would find a message, as one EXISTS (``jobs.Worker.due``)."""
+    return select(Notification.id).where(_claimable(now)).exists()
+
+
 def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], datetime]:
     """Claim up to ``limit`` due rows; returns what delivering them needs and the lease.
 
@@ -81,15 +94,7 @@ def _claim(db: Database, *, limit: int) -> tuple[list[Claimed], datetime]:
     lease = now + timedelta(seconds=db.context.settings.delivery_lease_seconds)
     with db.unit_of_work() as session:
         query = (
-            select(Notification)
-            .where(
-                or_(
-                    (Notification.status == QUEUED) & (Notification.next_attempt_at <= now),
-                    (Notification.status == SENDING) & (Notification.lease_until < now),
-                )
-            )
-            .order_by(Notification.next_attempt_at)
-            .limit(limit)
+            select(Notification).where(_claimable(now)).order_by(Notification.next_attempt_at).limit(limit)
         )
         if not db.is_sqlite:
             query = query.with_for_update(skip_locked=True)

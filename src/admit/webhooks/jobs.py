@@ -100,6 +100,12 @@ def _claimable(message: type[WebhookMessage], now: datetime) -> ColumnElement[bo
     )
 
 
+def due(now: datetime) -> ColumnElement[bool]:
+    """Whether ``_claim`` at ``now`` could find a message, as one EXISTS (``jobs.Worker.due``):
+    none is claimed that is not claimable (a line's head is, and one behind it only with it)."""
+    return select(WebhookMessage.id).where(_claimable(WebhookMessage, now)).exists()
+
+
 def _claim(db: Database, settings: Settings, *, limit: int) -> tuple[list[Claimed], datetime]:
     """Two statements: each enabled endpoint's head (its oldest message not delivered or given
     up) if it can be sent now, locked (``SKIP LOCKED``: the endpoints another worker holds are

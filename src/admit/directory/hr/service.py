@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -39,6 +39,7 @@ __all__ = [
     "audit",
     "claim_run",
     "dismiss_run",
+    "due",
     "connection_by_id",
     "run_by_id",
     "retry_or_fail",
@@ -515,15 +516,33 @@ def queue_run(
     return run
 
 
+def _scheduled(now: datetime) -> ColumnElement[bool]:
+    """A connection whose auto-pilot schedule is due."""
+    return HrConnection.next_sync_at.is_not(None) & (HrConnection.next_sync_at <= now)
+
+
+def _claimable(now: datetime) -> ColumnElement[bool]:
+    """A run queued and due, or left by a worker that died (its lease ran out)."""
+    return or_(
+        (HrSyncRun.status == QUEUED) & (HrSyncRun.not_before <= now),
+        (HrSyncRun.status == RUNNING) & (HrSyncRun.lease_until < now),
+    )
+
+
+def due(now: datetime) -> ColumnElement[bool]:
+    """Whether ``queue_due`` or ``claim_run`` at ``now`` would find work (a connection whose
+    schedule is due, a run to claim or to give up), as EXISTS (``jobs.Worker.due``)."""
+    return or_(
+        select(HrConnection.id).where(_scheduled(now)).exists(),
+        select(HrSyncRun.id).where(_claimable(now)).exists(),
+    )
+
+
 def queue_due(session: Session) -> int:
     """Auto-pilot: a run for each connection whose schedule is due (and has none open). The
     next time is moved on by a conditional update, so two workers queue it once."""
     now = context.of(session).clock.now()
-    due = session.scalars(
-        select(HrConnection)
-        .where(HrConnection.next_sync_at.is_not(None), HrConnection.next_sync_at <= now)
-        .limit(100)
-    ).all()
+    due = session.scalars(select(HrConnection).where(_scheduled(now)).limit(100)).all()
     queued = 0
     for conn in due:
         every = SCHEDULES.get(conn.schedule)
@@ -586,15 +605,7 @@ def claim_run(session: Session) -> HrSyncRun | None:
         .execution_options(synchronize_session=False)
     )
     candidates = session.scalars(
-        select(HrSyncRun.id)
-        .where(
-            or_(
-                (HrSyncRun.status == QUEUED) & (HrSyncRun.not_before <= now),
-                (HrSyncRun.status == RUNNING) & (HrSyncRun.lease_until < now),
-            )
-        )
-        .order_by(HrSyncRun.not_before)
-        .limit(5)
+        select(HrSyncRun.id).where(_claimable(now)).order_by(HrSyncRun.not_before).limit(5)
     ).all()
     for run_id in candidates:
         moved = rowcount(
