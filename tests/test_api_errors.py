@@ -354,13 +354,13 @@ class TestQueryParameters:
         whole list as if it had been applied."""
         pf = create_portal(db)
         r = client.get(
-            f"/api/v1/portals/{pf.slug}/invitations?q=ada&role=admin&limit=5", headers=pf.headers()
+            f"/api/v1/portals/{pf.slug}/invitations?search=ada&role=admin&limit=5", headers=pf.headers()
         )
         assert r.status_code == 422, r.text
         problem = r.json()
-        assert [e["field"] for e in problem["errors"]] == ["q", "role"]
+        assert [e["field"] for e in problem["errors"]] == ["search", "role"]
         assert problem["errors"][0]["message"] == (
-            "Not a parameter of this operation (it takes cursor, limit, status, user_type)."
+            "Not a parameter of this operation (it takes cursor, limit, q, status, user_type)."
         )
         r = client.post(f"/api/v1/portals/{pf.slug}/invitations?dry_run=1", headers=pf.headers(), json={})
         assert (r.status_code, r.json()["errors"][0]["field"]) == (422, "dry_run")
