@@ -32,6 +32,18 @@ def _token_for(client, email):
 
 
 class TestCreate:
+    def test_someone_already_invited_is_told_the_operation_that_resends(self, client, db):
+        """A program inviting someone again was told to "use Reinvite" (the pages' button): the
+        API names its own operation, with the invitation's id."""
+        pf = create_portal(db)
+        first = _invite(client, pf, ["ada@example.com"]).json()["results"][0]["invitation"]["id"]
+        [again] = _invite(client, pf, ["ada@example.com"]).json()["results"]
+        assert again["code"] == "already_invited", again
+        assert again["detail"] == (
+            f"A pending invitation exists, as an internal user (Member); use POST …/invitations/{first}/resend"
+            " to send it again."
+        ), again["detail"]
+
     def test_pasted_spreadsheet_rows_are_named_recipients(self, client, db):
         """Two columns pasted from a spreadsheet (Name ⇥ Email) invite each person by name."""
         pf = create_portal(db)

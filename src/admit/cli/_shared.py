@@ -643,36 +643,29 @@ def columns(*texts: str | None) -> str:
     return "  ".join(t for t in texts if t)
 
 
-def print_outcomes(answer: RecipientResults, *, slug: str, addresses: Sequence[str | None] = ()) -> None:
-    """A recipient answer's rows as a table (Outcome, Address, Why), why for those skipped:
-    someone already invited is told the command that sends it again. Each is named by the
+def print_outcomes(answer: RecipientResults, *, addresses: Sequence[str | None] = ()) -> None:
+    """A recipient answer's rows as a table (Outcome, Address, Why), why for those skipped
+    (someone already invited: as the answer was made to say it, ``admit invite``'s naming the
+    command that sends it again). Each is named by the
     address it was read as (``addresses``: the pipeline's, in the answer's order; else its
     invitation's), as the lists show one (``address``: a number spaced), or as typed when it is
     none (an address refused)."""
-    from admit.invitations import pipeline
-
     read_as = list(addresses) or [r.invitation.recipient if r.invitation else None for r in answer.results]
     rows = []
     for r, known in zip(answer.results, read_as, strict=True):
-        detail = r.detail
-        if r.code == "already_invited":
-            # As stored: a number copied from here is one argument, unspaced.
-            stored = r.invitation.recipient if r.invitation is not None else r.recipient
-            command = f"admit invitations resend --portal {slug} {stored}"
-            detail = detail.replace(pipeline.USE_RESEND, f"use `{command}` to send it again")
         # An empty one is named by its place among those given (the API's ``index``).
         place = f"(recipient {r.index + 1})" if r.index is not None else "(empty)"
-        why = f"{r.code}: {detail}" if r.outcome == "skipped" else None
+        why = f"{r.code}: {r.detail}" if r.outcome == "skipped" else None
         rows.append((r.outcome, address(known or r.recipient) or place, why))
     print_table(("Outcome", "Address", "Why"), rows)
 
 
-def print_results(answer: RecipientResults, *, slug: str, addresses: Sequence[str | None] = ()) -> None:
+def print_results(answer: RecipientResults, *, addresses: Sequence[str | None] = ()) -> None:
     """A recipient answer as text: its rows (``print_outcomes``), then counts in the Invite
     box's words."""
     from admit.invitations import pipeline
 
-    print_outcomes(answer, slug=slug, addresses=addresses)
+    print_outcomes(answer, addresses=addresses)
     counts = answer.counts
     skipped = Counter(str(r.code) for r in answer.results if r.outcome == "skipped")
     after = f" {QUEUED}" if counts["invited"] or counts["added"] else ""

@@ -120,12 +120,19 @@ def invite(
             products=list(products),
             message=message,
         )
-        answer = recipient_results(session, batch.results)
+        # As stored: a number copied from here is one argument, unspaced.
+        answer = recipient_results(
+            session,
+            batch.results,
+            resend_how=lambda invitation: (
+                f"`admit invitations resend --portal {slug} {invitation.recipient}`"
+            ),
+        )
         addresses = [r.address for r in batch.results]
     if as_json:
         _shared.echo_json(answer)
     else:
-        _shared.print_results(answer, slug=slug, addresses=addresses)
+        _shared.print_results(answer, addresses=addresses)
     _shared.finish(_shared.results_exit_code(answer))
 
 

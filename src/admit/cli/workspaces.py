@@ -140,7 +140,7 @@ def workspaces_add(
     if as_json:
         _shared.echo_json(answer)
     else:
-        _shared.print_results(answer, slug=slug, addresses=[r.address for r in results])
+        _shared.print_results(answer, addresses=[r.address for r in results])
     _shared.finish(_shared.results_exit_code(answer))
 
 
@@ -201,7 +201,7 @@ def workspaces_resend(slug: str, workspace_ref: str, state: str, as_json: bool) 
     elif not answer.results:
         click.echo(f"No one to resend to: {_NO_ONE_IN.get(state, 'no one is ' + state)}.")
     else:
-        _shared.print_outcomes(answer, slug=slug)
+        _shared.print_outcomes(answer)
         click.echo(f"{answer.counts['resent']} resent · {answer.counts['skipped']} skipped.")
     _shared.finish(_shared.results_exit_code(answer))
 

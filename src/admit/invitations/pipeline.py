@@ -145,10 +145,17 @@ DEACTIVATED_MEMBER = (
     "them again."
 )
 
-# How an already-invited recipient's detail says to send the invitation again: the pages' and
-# the API's words (the Reinvite button, seed 004's, beside a pending invitation's row and in the
-# Invite report); the CLI names its command instead (``cli._shared``).
+# How an already-invited recipient's detail says to send the invitation again: the pages' words
+# (the Reinvite button, seed 004's, beside a pending invitation's row and in the Invite report).
+# The API names its operation, the CLI its command (``resend_said``).
 USE_RESEND = "use Reinvite to send it again"
+
+
+def resend_said(detail: str, how: str) -> str:
+    """An already-invited recipient's ``detail`` with the way to send it again said as a face
+    says it (``how``: the API's operation, the CLI's command), not the pages' Reinvite button."""
+    return detail.replace(USE_RESEND, f"use {how} to send it again")
+
 
 DETAILS = {
     SkipCode.DUPLICATE: (

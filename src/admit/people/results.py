@@ -5,9 +5,12 @@ link likewise (``signup_reads``: each with its newest confirmation email's deliv
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from admit.invitations.codes import SkipCode
+from admit.invitations.pipeline import resend_said
 from admit.invitations.schemas import ASKING, InvitationRead, OutcomeName, RecipientResults
 from admit.links import signups
 from admit.links.schemas import LinkSignupRead
@@ -25,13 +28,25 @@ __all__ = ["invitation_reads", "recipient_results", "signup_reads"]
 
 
 def recipient_results(
-    session: Session, results: Sequence[RecipientResult], *, outcomes: tuple[OutcomeName, ...] = ASKING
+    session: Session,
+    results: Sequence[RecipientResult],
+    *,
+    outcomes: tuple[OutcomeName, ...] = ASKING,
+    resend_how: Callable[[Invitation], str] = lambda invitation: f"POST …/invitations/{invitation.id}/resend",
 ) -> RecipientResults:
     """``RecipientResults`` for pipeline results (one query for the deliveries), counting
-    ``outcomes`` (a resend's: ``RESENDING``)."""
+    ``outcomes`` (a resend's: ``RESENDING``). Someone already invited is told how to send their
+    invitation again as the face does it (``resend_how``: the API's operation, by default; the
+    CLI's command), not by the pages' Reinvite button."""
     ids = [r.invitation.id for r in results if r.invitation is not None]
     latest = notifications_service.latest_for_invitations(session, ids)
-    return RecipientResults.of(results, latest, outcomes=outcomes)
+    told = [
+        replace(r, detail=resend_said(r.detail, resend_how(r.invitation)))
+        if r.code == SkipCode.ALREADY_INVITED and r.invitation is not None
+        else r
+        for r in results
+    ]
+    return RecipientResults.of(told, latest, outcomes=outcomes)
 
 
 def invitation_reads(session: Session, invitations: Sequence[Invitation]) -> list[InvitationRead]:
