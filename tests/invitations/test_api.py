@@ -40,8 +40,8 @@ class TestCreate:
         [again] = _invite(client, pf, ["ada@example.com"]).json()["results"]
         assert again["code"] == "already_invited", again
         assert again["detail"] == (
-            f"A pending invitation exists, as an internal user (Member); use POST …/invitations/{first}/resend"
-            " to send it again."
+            "A pending invitation exists, as an internal user (Member);"
+            f" use POST …/invitations/{first}/resend to send it again."
         ), again["detail"]
 
     def test_pasted_spreadsheet_rows_are_named_recipients(self, client, db):
