@@ -23,7 +23,7 @@ from admit.kit import clock
 from admit.kit.bulk import insert_rows, new_ids
 from admit.kit.insert import insert_now
 from admit.kit.pagination import page
-from admit.kit.search import contains
+from admit.kit.search import contains, searched
 from admit.kit.text import as_typed
 
 __all__ = ["ActedBy", "count_events", "day", "list_events", "recent_actors", "record", "record_many"]
@@ -152,8 +152,9 @@ def record_many(
 
 
 def search_text(q: str | None) -> str:
-    """What an audit search looks for: the words typed, trimmed, at most 200 characters."""
-    return (q or "").strip()[:200]
+    """What an audit search looks for: the words typed, as every search box takes them
+    (``kit.search.searched``: trimmed, at most ``MAX_SEARCH`` characters)."""
+    return searched(q) or ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -701,11 +701,6 @@ def preview(
     )
 
 
-def _own_domains(session: Session, portal_id: uuid.UUID, domains: list[str]) -> set[str]:
-    """Those of ``domains`` the portal's own internal users have addresses at."""
-    return members_service.internal_domains_among(session, portal_id, domains)
-
-
 def rate_limits(session: Session, token: str, ip: str | None) -> None:
     """Per client address and per link, counted before anything else (a leaked link must not
     become a way to mail-bomb: every accepted attempt sends one email)."""

@@ -39,7 +39,7 @@ from admit.errors import InvalidInput, MemberDeactivated, MemberNotFound, at_mos
 from admit.kit.bulk import one_of
 from admit.kit.insert import insert_now
 from admit.kit.pagination import Order, ordered_page, page, seekable
-from admit.kit.search import contains, lists
+from admit.kit.search import contains, lists, searched
 from admit.kit.text import sentence
 from admit.members import addresses
 from admit.members.addresses import MAX_NAME, ParsedRecipient, is_phone
@@ -579,7 +579,7 @@ def search_people(
     whose name, email or phone number contains ``q``, by name: ``(members, next_cursor)``.
     ``leaving_out``: a user never suggested (the one asking, who would add themselves)."""
     policy.require(actor.role, policy.Action.MEMBER_VIEW)
-    q = (q or "").strip().lower()
+    q = (searched(q) or "").lower()
     if not q:
         return [], None
     escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
