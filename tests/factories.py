@@ -196,7 +196,10 @@ def writes_during(db: Database | None, do):
     PostgreSQL's COPY), each cut short: a save that must write nothing before it asks something
     says so. Read from the driver's own connection (SQLite's trace callback, libpq's trace of
     what the server answered), so that the rows ``kit.bulk.insert_rows`` writes past
-    SQLAlchemy count too. ``db`` None: every engine's (a CLI command opens its own)."""
+    SQLAlchemy count too. ``db`` None: every engine's (a CLI command opens its own). A
+    connection taken before it is not traced: one out already is refused, not left unseen."""
+    if db is not None and db.engine.pool.checkedout():
+        raise AssertionError("writes_during: a connection is out already; its writes would go unseen")
     seen: list[str] = []
     engines = Engine if db is None else db.engine
     traced: dict[int, Callable[[], None]] = {}
