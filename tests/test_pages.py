@@ -686,6 +686,23 @@ class TestUserManagement:
         with db.unit_of_work() as session:
             assert session.scalars(select(Invitation.recipient)).all() == []
 
+    def test_owners_made_unasked_in_a_race_are_asked_and_nothing_kept(self, client, db, monkeypatch):
+        """Send asks the owners' question of whom it would invite before writing; another request
+        can make someone invitable between that question and the invitation (a revoke). Stood
+        in for here by the question finding nobody: Send then asks after inviting, and keeps
+        nothing (it made them owners unasked)."""
+        from admit.invitations import service as invitations_service
+
+        pf = create_portal(db)
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        users = client.get(f"/p/{pf.slug}/users")
+        monkeypatch.setattr(invitations_service, "would_invite", lambda *a, **k: [])
+        data = {"recipients": "Mel Ray <mel@acme.com>", "role": "owner", "csrf_token": csrf_of(users.text)}
+        r = client.post(f"/p/{pf.slug}/invitations", data=data)
+        assert "Yes, make Mel Ray (mel@acme.com) an owner." in r.text, r.text[:2000]
+        with db.unit_of_work() as session:
+            assert session.scalars(select(Invitation.recipient)).all() == []
+
     def test_an_invite_of_no_one_usable_stays_in_the_open_box(self, client, db):
         """Every address mistyped: nothing to send, so the box stays open with each named under
         the addresses and the message kept (it closed on a red report, the typing gone)."""

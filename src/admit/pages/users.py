@@ -398,6 +398,10 @@ def invite_submit(
         wrong = None if result.invited else people_to_fix(result.skipped)
         if wrong is not None:
             raise wrong
+        unasked = _owners_made_unasked(actor, result.invited, chosen_role, owners_confirmed)
+        if unasked is not None:  # another request changed whom Send invites since it asked
+            session.rollback()
+            return _page(request, session, actor, tab=tab, form=form, open_invite=True, ask_owners=unasked)
     except DomainError as exc:
         session.rollback()
         faults = faults_of(exc, _INVITE_FIELDS)
@@ -480,6 +484,25 @@ def _owners_unconfirmed(
         return None
     first = invited[: imports_service.OWNERS_NAMED]
     named = [named_for(actor, one.address or one.text, one.name) for one in first]
+    return owners_whom(named, len(invited))
+
+
+def _owners_made_unasked(
+    actor: Actor, invited: list[pipeline.RecipientResult], role: str | None, owners_confirmed: str
+) -> str | None:
+    """Whom Send made owners without the owners' confirmation although it asked first
+    (``_owners_unconfirmed``, which found nobody it would invite): someone another request
+    made invitable meanwhile (an invitation revoked, a member removed). Said as that question
+    says them; the caller puts nothing of it in the database. None: nobody."""
+    if not invited or policy.owner_unconfirmed(role, confirmed=bool(owners_confirmed), was=None) is None:
+        return None
+    first = invited[: imports_service.OWNERS_NAMED]
+    named = [
+        named_for(
+            actor, one.address or one.recipient, one.invitation.recipient_name if one.invitation else ""
+        )
+        for one in first
+    ]
     return owners_whom(named, len(invited))
 
 
