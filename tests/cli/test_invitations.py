@@ -584,6 +584,30 @@ class TestInvitationsCommands:
         assert re.search(r"  20\d\d-\d\d-\d\d \d\d:\d\d UTC  Queued$", lines[1]), lines[1]
         assert run("invitations", "list", "--portal", slug, "--status", "gone").exit_code == 2
 
+    def test_search_finds_what_the_api_finds(self, run, client):
+        """``--search`` narrows the list as ``GET …/invitations?q=`` does (name, email or phone
+        number, in part; the text trimmed), with the total of what it found."""
+        out = init_portal(run)
+        slug = out["portal"]
+        run("invite", "--portal", slug, *INTERNAL, "Ada Lovelace <ada@x.com>", "grace@y.com")
+        run("invite", "--portal", slug, "--type", "client", "Cleo <lovely@z.com>")
+
+        def searched(q):
+            result = run("invitations", "list", "--portal", slug, "--search", q, "--json")
+            assert result.exit_code == 0, result.output
+            return json.loads(result.stdout)
+
+        found = searched("  lovel ")
+        assert sorted(i["recipient"] for i in found["items"]) == ["ada@x.com", "lovely@z.com"]
+        assert found["total"] == 2
+        api = client.get(
+            f"/api/v1/portals/{slug}/invitations",
+            params={"q": "  lovel "},
+            headers={"Authorization": f"Bearer {out['api_key']}"},
+        )
+        assert found["items"] == api.json()["items"]
+        assert (searched("nobody")["items"], searched("nobody")["total"]) == ([], 0)
+
     def test_resend_and_revoke_print_the_invitation(self, run, client):
         """resend and revoke print the API's InvitationRead; resending one that is no longer
         pending is an error (exit 1, invitation_not_pending); revoking a revoked one is nothing to

@@ -355,10 +355,17 @@ def invitations() -> None:
 @_shared.portal_option
 @click.option("--status", type=click.Choice(["pending", "accepted", "expired", "revoked"]), default=None)
 @click.option("--type", "user_type", type=click.Choice(["internal", "client"]), default=None)
+@click.option("--search", "q", default=None, help="A name, email or phone number, or part of one.")
 @_shared.list_options
 @_shared.list_json_option("invitation")
 def invitations_list(
-    slug: str, status: str | None, user_type: str | None, limit: int | None, cursor: str | None, as_json: bool
+    slug: str,
+    status: str | None,
+    user_type: str | None,
+    q: str | None,
+    limit: int | None,
+    cursor: str | None,
+    as_json: bool,
 ) -> None:
     """Every invitation, newest first (all pages; --limit to stop early), each with its id for
     resend and revoke."""
@@ -368,9 +375,11 @@ def invitations_list(
     with _shared.portal_session(slug) as (session, actor):
         rows, total, next_cursor = _shared.walk(
             lambda cursor, size: invitations_service.list_invitations(
-                session, actor, status=status, user_type=user_type, cursor=cursor, limit=size
+                session, actor, status=status, user_type=user_type, q=q, cursor=cursor, limit=size
             ),
-            lambda: invitations_service.count_invitations(session, actor, status=status, user_type=user_type),
+            lambda: invitations_service.count_invitations(
+                session, actor, status=status, user_type=user_type, q=q
+            ),
             cursor=cursor,
             limit=limit,
         )
