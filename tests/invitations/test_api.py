@@ -592,6 +592,11 @@ class TestRecipientsCheck:
             (pf.owner_email, False),
             ("+1 202 555 0173", True),
         ]
+        # And where each is counted (the box's "2 to invite · 1 to fix · 1 listed twice · 1 will
+        # be skipped"): the server's word, so the page counts nothing itself.
+        assert [i["state"] for i in r.json()["items"]] == [
+            "to_invite", "to_fix", "listed_twice", "skipped", "to_invite",
+        ]  # fmt: skip
 
     def test_one_persons_text_left_empty_is_said_as_send_says_it(self, client, db):
         """A Contacts dialog's Next went on with the address empty (the check found no one in

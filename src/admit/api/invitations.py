@@ -177,6 +177,7 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
                 skip=c.skip,
                 detail=c.detail,
                 sendable=c.sendable,
+                state=c.state,
                 colleague=c.colleague,
             )
             for c in checked

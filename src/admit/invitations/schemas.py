@@ -220,6 +220,12 @@ class CheckedRecipientRead(BaseModel):
         description="Send would invite this recipient: an address, with no ``error``, not a "
         "``duplicate``, not skipped. What the Invite box counts on its Send Invitation.",
     )
+    state: Literal["to_fix", "listed_twice", "skipped", "to_invite"] = Field(
+        default="to_fix",
+        description="Where the Invite box counts this recipient: ``to_fix`` (no address, or an "
+        "``error``), ``listed_twice`` (a ``duplicate``), ``skipped`` (Send would skip it: ``skip``) "
+        "or ``to_invite`` (``sendable``).",
+    )
     colleague: bool = Field(
         default=False,
         description="The address looks like a colleague's of whoever asks: an email at the company domain "

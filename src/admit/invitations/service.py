@@ -118,10 +118,22 @@ class CheckedRecipient:
     colleague: bool = False
 
     @property
+    def state(self) -> str:
+        """Where the Invite box counts this recipient: ``to_fix`` (no
+        address, or something to fix), ``listed_twice``, ``skipped`` (Send would skip it) or
+        ``to_invite``. The one rule of the box's counts (``recipients/check``); the page counts
+        these, deciding nothing."""
+        if self.address is None or self.error is not None:
+            return "to_fix"
+        if self.duplicate:
+            return "listed_twice"
+        return "skipped" if self.skip is not None else "to_invite"
+
+    @property
     def sendable(self) -> bool:
         """Send would invite this recipient: an address, nothing to fix, not listed before, not
-        skipped. The one rule of what the Invite box counts on its Send (``recipients/check``)."""
-        return self.address is not None and self.error is None and not self.duplicate and self.skip is None
+        skipped (``state``). What the Invite box counts on its Send (``recipients/check``)."""
+        return self.state == "to_invite"
 
 
 def check_recipients(

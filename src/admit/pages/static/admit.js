@@ -1148,10 +1148,12 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
     stale();
     const ordered = items.map((item, at) => [item, at]).sort((a, b) => rank(a[0]) - rank(b[0]) || a[1] - b[1]);
     chips.replaceChildren(...ordered.map(([item]) => chip(item)));
-    const bad = items.filter((i) => i.error).length;
-    const dup = items.filter((i) => i.duplicate).length;
-    const skip = items.filter((i) => !i.error && !i.duplicate && i.skip).length;
-    const good = items.filter((i) => i.sendable).length;
+    // Each row counted where the server's check puts it (its ``state``), never decided here.
+    const counted = (state) => items.filter((i) => i.state === state).length;
+    const bad = counted("to_fix");
+    const dup = counted("listed_twice");
+    const skip = counted("skipped");
+    const good = counted("to_invite");
     tell(good, bad);
     if (bad) box.setAttribute("aria-invalid", "true"); else box.removeAttribute("aria-invalid");
     const away = items.filter(outside).length;
