@@ -90,6 +90,22 @@ class TestVocabulary:
         ]
         assert not by_hand, f"the wording written again by hand: {by_hand}"
 
+    def test_the_errors_page_says_what_a_caller_can_act_on_not_our_code(self):
+        """Each code's meaning (its class's docstring) is what /errors shows integrators: no
+        name of Admit's own code in it (a tester read "``of_role=False``" and
+        "``api.errors.said_to``" there), only fields, headers and settings they can use."""
+        import inspect
+
+        internal = re.compile(
+            r"``[^`]*(?:\b[a-z_]+\.[a-z_]+\.[a-z_]+|\b(?:kit|api|members|pages)\.[a-z_]+|=)[^`]*``"
+        )
+        leaked = {
+            code.value: internal.findall(inspect.getdoc(cls) or "")
+            for code, cls in CLASSES.items()
+            if internal.search(inspect.getdoc(cls) or "")
+        }
+        assert not leaked, leaked
+
     def test_the_scan_sees_literal_codes(self):
         """The scan above finds a code passed to a call and one set on a class."""
         source = 'raise NotFound("x", code="made_up")\nclass E(Gone):\n    code = "other"\n'

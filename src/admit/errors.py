@@ -403,10 +403,12 @@ class InvalidApiKey(NotAuthenticated):
 
 
 class PermissionDenied(DomainError):
-    """Your role may not do this (the detail says what it would take). ``of_role=False``: refused
-    for something other than the role (a directory manages the member; only people write
-    messages), so the API says nothing of the role an API key acts as (``api.errors.said_to``)."""
+    """You may not do this: your role may not, or something else stands in the way (a directory
+    manages the member; only people write messages). The detail says what it would take."""
 
+    # ``of_role=False``: refused for something other than the role, so the API says nothing of
+    # the role an API key acts as (``api.errors.said_to``). The docstring above is the errors
+    # page's (``/errors``): what a caller can act on, no names of Admit's own code.
     status = 403
     code = ErrorCode.PERMISSION_DENIED
     title = "Not allowed"
@@ -417,9 +419,11 @@ class PermissionDenied(DomainError):
 
 
 class MemberDeactivated(PermissionDenied):
-    """An administrator ended your access to this portal (``members.service.access_ended`` says
-    so, and the way back: a reactivation). Headed as what happened to them, not as a refusal of
-    something they did ("Not allowed")."""
+    """An administrator ended your access to this portal; an owner or admin can give it back
+    (reactivate you)."""
+
+    # Said by ``members.service.access_ended``; headed as what happened to them, not as a refusal
+    # of something they did ("Not allowed").
 
     code = ErrorCode.MEMBER_DEACTIVATED
     title = "Your access has ended"
@@ -672,14 +676,18 @@ class RoleExists(Conflict):
 
 class TeamExists(Conflict):
     """A team (or client group) of that name exists already in the portal: names are the same
-    whatever their case and spacing (``kit.names``); ``field`` is ``name``."""
+    whatever their case and spacing; ``field`` is ``name``."""
+
+    # The same name: ``kit.names``.
 
     code = ErrorCode.TEAM_EXISTS
 
 
 class WorkspaceExists(Conflict):
     """A workspace of that name exists already in the portal: names are the same whatever their
-    case and spacing (``kit.names``); ``field`` is ``name``."""
+    case and spacing; ``field`` is ``name``."""
+
+    # The same name: ``kit.names``.
 
     code = ErrorCode.WORKSPACE_EXISTS
 
