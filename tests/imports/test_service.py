@@ -590,6 +590,16 @@ class TestIdempotency:
         first, _ = create(db, pf, data)
         second, created = create(db, pf, data, role="admin")
         assert created is True and second != first
+        # Another message or other products too (a tester: the new message was dropped, the
+        # earlier import answered as if it were this one).
+        third, created = create(db, pf, data, role="admin", message="Welcome aboard")
+        assert created is True and third not in (first, second)
+        fourth, created = create(db, pf, data, role="admin", message="Welcome aboard", products=["analytics"])
+        assert created is True and fourth not in (first, second, third)
+        assert create(db, pf, data, role="admin", message="Welcome aboard", products=["analytics"]) == (
+            fourth,
+            False,
+        )
 
     def test_same_file_after_a_day_is_a_new_import_of_already_invited(self, db, pf):
         """After a day the same file is a new import; every row is then already invited."""

@@ -306,21 +306,31 @@ def create(
             raise
         return _retried(existing, options, chunks), False
     imp.size_bytes, imp.sha256 = storage.store(session, imp.id, chunks, max_bytes)
-    earlier = session.scalar(
-        select(InvitationImport)
-        .where(
-            InvitationImport.portal_id == portal.id,
-            InvitationImport.sha256 == imp.sha256,
-            InvitationImport.id != imp.id,
-            InvitationImport.status.in_((QUEUED, RUNNING, WAITING, DONE)),
-            InvitationImport.created_at
-            > context.of(session).clock.now() - timedelta(days=SAME_FILE_WINDOW_DAYS),
-            InvitationImport.user_type == imp.user_type,
-            InvitationImport.role == imp.role,
-            InvitationImport.role_column == imp.role_column,
-        )
-        .order_by(InvitationImport.created_at.desc())
-        .limit(1)
+    # The same list asking for the same: its type, role, products and message too (another
+    # message was dropped as "already imported", the earlier one's words sent).
+    earlier = next(
+        (
+            e
+            for e in session.scalars(
+                select(InvitationImport)
+                .where(
+                    InvitationImport.portal_id == portal.id,
+                    InvitationImport.sha256 == imp.sha256,
+                    InvitationImport.id != imp.id,
+                    InvitationImport.status.in_((QUEUED, RUNNING, WAITING, DONE)),
+                    InvitationImport.created_at
+                    > context.of(session).clock.now() - timedelta(days=SAME_FILE_WINDOW_DAYS),
+                    InvitationImport.user_type == imp.user_type,
+                    InvitationImport.role == imp.role,
+                    InvitationImport.role_column == imp.role_column,
+                )
+                .order_by(InvitationImport.created_at.desc())
+                .limit(20)
+            )
+            if sorted(e.products or []) == sorted(imp.products or [])
+            and (e.message or "") == (imp.message or "")
+        ),
+        None,
     )
     if earlier is not None and start and same_file_check:
         session.execute(delete(InvitationImport).where(InvitationImport.id == imp.id))
