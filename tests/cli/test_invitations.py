@@ -106,6 +106,19 @@ class TestInvite:
         said = f"use `admit invitations resend --portal {slug} a@x.com` to send it again."
         assert said in again.output and "use Resend" not in again.output, again.output
 
+    def test_a_preview_names_the_command_that_resends_too(self, run, tmp_path):
+        """``--dry-run`` and a list's rows not invited said "use Reinvite" (the pages' button),
+        where ``admit invite`` names the command that sends it again (a tester)."""
+        slug = init_portal(run)["portal"]
+        assert run("invite", "--portal", slug, *INTERNAL, "a@x.com").exit_code == 0
+        said = f"use `admit invitations resend --portal {slug} a@x.com` to send it again."
+        preview = run("invite", "--portal", slug, *INTERNAL, "--dry-run", "a@x.com")
+        assert said in preview.output and "Reinvite" not in preview.output, preview.output
+        listed = tmp_path / "people.csv"
+        listed.write_text("email\na@x.com\n")
+        imported = run("invite", "--portal", slug, *INTERNAL, "--file", str(listed))
+        assert said in imported.output and "Reinvite" not in imported.output, imported.output
+
     def test_members_and_duplicates_are_nothing_to_do(self, run):
         """Everyone skipped as already_member, already_invited or duplicate: exit 0."""
         slug = init_portal(run)["portal"]

@@ -101,7 +101,7 @@ def invite(
         _shared.usage("Give addresses as arguments or --file.")
     if dry_run:
         preview = _preview_text(slug, "\n".join(items), user_type, role, list(products), message)
-        _print_preview(preview, as_json)
+        _print_preview(preview, as_json, slug=slug)
         _say_owners(preview, owners_confirmed, as_json)
         return  # a preview that did its work is done (exit 0), rows to fix or not
     with _shared.portal_session(slug) as (session, actor):
@@ -142,7 +142,7 @@ def _file_chunks(path: Path) -> Iterator[bytes]:
             yield chunk
 
 
-def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
+def _print_preview(preview: dict[str, Any], as_json: bool, *, slug: str) -> None:
     if as_json:
         _shared.echo_json(preview)
         return
@@ -156,12 +156,17 @@ def _print_preview(preview: dict[str, Any], as_json: bool) -> None:
         if code != "will_invite":
             for sample in preview["samples"].get(code, []):
                 what = sample["email"] or sample["recipient"]
-                click.echo(f"          {_row_line(sample['row'], what, sample['detail'])}")
+                click.echo(f"          {_row_line(sample['row'], what, sample['detail'], slug=slug)}")
 
 
-def _row_line(number: int, what: str | None, why: str) -> str:
+def _row_line(number: int, what: str | None, why: str, *, slug: str) -> str:
     """A row not invited, as the preview and the import's summary list it: its number, its
-    address (or the row as written when it has none usable), why."""
+    address (or the row as written when it has none usable), why (someone already invited: the
+    command that sends it again, where the pages say Reinvite)."""
+    from admit.invitations import pipeline
+
+    if what:
+        why = pipeline.resend_said(why, f"`admit invitations resend --portal {slug} {what}`")
     return f"row {number}: {what or 'no address'} — {why}"
 
 
@@ -269,7 +274,7 @@ def _import_file(slug: str, path: Path, o: _FileOptions, dry_run: bool, as_json:
         owners_refused = exc.fields.get("field") in ("role", "role_column") and o.role == "owner"
         _shared.refuse(exc, more=f" {_CONFIRM_OWNERS}" if owners_refused else "")
     if dry_run:
-        _print_preview(preview, as_json)
+        _print_preview(preview, as_json, slug=slug)
         if not as_json and o.user_type == "internal" and not preview["role_column"]:
             _say_unused_role_column(preview["role_cells"])
         _say_owners(preview, o.owners_confirmed, as_json)
@@ -327,7 +332,7 @@ def _print_skipped(db: Database, slug: str, import_id: uuid.UUID, skipped: int) 
         rows = imports_service.first_skipped(session, actor, import_id, limit=SKIPPED_SHOWN)
         for r in rows:
             why = r.detail or imports_service.outcome_words(r.code)
-            click.echo(f"  {_row_line(r.row_number, r.email or r.recipient, why)}")
+            click.echo(f"  {_row_line(r.row_number, r.email or r.recipient, why, slug=slug)}")
     if skipped > len(rows):
         click.echo(
             f"  and {skipped - len(rows):,} more: every row is in the import's report "
