@@ -35,6 +35,25 @@ class TestHelp:
         assert "invite people into your portal" in result.output
         assert sorted(listed_commands(result.output)) == sorted(COMMANDS)
 
+    def test_it_says_what_to_run_first_and_init_what_next(self, run):
+        """A first-time operator read the command list with nothing saying where to start, and
+        ``init`` printed a key and stopped: ``--help`` names the first steps, ``init`` the next."""
+        said = run("--help").output
+        steps = said[said.index("First steps:") : said.index("Options:")]
+        assert [line.split()[:2] for line in steps.splitlines()[1:] if line.strip().startswith("admit")] == [
+            ["admit", "migrate"],
+            ["admit", "init"],
+            ["admit", "invite"],
+        ], steps
+        made = run(
+            "init", "--portal-name", "Acme", "--owner-email", "o@acme.com", "--owner-password", OWNER_PASSWORD
+        )
+        assert made.exit_code == 0, made.output
+        assert (
+            "Next: admit invite --portal acme ADDRESS… (or admit serve, and sign in as o@acme.com)."
+            in made.output
+        )
+
     def test_python_dash_m_admit_is_the_same_command(self):
         """``python -m admit`` works where the ``admit`` script is not on the PATH."""
         import subprocess

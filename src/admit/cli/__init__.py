@@ -31,7 +31,16 @@ class Admit(click.Group):
 @click.group(cls=Admit, epilog=_shared.EXIT_CODES_HELP)
 @click.version_option(__version__, prog_name="admit")
 def main() -> None:
-    """Admit: invite people into your portal. Settings come from ADMIT_* environment variables."""
+    """Admit: invite people into your portal. Settings come from ADMIT_* environment variables.
+
+    \b
+    First steps:
+      admit migrate                      the database (ADMIT_DATABASE_URL)
+      admit init --portal-name … --owner-email … --owner-password …
+                                         a portal and its owner (or: admit serve, and the
+                                         setup page it shows)
+      admit invite --portal SLUG ADDRESS…
+    """
 
 
 for command in (

@@ -236,6 +236,9 @@ def init(
         _shared.echo_json({"portal": slug, "api_key": key})
     else:
         click.echo(f"Portal {slug} created. Admin API key (shown once): {key}")
+        click.echo(
+            f"Next: admit invite --portal {slug} ADDRESS… (or admit serve, and sign in as {owner_email})."
+        )
 
 
 @click.command("check-config")
