@@ -158,7 +158,8 @@ def test_a_finished_bulk_action_names_who_it_skipped(new_context, live_server, s
         held.status, held.lease_until = "queued", None
     skipped = page.locator("[data-bulk-skipped]")
     expect(skipped).to_contain_text(
-        "Bob Stone (bob@acme.com): This invitation is revoked; only pending invitations can be resent.",
+        "Bob Stone (bob@acme.com): This invitation is revoked;"
+        " only pending or expired invitations can be resent.",
         timeout=30_000,
     )
     box = page.locator("[data-bulk-job]")

@@ -259,7 +259,7 @@ class TestBulkOnThePage:
         assert "1 reinvited" in box and "<progress" not in box and " of 2" not in box, box
         assert (
             "<li><strong>Cy Young (c@client.org)</strong>: This invitation is revoked; "
-            "only pending invitations can be resent.</li>"
+            "only pending or expired invitations can be resent.</li>"
         ) in box, box
 
     def test_the_api_names_who_was_skipped_and_why_as_the_page_does(self, client, db, worker):
@@ -285,7 +285,7 @@ class TestBulkOnThePage:
                 "address": "c@client.org",
                 "name": "Cy Young",
                 "user_id": None,
-                "why": "This invitation is revoked; only pending invitations can be resent.",
+                "why": "This invitation is revoked; only pending or expired invitations can be resent.",
             }
         ]
         # An API key acts as an admin, whom the policy does not let deactivate an owner.

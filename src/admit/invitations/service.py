@@ -406,7 +406,7 @@ def _locked(session: Session, invitation: Invitation) -> Invitation:
 def _require_open(invitation: Invitation, verb: str) -> None:
     if invitation.status not in UNANSWERED:
         raise InvitationNotPending(
-            f"This invitation is {invitation.status}; only pending invitations can be {verb}."
+            f"This invitation is {invitation.status}; only pending or expired invitations can be {verb}."
         )
 
 
