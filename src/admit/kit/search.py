@@ -93,7 +93,9 @@ class SearchIndex:
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
-def _escape(text: str) -> str:
+def escape_like(text: str) -> str:
+    """``text`` for a LIKE pattern escaped by backslash: its percent signs, underscores and
+    backslashes matched as typed."""
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -111,13 +113,13 @@ def contains(
     q = typed.lower()
     if not q:
         return false()
-    like = f"%{_escape(q)}%"
+    like = f"%{escape_like(q)}%"
     # PostgreSQL's lower() folds every letter: the query lowered finds any case.
     likes = dict.fromkeys((like,))
     # SQLite's lower() and LIKE (its search index's too) fold A–Z only: "Émile" is stored as
     # "Émile", which "émile" never matches there. The query is asked with each letter beyond A–Z
     # in either case ("émile", "Émile"), so a name is found typed in any case.
-    sqlite_likes = dict.fromkeys(f"%{_escape(each)}%" for each in _cases_beyond_ascii(typed))
+    sqlite_likes = dict.fromkeys(f"%{escape_like(each)}%" for each in _cases_beyond_ascii(typed))
     digits = "".join(c for c in q if c.isdigit())
 
     def scan(patterns: dict[str, None]) -> ColumnElement[bool]:
@@ -157,7 +159,7 @@ def _cases_beyond_ascii(typed: str) -> list[str]:
 def _indexed(q: str) -> bool:
     """Whether SQLite's search index finds ``q`` (lower case): three characters or more for
     trigrams, none of LIKE's own (those are scanned)."""
-    return len(q) >= TRIGRAM and _escape(q) == q
+    return len(q) >= TRIGRAM and escape_like(q) == q
 
 
 def reads_every_match(session: Session, q: str | None) -> bool:

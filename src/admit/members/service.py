@@ -39,7 +39,7 @@ from admit.errors import InvalidInput, MemberDeactivated, MemberNotFound, at_mos
 from admit.kit.bulk import one_of
 from admit.kit.insert import insert_now
 from admit.kit.pagination import Order, ordered_page, page, seekable
-from admit.kit.search import contains, lists, searched
+from admit.kit.search import contains, escape_like, lists, searched
 from admit.kit.text import sentence
 from admit.members import addresses
 from admit.members.addresses import MAX_NAME, ParsedRecipient, is_phone
@@ -582,8 +582,7 @@ def search_people(
     q = (searched(q) or "").lower()
     if not q:
         return [], None
-    escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    like = f"%{escaped}%"
+    like = f"%{escape_like(q)}%"
     matches = [func.lower(User.name).like(like, escape="\\"), User.email.like(like, escape="\\")]
     digits = "".join(c for c in q if c.isdigit())
     if len(digits) >= 3:
@@ -913,23 +912,25 @@ def colleagues_among(session: Session, actor: Actor, addresses_asked: Iterable[s
 
 def internal_domains_among(session: Session, portal_id: uuid.UUID, domains: Iterable[str]) -> set[str]:
     """Those of ``domains`` (lower case) at which one of the portal's active internal users has
-    an email address: the portal's own. One query per domain."""
-    found = set()
-    for domain in dict.fromkeys(domains):
-        escaped = domain.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        internal = (
-            select(Member.id)
-            .join(User, User.id == Member.user_id)
-            .where(
-                Member.portal_id == portal_id,
-                Member.status == ACTIVE,
-                Member.user_type == UserType.INTERNAL,
-                func.lower(User.email).like(f"%@{escaped}", escape="\\"),
-            )
+    an email address: the portal's own. One query, whatever their number (a domain-restricted
+    invite link's public page asks at each view)."""
+    asked = list(dict.fromkeys(domains))
+    if not asked:
+        return set()
+    internal = (
+        select(Member.id)
+        .join(User, User.id == Member.user_id)
+        .where(
+            Member.portal_id == portal_id,
+            Member.status == ACTIVE,
+            Member.user_type == UserType.INTERNAL,
         )
-        if session.scalar(select(exists(internal))):
-            found.add(domain)
-    return found
+    )
+    at = [
+        exists(internal.where(func.lower(User.email).like(f"%@{escape_like(d)}", escape="\\"))) for d in asked
+    ]
+    answers = session.execute(select(*at)).one()
+    return {d for d, there in zip(asked, answers, strict=True) if there}
 
 
 def roles_of(session: Session, portal_id: uuid.UUID, user_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, str]:
