@@ -480,11 +480,7 @@ def _owners_unconfirmed(
         products=form["products"],
         message=form["message"],
     )
-    if not invited:
-        return None
-    first = invited[: imports_service.OWNERS_NAMED]
-    named = [named_for(actor, one.address or one.text, one.name) for one in first]
-    return owners_whom(named, len(invited))
+    return _owners_named(actor, [(one.address or one.text, one.name) for one in invited])
 
 
 def _owners_made_unasked(
@@ -494,16 +490,24 @@ def _owners_made_unasked(
     (``_owners_unconfirmed``, which found nobody it would invite): someone another request
     made invitable meanwhile (an invitation revoked, a member removed). Said as that question
     says them; the caller puts nothing of it in the database. None: nobody."""
-    if not invited or policy.owner_unconfirmed(role, confirmed=bool(owners_confirmed), was=None) is None:
+    if policy.owner_unconfirmed(role, confirmed=bool(owners_confirmed), was=None) is None:
         return None
-    first = invited[: imports_service.OWNERS_NAMED]
-    named = [
-        named_for(
-            actor, one.address or one.recipient, one.invitation.recipient_name if one.invitation else ""
-        )
-        for one in first
-    ]
-    return owners_whom(named, len(invited))
+    return _owners_named(
+        actor,
+        [
+            (one.address or one.recipient, one.invitation.recipient_name if one.invitation else "")
+            for one in invited
+        ],
+    )
+
+
+def _owners_named(actor: Actor, people: list[tuple[str, str]]) -> str | None:
+    """The owners' question's "Mel Ray (mel@acme.com) an owner" / "2 people owners" for
+    ``people`` (address, name), the first ones named; None for nobody."""
+    if not people:
+        return None
+    named = [named_for(actor, address, name) for address, name in people[: imports_service.OWNERS_NAMED]]
+    return owners_whom(named, len(people))
 
 
 def _list_url(actor: Actor, tab: str, back: str) -> str:
