@@ -319,6 +319,19 @@ class TestErrorsPage:
         assert "The invitation link can no longer be used: it was used already (then sign in)" in r.text
         assert "<code>retry_after</code>" in r.text
 
+    def test_the_same_list_for_a_program_without_sign_in(self, client, db):
+        """GET /api/v1/errors is the page's list as JSON, in the page's order (an API tester found
+        the codes' meanings only in HTML)."""
+        r = client.get("/api/v1/errors")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        items = r.json()["items"]
+        page = re.findall(r'<tr id="(\w+)" data-code', client.get("/errors").text)
+        assert [i["code"] for i in items] == page
+        assert {i["code"]: i["status"] for i in items} == {code: cls.status for code, cls in CLASSES.items()}
+        limited = next(i for i in items if i["code"] == "rate_limited")
+        assert limited["title"] == "Too many requests"
+        assert "wait `retry_after` seconds" in limited["meaning"], limited["meaning"]
+
     def test_works_offline(self, client, db):
         """The page loads nothing from another host: its scripts, styles and icons are the app's."""
         r = client.get("/errors")

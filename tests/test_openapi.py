@@ -569,6 +569,8 @@ class TestSkipCodes:
 WHOLE_BY_RULE = {
     # The events Admit sends: a closed vocabulary in the code (``events.catalogue``).
     "webhook_event_types",
+    # The error codes: a closed vocabulary in the code (``errors.ErrorCode``).
+    "errors_list",
     # One row per kind of optional message: a closed vocabulary (``notifications.preferences``).
     "me_notification_preferences_get",
     "me_notification_preferences_update",

@@ -854,3 +854,9 @@ class RecipientRateLimited(RateLimited):
     # Why, and when to try again, of this one person (``notifications.service.limit_reached``):
     # what a result of several people's says of them, where the message says nothing was sent.
     why: str = ""
+
+
+def documented() -> list[type[DomainError]]:
+    """Every code's class, in the order the errors page and ``GET /api/v1/errors`` list them:
+    by status, then as ``ErrorCode`` lists them."""
+    return sorted((CLASSES[code] for code in ErrorCode), key=lambda cls: cls.status)

@@ -33,9 +33,11 @@ from admit.errors import (
     InvitationGone,
     PermissionDenied,
     at_most_characters,
+    documented,
     type_uri,
 )
 from admit.kit.apart import PartedModel
+from admit.kit.routing import Router
 from admit.kit.text import as_typed
 
 PROBLEM = "application/problem+json"
@@ -117,6 +119,11 @@ def markdown(docstring: str) -> str:
     return _RST_CODE.sub(r"`\1`", docstring)
 
 
+def meaning(cls: type[DomainError]) -> str:
+    """What a code means (its class's docstring, the one place it is written), as Markdown."""
+    return markdown(" ".join((inspect.getdoc(cls) or "").split()))
+
+
 def problem_response(status: int, codes: Iterable[str]) -> dict[str, Any]:
     ordered = [code for code in ErrorCode if code in set(codes)]
     links = ", ".join(f"[`{code}`]({type_uri(code)})" for code in ordered)
@@ -125,7 +132,7 @@ def problem_response(status: int, codes: Iterable[str]) -> dict[str, Any]:
         "type": type_uri(first.code),
         "title": first.title,
         "status": status,
-        "detail": markdown(" ".join((inspect.getdoc(first) or "").split())),
+        "detail": meaning(first),
         "code": str(first.code),
     }
     return {
@@ -302,3 +309,31 @@ def said_to(request: Request, exc: DomainError) -> DomainError:
 
 async def handle_domain_error(request: Request, exc: DomainError) -> JSONResponse:  # noqa: ARG001
     return domain_error_response(exc)
+
+
+class ErrorCodeRead(BaseModel):
+    """One error code, as the errors page lists it."""
+
+    code: ErrorCode
+    status: int = Field(description="The HTTP status a problem with this code answers.")
+    title: str = Field(description="The problem's `title`.")
+    meaning: str = Field(description="What it means and what to do (Markdown), as the errors page says.")
+
+
+class ErrorCodes(BaseModel):
+    items: list[ErrorCodeRead]
+
+
+router = Router()
+
+
+@router.get("/errors", response_model=ErrorCodes, operation_id="errors_list")
+def error_codes() -> ErrorCodes:
+    """Every error code a problem can carry, with its status, title and meaning (no sign-in):
+    what `GET /errors` shows people, for a program to read (a problem's `type` points there)."""
+    return ErrorCodes(
+        items=[
+            ErrorCodeRead(code=cls.code, status=cls.status, title=cls.title, meaning=meaning(cls))
+            for cls in documented()
+        ]
+    )

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 from starlette.routing import Match
 
-from admit.errors import CLASSES, DOCS_PATH, DomainError, ErrorCode, NotAuthenticated
+from admit.errors import DOCS_PATH, DomainError, ErrorCode, NotAuthenticated, documented
 from admit.kit.routing import Router
 from admit.pages.deps import (
     SECRET_LINK_PREFIXES,
@@ -42,8 +42,8 @@ def _meaning(cls: type[DomainError]) -> Markup:
 def error_codes(request: Request, auth: PageAuth) -> HTMLResponse:
     """Every error code with its status, title and meaning; ``#<code>`` is a problem's ``type``."""
     rows = [
-        {"code": code, "status": cls.status, "title": cls.title, "meaning": _meaning(cls)}
-        for code, cls in sorted(((c, CLASSES[c]) for c in ErrorCode), key=lambda item: item[1].status)
+        {"code": cls.code, "status": cls.status, "title": cls.title, "meaning": _meaning(cls)}
+        for cls in documented()
     ]
     return render(request, "errors/list.html", {"rows": rows})
 
