@@ -14,7 +14,9 @@ import urllib.request
 import pytest
 from playwright.sync_api import Page, expect
 
+from admit.workspaces import service as workspaces_service
 from tests.browser import gestures
+from tests.factories import actor_for, create_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -332,3 +334,29 @@ def test_typed_addresses_become_chips_and_a_colleagues_is_said(live_server, new_
         "zoe@clientco.com: Invited as a client; they join this workspace when they accept."
     )
     expect(report).to_contain_text("+1 202-555-0173: Invited as a client")
+
+
+def test_invite_members_assign_opens_the_roles_card(live_server, new_context, shot):
+    """Seed 001: Members → + Invite Members → (a role unassigned) Assign: the panel is put away
+    and the role's Assign card is on screen, its picker ready."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    with db.unit_of_work() as session:
+        owner = actor_for(session, pf.slug, pf.owner_email)
+        workspace_id = workspaces_service.create(
+            session, owner, name="Tax return", kind="flow", roles=["Client signer"]
+        ).id
+    page = gestures.signed_in(
+        new_context, live_server, pf, {"width": 390, "height": 844}, f"/p/{pf.slug}/workspaces/{workspace_id}"
+    )
+    members = open_members(page)
+    members.get_by_role("button", name="+ Invite Members").click()
+    panel = page.locator("dialog#invite-panel")
+    expect(panel.locator("[data-unassigned-roles]")).to_contain_text("Client signer")
+    shot(page, "invite-members-unassigned-roles-390")
+    panel.get_by_role("button", name="Assign Client signer").click()
+    expect(panel).to_be_hidden()
+    card = page.locator('[data-assign="Client signer"]')
+    expect(card).to_be_in_viewport()
+    expect(card.get_by_label("An existing member")).to_be_focused()
+    shot(page, "invite-members-assign-card-390")

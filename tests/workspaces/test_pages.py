@@ -35,6 +35,7 @@ from tests.workspaces.helpers import (
     mail_count,
     messages_to,
     notifications_to,
+    user_id_of,
 )
 
 
@@ -108,7 +109,8 @@ class TestWorkspacePage:
         )
         assert r.status_code == 200 and "Workspace “Q3 Audit” created." in r.text
         assert 'data-role="Reviewer"' in r.text and 'data-role="Client signer"' in r.text
-        assert r.text.count(">Assign</button>") == 2 + 2  # two role chips, two forms' submit
+        # two role chips, two forms' submit, and the Invite panel's Unassigned roles (both)
+        assert r.text.count(">Assign</button>") == 2 + 2 + 2
         ws_url = str(r.url).split("?")[0]
         assign = re.search(r'action="(?:https?://[^/"]+)?(/p/[^"]+/roles/[^"]+/assign)"', r.text).group(1)
 
@@ -1051,3 +1053,33 @@ def test_an_unassigned_role_offers_assigning_only_to_those_who_may(client, db, w
     chip = re.search(avatar, seen).group(1)
     assert "empty" not in chip and ">+<" not in chip and "vacant" in chip, chip
     assert "Unassigned" in seen
+
+
+def test_invite_members_lists_the_unassigned_roles_with_assign(client, db, worker):
+    """Seed 001: "Select Members, then click on + Invite Members. If certain roles are unassigned,
+    click Assign": the Invite panel lists each role nobody holds with an Assign for its card, to
+    those who may assign roles; a held role is not listed, and a client sees no such list."""
+    pf = create_portal(db)
+    ws = create_workspace(client, pf, "Tax return", kind="flow", roles=["Client signer", "Preparer"])
+    owner = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+    panel = re.search(r'<dialog id="invite-panel".*?</dialog>', owner.text, re.S).group(0)
+    listed = re.search(r"<div class=\"unassigned-roles\" data-unassigned-roles>(.*?)</div>", panel, re.S)
+    assert listed, "no unassigned roles in the Invite panel"
+    names = re.findall(r"<li><span>([^<]+)</span>", listed.group(1))
+    assert names == ["Client signer", "Preparer"], names
+    cards = set(re.findall(r'data-toggle="(assign-[^"]+)"', listed.group(1)))
+    assert cards and all(f'id="{card}"' in owner.text for card in cards), cards
+    _client_joins(client, db, worker, pf, ws["id"], "cleo@client.org")
+    seen = client.get(f"/p/{pf.slug}/workspaces/{ws['id']}").text
+    assert "Unassigned" in seen and "data-unassigned-roles" not in seen, "the client may not assign"
+    roles = client.get(api(pf, f"/workspaces/{ws['id']}/roles"), headers=pf.headers()).json()["items"]
+    signer = next(r["id"] for r in roles if r["name"] == "Client signer")
+    r = client.post(
+        api(pf, f"/workspaces/{ws['id']}/roles/{signer}/assign"),
+        json={"user_id": user_id_of(client, pf, "cleo@client.org")},
+        headers=pf.headers(),
+    )
+    assert r.status_code == 200, r.text
+    owner = _owner_page(client, pf, f"/workspaces/{ws['id']}")
+    listed = re.search(r"data-unassigned-roles>(.*?)</div>", owner.text, re.S).group(1)
+    assert re.findall(r"<li><span>([^<]+)</span>", listed) == ["Preparer"]

@@ -248,19 +248,33 @@ document.addEventListener("submit", (event) => {
 });
 
 // Show or hide the element a button names (Not Joined → Resend Invitation, Assign, "+").
+function showFirstOf(target) {
+  const first = target.querySelector("input:not([type=hidden]), select, button[type=submit]");
+  if (first) first.focus();
+}
 document.addEventListener("click", (event) => {
   const toggler = event.target.closest("[data-toggle]");
   if (!toggler) return;
   const target = document.getElementById(toggler.dataset.toggle);
-  if (target) {
-    target.hidden = !target.hidden;
-    if (toggler.hasAttribute("aria-expanded")) toggler.setAttribute("aria-expanded", String(!target.hidden));
-    if (!target.hidden) {
-      const first = target.querySelector("input:not([type=hidden]), select, button[type=submit]");
-      if (first) first.focus();
-    }
-  }
   event.preventDefault();
+  if (!target) return;
+  // A side panel's button for something of the page behind it (the Invite panel's Assign of an
+  // unassigned role): the panels over it are put away, then it is shown, on screen and with the
+  // focus, once each panel has given the focus back to what opened it (their "close" listeners).
+  const over = Array.from(document.querySelectorAll("dialog[open]")).filter((d) => !d.contains(target));
+  if (over.length) {
+    over.reverse().forEach((d) => d.close());
+    over[over.length - 1].addEventListener("close", () => {
+      target.hidden = false;
+      document.querySelectorAll(`[data-toggle="${CSS.escape(target.id)}"][aria-expanded]`).forEach((b) => b.setAttribute("aria-expanded", "true"));
+      target.scrollIntoView({ block: "nearest" });
+      showFirstOf(target);
+    }, { once: true });
+    return;
+  }
+  target.hidden = !target.hidden;
+  if (toggler.hasAttribute("aria-expanded")) toggler.setAttribute("aria-expanded", String(!target.hidden));
+  if (!target.hidden) showFirstOf(target);
 });
 // Escape puts away what a button showed (Not Joined's Resend Invitation), focus back on that
 // button, before anything around it (the Members panel it sits in) closes.
