@@ -8,6 +8,7 @@ used is kept. Tries are limited per person (``ADMIT_SIGN_IN_CODE_RATE_LIMIT``).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import uuid
 from collections.abc import Iterable
@@ -32,6 +33,8 @@ from admit.tokens import service as tokens
 
 if TYPE_CHECKING:
     from admit.members.models import User
+
+log = logging.getLogger("admit.auth")
 
 __all__ = [
     "FEW_RECOVERY_CODES",
@@ -59,6 +62,19 @@ WRONG = "That code is not right. Use the 6-digit code your authenticator app sho
 # (the setup's field says the same as its hint, before the browser refuses letters in it).
 APP_CODE = "Use the 6-digit code your authenticator app shows now."
 WRONG_FIRST = f"That code is not right. {APP_CODE}"
+# The app's secret was sealed under another encryption key (``kit.secretbox``): its codes can no
+# longer be checked. Recovery codes are kept hashed, not sealed, so they still work; an owner can
+# reset it (``flows.members.reset_second_factor``).
+UNREADABLE = (
+    "Your authenticator app's setup can no longer be read, because the server's encryption key "
+    "changed. Sign in with a recovery code, or ask an owner of your portal to reset your two-step "
+    "verification; then set the app up again."
+)
+# The same while the app is being set up: a new setup replaces it (``pending``).
+UNREADABLE_SETUP = (
+    "This authenticator app setup can no longer be read, because the server's encryption key "
+    "changed: start setting the app up again."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +133,22 @@ def _open(session: Session, sealed: str) -> str:
     return secretbox.open_sealed(sealed, secret_key=s.secret_key, encryption_key=s.encryption_key)
 
 
+def _secret_of(session: Session, factor: TotpFactor) -> str:
+    """The app's secret, opened; a secret sealed under another key (``ADMIT_ENCRYPTION_KEY``, or
+    ``ADMIT_SECRET_KEY`` it is derived from, changed since) is logged for the operator and
+    refused in words that say what to do (``UNREADABLE``)."""
+    try:
+        return _open(session, factor.secret_sealed)
+    except secretbox.SealBroken:
+        log.warning(
+            "The authenticator app secret of user %s cannot be read: it was sealed under another "
+            "ADMIT_ENCRYPTION_KEY (or the ADMIT_SECRET_KEY it is derived from). They can sign in "
+            "with a recovery code, or an owner can reset their two-step verification.",
+            factor.user_id,
+        )
+        raise Conflict(UNREADABLE if factor.confirmed_at is not None else UNREADABLE_SETUP) from None
+
+
 def issuer_for(session: Session, user: User) -> str:
     """What the authenticator app names the account: the person's portal, or their portals
     ("Acme Inc · Beta Co") when they are in several; never "Admit", a name they have never seen."""
@@ -147,11 +179,15 @@ def enrolment_of(secret: str, user: User, *, issuer: str) -> Enrolment:
 
 
 def pending(session: Session, user: User, *, issuer: str) -> Enrolment | None:
-    """The enrolment begun and not confirmed yet (to show its QR code again), or None."""
+    """The enrolment begun and not confirmed yet (to show its QR code again), or None (also when
+    its secret was sealed under another key: a new one replaces it, ``begin``)."""
     factor = _factor(session, user.id)
     if factor is None or factor.confirmed_at is not None:
         return None
-    return enrolment_of(_open(session, factor.secret_sealed), user, issuer=issuer)
+    try:
+        return enrolment_of(_open(session, factor.secret_sealed), user, issuer=issuer)
+    except secretbox.SealBroken:
+        return None
 
 
 TOO_MANY_WRONG = "Too many wrong codes. Try again in {wait}."
@@ -207,7 +243,7 @@ def _limit_key(user: User) -> str:
 def _step_of(session: Session, factor: TotpFactor, code: str) -> int | None:
     """The time step ``code`` belongs to (now, or one either side), if it is right and newer
     than the last one used."""
-    totp = pyotp.TOTP(_open(session, factor.secret_sealed))
+    totp = pyotp.TOTP(_secret_of(session, factor))
     now = context.of(session).clock.now()
     current = int(now.timestamp()) // totp.interval
     for step in (current, current - 1, current + 1):
