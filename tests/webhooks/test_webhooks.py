@@ -425,6 +425,27 @@ class TestDelivery:
         Webhook(new).verify(request.body, request.headers)
         Webhook(hook["secret"]).verify(request.body, request.headers)
 
+    def test_after_the_encryption_key_changed_a_rotation_signs_again_at_once(
+        self, client, db, settings, receiver, change_settings
+    ):
+        """ADMIT_ENCRYPTION_KEY changed: the endpoint's secret cannot be read and nothing is
+        sent; Rotate secret makes one that signs at once, the unreadable previous one left out
+        (not a day of failures while it would have overlapped)."""
+        from cryptography.fernet import Fernet
+
+        pf = create_portal(db)
+        hook = add_endpoint(client, pf, receiver.url + "/hook", ["invitation.created"])
+        change_settings(encryption_key=Fernet.generate_key().decode())
+        invite(db, pf, ["ada@example.com"], user_type="client")
+        assert deliver(db) == {"delivered": 0, "retry": 1, "failed": 0} and not receiver.requests
+        r = client.post(f"/api/v1/portals/{pf.slug}/webhooks/{hook['webhook']['id']}/rotate-secret",
+                        headers=pf.headers())  # fmt: skip
+        with clock.travel(webhooks_jobs.SCHEDULE[0] + timedelta(seconds=1)):  # its retry is due
+            assert deliver(db)["delivered"] == 1
+        request = receiver.requests[-1]
+        assert len(request.headers["webhook-signature"].split(" ")) == 1
+        Webhook(r.json()["secret"]).verify(request.body, request.headers)
+
     def test_send_test_event(self, client, db, settings, receiver):
         pf = create_portal(db)
         hook = add_endpoint(client, pf, receiver.url + "/hook", ["member.joined"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,19 +75,24 @@ def _seal(session: Session, secret: str) -> str:
 
 
 def open_secrets(settings: Settings, endpoint: WebhookEndpoint, now: datetime) -> list[str]:
-    """The secrets that sign a message now: the current one, and the previous one during the
-    overlap after a rotation."""
-    sealed = [endpoint.secret_sealed]
+    """The secrets that sign a message now: the current one (``SealBroken`` when it was sealed
+    under another encryption key: rotate it), and the previous one during the overlap after a
+    rotation, unless it cannot be read (a rotation after the key changed signs at once)."""
+
+    def opened(sealed: str) -> str:
+        return secretbox.open_sealed(
+            sealed, secret_key=settings.secret_key, encryption_key=settings.encryption_key
+        )
+
+    secrets = [opened(endpoint.secret_sealed)]
     if (
         endpoint.previous_secret_sealed
         and endpoint.previous_secret_until
         and endpoint.previous_secret_until > now
     ):
-        sealed.append(endpoint.previous_secret_sealed)
-    return [
-        secretbox.open_sealed(s, secret_key=settings.secret_key, encryption_key=settings.encryption_key)
-        for s in sealed
-    ]
+        with suppress(secretbox.SealBroken):
+            secrets.append(opened(endpoint.previous_secret_sealed))
+    return secrets
 
 
 def _url_terms(settings: Settings) -> dict[str, bool]:
