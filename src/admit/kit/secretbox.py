@@ -1,9 +1,11 @@
-"""Secrets Admit must use again later (a webhook's signing secret), sealed at rest.
+"""Secrets Admit must use again later, sealed at rest: a webhook's signing secret, an
+authenticator app's secret, an HR system's key (the README's ``ADMIT_ENCRYPTION_KEY`` row names
+each, and what to do after the key changes; ``tests/test_sealed_secrets.py`` keeps it so).
 
 Sealed with Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``) under a key from the
 environment: ``ADMIT_ENCRYPTION_KEY`` (a Fernet key: 32 random bytes, url-safe base64), or, when it is
 not set, one derived from ``ADMIT_SECRET_KEY`` with HKDF. Changing
-the key that sealed a secret makes it unreadable: the secret must then be rotated.
+the key that sealed a secret makes it unreadable (``SealBroken``): each caller says what to do.
 """
 
 from __future__ import annotations

@@ -1,0 +1,46 @@
+"""What ``ADMIT_ENCRYPTION_KEY`` seals, as the README's settings table says it: every module that
+seals a secret (``kit.secretbox.seal``) is named here with the kind of secret it seals, and the
+README's row names that kind. A new caller fails this test until it is added here and the row
+says what breaks when the key changes (no database)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SRC = ROOT / "src" / "admit"
+
+# The module that seals, and the words the README's row names its kind by.
+SEALED = {
+    "auth/second_factor.py": "authenticator app secrets",
+    "directory/hr/service.py": "HR system keys",
+    "webhooks/service.py": "webhook signing secrets",
+}
+
+
+def _row(setting: str) -> str:
+    rows = [
+        line for line in (ROOT / "README.md").read_text().splitlines() if line.startswith(f"| `{setting}` |")
+    ]
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_every_module_that_seals_is_known():
+    """The modules that call ``secretbox.seal`` are those listed, no more, no fewer."""
+    sealing = {
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if "secretbox.seal(" in path.read_text() and path.name != "secretbox.py"
+    }
+    assert sealing == set(SEALED)
+
+
+def test_the_readme_names_every_kind_and_warns_beside_the_secret_key():
+    """The ADMIT_ENCRYPTION_KEY row names each kind; the ADMIT_SECRET_KEY row says the
+    encryption key is derived from it while unset."""
+    row = _row("ADMIT_ENCRYPTION_KEY")
+    assert [kind for kind in SEALED.values() if kind not in row] == []
+    assert "ADMIT_ENCRYPTION_KEY` is not set, the encryption key is derived from it" in _row(
+        "ADMIT_SECRET_KEY"
+    )
