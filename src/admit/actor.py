@@ -121,3 +121,11 @@ class Actor:
         if self.api_key is not None:
             return self.api_key.created_by_id
         return None
+
+    @property
+    def caller_id(self) -> uuid.UUID | None:
+        """Who makes the call, for what is the caller's alone (an ``Idempotency-Key``): the API
+        key when one is used (two integrations of one person are two callers), else the user."""
+        if self.api_key is not None:
+            return self.api_key.id
+        return self.user.id if self.user is not None else None

@@ -358,8 +358,9 @@ class DomainNotAllowed(InvalidInput):
 
 
 class IdempotencyKeyReused(InvalidInput):
-    """You sent this ``Idempotency-Key`` before with a different request (another list or other
-    options): a retry must repeat the request exactly; a new request needs a new key."""
+    """You sent this ``Idempotency-Key`` before with a different request (another operation, or
+    another body: another list or other options): a retry must repeat the request exactly; a new
+    request needs a new key."""
 
     code = ErrorCode.IDEMPOTENCY_KEY_REUSED
 

@@ -27,6 +27,7 @@ from admit.directory.models import HrSyncRun
 from admit.events.models import WebhookMessage
 from admit.flows import hr_sync, people_bulk
 from admit.flows import reminders as reminders_flow
+from admit.idempotency import service as idempotency_service
 from admit.imports import jobs as imports_jobs
 from admit.imports.models import InvitationImport
 from admit.invitations import service as invitations_service
@@ -123,9 +124,10 @@ class Worker:
 
     def run_scheduled(self) -> dict[str, int]:
         """One pass of scheduled work, whatever the time since the last: reminders that are
-        due, yesterday's digests not yet queued, then the expiry sweep. Each is its own unit of
-        work and safe in any number of workers at once (``flows.reminders``); the messages they
-        queue go out with the next delivery."""
+        due, yesterday's digests not yet queued, then the expiry sweep (and the API's
+        idempotency keys past their 24 hours). Each is its own unit of work and safe in any
+        number of workers at once (``flows.reminders``); the messages they queue go out with the
+        next delivery."""
         counts: dict[str, int] = {"reminded": 0}
         while True:  # a batch per transaction, until none is due
             with self.db.unit_of_work() as session:
@@ -137,6 +139,13 @@ class Worker:
             counts["digests"] = reminders_flow.send_digests(session)
         with self.db.unit_of_work() as session:
             counts["expired"] = invitations_service.expire_due(session)
+        counts["idempotency_keys"] = 0
+        while True:  # keys past the day they are kept, a bounded batch per transaction
+            with self.db.unit_of_work() as session:
+                swept = idempotency_service.sweep(session)
+            counts["idempotency_keys"] += swept
+            if swept < idempotency_service.SWEEP_BATCH:
+                break
         with self.db.unit_of_work() as session:
             counts["actions_reminded"] = workspace_roles.remind_due_actions(session)
         try:

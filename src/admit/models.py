@@ -14,6 +14,7 @@ from admit.directory.models import (
     ScimUser,
 )
 from admit.events.models import WebhookAttempt, WebhookEndpoint, WebhookMessage
+from admit.idempotency.models import IdempotencyKey
 from admit.imports.models import InvitationImport, InvitationImportChunk, InvitationImportRow
 from admit.invitations.models import Invitation
 from admit.links.models import InviteLink, LinkSignup
@@ -45,6 +46,7 @@ __all__ = [
     "HrConnection",
     "HrEmployee",
     "HrSyncRun",
+    "IdempotencyKey",
     "ScimGroup",
     "ScimGroupMember",
     "ScimToken",

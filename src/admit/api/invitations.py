@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems, unparsed_faults
+from admit.api.idempotency import IdempotentDep
 from admit.auth import service as auth_service
 from admit.errors import (
     Conflict,
@@ -72,19 +73,26 @@ def _read_many(session: Session, invitations: Sequence[Invitation]) -> list[Invi
     operation_id="invitations_create",
     responses=problems(PermissionDenied, RateLimited),
 )
-def create_invitations(body: InvitationCreate, actor: ActorDep, session: SessionDep) -> RecipientResults:
-    """Invite one or more recipients. Each gets its own result: invited, or skipped with a code."""
-    batch = invitations_service.invite(
-        session,
-        actor,
-        recipients=body.recipients,
-        user_type=body.user_type,
-        role=body.role,
-        products=body.products,
-        message=body.message,
-        faults=unparsed_faults(body),
-    )
-    return recipient_results(session, batch.results)
+def create_invitations(
+    body: InvitationCreate, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> RecipientResults | Response:
+    """Invite one or more recipients. Each gets its own result: invited, or skipped with a code.
+    With ``Idempotency-Key``, a retry is answered what the first request was."""
+
+    def invite() -> RecipientResults:
+        batch = invitations_service.invite(
+            session,
+            actor,
+            recipients=body.recipients,
+            user_type=body.user_type,
+            role=body.role,
+            products=body.products,
+            message=body.message,
+            faults=unparsed_faults(body),
+        )
+        return recipient_results(session, batch.results)
+
+    return once(session, actor, invite, body=body)
 
 
 @router.get(

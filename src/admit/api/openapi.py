@@ -6,8 +6,10 @@
 - Each route declares the errors of its own meaning with ``responses=problems(...)``;
   ``describe`` adds the ones its shape implies: 413 ``too_large`` for every one (a request over
   the size it may be, body or none), 422 ``invalid_input`` when it takes input, 401
-  and 404 ``portal_not_found`` for a portal's actor (``ActorDep``), 403 ``csrf_failed`` for a
-  change that a browser session may make, and the credentials it requires (``security``).
+  and 404 ``portal_not_found`` for a portal's actor (``ActorDep``), 422
+  ``idempotency_key_reused`` for an operation that takes ``Idempotency-Key``
+  (``api.idempotency.IdempotentDep``), 403 ``csrf_failed`` for a change that a browser session
+  may make, and the credentials it requires (``security``).
 - ``install`` adds the ``Problem`` schema and the security schemes to the document. Since every
   route with input declares its 422, FastAPI's ``HTTPValidationError`` never appears.
 """
@@ -24,10 +26,12 @@ from fastapi.routing import APIRoute
 
 from admit.api.deps import actor_dependency, body_kinds
 from admit.api.errors import CODES_KEY, Problem, markdown, problem_response
+from admit.api.idempotency import idempotent
 from admit.errors import (
     Busy,
     CsrfFailed,
     DomainError,
+    IdempotencyKeyReused,
     InvalidApiKey,
     InvalidInput,
     MemberDeactivated,
@@ -103,6 +107,8 @@ def describe(router: APIRouter, *, query_checked: bool = False) -> APIRouter:
             implied.append(UnsupportedMediaType)  # api.deps.known_body_only: a body of another kind
         if actor_dependency in calls:
             implied += ACTOR_ERRORS
+        if idempotent in calls:
+            implied.append(IdempotencyKeyReused)  # api.idempotency: its key with another request
         if not set(route.methods or ()) <= SAFE_METHODS:
             implied.append(CsrfFailed)  # a session without its header, or any change from another site
         if db_session in calls:

@@ -67,6 +67,7 @@ from starlette.types import Scope
 
 __all__ = [
     "Router",
+    "answer_written",
     "finish_in_thread",
     "in_endpoint_thread",
     "mark_templates",
@@ -154,6 +155,16 @@ def in_endpoint_thread(call: Callable[..., Any]) -> Callable[..., Any]:
     solved.__name__ = solved.__qualname__ = getattr(call, "__name__", "dependency")
     solved.__doc__ = call.__doc__
     return solved
+
+
+def answer_written(answer: Any, response: Response) -> Response | None:
+    """``answer`` written out as the route the request took writes its plain endpoint's answers
+    (``_writing``: its model's check, its JSON, the status and headers set on ``response``, the
+    one its dependencies were given): what would be sent, for an endpoint that must hold it
+    before its work ends (``api.idempotency`` keeps it for a retry). None: the route writes its
+    answers otherwise (no model, its own class), or its model refuses this one."""
+    write = _writing.get()
+    return write(answer, response) if write is not None else None
 
 
 # The parameter a plain endpoint is given FastAPI's response by, when it names none itself.
