@@ -17,7 +17,7 @@ from admit.invitations.models import Invitation
 from admit.kit import clock
 from admit.notifications.models import Notification
 from tests.factories import create_portal
-from tests.workspaces.helpers import api
+from tests.workspaces.helpers import api, create_workspace
 
 KEY = "Idempotency-Key"
 REPLAYED = "Idempotent-Replayed"
@@ -82,6 +82,13 @@ class TestInvitationsCreate:
         assert (problem["code"], problem["field"]) == ("idempotency_key_reused", KEY), problem
         assert KEY in problem["detail"]
         assert _count(db, Invitation, Invitation.recipient == "mallory@example.com") == 0
+        # Another operation under the key is another request too.
+        [inv] = _invite(client, pf, ["ada@example.com"], key="k-1").json()["results"]
+        resent = client.post(
+            api(pf, f"/invitations/{inv['invitation']['id']}/resend"), headers={**pf.headers(), KEY: "k-1"}
+        )
+        assert resent.json()["code"] == "idempotency_key_reused", resent.text
+        assert _messages_to(db, "ada@example.com") == 1
 
     @pytest.mark.parametrize(
         ("key", "said"),
@@ -268,6 +275,64 @@ def _honouring(document) -> set[str]:
 
 def test_the_document_shows_the_header_where_it_is_honoured(client):
     document = client.get("/api/v1/openapi.json").json()
-    assert _honouring(document) == {"invitations_create"}
+    assert _honouring(document) == {
+        "invitations_create",
+        "invitations_resend",
+        "workspaces_members_add",
+        "workspaces_members_resend",
+        "workspaces_teams_resend",
+        "workspaces_invitations_resend",
+        "workspaces_groups_resend",
+        "link_signups_resend",
+        "contacts_invite",
+        "people_bulk_start",
+    }
     create = document["paths"]["/api/v1/portals/{portal}/invitations"]["post"]
     assert "idempotency_key_reused" in create["responses"]["422"]["x-error-codes"]
+
+
+class TestOtherOperations:
+    def test_a_resend_retried_sends_one_email(self, client, db):
+        pf = create_portal(db)
+        [made] = _invite(client, pf, ["ada@example.com"]).json()["results"]
+        resend = api(pf, f"/invitations/{made['invitation']['id']}/resend")
+        first = client.post(resend, headers={**pf.headers(), KEY: "resend-1"})
+        again = client.post(resend, headers={**pf.headers(), KEY: "resend-1"})
+        assert (first.status_code, again.status_code) == (200, 200), again.text
+        assert again.headers[REPLAYED] == "true" and again.content == first.content
+        assert _messages_to(db, "ada@example.com") == 2  # the invitation, and one resend
+
+    def test_a_refused_resend_keeps_no_key(self, client, db):
+        """A resend refused (409: revoked) is not kept: the same key is free for what follows."""
+        pf = create_portal(db)
+        [made] = _invite(client, pf, ["ada@example.com"]).json()["results"]
+        base = api(pf, f"/invitations/{made['invitation']['id']}")
+        assert client.post(f"{base}/revoke", headers=pf.headers()).status_code == 200
+        refused = client.post(f"{base}/resend", headers={**pf.headers(), KEY: "resend-2"})
+        assert refused.status_code == 409, refused.text
+        assert _keys(db) == 0
+
+    def test_a_workspace_invite_retried_invites_once(self, client, db):
+        pf = create_portal(db)
+        ws = create_workspace(client, pf)
+        add = api(pf, f"/workspaces/{ws['id']}/members")
+        body = {"recipients": ["cleo@client.org"], "user_type": "client"}
+        first = client.post(add, json=body, headers={**pf.headers(), KEY: "ws-1"})
+        again = client.post(add, json=body, headers={**pf.headers(), KEY: "ws-1"})
+        assert (first.status_code, again.status_code) == (201, 201), again.text
+        assert again.headers[REPLAYED] == "true" and again.content == first.content
+        assert _messages_to(db, "cleo@client.org") == 1
+
+    def test_a_bulk_action_retried_starts_one_job(self, client, db):
+        """``POST …/people/bulk`` (202, the worker does it): a retry answers the first job."""
+        pf = create_portal(db)
+        _invite(client, pf, ["ada@example.com"])
+        start = api(pf, "/people/bulk")
+        body = {"action": "resend", "filter": {"status": "pending"}}
+        first = client.post(start, json=body, headers={**pf.headers(), KEY: "bulk-1"})
+        again = client.post(start, json=body, headers={**pf.headers(), KEY: "bulk-1"})
+        assert (first.status_code, again.status_code) == (202, 202), again.text
+        assert again.headers[REPLAYED] == "true" and again.content == first.content
+        from admit.bulk.models import BulkJob
+
+        assert _count(db, BulkJob) == 1

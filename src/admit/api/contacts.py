@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import uuid
 
+from fastapi import Response
+
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
+from admit.api.idempotency import IdempotentDep
 from admit.contacts import service as contacts_service
 from admit.contacts.schemas import ContactCreate, ContactList, ContactRead, ContactResultRead, ContactUpdate
 from admit.errors import (
@@ -72,9 +75,13 @@ def list_contacts(
     operation_id="contacts_invite",
     responses=problems(PermissionDenied, ContactNotFound, NoAddress, RateLimited),
 )
-def invite_contact(contact_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> ContactResultRead:
+def invite_contact(
+    contact_id: uuid.UUID, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> ContactResultRead | Response:
     """Send the portal invitation of a contact added quietly."""
-    return ContactResultRead.of(contacts_flow.invite(session, actor, contact_id))
+    return once(
+        session, actor, lambda: ContactResultRead.of(contacts_flow.invite(session, actor, contact_id))
+    )
 
 
 @router.patch(

@@ -199,10 +199,17 @@ def check_recipients(body: RecipientsCheck, actor: ActorDep, session: SessionDep
     operation_id="invitations_resend",
     responses=problems(*invitations_flow.RESEND_ERRORS),
 )
-def resend_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
+def resend_invitation(
+    invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> InvitationRead | Response:
     """Send a new link; every earlier link stops working. 409 unless pending (or expired), and
-    403 ``member_deactivated`` for a recipient who is a deactivated member (reactivate them instead)."""
-    return _read_many(session, [invitations_flow.resend(session, actor, invitation_id)])[0]
+    403 ``member_deactivated`` for a recipient who is a deactivated member (reactivate them instead).
+    With ``Idempotency-Key``, a retry sends nothing and is answered what the first request was."""
+    return once(
+        session,
+        actor,
+        lambda: _read_many(session, [invitations_flow.resend(session, actor, invitation_id)])[0],
+    )
 
 
 @router.post(

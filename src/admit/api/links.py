@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from admit.api.auth import session_as
 from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems, unparsed_faults
+from admit.api.idempotency import IdempotentDep
 from admit.auth import service as auth_service
 from admit.errors import (
     AddressSuppressed,
@@ -222,10 +223,12 @@ def remove_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDe
     operation_id="link_signups_resend",
     responses=problems(PermissionDenied, SignupNotFound, RecipientRateLimited, AddressSuppressed),
 )
-def resend_link_signup(signup_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> LinkSignupRead:
+def resend_link_signup(
+    signup_id: uuid.UUID, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> LinkSignupRead | Response:
     """Send a pending sign-up a new confirmation email: a new link, good for another 24 hours;
     the earlier one stops working."""
-    return _signup_read(session, signups.resend(session, actor, signup_id))
+    return once(session, actor, lambda: _signup_read(session, signups.resend(session, actor, signup_id)))
 
 
 # --- workspace links and join requests --------------------------------------------------

@@ -5,12 +5,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Annotated, Literal
 
-from fastapi import Depends, Query, Request
+from fastapi import Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from admit import context
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems, unparsed_faults
+from admit.api.idempotency import IdempotentDep
 from admit.bulk import service as bulk_service
 from admit.bulk.schemas import BulkJobRead, BulkPreviewRead, BulkRequest
 from admit.errors import (
@@ -201,14 +202,20 @@ def export_people(
     operation_id="people_bulk_start",
     responses=problems(PermissionDenied, InvalidInput),
 )
-def start_bulk(body: BulkRequest, actor: ActorDep, session: SessionDep) -> BulkJobRead:
+def start_bulk(
+    body: BulkRequest, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> BulkJobRead | Response:
     """Resend, Revoke or Deactivate many people at once: the rows ``ids`` names, or every row
     ``filter`` matches that the action applies to. Answers the queued job; poll
     ``GET …/people/bulk/{id}`` for its progress. Each row gets exactly the single action's
     checks; one that fails is counted by its error code and the others go on."""
-    filters = body.filter.model_dump() if body.filter is not None else None
-    job = people_bulk.start(session, actor, body.action, ids=body.ids, filters=filters)
-    return BulkJobRead.of(job, people_bulk.skipped_said(job), [])
+
+    def start() -> BulkJobRead:
+        filters = body.filter.model_dump() if body.filter is not None else None
+        job = people_bulk.start(session, actor, body.action, ids=body.ids, filters=filters)
+        return BulkJobRead.of(job, people_bulk.skipped_said(job), [])
+
+    return once(session, actor, start, body=body)
 
 
 @router.get(

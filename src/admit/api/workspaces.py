@@ -10,6 +10,7 @@ from pydantic import BaseModel
 
 from admit.api.deps import ActorDep, AuthDep, Limit
 from admit.api.errors import problems
+from admit.api.idempotency import IdempotentDep
 from admit.errors import (
     InvalidInput,
     MemberNotFound,
@@ -192,21 +193,25 @@ def list_members(
     responses=problems(PermissionDenied, WorkspaceNotFound, RateLimited),
 )
 def add_members(
-    workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, session: SessionDep
-) -> RecipientResults:
+    workspace_id: uuid.UUID, body: AddMembers, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> RecipientResults | Response:
     """Invite people into the workspace: existing users (``user_ids`` or their address), teams,
     client groups, and new people by email or phone (``user_type``). One result each."""
-    results = workspace_people.add_people(
-        session,
-        actor,
-        workspace_id,
-        recipients=body.recipients,
-        user_ids=body.user_ids,
-        team_ids=body.team_ids,
-        group_ids=body.group_ids,
-        user_type=body.user_type,
-    )
-    return recipient_results(session, results)
+
+    def add() -> RecipientResults:
+        results = workspace_people.add_people(
+            session,
+            actor,
+            workspace_id,
+            recipients=body.recipients,
+            user_ids=body.user_ids,
+            team_ids=body.team_ids,
+            group_ids=body.group_ids,
+            user_type=body.user_type,
+        )
+        return recipient_results(session, results)
+
+    return once(session, actor, add, body=body)
 
 
 @router.delete(
@@ -227,12 +232,16 @@ def remove_member(workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, 
     responses=problems(*workspace_people.RESEND_ERRORS),
 )
 def resend_member(
-    workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep
-) -> RecipientResults:
+    workspace_id: uuid.UUID, user_id: uuid.UUID, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> RecipientResults | Response:
     """Resend Invitation to a Not Joined member: one new message, earlier links dead. The
     recipients' answer with their one ``resent`` result; what stops it is refused (409)."""
-    result = workspace_people.resend(session, actor, workspace_id, user_id)
-    return recipient_results(session, [result], outcomes=RESENDING)
+
+    def resend() -> RecipientResults:
+        result = workspace_people.resend(session, actor, workspace_id, user_id)
+        return recipient_results(session, [result], outcomes=RESENDING)
+
+    return once(session, actor, resend)
 
 
 @router.post(
@@ -242,12 +251,16 @@ def resend_member(
     responses=problems(*workspace_people.RESEND_TEAM_ERRORS),
 )
 def resend_team(
-    workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, session: SessionDep
-) -> RecipientResults:
+    workspace_id: uuid.UUID, team_id: uuid.UUID, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> RecipientResults | Response:
     """Resend Invitation on a team's row: everyone in it who has not joined, nobody who has.
     One result per person on the row: ``resent``, or ``skipped`` with its ``code``."""
-    results = workspace_people.resend_team(session, actor, workspace_id, team_id, kind="team")
-    return recipient_results(session, results, outcomes=RESENDING)
+
+    def resend() -> RecipientResults:
+        results = workspace_people.resend_team(session, actor, workspace_id, team_id, kind="team")
+        return recipient_results(session, results, outcomes=RESENDING)
+
+    return once(session, actor, resend)
 
 
 @router.post(
@@ -257,17 +270,21 @@ def resend_team(
     responses=problems(*workspace_people.RESEND_MANY_ERRORS),
 )
 def resend_many(
-    workspace_id: uuid.UUID, body: WorkspaceResend, actor: ActorDep, session: SessionDep
-) -> RecipientResults:
+    workspace_id: uuid.UUID, body: WorkspaceResend, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> RecipientResults | Response:
     """Resend Invitation to many at once: the people ``user_ids`` names (Resend to selected),
     everyone whose invitation expired (``state: expired``, Resend all expired), or both. Each
     goes through one Resend's checks and limits; the portal's sending limit is charged once for
     all (429 and nothing sent when over it). One result each: ``resent``, or ``skipped`` with
     its ``code`` (``already_joined``, ``recipient_rate_limited``, ``not_found``…)."""
-    results = workspace_people.resend_many(
-        session, actor, workspace_id, user_ids=body.user_ids, state=body.state
-    )
-    return recipient_results(session, results, outcomes=RESENDING)
+
+    def resend() -> RecipientResults:
+        results = workspace_people.resend_many(
+            session, actor, workspace_id, user_ids=body.user_ids, state=body.state
+        )
+        return recipient_results(session, results, outcomes=RESENDING)
+
+    return once(session, actor, resend, body=body)
 
 
 @router.post(
@@ -277,12 +294,16 @@ def resend_many(
     responses=problems(*workspace_people.RESEND_TEAM_ERRORS),
 )
 def resend_group(
-    workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, session: SessionDep
-) -> RecipientResults:
+    workspace_id: uuid.UUID, group_id: uuid.UUID, actor: ActorDep, session: SessionDep, once: IdempotentDep
+) -> RecipientResults | Response:
     """Resend Invitation on a client group's row: everyone in it who has not joined. One result
     per person on the row: ``resent``, or ``skipped`` with its ``code``."""
-    results = workspace_people.resend_team(session, actor, workspace_id, group_id, kind="client_group")
-    return recipient_results(session, results, outcomes=RESENDING)
+
+    def resend() -> RecipientResults:
+        results = workspace_people.resend_team(session, actor, workspace_id, group_id, kind="client_group")
+        return recipient_results(session, results, outcomes=RESENDING)
+
+    return once(session, actor, resend)
 
 
 @router.get(
