@@ -189,6 +189,24 @@ class TestUpload:
         worker.run_once()
         assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
 
+    @pytest.mark.parametrize(
+        ("key", "said"),
+        [("", "give a key of 1 to 200 characters"), ("k" * 201, "At most 200 characters; this one has 201.")],
+        ids=["empty", "too-long"],
+    )
+    def test_a_key_that_is_empty_or_too_long_is_refused_naming_the_header(self, client, db, key, said):
+        """An import takes the key every operation takes (``idempotency.service.checked_key``):
+        an empty one was taken for none, and one over 200 characters was stored (SQLite) or
+        refused by PostgreSQL as too long for its column (a 500)."""
+        pf = create_portal(db)
+        before = table_counts(db)
+        r = upload(client, pf, headers={**pf.headers(), "Idempotency-Key": key})
+        assert r.status_code == 422, r.text
+        problem = r.json()
+        assert (problem["code"], problem["field"]) == ("invalid_input", "Idempotency-Key"), problem
+        assert said in problem["detail"], problem["detail"]
+        assert table_counts(db) == before
+
     def test_same_file_twice(self, client, db, worker):
         """A double click (the same file, no key) returns the first import with 200."""
         pf = create_portal(db)

@@ -26,6 +26,7 @@ from admit.errors import (
     InvalidInput,
     PermissionDenied,
 )
+from admit.idempotency import service as idempotency
 from admit.imports import service as imports_service
 from admit.imports.models import InvitationImport
 from admit.imports.schemas import (
@@ -141,6 +142,20 @@ def _fields_of(body: ImportFields) -> _Fields:
         **problems(*ACTOR_ERRORS, CsrfFailed, PermissionDenied, HttpError, IdempotencyKeyReused),
     },
     openapi_extra={
+        "parameters": [
+            {
+                "name": idempotency.HEADER,
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY},
+                "description": (
+                    f"A key of yours, 1 to {idempotency.MAX_KEY} characters (a UUID), that makes a"
+                    " retry safe: the same list and options again with the same key is answered"
+                    " the earlier import (200, `created: false`), nobody invited twice; the same key"
+                    " with another list or options is 422 `idempotency_key_reused`."
+                ),
+            }
+        ],
         "requestBody": {
             "content": {
                 "application/json": {"schema": ImportCreate.model_json_schema()},
@@ -161,7 +176,7 @@ def _fields_of(body: ImportFields) -> _Fields:
                     }
                 },
             }
-        }
+        },
     },
     operation_id="invitation_imports_create",
 )
@@ -184,7 +199,7 @@ async def create_import(portal: str, request: Request) -> JSONResponse:
         filename = ""
         data = body.text.encode("utf-8")
         chunks_factory = lambda: iter([data])  # noqa: E731
-    key = request.headers.get("idempotency-key")
+    key = request.headers.get(idempotency.HEADER)
     return await run_in_threadpool(_create, request, portal, fields, filename, chunks_factory, key)
 
 
@@ -199,6 +214,7 @@ def _create(
     db: Database = request.app.state.db
     with db.unit_of_work() as session:
         actor = actor_in(session, request, portal)
+        key = idempotency.checked_key(key)  # the one rule of what a key may be (401 before it)
         options: _Options = {
             "user_type": fields["user_type"],
             "role": fields["role"],
