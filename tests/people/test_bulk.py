@@ -21,6 +21,15 @@ def _job(client, pf, job_id):
     return r.json()
 
 
+def _preview(client, pf, headers) -> dict:
+    """``GET …/people/bulk-preview`` of the internal users, as ``headers`` sign in."""
+    r = client.get(
+        f"/api/v1/portals/{pf.slug}/people/bulk-preview", params={"user_type": "internal"}, headers=headers
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
 def _invitations(db) -> dict[str, Invitation]:
     with db.unit_of_work() as session:
         rows = session.scalars(select(Invitation)).all()
@@ -165,10 +174,7 @@ class TestBulk:
         active_member(db, pf, "otto@acme.com", role="owner")
         active_member(db, pf, "mel@acme.com")
         signed_in = {"X-CSRF-Token": login(client, pf.owner_email, OWNER_PASSWORD)}
-        url = f"/api/v1/portals/{pf.slug}/people/bulk-preview"
-        r = client.get(url, params={"user_type": "internal"}, headers=signed_in)
-        assert r.status_code == 200, r.text
-        assert r.json() == {
+        assert _preview(client, pf, signed_in) == {
             "total": 3,
             "applies": {"resend": 0, "revoke": 0, "deactivate": 2, "reactivate": 0},
         }
@@ -181,6 +187,62 @@ class TestBulk:
         worker.drain()
         job = _job(client, pf, started.json()["id"])
         assert (job["counts"], job["skipped"]) == ({"done": 2}, ""), job
+
+    def test_an_admin_is_offered_only_whom_the_single_action_allows(self, client, db, worker):
+        """An admin's "Select all N matching": Deactivate counts neither owners (only an owner
+        deactivates one) nor the admin; Reactivate neither a deactivated owner nor whom a
+        directory deactivated (reactivated there). The job takes as many, and the page's ticks
+        and row menus say the same of each row (one rule: ``people_bulk.applying``). It counted
+        3 and 3."""
+        import html
+        import re
+
+        from admit.directory import service as directory_service
+        from admit.flows import members as members_flow
+        from admit.members import service as members_service
+        from tests.factories import actor_for
+
+        pf = create_portal(db)
+        roles = {
+            "ada": "admin",
+            "otto": "owner",
+            "mel": "member",
+            "ned": "member",
+            "bo": "member",
+            "olga": "owner",
+        }
+        for name, role in roles.items():
+            active_member(db, pf, f"{name}@acme.com", role=role)
+        with db.unit_of_work() as session:
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            for email in ("ned@acme.com", "bo@acme.com", "olga@acme.com"):
+                user = members_service.get_user_by_address(session, email)
+                member = session.scalar(select(Member).where(Member.user_id == user.id))
+                members_flow.deactivate(session, owner, member.id)
+            directory_service.new_user(
+                session, owner.portal.id, user_name="bo", user_name_key="bo", address="bo@acme.com",
+                active=False, directory="SCIM (Okta)",
+            )  # fmt: skip
+        signed_in = {"X-CSRF-Token": login(client, "ada@acme.com")}
+        assert _preview(client, pf, signed_in) == {
+            "total": 7,
+            "applies": {"resend": 0, "revoke": 0, "deactivate": 1, "reactivate": 1},
+        }
+        for action in ("deactivate", "reactivate"):
+            started = client.post(
+                f"/api/v1/portals/{pf.slug}/people/bulk",
+                json={"action": action, "filter": {"user_type": "internal"}},
+                headers=signed_in,
+            )
+            assert started.json()["total"] == 1, started.text
+        page = client.get(f"/p/{pf.slug}/users").text
+        applies = dict(re.findall(r'<tr data-address="([^"]+)".*?data-applies="([^"]*)"', page, re.S))
+        assert {a: v for a, v in applies.items() if v} == {
+            "mel@acme.com": "deactivate",
+            "ned@acme.com": "reactivate",
+        }
+        menus = set(re.findall(r'data-confirm-action="([^"]+/(?:de|re)activate)"', html.unescape(page)))
+        assert len(menus) == 2, menus
 
     def test_bad_requests_name_the_field(self, client, db):
         pf = create_portal(db)

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cache
+from itertools import islice
 from typing import TYPE_CHECKING, Any
 
 from admit import policy
 from admit.actor import Actor
 from admit.bulk import service as bulk_service
 from admit.bulk.models import BulkAction, BulkJob
+from admit.directory import service as directory_service
 from admit.errors import DomainError, InvalidInput, NotFound
 from admit.flows import invitations as invitations_flow
 from admit.flows import members as members_flow
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ACTIONS",
     "Skipped",
-    "applies",
+    "applying",
     "matching_counts",
     "run_due",
     "skipped_people",
@@ -74,50 +77,99 @@ def _is_own(row: RosterRow, actor: Actor) -> bool:
     return actor.user is not None and row.user_id == actor.user.id
 
 
-def applies(action: str, row: RosterRow, actor: Actor) -> bool:
-    """Whether ``action`` can apply to this roster row (a pending invitation can be resent…), for
-    ``actor``: never to their own row when the action is not for oneself (``_yours``). What the
-    page's ticked rows, the preview of all matching and the job take, alike. It reads the row's
-    kind, its status and whether it is the actor's own, no more (``applying``)."""
+@dataclass(frozen=True, slots=True)
+class _State:
+    """What decides whether an action applies to a roster row: its kind, status and role,
+    whether it is the actor's own, and the directory that deactivated it and manages it (its
+    words, "SCIM (Okta)"; "": none)."""
+
+    kind: str
+    status: str
+    role: str
+    own: bool
+    held: str
+
+
+def _applies(action: str, row: _State, actor: Actor, owners_left: Callable[[], int]) -> bool:
+    """Whether ``action`` applies to a row in state ``row``, for ``actor``: the single action's
+    own checks, so that a bulk action offers and takes only whom it would do (the policy says
+    who may: ``policy.check_deactivate``, ``check_reactivate``, ``check_reactivate_held``)."""
     kind = ACTIONS[BulkAction(action)]
+    if not policy.can(actor.role, kind.permission):
+        return False
     if row.kind != kind.kind or row.status not in kind.statuses:
         return False
-    return _yours(action) or not _is_own(row, actor)
+    if row.own and not _yours(action):
+        return False
+    if action == BulkAction.DEACTIVATE:
+        return policy.check_deactivate(actor.role, row.role, is_self=row.own, owners_left=owners_left) is None
+    if action == BulkAction.REACTIVATE:
+        return (
+            policy.check_reactivate(actor.role, row.role) is None
+            and policy.check_reactivate_held(row.held or None) is None
+        )
+    return True
 
 
-def applying(actions: Iterable[str], rows: Iterable[RosterRow], actor: Actor) -> dict[uuid.UUID, list[str]]:
-    """For each row, which of ``actions`` apply to it (``applies``), asked once for each kind,
-    status and "the actor's own" the rows hold, not for each row (a page's 50)."""
-    actions = list(actions)
-    by_state: dict[tuple[str, str, bool], list[str]] = {}
+def applying(
+    session: Session,
+    actions: Iterable[str],
+    rows: Iterable[RosterRow],
+    actor: Actor,
+    *,
+    held: dict[str, str] | None = None,
+) -> dict[uuid.UUID, list[str]]:
+    """For each row, which of ``actions`` apply to it, for ``actor``: those the single action
+    would do (``_applies``: the policy's rules, the row's kind and status, not one's own row for an
+    action not for oneself, not whom a directory holds). What User Management's row menus and
+    ticks, the preview of all matching and the job take, alike. Asked once for each state the
+    rows hold, not for each row (a page's 50); the portal's owners counted once, when asked.
+    ``held``: whom a directory deactivated, when the caller asked already (``directory.service.
+    deactivated_by`` of the rows' deactivated members)."""
+    actions, rows = [str(action) for action in actions], list(rows)
+    owners_left = cache(lambda: members_service.count_active_owners(session, actor.portal.id))
+    if held is None:
+        held = directory_service.deactivated_by(
+            session,
+            actor.portal.id,
+            [
+                row.address
+                for row in rows
+                if row.kind == "member" and row.status == members_service.DEACTIVATED
+            ],
+        )
+    by_state: dict[_State, list[str]] = {}
     found: dict[uuid.UUID, list[str]] = {}
     for row in rows:
-        state = (row.kind, row.status, _is_own(row, actor))
+        state = _State(row.kind, row.status, row.role or "", _is_own(row, actor), held.get(row.address, ""))
         if state not in by_state:
-            by_state[state] = [action for action in actions if applies(action, row, actor)]
+            by_state[state] = [action for action in actions if _applies(action, state, actor, owners_left)]
         found[row.id] = by_state[state]
     return found
 
 
+def _matching(
+    session: Session, actor: Actor, actions: list[str], filters: dict[str, Any]
+) -> Iterator[tuple[uuid.UUID, list[str]]]:
+    """Every row ``filters`` match (as ``GET …/people`` reads them, all pages), with the
+    ``actions`` that apply to it (``applying``), a thousand rows at a time."""
+    rows = people_roster.everyone(session, actor, **filters)
+    while batch := list(islice(rows, 1000)):
+        yield from applying(session, actions, batch, actor).items()
+
+
 def matching_counts(session: Session, actor: Actor, filters: dict[str, Any]) -> tuple[int, dict[str, int]]:
     """How many rows ``filters`` match (all pages, as ``start`` takes them), and how many of them
-    each action this actor may take applies to (``applies``: the actor's own row left out of an
-    action not for oneself): ``(40, {"resend": 12, "revoke": 12, "deactivate": 0, …})``. What
-    User Management's "Select all N matching" offers, where the page's rows cannot tell
-    (``GET …/people/bulk-preview``)."""
-    allowed = {str(a): kind for a, kind in ACTIONS.items() if policy.can(actor.role, kind.permission)}
-    by_state = people_roster.counts_by_state(session, actor, **filters)
-    without_me = by_state
-    if actor.user is not None and not all(_yours(action) for action in allowed):
-        without_me = people_roster.counts_by_state(session, actor, **filters, leaving_out=actor.user.id)
-    counts = {
-        action: sum(
-            (by_state if _yours(action) else without_me).get((kind.kind, status), 0)
-            for status in kind.statuses
-        )
-        for action, kind in allowed.items()
-    }
-    return sum(by_state.values()), counts
+    each action this actor may take applies to (``applying``, the rows ``start`` then takes):
+    ``(40, {"resend": 12, "revoke": 12, "deactivate": 0, …})``. What User Management's "Select
+    all N matching" offers, where the page's rows cannot tell (``GET …/people/bulk-preview``)."""
+    allowed = [str(a) for a, kind in ACTIONS.items() if policy.can(actor.role, kind.permission)]
+    wanted = {k: v for k, v in filters.items() if k not in ("cursor", "limit", "sort")}
+    total, counts = 0, Counter[str]()
+    for _row, actions in _matching(session, actor, allowed, wanted):
+        total += 1
+        counts.update(actions)
+    return total, {action: counts[action] for action in allowed}
 
 
 def start(
@@ -136,9 +188,7 @@ def start(
         raise InvalidInput("Give either ids or filter.", field="ids")
     if filters is not None:
         wanted = {k: v for k, v in filters.items() if k not in ("cursor", "limit")}
-        ids = [
-            row.id for row in people_roster.everyone(session, actor, **wanted) if applies(action, row, actor)
-        ]
+        ids = [row for row, actions in _matching(session, actor, [action], wanted) if actions]
     return bulk_service.create(session, actor, action, list(ids or []))
 
 

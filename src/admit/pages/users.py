@@ -93,40 +93,23 @@ def _roster(
         two_step=filters.get("two_step") or None,
         sort=filters.get("sort") or None,
     )
-    owners_left = functools.cache(lambda: members_service.count_active_owners(session, actor.portal.id))
     me = actor.user.id if actor.user is not None else None
-    members = [row for row in page.items if row.kind == "member"]
-    # The policy's answers depend on the row's role and whether it is the actor's own: asked once
-    # for each of those a page holds, not for each of its 50 rows.
-    deactivate_refusal = functools.cache(
-        lambda role, is_self: policy.check_deactivate(
-            actor.role, role, is_self=is_self, owners_left=owners_left
-        )
-    )
-    reactivate_refusal = functools.cache(lambda role: policy.check_reactivate(actor.role, role))
-    change_refusal = functools.cache(
-        lambda role, is_self: policy.check_change_access(actor.role, role, is_self=is_self)
-    )
-    may_deactivate = policy.can(actor.role, Action.MEMBER_DEACTIVATE)
-    deactivatable = {
-        row.id
-        for row in members
-        if may_deactivate and deactivate_refusal(row.role, row.user_id == me) is None
-    }
-    may_reactivate = policy.can(actor.role, Action.MEMBER_REACTIVATE)
-    # Whom a directory deactivated is reactivated there (``policy.check_reactivate_held``).
+    # Whom a directory deactivated: the row says so, and why it has no Reactivate.
     held = directory_service.deactivated_by(
         session,
         actor.portal.id,
-        [row.address for row in members if row.status == members_service.DEACTIVATED],
+        [
+            row.address
+            for row in page.items
+            if row.kind == "member" and row.status == members_service.DEACTIVATED
+        ],
     )
-    reactivatable = {
-        row.id
-        for row in members
-        if may_reactivate
-        and reactivate_refusal(row.role) is None
-        and policy.check_reactivate_held(held.get(row.address)) is None
-    }
+    # Which of Resend, Revoke, Deactivate and Reactivate each row's menu offers and its tick
+    # takes: what the bulk actions take, by one rule (``people_bulk.applying``).
+    applies = people_bulk.applying(session, people_bulk.ACTIONS, page.items, actor, held=held)
+    change_refusal = functools.cache(
+        lambda role, is_self: policy.check_change_access(actor.role, role, is_self=is_self)
+    )
     # The invitations still open (``invitations.models.UNANSWERED``): resent, revoked, changed.
     unanswered = {row.id for row in page.items if row.kind == "invitation" and row.status in UNANSWERED}
     may_change = policy.can(actor.role, Action.MEMBER_CHANGE_ACCESS)
@@ -139,10 +122,8 @@ def _roster(
     }
     return {
         "page": page,
-        "unanswered": unanswered,
-        "deactivatable": deactivatable,
+        "applies": applies,  # row id → the actions it takes ("resend", "deactivate"…)
         "access_changeable": changeable,
-        "reactivatable": reactivatable,
         "directory_held": held,  # address → "SCIM (Okta)": whom the directory deactivated
         "factor_resettable": _factor_resettable(session, actor, page.items),
         "moved_on": people_roster.moved_on(session, actor.portal.id, page.items),
@@ -257,14 +238,8 @@ def _page(
     context["bulk_actions"] = bulk_actions
     # Which of them each row on the page would take (its checkbox says so), for the question
     # to count them: "Deactivate 2 people? 3 of those selected cannot be…".
-    page = context.get("page")
-    # Those the policy lets this actor deactivate or reactivate, as the row menus have them.
-    allowed = {"deactivate": context.get("deactivatable", ()), "reactivate": context.get("reactivatable", ())}
-    rows = page.items if bulk_actions and page is not None else []
-    applying = people_bulk.applying(bulk_actions, rows, actor)
     context["bulk_applies"] = {
-        row.id: " ".join(action for action in applying[row.id] if row.id in allowed.get(action, (row.id,)))
-        for row in rows
+        row_id: " ".join(actions) for row_id, actions in context.get("applies", {}).items()
     }
     # "Select all N matching" (more than this page): what each action would take of all of them,
     # which the page's rows cannot tell (an expired invitation on page 3 is Resend's). Asked
