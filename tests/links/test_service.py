@@ -281,6 +281,23 @@ class TestPortalLink:
         assert view.url is None
         assert _preview(db, refresh(db, pf)).portal.name == "Acme Inc"
 
+    def test_a_role_is_refused_in_the_policys_words(self, db):
+        """A link's role that is no internal role is refused as every role is
+        (``policy.internal_role_of``: it said "admin or member", leaving out that owners exist);
+        owner is refused for a link, with the reason (``policy.check_link_role``)."""
+        pf = create_portal(db)
+        with db.unit_of_work() as session:
+            actor = actor_for(session, pf.slug, pf.owner_email)
+            with pytest.raises(InvalidInput) as refused:
+                links_service.update_portal_link(session, actor, role="boss")
+            with pytest.raises(PermissionDenied) as owner:
+                links_service.update_portal_link(session, actor, role="owner")
+        assert (refused.value.message, refused.value.fields["field"]) == (
+            "An internal user's role must be owner, admin or member.",
+            "role",
+        )
+        assert owner.value.message.startswith("An invite link cannot make people owners")
+
 
 class TestGone:
     def test_every_dead_link_answers_the_same(self, db):

@@ -529,8 +529,8 @@ def _update(
         if role is not UNSET and role not in (None, ""):
             if (fault := policy.client_role_fault(final_type, role)) is not None:
                 raise InvalidInput(fault, field="role")
-            if final_type == UserType.INTERNAL and role not in (Role.ADMIN, Role.MEMBER, Role.OWNER):
-                raise InvalidInput("role must be admin or member for internal users.", field="role")
+            if final_type == UserType.INTERNAL:
+                policy.internal_role_of(role)
             policy.require_rule(policy.check_link_role(actor.role, role))
             new["role"] = str(role)
         elif final_type == UserType.CLIENT:
