@@ -208,6 +208,13 @@ def invite_action(user_type: UserType | str) -> Action:
     return Action.INVITE_INTERNAL if UserType(user_type) is UserType.INTERNAL else Action.INVITE_CLIENT
 
 
+def has_invite_quota(role: Role | str | None) -> bool:
+    """Whether someone of ``role`` who sends invitations answers to a quota of their own
+    (``ADMIT_MEMBER_INVITE_RATE_LIMIT``) beside the portal's limit: members do; owners and
+    admins answer to the portal's limit only (``invitations.sending.reserve``)."""
+    return role is None or Role(role) not in (Role.OWNER, Role.ADMIN)
+
+
 def check_grant_role(actor_role: Role | str | None, target_role: Role | str) -> str | None:
     """Only an owner may make someone an owner. Returns the reason when refused."""
     if Role(target_role) is Role.OWNER and (actor_role is None or Role(actor_role) is not Role.OWNER):

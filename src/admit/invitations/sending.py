@@ -15,11 +15,10 @@ from typing import TYPE_CHECKING
 from limits import parse
 from sqlalchemy.orm import Session
 
-from admit import context
+from admit import context, policy
 from admit.errors import RateLimited
 from admit.invitations import repository
 from admit.notifications import service as notifications_service
-from admit.policy import Role
 from admit.portals import service as portals_service
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
@@ -43,8 +42,8 @@ def reserve(
 ) -> Reservation:
     """Take ``n`` messages from the portal's limit, and from ``by``'s own quota when they are
     a member (``ADMIT_MEMBER_INVITE_RATE_LIMIT``; owners and admins answer to the portal's limit
-    only). All of them or none (``RateLimited``, with ``retry_after``); with ``partial`` as many
-    as fit (an import pauses for the rest).
+    only: ``policy.has_invite_quota``). All of them or none (``RateLimited``, with
+    ``retry_after``); with ``partial`` as many as fit (an import pauses for the rest).
 
     The portal row stays locked until the caller's transaction ends, so the messages it queues
     are counted before anyone else looks."""
@@ -57,7 +56,7 @@ def reserve(
     window = timedelta(seconds=limit.get_expiry())
     recent = notifications_service.count_invitation_messages(session, portal.id, now - window)
     left, retry_at, refused = limit.amount - recent.count, (recent.oldest or now) + window, REFUSED
-    if by is not None and by.user_id is not None and by.role not in (Role.OWNER, Role.ADMIN):
+    if by is not None and by.user_id is not None and policy.has_invite_quota(by.role):
         own = parse(ctx.settings.member_invite_rate_limit)
         own_window = timedelta(seconds=own.get_expiry())
         theirs = notifications_service.count_invitation_messages(
