@@ -228,7 +228,8 @@ def check_owners_confirmed(
         if (fault := policy.owner_unconfirmed(made, confirmed=confirmed, was=was)) is not None:
             raise InvalidInput(fault, field="role")
         return
-    if not confirmed and made.role == Role.OWNER:
+    # A list's top role is owner: it can make owners (every row, or a Role column's rows).
+    if policy.owner_unconfirmed(made.role, confirmed=confirmed, was=None) is not None:
         raise InvalidInput(
             "A list that can make owners is previewed first, and its owners confirmed.",
             field="role_column" if made.role_column else "role",
