@@ -73,6 +73,14 @@ def client_role_fault(user_type: UserType | str, role: Role | str | None) -> str
     return None
 
 
+def role_asked(user_type: UserType | str, role: str | None) -> str | None:
+    """The role a form asks for with its role list shown whatever the user type chosen (the
+    Invite box, an HR sync's preview): an internal user's as chosen; none for a client, whose
+    role is the client role (given by the pipeline; ``client_role_fault`` refuses another), nor
+    for a user type that is none (refused for itself)."""
+    return role if user_type == UserType.INTERNAL else None
+
+
 # The products a portal offers its people; a member or an invitation holds a list of them.
 ALL_PRODUCTS = ("messaging", "workspaces", "billing", "analytics")
 

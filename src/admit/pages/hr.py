@@ -14,6 +14,7 @@ from fastapi import Depends, Request, Response
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from admit import policy
 from admit.actor import Actor
 from admit.directory.hr import service as hr
 from admit.directory.hr.plan import DEACTIVATE, INVITE, ON_START, OUTCOMES, UPDATE
@@ -289,8 +290,11 @@ async def hr_sync_start(
     # Leavers the admin saw and left ticked are confirmed: no second question about them.
     leaving = sorted(ticked & {str(v) for v in form.getlist("leaving")})
     user_type = str(form.get("user_type") or conn.user_type)
-    # The role list offers internal roles; a client's role is the pipeline's to give.
-    options = {"user_type": user_type, "role": None if user_type == "client" else form.get("role")}
+    role = form.get("role")
+    options = {
+        "user_type": user_type,
+        "role": policy.role_asked(user_type, role if isinstance(role, str) else None),
+    }
     try:
         if form.get("all") == "on":
             excluded = [x for x in shown if x not in ticked]

@@ -322,7 +322,7 @@ def invite_submit(
     """
     upload = file if file is not None and file.filename else None
     pasted = split_recipients(recipients) if upload is None else []
-    chosen_role = role if user_type == "internal" else None
+    chosen_role = policy.role_asked(user_type, role)
     # What the box shows again when it is not sent (refused, or asking first).
     form = {
         "recipients": recipients,
