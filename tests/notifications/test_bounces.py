@@ -218,3 +218,31 @@ class TestSuppressionList:
         assert sorted(seen) == sorted(addresses) and cursor is None
         bad = client.get(url, params={"cursor": "nonsense"}, headers=pf.headers())
         assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "cursor"
+
+    def test_the_service_asks_who_may_list_and_lift(self, db):
+        """``bounces.listed`` and ``bounces.lift`` check the caller's role themselves (the API
+        route did, the service did not: any other caller lifted for a member): a member is
+        refused and the address stays listed."""
+        from admit.errors import PermissionDenied
+        from admit.notifications import bounces
+        from tests.factories import active_member, actor_for
+
+        pf = create_portal(db)
+        active_member(db, pf, "mel@acme.com")
+        with db.unit_of_work() as session:
+            bounces.suppress(
+                session,
+                portal_id=pf.portal_id,
+                address="gone@example.com",
+                kind="bounce",
+                detail="",
+                source="smtp",
+            )
+        with db.unit_of_work() as session:
+            member = actor_for(session, pf.slug, "mel@acme.com")
+            with pytest.raises(PermissionDenied):
+                bounces.lift(session, member, "gone@example.com")
+            with pytest.raises(PermissionDenied):
+                bounces.listed(session, member)
+            owner = actor_for(session, pf.slug, pf.owner_email)
+            assert [s.address for s in bounces.listed(session, owner)[0]] == ["gone@example.com"]

@@ -9,7 +9,6 @@ import hmac
 from fastapi import Request
 from pydantic import BaseModel
 
-from admit import policy
 from admit.api.deps import ActorDep, Limit
 from admit.api.errors import problems
 from admit.api.openapi import ACTOR_ERRORS
@@ -82,8 +81,7 @@ def list_suppressions(
     actor: ActorDep, session: SessionDep, cursor: str | None = None, limit: Limit = 100
 ) -> SuppressionPage:
     """Addresses the portal no longer writes to, newest first, a page at a time."""
-    policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
-    rows, next_cursor = bounces.listed(session, actor.portal.id, cursor=cursor, limit=limit)
+    rows, next_cursor = bounces.listed(session, actor, cursor=cursor, limit=limit)
     return SuppressionPage(
         items=[
             SuppressionRead(address=r.address, reason=r.reason, detail=r.detail, source=r.source)
@@ -101,6 +99,5 @@ def list_suppressions(
 )
 def lift_suppression(address: str, actor: ActorDep, session: SessionDep) -> None:
     """Write to ``address`` again (its owner fixed it); Resend then works."""
-    policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
     if not bounces.lift(session, actor, address):
         raise NotFound(f"{address} is not on the suppression list.")

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from admit import policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.errors import InvalidInput
@@ -60,10 +61,12 @@ def suppressed(session: Session, portal_id: uuid.UUID, addresses: Iterable[str])
 
 
 def listed(
-    session: Session, portal_id: uuid.UUID, *, cursor: str | None = None, limit: int = 100
+    session: Session, actor: Actor, *, cursor: str | None = None, limit: int = 100
 ) -> tuple[list[Suppression], str | None]:
-    """The portal's suppression list, newest first: ``(suppressions, next_cursor)``."""
-    query = select(Suppression).where(Suppression.portal_id == portal_id)
+    """The actor's portal's suppression list, newest first: ``(suppressions, next_cursor)``.
+    Who may see it: ``PORTAL_SETTINGS`` (owners and admins)."""
+    policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
+    query = select(Suppression).where(Suppression.portal_id == actor.portal.id)
     return page(session, query, Suppression, cursor=cursor, limit=limit)
 
 
@@ -156,7 +159,9 @@ def suppress(
 
 def lift(session: Session, actor: Actor, address: str) -> bool:
     """Take ``address`` off the actor's portal's list (someone fixed their mailbox), audited as
-    theirs (``address.unsuppressed``, with what it was there for); False if absent."""
+    theirs (``address.unsuppressed``, with what it was there for); False if absent. Who may:
+    ``PORTAL_SETTINGS`` (owners and admins)."""
+    policy.require(actor.role, policy.Action.PORTAL_SETTINGS)
     row = session.scalar(
         select(Suppression).where(
             Suppression.portal_id == actor.portal.id, Suppression.address == address.lower()
