@@ -401,6 +401,19 @@ def _jsonable(value: Any) -> Any:
     return value.isoformat() if isinstance(value, datetime) else value
 
 
+def check_lifetime(seconds: int, *, in_days: bool = False) -> None:
+    """A link's lifetime is 1 hour to 365 days (``MIN_LIFETIME``, ``MAX_LIFETIME``), else
+    ``InvalidInput`` naming ``lifetime_seconds``. ``in_days``: said for a form that asks in whole
+    days (1 to 365: no whole day is under an hour)."""
+    if MIN_LIFETIME <= seconds <= MAX_LIFETIME:
+        return
+    least = "1" if in_days else "1 hour"
+    raise InvalidInput(
+        f"The link's lifetime must be between {least} and {MAX_LIFETIME // (24 * 3600)} days.",
+        field="lifetime_seconds",
+    )
+
+
 def _lifetime(
     new: dict[str, Any],
     link: InviteLink,
@@ -430,10 +443,7 @@ def _lifetime(
                 "never_expires: true.",
                 field="lifetime_seconds",
             )
-        if not MIN_LIFETIME <= lifetime_seconds <= MAX_LIFETIME:
-            raise InvalidInput(
-                "The link's lifetime must be between 1 hour and 365 days.", field="lifetime_seconds"
-            )
+        check_lifetime(lifetime_seconds)
         new["lifetime_seconds"] = lifetime_seconds
         # The lifetime the link already has is no change: saving it again (a form sends every
         # field) must not restart the expiry; only a new lifetime (or Refresh) does.

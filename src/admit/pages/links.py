@@ -89,12 +89,12 @@ class _SettingsForm:
     def changes(self, faults: Checks) -> dict[str, Any]:
         """As the service takes them; what the form itself reads wrong noted in ``faults``."""
         lifetime = _optional_int(self.lifetime_days, "lifetime_seconds", faults, scale=24 * 3600)
-        most = links_service.MAX_LIFETIME // (24 * 3600)
-        if isinstance(lifetime, int) and not 1 <= lifetime // (24 * 3600) <= most:
+        if isinstance(lifetime, int):
             # The form asks in days: its answer in days (the API takes hours too).
+            asked, lifetime = lifetime, links_service.UNSET
             with faults.of("lifetime_seconds"):
-                raise InvalidInput(f"The link's lifetime must be between 1 and {most} days.")
-            lifetime = links_service.UNSET
+                links_service.check_lifetime(asked, in_days=True)
+                lifetime = asked
         changes: dict[str, Any] = {"never_expires": self.never_expires}
         if isinstance(lifetime, int) and not self.never_expires:
             changes["lifetime_seconds"] = lifetime
