@@ -277,6 +277,11 @@ templates.env.globals["invited_as"] = (
 templates.env.globals["app_code_hint"] = second_factor.APP_CODE  # two-step setup's code field title
 templates.env.globals["sign_in_code_hint"] = auth_service.CODE_HINT  # the sign-in code field's title
 templates.env.globals["shown_name"] = people_schemas.shown_name  # a sign-up's typed name, quoted
+# The roles someone is made only once confirmed (``policy.owner_unconfirmed``): the owners'
+# confirmation names them (``_owners.html``, data-asked-for) and admit.js hides it for another.
+templates.env.globals["roles_confirmed_first"] = " ".join(
+    role for role in policy.Role if policy.owner_unconfirmed(role, confirmed=False, was=None) is not None
+)
 templates.env.filters["when"] = when
 templates.env.filters["products"] = products_named
 templates.env.filters["phone"] = readable_phone

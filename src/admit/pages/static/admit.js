@@ -213,14 +213,15 @@ document.addEventListener("change", (event) => {
     const title = form.querySelector("[data-title-for]");
     if (title) title.textContent = JSON.parse(title.dataset.titleFor)[event.target.value] || title.textContent;
   }
-  // The owners' confirmation (_owners.html) a Send or Save of Owner asked for stands for Owner:
-  // another role (or a client) asks none, so it goes, and its tick (required) holds nothing up.
+  // The owners' confirmation (_owners.html) a Send or Save of Owner asked for stands for the
+  // roles it names (data-asked-for, from the policy): another role (or a client) asks none, so it
+  // goes, and its tick (required) holds nothing up.
   if (event.target.matches("select[name=role]:not([data-list-role]), select[name=user_type]")) {
     const form = event.target.form;
     const owners = form && form.querySelector("[data-owners]");
     if (!owners) return;
     const role = form.querySelector("select[name=role]");
-    const asks = Boolean(role && !role.disabled && role.value === "owner");
+    const asks = Boolean(role && !role.disabled && owners.dataset.askedFor.split(" ").includes(role.value));
     owners.hidden = !asks;
     owners.querySelectorAll("input").forEach((input) => { input.disabled = !asks; });
   }
