@@ -363,9 +363,9 @@ def exit_code(skipped_codes: Iterable[str | None], *, failed: bool = False) -> i
     """The exit code of an answer whose recipients were skipped with ``skipped_codes``: ``ERROR``
     when it ``failed`` or any of them needs fixing, else ``DONE`` (skipping someone already where
     they were asked to be is nothing to do)."""
-    from admit.invitations.codes import NOTHING_TO_DO
+    from admit.invitations.pipeline import skip_needs_fixing
 
-    if failed or any(code not in NOTHING_TO_DO for code in skipped_codes):
+    if failed or any(skip_needs_fixing(code) for code in skipped_codes):
         return ERROR
     return DONE
 

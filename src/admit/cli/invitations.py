@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from admit import policy
 from admit.cli import _shared
 from admit.imports.file_types import FILE_TYPES_IN_WORDS
 
@@ -271,7 +272,10 @@ def _import_file(slug: str, path: Path, o: _FileOptions, dry_run: bool, as_json:
                     else 0
                 )
     except DomainError as exc:
-        owners_refused = exc.fields.get("field") in ("role", "role_column") and o.role == "owner"
+        # Refused under the list's role for want of the owners' confirmation (the policy's rule).
+        owners_refused = exc.fields.get("field") in ("role", "role_column") and (
+            policy.owner_unconfirmed(o.role, confirmed=o.owners_confirmed, was=None) is not None
+        )
         _shared.refuse(exc, more=f" {_CONFIRM_OWNERS}" if owners_refused else "")
     if dry_run:
         _print_preview(preview, as_json, slug=slug)

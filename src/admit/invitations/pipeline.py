@@ -67,6 +67,7 @@ __all__ = [
     "hide_unseen",
     "invite",
     "needs_fixing",
+    "skip_needs_fixing",
 ]
 
 MAX_RECIPIENTS_PER_REQUEST = 1000
@@ -245,7 +246,14 @@ class RecipientResult:
 
 def needs_fixing(result: RecipientResult) -> bool:
     """Whether ``result`` is a person skipped for a reason someone must fix (``NOTHING_TO_DO``)."""
-    return result.outcome is Outcome.SKIPPED and str(result.code) not in NOTHING_TO_DO
+    return result.outcome is Outcome.SKIPPED and skip_needs_fixing(result.code)
+
+
+def skip_needs_fixing(code: str | None) -> bool:
+    """Whether a skip with ``code`` is one someone must fix: any but someone already where they
+    were asked to be (``NOTHING_TO_DO``). ``needs_fixing`` of a result; the CLI's exit code of
+    skips it has only the codes of (an import's counts)."""
+    return str(code) not in NOTHING_TO_DO
 
 
 @dataclass(slots=True)
