@@ -67,8 +67,8 @@ WRONG_FIRST = f"That code is not right. {APP_CODE}"
 # reset it (``flows.members.reset_second_factor``).
 UNREADABLE = (
     "Your authenticator app's setup can no longer be read, because the server's encryption key "
-    "changed. Sign in with a recovery code, or ask an owner of your portal to reset your two-step "
-    "verification; then set the app up again."
+    "changed. Sign in with a recovery code, and ask an owner of your portal to reset your two-step "
+    "verification so that you can set the app up again."
 )
 # The same while the app is being set up: a new setup replaces it (``pending``).
 UNREADABLE_SETUP = (
