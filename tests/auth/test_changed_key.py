@@ -16,13 +16,21 @@ from tests.factories import PASSWORD, create_portal, csrf_of
 UNREADABLE = "can no longer be read"
 
 
-def _enrolled_then_key_changed(client, db, worker, change_settings) -> list[str]:
-    """``EMAIL`` with an app set up in a portal that requires one, then a new encryption key;
-    returns the recovery codes."""
+def _enrolled_then_key_changed_pf(client, db, worker, change_settings, codes: list | None = None):
+    """``EMAIL`` with an app set up in a portal that requires one (returned), then a new
+    encryption key; its recovery codes go in ``codes``."""
     pf = create_portal(db)
-    _, codes = enrol(client, way_in("password", client, db, worker, pf, "internal", POLICIES["2fa"]))
+    _, made = enrol(client, way_in("password", client, db, worker, pf, "internal", POLICIES["2fa"]))
+    (codes if codes is not None else []).extend(made)
     change_settings(encryption_key=Fernet.generate_key().decode())
     client.cookies.clear()
+    return pf
+
+
+def _enrolled_then_key_changed(client, db, worker, change_settings) -> list[str]:
+    """``_enrolled_then_key_changed_pf``: the recovery codes."""
+    codes: list[str] = []
+    _enrolled_then_key_changed_pf(client, db, worker, change_settings, codes)
     return codes
 
 
@@ -81,3 +89,14 @@ def test_an_app_being_set_up_is_started_again(client, db, worker, change_setting
         "/login/two-factor/enrol", data={"code": app_code(secret), "csrf_token": csrf_of(page.text)}
     )
     assert done.status_code == 200 and "Save your recovery codes" in done.text
+
+
+def test_the_owners_reset_at_the_console_is_the_way_back(client, db, worker, change_settings, run_cli):
+    """``admit members reset-two-factor`` (the console's way, which reads no sealed secret) works
+    after the change, and the next sign-in sets a new app up, sealed under the new key."""
+    pf = _enrolled_then_key_changed_pf(client, db, worker, change_settings)
+    done = run_cli("members", "reset-two-factor", "--portal", pf.slug, EMAIL)
+    assert done.exit_code == 0, done.output
+    answer = sign_in_again("password", client, worker)
+    assert answer.status_code == 401 and answer.json()["code"] == "two_factor_enrolment_required", answer.text
+    enrol(client, answer)
