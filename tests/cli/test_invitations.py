@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 
+from admit.imports.models import InvitationImport
 from admit.invitations.models import Invitation
 from admit.notifications.models import DevMessage, Notification
 from tests.cli.helpers import count, init_portal, starts
@@ -282,7 +283,7 @@ class TestInvite:
         assert (out["invited"], out["skipped"]) == (1, {"already_member": 1, "duplicate": 1})
         again = run("invite", "--portal", slug, *INTERNAL, "--file", str(path), "--json")
         assert again.exit_code == 0, again.output
-        assert "already imported" in again.output
+        assert json.loads(again.stdout)["created"] is False  # the earlier import
 
         bad = tmp_path / "bad.txt"
         bad.write_text("bob@example.com\nnot an address\n")
@@ -511,16 +512,37 @@ class TestInviteFile:
         assert final["skipped"] == {"already_invited": 1, "already_member": 1, "invalid_recipient": 1}
 
     def test_running_the_same_file_again_invites_nobody_twice(self, run, db, people_csv):
-        """The same file again the same day: the earlier import is reported; exit code 1 as its
-        invalid rows still need fixing (a clean list again is 0: ``test_file_exit_codes``)."""
+        """The same file again the same day: the earlier import is reported, ``--json`` marking it
+        ``"created": false`` as the API does (it had no mark: only stderr said so); exit code 1
+        as its invalid rows still need fixing (a clean list again is 0: ``test_file_exit_codes``)."""
         pf = create_portal(db)
-        assert (
-            run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv), "--json").exit_code == 1
-        )
+        first = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv), "--json")
+        assert first.exit_code == 1
         again = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(people_csv), "--json")
         assert again.exit_code == 1
-        assert "already imported" in again.stderr
+        assert json.loads(first.stdout)["created"] is True
+        out = json.loads(again.stdout)
+        assert (out["created"], out["id"], out["invited"]) == (False, json.loads(first.stdout)["id"], 2)
         assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+
+    def test_the_same_file_again_says_it_is_the_earlier_import(self, run, db, tmp_path):
+        """Its summary says the list was imported before, when and as which import, what that
+        one did and that nothing is sent now (it said "2 invited. The messages are queued…",
+        as if two were invited again)."""
+        pf = create_portal(db)
+        path = tmp_path / "people.txt"
+        path.write_text("ada@example.com\nbob@example.com\n")
+        run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(path))
+        again = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(path))
+        assert again.exit_code == 0, again.output
+        said = again.stdout.strip()
+        with db.unit_of_work() as session:
+            (imp,) = session.scalars(select(InvitationImport))
+        assert said == (
+            f"Already imported on {imp.created_at:%Y-%m-%d %H:%M} UTC (import {imp.id}); nothing sent now."
+            " Then: 2 invited."
+        ), said
+        assert count(db, Notification) == 2
 
     def test_bad_file_is_an_error(self, run, db, tmp_path):
         """A binary file: an error naming the field, exit code 2 (a value refused), nothing

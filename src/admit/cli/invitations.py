@@ -265,7 +265,7 @@ def _import_file(slug: str, path: Path, o: _FileOptions, dry_run: bool, as_json:
                 )
                 if not start:
                     imp = imports_service.confirm(session, actor, imp.id, owners_confirmed=True)
-                import_id, total = imp.id, imp.total_rows
+                import_id, total, made_at = imp.id, imp.total_rows, imp.created_at
                 unused_roles = (
                     imports_service.role_cells(session, actor, import_id)
                     if o.user_type == "internal" and not imp.role_column and not as_json
@@ -310,11 +310,18 @@ def _import_file(slug: str, path: Path, o: _FileOptions, dry_run: bool, as_json:
                     break
                 time.sleep(0.5)
         bar.update(task, completed=final["processed"])
+    said = pipeline.summary(final["invited"], final["skipped"])
     if as_json:
-        _shared.echo_json(final)
+        # ``created``: false when this is the earlier import of the same list (the API's field).
+        _shared.echo_json({**final, "created": created})
     else:
-        queued = f" {_shared.QUEUED}" if final["invited"] else ""
-        click.echo(f"{pipeline.summary(final['invited'], final['skipped'])}.{queued}")
+        if created:
+            click.echo(f"{said}.{f' {_shared.QUEUED}' if final['invited'] else ''}")
+        else:  # the same list again the same day: the earlier import, nobody invited twice
+            click.echo(
+                f"Already imported on {_shared.when(made_at)} (import {import_id}); nothing sent now."
+                f" Then: {said}."
+            )
         _print_skipped(db, slug, import_id, sum(final["skipped"].values()))
         _say_unused_role_column(unused_roles)
     skipped_codes = (code for code, n in final["skipped"].items() if n)
