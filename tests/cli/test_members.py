@@ -503,3 +503,74 @@ class TestPhoneNumbersSaid:
         self.said(run("members", "reactivate", "--portal", slug, self.STORED))
         self.said(run("members", "change", "--portal", slug, "--products", "", self.STORED))
         self.said(run("workspaces", "remove", "--portal", slug, "--workspace", workspace, self.STORED))
+
+
+class TestRefusalsNameTheNextCommand:
+    """A refusal names the command that does what was meant (a new operator's findings): the
+    one for an invitation when MEMBER is only invited, for a member when an invitation was
+    accepted or its person deactivated; and one the policy says to "you" says who that is."""
+
+    @staticmethod
+    def mel_joins(run, db, worker) -> str:
+        """A portal (its slug) where mel@acme.com was invited and joined."""
+        out = init_portal(run)
+        pf = PortalFixture(
+            slug=out["portal"], api_key=out["api_key"], owner_email="owner@acme.com", portal_id=None
+        )
+        member_joins(db, worker, pf, "mel@acme.com")
+        return out["portal"]
+
+    @staticmethod
+    def said(result, stream: str = "stderr") -> str:
+        """What a command refused with (exit 1), on one line."""
+        assert result.exit_code == 1, result.output
+        return " ".join(getattr(result, stream).split())
+
+    def test_changing_someone_only_invited_names_invitations_change(self, run):
+        """``members change`` of someone invited who has not joined names ``admit invitations
+        change`` (it named ``revoke``, which is not what was asked); ``deactivate`` still names
+        ``revoke``."""
+        slug = init_portal(run)["portal"]
+        invited = run("invite", "--portal", slug, *INTERNAL, "--json", "dup@example.com")
+        invitation_id = json.loads(invited.stdout)["results"][0]["invitation"]["id"]
+        said = self.said(run("members", "change", "--portal", slug, "dup@example.com", "--role", "admin"))
+        assert (
+            "They were invited and have not joined yet. To change what their invitation offers: "
+            f"admit invitations change --portal {slug} {invitation_id}"
+        ) in said, said
+        said = self.said(run("members", "deactivate", "--portal", slug, "dup@example.com"))
+        assert f"admit invitations revoke --portal {slug} {invitation_id}" in said, said
+
+    def test_the_console_changing_its_own_owners_role_says_who_it_acts_as(self, run):
+        """The console acts as the first owner: "You cannot change your own role" says so, as
+        ``deactivate`` does, and how it is done instead."""
+        slug = init_portal(run)["portal"]
+        said = self.said(run("members", "change", "--portal", slug, "owner@acme.com", "--role", "admin"))
+        assert said.startswith("Error: You cannot change your own role: ask another owner."), said
+        assert (
+            "The console acts as owner@acme.com, the portal's first owner: change their role signed in"
+            " as another owner."
+        ) in said, said
+
+    def test_revoking_an_accepted_invitation_names_members_deactivate(self, run, db, worker):
+        """Revoking an invitation already accepted is refused (exit 1) and names the command that
+        ends the member's access."""
+        slug = self.mel_joins(run, db, worker)
+        said = self.said(run("invitations", "revoke", "--portal", slug, "mel@acme.com"))
+        assert "only pending or expired invitations can be revoked." in said, said
+        assert (
+            f"They have joined: `admit members deactivate --portal {slug} mel@acme.com` ends their access."
+        ) in said, said
+
+    def test_inviting_a_deactivated_member_names_members_reactivate(self, run, db, worker):
+        """Inviting a deactivated member is skipped, its reason naming ``admit members
+        reactivate`` where the pages have Reactivate."""
+        slug = self.mel_joins(run, db, worker)
+        assert run("members", "deactivate", "--portal", slug, "mel@acme.com").exit_code == 0
+        said = self.said(run("invite", "--portal", slug, *INTERNAL, "Mel@acme.com"), "stdout")
+        assert (
+            "owners and admins can reactivate them "
+            f"(`admit members reactivate --portal {slug} mel@acme.com`) instead of inviting them again."
+        ) in said, said
+        problem = json.loads(run("invite", "--portal", slug, *INTERNAL, "mel@acme.com", "--json").stdout)
+        assert "admit members reactivate" in problem["results"][0]["detail"], problem

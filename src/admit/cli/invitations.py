@@ -128,6 +128,7 @@ def invite(
             resend_how=lambda invitation: (
                 f"`admit invitations resend --portal {slug} {invitation.recipient}`"
             ),
+            reactivate_how=lambda address: _reactivate_how(slug, address),
         )
         addresses = [r.address for r in batch.results]
     if as_json:
@@ -168,7 +169,13 @@ def _row_line(number: int, what: str | None, why: str, *, slug: str) -> str:
 
     if what:
         why = pipeline.resend_said(why, f"`admit invitations resend --portal {slug} {what}`")
+        why = pipeline.reactivate_said(why, _reactivate_how(slug, what))
     return f"row {number}: {what or 'no address'} — {why}"
+
+
+def _reactivate_how(slug: str, address: str) -> str:
+    """The command that reactivates a deactivated member, where the pages say Reactivate."""
+    return f"`admit members reactivate --portal {slug} {address}`"
 
 
 def _preview_text(
@@ -445,6 +452,7 @@ def invitations_revoke(slug: str, as_json: bool, invitation: str) -> None:
         invitations_flow.revoke,
         "Invitation to {} revoked.",
         already=("revoked", "The invitation to {} was already revoked: nothing changed."),
+        joined=" They have joined: `admit members deactivate --portal {} {}` ends their access.",
     )
 
 
@@ -456,18 +464,33 @@ def _change(
     said: str,
     *,
     already: tuple[str, str] | None = None,
+    joined: str | None = None,
 ) -> None:
     """Change the invitation ``named`` (its id or its recipient's address:
     ``invitations.service.by_id_or_address``) and print it (``InvitationRead``, as the API
     answers). ``already``: ``(status, words)``, what the text says instead when the invitation
-    had that status before (the change was nothing to do)."""
+    had that status before (the change was nothing to do). ``joined``: what the refusal of an
+    accepted one adds (the command for a member, given the slug and the address); a deactivated
+    member's refusal names ``admit members reactivate``."""
+    from admit.errors import InvitationNotPending, MemberDeactivated
+    from admit.invitations import pipeline
     from admit.invitations import service as invitations_service
+    from admit.invitations.models import ACCEPTED
     from admit.people.results import invitation_reads
 
     with _shared.portal_session(slug) as (session, actor):
         found = invitations_service.by_id_or_address(session, actor, named)
-        before = found.status
-        (invitation,) = invitation_reads(session, [change(session, actor, found.id)])
+        before, recipient = found.status, found.recipient
+        try:
+            changed = change(session, actor, found.id)
+        except InvitationNotPending as exc:
+            if joined is None or before != ACCEPTED:
+                raise
+            _shared.refuse(exc, more=joined.format(slug, recipient))
+        except MemberDeactivated as exc:
+            exc.message = pipeline.reactivate_said(exc.message, _reactivate_how(slug, recipient))
+            raise
+        (invitation,) = invitation_reads(session, [changed])
     if as_json:
         _shared.echo_json(invitation)
     else:

@@ -3,7 +3,8 @@ and ``members reactivate``; ``users``, the old name of ``members list``, for one
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import click
@@ -105,21 +106,11 @@ def members_list(
 def members_deactivate(slug: str, as_json: bool, member: str) -> None:
     """Deactivate MEMBER (their email address, phone number or member id): their access to this
     portal ends at once, and only to this one (already deactivated: nothing to do)."""
-    from admit.errors import DomainError
     from admit.flows import members as members_flow
 
     def deactivate(session: Session, actor: Actor, member_id: uuid.UUID) -> Member:
-        try:
+        with _as_console(actor, member_id, "deactivate them"):
             return members_flow.deactivate(session, actor, member_id)
-        except DomainError as exc:
-            if actor.member is None or actor.member.id != member_id:
-                raise
-            # The policy's refusal speaks to "you": say who that is at the console.
-            _shared.refuse(
-                exc,
-                more=f" The console acts as {actor.label}, the portal's first owner: deactivate "
-                "them signed in as another owner.",
-            )
 
     _change(slug, as_json, member, deactivate, "{} is deactivated.", already="deactivated")
 
@@ -171,9 +162,9 @@ def members_change(
         _shared.usage("Say what to change: --role, --products, or both.")
     wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
     with _shared.portal_session(slug) as (session, actor):
-        member_id = _member_id(session, actor, member)
+        member_id = _member_id(session, actor, member, invited=_CHANGE_INVITATION)
         before = MemberRead.of(members_service.member_or_raise(session, actor, member_id))
-        with _shared.owners_asked():
+        with _shared.owners_asked(), _as_console(actor, member_id, "change their role"):
             changed = members_flow.change_access(
                 session, actor, member_id, role=role, products=wanted, owners_confirmed=owners_confirmed
             )
@@ -194,9 +185,39 @@ def members_change(
     click.echo("\n".join(said) or f"{who} already has that access: nothing changed.")
 
 
-def _member_id(session: Session, actor: Actor, member: str) -> uuid.UUID:
+@contextmanager
+def _as_console(actor: Actor, member_id: uuid.UUID, doing: str) -> Iterator[None]:
+    """Around a change of ``member_id``: the policy's refusal (``PermissionDenied``) when that is
+    the member the console acts as (the first owner: ``_shared.operator``), which it says to
+    "you" ("You cannot change your own role"), says who that is at the console and how
+    ``doing`` is done instead."""
+    from admit.errors import PermissionDenied
+
+    try:
+        yield
+    except PermissionDenied as exc:
+        if actor.member is None or actor.member.id != member_id:
+            raise
+        _shared.refuse(
+            exc,
+            more=f" The console acts as {actor.label}, the portal's first owner: {doing} signed in "
+            "as another owner.",
+        )
+
+
+# What someone invited who has not joined is told to do instead (``_member_id``), by command:
+# the words, and the `admit invitations …` command (given the invitation's id).
+_WITHDRAW_INVITATION = ("To withdraw the invitation", "revoke")
+_CHANGE_INVITATION = ("To change what their invitation offers", "change")
+
+
+def _member_id(
+    session: Session, actor: Actor, member: str, *, invited: tuple[str, str] = _WITHDRAW_INVITATION
+) -> uuid.UUID:
     """MEMBER as typed: a member id (``members list`` ends each line with it), or the person's
-    email address or phone number (``flows.members.member_by_address``)."""
+    email address or phone number (``flows.members.member_by_address``). Someone invited who
+    has not joined is refused with the ``admit invitations`` command that does for an
+    invitation what was asked (``invited``: ``change`` for ``members change``, else ``revoke``)."""
     import uuid
 
     from admit.errors import MemberNotFound
@@ -212,9 +233,9 @@ def _member_id(session: Session, actor: Actor, member: str) -> uuid.UUID:
         invitation = exc.fields.get("invitation_id")
         if invitation is None:
             raise
+        words, command = invited
         raise MemberNotFound(
-            f"{exc.message} To withdraw the invitation: "
-            f"admit invitations revoke --portal {actor.portal.slug} {invitation}"
+            f"{exc.message} {words}: admit invitations {command} --portal {actor.portal.slug} {invitation}"
         ) from None
 
 

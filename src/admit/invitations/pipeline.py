@@ -141,10 +141,9 @@ def summary(invited: int, skipped: dict[str, int], *, added: int = 0, put_in: in
 
 # Why a deactivated member is not invited (again), wherever it is said: the pipeline's skip, a
 # Resend of an invitation that still stands for them (``invitations.service.reissue``).
-DEACTIVATED_MEMBER = (
-    "This person is a deactivated member; owners and admins can reactivate them instead of inviting "
-    "them again."
-)
+# The words a face names its way to reactivate after (``reactivate_said``).
+REACTIVATE = "owners and admins can reactivate them"
+DEACTIVATED_MEMBER = f"This person is a deactivated member; {REACTIVATE} instead of inviting them again."
 
 # How an already-invited recipient's detail says to send the invitation again: the pages' words
 # (the Reinvite button, seed 004's, beside a pending invitation's row and in the Invite report).
@@ -156,6 +155,13 @@ def resend_said(detail: str, how: str) -> str:
     """An already-invited recipient's ``detail`` with the way to send it again said as a face
     says it (``how``: the API's operation, the CLI's command), not the pages' Reinvite button."""
     return detail.replace(USE_RESEND, f"use {how} to send it again")
+
+
+def reactivate_said(detail: str, how: str) -> str:
+    """A deactivated member's refusal (``DEACTIVATED_MEMBER``) with the way to reactivate them
+    said as a face says it (``how``: the CLI's command), where the pages have a Reactivate
+    button on their row; any other ``detail`` as it is."""
+    return detail.replace(REACTIVATE, f"{REACTIVATE} ({how})")
 
 
 DETAILS = {

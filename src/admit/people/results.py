@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from admit.invitations.codes import SkipCode
-from admit.invitations.pipeline import resend_said
+from admit.invitations.pipeline import reactivate_said, resend_said
 from admit.invitations.schemas import ASKING, InvitationRead, OutcomeName, RecipientResults
 from admit.links import signups
 from admit.links.schemas import LinkSignupRead
@@ -33,16 +33,20 @@ def recipient_results(
     *,
     outcomes: tuple[OutcomeName, ...] = ASKING,
     resend_how: Callable[[Invitation], str] = lambda invitation: f"POST …/invitations/{invitation.id}/resend",
+    reactivate_how: Callable[[str], str] | None = None,
 ) -> RecipientResults:
     """``RecipientResults`` for pipeline results (one query for the deliveries), counting
     ``outcomes`` (a resend's: ``RESENDING``). Someone already invited is told how to send their
     invitation again as the face does it (``resend_how``: the API's operation, by default; the
-    CLI's command), not by the pages' Reinvite button."""
+    CLI's command), not by the pages' Reinvite button; a deactivated member, given
+    ``reactivate_how`` (the CLI's command, given their address), how to reactivate them."""
     ids = [r.invitation.id for r in results if r.invitation is not None]
     latest = notifications_service.latest_for_invitations(session, ids)
     told = [
         replace(r, detail=resend_said(r.detail, resend_how(r.invitation)))
         if r.code == SkipCode.ALREADY_INVITED and r.invitation is not None
+        else replace(r, detail=reactivate_said(r.detail, reactivate_how(r.address)))
+        if r.code == SkipCode.MEMBER_DEACTIVATED and r.address and reactivate_how is not None
         else r
         for r in results
     ]
