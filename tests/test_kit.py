@@ -630,3 +630,21 @@ class TestPartedModel:
         assert body.model_fields_set == {"name"}
         with pytest.raises(ValidationError):
             Needs.model_validate({"count": "x"})
+
+
+@pytest.mark.parametrize(
+    ("text", "piece"),
+    [
+        ("3f2a9c1b", True),  # the first characters of an id
+        (" 3F2A9C1B-7d ", True),
+        ("12345678", False),  # digits alone: a phone number, badly typed
+        ("ada@x.com", False),
+        ("not-an-id", False),
+        ("3f2a9c1b-7d4e-4c1a-9b2e-0123456789ab", False),  # a whole id
+    ],
+)
+def test_a_piece_of_an_id_is_told_from_an_address(text, piece):
+    """``kit.ids.looks_partial``: what a console refuses as "not a whole id"."""
+    from admit.kit.ids import looks_partial
+
+    assert looks_partial(text) is piece

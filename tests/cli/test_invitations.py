@@ -715,6 +715,29 @@ class TestInvitationsCommands:
         assert run("invitations", "resend", "--portal", slug, "nope").exit_code == 2
         assert run("invitations", "list", "--portal", "no-such-portal").exit_code == 2  # usage
 
+    def test_a_piece_of_an_id_is_told_to_give_the_whole_id(self, run):
+        """The first characters of an id were read as an address ("must have an @-sign"):
+        refused as not a whole id (exit 2, a wrong argument), saying where the whole ones are;
+        ``members`` commands, which said "Nobody in this portal has the address …" (exit 1),
+        alike."""
+        slug = init_portal(run)["portal"]
+        invited = json.loads(run("invite", "--portal", slug, *INTERNAL, "--json", "a@x.com").stdout)
+        short = invited["results"][0]["invitation"]["id"][:13]  # with its dash: never digits alone
+        for command in ("revoke", "resend"):
+            r = run("invitations", command, "--portal", slug, short)
+            assert r.exit_code == 2, r.output
+            said = " ".join(r.stderr.split())
+            assert f"“{short}” is not a whole id: give the invitation's full id, or its" in said, said
+            assert f"`admit invitations list --portal {slug}` shows each one's id." in said, said
+        r = run("invitations", "change", "--portal", slug, "--role", "admin", short, "--json")
+        assert r.exit_code == 2 and "is not a whole id" in json.loads(r.stdout)["detail"], r.output
+        people = json.loads(run("members", "list", "--portal", slug, "--json").stdout)["items"]
+        member = next(p["id"] for p in people if p["kind"] == "member")[:13]
+        r = run("members", "reactivate", "--portal", slug, member)
+        assert r.exit_code == 2, r.output
+        said = " ".join(r.stderr.split())
+        assert f"“{member}” is not a whole id: give the member's full id (`admit members list" in said, said
+
 
 def test_the_type_must_be_given(run, db):
     """``admit invite`` without ``--type`` is a usage error that names it, and invites nobody

@@ -474,12 +474,11 @@ def _change(
     member's refusal names ``admit members reactivate``."""
     from admit.errors import InvitationNotPending, MemberDeactivated
     from admit.invitations import pipeline
-    from admit.invitations import service as invitations_service
     from admit.invitations.models import ACCEPTED
     from admit.people.results import invitation_reads
 
     with _shared.portal_session(slug) as (session, actor):
-        found = invitations_service.by_id_or_address(session, actor, named)
+        found = _named(session, actor, named)
         before, recipient = found.status, found.recipient
         try:
             changed = change(session, actor, found.id)
@@ -496,6 +495,23 @@ def _change(
     else:
         words = already[1] if already is not None and before == already[0] else said
         click.echo(words.format(_shared.address(invitation.recipient)))
+
+
+def _named(session: Session, actor: Actor, text: str) -> Invitation:
+    """INVITATION as typed (``invitations.service.by_id_or_address``); a piece of an id is
+    refused there, and told here where the whole ones are."""
+    from admit.errors import InvalidInput
+    from admit.invitations import service as invitations_service
+    from admit.kit.ids import looks_partial
+
+    try:
+        return invitations_service.by_id_or_address(session, actor, text)
+    except InvalidInput as exc:
+        if not looks_partial(text):
+            raise
+        _shared.refuse(
+            exc, more=f" `admit invitations list --portal {actor.portal.slug}` shows each one's id."
+        )
 
 
 @invitations.command("change")
@@ -520,7 +536,7 @@ def invitations_change(
         _shared.usage("Say what to change: --role, --products, or both.")
     wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
     with _shared.portal_session(slug) as (session, actor):
-        found = invitations_service.by_id_or_address(session, actor, invitation)
+        found = _named(session, actor, invitation)
         before = (found.role, list(found.products or ()))
         with _shared.owners_asked():
             changed = invitations_service.change_offer(

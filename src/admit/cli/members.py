@@ -218,19 +218,23 @@ def _member_id(
     email address or phone number (``flows.members.member_by_address``). Someone invited who
     has not joined is refused with the ``admit invitations`` command that does for an
     invitation what was asked (``invited``: ``change`` for ``members change``, else ``revoke``)."""
-    import uuid
-
-    from admit.errors import MemberNotFound
+    from admit.errors import InvalidInput, MemberNotFound
     from admit.flows import members as members_flow
+    from admit.kit.ids import looks_partial, whole_id
 
-    try:
-        return uuid.UUID(member.strip())
-    except ValueError:
-        pass
+    member_id = whole_id(member)
+    if member_id is not None:
+        return member_id
     try:
         return members_flow.member_by_address(session, actor, member).id
     except MemberNotFound as exc:
         invitation = exc.fields.get("invitation_id")
+        if invitation is None and looks_partial(member):  # the first characters of an id
+            raise InvalidInput(
+                f"“{member.strip()}” is not a whole id: give the member's full id (`admit members list "
+                f"--portal {actor.portal.slug}` ends each line with it), or their email address or "
+                "phone number."
+            ) from None
         if invitation is None:
             raise
         words, command = invited

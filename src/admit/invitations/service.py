@@ -49,6 +49,7 @@ from admit.invitations.options import check_options
 from admit.invitations.schedule import reminder_at
 from admit.kit import search
 from admit.kit.bulk import one_of
+from admit.kit.ids import looks_partial, whole_id
 from admit.kit.pagination import count_all, page
 from admit.kit.text import moment_text, readable_phone
 from admit.members import service as members_service
@@ -291,12 +292,17 @@ def by_id_or_address(session: Session, actor: Actor, text: str) -> Invitation:
     the one that stands (pending, not lapsed), else the one that lapsed, else (none open) the
     latest to that address, accepted or revoked, so a command answers as it does given that
     one's id (revoking twice: nothing changed); 404 when the address has none, and
-    ``InvalidInput`` naming each when several lapsed (give the id)."""
-    try:
-        return get_or_raise(session, actor, uuid.UUID(text.strip()))
-    except ValueError:
-        pass
+    ``InvalidInput`` naming each when several lapsed (give the id), or when ``text`` is a piece
+    of an id (``kit.ids.looks_partial``: the first characters of one), not an address."""
+    invitation_id = whole_id(text)
+    if invitation_id is not None:
+        return get_or_raise(session, actor, invitation_id)
     parsed = members_service.parse_recipient(session, text)
+    if parsed.address is None and looks_partial(text):
+        raise InvalidInput(
+            f"“{text.strip()}” is not a whole id: give the invitation's full id, or its recipient's "
+            "email address or phone number."
+        )
     if parsed.address is None:
         raise InvalidInput(parsed.error or "An invitation's id, or its recipient's email or phone number.")
     query = _visible(session, actor, status=None, user_type=None, open_only=True).where(
