@@ -431,6 +431,18 @@ class TestJsonErrors:
         assert said.exit_code == 2 and said.stderr == "", said.output
         assert json.loads(said.stdout)["code"] == "portal_not_found"
 
+    def test_a_portal_is_its_slug_in_any_case(self, run):
+        """Slugs are lower case (``portals.service.typed_slug``): ``--portal ACME-INC`` is
+        ``acme-inc`` (it was "No such portal", exit 2)."""
+        from tests.cli.helpers import init_portal
+
+        slug = init_portal(run)["portal"]
+        said = run("invite", "--portal", f" {slug.upper()} ", *INTERNAL, "a@x.com")
+        assert said.exit_code == 0, said.output
+        listed = run("invitations", "list", "--portal", slug.upper(), "--json")
+        assert listed.exit_code == 0, listed.output
+        assert [i["recipient"] for i in json.loads(listed.stdout)["items"]] == ["a@x.com"]
+
 
 class TestOptionsNamed:
     def test_an_option_spelt_as_the_field_is_named(self, run):

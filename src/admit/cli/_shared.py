@@ -416,7 +416,9 @@ def operator(session: Session, slug: str) -> Actor:
 
 
 def portal_option(command: FC) -> FC:
-    return click.option("--portal", "slug", required=True, help="Portal slug.")(command)
+    return click.option(
+        "--portal", "slug", required=True, help="Portal slug, as in /p/SLUG (any case: slugs are lower case)."
+    )(command)
 
 
 def json_option(shape: str) -> Callable[[FC], FC]:

@@ -60,6 +60,7 @@ __all__ = [
     "get",
     "get_by_slug",
     "get_by_slug_or_raise",
+    "typed_slug",
     "get_or_raise",
     "lock",
     "new_portal",
@@ -98,8 +99,9 @@ def _by_slug() -> Select[Portal]:
 
 
 def get_by_slug_or_raise(session: Session, slug: str) -> Portal:
-    """The portal whose address is ``slug`` (the console's ``--portal``): its refusal names it."""
-    portal = get_by_slug(session, slug)
+    """The portal whose address is ``slug`` (the console's ``--portal``), as typed
+    (``typed_slug``: ``ACME`` is ``acme``): its refusal names it."""
+    portal = get_by_slug(session, typed_slug(slug))
     if portal is None:
         raise PortalNotFound(f"No such portal: {slug}.")
     return portal
@@ -138,6 +140,12 @@ def by_ids(session: Session, portal_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID,
 _SPELLED = str.maketrans(
     {"æ": "ae", "ø": "o", "ß": "ss", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"}
 )
+
+
+def typed_slug(text: str) -> str:
+    """A slug as someone types it: slugs are lower case (``_slugify`` makes every one), so a
+    slug typed in capitals is the same slug; spaces around it are dropped."""
+    return text.strip().lower()
 
 
 def _slugify(name: str) -> str:
