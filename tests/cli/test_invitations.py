@@ -558,6 +558,22 @@ class TestInviteFile:
             assert said in result.stderr and "(option --file)" in result.stderr, result.stderr
         assert count(db, Invitation) == 0
 
+    def test_a_file_that_is_no_list_is_refused_by_its_name(self, run, db, tmp_path):
+        """A one-byte .xlsx and a binary .csv with no NUL were read as text, their rows nonsense:
+        each is refused, named (exit 2), previewed or imported, and nothing is written."""
+        pf = create_portal(db)
+        for name, data, said in (
+            ("one.xlsx", b"x", "“one.xlsx” is not a spreadsheet:"),
+            ("bin.csv", bytes(range(1, 32)) * 3, "“bin.csv” is not a text file:"),
+        ):
+            path = tmp_path / name
+            path.write_bytes(data)
+            for more in ((), ("--dry-run",)):
+                result = run("invite", "--portal", pf.slug, *INTERNAL, "--file", str(path), *more)
+                assert result.exit_code == 2, result.output
+                assert said in result.stderr and "(option --file)" in result.stderr, result.stderr
+        assert count(db, Invitation) == 0 and count(db, InvitationImport) == 0
+
 
 def _api(client, out: dict, path: str = "", method: str = "get"):
     response = getattr(client, method)(

@@ -229,6 +229,33 @@ class TestRefused:
         assert caught.value.field == "file"
         assert "not a text file" in caught.value.message
 
+    @pytest.mark.parametrize(
+        "data",
+        [
+            bytes(range(1, 32)) * 3 + b"\xff\xfe",  # no NUL: it was read as text, rows of nonsense
+            b"\x1b\x02\x7f\x03",
+            b"\xff\xfe" + bytes(range(0xD8, 0xDC)) * 20,  # "UTF-16" of lone surrogates
+        ],
+    )
+    def test_binary_without_a_nul_is_not_text(self, data):
+        """Binary bytes with no NUL (a short one often has none) are refused as not text, the
+        file named; a list with a tab or a form feed is text."""
+        with pytest.raises(InvalidInput) as caught:
+            list(read_rows([data], filename="people.csv"))
+        assert caught.value.field == "file"
+        assert caught.value.message.startswith("“people.csv” is not a text file:"), caught.value.message
+        rows = list(read_rows([b"ada@x.com\tAda\f\nbob@x.com\n"], filename="people.csv"))
+        assert [r.address for r in rows] == ["ada@x.com", "bob@x.com"]
+
+    @pytest.mark.parametrize("data", [b"x", b"ada@example.com\n"])
+    def test_an_xlsx_that_is_no_workbook(self, data):
+        """A file named .xlsx that is not one (a byte, a list renamed) was read as text: refused,
+        named, as not a spreadsheet."""
+        with pytest.raises(InvalidInput) as caught:
+            list(read_rows([data], filename="People.XLSX"))
+        assert caught.value.field == "file"
+        assert caught.value.message.startswith("“People.XLSX” is not a spreadsheet:"), caught.value.message
+
     @pytest.mark.parametrize("chunk_size", [None, 7])
     @pytest.mark.parametrize("name", sorted(NOTHING))
     def test_nothing_to_invite(self, name, chunk_size):

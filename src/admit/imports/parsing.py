@@ -108,7 +108,36 @@ def too_large(max_bytes: int) -> InvalidInput:
     return InvalidInput(f"The file is larger than the limit of {size_text(max_bytes)}.", field="file")
 
 
-def _detect_encoding(head: bytes) -> str:
+def named(filename: str) -> str:
+    """A list as a refusal names it: its file's name in quotes, or "The list" (pasted text, an
+    upload without a name)."""
+    return f"“{filename}”" if filename else "The list"
+
+
+def not_text(filename: str) -> InvalidInput:
+    """The refusal of a file that holds bytes no list of addresses has (an image, a binary
+    named ``.csv``), naming it: read as text it would be rows of nonsense."""
+    return InvalidInput(
+        f"{named(filename)} is not a text file: it holds characters no list of addresses has. Upload a "
+        f"{FILE_TYPES_IN_WORDS} list of addresses.",
+        field="file",
+    )
+
+
+# Characters no list of addresses holds: control characters but the line and page breaks and
+# tabs a text file has. More than one in a hundred (one in a short file), the file is not text,
+# in whatever encoding it was read.
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v")
+_NOT_DECODED = "\ufffd"
+
+
+def _binary(sample: str) -> bool:
+    odd = sum(1 for c in sample if (c < " " and c not in _TEXT_CONTROLS) or c == _NOT_DECODED)
+    return odd * 100 > len(sample)
+
+
+def _detect_encoding(head: bytes) -> str | None:
+    """The encoding the file's ``head`` is written in; None when it holds NULs no text has."""
     if head.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -123,9 +152,7 @@ def _detect_encoding(head: bytes) -> str:
         if even > len(sample) // 4 and odd <= even // 20:
             return "utf-16-be"
     if b"\x00" in sample:
-        raise InvalidInput(
-            "This is not a text file. Upload a .csv, .txt or .xlsx list of addresses.", field="file"
-        )
+        return None
     try:
         codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
         return "utf-8"
@@ -162,10 +189,15 @@ def check_file_name(name: str) -> None:
 
 
 def read_rows(
-    chunks: Iterable[bytes], *, max_bytes: int | None = None, max_rows: int | None = None
+    chunks: Iterable[bytes],
+    *,
+    max_bytes: int | None = None,
+    max_rows: int | None = None,
+    filename: str = "",
 ) -> Iterator[Row]:
     """Yield the records of an uploaded list, one ``Row`` each. Raises ``InvalidInput`` (field
-    ``file``) for a file that is too large, has too many rows, or is not text."""
+    ``file``) for a file that is too large, has too many rows, or is not text, or a
+    ``filename`` ending ``.xlsx`` that is not a workbook: refusals that name it (``named``)."""
     buffered = io.BufferedReader(_ChunkStream(chunks, max_bytes), buffer_size=SNIFF_BYTES)
     head = buffered.peek(SNIFF_BYTES)[:SNIFF_BYTES]
     if not head.strip():
@@ -173,8 +205,17 @@ def read_rows(
     if head.startswith(XLSX_MAGIC):
         yield from _rows(_xlsx_cells(buffered), ",", max_rows)
         return
+    if filename.lower().endswith(".xlsx"):  # a workbook is a zip: this is none, whatever it is
+        raise InvalidInput(
+            f"{named(filename)} is not a spreadsheet: an .xlsx file is a workbook as Excel saves it, and "
+            "this one is not. Save it again from Excel, or as CSV.",
+            field="file",
+        )
     encoding = _detect_encoding(head)
-    delimiter = _detect_delimiter(codecs.getincrementaldecoder(encoding)(errors="ignore").decode(head))
+    sample = codecs.getincrementaldecoder(encoding or "latin_1")(errors="replace").decode(head)
+    if encoding is None or _binary(sample):
+        raise not_text(filename)
+    delimiter = _detect_delimiter(sample)
     # csv wants newline="" (it knows \r, \n and \r\n); plain lists use universal newlines.
     text = io.TextIOWrapper(buffered, encoding=encoding, errors="strict", newline="" if delimiter else None)
     reader: Iterable[list[str]]

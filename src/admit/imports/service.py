@@ -133,11 +133,11 @@ def preview(
         actor, user_type=user_type, role=role, products=products, message=message, role_column=role_column
     )
     parsing.check_file_name(filename)
-    return _preview(session, actor, options, chunks)
+    return _preview(session, actor, options, chunks, filename=filename)
 
 
 def _preview(
-    session: Session, actor: Actor, options: InviteOptions, chunks: Iterable[bytes]
+    session: Session, actor: Actor, options: InviteOptions, chunks: Iterable[bytes], *, filename: str = ""
 ) -> dict[str, Any]:
     max_bytes, max_rows = limits(session)
     counts: Counter[str] = Counter()
@@ -151,7 +151,7 @@ def _preview(
     samples: dict[str, list[dict[str, Any]]] = {code: [] for code in OUTCOMES}
     seen = evaluate.SeenAddresses()
     total = 0
-    rows = read_rows(chunks, max_bytes=max_bytes, max_rows=max_rows)
+    rows = read_rows(chunks, max_bytes=max_bytes, max_rows=max_rows, filename=filename)
     for batch in evaluate.batched(rows, PREVIEW_BATCH_ROWS):
         total += len(batch)
         for d in evaluate.decide(session, actor, options, batch, seen):
@@ -339,9 +339,12 @@ def create(
         return earlier, False
     if start:
         # Reading it through once refuses a bad file (not text, too many rows) before any work.
-        imp.total_rows = sum(1 for _ in read_rows(storage.stored_chunks(session, imp.id), max_rows=max_rows))
+        stored = storage.stored_chunks(session, imp.id)
+        imp.total_rows = sum(1 for _ in read_rows(stored, max_rows=max_rows, filename=imp.filename))
     else:
-        imp.preview = _preview(session, actor, options, storage.stored_chunks(session, imp.id))
+        imp.preview = _preview(
+            session, actor, options, storage.stored_chunks(session, imp.id), filename=filename
+        )
         imp.total_rows = imp.preview["total"]
     audit_service.record(
         session,
