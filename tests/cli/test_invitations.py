@@ -173,6 +173,20 @@ class TestInvite:
             roles = dict(session.execute(select(Invitation.recipient, Invitation.role)).all())
         assert roles == {"ada@example.com": "admin", "mo@example.com": "member"}
 
+    def test_confirm_owners_without_an_owner_is_said_to_do_nothing(self, run):
+        """``--confirm-owners`` where no owner is made was taken silently: a note on stderr says
+        it has no effect, and the command goes on (a script that always gives it still works)."""
+        slug = init_portal(run)["portal"]
+        note = "Note: --confirm-owners has no effect without --role owner: nobody is made an owner here."
+        invited = run("invite", "--portal", slug, *INTERNAL, "--role", "admin", "--confirm-owners", "a@x.com")
+        assert invited.exit_code == 0 and note in invited.stderr, invited.output
+        changed = run(
+            "invitations", "change", "--portal", slug, "--role", "member", "--confirm-owners", "a@x.com"
+        )
+        assert changed.exit_code == 0 and note in changed.stderr, changed.output
+        owner = run("invite", "--portal", slug, *INTERNAL, "--role", "owner", "--confirm-owners", "o@x.com")
+        assert owner.exit_code == 0 and "Note:" not in owner.stderr, owner.output
+
     def test_an_unused_role_column_is_said(self, run, db, tmp_path):
         """A file with a Role column, without ``--use-role-column``: the preview and the summary
         say the column was seen and not used (it was silent: everyone became a Member)."""

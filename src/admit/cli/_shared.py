@@ -451,6 +451,19 @@ def confirm_owners_option(command: FC) -> FC:
     )(command)
 
 
+def note_unused_confirm_owners(role: str | None, owners_confirmed: bool) -> None:
+    """``--confirm-owners`` given without ``--role owner``: it confirms the owners ``--role owner``
+    makes (a Role column's rows among them, never above ``--role``), so here it has no effect,
+    and a note on stderr says so; the command goes on (a script that always gives it is not
+    refused)."""
+    if owners_confirmed and role != "owner":
+        click.secho(
+            "Note: --confirm-owners has no effect without --role owner: nobody is made an owner here.",
+            fg="yellow",
+            err=True,
+        )
+
+
 @contextmanager
 def owners_asked() -> Iterator[None]:
     """Around a change given ``owners_confirmed`` (``--confirm-owners``:

@@ -92,6 +92,7 @@ def invite(
     from admit.people.results import recipient_results
 
     items = list(recipients)
+    _shared.note_unused_confirm_owners(role, owners_confirmed)
     if file is not None:
         if items:
             _shared.usage("Give addresses as arguments or --file, not both.")
@@ -534,6 +535,7 @@ def invitations_change(
 
     if role is None and products is None:
         _shared.usage("Say what to change: --role, --products, or both.")
+    _shared.note_unused_confirm_owners(role, owners_confirmed)
     wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
     with _shared.portal_session(slug) as (session, actor):
         found = _named(session, actor, invitation)

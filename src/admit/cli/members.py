@@ -160,6 +160,7 @@ def members_change(
 
     if role is None and products is None:
         _shared.usage("Say what to change: --role, --products, or both.")
+    _shared.note_unused_confirm_owners(role, owners_confirmed)
     wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
     with _shared.portal_session(slug) as (session, actor):
         member_id = _member_id(session, actor, member, invited=_CHANGE_INVITATION)
