@@ -173,6 +173,37 @@ class TestInvite:
             roles = dict(session.execute(select(Invitation.recipient, Invitation.role)).all())
         assert roles == {"ada@example.com": "admin", "mo@example.com": "member"}
 
+    def test_rows_above_the_lists_role_are_told_the_role_that_invites_them(self, run, tmp_path):
+        """``--use-role-column`` without ``--role`` refused Admin and Owner rows with no way
+        forward: the preview names the ``--role`` that invites them (the page's "Invite up to
+        …"), ``--confirm-owners`` with it for owners, and so does the import's summary; the
+        help says what the CLI allows (it said "owners: not from the CLI")."""
+        slug = init_portal(run)["portal"]
+        path = tmp_path / "team.csv"
+        path.write_text("email,role\nada@example.com,admin\nmo@example.com,\nli@example.com,admin\n")
+        args = ("invite", "--portal", slug, *INTERNAL, "--use-role-column", "--file", str(path))
+        preview = run(*args, "--dry-run")
+        assert preview.exit_code == 0, preview.output
+        assert (
+            "2 rows ask for a role above --role, so not invited: add --role admin to invite up to Admin"
+            " (rows with no role of their own get Admin too)."
+        ) in preview.stdout, preview.output
+        path.write_text("email,role\nivy@example.com,owner\n")
+        owners = run(*args, "--role", "admin", "--dry-run")
+        assert "1 row asks for a role above --role, so not invited: add --role owner --confirm-owners" in (
+            owners.stdout
+        ), owners.output
+        done = run(*args)
+        assert done.exit_code == 1, done.output
+        said = (
+            "Rows asking for a role above --role were not invited: --dry-run says which --role invites them."
+        )
+        assert said in done.stdout, done.output
+        shown = " ".join(run("invite", "--help").output.split())
+        assert (
+            "not from the CLI" not in shown and "Owner rows with --role owner and --confirm-owners" in shown
+        )
+
     def test_confirm_owners_without_an_owner_is_said_to_do_nothing(self, run):
         """``--confirm-owners`` where no owner is made was taken silently: a note on stderr says
         it has no effect, and the command goes on (a script that always gives it still works)."""

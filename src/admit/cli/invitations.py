@@ -50,7 +50,8 @@ if TYPE_CHECKING:
     "--use-role-column",
     "role_column",
     is_flag=True,
-    help="With --file: each row's `role` cell is used, never above --role (owners: not from the CLI).",
+    help="With --file: each row's Role cell is used, up to --role (Member when not given): a row asking"
+    " for more is not invited; Owner rows with --role owner and --confirm-owners.",
 )
 @click.option(
     "--dry-run",
@@ -289,10 +290,10 @@ def _import_file(slug: str, path: Path, o: _FileOptions, dry_run: bool, as_json:
         _print_preview(preview, as_json, slug=slug)
         if not as_json and o.user_type == "internal" and not preview["role_column"]:
             _say_unused_role_column(preview["role_cells"])
+        if not as_json:
+            _say_raise_to(preview)
         _say_owners(preview, o.owners_confirmed, as_json)
         return  # a preview that did its work is done (exit 0), rows to fix or not
-    if not created:
-        click.echo(f"This list was already imported (import {import_id}); nobody is invited twice.", err=True)
     columns = (TextColumn("Inviting"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=as_json or not sys.stderr.isatty(), transient=False) as bar:
         task = bar.add_task("import", total=total)
@@ -332,6 +333,11 @@ def _import_file(slug: str, path: Path, o: _FileOptions, dry_run: bool, as_json:
             )
         _print_skipped(db, slug, import_id, sum(final["skipped"].values()))
         _say_unused_role_column(unused_roles)
+        if o.role_column and final["skipped"].get("not_allowed"):
+            click.echo(
+                "Rows asking for a role above --role were not invited:"
+                " --dry-run says which --role invites them."
+            )
     skipped_codes = (code for code, n in final["skipped"].items() if n)
     _shared.finish(_shared.exit_code(skipped_codes, failed=final["status"] == FAILED))
 
@@ -357,6 +363,21 @@ def _print_skipped(db: Database, slug: str, import_id: uuid.UUID, skipped: int) 
             f"  and {skipped - len(rows):,} more: every row is in the import's report "
             f"(User Management, or the API's …/invitation-imports/{import_id}/report.csv?outcome=skipped)."
         )
+
+
+def _say_raise_to(preview: dict[str, Any]) -> None:
+    """After a preview that uses the Role column: the rows asking for more than the list's role
+    (``--role``), not invited, and the ``--role`` that invites them, as the preview page's
+    "Invite up to Admin" does (``raise_to``: owners asked ``--confirm-owners`` too)."""
+    raise_to, raisable = preview.get("raise_to"), preview.get("raisable", 0)
+    if not preview["role_column"] or not raise_to or not raisable:
+        return
+    rows = "1 row asks" if raisable == 1 else f"{raisable:,} rows ask"
+    confirm = " --confirm-owners" if raise_to == "owner" else ""
+    click.echo(
+        f"{rows} for a role above --role, so not invited: add --role {raise_to}{confirm} to invite up to"
+        f" {raise_to.capitalize()} (rows with no role of their own get {raise_to.capitalize()} too)."
+    )
 
 
 def _say_unused_role_column(role_cells: int) -> None:
