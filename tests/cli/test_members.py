@@ -135,7 +135,10 @@ class TestList:
         assert first["items"] + rest["items"] == everyone["items"]
 
         text = run("members", "list", "--portal", slug, "--limit", "2").output
-        assert "(2 of 7; more with --cursor " in text
+        assert "(showing 2 of 7; more with --cursor " in text
+        # A later page says what it shows too ("(2 of 7" read as the second of seven).
+        later = run("members", "list", "--portal", slug, "--cursor", first["next_cursor"], "--limit", "2")
+        assert "(showing 2 of 7; more with --cursor " in later.output, later.output
         assert run("members", "list", "--portal", slug, "--limit", "0").exit_code == 2
 
     def test_walks_past_one_page(self, run, monkeypatch):

@@ -540,8 +540,13 @@ class Listing(Generic[Item]):
             click.echo(empty)
         for item in self.items:
             click.echo(line(item))
+        self._say_more()
+
+    def _say_more(self) -> None:
+        """Where to go on when ``--limit`` stopped early: how many of all are shown ("showing 2
+        of 5": "2 of 5" read as the second of five, on a later page most of all)."""
         if self.next_cursor is not None:
-            click.echo(f"({len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
+            click.echo(f"(showing {len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
 
     def table(
         self,
@@ -562,8 +567,7 @@ class Listing(Generic[Item]):
             [cells(item) for item in self.items],
             under=[under(item) for item in self.items] if under is not None else None,
         )
-        if self.next_cursor is not None:
-            click.echo(f"({len(self.items)} of {self.total}; more with --cursor {self.next_cursor})")
+        self._say_more()
 
 
 def print_table(
