@@ -861,3 +861,25 @@ def test_the_answer_lines_up_whatever_the_addresses(run):
     assert [why(row, address) for row, address in zip(rows, addresses, strict=True)] == [
         starts(lines[0], "Why")
     ] * 4, lines
+
+
+def test_inviting_as_a_client_someone_invited_as_internal_says_the_type(run, client):
+    """Someone with a pending internal invitation, invited again as a client: already invited
+    (nothing to do, exit 0), as the API answers (the pipeline decides for both), and the reason
+    says as what they were invited, so the operator knows why."""
+    out = init_portal(run)
+    slug = out["portal"]
+    assert run("invite", "--portal", slug, *INTERNAL, "ada@x.com").exit_code == 0
+    again = run("invite", "--portal", slug, "--type", "client", "ada@x.com", "--json")
+    assert again.exit_code == 0, again.output
+    (said,) = json.loads(again.stdout)["results"]
+    assert said["code"] == "already_invited", said
+    assert said["detail"].startswith(
+        "A pending invitation exists, as an internal user (Member); use `admit"
+    ), said
+    api = client.post(
+        f"/api/v1/portals/{slug}/invitations",
+        json={"recipients": ["ada@x.com"], "user_type": "client"},
+        headers={"Authorization": f"Bearer {out['api_key']}"},
+    )
+    assert api.json()["results"][0]["code"] == "already_invited", api.text
