@@ -330,14 +330,16 @@ class TestJsonAnswers:
 class TestErrorsNameOptions:
     def test_a_refusal_names_the_option_that_gave_the_value(self, run):
         """A service names its field (``products``, ``lifetime_seconds``); the CLI says the option
-        the operator typed (``--product``, ``--lifetime-days``)."""
+        the operator typed (``--products``, ``--lifetime-days``); ``--product``, its other
+        spelling, is named as the one documented."""
         init = run(
             "init", "--portal-name", "Acme Inc", "--owner-email", "owner@acme.com",
             "--owner-password", OWNER_PASSWORD, "--json",
         )  # fmt: skip
         slug = json.loads(init.stdout)["portal"]
-        r = run("invite", "--portal", slug, *INTERNAL, "--product", "nope", "a@x.com")
-        assert r.exit_code == 2 and "nope" in r.stderr and "(option --product)" in r.stderr, r.output
+        for spelt in ("--products", "--product"):
+            r = run("invite", "--portal", slug, *INTERNAL, spelt, "nope", "a@x.com")
+            assert r.exit_code == 2 and "nope" in r.stderr and "(option --products)" in r.stderr, r.output
         r = run("links", "set", "--portal", slug, "--lifetime-days", "0")
         assert r.exit_code == 2 and "(option --lifetime-days)" in r.stderr, r.output
         assert "(field:" not in r.stderr
@@ -507,3 +509,35 @@ class TestEmptyLists:
             text = run(*args, "--portal", slug)
             assert (text.exit_code, text.output) == (0, said), args
             assert json.loads(run(*args, "--portal", slug, "--json").stdout)["items"] == []
+
+
+def test_every_command_that_grants_products_takes_both_spellings(run, db, worker):
+    """``--products a,b`` (what the change commands and ``links set`` took) and ``--product a
+    --product b`` (what ``invite`` took) work on each of them, any case, and ``--help`` shows
+    the one documented: ``--products``."""
+    from tests.cli.helpers import init_portal
+    from tests.factories import PortalFixture, member_joins
+
+    out = init_portal(run)
+    slug = out["portal"]
+    invited = run(
+        "invite", "--portal", slug, *INTERNAL, "--products", "messaging, Billing", "a@x.com", "--json"
+    )
+    assert invited.exit_code == 0, invited.output
+    assert json.loads(invited.stdout)["results"][0]["invitation"]["products"] == ["messaging", "billing"]
+    old = run("invite", "--portal", slug, *INTERNAL, "--product", "billing", "b@x.com", "--json")
+    assert old.exit_code == 0, old.output  # a script written for `invite --product` goes on working
+    assert json.loads(old.stdout)["results"][0]["invitation"]["products"] == ["billing"]
+    changed = run(
+        "invitations", "change", "--portal", slug, "b@x.com", "--product", "messaging", "--product", "billing"
+    )
+    assert changed.exit_code == 0, changed.output
+    pf = PortalFixture(slug=slug, api_key=out["api_key"], owner_email="owner@acme.com", portal_id=None)
+    member_joins(db, worker, pf, "mel@acme.com")
+    member = run("members", "change", "--portal", slug, "mel@acme.com", "--product", "billing", "--json")
+    assert member.exit_code == 0 and json.loads(member.stdout)["products"] == ["billing"], member.output
+    link = run("links", "set", "--portal", slug, "--product", "messaging", "--json")
+    assert link.exit_code == 0 and json.loads(link.stdout)["products"] == ["messaging"], link.output
+    for command in (("invite",), ("invitations", "change"), ("members", "change"), ("links", "set")):
+        shown = run(*command, "--help").output
+        assert "--products" in shown and "--product " not in shown and "--product," not in shown, shown

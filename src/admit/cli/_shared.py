@@ -438,6 +438,42 @@ def list_json_option(item: str) -> Callable[[FC], FC]:
     )
 
 
+class _ProductsOption(click.Option):
+    """``--products``, whose other spelling ``--product`` (``admit invite``'s, before every
+    command took one) still works and is left out of ``--help``: one spelling documented."""
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        record = super().get_help_record(ctx)
+        return (record[0].replace(", --product", ""), record[1]) if record is not None else None
+
+
+def products_option(what: str) -> Callable[[FC], FC]:
+    """``--products a,b`` of every command that grants products (``invite``, ``invitations
+    change``, ``members change``, ``links set``): comma-separated, or the option given again
+    (``--product a --product b``, as ``invite`` took them, works too), any case; ``none`` or empty
+    is none. The command gets the list, or None when the option is not given (unchanged)."""
+    return click.option(
+        "--products",
+        "--product",
+        "products",
+        cls=_ProductsOption,
+        multiple=True,
+        callback=_products_given,
+        help=f"{what}: comma-separated (or the option repeated); 'none' or empty: none.",
+    )
+
+
+def _products_given(
+    _ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]
+) -> list[str] | None:
+    from admit.kit.text import listed
+
+    if not values:
+        return None
+    named = [p.lower() for value in values for p in listed(value)]
+    return [] if named == ["none"] else named
+
+
 def confirm_owners_option(command: FC) -> FC:
     """``--confirm-owners`` of a command that changes a role (``invitations change``, ``members
     change``): the change refuses one that makes an owner without it (``owners_asked``), as

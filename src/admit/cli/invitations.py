@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 @click.option(
     "--role", type=click.Choice(["owner", "admin", "member"]), default=None, help="Internal users only."
 )
-@click.option("--product", "products", multiple=True, help="A product to grant (repeatable).")
+@_shared.products_option("The products to grant")
 @click.option("--message", default=None, help="A personal message for the email.")
 @click.option(
     "--file",
@@ -72,7 +72,7 @@ def invite(
     slug: str,
     user_type: str,
     role: str | None,
-    products: tuple[str, ...],
+    products: list[str] | None,
     message: str | None,
     file: Path | None,
     role_column: bool,
@@ -97,19 +97,19 @@ def invite(
     if file is not None:
         if items:
             _shared.usage("Give addresses as arguments or --file, not both.")
-        options = _FileOptions(user_type, role, list(products), message, role_column, owners_confirmed)
+        options = _FileOptions(user_type, role, products or [], message, role_column, owners_confirmed)
         _import_file(slug, file, options, dry_run, as_json)
         return
     if not items:
         _shared.usage("Give addresses as arguments or --file.")
     if dry_run:
-        preview = _preview_text(slug, "\n".join(items), user_type, role, list(products), message)
+        preview = _preview_text(slug, "\n".join(items), user_type, role, products or [], message)
         _print_preview(preview, as_json, slug=slug)
         _say_owners(preview, owners_confirmed, as_json)
         return  # a preview that did its work is done (exit 0), rows to fix or not
     with _shared.portal_session(slug) as (session, actor):
         # Owners given on the command line are confirmed as a file's are (the import's rule).
-        asked = check_options(actor, user_type=user_type, role=role, products=list(products), message=message)
+        asked = check_options(actor, user_type=user_type, role=role, products=products or [], message=message)
         try:
             imports_service.check_owners_confirmed(asked, confirmed=owners_confirmed)
         except InvalidInput as exc:
@@ -120,7 +120,7 @@ def invite(
             recipients=items,
             user_type=user_type,
             role=role,
-            products=list(products),
+            products=products or [],
             message=message,
         )
         # As stored: a number copied from here is one argument, unspaced.
@@ -540,11 +540,16 @@ def _named(session: Session, actor: Actor, text: str) -> Invitation:
 @_shared.portal_option
 @_shared.json_option("the invitation")
 @click.option("--role", type=click.Choice(["owner", "admin", "member"]), help="an internal user's role")
-@click.option("--products", help="the products it gives, comma-separated (empty: none)")
+@_shared.products_option("The products it gives")
 @_shared.confirm_owners_option
 @click.argument("invitation")
 def invitations_change(
-    slug: str, as_json: bool, role: str | None, products: str | None, owners_confirmed: bool, invitation: str
+    slug: str,
+    as_json: bool,
+    role: str | None,
+    products: list[str] | None,
+    owners_confirmed: bool,
+    invitation: str,
 ) -> None:
     """Change what a pending (or expired) invitation offers, as User Management's Change role and
     products does on its row: its link and expiry stand and nothing is sent. INVITATION: its id,
@@ -557,13 +562,12 @@ def invitations_change(
     if role is None and products is None:
         _shared.usage("Say what to change: --role, --products, or both.")
     _shared.note_unused_confirm_owners(role, owners_confirmed)
-    wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
     with _shared.portal_session(slug) as (session, actor):
         found = _named(session, actor, invitation)
         before = (found.role, list(found.products or ()))
         with _shared.owners_asked():
             changed = invitations_service.change_offer(
-                session, actor, found.id, role=role, products=wanted, owners_confirmed=owners_confirmed
+                session, actor, found.id, role=role, products=products, owners_confirmed=owners_confirmed
             )
         (after,) = invitation_reads(session, [changed])
     if as_json:

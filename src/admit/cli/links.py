@@ -242,7 +242,7 @@ class _Changes(TypedDict, total=False):
     " domain rule, any email address may join.",
 )
 @click.option("--max-uses", help="How many may sign up through the link, or 'none'.")
-@click.option("--products", help="Products joiners get, comma-separated (enabled in the portal), or 'none'.")
+@_shared.products_option("The products joiners get (enabled in the portal)")
 @click.option("--enable/--disable", "enabled", default=None, help="Turn the link on or off.")
 @_WORKSPACE_OPTION
 @_shared.json_option("the link")
@@ -254,7 +254,7 @@ def links_set(
     lifetime_days: str | None,
     domains: str | None,
     max_uses: str | None,
-    products: str | None,
+    products: list[str] | None,
     enabled: bool | None,
     as_json: bool,
 ) -> None:
@@ -289,8 +289,7 @@ def links_set(
     if uses is not None:
         changes["max_uses"] = None if uses == "none" else uses
     if products is not None:
-        named = [p.lower() for p in kit_text.listed(products)]
-        changes["products"] = [] if named in ([], ["none"]) else named
+        changes["products"] = products
     if enabled is not None:
         changes["enabled"] = enabled
     if workspace_ref is None:

@@ -144,11 +144,16 @@ def members_reset_two_factor(slug: str, as_json: bool, member: str) -> None:
 @_shared.portal_option
 @_shared.json_option("the member")
 @click.option("--role", type=click.Choice(["owner", "admin", "member"]), help="an internal user's new role")
-@click.option("--products", help="the products they may use, comma-separated (empty: none)")
+@_shared.products_option("The products they may use")
 @_shared.confirm_owners_option
 @click.argument("member")
 def members_change(
-    slug: str, as_json: bool, role: str | None, products: str | None, owners_confirmed: bool, member: str
+    slug: str,
+    as_json: bool,
+    role: str | None,
+    products: list[str] | None,
+    owners_confirmed: bool,
+    member: str,
 ) -> None:
     """Change MEMBER's role or products (their email address, phone number or member id), as
     Change role and products does in User Management; what is left out stays as it is. Making
@@ -161,13 +166,12 @@ def members_change(
     if role is None and products is None:
         _shared.usage("Say what to change: --role, --products, or both.")
     _shared.note_unused_confirm_owners(role, owners_confirmed)
-    wanted = None if products is None else [p.strip() for p in products.split(",") if p.strip()]
     with _shared.portal_session(slug) as (session, actor):
         member_id = _member_id(session, actor, member, invited=_CHANGE_INVITATION)
         before = MemberRead.of(members_service.member_or_raise(session, actor, member_id))
         with _shared.owners_asked(), _as_console(actor, member_id, "change their role"):
             changed = members_flow.change_access(
-                session, actor, member_id, role=role, products=wanted, owners_confirmed=owners_confirmed
+                session, actor, member_id, role=role, products=products, owners_confirmed=owners_confirmed
             )
         after = MemberRead.of(changed)
     if as_json:
