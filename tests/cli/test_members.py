@@ -577,3 +577,14 @@ class TestRefusalsNameTheNextCommand:
         ) in said, said
         problem = json.loads(run("invite", "--portal", slug, *INTERNAL, "mel@acme.com", "--json").stdout)
         assert "admit members reactivate" in problem["results"][0]["detail"], problem
+
+
+def test_nobody_with_a_number_is_said_as_the_number_read(run):
+    """A member named by a number nobody has: the refusal says the number as read, spaced as
+    every line shows one (it echoed it as typed, "(202) 555 0173"), an email address as read."""
+    slug = init_portal(run)["portal"]
+    r = run("members", "deactivate", "--portal", slug, "(202) 555 0173")
+    assert r.exit_code == 1, r.output
+    assert "Nobody in this portal has the address +1 202-555-0173." in r.stderr, r.stderr
+    r = run("members", "reactivate", "--portal", slug, " Zed@Example.COM ")
+    assert "Nobody in this portal has the address zed@example.com." in r.stderr, r.stderr

@@ -40,7 +40,7 @@ from admit.kit.bulk import one_of
 from admit.kit.insert import insert_now
 from admit.kit.pagination import Order, ordered_page, page, seekable
 from admit.kit.search import contains, escape_like, lists, searched
-from admit.kit.text import sentence
+from admit.kit.text import readable_phone, sentence
 from admit.members import addresses
 from admit.members.addresses import MAX_NAME, ParsedRecipient, is_phone
 from admit.members.models import JOINED_VIA, USERS_SEARCH, VIA_INVITE_LINK, Member, User
@@ -699,12 +699,15 @@ def addresses_held_outside(portal_ids: Collection[uuid.UUID]) -> Select[tuple[st
 
 def member_by_address(session: Session, portal_id: uuid.UUID, text: str) -> Member:
     """The portal's membership of the person an email address or phone number (as typed: it is
-    normalised here) names, whatever its status; ``MemberNotFound`` when there is none."""
+    normalised here) names, whatever its status; ``MemberNotFound`` when there is none, naming
+    the address as read (a phone number as every face shows one: ``kit.text.readable_phone``),
+    or as typed when it is none."""
     address = parse_recipient(session, text).address
     user = get_user_by_address(session, address) if address is not None else None
     member = get_membership(session, portal_id, user.id) if user is not None else None
     if member is None:
-        raise MemberNotFound(f"Nobody in this portal has the address {text.strip()}.")
+        said = readable_phone(address) if address is not None else text.strip()
+        raise MemberNotFound(f"Nobody in this portal has the address {said}.")
     return member
 
 
