@@ -90,6 +90,8 @@ also the ``Retry-After`` header).
 
 from __future__ import annotations
 
+import inspect
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from enum import StrEnum
@@ -855,6 +857,16 @@ class RecipientRateLimited(RateLimited):
     # Why, and when to try again, of this one person (``notifications.service.limit_reached``):
     # what a result of several people's says of them, where the message says nothing was sent.
     why: str = ""
+
+
+# A docstring's ``literal`` (reStructuredText): each face shows it as code its own way.
+LITERAL = re.compile(r"``([^`]+)``")
+
+
+def meaning_of(cls: type[DomainError]) -> str:
+    """What a code means, and what to do: its class's docstring (the one place it is written),
+    on one line, its ``literal`` parts as written (``LITERAL``)."""
+    return " ".join((inspect.getdoc(cls) or "").split())
 
 
 def documented() -> list[type[DomainError]]:

@@ -8,7 +8,6 @@ errors it can give besides those its dependencies and input imply (``api.openapi
 
 from __future__ import annotations
 
-import inspect
 import json
 import re
 from collections import defaultdict
@@ -26,6 +25,7 @@ from admit.errors import (
     A_DAY,
     CLASSES,
     DOCS_PATH,
+    LITERAL,
     Checks,
     DomainError,
     ErrorCode,
@@ -34,6 +34,7 @@ from admit.errors import (
     PermissionDenied,
     at_most_characters,
     documented,
+    meaning_of,
     type_uri,
 )
 from admit.kit.apart import PartedModel
@@ -111,17 +112,14 @@ def problems(*classes: type[DomainError]) -> dict[int | str, dict[str, Any]]:
     return {status: problem_response(status, found) for status, found in sorted(codes.items())}
 
 
-_RST_CODE = re.compile(r"``([^`]+)``")
-
-
 def markdown(docstring: str) -> str:
-    """A docstring as the document's Markdown: its ``literal`` as `literal`, its lines joined."""
-    return _RST_CODE.sub(r"`\1`", docstring)
+    """A docstring as the document's Markdown: its ``literal`` as `literal`."""
+    return LITERAL.sub(r"`\1`", docstring)
 
 
 def meaning(cls: type[DomainError]) -> str:
-    """What a code means (its class's docstring, the one place it is written), as Markdown."""
-    return markdown(" ".join((inspect.getdoc(cls) or "").split()))
+    """What a code means (``errors.meaning_of``), as Markdown."""
+    return markdown(meaning_of(cls))
 
 
 def problem_response(status: int, codes: Iterable[str]) -> dict[str, Any]:

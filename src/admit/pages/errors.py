@@ -3,8 +3,6 @@ documents the vocabulary, and an API problem's ``type`` points into it."""
 
 from __future__ import annotations
 
-import inspect
-import re
 from urllib.parse import quote, urlsplit
 
 from fastapi import Request, Response
@@ -12,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from markupsafe import Markup, escape
 from starlette.routing import Match
 
-from admit.errors import DOCS_PATH, DomainError, ErrorCode, NotAuthenticated, documented
+from admit.errors import DOCS_PATH, LITERAL, DomainError, ErrorCode, NotAuthenticated, documented, meaning_of
 from admit.kit.routing import Router
 from admit.pages.deps import (
     SECRET_LINK_PREFIXES,
@@ -33,9 +31,8 @@ router = Router()
 
 
 def _meaning(cls: type[DomainError]) -> Markup:
-    """A class's docstring as one paragraph, ````name```` shown as code."""
-    text = escape(" ".join((inspect.getdoc(cls) or "").split()))
-    return Markup(re.sub(r"``(.+?)``", r"<code>\1</code>", str(text)))
+    """What a code means (``errors.meaning_of``), as HTML: its ``literal`` parts as code."""
+    return Markup(LITERAL.sub(r"<code>\1</code>", str(escape(meaning_of(cls)))))
 
 
 @router.get(DOCS_PATH, name="errors:list")
