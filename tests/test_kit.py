@@ -28,6 +28,28 @@ def test_bulk_tokens_are_256_bits():
         assert "=" not in t and len(base64.urlsafe_b64decode(t + "=")) == 32
 
 
+def test_values_sealed_as_a_batch_open_under_their_key_only():
+    """``secretbox.seal_many`` (AES-GCM, the outbox's links) and ``seal`` (Fernet) both open with
+    ``open_sealed``; another key, or one character changed, is ``SealBroken``."""
+    from cryptography.fernet import Fernet
+
+    from admit.kit import secretbox
+
+    key = {"secret_key": "s" * 32, "encryption_key": Fernet.generate_key().decode()}
+    plains = ["https://admit.example/invite/abc", "", "é ✓"]
+    batch = secretbox.seal_many(plains, **key)
+    assert len(set(batch)) == 3 and not any("abc" in value for value in batch)
+    assert [secretbox.open_sealed(value, **key) for value in batch] == plains
+    assert secretbox.open_sealed(secretbox.seal("webhook", **key), **key) == "webhook"
+    derived = {"secret_key": "s" * 32}  # no ADMIT_ENCRYPTION_KEY: derived from the secret key
+    assert secretbox.open_sealed(secretbox.seal_many(["x"], **derived)[0], **derived) == "x"
+    other = {**key, "encryption_key": Fernet.generate_key().decode()}
+    altered = batch[0][:20] + ("A" if batch[0][20] != "A" else "B") + batch[0][21:]
+    for value, under in ((batch[0], other), (batch[0], derived), (altered, key)):
+        with pytest.raises(secretbox.SealBroken):
+            secretbox.open_sealed(value, **under)
+
+
 def test_bulk_insert_applies_column_defaults(db):
     """Rows written in bulk get the column defaults the ORM would give them (never NULL where a
     model says otherwise): a scalar, a callable and the clock."""

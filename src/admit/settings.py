@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     # machine, or endpoints on your own network that you trust).
     webhooks_allow_private: bool = False
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=60)
-    # Secrets Admit must read again (listed in ``kit.secretbox``) are sealed with this Fernet key;
+    # Secrets Admit must read again (listed in ``kit.secretbox``) are sealed with this Fernet key
+    # (or one derived from it);
     # unset, a key derived from ADMIT_SECRET_KEY (``kit.secretbox``).
     encryption_key: str | None = None
 

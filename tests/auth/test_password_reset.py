@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from admit.auth import service as auth_service
 from admit.kit import clock
-from admit.notifications import mailbox
+from admit.notifications import mailbox, sealed
 from admit.notifications.models import Notification
 from tests.factories import (
     PASSWORD,
@@ -107,7 +107,7 @@ class TestPasswordReset:
         _ask(client, pf.owner_email)
         with db.unit_of_work() as session:
             texts = [
-                n.context["link"]
+                sealed.opened(n.context, db.context.settings)["link"]
                 for n in session.scalars(
                     select(Notification).where(Notification.template == "password_reset")
                 )
@@ -118,7 +118,7 @@ class TestPasswordReset:
         assert (r.status_code, r.json()["code"]) == (410, "password_reset_gone")  # replaced
         with db.unit_of_work() as session:
             links = [
-                n.context["link"]
+                sealed.opened(n.context, db.context.settings)["link"]
                 for n in session.scalars(
                     select(Notification)
                     .where(Notification.template == "password_reset")

@@ -11,6 +11,7 @@ from admit.links import service as links_service
 from admit.links import signups
 from admit.links.models import InviteLink
 from admit.members import service as members_service
+from admit.notifications import sealed
 from admit.notifications.models import Notification
 from admit.workspaces import service as workspaces_service
 from tests.factories import PASSWORD, PortalFixture, actor_for, token_in
@@ -69,7 +70,7 @@ def confirmation_token(db, email: str) -> str:
             .limit(1)
         )
         assert row is not None, f"no confirmation email to {email}"
-        return token_in(row.context["link"], "confirm")
+        return token_in(sealed.opened(row.context, db.context.settings)["link"], "confirm")
 
 
 def confirm(db, token: str, *, password: str | None = PASSWORD, signed_in_as: str | None = None):

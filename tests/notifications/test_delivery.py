@@ -26,8 +26,9 @@ from admit.invitations import service as invitations_service
 from admit.jobs import Worker
 from admit.kit import clock
 from admit.notifications import jobs as notifications_jobs
+from admit.notifications import sealed
 from admit.notifications.backends import SmtpBackend, sendmail
-from admit.notifications.models import DevMessage, Notification
+from admit.notifications.models import REDACTED, DevMessage, Notification
 from admit.notifications.service import CANCELLED
 from tests.factories import actor_for, create_portal, invite
 
@@ -181,7 +182,7 @@ class TestInviteQueues:
             assert row.to_address == inv.recipient
             assert row.template == "invitation"
             assert row.attempts == 0
-            assert row.context["link"].startswith(f"{settings.public_url}/invite/")
+            assert sealed.opened(row.context, settings)["link"].startswith(f"{settings.public_url}/invite/")
 
     def test_notification_is_written_in_the_inviting_transaction(self, db, settings):  # noqa: ARG002
         """The invite's own session sees the queued email before commit; a rollback removes both."""
@@ -222,7 +223,7 @@ class TestDevBackend:
         pf = create_portal(db)
         invite(db, pf, ["ada@example.com", "bob@example.com", "cy@example.com"])
         queued = notifications(db)
-        links = {n.id: n.context["link"] for n in queued}
+        links = {n.id: sealed.opened(n.context, settings)["link"] for n in queued}
 
         counts = worker.drain()
 
@@ -237,7 +238,7 @@ class TestDevBackend:
             assert n.sent_at is not None
             assert n.lease_until is None
             assert n.attempts == 1
-            assert n.context["link"] == notifications_jobs.REDACTED
+            assert n.context["link"] == REDACTED
             assert links[n.id] not in str(n.context)
 
     def test_a_message_whose_link_expired_while_it_waited_is_not_sent(self, db, settings):
@@ -319,7 +320,7 @@ class TestSmtp:
         pf = create_portal(db)
         (inv,) = invite(db, pf, ["Ada <ada@example.com>"]).invited
         notification = notification_of(db, inv.id)
-        link = notification.context["link"]
+        link = sealed.opened(notification.context, settings)["link"]
         assert api_invitation(client, pf, inv.id)["delivery_status"] == "queued"
 
         counts = Worker(db, smtp(settings, port)).drain()
@@ -344,7 +345,7 @@ class TestSmtp:
         assert data["delivery"]["status"] == "sent"
         assert data["delivery"]["error"] is None
         assert data["delivery"]["at"] is not None
-        assert notification_of(db, inv.id).context["link"] == notifications_jobs.REDACTED
+        assert notification_of(db, inv.id).context["link"] == REDACTED
         assert dev_messages(db) == []
 
     def test_one_connection_carries_a_batch(self, db, settings, smtp_server):
@@ -408,7 +409,7 @@ class TestTransientFailure:
         assert n.last_error
         assert n.next_attempt_at >= before + notifications_jobs.backoff(1)
         assert n.next_attempt_at > clock.now()
-        assert n.context["link"].startswith("http")  # not redacted: not delivered
+        assert sealed.opened(n.context, settings)["link"].startswith("http")  # not redacted: not delivered
         data = api_invitation(client, pf, inv.id)
         assert data["delivery_status"] == "queued"
         assert data["delivery"]["error"] == n.last_error
@@ -743,14 +744,14 @@ class TestCancelDeadLinks:
         """Resending before delivery cancels the first email; only the new, working link is mailed."""
         pf = create_portal(db)
         (inv,) = invite(db, pf, ["ada@example.com"]).invited
-        old_link = notification_of(db, inv.id).context["link"]
+        old_link = sealed.opened(notification_of(db, inv.id).context, settings)["link"]
         with db.unit_of_work() as session:
             invitations_flow.resend(session, actor_for(session, pf.slug, pf.owner_email), inv.id)
 
         old, new = notifications(db)
         assert old.status == CANCELLED
         assert new.status == "queued"
-        new_link = new.context["link"]
+        new_link = sealed.opened(new.context, settings)["link"]
         assert new_link != old_link
 
         worker.drain()

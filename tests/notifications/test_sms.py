@@ -21,9 +21,9 @@ from sqlalchemy import select
 from admit.jobs import Worker
 from admit.kit import clock
 from admit.notifications import jobs as notifications_jobs
-from admit.notifications import mailbox
+from admit.notifications import mailbox, sealed
 from admit.notifications import service as notifications_service
-from admit.notifications.models import DevMessage, Notification
+from admit.notifications.models import REDACTED, DevMessage, Notification
 from admit.notifications.render import render
 from admit.settings import Settings
 from tests.notifications.test_delivery import free_port
@@ -311,7 +311,7 @@ class TestDevSms:
         row = rows(db)["sms-1"]
         assert message.notification_id == row.id
         assert (row.status, row.attempts, row.lease_until) == ("sent", 1, None)
-        assert row.context["link"] == notifications_jobs.REDACTED
+        assert row.context["link"] == REDACTED
         assert link not in json.dumps(row.context)
 
         assert worker.drain() == {"sent": 0, "retry": 0, "failed": 0}
@@ -410,7 +410,7 @@ class TestTwilio:
         assert "“Café” in Acme Inc" in request["form"]["Body"]  # UTF-8 survives the form encoding
         row = rows(db)["sms-1"]
         assert (row.status, row.last_error) == ("sent", None)
-        assert row.context["link"] == notifications_jobs.REDACTED
+        assert row.context["link"] == REDACTED
         assert dev_messages(db) == []
 
     def test_400_fails_at_once_with_the_reason(self, db, settings, twilio):
@@ -428,7 +428,7 @@ class TestTwilio:
         assert "400" in row.last_error
         assert "is not a valid phone number" in row.last_error
         assert "21211" in row.last_error
-        assert row.context["link"] == notifications_jobs.REDACTED
+        assert row.context["link"] == REDACTED
         with clock.travel(timedelta(days=1)):
             assert Worker(db, broken).drain() == {"sent": 0, "retry": 0, "failed": 0}
         assert len(twilio.requests) == 1
@@ -445,7 +445,9 @@ class TestTwilio:
         assert (row.status, row.attempts) == ("queued", 1)
         assert str(status) in row.last_error
         assert row.next_attempt_at > clock.now()
-        assert row.context["link"].startswith("http")  # not redacted: not delivered yet
+        assert sealed.opened(row.context, settings)["link"].startswith(
+            "http"
+        )  # not redacted: not delivered yet
 
         with clock.travel(notifications_jobs.backoff(1) + timedelta(seconds=1)):
             assert Worker(db, s).drain() == {"sent": 1, "retry": 0, "failed": 0}

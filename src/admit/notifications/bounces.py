@@ -27,7 +27,8 @@ from admit.errors import InvalidInput
 from admit.events import outbox as webhooks
 from admit.kit.bulk import one_of
 from admit.kit.pagination import page
-from admit.notifications.models import BOUNCED, CANCELLED, REDACTED, Notification, Suppression
+from admit.notifications import sealed
+from admit.notifications.models import BOUNCED, CANCELLED, Notification, Suppression
 
 __all__ = ["Event", "PROVIDERS", "lift", "listed", "parse", "record", "suppressed"]
 
@@ -106,8 +107,7 @@ def mark_bounced(
     notification.status = BOUNCED
     notification.last_error = detail[:1000]
     notification.lease_until = None
-    if "link" in (notification.context or {}):
-        notification.context = {**notification.context, "link": REDACTED}
+    notification.context = sealed.spent(notification.context or {})
     if notification.portal_id is None:
         return
     suppress(

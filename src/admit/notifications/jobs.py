@@ -7,6 +7,7 @@ so any number of workers share the queue; on SQLite the write lock serialises cl
 Each claimed row goes out on its channel: emails through the email backend (``dev`` or
 ``smtp``, ``smtp_connections`` lanes), SMS through the SMS backend (``dev`` or ``twilio``, one
 lane). Both kinds share the claim, the lease, the retries and the redaction of the link.
+A row's secrets stay sealed (``notifications.sealed``) until its message is rendered here.
 
 Delivery guarantees: a dev backend records the message in the same transaction that marks
 it sent, so it is delivered exactly once. SMTP and SMS providers are at least once: a crash
@@ -21,7 +22,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,9 +32,9 @@ from sqlalchemy.orm import Session
 from admit import context
 from admit.db import Database
 from admit.events import outbox as webhooks
-from admit.notifications import bounces
+from admit.notifications import bounces, sealed
 from admit.notifications.backends import Backend, PermanentDeliveryError, RecipientRefused, make_backend
-from admit.notifications.models import CANCELLED, FAILED, QUEUED, REDACTED, SENDING, SENT, Notification
+from admit.notifications.models import CANCELLED, FAILED, QUEUED, SENDING, SENT, Notification
 from admit.notifications.render import RenderedEmail, render
 from admit.notifications.sms import make_sms_backend
 from admit.settings import Settings
@@ -204,8 +205,8 @@ def _mark_sent(session: Session, sent: list[Claimed], lease: datetime) -> None:
             last_error=None,
             context=bindparam("b_context"),
         ),
-        # The link is a live secret; once delivered the outbox need not keep it.
-        [{"b_id": item.id, "b_context": {**item.context, "link": REDACTED}} for item in sent],
+        # The link is a live secret; once delivered the outbox need not keep it, even sealed.
+        [{"b_id": item.id, "b_context": sealed.spent(item.context)} for item in sent],
     )
     by_portal: dict[uuid.UUID, list[dict[str, Any]]] = {}
     for item in sent:
@@ -235,8 +236,10 @@ def _deliver_group(
     rendered: list[tuple[Claimed, RenderedEmail]] = []
     for item in group:
         try:
+            # Opened only here, for the message (and its backend's headers): never written back.
+            item = replace(item, context=sealed.opened(item.context, settings))
             rendered.append((item, render(item.template, item.context, item.channel)))
-        except Exception as exc:  # noqa: BLE001 - a template error fails this row, not the batch
+        except Exception as exc:  # noqa: BLE001 - a template error (or a lost key) fails this row, not the batch
             done[_record_failure(db, settings, item, lease, exc)] += 1
     if backend.name == "dev":
         # The dev mailbox is written in the same transaction that marks the rows sent: exactly once.
@@ -326,7 +329,7 @@ def _record_failure(db: Database, settings: Settings, item: Claimed, lease: date
         if permanent or notification.attempts >= settings.delivery_max_attempts:
             notification.status = FAILED
             # A failed message is not retried: the link it carried need not be kept either.
-            notification.context = {**notification.context, "link": REDACTED}
+            notification.context = sealed.spent(notification.context)
             if notification.invitation_id is not None:
                 webhooks.emit(
                     session,

@@ -2,7 +2,8 @@
 
 A notification is a row in the same transaction as the change that causes it (the outbox);
 the worker (``notifications.jobs``) delivers it after commit. ``event_key`` names the event,
-so writing the same event twice is a no-op rather than a second email.
+so writing the same event twice is a no-op rather than a second email. Its secrets (a link's
+token, a code) are stored sealed (``notifications.sealed``), on every path here.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from admit.db import rowcount
 from admit.errors import AddressSuppressed, RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
 from admit.kit.text import is_phone, readable_phone, wait_in_words
-from admit.notifications import bounces, preferences
+from admit.notifications import bounces, preferences, sealed
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, SENT, Notification
 from admit.notifications.render import SMS_TEMPLATES, TEMPLATES
 
@@ -333,7 +334,7 @@ def _enqueue(
         channel=channel,
         template=template,
         to_address=to,
-        context=context,
+        context=sealed.at_rest(context, context_of(session).settings),
         portal_id=portal_id,
         invitation_id=invitation_id,
     )
@@ -367,15 +368,15 @@ def enqueue_once(
     wanted = _as_wanted(session, template, context, portal_id, user_id, to)
     if wanted is None:
         return False
-    context = wanted
-    now = context_of(session).clock.now()
+    ctx = context_of(session)
+    now = ctx.clock.now()
     values = {
         "id": uuid.uuid4(),
         "event_key": event_key,
         "channel": channel_for(to),
         "template": template,
         "to_address": to,
-        "context": context,
+        "context": sealed.at_rest(wanted, ctx.settings),
         "portal_id": portal_id,
         "status": QUEUED,
         "attempts": 0,
@@ -405,8 +406,10 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
     """
     if not rows:
         return
-    now = context.of(session).clock.now()
+    ctx = context.of(session)
+    now = ctx.clock.now()
     ids = iter(new_ids(len(rows)))
+    stored = iter(sealed.at_rest_many([row["context"] for row in rows], ctx.settings))
     insert_rows(
         session,
         Notification.__table__,
@@ -417,7 +420,7 @@ def enqueue_many(session: Session, rows: list[dict[str, Any]]) -> None:
                 "channel": channel_for(row["to"]),
                 "template": row["template"],
                 "to_address": row["to"],
-                "context": row["context"],
+                "context": next(stored),
                 "portal_id": row.get("portal_id"),
                 "invitation_id": row.get("invitation_id"),
                 "status": QUEUED,
