@@ -35,6 +35,8 @@ from admit.invitations.schemas import (
     AcceptResponse,
     CheckedRecipientRead,
     InvitationCreate,
+    InvitationDeliveryPage,
+    InvitationDeliveryRead,
     InvitationOfferChange,
     InvitationPage,
     InvitationPreviewRead,
@@ -127,6 +129,31 @@ def list_invitations(
 )
 def get_invitation(invitation_id: uuid.UUID, actor: ActorDep, session: SessionDep) -> InvitationRead:
     return _read_many(session, [invitations_service.get_or_raise(session, actor, invitation_id)])[0]
+
+
+@router.get(
+    "/portals/{portal}/invitations/{invitation_id}/deliveries",
+    response_model=InvitationDeliveryPage,
+    operation_id="invitations_deliveries",
+    responses=problems(PermissionDenied, InvitationNotFound),
+)
+def list_deliveries(
+    invitation_id: uuid.UUID,
+    actor: ActorDep,
+    session: SessionDep,
+    cursor: str | None = None,
+    limit: Limit = 100,
+) -> InvitationDeliveryPage:
+    """The invitation's delivery history: every message written for it (its first send, each
+    Resend, each reminder; email or text message), newest first, a page at a time, whatever
+    became of each: queued, sent, failed, cancelled or bounced, with the reason. For whoever
+    may see the invitation."""
+    rows, next_cursor = invitations_service.deliveries(
+        session, actor, invitation_id, cursor=cursor, limit=limit
+    )
+    return InvitationDeliveryPage(
+        items=[InvitationDeliveryRead.model_validate(row) for row in rows], next_cursor=next_cursor
+    )
 
 
 @router.patch(

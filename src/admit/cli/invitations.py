@@ -1,5 +1,5 @@
 """Invitations: ``invite`` (addresses, or a file through a bulk import) and ``invitations
-list|resend|revoke``."""
+list|show|resend|revoke``."""
 
 from __future__ import annotations
 
@@ -393,7 +393,8 @@ def _say_unused_role_column(role_cells: int) -> None:
 
 @click.group("invitations")
 def invitations() -> None:
-    """The portal's invitations: list them, resend one (a new link), revoke one."""
+    """The portal's invitations: list them, show one (its delivery history), resend one (a new
+    link), revoke one."""
 
 
 @invitations.command("list")
@@ -443,6 +444,61 @@ def invitations_list(
             _shared.delivery(i.delivery.status, i.delivery.error),
         ),  # fmt: skip
         empty="No invitations.",
+    )
+
+
+@invitations.command("show")
+@_shared.portal_option
+@_shared.json_option("the invitation and its deliveries")
+@click.argument("invitation")
+def invitations_show(slug: str, as_json: bool, invitation: str) -> None:
+    """One invitation and its delivery history: every message written for it (its first send,
+    each Resend, each reminder), newest first, whatever became of each. INVITATION: its id, or
+    its recipient's email address or phone number."""
+    from admit.invitations import service as invitations_service
+    from admit.invitations.schemas import InvitationDeliveryRead
+    from admit.people.results import invitation_reads
+
+    with _shared.portal_session(slug) as (session, actor):
+        found = invitations_service.by_id_or_address(session, actor, invitation)
+        (shown,) = invitation_reads(session, [found])
+        rows, _total, _next = _shared.walk(
+            lambda cursor, size: invitations_service.deliveries(
+                session, actor, found.id, cursor=cursor, limit=size
+            ),
+            lambda: 0,  # never asked: every page is read
+        )
+        deliveries = [InvitationDeliveryRead.model_validate(row) for row in rows]
+    if as_json:
+        _shared.echo_json(
+            {
+                "invitation": shown.model_dump(mode="json"),
+                "deliveries": [d.model_dump(mode="json") for d in deliveries],
+            }
+        )
+        return
+    name = f" ({shown.recipient_name})" if shown.recipient_name else ""
+    click.echo(
+        f"Invitation to {_shared.address(shown.recipient)}{name}: {shown.status}, {shown.user_type}, "
+        f"{shown.role}; expires {_shared.when(shown.expires_at)}."
+    )
+    if not deliveries:
+        click.echo("Nothing was sent for it.")
+        return
+    click.echo("Deliveries, newest first:")
+    _shared.print_table(
+        ("Kind", "Channel", "To", "Queued", "Sent", "Delivery"),
+        [
+            (
+                d.kind,
+                d.channel,
+                _shared.address(d.to),
+                _shared.when(d.queued_at),
+                _shared.when(d.sent_at),
+                _shared.delivery(d.status, d.error),
+            )
+            for d in deliveries
+        ],
     )
 
 

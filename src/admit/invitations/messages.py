@@ -9,23 +9,27 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlencode
 
 from admit.kit.text import moment_text
 from admit.notifications import held_roles
 from admit.notifications import service as notifications_service
+from admit.notifications.models import shown_delivery
 from admit.portals import brand as portals_brand
 from admit.portals.sign_in import password_required, second_factor_required
 
 if TYPE_CHECKING:  # rows of the shared domains, named in annotations only
+    from sqlalchemy.orm import Session
+
     from admit.members.service import KnownAccount
     from admit.notifications.held_roles import Held
     from admit.portals.models import Portal
 
 
-__all__ = ["context_for", "event_key", "invite_url", "reinvite_url"]
+__all__ = ["Delivery", "context_for", "event_key", "history", "invite_url", "kind_of", "reinvite_url"]
 
 TEMPLATE = "invitation"
 
@@ -47,6 +51,56 @@ def invite_url(public_url: str, token: str) -> str:
 def event_key(invitation_id: uuid.UUID, send_count: int) -> str:
     """One message per invitation and send (Resend is the next send)."""
     return f"invitation:{invitation_id}:send:{send_count}"
+
+
+DeliveryKind = Literal["invitation", "resend", "reminder"]
+
+
+def kind_of(key: str) -> DeliveryKind:
+    """What an invitation's message was, read from its event (``event_key``; a reminder's is
+    ``reminders.event_key``, that key and ``:reminder:N``): its first send, a later one (Resend,
+    Reinvite), or a reminder."""
+    send = key.rsplit(":send:", 1)[-1]
+    if ":reminder:" in send:
+        return "reminder"
+    return "invitation" if send == "1" else "resend"
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One message of an invitation's delivery history: what it was, on which channel, to
+    whom, where it stands (``models.shown_delivery``; ``error``: why it failed, bounced, was
+    cancelled, or is being retried), when it was queued and sent."""
+
+    kind: DeliveryKind
+    channel: str
+    to: str
+    status: str
+    error: str | None
+    queued_at: datetime
+    sent_at: datetime | None
+
+
+def history(
+    session: Session, invitation_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[Delivery], str | None]:
+    """The invitation's delivery history, newest first, a page at a time. Whoever asks has
+    been let see the invitation (``service.deliveries``)."""
+    rows, next_cursor = notifications_service.messages_of_invitation(
+        session, invitation_id, cursor=cursor, limit=limit
+    )
+    return [
+        Delivery(
+            kind=kind_of(m.event_key),
+            channel=m.channel or "email",
+            to=m.to_address,
+            status=shown_delivery(m.status),
+            error=m.last_error,
+            queued_at=m.created_at,
+            sent_at=m.sent_at,
+        )
+        for m in rows
+    ], next_cursor
 
 
 def context_for(

@@ -280,6 +280,34 @@ class RecipientResults(BaseModel):
         return cls(results=items, counts=counts)
 
 
+class InvitationDeliveryRead(BaseModel):
+    """One message of an invitation (``GET …/invitations/{id}/deliveries``)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: Literal["invitation", "resend", "reminder"] = Field(
+        description="`invitation`: its first send; `resend`: a later one (Resend, Reinvite: a new link); "
+        "`reminder`: a reminder the portal sent while it waited."
+    )
+    channel: Literal["email", "sms"]
+    to: str = Field(description="The address or phone number it was written to.")
+    status: Literal["queued", "sent", "failed", "cancelled", "bounced"] = Field(
+        description="`queued`: waiting, or being sent; `cancelled`: never sent (a newer send, a revoke, "
+        "or its link expired first)."
+    )
+    error: str | None = Field(
+        description="Why it failed, bounced or was cancelled, or why its last try did not go (queued: "
+        "being retried); null otherwise."
+    )
+    queued_at: datetime
+    sent_at: datetime | None
+
+
+class InvitationDeliveryPage(BaseModel):
+    items: list[InvitationDeliveryRead]
+    next_cursor: str | None
+
+
 class InvitationPage(BaseModel):
     items: list[InvitationRead]
     next_cursor: str | None

@@ -274,6 +274,15 @@ def get_or_raise(session: Session, actor: Actor, invitation_id: uuid.UUID) -> In
     return invitation
 
 
+def deliveries(
+    session: Session, actor: Actor, invitation_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[messages.Delivery], str | None]:
+    """The invitation's delivery history (``messages.history``), newest first, for whoever may
+    see the invitation (``get_or_raise``: else ``invitation_not_found``)."""
+    invitation = get_or_raise(session, actor, invitation_id)
+    return messages.history(session, invitation.id, cursor=cursor, limit=limit)
+
+
 def visible_by_id(
     session: Session, actor: Actor, invitation_ids: Iterable[uuid.UUID]
 ) -> dict[uuid.UUID, Invitation]:

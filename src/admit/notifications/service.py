@@ -38,6 +38,7 @@ from admit.context import of as context_of
 from admit.db import rowcount
 from admit.errors import AddressSuppressed, RecipientRateLimited
 from admit.kit.bulk import insert_rows, new_ids, one_of
+from admit.kit.pagination import page
 from admit.kit.text import is_phone, readable_phone, wait_in_words
 from admit.notifications import bounces, preferences, sealed
 from admit.notifications.models import CANCELLED, QUEUED, SENDING, SENT, Notification
@@ -506,6 +507,15 @@ def latest_for_invitations(
         .order_by(*_by_age(Notification))
     )
     return {row.invitation_id: row for row in rows}  # the last of each: its newest
+
+
+def messages_of_invitation(
+    session: Session, invitation_id: uuid.UUID, *, cursor: str | None, limit: int
+) -> tuple[list[Notification], str | None]:
+    """Every message written for the invitation (its sends, Resends and reminders, whatever
+    became of them), newest first (``_by_age``'s order), a page at a time; on its index."""
+    query = select(Notification).where(Notification.invitation_id == invitation_id)
+    return page(session, query, Notification, cursor=cursor, limit=limit)
 
 
 def _by_age(messages: Any, *, newest_first: bool = False) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
