@@ -4,11 +4,12 @@ of each (``GET …/invitations/{id}/deliveries``, ``admit invitations show``).""
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 
 from admit.flows import invitations as invitations_flow
 from admit.kit import clock
-from tests.factories import actor_for, create_portal, invite
+from tests.factories import OWNER_PASSWORD, actor_for, create_portal, invite, login, member_joins
 
 
 def history(client, pf, invitation_id, **params) -> dict:
@@ -93,3 +94,33 @@ class TestDeliveryHistory:
         shown = json.loads(run_cli("invitations", "show", "--portal", pf.slug, str(inv.id), "--json").output)
         assert shown["invitation"]["id"] == str(inv.id)
         assert [d["kind"] for d in shown["deliveries"]] == ["resend", "resend", "reminder", "invitation"]
+
+    def test_user_management_row_menu_opens_the_history_page(self, client, db, worker):
+        """The invitation's row on User Management has "Delivery history" in its "…" menu; its
+        page lists every message, newest first, in the row's words, and leads back to the row.
+        A client of the portal (who may not see invitations) finds no such page."""
+        pf = create_portal(db)
+        inv = sent_resent_twice_and_reminded(db, worker, pf)
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        roster = client.get(f"/p/{pf.slug}/users")
+        url = f"/p/{pf.slug}/invitations/{inv.id}/deliveries"
+        assert f'<a role="menuitem" href="http://testserver{url}">Delivery history</a>' in roster.text
+
+        page = client.get(url)
+
+        assert page.status_code == 200
+        rows = re.findall(r'<tr data-kind="(\w+)">(.*?)</tr>', page.text, re.S)
+        assert [kind for kind, _ in rows] == ["resend", "resend", "reminder", "invitation"]
+        words = [re.sub(r"<[^>]+>", " ", row).split() for _, row in rows]
+        assert "Queued" in words[0] and "superseded before delivery" in " ".join(words[1])
+        assert [w for w in words[3] if w in ("Invitation", "ada@example.com", "Sent")] == [
+            "Invitation",
+            "ada@example.com",
+            "Sent",
+        ]
+        assert f'href="/p/{pf.slug}/users?tab=internal#row-{inv.id}">← Back to User Management' in page.text
+
+        member_joins(db, worker, pf, "cleo@client.org", user_type="client")
+        client.cookies.clear()
+        login(client, "cleo@client.org")
+        assert client.get(url).status_code == 403

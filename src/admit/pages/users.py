@@ -579,6 +579,39 @@ def invitation_access_form(
     )
 
 
+@router.get("/p/{slug}/invitations/{invitation_id}/deliveries", name="invitations:deliveries")
+def invitation_deliveries(
+    request: Request,
+    invitation_id: uuid.UUID,
+    actor: PageActor,
+    session: SessionDep,
+    back: str = "",
+    cursor: str | None = None,
+) -> Response:
+    """An invitation's delivery history, from its row's menu: every message written for it,
+    newest first, 50 at a time (``invitations.service.deliveries``: for whoever may see it)."""
+    invitation = invitations_service.get_or_raise(session, actor, invitation_id)
+    rows, next_cursor = invitations_service.deliveries(session, actor, invitation.id, cursor=cursor, limit=50)
+    older = None
+    if next_cursor is not None:
+        older = "?" + urlencode({"cursor": next_cursor, **({"back": back} if back.startswith("?") else {})})
+    return render(
+        request,
+        "users/deliveries.html",
+        {
+            "nav": "users",
+            "invitation": invitation,
+            "who": named_for(actor, invitation.recipient, invitation.recipient_name),
+            "status": invitation.effective_status(context.of(session).clock.now()),
+            "rows": rows,
+            "older_url": older,
+            "delivery_words": DELIVERY_WORDS,
+            "retrying_word": RETRYING_WORD,
+            "list_url": _at_row(_list_url(actor, _tab_of(invitation.user_type), back), invitation.id),
+        },
+    )
+
+
 def _invitation_access_form(
     request: Request, session: Session, actor: Actor, invitation: Invitation, back: str, **asked: Any
 ) -> Response:
