@@ -6,11 +6,13 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from admit.invitations.models import Invitation
+from admit.kit import clock
 from admit.notifications.models import DevMessage
 from tests.factories import OWNER_PASSWORD, create_portal, csrf_of, login, member_joins, sign_in_page
 from tests.imports.helpers import FILE, csv_bytes, pending_recipients, table_counts
@@ -185,9 +187,41 @@ class TestUpload:
         other = upload(client, pf, csv_bytes(["other@example.com"]), headers=headers)
         assert other.status_code == 422, other.text
         assert other.json()["code"] == "idempotency_key_reused"
+        assert other.json()["field"] == "Idempotency-Key"  # the one refusal, as every operation's
         worker.run_once()
         worker.run_once()
         assert pending_recipients(db) == ["ada@example.com", "grace@example.com"]
+
+    def test_a_key_is_the_callers_own_not_its_owners(self, client, db):
+        """Two API keys of one person are two callers: the second sending the first's key with
+        another list gets an import of its own (202), where it was refused 422 (the key was
+        scoped by the person)."""
+        pf = create_portal(db)
+        r = client.post(f"/api/v1/portals/{pf.slug}/api-keys", json={"name": "HR sync"}, headers=pf.headers())
+        assert r.status_code == 201, r.text
+        second = {"Authorization": f"Bearer {r.json()['secret']}", "Idempotency-Key": "nightly-1"}
+        first = upload(client, pf, headers={**pf.headers(), "Idempotency-Key": "nightly-1"})
+        assert first.status_code == 202, first.text
+        theirs = upload(client, pf, csv_bytes(["other@example.com"]), headers=second)
+        assert theirs.status_code == 202, theirs.text
+        assert theirs.json()["id"] != first.json()["id"]
+        again = upload(client, pf, csv_bytes(["other@example.com"]), headers=second)
+        assert (again.status_code, again.json()["id"]) == (200, theirs.json()["id"]), again.text
+
+    def test_a_key_is_kept_a_day(self, client, db):
+        """An import's key is kept as every operation's is (24 hours): within them a retry is
+        answered the import as it is now; after them the key is new again."""
+        pf = create_portal(db)
+        headers = {**pf.headers(), "Idempotency-Key": "upload-day"}
+        first = upload(client, pf, headers=headers)
+        assert first.status_code == 202, first.text
+        with clock.travel(timedelta(hours=23)):
+            again = upload(client, pf, headers=headers)
+            assert (again.status_code, again.json()["id"]) == (200, first.json()["id"]), again.text
+        with clock.travel(timedelta(hours=24, minutes=1)):
+            later = upload(client, pf, csv_bytes(["later@example.com"]), headers=headers)
+            assert later.status_code == 202, later.text
+            assert later.json()["id"] != first.json()["id"]
 
     @pytest.mark.parametrize(
         ("key", "said"),

@@ -21,10 +21,10 @@ from admit.kit.routing import answer_written
 
 T = TypeVar("T")
 
-_HOURS = round(idempotency.KEPT.total_seconds() / 3600)
+KEPT_HOURS = round(idempotency.KEPT.total_seconds() / 3600)
 DESCRIBED = (
     f"A key of yours, 1 to {idempotency.MAX_KEY} characters (a UUID), that makes a retry safe: the"
-    f" same request again with the same key, within {_HOURS} hours, is answered what the first was"
+    f" same request again with the same key, within {KEPT_HOURS} hours, is answered what the first was"
     f" (its status and body, with the header `{idempotency.REPLAYED_HEADER}: true`) and nothing is"
     " done again. The same key with another request (another operation, path or body) is 422"
     " `idempotency_key_reused`. A refused request (4xx) keeps no key: its retry runs again. A key"

@@ -15,6 +15,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from admit.api.deps import ActorDep, actor_in
 from admit.api.errors import invalid_input_of, problems
+from admit.api.idempotency import KEPT_HOURS
 from admit.api.openapi import ACTOR_ERRORS
 from admit.db import Database
 from admit.errors import (
@@ -150,9 +151,11 @@ def _fields_of(body: ImportFields) -> _Fields:
                 "schema": {"type": "string", "minLength": 1, "maxLength": idempotency.MAX_KEY},
                 "description": (
                     f"A key of yours, 1 to {idempotency.MAX_KEY} characters (a UUID), that makes a"
-                    " retry safe: the same list and options again with the same key is answered"
-                    " the earlier import (200, `created: false`), nobody invited twice; the same key"
-                    " with another list or options is 422 `idempotency_key_reused`."
+                    " retry safe: the same list and options again with the same key, within"
+                    f" {KEPT_HOURS} hours, is answered the earlier import as it is now"
+                    " (200, `created: false`), nobody invited twice; the same key with"
+                    " another list or options is 422 `idempotency_key_reused`. A key is"
+                    " its caller's own (the API key, or the signed-in user)."
                 ),
             }
         ],

@@ -38,7 +38,8 @@ class InvitationImport(Base):
 
     __tablename__ = "invitation_imports"
     __table_args__ = (
-        # A key is scoped by its caller (``imports.service.create``).
+        # Written no more: an import's Idempotency-Key is kept in ``idempotency_keys``, by caller
+        # (``imports.service.create``); the column holds the keys of imports made before.
         Index(
             "uq_invitation_imports_idempotency", "portal_id", "created_by_id", "idempotency_key", unique=True
         ),

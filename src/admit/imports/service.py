@@ -14,7 +14,7 @@ pipeline decide, with the same reason codes.
 
 from __future__ import annotations
 
-import hashlib
+import json
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,14 +22,15 @@ from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
 from sqlalchemy import Select, and_, delete, func, or_, select, text, true
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from admit import context, policy
 from admit.actor import Actor
 from admit.audit import service as audit_service
 from admit.db import Database, new_id
-from admit.errors import IdempotencyKeyReused, ImportNotFound, ImportNotPreviewed, InvalidInput
+from admit.errors import ImportNotFound, ImportNotPreviewed, InvalidInput
+from admit.idempotency import service as idempotency
+from admit.idempotency.models import IdempotencyKey
 from admit.imports import evaluate, parsing, storage
 from admit.imports.models import (
     DONE,
@@ -253,8 +254,9 @@ def create(
 ) -> tuple[InvitationImport, bool]:
     """Store a list for import; returns ``(import, created)``.
 
-    The same ``idempotency_key``, or the same file with the same options within a day, returns
-    the earlier import (``created`` is False) instead of inviting anyone twice (an HR sync,
+    The same ``idempotency_key`` (the caller's own, kept 24 hours: ``idempotency.service``, as
+    every operation's), or the same file with the same options within a day, returns the
+    earlier import (``created`` is False) instead of inviting anyone twice (an HR sync,
     whose run is its own guard, turns the same-file check off: ``same_file_check``). With
     ``start=False`` the import waits, with its preview, for ``confirm``. ``role_column``: rows
     may carry their own role (``invitations.options.row_role``); a list that can make owners
@@ -267,16 +269,6 @@ def create(
     parsing.check_file_name(filename)
     check_owners_confirmed(options, confirmed=not start)  # a draft waits for ``confirm``
     portal = actor.portal
-    # A key is the caller's own: another person's import is never the answer to theirs.
-    by_key = select(InvitationImport).where(
-        InvitationImport.portal_id == portal.id,
-        InvitationImport.created_by_id == actor.user_id,
-        InvitationImport.idempotency_key == idempotency_key,
-    )
-    if idempotency_key:
-        existing = session.scalar(by_key)
-        if existing is not None:
-            return _retried(existing, options, chunks), False
     max_bytes, max_rows = limits(session)
     imp = InvitationImport(
         id=new_id(),
@@ -293,20 +285,15 @@ def create(
         message=options.message,
         filename=(filename or "")[:255],
         sha256="",
-        idempotency_key=idempotency_key,
         skipped={},
     )
-    try:
-        with session.begin_nested():
-            session.add(imp)
-            session.flush()
-    except IntegrityError:
-        # The same key in a request that committed first (a double click): that one is ours.
-        existing = session.scalar(by_key) if idempotency_key else None
-        if existing is None:
-            raise
-        return _retried(existing, options, chunks), False
+    session.add(imp)
+    session.flush()
     imp.size_bytes, imp.sha256 = storage.store(session, imp.id, chunks, max_bytes)
+    claimed = _claim(session, actor, idempotency_key, imp, options) if idempotency_key else None
+    if isinstance(claimed, InvitationImport):  # a retry: the import it first made, as it is now
+        _drop(session, imp)
+        return claimed, False
     # The same list asking for the same: its type, role, products and message too (another
     # message was dropped as "already imported", the earlier one's words sent).
     earlier = next(
@@ -334,8 +321,9 @@ def create(
         None,
     )
     if earlier is not None and start and same_file_check:
-        session.execute(delete(InvitationImport).where(InvitationImport.id == imp.id))
-        session.expunge(imp)
+        _drop(session, imp)
+        if claimed is not None:
+            _answered(session, claimed, earlier)
         return earlier, False
     if start:
         # Reading it through once refuses a bad file (not text, too many rows) before any work.
@@ -355,31 +343,54 @@ def create(
         target_label=imp.filename or "pasted list",
         detail={"rows": imp.total_rows, "user_type": imp.user_type, "role": imp.role, "started": start},
     )
+    if claimed is not None:
+        _answered(session, claimed, imp)
     session.flush()
     return imp, True
 
 
-def _retried(existing: InvitationImport, options: InviteOptions, chunks: Iterable[bytes]) -> InvitationImport:
-    """The import an ``Idempotency-Key`` was first used for, if this request is the same one
-    again (the same list, byte for byte, and the same options); else 422
-    ``idempotency_key_reused``: the key is not a way to fetch another request's result."""
-    digest = hashlib.sha256()
-    for chunk in chunks:
-        digest.update(chunk)
-    same = (
-        digest.hexdigest() == existing.sha256
-        and str(options.user_type) == existing.user_type
-        and str(options.role) == existing.role
-        and options.role_column == existing.role_column
-        and sorted(options.products) == sorted(existing.products)
-        and options.message == existing.message
+def _claim(
+    session: Session, actor: Actor, key: str, imp: InvitationImport, options: InviteOptions
+) -> InvitationImport | IdempotencyKey:
+    """Take ``key`` for the import just stored (``imp``), as every operation takes one
+    (``idempotency.service``: the caller's own, kept 24 hours, 422 ``idempotency_key_reused``
+    with another request): the import it was first used for, when this is a retry of the same
+    list (byte for byte) with the same options; else the key's row, to answer with the import."""
+    caller_id = actor.caller_id
+    assert caller_id is not None  # a key comes with an API call: an API key, or a signed-in user
+    asked = {
+        "sha256": imp.sha256,
+        "user_type": str(options.user_type),
+        "role": str(options.role),
+        "role_column": options.role_column,
+        "products": sorted(options.products),
+        "message": options.message,
+    }
+    claimed = idempotency.claim(
+        session,
+        portal_id=actor.portal.id,
+        caller_id=caller_id,
+        key=key,
+        method="POST",
+        path="invitation-imports",  # the operation's name, apart from every API path
+        body=json.dumps(asked, sort_keys=True),
     )
-    if not same:
-        raise IdempotencyKeyReused(
-            "This Idempotency-Key was used for a different request (another list or other options). "
-            "Send a new key for a new request."
-        )
-    return existing
+    if isinstance(claimed, IdempotencyKey):
+        return claimed
+    first = session.get(InvitationImport, uuid.UUID(json.loads(claimed.body)["import_id"]))
+    assert first is not None  # an import goes only with its portal, and its keys with it
+    return first
+
+
+def _answered(session: Session, claimed: IdempotencyKey, imp: InvitationImport) -> None:
+    """Keep with the key the import it answered (a retry is answered it as it is then)."""
+    idempotency.record(session, claimed, status=202, body=json.dumps({"import_id": str(imp.id)}))
+
+
+def _drop(session: Session, imp: InvitationImport) -> None:
+    """Delete the import just stored (and its list), as it is not this request's answer."""
+    session.execute(delete(InvitationImport).where(InvitationImport.id == imp.id))
+    session.expunge(imp)
 
 
 def get_or_raise(session: Session, actor: Actor, import_id: uuid.UUID) -> InvitationImport:
