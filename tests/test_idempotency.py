@@ -10,12 +10,22 @@ import time
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from fastapi.testclient import TestClient
 from sqlalchemy import event, func, select, text
 
+from admit.api.deps import ActorDep
+from admit.api.idempotency import IdempotentDep
+from admit.audit import service as audit_service
+from admit.audit.models import AuditEvent
+from admit.errors import InvalidInput
 from admit.invitations import service as invitations_service
 from admit.invitations.models import Invitation
 from admit.kit import clock
+from admit.kit.routing import Router
 from admit.notifications.models import Notification
+from admit.web import SessionDep
 from tests.factories import create_portal
 from tests.workspaces.helpers import api, create_workspace
 
@@ -337,3 +347,35 @@ class TestOtherOperations:
         from admit.bulk.models import BulkJob
 
         assert _count(db, BulkJob) == 1
+
+
+def test_a_refusal_that_keeps_its_work_keeps_no_key(db):
+    """A refusal whose work is committed (``DomainError.keeps_work``) is not the request's
+    answer: its key is given up (``api.idempotency``'s release), so a retry runs again (without
+    it the key is committed unanswered and the retry fails 500). No operation that takes the header
+    refuses so today; this is the way one would, on a route of the test's own."""
+    pf = create_portal(db)
+    router = Router()
+
+    @router.post("/portals/{portal}/refuses")
+    def refuses(actor: ActorDep, session: SessionDep, once: IdempotentDep) -> dict:
+        def work() -> dict:
+            audit_service.record(session, actor, "test.refused", target_type="portal")
+            refused = InvalidInput("Refused, the event kept.", field="code")
+            refused.keeps_work = True
+            raise refused
+
+        return once(session, actor, work)
+
+    def problem(_request, exc: InvalidInput) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    app = FastAPI(exception_handlers={InvalidInput: problem})
+    app.state.db = db
+    app.include_router(router)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        for _ in range(2):
+            r = client.post(f"/portals/{pf.slug}/refuses", headers={**pf.headers(), KEY: "k-kept"})
+            assert r.status_code == 422, r.text
+    assert _count(db, AuditEvent, AuditEvent.action == "test.refused") == 2  # each try's work kept
+    assert _keys(db) == 0
