@@ -1,6 +1,7 @@
 """Secrets Admit must use again later, sealed at rest: a webhook's signing secret, an
-authenticator app's secret, an HR system's key, a waiting message's link and code (the README's ``ADMIT_ENCRYPTION_KEY`` row names
-each, and what to do after the key changes; ``tests/test_sealed_secrets.py`` keeps it so).
+authenticator app's secret, an HR system's key, a waiting message's link and code (the README's
+``ADMIT_ENCRYPTION_KEY`` row names each, and what to do after the key changes;
+``tests/test_sealed_secrets.py`` keeps it so).
 
 Sealed with Fernet (AES-128-CBC + HMAC-SHA256, from ``cryptography``) under a key from the
 environment: ``ADMIT_ENCRYPTION_KEY`` (a Fernet key: 32 random bytes, url-safe base64), or, when it is
