@@ -10,7 +10,7 @@ from datetime import timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import BindParameter, Select, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from admit import context, policy
@@ -167,27 +167,33 @@ def find_users(
 
 
 def deactivated_by(session: Session, portal_id: uuid.UUID, addresses: Iterable[str]) -> dict[str, str]:
-    """Of these addresses, those a directory keeps deactivated (a live SCIM user it last said
-    ``active: false``), with the connection's words ("SCIM (Okta)"): a reactivation in Admit it
-    would undo at its next sync (``policy.check_reactivate_held``). A DELETEd SCIM user is no longer
-    the directory's."""
+    """Of these addresses, those a directory keeps deactivated (``held``), with the connection's
+    words ("SCIM (Okta)"): a reactivation in Admit it would undo at its next sync
+    (``policy.check_reactivate_held``)."""
     wanted = [a for a in set(addresses) if a]
     if not wanted:
         return {}
     found = session.execute(_held(), {"b_portal": portal_id, "b_addresses": wanted})
-    return {address: words or scim_words("") for address, words in found}
+    return {address: words for address, words in found}
+
+
+def held(portal_id: uuid.UUID | BindParameter[Any]) -> Select[str, str]:
+    """The addresses a directory keeps deactivated in the portal (a live SCIM user it last said
+    ``active: false``; a DELETEd one is no longer the directory's), each with the connection's
+    words ("SCIM (Okta)"), one row an address: what ``deactivated_by`` reads, and what the roster's
+    counts join (``people.roster.counts_by_state``)."""
+    return (
+        select(ScimUser.address, func.max(func.coalesce(func.nullif(ScimUser.directory, ""), scim_words(""))))
+        .where(ScimUser.portal_id == portal_id, ScimUser.deleted_at.is_(None), ScimUser.active.is_(False))
+        .group_by(ScimUser.address)
+    )
 
 
 @cache
 def _held() -> Select[str, str]:
     """``deactivated_by``'s statement, built once (User Management asks it for every page with
     a deactivated member on it)."""
-    return select(ScimUser.address, ScimUser.directory).where(
-        ScimUser.portal_id == bindparam("b_portal"),
-        ScimUser.address.in_(bindparam("b_addresses", expanding=True)),
-        ScimUser.deleted_at.is_(None),
-        ScimUser.active.is_(False),
-    )
+    return held(bindparam("b_portal")).where(ScimUser.address.in_(bindparam("b_addresses", expanding=True)))
 
 
 def new_user(session: Session, portal_id: uuid.UUID, **values: Any) -> ScimUser:

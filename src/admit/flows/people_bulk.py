@@ -160,16 +160,19 @@ def _matching(
 
 def matching_counts(session: Session, actor: Actor, filters: dict[str, Any]) -> tuple[int, dict[str, int]]:
     """How many rows ``filters`` match (all pages, as ``start`` takes them), and how many of them
-    each action this actor may take applies to (``applying``, the rows ``start`` then takes):
+    each action this actor may take applies to (``_applies``, as ``start`` then takes them):
     ``(40, {"resend": 12, "revoke": 12, "deactivate": 0, …})``. What User Management's "Select
-    all N matching" offers, where the page's rows cannot tell (``GET …/people/bulk-preview``)."""
+    all N matching" offers, where the page's rows cannot tell (``GET …/people/bulk-preview``).
+    Counted in the database by each row's state (``_State``), then asked once a state."""
     allowed = [str(a) for a, kind in ACTIONS.items() if policy.can(actor.role, kind.permission)]
-    wanted = {k: v for k, v in filters.items() if k not in ("cursor", "limit", "sort")}
-    total, counts = 0, Counter[str]()
-    for _row, actions in _matching(session, actor, allowed, wanted):
-        total += 1
-        counts.update(actions)
-    return total, {action: counts[action] for action in allowed}
+    held = directory_service.held(actor.portal.id)
+    states = people_roster.counts_by_state(session, actor, held=held, **filters)
+    owners_left = cache(lambda: members_service.count_active_owners(session, actor.portal.id))
+    counts = Counter[str]()
+    for (kind, status, role, own, words), n in states.items():
+        state = _State(kind, status, role or "", bool(own), words or "")
+        counts.update({action: n for action in allowed if _applies(action, state, actor, owners_left)})
+    return sum(states.values()), {action: counts[action] for action in allowed}
 
 
 def start(

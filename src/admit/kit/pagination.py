@@ -410,6 +410,40 @@ def count_each(
     return read_counts(session, counts_statement(selects), params)
 
 
+def counts_by(
+    session: Session,
+    selects: Sequence[Select[*tuple[Any, ...]]],
+    keys: Sequence[str],
+    params: dict[str, Any] | None = None,
+    *,
+    equals: tuple[str, Any] | None = None,
+    looked_up: tuple[str, Select[Any, Any]] | None = None,
+) -> dict[tuple[Any, ...], int]:
+    """How many rows the SELECTs match in all (no page), by the values of their columns ``keys``
+    (their labels), in one grouped statement: ``{("member", "active"): 40}``. ``equals``:
+    ``(label, value)``, the key then ends with whether that column is ``value`` (None: never);
+    ``looked_up``: ``(label, SELECT of two columns, one row a value of its first)``, the key then
+    ends with the second column of the row whose first is that column's value (None: no row)."""
+    if not selects:
+        return {}
+    merged = (union_all(*selects) if len(selects) > 1 else selects[0]).subquery()
+    by: list[ColumnElement[Any]] = [merged.c[key] for key in keys]
+    source: Any = merged
+    if equals is not None:
+        label, value = equals
+        by.append(literal(False) if value is None else case((merged.c[label] == value, True), else_=False))
+    if looked_up is not None:
+        label, lookup = looked_up
+        table = lookup.subquery()
+        first, second = table.c
+        source = merged.outerjoin(table, first == merged.c[label])
+        by.append(second)
+    # Grouped outside: a key with a parameter (``equals``) would be a new parameter in GROUP BY.
+    keyed = select(*(column.label(f"k{i}") for i, column in enumerate(by))).select_from(source).subquery()
+    counted = select(*keyed.c, func.count()).group_by(*keyed.c)
+    return {tuple(row[:-1]): int(row[-1]) for row in session.execute(counted, params or {})}
+
+
 def counts_statement(selects: Sequence[Select[*tuple[Any, ...]]]) -> Select[*tuple[Any, ...]]:
     """``count_each``'s statement: one row, a count per SELECT."""
     return select(*(select(func.count()).select_from(q.subquery()).scalar_subquery() for q in selects))

@@ -33,7 +33,7 @@ from admit.kit.pagination import (
     NEWEST,
     Order,
     any_each,
-    count_each,
+    counts_by,
     counts_statement,
     parameter,
     read_counts,
@@ -177,15 +177,15 @@ def roster(
     count: bool = True,
     stream: list[Iterator[Sequence[Any]]] | None = None,
     streaming: dict[str, Any] | None = None,
-    by_state: dict[tuple[str, str], int] | None = None,
+    statements: list[tuple[list[Select[Any]], dict[str, Any]]] | None = None,
     leaving_out: uuid.UUID | None = None,
 ) -> RosterPage:
     """One page of the roster (newest first unless ``sort`` says otherwise: see ``SORTS``),
     with the total that matches the filters (``count=False`` skips counting). ``stream``, for
     ``everyone`` and ``export``: the filters are checked, then the whole list's batches go there
-    instead, read as ``streaming`` says: ``kit.pagination.stream_union``'s options.) ``by_state``:
-    the filters are checked, then how many rows they match, on every page, go there by kind and
-    status (``("invitation", "expired"): 3``), counted in one statement (``counts_by_state``).
+    instead, read as ``streaming`` says: ``kit.pagination.stream_union``'s options.) ``statements``:
+    the filters are checked, then the whole list's statements and their parameters go there
+    (``counts_by_state`` counts them).
     ``leaving_out``: a user whose member row is left out (``members.service.roster_select``)."""
     policy.require(actor.role, Action.MEMBER_VIEW)
     user_type = _check("user_type", user_type, UserType)
@@ -269,23 +269,10 @@ def roster(
             lambda: [query for _kind, query in build(counting, searching)],
         )
 
-    if by_state is not None:
-        # Each status the filters allow, each kind of row apart: a count per pair, in one statement.
-        # Kept by the filters' shape, as the page's own statements are (built anew, they were an
-        # eighth of User Management's CPU a page).
-        tagged = _kept(
-            shape and (*shape, "by_state"),
-            lambda: [
-                ((kind, each), query)
-                for each in STATUSES
-                if status in (None, each)
-                for kind, query in build(counting=True, searching=True, status=each)
-            ],
-        )
-        counts = count_each(session, [query for _state, query in tagged], params)
-        by_state.update({state: n for (state, _query), n in zip(tagged, counts, strict=True) if n})
-        return RosterPage(items=[], next_cursor=None, total=sum(counts))
     listed = selects(counting=False)
+    if statements is not None:
+        statements.append((listed, params))
+        return RosterPage(items=[], next_cursor=None, total=-1)
     if stream is not None:
         if listed:  # (none: nothing to stream)
             stream.append(stream_union(session, listed, order=SORTS[sort], params=params, **streaming))
@@ -459,14 +446,26 @@ def everyone(session: Session, actor: Actor, **filters: Any) -> Iterator[RosterR
         yield from items
 
 
-def counts_by_state(session: Session, actor: Actor, **filters: Any) -> dict[tuple[str, str], int]:
-    """How many rows of the roster the filters match on every page, by kind and status
-    (``{("member", "active"): 40, ("invitation", "expired"): 3}``; none: left out): what a
-    selection of "all matching" holds beyond the page shown."""
-    found: dict[tuple[str, str], int] = {}
+def counts_by_state(
+    session: Session, actor: Actor, *, held: Select[Any, Any], **filters: Any
+) -> dict[tuple[str, str, str, bool, str | None], int]:
+    """How many rows of the roster the filters match on every page (as ``everyone`` reads them),
+    by kind, status, role, whether the row is the actor's own, and ``held``'s words for its
+    address (a SELECT of addresses and words, one row an address: ``directory.service.held``;
+    None: not there), in one grouped statement: ``{("member", "active", "admin", False, None): 40}``.
+    What a selection of "all matching" holds beyond the page shown."""
+    found: list[tuple[list[Select[Any]], dict[str, Any]]] = []
     wanted = {k: v for k, v in filters.items() if k not in ("cursor", "limit", "sort")}
-    roster(session, actor, by_state=found, **wanted)
-    return found
+    roster(session, actor, statements=found, **wanted)
+    listed, params = found[0]
+    return counts_by(
+        session,
+        listed,
+        ("kind", "status", "role"),
+        params,
+        equals=("user_id", actor.user.id if actor.user is not None else None),
+        looked_up=("address", held),
+    )
 
 
 class Listed(NamedTuple):
