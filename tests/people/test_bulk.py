@@ -241,8 +241,20 @@ class TestBulk:
             "mel@acme.com": "deactivate",
             "ned@acme.com": "reactivate",
         }
-        menus = set(re.findall(r'data-confirm-action="([^"]+/(?:de|re)activate)"', html.unescape(page)))
-        assert len(menus) == 2, menus
+        with db.unit_of_work() as session:
+            addresses = {
+                str(member_id): address
+                for member_id, address in session.execute(
+                    select(Member.id, User.email).join(User, User.id == Member.user_id)
+                )
+            }
+        menus = re.findall(
+            r'data-confirm-action="[^"]+/members/([0-9a-f-]{36})/((?:de|re)activate)"', html.unescape(page)
+        )
+        assert sorted((addresses[member_id], action) for member_id, action in menus) == [
+            ("mel@acme.com", "deactivate"),
+            ("ned@acme.com", "reactivate"),
+        ], menus
 
     def test_bad_requests_name_the_field(self, client, db):
         pf = create_portal(db)
