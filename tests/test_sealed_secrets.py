@@ -16,7 +16,10 @@ SEALED = {
     "auth/second_factor.py": "authenticator app secrets",
     "directory/hr/service.py": "HR system keys",
     "webhooks/service.py": "webhook signing secrets",
+    "notifications/sealed.py": "messages waiting to be sent",
 }
+# What seals: one value (``seal``) or a batch (``seal_many``, the outbox's).
+SEALERS = ("seal", "seal_many")
 
 
 def _row(setting: str) -> str:
@@ -35,7 +38,7 @@ def _seals(source: str) -> bool:
     modules: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module == "admit.kit.secretbox":
-            if any(alias.name in ("seal", "*") for alias in node.names):
+            if any(alias.name in (*SEALERS, "*") for alias in node.names):
                 return True
         elif isinstance(node, ast.ImportFrom) and node.module == "admit.kit":
             modules |= {alias.asname or alias.name for alias in node.names if alias.name == "secretbox"}
@@ -44,7 +47,7 @@ def _seals(source: str) -> bool:
                 alias.asname or alias.name for alias in node.names if alias.name == "admit.kit.secretbox"
             }
     return any(
-        isinstance(node, ast.Attribute) and node.attr == "seal" and ast.unparse(node.value) in modules
+        isinstance(node, ast.Attribute) and node.attr in SEALERS and ast.unparse(node.value) in modules
         for node in ast.walk(tree)
     )
 
