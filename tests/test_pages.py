@@ -277,6 +277,16 @@ def _resent(client, db, worker, page, action: str, said: str, first: str) -> Non
     assert last_link(db, "grace@acme.com") != first
 
 
+def _clients_invited_from_the_box(client, db, recipients: str):
+    """A new portal's owner (olive@acme-widgets.com) sends the Invite box's ``recipients`` as
+    clients, from the Clients tab: the page that answers."""
+    pf = create_portal(db, owner_email="olive@acme-widgets.com")
+    sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+    page = client.get(f"/p/{pf.slug}/users?tab=clients")
+    data = {"recipients": recipients, "user_type": "client", "csrf_token": csrf_of(page.text)}
+    return client.post(f"/p/{pf.slug}/invitations", data=data)
+
+
 class TestUserManagement:
     def test_a_members_invite_box_states_its_one_type_and_has_no_tab_bar(self, client, db):
         """A member invites clients only: her Invite box says so in its title ("Invite Clients"),
@@ -480,11 +490,17 @@ class TestUserManagement:
             },
         )
         assert r.status_code == 200
-        assert "2 invited · 1 skipped: 1 already a member" in r.text
+        assert "2 invited as internal users · 1 skipped: 1 already a member" in r.text
         assert 'data-skip-code="already_member"' in r.text
         rows = re.findall(r'<tr data-address="([^"]+)" data-kind="invitation"[^>]*>', r.text)
         assert sorted(rows) == ["ada@example.com", "grace@example.com"]
         assert "Pending" in r.text
+
+    def test_the_invite_report_says_as_what_they_were_invited(self, client, db):
+        """The tester pasted 8 colleagues into a box left on Client: the report said "5
+        invited", never as what. It says the user type."""
+        r = _clients_invited_from_the_box(client, db, "gus@acme-widgets.com, fay@outlook.com")
+        assert "<strong data-summary>2 invited as clients</strong>." in r.text
 
     def test_a_row_action_returns_to_the_list_as_it_was(self, client, db):
         """Revoke from a filtered, sorted list comes back to it (the query the page had), at the
@@ -737,7 +753,9 @@ class TestUserManagement:
         report = r.text[r.text.index("data-report") :]
         report = report[: report.index("</div>")]
         assert 'data-tone="some"' in report
-        assert re.search(r"<strong data-summary>2 invited · 1 skipped: 1 [^<]+</strong>", report), report
+        assert re.search(
+            r"<strong data-summary>2 invited as internal users · 1 skipped: 1 [^<]+</strong>", report
+        ), report
         invited = re.search(r"<p[^>]*data-invited>(.*?)</p>", report, re.S)
         assert invited and html.unescape(invited.group(1)) == (
             "Invited: Mia Wong (mia@example.com), sam@example.com."
@@ -764,7 +782,7 @@ class TestUserManagement:
         assert "data-report" in r.text, "the report was not shown"
         report = r.text[r.text.index("data-report") :]
         report = html.unescape(report[: report.index("</div>")])
-        assert re.search(r"<strong data-summary>10 invited · 15 skipped", report), report
+        assert re.search(r"<strong data-summary>10 invited as internal users · 15 skipped", report), report
         invited = re.search(r"<p[^>]*data-invited>Invited: (.*?)\.</p>", report, re.S)
         shown_invited = invited.group(1).count("(person.number.") if invited else 0
         more_invited = re.search(r", and (\d+) more$", invited.group(1)) if invited else None

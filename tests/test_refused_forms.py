@@ -467,6 +467,6 @@ class TestTheInviteBox:
         report = client.get(r.headers["location"]).text
         box = report.split("data-report", 1)[1].split("</div>", 1)[0]
         summary = re.search(r"<strong data-summary>(.*?)</strong>", box).group(1)
-        assert summary == "1 invited · 1 skipped: 1 already a member", box
+        assert summary == "1 invited as an internal user · 1 skipped: 1 already a member", box
         assert 'data-skip-code="duplicate"' not in box, box
         assert "Listed twice, counted once: Ada@acme.com." in html.unescape(box), box

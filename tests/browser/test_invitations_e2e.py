@@ -345,7 +345,7 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     expect(sent).to_have_text(re.compile(r"^(now|\d+ seconds? ago|\d+ minutes? ago|1 minute ago)$"))
     expect(sent).to_have_attribute("title", re.compile(r"2026|20\d\d"))
     report = page.locator("[data-report]")
-    expect(report.locator("[data-summary]")).to_have_text("60 invited")
+    expect(report.locator("[data-summary]")).to_have_text("60 invited as internal users")
     expect(report).to_have_attribute("data-tone", "all")
     # The report reads like a sentence, amber when some were skipped; a standing invitation can
     # be resent from it.
@@ -463,7 +463,7 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     )
     dialog.get_by_role("button", name="Send Invitation").click()
     expect(report.locator("[data-summary]")).to_have_text(
-        "1 invited · 2 skipped: 1 already invited, 1 not a usable email or phone number"
+        "1 invited as an internal user · 2 skipped: 1 already invited, 1 not a usable email or phone number"
     )
     expect(report).to_have_attribute("data-tone", "some")
     expect(report.locator("[data-invited]")).to_have_text("Invited: new@example.com.")
@@ -522,4 +522,4 @@ def test_bulk_resend_from_the_selection_with_progress(live_server, new_context, 
     expect(products.first).not_to_be_checked()  # as the revoked invitation had: none
     expect(dialog.locator("[data-chips-summary]")).to_have_text("1 to invite")
     dialog.get_by_role("button", name="Send Invitation").click()
-    expect(page.locator("[data-report] [data-summary]")).to_have_text("1 invited")
+    expect(page.locator("[data-report] [data-summary]")).to_have_text("1 invited as an internal user")

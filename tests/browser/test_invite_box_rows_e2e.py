@@ -200,3 +200,29 @@ def test_tab_stays_in_the_open_dialog(new_context, live_server):
         expect(close).to_be_focused()
         page.keyboard.press("Shift+Tab")
         expect(send).to_be_focused()
+
+
+@pytest.mark.parametrize("viewport", [gestures.DESKTOP, gestures.PHONE], ids=["1280", "390"])
+def test_colleagues_invited_as_clients_are_pointed_out(new_context, live_server, viewport, shot):
+    """The tester pasted colleagues at the portal's own domain into a box left on Client (the
+    last invite's): they went as clients without a word, where an outside address invited as an
+    internal user gets a note. A colleague's address (recipients/check's ``colleague``, the
+    workspace Invite panel's rule) gets one when the box invites clients, with the way to invite
+    internal users instead; the user type is said beside Send, in sight on a phone."""
+    page, dialog, box, chips = _invite_box(new_context, live_server, viewport)
+    dialog.get_by_label("User type").select_option("client")
+    said = dialog.locator("[data-invites-as]")
+    expect(said).to_have_text("Invites clients")
+    expect(said).to_be_in_viewport()
+    gestures.checked(box, lambda: box.fill("Gus Gray\tgus@acme.com\nFay Fox\tfay@outlook.com"))
+    colleague = chips.locator("[data-colleague]")
+    expect(colleague).to_have_count(1)
+    expect(colleague).to_contain_text("Gus Gray")
+    expect(colleague.locator("[data-chip-why]")).to_have_text("at acme.com, your company's domain")
+    expect(chips.locator("[data-chips-summary]")).to_have_text("2 to invite (1 at acme.com)")
+    shot(page, "invite-colleague-as-client-" + ("phone" if viewport is gestures.PHONE else "desktop"))
+    colleague.get_by_role("button", name="Invite internal users instead").click()
+    expect(dialog.get_by_label("User type")).to_have_value("internal")
+    expect(said).to_have_text("Invites internal users")
+    expect(chips.locator("[data-colleague]")).to_have_count(0)
+    expect(chips.locator("[data-outside]")).to_have_count(1)  # fay@outlook.com, now

@@ -291,8 +291,8 @@ def test_an_internal_invitee_outside_the_company_is_pointed_out_not_stopped(
     chip, "1 to invite" (the tester). An address the server does not call a colleague's
     (recipients/check: ``colleague``) gets an amber note naming the company's domain and what an
     internal user sees, and the summary counts them; a colleague's and a phone number's do not,
-    nor does anyone invited as a client. Send still sends them all (once the owners they will be
-    are confirmed)."""
+    nor does anyone invited as a client (then a colleague's is pointed out instead). Send still
+    sends them all (once the owners they will be are confirmed)."""
     page, dialog = _inviting_owners(
         new_context, live_server, viewport, "mallory@gmail.com, ada@acme.com, +1 202 555 0173"
     )
@@ -307,7 +307,8 @@ def test_an_internal_invitee_outside_the_company_is_pointed_out_not_stopped(
     shot(page, "invite-outside-" + ("phone" if viewport is PHONE else "desktop"))
     dialog.get_by_label("User type").select_option("client")  # a client sees only their workspaces
     expect(chips.locator("[data-outside]")).to_have_count(0)
-    expect(chips.locator("[data-chips-summary]")).to_have_text("3 to invite")
+    # As a client, the colleague's address is the one pointed out (the other way round).
+    expect(chips.locator("[data-chips-summary]")).to_have_text("3 to invite (1 at acme.com)")
     dialog.get_by_label("User type").select_option("internal")
     expect(chips.locator("[data-outside]")).to_have_count(1)
     dialog.get_by_role("button", name="Send Invitation").click()  # a note, not a block
@@ -315,7 +316,7 @@ def test_an_internal_invitee_outside_the_company_is_pointed_out_not_stopped(
         "Yes, make mallory@gmail.com, ada@acme.com and +1 202-555-0173 owners."
     ).check()
     dialog.get_by_role("button", name="Send Invitation").click()
-    expect(page.locator("[data-report] [data-summary]")).to_have_text("3 invited")
+    expect(page.locator("[data-report] [data-summary]")).to_have_text("3 invited as internal users")
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -405,7 +406,7 @@ def test_inviting_an_owner_asks_first_and_cancel_sends_nothing(new_context, live
     dialog.get_by_label("Role").select_option("owner")
     dialog.get_by_label("Yes, make Mel Ray (mel@acme.com) an owner.").check()
     dialog.get_by_role("button", name="Send Invitation").click()
-    expect(page.locator("[data-report] [data-summary]")).to_have_text("1 invited")
+    expect(page.locator("[data-report] [data-summary]")).to_have_text("1 invited as an internal user")
     row = page.locator("tr[data-address='mel@acme.com']")
     expect(row.locator("td[data-label='Role']")).to_have_text("Owner")
 

@@ -653,6 +653,14 @@ def test_a_batch_summary_reads_like_a_sentence():
     assert summary(2, {"already_in_workspace": 1}, added=1) == (
         "1 added · 2 invited · 1 skipped: 1 already in the workspace"
     )
+    # Invited as what (the Invite box's report: a paste of colleagues sent as clients said so).
+    assert summary(5, {}, user_type="client") == "5 invited as clients"
+    assert summary(1, {"duplicate": 1}, user_type="internal") == (
+        "1 invited as an internal user · 1 skipped: 1 listed twice"
+    )
+    assert summary(0, {"invalid_recipient": 1}, user_type="client") == (
+        "0 invited · 1 skipped: 1 not a usable email or phone number"
+    )
 
 
 def test_every_reason_to_skip_has_words_in_a_summary():

@@ -116,18 +116,32 @@ SUMMARY_WORDS = {
 }
 
 
-def summary(invited: int, skipped: dict[str, int], *, added: int = 0, put_in: int = 0) -> str:
+# How those invited read by their user type in a summary: (one, many).
+INVITED_AS = {
+    "internal": ("as an internal user", "as internal users"),
+    "client": ("as a client", "as clients"),
+}
+
+
+def summary(
+    invited: int,
+    skipped: dict[str, int],
+    *,
+    added: int = 0,
+    put_in: int = 0,
+    user_type: str | None = None,
+) -> str:
     """A request's outcome in one line: "12 invited · 2 skipped: 1 already a member, 1 not a
     usable email or phone number" (the Invite box's report, the CLI); ``added``: people already
     in the portal put in a workspace at once ("1 added · 2 invited"; "1 added" alone when none
     was invited); ``put_in``: people invited to the portal before, put in a workspace on that
-    invitation ("2 put in on the invitation they have"), not among the skipped."""
+    invitation ("2 put in on the invitation they have"), not among the skipped; ``user_type``:
+    as what they were invited ("5 invited as clients"), when someone was."""
     total = sum(skipped.values())
-    text = (
-        f"{added:,} added" + (f" · {invited:,} invited" if invited else "")
-        if added
-        else f"{invited:,} invited"
-    )
+    invited_said = f"{invited:,} invited"
+    if invited and user_type in INVITED_AS:
+        invited_said += " " + INVITED_AS[user_type][0 if invited == 1 else 1]
+    text = f"{added:,} added" + (f" · {invited_said}" if invited else "") if added else invited_said
     if put_in:
         text += f" · {put_in:,} put in on the invitation they have"
     if total:

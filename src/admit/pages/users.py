@@ -407,7 +407,7 @@ def invite_submit(
             )
             for one in result.invited[:INVITED_NAMED]
         ],
-        "summary": pipeline.summary(len(result.invited), dict(codes)),
+        "summary": pipeline.summary(len(result.invited), dict(codes), user_type=user_type),
         # all: everyone invited; some: some skipped; none: nobody invited, someone refused;
         # nothing: nobody invited, each already in or invited (nothing to do: not an error).
         "tone": "all"

@@ -15,6 +15,14 @@ function recipientShown(item) {
   return address ? (item.name ? `${item.name} <${address}>` : address) : item.text;
 }
 
+// Where a colleague's address is (recipients/check's ``colleague``, the server's rule:
+// ``members.service.colleagues_among``), said alike by a workspace's Invite panel and User
+// Management's Invite box when either would invite them as a client: "at acme.com, your
+// company's domain".
+function colleagueDomainSaid(address) {
+  return `at ${address.split("@")[1]}, your company's domain`;
+}
+
 // A fault said under a field, as the server says one (``_fields.html``: its words in a
 // .field-error under it, the field marked and described by it), or, with no text, taken away:
 // what the page finds before the server is asked (a Contacts dialog's Next, the workspace
@@ -209,9 +217,11 @@ document.addEventListener("change", (event) => {
     form.querySelectorAll("[data-client-only]").forEach((el) => { el.hidden = !isClient; });
     const role = form.querySelector("select[name=role]");
     if (role) role.disabled = isClient;
-    // The Invite box's title says whom it invites ("Invite Internal Users", "Invite Clients").
-    const title = form.querySelector("[data-title-for]");
-    if (title) title.textContent = JSON.parse(title.dataset.titleFor)[event.target.value] || title.textContent;
+    // The Invite box's title and the line beside Send say whom it invites ("Invite Clients",
+    // "Invites clients").
+    form.querySelectorAll("[data-said-for]").forEach((said) => {
+      said.textContent = JSON.parse(said.dataset.saidFor)[event.target.value] || said.textContent;
+    });
   }
   // The owners' confirmation (_owners.html) a Send or Save of Owner asked for stands for the
   // roles it names (data-asked-for, from the policy): another role (or a client) asks none, so it
@@ -485,8 +495,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!item) return;
     box.querySelector("[data-typed-said]").textContent = fate(item);
     box.querySelector("[data-typed-colleague]").hidden = !colleague;
-    box.querySelector("[data-colleague-said]").textContent =
-      `Their address is at ${item.address.split("@")[1]}, your company's domain.`;
+    box.querySelector("[data-colleague-said]").textContent = `Their address is ${colleagueDomainSaid(item.address)}.`;
   }
 
   async function search(input) {
@@ -1042,14 +1051,21 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
   const notAt = domain ? `not at ${domain}` : "not at your company's domain";
   const outside = (item) => userType && userType.value === "internal" && !item.error && !item.duplicate
     && !item.skip && !item.colleague && Boolean(item.address && item.address.includes("@"));
+  // Invited as a client, a colleague's address is pointed out the other way (the tester's
+  // teammates went as clients in a box left on Client), with the way to invite internal users.
+  const colleagueAsClient = (item) => userType && userType.value === "client" && !item.error
+    && !item.duplicate && !item.skip && item.colleague;
+  const internalOffered = userType && userType.matches("select") && userType.querySelector("option[value=internal]");
   const chip = (item) => {
     const el = document.createElement("span");
     // A skip: Send would leave this address out (already a member, already invited…), as the
     // server decides it; the chip says why before anything is sent.
-    el.className = "chip" + (item.error ? " bad" : item.duplicate ? " dup" : item.skip ? " skip" : outside(item) ? " outside" : "");
+    const noted = outside(item) || colleagueAsClient(item);
+    el.className = "chip" + (item.error ? " bad" : item.duplicate ? " dup" : item.skip ? " skip" : noted ? " outside" : "");
     el.dataset.chip = item.error ? "bad" : item.duplicate ? "duplicate" : item.skip ? "skip" : "ok";
     if (item.skip) el.dataset.skip = item.skip;
     if (outside(item)) el.dataset.outside = "";
+    if (colleagueAsClient(item)) el.dataset.colleague = "";
     const shown = recipientShown(item);
     // The address, its reason and fix in a body that wraps inside the chip; the × beside it, at
     // the chip's end (a long address wrapped with its × alone on a line between).
@@ -1058,13 +1074,24 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
     el.append(body);
     el.title = item.error || (item.duplicate ? "Listed twice: invited once." : item.detail || "");
     const reason = item.error && !item.suggestion ? item.error : !item.error && !item.duplicate && item.skip ? item.detail
-      : outside(item) ? `${notAt}: as an internal user they will see everyone in the portal` : null;
+      : outside(item) ? `${notAt}: as an internal user they will see everyone in the portal`
+        : colleagueAsClient(item) ? colleagueDomainSaid(item.address)
+          + (internalOffered ? "" : ": if they work with you, ask an owner or admin to invite them as an internal user") : null;
     if (reason) {  // a suggestion's button says it ("gmail.com?")
       const why = document.createElement("span");
       why.className = "chip-why";
       why.dataset.chipWhy = "";
       why.textContent = reason;
       body.append(why);
+    }
+    // The box's User type, switched for the whole list (each address is checked again as one).
+    if (colleagueAsClient(item) && internalOffered) {
+      const instead = Object.assign(document.createElement("button"), { type: "button", className: "chip-link", textContent: "Invite internal users instead" });
+      instead.addEventListener("click", () => {
+        userType.value = "internal";
+        userType.dispatchEvent(new Event("change", { bubbles: true }));
+      });
+      body.append(instead);
     }
     // A number of a country the portal does not text: its reason names Settings → Portal, under
     // Texts (SMS); for whoever may change it, a link there (a new tab: the list stays typed).
@@ -1134,7 +1161,7 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
   // What needs a look comes first, in sight without scrolling: to fix, then skipped, then listed
   // twice, then those not at the company's domain; the addresses to invite after them (each
   // group in the text's order).
-  const rank = (item) => (item.error ? 0 : item.duplicate ? 2 : item.skip ? 1 : outside(item) ? 2.5 : 3);
+  const rank = (item) => (item.error ? 0 : item.duplicate ? 2 : item.skip ? 1 : outside(item) || colleagueAsClient(item) ? 2.5 : 3);
   // More chips below the box's fold: the last row in sight fades into the summary instead of
   // being cut off (``.chips.more``).
   const fold = () => chips.classList.toggle("more", chips.scrollTop + chips.clientHeight < chips.scrollHeight - 2);
@@ -1172,10 +1199,13 @@ const BULK_DONE = { resend: "reinvited", revoke: "revoked", deactivate: "deactiv
     tell(good, bad);
     if (bad) box.setAttribute("aria-invalid", "true"); else box.removeAttribute("aria-invalid");
     const away = items.filter(outside).length;
+    const colleagues = items.filter(colleagueAsClient);
+    const colleagueDomains = [...new Set(colleagues.map((i) => i.address.split("@")[1]))].join(", ");
     const summary = document.createElement("span");
     summary.className = "chips-summary";
     summary.dataset.chipsSummary = "";
     summary.textContent = `${good} to invite` + (away ? ` (${away} ${notAt})` : "")
+      + (colleagues.length ? ` (${colleagues.length} at ${colleagueDomains})` : "")
       + (bad ? ` · ${bad} to fix` : "") + (dup ? ` · ${dup} listed twice` : "")
       + (skip ? ` · ${skip} will be skipped` : "");
     chips.append(summary);
