@@ -502,6 +502,16 @@ class TestUserManagement:
         r = _clients_invited_from_the_box(client, db, "gus@acme-widgets.com, fay@outlook.com")
         assert "<strong data-summary>2 invited as clients</strong>." in r.text
 
+    def test_a_pasted_row_with_a_bad_address_is_one_row_left_out(self, client, db):
+        """ "Eve Eng ⇥ not-an-email" was reported as two people left out ("Eve Eng: An email
+        address must have an @-sign." and "not-an-email: …"): one, named with the person."""
+        r = _clients_invited_from_the_box(client, db, "Eve Eng\tnot-an-email\nAda Able\tada@example.com")
+        report = html.unescape(r.text[r.text.index("data-report") :])
+        assert "<strong data-summary>1 invited as a client · 1 skipped: 1 not a usable" in report
+        assert report.count("<li") == 1 and "<strong>Eve Eng <not-an-email></strong>:" in report, report[
+            :1500
+        ]
+
     def test_a_row_action_returns_to_the_list_as_it_was(self, client, db):
         """Revoke from a filtered, sorted list comes back to it (the query the page had), at the
         row; any other return address is not followed: the person's tab instead."""

@@ -207,6 +207,16 @@ class TestPastedText:
             (2, "y@example.net", ""),
         ]
 
+    def test_a_row_with_a_bad_address_keeps_its_name(self):
+        """A row "Eve Eng, not-an-email" reads as the Invite box reads it pasted
+        (``members.addresses.address_and_name``): the address tried and the name beside it, not
+        "Eve Eng" as the address."""
+        rows = list(read_rows([b"Ada,ada@example.com\nEve Eng,not-an-email\n"]))
+        assert [(r.address, r.name) for r in rows] == [
+            ("ada@example.com", "Ada"),
+            ("not-an-email", "Eve Eng"),
+        ]
+
     @pytest.mark.parametrize(
         "typed", ['"Smith, John" <john@example.com>', "'Lin' <lin@example.org>", " Ada  < ada@example.com > "]
     )

@@ -615,6 +615,27 @@ class TestRecipientsCheck:
         r = client.post(check, json={"text": "ada@example.com", "one": True}, headers=pf.headers())
         assert [(i["address"], i["error"]) for i in r.json()["items"]] == [("ada@example.com", None)]
 
+    def test_a_pasted_row_with_a_bad_address_is_one_row_to_fix(self, client, db):
+        """ "Eve Eng ⇥ not-an-email" pasted was two rows to fix, "Eve Eng" said to need an @-sign:
+        it is one, its error on the address, named with the person; Send counts it once."""
+        from tests.factories import create_portal
+
+        pf = create_portal(db)
+        text = "Eve Eng\tnot-an-email\nAda Able\tada@example.com"
+        r = client.post(
+            f"/api/v1/portals/{pf.slug}/recipients/check", json={"text": text}, headers=pf.headers()
+        )
+        assert r.status_code == 200, r.text
+        items = r.json()["items"]
+        assert [(i["name"], i["state"]) for i in items] == [("Eve Eng", "to_fix"), ("Ada Able", "to_invite")]
+        assert items[0]["text"] == "Eve Eng <not-an-email>" and "@" in items[0]["error"], items[0]
+        sent = client.post(
+            f"/api/v1/portals/{pf.slug}/invitations",
+            json={"recipients": [text], "user_type": "client"},
+            headers=pf.headers(),
+        )
+        assert sent.json()["counts"] == {"invited": 1, "added": 0, "skipped": 1}, sent.text
+
     def test_a_name_too_long_is_refused_before_send_as_send_refuses_it(self, client, db):
         """The tester: a 210-letter name made a fine chip ("1 to invite"), then Send refused it
         ("The name is at most 200 characters"). The check says it first, as an error."""

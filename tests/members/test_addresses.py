@@ -99,8 +99,9 @@ class TestSplitRecipients:
         ]
         assert split_recipients("email\nada@example.com") == ["ada@example.com"]
         assert split_recipients("Name\tNotes\nAda\tada@example.com") == [
-            "Name", "Notes", "Ada <ada@example.com>",
-        ]  # fmt: skip
+            "Name <Notes>",
+            "Ada <ada@example.com>",
+        ]  # fmt: skip  (a row with no address: one recipient to fix, as any such row)
 
     def test_a_pasted_row_of_headings_may_name_a_column_nobody_reads(self):
         """``heading_columns`` is the one rule, a file's first row's too (tests/imports): a column
@@ -119,17 +120,26 @@ class TestSplitRecipients:
 
     def test_commas_semicolons_and_lines_still_separate_addresses(self):
         """Typed lists are unchanged: commas, semicolons and Enter separate recipients; a row with
-        two addresses or none is one recipient per cell (nothing becomes a name by accident)."""
+        two addresses is one recipient per cell (nothing becomes a name by accident)."""
         assert split_recipients("a@x.com, b@x.com;c@x.com\nAda <ada@x.com>") == [
             "a@x.com", "b@x.com", "c@x.com", "Ada <ada@x.com>",
         ]  # fmt: skip
-        assert split_recipients("a@x.com\tb@x.com\nNobody\tThere") == [
-            "a@x.com",
-            "b@x.com",
-            "Nobody",
-            "There",
-        ]
+        assert split_recipients("a@x.com\tb@x.com") == ["a@x.com", "b@x.com"]
         assert split_recipients("Ada <ada@x.com>\tLovelace") == ["Ada <ada@x.com>"]
+
+    def test_a_pasted_row_with_a_bad_address_is_one_recipient_named(self):
+        """The tester pasted "Eve Eng ⇥ not-an-email": two red chips, "Eve Eng" said to need an
+        @-sign, "3 to fix" for 2 bad rows. A row with no address is one recipient: its address
+        the cell that could be one (no spaces in it; else the last), named by the others, so one
+        error, on the address, beside the person's name; the API, the CLI and imports read it so."""
+        assert split_recipients("Eve Eng\tnot-an-email\nNobody\tThere\nAda\tada@x.com") == [
+            "Eve Eng <not-an-email>",
+            "Nobody <There>",
+            "Ada <ada@x.com>",
+        ]
+        eve = parse_recipient(split_recipients("Eve Eng\tnot-an-email")[0], region="US")
+        assert (eve.email, eve.name) == (None, "Eve Eng") and eve.error
+        assert split_recipients("Eve Eng\tFinance team") == ["Eve Eng <Finance team>"]
 
 
 def test_a_local_part_over_64_characters_is_refused():

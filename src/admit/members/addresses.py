@@ -368,15 +368,22 @@ def parse_recipient(raw: str, *, region: str) -> ParsedRecipient:
 def address_and_name(cells: list[str]) -> tuple[str, str] | None:
     """A spreadsheet row (``Ada Lovelace ⇥ ada@example.com``, ``Ada ⇥ Lovelace ⇥ +1 202…``):
     ``(address, name)`` when it holds exactly one email address (or, with none, exactly one phone
-    number); the cells that are neither, joined, are the name. ``None`` when the row holds no
-    address or several (then each cell stands for itself)."""
+    number); the cells that are neither, joined, are the name. A row with no address at all
+    (``Eve Eng ⇥ not-an-email``) is still one person: the address tried is its last cell with no
+    space in it (else its last cell), the others their name, so that the row has one error, on
+    its address, said with the name. ``None`` when the row holds several addresses (then each
+    cell stands for itself) or nothing."""
     cells = [c.strip() for c in cells if c.strip()]
     emails = [c for c in cells if "@" in c]
     phones = [c for c in cells if looks_like_phone(c)]
-    if len(emails) > 1 or (not emails and len(phones) != 1):
+    if len(emails) > 1 or (not emails and len(phones) > 1) or not cells:
         return None
-    address = emails[0] if emails else phones[0]
-    return address, _plain_name(" ".join(c for c in cells if "@" not in c and not looks_like_phone(c)))
+    if emails or phones:
+        address = emails[0] if emails else phones[0]
+        return address, _plain_name(" ".join(c for c in cells if "@" not in c and not looks_like_phone(c)))
+    unspaced = [at for at, cell in enumerate(cells) if not any(ch.isspace() for ch in cell)]
+    at = unspaced[-1] if unspaced else len(cells) - 1
+    return cells[at], _plain_name(" ".join(cells[:at] + cells[at + 1 :]))
 
 
 def _plain_name(text: str) -> str:
