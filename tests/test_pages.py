@@ -334,23 +334,35 @@ class TestUserManagement:
         assert "Invite clients by email or phone" in said and "a workspace's link" in said
         assert re.search(r"<p [^>]*data-client-only[^>]*hidden", internal), internal
 
-    def test_an_empty_search_names_an_accent_of_its_own_letters(self, client, db):
-        """Nobody matching says that letters are matched as written, accents included, with a
-        letter of the query itself (the tester: "zzz" was told "“e” does not find “é”"); a
-        query with no letter that has an accented form is not told it at all."""
+    def test_an_empty_search_names_the_other_tab_and_accents_only_when_typed(self, client, db):
+        """Searching "gus" on Internal Users, Gus a client, said "Nobody matches “gus”. Letters
+        are matched as written, accents included: “g” does not find “ǵ”." (the tester): the tab
+        searched is named, and the other tab's matches, with a link there; the accents sentence
+        only for a query with an accented letter (its plain form is not found by it)."""
         pf = create_portal(db)
+        invite(db, pf, ["Gus Gray <gus@client.example>"], user_type="client")
+        invite(db, pf, ["gustav@acme.example", "gustavo@acme.example"])
         sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
 
-        def empty(q: str) -> str:
-            page = client.get(f"/p/{pf.slug}/users", params={"q": q}).text
+        def empty(q: str, tab: str = "internal") -> str:
+            page = client.get(f"/p/{pf.slug}/users", params={"q": q, "tab": tab}).text
             return " ".join(html.unescape(page.split('class="muted">', 1)[1].split("</td>", 1)[0]).split())
 
-        said = "Letters are matched as written, accents included"
-        assert empty("emile") == f"Nobody matches “emile”. {said}: “e” does not find “é”."
-        assert empty("zzz") == f"Nobody matches “zzz”. {said}: “z” does not find “ź”."
-        assert empty("Ola") == f"Nobody matches “Ola”. {said}: “O” does not find “Ó”."
-        assert empty("émfq") == "Nobody matches “émfq”."  # é as typed; m, f and q have no accented form
-        assert empty("42-99") == "Nobody matches “42-99”."
+        said = empty("gus gray")
+        assert (
+            re.sub(r"<[^>]+>", "", said) == "No internal user matches “gus gray”; 1 client does: see Clients."
+        )
+        link = re.search(r'<a href="([^"]+)">see Clients</a>', said)
+        assert link and "tab=clients" in link.group(1) and "q=gus+gray" in link.group(1), said
+        assert re.sub(r"<[^>]+>", "", empty("gustav", "clients")) == (
+            "No client matches “gustav”; 2 internal users do: see Internal Users."
+        )
+        assert empty("zzz") == "No internal user matches “zzz”."
+        assert empty("Ólá") == (
+            "No internal user matches “Ólá”. Letters are matched as written, accents included:"
+            " “Ó” does not find “O”."
+        )
+        assert empty("42-99", "clients") == "No client matches “42-99”."
 
     def test_a_pending_row_shows_reinvite_once(self, client, db, worker):
         """Seed 004: a "Reinvite" button next to any pending user, asked first, that sends a new

@@ -107,7 +107,7 @@ def test_clear_stays_on_the_filters_row_and_nothing_to_export_is_not_offered(
 ):
     """At 1280 px a search's Clear sits beside Search (it wrapped alone onto a second row);
     with nobody matching, Export CSV is not offered as a download of nothing, and the empty
-    list says accents count."""
+    list says the tab searched."""
     page = gestures.signed_in(
         new_context,
         live_server,
@@ -121,7 +121,7 @@ def test_clear_stays_on_the_filters_row_and_nothing_to_export_is_not_offered(
     query = page.get_by_placeholder("Name, email or phone")
     assert abs(query.bounding_box()["y"] - clear.bounding_box()["y"]) < 8
     expect(page.locator("[data-export]")).to_be_disabled()
-    expect(page.locator("#people tbody")).to_contain_text("Nobody matches “zzzz”.")
+    expect(page.locator("#people tbody")).to_contain_text("No internal user matches “zzzz”.")
     shot(page, "nobody-matches")
 
 

@@ -17,7 +17,7 @@ import phonenumbers
 from admit.kit import clock
 
 __all__ = [
-    "accented_form",
+    "accented_letter",
     "as_typed",
     "listed",
     "day_text",
@@ -42,31 +42,14 @@ def as_typed(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-@functools.cache
-def _accented_forms() -> dict[str, str]:
-    """Each Latin letter that has accented forms (among Latin-1 and Latin Extended-A and -B),
-    with one of them: its acute form when it has one ("é", "ź"), else its first."""
-    forms: dict[str, str] = {}
-    for code in range(0xC0, 0x250):
-        letter = chr(code)
-        parts = unicodedata.normalize("NFD", letter)
-        base, marks = parts[0], parts[1:]
-        if not ("a" <= base.lower() <= "z" and marks and letter.islower()):
-            continue
-        acute = "\u0301" in marks
-        if base not in forms or (acute and "\u0301" not in unicodedata.normalize("NFD", forms[base])):
-            forms[base] = letter
-    return forms
-
-
-def accented_form(text: str) -> tuple[str, str] | None:
-    """The first letter of ``text`` that an accented form of it would not match when letters are
-    matched as written, with that form in its case: ``("e", "é")`` for "emile", ``("z", "ź")``
-    for "zzz", ``("O", "Ó")`` for "Ola"; None when no letter of it has one ("42-99")."""
+def accented_letter(text: str) -> tuple[str, str] | None:
+    """The first letter of ``text`` written with an accent, and its plain form: ``("é", "e")``
+    for "José", ``("Ó", "O")`` for "Ólá"; None when it has none. A search matches letters as
+    written, so that plain form is what such a query does not find ("Jose")."""
     for letter in text:
-        form = _accented_forms().get(letter.lower())
-        if form is not None:
-            return letter, form.upper() if letter.isupper() else form
+        parts = unicodedata.normalize("NFD", letter)
+        if len(parts) > 1 and parts[0].isalpha() and all(unicodedata.combining(m) for m in parts[1:]):
+            return letter, parts[0]
     return None
 
 

@@ -31,7 +31,7 @@ from admit.invitations import service as invitations_service
 from admit.invitations.codes import NOTHING_TO_DO, SkipCode
 from admit.invitations.models import EXPIRED, UNANSWERED, Invitation
 from admit.kit.routing import Router
-from admit.kit.text import accented_form
+from admit.kit.text import accented_letter
 from admit.links import service as links_service
 from admit.links import signups as links_signups
 from admit.members import service as members_service
@@ -149,6 +149,14 @@ def _factor_resettable(session: Session, actor: Actor, rows: Iterable[RosterRow]
     return {members[user_id] for user_id in second_factor.with_factor(session, members)}
 
 
+def _other_tab_found(session: Session, actor: Actor, tab: str, filters: dict[str, str]) -> int:
+    """How many the other tab holds for the same search and filters (a client has no role: that
+    filter is left out), for a search that found nobody on this one."""
+    wanted: dict[str, Any] = {k: v or None for k, v in filters.items() if k not in ("role", "sort")}
+    other = "client" if tab == "internal" else "internal"
+    return people_roster.roster(session, actor, user_type=other, limit=1, **wanted).total
+
+
 # The Invite box's fields, the services' names to the page's (a refusal is said under its field).
 _INVITE_FIELDS = {
     "recipients": "recipients",
@@ -185,8 +193,17 @@ def _page(
         "tab": tab,
         "filters": filters,
         "filtered": any(filters[k] for k in FILTERS if k != "sort"),
-        # Nobody matching a search is told that accents count, by a letter of its own, if any.
-        "accent": accented_form(filters["q"]),
+        # Nobody matching a search is told that accents count, by an accented letter of its own.
+        "accent": accented_letter(filters["q"]),
+        # ... and how many the other tab has for it, the search there (the tester searched the
+        # wrong tab).
+        "other_tab_found": _other_tab_found(session, actor, tab, filters)
+        if filters["q"] and not listing["page"].items and not cursor
+        else 0,
+        "other_tab_url": "?"
+        + urlencode(
+            {"tab": "clients" if tab == "internal" else "internal", **{k: v for k, v in filters.items() if v}}
+        ),
         "sorts": SORT_LABELS,
         "products": policy.ALL_PRODUCTS,
         "deliveries": people_roster.DELIVERIES,
