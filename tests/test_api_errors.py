@@ -55,6 +55,25 @@ class TestProblems:
         assert (r.status_code, r.headers["content-type"]) == (422, PROBLEM)
         assert (r.json()["code"], r.json()["field"]) == ("invalid_input", "invitation_id")
 
+    def test_a_page_not_found_in_a_portal_keeps_its_navigation(self, client, db):
+        """The tester, signed in as the owner, mistyped an address under the portal: the 404
+        page had the portal's name and nothing else, no way back but the start page. Under a
+        portal its member belongs to, it shows that portal's navigation, as its other pages do;
+        under a portal they are not in, or signed out, none (nothing said of that portal)."""
+        pf = create_portal(db)
+        other = create_portal(db, name="Other Co", owner_email="oscar@other.example")
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        nav = re.compile(r"<nav>.*?User Management.*?Settings.*?</nav>", re.S)
+        for path in (f"/p/{pf.slug}/no-such-page", f"/p/{pf.slug}/workspaces/{uuid.uuid4()}"):
+            page = client.get(path)
+            assert page.status_code == 404 and nav.search(page.text), (path, page.text[:1500])
+            assert f'/p/{pf.slug}/users" class="">User Management</a>' in page.text
+        for path in (f"/p/{other.slug}/no-such-page", "/no-such-page"):
+            page = client.get(path)
+            assert page.status_code == 404 and "<nav>" not in page.text, path
+        client.cookies.clear()
+        assert "<nav>" not in client.get(f"/p/{pf.slug}/no-such-page").text
+
     def test_parsing_words_for_any_collection_and_any_input_name(self):
         """``field_error`` (the reviewer): a collection pydantic gives no length for says none
         (it raised on it); an input named like a part of the request keeps its name; the noun

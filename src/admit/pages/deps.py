@@ -4,10 +4,12 @@ and CSRF for forms (the session's token when signed in, a double-submit cookie o
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import uuid
 from collections.abc import Mapping, Sequence
@@ -413,18 +415,32 @@ async def check_csrf(request: Request, auth: PageAuth) -> None:
 CsrfChecked = Depends(check_csrf)
 
 
-def _fresh_reads(request: Request, *, brand: bool) -> tuple[Auth | None, Brand | None]:
+# A page's address under a portal: ``/p/<slug>/…``.
+_PORTAL_PATH = re.compile(r"^/p/([^/]+)(?:/|$)")
+
+
+def _fresh_reads(
+    request: Request, *, brand: bool, in_portal: bool
+) -> tuple[Auth | None, Brand | None, Actor | None]:
     """What an error page shows of the database, read in a session of its own (the request's is
     gone by then): who is signed in and, with ``brand``, the deployment's only portal's look
-    (Admit's, None, when there are several). Nothing, if the database cannot answer."""
+    (Admit's, None, when there are several); with ``in_portal``, the signed-in person as a
+    member of the portal the address is under, if they are one (``web.portal_actor``, as its
+    pages ask: the page shows that portal's navigation), else None. Nothing, if the database
+    cannot answer."""
     db: Database = request.app.state.db
     try:
         with db.unit_of_work() as session:
             auth = read_auth(request, session)
             portal = portals_service.only_portal(session) if brand else None
-            return auth, portals_brand.of(portal) if portal is not None else None
+            actor = None
+            under = _PORTAL_PATH.match(request.url.path) if in_portal and auth is not None else None
+            if auth is not None and auth.web_session is not None and under is not None:
+                with contextlib.suppress(DomainError):  # not theirs, not yet, no longer: no navigation
+                    actor = portal_actor(request, session, under.group(1), auth)
+            return auth, portals_brand.of(portal) if portal is not None else None, actor
     except Exception:  # noqa: BLE001 - an error page must render even if the database is down
-        return None, None
+        return None, None, None
 
 
 # Pages opened by a secret link: ``/<prefix>/<token>``.
@@ -471,10 +487,13 @@ def render(
         # portal's; Admit's when the page says so (``brand_portal=None``: a server error).
         kept = getattr(request.state, "portal_brand", None)
         want = kept is None and "brand_portal" not in ctx
-        request.state.auth, fresh_brand = _fresh_reads(request, brand=want)
+        # Under a portal the person is in, its navigation (not for a server error: the database
+        # may be what failed, ``brand_portal=None``).
+        in_portal = ctx.get("brand_portal", True) is not None
+        request.state.auth, fresh_brand, member_of = _fresh_reads(request, brand=want, in_portal=in_portal)
         fresh_brand = kept or fresh_brand
         request.state.actor = None
-        ctx.update(actor=None, portal=None, other_portals=[])
+        ctx.update(actor=member_of, portal=member_of.portal if member_of else None, other_portals=[])
     auth: Auth | None = getattr(request.state, "auth", None)
     actor: Actor | None = ctx.get("actor") or getattr(request.state, "actor", None)
     user = auth.user if auth else None
