@@ -524,6 +524,30 @@ class TestUserManagement:
             :1500
         ]
 
+    def test_tabs_and_the_products_group_say_what_they_are_to_a_screen_reader(self, client, db):
+        """The tester, with a screen reader: Internal Users and Clients are links to views (the
+        current one ``aria-current="page"``); the Invite box's Invite and Share Invite Link
+        switch panels in place, so they are tabs (``role=tab``, ``aria-selected``, each
+        controlling its ``tabpanel``); "Products" labelled no control: a fieldset's legend."""
+        pf = create_portal(db)
+        sign_in_page(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/users?tab=clients").text
+        assert re.search(r'<a href="[^"]*\?tab=clients"[^>]* aria-current="page">Clients</a>', page), page
+        internal = re.search(r'<a href="[^"]*\?tab=internal"[^>]*>Internal Users</a>', page).group(0)
+        assert "aria-current" not in internal
+        dialog = page[page.index('<dialog id="invite-dialog"') :]
+        assert re.search(r'<div class="tabs" role="tablist"[^>]*>', dialog), dialog[:3000]
+        tabs = re.findall(r"<button [^>]*role=\"tab\"[^>]*>", dialog)
+        assert len(tabs) == 2 and 'aria-selected="true"' in tabs[0] and 'aria-selected="false"' in tabs[1], (
+            tabs
+        )
+        for tab in tabs:
+            panel = re.search(r'aria-controls="([^"]+)"', tab).group(1)
+            tab_id = re.search(r'id="([^"]+)"', tab).group(1)
+            assert re.search(rf'<div id="{panel}" role="tabpanel" aria-labelledby="{tab_id}"', dialog), panel
+        assert re.search(r"<fieldset [^>]*>\s*<legend>Products</legend>", dialog), dialog
+        assert "<label>Products</label>" not in page
+
     def test_a_row_action_returns_to_the_list_as_it_was(self, client, db):
         """Revoke from a filtered, sorted list comes back to it (the query the page had), at the
         row; any other return address is not followed: the person's tab instead."""

@@ -226,3 +226,24 @@ def test_colleagues_invited_as_clients_are_pointed_out(new_context, live_server,
     expect(said).to_have_text("Invites internal users")
     expect(chips.locator("[data-colleague]")).to_have_count(0)
     expect(chips.locator("[data-outside]")).to_have_count(1)  # fay@outlook.com, now
+
+
+def test_the_invite_boxs_tabs_are_tabs_to_a_screen_reader(new_context, live_server, shot):
+    """Invite and Share Invite Link switch panels in place: Chromium's accessibility tree has
+    them as tabs, the one shown selected, its panel named by it; the arrow keys move between
+    them, as a screen reader's user expects of tabs (they were two plain buttons)."""
+    page, dialog, box, chips = _invite_box(new_context, live_server, gestures.DESKTOP)
+    invite = dialog.get_by_role("tab", name="Invite", exact=True)
+    share = dialog.get_by_role("tab", name="Share Invite Link")
+    expect(invite).to_have_attribute("aria-selected", "true")
+    expect(dialog.get_by_role("tabpanel", name="Invite", exact=True)).to_be_visible()
+    invite.focus()
+    page.keyboard.press("ArrowRight")
+    expect(share).to_be_focused()
+    expect(share).to_have_attribute("aria-selected", "true")
+    expect(invite).to_have_attribute("aria-selected", "false")
+    expect(dialog.get_by_role("tabpanel", name="Share Invite Link")).to_be_visible()
+    page.keyboard.press("ArrowLeft")
+    expect(invite).to_be_focused()
+    expect(dialog.get_by_role("group", name="Products")).to_be_visible()
+    shot(page, "invite-box-products-group")

@@ -36,8 +36,8 @@ def share_tab(page: Page):
     if not dialog.is_visible():
         page.get_by_role("button", name="Invite Users").click()
     expect(dialog).to_be_visible()
-    dialog.get_by_role("button", name="Share Invite Link").click()
-    expect(dialog.get_by_label("Invite link")).to_be_visible()
+    dialog.get_by_role("tab", name="Share Invite Link").click()
+    expect(dialog.get_by_label("Invite link", exact=True)).to_be_visible()
     expect(dialog.get_by_role("button", name="Send Invitation")).to_be_hidden()
     # Nothing to cancel here: the footer closes it with Done (Cancel is the Invite tab's).
     expect(dialog.get_by_role("button", name="Cancel")).to_be_hidden()
@@ -80,7 +80,7 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     #    on (whoever got it would meet a dead end); "Turn on the invite link" (one click: the tab
     #    has said what it lets in).
     dialog = share_tab(owner)
-    shown = dialog.get_by_label("Invite link").input_value()
+    shown = dialog.get_by_label("Invite link", exact=True).input_value()
     assert re.fullmatch(re.escape(server("/join/")) + r"[A-Za-z0-9_-]{43}", shown), shown
     expect(dialog).to_contain_text("0 joined through this link")
     expect(dialog.locator("[data-link-off]")).to_contain_text("The invite link is off: nobody can join")
@@ -93,7 +93,7 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     expect(dialog.get_by_role("status")).to_contain_text("The invite link is on")  # in the dialog
     expect(dialog.locator("[data-link-state]")).to_have_text("Active")
     expect(dialog.locator("[data-link-off]")).to_have_count(0)
-    assert dialog.get_by_label("Invite link").input_value() == shown  # the same link, now on
+    assert dialog.get_by_label("Invite link", exact=True).input_value() == shown  # the same link, now on
 
     # 1b. Copy Link puts the link on the clipboard and says so.
     first_link = copy_link(owner, dialog)
@@ -116,9 +116,9 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     expect(said).to_have_text("Invite link refreshed. The previous link no longer works.")
     expect(said).to_be_focused()
     expect(owner.locator("main > .notice, body > .notice")).to_have_count(0)
-    expect(dialog.get_by_label("Invite link")).to_be_visible()
+    expect(dialog.get_by_label("Invite link", exact=True)).to_be_visible()
     new_link = copy_link(owner, dialog)
-    assert new_link != first_link and new_link == dialog.get_by_label("Invite link").input_value()
+    assert new_link != first_link and new_link == dialog.get_by_label("Invite link", exact=True).input_value()
     shot(owner, "refreshed")
     expect(dialog.get_by_role("button", name="Cancel")).to_be_hidden()  # back on the link's tab
     dialog.get_by_role("button", name="Done").click()

@@ -53,7 +53,7 @@ def test_the_link_facts_separator_never_dangles(live_server, new_context):
     page.get_by_role("button", name="Turn on the invite link").click()
     if page.locator("dialog#confirm-dialog").is_visible():
         page.locator("dialog#confirm-dialog").get_by_role("button", name="Turn on").click()
-    link = page.locator("dialog#invite-dialog").get_by_label("Invite link").input_value()
+    link = page.locator("dialog#invite-dialog").get_by_label("Invite link", exact=True).input_value()
     # Someone signs up and has not confirmed yet: a fourth fact, "1 waiting to confirm…".
     lin = new_context().new_page()
     lin.goto(link)
@@ -112,7 +112,7 @@ def test_the_invite_box_from_the_profile_menu_has_a_title(live_server, new_conte
     expect(page.get_by_role("dialog", name="Invite Internal Users")).to_be_visible()
     dialog = page.locator("dialog#invite-dialog")
     expect(dialog.get_by_role("heading", name="Invite Internal Users")).to_be_visible()
-    expect(dialog.get_by_role("button", name="Share Invite Link")).to_be_visible()
+    expect(dialog.get_by_role("tab", name="Share Invite Link")).to_be_visible()
     dialog.get_by_label("User type").select_option("client")
     expect(dialog.get_by_role("heading", name="Invite Clients")).to_be_visible()
     expect(page.get_by_role("dialog", name="Invite Clients")).to_be_visible()

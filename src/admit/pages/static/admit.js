@@ -199,7 +199,14 @@ document.addEventListener("click", (event) => {
   const tab = event.target.closest("[data-tab]");
   if (tab) {
     const box = tab.closest("[data-tabs]");
-    box.querySelectorAll("[data-tab]").forEach((t) => t.classList.toggle("active", t === tab));
+    box.querySelectorAll("[data-tab]").forEach((t) => {
+      t.classList.toggle("active", t === tab);
+      // Tabs of panels (role=tab): the one selected is said so, and is the one Tab reaches.
+      if (t.getAttribute("role") === "tab") {
+        t.setAttribute("aria-selected", String(t === tab));
+        if (t === tab) t.removeAttribute("tabindex"); else t.tabIndex = -1;
+      }
+    });
     box.querySelectorAll("[data-panel]").forEach((p) => { p.hidden = p.dataset.panel !== tab.dataset.tab; });
     // Buttons outside the panels that belong to one tab (the modal's Send Invitation).
     (box.closest("dialog") || document).querySelectorAll("[data-for-tab]").forEach((el) => {
@@ -207,6 +214,19 @@ document.addEventListener("click", (event) => {
     });
     event.preventDefault();
   }
+});
+
+// A tab list's arrow keys (Left, Right, Home, End) move to and open the tab beside, as a
+// screen reader user expects of role=tab (the click handler above opens it).
+document.addEventListener("keydown", (event) => {
+  const tab = event.target.closest && event.target.closest('[role=tablist] [role=tab]');
+  if (!tab || !["ArrowLeft", "ArrowRight", "Home", "End"].includes(event.key)) return;
+  const tabs = [...tab.closest("[role=tablist]").querySelectorAll("[role=tab]")];
+  const at = tabs.indexOf(tab);
+  const to = { ArrowLeft: at - 1 + tabs.length, ArrowRight: at + 1, Home: 0, End: tabs.length - 1 }[event.key] % tabs.length;
+  tabs[to].focus();
+  tabs[to].click();
+  event.preventDefault();
 });
 
 document.addEventListener("change", (event) => {
