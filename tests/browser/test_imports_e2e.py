@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import gestures
+from tests.factories import create_portal
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -263,3 +264,35 @@ def test_excel_files_in_any_encoding_preview_their_people(new_context, live_serv
         expect(will_invite.locator("[data-count]")).not_to_have_text("0")
         expect(will_invite).to_contain_text("zoe@example.com")
         expect(will_invite).to_contain_text("Zoë Ångström" if name == "workbook.xlsx" else "René Lévesque")
+
+
+def test_a_preview_on_a_phone_is_a_readable_list(new_context, live_server, tmp_path, shot):
+    """The tester's 23-row list on a phone: "First rows" took half the card beside nothing, its
+    addresses broken mid-word, and the page was 5,700 px tall. At 390 px each outcome's rows run
+    across the card, an address on one line, and the rows not shown are counted."""
+    path = tmp_path / "team-phone.csv"
+    people = [f"ph-person{i}@acme-widgets.com,Person Import{i}" for i in range(20)]
+    path.write_text(
+        "email,name\r\n" + "\r\n".join([*people, "ph-bad@,Bad Row", "x@gmial.com,Ty Po"]) + "\r\n"
+    )
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme-widgets.com")
+    page = gestures.signed_in(new_context, live_server, pf, gestures.PHONE, f"/p/{pf.slug}/users")
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    dialog.locator("#file").set_input_files(str(path))
+    dialog.locator("button[type=submit][data-for-tab=invite]").click()
+    will = page.locator('tr[data-outcome="will_invite"]')
+    expect(will.locator("[data-sample-more]")).to_have_text("and 15 more")
+    row, cell = will.bounding_box(), will.locator('td[data-label="First rows"]').bounding_box()
+    assert cell["width"] > 0.9 * row["width"], (cell, row)
+    first = will.locator("[data-cell]").first
+    lines = first.evaluate(
+        "c => { const r = document.createRange(); r.selectNodeContents(c);"
+        " return r.getClientRects().length; }"
+    )
+    assert lines == 1, f"ph-person0@acme-widgets.com breaks over {lines} lines"
+    height = page.evaluate("document.documentElement.scrollHeight")
+    assert height < 2000, height
+    gestures.expect_no_wider_than(page, 390)
+    shot(page, "preview-phone")

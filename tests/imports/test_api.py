@@ -479,6 +479,20 @@ class TestPreviewPage:
         shown = re.findall(r'<tr data-outcome="([a-z_]+)"', page.text)
         assert shown == ["will_invite", "invalid_recipient", "duplicate", "already_member"], shown
 
+    def test_each_outcomes_first_rows_end_with_how_many_more(self, client, db):
+        """The tester's 23 rows: the preview listed each outcome's first rows and said nothing of
+        the others. After the first ones, "and N more" (the outcome's count less those shown)."""
+        pf = create_portal(db)
+        data = csv_bytes(["email,name", *(f"p{i}@example.com,Person {i}" for i in range(12)), "bad@@x,Bad"])
+        made = upload(client, pf, data, draft="true")
+        login(client, pf.owner_email, OWNER_PASSWORD)
+        page = client.get(f"/p/{pf.slug}/imports/{made.json()['id']}").text
+        will = re.search(r'<tr data-outcome="will_invite">(.*?)</tr>', page, re.S).group(1)
+        assert will.count("<div data-sample>") == 5, will
+        assert re.search(r"<div [^>]*data-sample-more>and 7 more</div>", will), will
+        bad = re.search(r'<tr data-outcome="invalid_recipient">(.*?)</tr>', page, re.S).group(1)
+        assert "data-sample-more" not in bad
+
     def test_each_rows_reason_stands_apart_and_the_page_names_no_worker(self, client, db, worker):
         """A sample's name and its reason ran together ("Ken Thompson The part after…"): the
         reason is on a line of its own; the finished page says how the invitations go out in
