@@ -133,7 +133,7 @@ def main() -> None:
                 dialog.get_by_label("User type").select_option("internal")
                 dialog.get_by_label("Role").select_option("admin")
                 dialog.get_by_label("Or upload email list").set_input_files(str(upload))
-                dialog.get_by_role("button", name="Send Invitation").click()
+                dialog.get_by_role("button", name="Preview").click()
                 expect(page.locator("[data-preview]")).to_be_visible()
                 page.get_by_label("Use the Role column").check()
                 expect(page.locator("[data-roles]")).to_contain_text("Admin")

@@ -29,7 +29,10 @@ class TestSignInLink:
         assert r.status_code == 202
         worker.drain()
         token = _link_token(client, "cleo@example.org")
-        assert "Sign in as" in client.get(f"/login/link/{token}").text  # opening does not use it
+        opened = client.get(f"/login/link/{token}").text  # opening does not use it
+        # "Sign in" said by the title and the button, not a third time between them.
+        card = opened[opened.index('<div class="card">') :]
+        assert card.count("Sign in") == 2 and "This link is for <strong>" in card, card
         r = client.post(f"/api/v1/auth/sign-in-link/{token}")
         assert r.status_code == 200
         assert r.json()["portals"] == [

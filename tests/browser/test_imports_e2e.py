@@ -52,7 +52,7 @@ def test_upload_preview_progress_and_report(new_context, live_server, tmp_path, 
     page.get_by_role("button", name="Invite Users").click()
     dialog = page.locator("dialog#invite-dialog")
     dialog.locator("#file").set_input_files(str(path))
-    dialog.get_by_role("button", name="Send Invitation").click()
+    dialog.get_by_role("button", name="Preview").click()
 
     preview = page.locator("[data-preview]")
     expect(preview).to_contain_text("nothing has been sent yet")
@@ -177,7 +177,7 @@ def test_role_column_is_used_only_when_ticked_and_owners_need_a_yes(new_context,
     page.get_by_role("button", name="Invite Users").click()
     dialog = page.locator("dialog#invite-dialog")
     dialog.locator("#file").set_input_files(str(path))  # as members (the default)
-    dialog.get_by_role("button", name="Send Invitation").click()
+    dialog.get_by_role("button", name="Preview").click()
 
     roles = page.locator("[data-roles]")
     expect(roles).to_have_text("Will invite: 3 as Member")  # the column is ignored
@@ -258,7 +258,7 @@ def test_excel_files_in_any_encoding_preview_their_people(new_context, live_serv
         dialog.locator("#file").set_input_files(
             str(Path(__file__).parent.parent / "imports" / "files" / name)
         )
-        dialog.get_by_role("button", name="Send Invitation").click()
+        dialog.get_by_role("button", name="Preview").click()
         expect(page.get_by_role("heading", name=f"Invite from {name}")).to_be_visible()
         will_invite = page.locator('tr[data-outcome="will_invite"]')
         expect(will_invite.locator("[data-count]")).not_to_have_text("0")

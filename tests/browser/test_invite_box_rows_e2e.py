@@ -247,3 +247,17 @@ def test_the_invite_boxs_tabs_are_tabs_to_a_screen_reader(new_context, live_serv
     expect(invite).to_be_focused()
     expect(dialog.get_by_role("group", name="Products")).to_be_visible()
     shot(page, "invite-box-products-group")
+
+
+def test_a_file_chosen_makes_send_say_preview(new_context, live_server, tmp_path):
+    """After choosing a file the button still said "Send Invitation", though it opens a preview
+    and sends nothing: it says "Preview", and "Send Invitation" again once the file is gone."""
+    path = tmp_path / "team.csv"
+    path.write_text("email\r\nada@acme.com\r\n")
+    page, dialog, box, chips = _invite_box(new_context, live_server, gestures.DESKTOP)
+    send = dialog.locator("button[type=submit][data-for-tab=invite]")
+    expect(send).to_have_text("Send Invitation")
+    dialog.locator("#file").set_input_files(str(path))
+    expect(send).to_have_text("Preview")
+    dialog.locator("#file").set_input_files([])
+    expect(send).to_have_text("Send Invitation")

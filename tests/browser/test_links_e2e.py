@@ -84,7 +84,7 @@ def test_copy_refresh_sign_up_and_confirm(live_server, new_context, shot):
     assert re.fullmatch(re.escape(server("/join/")) + r"[A-Za-z0-9_-]{43}", shown), shown
     expect(dialog).to_contain_text("0 joined through this link")
     expect(dialog.locator("[data-link-off]")).to_contain_text("The invite link is off: nobody can join")
-    expect(dialog.locator("[data-link-state]")).to_have_text("Disabled")
+    expect(dialog.locator("[data-link-state]")).to_have_text("Off")
     expect(dialog.get_by_role("button", name="Copy Link")).to_be_disabled()
     expect(dialog.locator("[data-copy-why]")).to_have_text("The link is off: turn it on before you share it.")
     expect(dialog.locator("[data-link-off]")).to_contain_text("Once on, anyone who has it can sign up")

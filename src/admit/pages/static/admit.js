@@ -230,6 +230,15 @@ document.addEventListener("keydown", (event) => {
 });
 
 document.addEventListener("change", (event) => {
+  // A file chosen in the Invite box is previewed before anything is sent: its Send button says
+  // so ("Preview"), and says "Send Invitation" again once the file is taken away.
+  if (event.target.matches("input[type=file][name=file]")) {
+    const send = event.target.form && event.target.form.querySelector("button[type=submit][data-for-tab=invite]");
+    if (send) {
+      send.dataset.sendWords = send.dataset.sendWords || send.textContent;
+      send.textContent = event.target.files.length ? "Preview" : send.dataset.sendWords;
+    }
+  }
   if (event.target.matches("select[name=user_type]")) {
     const form = event.target.form;
     const isClient = event.target.value === "client";
