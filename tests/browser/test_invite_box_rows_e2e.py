@@ -261,3 +261,29 @@ def test_a_file_chosen_makes_send_say_preview(new_context, live_server, tmp_path
     expect(send).to_have_text("Preview")
     dialog.locator("#file").set_input_files([])
     expect(send).to_have_text("Send Invitation")
+
+
+TESTERS_ROWS = "\n".join(
+    [
+        "Ann Able\tann@acme.com",
+        "Ben Berg\tben@acme.com",
+        "Cat Cole\tcat@gmial.com",
+        "Dev Dahl\tdev@acme.com",
+        "Eve Eng\tnot-an-email",
+        "Fay Fox\tfay@outlook.com",
+        "Gus Gray\tgus@acme.com",
+        "Hal Hunt\thal@acme.com",
+    ]
+)
+
+
+def test_the_chips_grow_on_a_phone_not_a_scroller_of_one_and_a_half(new_context, live_server, shot):
+    """The tester's 8 rows at 390 × 844: the chips were a scroller 11rem tall inside the
+    scrolling dialog, a chip and a half in sight (j1-bulk-chips-phone.png). On a phone the
+    chips' box grows to 60% of the screen's height before it scrolls on its own."""
+    page, dialog, box, chips = _invite_box(new_context, live_server, gestures.PHONE)
+    gestures.checked(box, lambda: box.fill(TESTERS_ROWS))
+    expect(chips.locator("[data-chips-summary]")).to_be_attached()
+    height, full = chips.evaluate("c => [c.clientHeight, c.scrollHeight]")
+    assert height >= min(full, 0.55 * 844) - 2, (height, full)
+    shot(page, "chips-phone")
