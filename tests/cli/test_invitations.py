@@ -28,7 +28,9 @@ class TestInvite:
         assert result.exit_code == 0, result.output
         assert "invited  a@x.com" in result.output
         assert "invited  b@y.com" in result.output
-        assert "\n2 invited. The messages are queued" in result.output  # the Invite box's words
+        # The Invite box's words, as what they were invited too (a tester invited teammates as
+        # clients and was never told): "2 invited as clients."
+        assert "\n2 invited as clients. The messages are queued" in result.output
 
         with db.unit_of_work() as session:
             rows = session.execute(select(Invitation.recipient, Invitation.user_type, Invitation.role)).all()
@@ -78,7 +80,7 @@ class TestInvite:
         assert any(line.startswith("skipped good@x.com duplicate:") for line in lines), lines
         # The Invite box's words (it said "1 invited, 2 skipped."): pipeline.summary.
         assert (
-            "\n1 invited · 2 skipped: 1 not a usable email or phone number, 1 listed twice. The messages"
+            "\n1 invited as an internal user · 2 skipped: 1 not a usable email or phone number, 1 listed twice. The messages"
             in result.output
         )
         assert count(db, Invitation) == 1
@@ -261,7 +263,9 @@ class TestInvite:
         )
         done = run(*args)
         assert done.exit_code == 1, done.output
-        assert done.stdout.startswith("1 invited · 1 skipped: 1 unknown role."), done.output
+        assert done.stdout.startswith("1 invited as an internal user · 1 skipped: 1 unknown role."), (
+            done.output
+        )
 
     def test_owners_are_confirmed_with_confirm_owners(self, run, db, tmp_path):
         """A list that can make owners (a Role column's owner, or --role owner) is previewed and
@@ -517,7 +521,8 @@ class TestInviteFile:
         assert result.exit_code == 1, result.output  # two invalid rows
         lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
         assert lines[0].startswith(
-            "2 invited · 4 skipped: 2 not usable emails or phone numbers, 1 already a member, 1 listed twice."
+            "2 invited as internal users · 4 skipped: 2 not usable emails or phone numbers, 1 already a member,"
+            " 1 listed twice."
         ), lines
         assert "_" not in lines[0]
         assert "row 4: owner@acme.com — This person is already in the portal." in lines
@@ -585,7 +590,7 @@ class TestInviteFile:
             (imp,) = session.scalars(select(InvitationImport))
         assert said == (
             f"Already imported on {imp.created_at:%Y-%m-%d %H:%M} UTC (import {imp.id}); nothing sent now."
-            " Then: 2 invited."
+            " Then: 2 invited as internal users."
         ), said
         assert count(db, Notification) == 2
 

@@ -715,9 +715,11 @@ def print_outcomes(answer: RecipientResults, *, addresses: Sequence[str | None] 
     print_table(("Outcome", "Address", "Why"), rows)
 
 
-def print_results(answer: RecipientResults, *, addresses: Sequence[str | None] = ()) -> None:
+def print_results(
+    answer: RecipientResults, *, addresses: Sequence[str | None] = (), user_type: str | None = None
+) -> None:
     """A recipient answer as text: its rows (``print_outcomes``), then counts in the Invite
-    box's words."""
+    box's words (``user_type``: as what they were invited, "2 invited as clients", as the box says)."""
     from admit.invitations import pipeline
 
     print_outcomes(answer, addresses=addresses)
@@ -725,7 +727,8 @@ def print_results(answer: RecipientResults, *, addresses: Sequence[str | None] =
     skipped = Counter(str(r.code) for r in answer.results if r.outcome == "skipped")
     after = f" {QUEUED}" if counts["invited"] or counts["added"] else ""
     # The Invite box's words: "1 invited · 2 skipped: 1 listed twice, 1 not a usable …".
-    click.echo(f"{pipeline.summary(counts['invited'], dict(skipped), added=counts['added'])}.{after}")
+    said = pipeline.summary(counts["invited"], dict(skipped), added=counts["added"], user_type=user_type)
+    click.echo(f"{said}.{after}")
 
 
 # Said after messages are written: they wait in the outbox for whichever process delivers (a

@@ -136,7 +136,7 @@ def invite(
     if as_json:
         _shared.echo_json(answer)
     else:
-        _shared.print_results(answer, addresses=addresses)
+        _shared.print_results(answer, addresses=addresses, user_type=user_type)
     _shared.finish(_shared.results_exit_code(answer))
 
 
@@ -319,7 +319,7 @@ def _import_file(slug: str, path: Path, o: _FileOptions, dry_run: bool, as_json:
                     break
                 time.sleep(0.5)
         bar.update(task, completed=final["processed"])
-    said = pipeline.summary(final["invited"], final["skipped"])
+    said = pipeline.summary(final["invited"], final["skipped"], user_type=o.user_type)
     if as_json:
         # ``created``: false when this is the earlier import of the same list (the API's field).
         _shared.echo_json({**final, "created": created})
