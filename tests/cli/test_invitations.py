@@ -80,8 +80,8 @@ class TestInvite:
         assert any(line.startswith("skipped good@x.com duplicate:") for line in lines), lines
         # The Invite box's words (it said "1 invited, 2 skipped."): pipeline.summary.
         assert (
-            "\n1 invited as an internal user · 2 skipped: 1 not a usable email or phone number, 1 listed twice. The messages"
-            in result.output
+            "\n1 invited as an internal user · 2 skipped: 1 not a usable email or phone number,"
+            " 1 listed twice. The messages" in result.output
         )
         assert count(db, Invitation) == 1
 
@@ -521,8 +521,8 @@ class TestInviteFile:
         assert result.exit_code == 1, result.output  # two invalid rows
         lines = [" ".join(line.split()) for line in result.stdout.splitlines()]
         assert lines[0].startswith(
-            "2 invited as internal users · 4 skipped: 2 not usable emails or phone numbers, 1 already a member,"
-            " 1 listed twice."
+            "2 invited as internal users · 4 skipped: 2 not usable emails or phone numbers,"
+            " 1 already a member, 1 listed twice."
         ), lines
         assert "_" not in lines[0]
         assert "row 4: owner@acme.com — This person is already in the portal." in lines
