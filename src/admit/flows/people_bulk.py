@@ -90,6 +90,12 @@ class _State:
     held: str
 
 
+def _owners_left(session: Session, actor: Actor) -> Callable[[], int]:
+    """The portal's active owners, counted once and only when a rule asks (Deactivate of an
+    owner: ``policy.check_deactivate``)."""
+    return cache(lambda: members_service.count_active_owners(session, actor.portal.id))
+
+
 def _applies(action: str, row: _State, actor: Actor, owners_left: Callable[[], int]) -> bool:
     """Whether ``action`` applies to a row in state ``row``, for ``actor``: the single action's
     own checks, so that a bulk action offers and takes only whom it would do (the policy says
@@ -127,7 +133,7 @@ def applying(
     ``held``: whom a directory deactivated, when the caller asked already (``directory.service.
     deactivated_by`` of the rows' deactivated members)."""
     actions, rows = [str(action) for action in actions], list(rows)
-    owners_left = cache(lambda: members_service.count_active_owners(session, actor.portal.id))
+    owners_left = _owners_left(session, actor)
     if held is None:
         held = directory_service.deactivated_by(
             session,
@@ -167,7 +173,7 @@ def matching_counts(session: Session, actor: Actor, filters: dict[str, Any]) -> 
     allowed = [str(a) for a, kind in ACTIONS.items() if policy.can(actor.role, kind.permission)]
     held = directory_service.held(actor.portal.id)
     states = people_roster.counts_by_state(session, actor, held=held, **filters)
-    owners_left = cache(lambda: members_service.count_active_owners(session, actor.portal.id))
+    owners_left = _owners_left(session, actor)
     counts = Counter[str]()
     for (kind, status, role, own, words), n in states.items():
         state = _State(kind, status, role or "", bool(own), words or "")

@@ -974,15 +974,12 @@ def roster_select(
     invited_by: uuid.UUID | None = None,
     users_in: Select[Any] | None = None,
     users_not_in: Select[Any] | None = None,
-    leaving_out: uuid.UUID | None = None,
     counting: bool = False,
 ) -> Select[*tuple[Any, ...]]:
     """The portal's members as roster rows (see ``people.roster``), filtered; ``counting``: only
     their ids, without the user's columns unless a search needs them (a count reads the index).
     ``users_in`` / ``users_not_in``: a SELECT of user ids, another domain's (who has set up
-    two-step verification: ``auth.second_factor.set_up``), the members kept are among them / not.
-    ``leaving_out``: a user whose membership is not among them (whoever asks, for an action that
-    never applies to oneself)."""
+    two-step verification: ``auth.second_factor.set_up``), the members kept are among them / not."""
     if counting:
         query: Select[*tuple[Any, ...]] = select(Member.id).where(
             Member.portal_id == portal_id,
@@ -1037,6 +1034,4 @@ def roster_select(
         query = query.where(Member.user_id.in_(users_in))
     if users_not_in is not None:
         query = query.where(Member.user_id.not_in(users_not_in))
-    if leaving_out is not None:
-        query = query.where(Member.user_id != leaving_out)
     return query

@@ -178,15 +178,13 @@ def roster(
     stream: list[Iterator[Sequence[Any]]] | None = None,
     streaming: dict[str, Any] | None = None,
     statements: list[tuple[list[Select[Any]], dict[str, Any]]] | None = None,
-    leaving_out: uuid.UUID | None = None,
 ) -> RosterPage:
     """One page of the roster (newest first unless ``sort`` says otherwise: see ``SORTS``),
     with the total that matches the filters (``count=False`` skips counting). ``stream``, for
     ``everyone`` and ``export``: the filters are checked, then the whole list's batches go there
     instead, read as ``streaming`` says: ``kit.pagination.stream_union``'s options.) ``statements``:
     the filters are checked, then the whole list's statements and their parameters go there
-    (``counts_by_state`` counts them).
-    ``leaving_out``: a user whose member row is left out (``members.service.roster_select``)."""
+    (``counts_by_state`` counts them)."""
     policy.require(actor.role, Action.MEMBER_VIEW)
     user_type = _check("user_type", user_type, UserType)
     status = _check("status", status, STATUSES)
@@ -204,9 +202,7 @@ def roster(
     shared: dict[str, Any] = {"product": product, "invited_by": invited_by}
     streaming = streaming or {}
     shape = (
-        None
-        if (q or invited_by or leaving_out)
-        else (str(actor.role), user_type, status, role, product, delivery, two_step)
+        None if (q or invited_by) else (str(actor.role), user_type, status, role, product, delivery, two_step)
     )
 
     def build(counting: bool, searching: bool, status: str | None = status) -> list[tuple[str, Select[Any]]]:
@@ -226,7 +222,6 @@ def roster(
                     counting=counting,
                     users_in=second_factor.set_up() if two_step == "set_up" else None,
                     users_not_in=second_factor.set_up() if two_step == "not_set_up" else None,
-                    leaving_out=leaving_out,
                     **shared,
                 ),
             ))  # fmt: skip
