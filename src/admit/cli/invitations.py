@@ -123,13 +123,10 @@ def invite(
             products=products or [],
             message=message,
         )
-        # As stored: a number copied from here is one argument, unspaced.
         answer = recipient_results(
             session,
             batch.results,
-            resend_how=lambda invitation: (
-                f"`admit invitations resend --portal {slug} {invitation.recipient}`"
-            ),
+            resend_how=lambda invitation: _resend_how(slug, invitation.recipient),
             reactivate_how=lambda address: _reactivate_how(slug, address),
         )
         addresses = [r.address for r in batch.results]
@@ -170,9 +167,15 @@ def _row_line(number: int, what: str | None, why: str, *, slug: str) -> str:
     from admit.invitations import pipeline
 
     if what:
-        why = pipeline.resend_said(why, f"`admit invitations resend --portal {slug} {what}`")
+        why = pipeline.resend_said(why, _resend_how(slug, what))
         why = pipeline.reactivate_said(why, _reactivate_how(slug, what))
     return f"row {number}: {what or 'no address'} — {why}"
+
+
+def _resend_how(slug: str, address: str) -> str:
+    """The command that sends an invitation again, where the pages say Reinvite (``address`` as
+    stored: a number copied from here is one argument, unspaced)."""
+    return f"`admit invitations resend --portal {slug} {address}`"
 
 
 def _reactivate_how(slug: str, address: str) -> str:
