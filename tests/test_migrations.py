@@ -415,3 +415,43 @@ def test_revoked_invitees_still_not_joined_leave_their_workspaces(database_url, 
     finally:
         if drop:
             conftest._drop_pg_database(drop)
+
+
+def test_imports_dead_idempotency_key_is_dropped_and_comes_back_down(database_url, tmp_path):
+    """On both backends: at head ``invitation_imports`` has no ``idempotency_key`` nor its unique
+    index (imports' keys are kept in ``idempotency_keys``); down one step both are back, with the
+    imports kept; up again."""
+    from sqlalchemy import create_engine, inspect
+
+    from admit.db import normalize_url
+    from admit.migrate import downgrade, upgrade
+    from tests import conftest
+
+    if database_url.startswith("sqlite"):
+        url, drop = f"sqlite:///{tmp_path / 'imports.db'}", None
+    else:
+        url, drop = conftest._create_pg_database()
+    try:
+        engine = create_engine(normalize_url(url))
+
+        def schema() -> tuple[set[str], set[str]]:
+            with engine.connect() as conn:
+                found = inspect(conn)
+                columns = {c["name"] for c in found.get_columns("invitation_imports")}
+                indexes = {i["name"] or "" for i in found.get_indexes("invitation_imports")}
+            return columns, indexes
+
+        upgrade(url)
+        columns, indexes = schema()
+        assert "idempotency_key" not in columns and "uq_invitation_imports_idempotency" not in indexes
+        assert "sha256" in columns
+        downgrade(url, "c9d0e1f20060")
+        columns, indexes = schema()
+        assert "idempotency_key" in columns and "uq_invitation_imports_idempotency" in indexes
+        upgrade(url)
+        columns, indexes = schema()
+        assert "idempotency_key" not in columns and "uq_invitation_imports_idempotency" not in indexes
+        engine.dispose()
+    finally:
+        if drop:
+            conftest._drop_pg_database(drop)

@@ -38,11 +38,6 @@ class InvitationImport(Base):
 
     __tablename__ = "invitation_imports"
     __table_args__ = (
-        # Written no more: an import's Idempotency-Key is kept in ``idempotency_keys``, by caller
-        # (``imports.service.create``); the column holds the keys of imports made before.
-        Index(
-            "uq_invitation_imports_idempotency", "portal_id", "created_by_id", "idempotency_key", unique=True
-        ),
         Index("ix_invitation_imports_sha", "portal_id", "sha256"),
         Index("ix_invitation_imports_status", "status"),
     )
@@ -65,7 +60,6 @@ class InvitationImport(Base):
     filename: Mapped[str] = mapped_column(String(255), default="")
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     sha256: Mapped[str] = mapped_column(String(64))
-    idempotency_key: Mapped[str | None] = mapped_column(String(200))
     total_rows: Mapped[int] = mapped_column(Integer, default=0)
     processed_rows: Mapped[int] = mapped_column(Integer, default=0)
     invited_count: Mapped[int] = mapped_column(Integer, default=0)
