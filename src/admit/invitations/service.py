@@ -88,6 +88,7 @@ __all__ = [
     "dead_link",
     "refused",
     "reissue",
+    "resend_waits",
     "NewRequested",
     "request_new",
     "change_offer",
@@ -534,6 +535,17 @@ def reissue(
     )
     session.flush()
     return invitation
+
+
+def resend_waits(session: Session, addresses: Iterable[str]) -> dict[str, int]:
+    """The seconds until Resend (``reissue``) may send to each of ``addresses`` again, for
+    those it would refuse now as ``recipient_rate_limited``: the per-person caps
+    (``notifications.service.recipient_waits``, one query), the number its 429 says. What a
+    page's Reinvite and Resend Invite show greyed out, counting down, before they are offered."""
+    return {
+        address: wait.seconds
+        for address, wait in notifications_service.recipient_waits(session, addresses).items()
+    }
 
 
 def revoke(session: Session, actor: Actor, invitation_id: uuid.UUID) -> Invitation:

@@ -234,6 +234,15 @@ def _page(
         "invite_link": invite_link,
         **listing,
     }
+    # Reinvite and Resend Invite, a row's and the Invite report's, greyed out while Resend would
+    # be refused (the per-person limit: ``invitations.service.resend_waits``), with the seconds
+    # left, which admit.js counts down before offering them.
+    report = extra.get("report") or {}
+    context["resend_waits"] = invitations_service.resend_waits(
+        session,
+        [row.address for row in listing["page"].items if "resend" in listing["applies"].get(row.id, ())]
+        + [s["address"] for s in report.get("skipped", []) if s.get("invitation_id") and s.get("address")],
+    )
     bulk_id = request.query_params.get("bulk")
     if bulk_id:
         with contextlib.suppress(ValueError, DomainError):  # a stale or hand-edited link: no box
@@ -441,8 +450,10 @@ def invite_submit(
                 "recipient": s.recipient[:120],
                 "code": s.code,
                 "detail": s.detail[:200],
-                # Already invited: the invitation that stands can be resent from here.
+                # Already invited: the invitation that stands can be resent from here (its
+                # address: whether it may be yet, ``resend_waits``).
                 "invitation_id": str(s.invitation_id) if s.invitation_id else None,
+                "address": s.address if s.invitation_id else None,
             }
             for s in skipped[:15]
         ],

@@ -126,6 +126,8 @@ document.addEventListener("click", (event) => {
   }
   // A confirmation pop-up: the button names the action URL, the question and the verb.
   const asker = event.target.closest("[data-confirm-action]");
+  // Greyed out (a Reinvite waiting out the per-person limit: ``data-wait``): nothing to confirm.
+  if (asker && asker.getAttribute("aria-disabled") === "true") { event.preventDefault(); return; }
   if (asker) {
     const dialog = document.getElementById("confirm-dialog");
     dialog.querySelector("form").action = asker.dataset.confirmAction;
@@ -1302,6 +1304,44 @@ document.addEventListener("input", (event) => {
   const all = () => document.querySelectorAll("time[data-local]").forEach(say);
   document.addEventListener("DOMContentLoaded", all);
   setInterval(all, 60_000);
+})();
+
+// Reinvite and Resend Invite while the per-person limit would refuse them (sent to that person
+// less than a minute ago): greyed out (aria-disabled, still focusable and read), the time left
+// on them ("Reinvite in 51 s"), counted down from the seconds the server gave (``data-wait``:
+// ``invitations.service.resend_waits``, the rule that refuses them; measured from when the page
+// came, so a clock set wrong on this computer changes nothing), then offered as they are.
+(() => {
+  const left = (seconds) => (seconds < 60 ? `${seconds} s` : seconds <= 5400 ? `${Math.ceil(seconds / 60)} min` : `${Math.ceil(seconds / 3600)} h`);
+  const waiting = [];
+  const tick = () => {
+    const now = Date.now();
+    for (let i = waiting.length - 1; i >= 0; i -= 1) {
+      const { el, until, text, label } = waiting[i];
+      const seconds = Math.ceil((until - now) / 1000);
+      if (seconds > 0) {
+        el.textContent = `${text} in ${left(seconds)}`;
+        if (label) el.setAttribute("aria-label", `${label} in ${left(seconds)}`);
+        continue;
+      }
+      el.textContent = text;
+      if (label) el.setAttribute("aria-label", label);
+      el.removeAttribute("aria-disabled");
+      delete el.dataset.wait;
+      waiting.splice(i, 1);
+    }
+    if (!waiting.length) clearInterval(timer);
+  };
+  let timer = null;
+  document.addEventListener("DOMContentLoaded", () => {
+    const now = Date.now();
+    document.querySelectorAll("[data-wait]").forEach((el) => {
+      waiting.push({ el, until: now + Number(el.dataset.wait) * 1000, text: el.textContent.trim(), label: el.getAttribute("aria-label") });
+    });
+    if (!waiting.length) return;
+    tick();
+    timer = setInterval(tick, 1000);
+  });
 })();
 
 // Delivery that is still on its way updates in place: every 2 seconds (for 30 rounds at most) the

@@ -1,0 +1,85 @@
+"""User Management as last session's new-user pages tester found it: Reinvite offered and then
+refused within a minute of the first email, a typo's "Did you mean" with nothing to do after
+Send, six filters filling a phone's first screen."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from playwright.sync_api import expect
+
+from admit.context import Context
+from admit.kit import clock
+from admit.kit.ratelimit import Limiter
+from tests.browser import gestures
+from tests.factories import OWNER_PASSWORD, create_portal, invite
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def limits_on(live_server) -> None:
+    """The live server's rate limits on (the browser tests run with them off), fresh counts."""
+    db = live_server.app.state.db
+    db.context = Context(settings=db.context.settings, clock=db.context.clock, limiter=Limiter(enabled=True))
+
+
+def test_reinvite_waits_out_the_minute_after_an_email_counting_down(new_context, live_server, shot):
+    """Cat was emailed a moment ago: the Invite report's Reinvite (Cat is already invited), her
+    row's Reinvite and its menu's Resend Invite are greyed out with the time left, which counts
+    down; a click asks nothing. Once the minute is over they are offered, and Reinvite sends
+    (it was offered at once and then refused: 429 "Try again in 51 seconds")."""
+    limits_on(live_server)
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    invite(db, pf, ["cat@acme.com"])
+    context = new_context(viewport=gestures.DESKTOP)
+    gestures.sign_in(context, live_server, pf.owner_email, OWNER_PASSWORD)
+    page = context.new_page()
+    page.clock.install()  # Playwright's: time flows, and the test jumps it over the minute
+    page.goto(live_server(f"/p/{pf.slug}/users"))
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    dialog.locator("#recipients").fill("cat@acme.com")
+    dialog.get_by_role("button", name="Send Invitation").click()
+    report = page.locator("[data-report]")
+    expect(report).to_contain_text("cat@acme.com")
+    again = report.get_by_role("button", name=re.compile(r"^Reinvite cat@acme\.com"))
+    expect(again).to_have_attribute("aria-disabled", "true")
+    expect(again).to_have_text(re.compile(r"^Reinvite in \d+ s$"))
+    before = int(again.inner_text().split()[2])
+    assert 0 < before <= 60, before
+    expect(again).to_have_attribute("aria-label", re.compile(r"^Reinvite cat@acme\.com in \d+ s$"))
+    row = page.locator('#people tbody tr[data-address="cat@acme.com"]')
+    on_row = row.get_by_role("button", name=re.compile(r"^Reinvite cat@acme\.com"))
+    expect(on_row).to_have_attribute("aria-disabled", "true")
+    row.locator("details.row-menu > summary").click()
+    in_menu = row.get_by_role("menuitem", name=re.compile(r"^Resend Invite"))
+    expect(in_menu).to_have_attribute("aria-disabled", "true")
+    expect(in_menu).to_have_text(re.compile(r"^Resend Invite in \d+ s$"))
+    shot(page, "reinvite-waiting")
+    # Greyed out, still reached by the keyboard (read with its time left): nothing asked, nothing sent.
+    again.focus()
+    expect(again).to_be_focused()
+    page.keyboard.press("Enter")
+    again.click(force=True)
+    expect(page.locator("#confirm-dialog")).to_be_hidden()
+    page.clock.fast_forward(20_000)  # counted down: 20 s (and what the test took meanwhile) fewer
+    expect(again).not_to_have_text(f"Reinvite in {before} s")
+    assert int(again.inner_text().split()[2]) <= before - 20
+    with clock.travel(timedelta(seconds=61)):
+        page.clock.fast_forward(41_000)
+        expect(again).to_have_text("Reinvite")
+        expect(again).not_to_have_attribute("aria-disabled", "true")
+        expect(again).to_have_attribute("aria-label", "Reinvite cat@acme.com")
+        expect(in_menu).to_have_text("Resend Invite")
+        shot(page, "reinvite-offered")
+        again.click()
+        confirm = page.locator("#confirm-dialog")
+        confirm.get_by_role("button", name="Reinvite").click()
+        expect(page.get_by_role("status").first).to_contain_text("reinvited: a new link is on its way.")
+        # Just sent again: greyed out once more, for the next minute.
+        expect(row.get_by_role("button", name=re.compile(r"^Reinvite cat@acme\.com"))).to_have_attribute(
+            "aria-disabled", "true"
+        )
