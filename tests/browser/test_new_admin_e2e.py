@@ -83,3 +83,33 @@ def test_reinvite_waits_out_the_minute_after_an_email_counting_down(new_context,
         expect(row.get_by_role("button", name=re.compile(r"^Reinvite cat@acme\.com"))).to_have_attribute(
             "aria-disabled", "true"
         )
+
+
+def test_did_you_mean_after_send_opens_the_box_on_the_address_meant(new_context, live_server, shot):
+    """Ann was invited and cat@gmial.com skipped, "Did you mean cat@gmail.com?": the report's
+    "Invite cat@gmail.com" opens the Invite box on it, as the Send invited (an Admin, with
+    Messaging), to be looked at and sent (it said so, with nothing to do after Send: the
+    addresses typed were gone)."""
+    db = live_server.app.state.db
+    pf = create_portal(db, owner_email="olive@acme.com")
+    page = gestures.signed_in(new_context, live_server, pf, gestures.DESKTOP, f"/p/{pf.slug}/users")
+    page.get_by_role("button", name="Invite Users").click()
+    dialog = page.locator("dialog#invite-dialog")
+    dialog.locator("#recipients").fill("ann@acme.com\ncat@gmial.com")
+    dialog.get_by_label("Role").select_option(label="Admin")
+    dialog.get_by_label("Messaging").check()
+    dialog.get_by_role("button", name=re.compile(r"^Send")).click()
+    report = page.locator("[data-report]")
+    expect(report).to_contain_text("Did you mean cat@gmail.com?")
+    shot(page, "did-you-mean")
+    report.get_by_role("button", name="Invite cat@gmail.com").click()
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#recipients")).to_have_value("cat@gmail.com")
+    expect(dialog.get_by_label("Role")).to_have_value("admin")
+    expect(dialog.get_by_label("Messaging")).to_be_checked()
+    expect(dialog.get_by_label("Workspaces")).not_to_be_checked()
+    dialog.get_by_role("button", name=re.compile(r"^Send")).click()
+    expect(report).to_contain_text("1 invited")
+    row = page.locator('#people tbody tr[data-address="cat@gmail.com"]')
+    expect(row).to_contain_text("Admin")
+    expect(row).to_contain_text("Messaging")

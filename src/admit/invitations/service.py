@@ -81,6 +81,7 @@ __all__ = [
     "get_or_raise",
     "invite",
     "list_invitations",
+    "meant",
     "open_by_token",
     "require_grantable",
     "used_by_link",
@@ -99,6 +100,15 @@ __all__ = [
 
 INVITATION = tokens.Purpose.INVITATION
 MAX_RECIPIENTS_PER_REQUEST = pipeline.MAX_RECIPIENTS_PER_REQUEST
+
+
+def meant(typed: str) -> str | None:
+    """The address one recipient as typed ("cat@gmial.com", "Cat <cat@gmial.com>") was meant to
+    be, when its domain is a known typo ("cat@gmail.com": ``typo_suggestion``), else None: the
+    Invite box's chip offers it, and the Invite report's "Invite cat@gmail.com" after Send."""
+    bare = typed.rsplit("<", 1)[-1].rstrip(">").strip()
+    suggestion = typo_suggestion(bare) if "@" in bare else None
+    return suggestion.lower() if suggestion else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,8 +184,7 @@ def check_recipients(
     out = []
     for typed, recipient in zip(texts, parsed, strict=True):
         address = recipient.address
-        bare = typed.rsplit("<", 1)[-1].rstrip(">").strip()
-        suggestion = typo_suggestion(bare) if recipient.error and "@" in bare else None
+        suggestion = meant(typed) if recipient.error else None
         duplicate = address is not None and address in seen
         skipped = skips.get(address) if address is not None and not duplicate else None
         error = recipient.error
@@ -187,7 +196,7 @@ def check_recipients(
                 name=recipient.name,
                 address=address,
                 error=error,
-                suggestion=suggestion.lower() if suggestion else None,
+                suggestion=suggestion,
                 duplicate=duplicate,
                 skip=str(skipped.code) if skipped is not None else None,
                 detail=skipped.detail if skipped is not None else None,

@@ -424,7 +424,21 @@ def invite_submit(
     twice = [s.recipient[:120] for s in result.skipped if s.code == SkipCode.DUPLICATE]
     skipped = [s for s in result.skipped if s.code != SkipCode.DUPLICATE]
     codes = Counter(str(s.code) for s in skipped)
-    report = {
+    skipped_said: list[dict[str, Any]] = [
+        {
+            "recipient": s.recipient[:120],
+            "code": s.code,
+            "detail": s.detail[:200],
+            # Already invited: the invitation that stands can be resent from here (its
+            # address: whether it may be yet, ``resend_waits``).
+            "invitation_id": str(s.invitation_id) if s.invitation_id else None,
+            "address": s.address if s.invitation_id else None,
+            # A mistyped domain: "Invite cat@gmail.com" opens the box on the address meant.
+            "meant": invitations_service.meant(s.recipient) if s.code == SkipCode.INVALID_RECIPIENT else None,
+        }
+        for s in skipped[:15]
+    ]
+    report: dict[str, Any] = {
         "invited_count": len(result.invited),
         # Who was invited, by name, the first ones (the cookie that carries the report is small).
         "invited": [
@@ -445,20 +459,12 @@ def invite_submit(
         else "none",
         "listed_twice": twice[:15],
         "listed_twice_count": len(twice),
-        "skipped": [
-            {
-                "recipient": s.recipient[:120],
-                "code": s.code,
-                "detail": s.detail[:200],
-                # Already invited: the invitation that stands can be resent from here (its
-                # address: whether it may be yet, ``resend_waits``).
-                "invitation_id": str(s.invitation_id) if s.invitation_id else None,
-                "address": s.address if s.invitation_id else None,
-            }
-            for s in skipped[:15]
-        ],
+        "skipped": skipped_said,
         "skipped_count": len(skipped),
     }
+    if any(said["meant"] for said in skipped_said):
+        # ... as this Send invited (its user type, role and products), to be looked at and sent.
+        report["sent_as"] = {"user_type": user_type, "role": chosen_role or "", "products": products}
     set_flash(request, response, fitted_flash(report, ("invited", "listed_twice", "skipped")))
     return response
 
