@@ -97,6 +97,40 @@ class TestWorkspaceCommands:
         assert bad.exit_code == 1
         assert json.loads(bad.stdout)["counts"] == {"invited": 1, "added": 0, "skipped": 1}
 
+    def test_the_console_names_its_own_commands(self, run_cli, db, worker):
+        """At the console a workspace's refusals name console commands where the pages name
+        buttons: someone already invited (to the portal, or to the workspace) is sent it again
+        with ``admit workspaces resend``, not "Resend Invitation"; a deactivated member is
+        reactivated with ``admit members reactivate`` (as ``admit invite`` says)."""
+        from tests.factories import member_joins
+
+        pf = create_portal(db)
+        member_joins(db, worker, pf, "mel@home.net")
+        assert run_cli("members", "deactivate", "--portal", pf.slug, "mel@home.net").exit_code == 0
+        assert run_cli("invite", "--portal", pf.slug, "--type", "client", "nora@home.net").exit_code == 0
+        run_cli("workspaces", "create", "--portal", pf.slug, "--name", "Q3 Audit")
+        resend = f"`admit workspaces resend --portal {pf.slug} --workspace 'Q3 Audit' --state invited`"
+
+        def details(*people: str) -> dict[str, str]:
+            r = run_cli(
+                "workspaces", "add", "--portal", pf.slug, "--workspace", "Q3 Audit", "--json", *people
+            )
+            return {x["recipient"]: x["detail"] for x in json.loads(r.stdout)["results"]}
+
+        said = details("nora@home.net", "mel@home.net")
+        assert said["nora@home.net"] == (
+            "Already invited to the portal, so nothing new was sent: they join this workspace when"
+            f" they accept ({resend} sends them one naming it)."
+        ), said
+        assert (
+            f"owners and admins can reactivate them (`admit members reactivate --portal {pf.slug}"
+            " mel@home.net`) instead of inviting them again."
+        ) in said["mel@home.net"], said
+        said = details("nora@home.net")
+        assert said["nora@home.net"] == f"nora@home.net is already invited to this workspace; use {resend}."
+        r = run_cli("workspaces", "add", "--portal", pf.slug, "--workspace", "Q3 Audit", "nora@home.net")
+        assert resend in r.output and "Resend Invitation" not in r.output, r.output
+
 
 def _api(client, pf, path: str):
     response = client.get(f"/api/v1/portals/{pf.slug}/workspaces{path}", headers=pf.headers())

@@ -653,6 +653,12 @@ def address(value: str | None) -> str | None:
     return readable_phone(value)
 
 
+def reactivate_how(slug: str, address: str) -> str:
+    """The command that reactivates a deactivated member, where the pages say Reactivate (every
+    command that may refuse one says it: ``admit invite``, ``admit workspaces add``)."""
+    return f"`admit members reactivate --portal {slug} {address}`"
+
+
 def when(moment: datetime | None) -> str | None:
     """A moment as every list shows it (invitations, members, audit, links signups, hr), in
     UTC: ``2026-12-06 18:05 UTC``."""

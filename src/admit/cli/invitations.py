@@ -127,7 +127,7 @@ def invite(
             session,
             batch.results,
             resend_how=lambda invitation: _resend_how(slug, invitation.recipient),
-            reactivate_how=lambda address: _reactivate_how(slug, address),
+            reactivate_how=lambda address: _shared.reactivate_how(slug, address),
         )
         addresses = [r.address for r in batch.results]
     if as_json:
@@ -168,7 +168,7 @@ def _row_line(number: int, what: str | None, why: str, *, slug: str) -> str:
 
     if what:
         why = pipeline.resend_said(why, _resend_how(slug, what))
-        why = pipeline.reactivate_said(why, _reactivate_how(slug, what))
+        why = pipeline.reactivate_said(why, _shared.reactivate_how(slug, what))
     return f"row {number}: {what or 'no address'} — {why}"
 
 
@@ -176,11 +176,6 @@ def _resend_how(slug: str, address: str) -> str:
     """The command that sends an invitation again, where the pages say Reinvite (``address`` as
     stored: a number copied from here is one argument, unspaced)."""
     return f"`admit invitations resend --portal {slug} {address}`"
-
-
-def _reactivate_how(slug: str, address: str) -> str:
-    """The command that reactivates a deactivated member, where the pages say Reactivate."""
-    return f"`admit members reactivate --portal {slug} {address}`"
 
 
 def _preview_text(
@@ -568,7 +563,7 @@ def _change(
                 raise
             _shared.refuse(exc, more=joined.format(slug, recipient))
         except MemberDeactivated as exc:
-            exc.message = pipeline.reactivate_said(exc.message, _reactivate_how(slug, recipient))
+            exc.message = pipeline.reactivate_said(exc.message, _shared.reactivate_how(slug, recipient))
             raise
         (invitation,) = invitation_reads(session, [changed])
     if as_json:

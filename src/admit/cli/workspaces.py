@@ -127,16 +127,25 @@ def workspaces_add(
 ) -> None:
     """Add people by email or phone: those in the portal join at once, new ones are invited.
     Someone already in the workspace is nothing to do; exit 1 when anyone needs fixing."""
+    import shlex
+    from dataclasses import replace
+
     from admit.flows import workspace_people
     from admit.people.results import recipient_results
     from admit.workspaces import service as workspaces_service
 
     with _shared.portal_session(slug) as (session, actor):
-        workspace_id = workspaces_service.by_id_or_name(session, actor, workspace_ref).id
+        workspace = workspaces_service.by_id_or_name(session, actor, workspace_ref)
         results = workspace_people.add_people(
-            session, actor, workspace_id, recipients=list(recipients), user_type=user_type
+            session, actor, workspace.id, recipients=list(recipients), user_type=user_type
         )
-        answer = recipient_results(session, results)
+        # The console's commands where the pages have buttons (Resend Invitation, Reactivate).
+        named = shlex.quote(workspace.name)
+        resend = f"`admit workspaces resend --portal {slug} --workspace {named} --state invited`"
+        told = [replace(r, detail=workspace_people.resend_here_said(r.detail, resend)) for r in results]
+        answer = recipient_results(
+            session, told, reactivate_how=lambda address: _shared.reactivate_how(slug, address)
+        )
     if as_json:
         _shared.echo_json(answer)
     else:

@@ -100,10 +100,20 @@ __all__ = [
     "suggestions",
 ]
 
+# How a workspace's already-invited details say to send the invitation again: the Members panel's
+# button; a face without it says its own (``resend_here_said``).
+RESEND_HERE = "Resend Invitation"
+
 ALREADY_INVITED_HERE = (
     "Already invited to the portal, so nothing new was sent: they join this workspace when they accept"
-    " (Resend Invitation sends them one naming it)."
+    f" ({RESEND_HERE} sends them one naming it)."
 )
+
+
+def resend_here_said(detail: str, how: str) -> str:
+    """A workspace's already-invited ``detail`` with the way to send the invitation again said as
+    a face says it (``how``: the CLI's command), not the Members panel's Resend Invitation."""
+    return detail.replace(RESEND_HERE, how)
 
 
 @dataclass(slots=True)
@@ -336,7 +346,7 @@ def _already_here(address: str | None, status: str) -> str:
     its report's and the Invite box's chip (``check_recipients``)."""
     address = readable_phone(address)
     if status == NOT_JOINED:
-        return f"{address} is already invited to this workspace; use Resend Invitation."
+        return f"{address} is already invited to this workspace; use {RESEND_HERE}."
     return f"{address} is already in this workspace."
 
 
